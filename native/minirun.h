@@ -1,0 +1,72 @@
+/*
+ * minirun.h: the functions that Node calls through ffi-rs (libminirun.so).
+ *
+ * The TypeScript side is src/native/lib.ts. Every function returns a
+ * non-negative value on success and -errno on failure, so no caller has to
+ * read errno across the FFI boundary. None of them decides anything: they are
+ * the few syscalls Node does not expose (clone3, memfd, pipe2, SCM_RIGHTS,
+ * waitpid, open_tree) plus the clone trampoline.
+ */
+#ifndef MINI_RUN_H
+#define MINI_RUN_H
+
+#include <stdint.h>
+
+/* A sealed, close-on-exec memfd holding a copy of the file at path: the stage
+ * program is executed from it, so /proc/self/exe in the container points at
+ * an immutable anonymous file and never at a host binary (CVE-2019-5736). */
+int mr_sealed_copy(const char *path);
+
+/* A sealed, close-on-exec memfd holding len bytes of data (the step program). */
+int mr_memfd_data(const uint8_t *data, int32_t len);
+
+/* pipe2(fds, flags); fds[0] is the read end. */
+int mr_pipe(int32_t *fds, int32_t flags);
+
+/* socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC). */
+int mr_socketpair(int32_t *fds);
+
+/*
+ * Start a container process: clone3() with clone_flags | exit signal SIGCHLD
+ * (and CLONE_INTO_CGROUP when cgroup_fd >= 0). Returns the child's pid.
+ *
+ * In the child (the clone trampoline; only async-signal-safe calls):
+ *   1. move stdio[0..2] to fds 0-2, program_fd to 3 and report_fd to 4, and
+ *      each fd in keep[0..nkeep) to its own number, all without FD_CLOEXEC;
+ *   2. block until the parent writes one byte to sync_fd (it writes the id
+ *      maps first: an execve in a user namespace without a mapping for uid 0
+ *      would drop every capability); exit quietly on EOF;
+ *   3. execveat(stage_fd, "", {"mini-run-stage", NULL}, {NULL}, AT_EMPTY_PATH).
+ * A failure in 1-3 writes the report {MR_STEP_TRAMPOLINE, errno} to fd 4 and
+ * exits with 125.
+ */
+int mr_spawn(int64_t clone_flags, int32_t cgroup_fd, int32_t stage_fd,
+             int32_t program_fd, int32_t sync_fd, int32_t report_fd,
+             const int32_t *stdio, const int32_t *keep, int32_t nkeep);
+
+/* Blocking read of one failure report (8 bytes) from the report pipe into
+ * out[0] = step index, out[1] = errno. Returns 8, or 0 on end of file (the
+ * container's execve succeeded), or -errno. Call it off the JS thread. */
+int mr_read_report(int32_t fd, int32_t *out);
+
+/* waitpid(pid, &status, 0), retrying on EINTR; *status gets the raw status.
+ * Returns pid or -errno. Call it off the JS thread. */
+int mr_wait(int32_t pid, int32_t *status);
+
+/* Receive one fd sent with SCM_RIGHTS on sock. Returns it (close-on-exec) or
+ * -errno; -EPIPE on end of file. Call it off the JS thread. */
+int mr_recv_fd(int32_t sock);
+
+/* ioctl(fd, TIOCSWINSZ): the kernel sends SIGWINCH to the foreground group. */
+int mr_set_winsize(int32_t fd, int32_t rows, int32_t cols);
+
+/* A user namespace fd carrying the given uid_map and gid_map contents
+ * ("inside outside count" lines): made by a short-lived child, as
+ * mount_setattr(MOUNT_ATTR_IDMAP) needs a namespace and not a process. */
+int mr_userns_fd(const char *uid_map, const char *gid_map);
+
+/* open_tree(path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC [| AT_RECURSIVE]) then
+ * mount_setattr(MOUNT_ATTR_IDMAP, userns_fd): a detached idmapped mount. */
+int mr_idmapped_tree(const char *path, int32_t userns_fd, int32_t recursive);
+
+#endif

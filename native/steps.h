@@ -1,0 +1,119 @@
+/*
+ * steps.h: the step program that TypeScript hands to the native stage runner.
+ *
+ * The TypeScript twin of this file is src/runtime/step-codes.ts. Every number
+ * here must match it; test/native-abi.test.ts compares the two files.
+ *
+ * Why a program and not a function call per syscall: after clone() the child
+ * is a copy of a multithreaded Node process in which no JavaScript may run
+ * (only the calling thread exists, libuv's pool and V8's helpers are gone).
+ * So TypeScript decides every step before clone() and the child only replays
+ * them, in order, stopping at the first failure and reporting it as data.
+ *
+ * Encoding (all integers little endian):
+ *
+ *   program := "MRS1" u32:step_count step*
+ *   step    := u16:op u16:flags u32:argc arg*
+ *   arg     := u32:len byte[len] 0x00        (len excludes the trailing NUL)
+ *
+ * Numeric arguments are args of exactly 8 bytes holding a u64. String
+ * arguments are NUL-terminated in the buffer so C can use them in place.
+ *
+ * Failure report, written by the child on the report pipe (fd 4 in the stage):
+ *
+ *   report  := u32:step_index i32:errno      (8 bytes)
+ *
+ * step_index is 0-based into the program; MR_STEP_TRAMPOLINE marks a failure
+ * in the clone trampoline before the stage program started. End of file on
+ * the report pipe without a report means the final execve() succeeded: the
+ * pipe is close-on-exec.
+ */
+#ifndef MINI_RUN_STEPS_H
+#define MINI_RUN_STEPS_H
+
+#define MR_PROGRAM_MAGIC "MRS1"
+#define MR_STEP_TRAMPOLINE 0xffffffffu
+
+/* Fixed descriptors in the stage program (set up by the clone trampoline). */
+#define MR_FD_PROGRAM 3
+#define MR_FD_REPORT 4
+
+/* Step flags */
+#define MR_F_OPTIONAL 0x1      /* ENOENT on the target: skip the step          */
+#define MR_F_KEEP_LOCKED 0x2   /* OR the target's current statvfs() mount flags
+                                  (nosuid, nodev, noexec, rdonly, atime) into a
+                                  remount: a user namespace may not clear them */
+
+enum mr_op {
+    /* source, root, target, fstype, flags:u64, data
+       root "" = target is used as given; otherwise target is resolved inside
+       root with openat2(RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS) and the mount
+       goes onto /proc/self/fd/N. Empty source/fstype/data are passed as NULL. */
+    MR_OP_MOUNT = 1,
+    /* root, path, mode:u64 -- mkdir -p, each component resolved inside root */
+    MR_OP_MKDIR = 2,
+    /* root, path, mode:u64 -- create an empty regular file if missing
+       (a bind-mount target); parents must exist */
+    MR_OP_MKFILE = 3,
+    /* root, linkpath, target -- symlink(target, linkpath) inside root */
+    MR_OP_SYMLINK = 4,
+    /* path */
+    MR_OP_CHDIR = 5,
+    /* new_root, put_old -- pivot_root(2) */
+    MR_OP_PIVOT_ROOT = 6,
+    /* path, flags:u64 -- umount2(2) */
+    MR_OP_UMOUNT = 7,
+    /* name */
+    MR_OP_SETHOSTNAME = 8,
+    /* name */
+    MR_OP_SETDOMAINNAME = 9,
+    /* ifname -- set IFF_UP */
+    MR_OP_LINK_UP = 10,
+    /* gid:u64 ... (argc may be 0: no supplementary groups) */
+    MR_OP_SETGROUPS = 11,
+    /* gid:u64 -- setresgid(gid, gid, gid) */
+    MR_OP_SETRESGID = 12,
+    /* uid:u64 -- setresuid(uid, uid, uid) */
+    MR_OP_SETRESUID = 13,
+    /* value:u64 -- prctl(PR_SET_KEEPCAPS) */
+    MR_OP_KEEPCAPS = 14,
+    /* mask:u64 -- PR_CAPBSET_DROP every capability not in mask */
+    MR_OP_CAP_BOUNDING = 15,
+    /* effective:u64, permitted:u64, inheritable:u64 -- capset(2) */
+    MR_OP_CAPSET = 16,
+    /* mask:u64 -- clear the ambient set, then raise each cap in mask */
+    MR_OP_CAP_AMBIENT = 17,
+    /* (none) -- prctl(PR_SET_NO_NEW_PRIVS, 1) */
+    MR_OP_NO_NEW_PRIVS = 18,
+    /* filter -- bytes of a struct sock_filter[]; seccomp(SECCOMP_SET_MODE_FILTER) */
+    MR_OP_SECCOMP = 19,
+    /* (none) -- setsid(2) */
+    MR_OP_SETSID = 20,
+    /* socket_fd:u64, rows:u64, cols:u64 -- open /dev/ptmx, unlock, set the
+       window size, make the peer the controlling terminal and fds 0-2, send
+       the master to the parent with SCM_RIGHTS over socket_fd, close both */
+    MR_OP_OPEN_PTY = 21,
+    /* from_fd:u64 -- close_range(from, ~0, CLOSE_RANGE_CLOEXEC): every fd from
+       from_fd on is closed by the final execve (the report pipe included) */
+    MR_OP_CLOSE_FDS = 22,
+    /* (none) -- fork: the parent becomes a minimal init (forwards signals,
+       reaps every child, exits with the first child's status); the child
+       goes on with the next step */
+    MR_OP_FORK_INIT = 23,
+    /* path_env, argc:u64, argv[0..argc), env... -- execve; argv[0] without
+       '/' is searched in path_env (a PATH value) like execvpe */
+    MR_OP_EXEC = 24,
+    /* resource:u64, soft:u64, hard:u64 -- setrlimit(2) */
+    MR_OP_SETRLIMIT = 25,
+    /* root, path, content -- open O_WRONLY|O_TRUNC inside root and write */
+    MR_OP_WRITE_FILE = 26,
+    /* flags:u64 -- unshare(2) */
+    MR_OP_UNSHARE = 27,
+    /* fd:u64, root, target -- move_mount(fd, "", target resolved in root,
+       MOVE_MOUNT_F_EMPTY_PATH): attach a detached mount (open_tree) */
+    MR_OP_MOVE_MOUNT = 28,
+    /* signal:u64 -- prctl(PR_SET_PDEATHSIG) */
+    MR_OP_PDEATHSIG = 29,
+};
+
+#endif

@@ -1,0 +1,7 @@
+import type { Command } from 'commander'
+import { register as registerRun } from './run.js'
+
+/** Every verb, in the order `mini-run --help` lists them. */
+export function registerCommands(program: Command): void {
+  registerRun(program)
+}

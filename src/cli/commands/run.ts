@@ -1,0 +1,111 @@
+import type { Command } from 'commander'
+import { UsageError } from '../../errors.js'
+import { globalOptions } from '../global-options.js'
+
+const collect = (value: string, previous: string[]) => [...previous, value]
+
+interface RunFlags {
+  rm?: boolean
+  rootfs?: string
+  env: string[]
+  workdir?: string
+  user?: string
+  hostname?: string
+  name?: string
+  readOnly?: boolean
+  entrypoint?: string
+  interactive?: boolean
+  tty?: boolean
+  init?: boolean
+  capAdd: string[]
+  capDrop: string[]
+  userns?: string
+  cgroupParent?: string
+  explain?: boolean
+  pull?: string
+}
+
+export function register(program: Command): void {
+  program
+    .command('run')
+    .description('run a command in a new container')
+    .usage('[options] IMAGE [COMMAND] [ARG...]\n       mini-run run [options] --rootfs DIR COMMAND [ARG...]')
+    .argument('[image-and-command...]')
+    .option('--rm', 'remove the container when it exits')
+    .option('--rootfs <dir>', 'run in this root filesystem directory instead of an image (podman)')
+    .option('-e, --env <KEY=VALUE>', 'set an environment variable (repeatable; KEY alone copies yours)', collect, [])
+    .option('-w, --workdir <dir>', 'working directory inside the container')
+    .option('-u, --user <user[:group]>', 'user name or uid, resolved in the image\'s /etc/passwd')
+    .option('-h, --hostname <name>', 'container hostname (default: the first 12 characters of its id)')
+    .option('--name <name>', 'container name')
+    .option('--read-only', 'mount the root filesystem read-only')
+    .option('--entrypoint <cmd>', 'override the image\'s entrypoint ("" clears it)')
+    .option('-i, --interactive', 'keep stdin attached')
+    .option('-t, --tty', 'give the container a pseudo-terminal')
+    .option('--init', 'run a minimal init as PID 1 that reaps zombies and forwards signals')
+    .option('--cap-add <cap>', 'add a capability (repeatable; ALL for every one)', collect, [])
+    .option('--cap-drop <cap>', 'drop a capability (repeatable; ALL for every one)', collect, [])
+    .option('--userns <mode>', 'user namespace: "host" (default as root) or "auto"')
+    .option('--cgroup-parent <path>', 'parent cgroup, relative to the cgroup v2 root (default: mini-run)')
+    .option('--pull <policy>', 'pull the image: missing, always or never', 'missing')
+    .option('--explain', 'print the steps that would start the container, with reasons, and exit')
+    .helpOption('--help', 'display help for command')
+    .passThroughOptions()
+    .action(async (positional: string[], flags: RunFlags, cmd: Command) => {
+      process.exitCode = await runCommand(positional, flags, cmd)
+    })
+}
+
+async function runCommand(positional: string[], flags: RunFlags, cmd: Command): Promise<number> {
+  const global = globalOptions(cmd)
+  let image: string | undefined
+  let command: string[]
+  if (flags.rootfs !== undefined) {
+    command = positional
+  } else {
+    if (positional.length === 0) throw new UsageError('"run" requires at least 1 argument: an image (or --rootfs DIR)')
+    image = positional[0]
+    command = positional.slice(1)
+  }
+  if (flags.pull && !['missing', 'always', 'never'].includes(flags.pull)) {
+    throw new UsageError(`invalid --pull "${flags.pull}": use missing, always or never`)
+  }
+  const { prepareContainer } = await import('../../runtime/run-container.js')
+  const tty = flags.tty === true
+  const options = {
+    ...(image !== undefined ? { image } : {}),
+    ...(flags.rootfs !== undefined ? { rootfs: flags.rootfs } : {}),
+    command,
+    ...(flags.entrypoint !== undefined ? { entrypoint: flags.entrypoint } : {}),
+    env: flags.env,
+    ...(flags.workdir ? { workdir: flags.workdir } : {}),
+    ...(flags.user !== undefined ? { user: flags.user } : {}),
+    ...(flags.hostname ? { hostname: flags.hostname } : {}),
+    ...(flags.name ? { name: flags.name } : {}),
+    readOnly: flags.readOnly === true,
+    tty,
+    init: flags.init === true,
+    capAdd: flags.capAdd,
+    capDrop: flags.capDrop,
+    ...(flags.userns !== undefined ? { userns: flags.userns } : {}),
+    ...(flags.cgroupParent !== undefined ? { cgroupParent: flags.cgroupParent } : {}),
+    ...(global.root ? { storeRoot: global.root } : {}),
+    ...(global.state ? { stateRoot: global.state } : {}),
+    ...(tty && process.stdout.isTTY ? { consoleSize: { height: process.stdout.rows, width: process.stdout.columns } } : {}),
+    resolveImage: async (ref: string, storeRoot: string) => {
+      const { resolveForRun } = await import('../resolve-image.js')
+      return resolveForRun(ref, storeRoot, (flags.pull ?? 'missing') as 'missing' | 'always' | 'never')
+    },
+  }
+  const prepared = await prepareContainer(options, flags.explain === true)
+  if (flags.explain) {
+    const { formatPlan } = await import('../../runtime/explain.js')
+    process.stdout.write(formatPlan(prepared.plan))
+    return 0
+  }
+  const { runPrepared } = await import('../../runtime/start-container.js')
+  const { openSync } = await import('node:fs')
+  // Without -i the container's stdin is /dev/null, as in Docker.
+  const stdin = flags.interactive || tty ? 0 : openSync('/dev/null', 'r')
+  return runPrepared(prepared, { stdio: [stdin, 1, 2], forwardSignals: true }, { remove: flags.rm === true })
+}

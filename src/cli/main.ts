@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+/**
+ * mini-run's command line. One file per verb under commands/; this file only
+ * wires them up and turns errors into Docker's exit codes.
+ */
+import { Command, CommanderError } from 'commander'
+import { describeError } from '../errors.js'
+import { registerCommands } from './commands/index.js'
+import { EXIT_RUNTIME_ERROR } from './exit-codes.js'
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('mini-run')
+    .description('a small container runtime: a container is a restricted process')
+    .option('--root <dir>', 'image store directory (default: /var/lib/mini-run as root, ~/.local/share/mini-run otherwise)')
+    .option('--state <dir>', 'runtime state directory (default: /run/mini-run as root, $XDG_RUNTIME_DIR/mini-run otherwise)')
+    .option('--log-level <level>', 'pino log level on stderr (trace, debug, info, warn, error)')
+    .enablePositionalOptions()
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+  program.hook('preAction', async (cmd) => {
+    const level = cmd.opts().logLevel as string | undefined
+    if (level) (await import('../log.js')).setLogLevel(level)
+  })
+  registerCommands(program)
+  try {
+    await program.parseAsync(argv)
+    return typeof process.exitCode === 'number' ? process.exitCode : 0
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version exit 0; bad flags are a runtime error (Docker: 125)
+      return err.exitCode === 0 ? 0 : EXIT_RUNTIME_ERROR
+    }
+    process.stderr.write(`mini-run: ${describeError(err)}\n`)
+    return EXIT_RUNTIME_ERROR
+  }
+}
+
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code
+  },
+  (err: unknown) => {
+    process.stderr.write(`mini-run: ${describeError(err)}\n`)
+    process.exitCode = EXIT_RUNTIME_ERROR
+  },
+)

@@ -1,0 +1,34 @@
+/**
+ * Error types of mini-run. The library throws these and never prints or
+ * exits; the CLI (src/cli/) turns them into one line on stderr and an exit
+ * code following Docker's conventions.
+ */
+
+export interface MiniRunErrorOptions {
+  cause?: unknown
+  /** A stable code for programs, like Node's `err.code`. */
+  code?: string
+}
+
+export class MiniRunError extends Error {
+  readonly code: string
+  constructor(message: string, options: MiniRunErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = new.target.name
+    this.code = options.code ?? 'EMINIRUN'
+  }
+}
+
+/** Bad input from the user: a flag, a reference, a mapping. */
+export class UsageError extends MiniRunError {
+  constructor(message: string, options: MiniRunErrorOptions = {}) {
+    super(message, { code: 'EUSAGE', ...options })
+  }
+}
+
+/** A message for one line on stderr: the error's own message, then its causes'. */
+export function describeError(err: unknown): string {
+  if (err instanceof MiniRunError) return err.message
+  if (err instanceof Error) return err.message
+  return String(err)
+}

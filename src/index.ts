@@ -1,0 +1,13 @@
+/**
+ * mini-run as a library: everything the CLI does, callable from Node.
+ */
+export { MiniRunError, UsageError } from './errors.js'
+export type { Spec } from './runtime/spec.js'
+export { buildSpec, type ContainerOptions, type ImageRunConfig } from './runtime/container-spec.js'
+export { planStart, type PlanInput, type RootfsSource } from './runtime/plan-start.js'
+export type { ChildStep, StartPlan, ParentAction } from './runtime/steps.js'
+export { encodeProgram } from './runtime/encode-program.js'
+export { formatPlan } from './runtime/explain.js'
+export { prepareContainer, type RunOptions, type PreparedContainer } from './runtime/run-container.js'
+export { runPrepared, exitCodeOf, ExecError } from './runtime/start-container.js'
+export { StepError } from './runtime/launch.js'

@@ -1,0 +1,225 @@
+/**
+ * Bindings to libminirun.so (native/minirun.h) through ffi-rs.
+ *
+ * Every native function returns -errno on failure; `check` turns that into a
+ * NativeError carrying the errno name, like Node's own fs errors.
+ */
+import { fileURLToPath } from 'node:url'
+import { constants as osConstants } from 'node:os'
+import { DataType, load, open } from 'ffi-rs'
+
+const LIBRARY = 'minirun'
+const nativeDir = fileURLToPath(new URL('../../native/build/', import.meta.url))
+export const libraryPath = nativeDir + 'libminirun.so'
+export const stagePath = nativeDir + 'mini-run-stage'
+
+let opened = false
+function ensureOpen(): void {
+  if (opened) return
+  open({ library: LIBRARY, path: libraryPath })
+  opened = true
+}
+
+const errnoNames = new Map<number, string>(
+  Object.entries(osConstants.errno).map(([name, num]) => [num, name]),
+)
+
+/** The symbolic name of an errno value, e.g. 13 -> "EACCES". */
+export function errnoName(errno: number): string {
+  return errnoNames.get(errno) ?? `E${errno}`
+}
+
+/** A failed native call, shaped like Node's errno errors. */
+export class NativeError extends Error {
+  readonly errno: number
+  readonly code: string
+  readonly syscall: string
+  constructor(syscall: string, errno: number, detail?: string) {
+    super(`${syscall}${detail ? ` ${detail}` : ''}: ${strerror(errno)}`)
+    this.name = 'NativeError'
+    this.errno = errno
+    this.code = errnoName(errno)
+    this.syscall = syscall
+  }
+}
+
+/** The C library's message for an errno value ("Permission denied"). */
+export function strerror(errno: number): string {
+  return STRERROR[errnoName(errno)] ?? errnoName(errno)
+}
+
+// The messages glibc prints for the errors a container start can meet.
+const STRERROR: Record<string, string> = {
+  EPERM: 'Operation not permitted',
+  ENOENT: 'No such file or directory',
+  ESRCH: 'No such process',
+  EINTR: 'Interrupted system call',
+  EIO: 'Input/output error',
+  E2BIG: 'Argument list too long',
+  ENOEXEC: 'Exec format error',
+  EBADF: 'Bad file descriptor',
+  EAGAIN: 'Resource temporarily unavailable',
+  ENOMEM: 'Cannot allocate memory',
+  EACCES: 'Permission denied',
+  EFAULT: 'Bad address',
+  EBUSY: 'Device or resource busy',
+  EEXIST: 'File exists',
+  EXDEV: 'Invalid cross-device link',
+  ENODEV: 'No such device',
+  ENOTDIR: 'Not a directory',
+  EISDIR: 'Is a directory',
+  EINVAL: 'Invalid argument',
+  EMFILE: 'Too many open files',
+  ENOSPC: 'No space left on device',
+  EROFS: 'Read-only file system',
+  ENAMETOOLONG: 'File name too long',
+  ENOSYS: 'Function not implemented',
+  ELOOP: 'Too many levels of symbolic links',
+  ENOTSUP: 'Operation not supported',
+  EOPNOTSUPP: 'Operation not supported',
+  EUSERS: 'Too many users',
+  ENOTEMPTY: 'Directory not empty',
+}
+
+function check(syscall: string, result: number, detail?: string): number {
+  if (result < 0) throw new NativeError(syscall, -result, detail)
+  return result
+}
+
+function call(funcName: string, paramsType: DataType[], paramsValue: unknown[]): number {
+  ensureOpen()
+  return load({ library: LIBRARY, funcName, retType: DataType.I32, paramsType, paramsValue }) as number
+}
+
+async function callInThread(funcName: string, paramsType: DataType[], paramsValue: unknown[]): Promise<number> {
+  ensureOpen()
+  return (await load({
+    library: LIBRARY,
+    funcName,
+    retType: DataType.I32,
+    paramsType,
+    paramsValue,
+    runInNewThread: true,
+  })) as number
+}
+
+/** A sealed memfd copy of a file: see mr_sealed_copy in native/minirun.h. */
+export function sealedCopy(path: string): number {
+  return check('memfd', call('mr_sealed_copy', [DataType.String], [path]), path)
+}
+
+/** A sealed memfd holding data. */
+export function memfdData(data: Buffer): number {
+  return check('memfd', call('mr_memfd_data', [DataType.U8Array, DataType.I32], [data, data.length]))
+}
+
+const O_CLOEXEC = 0o2000000
+
+/** pipe2(2) with O_CLOEXEC: [readEnd, writeEnd]. */
+export function pipe(): [number, number] {
+  const fds = Buffer.alloc(8)
+  check('pipe2', call('mr_pipe', [DataType.U8Array, DataType.I32], [fds, O_CLOEXEC]))
+  return [fds.readInt32LE(0), fds.readInt32LE(4)]
+}
+
+/** socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC). */
+export function socketpair(): [number, number] {
+  const fds = Buffer.alloc(8)
+  check('socketpair', call('mr_socketpair', [DataType.U8Array], [fds]))
+  return [fds.readInt32LE(0), fds.readInt32LE(4)]
+}
+
+export interface SpawnFds {
+  cgroup: number
+  stage: number
+  program: number
+  sync: number
+  report: number
+  stdio: [number, number, number]
+  keep: number[]
+}
+
+/** clone3 + trampoline: see mr_spawn in native/minirun.h. Returns the pid. */
+export function spawn(cloneFlags: number, fds: SpawnFds): number {
+  const stdio = Buffer.alloc(12)
+  fds.stdio.forEach((fd, i) => stdio.writeInt32LE(fd, i * 4))
+  const keep = Buffer.alloc(Math.max(4, fds.keep.length * 4))
+  fds.keep.forEach((fd, i) => keep.writeInt32LE(fd, i * 4))
+  return check(
+    'clone3',
+    call(
+      'mr_spawn',
+      [
+        DataType.I64, DataType.I32, DataType.I32, DataType.I32, DataType.I32, DataType.I32,
+        DataType.U8Array, DataType.U8Array, DataType.I32,
+      ],
+      [cloneFlags, fds.cgroup, fds.stage, fds.program, fds.sync, fds.report, stdio, keep, fds.keep.length],
+    ),
+  )
+}
+
+export interface StepReport {
+  step: number
+  errno: number
+}
+
+/** Wait for the child's failure report; null means its execve succeeded. */
+export async function readReport(fd: number): Promise<StepReport | null> {
+  const out = Buffer.alloc(8)
+  const n = check('read', await callInThread('mr_read_report', [DataType.I32, DataType.U8Array], [fd, out]))
+  if (n === 0) return null
+  return { step: out.readUInt32LE(0), errno: out.readInt32LE(4) }
+}
+
+/** waitpid(2): the raw wait status. */
+export async function waitStatus(pid: number): Promise<number> {
+  const out = Buffer.alloc(4)
+  check('waitpid', await callInThread('mr_wait', [DataType.I32, DataType.U8Array], [pid, out]))
+  return out.readInt32LE(0)
+}
+
+/** Receive one fd sent with SCM_RIGHTS. */
+export async function recvFd(sock: number): Promise<number> {
+  return check('recvmsg', await callInThread('mr_recv_fd', [DataType.I32], [sock]))
+}
+
+export function setWinsize(fd: number, rows: number, cols: number): void {
+  check('ioctl TIOCSWINSZ', call('mr_set_winsize', [DataType.I32, DataType.I32, DataType.I32], [fd, rows, cols]))
+}
+
+/** A user namespace fd with these maps (for idmapped mounts). */
+export function usernsFd(uidMap: string, gidMap: string): number {
+  return check('userns', call('mr_userns_fd', [DataType.String, DataType.String], [uidMap, gidMap]))
+}
+
+/** A detached idmapped clone of the mount at path. */
+export function idmappedTree(path: string, usernsFd: number, recursive: boolean): number {
+  return check(
+    'mount_setattr',
+    call('mr_idmapped_tree', [DataType.String, DataType.I32, DataType.I32], [path, usernsFd, recursive ? 1 : 0]),
+    path,
+  )
+}
+
+/** mknod(2): used for overlay whiteouts (char 0:0) and device nodes in layers. */
+export function mknod(path: string, mode: number, major: number, minor: number): void {
+  check('mknod', call('mr_mknod', [DataType.String, DataType.I32, DataType.I32, DataType.I32], [path, mode, major, minor]), path)
+}
+
+/** lsetxattr(2). */
+export function lsetxattr(path: string, name: string, value: Buffer): void {
+  check(
+    'lsetxattr',
+    call('mr_lsetxattr', [DataType.String, DataType.String, DataType.U8Array, DataType.I32], [path, name, value, value.length]),
+    `${name} on ${path}`,
+  )
+}
+
+/** lgetxattr(2); null when the attribute is absent. */
+export function lgetxattr(path: string, name: string): Buffer | null {
+  const buf = Buffer.alloc(65536)
+  const n = call('mr_lgetxattr', [DataType.String, DataType.String, DataType.U8Array, DataType.I32], [path, name, buf, buf.length])
+  if (n === -osConstants.errno.ENODATA) return null
+  check('lgetxattr', n, `${name} on ${path}`)
+  return buf.subarray(0, n)
+}

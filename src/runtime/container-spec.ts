@@ -1,0 +1,139 @@
+/**
+ * Docker's `run` semantics as an OCI runtime spec: image config plus flags
+ * in, `Spec` out. Pure: the caller reads the image and the user database.
+ */
+import { UsageError } from '../errors.js'
+import { adjustCapabilities, DOCKER_DEFAULT_CAPABILITIES } from './capabilities.js'
+import {
+  DEFAULT_DEVICES,
+  DEFAULT_MASKED_PATHS,
+  DEFAULT_READONLY_PATHS,
+  defaultMounts,
+} from './docker-defaults.js'
+import { DEFAULT_PATH } from './plan-start.js'
+import { resolveUser, type GroupEntry, type PasswdEntry } from './resolve-user.js'
+import type { IdMapping, NamespaceType, Spec, SpecMount } from './spec.js'
+
+/** The part of an OCI image config (`config` object) that `run` uses. */
+export interface ImageRunConfig {
+  User?: string
+  Env?: string[] | null
+  Entrypoint?: string[] | null
+  Cmd?: string[] | null
+  WorkingDir?: string
+  StopSignal?: string
+}
+
+export interface ContainerOptions {
+  id: string
+  /** Where the rootfs is assembled (the overlay mount point, or the --rootfs dir). */
+  rootfsPath: string
+  image?: ImageRunConfig
+  /** Everything after the image on the command line. */
+  command: string[]
+  /** --entrypoint; "" clears the image's. */
+  entrypoint?: string
+  /** -e KEY=VALUE, or -e KEY to take the caller's value. */
+  env?: string[]
+  workdir?: string
+  user?: string
+  hostname?: string
+  readOnly?: boolean
+  tty?: boolean
+  consoleSize?: { height: number; width: number }
+  capAdd?: string[]
+  capDrop?: string[]
+  /** Id maps for a user namespace; none: no user namespace. */
+  idMaps?: { uid: IdMapping[]; gid: IdMapping[] }
+  /** The host has a cgroup v2 hierarchy: mount it read-only at /sys/fs/cgroup. */
+  cgroup2?: boolean
+  /** Extra mounts (-v), OCI shape. */
+  mounts?: SpecMount[]
+  passwd: PasswdEntry[]
+  groups: GroupEntry[]
+  /** The caller's environment, for `-e KEY` without a value. */
+  callerEnv?: Record<string, string | undefined>
+}
+
+export function buildSpec(o: ContainerOptions): Spec {
+  const image = o.image ?? {}
+  const entrypoint =
+    o.entrypoint === undefined ? image.Entrypoint ?? [] : o.entrypoint === '' ? [] : [o.entrypoint]
+  // Docker: a new --entrypoint also resets the image's Cmd.
+  const cmd = o.command.length > 0 ? o.command : o.entrypoint === undefined ? image.Cmd ?? [] : []
+  const args = [...entrypoint, ...cmd]
+  if (args.length === 0) throw new UsageError('no command specified')
+
+  const userSpec = o.user ?? image.User ?? ''
+  const user = resolveUser(userSpec, o.passwd, o.groups)
+
+  const hostname = o.hostname ?? o.id.slice(0, 12)
+  const env = mergeEnv(image.Env ?? [], o.env ?? [], o.callerEnv ?? {})
+  setDefault(env, 'PATH', DEFAULT_PATH)
+  setDefault(env, 'HOSTNAME', hostname)
+  if (o.tty) setDefault(env, 'TERM', 'xterm')
+  setDefault(env, 'HOME', user.home)
+
+  const cwd = o.workdir || image.WorkingDir || '/'
+  if (!cwd.startsWith('/')) throw new UsageError(`the working directory '${cwd}' is invalid, it needs to be an absolute path`)
+
+  const caps = adjustCapabilities(DOCKER_DEFAULT_CAPABILITIES, o.capAdd ?? [], o.capDrop ?? [])
+  const userns = o.idMaps !== undefined
+  const namespaces: NamespaceType[] = ['pid', 'network', 'ipc', 'uts', 'mount', 'cgroup']
+  if (userns) namespaces.unshift('user')
+  const gid5Mapped = !userns || o.idMaps!.gid.some((m) => m.containerID <= 5 && 5 < m.containerID + m.size)
+
+  return {
+    ociVersion: '1.2.0',
+    process: {
+      terminal: o.tty ?? false,
+      ...(o.consoleSize ? { consoleSize: o.consoleSize } : {}),
+      user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
+      args,
+      env: [...env.entries()].map(([k, v]) => `${k}=${v}`),
+      cwd,
+      capabilities: {
+        bounding: caps,
+        effective: caps,
+        permitted: caps,
+        inheritable: [],
+        ambient: [],
+      },
+      noNewPrivileges: true,
+    },
+    root: { path: o.rootfsPath, readonly: o.readOnly ?? false },
+    hostname,
+    mounts: [...defaultMounts({ devptsGid5: gid5Mapped, cgroup2: o.cgroup2 ?? false }), ...(o.mounts ?? [])],
+    linux: {
+      namespaces: namespaces.map((type) => ({ type })),
+      ...(userns ? { uidMappings: o.idMaps!.uid, gidMappings: o.idMaps!.gid } : {}),
+      maskedPaths: DEFAULT_MASKED_PATHS,
+      readonlyPaths: DEFAULT_READONLY_PATHS,
+      devices: DEFAULT_DEVICES,
+    },
+  }
+}
+
+function mergeEnv(imageEnv: string[], flags: string[], callerEnv: Record<string, string | undefined>): Map<string, string> {
+  const env = new Map<string, string>()
+  for (const entry of imageEnv) {
+    const eq = entry.indexOf('=')
+    if (eq > 0) env.set(entry.slice(0, eq), entry.slice(eq + 1))
+  }
+  for (const entry of flags) {
+    const eq = entry.indexOf('=')
+    if (eq === 0) throw new UsageError(`invalid environment variable: ${entry}`)
+    if (eq < 0) {
+      // Docker: `-e KEY` copies the caller's value, if the caller has one
+      const value = callerEnv[entry]
+      if (value !== undefined) env.set(entry, value)
+    } else {
+      env.set(entry.slice(0, eq), entry.slice(eq + 1))
+    }
+  }
+  return env
+}
+
+function setDefault(env: Map<string, string>, key: string, value: string): void {
+  if (!env.has(key)) env.set(key, value)
+}

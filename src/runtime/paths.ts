@@ -1,0 +1,27 @@
+/**
+ * Where mini-run keeps per-container things. The image store's root is the
+ * image module's (src/image/store.ts); containers' writable layers live
+ * beside it, and runtime state (lost at reboot, like the processes it
+ * describes) under /run.
+ */
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+
+export function isRoot(): boolean {
+  return process.getuid?.() === 0
+}
+
+/** /run/mini-run as root, $XDG_RUNTIME_DIR/mini-run otherwise (or a per-user /tmp dir). */
+export function defaultStateRoot(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.MINI_RUN_STATE) return env.MINI_RUN_STATE
+  if (isRoot()) return '/run/mini-run'
+  if (env.XDG_RUNTIME_DIR) return join(env.XDG_RUNTIME_DIR, 'mini-run')
+  return join('/tmp', `mini-run-${process.getuid?.() ?? 'user'}`)
+}
+
+/** The image store root when none is given (mirrors ImageStore's own default). */
+export function defaultStoreRoot(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.MINI_RUN_ROOT) return env.MINI_RUN_ROOT
+  if (isRoot()) return '/var/lib/mini-run'
+  return join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'mini-run')
+}

@@ -1,0 +1,134 @@
+// The start sequence is a pure function of the spec: these tests pin the
+// exact steps without root, so a change in what a container is shows here.
+import { describe, expect, it } from 'vitest'
+import { buildSpec, type ContainerOptions } from '../src/runtime/container-spec.js'
+import { planStart, type PlanInput, type RootfsSource } from '../src/runtime/plan-start.js'
+import { describeStep, type ChildStep } from '../src/runtime/steps.js'
+
+const overlay: RootfsSource = {
+  kind: 'overlay', layersDir: '/s/layers', lowerDirs: ['b/fs', 'a/fs'], upperDir: '/c/upper', workDir: '/c/work', userxattr: false,
+}
+const hostKinds: PlanInput['pathKind'] = (p) =>
+  p === '/proc/acpi' || p === '/sys/firmware' ? 'dir' : p === '/proc/timer_stats' ? 'missing' : 'file'
+
+function plan(options: Partial<ContainerOptions> = {}, input: Partial<PlanInput> = {}) {
+  const spec = buildSpec({
+    id: 'abcdef0123456789', rootfsPath: '/c/rootfs', image: { Cmd: ['sh'] }, command: [], passwd: [], groups: [], cgroup2: true, ...options,
+  })
+  return planStart({ spec, rootfs: overlay, setgroupsAllowed: true, pathKind: hostKinds, ...input })
+}
+const ops = (steps: ChildStep[]) => steps.map(describeStep)
+
+describe('planStart', () => {
+  it('gives a root container exactly Docker\'s mounts, devices, masks and credentials, in order', () => {
+    const p = plan({}, { cgroupPath: '/cg/mini-run/x' })
+    // CLONE_NEWPID|NEWNET|NEWIPC|NEWUTS|NEWNS|NEWCGROUP, no user namespace as root
+    expect(p.cloneFlags).toBe(0x20000000 | 0x40000000 | 0x08000000 | 0x04000000 | 0x00020000 | 0x02000000)
+    expect(ops(p.steps)).toEqual([
+      'mount none on /', 'chdir /s/layers', 'mount overlay on /c/rootfs',
+      'mkdir /c/rootfs/proc', 'mount proc on /c/rootfs/proc',
+      'mkdir /c/rootfs/dev', 'mount tmpfs on /c/rootfs/dev',
+      'mkdir /c/rootfs/dev/pts', 'mount devpts on /c/rootfs/dev/pts',
+      'mkdir /c/rootfs/dev/shm', 'mount shm on /c/rootfs/dev/shm',
+      'mkdir /c/rootfs/dev/mqueue', 'mount mqueue on /c/rootfs/dev/mqueue',
+      'mkdir /c/rootfs/sys', 'mount sysfs on /c/rootfs/sys',
+      'mkdir /c/rootfs/sys/fs/cgroup', 'mount cgroup on /c/rootfs/sys/fs/cgroup',
+      ...['null', 'zero', 'full', 'random', 'urandom', 'tty'].flatMap((d) => [`mkfile /c/rootfs/dev/${d}`, `mount /dev/${d} on /c/rootfs/dev/${d}`]),
+      'symlink /c/rootfs/dev/fd -> /proc/self/fd', 'symlink /c/rootfs/dev/stdin -> /proc/self/fd/0',
+      'symlink /c/rootfs/dev/stdout -> /proc/self/fd/1', 'symlink /c/rootfs/dev/stderr -> /proc/self/fd/2',
+      'symlink /c/rootfs/dev/ptmx -> pts/ptmx',
+      'sethostname abcdef012345', 'set link lo up',
+      'chdir /c/rootfs', 'pivot_root . .', 'umount .', 'chdir /',
+      'mount /dev/null on /proc/asound', 'mount tmpfs on /proc/acpi', 'mount /dev/null on /proc/interrupts',
+      'mount /dev/null on /proc/kcore', 'mount /dev/null on /proc/keys', 'mount /dev/null on /proc/latency_stats',
+      'mount /dev/null on /proc/timer_list', 'mount /dev/null on /proc/sched_debug', 'mount /dev/null on /proc/scsi',
+      'mount tmpfs on /sys/firmware', 'mount /dev/null on /sys/devices/virtual/powercap',
+      ...['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'].flatMap((p) => [`mount ${p} on ${p}`, `remount ${p}`]),
+      'setsid', 'mkdir /', 'chdir /',
+      'cap_bounding', 'setgroups []', 'setresgid 0', 'setresuid 0', 'capset', 'cap_ambient', 'no_new_privs', 'close_fds',
+      'exec "sh"',
+    ])
+    expect(p.parentBefore.map((a) => a.what)[0]).toBe('mkdir /cg/mini-run/x')
+  })
+
+  it('mounts the rootfs nodev and every mount target through in-root resolution', () => {
+    const p = plan()
+    const overlayMount = p.steps.find((s) => s.op === 'mount' && s.fstype === 'overlay')
+    expect(overlayMount).toMatchObject({ flags: 4 /* MS_NODEV */, data: 'lowerdir=b/fs:a/fs,upperdir=/c/upper,workdir=/c/work' })
+    const pivot = p.steps.findIndex((s) => s.op === 'pivot_root')
+    for (const step of p.steps.slice(0, pivot)) {
+      if (step.op === 'mount' && step.target !== '/' && step.fstype !== 'overlay') expect(step.root).toBe('/c/rootfs')
+    }
+    const dev = p.steps.find((s) => s.op === 'mount' && s.target === '/dev')
+    expect(dev && dev.op === 'mount' && dev.flags & 4).toBeTruthy() // /dev is nodev
+  })
+
+  it('drops to the image user with its groups, keeping capabilities across setresuid', () => {
+    const p = plan({
+      user: 'app',
+      passwd: [{ name: 'app', uid: 1000, gid: 1000, home: '/home/app' }],
+      groups: [{ name: 'app', gid: 1000, members: [] }, { name: 'extra', gid: 2000, members: ['app'] }],
+    })
+    const tail = p.steps.slice(p.steps.findIndex((s) => s.op === 'cap_bounding'))
+    expect(ops(tail)).toEqual([
+      'cap_bounding', 'keepcaps', 'setgroups [2000]', 'setresgid 1000', 'setresuid 1000', 'capset', 'cap_ambient',
+      'no_new_privs', 'close_fds', 'exec "sh"',
+    ])
+    const exec = tail.at(-1)
+    expect(exec?.op === 'exec' && exec.env).toContain('HOME=/home/app')
+  })
+
+  it('applies --cap-add/--cap-drop to every set but inheritable and ambient', () => {
+    const p = plan({ capAdd: ['NET_ADMIN'], capDrop: ['chown', 'CAP_MKNOD'] })
+    const capset = p.steps.find((s) => s.op === 'capset')
+    expect(capset?.op === 'capset' && capset.effective).toContain('CAP_NET_ADMIN')
+    expect(capset?.op === 'capset' && capset.effective).not.toContain('CAP_CHOWN')
+    expect(capset?.op === 'capset' && capset.effective).not.toContain('CAP_MKNOD')
+    expect(capset?.op === 'capset' && capset.inheritable).toEqual([])
+  })
+
+  it('runs rootless in a user namespace: maps written by the parent, setgroups denied, no gid=5 for devpts', () => {
+    const p = plan(
+      { idMaps: { uid: [{ containerID: 0, hostID: 65534, size: 1 }], gid: [{ containerID: 0, hostID: 65534, size: 1 }] } },
+      { setgroupsAllowed: false, rootfs: { ...overlay, userxattr: true } },
+    )
+    expect(p.cloneFlags & 0x10000000).toBeTruthy()
+    expect(p.parentAfterClone.map((a) => a.what)).toEqual([
+      'write "deny" to /proc/<pid>/setgroups',
+      'write /proc/<pid>/uid_map: 0 65534 1',
+      'write /proc/<pid>/gid_map: 0 65534 1',
+      'write one byte to the sync pipe',
+      'child: execveat(sealed memfd copy of mini-run-stage)',
+    ])
+    expect(p.steps.some((s) => s.op === 'setgroups')).toBe(false)
+    const devpts = p.steps.find((s) => s.op === 'mount' && s.fstype === 'devpts')
+    expect(devpts?.op === 'mount' && devpts.data).not.toContain('gid=5')
+    const ovl = p.steps.find((s) => s.op === 'mount' && s.fstype === 'overlay')
+    expect(ovl?.op === 'mount' && ovl.data).toMatch(/,userxattr$/)
+  })
+
+  it('opens a pty before dropping privileges and forks an init just before exec', () => {
+    const p = plan({ tty: true, consoleSize: { height: 40, width: 120 } }, { ptySocketFd: 7, init: true })
+    const names = p.steps.map((s) => s.op)
+    expect(names.indexOf('open_pty')).toBe(names.indexOf('setsid') + 1)
+    expect(p.steps.find((s) => s.op === 'open_pty')).toMatchObject({ socketFd: 7, rows: 40, cols: 120 })
+    expect(names.slice(-3)).toEqual(['close_fds', 'fork_init', 'exec'])
+    const exec = p.steps.at(-1)
+    expect(exec?.op === 'exec' && exec.env).toContain('TERM=xterm')
+  })
+
+  it('binds a --rootfs directory onto itself, then remounts it nodev (and read-only on request)', () => {
+    const spec = buildSpec({ id: 'x'.repeat(64), rootfsPath: '/r', command: ['true'], passwd: [], groups: [], readOnly: true })
+    const p = planStart({ spec, rootfs: { kind: 'directory' }, setgroupsAllowed: true, pathKind: hostKinds })
+    expect(p.steps.slice(1, 3)).toMatchObject([
+      { op: 'mount', source: '/r', target: '/r', flags: 4096 | 16384 },
+      { op: 'mount', target: '/r', flags: 4096 | 32 | 4 | 1, keepLocked: true },
+    ])
+  })
+
+  it('makes the overlay rootfs read-only after the pivot with --read-only', () => {
+    const p = plan({ readOnly: true })
+    const i = p.steps.findIndex((s) => s.op === 'mount' && s.target === '/' && (s.flags & 1) === 1)
+    expect(i).toBeGreaterThan(p.steps.findIndex((s) => s.op === 'pivot_root'))
+  })
+})
