@@ -32,7 +32,9 @@ export async function main(argv: string[]): Promise<number> {
       return err.exitCode === 0 ? 0 : EXIT_RUNTIME_ERROR
     }
     process.stderr.write(`mini-run: ${describeError(err)}\n`)
-    return EXIT_RUNTIME_ERROR
+    // an error that knows its exit code (exec failures: 126, 127) says so
+    const code = (err as { exitCode?: unknown }).exitCode
+    return typeof code === 'number' ? code : EXIT_RUNTIME_ERROR
   }
 }
 

@@ -5,7 +5,7 @@
  * --explain needs); runPrepared launches, waits and tears down.
  */
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs'
+import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs'
 import { isAbsolute, join, relative, resolve } from 'node:path'
 import { MiniRunError, UsageError } from '../errors.js'
 import { createLeaf, DEFAULT_CGROUP_PARENT, destroyLeaf, findCgroup2Mount, type CgroupLeaf } from './cgroup.js'
@@ -56,6 +56,9 @@ export interface ResolvedImageLike {
 export interface PreparedContainer {
   id: string
   name: string
+  stateRoot: string
+  /** The image reference as given, or undefined for --rootfs. */
+  image?: string
   spec: Spec
   plan: StartPlan
   rootfs: RootfsSource
@@ -180,6 +183,8 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
   return {
     id,
     name,
+    stateRoot: o.stateRoot ?? defaultStateRoot(),
+    ...(o.image !== undefined ? { image: o.image } : {}),
     spec,
     plan,
     rootfs,
@@ -213,9 +218,12 @@ function commonParent(dirs: string[]): string {
 /** Make the writable layer and mount point; createLeaf for the cgroup. */
 export function createContainerDirs(p: PreparedContainer): void {
   if (p.rootfs.kind !== 'overlay' || !p.containerDir) return
-  for (const dir of [p.rootfs.upperDir, p.rootfs.workDir, p.spec.root.path]) {
-    mkdirSync(dir, { recursive: true, mode: 0o700 })
-  }
+  for (const dir of [p.rootfs.workDir, p.spec.root.path]) mkdirSync(dir, { recursive: true, mode: 0o700 })
+  // overlayfs shows the upper dir's own mode and owner as "/": give it the image's
+  const top = statSync(join(p.rootfs.layersDir, p.rootfs.lowerDirs[0]!))
+  mkdirSync(p.rootfs.upperDir, { mode: top.mode & 0o7777 })
+  chmodSync(p.rootfs.upperDir, top.mode & 0o7777)
+  chownSync(p.rootfs.upperDir, top.uid, top.gid)
 }
 
 export function removeContainerDirs(p: PreparedContainer): void {

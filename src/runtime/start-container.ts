@@ -13,6 +13,7 @@ import {
   removeContainerDirs,
   type PreparedContainer,
 } from './run-container.js'
+import { createState, removeState, writeState, type ContainerState } from './state.js'
 import { attachTerminal } from './terminal.js'
 
 /** The command could not be executed: Docker's 126 (not executable) or 127 (not found). */
@@ -47,6 +48,17 @@ export function exitCodeOf(status: number): number {
 export async function runPrepared(p: PreparedContainer, io: RunIo, options: { remove: boolean }): Promise<number> {
   let leaf: ReturnType<typeof createCgroup>
   let ptySockets: [number, number] | undefined
+  const state: ContainerState = {
+    id: p.id,
+    name: p.name,
+    ...(p.image !== undefined ? { image: p.image } : {}),
+    command: p.spec.process.args,
+    created: new Date().toISOString(),
+    status: 'created',
+    ...(p.containerDir ? { containerDir: p.containerDir } : {}),
+  }
+  createState(p.stateRoot, state)
+  let exitCode: number | undefined
   try {
     createContainerDirs(p)
     leaf = createCgroup(p)
@@ -64,6 +76,8 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
       ...(p.idMaps ? { idMaps: p.idMaps } : {}),
     })
     const exited = native.waitStatus(launched.pid)
+    state.pid = launched.pid
+    if (leaf) state.cgroup = leaf.path
     const forward = (signal: NodeJS.Signals) => {
       try {
         process.kill(launched.pid, signal)
@@ -89,16 +103,24 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
         await exited
         throw execErrorOf(failure) ?? failure
       }
+      state.status = 'running'
+      writeState(p.stateRoot, state)
       const status = await exited
       await terminal?.finished()
-      return exitCodeOf(status)
+      exitCode = exitCodeOf(status)
+      return exitCode
     } finally {
       if (io.forwardSignals) for (const s of FORWARDED_SIGNALS) process.off(s, forward)
     }
   } finally {
     if (ptySockets) for (const fd of ptySockets) closeSync(fd)
     await removeCgroup(p, leaf)
-    if (options.remove) removeContainerDirs(p)
+    if (options.remove) {
+      removeContainerDirs(p)
+      removeState(p.stateRoot, state)
+    } else {
+      writeState(p.stateRoot, { ...state, status: 'exited', ...(exitCode !== undefined ? { exitCode } : {}) })
+    }
   }
 }
 

@@ -1,0 +1,23 @@
+// 100 containers started one after another from one Node process, through
+// the library API (no CLI, no node start-up): prints ms per container.
+import { openSync } from 'node:fs'
+import { prepareContainer, runPrepared } from '../dist/index.js'
+import { resolveForRun } from '../dist/cli/resolve-image.js'
+
+const [storeRoot, count = '100'] = process.argv.slice(2)
+const devnull = openSync('/dev/null', 'r')
+const options = {
+  image: 'localhost/bench/busybox',
+  command: ['/bin/true'],
+  storeRoot,
+  resolveImage: (ref, root) => resolveForRun(ref, root, 'never'),
+}
+// one warm-up
+await runPrepared(await prepareContainer(options), { stdio: [devnull, 1, 2] }, { remove: true })
+const start = process.hrtime.bigint()
+for (let i = 0; i < Number(count); i++) {
+  const code = await runPrepared(await prepareContainer(options), { stdio: [devnull, 1, 2] }, { remove: true })
+  if (code !== 0) throw new Error(`container exited ${code}`)
+}
+const ms = Number(process.hrtime.bigint() - start) / 1e6 / Number(count)
+console.log(ms.toFixed(3))

@@ -1,0 +1,75 @@
+/**
+ * A private world for integration tests: a temp image store, a temp state
+ * dir and a cgroup parent of their own, and a check that nothing of a
+ * container outlives it (mounts, cgroups, writable layers, state).
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { findCgroup2Mount } from '../../src/runtime/cgroup.js'
+import { miniRun, type CliResult } from './cli.js'
+
+export const FIXTURES = fileURLToPath(new URL('../../rootfs-fixtures/out/', import.meta.url))
+export const BUSYBOX_OCI = join(FIXTURES, 'busybox-oci')
+export const BUSYBOX_ROOTFS = join(FIXTURES, 'busybox-rootfs')
+export const BUSYBOX = 'localhost/test/busybox:latest'
+
+export const isRoot = process.getuid?.() === 0
+export const cgroup2 = findCgroup2Mount()
+
+export interface TestEnv {
+  dir: string
+  storeRoot: string
+  stateRoot: string
+  cgroupParent: string
+  /** mini-run with this env's --root/--state (and --cgroup-parent for run). */
+  run(args: string[], options?: Parameters<typeof miniRun>[1]): CliResult
+  /** `run --rm` with the env's flags in front of args. */
+  runArgs(args: string[]): string[]
+  /** What could be left behind: must be empty between tests. */
+  leftovers(): string[]
+  cleanup(): void
+}
+
+export async function makeTestEnv(options: { loadBusybox?: boolean } = {}): Promise<TestEnv> {
+  const dir = mkdtempSync('/var/tmp/mini-run-test-')
+  const storeRoot = join(dir, 'store')
+  const stateRoot = join(dir, 'state')
+  const cgroupParent = `mini-run-test-${process.pid}`
+  if (options.loadBusybox !== false) {
+    const { ImageStore } = await import('../../src/image/store.js')
+    await new ImageStore({ root: storeRoot }).loadArchive(BUSYBOX_OCI, { name: BUSYBOX })
+  }
+  const globals = ['--root', storeRoot, '--state', stateRoot]
+  const env: TestEnv = {
+    dir,
+    storeRoot,
+    stateRoot,
+    cgroupParent,
+    runArgs: (args) => [...globals, 'run', '--rm', '--cgroup-parent', cgroupParent, ...args],
+    run: (args, opts) => miniRun([...globals, ...args], opts),
+    leftovers() {
+      const left: string[] = []
+      const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(dir))
+      left.push(...mounts.map((m) => `mount: ${m}`))
+      if (cgroup2 && existsSync(join(cgroup2, cgroupParent))) left.push(`cgroup: ${join(cgroup2, cgroupParent)}`)
+      const containers = join(storeRoot, 'containers')
+      if (existsSync(containers)) left.push(...readdirSync(containers).map((c) => `container dir: ${c}`))
+      if (existsSync(stateRoot)) {
+        for (const e of readdirSync(stateRoot)) left.push(`state: ${e}`)
+      }
+      return left
+    },
+    cleanup() {
+      rmSync(dir, { recursive: true, force: true })
+      if (cgroup2) {
+        try {
+          rmSync(join(cgroup2, cgroupParent), { recursive: false })
+        } catch {
+          // absent, as it should be
+        }
+      }
+    },
+  }
+  return env
+}

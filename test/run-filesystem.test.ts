@@ -1,0 +1,77 @@
+// The container's filesystem: an overlay of the image, nodev everywhere
+// writable, Docker's masked and read-only paths, and mount targets that an
+// image cannot redirect with a symlink.
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { BUSYBOX, BUSYBOX_ROOTFS, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+
+describe.skipIf(!isRoot)('run: filesystem (needs root: mounts and mknod)', () => {
+  let env: TestEnv
+  /** A private copy of the busybox rootfs, for cases an image would ship. */
+  const copyRootfs = (name: string) => {
+    const dir = join(env.dir, name)
+    execFileSync('cp', ['-a', BUSYBOX_ROOTFS, dir])
+    return dir
+  }
+  beforeAll(async () => {
+    env = await makeTestEnv()
+  })
+  afterEach(() => expect(env.leftovers()).toEqual([]))
+  afterAll(() => env?.cleanup())
+
+  it('masks Docker\'s paths (those this kernel has) and makes /proc/sys read-only', () => {
+    // which of the masked files exist depends on the kernel's config (no /proc/kcore here)
+    const masked = ['/proc/kcore', '/proc/keys', '/proc/timer_list', '/proc/interrupts'].filter((p) => existsSync(p))
+    expect(masked.length).toBeGreaterThan(0)
+    const r = env.run(env.runArgs([BUSYBOX, 'sh', '-c',
+      `for f in ${masked.join(' ')}; do wc -c < $f; done; echo 1 > /proc/sys/kernel/ns_last_pid 2>/dev/null && echo writable || echo ro; ls /sys/firmware | wc -l; ls /proc/acpi | wc -l`]))
+    expect(r.stdout.trim().split('\n')).toEqual([...masked.map(() => '0'), 'ro', '0', '0'])
+  })
+
+  it('cannot open a device node made inside with mknod', () => {
+    const r = env.run(env.runArgs([BUSYBOX, 'sh', '-c',
+      'mknod /tmp/mem c 1 1 && mknod /dev/mem2 c 1 1 && ls -l /tmp/mem | cut -c1; head -c1 /tmp/mem; echo "rootfs=$?"; head -c1 /dev/mem2; echo "dev=$?"']))
+    expect(r.stdout).toBe('c\nrootfs=1\ndev=1\n')
+    expect(r.stderr).toMatch(/Permission denied/)
+  })
+
+  it('cannot open a device node shipped in the rootfs', () => {
+    const rootfs = copyRootfs('devnode')
+    execFileSync('mknod', [join(rootfs, 'mem'), 'c', '1', '1'])
+    const r = env.run(env.runArgs(['--rootfs', rootfs, 'sh', '-c', 'head -c1 /mem; echo "status=$?"']))
+    expect(r.stdout).toBe('status=1\n')
+    expect(r.stderr).toMatch(/Permission denied/)
+  })
+
+  it('gives only the allowed device nodes in /dev, and they work', () => {
+    const r = env.run(env.runArgs([BUSYBOX, 'sh', '-c', 'ls /dev; head -c4 /dev/zero | wc -c; echo x > /dev/null && echo null-ok']))
+    const listed = r.stdout.split('\n').slice(0, -3)
+    expect(listed.sort()).toEqual(['fd', 'full', 'mqueue', 'null', 'ptmx', 'pts', 'random', 'shm', 'stderr', 'stdin', 'stdout', 'tty', 'urandom', 'zero'])
+    expect(r.stdout.endsWith('4\nnull-ok\n')).toBe(true)
+  })
+
+  it('does not let an image\'s /proc symlink redirect the proc mount onto a host path', () => {
+    const hostDir = join(env.dir, 'host-target')
+    mkdirSync(hostDir)
+    writeFileSync(join(hostDir, 'marker'), 'host')
+    const rootfs = copyRootfs('procsymlink')
+    rmSync(join(rootfs, 'proc'), { recursive: true, force: true })
+    symlinkSync(hostDir, join(rootfs, 'proc')) // absolute: a host path if followed outside the rootfs
+    const r = env.run(env.runArgs(['--rootfs', rootfs, 'sh', '-c', 'cat /proc/self/stat | cut -d" " -f1']))
+    expect(r.stderr).toBe('')
+    expect(r.stdout).toBe('1\n') // procfs landed inside the rootfs, where the symlink points from inside
+    expect(readdirSync(hostDir)).toEqual(['marker'])
+    expect(existsSync(join(rootfs, hostDir))).toBe(true) // created under the rootfs, not on the host
+  })
+
+  it('writes to an overlay: the image is never modified, --read-only refuses writes', () => {
+    const w = env.run(env.runArgs([BUSYBOX, 'sh', '-c', 'echo changed > /etc/motd-test && rm /bin/ls && echo done']))
+    expect(w.stdout).toBe('done\n')
+    const r = env.run(env.runArgs([BUSYBOX, 'sh', '-c', 'test -e /etc/motd-test || echo clean; test -e /bin/ls && echo ls-here']))
+    expect(r.stdout).toBe('clean\nls-here\n')
+    const ro = env.run(env.runArgs(['--read-only', BUSYBOX, 'sh', '-c', 'touch /x 2>&1; touch /tmp/y 2>&1; touch /dev/shm/z && echo shm-ok']))
+    expect(ro.stdout).toMatch(/Read-only file system[\s\S]*Read-only file system[\s\S]*shm-ok/)
+  })
+})

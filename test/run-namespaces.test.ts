@@ -1,0 +1,57 @@
+// A container is a process in new namespaces: it is PID 1, sees only its own
+// processes, has its own hostname, only a loopback interface, and none of the
+// host's mounts.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+
+describe.skipIf(!isRoot)('run: namespaces (needs root: creates namespaces, mounts and cgroups)', () => {
+  let env: TestEnv
+  beforeAll(async () => {
+    env = await makeTestEnv()
+  })
+  afterEach(() => expect(env.leftovers()).toEqual([]))
+  afterAll(() => env?.cleanup())
+
+  it('runs the command as PID 1 and shows only the container\'s processes', () => {
+    const r = env.run(env.runArgs([BUSYBOX, 'sh', '-c', 'echo $$; ps -o pid,comm; exit 0']))
+    expect(r.stderr).toBe('')
+    expect(r.status).toBe(0)
+    const [pid, header, ...procs] = r.stdout.trim().split('\n')
+    expect(pid).toBe('1')
+    expect(header).toMatch(/PID\s+COMMAND/)
+    // sh (PID 1) and ps itself, nothing of the host
+    expect(procs.map((l) => l.trim().split(/\s+/))).toEqual([['1', 'sh'], [expect.any(String), 'ps']])
+  })
+
+  it('has its own hostname, the id prefix by default or --hostname', () => {
+    const def = env.run(env.runArgs([BUSYBOX, 'hostname']))
+    expect(def.stdout.trim()).toMatch(/^[0-9a-f]{12}$/)
+    const named = env.run(env.runArgs(['--hostname', 'box1', BUSYBOX, 'sh', '-c', 'hostname; echo $HOSTNAME']))
+    expect(named.stdout).toBe('box1\nbox1\n')
+    expect(env.run(env.runArgs([BUSYBOX, 'hostname'])).stdout.trim()).not.toBe('box1')
+  })
+
+  it('has only lo, and lo is up', () => {
+    const r = env.run(env.runArgs([BUSYBOX, 'sh', '-c', 'ls /sys/class/net; ip -o link']))
+    expect(r.status).toBe(0)
+    const [ifaces] = r.stdout.split('\n')
+    expect(ifaces).toBe('lo')
+    expect(r.stdout).toMatch(/1: lo: <LOOPBACK,UP,LOWER_UP>/)
+    expect(r.stdout).not.toMatch(/^2:/m)
+  })
+
+  it('does not see the host\'s mounts', () => {
+    const r = env.run(env.runArgs([BUSYBOX, 'cat', '/proc/self/mountinfo']))
+    expect(r.status).toBe(0)
+    const targets = r.stdout.trim().split('\n').map((l) => l.split(' ')[4])
+    expect(targets[0]).toBe('/')
+    for (const t of targets) expect(t).toMatch(/^\/(proc|dev|sys)?(\/|$)/)
+    // (the overlay's own options name its host directories, as in Docker; no host mount is listed)
+    expect(targets.filter((t) => /^\/(work|var|home|run|boot|etc|usr)(\/|$)/.test(t!))).toEqual([])
+  })
+
+  it('sees the host\'s processes nowhere, even by pid', () => {
+    const r = env.run(env.runArgs([BUSYBOX, 'sh', '-c', `test -e /proc/${process.pid} && echo visible || echo hidden`]))
+    expect(r.stdout.trim()).toBe('hidden')
+  })
+})

@@ -1,0 +1,93 @@
+// The container's process: Docker's exit codes, signal forwarding, --init,
+// stdio, and the step/errno report of a failed start.
+import { setTimeout as sleep } from 'node:timers/promises'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { miniRunAsync } from './helpers/cli.js'
+import { BUSYBOX, cgroup2, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { readFileSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+
+/** Wait until `predicate` holds, polling; fail after `ms`. */
+async function until(predicate: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms
+  while (!predicate()) {
+    if (Date.now() > end) throw new Error('timed out waiting')
+    await sleep(20)
+  }
+}
+
+describe.skipIf(!isRoot)('run: process (needs root)', () => {
+  let env: TestEnv
+  beforeAll(async () => {
+    env = await makeTestEnv()
+  })
+  afterEach(() => expect(env.leftovers()).toEqual([]))
+  afterAll(() => env?.cleanup())
+
+  it('exits with the container\'s status: 0 and 42', () => {
+    expect(env.run(env.runArgs([BUSYBOX, 'true'])).status).toBe(0)
+    const r = env.run(env.runArgs([BUSYBOX, 'sh', '-c', 'echo out; echo err >&2; exit 42']))
+    expect(r).toMatchObject({ status: 42, stdout: 'out\n', stderr: 'err\n' })
+  })
+
+  it('exits 127 for a command that does not exist, 126 for one that cannot be executed', () => {
+    const missing = env.run(env.runArgs([BUSYBOX, 'no-such-command']))
+    expect(missing.status).toBe(127)
+    expect(missing.stderr).toBe('mini-run: exec "no-such-command": executable file not found in $PATH\n')
+    const missingPath = env.run(env.runArgs([BUSYBOX, '/no/such']))
+    expect(missingPath.status).toBe(127)
+    const notExec = env.run(env.runArgs([BUSYBOX, '/etc/passwd']))
+    expect(notExec.status).toBe(126)
+    expect(notExec.stderr).toBe('mini-run: exec "/etc/passwd": permission denied\n')
+  })
+
+  it('exits 128+9 when the container is killed by SIGKILL', async () => {
+    const run = miniRunAsync(env.runArgs([BUSYBOX, 'sh', '-c', 'echo ready; exec sleep 60']))
+    await until(() => run.output().includes('ready'))
+    const procs = cgroup2 ? join(cgroup2, env.cgroupParent) : undefined
+    // the container's PID 1, as the host sees it: the only process of its cgroup leaf
+    const leaf = procs ? readdirSync(procs)[0] : undefined
+    expect(leaf).toBeDefined()
+    const pid = Number(readFileSync(join(procs!, leaf!, 'cgroup.procs'), 'utf8').trim().split('\n')[0])
+    process.kill(pid, 'SIGKILL')
+    const r = await run.done
+    expect(r.status).toBe(137)
+  })
+
+  it('forwards SIGTERM, SIGINT, SIGHUP, SIGUSR1 to the container process', async () => {
+    for (const [signal, number] of [['SIGTERM', 15], ['SIGINT', 2], ['SIGHUP', 1], ['SIGUSR1', 10]] as const) {
+      const script = `trap 'echo got ${number}; exit ${number}' ${signal.slice(3)}; echo ready; while :; do sleep 0.05; done`
+      const run = miniRunAsync(env.runArgs([BUSYBOX, 'sh', '-c', script]))
+      await until(() => run.output().includes('ready'))
+      run.child.kill(signal)
+      const r = await run.done
+      expect(r.stdout).toBe(`ready\ngot ${number}\n`)
+      expect(r.status).toBe(number)
+    }
+  })
+
+  it('with --init, reaps zombies and forwards signals to a command that has no handler', async () => {
+    // sleep as PID 1 would ignore SIGTERM (the kernel drops signals PID 1 does not handle)
+    const run = miniRunAsync(env.runArgs(['--init', BUSYBOX, 'sh', '-c', 'echo ready; exec sleep 60']))
+    await until(() => run.output().includes('ready'))
+    run.child.kill('SIGTERM')
+    const r = await run.done
+    expect(r.status).toBe(128 + 15)
+    const z = env.run(env.runArgs(['--init', BUSYBOX, 'sh', '-c', '(sleep 0.1 &) ; sleep 0.5; ps -o stat,comm | grep -c "^Z" || true']))
+    expect(z.stdout.trim()).toBe('0')
+  })
+
+  it('reports a failed start as the step, path and errno, exits 125 and leaves nothing', () => {
+    const r = env.run(env.runArgs(['-w', '/etc/passwd/sub', BUSYBOX, 'true']))
+    expect(r.status).toBe(125)
+    expect(r.stderr).toMatch(/^mini-run: mkdir \/etc\/passwd\/sub: Not a directory \(step \d+ of \d+\)\n$/)
+  })
+
+  it('refuses a bad flag or missing image with one line and 125', () => {
+    const flag = env.run(env.runArgs(['--no-such-flag', BUSYBOX, 'true']))
+    expect(flag.status).toBe(125)
+    const image = env.run(env.runArgs(['--pull', 'never', 'localhost/nothing/here', 'true']))
+    expect(image.status).toBe(125)
+    expect(image.stderr).toMatch(/^mini-run: .*localhost\/nothing\/here.*\n$/)
+  })
+})

@@ -1,0 +1,62 @@
+// Rootless: an unprivileged user runs a container in a user namespace where
+// its own uid is root. Run here as `nobody` through setpriv.
+import { execFileSync } from 'node:child_process'
+import { accessSync, chmodSync, constants, mkdtempSync, rmSync } from 'node:fs'
+import { afterAll, describe, expect, it } from 'vitest'
+import { CLI } from './helpers/cli.js'
+import { BUSYBOX_ROOTFS, isRoot } from './helpers/test-env.js'
+
+const NOBODY = 65534
+
+function nobodyCanRunNode(): boolean {
+  try {
+    execFileSync('setpriv', ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', process.execPath, CLI, '--help'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
+const userns = (() => {
+  try {
+    return Number(execFileSync('cat', ['/proc/sys/user/max_user_namespaces'], { encoding: 'utf8' })) > 0
+  } catch {
+    return false
+  }
+})()
+
+describe.skipIf(!isRoot || !userns)('run: rootless (needs root to become nobody, and user namespaces)', () => {
+  const state = mkdtempSync('/tmp/mini-run-rootless-')
+  chmodSync(state, 0o777)
+  afterAll(() => rmSync(state, { recursive: true, force: true }))
+
+  const asNobody = (args: string[]) => {
+    try {
+      const stdout = execFileSync(
+        'setpriv',
+        ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', process.execPath, CLI, '--state', `${state}/s`, '--root', `${state}/r`, ...args],
+        { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: state } },
+      )
+      return { status: 0, stdout, stderr: '' }
+    } catch (err) {
+      const e = err as { status: number; stdout: string; stderr: string }
+      return { status: e.status, stdout: e.stdout, stderr: e.stderr }
+    }
+  }
+
+  it('runs as root inside, nobody outside, with the uid map to show it', () => {
+    expect(nobodyCanRunNode(), 'nobody must be able to read the project and run node').toBe(true)
+    accessSync(BUSYBOX_ROOTFS, constants.R_OK)
+    const r = asNobody(['run', '--rm', '--rootfs', BUSYBOX_ROOTFS, 'sh', '-c', 'id -u; cat /proc/self/uid_map; echo $$; hostname'])
+    expect(r.stderr).toBe('')
+    const [uid, map, pid] = r.stdout.split('\n')
+    expect(uid).toBe('0')
+    expect(map?.trim().split(/\s+/)).toEqual(['0', String(NOBODY), '1'])
+    expect(pid).toBe('1')
+  })
+
+  it('cannot write the root-owned rootfs it was given', () => {
+    const r = asNobody(['run', '--rm', '--rootfs', BUSYBOX_ROOTFS, 'sh', '-c', 'touch /etc/x 2>&1; echo status=$?'])
+    expect(r.stdout).toMatch(/status=1/)
+  })
+})

@@ -1,0 +1,29 @@
+// -t: the container gets a fresh pty from its own devpts instance as its
+// controlling terminal.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+
+describe.skipIf(!isRoot)('run -t (needs root)', () => {
+  let env: TestEnv
+  beforeAll(async () => {
+    env = await makeTestEnv()
+  })
+  afterEach(() => expect(env.leftovers()).toEqual([]))
+  afterAll(() => env?.cleanup())
+
+  it('gives the command /dev/pts/0 as its terminal, and it is the controlling one', () => {
+    const r = env.run(env.runArgs(['-t', BUSYBOX, 'sh', '-c', 'tty; test -t 0 && test -t 1 && echo both-tty; cut -d" " -f7 /proc/self/stat; echo $TERM']))
+    expect(r.status).toBe(0)
+    // a tty turns \n into \r\n; tty_nr (proc(5)) is the controlling terminal: major 136 (pts), minor 0
+    expect(r.stdout.replace(/\r/g, '').split('\n').slice(0, 4)).toEqual(['/dev/pts/0', 'both-tty', String((136 << 8) | 0), 'xterm'])
+  })
+
+  it('without -t, stdio is inherited and is no terminal', () => {
+    const r = env.run(env.runArgs([BUSYBOX, 'sh', '-c', 'tty; echo $?']))
+    expect(r.stdout).toBe('not a tty\n1\n')
+  })
+
+  it('exits with the command\'s status through the terminal', () => {
+    expect(env.run(env.runArgs(['-t', BUSYBOX, 'sh', '-c', 'exit 3'])).status).toBe(3)
+  })
+})
