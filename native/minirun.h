@@ -31,8 +31,12 @@ int mr_socketpair(int32_t *fds);
  * (and CLONE_INTO_CGROUP when cgroup_fd >= 0). Returns the child's pid.
  *
  * In the child (the clone trampoline; only async-signal-safe calls):
+ *   0. reset every signal disposition to SIG_DFL and unblock all signals
+ *      (no Node handler may run in the child; the container starts with
+ *      default signals, not Node's ignored SIGPIPE);
  *   1. move stdio[0..2] to fds 0-2, program_fd to 3 and report_fd to 4, and
- *      each fd in keep[0..nkeep) to its own number, all without FD_CLOEXEC;
+ *      each fd in keep[0..nkeep) to its own number, all without FD_CLOEXEC
+ *      (all five sources must be open fds; a keep fd below 5 is EINVAL);
  *   2. block until the parent writes one byte to sync_fd (it writes the id
  *      maps first: an execve in a user namespace without a mapping for uid 0
  *      would drop every capability); exit quietly on EOF;
@@ -68,5 +72,17 @@ int mr_userns_fd(const char *uid_map, const char *gid_map);
 /* open_tree(path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC [| AT_RECURSIVE]) then
  * mount_setattr(MOUNT_ATTR_IDMAP, userns_fd): a detached idmapped mount. */
 int mr_idmapped_tree(const char *path, int32_t userns_fd, int32_t recursive);
+
+/* mknod(path, mode, makedev(major, minor)): overlay whiteouts (char 0:0)
+ * and device nodes in image layers. Returns 0. */
+int mr_mknod(const char *path, int32_t mode, int32_t major, int32_t minor);
+
+/* lsetxattr(path, name, value, len, 0): the symlink itself, not its target.
+ * Returns 0. */
+int mr_lsetxattr(const char *path, const char *name, const uint8_t *value, int32_t len);
+
+/* lgetxattr(path, name, buf, len): returns the value's length (-ENODATA when
+ * the attribute is absent, -ERANGE when buf is too small). */
+int mr_lgetxattr(const char *path, const char *name, uint8_t *buf, int32_t len);
 
 #endif

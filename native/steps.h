@@ -24,7 +24,13 @@
  *   report  := u32:step_index i32:errno      (8 bytes)
  *
  * step_index is 0-based into the program; MR_STEP_TRAMPOLINE marks a failure
- * in the clone trampoline before the stage program started. End of file on
+ * in the clone trampoline before the stage program started. A program that
+ * cannot be read or is malformed (bad magic or counts, a numeric argument
+ * not 8 bytes, a NUL inside a string argument, a wrong argument count, an
+ * unknown op or flag) runs no step and is reported as {0, EINVAL}
+ * ({0, E2BIG} over 4 MiB). A step with MR_F_OPTIONAL that fails with ENOENT
+ * is skipped, whatever its op. A program that ends without an exec makes
+ * the stage exit 0. End of file on
  * the report pipe without a report means the final execve() succeeded: the
  * pipe is close-on-exec.
  */
@@ -41,8 +47,12 @@
 /* Step flags */
 #define MR_F_OPTIONAL 0x1      /* ENOENT on the target: skip the step          */
 #define MR_F_KEEP_LOCKED 0x2   /* OR the target's current statvfs() mount flags
-                                  (nosuid, nodev, noexec, rdonly, atime) into a
-                                  remount: a user namespace may not clear them */
+                                  (nosuid, nodev, noexec and the atime flags
+                                  noatime, nodiratime, relatime) into a
+                                  remount: a user namespace may not clear them.
+                                  Not rdonly: a read-write remount of a locked
+                                  read-only mount fails with EPERM instead of
+                                  silently staying read-only */
 
 enum mr_op {
     /* source, root, target, fstype, flags:u64, data

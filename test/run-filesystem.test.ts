@@ -59,9 +59,9 @@ describe.skipIf(!isRoot)('run: filesystem (needs root: mounts and mknod)', () =>
     const rootfs = copyRootfs('procsymlink')
     rmSync(join(rootfs, 'proc'), { recursive: true, force: true })
     symlinkSync(hostDir, join(rootfs, 'proc')) // absolute: a host path if followed outside the rootfs
-    const r = env.run(env.runArgs(['--rootfs', rootfs, 'sh', '-c', 'cat /proc/self/stat | cut -d" " -f1']))
+    const r = env.run(env.runArgs(['--rootfs', rootfs, 'sh', '-c', 'cat /proc/1/comm; true']))
     expect(r.stderr).toBe('')
-    expect(r.stdout).toBe('1\n') // procfs landed inside the rootfs, where the symlink points from inside
+    expect(r.stdout).toBe('sh\n') // procfs landed inside the rootfs, where the symlink points from inside
     expect(readdirSync(hostDir)).toEqual(['marker'])
     expect(existsSync(join(rootfs, hostDir))).toBe(true) // created under the rootfs, not on the host
   })

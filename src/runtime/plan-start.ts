@@ -54,6 +54,11 @@ export type RootfsSource =
       workDir: string
       /** Use user.overlay.* xattrs: required inside a user namespace. */
       userxattr: boolean
+      /**
+       * --userns=auto: the lower dirs arrive as detached idmapped mounts
+       * (fds, top layer first) that the child attaches under mountDir/<i>.
+       */
+      idmapped?: { fds: number[]; mountDir: string }
     }
   | { kind: 'directory' }
 
@@ -129,12 +134,24 @@ export function planStart(input: PlanInput): StartPlan {
   })
   if (input.rootfs.kind === 'overlay') {
     const o = input.rootfs
+    let lowerDirs = o.lowerDirs
+    if (o.idmapped) {
+      const { fds, mountDir } = o.idmapped
+      o.lowerDirs.forEach((_, i) => {
+        add({
+          // the fd is made by the parent just before clone (-1 until then)
+          op: 'move_mount', fd: fds[i] ?? -1, target: `${mountDir}/${i}`,
+          why: `attach layer ${o.lowerDirs[i]} through an idmapped mount: files owned by host uid N appear as N inside the user namespace`,
+        })
+      })
+      lowerDirs = o.lowerDirs.map((_, i) => String(i))
+    }
     add({
-      op: 'chdir', path: o.layersDir,
+      op: 'chdir', path: o.idmapped ? o.idmapped.mountDir : o.layersDir,
       why: 'mount options are limited to one page: lower dirs are given relative to the layer store',
     })
     const data = [
-      `lowerdir=${o.lowerDirs.join(':')}`,
+      `lowerdir=${lowerDirs.join(':')}`,
       `upperdir=${o.upperDir}`,
       `workdir=${o.workDir}`,
       ...(o.userxattr ? ['userxattr'] : []),

@@ -5,8 +5,8 @@
  * --explain needs); runPrepared launches, waits and tears down.
  */
 import { randomBytes } from 'node:crypto'
-import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs'
-import { isAbsolute, join, relative, resolve } from 'node:path'
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import { MiniRunError, UsageError } from '../errors.js'
 import { createLeaf, DEFAULT_CGROUP_PARENT, destroyLeaf, findCgroup2Mount, type CgroupLeaf } from './cgroup.js'
 import { buildSpec, type ImageRunConfig } from './container-spec.js'
@@ -16,6 +16,7 @@ import { planStart, type PathKind, type RootfsSource } from './plan-start.js'
 import { parseGroup, parsePasswd } from './resolve-user.js'
 import type { IdMapping, Spec } from './spec.js'
 import type { StartPlan } from './steps.js'
+import * as native from '../native/lib.js'
 
 export interface RunOptions {
   /** An image reference, resolved in the store. */
@@ -76,8 +77,18 @@ export function newContainerId(): string {
   return randomBytes(32).toString('hex')
 }
 
-/** Ranges for --userns=auto when /etc/subuid names none for root (podman's default size). */
-const AUTO_USERNS = { hostID: 100000, size: 65536 }
+/** The range for --userns=auto: root's entry in /etc/subuid (/etc/subgid), else podman's default. */
+function autoRange(file: string): { hostID: number; size: number } {
+  try {
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const [user, start, count] = line.trim().split(':')
+      if ((user === 'root' || user === '0') && Number(count) > 0) return { hostID: Number(start), size: Math.min(Number(count), 65536) }
+    }
+  } catch {
+    // no such file: use the default
+  }
+  return { hostID: 100000, size: 65536 }
+}
 
 export async function prepareContainer(o: RunOptions, planOnly = false): Promise<PreparedContainer & { leafPath?: string }> {
   const id = newContainerId()
@@ -100,15 +111,12 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     }
   } else if (o.userns === 'auto') {
     idMaps = {
-      uid: [{ containerID: 0, ...AUTO_USERNS }],
-      gid: [{ containerID: 0, ...AUTO_USERNS }],
+      uid: [{ containerID: 0, ...autoRange('/etc/subuid') }],
+      gid: [{ containerID: 0, ...autoRange('/etc/subgid') }],
       denySetgroups: false,
     }
   } else if (o.userns !== undefined && o.userns !== 'host' && o.userns !== '') {
     throw new UsageError(`invalid --userns "${o.userns}": use "host" or "auto"`)
-  }
-  if (idMaps && root) {
-    throw new UsageError('--userns=auto is not supported yet: layers on disk belong to host uids and need idmapped mounts')
   }
 
   // --- the root filesystem ---
@@ -141,6 +149,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
       upperDir: join(containerDir, 'upper'),
       workDir: join(containerDir, 'work'),
       userxattr: idMaps !== undefined,
+      ...(idMaps && root ? { idmapped: { fds: [], mountDir: join(containerDir, 'lower') } } : {}),
     }
   }
 
@@ -218,12 +227,65 @@ function commonParent(dirs: string[]): string {
 /** Make the writable layer and mount point; createLeaf for the cgroup. */
 export function createContainerDirs(p: PreparedContainer): void {
   if (p.rootfs.kind !== 'overlay' || !p.containerDir) return
-  for (const dir of [p.rootfs.workDir, p.spec.root.path]) mkdirSync(dir, { recursive: true, mode: 0o700 })
+  // containers/ may be searched by anyone (a user namespace's root too);
+  // each container's own directory is private
+  mkdirSync(dirname(p.containerDir), { recursive: true, mode: 0o711 })
+  mkdirSync(p.containerDir, { mode: 0o700 })
+  for (const dir of [p.rootfs.workDir, p.spec.root.path]) mkdirSync(dir, { mode: 0o700 })
   // overlayfs shows the upper dir's own mode and owner as "/": give it the image's
   const top = statSync(join(p.rootfs.layersDir, p.rootfs.lowerDirs[0]!))
   mkdirSync(p.rootfs.upperDir, { mode: top.mode & 0o7777 })
   chmodSync(p.rootfs.upperDir, top.mode & 0o7777)
-  chownSync(p.rootfs.upperDir, top.uid, top.gid)
+  // In a user namespace (--userns=auto) the writable layer belongs to the
+  // container's ids as the host sees them.
+  const uid = hostId(p.idMaps?.uid, top.uid)
+  const gid = hostId(p.idMaps?.gid, top.gid)
+  chownSync(p.rootfs.upperDir, uid, gid)
+  if (p.rootfs.idmapped) attachIdmappedLayers(p)
+  if (p.idMaps && isRoot()) {
+    // the container's root has no capability over host-owned inodes: what it
+    // mounts on and writes to must be its own
+    const [cuid, cgid] = [hostId(p.idMaps.uid, 0), hostId(p.idMaps.gid, 0)]
+    const lower = p.rootfs.idmapped?.mountDir
+    const dirs = [p.containerDir, p.rootfs.workDir, p.spec.root.path, ...(lower ? [lower, ...p.rootfs.lowerDirs.map((_, i) => join(lower, String(i)))] : [])]
+    for (const dir of dirs) chownSync(dir, cuid, cgid)
+  }
+}
+
+function hostId(maps: IdMapping[] | undefined, id: number): number {
+  if (!maps) return id
+  const m = maps.find((e) => id >= e.containerID && id < e.containerID + e.size)
+  return m ? m.hostID + (id - m.containerID) : 65534
+}
+
+/**
+ * The layers on disk belong to host uids: a detached idmapped clone of each
+ * (mount_setattr(2) MOUNT_ATTR_IDMAP, made here in the host's user
+ * namespace as the kernel requires) shows them with the container's ids.
+ * The fds are inherited by the child, which attaches them.
+ */
+function attachIdmappedLayers(p: PreparedContainer): void {
+  if (p.rootfs.kind !== 'overlay' || !p.rootfs.idmapped || !p.idMaps) return
+  const format = (maps: IdMapping[]) => maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}`).join('\n')
+  const userns = native.usernsFd(format(p.idMaps.uid), format(p.idMaps.gid))
+  try {
+    const fds = p.rootfs.idmapped.fds
+    for (const [i, lower] of p.rootfs.lowerDirs.entries()) {
+      mkdirSync(join(p.rootfs.idmapped.mountDir, String(i)), { recursive: true })
+      fds.push(native.idmappedTree(join(p.rootfs.layersDir, lower), userns, false))
+    }
+    for (const step of p.plan.steps) {
+      if (step.op === 'move_mount') step.fd = fds[Number(step.target.split('/').pop())]!
+    }
+  } finally {
+    closeSync(userns)
+  }
+}
+
+/** Close the parent's copies of the idmapped layer fds once the child has its own. */
+export function closeIdmappedLayers(p: PreparedContainer): void {
+  if (p.rootfs.kind !== 'overlay' || !p.rootfs.idmapped) return
+  for (const fd of p.rootfs.idmapped.fds.splice(0)) closeSync(fd)
 }
 
 export function removeContainerDirs(p: PreparedContainer): void {

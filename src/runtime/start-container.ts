@@ -7,6 +7,7 @@ import { MiniRunError } from '../errors.js'
 import * as native from '../native/lib.js'
 import { launch, StepError } from './launch.js'
 import {
+  closeIdmappedLayers,
   createCgroup,
   createContainerDirs,
   removeCgroup,
@@ -68,13 +69,19 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
       keepFds.push(ptySockets[1])
       for (const step of p.plan.steps) if (step.op === 'open_pty') step.socketFd = ptySockets[1]
     }
-    const launched = launch({
-      plan: p.plan,
-      stdio: io.stdio,
-      ...(leaf ? { cgroupFd: leaf.fd } : {}),
-      keepFds,
-      ...(p.idMaps ? { idMaps: p.idMaps } : {}),
-    })
+    if (p.rootfs.kind === 'overlay' && p.rootfs.idmapped) keepFds.push(...p.rootfs.idmapped.fds)
+    let launched: ReturnType<typeof launch>
+    try {
+      launched = launch({
+        plan: p.plan,
+        stdio: io.stdio,
+        ...(leaf ? { cgroupFd: leaf.fd } : {}),
+        keepFds,
+        ...(p.idMaps ? { idMaps: p.idMaps } : {}),
+      })
+    } finally {
+      closeIdmappedLayers(p)
+    }
     const exited = native.waitStatus(launched.pid)
     state.pid = launched.pid
     if (leaf) state.cgroup = leaf.path

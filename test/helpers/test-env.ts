@@ -3,7 +3,7 @@
  * dir and a cgroup parent of their own, and a check that nothing of a
  * container outlives it (mounts, cgroups, writable layers, state).
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { findCgroup2Mount } from '../../src/runtime/cgroup.js'
@@ -33,6 +33,8 @@ export interface TestEnv {
 
 export async function makeTestEnv(options: { loadBusybox?: boolean } = {}): Promise<TestEnv> {
   const dir = mkdtempSync('/var/tmp/mini-run-test-')
+  // searchable, like /var/lib: a user namespace's root must reach its layers
+  chmodSync(dir, 0o755)
   const storeRoot = join(dir, 'store')
   const stateRoot = join(dir, 'state')
   const cgroupParent = `mini-run-test-${process.pid}`

@@ -1,0 +1,268 @@
+/*
+ * libminirun.c: the small syscalls Node does not expose (memfd, pipe2,
+ * SCM_RIGHTS, waitpid, TIOCSWINSZ, mknod, xattrs), for src/native/lib.ts.
+ *
+ * Each function is one syscall or a short fixed sequence of them; each
+ * returns -errno on failure so that no caller reads errno across the FFI
+ * boundary. The clone trampoline is in spawn.c, the user namespace and
+ * idmapped mount helpers in userns.c.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <termios.h>
+#include <unistd.h>
+
+#pragma GCC visibility push(default)
+#include "minirun.h"
+#pragma GCC visibility pop
+
+/* Linux 6.3 memfd_create(2) flags and seal, absent from older headers. An
+ * older kernel rejects them with EINVAL and we retry without. */
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U
+#endif
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+#ifndef F_SEAL_EXEC
+#define F_SEAL_EXEC 0x0020
+#endif
+
+/*
+ * A memfd that may be sealed. Since Linux 6.3 a memfd must say whether it is
+ * meant to be executed (MFD_EXEC) or never (MFD_NOEXEC_SEAL): the
+ * vm.memfd_noexec sysctl may refuse the default (memfd_create(2)).
+ */
+static int memfd(const char *name, unsigned exec_flag)
+{
+    int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING | exec_flag);
+    if (fd < 0 && errno == EINVAL)
+        fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    return fd;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/*
+ * Seal the memfd against every change: no write, no resize, no further seal
+ * (fcntl(2) "File Sealing"). F_SEAL_WRITE is what defeats CVE-2019-5736: a
+ * process in the container that opens /proc/<pid>/exe of the stage gets this
+ * file, and cannot write to it. F_SEAL_EXEC (6.3) also freezes the mode bits.
+ */
+static int seal(int fd)
+{
+    int seals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
+    if (fcntl(fd, F_ADD_SEALS, seals | F_SEAL_EXEC) == 0)
+        return 0;
+    if (errno != EINVAL)
+        return -1;
+    return fcntl(fd, F_ADD_SEALS, seals);
+}
+
+int mr_sealed_copy(const char *path)
+{
+    int src = open(path, O_RDONLY | O_CLOEXEC);
+    if (src < 0)
+        return -errno;
+    const char *slash = strrchr(path, '/');
+    int fd = memfd(slash ? slash + 1 : path, MFD_EXEC);
+    int err = 0;
+    if (fd < 0) {
+        err = errno;
+        close(src);
+        return -err;
+    }
+    char buf[65536];
+    for (;;) {
+        ssize_t n = read(src, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 || (n > 0 && write_all(fd, buf, (size_t)n) < 0)) {
+            err = errno;
+            break;
+        }
+        if (n == 0)
+            break;
+    }
+    if (!err && seal(fd) < 0)
+        err = errno;
+    close(src);
+    if (err) {
+        close(fd);
+        return -err;
+    }
+    return fd;
+}
+
+int mr_memfd_data(const uint8_t *data, int32_t len)
+{
+    if (len < 0)
+        return -EINVAL;
+    int fd = memfd("mini-run-program", MFD_NOEXEC_SEAL);
+    if (fd < 0)
+        return -errno;
+    /* The child shares this open file description, and with it the file
+     * offset: rewind it, so that a plain read() there starts at byte 0. */
+    if (write_all(fd, data, (size_t)len) < 0 || seal(fd) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
+        int err = errno;
+        close(fd);
+        return -err;
+    }
+    return fd;
+}
+
+int mr_pipe(int32_t *fds, int32_t flags)
+{
+    int p[2];
+    if (pipe2(p, flags) < 0)
+        return -errno;
+    fds[0] = p[0];
+    fds[1] = p[1];
+    return 0;
+}
+
+int mr_socketpair(int32_t *fds)
+{
+    int p[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0)
+        return -errno;
+    fds[0] = p[0];
+    fds[1] = p[1];
+    return 0;
+}
+
+int mr_read_report(int32_t fd, int32_t *out)
+{
+    unsigned char buf[8];
+    size_t got = 0;
+    while (got < sizeof buf) {
+        ssize_t n = read(fd, buf + got, sizeof buf - got);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    if (got == 0)
+        return 0;
+    /* A write of 8 bytes to a pipe is atomic (pipe(7), PIPE_BUF): a short
+     * report means something else wrote to the pipe. */
+    if (got != sizeof buf)
+        return -EPROTO;
+    memcpy(&out[0], buf, 4);
+    memcpy(&out[1], buf + 4, 4);
+    return (int)got;
+}
+
+int mr_wait(int32_t pid, int32_t *status)
+{
+    int st;
+    pid_t r;
+    do
+        r = waitpid(pid, &st, 0);
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return -errno;
+    *status = st;
+    return r;
+}
+
+int mr_recv_fd(int32_t sock)
+{
+    char byte;
+    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct msghdr msg = {
+        .msg_iov = &iov,
+        .msg_iovlen = 1,
+        .msg_control = control.buf,
+        .msg_controllen = sizeof control.buf,
+    };
+    ssize_t n;
+    do
+        n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -errno;
+    if (n == 0)
+        return -EPIPE;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+        c->cmsg_len != CMSG_LEN(sizeof(int)))
+        return -EBADMSG;
+    int fd;
+    memcpy(&fd, CMSG_DATA(c), sizeof fd);
+    /* MSG_CTRUNC: more fds were sent than we had room for, and the kernel
+     * closed the rest; the one we got is still ours, but the peer broke the
+     * protocol. */
+    if (msg.msg_flags & MSG_CTRUNC) {
+        close(fd);
+        return -EBADMSG;
+    }
+    return fd;
+}
+
+int mr_set_winsize(int32_t fd, int32_t rows, int32_t cols)
+{
+    if (rows < 0 || rows > 0xffff || cols < 0 || cols > 0xffff)
+        return -EINVAL;
+    struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
+    if (ioctl(fd, TIOCSWINSZ, &ws) < 0)
+        return -errno;
+    return 0;
+}
+
+int mr_mknod(const char *path, int32_t mode, int32_t major, int32_t minor)
+{
+    if (mknod(path, (mode_t)mode, makedev((unsigned)major, (unsigned)minor)) < 0)
+        return -errno;
+    return 0;
+}
+
+int mr_lsetxattr(const char *path, const char *name, const uint8_t *value, int32_t len)
+{
+    if (len < 0)
+        return -EINVAL;
+    if (lsetxattr(path, name, value, (size_t)len, 0) < 0)
+        return -errno;
+    return 0;
+}
+
+int mr_lgetxattr(const char *path, const char *name, uint8_t *buf, int32_t len)
+{
+    if (len < 0)
+        return -EINVAL;
+    ssize_t n = lgetxattr(path, name, buf, (size_t)len);
+    if (n < 0)
+        return -errno;
+    return (int)n;
+}

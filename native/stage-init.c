@@ -1,0 +1,91 @@
+/*
+ * stage-init.c: MR_OP_FORK_INIT, a minimal init in the manner of tini.
+ *
+ * PID 1 of a PID namespace has two duties a normal program does not know
+ * about (pid_namespaces(7)): orphans are reparented to it, so it must reap
+ * them or they stay zombies; and the kernel delivers it only the signals it
+ * has a handler for, so a program that never expected to be PID 1 ignores
+ * SIGTERM. Here the stage forks: the child goes on with the program and
+ * becomes the command, the parent stays behind as that init.
+ *
+ * The init blocks every signal and takes them with sigwaitinfo(2) instead of
+ * handlers: a blocked signal is always queued, even for PID 1, and there is
+ * no handler to race with.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "stage.h"
+#include "steps.h"
+
+static int exit_code(int status)
+{
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return WEXITSTATUS(status);
+}
+
+static void __attribute__((noreturn)) run_init(pid_t child, const sigset_t *all)
+{
+    /* The init needs no fd beyond 0-2. Above all, the report pipe must be
+     * held by the child alone: its end of file at the child's execve is the
+     * runtime's "started". */
+    if (close_range(3, ~0U, 0) < 0)
+        close(MR_FD_REPORT);
+    for (;;) {
+        siginfo_t info;
+        int sig = sigwaitinfo(all, &info);
+        if (sig < 0)
+            continue; /* EINTR: a stopped-and-continued init */
+        if (sig != SIGCHLD) {
+            kill(child, sig);
+            continue;
+        }
+        int status;
+        pid_t pid;
+        int done = 0, code = 0;
+        while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+            if (pid == child) {
+                done = 1;
+                code = exit_code(status);
+            }
+        }
+        if (done)
+            _exit(code);
+    }
+}
+
+int op_fork_init(const struct step *s)
+{
+    (void)s;
+    sigset_t all, old;
+    sigfillset(&all);
+    if (sigprocmask(SIG_SETMASK, &all, &old) < 0)
+        return errno;
+    pid_t child = fork();
+    if (child < 0) {
+        int err = errno;
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        return err;
+    }
+    if (child > 0)
+        run_init(child, &all);
+
+    /* The child: its own process group, and the terminal's foreground
+     * group if there is a terminal, as tini does. Terminal signals (^C,
+     * ^Z) then go to the command and not also to the init, which would
+     * forward them a second time. tcsetpgrp from a background group raises
+     * SIGTTOU, which is still blocked here (tcsetpgrp(3)). */
+    if (setpgid(0, 0) < 0)
+        return errno;
+    if (tcsetpgrp(0, getpgrp()) < 0 && errno != ENOTTY && errno != ENXIO)
+        return errno;
+    /* No handler was ever installed in the stage: restoring the mask is
+     * enough to give the command default signals. */
+    if (sigprocmask(SIG_SETMASK, &old, NULL) < 0)
+        return errno;
+    return 0;
+}

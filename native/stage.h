@@ -1,0 +1,47 @@
+/*
+ * stage.h: what the parts of mini-run-stage share. The program format and
+ * the op numbers are in steps.h; stage.c loads and checks a program, the
+ * stage-*.c files run its steps.
+ */
+#ifndef MINI_RUN_STAGE_H
+#define MINI_RUN_STAGE_H
+
+#include <stdint.h>
+
+/* One argument, in place in the program buffer: p[len] is always NUL. */
+struct arg {
+    const char *p;
+    uint32_t len;
+};
+
+struct step {
+    uint16_t op;
+    uint16_t flags;
+    uint32_t argc;
+    const struct arg *arg;
+};
+
+/* A numeric argument (stage.c checked that it is 8 bytes). */
+uint64_t arg_num(const struct step *s, uint32_t i);
+/* A numeric argument as an fd; -1 (EBADF from any syscall) if out of range. */
+int arg_fd(const struct step *s, uint32_t i);
+
+/* Every op returns 0 or a positive errno value, never -1. */
+typedef int op_fn(const struct step *s);
+
+/* stage-fs.c: paths and mounts */
+op_fn op_mount, op_mkdir, op_mkfile, op_symlink, op_write_file, op_move_mount;
+op_fn op_chdir, op_pivot_root, op_umount;
+/* stage-ns.c: the new namespaces' own state */
+op_fn op_sethostname, op_setdomainname, op_link_up, op_unshare;
+/* stage-creds.c: ids, capabilities, seccomp */
+op_fn op_setgroups, op_setresgid, op_setresuid, op_keepcaps, op_cap_bounding;
+op_fn op_capset, op_cap_ambient, op_no_new_privs, op_seccomp;
+/* stage-process.c: session, limits, fds, exec */
+op_fn op_setsid, op_setrlimit, op_pdeathsig, op_close_fds, op_exec;
+/* stage-tty.c */
+op_fn op_open_pty;
+/* stage-init.c */
+op_fn op_fork_init;
+
+#endif
