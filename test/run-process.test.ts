@@ -30,6 +30,11 @@ describe.skipIf(!isRoot)('run: process (needs root)', () => {
     expect(r).toMatchObject({ status: 42, stdout: 'out\n', stderr: 'err\n' })
   })
 
+  it('passes stdin through with -i, and gives /dev/null without it, as Docker does', () => {
+    expect(env.run(env.runArgs(['-i', BUSYBOX, 'cat']), { input: 'hello\n' }).stdout).toBe('hello\n')
+    expect(env.run(env.runArgs([BUSYBOX, 'cat']), { input: 'hello\n' }).stdout).toBe('')
+  })
+
   it('exits 127 for a command that does not exist, 126 for one that cannot be executed', () => {
     const missing = env.run(env.runArgs([BUSYBOX, 'no-such-command']))
     expect(missing.status).toBe(127)

@@ -1,7 +1,12 @@
 // -t: the container gets a fresh pty from its own devpts instance as its
 // controlling terminal.
+import { execFileSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { CLI } from './helpers/cli.js'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+
+const PTY_RUN = fileURLToPath(new URL('./helpers/pty-run.py', import.meta.url))
 
 describe.skipIf(!isRoot)('run -t (needs root)', () => {
   let env: TestEnv
@@ -21,6 +26,18 @@ describe.skipIf(!isRoot)('run -t (needs root)', () => {
   it('without -t, stdio is inherited and is no terminal', () => {
     const r = env.run(env.runArgs([BUSYBOX, 'sh', '-c', 'tty; echo $?']))
     expect(r.stdout).toBe('not a tty\n1\n')
+  })
+
+  it('follows the caller\'s window size (SIGWINCH) and restores the caller\'s terminal mode on exit', () => {
+    const script = 'stty size; echo ready; read -s -n1 key; echo "key=$key"; trap "stty size; exit 0" WINCH; echo armed; while sleep 0.05; do :; done'
+    const out = execFileSync('python3', [PTY_RUN, process.execPath, CLI, ...env.runArgs(['-it', BUSYBOX, 'sh', '-c', script])], { encoding: 'utf8' })
+    const result = JSON.parse(out) as { output: string; status: number; modeRestored: boolean; rawBefore: boolean }
+    const lines = result.output.replace(/\r/g, '').split('\n').filter((l) => /^\d+ \d+$|^key=/.test(l))
+    // the caller's size at start, the key typed through the relay, the new size on SIGWINCH
+    expect(lines).toEqual(['30 100', 'key=q', '50 132'])
+    expect(result.status).toBe(0)
+    expect(result.rawBefore).toBe(false)
+    expect(result.modeRestored).toBe(true)
   })
 
   it('exits with the command\'s status through the terminal', () => {
