@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <termios.h>
+#include <termios.h>
 #include <unistd.h>
 
 #pragma GCC visibility push(default)
@@ -237,6 +238,17 @@ int mr_set_winsize(int32_t fd, int32_t rows, int32_t cols)
         return -EINVAL;
     struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
     if (ioctl(fd, TIOCSWINSZ, &ws) < 0)
+        return -errno;
+    return 0;
+}
+
+int mr_tty_clear_opost(int32_t fd)
+{
+    struct termios t;
+    if (tcgetattr(fd, &t) < 0)
+        return -errno;
+    t.c_oflag &= ~(tcflag_t)OPOST;
+    if (tcsetattr(fd, TCSANOW, &t) < 0)
         return -errno;
     return 0;
 }

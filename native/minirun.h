@@ -37,6 +37,8 @@ int mr_socketpair(int32_t *fds);
  *   1. move stdio[0..2] to fds 0-2, program_fd to 3 and report_fd to 4, and
  *      each fd in keep[0..nkeep) to its own number, all without FD_CLOEXEC
  *      (all five sources must be open fds; a keep fd below 5 is EINVAL);
+ *      every other fd is closed (close_range, Linux 5.9): the child holds no
+ *      copy of the sync pipe's write end, and nothing of Node leaks;
  *   2. block until the parent writes one byte to sync_fd (it writes the id
  *      maps first: an execve in a user namespace without a mapping for uid 0
  *      would drop every capability); exit quietly on EOF;
@@ -63,6 +65,11 @@ int mr_recv_fd(int32_t sock);
 
 /* ioctl(fd, TIOCSWINSZ): the kernel sends SIGWINCH to the foreground group. */
 int mr_set_winsize(int32_t fd, int32_t rows, int32_t cols);
+
+/* Clear OPOST on a terminal: with libuv's raw mode the caller's terminal
+ * would still turn the container's "\r\n" into "\r\r\n"; cfmakeraw(3),
+ * which Docker uses, clears it too. */
+int mr_tty_clear_opost(int32_t fd);
 
 /* A user namespace fd carrying the given uid_map and gid_map contents
  * ("inside outside count" lines): made by a short-lived child, as

@@ -82,6 +82,36 @@ static int park(int fd)
     return fcntl(fd, F_DUPFD_CLOEXEC, PARK_FD_MIN);
 }
 
+static void consider(int fd, unsigned lo, unsigned *next)
+{
+    if (fd >= 0 && (unsigned)fd >= lo && (unsigned)fd < *next)
+        *next = (unsigned)fd;
+}
+
+/*
+ * Close every fd above 4 but the keep list and our two parked fds. The
+ * child got a copy of every fd Node had, the write end of the sync pipe
+ * among them: as long as we hold it, the parent closing its end could never
+ * give us end of file. And any Node fd opened without O_CLOEXEC would leak
+ * into the stage. close_range(2) (Linux 5.9) between the fds we keep.
+ */
+static int close_others(const struct spawn *sp, int sync_fd, int stage_fd)
+{
+    unsigned lo = STAGE_FDS;
+    for (;;) {
+        unsigned next = ~0U;
+        consider(sync_fd, lo, &next);
+        consider(stage_fd, lo, &next);
+        for (int i = 0; i < sp->nkeep; i++)
+            consider(sp->keep[i], lo, &next);
+        if (next > lo && syscall(SYS_close_range, lo, next - 1, 0) < 0)
+            return errno;
+        if (next == ~0U)
+            return 0;
+        lo = next + 1;
+    }
+}
+
 static void __attribute__((noreturn)) trampoline(const struct spawn *sp)
 {
     int report_fd = sp->sources[MR_FD_REPORT];
@@ -90,8 +120,8 @@ static void __attribute__((noreturn)) trampoline(const struct spawn *sp)
     reset_signals();
 
     /* 1. fds. Every source is parked first: a source may already sit on a
-     *    number in 0-4 that another one is about to be moved onto (Node's
-     *    own fds 3 and 4 are usually its epoll and eventfd). */
+     *    number in 0-4 that another one is about to be moved onto (the
+     *    report pipe could be fd 2, stdout could be fd 4). */
     for (int i = 0; i < sp->nkeep; i++)
         if (sp->keep[i] < STAGE_FDS)
             fail(report_fd, EINVAL);
@@ -114,8 +144,9 @@ static void __attribute__((noreturn)) trampoline(const struct spawn *sp)
             fail(report_fd, errno);
     }
     report_fd = MR_FD_REPORT;
-    for (int i = 0; i < STAGE_FDS; i++)
-        close(parked[i]);
+    int err = close_others(sp, sync_fd, stage_fd);
+    if (err)
+        fail(report_fd, err);
     for (int i = 0; i < sp->nkeep; i++) {
         int flags = fcntl(sp->keep[i], F_GETFD);
         if (flags < 0 || fcntl(sp->keep[i], F_SETFD, flags & ~FD_CLOEXEC) < 0)

@@ -58,9 +58,9 @@ static int setup_peer(int master, int sock, uint64_t rows, uint64_t cols)
         if (ioctl(master, TIOCSWINSZ, &ws) < 0)
             return errno;
     }
-    /* TIOCGPTPEER (Linux 4.13) opens the peer from the master itself. Opening
-     * /dev/pts/N by name would trust whatever the container's /dev/pts
-     * holds at that path (the runc CVE-2016-9962 lesson). */
+    /* TIOCGPTPEER (Linux 4.13, ioctl_tty(2)) opens the peer from the master
+     * itself. Opening /dev/pts/N by name would trust whatever the
+     * container's /dev/pts holds at that path, a symlink included. */
     int peer = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (peer < 0)
         return errno;

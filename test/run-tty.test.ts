@@ -38,6 +38,9 @@ describe.skipIf(!isRoot)('run -t (needs root)', () => {
     expect(result.status).toBe(0)
     expect(result.rawBefore).toBe(false)
     expect(result.modeRestored).toBe(true)
+    // raw on the caller's side: the container's pty alone turns \n into \r\n
+    expect(result.output).toContain('key=q\r\n')
+    expect(result.output).not.toContain('\r\r\n')
   })
 
   it('exits with the command\'s status through the terminal', () => {

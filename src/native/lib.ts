@@ -187,6 +187,11 @@ export function setWinsize(fd: number, rows: number, cols: number): void {
   check('ioctl TIOCSWINSZ', call('mr_set_winsize', [DataType.I32, DataType.I32, DataType.I32], [fd, rows, cols]))
 }
 
+/** Stop output post-processing on a terminal (see mr_tty_clear_opost). */
+export function ttyClearOpost(fd: number): void {
+  check('tcsetattr', call('mr_tty_clear_opost', [DataType.I32], [fd]))
+}
+
 /** A user namespace fd with these maps (for idmapped mounts). */
 export function usernsFd(uidMap: string, gidMap: string): number {
   return check('userns', call('mr_userns_fd', [DataType.String, DataType.String], [uidMap, gidMap]))

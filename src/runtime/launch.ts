@@ -82,25 +82,31 @@ export function launch(o: LaunchOptions): Launched {
   }
   // The child holds its copies now; ours must go, or the report pipe never reaches EOF.
   for (const fd of [program, syncRead, reportWrite]) closeSync(fd)
+  let setupError: unknown
   try {
     if (o.idMaps) writeIdMaps(pid, o.idMaps)
     writeSync(syncWrite, Buffer.from([1]))
   } catch (err) {
-    closeSync(syncWrite)
-    closeSync(reportRead)
-    try {
-      process.kill(pid, 'SIGKILL')
-    } catch {
-      // already gone
+    // EPIPE: the trampoline failed before waiting for us and said why on
+    // the report pipe; anything else is ours, and the child must go.
+    setupError = err
+    if ((err as NodeJS.ErrnoException).code !== 'EPIPE') {
+      try {
+        process.kill(pid, 'SIGKILL')
+      } catch {
+        // already gone
+      }
     }
-    // the caller reaps it through waitStatus
-    throw new MiniRunError(`set up container process ${pid}: ${(err as Error).message}`, { cause: err })
   }
   closeSync(syncWrite)
   const started = native.readReport(reportRead).then(
     (report) => {
       closeSync(reportRead)
-      return report ? new StepError(o.plan.steps, report.step, report.errno) : null
+      if (report) return new StepError(o.plan.steps, report.step, report.errno)
+      if (setupError) {
+        throw new MiniRunError(`set up container process ${pid}: ${(setupError as Error).message}`, { cause: setupError })
+      }
+      return null
     },
     (err: unknown) => {
       closeSync(reportRead)

@@ -19,6 +19,8 @@ export function attachTerminal(master: number): AttachedTerminal {
   const stdout = process.stdout
   const raw = stdin.isTTY === true
   if (raw) stdin.setRawMode(true)
+  // libuv's raw mode keeps output post-processing; the container's pty already did it
+  if (raw && stdout.isTTY) native.ttyClearOpost(1)
 
   const resize = () => {
     if (stdout.columns && stdout.rows) native.setWinsize(master, stdout.rows, stdout.columns)

@@ -23,6 +23,8 @@ interface RunFlags {
   cgroupParent?: string
   explain?: boolean
   pull?: string
+  platform?: string
+  insecureRegistry: string[]
 }
 
 export function register(program: Command): void {
@@ -48,6 +50,8 @@ export function register(program: Command): void {
     .option('--userns <mode>', 'user namespace: "host" (default as root) or "auto"')
     .option('--cgroup-parent <path>', 'parent cgroup, relative to the cgroup v2 root (default: mini-run)')
     .option('--pull <policy>', 'pull the image: missing, always or never', 'missing')
+    .option('--platform <os/arch[/variant]>', 'platform of the image to pull (default: the host\'s)')
+    .option('--insecure-registry <host>', 'allow plain HTTP to this registry (repeatable)', collect, [])
     .option('--explain', 'print the steps that would start the container, with reasons, and exit')
     .helpOption('--help', 'display help for command')
     .passThroughOptions()
@@ -94,7 +98,10 @@ async function runCommand(positional: string[], flags: RunFlags, cmd: Command): 
     ...(tty && process.stdout.isTTY ? { consoleSize: { height: process.stdout.rows, width: process.stdout.columns } } : {}),
     resolveImage: async (ref: string, storeRoot: string) => {
       const { resolveForRun } = await import('../resolve-image.js')
-      return resolveForRun(ref, storeRoot, (flags.pull ?? 'missing') as 'missing' | 'always' | 'never')
+      return resolveForRun(ref, storeRoot, (flags.pull ?? 'missing') as 'missing' | 'always' | 'never', {
+        ...(flags.platform !== undefined ? { platform: flags.platform } : {}),
+        insecureRegistries: flags.insecureRegistry,
+      })
     },
   }
   const prepared = await prepareContainer(options, flags.explain === true)
