@@ -21,24 +21,24 @@ await new ImageStore({ root: process.argv[1] }).loadArchive("rootfs-fixtures/out
 
 # An OCI bundle for runc and crun over the same rootfs (read-only root, no tty).
 mkdir -p "$bundle"
-ln -s "$rootfs" "$bundle/rootfs"
-(cd "$bundle" && runc spec && node -e '
+(cd "$bundle" && runc spec && ROOTFS="$rootfs" node -e '
 const fs = require("fs"); const c = JSON.parse(fs.readFileSync("config.json"));
-c.process.terminal = false; c.process.args = ["/bin/true"]; c.root.readonly = true;
+c.process.terminal = false; c.process.args = ["/bin/true"];
+c.root = { path: process.env.ROOTFS, readonly: true };
 // relative: runc nests it under its own cgroup
 c.linux.cgroupsPath = "mini-run-bench-runc";
 fs.writeFileSync("config.json", JSON.stringify(c, null, 2));')
 
 # crun 1.8 refuses this hybrid-cgroup host unless it sees a pure v2 tree:
 # give it a private mount namespace with an empty tmpfs over the v2 mount.
-crun_cmd="unshare -m sh -c 'mount --make-rprivate / && mount -t tmpfs none /sys/fs/cgroup/unified && exec crun run --no-pivot -b $bundle bench-crun-\$\$ >/dev/null'"
+crun_cmd="unshare -m sh -c 'mount --make-rprivate / && mount -t tmpfs none /sys/fs/cgroup/unified && exec crun run -b $bundle bench-crun-\$\$ >/dev/null'"
 if ! grep -q ' /sys/fs/cgroup/unified ' /proc/self/mountinfo; then
   crun_cmd="crun run -b $bundle bench-crun-\$\$ >/dev/null"
 fi
 
 hyperfine -N --warmup 3 --runs "$runs" --export-json "$out/run.json" \
   -n 'node -e 0' 'node -e 0' \
-  -n mini-run "node dist/cli/main.js --root $store run --rm localhost/bench/busybox /bin/true" \
+  -n mini-run "node dist/mini-run.mjs --root $store run --rm localhost/bench/busybox /bin/true" \
   -n runc "runc run -b $bundle bench-runc" \
   -n crun "sh -c \"$crun_cmd\"" >/dev/null
 

@@ -4,12 +4,51 @@
  * Every native function returns -errno on failure; `check` turns that into a
  * NativeError carrying the errno name, like Node's own fs errors.
  */
+import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { constants as osConstants } from 'node:os'
-import { DataType, load, open } from 'ffi-rs'
+import type * as FfiRs from 'ffi-rs'
+
+/**
+ * ffi-rs's entry point tells glibc from musl with process.report.getReport(),
+ * which costs about 10 ms, on every start of the CLI. On glibc we load the
+ * platform binding directly and repeat the one thing the entry point adds to
+ * `load` (array parameters carry their length); anywhere else, the entry point.
+ */
+const ffi = loadFfi()
+const { DataType } = ffi
+const { open } = ffi
+const load = ffi.load
+
+function loadFfi(): typeof FfiRs {
+  const require = createRequire(import.meta.url)
+  if (process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64')) {
+    try {
+      const binding = require(`@yuuang/ffi-rs-linux-${process.arch}-gnu`) as typeof FfiRs & { FFITypeTag: Record<string, number> }
+      const arrays = new Set<number>([binding.DataType.I16Array, binding.DataType.I32Array, binding.DataType.StringArray, binding.DataType.DoubleArray, binding.DataType.U8Array, binding.DataType.FloatArray])
+      const rawLoad = binding.load as (params: unknown) => unknown
+      const wrapped = ((params: { paramsType: unknown[]; paramsValue: { length: number }[]; freeResultMemory?: boolean }) => {
+        params.freeResultMemory ??= false
+        params.paramsType = params.paramsType.map((type, i) =>
+          typeof type === 'number' && arrays.has(type) ? { ffiTypeTag: binding.FFITypeTag.Array, type, length: params.paramsValue[i]!.length } : type,
+        )
+        return rawLoad(params)
+      }) as unknown as typeof FfiRs.load
+      return { ...binding, load: wrapped }
+    } catch {
+      // musl, or no prebuilt binding: the entry point knows what to load
+    }
+  }
+  return require('ffi-rs') as typeof FfiRs
+}
 
 const LIBRARY = 'minirun'
-const nativeDir = fileURLToPath(new URL('../../native/build/', import.meta.url))
+// native/build/ of the package: two levels up from dist/native/lib.js, one
+// from the bundled CLI in dist/
+const nativeDir = ['../../native/build/', '../native/build/']
+  .map((rel) => fileURLToPath(new URL(rel, import.meta.url)))
+  .find((dir) => existsSync(dir + 'libminirun.so')) ?? fileURLToPath(new URL('../../native/build/', import.meta.url))
 export const libraryPath = nativeDir + 'libminirun.so'
 export const stagePath = nativeDir + 'mini-run-stage'
 
@@ -86,12 +125,12 @@ function check(syscall: string, result: number, detail?: string): number {
   return result
 }
 
-function call(funcName: string, paramsType: DataType[], paramsValue: unknown[]): number {
+function call(funcName: string, paramsType: number[], paramsValue: unknown[]): number {
   ensureOpen()
   return load({ library: LIBRARY, funcName, retType: DataType.I32, paramsType, paramsValue }) as number
 }
 
-async function callInThread(funcName: string, paramsType: DataType[], paramsValue: unknown[]): Promise<number> {
+async function callInThread(funcName: string, paramsType: number[], paramsValue: unknown[]): Promise<number> {
   ensureOpen()
   return (await load({
     library: LIBRARY,

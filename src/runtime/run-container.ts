@@ -49,6 +49,8 @@ export interface RunOptions {
 /** What the run path needs from an image. */
 export interface ResolvedImageLike {
   name: string
+  /** The layers' chain ids, bottom first. */
+  chainIds?: string[]
   config: { config?: ImageRunConfig }
   /** Unpacked layer directories, bottom layer first. */
   layerDirs: string[]
@@ -60,6 +62,7 @@ export interface PreparedContainer {
   stateRoot: string
   /** The image reference as given, or undefined for --rootfs. */
   image?: string
+  chainIds?: string[]
   spec: Spec
   plan: StartPlan
   rootfs: RootfsSource
@@ -125,6 +128,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
   let layers: string[] // top first, for reading /etc/passwd
   let image: ImageRunConfig | undefined
   let containerDir: string | undefined
+  let chainIds: string[] | undefined
   if (o.rootfs !== undefined) {
     if (o.image !== undefined) throw new UsageError('--rootfs and an image are exclusive')
     rootfsPath = resolve(o.rootfs)
@@ -137,6 +141,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     if (!o.image) throw new UsageError('an image or --rootfs is required')
     if (!o.resolveImage) throw new MiniRunError('no image store to resolve images with')
     const resolved = await o.resolveImage(o.image, storeRoot)
+    chainIds = resolved.chainIds
     image = resolved.config.config ?? {}
     layers = [...resolved.layerDirs].reverse()
     containerDir = join(storeRoot, 'containers', id)
@@ -194,6 +199,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     name,
     stateRoot: o.stateRoot ?? defaultStateRoot(),
     ...(o.image !== undefined ? { image: o.image } : {}),
+    ...(chainIds ? { chainIds } : {}),
     spec,
     plan,
     rootfs,

@@ -53,6 +53,7 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
     id: p.id,
     name: p.name,
     ...(p.image !== undefined ? { image: p.image } : {}),
+    ...(p.chainIds ? { chainIds: p.chainIds } : {}),
     command: p.spec.process.args,
     created: new Date().toISOString(),
     status: 'created',

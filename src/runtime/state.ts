@@ -11,6 +11,8 @@ export interface ContainerState {
   id: string
   name: string
   image?: string
+  /** The image's layers (chain ids): image prune and rmi leave them alone. */
+  chainIds?: string[]
   command: string[]
   created: string
   status: 'created' | 'running' | 'exited'

@@ -5,4 +5,5 @@ import { execFileSync } from 'node:child_process'
 export default function setup(): void {
   execFileSync('make', ['-s', '-C', 'native'], { stdio: 'inherit' })
   execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' })
+  execFileSync(process.execPath, ['scripts/bundle.mjs'], { stdio: 'inherit' })
 }

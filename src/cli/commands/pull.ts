@@ -31,7 +31,7 @@ export function register(program: Command): void {
       const view = flags.quiet ? undefined : new PullProgressView(out)
       if (view) {
         if (!ref.digest && !/:[^/]*$/.test(image)) out.write(`Using default tag: ${ref.tag}\n`)
-        out.write(`${ref.digest ?? ref.tag}: Pulling from ${familiarRepository(ref.repository)}\n`)
+        out.write(`${ref.digest ?? ref.tag}: Pulling from ${ref.path}\n`)
       }
       const before = await store.getRef(ref.name).catch(() => undefined)
       let result
@@ -40,7 +40,10 @@ export function register(program: Command): void {
           store,
           ...(flags.platform !== undefined && { platform: flags.platform }),
           insecureRegistries: flags.insecureRegistry,
-          ...(view && { progress: (e: PullEvent) => view.update(e) }),
+          progress: (e: PullEvent) => {
+            if (e.type === 'warning') process.stderr.write(`WARNING: ${e.message}\n`)
+            else view?.update(e)
+          },
         })
       } finally {
         view?.finish()
@@ -129,7 +132,7 @@ export class PullProgressView {
       case 'downloading':
         return `Downloading  ${bar(layer.received, layer.size)}  ${formatBytes(layer.received)}/${formatBytes(layer.size)}  ${rate}`
       case 'verified':
-        return 'Extracting'
+        return 'Download complete' // and unpacked as it came; committed once every layer is verified
       case 'complete':
         if (this.tty) return 'Pull complete'
         return `Pull complete (${formatBytes(layer.size)}${elapsed > 0 ? ` in ${elapsed.toFixed(1)}s, ${rate}` : ''})`

@@ -1,0 +1,51 @@
+import type { Command } from 'commander'
+import { globalOptions } from '../global-options.js'
+
+interface LoadFlags {
+  input?: string
+  quiet?: boolean
+  platform?: string
+}
+
+export async function loadImages(cmd: Command, flags: LoadFlags): Promise<void> {
+  const { root } = globalOptions(cmd)
+  const [{ ImageStore }, { parsePlatform }, { UsageError }] = await Promise.all([
+    import('../../image/store.js'),
+    import('../../image/platform.js'),
+    import('../../errors.js'),
+  ])
+  const store = new ImageStore(root ? { root } : {})
+  let input = flags.input
+  let spooled: string | undefined
+  if (input === undefined) {
+    if (process.stdin.isTTY) throw new UsageError('requested load from stdin, but stdin is a terminal: use -i <file>')
+    // an archive must be read at offsets: spool stdin into the store's tmp/
+    const [{ createWriteStream }, { pipeline }, { tmpPath }] = await Promise.all([
+      import('node:fs'),
+      import('node:stream/promises'),
+      import('../../image/store-tmp.js'),
+    ])
+    await store.init()
+    spooled = tmpPath(store.tmpDir, 'stdin')
+    await pipeline(process.stdin, createWriteStream(spooled, { mode: 0o600 }))
+    input = spooled
+  }
+  try {
+    const loaded = await store.loadArchive(input, flags.platform ? { platform: parsePlatform(flags.platform) } : {})
+    for (const image of loaded) {
+      process.stdout.write(image.name ? `Loaded image: ${image.name}\n` : `Loaded image ID: ${image.configDigest}\n`)
+    }
+  } finally {
+    if (spooled) await (await import('node:fs/promises')).rm(spooled, { force: true })
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('load')
+    .description('load images from a docker save tar or an OCI layout (tar or directory)')
+    .option('-i, --input <file>', 'read from this file or directory instead of stdin')
+    .option('-q, --quiet', 'suppress the load output')
+    .option('--platform <os/arch[/variant]>', 'the platform to load from a multi-platform index (default: the host\'s)')
+    .action((flags: LoadFlags, cmd: Command) => loadImages(cmd, flags))
+}

@@ -1,0 +1,217 @@
+/**
+ * `mini-run load -i`: import images from an archive, as `docker load` does.
+ *
+ * Accepted:
+ *   - `docker save` tars: manifest.json ([{Config, RepoTags, Layers}]) with
+ *     either the old layout (<id>/layer.tar, <id>.json) or the newer one
+ *     (Docker 25+: an OCI layout inside, blobs/sha256/<hex>);
+ *   - OCI image layouts (oci-layout + index.json + blobs/), as a directory
+ *     or a tar, with an index entry picked by platform;
+ *   - either kind of tar gzip-compressed (extracted to tmp/ with node-tar
+ *     first, since a compressed tar cannot be read at offsets).
+ *
+ * Every blob is verified: manifests and configs against their digests,
+ * layers against the config's diff ids.
+ */
+import { open as openFile, stat, mkdir } from 'node:fs/promises'
+import { extract } from 'tar'
+import { MiniRunError } from '../errors.js'
+import { chainIds, digestHex, isDigest, sha256Digest } from './digest.js'
+import { sniffCompression } from './decompress.js'
+import { DirectorySource, TarFileSource, type ArchiveSource } from './archive-source.js'
+import {
+  INDEX_TYPES,
+  MediaType,
+  type Descriptor,
+  type ImageConfig,
+  type ImageIndex,
+  type ImageManifest,
+  type Platform,
+} from './oci.js'
+import { formatPlatform, hostPlatform, selectManifest } from './platform.js'
+import { parseReference } from './reference.js'
+import { MAX_BLOB_SIZE, type ImageStore, type LoadArchiveOptions, type LoadedImage } from './store.js'
+import { removeTree, tmpPath } from './store-tmp.js'
+
+interface DockerSaveEntry {
+  Config: string
+  RepoTags?: string[] | null
+  Layers: string[]
+}
+
+const REF_NAME = 'org.opencontainers.image.ref.name'
+const CONTAINERD_NAME = 'io.containerd.image.name'
+
+function bad(source: ArchiveSource, why: string, cause?: unknown): MiniRunError {
+  return new MiniRunError(`${source.label}: ${why}`, { code: 'EBADARCHIVE', ...(cause !== undefined && { cause }) })
+}
+
+async function readJson<T>(source: ArchiveSource, path: string): Promise<{ data: Buffer; value: T }> {
+  const data = await source.read(path, MAX_BLOB_SIZE)
+  try {
+    return { data, value: JSON.parse(data.toString('utf8')) as T }
+  } catch (err) {
+    throw bad(source, `${path} is not valid JSON`, err)
+  }
+}
+
+export async function loadArchive(store: ImageStore, path: string, opts: LoadArchiveOptions): Promise<LoadedImage[]> {
+  const st = await stat(path).catch((err: unknown) => {
+    throw new MiniRunError(`cannot read archive ${path}: ${(err as Error).message}`, { code: 'ENOENT', cause: err })
+  })
+  if (st.isDirectory()) return loadFromSource(store, new DirectorySource(path), opts)
+
+  const head = Buffer.alloc(4)
+  const fh = await openFile(path)
+  try {
+    await fh.read(head, 0, 4, 0)
+  } finally {
+    await fh.close()
+  }
+  if (sniffCompression(head) === 'none') return loadFromSource(store, await TarFileSource.open(path), opts)
+
+  // Compressed: unpack the archive (not the layers inside) to tmp/ first.
+  await store.init()
+  const dir = tmpPath(store.tmpDir, 'load')
+  try {
+    await mkdir(dir, { mode: 0o700 })
+    await extract({ file: path, cwd: dir, strict: true, preserveOwner: false, noChmod: true })
+    return await loadFromSource(store, new DirectorySource(dir, path), opts)
+  } finally {
+    await removeTree(dir)
+  }
+}
+
+async function loadFromSource(store: ImageStore, source: ArchiveSource, opts: LoadArchiveOptions): Promise<LoadedImage[]> {
+  if (await source.exists('manifest.json')) return loadDockerSave(store, source, opts)
+  if (await source.exists('index.json')) return loadOciLayout(store, source, opts)
+  throw bad(source, 'neither a docker save archive (manifest.json) nor an OCI image layout (index.json)')
+}
+
+function layerProgress(opts: LoadArchiveOptions, chainId: string): { progress?: (bytes: number) => void } {
+  const cb = opts.progress
+  return cb ? { progress: (bytes: number) => cb({ chainId, bytes }) } : {}
+}
+
+async function loadDockerSave(store: ImageStore, source: ArchiveSource, opts: LoadArchiveOptions): Promise<LoadedImage[]> {
+  const { value: entries } = await readJson<DockerSaveEntry[]>(source, 'manifest.json')
+  if (!Array.isArray(entries)) throw bad(source, 'manifest.json is not a list')
+  const loaded: LoadedImage[] = []
+  for (const entry of entries) {
+    if (typeof entry.Config !== 'string' || !Array.isArray(entry.Layers)) throw bad(source, 'manifest.json entry without Config or Layers')
+    const configData = await source.read(entry.Config, MAX_BLOB_SIZE)
+    const configDigest = sha256Digest(configData)
+    let config: ImageConfig
+    try {
+      config = JSON.parse(configData.toString('utf8')) as ImageConfig
+    } catch (err) {
+      throw bad(source, `${entry.Config} is not valid JSON`, err)
+    }
+    const diffIds = config.rootfs?.diff_ids ?? []
+    if (diffIds.length !== entry.Layers.length) {
+      throw bad(source, `${entry.Config} lists ${diffIds.length} diff_ids for ${entry.Layers.length} layers`)
+    }
+    await store.putBlob(configData, configDigest)
+    const chain = chainIds(diffIds)
+    const layers: Descriptor[] = []
+    for (const [i, layerPath] of entry.Layers.entries()) {
+      const chainId = chain[i]!
+      const diffId = diffIds[i]!
+      let record
+      if (await store.hasLayer(chainId)) record = await store.getLayer(chainId)
+      else {
+        record = await store.importLayer(await source.stream(layerPath), { diffId, chainId, ...layerProgress(opts, chainId) })
+      }
+      layers.push({
+        mediaType:
+          record.compression === 'gzip' ? MediaType.OCI_LAYER_GZIP : record.compression === 'zstd' ? MediaType.OCI_LAYER_ZSTD : MediaType.OCI_LAYER,
+        digest: record.digest,
+        size: record.compressedSize,
+      })
+    }
+    // docker save carries no manifest in its old layout: write the one a
+    // registry would serve for these blobs.
+    const manifest: ImageManifest = {
+      schemaVersion: 2,
+      mediaType: MediaType.OCI_MANIFEST,
+      config: { mediaType: MediaType.OCI_CONFIG, digest: configDigest, size: configData.length },
+      layers,
+    }
+    const manifestData = Buffer.from(JSON.stringify(manifest))
+    const manifestDigest = sha256Digest(manifestData)
+    await store.putBlob(manifestData, manifestDigest)
+    const tags = opts.name !== undefined ? [opts.name] : (entry.RepoTags ?? []).filter((t) => typeof t === 'string')
+    if (tags.length === 0) {
+      await store.setRef(configDigest, manifestDigest)
+      loaded.push({ manifestDigest, configDigest })
+    }
+    for (const tag of tags) {
+      const name = parseReference(tag).name
+      await store.setRef(name, manifestDigest)
+      loaded.push({ name, manifestDigest, configDigest })
+    }
+  }
+  return loaded
+}
+
+async function readBlob(store: ImageStore, source: ArchiveSource, digest: string): Promise<Buffer> {
+  const data = await source.read(`blobs/sha256/${digestHex(digest)}`, MAX_BLOB_SIZE)
+  await store.putBlob(data, digest)
+  return data
+}
+
+/** The name an OCI layout gives an index entry, if any. */
+function entryName(d: Descriptor, opts: LoadArchiveOptions): string | undefined {
+  if (opts.name !== undefined) return parseReference(opts.name).name
+  const full = d.annotations?.[CONTAINERD_NAME]
+  if (full) return parseReference(full).name
+  const refName = d.annotations?.[REF_NAME]
+  if (!refName) return undefined
+  // a full reference (podman writes those) or just a tag (the spec's usual use)
+  if (refName.includes('/') || (refName.includes(':') && !/^[\w][\w.-]{0,127}$/.test(refName))) return parseReference(refName).name
+  return undefined
+}
+
+async function loadOciLayout(store: ImageStore, source: ArchiveSource, opts: LoadArchiveOptions): Promise<LoadedImage[]> {
+  const { value: index } = await readJson<ImageIndex>(source, 'index.json')
+  if (!Array.isArray(index.manifests)) throw bad(source, 'index.json has no manifests')
+  const want: Platform = opts.platform ?? hostPlatform()
+  const loaded: LoadedImage[] = []
+  for (const top of index.manifests) {
+    if (!isDigest(top.digest)) throw bad(source, `index.json names an invalid digest ${JSON.stringify(top.digest)}`)
+    if (top.platform && !selectManifest({ schemaVersion: 2, manifests: [top] }, want)) continue
+    const name = entryName(top, opts)
+    let descriptor = top
+    if (INDEX_TYPES.has(top.mediaType)) {
+      const nested = JSON.parse((await readBlob(store, source, top.digest)).toString('utf8')) as ImageIndex
+      const picked = selectManifest(nested, want)
+      if (!picked) throw bad(source, `no image for platform ${formatPlatform(want)} in index ${top.digest}`)
+      descriptor = picked
+    }
+    const manifest = JSON.parse((await readBlob(store, source, descriptor.digest)).toString('utf8')) as ImageManifest
+    if (!manifest.config || !Array.isArray(manifest.layers)) throw bad(source, `${descriptor.digest} is not an image manifest`)
+    const config = JSON.parse((await readBlob(store, source, manifest.config.digest)).toString('utf8')) as ImageConfig
+    const diffIds = config.rootfs?.diff_ids ?? []
+    if (diffIds.length !== manifest.layers.length) {
+      throw bad(source, `config ${manifest.config.digest} lists ${diffIds.length} diff_ids for ${manifest.layers.length} layers`)
+    }
+    const chain = chainIds(diffIds)
+    for (const [i, layer] of manifest.layers.entries()) {
+      const chainId = chain[i]!
+      if (await store.hasLayer(chainId)) continue
+      await store.unpackLayer(await source.stream(`blobs/sha256/${digestHex(layer.digest)}`), {
+        digest: layer.digest,
+        size: layer.size,
+        mediaType: layer.mediaType,
+        diffId: diffIds[i]!,
+        chainId,
+        ...layerProgress(opts, chainId),
+      })
+    }
+    const configDigest = manifest.config.digest
+    await store.setRef(name ?? configDigest, descriptor.digest)
+    loaded.push({ ...(name !== undefined && { name }), manifestDigest: descriptor.digest, configDigest })
+  }
+  if (loaded.length === 0) throw bad(source, `no image for platform ${formatPlatform(want)} in index.json`)
+  return loaded
+}

@@ -1,0 +1,103 @@
+/**
+ * The store's tmp/ directory: where everything is built before a rename
+ * makes it visible, and where removed things go before they are deleted.
+ *
+ * Each entry is named after the process that owns it, by pid and by the
+ * process's start time (field 22 of /proc/<pid>/stat): a pid alone can be
+ * reused, the pair cannot. An entry whose owner is gone is garbage from a
+ * killed process and any later store operation may delete it; an entry of a
+ * live process is its work in progress and is left alone.
+ */
+import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { chmod, lstat, open, readdir, rename, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { getLogger } from '../log.js'
+
+function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
+    // comm (field 2) may hold spaces and parentheses: count from the last ")".
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return fields[19]
+  } catch {
+    return undefined
+  }
+}
+
+let ownTag: string | undefined
+function ownerTag(): string {
+  ownTag ??= `${process.pid}.${processStartTime(process.pid) ?? '0'}`
+  return ownTag
+}
+
+/** A fresh path in tmpDir owned by this process: <kind>-<pid>.<start>-<random>. */
+export function tmpPath(tmpDir: string, kind: string): string {
+  return join(tmpDir, `${kind}-${ownerTag()}-${randomBytes(6).toString('hex')}`)
+}
+
+const TMP_NAME_RE = /^[a-z]+-(\d+)\.(\d+)-[0-9a-f]+$/
+
+/** Delete tmp/ entries whose owning process is gone (or that we cannot attribute). */
+export async function cleanStaleTmp(tmpDir: string): Promise<string[]> {
+  let names: string[]
+  try {
+    names = await readdir(tmpDir)
+  } catch {
+    return []
+  }
+  const removed: string[] = []
+  for (const name of names) {
+    const m = TMP_NAME_RE.exec(name)
+    if (m && processStartTime(Number(m[1])) === m[2]) continue
+    getLogger().debug({ path: join(tmpDir, name) }, 'removing stale store tmp entry')
+    await removeTree(join(tmpDir, name))
+    removed.push(name)
+  }
+  return removed
+}
+
+/**
+ * Write a file so that readers see the old content or the new, never a
+ * part: write a tmp file, fsync it, rename it over dest.
+ */
+export async function writeFileAtomic(tmpDir: string, dest: string, data: Buffer | string, mode = 0o644): Promise<void> {
+  const tmp = tmpPath(tmpDir, 'file')
+  const fh = await open(tmp, 'wx', mode)
+  try {
+    await fh.writeFile(data)
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+  try {
+    await rename(tmp, dest)
+  } catch (err) {
+    await rm(tmp, { force: true })
+    throw err
+  }
+}
+
+/**
+ * rm -rf that also works without privileges on trees holding directories
+ * without write permission (an unpacked layer keeps the image's modes, and a
+ * 0555 directory cannot be emptied by its non-root owner): on EACCES, give
+ * every directory u+rwx and try again.
+ */
+export async function removeTree(path: string): Promise<void> {
+  try {
+    await rm(path, { recursive: true, force: true, maxRetries: 2 })
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code !== 'EACCES' && code !== 'EPERM') throw err
+    await makeWritable(path)
+    await rm(path, { recursive: true, force: true, maxRetries: 2 })
+  }
+}
+
+async function makeWritable(path: string): Promise<void> {
+  const st = await lstat(path).catch(() => undefined)
+  if (!st?.isDirectory()) return
+  await chmod(path, 0o700).catch(() => undefined)
+  for (const name of await readdir(path).catch(() => [] as string[])) await makeWritable(join(path, name))
+}

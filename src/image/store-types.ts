@@ -1,0 +1,138 @@
+/**
+ * The types of the image store's API (store.ts), in one place for callers
+ * (the registry client, the runtime, the CLI).
+ */
+import type { Compression } from './decompress.js'
+import type { ImageConfig, ImageManifest, Platform } from './oci.js'
+import type { UnpackLimits } from './unpack-layer.js'
+
+/** Manifests, configs and indexes are small; a bigger one is hostile. */
+export const MAX_BLOB_SIZE = 4 * 1024 * 1024
+
+export interface ImageStoreOptions {
+  /**
+   * Store directory. Default: $MINI_RUN_ROOT, else /var/lib/mini-run as root,
+   * else $XDG_DATA_HOME/mini-run or ~/.local/share/mini-run.
+   */
+  root?: string
+  /**
+   * Unpack without privileges: no chown, no device nodes, no trusted.* or
+   * security.* xattrs, and opaque dirs marked with user.overlay.opaque (for
+   * overlay mounted with "userxattr"). Default: not running as uid 0.
+   */
+  rootless?: boolean
+  /** Caps on what one layer may unpack to. */
+  limits?: Partial<UnpackLimits>
+}
+
+export interface ResolvedImage {
+  /** The normalized name, e.g. docker.io/library/alpine:latest (or the image id for an untagged image). */
+  name: string
+  manifestDigest: string
+  /** The image id, as Docker prints it. */
+  configDigest: string
+  config: ImageConfig
+  manifest: ImageManifest
+  /** Chain ids of the layers, bottom first (what a container keeps in use). */
+  chainIds: string[]
+  /** Absolute paths of the layers' fs/ dirs, bottom layer first. */
+  layerDirs: string[]
+}
+
+export interface UnpackLayerOptions {
+  /** Digest of the blob as it is streamed (compressed), verified while streaming. */
+  digest: string
+  /** Size of the blob in bytes (the descriptor's size); more or fewer bytes fail. */
+  size?: number
+  /** The descriptor's media type; the compression is also sniffed from the bytes. */
+  mediaType?: string
+  /** sha256 of the uncompressed tar, from the config's rootfs.diff_ids. */
+  diffId: string
+  /** Chain id of this layer on top of its parents (digest.ts chainIds). */
+  chainId: string
+  /** Called as bytes of the blob arrive, with the running total. */
+  progress?: (bytes: number) => void
+  signal?: AbortSignal
+}
+
+/** What layers/<chainIdHex>/layer.json holds. */
+export interface LayerRecord {
+  chainId: string
+  diffId: string
+  /** The compressed blob's digest and size, as received. */
+  digest: string
+  compressedSize: number
+  mediaType?: string
+  /** As sniffed from the blob. */
+  compression: Compression
+  /** Bytes of file content once unpacked. */
+  size: number
+  entries: number
+  created: string
+}
+
+export interface UnpackLayerResult extends LayerRecord {
+  /** True when the layer was already in the store and the stream was not read. */
+  skipped: boolean
+}
+
+export interface ImageSummary {
+  /** The ref's name; for an untagged image, its id. */
+  name: string
+  /** e.g. "docker.io/library/alpine"; undefined for an untagged image. */
+  repository?: string
+  /** The short form Docker prints: "alpine". */
+  familiarRepository?: string
+  tag?: string
+  digest?: string
+  manifestDigest: string
+  /** The image id. */
+  configDigest: string
+  created?: string
+  /** Bytes of file content of all layers. */
+  size: number
+}
+
+export interface RemoveResult {
+  untagged: string[]
+  /** Blob digests and layer chain ids that were deleted. */
+  deleted: string[]
+}
+
+export interface PruneOptions {
+  /** Chain ids that containers use: never removed. */
+  inUse?: ReadonlySet<string>
+}
+
+export interface PruneResult {
+  untagged: string[]
+  deletedLayers: string[]
+  deletedBlobs: string[]
+  reclaimedBytes: number
+}
+
+export interface LoadArchiveOptions {
+  /** Which image of a multi-platform index to load. Default: the host's. */
+  platform?: Platform
+  /**
+   * Name to give what is loaded, overriding the names in the archive (an
+   * OCI layout often names its image by tag only).
+   */
+  name?: string
+  progress?: (event: { chainId: string; bytes: number }) => void
+}
+
+export interface LoadedImage {
+  /** undefined when the archive names no reference for it. */
+  name?: string
+  manifestDigest: string
+  configDigest: string
+}
+
+export interface RefRecord {
+  name: string
+  manifestDigest: string
+  configDigest: string
+  updated: string
+}
+

@@ -1,0 +1,442 @@
+/**
+ * The image store: content-addressed blobs, unpacked layers and names.
+ *
+ *   <root>/blobs/sha256/<hex>          manifests, configs, indexes (verified)
+ *   <root>/layers/<chainIdHex>/fs/     an unpacked layer: an overlay lower dir
+ *   <root>/layers/<chainIdHex>/layer.json   its LayerRecord
+ *   <root>/refs/<encoded name>         {name, manifestDigest, configDigest}
+ *   <root>/tmp/                        work in progress
+ *
+ * Nothing becomes visible before it is complete and verified: every write
+ * goes to tmp/ and is renamed into place (rename(2) is atomic within a file
+ * system). A process killed mid-way leaves only tmp/ entries, which a later
+ * store operation removes once their owner is gone (see store-tmp.ts). Two
+ * processes ingesting the same layer both unpack it; the second rename fails
+ * because the target exists and the loser discards its copy.
+ *
+ * A ref is written last, by setRef, which first checks that the manifest,
+ * config and every layer are present: a name never points at half an image.
+ */
+import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import type { Readable } from 'node:stream'
+import { MiniRunError, UsageError } from '../errors.js'
+import { getLogger } from '../log.js'
+import { chainIds as computeChainIds, digestHex, isDigest, sha256Digest } from './digest.js'
+import { ingestLayer } from './ingest-layer.js'
+import { IMAGE_MANIFEST_TYPES, type ImageConfig, type ImageManifest } from './oci.js'
+import { familiarRepository, parseReference } from './reference.js'
+import { listRefs, readRef, writeRef } from './refs.js'
+import { cleanStaleTmp, removeTree, tmpPath, writeFileAtomic } from './store-tmp.js'
+import {
+  MAX_BLOB_SIZE,
+  type ImageStoreOptions,
+  type ImageSummary,
+  type LayerRecord,
+  type LoadArchiveOptions,
+  type LoadedImage,
+  type PruneOptions,
+  type PruneResult,
+  type RefRecord,
+  type RemoveResult,
+  type ResolvedImage,
+  type UnpackLayerOptions,
+  type UnpackLayerResult,
+} from './store-types.js'
+import { DEFAULT_LIMITS, type UnpackLimits } from './unpack-layer.js'
+
+export * from './store-types.js'
+
+/** The default store directory for this process (see ImageStoreOptions.root). */
+export function defaultStoreRoot(): string {
+  if (process.env.MINI_RUN_ROOT) return process.env.MINI_RUN_ROOT
+  if (process.getuid?.() === 0) return '/var/lib/mini-run'
+  const data = process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share')
+  return join(data, 'mini-run')
+}
+
+function noImage(ref: string, cause?: unknown): MiniRunError {
+  return new MiniRunError(`no such image: ${ref}`, { code: 'ENOIMAGE', cause })
+}
+
+function isErrno(err: unknown, ...codes: string[]): boolean {
+  return err instanceof Error && codes.includes((err as NodeJS.ErrnoException).code ?? '')
+}
+
+export class ImageStore {
+  readonly root: string
+  readonly rootless: boolean
+  readonly limits: UnpackLimits
+  readonly blobsDir: string
+  readonly layersDir: string
+  readonly refsDir: string
+  readonly tmpDir: string
+  #ready: Promise<void> | undefined
+
+  constructor(opts: ImageStoreOptions = {}) {
+    this.root = opts.root ?? defaultStoreRoot()
+    this.rootless = opts.rootless ?? process.getuid?.() !== 0
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits }
+    this.blobsDir = join(this.root, 'blobs', 'sha256')
+    this.layersDir = join(this.root, 'layers')
+    this.refsDir = join(this.root, 'refs')
+    this.tmpDir = join(this.root, 'tmp')
+  }
+
+  /** Create the layout and remove what killed processes left in tmp/; once per instance. */
+  init(): Promise<void> {
+    this.#ready ??= (async () => {
+      for (const dir of [this.blobsDir, this.layersDir, this.refsDir]) await mkdir(dir, { recursive: true, mode: 0o755 })
+      // tmp/ holds half-unpacked trees whose modes are not final yet: private.
+      await mkdir(this.tmpDir, { recursive: true, mode: 0o700 })
+      await cleanStaleTmp(this.tmpDir)
+    })()
+    return this.#ready
+  }
+
+  blobPath(digest: string): string {
+    return join(this.blobsDir, digestHex(digest))
+  }
+
+  layerPath(chainId: string): string {
+    return join(this.layersDir, digestHex(chainId))
+  }
+
+  /** The overlay lower dir of a layer. */
+  layerFsPath(chainId: string): string {
+    return join(this.layerPath(chainId), 'fs')
+  }
+
+  // ---- blobs -------------------------------------------------------------
+
+  async hasBlob(digest: string): Promise<boolean> {
+    return exists(this.blobPath(digest))
+  }
+
+  /**
+   * Store a manifest, config or index after checking it hashes to `digest`
+   * and is at most MAX_BLOB_SIZE bytes. Throws EDIGEST / EBLOBSIZE naming the
+   * digest, and stores nothing then.
+   */
+  async putBlob(data: Buffer, digest: string): Promise<void> {
+    const dest = this.blobPath(digest)
+    if (data.length > MAX_BLOB_SIZE) {
+      throw new MiniRunError(`blob ${digest} is ${data.length} bytes, more than the ${MAX_BLOB_SIZE} allowed for a manifest or config`, {
+        code: 'EBLOBSIZE',
+      })
+    }
+    const actual = sha256Digest(data)
+    if (actual !== digest) {
+      throw new MiniRunError(`blob ${digest} failed verification: its content hashes to ${actual}`, { code: 'EDIGEST' })
+    }
+    await this.init()
+    await writeFileAtomic(this.tmpDir, dest, data)
+  }
+
+  async getBlob(digest: string): Promise<Buffer> {
+    try {
+      return await readFile(this.blobPath(digest))
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) throw new MiniRunError(`blob ${digest} is not in the store`, { code: 'ENOBLOB', cause: err })
+      throw err
+    }
+  }
+
+  /** A stored blob parsed as JSON; throws EBADJSON naming the digest. */
+  async getJson<T>(digest: string): Promise<T> {
+    const data = await this.getBlob(digest)
+    try {
+      return JSON.parse(data.toString('utf8')) as T
+    } catch (err) {
+      throw new MiniRunError(`blob ${digest} is not valid JSON`, { code: 'EBADJSON', cause: err })
+    }
+  }
+
+  // ---- layers ------------------------------------------------------------
+
+  async hasLayer(chainId: string): Promise<boolean> {
+    return exists(join(this.layerPath(chainId), 'layer.json'))
+  }
+
+  async getLayer(chainId: string): Promise<LayerRecord> {
+    const path = join(this.layerPath(chainId), 'layer.json')
+    try {
+      return JSON.parse(await readFile(path, 'utf8')) as LayerRecord
+    } catch (err) {
+      throw new MiniRunError(`layer ${chainId} is not in the store`, { code: 'ENOLAYER', cause: err })
+    }
+  }
+
+  /**
+   * Unpack a layer blob into layers/<chainId>/. The stream is hashed and
+   * counted as it arrives (digest, size), decompressed (gzip, zstd, or plain
+   * tar, sniffed from the first bytes), hashed again (diffId) and extracted
+   * into tmp/; only if every check passes is the tree renamed into place. A
+   * mismatch or a hostile entry throws an error naming the digest and leaves
+   * nothing. If the layer is already present the stream is destroyed unread
+   * and `skipped` is true.
+   */
+  async unpackLayer(stream: Readable, opts: UnpackLayerOptions): Promise<UnpackLayerResult> {
+    digestHex(opts.digest)
+    return this.#unpack(stream, opts)
+  }
+
+  /**
+   * Like unpackLayer for a layer whose blob digest is not known in advance
+   * (a `docker save` archive names layers by path): only the diff id is
+   * verified, which pins the content all the same. The blob digest is
+   * computed and returned.
+   */
+  async importLayer(stream: Readable, opts: Omit<UnpackLayerOptions, 'digest' | 'size'>): Promise<UnpackLayerResult> {
+    return this.#unpack(stream, opts)
+  }
+
+  async #unpack(stream: Readable, opts: Omit<UnpackLayerOptions, 'digest'> & { digest?: string }): Promise<UnpackLayerResult> {
+    digestHex(opts.diffId)
+    digestHex(opts.chainId)
+    const dest = this.layerPath(opts.chainId)
+    if (await this.hasLayer(opts.chainId)) {
+      stream.destroy()
+      return { ...(await this.getLayer(opts.chainId)), skipped: true }
+    }
+    await this.init()
+    const work = tmpPath(this.tmpDir, 'layer')
+    try {
+      await mkdir(work, { mode: 0o700 })
+      const result = await ingestLayer(stream, join(work, 'fs'), {
+        ...(opts.digest !== undefined && { expectDigest: opts.digest }),
+        ...(opts.size !== undefined && { expectSize: opts.size }),
+        expectDiffId: opts.diffId,
+        rootless: this.rootless,
+        limits: this.limits,
+        ...(opts.progress && { progress: opts.progress }),
+        ...(opts.signal && { signal: opts.signal }),
+      })
+      const record: LayerRecord = {
+        chainId: opts.chainId,
+        diffId: result.diffId,
+        digest: result.digest,
+        compressedSize: result.compressedSize,
+        compression: result.compression,
+        ...(opts.mediaType !== undefined && { mediaType: opts.mediaType }),
+        size: result.size,
+        entries: result.entries,
+        created: new Date().toISOString(),
+      }
+      await writeFile(join(work, 'layer.json'), JSON.stringify(record, null, 2) + '\n')
+      // tmp/ entries are private while unfinished; a finished layer is readable like the rest
+      await chmod(work, 0o755)
+      return { ...(await this.#commitLayer(work, dest, opts.chainId, record)), skipped: false }
+    } finally {
+      await removeTree(work)
+    }
+  }
+
+  /** Rename an unpacked layer into place; if another process won the race, keep theirs. */
+  async #commitLayer(work: string, dest: string, chainId: string, record: LayerRecord): Promise<LayerRecord> {
+    try {
+      await rename(work, dest)
+      return record
+    } catch (err) {
+      if (isErrno(err, 'ENOTEMPTY', 'EEXIST')) {
+        getLogger().debug({ chainId }, 'layer appeared while unpacking: keeping the existing copy')
+        return this.getLayer(chainId)
+      }
+      throw err
+    }
+  }
+
+  // ---- refs --------------------------------------------------------------
+
+  /**
+   * Point a name at an image manifest. The manifest, its config and all its
+   * layers must be in the store already (EINCOMPLETE otherwise), so a name
+   * never points at half an image. `name` is normalized (alpine ->
+   * docker.io/library/alpine:latest); an image id (sha256:…) marks an
+   * untagged image.
+   */
+  async setRef(name: string, manifestDigest: string): Promise<void> {
+    const normalized = isDigest(name) ? name : parseReference(name).name
+    const image = await this.loadImage(normalized, manifestDigest)
+    const ref: RefRecord = {
+      name: normalized,
+      manifestDigest,
+      configDigest: image.configDigest,
+      updated: new Date().toISOString(),
+    }
+    await this.init()
+    await writeRef(this.tmpDir, this.refsDir, ref)
+  }
+
+  /** The manifest digest a name points at, or undefined. */
+  async getRef(name: string): Promise<string | undefined> {
+    const normalized = isDigest(name) ? name : parseReference(name).name
+    return (await readRef(this.refsDir, normalized))?.manifestDigest
+  }
+
+  /**
+   * The refs a user's reference designates: one for a name, all the names
+   * of an image for an id or id prefix (Docker's "IMAGE ID", with or without
+   * "sha256:"). Names win over ids, as in Docker.
+   */
+  async findRefs(ref: string): Promise<RefRecord[]> {
+    let parseError: unknown
+    try {
+      const parsed = parseReference(ref)
+      const found = await readRef(this.refsDir, parsed.name)
+      if (found) return [found]
+      // repo@digest pulled under another name: the manifest itself is enough.
+      if (parsed.digest && (await this.hasBlob(parsed.digest))) {
+        const manifest = await this.getJson<ImageManifest>(parsed.digest)
+        if (manifest.config && Array.isArray(manifest.layers)) {
+          return [{ name: parsed.name, manifestDigest: parsed.digest, configDigest: manifest.config.digest, updated: '' }]
+        }
+      }
+    } catch (err) {
+      if (!(err instanceof UsageError)) throw err
+      parseError = err
+    }
+    const idMatch = /^(?:sha256:)?([a-f0-9]{1,64})$/.exec(ref)
+    if (!idMatch) {
+      if (parseError) throw parseError
+      return []
+    }
+    const prefix = idMatch[1]!
+    const refs = await listRefs(this.refsDir)
+    const byConfig = refs.filter((r) => digestHex(r.configDigest).startsWith(prefix))
+    const ids = new Set(byConfig.map((r) => r.configDigest))
+    if (ids.size > 1) {
+      throw new UsageError(`image id prefix ${JSON.stringify(ref)} is ambiguous: it matches ${ids.size} images`, { code: 'EAMBIGUOUS' })
+    }
+    if (byConfig.length > 0) return byConfig
+    return refs.filter((r) => digestHex(r.manifestDigest).startsWith(prefix) && prefix.length >= 12)
+  }
+
+  // ---- images ------------------------------------------------------------
+
+  /**
+   * Everything needed to run an image: its config and the lower dirs, bottom
+   * first. Throws ENOIMAGE naming the reference if absent, EINCOMPLETE if a
+   * part is missing.
+   */
+  async resolve(ref: string): Promise<ResolvedImage> {
+    const [found] = await this.findRefs(ref)
+    if (!found) throw noImage(ref)
+    return this.loadImage(found.name, found.manifestDigest)
+  }
+
+  /** An image by manifest digest, checked complete; `name` is only for messages and the result. */
+  async loadImage(name: string, manifestDigest: string): Promise<ResolvedImage> {
+    const incomplete = (what: string, cause?: unknown): MiniRunError =>
+      new MiniRunError(`image ${name} (${manifestDigest}) is incomplete: ${what}; pull or load it again`, {
+        code: 'EINCOMPLETE',
+        cause,
+      })
+    if (!(await this.hasBlob(manifestDigest))) throw incomplete(`manifest ${manifestDigest} missing`)
+    const manifest = await this.getJson<ImageManifest>(manifestDigest)
+    if (manifest.mediaType !== undefined && !IMAGE_MANIFEST_TYPES.has(manifest.mediaType)) {
+      throw new MiniRunError(`${manifestDigest} is a ${manifest.mediaType}, not an image manifest`, { code: 'EBADMANIFEST' })
+    }
+    if (!manifest.config || !isDigest(manifest.config.digest) || !Array.isArray(manifest.layers)) {
+      throw new MiniRunError(`manifest ${manifestDigest} has no config or layers`, { code: 'EBADMANIFEST' })
+    }
+    const configDigest = manifest.config.digest
+    if (!(await this.hasBlob(configDigest))) throw incomplete(`config ${configDigest} missing`)
+    const config = await this.getJson<ImageConfig>(configDigest)
+    const diffIds = config.rootfs?.diff_ids
+    if (!Array.isArray(diffIds) || diffIds.length !== manifest.layers.length) {
+      throw new MiniRunError(
+        `image ${name}: config ${configDigest} lists ${diffIds?.length ?? 0} diff_ids for ${manifest.layers.length} layers`,
+        { code: 'EBADMANIFEST' },
+      )
+    }
+    const chainIds = computeChainIds(diffIds)
+    for (const chainId of chainIds) {
+      if (!(await this.hasLayer(chainId))) throw incomplete(`layer ${chainId} missing`)
+    }
+    return {
+      name,
+      manifestDigest,
+      configDigest,
+      config,
+      manifest,
+      chainIds,
+      layerDirs: chainIds.map((c) => this.layerFsPath(c)),
+    }
+  }
+
+  /** Every named image (and untagged one), sorted by name. */
+  async list(): Promise<ImageSummary[]> {
+    const out: ImageSummary[] = []
+    for (const ref of await listRefs(this.refsDir)) {
+      let image: ResolvedImage
+      try {
+        image = await this.loadImage(ref.name, ref.manifestDigest)
+      } catch (err) {
+        // a ref whose image is being removed by another process
+        getLogger().debug({ err, ref: ref.name }, 'skipping incomplete image')
+        continue
+      }
+      let size = 0
+      for (const chainId of image.chainIds) size += (await this.getLayer(chainId)).size
+      const summary: ImageSummary = {
+        name: ref.name,
+        manifestDigest: ref.manifestDigest,
+        configDigest: ref.configDigest,
+        ...(image.config.created !== undefined && { created: image.config.created }),
+        size,
+      }
+      if (!isDigest(ref.name)) {
+        const parsed = parseReference(ref.name)
+        summary.repository = parsed.repository
+        summary.familiarRepository = familiarRepository(parsed.repository)
+        if (parsed.tag !== undefined) summary.tag = parsed.tag
+        if (parsed.digest !== undefined) summary.digest = parsed.digest
+      }
+      out.push(summary)
+    }
+    return out.sort((a, b) => a.name.localeCompare(b.name))
+  }
+
+  /**
+   * Untag an image (`mini-run rmi`): by name, that name; by id, all its
+   * names. Then delete the image's blobs and layers that no remaining image
+   * uses and that are not in `inUse` (containers' layers).
+   */
+  async remove(ref: string, opts: PruneOptions = {}): Promise<RemoveResult> {
+    const { removeImage } = await import('./store-gc.js')
+    return removeImage(this, ref, opts)
+  }
+
+  /**
+   * Remove untagged images no container uses, then every layer and blob no
+   * image references and no container uses, and stale tmp/ entries.
+   */
+  async prune(opts: PruneOptions = {}): Promise<PruneResult> {
+    const { pruneStore } = await import('./store-gc.js')
+    return pruneStore(this, opts)
+  }
+
+  // ---- archives ----------------------------------------------------------
+
+  /**
+   * Import a `docker save` tar (both layouts) or an OCI image layout (a
+   * directory or a tar of one), as `docker load -i` does. Returns the images
+   * it named.
+   */
+  async loadArchive(path: string, opts: LoadArchiveOptions = {}): Promise<LoadedImage[]> {
+    const { loadArchive } = await import('./load-archive.js')
+    return loadArchive(this, path, opts)
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path)
+    return true
+  } catch (err) {
+    if (isErrno(err, 'ENOENT', 'ENOTDIR')) return false
+    throw err
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * A client of one registry's /v2/ API: picks HTTPS or (for local and
+ * insecure registries) plain HTTP, authenticates, and retries 429, 5xx and
+ * broken connections. It answers with the raw response; manifest.ts and
+ * blob-stream.ts read and verify the bodies.
+ * https://github.com/opencontainers/distribution-spec/blob/main/spec.md
+ */
+import { isIP } from 'node:net'
+import { registryApiHost } from '../image/reference.js'
+import { getLogger } from '../log.js'
+import { Authenticator } from './auth.js'
+import type { Credentials } from './docker-config.js'
+import { RegistryAuthError, RegistryError } from './errors.js'
+import { httpRequest, isNetworkError, readBody, type HttpResponse } from './http.js'
+import { Backoff, isRetryableStatus, parseRetryAfter, type RetryOptions } from './retry.js'
+
+export interface RegistryClientOptions {
+  /** Registries (host[:port]) that may be reached over plain HTTP or with any TLS certificate. */
+  insecureRegistries?: readonly string[]
+  /** Sent as Basic, or to the token service; see findCredentials. */
+  credentials?: Credentials
+  retry?: RetryOptions
+  /** Aborts every request of this client. */
+  signal?: AbortSignal
+  /** A connection silent for this long is broken (and retried). Default 60 s. */
+  idleTimeoutMs?: number
+}
+
+export interface RegistryRequest {
+  /** The repository the request is about: its pull scope is what we authenticate for. */
+  repository: string
+  /** Under /v2/<repository>/, e.g. "manifests/latest". */
+  path: string
+  method?: 'GET' | 'HEAD'
+  headers?: Record<string, string>
+  /** What the request is, for messages: "manifest 127.0.0.1:5000/busybox:latest". */
+  what: string
+}
+
+
+const ERROR_BODY_LIMIT = 64 * 1024
+
+export class RegistryClient {
+  /** The API host[:port]: registry-1.docker.io for docker.io. */
+  readonly host: string
+  private scheme: 'https:' | 'http:' | undefined
+  private readonly insecure: boolean
+  private readonly auth: Authenticator
+
+  constructor(
+    /** The registry as written in references: "docker.io", "127.0.0.1:5000". */
+    readonly registry: string,
+    private readonly options: RegistryClientOptions = {},
+  ) {
+    this.host = registryApiHost(registry)
+    this.insecure = mayUseHttp(this.host, options.insecureRegistries ?? []) || mayUseHttp(registry, options.insecureRegistries ?? [])
+    this.auth = new Authenticator(
+      registry,
+      options.credentials,
+      (url, headers) => this.send(url, headers, `token from ${url.origin}`),
+      (host) => mayUseHttp(host, options.insecureRegistries ?? []),
+    )
+  }
+
+  /**
+   * Sends a request about a repository and resolves with the registry's
+   * answer once it is not a 401 we can answer, a 429/5xx we may retry, or a
+   * broken connection. Any status may come back: see `failure`.
+   */
+  async request(req: RegistryRequest): Promise<HttpResponse> {
+    const scope = `repository:${req.repository}:pull`
+    const send = (): Promise<HttpResponse> => {
+      const url = new URL(`/v2/${req.repository}/${req.path}`, `${this.scheme ?? 'https:'}//${this.host}`)
+      const authorization = this.auth.header(scope)
+      return this.send(url, { ...req.headers, ...(authorization ? { authorization } : {}) }, req.what, req.method)
+    }
+    const res = await send()
+    if (res.status !== 401) return res
+    const answered = await this.auth.answer(res.headers['www-authenticate'], scope).catch((err: unknown) => {
+      res.body.destroy()
+      throw err
+    })
+    if (!answered) return res
+    res.body.resume()
+    return send() // once: a second 401 is the caller's to report
+  }
+
+  /** The error for an answer that is not what we asked for, with the registry's own message. */
+  async failure(res: HttpResponse, what: string): Promise<RegistryError> {
+    let body = ''
+    try {
+      body = (await readBody(res, ERROR_BODY_LIMIT, () => new Error('too large'))).toString('utf8')
+    } catch {
+      res.body.destroy()
+    }
+    const message = `${what}: ${registryMessage(res.status, body)}`
+    if (res.status === 401 || res.status === 403) {
+      const hint = this.options.credentials
+        ? `; the credentials of ${this.options.credentials.username} do not give access to it`
+        : `; the repository may not exist, or may need credentials (docker login ${this.registry})`
+      return new RegistryAuthError(message + hint, { status: res.status })
+    }
+    return new RegistryError(message, { status: res.status })
+  }
+
+  /** One request, with retries of broken connections and of 429/5xx, and the HTTP fallback. */
+  private async send(url: URL, headers: Record<string, string>, what: string, method: 'GET' | 'HEAD' = 'GET'): Promise<HttpResponse> {
+    const log = getLogger()
+    const backoff = new Backoff(this.options.retry)
+    const signal = this.options.signal
+    for (;;) {
+      const target = url.host === this.host && this.scheme ? withProtocol(url, this.scheme) : url
+      let res: HttpResponse
+      try {
+        res = await httpRequest(target, {
+          method,
+          headers,
+          insecureTls: this.insecure,
+          ...(signal ? { signal } : {}),
+          ...(this.options.idleTimeoutMs ? { idleTimeoutMs: this.options.idleTimeoutMs } : {}),
+        })
+      } catch (err) {
+        // Docker's rule for insecure registries: try HTTPS, and if it cannot
+        // even connect, speak plain HTTP to that host from then on.
+        if (target.host === this.host && this.scheme === undefined && this.insecure && isNetworkError(err)) {
+          log.debug({ err, host: this.host }, 'HTTPS failed, falling back to plain HTTP')
+          this.scheme = 'http:'
+          continue
+        }
+        if (isNetworkError(err) && backoff.canRetry) {
+          log.debug({ err, url: target.href }, 'request failed, retrying')
+          await backoff.wait(signal)
+          continue
+        }
+        if (signal?.aborted) throw signal.reason
+        throw new RegistryError(`${what}: ${target.origin}: ${(err as Error).message}`, { cause: err })
+      }
+      if (target.host === this.host) this.scheme ??= target.protocol === 'http:' ? 'http:' : 'https:'
+      if (isRetryableStatus(res.status) && backoff.canRetry) {
+        res.body.resume()
+        const retryAfter = parseRetryAfter(firstHeader(res.headers['retry-after']))
+        log.debug({ status: res.status, url: target.href, retryAfter }, 'registry busy or failing, retrying')
+        await backoff.wait(signal, retryAfter)
+        continue
+      }
+      return res
+    }
+  }
+}
+
+function withProtocol(url: URL, protocol: string): URL {
+  const copy = new URL(url.href)
+  copy.protocol = protocol
+  return copy
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value
+}
+
+/**
+ * Whether `host` (host[:port]) may be spoken to over plain HTTP: the loopback
+ * addresses, as Docker allows them by default, and the registries the user
+ * listed as insecure.
+ */
+export function mayUseHttp(host: string, insecureRegistries: readonly string[]): boolean {
+  const hostname = stripPort(host)
+  if (hostname === 'localhost' || hostname === '::1') return true
+  if (isIP(hostname) === 4 && hostname.startsWith('127.')) return true
+  return insecureRegistries.some((entry) => {
+    const e = entry.replace(/^[a-z]+:\/\//i, '').replace(/\/+$/, '').toLowerCase()
+    return e === host.toLowerCase() || e === hostname
+  })
+}
+
+/** "host:port" -> "host", "[::1]:5000" -> "::1". */
+function stripPort(host: string): string {
+  const lower = host.toLowerCase()
+  if (lower.startsWith('[')) return lower.slice(1, lower.indexOf(']'))
+  const colon = lower.lastIndexOf(':')
+  return colon >= 0 && lower.indexOf(':') === colon ? lower.slice(0, colon) : lower
+}
+
+/** The distribution spec's error body {"errors":[{code,message,detail}]} as one line. */
+function registryMessage(status: number, body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { errors?: Array<{ code?: unknown; message?: unknown }> }
+    const parts = (parsed.errors ?? [])
+      .map((e) => (typeof e.message === 'string' && e.message ? e.message : typeof e.code === 'string' ? e.code.toLowerCase() : ''))
+      .filter(Boolean)
+    if (parts.length > 0) return `${parts.join('; ')} (HTTP ${status})`
+  } catch {
+    // not JSON: fall through
+  }
+  const text = body.trim().replace(/\s+/g, ' ').slice(0, 200)
+  return text ? `HTTP ${status}: ${text}` : `HTTP ${status}`
+}

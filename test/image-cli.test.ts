@@ -1,0 +1,100 @@
+/**
+ * The image verbs as a user runs them: load, images, image inspect, rmi,
+ * image prune (src/cli/commands/{load,images,rmi,image}.ts).
+ */
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, expect, test } from 'vitest'
+import { writeOciLayout } from '../src/image/oci-layout.js'
+import { miniRun } from './helpers/cli.js'
+import { humanSize, timeAgo } from '../src/cli/commands/images.js'
+
+let dir: string
+let layout: string
+let layoutTar: string
+const cli = (...args: string[]) => miniRun(['--root', join(dir, 'store'), '--state', join(dir, 'state'), ...args])
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'mini-run-image-cli-'))
+  layout = join(dir, 'layout')
+  await writeOciLayout(layout, {
+    name: 'localhost/cli/test:1',
+    config: { created: new Date(Date.now() - 3 * 24 * 3600 * 1000).toISOString(), config: { Cmd: ['sh'] } },
+    layers: [[{ path: 'f', type: 'file', content: 'x'.repeat(1500) }], [{ path: 'g', type: 'file', content: 'y'.repeat(500) }]],
+  })
+  layoutTar = join(dir, 'layout.tar')
+  execFileSync('tar', ['-C', layout, '-cf', layoutTar, '.'])
+})
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+test('load -i, images, image inspect, rmi, image prune', () => {
+  const load = cli('load', '-i', layoutTar)
+  expect(load.stderr).toBe('')
+  expect(load.stdout).toBe('Loaded image: localhost/cli/test:1\n')
+  expect(load.status).toBe(0)
+
+  const images = cli('images')
+  expect(images.status).toBe(0)
+  const lines = images.stdout.trimEnd().split('\n')
+  expect(lines[0]).toMatch(/^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE$/)
+  expect(lines[1]).toMatch(/^localhost\/cli\/test\s+1\s+[0-9a-f]{12}\s+3 days ago\s+2kB$/)
+  expect(lines).toHaveLength(2)
+
+  const inspect = JSON.parse(cli('image', 'inspect', 'localhost/cli/test:1').stdout) as { Id: string; LayerDirs: string[]; Config: unknown }[]
+  expect(inspect[0]!.Config).toEqual({ Cmd: ['sh'] })
+  expect(inspect[0]!.LayerDirs).toHaveLength(2)
+  const id = inspect[0]!.Id
+  expect(cli('images', '-q').stdout).toBe(`${id.slice(7, 19)}\n`)
+  expect(cli('images', '-q', '--no-trunc').stdout).toBe(`${id}\n`)
+
+  // a second name for the same image, by a directory load
+  expect(cli('image', 'load', '-i', layout).stdout).toBe('Loaded image: localhost/cli/test:1\n')
+  const rmMissing = cli('rmi', 'localhost/nope', id.slice(7, 19))
+  expect(rmMissing.status).toBe(1)
+  expect(rmMissing.stderr).toContain('no such image: localhost/nope')
+  expect(rmMissing.stdout).toContain('Untagged: localhost/cli/test:1\n')
+  expect(rmMissing.stdout.match(/^Deleted: sha256:/gm)).toHaveLength(4) // manifest, config, 2 layers
+  expect(cli('images').stdout.trimEnd().split('\n')).toHaveLength(1)
+  expect(readFileSync(layoutTar).length).toBeGreaterThan(0)
+
+  // load again; prune keeps it (tagged); untagged loads are pruned
+  cli('load', '-i', layoutTar)
+  const prune = cli('image', 'prune', '-f')
+  expect(prune.stdout).toBe('Total reclaimed space: 0B\n')
+  expect(cli('rmi', 'localhost/cli/test:1').status).toBe(0)
+})
+
+test('load from stdin', () => {
+  const r = miniRun(['--root', join(dir, 'store2'), 'load'], { input: readFileSync(layoutTar) })
+  expect(r.stderr).toBe('')
+  expect(r.stdout).toBe('Loaded image: localhost/cli/test:1\n')
+})
+
+test('errors name the image and exit 125', () => {
+  const r = cli('image', 'inspect', 'localhost/absent')
+  expect(r.status).toBe(125)
+  expect(r.stderr).toBe('mini-run: no such image: localhost/absent\n')
+  const bad = cli('load', '-i', join(dir, 'missing.tar'))
+  expect(bad.status).toBe(125)
+  expect(bad.stderr).toContain('missing.tar')
+})
+
+test('timeAgo reads like docker', () => {
+  const now = Date.parse('2024-06-01T00:00:00Z')
+  expect(timeAgo('2024-05-31T23:59:30Z', now)).toBe('30 seconds ago')
+  expect(timeAgo('2024-05-31T23:00:00Z', now)).toBe('About an hour ago')
+  expect(timeAgo('2024-05-29T00:00:00Z', now)).toBe('3 days ago')
+  expect(timeAgo('2023-01-01T00:00:00Z', now)).toBe('17 months ago')
+  expect(timeAgo('1970-01-01T00:00:00Z', now)).toBe('54 years ago')
+  expect(timeAgo(undefined, now)).toBe('N/A')
+})
+
+test('humanSize reads like docker', () => {
+  expect(humanSize(0)).toBe('0B')
+  expect(humanSize(999)).toBe('999B')
+  expect(humanSize(2000)).toBe('2kB')
+  expect(humanSize(4_261_234)).toBe('4.26MB')
+  expect(humanSize(123_456_789)).toBe('123MB')
+})

@@ -1,0 +1,206 @@
+/**
+ * Pulling from a real registry (Debian's docker-registry on 127.0.0.1): a
+ * multi-layer image into a temp store, by tag and by digest, the platform
+ * of an index, Docker schema 2 pushed by skopeo, the Accept header, and the
+ * CLI's output.
+ */
+import { execFileSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { writeOciLayout } from '../src/image/oci-layout.js'
+import { ImageStore } from '../src/image/store.js'
+import { PlatformNotFoundError } from '../src/registry/errors.js'
+import { pullImage } from '../src/registry/pull.js'
+import { ensureImage } from '../src/registry/ensure-image.js'
+import type { PullEvent } from '../src/registry/progress.js'
+import { miniRun } from './helpers/cli.js'
+import { buildImage, buildIndex, pushImage, pushIndex, type BuiltImage, type BuiltIndex } from './helpers/registry-images.js'
+import { registryUnavailable, startProxy, startRegistry, type RegistryProxy, type RegistryServer } from './helpers/registry-server.js'
+
+const unavailable = registryUnavailable()
+const ACCEPTED = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+]
+
+describe.skipIf(unavailable)(`pull from a local registry${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+  let registry: RegistryServer
+  let proxy: RegistryProxy
+  let work: string
+  let app: BuiltImage
+  let multi: BuiltIndex
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'mini-run-pull-'))
+    registry = await startRegistry()
+    proxy = await startProxy(registry)
+    app = await buildImage({
+      layers: [
+        { 'etc/os-release': 'NAME=test\n', 'bin/hello': '#!/bin/sh\necho hello\n' },
+        { 'data/random.bin': Buffer.alloc(1 << 20, 7) },
+        { 'etc/motd': 'third layer\n', 'data/random.bin': 'replaced\n' },
+      ],
+    })
+    await pushImage(registry.url, 'test/app', 'v1', app)
+    const amd64 = await buildImage({ layers: [{ 'arch.txt': 'amd64\n' }], architecture: 'amd64' })
+    const arm64 = await buildImage({ layers: [{ 'arch.txt': 'arm64\n' }], architecture: 'arm64', variant: 'v8' })
+    const armv7 = await buildImage({ layers: [{ 'arch.txt': 'arm/v7\n' }], architecture: 'arm', variant: 'v7' })
+    multi = buildIndex([amd64, arm64, armv7])
+    await pushIndex(registry.url, 'test/multi', 'latest', multi)
+  })
+
+  afterAll(async () => {
+    await proxy?.stop()
+    await registry?.stop()
+    if (work) await rm(work, { recursive: true, force: true })
+  })
+
+  async function freshStore(): Promise<ImageStore> {
+    return new ImageStore({ root: await mkdtemp(join(work, 'store-')) })
+  }
+
+  it('pulls a multi-layer image by tag, unpacking every layer', async () => {
+    const store = await freshStore()
+    const events: PullEvent[] = []
+    const statuses: string[] = [] // layer events carry the same object each time: record the status as it was
+    const result = await pullImage(`${registry.host}/test/app:v1`, {
+      store,
+      progress: (e) => {
+        events.push(e)
+        if (e.type === 'layer') statuses.push(e.layer.status)
+      },
+    })
+
+    expect(result.name).toBe(`${registry.host}/test/app:v1`)
+    expect(result.manifestDigest).toBe(app.manifest.digest)
+    expect(result.configDigest).toBe(app.config.digest)
+    expect(result.layers.map((l) => l.digest)).toEqual(app.layers.map((l) => l.digest))
+    const image = await store.resolve(`${registry.host}/test/app:v1`)
+    expect(image.layerDirs).toHaveLength(3)
+    expect(await readFile(join(image.layerDirs[0]!, 'bin/hello'), 'utf8')).toContain('echo hello')
+    expect((await readFile(join(image.layerDirs[1]!, 'data/random.bin'))).length).toBe(1 << 20)
+    expect(await readFile(join(image.layerDirs[2]!, 'etc/motd'), 'utf8')).toBe('third layer\n')
+    expect(image.config.config?.Cmd).toEqual(['/bin/sh'])
+
+    const resolved = events.find((e) => e.type === 'resolved')
+    expect(resolved).toMatchObject({ type: 'resolved', manifestDigest: app.manifest.digest, platform: 'linux/amd64' })
+    expect(events.at(-1)).toMatchObject({ type: 'done', configDigest: app.config.digest })
+    expect(statuses).toContain('downloading')
+    expect(statuses.filter((s) => s === 'verified')).toHaveLength(3)
+    expect(statuses.filter((s) => s === 'complete')).toHaveLength(3)
+    expect(await readdir(store.tmpDir)).toEqual([])
+  })
+
+  it('sends the four manifest media types in Accept; without them the registry refuses', async () => {
+    proxy.reset()
+    const store = await freshStore()
+    await pullImage(`${proxy.host}/test/app:v1`, { store })
+    const manifestGets = proxy.requests.filter((r) => r.url.includes('/manifests/'))
+    expect(manifestGets.length).toBeGreaterThan(0)
+    for (const r of manifestGets) {
+      const accept = String(r.headers.accept).split(',').map((s) => s.trim().split(';')[0])
+      for (const type of ACCEPTED) expect(accept).toContain(type)
+    }
+    // The same requests without Accept: distribution answers 404 for an OCI
+    // manifest or index a client did not say it understands.
+    const bare = await fetch(`${registry.url}/v2/test/app/manifests/v1`)
+    expect(bare.status).toBe(404)
+    expect(await bare.text()).toMatch(/OCI manifest found, but accept header does not support OCI manifests/)
+    const bareIndex = await fetch(`${registry.url}/v2/test/multi/manifests/latest`)
+    expect(bareIndex.status).toBe(404)
+  })
+
+  it('pulls by digest, and a second pull downloads nothing', async () => {
+    const store = await freshStore()
+    const ref = `${registry.host}/test/app@${app.manifest.digest}`
+    const first = await pullImage(ref, { store })
+    expect(first.manifestDigest).toBe(app.manifest.digest)
+    expect(await store.getRef(ref)).toBe(app.manifest.digest)
+    expect((await store.resolve(ref)).configDigest).toBe(app.config.digest)
+
+    proxy.reset()
+    const again = await pullImage(`${proxy.host}/test/app:v1`, { store })
+    expect(again.layers.every((l) => l.existed)).toBe(true)
+    expect(proxy.requests.filter((r) => r.url.includes('/blobs/sha256:') && app.layers.some((l) => r.url.includes(l.digest)))).toEqual([])
+  })
+
+  it('selects the platform from an index: the host, --platform, and none matching', async () => {
+    const [amd64, arm64, armv7] = multi.images as [BuiltImage, BuiltImage, BuiltImage]
+    const store = await freshStore()
+    const host = await pullImage(`${registry.host}/test/multi:latest`, { store })
+    expect(host.indexDigest).toBe(multi.index.digest)
+    expect(host.manifestDigest).toBe(amd64.manifest.digest)
+    expect(host.platform).toEqual({ os: 'linux', architecture: 'amd64' })
+
+    const arm = await pullImage(`${registry.host}/test/multi:latest`, { store: await freshStore(), platform: 'linux/arm64' })
+    expect(arm.manifestDigest).toBe(arm64.manifest.digest)
+    const v7 = await pullImage(`${registry.host}/test/multi@${multi.index.digest}`, { store: await freshStore(), platform: 'linux/arm/v7' })
+    expect(v7.manifestDigest).toBe(armv7.manifest.digest)
+
+    // a single-platform image asked for another platform: refused, as Docker does
+    const single = pullImage(`${registry.host}/test/app:v1`, { store: await freshStore(), platform: 'linux/arm64' })
+    await expect(single).rejects.toThrow(/test\/app:v1 is for linux\/amd64, not linux\/arm64/)
+
+    const none = pullImage(`${registry.host}/test/multi:latest`, { store: await freshStore(), platform: 'linux/s390x' })
+    await expect(none).rejects.toThrow(PlatformNotFoundError)
+    await expect(none).rejects.toThrow(/no matching manifest for linux\/s390x .*linux\/amd64, linux\/arm64\/v8, linux\/arm\/v7/)
+  })
+
+  it('pulls a Docker schema 2 image pushed by skopeo from an OCI layout', async () => {
+    if (!existsSync('/usr/bin/skopeo')) throw new Error('skopeo is missing: apt-get install -y skopeo')
+    const layout = join(work, 'layout')
+    await writeOciLayout(layout, {
+      name: 'localhost/test/skopeo:v2',
+      layers: [[{ path: 'hello.txt', type: 'file', content: 'from skopeo\n' }], [{ path: 'etc', type: 'dir' }, { path: 'etc/x', type: 'file', content: 'x' }]],
+    })
+    execFileSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', '--format', 'v2s2', `oci:${layout}:v2`, `docker://${registry.host}/test/skopeo:v2`])
+    const store = await freshStore()
+    const result = await pullImage(`${registry.host}/test/skopeo:v2`, { store })
+    const manifest = JSON.parse((await store.getBlob(result.manifestDigest)).toString()) as { mediaType: string }
+    expect(manifest.mediaType).toBe('application/vnd.docker.distribution.manifest.v2+json')
+    const image = await store.resolve(`${registry.host}/test/skopeo:v2`)
+    expect(await readFile(join(image.layerDirs[0]!, 'hello.txt'), 'utf8')).toBe('from skopeo\n')
+  })
+
+  it('ensureImage pulls only when the policy says so', async () => {
+    const store = await freshStore()
+    const ref = `${registry.host}/test/app:v1`
+    await expect(ensureImage(ref, 'never', { store })).rejects.toMatchObject({ code: 'ENOIMAGE' })
+    const missing: string[] = []
+    const first = await ensureImage(ref, 'missing', { store, onMissing: (r) => missing.push(r) })
+    expect(first.pulled?.manifestDigest).toBe(app.manifest.digest)
+    expect(missing).toEqual([ref])
+    const second = await ensureImage(ref, 'missing', { store })
+    expect(second.pulled).toBeUndefined()
+    expect(second.image.configDigest).toBe(app.config.digest)
+    const always = await ensureImage(ref, 'always', { store })
+    expect(always.pulled?.layers.every((l) => l.existed)).toBe(true)
+    expect((await ensureImage(ref, 'never', { store })).image.manifestDigest).toBe(app.manifest.digest)
+  })
+
+  it('mini-run pull prints one line per layer without a TTY', async () => {
+    const root = await mkdtemp(join(work, 'cli-'))
+    const r = miniRun(['--root', root, 'pull', `${registry.host}/test/app:v1`])
+    expect(r.stderr).toBe('')
+    expect(r.status).toBe(0)
+    const lines = r.stdout.trim().split('\n')
+    expect(lines[0]).toBe('v1: Pulling from test/app')
+    for (const layer of app.layers) {
+      expect(lines.filter((l) => l.startsWith(`${layer.digest.slice(7, 19)}: Pull complete`))).toHaveLength(1)
+    }
+    expect(lines).toContain(`Digest: ${app.manifest.digest}`)
+    expect(lines.at(-1)).toBe(`${registry.host}/test/app:v1`)
+
+    const again = miniRun(['--root', root, 'pull', `${registry.host}/test/app:v1`])
+    expect(again.stdout).toContain('Already exists')
+    expect(again.stdout).toContain('Status: Image is up to date')
+    const bad = miniRun(['--root', root, 'pull', `${registry.host}/test/nope:v1`])
+    expect(bad.status).toBe(125)
+    expect(bad.stderr).toMatch(/manifest for 127\.0\.0\.1:\d+\/test\/nope:v1 not found/)
+  })
+})
