@@ -12,6 +12,7 @@ import {
 } from './docker-defaults.js'
 import { DEFAULT_PATH } from './plan-start.js'
 import { resolveUser, type GroupEntry, type PasswdEntry } from './resolve-user.js'
+import type { SpecResources } from './cgroup-limits.js'
 import type { IdMapping, NamespaceType, Spec, SpecMount } from './spec.js'
 
 /** The part of an OCI image config (`config` object) that `run` uses. */
@@ -49,6 +50,8 @@ export interface ContainerOptions {
   cgroup2?: boolean
   /** Extra mounts (-v), OCI shape. */
   mounts?: SpecMount[]
+  /** cgroup limits (linux.resources). */
+  resources?: SpecResources
   passwd: PasswdEntry[]
   groups: GroupEntry[]
   /** The caller's environment, for `-e KEY` without a value. */
@@ -110,6 +113,7 @@ export function buildSpec(o: ContainerOptions): Spec {
       maskedPaths: DEFAULT_MASKED_PATHS,
       readonlyPaths: DEFAULT_READONLY_PATHS,
       devices: DEFAULT_DEVICES,
+      ...(o.resources ? { resources: o.resources } : {}),
     },
   }
 }

@@ -5,6 +5,7 @@
  * mounts in which order, which ids and capabilities. The native side only
  * replays the list (native/stage.c), and `mini-run run --explain` prints it.
  */
+import { limitFiles } from './cgroup-limits.js'
 import { MNT_DETACH, MS, mountFlagNames, parseMountOptions } from './mount-options.js'
 import type { IdMapping, NamespaceType, Spec, SpecMount } from './spec.js'
 import type { ChildStep, ParentAction, StartPlan } from './steps.js'
@@ -79,6 +80,14 @@ export interface PlanInput {
   pathKind: (hostPath: string) => PathKind
 }
 
+const LIMIT_WHY: Record<string, string> = {
+  'memory.max': '--memory: past this the kernel reclaims, then OOM-kills inside the cgroup only',
+  'memory.swap.max': '--memory-swap: how much of it may be swapped out',
+  'pids.max': '--pids-limit: fork() fails with EAGAIN past this many tasks (a fork bomb stays contained)',
+  'cpu.max': '--cpus: the cgroup may run this many microseconds per period, then it is throttled',
+  'cpu.weight': '--cpu-shares: its share of CPU time when CPUs are contended',
+}
+
 const ROOT_MAP_WHY = 'the kernel requires a privileged process outside the namespace to write the map'
 
 export function planStart(input: PlanInput): StartPlan {
@@ -97,6 +106,9 @@ export function planStart(input: PlanInput): StartPlan {
       what: `mkdir ${input.cgroupPath}`,
       why: 'a cgroup v2 leaf of its own: limits apply to it and cgroup.kill ends every process in it',
     })
+    for (const f of limitFiles(spec.linux.resources ?? {})) {
+      parentBefore.push({ what: `write "${f.value}" to ${input.cgroupPath}/${f.file}`, why: LIMIT_WHY[f.file] ?? 'a resource limit' })
+    }
   }
   const nsNames: string[] = []
   for (const ns of spec.linux.namespaces) {

@@ -5,9 +5,10 @@
  * --explain needs); runPrepared launches, waits and tears down.
  */
 import { randomBytes } from 'node:crypto'
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs'
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import { MiniRunError, UsageError } from '../errors.js'
+import { applyLimits, checkControllers, resourcesFromFlags, type ResourceFlags } from './cgroup-limits.js'
 import { createLeaf, DEFAULT_CGROUP_PARENT, destroyLeaf, findCgroup2Mount, type CgroupLeaf } from './cgroup.js'
 import { buildSpec, type ImageRunConfig } from './container-spec.js'
 import { readImageFile } from './image-files.js'
@@ -41,6 +42,8 @@ export interface RunOptions {
   stateRoot?: string
   /** Relative to the cgroup v2 root; "" disables the cgroup. */
   cgroupParent?: string
+  /** Docker's --memory, --memory-swap, --pids-limit, --cpus, --cpu-shares. */
+  resources?: ResourceFlags
   consoleSize?: { height: number; width: number }
   /** Resolve an image reference to its config and layer dirs (the image store). */
   resolveImage?: (ref: string, storeRoot: string) => Promise<ResolvedImageLike>
@@ -162,6 +165,13 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
   const groups = parseGroup(readImageFile(layers, 'etc/group') ?? '')
 
   const cgroupMount = o.cgroupParent === '' ? undefined : findCgroup2Mount()
+  const resources = resourcesFromFlags(o.resources ?? {})
+  if (resources && !planOnly) {
+    if (!cgroupMount || !root) {
+      throw new MiniRunError(`resource limits need a cgroup v2 hierarchy that mini-run may write${root ? ' (none is mounted)' : ' (rootless runs have no cgroup of their own)'}`, { code: 'ENOCONTROLLER' })
+    }
+    checkControllers(cgroupMount, resources)
+  }
   const spec = buildSpec({
     id,
     rootfsPath,
@@ -179,6 +189,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     capDrop: o.capDrop ?? [],
     ...(idMaps ? { idMaps: { uid: idMaps.uid, gid: idMaps.gid } } : {}),
     cgroup2: cgroupMount !== undefined,
+    ...(resources ? { resources } : {}),
     passwd,
     groups,
     callerEnv: process.env,
@@ -300,7 +311,15 @@ export function removeContainerDirs(p: PreparedContainer): void {
 
 export function createCgroup(p: PreparedContainer): CgroupLeaf | undefined {
   if (!p.cgroupMount || p.cgroupParent === undefined) return undefined
-  return createLeaf(p.cgroupMount, p.cgroupParent, p.id)
+  const leaf = createLeaf(p.cgroupMount, p.cgroupParent, p.id)
+  try {
+    if (p.spec.linux.resources) applyLimits(p.cgroupMount, leaf.path, p.spec.linux.resources)
+  } catch (err) {
+    closeSync(leaf.fd)
+    rmdirSync(leaf.path)
+    throw err
+  }
+  return leaf
 }
 
 export async function removeCgroup(p: PreparedContainer, leaf: CgroupLeaf | undefined): Promise<void> {

@@ -5,6 +5,8 @@
  * describes the same container here.
  */
 
+import type { SpecResources } from './cgroup-limits.js'
+
 export interface Spec {
   ociVersion: string
   process: SpecProcess
@@ -60,6 +62,7 @@ export interface SpecLinux {
   cgroupsPath?: string
   rootfsPropagation?: string
   devices?: SpecDevice[]
+  resources?: SpecResources
 }
 
 /** A device node made available in the container's /dev. */

@@ -23,6 +23,11 @@ interface RunFlags {
   cgroupParent?: string
   explain?: boolean
   pull?: string
+  memory?: string
+  memorySwap?: string
+  pidsLimit?: string
+  cpus?: string
+  cpuShares?: string
   platform?: string
   insecureRegistry: string[]
 }
@@ -48,6 +53,11 @@ export function register(program: Command): void {
     .option('--cap-add <cap>', 'add a capability (repeatable; ALL for every one)', collect, [])
     .option('--cap-drop <cap>', 'drop a capability (repeatable; ALL for every one)', collect, [])
     .option('--userns <mode>', 'user namespace: "host" (default as root) or "auto"')
+    .option('-m, --memory <bytes>', 'memory limit (e.g. 32m, 1g): cgroup v2 memory.max')
+    .option('--memory-swap <bytes>', 'memory plus swap limit; -1 for unlimited swap (default: twice --memory)')
+    .option('--pids-limit <n>', 'maximum number of tasks: pids.max (-1 for unlimited)')
+    .option('--cpus <n>', 'number of CPUs, e.g. 0.5: cpu.max')
+    .option('-c, --cpu-shares <n>', 'relative CPU weight (1024 = default): cpu.weight')
     .option('--cgroup-parent <path>', 'parent cgroup, relative to the cgroup v2 root (default: mini-run)')
     .option('--pull <policy>', 'pull the image: missing, always or never', 'missing')
     .option('--platform <os/arch[/variant]>', 'platform of the image to pull (default: the host\'s)')
@@ -93,6 +103,13 @@ async function runCommand(positional: string[], flags: RunFlags, cmd: Command): 
     capDrop: flags.capDrop,
     ...(flags.userns !== undefined ? { userns: flags.userns } : {}),
     ...(flags.cgroupParent !== undefined ? { cgroupParent: flags.cgroupParent } : {}),
+    resources: {
+      ...(flags.memory !== undefined ? { memory: flags.memory } : {}),
+      ...(flags.memorySwap !== undefined ? { memorySwap: flags.memorySwap } : {}),
+      ...(flags.pidsLimit !== undefined ? { pidsLimit: flags.pidsLimit } : {}),
+      ...(flags.cpus !== undefined ? { cpus: flags.cpus } : {}),
+      ...(flags.cpuShares !== undefined ? { cpuShares: flags.cpuShares } : {}),
+    },
     ...(global.root ? { storeRoot: global.root } : {}),
     ...(global.state ? { stateRoot: global.state } : {}),
     ...(tty && process.stdout.isTTY ? { consoleSize: { height: process.stdout.rows, width: process.stdout.columns } } : {}),

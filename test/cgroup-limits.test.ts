@@ -1,0 +1,94 @@
+// Docker's resource flags -> cgroup v2 files. The arithmetic and the
+// top-down delegation are checked on a fake cgroup tree (plain files); the
+// kernel's enforcement is tested in the VM (test/vm/).
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { applyLimits, checkControllers, limitFiles, parseSize, resourcesFromFlags, sharesToWeight } from '../src/runtime/cgroup-limits.js'
+import { cgroup2, isRoot, makeTestEnv } from './helpers/test-env.js'
+
+describe('resourcesFromFlags and limitFiles', () => {
+  it('parses Docker sizes', () => {
+    expect(parseSize('32m', '--memory')).toBe(32 * 1024 * 1024)
+    expect(parseSize('1g', '--memory')).toBe(1024 ** 3)
+    expect(parseSize('512k', '--memory')).toBe(512 * 1024)
+    expect(parseSize('1048576', '--memory')).toBe(1048576)
+    expect(() => parseSize('lots', '--memory')).toThrow(/invalid --memory "lots"/)
+  })
+
+  it('maps --memory (with Docker\'s default swap of as much again), --pids-limit, --cpus, --cpu-shares', () => {
+    const r = resourcesFromFlags({ memory: '32m', pidsLimit: '64', cpus: '0.5', cpuShares: '512' })!
+    expect(limitFiles(r)).toEqual([
+      { controller: 'memory', file: 'memory.max', value: String(32 * 1024 * 1024) },
+      { controller: 'memory', file: 'memory.swap.max', value: String(32 * 1024 * 1024) },
+      { controller: 'pids', file: 'pids.max', value: '64' },
+      { controller: 'cpu', file: 'cpu.max', value: '50000 100000' },
+      { controller: 'cpu', file: 'cpu.weight', value: String(sharesToWeight(512)) },
+    ])
+  })
+
+  it('follows --memory-swap: equal to --memory means no swap, -1 unlimited', () => {
+    expect(limitFiles(resourcesFromFlags({ memory: '64m', memorySwap: '64m' })!)[1]!.value).toBe('0')
+    expect(limitFiles(resourcesFromFlags({ memory: '64m', memorySwap: '-1' })!)[1]!.value).toBe('max')
+    expect(() => resourcesFromFlags({ memorySwap: '1g' })).toThrow(/always set the memory limit/)
+    expect(() => resourcesFromFlags({ memory: '64m', memorySwap: '32m' })).toThrow(/larger than memory limit/)
+    expect(() => resourcesFromFlags({ memory: '1m' })).toThrow(/minimum memory limit/)
+  })
+
+  it('converts shares to weight as runc does (2 -> 1, 1024 -> 39, 262144 -> 10000)', () => {
+    expect([sharesToWeight(2), sharesToWeight(1024), sharesToWeight(262144)]).toEqual([1, 39, 10000])
+  })
+
+  it('gives nothing when no flag is set', () => {
+    expect(resourcesFromFlags({})).toBeUndefined()
+  })
+})
+
+describe('applyLimits on a fake cgroup tree', () => {
+  let dir: string | undefined
+  afterEach(() => dir && rmSync(dir, { recursive: true, force: true }))
+
+  it('enables controllers top-down where missing, then writes the leaf', () => {
+    dir = mkdtempSync(join(tmpdir(), 'fake-cgroup-'))
+    const parent = join(dir, 'mini-run')
+    const leaf = join(parent, 'c1')
+    mkdirSync(leaf, { recursive: true })
+    writeFileSync(join(dir, 'cgroup.controllers'), 'cpuset cpu io memory pids\n')
+    writeFileSync(join(dir, 'cgroup.subtree_control'), 'memory\n')
+    writeFileSync(join(parent, 'cgroup.subtree_control'), '\n')
+    for (const f of ['memory.max', 'memory.swap.max', 'pids.max']) writeFileSync(join(leaf, f), 'max\n')
+    const r = resourcesFromFlags({ memory: '32m', pidsLimit: '10' })!
+    checkControllers(dir, r)
+    applyLimits(dir, leaf, r)
+    // the root already had memory: only pids is added there; the parent gets both
+    expect(readFileSync(join(dir, 'cgroup.subtree_control'), 'utf8')).toBe('+pids')
+    expect(readFileSync(join(parent, 'cgroup.subtree_control'), 'utf8')).toBe('+memory +pids')
+    expect(readFileSync(join(leaf, 'memory.max'), 'utf8')).toBe(String(32 * 1024 * 1024))
+    expect(readFileSync(join(leaf, 'pids.max'), 'utf8')).toBe('10')
+  })
+
+  it('refuses, naming the controller, when the hierarchy lacks it', () => {
+    dir = mkdtempSync(join(tmpdir(), 'fake-cgroup-'))
+    writeFileSync(join(dir, 'cgroup.controllers'), 'hugetlb\n')
+    expect(() => checkControllers(dir!, resourcesFromFlags({ pidsLimit: '5' })!)).toThrow(/--pids-limit needs the cgroup v2 "pids" controller, which .* does not offer/)
+  })
+})
+
+const lacksMemory = cgroup2 !== undefined && !readFileSync(join(cgroup2, 'cgroup.controllers'), 'utf8').includes('memory')
+
+describe.skipIf(!isRoot || !lacksMemory)('run --memory on a host whose cgroup v2 tree has no memory controller (this hybrid host)', () => {
+  it('fails before starting, with one line naming the controller, and leaves nothing', async () => {
+    const env = await makeTestEnv()
+    try {
+      const r = env.run(env.runArgs(['--memory', '32m', 'localhost/test/busybox', 'true']))
+      expect(r.status).toBe(125)
+      expect(r.stderr).toMatch(/^mini-run: --memory needs the cgroup v2 "memory" controller, which \S+ does not offer.*\n$/)
+      expect(env.leftovers()).toEqual([])
+      // runs without limits still work
+      expect(env.run(env.runArgs(['localhost/test/busybox', 'true'])).status).toBe(0)
+    } finally {
+      env.cleanup()
+    }
+  })
+})
