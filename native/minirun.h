@@ -5,7 +5,8 @@
  * non-negative value on success and -errno on failure, so no caller has to
  * read errno across the FFI boundary. None of them decides anything: they are
  * the few syscalls Node does not expose (clone3, memfd, pipe2, SCM_RIGHTS,
- * waitpid, open_tree) plus the clone trampoline.
+ * waitpid, open_tree) plus the clone trampoline. mr_spawn is also linked
+ * into mini-run-monitor (monitor.c), which starts detached containers.
  */
 #ifndef MINI_RUN_H
 #define MINI_RUN_H

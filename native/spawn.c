@@ -10,6 +10,11 @@
  * lists) is prepared before the clone, and the real work happens after an
  * exec, in mini-run-stage, a fresh single-threaded program. runc's nsexec.c
  * exists for the same reason (Go is multithreaded too).
+ *
+ * mini-run-monitor (monitor.c), the parent of a detached container, links
+ * this file too and calls mr_spawn: a detached container is started by the
+ * very same clone and trampoline as a foreground one. The monitor is
+ * single-threaded, so the care above is more than it needs, never less.
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -1,10 +1,12 @@
 /*
  * stage-ns.c: the state that belongs to the namespaces the child was born
- * in (names of the UTS namespace, the network namespace's loopback), and
- * unshare(2) for namespaces entered later.
+ * in (names of the UTS namespace, the network namespace's loopback),
+ * unshare(2) for namespaces entered later, and setns(2) to join a running
+ * container's (exec).
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
 #include <string.h>
@@ -54,4 +56,23 @@ int op_link_up(const struct step *s)
 int op_unshare(const struct step *s)
 {
     return unshare((int)arg_num(s, 0)) < 0 ? errno : 0;
+}
+
+/*
+ * Join the namespace that path (/proc/<pid>/ns/<name>) names. Here and not
+ * in Node: the kernel refuses to move a multithreaded process into another
+ * user or mount namespace (EINVAL, setns(2)), and the stage is a single
+ * thread. The order is the caller's: the user namespace first (joining it
+ * grants the capabilities the others ask for in it), the mount namespace
+ * last (it changes root and working directory, and the /proc of the paths
+ * that follow). A PID or time namespace applies to the children only.
+ */
+int op_setns(const struct step *s)
+{
+    int fd = open(s->arg[0].p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    int err = setns(fd, (int)arg_num(s, 1)) < 0 ? errno : 0;
+    close(fd);
+    return err;
 }

@@ -45,6 +45,7 @@ struct op_def {
 
 static int check_exec(const struct step *s);
 static int check_seccomp(const struct step *s);
+static int check_setns(const struct step *s);
 
 static const struct op_def ops[] = {
     [MR_OP_MOUNT] = { "ssssns", op_mount, NULL },
@@ -76,6 +77,7 @@ static const struct op_def ops[] = {
     [MR_OP_UNSHARE] = { "n", op_unshare, NULL },
     [MR_OP_MOVE_MOUNT] = { "nss", op_move_mount, NULL },
     [MR_OP_PDEATHSIG] = { "n", op_pdeathsig, NULL },
+    [MR_OP_SETNS] = { "sn", op_setns, check_setns },
 };
 #define NOPS (sizeof ops / sizeof ops[0])
 
@@ -111,6 +113,13 @@ static int check_seccomp(const struct step *s)
 {
     /* struct sock_filter is 8 bytes (linux/filter.h). */
     return s->arg[0].len % 8 == 0 ? 0 : EINVAL;
+}
+
+static int check_setns(const struct step *s)
+{
+    /* setns(2) takes an int: a larger number must not be cut down to
+     * another namespace type. */
+    return arg_num(s, 1) <= 0x7fffffff ? 0 : EINVAL;
 }
 
 static int check_arg(char type, const struct arg *a)

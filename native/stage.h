@@ -32,8 +32,8 @@ typedef int op_fn(const struct step *s);
 /* stage-fs.c: paths and mounts */
 op_fn op_mount, op_mkdir, op_mkfile, op_symlink, op_write_file, op_move_mount;
 op_fn op_chdir, op_pivot_root, op_umount;
-/* stage-ns.c: the new namespaces' own state */
-op_fn op_sethostname, op_setdomainname, op_link_up, op_unshare;
+/* stage-ns.c: the new namespaces' own state, and joining others */
+op_fn op_sethostname, op_setdomainname, op_link_up, op_unshare, op_setns;
 /* stage-creds.c: ids, capabilities, seccomp */
 op_fn op_setgroups, op_setresgid, op_setresuid, op_keepcaps, op_cap_bounding;
 op_fn op_capset, op_cap_ambient, op_no_new_privs, op_seccomp;

@@ -124,6 +124,10 @@ enum mr_op {
     MR_OP_MOVE_MOUNT = 28,
     /* signal:u64 -- prctl(PR_SET_PDEATHSIG) */
     MR_OP_PDEATHSIG = 29,
+    /* path, nstype:u64 -- open(path, O_RDONLY) and setns(2) (exec: path is
+       /proc/<pid>/ns/<name>). Joining a PID or time namespace only moves
+       the children: a FORK_INIT must follow. */
+    MR_OP_SETNS = 30,
 };
 
 #endif

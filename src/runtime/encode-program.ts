@@ -75,6 +75,8 @@ function encodeStep(step: ChildStep): { op: number; flags: number; args: Arg[] }
       return { op: Op.MOVE_MOUNT, flags: 0, args: [step.fd, step.root ?? '', step.target] }
     case 'pdeathsig':
       return { op: Op.PDEATHSIG, flags: 0, args: [step.signal] }
+    case 'setns':
+      return { op: Op.SETNS, flags: 0, args: [step.path, step.nstype] }
   }
 }
 

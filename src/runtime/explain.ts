@@ -74,6 +74,8 @@ function detail(step: ChildStep): string {
       return `move_mount fd ${step.fd} -> ${at(step.root, step.target)}`
     case 'pdeathsig':
       return `prctl PR_SET_PDEATHSIG ${step.signal}`
+    case 'setns':
+      return `setns ${step.path}`
   }
 }
 

@@ -53,6 +53,11 @@ export interface LaunchOptions {
   keepFds?: number[]
   /** Id maps to write (user namespace only). */
   idMaps?: { uid: IdMapping[]; gid: IdMapping[]; denySetgroups: boolean }
+  /**
+   * Who clones the child: this process by default (mr_spawn), or for run -d
+   * the monitor, which becomes its parent (start-detached.ts).
+   */
+  spawnChild?: (cloneFlags: number, fds: native.SpawnFds) => number
 }
 
 export interface Launched {
@@ -67,7 +72,7 @@ export function launch(o: LaunchOptions): Launched {
   const [reportRead, reportWrite] = native.pipe()
   let pid: number
   try {
-    pid = native.spawn(o.plan.cloneFlags, {
+    pid = (o.spawnChild ?? native.spawn)(o.plan.cloneFlags, {
       cgroup: o.cgroupFd ?? -1,
       stage: sealedStage(),
       program,

@@ -256,6 +256,21 @@ export function planStart(input: PlanInput): StartPlan {
   }
 
   // --- the process --------------------------------------------------------
+  for (const step of processSteps(spec, input)) add(step)
+
+  return { cloneFlags, parentBefore, parentAfterClone, steps }
+}
+
+/**
+ * The process part, shared by a container's start and by exec: terminal,
+ * working directory, identity, capabilities, descriptors, execve.
+ */
+export function processSteps(
+  spec: Spec,
+  input: { ptySocketFd?: number; init?: boolean; setgroupsAllowed: boolean; createCwd?: boolean },
+): ChildStep[] {
+  const steps: ChildStep[] = []
+  const add = (step: ChildStep) => steps.push(step)
   const proc = spec.process
   add({ op: 'setsid', why: 'a new session: the container has no controlling terminal of the host' })
   if (proc.terminal && input.ptySocketFd !== undefined) {
@@ -264,10 +279,12 @@ export function planStart(input: PlanInput): StartPlan {
       why: 'a pty from the container\'s devpts becomes its controlling terminal and stdio; the master goes to the runtime',
     })
   }
-  add({
-    op: 'mkdir', root: '/', path: proc.cwd, mode: 0o755,
-    why: 'the working directory is created if the image lacks it, as Docker does',
-  })
+  if (input.createCwd !== false) {
+    add({
+      op: 'mkdir', root: '/', path: proc.cwd, mode: 0o755,
+      why: 'the working directory is created if the image lacks it, as Docker does',
+    })
+  }
   add({ op: 'chdir', path: proc.cwd, why: 'the working directory' })
 
   const caps = proc.capabilities ?? {}
@@ -299,7 +316,7 @@ export function planStart(input: PlanInput): StartPlan {
     why: 'become the command; the report pipe closes on success (close-on-exec), which tells the runtime it started',
   })
 
-  return { cloneFlags, parentBefore, parentAfterClone, steps }
+  return steps
 }
 
 function planMount(m: SpecMount, rootfs: string, input: PlanInput, add: (s: ChildStep) => void): void {

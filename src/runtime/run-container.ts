@@ -66,6 +66,8 @@ export interface PreparedContainer {
   /** The image reference as given, or undefined for --rootfs. */
   image?: string
   chainIds?: string[]
+  /** The image's StopSignal (Docker's stop sends it first). */
+  stopSignal?: string
   spec: Spec
   plan: StartPlan
   rootfs: RootfsSource
@@ -211,6 +213,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     stateRoot: o.stateRoot ?? defaultStateRoot(),
     ...(o.image !== undefined ? { image: o.image } : {}),
     ...(chainIds ? { chainIds } : {}),
+    ...(image?.StopSignal ? { stopSignal: image.StopSignal } : {}),
     spec,
     plan,
     rootfs,

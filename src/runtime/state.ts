@@ -6,6 +6,7 @@
 import { mkdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { MiniRunError } from '../errors.js'
+import type { Spec } from './spec.js'
 
 export interface ContainerState {
   id: string
@@ -17,10 +18,23 @@ export interface ContainerState {
   created: string
   status: 'created' | 'running' | 'exited'
   pid?: number
+  /** /proc/<pid>/stat start time: tells the container's pid from a reused one. */
+  pidStartTime?: string
   exitCode?: number
+  finishedAt?: string
+  /** Set at exit when the cgroup is removed with the process (foreground runs). */
+  oomKilled?: boolean
   /** Writable layer and mount point, removed with the container. */
   containerDir?: string
+  /** The cgroup v2 leaf, and the hierarchy's mount point. */
   cgroup?: string
+  cgroupMount?: string
+  /** run -d: the monitor process that is the container's parent. */
+  monitorPid?: number
+  /** The image's StopSignal, or SIGTERM. */
+  stopSignal?: string
+  /** The whole spec, for inspect and exec. */
+  spec?: Spec
 }
 
 export function stateDir(stateRoot: string, id: string): string {

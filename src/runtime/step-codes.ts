@@ -44,6 +44,7 @@ export const Op = {
   UNSHARE: 27,
   MOVE_MOUNT: 28,
   PDEATHSIG: 29,
+  SETNS: 30,
 } as const
 
 export type OpName = keyof typeof Op

@@ -37,6 +37,7 @@ export type ChildStep =
   | { op: 'unshare'; flags: number; why: string }
   | { op: 'move_mount'; fd: number; root?: string; target: string; why: string }
   | { op: 'pdeathsig'; signal: number; why: string }
+  | { op: 'setns'; path: string; nstype: number; why: string }
 
 export type ChildOp = ChildStep['op']
 
@@ -88,6 +89,8 @@ export function describeStep(step: ChildStep): string {
       return `setresuid ${step.uid}`
     case 'exec':
       return `exec ${JSON.stringify(step.args[0] ?? '')}`
+    case 'setns':
+      return `setns ${step.path}`
     case 'write_file':
       return `write ${inRoot(step.root, step.path)}`
     case 'move_mount':

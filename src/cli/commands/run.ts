@@ -6,6 +6,7 @@ const collect = (value: string, previous: string[]) => [...previous, value]
 
 interface RunFlags {
   rm?: boolean
+  detach?: boolean
   rootfs?: string
   env: string[]
   workdir?: string
@@ -39,6 +40,7 @@ export function register(program: Command): void {
     .usage('[options] IMAGE [COMMAND] [ARG...]\n       mini-run run [options] --rootfs DIR COMMAND [ARG...]')
     .argument('[image-and-command...]')
     .option('--rm', 'remove the container when it exits')
+    .option('-d, --detach', 'run in the background under a monitor and print the container id')
     .option('--rootfs <dir>', 'run in this root filesystem directory instead of an image (podman)')
     .option('-e, --env <KEY=VALUE>', 'set an environment variable (repeatable; KEY alone copies yours)', collect, [])
     .option('-w, --workdir <dir>', 'working directory inside the container')
@@ -125,6 +127,13 @@ async function runCommand(positional: string[], flags: RunFlags, cmd: Command): 
   if (flags.explain) {
     const { formatPlan } = await import('../../runtime/explain.js')
     process.stdout.write(formatPlan(prepared.plan))
+    return 0
+  }
+  if (flags.detach) {
+    if (flags.rm) throw new UsageError('--rm with -d is not supported yet: remove the container with "mini-run rm"')
+    if (tty || flags.interactive) throw new UsageError('-t and -i with -d are not supported yet: use "mini-run logs"')
+    const { startDetached } = await import('../../runtime/start-detached.js')
+    process.stdout.write(`${await startDetached(prepared)}\n`)
     return 0
   }
   const { runPrepared } = await import('../../runtime/start-container.js')

@@ -1,0 +1,301 @@
+/*
+ * mini-run-monitor: the parent of a detached container (`run -d`), in the
+ * manner of podman's conmon.
+ *
+ * Why it exists: a container's parent is the one process that can reap it
+ * and learn its exit status (wait(2)), and something must read its stdout
+ * and stderr as long as it runs, or it blocks on a full pipe. The CLI that
+ * started the container leaves; this small static program stays, one per
+ * detached container, in its own session. It decides nothing: every path
+ * and fd comes from its arguments (src/runtime/start-detached.ts).
+ *
+ * It clones the container with mr_spawn (spawn.c, linked in): the same
+ * clone3() and trampoline as a foreground run, so the TypeScript side does
+ * the same handshake (id maps, sync byte, failure report) directly with the
+ * container process, through the pipe ends it kept.
+ *
+ * monitor.c: the start and the loop (output, reaping, the exit file);
+ * monitor-args.c: the command line and the inherited fds; monitor-log.c:
+ * the json-file log lines.
+ *
+ * ---------------------------------------------------------------------------
+ * Interface (the TypeScript side points here)
+ *
+ *   mini-run-monitor --clone-flags N --cgroup-fd N|-1 --stage-fd N
+ *                    --program-fd N --sync-fd N --report-fd N --pid-fd N
+ *                    [--keep-fd N[:M]]... [--stdin-fd N]
+ *                    --log PATH --exit-file PATH
+ *
+ * Every fd is one the monitor inherited (child_process.spawn's stdio array:
+ * fds 3, 4, 5...); all are passed on to mr_spawn as in minirun.h:
+ *   --clone-flags  clone3 flags, decimal or 0x hex (SIGCHLD is added)
+ *   --cgroup-fd    an O_DIRECTORY fd of the container's cgroup, for
+ *                  CLONE_INTO_CGROUP; -1 for none
+ *   --stage-fd     the sealed memfd of mini-run-stage (mr_sealed_copy)
+ *   --program-fd   the memfd of the step program (mr_memfd_data)
+ *   --sync-fd      the read end of the sync pipe (the caller keeps the write end)
+ *   --report-fd    the write end of the report pipe (the caller keeps the read end)
+ *   --pid-fd       the write end of a pipe: the monitor writes the
+ *                  container's pid (as the monitor's PID namespace sees it)
+ *                  as a 4-byte native-endian int and closes it; a negative
+ *                  value is -errno: the container was not started (bad
+ *                  arguments, the log not opened, clone3 failed) and the
+ *                  monitor exits 125. End of file without 4 bytes: the
+ *                  monitor died or its arguments were unusable.
+ *   --keep-fd N:M  fd N of the monitor reaches the container's stage as fd M
+ *                  (M >= 5; "N" alone means N:N): the step program names
+ *                  keep fds by the number the caller had, which is not the
+ *                  number the monitor got them as.
+ *   --stdin-fd     the container's stdin; /dev/null without it
+ *   --log          the json-file log (monitor-log.c), opened with
+ *                  O_APPEND|O_CREAT (mode 0640) before the clone
+ *   --exit-file    written when the container has exited and its output is
+ *                  logged: {"exitCode":N,"signal":S|null,"finishedAt":"<RFC3339Nano>"}
+ *                  (exitCode 128+S when killed by signal S), as PATH.tmp
+ *                  then renamed, so a reader sees all of it or nothing
+ *
+ * The container gets stdin (above), and stdout and stderr each a pipe the
+ * monitor reads. Once the pid is written, the monitor holds none of the
+ * fds it was given (so the caller sees end of file on the report pipe) and
+ * runs until the container exits; it then waits for the end of its output
+ * at most EXIT_GRACE_MS (an orphan that kept stdout open must not keep the
+ * monitor alive), writes the exit file and exits 0. Exit status 125: the
+ * container was not started; 1: the exit file could not be written.
+ * ---------------------------------------------------------------------------
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h> /* renameat only: no stdio streams here */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "minirun.h"
+#include "monitor-log.h"
+#include "monitor.h"
+
+#define EXIT_GRACE_MS 1000
+
+static struct log_stream out_stream = { .name = "stdout", .fd = -1 };
+static struct log_stream err_stream = { .name = "stderr", .fd = -1 };
+
+/* Tell the caller the container will not start, then leave. */
+static void __attribute__((noreturn)) give_up(int pid_fd, int err)
+{
+    int32_t v = -err;
+    if (pid_fd >= 0)
+        (void)write_all(pid_fd, &v, sizeof v);
+    _exit(125);
+}
+
+/* The exit file's directory, opened now: the monitor leaves its working
+ * directory (it must not keep the caller's busy), and a relative path
+ * would then mean something else. */
+static int open_exit_dir(const char *path, const char **name)
+{
+    const char *slash = strrchr(path, '/');
+    *name = slash ? slash + 1 : path;
+    if (!**name || strlen(*name) > NAME_MAX - 4)
+        return -ENAMETOOLONG;
+    char dir[PATH_MAX];
+    size_t n = slash ? (size_t)(slash - path) : 0;
+    if (n >= sizeof dir)
+        return -ENAMETOOLONG;
+    memcpy(dir, path, n);
+    dir[n] = '\0';
+    int fd = open(!slash ? "." : n ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+static char *put_int(char *o, long v)
+{
+    char tmp[24];
+    int n = 0;
+    unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
+    do
+        tmp[n++] = (char)('0' + u % 10);
+    while ((u /= 10) > 0);
+    if (v < 0)
+        *o++ = '-';
+    while (n > 0)
+        *o++ = tmp[--n];
+    return o;
+}
+
+static char *put_str(char *o, const char *s)
+{
+    size_t n = strlen(s);
+    memcpy(o, s, n);
+    return o + n;
+}
+
+static int write_exit_file(int dir, const char *name, int status, const struct timespec *finished)
+{
+    char buf[128], *o = buf;
+    o = put_str(o, "{\"exitCode\":");
+    if (WIFSIGNALED(status)) {
+        o = put_int(o, 128 + WTERMSIG(status));
+        o = put_str(o, ",\"signal\":");
+        o = put_int(o, WTERMSIG(status));
+    } else {
+        o = put_int(o, WEXITSTATUS(status));
+        o = put_str(o, ",\"signal\":null");
+    }
+    o = put_str(o, ",\"finishedAt\":\"");
+    format_time(o, finished);
+    o += TIME_LEN;
+    o = put_str(o, "\"}\n");
+
+    char tmp[NAME_MAX + 1];
+    size_t n = strlen(name);
+    memcpy(tmp, name, n);
+    memcpy(tmp + n, ".tmp", 5);
+    int fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -1;
+    int err = write_all(fd, buf, (size_t)(o - buf));
+    if (close(fd) < 0 || err < 0 || renameat(dir, tmp, dir, name) < 0) {
+        unlinkat(dir, tmp, 0);
+        return -1;
+    }
+    return 0;
+}
+
+static long ms_since(const struct timespec *t)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long)(now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    if (parse_args(argc, argv, &o) < 0) {
+        /* The pid fd, if it was named, still gets an answer. */
+        for (int i = 1; i + 1 < argc; i++)
+            if (!strcmp(argv[i], "--pid-fd"))
+                give_up(atoi(argv[i + 1]), EINVAL);
+        _exit(125);
+    }
+
+    /* Its own session: no terminal's hangup or job-control signal from the
+     * CLI reaches it (Node's detached spawn has already done it; EPERM). */
+    setsid();
+    /* As a subreaper it becomes the parent of the container's orphans when
+     * there is no PID namespace to collect them, and not init
+     * (PR_SET_CHILD_SUBREAPER, prctl(2)): it reaps them and moves on. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    /* SIGCHLD is read from a signalfd in the poll loop; it must be blocked
+     * for that (signalfd(2)). mr_spawn's child unblocks everything. */
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, NULL);
+
+    int err = place_fds(&o);
+    if (err)
+        give_up(o.pid_fd, err);
+    int sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sigfd < 0)
+        give_up(o.pid_fd, errno);
+    int log_fd = open(o.log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+    if (log_fd < 0)
+        give_up(o.pid_fd, errno);
+    const char *exit_name;
+    int exit_dir = open_exit_dir(o.exit_file, &exit_name);
+    if (exit_dir < 0)
+        give_up(o.pid_fd, -exit_dir);
+    if (o.stdin_fd < 0 && (o.stdin_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+        give_up(o.pid_fd, errno);
+    int out_pipe[2], err_pipe[2];
+    if (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0)
+        give_up(o.pid_fd, errno);
+    if (chdir("/") < 0)
+        give_up(o.pid_fd, errno);
+
+    int32_t stdio[3] = { o.stdin_fd, out_pipe[1], err_pipe[1] };
+    int pid = mr_spawn(o.clone_flags, o.cgroup_fd, o.stage_fd, o.program_fd, o.sync_fd,
+                       o.report_fd, stdio, o.keep_to, o.nkeep);
+    if (pid < 0)
+        give_up(o.pid_fd, -pid);
+    int32_t v = pid;
+    (void)write_all(o.pid_fd, &v, sizeof v);
+
+    /* From here on the container and the caller talk directly: the caller
+     * must see end of file on the report pipe when the stage's execve
+     * closes it, so no copy of ours may stay open. */
+    int given[] = { o.pid_fd, o.cgroup_fd, o.stage_fd, o.program_fd, o.sync_fd, o.report_fd,
+                    o.stdin_fd, out_pipe[1], err_pipe[1] };
+    for (size_t i = 0; i < sizeof given / sizeof given[0]; i++)
+        if (given[i] >= 0)
+            close(given[i]);
+    for (int i = 0; i < o.nkeep; i++)
+        close(o.keep_to[i]);
+    out_stream.fd = out_pipe[0];
+    err_stream.fd = err_pipe[0];
+
+    int exited = 0, status = 0;
+    struct timespec finished, exited_at;
+    for (;;) {
+        int timeout = -1;
+        if (exited) {
+            if (out_stream.fd < 0 && err_stream.fd < 0)
+                break;
+            long left = EXIT_GRACE_MS - ms_since(&exited_at);
+            if (left <= 0)
+                break;
+            timeout = (int)left;
+        }
+        struct pollfd pfd[3] = {
+            { .fd = sigfd, .events = POLLIN },
+            { .fd = out_stream.fd, .events = POLLIN },
+            { .fd = err_stream.fd, .events = POLLIN },
+        };
+        if (poll(pfd, 3, timeout) < 0) {
+            if (errno == EINTR)
+                continue;
+            break; /* cannot happen with valid fds; do not spin */
+        }
+        if (pfd[0].revents) {
+            struct signalfd_siginfo si;
+            while (read(sigfd, &si, sizeof si) > 0)
+                ;
+            /* Signals coalesce: reap everything there is. Orphans (see
+             * PR_SET_CHILD_SUBREAPER above) are reaped and forgotten. */
+            int st;
+            pid_t p;
+            while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
+                if (p == pid && !exited) {
+                    exited = 1;
+                    status = st;
+                    clock_gettime(CLOCK_REALTIME, &finished);
+                    clock_gettime(CLOCK_MONOTONIC, &exited_at);
+                }
+            }
+        }
+        if (pfd[1].revents)
+            log_stream_read(&out_stream, log_fd);
+        if (pfd[2].revents)
+            log_stream_read(&err_stream, log_fd);
+    }
+    /* Whatever is still open is held by an orphan: log its unfinished
+     * line and stop reading. */
+    log_stream_close(&out_stream, log_fd);
+    log_stream_close(&err_stream, log_fd);
+    close(log_fd);
+    if (!exited)
+        return 1;
+    return write_exit_file(exit_dir, exit_name, status, &finished) < 0 ? 1 : 0;
+}

@@ -1,0 +1,21 @@
+import type { Command } from 'commander'
+import { stateRootOf } from '../state-root.js'
+import { eachContainer } from './stop.js'
+
+export function register(program: Command): void {
+  program
+    .command('kill')
+    .description('send a signal to containers (SIGKILL: every process of the container)')
+    .argument('<container...>')
+    .option('-s, --signal <signal>', 'signal to send', 'SIGKILL')
+    .action(async (refs: string[], flags: { signal: string }, cmd: Command) => {
+      const stateRoot = stateRootOf(cmd)
+      const { findContainer } = await import('../../runtime/containers.js')
+      const { killContainer, parseSignal } = await import('../../runtime/stop-container.js')
+      const signal = parseSignal(flags.signal)
+      await eachContainer(refs, async (ref) => {
+        await killContainer(stateRoot, findContainer(stateRoot, ref), signal)
+        process.stdout.write(`${ref}\n`)
+      })
+    })
+}

@@ -1,0 +1,35 @@
+import type { Command } from 'commander'
+import { UsageError } from '../../errors.js'
+import { stateRootOf } from '../state-root.js'
+
+export function register(program: Command): void {
+  program
+    .command('stop')
+    .description('stop containers: their StopSignal (or SIGTERM), then SIGKILL to the whole cgroup after the timeout')
+    .argument('<container...>')
+    .option('-t, --time <seconds>', 'seconds to wait before killing', '10')
+    .action(async (refs: string[], flags: { time: string }, cmd: Command) => {
+      const timeout = Number(flags.time)
+      if (!(timeout >= 0)) throw new UsageError(`invalid --time "${flags.time}"`)
+      const stateRoot = stateRootOf(cmd)
+      const { findContainer } = await import('../../runtime/containers.js')
+      const { stopContainer } = await import('../../runtime/stop-container.js')
+      await eachContainer(refs, async (ref) => {
+        await stopContainer(stateRoot, findContainer(stateRoot, ref), timeout)
+        process.stdout.write(`${ref}\n`)
+      })
+    })
+}
+
+/** Docker's way with several containers: go on after a failure, report each, exit 1. */
+export async function eachContainer(refs: string[], act: (ref: string) => Promise<void>): Promise<void> {
+  const { describeError } = await import('../../errors.js')
+  for (const ref of refs) {
+    try {
+      await act(ref)
+    } catch (err) {
+      process.stderr.write(`mini-run: ${describeError(err)}\n`)
+      process.exitCode = 1
+    }
+  }
+}

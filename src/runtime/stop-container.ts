@@ -1,0 +1,81 @@
+/**
+ * `stop` and `kill`. A signal goes to the container's PID 1; `stop` waits,
+ * then kills the whole cgroup (cgroup.kill), so a shell that ignores SIGTERM
+ * and every process it forked end all the same.
+ */
+import { constants } from 'node:os'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { existsSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { MiniRunError, UsageError } from '../errors.js'
+import { exitFile, inspectState, isAlive, type ContainerInfo } from './containers.js'
+import { readState } from './state.js'
+
+/** SIGTERM, TERM, 15 -> the signal name Node's process.kill takes. */
+export function parseSignal(text: string): NodeJS.Signals {
+  const upper = text.toUpperCase()
+  const name = /^\d+$/.test(upper)
+    ? Object.entries(constants.signals).find(([, n]) => n === Number(upper))?.[0]
+    : upper.startsWith('SIG') ? upper : `SIG${upper}`
+  if (!name || !(name in constants.signals)) throw new UsageError(`invalid signal: ${text}`)
+  return name as NodeJS.Signals
+}
+
+export function signalContainer(c: ContainerInfo, signal: NodeJS.Signals): void {
+  if (c.status !== 'running' || !c.pid) {
+    throw new MiniRunError(`container ${c.id.slice(0, 12)} is not running`, { code: 'ENOTRUNNING' })
+  }
+  try {
+    process.kill(c.pid, signal)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err
+  }
+}
+
+/** SIGKILL every process of the container, by its cgroup when it has one. */
+export function killAll(c: ContainerInfo): void {
+  if (c.cgroup && existsSync(join(c.cgroup, 'cgroup.kill'))) {
+    writeFileSync(join(c.cgroup, 'cgroup.kill'), '1')
+  } else if (c.pid && isAlive(c)) {
+    process.kill(c.pid, 'SIGKILL')
+  }
+}
+
+async function waitGone(c: ContainerInfo, ms: number): Promise<boolean> {
+  const end = Date.now() + ms
+  while (isAlive(c)) {
+    if (Date.now() >= end) return false
+    await sleep(20)
+  }
+  return true
+}
+
+/** Wait (briefly) for the monitor to record the exit status. */
+async function waitExitRecord(stateRoot: string, c: ContainerInfo): Promise<void> {
+  if (!c.monitorPid) return
+  const end = Date.now() + 2000
+  while (!existsSync(exitFile(stateRoot, c.id)) && Date.now() < end) await sleep(10)
+}
+
+export async function stopContainer(stateRoot: string, c: ContainerInfo, timeoutSeconds: number): Promise<ContainerInfo> {
+  if (c.status === 'running') {
+    signalContainer(c, parseSignal(c.stopSignal ?? 'SIGTERM'))
+    if (!(await waitGone(c, timeoutSeconds * 1000))) {
+      killAll(c)
+      if (!(await waitGone(c, 10_000))) throw new MiniRunError(`container ${c.id.slice(0, 12)} did not stop after SIGKILL`)
+    }
+    await waitExitRecord(stateRoot, c)
+  }
+  return inspectState(stateRoot, readState(stateRoot, c.id))
+}
+
+export async function killContainer(stateRoot: string, c: ContainerInfo, signal: NodeJS.Signals): Promise<void> {
+  if (signal === 'SIGKILL') {
+    if (c.status !== 'running') signalContainer(c, signal) // says "not running"
+    killAll(c)
+    await waitGone(c, 10_000)
+    await waitExitRecord(stateRoot, c)
+  } else {
+    signalContainer(c, signal)
+  }
+}

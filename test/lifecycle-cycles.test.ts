@@ -1,0 +1,44 @@
+// 200 run -d / rm -f cycles leave the machine exactly as before: mounts,
+// cgroup dirs, state dirs, writable layers and processes, counted before
+// and after.
+import { readdirSync, readFileSync } from 'node:fs'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BUSYBOX, cgroup2, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+
+const CYCLES = Number(process.env.MINI_RUN_CYCLES ?? 200)
+
+function snapshot(env: TestEnv) {
+  const processes = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('mini-run-monitor')
+    } catch {
+      return false
+    }
+  })
+  const cgroups = cgroup2 ? readdirSync(cgroup2).filter((d) => d.startsWith('mini-run')) : []
+  return {
+    mounts: readFileSync('/proc/self/mountinfo', 'utf8').split('\n').length,
+    cgroups,
+    monitors: processes.length,
+    leftovers: env.leftovers(),
+  }
+}
+
+describe.skipIf(!isRoot)(`lifecycle: ${CYCLES} run -d / rm -f cycles (needs root)`, () => {
+  let env: TestEnv
+  beforeAll(async () => {
+    env = await makeTestEnv()
+  })
+  afterAll(() => env?.cleanup())
+
+  it('leaves mounts, cgroups, state, layers and processes as they were', () => {
+    const before = snapshot(env)
+    for (let i = 0; i < CYCLES; i++) {
+      const r = env.run(['run', '-d', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sleep', '30'])
+      expect(r.status, r.stderr).toBe(0)
+      const rm = env.run(['rm', '-f', r.stdout.trim()])
+      expect(rm.status, rm.stderr).toBe(0)
+    }
+    expect(snapshot(env)).toEqual(before)
+  }, 30 * 60_000)
+})

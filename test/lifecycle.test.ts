@@ -1,0 +1,128 @@
+// Containers that outlive the command that started them: run -d under a
+// monitor, ps, logs, exec, stop, kill, rm, inspect, container prune, and a
+// monitor killed with kill -9.
+import { readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { BUSYBOX, cgroup2, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+
+async function until(what: string, predicate: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms
+  while (!predicate()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await sleep(50)
+  }
+}
+
+describe.skipIf(!isRoot)('lifecycle: run -d, ps, logs, exec, stop, kill, rm, inspect (needs root)', () => {
+  let env: TestEnv
+  const detached = (args: string[]) => {
+    const r = env.run(['run', '-d', '--cgroup-parent', env.cgroupParent, ...args])
+    expect(r.stderr).toBe('')
+    expect(r.status).toBe(0)
+    expect(r.stdout).toMatch(/^[0-9a-f]{64}\n$/)
+    return r.stdout.trim()
+  }
+  const inspect = (ref: string) => JSON.parse(env.run(['inspect', ref]).stdout)[0]
+  beforeAll(async () => {
+    env = await makeTestEnv()
+  })
+  afterEach(() => {
+    // whatever a test left running goes, and must leave nothing behind
+    const ids = env.run(['ps', '-a', '-q']).stdout.trim().split('\n').filter(Boolean)
+    if (ids.length) env.run(['rm', '-f', ...ids])
+    expect(env.leftovers()).toEqual([])
+  })
+  afterAll(() => env?.cleanup())
+
+  it('runs detached, lists it in ps, and keeps stdout and stderr apart in its logs', async () => {
+    const id = detached(['--name', 'web', BUSYBOX, 'sh', '-c', 'echo out1; echo err1 >&2; sleep 0.3; echo out2; sleep 60'])
+    await until('logs', () => env.run(['logs', 'web']).stdout === 'out1\nout2\n')
+    const logs = env.run(['logs', id.slice(0, 6)])
+    expect(logs.stdout).toBe('out1\nout2\n')
+    expect(logs.stderr).toBe('err1\n')
+    expect(env.run(['logs', '--tail', '1', 'web']).stdout).toBe('out2\n')
+    expect(env.run(['logs', '-t', 'web']).stdout).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z out1\n/)
+    const ps = env.run(['ps']).stdout.split('\n')
+    expect(ps[0]).toMatch(/^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+NAMES$/)
+    expect(ps[1]).toMatch(new RegExp(`^${id.slice(0, 12)}\\s+${BUSYBOX}\\s+".*"\\s+.* ago\\s+Up .*\\s+web$`))
+    expect(env.run(['ps', '-q']).stdout).toBe(`${id.slice(0, 12)}\n`)
+    const info = inspect('web')
+    expect(info.State).toMatchObject({ Status: 'running', Running: true, OOMKilled: false })
+    expect(info.State.Pid).toBeGreaterThan(1)
+    expect(info.Name).toBe('/web')
+  })
+
+  it('exec joins the container: same PID namespace, hostname, cgroup, capabilities and user rules', () => {
+    const id = detached(['--hostname', 'box', BUSYBOX, 'sleep', '60'])
+    const r = env.run(['exec', id, 'sh', '-c', 'hostname; ps -o pid,comm | grep -c sleep; grep -E "^(CapEff|NoNewPrivs)" /proc/self/status; grep ^0:: /proc/self/cgroup'])
+    expect(r.stderr).toBe('')
+    const lines = r.stdout.trim().split('\n')
+    expect(lines[0]).toBe('box')
+    expect(lines[1]).toBe('1') // sleep is visible: the same PID namespace
+    expect(lines[2]).toMatch(/^CapEff:\s+00000000a80425fb$/)
+    expect(lines[3]).toMatch(/^NoNewPrivs:\s+1$/)
+    expect(lines[4]).toBe('0::/') // its cgroup namespace, rooted at the container's leaf
+    expect(env.run(['exec', '-u', '1000', id, 'id', '-u']).stdout).toBe('1000\n')
+    expect(env.run(['exec', '-w', '/tmp', '-e', 'X=1', id, 'sh', '-c', 'echo $PWD $X']).stdout).toBe('/tmp 1\n')
+    expect(env.run(['exec', id, 'sh', '-c', 'exit 7']).status).toBe(7)
+    expect(env.run(['exec', id, 'no-such-command']).status).toBe(127)
+    expect(env.run(['exec', '-t', id, 'tty']).stdout.replace(/\r/g, '')).toMatch(/^\/dev\/pts\/\d+\n$/)
+  })
+
+  it('stop sends SIGTERM, then kills the whole cgroup after the timeout; the exit code is recorded', async () => {
+    const polite = detached([BUSYBOX, 'sh', '-c', 'trap "exit 3" TERM; while :; do sleep 0.1; done'])
+    expect(env.run(['stop', polite]).status).toBe(0)
+    expect(inspect(polite).State).toMatchObject({ Status: 'exited', ExitCode: 3 })
+    // PID 1 ignores SIGTERM without a handler: stop must still finish, with SIGKILL
+    const stubborn = detached([BUSYBOX, 'sh', '-c', 'sleep 300 & sleep 300'])
+    const start = Date.now()
+    expect(env.run(['stop', '-t', '1', stubborn]).status).toBe(0)
+    expect(Date.now() - start).toBeLessThan(8000)
+    expect(inspect(stubborn).State).toMatchObject({ Status: 'exited', ExitCode: 137 })
+    expect(env.run(['ps', '-a']).stdout).toMatch(/Exited \(137\)/)
+  })
+
+  it('kill sends a signal; rm refuses a running container without -f; rm -f leaves nothing', () => {
+    const id = detached([BUSYBOX, 'sh', '-c', 'trap "exit 5" USR1; while :; do sleep 0.1; done'])
+    expect(env.run(['kill', '-s', 'USR1', id]).status).toBe(0)
+    const refused = detached([BUSYBOX, 'sleep', '60'])
+    const r = env.run(['rm', refused])
+    expect(r.status).toBe(1)
+    expect(r.stderr).toMatch(/cannot remove running container [0-9a-f]{12}: stop it first, or use rm -f/)
+    expect(env.run(['rm', '-f', refused]).status).toBe(0)
+    if (cgroup2) expect(readdirSync(join(cgroup2, env.cgroupParent)).filter((d) => d === refused)).toEqual([])
+  })
+
+  it('resolves names and unique id prefixes as Docker does', () => {
+    const a = detached(['--name', 'alpha', BUSYBOX, 'sleep', '60'])
+    expect(env.run(['inspect', a.slice(0, 12)]).status).toBe(0)
+    expect(JSON.parse(env.run(['inspect', 'alpha']).stdout)[0].Id).toBe(a)
+    const missing = env.run(['inspect', 'nosuch'])
+    expect(missing.status).toBe(125)
+    expect(missing.stderr).toBe('mini-run: no such container: nosuch\n')
+  })
+
+  it('shows the true status after its monitor was killed with kill -9, and rm -f still cleans up', async () => {
+    const id = detached([BUSYBOX, 'sleep', '60'])
+    const monitor = inspect(id).MonitorPid as number
+    expect(monitor).toBeGreaterThan(0)
+    process.kill(monitor, 'SIGKILL')
+    await sleep(200)
+    expect(env.run(['ps']).stdout).toContain(id.slice(0, 12))
+    expect(inspect(id).State.Status).toBe('running')
+    expect(env.run(['rm', '-f', id]).status).toBe(0)
+    expect(env.run(['ps', '-a', '-q']).stdout).toBe('')
+  })
+
+  it('container prune removes stopped containers only', () => {
+    const done = detached([BUSYBOX, 'true'])
+    const running = detached([BUSYBOX, 'sleep', '60'])
+    return until('exit', () => inspect(done).State.Status === 'exited').then(() => {
+      const r = env.run(['container', 'prune', '-f'])
+      expect(r.stdout).toContain(done)
+      expect(env.run(['ps', '-a', '-q']).stdout).toBe(`${running.slice(0, 12)}\n`)
+    })
+  })
+})
