@@ -6,10 +6,12 @@
 import { constants } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { existsSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { MiniRunError, UsageError } from '../errors.js'
 import { exitFile, inspectState, isAlive, type ContainerInfo } from './containers.js'
-import { readState } from './state.js'
+import { readState, writeState } from './state.js'
+import { destroyLeaf } from './cgroup.js'
+import { oomKilled } from './cgroup-limits.js'
 
 /** SIGTERM, TERM, 15 -> the signal name Node's process.kill takes. */
 export function parseSignal(text: string): NodeJS.Signals {
@@ -66,7 +68,19 @@ export async function stopContainer(stateRoot: string, c: ContainerInfo, timeout
     }
     await waitExitRecord(stateRoot, c)
   }
+  await releaseCgroup(stateRoot, c)
   return inspectState(stateRoot, readState(stateRoot, c.id))
+}
+
+/**
+ * A stopped container keeps no cgroup (as with Docker): once its leaf is
+ * empty, note whether the OOM killer ran in it, then remove it.
+ */
+export async function releaseCgroup(stateRoot: string, c: ContainerInfo): Promise<void> {
+  if (!c.cgroup || !c.cgroupMount || !existsSync(c.cgroup) || isAlive(c)) return
+  const state = readState(stateRoot, c.id)
+  writeState(stateRoot, { ...state, oomKilled: oomKilled(c.cgroup) })
+  await destroyLeaf({ path: c.cgroup, parent: dirname(c.cgroup) }, c.cgroupMount)
 }
 
 export async function killContainer(stateRoot: string, c: ContainerInfo, signal: NodeJS.Signals): Promise<void> {
@@ -75,6 +89,7 @@ export async function killContainer(stateRoot: string, c: ContainerInfo, signal:
     killAll(c)
     await waitGone(c, 10_000)
     await waitExitRecord(stateRoot, c)
+    await releaseCgroup(stateRoot, c)
   } else {
     signalContainer(c, signal)
   }
