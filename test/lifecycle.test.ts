@@ -54,6 +54,21 @@ describe.skipIf(!isRoot)('lifecycle: run -d, ps, logs, exec, stop, kill, rm, ins
     expect(info.Name).toBe('/web')
   })
 
+  it('logs -f follows the output until the container exits', async () => {
+    const id = detached([BUSYBOX, 'sh', '-c', 'for i in 1 2 3; do echo line$i; sleep 0.3; done'])
+    const { miniRunAsync } = await import('./helpers/cli.js')
+    const follow = miniRunAsync(['--root', env.storeRoot, '--state', env.stateRoot, 'logs', '-f', id])
+    const r = await follow.done
+    expect(r.stdout).toBe('line1\nline2\nline3\n')
+    expect(r.status).toBe(0)
+  })
+
+  it('exec -i passes stdin through', () => {
+    const id = detached([BUSYBOX, 'sleep', '60'])
+    expect(env.run(['exec', '-i', id, 'cat'], { input: 'piped\n' }).stdout).toBe('piped\n')
+    expect(env.run(['exec', id, 'cat'], { input: 'piped\n' }).stdout).toBe('')
+  })
+
   it('exec joins the container: same PID namespace, hostname, cgroup, capabilities and user rules', () => {
     const id = detached(['--hostname', 'box', BUSYBOX, 'sleep', '60'])
     const r = env.run(['exec', id, 'sh', '-c', 'hostname; ps -o pid,comm | grep -c sleep; grep -E "^(CapEff|NoNewPrivs)" /proc/self/status; grep ^0:: /proc/self/cgroup'])
