@@ -38,6 +38,6 @@ describe.skipIf(unsuitable)(`--cpus on a pure cgroup v2 kernel${unsuitable ? ` (
     expect(after.nr_throttled! - before.nr_throttled!).toBeGreaterThan(0)
     expect(after.throttled_usec!).toBeGreaterThan(before.throttled_usec!)
     expect(usedUs).toBeLessThanOrEqual(wallUs * 0.5 + 200_000)
-    expect(usedUs).toBeGreaterThan(wallUs * 0.2)
+    expect(usedUs, 'the loop hardly ran').toBeGreaterThan(wallUs * 0.1)
   })
 })

@@ -57,6 +57,16 @@ mount -t tmpfs -o mode=1777 tmpfs $r/dev/shm
 # Writable layers and image stores must not be on the overlay: overlayfs
 # cannot be the upper layer of the containers' own overlays.
 for d in /tmp /var/tmp; do mount -t tmpfs -o mode=1777 tmpfs $r$d; done
+# ...which hides the project if it was cloned under them: put it back,
+# writable, as an overlay of its own over the host's (read-only) copy
+proj=$(cat /job/project 2>/dev/null || true)
+case "$proj" in
+  /tmp/*|/var/tmp/*)
+    mkdir -p /rw/proj-upper /rw/proj-work $r$proj
+    mount -t overlay -o lowerdir=/lower$proj,upperdir=/rw/proj-upper,workdir=/rw/proj-work,index=off,redirect_dir=off,metacopy=off,xino=off overlay $r$proj ||
+      fail "mount the project at $proj"
+    ;;
+esac
 mount -t tmpfs -o mode=0755 tmpfs $r/run
 mkdir -p $r/run/vm-job
 mount --bind /job $r/run/vm-job

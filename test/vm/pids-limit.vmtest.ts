@@ -49,7 +49,7 @@ describe.skipIf(unsuitable)(`--pids-limit on a pure cgroup v2 kernel${unsuitable
     }
     expect(refusedAt, 'the bomb never reached the limit').toBeDefined()
     expect(highest).toBeLessThanOrEqual(64)
-    expect(highest).toBeGreaterThanOrEqual(60)
+    expect(highest, 'the bomb did not grow: is it running?').toBeGreaterThan(32)
     expect(hostForks.length).toBeGreaterThan(0)
     expect(Math.max(...hostForks)).toBeLessThan(10_000)
     console.log(`fork bomb: ${samples.length} samples of pids.current, highest ${highest}; /bin/true outside took at most ${Math.max(...hostForks)} ms`)

@@ -112,6 +112,9 @@ mkdir "$work/job"
   echo
 } >"$work/job/job.sh"
 chmod 0755 "$work/job/job.sh"
+# the guest mounts tmpfs over /tmp and /var/tmp: it must put the project back
+# if it lives there (CI may clone anywhere)
+printf '%s\n' "$project" >"$work/job/project"
 
 # -accel tcg: emulated, so it runs where /dev/kvm is missing or cannot boot
 # a stock kernel. -cpu max: RDRAND, so the guest's RNG is ready at once.
