@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs'
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path'
+import { dirname, join, relative, resolve } from 'node:path'
 import { MiniRunError, UsageError } from '../errors.js'
 import { applyLimits, checkControllers, resourcesFromFlags, type ResourceFlags } from './cgroup-limits.js'
 import { createLeaf, DEFAULT_CGROUP_PARENT, destroyLeaf, findCgroup2Mount, type CgroupLeaf } from './cgroup.js'
@@ -238,10 +238,10 @@ function hostPathKind(path: string): PathKind {
 
 function commonParent(dirs: string[]): string {
   if (dirs.length === 0) throw new MiniRunError('image has no layers')
+  // lower dirs are <store>/layers/<id>/fs: this finds <store>/layers
   let common = resolve(dirs[0]!, '..')
   while (!dirs.every((d) => d.startsWith(common + '/'))) common = resolve(common, '..')
-  // lower dirs are <store>/layers/<id>/fs: chdir to <store>/layers
-  return isAbsolute(common) ? common : resolve(common)
+  return common
 }
 
 /** Make the writable layer and mount point; createLeaf for the cgroup. */
@@ -329,4 +329,3 @@ export async function removeCgroup(p: PreparedContainer, leaf: CgroupLeaf | unde
   if (leaf && p.cgroupMount) await destroyLeaf(leaf, p.cgroupMount)
 }
 
-export { defaultStateRoot }

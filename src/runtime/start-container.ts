@@ -13,7 +13,7 @@ import {
 import { createState, removeState, writeState, type ContainerState } from './state.js'
 import { oomKilled } from './cgroup-limits.js'
 import { processStartTime } from './containers.js'
-import { ExecError, execErrorOf, exitCodeOf, superviseProcess } from './supervise.js'
+import { superviseProcess } from './supervise.js'
 
 export interface RunIo {
   /** Fds 0-2 for the container when there is no terminal. */
@@ -95,5 +95,3 @@ export function recordProcess(state: ContainerState, pid: number, cgroup: string
   if (started) state.pidStartTime = started
   if (cgroup) state.cgroup = cgroup
 }
-
-export { ExecError, execErrorOf, exitCodeOf }

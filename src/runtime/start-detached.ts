@@ -22,7 +22,8 @@ import {
   removeContainerDirs,
   type PreparedContainer,
 } from './run-container.js'
-import { execErrorOf, initialState, recordProcess } from './start-container.js'
+import { initialState, recordProcess } from './start-container.js'
+import { execErrorOf } from './supervise.js'
 import { createState, removeState, writeState } from './state.js'
 
 export const monitorPath = native.stagePath.replace(/mini-run-stage$/, 'mini-run-monitor')
