@@ -46,6 +46,11 @@ int mr_socketpair(int32_t *fds);
  *   3. execveat(stage_fd, "", {"mini-run-stage", NULL}, {NULL}, AT_EMPTY_PATH).
  * A failure in 1-3 writes the report {MR_STEP_TRAMPOLINE, errno} to fd 4 and
  * exits with 125.
+ *
+ * On x86-64 the child shares the caller's memory (CLONE_VM) on a stack of
+ * its own until it execs (spawn.c says why). A child holds its stack while it
+ * waits for its sync byte: with 16 children waiting at once, the next call
+ * fails with EAGAIN. At most 32 keep fds (EINVAL).
  */
 int mr_spawn(int64_t clone_flags, int32_t cgroup_fd, int32_t stage_fd,
              int32_t program_fd, int32_t sync_fd, int32_t report_fd,

@@ -59,9 +59,9 @@ function ensureOpen(): void {
   opened = true
 }
 
-const errnoNames = new Map<number, string>(
-  Object.entries(osConstants.errno).map(([name, num]) => [num, name]),
-)
+// The first name of each number: EAGAIN, not its alias EWOULDBLOCK.
+const errnoNames = new Map<number, string>()
+for (const [name, num] of Object.entries(osConstants.errno)) if (!errnoNames.has(num)) errnoNames.set(num, name)
 
 /** The symbolic name of an errno value, e.g. 13 -> "EACCES". */
 export function errnoName(errno: number): string {

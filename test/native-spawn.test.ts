@@ -1,0 +1,78 @@
+// mr_spawn (native/spawn.c) without namespaces, so without root: the child
+// shares Node's memory until it execs the stage, on a stack of its own that
+// the kernel hands back when it execs or exits (CLONE_CHILD_CLEARTID).
+import { closeSync, openSync, writeSync } from 'node:fs'
+import { afterEach, describe, expect, it } from 'vitest'
+import * as native from '../src/native/lib.js'
+import { encodeProgram } from '../src/runtime/encode-program.js'
+import { exitCodeOf } from '../src/runtime/supervise.js'
+
+// one child per stack while it waits for its sync byte (native/minirun.h)
+const WAITING_CHILDREN_MAX = 16
+const sharedVm = process.arch === 'x64'
+
+interface Child {
+  pid: number
+  syncWrite: number
+  reportRead: number
+}
+
+const open: number[] = []
+afterEach(() => {
+  for (const fd of open.splice(0)) closeSync(fd)
+})
+
+const stage = native.sealedCopy(native.stagePath)
+const devnull = openSync('/dev/null', 'r')
+
+/** Clone a child that will run `args` once it gets its sync byte. */
+function spawnWaiting(args: string[]): Child {
+  const program = native.memfdData(
+    encodeProgram([{ op: 'exec', path: '/bin:/usr/bin', args, env: [], why: 'test' }]),
+  )
+  const [syncRead, syncWrite] = native.pipe()
+  const [reportRead, reportWrite] = native.pipe()
+  try {
+    const pid = native.spawn(0, { cgroup: -1, stage, program, sync: syncRead, report: reportWrite, stdio: [devnull, 1, 2], keep: [] })
+    open.push(reportRead)
+    return { pid, syncWrite, reportRead }
+  } catch (err) {
+    closeSync(syncWrite)
+    closeSync(reportRead)
+    throw err
+  } finally {
+    for (const fd of [program, syncRead, reportWrite]) closeSync(fd)
+  }
+}
+
+describe('mr_spawn', () => {
+  it('runs a child that execs once it gets its sync byte', async () => {
+    const child = spawnWaiting(['true'])
+    writeSync(child.syncWrite, Buffer.from([1]))
+    closeSync(child.syncWrite)
+    expect(await native.readReport(child.reportRead)).toBeNull()
+    expect(exitCodeOf(await native.waitStatus(child.pid))).toBe(0)
+  })
+
+  it.runIf(sharedVm)(`gives each waiting child a stack, ${WAITING_CHILDREN_MAX} at most, and reuses them once they exec or exit`, async () => {
+    const waiting: Child[] = []
+    try {
+      for (let i = 0; i < WAITING_CHILDREN_MAX; i++) waiting.push(spawnWaiting(['true']))
+      // every stack is held by a child blocked in read(sync)
+      expect(() => spawnWaiting(['true'])).toThrow(expect.objectContaining({ code: 'EAGAIN' }))
+    } finally {
+      // end of file on the sync pipe: each child leaves quietly, with 0
+      for (const c of waiting) closeSync(c.syncWrite)
+    }
+    for (const c of waiting) expect(exitCodeOf(await native.waitStatus(c.pid))).toBe(0)
+    // their stacks are free again: a full set of children runs
+    const again: Child[] = []
+    for (let i = 0; i < WAITING_CHILDREN_MAX; i++) again.push(spawnWaiting(['sh', '-c', `exit ${i}`]))
+    for (const c of again) {
+      writeSync(c.syncWrite, Buffer.from([1]))
+      closeSync(c.syncWrite)
+    }
+    const codes = await Promise.all(again.map(async (c) => exitCodeOf(await native.waitStatus(c.pid))))
+    expect(codes).toEqual(again.map((_, i) => i))
+  })
+})
