@@ -38,7 +38,7 @@ fi
 
 hyperfine -N --warmup 3 --runs "$runs" --export-json "$out/run.json" \
   -n 'node -e 0' 'node -e 0' \
-  -n mini-run "node dist/mini-run.mjs --root $store run --rm localhost/bench/busybox /bin/true" \
+  -n mini-run "node dist/mini-run.cjs --root $store run --rm localhost/bench/busybox /bin/true" \
   -n runc "runc run -b $bundle bench-runc" \
   -n crun "sh -c \"$crun_cmd\"" >/dev/null
 

@@ -1,34 +1,71 @@
-// Bundle the CLI into one file, dist/mini-run.mjs.
+// Bundle the CLI into dist/mini-run-cli.cjs, behind the launcher
+// dist/mini-run.cjs (src/cli/launcher.cts), and write its V8 code cache.
 //
-// Why: Node's ESM loader resolves and reads every module file on each start;
-// a bundle of a few files starts `mini-run run` tens of milliseconds sooner,
-// and a container runtime's start-up is its hot path. The unbundled build in
-// dist/ (from tsc) stays the library entry point.
+// Why: a container runtime's start-up is its hot path. Node's ESM loader
+// resolves, reads and links every module file on each start, and loads every
+// builtin a module names eagerly; one CommonJS file loads each builtin when
+// the module that uses it first runs, and modules imported with import()
+// run only when imported. The unbundled build in dist/ (from tsc) stays the
+// library entry point.
+import { execFileSync } from 'node:child_process'
+import { chmodSync, readFileSync, rmSync } from 'node:fs'
 import { build } from 'esbuild'
 
+// commander requires node:child_process at load time (5 ms, with net and
+// dgram) for executable subcommands, which mini-run has none of: hand it a
+// stand-in that loads the real module on first use.
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      args.importer.includes('/node_modules/commander/') ? { path: 'child_process', namespace: 'lazy-builtin' } : undefined,
+    )
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+      contents: `let m; module.exports = new Proxy({}, { get: (_, key) => (m ??= require('node:${args.path}'))[key] })`,
+      loader: 'js',
+    }))
+  },
+}
+
+const common = { bundle: true, format: 'cjs', platform: 'node', target: 'node20', logLevel: 'warning' }
+
 await build({
-  entryPoints: { 'mini-run': 'src/cli/main.ts' },
-  bundle: true,
-  // one file: measured ~20 ms faster to start than lazily imported chunks
-  // (esbuild still defers evaluating the modules that are imported lazily)
-  splitting: false,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  outdir: 'dist',
-  outExtension: { '.js': '.mjs' },
+  ...common,
+  entryPoints: ['src/cli/main.ts'],
+  outfile: 'dist/mini-run-cli.cjs',
   // a native addon: resolved at run time from node_modules
   external: ['ffi-rs', '@yuuang/*'],
-  // bundled CommonJS dependencies (commander, pino) expect these
-  banner: {
-    js: [
-      "import { createRequire as __createRequire } from 'node:module';",
-      "import { fileURLToPath as __fileURLToPath } from 'node:url';",
-      "import { dirname as __pathDirname } from 'node:path';",
-      'const require = __createRequire(import.meta.url);',
-      'const __filename = __fileURLToPath(import.meta.url);',
-      'const __dirname = __pathDirname(__filename);',
-    ].join(' '),
-  },
-  logLevel: 'warning',
+  // src/ is ESM; in this CommonJS bundle import.meta.url is the bundle's URL
+  define: { 'import.meta.url': '__bundleUrl' },
+  banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  plugins: [lazyChildProcess],
 })
+await build({
+  ...common,
+  entryPoints: ['src/cli/launcher.cts'],
+  outfile: 'dist/mini-run.cjs',
+  banner: { js: '#!/usr/bin/env node' },
+})
+
+// The launcher reads the bundle as latin1 and runs it as a vm.Script, which
+// has no import(): both are checked here rather than found at run time.
+const bundled = readFileSync('dist/mini-run-cli.cjs', 'latin1')
+const nonAscii = bundled.search(/[^\x00-\x7f]/)
+if (nonAscii >= 0) throw new Error(`dist/mini-run-cli.cjs: non-ASCII text at offset ${nonAscii}: ${JSON.stringify(bundled.slice(nonAscii - 40, nonAscii + 10))}`)
+const dynamicImport = bundled.search(/[^\w$.]import\(/)
+if (dynamicImport >= 0) throw new Error(`dist/mini-run-cli.cjs: import() at offset ${dynamicImport}; a builtin must be imported statically`)
+
+chmodSync('dist/mini-run.cjs', 0o755)
+
+// The code cache, written at the exit of a run that compiles what `run`
+// needs: --explain plans a container and starts nothing. (Without a cache the
+// first run of the CLI writes one; this only makes it a good one.)
+rmSync('dist/mini-run-cli.cjs.cache', { force: true })
+try {
+  execFileSync(process.execPath, ['dist/mini-run.cjs', 'run', '--explain', '--rootfs', '/', '/bin/true'], {
+    stdio: 'ignore',
+    env: { ...process.env, MINI_RUN_WRITE_CODE_CACHE: '1' },
+  })
+} catch (err) {
+  console.warn(`warning: no code cache written (the first run will write one): ${err.message}`)
+}

@@ -24,7 +24,7 @@ function stageForNobody(dir: string): { cli: string; rootfs: string } {
     execFileSync('cp', ['-a', join(PROJECT, part), join(root, part)])
   }
   execFileSync('cp', ['-a', BUSYBOX_ROOTFS, join(dir, 'rootfs')])
-  return { cli: join(root, 'dist', 'mini-run.mjs'), rootfs: join(dir, 'rootfs') }
+  return { cli: join(root, 'dist', 'mini-run.cjs'), rootfs: join(dir, 'rootfs') }
 }
 
 const userns = (() => {

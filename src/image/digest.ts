@@ -5,8 +5,8 @@
  * produce, and a store keyed by one algorithm cannot hold two names for the
  * same content.
  */
-import { createHash } from 'node:crypto'
 import { MiniRunError } from '../errors.js'
+import { nodeCrypto } from '../lazy-crypto.js'
 
 const DIGEST_RE = /^sha256:[a-f0-9]{64}$/
 
@@ -25,7 +25,7 @@ export function digestHex(digest: string): string {
 }
 
 export function sha256Digest(data: Buffer | string): string {
-  return 'sha256:' + createHash('sha256').update(data).digest('hex')
+  return 'sha256:' + nodeCrypto().createHash('sha256').update(data).digest('hex')
 }
 
 /**

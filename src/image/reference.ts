@@ -4,7 +4,7 @@
  *   alpine                  -> docker.io/library/alpine:latest
  *   user/app:1.2            -> docker.io/user/app:1.2
  *   localhost/x             -> localhost/x:latest
- *   host:5000/a/b@sha256:…  -> host:5000/a/b@sha256:…
+ *   host:5000/a/b@sha256:...  -> host:5000/a/b@sha256:...
  *
  * The first path component is a registry host only if it contains "." or
  * ":" or is "localhost"; otherwise the image is on Docker Hub, whose API

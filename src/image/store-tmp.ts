@@ -8,11 +8,11 @@
  * killed process and any later store operation may delete it; an entry of a
  * live process is its work in progress and is left alone.
  */
-import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { chmod, lstat, open, readdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { getLogger } from '../log.js'
+import { randomHex } from '../random.js'
 
 function processStartTime(pid: number): string | undefined {
   try {
@@ -33,7 +33,7 @@ function ownerTag(): string {
 
 /** A fresh path in tmpDir owned by this process: <kind>-<pid>.<start>-<random>. */
 export function tmpPath(tmpDir: string, kind: string): string {
-  return join(tmpDir, `${kind}-${ownerTag()}-${randomBytes(6).toString('hex')}`)
+  return join(tmpDir, `${kind}-${ownerTag()}-${randomHex(6)}`)
 }
 
 const TMP_NAME_RE = /^[a-z]+-(\d+)\.(\d+)-[0-9a-f]+$/

@@ -24,7 +24,6 @@ import type { Readable } from 'node:stream'
 import { MiniRunError, UsageError } from '../errors.js'
 import { getLogger } from '../log.js'
 import { chainIds as computeChainIds, digestHex, isDigest, sha256Digest } from './digest.js'
-import { ingestLayer } from './ingest-layer.js'
 import { IMAGE_MANIFEST_TYPES, type ImageConfig, type ImageManifest } from './oci.js'
 import { familiarRepository, parseReference } from './reference.js'
 import { listRefs, readRef, writeRef } from './refs.js'
@@ -204,6 +203,9 @@ export class ImageStore {
     const work = tmpPath(this.tmpDir, 'layer')
     try {
       await mkdir(work, { mode: 0o700 })
+      // loaded here: decompression pulls in node:stream, node:zlib and zstd,
+      // which `run` of a stored image never needs
+      const { ingestLayer } = await import('./ingest-layer.js')
       const result = await ingestLayer(stream, join(work, 'fs'), {
         ...(opts.digest !== undefined && { expectDigest: opts.digest }),
         ...(opts.size !== undefined && { expectSize: opts.size }),
@@ -253,7 +255,7 @@ export class ImageStore {
    * Point a name at an image manifest. The manifest, its config and all its
    * layers must be in the store already (EINCOMPLETE otherwise), so a name
    * never points at half an image. `name` is normalized (alpine ->
-   * docker.io/library/alpine:latest); an image id (sha256:…) marks an
+   * docker.io/library/alpine:latest); an image id (sha256:...) marks an
    * untagged image.
    */
   async setRef(name: string, manifestDigest: string): Promise<void> {

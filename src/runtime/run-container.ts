@@ -4,10 +4,10 @@
  * prepareContainer is everything decided before clone() (and all that
  * --explain needs); runPrepared launches, waits and tears down.
  */
-import { randomBytes } from 'node:crypto'
 import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { MiniRunError, UsageError } from '../errors.js'
+import { randomHex } from '../random.js'
 import { applyLimits, checkControllers, resourcesFromFlags, type ResourceFlags } from './cgroup-limits.js'
 import { createLeaf, DEFAULT_CGROUP_PARENT, destroyLeaf, findCgroup2Mount, type CgroupLeaf } from './cgroup.js'
 import { buildSpec, type ImageRunConfig } from './container-spec.js'
@@ -82,7 +82,7 @@ export interface PreparedContainer {
 }
 
 export function newContainerId(): string {
-  return randomBytes(32).toString('hex')
+  return randomHex(32)
 }
 
 /** The range for --userns=auto: root's entry in /etc/subuid (/etc/subgid), else podman's default. */

@@ -5,7 +5,7 @@ import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
 /** The bundled CLI, as installed (package.json "bin"). */
-export const CLI = fileURLToPath(new URL('../../dist/mini-run.mjs', import.meta.url))
+export const CLI = fileURLToPath(new URL('../../dist/mini-run.cjs', import.meta.url))
 
 export interface CliResult {
   status: number | null

@@ -67,7 +67,7 @@ fi
 for tool in cpio modprobe xz; do
   command -v $tool >/dev/null || missing+=("$tool (apt-get install cpio kmod xz-utils)")
 done
-[ -f "$project/dist/mini-run.mjs" ] || missing+=("$project/dist/mini-run.mjs (npm run build)")
+[ -f "$project/dist/mini-run.cjs" ] || missing+=("$project/dist/mini-run.cjs (npm run build)")
 if [ "${#missing[@]}" -gt 0 ]; then
   printf 'run-vm: missing: %s\n' "${missing[@]}" >&2
   exit 3

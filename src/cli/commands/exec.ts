@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { openSync } from 'node:fs'
 import { stateRootOf } from '../state-root.js'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
@@ -29,7 +30,6 @@ export function register(program: Command): void {
     .action(async (ref: string, command: string[], flags: ExecFlags, cmd: Command) => {
       const { findContainer } = await import('../../runtime/containers.js')
       const { execInContainer } = await import('../../runtime/exec-container.js')
-      const { openSync } = await import('node:fs')
       const c = findContainer(stateRootOf(cmd), ref)
       const tty = flags.tty === true
       process.exitCode = await execInContainer(c, {

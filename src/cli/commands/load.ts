@@ -1,4 +1,7 @@
 import type { Command } from 'commander'
+import { createWriteStream } from 'node:fs'
+import { rm } from 'node:fs/promises'
+import { pipeline } from 'node:stream/promises'
 import { globalOptions } from '../global-options.js'
 
 interface LoadFlags {
@@ -20,11 +23,7 @@ export async function loadImages(cmd: Command, flags: LoadFlags): Promise<void> 
   if (input === undefined) {
     if (process.stdin.isTTY) throw new UsageError('requested load from stdin, but stdin is a terminal: use -i <file>')
     // an archive must be read at offsets: spool stdin into the store's tmp/
-    const [{ createWriteStream }, { pipeline }, { tmpPath }] = await Promise.all([
-      import('node:fs'),
-      import('node:stream/promises'),
-      import('../../image/store-tmp.js'),
-    ])
+    const { tmpPath } = await import('../../image/store-tmp.js')
     await store.init()
     spooled = tmpPath(store.tmpDir, 'stdin')
     await pipeline(process.stdin, createWriteStream(spooled, { mode: 0o600 }))
@@ -36,7 +35,7 @@ export async function loadImages(cmd: Command, flags: LoadFlags): Promise<void> 
       process.stdout.write(image.name ? `Loaded image: ${image.name}\n` : `Loaded image ID: ${image.configDigest}\n`)
     }
   } finally {
-    if (spooled) await (await import('node:fs/promises')).rm(spooled, { force: true })
+    if (spooled) await rm(spooled, { force: true })
   }
 }
 

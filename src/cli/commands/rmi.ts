@@ -1,4 +1,6 @@
 import type { Command } from 'commander'
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { globalOptions } from '../global-options.js'
 
 /**
@@ -8,9 +10,7 @@ import { globalOptions } from '../global-options.js'
  */
 export async function layersInUse(cmd: Command): Promise<Set<string>> {
   const { root, state } = globalOptions(cmd)
-  const [{ readdir, readFile }, { join }, { defaultStateRoot }, { ImageStore }] = await Promise.all([
-    import('node:fs/promises'),
-    import('node:path'),
+  const [{ defaultStateRoot }, { ImageStore }] = await Promise.all([
     import('../../runtime/paths.js'),
     import('../../image/store.js'),
   ])

@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { openSync } from 'node:fs'
 import { UsageError } from '../../errors.js'
 import { globalOptions } from '../global-options.js'
 
@@ -137,7 +138,6 @@ async function runCommand(positional: string[], flags: RunFlags, cmd: Command): 
     return 0
   }
   const { runPrepared } = await import('../../runtime/start-container.js')
-  const { openSync } = await import('node:fs')
   // Without -i the container's stdin is /dev/null, as in Docker.
   const stdin = flags.interactive || tty ? 0 : openSync('/dev/null', 'r')
   return runPrepared(prepared, { stdio: [stdin, 1, 2], forwardSignals: true }, { remove: flags.rm === true })

@@ -1,0 +1,58 @@
+/**
+ * The `mini-run` executable (dist/mini-run.cjs). It runs the bundled CLI,
+ * dist/mini-run-cli.cjs, through V8's code cache.
+ *
+ * Why: a container runtime's start-up is its hot path, and most of Node's
+ * part of it is parsing and compiling half a megabyte of JavaScript before
+ * the first line runs. V8 can serialise what it compiled
+ * (vm.Script#createCachedData) and skip that work the next time; Node 20
+ * offers this only through vm.Script (module.enableCompileCache came in 22).
+ * `npm install` writes the cache (scripts/bundle.mjs). V8 rejects a cache
+ * made by another V8 (after a Node upgrade) or for other source; the run
+ * that finds it rejected or missing compiles from source and leaves a fresh
+ * one behind if it may write there.
+ *
+ * This file runs the bundle the way Node's own CommonJS loader would
+ * (Module.wrap), so the bundle cannot tell the difference. The bundle must
+ * not use import(): a vm.Script has no loader for it, and the build checks.
+ */
+import fs = require('node:fs')
+import nodeModule = require('node:module')
+import path = require('node:path')
+import vm = require('node:vm')
+
+const bundle = path.join(__dirname, 'mini-run-cli.cjs')
+const cacheFile = bundle + '.cache'
+
+// The bundle is ASCII (the build checks), so latin1 decoding is exact and
+// gives V8 a one-byte string without UTF-8 decoding.
+// A "#!" line is a comment to Node's loader, not to V8: keep it as one.
+const text = fs.readFileSync(bundle, 'latin1')
+const source = text.startsWith('#!') ? `//${text.slice(2)}` : text
+let cachedData: Buffer | undefined
+try {
+  cachedData = fs.readFileSync(cacheFile)
+} catch {
+  // no cache yet: compile from source below, and write one at exit
+}
+
+const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+  filename: bundle,
+  ...(cachedData && { cachedData }),
+})
+if (!cachedData || script.cachedDataRejected || process.env.MINI_RUN_WRITE_CODE_CACHE === '1') {
+  // at exit, so that the cache holds every function this run compiled
+  process.once('exit', () => {
+    const tmp = `${cacheFile}.${process.pid}`
+    try {
+      fs.writeFileSync(tmp, script.createCachedData())
+      fs.renameSync(tmp, cacheFile)
+    } catch {
+      // a read-only install: every run compiles, as plain node would
+    }
+  })
+}
+
+const module_ = { exports: {} }
+const run = script.runInThisContext() as (...args: unknown[]) => void
+run.call(module_.exports, module_.exports, nodeModule.createRequire(bundle), module_, bundle, __dirname)

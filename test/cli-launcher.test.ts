@@ -1,0 +1,75 @@
+// dist/mini-run.cjs (src/cli/launcher.cts) runs the bundled CLI through V8's
+// code cache: it must work with no cache, a good one or a bad one, write a
+// cache when it has none or V8 rejects it, and leave a good one alone.
+import { execFileSync } from 'node:child_process'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+const PROJECT = new URL('..', import.meta.url).pathname
+let dir: string
+let launcher: string
+let cache: string
+
+function runCli(...args: string[]): string {
+  return execFileSync(process.execPath, [launcher, ...args], { encoding: 'utf8' })
+}
+
+beforeAll(() => {
+  // a copy of the installed CLI with its own cache file
+  dir = mkdtempSync(join(tmpdir(), 'mini-run-launcher-'))
+  mkdirSync(join(dir, 'dist'))
+  mkdirSync(join(dir, 'native'))
+  for (const f of ['mini-run.cjs', 'mini-run-cli.cjs']) copyFileSync(join(PROJECT, 'dist', f), join(dir, 'dist', f))
+  symlinkSync(join(PROJECT, 'node_modules'), join(dir, 'node_modules'))
+  symlinkSync(join(PROJECT, 'native', 'build'), join(dir, 'native', 'build'))
+  launcher = join(dir, 'dist', 'mini-run.cjs')
+  cache = join(dir, 'dist', 'mini-run-cli.cjs.cache')
+})
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true })
+})
+
+describe('the CLI launcher', () => {
+  it('runs without a cache and leaves one behind', () => {
+    rmSync(cache, { force: true })
+    expect(runCli('--help')).toContain('Usage: mini-run')
+    expect(existsSync(cache)).toBe(true)
+    expect(statSync(cache).size).toBeGreaterThan(1000)
+  })
+
+  it('keeps a cache that V8 accepts', () => {
+    runCli('--help')
+    const before = statSync(cache)
+    expect(runCli('--help')).toContain('Usage: mini-run')
+    // a rewrite is a rename of a new file: the inode would change
+    expect(statSync(cache).ino).toBe(before.ino)
+  })
+
+  it('replaces a cache that V8 rejects, and still runs', () => {
+    const garbage = Buffer.alloc(4096, 0x5a)
+    writeFileSync(cache, garbage)
+    expect(runCli('--help')).toContain('Usage: mini-run')
+    const written = readFileSync(cache)
+    expect(written.equals(garbage)).toBe(false)
+    // and that one is accepted
+    const ino = statSync(cache).ino
+    runCli('--help')
+    expect(statSync(cache).ino).toBe(ino)
+  })
+
+  it('passes argv and the exit status through', () => {
+    let status: number | undefined
+    let stderr = ''
+    try {
+      execFileSync(process.execPath, [launcher, 'run', '--no-such-flag'], { encoding: 'utf8', stdio: 'pipe' })
+    } catch (err) {
+      status = (err as { status: number }).status
+      stderr = (err as { stderr: string }).stderr
+    }
+    expect(status).toBe(125)
+    expect(stderr).toContain("unknown option '--no-such-flag'")
+  })
+})
