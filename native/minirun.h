@@ -50,7 +50,7 @@ int mr_socketpair(int32_t *fds);
  * On x86-64 the child shares the caller's memory (CLONE_VM) on a stack of
  * its own until it execs (spawn.c says why). A child holds its stack while it
  * waits for its sync byte: with 16 children waiting at once, the next call
- * fails with EAGAIN. At most 32 keep fds (EINVAL).
+ * fails with EAGAIN. At most 64 keep fds (EINVAL).
  */
 int mr_spawn(int64_t clone_flags, int32_t cgroup_fd, int32_t stage_fd,
              int32_t program_fd, int32_t sync_fd, int32_t report_fd,

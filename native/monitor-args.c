@@ -88,6 +88,14 @@ int parse_args(int argc, char **argv, struct options *o)
             o->log = value;
         else if (!strcmp(name, "--exit-file"))
             o->exit_file = value;
+        else if (!strcmp(name, "--exit-command")) {
+            bad = o->exit_argc != 0 || !*value;
+            o->exit_argv[o->exit_argc++] = value;
+        } else if (!strcmp(name, "--exit-command-arg")) {
+            bad = o->exit_argc == 0 || o->exit_argc > MAX_EXIT_ARGS;
+            if (!bad)
+                o->exit_argv[o->exit_argc++] = value;
+        }
         else
             bad = 1;
         if (bad) {
@@ -101,7 +109,7 @@ int parse_args(int argc, char **argv, struct options *o)
         o->report_fd < 0 || o->pid_fd < 0 || !o->log || !o->exit_file || !*o->exit_file) {
         say("usage: mini-run-monitor --clone-flags N --cgroup-fd N|-1 --stage-fd N --program-fd N\n"
             "       --sync-fd N --report-fd N --pid-fd N [--keep-fd N[:M]]... [--stdin-fd N]\n"
-            "       --log PATH --exit-file PATH\n");
+            "       --log PATH --exit-file PATH [--exit-command PATH [--exit-command-arg ARG]...]\n");
         return -1;
     }
     return 0;

@@ -25,6 +25,7 @@
  *                    --program-fd N --sync-fd N --report-fd N --pid-fd N
  *                    [--keep-fd N[:M]]... [--stdin-fd N]
  *                    --log PATH --exit-file PATH
+ *                    [--exit-command PATH [--exit-command-arg ARG]...]
  *
  * Every fd is one the monitor inherited (child_process.spawn's stdio array:
  * fds 3, 4, 5...); all are passed on to mr_spawn as in minirun.h:
@@ -53,14 +54,21 @@
  *                  logged: {"exitCode":N,"signal":S|null,"finishedAt":"<RFC3339Nano>"}
  *                  (exitCode 128+S when killed by signal S), as PATH.tmp
  *                  then renamed, so a reader sees all of it or nothing
+ *   --exit-command, --exit-command-arg
+ *                  a program the monitor execs (it replaces the monitor)
+ *                  once the exit file is written, with these arguments
+ *                  (argv[0] is PATH), stdio /dev/null, cwd /: `run -d --rm`
+ *                  removes its container this way (podman's conmon runs
+ *                  `podman container cleanup` the same way)
  *
  * The container gets stdin (above), and stdout and stderr each a pipe the
  * monitor reads. Once the pid is written, the monitor holds none of the
  * fds it was given (so the caller sees end of file on the report pipe) and
  * runs until the container exits; it then waits for the end of its output
  * at most EXIT_GRACE_MS (an orphan that kept stdout open must not keep the
- * monitor alive), writes the exit file and exits 0. Exit status 125: the
- * container was not started; 1: the exit file could not be written.
+ * monitor alive), writes the exit file and exits 0, or execs the exit command.
+ * Exit status 125: the container was not started; 1: the exit file could
+ * not be written, or the exit command could not be executed.
  * ---------------------------------------------------------------------------
  */
 #define _GNU_SOURCE
@@ -297,5 +305,16 @@ int main(int argc, char **argv)
     close(log_fd);
     if (!exited)
         return 1;
-    return write_exit_file(exit_dir, exit_name, status, &finished) < 0 ? 1 : 0;
+    if (write_exit_file(exit_dir, exit_name, status, &finished) < 0)
+        return 1;
+    if (o.exit_argc > 0) {
+        /* The command starts with default signals and an empty mask, not
+         * the monitor's. */
+        signal(SIGPIPE, SIG_DFL);
+        signal(SIGHUP, SIG_DFL);
+        sigprocmask(SIG_UNBLOCK, &chld, NULL);
+        execv(o.exit_argv[0], (char *const *)o.exit_argv);
+        return 1;
+    }
+    return 0;
 }

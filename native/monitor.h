@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #define MAX_KEEP 64
+#define MAX_EXIT_ARGS 64
 
 struct options {
     int64_t clone_flags;
@@ -16,6 +17,9 @@ struct options {
     int keep_from[MAX_KEEP], keep_to[MAX_KEEP];
     int nkeep;
     const char *log, *exit_file;
+    /* argv of the exit command (conmon's --exit-command), NULL-terminated */
+    const char *exit_argv[MAX_EXIT_ARGS + 2];
+    int exit_argc;
 };
 
 /* 0, or -1 after a message on stderr (the arguments are unusable). */

@@ -58,8 +58,9 @@
 /* Where sources are parked before they are moved into 0-4: above any number
  * the moves write to (F_DUPFD gives the lowest free fd >= this). */
 #define PARK_FD_MIN 100
-/* The most fds a caller may keep (the pty socket is one). */
-#define MAX_KEEP 32
+/* The most fds a caller may keep (the pty socket is one; mini-run-monitor
+ * takes as many, monitor.h). */
+#define MAX_KEEP 64
 
 static char *const stage_argv[] = { "mini-run-stage", NULL };
 static char *const stage_envp[] = { NULL };

@@ -131,6 +131,26 @@ describe.skipIf(!isRoot)('lifecycle: run -d, ps, logs, exec, stop, kill, rm, ins
     expect(env.run(['ps', '-a', '-q']).stdout).toBe('')
   })
 
+  it('run -d --rm: the container removes itself when it exits, is stopped or is removed', async () => {
+    const gone = () => env.run(['ps', '-a', '-q']).stdout === '' && env.leftovers().length === 0
+    detached(['--rm', BUSYBOX, 'sh', '-c', 'exit 3'])
+    await until('the exited container to remove itself', gone)
+
+    const stopped = detached(['--rm', BUSYBOX, 'sleep', '60'])
+    expect(inspect(stopped).HostConfig.AutoRemove).toBe(true)
+    const stop = env.run(['stop', '-t', '1', stopped])
+    expect(stop.stderr).toBe('')
+    expect(stop.status).toBe(0)
+    await until('the stopped container to remove itself', gone)
+
+    // rm -f races the monitor's own removal: both must leave nothing
+    const removed = detached(['--rm', BUSYBOX, 'sleep', '60'])
+    const rm = env.run(['rm', '-f', removed])
+    expect(rm.stderr).toBe('')
+    expect(rm.status).toBe(0)
+    await until('the removed container to be gone', gone)
+  })
+
   it('container prune removes stopped containers only', () => {
     const done = detached([BUSYBOX, 'true'])
     const running = detached([BUSYBOX, 'sleep', '60'])

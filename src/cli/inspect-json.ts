@@ -32,6 +32,7 @@ export function inspectJson(c: ContainerInfo): Record<string, unknown> {
       StopSignal: c.stopSignal ?? 'SIGTERM',
     },
     HostConfig: {
+      AutoRemove: c.autoRemove === true,
       Resources: spec?.linux.resources ?? {},
       ReadonlyRootfs: spec?.root.readonly ?? false,
       CapAdd: spec?.process.capabilities?.bounding ?? [],

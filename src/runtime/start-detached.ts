@@ -28,9 +28,19 @@ import { createState, removeState, writeState } from './state.js'
 
 export const monitorPath = native.stagePath.replace(/mini-run-stage$/, 'mini-run-monitor')
 
+export interface DetachedOptions {
+  /**
+   * A command the monitor executes once the container has exited and its
+   * exit file is written (argv, argv[0] an absolute path). `run -d --rm`
+   * passes `mini-run rm -f <id>`, so the container removes itself.
+   */
+  exitCommand?: string[]
+}
+
 /** Start the container under a monitor; resolves to its id once it runs. */
-export async function startDetached(p: PreparedContainer): Promise<string> {
+export async function startDetached(p: PreparedContainer, options: DetachedOptions = {}): Promise<string> {
   const state = initialState(p)
+  if (options.exitCommand) state.autoRemove = true
   createState(p.stateRoot, state)
   let leaf: ReturnType<typeof createCgroup>
   let started = false
@@ -48,7 +58,7 @@ export async function startDetached(p: PreparedContainer): Promise<string> {
         keepFds,
         ...(p.idMaps ? { idMaps: p.idMaps } : {}),
         spawnChild: (cloneFlags, fds) => {
-          const started = spawnMonitor(p, cloneFlags, fds)
+          const started = spawnMonitor(p, cloneFlags, fds, options.exitCommand ?? [])
           monitorPid = started.monitorPid
           return started.pid
         },
@@ -82,7 +92,12 @@ export async function startDetached(p: PreparedContainer): Promise<string> {
  * the monitor as 3, 4, 5... in the order of `fds` below) and read the
  * container's pid from it.
  */
-function spawnMonitor(p: PreparedContainer, cloneFlags: number, fds: native.SpawnFds): { pid: number; monitorPid: number } {
+function spawnMonitor(
+  p: PreparedContainer,
+  cloneFlags: number,
+  fds: native.SpawnFds,
+  exitCommand: string[],
+): { pid: number; monitorPid: number } {
   const [pidRead, pidWrite] = native.pipe()
   const passed: number[] = []
   const at = (fd: number) => String(3 + passed.push(fd) - 1)
@@ -98,6 +113,7 @@ function spawnMonitor(p: PreparedContainer, cloneFlags: number, fds: native.Spaw
     ...fds.keep.flatMap((fd) => ['--keep-fd', `${at(fd)}:${fd}`]),
     '--log', logFile(p.stateRoot, p.id),
     '--exit-file', exitFile(p.stateRoot, p.id),
+    ...exitCommand.flatMap((arg, i) => [i === 0 ? '--exit-command' : '--exit-command-arg', arg]),
   ]
   const child = spawn(monitorPath, args, { detached: true, stdio: ['ignore', 'ignore', 'ignore', ...passed] })
   child.unref()

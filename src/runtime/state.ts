@@ -31,6 +31,8 @@ export interface ContainerState {
   cgroupMount?: string
   /** run -d: the monitor process that is the container's parent. */
   monitorPid?: number
+  /** run -d --rm: the monitor removes the container when it exits. */
+  autoRemove?: boolean
   /** The image's StopSignal, or SIGTERM. */
   stopSignal?: string
   /** The whole spec, for inspect and exec. */

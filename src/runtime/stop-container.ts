@@ -68,6 +68,8 @@ export async function stopContainer(stateRoot: string, c: ContainerInfo, timeout
     }
     await waitExitRecord(stateRoot, c)
   }
+  // run -d --rm: its monitor's exit command is removing it, state and all
+  if (c.autoRemove) return { ...c, status: 'exited' }
   await releaseCgroup(stateRoot, c)
   return inspectState(stateRoot, readState(stateRoot, c.id))
 }
@@ -77,7 +79,8 @@ export async function stopContainer(stateRoot: string, c: ContainerInfo, timeout
  * empty, note whether the OOM killer ran in it, then remove it.
  */
 export async function releaseCgroup(stateRoot: string, c: ContainerInfo): Promise<void> {
-  if (!c.cgroup || !c.cgroupMount || !existsSync(c.cgroup) || isAlive(c)) return
+  // run -d --rm: the monitor's exit command removes the leaf with the rest
+  if (c.autoRemove || !c.cgroup || !c.cgroupMount || !existsSync(c.cgroup) || isAlive(c)) return
   const state = readState(stateRoot, c.id)
   writeState(stateRoot, { ...state, oomKilled: oomKilled(c.cgroup) })
   await destroyLeaf({ path: c.cgroup, parent: dirname(c.cgroup) }, c.cgroupMount)
