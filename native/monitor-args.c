@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fd-io.h"
 #include "monitor-log.h"
 #include "monitor.h"
 
@@ -54,9 +55,14 @@ int parse_args(int argc, char **argv, struct options *o)
 {
     int have_flags = 0, have_cgroup = 0;
     *o = (struct options){ .cgroup_fd = -1, .stage_fd = -1, .program_fd = -1, .sync_fd = -1,
-                           .report_fd = -1, .pid_fd = -1, .stdin_fd = -1 };
+                           .report_fd = -1, .pid_fd = -1, .stdin_fd = -1, .pty_socket_fd = -1 };
     for (int i = 1; i < argc; i += 2) {
         const char *name = argv[i];
+        if (!strcmp(name, "--interactive")) { /* the one flag without a value */
+            o->interactive = 1;
+            i--;
+            continue;
+        }
         char *value = i + 1 < argc ? argv[i + 1] : NULL;
         int bad = !value;
         long long v;
@@ -81,6 +87,8 @@ int parse_args(int argc, char **argv, struct options *o)
             bad = parse_fd(value, 0, &o->pid_fd) < 0;
         else if (!strcmp(name, "--stdin-fd"))
             bad = parse_fd(value, 0, &o->stdin_fd) < 0;
+        else if (!strcmp(name, "--pty-socket-fd"))
+            bad = parse_fd(value, 0, &o->pty_socket_fd) < 0;
         else if (!strcmp(name, "--keep-fd")) {
             bad = o->nkeep == MAX_KEEP || parse_keep(value, &o->keep_from[o->nkeep], &o->keep_to[o->nkeep]) < 0;
             o->nkeep++;
@@ -105,10 +113,11 @@ int parse_args(int argc, char **argv, struct options *o)
             return -1;
         }
     }
-    if (!have_flags || !have_cgroup || o->stage_fd < 0 || o->program_fd < 0 || o->sync_fd < 0 ||
+    if (!have_flags || !have_cgroup || (o->interactive && o->stdin_fd >= 0) || o->stage_fd < 0 || o->program_fd < 0 || o->sync_fd < 0 ||
         o->report_fd < 0 || o->pid_fd < 0 || !o->log || !o->exit_file || !*o->exit_file) {
         say("usage: mini-run-monitor --clone-flags N --cgroup-fd N|-1 --stage-fd N --program-fd N\n"
-            "       --sync-fd N --report-fd N --pid-fd N [--keep-fd N[:M]]... [--stdin-fd N]\n"
+            "       --sync-fd N --report-fd N --pid-fd N [--keep-fd N[:M]]...\n"
+            "       [--stdin-fd N | --interactive] [--pty-socket-fd N]\n"
             "       --log PATH --exit-file PATH [--exit-command PATH [--exit-command-arg ARG]...]\n");
         return -1;
     }
@@ -150,7 +159,7 @@ static int close_all_but(const int *keep, int n)
 int place_fds(struct options *o)
 {
     int *fds[] = { &o->cgroup_fd, &o->stage_fd, &o->program_fd, &o->sync_fd,
-                   &o->report_fd, &o->pid_fd, &o->stdin_fd };
+                   &o->report_fd, &o->pid_fd, &o->stdin_fd, &o->pty_socket_fd };
     enum { nfds = sizeof fds / sizeof fds[0] };
     int top = 3;
     for (int i = 0; i < nfds; i++)

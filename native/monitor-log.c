@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fd-io.h"
 #include "monitor-log.h"
 
 /* Every input byte becomes at most 6 output bytes (\u00XX, or \ufffd for
@@ -35,22 +36,6 @@
 #define LINE_OUT_MAX (6 * LOG_LINE_MAX + 128)
 
 static char out[LINE_OUT_MAX];
-
-int write_all(int fd, const void *data, size_t len)
-{
-    const char *p = data;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
 
 /* Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
  * civil_from_days, http://howardhinnant.github.io/date_algorithms.html):

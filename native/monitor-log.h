@@ -37,7 +37,4 @@ void log_stream_close(struct log_stream *s, int log_fd);
 /* ts as TIME_LEN characters (not NUL-terminated) in UTC. */
 void format_time(char *out, const struct timespec *ts);
 
-/* write(2) all of len bytes, retrying on EINTR and short writes. 0 or -1. */
-int write_all(int fd, const void *data, size_t len);
-
 #endif

@@ -23,8 +23,8 @@
  *
  *   mini-run-monitor --clone-flags N --cgroup-fd N|-1 --stage-fd N
  *                    --program-fd N --sync-fd N --report-fd N --pid-fd N
- *                    [--keep-fd N[:M]]... [--stdin-fd N]
- *                    --log PATH --exit-file PATH
+ *                    [--keep-fd N[:M]]... [--stdin-fd N | --interactive]
+ *                    [--pty-socket-fd N] --log PATH --exit-file PATH
  *                    [--exit-command PATH [--exit-command-arg ARG]...]
  *
  * Every fd is one the monitor inherited (child_process.spawn's stdio array:
@@ -48,6 +48,15 @@
  *                  keep fds by the number the caller had, which is not the
  *                  number the monitor got them as.
  *   --stdin-fd     the container's stdin; /dev/null without it
+ *   --interactive  stdin is a pipe whose write end the monitor holds open
+ *                  and never writes (Docker's `run -d -i`: a shell waits
+ *                  for input instead of reading end of file and leaving)
+ *   --pty-socket-fd
+ *                  the caller's end of the socket on which the stage's
+ *                  open_pty step sends the pty master (`run -d -t`): the
+ *                  monitor receives it and logs what the container writes to
+ *                  its terminal as "stdout", as Docker does; it holds the
+ *                  master open and never writes to it
  *   --log          the json-file log (monitor-log.c), opened with
  *                  O_APPEND|O_CREAT (mode 0640) before the clone
  *   --exit-file    written when the container has exited and its output is
@@ -87,6 +96,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fd-io.h"
 #include "minirun.h"
 #include "monitor-log.h"
 #include "monitor.h"
@@ -95,6 +105,8 @@
 
 static struct log_stream out_stream = { .name = "stdout", .fd = -1 };
 static struct log_stream err_stream = { .name = "stderr", .fd = -1 };
+/* run -d -t: the pty master, once the stage sent it */
+static struct log_stream tty_stream = { .name = "stdout", .fd = -1 };
 
 /* Tell the caller the container will not start, then leave. */
 static void __attribute__((noreturn)) give_up(int pid_fd, int err)
@@ -225,6 +237,13 @@ int main(int argc, char **argv)
     int exit_dir = open_exit_dir(o.exit_file, &exit_name);
     if (exit_dir < 0)
         give_up(o.pid_fd, -exit_dir);
+    /* -i: the write end stays open, unused, until the monitor exits */
+    int stdin_pipe[2] = { -1, -1 };
+    if (o.interactive) {
+        if (pipe2(stdin_pipe, O_CLOEXEC) < 0)
+            give_up(o.pid_fd, errno);
+        o.stdin_fd = stdin_pipe[0];
+    }
     if (o.stdin_fd < 0 && (o.stdin_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
         give_up(o.pid_fd, errno);
     int out_pipe[2], err_pipe[2];
@@ -253,25 +272,28 @@ int main(int argc, char **argv)
         close(o.keep_to[i]);
     out_stream.fd = out_pipe[0];
     err_stream.fd = err_pipe[0];
+    int pty_socket = o.pty_socket_fd;
 
     int exited = 0, status = 0;
     struct timespec finished, exited_at;
     for (;;) {
         int timeout = -1;
         if (exited) {
-            if (out_stream.fd < 0 && err_stream.fd < 0)
+            if (out_stream.fd < 0 && err_stream.fd < 0 && tty_stream.fd < 0 && pty_socket < 0)
                 break;
             long left = EXIT_GRACE_MS - ms_since(&exited_at);
             if (left <= 0)
                 break;
             timeout = (int)left;
         }
-        struct pollfd pfd[3] = {
+        struct pollfd pfd[5] = {
             { .fd = sigfd, .events = POLLIN },
             { .fd = out_stream.fd, .events = POLLIN },
             { .fd = err_stream.fd, .events = POLLIN },
+            { .fd = pty_socket, .events = POLLIN },
+            { .fd = tty_stream.fd, .events = POLLIN },
         };
-        if (poll(pfd, 3, timeout) < 0) {
+        if (poll(pfd, 5, timeout) < 0) {
             if (errno == EINTR)
                 continue;
             break; /* cannot happen with valid fds; do not spin */
@@ -297,11 +319,23 @@ int main(int argc, char **argv)
             log_stream_read(&out_stream, log_fd);
         if (pfd[2].revents)
             log_stream_read(&err_stream, log_fd);
+        if (pfd[3].revents) {
+            /* One message, the master; end of file if the container failed
+             * before its open_pty step. Either way the socket is done. */
+            int master = mr_recv_fd(pty_socket);
+            if (master >= 0)
+                tty_stream.fd = master;
+            close(pty_socket);
+            pty_socket = -1;
+        }
+        if (pfd[4].revents) /* EIO once the container's last tty fd is closed */
+            log_stream_read(&tty_stream, log_fd);
     }
     /* Whatever is still open is held by an orphan: log its unfinished
      * line and stop reading. */
     log_stream_close(&out_stream, log_fd);
     log_stream_close(&err_stream, log_fd);
+    log_stream_close(&tty_stream, log_fd);
     close(log_fd);
     if (!exited)
         return 1;

@@ -13,7 +13,8 @@
 
 struct options {
     int64_t clone_flags;
-    int cgroup_fd, stage_fd, program_fd, sync_fd, report_fd, pid_fd, stdin_fd;
+    int cgroup_fd, stage_fd, program_fd, sync_fd, report_fd, pid_fd, stdin_fd, pty_socket_fd;
+    int interactive;
     int keep_from[MAX_KEEP], keep_to[MAX_KEEP];
     int nkeep;
     const char *log, *exit_file;

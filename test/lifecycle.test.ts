@@ -151,6 +151,29 @@ describe.skipIf(!isRoot)('lifecycle: run -d, ps, logs, exec, stop, kill, rm, ins
     await until('the removed container to be gone', gone)
   })
 
+  it('run -d -t gives the container a terminal and logs what it writes there as stdout', async () => {
+    const id = detached(['-t', BUSYBOX, 'sh', '-c', 'tty; echo "$TERM"; echo to-stderr >&2'])
+    await until('exit', () => inspect(id).State.Status === 'exited')
+    const logs = env.run(['logs', id])
+    // a terminal turns "\n" into "\r\n", and has one stream
+    expect(logs.stdout).toBe('/dev/pts/0\r\nxterm\r\nto-stderr\r\n')
+    expect(logs.stderr).toBe('')
+    expect(inspect(id).State.ExitCode).toBe(0)
+  })
+
+  it('run -d -i and -d -t keep a shell waiting for input; plain -d gives it end of file', async () => {
+    const plain = detached([BUSYBOX, 'sh'])
+    const interactive = detached(['-i', BUSYBOX, 'sh'])
+    const dit = detached(['-i', '-t', BUSYBOX, 'sh'])
+    await until('the plain shell to read end of file and exit', () => inspect(plain).State.Status === 'exited')
+    await sleep(500)
+    expect(inspect(interactive).State.Status).toBe('running')
+    expect(inspect(dit).State.Status).toBe('running')
+    // the waiting shells are there to exec into, and stop like any other
+    expect(env.run(['exec', dit, 'cat', '/proc/1/comm']).stdout).toBe('sh\n')
+    expect(env.run(['stop', '-t', '1', interactive, dit]).status).toBe(0)
+  })
+
   it('container prune removes stopped containers only', () => {
     const done = detached([BUSYBOX, 'true'])
     const running = detached([BUSYBOX, 'sleep', '60'])

@@ -35,6 +35,12 @@ export interface DetachedOptions {
    * passes `mini-run rm -f <id>`, so the container removes itself.
    */
   exitCommand?: string[]
+  /**
+   * `run -d -i`: the container's stdin is a pipe its monitor holds open,
+   * so a shell waits for input instead of reading end of file. (With a pty,
+   * `-t`, the terminal is its stdin and stays open anyway.)
+   */
+  interactive?: boolean
 }
 
 /** Start the container under a monitor; resolves to its id once it runs. */
@@ -48,6 +54,12 @@ export async function startDetached(p: PreparedContainer, options: DetachedOptio
     createContainerDirs(p)
     leaf = createCgroup(p)
     const keepFds = p.rootfs.kind === 'overlay' && p.rootfs.idmapped ? [...p.rootfs.idmapped.fds] : []
+    // -t: the stage sends the pty master on this socket, to the monitor
+    const ptySockets = p.pty ? native.socketpair() : undefined
+    if (ptySockets) {
+      keepFds.push(ptySockets[1])
+      for (const step of p.plan.steps) if (step.op === 'open_pty') step.socketFd = ptySockets[1]
+    }
     let monitorPid: number | undefined
     let launched: ReturnType<typeof launch>
     try {
@@ -58,13 +70,18 @@ export async function startDetached(p: PreparedContainer, options: DetachedOptio
         keepFds,
         ...(p.idMaps ? { idMaps: p.idMaps } : {}),
         spawnChild: (cloneFlags, fds) => {
-          const started = spawnMonitor(p, cloneFlags, fds, options.exitCommand ?? [])
+          const started = spawnMonitor(p, cloneFlags, fds, {
+            ...options,
+            ...(ptySockets ? { ptySocket: ptySockets[0] } : {}),
+          })
           monitorPid = started.monitorPid
           return started.pid
         },
       })
     } finally {
       closeIdmappedLayers(p)
+      // the monitor and the container hold their ends now
+      for (const fd of ptySockets ?? []) closeSync(fd)
     }
     recordProcess(state, launched.pid, leaf?.path)
     if (monitorPid !== undefined) state.monitorPid = monitorPid
@@ -96,7 +113,7 @@ function spawnMonitor(
   p: PreparedContainer,
   cloneFlags: number,
   fds: native.SpawnFds,
-  exitCommand: string[],
+  options: DetachedOptions & { ptySocket?: number },
 ): { pid: number; monitorPid: number } {
   const [pidRead, pidWrite] = native.pipe()
   const passed: number[] = []
@@ -113,7 +130,9 @@ function spawnMonitor(
     ...fds.keep.flatMap((fd) => ['--keep-fd', `${at(fd)}:${fd}`]),
     '--log', logFile(p.stateRoot, p.id),
     '--exit-file', exitFile(p.stateRoot, p.id),
-    ...exitCommand.flatMap((arg, i) => [i === 0 ? '--exit-command' : '--exit-command-arg', arg]),
+    ...(options.ptySocket !== undefined ? ['--pty-socket-fd', at(options.ptySocket)] : []),
+    ...(options.interactive ? ['--interactive'] : []),
+    ...(options.exitCommand ?? []).flatMap((arg, i) => [i === 0 ? '--exit-command' : '--exit-command-arg', arg]),
   ]
   const child = spawn(monitorPath, args, { detached: true, stdio: ['ignore', 'ignore', 'ignore', ...passed] })
   child.unref()

@@ -131,11 +131,14 @@ async function runCommand(positional: string[], flags: RunFlags, cmd: Command): 
     return 0
   }
   if (flags.detach) {
-    if (tty || flags.interactive) throw new UsageError('-t and -i with -d are not supported yet: use "mini-run logs"')
     const { startDetached } = await import('../../runtime/start-detached.js')
     // --rm: once the container exits, its monitor runs this very CLI to remove it
     const exitCommand = [process.execPath, process.argv[1]!, '--state', prepared.stateRoot, 'rm', '-f', prepared.id]
-    process.stdout.write(`${await startDetached(prepared, flags.rm ? { exitCommand } : {})}\n`)
+    const id = await startDetached(prepared, {
+      ...(flags.rm ? { exitCommand } : {}),
+      interactive: flags.interactive === true && !tty,
+    })
+    process.stdout.write(`${id}\n`)
     return 0
   }
   const { runPrepared } = await import('../../runtime/start-container.js')
