@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { buildSpec, type ContainerOptions } from '../src/runtime/container-spec.js'
 import { planStart, type PlanInput, type RootfsSource } from '../src/runtime/plan-start.js'
 import { describeStep, type ChildStep } from '../src/runtime/steps.js'
+import { volumesFromFlags } from '../src/runtime/volumes.js'
 
 const overlay: RootfsSource = {
   kind: 'overlay', layersDir: '/s/layers', lowerDirs: ['b/fs', 'a/fs'], upperDir: '/c/upper', workDir: '/c/work', userxattr: false,
@@ -63,6 +64,19 @@ describe('planStart', () => {
     expect(dev && dev.op === 'mount' && dev.flags & 4).toBeTruthy() // /dev is nodev
   })
 
+  it('binds -v mounts after the defaults, read-only and nodev by a remount, and lets one replace a default', () => {
+    const mounts = volumesFromFlags({ volumes: ['/srv/data:/data:ro', '/host/shm:/dev/shm'] }, '/')
+    const p = plan({ mounts: mounts.map((v) => v.mount) }, { pathKind: (path) => (path.startsWith('/srv') || path.startsWith('/host') ? 'dir' : hostKinds(path)) })
+    const from = p.steps.findIndex((s) => s.op === 'mkdir' && s.path === '/dev/shm')
+    expect(ops(p.steps.slice(from, from + 3))).toEqual(['mkdir /c/rootfs/dev/shm', 'mount /host/shm on /c/rootfs/dev/shm', 'remount /c/rootfs/dev/shm'])
+    expect(p.steps.filter((s) => s.op === 'mount' && s.source === 'shm')).toEqual([]) // the default /dev/shm is gone
+    const data = p.steps.slice(p.steps.findIndex((s) => s.op === 'mkdir' && s.path === '/data'))
+    expect(ops(data.slice(0, 4))).toEqual(['mkdir /c/rootfs/data', 'mount /srv/data on /c/rootfs/data', 'remount /c/rootfs/data', 'mount none on /c/rootfs/data'])
+    expect(data[1]).toMatchObject({ flags: 4096 | 16384 /* MS_BIND|MS_REC */ })
+    expect(data[2]).toMatchObject({ flags: 4096 | 32 | 1 | 4 /* BIND|REMOUNT|RDONLY|NODEV */, keepLocked: true })
+    expect(data[3]).toMatchObject({ flags: (1 << 18) | 16384 /* MS_PRIVATE|MS_REC */ })
+  })
+
   it('drops to the image user with its groups, keeping capabilities across setresuid', () => {
     const p = plan({
       user: 'app',
@@ -117,13 +131,15 @@ describe('planStart', () => {
     expect(exec?.op === 'exec' && exec.env).toContain('TERM=xterm')
   })
 
-  it('binds a --rootfs directory onto itself, then remounts it nodev (and read-only on request)', () => {
+  it('binds a --rootfs directory onto itself, then remounts it nodev (and read-only, last, on request)', () => {
     const spec = buildSpec({ id: 'x'.repeat(64), rootfsPath: '/r', command: ['true'], passwd: [], groups: [], readOnly: true })
     const p = planStart({ spec, rootfs: { kind: 'directory' }, setgroupsAllowed: true, pathKind: hostKinds })
     expect(p.steps.slice(1, 3)).toMatchObject([
       { op: 'mount', source: '/r', target: '/r', flags: 4096 | 16384 },
-      { op: 'mount', target: '/r', flags: 4096 | 32 | 4 | 1, keepLocked: true },
+      { op: 'mount', target: '/r', flags: 4096 | 32 | 4, keepLocked: true },
     ])
+    const i = p.steps.findIndex((s) => s.op === 'mount' && s.target === '/' && (s.flags & 1) === 1)
+    expect(i).toBeGreaterThan(p.steps.findIndex((s) => s.op === 'pivot_root'))
   })
 
   it('makes the overlay rootfs read-only after the pivot with --read-only', () => {

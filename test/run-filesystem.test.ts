@@ -2,7 +2,7 @@
 // writable, Docker's masked and read-only paths, and mount targets that an
 // image cannot redirect with a symlink.
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { BUSYBOX, BUSYBOX_ROOTFS, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
@@ -73,5 +73,48 @@ describe.skipIf(!isRoot)('run: filesystem (needs root: mounts and mknod)', () =>
     expect(r.stdout).toBe('clean\nls-here\n')
     const ro = env.run(env.runArgs(['--read-only', BUSYBOX, 'sh', '-c', 'touch /x 2>&1; touch /tmp/y 2>&1; touch /dev/shm/z && echo shm-ok']))
     expect(ro.stdout).toMatch(/Read-only file system[\s\S]*Read-only file system[\s\S]*shm-ok/)
+  })
+
+  it('binds host paths with -v and --mount, read-only on request, and mounts --tmpfs nodev', () => {
+    const host = join(env.dir, 'vol')
+    mkdirSync(host)
+    writeFileSync(join(host, 'in.txt'), 'from host\n')
+    const created = join(env.dir, 'made-by-v')
+    const r = env.run(env.runArgs([
+      '-v', `${host}:/data`, '-v', `${created}:/made`, '--mount', `type=bind,source=${host},target=/ro,readonly`,
+      '--tmpfs', '/scratch:size=1m', BUSYBOX, 'sh', '-c',
+      'cat /data/in.txt; echo out > /data/out.txt; touch /ro/x 2>/dev/null || echo ro-refused; touch /made/m; ' +
+        'mknod /scratch/mem c 1 1 && head -c1 /scratch/mem 2>/dev/null || echo nodev; grep " /scratch " /proc/mounts | cut -d" " -f4',
+    ]))
+    expect(r.stderr).toBe('')
+    expect(r.stdout).toBe('from host\nro-refused\nnodev\nrw,nosuid,nodev,noexec,relatime,size=1024k\n')
+    expect(readFileSync(join(host, 'out.txt'), 'utf8')).toBe('out\n') // writes reach the host
+    expect(existsSync(join(created, 'm'))).toBe(true) // -v made the missing host directory
+  })
+
+  it('binds -v into a --read-only container, and does not let an image symlink redirect the target', () => {
+    const host = join(env.dir, 'vol-ro')
+    mkdirSync(host)
+    writeFileSync(join(host, 'f'), 'bound\n')
+    const elsewhere = join(env.dir, 'elsewhere')
+    mkdirSync(elsewhere)
+    const rootfs = copyRootfs('volsymlink')
+    symlinkSync(elsewhere, join(rootfs, 'data')) // absolute: a host path if followed outside the rootfs
+    const r = env.run(env.runArgs(['--read-only', '-v', `${host}:/data`, '--rootfs', rootfs, 'cat', '/data/f']))
+    expect(r.stderr).toBe('')
+    expect(r.stdout).toBe('bound\n')
+    expect(readdirSync(elsewhere)).toEqual([]) // nothing was mounted on the host path
+  })
+
+  it('refuses a bad -v or --mount with one line, before anything starts', () => {
+    for (const [args, message] of [
+      [['-v', 'cache:/data'], 'mini-run: -v cache:/data: named volumes are not supported; give a host path (absolute, or starting with ./)\n'],
+      [['--mount', `type=bind,source=${join(env.dir, 'nope')},target=/x`], `mini-run: bind source path does not exist: ${join(env.dir, 'nope')}\n`],
+      [['-v', '/tmp:x'], 'mini-run: invalid -v /tmp:x: the container path "x" is not absolute\n'],
+    ] as const) {
+      const r = env.run(env.runArgs([...args, BUSYBOX, 'true']))
+      expect(r.stderr).toBe(message)
+      expect(r.status).toBe(125)
+    }
   })
 })

@@ -106,7 +106,13 @@ export function buildSpec(o: ContainerOptions): Spec {
     },
     root: { path: o.rootfsPath, readonly: o.readOnly ?? false },
     hostname,
-    mounts: [...defaultMounts({ devptsGid5: gid5Mapped, cgroup2: o.cgroup2 ?? false }), ...(o.mounts ?? [])],
+    // a mount of the user's replaces the default one at the same place (-v over /dev/shm)
+    mounts: [
+      ...defaultMounts({ devptsGid5: gid5Mapped, cgroup2: o.cgroup2 ?? false }).filter(
+        (d) => !o.mounts?.some((m) => m.destination === d.destination),
+      ),
+      ...(o.mounts ?? []),
+    ],
     linux: {
       namespaces: namespaces.map((type) => ({ type })),
       ...(userns ? { uidMappings: o.idMaps!.uid, gidMappings: o.idMaps!.gid } : {}),

@@ -178,7 +178,7 @@ export function planStart(input: PlanInput): StartPlan {
       why: 'bind the rootfs directory onto itself: pivot_root(2) needs the new root to be a mount point',
     })
     add({
-      op: 'mount', target: rootfs, flags: MS.BIND | MS.REMOUNT | MS.NODEV | (spec.root.readonly ? MS.RDONLY : 0), keepLocked: true,
+      op: 'mount', target: rootfs, flags: MS.BIND | MS.REMOUNT | MS.NODEV, keepLocked: true,
       why: 'nodev: no device cgroup guards device nodes in the rootfs',
     })
   }
@@ -248,7 +248,8 @@ export function planStart(input: PlanInput): StartPlan {
       why: '...then make the bind read-only',
     })
   }
-  if (spec.root.readonly && input.rootfs.kind === 'overlay') {
+  // last, so that mount points could still be made for the mounts above
+  if (spec.root.readonly) {
     add({
       op: 'mount', root: '/', target: '/', flags: MS.BIND | MS.REMOUNT | MS.RDONLY, keepLocked: true,
       why: '--read-only: the root filesystem cannot be written',

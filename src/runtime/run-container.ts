@@ -12,6 +12,7 @@ import { applyLimits, checkControllers, resourcesFromFlags, type ResourceFlags }
 import { createLeaf, DEFAULT_CGROUP_PARENT, destroyLeaf, findCgroup2Mount, type CgroupLeaf } from './cgroup.js'
 import { buildSpec, type ImageRunConfig } from './container-spec.js'
 import { readImageFile } from './image-files.js'
+import { volumesFromFlags, type VolumeFlags } from './volumes.js'
 import { defaultStateRoot, defaultStoreRoot, isRoot } from './paths.js'
 import { planStart, type PathKind, type RootfsSource } from './plan-start.js'
 import { parseGroup, parsePasswd } from './resolve-user.js'
@@ -44,6 +45,8 @@ export interface RunOptions {
   cgroupParent?: string
   /** Docker's --memory, --memory-swap, --pids-limit, --cpus, --cpu-shares. */
   resources?: ResourceFlags
+  /** Docker's -v, --mount and --tmpfs (volumes.ts). */
+  volumes?: VolumeFlags
   consoleSize?: { height: number; width: number }
   /** Resolve an image reference to its config and layer dirs (the image store). */
   resolveImage?: (ref: string, storeRoot: string) => Promise<ResolvedImageLike>
@@ -127,6 +130,14 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     throw new UsageError(`invalid --userns "${o.userns}": use "host" or "auto"`)
   }
 
+  // --- -v, --mount, --tmpfs: checked before an image is pulled ---
+  const volumes = volumesFromFlags(o.volumes ?? {})
+  for (const { mount, createSource } of volumes) {
+    if (mount.type !== 'bind' || existsSync(mount.source!)) continue
+    if (!createSource) throw new UsageError(`bind source path does not exist: ${mount.source}`)
+    if (!planOnly) mkdirSync(mount.source!, { recursive: true, mode: 0o755 })
+  }
+
   // --- the root filesystem ---
   let rootfs: RootfsSource
   let rootfsPath: string
@@ -192,6 +203,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     ...(idMaps ? { idMaps: { uid: idMaps.uid, gid: idMaps.gid } } : {}),
     cgroup2: cgroupMount !== undefined,
     ...(resources ? { resources } : {}),
+    ...(volumes.length ? { mounts: volumes.map((v) => v.mount) } : {}),
     passwd,
     groups,
     callerEnv: process.env,

@@ -32,6 +32,9 @@ interface RunFlags {
   cpuShares?: string
   platform?: string
   insecureRegistry: string[]
+  volume: string[]
+  mount: string[]
+  tmpfs: string[]
 }
 
 export function register(program: Command): void {
@@ -49,6 +52,9 @@ export function register(program: Command): void {
     .option('-h, --hostname <name>', 'container hostname (default: the first 12 characters of its id)')
     .option('--name <name>', 'container name')
     .option('--read-only', 'mount the root filesystem read-only')
+    .option('-v, --volume <host:container[:ro]>', 'bind a host path (absolute, or ./relative) into the container (repeatable)', collect, [])
+    .option('--mount <type=bind|tmpfs,...>', 'a bind (source=,target=,readonly) or tmpfs (target=,tmpfs-size=) mount (repeatable)', collect, [])
+    .option('--tmpfs <container[:options]>', 'a tmpfs at this path (default nosuid,noexec,nodev; repeatable)', collect, [])
     .option('--entrypoint <cmd>', 'override the image\'s entrypoint ("" clears it)')
     .option('-i, --interactive', 'keep stdin attached')
     .option('-t, --tty', 'give the container a pseudo-terminal')
@@ -100,6 +106,7 @@ async function runCommand(positional: string[], flags: RunFlags, cmd: Command): 
     ...(flags.hostname ? { hostname: flags.hostname } : {}),
     ...(flags.name ? { name: flags.name } : {}),
     readOnly: flags.readOnly === true,
+    volumes: { volumes: flags.volume, mounts: flags.mount, tmpfs: flags.tmpfs },
     tty,
     init: flags.init === true,
     capAdd: flags.capAdd,
