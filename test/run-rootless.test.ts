@@ -64,6 +64,21 @@ describe.skipIf(!isRoot || !userns)('run: rootless (needs root to become nobody,
     expect(pid).toBe('1')
   })
 
+  it('binds a directory of its own with -v, read-only on request', () => {
+    const mine = join(state, 'mine')
+    mkdirSync(mine)
+    chmodSync(mine, 0o777)
+    // mount points that exist: nobody cannot make new ones in a root-owned rootfs
+    const r = asNobody(['run', '--rm', '-v', `${mine}:/home`, '-v', `${mine}:/root:ro`, '--tmpfs', '/run', '--rootfs', staged.rootfs,
+      'sh', '-c', 'echo hi > /home/f && cat /root/f && (touch /root/g 2>/dev/null || echo ro-refused) && touch /run/x && echo tmpfs-ok'])
+    expect(r.stderr).toBe('')
+    expect(r.stdout).toBe('hi\nro-refused\ntmpfs-ok\n')
+    // and a mount point it cannot make is one line naming the step
+    const denied = asNobody(['run', '--rm', '-v', `${mine}:/new`, '--rootfs', staged.rootfs, 'true'])
+    expect(denied.status).toBe(125)
+    expect(denied.stderr).toMatch(/^mini-run: mkdir \/.*\/rootfs\/new: Permission denied \(step \d+ of \d+\)\n$/)
+  })
+
   it('cannot write the root-owned rootfs it was given', () => {
     const r = asNobody(['run', '--rm', '--rootfs', staged.rootfs, 'sh', '-c', 'touch /etc/x 2>&1; echo status=$?'])
     expect(r.stdout).toMatch(/status=1/)
