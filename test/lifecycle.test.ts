@@ -71,14 +71,15 @@ describe.skipIf(!isRoot)('lifecycle: run -d, ps, logs, exec, stop, kill, rm, ins
 
   it('exec joins the container: same PID namespace, hostname, cgroup, capabilities and user rules', () => {
     const id = detached(['--hostname', 'box', BUSYBOX, 'sleep', '60'])
-    const r = env.run(['exec', id, 'sh', '-c', 'hostname; ps -o pid,comm | grep -c sleep; grep -E "^(CapEff|NoNewPrivs)" /proc/self/status; grep ^0:: /proc/self/cgroup'])
+    const r = env.run(['exec', id, 'sh', '-c', 'hostname; ps -o pid,comm | grep -c sleep; grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status; grep ^0:: /proc/self/cgroup'])
     expect(r.stderr).toBe('')
     const lines = r.stdout.trim().split('\n')
     expect(lines[0]).toBe('box')
     expect(lines[1]).toBe('1') // sleep is visible: the same PID namespace
     expect(lines[2]).toMatch(/^CapEff:\s+00000000a80425fb$/)
     expect(lines[3]).toMatch(/^NoNewPrivs:\s+1$/)
-    expect(lines[4]).toBe('0::/') // its cgroup namespace, rooted at the container's leaf
+    expect(lines[4]).toMatch(/^Seccomp:\s+2$/) // the container's filter binds exec too
+    expect(lines[5]).toBe('0::/') // its cgroup namespace, rooted at the container's leaf
     expect(env.run(['exec', '-u', '1000', id, 'id', '-u']).stdout).toBe('1000\n')
     expect(env.run(['exec', '-w', '/tmp', '-e', 'X=1', id, 'sh', '-c', 'echo $PWD $X']).stdout).toBe('/tmp 1\n')
     expect(env.run(['exec', id, 'sh', '-c', 'exit 7']).status).toBe(7)

@@ -46,7 +46,7 @@ describe('planStart', () => {
       'mount tmpfs on /sys/firmware', 'mount /dev/null on /sys/devices/virtual/powercap',
       ...['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'].flatMap((p) => [`mount ${p} on ${p}`, `remount ${p}`]),
       'setsid', 'mkdir /', 'chdir /',
-      'cap_bounding', 'setgroups []', 'setresgid 0', 'setresuid 0', 'capset', 'cap_ambient', 'no_new_privs', 'close_fds',
+      'cap_bounding', 'setgroups []', 'setresgid 0', 'setresuid 0', 'capset', 'cap_ambient', 'no_new_privs', 'seccomp', 'close_fds',
       'exec "sh"',
     ])
     expect(p.parentBefore.map((a) => a.what)[0]).toBe('mkdir /cg/mini-run/x')
@@ -86,7 +86,7 @@ describe('planStart', () => {
     const tail = p.steps.slice(p.steps.findIndex((s) => s.op === 'cap_bounding'))
     expect(ops(tail)).toEqual([
       'cap_bounding', 'keepcaps', 'setgroups [2000]', 'setresgid 1000', 'setresuid 1000', 'capset', 'cap_ambient',
-      'no_new_privs', 'close_fds', 'exec "sh"',
+      'no_new_privs', 'seccomp', 'close_fds', 'exec "sh"',
     ])
     const exec = tail.at(-1)
     expect(exec?.op === 'exec' && exec.env).toContain('HOME=/home/app')

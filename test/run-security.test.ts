@@ -79,4 +79,21 @@ describe.skipIf(!isRoot)('run: security (needs root)', () => {
     const r = env.run(env.runArgs(['--init', BUSYBOX, 'sh', '-c', 'readlink /proc/1/exe; echo x >> /proc/1/exe && echo written || echo refused']))
     expect(r.stdout).toMatch(/^\/memfd:mini-run-stage \(deleted\)\nrefused\n$/)
   })
+
+  it('filters syscalls as Docker\'s default seccomp profile does; --cap-add and seccomp=unconfined lift it', () => {
+    const probe = 'grep "^Seccomp:" /proc/self/status; unshare -U true 2>&1; echo "user=$?"; unshare -m true 2>&1; echo "mount=$?"'
+    const filtered = env.run(env.runArgs([BUSYBOX, 'sh', '-c', probe]))
+    expect(filtered.stdout).toBe(
+      'Seccomp:\t2\nunshare: unshare(0x10000000): Operation not permitted\nuser=1\nunshare: unshare(0x20000): Operation not permitted\nmount=1\n',
+    )
+    // CAP_SYS_ADMIN gives back the namespace syscalls, as in Docker
+    const admin = env.run(env.runArgs(['--cap-add', 'SYS_ADMIN', BUSYBOX, 'sh', '-c', probe]))
+    expect(admin.stdout).toBe('Seccomp:\t2\nuser=0\nmount=0\n')
+    // a user namespace needs no capability at all: only the filter stood in the way
+    const unconfined = env.run(env.runArgs(['--security-opt', 'seccomp=unconfined', BUSYBOX, 'sh', '-c', probe]))
+    expect(unconfined.stdout).toMatch(/^Seccomp:\t0\nuser=0\n/)
+    const bad = env.run(env.runArgs(['--security-opt', 'seccomp=/etc/profile.json', BUSYBOX, 'true']))
+    expect(bad.stderr).toBe('mini-run: --security-opt seccomp=/etc/profile.json: only seccomp=unconfined is supported (the default filter applies otherwise)\n')
+    expect(bad.status).toBe(125)
+  })
 })

@@ -12,6 +12,7 @@ import {
 } from './docker-defaults.js'
 import { DEFAULT_PATH } from './plan-start.js'
 import { resolveUser, type GroupEntry, type PasswdEntry } from './resolve-user.js'
+import { defaultSeccompProfile, nativeArchitectures } from './seccomp-profile.js'
 import type { SpecResources } from './cgroup-limits.js'
 import type { IdMapping, NamespaceType, Spec, SpecMount } from './spec.js'
 
@@ -44,6 +45,8 @@ export interface ContainerOptions {
   consoleSize?: { height: number; width: number }
   capAdd?: string[]
   capDrop?: string[]
+  /** Docker's default seccomp restrictions (seccomp-profile.ts); false: none (--security-opt seccomp=unconfined). */
+  seccomp?: boolean
   /** Id maps for a user namespace; none: no user namespace. */
   idMaps?: { uid: IdMapping[]; gid: IdMapping[] }
   /** The host has a cgroup v2 hierarchy: mount it read-only at /sys/fs/cgroup. */
@@ -119,6 +122,8 @@ export function buildSpec(o: ContainerOptions): Spec {
       maskedPaths: DEFAULT_MASKED_PATHS,
       readonlyPaths: DEFAULT_READONLY_PATHS,
       devices: DEFAULT_DEVICES,
+      // none on an architecture the filter has no syscall table for
+      ...(o.seccomp !== false && nativeArchitectures().length ? { seccomp: defaultSeccompProfile(caps) } : {}),
       ...(o.resources ? { resources: o.resources } : {}),
     },
   }

@@ -7,6 +7,7 @@
  */
 import { limitFiles } from './cgroup-limits.js'
 import { MNT_DETACH, MS, mountFlagNames, parseMountOptions } from './mount-options.js'
+import { compileSeccomp } from './seccomp-bpf.js'
 import type { IdMapping, NamespaceType, Spec, SpecMount } from './spec.js'
 import type { ChildStep, ParentAction, StartPlan } from './steps.js'
 
@@ -307,6 +308,13 @@ export function processSteps(
   add({ op: 'cap_ambient', caps: caps.ambient ?? [], why: 'ambient capabilities survive execve for a non-root user: none unless asked' })
   if (proc.noNewPrivileges) {
     add({ op: 'no_new_privs', why: 'no setuid bit or file capability can raise privileges from here on' })
+  }
+  if (spec.linux.seccomp) {
+    const denied = (spec.linux.seccomp.syscalls ?? []).filter((r) => r.action !== 'SCMP_ACT_ALLOW').flatMap((r) => r.names)
+    add({
+      op: 'seccomp', filter: compileSeccomp(spec.linux.seccomp),
+      why: `Docker's default seccomp restrictions: ${new Set(denied).size} syscalls fail (${[...new Set(denied)].slice(0, 6).join(', ')}...); set after the mounts, which it refuses`,
+    })
   }
   add({ op: 'close_fds', from: 3, why: 'no file descriptor of the runtime leaks in: only 0, 1 and 2 survive execve' })
   if (input.init) {

@@ -37,6 +37,8 @@ export interface RunOptions {
   init?: boolean
   capAdd?: string[]
   capDrop?: string[]
+  /** Docker's default seccomp filter; false: none (--security-opt seccomp=unconfined). */
+  seccomp?: boolean
   /** "host" (the default as root) or "auto" (a user namespace mapping root to an unprivileged range). */
   userns?: string
   storeRoot?: string
@@ -200,6 +202,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     ...(o.consoleSize ? { consoleSize: o.consoleSize } : {}),
     capAdd: o.capAdd ?? [],
     capDrop: o.capDrop ?? [],
+    ...(o.seccomp === false ? { seccomp: false } : {}),
     ...(idMaps ? { idMaps: { uid: idMaps.uid, gid: idMaps.gid } } : {}),
     cgroup2: cgroupMount !== undefined,
     ...(resources ? { resources } : {}),

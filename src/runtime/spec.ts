@@ -63,6 +63,30 @@ export interface SpecLinux {
   rootfsPropagation?: string
   devices?: SpecDevice[]
   resources?: SpecResources
+  seccomp?: SpecSeccomp
+}
+
+/**
+ * linux.seccomp (runtime-spec config-linux.md "Seccomp"), the subset
+ * seccomp-bpf.ts compiles: actions ALLOW, ERRNO and KILL_PROCESS, and
+ * comparisons of an argument's value (up to 2^32 - 1) with EQ, NE and
+ * MASKED_EQ. Rules are tried in order; the first that matches decides.
+ */
+export interface SpecSeccomp {
+  defaultAction: SeccompAction
+  defaultErrnoRet?: number
+  /** SCMP_ARCH_X86_64, SCMP_ARCH_X86, SCMP_ARCH_X32, SCMP_ARCH_AARCH64... */
+  architectures?: string[]
+  syscalls?: SpecSyscallRule[]
+}
+
+export type SeccompAction = 'SCMP_ACT_ALLOW' | 'SCMP_ACT_ERRNO' | 'SCMP_ACT_KILL_PROCESS'
+
+export interface SpecSyscallRule {
+  names: string[]
+  action: SeccompAction
+  errnoRet?: number
+  args?: { index: number; value: number; valueTwo?: number; op: 'SCMP_CMP_EQ' | 'SCMP_CMP_NE' | 'SCMP_CMP_MASKED_EQ' }[]
 }
 
 /** A device node made available in the container's /dev. */

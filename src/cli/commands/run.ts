@@ -35,6 +35,7 @@ interface RunFlags {
   volume: string[]
   mount: string[]
   tmpfs: string[]
+  securityOpt: string[]
 }
 
 export function register(program: Command): void {
@@ -61,6 +62,7 @@ export function register(program: Command): void {
     .option('--init', 'run a minimal init as PID 1 that reaps zombies and forwards signals')
     .option('--cap-add <cap>', 'add a capability (repeatable; ALL for every one)', collect, [])
     .option('--cap-drop <cap>', 'drop a capability (repeatable; ALL for every one)', collect, [])
+    .option('--security-opt <option>', 'seccomp=unconfined to run without the default seccomp filter; no-new-privileges (always on)', collect, [])
     .option('--userns <mode>', 'user namespace: "host" (default as root) or "auto"')
     .option('-m, --memory <bytes>', 'memory limit (e.g. 32m, 1g): cgroup v2 memory.max')
     .option('--memory-swap <bytes>', 'memory plus swap limit; -1 for unlimited swap (default: twice --memory)')
@@ -77,6 +79,21 @@ export function register(program: Command): void {
     .action(async (positional: string[], flags: RunFlags, cmd: Command) => {
       process.exitCode = await runCommand(positional, flags, cmd)
     })
+}
+
+/** Docker's --security-opt values that mean something here. */
+function securityOptions(options: string[]): { seccomp?: false } {
+  let seccomp: false | undefined
+  for (const option of options) {
+    const [key, value] = option.split(/[=:](.*)/s) as [string, string | undefined]
+    if (key === 'seccomp' && value === 'unconfined') seccomp = false
+    else if (key === 'seccomp') {
+      throw new UsageError(`--security-opt ${option}: only seccomp=unconfined is supported (the default filter applies otherwise)`)
+    } else if (key === 'no-new-privileges' && (value === undefined || value === 'true')) {
+      continue // always set
+    } else throw new UsageError(`--security-opt ${option}: not supported (seccomp=unconfined, no-new-privileges)`)
+  }
+  return seccomp === false ? { seccomp } : {}
 }
 
 async function runCommand(positional: string[], flags: RunFlags, cmd: Command): Promise<number> {
@@ -111,6 +128,7 @@ async function runCommand(positional: string[], flags: RunFlags, cmd: Command): 
     init: flags.init === true,
     capAdd: flags.capAdd,
     capDrop: flags.capDrop,
+    ...securityOptions(flags.securityOpt),
     ...(flags.userns !== undefined ? { userns: flags.userns } : {}),
     ...(flags.cgroupParent !== undefined ? { cgroupParent: flags.cgroupParent } : {}),
     resources: {

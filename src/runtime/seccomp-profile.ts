@@ -1,0 +1,84 @@
+/**
+ * The default seccomp profile: the syscalls Docker's default profile keeps
+ * from a container, as a denylist in OCI form (linux.seccomp).
+ *
+ * Why a filter on top of capabilities: most of these fail without a
+ * capability anyway, but some do not need one at all (a user namespace,
+ * the kernel keyring, userfaultfd, io_uring) and are where container
+ * escapes through kernel bugs have started. Docker's profile is an
+ * allowlist of some 370 syscalls; this one denies the ones that profile
+ * denies, in the same groups: a group is allowed when the container has
+ * one of its capabilities (--cap-add SYS_ADMIN gives mount and unshare
+ * back, as in Docker). A denied syscall fails with EPERM; clone3 fails
+ * with ENOSYS, so that glibc falls back to clone, whose flags a filter can
+ * see (clone3 passes them in memory).
+ *
+ * Syscalls of other ABIs than the native one and i386 kill the process
+ * (seccomp-bpf.ts): their numbers differ, and a denylist keyed on the wrong
+ * numbers would let them through.
+ */
+import type { SpecSeccomp, SpecSyscallRule } from './spec.js'
+
+const EPERM = 1
+const ENOSYS = 38
+
+/** Groups of denied syscalls; `unless`: any of these capabilities allows the group. */
+const DENIED: { unless: string[]; names: string[] }[] = [
+  // not namespaced: one keyring for the whole host
+  { unless: [], names: ['add_key', 'keyctl', 'request_key'] },
+  // rarely needed, and the start of many kernel exploits
+  { unless: [], names: ['userfaultfd', 'io_uring_setup', 'io_uring_enter', 'io_uring_register'] },
+  // obsolete
+  { unless: [], names: ['nfsservctl', 'sysfs', '_sysctl', 'uselib', 'ustat', 'vm86', 'vm86old', 'create_module', 'query_module', 'get_kernel_syms'] },
+  {
+    unless: ['CAP_SYS_ADMIN'],
+    names: [
+      'unshare', 'setns', 'mount', 'umount', 'umount2', 'pivot_root', 'fsopen', 'fsconfig', 'fsmount', 'fspick', 'open_tree',
+      'move_mount', 'mount_setattr', 'fanotify_init', 'lookup_dcookie', 'quotactl', 'quotactl_fd', 'swapon', 'swapoff',
+    ],
+  },
+  { unless: ['CAP_SYS_ADMIN', 'CAP_BPF'], names: ['bpf'] },
+  { unless: ['CAP_SYS_ADMIN', 'CAP_PERFMON'], names: ['perf_event_open'] },
+  { unless: ['CAP_SYS_ADMIN', 'CAP_SYSLOG'], names: ['syslog'] },
+  { unless: ['CAP_SYS_MODULE'], names: ['init_module', 'finit_module', 'delete_module'] },
+  { unless: ['CAP_SYS_BOOT'], names: ['reboot', 'kexec_load', 'kexec_file_load'] },
+  { unless: ['CAP_SYS_PACCT'], names: ['acct'] },
+  { unless: ['CAP_SYS_TIME'], names: ['settimeofday', 'stime', 'clock_settime', 'clock_settime64', 'clock_adjtime', 'clock_adjtime64'] },
+  { unless: ['CAP_SYS_RAWIO'], names: ['iopl', 'ioperm'] },
+  { unless: ['CAP_SYS_PTRACE'], names: ['kcmp', 'pidfd_getfd', 'process_madvise'] },
+  { unless: ['CAP_SYS_NICE'], names: ['get_mempolicy', 'set_mempolicy', 'mbind', 'move_pages'] },
+  { unless: ['CAP_SYS_TTY_CONFIG'], names: ['vhangup'] },
+  { unless: ['CAP_DAC_READ_SEARCH'], names: ['open_by_handle_at'] },
+]
+
+/** clone(2) flags that make namespaces: refused unless CAP_SYS_ADMIN. */
+const CLONE_NAMESPACE_FLAGS: [string, number][] = [
+  ['CLONE_NEWNS', 0x00020000], ['CLONE_NEWCGROUP', 0x02000000], ['CLONE_NEWUTS', 0x04000000], ['CLONE_NEWIPC', 0x08000000],
+  ['CLONE_NEWUSER', 0x10000000], ['CLONE_NEWPID', 0x20000000], ['CLONE_NEWNET', 0x40000000], ['CLONE_NEWTIME', 0x00000080],
+]
+
+/** Every syscall the profile names (scripts/gen-syscalls.mjs looks up their numbers). */
+export const PROFILE_SYSCALLS = ['clone', 'clone3', ...DENIED.flatMap((g) => g.names)]
+
+/** The SCMP_ARCH_* names of the architectures the filter knows, for this machine. */
+export function nativeArchitectures(arch: string = process.arch): string[] {
+  if (arch === 'x64') return ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86']
+  if (arch === 'arm64') return ['SCMP_ARCH_AARCH64']
+  return []
+}
+
+/** Docker's default restrictions for a container with these bounding capabilities. */
+export function defaultSeccompProfile(capabilities: readonly string[], arch: string = process.arch): SpecSeccomp {
+  const has = (caps: string[]) => caps.some((c) => capabilities.includes(c))
+  const syscalls: SpecSyscallRule[] = []
+  if (!has(['CAP_SYS_ADMIN'])) {
+    // one rule a flag: "any of these bits" is not one comparison
+    for (const [, bit] of CLONE_NAMESPACE_FLAGS) {
+      syscalls.push({ names: ['clone'], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM, args: [{ index: 0, value: bit, valueTwo: bit, op: 'SCMP_CMP_MASKED_EQ' }] })
+    }
+    syscalls.push({ names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: ENOSYS })
+  }
+  const denied = DENIED.filter((g) => !has(g.unless)).flatMap((g) => g.names)
+  if (denied.length) syscalls.push({ names: denied, action: 'SCMP_ACT_ERRNO', errnoRet: EPERM })
+  return { defaultAction: 'SCMP_ACT_ALLOW', architectures: nativeArchitectures(arch), syscalls }
+}

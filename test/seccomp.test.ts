@@ -1,0 +1,133 @@
+// The default seccomp profile (seccomp-profile.ts), its compilation to BPF
+// (seccomp-bpf.ts), and the syscall numbers it uses: no root, no kernel.
+// The compiled program runs here on a small classic-BPF interpreter.
+import { existsSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { compileSeccomp } from '../src/runtime/seccomp-bpf.js'
+import { defaultSeccompProfile, PROFILE_SYSCALLS } from '../src/runtime/seccomp-profile.js'
+import { SYSCALL_NUMBERS } from '../src/runtime/seccomp-syscalls.js'
+import { DOCKER_DEFAULT_CAPABILITIES } from '../src/runtime/capabilities.js'
+// @ts-expect-error: a plain .mjs script without types
+import { HEADERS, headerNumbers } from '../scripts/gen-syscalls.mjs'
+
+const AUDIT = { x86_64: 0xc000003e, i386: 0x40000003, aarch64: 0xc00000b7, arm: 0x40000028 }
+const ALLOW = 0x7fff0000
+const KILL = 0x80000000
+const EPERM = 0x00050000 | 1
+const ENOSYS = 0x00050000 | 38
+
+/** Run a sock_filter[] on seccomp_data { nr, arch, ip, args[6] }, as the kernel would. */
+function run(program: Buffer, arch: number, nr: number, args: number[] = []): number {
+  const data = Buffer.alloc(64)
+  data.writeUInt32LE(nr >>> 0, 0)
+  data.writeUInt32LE(arch >>> 0, 4)
+  args.forEach((a, i) => data.writeBigUInt64LE(BigInt(a), 16 + 8 * i))
+  const n = program.length / 8
+  let A = 0
+  for (let pc = 0; pc < n; pc++) {
+    const code = program.readUInt16LE(pc * 8)
+    const jt = program.readUInt8(pc * 8 + 2)
+    const jf = program.readUInt8(pc * 8 + 3)
+    const k = program.readUInt32LE(pc * 8 + 4)
+    switch (code) {
+      case 0x20: // ld [k]
+        A = data.readUInt32LE(k)
+        break
+      case 0x54: // and #k
+        A = (A & k) >>> 0
+        break
+      case 0x15: // jeq #k
+        pc += A === k ? jt : jf
+        break
+      case 0x35: // jge #k
+        pc += A >= k ? jt : jf
+        break
+      case 0x05: // ja
+        pc += k
+        break
+      case 0x06: // ret #k
+        return k
+      default:
+        throw new Error(`unknown instruction ${code.toString(16)} at ${pc}`)
+    }
+    if (pc + 1 > n) throw new Error(`jump out of the program at ${pc}`)
+  }
+  throw new Error('fell off the end of the program')
+}
+
+const x64 = (name: string) => SYSCALL_NUMBERS.x86_64![name]!
+const CLONE_NEWUSER = 0x10000000
+const CLONE_NEWNS = 0x00020000
+// what glibc's fork() passes: SIGCHLD | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID
+const FORK_FLAGS = 17 | 0x01000000 | 0x00200000
+
+describe('the default seccomp profile, compiled', () => {
+  const program = compileSeccomp(defaultSeccompProfile(DOCKER_DEFAULT_CAPABILITIES, 'x64'))
+
+  it('fails what Docker denies with EPERM, clone3 with ENOSYS, and allows the rest', () => {
+    for (const name of ['unshare', 'setns', 'mount', 'keyctl', 'add_key', 'bpf', 'userfaultfd', 'io_uring_setup', 'kexec_load', 'open_by_handle_at']) {
+      expect(run(program, AUDIT.x86_64, x64(name)), name).toBe(EPERM)
+    }
+    expect(run(program, AUDIT.x86_64, x64('clone3'))).toBe(ENOSYS)
+    for (const nr of [0 /* read */, 1 /* write */, 39 /* getpid */, 59 /* execve */, 101 /* ptrace */, 161 /* chroot */]) {
+      expect(run(program, AUDIT.x86_64, nr), `syscall ${nr}`).toBe(ALLOW)
+    }
+  })
+
+  it('lets clone fork and make threads, but not namespaces', () => {
+    expect(run(program, AUDIT.x86_64, x64('clone'), [FORK_FLAGS])).toBe(ALLOW)
+    expect(run(program, AUDIT.x86_64, x64('clone'), [0x3d0f00 /* pthread_create's flags */])).toBe(ALLOW)
+    expect(run(program, AUDIT.x86_64, x64('clone'), [FORK_FLAGS | CLONE_NEWUSER])).toBe(EPERM)
+    expect(run(program, AUDIT.x86_64, x64('clone'), [CLONE_NEWNS])).toBe(EPERM)
+    expect(run(program, AUDIT.x86_64, x64('clone'), [0x80 /* CLONE_NEWTIME */])).toBe(EPERM)
+  })
+
+  it('applies the i386 numbers to 32-bit syscalls, and kills x32 and unknown ABIs', () => {
+    expect(run(program, AUDIT.i386, SYSCALL_NUMBERS.i386!.unshare!)).toBe(EPERM)
+    expect(run(program, AUDIT.i386, SYSCALL_NUMBERS.i386!.clone!, [CLONE_NEWUSER])).toBe(EPERM)
+    expect(run(program, AUDIT.i386, 20 /* getpid on i386; x86-64's 20 is writev */)).toBe(ALLOW)
+    expect(run(program, AUDIT.x86_64, 0x40000000 + x64('unshare'))).toBe(KILL)
+    expect(run(program, AUDIT.arm, 1)).toBe(KILL)
+  })
+
+  it('gives a group back with its capability, as Docker does', () => {
+    const admin = compileSeccomp(defaultSeccompProfile([...DOCKER_DEFAULT_CAPABILITIES, 'CAP_SYS_ADMIN'], 'x64'))
+    expect(run(admin, AUDIT.x86_64, x64('unshare'))).toBe(ALLOW)
+    expect(run(admin, AUDIT.x86_64, x64('mount'))).toBe(ALLOW)
+    expect(run(admin, AUDIT.x86_64, x64('clone'), [CLONE_NEWUSER])).toBe(ALLOW)
+    expect(run(admin, AUDIT.x86_64, x64('clone3'))).toBe(ALLOW)
+    expect(run(admin, AUDIT.x86_64, x64('keyctl'))).toBe(EPERM) // no capability lifts this one
+    expect(run(admin, AUDIT.x86_64, x64('init_module'))).toBe(EPERM) // that takes CAP_SYS_MODULE
+  })
+
+  it('has an arm64 table of its own', () => {
+    const arm64 = compileSeccomp(defaultSeccompProfile(DOCKER_DEFAULT_CAPABILITIES, 'arm64'))
+    expect(run(arm64, AUDIT.aarch64, SYSCALL_NUMBERS.aarch64!.unshare!)).toBe(EPERM)
+    expect(run(arm64, AUDIT.aarch64, 172 /* getpid */)).toBe(ALLOW)
+    expect(run(arm64, AUDIT.x86_64, x64('getpid') ?? 39)).toBe(KILL)
+  })
+
+  it('refuses what it cannot compile', () => {
+    expect(() => compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_MIPS'] })).toThrow('unsupported architecture SCMP_ARCH_MIPS')
+    expect(() => compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', architectures: [] })).toThrow('names no architecture')
+    expect(() => compileSeccomp({
+      defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'],
+      syscalls: [{ names: ['clone'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 2 ** 33, op: 'SCMP_CMP_EQ' }] }],
+    })).toThrow('is not a 32-bit value')
+    expect(() => compileSeccomp({
+      defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'],
+      syscalls: [{ names: ['clone'], action: 'SCMP_ACT_TRACE' as 'SCMP_ACT_ALLOW' }],
+    })).toThrow('unsupported action SCMP_ACT_TRACE')
+  })
+})
+
+describe('the syscall numbers (src/runtime/seccomp-syscalls.ts)', () => {
+  const present = Object.values(HEADERS as Record<string, [string, RegExp]>).every(([file]) => existsSync(file))
+  it.runIf(present)('match the Linux UAPI headers for every name the profile uses (needs linux-libc-dev)', () => {
+    for (const arch of Object.keys(HEADERS)) {
+      const numbers = headerNumbers(arch) as Map<string, number>
+      const expected = Object.fromEntries(PROFILE_SYSCALLS.filter((n) => numbers.has(n)).map((n) => [n, numbers.get(n)]))
+      expect(SYSCALL_NUMBERS[arch], arch).toEqual(expected)
+    }
+  })
+})
