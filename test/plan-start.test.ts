@@ -77,6 +77,14 @@ describe('planStart', () => {
     expect(data[3]).toMatchObject({ flags: (1 << 18) | 16384 /* MS_PRIVATE|MS_REC */ })
   })
 
+  it('sets --ulimit limits before the capabilities go, for the command to inherit', () => {
+    const p = plan({ rlimits: [{ type: 'RLIMIT_NOFILE', soft: 100, hard: 200 }, { type: 'RLIMIT_CORE', soft: 2 ** 64, hard: 2 ** 64 }] })
+    const from = p.steps.findIndex((s) => s.op === 'setrlimit')
+    expect(ops(p.steps.slice(from, from + 3))).toEqual(['setrlimit RLIMIT_NOFILE 100/200', 'setrlimit RLIMIT_CORE unlimited/unlimited', 'cap_bounding'])
+    expect(p.steps[from]).toMatchObject({ resource: 7, soft: 100n, hard: 200n })
+    expect(p.steps[from + 1]).toMatchObject({ resource: 4, soft: 0xffffffffffffffffn })
+  })
+
   it('drops to the image user with its groups, keeping capabilities across setresuid', () => {
     const p = plan({
       user: 'app',

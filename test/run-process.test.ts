@@ -95,4 +95,21 @@ describe.skipIf(!isRoot)('run: process (needs root)', () => {
     expect(image.status).toBe(125)
     expect(image.stderr).toMatch(/^mini-run: .*localhost\/nothing\/here.*\n$/)
   })
+
+  it('applies --ulimit; raising a hard limit works only with CAP_SYS_RESOURCE, else one line and 125', () => {
+    const low = env.run(env.runArgs(['--ulimit', 'nofile=100:200', '--ulimit', 'core=0', BUSYBOX, 'sh', '-c', 'ulimit -n; ulimit -Hn; ulimit -c']))
+    expect(low.stderr).toBe('')
+    expect(low.stdout).toBe('100\n200\n0\n')
+    // one above this process's own hard limit (still below fs.nr_open)
+    const hard = Number(readFileSync('/proc/self/limits', 'utf8').match(/^Max open files\s+\d+\s+(\d+)/m)![1])
+    const capBnd = BigInt(`0x${readFileSync('/proc/self/status', 'utf8').match(/^CapBnd:\s+(\w+)/m)![1]}`)
+    const canRaise = ((capBnd >> 24n) & 1n) === 1n // CAP_SYS_RESOURCE
+    const raised = env.run(env.runArgs(['--ulimit', `nofile=${hard + 1}`, BUSYBOX, 'sh', '-c', 'ulimit -Hn']))
+    if (canRaise) {
+      expect(raised.stdout).toBe(`${hard + 1}\n`)
+    } else {
+      expect(raised.stderr).toMatch(new RegExp(`^mini-run: setrlimit RLIMIT_NOFILE ${hard + 1}/${hard + 1}: Operation not permitted \\(step \\d+ of \\d+\\)\\n$`))
+      expect(raised.status).toBe(125)
+    }
+  })
 })

@@ -13,6 +13,7 @@ import {
 import { DEFAULT_PATH } from './plan-start.js'
 import { resolveUser, type GroupEntry, type PasswdEntry } from './resolve-user.js'
 import { defaultSeccompProfile, nativeArchitectures } from './seccomp-profile.js'
+import type { Rlimit } from './ulimits.js'
 import type { SpecResources } from './cgroup-limits.js'
 import type { IdMapping, NamespaceType, Spec, SpecMount } from './spec.js'
 
@@ -45,6 +46,8 @@ export interface ContainerOptions {
   consoleSize?: { height: number; width: number }
   capAdd?: string[]
   capDrop?: string[]
+  /** --ulimit, parsed (ulimits.ts). */
+  rlimits?: Rlimit[]
   /** Docker's default seccomp restrictions (seccomp-profile.ts); false: none (--security-opt seccomp=unconfined). */
   seccomp?: boolean
   /** Id maps for a user namespace; none: no user namespace. */
@@ -106,6 +109,7 @@ export function buildSpec(o: ContainerOptions): Spec {
         ambient: [],
       },
       noNewPrivileges: true,
+      ...(o.rlimits?.length ? { rlimits: o.rlimits } : {}),
     },
     root: { path: o.rootfsPath, readonly: o.readOnly ?? false },
     hostname,

@@ -4,7 +4,7 @@
  * write) and the reason for it.
  */
 import { mountFlagNames } from './mount-options.js'
-import type { ChildStep, StartPlan } from './steps.js'
+import { describeStep, type ChildStep, type StartPlan } from './steps.js'
 
 function detail(step: ChildStep): string {
   const at = (root: string | undefined, path: string) => (root && root !== '/' ? `${root}${path.startsWith('/') ? '' : '/'}${path}` : path)
@@ -65,7 +65,7 @@ function detail(step: ChildStep): string {
     case 'exec':
       return `execve ${JSON.stringify(step.args)} env=${JSON.stringify(step.env)}`
     case 'setrlimit':
-      return `setrlimit ${step.resource} ${step.soft}/${step.hard}`
+      return describeStep(step)
     case 'write_file':
       return `write ${at(step.root, step.path)} = ${JSON.stringify(step.content)}`
     case 'unshare':

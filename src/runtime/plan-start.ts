@@ -8,6 +8,7 @@
 import { limitFiles } from './cgroup-limits.js'
 import { MNT_DETACH, MS, mountFlagNames, parseMountOptions } from './mount-options.js'
 import { compileSeccomp } from './seccomp-bpf.js'
+import { RLIMIT_NUMBERS, rlimitValue } from './ulimits.js'
 import type { IdMapping, NamespaceType, Spec, SpecMount } from './spec.js'
 import type { ChildStep, ParentAction, StartPlan } from './steps.js'
 
@@ -289,6 +290,12 @@ export function processSteps(
   }
   add({ op: 'chdir', path: proc.cwd, why: 'the working directory' })
 
+  for (const r of proc.rlimits ?? []) {
+    add({
+      op: 'setrlimit', resource: RLIMIT_NUMBERS[r.type] ?? -1, name: r.type, soft: rlimitValue(r.soft), hard: rlimitValue(r.hard),
+      why: '--ulimit: the command inherits it; set while the stage still has its capabilities',
+    })
+  }
   const caps = proc.capabilities ?? {}
   add({
     op: 'cap_bounding', caps: caps.bounding ?? [],

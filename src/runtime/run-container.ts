@@ -12,6 +12,7 @@ import { applyLimits, checkControllers, resourcesFromFlags, type ResourceFlags }
 import { createLeaf, DEFAULT_CGROUP_PARENT, destroyLeaf, findCgroup2Mount, type CgroupLeaf } from './cgroup.js'
 import { buildSpec, type ImageRunConfig } from './container-spec.js'
 import { readImageFile } from './image-files.js'
+import { parseUlimits } from './ulimits.js'
 import { volumesFromFlags, type VolumeFlags } from './volumes.js'
 import { defaultStateRoot, defaultStoreRoot, isRoot } from './paths.js'
 import { planStart, type PathKind, type RootfsSource } from './plan-start.js'
@@ -37,6 +38,8 @@ export interface RunOptions {
   init?: boolean
   capAdd?: string[]
   capDrop?: string[]
+  /** Docker's --ulimit NAME=SOFT[:HARD] flags. */
+  ulimits?: string[]
   /** Docker's default seccomp filter; false: none (--security-opt seccomp=unconfined). */
   seccomp?: boolean
   /** "host" (the default as root) or "auto" (a user namespace mapping root to an unprivileged range). */
@@ -132,7 +135,8 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     throw new UsageError(`invalid --userns "${o.userns}": use "host" or "auto"`)
   }
 
-  // --- -v, --mount, --tmpfs: checked before an image is pulled ---
+  // --- -v, --mount, --tmpfs, --ulimit: checked before an image is pulled ---
+  const rlimits = parseUlimits(o.ulimits ?? [])
   const volumes = volumesFromFlags(o.volumes ?? {})
   for (const { mount, createSource } of volumes) {
     if (mount.type !== 'bind' || existsSync(mount.source!)) continue
@@ -203,6 +207,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     capAdd: o.capAdd ?? [],
     capDrop: o.capDrop ?? [],
     ...(o.seccomp === false ? { seccomp: false } : {}),
+    rlimits,
     ...(idMaps ? { idMaps: { uid: idMaps.uid, gid: idMaps.gid } } : {}),
     cgroup2: cgroupMount !== undefined,
     ...(resources ? { resources } : {}),

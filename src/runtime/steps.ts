@@ -32,7 +32,7 @@ export type ChildStep =
   | { op: 'close_fds'; from: number; why: string }
   | { op: 'fork_init'; why: string }
   | { op: 'exec'; path: string; args: string[]; env: string[]; why: string }
-  | { op: 'setrlimit'; resource: number; soft: bigint; hard: bigint; why: string }
+  | { op: 'setrlimit'; resource: number; name: string; soft: bigint; hard: bigint; why: string }
   | { op: 'write_file'; root?: string; path: string; content: string; why: string }
   | { op: 'unshare'; flags: number; why: string }
   | { op: 'move_mount'; fd: number; root?: string; target: string; why: string }
@@ -93,6 +93,10 @@ export function describeStep(step: ChildStep): string {
       return `setns ${step.path}`
     case 'write_file':
       return `write ${inRoot(step.root, step.path)}`
+    case 'setrlimit': {
+      const show = (v: bigint) => (v === (1n << 64n) - 1n ? 'unlimited' : String(v))
+      return `setrlimit ${step.name} ${show(step.soft)}/${show(step.hard)}`
+    }
     case 'move_mount':
       return `move_mount fd ${step.fd} to ${inRoot(step.root, step.target)}`
     default:

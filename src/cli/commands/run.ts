@@ -36,6 +36,7 @@ interface RunFlags {
   mount: string[]
   tmpfs: string[]
   securityOpt: string[]
+  ulimit: string[]
 }
 
 export function register(program: Command): void {
@@ -63,6 +64,7 @@ export function register(program: Command): void {
     .option('--cap-add <cap>', 'add a capability (repeatable; ALL for every one)', collect, [])
     .option('--cap-drop <cap>', 'drop a capability (repeatable; ALL for every one)', collect, [])
     .option('--security-opt <option>', 'seccomp=unconfined to run without the default seccomp filter; no-new-privileges (always on)', collect, [])
+    .option('--ulimit <name=soft[:hard]>', 'a resource limit, e.g. nofile=1024:2048 (-1: unlimited; repeatable)', collect, [])
     .option('--userns <mode>', 'user namespace: "host" (default as root) or "auto"')
     .option('-m, --memory <bytes>', 'memory limit (e.g. 32m, 1g): cgroup v2 memory.max')
     .option('--memory-swap <bytes>', 'memory plus swap limit; -1 for unlimited swap (default: twice --memory)')
@@ -129,6 +131,7 @@ async function runCommand(positional: string[], flags: RunFlags, cmd: Command): 
     capAdd: flags.capAdd,
     capDrop: flags.capDrop,
     ...securityOptions(flags.securityOpt),
+    ulimits: flags.ulimit,
     ...(flags.userns !== undefined ? { userns: flags.userns } : {}),
     ...(flags.cgroupParent !== undefined ? { cgroupParent: flags.cgroupParent } : {}),
     resources: {
