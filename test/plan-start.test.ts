@@ -85,6 +85,17 @@ describe('planStart', () => {
     expect(p.steps[from + 1]).toMatchObject({ resource: 4, soft: 0xffffffffffffffffn })
   })
 
+  it('leaves out the namespaces shared with the host, and sets no hostname in the host\'s UTS namespace', () => {
+    const p = plan({ hostNamespaces: ['network', 'uts'], hostHostname: 'host1' })
+    // CLONE_NEWPID|NEWIPC|NEWNS|NEWCGROUP: no NEWNET, no NEWUTS
+    expect(p.cloneFlags).toBe(0x20000000 | 0x08000000 | 0x00020000 | 0x02000000)
+    expect(p.steps.filter((s) => s.op === 'sethostname' || s.op === 'link_up')).toEqual([])
+    const exec = p.steps.at(-1)
+    expect(exec?.op === 'exec' && exec.env).toContain('HOSTNAME=host1')
+    const net = plan({ hostNamespaces: ['network'], hostHostname: 'host1' })
+    expect(net.steps.find((s) => s.op === 'sethostname')).toMatchObject({ name: 'host1' }) // Docker: the host's name
+  })
+
   it('drops to the image user with its groups, keeping capabilities across setresuid', () => {
     const p = plan({
       user: 'app',

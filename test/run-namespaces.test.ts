@@ -1,6 +1,8 @@
 // A container is a process in new namespaces: it is PID 1, sees only its own
 // processes, has its own hostname, only a loopback interface, and none of the
 // host's mounts.
+import { readdirSync, readlinkSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 
@@ -53,5 +55,36 @@ describe.skipIf(!isRoot)('run: namespaces (needs root: creates namespaces, mount
   it('sees the host\'s processes nowhere, even by pid', () => {
     const r = env.run(env.runArgs([BUSYBOX, 'sh', '-c', `test -e /proc/${process.pid} && echo visible || echo hidden`]))
     expect(r.stdout.trim()).toBe('hidden')
+  })
+
+  it('shares the host\'s network (and hostname), PID, IPC or UTS namespace on request, and nothing else', () => {
+    const ns = (kind: string) => readlinkSync(`/proc/self/ns/${kind}`)
+    const probe = 'for n in net pid ipc uts mnt; do readlink /proc/self/ns/$n; done; hostname; ls /sys/class/net | tr "\\n" " "'
+    const lines = (args: string[]) => env.run(env.runArgs([...args, BUSYBOX, 'sh', '-c', probe])).stdout.split('\n')
+    const net = lines(['--network', 'host'])
+    expect(net[0]).toBe(ns('net'))
+    expect(net.slice(1, 5)).not.toContain(ns('pid'))
+    expect(net.slice(1, 5)).not.toContain(ns('mnt'))
+    expect(net[5]).toBe(hostname()) // Docker's --network host shows the host's name
+    expect(net[6]!.trim().split(' ').sort()).toEqual(readdirSync('/sys/class/net').sort())
+    const pid = env.run(env.runArgs(['--pid', 'host', BUSYBOX, 'sh', '-c', `readlink /proc/self/ns/pid; test -e /proc/${process.pid} && echo sees-host`]))
+    expect(pid.stdout).toBe(`${ns('pid')}\nsees-host\n`)
+    const ipcUts = lines(['--ipc', 'host', '--uts', 'host'])
+    expect([ipcUts[2], ipcUts[3], ipcUts[5]]).toEqual([ns('ipc'), ns('uts'), hostname()])
+    expect(ipcUts[0]).not.toBe(ns('net'))
+  })
+
+  it('refuses what it cannot share: other network modes, --hostname in the host\'s UTS namespace, a user namespace', () => {
+    const cases: [string[], string][] = [
+      [['--network', 'bridge'], "mini-run: --network bridge is not supported: use none or private or host (a container has only lo, or the host's network)\n"],
+      [['--uts', 'host', '--hostname', 'x'], 'mini-run: --hostname cannot be used with --uts host: it would rename the host\n'],
+      [['--userns', 'auto', '--network', 'host'], "mini-run: --network host needs the host's user namespace: not with --userns=auto\n"],
+    ]
+    for (const [args, message] of cases) {
+      const r = env.run(env.runArgs([...args, BUSYBOX, 'true']))
+      expect(r.stderr).toBe(message)
+      expect(r.status).toBe(125)
+    }
+    expect(hostname()).not.toBe('x')
   })
 })

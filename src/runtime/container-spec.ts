@@ -54,6 +54,10 @@ export interface ContainerOptions {
   idMaps?: { uid: IdMapping[]; gid: IdMapping[] }
   /** The host has a cgroup v2 hierarchy: mount it read-only at /sys/fs/cgroup. */
   cgroup2?: boolean
+  /** Namespaces shared with the host (--network host, --pid host, --ipc host, --uts host). */
+  hostNamespaces?: HostNamespace[]
+  /** The host's hostname: the container's under --network host or --uts host, as in Docker. */
+  hostHostname?: string
   /** Extra mounts (-v), OCI shape. */
   mounts?: SpecMount[]
   /** cgroup limits (linux.resources). */
@@ -63,6 +67,9 @@ export interface ContainerOptions {
   /** The caller's environment, for `-e KEY` without a value. */
   callerEnv?: Record<string, string | undefined>
 }
+
+/** The namespaces a container may share with the host. */
+export type HostNamespace = 'network' | 'pid' | 'ipc' | 'uts'
 
 export function buildSpec(o: ContainerOptions): Spec {
   const image = o.image ?? {}
@@ -76,7 +83,11 @@ export function buildSpec(o: ContainerOptions): Spec {
   const userSpec = o.user ?? image.User ?? ''
   const user = resolveUser(userSpec, o.passwd, o.groups)
 
-  const hostname = o.hostname ?? o.id.slice(0, 12)
+  const shared = new Set(o.hostNamespaces ?? [])
+  if (shared.has('uts') && o.hostname !== undefined) {
+    throw new UsageError('--hostname cannot be used with --uts host: it would rename the host')
+  }
+  const hostname = o.hostname ?? (shared.has('uts') || shared.has('network') ? o.hostHostname ?? '' : o.id.slice(0, 12))
   const env = mergeEnv(image.Env ?? [], o.env ?? [], o.callerEnv ?? {})
   setDefault(env, 'PATH', DEFAULT_PATH)
   setDefault(env, 'HOSTNAME', hostname)
@@ -88,7 +99,9 @@ export function buildSpec(o: ContainerOptions): Spec {
 
   const caps = adjustCapabilities(DOCKER_DEFAULT_CAPABILITIES, o.capAdd ?? [], o.capDrop ?? [])
   const userns = o.idMaps !== undefined
-  const namespaces: NamespaceType[] = ['pid', 'network', 'ipc', 'uts', 'mount', 'cgroup']
+  const namespaces = (['pid', 'network', 'ipc', 'uts', 'mount', 'cgroup'] as NamespaceType[]).filter(
+    (ns) => !shared.has(ns as HostNamespace),
+  )
   if (userns) namespaces.unshift('user')
   const gid5Mapped = !userns || o.idMaps!.gid.some((m) => m.containerID <= 5 && 5 < m.containerID + m.size)
 
@@ -112,7 +125,8 @@ export function buildSpec(o: ContainerOptions): Spec {
       ...(o.rlimits?.length ? { rlimits: o.rlimits } : {}),
     },
     root: { path: o.rootfsPath, readonly: o.readOnly ?? false },
-    hostname,
+    // in the host's UTS namespace the hostname is the host's, and is not set
+    ...(shared.has('uts') ? {} : { hostname }),
     // a mount of the user's replaces the default one at the same place (-v over /dev/shm)
     mounts: [
       ...defaultMounts({ devptsGid5: gid5Mapped, cgroup2: o.cgroup2 ?? false }).filter(

@@ -5,12 +5,13 @@
  * --explain needs); runPrepared launches, waits and tears down.
  */
 import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { MiniRunError, UsageError } from '../errors.js'
 import { randomHex } from '../random.js'
 import { applyLimits, checkControllers, resourcesFromFlags, type ResourceFlags } from './cgroup-limits.js'
 import { createLeaf, DEFAULT_CGROUP_PARENT, destroyLeaf, findCgroup2Mount, type CgroupLeaf } from './cgroup.js'
-import { buildSpec, type ImageRunConfig } from './container-spec.js'
+import { buildSpec, type HostNamespace, type ImageRunConfig } from './container-spec.js'
 import { readImageFile } from './image-files.js'
 import { parseUlimits } from './ulimits.js'
 import { volumesFromFlags, type VolumeFlags } from './volumes.js'
@@ -38,6 +39,11 @@ export interface RunOptions {
   init?: boolean
   capAdd?: string[]
   capDrop?: string[]
+  /** Docker's --network none|host (none, the default: only lo), --pid, --ipc and --uts host. */
+  network?: string
+  pid?: string
+  ipc?: string
+  uts?: string
   /** Docker's --ulimit NAME=SOFT[:HARD] flags. */
   ulimits?: string[]
   /** Docker's default seccomp filter; false: none (--security-opt seccomp=unconfined). */
@@ -89,6 +95,25 @@ export interface PreparedContainer {
   init: boolean
 }
 
+/** --network host|none, --pid/--ipc/--uts host|private: the namespaces to share. */
+function sharedNamespaces(o: RunOptions): HostNamespace[] {
+  const shared: HostNamespace[] = []
+  const modes: [HostNamespace, string, string | undefined, string[]][] = [
+    ['network', 'network', o.network, ['none', 'private']],
+    ['pid', 'pid', o.pid, ['private']],
+    ['ipc', 'ipc', o.ipc, ['private', 'shareable']],
+    ['uts', 'uts', o.uts, ['private']],
+  ]
+  for (const [ns, flag, mode, own] of modes) {
+    if (mode === undefined || mode === '' || own.includes(mode)) continue
+    if (mode !== 'host') {
+      throw new UsageError(`--${flag} ${mode} is not supported: use ${[...own, 'host'].join(' or ')}${ns === 'network' ? ' (a container has only lo, or the host\'s network)' : ''}`)
+    }
+    shared.push(ns)
+  }
+  return shared
+}
+
 export function newContainerId(): string {
   return randomHex(32)
 }
@@ -133,6 +158,16 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     }
   } else if (o.userns !== undefined && o.userns !== 'host' && o.userns !== '') {
     throw new UsageError(`invalid --userns "${o.userns}": use "host" or "auto"`)
+  }
+
+  // --- namespaces shared with the host ---
+  const hostNamespaces = sharedNamespaces(o)
+  const needHostUserns = hostNamespaces.filter((ns) => ns !== 'uts')
+  if (idMaps && needHostUserns.length) {
+    // mounting /proc, /sys or /dev/mqueue takes owning the namespace they show
+    throw new UsageError(
+      `--${needHostUserns[0] === 'network' ? 'network' : needHostUserns[0]} host needs the host's user namespace: not ${root ? 'with --userns=auto' : 'in a rootless run'}`,
+    )
   }
 
   // --- -v, --mount, --tmpfs, --ulimit: checked before an image is pulled ---
@@ -208,6 +243,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     capDrop: o.capDrop ?? [],
     ...(o.seccomp === false ? { seccomp: false } : {}),
     rlimits,
+    ...(hostNamespaces.length ? { hostNamespaces, hostHostname: hostname() } : {}),
     ...(idMaps ? { idMaps: { uid: idMaps.uid, gid: idMaps.gid } } : {}),
     cgroup2: cgroupMount !== undefined,
     ...(resources ? { resources } : {}),

@@ -37,6 +37,10 @@ interface RunFlags {
   tmpfs: string[]
   securityOpt: string[]
   ulimit: string[]
+  network?: string
+  pid?: string
+  ipc?: string
+  uts?: string
 }
 
 export function register(program: Command): void {
@@ -64,6 +68,10 @@ export function register(program: Command): void {
     .option('--cap-add <cap>', 'add a capability (repeatable; ALL for every one)', collect, [])
     .option('--cap-drop <cap>', 'drop a capability (repeatable; ALL for every one)', collect, [])
     .option('--security-opt <option>', 'seccomp=unconfined to run without the default seccomp filter; no-new-privileges (always on)', collect, [])
+    .option('--network <mode>', 'none (the default: only lo) or host (the host\'s network stack and hostname)')
+    .option('--pid <mode>', 'host: see and signal the host\'s processes (no PID namespace)')
+    .option('--ipc <mode>', 'host: the host\'s System V IPC and POSIX message queues')
+    .option('--uts <mode>', 'host: the host\'s hostname (no UTS namespace)')
     .option('--ulimit <name=soft[:hard]>', 'a resource limit, e.g. nofile=1024:2048 (-1: unlimited; repeatable)', collect, [])
     .option('--userns <mode>', 'user namespace: "host" (default as root) or "auto"')
     .option('-m, --memory <bytes>', 'memory limit (e.g. 32m, 1g): cgroup v2 memory.max')
@@ -132,6 +140,10 @@ async function runCommand(positional: string[], flags: RunFlags, cmd: Command): 
     capDrop: flags.capDrop,
     ...securityOptions(flags.securityOpt),
     ulimits: flags.ulimit,
+    ...(flags.network !== undefined ? { network: flags.network } : {}),
+    ...(flags.pid !== undefined ? { pid: flags.pid } : {}),
+    ...(flags.ipc !== undefined ? { ipc: flags.ipc } : {}),
+    ...(flags.uts !== undefined ? { uts: flags.uts } : {}),
     ...(flags.userns !== undefined ? { userns: flags.userns } : {}),
     ...(flags.cgroupParent !== undefined ? { cgroupParent: flags.cgroupParent } : {}),
     resources: {
