@@ -44,7 +44,9 @@ await build({
   ...common,
   entryPoints: ['src/cli/launcher.cts'],
   outfile: 'dist/mini-run.cjs',
-  banner: { js: '#!/usr/bin/env node' },
+  // "--": Node 20 reads every --env-file in argv, even after the script,
+  // and exits when the file is missing: `mini-run run --env-file F` is ours
+  banner: { js: '#!/usr/bin/env -S node --' },
 })
 
 // The launcher reads the bundle as latin1 and runs it as a vm.Script, which

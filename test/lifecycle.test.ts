@@ -100,6 +100,21 @@ describe.skipIf(!isRoot)('lifecycle: run -d, ps, logs, exec, stop, kill, rm, ins
     expect(env.run(['ps', '-a']).stdout).toMatch(/Exited \(137\)/)
   })
 
+  it('stop uses the container\'s --stop-signal and --stop-timeout when not given -t', () => {
+    const custom = detached(['--stop-signal', 'USR1', BUSYBOX, 'sh', '-c', 'trap "exit 5" USR1; trap "" TERM; while :; do sleep 0.1; done'])
+    expect(inspect(custom).Config.StopSignal).toBe('USR1')
+    expect(env.run(['stop', custom]).status).toBe(0)
+    expect(inspect(custom).State).toMatchObject({ Status: 'exited', ExitCode: 5 })
+    const stubborn = detached(['--stop-timeout', '1', BUSYBOX, 'sh', '-c', 'trap "" TERM; sleep 300 & wait'])
+    const start = Date.now()
+    expect(env.run(['stop', stubborn]).status).toBe(0)
+    expect(Date.now() - start).toBeLessThan(8000) // 1 s, then SIGKILL; not Docker's default 10
+    expect(inspect(stubborn).State).toMatchObject({ Status: 'exited', ExitCode: 137 })
+    const bad = env.run(['run', '-d', '--stop-timeout', 'soon', BUSYBOX, 'true'])
+    expect(bad.stderr).toBe('mini-run: invalid --stop-timeout "soon": a whole number of seconds\n')
+    expect(bad.status).toBe(125)
+  })
+
   it('kill sends a signal; rm refuses a running container without -f; rm -f leaves nothing', () => {
     const id = detached([BUSYBOX, 'sh', '-c', 'trap "exit 5" USR1; while :; do sleep 0.1; done'])
     expect(env.run(['kill', '-s', 'USR1', id]).status).toBe(0)

@@ -1,12 +1,16 @@
 // The image's config decides the process (Entrypoint, Cmd, Env, WorkingDir,
 // User from the image's own /etc/passwd), and run's flags override it as in
 // Docker.
+import { spawnSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { writeOciLayout } from '../src/image/oci-layout.js'
 import { ImageStore } from '../src/image/store.js'
 import { BUSYBOX_ROOTFS, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 
+const PROJECT = fileURLToPath(new URL('..', import.meta.url))
 const APP = 'localhost/test/app:1'
 const DEVICE = 'localhost/test/device:1'
 
@@ -50,6 +54,25 @@ describe.skipIf(!isRoot)('run: image config and overrides (needs root)', () => {
   it('lets -u, -w, -e and a command override the image', () => {
     const r = env.run(env.runArgs(['-u', 'root', '-w', '/tmp', '-e', 'GREETING=bye', '-e', 'EXTRA=1', APP, 'echo "$(id -u) $(pwd) $GREETING $EXTRA $HOME"']))
     expect(r.stdout).toBe('0 /tmp bye 1 /root\n')
+  })
+
+  it('reads --env-file (with -e winning), and adds --group-add groups by name or number', () => {
+    const file = join(env.dir, 'vars.env')
+    writeFileSync(file, '# a comment\nGREETING=from-file\n  SPACED=a b\nEXTRA=file\n\nHOME\n')
+    const r = env.run(env.runArgs(['--env-file', file, '-e', 'EXTRA=flag', APP, 'echo "$GREETING|$SPACED|$EXTRA|$HOME"']))
+    expect(r.stderr).toBe('')
+    expect(r.stdout).toBe(`from-file|a b|flag|${process.env.HOME}\n`) // HOME alone: the caller's
+    expect(env.run(env.runArgs(['-u', 'root', '--group-add', 'extra', '--group-add', '4242', APP, 'id -G'])).stdout).toBe('0 2000 4242\n')
+    const missing = env.run(env.runArgs(['--group-add', 'wheel', APP, 'true']))
+    expect(missing.stderr).toBe('mini-run: unable to find group wheel: no matching entries in group file\n')
+  })
+
+  it('reports a missing --env-file as its own one line and 125, even through the mini-run executable', () => {
+    // Node 20 itself exits 9 for a missing --env-file anywhere in argv unless
+    // it comes after "--", which the executable's #! line passes
+    const r = spawnSync(join(PROJECT, 'dist', 'mini-run.cjs'), ['--root', env.storeRoot, '--state', env.stateRoot, 'run', '--rm', '--env-file', '/no/such.env', APP, 'true'], { encoding: 'utf8' })
+    expect(r.stderr).toBe('mini-run: --env-file /no/such.env: no such file\n')
+    expect(r.status).toBe(125)
   })
 
   it('resolves uid:gid and name:group in the image\'s files, never the host\'s', () => {

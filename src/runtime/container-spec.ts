@@ -11,7 +11,7 @@ import {
   defaultMounts,
 } from './docker-defaults.js'
 import { DEFAULT_PATH } from './plan-start.js'
-import { resolveUser, type GroupEntry, type PasswdEntry } from './resolve-user.js'
+import { resolveGroup, resolveUser, type GroupEntry, type PasswdEntry } from './resolve-user.js'
 import { defaultSeccompProfile, nativeArchitectures } from './seccomp-profile.js'
 import type { Rlimit } from './ulimits.js'
 import type { SpecResources } from './cgroup-limits.js'
@@ -46,6 +46,8 @@ export interface ContainerOptions {
   consoleSize?: { height: number; width: number }
   capAdd?: string[]
   capDrop?: string[]
+  /** --group-add: supplementary groups by name or number. */
+  groupAdd?: string[]
   /** --ulimit, parsed (ulimits.ts). */
   rlimits?: Rlimit[]
   /** Docker's default seccomp restrictions (seccomp-profile.ts); false: none (--security-opt seccomp=unconfined). */
@@ -82,6 +84,9 @@ export function buildSpec(o: ContainerOptions): Spec {
 
   const userSpec = o.user ?? image.User ?? ''
   const user = resolveUser(userSpec, o.passwd, o.groups)
+  // --group-add: more supplementary groups, names resolved in the image
+  const groupAdd = (o.groupAdd ?? []).map((g) => resolveGroup(g, o.groups))
+  const additionalGids = [...new Set([...user.additionalGids, ...groupAdd])]
 
   const shared = new Set(o.hostNamespaces ?? [])
   if (shared.has('uts') && o.hostname !== undefined) {
@@ -110,7 +115,7 @@ export function buildSpec(o: ContainerOptions): Spec {
     process: {
       terminal: o.tty ?? false,
       ...(o.consoleSize ? { consoleSize: o.consoleSize } : {}),
-      user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
+      user: { uid: user.uid, gid: user.gid, additionalGids },
       args,
       env: [...env.entries()].map(([k, v]) => `${k}=${v}`),
       cwd,

@@ -64,6 +64,14 @@ function parseId(text: string, what: string): number {
  * Resolve a user spec ("" means root). Like runc's GetExecUser: a numeric uid
  * absent from passwd is allowed (gid 0, home "/"); a name must exist.
  */
+/** --group-add: a group name (in the image's /etc/group) or a number. */
+export function resolveGroup(spec: string, groups: GroupEntry[]): number {
+  if (ID.test(spec)) return parseId(spec, 'group')
+  const group = groups.find((g) => g.name === spec)
+  if (!group) throw new UsageError(`unable to find group ${spec}: no matching entries in group file`)
+  return group.gid
+}
+
 export function resolveUser(spec: string, passwd: PasswdEntry[], groups: GroupEntry[]): ResolvedUser {
   const [userPart = '', groupPart] = spec.split(':', 2)
   let user: PasswdEntry | undefined

@@ -13,6 +13,7 @@ import { applyLimits, checkControllers, resourcesFromFlags, type ResourceFlags }
 import { createLeaf, DEFAULT_CGROUP_PARENT, destroyLeaf, findCgroup2Mount, type CgroupLeaf } from './cgroup.js'
 import { buildSpec, type HostNamespace, type ImageRunConfig } from './container-spec.js'
 import { readImageFile } from './image-files.js'
+import { parseSignal } from './signals.js'
 import { parseUlimits } from './ulimits.js'
 import { volumesFromFlags, type VolumeFlags } from './volumes.js'
 import { defaultStateRoot, defaultStoreRoot, isRoot } from './paths.js'
@@ -44,6 +45,11 @@ export interface RunOptions {
   pid?: string
   ipc?: string
   uts?: string
+  /** Docker's --group-add: supplementary groups, names from the image's /etc/group. */
+  groupAdd?: string[]
+  /** Docker's --stop-signal and --stop-timeout (seconds), for `stop`. */
+  stopSignal?: string
+  stopTimeout?: number
   /** Docker's --ulimit NAME=SOFT[:HARD] flags. */
   ulimits?: string[]
   /** Docker's default seccomp filter; false: none (--security-opt seccomp=unconfined). */
@@ -80,8 +86,10 @@ export interface PreparedContainer {
   /** The image reference as given, or undefined for --rootfs. */
   image?: string
   chainIds?: string[]
-  /** The image's StopSignal (Docker's stop sends it first). */
+  /** --stop-signal or the image's StopSignal (Docker's stop sends it first). */
   stopSignal?: string
+  /** --stop-timeout: seconds `stop` waits before SIGKILL, when it is not given -t. */
+  stopTimeout?: number
   spec: Spec
   plan: StartPlan
   rootfs: RootfsSource
@@ -158,6 +166,11 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     }
   } else if (o.userns !== undefined && o.userns !== 'host' && o.userns !== '') {
     throw new UsageError(`invalid --userns "${o.userns}": use "host" or "auto"`)
+  }
+
+  if (o.stopSignal !== undefined) parseSignal(o.stopSignal) // a bad name fails now, not at stop
+  if (o.stopTimeout !== undefined && !(Number.isInteger(o.stopTimeout) && o.stopTimeout >= 0)) {
+    throw new UsageError(`invalid --stop-timeout ${o.stopTimeout}: a whole number of seconds`)
   }
 
   // --- namespaces shared with the host ---
@@ -243,6 +256,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     capDrop: o.capDrop ?? [],
     ...(o.seccomp === false ? { seccomp: false } : {}),
     rlimits,
+    ...(o.groupAdd?.length ? { groupAdd: o.groupAdd } : {}),
     ...(hostNamespaces.length ? { hostNamespaces, hostHostname: hostname() } : {}),
     ...(idMaps ? { idMaps: { uid: idMaps.uid, gid: idMaps.gid } } : {}),
     cgroup2: cgroupMount !== undefined,
@@ -269,7 +283,8 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     stateRoot: o.stateRoot ?? defaultStateRoot(),
     ...(o.image !== undefined ? { image: o.image } : {}),
     ...(chainIds ? { chainIds } : {}),
-    ...(image?.StopSignal ? { stopSignal: image.StopSignal } : {}),
+    ...(o.stopSignal ?? image?.StopSignal ? { stopSignal: o.stopSignal ?? image?.StopSignal } : {}),
+    ...(o.stopTimeout !== undefined ? { stopTimeout: o.stopTimeout } : {}),
     spec,
     plan,
     rootfs,

@@ -84,6 +84,7 @@ export function initialState(p: PreparedContainer): ContainerState {
     ...(p.containerDir ? { containerDir: p.containerDir } : {}),
     ...(p.cgroupMount ? { cgroupMount: p.cgroupMount } : {}),
     stopSignal: p.stopSignal ?? 'SIGTERM',
+    ...(p.stopTimeout !== undefined ? { stopTimeout: p.stopTimeout } : {}),
     spec: p.spec,
   }
 }

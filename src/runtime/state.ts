@@ -35,6 +35,8 @@ export interface ContainerState {
   autoRemove?: boolean
   /** The image's StopSignal, or SIGTERM. */
   stopSignal?: string
+  /** --stop-timeout: seconds stop waits by default (Docker: 10). */
+  stopTimeout?: number
   /** The whole spec, for inspect and exec. */
   spec?: Spec
 }

@@ -3,25 +3,15 @@
  * then kills the whole cgroup (cgroup.kill), so a shell that ignores SIGTERM
  * and every process it forked end all the same.
  */
-import { constants } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { existsSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { MiniRunError, UsageError } from '../errors.js'
+import { MiniRunError } from '../errors.js'
 import { exitFile, inspectState, isAlive, type ContainerInfo } from './containers.js'
 import { readState, writeState } from './state.js'
 import { destroyLeaf } from './cgroup.js'
 import { oomKilled } from './cgroup-limits.js'
-
-/** SIGTERM, TERM, 15 -> the signal name Node's process.kill takes. */
-export function parseSignal(text: string): NodeJS.Signals {
-  const upper = text.toUpperCase()
-  const name = /^\d+$/.test(upper)
-    ? Object.entries(constants.signals).find(([, n]) => n === Number(upper))?.[0]
-    : upper.startsWith('SIG') ? upper : `SIG${upper}`
-  if (!name || !(name in constants.signals)) throw new UsageError(`invalid signal: ${text}`)
-  return name as NodeJS.Signals
-}
+import { parseSignal } from './signals.js'
 
 export function signalContainer(c: ContainerInfo, signal: NodeJS.Signals): void {
   if (c.status !== 'running' || !c.pid) {
@@ -59,7 +49,9 @@ async function waitExitRecord(stateRoot: string, c: ContainerInfo): Promise<void
   while (!existsSync(exitFile(stateRoot, c.id)) && Date.now() < end) await sleep(10)
 }
 
-export async function stopContainer(stateRoot: string, c: ContainerInfo, timeoutSeconds: number): Promise<ContainerInfo> {
+/** `stop -t`, else the container's --stop-timeout, else Docker's 10 seconds. */
+export async function stopContainer(stateRoot: string, c: ContainerInfo, timeoutSeconds?: number): Promise<ContainerInfo> {
+  timeoutSeconds ??= c.stopTimeout ?? 10
   if (c.status === 'running') {
     signalContainer(c, parseSignal(c.stopSignal ?? 'SIGTERM'))
     if (!(await waitGone(c, timeoutSeconds * 1000))) {

@@ -11,7 +11,8 @@ export function register(program: Command): void {
     .action(async (refs: string[], flags: { signal: string }, cmd: Command) => {
       const stateRoot = stateRootOf(cmd)
       const { findContainer } = await import('../../runtime/containers.js')
-      const { killContainer, parseSignal } = await import('../../runtime/stop-container.js')
+      const { killContainer } = await import('../../runtime/stop-container.js')
+      const { parseSignal } = await import('../../runtime/signals.js')
       const signal = parseSignal(flags.signal)
       await eachContainer(refs, async (ref) => {
         await killContainer(stateRoot, findContainer(stateRoot, ref), signal)

@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { openSync } from 'node:fs'
 import { UsageError } from '../../errors.js'
+import { readEnvFiles } from '../env-file.js'
 import { globalOptions } from '../global-options.js'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
@@ -37,6 +38,10 @@ interface RunFlags {
   tmpfs: string[]
   securityOpt: string[]
   ulimit: string[]
+  envFile: string[]
+  groupAdd: string[]
+  stopSignal?: string
+  stopTimeout?: string
   network?: string
   pid?: string
   ipc?: string
@@ -53,6 +58,7 @@ export function register(program: Command): void {
     .option('-d, --detach', 'run in the background under a monitor and print the container id')
     .option('--rootfs <dir>', 'run in this root filesystem directory instead of an image (podman)')
     .option('-e, --env <KEY=VALUE>', 'set an environment variable (repeatable; KEY alone copies yours)', collect, [])
+    .option('--env-file <file>', 'read variables from a file, one KEY=VALUE (or KEY) a line (repeatable)', collect, [])
     .option('-w, --workdir <dir>', 'working directory inside the container')
     .option('-u, --user <user[:group]>', 'user name or uid, resolved in the image\'s /etc/passwd')
     .option('-h, --hostname <name>', 'container hostname (default: the first 12 characters of its id)')
@@ -72,6 +78,9 @@ export function register(program: Command): void {
     .option('--pid <mode>', 'host: see and signal the host\'s processes (no PID namespace)')
     .option('--ipc <mode>', 'host: the host\'s System V IPC and POSIX message queues')
     .option('--uts <mode>', 'host: the host\'s hostname (no UTS namespace)')
+    .option('--group-add <group>', 'an additional group, by name (in the image\'s /etc/group) or number (repeatable)', collect, [])
+    .option('--stop-signal <signal>', 'the signal stop sends first (default: the image\'s StopSignal, or SIGTERM)')
+    .option('--stop-timeout <seconds>', 'how long stop waits before SIGKILL (default 10)')
     .option('--ulimit <name=soft[:hard]>', 'a resource limit, e.g. nofile=1024:2048 (-1: unlimited; repeatable)', collect, [])
     .option('--userns <mode>', 'user namespace: "host" (default as root) or "auto"')
     .option('-m, --memory <bytes>', 'memory limit (e.g. 32m, 1g): cgroup v2 memory.max')
@@ -89,6 +98,11 @@ export function register(program: Command): void {
     .action(async (positional: string[], flags: RunFlags, cmd: Command) => {
       process.exitCode = await runCommand(positional, flags, cmd)
     })
+}
+
+function stopTimeoutOf(text: string): number {
+  if (!/^\d+$/.test(text)) throw new UsageError(`invalid --stop-timeout "${text}": a whole number of seconds`)
+  return Number(text)
 }
 
 /** Docker's --security-opt values that mean something here. */
@@ -127,7 +141,7 @@ async function runCommand(positional: string[], flags: RunFlags, cmd: Command): 
     ...(flags.rootfs !== undefined ? { rootfs: flags.rootfs } : {}),
     command,
     ...(flags.entrypoint !== undefined ? { entrypoint: flags.entrypoint } : {}),
-    env: flags.env,
+    env: [...readEnvFiles(flags.envFile), ...flags.env],
     ...(flags.workdir ? { workdir: flags.workdir } : {}),
     ...(flags.user !== undefined ? { user: flags.user } : {}),
     ...(flags.hostname ? { hostname: flags.hostname } : {}),
@@ -140,6 +154,9 @@ async function runCommand(positional: string[], flags: RunFlags, cmd: Command): 
     capDrop: flags.capDrop,
     ...securityOptions(flags.securityOpt),
     ulimits: flags.ulimit,
+    groupAdd: flags.groupAdd,
+    ...(flags.stopSignal !== undefined ? { stopSignal: flags.stopSignal } : {}),
+    ...(flags.stopTimeout !== undefined ? { stopTimeout: stopTimeoutOf(flags.stopTimeout) } : {}),
     ...(flags.network !== undefined ? { network: flags.network } : {}),
     ...(flags.pid !== undefined ? { pid: flags.pid } : {}),
     ...(flags.ipc !== undefined ? { ipc: flags.ipc } : {}),

@@ -7,10 +7,10 @@ export function register(program: Command): void {
     .command('stop')
     .description('stop containers: their StopSignal (or SIGTERM), then SIGKILL to the whole cgroup after the timeout')
     .argument('<container...>')
-    .option('-t, --time <seconds>', 'seconds to wait before killing', '10')
-    .action(async (refs: string[], flags: { time: string }, cmd: Command) => {
-      const timeout = Number(flags.time)
-      if (!(timeout >= 0)) throw new UsageError(`invalid --time "${flags.time}"`)
+    .option('-t, --time <seconds>', 'seconds to wait before killing (default: the container\'s --stop-timeout, or 10)')
+    .action(async (refs: string[], flags: { time?: string }, cmd: Command) => {
+      const timeout = flags.time === undefined ? undefined : Number(flags.time)
+      if (timeout !== undefined && !(timeout >= 0)) throw new UsageError(`invalid --time "${flags.time}"`)
       const stateRoot = stateRootOf(cmd)
       const { findContainer } = await import('../../runtime/containers.js')
       const { stopContainer } = await import('../../runtime/stop-container.js')
