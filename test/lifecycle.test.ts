@@ -190,6 +190,23 @@ describe.skipIf(!isRoot)('lifecycle: run -d, ps, logs, exec, stop, kill, rm, ins
     expect(env.run(['stop', '-t', '1', interactive, dit]).status).toBe(0)
   })
 
+  it('wait blocks until a container exits and prints its exit code, for a --rm one too', async () => {
+    const id = detached([BUSYBOX, 'sh', '-c', 'sleep 0.5; exit 3'])
+    const { miniRunAsync } = await import('./helpers/cli.js')
+    const globals = ['--root', env.storeRoot, '--state', env.stateRoot]
+    const waiting = miniRunAsync([...globals, 'wait', id])
+    const r = await waiting.done
+    expect(r.stdout).toBe('3\n')
+    expect(r.status).toBe(0)
+    expect(inspect(id).State.Status).toBe('exited')
+    // a --rm container removes itself right after: wait still reads its code
+    const gone = detached(['--rm', BUSYBOX, 'sh', '-c', 'sleep 1; exit 4'])
+    expect((await miniRunAsync([...globals, 'wait', gone]).done).stdout).toBe('4\n')
+    const missing = env.run(['wait', 'nosuch'])
+    expect(missing.stderr).toBe('mini-run: no such container: nosuch\n')
+    expect(missing.status).toBe(1)
+  })
+
   it('container prune removes stopped containers only', () => {
     const done = detached([BUSYBOX, 'true'])
     const running = detached([BUSYBOX, 'sleep', '60'])

@@ -105,3 +105,14 @@ export function findContainer(stateRoot: string, ref: string): ContainerInfo {
   if (byPrefix.length > 1) throw new MiniRunError(`multiple containers found with prefix ${ref}: be more precise`, { code: 'EAMBIGUOUS' })
   throw new MiniRunError(`no such container: ${ref}`, { code: 'ENOCONTAINER' })
 }
+
+/** The monitor still runs (not a zombie, not another process on a reused pid). */
+export function monitorAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const close = stat.lastIndexOf(')')
+    return stat.includes('(mini-run-moni') && stat[close + 2] !== 'Z'
+  } catch {
+    return false
+  }
+}

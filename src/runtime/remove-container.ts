@@ -5,11 +5,11 @@
  * monitor killed with `kill -9` leaves a running container and no exit
  * record, and rm -f still removes everything.
  */
-import { readFileSync, rmSync } from 'node:fs'
+import { rmSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { MiniRunError } from '../errors.js'
 import { destroyLeaf } from './cgroup.js'
-import { isAlive, type ContainerInfo } from './containers.js'
+import { isAlive, monitorAlive, type ContainerInfo } from './containers.js'
 import { removeState } from './state.js'
 import { killAll } from './stop-container.js'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -34,15 +34,4 @@ export async function removeContainer(stateRoot: string, c: ContainerInfo, force
   }
   if (c.containerDir) rmSync(c.containerDir, { recursive: true, force: true })
   removeState(stateRoot, c)
-}
-
-/** The monitor still runs (not a zombie, not another process on a reused pid). */
-function monitorAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const close = stat.lastIndexOf(')')
-    return stat.includes('(mini-run-moni') && stat[close + 2] !== 'Z'
-  } catch {
-    return false
-  }
 }

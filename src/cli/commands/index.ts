@@ -10,6 +10,7 @@ import { register as registerLogs } from './logs.js'
 import { register as registerExec } from './exec.js'
 import { register as registerStop } from './stop.js'
 import { register as registerKill } from './kill.js'
+import { register as registerWait } from './wait.js'
 import { register as registerRm } from './rm.js'
 import { register as registerInspect } from './inspect.js'
 import { register as registerContainer } from './container.js'
@@ -22,6 +23,7 @@ export function registerCommands(program: Command): void {
   registerExec(program)
   registerStop(program)
   registerKill(program)
+  registerWait(program)
   registerRm(program)
   registerInspect(program)
   registerContainer(program)
