@@ -72,7 +72,7 @@ describe('planStart', () => {
     expect(p.steps.filter((s) => s.op === 'mount' && s.source === 'shm')).toEqual([]) // the default /dev/shm is gone
     const data = p.steps.slice(p.steps.findIndex((s) => s.op === 'mkdir' && s.path === '/data'))
     expect(ops(data.slice(0, 4))).toEqual(['mkdir /c/rootfs/data', 'mount /srv/data on /c/rootfs/data', 'remount /c/rootfs/data', 'mount none on /c/rootfs/data'])
-    expect(data[1]).toMatchObject({ flags: 4096 | 16384 /* MS_BIND|MS_REC */ })
+    expect(data[1]).toMatchObject({ flags: 4096 /* MS_BIND, not MS_REC: submounts would keep their dev and rw */ })
     expect(data[2]).toMatchObject({ flags: 4096 | 32 | 1 | 4 /* BIND|REMOUNT|RDONLY|NODEV */, keepLocked: true })
     expect(data[3]).toMatchObject({ flags: (1 << 18) | 16384 /* MS_PRIVATE|MS_REC */ })
   })
@@ -154,7 +154,7 @@ describe('planStart', () => {
     const spec = buildSpec({ id: 'x'.repeat(64), rootfsPath: '/r', command: ['true'], passwd: [], groups: [], readOnly: true })
     const p = planStart({ spec, rootfs: { kind: 'directory' }, setgroupsAllowed: true, pathKind: hostKinds })
     expect(p.steps.slice(1, 3)).toMatchObject([
-      { op: 'mount', source: '/r', target: '/r', flags: 4096 | 16384 },
+      { op: 'mount', source: '/r', target: '/r', flags: 4096 },
       { op: 'mount', target: '/r', flags: 4096 | 32 | 4, keepLocked: true },
     ])
     const i = p.steps.findIndex((s) => s.op === 'mount' && s.target === '/' && (s.flags & 1) === 1)

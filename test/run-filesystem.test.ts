@@ -92,6 +92,19 @@ describe.skipIf(!isRoot)('run: filesystem (needs root: mounts and mknod)', () =>
     expect(existsSync(join(created, 'm'))).toBe(true) // -v made the missing host directory
   })
 
+  it('binds a host directory without the mounts below it, whose device nodes would not be nodev', () => {
+    const host = join(env.dir, 'with-submount')
+    mkdirSync(join(host, 'sub'), { recursive: true })
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'dev,size=64k', 'tmpfs', join(host, 'sub')])
+    try {
+      execFileSync('mknod', [join(host, 'sub', 'zero'), 'c', '1', '5'])
+      const r = env.run(env.runArgs(['-v', `${host}:/data`, BUSYBOX, 'sh', '-c', 'ls -A /data/sub | wc -l; head -c1 /data/sub/zero 2>/dev/null | wc -c']))
+      expect(r.stdout).toBe('0\n0\n') // the directory under the tmpfs: empty, no node to open
+    } finally {
+      execFileSync('umount', [join(host, 'sub')])
+    }
+  })
+
   it('binds -v into a --read-only container, and does not let an image symlink redirect the target', () => {
     const host = join(env.dir, 'vol-ro')
     mkdirSync(host)

@@ -1,7 +1,7 @@
 // A container is a process in new namespaces: it is PID 1, sees only its own
 // processes, has its own hostname, only a loopback interface, and none of the
 // host's mounts.
-import { readdirSync, readlinkSync } from 'node:fs'
+import { readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
@@ -72,6 +72,15 @@ describe.skipIf(!isRoot)('run: namespaces (needs root: creates namespaces, mount
     const ipcUts = lines(['--ipc', 'host', '--uts', 'host'])
     expect([ipcUts[2], ipcUts[3], ipcUts[5]]).toEqual([ns('ipc'), ns('uts'), hostname()])
     expect(ipcUts[0]).not.toBe(ns('net'))
+    // --ipc host shares POSIX shared memory as well: the host's /dev/shm
+    const shm = `/dev/shm/mini-run-test-${process.pid}`
+    writeFileSync(shm, 'shared\n')
+    try {
+      expect(env.run(env.runArgs(['--ipc', 'host', BUSYBOX, 'cat', shm])).stdout).toBe('shared\n')
+      expect(env.run(env.runArgs([BUSYBOX, 'sh', '-c', `test -e ${shm} || echo private`])).stdout).toBe('private\n')
+    } finally {
+      rmSync(shm, { force: true })
+    }
   })
 
   it('refuses what it cannot share: other network modes, --hostname in the host\'s UTS namespace, a user namespace', () => {

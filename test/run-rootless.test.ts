@@ -73,6 +73,8 @@ describe.skipIf(!isRoot || !userns)('run: rootless (needs root to become nobody,
       'sh', '-c', 'echo hi > /home/f && cat /root/f && (touch /root/g 2>/dev/null || echo ro-refused) && touch /run/x && echo tmpfs-ok'])
     expect(r.stderr).toBe('')
     expect(r.stdout).toBe('hi\nro-refused\ntmpfs-ok\n')
+    const groups = asNobody(['run', '--rm', '--group-add', '10', '--rootfs', staged.rootfs, 'true'])
+    expect(groups.stderr).toBe('mini-run: --group-add needs setgroups(2), which a rootless run may not use (user_namespaces(7))\n')
     // and a mount point it cannot make is one line naming the step
     const denied = asNobody(['run', '--rm', '-v', `${mine}:/new`, '--rootfs', staged.rootfs, 'true'])
     expect(denied.status).toBe(125)

@@ -5,15 +5,15 @@ import { parseMount, parseTmpfs, parseVolume, volumesFromFlags } from '../src/ru
 const cwd = '/home/u/project'
 
 describe('-v HOST:CONTAINER[:OPTIONS]', () => {
-  it('binds a host path, rbind, rw, nodev and rprivate by default, creating a missing host dir', () => {
+  it('binds a host path, bind (not recursive), rw, nodev and rprivate by default, creating a missing host dir', () => {
     expect(parseVolume('/srv/data:/data', cwd)).toEqual({
-      mount: { destination: '/data', type: 'bind', source: '/srv/data', options: ['rbind', 'rw', 'nodev', 'rprivate'] },
+      mount: { destination: '/data', type: 'bind', source: '/srv/data', options: ['bind', 'rw', 'nodev', 'rprivate'] },
       createSource: true,
     })
   })
 
   it('takes ro, a propagation mode, and ignores the SELinux labels z and Z', () => {
-    expect(parseVolume('/srv:/srv:ro,rslave,Z', cwd).mount.options).toEqual(['rbind', 'ro', 'nodev', 'rslave'])
+    expect(parseVolume('/srv:/srv:ro,rslave,Z', cwd).mount.options).toEqual(['bind', 'ro', 'nodev', 'rslave'])
   })
 
   it('resolves ./ and ../ against the working directory, and normalises both paths', () => {
@@ -26,6 +26,8 @@ describe('-v HOST:CONTAINER[:OPTIONS]', () => {
     expect(() => parseVolume('cache:/data', cwd)).toThrow('-v cache:/data: named volumes are not supported')
     expect(() => parseVolume('/srv:data', cwd)).toThrow('invalid -v /srv:data: the container path "data" is not absolute')
     expect(() => parseVolume('/srv:/', cwd)).toThrow("cannot mount over the container's /")
+    expect(() => parseVolume('/dev:/dev', cwd)).toThrow('invalid -v /dev:/dev: /dev is mounted by mini-run for every container')
+    expect(() => parseTmpfs('/proc/')).toThrow('/proc is mounted by mini-run for every container')
     expect(() => parseVolume('/srv:/srv:rx', cwd)).toThrow('unknown option "rx"')
     expect(() => parseVolume('/a:/b:ro:x', cwd)).toThrow('expected HOST:CONTAINER[:OPTIONS]')
   })
@@ -34,7 +36,7 @@ describe('-v HOST:CONTAINER[:OPTIONS]', () => {
 describe('--mount', () => {
   it('binds with source and target (or src/dst), readonly, bind-propagation; the source must exist', () => {
     expect(parseMount('type=bind,src=/srv,dst=/srv,readonly,bind-propagation=shared', cwd)).toEqual({
-      mount: { destination: '/srv', type: 'bind', source: '/srv', options: ['rbind', 'ro', 'nodev', 'shared'] },
+      mount: { destination: '/srv', type: 'bind', source: '/srv', options: ['bind', 'ro', 'nodev', 'shared'] },
     })
     expect(parseMount('type=bind,source=/a,target=/b,readonly=false', cwd).mount.options).toContain('rw')
   })

@@ -108,6 +108,11 @@ export function buildSpec(o: ContainerOptions): Spec {
     (ns) => !shared.has(ns as HostNamespace),
   )
   if (userns) namespaces.unshift('user')
+  // --ipc host shares POSIX shared memory too: the host's /dev/shm, as Docker does
+  const userMounts: SpecMount[] = [
+    ...(shared.has('ipc') ? [{ destination: '/dev/shm', type: 'bind', source: '/dev/shm', options: ['bind', 'rw', 'nosuid', 'nodev', 'noexec', 'rprivate'] }] : []),
+    ...(o.mounts ?? []),
+  ]
   const gid5Mapped = !userns || o.idMaps!.gid.some((m) => m.containerID <= 5 && 5 < m.containerID + m.size)
 
   return {
@@ -135,9 +140,9 @@ export function buildSpec(o: ContainerOptions): Spec {
     // a mount of the user's replaces the default one at the same place (-v over /dev/shm)
     mounts: [
       ...defaultMounts({ devptsGid5: gid5Mapped, cgroup2: o.cgroup2 ?? false }).filter(
-        (d) => !o.mounts?.some((m) => m.destination === d.destination),
+        (d) => !userMounts.some((m) => m.destination === d.destination),
       ),
-      ...(o.mounts ?? []),
+      ...userMounts,
     ],
     linux: {
       namespaces: namespaces.map((type) => ({ type })),

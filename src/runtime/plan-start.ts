@@ -176,8 +176,8 @@ export function planStart(input: PlanInput): StartPlan {
     })
   } else {
     add({
-      op: 'mount', source: rootfs, target: rootfs, flags: MS.BIND | MS.REC,
-      why: 'bind the rootfs directory onto itself: pivot_root(2) needs the new root to be a mount point',
+      op: 'mount', source: rootfs, target: rootfs, flags: MS.BIND,
+      why: 'bind the rootfs directory onto itself: pivot_root(2) needs the new root to be a mount point (not recursive: a mount below it would keep its own dev flag)',
     })
     add({
       op: 'mount', target: rootfs, flags: MS.BIND | MS.REMOUNT | MS.NODEV, keepLocked: true,

@@ -183,13 +183,16 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     )
   }
 
+  if (idMaps?.denySetgroups && o.groupAdd?.length) {
+    throw new UsageError('--group-add needs setgroups(2), which a rootless run may not use (user_namespaces(7))')
+  }
+
   // --- -v, --mount, --tmpfs, --ulimit: checked before an image is pulled ---
   const rlimits = parseUlimits(o.ulimits ?? [])
   const volumes = volumesFromFlags(o.volumes ?? {})
-  for (const { mount, createSource } of volumes) {
-    if (mount.type !== 'bind' || existsSync(mount.source!)) continue
+  const missingSources = volumes.filter((v) => v.mount.type === 'bind' && !existsSync(v.mount.source!))
+  for (const { mount, createSource } of missingSources) {
     if (!createSource) throw new UsageError(`bind source path does not exist: ${mount.source}`)
-    if (!planOnly) mkdirSync(mount.source!, { recursive: true, mode: 0o755 })
   }
 
   // --- the root filesystem ---
@@ -277,6 +280,8 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     setgroupsAllowed: !idMaps?.denySetgroups,
     pathKind: hostPathKind,
   })
+  // -v of a missing host directory: made once nothing else can fail the plan
+  if (!planOnly) for (const { mount } of missingSources) mkdirSync(mount.source!, { recursive: true, mode: 0o755 })
   return {
     id,
     name,

@@ -7,9 +7,13 @@
  *
  * Every mount is nodev whatever the options say: there is no device cgroup,
  * so a device node on a writable mount must not open (plan-start.ts).
- * Binds are rbind and rprivate unless told otherwise, as Docker's are; a
- * missing host directory of -v is created (Docker's old -v behaviour, kept
- * for -v only), while --mount refuses it.
+ * Binds are not recursive, unlike Docker's: the mounts under a host path
+ * (its /dev, a disk mounted below it) would come along with their own
+ * flags, dev and rw among them, and a remount changes only the top one;
+ * the container would open host devices through them. So a bind shows the
+ * host directory itself, and what is mounted below it stays outside.
+ * rprivate unless told otherwise. A missing host directory of -v is
+ * created (Docker's old -v behaviour, kept for -v only); --mount refuses it.
  */
 import { isAbsolute, posix, resolve } from 'node:path'
 import { UsageError } from '../errors.js'
@@ -30,6 +34,8 @@ export interface PlannedVolume {
   createSource?: boolean
 }
 
+// their contents are made by the start steps: into a host directory, if bound there
+const RESERVED = new Set(['/proc', '/sys', '/dev', '/dev/pts'])
 const PROPAGATIONS = new Set(['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave'])
 // Docker's default for --tmpfs: noexec,nosuid,nodev (moby's DefaultTmpfsOptions idea)
 const TMPFS_DEFAULTS = ['nosuid', 'noexec']
@@ -54,6 +60,7 @@ function containerPath(path: string, flag: string): string {
   if (!path.startsWith('/')) throw new UsageError(`invalid ${flag}: the container path "${path}" is not absolute`)
   const normal = posix.normalize(path).replace(/(.)\/$/, '$1')
   if (normal === '/') throw new UsageError(`invalid ${flag}: cannot mount over the container's /`)
+  if (RESERVED.has(normal)) throw new UsageError(`invalid ${flag}: ${normal} is mounted by mini-run for every container`)
   return normal
 }
 
@@ -65,7 +72,7 @@ function hostPath(path: string, cwd: string): string | undefined {
 }
 
 function bindOptions(readOnly: boolean, propagation: string | undefined): string[] {
-  return ['rbind', readOnly ? 'ro' : 'rw', 'nodev', propagation ?? 'rprivate']
+  return ['bind', readOnly ? 'ro' : 'rw', 'nodev', propagation ?? 'rprivate']
 }
 
 /** -v HOST:CONTAINER[:ro|rw|z|Z|<propagation>,...] */
