@@ -8,7 +8,8 @@
 // run only when imported. The unbundled build in dist/ (from tsc) stays the
 // library entry point.
 import { execFileSync } from 'node:child_process'
-import { chmodSync, readFileSync, rmSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { appendFileSync, chmodSync, readFileSync, rmSync } from 'node:fs'
 import { build } from 'esbuild'
 
 // commander requires node:child_process at load time (5 ms, with net and
@@ -56,6 +57,8 @@ const nonAscii = bundled.search(/[^\x00-\x7f]/)
 if (nonAscii >= 0) throw new Error(`dist/mini-run-cli.cjs: non-ASCII text at offset ${nonAscii}: ${JSON.stringify(bundled.slice(nonAscii - 40, nonAscii + 10))}`)
 const dynamicImport = bundled.search(/[^\w$.]import\(/)
 if (dynamicImport >= 0) throw new Error(`dist/mini-run-cli.cjs: import() at offset ${dynamicImport}; a builtin must be imported statically`)
+// The build's id, for the launcher to tell its code cache from another bundle's
+appendFileSync('dist/mini-run-cli.cjs', `//# mini-run-build ${createHash('sha256').update(bundled).digest('hex').slice(0, 32)}\n`)
 
 chmodSync('dist/mini-run.cjs', 0o755)
 

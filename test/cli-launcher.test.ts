@@ -60,6 +60,20 @@ describe('the CLI launcher', () => {
     expect(statSync(cache).ino).toBe(ino)
   })
 
+  it('does not run a cache made for another bundle of the same length (V8 checks only the length)', () => {
+    runCli('--help')
+    const bundle = join(dir, 'dist', 'mini-run-cli.cjs')
+    const original = readFileSync(bundle, 'latin1')
+    expect(original).toContain('display help for command')
+    // the same length, other code: what a hot-fixed or redeployed bundle is
+    writeFileSync(bundle, original.replaceAll('display help for command', 'DISPLAY HELP FOR COMMAND'), 'latin1')
+    try {
+      expect(runCli('--help')).toContain('DISPLAY HELP FOR COMMAND')
+    } finally {
+      writeFileSync(bundle, original, 'latin1')
+    }
+  })
+
   it('passes argv and the exit status through', () => {
     let status: number | undefined
     let stderr = ''

@@ -8,9 +8,13 @@
  * (vm.Script#createCachedData) and skip that work the next time; Node 20
  * offers this only through vm.Script (module.enableCompileCache came in 22).
  * `npm install` writes the cache (scripts/bundle.mjs). V8 rejects a cache
- * made by another V8 (after a Node upgrade) or for other source; the run
- * that finds it rejected or missing compiles from source and leaves a fresh
- * one behind if it may write there.
+ * made by another V8 (after a Node upgrade) or under other flags, but it
+ * checks only the length of the source: a cache of another bundle of the
+ * same length would run that bundle's code. So the cache file starts with
+ * a line naming the bundle it was made for: the build's content hash (the
+ * bundle's last line) and the file's size and mtime; any other bundle
+ * ignores it. The run that finds no cache, or one it cannot use, compiles
+ * from source and leaves a fresh one behind if it may write there.
  *
  * This file runs the bundle the way Node's own CommonJS loader would
  * (Module.wrap), so the bundle cannot tell the difference. The bundle must
@@ -26,12 +30,19 @@ const cacheFile = bundle + '.cache'
 
 // The bundle is ASCII (the build checks), so latin1 decoding is exact and
 // gives V8 a one-byte string without UTF-8 decoding.
+const fd = fs.openSync(bundle, 'r')
+const stat = fs.fstatSync(fd)
+const text = fs.readFileSync(fd, 'latin1')
+fs.closeSync(fd)
 // A "#!" line is a comment to Node's loader, not to V8: keep it as one.
-const text = fs.readFileSync(bundle, 'latin1')
 const source = text.startsWith('#!') ? `//${text.slice(2)}` : text
+const buildId = /\/\/# mini-run-build (\w+)\s*$/.exec(text.slice(-120))?.[1] ?? 'unknown'
+const cacheKey = Buffer.from(`mini-run-code-cache ${buildId} ${stat.size} ${stat.mtimeMs}\n`, 'latin1')
+
 let cachedData: Buffer | undefined
 try {
-  cachedData = fs.readFileSync(cacheFile)
+  const file = fs.readFileSync(cacheFile)
+  if (file.subarray(0, cacheKey.length).equals(cacheKey)) cachedData = file.subarray(cacheKey.length)
 } catch {
   // no cache yet: compile from source below, and write one at exit
 }
@@ -43,12 +54,14 @@ const script = new vm.Script(`(function (exports, require, module, __filename, _
 if (!cachedData || script.cachedDataRejected || process.env.MINI_RUN_WRITE_CODE_CACHE === '1') {
   // at exit, so that the cache holds every function this run compiled
   process.once('exit', () => {
-    const tmp = `${cacheFile}.${process.pid}`
+    const tmp = `${cacheFile}.${process.pid}.tmp`
     try {
-      fs.writeFileSync(tmp, script.createCachedData())
+      fs.accessSync(__dirname, fs.constants.W_OK)
+      fs.writeFileSync(tmp, Buffer.concat([cacheKey, script.createCachedData()]), { flag: 'wx', mode: 0o644 })
       fs.renameSync(tmp, cacheFile)
     } catch {
       // a read-only install: every run compiles, as plain node would
+      fs.rmSync(tmp, { force: true })
     }
   })
 }
