@@ -20,7 +20,7 @@ export function headerNumbers(arch) {
   const numbers = new Map()
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     const m = line.match(re)
-    if (m && !(arch === 'aarch64' && m[1].endsWith('time64'))) numbers.set(m[1], Number(m[2]))
+    if (m && m[1] !== 'syscalls' && !(arch === 'aarch64' && m[1].endsWith('time64'))) numbers.set(m[1], Number(m[2]))
   }
   return numbers
 }
@@ -35,6 +35,11 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
     for (const name of PROFILE_SYSCALLS) if (numbers.has(name)) out.push(`    ${name}: ${numbers.get(name)},`)
     out.push('  },')
   }
+  out.push('}')
+  out.push('')
+  out.push('/** The highest syscall number each table has: anything above is newer than the headers. */')
+  out.push('export const SYSCALL_MAX: Record<string, number> = {')
+  for (const arch of Object.keys(HEADERS)) out.push(`  ${arch}: ${Math.max(...headerNumbers(arch).values())},`)
   out.push('}')
   console.log(out.join('\n'))
 }

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { compileSeccomp } from '../src/runtime/seccomp-bpf.js'
 import { defaultSeccompProfile, PROFILE_SYSCALLS } from '../src/runtime/seccomp-profile.js'
-import { SYSCALL_NUMBERS } from '../src/runtime/seccomp-syscalls.js'
+import { SYSCALL_MAX, SYSCALL_NUMBERS } from '../src/runtime/seccomp-syscalls.js'
 import { DOCKER_DEFAULT_CAPABILITIES } from '../src/runtime/capabilities.js'
 // @ts-expect-error: a plain .mjs script without types
 import { HEADERS, headerNumbers } from '../scripts/gen-syscalls.mjs'
@@ -74,6 +74,21 @@ describe('the default seccomp profile, compiled', () => {
     }
   })
 
+  it('checks arguments: no vsock socket, only Docker\'s personalities', () => {
+    expect(run(program, AUDIT.x86_64, x64('socket'), [40 /* AF_VSOCK */])).toBe(EPERM)
+    expect(run(program, AUDIT.x86_64, x64('socket'), [2 /* AF_INET */])).toBe(ALLOW)
+    for (const p of [0, 8, 0x20000, 0x20008, 0xffffffff]) expect(run(program, AUDIT.x86_64, x64('personality'), [p])).toBe(ALLOW)
+    expect(run(program, AUDIT.x86_64, x64('personality'), [0x0040000 /* ADDR_NO_RANDOMIZE */])).toBe(EPERM)
+  })
+
+  it('lets syscall -1 through (a tracer skipping a call), and gives ENOSYS to syscalls newer than its table', () => {
+    expect(run(program, AUDIT.x86_64, 0xffffffff)).toBe(ALLOW)
+    expect(run(program, AUDIT.i386, 0xffffffff)).toBe(ALLOW)
+    expect(run(program, AUDIT.x86_64, SYSCALL_MAX.x86_64! + 1)).toBe(ENOSYS)
+    expect(run(program, AUDIT.x86_64, 457 /* statmount, Linux 6.8 */)).toBe(ENOSYS)
+    expect(run(program, AUDIT.x86_64, x64('set_mempolicy_home_node'))).toBe(EPERM)
+  })
+
   it('lets clone fork and make threads, but not namespaces', () => {
     expect(run(program, AUDIT.x86_64, x64('clone'), [FORK_FLAGS])).toBe(ALLOW)
     expect(run(program, AUDIT.x86_64, x64('clone'), [0x3d0f00 /* pthread_create's flags */])).toBe(ALLOW)
@@ -128,6 +143,7 @@ describe('the syscall numbers (src/runtime/seccomp-syscalls.ts)', () => {
       const numbers = headerNumbers(arch) as Map<string, number>
       const expected = Object.fromEntries(PROFILE_SYSCALLS.filter((n) => numbers.has(n)).map((n) => [n, numbers.get(n)]))
       expect(SYSCALL_NUMBERS[arch], arch).toEqual(expected)
+      expect(SYSCALL_MAX[arch], arch).toBe(Math.max(...numbers.values()))
     }
   })
 })

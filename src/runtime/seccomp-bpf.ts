@@ -9,7 +9,12 @@
  *   for each architecture of the profile:
  *     if arch != it: jump over its block
  *     load nr
+ *     nr == -1 -> allow: a tracer skipping a syscall sets it, and the
+ *       kernel answers ENOSYS itself (libseccomp does the same)
  *     (x86-64: nr with the x32 bit set -> kill: another ABI's numbers)
+ *     nr above every syscall the headers knew -> ENOSYS: the profile cannot
+ *       judge a newer kernel's syscalls, and libc falls back on ENOSYS
+ *       (runc stubs unknown syscalls the same way)
  *     for each rule, for each of its syscalls this architecture has:
  *       if nr == it [and each argument comparison holds]: return the action
  *     return the default action
@@ -21,7 +26,7 @@
  * first): x86-64 and arm64.
  */
 import { MiniRunError } from '../errors.js'
-import { SYSCALL_NUMBERS } from './seccomp-syscalls.js'
+import { SYSCALL_MAX, SYSCALL_NUMBERS } from './seccomp-syscalls.js'
 import type { SeccompAction, SpecSeccomp, SpecSyscallRule } from './spec.js'
 
 // linux/filter.h, linux/bpf_common.h
@@ -42,6 +47,7 @@ const OFFSET_ARCH = 4
 const argLow = (index: number) => 16 + 8 * index
 
 const X32_SYSCALL_BIT = 0x40000000
+const ENOSYS = 38
 
 /** SCMP_ARCH_* -> the kernel's AUDIT_ARCH_* (linux/audit.h) and the syscall table. */
 const ARCHES: Record<string, { audit: number; table: string }> = {
@@ -110,10 +116,12 @@ function argumentChecks(rule: SpecSyscallRule, ret: number, name: string): Insn[
 function archBlock(profile: SpecSeccomp, archName: string): Insn[] {
   const arch = ARCHES[archName]!
   const table = SYSCALL_NUMBERS[arch.table] ?? {}
-  const block: Insn[] = [stmt(LD_W_ABS, OFFSET_NR)]
+  const block: Insn[] = [stmt(LD_W_ABS, OFFSET_NR), jump(JEQ_K, 0xffffffff, 0, 1), stmt(RET_K, RET_ALLOW)]
   if (arch.table === 'x86_64') {
     block.push(jump(JGE_K, X32_SYSCALL_BIT, 0, 1), stmt(RET_K, RET_KILL_PROCESS))
   }
+  const max = SYSCALL_MAX[arch.table]
+  if (max !== undefined) block.push(jump(JGE_K, max + 1, 0, 1), stmt(RET_K, RET_ERRNO | ENOSYS))
   for (const rule of profile.syscalls ?? []) {
     for (const name of rule.names) {
       const nr = table[name]

@@ -46,7 +46,7 @@ const DENIED: { unless: string[]; names: string[] }[] = [
   { unless: ['CAP_SYS_TIME'], names: ['settimeofday', 'stime', 'clock_settime', 'clock_settime64', 'clock_adjtime', 'clock_adjtime64'] },
   { unless: ['CAP_SYS_RAWIO'], names: ['iopl', 'ioperm'] },
   { unless: ['CAP_SYS_PTRACE'], names: ['kcmp', 'pidfd_getfd', 'process_madvise'] },
-  { unless: ['CAP_SYS_NICE'], names: ['get_mempolicy', 'set_mempolicy', 'mbind', 'move_pages'] },
+  { unless: ['CAP_SYS_NICE'], names: ['get_mempolicy', 'set_mempolicy', 'set_mempolicy_home_node', 'mbind', 'move_pages'] },
   { unless: ['CAP_SYS_TTY_CONFIG'], names: ['vhangup'] },
   { unless: ['CAP_DAC_READ_SEARCH'], names: ['open_by_handle_at'] },
 ]
@@ -57,8 +57,12 @@ const CLONE_NAMESPACE_FLAGS: [string, number][] = [
   ['CLONE_NEWUSER', 0x10000000], ['CLONE_NEWPID', 0x20000000], ['CLONE_NEWNET', 0x40000000], ['CLONE_NEWTIME', 0x00000080],
 ]
 
+/** personality(2) values Docker allows: Linux, with or without UNAME26 and ADDR_NO_RANDOMIZE... and the query (0xffffffff). */
+const PERSONALITIES = [0x0, 0x8, 0x20000, 0x20008, 0xffffffff]
+const AF_VSOCK = 40
+
 /** Every syscall the profile names (scripts/gen-syscalls.mjs looks up their numbers). */
-export const PROFILE_SYSCALLS = ['clone', 'clone3', ...DENIED.flatMap((g) => g.names)]
+export const PROFILE_SYSCALLS = ['clone', 'clone3', 'socket', 'personality', ...DENIED.flatMap((g) => g.names)]
 
 /** The SCMP_ARCH_* names of the architectures the filter knows, for this machine. */
 export function nativeArchitectures(arch: string = process.arch): string[] {
@@ -78,6 +82,13 @@ export function defaultSeccompProfile(capabilities: readonly string[], arch: str
     }
     syscalls.push({ names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: ENOSYS })
   }
+  // vsock talks to the hypervisor, past the network namespace
+  syscalls.push({ names: ['socket'], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM, args: [{ index: 0, value: AF_VSOCK, op: 'SCMP_CMP_EQ' }] })
+  // any other personality: one rule, every comparison must hold (none of the allowed values)
+  syscalls.push({
+    names: ['personality'], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM,
+    args: PERSONALITIES.map((value) => ({ index: 0, value, op: 'SCMP_CMP_NE' as const })),
+  })
   const denied = DENIED.filter((g) => !has(g.unless)).flatMap((g) => g.names)
   if (denied.length) syscalls.push({ names: denied, action: 'SCMP_ACT_ERRNO', errnoRet: EPERM })
   return { defaultAction: 'SCMP_ACT_ALLOW', architectures: nativeArchitectures(arch), syscalls }

@@ -4,6 +4,8 @@ export const SYSCALL_NUMBERS: Record<string, Record<string, number>> = {
   x86_64: {
     clone: 56,
     clone3: 435,
+    socket: 41,
+    personality: 135,
     add_key: 248,
     keyctl: 250,
     request_key: 249,
@@ -57,6 +59,7 @@ export const SYSCALL_NUMBERS: Record<string, Record<string, number>> = {
     process_madvise: 440,
     get_mempolicy: 239,
     set_mempolicy: 238,
+    set_mempolicy_home_node: 450,
     mbind: 237,
     move_pages: 279,
     vhangup: 153,
@@ -65,6 +68,8 @@ export const SYSCALL_NUMBERS: Record<string, Record<string, number>> = {
   i386: {
     clone: 120,
     clone3: 435,
+    socket: 359,
+    personality: 136,
     add_key: 286,
     keyctl: 288,
     request_key: 287,
@@ -123,6 +128,7 @@ export const SYSCALL_NUMBERS: Record<string, Record<string, number>> = {
     process_madvise: 440,
     get_mempolicy: 275,
     set_mempolicy: 276,
+    set_mempolicy_home_node: 450,
     mbind: 274,
     move_pages: 317,
     vhangup: 111,
@@ -131,6 +137,8 @@ export const SYSCALL_NUMBERS: Record<string, Record<string, number>> = {
   aarch64: {
     clone: 220,
     clone3: 435,
+    socket: 198,
+    personality: 92,
     add_key: 217,
     keyctl: 219,
     request_key: 218,
@@ -175,9 +183,17 @@ export const SYSCALL_NUMBERS: Record<string, Record<string, number>> = {
     process_madvise: 440,
     get_mempolicy: 236,
     set_mempolicy: 237,
+    set_mempolicy_home_node: 450,
     mbind: 235,
     move_pages: 239,
     vhangup: 58,
     open_by_handle_at: 265,
   },
+}
+
+/** The highest syscall number each table has: anything above is newer than the headers. */
+export const SYSCALL_MAX: Record<string, number> = {
+  x86_64: 450,
+  i386: 450,
+  aarch64: 450,
 }
