@@ -32,9 +32,10 @@ int mr_socketpair(int32_t *fds);
  * (and CLONE_INTO_CGROUP when cgroup_fd >= 0). Returns the child's pid.
  *
  * In the child (the clone trampoline; only async-signal-safe calls):
- *   0. reset every signal disposition to SIG_DFL and unblock all signals
- *      (no Node handler may run in the child; the container starts with
- *      default signals, not Node's ignored SIGPIPE);
+ *   0. keep every signal blocked (no Node handler may run in the child);
+ *      the stage resets dispositions to SIG_DFL and unblocks them first
+ *      thing, so the container starts with default signals, not Node's
+ *      ignored SIGPIPE;
  *   1. move stdio[0..2] to fds 0-2, program_fd to 3 and report_fd to 4, and
  *      each fd in keep[0..nkeep) to its own number, all without FD_CLOEXEC
  *      (all five sources must be open fds; a keep fd below 5 is EINVAL);

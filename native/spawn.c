@@ -145,33 +145,6 @@ static void __attribute__((noreturn)) fail(int report_fd, long neg_errno)
         sys1(SYS_exit_group, 125);
 }
 
-/* The kernel's struct sigaction (rt_sigaction(2)), not glibc's. */
-struct kernel_sigaction {
-    void (*handler)(int);
-    unsigned long flags;
-    void (*restorer)(void);
-    uint64_t mask;
-};
-
-/*
- * The child starts with Node's signal handlers and a fully blocked mask (see
- * mr_spawn). A handler must never run here: libuv's writes to a pipe it
- * shares with the parent, and with CLONE_VM it would run on Node's memory.
- * Reset every disposition to the default before unblocking, as libuv's
- * uv_spawn does for its children, so the container starts with default
- * signals and an empty mask, not Node's (Node ignores SIGPIPE, and an
- * ignored signal stays ignored across execve(2)).
- */
-static void reset_signals(void)
-{
-    struct kernel_sigaction dfl = { .handler = SIG_DFL };
-    uint64_t none = 0;
-    for (int sig = 1; sig <= 64; sig++)
-        if (sig != SIGKILL && sig != SIGSTOP)
-            sys4(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
-    sys4(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof none);
-}
-
 /* dup to a free fd >= PARK_FD_MIN; close-on-exec, so a copy left behind
  * never reaches the stage. */
 static long park(int fd)
@@ -219,7 +192,11 @@ static void __attribute__((noreturn)) trampoline(void *arg)
     int parked[STAGE_FDS];
     long r;
 
-    reset_signals();
+    /* Signals stay blocked all the way to the stage's exec, which resets
+     * them (stage.c): a Node handler must never run here (with CLONE_VM it
+     * would run on Node's memory), and a signal that dumps core would, on
+     * kernels before 5.16, take down every process sharing the memory,
+     * Node included. */
 
     /* 1. fds. Every source is parked first: a source may already sit on a
      *    number in 0-4 that another one is about to be moved onto (the
@@ -382,11 +359,12 @@ int mr_spawn(int64_t clone_flags, int32_t cgroup_fd, int32_t stage_fd,
     args.stack_size = STACK_SIZE; /* the child's stack pointer starts at cs, page-aligned */
 #endif
 
-    /* Block every signal around the clone so that no Node handler can run
-     * in the child before reset_signals() (see there). */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
+    /* Block every signal around the clone: the child starts with this mask
+     * and keeps it until the stage runs (see trampoline). A raw
+     * rt_sigprocmask: pthread_sigmask leaves glibc's two internal signals
+     * unblocked. */
+    uint64_t all = ~(uint64_t)0, old = 0;
+    sys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, sizeof all);
 #if SHARED_VM
     long pid = clone3_call(&args, trampoline, &cs->sp);
     if (pid < 0)
@@ -396,6 +374,6 @@ int mr_spawn(int64_t clone_flags, int32_t cgroup_fd, int32_t stage_fd,
     if (pid == 0)
         trampoline(&local);
 #endif
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    sys4(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, sizeof old);
     return (int)pid; /* or -errno */
 }

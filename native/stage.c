@@ -19,6 +19,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,8 +242,28 @@ static void report(uint32_t index, int err)
     (void)n;
 }
 
+/*
+ * The stage starts with every signal blocked (mr_spawn keeps them blocked
+ * from the clone to this exec: spawn.c says why). Give the container
+ * default dispositions and an empty mask: execve reset the handlers, but an
+ * ignored signal stays ignored across it (Node ignores SIGPIPE). glibc
+ * refuses its two internal signals with EINVAL, which is fine.
+ */
+static void reset_signals(void)
+{
+    struct sigaction dfl = { .sa_handler = SIG_DFL };
+    sigset_t none;
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            sigaction(sig, &dfl, NULL);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 int main(void)
 {
+    reset_signals();
+
     /* The report pipe must close by itself when the final execve succeeds:
      * that end of file is the runtime's "started" signal. */
     if (fcntl(MR_FD_REPORT, F_SETFD, FD_CLOEXEC) < 0)

@@ -24,6 +24,11 @@ describe.skipIf(!isRoot)('run: process (needs root)', () => {
   afterEach(() => expect(env.leftovers()).toEqual([]))
   afterAll(() => env?.cleanup())
 
+  it('starts the command with no signal blocked or ignored (Node ignores SIGPIPE; the clone blocks all)', () => {
+    const r = env.run(env.runArgs([BUSYBOX, 'grep', '-E', '^Sig(Blk|Ign):', '/proc/self/status']))
+    expect(r.stdout).toBe('SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n')
+  })
+
   it('exits with the container\'s status: 0 and 42', () => {
     expect(env.run(env.runArgs([BUSYBOX, 'true'])).status).toBe(0)
     const r = env.run(env.runArgs([BUSYBOX, 'sh', '-c', 'echo out; echo err >&2; exit 42']))
