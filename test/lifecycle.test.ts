@@ -1,7 +1,7 @@
 // Containers that outlive the command that started them: run -d under a
 // monitor, ps, logs, exec, stop, kill, rm, inspect, container prune, and a
 // monitor killed with kill -9.
-import { readdirSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -165,6 +165,15 @@ describe.skipIf(!isRoot)('lifecycle: run -d, ps, logs, exec, stop, kill, rm, ins
     expect(rm.stderr).toBe('')
     expect(rm.status).toBe(0)
     await until('the removed container to be gone', gone)
+
+    // its monitor killed with -9: no one removes it, so stop releases its cgroup itself
+    const orphan = detached(['--rm', BUSYBOX, 'sleep', '60'])
+    process.kill(inspect(orphan).MonitorPid as number, 'SIGKILL')
+    await sleep(200)
+    expect(env.run(['stop', '-t', '0', orphan]).status).toBe(0)
+    if (cgroup2) expect(existsSync(join(cgroup2, env.cgroupParent, orphan))).toBe(false)
+    expect(env.run(['rm', orphan]).status).toBe(0)
+    await until('the orphan to be gone', gone)
   })
 
   it('run -d -t gives the container a terminal and logs what it writes there as stdout', async () => {

@@ -106,13 +106,22 @@ export function findContainer(stateRoot: string, ref: string): ContainerInfo {
   throw new MiniRunError(`no such container: ${ref}`, { code: 'ENOCONTAINER' })
 }
 
-/** The monitor still runs (not a zombie, not another process on a reused pid). */
-export function monitorAlive(pid: number): boolean {
+/**
+ * The monitor still runs (not a zombie, not another process on a reused
+ * pid). With `exitCommand`, the command it execs into at the end (`run -d
+ * --rm`'s rm) counts too: same pid, another name.
+ */
+export function monitorAlive(pid: number, options: { exitCommand?: boolean } = {}): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     const close = stat.lastIndexOf(')')
-    return stat.includes('(mini-run-moni') && stat[close + 2] !== 'Z'
+    return (options.exitCommand === true || stat.includes('(mini-run-moni')) && stat[close + 2] !== 'Z'
   } catch {
     return false
   }
+}
+
+/** run -d --rm, and its monitor (or the rm it becomes) is there to remove it. */
+export function removesItself(c: ContainerState): boolean {
+  return c.autoRemove === true && c.monitorPid !== undefined && monitorAlive(c.monitorPid, { exitCommand: true })
 }

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { existsSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { MiniRunError } from '../errors.js'
-import { exitFile, inspectState, isAlive, type ContainerInfo } from './containers.js'
+import { exitFile, inspectState, isAlive, removesItself, type ContainerInfo } from './containers.js'
 import { readState, writeState } from './state.js'
 import { destroyLeaf } from './cgroup.js'
 import { oomKilled } from './cgroup-limits.js'
@@ -61,9 +61,15 @@ export async function stopContainer(stateRoot: string, c: ContainerInfo, timeout
     await waitExitRecord(stateRoot, c)
   }
   // run -d --rm: its monitor's exit command is removing it, state and all
-  if (c.autoRemove) return { ...c, status: 'exited' }
-  await releaseCgroup(stateRoot, c)
-  return inspectState(stateRoot, readState(stateRoot, c.id))
+  if (removesItself(c)) return { ...c, status: 'exited' }
+  try {
+    await releaseCgroup(stateRoot, c)
+    return inspectState(stateRoot, readState(stateRoot, c.id))
+  } catch (err) {
+    // its rm finished between our look and now: it is gone, as it should be
+    if (c.autoRemove && (err as NodeJS.ErrnoException).code === 'ENOENT') return { ...c, status: 'exited' }
+    throw err
+  }
 }
 
 /**
@@ -72,7 +78,8 @@ export async function stopContainer(stateRoot: string, c: ContainerInfo, timeout
  */
 export async function releaseCgroup(stateRoot: string, c: ContainerInfo): Promise<void> {
   // run -d --rm: the monitor's exit command removes the leaf with the rest
-  if (c.autoRemove || !c.cgroup || !c.cgroupMount || !existsSync(c.cgroup) || isAlive(c)) return
+  // (unless the monitor is gone: then no one would)
+  if (removesItself(c) || !c.cgroup || !c.cgroupMount || !existsSync(c.cgroup) || isAlive(c)) return
   const state = readState(stateRoot, c.id)
   writeState(stateRoot, { ...state, oomKilled: oomKilled(c.cgroup) })
   await destroyLeaf({ path: c.cgroup, parent: dirname(c.cgroup) }, c.cgroupMount)
