@@ -17,7 +17,8 @@
  * A ref is written last, by setRef, which first checks that the manifest,
  * config and every layer are present: a name never points at half an image.
  */
-import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
+import { statSync } from 'node:fs'
+import { chmod, mkdir, rename, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
@@ -26,7 +27,7 @@ import { getLogger } from '../log.js'
 import { chainIds as computeChainIds, digestHex, isDigest, sha256Digest } from './digest.js'
 import { IMAGE_MANIFEST_TYPES, type ImageConfig, type ImageManifest } from './oci.js'
 import { familiarRepository, parseReference } from './reference.js'
-import { listRefs, readRef, writeRef } from './refs.js'
+import { listRefs, readMetadata, readRef, writeRef } from './refs.js'
 import { cleanStaleTmp, removeTree, tmpPath, writeFileAtomic } from './store-tmp.js'
 import {
   MAX_BLOB_SIZE,
@@ -135,7 +136,7 @@ export class ImageStore {
 
   async getBlob(digest: string): Promise<Buffer> {
     try {
-      return await readFile(this.blobPath(digest))
+      return readMetadata(this.blobPath(digest))
     } catch (err) {
       if (isErrno(err, 'ENOENT')) throw new MiniRunError(`blob ${digest} is not in the store`, { code: 'ENOBLOB', cause: err })
       throw err
@@ -161,7 +162,7 @@ export class ImageStore {
   async getLayer(chainId: string): Promise<LayerRecord> {
     const path = join(this.layerPath(chainId), 'layer.json')
     try {
-      return JSON.parse(await readFile(path, 'utf8')) as LayerRecord
+      return JSON.parse(readMetadata(path).toString('utf8')) as LayerRecord
     } catch (err) {
       throw new MiniRunError(`layer ${chainId} is not in the store`, { code: 'ENOLAYER', cause: err })
     }
@@ -435,7 +436,7 @@ export class ImageStore {
 
 async function exists(path: string): Promise<boolean> {
   try {
-    await stat(path)
+    statSync(path)
     return true
   } catch (err) {
     if (isErrno(err, 'ENOENT', 'ENOTDIR')) return false
