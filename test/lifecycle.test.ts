@@ -1,7 +1,7 @@
 // Containers that outlive the command that started them: run -d under a
 // monitor, ps, logs, exec, stop, kill, rm, inspect, container prune, and a
 // monitor killed with kill -9.
-import { existsSync, readdirSync } from 'node:fs'
+import { closeSync, existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -214,6 +214,25 @@ describe.skipIf(!isRoot)('lifecycle: run -d, ps, logs, exec, stop, kill, rm, ins
     const missing = env.run(['wait', 'nosuch'])
     expect(missing.stderr).toBe('mini-run: no such container: nosuch\n')
     expect(missing.status).toBe(1)
+  })
+
+  it('rm -f cleans up after a runtime killed between creating the cgroup and starting the container', async () => {
+    const { prepareContainer, createContainerDirs, createCgroup } = await import('../src/runtime/run-container.js')
+    const { initialState } = await import('../src/runtime/start-container.js')
+    const { createState } = await import('../src/runtime/state.js')
+    const { ImageStore } = await import('../src/image/store.js')
+    const p = await prepareContainer({
+      image: BUSYBOX, command: ['true'], storeRoot: env.storeRoot, stateRoot: env.stateRoot, cgroupParent: env.cgroupParent,
+      resolveImage: (ref, root) => new ImageStore({ root }).resolve(ref),
+    })
+    // what runPrepared does before the clone; then the runtime "dies"
+    createState(p.stateRoot, initialState(p))
+    createContainerDirs(p)
+    const leaf = createCgroup(p)
+    if (leaf) closeSync(leaf.fd)
+    if (cgroup2) expect(existsSync(join(cgroup2, env.cgroupParent, p.id))).toBe(true)
+    expect(env.run(['rm', '-f', p.id.slice(0, 12)]).status).toBe(0)
+    expect(env.leftovers()).toEqual([])
   })
 
   it('container prune removes stopped containers only', () => {

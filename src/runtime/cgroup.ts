@@ -39,12 +39,18 @@ export interface CgroupLeaf {
  * Create `<mount>/<parent>/<id>`. The parent is relative to the v2 root
  * (Docker's --cgroup-parent); mini-run never creates cgroups elsewhere.
  */
-export function createLeaf(mount: string, parent: string, id: string): CgroupLeaf {
+/** Where createLeaf puts a container's leaf; throws if the parent leaves the hierarchy. */
+export function leafPath(mount: string, parent: string, id: string): string {
   const parentPath = resolve(mount, parent.replace(/^\/+/, ''))
   if (parentPath !== mount && !parentPath.startsWith(mount + '/')) {
     throw new MiniRunError(`cgroup parent ${parent} is outside the cgroup v2 hierarchy at ${mount}`)
   }
-  const path = join(parentPath, id)
+  return join(parentPath, id)
+}
+
+export function createLeaf(mount: string, parent: string, id: string): CgroupLeaf {
+  const path = leafPath(mount, parent, id)
+  const parentPath = dirname(path)
   // Another container's teardown may remove an empty parent between our two
   // mkdirs: retry once.
   for (let attempt = 0; ; attempt++) {

@@ -12,6 +12,7 @@ import {
 } from './run-container.js'
 import { createState, removeState, writeState, type ContainerState } from './state.js'
 import { oomKilled } from './cgroup-limits.js'
+import { leafPath } from './cgroup.js'
 import { processStartTime } from './containers.js'
 import { superviseProcess } from './supervise.js'
 
@@ -83,6 +84,9 @@ export function initialState(p: PreparedContainer): ContainerState {
     status: 'created',
     ...(p.containerDir ? { containerDir: p.containerDir } : {}),
     ...(p.cgroupMount ? { cgroupMount: p.cgroupMount } : {}),
+    // known before it exists: a runtime killed before the container runs
+    // leaves a leaf that `rm` must still find
+    ...(p.cgroupMount && p.cgroupParent !== undefined ? { cgroup: leafPath(p.cgroupMount, p.cgroupParent, p.id) } : {}),
     stopSignal: p.stopSignal ?? 'SIGTERM',
     ...(p.stopTimeout !== undefined ? { stopTimeout: p.stopTimeout } : {}),
     spec: p.spec,
