@@ -5,7 +5,7 @@
 # process against 100 `crun run`. Needs root; prints medians and ratios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=${RUNS:-30}
+runs=${RUNS:-20}
 out=bench/out
 mkdir -p "$out"
 rootfs=$(pwd)/rootfs-fixtures/out/busybox-rootfs
@@ -36,13 +36,20 @@ if ! grep -q ' /sys/fs/cgroup/unified ' /proc/self/mountinfo; then
   crun_cmd="crun run -b $bundle bench-crun-\$\$ >/dev/null"
 fi
 
-hyperfine -N --warmup 3 --runs "$runs" --export-json "$out/run.json" \
-  -n 'node -e 0' 'node -e 0' \
-  -n mini-run "node dist/mini-run.cjs --root $store run --rm localhost/bench/busybox /bin/true" \
-  -n runc "runc run -b $bundle bench-runc" \
-  -n crun "sh -c \"$crun_cmd\"" >/dev/null
+# Several rounds, each one hyperfine run of all four: this VM's speed drifts
+# over minutes, and hyperfine runs each command's batch in turn, so one
+# round can catch the floor in a fast phase and mini-run in a slow one.
+# The report gives each round's ratios and their median.
+rounds=${ROUNDS:-5}
+for r in $(seq "$rounds"); do
+  hyperfine -N --warmup 3 --runs "$runs" --export-json "$out/run-$r.json" \
+    -n 'node -e 0' 'node -e 0' \
+    -n mini-run "node dist/mini-run.cjs --root $store run --rm localhost/bench/busybox /bin/true" \
+    -n runc "runc run -b $bundle bench-runc" \
+    -n crun "sh -c \"$crun_cmd\"" >/dev/null
+done
 
-node bench/report.mjs "$out/run.json"
+node bench/report.mjs $(seq -f "$out/run-%g.json" "$rounds")
 
 # Library-level: 100 containers from one Node process, against 100 crun runs.
 node bench/library-loop.mjs "$store" 100 > "$out/library.txt"

@@ -28,14 +28,17 @@ const lazyChildProcess = {
   },
 }
 
-const common = { bundle: true, format: 'cjs', platform: 'node', target: 'node20', logLevel: 'warning' }
+// Whitespace and syntax minified, names kept: half the bytes to read at
+// every start (0.57 MB -> 0.33 MB); stack traces keep function names.
+const common = { bundle: true, format: 'cjs', platform: 'node', target: 'node20', logLevel: 'warning', minifyWhitespace: true, minifySyntax: true }
 
 await build({
   ...common,
   entryPoints: ['src/cli/main.ts'],
   outfile: 'dist/mini-run-cli.cjs',
-  // a native addon: resolved at run time from node_modules
-  external: ['ffi-rs', '@yuuang/*'],
+  // a native addon, and node-tar (only `load` of a tar needs it, and its
+  // CommonJS build is one file): resolved at run time from node_modules
+  external: ['ffi-rs', '@yuuang/*', 'tar'],
   // src/ is ESM; in this CommonJS bundle import.meta.url is the bundle's URL
   define: { 'import.meta.url': '__bundleUrl' },
   banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
