@@ -22,7 +22,7 @@ export async function main(argv: string[]): Promise<number> {
     const level = cmd.opts().logLevel as string | undefined
     if (level) (await import('../log.js')).setLogLevel(level)
   })
-  registerCommands(program)
+  registerCommands(program, verbOf(program, argv))
   try {
     await program.parseAsync(argv)
     return typeof process.exitCode === 'number' ? process.exitCode : 0
@@ -36,6 +36,17 @@ export async function main(argv: string[]): Promise<number> {
     const code = (err as { exitCode?: unknown }).exitCode
     return typeof code === 'number' ? code : EXIT_RUNTIME_ERROR
   }
+}
+
+/** The first word after the global options (which take values, as the program defines them). */
+function verbOf(program: Command, argv: string[]): string | undefined {
+  const takesValue = new Set(program.options.filter((o) => o.required || o.optional).flatMap((o) => [o.long, o.short]))
+  for (let i = 2; i < argv.length; i++) {
+    const arg = argv[i]!
+    if (!arg.startsWith('-')) return arg
+    if (takesValue.has(arg)) i++ // --root DIR
+  }
+  return undefined
 }
 
 main(process.argv).then(
