@@ -4,22 +4,10 @@
 // rm -f takes both away.
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { BUSYBOX, cgroupProcs, makeKernelTestEnv, processExists, unsuitableReason, until, type KernelTestEnv } from './kernel-test-env.js'
+import { expect, it } from 'vitest'
+import { BUSYBOX, cgroupProcs, describeOnKernel, processExists, until } from './kernel-test-env.js'
 
-const unsuitable = unsuitableReason()
-
-describe.skipIf(unsuitable)(`a container's cgroup leaf on a pure cgroup v2 kernel${unsuitable ? ` (${unsuitable})` : ''}`, () => {
-  let env: KernelTestEnv
-  beforeAll(async () => {
-    env = await makeKernelTestEnv()
-  })
-  afterEach(() => {
-    env.removeAll()
-    expect(env.leftovers()).toEqual([])
-  })
-  afterAll(() => env?.cleanup())
-
+describeOnKernel("a container's cgroup leaf on a pure cgroup v2 kernel", (env) => {
   it('has a v2 root offering memory, pids and cpu, and no v1 hierarchy', () => {
     expect(env.cgroupRoot).toBe('/sys/fs/cgroup')
     expect(readFileSync(join(env.cgroupRoot, 'cgroup.controllers'), 'utf8').trim().split(' ')).toEqual(

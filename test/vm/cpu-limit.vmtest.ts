@@ -3,22 +3,10 @@
 // when the quota is spent (cpu.stat nr_throttled, throttled_usec);
 // --cpu-shares becomes cpu.weight.
 import { setTimeout as sleep } from 'node:timers/promises'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { BUSYBOX, makeKernelTestEnv, parseKeyed, unsuitableReason, until, type KernelTestEnv } from './kernel-test-env.js'
+import { expect, it } from 'vitest'
+import { BUSYBOX, describeOnKernel, parseKeyed, until } from './kernel-test-env.js'
 
-const unsuitable = unsuitableReason()
-
-describe.skipIf(unsuitable)(`--cpus on a pure cgroup v2 kernel${unsuitable ? ` (${unsuitable})` : ''}`, () => {
-  let env: KernelTestEnv
-  beforeAll(async () => {
-    env = await makeKernelTestEnv()
-  })
-  afterEach(() => {
-    env.removeAll()
-    expect(env.leftovers()).toEqual([])
-  })
-  afterAll(() => env?.cleanup())
-
+describeOnKernel('--cpus on a pure cgroup v2 kernel', (env) => {
   it('throttles a busy loop to half a CPU', async () => {
     const id = env.detached(['--cpus', '0.5', '--cpu-shares', '512', BUSYBOX, 'sh', '-c', 'while :; do :; done'])
     expect(env.cgroupFile(id, 'cpu.max')).toBe('50000 100000')

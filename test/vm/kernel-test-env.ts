@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { expect } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect } from 'vitest'
 import { cgroup2, makeTestEnv, type TestEnv } from '../helpers/test-env.js'
 
 export { BUSYBOX } from '../helpers/test-env.js'
@@ -69,6 +69,32 @@ export async function makeKernelTestEnv(): Promise<KernelTestEnv> {
       const ids = env.run(['ps', '-a', '-q']).stdout.trim().split('\n').filter(Boolean)
       if (ids.length > 0) env.run(['rm', '-f', ...ids])
     },
+  })
+}
+
+/**
+ * A kernel test file's describe block: skipped, saying why, where the
+ * kernel does not fit (unsuitableReason); else one env for the file, every
+ * container of which is removed after each test, which must leave nothing.
+ * `env` is filled in before the first test runs.
+ */
+export function describeOnKernel(title: string, body: (env: KernelTestEnv) => void): void {
+  const unsuitable = unsuitableReason()
+  describe.skipIf(unsuitable)(`${title}${unsuitable ? ` (${unsuitable})` : ''}`, () => {
+    const env = {} as KernelTestEnv
+    let made = false
+    beforeAll(async () => {
+      Object.assign(env, await makeKernelTestEnv())
+      made = true
+    })
+    afterEach(() => {
+      env.removeAll()
+      expect(env.leftovers()).toEqual([])
+    })
+    afterAll(() => {
+      if (made) env.cleanup()
+    })
+    body(env)
   })
 }
 

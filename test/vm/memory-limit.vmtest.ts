@@ -2,23 +2,12 @@
 // container, the OOM killer acts inside its cgroup only (the runtime, outside
 // it, lives on to report the kill) and the kill shows as Docker shows it:
 // exit 137 and State.OOMKilled (memory.events "oom_kill").
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { BUSYBOX, makeKernelTestEnv, unsuitableReason, until, type KernelTestEnv } from './kernel-test-env.js'
+import { expect, it } from 'vitest'
+import { BUSYBOX, describeOnKernel, until } from './kernel-test-env.js'
 
-const unsuitable = unsuitableReason()
 const MB = 1024 * 1024
 
-describe.skipIf(unsuitable)(`--memory on a pure cgroup v2 kernel${unsuitable ? ` (${unsuitable})` : ''}`, () => {
-  let env: KernelTestEnv
-  beforeAll(async () => {
-    env = await makeKernelTestEnv()
-  })
-  afterEach(() => {
-    env.removeAll()
-    expect(env.leftovers()).toEqual([])
-  })
-  afterAll(() => env?.cleanup())
-
+describeOnKernel('--memory on a pure cgroup v2 kernel', (env) => {
   it('lets the container use memory below the limit', () => {
     // tail -c keeps the last 16 MiB it read in memory
     const r = env.run(env.runArgs(['--memory', '32m', BUSYBOX, 'sh', '-c', 'head -c 16m /dev/zero | tail -c 16m | wc -c']))

@@ -5,22 +5,10 @@
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { BUSYBOX, cgroupProcs, makeKernelTestEnv, parseKeyed, processExists, unsuitableReason, type KernelTestEnv } from './kernel-test-env.js'
+import { expect, it } from 'vitest'
+import { BUSYBOX, cgroupProcs, describeOnKernel, parseKeyed, processExists } from './kernel-test-env.js'
 
-const unsuitable = unsuitableReason()
-
-describe.skipIf(unsuitable)(`--pids-limit on a pure cgroup v2 kernel${unsuitable ? ` (${unsuitable})` : ''}`, () => {
-  let env: KernelTestEnv
-  beforeAll(async () => {
-    env = await makeKernelTestEnv()
-  })
-  afterEach(() => {
-    env.removeAll()
-    expect(env.leftovers()).toEqual([])
-  })
-  afterAll(() => env?.cleanup())
-
+describeOnKernel('--pids-limit on a pure cgroup v2 kernel', (env) => {
   it('contains a fork bomb: pids.current never above 64, forks refused, the machine still forks', async () => {
     // the bomb runs in the background of PID 1, which stays (exec sleep): its end would end them all
     const id = env.detached(['--pids-limit', '64', BUSYBOX, 'sh', '-c', 'bomb() { bomb | bomb & }; bomb; exec sleep 600'])

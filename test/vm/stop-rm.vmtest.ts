@@ -4,22 +4,10 @@
 // cgroup.events says "populated 0".
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { BUSYBOX, cgroupProcs, makeKernelTestEnv, processExists, unsuitableReason, until, type KernelTestEnv } from './kernel-test-env.js'
+import { expect, it } from 'vitest'
+import { BUSYBOX, cgroupProcs, describeOnKernel, processExists, until } from './kernel-test-env.js'
 
-const unsuitable = unsuitableReason()
-
-describe.skipIf(unsuitable)(`stop and rm -f on a pure cgroup v2 kernel${unsuitable ? ` (${unsuitable})` : ''}`, () => {
-  let env: KernelTestEnv
-  beforeAll(async () => {
-    env = await makeKernelTestEnv()
-  })
-  afterEach(() => {
-    env.removeAll()
-    expect(env.leftovers()).toEqual([])
-  })
-  afterAll(() => env?.cleanup())
-
+describeOnKernel('stop and rm -f on a pure cgroup v2 kernel', (env) => {
   /** A container of three processes, all ignoring SIGTERM; its leaf and their pids. */
   async function stubborn(): Promise<{ id: string; leaf: string; pids: number[] }> {
     const id = env.detached(['--pids-limit', '16', BUSYBOX, 'sh', '-c', 'trap "" TERM; sleep 600 & sleep 600 & wait'])
