@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -224,4 +225,13 @@ int mr_lgetxattr(const char *path, const char *name, uint8_t *buf, int32_t len)
     if (n < 0)
         return -errno;
     return (int)n;
+}
+
+int mr_flock(int32_t fd, int32_t operation)
+{
+    int r;
+    do
+        r = flock(fd, operation);
+    while (r < 0 && errno == EINTR);
+    return r < 0 ? -errno : 0;
 }

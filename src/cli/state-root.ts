@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { defaultStateRoot } from '../runtime/paths.js'
+import { defaultStateRoot } from '../paths.js'
 import { globalOptions } from './global-options.js'
 
 /** The state directory for this invocation (--state, or the default). */

@@ -8,22 +8,11 @@
  * killed process and any later store operation may delete it; an entry of a
  * live process is its work in progress and is left alone.
  */
-import { readFileSync } from 'node:fs'
 import { chmod, lstat, open, readdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { getLogger } from '../log.js'
+import { processStartTime } from '../process-start-time.js'
 import { randomHex } from '../random.js'
-
-function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
-    // comm (field 2) may hold spaces and parentheses: count from the last ")".
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return fields[19]
-  } catch {
-    return undefined
-  }
-}
 
 let ownTag: string | undefined
 function ownerTag(): string {

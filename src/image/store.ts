@@ -18,12 +18,13 @@
  * config and every layer are present: a name never points at half an image.
  */
 import { statSync } from 'node:fs'
-import { chmod, mkdir, rename, writeFile } from 'node:fs/promises'
-import { homedir } from 'node:os'
+import { mkdir, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
 import { MiniRunError, UsageError } from '../errors.js'
 import { getLogger } from '../log.js'
+import { defaultStoreRoot } from '../paths.js'
+import { checkPrivateDir, ensurePrivateDir } from '../private-dir.js'
 import { chainIds as computeChainIds, digestHex, isDigest, sha256Digest } from './digest.js'
 import { IMAGE_MANIFEST_TYPES, type ImageConfig, type ImageManifest } from './oci.js'
 import { familiarRepository, parseReference } from './reference.js'
@@ -48,13 +49,10 @@ import { DEFAULT_LIMITS, type UnpackLimits } from './unpack-layer.js'
 
 export * from './store-types.js'
 
-/** The default store directory for this process (see ImageStoreOptions.root). */
-export function defaultStoreRoot(): string {
-  if (process.env.MINI_RUN_ROOT) return process.env.MINI_RUN_ROOT
-  if (process.getuid?.() === 0) return '/var/lib/mini-run'
-  const data = process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share')
-  return join(data, 'mini-run')
-}
+export { defaultStoreRoot }
+
+const STORE_ROOT = { mode: 0o711, what: 'image store' }
+const PRIVATE = { mode: 0o700, what: 'image store directory' }
 
 function noImage(ref: string, cause?: unknown): MiniRunError {
   return new MiniRunError(`no such image: ${ref}`, { code: 'ENOIMAGE', cause })
@@ -82,14 +80,25 @@ export class ImageStore {
     this.layersDir = join(this.root, 'layers')
     this.refsDir = join(this.root, 'refs')
     this.tmpDir = join(this.root, 'tmp')
+    // a store someone else made or may write is refused before it is read
+    if (checkPrivateDir(this.root, STORE_ROOT)) for (const dir of this.#privateDirs()) checkPrivateDir(dir, PRIVATE)
+  }
+
+  /**
+   * Everything but containers/ is the owner's alone. The root and
+   * containers/ may be searched (not read) by others: a user namespace's
+   * root (--userns=auto) must reach its own writable layer and the
+   * idmapped mounts of its layers, under containers/<id>/.
+   */
+  #privateDirs(): string[] {
+    return [join(this.root, 'blobs'), this.blobsDir, this.layersDir, this.refsDir, this.tmpDir]
   }
 
   /** Create the layout and remove what killed processes left in tmp/; once per instance. */
   init(): Promise<void> {
     this.#ready ??= (async () => {
-      for (const dir of [this.blobsDir, this.layersDir, this.refsDir]) await mkdir(dir, { recursive: true, mode: 0o755 })
-      // tmp/ holds half-unpacked trees whose modes are not final yet: private.
-      await mkdir(this.tmpDir, { recursive: true, mode: 0o700 })
+      ensurePrivateDir(this.root, STORE_ROOT)
+      for (const dir of this.#privateDirs()) ensurePrivateDir(dir, PRIVATE)
       await cleanStaleTmp(this.tmpDir)
     })()
     return this.#ready
@@ -228,8 +237,8 @@ export class ImageStore {
         created: new Date().toISOString(),
       }
       await writeFile(join(work, 'layer.json'), JSON.stringify(record, null, 2) + '\n')
-      // tmp/ entries are private while unfinished; a finished layer is readable like the rest
-      await chmod(work, 0o755)
+      // private like all of layers/: its setuid files and device nodes must
+      // be reachable through a container only
       return { ...(await this.#commitLayer(work, dest, opts.chainId, record)), skipped: false }
     } finally {
       await removeTree(work)

@@ -267,3 +267,8 @@ export function lgetxattr(path: string, name: string): Buffer | null {
   check('lgetxattr', n, `${name} on ${path}`)
   return buf.subarray(0, n)
 }
+
+/** flock(2) on an open fd: an exclusive lock held until unlock or close (see mr_flock). */
+export function flock(fd: number, operation: 'exclusive' | 'unlock'): void {
+  check('flock', call('mr_flock', [DataType.I32, DataType.I32], [fd, operation === 'exclusive' ? 2 : 8]))
+}

@@ -11,7 +11,9 @@ import { join } from 'node:path'
 import { MiniRunError } from '../errors.js'
 import { isPopulated } from './cgroup.js'
 import { oomKilled } from './cgroup-limits.js'
-import { readState, stateDir, type ContainerState } from './state.js'
+import { getLogger } from '../log.js'
+import { processStartTime } from '../process-start-time.js'
+import { checkStateRoot, CONTAINER_ID, readState, stateDir, type ContainerState } from './state.js'
 
 export type Status = 'created' | 'running' | 'exited'
 
@@ -38,16 +40,7 @@ export function logFile(stateRoot: string, id: string): string {
   return join(stateDir(stateRoot, id), 'container.log')
 }
 
-/** Field 22 of /proc/<pid>/stat: when the process started, to tell a reused pid. */
-export function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    // the command name (field 2) may hold spaces: count from the closing paren
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
-  } catch {
-    return undefined
-  }
-}
+export { processStartTime }
 
 export function isAlive(state: Pick<ContainerState, 'pid' | 'pidStartTime' | 'cgroup'>): boolean {
   if (state.cgroup && existsSync(state.cgroup)) return isPopulated(state.cgroup)
@@ -77,19 +70,15 @@ export function inspectState(stateRoot: string, state: ContainerState): Containe
 }
 
 export function listContainers(stateRoot: string): ContainerInfo[] {
-  let entries: string[]
-  try {
-    entries = readdirSync(stateRoot)
-  } catch {
-    return []
-  }
+  if (!checkStateRoot(stateRoot)) return []
   const infos: ContainerInfo[] = []
-  for (const id of entries) {
-    if (!/^[0-9a-f]{64}$/.test(id)) continue
+  for (const id of readdirSync(stateRoot)) {
+    if (!CONTAINER_ID.test(id)) continue
     try {
       infos.push(inspectState(stateRoot, readState(stateRoot, id)))
-    } catch {
-      // being created or removed right now
+    } catch (err) {
+      // being created or removed right now, or not a state we can trust
+      getLogger().debug({ err, id }, 'skipping container state')
     }
   }
   return infos.sort((a, b) => b.created.localeCompare(a.created))
@@ -124,4 +113,19 @@ export function monitorAlive(pid: number, options: { exitCommand?: boolean } = {
 /** run -d --rm, and its monitor (or the rm it becomes) is there to remove it. */
 export function removesItself(c: ContainerState): boolean {
   return c.autoRemove === true && c.monitorPid !== undefined && monitorAlive(c.monitorPid, { exitCommand: true })
+}
+
+/**
+ * Chain ids that containers in the state root use, so that neither rmi nor
+ * prune deletes a layer under a container. A state records its image's
+ * layers; an older one only the image, whose layers are those it resolves
+ * to now.
+ */
+export async function layersInUse(stateRoot: string, resolve: (ref: string) => Promise<{ chainIds: string[] }>): Promise<Set<string>> {
+  const inUse = new Set<string>()
+  for (const c of listContainers(stateRoot)) {
+    if (Array.isArray(c.chainIds)) for (const id of c.chainIds) inUse.add(id)
+    else if (c.image) for (const id of (await resolve(c.image).catch(() => undefined))?.chainIds ?? []) inUse.add(id)
+  }
+  return inUse
 }

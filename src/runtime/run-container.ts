@@ -8,6 +8,7 @@ import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, readdirSync, re
 import { hostname } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { MiniRunError, UsageError } from '../errors.js'
+import { ensurePrivateDir } from '../private-dir.js'
 import { randomHex } from '../random.js'
 import { applyLimits, checkControllers, resourcesFromFlags, type ResourceFlags } from './cgroup-limits.js'
 import { createLeaf, DEFAULT_CGROUP_PARENT, destroyLeaf, findCgroup2Mount, type CgroupLeaf } from './cgroup.js'
@@ -16,11 +17,13 @@ import { readImageFile } from './image-files.js'
 import { parseSignal } from './signals.js'
 import { parseUlimits } from './ulimits.js'
 import { volumesFromFlags, type VolumeFlags } from './volumes.js'
-import { defaultStateRoot, defaultStoreRoot, isRoot } from './paths.js'
+import { defaultStateRoot, defaultStoreRoot, isRoot } from '../paths.js'
 import { planStart, type PathKind, type RootfsSource } from './plan-start.js'
 import { parseGroup, parsePasswd } from './resolve-user.js'
 import type { IdMapping, Spec } from './spec.js'
 import type { StartPlan } from './steps.js'
+import { CONTAINER_NAME, ensureStateRoot } from './state.js'
+import { allocateAutoRange, releaseAutoRange } from './userns-ranges.js'
 import * as native from '../native/lib.js'
 
 export interface RunOptions {
@@ -98,6 +101,8 @@ export interface PreparedContainer {
   containerDir?: string
   cgroupMount?: string
   cgroupParent?: string
+  /** --userns=auto as root: the slot of ids taken for it (userns-ranges.ts). */
+  usernsSlot?: number
   /** Set when the pty socket is needed: [parent end, child end]. */
   pty: boolean
   init: boolean
@@ -126,27 +131,15 @@ export function newContainerId(): string {
   return randomHex(32)
 }
 
-/** The range for --userns=auto: root's entry in /etc/subuid (/etc/subgid), else podman's default. */
-function autoRange(file: string): { hostID: number; size: number } {
-  try {
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
-      const [user, start, count] = line.trim().split(':')
-      if ((user === 'root' || user === '0') && Number(count) > 0) return { hostID: Number(start), size: Math.min(Number(count), 65536) }
-    }
-  } catch {
-    // no such file: use the default
-  }
-  return { hostID: 100000, size: 65536 }
-}
-
-export async function prepareContainer(o: RunOptions, planOnly = false): Promise<PreparedContainer & { leafPath?: string }> {
+export async function prepareContainer(o: RunOptions, planOnly = false): Promise<PreparedContainer> {
   const id = newContainerId()
   const name = o.name ?? `mini-run-${id.slice(0, 12)}`
-  if (o.name !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(o.name)) {
+  if (o.name !== undefined && !CONTAINER_NAME.test(o.name)) {
     throw new UsageError(`invalid container name "${o.name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`)
   }
   const root = isRoot()
   const storeRoot = o.storeRoot ?? defaultStoreRoot()
+  const stateRoot = o.stateRoot ?? defaultStateRoot()
 
   // --- user namespace: always rootless; on request (--userns=auto) as root ---
   let idMaps: PreparedContainer['idMaps']
@@ -159,11 +152,8 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
       denySetgroups: true,
     }
   } else if (o.userns === 'auto') {
-    idMaps = {
-      uid: [{ containerID: 0, ...autoRange('/etc/subuid') }],
-      gid: [{ containerID: 0, ...autoRange('/etc/subgid') }],
-      denySetgroups: false,
-    }
+    // the range itself is taken below, once nothing else can fail first
+    idMaps = { uid: [], gid: [], denySetgroups: false }
   } else if (o.userns !== undefined && o.userns !== 'host' && o.userns !== '') {
     throw new UsageError(`invalid --userns "${o.userns}": use "host" or "auto"`)
   }
@@ -242,6 +232,22 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     }
     checkControllers(cgroupMount, resources)
   }
+  let usernsSlot: number | undefined
+  if (root && idMaps) {
+    if (!planOnly) ensureStateRoot(stateRoot)
+    const taken = allocateAutoRange(stateRoot, id, { dryRun: planOnly })
+    idMaps.uid = taken.uid
+    idMaps.gid = taken.gid
+    if (!planOnly) usernsSlot = taken.slot
+  }
+  try {
+    return finishPrepare()
+  } catch (err) {
+    if (usernsSlot !== undefined) releaseAutoRange(stateRoot, id, usernsSlot)
+    throw err
+  }
+
+  function finishPrepare(): PreparedContainer {
   const spec = buildSpec({
     id,
     rootfsPath,
@@ -285,7 +291,8 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
   return {
     id,
     name,
-    stateRoot: o.stateRoot ?? defaultStateRoot(),
+    stateRoot,
+    ...(usernsSlot !== undefined ? { usernsSlot } : {}),
     ...(o.image !== undefined ? { image: o.image } : {}),
     ...(chainIds ? { chainIds } : {}),
     ...(o.stopSignal ?? image?.StopSignal ? { stopSignal: o.stopSignal ?? image?.StopSignal } : {}),
@@ -298,6 +305,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     ...(cgroupMount && root ? { cgroupMount, cgroupParent } : {}),
     pty: o.tty ?? false,
     init: o.init ?? false,
+  }
   }
 }
 
@@ -325,7 +333,7 @@ export function createContainerDirs(p: PreparedContainer): void {
   if (p.rootfs.kind !== 'overlay' || !p.containerDir) return
   // containers/ may be searched by anyone (a user namespace's root too);
   // each container's own directory is private
-  mkdirSync(dirname(p.containerDir), { recursive: true, mode: 0o711 })
+  ensurePrivateDir(dirname(p.containerDir), { mode: 0o711, what: 'containers directory' })
   mkdirSync(p.containerDir, { mode: 0o700 })
   for (const dir of [p.rootfs.workDir, p.spec.root.path]) mkdirSync(dir, { mode: 0o700 })
   // overlayfs shows the upper dir's own mode and owner as "/": give it the image's

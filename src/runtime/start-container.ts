@@ -83,6 +83,7 @@ export function initialState(p: PreparedContainer): ContainerState {
     created: new Date().toISOString(),
     status: 'created',
     ...(p.containerDir ? { containerDir: p.containerDir } : {}),
+    ...(p.usernsSlot !== undefined ? { usernsSlot: p.usernsSlot } : {}),
     ...(p.cgroupMount ? { cgroupMount: p.cgroupMount } : {}),
     // known before it exists: a runtime killed before the container runs
     // leaves a leaf that `rm` must still find

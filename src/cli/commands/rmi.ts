@@ -1,36 +1,16 @@
 import type { Command } from 'commander'
-import { readdir, readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { globalOptions } from '../global-options.js'
 
-/**
- * Chain ids that containers in the state root use, so that neither rmi nor
- * prune deletes a layer under a container. A state records the image it
- * was created from; its layers are those the image resolves to now.
- */
+/** Chain ids that containers in the state root use (see layersInUse). */
 export async function layersInUse(cmd: Command): Promise<Set<string>> {
   const { root, state } = globalOptions(cmd)
-  const [{ defaultStateRoot }, { ImageStore }] = await Promise.all([
-    import('../../runtime/paths.js'),
+  const [{ defaultStateRoot }, { ImageStore }, { layersInUse: inUse }] = await Promise.all([
+    import('../../paths.js'),
     import('../../image/store.js'),
+    import('../../runtime/containers.js'),
   ])
-  const stateRoot = state ?? defaultStateRoot()
   const store = new ImageStore(root ? { root } : {})
-  const inUse = new Set<string>()
-  for (const id of await readdir(stateRoot).catch(() => [] as string[])) {
-    let record: { image?: string; chainIds?: string[] }
-    try {
-      record = JSON.parse(await readFile(join(stateRoot, id, 'state.json'), 'utf8')) as typeof record
-    } catch {
-      continue // names/, or a container being removed
-    }
-    if (Array.isArray(record.chainIds)) for (const c of record.chainIds) inUse.add(c)
-    else if (record.image) {
-      const image = await store.resolve(record.image).catch(() => undefined)
-      for (const c of image?.chainIds ?? []) inUse.add(c)
-    }
-  }
-  return inUse
+  return inUse(state ?? defaultStateRoot(), (ref) => store.resolve(ref))
 }
 
 export async function removeImages(cmd: Command, refs: string[]): Promise<void> {

@@ -1,8 +1,8 @@
 /**
- * Where mini-run keeps per-container things. The image store's root is the
- * image module's (src/image/store.ts); containers' writable layers live
- * beside it, and runtime state (lost at reboot, like the processes it
- * describes) under /run.
+ * Where mini-run keeps things by default: the image store (with the
+ * containers' writable layers beside the image layers) under /var/lib, and
+ * runtime state (lost at reboot, like the processes it describes) under
+ * /run. Both must be private to their owner (src/private-dir.ts).
  */
 import { homedir } from 'node:os'
 import { join } from 'node:path'
@@ -19,7 +19,7 @@ export function defaultStateRoot(env: NodeJS.ProcessEnv = process.env): string {
   return join('/tmp', `mini-run-${process.getuid?.() ?? 'user'}`)
 }
 
-/** The image store root when none is given (mirrors ImageStore's own default). */
+/** The image store root when none is given. */
 export function defaultStoreRoot(env: NodeJS.ProcessEnv = process.env): string {
   if (env.MINI_RUN_ROOT) return env.MINI_RUN_ROOT
   if (isRoot()) return '/var/lib/mini-run'
