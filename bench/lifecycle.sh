@@ -12,12 +12,12 @@ rootfs=$(pwd)/rootfs-fixtures/out/busybox-rootfs
 dir=$(mktemp -d /var/tmp/mini-run-bench-XXXXXX)
 chmod 755 "$dir"
 cleanup() {
-  node dist/mini-run.cjs --root "$dir/store" --state "$dir/state" ps -a -q 2>/dev/null | xargs -r node dist/mini-run.cjs --root "$dir/store" --state "$dir/state" rm -f >/dev/null 2>&1 || true
+  dist/mini-run.cjs --root "$dir/store" --state "$dir/state" ps -a -q 2>/dev/null | xargs -r dist/mini-run.cjs --root "$dir/store" --state "$dir/state" rm -f >/dev/null 2>&1 || true
   for c in $(runc list -q 2>/dev/null | grep '^bench-' || true); do runc delete -f "$c" >/dev/null 2>&1 || true; done
   rm -rf "$dir"
 }
 trap cleanup EXIT
-mr="node dist/mini-run.cjs --root $dir/store --state $dir/state"
+mr="dist/mini-run.cjs --root $dir/store --state $dir/state"
 $mr load -i rootfs-fixtures/out/busybox-oci >/dev/null
 image=$(node -e 'const i=JSON.parse(require("fs").readFileSync("rootfs-fixtures/out/busybox-oci/index.json"));const m=i.manifests[0];console.log(m.annotations?.["io.containerd.image.name"]??"localhost/mini-run/busybox:latest")')
 

@@ -44,7 +44,7 @@ rounds=${ROUNDS:-5}
 for r in $(seq "$rounds"); do
   hyperfine -N --warmup 3 --runs "$runs" --export-json "$out/run-$r.json" \
     -n 'node -e 0' 'node -e 0' \
-    -n mini-run "node dist/mini-run.cjs --root $store run --rm localhost/bench/busybox /bin/true" \
+    -n mini-run "dist/mini-run.cjs --root $store run --rm localhost/bench/busybox /bin/true" \
     -n runc "runc run -b $bundle bench-runc" \
     -n crun "sh -c \"$crun_cmd\"" >/dev/null
 done

@@ -1,16 +1,13 @@
 // The image's config decides the process (Entrypoint, Cmd, Env, WorkingDir,
 // User from the image's own /etc/passwd), and run's flags override it as in
 // Docker.
-import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { writeOciLayout } from '../src/image/oci-layout.js'
 import { ImageStore } from '../src/image/store.js'
 import { BUSYBOX_ROOTFS, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 
-const PROJECT = fileURLToPath(new URL('..', import.meta.url))
 const APP = 'localhost/test/app:1'
 const DEVICE = 'localhost/test/device:1'
 
@@ -67,10 +64,10 @@ describe.skipIf(!isRoot)('run: image config and overrides (needs root)', () => {
     expect(missing.stderr).toBe('mini-run: unable to find group wheel: no matching entries in group file\n')
   })
 
-  it('reports a missing --env-file as its own one line and 125, even through the mini-run executable', () => {
+  it('reports a missing --env-file as its own one line and 125', () => {
     // Node 20 itself exits 9 for a missing --env-file anywhere in argv unless
     // it comes after "--", which the executable's #! line passes
-    const r = spawnSync(join(PROJECT, 'dist', 'mini-run.cjs'), ['--root', env.storeRoot, '--state', env.stateRoot, 'run', '--rm', '--env-file', '/no/such.env', APP, 'true'], { encoding: 'utf8' })
+    const r = env.run(env.runArgs(['--env-file', '/no/such.env', APP, 'true']))
     expect(r.stderr).toBe('mini-run: --env-file /no/such.env: no such file\n')
     expect(r.status).toBe(125)
   })

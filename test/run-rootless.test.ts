@@ -14,7 +14,8 @@ const NOBODY = 65534
 /**
  * A copy of the installed CLI (bundle, native build, node_modules) and of
  * the busybox rootfs that nobody can read: the checkout itself may sit in a
- * private directory (CI clones into one).
+ * private directory (CI clones into one). Its dist/mini-run.cjs is run as
+ * the executable it is, as `mini-run` is.
  */
 function stageForNobody(dir: string): { cli: string; rootfs: string } {
   const root = join(dir, 'pkg')
@@ -45,8 +46,9 @@ describe.skipIf(!isRoot || !userns)('run: rootless (needs root to become nobody,
     try {
       const stdout = execFileSync(
         'setpriv',
-        ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', process.execPath, staged.cli, '--state', `${state}/s`, '--root', `${state}/r`, ...args],
-        { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: state } },
+        ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', staged.cli, '--state', `${state}/s`, '--root', `${state}/r`, ...args],
+        // the staged executable's #! line finds this Node on PATH
+        { encoding: 'utf8', env: { PATH: `${dirname(process.execPath)}:${process.env.PATH || '/usr/bin:/bin'}`, HOME: state } },
       )
       return { status: 0, stdout, stderr: '' }
     } catch (err) {

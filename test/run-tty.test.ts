@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { CLI } from './helpers/cli.js'
+import { cliEnv } from './helpers/cli.js'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 
 const PTY_RUN = fileURLToPath(new URL('./helpers/pty-run.py', import.meta.url))
@@ -30,7 +30,7 @@ describe.skipIf(!isRoot)('run -t (needs root)', () => {
 
   it('follows the caller\'s window size (SIGWINCH) and restores the caller\'s terminal mode on exit', () => {
     const script = 'stty size; echo ready; read -s -n1 key; echo "key=$key"; trap "stty size; exit 0" WINCH; echo armed; while sleep 0.05; do :; done'
-    const out = execFileSync('python3', [PTY_RUN, process.execPath, CLI, ...env.runArgs(['-it', BUSYBOX, 'sh', '-c', script])], { encoding: 'utf8' })
+    const out = execFileSync('python3', [PTY_RUN, 'mini-run', ...env.runArgs(['-it', BUSYBOX, 'sh', '-c', script])], { encoding: 'utf8', env: cliEnv() })
     const result = JSON.parse(out) as { output: string; status: number; modeRestored: boolean; rawBefore: boolean }
     const lines = result.output.replace(/\r/g, '').split('\n').filter((l) => /^\d+ \d+$|^key=/.test(l))
     // the caller's size at start, the key typed through the relay, the new size on SIGWINCH

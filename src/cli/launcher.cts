@@ -25,6 +25,15 @@ import nodeModule = require('node:module')
 import path = require('node:path')
 import vm = require('node:vm')
 
+// NODE_OPTIONS makes every Node that inherits it run code before its own
+// (--require, --import, --experimental-loader). Node has applied it to this
+// process already: the caller's choice. But what mini-run starts inherits
+// its environment, the monitor of `run -d` and through it the exit command
+// `mini-run rm -f` (a Node, as root, after the caller is gone): none of them
+// asked for it. Other NODE_* variables are left: none runs code in a Node
+// started with a script (NODE_REPL_EXTERNAL_MODULE only in a REPL).
+delete process.env.NODE_OPTIONS
+
 const bundle = path.join(__dirname, 'mini-run-cli.cjs')
 const cacheFile = bundle + '.cache'
 

@@ -141,15 +141,39 @@ async function loadDockerSave(store: ImageStore, source: ArchiveSource, opts: Lo
     const manifestDigest = sha256Digest(manifestData)
     await store.putBlob(manifestData, manifestDigest)
     const tags = opts.name !== undefined ? [opts.name] : (entry.RepoTags ?? []).filter((t) => typeof t === 'string')
-    if (tags.length === 0) {
-      await store.setRef(configDigest, manifestDigest)
-      loaded.push({ manifestDigest, configDigest })
-    }
-    for (const tag of tags) {
-      const name = parseReference(tag).name
-      await store.setRef(name, manifestDigest)
+    loaded.push(...(await nameImage(store, source, opts, tags.map((t) => parseReference(t).name), { manifestDigest, configDigest })))
+  }
+  return loaded
+}
+
+/**
+ * Point the names at a loaded image, or its id when it has none. The store
+ * refuses a name that pins another digest (EREFDIGEST: an archive may claim
+ * `repo@sha256:<another image>`); a name the archive gave is then dropped
+ * with a warning and the image loads under its other names, or untagged. A
+ * name the caller gave (opts.name) fails the load instead.
+ */
+async function nameImage(
+  store: ImageStore,
+  source: ArchiveSource,
+  opts: LoadArchiveOptions,
+  names: string[],
+  image: { manifestDigest: string; configDigest: string; index?: Buffer },
+): Promise<LoadedImage[]> {
+  const { manifestDigest, configDigest } = image
+  const loaded: LoadedImage[] = []
+  for (const name of names) {
+    try {
+      await store.setRef(name, manifestDigest, image.index !== undefined ? { index: image.index } : {})
       loaded.push({ name, manifestDigest, configDigest })
+    } catch (err) {
+      if (opts.name !== undefined || !(err instanceof MiniRunError) || err.code !== 'EREFDIGEST') throw err
+      opts.warning?.(`${source.label}: ${err.message}; loaded without that name`)
     }
+  }
+  if (loaded.length === 0) {
+    await store.setRef(configDigest, manifestDigest)
+    loaded.push({ manifestDigest, configDigest })
   }
   return loaded
 }
@@ -182,8 +206,10 @@ async function loadOciLayout(store: ImageStore, source: ArchiveSource, opts: Loa
     if (top.platform && !selectManifest({ schemaVersion: 2, manifests: [top] }, want)) continue
     const name = entryName(top, opts)
     let descriptor = top
+    let indexData: Buffer | undefined
     if (INDEX_TYPES.has(top.mediaType)) {
-      const nested = JSON.parse((await readBlob(store, source, top.digest)).toString('utf8')) as ImageIndex
+      indexData = await readBlob(store, source, top.digest)
+      const nested = JSON.parse(indexData.toString('utf8')) as ImageIndex
       const picked = selectManifest(nested, want)
       if (!picked) throw bad(source, `no image for platform ${formatPlatform(want)} in index ${top.digest}`)
       descriptor = picked
@@ -208,9 +234,8 @@ async function loadOciLayout(store: ImageStore, source: ArchiveSource, opts: Loa
         ...layerProgress(opts, chainId),
       })
     }
-    const configDigest = manifest.config.digest
-    await store.setRef(name ?? configDigest, descriptor.digest)
-    loaded.push({ ...(name !== undefined && { name }), manifestDigest: descriptor.digest, configDigest })
+    const image = { manifestDigest: descriptor.digest, configDigest: manifest.config.digest, ...(indexData && { index: indexData }) }
+    loaded.push(...(await nameImage(store, source, opts, name !== undefined ? [name] : [], image)))
   }
   if (loaded.length === 0) throw bad(source, `no image for platform ${formatPlatform(want)} in index.json`)
   return loaded

@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs'
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { MiniRunError } from '../errors.js'
-import { sha256Digest } from './digest.js'
+import { isDigest, sha256Digest } from './digest.js'
+import { parseReference } from './reference.js'
 import { writeFileAtomic } from './store-tmp.js'
 import type { RefRecord } from './store-types.js'
 
@@ -62,4 +63,37 @@ export async function listRefs(refsDir: string): Promise<RefRecord[]> {
 
 export async function writeRef(tmpDir: string, refsDir: string, ref: RefRecord): Promise<void> {
   await writeFileAtomic(tmpDir, join(refsDir, refFileName(ref.name)), JSON.stringify(ref) + '\n')
+}
+
+/**
+ * Why a normalized name may not point at an image, or undefined if it may.
+ * A name that carries a digest is a promise about content: `run
+ * repo@sha256:X` must run the manifest X and nothing else, so such a name
+ * may only point at the manifest X, or at a manifest that the index X (its
+ * bytes given as `index`, as a pull or a load of a multi-platform image has
+ * them) lists. An image id, a bare digest, names an untagged image by its
+ * config. An archive can claim any name in its annotations: this is what
+ * stops it from claiming another image's digest.
+ */
+export function refDigestConflict(
+  name: string,
+  image: { manifestDigest: string; configDigest: string },
+  index?: Buffer,
+): string | undefined {
+  if (isDigest(name)) {
+    return name === image.configDigest ? undefined : `image id ${name} is not this image's config digest ${image.configDigest}`
+  }
+  const pinned = parseReference(name).digest
+  if (pinned === undefined || pinned === image.manifestDigest) return undefined
+  if (index !== undefined && sha256Digest(index) === pinned && indexLists(index, image.manifestDigest)) return undefined
+  return `${name} does not name this image: its manifest is ${image.manifestDigest}`
+}
+
+function indexLists(index: Buffer, manifestDigest: string): boolean {
+  try {
+    const parsed = JSON.parse(index.toString('utf8')) as { manifests?: unknown }
+    return Array.isArray(parsed.manifests) && parsed.manifests.some((d) => (d as { digest?: unknown } | null)?.digest === manifestDigest)
+  } catch {
+    return false
+  }
 }

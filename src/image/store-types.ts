@@ -120,6 +120,11 @@ export interface LoadArchiveOptions {
    */
   name?: string
   progress?: (event: { chainId: string; bytes: number }) => void
+  /**
+   * Told what the load dropped and why: a name in the archive that pins a
+   * digest other than its image's (the image is loaded without it).
+   */
+  warning?: (message: string) => void
 }
 
 export interface LoadedImage {

@@ -28,7 +28,7 @@ import { checkPrivateDir, ensurePrivateDir } from '../private-dir.js'
 import { chainIds as computeChainIds, digestHex, isDigest, sha256Digest } from './digest.js'
 import { IMAGE_MANIFEST_TYPES, type ImageConfig, type ImageManifest } from './oci.js'
 import { familiarRepository, parseReference } from './reference.js'
-import { listRefs, readMetadata, readRef, writeRef } from './refs.js'
+import { listRefs, readMetadata, readRef, refDigestConflict, writeRef } from './refs.js'
 import { cleanStaleTmp, removeTree, tmpPath, writeFileAtomic } from './store-tmp.js'
 import {
   MAX_BLOB_SIZE,
@@ -266,11 +266,17 @@ export class ImageStore {
    * layers must be in the store already (EINCOMPLETE otherwise), so a name
    * never points at half an image. `name` is normalized (alpine ->
    * docker.io/library/alpine:latest); an image id (sha256:...) marks an
-   * untagged image.
+   * untagged image and must be its config digest. A name with a digest
+   * (repo@sha256:..., repo:tag@sha256:...) must pin this very manifest, or
+   * the multi-platform index given as `opts.index` that lists it; any other
+   * is refused with EREFDIGEST, so no writer of refs (pull, load) can make
+   * a pinned name run other content.
    */
-  async setRef(name: string, manifestDigest: string): Promise<void> {
+  async setRef(name: string, manifestDigest: string, opts: { index?: Buffer } = {}): Promise<void> {
     const normalized = isDigest(name) ? name : parseReference(name).name
     const image = await this.loadImage(normalized, manifestDigest)
+    const conflict = refDigestConflict(normalized, image, opts.index)
+    if (conflict !== undefined) throw new MiniRunError(conflict, { code: 'EREFDIGEST' })
     const ref: RefRecord = {
       name: normalized,
       manifestDigest,

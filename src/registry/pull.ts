@@ -163,7 +163,8 @@ export async function pullImage(reference: string, options: PullOptions): Promis
     // 4. documents, then the name
     await options.store.putBlob(configBytes, configDesc.digest)
     await options.store.putBlob(image.bytes, image.digest)
-    await options.store.setRef(ref.name, image.digest)
+    // repo@<index digest> names the platform's manifest through the index
+    await options.store.setRef(ref.name, image.digest, indexDigest !== undefined ? { index: top.bytes } : {})
     emit({ type: 'done', name: ref.name, manifestDigest: image.digest, configDigest: configDesc.digest })
     return {
       name: ref.name,

@@ -1,11 +1,61 @@
 /**
- * Run the mini-run CLI as a separate process, the way a user does.
+ * Run the mini-run CLI as a separate process, the way a user does: the
+ * `mini-run` executable found on PATH, whose `#!/usr/bin/env -S node --`
+ * line is part of what is tested (`node dist/mini-run.cjs ARGS` is not the
+ * same program: Node 20 reads an --env-file anywhere in its argv). PATH
+ * starts with a directory holding only a `mini-run` symlink to this
+ * checkout's dist/mini-run.cjs, so a test never runs another checkout's
+ * build or an installed one, then the directory of the Node running the
+ * tests, for the #! line's `env` to find.
  */
 import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process'
+import { mkdtempSync, readlinkSync, rmSync, symlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-/** The bundled CLI, as installed (package.json "bin"). */
-export const CLI = fileURLToPath(new URL('../../dist/mini-run.cjs', import.meta.url))
+/** The executable, as installed (package.json "bin"). */
+export const LAUNCHER = fileURLToPath(new URL('../../dist/mini-run.cjs', import.meta.url))
+
+/** Set by the global setup (global-setup.ts) to the directory it made. */
+export const BIN_DIR_ENV = 'MINI_RUN_TEST_BIN'
+
+/** A new directory with a `mini-run` symlink to LAUNCHER; the caller removes it. */
+export function makeBinDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mini-run-bin-'))
+  symlinkSync(LAUNCHER, join(dir, 'mini-run'))
+  return dir
+}
+
+let ownBinDir: string | undefined
+
+function linksToLauncher(dir: string): boolean {
+  try {
+    return readlinkSync(join(dir, 'mini-run')) === LAUNCHER
+  } catch {
+    return false
+  }
+}
+
+/**
+ * The global setup's directory, or (where there is none: the kernel tests
+ * in the VM) one made for this process and removed when it exits.
+ */
+export function binDir(): string {
+  const shared = process.env[BIN_DIR_ENV]
+  if (shared && linksToLauncher(shared)) return shared
+  if (ownBinDir === undefined) {
+    const dir = makeBinDir()
+    ownBinDir = dir
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
+  }
+  return ownBinDir
+}
+
+/** `env` with PATH leading to this checkout's `mini-run`. */
+export function cliEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return { ...env, PATH: [binDir(), dirname(process.execPath), env.PATH || '/usr/bin:/bin'].join(':') }
+}
 
 export interface CliResult {
   status: number | null
@@ -15,13 +65,13 @@ export interface CliResult {
 }
 
 export function miniRun(args: string[], options: SpawnSyncOptions = {}): CliResult {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000, ...options })
+  const r = spawnSync('mini-run', args, { encoding: 'utf8', timeout: 60_000, ...options, env: cliEnv(options.env) })
   return { status: r.status, signal: r.signal, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') }
 }
 
 /** Start the CLI without waiting: for signal tests. */
 export function miniRunAsync(args: string[], options: Parameters<typeof spawn>[2] = {}) {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...options })
+  const child = spawn('mini-run', args, { stdio: ['ignore', 'pipe', 'pipe'], ...options, env: cliEnv(options.env) })
   let stdout = ''
   let stderr = ''
   child.stdout?.on('data', (d) => (stdout += d))

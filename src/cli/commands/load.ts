@@ -30,7 +30,10 @@ export async function loadImages(cmd: Command, flags: LoadFlags): Promise<void> 
     input = spooled
   }
   try {
-    const loaded = await store.loadArchive(input, flags.platform ? { platform: parsePlatform(flags.platform) } : {})
+    const loaded = await store.loadArchive(input, {
+      ...(flags.platform ? { platform: parsePlatform(flags.platform) } : {}),
+      warning: (message) => process.stderr.write(`mini-run: warning: ${message}\n`),
+    })
     for (const image of loaded) {
       process.stdout.write(image.name ? `Loaded image: ${image.name}\n` : `Loaded image ID: ${image.configDigest}\n`)
     }

@@ -189,8 +189,10 @@ async function runCommand(positional: string[], flags: RunFlags, cmd: Command): 
   }
   if (flags.detach) {
     const { startDetached } = await import('../../runtime/start-detached.js')
-    // --rm: once the container exits, its monitor runs this very CLI to remove it
-    const exitCommand = [process.execPath, process.argv[1]!, '--state', prepared.stateRoot, 'rm', '-f', prepared.id]
+    // --rm: once the container exits, its monitor runs this very CLI to remove
+    // it, as the executable's #! line does: "--" ends Node's own options, or
+    // Node 20 would read an --env-file anywhere in argv (nodejs/node#54232)
+    const exitCommand = [process.execPath, '--', process.argv[1]!, '--state', prepared.stateRoot, 'rm', '-f', prepared.id]
     const id = await startDetached(prepared, {
       ...(flags.rm ? { exitCommand } : {}),
       interactive: flags.interactive === true && !tty,
