@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError } from 'commander'
 import { describeError } from '../errors.js'
-import { registerCommands } from './commands/index.js'
+import { isVerb, registerCommands } from './commands/index.js'
 import { EXIT_RUNTIME_ERROR } from './exit-codes.js'
 
 export async function main(argv: string[]): Promise<number> {
@@ -22,7 +22,14 @@ export async function main(argv: string[]): Promise<number> {
     const level = cmd.opts().logLevel as string | undefined
     if (level) (await import('../log.js')).setLogLevel(level)
   })
-  registerCommands(program, verbOf(program, argv))
+  const verb = verbOf(program, argv)
+  // `mini-run alpine sh`: a first word that is no verb is an image, and
+  // the line means `run --rm`, interactive with a terminal when there is one
+  if (verb && !isVerb(verb.word)) {
+    const terminal = process.stdin.isTTY && process.stdout.isTTY ? ['-i', '-t'] : []
+    argv = [...argv.slice(0, verb.index), 'run', '--rm', ...terminal, ...argv.slice(verb.index)]
+  }
+  registerCommands(program, verb && isVerb(verb.word) ? verb.word : verb ? 'run' : undefined)
   try {
     await program.parseAsync(argv)
     return typeof process.exitCode === 'number' ? process.exitCode : 0
@@ -38,12 +45,12 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** The first word after the global options (which take values, as the program defines them). */
-function verbOf(program: Command, argv: string[]): string | undefined {
+/** The first word after the global options (which take values, as the program defines them), and where it is. */
+function verbOf(program: Command, argv: string[]): { word: string; index: number } | undefined {
   const takesValue = new Set(program.options.filter((o) => o.required || o.optional).flatMap((o) => [o.long, o.short]))
   for (let i = 2; i < argv.length; i++) {
     const arg = argv[i]!
-    if (!arg.startsWith('-')) return arg
+    if (!arg.startsWith('-')) return { word: arg, index: i }
     if (takesValue.has(arg)) i++ // --root DIR
   }
   return undefined

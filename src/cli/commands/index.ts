@@ -34,6 +34,11 @@ const VERBS: Record<string, (program: Command) => void> = {
   image: registerImage,
 }
 
+/** Whether a word is one of mini-run's verbs (or help). */
+export function isVerb(word: string): boolean {
+  return word === 'help' || Object.hasOwn(VERBS, word)
+}
+
 /**
  * Register every verb; or, given the verb this command line runs, only that
  * one: building every verb's options is 2 ms of each `mini-run run`. Help
