@@ -81,6 +81,37 @@ describe('the default seccomp profile, compiled', () => {
     expect(run(program, AUDIT.x86_64, x64('personality'), [0x0040000 /* ADDR_NO_RANDOMIZE */])).toBe(EPERM)
   })
 
+  it('refuses AF_ALG too, and i386 socketcall(SYS_SOCKET), whose family a filter cannot read', () => {
+    expect(run(program, AUDIT.x86_64, x64('socket'), [38 /* AF_ALG */])).toBe(EPERM)
+    expect(run(program, AUDIT.i386, SYSCALL_NUMBERS.i386!.socket!, [40])).toBe(EPERM)
+    const socketcall = SYSCALL_NUMBERS.i386!.socketcall!
+    expect(socketcall).toBe(102)
+    expect(run(program, AUDIT.i386, socketcall, [1 /* SYS_SOCKET */, 0x4a40d0 /* the args, in memory */])).toBe(EPERM)
+    for (const call of [2 /* SYS_BIND */, 3 /* SYS_CONNECT */, 16 /* SYS_SENDMSG */]) expect(run(program, AUDIT.i386, socketcall, [call])).toBe(ALLOW)
+    expect(run(program, AUDIT.x86_64, 102 /* getuid: x86-64 has no socketcall */, [1])).toBe(ALLOW)
+    expect(SYSCALL_NUMBERS.x86_64!.socketcall).toBeUndefined()
+  })
+
+  it('matches Docker\'s current profile (moby/profiles seccomp v0.2.3) where the two used to differ', () => {
+    // name_to_handle_at: allowed since moby PR #45766; its dangerous half stays denied
+    expect(run(program, AUDIT.x86_64, 303 /* name_to_handle_at */)).toBe(ALLOW)
+    expect(run(program, AUDIT.i386, 341 /* name_to_handle_at */)).toBe(ALLOW)
+    expect(run(program, AUDIT.x86_64, x64('open_by_handle_at'))).toBe(EPERM)
+    // clock_adjtime only reads the clock without CAP_SYS_TIME: Docker allows it
+    expect(run(program, AUDIT.x86_64, 305 /* clock_adjtime */)).toBe(ALLOW)
+    for (const name of ['sethostname', 'setdomainname', 'migrate_pages', 'move_pages']) expect(run(program, AUDIT.x86_64, x64(name)), name).toBe(EPERM)
+    // denied whatever the capabilities, as in Docker
+    const all = compileSeccomp(defaultSeccompProfile([...DOCKER_DEFAULT_CAPABILITIES, 'CAP_SYS_ADMIN', 'CAP_SYS_BOOT', 'CAP_SYS_NICE'], 'x64'))
+    for (const name of ['pivot_root', 'swapon', 'swapoff', 'kexec_load', 'kexec_file_load', 'migrate_pages', 'move_pages']) {
+      expect(run(all, AUDIT.x86_64, x64(name)), name).toBe(EPERM)
+    }
+    for (const name of ['sethostname', 'reboot', 'mbind']) expect(run(all, AUDIT.x86_64, x64(name)), name).toBe(ALLOW)
+    // chroot goes with CAP_SYS_CHROOT, which the default set has
+    const noChroot = compileSeccomp(defaultSeccompProfile(DOCKER_DEFAULT_CAPABILITIES.filter((c) => c !== 'CAP_SYS_CHROOT'), 'x64'))
+    expect(run(noChroot, AUDIT.x86_64, x64('chroot'))).toBe(EPERM)
+    expect(run(program, AUDIT.x86_64, x64('chroot'))).toBe(ALLOW)
+  })
+
   it('lets syscall -1 through (a tracer skipping a call), and gives ENOSYS to syscalls newer than its table', () => {
     expect(run(program, AUDIT.x86_64, 0xffffffff)).toBe(ALLOW)
     expect(run(program, AUDIT.i386, 0xffffffff)).toBe(ALLOW)

@@ -11,7 +11,7 @@ import {
   defaultMounts,
 } from './docker-defaults.js'
 import { DEFAULT_PATH } from './plan-start.js'
-import { resolveGroup, resolveUser, type GroupEntry, type PasswdEntry } from './resolve-user.js'
+import { resolveGroup, resolveUser, type GroupLine, type PasswdLine } from './resolve-user.js'
 import { defaultSeccompProfile, nativeArchitectures } from './seccomp-profile.js'
 import type { Rlimit } from './ulimits.js'
 import type { SpecResources } from './cgroup-limits.js'
@@ -64,8 +64,8 @@ export interface ContainerOptions {
   mounts?: SpecMount[]
   /** cgroup limits (linux.resources). */
   resources?: SpecResources
-  passwd: PasswdEntry[]
-  groups: GroupEntry[]
+  passwd: PasswdLine[]
+  groups: GroupLine[]
   /** The caller's environment, for `-e KEY` without a value. */
   callerEnv?: Record<string, string | undefined>
 }

@@ -308,13 +308,31 @@ export function processSteps(
   }
   add({ op: 'setresgid', gid, why: 'the user\'s group' })
   add({ op: 'setresuid', uid, why: 'the user' })
+  // capabilities(7), "Transformation of capabilities during execve()": a
+  // non-root process gets P'(permitted) = (file permitted & bounding) |
+  // ambient; root gets the bounding set. The stage holds the container's
+  // set until its execve, which matters for no_new_privs below: with it,
+  // execve grants nothing outside the caller's permitted set (commoncap.c,
+  // cap_bprm_creds_from_file), so the command's own file capabilities count
+  // and those of the programs it starts do not. Checked by experiment in
+  // test/sec-explain-caps.test.ts.
   add({
     op: 'capset', effective: caps.effective ?? [], permitted: caps.permitted ?? [], inheritable: caps.inheritable ?? [],
-    why: 'the capability sets; execve then recomputes them (a non-root user keeps none)',
+    why: uid === 0
+      ? 'the capability sets: root keeps them across execve'
+      : 'the capability sets, until execve: for a non-root user it clears them, but an executable with file capabilities (setcap) '
+        + 'gets those of them in the bounding set, as in Docker (a file capability outside it, marked effective, makes execve fail with EPERM)',
   })
   add({ op: 'cap_ambient', caps: caps.ambient ?? [], why: 'ambient capabilities survive execve for a non-root user: none unless asked' })
   if (proc.noNewPrivileges) {
-    add({ op: 'no_new_privs', why: 'no setuid bit or file capability can raise privileges from here on' })
+    add({
+      op: 'no_new_privs',
+      why: uid === 0
+        ? 'from here on execve grants no privilege the process does not already hold: setuid and setgid bits are ignored'
+        : 'from here on execve grants no privilege the process does not already hold: setuid and setgid bits are ignored, and file '
+          + 'capabilities count only within the permitted set. The command itself still gets its own (the sets above are held until '
+          + 'its execve); the programs it starts, with an empty permitted set, get none (Docker sets this only with no-new-privileges)',
+    })
   }
   if (spec.linux.seccomp) {
     const denied = (spec.linux.seccomp.syscalls ?? []).filter((r) => r.action !== 'SCMP_ACT_ALLOW').flatMap((r) => r.names)

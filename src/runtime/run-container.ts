@@ -14,7 +14,7 @@ import { applyLimits, checkControllers, resourcesFromFlags, type ResourceFlags }
 import { createLeaf, DEFAULT_CGROUP_PARENT, destroyLeaf, findCgroup2Mount, type CgroupLeaf } from './cgroup.js'
 import { buildSpec, type HostNamespace, type ImageRunConfig } from './container-spec.js'
 import { readImageFile } from './image-files.js'
-import { parseSignal } from './signals.js'
+import { imageStopSignal, parseSignal } from './signals.js'
 import { parseUlimits } from './ulimits.js'
 import { volumesFromFlags, type VolumeFlags } from './volumes.js'
 import { defaultStateRoot, defaultStoreRoot, isRoot } from '../paths.js'
@@ -106,6 +106,8 @@ export interface PreparedContainer {
   /** Set when the pty socket is needed: [parent end, child end]. */
   pty: boolean
   init: boolean
+  /** What the caller should tell the user (the library does not print). */
+  warnings: string[]
 }
 
 /** --network host|none, --pid/--ipc/--uts host|private: the namespaces to share. */
@@ -221,6 +223,11 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     }
   }
 
+  const warnings: string[] = []
+  const checkedImageStop = image?.StopSignal ? imageStopSignal(image.StopSignal) : undefined
+  if (checkedImageStop?.warning && o.stopSignal === undefined) warnings.push(checkedImageStop.warning)
+  const stopSignal = o.stopSignal ?? checkedImageStop?.signal
+
   const passwd = parsePasswd(readImageFile(layers, 'etc/passwd') ?? '')
   const groups = parseGroup(readImageFile(layers, 'etc/group') ?? '')
 
@@ -295,7 +302,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     ...(usernsSlot !== undefined ? { usernsSlot } : {}),
     ...(o.image !== undefined ? { image: o.image } : {}),
     ...(chainIds ? { chainIds } : {}),
-    ...(o.stopSignal ?? image?.StopSignal ? { stopSignal: o.stopSignal ?? image?.StopSignal } : {}),
+    ...(stopSignal ? { stopSignal } : {}),
     ...(o.stopTimeout !== undefined ? { stopTimeout: o.stopTimeout } : {}),
     spec,
     plan,
@@ -305,6 +312,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     ...(cgroupMount && root ? { cgroupMount, cgroupParent } : {}),
     pty: o.tty ?? false,
     init: o.init ?? false,
+    warnings,
   }
   }
 }

@@ -13,7 +13,7 @@ import { destroyLeaf } from './cgroup.js'
 import { oomKilled } from './cgroup-limits.js'
 import { parseSignal } from './signals.js'
 
-export function signalContainer(c: ContainerInfo, signal: NodeJS.Signals): void {
+export function signalContainer(c: ContainerInfo, signal: NodeJS.Signals | number): void {
   if (c.status !== 'running' || !c.pid) {
     throw new MiniRunError(`container ${c.id.slice(0, 12)} is not running`, { code: 'ENOTRUNNING' })
   }
@@ -85,7 +85,7 @@ export async function releaseCgroup(stateRoot: string, c: ContainerInfo): Promis
   await destroyLeaf({ path: c.cgroup, parent: dirname(c.cgroup) }, c.cgroupMount)
 }
 
-export async function killContainer(stateRoot: string, c: ContainerInfo, signal: NodeJS.Signals): Promise<void> {
+export async function killContainer(stateRoot: string, c: ContainerInfo, signal: NodeJS.Signals | number): Promise<void> {
   if (signal === 'SIGKILL') {
     if (c.status !== 'running') signalContainer(c, signal) // says "not running"
     killAll(c)

@@ -182,6 +182,7 @@ async function runCommand(positional: string[], flags: RunFlags, cmd: Command): 
     },
   }
   const prepared = await prepareContainer(options, flags.explain === true)
+  for (const warning of prepared.warnings) process.stderr.write(`mini-run: ${warning}\n`)
   if (flags.explain) {
     const { formatPlan } = await import('../../runtime/explain.js')
     process.stdout.write(formatPlan(prepared.plan))
