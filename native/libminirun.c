@@ -1,6 +1,7 @@
 /*
  * libminirun.c: the small syscalls Node does not expose (memfd, pipe2,
- * SCM_RIGHTS, waitpid, TIOCSWINSZ, mknod, xattrs), for src/native/lib.ts.
+ * SCM_RIGHTS, waitpid, TIOCSWINSZ, mknod, xattrs, pidfds, openat2), for
+ * src/native/lib.ts.
  *
  * Each function is one syscall or a short fixed sequence of them; each
  * returns -errno on failure so that no caller reads errno across the FFI
@@ -10,16 +11,18 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
-#include <termios.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -234,4 +237,77 @@ int mr_flock(int32_t fd, int32_t operation)
         r = flock(fd, operation);
     while (r < 0 && errno == EINTR);
     return r < 0 ? -errno : 0;
+}
+
+int mr_pidfd_open(int32_t pid)
+{
+    int fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+    return fd < 0 ? -errno : fd;
+}
+
+int mr_pidfd_send_signal(int32_t pidfd, int32_t sig)
+{
+    return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno : 0;
+}
+
+/*
+ * RESOLVE_IN_ROOT treats rootfd as "/" for every component, absolute
+ * symlinks and ".." included (openat2(2)); RESOLVE_NO_MAGICLINKS refuses
+ * /proc/<pid>/fd-style links, which would jump anywhere. O_PATH opens
+ * nothing: a FIFO is not opened for reading, a device's open() never runs.
+ */
+int mr_open_in_root(int32_t rootfd, const char *path)
+{
+    struct open_how how = {
+        .flags = O_PATH | O_CLOEXEC,
+        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+    };
+    int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+    return fd < 0 ? -errno : fd;
+}
+
+/*
+ * An O_PATH fd cannot be read: open the same inode again through
+ * /proc/self/fd/N (that magic link names the open file, not a path that
+ * could have changed since) and make sure it is the same regular file.
+ * O_NONBLOCK and O_NOCTTY are for the case that cannot happen after that
+ * check; they cost nothing.
+ */
+int mr_read_regular(int32_t path_fd, uint8_t *buf, int32_t len)
+{
+    if (len < 0)
+        return -EINVAL;
+    char self[32];
+    snprintf(self, sizeof self, "/proc/self/fd/%d", path_fd);
+    struct stat want, got;
+    if (fstat(path_fd, &want) < 0)
+        return -errno;
+    if (!S_ISREG(want.st_mode))
+        return -EINVAL;
+    int fd = open(self, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int err = 0;
+    size_t n = 0;
+    if (fstat(fd, &got) < 0)
+        err = errno;
+    else if (got.st_dev != want.st_dev || got.st_ino != want.st_ino || !S_ISREG(got.st_mode))
+        err = EINVAL;
+    while (!err) {
+        /* one byte past len: tells "exactly len" from "more" */
+        unsigned char extra;
+        ssize_t r = n < (size_t)len ? read(fd, buf + n, (size_t)len - n) : read(fd, &extra, 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            err = errno;
+        else if (r == 0)
+            break;
+        else if (n == (size_t)len)
+            err = EFBIG;
+        else
+            n += (size_t)r;
+    }
+    close(fd);
+    return err ? -err : (int)n;
 }

@@ -5,8 +5,9 @@
  * non-negative value on success and -errno on failure, so no caller has to
  * read errno across the FFI boundary. None of them decides anything: they are
  * the few syscalls Node does not expose (clone3, memfd, pipe2, SCM_RIGHTS,
- * waitpid, open_tree) plus the clone trampoline. mr_spawn is also linked
- * into mini-run-monitor (monitor.c), which starts detached containers.
+ * waitpid, open_tree, pidfds, openat2) plus the clone trampoline. mr_spawn is
+ * also linked into mini-run-monitor (monitor.c), which starts detached
+ * containers.
  */
 #ifndef MINI_RUN_H
 #define MINI_RUN_H
@@ -104,5 +105,25 @@ int mr_lgetxattr(const char *path, const char *name, uint8_t *buf, int32_t len);
  * waiting. The lock belongs to the open file description, so it is released
  * when the last fd of it is closed, also when its process is killed. */
 int mr_flock(int32_t fd, int32_t operation);
+
+/* pidfd_open(pid, 0) (Linux 5.3): an fd that names this process and no
+ * other, even once its pid is reused. Close-on-exec. */
+int mr_pidfd_open(int32_t pid);
+
+/* pidfd_send_signal(pidfd, sig, NULL, 0) (Linux 5.1): -ESRCH once the process
+ * has exited, whatever now holds its pid. Signal 0 only checks. Returns 0. */
+int mr_pidfd_send_signal(int32_t pidfd, int32_t sig);
+
+/* openat2(rootfd, path, O_PATH | O_CLOEXEC, RESOLVE_IN_ROOT |
+ * RESOLVE_NO_MAGICLINKS) (Linux 5.6): path resolved as if rootfd were "/"
+ * (a container's root), opening nothing. -EAGAIN: a rename raced a ".."
+ * (openat2(2)); the caller may retry. */
+int mr_open_in_root(int32_t rootfd, const char *path);
+
+/* Read the regular file that the O_PATH fd path_fd names into buf (at most
+ * len bytes), through a second open of /proc/self/fd/<path_fd> checked to be
+ * the same inode. Returns the length; -EINVAL if it is not a regular file,
+ * -EFBIG if it holds more than len bytes. */
+int mr_read_regular(int32_t path_fd, uint8_t *buf, int32_t len);
 
 #endif

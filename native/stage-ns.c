@@ -2,11 +2,10 @@
  * stage-ns.c: the state that belongs to the namespaces the child was born
  * in (names of the UTS namespace, the network namespace's loopback),
  * unshare(2) for namespaces entered later, and setns(2) to join a running
- * container's (exec).
+ * container's (exec), through a pidfd.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
 #include <string.h>
@@ -59,20 +58,20 @@ int op_unshare(const struct step *s)
 }
 
 /*
- * Join the namespace that path (/proc/<pid>/ns/<name>) names. Here and not
- * in Node: the kernel refuses to move a multithreaded process into another
- * user or mount namespace (EINVAL, setns(2)), and the stage is a single
- * thread. The order is the caller's: the user namespace first (joining it
- * grants the capabilities the others ask for in it), the mount namespace
- * last (it changes root and working directory, and the /proc of the paths
- * that follow). A PID or time namespace applies to the children only.
+ * Join a running container's namespaces (exec) through a pidfd of its
+ * process (setns(2), Linux 5.8): every namespace in nstype at once, and
+ * only that process's. A path under /proc/<pid>/ns/ would name whatever
+ * process holds the pid when it is opened: once the container's has
+ * exited, possibly a host process (then the exec would run in the host's
+ * namespaces). A pidfd of an exited process fails with ESRCH instead.
+ * The kernel joins the user namespace first, so that its capabilities
+ * count for the others, and the mount namespace's root and working
+ * directory become the caller's. Here and not in Node: the kernel refuses
+ * to move a multithreaded process into another user or mount namespace
+ * (EINVAL), and the stage is a single thread. A PID or time namespace
+ * applies to the children only.
  */
 int op_setns(const struct step *s)
 {
-    int fd = open(s->arg[0].p, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno;
-    int err = setns(fd, (int)arg_num(s, 1)) < 0 ? errno : 0;
-    close(fd);
-    return err;
+    return setns(arg_fd(s, 0), (int)arg_num(s, 1)) < 0 ? errno : 0;
 }

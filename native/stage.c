@@ -78,7 +78,7 @@ static const struct op_def ops[] = {
     [MR_OP_UNSHARE] = { "n", op_unshare, NULL },
     [MR_OP_MOVE_MOUNT] = { "nss", op_move_mount, NULL },
     [MR_OP_PDEATHSIG] = { "n", op_pdeathsig, NULL },
-    [MR_OP_SETNS] = { "sn", op_setns, check_setns },
+    [MR_OP_SETNS] = { "nn", op_setns, check_setns },
 };
 #define NOPS (sizeof ops / sizeof ops[0])
 

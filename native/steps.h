@@ -124,9 +124,10 @@ enum mr_op {
     MR_OP_MOVE_MOUNT = 28,
     /* signal:u64 -- prctl(PR_SET_PDEATHSIG) */
     MR_OP_PDEATHSIG = 29,
-    /* path, nstype:u64 -- open(path, O_RDONLY) and setns(2) (exec: path is
-       /proc/<pid>/ns/<name>). Joining a PID or time namespace only moves
-       the children: a FORK_INIT must follow. */
+    /* pidfd:u64, nstype:u64 -- setns(pidfd, nstype): join the namespaces
+       in nstype (an OR of CLONE_NEW* flags) of the process the pidfd names
+       (exec: the container's, a kept fd). Joining a PID or time namespace
+       only moves the children: a FORK_INIT must follow. */
     MR_OP_SETNS = 30,
 };
 

@@ -11,7 +11,7 @@
 import { chmod, lstat, open, readdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { getLogger } from '../log.js'
-import { processStartTime } from '../process-start-time.js'
+import { processStartTime } from '../proc-stat.js'
 import { randomHex } from '../random.js'
 
 let ownTag: string | undefined

@@ -103,6 +103,7 @@ const STRERROR: Record<string, string> = {
   EFAULT: 'Bad address',
   EBUSY: 'Device or resource busy',
   EEXIST: 'File exists',
+  EFBIG: 'File too large',
   EXDEV: 'Invalid cross-device link',
   ENODEV: 'No such device',
   ENOTDIR: 'Not a directory',
@@ -271,4 +272,26 @@ export function lgetxattr(path: string, name: string): Buffer | null {
 /** flock(2) on an open fd: an exclusive lock held until unlock or close (see mr_flock). */
 export function flock(fd: number, operation: 'exclusive' | 'unlock'): void {
   check('flock', call('mr_flock', [DataType.I32, DataType.I32], [fd, operation === 'exclusive' ? 2 : 8]))
+}
+
+/** pidfd_open(2): an fd naming this process, never a later one on its pid. */
+export function pidfdOpen(pid: number): number {
+  return check('pidfd_open', call('mr_pidfd_open', [DataType.I32], [pid]), `pid ${pid}`)
+}
+
+/** pidfd_send_signal(2); signal 0 only checks that the process is still there. */
+export function pidfdSendSignal(pidfd: number, signal: number): void {
+  check('pidfd_send_signal', call('mr_pidfd_send_signal', [DataType.I32, DataType.I32], [pidfd, signal]))
+}
+
+/** openat2(2) O_PATH with RESOLVE_IN_ROOT: path as if rootFd were "/" (see mr_open_in_root). */
+export function openInRoot(rootFd: number, path: string): number {
+  return check('openat2', call('mr_open_in_root', [DataType.I32, DataType.String], [rootFd, path]), path)
+}
+
+/** The regular file an O_PATH fd names, at most maxBytes (EFBIG over it; see mr_read_regular). */
+export function readRegular(pathFd: number, maxBytes: number): Buffer {
+  const buf = Buffer.alloc(maxBytes)
+  const n = check('read', call('mr_read_regular', [DataType.I32, DataType.U8Array, DataType.I32], [pathFd, buf, maxBytes]))
+  return buf.subarray(0, n)
 }

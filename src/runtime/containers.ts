@@ -2,17 +2,19 @@
  * Containers as the state directory knows them, with their true status.
  *
  * The state file says what mini-run did; the kernel says what is true now.
- * A container whose monitor was killed with `kill -9` still runs (its cgroup
- * is populated, its pid alive with the same start time), and one whose
- * process is gone is exited whatever the file says.
+ * A container runs while its own process does: the pid recorded at its
+ * start, still held by the process that started then (proc-stat.ts). A
+ * container whose monitor was killed with `kill -9` still runs; one whose
+ * process is gone has exited, whatever the file says, and whatever is left
+ * in its cgroup (with --pid host, a PID 1 that exits leaves its orphans
+ * there: `stop` and `rm` kill them through the cgroup).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { MiniRunError } from '../errors.js'
-import { isPopulated } from './cgroup.js'
 import { oomKilled } from './cgroup-limits.js'
 import { getLogger } from '../log.js'
-import { processStartTime } from '../process-start-time.js'
+import { isRecordedProcess, processStartTime, readProcStat, startedAfter } from '../proc-stat.js'
 import { checkStateRoot, CONTAINER_ID, readState, stateDir, type ContainerState } from './state.js'
 
 export type Status = 'created' | 'running' | 'exited'
@@ -42,10 +44,12 @@ export function logFile(stateRoot: string, id: string): string {
 
 export { processStartTime }
 
-export function isAlive(state: Pick<ContainerState, 'pid' | 'pidStartTime' | 'cgroup'>): boolean {
-  if (state.cgroup && existsSync(state.cgroup)) return isPopulated(state.cgroup)
-  if (!state.pid) return false
-  return state.pidStartTime !== undefined && processStartTime(state.pid) === state.pidStartTime
+/**
+ * The container's own process still runs. Only a look: acting on it takes
+ * a pidfd (container-process.ts).
+ */
+export function isAlive(state: Pick<ContainerState, 'pid' | 'pidStartTime'>): boolean {
+  return state.pid !== undefined && isRecordedProcess(readProcStat(state.pid), state.pidStartTime)
 }
 
 export function inspectState(stateRoot: string, state: ContainerState): ContainerInfo {
@@ -96,23 +100,27 @@ export function findContainer(stateRoot: string, ref: string): ContainerInfo {
 }
 
 /**
- * The monitor still runs (not a zombie, not another process on a reused
- * pid). With `exitCommand`, the command it execs into at the end (`run -d
- * --rm`'s rm) counts too: same pid, another name.
+ * The container's monitor still runs (not a zombie, not another process on
+ * a reused pid). The monitor cloned the container, so it started no later
+ * than the container's process did; a process that took its pid after it
+ * exited started later (in clock ticks: only a newcomer within the
+ * container's own 10 ms tick would pass). With `exitCommand`, the command it execs into at the
+ * end (`run -d --rm`'s rm) counts too: same pid and start time, another name.
  */
-export function monitorAlive(pid: number, options: { exitCommand?: boolean } = {}): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const close = stat.lastIndexOf(')')
-    return (options.exitCommand === true || stat.includes('(mini-run-moni')) && stat[close + 2] !== 'Z'
-  } catch {
-    return false
-  }
+export function monitorAlive(
+  c: Pick<ContainerState, 'monitorPid' | 'pidStartTime'>,
+  options: { exitCommand?: boolean } = {},
+): boolean {
+  if (c.monitorPid === undefined) return false
+  const stat = readProcStat(c.monitorPid)
+  if (!stat || stat.state === 'Z' || stat.state === 'X') return false
+  if (options.exitCommand !== true && !stat.comm.startsWith('mini-run-moni')) return false
+  return c.pidStartTime === undefined || !startedAfter(stat.startTime, c.pidStartTime)
 }
 
 /** run -d --rm, and its monitor (or the rm it becomes) is there to remove it. */
 export function removesItself(c: ContainerState): boolean {
-  return c.autoRemove === true && c.monitorPid !== undefined && monitorAlive(c.monitorPid, { exitCommand: true })
+  return c.autoRemove === true && monitorAlive(c, { exitCommand: true })
 }
 
 /**

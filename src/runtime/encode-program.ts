@@ -76,7 +76,7 @@ function encodeStep(step: ChildStep): { op: number; flags: number; args: Arg[] }
     case 'pdeathsig':
       return { op: Op.PDEATHSIG, flags: 0, args: [step.signal] }
     case 'setns':
-      return { op: Op.SETNS, flags: 0, args: [step.path, step.nstype] }
+      return { op: Op.SETNS, flags: 0, args: [step.pidfd, step.nstype] }
   }
 }
 

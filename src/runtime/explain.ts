@@ -4,7 +4,14 @@
  * write) and the reason for it.
  */
 import { mountFlagNames } from './mount-options.js'
+import { CLONE } from './plan-start.js'
 import { describeStep, type ChildStep, type StartPlan } from './steps.js'
+
+/** The names in /proc/<pid>/ns/ of CLONE_NEW* flags. */
+const NAMESPACES: [number, string][] = [
+  [CLONE.NEWUSER, 'user'], [CLONE.NEWNS, 'mnt'], [CLONE.NEWPID, 'pid'], [CLONE.NEWNET, 'net'],
+  [CLONE.NEWIPC, 'ipc'], [CLONE.NEWUTS, 'uts'], [CLONE.NEWCGROUP, 'cgroup'], [CLONE.NEWTIME, 'time'],
+]
 
 function detail(step: ChildStep): string {
   const at = (root: string | undefined, path: string) => (root && root !== '/' ? `${root}${path.startsWith('/') ? '' : '/'}${path}` : path)
@@ -75,7 +82,7 @@ function detail(step: ChildStep): string {
     case 'pdeathsig':
       return `prctl PR_SET_PDEATHSIG ${step.signal}`
     case 'setns':
-      return `setns ${step.path}`
+      return `setns pidfd ${step.pidfd} (pid ${step.pid}) ${NAMESPACES.filter(([flag]) => step.nstype & flag).map(([, name]) => name).join('+')}`
   }
 }
 

@@ -1,33 +1,34 @@
 /**
  * `exec`: a new process in a running container, as a step list. It joins
- * each of the container's namespaces with setns(2) (the user namespace
- * first, so that the others are joined with its capabilities), forks so
- * that the PID namespace applies (setns on a PID namespace only affects
- * children), then becomes the command with the container's own
- * restrictions: capabilities, no_new_privs, user.
+ * the container's namespaces with one setns(2) through a pidfd of the
+ * container's process (kept open by the runtime, checked to be that
+ * process: container-process.ts), forks so that the PID namespace applies
+ * (setns on a PID namespace only affects children), then becomes the
+ * command with the container's own restrictions: capabilities,
+ * no_new_privs, user.
  */
 import { CLONE, processSteps } from './plan-start.js'
 import type { NamespaceType, Spec, SpecProcess } from './spec.js'
 import type { ChildStep, StartPlan } from './steps.js'
 
-/** setns(2) wants the namespace's type, /proc/<pid>/ns/ its name. */
-const NS: Record<NamespaceType, { file: string; flag: number }> = {
-  user: { file: 'user', flag: CLONE.NEWUSER },
-  ipc: { file: 'ipc', flag: CLONE.NEWIPC },
-  uts: { file: 'uts', flag: CLONE.NEWUTS },
-  network: { file: 'net', flag: CLONE.NEWNET },
-  pid: { file: 'pid', flag: CLONE.NEWPID },
-  cgroup: { file: 'cgroup', flag: CLONE.NEWCGROUP },
-  mount: { file: 'mnt', flag: CLONE.NEWNS },
-  time: { file: 'time', flag: CLONE.NEWTIME },
+const NS_FLAGS: Record<NamespaceType, number> = {
+  user: CLONE.NEWUSER,
+  ipc: CLONE.NEWIPC,
+  uts: CLONE.NEWUTS,
+  network: CLONE.NEWNET,
+  pid: CLONE.NEWPID,
+  cgroup: CLONE.NEWCGROUP,
+  mount: CLONE.NEWNS,
+  time: CLONE.NEWTIME,
 }
-const ORDER: NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount']
 
 export interface ExecInput {
   /** The container's spec, as recorded at its start. */
   spec: Spec
-  /** The container's PID 1, as the host sees it. */
+  /** The container's PID 1, as the host sees it (for the record). */
   pid: number
+  /** A pidfd of that process, checked to be it; the child inherits it by number. */
+  pidfd: number
   /** The exec'd process: the container's, with exec's overrides applied. */
   process: SpecProcess
   setgroupsAllowed: boolean
@@ -37,13 +38,11 @@ export interface ExecInput {
 
 export function planExec(input: ExecInput): StartPlan {
   const steps: ChildStep[] = []
-  const joined = new Set(input.spec.linux.namespaces.map((n) => n.type))
-  for (const type of ORDER) {
-    if (!joined.has(type)) continue
-    const { file, flag } = NS[type]
+  const nstype = input.spec.linux.namespaces.reduce((flags, n) => flags | NS_FLAGS[n.type], 0)
+  if (nstype !== 0) {
     steps.push({
-      op: 'setns', path: `/proc/${input.pid}/ns/${file}`, nstype: flag,
-      why: type === 'user' ? 'join the container\'s user namespace first: its capabilities are needed to join the rest' : `join the container's ${type} namespace`,
+      op: 'setns', pidfd: input.pidfd, pid: input.pid, nstype,
+      why: 'join all the container\'s namespaces at once through a pidfd of its process (Linux 5.8), which names that process and never one that took its pid later; the kernel joins the user namespace first, so that its capabilities count for the rest',
     })
   }
   steps.push(
@@ -60,7 +59,11 @@ export function planExec(input: ExecInput): StartPlan {
     cloneFlags: 0,
     parentBefore: [
       {
-        what: `clone3(CLONE_INTO_CGROUP ${input.cgroupPath ?? '(none)'})`,
+        what: `pidfd_open(${input.pid}), then /proc/${input.pid}/stat: its start time is the one recorded`,
+        why: 'the pid still names the container\'s own process (a pid is reused once its process is reaped); the pidfd pins that process for the steps below',
+      },
+      {
+        what: `clone3(CLONE_INTO_CGROUP ${input.cgroupPath ?? '(none)'}), keeping the pidfd as fd ${input.pidfd}`,
         why: 'a new process, no new namespaces: it joins the container\'s, and its cgroup (and limits)',
       },
     ],

@@ -28,10 +28,8 @@ export async function removeContainer(stateRoot: string, c: ContainerInfo, force
   }
   if (c.cgroup && c.cgroupMount) await destroyLeaf({ path: c.cgroup, parent: dirname(c.cgroup) }, c.cgroupMount)
   // the monitor writes the exit record into the state dir: let it finish first
-  if (c.monitorPid) {
-    const end = Date.now() + 2000
-    while (monitorAlive(c.monitorPid) && Date.now() < end) await sleep(10)
-  }
+  const recorded = Date.now() + 2000
+  while (monitorAlive(c) && Date.now() < recorded) await sleep(10)
   if (c.containerDir) rmSync(c.containerDir, { recursive: true, force: true })
   removeState(stateRoot, c)
 }

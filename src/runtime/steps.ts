@@ -37,7 +37,7 @@ export type ChildStep =
   | { op: 'unshare'; flags: number; why: string }
   | { op: 'move_mount'; fd: number; root?: string; target: string; why: string }
   | { op: 'pdeathsig'; signal: number; why: string }
-  | { op: 'setns'; path: string; nstype: number; why: string }
+  | { op: 'setns'; pidfd: number; pid: number; nstype: number; why: string }
 
 export type ChildOp = ChildStep['op']
 
@@ -90,7 +90,7 @@ export function describeStep(step: ChildStep): string {
     case 'exec':
       return `exec ${JSON.stringify(step.args[0] ?? '')}`
     case 'setns':
-      return `setns ${step.path}`
+      return `setns pidfd of pid ${step.pid}`
     case 'write_file':
       return `write ${inRoot(step.root, step.path)}`
     case 'setrlimit': {

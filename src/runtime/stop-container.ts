@@ -1,35 +1,46 @@
 /**
- * `stop` and `kill`. A signal goes to the container's PID 1; `stop` waits,
- * then kills the whole cgroup (cgroup.kill), so a shell that ignores SIGTERM
- * and every process it forked end all the same.
+ * `stop` and `kill`. A signal goes to the container's PID 1, through a pidfd
+ * checked to be its own (container-process.ts: never a process that took
+ * its pid later); `stop` waits, then kills the whole cgroup (cgroup.kill),
+ * so a shell that ignores SIGTERM and every process it forked end all the
+ * same.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { existsSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { MiniRunError } from '../errors.js'
+import { openContainerProcess, signalProcess } from './container-process.js'
 import { exitFile, inspectState, isAlive, removesItself, type ContainerInfo } from './containers.js'
 import { readState, writeState } from './state.js'
 import { destroyLeaf } from './cgroup.js'
 import { oomKilled } from './cgroup-limits.js'
 import { parseSignal } from './signals.js'
 
-export function signalContainer(c: ContainerInfo, signal: NodeJS.Signals | number): void {
-  if (c.status !== 'running' || !c.pid) {
-    throw new MiniRunError(`container ${c.id.slice(0, 12)} is not running`, { code: 'ENOTRUNNING' })
-  }
+function notRunning(c: ContainerInfo): MiniRunError {
+  return new MiniRunError(`container ${c.id.slice(0, 12)} is not running`, { code: 'ENOTRUNNING' })
+}
+
+/** Signal the container's own process; false when it is gone (exited, its pid reused). */
+function signalOwnProcess(c: ContainerInfo, signal: NodeJS.Signals | number): boolean {
+  const pidfd = openContainerProcess(c)
+  if (pidfd === undefined) return false
   try {
-    process.kill(c.pid, signal)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err
+    return signalProcess(pidfd, signal)
+  } finally {
+    closeSync(pidfd)
   }
+}
+
+export function signalContainer(c: ContainerInfo, signal: NodeJS.Signals | number): void {
+  if (c.status !== 'running' || !signalOwnProcess(c, signal)) throw notRunning(c)
 }
 
 /** SIGKILL every process of the container, by its cgroup when it has one. */
 export function killAll(c: ContainerInfo): void {
   if (c.cgroup && existsSync(join(c.cgroup, 'cgroup.kill'))) {
     writeFileSync(join(c.cgroup, 'cgroup.kill'), '1')
-  } else if (c.pid && isAlive(c)) {
-    process.kill(c.pid, 'SIGKILL')
+  } else {
+    signalOwnProcess(c, 'SIGKILL')
   }
 }
 
@@ -53,7 +64,8 @@ async function waitExitRecord(stateRoot: string, c: ContainerInfo): Promise<void
 export async function stopContainer(stateRoot: string, c: ContainerInfo, timeoutSeconds?: number): Promise<ContainerInfo> {
   timeoutSeconds ??= c.stopTimeout ?? 10
   if (c.status === 'running') {
-    signalContainer(c, parseSignal(c.stopSignal ?? 'SIGTERM'))
+    // gone since we looked: there is nothing left to signal, and the rest applies
+    signalOwnProcess(c, parseSignal(c.stopSignal ?? 'SIGTERM'))
     if (!(await waitGone(c, timeoutSeconds * 1000))) {
       killAll(c)
       if (!(await waitGone(c, 10_000))) throw new MiniRunError(`container ${c.id.slice(0, 12)} did not stop after SIGKILL`)
@@ -87,7 +99,7 @@ export async function releaseCgroup(stateRoot: string, c: ContainerInfo): Promis
 
 export async function killContainer(stateRoot: string, c: ContainerInfo, signal: NodeJS.Signals | number): Promise<void> {
   if (signal === 'SIGKILL') {
-    if (c.status !== 'running') signalContainer(c, signal) // says "not running"
+    if (c.status !== 'running') throw notRunning(c)
     killAll(c)
     await waitGone(c, 10_000)
     await waitExitRecord(stateRoot, c)

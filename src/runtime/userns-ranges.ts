@@ -28,7 +28,7 @@ import { constants } from 'node:fs'
 import { join } from 'node:path'
 import { MiniRunError, UsageError } from '../errors.js'
 import * as native from '../native/lib.js'
-import { processStartTime } from '../process-start-time.js'
+import { processStartTime } from '../proc-stat.js'
 import type { IdMapping } from './spec.js'
 
 export const SLOT_SIZE = 65536

@@ -1,10 +1,10 @@
 /**
  * `wait`: block until a container has exited, and give its exit code.
  *
- * Polls the kernel's view (containers.ts: the cgroup, or the pid and its
- * start time) and the exit record. A detached container's record comes a
- * moment after its process is gone, once its monitor has logged the last
- * output; a `run -d --rm` container removes itself right after, so the
+ * Polls the kernel's view (containers.ts: the container's process, by its
+ * pid and start time) and the exit record. A detached container's record
+ * comes a moment after its process is gone, once its monitor has logged the
+ * last output; a `run -d --rm` container removes itself right after, so the
  * poll is short enough to read the record first.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -28,7 +28,7 @@ export async function waitContainer(stateRoot: string, c: ContainerInfo): Promis
     if (now.status === 'exited') {
       if (now.exitCode !== undefined) return now.exitCode
       exitedSince ??= Date.now()
-      const recording = now.monitorPid !== undefined && monitorAlive(now.monitorPid)
+      const recording = monitorAlive(now)
       if (!recording && Date.now() - exitedSince > RECORD_GRACE_MS) {
         throw new MiniRunError(`container ${c.id.slice(0, 12)} has exited, but its exit code was never recorded (its monitor is gone)`)
       }

@@ -1,0 +1,56 @@
+/**
+ * Which process holds a pid now: /proc/<pid>/stat (proc(5)).
+ *
+ * A pid is a number the kernel hands out again once its process has been
+ * reaped (pid_max is 32768 on many hosts, so it happens within minutes on a
+ * busy one). The start time, field 22 (clock ticks since boot), tells the
+ * process recorded at a container's start from a later one on its pid. One
+ * read of the file describes one process. Read only, no native code: `ps`
+ * calls this for every container.
+ */
+import { readFileSync } from 'node:fs'
+
+export interface ProcStat {
+  /** Field 2, the command name (15 bytes at most, may hold spaces and parens). */
+  comm: string
+  /** Field 3: R, S, D, T... Z is a zombie: exited, only its status is left. */
+  state: string
+  /** Field 22, as written (a decimal count of clock ticks since boot). */
+  startTime: string
+}
+
+export function parseProcStat(text: string): ProcStat | undefined {
+  // the name may hold ") ": the fields after it start at the last paren
+  const open = text.indexOf('(')
+  const close = text.lastIndexOf(')')
+  if (open < 0 || close < open) return undefined
+  const fields = text.slice(close + 2).split(' ')
+  const state = fields[0]
+  const startTime = fields[19]
+  if (!state || !startTime || !/^\d+$/.test(startTime)) return undefined
+  return { comm: text.slice(open + 1, close), state, startTime }
+}
+
+export function readProcStat(pid: number): ProcStat | undefined {
+  try {
+    return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+  } catch {
+    return undefined
+  }
+}
+
+/** The process that started at startTime, and it has not exited. */
+export function isRecordedProcess(stat: ProcStat | undefined, startTime: string | undefined): boolean {
+  if (!stat || startTime === undefined) return false
+  return stat.startTime === startTime && stat.state !== 'Z' && stat.state !== 'X'
+}
+
+/** Whether a process started later than another (by their recorded start times). */
+export function startedAfter(a: string, b: string): boolean {
+  return BigInt(a) > BigInt(b)
+}
+
+/** Field 22 of /proc/<pid>/stat, or undefined if there is no such process. */
+export function processStartTime(pid: number): string | undefined {
+  return readProcStat(pid)?.startTime
+}

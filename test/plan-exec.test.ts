@@ -1,0 +1,74 @@
+// exec's steps are a pure function of the recorded spec and a pidfd: pinned
+// here without root. The namespaces are joined through the pidfd, in one
+// setns, never through /proc/<pid>/ns/ paths (a pid may be reused).
+import { describe, expect, it } from 'vitest'
+import { buildSpec, type ContainerOptions } from '../src/runtime/container-spec.js'
+import { encodeProgram } from '../src/runtime/encode-program.js'
+import { formatPlan } from '../src/runtime/explain.js'
+import { planExec } from '../src/runtime/plan-exec.js'
+import { Op } from '../src/runtime/step-codes.js'
+import { describeStep } from '../src/runtime/steps.js'
+
+const CLONE_NEWNS = 0x00020000
+const CLONE_NEWCGROUP = 0x02000000
+const CLONE_NEWUTS = 0x04000000
+const CLONE_NEWIPC = 0x08000000
+const CLONE_NEWUSER = 0x10000000
+const CLONE_NEWPID = 0x20000000
+const CLONE_NEWNET = 0x40000000
+
+function plan(options: Partial<ContainerOptions> = {}) {
+  const spec = buildSpec({
+    id: 'abcdef0123456789', rootfsPath: '/c/rootfs', image: { Cmd: ['sh'] }, command: [], passwd: [], groups: [], cgroup2: true, ...options,
+  })
+  return planExec({ spec, pid: 4321, pidfd: 17, process: { ...spec.process, args: ['id'] }, setgroupsAllowed: true, cgroupPath: '/cg/x' })
+}
+
+describe('planExec', () => {
+  it('joins every namespace of the container with one setns through the pidfd, then forks into the PID namespace', () => {
+    const p = plan()
+    expect(p.cloneFlags).toBe(0)
+    expect(p.steps[0]).toMatchObject({
+      op: 'setns', pidfd: 17, pid: 4321,
+      nstype: CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS | CLONE_NEWCGROUP,
+    })
+    expect(p.steps.filter((s) => s.op === 'setns')).toHaveLength(1)
+    expect(p.steps.map(describeStep)).toEqual([
+      'setns pidfd of pid 4321',
+      'setsid', 'chdir /', 'cap_bounding', 'setgroups []', 'setresgid 0', 'setresuid 0', 'capset', 'cap_ambient', 'no_new_privs', 'seccomp',
+      'close_fds', 'fork_init', 'exec "id"',
+    ])
+  })
+
+  it('joins only the namespaces the container has of its own: not the host\'s PID namespace with --pid host', () => {
+    const [setns] = plan({ hostNamespaces: ['pid'] }).steps
+    expect(setns).toMatchObject({ op: 'setns', nstype: CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS | CLONE_NEWCGROUP })
+  })
+
+  it('includes a user namespace in the same setns (the kernel joins it first)', () => {
+    const [setns] = plan({ idMaps: { uid: [{ containerID: 0, hostID: 100000, size: 65536 }], gid: [{ containerID: 0, hostID: 100000, size: 65536 }] } }).steps
+    expect(setns?.op === 'setns' && setns.nstype & CLONE_NEWUSER).toBe(CLONE_NEWUSER)
+  })
+
+  it('encodes the setns as the pidfd and the flags, both numbers', () => {
+    const p = plan()
+    const program = encodeProgram(p.steps.slice(0, 1))
+    // "MRS1", 1 step; op, flags, argc 2; two 8-byte numbers, each NUL-terminated
+    expect(program.readUInt16LE(8)).toBe(Op.SETNS)
+    expect(program.readUInt32LE(12)).toBe(2)
+    expect(program.readUInt32LE(16)).toBe(8)
+    expect(program.readBigUInt64LE(20)).toBe(17n)
+    expect(program.readUInt32LE(29)).toBe(8)
+    const setns = p.steps[0]!
+    expect(program.readBigUInt64LE(33)).toBe(BigInt(setns.op === 'setns' ? setns.nstype : -1))
+    expect(program.length).toBe(42)
+  })
+
+  it('explains the pidfd: checked in the parent, kept for the child', () => {
+    const text = formatPlan(plan())
+    expect(text).toContain('P1. pidfd_open(4321), then /proc/4321/stat: its start time is the one recorded')
+    expect(text).toContain('P2. clone3(CLONE_INTO_CGROUP /cg/x), keeping the pidfd as fd 17')
+    expect(text).toContain(' 1. setns pidfd 17 (pid 4321) mnt+pid+net+ipc+uts+cgroup')
+    expect(text).not.toContain('/proc/4321/ns/')
+  })
+})
