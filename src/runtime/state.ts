@@ -37,6 +37,8 @@ export interface ContainerState {
   stopSignal?: string
   /** --stop-timeout: seconds stop waits by default (Docker: 10). */
   stopTimeout?: number
+  /** run -d: how its monitor rotates container.log (--log-opt, defaults filled in). */
+  logConfig?: { type: 'json-file'; config: Record<string, string> }
   /** The whole spec, for inspect and exec. */
   spec?: Spec
 }
