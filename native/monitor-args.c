@@ -55,7 +55,8 @@ int parse_args(int argc, char **argv, struct options *o)
 {
     int have_flags = 0, have_cgroup = 0;
     *o = (struct options){ .cgroup_fd = -1, .stage_fd = -1, .program_fd = -1, .sync_fd = -1,
-                           .report_fd = -1, .pid_fd = -1, .stdin_fd = -1, .pty_socket_fd = -1 };
+                           .report_fd = -1, .pid_fd = -1, .stdin_fd = -1, .pty_socket_fd = -1,
+                           .log_max_file = 1 };
     for (int i = 1; i < argc; i += 2) {
         const char *name = argv[i];
         if (!strcmp(name, "--interactive")) { /* the one flag without a value */
@@ -94,6 +95,13 @@ int parse_args(int argc, char **argv, struct options *o)
             o->nkeep++;
         } else if (!strcmp(name, "--log"))
             o->log = value;
+        else if (!strcmp(name, "--log-max-size")) {
+            bad = parse_int(value, 1, INT64_MAX, &v) < 0;
+            o->log_max_size = v;
+        } else if (!strcmp(name, "--log-max-file")) {
+            bad = parse_int(value, 1, INT_MAX, &v) < 0;
+            o->log_max_file = (int)v;
+        }
         else if (!strcmp(name, "--exit-file"))
             o->exit_file = value;
         else if (!strcmp(name, "--exit-command")) {
@@ -118,7 +126,8 @@ int parse_args(int argc, char **argv, struct options *o)
         say("usage: mini-run-monitor --clone-flags N --cgroup-fd N|-1 --stage-fd N --program-fd N\n"
             "       --sync-fd N --report-fd N --pid-fd N [--keep-fd N[:M]]...\n"
             "       [--stdin-fd N | --interactive] [--pty-socket-fd N]\n"
-            "       --log PATH --exit-file PATH [--exit-command PATH [--exit-command-arg ARG]...]\n");
+            "       --log PATH [--log-max-size BYTES] [--log-max-file N] --exit-file PATH\n"
+            "       [--exit-command PATH [--exit-command-arg ARG]...]\n");
         return -1;
     }
     return 0;

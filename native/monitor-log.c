@@ -18,13 +18,21 @@
  * always valid UTF-8 and every line valid JSON, whatever the container
  * prints.
  *
+ * The file is rotated as Docker's json-file driver does (max-size,
+ * max-file; see struct log_file): a container that prints without end must
+ * not fill the disk, nor grow a log too large to read back.
+ *
  * No stdio and no malloc: the monitor stays resident for every detached
  * container, and its only memory is the two pipe buffers and one output
  * line, all static.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h> /* renameat only: no stdio streams here */
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -193,8 +201,100 @@ static char *escape(char *o, const unsigned char *p, size_t n)
     return o;
 }
 
+/* Room for ".<max_file>" after the log's name. */
+#define SUFFIX_MAX 12
+
+static int log_reopen(struct log_file *f)
+{
+    struct stat st;
+    f->fd = openat(f->dir, f->name, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+    if (f->fd < 0)
+        return -errno;
+    if (fstat(f->fd, &st) < 0) {
+        int err = errno;
+        close(f->fd);
+        f->fd = -1;
+        return -err;
+    }
+    f->size = st.st_size;
+    return 0;
+}
+
+int log_file_open(struct log_file *f, int dir, const char *name, long long max_size, int max_file)
+{
+    if (strlen(name) > NAME_MAX - SUFFIX_MAX)
+        return -ENAMETOOLONG;
+    *f = (struct log_file){ .dir = dir, .name = name, .fd = -1, .max_size = max_size, .max_file = max_file };
+    return log_reopen(f);
+}
+
+/* "<name>.<i>" in buf */
+static const char *rotated(char *buf, const char *name, int i)
+{
+    size_t n = strlen(name);
+    char digits[SUFFIX_MAX];
+    int d = 0;
+    memcpy(buf, name, n);
+    buf[n++] = '.';
+    do
+        digits[d++] = (char)('0' + i % 10);
+    while ((i /= 10) > 0);
+    while (d > 0)
+        buf[n++] = digits[--d];
+    buf[n] = '\0';
+    return buf;
+}
+
+/*
+ * Docker's rotate (daemon/logger/loggerutils/logfile.go). The renames run
+ * oldest first, each over the next name up, so a reader always finds the
+ * rotated files as .1 ... .k without a gap, the newest as .1. No line is
+ * written between renaming the file and creating its successor, so a
+ * reader that sees the rename has all of the old file.
+ */
+static void log_rotate(struct log_file *f)
+{
+    static char from[NAME_MAX + 1], to[NAME_MAX + 1];
+    struct stat st;
+    if (f->max_file > 1) {
+        int k = 0; /* rotated files there are now */
+        while (k < f->max_file - 1 && fstatat(f->dir, rotated(from, f->name, k + 1), &st, 0) == 0)
+            k++;
+        if (k == f->max_file - 1)
+            k--; /* the oldest is renamed over */
+        for (int i = k; i >= 1; i--)
+            (void)renameat(f->dir, rotated(from, f->name, i), f->dir, rotated(to, f->name, i + 1));
+        if (renameat(f->dir, f->name, f->dir, rotated(to, f->name, 1)) == 0) {
+            close(f->fd);
+            (void)log_reopen(f);
+            return;
+        }
+    }
+    /* max-file 1 (Docker truncates then too), or the rename failed: the
+     * cap holds either way */
+    if (ftruncate(f->fd, 0) == 0)
+        f->size = 0;
+}
+
+void log_file_write(struct log_file *f, const char *line, size_t n)
+{
+    if (f->fd >= 0 && f->max_size > 0 && f->size > 0 && f->size + (long long)n > f->max_size)
+        log_rotate(f);
+    if (f->fd < 0 && log_reopen(f) < 0)
+        return;
+    /* Nothing to do about a failure (a full disk): the line is lost, and
+     * the container must not block on a pipe nobody reads. */
+    if (write_all(f->fd, line, n) == 0) {
+        f->size += (long long)n;
+    } else {
+        struct stat st;
+        if (fstat(f->fd, &st) == 0)
+            f->size = st.st_size;
+    }
+}
+
 /* One json-file line for n bytes of output (n <= LOG_LINE_MAX), in one write. */
-static void write_line(const struct log_stream *s, int log_fd, const char *line, size_t n, const char *time)
+static void write_line(const struct log_stream *s, struct log_file *log, const char *line, size_t n, const char *time)
 {
     char *o = append(out, "{\"log\":\"");
     o = escape(o, (const unsigned char *)line, n);
@@ -204,19 +304,17 @@ static void write_line(const struct log_stream *s, int log_fd, const char *line,
     memcpy(o, time, TIME_LEN);
     o += TIME_LEN;
     o = append(o, "\"}\n");
-    /* Nothing to do about a failure (a full disk): the line is lost, and
-     * the container must not block on a pipe nobody reads. */
-    (void)write_all(log_fd, out, (size_t)(o - out));
+    log_file_write(log, out, (size_t)(o - out));
 }
 
-int log_stream_read(struct log_stream *s, int log_fd)
+int log_stream_read(struct log_stream *s, struct log_file *log)
 {
     ssize_t n;
     do
         n = read(s->fd, s->buf + s->len, sizeof s->buf - s->len);
     while (n < 0 && errno == EINTR);
     if (n <= 0) {
-        log_stream_close(s, log_fd);
+        log_stream_close(s, log);
         return 0;
     }
     /* One timestamp per read: the lines of one read arrived together. */
@@ -228,7 +326,7 @@ int log_stream_read(struct log_stream *s, int log_fd)
     size_t end = s->len + (size_t)n, start = 0;
     for (size_t i = s->len; i < end; i++) {
         if (s->buf[i] == '\n') {
-            write_line(s, log_fd, s->buf + start, i + 1 - start, time);
+            write_line(s, log, s->buf + start, i + 1 - start, time);
             start = i + 1;
         }
     }
@@ -237,21 +335,21 @@ int log_stream_read(struct log_stream *s, int log_fd)
         start = utf8_cut(s->buf, end);
         if (start == 0)
             start = end; /* cannot happen (a cut backs off 3 bytes at most) */
-        write_line(s, log_fd, s->buf, start, time);
+        write_line(s, log, s->buf, start, time);
     }
     s->len = end - start;
     memmove(s->buf, s->buf + start, s->len);
     return 1;
 }
 
-void log_stream_close(struct log_stream *s, int log_fd)
+void log_stream_close(struct log_stream *s, struct log_file *log)
 {
     if (s->len > 0) {
         struct timespec now;
         char time[TIME_LEN];
         clock_gettime(CLOCK_REALTIME, &now);
         format_time(time, &now);
-        write_line(s, log_fd, s->buf, s->len, time);
+        write_line(s, log, s->buf, s->len, time);
         s->len = 0;
     }
     if (s->fd >= 0)

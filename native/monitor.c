@@ -16,7 +16,7 @@
  *
  * monitor.c: the start and the loop (output, reaping, the exit file);
  * monitor-args.c: the command line and the inherited fds; monitor-log.c:
- * the json-file log lines.
+ * the json-file log lines and the log's rotation.
  *
  * ---------------------------------------------------------------------------
  * Interface (the TypeScript side points here)
@@ -24,7 +24,8 @@
  *   mini-run-monitor --clone-flags N --cgroup-fd N|-1 --stage-fd N
  *                    --program-fd N --sync-fd N --report-fd N --pid-fd N
  *                    [--keep-fd N[:M]]... [--stdin-fd N | --interactive]
- *                    [--pty-socket-fd N] --log PATH --exit-file PATH
+ *                    [--pty-socket-fd N] --log PATH [--log-max-size BYTES]
+ *                    [--log-max-file N] --exit-file PATH
  *                    [--exit-command PATH [--exit-command-arg ARG]...]
  *
  * Every fd is one the monitor inherited (child_process.spawn's stdio array:
@@ -59,6 +60,14 @@
  *                  master open and never writes to it
  *   --log          the json-file log (monitor-log.c), opened with
  *                  O_APPEND|O_CREAT (mode 0640) before the clone
+ *   --log-max-size, --log-max-file
+ *                  Docker's json-file max-size (bytes, >= 1) and max-file
+ *                  (>= 1): before a line would make the log larger than
+ *                  BYTES, PATH.1 ... PATH.(N-2) are renamed one up (over
+ *                  the oldest, PATH.(N-1)), PATH becomes PATH.1 and a new
+ *                  PATH is created; with N = 1 it is truncated instead.
+ *                  Without --log-max-size the log is never rotated (the
+ *                  CLI always passes both: log-options.ts holds the default)
  *   --exit-file    written when the container has exited and its output is
  *                  logged: {"exitCode":N,"signal":S|null,"finishedAt":"<RFC3339Nano>"}
  *                  (exitCode 128+S when killed by signal S), as PATH.tmp
@@ -103,6 +112,7 @@
 
 #define EXIT_GRACE_MS 1000
 
+static struct log_file container_log;
 static struct log_stream out_stream = { .name = "stdout", .fd = -1 };
 static struct log_stream err_stream = { .name = "stderr", .fd = -1 };
 /* run -d -t: the pty master, once the stage sent it */
@@ -117,10 +127,10 @@ static void __attribute__((noreturn)) give_up(int pid_fd, int err)
     _exit(125);
 }
 
-/* The exit file's directory, opened now: the monitor leaves its working
- * directory (it must not keep the caller's busy), and a relative path
- * would then mean something else. */
-static int open_exit_dir(const char *path, const char **name)
+/* The directory of the exit file or the log, opened now: the monitor
+ * leaves its working directory (it must not keep the caller's busy), and a
+ * relative path would then mean something else. */
+static int open_parent_dir(const char *path, const char **name)
 {
     const char *slash = strrchr(path, '/');
     *name = slash ? slash + 1 : path;
@@ -230,11 +240,13 @@ int main(int argc, char **argv)
     int sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sigfd < 0)
         give_up(o.pid_fd, errno);
-    int log_fd = open(o.log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
-    if (log_fd < 0)
-        give_up(o.pid_fd, errno);
-    const char *exit_name;
-    int exit_dir = open_exit_dir(o.exit_file, &exit_name);
+    const char *log_name, *exit_name;
+    int log_dir = open_parent_dir(o.log, &log_name);
+    if (log_dir < 0)
+        give_up(o.pid_fd, -log_dir);
+    if ((err = log_file_open(&container_log, log_dir, log_name, o.log_max_size, o.log_max_file)) < 0)
+        give_up(o.pid_fd, -err);
+    int exit_dir = open_parent_dir(o.exit_file, &exit_name);
     if (exit_dir < 0)
         give_up(o.pid_fd, -exit_dir);
     /* -i: the write end stays open, unused, until the monitor exits */
@@ -316,9 +328,9 @@ int main(int argc, char **argv)
             }
         }
         if (pfd[1].revents)
-            log_stream_read(&out_stream, log_fd);
+            log_stream_read(&out_stream, &container_log);
         if (pfd[2].revents)
-            log_stream_read(&err_stream, log_fd);
+            log_stream_read(&err_stream, &container_log);
         if (pfd[3].revents) {
             /* One message, the master; end of file if the container failed
              * before its open_pty step. Either way the socket is done. */
@@ -329,14 +341,15 @@ int main(int argc, char **argv)
             pty_socket = -1;
         }
         if (pfd[4].revents) /* EIO once the container's last tty fd is closed */
-            log_stream_read(&tty_stream, log_fd);
+            log_stream_read(&tty_stream, &container_log);
     }
     /* Whatever is still open is held by an orphan: log its unfinished
      * line and stop reading. */
-    log_stream_close(&out_stream, log_fd);
-    log_stream_close(&err_stream, log_fd);
-    log_stream_close(&tty_stream, log_fd);
-    close(log_fd);
+    log_stream_close(&out_stream, &container_log);
+    log_stream_close(&err_stream, &container_log);
+    log_stream_close(&tty_stream, &container_log);
+    if (container_log.fd >= 0)
+        close(container_log.fd);
     if (!exited)
         return 1;
     if (write_exit_file(exit_dir, exit_name, status, &finished) < 0)

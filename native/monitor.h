@@ -18,6 +18,10 @@ struct options {
     int keep_from[MAX_KEEP], keep_to[MAX_KEEP];
     int nkeep;
     const char *log, *exit_file;
+    /* rotate the log before it passes this many bytes (0: never), keeping
+     * this many files */
+    long long log_max_size;
+    int log_max_file;
     /* argv of the exit command (conmon's --exit-command), NULL-terminated */
     const char *exit_argv[MAX_EXIT_ARGS + 2];
     int exit_argc;

@@ -36,6 +36,8 @@ export function inspectJson(c: ContainerInfo): Record<string, unknown> {
       Resources: spec?.linux.resources ?? {},
       ReadonlyRootfs: spec?.root.readonly ?? false,
       CapAdd: spec?.process.capabilities?.bounding ?? [],
+      // a foreground run writes no log: its output goes to the terminal
+      LogConfig: c.logConfig ? { Type: c.logConfig.type, Config: c.logConfig.config } : { Type: 'none', Config: {} },
     },
   }
 }

@@ -14,6 +14,7 @@ import { applyLimits, checkControllers, resourcesFromFlags, type ResourceFlags }
 import { createLeaf, DEFAULT_CGROUP_PARENT, destroyLeaf, findCgroup2Mount, type CgroupLeaf } from './cgroup.js'
 import { buildSpec, type HostNamespace, type ImageRunConfig } from './container-spec.js'
 import { readImageFile } from './image-files.js'
+import { parseLogOptions, type LogConfig } from './log-options.js'
 import { imageStopSignal, parseSignal } from './signals.js'
 import { parseUlimits } from './ulimits.js'
 import { volumesFromFlags, type VolumeFlags } from './volumes.js'
@@ -55,6 +56,8 @@ export interface RunOptions {
   stopTimeout?: number
   /** Docker's --ulimit NAME=SOFT[:HARD] flags. */
   ulimits?: string[]
+  /** Docker's --log-opt KEY=VALUE flags (json-file: max-size, max-file; log-options.ts). */
+  logOpts?: string[]
   /** Docker's default seccomp filter; false: none (--security-opt seccomp=unconfined). */
   seccomp?: boolean
   /** "host" (the default as root) or "auto" (a user namespace mapping root to an unprivileged range). */
@@ -108,6 +111,8 @@ export interface PreparedContainer {
   init: boolean
   /** What the caller should tell the user (the library does not print). */
   warnings: string[]
+  /** Where run -d's log rotates (log-options.ts), defaults filled in. */
+  logConfig: LogConfig
 }
 
 /** --network host|none, --pid/--ipc/--uts host|private: the namespaces to share. */
@@ -179,8 +184,9 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     throw new UsageError('--group-add needs setgroups(2), which a rootless run may not use (user_namespaces(7))')
   }
 
-  // --- -v, --mount, --tmpfs, --ulimit: checked before an image is pulled ---
+  // --- -v, --mount, --tmpfs, --ulimit, --log-opt: checked before an image is pulled ---
   const rlimits = parseUlimits(o.ulimits ?? [])
+  const logConfig = parseLogOptions(o.logOpts ?? [])
   const volumes = volumesFromFlags(o.volumes ?? {})
   const missingSources = volumes.filter((v) => v.mount.type === 'bind' && !existsSync(v.mount.source!))
   for (const { mount, createSource } of missingSources) {
@@ -313,6 +319,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     pty: o.tty ?? false,
     init: o.init ?? false,
     warnings,
+    logConfig,
   }
   }
 }

@@ -47,6 +47,7 @@ export interface DetachedOptions {
 export async function startDetached(p: PreparedContainer, options: DetachedOptions = {}): Promise<string> {
   const state = initialState(p)
   if (options.exitCommand) state.autoRemove = true
+  state.logConfig = { type: 'json-file', config: { ...p.logConfig.options } }
   createState(p.stateRoot, state)
   let leaf: ReturnType<typeof createCgroup>
   let started = false
@@ -129,6 +130,9 @@ function spawnMonitor(
     // the program names keep fds by our numbers: the monitor moves them back (N:M)
     ...fds.keep.flatMap((fd) => ['--keep-fd', `${at(fd)}:${fd}`]),
     '--log', logFile(p.stateRoot, p.id),
+    // the monitor rotates container.log as Docker's json-file driver does (log-options.ts)
+    '--log-max-size', String(p.logConfig.maxSize),
+    '--log-max-file', String(p.logConfig.maxFile),
     '--exit-file', exitFile(p.stateRoot, p.id),
     ...(options.ptySocket !== undefined ? ['--pty-socket-fd', at(options.ptySocket)] : []),
     ...(options.interactive ? ['--interactive'] : []),

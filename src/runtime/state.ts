@@ -41,6 +41,8 @@ export interface ContainerState {
   stopTimeout?: number
   /** --userns=auto: the slot of host ids it holds until it is removed (userns-ranges.ts). */
   usernsSlot?: number
+  /** run -d: how its monitor rotates container.log (--log-opt, defaults filled in). */
+  logConfig?: { type: 'json-file'; config: Record<string, string> }
   /** The whole spec, for inspect and exec. */
   spec?: Spec
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { once } from 'node:events'
 import { UsageError } from '../../errors.js'
 import { stateRootOf } from '../state-root.js'
 
@@ -12,7 +13,7 @@ export function register(program: Command): void {
     .option('-t, --timestamps', 'show timestamps')
     .action(async (ref: string, flags: { follow?: boolean; tail?: string; timestamps?: boolean }, cmd: Command) => {
       const stateRoot = stateRootOf(cmd)
-      const { findContainer, inspectState, logFile } = await import('../../runtime/containers.js')
+      const { findContainer, inspectState, logFile, monitorAlive } = await import('../../runtime/containers.js')
       const { readLogs } = await import('../../runtime/container-logs.js')
       const { readState } = await import('../../runtime/state.js')
       const c = findContainer(stateRoot, ref)
@@ -22,14 +23,20 @@ export function register(program: Command): void {
         ...(tail !== undefined ? { tail } : {}),
         timestamps: flags.timestamps === true,
         follow: flags.follow === true,
+        // the monitor logs the container's last output after it exits
         running: () => {
           try {
-            return inspectState(stateRoot, readState(stateRoot, c.id)).status === 'running'
+            const state = readState(stateRoot, c.id)
+            return inspectState(stateRoot, state).status === 'running' || monitorAlive(state)
           } catch {
             return false
           }
         },
-        write: (stream, text) => (stream === 'stderr' ? process.stderr : process.stdout).write(text),
+        // a pipe takes what its reader has read: wait for it rather than hold the whole log
+        write: (stream, text) => {
+          const out = stream === 'stderr' ? process.stderr : process.stdout
+          if (!out.write(text)) return once(out, 'drain').then(() => undefined)
+        },
       })
     })
 }

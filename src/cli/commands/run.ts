@@ -38,6 +38,7 @@ interface RunFlags {
   tmpfs: string[]
   securityOpt: string[]
   ulimit: string[]
+  logOpt: string[]
   envFile: string[]
   groupAdd: string[]
   stopSignal?: string
@@ -82,6 +83,7 @@ export function register(program: Command): void {
     .option('--stop-signal <signal>', 'the signal stop sends first (default: the image\'s StopSignal, or SIGTERM)')
     .option('--stop-timeout <seconds>', 'how long stop waits before SIGKILL (default 10)')
     .option('--ulimit <name=soft[:hard]>', 'a resource limit, e.g. nofile=1024:2048 (-1: unlimited; repeatable)', collect, [])
+    .option('--log-opt <key=value>', 'run -d\'s json-file log: max-size=20m, max-file=5 (the defaults; repeatable)', collect, [])
     .option('--userns <mode>', 'user namespace: "host" (default as root) or "auto"')
     .option('-m, --memory <bytes>', 'memory limit (e.g. 32m, 1g): cgroup v2 memory.max')
     .option('--memory-swap <bytes>', 'memory plus swap limit; -1 for unlimited swap (default: twice --memory)')
@@ -154,6 +156,7 @@ async function runCommand(positional: string[], flags: RunFlags, cmd: Command): 
     capDrop: flags.capDrop,
     ...securityOptions(flags.securityOpt),
     ulimits: flags.ulimit,
+    logOpts: flags.logOpt,
     groupAdd: flags.groupAdd,
     ...(flags.stopSignal !== undefined ? { stopSignal: flags.stopSignal } : {}),
     ...(flags.stopTimeout !== undefined ? { stopTimeout: stopTimeoutOf(flags.stopTimeout) } : {}),
