@@ -56,7 +56,7 @@ describe.skipIf(!isRoot)('run: process (needs root)', () => {
     await until(() => run.output().includes('ready'))
     const procs = cgroup2 ? join(cgroup2, env.cgroupParent) : undefined
     // the container's PID 1, as the host sees it: the only process of its cgroup leaf
-    const leaf = procs ? readdirSync(procs)[0] : undefined
+    const leaf = procs ? readdirSync(procs).find((d) => /^[0-9a-f]{64}$/.test(d)) : undefined
     expect(leaf).toBeDefined()
     const pid = Number(readFileSync(join(procs!, leaf!, 'cgroup.procs'), 'utf8').trim().split('\n')[0])
     process.kill(pid, 'SIGKILL')

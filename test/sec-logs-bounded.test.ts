@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { parseLogOptions, parseLogSize } from '../src/runtime/log-options.js'
-import { CLI, miniRunAsync } from './helpers/cli.js'
+import { cliEnv, miniRunAsync } from './helpers/cli.js'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 
 async function until(what: string, predicate: () => boolean, ms = 30_000): Promise<void> {
@@ -103,7 +103,8 @@ describe.skipIf(!existsSync(timeTool))('logs on a large log runs in bounded memo
 
   /** Peak RSS in bytes of `mini-run logs ...` on the fake state, and its output. */
   function measured(args: string[], container = id): { rss: number; status: number | null; stdout: Buffer; stderr: string } {
-    const r = spawnSync(timeTool, ['-f', '%M', process.execPath, CLI, '--state', join(dir, 'state'), 'logs', ...args, container], {
+    const r = spawnSync(timeTool, ['-f', '%M', 'mini-run', '--state', join(dir, 'state'), 'logs', ...args, container], {
+      env: cliEnv(),
       maxBuffer: 256 * MB,
       timeout: 120_000,
     })
@@ -136,7 +137,8 @@ describe.skipIf(!existsSync(timeTool))('logs on a large log runs in bounded memo
   })
 
   it('logs streams the whole 64 MB log without holding it', () => {
-    const r = spawnSync('sh', ['-c', `${timeTool} -f %M "$0" "$1" --state "$2" logs "$3" | wc -c`, process.execPath, CLI, join(dir, 'state'), id], {
+    const r = spawnSync('sh', ['-c', `${timeTool} -f %M mini-run --state "$0" logs "$1" | wc -c`, join(dir, 'state'), id], {
+      env: cliEnv(),
       encoding: 'utf8',
       timeout: 120_000,
     })
