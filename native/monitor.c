@@ -7,7 +7,7 @@
  * and stderr as long as it runs, or it blocks on a full pipe. The CLI that
  * started the container leaves; this small static program stays, one per
  * detached container, in its own session. It decides nothing: every path
- * and fd comes from its arguments (src/runtime/start-detached.ts).
+ * and fd comes from its arguments (src/runtime/container/start-detached.ts).
  *
  * It clones the container with mr_spawn (spawn.c, linked in): the same
  * clone3() and trampoline as a foreground run, so the TypeScript side does

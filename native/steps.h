@@ -1,7 +1,7 @@
 /*
  * steps.h: the step program that TypeScript hands to the native stage runner.
  *
- * The TypeScript twin of this file is src/runtime/step-codes.ts. Every number
+ * The TypeScript twin of this file is src/runtime/plan/step-codes.ts. Every number
  * here must match it; test/native-abi.test.ts compares the two files.
  *
  * Why a program and not a function call per syscall: after clone() the child

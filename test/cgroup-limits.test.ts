@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { applyLimits, checkControllers, limitFiles, parseSize, resourcesFromFlags, sharesToWeight } from '../src/runtime/cgroup-limits.js'
+import { applyLimits, checkControllers, limitFiles, parseSize, resourcesFromFlags, sharesToWeight } from '../src/runtime/cgroup/cgroup-limits.js'
 import { cgroup2, isRoot, makeTestEnv } from './helpers/test-env.js'
 
 describe('resourcesFromFlags and limitFiles', () => {

@@ -5,7 +5,7 @@ import { closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, symlink
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { readFileInRoot } from '../src/runtime/container-files.js'
+import { readFileInRoot } from '../src/runtime/container/container-files.js'
 
 const O_PATH = 0o10000000
 

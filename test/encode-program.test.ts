@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { encodeProgram } from '../src/runtime/encode-program.js'
-import { Op } from '../src/runtime/step-codes.js'
+import { encodeProgram } from '../src/runtime/plan/encode-program.js'
+import { Op } from '../src/runtime/plan/step-codes.js'
 
 /** A minimal decoder of the format in native/steps.h, to check the encoder against. */
 function decode(buf: Buffer) {

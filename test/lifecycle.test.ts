@@ -217,9 +217,9 @@ describe.skipIf(!isRoot)('lifecycle: run -d, ps, logs, exec, stop, kill, rm, ins
   })
 
   it('rm -f cleans up after a runtime killed between creating the cgroup and starting the container', async () => {
-    const { prepareContainer, createContainerDirs, createCgroup } = await import('../src/runtime/run-container.js')
-    const { initialState } = await import('../src/runtime/start-container.js')
-    const { createState } = await import('../src/runtime/state.js')
+    const { prepareContainer, createContainerDirs, createCgroup } = await import('../src/runtime/container/run-container.js')
+    const { initialState } = await import('../src/runtime/container/start-container.js')
+    const { createState } = await import('../src/runtime/container/state.js')
     const { ImageStore } = await import('../src/image/store.js')
     const p = await prepareContainer({
       image: BUSYBOX, command: ['true'], storeRoot: env.storeRoot, stateRoot: env.stateRoot, cgroupParent: env.cgroupParent,

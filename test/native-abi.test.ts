@@ -1,8 +1,8 @@
-// native/steps.h and src/runtime/step-codes.ts describe one protocol: every
+// native/steps.h and src/runtime/plan/step-codes.ts describe one protocol: every
 // number must match, or the stage runner would run the wrong syscall.
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { F_KEEP_LOCKED, F_OPTIONAL, Op, PROGRAM_MAGIC, STEP_TRAMPOLINE } from '../src/runtime/step-codes.js'
+import { F_KEEP_LOCKED, F_OPTIONAL, Op, PROGRAM_MAGIC, STEP_TRAMPOLINE } from '../src/runtime/plan/step-codes.js'
 
 const header = readFileSync(new URL('../native/steps.h', import.meta.url), 'utf8')
 

@@ -4,8 +4,8 @@
 import { closeSync, openSync, writeSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as native from '../src/native/lib.js'
-import { encodeProgram } from '../src/runtime/encode-program.js'
-import { exitCodeOf } from '../src/runtime/supervise.js'
+import { encodeProgram } from '../src/runtime/plan/encode-program.js'
+import { exitCodeOf } from '../src/runtime/process/supervise.js'
 
 // one child per stack while it waits for its sync byte (native/minirun.h)
 const WAITING_CHILDREN_MAX = 16

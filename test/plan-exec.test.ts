@@ -2,12 +2,12 @@
 // here without root. The namespaces are joined through the pidfd, in one
 // setns, never through /proc/<pid>/ns/ paths (a pid may be reused).
 import { describe, expect, it } from 'vitest'
-import { buildSpec, type ContainerOptions } from '../src/runtime/container-spec.js'
-import { encodeProgram } from '../src/runtime/encode-program.js'
-import { formatPlan } from '../src/runtime/explain.js'
-import { planExec } from '../src/runtime/plan-exec.js'
-import { Op } from '../src/runtime/step-codes.js'
-import { describeStep } from '../src/runtime/steps.js'
+import { buildSpec, type ContainerOptions } from '../src/runtime/spec/container-spec.js'
+import { encodeProgram } from '../src/runtime/plan/encode-program.js'
+import { formatPlan } from '../src/runtime/plan/explain.js'
+import { planExec } from '../src/runtime/plan/plan-exec.js'
+import { Op } from '../src/runtime/plan/step-codes.js'
+import { describeStep } from '../src/runtime/plan/steps.js'
 
 const CLONE_NEWNS = 0x00020000
 const CLONE_NEWCGROUP = 0x02000000

@@ -1,10 +1,10 @@
 // The start sequence is a pure function of the spec: these tests pin the
 // exact steps without root, so a change in what a container is shows here.
 import { describe, expect, it } from 'vitest'
-import { buildSpec, type ContainerOptions } from '../src/runtime/container-spec.js'
-import { planStart, type PlanInput, type RootfsSource } from '../src/runtime/plan-start.js'
-import { describeStep, type ChildStep } from '../src/runtime/steps.js'
-import { volumesFromFlags } from '../src/runtime/volumes.js'
+import { buildSpec, type ContainerOptions } from '../src/runtime/spec/container-spec.js'
+import { planStart, type PlanInput, type RootfsSource } from '../src/runtime/plan/plan-start.js'
+import { describeStep, type ChildStep } from '../src/runtime/plan/steps.js'
+import { volumesFromFlags } from '../src/runtime/spec/volumes.js'
 
 const overlay: RootfsSource = {
   kind: 'overlay', layersDir: '/s/layers', lowerDirs: ['b/fs', 'a/fs'], upperDir: '/c/upper', workDir: '/c/work', userxattr: false,

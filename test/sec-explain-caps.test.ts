@@ -15,8 +15,8 @@ import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { writeOciLayout } from '../src/image/oci-layout.js'
 import { ImageStore } from '../src/image/store.js'
-import { buildSpec } from '../src/runtime/container-spec.js'
-import { planStart } from '../src/runtime/plan-start.js'
+import { buildSpec } from '../src/runtime/spec/container-spec.js'
+import { planStart } from '../src/runtime/plan/plan-start.js'
 import { BUSYBOX_ROOTFS, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 
 function whyOf(uid: number, op: 'capset' | 'no_new_privs'): string {

@@ -9,7 +9,7 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, r
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { parseLogOptions, parseLogSize } from '../src/runtime/log-options.js'
+import { parseLogOptions, parseLogSize } from '../src/runtime/spec/log-options.js'
 import { cliEnv, miniRunAsync } from './helpers/cli.js'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 

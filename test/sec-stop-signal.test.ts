@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { writeOciLayout } from '../src/image/oci-layout.js'
 import { ImageStore } from '../src/image/store.js'
-import { imageStopSignal, parseSignal } from '../src/runtime/signals.js'
+import { imageStopSignal, parseSignal } from '../src/runtime/spec/signals.js'
 import { BUSYBOX, BUSYBOX_ROOTFS, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 
 describe('signal names', () => {

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { writeOciLayout } from '../src/image/oci-layout.js'
 import { ImageStore } from '../src/image/store.js'
 import { UsageError } from '../src/errors.js'
-import { parseFileId, parseGroup, parsePasswd, resolveGroup, resolveUser } from '../src/runtime/resolve-user.js'
+import { parseFileId, parseGroup, parsePasswd, resolveGroup, resolveUser } from '../src/runtime/spec/resolve-user.js'
 import { BUSYBOX_ROOTFS, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 
 const PASSWD = [

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { autoPool, DEFAULT_POOL, parseSubIds, pickSlot, reservedIds, SLOT_SIZE } from '../src/runtime/userns-ranges.js'
+import { autoPool, DEFAULT_POOL, parseSubIds, pickSlot, reservedIds, SLOT_SIZE } from '../src/runtime/container/userns-ranges.js'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 
 const USERADD_FIRST = { start: 100000, size: 65536 }

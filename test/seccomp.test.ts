@@ -3,10 +3,10 @@
 // The compiled program runs here on a small classic-BPF interpreter.
 import { existsSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { compileSeccomp } from '../src/runtime/seccomp-bpf.js'
-import { defaultSeccompProfile, PROFILE_SYSCALLS } from '../src/runtime/seccomp-profile.js'
-import { SYSCALL_MAX, SYSCALL_NUMBERS } from '../src/runtime/seccomp-syscalls.js'
-import { DOCKER_DEFAULT_CAPABILITIES } from '../src/runtime/capabilities.js'
+import { compileSeccomp } from '../src/runtime/spec/seccomp-bpf.js'
+import { defaultSeccompProfile, PROFILE_SYSCALLS } from '../src/runtime/spec/seccomp-profile.js'
+import { SYSCALL_MAX, SYSCALL_NUMBERS } from '../src/runtime/spec/seccomp-syscalls.js'
+import { DOCKER_DEFAULT_CAPABILITIES } from '../src/runtime/spec/capabilities.js'
 // @ts-expect-error: a plain .mjs script without types
 import { HEADERS, headerNumbers } from '../scripts/gen-syscalls.mjs'
 
@@ -167,7 +167,7 @@ describe('the default seccomp profile, compiled', () => {
   })
 })
 
-describe('the syscall numbers (src/runtime/seccomp-syscalls.ts)', () => {
+describe('the syscall numbers (src/runtime/spec/seccomp-syscalls.ts)', () => {
   const present = Object.values(HEADERS as Record<string, [string, RegExp]>).every(([file]) => existsSync(file))
   it.runIf(present)('match the Linux UAPI headers for every name the profile uses (needs linux-libc-dev)', () => {
     for (const arch of Object.keys(HEADERS)) {

@@ -1,6 +1,6 @@
-// Docker's --ulimit flags as OCI rlimits (src/runtime/ulimits.ts): pure.
+// Docker's --ulimit flags as OCI rlimits (src/runtime/spec/ulimits.ts): pure.
 import { describe, expect, it } from 'vitest'
-import { parseUlimit, parseUlimits, rlimitValue, UNLIMITED } from '../src/runtime/ulimits.js'
+import { parseUlimit, parseUlimits, rlimitValue, UNLIMITED } from '../src/runtime/spec/ulimits.js'
 
 describe('--ulimit NAME=SOFT[:HARD]', () => {
   it('reads a soft and a hard limit; the hard one defaults to the soft one', () => {

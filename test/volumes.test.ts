@@ -1,6 +1,6 @@
-// Docker's -v, --mount and --tmpfs as OCI mounts (src/runtime/volumes.ts): pure.
+// Docker's -v, --mount and --tmpfs as OCI mounts (src/runtime/spec/volumes.ts): pure.
 import { describe, expect, it } from 'vitest'
-import { parseMount, parseTmpfs, parseVolume, volumesFromFlags } from '../src/runtime/volumes.js'
+import { parseMount, parseTmpfs, parseVolume, volumesFromFlags } from '../src/runtime/spec/volumes.js'
 
 const cwd = '/home/u/project'
 

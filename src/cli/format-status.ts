@@ -1,4 +1,4 @@
-import type { ContainerInfo } from '../runtime/containers.js'
+import type { ContainerInfo } from '../runtime/container/containers.js'
 
 /** "5 seconds", "3 minutes", "2 hours", as Docker prints them. */
 export function humanDuration(since: string, now = Date.now()): string {

@@ -1,4 +1,4 @@
-import type { ContainerInfo } from '../runtime/containers.js'
+import type { ContainerInfo } from '../runtime/container/containers.js'
 
 /** The container in the shape of `docker inspect`, for the fields mini-run has. */
 export function inspectJson(c: ContainerInfo): Record<string, unknown> {

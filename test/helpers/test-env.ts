@@ -6,7 +6,7 @@
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { findCgroup2Mount } from '../../src/runtime/cgroup.js'
+import { findCgroup2Mount } from '../../src/runtime/cgroup/cgroup.js'
 import { miniRun, type CliResult } from './cli.js'
 
 export const FIXTURES = fileURLToPath(new URL('../../rootfs-fixtures/out/', import.meta.url))

@@ -9,8 +9,8 @@ export function register(program: Command): void {
     .option('-f, --force', 'do not prompt (accepted for Docker compatibility)')
     .action(async (_flags: unknown, cmd: Command) => {
       const stateRoot = stateRootOf(cmd)
-      const { listContainers } = await import('../../runtime/containers.js')
-      const { removeContainer } = await import('../../runtime/remove-container.js')
+      const { listContainers } = await import('../../runtime/container/containers.js')
+      const { removeContainer } = await import('../../runtime/container/remove-container.js')
       const removed: string[] = []
       for (const c of listContainers(stateRoot)) {
         if (c.status === 'running') continue

@@ -28,8 +28,8 @@ export function register(program: Command): void {
     .option('--explain', 'print the steps that would run, and exit')
     .passThroughOptions()
     .action(async (ref: string, command: string[], flags: ExecFlags, cmd: Command) => {
-      const { findContainer } = await import('../../runtime/containers.js')
-      const { execInContainer } = await import('../../runtime/exec-container.js')
+      const { findContainer } = await import('../../runtime/container/containers.js')
+      const { execInContainer } = await import('../../runtime/container/exec-container.js')
       const c = findContainer(stateRootOf(cmd), ref)
       const tty = flags.tty === true
       process.exitCode = await execInContainer(c, {
@@ -42,7 +42,7 @@ export function register(program: Command): void {
         stdio: [flags.interactive || tty ? 0 : openSync('/dev/null', 'r'), 1, 2],
         forwardSignals: true,
         ...(flags.explain
-          ? { plan: (plan) => import('../../runtime/explain.js').then(({ formatPlan }) => process.stdout.write(formatPlan(plan))) }
+          ? { plan: (plan) => import('../../runtime/plan/explain.js').then(({ formatPlan }) => process.stdout.write(formatPlan(plan))) }
           : {}),
       })
     })

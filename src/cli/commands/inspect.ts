@@ -8,7 +8,7 @@ export function register(program: Command): void {
     .argument('<container...>')
     .action(async (refs: string[], _flags: unknown, cmd: Command) => {
       const stateRoot = stateRootOf(cmd)
-      const { findContainer } = await import('../../runtime/containers.js')
+      const { findContainer } = await import('../../runtime/container/containers.js')
       const { inspectJson } = await import('../inspect-json.js')
       const out = refs.map((ref) => inspectJson(findContainer(stateRoot, ref)))
       process.stdout.write(JSON.stringify(out, null, 4) + '\n')

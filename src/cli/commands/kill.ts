@@ -10,9 +10,9 @@ export function register(program: Command): void {
     .option('-s, --signal <signal>', 'signal to send', 'SIGKILL')
     .action(async (refs: string[], flags: { signal: string }, cmd: Command) => {
       const stateRoot = stateRootOf(cmd)
-      const { findContainer } = await import('../../runtime/containers.js')
-      const { killContainer } = await import('../../runtime/stop-container.js')
-      const { parseSignal } = await import('../../runtime/signals.js')
+      const { findContainer } = await import('../../runtime/container/containers.js')
+      const { killContainer } = await import('../../runtime/container/stop-container.js')
+      const { parseSignal } = await import('../../runtime/spec/signals.js')
       const signal = parseSignal(flags.signal)
       await eachContainer(refs, async (ref) => {
         await killContainer(stateRoot, findContainer(stateRoot, ref), signal)

@@ -13,9 +13,9 @@ export function register(program: Command): void {
     .option('-t, --timestamps', 'show timestamps')
     .action(async (ref: string, flags: { follow?: boolean; tail?: string; timestamps?: boolean }, cmd: Command) => {
       const stateRoot = stateRootOf(cmd)
-      const { findContainer, inspectState, logFile, monitorAlive } = await import('../../runtime/containers.js')
-      const { readLogs } = await import('../../runtime/container-logs.js')
-      const { readState } = await import('../../runtime/state.js')
+      const { findContainer, inspectState, logFile, monitorAlive } = await import('../../runtime/container/containers.js')
+      const { readLogs } = await import('../../runtime/container/container-logs.js')
+      const { readState } = await import('../../runtime/container/state.js')
       const c = findContainer(stateRoot, ref)
       const tail = flags.tail === undefined || flags.tail === 'all' ? undefined : Number(flags.tail)
       if (tail !== undefined && !(Number.isInteger(tail) && tail >= 0)) throw new UsageError(`invalid --tail "${flags.tail}"`)

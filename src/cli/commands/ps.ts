@@ -8,7 +8,7 @@ export function register(program: Command): void {
     .option('-a, --all', 'show all containers, not only running ones')
     .option('-q, --quiet', 'only display container ids')
     .action(async (flags: { all?: boolean; quiet?: boolean }, cmd: Command) => {
-      const { listContainers } = await import('../../runtime/containers.js')
+      const { listContainers } = await import('../../runtime/container/containers.js')
       const { humanDuration, statusText } = await import('../format-status.js')
       const all = listContainers(stateRootOf(cmd)).filter((c) => flags.all || c.status === 'running')
       if (flags.quiet) {

@@ -10,8 +10,8 @@ export function register(program: Command): void {
     .option('-f, --force', 'kill a running container first')
     .action(async (refs: string[], flags: { force?: boolean }, cmd: Command) => {
       const stateRoot = stateRootOf(cmd)
-      const { findContainer } = await import('../../runtime/containers.js')
-      const { removeContainer } = await import('../../runtime/remove-container.js')
+      const { findContainer } = await import('../../runtime/container/containers.js')
+      const { removeContainer } = await import('../../runtime/container/remove-container.js')
       await eachContainer(refs, async (ref) => {
         await removeContainer(stateRoot, findContainer(stateRoot, ref), flags.force === true)
         process.stdout.write(`${ref}\n`)

@@ -7,7 +7,7 @@ export async function layersInUse(cmd: Command): Promise<Set<string>> {
   const [{ defaultStateRoot }, { ImageStore }, { layersInUse: inUse }] = await Promise.all([
     import('../../paths.js'),
     import('../../image/store.js'),
-    import('../../runtime/containers.js'),
+    import('../../runtime/container/containers.js'),
   ])
   const store = new ImageStore(root ? { root } : {})
   return inUse(state ?? defaultStateRoot(), (ref) => store.resolve(ref))

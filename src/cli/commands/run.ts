@@ -136,7 +136,7 @@ async function runCommand(positional: string[], flags: RunFlags, cmd: Command): 
   if (flags.pull && !['missing', 'always', 'never'].includes(flags.pull)) {
     throw new UsageError(`invalid --pull "${flags.pull}": use missing, always or never`)
   }
-  const { prepareContainer } = await import('../../runtime/run-container.js')
+  const { prepareContainer } = await import('../../runtime/container/run-container.js')
   const tty = flags.tty === true
   const options = {
     ...(image !== undefined ? { image } : {}),
@@ -187,12 +187,12 @@ async function runCommand(positional: string[], flags: RunFlags, cmd: Command): 
   const prepared = await prepareContainer(options, flags.explain === true)
   for (const warning of prepared.warnings) process.stderr.write(`mini-run: ${warning}\n`)
   if (flags.explain) {
-    const { formatPlan } = await import('../../runtime/explain.js')
+    const { formatPlan } = await import('../../runtime/plan/explain.js')
     process.stdout.write(formatPlan(prepared.plan))
     return 0
   }
   if (flags.detach) {
-    const { startDetached } = await import('../../runtime/start-detached.js')
+    const { startDetached } = await import('../../runtime/container/start-detached.js')
     // --rm: once the container exits, its monitor runs this very CLI to remove
     // it, as the executable's #! line does: "--" ends Node's own options, or
     // Node 20 would read an --env-file anywhere in argv (nodejs/node#54232)
@@ -204,7 +204,7 @@ async function runCommand(positional: string[], flags: RunFlags, cmd: Command): 
     process.stdout.write(`${id}\n`)
     return 0
   }
-  const { runPrepared } = await import('../../runtime/start-container.js')
+  const { runPrepared } = await import('../../runtime/container/start-container.js')
   // Without -i the container's stdin is /dev/null, as in Docker.
   const stdin = flags.interactive || tty ? 0 : openSync('/dev/null', 'r')
   return runPrepared(prepared, { stdio: [stdin, 1, 2], forwardSignals: true }, { remove: flags.rm === true })

@@ -12,8 +12,8 @@ export function register(program: Command): void {
       const timeout = flags.time === undefined ? undefined : Number(flags.time)
       if (timeout !== undefined && !(timeout >= 0)) throw new UsageError(`invalid --time "${flags.time}"`)
       const stateRoot = stateRootOf(cmd)
-      const { findContainer } = await import('../../runtime/containers.js')
-      const { stopContainer } = await import('../../runtime/stop-container.js')
+      const { findContainer } = await import('../../runtime/container/containers.js')
+      const { stopContainer } = await import('../../runtime/container/stop-container.js')
       await eachContainer(refs, async (ref) => {
         await stopContainer(stateRoot, findContainer(stateRoot, ref), timeout)
         process.stdout.write(`${ref}\n`)

@@ -9,8 +9,8 @@ export function register(program: Command): void {
     .argument('<container...>')
     .action(async (refs: string[], _flags: unknown, cmd: Command) => {
       const stateRoot = stateRootOf(cmd)
-      const { findContainer } = await import('../../runtime/containers.js')
-      const { waitContainer } = await import('../../runtime/wait-container.js')
+      const { findContainer } = await import('../../runtime/container/containers.js')
+      const { waitContainer } = await import('../../runtime/container/wait-container.js')
       await eachContainer(refs, async (ref) => {
         process.stdout.write(`${await waitContainer(stateRoot, findContainer(stateRoot, ref))}\n`)
       })

@@ -1,0 +1,139 @@
+/**
+ * Containers as the state directory knows them, with their true status.
+ *
+ * The state file says what mini-run did; the kernel says what is true now.
+ * A container runs while its own process does: the pid recorded at its
+ * start, still held by the process that started then (proc-stat.ts). A
+ * container whose monitor was killed with `kill -9` still runs; one whose
+ * process is gone has exited, whatever the file says, and whatever is left
+ * in its cgroup (with --pid host, a PID 1 that exits leaves its orphans
+ * there: `stop` and `rm` kill them through the cgroup).
+ */
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { MiniRunError } from '../../errors.js'
+import { oomKilled } from '../cgroup/cgroup-limits.js'
+import { getLogger } from '../../log.js'
+import { isRecordedProcess, processStartTime, readProcStat, startedAfter } from '../../proc-stat.js'
+import { checkStateRoot, CONTAINER_ID, readState, stateDir, type ContainerState } from './state.js'
+
+export type Status = 'created' | 'running' | 'exited'
+
+export interface ContainerInfo extends ContainerState {
+  /** What is true now (see the top of this file). */
+  status: Status
+  exitCode?: number
+  finishedAt?: string
+  oomKilled: boolean
+}
+
+/** What the monitor writes when the container exits (native/monitor.c). */
+interface ExitRecord {
+  exitCode: number
+  signal: number | null
+  finishedAt: string
+}
+
+export function exitFile(stateRoot: string, id: string): string {
+  return join(stateDir(stateRoot, id), 'exit.json')
+}
+
+export function logFile(stateRoot: string, id: string): string {
+  return join(stateDir(stateRoot, id), 'container.log')
+}
+
+export { processStartTime }
+
+/**
+ * The container's own process still runs. Only a look: acting on it takes
+ * a pidfd (container-process.ts).
+ */
+export function isAlive(state: Pick<ContainerState, 'pid' | 'pidStartTime'>): boolean {
+  return state.pid !== undefined && isRecordedProcess(readProcStat(state.pid), state.pidStartTime)
+}
+
+export function inspectState(stateRoot: string, state: ContainerState): ContainerInfo {
+  let exit: ExitRecord | undefined
+  try {
+    exit = JSON.parse(readFileSync(exitFile(stateRoot, state.id), 'utf8')) as ExitRecord
+  } catch {
+    // still running, or its monitor died before it could write
+  }
+  const oom = state.oomKilled ?? (state.cgroup ? oomKilled(state.cgroup) : false)
+  if (state.status !== 'created' && isAlive(state)) return { ...state, status: 'running', oomKilled: oom }
+  if (state.status === 'created' && !state.pid) return { ...state, status: 'created', oomKilled: false }
+  const exitCode = exit?.exitCode ?? state.exitCode
+  const finishedAt = exit?.finishedAt ?? state.finishedAt
+  return {
+    ...state,
+    status: 'exited',
+    ...(exitCode !== undefined ? { exitCode } : {}),
+    ...(finishedAt !== undefined ? { finishedAt } : {}),
+    oomKilled: oom,
+  }
+}
+
+export function listContainers(stateRoot: string): ContainerInfo[] {
+  if (!checkStateRoot(stateRoot)) return []
+  const infos: ContainerInfo[] = []
+  for (const id of readdirSync(stateRoot)) {
+    if (!CONTAINER_ID.test(id)) continue
+    try {
+      infos.push(inspectState(stateRoot, readState(stateRoot, id)))
+    } catch (err) {
+      // being created or removed right now, or not a state we can trust
+      getLogger().debug({ err, id }, 'skipping container state')
+    }
+  }
+  return infos.sort((a, b) => b.created.localeCompare(a.created))
+}
+
+/** Docker's resolution: full id, name, then a unique id prefix. */
+export function findContainer(stateRoot: string, ref: string): ContainerInfo {
+  const all = listContainers(stateRoot)
+  const exact = all.find((c) => c.id === ref || c.name === ref || c.name === ref.replace(/^\//, ''))
+  if (exact) return exact
+  const byPrefix = /^[0-9a-f]+$/.test(ref) ? all.filter((c) => c.id.startsWith(ref)) : []
+  if (byPrefix.length === 1) return byPrefix[0]!
+  if (byPrefix.length > 1) throw new MiniRunError(`multiple containers found with prefix ${ref}: be more precise`, { code: 'EAMBIGUOUS' })
+  throw new MiniRunError(`no such container: ${ref}`, { code: 'ENOCONTAINER' })
+}
+
+/**
+ * The container's monitor still runs (not a zombie, not another process on
+ * a reused pid). The monitor cloned the container, so it started no later
+ * than the container's process did; a process that took its pid after it
+ * exited started later (in clock ticks: only a newcomer within the
+ * container's own 10 ms tick would pass). With `exitCommand`, the command it execs into at the
+ * end (`run -d --rm`'s rm) counts too: same pid and start time, another name.
+ */
+export function monitorAlive(
+  c: Pick<ContainerState, 'monitorPid' | 'pidStartTime'>,
+  options: { exitCommand?: boolean } = {},
+): boolean {
+  if (c.monitorPid === undefined) return false
+  const stat = readProcStat(c.monitorPid)
+  if (!stat || stat.state === 'Z' || stat.state === 'X') return false
+  if (options.exitCommand !== true && !stat.comm.startsWith('mini-run-moni')) return false
+  return c.pidStartTime === undefined || !startedAfter(stat.startTime, c.pidStartTime)
+}
+
+/** run -d --rm, and its monitor (or the rm it becomes) is there to remove it. */
+export function removesItself(c: ContainerState): boolean {
+  return c.autoRemove === true && monitorAlive(c, { exitCommand: true })
+}
+
+/**
+ * Chain ids that containers in the state root use, so that neither rmi nor
+ * prune deletes a layer under a container. A state records its image's
+ * layers; an older one only the image, whose layers are those it resolves
+ * to now.
+ */
+export async function layersInUse(stateRoot: string, resolve: (ref: string) => Promise<{ chainIds: string[] }>): Promise<Set<string>> {
+  const inUse = new Set<string>()
+  for (const c of listContainers(stateRoot)) {
+    if (Array.isArray(c.chainIds)) for (const id of c.chainIds) inUse.add(id)
+    else if (c.image) for (const id of (await resolve(c.image).catch(() => undefined))?.chainIds ?? []) inUse.add(id)
+  }
+  return inUse
+}

@@ -1,0 +1,49 @@
+/**
+ * Read a file of the image (its /etc/passwd and /etc/group) before the
+ * rootfs is mounted: from the topmost layer that has it, honouring overlay
+ * whiteouts, and never following a symlink (a symlinked /etc/passwd could
+ * point at the host's).
+ */
+import { lstatSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import * as native from '../../native/lib.js'
+
+/**
+ * `relPath` (no leading slash) in the merged view of `layers` (top first),
+ * or undefined when absent, whited out, or not a regular file.
+ */
+export function readImageFile(layers: readonly string[], relPath: string): string | undefined {
+  const ancestors: string[] = []
+  for (let dir = dirname(relPath); dir !== '.' && dir !== '/'; dir = dirname(dir)) ancestors.push(dir)
+  for (const layer of layers) {
+    let opaque = false
+    for (const dir of ancestors) {
+      const st = lstatOrUndefined(join(layer, dir))
+      if (!st) continue
+      // a symlink, file or whiteout in place of a parent hides (or redirects) the path
+      if (!st.isDirectory()) return undefined
+      if (isOpaque(join(layer, dir))) opaque = true
+    }
+    const st = lstatOrUndefined(join(layer, relPath))
+    if (st) return st.isFile() ? readFileSync(join(layer, relPath), 'utf8') : undefined
+    if (opaque) return undefined // an opaque parent hides the layers below
+  }
+  return undefined
+}
+
+function lstatOrUndefined(path: string) {
+  try {
+    return lstatSync(path)
+  } catch {
+    return undefined
+  }
+}
+
+function isOpaque(dir: string): boolean {
+  try {
+    const v = native.lgetxattr(dir, 'trusted.overlay.opaque') ?? native.lgetxattr(dir, 'user.overlay.opaque')
+    return v?.toString() === 'y'
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * `rm`: a container's writable layer, cgroup leaf and state go; with -f a
+ * running one is killed first (every process of its cgroup, and only once
+ * none is left is the leaf removed). Works from a stale state too: a
+ * monitor killed with `kill -9` leaves a running container and no exit
+ * record, and rm -f still removes everything.
+ */
+import { rmSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { MiniRunError } from '../../errors.js'
+import { destroyLeaf } from '../cgroup/cgroup.js'
+import { isAlive, monitorAlive, type ContainerInfo } from './containers.js'
+import { removeState } from './state.js'
+import { killAll } from './stop-container.js'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+export async function removeContainer(stateRoot: string, c: ContainerInfo, force: boolean): Promise<void> {
+  if (c.status === 'running') {
+    if (!force) {
+      throw new MiniRunError(
+        `cannot remove running container ${c.id.slice(0, 12)}: stop it first, or use rm -f`,
+        { code: 'ERUNNING' },
+      )
+    }
+    killAll(c)
+    const end = Date.now() + 10_000
+    while (isAlive(c) && Date.now() < end) await sleep(20)
+  }
+  if (c.cgroup && c.cgroupMount) await destroyLeaf({ path: c.cgroup, parent: dirname(c.cgroup) }, c.cgroupMount)
+  // the monitor writes the exit record into the state dir: let it finish first
+  const recorded = Date.now() + 2000
+  while (monitorAlive(c) && Date.now() < recorded) await sleep(10)
+  if (c.containerDir) rmSync(c.containerDir, { recursive: true, force: true })
+  removeState(stateRoot, c)
+}

@@ -1,0 +1,110 @@
+/**
+ * `stop` and `kill`. A signal goes to the container's PID 1, through a pidfd
+ * checked to be its own (container-process.ts: never a process that took
+ * its pid later); `stop` waits, then kills the whole cgroup (cgroup.kill),
+ * so a shell that ignores SIGTERM and every process it forked end all the
+ * same.
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import { closeSync, existsSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { MiniRunError } from '../../errors.js'
+import { openContainerProcess, signalProcess } from './container-process.js'
+import { exitFile, inspectState, isAlive, removesItself, type ContainerInfo } from './containers.js'
+import { readState, writeState } from './state.js'
+import { destroyLeaf } from '../cgroup/cgroup.js'
+import { oomKilled } from '../cgroup/cgroup-limits.js'
+import { parseSignal } from '../spec/signals.js'
+
+function notRunning(c: ContainerInfo): MiniRunError {
+  return new MiniRunError(`container ${c.id.slice(0, 12)} is not running`, { code: 'ENOTRUNNING' })
+}
+
+/** Signal the container's own process; false when it is gone (exited, its pid reused). */
+function signalOwnProcess(c: ContainerInfo, signal: NodeJS.Signals | number): boolean {
+  const pidfd = openContainerProcess(c)
+  if (pidfd === undefined) return false
+  try {
+    return signalProcess(pidfd, signal)
+  } finally {
+    closeSync(pidfd)
+  }
+}
+
+export function signalContainer(c: ContainerInfo, signal: NodeJS.Signals | number): void {
+  if (c.status !== 'running' || !signalOwnProcess(c, signal)) throw notRunning(c)
+}
+
+/** SIGKILL every process of the container, by its cgroup when it has one. */
+export function killAll(c: ContainerInfo): void {
+  if (c.cgroup && existsSync(join(c.cgroup, 'cgroup.kill'))) {
+    writeFileSync(join(c.cgroup, 'cgroup.kill'), '1')
+  } else {
+    signalOwnProcess(c, 'SIGKILL')
+  }
+}
+
+async function waitGone(c: ContainerInfo, ms: number): Promise<boolean> {
+  const end = Date.now() + ms
+  while (isAlive(c)) {
+    if (Date.now() >= end) return false
+    await sleep(20)
+  }
+  return true
+}
+
+/** Wait (briefly) for the monitor to record the exit status. */
+async function waitExitRecord(stateRoot: string, c: ContainerInfo): Promise<void> {
+  if (!c.monitorPid) return
+  const end = Date.now() + 2000
+  while (!existsSync(exitFile(stateRoot, c.id)) && Date.now() < end) await sleep(10)
+}
+
+/** `stop -t`, else the container's --stop-timeout, else Docker's 10 seconds. */
+export async function stopContainer(stateRoot: string, c: ContainerInfo, timeoutSeconds?: number): Promise<ContainerInfo> {
+  timeoutSeconds ??= c.stopTimeout ?? 10
+  if (c.status === 'running') {
+    // gone since we looked: there is nothing left to signal, and the rest applies
+    signalOwnProcess(c, parseSignal(c.stopSignal ?? 'SIGTERM'))
+    if (!(await waitGone(c, timeoutSeconds * 1000))) {
+      killAll(c)
+      if (!(await waitGone(c, 10_000))) throw new MiniRunError(`container ${c.id.slice(0, 12)} did not stop after SIGKILL`)
+    }
+    await waitExitRecord(stateRoot, c)
+  }
+  // run -d --rm: its monitor's exit command is removing it, state and all
+  if (removesItself(c)) return { ...c, status: 'exited' }
+  try {
+    await releaseCgroup(stateRoot, c)
+    return inspectState(stateRoot, readState(stateRoot, c.id))
+  } catch (err) {
+    // its rm finished between our look and now: it is gone, as it should be
+    if (c.autoRemove && (err as NodeJS.ErrnoException).code === 'ENOENT') return { ...c, status: 'exited' }
+    throw err
+  }
+}
+
+/**
+ * A stopped container keeps no cgroup (as with Docker): once its leaf is
+ * empty, note whether the OOM killer ran in it, then remove it.
+ */
+export async function releaseCgroup(stateRoot: string, c: ContainerInfo): Promise<void> {
+  // run -d --rm: the monitor's exit command removes the leaf with the rest
+  // (unless the monitor is gone: then no one would)
+  if (removesItself(c) || !c.cgroup || !c.cgroupMount || !existsSync(c.cgroup) || isAlive(c)) return
+  const state = readState(stateRoot, c.id)
+  writeState(stateRoot, { ...state, oomKilled: oomKilled(c.cgroup) })
+  await destroyLeaf({ path: c.cgroup, parent: dirname(c.cgroup) }, c.cgroupMount)
+}
+
+export async function killContainer(stateRoot: string, c: ContainerInfo, signal: NodeJS.Signals | number): Promise<void> {
+  if (signal === 'SIGKILL') {
+    if (c.status !== 'running') throw notRunning(c)
+    killAll(c)
+    await waitGone(c, 10_000)
+    await waitExitRecord(stateRoot, c)
+    await releaseCgroup(stateRoot, c)
+  } else {
+    signalContainer(c, signal)
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * Docker's `run` semantics as an OCI runtime spec: image config plus flags
+ * in, `Spec` out. Pure: the caller reads the image and the user database.
+ */
+import { UsageError } from '../../errors.js'
+import { adjustCapabilities, DOCKER_DEFAULT_CAPABILITIES } from './capabilities.js'
+import {
+  DEFAULT_DEVICES,
+  DEFAULT_MASKED_PATHS,
+  DEFAULT_READONLY_PATHS,
+  defaultMounts,
+} from './docker-defaults.js'
+import { DEFAULT_PATH } from '../plan/plan-start.js'
+import { resolveGroup, resolveUser, type GroupLine, type PasswdLine } from './resolve-user.js'
+import { defaultSeccompProfile, nativeArchitectures } from './seccomp-profile.js'
+import type { Rlimit } from './ulimits.js'
+import type { SpecResources } from '../cgroup/cgroup-limits.js'
+import type { IdMapping, NamespaceType, Spec, SpecMount } from './spec.js'
+
+/** The part of an OCI image config (`config` object) that `run` uses. */
+export interface ImageRunConfig {
+  User?: string
+  Env?: string[] | null
+  Entrypoint?: string[] | null
+  Cmd?: string[] | null
+  WorkingDir?: string
+  StopSignal?: string
+}
+
+export interface ContainerOptions {
+  id: string
+  /** Where the rootfs is assembled (the overlay mount point, or the --rootfs dir). */
+  rootfsPath: string
+  image?: ImageRunConfig
+  /** Everything after the image on the command line. */
+  command: string[]
+  /** --entrypoint; "" clears the image's. */
+  entrypoint?: string
+  /** -e KEY=VALUE, or -e KEY to take the caller's value. */
+  env?: string[]
+  workdir?: string
+  user?: string
+  hostname?: string
+  readOnly?: boolean
+  tty?: boolean
+  consoleSize?: { height: number; width: number }
+  capAdd?: string[]
+  capDrop?: string[]
+  /** --group-add: supplementary groups by name or number. */
+  groupAdd?: string[]
+  /** --ulimit, parsed (ulimits.ts). */
+  rlimits?: Rlimit[]
+  /** Docker's default seccomp restrictions (seccomp-profile.ts); false: none (--security-opt seccomp=unconfined). */
+  seccomp?: boolean
+  /** Id maps for a user namespace; none: no user namespace. */
+  idMaps?: { uid: IdMapping[]; gid: IdMapping[] }
+  /** The host has a cgroup v2 hierarchy: mount it read-only at /sys/fs/cgroup. */
+  cgroup2?: boolean
+  /** Namespaces shared with the host (--network host, --pid host, --ipc host, --uts host). */
+  hostNamespaces?: HostNamespace[]
+  /** The host's hostname: the container's under --network host or --uts host, as in Docker. */
+  hostHostname?: string
+  /** Extra mounts (-v), OCI shape. */
+  mounts?: SpecMount[]
+  /** cgroup limits (linux.resources). */
+  resources?: SpecResources
+  passwd: PasswdLine[]
+  groups: GroupLine[]
+  /** The caller's environment, for `-e KEY` without a value. */
+  callerEnv?: Record<string, string | undefined>
+}
+
+/** The namespaces a container may share with the host. */
+export type HostNamespace = 'network' | 'pid' | 'ipc' | 'uts'
+
+export function buildSpec(o: ContainerOptions): Spec {
+  const image = o.image ?? {}
+  const entrypoint =
+    o.entrypoint === undefined ? image.Entrypoint ?? [] : o.entrypoint === '' ? [] : [o.entrypoint]
+  // Docker: a new --entrypoint also resets the image's Cmd.
+  const cmd = o.command.length > 0 ? o.command : o.entrypoint === undefined ? image.Cmd ?? [] : []
+  const args = [...entrypoint, ...cmd]
+  if (args.length === 0) throw new UsageError('no command specified')
+
+  const userSpec = o.user ?? image.User ?? ''
+  const user = resolveUser(userSpec, o.passwd, o.groups)
+  // --group-add: more supplementary groups, names resolved in the image
+  const groupAdd = (o.groupAdd ?? []).map((g) => resolveGroup(g, o.groups))
+  const additionalGids = [...new Set([...user.additionalGids, ...groupAdd])]
+
+  const shared = new Set(o.hostNamespaces ?? [])
+  if (shared.has('uts') && o.hostname !== undefined) {
+    throw new UsageError('--hostname cannot be used with --uts host: it would rename the host')
+  }
+  const hostname = o.hostname ?? (shared.has('uts') || shared.has('network') ? o.hostHostname ?? '' : o.id.slice(0, 12))
+  const env = mergeEnv(image.Env ?? [], o.env ?? [], o.callerEnv ?? {})
+  setDefault(env, 'PATH', DEFAULT_PATH)
+  setDefault(env, 'HOSTNAME', hostname)
+  if (o.tty) setDefault(env, 'TERM', 'xterm')
+  setDefault(env, 'HOME', user.home)
+
+  const cwd = o.workdir || image.WorkingDir || '/'
+  if (!cwd.startsWith('/')) throw new UsageError(`the working directory '${cwd}' is invalid, it needs to be an absolute path`)
+
+  const caps = adjustCapabilities(DOCKER_DEFAULT_CAPABILITIES, o.capAdd ?? [], o.capDrop ?? [])
+  const userns = o.idMaps !== undefined
+  const namespaces = (['pid', 'network', 'ipc', 'uts', 'mount', 'cgroup'] as NamespaceType[]).filter(
+    (ns) => !shared.has(ns as HostNamespace),
+  )
+  if (userns) namespaces.unshift('user')
+  // --ipc host shares POSIX shared memory too: the host's /dev/shm, as Docker does
+  const userMounts: SpecMount[] = [
+    ...(shared.has('ipc') ? [{ destination: '/dev/shm', type: 'bind', source: '/dev/shm', options: ['bind', 'rw', 'nosuid', 'nodev', 'noexec', 'rprivate'] }] : []),
+    ...(o.mounts ?? []),
+  ]
+  const gid5Mapped = !userns || o.idMaps!.gid.some((m) => m.containerID <= 5 && 5 < m.containerID + m.size)
+
+  return {
+    ociVersion: '1.2.0',
+    process: {
+      terminal: o.tty ?? false,
+      ...(o.consoleSize ? { consoleSize: o.consoleSize } : {}),
+      user: { uid: user.uid, gid: user.gid, additionalGids },
+      args,
+      env: [...env.entries()].map(([k, v]) => `${k}=${v}`),
+      cwd,
+      capabilities: {
+        bounding: caps,
+        effective: caps,
+        permitted: caps,
+        inheritable: [],
+        ambient: [],
+      },
+      noNewPrivileges: true,
+      ...(o.rlimits?.length ? { rlimits: o.rlimits } : {}),
+    },
+    root: { path: o.rootfsPath, readonly: o.readOnly ?? false },
+    // in the host's UTS namespace the hostname is the host's, and is not set
+    ...(shared.has('uts') ? {} : { hostname }),
+    // a mount of the user's replaces the default one at the same place (-v over /dev/shm)
+    mounts: [
+      ...defaultMounts({ devptsGid5: gid5Mapped, cgroup2: o.cgroup2 ?? false }).filter(
+        (d) => !userMounts.some((m) => m.destination === d.destination),
+      ),
+      ...userMounts,
+    ],
+    linux: {
+      namespaces: namespaces.map((type) => ({ type })),
+      ...(userns ? { uidMappings: o.idMaps!.uid, gidMappings: o.idMaps!.gid } : {}),
+      maskedPaths: DEFAULT_MASKED_PATHS,
+      readonlyPaths: DEFAULT_READONLY_PATHS,
+      devices: DEFAULT_DEVICES,
+      // none on an architecture the filter has no syscall table for
+      ...(o.seccomp !== false && nativeArchitectures().length ? { seccomp: defaultSeccompProfile(caps) } : {}),
+      ...(o.resources ? { resources: o.resources } : {}),
+    },
+  }
+}
+
+function mergeEnv(imageEnv: string[], flags: string[], callerEnv: Record<string, string | undefined>): Map<string, string> {
+  const env = new Map<string, string>()
+  for (const entry of imageEnv) {
+    const eq = entry.indexOf('=')
+    if (eq > 0) env.set(entry.slice(0, eq), entry.slice(eq + 1))
+  }
+  for (const entry of flags) {
+    const eq = entry.indexOf('=')
+    if (eq === 0) throw new UsageError(`invalid environment variable: ${entry}`)
+    if (eq < 0) {
+      // Docker: `-e KEY` copies the caller's value, if the caller has one
+      const value = callerEnv[entry]
+      if (value !== undefined) env.set(entry, value)
+    } else {
+      env.set(entry.slice(0, eq), entry.slice(eq + 1))
+    }
+  }
+  return env
+}
+
+function setDefault(env: Map<string, string>, key: string, value: string): void {
+  if (!env.has(key)) env.set(key, value)
+}

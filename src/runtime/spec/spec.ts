@@ -1,0 +1,101 @@
+/**
+ * The container spec: the subset of the OCI runtime-spec `config.json` that
+ * mini-run reads (https://github.com/opencontainers/runtime-spec/blob/main/config.md).
+ * Field names and meanings are the spec's, so a config.json written for runc
+ * describes the same container here.
+ */
+
+import type { SpecResources } from '../cgroup/cgroup-limits.js'
+
+export interface Spec {
+  ociVersion: string
+  process: SpecProcess
+  root: { path: string; readonly?: boolean }
+  hostname?: string
+  domainname?: string
+  mounts: SpecMount[]
+  linux: SpecLinux
+  annotations?: Record<string, string>
+}
+
+export interface SpecProcess {
+  terminal?: boolean
+  consoleSize?: { height: number; width: number }
+  user: { uid: number; gid: number; umask?: number; additionalGids?: number[] }
+  args: string[]
+  env: string[]
+  cwd: string
+  capabilities?: SpecCapabilities
+  noNewPrivileges?: boolean
+  rlimits?: { type: string; soft: number; hard: number }[]
+}
+
+export interface SpecCapabilities {
+  bounding?: string[]
+  effective?: string[]
+  inheritable?: string[]
+  permitted?: string[]
+  ambient?: string[]
+}
+
+export interface SpecMount {
+  destination: string
+  type?: string
+  source?: string
+  options?: string[]
+}
+
+export type NamespaceType = 'pid' | 'network' | 'mount' | 'ipc' | 'uts' | 'user' | 'cgroup' | 'time'
+
+export interface IdMapping {
+  containerID: number
+  hostID: number
+  size: number
+}
+
+export interface SpecLinux {
+  namespaces: { type: NamespaceType; path?: string }[]
+  uidMappings?: IdMapping[]
+  gidMappings?: IdMapping[]
+  maskedPaths?: string[]
+  readonlyPaths?: string[]
+  cgroupsPath?: string
+  rootfsPropagation?: string
+  devices?: SpecDevice[]
+  resources?: SpecResources
+  seccomp?: SpecSeccomp
+}
+
+/**
+ * linux.seccomp (runtime-spec config-linux.md "Seccomp"), the subset
+ * seccomp-bpf.ts compiles: actions ALLOW, ERRNO and KILL_PROCESS, and
+ * comparisons of an argument's value (up to 2^32 - 1) with EQ, NE and
+ * MASKED_EQ. Rules are tried in order; the first that matches decides.
+ */
+export interface SpecSeccomp {
+  defaultAction: SeccompAction
+  defaultErrnoRet?: number
+  /** SCMP_ARCH_X86_64, SCMP_ARCH_X86, SCMP_ARCH_X32, SCMP_ARCH_AARCH64... */
+  architectures?: string[]
+  syscalls?: SpecSyscallRule[]
+}
+
+export type SeccompAction = 'SCMP_ACT_ALLOW' | 'SCMP_ACT_ERRNO' | 'SCMP_ACT_KILL_PROCESS'
+
+export interface SpecSyscallRule {
+  names: string[]
+  action: SeccompAction
+  errnoRet?: number
+  args?: { index: number; value: number; valueTwo?: number; op: 'SCMP_CMP_EQ' | 'SCMP_CMP_NE' | 'SCMP_CMP_MASKED_EQ' }[]
+}
+
+/** A device node made available in the container's /dev. */
+export interface SpecDevice {
+  path: string
+  type: 'c' | 'b' | 'u' | 'p'
+  major: number
+  minor: number
+  fileMode?: number
+  uid?: number
+  gid?: number
+}

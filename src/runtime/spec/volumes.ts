@@ -1,0 +1,169 @@
+/**
+ * Docker's -v/--volume, --mount and --tmpfs as OCI mounts (pure).
+ *
+ * What needs no volume store: bind mounts of host paths, and tmpfs. Named
+ * and anonymous volumes (`-v name:/path`, `-v /path`, `--mount
+ * type=volume`) are refused, saying so.
+ *
+ * Every mount is nodev whatever the options say: there is no device cgroup,
+ * so a device node on a writable mount must not open (plan-start.ts).
+ * Binds are not recursive, unlike Docker's: the mounts under a host path
+ * (its /dev, a disk mounted below it) would come along with their own
+ * flags, dev and rw among them, and a remount changes only the top one;
+ * the container would open host devices through them. So a bind shows the
+ * host directory itself, and what is mounted below it stays outside.
+ * rprivate unless told otherwise. A missing host directory of -v is
+ * created (Docker's old -v behaviour, kept for -v only); --mount refuses it.
+ */
+import { isAbsolute, posix, resolve } from 'node:path'
+import { UsageError } from '../../errors.js'
+import type { SpecMount } from './spec.js'
+
+export interface VolumeFlags {
+  /** -v/--volume HOST:CONTAINER[:OPTIONS] */
+  volumes?: string[]
+  /** --mount type=bind|tmpfs,source=...,target=...,... */
+  mounts?: string[]
+  /** --tmpfs CONTAINER[:OPTIONS] */
+  tmpfs?: string[]
+}
+
+export interface PlannedVolume {
+  mount: SpecMount
+  /** -v of a host directory that does not exist: create it before the run. */
+  createSource?: boolean
+}
+
+// their contents are made by the start steps: into a host directory, if bound there
+const RESERVED = new Set(['/proc', '/sys', '/dev', '/dev/pts'])
+const PROPAGATIONS = new Set(['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave'])
+// Docker's default for --tmpfs: noexec,nosuid,nodev (moby's DefaultTmpfsOptions idea)
+const TMPFS_DEFAULTS = ['nosuid', 'noexec']
+
+/** The mounts of these flags, sorted parents first, as Docker sorts them. */
+export function volumesFromFlags(flags: VolumeFlags, cwd: string = process.cwd()): PlannedVolume[] {
+  const planned = [
+    ...(flags.volumes ?? []).map((v) => parseVolume(v, cwd)),
+    ...(flags.mounts ?? []).map((m) => parseMount(m, cwd)),
+    ...(flags.tmpfs ?? []).map(parseTmpfs),
+  ]
+  const seen = new Set<string>()
+  for (const { mount } of planned) {
+    if (seen.has(mount.destination)) throw new UsageError(`duplicate mount point: ${mount.destination}`)
+    seen.add(mount.destination)
+  }
+  const depth = (p: string) => (p === '/' ? 0 : p.split('/').length)
+  return planned.sort((a, b) => depth(a.mount.destination) - depth(b.mount.destination))
+}
+
+function containerPath(path: string, flag: string): string {
+  if (!path.startsWith('/')) throw new UsageError(`invalid ${flag}: the container path "${path}" is not absolute`)
+  const normal = posix.normalize(path).replace(/(.)\/$/, '$1')
+  if (normal === '/') throw new UsageError(`invalid ${flag}: cannot mount over the container's /`)
+  if (RESERVED.has(normal)) throw new UsageError(`invalid ${flag}: ${normal} is mounted by mini-run for every container`)
+  return normal
+}
+
+/** A host path: absolute, or relative to cwd when it starts with . or .. */
+function hostPath(path: string, cwd: string): string | undefined {
+  if (isAbsolute(path)) return posix.normalize(path)
+  if (path === '.' || path === '..' || path.startsWith('./') || path.startsWith('../')) return resolve(cwd, path)
+  return undefined
+}
+
+function bindOptions(readOnly: boolean, propagation: string | undefined): string[] {
+  return ['bind', readOnly ? 'ro' : 'rw', 'nodev', propagation ?? 'rprivate']
+}
+
+/** -v HOST:CONTAINER[:ro|rw|z|Z|<propagation>,...] */
+export function parseVolume(spec: string, cwd: string): PlannedVolume {
+  const flag = `-v ${spec}`
+  const parts = spec.split(':')
+  if (parts.length === 1) {
+    throw new UsageError(`${flag}: anonymous volumes are not supported; bind a host directory: -v /host/dir:${spec}`)
+  }
+  if (parts.length > 3) throw new UsageError(`invalid ${flag}: expected HOST:CONTAINER[:OPTIONS]`)
+  const [src = '', dst = '', opts] = parts
+  const source = hostPath(src, cwd)
+  if (source === undefined) {
+    throw new UsageError(`${flag}: named volumes are not supported; give a host path (absolute, or starting with ./)`)
+  }
+  let readOnly = false
+  let propagation: string | undefined
+  for (const opt of opts ? opts.split(',') : []) {
+    if (opt === 'ro' || opt === 'rw') readOnly = opt === 'ro'
+    else if (PROPAGATIONS.has(opt)) propagation = opt
+    else if (opt === 'z' || opt === 'Z') continue // SELinux relabelling: no SELinux here
+    else throw new UsageError(`invalid ${flag}: unknown option "${opt}" (ro, rw, z, Z or a propagation mode)`)
+  }
+  return {
+    mount: { destination: containerPath(dst, flag), type: 'bind', source, options: bindOptions(readOnly, propagation) },
+    createSource: true,
+  }
+}
+
+/** --mount type=bind|tmpfs,source=...,target=...,readonly,bind-propagation=...,tmpfs-size=...,tmpfs-mode=... */
+export function parseMount(spec: string, cwd: string): PlannedVolume {
+  const flag = `--mount ${spec}`
+  const fields = new Map<string, string | undefined>()
+  for (const field of spec.split(',')) {
+    const eq = field.indexOf('=')
+    const key = (eq < 0 ? field : field.slice(0, eq)).trim().toLowerCase()
+    const value = eq < 0 ? undefined : field.slice(eq + 1)
+    const name = ({ src: 'source', dst: 'target', destination: 'target', ro: 'readonly' } as Record<string, string>)[key] ?? key
+    if (fields.has(name)) throw new UsageError(`invalid ${flag}: "${name}" given twice`)
+    fields.set(name, value)
+  }
+  const known = new Set(['type', 'source', 'target', 'readonly', 'bind-propagation', 'tmpfs-size', 'tmpfs-mode'])
+  for (const key of fields.keys()) if (!known.has(key)) throw new UsageError(`invalid ${flag}: unknown field "${key}"`)
+  const type = fields.get('type') ?? 'volume'
+  const target = fields.get('target')
+  if (!target) throw new UsageError(`invalid ${flag}: target is required`)
+  const destination = containerPath(target, flag)
+  const ro = fields.get('readonly')
+  if (ro !== undefined && !['true', '1', 'false', '0'].includes(ro)) throw new UsageError(`invalid ${flag}: readonly=${ro}`)
+  const readOnly = fields.has('readonly') && (ro === undefined || ro === 'true' || ro === '1')
+  if (type === 'bind') {
+    const src = fields.get('source')
+    if (!src) throw new UsageError(`invalid ${flag}: source is required for a bind mount`)
+    const source = hostPath(src, cwd)
+    if (source === undefined) throw new UsageError(`invalid ${flag}: the source "${src}" is not a host path`)
+    const propagation = fields.get('bind-propagation')
+    if (propagation !== undefined && !PROPAGATIONS.has(propagation)) {
+      throw new UsageError(`invalid ${flag}: bind-propagation=${propagation}`)
+    }
+    for (const key of ['tmpfs-size', 'tmpfs-mode']) if (fields.has(key)) throw new UsageError(`invalid ${flag}: ${key} is for tmpfs`)
+    return { mount: { destination, type: 'bind', source, options: bindOptions(readOnly, propagation) } }
+  }
+  if (type === 'tmpfs') {
+    if (fields.has('source')) throw new UsageError(`invalid ${flag}: a tmpfs has no source`)
+    if (fields.has('bind-propagation')) throw new UsageError(`invalid ${flag}: bind-propagation is for bind mounts`)
+    const options = [...TMPFS_DEFAULTS, readOnly ? 'ro' : 'rw']
+    const size = fields.get('tmpfs-size')
+    if (size !== undefined) {
+      if (!/^\d+[kmg]?$/i.test(size)) throw new UsageError(`invalid ${flag}: tmpfs-size=${size}`)
+      options.push(`size=${size.toLowerCase()}`)
+    }
+    const mode = fields.get('tmpfs-mode')
+    if (mode !== undefined) {
+      if (!/^[0-7]{1,4}$/.test(mode)) throw new UsageError(`invalid ${flag}: tmpfs-mode=${mode} (octal)`)
+      options.push(`mode=${mode}`)
+    }
+    return { mount: { destination, type: 'tmpfs', source: 'tmpfs', options: [...options, 'nodev'] } }
+  }
+  throw new UsageError(`${flag}: type=${type} is not supported (bind or tmpfs; there is no volume store)`)
+}
+
+/** --tmpfs CONTAINER[:mount options] */
+export function parseTmpfs(spec: string): PlannedVolume {
+  const flag = `--tmpfs ${spec}`
+  const colon = spec.indexOf(':')
+  const destination = containerPath(colon < 0 ? spec : spec.slice(0, colon), flag)
+  const given = colon < 0 ? [] : spec.slice(colon + 1).split(',').filter(Boolean)
+  for (const opt of given) {
+    if (!/^[a-z]+(=[\w.%:+-]+)?$/.test(opt) || ['bind', 'rbind', 'remount', 'move'].includes(opt)) {
+      throw new UsageError(`invalid ${flag}: option "${opt}"`)
+    }
+  }
+  return { mount: { destination, type: 'tmpfs', source: 'tmpfs', options: [...TMPFS_DEFAULTS, ...given, 'nodev'] } }
+}
