@@ -12,3 +12,11 @@ export { prepareContainer, type RunOptions, type PreparedContainer } from './run
 export { runPrepared } from './runtime/start-container.js'
 export { exitCodeOf, ExecError } from './runtime/supervise.js'
 export { StepError } from './runtime/launch.js'
+export {
+  createVolume,
+  inspectVolume,
+  listVolumes,
+  pruneVolumes,
+  removeVolume,
+  type VolumeInfo,
+} from './runtime/volume-store.js'

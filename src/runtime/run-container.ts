@@ -16,7 +16,8 @@ import { buildSpec, type HostNamespace, type ImageRunConfig } from './container-
 import { readImageFile } from './image-files.js'
 import { parseSignal } from './signals.js'
 import { parseUlimits } from './ulimits.js'
-import { volumesFromFlags, type VolumeFlags } from './volumes.js'
+import { volumesFromFlags, withImageVolumes, type VolumeFlags } from './volumes.js'
+import { claimContainerVolumes, explainVolumes, resolveVolumes, type ContainerVolume } from './container-volumes.js'
 import { defaultStateRoot, defaultStoreRoot, isRoot } from '../paths.js'
 import { planStart, type PathKind, type RootfsSource } from './plan-start.js'
 import { parseGroup, parsePasswd } from './resolve-user.js'
@@ -65,7 +66,7 @@ export interface RunOptions {
   cgroupParent?: string
   /** Docker's --memory, --memory-swap, --pids-limit, --cpus, --cpu-shares. */
   resources?: ResourceFlags
-  /** Docker's -v, --mount and --tmpfs (volumes.ts). */
+  /** Docker's -v, --mount and --tmpfs (volumes.ts); volumes live in the store (volume-store.ts). */
   volumes?: VolumeFlags
   consoleSize?: { height: number; width: number }
   /** Resolve an image reference to its config and layer dirs (the image store). */
@@ -86,6 +87,10 @@ export interface PreparedContainer {
   id: string
   name: string
   stateRoot: string
+  /** The image store, which holds the writable layer and the volumes. */
+  storeRoot: string
+  /** The volumes it mounts (container-volumes.ts). */
+  volumes?: ContainerVolume[]
   /** The image reference as given, or undefined for --rootfs. */
   image?: string
   chainIds?: string[]
@@ -179,8 +184,8 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
 
   // --- -v, --mount, --tmpfs, --ulimit: checked before an image is pulled ---
   const rlimits = parseUlimits(o.ulimits ?? [])
-  const volumes = volumesFromFlags(o.volumes ?? {})
-  const missingSources = volumes.filter((v) => v.mount.type === 'bind' && !existsSync(v.mount.source!))
+  const flagVolumes = volumesFromFlags(o.volumes ?? {})
+  const missingSources = flagVolumes.filter((v) => v.mount.type === 'bind' && !v.volume && !existsSync(v.mount.source!))
   for (const { mount, createSource } of missingSources) {
     if (!createSource) throw new UsageError(`bind source path does not exist: ${mount.source}`)
   }
@@ -221,6 +226,12 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     }
   }
 
+  // the image's VOLUME paths get anonymous volumes, as in Docker
+  const volumes = image?.Volumes ? withImageVolumes(flagVolumes, Object.keys(image.Volumes)) : flagVolumes
+  if (root && idMaps && rootfs.kind !== 'overlay' && volumes.some((v) => v.volume)) {
+    throw new UsageError('volumes under --userns=auto need an image: they are idmapped like its layers')
+  }
+
   const passwd = parsePasswd(readImageFile(layers, 'etc/passwd') ?? '')
   const groups = parseGroup(readImageFile(layers, 'etc/group') ?? '')
 
@@ -248,6 +259,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
   }
 
   function finishPrepare(): PreparedContainer {
+  const resolvedVolumes = resolveVolumes(volumes, storeRoot, root && idMaps ? idMaps : undefined)
   const spec = buildSpec({
     id,
     rootfsPath,
@@ -270,7 +282,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     ...(idMaps ? { idMaps: { uid: idMaps.uid, gid: idMaps.gid } } : {}),
     cgroup2: cgroupMount !== undefined,
     ...(resources ? { resources } : {}),
-    ...(volumes.length ? { mounts: volumes.map((v) => v.mount) } : {}),
+    ...(volumes.length ? { mounts: resolvedVolumes.mounts } : {}),
     passwd,
     groups,
     callerEnv: process.env,
@@ -286,12 +298,19 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     setgroupsAllowed: !idMaps?.denySetgroups,
     pathKind: hostPathKind,
   })
+  plan.parentBefore.unshift(...explainVolumes(resolvedVolumes.volumes, o.rootfs === undefined))
   // -v of a missing host directory: made once nothing else can fail the plan
   if (!planOnly) for (const { mount } of missingSources) mkdirSync(mount.source!, { recursive: true, mode: 0o755 })
+  // volumes last: claimed all or nothing, pre-populated from the image's layers
+  if (!planOnly) {
+    claimContainerVolumes({ storeRoot, stateRoot, id, volumes: resolvedVolumes.volumes, ...(o.rootfs === undefined ? { layers } : {}) })
+  }
   return {
     id,
     name,
     stateRoot,
+    storeRoot,
+    ...(resolvedVolumes.volumes.length ? { volumes: resolvedVolumes.volumes.map((v) => ({ name: v.name, destination: v.destination })) } : {}),
     ...(usernsSlot !== undefined ? { usernsSlot } : {}),
     ...(o.image !== undefined ? { image: o.image } : {}),
     ...(chainIds ? { chainIds } : {}),
@@ -366,6 +385,8 @@ function hostId(maps: IdMapping[] | undefined, id: number): number {
  * The layers on disk belong to host uids: a detached idmapped clone of each
  * (mount_setattr(2) MOUNT_ATTR_IDMAP, made here in the host's user
  * namespace as the kernel requires) shows them with the container's ids.
+ * So does each volume's _data (a mount with uidMappings), which the parent
+ * opens where the container's root could not reach (volume-store.ts).
  * The fds are inherited by the child, which attaches them.
  */
 function attachIdmappedLayers(p: PreparedContainer): void {
@@ -379,7 +400,16 @@ function attachIdmappedLayers(p: PreparedContainer): void {
       fds.push(native.idmappedTree(join(p.rootfs.layersDir, lower), userns, false))
     }
     for (const step of p.plan.steps) {
-      if (step.op === 'move_mount') step.fd = fds[Number(step.target.split('/').pop())]!
+      if (step.op === 'move_mount' && step.root === undefined) step.fd = fds[Number(step.target.split('/').pop())]!
+    }
+    // volumes (container-volumes.ts): attached inside the rootfs at their destination
+    for (const m of p.spec.mounts) {
+      if (!m.uidMappings || !m.source) continue
+      const fd = native.idmappedTree(m.source, userns, false)
+      fds.push(fd)
+      for (const step of p.plan.steps) {
+        if (step.op === 'move_mount' && step.root === p.spec.root.path && step.target === m.destination) step.fd = fd
+      }
     }
   } finally {
     closeSync(userns)

@@ -22,9 +22,9 @@ import {
   removeContainerDirs,
   type PreparedContainer,
 } from './run-container.js'
-import { initialState, recordProcess } from './start-container.js'
+import { createOrRelease, initialState, recordProcess, releaseVolumesAfterRun } from './start-container.js'
 import { execErrorOf } from './supervise.js'
-import { createState, removeState, writeState } from './state.js'
+import { removeState, writeState } from './state.js'
 
 export const monitorPath = native.stagePath.replace(/mini-run-stage$/, 'mini-run-monitor')
 
@@ -47,7 +47,7 @@ export interface DetachedOptions {
 export async function startDetached(p: PreparedContainer, options: DetachedOptions = {}): Promise<string> {
   const state = initialState(p)
   if (options.exitCommand) state.autoRemove = true
-  createState(p.stateRoot, state)
+  createOrRelease(p, state)
   let leaf: ReturnType<typeof createCgroup>
   let started = false
   try {
@@ -98,6 +98,7 @@ export async function startDetached(p: PreparedContainer, options: DetachedOptio
       await removeCgroup(p, leaf!)
       removeContainerDirs(p)
       removeState(p.stateRoot, state)
+      releaseVolumesAfterRun(p)
     } else if (leaf) {
       closeSync(leaf.fd)
     }
