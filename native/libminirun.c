@@ -230,6 +230,16 @@ int mr_lgetxattr(const char *path, const char *name, uint8_t *buf, int32_t len)
     return (int)n;
 }
 
+int mr_llistxattr(const char *path, uint8_t *buf, int32_t len)
+{
+    if (len < 0)
+        return -EINVAL;
+    ssize_t n = llistxattr(path, (char *)buf, (size_t)len);
+    if (n < 0)
+        return -errno;
+    return (int)n;
+}
+
 int mr_flock(int32_t fd, int32_t operation)
 {
     int r;

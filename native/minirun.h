@@ -100,6 +100,10 @@ int mr_lsetxattr(const char *path, const char *name, const uint8_t *value, int32
  * the attribute is absent, -ERANGE when buf is too small). */
 int mr_lgetxattr(const char *path, const char *name, uint8_t *buf, int32_t len);
 
+/* llistxattr(path, buf, len): the attribute names, each NUL-terminated;
+ * returns their total length (-ERANGE when buf is too small). */
+int mr_llistxattr(const char *path, uint8_t *buf, int32_t len);
+
 /* flock(fd, operation), retrying on EINTR: LOCK_EX (2) waits for the lock,
  * LOCK_UN (8) releases it, | LOCK_NB (4) fails with -EWOULDBLOCK instead of
  * waiting. The lock belongs to the open file description, so it is released

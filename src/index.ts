@@ -12,3 +12,11 @@ export { prepareContainer, type RunOptions, type PreparedContainer } from './run
 export { runPrepared } from './runtime/container/start-container.js'
 export { exitCodeOf, ExecError } from './runtime/process/supervise.js'
 export { StepError } from './runtime/process/launch.js'
+export {
+  createVolume,
+  inspectVolume,
+  listVolumes,
+  pruneVolumes,
+  removeVolume,
+  type VolumeInfo,
+} from './runtime/container/volume-store.js'

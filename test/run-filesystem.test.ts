@@ -121,7 +121,7 @@ describe.skipIf(!isRoot)('run: filesystem (needs root: mounts and mknod)', () =>
 
   it('refuses a bad -v or --mount with one line, before anything starts', () => {
     for (const [args, message] of [
-      [['-v', 'cache:/data'], 'mini-run: -v cache:/data: named volumes are not supported; give a host path (absolute, or starting with ./)\n'],
+      [['-v', 'cache!:/data'], 'mini-run: invalid -v cache!:/data: "cache!" is not a valid volume name: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed, two characters at least (a host directory is an absolute or ./ path)\n'],
       [['--mount', `type=bind,source=${join(env.dir, 'nope')},target=/x`], `mini-run: bind source path does not exist: ${join(env.dir, 'nope')}\n`],
       [['-v', '/tmp:x'], 'mini-run: invalid -v /tmp:x: the container path "x" is not absolute\n'],
     ] as const) {

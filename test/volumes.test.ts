@@ -1,6 +1,10 @@
 // Docker's -v, --mount and --tmpfs as OCI mounts (src/runtime/spec/volumes.ts): pure.
 import { describe, expect, it } from 'vitest'
-import { parseMount, parseTmpfs, parseVolume, volumesFromFlags } from '../src/runtime/spec/volumes.js'
+import { buildSpec } from '../src/runtime/spec/container-spec.js'
+import { resolveVolumes } from '../src/runtime/container/container-volumes.js'
+import { planStart } from '../src/runtime/plan/plan-start.js'
+import { describeStep } from '../src/runtime/plan/steps.js'
+import { parseMount, parseTmpfs, parseVolume, volumesFromFlags, withImageVolumes } from '../src/runtime/spec/volumes.js'
 
 const cwd = '/home/u/project'
 
@@ -21,15 +25,74 @@ describe('-v HOST:CONTAINER[:OPTIONS]', () => {
     expect(parseVolume('../x:/a/../b', cwd).mount).toMatchObject({ source: '/home/u/x', destination: '/b' })
   })
 
-  it('refuses volumes it has no store for, relative container paths, / and unknown options', () => {
-    expect(() => parseVolume('/data', cwd)).toThrow('-v /data: anonymous volumes are not supported; bind a host directory: -v /host/dir:/data')
-    expect(() => parseVolume('cache:/data', cwd)).toThrow('-v cache:/data: named volumes are not supported')
+  it('refuses relative container paths, / and unknown options', () => {
     expect(() => parseVolume('/srv:data', cwd)).toThrow('invalid -v /srv:data: the container path "data" is not absolute')
     expect(() => parseVolume('/srv:/', cwd)).toThrow("cannot mount over the container's /")
     expect(() => parseVolume('/dev:/dev', cwd)).toThrow('invalid -v /dev:/dev: /dev is mounted by mini-run for every container')
     expect(() => parseTmpfs('/proc/')).toThrow('/proc is mounted by mini-run for every container')
     expect(() => parseVolume('/srv:/srv:rx', cwd)).toThrow('unknown option "rx"')
     expect(() => parseVolume('/a:/b:ro:x', cwd)).toThrow('expected HOST:CONTAINER[:OPTIONS]')
+  })
+})
+
+describe('-v NAME:CONTAINER and -v CONTAINER: volumes', () => {
+  const volume = (destination: string, options: string[]) => ({ destination, type: 'bind', source: '', options: ['bind', ...options, 'nodev', 'rprivate'] })
+
+  it('takes a source without a "/" (and not . or ..) for a volume name, its source filled in later', () => {
+    expect(parseVolume('cache:/data', cwd)).toEqual({ mount: volume('/data', ['rw']), volume: { name: 'cache', nocopy: false } })
+    expect(parseVolume('my_vol.2-x:/data:ro,nocopy', cwd)).toEqual({ mount: volume('/data', ['ro']), volume: { name: 'my_vol.2-x', nocopy: true } })
+  })
+
+  it('makes one container path, with or without options, an anonymous volume', () => {
+    expect(parseVolume('/data', cwd)).toEqual({ mount: volume('/data', ['rw']), volume: { nocopy: false } })
+    expect(parseVolume('/data/:ro', cwd)).toEqual({ mount: volume('/data', ['ro']), volume: { nocopy: false } })
+  })
+
+  it('refuses invalid names in one line, and options of the other kind', () => {
+    const invalid = 'is not a valid volume name: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed, two characters at least'
+    expect(() => parseVolume('bad!name:/data', cwd)).toThrow(`invalid -v bad!name:/data: "bad!name" ${invalid}`)
+    expect(() => parseVolume('a:/data', cwd)).toThrow(`"a" ${invalid}`) // Docker's two characters at least
+    expect(() => parseVolume('_x:/data', cwd)).toThrow(`"_x" ${invalid}`)
+    expect(() => parseVolume('foo/bar:/data', cwd)).toThrow(`"foo/bar" ${invalid}`)
+    expect(() => parseVolume('~/x:/data', cwd)).toThrow(`"~/x" ${invalid}`)
+    for (const spec of ['bad!name:/data', 'a:/data']) expect(() => parseVolume(spec, cwd)).not.toThrow(/\n/)
+    expect(() => parseVolume('vol:/data:rslave', cwd)).toThrow('unknown option "rslave" (ro, rw, nocopy, z or Z for a volume)')
+    expect(() => parseVolume('/srv:/data:nocopy', cwd)).toThrow('unknown option "nocopy" (ro, rw, z, Z or a propagation mode)')
+    expect(() => parseVolume('vol:data', cwd)).toThrow('the container path "data" is not absolute')
+  })
+
+  it('adds the image\'s VOLUME paths as anonymous volumes, except where a flag mounts something there', () => {
+    const flags = volumesFromFlags({ volumes: ['named:/var/lib/db', '/srv:/a'], tmpfs: ['/cache'] }, cwd)
+    const planned = withImageVolumes(flags, ['/var/lib/db', '/logs/', '/cache', '/a/b'])
+    expect(planned.map((p) => [p.mount.destination, p.volume?.name ?? (p.volume ? 'anonymous' : p.mount.type)])).toEqual([
+      ['/a', 'bind'], ['/cache', 'tmpfs'], ['/logs', 'anonymous'], ['/a/b', 'anonymous'], ['/var/lib/db', 'named'],
+    ])
+    expect(() => withImageVolumes([], ['/proc'])).toThrow('invalid VOLUME /proc of the image: /proc is mounted by mini-run for every container')
+  })
+
+  it('gives each volume its _data as source, and a random 64-hex-digit name to an anonymous one', () => {
+    const planned = volumesFromFlags({ volumes: ['cache:/c', '/anon', '/srv:/srv'] }, cwd)
+    const { mounts, volumes } = resolveVolumes(planned, '/store')
+    const anon = volumes.find((v) => v.anonymous)!
+    expect(anon.name).toMatch(/^[0-9a-f]{64}$/)
+    expect(volumes).toEqual([
+      { name: 'cache', destination: '/c', anonymous: false, nocopy: false },
+      { name: anon.name, destination: '/anon', anonymous: true, nocopy: false },
+    ])
+    expect(mounts.map((m) => m.source)).toEqual(['/store/volumes/cache/_data', `/store/volumes/${anon.name}/_data`, '/srv'])
+  })
+
+  it('under --userns=auto, attaches a volume as an idmapped mount the parent makes, then applies ro and nodev', () => {
+    const idMaps = { uid: [{ containerID: 0, hostID: 100000, size: 65536 }], gid: [{ containerID: 0, hostID: 100000, size: 65536 }] }
+    const { mounts } = resolveVolumes(volumesFromFlags({ volumes: ['cache:/c:ro', '/srv:/srv'] }, cwd), '/store', idMaps)
+    expect(mounts[0]).toMatchObject({ uidMappings: idMaps.uid, gidMappings: idMaps.gid })
+    expect(mounts[1]!.uidMappings).toBeUndefined() // a host path is bound as it is
+    const spec = buildSpec({ id: 'abcdef0123456789', rootfsPath: '/c/rootfs', image: { Cmd: ['sh'] }, command: [], passwd: [], groups: [], idMaps, mounts })
+    const rootfs = { kind: 'overlay' as const, layersDir: '/s', lowerDirs: ['a'], upperDir: '/u', workDir: '/w', userxattr: true }
+    const steps = planStart({ spec, rootfs, setgroupsAllowed: true, pathKind: () => 'missing' }).steps.map(describeStep)
+    const at = steps.indexOf('mkdir /c/rootfs/c')
+    expect(steps.slice(at, at + 4)).toEqual(['mkdir /c/rootfs/c', 'move_mount fd -1 to /c/rootfs/c', 'remount /c/rootfs/c', 'mount none on /c/rootfs/c'])
+    expect(steps).toContain('mount /srv on /c/rootfs/srv')
   })
 })
 
@@ -47,9 +110,24 @@ describe('--mount', () => {
     })
   })
 
-  it('refuses volumes, unknown fields and fields of the other type', () => {
-    expect(() => parseMount('type=volume,src=v,dst=/v', cwd)).toThrow('type=volume is not supported')
-    expect(() => parseMount('target=/v', cwd)).toThrow('type=volume is not supported')
+  it('mounts a named or anonymous volume (the default type, as in Docker), readonly, volume-nocopy', () => {
+    const options = (ro: boolean) => ['bind', ro ? 'ro' : 'rw', 'nodev', 'rprivate']
+    expect(parseMount('type=volume,src=data,dst=/data,ro,volume-nocopy', cwd)).toEqual({
+      mount: { destination: '/data', type: 'bind', source: '', options: options(true) },
+      volume: { name: 'data', nocopy: true },
+    })
+    expect(parseMount('target=/v,volume-nocopy=false', cwd)).toEqual({
+      mount: { destination: '/v', type: 'bind', source: '', options: options(false) },
+      volume: { nocopy: false },
+    })
+    expect(() => parseMount('type=volume,src=/srv,dst=/v', cwd)).toThrow('invalid --mount type=volume,src=/srv,dst=/v: "/srv" is not a valid volume name')
+    expect(() => parseMount('type=volume,src=v1,dst=/v,bind-propagation=shared', cwd)).toThrow('bind-propagation is not for volumes')
+    expect(() => parseMount('type=volume,src=v1,dst=/v,volume-nocopy=maybe', cwd)).toThrow('volume-nocopy=maybe')
+    expect(() => parseMount('type=bind,src=/a,dst=/v,volume-nocopy', cwd)).toThrow('volume-nocopy is for volumes')
+  })
+
+  it('refuses unknown types, unknown fields and fields of the other type', () => {
+    expect(() => parseMount('type=npipe,src=v,dst=/v', cwd)).toThrow('type=npipe is not supported (bind, volume or tmpfs)')
     expect(() => parseMount('type=bind,src=/a,dst=/b,colour=red', cwd)).toThrow('unknown field "colour"')
     expect(() => parseMount('type=bind,dst=/b', cwd)).toThrow('source is required')
     expect(() => parseMount('type=tmpfs,src=/a,dst=/b', cwd)).toThrow('a tmpfs has no source')

@@ -22,7 +22,12 @@ export function inspectJson(c: ContainerInfo): Record<string, unknown> {
     Name: `/${c.name}`,
     MonitorPid: c.monitorPid ?? 0,
     CgroupPath: c.cgroup ?? '',
-    Mounts: (spec?.mounts ?? []).map((m) => ({ Type: m.type, Source: m.source, Destination: m.destination, Options: m.options ?? [] })),
+    Mounts: (spec?.mounts ?? []).map((m) => {
+      const volume = c.volumes?.find((v) => v.destination === m.destination)
+      if (!volume) return { Type: m.type, Source: m.source, Destination: m.destination, Options: m.options ?? [] }
+      // Docker's shape for a volume mount
+      return { Type: 'volume', Name: volume.name, Source: m.source, Destination: m.destination, Driver: 'local', RW: !m.options?.includes('ro'), Options: m.options ?? [] }
+    }),
     Config: {
       Hostname: spec?.hostname ?? '',
       User: spec ? `${spec.process.user.uid}:${spec.process.user.gid}` : '',

@@ -269,6 +269,13 @@ export function lgetxattr(path: string, name: string): Buffer | null {
   return buf.subarray(0, n)
 }
 
+/** llistxattr(2): the names of the attributes of path (not following a symlink). */
+export function llistxattr(path: string): string[] {
+  const buf = Buffer.alloc(65536) // XATTR_LIST_MAX
+  const n = check('llistxattr', call('mr_llistxattr', [DataType.String, DataType.U8Array, DataType.I32], [path, buf, buf.length]), path)
+  return buf.subarray(0, n).toString('latin1').split('\0').filter(Boolean)
+}
+
 /** flock(2) on an open fd: an exclusive lock held until unlock or close (see mr_flock). */
 export function flock(fd: number, operation: 'exclusive' | 'unlock'): void {
   check('flock', call('mr_flock', [DataType.I32, DataType.I32], [fd, operation === 'exclusive' ? 2 : 8]))

@@ -1,4 +1,6 @@
 import type { Command } from 'commander'
+import { defaultStoreRoot } from '../../paths.js'
+import { globalOptions } from '../global-options.js'
 import { stateRootOf } from '../state-root.js'
 
 export function register(program: Command): void {
@@ -9,12 +11,13 @@ export function register(program: Command): void {
     .option('-f, --force', 'do not prompt (accepted for Docker compatibility)')
     .action(async (_flags: unknown, cmd: Command) => {
       const stateRoot = stateRootOf(cmd)
+      const storeRoot = globalOptions(cmd).root ?? defaultStoreRoot()
       const { listContainers } = await import('../../runtime/container/containers.js')
       const { removeContainer } = await import('../../runtime/container/remove-container.js')
       const removed: string[] = []
       for (const c of listContainers(stateRoot)) {
         if (c.status === 'running') continue
-        await removeContainer(stateRoot, c, false)
+        await removeContainer(stateRoot, c, false, { storeRoot })
         removed.push(c.id)
       }
       if (removed.length) process.stdout.write(`Deleted Containers:\n${removed.map((id) => `${id}\n`).join('')}`)

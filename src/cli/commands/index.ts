@@ -14,6 +14,7 @@ import { register as registerWait } from './wait.js'
 import { register as registerRm } from './rm.js'
 import { register as registerInspect } from './inspect.js'
 import { register as registerContainer } from './container.js'
+import { register as registerVolume } from './volume.js'
 
 /** Every verb, in the order `mini-run --help` lists them. */
 const VERBS: Record<string, (program: Command) => void> = {
@@ -27,6 +28,7 @@ const VERBS: Record<string, (program: Command) => void> = {
   rm: registerRm,
   inspect: registerInspect,
   container: registerContainer,
+  volume: registerVolume,
   pull: registerPull,
   images: registerImages,
   rmi: registerRmi,

@@ -1,4 +1,6 @@
 import type { Command } from 'commander'
+import { defaultStoreRoot } from '../../paths.js'
+import { globalOptions } from '../global-options.js'
 import { stateRootOf } from '../state-root.js'
 import { eachContainer } from './stop.js'
 
@@ -8,12 +10,14 @@ export function register(program: Command): void {
     .description('remove containers: writable layer, cgroup and state')
     .argument('<container...>')
     .option('-f, --force', 'kill a running container first')
-    .action(async (refs: string[], flags: { force?: boolean }, cmd: Command) => {
+    .option('-v, --volumes', 'remove its anonymous volumes too')
+    .action(async (refs: string[], flags: { force?: boolean; volumes?: boolean }, cmd: Command) => {
       const stateRoot = stateRootOf(cmd)
+      const storeRoot = globalOptions(cmd).root ?? defaultStoreRoot()
       const { findContainer } = await import('../../runtime/container/containers.js')
       const { removeContainer } = await import('../../runtime/container/remove-container.js')
       await eachContainer(refs, async (ref) => {
-        await removeContainer(stateRoot, findContainer(stateRoot, ref), flags.force === true)
+        await removeContainer(stateRoot, findContainer(stateRoot, ref), flags.force === true, { storeRoot, volumes: flags.volumes === true })
         process.stdout.write(`${ref}\n`)
       })
     })

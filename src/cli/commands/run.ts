@@ -65,8 +65,8 @@ export function register(program: Command): void {
     .option('-h, --hostname <name>', 'container hostname (default: the first 12 characters of its id)')
     .option('--name <name>', 'container name')
     .option('--read-only', 'mount the root filesystem read-only')
-    .option('-v, --volume <host:container[:ro]>', 'bind a host path (absolute, or ./relative) into the container (repeatable)', collect, [])
-    .option('--mount <type=bind|tmpfs,...>', 'a bind (source=,target=,readonly) or tmpfs (target=,tmpfs-size=) mount (repeatable)', collect, [])
+    .option('-v, --volume <src:container[:ro]>', 'bind a host path (absolute, or ./relative), or mount a volume by name (made on first use) or anonymous (-v /path) (repeatable)', collect, [])
+    .option('--mount <type=bind|volume|tmpfs,...>', 'a bind (source=,target=,readonly), volume (source=,target=,readonly,volume-nocopy) or tmpfs (target=,tmpfs-size=) mount (repeatable)', collect, [])
     .option('--tmpfs <container[:options]>', 'a tmpfs at this path (default nosuid,noexec,nodev; repeatable)', collect, [])
     .option('--entrypoint <cmd>', 'override the image\'s entrypoint ("" clears it)')
     .option('-i, --interactive', 'keep stdin attached')
@@ -196,7 +196,7 @@ async function runCommand(positional: string[], flags: RunFlags, cmd: Command): 
     // --rm: once the container exits, its monitor runs this very CLI to remove
     // it, as the executable's #! line does: "--" ends Node's own options, or
     // Node 20 would read an --env-file anywhere in argv (nodejs/node#54232)
-    const exitCommand = [process.execPath, '--', process.argv[1]!, '--state', prepared.stateRoot, 'rm', '-f', prepared.id]
+    const exitCommand = [process.execPath, '--', process.argv[1]!, '--root', prepared.storeRoot, '--state', prepared.stateRoot, 'rm', '-f', '-v', prepared.id]
     const id = await startDetached(prepared, {
       ...(flags.rm ? { exitCommand } : {}),
       interactive: flags.interactive === true && !tty,

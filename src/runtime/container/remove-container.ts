@@ -1,5 +1,6 @@
 /**
- * `rm`: a container's writable layer, cgroup leaf and state go; with -f a
+ * `rm`: a container's writable layer, cgroup leaf, state and volume claims
+ * go (with -v its anonymous volumes too); with -f a
  * running one is killed first (every process of its cgroup, and only once
  * none is left is the leaf removed). Works from a stale state too: a
  * monitor killed with `kill -9` leaves a running container and no exit
@@ -11,10 +12,18 @@ import { MiniRunError } from '../../errors.js'
 import { destroyLeaf } from '../cgroup/cgroup.js'
 import { isAlive, monitorAlive, type ContainerInfo } from './containers.js'
 import { removeState } from './state.js'
+import { releaseContainerVolumes } from './container-volumes.js'
 import { killAll } from './stop-container.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 
-export async function removeContainer(stateRoot: string, c: ContainerInfo, force: boolean): Promise<void> {
+export interface RemoveOptions {
+  /** The image store holding its volumes: their claims are dropped. */
+  storeRoot?: string
+  /** rm -v: remove its anonymous volumes too (those no other container uses). */
+  volumes?: boolean
+}
+
+export async function removeContainer(stateRoot: string, c: ContainerInfo, force: boolean, options: RemoveOptions = {}): Promise<void> {
   if (c.status === 'running') {
     if (!force) {
       throw new MiniRunError(
@@ -32,4 +41,5 @@ export async function removeContainer(stateRoot: string, c: ContainerInfo, force
   while (monitorAlive(c) && Date.now() < recorded) await sleep(10)
   if (c.containerDir) rmSync(c.containerDir, { recursive: true, force: true })
   removeState(stateRoot, c)
+  if (options.storeRoot) releaseContainerVolumes(options.storeRoot, c.id, c.volumes, options.volumes === true)
 }

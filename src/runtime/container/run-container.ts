@@ -17,7 +17,8 @@ import { readImageFile } from './image-files.js'
 import { parseLogOptions, type LogConfig } from '../spec/log-options.js'
 import { imageStopSignal, parseSignal } from '../spec/signals.js'
 import { parseUlimits } from '../spec/ulimits.js'
-import { volumesFromFlags, type VolumeFlags } from '../spec/volumes.js'
+import { volumesFromFlags, withImageVolumes, type VolumeFlags } from '../spec/volumes.js'
+import { claimContainerVolumes, explainVolumes, resolveVolumes, type ContainerVolume } from './container-volumes.js'
 import { defaultStateRoot, defaultStoreRoot, isRoot } from '../../paths.js'
 import { planStart, type PathKind, type RootfsSource } from '../plan/plan-start.js'
 import { parseGroup, parsePasswd } from '../spec/resolve-user.js'
@@ -68,7 +69,7 @@ export interface RunOptions {
   cgroupParent?: string
   /** Docker's --memory, --memory-swap, --pids-limit, --cpus, --cpu-shares. */
   resources?: ResourceFlags
-  /** Docker's -v, --mount and --tmpfs (volumes.ts). */
+  /** Docker's -v, --mount and --tmpfs (volumes.ts); volumes live in the store (volume-store.ts). */
   volumes?: VolumeFlags
   consoleSize?: { height: number; width: number }
   /** Resolve an image reference to its config and layer dirs (the image store). */
@@ -89,6 +90,10 @@ export interface PreparedContainer {
   id: string
   name: string
   stateRoot: string
+  /** The image store, which holds the writable layer and the volumes. */
+  storeRoot: string
+  /** The volumes it mounts (container-volumes.ts). */
+  volumes?: ContainerVolume[]
   /** The image reference as given, or undefined for --rootfs. */
   image?: string
   chainIds?: string[]
@@ -187,8 +192,8 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
   // --- -v, --mount, --tmpfs, --ulimit, --log-opt: checked before an image is pulled ---
   const rlimits = parseUlimits(o.ulimits ?? [])
   const logConfig = parseLogOptions(o.logOpts ?? [])
-  const volumes = volumesFromFlags(o.volumes ?? {})
-  const missingSources = volumes.filter((v) => v.mount.type === 'bind' && !existsSync(v.mount.source!))
+  const flagVolumes = volumesFromFlags(o.volumes ?? {})
+  const missingSources = flagVolumes.filter((v) => v.mount.type === 'bind' && !v.volume && !existsSync(v.mount.source!))
   for (const { mount, createSource } of missingSources) {
     if (!createSource) throw new UsageError(`bind source path does not exist: ${mount.source}`)
   }
@@ -233,6 +238,11 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
   const checkedImageStop = image?.StopSignal ? imageStopSignal(image.StopSignal) : undefined
   if (checkedImageStop?.warning && o.stopSignal === undefined) warnings.push(checkedImageStop.warning)
   const stopSignal = o.stopSignal ?? checkedImageStop?.signal
+  // the image's VOLUME paths get anonymous volumes, as in Docker
+  const volumes = image?.Volumes ? withImageVolumes(flagVolumes, Object.keys(image.Volumes)) : flagVolumes
+  if (root && idMaps && rootfs.kind !== 'overlay' && volumes.some((v) => v.volume)) {
+    throw new UsageError('volumes under --userns=auto need an image: they are idmapped like its layers')
+  }
 
   const passwd = parsePasswd(readImageFile(layers, 'etc/passwd') ?? '')
   const groups = parseGroup(readImageFile(layers, 'etc/group') ?? '')
@@ -261,6 +271,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
   }
 
   function finishPrepare(): PreparedContainer {
+  const resolvedVolumes = resolveVolumes(volumes, storeRoot, root && idMaps ? idMaps : undefined)
   const spec = buildSpec({
     id,
     rootfsPath,
@@ -283,7 +294,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     ...(idMaps ? { idMaps: { uid: idMaps.uid, gid: idMaps.gid } } : {}),
     cgroup2: cgroupMount !== undefined,
     ...(resources ? { resources } : {}),
-    ...(volumes.length ? { mounts: volumes.map((v) => v.mount) } : {}),
+    ...(volumes.length ? { mounts: resolvedVolumes.mounts } : {}),
     passwd,
     groups,
     callerEnv: process.env,
@@ -299,12 +310,19 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     setgroupsAllowed: !idMaps?.denySetgroups,
     pathKind: hostPathKind,
   })
+  plan.parentBefore.unshift(...explainVolumes(resolvedVolumes.volumes, o.rootfs === undefined))
   // -v of a missing host directory: made once nothing else can fail the plan
   if (!planOnly) for (const { mount } of missingSources) mkdirSync(mount.source!, { recursive: true, mode: 0o755 })
+  // volumes last: claimed all or nothing, pre-populated from the image's layers
+  if (!planOnly) {
+    claimContainerVolumes({ storeRoot, stateRoot, id, volumes: resolvedVolumes.volumes, ...(o.rootfs === undefined ? { layers } : {}) })
+  }
   return {
     id,
     name,
     stateRoot,
+    storeRoot,
+    ...(resolvedVolumes.volumes.length ? { volumes: resolvedVolumes.volumes.map((v) => ({ name: v.name, destination: v.destination })) } : {}),
     ...(usernsSlot !== undefined ? { usernsSlot } : {}),
     ...(o.image !== undefined ? { image: o.image } : {}),
     ...(chainIds ? { chainIds } : {}),
@@ -381,6 +399,8 @@ function hostId(maps: IdMapping[] | undefined, id: number): number {
  * The layers on disk belong to host uids: a detached idmapped clone of each
  * (mount_setattr(2) MOUNT_ATTR_IDMAP, made here in the host's user
  * namespace as the kernel requires) shows them with the container's ids.
+ * So does each volume's _data (a mount with uidMappings), which the parent
+ * opens where the container's root could not reach (volume-store.ts).
  * The fds are inherited by the child, which attaches them.
  */
 function attachIdmappedLayers(p: PreparedContainer): void {
@@ -394,7 +414,16 @@ function attachIdmappedLayers(p: PreparedContainer): void {
       fds.push(native.idmappedTree(join(p.rootfs.layersDir, lower), userns, false))
     }
     for (const step of p.plan.steps) {
-      if (step.op === 'move_mount') step.fd = fds[Number(step.target.split('/').pop())]!
+      if (step.op === 'move_mount' && step.root === undefined) step.fd = fds[Number(step.target.split('/').pop())]!
+    }
+    // volumes (container-volumes.ts): attached inside the rootfs at their destination
+    for (const m of p.spec.mounts) {
+      if (!m.uidMappings || !m.source) continue
+      const fd = native.idmappedTree(m.source, userns, false)
+      fds.push(fd)
+      for (const step of p.plan.steps) {
+        if (step.op === 'move_mount' && step.root === p.spec.root.path && step.target === m.destination) step.fd = fd
+      }
     }
   } finally {
     closeSync(userns)

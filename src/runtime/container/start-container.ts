@@ -15,6 +15,8 @@ import { oomKilled } from '../cgroup/cgroup-limits.js'
 import { leafPath } from '../cgroup/cgroup.js'
 import { processStartTime } from './containers.js'
 import { superviseProcess } from '../process/supervise.js'
+import { releaseContainerVolumes } from './container-volumes.js'
+import { getLogger } from '../../log.js'
 
 export interface RunIo {
   /** Fds 0-2 for the container when there is no terminal. */
@@ -30,7 +32,7 @@ export interface RunIo {
 export async function runPrepared(p: PreparedContainer, io: RunIo, options: { remove: boolean }): Promise<number> {
   let leaf: ReturnType<typeof createCgroup>
   const state = initialState(p)
-  createState(p.stateRoot, state)
+  createOrRelease(p, state)
   let exitCode: number | undefined
   try {
     createContainerDirs(p)
@@ -61,6 +63,7 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
     if (options.remove) {
       removeContainerDirs(p)
       removeState(p.stateRoot, state)
+      releaseVolumesAfterRun(p) // --rm: its anonymous volumes go too, as in Docker
     } else {
       writeState(p.stateRoot, {
         ...state,
@@ -69,6 +72,25 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
         finishedAt: new Date().toISOString(),
       })
     }
+  }
+}
+
+/** The first state; if it cannot be made (its name is taken), the volumes claimed for it are released. */
+export function createOrRelease(p: PreparedContainer, state: ContainerState): void {
+  try {
+    createState(p.stateRoot, state)
+  } catch (err) {
+    releaseVolumesAfterRun(p)
+    throw err
+  }
+}
+
+/** Drop the container's volume claims and remove its anonymous volumes; a failure is logged, not thrown over the exit status. */
+export function releaseVolumesAfterRun(p: PreparedContainer): void {
+  try {
+    releaseContainerVolumes(p.storeRoot, p.id, p.volumes, true)
+  } catch (err) {
+    getLogger().warn({ err, id: p.id }, 'could not release the container\'s volumes')
   }
 }
 
@@ -84,6 +106,7 @@ export function initialState(p: PreparedContainer): ContainerState {
     status: 'created',
     ...(p.containerDir ? { containerDir: p.containerDir } : {}),
     ...(p.usernsSlot !== undefined ? { usernsSlot: p.usernsSlot } : {}),
+    ...(p.volumes?.length ? { volumes: p.volumes } : {}),
     ...(p.cgroupMount ? { cgroupMount: p.cgroupMount } : {}),
     // known before it exists: a runtime killed before the container runs
     // leaves a leaf that `rm` must still find

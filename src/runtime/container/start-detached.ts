@@ -22,9 +22,9 @@ import {
   removeContainerDirs,
   type PreparedContainer,
 } from './run-container.js'
-import { initialState, recordProcess } from './start-container.js'
+import { createOrRelease, initialState, recordProcess, releaseVolumesAfterRun } from './start-container.js'
 import { execErrorOf } from '../process/supervise.js'
-import { createState, removeState, writeState } from './state.js'
+import { removeState, writeState } from './state.js'
 
 export const monitorPath = native.stagePath.replace(/mini-run-stage$/, 'mini-run-monitor')
 
@@ -48,7 +48,7 @@ export async function startDetached(p: PreparedContainer, options: DetachedOptio
   const state = initialState(p)
   if (options.exitCommand) state.autoRemove = true
   state.logConfig = { type: 'json-file', config: { ...p.logConfig.options } }
-  createState(p.stateRoot, state)
+  createOrRelease(p, state)
   let leaf: ReturnType<typeof createCgroup>
   let started = false
   try {
@@ -99,6 +99,7 @@ export async function startDetached(p: PreparedContainer, options: DetachedOptio
       await removeCgroup(p, leaf!)
       removeContainerDirs(p)
       removeState(p.stateRoot, state)
+      releaseVolumesAfterRun(p)
     } else if (leaf) {
       closeSync(leaf.fd)
     }

@@ -9,6 +9,7 @@ import { MiniRunError } from '../../errors.js'
 import { checkPrivateDir, ensurePrivateDir } from '../../private-dir.js'
 import type { Spec } from '../spec/spec.js'
 import { releaseAutoRange } from './userns-ranges.js'
+import { VOLUME_NAME } from '../spec/volumes.js'
 
 export interface ContainerState {
   id: string
@@ -43,6 +44,8 @@ export interface ContainerState {
   usernsSlot?: number
   /** run -d: how its monitor rotates container.log (--log-opt, defaults filled in). */
   logConfig?: { type: 'json-file'; config: Record<string, string> }
+  /** The volumes it mounts (container-volumes.ts): inspect shows them, rm -v removes the anonymous ones. */
+  volumes?: { name: string; destination: string }[]
   /** The whole spec, for inspect and exec. */
   spec?: Spec
 }
@@ -124,6 +127,9 @@ function stateProblem(s: unknown, id: string): string | undefined {
   }
   if (st.usernsSlot !== undefined && !(Number.isInteger(st.usernsSlot) && (st.usernsSlot as number) >= 0)) return 'bad usernsSlot'
   if (st.pidStartTime !== undefined && !(typeof st.pidStartTime === 'string' && /^\d+$/.test(st.pidStartTime))) return 'bad pidStartTime'
+  // rm -v removes volumes by these names: a name is one path component
+  const volumeOk = (v: unknown) => typeof v === 'object' && v !== null && typeof (v as { name?: unknown }).name === 'string' && VOLUME_NAME.test((v as { name: string }).name)
+  if (st.volumes !== undefined && !(Array.isArray(st.volumes) && st.volumes.every(volumeOk))) return 'bad volumes'
   // <store>/containers/<id>, and the cgroup leaf <mount>/<parent...>/<id>
   if (st.containerDir !== undefined && !ownPath(st.containerDir, id, 'containers')) return `containerDir ${JSON.stringify(st.containerDir)} is not containers/${id.slice(0, 12)}...`
   if (st.cgroupMount !== undefined && !(typeof st.cgroupMount === 'string' && isAbsolute(st.cgroupMount) && normalize(st.cgroupMount) === st.cgroupMount)) return 'bad cgroupMount'

@@ -362,10 +362,18 @@ function planMount(m: SpecMount, rootfs: string, input: PlanInput, add: (s: Chil
     const kind = input.pathKind(source)
     if (kind === 'file') add({ op: 'mkfile', root: rootfs, path: dest, mode: 0o644, why: `a mount point for ${dest}` })
     else add({ op: 'mkdir', root: rootfs, path: dest, mode: 0o755, why: `a mount point for ${dest}` })
-    add({
-      op: 'mount', source, root: rootfs, target: dest, flags: (flags & (MS.BIND | MS.REC)) | MS.BIND,
-      why: `bind ${source} into the container at ${dest}`,
-    })
+    if (m.uidMappings) {
+      add({
+        // the fd is made by the parent just before clone (-1 until then)
+        op: 'move_mount', fd: -1, root: rootfs, target: dest,
+        why: `attach ${source} at ${dest} through an idmapped mount made by the parent: its files' owners show as the same ids inside the user namespace`,
+      })
+    } else {
+      add({
+        op: 'mount', source, root: rootfs, target: dest, flags: (flags & (MS.BIND | MS.REC)) | MS.BIND,
+        why: `bind ${source} into the container at ${dest}`,
+      })
+    }
     const rest = flags & ~(MS.BIND | MS.REC | MS.REMOUNT)
     if (rest) {
       add({

@@ -25,6 +25,8 @@ export interface ImageRunConfig {
   Cmd?: string[] | null
   WorkingDir?: string
   StopSignal?: string
+  /** VOLUME paths: anonymous volumes unless a flag mounts something there (run-container.ts). */
+  Volumes?: Record<string, object> | null
 }
 
 export interface ContainerOptions {

@@ -43,6 +43,9 @@ export interface SpecMount {
   type?: string
   source?: string
   options?: string[]
+  /** OCI 1.1 idmapped mount: the source is shown through these maps (a volume under --userns=auto). */
+  uidMappings?: IdMapping[]
+  gidMappings?: IdMapping[]
 }
 
 export type NamespaceType = 'pid' | 'network' | 'mount' | 'ipc' | 'uts' | 'user' | 'cgroup' | 'time'

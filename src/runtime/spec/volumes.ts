@@ -1,9 +1,13 @@
 /**
  * Docker's -v/--volume, --mount and --tmpfs as OCI mounts (pure).
  *
- * What needs no volume store: bind mounts of host paths, and tmpfs. Named
- * and anonymous volumes (`-v name:/path`, `-v /path`, `--mount
- * type=volume`) are refused, saying so.
+ * Bind mounts of host paths, tmpfs, and volumes of the store:
+ * `-v NAME:/path` (Docker's rule: a source that is no host path, absolute
+ * or ./relative, is a volume name), `-v /path` and `--mount type=volume`
+ * without a source (anonymous volumes), and the image's VOLUME paths
+ * (withImageVolumes). A volume is planned as a bind mount whose source, the
+ * volume's _data directory, is filled in when the container is made
+ * (container-volumes.ts).
  *
  * Every mount is nodev whatever the options say: there is no device cgroup,
  * so a device node on a writable mount must not open (plan-start.ts).
@@ -20,9 +24,9 @@ import { UsageError } from '../../errors.js'
 import type { SpecMount } from './spec.js'
 
 export interface VolumeFlags {
-  /** -v/--volume HOST:CONTAINER[:OPTIONS] */
+  /** -v/--volume HOST:CONTAINER[:OPTIONS], NAME:CONTAINER[:OPTIONS] or CONTAINER */
   volumes?: string[]
-  /** --mount type=bind|tmpfs,source=...,target=...,... */
+  /** --mount type=bind|volume|tmpfs,source=...,target=...,... */
   mounts?: string[]
   /** --tmpfs CONTAINER[:OPTIONS] */
   tmpfs?: string[]
@@ -32,6 +36,27 @@ export interface PlannedVolume {
   mount: SpecMount
   /** -v of a host directory that does not exist: create it before the run. */
   createSource?: boolean
+  /** A volume of the store: the mount's source is its _data directory, filled in later. */
+  volume?: VolumeRef
+}
+
+export interface VolumeRef {
+  /** undefined: an anonymous volume, named when the container is made. */
+  name?: string
+  /** -v NAME:/p:nocopy, --mount volume-nocopy: never pre-populate it from the image. */
+  nocopy: boolean
+}
+
+/** Docker's volume names (moby's RestrictedNameChars, two characters at least). */
+export const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/
+
+/** Throws a one-line UsageError unless `name` is a valid volume name. */
+export function checkVolumeName(name: string, context: string): void {
+  if (!VOLUME_NAME.test(name)) {
+    throw new UsageError(
+      `${context}: "${name}" is not a valid volume name: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed, two characters at least (a host directory is an absolute or ./ path)`,
+    )
+  }
 }
 
 // their contents are made by the start steps: into a host directory, if bound there
@@ -39,6 +64,7 @@ const RESERVED = new Set(['/proc', '/sys', '/dev', '/dev/pts'])
 const PROPAGATIONS = new Set(['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave'])
 // Docker's default for --tmpfs: noexec,nosuid,nodev (moby's DefaultTmpfsOptions idea)
 const TMPFS_DEFAULTS = ['nosuid', 'noexec']
+const VOLUME_MODES = new Set(['ro', 'rw', 'nocopy', 'z', 'Z'])
 
 /** The mounts of these flags, sorted parents first, as Docker sorts them. */
 export function volumesFromFlags(flags: VolumeFlags, cwd: string = process.cwd()): PlannedVolume[] {
@@ -52,8 +78,36 @@ export function volumesFromFlags(flags: VolumeFlags, cwd: string = process.cwd()
     if (seen.has(mount.destination)) throw new UsageError(`duplicate mount point: ${mount.destination}`)
     seen.add(mount.destination)
   }
+  return sortByDepth(planned)
+}
+
+function sortByDepth(planned: PlannedVolume[]): PlannedVolume[] {
   const depth = (p: string) => (p === '/' ? 0 : p.split('/').length)
   return planned.sort((a, b) => depth(a.mount.destination) - depth(b.mount.destination))
+}
+
+/**
+ * The image's VOLUME paths as anonymous volumes, except where a flag mounts
+ * something at that very path already (Docker: the flag's mount replaces
+ * the image's volume).
+ */
+export function withImageVolumes(planned: PlannedVolume[], imagePaths: string[]): PlannedVolume[] {
+  const taken = new Set(planned.map((p) => p.mount.destination))
+  const added: PlannedVolume[] = []
+  for (const path of imagePaths) {
+    const destination = containerPath(path, `VOLUME ${path} of the image`)
+    if (taken.has(destination)) continue
+    taken.add(destination)
+    added.push(volumeMount(destination, undefined, false, false))
+  }
+  return added.length ? sortByDepth([...planned, ...added]) : planned
+}
+
+function volumeMount(destination: string, name: string | undefined, readOnly: boolean, nocopy: boolean): PlannedVolume {
+  return {
+    mount: { destination, type: 'bind', source: '', options: bindOptions(readOnly, undefined) },
+    volume: { ...(name !== undefined ? { name } : {}), nocopy },
+  }
 }
 
 function containerPath(path: string, flag: string): string {
@@ -75,34 +129,48 @@ function bindOptions(readOnly: boolean, propagation: string | undefined): string
   return ['bind', readOnly ? 'ro' : 'rw', 'nodev', propagation ?? 'rprivate']
 }
 
-/** -v HOST:CONTAINER[:ro|rw|z|Z|<propagation>,...] */
+/**
+ * -v HOST:CONTAINER[:ro|rw|z|Z|<propagation>,...], -v NAME:CONTAINER[:ro|rw|nocopy|z|Z],
+ * and -v CONTAINER[:ro|rw] (an anonymous volume)
+ */
 export function parseVolume(spec: string, cwd: string): PlannedVolume {
   const flag = `-v ${spec}`
   const parts = spec.split(':')
-  if (parts.length === 1) {
-    throw new UsageError(`${flag}: anonymous volumes are not supported; bind a host directory: -v /host/dir:${spec}`)
-  }
   if (parts.length > 3) throw new UsageError(`invalid ${flag}: expected HOST:CONTAINER[:OPTIONS]`)
-  const [src = '', dst = '', opts] = parts
-  const source = hostPath(src, cwd)
-  if (source === undefined) {
-    throw new UsageError(`${flag}: named volumes are not supported; give a host path (absolute, or starting with ./)`)
-  }
+  // one container path, with or without modes: Docker's anonymous volume (moby's linux parser)
+  const modesOnly = (text: string) => text.split(',').every((m) => VOLUME_MODES.has(m))
+  const anonymous = parts.length === 1 || (parts.length === 2 && parts[0]!.startsWith('/') && modesOnly(parts[1]!))
+  const [src = '', dst = '', opts] = anonymous ? ['', parts[0], parts[1]] : parts
+  const source = anonymous ? undefined : hostPath(src, cwd)
+  if (!anonymous && source === undefined) checkVolumeName(src, `invalid ${flag}`)
   let readOnly = false
   let propagation: string | undefined
+  let nocopy = false
   for (const opt of opts ? opts.split(',') : []) {
     if (opt === 'ro' || opt === 'rw') readOnly = opt === 'ro'
-    else if (PROPAGATIONS.has(opt)) propagation = opt
+    else if (source !== undefined && PROPAGATIONS.has(opt)) propagation = opt
+    else if (source === undefined && opt === 'nocopy') nocopy = true
     else if (opt === 'z' || opt === 'Z') continue // SELinux relabelling: no SELinux here
-    else throw new UsageError(`invalid ${flag}: unknown option "${opt}" (ro, rw, z, Z or a propagation mode)`)
+    else {
+      const known = source !== undefined ? 'ro, rw, z, Z or a propagation mode' : 'ro, rw, nocopy, z or Z for a volume'
+      throw new UsageError(`invalid ${flag}: unknown option "${opt}" (${known})`)
+    }
   }
+  const destination = containerPath(dst, flag)
+  if (source === undefined) return volumeMount(destination, anonymous ? undefined : src, readOnly, nocopy)
   return {
-    mount: { destination: containerPath(dst, flag), type: 'bind', source, options: bindOptions(readOnly, propagation) },
+    mount: { destination, type: 'bind', source, options: bindOptions(readOnly, propagation) },
     createSource: true,
   }
 }
 
-/** --mount type=bind|tmpfs,source=...,target=...,readonly,bind-propagation=...,tmpfs-size=...,tmpfs-mode=... */
+const TRUE_FALSE = ['true', '1', 'false', '0']
+
+/**
+ * --mount type=bind|volume|tmpfs,source=...,target=...,readonly,
+ * bind-propagation=..., volume-nocopy, tmpfs-size=..., tmpfs-mode=...
+ * (type=volume when no type is given, as in Docker)
+ */
 export function parseMount(spec: string, cwd: string): PlannedVolume {
   const flag = `--mount ${spec}`
   const fields = new Map<string, string | undefined>()
@@ -114,15 +182,27 @@ export function parseMount(spec: string, cwd: string): PlannedVolume {
     if (fields.has(name)) throw new UsageError(`invalid ${flag}: "${name}" given twice`)
     fields.set(name, value)
   }
-  const known = new Set(['type', 'source', 'target', 'readonly', 'bind-propagation', 'tmpfs-size', 'tmpfs-mode'])
+  const known = new Set(['type', 'source', 'target', 'readonly', 'bind-propagation', 'volume-nocopy', 'tmpfs-size', 'tmpfs-mode'])
   for (const key of fields.keys()) if (!known.has(key)) throw new UsageError(`invalid ${flag}: unknown field "${key}"`)
   const type = fields.get('type') ?? 'volume'
   const target = fields.get('target')
   if (!target) throw new UsageError(`invalid ${flag}: target is required`)
   const destination = containerPath(target, flag)
-  const ro = fields.get('readonly')
-  if (ro !== undefined && !['true', '1', 'false', '0'].includes(ro)) throw new UsageError(`invalid ${flag}: readonly=${ro}`)
-  const readOnly = fields.has('readonly') && (ro === undefined || ro === 'true' || ro === '1')
+  const flagValue = (key: string): boolean => {
+    const value = fields.get(key)
+    if (value !== undefined && !TRUE_FALSE.includes(value)) throw new UsageError(`invalid ${flag}: ${key}=${value}`)
+    return fields.has(key) && (value === undefined || value === 'true' || value === '1')
+  }
+  const readOnly = flagValue('readonly')
+  if (type !== 'volume' && fields.has('volume-nocopy')) throw new UsageError(`invalid ${flag}: volume-nocopy is for volumes`)
+  if (type === 'volume') {
+    const src = fields.get('source')
+    if (src) checkVolumeName(src, `invalid ${flag}`)
+    for (const key of ['bind-propagation', 'tmpfs-size', 'tmpfs-mode']) {
+      if (fields.has(key)) throw new UsageError(`invalid ${flag}: ${key} is not for volumes`)
+    }
+    return volumeMount(destination, src || undefined, readOnly, flagValue('volume-nocopy'))
+  }
   if (type === 'bind') {
     const src = fields.get('source')
     if (!src) throw new UsageError(`invalid ${flag}: source is required for a bind mount`)
@@ -151,7 +231,7 @@ export function parseMount(spec: string, cwd: string): PlannedVolume {
     }
     return { mount: { destination, type: 'tmpfs', source: 'tmpfs', options: [...options, 'nodev'] } }
   }
-  throw new UsageError(`${flag}: type=${type} is not supported (bind or tmpfs; there is no volume store)`)
+  throw new UsageError(`invalid ${flag}: type=${type} is not supported (bind, volume or tmpfs)`)
 }
 
 /** --tmpfs CONTAINER[:mount options] */

@@ -1,0 +1,103 @@
+import type { Command } from 'commander'
+import { UsageError } from '../../errors.js'
+import { defaultStoreRoot } from '../../paths.js'
+import type { VolumeInfo } from '../../runtime/container/volume-store.js'
+import { globalOptions } from '../global-options.js'
+import { formatTable } from './images.js'
+import { eachContainer as eachName } from './stop.js'
+
+const collect = (value: string, previous: string[]) => [...previous, value]
+
+function storeRootOf(cmd: Command): string {
+  return globalOptions(cmd).root ?? defaultStoreRoot()
+}
+
+/** --label KEY=VALUE (or KEY, an empty value), as Docker takes them. */
+function parseLabels(labels: string[]): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const label of labels) {
+    const eq = label.indexOf('=')
+    const key = eq < 0 ? label : label.slice(0, eq)
+    if (!key) throw new UsageError(`invalid --label "${label}": give KEY=VALUE`)
+    out[key] = eq < 0 ? '' : label.slice(eq + 1)
+  }
+  return out
+}
+
+/** A volume in the shape of `docker volume inspect` (its keys in Docker's order). */
+export function volumeJson(v: VolumeInfo): Record<string, unknown> {
+  const labels = { ...v.labels, ...(v.anonymous ? { 'com.docker.volume.anonymous': '' } : {}) }
+  return {
+    CreatedAt: v.created.replace(/\.\d+Z$/, 'Z'),
+    Driver: v.driver,
+    Labels: Object.keys(labels).length ? labels : null,
+    Mountpoint: v.mountpoint,
+    Name: v.name,
+    Options: null,
+    Scope: 'local',
+  }
+}
+
+export function register(program: Command): void {
+  const volume = program.command('volume').description('manage volumes')
+  volume
+    .command('create')
+    .description('create a volume (a random name when none is given); an existing one is no error')
+    .argument('[name]')
+    .option('--label <key=value>', 'a label (repeatable)', collect, [])
+    .action(async (name: string | undefined, flags: { label: string[] }, cmd: Command) => {
+      const { createVolume } = await import('../../runtime/container/volume-store.js')
+      const labels = parseLabels(flags.label)
+      const v = createVolume(storeRootOf(cmd), { ...(name !== undefined ? { name } : {}), ...(flags.label.length ? { labels } : {}) })
+      process.stdout.write(`${v.name}\n`)
+    })
+  volume
+    .command('ls')
+    .alias('list')
+    .description('list volumes')
+    .option('-q, --quiet', 'only display volume names')
+    .action(async (flags: { quiet?: boolean }, cmd: Command) => {
+      const { listVolumes } = await import('../../runtime/container/volume-store.js')
+      const volumes = listVolumes(storeRootOf(cmd))
+      if (flags.quiet) {
+        process.stdout.write(volumes.map((v) => `${v.name}\n`).join(''))
+        return
+      }
+      process.stdout.write(formatTable([['DRIVER', 'VOLUME NAME'], ...volumes.map((v) => [v.driver, v.name])]))
+    })
+  volume
+    .command('inspect')
+    .description('print volumes as JSON')
+    .argument('<name...>')
+    .action(async (names: string[], _flags: unknown, cmd: Command) => {
+      const { inspectVolume } = await import('../../runtime/container/volume-store.js')
+      const out: Record<string, unknown>[] = []
+      await eachName(names, async (name) => {
+        out.push(volumeJson(inspectVolume(storeRootOf(cmd), name)))
+      })
+      process.stdout.write(JSON.stringify(out, null, 4) + '\n')
+    })
+  volume
+    .command('rm')
+    .alias('remove')
+    .description('remove volumes that no container uses')
+    .argument('<name...>')
+    .option('-f, --force', 'a missing volume is no error')
+    .action(async (names: string[], flags: { force?: boolean }, cmd: Command) => {
+      const { removeVolume } = await import('../../runtime/container/volume-store.js')
+      await eachName(names, async (name) => {
+        if (removeVolume(storeRootOf(cmd), name, { force: flags.force === true })) process.stdout.write(`${name}\n`)
+      })
+    })
+  volume
+    .command('prune')
+    .description('remove anonymous volumes that no container uses (every unused one with -a)')
+    .option('-a, --all', 'named volumes too')
+    .option('-f, --force', 'do not prompt (there is no prompt: accepted for Docker compatibility)')
+    .action(async (flags: { all?: boolean }, cmd: Command) => {
+      const { pruneVolumes } = await import('../../runtime/container/volume-store.js')
+      const removed = pruneVolumes(storeRootOf(cmd), { all: flags.all === true })
+      if (removed.length) process.stdout.write(`Deleted Volumes:\n${removed.map((n) => `${n}\n`).join('')}\n`)
+      process.stdout.write(`Total reclaimed space: ${removed.length} volume${removed.length === 1 ? '' : 's'}\n`)
+    })
+}

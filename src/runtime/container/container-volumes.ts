@@ -1,0 +1,93 @@
+/**
+ * A container's volumes: the planned volume mounts (volumes.ts) become
+ * binds of the volumes' _data directories, and the volume store
+ * (volume-store.ts) records the container as their user.
+ *
+ * Under --userns=auto (as root) a volume is not chowned to the container's
+ * range: its mount is idmapped like the image's layers (the OCI mount's
+ * uidMappings; plan-start.ts attaches it with move_mount). Its files keep
+ * the ids they have on disk, shown inside as those same ids: a volume works
+ * alike in every container that mounts it, whatever range each one got,
+ * and the volume's directory stays private to root.
+ */
+import { isRoot } from '../../paths.js'
+import { randomHex } from '../../random.js'
+import { copyImageDir } from './copy-image-dir.js'
+import type { IdMapping, SpecMount } from '../spec/spec.js'
+import type { ParentAction } from '../plan/steps.js'
+import { claimVolumes, releaseVolumes, volumeDataDir } from './volume-store.js'
+import type { PlannedVolume } from '../spec/volumes.js'
+
+/** What a container's state records of each volume it mounts. */
+export interface ContainerVolume {
+  name: string
+  destination: string
+}
+
+export interface VolumeMount extends ContainerVolume {
+  anonymous: boolean
+  nocopy: boolean
+}
+
+/**
+ * The spec mounts of `planned`, in order, volumes given their names
+ * (anonymous ones a random 64-hex-digit name, as Docker's) and sources.
+ */
+export function resolveVolumes(
+  planned: PlannedVolume[],
+  storeRoot: string,
+  idmap?: { uid: IdMapping[]; gid: IdMapping[] },
+): { mounts: SpecMount[]; volumes: VolumeMount[] } {
+  const volumes: VolumeMount[] = []
+  const mounts = planned.map(({ mount, volume }): SpecMount => {
+    if (!volume) return mount
+    const name = volume.name ?? randomHex(32)
+    volumes.push({ name, destination: mount.destination, anonymous: volume.name === undefined, nocopy: volume.nocopy })
+    return {
+      ...mount,
+      source: volumeDataDir(storeRoot, name),
+      ...(idmap ? { uidMappings: idmap.uid, gidMappings: idmap.gid } : {}),
+    }
+  })
+  return { mounts, volumes }
+}
+
+/** What --explain shows of the volumes, before the other parent actions. */
+export function explainVolumes(volumes: VolumeMount[], fromImage: boolean): ParentAction[] {
+  return volumes.map((v) => ({
+    what: `volume ${v.name}: create it if missing${fromImage && !v.nocopy ? `, copy the image's ${v.destination} into it if it is empty` : ''}, record the container as its user`,
+    why: v.anonymous
+      ? `an anonymous volume for ${v.destination}: outlives the container until rm -v, --rm or volume prune`
+      : `a named volume at ${v.destination}: its data outlives the container${fromImage && !v.nocopy ? '; Docker pre-populates an empty volume from the image' : ''}`,
+  }))
+}
+
+/**
+ * Create, pre-populate (from `layers`, top first, when given) and claim
+ * the volumes for container `id`.
+ */
+export function claimContainerVolumes(o: {
+  storeRoot: string
+  stateRoot: string
+  id: string
+  volumes: VolumeMount[]
+  layers?: readonly string[]
+}): void {
+  const { layers } = o
+  claimVolumes(
+    o.storeRoot,
+    o.stateRoot,
+    o.id,
+    o.volumes.map((v) => ({
+      name: v.name,
+      anonymous: v.anonymous,
+      ...(layers && !v.nocopy ? { populate: (data: string) => void copyImageDir(layers, v.destination, data, { chown: isRoot() }) } : {}),
+    })),
+  )
+}
+
+/** The container is gone: drop its claims, and its anonymous volumes with removeAnonymous. */
+export function releaseContainerVolumes(storeRoot: string, id: string, volumes: ContainerVolume[] | undefined, removeAnonymous: boolean): string[] {
+  if (!volumes?.length) return []
+  return releaseVolumes(storeRoot, id, volumes.map((v) => v.name), { removeAnonymous })
+}

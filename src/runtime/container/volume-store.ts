@@ -1,0 +1,340 @@
+/**
+ * Volumes: directories of the store that outlive containers, laid out as
+ * Docker lays them out.
+ *
+ *   <storeRoot>/volumes/<name>/_data        what a container mounts
+ *   <storeRoot>/volumes/<name>/volume.json  VolumeRecord
+ *   <storeRoot>/volumes/<name>/users/<id>   a claim: container <id> uses it
+ *
+ * A volume's data may hold what its containers wrote as root: setuid-root
+ * binaries, files with capabilities. Whoever reaches them on the host could
+ * run them as root (the class of CVE-2021-41091, Docker's 0711 data
+ * directories), so volumes/ and every <name>/ are 0700: only the owner of
+ * the store reaches _data. A --userns=auto container does not need to: its
+ * parent opens _data and hands it over as an idmapped mount
+ * (run-container.ts attachIdmappedLayers).
+ *
+ * Who uses a volume is recorded in the volume itself, one claim a container,
+ * written when the container is prepared (before its state exists) and
+ * removed with it. A claim counts while its container's state exists, in
+ * whatever state root it lives, or while the process that wrote it lives
+ * (a run between prepare and its first state); otherwise it is stale (a
+ * runtime killed early, a container removed with another --root) and goes.
+ * Creating, claiming, pre-populating and removing all hold an exclusive
+ * flock(2) on volumes/, so `volume rm` never removes a volume that a
+ * container is being started with.
+ */
+import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { MiniRunError } from '../../errors.js'
+import { getLogger } from '../../log.js'
+import * as native from '../../native/lib.js'
+import { checkPrivateDir, ensurePrivateDir } from '../../private-dir.js'
+import { processStartTime } from '../../proc-stat.js'
+import { randomHex } from '../../random.js'
+import { inspectState } from './containers.js'
+import { CONTAINER_ID, readState } from './state.js'
+import { checkVolumeName, VOLUME_NAME } from '../spec/volumes.js'
+
+/** volume.json */
+export interface VolumeRecord {
+  name: string
+  /** ISO 8601 */
+  created: string
+  labels: Record<string, string>
+  driver: 'local'
+  /** Made for a container (an image's VOLUME, `-v /path`): `rm -v`, `run --rm` and `volume prune` remove it. */
+  anonymous: boolean
+}
+
+export interface VolumeInfo extends VolumeRecord {
+  /** The _data directory. */
+  mountpoint: string
+}
+
+/** Docker 23+ marks anonymous volumes with this label; prune without -a removes only those. */
+export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous'
+
+const STORE_ROOT = { mode: 0o711, what: 'image store' }
+const VOLUMES_DIR = { mode: 0o700, what: 'volumes directory' }
+
+export function volumesDir(storeRoot: string): string {
+  return join(storeRoot, 'volumes')
+}
+
+export function volumeDataDir(storeRoot: string, name: string): string {
+  return join(volumesDir(storeRoot), name, '_data')
+}
+
+function noVolume(name: string): MiniRunError {
+  return new MiniRunError(`no such volume: ${name}`, { code: 'ENOVOLUME' })
+}
+
+/** Run fn holding an exclusive flock on volumes/ (made if missing). */
+function withVolumesLock<T>(storeRoot: string, fn: (dir: string) => T): T {
+  ensurePrivateDir(storeRoot, STORE_ROOT)
+  const dir = volumesDir(storeRoot)
+  ensurePrivateDir(dir, VOLUMES_DIR)
+  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY)
+  try {
+    native.flock(fd, 'exclusive')
+    return fn(dir)
+  } finally {
+    closeSync(fd) // releases the lock
+  }
+}
+
+/** volumes/, checked; undefined when there is none yet. */
+function existingVolumesDir(storeRoot: string): string | undefined {
+  if (!checkPrivateDir(storeRoot, STORE_ROOT)) return undefined
+  const dir = volumesDir(storeRoot)
+  return checkPrivateDir(dir, VOLUMES_DIR) ? dir : undefined
+}
+
+function readRecord(dir: string, name: string): VolumeRecord | undefined {
+  let r: Partial<VolumeRecord>
+  try {
+    r = JSON.parse(readFileSync(join(dir, name, 'volume.json'), 'utf8')) as Partial<VolumeRecord>
+  } catch {
+    return undefined
+  }
+  const labelsOk = typeof r.labels === 'object' && r.labels !== null && Object.values(r.labels).every((v) => typeof v === 'string')
+  if (r.name !== name || typeof r.created !== 'string' || !labelsOk || typeof r.anonymous !== 'boolean') return undefined
+  return { name, created: r.created, labels: r.labels!, driver: 'local', anonymous: r.anonymous }
+}
+
+function infoOf(dir: string, record: VolumeRecord): VolumeInfo {
+  return { ...record, mountpoint: join(dir, record.name, '_data') }
+}
+
+/**
+ * Create under the lock. Entries starting with "." are not volumes (a name
+ * cannot start so): a creation or removal cut short, removed here.
+ */
+function createLocked(dir: string, name: string, o: { labels?: Record<string, string>; anonymous: boolean }): VolumeInfo {
+  const existing = readRecord(dir, name)
+  if (existing) return infoOf(dir, existing)
+  for (const entry of readdirSync(dir)) if (entry.startsWith('.')) rmSync(join(dir, entry), { recursive: true, force: true })
+  if (existsSync(join(dir, name))) {
+    // never made by a creation cut short (that is a "." entry): data of someone's, left alone
+    throw new MiniRunError(`volume ${name}: ${join(dir, name)} has no valid volume.json: repair or remove it`, { code: 'EBADVOLUME' })
+  }
+  const record: VolumeRecord = { name, created: new Date().toISOString(), labels: o.labels ?? {}, driver: 'local', anonymous: o.anonymous }
+  const tmp = join(dir, `.new-${randomHex(6)}`)
+  mkdirSync(tmp, { mode: 0o700 })
+  // Docker's _data: 0755 root, until the image's directory gives it its own owner and mode
+  mkdirSync(join(tmp, '_data'), { mode: 0o755 })
+  writeFileSync(join(tmp, 'volume.json'), JSON.stringify(record, null, 2) + '\n', { mode: 0o600 })
+  renameSync(tmp, join(dir, name))
+  return infoOf(dir, record)
+}
+
+/** `volume create [NAME]`: a new volume, or the one of that name (as Docker, it is no error). */
+export function createVolume(storeRoot: string, o: { name?: string; labels?: Record<string, string> } = {}): VolumeInfo {
+  const name = o.name ?? randomHex(32)
+  checkVolumeName(name, 'volume create')
+  return withVolumesLock(storeRoot, (dir) => createLocked(dir, name, { ...(o.labels ? { labels: o.labels } : {}), anonymous: false }))
+}
+
+export function listVolumes(storeRoot: string): VolumeInfo[] {
+  const dir = existingVolumesDir(storeRoot)
+  if (!dir) return []
+  const out: VolumeInfo[] = []
+  for (const name of readdirSync(dir).sort()) {
+    if (!VOLUME_NAME.test(name)) continue
+    const record = readRecord(dir, name)
+    if (record) out.push(infoOf(dir, record))
+  }
+  return out
+}
+
+export function inspectVolume(storeRoot: string, name: string): VolumeInfo {
+  const dir = existingVolumesDir(storeRoot)
+  const record = dir && VOLUME_NAME.test(name) ? readRecord(dir, name) : undefined
+  if (!dir || !record) throw noVolume(name)
+  return infoOf(dir, record)
+}
+
+// ---- users --------------------------------------------------------------
+
+interface Claim {
+  id: string
+  stateRoot: string
+  /** "<pid>.<start time>" of the process that prepared the container. */
+  owner: string
+}
+
+function ownerTag(): string {
+  return `${process.pid}.${processStartTime(process.pid) ?? '0'}`
+}
+
+function ownerAlive(owner: string): boolean {
+  const [pid, start] = owner.split('.')
+  return processStartTime(Number(pid)) === start
+}
+
+interface User {
+  id: string
+  /** Its process runs (or it is being started): a copy into the volume could race with it. */
+  live: boolean
+}
+
+/** The containers using volume `name`, under the lock; stale claims are removed. */
+function usersLocked(dir: string, name: string): User[] {
+  const usersDir = join(dir, name, 'users')
+  let ids: string[] = []
+  try {
+    ids = readdirSync(usersDir)
+  } catch {
+    return []
+  }
+  const users: User[] = []
+  for (const id of ids) {
+    let claim: Claim | undefined
+    try {
+      claim = JSON.parse(readFileSync(join(usersDir, id), 'utf8')) as Claim
+    } catch {
+      claim = undefined
+    }
+    if (claim && CONTAINER_ID.test(id) && claim.id === id && typeof claim.stateRoot === 'string') {
+      if (existsSync(join(claim.stateRoot, id, 'state.json'))) {
+        users.push({ id, live: isRunning(claim.stateRoot, id) })
+        continue
+      }
+      if (typeof claim.owner === 'string' && ownerAlive(claim.owner)) {
+        users.push({ id, live: true })
+        continue
+      }
+    }
+    getLogger().debug({ volume: name, id }, 'removing a stale volume claim')
+    rmSync(join(usersDir, id), { force: true })
+  }
+  return users.sort((a, b) => a.id.localeCompare(b.id))
+}
+
+function isRunning(stateRoot: string, id: string): boolean {
+  try {
+    return inspectState(stateRoot, readState(stateRoot, id)).status !== 'exited'
+  } catch {
+    return true // being written or removed: assume the worst
+  }
+}
+
+function inUse(name: string, users: User[]): MiniRunError {
+  return new MiniRunError(`remove ${name}: volume is in use - [${users.map((u) => u.id).join(', ')}]`, { code: 'EVOLUMEINUSE' })
+}
+
+/**
+ * `volume rm`: refuses a volume any container uses, running or not
+ * (Docker's message). With force, a missing volume is no error.
+ */
+export function removeVolume(storeRoot: string, name: string, o: { force?: boolean } = {}): boolean {
+  if (!VOLUME_NAME.test(name) || !existingVolumesDir(storeRoot)) {
+    if (o.force) return false
+    throw noVolume(name)
+  }
+  return withVolumesLock(storeRoot, (dir) => {
+    if (!readRecord(dir, name)) {
+      if (o.force) return false
+      throw noVolume(name)
+    }
+    const users = usersLocked(dir, name)
+    if (users.length) throw inUse(name, users)
+    removeLocked(dir, name)
+    return true
+  })
+}
+
+/** Rename out of sight first: a removal cut short leaves a "." entry, not half a volume. */
+function removeLocked(dir: string, name: string): void {
+  const doomed = join(dir, `.removing-${randomHex(6)}`)
+  renameSync(join(dir, name), doomed)
+  rmSync(doomed, { recursive: true, force: true })
+}
+
+/** `volume prune`: unused anonymous volumes, or every unused one with all (Docker 23+). */
+export function pruneVolumes(storeRoot: string, o: { all?: boolean } = {}): string[] {
+  if (!existingVolumesDir(storeRoot)) return []
+  return withVolumesLock(storeRoot, (dir) => {
+    const removed: string[] = []
+    for (const name of readdirSync(dir).sort()) {
+      const record = VOLUME_NAME.test(name) ? readRecord(dir, name) : undefined
+      if (!record || !(record.anonymous || o.all) || usersLocked(dir, name).length) continue
+      removeLocked(dir, name)
+      removed.push(name)
+    }
+    return removed
+  })
+}
+
+// ---- containers ----------------------------------------------------------
+
+export interface VolumeClaim {
+  name: string
+  /** Create it as an anonymous volume if it does not exist. */
+  anonymous: boolean
+  /**
+   * Fill the empty _data with the image's content (Docker's copy-up). Only
+   * called when the volume is empty and no container has it mounted: a
+   * running container could swap a directory for a symlink under the copy
+   * and aim it at the host.
+   */
+  populate?: (dataDir: string) => void
+}
+
+/**
+ * Create what is missing, pre-populate what may be, and record container
+ * `id` (of `stateRoot`) as a user of each volume; all or nothing.
+ */
+export function claimVolumes(storeRoot: string, stateRoot: string, id: string, claims: VolumeClaim[]): void {
+  if (!claims.length) return
+  withVolumesLock(storeRoot, (dir) => {
+    const created: string[] = []
+    const claimed: string[] = []
+    try {
+      for (const c of claims) {
+        if (!readRecord(dir, c.name)) {
+          createLocked(dir, c.name, { anonymous: c.anonymous })
+          created.push(c.name)
+        }
+        const data = join(dir, c.name, '_data')
+        if (c.populate && readdirSync(data).length === 0 && !usersLocked(dir, c.name).some((u) => u.live && u.id !== id)) {
+          c.populate(data)
+        }
+        mkdirSync(join(dir, c.name, 'users'), { recursive: true, mode: 0o700 })
+        const claim: Claim = { id, stateRoot, owner: ownerTag() }
+        writeFileSync(join(dir, c.name, 'users', id), JSON.stringify(claim) + '\n', { mode: 0o600 })
+        claimed.push(c.name)
+      }
+    } catch (err) {
+      for (const name of claimed) rmSync(join(dir, name, 'users', id), { force: true })
+      for (const name of created) removeLocked(dir, name)
+      throw err
+    }
+  })
+}
+
+/**
+ * Container `id` no longer uses these volumes; with removeAnonymous, its
+ * anonymous volumes that nothing else uses go too (`rm -v`, `run --rm`).
+ */
+export function releaseVolumes(storeRoot: string, id: string, names: string[], o: { removeAnonymous: boolean }): string[] {
+  if (!names.length || !existingVolumesDir(storeRoot)) return []
+  return withVolumesLock(storeRoot, (dir) => {
+    const removed: string[] = []
+    for (const name of new Set(names)) {
+      if (!VOLUME_NAME.test(name)) continue
+      try {
+        unlinkSync(join(dir, name, 'users', id))
+      } catch {
+        // released already, or never claimed
+      }
+      const record = readRecord(dir, name)
+      if (o.removeAnonymous && record?.anonymous && usersLocked(dir, name).length === 0) {
+        removeLocked(dir, name)
+        removed.push(name)
+      }
+    }
+    return removed
+  })
+}
