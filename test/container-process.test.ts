@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process'
 import { closeSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { openContainerProcess, signalProcess, type ProcessTable } from '../src/runtime/container/container-process.js'
+import { openContainerProcess, signalProcess, type ProcessTable } from '../src/runtime/process/container-process.js'
 import { isAlive, monitorAlive } from '../src/runtime/container/containers.js'
 import { NativeError } from '../src/native/lib.js'
 import { isRecordedProcess, parseProcStat, readProcStat, type ProcStat } from '../src/proc-stat.js'

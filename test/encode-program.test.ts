@@ -1,38 +1,19 @@
 import { describe, expect, it } from 'vitest'
 import { encodeProgram } from '../src/runtime/plan/encode-program.js'
 import { Op } from '../src/runtime/plan/step-codes.js'
+import { decodeProgram } from './helpers/decode-program.js'
 
-/** A minimal decoder of the format in native/steps.h, to check the encoder against. */
 function decode(buf: Buffer) {
-  expect(buf.subarray(0, 4).toString('latin1')).toBe('MRS1')
-  const count = buf.readUInt32LE(4)
-  let off = 8
-  const steps: { op: number; flags: number; args: Buffer[] }[] = []
-  for (let i = 0; i < count; i++) {
-    const op = buf.readUInt16LE(off)
-    const flags = buf.readUInt16LE(off + 2)
-    const argc = buf.readUInt32LE(off + 4)
-    off += 8
-    const args: Buffer[] = []
-    for (let a = 0; a < argc; a++) {
-      const len = buf.readUInt32LE(off)
-      args.push(buf.subarray(off + 4, off + 4 + len))
-      expect(buf[off + 4 + len]).toBe(0)
-      off += 4 + len + 1
-    }
-    steps.push({ op, flags, args })
-  }
-  expect(off).toBe(buf.length)
-  return steps
+  return decodeProgram(buf).map(({ code, flags, raw }) => ({ op: code, flags, args: raw }))
 }
 
 describe('encodeProgram', () => {
   it('encodes strings NUL-terminated and numbers as 8-byte u64', () => {
     const steps = decode(
       encodeProgram([
-        { op: 'mount', source: 'proc', root: '/r', target: '/proc', fstype: 'proc', flags: 14, data: '', optional: true, why: '' },
-        { op: 'exec', path: '/bin', args: ['sh', '-c', 'echo hi'], env: ['A=1'], why: '' },
-        { op: 'setgroups', gids: [], why: '' },
+        { op: 'mount', source: 'proc', root: '/r', target: '/proc', fstype: 'proc', flags: 14, data: '', optional: true, why: '', section: 'command' },
+        { op: 'exec', path: '/bin', args: ['sh', '-c', 'echo hi'], env: ['A=1'], why: '', section: 'command' },
+        { op: 'setgroups', gids: [], why: '', section: 'command' },
       ]),
     )
     expect(steps[0]!.op).toBe(Op.MOUNT)
@@ -45,11 +26,19 @@ describe('encodeProgram', () => {
   })
 
   it('encodes capability names as the capset bit mask', () => {
-    const [step] = decode(encodeProgram([{ op: 'cap_bounding', caps: ['CAP_CHOWN', 'CAP_KILL', 'CAP_SYS_ADMIN'], why: '' }]))
+    const [step] = decode(encodeProgram([{ op: 'cap_bounding', caps: ['CAP_CHOWN', 'CAP_KILL', 'CAP_SYS_ADMIN'], why: '', section: 'command' }]))
     expect(step!.args[0]!.readBigUInt64LE()).toBe((1n << 0n) | (1n << 5n) | (1n << 21n))
   })
 
   it('refuses a string with a NUL byte rather than truncating it', () => {
-    expect(() => encodeProgram([{ op: 'chdir', path: '/a\0/b', why: '' }])).toThrow(/NUL/)
+    expect(() => encodeProgram([{ op: 'chdir', path: '/a\0/b', why: '', section: 'command' }])).toThrow(/NUL/)
+  })
+})
+
+describe('slots', () => {
+  it('gives a step the fd of its slot at encoding time, and refuses a slot without one', () => {
+    const steps = [{ op: 'move_mount' as const, fd: { slot: 'layer-0' }, target: '/c/lower/0', why: '', section: 'rootfs' as const }]
+    expect(decode(encodeProgram(steps, new Map([['layer-0', 17]])))[0]!.args[0]!.readBigUInt64LE()).toBe(17n)
+    expect(() => encodeProgram(steps)).toThrow('no fd for slot "layer-0"')
   })
 })

@@ -7,17 +7,19 @@ import { BUSYBOX, cgroup2, isRoot, makeTestEnv, type TestEnv } from './helpers/t
 
 const CYCLES = Number(process.env.MINI_RUN_CYCLES ?? 200)
 
+/** This test's own things only: other test runs may share the machine. */
 function snapshot(env: TestEnv) {
   const processes = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((pid) => {
     try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('mini-run-monitor')
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      return cmdline.includes('mini-run-monitor') && cmdline.includes(env.stateRoot)
     } catch {
       return false
     }
   })
-  const cgroups = cgroup2 ? readdirSync(cgroup2).filter((d) => d.startsWith('mini-run')) : []
+  const cgroups = cgroup2 ? readdirSync(cgroup2).filter((d) => d === env.cgroupParent) : []
   return {
-    mounts: readFileSync('/proc/self/mountinfo', 'utf8').split('\n').length,
+    mounts: readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(env.dir)).length,
     cgroups,
     monitors: processes.length,
     leftovers: env.leftovers(),

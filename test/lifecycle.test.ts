@@ -1,7 +1,7 @@
 // Containers that outlive the command that started them: run -d under a
 // monitor, ps, logs, exec, stop, kill, rm, inspect, container prune, and a
 // monitor killed with kill -9.
-import { closeSync, existsSync, readdirSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -216,22 +216,14 @@ describe.skipIf(!isRoot)('lifecycle: run -d, ps, logs, exec, stop, kill, rm, ins
     expect(missing.status).toBe(1)
   })
 
-  it('rm -f cleans up after a runtime killed between creating the cgroup and starting the container', async () => {
-    const { prepareContainer, createContainerDirs, createCgroup } = await import('../src/runtime/container/run-container.js')
-    const { initialState } = await import('../src/runtime/container/start-container.js')
-    const { createState } = await import('../src/runtime/container/state.js')
-    const { ImageStore } = await import('../src/image/store.js')
-    const p = await prepareContainer({
-      image: BUSYBOX, command: ['true'], storeRoot: env.storeRoot, stateRoot: env.stateRoot, cgroupParent: env.cgroupParent,
-      resolveImage: (ref, root) => new ImageStore({ root }).resolve(ref),
-    })
-    // what runPrepared does before the clone; then the runtime "dies"
-    createState(p.stateRoot, initialState(p))
-    createContainerDirs(p)
-    const leaf = createCgroup(p)
-    if (leaf) closeSync(leaf.fd)
-    if (cgroup2) expect(existsSync(join(cgroup2, env.cgroupParent, p.id))).toBe(true)
-    expect(env.run(['rm', '-f', p.id.slice(0, 12)]).status).toBe(0)
+  it('rm -f cleans up after a runtime killed between creating the cgroup and starting the container', () => {
+    // the runtime kills itself once the writable layer and the cgroup leaf exist, just before the clone
+    const r = env.run(['run', '-d', '--name', 'crashed', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'true'], { env: { ...process.env, MINI_RUN_CRASH_AT: 'start:before-clone' } })
+    expect(r.signal).toBe('SIGKILL')
+    const [id] = readdirSync(join(env.storeRoot, 'containers'))
+    expect(id).toMatch(/^[0-9a-f]{64}$/)
+    if (cgroup2) expect(existsSync(join(cgroup2, env.cgroupParent, id!))).toBe(true)
+    expect(env.run(['rm', '-f', 'crashed']).status).toBe(0)
     expect(env.leftovers()).toEqual([])
   })
 

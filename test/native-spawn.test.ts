@@ -28,7 +28,7 @@ const devnull = openSync('/dev/null', 'r')
 /** Clone a child that will run `args` once it gets its sync byte. */
 function spawnWaiting(args: string[]): Child {
   const program = native.memfdData(
-    encodeProgram([{ op: 'exec', path: '/bin:/usr/bin', args, env: [], why: 'test' }]),
+    encodeProgram([{ op: 'exec', path: '/bin:/usr/bin', args, env: [], why: 'test', section: 'command' }]),
   )
   const [syncRead, syncWrite] = native.pipe()
   const [reportRead, reportWrite] = native.pipe()

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest'
 import { buildSpec, type ContainerOptions } from '../src/runtime/spec/container-spec.js'
 import { planStart, type PlanInput, type RootfsSource } from '../src/runtime/plan/plan-start.js'
-import { describeStep, type ChildStep } from '../src/runtime/plan/steps.js'
+import { describeStep } from '../src/runtime/plan/child-kinds.js'
+import type { ChildStep, StartPlan } from '../src/runtime/plan/steps.js'
 import { volumesFromFlags } from '../src/runtime/spec/volumes.js'
 
 const overlay: RootfsSource = {
@@ -19,13 +20,14 @@ function plan(options: Partial<ContainerOptions> = {}, input: Partial<PlanInput>
   return planStart({ spec, rootfs: overlay, setgroupsAllowed: true, pathKind: hostKinds, ...input })
 }
 const ops = (steps: ChildStep[]) => steps.map(describeStep)
+const cloneFlags = (p: StartPlan) => p.host.find((s) => s.kind === 'clone')?.flags
 
 describe('planStart', () => {
   it('gives a root container exactly Docker\'s mounts, devices, masks and credentials, in order', () => {
     const p = plan({}, { cgroupPath: '/cg/mini-run/x' })
     // CLONE_NEWPID|NEWNET|NEWIPC|NEWUTS|NEWNS|NEWCGROUP, no user namespace as root
-    expect(p.cloneFlags).toBe(0x20000000 | 0x40000000 | 0x08000000 | 0x04000000 | 0x00020000 | 0x02000000)
-    expect(ops(p.steps)).toEqual([
+    expect(cloneFlags(p)).toBe(0x20000000 | 0x40000000 | 0x08000000 | 0x04000000 | 0x00020000 | 0x02000000)
+    expect(ops(p.child)).toEqual([
       'mount none on /', 'chdir /s/layers', 'mount overlay on /c/rootfs',
       'mkdir /c/rootfs/proc', 'mount proc on /c/rootfs/proc',
       'mkdir /c/rootfs/dev', 'mount tmpfs on /c/rootfs/dev',
@@ -38,39 +40,41 @@ describe('planStart', () => {
       'symlink /c/rootfs/dev/fd -> /proc/self/fd', 'symlink /c/rootfs/dev/stdin -> /proc/self/fd/0',
       'symlink /c/rootfs/dev/stdout -> /proc/self/fd/1', 'symlink /c/rootfs/dev/stderr -> /proc/self/fd/2',
       'symlink /c/rootfs/dev/ptmx -> pts/ptmx',
-      'sethostname abcdef012345', 'set link lo up',
       'chdir /c/rootfs', 'pivot_root . .', 'umount .', 'chdir /',
       'mount /dev/null on /proc/asound', 'mount tmpfs on /proc/acpi', 'mount /dev/null on /proc/interrupts',
       'mount /dev/null on /proc/kcore', 'mount /dev/null on /proc/keys', 'mount /dev/null on /proc/latency_stats',
       'mount /dev/null on /proc/timer_list', 'mount /dev/null on /proc/sched_debug', 'mount /dev/null on /proc/scsi',
       'mount tmpfs on /sys/firmware', 'mount /dev/null on /sys/devices/virtual/powercap',
       ...['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'].flatMap((p) => [`mount ${p} on ${p}`, `remount ${p}`]),
+      'sethostname abcdef012345', 'set link lo up',
       'setsid', 'mkdir /', 'chdir /',
       'cap_bounding', 'setgroups []', 'setresgid 0', 'setresuid 0', 'capset', 'cap_ambient', 'no_new_privs', 'seccomp', 'close_fds',
       'exec "sh"',
     ])
-    expect(p.parentBefore.map((a) => a.what)[0]).toBe('mkdir /cg/mini-run/x')
+    expect(p.host.map((s) => s.kind)).toEqual(['cgroup_leaf', 'clone', 'sync'])
+    expect(p.host[0]).toMatchObject({ path: '/cg/mini-run/x', slot: 'cgroup' })
+    expect(p.host[1]).toMatchObject({ cgroup: { slot: 'cgroup' }, keep: [], via: { runtime: true } })
   })
 
   it('mounts the rootfs nodev and every mount target through in-root resolution', () => {
     const p = plan()
-    const overlayMount = p.steps.find((s) => s.op === 'mount' && s.fstype === 'overlay')
+    const overlayMount = p.child.find((s) => s.op === 'mount' && s.fstype === 'overlay')
     expect(overlayMount).toMatchObject({ flags: 4 /* MS_NODEV */, data: 'lowerdir=b/fs:a/fs,upperdir=/c/upper,workdir=/c/work' })
-    const pivot = p.steps.findIndex((s) => s.op === 'pivot_root')
-    for (const step of p.steps.slice(0, pivot)) {
+    const pivot = p.child.findIndex((s) => s.op === 'pivot_root')
+    for (const step of p.child.slice(0, pivot)) {
       if (step.op === 'mount' && step.target !== '/' && step.fstype !== 'overlay') expect(step.root).toBe('/c/rootfs')
     }
-    const dev = p.steps.find((s) => s.op === 'mount' && s.target === '/dev')
+    const dev = p.child.find((s) => s.op === 'mount' && s.target === '/dev')
     expect(dev && dev.op === 'mount' && dev.flags & 4).toBeTruthy() // /dev is nodev
   })
 
   it('binds -v mounts after the defaults, read-only and nodev by a remount, and lets one replace a default', () => {
     const mounts = volumesFromFlags({ volumes: ['/srv/data:/data:ro', '/host/shm:/dev/shm'] }, '/')
     const p = plan({ mounts: mounts.map((v) => v.mount) }, { pathKind: (path) => (path.startsWith('/srv') || path.startsWith('/host') ? 'dir' : hostKinds(path)) })
-    const from = p.steps.findIndex((s) => s.op === 'mkdir' && s.path === '/dev/shm')
-    expect(ops(p.steps.slice(from, from + 3))).toEqual(['mkdir /c/rootfs/dev/shm', 'mount /host/shm on /c/rootfs/dev/shm', 'remount /c/rootfs/dev/shm'])
-    expect(p.steps.filter((s) => s.op === 'mount' && s.source === 'shm')).toEqual([]) // the default /dev/shm is gone
-    const data = p.steps.slice(p.steps.findIndex((s) => s.op === 'mkdir' && s.path === '/data'))
+    const from = p.child.findIndex((s) => s.op === 'mkdir' && s.path === '/dev/shm')
+    expect(ops(p.child.slice(from, from + 3))).toEqual(['mkdir /c/rootfs/dev/shm', 'mount /host/shm on /c/rootfs/dev/shm', 'remount /c/rootfs/dev/shm'])
+    expect(p.child.filter((s) => s.op === 'mount' && s.source === 'shm')).toEqual([]) // the default /dev/shm is gone
+    const data = p.child.slice(p.child.findIndex((s) => s.op === 'mkdir' && s.path === '/data'))
     expect(ops(data.slice(0, 4))).toEqual(['mkdir /c/rootfs/data', 'mount /srv/data on /c/rootfs/data', 'remount /c/rootfs/data', 'mount none on /c/rootfs/data'])
     expect(data[1]).toMatchObject({ flags: 4096 /* MS_BIND, not MS_REC: submounts would keep their dev and rw */ })
     expect(data[2]).toMatchObject({ flags: 4096 | 32 | 1 | 4 /* BIND|REMOUNT|RDONLY|NODEV */, keepLocked: true })
@@ -79,21 +83,21 @@ describe('planStart', () => {
 
   it('sets --ulimit limits before the capabilities go, for the command to inherit', () => {
     const p = plan({ rlimits: [{ type: 'RLIMIT_NOFILE', soft: 100, hard: 200 }, { type: 'RLIMIT_CORE', soft: 2 ** 64, hard: 2 ** 64 }] })
-    const from = p.steps.findIndex((s) => s.op === 'setrlimit')
-    expect(ops(p.steps.slice(from, from + 3))).toEqual(['setrlimit RLIMIT_NOFILE 100/200', 'setrlimit RLIMIT_CORE unlimited/unlimited', 'cap_bounding'])
-    expect(p.steps[from]).toMatchObject({ resource: 7, soft: 100n, hard: 200n })
-    expect(p.steps[from + 1]).toMatchObject({ resource: 4, soft: 0xffffffffffffffffn })
+    const from = p.child.findIndex((s) => s.op === 'setrlimit')
+    expect(ops(p.child.slice(from, from + 3))).toEqual(['setrlimit RLIMIT_NOFILE 100/200', 'setrlimit RLIMIT_CORE unlimited/unlimited', 'cap_bounding'])
+    expect(p.child[from]).toMatchObject({ resource: 7, soft: 100n, hard: 200n })
+    expect(p.child[from + 1]).toMatchObject({ resource: 4, soft: 0xffffffffffffffffn })
   })
 
   it('leaves out the namespaces shared with the host, and sets no hostname in the host\'s UTS namespace', () => {
     const p = plan({ hostNamespaces: ['network', 'uts'], hostHostname: 'host1' })
     // CLONE_NEWPID|NEWIPC|NEWNS|NEWCGROUP: no NEWNET, no NEWUTS
-    expect(p.cloneFlags).toBe(0x20000000 | 0x08000000 | 0x00020000 | 0x02000000)
-    expect(p.steps.filter((s) => s.op === 'sethostname' || s.op === 'link_up')).toEqual([])
-    const exec = p.steps.at(-1)
+    expect(cloneFlags(p)).toBe(0x20000000 | 0x08000000 | 0x00020000 | 0x02000000)
+    expect(p.child.filter((s) => s.op === 'sethostname' || s.op === 'link_up')).toEqual([])
+    const exec = p.child.at(-1)
     expect(exec?.op === 'exec' && exec.env).toContain('HOSTNAME=host1')
     const net = plan({ hostNamespaces: ['network'], hostHostname: 'host1' })
-    expect(net.steps.find((s) => s.op === 'sethostname')).toMatchObject({ name: 'host1' }) // Docker: the host's name
+    expect(net.child.find((s) => s.op === 'sethostname')).toMatchObject({ name: 'host1' }) // Docker: the host's name
   })
 
   it('drops to the image user with its groups, keeping capabilities across setresuid', () => {
@@ -102,7 +106,7 @@ describe('planStart', () => {
       passwd: [{ name: 'app', uid: 1000, gid: 1000, home: '/home/app' }],
       groups: [{ name: 'app', gid: 1000, members: [] }, { name: 'extra', gid: 2000, members: ['app'] }],
     })
-    const tail = p.steps.slice(p.steps.findIndex((s) => s.op === 'cap_bounding'))
+    const tail = p.child.slice(p.child.findIndex((s) => s.op === 'cap_bounding'))
     expect(ops(tail)).toEqual([
       'cap_bounding', 'keepcaps', 'setgroups [2000]', 'setresgid 1000', 'setresuid 1000', 'capset', 'cap_ambient',
       'no_new_privs', 'seccomp', 'close_fds', 'exec "sh"',
@@ -113,7 +117,7 @@ describe('planStart', () => {
 
   it('applies --cap-add/--cap-drop to every set but inheritable and ambient', () => {
     const p = plan({ capAdd: ['NET_ADMIN'], capDrop: ['chown', 'CAP_MKNOD'] })
-    const capset = p.steps.find((s) => s.op === 'capset')
+    const capset = p.child.find((s) => s.op === 'capset')
     expect(capset?.op === 'capset' && capset.effective).toContain('CAP_NET_ADMIN')
     expect(capset?.op === 'capset' && capset.effective).not.toContain('CAP_CHOWN')
     expect(capset?.op === 'capset' && capset.effective).not.toContain('CAP_MKNOD')
@@ -125,45 +129,47 @@ describe('planStart', () => {
       { idMaps: { uid: [{ containerID: 0, hostID: 65534, size: 1 }], gid: [{ containerID: 0, hostID: 65534, size: 1 }] } },
       { setgroupsAllowed: false, rootfs: { ...overlay, userxattr: true } },
     )
-    expect(p.cloneFlags & 0x10000000).toBeTruthy()
-    expect(p.parentAfterClone.map((a) => a.what)).toEqual([
-      'write "deny" to /proc/<pid>/setgroups',
-      'write /proc/<pid>/uid_map: 0 65534 1',
-      'write /proc/<pid>/gid_map: 0 65534 1',
-      'write one byte to the sync pipe',
-      'child: execveat(sealed memfd copy of mini-run-stage)',
+    expect(cloneFlags(p)! & 0x10000000).toBeTruthy()
+    expect(p.host.slice(-4)).toMatchObject([
+      { kind: 'proc_write', file: 'setgroups', content: 'deny' },
+      { kind: 'proc_write', file: 'uid_map', content: '0 65534 1\n' },
+      { kind: 'proc_write', file: 'gid_map', content: '0 65534 1\n' },
+      { kind: 'sync' },
     ])
-    expect(p.steps.some((s) => s.op === 'setgroups')).toBe(false)
-    const devpts = p.steps.find((s) => s.op === 'mount' && s.fstype === 'devpts')
+    expect(p.child.some((s) => s.op === 'setgroups')).toBe(false)
+    const devpts = p.child.find((s) => s.op === 'mount' && s.fstype === 'devpts')
     expect(devpts?.op === 'mount' && devpts.data).not.toContain('gid=5')
-    const ovl = p.steps.find((s) => s.op === 'mount' && s.fstype === 'overlay')
+    const ovl = p.child.find((s) => s.op === 'mount' && s.fstype === 'overlay')
     expect(ovl?.op === 'mount' && ovl.data).toMatch(/,userxattr$/)
   })
 
   it('opens a pty before dropping privileges and forks an init just before exec', () => {
-    const p = plan({ tty: true, consoleSize: { height: 40, width: 120 } }, { ptySocketFd: 7, init: true })
-    const names = p.steps.map((s) => s.op)
+    const p = plan({ tty: true, consoleSize: { height: 40, width: 120 } }, { init: true })
+    const names = p.child.map((s) => s.op)
     expect(names.indexOf('open_pty')).toBe(names.indexOf('setsid') + 1)
-    expect(p.steps.find((s) => s.op === 'open_pty')).toMatchObject({ socketFd: 7, rows: 40, cols: 120 })
+    // the socket is a slot: its fd is known only when the program is encoded
+    expect(p.child.find((s) => s.op === 'open_pty')).toMatchObject({ socket: { slot: 'pty-socket' }, rows: 40, cols: 120 })
+    expect(p.host.find((s) => s.kind === 'socketpair')).toMatchObject({ slot: 'pty-socket', peer: 'pty-receiver' })
+    expect(p.host.find((s) => s.kind === 'clone')).toMatchObject({ keep: [{ slot: 'pty-socket' }], peer: { slot: 'pty-receiver' } })
     expect(names.slice(-3)).toEqual(['close_fds', 'fork_init', 'exec'])
-    const exec = p.steps.at(-1)
+    const exec = p.child.at(-1)
     expect(exec?.op === 'exec' && exec.env).toContain('TERM=xterm')
   })
 
   it('binds a --rootfs directory onto itself, then remounts it nodev (and read-only, last, on request)', () => {
     const spec = buildSpec({ id: 'x'.repeat(64), rootfsPath: '/r', command: ['true'], passwd: [], groups: [], readOnly: true })
     const p = planStart({ spec, rootfs: { kind: 'directory' }, setgroupsAllowed: true, pathKind: hostKinds })
-    expect(p.steps.slice(1, 3)).toMatchObject([
+    expect(p.child.slice(1, 3)).toMatchObject([
       { op: 'mount', source: '/r', target: '/r', flags: 4096 },
       { op: 'mount', target: '/r', flags: 4096 | 32 | 4, keepLocked: true },
     ])
-    const i = p.steps.findIndex((s) => s.op === 'mount' && s.target === '/' && (s.flags & 1) === 1)
-    expect(i).toBeGreaterThan(p.steps.findIndex((s) => s.op === 'pivot_root'))
+    const i = p.child.findIndex((s) => s.op === 'mount' && s.target === '/' && (s.flags & 1) === 1)
+    expect(i).toBeGreaterThan(p.child.findIndex((s) => s.op === 'pivot_root'))
   })
 
   it('makes the overlay rootfs read-only after the pivot with --read-only', () => {
     const p = plan({ readOnly: true })
-    const i = p.steps.findIndex((s) => s.op === 'mount' && s.target === '/' && (s.flags & 1) === 1)
-    expect(i).toBeGreaterThan(p.steps.findIndex((s) => s.op === 'pivot_root'))
+    const i = p.child.findIndex((s) => s.op === 'mount' && s.target === '/' && (s.flags & 1) === 1)
+    expect(i).toBeGreaterThan(p.child.findIndex((s) => s.op === 'pivot_root'))
   })
 })

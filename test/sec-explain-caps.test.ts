@@ -25,7 +25,7 @@ function whyOf(uid: number, op: 'capset' | 'no_new_privs'): string {
     passwd: [], groups: [], cgroup2: true,
   })
   const plan = planStart({ spec, rootfs: { kind: 'directory' }, setgroupsAllowed: true, pathKind: () => 'dir' })
-  const step = plan.steps.find((s) => s.op === op)
+  const step = plan.child.find((s) => s.op === op)
   if (!step) throw new Error(`no ${op} step`)
   return step.why
 }

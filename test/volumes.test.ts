@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { buildSpec } from '../src/runtime/spec/container-spec.js'
 import { resolveVolumes } from '../src/runtime/container/container-volumes.js'
 import { planStart } from '../src/runtime/plan/plan-start.js'
-import { describeStep } from '../src/runtime/plan/steps.js'
+import { describeStep } from '../src/runtime/plan/child-kinds.js'
 import { parseMount, parseTmpfs, parseVolume, volumesFromFlags, withImageVolumes } from '../src/runtime/spec/volumes.js'
 
 const cwd = '/home/u/project'
@@ -89,10 +89,15 @@ describe('-v NAME:CONTAINER and -v CONTAINER: volumes', () => {
     expect(mounts[1]!.uidMappings).toBeUndefined() // a host path is bound as it is
     const spec = buildSpec({ id: 'abcdef0123456789', rootfsPath: '/c/rootfs', image: { Cmd: ['sh'] }, command: [], passwd: [], groups: [], idMaps, mounts })
     const rootfs = { kind: 'overlay' as const, layersDir: '/s', lowerDirs: ['a'], upperDir: '/u', workDir: '/w', userxattr: true }
-    const steps = planStart({ spec, rootfs, setgroupsAllowed: true, pathKind: () => 'missing' }).steps.map(describeStep)
+    const plan = planStart({ spec, rootfs, setgroupsAllowed: true, pathKind: () => 'missing' })
+    const steps = plan.child.map(describeStep)
     const at = steps.indexOf('mkdir /c/rootfs/c')
-    expect(steps.slice(at, at + 4)).toEqual(['mkdir /c/rootfs/c', 'move_mount fd -1 to /c/rootfs/c', 'remount /c/rootfs/c', 'mount none on /c/rootfs/c'])
+    const slot = `mount-${spec.mounts.findIndex((m) => m.destination === '/c')}`
+    expect(steps.slice(at, at + 4)).toEqual(['mkdir /c/rootfs/c', `move_mount ${slot} to /c/rootfs/c`, 'remount /c/rootfs/c', 'mount none on /c/rootfs/c'])
     expect(steps).toContain('mount /srv on /c/rootfs/srv')
+    // the parent makes the idmapped mount into that slot, and the child keeps it
+    expect(plan.host.find((s) => s.kind === 'idmapped_mount')).toMatchObject({ source: '/store/volumes/cache/_data', slot })
+    expect(plan.host.find((s) => s.kind === 'clone')).toMatchObject({ keep: [{ slot }] })
   })
 })
 

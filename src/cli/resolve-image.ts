@@ -2,7 +2,7 @@
  * The image for `run`: from the store, pulled first when the --pull policy
  * says so (Docker's missing/always/never), with pull progress on stderr.
  */
-import type { ResolvedImageLike } from '../runtime/container/run-container.js'
+import type { ResolvedImageLike } from '../runtime/container/run-options.js'
 
 export type PullPolicy = 'missing' | 'always' | 'never'
 

@@ -10,7 +10,7 @@ interface ExecFlags {
   env: string[]
   workdir?: string
   user?: string
-  explain?: boolean
+  explain?: string | boolean
 }
 
 export function register(program: Command): void {
@@ -25,25 +25,27 @@ export function register(program: Command): void {
     .option('-e, --env <KEY=VALUE>', 'set an environment variable (repeatable)', collect, [])
     .option('-w, --workdir <dir>', 'working directory inside the container')
     .option('-u, --user <user[:group]>', 'user name or uid, resolved in the container\'s /etc/passwd')
-    .option('--explain', 'print the steps that would run, and exit')
+    .option('--explain [format]', 'print every step that would run, with its reason, and exit (--explain=json for tools)')
     .passThroughOptions()
     .action(async (ref: string, command: string[], flags: ExecFlags, cmd: Command) => {
       const { findContainer } = await import('../../runtime/container/containers.js')
-      const { execInContainer } = await import('../../runtime/container/exec-container.js')
+      const { execInContainer, prepareExec } = await import('../../runtime/container/exec-container.js')
       const c = findContainer(stateRootOf(cmd), ref)
       const tty = flags.tty === true
-      process.exitCode = await execInContainer(c, {
+      const plan = prepareExec(c, {
         command,
         env: flags.env,
-        ...(flags.workdir !== undefined ? { workdir: flags.workdir } : {}),
-        ...(flags.user !== undefined ? { user: flags.user } : {}),
+        workdir: flags.workdir,
+        user: flags.user,
         tty,
-        ...(tty && process.stdout.isTTY ? { consoleSize: { height: process.stdout.rows, width: process.stdout.columns } } : {}),
-        stdio: [flags.interactive || tty ? 0 : openSync('/dev/null', 'r'), 1, 2],
-        forwardSignals: true,
-        ...(flags.explain
-          ? { plan: (plan) => import('../../runtime/plan/explain.js').then(({ formatPlan }) => process.stdout.write(formatPlan(plan))) }
-          : {}),
+        consoleSize: tty && process.stdout.isTTY ? { height: process.stdout.rows, width: process.stdout.columns } : undefined,
       })
+      if (flags.explain !== undefined && flags.explain !== false) {
+        const { formatPlan, planJson } = await import('../../runtime/plan/explain.js')
+        process.stdout.write(flags.explain === 'json' ? planJson(plan) : formatPlan(plan, 'exec'))
+        return
+      }
+      const stdin = flags.interactive || tty ? 0 : openSync('/dev/null', 'r')
+      process.exitCode = await execInContainer(c, plan, { stdio: [stdin, 1, 2], forwardSignals: true })
     })
 }

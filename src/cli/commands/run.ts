@@ -2,7 +2,9 @@ import type { Command } from 'commander'
 import { openSync } from 'node:fs'
 import { UsageError } from '../../errors.js'
 import { readEnvFiles } from '../env-file.js'
-import { globalOptions } from '../global-options.js'
+import { globalOptions, type GlobalOptions } from '../global-options.js'
+import * as pathDefaults from '../../paths.js'
+import type { RunOptions } from '../../runtime/container/run-options.js'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
 
@@ -24,7 +26,7 @@ interface RunFlags {
   capDrop: string[]
   userns?: string
   cgroupParent?: string
-  explain?: boolean
+  explain?: string | boolean
   pull?: string
   memory?: string
   memorySwap?: string
@@ -94,7 +96,7 @@ export function register(program: Command): void {
     .option('--pull <policy>', 'pull the image: missing, always or never', 'missing')
     .option('--platform <os/arch[/variant]>', 'platform of the image to pull (default: the host\'s)')
     .option('--insecure-registry <host>', 'allow plain HTTP to this registry (repeatable)', collect, [])
-    .option('--explain', 'print the steps that would start the container, with reasons, and exit')
+    .option('--explain [format]', 'print every step that would start the container, with its reason, and exit (--explain=json for tools)')
     .helpOption('--help', 'display help for command')
     .passThroughOptions()
     .action(async (positional: string[], flags: RunFlags, cmd: Command) => {
@@ -123,31 +125,49 @@ function securityOptions(options: string[]): { seccomp?: false } {
 }
 
 async function runCommand(positional: string[], flags: RunFlags, cmd: Command): Promise<number> {
-  const global = globalOptions(cmd)
-  let image: string | undefined
-  let command: string[]
-  if (flags.rootfs !== undefined) {
-    command = positional
-  } else {
-    if (positional.length === 0) throw new UsageError('"run" requires at least 1 argument: an image (or --rootfs DIR)')
-    image = positional[0]
-    command = positional.slice(1)
+  const explain = explainFormat(flags.explain)
+  const { prepareContainer } = await import('../../runtime/container/prepare.js')
+  const prepared = await prepareContainer(runOptionsOf(positional, flags, globalOptions(cmd)), explain !== undefined)
+  for (const warning of prepared.warnings) process.stderr.write(`mini-run: ${warning}\n`)
+  if (explain !== undefined) {
+    const { formatPlan, planJson } = await import('../../runtime/plan/explain.js')
+    process.stdout.write(explain === 'json' ? planJson(prepared.plan) : formatPlan(prepared.plan))
+    return 0
   }
-  if (flags.pull && !['missing', 'always', 'never'].includes(flags.pull)) {
-    throw new UsageError(`invalid --pull "${flags.pull}": use missing, always or never`)
+  if (flags.detach) {
+    const { startDetached } = await import('../../runtime/container/start-detached.js')
+    process.stdout.write(`${await startDetached(prepared)}\n`)
+    return 0
   }
-  const { prepareContainer } = await import('../../runtime/container/run-container.js')
+  const { runPrepared } = await import('../../runtime/container/run-foreground.js')
+  // Without -i the container's stdin is /dev/null, as in Docker.
+  const stdin = flags.interactive || flags.tty ? 0 : openSync('/dev/null', 'r')
+  return runPrepared(prepared, { stdio: [stdin, 1, 2], forwardSignals: true }, { remove: flags.rm === true })
+}
+
+/** --explain (text) or --explain=json. */
+function explainFormat(value: string | boolean | undefined): 'text' | 'json' | undefined {
+  if (value === undefined || value === false) return undefined
+  if (value === true || value === 'text') return 'text'
+  if (value === 'json') return 'json'
+  throw new UsageError(`invalid --explain "${value}": use --explain or --explain=json`)
+}
+
+/** Docker's flags as the runtime's RunOptions. */
+function runOptionsOf(positional: string[], flags: RunFlags, global: GlobalOptions): RunOptions {
+  if (flags.rootfs === undefined && positional.length === 0) throw new UsageError('"run" requires at least 1 argument: an image (or --rootfs DIR)')
+  if (flags.pull && !['missing', 'always', 'never'].includes(flags.pull)) throw new UsageError(`invalid --pull "${flags.pull}": use missing, always or never`)
   const tty = flags.tty === true
-  const options = {
-    ...(image !== undefined ? { image } : {}),
-    ...(flags.rootfs !== undefined ? { rootfs: flags.rootfs } : {}),
-    command,
-    ...(flags.entrypoint !== undefined ? { entrypoint: flags.entrypoint } : {}),
+  return {
+    image: flags.rootfs === undefined ? positional[0] : undefined,
+    rootfs: flags.rootfs,
+    command: flags.rootfs === undefined ? positional.slice(1) : positional,
+    entrypoint: flags.entrypoint,
     env: [...readEnvFiles(flags.envFile), ...flags.env],
-    ...(flags.workdir ? { workdir: flags.workdir } : {}),
-    ...(flags.user !== undefined ? { user: flags.user } : {}),
-    ...(flags.hostname ? { hostname: flags.hostname } : {}),
-    ...(flags.name ? { name: flags.name } : {}),
+    workdir: flags.workdir,
+    user: flags.user,
+    hostname: flags.hostname,
+    name: flags.name,
     readOnly: flags.readOnly === true,
     volumes: { volumes: flags.volume, mounts: flags.mount, tmpfs: flags.tmpfs },
     tty,
@@ -158,24 +178,27 @@ async function runCommand(positional: string[], flags: RunFlags, cmd: Command): 
     ulimits: flags.ulimit,
     logOpts: flags.logOpt,
     groupAdd: flags.groupAdd,
-    ...(flags.stopSignal !== undefined ? { stopSignal: flags.stopSignal } : {}),
-    ...(flags.stopTimeout !== undefined ? { stopTimeout: stopTimeoutOf(flags.stopTimeout) } : {}),
-    ...(flags.network !== undefined ? { network: flags.network } : {}),
-    ...(flags.pid !== undefined ? { pid: flags.pid } : {}),
-    ...(flags.ipc !== undefined ? { ipc: flags.ipc } : {}),
-    ...(flags.uts !== undefined ? { uts: flags.uts } : {}),
-    ...(flags.userns !== undefined ? { userns: flags.userns } : {}),
-    ...(flags.cgroupParent !== undefined ? { cgroupParent: flags.cgroupParent } : {}),
-    resources: {
-      ...(flags.memory !== undefined ? { memory: flags.memory } : {}),
-      ...(flags.memorySwap !== undefined ? { memorySwap: flags.memorySwap } : {}),
-      ...(flags.pidsLimit !== undefined ? { pidsLimit: flags.pidsLimit } : {}),
-      ...(flags.cpus !== undefined ? { cpus: flags.cpus } : {}),
-      ...(flags.cpuShares !== undefined ? { cpuShares: flags.cpuShares } : {}),
-    },
-    ...(global.root ? { storeRoot: global.root } : {}),
-    ...(global.state ? { stateRoot: global.state } : {}),
-    ...(tty && process.stdout.isTTY ? { consoleSize: { height: process.stdout.rows, width: process.stdout.columns } } : {}),
+    stopSignal: flags.stopSignal,
+    stopTimeout: flags.stopTimeout !== undefined ? stopTimeoutOf(flags.stopTimeout) : undefined,
+    network: flags.network,
+    pid: flags.pid,
+    ipc: flags.ipc,
+    uts: flags.uts,
+    userns: flags.userns,
+    cgroupParent: flags.cgroupParent,
+    resources: { memory: flags.memory, memorySwap: flags.memorySwap, pidsLimit: flags.pidsLimit, cpus: flags.cpus, cpuShares: flags.cpuShares },
+    storeRoot: global.root,
+    stateRoot: global.state,
+    consoleSize: tty && process.stdout.isTTY ? { height: process.stdout.rows, width: process.stdout.columns } : undefined,
+    // --rm: once the container exits, its monitor runs this very CLI to remove
+    // it, as the executable's #! line does: "--" ends Node's own options, or
+    // Node 20 would read an --env-file anywhere in argv (nodejs/node#54232)
+    detach: flags.detach
+      ? {
+          interactive: flags.interactive === true,
+          exitCommand: flags.rm ? (id) => [process.execPath, '--', process.argv[1]!, ...globalArgs(global), 'rm', '-f', '-v', id] : undefined,
+        }
+      : undefined,
     resolveImage: async (ref: string, storeRoot: string) => {
       const { resolveForRun } = await import('../resolve-image.js')
       return resolveForRun(ref, storeRoot, (flags.pull ?? 'missing') as 'missing' | 'always' | 'never', {
@@ -184,28 +207,10 @@ async function runCommand(positional: string[], flags: RunFlags, cmd: Command): 
       })
     },
   }
-  const prepared = await prepareContainer(options, flags.explain === true)
-  for (const warning of prepared.warnings) process.stderr.write(`mini-run: ${warning}\n`)
-  if (flags.explain) {
-    const { formatPlan } = await import('../../runtime/plan/explain.js')
-    process.stdout.write(formatPlan(prepared.plan))
-    return 0
-  }
-  if (flags.detach) {
-    const { startDetached } = await import('../../runtime/container/start-detached.js')
-    // --rm: once the container exits, its monitor runs this very CLI to remove
-    // it, as the executable's #! line does: "--" ends Node's own options, or
-    // Node 20 would read an --env-file anywhere in argv (nodejs/node#54232)
-    const exitCommand = [process.execPath, '--', process.argv[1]!, '--root', prepared.storeRoot, '--state', prepared.stateRoot, 'rm', '-f', '-v', prepared.id]
-    const id = await startDetached(prepared, {
-      ...(flags.rm ? { exitCommand } : {}),
-      interactive: flags.interactive === true && !tty,
-    })
-    process.stdout.write(`${id}\n`)
-    return 0
-  }
-  const { runPrepared } = await import('../../runtime/container/start-container.js')
-  // Without -i the container's stdin is /dev/null, as in Docker.
-  const stdin = flags.interactive || tty ? 0 : openSync('/dev/null', 'r')
-  return runPrepared(prepared, { stdio: [stdin, 1, 2], forwardSignals: true }, { remove: flags.rm === true })
+}
+
+/** The global options again, for a command the monitor runs later (its store and state are this one's). */
+function globalArgs(global: GlobalOptions): string[] {
+  const { defaultStateRoot, defaultStoreRoot } = pathDefaults
+  return ['--root', global.root ?? defaultStoreRoot(), '--state', global.state ?? defaultStateRoot()]
 }

@@ -49,7 +49,11 @@ export function leafPath(mount: string, parent: string, id: string): string {
 }
 
 export function createLeaf(mount: string, parent: string, id: string): CgroupLeaf {
-  const path = leafPath(mount, parent, id)
+  return createLeafAt(leafPath(mount, parent, id))
+}
+
+/** Create the leaf at path (leafPath's), with its parents; an fd of it for CLONE_INTO_CGROUP. */
+export function createLeafAt(path: string): CgroupLeaf {
   const parentPath = dirname(path)
   // Another container's teardown may remove an empty parent between our two
   // mkdirs: retry once.

@@ -14,7 +14,7 @@ import { isRoot } from '../../paths.js'
 import { randomHex } from '../../random.js'
 import { copyImageDir } from './copy-image-dir.js'
 import type { IdMapping, SpecMount } from '../spec/spec.js'
-import type { ParentAction } from '../plan/steps.js'
+import type { VolumeClaims, VolumeUse } from '../plan/steps.js'
 import { claimVolumes, releaseVolumes, volumeDataDir } from './volume-store.js'
 import type { PlannedVolume } from '../spec/volumes.js'
 
@@ -24,10 +24,7 @@ export interface ContainerVolume {
   destination: string
 }
 
-export interface VolumeMount extends ContainerVolume {
-  anonymous: boolean
-  nocopy: boolean
-}
+export type VolumeMount = VolumeUse
 
 /**
  * The spec mounts of `planned`, in order, volumes given their names
@@ -52,32 +49,16 @@ export function resolveVolumes(
   return { mounts, volumes }
 }
 
-/** What --explain shows of the volumes, before the other parent actions. */
-export function explainVolumes(volumes: VolumeMount[], fromImage: boolean): ParentAction[] {
-  return volumes.map((v) => ({
-    what: `volume ${v.name}: create it if missing${fromImage && !v.nocopy ? `, copy the image's ${v.destination} into it if it is empty` : ''}, record the container as its user`,
-    why: v.anonymous
-      ? `an anonymous volume for ${v.destination}: outlives the container until rm -v, --rm or volume prune`
-      : `a named volume at ${v.destination}: its data outlives the container${fromImage && !v.nocopy ? '; Docker pre-populates an empty volume from the image' : ''}`,
-  }))
-}
-
 /**
  * Create, pre-populate (from `layers`, top first, when given) and claim
- * the volumes for container `id`.
+ * the volumes for a container.
  */
-export function claimContainerVolumes(o: {
-  storeRoot: string
-  stateRoot: string
-  id: string
-  volumes: VolumeMount[]
-  layers?: readonly string[]
-}): void {
+export function claimContainerVolumes(o: VolumeClaims): void {
   const { layers } = o
   claimVolumes(
     o.storeRoot,
     o.stateRoot,
-    o.id,
+    o.container,
     o.volumes.map((v) => ({
       name: v.name,
       anonymous: v.anonymous,

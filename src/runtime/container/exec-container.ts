@@ -3,19 +3,24 @@
  * cgroup, capabilities, no_new_privs and user rules as its first process.
  *
  * Everything goes through a pidfd of the container's process, checked to be
- * that process (container-process.ts): its root for -u, its namespaces for
- * the command. A recorded pid alone may name a host process by now.
+ * that process (process/container-process.ts): its root for -u, its
+ * namespaces for the command (the plan's pidfd step). A recorded pid alone
+ * may name a host process by now.
  */
-import { closeSync, existsSync, openSync } from 'node:fs'
+import { closeSync, existsSync } from 'node:fs'
 import { MiniRunError, UsageError } from '../../errors.js'
-import { readFileInRoot } from './container-files.js'
-import { openContainerProcess, openProcessRoot } from './container-process.js'
-import type { ContainerInfo } from './containers.js'
-import { StepError } from '../process/launch.js'
 import { planExec } from '../plan/plan-exec.js'
+import type { StartPlan } from '../plan/steps.js'
+import { openContainerProcess, openProcessRoot } from '../process/container-process.js'
+import type { Host } from '../process/host.js'
+import { runHostSteps } from '../process/run-host-steps.js'
+import { StepError } from '../process/step-error.js'
+import { superviseProcess } from '../process/supervise.js'
 import { parseGroup, parsePasswd, resolveUser } from '../spec/resolve-user.js'
 import type { SpecProcess } from '../spec/spec.js'
-import { superviseProcess } from '../process/supervise.js'
+import { readFileInRoot } from './container-files.js'
+import type { ContainerInfo } from './containers.js'
+import { realHost } from './real-host.js'
 
 export interface ExecOptions {
   command: string[]
@@ -24,87 +29,81 @@ export interface ExecOptions {
   user?: string
   tty?: boolean
   consoleSize?: { height: number; width: number }
+}
+
+export interface ExecIo {
   stdio: [number, number, number]
   forwardSignals?: boolean
-  /** Print the steps instead of running them. */
-  plan?: (plan: ReturnType<typeof planExec>) => void
+  host?: Host
 }
 
 function notRunning(c: ContainerInfo, cause?: unknown): MiniRunError {
-  return new MiniRunError(`container ${c.id.slice(0, 12)} is not running`, { code: 'ENOTRUNNING', ...(cause ? { cause } : {}) })
+  return new MiniRunError(`container ${c.id.slice(0, 12)} is not running`, { code: 'ENOTRUNNING', cause })
 }
 
-export async function execInContainer(c: ContainerInfo, o: ExecOptions): Promise<number> {
-  if (c.status !== 'running' || !c.pid) throw notRunning(c)
+/** The plan of an exec (what `exec --explain` prints). */
+export function prepareExec(c: ContainerInfo, o: ExecOptions): StartPlan {
+  if (c.status !== 'running' || !c.pid || c.pidStartTime === undefined) throw notRunning(c)
   if (!c.spec) throw new MiniRunError(`container ${c.id.slice(0, 12)} has no recorded spec to exec with`)
   if (o.command.length === 0) throw new UsageError('"exec" requires a command')
   if (o.workdir !== undefined && !o.workdir.startsWith('/')) throw new UsageError(`the working directory '${o.workdir}' is invalid, it needs to be an absolute path`)
-  const pidfd = openContainerProcess(c)
-  if (pidfd === undefined) throw notRunning(c)
+  const base = c.spec.process
+  const env = new Map(base.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]))
+  for (const e of o.env ?? []) {
+    const eq = e.indexOf('=')
+    if (eq > 0) env.set(e.slice(0, eq), e.slice(eq + 1))
+    else if (process.env[e] !== undefined) env.set(e, process.env[e]!)
+  }
+  if (o.tty) env.set('TERM', env.get('TERM') ?? 'xterm')
+  const proc: SpecProcess = {
+    ...base,
+    terminal: o.tty ?? false,
+    consoleSize: o.consoleSize,
+    args: o.command,
+    env: [...env].map(([k, v]) => `${k}=${v}`),
+    cwd: o.workdir ?? base.cwd,
+    user: o.user === undefined ? base.user : resolveExecUser(c, o.user),
+  }
+  return planExec({
+    spec: c.spec,
+    container: c.id,
+    pid: c.pid,
+    startTime: c.pidStartTime,
+    process: proc,
+    setgroupsAllowed: process.getuid?.() === 0,
+    cgroupPath: c.cgroup && existsSync(c.cgroup) ? c.cgroup : undefined,
+  })
+}
+
+export async function execInContainer(c: ContainerInfo, plan: StartPlan, io: ExecIo): Promise<number> {
+  const host = io.host ?? realHost
+  const launched = await runHostSteps(plan, host, { stdio: io.stdio })
   try {
-    const base = c.spec.process
-    const env = new Map(base.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]))
-    for (const e of o.env ?? []) {
-      const eq = e.indexOf('=')
-      if (eq > 0) env.set(e.slice(0, eq), e.slice(eq + 1))
-      else if (process.env[e] !== undefined) env.set(e, process.env[e]!)
-    }
-    const user = o.user === undefined ? base.user : resolveExecUser(c, c.pid, pidfd, o.user)
-    if (o.tty) env.set('TERM', env.get('TERM') ?? 'xterm')
-    const proc: SpecProcess = {
-      ...base,
-      terminal: o.tty ?? false,
-      ...(o.consoleSize ? { consoleSize: o.consoleSize } : {}),
-      args: o.command,
-      env: [...env].map(([k, v]) => `${k}=${v}`),
-      cwd: o.workdir ?? base.cwd,
-      user,
-    }
-    const rootless = process.getuid?.() !== 0
-    const plan = planExec({
-      spec: c.spec,
-      pid: c.pid,
-      pidfd,
-      process: proc,
-      setgroupsAllowed: !rootless,
-      ...(o.tty ? { ptySocketFd: -1 } : {}),
-      ...(c.cgroup ? { cgroupPath: c.cgroup } : {}),
-    })
-    if (o.plan) {
-      o.plan(plan)
-      return 0
-    }
-    const cgroupFd = c.cgroup && existsSync(c.cgroup) ? openSync(c.cgroup, 'r') : undefined
-    try {
-      return await superviseProcess({
-        plan,
-        stdio: o.stdio,
-        ...(cgroupFd !== undefined ? { cgroupFd } : {}),
-        keepFds: [pidfd],
-        pty: o.tty ?? false,
-        forwardSignals: o.forwardSignals ?? false,
-      })
-    } catch (err) {
-      // it exited after the check: the pidfd names it still, and setns says it is gone
-      if (err instanceof StepError && err.step?.op === 'setns' && err.code === 'ESRCH') throw notRunning(c, err)
-      throw err
-    } finally {
-      if (cgroupFd !== undefined) closeSync(cgroupFd)
-    }
+    return await superviseProcess(launched, host, { forwardSignals: io.forwardSignals ?? false })
+  } catch (err) {
+    // it exited after the check: the pidfd names it still, and setns says it is gone
+    if (err instanceof StepError && err.step?.op === 'setns' && err.code === 'ESRCH') throw notRunning(c, err)
+    throw err
   } finally {
-    closeSync(pidfd)
+    launched.resources.closeFds()
   }
 }
 
-/** -u: the container's own /etc/passwd and /etc/group, read inside its root. */
-function resolveExecUser(c: ContainerInfo, pid: number, pidfd: number, spec: string): SpecProcess['user'] {
-  const root = openProcessRoot(pidfd, pid)
-  if (root === undefined) throw notRunning(c)
+/** -u: the container's own /etc/passwd and /etc/group, read inside its root through a checked pidfd. */
+function resolveExecUser(c: ContainerInfo, spec: string): SpecProcess['user'] {
+  const pidfd = openContainerProcess(c)
+  if (pidfd === undefined) throw notRunning(c)
   try {
-    const read = (path: string) => readFileInRoot(root, path, `/${path} of container ${c.id.slice(0, 12)}`) ?? ''
-    const resolved = resolveUser(spec, parsePasswd(read('etc/passwd')), parseGroup(read('etc/group')))
-    return { uid: resolved.uid, gid: resolved.gid, additionalGids: resolved.additionalGids }
+    const root = openProcessRoot(pidfd, c.pid!)
+    if (root === undefined) throw notRunning(c)
+    try {
+      const read = (path: string) => readFileInRoot(root, path, `/${path} of container ${c.id.slice(0, 12)}`) ?? ''
+      const resolved = resolveUser(spec, parsePasswd(read('etc/passwd')), parseGroup(read('etc/group')))
+      return { uid: resolved.uid, gid: resolved.gid, additionalGids: resolved.additionalGids }
+    } finally {
+      closeSync(root)
+    }
   } finally {
-    closeSync(root)
+    closeSync(pidfd)
   }
 }

@@ -4,156 +4,36 @@
  * Its parent is then mini-run-monitor (native/monitor.c), a small static
  * program like podman's conmon: it clones the container with the same
  * trampoline as a foreground run, reaps it, writes its output as Docker
- * json-file log lines and its exit status to the state directory. This
- * process does the handshake (id maps, sync byte, failure report) exactly as
- * for a foreground run, then leaves.
+ * json-file log lines and its exit status to the state directory. The plan
+ * says so (its clone step is the monitor's); this process does the rest of
+ * the handshake exactly as for a foreground run, then leaves.
  */
-import { spawn } from 'node:child_process'
-import { closeSync, readSync } from 'node:fs'
-import { MiniRunError } from '../../errors.js'
-import * as native from '../../native/lib.js'
-import { exitFile, logFile } from './containers.js'
-import { launch } from '../process/launch.js'
-import {
-  closeIdmappedLayers,
-  createCgroup,
-  createContainerDirs,
-  removeCgroup,
-  removeContainerDirs,
-  type PreparedContainer,
-} from './run-container.js'
-import { createOrRelease, initialState, recordProcess, releaseVolumesAfterRun } from './start-container.js'
-import { execErrorOf } from '../process/supervise.js'
-import { removeState, writeState } from './state.js'
+import { execErrorOf } from '../process/exit-status.js'
+import type { Host } from '../process/host.js'
+import { StepError } from '../process/step-error.js'
+import { realHost } from './real-host.js'
+import type { PreparedContainer } from './run-options.js'
+import { abandonStart, startContainer } from './start.js'
+import { writeState } from './state.js'
 
-export const monitorPath = native.stagePath.replace(/mini-run-stage$/, 'mini-run-monitor')
-
-export interface DetachedOptions {
-  /**
-   * A command the monitor executes once the container has exited and its
-   * exit file is written (argv, argv[0] an absolute path). `run -d --rm`
-   * passes `mini-run rm -f <id>`, so the container removes itself.
-   */
-  exitCommand?: string[]
-  /**
-   * `run -d -i`: the container's stdin is a pipe its monitor holds open,
-   * so a shell waits for input instead of reading end of file. (With a pty,
-   * `-t`, the terminal is its stdin and stays open anyway.)
-   */
-  interactive?: boolean
-}
-
-/** Start the container under a monitor; resolves to its id once it runs. */
-export async function startDetached(p: PreparedContainer, options: DetachedOptions = {}): Promise<string> {
-  const state = initialState(p)
-  if (options.exitCommand) state.autoRemove = true
-  state.logConfig = { type: 'json-file', config: { ...p.logConfig.options } }
-  createOrRelease(p, state)
-  let leaf: ReturnType<typeof createCgroup>
-  let started = false
+/** Start the container under a monitor; resolves to its id once its command runs. */
+export async function startDetached(p: PreparedContainer, host: Host = realHost): Promise<string> {
+  if (!p.detached) throw new TypeError('startDetached needs a container prepared with detach')
+  const started = await startContainer(p, host, [0, 1, 2]) // stdio unused: the monitor gives the container its own
+  const { launched, state } = started
+  let failure: Error | null
   try {
-    createContainerDirs(p)
-    leaf = createCgroup(p)
-    const keepFds = p.rootfs.kind === 'overlay' && p.rootfs.idmapped ? [...p.rootfs.idmapped.fds] : []
-    // -t: the stage sends the pty master on this socket, to the monitor
-    const ptySockets = p.pty ? native.socketpair() : undefined
-    if (ptySockets) {
-      keepFds.push(ptySockets[1])
-      for (const step of p.plan.steps) if (step.op === 'open_pty') step.socketFd = ptySockets[1]
-    }
-    let monitorPid: number | undefined
-    let launched: ReturnType<typeof launch>
-    try {
-      launched = launch({
-        plan: p.plan,
-        stdio: [0, 1, 2], // unused: the monitor gives the container its own
-        ...(leaf ? { cgroupFd: leaf.fd } : {}),
-        keepFds,
-        ...(p.idMaps ? { idMaps: p.idMaps } : {}),
-        spawnChild: (cloneFlags, fds) => {
-          const started = spawnMonitor(p, cloneFlags, fds, {
-            ...options,
-            ...(ptySockets ? { ptySocket: ptySockets[0] } : {}),
-          })
-          monitorPid = started.monitorPid
-          return started.pid
-        },
-      })
-    } finally {
-      closeIdmappedLayers(p)
-      // the monitor and the container hold their ends now
-      for (const fd of ptySockets ?? []) closeSync(fd)
-    }
-    recordProcess(state, launched.pid, leaf?.path)
-    if (monitorPid !== undefined) state.monitorPid = monitorPid
-    const failure = await launched.started
-    if (failure) throw execErrorOf(failure) ?? failure
-    state.status = 'running'
-    writeState(p.stateRoot, state)
-    started = true
-    return p.id
-  } finally {
-    if (!started) {
-      // A container that never ran leaves nothing behind (its monitor exits
-      // with it: the report pipe told us it is gone).
-      await removeCgroup(p, leaf!)
-      removeContainerDirs(p)
-      removeState(p.stateRoot, state)
-      releaseVolumesAfterRun(p)
-    } else if (leaf) {
-      closeSync(leaf.fd)
-    }
+    failure = await launched.started
+  } catch (err) {
+    failure = err as Error
   }
-}
-
-/**
- * Start mini-run-monitor with the fds the trampoline needs (they arrive in
- * the monitor as 3, 4, 5... in the order of `fds` below) and read the
- * container's pid from it.
- */
-function spawnMonitor(
-  p: PreparedContainer,
-  cloneFlags: number,
-  fds: native.SpawnFds,
-  options: DetachedOptions & { ptySocket?: number },
-): { pid: number; monitorPid: number } {
-  const [pidRead, pidWrite] = native.pipe()
-  const passed: number[] = []
-  const at = (fd: number) => String(3 + passed.push(fd) - 1)
-  const args = [
-    '--clone-flags', String(cloneFlags),
-    '--cgroup-fd', fds.cgroup >= 0 ? at(fds.cgroup) : '-1',
-    '--stage-fd', at(fds.stage),
-    '--program-fd', at(fds.program),
-    '--sync-fd', at(fds.sync),
-    '--report-fd', at(fds.report),
-    '--pid-fd', at(pidWrite),
-    // the program names keep fds by our numbers: the monitor moves them back (N:M)
-    ...fds.keep.flatMap((fd) => ['--keep-fd', `${at(fd)}:${fd}`]),
-    '--log', logFile(p.stateRoot, p.id),
-    // the monitor rotates container.log as Docker's json-file driver does (log-options.ts)
-    '--log-max-size', String(p.logConfig.maxSize),
-    '--log-max-file', String(p.logConfig.maxFile),
-    '--exit-file', exitFile(p.stateRoot, p.id),
-    ...(options.ptySocket !== undefined ? ['--pty-socket-fd', at(options.ptySocket)] : []),
-    ...(options.interactive ? ['--interactive'] : []),
-    ...(options.exitCommand ?? []).flatMap((arg, i) => [i === 0 ? '--exit-command' : '--exit-command-arg', arg]),
-  ]
-  const child = spawn(monitorPath, args, { detached: true, stdio: ['ignore', 'ignore', 'ignore', ...passed] })
-  child.unref()
-  closeSync(pidWrite)
-  try {
-    const buf = Buffer.alloc(4)
-    let got = 0
-    while (got < 4) {
-      const n = readSync(pidRead, buf, got, 4 - got, null)
-      if (n === 0) throw new MiniRunError(`mini-run-monitor (pid ${child.pid}) exited before starting the container`)
-      got += n
-    }
-    const pid = buf.readInt32LE(0)
-    if (pid < 0) throw new native.NativeError('start mini-run-monitor', -pid)
-    return { pid, monitorPid: child.pid! }
-  } finally {
-    closeSync(pidRead)
+  if (failure) {
+    // a container that never ran leaves nothing behind (its monitor exits with it)
+    await abandonStart(p, started)
+    throw failure instanceof StepError ? (execErrorOf(failure) ?? failure) : failure
   }
+  launched.resources.closeFds()
+  state.status = 'running'
+  writeState(p.stateRoot, state)
+  return p.id
 }

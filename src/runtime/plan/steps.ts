@@ -1,105 +1,161 @@
 /**
- * The steps a container start performs, as data.
+ * A container start as data: the whole of it, the runtime's side and the
+ * container process's side, in the order it happens.
  *
- * `ChildStep`s run in the cloned child, in order, by native/stage.c (one
- * entry of native/steps.h each). `ParentAction`s are what the runtime does on
- * its side while the child waits; they are listed for --explain only. Every
- * step carries `why`: the one-line reason that --explain prints.
+ * `HostStep`s are what the runtime (the parent) does: make the writable
+ * layer, the cgroup leaf and its limits, the idmapped layers, the clone,
+ * the id maps, the sync byte. A small interpreter carries them out
+ * (process/run-host-steps.ts) through a `Host` (process/host.ts).
+ * `ChildStep`s run in the cloned child, in order, by native/stage.c.
+ *
+ * Some steps make a resource that later steps use: a file descriptor the
+ * child inherits (an idmapped layer, the pty socket, the container's pidfd
+ * for exec). Such a resource has a name, its slot ("layer-0", "pty-socket");
+ * a step that needs it says { slot: "layer-0" }, and the slot's number is
+ * filled in only when the program is encoded. So a plan is never patched
+ * after it is made, and what --explain prints is what runs.
+ *
+ * Every step carries `why`, the one line --explain prints for it, and the
+ * section of the explanation it belongs to (sections.ts).
  */
+import type { IdMapping } from '../spec/spec.js'
+import type { SectionName } from './sections.js'
 
-export type ChildStep =
-  | { op: 'mount'; source?: string; root?: string; target: string; fstype?: string; flags: number; data?: string; optional?: boolean; keepLocked?: boolean; why: string }
-  | { op: 'mkdir'; root?: string; path: string; mode: number; why: string }
-  | { op: 'mkfile'; root?: string; path: string; mode: number; why: string }
-  | { op: 'symlink'; root?: string; path: string; target: string; why: string }
-  | { op: 'chdir'; path: string; why: string }
-  | { op: 'pivot_root'; newRoot: string; putOld: string; why: string }
-  | { op: 'umount'; path: string; flags: number; why: string }
-  | { op: 'sethostname'; name: string; why: string }
-  | { op: 'setdomainname'; name: string; why: string }
-  | { op: 'link_up'; ifname: string; why: string }
-  | { op: 'setgroups'; gids: number[]; why: string }
-  | { op: 'setresgid'; gid: number; why: string }
-  | { op: 'setresuid'; uid: number; why: string }
-  | { op: 'keepcaps'; value: number; why: string }
-  | { op: 'cap_bounding'; caps: string[]; why: string }
-  | { op: 'capset'; effective: string[]; permitted: string[]; inheritable: string[]; why: string }
-  | { op: 'cap_ambient'; caps: string[]; why: string }
-  | { op: 'no_new_privs'; why: string }
-  | { op: 'seccomp'; filter: Buffer; why: string }
-  | { op: 'setsid'; why: string }
-  | { op: 'open_pty'; socketFd: number; rows: number; cols: number; why: string }
-  | { op: 'close_fds'; from: number; why: string }
-  | { op: 'fork_init'; why: string }
-  | { op: 'exec'; path: string; args: string[]; env: string[]; why: string }
-  | { op: 'setrlimit'; resource: number; name: string; soft: bigint; hard: bigint; why: string }
-  | { op: 'write_file'; root?: string; path: string; content: string; why: string }
-  | { op: 'unshare'; flags: number; why: string }
-  | { op: 'move_mount'; fd: number; root?: string; target: string; why: string }
-  | { op: 'pdeathsig'; signal: number; why: string }
-  | { op: 'setns'; pidfd: number; pid: number; nstype: number; why: string }
+/** A resource made by a host step, named before it exists. */
+export interface SlotRef {
+  slot: string
+}
+
+interface Explained {
+  why: string
+  section: SectionName
+}
+
+export type ChildStep = Explained &
+  (
+    | { op: 'mount'; source?: string; root?: string; target: string; fstype?: string; flags: number; data?: string; optional?: boolean; keepLocked?: boolean }
+    | { op: 'mkdir'; root?: string; path: string; mode: number }
+    | { op: 'mkfile'; root?: string; path: string; mode: number }
+    | { op: 'symlink'; root?: string; path: string; target: string }
+    | { op: 'chdir'; path: string }
+    | { op: 'pivot_root'; newRoot: string; putOld: string }
+    | { op: 'umount'; path: string; flags: number }
+    | { op: 'sethostname'; name: string }
+    | { op: 'setdomainname'; name: string }
+    | { op: 'link_up'; ifname: string }
+    | { op: 'setgroups'; gids: number[] }
+    | { op: 'setresgid'; gid: number }
+    | { op: 'setresuid'; uid: number }
+    | { op: 'keepcaps'; value: number }
+    | { op: 'cap_bounding'; caps: string[] }
+    | { op: 'capset'; effective: string[]; permitted: string[]; inheritable: string[] }
+    | { op: 'cap_ambient'; caps: string[] }
+    | { op: 'no_new_privs' }
+    | { op: 'seccomp'; filter: Buffer; denied: string[] }
+    | { op: 'setsid' }
+    | { op: 'open_pty'; socket: SlotRef; rows: number; cols: number }
+    | { op: 'close_fds'; from: number }
+    | { op: 'fork_init' }
+    | { op: 'exec'; path: string; args: string[]; env: string[] }
+    | { op: 'setrlimit'; resource: number; name: string; soft: bigint; hard: bigint }
+    | { op: 'write_file'; root?: string; path: string; content: string }
+    | { op: 'unshare'; flags: number }
+    | { op: 'move_mount'; fd: SlotRef; root?: string; target: string }
+    | { op: 'pdeathsig'; signal: number }
+    | { op: 'setns'; pidfd: SlotRef; nstype: number }
+  )
 
 export type ChildOp = ChildStep['op']
 
-/** What the runtime does itself, around clone(): listed by --explain. */
-export interface ParentAction {
-  what: string
-  why: string
+/** Owner of a directory the runtime makes, as the host sees it. */
+export interface Owner {
+  uid: number
+  gid: number
 }
+
+/** A volume a container mounts (container/container-volumes.ts). */
+export interface VolumeUse {
+  name: string
+  destination: string
+  anonymous: boolean
+  /** Do not copy the image's content into it (volume-nocopy). */
+  nocopy: boolean
+}
+
+/** The volumes a container claims before its clone (container/container-volumes.ts). */
+export interface VolumeClaims {
+  storeRoot: string
+  stateRoot: string
+  container: string
+  volumes: VolumeUse[]
+  /** The image's layers, top first: an empty volume is filled from them. */
+  layers?: string[]
+}
+
+/** How the container's process is cloned: by this process, or by a monitor that stays its parent (run -d). */
+export type CloneVia =
+  | { runtime: true }
+  | {
+      monitor: {
+        log: string
+        exitFile: string
+        logMaxSize: number
+        logMaxFile: number
+        /** argv the monitor execs once the exit file is written (run -d --rm's rm). */
+        exitCommand?: string[]
+        /** -i: stdin is a pipe the monitor holds open. */
+        interactive: boolean
+      }
+    }
+
+export type HostStep = Explained &
+  (
+    /** A directory shared by containers (the store's containers/): made if missing, checked to be private; never removed. */
+    | { kind: 'private_dir'; path: string; mode: number; what: string }
+    /** mkdir, then chmod (no umask) and chown; removed with the container. */
+    | { kind: 'mkdir'; path: string; mode: number; owner?: Owner }
+    /** A missing -v source: mkdir -p; it stays, but for a start that fails. */
+    | { kind: 'bind_source'; path: string }
+    /** A cgroup v2 leaf under the hierarchy at `mount`: mkdir, then an O_DIRECTORY fd of it into the slot (CLONE_INTO_CGROUP). */
+    | { kind: 'cgroup_leaf'; path: string; mount: string; slot: string }
+    /** An existing cgroup (exec joins the container's). */
+    | { kind: 'cgroup_open'; path: string; slot: string }
+    /** A limit: one value written to one cgroup interface file. */
+    | { kind: 'cgroup_write'; path: string; value: string }
+    /** A detached idmapped clone of a directory (open_tree + mount_setattr), its fd into the slot. */
+    | { kind: 'idmapped_mount'; source: string; uidMap: IdMapping[]; gidMap: IdMapping[]; slot: string }
+    /** Named and anonymous volumes: created if missing, filled from the image if empty, the container recorded as their user. */
+    | ({ kind: 'volumes' } & VolumeClaims)
+    /** A pidfd of the container's process, checked to be that process (exec). */
+    | { kind: 'pidfd'; pid: number; startTime: string; container: string; slot: string }
+    /** A socket pair: the child's end in `slot`, the runtime's (or monitor's) end in `peer`. */
+    | { kind: 'socketpair'; slot: string; peer: string }
+    /** clone3 into new namespaces (and the cgroup); the child keeps the slots' fds. */
+    | { kind: 'clone'; flags: number; cgroup?: SlotRef; keep: SlotRef[]; peer?: SlotRef; via: CloneVia }
+    /** Write /proc/<pid>/setgroups, uid_map or gid_map of the child. */
+    | { kind: 'proc_write'; file: 'setgroups' | 'uid_map' | 'gid_map'; content: string }
+    /** The byte the child waits for: from here on it runs its steps. */
+    | { kind: 'sync' }
+  )
+
+export type HostKind = HostStep['kind']
 
 export interface StartPlan {
-  /** clone3() flags: the namespaces the child is born in. */
-  cloneFlags: number
-  /** In order: actions before clone, then while the child waits. */
-  parentBefore: ParentAction[]
-  parentAfterClone: ParentAction[]
-  steps: ChildStep[]
+  /** The runtime's steps, in order; the clone is one of them. */
+  host: HostStep[]
+  /** The child's steps, in order. */
+  child: ChildStep[]
+  /** Short names for long paths, for people reading the plan: { C: '/var/lib/mini-run/containers/<id>' }. */
+  legend?: Record<string, string>
 }
 
-/** The path a step acts on, for error messages ("mount /proc on /x/proc"). */
-export function describeStep(step: ChildStep): string {
-  const inRoot = (root: string | undefined, path: string) =>
-    root && root !== '/' ? `${root.replace(/\/$/, '')}${path.startsWith('/') ? '' : '/'}${path}` : path
-  switch (step.op) {
-    case 'mount':
-      return step.flags & 32 /* MS_REMOUNT */
-        ? `remount ${inRoot(step.root, step.target)}`
-        : `mount ${step.source || step.fstype || 'none'} on ${inRoot(step.root, step.target)}`
-    case 'mkdir':
-    case 'mkfile':
-      return `${step.op} ${inRoot(step.root, step.path)}`
-    case 'symlink':
-      return `symlink ${inRoot(step.root, step.path)} -> ${step.target}`
-    case 'chdir':
-      return `chdir ${step.path}`
-    case 'pivot_root':
-      return `pivot_root ${step.newRoot} ${step.putOld}`
-    case 'umount':
-      return `umount ${step.path}`
-    case 'sethostname':
-    case 'setdomainname':
-      return `${step.op} ${step.name}`
-    case 'link_up':
-      return `set link ${step.ifname} up`
-    case 'setgroups':
-      return `setgroups [${step.gids.join(' ')}]`
-    case 'setresgid':
-      return `setresgid ${step.gid}`
-    case 'setresuid':
-      return `setresuid ${step.uid}`
-    case 'exec':
-      return `exec ${JSON.stringify(step.args[0] ?? '')}`
-    case 'setns':
-      return `setns pidfd of pid ${step.pid}`
-    case 'write_file':
-      return `write ${inRoot(step.root, step.path)}`
-    case 'setrlimit': {
-      const show = (v: bigint) => (v === (1n << 64n) - 1n ? 'unlimited' : String(v))
-      return `setrlimit ${step.name} ${show(step.soft)}/${show(step.hard)}`
-    }
-    case 'move_mount':
-      return `move_mount fd ${step.fd} to ${inRoot(step.root, step.target)}`
-    default:
-      return step.op
+/** The slot names every child step refers to: the fds the child must inherit. */
+export function childSlots(steps: readonly ChildStep[]): string[] {
+  const slots = new Set<string>()
+  for (const step of steps) {
+    if (step.op === 'move_mount') slots.add(step.fd.slot)
+    else if (step.op === 'open_pty') slots.add(step.socket.slot)
+    else if (step.op === 'setns') slots.add(step.pidfd.slot)
   }
+  return [...slots]
 }

@@ -15,7 +15,7 @@ import { closeSync, constants, openSync } from 'node:fs'
 import { constants as osConstants } from 'node:os'
 import * as native from '../../native/lib.js'
 import { isRecordedProcess, readProcStat, type ProcStat } from '../../proc-stat.js'
-import type { ContainerState } from './state.js'
+import type { ContainerState } from '../container/state.js'
 
 /** open(2) flags Node's fs.constants lacks (asm-generic/fcntl.h). */
 const O_PATH = 0o10000000

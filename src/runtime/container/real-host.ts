@@ -1,0 +1,74 @@
+/**
+ * The Host (process/host.ts) that acts on this machine: the file system,
+ * cgroup v2, the native helpers, the volume store.
+ */
+import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readdirSync, rmdirSync, rmSync, writeFileSync, writeSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import * as native from '../../native/lib.js'
+import { ensurePrivateDir } from '../../private-dir.js'
+import { createLeafAt, destroyLeaf } from '../cgroup/cgroup.js'
+import { openContainerProcess } from '../process/container-process.js'
+import type { Host } from '../process/host.js'
+import { spawnMonitor } from '../process/monitor.js'
+import { formatIdMap } from '../spec/id-maps.js'
+import { claimContainerVolumes, releaseContainerVolumes } from './container-volumes.js'
+
+let stageFd: number | undefined
+
+export const realHost: Host = {
+  ensurePrivateDir: (path, mode, what) => ensurePrivateDir(path, { mode, what }),
+  mkdirp: (path, mode) => void mkdirSync(path, { recursive: true, mode }),
+  mkdir(path, mode, owner) {
+    mkdirSync(path, { mode })
+    chmodSync(path, mode) // without the umask, and with setuid/setgid/sticky bits
+    if (owner) chownSync(path, owner.uid, owner.gid)
+  },
+  removeTree(path) {
+    // Usually the writable layer is empty (the command wrote nothing): a few
+    // rmdirs then, without loading fs.rmSync's recursive walker on every run.
+    if (!removeEmptyDirs(path)) rmSync(path, { recursive: true, force: true })
+  },
+  createCgroupLeaf: (path) => createLeafAt(path).fd,
+  destroyCgroupLeaf: (path, mount) => destroyLeaf({ path, parent: dirname(path) }, mount),
+  openDirectory: (path) => openSync(path, 'r'),
+  writeFile: (path, content) => writeFileSync(path, content),
+  idmappedMount(source, uidMap, gidMap) {
+    const userns = native.usernsFd(formatIdMap(uidMap, '\n'), formatIdMap(gidMap, '\n'))
+    try {
+      return native.idmappedTree(source, userns, false)
+    } finally {
+      closeSync(userns)
+    }
+  },
+  openProcess: (pid, startTime) => openContainerProcess({ pid, pidStartTime: startTime }),
+  claimVolumes: (c) => claimContainerVolumes(c),
+  releaseVolumes: (c) => void releaseContainerVolumes(c.storeRoot, c.container, c.volumes, true),
+  socketpair: native.socketpair,
+  pipe: native.pipe,
+  memfd: native.memfdData,
+  stage() {
+    stageFd ??= native.sealedCopy(native.stagePath)
+    return stageFd
+  },
+  spawn: native.spawn,
+  spawnMonitor,
+  write(fd, data) {
+    writeSync(fd, data)
+  },
+  close: closeSync,
+  kill: (pid, signal) => process.kill(pid, signal),
+  readReport: native.readReport,
+}
+
+/** Remove a tree of empty directories; false (and nothing promised) if it holds anything else. */
+function removeEmptyDirs(dir: string): boolean {
+  try {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (!entry.isDirectory() || !removeEmptyDirs(join(dir, entry.name))) return false
+    }
+    rmdirSync(dir)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT'
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * `mini-run run` in the foreground: start the container, stay with it until
+ * it exits, then give back its cgroup and, with --rm, everything else.
+ *
+ * A container whose start fails (a step, or its command not found) leaves
+ * nothing behind, with or without --rm: without a daemon there is nobody to
+ * show a Created container to (issue 13's rule, the same for run -d).
+ */
+import { oomKilled } from '../cgroup/cgroup-limits.js'
+import type { Host } from '../process/host.js'
+import { superviseProcess } from '../process/supervise.js'
+import { realHost } from './real-host.js'
+import type { PreparedContainer } from './run-options.js'
+import { abandonStart, startContainer } from './start.js'
+import { removeState, writeState } from './state.js'
+
+export interface RunIo {
+  /** Fds 0-2 for the container when there is no terminal. */
+  stdio: [number, number, number]
+  /** Forward the runtime's own signals to the container (the CLI does). */
+  forwardSignals?: boolean
+  host?: Host
+}
+
+/**
+ * Run the container and resolve to its exit code. A failed start throws a
+ * StepError (125) or an ExecError (126/127), after cleaning up.
+ */
+export async function runPrepared(p: PreparedContainer, io: RunIo, options: { remove: boolean }): Promise<number> {
+  const host = io.host ?? realHost
+  const started = await startContainer(p, host, io.stdio)
+  const { launched, state } = started
+  let exitCode: number
+  try {
+    exitCode = await superviseProcess(launched, host, {
+      forwardSignals: io.forwardSignals === true,
+      onRunning: () => {
+        state.status = 'running'
+        writeState(p.stateRoot, state)
+      },
+    })
+  } catch (err) {
+    await abandonStart(p, started)
+    throw err
+  }
+  const res = launched.resources
+  res.closeFds()
+  if (state.cgroup) state.oomKilled = oomKilled(state.cgroup)
+  await res.removeCgroup()
+  if (options.remove) {
+    // --rm: its anonymous volumes go too, as in Docker
+    res.releaseVolumes()
+    res.removeDirs()
+    removeState(p.stateRoot, state)
+  } else {
+    writeState(p.stateRoot, { ...state, status: 'exited', exitCode, finishedAt: new Date().toISOString() })
+  }
+  return exitCode
+}

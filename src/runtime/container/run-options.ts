@@ -1,0 +1,109 @@
+/**
+ * What `mini-run run` is given (RunOptions, Docker's flags as data) and
+ * what preparing a container makes of it (PreparedContainer): its id and
+ * name, its spec, and the whole plan that starts it.
+ */
+import type { ResourceFlags } from '../cgroup/cgroup-limits.js'
+import type { StartPlan } from '../plan/steps.js'
+import type { ImageRunConfig } from '../spec/container-spec.js'
+import type { LogConfig } from '../spec/log-options.js'
+import type { Spec } from '../spec/spec.js'
+import type { VolumeFlags } from '../spec/volumes.js'
+import type { ContainerVolume } from './container-volumes.js'
+
+export interface RunOptions {
+  /** An image reference, resolved in the store. */
+  image?: string
+  /** A root filesystem directory (podman's --rootfs); exclusive with image. */
+  rootfs?: string
+  command: string[]
+  entrypoint?: string
+  env?: string[]
+  workdir?: string
+  user?: string
+  hostname?: string
+  name?: string
+  readOnly?: boolean
+  tty?: boolean
+  init?: boolean
+  capAdd?: string[]
+  capDrop?: string[]
+  /** Docker's --network none|host (none, the default: only lo), --pid, --ipc and --uts host. */
+  network?: string
+  pid?: string
+  ipc?: string
+  uts?: string
+  /** Docker's --group-add: supplementary groups, names from the image's /etc/group. */
+  groupAdd?: string[]
+  /** Docker's --stop-signal and --stop-timeout (seconds), for `stop`. */
+  stopSignal?: string
+  stopTimeout?: number
+  /** Docker's --ulimit NAME=SOFT[:HARD] flags. */
+  ulimits?: string[]
+  /** Docker's --log-opt KEY=VALUE flags (json-file: max-size, max-file; spec/log-options.ts). */
+  logOpts?: string[]
+  /** Docker's default seccomp filter; false: none (--security-opt seccomp=unconfined). */
+  seccomp?: boolean
+  /** "host" (the default as root) or "auto" (a user namespace mapping root to an unprivileged range). */
+  userns?: string
+  storeRoot?: string
+  stateRoot?: string
+  /** Relative to the cgroup v2 root; "" disables the cgroup. */
+  cgroupParent?: string
+  /** Docker's --memory, --memory-swap, --pids-limit, --cpus, --cpu-shares. */
+  resources?: ResourceFlags
+  /** Docker's -v, --mount and --tmpfs (spec/volumes.ts); volumes live in the store (volume-store.ts). */
+  volumes?: VolumeFlags
+  consoleSize?: { height: number; width: number }
+  /** run -d: a monitor stays the container's parent. */
+  detach?: DetachOptions
+  /** Resolve an image reference to its config and layer dirs (the image store). */
+  resolveImage?: (ref: string, storeRoot: string) => Promise<ResolvedImageLike>
+}
+
+export interface DetachOptions {
+  /** -i: stdin is a pipe the monitor holds open (a shell waits instead of reading end of file). */
+  interactive?: boolean
+  /** A command the monitor execs once the exit file is written: `run -d --rm` removes the container so. */
+  exitCommand?: (id: string) => string[]
+}
+
+/** What the run path needs from an image. */
+export interface ResolvedImageLike {
+  name: string
+  /** The layers' chain ids, bottom first. */
+  chainIds?: string[]
+  config: { config?: ImageRunConfig }
+  /** Unpacked layer directories, bottom layer first. */
+  layerDirs: string[]
+}
+
+export interface PreparedContainer {
+  id: string
+  name: string
+  stateRoot: string
+  /** The image store, which holds the writable layer and the volumes. */
+  storeRoot: string
+  /** The image reference as given, or undefined for --rootfs. */
+  image?: string
+  chainIds?: string[]
+  spec: Spec
+  /** Every step that starts it, the runtime's and the child's: what --explain prints. */
+  plan: StartPlan
+  /** What rm and the state need to find again. */
+  containerDir?: string
+  cgroup?: { path: string; mount: string }
+  volumes?: ContainerVolume[]
+  /** --userns=auto as root: the slot of ids taken for it (userns-ranges.ts). */
+  usernsSlot?: number
+  /** --stop-signal or the image's StopSignal (Docker's stop sends it first), and --stop-timeout. */
+  stopSignal?: string
+  stopTimeout?: number
+  /** run -d's log rotation (spec/log-options.ts), defaults filled in. */
+  logConfig: LogConfig
+  detached: boolean
+  /** run -d --rm: its monitor removes it once it exits. */
+  autoRemove: boolean
+  /** What the caller should tell the user (the library does not print). */
+  warnings: string[]
+}

@@ -1,0 +1,89 @@
+/**
+ * Every kind of host step (the runtime's side of a start), in one table:
+ * the line --explain prints and the words an error uses. What each kind
+ * does is process/run-host-steps.ts's.
+ */
+import { formatIdMap } from '../spec/id-maps.js'
+import { namespaceNames } from './namespaces.js'
+import type { HostKind, HostStep } from './steps.js'
+
+interface Kind<S> {
+  explain(step: S): string
+  describe(step: S): string
+}
+
+type Table = { [K in HostKind]: Kind<Extract<HostStep, { kind: K }>> }
+
+const owner = (s: { owner?: { uid: number; gid: number } }) => (s.owner ? `, chown ${s.owner.uid}:${s.owner.gid}` : '')
+
+export const HOST_KINDS: Table = {
+  private_dir: {
+    explain: (s) => `mkdir -m ${s.mode.toString(8).padStart(4, '0')} ${s.path} if missing; refuse it if another user owns it or may write it`,
+    describe: (s) => `mkdir ${s.path}`,
+  },
+  bind_source: {
+    explain: (s) => `mkdir -p -m 0755 ${s.path}`,
+    describe: (s) => `mkdir ${s.path}`,
+  },
+  mkdir: {
+    explain: (s) => `mkdir -m ${s.mode.toString(8).padStart(4, '0')} ${s.path}${owner(s)}`,
+    describe: (s) => `mkdir ${s.path}`,
+  },
+  cgroup_leaf: {
+    explain: (s) => `mkdir ${s.path}, open it as <${s.slot}>`,
+    describe: (s) => `create cgroup ${s.path}`,
+  },
+  cgroup_open: {
+    explain: (s) => `open ${s.path} as <${s.slot}>`,
+    describe: (s) => `open cgroup ${s.path}`,
+  },
+  cgroup_write: {
+    explain: (s) => `echo ${JSON.stringify(s.value)} > ${s.path}`,
+    describe: (s) => `write ${JSON.stringify(s.value)} to ${s.path}`,
+  },
+  idmapped_mount: {
+    explain: (s) => `open_tree ${s.source} + mount_setattr MOUNT_ATTR_IDMAP (uid ${formatIdMap(s.uidMap)}) as <${s.slot}>`,
+    describe: (s) => `idmapped mount of ${s.source}`,
+  },
+  volumes: {
+    explain: (s) =>
+      s.volumes.map((v) => `volume ${v.name.length === 64 ? v.name.slice(0, 12) : v.name} at ${v.destination}: create it if missing${s.layers && !v.nocopy ? ', copy the image\'s content there into it if it is empty' : ''}`).join('; ')
+      + `; record the container as their user`,
+    describe: (s) => `volumes ${s.volumes.map((v) => v.name).join(' ')}`,
+  },
+  pidfd: {
+    explain: (s) => `pidfd_open ${s.pid} as <${s.slot}>, then check that it is still the process started at tick ${s.startTime}`,
+    describe: (s) => `open the process of container ${s.container.slice(0, 12)}`,
+  },
+  socketpair: {
+    explain: (s) => `socketpair AF_UNIX: <${s.slot}> for the child, <${s.peer}> for the runtime`,
+    describe: () => 'socketpair',
+  },
+  clone: {
+    explain: (s) =>
+      `${'monitor' in s.via ? 'mini-run-monitor (stays the container\'s parent) calls ' : ''}clone3 ${namespaceNames(s.flags)}${s.cgroup ? ` CLONE_INTO_CGROUP <${s.cgroup.slot}>` : ''}${
+        s.keep.length ? `; the child keeps ${s.keep.map((k) => `<${k.slot}>`).join(' ')}` : ''
+      }; then it execs the sealed stage program`,
+    describe: () => 'clone3',
+  },
+  proc_write: {
+    explain: (s) => `echo ${JSON.stringify(s.content.trimEnd())} > /proc/<child>/${s.file}`,
+    describe: (s) => `write /proc/<child>/${s.file}`,
+  },
+  sync: {
+    explain: () => 'write one byte to the sync pipe',
+    describe: () => 'sync with the child',
+  },
+}
+
+function kindOf<S extends HostStep>(step: S): Kind<S> {
+  return HOST_KINDS[step.kind] as unknown as Kind<S>
+}
+
+export function explainHostStep(step: HostStep): string {
+  return kindOf(step).explain(step)
+}
+
+export function describeHostStep(step: HostStep): string {
+  return kindOf(step).describe(step)
+}

@@ -1,0 +1,112 @@
+/**
+ * The process part of a start, shared by a container's first process and
+ * by exec: session and terminal, working directory, limits, identity,
+ * capabilities, seccomp, descriptors, execve. Pure.
+ */
+import type { Spec } from '../spec/spec.js'
+import { compileSeccomp } from '../spec/seccomp-bpf.js'
+import { RLIMIT_NUMBERS, rlimitValue } from '../spec/ulimits.js'
+import type { ChildStep, SlotRef } from './steps.js'
+
+/** Distributive Omit: each member of the union loses its own `section`. */
+type WithoutSection<T> = T extends unknown ? Omit<T, 'section'> : never
+export type StepBody = WithoutSection<ChildStep>
+
+export interface ProcessInput {
+  /** -t: the socket the pty master goes back on. */
+  ptySocket?: SlotRef
+  /** Fork before execve, the parent staying as init: --init, and exec (why: its reason). */
+  init?: { why: string }
+  /** False in a user namespace made by an unprivileged user: setgroups(2) is denied there. */
+  setgroupsAllowed: boolean
+  /** Make the working directory if the image lacks it (not in exec: Docker does not). */
+  createCwd?: boolean
+}
+
+export function processSteps(spec: Spec, input: ProcessInput): ChildStep[] {
+  const steps: ChildStep[] = []
+  const at = (section: ChildStep['section']) => (step: StepBody) => steps.push({ ...step, section } as ChildStep)
+  const proc = spec.process
+
+  const session = at('session')
+  session({ op: 'setsid', why: 'a new session: the container has no controlling terminal of the host' })
+  if (proc.terminal && input.ptySocket) {
+    session({
+      op: 'open_pty', socket: input.ptySocket, rows: proc.consoleSize?.height ?? 0, cols: proc.consoleSize?.width ?? 0,
+      why: 'a pty from the container\'s own devpts becomes its controlling terminal and stdio; the master goes back to the runtime',
+    })
+  }
+  if (input.createCwd !== false) {
+    session({ op: 'mkdir', root: '/', path: proc.cwd, mode: 0o755, why: 'the working directory is made if the image lacks it, as Docker does' })
+  }
+  session({ op: 'chdir', path: proc.cwd, why: 'the working directory' })
+
+  const privileges = at('privileges')
+  for (const r of proc.rlimits ?? []) {
+    privileges({
+      op: 'setrlimit', resource: RLIMIT_NUMBERS[r.type] ?? -1, name: r.type, soft: rlimitValue(r.soft), hard: rlimitValue(r.hard),
+      why: '--ulimit: the command inherits it; raising a hard limit needs CAP_SYS_RESOURCE, which the stage still has here',
+    })
+  }
+  const caps = proc.capabilities ?? {}
+  privileges({
+    op: 'cap_bounding', caps: caps.bounding ?? [],
+    why: 'the bounding set: a capability outside it can never be gained again, not even by a setuid binary or a file capability',
+  })
+  const { uid, gid } = proc.user
+  if (uid !== 0) privileges({ op: 'keepcaps', value: 1, why: 'keep the permitted set across setresuid, to set it explicitly next' })
+  if (input.setgroupsAllowed) {
+    privileges({ op: 'setgroups', gids: proc.user.additionalGids ?? [], why: 'supplementary groups from the image\'s /etc/group, none of the host\'s' })
+  }
+  privileges({ op: 'setresgid', gid, why: 'the user\'s group (real, effective and saved)' })
+  privileges({ op: 'setresuid', uid, why: 'the user (real, effective and saved): from the image\'s User or -u' })
+  // The stage holds the container's capability set as its permitted set
+  // until its execve, which matters for no_new_privs below: with it, execve
+  // grants nothing outside the caller's permitted set (commoncap.c,
+  // cap_bprm_creds_from_file), so the command's own file capabilities count
+  // and those of the programs it starts do not. Checked by experiment in
+  // test/sec-explain-caps.test.ts.
+  privileges({
+    op: 'capset', effective: caps.effective ?? [], permitted: caps.permitted ?? [], inheritable: caps.inheritable ?? [],
+    why: uid === 0
+      ? 'the capability sets: root keeps them across execve'
+      : 'the capability sets, until execve: for a non-root user it clears them, but an executable with file capabilities (setcap) '
+        + 'gets those of them in the bounding set, as in Docker (a file capability outside it, marked effective, makes execve fail with EPERM)',
+  })
+  privileges({ op: 'cap_ambient', caps: caps.ambient ?? [], why: 'ambient capabilities survive execve for a non-root user: none unless asked' })
+  if (proc.noNewPrivileges) {
+    privileges({
+      op: 'no_new_privs',
+      why: uid === 0
+        ? 'from here on execve grants no privilege the process does not already hold: setuid and setgid bits are ignored'
+        : 'from here on execve grants no privilege the process does not already hold: setuid and setgid bits are ignored, and file '
+          + 'capabilities count only within the permitted set. The command itself still gets its own (the sets above are held until '
+          + 'its execve); the programs it starts, with an empty permitted set, get none (Docker sets this only with no-new-privileges)',
+    })
+  }
+  if (spec.linux.seccomp) {
+    const denied = [...new Set((spec.linux.seccomp.syscalls ?? []).filter((r) => r.action !== 'SCMP_ACT_ALLOW').flatMap((r) => r.names))]
+    privileges({
+      op: 'seccomp', filter: compileSeccomp(spec.linux.seccomp), denied,
+      why: 'Docker\'s default seccomp profile: these syscalls fail; last, because it refuses some of the steps above',
+    })
+  }
+
+  const command = at('command')
+  command({ op: 'close_fds', from: 3, why: 'no file descriptor of the runtime leaks in: only 0, 1 and 2 survive execve' })
+  if (input.init) command({ op: 'fork_init', why: input.init.why })
+  command({
+    op: 'exec', path: pathOf(proc.env), args: proc.args, env: proc.env,
+    why: 'become the command; the report pipe closes on success (close-on-exec), which tells the runtime it started',
+  })
+  return steps
+}
+
+/** The PATH the command is searched in: the container's, or Docker's default. */
+export function pathOf(env: readonly string[]): string {
+  let path = DEFAULT_PATH
+  for (const e of env) if (e.startsWith('PATH=')) path = e.slice(5)
+  return path
+}
+
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'

@@ -1,0 +1,164 @@
+/**
+ * The filesystem part of a start, as child steps: the root filesystem, the
+ * spec's mounts and device nodes, the switch of root, the masked and
+ * read-only paths. Pure.
+ */
+import { MNT_DETACH, MS, mountFlagNames, parseMountOptions } from '../spec/mount-options.js'
+import type { Spec, SpecMount } from '../spec/spec.js'
+import type { StepBody } from './plan-process.js'
+import type { SectionName } from './sections.js'
+import type { ChildStep } from './steps.js'
+
+/** How the root filesystem is assembled in the child's mount namespace. */
+export type RootfsSource =
+  | {
+      kind: 'overlay'
+      /** Directory the lower dirs are relative to: the step list chdirs there. */
+      layersDir: string
+      /** Lower dirs, top layer first (overlayfs order), relative to layersDir. */
+      lowerDirs: string[]
+      upperDir: string
+      workDir: string
+      /** Use user.overlay.* xattrs: required inside a user namespace. */
+      userxattr: boolean
+      /**
+       * --userns=auto: the lower dirs arrive as idmapped mounts (slots
+       * layer-0, layer-1..., top layer first) that the child attaches under
+       * mountDir/<i>.
+       */
+      idmapped?: { mountDir: string }
+    }
+  | { kind: 'directory' }
+
+export type PathKind = 'dir' | 'file' | 'missing'
+
+export interface RootfsInput {
+  spec: Spec
+  rootfs: RootfsSource
+  /** What a host path is (bind sources, and masked paths: /proc and /sys are the host kernel's). */
+  pathKind: (hostPath: string) => PathKind
+}
+
+/** The slot of the idmapped mount of lower dir i (top layer first). */
+export const layerSlot = (i: number) => `layer-${i}`
+/** The slot of the idmapped mount of the spec's mount i (a volume under --userns=auto). */
+export const mountSlot = (i: number) => `mount-${i}`
+
+export function rootfsSteps(input: RootfsInput): ChildStep[] {
+  const steps: ChildStep[] = []
+  const at = (section: SectionName) => (step: StepBody) => steps.push({ ...step, section } as ChildStep)
+  const { spec } = input
+  const rootfs = spec.root.path
+
+  const root = at('rootfs')
+  root({ op: 'mount', target: '/', flags: MS.REC | MS.PRIVATE, why: 'make every mount private, so nothing done from here on propagates back to the host' })
+  if (input.rootfs.kind === 'overlay') {
+    const o = input.rootfs
+    let lowerDirs = o.lowerDirs
+    if (o.idmapped) {
+      const { mountDir } = o.idmapped
+      o.lowerDirs.forEach((lower, i) => {
+        root({
+          op: 'move_mount', fd: { slot: layerSlot(i) }, target: `${mountDir}/${i}`,
+          why: `attach layer ${lower} through its idmapped mount: a file owned by host uid N shows as N inside the user namespace`,
+        })
+      })
+      lowerDirs = o.lowerDirs.map((_, i) => String(i))
+    }
+    root({ op: 'chdir', path: o.idmapped ? o.idmapped.mountDir : o.layersDir, why: 'mount options fit in one page: the lower dirs are given relative to here' })
+    const data = [`lowerdir=${lowerDirs.join(':')}`, `upperdir=${o.upperDir}`, `workdir=${o.workDir}`, ...(o.userxattr ? ['userxattr'] : [])].join(',')
+    root({
+      op: 'mount', source: 'overlay', target: rootfs, fstype: 'overlay', flags: MS.NODEV, data,
+      why: 'the image layers, read-only, under a private writable layer: the image itself is never modified; nodev because no device cgroup guards device nodes shipped in an image',
+    })
+  } else {
+    root({
+      op: 'mount', source: rootfs, target: rootfs, flags: MS.BIND,
+      why: 'bind the rootfs directory onto itself: pivot_root(2) needs the new root to be a mount point (not recursive: a mount below it would keep its own dev flag)',
+    })
+    root({ op: 'mount', target: rootfs, flags: MS.BIND | MS.REMOUNT | MS.NODEV, keepLocked: true, why: 'nodev: no device cgroup guards device nodes in the rootfs' })
+  }
+
+  const mounts = at('mounts')
+  spec.mounts.forEach((m, i) => planMount(m, i, rootfs, input, mounts))
+  for (const dev of spec.linux.devices ?? []) {
+    mounts({ op: 'mkfile', root: rootfs, path: dev.path, mode: 0o666, why: `a mount point for ${dev.path}` })
+    mounts({
+      op: 'mount', source: dev.path, root: rootfs, target: dev.path, flags: MS.BIND,
+      why: `bind the host's ${dev.path} (${dev.type} ${dev.major}:${dev.minor}): /dev is a nodev tmpfs, so only nodes bound in like this work`,
+    })
+  }
+  if (spec.mounts.some((m) => m.destination === '/dev')) {
+    const links: [string, string][] = [
+      ['/dev/fd', '/proc/self/fd'], ['/dev/stdin', '/proc/self/fd/0'], ['/dev/stdout', '/proc/self/fd/1'],
+      ['/dev/stderr', '/proc/self/fd/2'], ['/dev/ptmx', 'pts/ptmx'],
+    ]
+    for (const [path, target] of links) {
+      mounts({ op: 'symlink', root: rootfs, path, target, why: path === '/dev/ptmx' ? 'new ptys come from the container\'s own devpts instance' : 'the standard /dev links' })
+    }
+  }
+
+  const pivot = at('switch-root')
+  pivot({ op: 'chdir', path: rootfs, why: 'pivot_root(".", ".") works on the current directory' })
+  pivot({ op: 'pivot_root', newRoot: '.', putOld: '.', why: 'make the rootfs "/"; the old root is stacked on top of it (pivot_root(2): new_root and put_old may be the same)' })
+  pivot({ op: 'umount', path: '.', flags: MNT_DETACH, why: 'detach the old root: the host filesystem is now unreachable' })
+  pivot({ op: 'chdir', path: '/', why: 'leave no reference to the old root' })
+
+  // after pivot_root: resolved in the container
+  const hide = at('hide')
+  for (const path of spec.linux.maskedPaths ?? []) {
+    const kind = input.pathKind(path)
+    if (kind === 'missing') continue
+    hide(
+      kind === 'dir'
+        ? { op: 'mount', source: 'tmpfs', root: '/', target: path, fstype: 'tmpfs', flags: MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC, optional: true, why: `an empty read-only tmpfs over ${path}` }
+        : { op: 'mount', source: '/dev/null', root: '/', target: path, flags: MS.BIND, optional: true, why: `/dev/null over ${path}` },
+    )
+  }
+  for (const path of spec.linux.readonlyPaths ?? []) {
+    hide({ op: 'mount', source: path, root: '/', target: path, flags: MS.BIND | MS.REC, optional: true, why: `writes to ${path} would reach the host kernel: bind it onto itself...` })
+    hide({ op: 'mount', root: '/', target: path, flags: MS.BIND | MS.REMOUNT | MS.RDONLY, optional: true, keepLocked: true, why: '...then make the bind read-only' })
+  }
+  // last, so that mount points could still be made for the mounts above
+  if (spec.root.readonly) {
+    hide({ op: 'mount', root: '/', target: '/', flags: MS.BIND | MS.REMOUNT | MS.RDONLY, keepLocked: true, why: '--read-only: the root filesystem cannot be written' })
+  }
+  return steps
+}
+
+function planMount(m: SpecMount, index: number, rootfs: string, input: RootfsInput, add: (s: StepBody) => void): void {
+  const { flags, propagation, data } = parseMountOptions(m.options)
+  const isBind = (flags & MS.BIND) !== 0 || m.type === 'bind'
+  const dest = m.destination
+  if (isBind) {
+    const source = m.source ?? ''
+    if (input.pathKind(source) === 'file') add({ op: 'mkfile', root: rootfs, path: dest, mode: 0o644, why: `a mount point for ${dest}` })
+    else add({ op: 'mkdir', root: rootfs, path: dest, mode: 0o755, why: `a mount point for ${dest}` })
+    if (m.uidMappings) {
+      add({
+        op: 'move_mount', fd: { slot: mountSlot(index) }, root: rootfs, target: dest,
+        why: `attach ${source} at ${dest} through its idmapped mount: its files' owners show as the same ids inside the user namespace`,
+      })
+    } else {
+      add({ op: 'mount', source, root: rootfs, target: dest, flags: (flags & (MS.BIND | MS.REC)) | MS.BIND, why: `bind ${source} into the container at ${dest}` })
+    }
+    const rest = flags & ~(MS.BIND | MS.REC | MS.REMOUNT)
+    if (rest) {
+      add({ op: 'mount', root: rootfs, target: dest, flags: MS.BIND | MS.REMOUNT | rest, keepLocked: true, why: `apply ${mountFlagNames(rest)} to the bind (a bind mount ignores them on creation)` })
+    }
+  } else {
+    add({ op: 'mkdir', root: rootfs, path: dest, mode: 0o755, why: `a mount point for ${dest}` })
+    add({ op: 'mount', source: m.source ?? m.type ?? 'none', root: rootfs, target: dest, fstype: m.type ?? '', flags, data, why: MOUNT_WHY[dest] ?? `mount ${m.type} at ${dest}` })
+  }
+  if (propagation) add({ op: 'mount', root: rootfs, target: dest, flags: propagation, why: `propagation ${mountFlagNames(propagation)}` })
+}
+
+const MOUNT_WHY: Record<string, string> = {
+  '/proc': 'a fresh procfs: it shows only the processes of the new PID namespace',
+  '/dev': 'an empty tmpfs for /dev (nodev: nodes made in it cannot be opened)',
+  '/dev/pts': 'a new devpts instance: the container\'s ptys are its own, numbered from 0',
+  '/dev/shm': 'POSIX shared memory, private to the container',
+  '/dev/mqueue': 'the IPC namespace\'s POSIX message queues',
+  '/sys': 'sysfs, read-only: it shows the new network namespace\'s devices',
+  '/sys/fs/cgroup': 'cgroup2, read-only, rooted at the container\'s own cgroup (cgroup namespace)',
+}

@@ -1,0 +1,35 @@
+/**
+ * How a container's end becomes an exit code, as Docker's CLI reports it:
+ * the command's own status, 128+N when signal N killed it, 126 when the
+ * command could not be executed, 127 when it does not exist.
+ */
+import { MiniRunError } from '../../errors.js'
+import * as native from '../../native/lib.js'
+import type { StepError } from './step-error.js'
+
+/** 128+N for a signal, the exit code otherwise (a wait(2) status). */
+export function exitCodeOf(status: number): number {
+  const signal = status & 0x7f
+  if (signal === 0) return (status >> 8) & 0xff
+  return 128 + signal
+}
+
+/** The command could not be executed: Docker's 126 (not executable) or 127 (not found). */
+export class ExecError extends MiniRunError {
+  readonly exitCode: number
+  constructor(message: string, exitCode: number, cause: StepError) {
+    super(message, { cause, code: cause.code })
+    this.exitCode = exitCode
+  }
+}
+
+/** The ExecError a failed exec step means, or undefined for any other step. */
+export function execErrorOf(err: StepError): ExecError | undefined {
+  if (err.step?.op !== 'exec') return undefined
+  const file = err.step.args[0] ?? ''
+  if (err.code === 'ENOENT') {
+    const what = file.includes('/') ? 'no such file or directory' : 'executable file not found in $PATH'
+    return new ExecError(`exec "${file}": ${what}`, 127, err)
+  }
+  return new ExecError(`exec "${file}": ${native.strerror(err.errno).toLowerCase()}`, 126, err)
+}

@@ -1,0 +1,53 @@
+/**
+ * What the runtime's side of a start needs from the machine, as one
+ * interface: the host steps (run-host-steps.ts) go through it and nothing
+ * else. The real one is container/real-host.ts; tests use a recording
+ * double that keeps the calls, so the parent's side is tested without root
+ * (youki's Syscall trait and its test double do this for the child's side).
+ */
+import type { SpawnFds, StepReport } from '../../native/lib.js'
+import type { MonitorOptions } from './monitor.js'
+import type { IdMapping } from '../spec/spec.js'
+import type { Owner, VolumeClaims } from '../plan/steps.js'
+
+export type { SpawnFds, StepReport }
+
+export interface Host {
+  /** Make or check a directory that must be the caller's and writable by no one else (private-dir.ts). */
+  ensurePrivateDir(path: string, mode: number, what: string): void
+  /** mkdir -p. */
+  mkdirp(path: string, mode: number): void
+  /** mkdir (EEXIST is an error), chmod without umask, chown. */
+  mkdir(path: string, mode: number, owner?: Owner): void
+  /** rm -rf. */
+  removeTree(path: string): void
+  /** mkdir a cgroup leaf (and its parents); an O_DIRECTORY fd of it. */
+  createCgroupLeaf(path: string): number
+  /** Kill what is left in the leaf, remove it and its parents up to mount while empty. */
+  destroyCgroupLeaf(path: string, mount: string): Promise<void>
+  /** An O_DIRECTORY fd of an existing directory. */
+  openDirectory(path: string): number
+  writeFile(path: string, content: string): void
+  /** A detached idmapped clone of the tree at source. */
+  idmappedMount(source: string, uidMap: IdMapping[], gidMap: IdMapping[]): number
+  /** A pidfd of the process started at startTime, or undefined when it is gone. */
+  openProcess(pid: number, startTime: string): number | undefined
+  /** Create, fill from the image and claim a container's volumes, all or none. */
+  claimVolumes(claims: VolumeClaims): void
+  /** Drop its claims; its anonymous volumes go too. */
+  releaseVolumes(claims: VolumeClaims): void
+  socketpair(): [number, number]
+  pipe(): [number, number]
+  memfd(data: Buffer): number
+  /** The sealed memfd of mini-run-stage. */
+  stage(): number
+  /** clone3 + trampoline (native/minirun.h mr_spawn): the child's pid. */
+  spawn(cloneFlags: number, fds: SpawnFds): number
+  /** The same clone, done by a new mini-run-monitor that stays the child's parent. */
+  spawnMonitor(o: MonitorOptions, cloneFlags: number, fds: SpawnFds, peer?: number): { pid: number; monitorPid: number }
+  write(fd: number, data: Buffer): void
+  close(fd: number): void
+  kill(pid: number, signal: NodeJS.Signals): void
+  /** The child's failure report, or null once its final execve succeeded. */
+  readReport(fd: number): Promise<StepReport | null>
+}

@@ -1,0 +1,231 @@
+/**
+ * Carry out a plan's host steps: the runtime's side of a start, in order,
+ * through a Host. Resources the steps make fill their slots; the child's
+ * program is encoded with those numbers at the clone, so the plan itself is
+ * never changed.
+ *
+ * The handshake, with the native side in native/minirun.h (mr_spawn):
+ *   parent                               child (trampoline, then stage)
+ *   clone3(flags, CLONE_INTO_CGROUP) ->  blocks reading the sync pipe
+ *   write setgroups/uid_map/gid_map
+ *   write 1 byte to the sync pipe    ->  execs the sealed stage, runs the steps
+ *   read the report pipe             <-  a failed step writes {index, errno};
+ *                                        a successful execve closes the pipe
+ *
+ * A failure before the child exists undoes what was made, in reverse, and
+ * throws one error naming the step. After the clone, the caller decides
+ * what to keep (Resources): a detached container keeps its writable layer
+ * and cgroup, a foreground --rm one gives back everything.
+ */
+import { crashPoint } from '../../crash-point.js'
+import { MiniRunError } from '../../errors.js'
+import { describeHostStep } from '../plan/host-kinds.js'
+import { encodeProgram } from '../plan/encode-program.js'
+import type { HostStep, StartPlan, VolumeClaims } from '../plan/steps.js'
+import type { Host } from './host.js'
+import { StepError } from './step-error.js'
+
+/** What the host steps made; the caller gives back what it does not keep. */
+export class Resources {
+  readonly dirs: string[] = []
+  /** -v sources made for this start: removed only if it fails. */
+  readonly sources: string[] = []
+  cgroup: { path: string; mount: string } | undefined
+  volumes: VolumeClaims | undefined
+  /** Open fds by slot: closed once the child has its copies, but for the runtime's peers. */
+  readonly fds = new Map<string, number>()
+
+  constructor(private readonly host: Host) {}
+
+  /** Close every fd still held, peers included. */
+  closeFds(): void {
+    for (const fd of this.fds.values()) this.host.close(fd)
+    this.fds.clear()
+  }
+
+  /** Remove the directories made (the first holds the rest). */
+  removeDirs(): void {
+    for (const dir of this.dirs.splice(0).reverse()) this.host.removeTree(dir)
+  }
+
+  async removeCgroup(): Promise<void> {
+    const leaf = this.cgroup
+    this.cgroup = undefined
+    if (leaf) await this.host.destroyCgroupLeaf(leaf.path, leaf.mount)
+  }
+
+  releaseVolumes(): void {
+    const v = this.volumes
+    this.volumes = undefined
+    if (v) this.host.releaseVolumes(v)
+  }
+
+  /** Give back everything, in reverse order of making: the start failed. */
+  async undo(): Promise<void> {
+    this.closeFds()
+    await this.removeCgroup()
+    this.releaseVolumes()
+    this.removeDirs()
+    for (const dir of this.sources.splice(0).reverse()) this.host.removeTree(dir)
+  }
+}
+
+export interface Launched {
+  pid: number
+  /** run -d: the monitor that is the container's parent. */
+  monitorPid?: number
+  /** Resolves to null once the command runs, or the step that failed. */
+  started: Promise<StepError | null>
+  resources: Resources
+}
+
+export interface RunHostOptions {
+  /** Fds 0-2 of the container (unused when it opens a pty, or when a monitor gives it its own). */
+  stdio: [number, number, number]
+}
+
+function failed(step: HostStep, err: unknown): Error {
+  if (err instanceof MiniRunError) return err
+  return new MiniRunError(`${describeHostStep(step)}: ${(err as Error).message}`, { cause: err })
+}
+
+export async function runHostSteps(plan: StartPlan, host: Host, o: RunHostOptions): Promise<Launched> {
+  const res = new Resources(host)
+  const cloneAt = plan.host.findIndex((s) => s.kind === 'clone')
+  let step: HostStep | undefined
+  try {
+    for (step of plan.host.slice(0, cloneAt)) prepare(step, host, res)
+  } catch (err) {
+    await res.undo()
+    throw failed(step!, err)
+  }
+  const clone = plan.host[cloneAt]
+  if (clone?.kind !== 'clone') throw new TypeError('a start plan needs one clone step')
+  crashPoint('start:before-clone')
+  let launched: { pid: number; monitorPid?: number; syncWrite: number; reportRead: number }
+  try {
+    launched = cloneChild(plan, clone, host, res, o)
+  } catch (err) {
+    await res.undo()
+    throw failed(clone, err)
+  }
+  const { pid, syncWrite, reportRead } = launched
+  let setupError: unknown
+  try {
+    for (step of plan.host.slice(cloneAt + 1)) {
+      if (step.kind === 'proc_write') host.writeFile(`/proc/${pid}/${step.file}`, step.content)
+      else if (step.kind === 'sync') host.write(syncWrite, Buffer.from([1]))
+      else throw new TypeError(`host step ${step.kind} cannot come after the clone`)
+    }
+  } catch (err) {
+    // EPIPE: the trampoline failed before waiting for us and said why on
+    // the report pipe; anything else is ours, and the child must go.
+    setupError = failed(step!, err)
+    if ((err as NodeJS.ErrnoException).code !== 'EPIPE') host.kill(pid, 'SIGKILL')
+  }
+  host.close(syncWrite)
+  const started = host.readReport(reportRead).then(
+    (report) => {
+      host.close(reportRead)
+      if (report) return new StepError(plan.child, report.step, report.errno)
+      if (setupError) throw setupError
+      return null
+    },
+    (err: unknown) => {
+      host.close(reportRead)
+      throw err
+    },
+  )
+  return { pid, ...(launched.monitorPid !== undefined ? { monitorPid: launched.monitorPid } : {}), started, resources: res }
+}
+
+function prepare(step: HostStep, host: Host, res: Resources): void {
+  switch (step.kind) {
+    case 'private_dir':
+      host.ensurePrivateDir(step.path, step.mode, step.what)
+      return
+    case 'bind_source':
+      host.mkdirp(step.path, 0o755)
+      res.sources.push(step.path)
+      return
+    case 'mkdir':
+      host.mkdir(step.path, step.mode, step.owner)
+      res.dirs.push(step.path)
+      return
+    case 'cgroup_leaf':
+      res.fds.set(step.slot, host.createCgroupLeaf(step.path))
+      res.cgroup = { path: step.path, mount: step.mount }
+      return
+    case 'cgroup_open':
+      res.fds.set(step.slot, host.openDirectory(step.path))
+      return
+    case 'cgroup_write':
+      host.writeFile(step.path, step.value)
+      return
+    case 'idmapped_mount':
+      res.fds.set(step.slot, host.idmappedMount(step.source, step.uidMap, step.gidMap))
+      return
+    case 'pidfd': {
+      const fd = host.openProcess(step.pid, step.startTime)
+      if (fd === undefined) throw new MiniRunError(`container ${step.container.slice(0, 12)} is not running`, { code: 'ENOTRUNNING' })
+      res.fds.set(step.slot, fd)
+      return
+    }
+    case 'socketpair': {
+      const [peer, child] = host.socketpair()
+      res.fds.set(step.slot, child)
+      res.fds.set(step.peer, peer)
+      return
+    }
+    case 'volumes': {
+      const { kind: _, section: __, why: ___, ...claims } = step
+      host.claimVolumes(claims)
+      res.volumes = claims
+      return
+    }
+    default:
+      throw new TypeError(`host step ${step.kind} cannot come before the clone`)
+  }
+}
+
+function cloneChild(
+  plan: StartPlan,
+  step: Extract<HostStep, { kind: 'clone' }>,
+  host: Host,
+  res: Resources,
+  o: RunHostOptions,
+): { pid: number; monitorPid?: number; syncWrite: number; reportRead: number } {
+  const slot = (name: string): number => {
+    const fd = res.fds.get(name)
+    if (fd === undefined) throw new TypeError(`the clone needs slot "${name}", which no earlier step filled`)
+    return fd
+  }
+  const keep = step.keep.map((k) => slot(k.slot))
+  const program = host.memfd(encodeProgram(plan.child, new Map(step.keep.map((k) => [k.slot, slot(k.slot)]))))
+  const [syncRead, syncWrite] = host.pipe()
+  const [reportRead, reportWrite] = host.pipe()
+  const fds = { cgroup: step.cgroup ? slot(step.cgroup.slot) : -1, stage: host.stage(), program, sync: syncRead, report: reportWrite, stdio: o.stdio, keep }
+  let pid: number
+  let monitorPid: number | undefined
+  try {
+    if ('monitor' in step.via) {
+      ;({ pid, monitorPid } = host.spawnMonitor(step.via.monitor, step.flags, fds, step.peer ? slot(step.peer.slot) : undefined))
+    } else {
+      pid = host.spawn(step.flags, fds)
+    }
+  } catch (err) {
+    for (const fd of [program, syncRead, syncWrite, reportRead, reportWrite]) host.close(fd)
+    throw err
+  }
+  // The child (or its monitor) holds its copies now; ours must go, or the
+  // report pipe never reaches end of file. Only the runtime's own end of a
+  // socket pair stays, and only when the runtime itself is the parent.
+  for (const fd of [program, syncRead, reportWrite]) host.close(fd)
+  const peer = step.peer && !('monitor' in step.via) ? step.peer.slot : undefined
+  for (const [name, fd] of [...res.fds]) {
+    if (name === peer) continue
+    host.close(fd)
+    res.fds.delete(name)
+  }
+  return { pid, ...(monitorPid !== undefined ? { monitorPid } : {}), syncWrite, reportRead }
+}

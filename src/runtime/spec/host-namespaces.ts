@@ -1,0 +1,31 @@
+/**
+ * Docker's --network host|none, --pid/--ipc/--uts host|private: which of
+ * the host's namespaces a container shares instead of getting its own.
+ */
+import { UsageError } from '../../errors.js'
+import type { HostNamespace } from './container-spec.js'
+
+export interface NamespaceFlags {
+  network?: string
+  pid?: string
+  ipc?: string
+  uts?: string
+}
+
+export function sharedNamespaces(o: NamespaceFlags): HostNamespace[] {
+  const shared: HostNamespace[] = []
+  const modes: [HostNamespace, string | undefined, string[]][] = [
+    ['network', o.network, ['none', 'private']],
+    ['pid', o.pid, ['private']],
+    ['ipc', o.ipc, ['private', 'shareable']],
+    ['uts', o.uts, ['private']],
+  ]
+  for (const [ns, mode, own] of modes) {
+    if (mode === undefined || mode === '' || own.includes(mode)) continue
+    if (mode !== 'host') {
+      throw new UsageError(`--${ns} ${mode} is not supported: use ${[...own, 'host'].join(' or ')}${ns === 'network' ? ' (a container has only lo, or the host\'s network)' : ''}`)
+    }
+    shared.push(ns)
+  }
+  return shared
+}

@@ -1,0 +1,127 @@
+// The runtime's side of a start, without root: the host steps a plan holds
+// and what the interpreter does with them, recorded by a Host double.
+import { describe, expect, it } from 'vitest'
+import { decodeProgram } from './helpers/decode-program.js'
+import { recordingHost } from './helpers/recording-host.js'
+import { planStart, type PlanInput } from '../src/runtime/plan/plan-start.js'
+import type { StartPlan } from '../src/runtime/plan/steps.js'
+import { runHostSteps } from '../src/runtime/process/run-host-steps.js'
+import { buildSpec, type ContainerOptions } from '../src/runtime/spec/container-spec.js'
+
+const C = '/store/containers/c0ffee'
+const idMaps = { uid: [{ containerID: 0, hostID: 1879048192, size: 65536 }], gid: [{ containerID: 0, hostID: 1879048192, size: 65536 }] }
+
+function plan(options: Partial<ContainerOptions> = {}, input: Partial<PlanInput> = {}): StartPlan {
+  const spec = buildSpec({ id: 'c0ffee', rootfsPath: `${C}/rootfs`, image: { Cmd: ['sh'] }, command: [], passwd: [], groups: [], cgroup2: true, ...options })
+  return planStart({
+    spec,
+    rootfs: { kind: 'overlay', layersDir: '/store/layers', lowerDirs: ['b/fs', 'a/fs'], upperDir: `${C}/upper`, workDir: `${C}/work`, userxattr: false },
+    writableLayer: { containerDir: C, upperMode: 0o755, upperOwner: { uid: 0, gid: 0 } },
+    cgroupPath: '/cg/mini-run/c0ffee',
+    cgroupMount: '/cg',
+    setgroupsAllowed: true,
+    pathKind: () => 'dir',
+    ...input,
+  })
+}
+
+/** Freeze the plan, to the last step: the interpreter must never patch it. */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Buffer.isBuffer(value)) {
+    for (const v of Object.values(value)) deepFreeze(v)
+    Object.freeze(value)
+  }
+  return value
+}
+
+describe('the host steps of a start', () => {
+  it('make the writable layer, the cgroup leaf and its limits, then clone, then sync', () => {
+    const p = plan({ resources: { pids: { limit: 64 } } })
+    expect(p.host.map((s) => `${s.kind} ${'path' in s ? s.path : ''}`.trim())).toEqual([
+      'private_dir /store/containers', `mkdir ${C}`, `mkdir ${C}/work`, `mkdir ${C}/rootfs`, `mkdir ${C}/upper`,
+      'cgroup_leaf /cg/mini-run/c0ffee', 'cgroup_write /cg/mini-run/c0ffee/pids.max', 'clone', 'sync',
+    ])
+    expect(p.host.map((s) => s.section)).toEqual(['prepare', 'prepare', 'prepare', 'prepare', 'prepare', 'prepare', 'prepare', 'clone', 'handshake'])
+  })
+
+  it('under --userns=auto: idmapped layers in slots that the child attaches, its own dirs, then the maps', () => {
+    const p = plan(
+      { idMaps },
+      {
+        rootfs: { kind: 'overlay', layersDir: '/store/layers', lowerDirs: ['b/fs', 'a/fs'], upperDir: `${C}/upper`, workDir: `${C}/work`, userxattr: true, idmapped: { mountDir: `${C}/lower` } },
+        writableLayer: { containerDir: C, upperMode: 0o755, upperOwner: { uid: 1879048192, gid: 1879048192 }, owner: { uid: 1879048192, gid: 1879048192 } },
+      },
+    )
+    const idmapped = p.host.filter((s) => s.kind === 'idmapped_mount')
+    expect(idmapped).toMatchObject([{ source: '/store/layers/b/fs', slot: 'layer-0' }, { source: '/store/layers/a/fs', slot: 'layer-1' }])
+    expect(p.child.filter((s) => s.op === 'move_mount')).toMatchObject([
+      { fd: { slot: 'layer-0' }, target: `${C}/lower/0` },
+      { fd: { slot: 'layer-1' }, target: `${C}/lower/1` },
+    ])
+    expect(p.host.find((s) => s.kind === 'mkdir' && s.path === C)).toMatchObject({ owner: { uid: 1879048192 } })
+    expect(p.host.find((s) => s.kind === 'clone')).toMatchObject({ keep: [{ slot: 'layer-0' }, { slot: 'layer-1' }] })
+    expect(p.host.slice(-3).map((s) => (s.kind === 'proc_write' ? s.file : s.kind))).toEqual(['uid_map', 'gid_map', 'sync'])
+  })
+})
+
+describe('runHostSteps, through a recording Host', () => {
+  it('carries a plan out in order, fills the slots at the clone, and closes what the child inherited', async () => {
+    const p = deepFreeze(plan({ idMaps, tty: true }, {
+      rootfs: { kind: 'overlay', layersDir: '/store/layers', lowerDirs: ['a/fs'], upperDir: `${C}/upper`, workDir: `${C}/work`, userxattr: true, idmapped: { mountDir: `${C}/lower` } },
+    }))
+    const host = recordingHost()
+    const launched = await runHostSteps(p, host, { stdio: [0, 1, 2] })
+    expect(await launched.started).toBeNull()
+    expect(launched.pid).toBe(4242)
+    const calls = host.calls.map((c) => c.call)
+    expect(calls.slice(0, 8)).toEqual(['ensurePrivateDir', 'mkdir', 'mkdir', 'mkdir', 'mkdir', 'mkdir', 'mkdir', 'idmappedMount'])
+    expect(calls.slice(calls.indexOf('spawn') - 4, calls.indexOf('spawn'))).toEqual(['memfd', 'pipe', 'pipe', 'stage'])
+    // the program names the slots by the fds they got: layer-0 is fd 100, the pty socket's child end 103
+    const program = decodeProgram(host.calls.find((c) => c.call === 'memfd')!.args[0] as Buffer)
+    expect(program.find((s) => s.op === 'MOVE_MOUNT')?.args[0]).toBe(100n)
+    expect(program.find((s) => s.op === 'OPEN_PTY')?.args[0]).toBe(103n)
+    const spawn = host.calls.find((c) => c.call === 'spawn')!.args[1] as { keep: number[]; cgroup: number }
+    expect(spawn.keep).toEqual([100, 103])
+    expect(spawn.cgroup).toBe(101)
+    // after the clone: the maps, then the sync byte; only the runtime's pty end stays open
+    const after = host.calls.slice(calls.indexOf('spawn') + 1).filter((c) => c.call === 'writeFile' || c.call === 'write')
+    expect(after.map((c) => c.args[0])).toEqual(['/proc/4242/uid_map', '/proc/4242/gid_map', expect.any(Number)])
+    expect([...launched.resources.fds.keys()]).toEqual(['pty-receiver'])
+    launched.resources.closeFds()
+    expect(host.open()).toEqual([])
+  })
+
+  it('undoes what it made, in reverse, when a step before the clone fails, and names the step', async () => {
+    const host = recordingHost()
+    host.failOn('writeFile', Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' }))
+    const p = plan({ resources: { pids: { limit: 64 } } })
+    await expect(runHostSteps(p, host, { stdio: [0, 1, 2] })).rejects.toThrow('write "64" to /cg/mini-run/c0ffee/pids.max: EACCES: permission denied')
+    const undo = host.calls.slice(host.calls.findIndex((c) => c.call === 'writeFile') + 1)
+    expect(undo.map((c) => `${c.call} ${String(c.args[0])}`)).toEqual([
+      'close 100', 'destroyCgroupLeaf /cg/mini-run/c0ffee',
+      `removeTree ${C}/upper`, `removeTree ${C}/rootfs`, `removeTree ${C}/work`, `removeTree ${C}`,
+    ])
+    expect(host.calls.some((c) => c.call === 'spawn')).toBe(false)
+  })
+
+  it('hands the clone to a monitor for run -d, which keeps the pty socket', async () => {
+    const monitor = { log: '/s/c0ffee/container.log', exitFile: '/s/c0ffee/exit.json', logMaxSize: 20_000_000, logMaxFile: 5, interactive: false }
+    const p = plan({ tty: true }, { via: { monitor } })
+    const host = recordingHost()
+    const launched = await runHostSteps(p, host, { stdio: [0, 1, 2] })
+    expect(launched.monitorPid).toBe(4241)
+    const call = host.calls.find((c) => c.call === 'spawnMonitor')!
+    expect(call.args[0]).toEqual(monitor)
+    expect(call.args[3]).toBe(101) // the runtime's end of the pty socket (the cgroup leaf is 100) goes to the monitor
+    expect(launched.resources.fds.size).toBe(0)
+  })
+
+  it('kills the child when a map cannot be written, and reports it once the child is gone', async () => {
+    const host = recordingHost()
+    const p = plan({ idMaps }, { cgroupPath: undefined })
+    host.failOn('writeFile', Object.assign(new Error('EPERM: operation not permitted'), { code: 'EPERM' }))
+    const launched = await runHostSteps(p, host, { stdio: [0, 1, 2] })
+    await expect(launched.started).rejects.toThrow('write /proc/<child>/uid_map: EPERM: operation not permitted')
+    expect(host.calls.find((c) => c.call === 'kill')?.args).toEqual([4242, 'SIGKILL'])
+  })
+})
