@@ -178,11 +178,12 @@ async function main() {
     return
   }
   const { ImageStore } = await import(join(dist, 'store.js'))
+  const { loadArchive } = await import(join(dist, 'load-archive.js'))
   const store = new ImageStore()
   const index = JSON.parse(await readFile(join(out, 'busybox-oci', 'index.json'), 'utf8'))
   const manifestDigest = index.manifests[0].digest
   if ((await store.getRef(BUSYBOX_NAME)) === manifestDigest) return
-  await store.loadArchive(join(out, 'busybox-oci'))
+  await loadArchive(store, join(out, 'busybox-oci'))
   log(`loaded ${BUSYBOX_NAME} into ${store.root}`)
 }
 

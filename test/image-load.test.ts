@@ -11,6 +11,7 @@ import { sha256Digest } from '../src/image/digest.js'
 import { writeOciLayout } from '../src/image/oci-layout.js'
 import { MediaType } from '../src/image/oci.js'
 import { buildLayer, readTree, tempStore, tmpEntries, type TempStore } from './helpers/image-store.js'
+import { loadArchive } from '../src/image/load-archive.js'
 
 let env: TempStore | undefined
 afterEach(() => {
@@ -57,7 +58,7 @@ describe('OCI image layouts', () => {
     const e = setup()
     const dir = join(e.dir, 'layout')
     const w = await writeOciLayout(dir, { name: 'localhost/test/img:1.0', config: { config: { Cmd: ['sh'] } }, layers: [layers.base, layers.top] })
-    const loaded = await e.store.loadArchive(dir)
+    const loaded = await loadArchive(e.store, dir)
     expect(loaded).toEqual([{ name: 'localhost/test/img:1.0', manifestDigest: w.manifestDigest, configDigest: w.configDigest }])
     await expectImage(e, 'localhost/test/img:1.0')
   })
@@ -69,10 +70,10 @@ describe('OCI image layouts', () => {
     tarDir(dir, join(e.dir, 'layout.tar'))
     writeFileSync(join(e.dir, 'layout.tar.gz'), gzipSync(readFileSync(join(e.dir, 'layout.tar'))))
     // a bare tag names no repository: loaded untagged, by id
-    const [untagged] = await e.store.loadArchive(join(e.dir, 'layout.tar'))
+    const [untagged] = await loadArchive(e.store, join(e.dir, 'layout.tar'))
     expect(untagged!.name).toBeUndefined()
     await expectImage(e, untagged!.configDigest)
-    const [named] = await e.store.loadArchive(join(e.dir, 'layout.tar.gz'), { name: 'localhost/from-gz:v2' })
+    const [named] = await loadArchive(e.store, join(e.dir, 'layout.tar.gz'), { name: 'localhost/from-gz:v2' })
     expect(named!.name).toBe('localhost/from-gz:v2')
     await expectImage(e, 'localhost/from-gz:v2')
   })
@@ -108,13 +109,13 @@ describe('OCI image layouts', () => {
         manifests: [{ mediaType: MediaType.OCI_INDEX, digest: sha256Digest(nested), size: nested.length, annotations: { 'io.containerd.image.name': 'localhost/multi:latest' } }],
       }),
     )
-    const [host] = await e.store.loadArchive(dir)
+    const [host] = await loadArchive(e.store, dir)
     const expected = process.arch === 'arm64' ? arm : amd
     expect(host!.manifestDigest).toBe(expected.manifestDigest)
-    const [other] = await e.store.loadArchive(dir, { platform: { os: 'linux', architecture: 'arm64' }, name: 'localhost/multi:arm' })
+    const [other] = await loadArchive(e.store, dir, { platform: { os: 'linux', architecture: 'arm64' }, name: 'localhost/multi:arm' })
     expect(other!.manifestDigest).toBe(arm.manifestDigest)
     expect((await e.store.resolve('localhost/multi:arm')).config.config?.Cmd).toEqual(['arm'])
-    await expect(e.store.loadArchive(dir, { platform: { os: 'linux', architecture: 's390x' } })).rejects.toThrow(/no image for platform linux\/s390x/)
+    await expect(loadArchive(e.store, dir, { platform: { os: 'linux', architecture: 's390x' } })).rejects.toThrow(/no image for platform linux\/s390x/)
   })
 
   test('a tampered layer fails naming its digest and loads nothing', async () => {
@@ -123,7 +124,7 @@ describe('OCI image layouts', () => {
     const w = await writeOciLayout(dir, { name: 'localhost/bad', layers: [layers.base] })
     const blob = join(dir, 'blobs/sha256', w.layers[0]!.digest.slice(7))
     writeFileSync(blob, gzipSync(Buffer.alloc(1024)))
-    await expect(e.store.loadArchive(dir)).rejects.toThrow(w.layers[0]!.digest)
+    await expect(loadArchive(e.store, dir)).rejects.toThrow(w.layers[0]!.digest)
     expect(await e.store.list()).toEqual([])
     expect(tmpEntries(e.store)).toEqual([])
   })
@@ -133,7 +134,7 @@ describe('OCI image layouts', () => {
     const dir = join(e.dir, 'layout')
     await writeOciLayout(dir, { name: 'localhost/test/img:1.0', config: { config: { Cmd: ['sh'] } }, layers: [layers.base, layers.top] })
     execFileSync('skopeo', ['copy', '-q', `oci:${dir}:1.0`, `oci-archive:${e.dir}/skopeo.tar:localhost/sk:7`])
-    const [img] = await e.store.loadArchive(join(e.dir, 'skopeo.tar'))
+    const [img] = await loadArchive(e.store, join(e.dir, 'skopeo.tar'))
     expect(img!.name).toBe('localhost/sk:7')
     await expectImage(e, 'localhost/sk:7')
   })
@@ -169,7 +170,7 @@ describe('docker save archives', () => {
     )
     writeFileSync(join(dir, 'repositories'), JSON.stringify({ busybox: { '1': 'bbb' } }))
     tarDir(dir, join(e.dir, 'save.tar'))
-    const loaded = await e.store.loadArchive(join(e.dir, 'save.tar'))
+    const loaded = await loadArchive(e.store, join(e.dir, 'save.tar'))
     expect(loaded.map((l) => l.name)).toEqual(['docker.io/library/busybox:1', 'localhost:5000/bb:2'])
     expect(loaded[0]!.configDigest).toBe(`sha256:${configHex}`)
     await expectImage(e, 'busybox:1')
@@ -191,7 +192,7 @@ describe('docker save archives', () => {
       JSON.stringify([{ Config: `blobs/sha256/${configHex}`, RepoTags: null, Layers: [`blobs/sha256/${base.digest.slice(7)}`, `blobs/sha256/${top.digest.slice(7)}`] }]),
     )
     tarDir(dir, join(e.dir, 'save.tar'))
-    const loaded = await e.store.loadArchive(join(e.dir, 'save.tar'))
+    const loaded = await loadArchive(e.store, join(e.dir, 'save.tar'))
     expect(loaded).toEqual([{ manifestDigest: loaded[0]!.manifestDigest, configDigest: `sha256:${configHex}` }])
     await expectImage(e, configHex.slice(0, 12))
     const [summary] = await e.store.list()
@@ -211,7 +212,7 @@ describe('docker save archives', () => {
     writeFileSync(join(dir, 'c.json'), config)
     writeFileSync(join(dir, 'manifest.json'), JSON.stringify([{ Config: 'c.json', RepoTags: ['x:1'], Layers: ['l1/layer.tar', 'l2/layer.tar'] }]))
     tarDir(dir, join(e.dir, 'save.tar'))
-    await expect(e.store.loadArchive(join(e.dir, 'save.tar'))).rejects.toThrow(base.diffId)
+    await expect(loadArchive(e.store, join(e.dir, 'save.tar'))).rejects.toThrow(base.diffId)
     expect(await e.store.list()).toEqual([])
   })
 
@@ -220,7 +221,7 @@ describe('docker save archives', () => {
     const dir = join(e.dir, 'layout')
     await writeOciLayout(dir, { config: { config: { Cmd: ['sh'] } }, layers: [layers.base, layers.top] })
     execFileSync('skopeo', ['copy', '-q', `oci:${dir}:latest`, `docker-archive:${e.dir}/docker.tar:localhost/from-skopeo:3`])
-    const [img] = await e.store.loadArchive(join(e.dir, 'docker.tar'))
+    const [img] = await loadArchive(e.store, join(e.dir, 'docker.tar'))
     expect(img!.name).toBe('localhost/from-skopeo:3')
     await expectImage(e, 'localhost/from-skopeo:3')
   })
@@ -230,7 +231,7 @@ describe('bad archives', () => {
   test('not an archive', async () => {
     const e = setup()
     writeFileSync(join(e.dir, 'junk'), 'this is not a tar file at all'.repeat(40))
-    await expect(e.store.loadArchive(join(e.dir, 'junk'))).rejects.toThrow(/not a readable tar archive/)
+    await expect(loadArchive(e.store, join(e.dir, 'junk'))).rejects.toThrow(/not a readable tar archive/)
   })
 
   test('a tar with neither manifest.json nor index.json', async () => {
@@ -238,12 +239,12 @@ describe('bad archives', () => {
     mkdirSync(join(e.dir, 'd'))
     writeFileSync(join(e.dir, 'd/hello'), 'x')
     tarDir(join(e.dir, 'd'), join(e.dir, 'd.tar'))
-    await expect(e.store.loadArchive(join(e.dir, 'd.tar'))).rejects.toThrow(/neither a docker save archive/)
+    await expect(loadArchive(e.store, join(e.dir, 'd.tar'))).rejects.toThrow(/neither a docker save archive/)
   })
 
   test('a missing file', async () => {
     const e = setup()
-    await expect(e.store.loadArchive(join(e.dir, 'absent.tar'))).rejects.toThrow(/absent\.tar/)
+    await expect(loadArchive(e.store, join(e.dir, 'absent.tar'))).rejects.toThrow(/absent\.tar/)
   })
 
   test('a layout blob that does not match its digest', async () => {
@@ -251,7 +252,7 @@ describe('bad archives', () => {
     const dir = join(e.dir, 'layout')
     const w = await writeOciLayout(dir, { name: 'localhost/x', layers: [layers.base] })
     writeFileSync(join(dir, 'blobs/sha256', w.configDigest.slice(7)), '{"tampered":true}')
-    const err = await e.store.loadArchive(dir).catch((x: unknown) => x as Error & { code: string })
+    const err = await loadArchive(e.store, dir).catch((x: unknown) => x as Error & { code: string })
     expect((err as { code: string }).code).toBe('EDIGEST')
     expect((err as Error).message).toContain(w.configDigest)
   })
@@ -260,7 +261,7 @@ describe('bad archives', () => {
     const fixture = new URL('../rootfs-fixtures/out/busybox-oci', import.meta.url).pathname
     if (!existsSync(fixture)) throw new Error('rootfs-fixtures/out/busybox-oci is missing: run node rootfs-fixtures/build.js')
     const e = setup()
-    const [img] = await e.store.loadArchive(fixture)
+    const [img] = await loadArchive(e.store, fixture)
     expect(img!.name).toBe('localhost/mini-run/busybox:latest')
     const r = await e.store.resolve('localhost/mini-run/busybox')
     expect(r.config.config?.Env).toEqual(['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'])

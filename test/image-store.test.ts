@@ -12,7 +12,9 @@ import { execFileSync } from 'node:child_process'
 import { afterEach, describe, expect, test } from 'vitest'
 import { MiniRunError } from '../src/errors.js'
 import { sha256Digest } from '../src/image/digest.js'
-import { ImageStore, MAX_BLOB_SIZE, defaultStoreRoot } from '../src/image/store.js'
+import { ImageStore, defaultStoreRoot } from '../src/image/store.js'
+import { MAX_BLOB_SIZE } from '../src/image/store-types.js'
+import { pruneStore, removeImage } from '../src/image/store-gc.js'
 import {
   addImage,
   buildLayer,
@@ -387,22 +389,22 @@ describe('refs, resolve, list, remove, prune', () => {
     await s.setRef('localhost/one:alias', one.manifestDigest)
     await s.setRef('localhost/two', two.manifestDigest)
 
-    const r1 = await s.remove('localhost/one:alias')
+    const r1 = await removeImage(s, 'localhost/one:alias')
     expect(r1).toEqual({ untagged: ['localhost/one:alias'], deleted: [] })
 
-    const r2 = await s.remove(one.configDigest.slice(7, 19))
+    const r2 = await removeImage(s, one.configDigest.slice(7, 19))
     expect(r2.untagged).toEqual(['localhost/one:latest'])
     expect(r2.deleted.sort()).toEqual([one.manifestDigest, one.configDigest, one.chainIds[1]!].sort())
     expect(await s.hasLayer(one.chainIds[0]!)).toBe(true) // two's base
     expect((await s.resolve('localhost/two')).layerDirs.every((d) => existsSync(d))).toBe(true)
-    expect((await rejection(s.remove('localhost/one'))).code).toBe('ENOIMAGE')
+    expect((await rejection(removeImage(s, 'localhost/one'))).code).toBe('ENOIMAGE')
   })
 
   test('remove keeps layers in use by containers', async () => {
     const s = store()
     const img = await addImage(s, base)
     await s.setRef('localhost/x', img.manifestDigest)
-    const r = await s.remove('localhost/x', { inUse: new Set(img.chainIds) })
+    const r = await removeImage(s, 'localhost/x', { inUse: new Set(img.chainIds) })
     expect(r.deleted).not.toContain(img.chainIds[0])
     expect(await s.hasLayer(img.chainIds[0]!)).toBe(true)
   })
@@ -416,7 +418,7 @@ describe('refs, resolve, list, remove, prune', () => {
     await s.setRef(untagged.configDigest, untagged.manifestDigest)
     const busy = await addImage(s, [[{ path: 'busy', type: 'file', content: 'b' }]])
 
-    const r = await s.prune({ inUse: new Set(busy.chainIds) })
+    const r = await pruneStore(s, { inUse: new Set(busy.chainIds) })
     expect(r.untagged).toEqual([untagged.configDigest])
     expect(r.deletedLayers.sort()).toEqual([...orphan.chainIds, ...untagged.chainIds].sort())
     expect(r.deletedBlobs.sort()).toEqual(
@@ -433,7 +435,7 @@ describe('refs, resolve, list, remove, prune', () => {
     const s = env.store
     const img = await addImage(s, [[{ path: 'ro', type: 'dir', mode: 0o555 }, { path: 'ro/f', type: 'file', mode: 0o444 }]])
     await s.setRef('localhost/ro', img.manifestDigest)
-    const r = await s.remove('localhost/ro')
+    const r = await removeImage(s, 'localhost/ro')
     expect(r.deleted).toContain(img.chainIds[0])
     expect(readdirSync(s.layersDir)).toEqual([])
   })

@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { writeOciLayout } from '../src/image/oci-layout.js'
 import { ImageStore } from '../src/image/store.js'
 import { BUSYBOX_ROOTFS, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { loadArchive } from '../src/image/load-archive.js'
 
 const APP = 'localhost/test/app:1'
 const DEVICE = 'localhost/test/device:1'
@@ -30,14 +31,14 @@ describe.skipIf(!isRoot)('run: image config and overrides (needs root)', () => {
       },
       layers: [{ dir: BUSYBOX_ROOTFS }, [{ path: 'work/', type: 'dir', mode: 0o777 }]],
     })
-    await store.loadArchive(app, { name: APP })
+    await loadArchive(store, app, { name: APP })
     const device = join(env.dir, 'device-oci')
     await writeOciLayout(device, {
       name: DEVICE,
       config: { config: { Cmd: ['sh'] } },
       layers: [{ dir: BUSYBOX_ROOTFS }, [{ path: 'mem', type: 'char', major: 1, minor: 1, mode: 0o666 }]],
     })
-    await store.loadArchive(device, { name: DEVICE })
+    await loadArchive(store, device, { name: DEVICE })
   })
   afterEach(() => expect(env.leftovers()).toEqual([]))
   afterAll(() => env?.cleanup())

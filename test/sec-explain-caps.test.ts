@@ -18,6 +18,7 @@ import { ImageStore } from '../src/image/store.js'
 import { buildSpec } from '../src/runtime/spec/container-spec.js'
 import { planStart } from '../src/runtime/plan/plan-start.js'
 import { BUSYBOX_ROOTFS, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { loadArchive } from '../src/image/load-archive.js'
 
 function whyOf(uid: number, op: 'capset' | 'no_new_privs'): string {
   const spec = buildSpec({
@@ -74,7 +75,7 @@ describe.skipIf(!isRoot)('file capabilities in a container (needs root)', () => 
         ],
       ],
     })
-    await new ImageStore({ root: env.storeRoot }).loadArchive(layout, { name: IMAGE })
+    await loadArchive(new ImageStore({ root: env.storeRoot }), layout, { name: IMAGE })
   })
   afterEach(() => expect(env.leftovers()).toEqual([]))
   afterAll(() => env?.cleanup())

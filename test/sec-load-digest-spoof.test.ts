@@ -18,6 +18,7 @@ import { MediaType, type ImageIndex } from '../src/image/oci.js'
 import { hostPlatform } from '../src/image/platform.js'
 import { buildLayer, tempStore, type TempStore } from './helpers/image-store.js'
 import { BUSYBOX_OCI, BUSYBOX_ROOTFS, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { loadArchive } from '../src/image/load-archive.js'
 
 const REF_NAME = 'org.opencontainers.image.ref.name'
 const CONTAINERD_NAME = 'io.containerd.image.name'
@@ -44,7 +45,7 @@ describe('the store: a pinned name must be its manifest', () => {
   test('setRef refuses repo@<other digest> and repo:tag@<other digest>, takes the true digest', async () => {
     e = tempStore()
     const w = await writeOciLayout(join(e.dir, 'layout'), { layers: [fileLayer] })
-    const [img] = await e.store.loadArchive(join(e.dir, 'layout'))
+    const [img] = await loadArchive(e.store, join(e.dir, 'layout'))
     expect(img!.manifestDigest).toBe(w.manifestDigest)
     for (const name of [`acc.example/app@${OTHER}`, `acc.example/app:1@${OTHER}`]) {
       await expect(e.store.setRef(name, w.manifestDigest)).rejects.toMatchObject({
@@ -77,7 +78,7 @@ describe('the store: a pinned name must be its manifest', () => {
       manifests: [{ mediaType: MediaType.OCI_INDEX, digest: indexDigest, size: index.length, annotations: { [CONTAINERD_NAME]: `acc.example/multi@${indexDigest}` } }],
     }))
     const warnings: string[] = []
-    const loaded = await e.store.loadArchive(layout, { warning: (m) => warnings.push(m) })
+    const loaded = await loadArchive(e.store, layout, { warning: (m) => warnings.push(m) })
     expect(warnings).toEqual([])
     expect(loaded).toEqual([{ name: `acc.example/multi@${indexDigest}`, manifestDigest: w.manifestDigest, configDigest: w.configDigest }])
     // an index that does not list the manifest proves nothing
@@ -98,17 +99,17 @@ describe('the store: a pinned name must be its manifest', () => {
     const spoof = `acc.example/app:1@${OTHER}`
     writeFileSync(join(dir, 'manifest.json'), JSON.stringify([{ Config: 'c.json', RepoTags: [spoof, 'acc.example/app:2'], Layers: ['l/layer.tar'] }]))
     const warnings: string[] = []
-    const loaded = await e.store.loadArchive(dir, { warning: (m) => warnings.push(m) })
+    const loaded = await loadArchive(e.store, dir, { warning: (m) => warnings.push(m) })
     expect(loaded.map((l) => l.name)).toEqual(['acc.example/app:2'])
     expect(warnings).toEqual([`${dir}: acc.example/app@${OTHER} does not name this image: its manifest is ${loaded[0]!.manifestDigest}; loaded without that name`])
     expect(await e.store.findRefs(spoof)).toEqual([])
 
     // the only name dropped: the image is loaded all the same, untagged
     writeFileSync(join(dir, 'manifest.json'), JSON.stringify([{ Config: 'c.json', RepoTags: [spoof], Layers: ['l/layer.tar'] }]))
-    const [untagged] = await e.store.loadArchive(dir)
+    const [untagged] = await loadArchive(e.store, dir)
     expect(untagged).toEqual({ manifestDigest: loaded[0]!.manifestDigest, configDigest: sha256Digest(config) })
     // a name the caller gives is not dropped: the load fails
-    await expect(e.store.loadArchive(dir, { name: spoof })).rejects.toMatchObject({ code: 'EREFDIGEST' })
+    await expect(loadArchive(e.store, dir, { name: spoof })).rejects.toMatchObject({ code: 'EREFDIGEST' })
   })
 })
 

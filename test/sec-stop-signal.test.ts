@@ -9,6 +9,7 @@ import { writeOciLayout } from '../src/image/oci-layout.js'
 import { ImageStore } from '../src/image/store.js'
 import { imageStopSignal, parseSignal } from '../src/runtime/spec/signals.js'
 import { BUSYBOX, BUSYBOX_ROOTFS, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { loadArchive } from '../src/image/load-archive.js'
 
 describe('signal names', () => {
   it('take Docker\'s forms: SIGTERM, TERM, term, 15, and SIGRTMIN+n / RTMAX-n as glibc counts them', () => {
@@ -59,7 +60,7 @@ describe.skipIf(!isRoot)('stop with an image\'s StopSignal (needs root)', () => 
         config: { config: { StopSignal: stopSignal, Cmd: ['sh', '-c', script] } },
         layers: [{ dir: BUSYBOX_ROOTFS }],
       })
-      await store.loadArchive(layout, { name })
+      await loadArchive(store, layout, { name })
     }
   })
   afterEach(() => {

@@ -14,6 +14,7 @@ import { openTempDir, runAs } from './helpers/as-user.js'
 import { addImage } from './helpers/image-store.js'
 import { miniRun } from './helpers/cli.js'
 import { isRoot, BUSYBOX_OCI } from './helpers/test-env.js'
+import { loadArchive } from '../src/image/load-archive.js'
 
 const USER = 40_101 // an ordinary uid that owns nothing on this host
 
@@ -92,7 +93,7 @@ describe.skipIf(!isRoot)('the image store as seen by another user (needs root: s
 
   it('narrows a store made by an older mini-run (0755 everywhere) when it is opened again', async () => {
     const old = join(dir, 'old-store')
-    await new ImageStore({ root: old }).loadArchive(BUSYBOX_OCI, { name: 'localhost/old:1' })
+    await loadArchive(new ImageStore({ root: old }), BUSYBOX_OCI, { name: 'localhost/old:1' })
     for (const sub of ['', 'blobs', 'blobs/sha256', 'layers', 'refs']) chmodSync(join(old, sub), 0o755)
     const r = miniRun(['--root', old, 'images'])
     expect(r.stderr).toBe('')

@@ -11,6 +11,7 @@ import { ImageStore } from '../src/image/store.js'
 import { UsageError } from '../src/errors.js'
 import { parseFileId, parseGroup, parsePasswd, resolveGroup, resolveUser } from '../src/runtime/spec/resolve-user.js'
 import { BUSYBOX_ROOTFS, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { loadArchive } from '../src/image/load-archive.js'
 
 const PASSWD = [
   'root:x:0:0:root:/root:/bin/sh',
@@ -83,7 +84,7 @@ describe.skipIf(!isRoot)('run and exec with a user whose uid is (uid_t)-1 (needs
         ],
       ],
     })
-    await new ImageStore({ root: env.storeRoot }).loadArchive(layout, { name: IMAGE })
+    await loadArchive(new ImageStore({ root: env.storeRoot }), layout, { name: IMAGE })
   })
   afterEach(() => {
     const ids = env.run(['ps', '-a', '-q']).stdout.trim().split('\n').filter(Boolean)

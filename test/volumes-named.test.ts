@@ -13,6 +13,7 @@ import * as native from '../src/native/lib.js'
 import { CAP_NET_RAW, multiLayerImage } from '../rootfs-fixtures/layers.js'
 import { openTempDir, runAs, stageCli, type StagedCli } from './helpers/as-user.js'
 import { BUSYBOX, BUSYBOX_OCI, BUSYBOX_ROOTFS, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { loadArchive } from '../src/image/load-archive.js'
 
 const IMAGE = 'localhost/test/volumes:latest'
 const LAYERS_IMAGE = 'localhost/test/layers:latest'
@@ -52,9 +53,9 @@ describe.skipIf(!isRoot)('volumes (needs root: image owners, idmapped mounts)', 
       ],
     })
     const store = new ImageStore({ root: env.storeRoot })
-    await store.loadArchive(layout, { name: IMAGE })
+    await loadArchive(store, layout, { name: IMAGE })
     await writeOciLayout(join(env.dir, 'layers-oci'), { name: LAYERS_IMAGE, config: { config: { Cmd: ['sh'] } }, layers: multiLayerImage })
-    await store.loadArchive(join(env.dir, 'layers-oci'), { name: LAYERS_IMAGE })
+    await loadArchive(store, join(env.dir, 'layers-oci'), { name: LAYERS_IMAGE })
   }, 60_000)
 
   // every test removes its containers and volumes; whatever is left is removed here, and fails the test

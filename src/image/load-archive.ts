@@ -30,7 +30,8 @@ import {
 } from './oci.js'
 import { formatPlatform, hostPlatform, selectManifest } from './platform.js'
 import { parseReference } from './reference.js'
-import { MAX_BLOB_SIZE, type ImageStore, type LoadArchiveOptions, type LoadedImage } from './store.js'
+import type { ImageStore } from './store.js'
+import { MAX_BLOB_SIZE, type LoadArchiveOptions, type LoadedImage } from './store-types.js'
 import { removeTree, tmpPath } from './store-tmp.js'
 
 interface DockerSaveEntry {
@@ -55,7 +56,7 @@ async function readJson<T>(source: ArchiveSource, path: string): Promise<{ data:
   }
 }
 
-export async function loadArchive(store: ImageStore, path: string, opts: LoadArchiveOptions): Promise<LoadedImage[]> {
+export async function loadArchive(store: ImageStore, path: string, opts: LoadArchiveOptions = {}): Promise<LoadedImage[]> {
   const st = await stat(path).catch((err: unknown) => {
     throw new MiniRunError(`cannot read archive ${path}: ${(err as Error).message}`, { code: 'ENOENT', cause: err })
   })

@@ -47,7 +47,6 @@ import {
 } from './store-types.js'
 import { DEFAULT_LIMITS, type UnpackLimits } from './unpack-layer.js'
 
-export * from './store-types.js'
 
 export { defaultStoreRoot }
 
@@ -415,37 +414,6 @@ export class ImageStore {
       out.push(summary)
     }
     return out.sort((a, b) => a.name.localeCompare(b.name))
-  }
-
-  /**
-   * Untag an image (`mini-run rmi`): by name, that name; by id, all its
-   * names. Then delete the image's blobs and layers that no remaining image
-   * uses and that are not in `inUse` (containers' layers).
-   */
-  async remove(ref: string, opts: PruneOptions = {}): Promise<RemoveResult> {
-    const { removeImage } = await import('./store-gc.js')
-    return removeImage(this, ref, opts)
-  }
-
-  /**
-   * Remove untagged images no container uses, then every layer and blob no
-   * image references and no container uses, and stale tmp/ entries.
-   */
-  async prune(opts: PruneOptions = {}): Promise<PruneResult> {
-    const { pruneStore } = await import('./store-gc.js')
-    return pruneStore(this, opts)
-  }
-
-  // ---- archives ----------------------------------------------------------
-
-  /**
-   * Import a `docker save` tar (both layouts) or an OCI image layout (a
-   * directory or a tar of one), as `docker load -i` does. Returns the images
-   * it named.
-   */
-  async loadArchive(path: string, opts: LoadArchiveOptions = {}): Promise<LoadedImage[]> {
-    const { loadArchive } = await import('./load-archive.js')
-    return loadArchive(this, path, opts)
   }
 }
 

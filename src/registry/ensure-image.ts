@@ -4,7 +4,7 @@
  */
 import { UsageError } from '../errors.js'
 import { parsePlatform } from '../image/platform.js'
-import type { ResolvedImage } from '../image/store.js'
+import type { ResolvedImage } from '../image/store-types.js'
 import { pullImage, type PullOptions, type PullResult } from './pull.js'
 
 export type PullPolicy = 'missing' | 'always' | 'never'

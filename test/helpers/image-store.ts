@@ -10,7 +10,8 @@ import { gzipSync } from 'node:zlib'
 import { chainIds } from '../../src/image/digest.js'
 import { sha256Digest } from '../../src/image/digest.js'
 import { layerTar, type LayerEntry } from '../../src/image/oci-layout.js'
-import { ImageStore, type ImageStoreOptions, type UnpackLayerResult } from '../../src/image/store.js'
+import { ImageStore } from '../../src/image/store.js'
+import type { ImageStoreOptions, UnpackLayerResult } from '../../src/image/store-types.js'
 
 export const isRoot = process.getuid?.() === 0
 export const ROOT_SKIP_REASON = 'needs root (owners, device nodes, trusted.* xattrs); CI runs as root'

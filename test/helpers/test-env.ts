@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { findCgroup2Mount } from '../../src/runtime/cgroup/cgroup.js'
 import { miniRun, type CliResult } from './cli.js'
+import { loadArchive } from '../../src/image/load-archive.js'
 
 export const FIXTURES = fileURLToPath(new URL('../../rootfs-fixtures/out/', import.meta.url))
 export const BUSYBOX_OCI = join(FIXTURES, 'busybox-oci')
@@ -40,7 +41,7 @@ export async function makeTestEnv(options: { loadBusybox?: boolean } = {}): Prom
   const cgroupParent = `mini-run-test-${process.pid}`
   if (options.loadBusybox !== false) {
     const { ImageStore } = await import('../../src/image/store.js')
-    await new ImageStore({ root: storeRoot }).loadArchive(BUSYBOX_OCI, { name: BUSYBOX })
+    await loadArchive(new ImageStore({ root: storeRoot }), BUSYBOX_OCI, { name: BUSYBOX })
   }
   const globals = ['--root', storeRoot, '--state', stateRoot]
   const env: TestEnv = {

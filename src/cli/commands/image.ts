@@ -6,9 +6,9 @@ import { layersInUse, removeImages } from './rmi.js'
 
 async function pruneImages(cmd: Command): Promise<void> {
   const { root } = globalOptions(cmd)
-  const { ImageStore } = await import('../../image/store.js')
+  const [{ ImageStore }, { pruneStore }] = await Promise.all([import('../../image/store.js'), import('../../image/store-gc.js')])
   const store = new ImageStore(root ? { root } : {})
-  const result = await store.prune({ inUse: await layersInUse(cmd) })
+  const result = await pruneStore(store, { inUse: await layersInUse(cmd) })
   const lines = [
     ...result.untagged.map((n) => `untagged: ${n}`),
     ...result.deletedLayers.map((d) => `deleted: ${d}`),

@@ -12,8 +12,9 @@ interface LoadFlags {
 
 export async function loadImages(cmd: Command, flags: LoadFlags): Promise<void> {
   const { root } = globalOptions(cmd)
-  const [{ ImageStore }, { parsePlatform }, { UsageError }] = await Promise.all([
+  const [{ ImageStore }, { loadArchive }, { parsePlatform }, { UsageError }] = await Promise.all([
     import('../../image/store.js'),
+    import('../../image/load-archive.js'),
     import('../../image/platform.js'),
     import('../../errors.js'),
   ])
@@ -30,7 +31,7 @@ export async function loadImages(cmd: Command, flags: LoadFlags): Promise<void> 
     input = spooled
   }
   try {
-    const loaded = await store.loadArchive(input, {
+    const loaded = await loadArchive(store, input, {
       ...(flags.platform ? { platform: parsePlatform(flags.platform) } : {}),
       warning: (message) => process.stderr.write(`mini-run: warning: ${message}\n`),
     })

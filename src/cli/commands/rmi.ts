@@ -15,13 +15,17 @@ export async function layersInUse(cmd: Command): Promise<Set<string>> {
 
 export async function removeImages(cmd: Command, refs: string[]): Promise<void> {
   const { root } = globalOptions(cmd)
-  const [{ ImageStore }, { describeError }] = await Promise.all([import('../../image/store.js'), import('../../errors.js')])
+  const [{ ImageStore }, { removeImage }, { describeError }] = await Promise.all([
+    import('../../image/store.js'),
+    import('../../image/store-gc.js'),
+    import('../../errors.js'),
+  ])
   const store = new ImageStore(root ? { root } : {})
   const inUse = await layersInUse(cmd)
   let failed = false
   for (const ref of refs) {
     try {
-      const result = await store.remove(ref, { inUse })
+      const result = await removeImage(store, ref, { inUse })
       for (const name of result.untagged) process.stdout.write(`Untagged: ${name}\n`)
       for (const digest of result.deleted) process.stdout.write(`Deleted: ${digest}\n`)
     } catch (err) {
