@@ -21,3 +21,35 @@ describe('native/steps.h and step-codes.ts', () => {
     expect(Number(define('MR_STEP_TRAMPOLINE')?.replace(/u$/, ''))).toBe(STEP_TRAMPOLINE)
   })
 })
+
+// native/minirun.h and src/native/lib.ts describe one C interface: ffi-rs
+// passes exactly the types lib.ts declares, so a parameter that changed in
+// C but not in TypeScript would be read as garbage.
+describe('native/minirun.h and the ffi-rs declarations in src/native/lib.ts', () => {
+  const cHeader = readFileSync(new URL('../native/minirun.h', import.meta.url), 'utf8')
+  const lib = readFileSync(new URL('../src/native/lib.ts', import.meta.url), 'utf8')
+  /** The ffi-rs type that carries each C parameter type. */
+  const FFI: Record<string, string> = {
+    'int32_t': 'I32', 'int': 'I32', 'int64_t': 'I64', 'const char *': 'String',
+    'uint8_t *': 'U8Array', 'const uint8_t *': 'U8Array', 'int32_t *': 'U8Array', 'const int32_t *': 'U8Array',
+  }
+  const prototypes = new Map<string, string[]>()
+  for (const m of cHeader.replace(/\/\*[\s\S]*?\*\//g, '').matchAll(/^int (mr_\w+)\(([^)]*)\);/gm)) {
+    const params = m[2]!.split(',').map((p) => p.trim().replace(/\s+/g, ' ')).filter(Boolean)
+    prototypes.set(m[1]!, params.map((p) => p.replace(/\s*\w+$/, '').replace(/\*$/, ' *').replace(/\s+\*/, ' *').trim()))
+  }
+  const declared = new Map<string, string[]>()
+  for (const m of lib.matchAll(/(?:call|callInThread)\(\s*'(mr_\w+)',\s*\[([^\]]*)\]/g)) {
+    declared.set(m[1]!, m[2]!.split(',').map((t) => t.trim().replace(/^DataType\./, '')).filter(Boolean))
+  }
+
+  it('declares every function of the header, and no other', () => {
+    expect([...declared.keys()].sort()).toEqual([...prototypes.keys()].sort())
+  })
+
+  it('declares each parameter with the ffi-rs type of its C type', () => {
+    for (const [name, params] of prototypes) {
+      expect({ name, types: declared.get(name) }).toEqual({ name, types: params.map((p) => FFI[p] ?? `unknown C type ${p}`) })
+    }
+  })
+})

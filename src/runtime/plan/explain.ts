@@ -9,6 +9,21 @@ import { explainHostStep } from './host-kinds.js'
 import { SECTIONS, type SectionName } from './sections.js'
 import type { ChildStep, HostStep, StartPlan } from './steps.js'
 
+/** Reasons are wrapped to this many columns; the steps themselves are not (they are what runs). */
+const WIDTH = 110
+
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = []
+  let line = ''
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line)
+      line = word
+    } else line = line ? `${line} ${word}` : word
+  }
+  return [...lines, line]
+}
+
 function sectioned<T extends { section: SectionName; why: string }>(
   steps: readonly T[],
   line: (step: T) => string,
@@ -27,7 +42,9 @@ function sectioned<T extends { section: SectionName; why: string }>(
     const n = number(i)
     out.push(`${n} ${line(step)}`)
     const indent = ' '.repeat(n.length + 1)
-    for (const why of step.why.split('\n')) out.push(`${indent}why: ${why}`)
+    for (const why of step.why.split('\n')) {
+      wrap(why, WIDTH - indent.length - 5).forEach((line, i) => out.push(`${indent}${i === 0 ? 'why: ' : '     '}${line}`))
+    }
   })
   return out
 }
