@@ -24,7 +24,7 @@ export async function resolveForRun(
     }
   }
   const { ensureImage } = await import('../registry/ensure-image.js')
-  const { PullProgressView } = await import('./commands/pull.js')
+  const { PullProgressView } = await import('./pull-progress.js')
   const view = new PullProgressView(process.stderr)
   try {
     const { image } = await ensureImage(ref, policy, {

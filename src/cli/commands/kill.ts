@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { stateRootOf } from '../state-root.js'
-import { eachContainer } from './stop.js'
+import { eachContainer } from '../each-ref.js'
 
 export function register(program: Command): void {
   program

@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import { defaultStoreRoot } from '../../paths.js'
 import { globalOptions } from '../global-options.js'
 import { stateRootOf } from '../state-root.js'
-import { eachContainer } from './stop.js'
+import { eachContainer } from '../each-ref.js'
 
 export function register(program: Command): void {
   program

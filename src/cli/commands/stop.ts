@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { UsageError } from '../../errors.js'
+import { eachContainer } from '../each-ref.js'
 import { stateRootOf } from '../state-root.js'
 
 export function register(program: Command): void {
@@ -19,17 +20,4 @@ export function register(program: Command): void {
         process.stdout.write(`${ref}\n`)
       })
     })
-}
-
-/** Docker's way with several containers: go on after a failure, report each, exit 1. */
-export async function eachContainer(refs: string[], act: (ref: string) => Promise<void>): Promise<void> {
-  const { describeError } = await import('../../errors.js')
-  for (const ref of refs) {
-    try {
-      await act(ref)
-    } catch (err) {
-      process.stderr.write(`mini-run: ${describeError(err)}\n`)
-      process.exitCode = 1
-    }
-  }
 }

@@ -4,7 +4,7 @@ import { defaultStoreRoot } from '../../paths.js'
 import type { VolumeInfo } from '../../runtime/container/volume-store.js'
 import { globalOptions } from '../global-options.js'
 import { formatTable } from './images.js'
-import { eachContainer as eachName } from './stop.js'
+import { eachContainer as eachName } from '../each-ref.js'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
 
