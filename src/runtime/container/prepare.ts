@@ -13,21 +13,21 @@ import { defaultStateRoot, defaultStoreRoot, isRoot } from '../../paths.js'
 import { randomHex } from '../../random.js'
 import { checkControllers, resourcesFromFlags } from '../cgroup/cgroup-limits.js'
 import { DEFAULT_CGROUP_PARENT, findCgroup2Mount, leafPath } from '../cgroup/cgroup.js'
-import { planStart, type PathKind } from '../plan/plan-start.js'
+import { planStart, type PathKind, type WritableLayer } from '../plan/plan-start.js'
 import type { CloneVia } from '../plan/steps.js'
 import { buildSpec } from '../spec/container-spec.js'
 import { sharedNamespaces } from '../spec/host-namespaces.js'
 import { hostId } from '../spec/id-maps.js'
-import { parseLogOptions } from '../spec/log-options.js'
+import { parseLogOptions, type LogConfig } from '../spec/log-options.js'
 import { parseGroup, parsePasswd } from '../spec/resolve-user.js'
 import { imageStopSignal, parseSignal } from '../spec/signals.js'
-import type { IdMapping } from '../spec/spec.js'
+import type { IdMapping, Spec, SpecMount } from '../spec/spec.js'
 import { parseUlimits } from '../spec/ulimits.js'
 import { volumesFromFlags, withImageVolumes } from '../spec/volumes.js'
 import { exitFile, logFile } from './containers.js'
 import { resolveVolumes } from './container-volumes.js'
 import { readImageFile } from './image-files.js'
-import { rootFilesystem } from './rootfs-source.js'
+import { rootFilesystem, type RootFilesystem } from './rootfs-source.js'
 import type { PreparedContainer, RunOptions } from './run-options.js'
 import { CONTAINER_NAME, ensureStateRoot } from './state.js'
 import { allocateAutoRange, releaseAutoRange } from './userns-ranges.js'
@@ -102,17 +102,12 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
   const userns = userNamespace(o, root)
   const flags = checkFlags(o, root, userns !== undefined, userns !== undefined && userns !== 'auto' && userns.denySetgroups)
   const fs = await rootFilesystem(o, id, storeRoot, { inside: userns !== undefined, idmapped: userns === 'auto' })
-  const image = fs.image
-  const warnings: string[] = []
-  const imageStop = image?.StopSignal ? imageStopSignal(image.StopSignal) : undefined
-  if (imageStop?.warning && o.stopSignal === undefined) warnings.push(imageStop.warning)
+  const imageStop = fs.image?.StopSignal ? imageStopSignal(fs.image.StopSignal) : undefined
   // the image's VOLUME paths get anonymous volumes, as in Docker
-  const volumes = image?.Volumes ? withImageVolumes(flags.volumes, Object.keys(image.Volumes)) : flags.volumes
+  const volumes = fs.image?.Volumes ? withImageVolumes(flags.volumes, Object.keys(fs.image.Volumes)) : flags.volumes
   if (userns === 'auto' && fs.source.kind !== 'overlay' && volumes.some((v) => v.volume)) {
     throw new UsageError('volumes under --userns=auto need an image: they are idmapped like its layers')
   }
-  const passwd = parsePasswd(readImageFile(fs.layers, 'etc/passwd') ?? '')
-  const groups = parseGroup(readImageFile(fs.layers, 'etc/group') ?? '')
   const cgroup = cgroupOf(o, root, planOnly)
 
   // last, once nothing else can fail: the id range of --userns=auto
@@ -126,60 +121,12 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
   }
   try {
     const resolved = resolveVolumes(volumes, storeRoot, userns === 'auto' ? idMaps : undefined)
-    const spec = buildSpec({
-      id,
-      rootfsPath: fs.path,
-      image,
-      command: o.command,
-      entrypoint: o.entrypoint,
-      env: o.env ?? [],
-      workdir: o.workdir || undefined,
-      user: o.user,
-      hostname: o.hostname || undefined,
-      readOnly: o.readOnly ?? false,
-      tty: o.tty ?? false,
-      consoleSize: o.consoleSize,
-      capAdd: o.capAdd ?? [],
-      capDrop: o.capDrop ?? [],
-      seccomp: o.seccomp,
-      rlimits: flags.rlimits,
-      groupAdd: o.groupAdd?.length ? o.groupAdd : undefined,
-      hostNamespaces: flags.hostNamespaces.length ? flags.hostNamespaces : undefined,
-      hostHostname: flags.hostNamespaces.length ? hostname() : undefined,
-      idMaps: idMaps ? { uid: idMaps.uid, gid: idMaps.gid } : undefined,
-      cgroup2: cgroup.mount !== undefined,
-      resources: cgroup.resources,
-      mounts: volumes.length ? resolved.mounts : undefined,
-      passwd,
-      groups,
-      callerEnv: process.env,
-    })
+    const spec = specOf(o, id, fs, flags, cgroup, idMaps, resolved.mounts)
     const cgroupPath = cgroup.mount ? leafPath(cgroup.mount, o.cgroupParent ?? DEFAULT_CGROUP_PARENT, id) : undefined
-    const via: CloneVia = o.detach
-      ? {
-          monitor: {
-            log: logFile(stateRoot, id),
-            exitFile: exitFile(stateRoot, id),
-            logMaxSize: flags.logConfig.maxSize,
-            logMaxFile: flags.logConfig.maxFile,
-            exitCommand: o.detach.exitCommand?.(id),
-            interactive: o.detach.interactive === true && o.tty !== true,
-          },
-        }
-      : { runtime: true }
     const plan = planStart({
       spec,
       rootfs: fs.source,
-      writableLayer: fs.containerDir && fs.top
-        ? {
-            containerDir: fs.containerDir,
-            upperMode: fs.top.mode,
-            // in a user namespace the writable layer belongs to the container's ids as the host sees them
-            upperOwner: { uid: hostId(idMaps?.uid, fs.top.uid), gid: hostId(idMaps?.gid, fs.top.gid) },
-            // its root has no capability over host-owned inodes: what it mounts on must be its own
-            owner: root && idMaps ? { uid: hostId(idMaps.uid, 0), gid: hostId(idMaps.gid, 0) } : undefined,
-          }
-        : undefined,
+      writableLayer: writableLayerOf(fs, idMaps, root),
       cgroupPath,
       cgroupMount: cgroup.mount,
       init: o.init ?? false,
@@ -189,7 +136,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
       volumes: resolved.volumes.length
         ? { storeRoot, stateRoot, container: id, volumes: resolved.volumes, layers: o.rootfs === undefined ? fs.layers : undefined }
         : undefined,
-      via,
+      via: cloneVia(o, id, stateRoot, flags.logConfig),
     })
     return {
       id,
@@ -209,11 +156,79 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
       logConfig: flags.logConfig,
       detached: o.detach !== undefined,
       autoRemove: o.detach?.exitCommand !== undefined,
-      warnings,
+      warnings: imageStop?.warning && o.stopSignal === undefined ? [imageStop.warning] : [],
     }
   } catch (err) {
     if (usernsSlot !== undefined) releaseAutoRange(stateRoot, id, usernsSlot)
     throw err
+  }
+}
+
+/** Docker's run semantics as the OCI spec (spec/container-spec.ts), with the image's users and groups. */
+function specOf(
+  o: RunOptions,
+  id: string,
+  fs: RootFilesystem,
+  flags: ReturnType<typeof checkFlags>,
+  cgroup: ReturnType<typeof cgroupOf>,
+  idMaps: IdMaps | undefined,
+  mounts: SpecMount[],
+): Spec {
+  return buildSpec({
+    id,
+    rootfsPath: fs.path,
+    image: fs.image,
+    command: o.command,
+    entrypoint: o.entrypoint,
+    env: o.env ?? [],
+    workdir: o.workdir || undefined,
+    user: o.user,
+    hostname: o.hostname || undefined,
+    readOnly: o.readOnly ?? false,
+    tty: o.tty ?? false,
+    consoleSize: o.consoleSize,
+    capAdd: o.capAdd ?? [],
+    capDrop: o.capDrop ?? [],
+    seccomp: o.seccomp,
+    rlimits: flags.rlimits,
+    groupAdd: o.groupAdd?.length ? o.groupAdd : undefined,
+    hostNamespaces: flags.hostNamespaces.length ? flags.hostNamespaces : undefined,
+    hostHostname: flags.hostNamespaces.length ? hostname() : undefined,
+    idMaps: idMaps ? { uid: idMaps.uid, gid: idMaps.gid } : undefined,
+    cgroup2: cgroup.mount !== undefined,
+    resources: cgroup.resources,
+    mounts: mounts.length ? mounts : undefined,
+    passwd: parsePasswd(readImageFile(fs.layers, 'etc/passwd') ?? ''),
+    groups: parseGroup(readImageFile(fs.layers, 'etc/group') ?? ''),
+    callerEnv: process.env,
+  })
+}
+
+/** The directories of an image's writable layer, owned as the container's ids require. */
+function writableLayerOf(fs: RootFilesystem, idMaps: IdMaps | undefined, root: boolean): WritableLayer | undefined {
+  if (!fs.containerDir || !fs.top) return undefined
+  return {
+    containerDir: fs.containerDir,
+    upperMode: fs.top.mode,
+    // in a user namespace the writable layer belongs to the container's ids as the host sees them
+    upperOwner: { uid: hostId(idMaps?.uid, fs.top.uid), gid: hostId(idMaps?.gid, fs.top.gid) },
+    // its root has no capability over host-owned inodes: what it mounts on must be its own
+    owner: root && idMaps ? { uid: hostId(idMaps.uid, 0), gid: hostId(idMaps.gid, 0) } : undefined,
+  }
+}
+
+/** Who clones: this process, or for run -d a monitor that stays, logs and records the exit. */
+function cloneVia(o: RunOptions, id: string, stateRoot: string, log: LogConfig): CloneVia {
+  if (!o.detach) return { runtime: true }
+  return {
+    monitor: {
+      log: logFile(stateRoot, id),
+      exitFile: exitFile(stateRoot, id),
+      logMaxSize: log.maxSize,
+      logMaxFile: log.maxFile,
+      exitCommand: o.detach.exitCommand?.(id),
+      interactive: o.detach.interactive === true && o.tty !== true,
+    },
   }
 }
 

@@ -26,9 +26,16 @@ export interface ProcessInput {
 export function processSteps(spec: Spec, input: ProcessInput): ChildStep[] {
   const steps: ChildStep[] = []
   const at = (section: ChildStep['section']) => (step: StepBody) => steps.push({ ...step, section } as ChildStep)
-  const proc = spec.process
+  sessionSteps(spec, input, at('session'))
+  privilegeSteps(spec, input, at('privileges'))
+  commandSteps(spec, input, at('command'))
+  return steps
+}
 
-  const session = at('session')
+type Add = (step: StepBody) => void
+
+function sessionSteps(spec: Spec, input: ProcessInput, session: Add): void {
+  const proc = spec.process
   session({ op: 'setsid', why: 'a new session: the container has no controlling terminal of the host' })
   if (proc.terminal && input.ptySocket) {
     session({
@@ -40,8 +47,10 @@ export function processSteps(spec: Spec, input: ProcessInput): ChildStep[] {
     session({ op: 'mkdir', root: '/', path: proc.cwd, mode: 0o755, why: 'the working directory is made if the image lacks it, as Docker does' })
   }
   session({ op: 'chdir', path: proc.cwd, why: 'the working directory' })
+}
 
-  const privileges = at('privileges')
+function privilegeSteps(spec: Spec, input: ProcessInput, privileges: Add): void {
+  const proc = spec.process
   for (const r of proc.rlimits ?? []) {
     privileges({
       op: 'setrlimit', resource: RLIMIT_NUMBERS[r.type] ?? -1, name: r.type, soft: rlimitValue(r.soft), hard: rlimitValue(r.hard),
@@ -92,14 +101,16 @@ export function processSteps(spec: Spec, input: ProcessInput): ChildStep[] {
     })
   }
 
-  const command = at('command')
+}
+
+function commandSteps(spec: Spec, input: ProcessInput, command: Add): void {
+  const proc = spec.process
   command({ op: 'close_fds', from: 3, why: 'no file descriptor of the runtime leaks in: only 0, 1 and 2 survive execve' })
   if (input.init) command({ op: 'fork_init', why: input.init.why })
   command({
     op: 'exec', path: pathOf(proc.env), args: proc.args, env: proc.env,
     why: 'become the command; the report pipe closes on success (close-on-exec), which tells the runtime it started',
   })
-  return steps
 }
 
 /** The PATH the command is searched in: the container's, or Docker's default. */

@@ -47,86 +47,99 @@ export const mountSlot = (i: number) => `mount-${i}`
 export function rootfsSteps(input: RootfsInput): ChildStep[] {
   const steps: ChildStep[] = []
   const at = (section: SectionName) => (step: StepBody) => steps.push({ ...step, section } as ChildStep)
-  const { spec } = input
-  const rootfs = spec.root.path
+  rootSteps(input, at('rootfs'))
+  mountSteps(input, at('mounts'))
+  switchRootSteps(input.spec.root.path, at('switch-root'))
+  hideSteps(input, at('hide'))
+  return steps
+}
 
-  const root = at('rootfs')
-  root({ op: 'mount', target: '/', flags: MS.REC | MS.PRIVATE, why: 'make every mount private, so nothing done from here on propagates back to the host' })
-  if (input.rootfs.kind === 'overlay') {
-    const o = input.rootfs
-    let lowerDirs = o.lowerDirs
-    if (o.idmapped) {
-      const { mountDir } = o.idmapped
-      o.lowerDirs.forEach((lower, i) => {
-        root({
-          op: 'move_mount', fd: { slot: layerSlot(i) }, target: `${mountDir}/${i}`,
-          why: `attach layer ${lower} through its idmapped mount: a file owned by host uid N shows as N inside the user namespace`,
-        })
-      })
-      lowerDirs = o.lowerDirs.map((_, i) => String(i))
-    }
-    root({ op: 'chdir', path: o.idmapped ? o.idmapped.mountDir : o.layersDir, why: 'mount options fit in one page: the lower dirs are given relative to here' })
-    const data = [`lowerdir=${lowerDirs.join(':')}`, `upperdir=${o.upperDir}`, `workdir=${o.workDir}`, ...(o.userxattr ? ['userxattr'] : [])].join(',')
-    root({
-      op: 'mount', source: 'overlay', target: rootfs, fstype: 'overlay', flags: MS.NODEV, data,
-      why: 'the image layers, read-only, under a private writable layer: the image itself is never modified; nodev because no device cgroup guards device nodes shipped in an image',
-    })
-  } else {
-    root({
+type Add = (step: StepBody) => void
+
+/** The root filesystem: the image's layers under a writable one, or a directory. */
+function rootSteps(input: RootfsInput, add: Add): void {
+  const rootfs = input.spec.root.path
+  add({ op: 'mount', target: '/', flags: MS.REC | MS.PRIVATE, why: 'make every mount private, so nothing done from here on propagates back to the host' })
+  if (input.rootfs.kind === 'directory') {
+    add({
       op: 'mount', source: rootfs, target: rootfs, flags: MS.BIND,
       why: 'bind the rootfs directory onto itself: pivot_root(2) needs the new root to be a mount point (not recursive: a mount below it would keep its own dev flag)',
     })
-    root({ op: 'mount', target: rootfs, flags: MS.BIND | MS.REMOUNT | MS.NODEV, keepLocked: true, why: 'nodev: no device cgroup guards device nodes in the rootfs' })
+    add({ op: 'mount', target: rootfs, flags: MS.BIND | MS.REMOUNT | MS.NODEV, keepLocked: true, why: 'nodev: no device cgroup guards device nodes in the rootfs' })
+    return
   }
+  const o = input.rootfs
+  let lowerDirs = o.lowerDirs
+  if (o.idmapped) {
+    const { mountDir } = o.idmapped
+    o.lowerDirs.forEach((lower, i) => {
+      add({
+        op: 'move_mount', fd: { slot: layerSlot(i) }, target: `${mountDir}/${i}`,
+        why: `attach layer ${lower} through its idmapped mount: a file owned by host uid N shows as N inside the user namespace`,
+      })
+    })
+    lowerDirs = o.lowerDirs.map((_, i) => String(i))
+  }
+  add({ op: 'chdir', path: o.idmapped ? o.idmapped.mountDir : o.layersDir, why: 'mount options fit in one page: the lower dirs are given relative to here' })
+  const data = [`lowerdir=${lowerDirs.join(':')}`, `upperdir=${o.upperDir}`, `workdir=${o.workDir}`, ...(o.userxattr ? ['userxattr'] : [])].join(',')
+  add({
+    op: 'mount', source: 'overlay', target: rootfs, fstype: 'overlay', flags: MS.NODEV, data,
+    why: 'the image layers, read-only, under a private writable layer: the image itself is never modified; nodev because no device cgroup guards device nodes shipped in an image',
+  })
+}
 
-  const mounts = at('mounts')
-  spec.mounts.forEach((m, i) => planMount(m, i, rootfs, input, mounts))
+/** The spec's mounts (/proc, /dev, /sys, then -v and volumes), the allowed device nodes, /dev's links. */
+function mountSteps(input: RootfsInput, add: Add): void {
+  const { spec } = input
+  const rootfs = spec.root.path
+  spec.mounts.forEach((m, i) => planMount(m, i, rootfs, input, add))
   for (const dev of spec.linux.devices ?? []) {
-    mounts({ op: 'mkfile', root: rootfs, path: dev.path, mode: 0o666, why: `a mount point for ${dev.path}` })
-    mounts({
+    add({ op: 'mkfile', root: rootfs, path: dev.path, mode: 0o666, why: `a mount point for ${dev.path}` })
+    add({
       op: 'mount', source: dev.path, root: rootfs, target: dev.path, flags: MS.BIND,
       why: `bind the host's ${dev.path} (${dev.type} ${dev.major}:${dev.minor}): /dev is a nodev tmpfs, so only nodes bound in like this work`,
     })
   }
-  if (spec.mounts.some((m) => m.destination === '/dev')) {
-    const links: [string, string][] = [
-      ['/dev/fd', '/proc/self/fd'], ['/dev/stdin', '/proc/self/fd/0'], ['/dev/stdout', '/proc/self/fd/1'],
-      ['/dev/stderr', '/proc/self/fd/2'], ['/dev/ptmx', 'pts/ptmx'],
-    ]
-    for (const [path, target] of links) {
-      mounts({ op: 'symlink', root: rootfs, path, target, why: path === '/dev/ptmx' ? 'new ptys come from the container\'s own devpts instance' : 'the standard /dev links' })
-    }
+  if (!spec.mounts.some((m) => m.destination === '/dev')) return
+  const links: [string, string][] = [
+    ['/dev/fd', '/proc/self/fd'], ['/dev/stdin', '/proc/self/fd/0'], ['/dev/stdout', '/proc/self/fd/1'],
+    ['/dev/stderr', '/proc/self/fd/2'], ['/dev/ptmx', 'pts/ptmx'],
+  ]
+  for (const [path, target] of links) {
+    add({ op: 'symlink', root: rootfs, path, target, why: path === '/dev/ptmx' ? 'new ptys come from the container\'s own devpts instance' : 'the standard /dev links' })
   }
+}
 
-  const pivot = at('switch-root')
-  pivot({ op: 'chdir', path: rootfs, why: 'pivot_root(".", ".") works on the current directory' })
-  pivot({ op: 'pivot_root', newRoot: '.', putOld: '.', why: 'make the rootfs "/"; the old root is stacked on top of it (pivot_root(2): new_root and put_old may be the same)' })
-  pivot({ op: 'umount', path: '.', flags: MNT_DETACH, why: 'detach the old root: the host filesystem is now unreachable' })
-  pivot({ op: 'chdir', path: '/', why: 'leave no reference to the old root' })
+function switchRootSteps(rootfs: string, add: Add): void {
+  add({ op: 'chdir', path: rootfs, why: 'pivot_root(".", ".") works on the current directory' })
+  add({ op: 'pivot_root', newRoot: '.', putOld: '.', why: 'make the rootfs "/"; the old root is stacked on top of it (pivot_root(2): new_root and put_old may be the same)' })
+  add({ op: 'umount', path: '.', flags: MNT_DETACH, why: 'detach the old root: the host filesystem is now unreachable' })
+  add({ op: 'chdir', path: '/', why: 'leave no reference to the old root' })
+}
 
-  // after pivot_root: resolved in the container
-  const hide = at('hide')
+/** Masked and read-only paths, after pivot_root: resolved in the container. */
+function hideSteps(input: RootfsInput, add: Add): void {
+  const { spec } = input
   for (const path of spec.linux.maskedPaths ?? []) {
     const kind = input.pathKind(path)
     if (kind === 'missing') continue
-    hide(
+    add(
       kind === 'dir'
         ? { op: 'mount', source: 'tmpfs', root: '/', target: path, fstype: 'tmpfs', flags: MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC, optional: true, why: `an empty read-only tmpfs over ${path}` }
         : { op: 'mount', source: '/dev/null', root: '/', target: path, flags: MS.BIND, optional: true, why: `/dev/null over ${path}` },
     )
   }
   for (const path of spec.linux.readonlyPaths ?? []) {
-    hide({ op: 'mount', source: path, root: '/', target: path, flags: MS.BIND | MS.REC, optional: true, why: `writes to ${path} would reach the host kernel: bind it onto itself...` })
-    hide({ op: 'mount', root: '/', target: path, flags: MS.BIND | MS.REMOUNT | MS.RDONLY, optional: true, keepLocked: true, why: '...then make the bind read-only' })
+    add({ op: 'mount', source: path, root: '/', target: path, flags: MS.BIND | MS.REC, optional: true, why: `writes to ${path} would reach the host kernel: bind it onto itself...` })
+    add({ op: 'mount', root: '/', target: path, flags: MS.BIND | MS.REMOUNT | MS.RDONLY, optional: true, keepLocked: true, why: '...then make the bind read-only' })
   }
   // last, so that mount points could still be made for the mounts above
   if (spec.root.readonly) {
-    hide({ op: 'mount', root: '/', target: '/', flags: MS.BIND | MS.REMOUNT | MS.RDONLY, keepLocked: true, why: '--read-only: the root filesystem cannot be written' })
+    add({ op: 'mount', root: '/', target: '/', flags: MS.BIND | MS.REMOUNT | MS.RDONLY, keepLocked: true, why: '--read-only: the root filesystem cannot be written' })
   }
-  return steps
 }
 
-function planMount(m: SpecMount, index: number, rootfs: string, input: RootfsInput, add: (s: StepBody) => void): void {
+function planMount(m: SpecMount, index: number, rootfs: string, input: RootfsInput, add: Add): void {
   const { flags, propagation, data } = parseMountOptions(m.options)
   const isBind = (flags & MS.BIND) !== 0 || m.type === 'bind'
   const dest = m.destination

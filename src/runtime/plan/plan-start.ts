@@ -85,36 +85,26 @@ function identitySteps(spec: Spec): ChildStep[] {
   return steps
 }
 
+type HostBody = DistributiveOmit<HostStep, 'section'>
+
 function hostSteps(input: PlanInput, child: readonly ChildStep[]): HostStep[] {
-  const { spec } = input
   const host: HostStep[] = []
-  const prepare = (step: DistributiveOmit<HostStep, 'section'>) => host.push({ ...step, section: 'prepare' } as HostStep)
+  const at = (section: HostStep['section']) => (step: HostBody) => host.push({ ...step, section } as HostStep)
+  prepareSteps(input, at('prepare'))
+  cloneStep(input, child, at('clone'))
+  handshakeSteps(input, at('handshake'))
+  return host
+}
+
+type Add = (step: HostBody) => void
+
+/** What the runtime makes before the clone: -v sources, the writable layer, volumes, the cgroup, the pty socket. */
+function prepareSteps(input: PlanInput, prepare: Add): void {
+  const { spec } = input
   for (const path of input.bindSources ?? []) {
     prepare({ kind: 'bind_source', path, why: '-v of a host directory that does not exist: Docker makes it' })
   }
-  const w = input.writableLayer
-  if (w && input.rootfs.kind === 'overlay') {
-    const o = input.rootfs
-    const own = w.owner ? { owner: w.owner } : {}
-    prepare({
-      kind: 'private_dir', path: dirname(w.containerDir), mode: 0o711, what: 'containers directory',
-      why: 'the containers\' writable layers: searchable, so that a user namespace\'s root can reach its own, and nothing more',
-    })
-    prepare({ kind: 'mkdir', path: w.containerDir, mode: 0o700, ...own, why: 'the container\'s own directory, private: its writable layer lives here' })
-    prepare({ kind: 'mkdir', path: o.workDir, mode: 0o700, ...own, why: 'overlayfs\'s work directory, on the same filesystem as the upper dir' })
-    prepare({ kind: 'mkdir', path: spec.root.path, mode: 0o700, ...own, why: 'the mount point of the root filesystem' })
-    prepare({ kind: 'mkdir', path: o.upperDir, mode: w.upperMode, owner: w.upperOwner, why: 'the writable layer; overlayfs shows its mode and owner as "/", so they are the image\'s' })
-    if (o.idmapped) {
-      prepare({ kind: 'mkdir', path: o.idmapped.mountDir, mode: 0o700, ...own, why: 'where the child attaches the idmapped layers' })
-      o.lowerDirs.forEach((lower, i) => {
-        prepare({ kind: 'mkdir', path: `${o.idmapped!.mountDir}/${i}`, mode: 0o700, ...own, why: `the mount point of layer ${i}` })
-        prepare({
-          kind: 'idmapped_mount', source: join(o.layersDir, lower), uidMap: spec.linux.uidMappings ?? [], gidMap: spec.linux.gidMappings ?? [], slot: layerSlot(i),
-          why: 'the layers on disk belong to host ids: an idmapped mount shows them with the container\'s; made here, in the host\'s user namespace, as the kernel requires',
-        })
-      })
-    }
-  }
+  writableLayerSteps(input, prepare)
   if (input.volumes?.volumes.length) {
     const anonymous = input.volumes.volumes.every((v) => v.anonymous)
     prepare({
@@ -140,18 +130,49 @@ function hostSteps(input: PlanInput, child: readonly ChildStep[]): HostStep[] {
   if (spec.process.terminal) {
     prepare({ kind: 'socketpair', slot: 'pty-socket', peer: 'pty-receiver', why: 'the child opens its pty inside and sends the master back on this socket' })
   }
+}
 
+/** An image's writable layer: the container's own directory, overlayfs's dirs, the idmapped layers' mount points. */
+function writableLayerSteps(input: PlanInput, prepare: Add): void {
+  const w = input.writableLayer
+  if (!w || input.rootfs.kind !== 'overlay') return
+  const o = input.rootfs
+  const own = w.owner ? { owner: w.owner } : {}
+  prepare({
+    kind: 'private_dir', path: dirname(w.containerDir), mode: 0o711, what: 'containers directory',
+    why: 'the containers\' writable layers: searchable, so that a user namespace\'s root can reach its own, and nothing more',
+  })
+  prepare({ kind: 'mkdir', path: w.containerDir, mode: 0o700, ...own, why: 'the container\'s own directory, private: its writable layer lives here' })
+  prepare({ kind: 'mkdir', path: o.workDir, mode: 0o700, ...own, why: 'overlayfs\'s work directory, on the same filesystem as the upper dir' })
+  prepare({ kind: 'mkdir', path: input.spec.root.path, mode: 0o700, ...own, why: 'the mount point of the root filesystem' })
+  prepare({ kind: 'mkdir', path: o.upperDir, mode: w.upperMode, owner: w.upperOwner, why: 'the writable layer; overlayfs shows its mode and owner as "/", so they are the image\'s' })
+  if (!o.idmapped) return
+  const { mountDir } = o.idmapped
+  prepare({ kind: 'mkdir', path: mountDir, mode: 0o700, ...own, why: 'where the child attaches the idmapped layers' })
+  o.lowerDirs.forEach((lower, i) => {
+    prepare({ kind: 'mkdir', path: `${mountDir}/${i}`, mode: 0o700, ...own, why: `the mount point of layer ${i}` })
+    prepare({
+      kind: 'idmapped_mount', source: join(o.layersDir, lower), uidMap: input.spec.linux.uidMappings ?? [], gidMap: input.spec.linux.gidMappings ?? [], slot: layerSlot(i),
+      why: 'the layers on disk belong to host ids: an idmapped mount shows them with the container\'s; made here, in the host\'s user namespace, as the kernel requires',
+    })
+  })
+}
+
+function cloneStep(input: PlanInput, child: readonly ChildStep[], clone: Add): void {
+  const { spec } = input
   let flags = 0
   for (const ns of spec.linux.namespaces) flags |= NAMESPACE_FLAGS[ns.type]
-  const via = input.via ?? { runtime: true as const }
-  host.push({
+  clone({
     kind: 'clone', flags, ...(input.cgroupPath ? { cgroup: { slot: 'cgroup' } } : {}), keep: childSlots(child).map((slot) => ({ slot })),
-    ...(spec.process.terminal ? { peer: { slot: 'pty-receiver' } } : {}), via, section: 'clone',
+    ...(spec.process.terminal ? { peer: { slot: 'pty-receiver' } } : {}), via: input.via ?? { runtime: true },
     why: spec.linux.namespaces.map((ns) => `${ns.type}: ${NAMESPACE_WHY[ns.type]}`).join('\n'),
   })
+}
 
-  const handshake = (step: DistributiveOmit<HostStep, 'section'>) => host.push({ ...step, section: 'handshake' } as HostStep)
-  if (spec.linux.namespaces.some((ns) => ns.type === 'user')) {
+function handshakeSteps(input: PlanInput, handshake: Add): void {
+  const { spec } = input
+  const userns = spec.linux.namespaces.some((ns) => ns.type === 'user')
+  if (userns) {
     if (!input.setgroupsAllowed) {
       handshake({ kind: 'proc_write', file: 'setgroups', content: 'deny', why: 'an unprivileged user may map only its own ids, and only once setgroups(2) is disabled (user_namespaces(7))' })
     }
@@ -160,11 +181,10 @@ function hostSteps(input: PlanInput, child: readonly ChildStep[]): HostStep[] {
   }
   handshake({
     kind: 'sync',
-    why: spec.linux.namespaces.some((ns) => ns.type === 'user')
+    why: userns
       ? 'the child waits for it: an execve before the id maps exist would drop all its capabilities'
       : 'the child waits for it, then execs the sealed stage program, which runs the steps below',
   })
-  return host
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
