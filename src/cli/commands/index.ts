@@ -14,6 +14,8 @@ import { register as registerWait } from './wait.js'
 import { register as registerRm } from './rm.js'
 import { register as registerInspect } from './inspect.js'
 import { register as registerContainer } from './container.js'
+import { register as registerBuild } from './build.js'
+import { register as registerLint } from './lint.js'
 
 /** Every verb, in the order `mini-run --help` lists them. */
 const VERBS: Record<string, (program: Command) => void> = {
@@ -32,6 +34,8 @@ const VERBS: Record<string, (program: Command) => void> = {
   rmi: registerRmi,
   load: registerLoad,
   image: registerImage,
+  build: registerBuild,
+  lint: registerLint,
 }
 
 /**
