@@ -65,7 +65,7 @@ export class BuildContext implements SourceFs {
       return undefined
     }
     // an excluded path is not there, unless it is a directory an exception reaches into
-    if (this.excluded(rel) && !(stat.isDirectory() && this.#negations)) return undefined
+    if (this.excluded(rel) && !(stat.isDirectory() && this.#reachedByException({ rel, host, stat }))) return undefined
     if (!stat.isSymbolicLink()) return { rel, host, stat }
     let target: string
     try {
@@ -81,14 +81,21 @@ export class BuildContext implements SourceFs {
     return { rel, host: target, stat: lstatSync(target) }
   }
 
+  /** Does an exception ("!" line) bring back something inside this excluded directory? */
+  #reachedByException(dir: SourceItem): boolean {
+    if (!this.#negations) return false
+    return this.list(dir).some((child) => !this.excluded(child.rel) || (child.stat.isDirectory() && this.#reachedByException(child)))
+  }
+
   list(dir: SourceItem): SourceItem[] {
     const out: SourceItem[] = []
     for (const name of readdirSync(dir.host).sort()) {
       const rel = dir.rel === '' ? name : `${dir.rel}/${name}`
       const host = join(dir.host, name)
       const stat = lstatSync(host)
-      if (this.excluded(rel) && !(stat.isDirectory() && this.#negations)) continue
-      out.push({ rel, host, stat })
+      const item = { rel, host, stat }
+      if (this.excluded(rel) && !(stat.isDirectory() && this.#reachedByException(item))) continue
+      out.push(item)
     }
     return out
   }

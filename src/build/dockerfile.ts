@@ -85,7 +85,7 @@ export function parseDockerfile(text: string): ParsedDockerfile {
   const globalArgs: Instruction[] = []
   const stages: Stage[] = []
   for (const ast of doc.getInstructions()) {
-    const instruction = convert(ast, lines)
+    const instruction = convert(ast, lines, escape)
     const { keyword, line } = instruction
     if (keyword === 'FROM') {
       const words = instruction.args.trim().split(/\s+/)
@@ -109,7 +109,25 @@ export function parseDockerfile(text: string): ParsedDockerfile {
   return { escape, directives, globalArgs, stages }
 }
 
-function convert(ast: AstInstruction, lines: string[]): Instruction {
+/**
+ * An instruction continued over several lines, joined as Docker's parser
+ * joins it: the escape character (and trailing blanks) ending a line goes
+ * with the line break, and comment lines and empty lines in between are
+ * dropped, indented or not.
+ */
+export function joinContinuations(raw: string, escape: string): string {
+  const continued = new RegExp(`${escape.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}[ \t]*$`)
+  const lines = raw.split(/\r?\n/)
+  let out = ''
+  for (const [n, line] of lines.entries()) {
+    if (n > 0 && (/^\s*#/.test(line) || line.trim() === '')) continue
+    const m = continued.exec(line)
+    out += m && n < lines.length - 1 ? line.slice(0, m.index) : line
+  }
+  return out
+}
+
+function convert(ast: AstInstruction, lines: string[], escape: string): Instruction {
   const range = ast.getRange()
   const line = range.start.line + 1
   const keyword = ast.getKeyword().toUpperCase()
@@ -118,6 +136,7 @@ function convert(ast: AstInstruction, lines: string[]): Instruction {
   let args = ast.getArgumentsContent() ?? ''
   const heredocs = heredocsOf(ast, lines, args, keyword)
   if (heredocs.length > 0) args = args.slice(0, args.indexOf('\n') >>> 0)
+  else if (range.end.line > range.start.line) args = joinContinuations(ast.getRawArgumentsContent() ?? args, escape)
   if (args.trim() === '' && heredocs.length === 0) fail(line, `${keyword} requires at least one argument`)
   const json = heredocs.length === 0 ? jsonForm(args) : undefined
   return { keyword, line, endLine: range.end.line + 1, flags, args, ...(json ? { json } : {}), heredocs }

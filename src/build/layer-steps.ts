@@ -6,6 +6,7 @@
  */
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
+import { posix } from 'node:path'
 import { gunzipSync, constants as zlibConstants } from 'node:zlib'
 import { UsageError } from '../errors.js'
 import type { Descriptor } from '../image/oci.js'
@@ -49,18 +50,14 @@ async function makeLayer(run: BuildRun, state: BuildState, files: Iterable<Layer
   return { diffId: blob.diffId, descriptor }
 }
 
-let emptyLayerChainId: string | undefined
-
 /** An image with no layer (FROM scratch) still needs a lower directory to run in: an empty layer's. */
 async function runnableImage(run: BuildRun, state: BuildState): Promise<ResolvedImageLike> {
   let chainIds = stateChainIds(state)
   if (chainIds.length === 0) {
-    if (emptyLayerChainId === undefined) {
-      const blob = await writeLayerBlob(run.store, [])
-      emptyLayerChainId = (await commitLayerBlob(run.store, blob, [])).chainId
-    }
-    await run.lease.hold([emptyLayerChainId])
-    chainIds = [emptyLayerChainId]
+    const blob = await writeLayerBlob(run.store, [])
+    const { chainId } = await commitLayerBlob(run.store, blob, [])
+    await run.lease.hold([chainId])
+    chainIds = [chainId]
   }
   const c = state.config.config
   return {
@@ -87,7 +84,7 @@ export async function runCommandStep(s: StageRun, i: Instruction): Promise<StepP
   const binds = mounts.filter((m): m is Extract<RunMount, { type: 'bind' }> => m.type === 'bind')
   const bindDigests = binds.map((m) => {
     const { fs, label } = mountSource(s, m.from)
-    const item = fs.lookup(cleanSourcePath(m.source, label))
+    const item = fs.lookup(cleanSourcePath(m.source))
     if (!item) throw stepError(i, `--mount source ${m.source} not found in the ${label}`)
     const files = item.stat.isDirectory() ? [...walkSource(fs, item)] : [item]
     return contentDigest(files.map((f) => ({ path: f.rel, type: f.stat.isDirectory() ? 'dir' : f.stat.isFile() ? 'file' : 'symlink', mode: f.stat.mode, uid: f.stat.uid, gid: f.stat.gid, mtime: 0, size: f.stat.isFile() ? f.stat.size : 0, source: f.host })))
@@ -152,6 +149,17 @@ function prepareMounts(s: StageRun, i: Instruction, mounts: RunMount[]): { volum
     for (const fd of locks.splice(0)) closeSync(fd)
     for (const path of temporary.splice(0)) await removeTree(path)
   }
+  // a file is mounted on a file the container creates, in a directory that
+  // must exist: where the image lacks it, an empty tmpfs (/run/secrets)
+  const tree = s.run.treeOf(s.state)
+  const fileParents = new Set<string>()
+  const fileTarget = (target: string) => {
+    const parent = posix.dirname(target)
+    if (parent !== '/' && !tree.lookup(parent)?.stat.isDirectory() && !fileParents.has(parent)) {
+      fileParents.add(parent)
+      volumes.tmpfs.push(`${parent}:mode=755`)
+    }
+  }
   try {
     for (const m of mounts) {
       if (m.target.includes(',')) throw stepError(i, `--mount target ${m.target}: a comma cannot be in a mount path here`)
@@ -176,16 +184,18 @@ function prepareMounts(s: StageRun, i: Instruction, mounts: RunMount[]): { volum
           const path = tmpPath(run.store.tmpDir, 'secret')
           temporary.push(path)
           writeSecretFile(path, content, m)
+          fileTarget(m.target)
           volumes.mounts.push(`type=bind,source=${path},target=${m.target},readonly`)
           break
         }
         case 'bind': {
           const { fs, label } = mountSource(s, m.from)
-          const item = fs.lookup(cleanSourcePath(m.source, label))
+          const item = fs.lookup(cleanSourcePath(m.source))
           if (!item) throw stepError(i, `--mount source ${m.source} not found in the ${label}`)
           const path = tmpPath(run.store.tmpDir, 'bind')
           temporary.push(path)
           materialize(fs, item, path)
+          if (!item.stat.isDirectory()) fileTarget(m.target)
           volumes.mounts.push(`type=bind,source=${path},target=${m.target}${m.readWrite ? '' : ',readonly'}`)
           break
         }

@@ -58,10 +58,13 @@ function escapeRegex(ch: string): string {
   return ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
 }
 
-/** A source path cleaned to be relative to the source's root; ".." out of it is refused. */
-export function cleanSourcePath(source: string, label: string): string {
+/**
+ * A source path made relative to the source's root. As in BuildKit, it is
+ * cleaned as an absolute path, so ".." stops at the root: "../x" is the
+ * root's x, never something outside.
+ */
+export function cleanSourcePath(source: string): string {
   const clean = posix.normalize(`/${source}`).replace(/^\/+/, '').replace(/\/+$/, '')
-  if (clean === '..' || clean.startsWith('../')) throw new UsageError(`${source}: forbidden path outside the ${label}`)
   return clean === '.' ? '' : clean
 }
 
@@ -70,7 +73,7 @@ export function cleanSourcePath(source: string, label: string): string {
  * source when nothing matches, as Docker does.
  */
 export function resolveSource(fs: SourceFs, source: string): SourceItem[] {
-  const clean = cleanSourcePath(source, fs.label)
+  const clean = cleanSourcePath(source)
   const notFound = () =>
     new UsageError(`${source}: not found in the ${fs.label}${fs.excluded ? ' (or excluded by .dockerignore)' : ''}`, { code: 'ENOENT' })
   if (!hasGlob(clean)) {

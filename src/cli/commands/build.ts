@@ -49,10 +49,11 @@ export function register(program: Command): void {
 
 async function buildCommand(context: string, flags: BuildFlags, cmd: Command): Promise<number> {
   const { root, state } = globalOptions(cmd)
-  const dockerfile = resolve(flags.file ?? join(context, 'Dockerfile'))
+  const named = flags.file ?? join(context, 'Dockerfile')
+  const dockerfile = resolve(named)
   if (flags.check) {
     const { lintCommand } = await import('./lint.js')
-    return lintCommand(dockerfile, context)
+    return lintCommand(named, context)
   }
   if (!['plain', 'tty', 'auto'].includes(flags.progress)) throw new UsageError(`--progress ${flags.progress}: plain, tty or auto`)
   const [{ build }, { BuildProgress }, { printLint }] = await Promise.all([
@@ -97,7 +98,7 @@ async function buildCommand(context: string, flags: BuildFlags, cmd: Command): P
       for (const name of result.names) process.stdout.write(`Successfully tagged ${name}\n`)
     }
     process.stdout.write(`${id}\n`)
-    if (mode !== 'quiet') await printLint(dockerfile, context)
+    if (mode !== 'quiet') await printLint(named, context)
     return 0
   } catch (err) {
     progress.failed()

@@ -1,8 +1,8 @@
 import type { Command } from 'commander'
 import { readFileSync } from 'node:fs'
-import { dirname, relative, resolve } from 'node:path'
+import { dirname, resolve } from 'node:path'
 
-/** The warnings for a Dockerfile (and what its COPYs bring from the context), one line each. */
+/** The warnings for a Dockerfile (and what its COPYs bring from the context), one line each, the file named as given. */
 async function lintLines(dockerfile: string, context: string): Promise<string[]> {
   const [{ parseDockerfile }, { lintDockerfile, formatWarning }, { BuildContext }] = await Promise.all([
     import('../../build/dockerfile.js'),
@@ -10,8 +10,7 @@ async function lintLines(dockerfile: string, context: string): Promise<string[]>
     import('../../build/build-context.js'),
   ])
   const df = parseDockerfile(readFileSync(dockerfile, 'utf8'))
-  const name = relative(process.cwd(), dockerfile) || dockerfile
-  return lintDockerfile(df, BuildContext.open(context, dockerfile)).map((w) => formatWarning(name, w))
+  return lintDockerfile(df, BuildContext.open(context, resolve(dockerfile))).map((w) => formatWarning(dockerfile, w))
 }
 
 /** `lint` and `build --check`: print the warnings; exit 1 when there are any. */
@@ -37,7 +36,6 @@ export function register(program: Command): void {
     .argument('[dockerfile]', 'the Dockerfile', 'Dockerfile')
     .option('--context <dir>', 'the build context, for what COPY would bring along (default: the Dockerfile\'s directory)')
     .action(async (dockerfile: string, flags: { context?: string }) => {
-      const file = resolve(dockerfile)
-      process.exitCode = await lintCommand(file, flags.context ?? dirname(file))
+      process.exitCode = await lintCommand(dockerfile, flags.context ?? dirname(dockerfile))
     })
 }
