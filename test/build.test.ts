@@ -34,7 +34,8 @@ describe.skipIf(!isRoot)('build (needs root: RUN steps are containers)', () => {
   test('a multi-stage build: COPY --from with --chown, .dockerignore, the config, and the image runs', async () => {
     const ctx = newContext({
       'Dockerfile': [
-        `FROM ${BUSYBOX} AS build`,
+        `ARG BASE=${BUSYBOX}`,
+        'FROM ${BASE} AS build',
         'ARG FLAVOUR=plain',
         'WORKDIR /src',
         'COPY . .',
@@ -61,7 +62,7 @@ describe.skipIf(!isRoot)('build (needs root: RUN steps are containers)', () => {
     const r = build(['-t', 'localhost/test/multi:1', '--build-arg', 'FLAVOUR=spicy', '--label', 'extra=yes', ctx])
     expect(r.stderr).not.toMatch(/mini-run: /)
     expect(r.status).toBe(0)
-    expect(r.stdout).toMatch(/^\[1\/2\] STEP 1\/5: FROM localhost\/test\/busybox:latest AS build$/m)
+    expect(r.stdout).toMatch(/^\[1\/2\] STEP 1\/5: FROM \$\{BASE\} AS build$/m)
     expect(r.stdout).toMatch(/^\[2\/2\] STEP 12\/12: CMD \["cat \/app\/app; echo \$GREETING; id -u"\]$/m)
     expect(r.stdout).toMatch(/^COMMIT localhost\/test\/multi:1$/m)
     expect(r.stdout).toMatch(/^Successfully tagged localhost\/test\/multi:1\n[0-9a-f]{64}\n$/m)
@@ -153,6 +154,9 @@ describe.skipIf(!isRoot)('build (needs root: RUN steps are containers)', () => {
     expect(ran(build(['--no-cache', ctx]).stdout)).toEqual(['install', 'build'])
     const unused = build(['--build-arg', 'NOBODY=1', ctx])
     expect(unused.stderr).toMatch(/WARNING: one or more build-args \[NOBODY\] were not consumed/)
+    // -q: the image id alone
+    const quiet = build(['-q', ctx])
+    expect(quiet.stdout).toMatch(/^[0-9a-f]{64}\n$/)
   })
 
   test('RUN rm of a lower file and of a whole directory: whiteouts hide them in the final image', async () => {
