@@ -176,6 +176,19 @@ export function contentDigest(entries: readonly LayerFile[]): string {
   return `sha256:${h.digest('hex')}`
 }
 
+/** The content digest of a source item and everything below it (a RUN bind mount's). */
+export function sourceDigest(fs: SourceFs, item: SourceItem): string {
+  const items = item.stat.isDirectory() ? [item, ...walkSource(fs, item)] : [item]
+  return contentDigest(
+    items.map((f) => {
+      const st = f.stat
+      const type: LayerFile['type'] = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : 'fifo'
+      const linkname = st.isSymbolicLink() ? readlinkSync(f.host) : undefined
+      return { path: f.rel, type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: 0, size: st.isFile() ? st.size : 0, ...(st.isFile() ? { source: f.host } : {}), ...(linkname !== undefined ? { linkname } : {}) }
+    }),
+  )
+}
+
 function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex')
 }

@@ -15,6 +15,7 @@ import { closeSync, lstatSync, openSync, readdirSync, rmdirSync, unlinkSync } fr
 import { Socket } from 'node:net'
 import { join, posix } from 'node:path'
 import { MiniRunError } from '../errors.js'
+import { isRoot } from '../paths.js'
 import * as native from '../native/lib.js'
 import { prepareContainer, type PreparedContainer, type ResolvedImageLike } from '../runtime/run-container.js'
 import { inspectState } from '../runtime/containers.js'
@@ -72,6 +73,8 @@ export interface RunStepResult {
 
 export async function runStep(input: RunStepInput): Promise<RunStepResult> {
   input.signal?.throwIfAborted()
+  // a rootless RUN would need its layer taken from a user-namespace overlay (issue 12): not yet
+  if (!isRoot()) throw new MiniRunError('RUN steps need root for now: run mini-run build as root', { code: 'EROOTLESS' })
   const prepared = await prepareContainer({
     image: input.image.name,
     command: input.argv,

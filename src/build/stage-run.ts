@@ -19,7 +19,9 @@ import {
 } from './config-steps.js'
 import { flagValue, instructionText, type Instruction, type Stage } from './dockerfile.js'
 import { nextState, type BuildConfig, type BuildState } from './image-state.js'
-import { copyStep, runCommandStep, workdirStep, type StepPlan } from './layer-steps.js'
+import { copyStep, workdirStep } from './copy-step.js'
+import { runCommandStep } from './run-command-step.js'
+import type { StepPlan } from './step-layer.js'
 import { expand, type Lookup } from './shell-lex.js'
 
 export class StageRun {
