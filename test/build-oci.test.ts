@@ -9,7 +9,10 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
-import { exportOciLayout, writeContext } from './helpers/build.js'
+import { gzipSync } from 'node:zlib'
+import { sha256Digest } from '../src/image/digest.js'
+import { ImageStore } from '../src/image/store.js'
+import { exportOciLayout, layerTars, writeContext } from './helpers/build.js'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 
 const hasUmoci = (() => {
@@ -31,8 +34,10 @@ describe.skipIf(!isRoot)('built images, from outside (needs root: RUN steps are 
   afterEach(() => expect(env.leftovers()).toEqual([]))
   afterAll(() => env?.cleanup())
 
-  // umoci verifies every digest and diff id, and applies whiteouts as OCI says
-  test.skipIf(!hasUmoci)('umoci unpacks the built image; what RUN removed is gone', async () => {
+  // the image both tests look at, built once
+  let built = false
+  function buildImage(): void {
+    if (built) return
     const ctx = writeContext(join(env.dir, 'umoci-ctx'), {
       Dockerfile: [
         `FROM ${BUSYBOX} AS build`,
@@ -48,6 +53,12 @@ describe.skipIf(!isRoot)('built images, from outside (needs root: RUN steps are 
     const r = build(['-t', 'localhost/test/umoci:1', ctx])
     expect(r.stderr).not.toMatch(/mini-run: /)
     expect(r.status).toBe(0)
+    built = true
+  }
+
+  // umoci verifies every digest and diff id, and applies whiteouts as OCI says
+  test.skipIf(!hasUmoci)('umoci unpacks the built image; what RUN removed is gone', async () => {
+    buildImage()
     const layout = join(env.dir, 'layout')
     await exportOciLayout(env.storeRoot, 'localhost/test/umoci:1', layout, 'v1')
     const bundle = join(env.dir, 'bundle')
@@ -59,6 +70,21 @@ describe.skipIf(!isRoot)('built images, from outside (needs root: RUN steps are 
     expect(existsSync(join(rootfs, 'bin/ls'))).toBe(true)
     const runtimeConfig = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as { process: { user: { uid: number; gid: number } } }
     expect(runtimeConfig.process.user).toMatchObject({ uid: 1000, gid: 1000 })
+  })
+
+  test('the layers a build made come out of the store byte for byte: same diff ids, same gzipped blobs', async () => {
+    // (so `save` and `push` can give the very blobs the manifest names, from the unpacked store)
+    buildImage()
+    const image = await new ImageStore({ root: env.storeRoot }).resolve('localhost/test/umoci:1')
+    const base = await new ImageStore({ root: env.storeRoot }).resolve(BUSYBOX)
+    const tars = await layerTars(env.storeRoot, 'localhost/test/umoci:1')
+    const built = tars.slice(base.chainIds.length)
+    expect(built).toHaveLength(3)
+    built.forEach((tar, n) => {
+      const i = base.chainIds.length + n
+      expect(sha256Digest(tar)).toBe(image.config.rootfs.diff_ids[i])
+      expect(sha256Digest(gzipSync(tar))).toBe(image.manifest.layers[i]!.digest)
+    })
   })
 
   test('image prune removes cached intermediate layers and their cache entries; a tagged image keeps its own', async () => {
