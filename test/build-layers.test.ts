@@ -4,7 +4,7 @@
  * overlay whiteouts of a writable layer as OCI entries (overlay-diff.ts),
  * and deterministic tar bytes (layer-tar.ts).
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
@@ -47,7 +47,7 @@ function copy(context: BuildContext, sources: string[], dest: string, tree = bas
   return planCopy(
     sources.map((path) => ({ fs: context, path })),
     [],
-    { dest, workdir, tree, keepOwners: false, now: 0 },
+    { dest, workdir, tree, now: 0 },
   )
 }
 
@@ -73,6 +73,7 @@ describe('COPY: where things land', () => {
     write(join(dir, 'ctx/src/debug.log'), 'log')
     write(join(dir, 'ctx/src/keep.log'), 'keep')
     write(join(dir, 'ctx/node_modules/x/index.js'), 'x')
+    if (isRoot) chownSync(join(dir, 'ctx/src/a.js'), 1000, 1000) // a developer's file
     const context = new BuildContext(join(dir, 'ctx'), parseDockerignore('# deps\nnode_modules\n**/*.log\n!src/keep.log\n'))
     const entries = copy(context, ['.'], '.', baseTree(), '/app')
     expect(entries.map((e) => e.path)).toEqual(['app', 'app/src', 'app/src/a.js', 'app/src/keep.log'])
@@ -101,9 +102,11 @@ describe('COPY: where things land', () => {
     mkdirSync(join(upper, 'out'), { recursive: true })
     write(join(upper, 'out/extra'), 'added above')
     if (isRoot) native.mknod(join(upper, 'out/gone'), 0o020000, 0, 0)
+    if (isRoot) chownSync(join(lower, 'out/bin'), 1234, 1235)
     const source = new TreeSourceFs(new MergedTree([upper, lower]), 'stage build')
-    const entries = planCopy([{ fs: source, path: '/out' }], [], { dest: '/app/', workdir: '/', tree: baseTree(), keepOwners: true, now: 0 })
+    const entries = planCopy([{ fs: source, path: '/out', keepOwners: true }], [], { dest: '/app/', workdir: '/', tree: baseTree(), now: 0 })
     expect(entries.map((e) => e.path)).toEqual(isRoot ? ['app', 'app/bin', 'app/extra'] : ['app', 'app/bin', 'app/extra', 'app/gone'])
+    if (isRoot) expect(entries.find((e) => e.path === 'app/bin')).toMatchObject({ uid: 1234, gid: 1235, mode: 0o755 })
   })
 })
 

@@ -5,7 +5,8 @@
  * COPY --from/--chown and .dockerignore, whiteouts, and a failing or
  * interrupted RUN leaving nothing behind.
  */
-import { readdirSync, utimesSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { chownSync, readdirSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import type { ImageConfig } from '../src/image/oci.js'
@@ -216,6 +217,19 @@ describe.skipIf(!isRoot)('build (needs root: RUN steps are containers)', () => {
     expect(r.stderr).not.toMatch(/mini-run: /)
     expect(r.status).toBe(0)
     expect(env.run(env.runArgs(['localhost/test/scratch:1'])).stdout).toBe('from scratch\n')
+  })
+
+  test('ADD: a local tar archive is extracted with its owners; a plain file belongs to root; a URL is refused', () => {
+    const ctx = newContext({ 'Dockerfile': [`FROM ${BUSYBOX}`, 'ADD bundle.tar.gz plain.txt /opt/'].join('\n'), 'plain.txt': 'plain\n', 'src/pkg/lib.txt': 'lib\n' })
+    chownSync(join(ctx, 'plain.txt'), 1000, 1000)
+    chownSync(join(ctx, 'src/pkg/lib.txt'), 4242, 4343)
+    execFileSync('tar', ['-C', join(ctx, 'src'), '-czf', join(ctx, 'bundle.tar.gz'), 'pkg'])
+    expect(build(['-t', 'localhost/test/add:1', ctx]).status).toBe(0)
+    const r = env.run(env.runArgs(['localhost/test/add:1', 'sh', '-c', 'cd /opt && ls -ln plain.txt pkg/lib.txt | awk \'{print $3, $4, $9}\'; cat pkg/lib.txt; test -e bundle.tar.gz || echo extracted']))
+    expect(r.stdout).toBe('4242 4343 pkg/lib.txt\n0 0 plain.txt\nlib\nextracted\n')
+    const url = build([newContext({ Dockerfile: `FROM ${BUSYBOX}\nADD https://example.com/x.tar.gz /x/` })])
+    expect(url.status).toBe(125)
+    expect(url.stderr).toMatch(/Dockerfile:2: ADD: https:\/\/example\.com\/x\.tar\.gz: remote sources are not supported; download them in a RUN step/)
   })
 
   test('build --check prints each warning with its line and fails; a build prints them after', () => {

@@ -29,6 +29,8 @@ export interface CopySource {
   fs: SourceFs
   /** The source as written (after expansion): a path or a pattern. */
   path: string
+  /** Keep the files' owners (COPY --from, an archive ADD extracted); else they are root's. */
+  keepOwners?: boolean
 }
 
 export interface InlineFile {
@@ -45,16 +47,14 @@ export interface CopyOptions {
   tree: MergedTree
   chown?: { uid: number; gid: number }
   chmod?: number
-  /** Keep the sources' owners (COPY --from, extracted archives); else root's. */
-  keepOwners: boolean
   /** mtime of heredoc files and of directories the copy creates. */
   now: number
 }
 
 /** What a COPY makes: the layer's entries, in walk order. */
 export function planCopy(sources: CopySource[], inline: InlineFile[], o: CopyOptions): LayerFile[] {
-  const items: { fs?: SourceFs; item?: SourceItem; inline?: InlineFile }[] = []
-  for (const s of sources) for (const item of resolveSource(s.fs, s.path)) items.push({ fs: s.fs, item })
+  const items: { fs?: SourceFs; item?: SourceItem; keep?: boolean; inline?: InlineFile }[] = []
+  for (const s of sources) for (const item of resolveSource(s.fs, s.path)) items.push({ fs: s.fs, item, keep: s.keepOwners === true })
   for (const f of inline) items.push({ inline: f })
 
   const destText = o.dest
@@ -78,11 +78,10 @@ export function planCopy(sources: CopySource[], inline: InlineFile[], o: CopyOpt
   const landing = destIsDir ? absolute : posix.dirname(absolute)
   const dir = ensureDirs(o.tree, landing, entries, created)
 
-  const owner = (item: SourceItem) =>
-    o.chown ?? (o.keepOwners ? { uid: item.stat.uid, gid: item.stat.gid } : { uid: 0, gid: 0 })
-  const add = (path: string, item: SourceItem) => {
+  const owner = (item: SourceItem, keep: boolean) => o.chown ?? (keep ? { uid: item.stat.uid, gid: item.stat.gid } : { uid: 0, gid: 0 })
+  const add = (path: string, item: SourceItem, keep: boolean) => {
     const st = item.stat
-    const base = { path, ...owner(item), mode: o.chmod ?? st.mode & 0o7777, mtime: Math.floor(st.mtimeMs / 1000) }
+    const base = { path, ...owner(item, keep), mode: o.chmod ?? st.mode & 0o7777, mtime: Math.floor(st.mtimeMs / 1000) }
     if (st.isDirectory()) entries.set(path, { ...base, type: 'dir' })
     else if (st.isFile()) entries.set(path, { ...base, type: 'file', size: st.size, source: item.host })
     else if (st.isSymbolicLink()) {
@@ -91,7 +90,7 @@ export function planCopy(sources: CopySource[], inline: InlineFile[], o: CopyOpt
     // sockets, fifos and devices are not copied, as in BuildKit
   }
   const join = (a: string, b: string) => (a === '' ? b : `${a}/${b}`)
-  for (const { fs, item, inline: file } of items) {
+  for (const { fs, item, keep = false, inline: file } of items) {
     if (file) {
       const path = destIsDir ? join(dir, file.name) : join(dir, posix.basename(absolute))
       entries.set(path, { path, type: 'file', mode: o.chmod ?? 0o644, uid: o.chown?.uid ?? 0, gid: o.chown?.gid ?? 0, mtime: o.now, size: file.content.length, content: file.content })
@@ -99,10 +98,10 @@ export function planCopy(sources: CopySource[], inline: InlineFile[], o: CopyOpt
     }
     if (item!.stat.isDirectory()) {
       // the directory's contents, not the directory itself
-      for (const child of walkSource(fs!, item!)) add(join(dir, child.rel.slice(item!.rel === '' ? 0 : item!.rel.length + 1)), child)
+      for (const child of walkSource(fs!, item!)) add(join(dir, child.rel.slice(item!.rel === '' ? 0 : item!.rel.length + 1)), child, keep)
       continue
     }
-    add(destIsDir ? join(dir, posix.basename(item!.rel)) : join(dir, posix.basename(absolute)), item!)
+    add(destIsDir ? join(dir, posix.basename(item!.rel)) : join(dir, posix.basename(absolute)), item!, keep)
   }
   return sortEntries([...entries.values()])
 }

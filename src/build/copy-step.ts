@@ -65,7 +65,7 @@ export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
         throw stepError(i, `${word}: COPY takes paths in the build context`)
       }
       if (!isAdd || from !== undefined) {
-        sources.push({ fs, path: word })
+        sources.push({ fs, path: word, keepOwners: from !== undefined })
         continue
       }
       // ADD: a local tar archive is extracted into the destination
@@ -80,7 +80,7 @@ export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
           await mkdir(dir, { mode: 0o700 })
           // the store's hardened unpacker: no "..", no writes through links
           await ingestLayer(createReadStream(item.host), `${dir}/fs`, { rootless: run.store.rootless, limits: run.store.limits })
-          sources.push({ fs: new HostDirSourceFs(`${dir}/fs`), path: '' })
+          sources.push({ fs: new HostDirSourceFs(`${dir}/fs`), path: '', keepOwners: true })
         } else sources.push({ fs, path: item.rel })
       }
     }
@@ -91,7 +91,6 @@ export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
       tree,
       ...(owner ? { chown: owner } : {}),
       ...(chmod !== undefined ? { chmod: Number.parseInt(chmod, 8) } : {}),
-      keepOwners: from !== undefined || isAdd,
       now: Math.floor(run.now().getTime() / 1000),
     })
     const flags = i.flags.map((f) => (f.value === undefined ? ` --${f.name}` : ` --${f.name}=${s.expandWord(f.value)}`)).join('')
