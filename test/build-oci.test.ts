@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { gzipSync } from 'node:zlib'
 import { sha256Digest } from '../src/image/digest.js'
 import { ImageStore } from '../src/image/store.js'
+import { miniRunAsync } from './helpers/cli.js'
 import { exportOciLayout, layerTars, writeContext } from './helpers/build.js'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 
@@ -96,6 +97,30 @@ describe.skipIf(!isRoot)('built images, from outside (needs root: RUN steps are 
     } finally {
       own.cleanup()
     }
+  })
+
+  test('a prune while a build runs leaves the layers the build still needs (its lease)', async () => {
+    const ctx = writeContext(join(env.dir, 'lease-ctx'), {
+      Dockerfile: [
+        `FROM ${BUSYBOX} AS assets`,
+        'COPY asset.txt /asset.txt',
+        `FROM ${BUSYBOX}`,
+        'RUN echo "waiting-$((1+1))"; sleep 2',
+        'COPY --from=assets /asset.txt /asset.txt',
+      ].join('\n'),
+      'asset.txt': `asset ${Math.random()}\n`,
+    })
+    const running = miniRunAsync(['--root', env.storeRoot, '--state', env.stateRoot, 'build', '--progress', 'plain', '--cgroup-parent', env.cgroupParent, '-t', 'localhost/test/lease:1', ctx])
+    for (let i = 0; i < 200 && !running.output().includes('waiting-2'); i++) await new Promise((r) => setTimeout(r, 50))
+    expect(running.output()).toContain('waiting-2')
+    // the assets stage's layer is in no image and no container now: only the lease keeps it
+    const prune = env.run(['image', 'prune', '-f'])
+    expect(prune.status).toBe(0)
+    const r = await running.done
+    expect(r.stderr).not.toMatch(/mini-run: /)
+    expect(r.status).toBe(0)
+    expect(env.run(env.runArgs(['localhost/test/lease:1', 'cat', '/asset.txt'])).stdout).toMatch(/^asset /)
+    expect(readdirSync(join(env.storeRoot, 'build-cache', 'leases'))).toEqual([])
   })
 
   function pruneTest(env: TestEnv): void {
