@@ -12,3 +12,7 @@ export { prepareContainer, type RunOptions, type PreparedContainer } from './run
 export { runPrepared } from './runtime/start-container.js'
 export { exitCodeOf, ExecError } from './runtime/supervise.js'
 export { StepError } from './runtime/launch.js'
+export { build } from './build/builder.js'
+export type { BuildOptions, BuildEvent, BuildResult } from './build/build-options.js'
+export { parseDockerfile, type ParsedDockerfile } from './build/dockerfile.js'
+export { lintDockerfile, type LintWarning } from './build/lint.js'
