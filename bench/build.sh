@@ -30,7 +30,12 @@ done
 [ -d "$BASE_LAYOUT" ] || { echo "bench/build.sh: $BASE_LAYOUT is missing: node rootfs-fixtures/build.js" >&2; exit 1; }
 
 WORK=$(mktemp -d /var/tmp/mini-run-bench-build.XXXXXX)
-cleanup() { rm -rf "$WORK"; }
+cleanup() {
+  # buildah's overlay storage stays mounted until its containers are gone
+  [ -d "$WORK/bh-root" ] && buildah --root "$WORK/bh-root" --runroot "$WORK/bh-runroot" --storage-driver overlay rm --all >/dev/null 2>&1
+  if grep -q " $WORK/" /proc/self/mountinfo; then echo "bench/build.sh: mounts left under $WORK, not removing it" >&2; return; fi
+  rm -rf "$WORK"
+}
 trap cleanup EXIT
 # the fixture's own name, which `mini-run load` gives it; buildah's copy is tagged so too
 BASE=localhost/mini-run/busybox:latest
