@@ -23,3 +23,7 @@ export {
   removeVolume,
   type VolumeInfo,
 } from './runtime/container/volume-store.js'
+export { build } from './build/builder.js'
+export type { BuildOptions, BuildEvent, BuildResult } from './build/build-options.js'
+export { parseDockerfile, type ParsedDockerfile } from './build/dockerfile.js'
+export { lintDockerfile, type LintWarning } from './build/lint.js'

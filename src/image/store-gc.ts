@@ -7,6 +7,7 @@
  * (setRef comes last) can lose them to a concurrent prune; its setRef then
  * fails with EINCOMPLETE and a second pull fetches them again.
  */
+import { existsSync } from 'node:fs'
 import { rename, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { MiniRunError } from '../errors.js'
@@ -71,7 +72,9 @@ export async function removeImage(store: ImageStore, ref: string, opts: PruneOpt
  */
 export async function pruneStore(store: ImageStore, opts: PruneOptions = {}): Promise<PruneResult> {
   await store.init()
-  const inUse = opts.inUse ?? new Set<string>()
+  // a running build's layers are in no ref yet: its lease keeps them
+  const { leasedLayers, pruneCacheIndex } = await import('./build-cache-index.js')
+  const inUse = new Set([...(opts.inUse ?? []), ...leasedLayers(store.root)])
   const result: PruneResult = { untagged: [], deletedLayers: [], deletedBlobs: [], reclaimedBytes: 0 }
   for (const ref of await listRefs(store.refsDir)) {
     if (!isDigest(ref.name)) continue
@@ -102,6 +105,8 @@ export async function pruneStore(store: ImageStore, opts: PruneOptions = {}): Pr
       result.reclaimedBytes += size
     }
   }
+  // build cache entries whose layers just went
+  result.buildCacheEntries = pruneCacheIndex(store.root, (chainId) => existsSync(join(store.layerPath(chainId), 'layer.json')))
   await cleanStaleTmp(store.tmpDir)
   return result
 }

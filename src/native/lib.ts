@@ -260,9 +260,9 @@ export function lsetxattr(path: string, name: string, value: Buffer): void {
   )
 }
 
-/** lgetxattr(2); null when the attribute is absent. */
-export function lgetxattr(path: string, name: string): Buffer | null {
-  const buf = Buffer.alloc(65536)
+/** lgetxattr(2); null when the attribute is absent. `max`: the largest value expected (ERANGE beyond). */
+export function lgetxattr(path: string, name: string, max = 65536): Buffer | null {
+  const buf = Buffer.alloc(max)
   const n = call('mr_lgetxattr', [DataType.String, DataType.String, DataType.U8Array, DataType.I32], [path, name, buf, buf.length])
   if (n === -osConstants.errno.ENODATA) return null
   check('lgetxattr', n, `${name} on ${path}`)

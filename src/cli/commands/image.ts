@@ -15,6 +15,7 @@ async function pruneImages(cmd: Command): Promise<void> {
     ...result.deletedBlobs.map((d) => `deleted: ${d}`),
   ]
   if (lines.length > 0) process.stdout.write(`Deleted Images:\n${lines.join('\n')}\n\n`)
+  if (result.buildCacheEntries) process.stdout.write(`deleted build cache entries: ${result.buildCacheEntries}\n`)
   process.stdout.write(`Total reclaimed space: ${humanSize(result.reclaimedBytes)}\n`)
 }
 

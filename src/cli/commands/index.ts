@@ -15,6 +15,8 @@ import { register as registerRm } from './rm.js'
 import { register as registerInspect } from './inspect.js'
 import { register as registerContainer } from './container.js'
 import { register as registerVolume } from './volume.js'
+import { register as registerBuild } from './build.js'
+import { register as registerLint } from './lint.js'
 
 /** Every verb, in the order `mini-run --help` lists them. */
 const VERBS: Record<string, (program: Command) => void> = {
@@ -34,6 +36,8 @@ const VERBS: Record<string, (program: Command) => void> = {
   rmi: registerRmi,
   load: registerLoad,
   image: registerImage,
+  build: registerBuild,
+  lint: registerLint,
 }
 
 /** Whether a word is one of mini-run's verbs (or help). */

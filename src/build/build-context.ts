@@ -1,0 +1,118 @@
+/**
+ * The build context: the directory a build may copy from, minus what its
+ * .dockerignore excludes.
+ *
+ * .dockerignore is read with @balena/dockerignore, which implements
+ * Docker's own rules (Go filepath.Match per path segment, "**", "!"
+ * exceptions, the last matching line wins, a pattern naming a directory
+ * excludes everything below it) rather than .gitignore's, which differ in
+ * exactly the cases users notice (`*.log` does not match `sub/x.log` in
+ * Docker). As BuildKit does, `<Dockerfile>.dockerignore` next to the
+ * Dockerfile is preferred over the context's own.
+ *
+ * Nothing outside the context can be named: ".." is refused, and a symlink
+ * is followed only when it is the source itself and leads inside the
+ * context (anything below a copied directory is copied as a link).
+ */
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, type Stats } from 'node:fs'
+import { join, posix, relative } from 'node:path'
+import { UsageError } from '../errors.js'
+import type { SourceFs, SourceItem } from './source-fs.js'
+import { dockerignoreMatcher, type Ignore } from './vendor.js'
+
+export class BuildContext implements SourceFs {
+  readonly label = 'build context'
+  readonly dir: string
+  /** The .dockerignore patterns, cleaned. */
+  readonly patterns: string[]
+  readonly #ignore: Ignore
+  readonly #negations: boolean
+
+  constructor(dir: string, patterns: string[]) {
+    this.dir = dir
+    this.patterns = patterns
+    this.#ignore = dockerignoreMatcher().add(patterns)
+    this.#negations = patterns.some((p) => p.startsWith('!'))
+  }
+
+  /** Open a context directory and its .dockerignore (the Dockerfile's own first). */
+  static open(dir: string, dockerfile?: string): BuildContext {
+    let st: Stats
+    try {
+      st = lstatSync(dir)
+    } catch (err) {
+      const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (err as Error).message
+      throw new UsageError(`build context ${dir}: ${why}`)
+    }
+    if (!st.isDirectory() && !st.isSymbolicLink()) throw new UsageError(`build context ${dir} is not a directory`)
+    const root = realpathSync(dir)
+    const candidates = [...(dockerfile ? [`${dockerfile}.dockerignore`] : []), join(root, '.dockerignore')]
+    const file = candidates.find((f) => existsSync(f))
+    return new BuildContext(root, file ? parseDockerignore(readFileSync(file, 'utf8')) : [])
+  }
+
+  /** Excluded by .dockerignore? */
+  excluded(rel: string): boolean {
+    return rel !== '' && this.#ignore.ignores(rel)
+  }
+
+  lookup(rel: string): SourceItem | undefined {
+    const host = rel === '' ? this.dir : join(this.dir, rel)
+    let stat: Stats
+    try {
+      stat = lstatSync(host)
+    } catch {
+      return undefined
+    }
+    // an excluded path is not there, unless it is a directory an exception reaches into
+    if (this.excluded(rel) && !(stat.isDirectory() && this.#reachedByException({ rel, host, stat }))) return undefined
+    if (!stat.isSymbolicLink()) return { rel, host, stat }
+    let target: string
+    try {
+      target = realpathSync(host)
+    } catch {
+      return undefined
+    }
+    const inside = relative(this.dir, target)
+    if (inside === '..' || inside.startsWith('../') || posix.isAbsolute(inside)) {
+      throw new UsageError(`${rel}: the symlink leads outside the build context`)
+    }
+    if (inside !== '' && this.excluded(inside)) return undefined
+    return { rel, host: target, stat: lstatSync(target) }
+  }
+
+  /** Does an exception ("!" line) bring back something inside this excluded directory? */
+  #reachedByException(dir: SourceItem): boolean {
+    if (!this.#negations) return false
+    return this.list(dir).some((child) => !this.excluded(child.rel) || (child.stat.isDirectory() && this.#reachedByException(child)))
+  }
+
+  list(dir: SourceItem): SourceItem[] {
+    const out: SourceItem[] = []
+    for (const name of readdirSync(dir.host).sort()) {
+      const rel = dir.rel === '' ? name : `${dir.rel}/${name}`
+      const host = join(dir.host, name)
+      const stat = lstatSync(host)
+      const item = { rel, host, stat }
+      if (this.excluded(rel) && !(stat.isDirectory() && this.#reachedByException(item))) continue
+      out.push(item)
+    }
+    return out
+  }
+}
+
+/** .dockerignore lines: comments and blank lines dropped, each pattern trimmed and cleaned as Docker does. */
+export function parseDockerignore(text: string): string[] {
+  const out: string[] = []
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim()
+    if (line === '' || line.startsWith('#')) continue
+    const negate = line.startsWith('!')
+    let pattern = (negate ? line.slice(1) : line).trim()
+    if (pattern === '') continue
+    pattern = posix.normalize(pattern).replace(/^\/+/, '').replace(/\/+$/, '')
+    if (pattern === '.' || pattern === '') continue
+    out.push(negate ? `!${pattern}` : pattern)
+  }
+  return out
+}

@@ -1,0 +1,264 @@
+/**
+ * `mini-run build`: a Dockerfile, step by step, into an image of the store.
+ *
+ * A build is a sequence of mini-run containers (RUN) and store operations
+ * (COPY, ADD, WORKDIR make layers directly from files; the rest only change
+ * the config), one stage after another; only the stages the target needs
+ * are built, as BuildKit does.
+ *
+ * The cache, as BuildKit and buildah key it: a step's key is its parent's
+ * key, the instruction after ARG/ENV expansion (RUN: with the build
+ * arguments in its environment), and for COPY and ADD the digest of the
+ * content it copies, never mtimes (copy-plan.ts). A hit reuses the step's
+ * recorded result (layers and config, its history times included, so a
+ * rebuild from the cache is the same image id). So with the classic
+ *
+ *   COPY requirements.txt .   RUN pip install -r requirements.txt   COPY . .
+ *
+ * a change to the application code only reruns the last COPY, and a change
+ * to requirements.txt reruns from there on.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { UsageError } from '../errors.js'
+import { BuildLease, ensureBuildCacheDirs, readCacheEntry, writeCacheEntry } from '../image/build-cache-index.js'
+import { PROXY_ARGS, stepKey } from './cache-key.js'
+import { formatPlatform, hostPlatform, parsePlatform } from '../image/platform.js'
+import { parseReference } from '../image/reference.js'
+import { ImageStore } from '../image/store.js'
+import { defaultStateRoot, defaultStoreRoot } from '../paths.js'
+import { BuildContext } from './build-context.js'
+import { parseKeyValueFlags, readSecrets, type BuildEvent, type BuildOptions, type BuildResult } from './build-options.js'
+import { parseDockerfile, flagValue, flagValues, instructionText, type ParsedDockerfile, type Stage } from './dockerfile.js'
+import { commitState, scratchState, stateChainIds, stateFromImage, stateId, type BuildState } from './image-state.js'
+import { MergedTree } from './merged-tree.js'
+import { expand, type Lookup } from './shell-lex.js'
+import { StageRun } from './stage-run.js'
+
+export interface StageResult {
+  state: BuildState
+  key: string
+}
+
+/** What every stage of one build shares. */
+export interface BuildRun {
+  o: BuildOptions
+  store: ImageStore
+  storeRoot: string
+  stateRoot: string
+  df: ParsedDockerfile
+  context: BuildContext
+  /** --build-arg values, and which of them an ARG line used. */
+  buildArgs: Map<string, string>
+  usedArgs: Set<string>
+  /** ARGs before the first FROM, with their values. */
+  globalArgs: Map<string, string | undefined>
+  secrets: Map<string, Buffer>
+  lease: BuildLease
+  results: Map<number, StageResult>
+  event(e: BuildEvent): void
+  /** The time for history entries: SOURCE_DATE_EPOCH, else now. */
+  now(): Date
+  treeOf(state: BuildState): MergedTree
+  /** A step through the cache: its recorded result for `key`, or `run`'s (then recorded). */
+  cached(key: string, run: () => Promise<BuildState>): Promise<{ state: BuildState; cached: boolean }>
+  /** A stage (by name or index) built earlier in this build, or undefined. */
+  stageResult(nameOrIndex: string): StageResult | undefined
+}
+
+export async function build(o: BuildOptions): Promise<BuildResult> {
+  const storeRoot = o.storeRoot ?? defaultStoreRoot()
+  const stateRoot = o.stateRoot ?? defaultStateRoot()
+  const env = o.env ?? process.env
+  const contextDir = resolve(o.context)
+  const dockerfilePath = resolve(o.dockerfile ?? join(contextDir, 'Dockerfile'))
+  let text: string
+  try {
+    text = readFileSync(dockerfilePath, 'utf8')
+  } catch (err) {
+    throw new UsageError(`cannot read the Dockerfile ${dockerfilePath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+  }
+  if (o.platform !== undefined) checkPlatform(o.platform, '--platform')
+  if (o.network !== undefined && !['none', 'host', 'default'].includes(o.network)) {
+    throw new UsageError(`--network ${o.network}: use none or host`)
+  }
+  const names = (o.tags ?? []).map((t) => parseReference(t).name)
+  const df = parseDockerfile(text)
+  const context = BuildContext.open(contextDir, dockerfilePath)
+  const store = new ImageStore({ root: storeRoot })
+  await store.init()
+  ensureBuildCacheDirs(storeRoot)
+
+  const run: BuildRun = {
+    o,
+    store,
+    storeRoot,
+    stateRoot,
+    df,
+    context,
+    buildArgs: parseKeyValueFlags(o.buildArgs ?? [], '--build-arg', env),
+    usedArgs: new Set(),
+    globalArgs: new Map(),
+    secrets: readSecrets(o.secrets ?? [], env),
+    lease: new BuildLease(storeRoot, store.tmpDir),
+    results: new Map(),
+    event: (e) => o.onEvent?.(e),
+    now: () => (o.sourceDateEpoch !== undefined ? new Date(o.sourceDateEpoch * 1000) : new Date()),
+    treeOf: (state) => new MergedTree(stateChainIds(state).map((c) => store.layerFsPath(c)).reverse()),
+    async cached(key, step) {
+      if (!o.noCache) {
+        const entry = readCacheEntry(storeRoot, key)
+        const state = entry && { config: entry.config as BuildState['config'], layers: entry.layers }
+        if (state && stateChainIds(state).every((c) => existsSync(join(store.layerPath(c), 'layer.json')))) {
+          await run.lease.hold(stateChainIds(state))
+          return { state, cached: true }
+        }
+      }
+      const state = await step()
+      await run.lease.hold(stateChainIds(state))
+      await writeCacheEntry(storeRoot, store.tmpDir, { key, config: state.config, layers: state.layers, created: new Date().toISOString() })
+      return { state, cached: false }
+    },
+    stageResult(nameOrIndex) {
+      const lower = nameOrIndex.toLowerCase()
+      const stage = df.stages.find((s) => s.name === lower) ?? (/^\d+$/.test(lower) ? df.stages[Number(lower)] : undefined)
+      return stage ? run.results.get(stage.index) : undefined
+    },
+  }
+  try {
+    declareGlobalArgs(run)
+    const target = targetStage(df, o.target)
+    const order = stagesNeeded(df, target, globalLookup(run))
+    for (const [n, stage] of order.entries()) {
+      o.signal?.throwIfAborted()
+      run.results.set(stage.index, await buildStage(run, stage, n + 1, order.length))
+    }
+    const unused = [...run.buildArgs.keys()].filter((k) => !run.usedArgs.has(k) && !PROXY_ARGS.has(k))
+    if (unused.length) run.event({ type: 'warning', message: `one or more build-args [${unused.join(' ')}] were not consumed` })
+    let final = run.results.get(target.index)!.state
+    const labels = parseKeyValueFlags(o.labels ?? [], '--label')
+    if (labels.size) {
+      final = structuredClone(final)
+      final.config.config.Labels = { ...(final.config.config.Labels ?? {}), ...Object.fromEntries(labels) }
+    }
+    run.event({ type: 'commit', names })
+    const { id, manifestDigest } = await commitState(store, final, names)
+    return { id, manifestDigest, names }
+  } finally {
+    run.lease.release()
+  }
+}
+
+function checkPlatform(text: string, what: string): void {
+  const want = parsePlatform(text)
+  const host = hostPlatform()
+  if (want.os !== host.os || want.architecture !== host.architecture || (want.variant && host.variant && want.variant !== host.variant)) {
+    throw new UsageError(`${what} ${text}: RUN executes natively on this ${formatPlatform(host)} machine (no emulation); build on a ${formatPlatform(want)} machine`)
+  }
+}
+
+/** BuildKit's automatic platform ARGs, in the global scope. */
+function platformArgs(): Map<string, string> {
+  const p = hostPlatform()
+  const platform = formatPlatform(p)
+  const args = new Map<string, string>()
+  for (const prefix of ['BUILD', 'TARGET']) {
+    args.set(`${prefix}PLATFORM`, platform)
+    args.set(`${prefix}OS`, p.os)
+    args.set(`${prefix}ARCH`, p.architecture)
+    args.set(`${prefix}VARIANT`, p.variant ?? '')
+  }
+  return args
+}
+
+function declareGlobalArgs(run: BuildRun): void {
+  for (const [k, v] of platformArgs()) run.globalArgs.set(k, v)
+  for (const i of run.df.globalArgs) {
+    for (const [name, value] of StageRun.argPairs(i, run.df.escape, globalLookup(run))) {
+      const given = run.buildArgs.get(name)
+      if (given !== undefined) run.usedArgs.add(name)
+      run.globalArgs.set(name, given ?? value)
+    }
+  }
+}
+
+export function globalLookup(run: BuildRun): Lookup {
+  return (name) => run.globalArgs.get(name) ?? (PROXY_ARGS.has(name) ? run.buildArgs.get(name) : undefined)
+}
+
+function targetStage(df: ParsedDockerfile, target: string | undefined): Stage {
+  if (target === undefined) return df.stages.at(-1)!
+  const found = df.stages.find((s) => s.name === target.toLowerCase())
+  if (!found) throw new UsageError(`target stage "${target}" could not be found`)
+  return found
+}
+
+/** The stages `target` depends on (FROM, COPY --from, RUN --mount from=), itself last, in file order. */
+export function stagesNeeded(df: ParsedDockerfile, target: Stage, lookup: Lookup): Stage[] {
+  const byRef = (ref: string, before: number): Stage | undefined => {
+    const lower = ref.toLowerCase()
+    const named = df.stages.find((s) => s.name === lower && s.index < before)
+    if (named) return named
+    return /^\d+$/.test(ref) && Number(ref) < before ? df.stages[Number(ref)] : undefined
+  }
+  const needed = new Set<number>()
+  const visit = (stage: Stage) => {
+    if (needed.has(stage.index)) return
+    needed.add(stage.index)
+    const refs = [expand(stage.base, lookup, df.escape).word]
+    for (const i of stage.instructions) {
+      const from = i.keyword === 'COPY' ? flagValue(i, 'from') : undefined
+      if (from !== undefined) refs.push(expand(from, lookup, df.escape).word)
+      if (i.keyword === 'RUN') {
+        for (const m of flagValues(i, 'mount')) {
+          const f = /(?:^|,)from=([^,]+)/.exec(m)
+          if (f) refs.push(expand(f[1]!, lookup, df.escape).word)
+        }
+      }
+    }
+    for (const ref of refs) {
+      const dep = byRef(ref, stage.index)
+      if (dep) visit(dep)
+    }
+  }
+  visit(target)
+  return df.stages.filter((s) => needed.has(s.index))
+}
+
+async function buildStage(run: BuildRun, stage: Stage, stageNo: number, stages: number): Promise<StageResult> {
+  const steps = 1 + stage.instructions.length
+  let step = 0
+  const announce = (text: string) => run.event({ type: 'step', stage: stageNo, stages, step: ++step, steps, text })
+  announce(instructionText(stage.from))
+  const platform = flagValue(stage.from, 'platform')
+  if (platform !== undefined) checkPlatform(expand(platform, globalLookup(run), run.df.escape).word, `FROM --platform`)
+  const base = expand(stage.base, globalLookup(run), run.df.escape).word
+  let start: StageResult
+  const earlier = run.df.stages.find((s) => s.name === base.toLowerCase() && s.index < stage.index)
+  if (base.toLowerCase() === 'scratch') {
+    start = { state: scratchState(), key: stepKey('', ['FROM', 'scratch']) }
+  } else if (earlier) {
+    const result = run.results.get(earlier.index)
+    if (!result) throw new UsageError(`Dockerfile:${stage.from.line}: stage "${earlier.name}" was not built`)
+    start = result
+  } else {
+    if (base === '') throw new UsageError(`Dockerfile:${stage.from.line}: FROM names no image (an ARG without a value?)`)
+    const image = await run.o.resolveImage(base, run.o.pull === true)
+    const state = stateFromImage(image)
+    if (state.config.config.OnBuild?.length) {
+      run.event({ type: 'warning', message: `${base} has ONBUILD triggers; mini-run does not run them` })
+    }
+    start = { state, key: stepKey('', ['FROM', image.configDigest]) }
+  }
+  await run.lease.hold(stateChainIds(start.state))
+  const stageRun = new StageRun(run, stage, start)
+  for (const instruction of stage.instructions) {
+    announce(instructionText(instruction))
+    run.o.signal?.throwIfAborted()
+    const t0 = Date.now()
+    const { cached } = await stageRun.step(instruction)
+    if (cached) run.event({ type: 'cached', id: stateId(stageRun.state) })
+    run.event({ type: 'done', id: stateId(stageRun.state), cached, ms: Date.now() - t0 })
+  }
+  return { state: stageRun.state, key: stageRun.key }
+}

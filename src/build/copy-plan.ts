@@ -1,0 +1,210 @@
+/**
+ * COPY and ADD as layer entries (pure, apart from reading the sources):
+ * Docker's rules for where each source lands, then the entries of a layer
+ * that holds exactly that, and the content digest the cache keys on.
+ *
+ * Docker's rules (Dockerfile reference, COPY): a relative destination is
+ * relative to WORKDIR; several sources (by listing or by a pattern) need a
+ * destination directory ending in "/"; a source directory's contents are
+ * copied, not the directory itself; a file lands at the destination itself
+ * unless that ends in "/" or is an existing directory; missing parents are
+ * created. Files from the context belong to root unless --chown says
+ * otherwise; files from another stage or image keep their owners.
+ *
+ * The directories above what is copied are in the layer too, each with the
+ * metadata the image already gives it (or 0755 when the copy creates it):
+ * an unpacker makes a missing parent with default metadata, and an upper
+ * directory's metadata hides the lower one's, so leaving them out would
+ * turn /tmp's 1777 into 0755.
+ */
+import { closeSync, openSync, readlinkSync, readSync } from 'node:fs'
+import { posix } from 'node:path'
+import { createHash } from 'node:crypto'
+import { UsageError } from '../errors.js'
+import type { LayerFile } from './layer-tar.js'
+import type { MergedTree } from './merged-tree.js'
+import { resolveSource, walkSource, type SourceFs, type SourceItem } from './source-fs.js'
+
+export interface CopySource {
+  fs: SourceFs
+  /** The source as written (after expansion): a path or a pattern. */
+  path: string
+  /** Keep the files' owners (COPY --from, an archive ADD extracted); else they are root's. */
+  keepOwners?: boolean
+}
+
+export interface InlineFile {
+  /** A heredoc: `COPY <<EOF /dest`. */
+  name: string
+  content: Buffer
+}
+
+export interface CopyOptions {
+  /** The destination as written (after expansion). */
+  dest: string
+  workdir: string
+  /** The image so far: where the destination's parents already exist. */
+  tree: MergedTree
+  chown?: { uid: number; gid: number }
+  chmod?: number
+  /** mtime of heredoc files and of directories the copy creates. */
+  now: number
+}
+
+/** What a COPY makes: the layer's entries, in walk order. */
+export function planCopy(sources: CopySource[], inline: InlineFile[], o: CopyOptions): LayerFile[] {
+  const items: { fs?: SourceFs; item?: SourceItem; keep?: boolean; inline?: InlineFile }[] = []
+  for (const s of sources) for (const item of resolveSource(s.fs, s.path)) items.push({ fs: s.fs, item, keep: s.keepOwners === true })
+  for (const f of inline) items.push({ inline: f })
+
+  const destText = o.dest
+  const absolute = posix.normalize(destText.startsWith('/') ? destText : posix.join(o.workdir || '/', destText))
+  const endsWithSlash = /\/\.?$/.test(destText) || destText === '.'
+  const existing = o.tree.lookup(absolute)
+  const destIsDir = endsWithSlash || existing?.stat.isDirectory() === true || items.some((i) => i.item?.stat.isDirectory())
+  if (items.length > 1 && !destIsDir) {
+    throw new UsageError(`when copying more than one source the destination must be a directory ending in "/": ${destText}`)
+  }
+  const entries = new Map<string, LayerFile>()
+  const created = (path: string): LayerFile => ({
+    path,
+    type: 'dir',
+    mode: 0o755,
+    uid: o.chown?.uid ?? 0,
+    gid: o.chown?.gid ?? 0,
+    mtime: o.now,
+  })
+  // the directory the sources land in, through the image's own symlinks
+  const landing = destIsDir ? absolute : posix.dirname(absolute)
+  const dir = ensureDirs(o.tree, landing, entries, created)
+
+  const owner = (item: SourceItem, keep: boolean) => o.chown ?? (keep ? { uid: item.stat.uid, gid: item.stat.gid } : { uid: 0, gid: 0 })
+  const add = (path: string, item: SourceItem, keep: boolean) => {
+    const st = item.stat
+    const base = { path, ...owner(item, keep), mode: o.chmod ?? st.mode & 0o7777, mtime: Math.floor(st.mtimeMs / 1000) }
+    if (st.isDirectory()) entries.set(path, { ...base, type: 'dir' })
+    else if (st.isFile()) entries.set(path, { ...base, type: 'file', size: st.size, source: item.host })
+    else if (st.isSymbolicLink()) {
+      entries.set(path, { ...base, mode: st.mode & 0o7777, type: 'symlink', linkname: readlinkSync(item.host) })
+    }
+    // sockets, fifos and devices are not copied, as in BuildKit
+  }
+  const join = (a: string, b: string) => (a === '' ? b : `${a}/${b}`)
+  for (const { fs, item, keep = false, inline: file } of items) {
+    if (file) {
+      const path = destIsDir ? join(dir, file.name) : join(dir, posix.basename(absolute))
+      entries.set(path, { path, type: 'file', mode: o.chmod ?? 0o644, uid: o.chown?.uid ?? 0, gid: o.chown?.gid ?? 0, mtime: o.now, size: file.content.length, content: file.content })
+      continue
+    }
+    if (item!.stat.isDirectory()) {
+      // the directory's contents, not the directory itself
+      for (const child of walkSource(fs!, item!)) add(join(dir, child.rel.slice(item!.rel === '' ? 0 : item!.rel.length + 1)), child, keep)
+      continue
+    }
+    add(destIsDir ? join(dir, posix.basename(item!.rel)) : join(dir, posix.basename(absolute)), item!, keep)
+  }
+  return sortEntries([...entries.values()])
+}
+
+/**
+ * Entries for the directory `path` (absolute) and each of its parents:
+ * the image's own metadata where they exist, `created` where they do not.
+ * Returns the directory's canonical path (symlinks of the image followed),
+ * relative to the root.
+ */
+export function ensureDirs(tree: MergedTree, path: string, entries: Map<string, LayerFile>, created: (path: string) => LayerFile): string {
+  const parts = path.split('/').filter((p) => p !== '' && p !== '.')
+  let canonical = ''
+  let missing = false
+  for (const part of parts) {
+    if (part === '..') {
+      canonical = posix.dirname(`/${canonical}`).slice(1)
+      continue
+    }
+    const next = canonical === '' ? part : `${canonical}/${part}`
+    if (!missing) {
+      const node = tree.lookup(`/${next}`, true)
+      if (node) {
+        if (!node.stat.isDirectory()) throw new UsageError(`cannot copy into /${next}: it is not a directory in the image`)
+        canonical = node.path.slice(1)
+        continue
+      }
+      missing = true
+    }
+    canonical = next
+  }
+  // every directory on the way, from the root down
+  let prefix = ''
+  for (const part of canonical.split('/').filter(Boolean)) {
+    prefix = prefix === '' ? part : `${prefix}/${part}`
+    const node = tree.lookup(`/${prefix}`, false)
+    if (node?.stat.isDirectory()) {
+      const st = node.stat
+      entries.set(prefix, { path: prefix, type: 'dir', mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000) })
+    } else entries.set(prefix, created(prefix))
+  }
+  return canonical
+}
+
+/** Parents before children, siblings by name: the order of a sorted walk. */
+export function sortEntries(entries: LayerFile[]): LayerFile[] {
+  const key = (f: LayerFile) => f.path.split('/')
+  return entries.sort((a, b) => {
+    const ka = key(a)
+    const kb = key(b)
+    for (let i = 0; i < Math.min(ka.length, kb.length); i++) {
+      if (ka[i] !== kb[i]) return ka[i]! < kb[i]! ? -1 : 1
+    }
+    return ka.length - kb.length
+  })
+}
+
+/**
+ * The content digest of a layer's entries: paths, kinds, modes, owners,
+ * link targets and file contents, never mtimes (a `touch` or a fresh `git
+ * clone` must not invalidate the cache; BuildKit's content checksums make
+ * the same choice).
+ */
+export function contentDigest(entries: readonly LayerFile[]): string {
+  const h = createHash('sha256')
+  for (const f of entries) {
+    h.update(JSON.stringify([f.path, f.type, f.mode, f.uid, f.gid, f.linkname ?? '', f.size ?? 0]))
+    if (f.type === 'file') h.update(f.content ? sha256(f.content) : hashFile(f.source!))
+    h.update('\n')
+  }
+  return `sha256:${h.digest('hex')}`
+}
+
+/** The content digest of a source item and everything below it (a RUN bind mount's). */
+export function sourceDigest(fs: SourceFs, item: SourceItem): string {
+  const items = item.stat.isDirectory() ? [item, ...walkSource(fs, item)] : [item]
+  return contentDigest(
+    items.map((f) => {
+      const st = f.stat
+      const type: LayerFile['type'] = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : 'fifo'
+      const linkname = st.isSymbolicLink() ? readlinkSync(f.host) : undefined
+      return { path: f.rel, type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: 0, size: st.isFile() ? st.size : 0, ...(st.isFile() ? { source: f.host } : {}), ...(linkname !== undefined ? { linkname } : {}) }
+    }),
+  )
+}
+
+function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex')
+}
+
+const HASH_BUFFER = Buffer.alloc(1 << 20)
+
+export function hashFile(path: string): string {
+  const h = createHash('sha256')
+  const fd = openSync(path, 'r')
+  try {
+    for (;;) {
+      const n = readSync(fd, HASH_BUFFER, 0, HASH_BUFFER.length, null)
+      if (n === 0) break
+      h.update(HASH_BUFFER.subarray(0, n))
+    }
+  } finally {
+    closeSync(fd)
+  }
+  return h.digest('hex')
+}

@@ -1,0 +1,183 @@
+/**
+ * COPY, ADD and WORKDIR as build steps: layers made straight from files,
+ * keyed on the content they copy (copy-plan.ts).
+ */
+import { closeSync, createReadStream, openSync, readFileSync, readSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
+import { gunzipSync, constants as zlibConstants } from 'node:zlib'
+import { ingestLayer } from '../image/ingest-layer.js'
+import { removeTree, tmpPath } from '../image/store-tmp.js'
+import { parseGroup, parsePasswd, resolveUser } from '../runtime/spec/resolve-user.js'
+import { contentDigest, ensureDirs, planCopy, sortEntries, type CopySource, type InlineFile } from './copy-plan.js'
+import { flagValue, type Instruction } from './dockerfile.js'
+import { nextState } from './image-state.js'
+import type { LayerFile } from './layer-tar.js'
+import { MergedTree } from './merged-tree.js'
+import { HostDirSourceFs, resolveSource, TreeSourceFs, type SourceFs } from './source-fs.js'
+import type { StageRun } from './stage-run.js'
+import { makeLayer, stepError, type StepPlan } from './step-layer.js'
+
+const HEREDOC_WORD = /^<<-?(["']?)(\w+)\1$/
+const REMOTE = /^([a-z][a-z0-9+.-]*:\/\/|git@)/i
+
+export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
+  const run = s.run
+  const isAdd = i.keyword === 'ADD'
+  for (const flag of ['parents', 'exclude', 'checksum', 'keep-git-dir']) {
+    if (flagValue(i, flag) !== undefined) throw stepError(i, `--${flag} is not supported`)
+  }
+  const words = i.json ? i.json.map((w) => s.expandWord(w)) : s.expandWords(i.args)
+  if (words.length < 2) throw stepError(i, 'requires at least two arguments: SOURCE... DEST')
+  const dest = words.pop()!
+  const from = s.flag(i, 'from')
+  const chown = s.flag(i, 'chown')
+  const chmod = s.flag(i, 'chmod')
+  if (chmod !== undefined && !/^[0-7]{3,4}$/.test(chmod)) throw stepError(i, `--chmod=${chmod}: an octal mode such as 755`)
+  const tree = run.treeOf(s.state)
+
+  const inline: InlineFile[] = []
+  const sources: CopySource[] = []
+  const temporary: string[] = []
+  const cleanup = async () => {
+    for (const path of temporary.splice(0)) await removeTree(path)
+  }
+  try {
+    let fs: SourceFs = run.context
+    if (from !== undefined) {
+      const stage = run.stageResult(from)
+      if (stage) fs = new TreeSourceFs(run.treeOf(stage.state), `stage ${from}`)
+      else {
+        const image = await run.o.resolveImage(from, false)
+        await run.lease.hold(image.chainIds)
+        fs = new TreeSourceFs(new MergedTree([...image.layerDirs].reverse()), `image ${from}`)
+      }
+    }
+    for (const word of words) {
+      const heredoc = HEREDOC_WORD.exec(word)
+      if (heredoc) {
+        const body = i.heredocs.find((h) => h.name === heredoc[2])
+        if (!body) throw stepError(i, `heredoc ${word} has no body`)
+        inline.push({ name: body.name, content: Buffer.from(body.expand ? s.expandWord(body.content) : body.content) })
+        continue
+      }
+      if (REMOTE.test(word)) {
+        if (isAdd) throw stepError(i, `${word}: remote sources are not supported; download them in a RUN step (wget, curl) or into the context`)
+        throw stepError(i, `${word}: COPY takes paths in the build context`)
+      }
+      if (!isAdd || from !== undefined) {
+        sources.push({ fs, path: word, keepOwners: from !== undefined })
+        continue
+      }
+      // ADD: a local tar archive is extracted into the destination
+      for (const item of resolveSource(fs, word)) {
+        const kind = item.stat.isFile() ? archiveKind(item.host) : undefined
+        if (kind === 'xz' || kind === 'bzip2') {
+          throw stepError(i, `${item.rel}: ${kind} archives cannot be extracted here; use a .tar.gz, or COPY it and RUN tar`)
+        }
+        if (kind === 'tar') {
+          const dir = tmpPath(run.store.tmpDir, 'add')
+          temporary.push(dir)
+          await mkdir(dir, { mode: 0o700 })
+          // the store's hardened unpacker: no "..", no writes through links
+          await ingestLayer(createReadStream(item.host), `${dir}/fs`, { rootless: run.store.rootless, limits: run.store.limits })
+          sources.push({ fs: new HostDirSourceFs(`${dir}/fs`), path: '', keepOwners: true })
+        } else sources.push({ fs, path: item.rel })
+      }
+    }
+    const owner = chown !== undefined ? chownIds(tree, chown, i) : undefined
+    const entries = planCopy(sources, inline, {
+      dest,
+      workdir: s.workdir,
+      tree,
+      ...(owner ? { chown: owner } : {}),
+      ...(chmod !== undefined ? { chmod: Number.parseInt(chmod, 8) } : {}),
+      now: Math.floor(run.now().getTime() / 1000),
+    })
+    const flags = i.flags.map((f) => (f.value === undefined ? ` --${f.name}` : ` --${f.name}=${s.expandWord(f.value)}`)).join('')
+    const createdBy = `${i.keyword}${flags} ${[...words, dest].join(' ')}`
+    return {
+      parts: [i.keyword, createdBy, contentDigest(entries)],
+      run: async () => {
+        const layer = entries.length ? await makeLayer(run, s.state, entries) : undefined
+        return nextState(s.state, { createdBy, created: run.now().toISOString(), ...(layer ? { layer } : {}) })
+      },
+      cleanup,
+    }
+  } catch (err) {
+    await cleanup()
+    throw err
+  }
+}
+
+/**
+ * --chown=user[:group]: names from the image's own /etc/passwd and
+ * /etc/group; a user alone gives its uid as gid too (Dockerfile reference),
+ * unlike USER, whose group is the user's own (`primaryGroup`).
+ */
+function chownIds(tree: MergedTree, spec: string, i: Instruction, primaryGroup = false): { uid: number; gid: number } {
+  const group = spec.split(':', 2)[1]
+  const read = (path: string) => {
+    const node = tree.lookup(path)
+    return node?.stat.isFile() ? readFileSync(node.host, 'utf8') : ''
+  }
+  try {
+    const resolved = resolveUser(spec, parsePasswd(read('/etc/passwd')), parseGroup(read('/etc/group')))
+    return { uid: resolved.uid, gid: group !== undefined || primaryGroup ? resolved.gid : resolved.uid }
+  } catch (err) {
+    throw stepError(i, `--chown=${spec}: ${(err as Error).message}`)
+  }
+}
+
+/** What ADD makes of a local file: a tar to extract (plain or gzipped), an archive it cannot open, or a plain file. */
+export function archiveKind(path: string): 'tar' | 'xz' | 'bzip2' | undefined {
+  const fd = openSync(path, 'r')
+  const head = Buffer.alloc(4096)
+  let n: number
+  try {
+    n = readSync(fd, head, 0, head.length, 0)
+  } finally {
+    closeSync(fd)
+  }
+  const bytes = head.subarray(0, n)
+  const isTar = (b: Buffer) => b.length >= 262 && b.toString('latin1', 257, 262) === 'ustar'
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    try {
+      return isTar(gunzipSync(bytes, { finishFlush: zlibConstants.Z_SYNC_FLUSH })) ? 'tar' : undefined
+    } catch {
+      return undefined
+    }
+  }
+  if (bytes.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz'
+  if (bytes.toString('latin1', 0, 3) === 'BZh' && bytes.toString('hex', 4, 10) === '314159265359') return 'bzip2'
+  return isTar(bytes) ? 'tar' : undefined
+}
+
+export function workdirStep(s: StageRun, i: Instruction): StepPlan {
+  const run = s.run
+  const path = s.workdirFor(s.expandWord(i.args.trim()))
+  const user = s.config.User ?? ''
+  return {
+    parts: ['WORKDIR', path, user],
+    run: async () => {
+      const state = s.state
+      const tree = run.treeOf(state)
+      let layer
+      if (!tree.lookup(path)?.stat.isDirectory()) {
+        // BuildKit creates it, owned by the USER of the stage
+        const owner = user ? chownIds(tree, user, i, true) : { uid: 0, gid: 0 }
+        const entries = new Map<string, LayerFile>()
+        const now = Math.floor(run.now().getTime() / 1000)
+        ensureDirs(tree, path, entries, (p) => ({ path: p, type: 'dir', mode: 0o755, ...owner, mtime: now }))
+        layer = await makeLayer(run, state, sortEntries([...entries.values()]))
+      }
+      return nextState(state, {
+        createdBy: `WORKDIR ${path}`,
+        created: run.now().toISOString(),
+        change: (c) => {
+          c.WorkingDir = path
+        },
+        ...(layer ? { layer } : {}),
+      })
+    },
+  }
+}

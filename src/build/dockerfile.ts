@@ -1,0 +1,202 @@
+/**
+ * A Dockerfile as typed instructions grouped into stages (pure).
+ *
+ * The text is parsed by dockerfile-ast, the parser behind the Dockerfile
+ * language server that editors use: it knows parser directives (`# syntax`,
+ * `# escape`), line continuations with either escape character, comments
+ * inside continued lines, flags, JSON (exec) forms and heredocs, and keeps
+ * every instruction's line range for messages. What it does not do is
+ * Docker's variable expansion, which shell-lex.ts does when a step runs
+ * (values depend on the stage's ARG and ENV at that point).
+ */
+import { UsageError } from '../errors.js'
+import { DockerfileParser, type AstInstruction, type Flag, type Heredoc } from './vendor.js'
+
+export const KEYWORDS = new Set([
+  'FROM', 'RUN', 'CMD', 'LABEL', 'MAINTAINER', 'EXPOSE', 'ENV', 'ADD', 'COPY', 'ENTRYPOINT', 'VOLUME', 'USER',
+  'WORKDIR', 'ARG', 'ONBUILD', 'STOPSIGNAL', 'HEALTHCHECK', 'SHELL',
+])
+
+/** The flags each instruction accepts (BuildKit's). */
+const FLAGS: Record<string, ReadonlySet<string>> = {
+  FROM: new Set(['platform']),
+  RUN: new Set(['mount', 'network', 'security']),
+  COPY: new Set(['from', 'chown', 'chmod', 'link', 'parents', 'exclude']),
+  ADD: new Set(['chown', 'chmod', 'link', 'checksum', 'keep-git-dir', 'exclude']),
+  HEALTHCHECK: new Set(['interval', 'timeout', 'start-period', 'start-interval', 'retries']),
+}
+
+export interface InstructionFlag {
+  name: string
+  /** undefined for a bare flag (`--link`). */
+  value: string | undefined
+}
+
+export interface HeredocBody {
+  name: string
+  content: string
+  /** Unquoted delimiter: build variables are expanded in COPY's content. */
+  expand: boolean
+}
+
+export interface Instruction {
+  keyword: string
+  /** 1-based lines of the file, first and last. */
+  line: number
+  endLine: number
+  flags: InstructionFlag[]
+  /** The arguments after the flags, continuations joined, as written. */
+  args: string
+  /** The exec (JSON) form, when the arguments are a JSON array of strings. */
+  json?: string[]
+  /** Heredoc bodies, in order; `args` then holds only the first line. */
+  heredocs: HeredocBody[]
+}
+
+export interface Stage {
+  /** 0-based position among the stages. */
+  index: number
+  /** `FROM image AS name`, lower-cased as Docker compares them. */
+  name?: string
+  from: Instruction
+  /** The image reference as written (unexpanded). */
+  base: string
+  instructions: Instruction[]
+}
+
+export interface ParsedDockerfile {
+  escape: string
+  directives: Map<string, string>
+  /** ARGs before the first FROM: usable in FROM lines, and by `ARG NAME` in a stage. */
+  globalArgs: Instruction[]
+  stages: Stage[]
+}
+
+function fail(line: number, message: string): never {
+  throw new UsageError(`Dockerfile:${line}: ${message}`, { code: 'EDOCKERFILE' })
+}
+
+export function parseDockerfile(text: string): ParsedDockerfile {
+  const doc = DockerfileParser.parse(text)
+  const lines = text.split(/\r?\n/)
+  const escape = doc.getEscapeCharacter()
+  const directives = new Map<string, string>()
+  for (const d of doc.getDirectives()) directives.set(d.getName().toLowerCase(), d.getValue())
+  const globalArgs: Instruction[] = []
+  const stages: Stage[] = []
+  for (const ast of doc.getInstructions()) {
+    const instruction = convert(ast, lines, escape)
+    const { keyword, line } = instruction
+    if (keyword === 'FROM') {
+      const words = instruction.args.trim().split(/\s+/)
+      let name: string | undefined
+      if (words.length === 3 && words[1]!.toUpperCase() === 'AS') name = words[2]!.toLowerCase()
+      else if (words.length !== 1 || words[0] === '') fail(line, 'FROM requires either one argument, or three: FROM <source> [AS <name>]')
+      if (name !== undefined && !/^[a-z][a-z0-9-_.]*$/.test(name)) {
+        fail(line, `invalid stage name "${name}": it must start with a letter and hold only letters, digits, "-", "_" and "."`)
+      }
+      if (name !== undefined && stages.some((s) => s.name === name)) fail(line, `duplicate stage name "${name}"`)
+      stages.push({ index: stages.length, ...(name !== undefined ? { name } : {}), from: instruction, base: words[0]!, instructions: [] })
+      continue
+    }
+    const stage = stages.at(-1)
+    if (!stage) {
+      if (keyword !== 'ARG') fail(line, `${keyword} before the first FROM: only ARG may come before it`)
+      globalArgs.push(instruction)
+    } else stage.instructions.push(instruction)
+  }
+  if (stages.length === 0) throw new UsageError('Dockerfile has no FROM instruction', { code: 'EDOCKERFILE' })
+  return { escape, directives, globalArgs, stages }
+}
+
+/**
+ * An instruction continued over several lines, joined as Docker's parser
+ * joins it: the escape character (and trailing blanks) ending a line goes
+ * with the line break, and comment lines and empty lines in between are
+ * dropped, indented or not.
+ */
+export function joinContinuations(raw: string, escape: string): string {
+  const continued = new RegExp(`${escape.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}[ \t]*$`)
+  const lines = raw.split(/\r?\n/)
+  let out = ''
+  for (const [n, line] of lines.entries()) {
+    if (n > 0 && (/^\s*#/.test(line) || line.trim() === '')) continue
+    const m = continued.exec(line)
+    out += m && n < lines.length - 1 ? line.slice(0, m.index) : line
+  }
+  return out
+}
+
+function convert(ast: AstInstruction, lines: string[], escape: string): Instruction {
+  const range = ast.getRange()
+  const line = range.start.line + 1
+  const keyword = ast.getKeyword().toUpperCase()
+  if (!KEYWORDS.has(keyword)) fail(line, `unknown instruction: ${ast.getKeyword()}`)
+  const flags = flagsOf(ast, keyword, line)
+  let args = ast.getArgumentsContent() ?? ''
+  const heredocs = heredocsOf(ast, lines, args, keyword)
+  if (heredocs.length > 0) args = args.slice(0, args.indexOf('\n') >>> 0)
+  else if (range.end.line > range.start.line) args = joinContinuations(ast.getRawArgumentsContent() ?? args, escape)
+  if (args.trim() === '' && heredocs.length === 0) fail(line, `${keyword} requires at least one argument`)
+  const json = heredocs.length === 0 ? jsonForm(args) : undefined
+  return { keyword, line, endLine: range.end.line + 1, flags, args, ...(json ? { json } : {}), heredocs }
+}
+
+function flagsOf(ast: AstInstruction, keyword: string, line: number): InstructionFlag[] {
+  const getFlags = (ast as unknown as { getFlags?: () => Flag[] }).getFlags
+  if (typeof getFlags !== 'function') return []
+  const allowed = FLAGS[keyword] ?? new Set<string>()
+  return getFlags.call(ast).map((f) => {
+    const name = f.getName()
+    if (!allowed.has(name)) fail(line, `unknown flag for ${keyword}: --${name}`)
+    const value = f.getValue()
+    return { name, value: value ?? undefined }
+  })
+}
+
+/** A JSON array of strings, or undefined (then it is the shell form, as in Docker). */
+function jsonForm(args: string): string[] | undefined {
+  const trimmed = args.trim()
+  if (!trimmed.startsWith('[')) return undefined
+  try {
+    const parsed: unknown = JSON.parse(trimmed)
+    if (Array.isArray(parsed) && parsed.every((p) => typeof p === 'string')) return parsed as string[]
+  } catch {
+    // not JSON: the shell form
+  }
+  return undefined
+}
+
+function heredocsOf(ast: AstInstruction, lines: string[], args: string, keyword: string): HeredocBody[] {
+  if (!['RUN', 'COPY', 'ADD'].includes(keyword)) return []
+  const getHeredocs = (ast as unknown as { getHeredocs?: () => Heredoc[] }).getHeredocs
+  if (typeof getHeredocs !== 'function') return []
+  const firstLine = args.split('\n')[0] ?? ''
+  return getHeredocs.call(ast).map((h) => {
+    const name = h.getName()
+    const marker = new RegExp(`<<(-?)(["']?)${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\2`).exec(firstLine)
+    const range = h.getContentRange()
+    let body = range ? lines.slice(range.start.line, range.end.line + 1) : []
+    if (marker?.[1] === '-') body = body.map((l) => l.replace(/^\t+/, ''))
+    return { name, content: body.length ? body.join('\n') + '\n' : '', expand: !marker?.[2] }
+  })
+}
+
+/** The value of a flag, or undefined; `--link` alone is "true". */
+export function flagValue(i: Instruction, name: string): string | undefined {
+  const found = i.flags.filter((f) => f.name === name)
+  if (found.length > 1 && name !== 'mount' && name !== 'exclude') fail(i.line, `--${name} given more than once`)
+  const f = found[0]
+  return f === undefined ? undefined : (f.value ?? 'true')
+}
+
+export function flagValues(i: Instruction, name: string): string[] {
+  return i.flags.filter((f) => f.name === name).map((f) => f.value ?? '')
+}
+
+/** The instruction as one line, for STEP lines and history. */
+export function instructionText(i: Instruction): string {
+  const flags = i.flags.map((f) => (f.value === undefined ? `--${f.name}` : `--${f.name}=${f.value}`))
+  const body = i.heredocs.length ? [i.args, ...i.heredocs.map((h) => `${h.content}${h.name}`)].join('\n') : i.args.trim()
+  return [i.keyword, ...flags, body].join(' ')
+}

@@ -1,0 +1,148 @@
+/**
+ * A read-only view of an image's root filesystem straight from its layer
+ * directories, as overlayfs would show it, without mounting anything: the
+ * topmost layer holding a name wins, a 0:0 character device (an overlay
+ * whiteout) hides the name below it, and an opaque directory (the
+ * trusted.overlay.opaque or user.overlay.opaque xattr) hides the
+ * directories below it (kernel Documentation/filesystems/overlayfs.rst).
+ *
+ * Symlinks met on the way are resolved inside the image's root, the way
+ * the container would see them, never on the host: an image's /bin ->
+ * usr/bin must lead to its own usr/bin, and a link to /etc/shadow to the
+ * image's, not the host's.
+ */
+import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs'
+import { join, posix } from 'node:path'
+import { MiniRunError } from '../errors.js'
+import * as native from '../native/lib.js'
+
+export interface TreeNode {
+  /** The path in the image, "/" for the root. */
+  path: string
+  /** The host path of the topmost layer's copy. */
+  host: string
+  stat: Stats
+  /** For a directory: its copies, top first, that contribute entries. */
+  dirs: string[]
+}
+
+const MAX_SYMLINKS = 40
+
+export function isWhiteout(st: Stats): boolean {
+  return st.isCharacterDevice() && st.rdev === 0
+}
+
+export function isOpaqueDir(path: string): boolean {
+  for (const name of ['trusted.overlay.opaque', 'user.overlay.opaque']) {
+    try {
+      if (native.lgetxattr(path, name)?.toString() === 'y') return true
+    } catch {
+      // an xattr the file system does not have
+    }
+  }
+  return false
+}
+
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path)
+  } catch {
+    return undefined
+  }
+}
+
+export class MergedTree {
+  readonly root: TreeNode
+
+  /** `layers`: the layers' fs/ directories, top first (none: an empty root). */
+  constructor(readonly layers: readonly string[]) {
+    const dirs: string[] = []
+    for (const layer of layers) {
+      dirs.push(layer)
+      if (isOpaqueDir(layer)) break
+    }
+    const top = layers[0]
+    this.root = {
+      path: '/',
+      host: top ?? '/nonexistent',
+      // no layers (FROM scratch): an empty root; only its kind is ever read
+      stat: lstatSync(top ?? '/'),
+      dirs,
+    }
+  }
+
+  /** The entry `name` of the directory `dir`, or undefined. */
+  child(dir: TreeNode, name: string): TreeNode | undefined {
+    let found: TreeNode | undefined
+    for (const base of dir.dirs) {
+      const host = join(base, name)
+      const st = lstatOrUndefined(host)
+      if (!st) continue
+      if (found === undefined) {
+        if (isWhiteout(st)) return undefined
+        found = { path: posix.join(dir.path, name), host, stat: st, dirs: [] }
+        if (!st.isDirectory()) return found
+        found.dirs.push(host)
+      } else {
+        // a lower copy merges only if it is a directory too
+        if (!st.isDirectory()) break
+        found.dirs.push(host)
+      }
+      if (isOpaqueDir(host)) break
+    }
+    return found
+  }
+
+  /**
+   * The node at `path` (absolute, in the image), symlinks resolved inside
+   * the image; the last one only if `followLast`. undefined if absent.
+   */
+  lookup(path: string, followLast = true): TreeNode | undefined {
+    const stack: TreeNode[] = [this.root]
+    const parts = path.split('/').filter((p) => p !== '' && p !== '.')
+    let hops = 0
+    while (parts.length > 0) {
+      const name = parts.shift()!
+      const current = stack.at(-1)!
+      if (name === '..') {
+        if (stack.length > 1) stack.pop()
+        continue
+      }
+      if (!current.stat.isDirectory()) return undefined
+      const child = this.child(current, name)
+      if (!child) return undefined
+      if (child.stat.isSymbolicLink() && (parts.length > 0 || followLast)) {
+        if (++hops > MAX_SYMLINKS) throw new MiniRunError(`${path}: too many levels of symbolic links in the image`, { code: 'ELOOP' })
+        const target = readlinkSync(child.host)
+        if (target.startsWith('/')) stack.splice(1)
+        parts.unshift(...target.split('/').filter((p) => p !== '' && p !== '.'))
+        continue
+      }
+      stack.push(child)
+    }
+    const node = stack.at(-1)!
+    // the canonical path: what the symlinks led to
+    node.path = '/' + stack.slice(1).map((n) => posix.basename(n.path)).join('/')
+    return node
+  }
+
+  /** The names in a directory node, sorted, whiteouts and hidden names left out. */
+  readdir(dir: TreeNode): string[] {
+    const seen = new Set<string>()
+    const names: string[] = []
+    for (const base of dir.dirs) {
+      for (const name of readdirSync(base)) {
+        if (seen.has(name)) continue
+        seen.add(name)
+        const st = lstatOrUndefined(join(base, name))
+        if (st && !isWhiteout(st)) names.push(name)
+      }
+    }
+    return names.sort()
+  }
+
+  /** Does `path` exist (symlinks followed)? */
+  exists(path: string): boolean {
+    return this.lookup(path) !== undefined
+  }
+}

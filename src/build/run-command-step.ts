@@ -1,0 +1,184 @@
+/**
+ * RUN as a build step: the command, its mounts and its build arguments
+ * make the cache key; running it is a container (run-step.ts) whose
+ * writable layer becomes the step's layer.
+ */
+import { closeSync, openSync } from 'node:fs'
+import { posix } from 'node:path'
+import { UsageError } from '../errors.js'
+import { buildCacheDirs } from '../image/build-cache-index.js'
+import { removeTree, tmpPath } from '../image/store-tmp.js'
+import * as native from '../native/lib.js'
+import type { ResolvedImageLike } from '../runtime/container/run-options.js'
+import type { VolumeFlags } from '../runtime/spec/volumes.js'
+import type { BuildRun } from './builder.js'
+import { commandOf, DEFAULT_SHELL } from './config-steps.js'
+import { sourceDigest } from './copy-plan.js'
+import { flagValues, type Instruction } from './dockerfile.js'
+import { nextState, stateChainIds, stateId, type BuildState } from './image-state.js'
+import { commitLayerBlob, writeLayerBlob } from './layer-tar.js'
+import { overlayDiff } from './overlay-diff.js'
+import { cacheMountDir, materialize, mountKey, parseRunMount, writeSecretFile, type RunMount } from './run-mounts.js'
+import { RunFailedError, runStep } from './run-step.js'
+import { cleanSourcePath, TreeSourceFs, type SourceFs } from './source-fs.js'
+import type { StageRun } from './stage-run.js'
+import { makeLayer, stepError, type StepPlan } from './step-layer.js'
+
+/** An image with no layer (FROM scratch) still needs a lower directory to run in: an empty layer's. */
+async function runnableImage(run: BuildRun, state: BuildState): Promise<ResolvedImageLike> {
+  let chainIds = stateChainIds(state)
+  if (chainIds.length === 0) {
+    const blob = await writeLayerBlob(run.store, [])
+    const { chainId } = await commitLayerBlob(run.store, blob, [])
+    await run.lease.hold([chainId])
+    chainIds = [chainId]
+  }
+  const c = state.config.config
+  return {
+    name: stateId(state),
+    chainIds,
+    config: { config: { ...(c.Env ? { Env: c.Env } : {}), ...(c.WorkingDir ? { WorkingDir: c.WorkingDir } : {}), ...(c.User ? { User: c.User } : {}) } },
+    layerDirs: chainIds.map((id) => run.store.layerFsPath(id)),
+  }
+}
+
+export async function runCommandStep(s: StageRun, i: Instruction): Promise<StepPlan> {
+  const run = s.run
+  const argv = commandOf(i, s.config.Shell ?? DEFAULT_SHELL)
+  const mounts = flagValues(i, 'mount').map((m) => parseRunMount(s.expandWord(m), s.workdir))
+  const security = s.flag(i, 'security')
+  if (security !== undefined && security !== 'sandbox') throw stepError(i, `--security=${security} is not supported (RUN is always sandboxed)`)
+  let network = s.flag(i, 'network') ?? 'default'
+  if (network === 'default') network = run.o.network && run.o.network !== 'default' ? run.o.network : 'none'
+  if (network !== 'none' && network !== 'host') throw stepError(i, `--network=${network}: none or host`)
+  const args = s.argEnv()
+  // a bind mount's content decides the result like a COPY's does
+  const binds = mounts.filter((m): m is Extract<RunMount, { type: 'bind' }> => m.type === 'bind')
+  const bindDigests = binds.map((m) => {
+    const { fs, label } = mountSource(s, m.from)
+    const item = fs.lookup(cleanSourcePath(m.source))
+    if (!item) throw stepError(i, `--mount source ${m.source} not found in the ${label}`)
+    return sourceDigest(fs, item)
+  })
+  const prefix = args.keyed.length ? `|${args.keyed.length} ${args.keyed.join(' ')} ` : ''
+  const createdBy = `RUN ${prefix}${argv.join(' ')}`
+  return {
+    parts: ['RUN', argv, args.keyed, mounts.map(mountKey), network, bindDigests],
+    run: async () => {
+      const state = s.state
+      const tree = run.treeOf(state)
+      const prepared = prepareMounts(s, i, mounts)
+      try {
+        const result = await runStep({
+          storeRoot: run.storeRoot,
+          stateRoot: run.stateRoot,
+          ...(run.o.cgroupParent !== undefined ? { cgroupParent: run.o.cgroupParent } : {}),
+          image: await runnableImage(run, state),
+          tree,
+          argv,
+          env: args.all,
+          network,
+          volumes: prepared.volumes,
+          output: run.o.output,
+          ...(run.o.signal ? { signal: run.o.signal } : {}),
+        }).catch((err: unknown) => {
+          if (err instanceof RunFailedError) {
+            throw new RunFailedError(`Dockerfile:${i.line}: RUN ${argv.join(' ')}: ${err.message}`, err.exitCode, err)
+          }
+          throw err
+        })
+        let layer
+        try {
+          const files = [...overlayDiff(result.upperDir)]
+          // a RUN that changed nothing makes no layer, as in BuildKit
+          if (files.length) layer = await makeLayer(run, state, files)
+        } finally {
+          await result.remove()
+        }
+        return nextState(state, { createdBy, created: run.now().toISOString(), ...(layer ? { layer } : {}) })
+      } finally {
+        await prepared.cleanup()
+      }
+    },
+  }
+}
+
+/** Where a bind mount or COPY --from reads: a stage of this build, an image, or the context. */
+function mountSource(s: StageRun, from: string | undefined): { fs: SourceFs; label: string } {
+  if (from === undefined) return { fs: s.run.context, label: 'build context' }
+  const stage = s.run.stageResult(from)
+  if (stage) return { fs: new TreeSourceFs(s.run.treeOf(stage.state), `stage ${from}`), label: `stage ${from}` }
+  throw new UsageError(`--mount from=${from}: no stage of that name before this one`)
+}
+
+function prepareMounts(s: StageRun, i: Instruction, mounts: RunMount[]): { volumes: VolumeFlags; cleanup: () => Promise<void> } {
+  const run = s.run
+  const volumes: Required<Pick<VolumeFlags, 'mounts' | 'tmpfs'>> = { mounts: [], tmpfs: [] }
+  const temporary: string[] = []
+  const locks: number[] = []
+  const cleanup = async () => {
+    for (const fd of locks.splice(0)) closeSync(fd)
+    for (const path of temporary.splice(0)) await removeTree(path)
+  }
+  // a file is mounted on a file the container creates, in a directory that
+  // must exist: where the image lacks it, an empty tmpfs (/run/secrets)
+  const tree = s.run.treeOf(s.state)
+  const fileParents = new Set<string>()
+  const fileTarget = (target: string) => {
+    const parent = posix.dirname(target)
+    if (parent !== '/' && !tree.lookup(parent)?.stat.isDirectory() && !fileParents.has(parent)) {
+      fileParents.add(parent)
+      volumes.tmpfs.push(`${parent}:mode=755`)
+    }
+  }
+  try {
+    for (const m of mounts) {
+      if (m.target.includes(',')) throw stepError(i, `--mount target ${m.target}: a comma cannot be in a mount path here`)
+      switch (m.type) {
+        case 'cache': {
+          const dir = cacheMountDir(buildCacheDirs(run.storeRoot).mounts, m)
+          if (m.sharing !== 'shared') {
+            // locked (and private, made locked): one RUN at a time uses the directory
+            const fd = openSync(dir, 'r')
+            locks.push(fd)
+            native.flock(fd, 'exclusive')
+          }
+          volumes.mounts.push(`type=bind,source=${dir},target=${m.target}${m.readOnly ? ',readonly' : ''}`)
+          break
+        }
+        case 'secret': {
+          const content = run.secrets.get(m.id)
+          if (!content) {
+            if (m.required) throw stepError(i, `secret ${m.id} is required: give it with --secret id=${m.id},src=FILE`)
+            break
+          }
+          const path = tmpPath(run.store.tmpDir, 'secret')
+          temporary.push(path)
+          writeSecretFile(path, content, m)
+          fileTarget(m.target)
+          volumes.mounts.push(`type=bind,source=${path},target=${m.target},readonly`)
+          break
+        }
+        case 'bind': {
+          const { fs, label } = mountSource(s, m.from)
+          const item = fs.lookup(cleanSourcePath(m.source))
+          if (!item) throw stepError(i, `--mount source ${m.source} not found in the ${label}`)
+          const path = tmpPath(run.store.tmpDir, 'bind')
+          temporary.push(path)
+          materialize(fs, item, path)
+          if (!item.stat.isDirectory()) fileTarget(m.target)
+          volumes.mounts.push(`type=bind,source=${path},target=${m.target}${m.readWrite ? '' : ',readonly'}`)
+          break
+        }
+        case 'tmpfs':
+          volumes.mounts.push(`type=tmpfs,target=${m.target}${m.size ? `,tmpfs-size=${m.size}` : ''}`)
+          break
+      }
+    }
+  } catch (err) {
+    void cleanup()
+    throw err
+  }
+  return { volumes, cleanup }
+}
+

@@ -1,0 +1,155 @@
+/**
+ * BuildKit's `RUN --mount` (Dockerfile reference, "RUN --mount"), parsed
+ * and then made into the bind and tmpfs mounts of the step's container:
+ *
+ *   type=cache   a directory of the store (build-cache/mounts/), kept from
+ *                one build to the next and never part of a layer: package
+ *                managers' downloads survive a changed requirements file
+ *   type=secret  a private copy of the file given with `build --secret`,
+ *                read-only at /run/secrets/<id> for this one RUN; neither
+ *                its content nor its path reaches a layer or the history
+ *   type=bind    the build context (default) or a directory of another
+ *                stage or image, read-only unless rw; a rw bind is a
+ *                throw-away copy, so the context is never written
+ *   type=tmpfs   an empty tmpfs
+ *
+ * Every mount point the container had to create is removed from its
+ * writable layer before the layer is taken (run-step.ts), as buildah does.
+ */
+import { chmodSync, chownSync, constants as fsConstants, copyFileSync, lchownSync, lutimesSync, mkdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs'
+import { join, posix } from 'node:path'
+import { sha256Digest } from '../image/digest.js'
+import { UsageError } from '../errors.js'
+import type { SourceFs, SourceItem } from './source-fs.js'
+
+export type RunMount =
+  | { type: 'cache'; target: string; id: string; sharing: 'shared' | 'private' | 'locked'; mode: number; uid: number; gid: number; readOnly: boolean; from?: string; source?: string }
+  | { type: 'secret'; target: string; id: string; required: boolean; mode: number; uid: number; gid: number }
+  | { type: 'bind'; target: string; source: string; from?: string; readWrite: boolean }
+  | { type: 'tmpfs'; target: string; size?: string }
+
+const TRUE = new Set(['', 'true', '1'])
+
+/** One --mount=... value, with `workdir` for relative targets. */
+export function parseRunMount(spec: string, workdir: string): RunMount {
+  const fields = new Map<string, string>()
+  for (const field of spec.split(',')) {
+    if (field === '') continue
+    const eq = field.indexOf('=')
+    const key = (eq < 0 ? field : field.slice(0, eq)).trim().toLowerCase()
+    const alias: Record<string, string> = { dst: 'target', destination: 'target', src: 'source', ro: 'readonly', rw: 'readwrite' }
+    fields.set(alias[key] ?? key, eq < 0 ? '' : field.slice(eq + 1))
+  }
+  const bad = (why: string) => new UsageError(`--mount=${spec}: ${why}`)
+  const type = fields.get('type') ?? 'bind'
+  const known: Record<string, string[]> = {
+    cache: ['type', 'target', 'id', 'sharing', 'mode', 'uid', 'gid', 'readonly', 'from', 'source'],
+    secret: ['type', 'target', 'id', 'required', 'mode', 'uid', 'gid'],
+    bind: ['type', 'target', 'source', 'from', 'readonly', 'readwrite'],
+    tmpfs: ['type', 'target', 'size'],
+  }
+  if (!known[type]) throw bad(`type=${type} is not supported (cache, secret, bind or tmpfs)`)
+  for (const key of fields.keys()) if (!known[type]!.includes(key)) throw bad(`unknown option "${key}" for type=${type}`)
+  const number = (key: string, fallback: number, radix = 10) => {
+    const text = fields.get(key)
+    if (text === undefined) return fallback
+    const n = Number.parseInt(text, radix)
+    if (!/^\d+$/.test(text) || !Number.isFinite(n)) throw bad(`${key}=${text} is not a number`)
+    return n
+  }
+  const targetOf = (fallback?: string) => {
+    const t = fields.get('target') || fallback
+    if (!t) throw bad('target is required')
+    return posix.normalize(t.startsWith('/') ? t : posix.join(workdir || '/', t))
+  }
+  switch (type) {
+    case 'cache': {
+      const target = targetOf()
+      const sharing = fields.get('sharing') ?? 'shared'
+      if (sharing !== 'shared' && sharing !== 'private' && sharing !== 'locked') throw bad(`sharing=${sharing} (shared, private or locked)`)
+      if (fields.has('from')) throw bad('a cache mount seeded from another stage is not supported')
+      return {
+        type,
+        target,
+        id: fields.get('id') || target,
+        sharing,
+        mode: number('mode', 0o755, 8),
+        uid: number('uid', 0),
+        gid: number('gid', 0),
+        readOnly: fields.has('readonly') && TRUE.has(fields.get('readonly')!),
+      }
+    }
+    case 'secret': {
+      const id = fields.get('id') || (fields.get('target') ? posix.basename(fields.get('target')!) : '')
+      if (!id) throw bad('id is required')
+      return {
+        type,
+        id,
+        target: targetOf(`/run/secrets/${id}`),
+        required: fields.has('required') && TRUE.has(fields.get('required')!),
+        mode: number('mode', 0o400, 8),
+        uid: number('uid', 0),
+        gid: number('gid', 0),
+      }
+    }
+    case 'bind':
+      return {
+        type,
+        target: targetOf(),
+        source: fields.get('source') ?? '/',
+        ...(fields.has('from') ? { from: fields.get('from')! } : {}),
+        readWrite: fields.has('readwrite') && TRUE.has(fields.get('readwrite')!),
+      }
+    default: {
+      const size = fields.get('size')
+      return { type: 'tmpfs', target: targetOf(), ...(size ? { size } : {}) }
+    }
+  }
+}
+
+/** What the cache key sees of a mount: everything but secrets' and caches' contents. */
+export function mountKey(m: RunMount): string {
+  return JSON.stringify(m)
+}
+
+/** The cache mount's directory in the store, by id. */
+export function cacheMountDir(mountsDir: string, m: Extract<RunMount, { type: 'cache' }>): string {
+  const dir = join(mountsDir, sha256Digest(m.id).slice(7, 39))
+  try {
+    mkdirSync(dir, { mode: m.mode })
+    chmodSync(dir, m.mode)
+    chownSync(dir, m.uid, m.gid)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+  }
+  return dir
+}
+
+/** A private copy of a secret for one RUN, with the mode and owner the mount asks for. */
+export function writeSecretFile(path: string, content: Buffer, m: Extract<RunMount, { type: 'secret' }>): void {
+  writeFileSync(path, content, { mode: 0o600, flag: 'wx' })
+  chownSync(path, m.uid, m.gid)
+  chmodSync(path, m.mode)
+}
+
+/**
+ * Copy what a bind mount shows, as it is (owners, modes and times kept,
+ * links not followed), into `dest`: a directory of another stage lives in
+ * several layers, and the context minus .dockerignore is in no single
+ * directory. The copy is thrown away after the RUN, so a rw bind writes
+ * nothing back.
+ */
+export function materialize(fs: SourceFs, item: SourceItem, dest: string): void {
+  const st = item.stat
+  if (st.isDirectory()) {
+    mkdirSync(dest, { mode: 0o700 })
+    for (const child of fs.list(item)) materialize(fs, child, join(dest, posix.basename(child.rel)))
+  } else if (st.isSymbolicLink()) {
+    symlinkSync(readlinkSync(item.host), dest)
+  } else if (st.isFile()) {
+    copyFileSync(item.host, dest, fsConstants.COPYFILE_FICLONE)
+  } else return
+  lchownSync(dest, st.uid, st.gid)
+  if (!st.isSymbolicLink()) chmodSync(dest, st.mode & 0o7777)
+  lutimesSync(dest, st.atime, st.mtime)
+}

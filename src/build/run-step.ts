@@ -1,0 +1,203 @@
+/**
+ * RUN: the command in a real mini-run container of the stage's image so
+ * far, through the run path itself (prepareContainer, runPrepared): the
+ * same namespaces, capabilities, seccomp filter and cgroup as `mini-run
+ * run`, network "none" unless the build says otherwise. Its writable layer
+ * (the overlay's upper directory) is what the step changed; the caller
+ * makes it a layer, then the container is removed.
+ *
+ * A failing command, a failed start or an interruption (the signal is
+ * aborted on Ctrl-C: the container's PID 1 is sent SIGKILL, which ends its
+ * whole PID namespace) all leave nothing behind: the container, its
+ * writable layer, its cgroup and its state go in every case.
+ */
+import { closeSync, lstatSync, openSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs'
+import { Socket } from 'node:net'
+import { join, posix } from 'node:path'
+import { MiniRunError } from '../errors.js'
+import { isRoot } from '../paths.js'
+import * as native from '../native/lib.js'
+import { prepareContainer } from '../runtime/container/prepare.js'
+import type { PreparedContainer, ResolvedImageLike } from '../runtime/container/run-options.js'
+import { inspectState } from '../runtime/container/containers.js'
+import { removeContainer } from '../runtime/container/remove-container.js'
+import { readState } from '../runtime/container/state.js'
+import { runPrepared } from '../runtime/container/run-foreground.js'
+import type { VolumeFlags } from '../runtime/spec/volumes.js'
+import type { MergedTree } from './merged-tree.js'
+
+/** Where a RUN's output goes: inherited fds, or a callback (for a progress display or -q). */
+export type RunOutput = { fds: [number, number] } | { onData: (chunk: Buffer) => void }
+
+export interface RunStepInput {
+  storeRoot: string
+  stateRoot: string
+  cgroupParent?: string
+  /** The image to run in: its id (a label), config and layers. */
+  image: ResolvedImageLike
+  /** The image's root as a tree: which mount points the container had to create. */
+  tree: MergedTree
+  argv: string[]
+  /** Build arguments in scope, as environment (the image's Env comes with it). */
+  env: string[]
+  user?: string
+  workdir?: string
+  network: string
+  volumes: VolumeFlags
+  output: RunOutput
+  signal?: AbortSignal
+}
+
+/** A command that ran and exited non-zero: the build stops with its code. */
+export class RunFailedError extends MiniRunError {
+  readonly exitCode: number
+  constructor(message: string, exitCode: number, cause?: unknown) {
+    super(message, { code: 'ERUNFAILED', cause })
+    this.exitCode = exitCode
+  }
+}
+
+/** The build was interrupted (SIGINT/SIGTERM): exit 130, as a shell does. */
+export class BuildInterruptedError extends MiniRunError {
+  readonly exitCode = 130
+  constructor() {
+    super('build interrupted', { code: 'EINTERRUPTED' })
+  }
+}
+
+export interface RunStepResult {
+  /** The container's writable layer, mount points removed. */
+  upperDir: string
+  /** Remove the container (always call it, once the layer is taken). */
+  remove(): Promise<void>
+}
+
+export async function runStep(input: RunStepInput): Promise<RunStepResult> {
+  input.signal?.throwIfAborted()
+  // a rootless RUN would need its layer taken from a user-namespace overlay (issue 12): not yet
+  if (!isRoot()) throw new MiniRunError('RUN steps need root for now: run mini-run build as root', { code: 'EROOTLESS' })
+  const prepared = await prepareContainer({
+    image: input.image.name,
+    command: input.argv,
+    entrypoint: '',
+    env: input.env,
+    ...(input.user ? { user: input.user } : {}),
+    ...(input.workdir ? { workdir: input.workdir } : {}),
+    network: input.network,
+    volumes: input.volumes,
+    storeRoot: input.storeRoot,
+    stateRoot: input.stateRoot,
+    ...(input.cgroupParent !== undefined ? { cgroupParent: input.cgroupParent } : {}),
+    resolveImage: async () => input.image,
+  })
+  const remove = () => removeBuildContainer(input.stateRoot, prepared)
+  let exitCode: number
+  try {
+    exitCode = await runWithOutput(prepared, input.output, input.signal)
+  } catch (err) {
+    await remove()
+    if (input.signal?.aborted) throw new BuildInterruptedError()
+    const code = (err as { exitCode?: unknown }).exitCode
+    throw new RunFailedError(`the command could not start: ${(err as Error).message}`, typeof code === 'number' ? code : 125, err)
+  }
+  if (input.signal?.aborted) {
+    await remove()
+    throw new BuildInterruptedError()
+  }
+  if (exitCode !== 0) {
+    await remove()
+    throw new RunFailedError(`the command exited with code ${exitCode}`, exitCode)
+  }
+  const upperDir = join(prepared.containerDir!, 'upper')
+  try {
+    removeMountPoints(upperDir, prepared.spec.mounts.map((m) => m.destination), input.tree)
+  } catch (err) {
+    await remove()
+    throw err
+  }
+  return { upperDir, remove }
+}
+
+async function runWithOutput(prepared: PreparedContainer, output: RunOutput, signal: AbortSignal | undefined): Promise<number> {
+  const stdin = openSync('/dev/null', 'r')
+  let pipe: [number, number] | undefined
+  let reader: Promise<void> | undefined
+  let killer: ReturnType<typeof setInterval> | undefined
+  const onAbort = () => {
+    // until the state names its pid, the container is not started yet: try again shortly
+    const tryKill = () => {
+      try {
+        const pid = readState(prepared.stateRoot, prepared.id).pid
+        if (pid !== undefined) process.kill(pid, 'SIGKILL')
+      } catch {
+        // gone, or not there yet
+      }
+    }
+    tryKill()
+    killer = setInterval(tryKill, 50)
+  }
+  try {
+    let stdio: [number, number, number]
+    if ('fds' in output) stdio = [stdin, output.fds[0], output.fds[1]]
+    else {
+      pipe = native.pipe()
+      const socket = new Socket({ fd: pipe[0], readable: true, writable: false })
+      socket.on('data', output.onData)
+      reader = new Promise((resolve) => socket.on('close', () => resolve()))
+      stdio = [stdin, pipe[1], pipe[1]]
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
+    if (signal?.aborted) onAbort()
+    return await runPrepared(prepared, { stdio }, { remove: false })
+  } finally {
+    signal?.removeEventListener('abort', onAbort)
+    if (killer) clearInterval(killer)
+    closeSync(stdin)
+    // the container's processes are gone: closing our write end gives the reader its end of file
+    if (pipe) closeSync(pipe[1])
+    await reader
+  }
+}
+
+async function removeBuildContainer(stateRoot: string, prepared: PreparedContainer): Promise<void> {
+  let state
+  try {
+    state = readState(stateRoot, prepared.id)
+  } catch {
+    return
+  }
+  await removeContainer(stateRoot, inspectState(stateRoot, state), true)
+}
+
+/**
+ * The container made a mount point (an empty directory or file) for each
+ * mount the image lacked a place for: /proc, /sys, /dev, /run/secrets/<id>,
+ * a cache target. They are not the command's doing and must not become
+ * part of the layer, nor must the parents made for them, nor a parent
+ * overlayfs only copied up to hold them (same owner and mode as below).
+ */
+export function removeMountPoints(upperDir: string, targets: readonly string[], tree: MergedTree): void {
+  const sorted = [...new Set(targets)].sort((a, b) => b.split('/').length - a.split('/').length)
+  for (const target of sorted) {
+    if (tree.lookup(target, false)) continue
+    let path = posix.normalize(target)
+    // the stub itself, then its parents while they are empty and were made for it
+    for (let first = true; path !== '/' && path !== '.'; first = false, path = posix.dirname(path)) {
+      const host = join(upperDir, path)
+      let st
+      try {
+        st = lstatSync(host)
+      } catch {
+        break
+      }
+      const below = tree.lookup(path, false)
+      if (st.isDirectory()) {
+        if (readdirSync(host).length > 0) break
+        if (below && !(below.stat.isDirectory() && below.stat.mode === st.mode && below.stat.uid === st.uid && below.stat.gid === st.gid)) break
+        rmdirSync(host)
+      } else if (first && st.isFile() && st.size === 0 && !below) {
+        unlinkSync(host)
+      } else break
+    }
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * What the layer-making steps share: the plan a step hands to the cache
+ * (StageRun.through), and making a layer of files in the store.
+ */
+import { UsageError } from '../errors.js'
+import type { Descriptor } from '../image/oci.js'
+import type { BuildRun } from './builder.js'
+import type { Instruction } from './dockerfile.js'
+import type { BuildState } from './image-state.js'
+import { commitLayerBlob, writeLayerBlob, type LayerFile } from './layer-tar.js'
+
+export interface StepPlan {
+  /** What the cache key is made of (with the parent's key). */
+  parts: unknown[]
+  run: () => Promise<BuildState>
+  /** Called once the step is done, hit or miss. */
+  cleanup?: () => Promise<void>
+}
+
+export function stepError(i: Instruction, message: string): UsageError {
+  return new UsageError(`Dockerfile:${i.line}: ${i.keyword}: ${message}`, { code: 'EDOCKERFILE' })
+}
+
+/** Make a layer of `files` on top of `state`, in the store. */
+export async function makeLayer(run: BuildRun, state: BuildState, files: Iterable<LayerFile>): Promise<{ diffId: string; descriptor: Descriptor }> {
+  const blob = await writeLayerBlob(run.store, files, run.o.sourceDateEpoch !== undefined ? { sourceDateEpoch: run.o.sourceDateEpoch } : {})
+  const { descriptor, chainId } = await commitLayerBlob(run.store, blob, state.config.rootfs.diff_ids)
+  await run.lease.hold([chainId])
+  return { diffId: blob.diffId, descriptor }
+}
+

@@ -1,0 +1,121 @@
+import type { Command } from 'commander'
+import { join, resolve } from 'node:path'
+import { UsageError } from '../../errors.js'
+import type { ResolvedImage } from '../../image/store-types.js'
+import { globalOptions } from '../global-options.js'
+
+const collect = (value: string, previous: string[]) => [...previous, value]
+
+interface BuildFlags {
+  tag: string[]
+  file?: string
+  buildArg: string[]
+  target?: string
+  cache: boolean
+  pull?: boolean
+  platform?: string
+  label: string[]
+  quiet?: boolean
+  progress: string
+  secret: string[]
+  network?: string
+  check?: boolean
+  cgroupParent?: string
+}
+
+export function register(program: Command): void {
+  program
+    .command('build')
+    .description('build an image from a Dockerfile')
+    .argument('<context>', 'the build context directory')
+    .option('-t, --tag <name[:tag]>', 'name the image (repeatable)', collect, [])
+    .option('-f, --file <Dockerfile>', 'the Dockerfile (default: CONTEXT/Dockerfile)')
+    .option('--build-arg <KEY=VALUE>', 'a build argument (repeatable; KEY alone takes yours)', collect, [])
+    .option('--target <stage>', 'build up to this stage')
+    .option('--no-cache', 'run every step, ignoring the build cache')
+    .option('--pull', 'pull the base images even if the store has them')
+    .option('--platform <os/arch>', 'only this machine\'s platform: RUN executes natively')
+    .option('--label <KEY=VALUE>', 'a label on the image (repeatable)', collect, [])
+    .option('-q, --quiet', 'print only the image id')
+    .option('--progress <plain|tty|auto>', 'how to show the steps: plain lines, or a live view on a terminal', 'auto')
+    .option('--secret <id=ID,src=FILE>', 'a secret for RUN --mount=type=secret (repeatable; or id=ID,env=VAR)', collect, [])
+    .option('--network <none|host>', 'the network of RUN steps (default none)')
+    .option('--check', 'only check the Dockerfile for common mistakes, and print them')
+    .option('--cgroup-parent <path>', 'the cgroup parent of RUN steps (default: mini-run)')
+    .action(async (context: string, flags: BuildFlags, cmd: Command) => {
+      process.exitCode = await buildCommand(context, flags, cmd)
+    })
+}
+
+async function buildCommand(context: string, flags: BuildFlags, cmd: Command): Promise<number> {
+  const { root, state } = globalOptions(cmd)
+  const named = flags.file ?? join(context, 'Dockerfile')
+  const dockerfile = resolve(named)
+  if (flags.check) {
+    const { lintCommand } = await import('./lint.js')
+    return lintCommand(named, context)
+  }
+  if (!['plain', 'tty', 'auto'].includes(flags.progress)) throw new UsageError(`--progress ${flags.progress}: plain, tty or auto`)
+  const [{ build }, { BuildProgress }, { printLint }] = await Promise.all([
+    import('../../build/builder.js'),
+    import('../build-progress.js'),
+    import('./lint.js'),
+  ])
+  const mode = flags.quiet ? 'quiet' : flags.progress === 'tty' || (flags.progress === 'auto' && process.stdout.isTTY) ? 'tty' : 'plain'
+  const progress = new BuildProgress(mode)
+  // Ctrl-C: stop at the next step, killing and removing a running RUN's container
+  const controller = new AbortController()
+  const interrupt = () => controller.abort()
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
+  for (const s of signals) process.on(s, interrupt)
+  const sourceDateEpoch = process.env.SOURCE_DATE_EPOCH
+  if (sourceDateEpoch !== undefined && !/^\d+$/.test(sourceDateEpoch)) throw new UsageError(`SOURCE_DATE_EPOCH=${sourceDateEpoch}: seconds since the epoch`)
+  try {
+    const result = await build({
+      context,
+      dockerfile,
+      tags: flags.tag,
+      buildArgs: flags.buildArg,
+      ...(flags.target !== undefined ? { target: flags.target } : {}),
+      noCache: !flags.cache,
+      pull: flags.pull === true,
+      ...(flags.platform !== undefined ? { platform: flags.platform } : {}),
+      labels: flags.label,
+      secrets: flags.secret,
+      ...(flags.network !== undefined ? { network: flags.network } : {}),
+      ...(root ? { storeRoot: root } : {}),
+      ...(state ? { stateRoot: state } : {}),
+      ...(flags.cgroupParent !== undefined ? { cgroupParent: flags.cgroupParent } : {}),
+      ...(sourceDateEpoch !== undefined ? { sourceDateEpoch: Number(sourceDateEpoch) } : {}),
+      resolveImage: (ref, pull) => resolveBase(ref, pull, root),
+      output: progress.output,
+      onEvent: (e) => progress.event(e),
+      signal: controller.signal,
+    })
+    const id = result.id.slice(7)
+    if (mode !== 'quiet') {
+      process.stdout.write(`--> ${id.slice(0, 12)}\n`)
+      for (const name of result.names) process.stdout.write(`Successfully tagged ${name}\n`)
+    }
+    process.stdout.write(`${id}\n`)
+    if (mode !== 'quiet') await printLint(named, context)
+    return 0
+  } catch (err) {
+    progress.failed()
+    if (controller.signal.aborted) {
+      const { BuildInterruptedError } = await import('../../build/run-step.js')
+      throw new BuildInterruptedError()
+    }
+    throw err
+  } finally {
+    for (const s of signals) process.off(s, interrupt)
+  }
+}
+
+async function resolveBase(ref: string, pull: boolean, root: string | undefined): Promise<ResolvedImage> {
+  const [{ resolveForRun }, { defaultStoreRoot }] = await Promise.all([import('../resolve-image.js'), import('../../paths.js')])
+  const image = await resolveForRun(ref, root ?? defaultStoreRoot(), pull ? 'always' : 'missing')
+  // the store's own image (run's resolver returns it under a narrower type)
+  if (!('manifest' in image && 'configDigest' in image)) throw new Error(`${ref}: the store returned no manifest`)
+  return image as ResolvedImage
+}

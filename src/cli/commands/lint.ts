@@ -1,0 +1,41 @@
+import type { Command } from 'commander'
+import { readFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+
+/** The warnings for a Dockerfile (and what its COPYs bring from the context), one line each, the file named as given. */
+async function lintLines(dockerfile: string, context: string): Promise<string[]> {
+  const [{ parseDockerfile }, { lintDockerfile, formatWarning }, { BuildContext }] = await Promise.all([
+    import('../../build/dockerfile.js'),
+    import('../../build/lint.js'),
+    import('../../build/build-context.js'),
+  ])
+  const df = parseDockerfile(readFileSync(dockerfile, 'utf8'))
+  return lintDockerfile(df, BuildContext.open(context, resolve(dockerfile))).map((w) => formatWarning(dockerfile, w))
+}
+
+/** `lint` and `build --check`: print the warnings; exit 1 when there are any. */
+export async function lintCommand(dockerfile: string, context: string): Promise<number> {
+  const lines = await lintLines(dockerfile, context)
+  if (lines.length === 0) {
+    process.stdout.write('Check complete, no warnings found.\n')
+    return 0
+  }
+  process.stdout.write(lines.map((l) => `${l}\n`).join(''))
+  return 1
+}
+
+/** After a build: the same warnings, on stderr. */
+export async function printLint(dockerfile: string, context: string): Promise<void> {
+  for (const line of await lintLines(dockerfile, context)) process.stderr.write(`WARNING: ${line}\n`)
+}
+
+export function register(program: Command): void {
+  program
+    .command('lint')
+    .description('check a Dockerfile for common mistakes (secrets in ENV, running as root, :latest bases...)')
+    .argument('[dockerfile]', 'the Dockerfile', 'Dockerfile')
+    .option('--context <dir>', 'the build context, for what COPY would bring along (default: the Dockerfile\'s directory)')
+    .action(async (dockerfile: string, flags: { context?: string }) => {
+      process.exitCode = await lintCommand(dockerfile, flags.context ?? dirname(dockerfile))
+    })
+}

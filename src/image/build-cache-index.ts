@@ -1,0 +1,172 @@
+/**
+ * The build cache's state in the store (`mini-run build`, src/build/):
+ *
+ *   <root>/build-cache/steps/<key hex>.json   a step's result: the image
+ *                                              config and layer descriptors
+ *                                              it produced
+ *   <root>/build-cache/leases/<owner>.json     the layers a running build
+ *                                              holds (not in any ref yet)
+ *   <root>/build-cache/mounts/<id hash>/       RUN --mount=type=cache dirs
+ *
+ * An entry names layers by their diff ids; it hits only while all of them
+ * are still in the store. It holds no ref, so `image prune` deletes an
+ * intermediate result's layers like any untagged image's, and then the
+ * entries that needed them (pruneCacheIndex). A cached step whose layers
+ * also belong to a tagged image survives, as Docker's does.
+ *
+ * A lease is named like a tmp/ entry, after its owner's pid and start time
+ * (store-tmp.ts): prune leaves the layers of a live build alone, and a
+ * lease whose owner is gone is garbage.
+ *
+ * Everything is private to the store's owner, like the rest of the store:
+ * cache mounts can hold what a RUN downloaded with credentials.
+ */
+import { readFileSync, readdirSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { getLogger } from '../log.js'
+import { ensurePrivateDir } from '../private-dir.js'
+import { processStartTime } from '../proc-stat.js'
+import { chainIds, digestHex, isDigest } from './digest.js'
+import type { Descriptor, ImageConfig } from './oci.js'
+import { removeTree, tmpPath, writeFileAtomic } from './store-tmp.js'
+
+const PRIVATE = { mode: 0o700, what: 'build cache directory' }
+
+export interface CacheEntry {
+  key: string
+  /** The image config after the step (history and diff_ids included). */
+  config: ImageConfig
+  /** The layer descriptors, parallel to config.rootfs.diff_ids. */
+  layers: Descriptor[]
+  created: string
+}
+
+export interface BuildCacheDirs {
+  root: string
+  steps: string
+  leases: string
+  mounts: string
+}
+
+export function buildCacheDirs(storeRoot: string): BuildCacheDirs {
+  const root = join(storeRoot, 'build-cache')
+  return { root, steps: join(root, 'steps'), leases: join(root, 'leases'), mounts: join(root, 'mounts') }
+}
+
+export function ensureBuildCacheDirs(storeRoot: string): BuildCacheDirs {
+  const dirs = buildCacheDirs(storeRoot)
+  for (const dir of [dirs.root, dirs.steps, dirs.leases, dirs.mounts]) ensurePrivateDir(dir, PRIVATE)
+  return dirs
+}
+
+function readJson<T>(path: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T
+  } catch {
+    return undefined
+  }
+}
+
+export function readCacheEntry(storeRoot: string, key: string): CacheEntry | undefined {
+  const entry = readJson<CacheEntry>(join(buildCacheDirs(storeRoot).steps, digestHex(key) + '.json'))
+  return entry?.key === key && Array.isArray(entry.config?.rootfs?.diff_ids) ? entry : undefined
+}
+
+export async function writeCacheEntry(storeRoot: string, tmpDir: string, entry: CacheEntry): Promise<void> {
+  const dirs = ensureBuildCacheDirs(storeRoot)
+  await writeFileAtomic(tmpDir, join(dirs.steps, digestHex(entry.key) + '.json'), JSON.stringify(entry), 0o600)
+}
+
+export function removeCacheEntry(storeRoot: string, key: string): void {
+  rmSync(join(buildCacheDirs(storeRoot).steps, digestHex(key) + '.json'), { force: true })
+}
+
+/** A lease file for this process: the layers it holds while it builds. */
+export class BuildLease {
+  readonly path: string
+  readonly #chainIds = new Set<string>()
+  readonly #tmpDir: string
+
+  constructor(storeRoot: string, tmpDir: string) {
+    const dirs = ensureBuildCacheDirs(storeRoot)
+    // named like tmp/ entries: <kind>-<pid>.<start time>-<random>
+    this.path = `${tmpPath(dirs.leases, 'lease')}.json`
+    this.#tmpDir = tmpDir
+  }
+
+  async hold(ids: Iterable<string>): Promise<void> {
+    const before = this.#chainIds.size
+    for (const id of ids) this.#chainIds.add(id)
+    if (this.#chainIds.size !== before) await writeFileAtomic(this.#tmpDir, this.path, JSON.stringify([...this.#chainIds]), 0o600)
+  }
+
+  release(): void {
+    rmSync(this.path, { force: true })
+  }
+}
+
+const LEASE_RE = /^[a-z]+-(\d+)\.(\d+)-[0-9a-f]+\.json$/
+
+/** Layers that live builds hold; leases of dead builds are removed. */
+export function leasedLayers(storeRoot: string): Set<string> {
+  const held = new Set<string>()
+  const dir = buildCacheDirs(storeRoot).leases
+  let names: string[]
+  try {
+    names = readdirSync(dir)
+  } catch {
+    return held
+  }
+  for (const name of names) {
+    const m = LEASE_RE.exec(name)
+    if (!m || processStartTime(Number(m[1])) !== m[2]) {
+      rmSync(join(dir, name), { force: true })
+      continue
+    }
+    for (const id of readJson<string[]>(join(dir, name)) ?? []) if (typeof id === 'string' && isDigest(id)) held.add(id)
+  }
+  return held
+}
+
+/**
+ * Drop the cache entries that need a layer the store no longer has (after
+ * a prune deleted it). Returns how many went.
+ */
+export function pruneCacheIndex(storeRoot: string, hasLayer: (chainId: string) => boolean): number {
+  const dir = buildCacheDirs(storeRoot).steps
+  let names: string[]
+  try {
+    names = readdirSync(dir)
+  } catch {
+    return 0
+  }
+  let removed = 0
+  for (const name of names) {
+    const path = join(dir, name)
+    const entry = readJson<CacheEntry>(path)
+    let complete = false
+    try {
+      complete = entry !== undefined && chainIds(entry.config.rootfs.diff_ids).every(hasLayer)
+    } catch (err) {
+      getLogger().debug({ err, path }, 'unreadable build cache entry')
+    }
+    if (!complete) {
+      rmSync(path, { force: true })
+      removed++
+    }
+  }
+  return removed
+}
+
+/** Remove every RUN --mount=type=cache directory (system prune, builder prune). */
+export async function removeCacheMounts(storeRoot: string): Promise<number> {
+  const dir = buildCacheDirs(storeRoot).mounts
+  let names: string[]
+  try {
+    names = readdirSync(dir)
+  } catch {
+    return 0
+  }
+  for (const name of names) await removeTree(join(dir, name))
+  return names.length
+}

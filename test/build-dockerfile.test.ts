@@ -1,0 +1,131 @@
+/**
+ * Dockerfile parsing (src/build/dockerfile.ts) and the pure parts of the
+ * instructions (src/build/config-steps.ts): stages, flags, JSON and shell
+ * forms, continuations, parser directives, heredocs, and the errors.
+ */
+import { describe, expect, test } from 'vitest'
+import { commandOf, exposedPorts, healthcheckOf, parseDuration, parseKeyValues, setEnv, workdirOf } from '../src/build/config-steps.js'
+import { flagValue, instructionText, parseDockerfile } from '../src/build/dockerfile.js'
+import { lookupOf } from '../src/build/shell-lex.js'
+
+const none = lookupOf([])
+
+describe('parseDockerfile', () => {
+  test('global ARGs, stages with names, flags, JSON and shell forms, lines', () => {
+    const df = parseDockerfile(
+      [
+        '# syntax=docker/dockerfile:1',
+        'ARG BASE=busybox',
+        'FROM --platform=$BUILDPLATFORM ${BASE}:1.36 AS Build',
+        'RUN --mount=type=cache,target=/root/.cache \\',
+        '    make \\',
+        '    # a comment inside a continued line',
+        '    all',
+        'COPY --from=build --chown=1:2 a b /dst/',
+        'FROM scratch',
+        'CMD ["/app", "--flag"]',
+        'ENTRYPOINT /bin/sh -c',
+      ].join('\n'),
+    )
+    expect(df.directives.get('syntax')).toBe('docker/dockerfile:1')
+    expect(df.escape).toBe('\\')
+    expect(df.globalArgs.map((i) => i.args)).toEqual(['BASE=busybox'])
+    expect(df.stages).toHaveLength(2)
+    const [build, final] = df.stages as [NonNullable<(typeof df.stages)[0]>, NonNullable<(typeof df.stages)[0]>]
+    expect(build.name).toBe('build')
+    expect(build.base).toBe('${BASE}:1.36')
+    expect(flagValue(build.from, 'platform')).toBe('$BUILDPLATFORM')
+    const run = build.instructions[0]!
+    expect(run.keyword).toBe('RUN')
+    expect([run.line, run.endLine]).toEqual([4, 7])
+    expect(run.flags).toEqual([{ name: 'mount', value: 'type=cache,target=/root/.cache' }])
+    expect(run.args.replace(/\s+/g, ' ').trim()).toBe('make all')
+    expect(run.json).toBeUndefined()
+    const copy = build.instructions[1]!
+    expect(copy.flags).toEqual([
+      { name: 'from', value: 'build' },
+      { name: 'chown', value: '1:2' },
+    ])
+    expect(copy.args).toBe('a b /dst/')
+    expect(final.name).toBeUndefined()
+    expect(final.base).toBe('scratch')
+    expect(final.instructions[0]!.json).toEqual(['/app', '--flag'])
+    expect(final.instructions[1]!.json).toBeUndefined()
+    expect(instructionText(copy)).toBe('COPY --from=build --chown=1:2 a b /dst/')
+  })
+
+  test('the escape directive makes ` the continuation character (Windows style)', () => {
+    const df = parseDockerfile(['# escape=`', 'FROM busybox', 'RUN echo a `', '  b\\c'].join('\n'))
+    expect(df.escape).toBe('`')
+    expect(df.stages[0]!.instructions[0]!.args.replace(/\s+/g, ' ')).toBe('echo a b\\c')
+  })
+
+  test('heredocs: the bodies, <<- strips tabs, a quoted delimiter is not expanded', () => {
+    const df = parseDockerfile(['FROM busybox', 'RUN <<EOF', 'echo one', 'echo two', 'EOF', 'COPY <<-"END" /x', '\tliteral $HOME', '\tEND', 'RUN echo after'].join('\n'))
+    const [run, copy, after] = df.stages[0]!.instructions as [NonNullable<(typeof df.stages)[0]['instructions'][0]>, ReturnType<typeof Object>, ReturnType<typeof Object>]
+    expect(run.args).toBe('<<EOF')
+    expect(run.heredocs).toEqual([{ name: 'EOF', content: 'echo one\necho two\n', expand: true }])
+    expect(commandOf(run, ['/bin/sh', '-c'])).toEqual(['/bin/sh', '-c', 'echo one\necho two\n'])
+    expect((copy as typeof run).heredocs).toEqual([{ name: 'END', content: 'literal $HOME\n', expand: false }])
+    expect((after as typeof run).args).toBe('echo after')
+  })
+
+  test('a heredoc fed to a command goes to the shell whole', () => {
+    const df = parseDockerfile(['FROM busybox', 'RUN cat > /f <<EOF', 'x', 'EOF'].join('\n'))
+    expect(commandOf(df.stages[0]!.instructions[0]!, ['/bin/sh', '-c'])).toEqual(['/bin/sh', '-c', 'cat > /f <<EOF\nx\nEOF'])
+  })
+
+  test.each([
+    ['RUN echo before', /Dockerfile:1: RUN before the first FROM/],
+    ['FROM a AS b c', /FROM requires either one argument, or three/],
+    ['FROM a AS x\nFROM b AS x', /duplicate stage name "x"/],
+    ['FROM a\nFROBNICATE now', /Dockerfile:2: unknown instruction: FROBNICATE/],
+    ['FROM a\nCOPY --frm=x a b', /unknown flag for COPY: --frm/],
+    ['FROM a\nWORKDIR', /Dockerfile:2: WORKDIR requires at least one argument/],
+    ['# just a comment', /no FROM instruction/],
+  ])('%j is refused: %s', (text, message) => {
+    expect(() => parseDockerfile(text)).toThrow(message)
+  })
+})
+
+describe('instruction arguments', () => {
+  const instr = (line: string) => parseDockerfile(`FROM a\n${line}`).stages[0]!.instructions[0]!
+
+  test('ENV: pairs with quotes and escapes, earlier pairs of the line visible to later ones; the legacy form', () => {
+    expect(parseKeyValues(instr('ENV A=1 B="two words" C=\\$A D=${A}x'), '\\', none)).toEqual([
+      ['A', '1'],
+      ['B', 'two words'],
+      ['C', '$A'],
+      ['D', '1x'],
+    ])
+    expect(parseKeyValues(instr('ENV PATH_EXTRA /opt/bin and more'), '\\', none)).toEqual([['PATH_EXTRA', '/opt/bin and more']])
+    expect(() => parseKeyValues(instr('ENV A=1 B'), '\\', none)).toThrow(/"B" must be of the form NAME=VALUE/)
+  })
+
+  test('ARG: names with and without defaults', () => {
+    expect(parseKeyValues(instr('ARG A B=2'), '\\', none, { bareNames: true })).toEqual([
+      ['A', undefined],
+      ['B', '2'],
+    ])
+  })
+
+  test('EXPOSE, WORKDIR, HEALTHCHECK, durations, Env replacement', () => {
+    expect(exposedPorts(instr('EXPOSE 80'), ['80', '53/udp', '8000-8002'])).toEqual(['80/tcp', '53/udp', '8000/tcp', '8001/tcp', '8002/tcp'])
+    expect(() => exposedPorts(instr('EXPOSE x'), ['http'])).toThrow(/invalid port "http"/)
+    expect(workdirOf('/app', 'src/../lib')).toBe('/app/lib')
+    expect(workdirOf('/app', '/abs')).toBe('/abs')
+    expect(workdirOf(undefined, 'rel')).toBe('/rel')
+    expect(parseDuration('1m30s')).toBe(90e9)
+    expect(parseDuration('500ms')).toBe(5e8)
+    expect(() => parseDuration('5 s')).toThrow(/invalid duration/)
+    expect(healthcheckOf(instr('HEALTHCHECK --interval=5s --retries=3 CMD wget -q localhost'))).toEqual({
+      Test: ['CMD-SHELL', 'wget -q localhost'],
+      Interval: 5e9,
+      Retries: 3,
+    })
+    expect(healthcheckOf(instr('HEALTHCHECK CMD ["true"]'))).toEqual({ Test: ['CMD', 'true'] })
+    expect(healthcheckOf(instr('HEALTHCHECK NONE'))).toEqual({ Test: ['NONE'] })
+    expect(setEnv(['A=1', 'B=2'], 'A', '3')).toEqual(['A=3', 'B=2'])
+    expect(setEnv(['A=1'], 'C', '3')).toEqual(['A=1', 'C=3'])
+  })
+})

@@ -1,0 +1,110 @@
+/**
+ * RUN --mount (src/build/run-mounts.ts): a secret is readable by its one
+ * RUN and in no layer, no config and no history; a cache directory
+ * survives from one build to the next and is in no layer either; a bind
+ * shows another stage's files read-only.
+ */
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { ImageStore } from '../src/image/store.js'
+import { layerTars, writeContext } from './helpers/build.js'
+import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+
+describe.skipIf(!isRoot)('RUN --mount (needs root: RUN steps are containers)', () => {
+  let env: TestEnv
+  const build = (args: string[]) => env.run(['build', '--progress', 'plain', '--cgroup-parent', env.cgroupParent, ...args])
+
+  beforeAll(async () => {
+    env = await makeTestEnv()
+  })
+  afterEach(() => {
+    expect(env.leftovers()).toEqual([])
+    expect(readdirSync(join(env.storeRoot, 'tmp'))).toEqual([])
+  })
+  afterAll(() => env?.cleanup())
+
+  test('a secret is there for its RUN only, and in no layer, config or history', async () => {
+    const secret = 's3cr3t-' + Math.random().toString(36).slice(2)
+    const secretFile = join(env.dir, 'token.txt')
+    writeFileSync(secretFile, secret)
+    const ctx = writeContext(join(env.dir, 'secret-ctx'), {
+      Dockerfile: [
+        `FROM ${BUSYBOX}`,
+        'RUN --mount=type=secret,id=token cat /run/secrets/token | wc -c > /token-length && stat -c "%a %u" /run/secrets/token',
+        'RUN --mount=type=secret,id=token,target=/etc/app/key,mode=0440,uid=1000 stat -c "%a %u %s" /etc/app/key',
+        'RUN test ! -e /run/secrets/token && test ! -e /etc/app/key && echo "gone-$((1+1))"',
+      ].join('\n'),
+    })
+    const r = build(['-t', 'localhost/test/secret:1', '--secret', `id=token,src=${secretFile}`, ctx])
+    expect(r.stderr).not.toMatch(/mini-run: /)
+    expect(r.status).toBe(0)
+    expect(r.stdout).toMatch(/^400 0$/m)
+    expect(r.stdout).toMatch(new RegExp(`^440 1000 ${secret.length}$`, 'm'))
+    expect(r.stdout).toMatch(/^gone-2$/m)
+    expect(env.run(env.runArgs(['localhost/test/secret:1', 'cat', '/token-length'])).stdout.trim()).toBe(String(secret.length))
+
+    // every layer of the image as a tar (and gzipped, as pushed), its config and history, every blob of the store
+    const needle = Buffer.from(secret)
+    const tars = await layerTars(env.storeRoot, 'localhost/test/secret:1')
+    expect(tars.length).toBeGreaterThan(1)
+    for (const tar of tars) {
+      expect(tar.includes(needle)).toBe(false)
+      expect(gzipSync(tar).includes(needle)).toBe(false)
+      // nor are the mount points left behind
+      expect(tar.includes(Buffer.from('run/secrets'))).toBe(false)
+      expect(tar.includes(Buffer.from('etc/app'))).toBe(false)
+    }
+    const image = await new ImageStore({ root: env.storeRoot }).resolve('localhost/test/secret:1')
+    expect(JSON.stringify(image.config)).not.toContain(secret)
+    for (const name of readdirSync(join(env.storeRoot, 'blobs', 'sha256'))) {
+      expect(readFileSync(join(env.storeRoot, 'blobs', 'sha256', name)).includes(needle)).toBe(false)
+    }
+
+    // the same scan finds a secret that a RUN does copy into its layer
+    const leak = writeContext(join(env.dir, 'secret-leak'), { Dockerfile: `FROM ${BUSYBOX}\nRUN --mount=type=secret,id=token cp /run/secrets/token /copied` })
+    expect(build(['-t', 'localhost/test/leak:1', '--secret', `id=token,src=${secretFile}`, leak]).status).toBe(0)
+    expect((await layerTars(env.storeRoot, 'localhost/test/leak:1')).some((t) => t.includes(needle))).toBe(true)
+
+    const missing = build([writeContext(join(env.dir, 'secret-missing'), { Dockerfile: `FROM ${BUSYBOX}\nRUN --mount=type=secret,id=nope,required cat /run/secrets/nope` })])
+    expect(missing.status).toBe(125)
+    expect(missing.stderr).toMatch(/Dockerfile:2: RUN: secret nope is required: give it with --secret id=nope,src=FILE/)
+  })
+
+  test('a cache mount survives between builds and is in no layer', async () => {
+    const ctx = writeContext(join(env.dir, 'cache-ctx'), {
+      Dockerfile: [
+        `FROM ${BUSYBOX}`,
+        'ARG RUN_ID',
+        'RUN --mount=type=cache,target=/root/.cache/pkgs echo "$RUN_ID" >> /root/.cache/pkgs/runs && echo "runs=$(wc -l < /root/.cache/pkgs/runs)"',
+      ].join('\n'),
+    })
+    const first = build(['-t', 'localhost/test/cache-mount:1', '--build-arg', 'RUN_ID=first-run', ctx])
+    expect(first.status).toBe(0)
+    expect(first.stdout).toMatch(/^runs=1$/m)
+    const second = build(['-t', 'localhost/test/cache-mount:1', '--build-arg', 'RUN_ID=second-run', ctx])
+    expect(second.stdout).toMatch(/^runs=2$/m)
+    for (const tar of await layerTars(env.storeRoot, 'localhost/test/cache-mount:1')) {
+      expect(tar.includes(Buffer.from('first-run'))).toBe(false)
+      expect(tar.includes(Buffer.from('root/.cache'))).toBe(false)
+    }
+    expect(env.run(env.runArgs(['localhost/test/cache-mount:1', 'sh', '-c', 'test -e /root/.cache || echo absent'])).stdout).toBe('absent\n')
+  })
+
+  test('a bind mount from another stage is read-only and leaves nothing', () => {
+    const ctx = writeContext(join(env.dir, 'bind-ctx'), {
+      Dockerfile: [
+        `FROM ${BUSYBOX} AS assets`,
+        'RUN mkdir /assets && echo data > /assets/file',
+        `FROM ${BUSYBOX}`,
+        'RUN --mount=type=bind,from=assets,source=/assets,target=/mnt/assets cat /mnt/assets/file && (touch /mnt/assets/x 2>/dev/null || echo "read-only-$((1+1))")',
+        'RUN test ! -e /mnt/assets && echo "unmounted-$((1+1))"',
+      ].join('\n'),
+    })
+    const r = build([ctx])
+    expect(r.stderr).not.toMatch(/mini-run: /)
+    expect(r.stdout).toMatch(/^data\nread-only-2$/m)
+    expect(r.stdout).toMatch(/^unmounted-2$/m)
+  })
+})

@@ -1,0 +1,156 @@
+/**
+ * What a build leaves in the store, checked from outside: umoci unpacks
+ * the built image (exported as an OCI layout) and sees the whiteouts take
+ * effect; `image prune` removes the cache's intermediate layers and the
+ * cache entries that needed them, and the next build runs those steps
+ * again.
+ */
+import { execFileSync } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { gzipSync } from 'node:zlib'
+import { sha256Digest } from '../src/image/digest.js'
+import { ImageStore } from '../src/image/store.js'
+import { miniRunAsync } from './helpers/cli.js'
+import { exportOciLayout, layerTars, writeContext } from './helpers/build.js'
+import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+
+const hasUmoci = (() => {
+  try {
+    execFileSync('umoci', ['--version'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+})()
+
+describe.skipIf(!isRoot)('built images, from outside (needs root: RUN steps are containers)', () => {
+  let env: TestEnv
+  const build = (args: string[]) => env.run(['build', '--progress', 'plain', '--cgroup-parent', env.cgroupParent, ...args])
+
+  beforeAll(async () => {
+    env = await makeTestEnv()
+  })
+  afterEach(() => expect(env.leftovers()).toEqual([]))
+  afterAll(() => env?.cleanup())
+
+  // the image both tests look at, built once
+  let built = false
+  function buildImage(): void {
+    if (built) return
+    const ctx = writeContext(join(env.dir, 'umoci-ctx'), {
+      Dockerfile: [
+        `FROM ${BUSYBOX} AS build`,
+        'RUN mkdir -p /opt/tool/share && echo v1 > /opt/tool/VERSION && echo doc > /opt/tool/share/doc',
+        `FROM ${BUSYBOX}`,
+        'COPY --from=build /opt /opt',
+        'COPY hello.txt /etc/hello.txt',
+        'RUN rm -rf /opt/tool/share /root && rm /bin/ping && echo changed > /etc/hello.txt',
+        'USER 1000:1000',
+      ].join('\n'),
+      'hello.txt': 'hello\n',
+    })
+    const r = build(['-t', 'localhost/test/umoci:1', ctx])
+    expect(r.stderr).not.toMatch(/mini-run: /)
+    expect(r.status).toBe(0)
+    built = true
+  }
+
+  // umoci verifies every digest and diff id, and applies whiteouts as OCI says
+  test.skipIf(!hasUmoci)('umoci unpacks the built image; what RUN removed is gone', async () => {
+    buildImage()
+    const layout = join(env.dir, 'layout')
+    await exportOciLayout(env.storeRoot, 'localhost/test/umoci:1', layout, 'v1')
+    const bundle = join(env.dir, 'bundle')
+    execFileSync('umoci', ['unpack', '--image', `${layout}:v1`, bundle], { stdio: 'pipe' })
+    const rootfs = join(bundle, 'rootfs')
+    expect(readFileSync(join(rootfs, 'opt/tool/VERSION'), 'utf8')).toBe('v1\n')
+    expect(readFileSync(join(rootfs, 'etc/hello.txt'), 'utf8')).toBe('changed\n')
+    for (const gone of ['opt/tool/share', 'root', 'bin/ping']) expect(existsSync(join(rootfs, gone))).toBe(false)
+    expect(existsSync(join(rootfs, 'bin/ls'))).toBe(true)
+    const runtimeConfig = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as { process: { user: { uid: number; gid: number } } }
+    expect(runtimeConfig.process.user).toMatchObject({ uid: 1000, gid: 1000 })
+  })
+
+  test('the layers a build made come out of the store byte for byte: same diff ids, same gzipped blobs', async () => {
+    // (so `save` and `push` can give the very blobs the manifest names, from the unpacked store)
+    buildImage()
+    const image = await new ImageStore({ root: env.storeRoot }).resolve('localhost/test/umoci:1')
+    const base = await new ImageStore({ root: env.storeRoot }).resolve(BUSYBOX)
+    const tars = await layerTars(env.storeRoot, 'localhost/test/umoci:1')
+    const built = tars.slice(base.chainIds.length)
+    expect(built).toHaveLength(3)
+    built.forEach((tar, n) => {
+      const i = base.chainIds.length + n
+      expect(sha256Digest(tar)).toBe(image.config.rootfs.diff_ids[i])
+      expect(sha256Digest(gzipSync(tar))).toBe(image.manifest.layers[i]!.digest)
+    })
+  })
+
+  test('image prune removes cached intermediate layers and their cache entries; a tagged image keeps its own', async () => {
+    // a store of its own: what other builds cached is not counted here
+    const own = await makeTestEnv()
+    try {
+      pruneTest(own)
+      expect(own.leftovers()).toEqual([])
+    } finally {
+      own.cleanup()
+    }
+  })
+
+  test('a prune while a build runs leaves the layers the build still needs (its lease)', async () => {
+    const ctx = writeContext(join(env.dir, 'lease-ctx'), {
+      Dockerfile: [
+        `FROM ${BUSYBOX} AS assets`,
+        'COPY asset.txt /asset.txt',
+        `FROM ${BUSYBOX}`,
+        'RUN echo "waiting-$((1+1))"; sleep 2',
+        'COPY --from=assets /asset.txt /asset.txt',
+      ].join('\n'),
+      'asset.txt': `asset ${Math.random()}\n`,
+    })
+    const running = miniRunAsync(['--root', env.storeRoot, '--state', env.stateRoot, 'build', '--progress', 'plain', '--cgroup-parent', env.cgroupParent, '-t', 'localhost/test/lease:1', ctx])
+    for (let i = 0; i < 200 && !running.output().includes('waiting-2'); i++) await new Promise((r) => setTimeout(r, 50))
+    expect(running.output()).toContain('waiting-2')
+    // the assets stage's layer is in no image and no container now: only the lease keeps it
+    const prune = env.run(['image', 'prune', '-f'])
+    expect(prune.status).toBe(0)
+    const r = await running.done
+    expect(r.stderr).not.toMatch(/mini-run: /)
+    expect(r.status).toBe(0)
+    expect(env.run(env.runArgs(['localhost/test/lease:1', 'cat', '/asset.txt'])).stdout).toMatch(/^asset /)
+    expect(readdirSync(join(env.storeRoot, 'build-cache', 'leases'))).toEqual([])
+  })
+
+  function pruneTest(env: TestEnv): void {
+    const build = (args: string[]) => env.run(['build', '--progress', 'plain', '--cgroup-parent', env.cgroupParent, ...args])
+    const ctx = writeContext(join(env.dir, 'prune-ctx'), {
+      Dockerfile: [`FROM ${BUSYBOX}`, 'COPY a.txt /a.txt', 'RUN echo "step-$((1+1))" && cat /a.txt > /b.txt'].join('\n'),
+      'a.txt': 'one\n',
+    })
+    const steps = join(env.storeRoot, 'build-cache', 'steps')
+    expect(build(['-t', 'localhost/test/kept:1', ctx]).status).toBe(0)
+    // a second variant, untagged: its layers are only the cache's
+    writeFileSync(join(ctx, 'a.txt'), 'two\n')
+    const untagged = build([ctx])
+    expect(untagged.stdout).toMatch(/^step-2$/m)
+    const entries = readdirSync(steps).length
+    const layers = readdirSync(join(env.storeRoot, 'layers')).length
+
+    const prune = env.run(['image', 'prune', '-f'])
+    expect(prune.status).toBe(0)
+    expect(prune.stdout).toMatch(/^untagged: sha256:[0-9a-f]{64}$/m)
+    expect(prune.stdout).toMatch(/^deleted build cache entries: 2$/m)
+    expect(readdirSync(steps).length).toBe(entries - 2)
+    expect(readdirSync(join(env.storeRoot, 'layers')).length).toBe(layers - 2)
+    const images = env.run(['images']).stdout
+    expect(images.trimEnd().split('\n').slice(1).map((l) => l.split(/\s+/).slice(0, 2).join(':'))).toEqual(['localhost/test/busybox:latest', 'localhost/test/kept:1'])
+
+    // the tagged image's steps still come from the cache; the pruned variant's run again
+    writeFileSync(join(ctx, 'a.txt'), 'one\n')
+    expect(build([ctx]).stdout).not.toMatch(/^step-2$/m)
+    writeFileSync(join(ctx, 'a.txt'), 'two\n')
+    expect(build([ctx]).stdout).toMatch(/^step-2$/m)
+  }
+})

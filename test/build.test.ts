@@ -1,0 +1,252 @@
+/**
+ * `mini-run build` as a user runs it (root: RUN steps are real containers
+ * of the busybox fixture): multi-stage builds, the image config, the cache
+ * pattern (which steps ran is read from their output, never from timing),
+ * COPY --from/--chown and .dockerignore, whiteouts, and a failing or
+ * interrupted RUN leaving nothing behind.
+ */
+import { execFileSync } from 'node:child_process'
+import { chownSync, readdirSync, utimesSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import type { ImageConfig } from '../src/image/oci.js'
+import { ImageStore } from '../src/image/store.js'
+import { miniRunAsync } from './helpers/cli.js'
+import { writeContext } from './helpers/build.js'
+import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+
+describe.skipIf(!isRoot)('build (needs root: RUN steps are containers)', () => {
+  let env: TestEnv
+  let n = 0
+  const newContext = (files: Record<string, string>) => writeContext(join(env.dir, `ctx${++n}`), files)
+  const build = (args: string[], options?: Parameters<TestEnv['run']>[1]) =>
+    env.run(['build', '--progress', 'plain', '--cgroup-parent', env.cgroupParent, ...args], options)
+  const config = async (ref: string) => (await new ImageStore({ root: env.storeRoot }).resolve(ref)).config as ImageConfig & { config: Record<string, unknown> }
+
+  beforeAll(async () => {
+    env = await makeTestEnv()
+  })
+  afterEach(() => {
+    expect(env.leftovers()).toEqual([])
+    expect(readdirSync(join(env.storeRoot, 'tmp'))).toEqual([])
+  })
+  afterAll(() => env?.cleanup())
+
+  test('a multi-stage build: COPY --from with --chown, .dockerignore, the config, and the image runs', async () => {
+    const ctx = newContext({
+      'Dockerfile': [
+        `ARG BASE=${BUSYBOX}`,
+        'FROM ${BASE} AS build',
+        'ARG FLAVOUR=plain',
+        'WORKDIR /src',
+        'COPY . .',
+        'RUN mkdir -p /out && cat main.txt > /out/app && echo "$FLAVOUR" > /out/flavour && ls -a /src > /out/listing',
+        '',
+        `FROM ${BUSYBOX}`,
+        'COPY --from=build --chown=1000:1000 /out/ /app/',
+        'ENV GREETING="hello world" MODE=prod',
+        'LABEL org.example.team=build',
+        'EXPOSE 8080 53/udp',
+        'VOLUME /data',
+        'USER 1000',
+        'WORKDIR /app',
+        'STOPSIGNAL SIGQUIT',
+        'HEALTHCHECK --interval=5s CMD test -f /app/app',
+        'ENTRYPOINT ["/bin/sh", "-c"]',
+        'CMD ["cat /app/app; echo $GREETING; id -u"]',
+      ].join('\n'),
+      'main.txt': 'the app\n',
+      'secret.env': 'TOKEN=x\n',
+      'logs/debug.log': 'noise\n',
+      '.dockerignore': '*.env\nlogs\n',
+    })
+    const r = build(['-t', 'localhost/test/multi:1', '--build-arg', 'FLAVOUR=spicy', '--label', 'extra=yes', ctx])
+    expect(r.stderr).not.toMatch(/mini-run: /)
+    expect(r.status).toBe(0)
+    expect(r.stdout).toMatch(/^\[1\/2\] STEP 1\/5: FROM \$\{BASE\} AS build$/m)
+    expect(r.stdout).toMatch(/^\[2\/2\] STEP 12\/12: CMD \["cat \/app\/app; echo \$GREETING; id -u"\]$/m)
+    expect(r.stdout).toMatch(/^COMMIT localhost\/test\/multi:1$/m)
+    expect(r.stdout).toMatch(/^Successfully tagged localhost\/test\/multi:1\n[0-9a-f]{64}\n$/m)
+
+    const run = env.run(env.runArgs(['localhost/test/multi:1']))
+    expect(run.stderr).toBe('')
+    expect(run.stdout).toBe('the app\nhello world\n1000\n')
+    const files = env.run(env.runArgs(['localhost/test/multi:1', 'ls -ln /app | tail -n +2 | awk \'{print $1, $3, $4, $9}\'; cat /app/flavour /app/listing']))
+    expect(files.stdout).toBe(
+      ['-rw-r--r-- 1000 1000 app', '-rw-r--r-- 1000 1000 flavour', '-rw-r--r-- 1000 1000 listing', 'spicy', '.', '..', '.dockerignore', 'Dockerfile', 'main.txt', ''].join('\n'),
+    )
+
+    const c = await config('localhost/test/multi:1')
+    expect(c.config).toMatchObject({
+      Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'GREETING=hello world', 'MODE=prod'],
+      Labels: { 'org.example.team': 'build', extra: 'yes' },
+      ExposedPorts: { '8080/tcp': {}, '53/udp': {} },
+      Volumes: { '/data': {} },
+      User: '1000',
+      WorkingDir: '/app',
+      StopSignal: 'SIGQUIT',
+      Healthcheck: { Test: ['CMD-SHELL', 'test -f /app/app'], Interval: 5e9 },
+      Entrypoint: ['/bin/sh', '-c'],
+      Cmd: ['cat /app/app; echo $GREETING; id -u'],
+    })
+    // a history entry per step of the final stage (on the base's), empty_layer where no layer was made
+    const history = c.history!.slice(-11)
+    expect(history.map((h) => [h.created_by?.split(' ')[0], h.empty_layer === true])).toEqual([
+      ['COPY', false],
+      ['ENV', true],
+      ['LABEL', true],
+      ['EXPOSE', true],
+      ['VOLUME', true],
+      ['USER', true],
+      ['WORKDIR', true], // /app exists already: no layer
+      ['STOPSIGNAL', true],
+      ['HEALTHCHECK', true],
+      ['ENTRYPOINT', true],
+      ['CMD', true],
+    ])
+    expect(c.rootfs.diff_ids).toHaveLength(c.history!.filter((h) => !h.empty_layer).length)
+  })
+
+  test('the cache: a code change reruns the last steps only, a requirements change reruns from there; touch and --build-arg', () => {
+    const ctx = newContext({
+      'Dockerfile': [
+        `FROM ${BUSYBOX}`,
+        'ARG VERSION=1',
+        'WORKDIR /app',
+        'COPY requirements.txt .',
+        // $((1+1)): the output differs from the command echoed in the STEP line
+        'RUN echo "INSTALL-$((1+1)) with $(cat requirements.txt)" > /installed && cat /installed',
+        'COPY . .',
+        'RUN echo "BUILD-$((1+1)) for v$VERSION"',
+      ].join('\n'),
+      'requirements.txt': 'flask==3.0\n',
+      'app.py': 'print(1)\n',
+    })
+    const ran = (out: string) => [/^INSTALL-2/m.test(out) && 'install', /^BUILD-2/m.test(out) && 'build'].filter(Boolean)
+    const id = (out: string) => out.trimEnd().split('\n').at(-1)
+    const first = build(['-t', 'localhost/test/cache:1', ctx])
+    expect(first.status).toBe(0)
+    expect(ran(first.stdout)).toEqual(['install', 'build'])
+    expect(first.stdout).toMatch(/^INSTALL-2 with flask==3\.0$/m)
+
+    const again = build(['-t', 'localhost/test/cache:1', ctx])
+    expect(ran(again.stdout)).toEqual([])
+    expect(again.stdout.match(/^--> Using cache [0-9a-f]{64}$/gm)).toHaveLength(5)
+    expect(id(again.stdout)).toBe(id(first.stdout)) // the same image, history times included
+
+    // an mtime is not content
+    utimesSync(join(ctx, 'requirements.txt'), new Date(2010, 0, 1), new Date(2010, 0, 1))
+    utimesSync(join(ctx, 'app.py'), new Date(2010, 0, 1), new Date(2010, 0, 1))
+    expect(ran(build([ctx]).stdout)).toEqual([])
+
+    writeFileSync(join(ctx, 'app.py'), 'print(2)\n')
+    const code = build([ctx])
+    expect(ran(code.stdout)).toEqual(['build'])
+    expect(code.stdout).toMatch(/STEP 5\/7: RUN echo "INSTALL[^\n]*\n--> Using cache/)
+
+    writeFileSync(join(ctx, 'requirements.txt'), 'flask==3.1\n')
+    const reqs = build([ctx])
+    expect(ran(reqs.stdout)).toEqual(['install', 'build'])
+    expect(reqs.stdout).toMatch(/^INSTALL-2 with flask==3\.1$/m)
+
+    // a build arg a RUN sees is part of its key; --no-cache reruns everything
+    expect(ran(build(['--build-arg', 'VERSION=2', ctx]).stdout)).toEqual(['install', 'build'])
+    expect(ran(build(['--build-arg', 'VERSION=2', ctx]).stdout)).toEqual([])
+    expect(ran(build(['--no-cache', ctx]).stdout)).toEqual(['install', 'build'])
+    const unused = build(['--build-arg', 'NOBODY=1', ctx])
+    expect(unused.stderr).toMatch(/WARNING: one or more build-args \[NOBODY\] were not consumed/)
+    // -q: the image id alone
+    const quiet = build(['-q', ctx])
+    expect(quiet.stdout).toMatch(/^[0-9a-f]{64}\n$/)
+  })
+
+  test('RUN rm of a lower file and of a whole directory: whiteouts hide them in the final image', async () => {
+    const ctx = newContext({
+      Dockerfile: [
+        `FROM ${BUSYBOX}`,
+        'RUN mkdir -p /data/sub && echo keep > /data/keep && echo x > /data/sub/x && echo gone > /gone',
+        'RUN rm /gone /bin/ping && rm -rf /data/sub /root',
+        'RUN rm -rf /data && mkdir /data && echo new > /data/new',
+      ].join('\n'),
+    })
+    expect(build(['-t', 'localhost/test/rm:1', ctx]).status).toBe(0)
+    const r = env.run(env.runArgs(['localhost/test/rm:1', 'sh', '-c', 'for p in /gone /bin/ping /data/sub /root /data/keep; do test -e $p && echo "$p still there"; done; ls /data; ls /bin/ls']))
+    expect(r.stdout).toBe('new\n/bin/ls\n')
+    // in the store's layers: 0:0 devices where things went, an opaque /data made again
+    const store = new ImageStore({ root: env.storeRoot })
+    const image = await store.resolve('localhost/test/rm:1')
+    const [removing, remade] = image.layerDirs.slice(-2) as [string, string]
+    expect(readdirSync(join(removing, 'bin'))).toEqual(['ping'])
+    expect(readdirSync(join(remade, 'data'))).toEqual(['new'])
+    const { isOpaqueDir } = await import('../src/build/merged-tree.js')
+    expect(isOpaqueDir(join(remade, 'data'))).toBe(true)
+  })
+
+  test('a failing RUN stops the build with its exit code and its line, and leaves nothing', () => {
+    const store = join(env.storeRoot, 'layers')
+    const before = readdirSync(store).length
+    const ctx = newContext({ Dockerfile: [`FROM ${BUSYBOX}`, 'RUN echo half > /half-written', 'RUN echo about to fail && touch /partial && exit 7', 'RUN echo never'].join('\n') })
+    const r = build(['-t', 'localhost/test/fail:1', ctx])
+    expect(r.status).toBe(7)
+    expect(r.stdout).toMatch(/^about to fail$/m)
+    expect(r.stdout).not.toMatch(/never/)
+    expect(r.stderr).toMatch(/^mini-run: Dockerfile:3: RUN \/bin\/sh -c echo about to fail && touch \/partial && exit 7: the command exited with code 7$/m)
+    // only the successful step's layer was added
+    expect(readdirSync(store).length).toBe(before + 1)
+    expect(env.run(['images', '-q', 'localhost/test/fail']).stdout).toBe('')
+    const missing = build([newContext({ Dockerfile: `FROM ${BUSYBOX}\nRUN ["/no/such/program"]` })])
+    expect(missing.status).toBe(127)
+    expect(missing.stderr).toMatch(/Dockerfile:2: RUN \/no\/such\/program: the command could not start: exec "\/no\/such\/program": no such file or directory/)
+  })
+
+  test('Ctrl-C during a RUN kills and removes its container; the build exits 130', async () => {
+    const ctx = newContext({ Dockerfile: `FROM ${BUSYBOX}\nRUN echo started; sleep 60; echo "finished-$((1+1))"` })
+    const { child, done, output } = miniRunAsync(['--root', env.storeRoot, '--state', env.stateRoot, 'build', '--progress', 'plain', '--cgroup-parent', env.cgroupParent, ctx])
+    for (let i = 0; i < 200 && !output().includes('started'); i++) await new Promise((r) => setTimeout(r, 50))
+    expect(output()).toContain('started')
+    child.kill('SIGINT')
+    const r = await done
+    expect(r.status).toBe(130)
+    expect(r.stderr).toMatch(/mini-run: build interrupted/)
+    expect(r.stdout).not.toMatch(/finished-2/)
+  })
+
+  test('FROM scratch: COPY a static binary, then RUN it', () => {
+    const ctx = newContext({ Dockerfile: [`FROM ${BUSYBOX} AS tools`, 'FROM scratch', 'COPY --from=tools /bin/busybox /bin/sh', 'RUN ["/bin/sh", "-c", "echo from scratch > /hello"]', 'CMD ["/bin/sh", "-c", "read x < /hello; echo $x"]'].join('\n') })
+    const r = build(['-t', 'localhost/test/scratch:1', ctx])
+    expect(r.stderr).not.toMatch(/mini-run: /)
+    expect(r.status).toBe(0)
+    expect(env.run(env.runArgs(['localhost/test/scratch:1'])).stdout).toBe('from scratch\n')
+  })
+
+  test('ADD: a local tar archive is extracted with its owners; a plain file belongs to root; a URL is refused', () => {
+    const ctx = newContext({ 'Dockerfile': [`FROM ${BUSYBOX}`, 'ADD bundle.tar.gz plain.txt /opt/'].join('\n'), 'plain.txt': 'plain\n', 'src/pkg/lib.txt': 'lib\n' })
+    chownSync(join(ctx, 'plain.txt'), 1000, 1000)
+    chownSync(join(ctx, 'src/pkg/lib.txt'), 4242, 4343)
+    execFileSync('tar', ['-C', join(ctx, 'src'), '-czf', join(ctx, 'bundle.tar.gz'), 'pkg'])
+    expect(build(['-t', 'localhost/test/add:1', ctx]).status).toBe(0)
+    const r = env.run(env.runArgs(['localhost/test/add:1', 'sh', '-c', 'cd /opt && ls -ln plain.txt pkg/lib.txt | awk \'{print $3, $4, $9}\'; cat pkg/lib.txt; test -e bundle.tar.gz || echo extracted']))
+    expect(r.stdout).toBe('4242 4343 pkg/lib.txt\n0 0 plain.txt\nlib\nextracted\n')
+    const url = build([newContext({ Dockerfile: `FROM ${BUSYBOX}\nADD https://example.com/x.tar.gz /x/` })])
+    expect(url.status).toBe(125)
+    expect(url.stderr).toMatch(/Dockerfile:2: ADD: https:\/\/example\.com\/x\.tar\.gz: remote sources are not supported; download them in a RUN step/)
+  })
+
+  test('build --check prints each warning with its line and fails; a build prints them after', () => {
+    const ctx = newContext({ Dockerfile: `FROM ${BUSYBOX}\nENV API_TOKEN=abc\nRUN true\n` })
+    const check = build(['--check', ctx])
+    expect(check.status).toBe(1)
+    const rel = join(ctx, 'Dockerfile') // as the build was told
+    expect(check.stdout).toBe(
+      [
+        `${rel}:1: FROM localhost/test/busybox:latest: :latest changes when the image is updated; pin a version (or a digest) [latest-base]`,
+        `${rel}:1: the final stage sets no USER: the container runs as root; add a USER [root-user]`,
+        `${rel}:2: ENV API_TOKEN looks like a secret: it stays in the image config for anyone with the image; use RUN --mount=type=secret [secret-env]`,
+        '',
+      ].join('\n'),
+    )
+    const built = build([ctx])
+    expect(built.status).toBe(0)
+    expect(built.stderr).toMatch(/^WARNING: .*:2: ENV API_TOKEN looks like a secret/m)
+  })
+})
