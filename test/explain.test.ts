@@ -3,7 +3,7 @@
 // terminal, a volume and limits), so that a change in what a container is, or
 // in how it is explained, shows up in review. The plans are pure functions of
 // their inputs: no root needed.
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { formatPlan, planJson } from '../src/runtime/plan/explain.js'
 import { planStart } from '../src/runtime/plan/plan-start.js'
 import { buildSpec } from '../src/runtime/spec/container-spec.js'
@@ -61,5 +61,34 @@ describe('--explain', () => {
     expect(json.host.map((s) => s.kind)).toContain('idmapped_mount')
     expect(json.child.find((s) => s.op === 'seccomp')).toMatchObject({ filter: { bytes: expect.any(Number) }, section: 'privileges' })
     expect(json.child.every((s) => typeof s.why === 'string' && typeof s.text === 'string')).toBe(true)
+  })
+})
+
+describe.skipIf(process.getuid?.() !== 0)('--explain on the command line (needs root: a container to exec into)', async () => {
+  const { makeTestEnv, BUSYBOX } = await import('./helpers/test-env.js')
+  const env = await makeTestEnv()
+  afterAll(() => env.cleanup())
+
+  it('takes the image after --explain as the image, and --explain=json as the format', () => {
+    const text = env.run(['run', '--explain', BUSYBOX, 'sh'])
+    expect(text.stderr).toBe('')
+    expect(text.stdout).toContain('## The switch of root')
+    const json = JSON.parse(env.run(['run', '--explain=json', BUSYBOX, 'sh']).stdout) as { host: { kind: string }[]; child: { op: string }[] }
+    expect(json.host.some((s) => s.kind === 'clone')).toBe(true)
+    expect(json.child.some((s) => s.op === 'pivot_root')).toBe(true)
+    expect(env.leftovers()).toEqual([])
+  })
+
+  it('explains an exec: the pidfd it opens and the namespaces it joins', () => {
+    const id = env.run(['run', '-d', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sleep', '60']).stdout.trim()
+    try {
+      const r = env.run(['exec', '--explain', id, 'sh'])
+      expect(r.stderr).toBe('')
+      expect(r.stdout).toMatch(/P1\. pidfd_open \d+ as <container>/)
+      expect(r.stdout).toMatch(/ 1\. setns <container> CLONE_NEWNS\|CLONE_NEWPID/)
+    } finally {
+      env.run(['rm', '-f', id])
+    }
+    expect(env.leftovers()).toEqual([])
   })
 })

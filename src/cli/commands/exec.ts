@@ -1,6 +1,8 @@
 import type { Command } from 'commander'
 import { openSync } from 'node:fs'
+import { UsageError } from '../../errors.js'
 import { stateRootOf } from '../state-root.js'
+import { explainFormat } from '../explain-format.js'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
 
@@ -18,8 +20,7 @@ export function register(program: Command): void {
     .command('exec')
     .description('run a command in a running container (its namespaces, cgroup, capabilities and user rules)')
     .usage('[options] CONTAINER COMMAND [ARG...]')
-    .argument('<container>')
-    .argument('<command...>')
+    .argument('<container-and-command...>')
     .option('-i, --interactive', 'keep stdin attached')
     .option('-t, --tty', 'give the command a pseudo-terminal')
     .option('-e, --env <KEY=VALUE>', 'set an environment variable (repeatable)', collect, [])
@@ -27,7 +28,10 @@ export function register(program: Command): void {
     .option('-u, --user <user[:group]>', 'user name or uid, resolved in the container\'s /etc/passwd')
     .option('--explain [format]', 'print every step that would run, with its reason, and exit (--explain=json for tools)')
     .passThroughOptions()
-    .action(async (ref: string, command: string[], flags: ExecFlags, cmd: Command) => {
+    .action(async (positional: string[], flags: ExecFlags, cmd: Command) => {
+      const explain = explainFormat(flags.explain, positional)
+      const [ref, ...command] = positional
+      if (ref === undefined || command.length === 0) throw new UsageError('"exec" requires a container and a command')
       const { findContainer } = await import('../../runtime/container/containers.js')
       const { execInContainer, prepareExec } = await import('../../runtime/container/exec-container.js')
       const c = findContainer(stateRootOf(cmd), ref)
@@ -40,9 +44,9 @@ export function register(program: Command): void {
         tty,
         consoleSize: tty && process.stdout.isTTY ? { height: process.stdout.rows, width: process.stdout.columns } : undefined,
       })
-      if (flags.explain !== undefined && flags.explain !== false) {
+      if (explain) {
         const { formatPlan, planJson } = await import('../../runtime/plan/explain.js')
-        process.stdout.write(flags.explain === 'json' ? planJson(plan) : formatPlan(plan, 'exec'))
+        process.stdout.write(explain === 'json' ? planJson(plan) : formatPlan(plan, 'exec'))
         return
       }
       const stdin = flags.interactive || tty ? 0 : openSync('/dev/null', 'r')

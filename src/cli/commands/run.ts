@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import { openSync } from 'node:fs'
 import { UsageError } from '../../errors.js'
 import { readEnvFiles } from '../env-file.js'
+import { explainFormat } from '../explain-format.js'
 import { globalOptions, type GlobalOptions } from '../global-options.js'
 import * as pathDefaults from '../../paths.js'
 import type { RunOptions } from '../../runtime/container/run-options.js'
@@ -125,7 +126,7 @@ function securityOptions(options: string[]): { seccomp?: false } {
 }
 
 async function runCommand(positional: string[], flags: RunFlags, cmd: Command): Promise<number> {
-  const explain = explainFormat(flags.explain)
+  const explain = explainFormat(flags.explain, positional)
   const { prepareContainer } = await import('../../runtime/container/prepare.js')
   const prepared = await prepareContainer(runOptionsOf(positional, flags, globalOptions(cmd)), explain !== undefined)
   for (const warning of prepared.warnings) process.stderr.write(`mini-run: ${warning}\n`)
@@ -143,14 +144,6 @@ async function runCommand(positional: string[], flags: RunFlags, cmd: Command): 
   // Without -i the container's stdin is /dev/null, as in Docker.
   const stdin = flags.interactive || flags.tty ? 0 : openSync('/dev/null', 'r')
   return runPrepared(prepared, { stdio: [stdin, 1, 2], forwardSignals: true }, { remove: flags.rm === true })
-}
-
-/** --explain (text) or --explain=json. */
-function explainFormat(value: string | boolean | undefined): 'text' | 'json' | undefined {
-  if (value === undefined || value === false) return undefined
-  if (value === true || value === 'text') return 'text'
-  if (value === 'json') return 'json'
-  throw new UsageError(`invalid --explain "${value}": use --explain or --explain=json`)
 }
 
 /** Docker's flags as the runtime's RunOptions. */
