@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -247,6 +248,33 @@ int mr_flock(int32_t fd, int32_t operation)
         r = flock(fd, operation);
     while (r < 0 && errno == EINTR);
     return r < 0 ? -errno : 0;
+}
+
+int mr_syncfs(int32_t fd)
+{
+    return syncfs(fd) < 0 ? -errno : 0;
+}
+
+int mr_wait_hangup(const int32_t *fds, int32_t n, int32_t wake_fd)
+{
+    struct pollfd p[9];
+    if (n < 0 || n > 8)
+        return -EINVAL;
+    for (int i = 0; i < n; i++)
+        p[i] = (struct pollfd){ .fd = fds[i], .events = 0 };
+    p[n] = (struct pollfd){ .fd = wake_fd, .events = POLLIN };
+    for (;;) {
+        if (poll(p, (nfds_t)n + 1, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (p[n].revents)
+            return n;
+        for (int i = 0; i < n; i++)
+            if (p[i].revents & (POLLHUP | POLLERR | POLLNVAL))
+                return i;
+    }
 }
 
 int mr_pidfd_open(int32_t pid)

@@ -110,6 +110,17 @@ int mr_llistxattr(const char *path, uint8_t *buf, int32_t len);
  * when the last fd of it is closed, also when its process is killed. */
 int mr_flock(int32_t fd, int32_t operation);
 
+/* syncfs(fd): write back every dirty page and inode of the file system that
+ * fd is on, then wait for it (Linux 5.8 reports writeback errors). One call
+ * per unpacked layer instead of an fsync(2) per file. Returns 0. */
+int mr_syncfs(int32_t fd);
+
+/* Wait until one of fds[0..n) reports POLLHUP or POLLERR (poll(2) with no
+ * events asked: a terminal that hung up, a pipe whose reader is gone) and
+ * return its index, or until wake_fd is readable and return n. Retries on
+ * EINTR. Call it off the JS thread. */
+int mr_wait_hangup(const int32_t *fds, int32_t n, int32_t wake_fd);
+
 /* pidfd_open(pid, 0) (Linux 5.3): an fd that names this process and no
  * other, even once its pid is reused. Close-on-exec. */
 int mr_pidfd_open(int32_t pid);

@@ -1,10 +1,34 @@
 /**
  * Fault injection: MINI_RUN_CRASH_AT=<point> makes mini-run kill itself
  * with SIGKILL when it reaches that point, as a crash or a kill -9 would.
- * Tests use it to check that every half-done operation is cleaned up by
- * the next command (`rm -f`, the store's tmp/ sweep). Points are named
- * "<operation>:<where>", e.g. "start:before-clone".
+ * It is read in every build (one comparison of an environment variable per
+ * point): tests run the CLI as users do. test/reliability-crash-points.test.ts
+ * walks every point below and checks that the next command finds a state it
+ * handles (`system check` clean, the next pull or run working, `rm -f`
+ * removing what was left).
  */
-export function crashPoint(name: string): void {
+
+/** Every point, by the operations that pass it, in the order they do. */
+export const CRASH_POINTS = {
+  pull: [
+    'pull:after-lease',
+    'pull:mid-layer',
+    'layer:before-rename',
+    'layer:after-rename',
+    'pull:after-layers',
+    'pull:before-ref',
+    'ref:before-write',
+  ],
+  load: ['load:after-config', 'layer:before-rename', 'layer:after-rename', 'load:before-ref', 'ref:before-write'],
+  run: ['start:before-state', 'start:after-state', 'start:before-clone', 'start:after-clone', 'run:after-exit'],
+  'run -d': ['start:before-state', 'start:after-state', 'start:before-clone', 'start:after-clone', 'detach:before-running'],
+  rm: ['rm:after-kill', 'rm:before-state'],
+  rmi: ['rmi:after-untag'],
+  prune: ['prune:after-untag', 'prune:after-layer', 'prune:after-delete'],
+} as const
+
+export type CrashPoint = (typeof CRASH_POINTS)[keyof typeof CRASH_POINTS][number]
+
+export function crashPoint(name: CrashPoint): void {
   if (process.env.MINI_RUN_CRASH_AT === name) process.kill(process.pid, 'SIGKILL')
 }

@@ -400,11 +400,18 @@ describe('refs, resolve, list, remove, prune', () => {
     expect((await rejection(removeImage(s, 'localhost/one'))).code).toBe('ENOIMAGE')
   })
 
-  test('remove keeps layers in use by containers', async () => {
+  test('remove of an image containers use is refused; forced, it untags and keeps the layers', async () => {
     const s = store()
     const img = await addImage(s, base)
     await s.setRef('localhost/x', img.manifestDigest)
-    const r = await removeImage(s, 'localhost/x', { inUse: new Set(img.chainIds) })
+    const refused = await rejection(removeImage(s, 'localhost/x', { inUse: new Set(img.chainIds) }))
+    expect(refused.code).toBe('ECONFLICT')
+    expect(await s.getRef('localhost/x')).toBe(img.manifestDigest)
+    // another name of it may go: the image keeps one
+    await s.setRef('localhost/y', img.manifestDigest)
+    expect((await removeImage(s, 'localhost/y', { inUse: new Set(img.chainIds) })).untagged).toEqual(['localhost/y:latest'])
+    const r = await removeImage(s, 'localhost/x', { inUse: async () => new Set(img.chainIds), force: true })
+    expect(r.untagged).toEqual(['localhost/x:latest'])
     expect(r.deleted).not.toContain(img.chainIds[0])
     expect(await s.hasLayer(img.chainIds[0]!)).toBe(true)
   })

@@ -20,8 +20,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { UsageError } from '../errors.js'
-import { BuildLease, ensureBuildCacheDirs, readCacheEntry, writeCacheEntry } from '../image/build-cache-index.js'
+import { MiniRunError, UsageError } from '../errors.js'
+import { ensureBuildCacheDirs, readCacheEntry, writeCacheEntry } from '../image/build-cache-index.js'
+import { StoreLease } from '../image/store-lease.js'
 import { PROXY_ARGS, stepKey } from './cache-key.js'
 import { formatPlatform, hostPlatform, parsePlatform } from '../image/platform.js'
 import { parseReference } from '../image/reference.js'
@@ -54,7 +55,10 @@ export interface BuildRun {
   /** ARGs before the first FROM, with their values. */
   globalArgs: Map<string, string | undefined>
   secrets: Map<string, Buffer>
-  lease: BuildLease
+  /** The layers and blobs the build uses or makes, until its image is tagged (store-lease.ts). */
+  lease: StoreLease
+  /** Lease an image's layers, then check they are still there (a prune may have run just before). */
+  holdLayers(chainIds: string[], what: string): Promise<void>
   results: Map<number, StageResult>
   event(e: BuildEvent): void
   /** The time for history entries: SOURCE_DATE_EPOCH, else now. */
@@ -100,7 +104,12 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
     usedArgs: new Set(),
     globalArgs: new Map(),
     secrets: readSecrets(o.secrets ?? [], env),
-    lease: new BuildLease(storeRoot, store.tmpDir),
+    lease: new StoreLease(storeRoot),
+    async holdLayers(chainIds, what) {
+      await run.lease.hold(chainIds)
+      const missing = chainIds.find((c) => !existsSync(join(store.layerPath(c), 'layer.json')))
+      if (missing !== undefined) throw new MiniRunError(`${what}: layer ${missing} was removed from the store during the build`, { code: 'EINCOMPLETE' })
+    },
     results: new Map(),
     event: (e) => o.onEvent?.(e),
     now: () => (o.sourceDateEpoch !== undefined ? new Date(o.sourceDateEpoch * 1000) : new Date()),
@@ -109,9 +118,10 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
       if (!o.noCache) {
         const entry = readCacheEntry(storeRoot, key)
         const state = entry && { config: entry.config as BuildState['config'], layers: entry.layers }
-        if (state && stateChainIds(state).every((c) => existsSync(join(store.layerPath(c), 'layer.json')))) {
+        if (state) {
+          // leased first, then checked: a prune cannot come in between
           await run.lease.hold(stateChainIds(state))
-          return { state, cached: true }
+          if (stateChainIds(state).every((c) => existsSync(join(store.layerPath(c), 'layer.json')))) return { state, cached: true }
         }
       }
       const state = await step()
@@ -142,7 +152,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
       final.config.config.Labels = { ...(final.config.config.Labels ?? {}), ...Object.fromEntries(labels) }
     }
     run.event({ type: 'commit', names })
-    const { id, manifestDigest } = await commitState(store, final, names)
+    const { id, manifestDigest } = await commitState(store, final, names, run.lease)
     return { id, manifestDigest, names }
   } finally {
     run.lease.release()
@@ -250,7 +260,7 @@ async function buildStage(run: BuildRun, stage: Stage, stageNo: number, stages: 
     }
     start = { state, key: stepKey('', ['FROM', image.configDigest]) }
   }
-  await run.lease.hold(stateChainIds(start.state))
+  await run.holdLayers(stateChainIds(start.state), `Dockerfile:${stage.from.line}: FROM`)
   const stageRun = new StageRun(run, stage, start)
   for (const instruction of stage.instructions) {
     announce(instructionText(instruction))

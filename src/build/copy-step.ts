@@ -48,7 +48,7 @@ export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
       if (stage) fs = new TreeSourceFs(run.treeOf(stage.state), `stage ${from}`)
       else {
         const image = await run.o.resolveImage(from, false)
-        await run.lease.hold(image.chainIds)
+        await run.holdLayers(image.chainIds ?? [], `COPY --from=${from}`)
         fs = new TreeSourceFs(new MergedTree([...image.layerDirs].reverse()), `image ${from}`)
       }
     }

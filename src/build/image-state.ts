@@ -13,6 +13,7 @@ import { chainIds, sha256Digest } from '../image/digest.js'
 import { MediaType, type ContainerConfig, type Descriptor, type HistoryEntry, type ImageConfig, type ImageManifest } from '../image/oci.js'
 import { formatPlatform, hostPlatform } from '../image/platform.js'
 import type { ImageStore } from '../image/store.js'
+import type { StoreLease } from '../image/store-lease.js'
 import type { ResolvedImage } from '../image/store-types.js'
 import { DEFAULT_PATH } from '../runtime/plan/plan-start.js'
 
@@ -103,10 +104,14 @@ export function nextState(
  * Write the state's config and manifest into the store and point the names
  * at it (none: the image id, an untagged image). Returns the ids.
  */
-export async function commitState(store: ImageStore, state: BuildState, names: readonly string[]): Promise<{ id: string; manifestDigest: string }> {
+export async function commitState(
+  store: ImageStore,
+  state: BuildState,
+  names: readonly string[],
+  lease: StoreLease,
+): Promise<{ id: string; manifestDigest: string }> {
   const config = configBlob(state.config)
   const id = sha256Digest(config)
-  await store.putBlob(config, id)
   const manifest: ImageManifest = {
     schemaVersion: 2,
     mediaType: MediaType.OCI_MANIFEST,
@@ -115,6 +120,9 @@ export async function commitState(store: ImageStore, state: BuildState, names: r
   }
   const manifestBlob = Buffer.from(JSON.stringify(manifest))
   const manifestDigest = sha256Digest(manifestBlob)
+  // no ref names them until the last line
+  await lease.hold([id, manifestDigest])
+  await store.putBlob(config, id)
   await store.putBlob(manifestBlob, manifestDigest)
   for (const name of names.length ? names : [id]) await store.setRef(name, manifestDigest)
   return { id, manifestDigest }

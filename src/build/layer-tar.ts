@@ -22,6 +22,7 @@ import { MiniRunError } from '../errors.js'
 import { chainIds } from '../image/digest.js'
 import { MediaType, type Descriptor } from '../image/oci.js'
 import type { ImageStore } from '../image/store.js'
+import type { StoreLease } from '../image/store-lease.js'
 import { tmpPath } from '../image/store-tmp.js'
 import { END_OF_ARCHIVE, encodeHeader, padding, type TarWriteEntry } from '../image/tar-writer.js'
 import { OPAQUE_MARKER, WHITEOUT_PREFIX } from '../image/unpack-layer.js'
@@ -146,13 +147,20 @@ export async function writeLayerBlob(store: ImageStore, files: Iterable<LayerFil
 
 /**
  * Unpack a written blob into the store as the layer on top of `parentDiffIds`
- * (its chain id), through the store's verified path; the blob file is
- * removed. Returns the layer's descriptor and its chain id.
+ * (its chain id), through the store's verified path, held by the build's
+ * lease; the blob file is removed. Returns the layer's descriptor and its chain id.
  */
-export async function commitLayerBlob(store: ImageStore, blob: LayerBlob, parentDiffIds: readonly string[]): Promise<{ descriptor: Descriptor; chainId: string }> {
+export async function commitLayerBlob(
+  store: ImageStore,
+  blob: LayerBlob,
+  parentDiffIds: readonly string[],
+  lease: StoreLease,
+): Promise<{ descriptor: Descriptor; chainId: string }> {
   const chainId = chainIds([...parentDiffIds, blob.diffId]).at(-1)!
   let record
   try {
+    // leased before it exists: a prune between its commit and the tag must not take it
+    await lease.hold([chainId])
     record = await store.unpackLayer(createReadStream(blob.path), {
       digest: blob.digest,
       size: blob.size,

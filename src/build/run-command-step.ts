@@ -29,8 +29,7 @@ async function runnableImage(run: BuildRun, state: BuildState): Promise<Resolved
   let chainIds = stateChainIds(state)
   if (chainIds.length === 0) {
     const blob = await writeLayerBlob(run.store, [])
-    const { chainId } = await commitLayerBlob(run.store, blob, [])
-    await run.lease.hold([chainId])
+    const { chainId } = await commitLayerBlob(run.store, blob, [], run.lease)
     chainIds = [chainId]
   }
   const c = state.config.config

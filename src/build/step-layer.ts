@@ -24,8 +24,7 @@ export function stepError(i: Instruction, message: string): UsageError {
 /** Make a layer of `files` on top of `state`, in the store. */
 export async function makeLayer(run: BuildRun, state: BuildState, files: Iterable<LayerFile>): Promise<{ diffId: string; descriptor: Descriptor }> {
   const blob = await writeLayerBlob(run.store, files, run.o.sourceDateEpoch !== undefined ? { sourceDateEpoch: run.o.sourceDateEpoch } : {})
-  const { descriptor, chainId } = await commitLayerBlob(run.store, blob, state.config.rootfs.diff_ids)
-  await run.lease.hold([chainId])
+  const { descriptor } = await commitLayerBlob(run.store, blob, state.config.rootfs.diff_ids, run.lease)
   return { diffId: blob.diffId, descriptor }
 }
 

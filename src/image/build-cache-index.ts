@@ -4,8 +4,6 @@
  *   <root>/build-cache/steps/<key hex>.json   a step's result: the image
  *                                              config and layer descriptors
  *                                              it produced
- *   <root>/build-cache/leases/<owner>.json     the layers a running build
- *                                              holds (not in any ref yet)
  *   <root>/build-cache/mounts/<id hash>/       RUN --mount=type=cache dirs
  *
  * An entry names layers by their diff ids; it hits only while all of them
@@ -14,9 +12,8 @@
  * entries that needed them (pruneCacheIndex). A cached step whose layers
  * also belong to a tagged image survives, as Docker's does.
  *
- * A lease is named like a tmp/ entry, after its owner's pid and start time
- * (store-tmp.ts): prune leaves the layers of a live build alone, and a
- * lease whose owner is gone is garbage.
+ * A running build holds the layers it makes or starts from in a lease of
+ * the store (store-lease.ts) until its image is tagged.
  *
  * Everything is private to the store's owner, like the rest of the store:
  * cache mounts can hold what a RUN downloaded with credentials.
@@ -25,10 +22,9 @@ import { readFileSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { getLogger } from '../log.js'
 import { ensurePrivateDir } from '../private-dir.js'
-import { processStartTime } from '../proc-stat.js'
-import { chainIds, digestHex, isDigest } from './digest.js'
+import { chainIds, digestHex } from './digest.js'
 import type { Descriptor, ImageConfig } from './oci.js'
-import { removeTree, tmpPath, writeFileAtomic } from './store-tmp.js'
+import { removeTree, writeFileAtomic } from './store-tmp.js'
 
 const PRIVATE = { mode: 0o700, what: 'build cache directory' }
 
@@ -44,18 +40,17 @@ export interface CacheEntry {
 export interface BuildCacheDirs {
   root: string
   steps: string
-  leases: string
   mounts: string
 }
 
 export function buildCacheDirs(storeRoot: string): BuildCacheDirs {
   const root = join(storeRoot, 'build-cache')
-  return { root, steps: join(root, 'steps'), leases: join(root, 'leases'), mounts: join(root, 'mounts') }
+  return { root, steps: join(root, 'steps'), mounts: join(root, 'mounts') }
 }
 
 export function ensureBuildCacheDirs(storeRoot: string): BuildCacheDirs {
   const dirs = buildCacheDirs(storeRoot)
-  for (const dir of [dirs.root, dirs.steps, dirs.leases, dirs.mounts]) ensurePrivateDir(dir, PRIVATE)
+  for (const dir of [dirs.root, dirs.steps, dirs.mounts]) ensurePrivateDir(dir, PRIVATE)
   return dirs
 }
 
@@ -79,53 +74,6 @@ export async function writeCacheEntry(storeRoot: string, tmpDir: string, entry: 
 
 export function removeCacheEntry(storeRoot: string, key: string): void {
   rmSync(join(buildCacheDirs(storeRoot).steps, digestHex(key) + '.json'), { force: true })
-}
-
-/** A lease file for this process: the layers it holds while it builds. */
-export class BuildLease {
-  readonly path: string
-  readonly #chainIds = new Set<string>()
-  readonly #tmpDir: string
-
-  constructor(storeRoot: string, tmpDir: string) {
-    const dirs = ensureBuildCacheDirs(storeRoot)
-    // named like tmp/ entries: <kind>-<pid>.<start time>-<random>
-    this.path = `${tmpPath(dirs.leases, 'lease')}.json`
-    this.#tmpDir = tmpDir
-  }
-
-  async hold(ids: Iterable<string>): Promise<void> {
-    const before = this.#chainIds.size
-    for (const id of ids) this.#chainIds.add(id)
-    if (this.#chainIds.size !== before) await writeFileAtomic(this.#tmpDir, this.path, JSON.stringify([...this.#chainIds]), 0o600)
-  }
-
-  release(): void {
-    rmSync(this.path, { force: true })
-  }
-}
-
-const LEASE_RE = /^[a-z]+-(\d+)\.(\d+)-[0-9a-f]+\.json$/
-
-/** Layers that live builds hold; leases of dead builds are removed. */
-export function leasedLayers(storeRoot: string): Set<string> {
-  const held = new Set<string>()
-  const dir = buildCacheDirs(storeRoot).leases
-  let names: string[]
-  try {
-    names = readdirSync(dir)
-  } catch {
-    return held
-  }
-  for (const name of names) {
-    const m = LEASE_RE.exec(name)
-    if (!m || processStartTime(Number(m[1])) !== m[2]) {
-      rmSync(join(dir, name), { force: true })
-      continue
-    }
-    for (const id of readJson<string[]>(join(dir, name)) ?? []) if (typeof id === 'string' && isDigest(id)) held.add(id)
-  }
-  return held
 }
 
 /**

@@ -11,7 +11,8 @@
  *     first, since a compressed tar cannot be read at offsets).
  *
  * Every blob is verified: manifests and configs against their digests,
- * layers against the config's diff ids.
+ * layers against the config's diff ids. What is stored is leased until the
+ * image is named (store-lease.ts): a prune meanwhile leaves it alone.
  */
 import { open as openFile, stat, mkdir } from 'node:fs/promises'
 import { extract } from 'tar'
@@ -33,6 +34,8 @@ import { parseReference } from './reference.js'
 import type { ImageStore } from './store.js'
 import { MAX_BLOB_SIZE, type LoadArchiveOptions, type LoadedImage } from './store-types.js'
 import { removeTree, tmpPath } from './store-tmp.js'
+import { StoreLease } from './store-lease.js'
+import { crashPoint } from '../crash-point.js'
 
 interface DockerSaveEntry {
   Config: string
@@ -57,10 +60,19 @@ async function readJson<T>(source: ArchiveSource, path: string): Promise<{ data:
 }
 
 export async function loadArchive(store: ImageStore, path: string, opts: LoadArchiveOptions = {}): Promise<LoadedImage[]> {
+  const lease = new StoreLease(store.root)
+  try {
+    return await loadArchiveLeased(store, lease, path, opts)
+  } finally {
+    lease.release()
+  }
+}
+
+async function loadArchiveLeased(store: ImageStore, lease: StoreLease, path: string, opts: LoadArchiveOptions): Promise<LoadedImage[]> {
   const st = await stat(path).catch((err: unknown) => {
     throw new MiniRunError(`cannot read archive ${path}: ${(err as Error).message}`, { code: 'ENOENT', cause: err })
   })
-  if (st.isDirectory()) return loadFromSource(store, new DirectorySource(path), opts)
+  if (st.isDirectory()) return loadFromSource(store, lease, new DirectorySource(path), opts)
 
   const head = Buffer.alloc(4)
   const fh = await openFile(path)
@@ -69,7 +81,7 @@ export async function loadArchive(store: ImageStore, path: string, opts: LoadArc
   } finally {
     await fh.close()
   }
-  if (sniffCompression(head) === 'none') return loadFromSource(store, await TarFileSource.open(path), opts)
+  if (sniffCompression(head) === 'none') return loadFromSource(store, lease, await TarFileSource.open(path), opts)
 
   // Compressed: unpack the archive (not the layers inside) to tmp/ first.
   await store.init()
@@ -77,15 +89,16 @@ export async function loadArchive(store: ImageStore, path: string, opts: LoadArc
   try {
     await mkdir(dir, { mode: 0o700 })
     await extract({ file: path, cwd: dir, strict: true, preserveOwner: false, noChmod: true })
-    return await loadFromSource(store, new DirectorySource(dir, path), opts)
+    return await loadFromSource(store, lease, new DirectorySource(dir, path), opts)
   } finally {
     await removeTree(dir)
   }
 }
 
-async function loadFromSource(store: ImageStore, source: ArchiveSource, opts: LoadArchiveOptions): Promise<LoadedImage[]> {
-  if (await source.exists('manifest.json')) return loadDockerSave(store, source, opts)
-  if (await source.exists('index.json')) return loadOciLayout(store, source, opts)
+async function loadFromSource(store: ImageStore, lease: StoreLease, source: ArchiveSource, opts: LoadArchiveOptions): Promise<LoadedImage[]> {
+  await store.init()
+  if (await source.exists('manifest.json')) return loadDockerSave(store, lease, source, opts)
+  if (await source.exists('index.json')) return loadOciLayout(store, lease, source, opts)
   throw bad(source, 'neither a docker save archive (manifest.json) nor an OCI image layout (index.json)')
 }
 
@@ -94,7 +107,7 @@ function layerProgress(opts: LoadArchiveOptions, chainId: string): { progress?: 
   return cb ? { progress: (bytes: number) => cb({ chainId, bytes }) } : {}
 }
 
-async function loadDockerSave(store: ImageStore, source: ArchiveSource, opts: LoadArchiveOptions): Promise<LoadedImage[]> {
+async function loadDockerSave(store: ImageStore, lease: StoreLease, source: ArchiveSource, opts: LoadArchiveOptions): Promise<LoadedImage[]> {
   const { value: entries } = await readJson<DockerSaveEntry[]>(source, 'manifest.json')
   if (!Array.isArray(entries)) throw bad(source, 'manifest.json is not a list')
   const loaded: LoadedImage[] = []
@@ -112,8 +125,11 @@ async function loadDockerSave(store: ImageStore, source: ArchiveSource, opts: Lo
     if (diffIds.length !== entry.Layers.length) {
       throw bad(source, `${entry.Config} lists ${diffIds.length} diff_ids for ${entry.Layers.length} layers`)
     }
-    await store.putBlob(configData, configDigest)
     const chain = chainIds(diffIds)
+    // leased before the store is asked what it has
+    await lease.hold([configDigest, ...chain])
+    await store.putBlob(configData, configDigest)
+    crashPoint('load:after-config')
     const layers: Descriptor[] = []
     for (const [i, layerPath] of entry.Layers.entries()) {
       const chainId = chain[i]!
@@ -140,7 +156,9 @@ async function loadDockerSave(store: ImageStore, source: ArchiveSource, opts: Lo
     }
     const manifestData = Buffer.from(JSON.stringify(manifest))
     const manifestDigest = sha256Digest(manifestData)
+    await lease.hold([manifestDigest])
     await store.putBlob(manifestData, manifestDigest)
+    crashPoint('load:before-ref')
     const tags = opts.name !== undefined ? [opts.name] : (entry.RepoTags ?? []).filter((t) => typeof t === 'string')
     loaded.push(...(await nameImage(store, source, opts, tags.map((t) => parseReference(t).name), { manifestDigest, configDigest })))
   }
@@ -179,8 +197,9 @@ async function nameImage(
   return loaded
 }
 
-async function readBlob(store: ImageStore, source: ArchiveSource, digest: string): Promise<Buffer> {
+async function readBlob(store: ImageStore, lease: StoreLease, source: ArchiveSource, digest: string): Promise<Buffer> {
   const data = await source.read(`blobs/sha256/${digestHex(digest)}`, MAX_BLOB_SIZE)
+  await lease.hold([digest])
   await store.putBlob(data, digest)
   return data
 }
@@ -197,7 +216,7 @@ function entryName(d: Descriptor, opts: LoadArchiveOptions): string | undefined 
   return undefined
 }
 
-async function loadOciLayout(store: ImageStore, source: ArchiveSource, opts: LoadArchiveOptions): Promise<LoadedImage[]> {
+async function loadOciLayout(store: ImageStore, lease: StoreLease, source: ArchiveSource, opts: LoadArchiveOptions): Promise<LoadedImage[]> {
   const { value: index } = await readJson<ImageIndex>(source, 'index.json')
   if (!Array.isArray(index.manifests)) throw bad(source, 'index.json has no manifests')
   const want: Platform = opts.platform ?? hostPlatform()
@@ -209,20 +228,21 @@ async function loadOciLayout(store: ImageStore, source: ArchiveSource, opts: Loa
     let descriptor = top
     let indexData: Buffer | undefined
     if (INDEX_TYPES.has(top.mediaType)) {
-      indexData = await readBlob(store, source, top.digest)
+      indexData = await readBlob(store, lease, source, top.digest)
       const nested = JSON.parse(indexData.toString('utf8')) as ImageIndex
       const picked = selectManifest(nested, want)
       if (!picked) throw bad(source, `no image for platform ${formatPlatform(want)} in index ${top.digest}`)
       descriptor = picked
     }
-    const manifest = JSON.parse((await readBlob(store, source, descriptor.digest)).toString('utf8')) as ImageManifest
+    const manifest = JSON.parse((await readBlob(store, lease, source, descriptor.digest)).toString('utf8')) as ImageManifest
     if (!manifest.config || !Array.isArray(manifest.layers)) throw bad(source, `${descriptor.digest} is not an image manifest`)
-    const config = JSON.parse((await readBlob(store, source, manifest.config.digest)).toString('utf8')) as ImageConfig
+    const config = JSON.parse((await readBlob(store, lease, source, manifest.config.digest)).toString('utf8')) as ImageConfig
     const diffIds = config.rootfs?.diff_ids ?? []
     if (diffIds.length !== manifest.layers.length) {
       throw bad(source, `config ${manifest.config.digest} lists ${diffIds.length} diff_ids for ${manifest.layers.length} layers`)
     }
     const chain = chainIds(diffIds)
+    await lease.hold(chain)
     for (const [i, layer] of manifest.layers.entries()) {
       const chainId = chain[i]!
       if (await store.hasLayer(chainId)) continue
@@ -235,6 +255,7 @@ async function loadOciLayout(store: ImageStore, source: ArchiveSource, opts: Loa
         ...layerProgress(opts, chainId),
       })
     }
+    crashPoint('load:before-ref')
     const image = { manifestDigest: descriptor.digest, configDigest: manifest.config.digest, ...(indexData && { index: indexData }) }
     loaded.push(...(await nameImage(store, source, opts, name !== undefined ? [name] : [], image)))
   }

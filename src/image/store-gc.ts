@@ -1,11 +1,12 @@
 /**
- * Removing images: `rmi` (remove) and `image prune` (prune). Everything is
- * first renamed into tmp/ (so it disappears at once for readers) and then
- * deleted; a kill in between leaves only tmp/ garbage.
- *
- * Known race: a pull that has unpacked layers but not yet written its ref
- * (setRef comes last) can lose them to a concurrent prune; its setRef then
- * fails with EINCOMPLETE and a second pull fetches them again.
+ * Removing images: `rmi` (remove) and `image prune` (prune), garbage
+ * collection of the store. Each holds the store's GC lock exclusively while
+ * it decides what goes and renames it into tmp/ (so it disappears at once for
+ * readers); the trash is deleted after the lock is released, and a kill in
+ * between leaves only tmp/ garbage. Under the lock it reads what must stay:
+ * what refs reach, what containers use (their records, read then, not
+ * before), and what running pulls, loads and builds hold in leases
+ * (store-lease.ts, store-locks.ts).
  */
 import { existsSync } from 'node:fs'
 import { rename, readdir, stat } from 'node:fs/promises'
@@ -14,8 +15,11 @@ import { MiniRunError } from '../errors.js'
 import { getLogger } from '../log.js'
 import { chainIds as computeChainIds, isDigest } from './digest.js'
 import type { ImageConfig } from './oci.js'
+import { crashPoint } from '../crash-point.js'
 import { listRefs, refFileName } from './refs.js'
 import type { ImageStore } from './store.js'
+import { leasedDigests } from './store-lease.js'
+import { withGcLock } from './store-locks.js'
 import { cleanStaleTmp, removeTree, tmpPath } from './store-tmp.js'
 import type { PruneOptions, PruneResult, RemoveResult } from './store-types.js'
 
@@ -32,83 +36,147 @@ async function readdirOrEmpty(dir: string): Promise<string[]> {
   }
 }
 
+/** What containers use, read now: under the GC lock, so that a container recorded just before counts. */
+async function containersInUse(opts: PruneOptions): Promise<ReadonlySet<string>> {
+  const inUse = opts.inUse
+  return typeof inUse === 'function' ? inUse() : (inUse ?? new Set())
+}
+
 /**
  * Untag an image (`mini-run rmi`): by name, that name; by id, all its
  * names. Then delete the image's blobs and layers that no remaining image
- * uses and that are not in `inUse` (containers' layers).
+ * uses, that no container uses (`inUse`) and that no running operation
+ * holds. An image that containers were made from is refused (ECONFLICT,
+ * as Docker's "image is being used by container") when this would take
+ * its last name, unless `force`: then it loses its names and its layers
+ * stay until no container uses them.
  */
-export async function removeImage(store: ImageStore, ref: string, opts: PruneOptions = {}): Promise<RemoveResult> {
-  const refs = await store.findRefs(ref)
-  if (refs.length === 0) throw new MiniRunError(`no such image: ${ref}`, { code: 'ENOIMAGE' })
+export async function removeImage(store: ImageStore, ref: string, opts: PruneOptions & { force?: boolean } = {}): Promise<RemoveResult> {
   await store.init()
-  const result: RemoveResult = { untagged: [], deleted: [] }
-  const candidates = { blobs: new Set<string>(), layers: new Set<string>() }
+  const trash: string[] = []
+  try {
+    return await withGcLock(store.root, 'exclusive', async () => {
+      const refs = await store.findRefs(ref)
+      if (refs.length === 0) throw new MiniRunError(`no such image: ${ref}`, { code: 'ENOIMAGE' })
+      const inUse = await containersInUse(opts)
+      const result: RemoveResult = { untagged: [], deleted: [] }
+      const candidates = { blobs: new Set<string>(), layers: new Set<string>() }
+      const images = new Map<string, string[]>()
+      for (const r of refs) {
+        try {
+          const image = await store.loadImage(r.name, r.manifestDigest)
+          candidates.blobs.add(image.manifestDigest).add(image.configDigest)
+          for (const c of image.chainIds) candidates.layers.add(c)
+          images.set(r.manifestDigest, image.chainIds)
+        } catch (err) {
+          getLogger().debug({ err, ref: r.name }, 'removing the ref of an incomplete image')
+          candidates.blobs.add(r.manifestDigest)
+        }
+      }
+      if (!opts.force) await refuseInUse(store, ref, refs, images, inUse)
+      for (const r of refs) {
+        if (await unlinkRef(store, r.name, trash)) result.untagged.push(r.name)
+      }
+      crashPoint('rmi:after-untag')
+      const live = await liveSet(store)
+      const leased = leasedDigests(store.root)
+      for (const digest of candidates.blobs) {
+        if (live.blobs.has(digest) || leased.has(digest)) continue
+        if (await removeBlob(store, digest, trash)) result.deleted.push(digest)
+      }
+      for (const chainId of candidates.layers) {
+        if (live.layers.has(chainId) || inUse.has(chainId) || leased.has(chainId)) continue
+        if ((await removeLayer(store, chainId, trash)) !== undefined) result.deleted.push(chainId)
+      }
+      return result
+    })
+  } finally {
+    for (const path of trash) await removeTree(path)
+  }
+}
+
+/**
+ * Docker's rule: removing a name that other names of the image keep is
+ * always fine; taking an image's last name (or removing it by id) is
+ * refused while a container, running or stopped, was made from it.
+ */
+async function refuseInUse(
+  store: ImageStore,
+  ref: string,
+  refs: { name: string; manifestDigest: string }[],
+  images: Map<string, string[]>,
+  inUse: ReadonlySet<string>,
+): Promise<void> {
+  const all = await listRefs(store.refsDir)
   for (const r of refs) {
-    try {
-      const image = await store.loadImage(r.name, r.manifestDigest)
-      candidates.blobs.add(image.manifestDigest).add(image.configDigest)
-      for (const c of image.chainIds) candidates.layers.add(c)
-    } catch (err) {
-      getLogger().debug({ err, ref: r.name }, 'removing the ref of an incomplete image')
-      candidates.blobs.add(r.manifestDigest)
-    }
-    if (await unlinkRef(store, r.name)) result.untagged.push(r.name)
+    const chain = images.get(r.manifestDigest)
+    const top = chain?.at(-1)
+    if (top === undefined || !inUse.has(top)) continue
+    const removing = new Set(refs.map((x) => x.name))
+    const kept = all.some((o) => !removing.has(o.name) && o.manifestDigest === r.manifestDigest)
+    if (kept) continue
+    throw new MiniRunError(
+      `conflict: unable to remove image ${ref}: a container uses it (remove the container first, or use rmi -f to untag it; its layers stay while a container uses them)`,
+      { code: 'ECONFLICT' },
+    )
   }
-  const live = await liveSet(store)
-  for (const digest of candidates.blobs) {
-    if (live.blobs.has(digest)) continue
-    if (await removeBlob(store, digest)) result.deleted.push(digest)
-  }
-  for (const chainId of candidates.layers) {
-    if (live.layers.has(chainId) || opts.inUse?.has(chainId)) continue
-    if ((await removeLayer(store, chainId)) !== undefined) result.deleted.push(chainId)
-  }
-  return result
 }
 
 /**
  * Remove untagged images no container uses, then every layer and blob no
- * image references and no container uses, and stale tmp/ entries.
+ * image references, no container uses and no running operation holds, and
+ * stale tmp/ entries.
  */
 export async function pruneStore(store: ImageStore, opts: PruneOptions = {}): Promise<PruneResult> {
   await store.init()
-  // a running build's layers are in no ref yet: its lease keeps them
-  const { leasedLayers, pruneCacheIndex } = await import('./build-cache-index.js')
-  const inUse = new Set([...(opts.inUse ?? []), ...leasedLayers(store.root)])
-  const result: PruneResult = { untagged: [], deletedLayers: [], deletedBlobs: [], reclaimedBytes: 0 }
-  for (const ref of await listRefs(store.refsDir)) {
-    if (!isDigest(ref.name)) continue
-    let used = false
-    try {
-      used = (await store.loadImage(ref.name, ref.manifestDigest)).chainIds.some((c) => inUse.has(c))
-    } catch {
-      used = false
-    }
-    if (!used && (await unlinkRef(store, ref.name))) result.untagged.push(ref.name)
+  const trash: string[] = []
+  try {
+    return await withGcLock(store.root, 'exclusive', async () => {
+      // loaded here: build code need not be loaded by prune otherwise
+      const { pruneCacheIndex } = await import('./build-cache-index.js')
+      const leased = leasedDigests(store.root)
+      const inUse = new Set([...(await containersInUse(opts)), ...leased])
+      const result: PruneResult = { untagged: [], deletedLayers: [], deletedBlobs: [], reclaimedBytes: 0 }
+      for (const ref of await listRefs(store.refsDir)) {
+        if (!isDigest(ref.name)) continue
+        let used = false
+        try {
+          used = (await store.loadImage(ref.name, ref.manifestDigest)).chainIds.some((c) => inUse.has(c))
+        } catch {
+          used = false
+        }
+        if (!used && (await unlinkRef(store, ref.name, trash))) result.untagged.push(ref.name)
+      }
+      crashPoint('prune:after-untag')
+      const live = await liveSet(store)
+      for (const hex of await readdirOrEmpty(store.layersDir)) {
+        const chainId = `sha256:${hex}`
+        if (!isDigest(chainId) || live.layers.has(chainId) || inUse.has(chainId)) continue
+        const size = await removeLayer(store, chainId, trash)
+        if (size !== undefined) {
+          result.deletedLayers.push(chainId)
+          result.reclaimedBytes += size
+        }
+        crashPoint('prune:after-layer')
+      }
+      for (const hex of await readdirOrEmpty(store.blobsDir)) {
+        const digest = `sha256:${hex}`
+        if (!isDigest(digest) || live.blobs.has(digest) || leased.has(digest)) continue
+        const size = await stat(store.blobPath(digest)).then((s) => s.size, () => 0)
+        if (await removeBlob(store, digest, trash)) {
+          result.deletedBlobs.push(digest)
+          result.reclaimedBytes += size
+        }
+      }
+      // build cache entries whose layers just went
+      result.buildCacheEntries = pruneCacheIndex(store.root, (chainId) => existsSync(join(store.layerPath(chainId), 'layer.json')))
+      return result
+    })
+  } finally {
+    for (const path of trash) await removeTree(path)
+    crashPoint('prune:after-delete')
+    await cleanStaleTmp(store.tmpDir)
   }
-  const live = await liveSet(store)
-  for (const hex of await readdirOrEmpty(store.layersDir)) {
-    const chainId = `sha256:${hex}`
-    if (!isDigest(chainId) || live.layers.has(chainId) || inUse.has(chainId)) continue
-    const size = await removeLayer(store, chainId)
-    if (size !== undefined) {
-      result.deletedLayers.push(chainId)
-      result.reclaimedBytes += size
-    }
-  }
-  for (const hex of await readdirOrEmpty(store.blobsDir)) {
-    const digest = `sha256:${hex}`
-    if (!isDigest(digest) || live.blobs.has(digest)) continue
-    const size = await stat(store.blobPath(digest)).then((s) => s.size, () => 0)
-    if (await removeBlob(store, digest)) {
-      result.deletedBlobs.push(digest)
-      result.reclaimedBytes += size
-    }
-  }
-  // build cache entries whose layers just went
-  result.buildCacheEntries = pruneCacheIndex(store.root, (chainId) => existsSync(join(store.layerPath(chainId), 'layer.json')))
-  await cleanStaleTmp(store.tmpDir)
-  return result
 }
 
 /** Blobs and layers that some ref reaches. */
@@ -127,41 +195,29 @@ async function liveSet(store: ImageStore): Promise<{ blobs: Set<string>; layers:
   return { blobs, layers }
 }
 
-async function unlinkRef(store: ImageStore, name: string): Promise<boolean> {
-  const path = join(store.refsDir, refFileName(name))
-  const trash = tmpPath(store.tmpDir, 'rm')
+/** Rename path into tmp/ (gone at once for readers), to be deleted later; false if it was not there. */
+async function moveToTrash(store: ImageStore, path: string, trash: string[]): Promise<boolean> {
+  const to = tmpPath(store.tmpDir, 'rm')
   try {
-    await rename(path, trash)
+    await rename(path, to)
   } catch (err) {
     if (isErrno(err, 'ENOENT')) return false
     throw err
   }
-  await removeTree(trash)
+  trash.push(to)
   return true
 }
 
-async function removeBlob(store: ImageStore, digest: string): Promise<boolean> {
-  const trash = tmpPath(store.tmpDir, 'rm')
-  try {
-    await rename(store.blobPath(digest), trash)
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return false
-    throw err
-  }
-  await removeTree(trash)
-  return true
+async function unlinkRef(store: ImageStore, name: string, trash: string[]): Promise<boolean> {
+  return moveToTrash(store, join(store.refsDir, refFileName(name)), trash)
 }
 
-/** Rename the layer out of layers/ (atomic for readers), then delete it. Returns its size. */
-async function removeLayer(store: ImageStore, chainId: string): Promise<number | undefined> {
+async function removeBlob(store: ImageStore, digest: string, trash: string[]): Promise<boolean> {
+  return moveToTrash(store, store.blobPath(digest), trash)
+}
+
+/** Rename the layer out of layers/ (atomic for readers), to be deleted later. Returns its size. */
+async function removeLayer(store: ImageStore, chainId: string, trash: string[]): Promise<number | undefined> {
   const size = await store.getLayer(chainId).then((r) => r.size, () => 0)
-  const trash = tmpPath(store.tmpDir, 'rm')
-  try {
-    await rename(store.layerPath(chainId), trash)
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return undefined
-    throw err
-  }
-  await removeTree(trash)
-  return size
+  return (await moveToTrash(store, store.layerPath(chainId), trash)) ? size : undefined
 }

@@ -8,8 +8,9 @@
  * killed process and any later store operation may delete it; an entry of a
  * live process is its work in progress and is left alone.
  */
+import { constants } from 'node:fs'
 import { chmod, lstat, open, readdir, rename, rm } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { getLogger } from '../log.js'
 import { processStartTime } from '../proc-stat.js'
 import { randomHex } from '../random.js'
@@ -48,7 +49,11 @@ export async function cleanStaleTmp(tmpDir: string): Promise<string[]> {
 
 /**
  * Write a file so that readers see the old content or the new, never a
- * part: write a tmp file, fsync it, rename it over dest.
+ * part, and so that a power cut leaves one of the two as well: write a tmp
+ * file, fsync it, rename it over dest, fsync dest's directory (the rename is
+ * an update of the directory, durable only once the directory is synced:
+ * fsync(2), "Calling fsync() does not necessarily ensure that the entry in
+ * the directory containing the file has also reached disk").
  */
 export async function writeFileAtomic(tmpDir: string, dest: string, data: Buffer | string, mode = 0o644): Promise<void> {
   const tmp = tmpPath(tmpDir, 'file')
@@ -56,14 +61,44 @@ export async function writeFileAtomic(tmpDir: string, dest: string, data: Buffer
   try {
     await fh.writeFile(data)
     await fh.sync()
-  } finally {
+  } catch (err) {
     await fh.close()
+    await rm(tmp, { force: true })
+    throw err
   }
+  await fh.close()
   try {
     await rename(tmp, dest)
   } catch (err) {
     await rm(tmp, { force: true })
     throw err
+  }
+  await syncDir(dirname(dest))
+}
+
+/** fsync(2) a directory: its entries (a rename into it, a new file) survive a power cut. */
+export async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY)
+  try {
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+}
+
+/**
+ * Everything written under dir is on disk (syncfs(2) of its file system):
+ * one call for an unpacked layer's thousands of files, where an fsync of
+ * each would cost a disk flush apiece. Call it before the rename that
+ * publishes them.
+ */
+export async function syncTree(dir: string): Promise<void> {
+  const fh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY)
+  try {
+    const { syncfs } = await import('../native/lib.js')
+    await syncfs(fh.fd)
+  } finally {
+    await fh.close()
   }
 }
 

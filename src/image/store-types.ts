@@ -100,8 +100,12 @@ export interface RemoveResult {
 }
 
 export interface PruneOptions {
-  /** Chain ids that containers use: never removed. */
-  inUse?: ReadonlySet<string>
+  /**
+   * Chain ids that containers use: never removed. Give a function to have
+   * them read under the store's GC lock, so that a container recorded while
+   * the collector waited for the lock counts too.
+   */
+  inUse?: ReadonlySet<string> | (() => Promise<ReadonlySet<string>>)
 }
 
 export interface PruneResult {

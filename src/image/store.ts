@@ -10,9 +10,14 @@
  * Nothing becomes visible before it is complete and verified: every write
  * goes to tmp/ and is renamed into place (rename(2) is atomic within a file
  * system). A process killed mid-way leaves only tmp/ entries, which a later
- * store operation removes once their owner is gone (see store-tmp.ts). Two
- * processes ingesting the same layer both unpack it; the second rename fails
- * because the target exists and the loser discards its copy.
+ * store operation removes once their owner is gone (see store-tmp.ts). What
+ * is renamed into place was synced first, and its directory is synced after:
+ * a power cut loses a pull, never half of one.
+ *
+ * Several processes share the store (store-locks.ts): a layer is ingested
+ * under its own lock, so a second pull of it waits and then skips it; should
+ * two unpack it all the same (a lock file removed meanwhile), the second
+ * rename fails because the target exists and the loser discards its copy.
  *
  * A ref is written last, by setRef, which first checks that the manifest,
  * config and every layer are present: a name never points at half an image.
@@ -29,7 +34,11 @@ import { chainIds as computeChainIds, digestHex, isDigest, sha256Digest } from '
 import { IMAGE_MANIFEST_TYPES, type ImageConfig, type ImageManifest } from './oci.js'
 import { familiarRepository, parseReference } from './reference.js'
 import { listRefs, readMetadata, readRef, refDigestConflict, writeRef } from './refs.js'
-import { cleanStaleTmp, removeTree, tmpPath, writeFileAtomic } from './store-tmp.js'
+import { crashPoint } from '../crash-point.js'
+import { STORE_PRIVATE, STORE_ROOT as STORE_DIR_MODE } from './store-dirs.js'
+import { lockLayer, lockRef, withGcLock } from './store-locks.js'
+import { describeStoreError } from './store-errors.js'
+import { cleanStaleTmp, removeTree, syncDir, syncTree, tmpPath, writeFileAtomic } from './store-tmp.js'
 import {
   MAX_BLOB_SIZE,
   type ImageStoreOptions,
@@ -50,8 +59,8 @@ import { DEFAULT_LIMITS, type UnpackLimits } from './unpack-layer.js'
 
 export { defaultStoreRoot }
 
-const STORE_ROOT = { mode: 0o711, what: 'image store' }
-const PRIVATE = { mode: 0o700, what: 'image store directory' }
+const STORE_ROOT = STORE_DIR_MODE
+const PRIVATE = STORE_PRIVATE
 
 function noImage(ref: string, cause?: unknown): MiniRunError {
   return new MiniRunError(`no such image: ${ref}`, { code: 'ENOIMAGE', cause })
@@ -90,7 +99,7 @@ export class ImageStore {
    * idmapped mounts of its layers, under containers/<id>/.
    */
   #privateDirs(): string[] {
-    return [join(this.root, 'blobs'), this.blobsDir, this.layersDir, this.refsDir, this.tmpDir]
+    return [join(this.root, 'blobs'), this.blobsDir, this.layersDir, this.refsDir, this.tmpDir, join(this.root, 'locks'), join(this.root, 'leases')]
   }
 
   /** Create the layout and remove what killed processes left in tmp/; once per instance. */
@@ -139,7 +148,11 @@ export class ImageStore {
       throw new MiniRunError(`blob ${digest} failed verification: its content hashes to ${actual}`, { code: 'EDIGEST' })
     }
     await this.init()
-    await writeFileAtomic(this.tmpDir, dest, data)
+    try {
+      await writeFileAtomic(this.tmpDir, dest, data)
+    } catch (err) {
+      throw describeStoreError(err, `store blob ${digest}`, this.root)
+    }
   }
 
   async getBlob(digest: string): Promise<Buffer> {
@@ -209,6 +222,13 @@ export class ImageStore {
       return { ...(await this.getLayer(opts.chainId)), skipped: true }
     }
     await this.init()
+    // another process may be ingesting it: wait, then it is likely here
+    const lock = await lockLayer(this.root, opts.chainId, opts.signal ? { signal: opts.signal } : {})
+    if (await this.hasLayer(opts.chainId)) {
+      lock.release()
+      stream.destroy()
+      return { ...(await this.getLayer(opts.chainId)), skipped: true }
+    }
     const work = tmpPath(this.tmpDir, 'layer')
     try {
       await mkdir(work, { mode: 0o700 })
@@ -239,15 +259,25 @@ export class ImageStore {
       // private like all of layers/: its setuid files and device nodes must
       // be reachable through a container only
       return { ...(await this.#commitLayer(work, dest, opts.chainId, record)), skipped: false }
+    } catch (err) {
+      throw describeStoreError(err, `unpack layer ${opts.digest ?? opts.chainId}`, this.root)
     } finally {
       await removeTree(work)
+      // the lock file is not needed once the layer is in place: waiters hold the old one, and find the layer
+      if (await this.hasLayer(opts.chainId)) lock.releaseAndRemove()
+      else lock.release()
     }
   }
 
   /** Rename an unpacked layer into place; if another process won the race, keep theirs. */
   async #commitLayer(work: string, dest: string, chainId: string, record: LayerRecord): Promise<LayerRecord> {
+    // the tree and its record reach the disk before the rename publishes them
+    await syncTree(work)
+    crashPoint('layer:before-rename')
     try {
       await rename(work, dest)
+      await syncDir(this.layersDir)
+      crashPoint('layer:after-rename')
       return record
     } catch (err) {
       if (isErrno(err, 'ENOTEMPTY', 'EEXIST')) {
@@ -273,17 +303,31 @@ export class ImageStore {
    */
   async setRef(name: string, manifestDigest: string, opts: { index?: Buffer } = {}): Promise<void> {
     const normalized = isDigest(name) ? name : parseReference(name).name
-    const image = await this.loadImage(normalized, manifestDigest)
-    const conflict = refDigestConflict(normalized, image, opts.index)
-    if (conflict !== undefined) throw new MiniRunError(conflict, { code: 'EREFDIGEST' })
-    const ref: RefRecord = {
-      name: normalized,
-      manifestDigest,
-      configDigest: image.configDigest,
-      updated: new Date().toISOString(),
-    }
     await this.init()
-    await writeRef(this.tmpDir, this.refsDir, ref)
+    const lock = await lockRef(this.root, normalized)
+    try {
+      // checked and written with no collector running: it cannot remove the
+      // image between the check and the name (store-locks.ts)
+      await withGcLock(this.root, 'shared', async () => {
+        const image = await this.loadImage(normalized, manifestDigest)
+        const conflict = refDigestConflict(normalized, image, opts.index)
+        if (conflict !== undefined) throw new MiniRunError(conflict, { code: 'EREFDIGEST' })
+        const ref: RefRecord = {
+          name: normalized,
+          manifestDigest,
+          configDigest: image.configDigest,
+          updated: new Date().toISOString(),
+        }
+        crashPoint('ref:before-write')
+        try {
+          await writeRef(this.tmpDir, this.refsDir, ref)
+        } catch (err) {
+          throw describeStoreError(err, `name ${normalized}`, this.root)
+        }
+      })
+    } finally {
+      lock.release()
+    }
   }
 
   /** The manifest digest a name points at, or undefined. */

@@ -276,9 +276,39 @@ export function llistxattr(path: string): string[] {
   return buf.subarray(0, n).toString('latin1').split('\0').filter(Boolean)
 }
 
-/** flock(2) on an open fd: an exclusive lock held until unlock or close (see mr_flock). */
-export function flock(fd: number, operation: 'exclusive' | 'unlock'): void {
-  check('flock', call('mr_flock', [DataType.I32, DataType.I32], [fd, operation === 'exclusive' ? 2 : 8]))
+const FLOCK_OPERATIONS = { shared: 1, exclusive: 2, unlock: 8 } as const
+const LOCK_NB = 4
+
+/** flock(2) on an open fd: a lock held until unlock or close (see mr_flock); waits for it. */
+export function flock(fd: number, operation: keyof typeof FLOCK_OPERATIONS): void {
+  check('flock', call('mr_flock', [DataType.I32, DataType.I32], [fd, FLOCK_OPERATIONS[operation]]))
+}
+
+/** flock(2) with LOCK_NB: false, without waiting, when another open file holds a conflicting lock. */
+export function tryFlock(fd: number, operation: 'shared' | 'exclusive'): boolean {
+  const r = call('mr_flock', [DataType.I32, DataType.I32], [fd, FLOCK_OPERATIONS[operation] | LOCK_NB])
+  if (r === -osConstants.errno.EWOULDBLOCK) return false
+  check('flock', r)
+  return true
+}
+
+/**
+ * syncfs(2): everything written to fd's file system is on disk when it
+ * resolves (see mr_syncfs). Off the JS thread: writeback can take a while,
+ * and a pull's other downloads go on meanwhile.
+ */
+export async function syncfs(fd: number): Promise<void> {
+  check('syncfs', await callInThread('mr_syncfs', [DataType.I32], [fd]))
+}
+
+/**
+ * Resolves to the index of the first of fds that hangs up (POLLHUP,
+ * POLLERR), or to fds.length once wakeFd is readable (see mr_wait_hangup).
+ */
+export async function waitHangup(fds: number[], wakeFd: number): Promise<number> {
+  const buf = Buffer.alloc(Math.max(4, fds.length * 4))
+  fds.forEach((fd, i) => buf.writeInt32LE(fd, i * 4))
+  return check('poll', await callInThread('mr_wait_hangup', [DataType.U8Array, DataType.I32, DataType.I32], [buf, fds.length, wakeFd]))
 }
 
 /** pidfd_open(2): an fd naming this process, never a later one on its pid. */

@@ -10,6 +10,7 @@
  * back when its last byte is verified, so waiting at the gate never starves
  * the layers still to download.
  */
+import { crashPoint } from '../crash-point.js'
 import type { Descriptor } from '../image/oci.js'
 import type { ImageStore } from '../image/store.js'
 import { blobStream } from './blob-stream.js'
@@ -78,6 +79,7 @@ export async function fetchLayers(req: FetchLayersRequest): Promise<void> {
           ...(req.retry && { retry: req.retry }),
           signal,
           onProgress: (received) => {
+            crashPoint('pull:mid-layer')
             state.received = received
             emit({ type: 'layer', layer: state })
           },

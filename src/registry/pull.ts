@@ -11,12 +11,22 @@
  * Every byte is checked against a digest before it counts, and the layers
  * are all or nothing (see fetch-layers.ts): a bad blob fails the pull,
  * naming its digest, with nothing of the image stored.
+ *
+ * Other processes may pull, build or prune at the same time: the pull
+ * leases its image's layers and documents before it looks at what the store
+ * has (a prune then spares them, store-lease.ts), and holds the ingest
+ * locks of the layers it lacks while it fetches them (a second pull of the
+ * same image waits, then finds them stored: each blob is downloaded once).
  */
 import { chainIds as computeChainIds, isDigest } from '../image/digest.js'
 import type { ImageConfig, ImageIndex, Platform } from '../image/oci.js'
 import { formatPlatform, hostPlatform, parsePlatform, selectManifest } from '../image/platform.js'
 import { parseReference } from '../image/reference.js'
 import type { ImageStore } from '../image/store.js'
+import { crashPoint } from '../crash-point.js'
+import type { FileLock } from '../file-lock.js'
+import { StoreLease } from '../image/store-lease.js'
+import { lockLayers } from '../image/store-locks.js'
 import { getLogger } from '../log.js'
 import { readBlob } from './blob-stream.js'
 import { RegistryClient } from './client.js'
@@ -80,6 +90,9 @@ export async function pullImage(reference: string, options: PullOptions): Promis
   if (options.signal?.aborted) onOuterAbort()
   options.signal?.addEventListener('abort', onOuterAbort, { once: true })
   const signal = controller.signal
+  const store = options.store
+  const lease = new StoreLease(store.root)
+  let layerLocks: FileLock[] = []
   try {
     const credentials = await findCredentials(ref.domain, options.dockerConfigDir ?? dockerConfigDir())
     const client = new RegistryClient(ref.domain, {
@@ -140,6 +153,12 @@ export async function pullImage(reference: string, options: PullOptions): Promis
     const diffIds = config.rootfs.diff_ids
     const chainIds = computeChainIds(diffIds)
     const states: LayerProgress[] = manifest.layers.map((l) => ({ digest: l.digest, size: l.size, received: 0, status: 'waiting' }))
+    await store.init()
+    await lease.hold([...chainIds, configDesc.digest, image.digest])
+    crashPoint('pull:after-lease')
+    // wait for a pull of the same layers in another process, then take what it stored
+    const lacking = (await Promise.all(chainIds.map(async (c) => ((await store.hasLayer(c)) ? undefined : c)))).filter((c) => c !== undefined)
+    layerLocks = await lockLayers(store.root, lacking, { signal })
     const existed = await Promise.all(chainIds.map((c) => options.store.hasLayer(c)))
     existed.forEach((e, i) => {
       if (e) states[i]!.status = 'exists'
@@ -160,9 +179,13 @@ export async function pullImage(reference: string, options: PullOptions): Promis
       ...(options.retry && { retry: options.retry }),
     })
 
+    for (const l of layerLocks.splice(0)) l.release()
+    crashPoint('pull:after-layers')
+
     // 4. documents, then the name
     await options.store.putBlob(configBytes, configDesc.digest)
     await options.store.putBlob(image.bytes, image.digest)
+    crashPoint('pull:before-ref')
     // repo@<index digest> names the platform's manifest through the index
     await options.store.setRef(ref.name, image.digest, indexDigest !== undefined ? { index: top.bytes } : {})
     emit({ type: 'done', name: ref.name, manifestDigest: image.digest, configDigest: configDesc.digest })
@@ -181,6 +204,8 @@ export async function pullImage(reference: string, options: PullOptions): Promis
       })),
     }
   } finally {
+    for (const l of layerLocks) l.release()
+    lease.release()
     options.signal?.removeEventListener('abort', onOuterAbort)
     if (!signal.aborted) controller.abort() // nothing of this pull goes on after it returns
   }

@@ -8,7 +8,7 @@ async function pruneImages(cmd: Command): Promise<void> {
   const { root } = globalOptions(cmd)
   const [{ ImageStore }, { pruneStore }] = await Promise.all([import('../../image/store.js'), import('../../image/store-gc.js')])
   const store = new ImageStore(root ? { root } : {})
-  const result = await pruneStore(store, { inUse: await layersInUse(cmd) })
+  const result = await pruneStore(store, { inUse: () => layersInUse(cmd) })
   const lines = [
     ...result.untagged.map((n) => `untagged: ${n}`),
     ...result.deletedLayers.map((d) => `deleted: ${d}`),
@@ -59,7 +59,8 @@ export function register(program: Command): void {
     .alias('remove')
     .description('remove images')
     .argument('<image...>')
-    .action((refs: string[], _flags: unknown, cmd: Command) => removeImages(cmd, refs))
+    .option('-f, --force', 'untag an image even if containers were made from it (its layers stay while they use them)')
+    .action((refs: string[], flags: { force?: boolean }, cmd: Command) => removeImages(cmd, refs, flags))
   image
     .command('prune')
     .description('remove untagged images, and layers and blobs that no image or container uses')

@@ -13,7 +13,7 @@ export async function layersInUse(cmd: Command): Promise<Set<string>> {
   return inUse(state ?? defaultStateRoot(), (ref) => store.resolve(ref))
 }
 
-export async function removeImages(cmd: Command, refs: string[]): Promise<void> {
+export async function removeImages(cmd: Command, refs: string[], flags: { force?: boolean } = {}): Promise<void> {
   const { root } = globalOptions(cmd)
   const [{ ImageStore }, { removeImage }, { describeError }] = await Promise.all([
     import('../../image/store.js'),
@@ -21,11 +21,11 @@ export async function removeImages(cmd: Command, refs: string[]): Promise<void> 
     import('../../errors.js'),
   ])
   const store = new ImageStore(root ? { root } : {})
-  const inUse = await layersInUse(cmd)
   let failed = false
   for (const ref of refs) {
     try {
-      const result = await removeImage(store, ref, { inUse })
+      // read under the store's GC lock (store-gc.ts)
+      const result = await removeImage(store, ref, { inUse: () => layersInUse(cmd), force: flags.force === true })
       for (const name of result.untagged) process.stdout.write(`Untagged: ${name}\n`)
       for (const digest of result.deleted) process.stdout.write(`Deleted: ${digest}\n`)
     } catch (err) {
@@ -42,5 +42,6 @@ export function register(program: Command): void {
     .command('rmi')
     .description('remove images (untag them, then delete their unused layers)')
     .argument('<image...>', 'names, image ids or id prefixes')
-    .action((refs: string[], _flags: unknown, cmd: Command) => removeImages(cmd, refs))
+    .option('-f, --force', 'untag an image even if containers were made from it (its layers stay while they use them)')
+    .action((refs: string[], flags: { force?: boolean }, cmd: Command) => removeImages(cmd, refs, flags))
 }

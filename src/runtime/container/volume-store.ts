@@ -35,6 +35,7 @@ import { randomHex } from '../../random.js'
 import { inspectState } from './containers.js'
 import { CONTAINER_ID, readState } from './state.js'
 import { checkVolumeName, VOLUME_NAME } from '../spec/volumes.js'
+import { STORE_ROOT } from '../../image/store-dirs.js'
 
 /** volume.json */
 export interface VolumeRecord {
@@ -55,7 +56,7 @@ export interface VolumeInfo extends VolumeRecord {
 /** Docker 23+ marks anonymous volumes with this label; prune without -a removes only those. */
 export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous'
 
-const STORE_ROOT = { mode: 0o711, what: 'image store' }
+
 const VOLUMES_DIR = { mode: 0o700, what: 'volumes directory' }
 
 export function volumesDir(storeRoot: string): string {

@@ -1,0 +1,12 @@
+/**
+ * The modes of the store's own directories, for every module that may be
+ * the first to make one (the image store, the locks, the volumes).
+ *
+ * Root's store may be searched by others: a --userns=auto container's root
+ * (another uid) must reach its writable layer and its layers' idmapped
+ * mounts under containers/<id>/. A rootless user's store is theirs alone:
+ * their containers' ids map to them. Everything under it but containers/
+ * is private (see store.ts).
+ */
+export const STORE_ROOT = { mode: process.geteuid?.() === 0 ? 0o711 : 0o700, what: 'image store' }
+export const STORE_PRIVATE = { mode: 0o700, what: 'image store directory' }
