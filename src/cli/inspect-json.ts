@@ -14,6 +14,7 @@ export function inspectJson(c: ContainerInfo): Record<string, unknown> {
       OOMKilled: c.oomKilled,
       Pid: c.status === 'running' ? c.pid ?? 0 : 0,
       ExitCode: c.exitCode ?? 0,
+      Error: c.error ?? '',
       StartedAt: c.created,
       FinishedAt: c.finishedAt ?? '0001-01-01T00:00:00Z',
     },

@@ -119,6 +119,30 @@ export async function destroyLeaf(leaf: { path: string; parent: string; fd?: num
   }
 }
 
+/**
+ * destroyLeaf without waiting, for a container whose processes are all gone
+ * already: false (after a cgroup.kill) if some are still there, to be
+ * removed at a later look.
+ */
+export function removeEmptyLeaf(leaf: { path: string; parent: string }, mount: string): boolean {
+  if (!existsSync(leaf.path)) return true
+  if (isPopulated(leaf.path)) {
+    killAll(leaf.path)
+    return false
+  }
+  removeDir(leaf.path)
+  let dir = leaf.parent
+  while (dir !== mount && dir.startsWith(mount + '/')) {
+    try {
+      rmdirSync(dir)
+    } catch {
+      break // another container uses it
+    }
+    dir = dirname(dir)
+  }
+  return true
+}
+
 function killAll(path: string): void {
   try {
     writeFileSync(join(path, 'cgroup.kill'), '1')

@@ -8,6 +8,14 @@
  * process is gone has exited, whatever the file says, and whatever is left
  * in its cgroup (with --pid host, a PID 1 that exits leaves its orphans
  * there: `stop` and `rm` kill them through the cgroup).
+ *
+ * Its exit is recorded by whoever waits for it: its monitor (run -d), or
+ * the foreground runtime. Both are named in the state (pid and start time),
+ * so when one is killed the next command that looks can tell, and settles
+ * the container as Docker's daemon does on its restart: an exit that nobody
+ * recorded becomes "Exited (255)" at the time it was noticed, a --rm
+ * container is removed, and a start its runtime never finished (the
+ * container never ran) is removed like any failed start (start.ts).
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -15,7 +23,8 @@ import { MiniRunError } from '../../errors.js'
 import { oomKilled } from '../cgroup/cgroup-limits.js'
 import { getLogger } from '../../log.js'
 import { isRecordedProcess, processStartTime, readProcStat, startedAfter } from '../../proc-stat.js'
-import { checkStateRoot, CONTAINER_ID, readState, stateDir, type ContainerState } from './state.js'
+import { removeLeftover } from './remove-leftover.js'
+import { checkStateRoot, CONTAINER_ID, readState, stateDir, tryLockContainer, writeState, type ContainerState } from './state.js'
 
 export type Status = 'created' | 'running' | 'exited'
 
@@ -25,7 +34,15 @@ export interface ContainerInfo extends ContainerState {
   exitCode?: number
   finishedAt?: string
   oomKilled: boolean
+  /**
+   * What the next command must do for it, its recorder being gone: record
+   * an exit nobody recorded, or remove it (--rm, or a start never finished).
+   */
+  unsettled?: 'unknown-exit' | 'remove'
 }
+
+/** Docker's exit code for a container whose end nobody saw (a daemon restarted, a reboot). */
+export const UNKNOWN_EXIT_CODE = 255
 
 /** What the monitor writes when the container exits (native/monitor.c). */
 interface ExitRecord {
@@ -52,6 +69,18 @@ export function isAlive(state: Pick<ContainerState, 'pid' | 'pidStartTime'>): bo
   return state.pid !== undefined && isRecordedProcess(readProcStat(state.pid), state.pidStartTime)
 }
 
+/** The process recorded as the container's runtime still runs; undefined when none was recorded (an older state). */
+function runtimeAlive(state: ContainerState): boolean | undefined {
+  if (state.runtime === undefined) return undefined
+  return isRecordedProcess(readProcStat(state.runtime.pid), state.runtime.startTime)
+}
+
+/** Someone is there to record the exit and do what --rm says: the monitor (or the rm it becomes), else the runtime. */
+function recorderAlive(state: ContainerState): boolean {
+  if (state.monitorPid !== undefined && monitorAlive(state, { exitCommand: true })) return true
+  return runtimeAlive(state) !== false
+}
+
 export function inspectState(stateRoot: string, state: ContainerState): ContainerInfo {
   let exit: ExitRecord | undefined
   try {
@@ -60,16 +89,53 @@ export function inspectState(stateRoot: string, state: ContainerState): Containe
     // still running, or its monitor died before it could write
   }
   const oom = state.oomKilled ?? (state.cgroup ? oomKilled(state.cgroup) : false)
-  if (state.status !== 'created' && isAlive(state)) return { ...state, status: 'running', oomKilled: oom }
-  if (state.status === 'created' && !state.pid) return { ...state, status: 'created', oomKilled: false }
+  // its own process runs (also when the runtime that started it was killed before saying so)
+  if (state.pid !== undefined && isAlive(state)) return { ...state, status: 'running', oomKilled: oom }
   const exitCode = exit?.exitCode ?? state.exitCode
   const finishedAt = exit?.finishedAt ?? state.finishedAt
-  return {
+  if (exitCode === undefined && state.status === 'created') {
+    // never ran, or never said so: while its runtime lives it is starting;
+    // once that is gone it is a failed start, which leaves nothing
+    const starting = runtimeAlive(state) !== false || (state.monitorPid !== undefined && monitorAlive(state))
+    return { ...state, status: 'created', oomKilled: false, ...(starting ? {} : { unsettled: 'remove' as const }) }
+  }
+  const info: ContainerInfo = {
     ...state,
     status: 'exited',
     ...(exitCode !== undefined ? { exitCode } : {}),
     ...(finishedAt !== undefined ? { finishedAt } : {}),
     oomKilled: oom,
+  }
+  if (recorderAlive(state)) return info
+  if (state.autoRemove) return { ...info, unsettled: 'remove' }
+  if (exitCode === undefined) return { ...info, exitCode: UNKNOWN_EXIT_CODE, unsettled: 'unknown-exit' }
+  return info
+}
+
+/**
+ * Do what a killed runtime or monitor left undone (see the top of this
+ * file), under the container's lock (skipped while someone else holds it);
+ * returns what is true after, or undefined once the container is removed.
+ */
+export function settleContainer(stateRoot: string, c: ContainerInfo): ContainerInfo | undefined {
+  if (c.unsettled === undefined) return c
+  const lock = tryLockContainer(stateRoot, c.id)
+  if (!lock) return c
+  try {
+    const now = inspectState(stateRoot, readState(stateRoot, c.id))
+    if (now.unsettled === 'unknown-exit') {
+      const finishedAt = new Date().toISOString()
+      const error = 'its exit status is unknown: the process that waited for it was killed'
+      writeState(stateRoot, { ...readState(stateRoot, c.id), status: 'exited', exitCode: UNKNOWN_EXIT_CODE, finishedAt, error })
+      return { ...now, finishedAt, error, unsettled: undefined }
+    }
+    if (now.unsettled === 'remove' && removeLeftover(stateRoot, now)) return undefined
+    return now
+  } catch (err) {
+    getLogger().debug({ err, id: c.id }, 'cannot settle container')
+    return c
+  } finally {
+    lock.release()
   }
 }
 
@@ -79,7 +145,8 @@ export function listContainers(stateRoot: string): ContainerInfo[] {
   for (const id of readdirSync(stateRoot)) {
     if (!CONTAINER_ID.test(id)) continue
     try {
-      infos.push(inspectState(stateRoot, readState(stateRoot, id)))
+      const info = settleContainer(stateRoot, inspectState(stateRoot, readState(stateRoot, id)))
+      if (info) infos.push(info)
     } catch (err) {
       // being created or removed right now, or not a state we can trust
       getLogger().debug({ err, id }, 'skipping container state')

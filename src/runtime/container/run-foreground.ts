@@ -12,13 +12,16 @@ import { superviseProcess } from '../process/supervise.js'
 import { realHost } from './real-host.js'
 import type { PreparedContainer } from './run-options.js'
 import { abandonStart, startContainer } from './start.js'
-import { removeState, writeState } from './state.js'
+import { removeState, writeState, type ContainerState } from './state.js'
+import { crashPoint } from '../../crash-point.js'
 
 export interface RunIo {
   /** Fds 0-2 for the container when there is no terminal. */
   stdio: [number, number, number]
-  /** Forward the runtime's own signals to the container (the CLI does). */
+  /** Forward the runtime's own signals to the container (the CLI does), and end it when the runtime's terminal hangs up. */
   forwardSignals?: boolean
+  /** -t without -i: the container's terminal gets no input. Default true. */
+  interactive?: boolean
   host?: Host
 }
 
@@ -28,21 +31,24 @@ export interface RunIo {
  */
 export async function runPrepared(p: PreparedContainer, io: RunIo, options: { remove: boolean }): Promise<number> {
   const host = io.host ?? realHost
-  const started = await startContainer(p, host, io.stdio)
+  // --rm is recorded: if this runtime is killed, the next command that looks removes it
+  const started = await startContainer(p, host, io.stdio, { autoRemove: options.remove })
   const { launched, state } = started
   let exitCode: number
   try {
     exitCode = await superviseProcess(launched, host, {
       forwardSignals: io.forwardSignals === true,
+      input: io.interactive !== false,
       onRunning: () => {
         state.status = 'running'
-        writeState(p.stateRoot, state)
+        writeStateIfThere(p.stateRoot, state)
       },
     })
   } catch (err) {
     await abandonStart(p, started)
     throw err
   }
+  crashPoint('run:after-exit')
   const res = launched.resources
   res.closeFds()
   if (state.cgroup) state.oomKilled = oomKilled(state.cgroup)
@@ -53,7 +59,16 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
     res.removeDirs()
     removeState(p.stateRoot, state)
   } else {
-    writeState(p.stateRoot, { ...state, status: 'exited', exitCode, finishedAt: new Date().toISOString() })
+    writeStateIfThere(p.stateRoot, { ...state, status: 'exited', exitCode, finishedAt: new Date().toISOString() })
   }
   return exitCode
+}
+
+/** An `rm -f` may have removed the container while it ran: then there is nothing to record. */
+function writeStateIfThere(stateRoot: string, state: ContainerState): void {
+  try {
+    writeState(stateRoot, state)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
 }

@@ -8,6 +8,7 @@
  * says so (its clone step is the monitor's); this process does the rest of
  * the handshake exactly as for a foreground run, then leaves.
  */
+import { crashPoint } from '../../crash-point.js'
 import { execErrorOf } from '../process/exit-status.js'
 import type { Host } from '../process/host.js'
 import { StepError } from '../process/step-error.js'
@@ -33,6 +34,7 @@ export async function startDetached(p: PreparedContainer, host: Host = realHost)
     throw failure instanceof StepError ? (execErrorOf(failure) ?? failure) : failure
   }
   launched.resources.closeFds()
+  crashPoint('detach:before-running')
   state.status = 'running'
   writeState(p.stateRoot, state)
   return p.id

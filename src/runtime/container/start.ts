@@ -2,7 +2,21 @@
  * What a foreground and a detached start share: the container's first state
  * (recorded before anything is made, so that a runtime killed at any point
  * leaves what `rm` needs to clean up), then the plan's host steps.
+ *
+ * A start that fails leaves nothing: no state, writable layer, cgroup leaf
+ * or volume claim, whatever failed (a host step, a step of the container's
+ * own, its command) and with or without --rm. Without a daemon there is
+ * nobody to show Docker's Created container to. A start cut short by a kill
+ * of its runtime is a failed start too: the state names the runtime, and the
+ * next command that finds it gone with the container never run removes what
+ * it made (containers.ts).
  */
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { crashPoint } from '../../crash-point.js'
+import { MiniRunError } from '../../errors.js'
+import { digestHex } from '../../image/digest.js'
+import { withGcLock } from '../../image/store-locks.js'
 import { processStartTime } from '../../proc-stat.js'
 import type { Host } from '../process/host.js'
 import { runHostSteps, type Launched } from '../process/run-host-steps.js'
@@ -10,7 +24,7 @@ import type { PreparedContainer } from './run-options.js'
 import { createState, removeState, writeState, type ContainerState } from './state.js'
 
 /** The first state of a container: what it is, before it runs. */
-export function initialState(p: PreparedContainer): ContainerState {
+export function initialState(p: PreparedContainer, o: { autoRemove?: boolean } = {}): ContainerState {
   return {
     id: p.id,
     name: p.name,
@@ -28,7 +42,8 @@ export function initialState(p: PreparedContainer): ContainerState {
     cgroup: p.cgroup?.path,
     stopSignal: p.stopSignal ?? 'SIGTERM',
     stopTimeout: p.stopTimeout,
-    autoRemove: p.autoRemove || undefined,
+    autoRemove: p.autoRemove || o.autoRemove || undefined,
+    runtime: { pid: process.pid, startTime: processStartTime(process.pid) ?? '0' },
     logConfig: p.detached ? { type: 'json-file', config: { ...p.logConfig.options } } : undefined,
     spec: p.spec,
   }
@@ -44,9 +59,16 @@ export interface Started {
  * when this resolves (its command may still fail: launched.started says).
  * A failure before that leaves nothing behind, state included.
  */
-export async function startContainer(p: PreparedContainer, host: Host, stdio: [number, number, number]): Promise<Started> {
-  const state = initialState(p)
-  createState(p.stateRoot, state)
+export async function startContainer(
+  p: PreparedContainer,
+  host: Host,
+  stdio: [number, number, number],
+  o: { autoRemove?: boolean } = {},
+): Promise<Started> {
+  const state = initialState(p, o)
+  crashPoint('start:before-state')
+  await recordContainer(p, state)
+  crashPoint('start:after-state')
   let launched: Launched
   try {
     launched = await runHostSteps(p.plan, host, { stdio })
@@ -59,7 +81,28 @@ export async function startContainer(p: PreparedContainer, host: Host, stdio: [n
   state.pidStartTime = processStartTime(launched.pid)
   state.monitorPid = launched.monitorPid
   writeState(p.stateRoot, state)
+  crashPoint('start:after-clone')
   return { launched, state }
+}
+
+/**
+ * Write the first state. Its image's layers are checked and the state
+ * written with the store's GC lock shared: a prune or rmi that ran between
+ * the image's resolution and now has removed them (the start fails with one
+ * line), one that comes after sees the container (store-locks.ts).
+ */
+async function recordContainer(p: PreparedContainer, state: ContainerState): Promise<void> {
+  const layers = p.chainIds ?? []
+  if (layers.length === 0) return createState(p.stateRoot, state)
+  await withGcLock(p.storeRoot, 'shared', () => {
+    const gone = layers.find((c) => !existsSync(join(p.storeRoot, 'layers', digestHex(c), 'layer.json')))
+    if (gone !== undefined) {
+      throw new MiniRunError(`image ${p.image ?? ''}: layer ${gone} was removed from the store while the container was being created; pull it again`, {
+        code: 'EINCOMPLETE',
+      })
+    }
+    createState(p.stateRoot, state)
+  })
 }
 
 /** A start that failed after the clone: give back everything it made, state included. */

@@ -2,10 +2,18 @@
  * Container state on disk: `<stateRoot>/<id>/state.json`, written with
  * write+rename so a reader never sees half a file, and `<stateRoot>/names/<name>`,
  * a symlink to the id whose atomic creation makes names unique.
+ *
+ * Several mini-run processes act on containers at once. A name is taken
+ * under a lock of names/ (flock(2) of the directory), held for the few calls
+ * that link it and write the state: a link found there without a state is
+ * then a start killed half-way, and is taken over. Whatever acts on one
+ * container for longer (rm, settling a container nobody watches) holds the
+ * lock of its state directory: a second rm waits, then finds it gone.
  */
-import { mkdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
 import { basename, dirname, isAbsolute, join, normalize } from 'node:path'
 import { MiniRunError } from '../../errors.js'
+import { dirLockPath, isRemoved, lockFile, lockFileSync, tryLockFile, type FileLock } from '../../file-lock.js'
 import { checkPrivateDir, ensurePrivateDir } from '../../private-dir.js'
 import type { Spec } from '../spec/spec.js'
 import { releaseAutoRange } from './userns-ranges.js'
@@ -25,6 +33,8 @@ export interface ContainerState {
   pidStartTime?: string
   exitCode?: number
   finishedAt?: string
+  /** Why its exit code is not its own (Docker's State.Error). */
+  error?: string
   /** Set at exit when the cgroup is removed with the process (foreground runs). */
   oomKilled?: boolean
   /** Writable layer and mount point, removed with the container. */
@@ -34,6 +44,13 @@ export interface ContainerState {
   cgroupMount?: string
   /** run -d: the monitor process that is the container's parent. */
   monitorPid?: number
+  /**
+   * The mini-run process that starts it (and, in the foreground, waits for
+   * it and records its exit): once it is gone with the container unstarted
+   * or its exit unrecorded, the next command that looks says so and acts
+   * (containers.ts).
+   */
+  runtime?: { pid: number; startTime: string }
   /** run -d --rm: the monitor removes the container when it exits. */
   autoRemove?: boolean
   /** The image's StopSignal, or SIGTERM. */
@@ -69,35 +86,97 @@ export function ensureStateRoot(stateRoot: string): void {
   ensurePrivateDir(stateRoot, STATE_ROOT)
 }
 
+/**
+ * Run fn holding the lock of names/ (made if missing). Every holder keeps it
+ * for a few system calls, so it is waited for blocking. names/ is removed
+ * when its last name goes: a lock taken on a removed names/ is taken again.
+ */
+function withNamesLock<T>(stateRoot: string, fn: (names: string) => T): T {
+  const names = join(stateRoot, 'names')
+  for (;;) {
+    mkdirSync(names, { recursive: true, mode: 0o700 })
+    let lock: FileLock
+    try {
+      lock = lockFileSync(dirLockPath(names), 'exclusive')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue
+      throw err
+    }
+    try {
+      if (!isRemoved(lock)) return fn(names)
+    } finally {
+      lock.release()
+    }
+  }
+}
+
 /** Reserve the name and write the first state; throws if the name is taken. */
 export function createState(stateRoot: string, state: ContainerState): void {
   ensureStateRoot(stateRoot)
-  const names = join(stateRoot, 'names')
-  mkdirSync(names, { recursive: true, mode: 0o700 })
-  try {
-    symlinkSync(state.id, join(names, state.name))
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-    let owner = '?'
+  withNamesLock(stateRoot, (names) => {
+    const link = join(names, state.name)
+    let owner: string | undefined
     try {
-      owner = readlinkSync(join(names, state.name))
+      owner = readlinkSync(link)
     } catch {
-      // removed meanwhile
+      // free
     }
-    throw new MiniRunError(
-      `the container name "${state.name}" is already in use by container ${owner.slice(0, 12)}: remove it or choose another name`,
-      { code: 'ENAMEINUSE' },
-    )
-  }
-  mkdirSync(stateDir(stateRoot, state.id), { recursive: true, mode: 0o700 })
-  writeState(stateRoot, state)
+    // under the lock a name is linked and its state written at once: a link
+    // without a state is a start killed in between, not one in progress
+    if (owner !== undefined && !existsSync(join(stateDir(stateRoot, owner), 'state.json'))) {
+      unlinkSync(link)
+      owner = undefined
+    }
+    if (owner !== undefined) {
+      throw new MiniRunError(
+        `the container name "${state.name}" is already in use by container ${owner.slice(0, 12)}: remove it or choose another name`,
+        { code: 'ENAMEINUSE' },
+      )
+    }
+    symlinkSync(state.id, link)
+    mkdirSync(stateDir(stateRoot, state.id), { recursive: true, mode: 0o700 })
+    writeState(stateRoot, state)
+  })
 }
 
 export function writeState(stateRoot: string, state: ContainerState): void {
   const file = join(stateDir(stateRoot, state.id), 'state.json')
   const tmp = `${file}.${process.pid}.tmp`
-  writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n')
+  // it names the container's command, environment and mounts: its owner's alone
+  writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 })
   renameSync(tmp, file)
+}
+
+/**
+ * The lock of one container (its state directory's), for whatever acts on
+ * it for a while; undefined when the container is gone (removed before or
+ * while we waited).
+ */
+export async function lockContainer(stateRoot: string, id: string): Promise<FileLock | undefined> {
+  let lock: FileLock
+  try {
+    lock = await lockFile(dirLockPath(stateDir(stateRoot, id)), 'exclusive')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw err
+  }
+  if (!isRemoved(lock) && existsSync(join(stateDir(stateRoot, id), 'state.json'))) return lock
+  lock.release()
+  return undefined
+}
+
+/** The container's lock if nobody holds it now; undefined if busy or gone. */
+export function tryLockContainer(stateRoot: string, id: string): FileLock | undefined {
+  let lock: FileLock | undefined
+  try {
+    lock = tryLockFile(dirLockPath(stateDir(stateRoot, id)), 'exclusive')
+  } catch {
+    return undefined
+  }
+  if (!lock) return undefined
+  if (!isRemoved(lock)) return lock
+  lock.release()
+  return undefined
 }
 
 export function readState(stateRoot: string, id: string): ContainerState {
@@ -127,6 +206,10 @@ function stateProblem(s: unknown, id: string): string | undefined {
   }
   if (st.usernsSlot !== undefined && !(Number.isInteger(st.usernsSlot) && (st.usernsSlot as number) >= 0)) return 'bad usernsSlot'
   if (st.pidStartTime !== undefined && !(typeof st.pidStartTime === 'string' && /^\d+$/.test(st.pidStartTime))) return 'bad pidStartTime'
+  const rt = st.runtime as { pid?: unknown; startTime?: unknown } | undefined
+  if (rt !== undefined && !(typeof rt === 'object' && rt !== null && Number.isInteger(rt.pid) && (rt.pid as number) > 0 && typeof rt.startTime === 'string' && /^\d+$/.test(rt.startTime))) {
+    return 'bad runtime'
+  }
   // rm -v removes volumes by these names: a name is one path component
   const volumeOk = (v: unknown) => typeof v === 'object' && v !== null && typeof (v as { name?: unknown }).name === 'string' && VOLUME_NAME.test((v as { name: string }).name)
   if (st.volumes !== undefined && !(Array.isArray(st.volumes) && st.volumes.every(volumeOk))) return 'bad volumes'
@@ -148,17 +231,20 @@ function ownPath(path: unknown, id: string, parent?: string): boolean {
 export function removeState(stateRoot: string, state: Pick<ContainerState, 'id' | 'name' | 'usernsSlot'>): void {
   rmSync(stateDir(stateRoot, state.id), { recursive: true, force: true })
   if (state.usernsSlot !== undefined) releaseAutoRange(stateRoot, state.id, state.usernsSlot)
-  try {
-    if (readlinkSync(join(stateRoot, 'names', state.name)) === state.id) unlinkSync(join(stateRoot, 'names', state.name))
-  } catch {
-    // no such name
-  }
-  // names/ goes when empty; the state root itself stays: once made and
-  // checked it is ours, and a predictable path given up (/tmp/mini-run-UID)
-  // could be taken by another user
-  try {
-    rmdirSync(join(stateRoot, 'names'))
-  } catch {
-    // other names remain
-  }
+  if (!existsSync(join(stateRoot, 'names'))) return
+  withNamesLock(stateRoot, (names) => {
+    try {
+      if (readlinkSync(join(names, state.name)) === state.id) unlinkSync(join(names, state.name))
+    } catch {
+      // no such name
+    }
+    // names/ goes when empty; the state root itself stays: once made and
+    // checked it is ours, and a predictable path given up (/tmp/mini-run-UID)
+    // could be taken by another user
+    try {
+      rmdirSync(names)
+    } catch {
+      // other names remain
+    }
+  })
 }

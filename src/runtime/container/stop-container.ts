@@ -10,7 +10,7 @@ import { closeSync, existsSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { MiniRunError } from '../../errors.js'
 import { openContainerProcess, signalProcess } from '../process/container-process.js'
-import { exitFile, inspectState, isAlive, removesItself, type ContainerInfo } from './containers.js'
+import { exitFile, inspectState, isAlive, removesItself, settleContainer, type ContainerInfo } from './containers.js'
 import { readState, writeState } from './state.js'
 import { destroyLeaf } from '../cgroup/cgroup.js'
 import { oomKilled } from '../cgroup/cgroup-limits.js'
@@ -76,7 +76,8 @@ export async function stopContainer(stateRoot: string, c: ContainerInfo, timeout
   if (removesItself(c)) return { ...c, status: 'exited' }
   try {
     await releaseCgroup(stateRoot, c)
-    return inspectState(stateRoot, readState(stateRoot, c.id))
+    // --rm with its monitor or runtime killed: nobody else will remove it
+    return settleContainer(stateRoot, inspectState(stateRoot, readState(stateRoot, c.id))) ?? { ...c, status: 'exited' }
   } catch (err) {
     // its rm finished between our look and now: it is gone, as it should be
     if (c.autoRemove && (err as NodeJS.ErrnoException).code === 'ENOENT') return { ...c, status: 'exited' }
