@@ -3,6 +3,7 @@ import { openSync } from 'node:fs'
 import { UsageError } from '../../errors.js'
 import { stateRootOf } from '../state-root.js'
 import { explainFormat } from '../explain-format.js'
+import { refuseTtyWithoutTerminal } from '../tty-check.js'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
 
@@ -32,6 +33,7 @@ export function register(program: Command): void {
       const explain = explainFormat(flags.explain, positional)
       const [ref, ...command] = positional
       if (ref === undefined || command.length === 0) throw new UsageError('"exec" requires a container and a command')
+      if (!explain) refuseTtyWithoutTerminal(flags)
       const { findContainer } = await import('../../runtime/container/containers.js')
       const { execInContainer, prepareExec } = await import('../../runtime/container/exec-container.js')
       const c = findContainer(stateRootOf(cmd), ref)
@@ -50,6 +52,6 @@ export function register(program: Command): void {
         return
       }
       const stdin = flags.interactive || tty ? 0 : openSync('/dev/null', 'r')
-      process.exitCode = await execInContainer(c, plan, { stdio: [stdin, 1, 2], forwardSignals: true })
+      process.exitCode = await execInContainer(c, plan, { stdio: [stdin, 1, 2], forwardSignals: true, interactive: flags.interactive === true })
     })
 }

@@ -3,6 +3,7 @@ import { openSync } from 'node:fs'
 import { UsageError } from '../../errors.js'
 import { readEnvFiles } from '../env-file.js'
 import { explainFormat } from '../explain-format.js'
+import { refuseTtyWithoutTerminal } from '../tty-check.js'
 import { globalOptions, type GlobalOptions } from '../global-options.js'
 import * as pathDefaults from '../../paths.js'
 import type { RunOptions } from '../../runtime/container/run-options.js'
@@ -127,6 +128,7 @@ function securityOptions(options: string[]): { seccomp?: false } {
 
 async function runCommand(positional: string[], flags: RunFlags, cmd: Command): Promise<number> {
   const explain = explainFormat(flags.explain, positional)
+  if (explain === undefined && !flags.detach) refuseTtyWithoutTerminal(flags)
   const { prepareContainer } = await import('../../runtime/container/prepare.js')
   const prepared = await prepareContainer(runOptionsOf(positional, flags, globalOptions(cmd)), explain !== undefined)
   for (const warning of prepared.warnings) process.stderr.write(`mini-run: ${warning}\n`)
@@ -143,7 +145,7 @@ async function runCommand(positional: string[], flags: RunFlags, cmd: Command): 
   const { runPrepared } = await import('../../runtime/container/run-foreground.js')
   // Without -i the container's stdin is /dev/null, as in Docker.
   const stdin = flags.interactive || flags.tty ? 0 : openSync('/dev/null', 'r')
-  return runPrepared(prepared, { stdio: [stdin, 1, 2], forwardSignals: true }, { remove: flags.rm === true })
+  return runPrepared(prepared, { stdio: [stdin, 1, 2], forwardSignals: true, interactive: flags.interactive === true }, { remove: flags.rm === true })
 }
 
 /** Docker's flags as the runtime's RunOptions. */

@@ -34,6 +34,8 @@ export interface ExecOptions {
 export interface ExecIo {
   stdio: [number, number, number]
   forwardSignals?: boolean
+  /** -t without -i: the command's terminal gets no input. Default true. */
+  interactive?: boolean
   host?: Host
 }
 
@@ -79,7 +81,7 @@ export async function execInContainer(c: ContainerInfo, plan: StartPlan, io: Exe
   const host = io.host ?? realHost
   const launched = await runHostSteps(plan, host, { stdio: io.stdio })
   try {
-    return await superviseProcess(launched, host, { forwardSignals: io.forwardSignals ?? false })
+    return await superviseProcess(launched, host, { forwardSignals: io.forwardSignals ?? false, input: io.interactive !== false })
   } catch (err) {
     // it exited after the check: the pidfd names it still, and setns says it is gone
     if (err instanceof StepError && err.step?.op === 'setns' && err.code === 'ESRCH') throw notRunning(c, err)

@@ -31,6 +31,7 @@ import { rootFilesystem, type RootFilesystem } from './rootfs-source.js'
 import type { PreparedContainer, RunOptions } from './run-options.js'
 import { CONTAINER_NAME, ensureStateRoot } from './state.js'
 import { allocateAutoRange, releaseAutoRange } from './userns-ranges.js'
+import { checkBindSourceCreatable } from './bind-source.js'
 
 export type { PreparedContainer, RunOptions } from './run-options.js'
 
@@ -71,7 +72,10 @@ function checkFlags(o: RunOptions, root: boolean, userns: boolean, denySetgroups
   if (denySetgroups && o.groupAdd?.length) throw new UsageError('--group-add needs setgroups(2), which a rootless run may not use (user_namespaces(7))')
   const volumes = volumesFromFlags(o.volumes ?? {})
   const missingSources = volumes.filter((v) => v.mount.type === 'bind' && !v.volume && !existsSync(v.mount.source!))
-  for (const { mount, createSource } of missingSources) if (!createSource) throw new UsageError(`bind source path does not exist: ${mount.source}`)
+  for (const { mount, createSource } of missingSources) {
+    if (!createSource) throw new UsageError(`bind source path does not exist: ${mount.source}`)
+    checkBindSourceCreatable(mount.source!)
+  }
   return {
     hostNamespaces,
     rlimits: parseUlimits(o.ulimits ?? []),

@@ -12,12 +12,13 @@ import type { Host } from '../process/host.js'
 import { spawnMonitor } from '../process/monitor.js'
 import { formatIdMap } from '../spec/id-maps.js'
 import { claimContainerVolumes, releaseContainerVolumes } from './container-volumes.js'
+import { makeBindSource } from './bind-source.js'
 
 let stageFd: number | undefined
 
 export const realHost: Host = {
   ensurePrivateDir: (path, mode, what) => ensurePrivateDir(path, { mode, what }),
-  mkdirp: (path, mode) => void mkdirSync(path, { recursive: true, mode }),
+  mkdirp: (path, mode) => makeBindSource(path, mode),
   mkdir(path, mode, owner) {
     mkdirSync(path, { mode })
     chmodSync(path, mode) // without the umask, and with setuid/setgid/sticky bits

@@ -2,7 +2,22 @@
  * Stay with a launched process until it exits: its terminal (with -t), the
  * runtime's signals forwarded to it, its exit status. Shared by `run` and
  * `exec` in the foreground.
+ *
+ * When the runtime's own terminal goes away (an SSH connection drops, a
+ * tmux session is killed: SIGHUP, end of file or EIO on the terminal, or its
+ * stdout pipe losing its reader), the process must not run on unattended
+ * for good, nor the runtime with it, reparented to init and holding the pty:
+ * the session ends the way a closed terminal ends one. With -t the pty
+ * master is closed (the kernel hangs the container's terminal up: SIGHUP to
+ * its session and foreground group); without it SIGHUP is forwarded. A
+ * PID 1 ignores SIGHUP unless it asked for it (pid_namespaces(7)), so after
+ * a grace period the process is killed, and the caller cleans up as usual
+ * (--rm included). Without -t a SIGHUP alone is only forwarded, as Docker's
+ * CLI does (`kill -HUP` reloads many a daemon): the terminal or pipe the
+ * runtime writes to hanging up is what ends the session then.
  */
+import { closeSync, fstatSync, readFileSync } from 'node:fs'
+import { isatty } from 'node:tty'
 import * as native from '../../native/lib.js'
 import { execErrorOf, exitCodeOf } from './exit-status.js'
 import type { Host } from './host.js'
@@ -13,10 +28,54 @@ export { execErrorOf, exitCodeOf, ExecError } from './exit-status.js'
 
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2']
 
+/** How long a process whose terminal hung up may take to end by itself before it is killed. */
+export const HANGUP_GRACE_MS = 2000
+
 export interface SuperviseOptions {
   forwardSignals: boolean
   /** Called once the command runs (its final execve succeeded). */
   onRunning?: () => void
+  /** -t without -i: the container's terminal gets no input from ours. */
+  input?: boolean
+}
+
+/**
+ * Whether SIGHUP was ignored when this process started (nohup(1)): then a
+ * hangup is not ours to act on. Node would replace SIG_IGN with its own
+ * handler, so this is read from /proc/self/status (proc(5): SigIgn).
+ */
+function hangupIgnored(): boolean {
+  const m = /^SigIgn:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))
+  return m !== null && (BigInt(`0x${m[1]}`) & 1n) === 1n
+}
+
+/**
+ * Watch the runtime's stdout and stderr, when they are pipes, sockets or
+ * terminals, for a hangup (their reader gone); returns a stop function.
+ */
+function watchOutputs(onHangup: () => void): () => void {
+  const fds = [1, 2].filter((fd) => {
+    try {
+      const st = fstatSync(fd)
+      return st.isFIFO() || st.isSocket() || isatty(fd)
+    } catch {
+      return false
+    }
+  })
+  if (fds.length === 0) return () => undefined
+  const [wakeRead, wakeWrite] = native.pipe()
+  let stopped = false
+  native.waitHangup(fds, wakeRead).then(
+    (i) => {
+      if (!stopped && i < fds.length) onHangup()
+    },
+    () => undefined,
+  ).finally(() => closeSync(wakeRead))
+  return () => {
+    if (stopped) return
+    stopped = true
+    closeSync(wakeWrite) // end of file on wakeRead: the watching thread returns
+  }
 }
 
 /**
@@ -27,23 +86,40 @@ export interface SuperviseOptions {
  */
 export async function superviseProcess(launched: Launched, host: Host, o: SuperviseOptions): Promise<number> {
   const exited = native.waitStatus(launched.pid)
+  let ended = false
+  void exited.then(() => (ended = true), () => (ended = true))
   const forward = (signal: NodeJS.Signals) => {
+    if (ended) return
     try {
       host.kill(launched.pid, signal)
     } catch {
       // it exited meanwhile
     }
   }
-  if (o.forwardSignals) for (const s of FORWARDED_SIGNALS) process.on(s, forward)
+  let terminal: ReturnType<typeof attachTerminal> | undefined
+  let grace: NodeJS.Timeout | undefined
+  let hungUp = false
+  const onHangup = () => {
+    if (hungUp || ended) return
+    hungUp = true
+    if (terminal) terminal.hangUp()
+    else forward('SIGHUP')
+    grace = setTimeout(() => forward('SIGKILL'), HANGUP_GRACE_MS)
+  }
+  const ignoresHangup = o.forwardSignals && hangupIgnored()
+  const watchHangup = o.forwardSignals && !ignoresHangup
+  const relay = (signal: NodeJS.Signals) => (signal === 'SIGHUP' && terminal ? onHangup() : forward(signal))
+  const signals = FORWARDED_SIGNALS.filter((s) => s !== 'SIGHUP' || !ignoresHangup)
+  if (o.forwardSignals) for (const s of signals) process.on(s, relay)
+  let stopWatching = () => undefined as void
   try {
-    let terminal: ReturnType<typeof attachTerminal> | undefined
     const receiver = launched.resources.fds.get('pty-receiver')
     if (receiver !== undefined) {
       launched.resources.fds.delete('pty-receiver')
       // the master arrives before the final execve, or the socket closes on failure
       const master = await native.recvFd(receiver).catch(() => undefined)
       host.close(receiver)
-      if (master !== undefined) terminal = attachTerminal(master)
+      if (master !== undefined) terminal = attachTerminal(master, { input: o.input !== false, ...(watchHangup && { onHangup }) })
     }
     const failure = await launched.started
     if (failure) {
@@ -52,10 +128,13 @@ export async function superviseProcess(launched: Launched, host: Host, o: Superv
       throw execErrorOf(failure) ?? failure
     }
     o.onRunning?.()
+    if (watchHangup) stopWatching = watchOutputs(onHangup)
     const status = await exited
     await terminal?.finished()
     return exitCodeOf(status)
   } finally {
-    if (o.forwardSignals) for (const s of FORWARDED_SIGNALS) process.off(s, forward)
+    stopWatching()
+    if (grace !== undefined) clearTimeout(grace)
+    if (o.forwardSignals) for (const s of signals) process.off(s, relay)
   }
 }

@@ -4,20 +4,39 @@
  * does the editing and turns ^C into SIGINT for its foreground group), the
  * window size follows the caller's (TIOCSWINSZ makes the kernel send
  * SIGWINCH inside), and the mode is restored on exit.
+ *
+ * The master is read through libuv's tty handle (epoll, non-blocking), not
+ * a read(2) in the thread pool: a read blocked in the pool holds its own
+ * reference to the file, so closing our fd would not release the master
+ * until the container next wrote something. Released at once, the master's
+ * close hangs the pty up, and the kernel sends SIGHUP to the container's
+ * session (tty_vhangup): a closed terminal ends a session that way, and so
+ * does hangUp() when the caller's own terminal goes away.
  */
-import { closeSync, createReadStream, writeSync } from 'node:fs'
+import { writeSync } from 'node:fs'
+import { ReadStream } from 'node:tty'
 import * as native from '../../native/lib.js'
 
 export interface AttachedTerminal {
   /** Resolves once the container's output has been drained. */
   finished(): Promise<void>
   close(): void
+  /** The caller's side is gone: release the master (the container's session gets its hangup). */
+  hangUp(): void
 }
 
-export function attachTerminal(master: number): AttachedTerminal {
+export interface TerminalOptions {
+  /** -i: relay the caller's input (without it the container's terminal gets none). Default true. */
+  input?: boolean
+  /** The caller's terminal went away: end of file or an error on it, or its output failing. */
+  onHangup?: () => void
+}
+
+export function attachTerminal(master: number, o: TerminalOptions = {}): AttachedTerminal {
   const stdin = process.stdin
   const stdout = process.stdout
-  const raw = stdin.isTTY === true
+  const input = o.input !== false
+  const raw = input && stdin.isTTY === true
   if (raw) stdin.setRawMode(true)
   // libuv's raw mode keeps output post-processing; the container's pty already did it
   if (raw && stdout.isTTY) native.ttyClearOpost(1)
@@ -30,39 +49,72 @@ export function attachTerminal(master: number): AttachedTerminal {
     stdout.on('resize', resize)
   }
 
-  const onInput = (chunk: Buffer) => {
-    try {
-      writeSync(master, chunk)
-    } catch {
-      // the container is gone
+  // The master is non-blocking now (the tty handle): input the pty cannot
+  // take yet waits here, in order.
+  const pending: Buffer[] = []
+  let flushing: NodeJS.Timeout | undefined
+  const flush = () => {
+    flushing = undefined
+    while (pending.length > 0 && !closed) {
+      try {
+        const chunk = pending[0]!
+        const n = writeSync(master, chunk)
+        if (n < chunk.length) pending[0] = chunk.subarray(n)
+        else pending.shift()
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
+          flushing = setTimeout(flush, 5)
+          return
+        }
+        pending.length = 0 // the container is gone
+      }
     }
   }
-  stdin.on('data', onInput)
-  stdin.resume()
+  const onInput = (chunk: Buffer) => {
+    pending.push(chunk)
+    if (flushing === undefined) flush()
+  }
+  const hangup = () => o.onHangup?.()
+  if (input) {
+    stdin.on('data', onInput)
+    // a terminal that hangs up reads as end of file, or fails with EIO
+    if (stdin.isTTY) {
+      stdin.on('end', hangup)
+      stdin.on('error', hangup)
+    }
+    stdin.resume()
+  }
+  stdout.on('error', hangup)
 
   // Reading a pty master fails with EIO once every slave fd is closed: that
   // is its end of file.
-  const output = createReadStream('', { fd: master, autoClose: false, highWaterMark: 16384 })
+  const output = new ReadStream(master)
   output.on('data', (chunk) => stdout.write(chunk))
   const drained = new Promise<void>((resolve) => {
     output.on('error', () => resolve())
     output.on('end', () => resolve())
+    output.on('close', () => resolve())
   })
 
   let closed = false
   const close = () => {
     if (closed) return
     closed = true
-    stdin.off('data', onInput)
-    stdin.pause()
-    if (raw) stdin.setRawMode(false)
-    stdout.off('resize', resize)
-    output.destroy()
-    try {
-      closeSync(master)
-    } catch {
-      // already closed
+    if (flushing !== undefined) clearTimeout(flushing)
+    if (input) {
+      stdin.off('data', onInput)
+      stdin.off('end', hangup)
+      stdin.off('error', hangup)
+      stdin.pause()
     }
+    try {
+      if (raw) stdin.setRawMode(false)
+    } catch {
+      // the terminal is gone
+    }
+    stdout.off('resize', resize)
+    // closes the master: destroy() closes its fd, nothing else holds it
+    output.destroy()
   }
   return {
     async finished() {
@@ -70,5 +122,6 @@ export function attachTerminal(master: number): AttachedTerminal {
       close()
     },
     close,
+    hangUp: close,
   }
 }
