@@ -17,6 +17,7 @@ import { register as registerContainer } from './container.js'
 import { register as registerVolume } from './volume.js'
 import { register as registerBuild } from './build.js'
 import { register as registerLint } from './lint.js'
+import { register as registerSystemCheck } from './system-check.js'
 
 /** Every verb, in the order `mini-run --help` lists them. */
 const VERBS: Record<string, (program: Command) => void> = {
@@ -38,6 +39,7 @@ const VERBS: Record<string, (program: Command) => void> = {
   image: registerImage,
   build: registerBuild,
   lint: registerLint,
+  system: registerSystemCheck,
 }
 
 /** Whether a word is one of mini-run's verbs (or help). */
