@@ -71,7 +71,8 @@
  *   --exit-file    written when the container has exited and its output is
  *                  logged: {"exitCode":N,"signal":S|null,"finishedAt":"<RFC3339Nano>"}
  *                  (exitCode 128+S when killed by signal S), as PATH.tmp
- *                  then renamed, so a reader sees all of it or nothing
+ *                  then renamed, so a reader sees all of it or nothing;
+ *                  mode 0640 like the log: not for every user of the host
  *   --exit-command, --exit-command-arg
  *                  a program the monitor execs (it replaces the monitor)
  *                  once the exit file is written, with these arguments
@@ -189,7 +190,7 @@ static int write_exit_file(int dir, const char *name, int status, const struct t
     size_t n = strlen(name);
     memcpy(tmp, name, n);
     memcpy(tmp + n, ".tmp", 5);
-    int fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     if (fd < 0)
         return -1;
     int err = write_all(fd, buf, (size_t)(o - buf));
