@@ -48,7 +48,10 @@ export function checkPrivateDir(path: string, o: PrivateDirOptions): boolean {
   try {
     st = lstatSync(path)
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return false
+    // a directory on the way is not ours to enter: another user's
+    if (code === 'EACCES') throw new MiniRunError(`${o.what} ${path}: permission denied (it is not yours): choose another directory`, { code: 'EUNSAFEDIR', cause: err })
     throw err
   }
   const uid = process.geteuid?.() ?? 0
