@@ -44,7 +44,9 @@ function existingAncestor(path: string): { ancestor: string; missing: string[] }
       if (!statSync(dir).isDirectory()) throw new UsageError(`bind source path ${path}: ${dir} is not a directory`)
       return { ancestor: dir, missing: missing.reverse() }
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+      // ENOTDIR: a file further up, found as the walk goes on
+      const code = (err as NodeJS.ErrnoException).code
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err
     }
     missing.push(dir)
     dir = dirname(dir)
