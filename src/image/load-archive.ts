@@ -237,6 +237,7 @@ async function loadOciLayout(store: ImageStore, lease: StoreLease, source: Archi
     const manifest = JSON.parse((await readBlob(store, lease, source, descriptor.digest)).toString('utf8')) as ImageManifest
     if (!manifest.config || !Array.isArray(manifest.layers)) throw bad(source, `${descriptor.digest} is not an image manifest`)
     const config = JSON.parse((await readBlob(store, lease, source, manifest.config.digest)).toString('utf8')) as ImageConfig
+    crashPoint('load:after-config')
     const diffIds = config.rootfs?.diff_ids ?? []
     if (diffIds.length !== manifest.layers.length) {
       throw bad(source, `config ${manifest.config.digest} lists ${diffIds.length} diff_ids for ${manifest.layers.length} layers`)
