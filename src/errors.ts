@@ -10,10 +10,19 @@ export interface MiniRunErrorOptions {
   code?: string
 }
 
+/**
+ * A message is one line whatever it quotes: a flag, a path, a name from an
+ * image or a registry may hold newlines and other control characters,
+ * which are shown escaped (as JSON.stringify would) instead.
+ */
+function oneLine(message: string): string {
+  return message.replace(/[\u0000-\u001f\u007f]/g, (c) => (c === '\u007f' ? '\\u007f' : JSON.stringify(c).slice(1, -1)))
+}
+
 export class MiniRunError extends Error {
   readonly code: string
   constructor(message: string, options: MiniRunErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    super(oneLine(message), options.cause === undefined ? undefined : { cause: options.cause })
     this.name = new.target.name
     this.code = options.code ?? 'EMINIRUN'
   }
@@ -29,6 +38,6 @@ export class UsageError extends MiniRunError {
 /** A message for one line on stderr: the error's own message, then its causes'. */
 export function describeError(err: unknown): string {
   if (err instanceof MiniRunError) return err.message
-  if (err instanceof Error) return err.message
-  return String(err)
+  if (err instanceof Error) return oneLine(err.message)
+  return oneLine(String(err))
 }

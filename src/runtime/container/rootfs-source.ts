@@ -9,6 +9,7 @@ import { join, relative, resolve } from 'node:path'
 import { MiniRunError, UsageError } from '../../errors.js'
 import type { RootfsSource } from '../plan/plan-rootfs.js'
 import type { ImageRunConfig } from '../spec/container-spec.js'
+import { checkImageRunConfig } from '../spec/image-run-config.js'
 import type { RunOptions } from './run-options.js'
 
 export interface RootFilesystem {
@@ -56,7 +57,7 @@ export async function rootFilesystem(
     },
     path: join(containerDir, 'rootfs'),
     layers,
-    image: resolved.config.config ?? {},
+    image: checkImageRunConfig(resolved.config.config, resolved.name),
     ...(resolved.chainIds ? { chainIds: resolved.chainIds } : {}),
     containerDir,
     top: { mode: top.mode & 0o7777, uid: top.uid, gid: top.gid },
