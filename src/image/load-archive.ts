@@ -197,6 +197,15 @@ async function nameImage(
   return loaded
 }
 
+/** A JSON blob of the archive, or one line naming it. */
+function parseBlob<T>(source: ArchiveSource, digest: string, data: Buffer): T {
+  try {
+    return JSON.parse(data.toString('utf8')) as T
+  } catch (err) {
+    throw bad(source, `blob ${digest} is not valid JSON`, err)
+  }
+}
+
 async function readBlob(store: ImageStore, lease: StoreLease, source: ArchiveSource, digest: string): Promise<Buffer> {
   const data = await source.read(`blobs/sha256/${digestHex(digest)}`, MAX_BLOB_SIZE)
   await lease.hold([digest])
@@ -229,14 +238,16 @@ async function loadOciLayout(store: ImageStore, lease: StoreLease, source: Archi
     let indexData: Buffer | undefined
     if (INDEX_TYPES.has(top.mediaType)) {
       indexData = await readBlob(store, lease, source, top.digest)
-      const nested = JSON.parse(indexData.toString('utf8')) as ImageIndex
+      const nested = parseBlob<ImageIndex>(source, top.digest, indexData)
       const picked = selectManifest(nested, want)
       if (!picked) throw bad(source, `no image for platform ${formatPlatform(want)} in index ${top.digest}`)
       descriptor = picked
     }
-    const manifest = JSON.parse((await readBlob(store, lease, source, descriptor.digest)).toString('utf8')) as ImageManifest
-    if (!manifest.config || !Array.isArray(manifest.layers)) throw bad(source, `${descriptor.digest} is not an image manifest`)
-    const config = JSON.parse((await readBlob(store, lease, source, manifest.config.digest)).toString('utf8')) as ImageConfig
+    const manifest = parseBlob<ImageManifest>(source, descriptor.digest, await readBlob(store, lease, source, descriptor.digest))
+    if (!manifest?.config || !isDigest(manifest.config.digest) || !Array.isArray(manifest.layers) || !manifest.layers.every((l) => isDigest(l?.digest))) {
+      throw bad(source, `${descriptor.digest} is not an image manifest`)
+    }
+    const config = parseBlob<ImageConfig>(source, manifest.config.digest, await readBlob(store, lease, source, manifest.config.digest))
     crashPoint('load:after-config')
     const diffIds = config.rootfs?.diff_ids ?? []
     if (diffIds.length !== manifest.layers.length) {
