@@ -10,9 +10,10 @@
  *
  * A directory that exists already is trusted only if it passes the same
  * checks: a predictable path such as /tmp/mini-run-1000 may have been made
- * by another user first, to plant state files there.
+ * by another user first, to plant state files there. One of our own that
+ * others may write is refused unless it is empty (then it is narrowed).
  */
-import { chmodSync, lstatSync, mkdirSync } from 'node:fs'
+import { chmodSync, lstatSync, mkdirSync, readdirSync } from 'node:fs'
 import { MiniRunError } from './errors.js'
 
 export interface PrivateDirOptions {
@@ -61,8 +62,18 @@ export function checkPrivateDir(path: string, o: PrivateDirOptions): boolean {
   if (!st.isDirectory()) throw unsafe('is not a directory')
   if (st.uid !== uid) throw unsafe(`belongs to uid ${st.uid}, not to you (uid ${uid})`)
   const mode = st.mode & 0o7777
-  // what others could write, they may have planted: refuse, do not repair
-  if ((mode & 0o022) !== 0) throw unsafe(`is writable by others (mode ${mode.toString(8).padStart(4, '0')})`)
+  if ((mode & 0o022) !== 0) {
+    // What others could write, they may have planted: refuse, do not repair.
+    // Unless it is empty, as a file system mounted for the purpose is (a
+    // tmpfs comes up 1777): narrowed first, it can get nothing new, and
+    // then its emptiness shows that nothing was planted before.
+    chmodSync(path, mode & o.mode & ~0o7000)
+    if (readdirSync(path).length > 0) {
+      chmodSync(path, mode)
+      throw unsafe(`is writable by others (mode ${mode.toString(8).padStart(4, '0')})`)
+    }
+    return true
+  }
   if ((mode & ~o.mode) !== 0) chmodSync(path, mode & o.mode)
   return true
 }

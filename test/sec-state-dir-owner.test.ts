@@ -64,13 +64,22 @@ describe.skipIf(!isRoot)('state directories that are not the caller\'s (needs ro
     rmSync(predictable, { recursive: true, force: true })
   })
 
-  it('refuses a state dir of its own that others may write, and a symlink in its place', () => {
+  it('refuses a state dir of its own that others may write and that holds anything, and a symlink in its place', () => {
     mkdirSync(predictable)
     execFileSync('chown', [`${VICTIM}:${VICTIM}`, predictable])
     chmodSync(predictable, 0o777)
+    plant(predictable, victimFiles)
     let r = asVictim(['ps'])
     expect(r.status).toBe(125)
     expect(r.stderr).toBe(`mini-run: state directory ${predictable} is writable by others (mode 0777): remove it or choose another directory\n`)
+    rmSync(predictable, { recursive: true, force: true })
+    // empty, nothing can have been planted: it is narrowed and used (a fresh tmpfs comes up 1777)
+    mkdirSync(predictable)
+    execFileSync('chown', [`${VICTIM}:${VICTIM}`, predictable])
+    chmodSync(predictable, 0o1777)
+    r = asVictim(['ps'])
+    expect(r.stderr).toBe('')
+    expect(execFileSync('stat', ['-c', '%a', predictable], { encoding: 'utf8' }).trim()).toBe('700')
     rmSync(predictable, { recursive: true, force: true })
     symlinkSync(home, predictable)
     r = asVictim(['ps'])

@@ -111,8 +111,16 @@ describe.skipIf(!isRoot)('the image store as seen by another user (needs root: s
     const open = join(dir, 'open')
     mkdirSync(open)
     chmodSync(open, 0o777)
+    // what anyone could write, anyone may have planted
+    mkdirSync(join(open, 'refs'))
     const w = miniRun(['--root', open, 'images'])
     expect(w.status).toBe(125)
     expect(w.stderr).toBe(`mini-run: image store ${open} is writable by others (mode 0777): remove it or choose another directory\n`)
+    // empty (a tmpfs mounted for the store comes up 1777): narrowed, then used
+    const fresh = join(dir, 'fresh')
+    mkdirSync(fresh)
+    chmodSync(fresh, 0o1777)
+    expect(miniRun(['--root', fresh, 'images']).status).toBe(0)
+    expect((statSync(fresh).mode & 0o7777).toString(8)).toBe('711')
   })
 })
