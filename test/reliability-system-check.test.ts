@@ -48,7 +48,7 @@ describe.skipIf(!isRoot)('system check (needs root)', () => {
     expect(repaired.stdout).toContain('(repaired: removed; pull or load its image again)')
     expect(repaired.status).toBe(0)
     // the name went with it: it could not run any more
-    expect(check().stdout).toMatch(/^system check: no problems/)
+    expect(check().stdout).toMatch(/^system check: no problems/m)
     expect(env.run(['images', '-q']).stdout).toBe('')
     await loadArchive(new ImageStore({ root: env.storeRoot }), BUSYBOX_OCI, { name: BUSYBOX })
     expect(env.run(env.runArgs([BUSYBOX, 'true'])).status).toBe(0)

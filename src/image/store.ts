@@ -35,7 +35,7 @@ import { IMAGE_MANIFEST_TYPES, type ImageConfig, type ImageManifest } from './oc
 import { familiarRepository, parseReference } from './reference.js'
 import { listRefs, readMetadata, readRef, refDigestConflict, writeRef } from './refs.js'
 import { crashPoint } from '../crash-point.js'
-import { STORE_PRIVATE, STORE_ROOT as STORE_DIR_MODE } from './store-dirs.js'
+import { STORE_PRIVATE as PRIVATE, STORE_ROOT } from './store-dirs.js'
 import { lockLayer, lockRef, withGcLock } from './store-locks.js'
 import { describeStoreError } from './store-errors.js'
 import { cleanStaleTmp, removeTree, syncDir, syncTree, tmpPath, writeFileAtomic } from './store-tmp.js'
@@ -58,9 +58,6 @@ import { DEFAULT_LIMITS, type UnpackLimits } from './unpack-layer.js'
 
 
 export { defaultStoreRoot }
-
-const STORE_ROOT = STORE_DIR_MODE
-const PRIVATE = STORE_PRIVATE
 
 function noImage(ref: string, cause?: unknown): MiniRunError {
   return new MiniRunError(`no such image: ${ref}`, { code: 'ENOIMAGE', cause })
@@ -262,10 +259,13 @@ export class ImageStore {
     } catch (err) {
       throw describeStoreError(err, `unpack layer ${opts.digest ?? opts.chainId}`, this.root)
     } finally {
-      await removeTree(work)
-      // the lock file is not needed once the layer is in place: waiters hold the old one, and find the layer
-      if (await this.hasLayer(opts.chainId)) lock.releaseAndRemove()
-      else lock.release()
+      try {
+        await removeTree(work)
+      } finally {
+        // the lock file is not needed once the layer is in place: waiters hold the old one, and find the layer
+        if (await this.hasLayer(opts.chainId)) lock.releaseAndRemove()
+        else lock.release()
+      }
     }
   }
 

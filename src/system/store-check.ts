@@ -157,10 +157,12 @@ async function checkLocked(o: CheckOptions): Promise<CheckReport> {
     if (why) await problem(`ref ${name ?? file}`, why, async () => (await moveAway(path), 'untagged; pull or load it again'))
   }
 
-  // ingest locks of layers that never arrived: a pull killed while it held one
+  // ingest locks of layers that never arrived (a pull killed while it held
+  // one), locks of names that are gone
   for (const name of readdirOrEmpty(locksDir(store.root))) {
-    const m = /^layer-([0-9a-f]{64})\.lock$/.exec(name)
-    if (!m || layersHere(`sha256:${m[1]}`)) continue
+    const layer = /^layer-([0-9a-f]{64})\.lock$/.exec(name)
+    const ref = /^ref-(.+)\.lock$/.exec(name)
+    if (layer ? layersHere(`sha256:${layer[1]}`) : !ref || existsSync(join(store.refsDir, ref[1]!))) continue
     const lock = tryLockFile(join(locksDir(store.root), name), 'exclusive')
     if (!lock) continue // being ingested now
     lock.releaseAndRemove()
