@@ -122,6 +122,23 @@ function parsePax(body: Buffer, into: Map<string, Buffer>): void {
 
 type State = 'header' | 'data' | 'meta' | 'padding' | 'end'
 
+/**
+ * Ids and device numbers the system calls can take: a uid_t or gid_t is 0 to
+ * 2^32-2 (chown(2) reads -1 as "leave it"), a major or minor a 32-bit int
+ * here (mknod through native/). A base-256 field can hold far more.
+ */
+function checkRanges(entry: TarEntry): void {
+  const fields: [string, number, number][] = [
+    ['uid', entry.uid, 0xfffffffe],
+    ['gid', entry.gid, 0xfffffffe],
+    ['devmajor', entry.devmajor, 0x7fffffff],
+    ['devminor', entry.devminor, 0x7fffffff],
+  ]
+  for (const [field, value, max] of fields) {
+    if (!Number.isSafeInteger(value) || value < 0 || value > max) throw tarError(`tar entry ${JSON.stringify(entry.path)}: ${field} ${value} is out of range`)
+  }
+}
+
 export class TarReader {
   #consumer: TarConsumer
   #state: State = 'header'
@@ -297,6 +314,7 @@ export class TarReader {
       this.#applyPax(entry, this.#pax)
       this.#pax = new Map()
     }
+    checkRanges(entry)
     // Like Go's archive/tar (which Docker and containerd use), only regular
     // files have data: a size on any other type is ignored.
     const dataSize = type === 'file' ? entry.size : 0
