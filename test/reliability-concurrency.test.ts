@@ -6,6 +6,7 @@
 import { mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import type { MiniRunError } from '../src/errors.js'
 import { loadArchive } from '../src/image/load-archive.js'
 import { refFileName } from '../src/image/refs.js'
 import { ImageStore } from '../src/image/store.js'
@@ -110,6 +111,28 @@ describe.skipIf(!isRoot)('rmi, names and rm -f with several commands at once (ne
     expect(env.run(['rm', '-f', id]).status).toBe(0)
     expect(env.run(['image', 'prune', '-f']).status).toBe(0)
     expect(readdirSync(join(env.storeRoot, 'layers'))).toHaveLength(0)
+  })
+
+  it('an rmi between a run\'s image lookup and its container record: the run fails with one line and leaves nothing', async () => {
+    const { prepareContainer } = await import('../src/runtime/container/prepare.js')
+    const { runPrepared } = await import('../src/runtime/container/run-foreground.js')
+    const store = new ImageStore({ root: env.storeRoot })
+    const prepared = await prepareContainer({
+      image: BUSYBOX,
+      command: ['true'],
+      storeRoot: env.storeRoot,
+      stateRoot: env.stateRoot,
+      cgroupParent: env.cgroupParent,
+      resolveImage: (ref) => store.resolve(ref),
+    })
+    // the image goes before the container is recorded: nothing holds its layers yet
+    expect(env.run(['rmi', BUSYBOX]).status).toBe(0)
+    const failed = await runPrepared(prepared, { stdio: [0, 1, 2] }, { remove: true }).then(
+      () => undefined,
+      (err: unknown) => err as MiniRunError,
+    )
+    expect(failed?.code).toBe('EINCOMPLETE')
+    expect(failed?.message).toMatch(/^image localhost\/test\/busybox:latest: layer sha256:[0-9a-f]{64} was removed from the store while the container was being created; pull it again$/)
   })
 
   it('three run -d --name at once: one wins, the others are told the name is in use and leave nothing', async () => {
