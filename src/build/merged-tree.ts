@@ -14,7 +14,7 @@
 import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs'
 import { join, posix } from 'node:path'
 import { MiniRunError } from '../errors.js'
-import * as native from '../native/lib.js'
+import { isOpaqueDir, isWhiteout, lstatOrUndefined } from '../image/overlay-marks.js'
 
 export interface TreeNode {
   /** The path in the image, "/" for the root. */
@@ -28,28 +28,8 @@ export interface TreeNode {
 
 const MAX_SYMLINKS = 40
 
-export function isWhiteout(st: Stats): boolean {
-  return st.isCharacterDevice() && st.rdev === 0
-}
 
-export function isOpaqueDir(path: string): boolean {
-  for (const name of ['trusted.overlay.opaque', 'user.overlay.opaque']) {
-    try {
-      if (native.lgetxattr(path, name)?.toString() === 'y') return true
-    } catch {
-      // an xattr the file system does not have
-    }
-  }
-  return false
-}
 
-function lstatOrUndefined(path: string): Stats | undefined {
-  try {
-    return lstatSync(path)
-  } catch {
-    return undefined
-  }
-}
 
 export class MergedTree {
   readonly root: TreeNode
