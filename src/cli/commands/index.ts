@@ -14,6 +14,13 @@ import { register as registerWait } from './wait.js'
 import { register as registerRm } from './rm.js'
 import { register as registerInspect } from './inspect.js'
 import { register as registerContainer } from './container.js'
+import { register as registerPush } from './push.js'
+import { register as registerLogin } from './login.js'
+import { register as registerLogout } from './logout.js'
+import { register as registerTag } from './tag.js'
+import { register as registerSave } from './save.js'
+import { register as registerHistory } from './history.js'
+import { register as registerSystem } from './system.js'
 
 /** Every verb, in the order `mini-run --help` lists them. */
 const VERBS: Record<string, (program: Command) => void> = {
@@ -32,6 +39,13 @@ const VERBS: Record<string, (program: Command) => void> = {
   rmi: registerRmi,
   load: registerLoad,
   image: registerImage,
+  push: registerPush,
+  tag: registerTag,
+  save: registerSave,
+  history: registerHistory,
+  login: registerLogin,
+  logout: registerLogout,
+  system: registerSystem,
 }
 
 /**
