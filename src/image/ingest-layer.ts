@@ -8,6 +8,8 @@
  * removes it on any error.
  */
 import { createHash } from 'node:crypto'
+import { createWriteStream, type WriteStream } from 'node:fs'
+import { once } from 'node:events'
 import type { Readable } from 'node:stream'
 import { MiniRunError } from '../errors.js'
 import { decompress, type Compression } from './decompress.js'
@@ -23,6 +25,12 @@ export interface IngestOptions {
   limits: UnpackLimits
   progress?: (bytes: number) => void
   signal?: AbortSignal
+  /**
+   * Also write the blob, byte for byte as it streams, to this file: push and
+   * save must send the very bytes whose digest the manifest names, and a
+   * compressor run again rarely reproduces them.
+   */
+  blobPath?: string
 }
 
 export interface IngestResult {
@@ -39,6 +47,9 @@ export async function ingestLayer(source: Readable, fsDir: string, opts: IngestO
   const label = opts.expectDigest ?? 'blob'
   const blobHash = createHash('sha256')
   let compressedSize = 0
+  const blobFile: WriteStream | undefined = opts.blobPath !== undefined ? createWriteStream(opts.blobPath, { flags: 'wx', mode: 0o600 }) : undefined
+  const blobFailed = blobFile ? once(blobFile, 'error').then(([err]) => Promise.reject(err as Error)) : undefined
+  blobFailed?.catch(() => undefined)
 
   async function* metered(): AsyncGenerator<Buffer> {
     for await (const chunk of source as AsyncIterable<Buffer>) {
@@ -48,6 +59,7 @@ export async function ingestLayer(source: Readable, fsDir: string, opts: IngestO
         throw new MiniRunError(`layer ${label} is larger than its declared ${opts.expectSize} bytes`, { code: 'ESIZE' })
       }
       blobHash.update(chunk)
+      if (blobFile && !blobFile.write(chunk)) await Promise.race([once(blobFile, 'drain'), blobFailed])
       opts.progress?.(compressedSize)
       yield chunk
     }
@@ -85,12 +97,14 @@ export async function ingestLayer(source: Readable, fsDir: string, opts: IngestO
         code: 'EDIGEST',
       })
     }
+    if (blobFile) await Promise.race([new Promise<void>((resolve) => blobFile.end(resolve)), blobFailed])
     // only now, with both digests verified, do the deferred writes
     writer.finish()
     return { digest, compressedSize, diffId, size: writer.bytes, entries: writer.entries, compression }
   } catch (err) {
     writer.abort()
     source.destroy()
+    blobFile?.destroy()
     throw err
   }
 }

@@ -77,10 +77,12 @@ export async function pruneStore(store: ImageStore, opts: PruneOptions = {}): Pr
   const inUse = new Set([...(opts.inUse ?? []), ...leasedLayers(store.root)])
   const result: PruneResult = { untagged: [], deletedLayers: [], deletedBlobs: [], reclaimedBytes: 0 }
   for (const ref of await listRefs(store.refsDir)) {
-    if (!isDigest(ref.name)) continue
+    if (!opts.all && !isDigest(ref.name)) continue
     let used = false
     try {
-      used = (await store.loadImage(ref.name, ref.manifestDigest)).chainIds.some((c) => inUse.has(c))
+      const chain = (await store.loadImage(ref.name, ref.manifestDigest)).chainIds
+      const top = chain.at(-1)
+      used = opts.usedImages ? top !== undefined && opts.usedImages.has(top) : chain.some((c) => inUse.has(c))
     } catch {
       used = false
     }
@@ -152,9 +154,10 @@ async function removeBlob(store: ImageStore, digest: string): Promise<boolean> {
   return true
 }
 
-/** Rename the layer out of layers/ (atomic for readers), then delete it. Returns its size. */
+/** Rename the layer out of layers/ (atomic for readers), then delete it. Returns its size: content and kept blob. */
 async function removeLayer(store: ImageStore, chainId: string): Promise<number | undefined> {
-  const size = await store.getLayer(chainId).then((r) => r.size, () => 0)
+  const content = await store.getLayer(chainId).then((r) => r.size, () => 0)
+  const size = content + (await stat(store.layerBlobPath(chainId)).then((s) => s.size, () => 0))
   const trash = tmpPath(store.tmpDir, 'rm')
   try {
     await rename(store.layerPath(chainId), trash)

@@ -27,18 +27,24 @@ export function tmpPath(tmpDir: string, kind: string): string {
 
 const TMP_NAME_RE = /^[a-z]+-(\d+)\.(\d+)-[0-9a-f]+$/
 
-/** Delete tmp/ entries whose owning process is gone (or that we cannot attribute). */
-export async function cleanStaleTmp(tmpDir: string): Promise<string[]> {
+/** tmp/ entries whose owning process is gone (or that we cannot attribute). */
+export async function staleTmpEntries(tmpDir: string): Promise<string[]> {
   let names: string[]
   try {
     names = await readdir(tmpDir)
   } catch {
     return []
   }
-  const removed: string[] = []
-  for (const name of names) {
+  return names.filter((name) => {
     const m = TMP_NAME_RE.exec(name)
-    if (m && processStartTime(Number(m[1])) === m[2]) continue
+    return !(m && processStartTime(Number(m[1])) === m[2])
+  })
+}
+
+/** Delete tmp/ entries whose owning process is gone (or that we cannot attribute). */
+export async function cleanStaleTmp(tmpDir: string): Promise<string[]> {
+  const removed: string[] = []
+  for (const name of await staleTmpEntries(tmpDir)) {
     getLogger().debug({ path: join(tmpDir, name) }, 'removing stale store tmp entry')
     await removeTree(join(tmpDir, name))
     removed.push(name)

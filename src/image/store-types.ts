@@ -71,6 +71,16 @@ export interface LayerRecord {
   created: string
 }
 
+/** A repository known to hold a layer's blob: where it was pulled from or pushed to. */
+export interface LayerSource {
+  /** The blob's digest there (a layer may have been pulled with another compression). */
+  digest: string
+  /** As in references: "docker.io", "127.0.0.1:5000". */
+  registry: string
+  /** The path in the registry: "library/alpine". */
+  repository: string
+}
+
 export interface UnpackLayerResult extends LayerRecord {
   /** True when the layer was already in the store and the stream was not read. */
   skipped: boolean
@@ -102,6 +112,17 @@ export interface RemoveResult {
 export interface PruneOptions {
   /** Chain ids that containers use: never removed. */
   inUse?: ReadonlySet<string>
+  /**
+   * prune only: remove every image no container was created from (Docker's
+   * `image prune -a`), not only untagged ones. An image counts as used when
+   * its top layer is in `usedImages`.
+   */
+  all?: boolean
+  /**
+   * Top chain ids of the images containers were created from. Default: an
+   * image counts as used when any of its layers is in `inUse`.
+   */
+  usedImages?: ReadonlySet<string>
 }
 
 export interface PruneResult {

@@ -4,6 +4,8 @@
  *   <root>/blobs/sha256/<hex>          manifests, configs, indexes (verified)
  *   <root>/layers/<chainIdHex>/fs/     an unpacked layer: an overlay lower dir
  *   <root>/layers/<chainIdHex>/layer.json   its LayerRecord
+ *   <root>/layers/<chainIdHex>/blob    the layer's blob as received (push, save)
+ *   <root>/layers/<chainIdHex>/sources.json  repositories that hold that blob
  *   <root>/refs/<encoded name>         {name, manifestDigest, configDigest}
  *   <root>/tmp/                        work in progress
  *
@@ -18,7 +20,7 @@
  * config and every layer are present: a name never points at half an image.
  */
 import { statSync } from 'node:fs'
-import { mkdir, rename, writeFile } from 'node:fs/promises'
+import { link, mkdir, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
 import { MiniRunError, UsageError } from '../errors.js'
@@ -35,6 +37,7 @@ import {
   type ImageStoreOptions,
   type ImageSummary,
   type LayerRecord,
+  type LayerSource,
   type LoadArchiveOptions,
   type LoadedImage,
   type PruneOptions,
@@ -51,6 +54,7 @@ import { DEFAULT_LIMITS, type UnpackLimits } from './unpack-layer.js'
 export { defaultStoreRoot }
 
 const STORE_ROOT = { mode: 0o711, what: 'image store' }
+const LAYER_BLOB = 'blob'
 const PRIVATE = { mode: 0o700, what: 'image store directory' }
 
 function noImage(ref: string, cause?: unknown): MiniRunError {
@@ -167,6 +171,37 @@ export class ImageStore {
     return exists(join(this.layerPath(chainId), 'layer.json'))
   }
 
+  /**
+   * layers/<chainId>/blob: the layer's blob exactly as it was pulled or
+   * loaded, the one whose digest and size the LayerRecord gives. Push and
+   * save send it; only layers stored by older versions lack it.
+   */
+  layerBlobPath(chainId: string): string {
+    return join(this.layerPath(chainId), LAYER_BLOB)
+  }
+
+  async hasLayerBlob(chainId: string): Promise<boolean> {
+    return exists(this.layerBlobPath(chainId))
+  }
+
+  /** The layer and its blob: what pull and load may skip. */
+  async hasLayerWithBlob(chainId: string): Promise<boolean> {
+    return (await this.hasLayer(chainId)) && (await this.hasLayerBlob(chainId))
+  }
+
+  /** Registries and repositories known to hold a layer's blob (layer-sources.ts), most recent first. */
+  async layerSources(chainId: string): Promise<LayerSource[]> {
+    const { readLayerSources } = await import('./layer-sources.js')
+    return readLayerSources(this.layerPath(chainId))
+  }
+
+  /** Remember that `registry`/`repository` holds the blob `digest` of this layer (for cross-repository mounts). */
+  async addLayerSource(chainId: string, source: LayerSource): Promise<void> {
+    const { addLayerSource } = await import('./layer-sources.js')
+    await this.init()
+    await addLayerSource(this, chainId, source)
+  }
+
   async getLayer(chainId: string): Promise<LayerRecord> {
     const path = join(this.layerPath(chainId), 'layer.json')
     try {
@@ -204,7 +239,8 @@ export class ImageStore {
     digestHex(opts.diffId)
     digestHex(opts.chainId)
     const dest = this.layerPath(opts.chainId)
-    if (await this.hasLayer(opts.chainId)) {
+    const present = await this.hasLayer(opts.chainId)
+    if (present && (await this.hasLayerBlob(opts.chainId))) {
       stream.destroy()
       return { ...(await this.getLayer(opts.chainId)), skipped: true }
     }
@@ -221,6 +257,7 @@ export class ImageStore {
         expectDiffId: opts.diffId,
         rootless: this.rootless,
         limits: this.limits,
+        blobPath: join(work, LAYER_BLOB),
         ...(opts.progress && { progress: opts.progress }),
         ...(opts.signal && { signal: opts.signal }),
       })
@@ -235,6 +272,7 @@ export class ImageStore {
         entries: result.entries,
         created: new Date().toISOString(),
       }
+      if (present) return { ...(await this.#adoptBlob(work, dest, record)), skipped: false }
       await writeFile(join(work, 'layer.json'), JSON.stringify(record, null, 2) + '\n')
       // private like all of layers/: its setuid files and device nodes must
       // be reachable through a container only
@@ -242,6 +280,27 @@ export class ImageStore {
     } finally {
       await removeTree(work)
     }
+  }
+
+  /**
+   * A layer stored before its blob was kept (or whose blob was lost): the
+   * tree just unpacked and verified is dropped, its blob joins the layer.
+   * link(2) fails if another process adopted one first: theirs stays, with
+   * the record that names it.
+   */
+  async #adoptBlob(work: string, dest: string, record: LayerRecord): Promise<LayerRecord> {
+    try {
+      await link(join(work, LAYER_BLOB), join(dest, LAYER_BLOB))
+    } catch (err) {
+      if (isErrno(err, 'EEXIST')) return this.getLayer(record.chainId)
+      throw err
+    }
+    const old = await this.getLayer(record.chainId)
+    const updated: LayerRecord = { ...old, digest: record.digest, compressedSize: record.compressedSize, compression: record.compression }
+    if (record.mediaType !== undefined) updated.mediaType = record.mediaType
+    else delete updated.mediaType
+    await writeFileAtomic(this.tmpDir, join(dest, 'layer.json'), JSON.stringify(updated, null, 2) + '\n')
+    return updated
   }
 
   /** Rename an unpacked layer into place; if another process won the race, keep theirs. */
@@ -284,6 +343,22 @@ export class ImageStore {
     }
     await this.init()
     await writeRef(this.tmpDir, this.refsDir, ref)
+  }
+
+  /**
+   * Give the image `source` designates (a name, an id or id prefix) the name
+   * `target` as well (`mini-run tag`): a new ref to the same manifest. A
+   * target that names another image is moved, as in Docker.
+   */
+  async tag(source: string, target: string): Promise<RefRecord> {
+    const [found] = await this.findRefs(source)
+    if (!found) throw noImage(source)
+    const parsed = parseReference(target)
+    if (parsed.digest !== undefined) {
+      throw new UsageError(`refusing to create a tag with a digest reference: ${target}`, { code: 'EBADREF' })
+    }
+    await this.setRef(parsed.name, found.manifestDigest)
+    return (await readRef(this.refsDir, parsed.name))!
   }
 
   /** The manifest digest a name points at, or undefined. */

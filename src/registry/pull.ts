@@ -140,7 +140,8 @@ export async function pullImage(reference: string, options: PullOptions): Promis
     const diffIds = config.rootfs.diff_ids
     const chainIds = computeChainIds(diffIds)
     const states: LayerProgress[] = manifest.layers.map((l) => ({ digest: l.digest, size: l.size, received: 0, status: 'waiting' }))
-    const existed = await Promise.all(chainIds.map((c) => options.store.hasLayer(c)))
+    // a layer stored without its blob (by an older mini-run) is fetched again for it
+    const existed = await Promise.all(chainIds.map((c) => options.store.hasLayerWithBlob(c)))
     existed.forEach((e, i) => {
       if (e) states[i]!.status = 'exists'
     })
@@ -165,6 +166,10 @@ export async function pullImage(reference: string, options: PullOptions): Promis
     await options.store.putBlob(image.bytes, image.digest)
     // repo@<index digest> names the platform's manifest through the index
     await options.store.setRef(ref.name, image.digest, indexDigest !== undefined ? { index: top.bytes } : {})
+    // where these blobs are: a push to another repository of this registry mounts them from here
+    for (const [i, layer] of manifest.layers.entries()) {
+      await options.store.addLayerSource(chainIds[i]!, { digest: layer.digest, registry: ref.domain, repository: ref.path })
+    }
     emit({ type: 'done', name: ref.name, manifestDigest: image.digest, configDigest: configDesc.digest })
     return {
       name: ref.name,

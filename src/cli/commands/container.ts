@@ -11,15 +11,8 @@ export function register(program: Command): void {
     .option('-f, --force', 'do not prompt (accepted for Docker compatibility)')
     .action(async (_flags: unknown, cmd: Command) => {
       const stateRoot = stateRootOf(cmd)
-      const storeRoot = globalOptions(cmd).root ?? defaultStoreRoot()
-      const { listContainers } = await import('../../runtime/container/containers.js')
-      const { removeContainer } = await import('../../runtime/container/remove-container.js')
-      const removed: string[] = []
-      for (const c of listContainers(stateRoot)) {
-        if (c.status === 'running') continue
-        await removeContainer(stateRoot, c, false, { storeRoot })
-        removed.push(c.id)
-      }
+      const { pruneContainers } = await import('../../system/container-resource.js')
+      const { removed } = await pruneContainers(stateRoot)
       if (removed.length) process.stdout.write(`Deleted Containers:\n${removed.map((id) => `${id}\n`).join('')}`)
       process.stdout.write(`\nTotal reclaimed space: ${removed.length} container${removed.length === 1 ? '' : 's'}\n`)
     })

@@ -17,6 +17,13 @@ import { register as registerContainer } from './container.js'
 import { register as registerVolume } from './volume.js'
 import { register as registerBuild } from './build.js'
 import { register as registerLint } from './lint.js'
+import { register as registerPush } from './push.js'
+import { register as registerLogin } from './login.js'
+import { register as registerLogout } from './logout.js'
+import { register as registerTag } from './tag.js'
+import { register as registerSave } from './save.js'
+import { register as registerHistory } from './history.js'
+import { register as registerSystem } from './system.js'
 
 /** Every verb, in the order `mini-run --help` lists them. */
 const VERBS: Record<string, (program: Command) => void> = {
@@ -38,6 +45,13 @@ const VERBS: Record<string, (program: Command) => void> = {
   image: registerImage,
   build: registerBuild,
   lint: registerLint,
+  push: registerPush,
+  tag: registerTag,
+  save: registerSave,
+  history: registerHistory,
+  login: registerLogin,
+  logout: registerLogout,
+  system: registerSystem,
 }
 
 /** Whether a word is one of mini-run's verbs (or help). */
