@@ -13,6 +13,7 @@ import { writeOciLayout } from '../src/image/oci-layout.js'
 import { ImageStore } from '../src/image/store.js'
 import { cliEnv, miniRun } from './helpers/cli.js'
 import { BUSYBOX_OCI, FIXTURES } from './helpers/test-env.js'
+import { loadArchive } from '../src/image/load-archive.js'
 
 const TWO_LAYERS_OCI = join(FIXTURES, 'test-images-oci')
 const isRoot = process.getuid?.() === 0
@@ -25,8 +26,8 @@ const cli = (root: string, ...args: string[]) => miniRun(['--root', root, '--sta
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mini-run-save-'))
   store = new ImageStore({ root: join(dir, 'store') })
-  busybox = (await store.loadArchive(BUSYBOX_OCI, { name: 'localhost/mini/busybox:latest' }))[0]!
-  layers = (await store.loadArchive(TWO_LAYERS_OCI, { name: 'localhost/mini/layers:1' }))[0]!
+  busybox = (await loadArchive(store, BUSYBOX_OCI, { name: 'localhost/mini/busybox:latest' }))[0]!
+  layers = (await loadArchive(store, TWO_LAYERS_OCI, { name: 'localhost/mini/layers:1' }))[0]!
 })
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
@@ -144,7 +145,7 @@ describe('tag, rmi, history, image inspect', () => {
       },
       layers: [[{ path: 'a', type: 'file', content: 'a'.repeat(1500) }], [{ path: 'b', type: 'file', content: 'b'.repeat(20) }]],
     })
-    const [loaded] = await store.loadArchive(layout)
+    const [loaded] = await loadArchive(store, layout)
     const r = cli(store.root, 'history', 'localhost/mini/history:1')
     expect(r.status).toBe(0)
     const lines = r.stdout.trimEnd().split('\n')

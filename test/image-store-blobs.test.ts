@@ -9,6 +9,7 @@ import { Readable } from 'node:stream'
 import { afterEach, describe, expect, test } from 'vitest'
 import { sha256Digest } from '../src/image/digest.js'
 import { buildLayer, chainIds, tempStore, tmpEntries, type TempStore } from './helpers/image-store.js'
+import { pruneStore } from '../src/image/store-gc.js'
 
 let env: TempStore | undefined
 afterEach(() => env?.cleanup())
@@ -25,7 +26,7 @@ describe('kept layer blobs', () => {
     expect(kept.equals(layer.blob)).toBe(true)
     expect(sha256Digest(kept)).toBe(record.digest)
     expect(record.compression).toBe('gzip')
-    const pruned = await env.store.prune()
+    const pruned = await pruneStore(env.store, )
     expect(pruned.deletedLayers).toEqual([chainId])
     expect(pruned.reclaimedBytes).toBe(6 + layer.blob.length) // "hello\n" unpacked, and the blob
   })

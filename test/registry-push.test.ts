@@ -19,6 +19,7 @@ import { pushImage } from '../src/registry/push.js'
 import { miniRun, miniRunAsync, type CliResult } from './helpers/cli.js'
 import { registryUnavailable, startProxy, startRegistry, type RegistryProxy, type RegistryServer } from './helpers/registry-server.js'
 import { BUSYBOX_OCI, FIXTURES } from './helpers/test-env.js'
+import { loadArchive } from '../src/image/load-archive.js'
 
 const unavailable = registryUnavailable()
 const TWO_LAYERS_OCI = join(FIXTURES, 'test-images-oci')
@@ -37,8 +38,8 @@ describe.skipIf(unavailable)(`push to a local registry${unavailable ? ` (skipped
     registry = await startRegistry()
     proxy = await startProxy(registry)
     source = new ImageStore({ root: join(work, 'source') })
-    const [bb] = await source.loadArchive(BUSYBOX_OCI, { name: 'localhost/mini/busybox:latest' })
-    const [two] = await source.loadArchive(TWO_LAYERS_OCI, { name: 'localhost/mini/layers:latest' })
+    const [bb] = await loadArchive(source, BUSYBOX_OCI, { name: 'localhost/mini/busybox:latest' })
+    const [two] = await loadArchive(source, TWO_LAYERS_OCI, { name: 'localhost/mini/layers:latest' })
     busybox = bb!
     layers = two!
   })
@@ -141,7 +142,7 @@ describe.skipIf(unavailable)(`push to a local registry${unavailable ? ` (skipped
   it('sends blobs bigger than monolithicMax in PATCH chunks with Content-Range', async () => {
     const remote = `${proxy.host}/mini/chunked:1`
     const store = await freshStore() // knows of no repository to mount from
-    await store.loadArchive(TWO_LAYERS_OCI, { name: remote })
+    await loadArchive(store, TWO_LAYERS_OCI, { name: remote })
     const sent: number[] = [] // layer events carry the same object each time: record the bytes as they were
     const result = await pushImage(remote, {
       store,
@@ -201,8 +202,8 @@ describe.skipIf(unavailable)(`push to a local registry${unavailable ? ` (skipped
     const plain = await writeOciLayout(join(work, 'plain'), { name: 'localhost/mini/plain:1', layers: [layer], compression: 'none' })
     expect(plain.diffIds).toEqual(gz.diffIds)
     const store = await freshStore()
-    await store.loadArchive(join(work, 'gz'))
-    await store.loadArchive(join(work, 'plain')) // its layer is there already, with the gzip blob
+    await loadArchive(store, join(work, 'gz'))
+    await loadArchive(store, join(work, 'plain')) // its layer is there already, with the gzip blob
     await store.tag('localhost/mini/plain:1', `${registry.host}/mini/plain:1`)
     const result = await pushImage(`${registry.host}/mini/plain:1`, { store })
     expect(result.rewritten).toBe(true)

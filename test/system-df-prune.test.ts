@@ -15,6 +15,7 @@ import { systemPrune } from '../src/system/prune.js'
 import { treeSize } from '../src/system/tree-size.js'
 import { miniRunAsync } from './helpers/cli.js'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { loadArchive } from '../src/image/load-archive.js'
 
 const list = (dir: string): string[] => {
   try {
@@ -58,8 +59,8 @@ describe.skipIf(!isRoot)('system df and system prune (needs root: real container
     })
     // no name: loaded untagged, a dangling image
     await writeOciLayout(join(layout, 'dangling'), { layers: [[{ path: 'dangling.bin', type: 'file', content: Buffer.alloc(20_000, 2) }]] })
-    await store.loadArchive(join(layout, 'named'))
-    await store.loadArchive(join(layout, 'dangling'))
+    await loadArchive(store, join(layout, 'named'))
+    await loadArchive(store, join(layout, 'dangling'))
   })
   afterEach(() => {
     const ids = env.run(['ps', '-a', '-q']).stdout.trim().split('\n').filter(Boolean)
