@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -234,4 +235,18 @@ int mr_flock(int32_t fd, int32_t operation)
         r = flock(fd, operation);
     while (r < 0 && errno == EINTR);
     return r < 0 ? -errno : 0;
+}
+
+int mr_bind_mount(const char *source, const char *target)
+{
+    if (mount(source, target, NULL, MS_BIND, NULL) < 0)
+        return -errno;
+    return 0;
+}
+
+int mr_umount(const char *target, int32_t flags)
+{
+    if (umount2(target, flags) < 0)
+        return -errno;
+    return 0;
 }

@@ -105,4 +105,11 @@ int mr_lgetxattr(const char *path, const char *name, uint8_t *buf, int32_t len);
  * when the last fd of it is closed, also when its process is killed. */
 int mr_flock(int32_t fd, int32_t operation);
 
+/* mount(source, target, MS_BIND) and umount2(target, flags), in the
+ * caller's mount namespace: a container's network namespace is pinned by
+ * binding /proc/<pid>/ns/net onto a file (src/network/netns-pin.ts), so it
+ * outlives the container until its network is torn down. */
+int mr_bind_mount(const char *source, const char *target);
+int mr_umount(const char *target, int32_t flags);
+
 #endif

@@ -272,3 +272,13 @@ export function lgetxattr(path: string, name: string): Buffer | null {
 export function flock(fd: number, operation: 'exclusive' | 'unlock'): void {
   check('flock', call('mr_flock', [DataType.I32, DataType.I32], [fd, operation === 'exclusive' ? 2 : 8]))
 }
+
+/** mount --bind source target (see mr_bind_mount). */
+export function bindMount(source: string, target: string): void {
+  check('mount', call('mr_bind_mount', [DataType.String, DataType.String], [source, target]), `${source} on ${target}`)
+}
+
+/** umount2(2); flags 2 is MNT_DETACH. */
+export function umount(target: string, flags = 0): void {
+  check('umount', call('mr_umount', [DataType.String, DataType.I32], [target, flags]), target)
+}

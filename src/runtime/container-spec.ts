@@ -25,6 +25,8 @@ export interface ImageRunConfig {
   Cmd?: string[] | null
   WorkingDir?: string
   StopSignal?: string
+  /** "80/tcp": {} for each port the image expects to be published (-P). */
+  ExposedPorts?: Record<string, unknown> | null
 }
 
 export interface ContainerOptions {

@@ -6,6 +6,7 @@
  *   parent                               child (trampoline, then stage)
  *   clone3(flags, CLONE_INTO_CGROUP) ->  blocks reading the sync pipe
  *   write setgroups/uid_map/gid_map
+ *   afterClone(pid): the network
  *   write 1 byte to the sync pipe    ->  execs the sealed stage, runs the steps
  *   read the report pipe             <-  a failed step writes {index, errno};
  *                                        a successful execve closes the pipe
@@ -58,6 +59,11 @@ export interface LaunchOptions {
    * the monitor, which becomes its parent (start-detached.ts).
    */
   spawnChild?: (cloneFlags: number, fds: native.SpawnFds) => number
+  /**
+   * Runs once the child's namespaces exist and before its steps start: the
+   * network is set up here (src/network/attach.ts). A throw kills the child.
+   */
+  afterClone?: (pid: number) => void
 }
 
 export interface Launched {
@@ -90,6 +96,7 @@ export function launch(o: LaunchOptions): Launched {
   let setupError: unknown
   try {
     if (o.idMaps) writeIdMaps(pid, o.idMaps)
+    o.afterClone?.(pid)
     writeSync(syncWrite, Buffer.from([1]))
   } catch (err) {
     // EPIPE: the trampoline failed before waiting for us and said why on
@@ -108,6 +115,7 @@ export function launch(o: LaunchOptions): Launched {
     (report) => {
       closeSync(reportRead)
       if (report) return new StepError(o.plan.steps, report.step, report.errno)
+      if (setupError instanceof MiniRunError) throw setupError
       if (setupError) {
         throw new MiniRunError(`set up container process ${pid}: ${(setupError as Error).message}`, { cause: setupError })
       }

@@ -80,6 +80,8 @@ export interface PlanInput {
   setgroupsAllowed: boolean
   /** What a host path is (bind sources, and masked paths: /proc and /sys are the host kernel's). */
   pathKind: (hostPath: string) => PathKind
+  /** The parent's network steps, between the id maps and the sync byte (src/network/). */
+  networkSetup?: ParentAction[]
 }
 
 const LIMIT_WHY: Record<string, string> = {
@@ -132,6 +134,7 @@ export function planStart(input: PlanInput): StartPlan {
     parentAfterClone.push({ what: `write /proc/<pid>/uid_map: ${formatMap(spec.linux.uidMappings)}`, why: ROOT_MAP_WHY })
     parentAfterClone.push({ what: `write /proc/<pid>/gid_map: ${formatMap(spec.linux.gidMappings)}`, why: ROOT_MAP_WHY })
   }
+  parentAfterClone.push(...(input.networkSetup ?? []))
   parentAfterClone.push({
     what: 'write one byte to the sync pipe',
     why: 'the child waits for it: an execve before the id maps exist would drop all its capabilities',

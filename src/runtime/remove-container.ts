@@ -11,6 +11,7 @@ import { MiniRunError } from '../errors.js'
 import { destroyLeaf } from './cgroup.js'
 import { isAlive, monitorAlive, type ContainerInfo } from './containers.js'
 import { removeState } from './state.js'
+import { detachNetwork } from '../network/index.js'
 import { killAll } from './stop-container.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 
@@ -32,6 +33,8 @@ export async function removeContainer(stateRoot: string, c: ContainerInfo, force
     const end = Date.now() + 2000
     while (monitorAlive(c.monitorPid) && Date.now() < end) await sleep(10)
   }
+  // after the monitor's own cleanup, which may be tearing it down right now
+  detachNetwork(stateRoot, c.id, c.network)
   if (c.containerDir) rmSync(c.containerDir, { recursive: true, force: true })
   removeState(stateRoot, c)
 }

@@ -25,6 +25,7 @@ import type { StartPlan } from './steps.js'
 import { CONTAINER_NAME, ensureStateRoot } from './state.js'
 import { allocateAutoRange, releaseAutoRange } from './userns-ranges.js'
 import * as native from '../native/lib.js'
+import { planNetwork, type NetworkFlags, type NetworkPlan } from '../network/index.js'
 
 export interface RunOptions {
   /** An image reference, resolved in the store. */
@@ -43,8 +44,10 @@ export interface RunOptions {
   init?: boolean
   capAdd?: string[]
   capDrop?: string[]
-  /** Docker's --network none|host (none, the default: only lo), --pid, --ipc and --uts host. */
+  /** Docker's --network: bridge (the default), none (only lo), host, or a network's name; --pid, --ipc and --uts host. */
   network?: string
+  /** Docker's -p, -P, --network-alias, --dns..., --add-host, --ip, --mac-address (src/network/). */
+  networkFlags?: Omit<NetworkFlags, 'network'>
   pid?: string
   ipc?: string
   uts?: string
@@ -106,13 +109,16 @@ export interface PreparedContainer {
   /** Set when the pty socket is needed: [parent end, child end]. */
   pty: boolean
   init: boolean
+  /** Its network, set up between clone and the sync byte (src/network/). */
+  network?: NetworkPlan
 }
 
 /** --network host|none, --pid/--ipc/--uts host|private: the namespaces to share. */
 function sharedNamespaces(o: RunOptions): HostNamespace[] {
   const shared: HostNamespace[] = []
   const modes: [HostNamespace, string, string | undefined, string[]][] = [
-    ['network', 'network', o.network, ['none', 'private']],
+    // a network of its own (bridge, none, a network's name) is src/network's to check
+    ['network', 'network', o.network === 'host' ? 'host' : undefined, []],
     ['pid', 'pid', o.pid, ['private']],
     ['ipc', 'ipc', o.ipc, ['private', 'shareable']],
     ['uts', 'uts', o.uts, ['private']],
@@ -221,6 +227,21 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     }
   }
 
+  // --- the network: checked now, made after clone (src/network/) ---
+  const hostnameOf = o.hostname ?? (hostNamespaces.includes('uts') || hostNamespaces.includes('network') ? hostname() : id.slice(0, 12))
+  const network = planNetwork({ ...o.networkFlags, ...(o.network !== undefined ? { network: o.network } : {}) }, {
+    id,
+    name,
+    hostname: hostnameOf,
+    storeRoot,
+    stateRoot,
+    rootless: !root,
+    filesDir: containerDir ?? join(stateRoot, id),
+    ...(o.rootfs !== undefined ? { rootfsDir: rootfsPath } : {}),
+    exposed: image?.ExposedPorts ?? null,
+  })
+  const networkFiles = new Set(network.mounts.map((m) => m.source))
+
   const passwd = parsePasswd(readImageFile(layers, 'etc/passwd') ?? '')
   const groups = parseGroup(readImageFile(layers, 'etc/group') ?? '')
 
@@ -270,7 +291,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     ...(idMaps ? { idMaps: { uid: idMaps.uid, gid: idMaps.gid } } : {}),
     cgroup2: cgroupMount !== undefined,
     ...(resources ? { resources } : {}),
-    ...(volumes.length ? { mounts: volumes.map((v) => v.mount) } : {}),
+    ...(volumes.length || network.mounts.length ? { mounts: [...network.mounts.filter((n) => !volumes.some((v) => v.mount.destination === n.destination)), ...volumes.map((v) => v.mount)] } : {}),
     passwd,
     groups,
     callerEnv: process.env,
@@ -284,7 +305,8 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     ...(o.tty ? { ptySocketFd: PTY_FD_PLACEHOLDER } : {}),
     init: o.init ?? false,
     setgroupsAllowed: !idMaps?.denySetgroups,
-    pathKind: hostPathKind,
+    pathKind: (path) => (networkFiles.has(path) ? 'file' : hostPathKind(path)),
+    networkSetup: network.explain,
   })
   // -v of a missing host directory: made once nothing else can fail the plan
   if (!planOnly) for (const { mount } of missingSources) mkdirSync(mount.source!, { recursive: true, mode: 0o755 })
@@ -305,6 +327,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     ...(cgroupMount && root ? { cgroupMount, cgroupParent } : {}),
     pty: o.tty ?? false,
     init: o.init ?? false,
+    ...(network.mode !== 'none' && network.mode !== 'host' ? { network } : {}),
   }
   }
 }

@@ -15,6 +15,7 @@ import { oomKilled } from './cgroup-limits.js'
 import { leafPath } from './cgroup.js'
 import { processStartTime } from './containers.js'
 import { superviseProcess } from './supervise.js'
+import { attachNetwork, detachNetwork } from '../network/index.js'
 
 export interface RunIo {
   /** Fds 0-2 for the container when there is no terminal. */
@@ -44,6 +45,7 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
       ...(p.idMaps ? { idMaps: p.idMaps } : {}),
       pty: p.pty,
       forwardSignals: io.forwardSignals === true,
+      ...networkHook(p, state),
       onSpawned: (pid) => {
         closeIdmappedLayers(p)
         recordProcess(state, pid, leaf?.path)
@@ -58,6 +60,10 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
     closeIdmappedLayers(p)
     if (leaf) state.oomKilled = oomKilled(leaf.path)
     await removeCgroup(p, leaf)
+    if (p.network) {
+      detachNetwork(p.stateRoot, p.id, state.network)
+      delete state.network
+    }
     if (options.remove) {
       removeContainerDirs(p)
       removeState(p.stateRoot, state)
@@ -100,4 +106,23 @@ export function recordProcess(state: ContainerState, pid: number, cgroup: string
   const started = processStartTime(pid)
   if (started) state.pidStartTime = started
   if (cgroup) state.cgroup = cgroup
+}
+
+/** The launch hook that attaches the container to its network, recording each step in its state. */
+export function networkHook(p: PreparedContainer, state: ContainerState): { afterClone?: (pid: number) => void } {
+  const plan = p.network
+  if (!plan) return {}
+  return {
+    afterClone: (pid) => {
+      attachNetwork(plan, {
+        stateRoot: p.stateRoot,
+        id: p.id,
+        name: p.name,
+        save: (record) => {
+          state.network = record
+          writeState(p.stateRoot, state)
+        },
+      }, pid)
+    },
+  }
 }

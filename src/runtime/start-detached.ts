@@ -22,7 +22,8 @@ import {
   removeContainerDirs,
   type PreparedContainer,
 } from './run-container.js'
-import { initialState, recordProcess } from './start-container.js'
+import { initialState, networkHook, recordProcess } from './start-container.js'
+import { detachNetwork } from '../network/index.js'
 import { execErrorOf } from './supervise.js'
 import { createState, removeState, writeState } from './state.js'
 
@@ -31,10 +32,13 @@ export const monitorPath = native.stagePath.replace(/mini-run-stage$/, 'mini-run
 export interface DetachedOptions {
   /**
    * A command the monitor executes once the container has exited and its
-   * exit file is written (argv, argv[0] an absolute path). `run -d --rm`
-   * passes `mini-run rm -f <id>`, so the container removes itself.
+   * exit file is written (argv, argv[0] an absolute path). `run -d` passes
+   * `mini-run internal cleanup <id>`: it tears the network down and
+   * releases the cgroup, and with --rm (`autoRemove`) removes the container.
    */
   exitCommand?: string[]
+  /** run -d --rm: the exit command removes the container too. */
+  autoRemove?: boolean
   /**
    * `run -d -i`: the container's stdin is a pipe its monitor holds open,
    * so a shell waits for input instead of reading end of file. (With a pty,
@@ -46,7 +50,7 @@ export interface DetachedOptions {
 /** Start the container under a monitor; resolves to its id once it runs. */
 export async function startDetached(p: PreparedContainer, options: DetachedOptions = {}): Promise<string> {
   const state = initialState(p)
-  if (options.exitCommand) state.autoRemove = true
+  if (options.autoRemove) state.autoRemove = true
   createState(p.stateRoot, state)
   let leaf: ReturnType<typeof createCgroup>
   let started = false
@@ -69,6 +73,7 @@ export async function startDetached(p: PreparedContainer, options: DetachedOptio
         ...(leaf ? { cgroupFd: leaf.fd } : {}),
         keepFds,
         ...(p.idMaps ? { idMaps: p.idMaps } : {}),
+        ...networkHook(p, state),
         spawnChild: (cloneFlags, fds) => {
           const started = spawnMonitor(p, cloneFlags, fds, {
             ...options,
@@ -96,6 +101,7 @@ export async function startDetached(p: PreparedContainer, options: DetachedOptio
       // A container that never ran leaves nothing behind (its monitor exits
       // with it: the report pipe told us it is gone).
       await removeCgroup(p, leaf!)
+      if (p.network) detachNetwork(p.stateRoot, p.id, state.network)
       removeContainerDirs(p)
       removeState(p.stateRoot, state)
     } else if (leaf) {

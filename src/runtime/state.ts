@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, rmSync, s
 import { basename, dirname, isAbsolute, join, normalize } from 'node:path'
 import { MiniRunError } from '../errors.js'
 import { checkPrivateDir, ensurePrivateDir } from '../private-dir.js'
+import type { NetworkRecord } from '../network/attach.js'
 import type { Spec } from './spec.js'
 import { releaseAutoRange } from './userns-ranges.js'
 
@@ -41,6 +42,8 @@ export interface ContainerState {
   stopTimeout?: number
   /** --userns=auto: the slot of host ids it holds until it is removed (userns-ranges.ts). */
   usernsSlot?: number
+  /** Its network, as attached (src/network/attach.ts): what inspect, ps and the teardown read. */
+  network?: NetworkRecord
   /** The whole spec, for inspect and exec. */
   spec?: Spec
 }

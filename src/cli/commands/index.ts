@@ -14,6 +14,9 @@ import { register as registerWait } from './wait.js'
 import { register as registerRm } from './rm.js'
 import { register as registerInspect } from './inspect.js'
 import { register as registerContainer } from './container.js'
+import { register as registerInternal } from './internal.js'
+import { register as registerNetwork } from './network.js'
+import { register as registerPort } from './port.js'
 
 /** Every verb, in the order `mini-run --help` lists them. */
 const VERBS: Record<string, (program: Command) => void> = {
@@ -27,11 +30,14 @@ const VERBS: Record<string, (program: Command) => void> = {
   rm: registerRm,
   inspect: registerInspect,
   container: registerContainer,
+  port: registerPort,
+  network: registerNetwork,
   pull: registerPull,
   images: registerImages,
   rmi: registerRmi,
   load: registerLoad,
   image: registerImage,
+  internal: registerInternal,
 }
 
 /**
