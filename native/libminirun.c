@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -247,6 +248,13 @@ int mr_bind_mount(const char *source, const char *target)
 int mr_umount(const char *target, int32_t flags)
 {
     if (umount2(target, flags) < 0)
+        return -errno;
+    return 0;
+}
+
+int mr_unshare(int32_t flags)
+{
+    if (unshare(flags) < 0)
         return -errno;
     return 0;
 }

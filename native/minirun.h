@@ -112,4 +112,10 @@ int mr_flock(int32_t fd, int32_t operation);
 int mr_bind_mount(const char *source, const char *target);
 int mr_umount(const char *target, int32_t flags);
 
+/* unshare(flags) for the calling thread. CLONE_NEWNET only: it is allowed in
+ * a multithreaded process and moves only the calling thread, so processes
+ * that thread forks later are born in the new namespace (the test suite's
+ * global setup, test/helpers/global-setup.ts). */
+int mr_unshare(int32_t flags);
+
 #endif

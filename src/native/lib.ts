@@ -282,3 +282,8 @@ export function bindMount(source: string, target: string): void {
 export function umount(target: string, flags = 0): void {
   check('umount', call('mr_umount', [DataType.String, DataType.I32], [target, flags]), target)
 }
+
+/** unshare(2) of the calling (main) thread; see mr_unshare. */
+export function unshare(flags: number): void {
+  check('unshare', call('mr_unshare', [DataType.I32], [flags]))
+}

@@ -14,7 +14,7 @@ import { getLogger } from '../log.js'
 import * as native from '../native/lib.js'
 import { hostsFile, resolvConfFile } from './etc-files.js'
 import { hostListeners } from './host-net.js'
-import { networkStateDir, readLeases, releaseLease, takeLease } from './leases.js'
+import { networkStateDir, readLeases, releaseLease, takeLease, withNetworkLock } from './leases.js'
 import { netavarkOptions, runNetavark, type NetavarkOptions, type NetavarkStatus } from './netavark.js'
 import { startPasta, stopPasta, type PastaProcess } from './pasta.js'
 import type { PortMapping } from './port-spec.js'
@@ -54,6 +54,15 @@ export interface AttachContext {
   save: (record: NetworkRecord) => void
 }
 
+/**
+ * netavark, one at a time (podman takes a lock around it too): a teardown
+ * that removes a network's chains with its last container would race a
+ * setup on the same network appending to them.
+ */
+export function netavark(action: 'setup' | 'teardown', stateRoot: string, pin: string, options: NetavarkOptions): NetavarkStatus {
+  return withNetworkLock(stateRoot, () => runNetavark(action, pin, networkStateDir(stateRoot), options))
+}
+
 export function netnsPin(stateRoot: string, id: string): string {
   return join(stateRoot, id, 'netns')
 }
@@ -84,7 +93,7 @@ export function attachNetwork(plan: NetworkPlan, ctx: AttachContext, pid: number
       const pin = netnsPin(ctx.stateRoot, ctx.id)
       writeFileSync(pin, '', { mode: 0o600 })
       native.bindMount(`/proc/${pid}/ns/net`, pin)
-      const status = runNetavark('setup', pin, networkStateDir(ctx.stateRoot), record.netavark)
+      const status = netavark('setup', ctx.stateRoot, pin, record.netavark)
       record.endpoints = endpointsOf(status, plan, lease.ips)
       ctx.save(record)
       const own = record.endpoints[0]
@@ -153,7 +162,7 @@ export function detachNetwork(stateRoot: string, id: string, record: NetworkReco
     if (existsSync(pin)) {
       if (record?.netavark) {
         try {
-          runNetavark('teardown', pin, networkStateDir(stateRoot), record.netavark)
+          netavark('teardown', stateRoot, pin, record.netavark)
         } catch (err) {
           // setup may have failed half-way: what exists is gone now all the same
           log.debug({ err, id }, 'netavark teardown')

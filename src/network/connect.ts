@@ -8,10 +8,10 @@ import { existsSync } from 'node:fs'
 import { MiniRunError, UsageError } from '../errors.js'
 import { findContainer } from '../runtime/containers.js'
 import { readState, writeState } from '../runtime/state.js'
-import { netnsPin, type Endpoint } from './attach.js'
+import { netavark as lockedNetavark, netnsPin, type Endpoint } from './attach.js'
 import { hostListeners, hostRoutes } from './host-net.js'
-import { networkStateDir, readLeases, takeLease } from './leases.js'
-import { netavarkOptions, runNetavark, type NetavarkOptions } from './netavark.js'
+import { readLeases, takeLease } from './leases.js'
+import { netavarkOptions, type NetavarkOptions } from './netavark.js'
 import { checkSubnetFree, findNetwork } from './networks.js'
 
 function runningOnBridge(stateRoot: string, ref: string) {
@@ -52,7 +52,7 @@ export function connectContainer(storeRoot: string, stateRoot: string, ref: stri
   // recorded first: a crash from here on is torn down with the rest
   state.network = { ...record, networks: [...record.networks, def.name], netavark: merged }
   writeState(stateRoot, state)
-  const status = runNetavark('setup', netnsPin(stateRoot, c.id), networkStateDir(stateRoot), one)
+  const status = lockedNetavark('setup', stateRoot, netnsPin(stateRoot, c.id), one)
   const endpoint: Endpoint = {
     network: def.name, interfaceName, ip: attachment.ip, prefix: Number(def.subnet.split('/')[1]), gateway: def.gateway,
     mac: status[def.name]?.interfaces?.[interfaceName]?.mac_address ?? '', aliases: attachment.aliases,
@@ -71,7 +71,7 @@ export function disconnectContainer(storeRoot: string, stateRoot: string, ref: s
     networks: { [netName]: netavark.networks[netName]! },
     network_info: { [netName]: netavark.network_info[netName]! },
   }
-  runNetavark('teardown', netnsPin(stateRoot, c.id), networkStateDir(stateRoot), one)
+  lockedNetavark('teardown', stateRoot, netnsPin(stateRoot, c.id), one)
   const rest = { ...netavark, networks: { ...netavark.networks }, network_info: { ...netavark.network_info } }
   delete rest.networks[netName]
   delete rest.network_info[netName]

@@ -10,7 +10,7 @@
  * state and whose taker is gone (a runtime killed between the two) is
  * stale and dropped by the next taker, as userns-ranges.ts does with slots.
  */
-import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { MiniRunError } from '../errors.js'
 import * as native from '../native/lib.js'
@@ -42,13 +42,23 @@ function leasesFile(stateRoot: string): string {
 
 export function withNetworkLock<T>(stateRoot: string, fn: () => T): T {
   const dir = networkStateDir(stateRoot)
-  mkdirSync(dir, { recursive: true, mode: 0o700 })
-  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY)
-  try {
-    native.flock(fd, 'exclusive')
-    return fn()
-  } finally {
-    closeSync(fd) // releases the lock
+  for (;;) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 })
+    let fd: number
+    try {
+      fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue // removed as the last lease went
+      throw err
+    }
+    try {
+      native.flock(fd, 'exclusive')
+      // the holder before us removed it (tidy below): lock the new one
+      if (fstatSync(fd).nlink === 0) continue
+      return fn()
+    } finally {
+      closeSync(fd) // releases the lock
+    }
   }
 }
 
@@ -177,6 +187,28 @@ export function releaseLease(stateRoot: string, id: string): void {
     const leases = readLeases(stateRoot)
     if (!(id in leases)) return
     delete leases[id]
-    writeLeases(stateRoot, leases)
+    if (Object.keys(leases).length) writeLeases(stateRoot, leases)
+    else tidy(stateRoot)
   })
+}
+
+/**
+ * With the last lease the network state goes, as names/ does, unless
+ * aardvark-dns still runs: it exits once netavark has told it its last
+ * container is gone, and removes its pid file.
+ */
+function tidy(stateRoot: string): void {
+  const dir = networkStateDir(stateRoot)
+  const dns = join(dir, 'aardvark-dns')
+  const pidFile = join(dns, 'aardvark.pid')
+  for (let waited = 0; existsSync(pidFile) && waited < 1000; waited += 10) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10)
+  try {
+    if (existsSync(dns) && readdirSync(dns).length) return
+    rmSync(leasesFile(stateRoot), { force: true })
+    rmSync(join(dir, 'aardvark.lock'), { force: true })
+    if (existsSync(dns)) rmdirSync(dns)
+    rmdirSync(dir)
+  } catch {
+    // something else is there: leave it
+  }
 }

@@ -28,10 +28,12 @@ export async function removeContainer(stateRoot: string, c: ContainerInfo, force
     while (isAlive(c) && Date.now() < end) await sleep(20)
   }
   if (c.cgroup && c.cgroupMount) await destroyLeaf({ path: c.cgroup, parent: dirname(c.cgroup) }, c.cgroupMount)
-  // the monitor writes the exit record into the state dir: let it finish first
-  if (c.monitorPid) {
-    const end = Date.now() + 2000
-    while (monitorAlive(c.monitorPid) && Date.now() < end) await sleep(10)
+  // the monitor writes the exit record into the state dir, then becomes its
+  // exit command (internal cleanup), which tears the network down and
+  // writes the state once more: let both finish first (unless this is it)
+  if (c.monitorPid && c.monitorPid !== process.pid) {
+    const end = Date.now() + 10_000
+    while (monitorAlive(c.monitorPid, { exitCommand: true }) && Date.now() < end) await sleep(10)
   }
   // after the monitor's own cleanup, which may be tearing it down right now
   detachNetwork(stateRoot, c.id, c.network)
