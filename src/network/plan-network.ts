@@ -11,7 +11,7 @@ import { UsageError } from '../errors.js'
 import type { SpecMount } from '../runtime/spec.js'
 import type { ParentAction } from '../runtime/steps.js'
 import { parseAddHost, type HostEntry } from './etc-files.js'
-import { hostResolvConf, hostRoutes, isLoopbackResolver, type ResolvConf } from './host-net.js'
+import { hostResolvConf, hostRoutes, isLoopbackResolver, type HostRoute, type ResolvConf } from './host-net.js'
 import { contains, isIp, parseCidr, parseIp } from './ipv4.js'
 import { checkSubnetFree, DEFAULT_NETWORK, defaultNetwork, findNetwork, type NetworkDef } from './networks.js'
 import { exposedPorts, formatPorts, parsePublish, type PortMapping } from './port-spec.js'
@@ -51,6 +51,8 @@ export interface NetworkContext {
   rootfsDir?: string
   /** The image's ExposedPorts, for -P. */
   exposed?: Record<string, unknown> | null
+  /** The host's resolv.conf and routes (read from the host when not given). */
+  host?: { resolv: ResolvConf; routes: HostRoute[] }
 }
 
 export interface PlannedAttachment {
@@ -141,7 +143,7 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
   }
   if (!own) return plan
 
-  const host = hostResolvConf()
+  const host = ctx.host?.resolv ?? hostResolvConf()
   plan.resolv.search = flags.dnsSearch?.length ? flags.dnsSearch.filter((s) => s !== '.') : host.search
   plan.resolv.options = flags.dnsOption?.length ? flags.dnsOption : host.options
   const hostServers = host.nameservers.filter((ns) => !isLoopbackResolver(ns) && isIp(ns))
@@ -151,7 +153,7 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
       throw new MiniRunError('bridge networking needs netavark and aardvark-dns (Debian: apt-get install netavark aardvark-dns), or use --network none|host', { code: 'ENONETAVARK' })
     }
     const def = requested === '' ? defaultNetwork(env) : findNetwork(ctx.storeRoot, requested)
-    checkSubnetFree(def, hostRoutes())
+    checkSubnetFree(def, ctx.host?.routes ?? hostRoutes())
     if (flags.aliases?.length && def.builtin) {
       throw new UsageError('--network-alias needs a user-defined network (mini-run network create NAME): the default bridge has no DNS of its own')
     }
