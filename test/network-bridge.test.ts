@@ -214,6 +214,24 @@ describe.skipIf(!isRoot || !netavark)('network: bridge (needs root, netavark and
     expect(mr(['rm', '-f', id]).status).toBe(0)
   })
 
+  it('network connect gives a running container another network, with its names there; disconnect takes it away', async () => {
+    mr(['network', 'create', 'left'])
+    mr(['network', 'create', 'right'])
+    const before = { ...ns.snapshot(), leases: leases() }
+    const id = detached(['--name', 'mover', '--network', 'left', BUSYBOX, ...HTTPD])
+    expect(mr(['network', 'connect', '--alias', 'api', 'right', 'mover']).status).toBe(0)
+    expect(mr(['exec', id, 'ip', '-4', 'addr', 'show', 'eth1']).stdout).toMatch(/inet 10\.92\.\d+\.\d+\/24/)
+    let page = ''
+    await until('the alias on the new network', () => (page = run(['--rm', '--network', 'right', BUSYBOX, 'sh', '-c', GET('api')]).stdout) !== '', 15_000)
+    expect(page).toBe(`hello from ${id.slice(0, 12)}\n`)
+    expect(JSON.parse(mr(['inspect', id]).stdout)[0].NetworkSettings.Networks.right.Aliases).toContain('api')
+    expect(mr(['network', 'disconnect', 'right', 'mover']).status).toBe(0)
+    expect(mr(['exec', id, 'sh', '-c', 'ip -4 addr show eth1 2>/dev/null || echo gone']).stdout).toBe('gone\n')
+    expect(run(['--rm', '--network', 'right', BUSYBOX, 'sh', '-c', 'nslookup api >/dev/null 2>&1 && echo resolved || echo unknown']).stdout).toBe('unknown\n')
+    expect(mr(['rm', '-f', id]).status).toBe(0)
+    expect({ ...ns.snapshot(), leases: leases() }).toEqual(before)
+  })
+
   it('kill -9 of the monitor, then rm -f: no veth, rule, lease or DNS entry is left', async () => {
     mr(['network', 'create', 'crash'])
     const before = { ...ns.snapshot(), leases: leases(), dns: dnsEntries() }
