@@ -91,11 +91,13 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
   const requested = flags.network ?? ''
   const explicit = requested !== '' || (flags.publish?.length ?? 0) > 0 || flags.publishAll === true
   let mode: NetworkPlan['mode']
-  if (requested === 'none' || requested === 'host') mode = requested
+  // "private" was mini-run's name for an lo-only namespace before there were networks
+  if (requested === 'none' || requested === 'private') mode = 'none'
+  else if (requested === 'host') mode = requested
   else if (requested === 'pasta') {
     if (!ctx.rootless) throw new UsageError('--network pasta is the rootless network: as root, use bridge or a network of your own')
     mode = 'pasta'
-  } else if (requested === 'slirp4netns' || requested.startsWith('container:') || requested === 'private') {
+  } else if (requested === 'slirp4netns' || requested.startsWith('container:')) {
     throw new UsageError(`--network ${requested} is not supported: use bridge, none, host, or a network's name`)
   } else if (ctx.rootless) {
     if (requested !== '' && requested !== DEFAULT_NETWORK && requested !== 'default') {
