@@ -16,6 +16,8 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -320,4 +322,25 @@ int mr_read_regular(int32_t path_fd, uint8_t *buf, int32_t len)
     }
     close(fd);
     return err ? -err : (int)n;
+}
+
+int mr_bind_mount(const char *source, const char *target)
+{
+    if (mount(source, target, NULL, MS_BIND, NULL) < 0)
+        return -errno;
+    return 0;
+}
+
+int mr_umount(const char *target, int32_t flags)
+{
+    if (umount2(target, flags) < 0)
+        return -errno;
+    return 0;
+}
+
+int mr_unshare(int32_t flags)
+{
+    if (unshare(flags) < 0)
+        return -errno;
+    return 0;
 }

@@ -130,4 +130,17 @@ int mr_open_in_root(int32_t rootfd, const char *path);
  * -EFBIG if it holds more than len bytes. */
 int mr_read_regular(int32_t path_fd, uint8_t *buf, int32_t len);
 
+/* mount(source, target, MS_BIND) and umount2(target, flags), in the
+ * caller's mount namespace: a container's network namespace is pinned by
+ * binding /proc/<pid>/ns/net onto a file (src/network/netns-pin.ts), so it
+ * outlives the container until its network is torn down. */
+int mr_bind_mount(const char *source, const char *target);
+int mr_umount(const char *target, int32_t flags);
+
+/* unshare(flags) for the calling thread. CLONE_NEWNET only: it is allowed in
+ * a multithreaded process and moves only the calling thread, so processes
+ * that thread forks later are born in the new namespace (the test suite's
+ * global setup, test/helpers/global-setup.ts). */
+int mr_unshare(int32_t flags);
+
 #endif

@@ -75,9 +75,11 @@
  *   --exit-command, --exit-command-arg
  *                  a program the monitor execs (it replaces the monitor)
  *                  once the exit file is written, with these arguments
- *                  (argv[0] is PATH), stdio /dev/null, cwd /: `run -d --rm`
- *                  removes its container this way (podman's conmon runs
- *                  `podman container cleanup` the same way)
+ *                  (argv[0] is PATH), stdio /dev/null, cwd /: `run -d`
+ *                  passes `mini-run internal cleanup <id>`, which tears the
+ *                  network down, releases the cgroup and, with --rm,
+ *                  removes the container (podman's conmon runs `podman
+ *                  container cleanup` the same way)
  *
  * The container gets stdin (above), and stdout and stderr each a pipe the
  * monitor reads. Once the pid is written, the monitor holds none of the

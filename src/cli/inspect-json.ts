@@ -36,6 +36,7 @@ export function inspectJson(c: ContainerInfo): Record<string, unknown> {
       WorkingDir: spec?.process.cwd ?? '',
       StopSignal: c.stopSignal ?? 'SIGTERM',
     },
+    NetworkSettings: networkSettings(c),
     HostConfig: {
       AutoRemove: c.autoRemove === true,
       Resources: spec?.linux.resources ?? {},
@@ -44,5 +45,31 @@ export function inspectJson(c: ContainerInfo): Record<string, unknown> {
       // a foreground run writes no log: its output goes to the terminal
       LogConfig: c.logConfig ? { Type: c.logConfig.type, Config: c.logConfig.config } : { Type: 'none', Config: {} },
     },
+  }
+}
+
+/** Docker's NetworkSettings: ports ("80/tcp": [{HostIp, HostPort}]), and per network its address, gateway and MAC. */
+function networkSettings(c: ContainerInfo): Record<string, unknown> {
+  const record = c.status === 'running' ? c.network : undefined
+  const ports: Record<string, { HostIp: string; HostPort: string }[]> = {}
+  for (const p of record?.ports ?? []) {
+    for (let i = 0; i < p.range; i++) {
+      const key = `${p.containerPort + i}/${p.protocol}`
+      ;(ports[key] ??= []).push({ HostIp: p.hostIp || '0.0.0.0', HostPort: String(p.hostPort + i) })
+    }
+  }
+  const networks: Record<string, unknown> = {}
+  for (const e of record?.endpoints ?? []) {
+    networks[e.network] = { Aliases: e.aliases, IPAddress: e.ip, IPPrefixLen: e.prefix, Gateway: e.gateway, MacAddress: e.mac }
+  }
+  const first = record?.endpoints?.[0]
+  return {
+    Ports: ports,
+    IPAddress: first?.ip ?? '',
+    IPPrefixLen: first?.prefix ?? 0,
+    Gateway: first?.gateway ?? '',
+    MacAddress: first?.mac ?? '',
+    Networks: networks,
+    ...(c.network ? { Mode: c.network.mode } : {}),
   }
 }

@@ -307,3 +307,18 @@ export function readRegular(pathFd: number, maxBytes: number): Buffer {
   const n = check('read', call('mr_read_regular', [DataType.I32, DataType.U8Array, DataType.I32], [pathFd, buf, maxBytes]))
   return buf.subarray(0, n)
 }
+
+/** mount --bind source target (see mr_bind_mount). */
+export function bindMount(source: string, target: string): void {
+  check('mount', call('mr_bind_mount', [DataType.String, DataType.String], [source, target]), `${source} on ${target}`)
+}
+
+/** umount2(2); flags 2 is MNT_DETACH. */
+export function umount(target: string, flags = 0): void {
+  check('umount', call('mr_umount', [DataType.String, DataType.I32], [target, flags]), target)
+}
+
+/** unshare(2) of the calling (main) thread; see mr_unshare. */
+export function unshare(flags: number): void {
+  check('unshare', call('mr_unshare', [DataType.I32], [flags]))
+}

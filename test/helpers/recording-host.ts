@@ -53,6 +53,8 @@ export function recordingHost(options: { report?: { step: number; errno: number 
     enableControllers: (...a) => record('enableControllers', a, () => undefined),
     idmappedMount: (...a) => record('idmappedMount', a, fd),
     openProcess: (...a) => record('openProcess', a, fd),
+    attachNetwork: (...a) => record('attachNetwork', a, () => undefined),
+    detachNetwork: (...a) => record('detachNetwork', a, () => undefined),
     claimVolumes: (...a) => record('claimVolumes', a, () => undefined),
     releaseVolumes: (...a) => record('releaseVolumes', a, () => undefined),
     socketpair: (...a) => record('socketpair', a, () => [fd(), fd()] as [number, number]),

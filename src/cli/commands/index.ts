@@ -24,6 +24,9 @@ import { register as registerTag } from './tag.js'
 import { register as registerSave } from './save.js'
 import { register as registerHistory } from './history.js'
 import { register as registerSystem } from './system.js'
+import { register as registerInternal } from './internal.js'
+import { register as registerNetwork } from './network.js'
+import { register as registerPort } from './port.js'
 
 /** Every verb, in the order `mini-run --help` lists them. */
 const VERBS: Record<string, (program: Command) => void> = {
@@ -38,6 +41,8 @@ const VERBS: Record<string, (program: Command) => void> = {
   inspect: registerInspect,
   container: registerContainer,
   volume: registerVolume,
+  port: registerPort,
+  network: registerNetwork,
   pull: registerPull,
   images: registerImages,
   rmi: registerRmi,
@@ -52,6 +57,7 @@ const VERBS: Record<string, (program: Command) => void> = {
   login: registerLogin,
   logout: registerLogout,
   system: registerSystem,
+  internal: registerInternal,
 }
 
 /** Whether a word is one of mini-run's verbs (or help). */

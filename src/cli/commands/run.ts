@@ -47,6 +47,15 @@ interface RunFlags {
   stopSignal?: string
   stopTimeout?: string
   network?: string
+  networkAlias: string[]
+  publish: string[]
+  publishAll?: boolean
+  dns: string[]
+  dnsSearch: string[]
+  dnsOption: string[]
+  addHost: string[]
+  macAddress?: string
+  ip?: string
   pid?: string
   ipc?: string
   uts?: string
@@ -78,7 +87,16 @@ export function register(program: Command): void {
     .option('--cap-add <cap>', 'add a capability (repeatable; ALL for every one)', collect, [])
     .option('--cap-drop <cap>', 'drop a capability (repeatable; ALL for every one)', collect, [])
     .option('--security-opt <option>', 'seccomp=unconfined to run without the default seccomp filter; no-new-privileges (always on)', collect, [])
-    .option('--network <mode>', 'none (the default: only lo) or host (the host\'s network stack and hostname)')
+    .option('--network <mode>', 'bridge (the default: mini-run0, NAT, published ports), none (only lo), host (the host\'s stack and hostname), or a network\'s name; rootless: pasta')
+    .option('--network-alias <alias>', 'another name the container has on a user-defined network (repeatable)', collect, [])
+    .option('-p, --publish <[ip:][hostPort:]containerPort[/proto]>', 'publish a container port on the host (ranges: 8000-8010:8000-8010; repeatable)', collect, [])
+    .option('-P, --publish-all', 'publish every port the image exposes, each on a free host port')
+    .option('--dns <ip>', 'a nameserver for the container (repeatable)', collect, [])
+    .option('--dns-search <domain>', 'a DNS search domain (repeatable)', collect, [])
+    .option('--dns-option <option>', 'a resolv.conf option, e.g. ndots:2 (repeatable)', collect, [])
+    .option('--add-host <name:ip>', 'a line for the container\'s /etc/hosts (repeatable)', collect, [])
+    .option('--mac-address <mac>', 'the MAC address of the container\'s eth0')
+    .option('--ip <address>', 'the container\'s address on its network (default: the next free one)')
     .option('--pid <mode>', 'host: see and signal the host\'s processes (no PID namespace)')
     .option('--ipc <mode>', 'host: the host\'s System V IPC and POSIX message queues')
     .option('--uts <mode>', 'host: the host\'s hostname (no UTS namespace)')
@@ -174,6 +192,17 @@ function runOptionsOf(positional: string[], flags: RunFlags, global: GlobalOptio
     stopSignal: flags.stopSignal,
     stopTimeout: flags.stopTimeout !== undefined ? stopTimeoutOf(flags.stopTimeout) : undefined,
     network: flags.network,
+    networkFlags: {
+      aliases: flags.networkAlias,
+      publish: flags.publish,
+      publishAll: flags.publishAll === true,
+      dns: flags.dns,
+      dnsSearch: flags.dnsSearch,
+      dnsOption: flags.dnsOption,
+      addHost: flags.addHost,
+      macAddress: flags.macAddress,
+      ip: flags.ip,
+    },
     pid: flags.pid,
     ipc: flags.ipc,
     uts: flags.uts,
@@ -183,13 +212,15 @@ function runOptionsOf(positional: string[], flags: RunFlags, global: GlobalOptio
     storeRoot: global.root,
     stateRoot: global.state,
     consoleSize: tty && process.stdout.isTTY ? { height: process.stdout.rows, width: process.stdout.columns } : undefined,
-    // --rm: once the container exits, its monitor runs this very CLI to remove
-    // it, as the executable's #! line does: "--" ends Node's own options, or
-    // Node 20 would read an --env-file anywhere in argv (nodejs/node#54232)
+    // Once the container exits, its monitor runs this very CLI to tear its
+    // network down and release its cgroup (and with --rm to remove it), as
+    // the executable's #! line does: "--" ends Node's own options, or Node 20
+    // would read an --env-file anywhere in argv (nodejs/node#54232)
     detach: flags.detach
       ? {
           interactive: flags.interactive === true,
-          exitCommand: flags.rm ? (id) => [process.execPath, '--', process.argv[1]!, ...globalArgs(global), 'rm', '-f', '-v', id] : undefined,
+          autoRemove: flags.rm === true,
+          exitCommand: (id) => [process.execPath, '--', process.argv[1]!, ...globalArgs(global), 'internal', 'cleanup', id],
         }
       : undefined,
     resolveImage: async (ref: string, storeRoot: string) => {

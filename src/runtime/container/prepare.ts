@@ -7,7 +7,8 @@
  * (--explain) not even that.
  */
 import { existsSync, statSync } from 'node:fs'
-import { hostname } from 'node:os'
+import { hostname, hostname as osHostname } from 'node:os'
+import { join } from 'node:path'
 import { MiniRunError, UsageError } from '../../errors.js'
 import { defaultStateRoot, defaultStoreRoot, isRoot } from '../../paths.js'
 import { randomHex } from '../../random.js'
@@ -15,7 +16,8 @@ import { checkControllers, resourcesFromFlags } from '../cgroup/cgroup-limits.js
 import { DEFAULT_CGROUP_PARENT, findCgroup2Mount, leafPath } from '../cgroup/cgroup.js'
 import { planStart, type PathKind, type WritableLayer } from '../plan/plan-start.js'
 import type { CloneVia } from '../plan/steps.js'
-import { buildSpec } from '../spec/container-spec.js'
+import { buildSpec, type HostNamespace } from '../spec/container-spec.js'
+import { planNetwork, type NetworkPlan } from '../../network/plan-network.js'
 import { sharedNamespaces } from '../spec/host-namespaces.js'
 import { hostId } from '../spec/id-maps.js'
 import { parseLogOptions, type LogConfig } from '../spec/log-options.js'
@@ -109,6 +111,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     throw new UsageError('volumes under --userns=auto need an image: they are idmapped like its layers')
   }
   const cgroup = cgroupOf(o, root, planOnly)
+  const network = networkOf(o, id, fs, flags.hostNamespaces, { root, storeRoot, stateRoot })
 
   // last, once nothing else can fail: the id range of --userns=auto
   let idMaps = userns === 'auto' ? undefined : userns
@@ -121,7 +124,10 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
   }
   try {
     const resolved = resolveVolumes(volumes, storeRoot, userns === 'auto' ? idMaps : undefined)
-    const spec = specOf(o, id, fs, flags, cgroup, idMaps, resolved.mounts)
+    // the network's /etc files are bound over the image's, unless a volume is mounted there
+    const networkMounts = network.mounts.filter((n) => !resolved.mounts.some((m) => m.destination === n.destination))
+    const spec = specOf(o, id, fs, flags, cgroup, idMaps, [...networkMounts, ...resolved.mounts])
+    const networkFiles = new Set(network.mounts.map((m) => m.source))
     const cgroupPath = cgroup.mount ? leafPath(cgroup.mount, o.cgroupParent ?? DEFAULT_CGROUP_PARENT, id) : undefined
     const plan = planStart({
       spec,
@@ -131,7 +137,8 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
       cgroupMount: cgroup.mount,
       init: o.init ?? false,
       setgroupsAllowed: !idMaps?.denySetgroups,
-      pathKind: hostPathKind,
+      pathKind: (path) => (networkFiles.has(path) ? 'file' : hostPathKind(path)),
+      network,
       bindSources: flags.missingSources,
       volumes: resolved.volumes.length
         ? { storeRoot, stateRoot, container: id, volumes: resolved.volumes, layers: o.rootfs === undefined ? fs.layers : undefined }
@@ -155,7 +162,8 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
       stopTimeout: o.stopTimeout,
       logConfig: flags.logConfig,
       detached: o.detach !== undefined,
-      autoRemove: o.detach?.exitCommand !== undefined,
+      autoRemove: o.detach?.autoRemove === true,
+      network: network.mode === 'bridge' || network.mode === 'pasta' ? network : undefined,
       warnings: imageStop?.warning && o.stopSignal === undefined ? [imageStop.warning] : [],
     }
   } catch (err) {
@@ -230,6 +238,29 @@ function cloneVia(o: RunOptions, id: string, stateRoot: string, log: LogConfig):
       interactive: o.detach.interactive === true && o.tty !== true,
     },
   }
+}
+
+/** The network (src/network/): checked now, made after the clone by the plan's network step. */
+function networkOf(
+  o: RunOptions,
+  id: string,
+  fs: RootFilesystem,
+  hostNamespaces: HostNamespace[],
+  where: { root: boolean; storeRoot: string; stateRoot: string },
+): NetworkPlan {
+  const name = o.name ?? `mini-run-${id.slice(0, 12)}`
+  const hostname = o.hostname || (hostNamespaces.includes('uts') || hostNamespaces.includes('network') ? osHostname() : id.slice(0, 12))
+  return planNetwork({ ...o.networkFlags, network: o.network }, {
+    id,
+    name,
+    hostname,
+    storeRoot: where.storeRoot,
+    stateRoot: where.stateRoot,
+    rootless: !where.root,
+    filesDir: fs.containerDir ?? join(where.stateRoot, id),
+    rootfsDir: o.rootfs !== undefined ? fs.path : undefined,
+    exposed: fs.image?.ExposedPorts ?? null,
+  })
 }
 
 function hostPathKind(path: string): PathKind {

@@ -5,6 +5,7 @@
 import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readdirSync, rmdirSync, rmSync, writeFileSync, writeSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import * as native from '../../native/lib.js'
+import { attachNetwork, detachNetwork } from '../../network/index.js'
 import { ensurePrivateDir } from '../../private-dir.js'
 import { createLeafAt, destroyLeaf } from '../cgroup/cgroup.js'
 import { enableControllers } from '../cgroup/cgroup-limits.js'
@@ -43,6 +44,8 @@ export const realHost: Host = {
     }
   },
   openProcess: (pid, startTime) => openContainerProcess({ pid, pidStartTime: startTime }),
+  attachNetwork: (plan, pid, ctx) => attachNetwork(plan, ctx, pid),
+  detachNetwork: (ctx, record) => detachNetwork(ctx.stateRoot, ctx.id, record),
   claimVolumes: (c) => claimContainerVolumes(c),
   releaseVolumes: (c) => void releaseContainerVolumes(c.storeRoot, c.container, c.volumes, true),
   socketpair: native.socketpair,

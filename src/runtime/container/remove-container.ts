@@ -13,6 +13,7 @@ import { destroyLeaf } from '../cgroup/cgroup.js'
 import { isAlive, monitorAlive, type ContainerInfo } from './containers.js'
 import { removeState } from './state.js'
 import { releaseContainerVolumes } from './container-volumes.js'
+import { detachNetwork } from '../../network/index.js'
 import { killAll } from './stop-container.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 
@@ -36,9 +37,15 @@ export async function removeContainer(stateRoot: string, c: ContainerInfo, force
     while (isAlive(c) && Date.now() < end) await sleep(20)
   }
   if (c.cgroup && c.cgroupMount) await destroyLeaf({ path: c.cgroup, parent: dirname(c.cgroup) }, c.cgroupMount)
-  // the monitor writes the exit record into the state dir: let it finish first
-  const recorded = Date.now() + 2000
-  while (monitorAlive(c) && Date.now() < recorded) await sleep(10)
+  // the monitor writes the exit record into the state dir, then becomes its
+  // exit command (internal cleanup), which tears the network down and
+  // writes the state once more: let both finish first (unless this is it)
+  if (c.monitorPid !== process.pid) {
+    const end = Date.now() + 10_000
+    while (monitorAlive(c, { exitCommand: true }) && Date.now() < end) await sleep(10)
+  }
+  // after the monitor's own cleanup, which may be tearing it down right now
+  detachNetwork(stateRoot, c.id, c.network)
   if (c.containerDir) rmSync(c.containerDir, { recursive: true, force: true })
   removeState(stateRoot, c)
   if (options.storeRoot) releaseContainerVolumes(options.storeRoot, c.id, c.volumes, options.volumes === true)

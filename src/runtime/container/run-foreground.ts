@@ -47,6 +47,9 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
   res.closeFds()
   if (state.cgroup) state.oomKilled = oomKilled(state.cgroup)
   await res.removeCgroup()
+  // a stopped container holds no address, port or rule, as in Docker; what they were stays for inspect
+  res.detachNetwork()
+  if (state.network) state.network = { ...state.network, detached: true }
   if (options.remove) {
     // --rm: its anonymous volumes go too, as in Docker
     res.releaseVolumes()

@@ -10,6 +10,7 @@ import type { LogConfig } from '../spec/log-options.js'
 import type { Spec } from '../spec/spec.js'
 import type { VolumeFlags } from '../spec/volumes.js'
 import type { ContainerVolume } from './container-volumes.js'
+import type { NetworkFlags, NetworkPlan } from '../../network/plan-network.js'
 
 export interface RunOptions {
   /** An image reference, resolved in the store. */
@@ -28,8 +29,10 @@ export interface RunOptions {
   init?: boolean
   capAdd?: string[]
   capDrop?: string[]
-  /** Docker's --network none|host (none, the default: only lo), --pid, --ipc and --uts host. */
+  /** Docker's --network: bridge (the default), none (only lo), host, or a network's name; --pid, --ipc and --uts host. */
   network?: string
+  /** Docker's -p, -P, --network-alias, --dns..., --add-host, --ip, --mac-address (src/network/). */
+  networkFlags?: Omit<NetworkFlags, 'network'>
   pid?: string
   ipc?: string
   uts?: string
@@ -64,8 +67,13 @@ export interface RunOptions {
 export interface DetachOptions {
   /** -i: stdin is a pipe the monitor holds open (a shell waits instead of reading end of file). */
   interactive?: boolean
-  /** A command the monitor execs once the exit file is written: `run -d --rm` removes the container so. */
+  /**
+   * A command the monitor execs once the exit file is written: `mini-run
+   * internal cleanup ID`, which tears the network down, releases the cgroup
+   * and, with autoRemove (--rm), removes the container.
+   */
   exitCommand?: (id: string) => string[]
+  autoRemove?: boolean
 }
 
 /** What the run path needs from an image. */
@@ -104,6 +112,8 @@ export interface PreparedContainer {
   detached: boolean
   /** run -d --rm: its monitor removes it once it exits. */
   autoRemove: boolean
+  /** Its network, attached between clone and the sync byte (its host step; src/network/). */
+  network?: NetworkPlan
   /** What the caller should tell the user (the library does not print). */
   warnings: string[]
 }

@@ -49,7 +49,11 @@ export async function startContainer(p: PreparedContainer, host: Host, stdio: [n
   createState(p.stateRoot, state)
   let launched: Launched
   try {
-    launched = await runHostSteps(p.plan, host, { stdio })
+    launched = await runHostSteps(p.plan, host, {
+      stdio,
+      // each thing the network step makes is recorded first: rm -f can undo it after any crash
+      network: { stateRoot: p.stateRoot, id: p.id, name: p.name, save: (record) => writeState(p.stateRoot, { ...state, network: (state.network = record) }) },
+    })
   } catch (err) {
     removeState(p.stateRoot, state)
     throw err

@@ -8,6 +8,7 @@ import { basename, dirname, isAbsolute, join, normalize } from 'node:path'
 import { MiniRunError } from '../../errors.js'
 import { checkPrivateDir, ensurePrivateDir } from '../../private-dir.js'
 import type { Spec } from '../spec/spec.js'
+import type { NetworkRecord } from '../../network/attach.js'
 import { releaseAutoRange } from './userns-ranges.js'
 import { VOLUME_NAME } from '../spec/volumes.js'
 
@@ -46,6 +47,8 @@ export interface ContainerState {
   logConfig?: { type: 'json-file'; config: Record<string, string> }
   /** The volumes it mounts (container-volumes.ts): inspect shows them, rm -v removes the anonymous ones. */
   volumes?: { name: string; destination: string }[]
+  /** Its network, as attached (src/network/attach.ts): what inspect, ps and the teardown read. */
+  network?: NetworkRecord
   /** The whole spec, for inspect and exec. */
   spec?: Spec
 }

@@ -74,6 +74,10 @@ export const HOST_KINDS: Table = {
     explain: (s) => `echo ${JSON.stringify(s.content.trimEnd())} > /proc/<child>/${s.file}`,
     describe: (s) => `write /proc/<child>/${s.file}`,
   },
+  network: {
+    explain: (s) => s.plan.explain.map((l) => l.what).join('\n'),
+    describe: (s) => `attach the ${s.plan.mode} network`,
+  },
   sync: {
     explain: () => 'write one byte to the sync pipe',
     describe: () => 'sync with the child',

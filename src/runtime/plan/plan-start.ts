@@ -11,6 +11,7 @@
 import { dirname, join } from 'node:path'
 import { delegationChain, limitFiles } from '../cgroup/cgroup-limits.js'
 import { formatIdMap } from '../spec/id-maps.js'
+import type { NetworkPlan } from '../../network/plan-network.js'
 import type { Spec } from '../spec/spec.js'
 import { NAMESPACE_FLAGS, NAMESPACE_WHY } from './namespaces.js'
 import { processSteps } from './plan-process.js'
@@ -47,6 +48,8 @@ export interface PlanInput {
   bindSources?: string[]
   /** The volumes to claim (and fill from the image's layers, top first, when given) before the clone. */
   volumes?: VolumeClaims
+  /** Its network (src/network/plan-network.ts), attached between the id maps and the sync byte. */
+  network?: NetworkPlan
   /** Who clones: this process (the default), or a monitor for run -d. */
   via?: CloneVia
 }
@@ -190,6 +193,9 @@ function handshakeSteps(input: PlanInput, handshake: Add): void {
     }
     handshake({ kind: 'proc_write', file: 'uid_map', content: formatIdMap(spec.linux.uidMappings ?? [], '\n'), why: MAP_WHY })
     handshake({ kind: 'proc_write', file: 'gid_map', content: formatIdMap(spec.linux.gidMappings ?? [], '\n'), why: MAP_WHY })
+  }
+  if (input.network && input.network.mode !== 'none' && input.network.mode !== 'host') {
+    handshake({ kind: 'network', plan: input.network, why: input.network.explain.map((l) => l.why).join('\n') })
   }
   handshake({
     kind: 'sync',

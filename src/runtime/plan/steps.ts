@@ -19,6 +19,7 @@
  * section of the explanation it belongs to (sections.ts).
  */
 import type { IdMapping } from '../spec/spec.js'
+import type { NetworkPlan } from '../../network/plan-network.js'
 import type { SectionName } from './sections.js'
 
 /** A resource made by a host step, named before it exists. */
@@ -136,6 +137,8 @@ export type HostStep = Explained &
     | { kind: 'clone'; flags: number; cgroup?: SlotRef; keep: SlotRef[]; peer?: SlotRef; via: CloneVia }
     /** Write /proc/<pid>/setgroups, uid_map or gid_map of the child. */
     | { kind: 'proc_write'; file: 'setgroups' | 'uid_map' | 'gid_map'; content: string }
+    /** Attach the child's network namespace to its networks (src/network/attach.ts); undone by detaching. */
+    | { kind: 'network'; plan: NetworkPlan }
     /** The byte the child waits for: from here on it runs its steps. */
     | { kind: 'sync' }
   )

@@ -9,8 +9,18 @@ import type { SpawnFds, StepReport } from '../../native/lib.js'
 import type { MonitorOptions } from './monitor.js'
 import type { IdMapping } from '../spec/spec.js'
 import type { Owner, VolumeClaims } from '../plan/steps.js'
+import type { NetworkPlan } from '../../network/plan-network.js'
+import type { NetworkRecord } from '../../network/attach.js'
 
 export type { SpawnFds, StepReport }
+
+/** Whose network it is, and where its record goes (the container's state). */
+export interface NetworkContext {
+  stateRoot: string
+  id: string
+  name: string
+  save(record: NetworkRecord): void
+}
 
 export interface Host {
   /** Make or check a directory that must be the caller's and writable by no one else (private-dir.ts). */
@@ -34,6 +44,10 @@ export interface Host {
   idmappedMount(source: string, uidMap: IdMapping[], gidMap: IdMapping[]): number
   /** A pidfd of the process started at startTime, or undefined when it is gone. */
   openProcess(pid: number, startTime: string): number | undefined
+  /** Attach the child (pid) to its networks; `save` records what teardown will need before each thing is made. */
+  attachNetwork(plan: NetworkPlan, pid: number, ctx: NetworkContext): NetworkRecord | undefined
+  /** Tear down what attachNetwork made, from its record. */
+  detachNetwork(ctx: NetworkContext, record: NetworkRecord | undefined): void
   /** Create, fill from the image and claim a container's volumes, all or none. */
   claimVolumes(claims: VolumeClaims): void
   /** Drop its claims; its anonymous volumes go too. */

@@ -23,7 +23,8 @@ import { errnoNumber, strerror } from '../../native/lib.js'
 import { describeHostStep } from '../plan/host-kinds.js'
 import { encodeProgram } from '../plan/encode-program.js'
 import type { HostStep, StartPlan, VolumeClaims } from '../plan/steps.js'
-import type { Host } from './host.js'
+import type { NetworkRecord } from '../../network/attach.js'
+import type { Host, NetworkContext } from './host.js'
 import { StepError } from './step-error.js'
 
 /** What the host steps made; the caller gives back what it does not keep. */
@@ -33,6 +34,8 @@ export class Resources {
   readonly sources: string[] = []
   cgroup: { path: string; mount: string } | undefined
   volumes: VolumeClaims | undefined
+  /** The network as attached so far: detach gives it back. */
+  network: { ctx: NetworkContext; record: NetworkRecord } | undefined
   /** Open fds by slot: closed once the child has its copies, but for the runtime's peers. */
   readonly fds = new Map<string, number>()
 
@@ -55,6 +58,13 @@ export class Resources {
     if (leaf) await this.host.destroyCgroupLeaf(leaf.path, leaf.mount)
   }
 
+  /** Tear the container's network down (addresses, ports, rules, the netns pin). */
+  detachNetwork(): void {
+    const n = this.network
+    this.network = undefined
+    if (n) this.host.detachNetwork(n.ctx, n.record)
+  }
+
   releaseVolumes(): void {
     const v = this.volumes
     this.volumes = undefined
@@ -64,6 +74,7 @@ export class Resources {
   /** Give back everything, in reverse order of making: the start failed. */
   async undo(): Promise<void> {
     this.closeFds()
+    this.detachNetwork()
     await this.removeCgroup()
     this.releaseVolumes()
     this.removeDirs()
@@ -83,6 +94,8 @@ export interface Launched {
 export interface RunHostOptions {
   /** Fds 0-2 of the container (unused when it opens a pty, or when a monitor gives it its own). */
   stdio: [number, number, number]
+  /** Whose network a network step attaches, and where its record is saved. */
+  network?: NetworkContext
 }
 
 /**
@@ -126,6 +139,7 @@ export async function runHostSteps(plan: StartPlan, host: Host, o: RunHostOption
   try {
     for (step of plan.host.slice(cloneAt + 1)) {
       if (step.kind === 'proc_write') host.writeFile(`/proc/${pid}/${step.file}`, step.content)
+      else if (step.kind === 'network') attach(step, host, res, pid, o)
       else if (step.kind === 'sync') host.write(syncWrite, Buffer.from([1]))
       else throw new TypeError(`host step ${step.kind} cannot come after the clone`)
     }
@@ -149,6 +163,16 @@ export async function runHostSteps(plan: StartPlan, host: Host, o: RunHostOption
     },
   )
   return { pid, ...(launched.monitorPid !== undefined ? { monitorPid: launched.monitorPid } : {}), started, resources: res }
+}
+
+function attach(step: Extract<HostStep, { kind: 'network' }>, host: Host, res: Resources, pid: number, o: RunHostOptions): void {
+  if (!o.network) throw new TypeError('a network step needs the container it is for (RunHostOptions.network)')
+  const ctx = o.network
+  const save = (record: NetworkRecord) => {
+    res.network = { ctx, record }
+    ctx.save(record)
+  }
+  host.attachNetwork(step.plan, pid, { ...ctx, save })
 }
 
 function prepare(step: HostStep, host: Host, res: Resources): void {

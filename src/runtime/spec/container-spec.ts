@@ -27,6 +27,8 @@ export interface ImageRunConfig {
   StopSignal?: string
   /** VOLUME paths: anonymous volumes unless a flag mounts something there (run-container.ts). */
   Volumes?: Record<string, object> | null
+  /** "80/tcp": {} for each port the image expects to be published (-P). */
+  ExposedPorts?: Record<string, unknown> | null
 }
 
 export interface ContainerOptions {

@@ -1,0 +1,17 @@
+import type { Command } from 'commander'
+import { globalOptions } from '../global-options.js'
+import { stateRootOf } from '../state-root.js'
+
+/** Verbs mini-run runs itself, not people: `internal cleanup ID` is a detached container's exit command. */
+export function register(program: Command): void {
+  const internal = program.command('internal', { hidden: true }).description('commands mini-run runs itself')
+  internal
+    .command('cleanup')
+    .description('after a detached container exits: tear its network down, release its cgroup, remove it if --rm')
+    .argument('<id>')
+    .action(async (id: string, _flags: unknown, cmd: Command) => {
+      const { cleanupContainer } = await import('../../runtime/container/cleanup-container.js')
+      const { defaultStoreRoot } = await import('../../paths.js')
+      await cleanupContainer(stateRootOf(cmd), id, globalOptions(cmd).root ?? defaultStoreRoot())
+    })
+}
