@@ -173,3 +173,12 @@ describe('planStart', () => {
     expect(i).toBeGreaterThan(p.child.findIndex((s) => s.op === 'pivot_root'))
   })
 })
+
+describe('a bind of a file', () => {
+  it('makes the directory of its mount point first (a scratch image has no /etc; -v FILE:/new/dir/file)', () => {
+    const mounts = volumesFromFlags({ volumes: ['/srv/app.conf:/new/dir/app.conf:ro'] }, '/')
+    const p = plan({ mounts: mounts.map((v) => v.mount) }, { pathKind: (path) => (path === '/srv/app.conf' ? 'file' : hostKinds(path)) })
+    const at = p.child.findIndex((s) => s.op === 'mkdir' && s.path === '/new/dir')
+    expect(ops(p.child.slice(at, at + 3))).toEqual(['mkdir /c/rootfs/new/dir', 'mkfile /c/rootfs/new/dir/app.conf', 'mount /srv/app.conf on /c/rootfs/new/dir/app.conf'])
+  })
+})

@@ -3,6 +3,7 @@
  * spec's mounts and device nodes, the switch of root, the masked and
  * read-only paths. Pure.
  */
+import { posix } from 'node:path'
 import { MNT_DETACH, MS, mountFlagNames, parseMountOptions } from '../spec/mount-options.js'
 import type { Spec, SpecMount } from '../spec/spec.js'
 import type { StepBody } from './plan-process.js'
@@ -145,7 +146,11 @@ function planMount(m: SpecMount, index: number, rootfs: string, input: RootfsInp
   const dest = m.destination
   if (isBind) {
     const source = m.source ?? ''
-    if (input.pathKind(source) === 'file') add({ op: 'mkfile', root: rootfs, path: dest, mode: 0o644, why: `a mount point for ${dest}` })
+    if (input.pathKind(source) === 'file') {
+      // a file's mount point needs its directory (a scratch image has no /etc)
+      if (posix.dirname(dest) !== '/') add({ op: 'mkdir', root: rootfs, path: posix.dirname(dest), mode: 0o755, why: `the directory of ${dest}'s mount point` })
+      add({ op: 'mkfile', root: rootfs, path: dest, mode: 0o644, why: `a mount point for ${dest}` })
+    }
     else add({ op: 'mkdir', root: rootfs, path: dest, mode: 0o755, why: `a mount point for ${dest}` })
     if (m.uidMappings) {
       add({
