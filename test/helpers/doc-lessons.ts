@@ -112,9 +112,10 @@ function withoutTrailingBlanks(lines: string[]): string[] {
  * number, `<hex>` for lowercase hex digits and `<any>` for any text within
  * a line.
  */
-export function outputMatches(expected: string[], output: string): boolean {
+export function outputMatches(expected: string[], output: string, options: { explain?: boolean } = {}): boolean {
   const want = withoutTrailingBlanks(expected).map((l) => (normalize(l) === '...' ? undefined : linePattern(l)))
-  const got = withoutTrailingBlanks(output.split('\n')).map(normalize)
+  const lines = withoutTrailingBlanks(output.split('\n'))
+  const got = (options.explain ? unwrapReasons(lines) : lines).map(normalize)
   const memo = new Map<number, boolean>()
   const from = (i: number, j: number): boolean => {
     const key = i * (got.length + 1) + j
@@ -131,6 +132,21 @@ export function outputMatches(expected: string[], output: string): boolean {
     return result
   }
   return from(0, 0)
+}
+
+/**
+ * --explain wraps a long reason over several lines; a lesson shows it on
+ * one, whatever the width: a continuation (indented, not a step, a "why:"
+ * or a "then") joins the line before it.
+ */
+function unwrapReasons(lines: string[]): string[] {
+  const out: string[] = []
+  for (const line of lines) {
+    const continuation = /^\s{5,}\S/.test(line) && !/^\s*(why: |then |P?\d+\. |\()/.test(line)
+    if (continuation && out.length > 0) out[out.length - 1] += ' ' + line.trim()
+    else out.push(line)
+  }
+  return out
 }
 
 export interface CommandResult {

@@ -136,7 +136,7 @@ export const CHILD_KINDS: Table = {
   cap_bounding: {
     code: Op.CAP_BOUNDING,
     encode: (s) => ({ args: [capabilityMask(s.caps)] }),
-    explain: (s) => `prctl PR_CAPBSET_DROP: keep only ${capNames(s.caps)}`,
+    explain: (s) => (s.caps.length ? `prctl PR_CAPBSET_DROP: keep only ${capNames(s.caps)}` : 'prctl PR_CAPBSET_DROP: every capability'),
     describe: () => 'cap_bounding',
   },
   capset: {
