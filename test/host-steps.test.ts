@@ -39,7 +39,7 @@ describe('the host steps of a start', () => {
     const p = plan({ resources: { pids: { limit: 64 } } })
     expect(p.host.map((s) => `${s.kind} ${'path' in s ? s.path : ''}`.trim())).toEqual([
       'private_dir /store/containers', `mkdir ${C}`, `mkdir ${C}/work`, `mkdir ${C}/rootfs`, `mkdir ${C}/upper`,
-      'cgroup_enable', 'cgroup_enable', 'cgroup_leaf /cg/mini-run/c0ffee', 'cgroup_write /cg/mini-run/c0ffee/pids.max', 'clone', 'sync',
+      'cgroup_leaf /cg/mini-run/c0ffee', 'cgroup_enable', 'cgroup_enable', 'cgroup_write /cg/mini-run/c0ffee/pids.max', 'clone', 'sync',
     ])
     // pids is delegated from the v2 root down to mini-run's parent, for the leaf to have it
     expect(p.host.filter((s) => s.kind === 'cgroup_enable')).toMatchObject([{ dir: '/cg', controllers: ['pids'] }, { dir: '/cg/mini-run', controllers: ['pids'] }])

@@ -127,13 +127,14 @@ function prepareSteps(input: PlanInput, prepare: Add): void {
   if (input.cgroupPath) {
     const mount = input.cgroupMount ?? dirname(input.cgroupPath)
     const files = limitFiles(spec.linux.resources ?? {})
+    prepare({ kind: 'cgroup_leaf', path: input.cgroupPath, mount, slot: 'cgroup', why: 'a cgroup v2 leaf of its own: limits apply to it and cgroup.kill ends every process in it' })
     const controllers = [...new Set(files.map((f) => f.controller))]
     if (controllers.length) {
+      // after the leaf: its parent (mini-run's) exists only from then on
       for (const dir of delegationChain(mount, input.cgroupPath)) {
         prepare({ kind: 'cgroup_enable', dir, controllers, why: 'a cgroup has a controller only if its parent delegates it: enabled from the root down to the parent, nothing else' })
       }
     }
-    prepare({ kind: 'cgroup_leaf', path: input.cgroupPath, mount, slot: 'cgroup', why: 'a cgroup v2 leaf of its own: limits apply to it and cgroup.kill ends every process in it' })
     for (const f of files) {
       prepare({
         kind: 'cgroup_write', path: join(input.cgroupPath, f.file), value: f.value, why: LIMIT_WHY[f.file] ?? 'a resource limit',
