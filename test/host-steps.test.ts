@@ -124,7 +124,7 @@ describe('runHostSteps, through a recording Host', () => {
     const p = plan({ idMaps }, { cgroupPath: undefined })
     host.failOn('writeFile', Object.assign(new Error('EPERM: operation not permitted'), { code: 'EPERM' }))
     const launched = await runHostSteps(p, host, { stdio: [0, 1, 2] })
-    await expect(launched.started).rejects.toThrow('write /proc/<child>/uid_map: Operation not permitted (runtime step P7 of 9)')
+    await expect(launched.started).rejects.toThrow('write /proc/4242/uid_map: Operation not permitted (runtime step P7 of 9)')
     expect(host.calls.find((c) => c.call === 'kill')?.args).toEqual([4242, 'SIGKILL'])
   })
 })

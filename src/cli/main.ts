@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander'
 import { describeError } from '../errors.js'
+import { getLogger } from '../log.js'
 import { isVerb, registerCommands } from './commands/index.js'
 import { EXIT_RUNTIME_ERROR } from './exit-codes.js'
 
@@ -39,6 +40,8 @@ export async function main(argv: string[]): Promise<number> {
       return err.exitCode === 0 ? 0 : EXIT_RUNTIME_ERROR
     }
     process.stderr.write(`mini-run: ${describeError(err)}\n`)
+    // the line above is for users; where it came from is for whoever debugs (--log-level debug)
+    getLogger().debug({ err }, 'the error above, with its stack')
     // an error that knows its exit code (exec failures: 126, 127) says so
     const code = (err as { exitCode?: unknown }).exitCode
     return typeof code === 'number' ? code : EXIT_RUNTIME_ERROR

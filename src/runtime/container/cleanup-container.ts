@@ -20,6 +20,8 @@ export async function cleanupContainer(stateRoot: string, id: string, storeRoot:
   }
   const c = inspectState(stateRoot, state)
   if (c.status === 'running') return // not ours to touch: another process of it still runs
+  // its start failed: the runtime that started it is undoing it (abandonStart)
+  if (state.status === 'created') return
   if (state.network) {
     detachNetwork(stateRoot, id, state.network)
     try {

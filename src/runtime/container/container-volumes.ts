@@ -5,7 +5,7 @@
  *
  * Under --userns=auto (as root) a volume is not chowned to the container's
  * range: its mount is idmapped like the image's layers (the OCI mount's
- * uidMappings; plan-start.ts attaches it with move_mount). Its files keep
+ * uidMappings; plan-rootfs.ts attaches it with move_mount). Its files keep
  * the ids they have on disk, shown inside as those same ids: a volume works
  * alike in every container that mounts it, whatever range each one got,
  * and the volume's directory stays private to root.

@@ -67,8 +67,8 @@ export function inspectState(stateRoot: string, state: ContainerState): Containe
   return {
     ...state,
     status: 'exited',
-    ...(exitCode !== undefined ? { exitCode } : {}),
-    ...(finishedAt !== undefined ? { finishedAt } : {}),
+    exitCode,
+    finishedAt,
     oomKilled: oom,
   }
 }

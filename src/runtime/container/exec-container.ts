@@ -11,7 +11,7 @@ import { closeSync, existsSync } from 'node:fs'
 import { MiniRunError, UsageError } from '../../errors.js'
 import { planExec } from '../plan/plan-exec.js'
 import type { StartPlan } from '../plan/steps.js'
-import { openContainerProcess, openProcessRoot } from '../process/container-process.js'
+import { notRunning, openContainerProcess, openProcessRoot } from '../process/container-process.js'
 import type { Host } from '../process/host.js'
 import { runHostSteps } from '../process/run-host-steps.js'
 import { StepError } from '../process/step-error.js'
@@ -37,13 +37,9 @@ export interface ExecIo {
   host?: Host
 }
 
-function notRunning(c: ContainerInfo, cause?: unknown): MiniRunError {
-  return new MiniRunError(`container ${c.id.slice(0, 12)} is not running`, { code: 'ENOTRUNNING', cause })
-}
-
 /** The plan of an exec (what `exec --explain` prints). */
 export function prepareExec(c: ContainerInfo, o: ExecOptions): StartPlan {
-  if (c.status !== 'running' || !c.pid || c.pidStartTime === undefined) throw notRunning(c)
+  if (c.status !== 'running' || !c.pid || c.pidStartTime === undefined) throw notRunning(c.id)
   if (!c.spec) throw new MiniRunError(`container ${c.id.slice(0, 12)} has no recorded spec to exec with`)
   if (o.command.length === 0) throw new UsageError('"exec" requires a command')
   if (o.workdir !== undefined && !o.workdir.startsWith('/')) throw new UsageError(`the working directory '${o.workdir}' is invalid, it needs to be an absolute path`)
@@ -82,7 +78,7 @@ export async function execInContainer(c: ContainerInfo, plan: StartPlan, io: Exe
     return await superviseProcess(launched, host, { forwardSignals: io.forwardSignals ?? false })
   } catch (err) {
     // it exited after the check: the pidfd names it still, and setns says it is gone
-    if (err instanceof StepError && err.step?.op === 'setns' && err.code === 'ESRCH') throw notRunning(c, err)
+    if (err instanceof StepError && err.step?.op === 'setns' && err.code === 'ESRCH') throw notRunning(c.id, err)
     throw err
   } finally {
     launched.resources.closeFds()
@@ -92,10 +88,10 @@ export async function execInContainer(c: ContainerInfo, plan: StartPlan, io: Exe
 /** -u: the container's own /etc/passwd and /etc/group, read inside its root through a checked pidfd. */
 function resolveExecUser(c: ContainerInfo, spec: string): SpecProcess['user'] {
   const pidfd = openContainerProcess(c)
-  if (pidfd === undefined) throw notRunning(c)
+  if (pidfd === undefined) throw notRunning(c.id)
   try {
     const root = openProcessRoot(pidfd, c.pid!)
-    if (root === undefined) throw notRunning(c)
+    if (root === undefined) throw notRunning(c.id)
     try {
       const read = (path: string) => readFileInRoot(root, path, `/${path} of container ${c.id.slice(0, 12)}`) ?? ''
       const resolved = resolveUser(spec, parsePasswd(read('etc/passwd')), parseGroup(read('etc/group')))

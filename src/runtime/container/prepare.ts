@@ -79,7 +79,7 @@ function checkFlags(o: RunOptions, root: boolean, userns: boolean, denySetgroups
     rlimits: parseUlimits(o.ulimits ?? []),
     logConfig: parseLogOptions(o.logOpts ?? []),
     volumes,
-    missingSources: missingSources.map((v) => v.mount.source!),
+    missingSources: [...new Set(missingSources.map((v) => v.mount.source!))],
   }
 }
 
@@ -93,7 +93,8 @@ function cgroupOf(o: RunOptions, root: boolean, planOnly: boolean) {
     }
     checkControllers(mount, resources)
   }
-  return { mount: root || planOnly ? mount : undefined, resources }
+  // a rootless run has no cgroup of its own (yet: issue 12), and --explain says what a run does
+  return { mount: root ? mount : undefined, resources }
 }
 
 export async function prepareContainer(o: RunOptions, planOnly = false): Promise<PreparedContainer> {

@@ -19,7 +19,8 @@ let stageFd: number | undefined
 
 export const realHost: Host = {
   ensurePrivateDir: (path, mode, what) => ensurePrivateDir(path, { mode, what }),
-  mkdirp: (path, mode) => void mkdirSync(path, { recursive: true, mode }),
+  mkdirp: (path, mode) => mkdirSync(path, { recursive: true, mode }),
+  removeEmptyTree: (path) => void removeEmptyDirs(path),
   mkdir(path, mode, owner) {
     mkdirSync(path, { mode })
     chmodSync(path, mode) // without the umask, and with setuid/setgid/sticky bits

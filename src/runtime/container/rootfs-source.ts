@@ -52,12 +52,12 @@ export async function rootFilesystem(
       workDir: join(containerDir, 'work'),
       // inside a user namespace overlayfs may only use user.* xattrs
       userxattr: userns.inside,
-      ...(userns.idmapped ? { idmapped: { mountDir: join(containerDir, 'lower') } } : {}),
+      idmapped: userns.idmapped ? { mountDir: join(containerDir, 'lower') } : undefined,
     },
     path: join(containerDir, 'rootfs'),
     layers,
     image: resolved.config.config ?? {},
-    ...(resolved.chainIds ? { chainIds: resolved.chainIds } : {}),
+    chainIds: resolved.chainIds,
     containerDir,
     top: { mode: top.mode & 0o7777, uid: top.uid, gid: top.gid },
   }

@@ -8,6 +8,7 @@ import type { Host } from '../process/host.js'
 import { runHostSteps, type Launched } from '../process/run-host-steps.js'
 import type { PreparedContainer } from './run-options.js'
 import { createState, removeState, writeState, type ContainerState } from './state.js'
+import { releaseAutoRange } from './userns-ranges.js'
 
 /** The first state of a container: what it is, before it runs. */
 export function initialState(p: PreparedContainer): ContainerState {
@@ -46,7 +47,13 @@ export interface Started {
  */
 export async function startContainer(p: PreparedContainer, host: Host, stdio: [number, number, number]): Promise<Started> {
   const state = initialState(p)
-  createState(p.stateRoot, state)
+  try {
+    createState(p.stateRoot, state)
+  } catch (err) {
+    // the name is taken: the id range prepare took for it goes back
+    if (p.usernsSlot !== undefined) releaseAutoRange(p.stateRoot, p.id, p.usernsSlot)
+    throw err
+  }
   let launched: Launched
   try {
     launched = await runHostSteps(p.plan, host, {

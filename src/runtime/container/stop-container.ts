@@ -9,16 +9,12 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { closeSync, existsSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { MiniRunError } from '../../errors.js'
-import { openContainerProcess, signalProcess } from '../process/container-process.js'
+import { notRunning, openContainerProcess, signalProcess } from '../process/container-process.js'
 import { exitFile, inspectState, isAlive, removesItself, type ContainerInfo } from './containers.js'
 import { readState, writeState } from './state.js'
 import { destroyLeaf } from '../cgroup/cgroup.js'
 import { oomKilled } from '../cgroup/cgroup-limits.js'
 import { parseSignal } from '../spec/signals.js'
-
-function notRunning(c: ContainerInfo): MiniRunError {
-  return new MiniRunError(`container ${c.id.slice(0, 12)} is not running`, { code: 'ENOTRUNNING' })
-}
 
 /** Signal the container's own process; false when it is gone (exited, its pid reused). */
 function signalOwnProcess(c: ContainerInfo, signal: NodeJS.Signals | number): boolean {
@@ -32,7 +28,7 @@ function signalOwnProcess(c: ContainerInfo, signal: NodeJS.Signals | number): bo
 }
 
 export function signalContainer(c: ContainerInfo, signal: NodeJS.Signals | number): void {
-  if (c.status !== 'running' || !signalOwnProcess(c, signal)) throw notRunning(c)
+  if (c.status !== 'running' || !signalOwnProcess(c, signal)) throw notRunning(c.id)
 }
 
 /** SIGKILL every process of the container, by its cgroup when it has one. */
@@ -99,7 +95,7 @@ export async function releaseCgroup(stateRoot: string, c: ContainerInfo): Promis
 
 export async function killContainer(stateRoot: string, c: ContainerInfo, signal: NodeJS.Signals | number): Promise<void> {
   if (signal === 'SIGKILL') {
-    if (c.status !== 'running') throw notRunning(c)
+    if (c.status !== 'running') throw notRunning(c.id)
     killAll(c)
     await waitGone(c, 10_000)
     await waitExitRecord(stateRoot, c)

@@ -12,10 +12,10 @@
  * directories), so volumes/ and every <name>/ are 0700: only the owner of
  * the store reaches _data. A --userns=auto container does not need to: its
  * parent opens _data and hands it over as an idmapped mount
- * (run-container.ts attachIdmappedLayers).
+ * (an idmapped_mount host step: plan/plan-start.ts).
  *
  * Who uses a volume is recorded in the volume itself, one claim a container,
- * written when the container is prepared (before its state exists) and
+ * written by the start's volumes host step, after its state exists, and
  * removed with it. A claim counts while its container's state exists, in
  * whatever state root it lives, or while the process that wrote it lives
  * (a run between prepare and its first state); otherwise it is stale (a

@@ -16,10 +16,11 @@ import type { Spec } from '../spec/spec.js'
 import { NAMESPACE_FLAGS, NAMESPACE_WHY } from './namespaces.js'
 import { processSteps } from './plan-process.js'
 import { layerSlot, mountSlot, rootfsSteps, type PathKind, type RootfsSource } from './plan-rootfs.js'
-import { childSlots, type ChildStep, type CloneVia, type HostStep, type Owner, type StartPlan, type VolumeClaims } from './steps.js'
+import { childSlots } from './child-kinds.js'
+import { type ChildStep, type CloneVia, type HostStep, type Owner, type StartPlan, type VolumeClaims } from './steps.js'
 
 export type { PathKind, RootfsSource }
-export { DEFAULT_PATH, pathOf, processSteps } from './plan-process.js'
+export { processSteps } from './plan-process.js'
 
 /** The writable layer of an image's container: directories the runtime makes before the clone. */
 export interface WritableLayer {
@@ -71,11 +72,11 @@ export function planStart(input: PlanInput): StartPlan {
     ...identitySteps(spec),
     ...processSteps(spec, {
       setgroupsAllowed: input.setgroupsAllowed,
-      ...(spec.process.terminal ? { ptySocket: { slot: 'pty-socket' } } : {}),
-      ...(input.init ? { init: { why: '--init: PID 1 stays a minimal init that reaps zombies and forwards signals; its child becomes the command' } } : {}),
+      ptySocket: spec.process.terminal ? { slot: 'pty-socket' } : undefined,
+      init: input.init ? { why: '--init: PID 1 stays a minimal init that reaps zombies and forwards signals; its child becomes the command' } : undefined,
     }),
   ]
-  return { host: hostSteps(input, child), child, ...(input.writableLayer ? { legend: { C: input.writableLayer.containerDir } } : {}) }
+  return { host: hostSteps(input, child), child, legend: input.writableLayer ? { C: input.writableLayer.containerDir } : undefined }
 }
 
 function identitySteps(spec: Spec): ChildStep[] {
@@ -139,7 +140,7 @@ function prepareSteps(input: PlanInput, prepare: Add): void {
       prepare({
         kind: 'cgroup_write', path: join(input.cgroupPath, f.file), value: f.value, why: LIMIT_WHY[f.file] ?? 'a resource limit',
         // absent when the kernel has no swap accounting
-        ...(f.file === 'memory.swap.max' ? { optional: true } : {}),
+        optional: f.file === 'memory.swap.max' || undefined,
       })
     }
   }
@@ -179,8 +180,8 @@ function cloneStep(input: PlanInput, child: readonly ChildStep[], clone: Add): v
   let flags = 0
   for (const ns of spec.linux.namespaces) flags |= NAMESPACE_FLAGS[ns.type]
   clone({
-    kind: 'clone', flags, ...(input.cgroupPath ? { cgroup: { slot: 'cgroup' } } : {}), keep: childSlots(child).map((slot) => ({ slot })),
-    ...(spec.process.terminal ? { peer: { slot: 'pty-receiver' } } : {}), via: input.via ?? { runtime: true },
+    kind: 'clone', flags, cgroup: input.cgroupPath ? { slot: 'cgroup' } : undefined, keep: childSlots(child).map((slot) => ({ slot })),
+    peer: spec.process.terminal ? { slot: 'pty-receiver' } : undefined, via: input.via ?? { runtime: true },
     why: spec.linux.namespaces.map((ns) => `${ns.type}: ${NAMESPACE_WHY[ns.type]}`).join('\n'),
   })
 }

@@ -153,14 +153,3 @@ export interface StartPlan {
   /** Short names for long paths, for people reading the plan: { C: '/var/lib/mini-run/containers/<id>' }. */
   legend?: Record<string, string>
 }
-
-/** The slot names every child step refers to: the fds the child must inherit. */
-export function childSlots(steps: readonly ChildStep[]): string[] {
-  const slots = new Set<string>()
-  for (const step of steps) {
-    if (step.op === 'move_mount') slots.add(step.fd.slot)
-    else if (step.op === 'open_pty') slots.add(step.socket.slot)
-    else if (step.op === 'setns') slots.add(step.pidfd.slot)
-  }
-  return [...slots]
-}

@@ -25,8 +25,10 @@ export interface NetworkContext {
 export interface Host {
   /** Make or check a directory that must be the caller's and writable by no one else (private-dir.ts). */
   ensurePrivateDir(path: string, mode: number, what: string): void
-  /** mkdir -p. */
-  mkdirp(path: string, mode: number): void
+  /** mkdir -p: the first directory it made, or undefined if the path existed. */
+  mkdirp(path: string, mode: number): string | undefined
+  /** Remove a tree of empty directories; one that holds anything else stays. */
+  removeEmptyTree(path: string): void
   /** mkdir (EEXIST is an error), chmod without umask, chown. */
   mkdir(path: string, mode: number, owner?: Owner): void
   /** rm -rf. */

@@ -10,7 +10,7 @@ import {
   DEFAULT_READONLY_PATHS,
   defaultMounts,
 } from './docker-defaults.js'
-import { DEFAULT_PATH } from '../plan/plan-start.js'
+import { DEFAULT_PATH } from './search-path.js'
 import { resolveGroup, resolveUser, type GroupLine, type PasswdLine } from './resolve-user.js'
 import { defaultSeccompProfile, nativeArchitectures } from './seccomp-profile.js'
 import type { Rlimit } from './ulimits.js'
@@ -25,7 +25,7 @@ export interface ImageRunConfig {
   Cmd?: string[] | null
   WorkingDir?: string
   StopSignal?: string
-  /** VOLUME paths: anonymous volumes unless a flag mounts something there (run-container.ts). */
+  /** VOLUME paths: anonymous volumes unless a flag mounts something there (container/prepare.ts). */
   Volumes?: Record<string, object> | null
   /** "80/tcp": {} for each port the image expects to be published (-P). */
   ExposedPorts?: Record<string, unknown> | null
