@@ -82,6 +82,11 @@ export class NativeError extends Error {
   }
 }
 
+/** The number of an errno name ("EACCES" -> 13), 0 if unknown. */
+export function errnoNumber(name: string): number {
+  return (osConstants.errno as Record<string, number>)[name] ?? 0
+}
+
 /** The C library's message for an errno value ("Permission denied"). */
 export function strerror(errno: number): string {
   return STRERROR[errnoName(errno)] ?? errnoName(errno)

@@ -50,6 +50,7 @@ export function recordingHost(options: { report?: { step: number; errno: number 
     destroyCgroupLeaf: (...a) => record('destroyCgroupLeaf', a, () => Promise.resolve()),
     openDirectory: (...a) => record('openDirectory', a, fd),
     writeFile: (...a) => record('writeFile', a, () => undefined),
+    enableControllers: (...a) => record('enableControllers', a, () => undefined),
     idmappedMount: (...a) => record('idmappedMount', a, fd),
     openProcess: (...a) => record('openProcess', a, fd),
     claimVolumes: (...a) => record('claimVolumes', a, () => undefined),

@@ -125,40 +125,26 @@ function boundToV1(controller: string): boolean {
 }
 
 /**
- * Enable the controllers in cgroup.subtree_control from the v2 root down to
- * the leaf's parent (a controller is available in a cgroup only when its
- * parent delegates it), then write the limit files into the leaf. Only
- * ancestors on the path to mini-run's parent are touched, and no process
- * ever sits in them (the "no internal processes" rule).
+ * The directories whose cgroup.subtree_control must delegate a controller
+ * for a leaf to have it: from the v2 root down to the leaf's parent (a
+ * controller is available in a cgroup only when its parent delegates it).
+ * Only ancestors on the path to mini-run's parent are touched, and no
+ * process ever sits in them (the "no internal processes" rule).
  */
-export function applyLimits(mount: string, leaf: string, r: SpecResources): void {
-  const files = limitFiles(r)
-  if (files.length === 0) return
-  const controllers = [...new Set(files.map((f) => f.controller))]
+export function delegationChain(mount: string, leaf: string): string[] {
   const chain: string[] = []
   for (let dir = dirname(leaf); ; dir = dirname(dir)) {
     chain.unshift(dir)
     if (dir === mount || relative(mount, dir).startsWith('..')) break
   }
-  for (const dir of chain) {
-    const enabled = readFileSync(join(dir, 'cgroup.subtree_control'), 'utf8').trim().split(/\s+/)
-    const missing = controllers.filter((c) => !enabled.includes(c))
-    if (missing.length === 0) continue
-    try {
-      writeFileSync(join(dir, 'cgroup.subtree_control'), missing.map((c) => `+${c}`).join(' '))
-    } catch (err) {
-      throw new MiniRunError(`enable ${missing.join(', ')} in ${join(dir, 'cgroup.subtree_control')}: ${(err as Error).message}`, { cause: err })
-    }
-  }
-  for (const f of files) {
-    try {
-      writeFileSync(join(leaf, f.file), f.value)
-    } catch (err) {
-      // memory.swap.max is absent when the kernel has no swap accounting
-      if (f.file === 'memory.swap.max' && (err as NodeJS.ErrnoException).code === 'ENOENT') continue
-      throw new MiniRunError(`write ${f.value} to ${join(leaf, f.file)}: ${(err as Error).message}`, { cause: err })
-    }
-  }
+  return chain
+}
+
+/** Write the controllers dir does not delegate yet into its cgroup.subtree_control. */
+export function enableControllers(dir: string, controllers: string[]): void {
+  const enabled = readFileSync(join(dir, 'cgroup.subtree_control'), 'utf8').trim().split(/\s+/)
+  const missing = controllers.filter((c) => !enabled.includes(c))
+  if (missing.length) writeFileSync(join(dir, 'cgroup.subtree_control'), missing.map((c) => `+${c}`).join(' '))
 }
 
 /** memory.events says the kernel's OOM killer ran in this cgroup. */

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path'
 import * as native from '../../native/lib.js'
 import { ensurePrivateDir } from '../../private-dir.js'
 import { createLeafAt, destroyLeaf } from '../cgroup/cgroup.js'
+import { enableControllers } from '../cgroup/cgroup-limits.js'
 import { openContainerProcess } from '../process/container-process.js'
 import type { Host } from '../process/host.js'
 import { spawnMonitor } from '../process/monitor.js'
@@ -32,6 +33,7 @@ export const realHost: Host = {
   destroyCgroupLeaf: (path, mount) => destroyLeaf({ path, parent: dirname(path) }, mount),
   openDirectory: (path) => openSync(path, 'r'),
   writeFile: (path, content) => writeFileSync(path, content),
+  enableControllers,
   idmappedMount(source, uidMap, gidMap) {
     const userns = native.usernsFd(formatIdMap(uidMap, '\n'), formatIdMap(gidMap, '\n'))
     try {

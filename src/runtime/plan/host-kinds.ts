@@ -37,6 +37,10 @@ export const HOST_KINDS: Table = {
     explain: (s) => `open ${s.path} as <${s.slot}>`,
     describe: (s) => `open cgroup ${s.path}`,
   },
+  cgroup_enable: {
+    explain: (s) => `echo "${s.controllers.map((c) => `+${c}`).join(' ')}" > ${s.dir}/cgroup.subtree_control (if not enabled yet)`,
+    describe: (s) => `enable ${s.controllers.join(', ')} in ${s.dir}/cgroup.subtree_control`,
+  },
   cgroup_write: {
     explain: (s) => `echo ${JSON.stringify(s.value)} > ${s.path}`,
     describe: (s) => `write ${JSON.stringify(s.value)} to ${s.path}`,

@@ -9,7 +9,7 @@
  * (native/stage.c), and `mini-run run --explain` prints both.
  */
 import { dirname, join } from 'node:path'
-import { limitFiles } from '../cgroup/cgroup-limits.js'
+import { delegationChain, limitFiles } from '../cgroup/cgroup-limits.js'
 import { formatIdMap } from '../spec/id-maps.js'
 import type { Spec } from '../spec/spec.js'
 import { NAMESPACE_FLAGS, NAMESPACE_WHY } from './namespaces.js'
@@ -122,9 +122,21 @@ function prepareSteps(input: PlanInput, prepare: Add): void {
     })
   })
   if (input.cgroupPath) {
-    prepare({ kind: 'cgroup_leaf', path: input.cgroupPath, mount: input.cgroupMount ?? dirname(input.cgroupPath), slot: 'cgroup', why: 'a cgroup v2 leaf of its own: limits apply to it and cgroup.kill ends every process in it' })
-    for (const f of limitFiles(spec.linux.resources ?? {})) {
-      prepare({ kind: 'cgroup_write', path: join(input.cgroupPath, f.file), value: f.value, why: LIMIT_WHY[f.file] ?? 'a resource limit' })
+    const mount = input.cgroupMount ?? dirname(input.cgroupPath)
+    const files = limitFiles(spec.linux.resources ?? {})
+    const controllers = [...new Set(files.map((f) => f.controller))]
+    if (controllers.length) {
+      for (const dir of delegationChain(mount, input.cgroupPath)) {
+        prepare({ kind: 'cgroup_enable', dir, controllers, why: 'a cgroup has a controller only if its parent delegates it: enabled from the root down to the parent, nothing else' })
+      }
+    }
+    prepare({ kind: 'cgroup_leaf', path: input.cgroupPath, mount, slot: 'cgroup', why: 'a cgroup v2 leaf of its own: limits apply to it and cgroup.kill ends every process in it' })
+    for (const f of files) {
+      prepare({
+        kind: 'cgroup_write', path: join(input.cgroupPath, f.file), value: f.value, why: LIMIT_WHY[f.file] ?? 'a resource limit',
+        // absent when the kernel has no swap accounting
+        ...(f.file === 'memory.swap.max' ? { optional: true } : {}),
+      })
     }
   }
   if (spec.process.terminal) {

@@ -120,8 +120,10 @@ export type HostStep = Explained &
     | { kind: 'cgroup_leaf'; path: string; mount: string; slot: string }
     /** An existing cgroup (exec joins the container's). */
     | { kind: 'cgroup_open'; path: string; slot: string }
-    /** A limit: one value written to one cgroup interface file. */
-    | { kind: 'cgroup_write'; path: string; value: string }
+    /** Let the cgroups below dir use these controllers (cgroup.subtree_control); those enabled already stay. */
+    | { kind: 'cgroup_enable'; dir: string; controllers: string[] }
+    /** A limit: one value written to one cgroup interface file (skipped if optional and the file does not exist). */
+    | { kind: 'cgroup_write'; path: string; value: string; optional?: boolean }
     /** A detached idmapped clone of a directory (open_tree + mount_setattr), its fd into the slot. */
     | { kind: 'idmapped_mount'; source: string; uidMap: IdMapping[]; gidMap: IdMapping[]; slot: string }
     /** Named and anonymous volumes: created if missing, filled from the image if empty, the container recorded as their user. */

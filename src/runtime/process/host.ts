@@ -28,6 +28,8 @@ export interface Host {
   /** An O_DIRECTORY fd of an existing directory. */
   openDirectory(path: string): number
   writeFile(path: string, content: string): void
+  /** Add the controllers to dir's cgroup.subtree_control that it does not have yet. */
+  enableControllers(dir: string, controllers: string[]): void
   /** A detached idmapped clone of the tree at source. */
   idmappedMount(source: string, uidMap: IdMapping[], gidMap: IdMapping[]): number
   /** A pidfd of the process started at startTime, or undefined when it is gone. */

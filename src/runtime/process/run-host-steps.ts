@@ -19,6 +19,7 @@
  */
 import { crashPoint } from '../../crash-point.js'
 import { MiniRunError } from '../../errors.js'
+import { errnoNumber, strerror } from '../../native/lib.js'
 import { describeHostStep } from '../plan/host-kinds.js'
 import { encodeProgram } from '../plan/encode-program.js'
 import type { HostStep, StartPlan, VolumeClaims } from '../plan/steps.js'
@@ -84,9 +85,20 @@ export interface RunHostOptions {
   stdio: [number, number, number]
 }
 
-function failed(step: HostStep, err: unknown): Error {
+/**
+ * One line naming the step and its place in the plan, as a child step's
+ * failure does: "write "64" to /sys/.../pids.max: Permission denied (runtime
+ * step P8 of 17)". Node's own errno errors repeat the path: only the errno
+ * is kept from them.
+ */
+function failed(plan: StartPlan, step: HostStep, err: unknown): Error {
   if (err instanceof MiniRunError) return err
-  return new MiniRunError(`${describeHostStep(step)}: ${(err as Error).message}`, { cause: err })
+  const code = (err as NodeJS.ErrnoException).code
+  const why = code && /^E[A-Z]+$/.test(code) ? strerror(errnoNumber(code)) : (err as Error).message
+  return new MiniRunError(`${describeHostStep(step)}: ${why} (runtime step P${plan.host.indexOf(step) + 1} of ${plan.host.length})`, {
+    cause: err,
+    ...(code ? { code } : {}),
+  })
 }
 
 export async function runHostSteps(plan: StartPlan, host: Host, o: RunHostOptions): Promise<Launched> {
@@ -97,7 +109,7 @@ export async function runHostSteps(plan: StartPlan, host: Host, o: RunHostOption
     for (step of plan.host.slice(0, cloneAt)) prepare(step, host, res)
   } catch (err) {
     await res.undo()
-    throw failed(step!, err)
+    throw failed(plan, step!, err)
   }
   const clone = plan.host[cloneAt]
   if (clone?.kind !== 'clone') throw new TypeError('a start plan needs one clone step')
@@ -107,7 +119,7 @@ export async function runHostSteps(plan: StartPlan, host: Host, o: RunHostOption
     launched = cloneChild(plan, clone, host, res, o)
   } catch (err) {
     await res.undo()
-    throw failed(clone, err)
+    throw failed(plan, clone, err)
   }
   const { pid, syncWrite, reportRead } = launched
   let setupError: unknown
@@ -120,7 +132,7 @@ export async function runHostSteps(plan: StartPlan, host: Host, o: RunHostOption
   } catch (err) {
     // EPIPE: the trampoline failed before waiting for us and said why on
     // the report pipe; anything else is ours, and the child must go.
-    setupError = failed(step!, err)
+    setupError = failed(plan, step!, err)
     if ((err as NodeJS.ErrnoException).code !== 'EPIPE') host.kill(pid, 'SIGKILL')
   }
   host.close(syncWrite)
@@ -159,8 +171,15 @@ function prepare(step: HostStep, host: Host, res: Resources): void {
     case 'cgroup_open':
       res.fds.set(step.slot, host.openDirectory(step.path))
       return
+    case 'cgroup_enable':
+      host.enableControllers(step.dir, step.controllers)
+      return
     case 'cgroup_write':
-      host.writeFile(step.path, step.value)
+      try {
+        host.writeFile(step.path, step.value)
+      } catch (err) {
+        if (!(step.optional && (err as NodeJS.ErrnoException).code === 'ENOENT')) throw err
+      }
       return
     case 'idmapped_mount':
       res.fds.set(step.slot, host.idmappedMount(step.source, step.uidMap, step.gidMap))
