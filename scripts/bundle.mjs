@@ -61,6 +61,16 @@ await build({
   entryPoints: ['src/build/vendor.ts'],
   outfile: 'dist/mini-run-build-vendor.cjs',
 })
+// The layer unpacker a rootless store with subordinate ids runs in the
+// user's namespace (src/image/ingest-in-userns.ts): a program of its own.
+await build({
+  ...common,
+  entryPoints: ['src/image/layer-helper.ts'],
+  outfile: 'dist/mini-run-layer-helper.cjs',
+  external: ['ffi-rs', '@yuuang/*'],
+  define: { 'import.meta.url': '__bundleUrl' },
+  banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+})
 await build({
   ...common,
   entryPoints: ['src/cli/launcher.cts'],

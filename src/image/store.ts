@@ -25,6 +25,7 @@ import { MiniRunError, UsageError } from '../errors.js'
 import { getLogger } from '../log.js'
 import { defaultStoreRoot } from '../paths.js'
 import { checkPrivateDir, ensurePrivateDir } from '../private-dir.js'
+import { currentRootlessIds, type RootlessIds } from '../rootless/subordinate-ids.js'
 import { chainIds as computeChainIds, digestHex, isDigest, sha256Digest } from './digest.js'
 import { IMAGE_MANIFEST_TYPES, type ImageConfig, type ImageManifest } from './oci.js'
 import { familiarRepository, parseReference } from './reference.js'
@@ -70,11 +71,13 @@ export class ImageStore {
   readonly refsDir: string
   readonly tmpDir: string
   #ready: Promise<void> | undefined
+  #subordinateIds: ImageStoreOptions['subordinateIds']
 
   constructor(opts: ImageStoreOptions = {}) {
     this.root = opts.root ?? defaultStoreRoot()
     this.rootless = opts.rootless ?? process.getuid?.() !== 0
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits }
+    this.#subordinateIds = opts.subordinateIds
     this.blobsDir = join(this.root, 'blobs', 'sha256')
     this.layersDir = join(this.root, 'layers')
     this.refsDir = join(this.root, 'refs')
@@ -212,10 +215,7 @@ export class ImageStore {
     const work = tmpPath(this.tmpDir, 'layer')
     try {
       await mkdir(work, { mode: 0o700 })
-      // loaded here: decompression pulls in node:stream, node:zlib and zstd,
-      // which `run` of a stored image never needs
-      const { ingestLayer } = await import('./ingest-layer.js')
-      const result = await ingestLayer(stream, join(work, 'fs'), {
+      const ingest = {
         ...(opts.digest !== undefined && { expectDigest: opts.digest }),
         ...(opts.size !== undefined && { expectSize: opts.size }),
         expectDiffId: opts.diffId,
@@ -223,7 +223,13 @@ export class ImageStore {
         limits: this.limits,
         ...(opts.progress && { progress: opts.progress }),
         ...(opts.signal && { signal: opts.signal }),
-      })
+      }
+      const ids = this.#unpackIds()
+      // loaded here: decompression pulls in node:stream, node:zlib and zstd,
+      // which `run` of a stored image never needs
+      const result = ids
+        ? await (await import('./ingest-in-userns.js')).ingestInUserns(stream, join(work, 'fs'), { ...ingest, ids })
+        : await (await import('./ingest-layer.js')).ingestLayer(stream, join(work, 'fs'), ingest)
       const record: LayerRecord = {
         chainId: opts.chainId,
         diffId: result.diffId,
@@ -234,6 +240,7 @@ export class ImageStore {
         size: result.size,
         entries: result.entries,
         created: new Date().toISOString(),
+        ...(ids ? { idMaps: { uid: ids.uid, gid: ids.gid } } : {}),
       }
       await writeFile(join(work, 'layer.json'), JSON.stringify(record, null, 2) + '\n')
       // private like all of layers/: its setuid files and device nodes must
@@ -242,6 +249,18 @@ export class ImageStore {
     } finally {
       await removeTree(work)
     }
+  }
+
+  /** The maps layers are unpacked with (ImageStoreOptions.subordinateIds), decided on the first unpack. */
+  #unpackIds(): Extract<RootlessIds, { kind: 'subordinate' }> | undefined {
+    if (this.#subordinateIds === undefined) {
+      this.#subordinateIds = false
+      if (this.rootless && process.getuid?.() !== 0) {
+        const ids = currentRootlessIds()
+        if (ids.kind === 'subordinate') this.#subordinateIds = ids
+      }
+    }
+    return this.#subordinateIds || undefined
   }
 
   /** Rename an unpacked layer into place; if another process won the race, keep theirs. */

@@ -52,6 +52,7 @@ export function recordingHost(options: { report?: { step: number; errno: number 
     writeFile: (...a) => record('writeFile', a, () => undefined),
     enableControllers: (...a) => record('enableControllers', a, () => undefined),
     idmappedMount: (...a) => record('idmappedMount', a, fd),
+    mapIds: (...a) => record('mapIds', a, () => undefined),
     openProcess: (...a) => record('openProcess', a, fd),
     claimVolumes: (...a) => record('claimVolumes', a, () => undefined),
     releaseVolumes: (...a) => record('releaseVolumes', a, () => undefined),

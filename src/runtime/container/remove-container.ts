@@ -6,7 +6,7 @@
  * monitor killed with `kill -9` leaves a running container and no exit
  * record, and rm -f still removes everything.
  */
-import { rmSync } from 'node:fs'
+import { removeOwnTree } from '../../rootless/remove-tree.js'
 import { dirname } from 'node:path'
 import { MiniRunError } from '../../errors.js'
 import { destroyLeaf } from '../cgroup/cgroup.js'
@@ -39,7 +39,7 @@ export async function removeContainer(stateRoot: string, c: ContainerInfo, force
   // the monitor writes the exit record into the state dir: let it finish first
   const recorded = Date.now() + 2000
   while (monitorAlive(c) && Date.now() < recorded) await sleep(10)
-  if (c.containerDir) rmSync(c.containerDir, { recursive: true, force: true })
+  if (c.containerDir) removeOwnTree(c.containerDir)
   removeState(stateRoot, c)
   if (options.storeRoot) releaseContainerVolumes(options.storeRoot, c.id, c.volumes, options.volumes === true)
 }

@@ -3,6 +3,7 @@
  * the line --explain prints and the words an error uses. What each kind
  * does is process/run-host-steps.ts's.
  */
+import { basename } from 'node:path'
 import { formatIdMap } from '../spec/id-maps.js'
 import { namespaceNames } from './namespaces.js'
 import type { HostKind, HostStep } from './steps.js'
@@ -73,6 +74,10 @@ export const HOST_KINDS: Table = {
   proc_write: {
     explain: (s) => `echo ${JSON.stringify(s.content.trimEnd())} > /proc/<child>/${s.file}`,
     describe: (s) => `write /proc/<child>/${s.file}`,
+  },
+  id_map_helper: {
+    explain: (s) => `${basename(s.program)} <child> ${s.maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}`).join(' ')}`,
+    describe: (s) => `${basename(s.program)} <child>`,
   },
   sync: {
     explain: () => 'write one byte to the sync pipe',

@@ -136,6 +136,8 @@ export type HostStep = Explained &
     | { kind: 'clone'; flags: number; cgroup?: SlotRef; keep: SlotRef[]; peer?: SlotRef; via: CloneVia }
     /** Write /proc/<pid>/setgroups, uid_map or gid_map of the child. */
     | { kind: 'proc_write'; file: 'setgroups' | 'uid_map' | 'gid_map'; content: string }
+    /** Rootless with subordinate ids: newuidmap or newgidmap (setuid root, at `program`) writes the child's map. */
+    | { kind: 'id_map_helper'; program: string; file: 'uid_map' | 'gid_map'; maps: IdMapping[] }
     /** The byte the child waits for: from here on it runs its steps. */
     | { kind: 'sync' }
   )
