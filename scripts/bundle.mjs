@@ -61,12 +61,13 @@ await build({
   entryPoints: ['src/build/vendor.ts'],
   outfile: 'dist/mini-run-build-vendor.cjs',
 })
-// The layer unpacker a rootless store with subordinate ids runs in the
-// user's namespace (src/image/ingest-in-userns.ts): a program of its own.
+// What a rootless user with subordinate ids does as root of their user
+// namespace (unpack layers, fill volumes): a program of its own
+// (src/rootless/userns-helper.ts).
 await build({
   ...common,
-  entryPoints: ['src/image/layer-helper.ts'],
-  outfile: 'dist/mini-run-layer-helper.cjs',
+  entryPoints: ['src/rootless/userns-helper.ts'],
+  outfile: 'dist/mini-run-userns-helper.cjs',
   external: ['ffi-rs', '@yuuang/*'],
   define: { 'import.meta.url': '__bundleUrl' },
   banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },

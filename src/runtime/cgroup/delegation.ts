@@ -50,9 +50,11 @@ export function delegatedSubtree(
     if (dir === mount) break
   }
   if (top) return { path: top }
-  const owner = ownerOf(join(mount, own))
+  const who = (owner: number | undefined) => (owner === 0 ? 'root' : `uid ${owner}`)
+  const dirOwner = ownerOf(join(mount, own))
+  const what = dirOwner === uid ? `is yours, but its cgroup.procs belongs to ${who(ownerOf(join(mount, own, 'cgroup.procs')))}` : `belongs to ${who(dirOwner)}`
   return {
-    why: `no cgroup v2 subtree is delegated to you: your cgroup ${own} belongs to ${owner === 0 ? 'root' : `uid ${owner}`}`
+    why: `no cgroup v2 subtree is delegated to you: your cgroup ${own} ${what}`
       + ` (systemd delegates user@${uid}.service; start mini-run under it, e.g. systemd-run --user --scope)`,
   }
 }

@@ -32,6 +32,7 @@ import * as native from '../../native/lib.js'
 import { checkPrivateDir, ensurePrivateDir } from '../../private-dir.js'
 import { processStartTime } from '../../proc-stat.js'
 import { randomHex } from '../../random.js'
+import { removeOwnTree } from '../../rootless/remove-tree.js'
 import { inspectState } from './containers.js'
 import { CONTAINER_ID, readState } from './state.js'
 import { checkVolumeName, VOLUME_NAME } from '../spec/volumes.js'
@@ -114,7 +115,7 @@ function infoOf(dir: string, record: VolumeRecord): VolumeInfo {
 function createLocked(dir: string, name: string, o: { labels?: Record<string, string>; anonymous: boolean }): VolumeInfo {
   const existing = readRecord(dir, name)
   if (existing) return infoOf(dir, existing)
-  for (const entry of readdirSync(dir)) if (entry.startsWith('.')) rmSync(join(dir, entry), { recursive: true, force: true })
+  for (const entry of readdirSync(dir)) if (entry.startsWith('.')) removeOwnTree(join(dir, entry))
   if (existsSync(join(dir, name))) {
     // never made by a creation cut short (that is a "." entry): data of someone's, left alone
     throw new MiniRunError(`volume ${name}: ${join(dir, name)} has no valid volume.json: repair or remove it`, { code: 'EBADVOLUME' })
@@ -249,7 +250,8 @@ export function removeVolume(storeRoot: string, name: string, o: { force?: boole
 function removeLocked(dir: string, name: string): void {
   const doomed = join(dir, `.removing-${randomHex(6)}`)
   renameSync(join(dir, name), doomed)
-  rmSync(doomed, { recursive: true, force: true })
+  // a rootless container's data may belong to the user's subordinate ids
+  removeOwnTree(doomed)
 }
 
 /** `volume prune`: unused anonymous volumes, or every unused one with all (Docker 23+). */
