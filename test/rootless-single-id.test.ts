@@ -5,7 +5,7 @@
 // clear line: -u of another uid, --group-add, limits without a delegated
 // cgroup, a -v source they cannot read, a store root made under their home.
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, readdirSync, rmSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { writeOciLayout } from '../src/image/oci-layout.js'
@@ -81,6 +81,21 @@ describe.skipIf(missing)(`rootless images without subordinate ids, as a user mad
     const limits = as(['run', '--rm', '--pids-limit', '10', IMAGE, 'true'])
     expect(limits.status).toBe(125)
     expect(limits.stderr).toMatch(/^mini-run: resource limits need a cgroup v2 hierarchy that mini-run may write: (none is mounted|no cgroup v2 subtree is delegated to you: your cgroup \S+ belongs to root \(systemd delegates user@\d+\.service; .*\))\n$/)
+  })
+
+  it('runs layers unpacked before the user had subordinate ids, saying that their owners are lost', () => {
+    // the administrator gives the user a range after the image was loaded
+    const range = `${user.name}:1400000000:65536\n`
+    for (const file of ['/etc/subuid', '/etc/subgid']) writeFileSync(file, range, { flag: 'a' })
+    try {
+      const r = as(['run', '--rm', IMAGE, 'sh', '-c', 'cat /proc/self/uid_map | wc -l; ls -ln /srv/f'])
+      expect(r.stderr).toBe(`mini-run: image ${IMAGE} was unpacked before you had subordinate ids: its files all belong to root inside; rmi it and pull or load it again to keep their owners\n`)
+      const [maps, ls] = r.stdout.trim().split('\n')
+      expect(maps!.trim()).toBe('2')
+      expect(ls!.trim().split(/\s+/).slice(2, 4)).toEqual(['0', '0'])
+    } finally {
+      for (const file of ['/etc/subuid', '/etc/subgid']) writeFileSync(file, readFileSync(file, 'utf8').replace(range, ''))
+    }
   })
 
   it('a store that root made under the user\'s home is one line, not a stack of EPERMs', () => {

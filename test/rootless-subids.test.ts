@@ -7,10 +7,13 @@
 // shifted into the range, newuidmap maps 1..65536 to it, and the whole
 // lifecycle works as that user.
 import { execFileSync } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { writeOciLayout } from '../src/image/oci-layout.js'
+import { writeOciLayout, type LayerSpec } from '../src/image/oci-layout.js'
+// @ts-expect-error plain JS shared with rootfs-fixtures/build.js
+import { multiLayerImage } from '../rootfs-fixtures/layers.js'
+import { registryUnavailable, startRegistry } from './helpers/registry-server.js'
 import { readProcStat } from '../src/proc-stat.js'
 import { openTempDir, stageCli, type StagedCli } from './helpers/as-user.js'
 import { miniRun } from './helpers/cli.js'
@@ -168,6 +171,44 @@ describe.skipIf(missing)(`rootless images with subordinate ids, as a user made w
     expect(r.status).toBe(125)
     expect(r.stderr).toMatch(/^mini-run: layer sha256:[0-9a-f]{64}: entry "\.\.\/escape": path escapes the layer with "\.\."\n$/)
     expect(readdirSync(join(store(), 'tmp'))).toEqual([])
+  })
+
+  it.skipIf(registryUnavailable())('pulls from a registry: whiteouts, opaque directories, hard links, setuid and owners hold', async () => {
+    const registry = await startRegistry()
+    try {
+      const layout = join(tmp, 'multi-oci')
+      await writeOciLayout(layout, { name: 'localhost/test/multi:1', config: { config: { Cmd: ['sh'] } }, layers: [{ dir: BUSYBOX_ROOTFS }, ...(multiLayerImage as LayerSpec[])] })
+      const image = `${registry.host}/test/multi:1`
+      execFileSync('skopeo', ['copy', '-q', '--dest-tls-verify=false', `oci:${layout}`, `docker://${image}`])
+      const pull = as(['pull', image])
+      expect(pull.status).toBe(0)
+      const r = as(['run', '--rm', image, 'sh', '-c', 'ls /data; echo --; ls -A /opaque; echo --; stat -c "%a %u:%g" /opaque /usr/bin/suid-tool; cat /data/hardlink'])
+      expect(r.stderr).toBe('')
+      expect(r.stdout).toBe('hardlink\nkept.txt\noriginal\n--\nnew.txt\n--\n750 1000:2000\n4755 0:0\none inode, two names\n')
+      expect(as(['rmi', image]).status).toBe(0)
+    } finally {
+      await registry.stop()
+    }
+  })
+
+  it('refuses, in one line, an image unpacked for subordinate ids the user no longer has', () => {
+    const moved = user.subids!.start + 65536 * 7
+    const setRange = (start: number) => {
+      for (const file of ['/etc/subuid', '/etc/subgid']) {
+        const lines = readFileSync(file, 'utf8').split('\n').map((l) => (l.startsWith(`${user.name}:`) ? `${user.name}:${start}:65536` : l))
+        writeFileSync(file, lines.join('\n'))
+      }
+    }
+    setRange(moved)
+    try {
+      const r = as(['run', '--rm', OWNERS, 'true'])
+      const { start } = user.subids!
+      expect(r.stderr).toBe(`mini-run: image ${OWNERS} was unpacked for the subordinate ids ${start}-${start + 65535}, which /etc/subuid no longer gives you: pull or load it into another store (--root DIR)\n`)
+      expect(r.status).toBe(125)
+    } finally {
+      setRange(user.subids!.start)
+    }
+    expect(as(['run', '--rm', OWNERS, 'true'])).toMatchObject({ status: 0, stderr: '' })
   })
 
   it('rmi and prune remove layers of subordinate ids; nothing in the user\'s dirs belongs to root', () => {

@@ -2,7 +2,7 @@
  * Docker's resource flags as cgroup v2 files (Documentation/admin-guide/
  * cgroup-v2.rst), through the OCI runtime spec's `linux.resources`.
  */
-import { readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { MiniRunError, UsageError } from '../../errors.js'
 
@@ -140,8 +140,13 @@ export function delegationChain(mount: string, leaf: string): string[] {
   return chain
 }
 
-/** Write the controllers dir does not delegate yet into its cgroup.subtree_control. */
+/**
+ * Write the controllers dir does not delegate yet into its cgroup.subtree_control.
+ * mini-run's parent (mini-run/) is made here when missing, as the leaf's
+ * mkdir would: it must delegate before the leaf exists, or the leaf lacks the files.
+ */
 export function enableControllers(dir: string, controllers: string[]): void {
+  mkdirSync(dir, { recursive: true })
   const enabled = readFileSync(join(dir, 'cgroup.subtree_control'), 'utf8').trim().split(/\s+/)
   const missing = controllers.filter((c) => !enabled.includes(c))
   if (missing.length) writeFileSync(join(dir, 'cgroup.subtree_control'), missing.map((c) => `+${c}`).join(' '))
