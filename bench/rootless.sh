@@ -21,8 +21,12 @@ command -v podman >/dev/null || { echo "bench/rootless.sh: podman is missing (ap
 command -v newuidmap >/dev/null || { echo "bench/rootless.sh: newuidmap is missing (apt-get install uidmap)" >&2; exit 3; }
 
 user=mrbench$$
-dir=$(mktemp -d /var/tmp/mini-run-bench-rootless-XXXXXX)
-chmod 755 "$dir"
+# short and lower case: podman names an image loaded from a directory
+# after its path, and its attach socket lives under $XDG_RUNTIME_DIR, whose
+# path must leave room in sun_path's 108 bytes (else every attached run
+# waits out conmon's 20 s timeout)
+dir=/var/tmp/mrb$$
+mkdir -m 755 "$dir"
 cleanup() {
   local pause
   pause=$(cat "$dir/run/libpod/tmp/pause.pid" 2>/dev/null || true)
@@ -54,7 +58,7 @@ as_user=(setpriv --reuid "$uid" --regid "$gid" --clear-groups -- env "HOME=$home
 podman=(podman --runtime runc --cgroup-manager cgroupfs --events-backend none ${PODMAN_FLAGS:-})
 "$cli" --root "$dir/root-store" --state "$dir/root-state" load -i "$dir/busybox-oci" >/dev/null
 (cd / && "${as_user[@]}" "$cli" load -i "$dir/busybox-oci" >/dev/null)
-(cd / && "${as_user[@]}" "${podman[@]}" load -i "$dir/busybox-oci" >/dev/null 2>&1)
+(cd / && "${as_user[@]}" "${podman[@]}" load -i "$dir/busybox-oci" >/dev/null)
 podman_image=$(cd / && "${as_user[@]}" "${podman[@]}" images --format '{{.Repository}}:{{.Tag}}' | head -1)
 
 q() { printf '%q ' "$@"; }
