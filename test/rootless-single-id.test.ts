@@ -70,6 +70,7 @@ describe.skipIf(missing)(`rootless images without subordinate ids, as a user mad
     const refusals: [string[], string][] = [
       [['-u', '1000'], `-u 1000: uid 1000 has no id in a rootless container, which maps only root (${why})`],
       [['--group-add', '33'], '--group-add needs setgroups(2), which a rootless run may not use (user_namespaces(7))'],
+      [['--userns=auto'], '--userns=auto needs root: a rootless container has its own ids already (0 is you, 1..65536 your /etc/subuid range)'],
       [['-v', '/root:/data'], `bind source /root belongs to root and you (uid ${user.uid}) cannot read it: a rootless container sees only what you may`],
     ]
     for (const [flags, line] of refusals) {

@@ -71,13 +71,14 @@ describe.skipIf(missing)(`rootless images with subordinate ids, as a user made w
     rmSync(tmp, { recursive: true, force: true })
   })
 
-  it('loads into ~/.local/share/mini-run (0700 below the root) with the image owners shifted into the range', () => {
+  it('loads into ~/.local/share/mini-run (0700) with the image owners shifted into the range', () => {
     for (const layout of ['busybox-oci', 'owners-oci']) {
       const r = as(['load', '-i', join(tmp, layout)])
       expect(r.stderr).toBe('')
       expect(r.status).toBe(0)
     }
     expect(as(['images']).stdout).toContain('localhost/test/owners')
+    expect(statSync(store()).mode & 0o777).toBe(0o700)
     expect(statSync(join(store(), 'layers')).mode & 0o777).toBe(0o700)
     // on disk: 0 is the user, 33 and 1000 are the range's 33rd and 1000th ids
     const { start } = user.subids!
@@ -133,6 +134,7 @@ describe.skipIf(missing)(`rootless images with subordinate ids, as a user made w
     const stop = as(['stop', '-t', '1', id])
     expect(stop.stderr).toBe('')
     expect(as(['ps', '-a']).stdout).toMatch(new RegExp(`^${id.slice(0, 12)} .* Exited \\(137\\)`, 'm'))
+    expect(statSync(join(store(), 'containers')).mode & 0o777).toBe(0o700)
     expect(as(['rm', id]).status).toBe(0)
     expect(as(['ps', '-a', '-q']).stdout).toBe('')
     expect(readdirSync(join(store(), 'containers'))).toEqual([])
@@ -189,6 +191,25 @@ describe.skipIf(missing)(`rootless images with subordinate ids, as a user made w
     } finally {
       await registry.stop()
     }
+  })
+
+  it('builds without RUN steps: COPY --chown and ADD of a tar keep their owners; a RUN says it needs root', () => {
+    const made = user.run(['sh', '-c', [
+      'mkdir -p ctx/t && echo f > ctx/f && echo t > ctx/t/opt-file',
+      'tar -C ctx/t --owner=0 --group=0 --numeric-owner -cf ctx/t.tar opt-file',
+      `printf 'FROM ${OWNERS}\\nCOPY --chown=1000:1000 f /home/app/f\\nADD t.tar /opt/\\n' > ctx/Dockerfile`,
+    ].join(' && ')])
+    expect(made.stderr).toBe('')
+    const build = as(['build', '-q', '-t', 'localhost/test/built:1', 'ctx'])
+    expect(build.status).toBe(0)
+    const r = as(['run', '--rm', 'localhost/test/built:1', 'sh', '-c', 'ls -ln /home/app/f /opt/opt-file /srv/www/index.html'])
+    expect(r.stderr).toBe('')
+    expect(r.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).slice(2, 4).join(':'))).toEqual(['1000:1000', '0:0', '33:33'])
+    expect(user.run(['sh', '-c', `printf 'FROM ${OWNERS}\\nRUN true\\n' > ctx/Dockerfile`]).status).toBe(0)
+    const run = as(['build', '-q', 'ctx'])
+    expect(run.status).toBe(125)
+    expect(run.stderr).toContain('mini-run: RUN steps need root for now: run mini-run build as root\n')
+    expect(as(['rmi', 'localhost/test/built:1']).status).toBe(0)
   })
 
   it('refuses, in one line, an image unpacked for subordinate ids the user no longer has', () => {

@@ -14,7 +14,7 @@ import { getLogger } from '../log.js'
 import { processStartTime } from '../proc-stat.js'
 import { randomHex } from '../random.js'
 import { removeInUserNamespace } from '../rootless/in-user-namespace.js'
-import { ownSubordinateIds } from '../rootless/remove-tree.js'
+import { ownSubordinateIds } from '../rootless/subordinate-ids.js'
 
 let ownTag: string | undefined
 function ownerTag(): string {

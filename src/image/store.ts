@@ -23,9 +23,10 @@ import { join } from 'node:path'
 import type { Readable } from 'node:stream'
 import { MiniRunError, UsageError } from '../errors.js'
 import { getLogger } from '../log.js'
-import { defaultStoreRoot } from '../paths.js'
+import { defaultStoreRoot, storeRootMode } from '../paths.js'
 import { checkPrivateDir, ensurePrivateDir } from '../private-dir.js'
-import { currentRootlessIds, type RootlessIds } from '../rootless/subordinate-ids.js'
+import { ownSubordinateIds, type RootlessIds } from '../rootless/subordinate-ids.js'
+import type { IdMapping } from '../runtime/spec/spec.js'
 import { chainIds as computeChainIds, digestHex, isDigest, sha256Digest } from './digest.js'
 import { IMAGE_MANIFEST_TYPES, type ImageConfig, type ImageManifest } from './oci.js'
 import { familiarRepository, parseReference } from './reference.js'
@@ -51,8 +52,8 @@ import { DEFAULT_LIMITS, type UnpackLimits } from './unpack-layer.js'
 
 export { defaultStoreRoot }
 
-const STORE_ROOT = { mode: 0o711, what: 'image store' }
 const PRIVATE = { mode: 0o700, what: 'image store directory' }
+const storeRoot = () => ({ mode: storeRootMode(), what: 'image store' })
 
 function noImage(ref: string, cause?: unknown): MiniRunError {
   return new MiniRunError(`no such image: ${ref}`, { code: 'ENOIMAGE', cause })
@@ -83,7 +84,7 @@ export class ImageStore {
     this.refsDir = join(this.root, 'refs')
     this.tmpDir = join(this.root, 'tmp')
     // a store someone else made or may write is refused before it is read
-    if (checkPrivateDir(this.root, STORE_ROOT)) for (const dir of this.#privateDirs()) checkPrivateDir(dir, PRIVATE)
+    if (checkPrivateDir(this.root, storeRoot())) for (const dir of this.#privateDirs()) checkPrivateDir(dir, PRIVATE)
   }
 
   /**
@@ -99,7 +100,7 @@ export class ImageStore {
   /** Create the layout and remove what killed processes left in tmp/; once per instance. */
   init(): Promise<void> {
     this.#ready ??= (async () => {
-      ensurePrivateDir(this.root, STORE_ROOT)
+      ensurePrivateDir(this.root, storeRoot())
       for (const dir of this.#privateDirs()) ensurePrivateDir(dir, PRIVATE)
       await cleanStaleTmp(this.tmpDir)
     })()
@@ -251,14 +252,16 @@ export class ImageStore {
     }
   }
 
+  /** The maps of a rootless store's layers with subordinate ids: a file's host id X is the image's containerId(X). */
+  get idMaps(): { uid: IdMapping[]; gid: IdMapping[] } | undefined {
+    const ids = this.#unpackIds()
+    return ids && { uid: ids.uid, gid: ids.gid }
+  }
+
   /** The maps layers are unpacked with (ImageStoreOptions.subordinateIds), decided on the first unpack. */
   #unpackIds(): Extract<RootlessIds, { kind: 'subordinate' }> | undefined {
     if (this.#subordinateIds === undefined) {
-      this.#subordinateIds = false
-      if (this.rootless && process.getuid?.() !== 0) {
-        const ids = currentRootlessIds()
-        if (ids.kind === 'subordinate') this.#subordinateIds = ids
-      }
+      this.#subordinateIds = (this.rootless && ownSubordinateIds()) || false
     }
     return this.#subordinateIds || undefined
   }

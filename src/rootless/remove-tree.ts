@@ -13,18 +13,11 @@
 import { chmodSync, lstatSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { removeInUserNamespace } from './in-user-namespace.js'
-import { currentRootlessIds } from './subordinate-ids.js'
+import { ownSubordinateIds } from './subordinate-ids.js'
 
 function refused(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code
   return code === 'EACCES' || code === 'EPERM'
-}
-
-/** The user's subordinate maps when this process is rootless and has them. */
-export function ownSubordinateIds() {
-  if (process.getuid?.() === 0) return undefined
-  const ids = currentRootlessIds()
-  return ids.kind === 'subordinate' ? ids : undefined
 }
 
 export function removeOwnTree(path: string): void {

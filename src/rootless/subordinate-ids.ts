@@ -138,6 +138,13 @@ export function currentRootlessIds(): RootlessIds {
   return current
 }
 
+/** The user's subordinate maps when this process is rootless and has them: what runs as root of their namespace uses them. */
+export function ownSubordinateIds(): Extract<RootlessIds, { kind: 'subordinate' }> | undefined {
+  if (process.getuid?.() === 0) return undefined
+  const ids = currentRootlessIds()
+  return ids.kind === 'subordinate' ? ids : undefined
+}
+
 /** Whether a container id has a host id under these maps. */
 export function isMapped(maps: readonly IdMapping[], id: number): boolean {
   return maps.some((m) => id >= m.containerID && id < m.containerID + m.size)

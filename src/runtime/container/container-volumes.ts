@@ -13,7 +13,7 @@
 import { isRoot } from '../../paths.js'
 import { randomHex } from '../../random.js'
 import { runHelperSync } from '../../rootless/helper-process.js'
-import { ownSubordinateIds } from '../../rootless/remove-tree.js'
+import { ownSubordinateIds } from '../../rootless/subordinate-ids.js'
 import { copyImageDir } from './copy-image-dir.js'
 import type { IdMapping, SpecMount } from '../spec/spec.js'
 import type { VolumeClaims, VolumeUse } from '../plan/steps.js'

@@ -9,7 +9,7 @@
 import { existsSync, statSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { MiniRunError, UsageError } from '../../errors.js'
-import { defaultStateRoot, defaultStoreRoot, isRoot } from '../../paths.js'
+import { defaultStateRoot, defaultStoreRoot, isRoot, storeRootMode } from '../../paths.js'
 import { randomHex } from '../../random.js'
 import { checkControllers, resourcesFromFlags } from '../cgroup/cgroup-limits.js'
 import { DEFAULT_CGROUP_PARENT, findCgroup2Mount, leafPath } from '../cgroup/cgroup.js'
@@ -57,6 +57,7 @@ interface IdMaps {
  */
 function userNamespace(o: RunOptions, root: boolean): IdMaps | 'auto' | undefined {
   if (!root) {
+    if (o.userns === 'auto') throw new UsageError('--userns=auto needs root: a rootless container has its own ids already (0 is you, 1..65536 your /etc/subuid range)')
     const ids = currentRootlessIds()
     return { uid: ids.uid, gid: ids.gid, denySetgroups: ids.kind === 'single', rootless: ids }
   }
@@ -250,6 +251,7 @@ function writableLayerOf(fs: RootFilesystem, idMaps: IdMaps | undefined, root: b
     upperOwner: root ? { uid: hostId(idMaps?.uid, top.uid), gid: hostId(idMaps?.gid, top.gid) } : rootlessOwner,
     // its root has no capability over host-owned inodes: what it mounts on must be its own
     owner: root && idMaps ? { uid: hostId(idMaps.uid, 0), gid: hostId(idMaps.gid, 0) } : undefined,
+    containersMode: storeRootMode(),
   }
 }
 

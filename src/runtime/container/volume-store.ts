@@ -29,6 +29,7 @@ import { join } from 'node:path'
 import { MiniRunError } from '../../errors.js'
 import { getLogger } from '../../log.js'
 import * as native from '../../native/lib.js'
+import { storeRootMode } from '../../paths.js'
 import { checkPrivateDir, ensurePrivateDir } from '../../private-dir.js'
 import { processStartTime } from '../../proc-stat.js'
 import { randomHex } from '../../random.js'
@@ -56,7 +57,7 @@ export interface VolumeInfo extends VolumeRecord {
 /** Docker 23+ marks anonymous volumes with this label; prune without -a removes only those. */
 export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous'
 
-const STORE_ROOT = { mode: 0o711, what: 'image store' }
+const storeRootDir = () => ({ mode: storeRootMode(), what: 'image store' })
 const VOLUMES_DIR = { mode: 0o700, what: 'volumes directory' }
 
 export function volumesDir(storeRoot: string): string {
@@ -73,7 +74,7 @@ function noVolume(name: string): MiniRunError {
 
 /** Run fn holding an exclusive flock on volumes/ (made if missing). */
 function withVolumesLock<T>(storeRoot: string, fn: (dir: string) => T): T {
-  ensurePrivateDir(storeRoot, STORE_ROOT)
+  ensurePrivateDir(storeRoot, storeRootDir())
   const dir = volumesDir(storeRoot)
   ensurePrivateDir(dir, VOLUMES_DIR)
   const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY)
@@ -87,7 +88,7 @@ function withVolumesLock<T>(storeRoot: string, fn: (dir: string) => T): T {
 
 /** volumes/, checked; undefined when there is none yet. */
 function existingVolumesDir(storeRoot: string): string | undefined {
-  if (!checkPrivateDir(storeRoot, STORE_ROOT)) return undefined
+  if (!checkPrivateDir(storeRoot, storeRootDir())) return undefined
   const dir = volumesDir(storeRoot)
   return checkPrivateDir(dir, VOLUMES_DIR) ? dir : undefined
 }

@@ -30,6 +30,8 @@ export interface WritableLayer {
   upperOwner?: Owner
   /** As root with a user namespace: the container's root must own what it mounts on. */
   owner?: Owner
+  /** The mode of the store's containers/: 0711 as root (default), 0700 for a user (paths.ts storeRootMode). */
+  containersMode?: number
 }
 
 export interface PlanInput {
@@ -157,9 +159,12 @@ function writableLayerSteps(input: PlanInput, prepare: Add): void {
   if (!w || input.rootfs.kind !== 'overlay') return
   const o = input.rootfs
   const own = w.owner ? { owner: w.owner } : {}
+  const mode = w.containersMode ?? 0o711
   prepare({
-    kind: 'private_dir', path: dirname(w.containerDir), mode: 0o711, what: 'containers directory',
-    why: 'the containers\' writable layers: searchable, so that a user namespace\'s root can reach its own, and nothing more',
+    kind: 'private_dir', path: dirname(w.containerDir), mode, what: 'containers directory',
+    why: mode === 0o700
+      ? 'the containers\' writable layers: yours alone, as the whole store is (your containers\' root is you)'
+      : 'the containers\' writable layers: searchable, so that a user namespace\'s root can reach its own, and nothing more',
   })
   prepare({ kind: 'mkdir', path: w.containerDir, mode: 0o700, ...own, why: 'the container\'s own directory, private: its writable layer lives here' })
   prepare({ kind: 'mkdir', path: o.workDir, mode: 0o700, ...own, why: 'overlayfs\'s work directory, on the same filesystem as the upper dir' })
