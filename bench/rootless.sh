@@ -28,9 +28,12 @@ user=mrbench$$
 dir=/var/tmp/mrb$$
 mkdir -m 755 "$dir"
 cleanup() {
-  local pause
-  pause=$(cat "$dir/run/libpod/tmp/pause.pid" 2>/dev/null || true)
-  [ -n "$pause" ] && kill "$pause" 2>/dev/null || true
+  # what the user still runs (podman's pause process, a conmon) ends first, by
+  # pid: userdel refuses a user with processes
+  local pids
+  pids=$(ps -u "$user" -o pid= 2>/dev/null || true)
+  [ -n "$pids" ] && kill -9 $pids 2>/dev/null || true
+  for _ in 1 2 3 4 5 6 7 8 9 10; do ps -u "$user" >/dev/null 2>&1 || break; sleep 0.2; done
   userdel -r "$user" >/dev/null 2>&1 || true
   sed -i "/^$user:/d" /etc/subuid /etc/subgid
   rm -rf "$dir"

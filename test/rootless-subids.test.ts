@@ -9,6 +9,7 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { writeOciLayout, type LayerSpec } from '../src/image/oci-layout.js'
 // @ts-expect-error plain JS shared with rootfs-fixtures/build.js
@@ -21,6 +22,7 @@ import { createTestUser, subidsMissing, type TestUser } from './helpers/test-use
 import { BUSYBOX_OCI, BUSYBOX_ROOTFS } from './helpers/test-env.js'
 
 const missing = subidsMissing()
+const PTY_RUN = fileURLToPath(new URL('./helpers/pty-run.py', import.meta.url))
 
 /** An image whose files belong to root, www-data (33) and app (1000), on the busybox fixture. */
 async function ownersLayout(dir: string): Promise<void> {
@@ -120,6 +122,23 @@ describe.skipIf(missing)(`rootless images with subordinate ids, as a user made w
     const groups = as(['run', '--rm', '--group-add', '2000', OWNERS, 'sh', '-c', 'id -G'])
     expect(groups.stderr).toBe('')
     expect(groups.stdout).toBe('0 2000\n')
+  })
+
+  it('run -it gives a terminal of the container\'s own; run -d -t and exec -it too', () => {
+    const onPty = (args: string[]) => {
+      const argv = ['setpriv', '--reuid', String(user.uid), '--regid', String(user.gid), '--clear-groups', '--',
+        'env', `HOME=${user.home}`, `XDG_RUNTIME_DIR=${user.runtimeDir}`, `PATH=${process.env.PATH}`, staged.cli, ...args]
+      const out = JSON.parse(execFileSync('python3', [PTY_RUN, ...argv], { encoding: 'utf8', cwd: '/' })) as { output: string; status: number }
+      return { ...out, output: out.output.replace(/\r/g, '') }
+    }
+    const fg = onPty(['run', '--rm', '-it', OWNERS, 'sh', '-c', 'tty; id -u; stat -c %u /srv/www/index.html'])
+    expect(fg.status).toBe(0)
+    expect(fg.output.trim().split('\n').slice(-3)).toEqual(['/dev/pts/0', '0', '33'])
+    const id = as(['run', '-d', '-t', OWNERS, 'sh']).stdout.trim()
+    const ex = onPty(['exec', '-it', '-u', '1000', id, 'sh', '-c', 'tty; id -u'])
+    expect(ex.status).toBe(0)
+    expect(ex.output.trim().split('\n').slice(-2)).toEqual(['/dev/pts/1', '1000'])
+    expect(as(['rm', '-f', id]).status).toBe(0)
   })
 
   it('run -d, exec (as root and -u 1000), logs, stop and rm; ps shows the true status', () => {
