@@ -53,6 +53,7 @@ export function recordingHost(options: { report?: { step: number; errno: number 
     writeFile: (...a) => record('writeFile', a, () => undefined),
     enableControllers: (...a) => record('enableControllers', a, () => undefined),
     idmappedMount: (...a) => record('idmappedMount', a, fd),
+    mapIds: (...a) => record('mapIds', a, () => undefined),
     openProcess: (...a) => record('openProcess', a, fd),
     attachNetwork: (...a) => record('attachNetwork', a, () => undefined),
     detachNetwork: (...a) => record('detachNetwork', a, () => undefined),

@@ -7,7 +7,7 @@
  * namespaces for the command (the plan's pidfd step). A recorded pid alone
  * may name a host process by now.
  */
-import { closeSync, existsSync } from 'node:fs'
+import { closeSync, existsSync, readFileSync } from 'node:fs'
 import { MiniRunError, UsageError } from '../../errors.js'
 import { planExec } from '../plan/plan-exec.js'
 import type { StartPlan } from '../plan/steps.js'
@@ -66,7 +66,7 @@ export function prepareExec(c: ContainerInfo, o: ExecOptions): StartPlan {
     pid: c.pid,
     startTime: c.pidStartTime,
     process: proc,
-    setgroupsAllowed: process.getuid?.() === 0,
+    setgroupsAllowed: setgroupsAllowed(c.pid),
     cgroupPath: c.cgroup && existsSync(c.cgroup) ? c.cgroup : undefined,
   })
 }
@@ -82,6 +82,20 @@ export async function execInContainer(c: ContainerInfo, plan: StartPlan, io: Exe
     throw err
   } finally {
     launched.resources.closeFds()
+  }
+}
+
+/**
+ * Whether the container's user namespace lets its processes call
+ * setgroups(2): as root, and rootless when newgidmap wrote the map; not
+ * when an unprivileged writer had to deny it first (user_namespaces(7)).
+ */
+function setgroupsAllowed(pid: number): boolean {
+  if (process.getuid?.() === 0) return true
+  try {
+    return readFileSync(`/proc/${pid}/setgroups`, 'utf8').trim() === 'allow'
+  } catch {
+    return false
   }
 }
 

@@ -7,13 +7,15 @@
  * (--explain) not even that.
  */
 import { existsSync, statSync } from 'node:fs'
-import { hostname, hostname as osHostname } from 'node:os'
+import { hostname as osHostname } from 'node:os'
 import { join } from 'node:path'
 import { MiniRunError, UsageError } from '../../errors.js'
-import { defaultStateRoot, defaultStoreRoot, isRoot } from '../../paths.js'
+import { defaultStateRoot, defaultStoreRoot, isRoot, storeRootMode } from '../../paths.js'
 import { randomHex } from '../../random.js'
 import { checkControllers, resourcesFromFlags } from '../cgroup/cgroup-limits.js'
 import { DEFAULT_CGROUP_PARENT, findCgroup2Mount, leafPath } from '../cgroup/cgroup.js'
+import { delegatedSubtree } from '../cgroup/delegation.js'
+import { currentRootlessIds, type RootlessIds } from '../../rootless/subordinate-ids.js'
 import { planStart, type PathKind, type WritableLayer } from '../plan/plan-start.js'
 import type { CloneVia } from '../plan/steps.js'
 import { buildSpec, type HostNamespace } from '../spec/container-spec.js'
@@ -33,6 +35,7 @@ import { rootFilesystem, type RootFilesystem } from './rootfs-source.js'
 import type { PreparedContainer, RunOptions } from './run-options.js'
 import { CONTAINER_NAME, ensureStateRoot } from './state.js'
 import { allocateAutoRange, releaseAutoRange } from './userns-ranges.js'
+import { checkBindSource, checkRootlessLayers, checkUserMapped, singleIdWarning } from './rootless-checks.js'
 
 export type { PreparedContainer, RunOptions } from './run-options.js'
 
@@ -45,12 +48,20 @@ interface IdMaps {
   gid: IdMapping[]
   /** Rootless: an unprivileged writer must deny setgroups(2) before writing a gid map. */
   denySetgroups: boolean
+  /** Rootless: its maps, with subordinate ids (written by newuidmap/newgidmap) or one id only. */
+  rootless?: RootlessIds
 }
 
-/** The user namespace: a rootless run always has one (its uid is root inside); root on request, --userns=auto. */
+/**
+ * The user namespace: a rootless run always has one (its uid is root
+ * inside, and 1..65536 are the user's subordinate ids when /etc/subuid
+ * gives them: rootless/subordinate-ids.ts); root on request, --userns=auto.
+ */
 function userNamespace(o: RunOptions, root: boolean): IdMaps | 'auto' | undefined {
   if (!root) {
-    return { uid: [{ containerID: 0, hostID: process.getuid!(), size: 1 }], gid: [{ containerID: 0, hostID: process.getgid!(), size: 1 }], denySetgroups: true }
+    if (o.userns === 'auto') throw new UsageError('--userns=auto needs root: a rootless container has its own ids already (0 is you, 1..65536 your /etc/subuid range)')
+    const ids = currentRootlessIds()
+    return { uid: ids.uid, gid: ids.gid, denySetgroups: ids.kind === 'single', rootless: ids }
   }
   if (o.userns === 'auto') return 'auto'
   if (o.userns !== undefined && o.userns !== 'host' && o.userns !== '') throw new UsageError(`invalid --userns "${o.userns}": use "host" or "auto"`)
@@ -72,7 +83,8 @@ function checkFlags(o: RunOptions, root: boolean, userns: boolean, denySetgroups
   }
   if (denySetgroups && o.groupAdd?.length) throw new UsageError('--group-add needs setgroups(2), which a rootless run may not use (user_namespaces(7))')
   const volumes = volumesFromFlags(o.volumes ?? {})
-  const missingSources = volumes.filter((v) => v.mount.type === 'bind' && !v.volume && !existsSync(v.mount.source!))
+  const exists = (source: string) => (root ? existsSync(source) : checkBindSource(source) === 'exists')
+  const missingSources = volumes.filter((v) => v.mount.type === 'bind' && !v.volume && !exists(v.mount.source!))
   for (const { mount, createSource } of missingSources) if (!createSource) throw new UsageError(`bind source path does not exist: ${mount.source}`)
   return {
     hostNamespaces,
@@ -83,18 +95,27 @@ function checkFlags(o: RunOptions, root: boolean, userns: boolean, denySetgroups
   }
 }
 
-/** The cgroup v2 hierarchy and the limits; limits refused now when the host cannot apply them. */
+/**
+ * The cgroup v2 hierarchy (as root) or the subtree delegated to the user
+ * (rootless: cgroup/delegation.ts) that the container's leaf goes under, and
+ * the limits; limits refused now, with the reason, when the host cannot
+ * apply them. Rootless without a delegation: no leaf, as podman's cgroupfs.
+ */
 function cgroupOf(o: RunOptions, root: boolean, planOnly: boolean) {
   const mount = o.cgroupParent === '' ? undefined : findCgroup2Mount()
   const resources = resourcesFromFlags(o.resources ?? {})
-  if (resources && !planOnly) {
-    if (!mount || !root) {
-      throw new MiniRunError(`resource limits need a cgroup v2 hierarchy that mini-run may write${root ? ' (none is mounted)' : ' (rootless runs have no cgroup of their own)'}`, { code: 'ENOCONTROLLER' })
-    }
-    checkControllers(mount, resources)
+  let top: string | undefined = mount
+  let why = 'none is mounted'
+  if (mount && !root) {
+    const delegation = delegatedSubtree(mount)
+    top = 'path' in delegation ? delegation.path : undefined
+    if ('why' in delegation) why = delegation.why
   }
-  // a rootless run has no cgroup of its own (yet: issue 12), and --explain says what a run does
-  return { mount: root ? mount : undefined, resources }
+  if (resources && !planOnly) {
+    if (!top) throw new MiniRunError(`resource limits need a cgroup v2 hierarchy that mini-run may write: ${why}`, { code: 'ENOCONTROLLER' })
+    checkControllers(top, resources)
+  }
+  return { mount: top, resources }
 }
 
 export async function prepareContainer(o: RunOptions, planOnly = false): Promise<PreparedContainer> {
@@ -105,6 +126,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
   const userns = userNamespace(o, root)
   const flags = checkFlags(o, root, userns !== undefined, userns !== undefined && userns !== 'auto' && userns.denySetgroups)
   const fs = await rootFilesystem(o, id, storeRoot, { inside: userns !== undefined, idmapped: userns === 'auto' })
+  const warnings = userns !== undefined && userns !== 'auto' && userns.rootless && fs.source.kind === 'overlay' ? rootlessWarnings(fs, userns.rootless, o.image!) : []
   const imageStop = fs.image?.StopSignal ? imageStopSignal(fs.image.StopSignal) : undefined
   // the image's VOLUME paths get anonymous volumes, as in Docker
   const volumes = fs.image?.Volumes ? withImageVolumes(flags.volumes, Object.keys(fs.image.Volumes)) : flags.volumes
@@ -128,6 +150,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     // the network's /etc files are bound over the image's, unless a volume is mounted there
     const networkMounts = network.mounts.filter((n) => !resolved.mounts.some((m) => m.destination === n.destination))
     const spec = specOf(o, id, fs, flags, cgroup, idMaps, [...networkMounts, ...resolved.mounts])
+    if (idMaps?.rootless) checkUserMapped(spec, idMaps.rootless, o.user)
     const networkFiles = new Set(network.mounts.map((m) => m.source))
     const cgroupPath = cgroup.mount ? leafPath(cgroup.mount, o.cgroupParent ?? DEFAULT_CGROUP_PARENT, id) : undefined
     const plan = planStart({
@@ -138,6 +161,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
       cgroupMount: cgroup.mount,
       init: o.init ?? false,
       setgroupsAllowed: !idMaps?.denySetgroups,
+      idMapHelpers: idMaps?.rootless?.kind === 'subordinate' ? { newuidmap: idMaps.rootless.newuidmap, newgidmap: idMaps.rootless.newgidmap } : undefined,
       pathKind: (path) => (networkFiles.has(path) ? 'file' : hostPathKind(path)),
       network,
       bindSources: flags.missingSources,
@@ -165,7 +189,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
       detached: o.detach !== undefined,
       autoRemove: o.detach?.autoRemove === true,
       network: network.mode === 'bridge' || network.mode === 'pasta' ? network : undefined,
-      warnings: imageStop?.warning && o.stopSignal === undefined ? [imageStop.warning] : [],
+      warnings: [...warnings, ...(imageStop?.warning && o.stopSignal === undefined ? [imageStop.warning] : [])],
     }
   } catch (err) {
     if (usernsSlot !== undefined) releaseAutoRange(stateRoot, id, usernsSlot)
@@ -202,7 +226,7 @@ function specOf(
     rlimits: flags.rlimits,
     groupAdd: o.groupAdd?.length ? o.groupAdd : undefined,
     hostNamespaces: flags.hostNamespaces.length ? flags.hostNamespaces : undefined,
-    hostHostname: flags.hostNamespaces.length ? hostname() : undefined,
+    hostHostname: flags.hostNamespaces.length ? osHostname() : undefined,
     idMaps: idMaps ? { uid: idMaps.uid, gid: idMaps.gid } : undefined,
     cgroup2: cgroup.mount !== undefined,
     resources: cgroup.resources,
@@ -213,16 +237,29 @@ function specOf(
   })
 }
 
+/** Rootless image runs: the layers' owners against the maps (rootless-checks.ts), and the one warning of a single id. */
+function rootlessWarnings(fs: RootFilesystem, ids: RootlessIds, image: string): string[] {
+  const layers = checkRootlessLayers(fs.layers, ids, image)
+  return [...(ids.kind === 'single' ? [singleIdWarning(ids)] : []), ...(layers ? [layers] : [])]
+}
+
 /** The directories of an image's writable layer, owned as the container's ids require. */
 function writableLayerOf(fs: RootFilesystem, idMaps: IdMaps | undefined, root: boolean): WritableLayer | undefined {
   if (!fs.containerDir || !fs.top) return undefined
+  // as root, layers keep the image's ids on disk (idmapped for --userns=auto);
+  // a rootless store's are host ids already, and only the user's own can be
+  // given without privileges (a top layer of a subordinate id's: the user's)
+  const top = fs.top
+  const own = { uid: process.getuid!(), gid: process.getgid!() }
+  const rootlessOwner = top.uid === own.uid && top.gid === own.gid ? { uid: top.uid, gid: top.gid } : undefined
   return {
     containerDir: fs.containerDir,
     upperMode: fs.top.mode,
     // in a user namespace the writable layer belongs to the container's ids as the host sees them
-    upperOwner: { uid: hostId(idMaps?.uid, fs.top.uid), gid: hostId(idMaps?.gid, fs.top.gid) },
+    upperOwner: root ? { uid: hostId(idMaps?.uid, top.uid), gid: hostId(idMaps?.gid, top.gid) } : rootlessOwner,
     // its root has no capability over host-owned inodes: what it mounts on must be its own
     owner: root && idMaps ? { uid: hostId(idMaps.uid, 0), gid: hostId(idMaps.gid, 0) } : undefined,
+    containersMode: storeRootMode(),
   }
 }
 

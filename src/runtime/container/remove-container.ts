@@ -6,7 +6,7 @@
  * monitor killed with `kill -9` leaves a running container and no exit
  * record, and rm -f still removes everything.
  */
-import { rmSync } from 'node:fs'
+import { removeOwnTree } from '../../rootless/remove-tree.js'
 import { dirname } from 'node:path'
 import { MiniRunError } from '../../errors.js'
 import { destroyLeaf } from '../cgroup/cgroup.js'
@@ -46,7 +46,7 @@ export async function removeContainer(stateRoot: string, c: ContainerInfo, force
   }
   // after the monitor's own cleanup, which may be tearing it down right now
   detachNetwork(stateRoot, c.id, c.network)
-  if (c.containerDir) rmSync(c.containerDir, { recursive: true, force: true })
+  if (c.containerDir) removeOwnTree(c.containerDir)
   removeState(stateRoot, c)
   if (options.storeRoot) releaseContainerVolumes(options.storeRoot, c.id, c.volumes, options.volumes === true)
 }

@@ -3,6 +3,7 @@
  * the line --explain prints and the words an error uses. What each kind
  * does is process/run-host-steps.ts's.
  */
+import { basename } from 'node:path'
 import { formatIdMap } from '../spec/id-maps.js'
 import { namespaceNames } from './namespaces.js'
 import type { CloneVia, HostKind, HostStep } from './steps.js'
@@ -77,6 +78,10 @@ export const HOST_KINDS: Table = {
   network: {
     explain: (s) => s.plan.explain.map((l) => l.what).join('\n'),
     describe: (s) => `attach the ${s.plan.mode} network`,
+  },
+  id_map_helper: {
+    explain: (s) => `${basename(s.program)} <child> ${s.maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}`).join(' ')}`,
+    describe: (s) => `${basename(s.program)} <child>`,
   },
   sync: {
     explain: () => 'write one byte to the sync pipe',

@@ -28,9 +28,12 @@ export interface WritableLayer {
   containerDir: string
   /** overlayfs shows the upper dir's mode and owner as "/": the image's top layer's. */
   upperMode: number
-  upperOwner: Owner
+  /** Undefined: the runtime's own ids (rootless, when the top layer's owner is not the user's). */
+  upperOwner?: Owner
   /** As root with a user namespace: the container's root must own what it mounts on. */
   owner?: Owner
+  /** The mode of the store's containers/: 0711 as root (default), 0700 for a user (paths.ts storeRootMode). */
+  containersMode?: number
 }
 
 export interface PlanInput {
@@ -44,6 +47,8 @@ export interface PlanInput {
   init?: boolean
   /** False in a user namespace made by an unprivileged user: setgroups(2) is denied there. */
   setgroupsAllowed: boolean
+  /** Rootless with subordinate ids: the setuid helpers that write the maps (rootless/subordinate-ids.ts). */
+  idMapHelpers?: { newuidmap: string; newgidmap: string }
   pathKind: (hostPath: string) => PathKind
   /** -v sources that do not exist yet, to make before the start. */
   bindSources?: string[]
@@ -64,6 +69,10 @@ const LIMIT_WHY: Record<string, string> = {
 }
 
 const MAP_WHY = 'the kernel requires a privileged process outside the namespace to write the map (user_namespaces(7))'
+const HELPER_WHY = {
+  uid_map: 'you may map only your own uid; newuidmap, setuid root, maps the range /etc/subuid gives you as well (newuidmap(1))',
+  gid_map: 'the same for groups, from /etc/subgid; setgroups(2) stays allowed, so --group-add works (newgidmap(1))',
+}
 
 export function planStart(input: PlanInput): StartPlan {
   const { spec } = input
@@ -155,14 +164,17 @@ function writableLayerSteps(input: PlanInput, prepare: Add): void {
   if (!w || input.rootfs.kind !== 'overlay') return
   const o = input.rootfs
   const own = w.owner ? { owner: w.owner } : {}
+  const mode = w.containersMode ?? 0o711
   prepare({
-    kind: 'private_dir', path: dirname(w.containerDir), mode: 0o711, what: 'containers directory',
-    why: 'the containers\' writable layers: searchable, so that a user namespace\'s root can reach its own, and nothing more',
+    kind: 'private_dir', path: dirname(w.containerDir), mode, what: 'containers directory',
+    why: mode === 0o700
+      ? 'the containers\' writable layers: yours alone, as the whole store is (your containers\' root is you)'
+      : 'the containers\' writable layers: searchable, so that a user namespace\'s root can reach its own, and nothing more',
   })
   prepare({ kind: 'mkdir', path: w.containerDir, mode: 0o700, ...own, why: 'the container\'s own directory, private: its writable layer lives here' })
   prepare({ kind: 'mkdir', path: o.workDir, mode: 0o700, ...own, why: 'overlayfs\'s work directory, on the same filesystem as the upper dir' })
   prepare({ kind: 'mkdir', path: input.spec.root.path, mode: 0o700, ...own, why: 'the mount point of the root filesystem' })
-  prepare({ kind: 'mkdir', path: o.upperDir, mode: w.upperMode, owner: w.upperOwner, why: 'the writable layer; overlayfs shows its mode and owner as "/", so they are the image\'s' })
+  prepare({ kind: 'mkdir', path: o.upperDir, mode: w.upperMode, ...(w.upperOwner ? { owner: w.upperOwner } : {}), why: 'the writable layer; overlayfs shows its mode and owner as "/", so they are the image\'s' })
   if (!o.idmapped) return
   const { mountDir } = o.idmapped
   prepare({ kind: 'mkdir', path: mountDir, mode: 0o700, ...own, why: 'where the child attaches the idmapped layers' })
@@ -189,7 +201,10 @@ function cloneStep(input: PlanInput, child: readonly ChildStep[], clone: Add): v
 function handshakeSteps(input: PlanInput, handshake: Add): void {
   const { spec } = input
   const userns = spec.linux.namespaces.some((ns) => ns.type === 'user')
-  if (userns) {
+  if (userns && input.idMapHelpers) {
+    handshake({ kind: 'id_map_helper', program: input.idMapHelpers.newuidmap, file: 'uid_map', maps: spec.linux.uidMappings ?? [], why: HELPER_WHY.uid_map })
+    handshake({ kind: 'id_map_helper', program: input.idMapHelpers.newgidmap, file: 'gid_map', maps: spec.linux.gidMappings ?? [], why: HELPER_WHY.gid_map })
+  } else if (userns) {
     if (!input.setgroupsAllowed) {
       handshake({ kind: 'proc_write', file: 'setgroups', content: 'deny', why: 'an unprivileged user may map only its own ids, and only once setgroups(2) is disabled (user_namespaces(7))' })
     }

@@ -139,6 +139,8 @@ export type HostStep = Explained &
     | { kind: 'proc_write'; file: 'setgroups' | 'uid_map' | 'gid_map'; content: string }
     /** Attach the child's network namespace to its networks (src/network/attach.ts); undone by detaching. */
     | { kind: 'network'; plan: NetworkPlan }
+    /** Rootless with subordinate ids: newuidmap or newgidmap (setuid root, at `program`) writes the child's map. */
+    | { kind: 'id_map_helper'; program: string; file: 'uid_map' | 'gid_map'; maps: IdMapping[] }
     /** The byte the child waits for: from here on it runs its steps. */
     | { kind: 'sync' }
   )

@@ -44,6 +44,8 @@ export interface Host {
   enableControllers(dir: string, controllers: string[]): void
   /** A detached idmapped clone of the tree at source. */
   idmappedMount(source: string, uidMap: IdMapping[], gidMap: IdMapping[]): number
+  /** Run newuidmap or newgidmap (program) for the child pid with these maps; throws its complaint. */
+  mapIds(program: string, pid: number, maps: IdMapping[]): void
   /** A pidfd of the process started at startTime, or undefined when it is gone. */
   openProcess(pid: number, startTime: string): number | undefined
   /** Attach the child (pid) to its networks; `save` records what teardown will need before each thing is made. */

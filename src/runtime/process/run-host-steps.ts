@@ -8,6 +8,7 @@
  *   parent                               child (trampoline, then stage)
  *   clone3(flags, CLONE_INTO_CGROUP) ->  blocks reading the sync pipe
  *   write setgroups/uid_map/gid_map
+ *     (or run newuidmap/newgidmap)
  *   write 1 byte to the sync pipe    ->  execs the sealed stage, runs the steps
  *   read the report pipe             <-  a failed step writes {index, errno};
  *                                        a successful execve closes the pipe
@@ -142,6 +143,7 @@ export async function runHostSteps(plan: StartPlan, host: Host, o: RunHostOption
     for (step of plan.host.slice(cloneAt + 1)) {
       if (step.kind === 'proc_write') host.writeFile(`/proc/${pid}/${step.file}`, step.content)
       else if (step.kind === 'network') attach(step, host, res, pid, o)
+      else if (step.kind === 'id_map_helper') host.mapIds(step.program, pid, step.maps)
       else if (step.kind === 'sync') host.write(syncWrite, Buffer.from([1]))
       else throw new TypeError(`host step ${step.kind} cannot come after the clone`)
     }
