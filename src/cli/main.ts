@@ -15,7 +15,6 @@ export async function main(argv: string[]): Promise<number> {
     .option('--state <dir>', 'runtime state directory (default: /run/mini-run as root, $XDG_RUNTIME_DIR/mini-run otherwise)')
     .option('--log-level <level>', 'pino log level on stderr (trace, debug, info, warn, error)')
     .enablePositionalOptions()
-    .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
   program.hook('preAction', async (cmd) => {
@@ -23,13 +22,22 @@ export async function main(argv: string[]): Promise<number> {
     if (level) (await import('../log.js')).setLogLevel(level)
   })
   const verb = verbOf(program, argv)
+  // -v/--version before any verb, as Docker's `docker --version`
+  const globals = argv.slice(2, verb?.index ?? argv.length)
+  if (globals.includes('--version') || globals.includes('-v')) {
+    const { miniRunVersion } = await import('../version.js')
+    process.stdout.write(`mini-run version ${miniRunVersion()}\n`)
+    return 0
+  }
   // `mini-run alpine sh`: a first word that is no verb is an image, and
   // the line means `run --rm`, interactive with a terminal when there is one
   if (verb && !isVerb(verb.word)) {
     const terminal = process.stdin.isTTY && process.stdout.isTTY ? ['-i', '-t'] : []
     argv = [...argv.slice(0, verb.index), 'run', '--rm', ...terminal, ...argv.slice(verb.index)]
   }
+  program.option('-v, --version', 'print the version and exit')
   registerCommands(program, verb && isVerb(verb.word) ? verb.word : verb ? 'run' : undefined)
+  dockerErrors(program)
   try {
     await program.parseAsync(argv)
     return typeof process.exitCode === 'number' ? process.exitCode : 0
@@ -43,6 +51,38 @@ export async function main(argv: string[]): Promise<number> {
     const code = (err as { exitCode?: unknown }).exitCode
     return typeof code === 'number' ? code : EXIT_RUNTIME_ERROR
   }
+}
+
+/** "mini-run container ls" */
+function commandPath(cmd: Command): string {
+  const names: string[] = []
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name())
+  return names.join(' ')
+}
+
+/**
+ * Commander's usage errors as Docker's CLI words them: two lines, what is
+ * wrong and where the help is, never the whole usage.
+ */
+export function dockerUsageError(message: string, path: string): string {
+  const text = message.replace(/^error: /, '').trim()
+  let m: RegExpExecArray | null
+  let line: string
+  if ((m = /^unknown option '(--?)([^']*)'/.exec(text))) line = m[1] === '--' ? `unknown flag: --${m[2]}` : `unknown shorthand flag: '${m[2]!.slice(0, 1)}' in -${m[2]}`
+  else if ((m = /^option '(?:-(\w), )?(--[\w-]+)[^']*' argument missing/.exec(text))) line = `flag needs an argument: ${m[1] ? `'${m[1]}' in -${m[1]}` : m[2]}`
+  else if (/^missing required argument/.test(text)) line = `"${path}" requires at least 1 argument.`
+  else if ((m = /^too many arguments(?: for '[^']*')?\. Expected (\d+) arguments? but got \d+\./.exec(text))) line = `"${path}" requires ${m[1] === '0' ? 'no arguments' : `at most ${m[1]} argument${m[1] === '1' ? '' : 's'}`}.`
+  else if ((m = /^unknown command '([^']*)'/.exec(text))) line = `unknown command: ${m[1]}`
+  else line = text
+  return `${line}\nSee '${path} --help'.\n`
+}
+
+function dockerErrors(cmd: Command): void {
+  cmd.configureOutput({
+    writeErr: (s) => process.stderr.write(s),
+    outputError: (message, write) => write(dockerUsageError(message, commandPath(cmd))),
+  })
+  for (const sub of cmd.commands) dockerErrors(sub)
 }
 
 /** The first word after the global options (which take values, as the program defines them), and where it is. */

@@ -1,6 +1,9 @@
 import type { Command } from 'commander'
 import { globalOptions } from '../global-options.js'
-import { humanSize, listImages } from './images.js'
+import { register as registerBuild } from './build.js'
+import { humanSize, addImagesFlags, listImages } from './images.js'
+import { addInspectFlags, inspectObjects } from './inspect.js'
+import { register as registerPull } from './pull.js'
 import { loadImages } from './load.js'
 import { layersInUse, removeImages } from './rmi.js'
 
@@ -19,41 +22,13 @@ async function pruneImages(cmd: Command): Promise<void> {
   process.stdout.write(`Total reclaimed space: ${humanSize(result.reclaimedBytes)}\n`)
 }
 
-async function inspectImages(cmd: Command, refs: string[]): Promise<void> {
-  const { root } = globalOptions(cmd)
-  const { ImageStore } = await import('../../image/store.js')
-  const store = new ImageStore(root ? { root } : {})
-  const out = []
-  for (const ref of refs) {
-    const image = await store.resolve(ref)
-    out.push({
-      Id: image.configDigest,
-      Name: image.name,
-      ManifestDigest: image.manifestDigest,
-      Created: image.config.created,
-      Architecture: image.config.architecture,
-      Os: image.config.os,
-      Config: image.config.config ?? {},
-      RootFS: { Type: 'layers', Layers: image.config.rootfs.diff_ids },
-      ChainIds: image.chainIds,
-      LayerDirs: image.layerDirs,
-    })
-  }
-  process.stdout.write(JSON.stringify(out, null, 4) + '\n')
-}
-
 export function register(program: Command): void {
   const image = program.command('image').description('manage images')
-  image
-    .command('ls')
-    .alias('list')
-    .description('list images')
-    .argument('[repository]')
-    .option('-q, --quiet', 'print image ids only')
-    .option('--no-trunc', 'print full image ids')
-    .action((repository: string | undefined, flags: { quiet?: boolean; trunc: boolean }, cmd: Command) =>
-      listImages(cmd, repository, flags),
-    )
+  addImagesFlags(image.command('ls').aliases(['list', 'images']).description('list images')).action(
+    (repository: string | undefined, flags: Parameters<typeof listImages>[2], cmd: Command) => listImages(cmd, repository, flags),
+  )
+  registerPull(image)
+  registerBuild(image)
   image
     .command('rm')
     .alias('remove')
@@ -72,9 +47,7 @@ export function register(program: Command): void {
     .option('-q, --quiet', 'suppress the load output')
     .option('--platform <os/arch[/variant]>', 'the platform to load from a multi-platform index')
     .action((flags: { input?: string; platform?: string }, cmd: Command) => loadImages(cmd, flags))
-  image
-    .command('inspect')
-    .description('print what the store knows of images, as JSON')
-    .argument('<image...>')
-    .action((refs: string[], _flags: unknown, cmd: Command) => inspectImages(cmd, refs))
+  addInspectFlags(image.command('inspect').description('print what the store knows of images, as JSON').argument('<image...>')).action(
+    (refs: string[], flags: { format?: string }, cmd: Command) => inspectObjects(cmd, refs, flags, 'image'),
+  )
 }

@@ -17,10 +17,26 @@ import { register as registerContainer } from './container.js'
 import { register as registerVolume } from './volume.js'
 import { register as registerBuild } from './build.js'
 import { register as registerLint } from './lint.js'
+import { register as registerCreate } from './create.js'
+import { register as registerStart } from './start.js'
+import { register as registerRestart } from './restart.js'
+import { register as registerAttach } from './attach.js'
+import { register as registerCp } from './cp.js'
+import { register as registerTop } from './top.js'
+import { register as registerStats } from './stats.js'
+import { register as registerRename } from './rename.js'
+import { register as registerPause, registerUnpause } from './pause.js'
+import { register as registerVersion } from './version.js'
+import { register as registerInfo } from './info.js'
+import { register as registerInternal } from './internal.js'
 
 /** Every verb, in the order `mini-run --help` lists them. */
 const VERBS: Record<string, (program: Command) => void> = {
   run: registerRun,
+  create: registerCreate,
+  start: registerStart,
+  restart: registerRestart,
+  attach: registerAttach,
   ps: registerPs,
   logs: registerLogs,
   exec: registerExec,
@@ -29,6 +45,12 @@ const VERBS: Record<string, (program: Command) => void> = {
   wait: registerWait,
   rm: registerRm,
   inspect: registerInspect,
+  cp: registerCp,
+  top: registerTop,
+  stats: registerStats,
+  rename: registerRename,
+  pause: registerPause,
+  unpause: registerUnpause,
   container: registerContainer,
   volume: registerVolume,
   pull: registerPull,
@@ -38,6 +60,9 @@ const VERBS: Record<string, (program: Command) => void> = {
   image: registerImage,
   build: registerBuild,
   lint: registerLint,
+  version: registerVersion,
+  info: registerInfo,
+  internal: registerInternal,
 }
 
 /** Whether a word is one of mini-run's verbs (or help). */

@@ -25,6 +25,10 @@ export interface ContainerInfo extends ContainerState {
   exitCode?: number
   finishedAt?: string
   oomKilled: boolean
+  /** Running, but frozen by `pause` (its cgroup's cgroup.freeze). */
+  paused: boolean
+  /** Exited, and its restart policy is about to start it again. */
+  restarting: boolean
 }
 
 /** What the monitor writes when the container exits (native/monitor.c). */
@@ -36,6 +40,11 @@ interface ExitRecord {
 
 export function exitFile(stateRoot: string, id: string): string {
   return join(stateDir(stateRoot, id), 'exit.json')
+}
+
+/** Where its monitor listens for `attach` (native/monitor-attach.h). */
+export function attachSocket(stateRoot: string, id: string): string {
+  return join(stateDir(stateRoot, id), 'attach')
 }
 
 export function logFile(stateRoot: string, id: string): string {
@@ -60,8 +69,8 @@ export function inspectState(stateRoot: string, state: ContainerState): Containe
     // still running, or its monitor died before it could write
   }
   const oom = state.oomKilled ?? (state.cgroup ? oomKilled(state.cgroup) : false)
-  if (state.status !== 'created' && isAlive(state)) return { ...state, status: 'running', oomKilled: oom }
-  if (state.status === 'created' && !state.pid) return { ...state, status: 'created', oomKilled: false }
+  if (state.status !== 'created' && isAlive(state)) return { ...state, status: 'running', oomKilled: oom, paused: isFrozen(state), restarting: false }
+  if (state.status === 'created' && !state.pid) return { ...state, status: 'created', oomKilled: false, paused: false, restarting: false }
   const exitCode = exit?.exitCode ?? state.exitCode
   const finishedAt = exit?.finishedAt ?? state.finishedAt
   return {
@@ -70,6 +79,19 @@ export function inspectState(stateRoot: string, state: ContainerState): Containe
     ...(exitCode !== undefined ? { exitCode } : {}),
     ...(finishedAt !== undefined ? { finishedAt } : {}),
     oomKilled: oom,
+    // its monitor has become the restart handler (restart-policy.ts), which waits out the back-off
+    restarting: state.restartPolicy !== undefined && state.restartPolicy.name !== 'no' && !state.stoppedByUser && monitorAlive(state, { exitCommand: true }),
+    paused: false,
+  }
+}
+
+/** cgroup.events says "frozen 1": the whole cgroup is stopped by the v2 freezer (pause). */
+function isFrozen(state: ContainerState): boolean {
+  if (!state.cgroup) return false
+  try {
+    return /^frozen 1$/m.test(readFileSync(join(state.cgroup, 'cgroup.events'), 'utf8'))
+  } catch {
+    return false
   }
 }
 

@@ -24,11 +24,12 @@ import { imageStopSignal, parseSignal } from '../spec/signals.js'
 import type { IdMapping, Spec, SpecMount } from '../spec/spec.js'
 import { parseUlimits } from '../spec/ulimits.js'
 import { volumesFromFlags, withImageVolumes } from '../spec/volumes.js'
-import { exitFile, logFile } from './containers.js'
+import { attachSocket, exitFile, logFile } from './containers.js'
 import { resolveVolumes } from './container-volumes.js'
 import { readImageFile } from './image-files.js'
 import { rootFilesystem, type RootFilesystem } from './rootfs-source.js'
 import type { PreparedContainer, RunOptions } from './run-options.js'
+import type { MonitorVia } from './start-input.js'
 import { CONTAINER_NAME, ensureStateRoot } from './state.js'
 import { allocateAutoRange, releaseAutoRange } from './userns-ranges.js'
 
@@ -72,12 +73,14 @@ function checkFlags(o: RunOptions, root: boolean, userns: boolean, denySetgroups
   const volumes = volumesFromFlags(o.volumes ?? {})
   const missingSources = volumes.filter((v) => v.mount.type === 'bind' && !v.volume && !existsSync(v.mount.source!))
   for (const { mount, createSource } of missingSources) if (!createSource) throw new UsageError(`bind source path does not exist: ${mount.source}`)
+  if (o.restart && o.restart.name !== 'no' && !o.detach) throw new UsageError('--restart needs a monitor to carry it out: use it with run -d, or create')
   return {
     hostNamespaces,
     rlimits: parseUlimits(o.ulimits ?? []),
     logConfig: parseLogOptions(o.logOpts ?? []),
     volumes,
     missingSources: missingSources.map((v) => v.mount.source!),
+    createSources: volumes.filter((v) => v.mount.type === 'bind' && !v.volume && v.createSource).map((v) => v.mount.source!),
   }
 }
 
@@ -123,21 +126,19 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     const resolved = resolveVolumes(volumes, storeRoot, userns === 'auto' ? idMaps : undefined)
     const spec = specOf(o, id, fs, flags, cgroup, idMaps, resolved.mounts)
     const cgroupPath = cgroup.mount ? leafPath(cgroup.mount, o.cgroupParent ?? DEFAULT_CGROUP_PARENT, id) : undefined
-    const plan = planStart({
-      spec,
+    const input = {
       rootfs: fs.source,
       writableLayer: writableLayerOf(fs, idMaps, root),
       cgroupPath,
       cgroupMount: cgroup.mount,
       init: o.init ?? false,
       setgroupsAllowed: !idMaps?.denySetgroups,
-      pathKind: hostPathKind,
-      bindSources: flags.missingSources,
       volumes: resolved.volumes.length
         ? { storeRoot, stateRoot, container: id, volumes: resolved.volumes, layers: o.rootfs === undefined ? fs.layers : undefined }
         : undefined,
-      via: cloneVia(o, id, stateRoot, flags.logConfig),
-    })
+    }
+    const plan = planStart({ ...input, spec, pathKind: hostPathKind, bindSources: flags.missingSources, via: cloneVia(o, id, stateRoot, flags.logConfig) })
+    const labels = { ...fs.imageLabels, ...o.labels }
     return {
       id,
       name: o.name ?? `mini-run-${id.slice(0, 12)}`,
@@ -155,8 +156,14 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
       stopTimeout: o.stopTimeout,
       logConfig: flags.logConfig,
       detached: o.detach !== undefined,
-      autoRemove: o.detach?.exitCommand !== undefined,
+      // the exit command of run -d --rm; that of a restart policy (they exclude each other) removes nothing
+      autoRemove: o.detach?.exitCommand !== undefined && !(o.restart && o.restart.name !== 'no'),
       warnings: imageStop?.warning && o.stopSignal === undefined ? [imageStop.warning] : [],
+      ...(Object.keys(labels).length ? { labels } : {}),
+      ...(fs.imageId ? { imageId: fs.imageId } : {}),
+      ...(o.restart && o.restart.name !== 'no' ? { restartPolicy: o.restart } : {}),
+      // a later start (after create or exit) runs under a monitor, as `docker start` does
+      startInput: { ...input, createSources: flags.createSources, via: monitorVia(o, id, stateRoot, flags.logConfig) },
     }
   } catch (err) {
     if (usernsSlot !== undefined) releaseAutoRange(stateRoot, id, usernsSlot)
@@ -219,20 +226,26 @@ function writableLayerOf(fs: RootFilesystem, idMaps: IdMaps | undefined, root: b
 
 /** Who clones: this process, or for run -d a monitor that stays, logs and records the exit. */
 function cloneVia(o: RunOptions, id: string, stateRoot: string, log: LogConfig): CloneVia {
-  if (!o.detach) return { runtime: true }
+  return o.detach ? monitorVia(o, id, stateRoot, log) : { runtime: true }
+}
+
+function monitorVia(o: RunOptions, id: string, stateRoot: string, log: LogConfig): MonitorVia {
+  const exitCommand = o.detach?.exitCommand?.(id)
   return {
     monitor: {
       log: logFile(stateRoot, id),
       exitFile: exitFile(stateRoot, id),
       logMaxSize: log.maxSize,
       logMaxFile: log.maxFile,
-      exitCommand: o.detach.exitCommand?.(id),
-      interactive: o.detach.interactive === true && o.tty !== true,
+      ...(exitCommand ? { exitCommand } : {}),
+      interactive: o.detach?.interactive === true && o.tty !== true,
+      attachSocket: attachSocket(stateRoot, id),
+      ...(o.detach?.waitAttach ? { waitAttach: true } : {}),
     },
   }
 }
 
-function hostPathKind(path: string): PathKind {
+export function hostPathKind(path: string): PathKind {
   try {
     return statSync(path).isDirectory() ? 'dir' : 'file'
   } catch {

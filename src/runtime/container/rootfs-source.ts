@@ -18,6 +18,9 @@ export interface RootFilesystem {
   /** Directories holding the image's files, top first: /etc/passwd is read from them. */
   layers: string[]
   image?: ImageRunConfig
+  /** The image's labels and id. */
+  imageLabels?: Record<string, string>
+  imageId?: string
   chainIds?: string[]
   /** An image's container: its own directory, and the mode and owner of the top layer's root. */
   containerDir?: string
@@ -57,6 +60,8 @@ export async function rootFilesystem(
     path: join(containerDir, 'rootfs'),
     layers,
     image: resolved.config.config ?? {},
+    ...(resolved.config.config?.Labels ? { imageLabels: resolved.config.config.Labels } : {}),
+    ...(resolved.configDigest ? { imageId: resolved.configDigest } : {}),
     ...(resolved.chainIds ? { chainIds: resolved.chainIds } : {}),
     containerDir,
     top: { mode: top.mode & 0o7777, uid: top.uid, gid: top.gid },

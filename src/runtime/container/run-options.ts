@@ -10,6 +10,8 @@ import type { LogConfig } from '../spec/log-options.js'
 import type { Spec } from '../spec/spec.js'
 import type { VolumeFlags } from '../spec/volumes.js'
 import type { ContainerVolume } from './container-volumes.js'
+import type { StartInput } from './start-input.js'
+import type { RestartPolicy } from './state.js'
 
 export interface RunOptions {
   /** An image reference, resolved in the store. */
@@ -59,6 +61,10 @@ export interface RunOptions {
   detach?: DetachOptions
   /** Resolve an image reference to its config and layer dirs (the image store). */
   resolveImage?: (ref: string, storeRoot: string) => Promise<ResolvedImageLike>
+  /** Docker's --label (after the image's labels, which they override). */
+  labels?: Record<string, string>
+  /** Docker's --restart (restart-policy.ts): needs a monitor, so run -d (or create). */
+  restart?: RestartPolicy
 }
 
 export interface DetachOptions {
@@ -66,14 +72,18 @@ export interface DetachOptions {
   interactive?: boolean
   /** A command the monitor execs once the exit file is written: `run -d --rm` removes the container so. */
   exitCommand?: (id: string) => string[]
+  /** The caller attaches right after the start (`run -it`): the monitor holds the output until it does. */
+  waitAttach?: boolean
 }
 
 /** What the run path needs from an image. */
 export interface ResolvedImageLike {
   name: string
+  /** The image id (its config digest). */
+  configDigest?: string
   /** The layers' chain ids, bottom first. */
   chainIds?: string[]
-  config: { config?: ImageRunConfig }
+  config: { config?: ImageRunConfig & { Labels?: Record<string, string> | null } }
   /** Unpacked layer directories, bottom layer first. */
   layerDirs: string[]
 }
@@ -106,4 +116,10 @@ export interface PreparedContainer {
   autoRemove: boolean
   /** What the caller should tell the user (the library does not print). */
   warnings: string[]
+  /** The image's labels, then --label's. */
+  labels?: Record<string, string>
+  imageId?: string
+  restartPolicy?: RestartPolicy
+  /** What a later start plans from (start-input.ts): recorded in the state. */
+  startInput: StartInput
 }

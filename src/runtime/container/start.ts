@@ -31,6 +31,10 @@ export function initialState(p: PreparedContainer): ContainerState {
     autoRemove: p.autoRemove || undefined,
     logConfig: p.detached ? { type: 'json-file', config: { ...p.logConfig.options } } : undefined,
     spec: p.spec,
+    ...(p.labels ? { labels: p.labels } : {}),
+    ...(p.imageId ? { imageId: p.imageId } : {}),
+    ...(p.restartPolicy ? { restartPolicy: p.restartPolicy, restartCount: 0 } : {}),
+    startInput: p.startInput,
   }
 }
 
@@ -58,6 +62,7 @@ export async function startContainer(p: PreparedContainer, host: Host, stdio: [n
   // its start time tells it from a later process on the same pid
   state.pidStartTime = processStartTime(launched.pid)
   state.monitorPid = launched.monitorPid
+  state.startedAt = new Date().toISOString()
   writeState(p.stateRoot, state)
   return { launched, state }
 }

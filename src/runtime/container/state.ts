@@ -8,6 +8,7 @@ import { basename, dirname, isAbsolute, join, normalize } from 'node:path'
 import { MiniRunError } from '../../errors.js'
 import { checkPrivateDir, ensurePrivateDir } from '../../private-dir.js'
 import type { Spec } from '../spec/spec.js'
+import type { StartInput } from './start-input.js'
 import { releaseAutoRange } from './userns-ranges.js'
 import { VOLUME_NAME } from '../spec/volumes.js'
 
@@ -48,6 +49,29 @@ export interface ContainerState {
   volumes?: { name: string; destination: string }[]
   /** The whole spec, for inspect and exec. */
   spec?: Spec
+  /** Docker's Config.Labels: the image's, then --label's. */
+  labels?: Record<string, string>
+  /** The image id (its config digest): ps --filter ancestor=, inspect. */
+  imageId?: string
+  /** --restart: carried out when its monitor reports the exit (restart-policy.ts). */
+  restartPolicy?: RestartPolicy
+  /** How many times the restart policy started it again (Docker's RestartCount). */
+  restartCount?: number
+  /** The back-off before the last restart (restart-policy.ts doubles it). */
+  restartDelayMs?: number
+  /** When its process last started (Docker's State.StartedAt); created is when the container was. */
+  startedAt?: string
+  /** Stopped or killed by the user: its restart policy does not start it again (Docker's HasBeenManuallyStopped). */
+  stoppedByUser?: boolean
+  /** create, and restart policies: what is needed to plan a start again (replan.ts). */
+  startInput?: StartInput
+}
+
+/** Docker's --restart: no, on-failure[:N], always, unless-stopped. */
+export interface RestartPolicy {
+  name: 'no' | 'on-failure' | 'always' | 'unless-stopped'
+  /** on-failure:N; 0 means no limit. */
+  maximumRetryCount: number
 }
 
 export function stateDir(stateRoot: string, id: string): string {

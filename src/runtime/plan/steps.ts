@@ -105,6 +105,10 @@ export type CloneVia =
         exitCommand?: string[]
         /** -i: stdin is a pipe the monitor holds open. */
         interactive: boolean
+        /** Where the monitor listens for `attach` (native/monitor-attach.h). */
+        attachSocket?: string
+        /** Hold the output until the first client attaches (`start -a`, `run -it`). */
+        waitAttach?: boolean
       }
     }
 

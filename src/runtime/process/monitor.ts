@@ -41,6 +41,7 @@ export function spawnMonitor(o: MonitorOptions, cloneFlags: number, fds: native.
     '--exit-file', o.exitFile,
     ...(peer !== undefined ? ['--pty-socket-fd', at(peer)] : []),
     ...(o.interactive ? ['--interactive'] : []),
+    ...(o.attachSocket !== undefined ? ['--attach-socket', o.attachSocket, ...(o.waitAttach ? ['--wait-attach'] : [])] : []),
     ...(o.exitCommand ?? []).flatMap((arg, i) => [i === 0 ? '--exit-command' : '--exit-command-arg', arg]),
   ]
   const child = spawn(monitorPath, args, { detached: true, stdio: ['ignore', 'ignore', 'ignore', ...passed] })

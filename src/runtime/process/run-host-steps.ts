@@ -139,6 +139,26 @@ export async function runHostSteps(plan: StartPlan, host: Host, o: RunHostOption
   return { pid, ...(launched.monitorPid !== undefined ? { monitorPid: launched.monitorPid } : {}), started, resources: res }
 }
 
+/** What `create` makes: the container's filesystem, not what lives only as long as one start (cgroup, fds). */
+const FILESYSTEM_KINDS: ReadonlySet<HostStep['kind']> = new Set(['private_dir', 'mkdir', 'bind_source', 'volumes'])
+
+/**
+ * `create`: carry out only the plan's filesystem steps (the writable
+ * layer, -v sources, volume claims). A failure undoes them and throws; a
+ * later start plans with `made` and skips them.
+ */
+export async function makeFilesystem(plan: StartPlan, host: Host): Promise<Resources> {
+  const res = new Resources(host)
+  let step: HostStep | undefined
+  try {
+    for (step of plan.host) if (FILESYSTEM_KINDS.has(step.kind)) prepare(step, host, res)
+  } catch (err) {
+    await res.undo()
+    throw failed(step!, err)
+  }
+  return res
+}
+
 function prepare(step: HostStep, host: Host, res: Resources): void {
   switch (step.kind) {
     case 'private_dir':
