@@ -78,10 +78,10 @@
  *                  to the container: its output as it comes, their input
  *                  to its stdin or pty, its exit code at the end
  *                  (monitor-attach.h); the socket is removed at exit
- *   --wait-attach  read none of the container's output until the first
- *                  client has connected (at most ATTACH_WAIT_MS), so that
- *                  `run -it` and `start -a`, which connect right after the
- *                  start, see all of it
+ *   --wait-attach  read none of the container's output, and report none
+ *                  of its exit, until the first client has connected (at
+ *                  most ATTACH_WAIT_MS), so that `run -it` and `start -a`,
+ *                  which connect right after the start, see all of it
  *   --exit-command, --exit-command-arg
  *                  a program the monitor execs (it replaces the monitor)
  *                  once the exit file is written, with these arguments
@@ -318,11 +318,17 @@ int main(int argc, char **argv)
     struct timespec finished, exited_at;
     for (;;) {
         int timeout = -1;
-        if (holding && (exited || attach_clients() > 0 || ms_since(&started) >= ATTACH_WAIT_MS))
+        /* held until a client comes: also when the container has exited
+         * meanwhile (its output waits in the pipes), so a short-lived
+         * container's output still reaches `start -a` */
+        if (holding && (attach_clients() > 0 || ms_since(&started) >= ATTACH_WAIT_MS)) {
             holding = 0;
+            if (exited) /* the grace for the last output starts now */
+                clock_gettime(CLOCK_MONOTONIC, &exited_at);
+        }
         if (holding)
             timeout = (int)(ATTACH_WAIT_MS - ms_since(&started));
-        if (exited) {
+        else if (exited) {
             if (out_stream.fd < 0 && err_stream.fd < 0 && tty_stream.fd < 0 && pty_socket < 0)
                 break;
             long left = EXIT_GRACE_MS - ms_since(&exited_at);

@@ -165,6 +165,9 @@ export const FUNCTIONS: Record<string, Fn> = {
     if (typeof v !== 'string' && !Array.isArray(v)) throw execError(`can't slice item of type ${typeof v}`)
     return v.slice(Number(from ?? 0), to === undefined ? undefined : Number(to))
   },
+  // and, or: evaluated lazily in Executor.command (Go 1.18's short circuit); these serve a call by value
+  and: (...args) => args.find((a) => !truth(a)) ?? args.at(-1),
+  or: (...args) => args.find((a) => truth(a)) ?? args.at(-1),
   not: (v) => !truth(v),
   print: (...args) => sprint(args),
   printf: (format, ...args) => sprintf(String(format), ...args),
