@@ -68,7 +68,8 @@
  *                  the oldest, PATH.(N-1)), PATH becomes PATH.1 and a new
  *                  PATH is created; with N = 1 it is truncated instead.
  *                  Without --log-max-size the log is never rotated (the
- *                  CLI always passes both: log-options.ts holds the default)
+ *                  CLI passes both, log-options.ts holding the default, but
+ *                  for --log-driver none, whose log is /dev/null)
  *   --exit-file    written when the container has exited and its output is
  *                  logged: {"exitCode":N,"signal":S|null,"finishedAt":"<RFC3339Nano>"}
  *                  (exitCode 128+S when killed by signal S), as PATH.tmp

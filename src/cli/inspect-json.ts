@@ -52,7 +52,8 @@ export function inspectJson(c: ContainerInfo, o: { logPath?: string; size?: { rw
       Cmd: c.command,
       Image: c.image ?? '',
       WorkingDir: spec?.process.cwd ?? '',
-      Labels: c.labels ?? {},
+      // a Go map: json prints its keys sorted
+      Labels: Object.fromEntries(Object.entries(c.labels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
       StopSignal: c.stopSignal ?? 'SIGTERM',
       ...(c.stopTimeout !== undefined ? { StopTimeout: c.stopTimeout } : {}),
     },

@@ -8,6 +8,7 @@ import { describeError } from '../errors.js'
 import { isVerb, registerCommands } from './commands/index.js'
 import { EXIT_RUNTIME_ERROR } from './exit-codes.js'
 import { dockerUsageError } from './main-errors.js'
+import { errorLine } from './error-line.js'
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('mini-run')
@@ -47,7 +48,7 @@ export async function main(argv: string[]): Promise<number> {
       // --help and --version exit 0; bad flags are a runtime error (Docker: 125)
       return err.exitCode === 0 ? 0 : EXIT_RUNTIME_ERROR
     }
-    process.stderr.write(`mini-run: ${describeError(err)}\n`)
+    process.stderr.write(errorLine(err))
     // an error that knows its exit code (exec failures: 126, 127) says so
     const code = (err as { exitCode?: unknown }).exitCode
     return typeof code === 'number' ? code : EXIT_RUNTIME_ERROR

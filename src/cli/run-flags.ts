@@ -8,6 +8,7 @@ import { UsageError } from '../errors.js'
 import { readEnvFiles } from './env-file.js'
 import type { GlobalOptions } from './global-options.js'
 import * as pathDefaults from '../paths.js'
+import { parseSize } from '../runtime/cgroup/cgroup-limits.js'
 import { parseRestartPolicy } from '../runtime/container/restart-policy.js'
 import type { RunOptions } from '../runtime/container/run-options.js'
 
@@ -188,6 +189,8 @@ export function runOptionsOf(positional: string[], flags: RunFlags, global: Glob
         }
       : undefined,
     ...(restart ? { restart } : {}),
+    ...(flags.shmSize !== undefined ? { shmSize: shmSizeOf(flags.shmSize) } : {}),
+    ...(flags.logDriver !== undefined ? { logDriver: logDriverOf(flags.logDriver) } : {}),
     labels: readLabels(flags.label, flags.labelFile),
     resolveImage: async (ref: string, storeRoot: string) => {
       const { resolveForRun } = await import('./resolve-image.js')
@@ -219,6 +222,18 @@ export function attachedRun(flags: Pick<RunFlags, 'detach' | 'interactive' | 'tt
  */
 function cliCommand(global: GlobalOptions, args: string[]): string[] {
   return [process.execPath, '--', process.argv[1]!, ...globalArgs(global), ...args]
+}
+
+/** --shm-size: Docker's sizes (64m, 1g, bytes); more than 0. */
+function shmSizeOf(text: string): number {
+  const bytes = parseSize(text, '--shm-size')
+  if (bytes <= 0) throw new UsageError(`invalid --shm-size "${text}": must be greater than 0`)
+  return bytes
+}
+
+function logDriverOf(text: string): 'json-file' | 'none' {
+  if (text === 'json-file' || text === 'none') return text
+  throw new UsageError(`--log-driver ${text}: not supported (json-file, none)`)
 }
 
 /** --label KEY=VALUE (KEY alone: an empty value) and --label-file, a label a line; later ones win. */

@@ -34,7 +34,8 @@ export function register(program: Command): void {
     .alias('remove')
     .description('remove images')
     .argument('<image...>')
-    .action((refs: string[], _flags: unknown, cmd: Command) => removeImages(cmd, refs))
+    .option('-f, --force', 'untag an image that containers were made from (their layers stay while they do)')
+    .action((refs: string[], flags: { force?: boolean }, cmd: Command) => removeImages(cmd, refs, flags))
   image
     .command('prune')
     .description('remove untagged images, and layers and blobs that no image or container uses')

@@ -7,6 +7,7 @@
  * fails afterwards leaves the container Created, as Docker does: it was
  * made by a command that succeeded.
  */
+import { randomName } from './random-name.js'
 import type { Host } from '../process/host.js'
 import { makeFilesystem } from '../process/run-host-steps.js'
 import { realHost } from './real-host.js'
@@ -17,7 +18,7 @@ import { createState, removeState, type ContainerState } from './state.js'
 export async function createContainer(p: PreparedContainer, host: Host = realHost): Promise<ContainerState> {
   if (!p.detached) throw new TypeError('createContainer needs a container prepared with detach: its starts run under a monitor')
   const state = initialState(p)
-  createState(p.stateRoot, state)
+  createState(p.stateRoot, state, p.nameGenerated ? randomName : undefined)
   try {
     await makeFilesystem(p.plan, host)
   } catch (err) {

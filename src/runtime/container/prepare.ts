@@ -6,6 +6,7 @@
  * a --userns=auto id range (released if preparing fails), and with planOnly
  * (--explain) not even that.
  */
+import { randomName } from './random-name.js'
 import { existsSync, statSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { MiniRunError, UsageError } from '../../errors.js'
@@ -141,7 +142,9 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     const labels = { ...fs.imageLabels, ...o.labels }
     return {
       id,
-      name: o.name ?? `mini-run-${id.slice(0, 12)}`,
+      // Docker's readable default: adjective_surname
+      name: o.name ?? randomName(),
+      ...(o.name === undefined ? { nameGenerated: true } : {}),
       stateRoot,
       storeRoot,
       image: o.image,
@@ -155,6 +158,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
       stopSignal: o.stopSignal ?? imageStop?.signal,
       stopTimeout: o.stopTimeout,
       logConfig: flags.logConfig,
+      ...(o.logDriver === 'none' ? { logDriver: 'none' as const } : {}),
       detached: o.detach !== undefined,
       // the exit command of run -d --rm; that of a restart policy (they exclude each other) removes nothing
       autoRemove: o.detach?.exitCommand !== undefined && !(o.restart && o.restart.name !== 'no'),
@@ -204,6 +208,7 @@ function specOf(
     idMaps: idMaps ? { uid: idMaps.uid, gid: idMaps.gid } : undefined,
     cgroup2: cgroup.mount !== undefined,
     resources: cgroup.resources,
+    ...(o.shmSize !== undefined ? { shmSize: o.shmSize } : {}),
     mounts: mounts.length ? mounts : undefined,
     passwd: parsePasswd(readImageFile(fs.layers, 'etc/passwd') ?? ''),
     groups: parseGroup(readImageFile(fs.layers, 'etc/group') ?? ''),
@@ -233,9 +238,10 @@ function monitorVia(o: RunOptions, id: string, stateRoot: string, log: LogConfig
   const exitCommand = o.detach?.exitCommand?.(id)
   return {
     monitor: {
-      log: logFile(stateRoot, id),
+      // --log-driver none: the output goes nowhere (and is never rotated)
+      log: o.logDriver === 'none' ? '/dev/null' : logFile(stateRoot, id),
       exitFile: exitFile(stateRoot, id),
-      logMaxSize: log.maxSize,
+      logMaxSize: o.logDriver === 'none' ? 0 : log.maxSize,
       logMaxFile: log.maxFile,
       ...(exitCommand ? { exitCommand } : {}),
       interactive: o.detach?.interactive === true && o.tty !== true,

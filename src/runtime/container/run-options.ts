@@ -65,6 +65,10 @@ export interface RunOptions {
   labels?: Record<string, string>
   /** Docker's --restart (restart-policy.ts): needs a monitor, so run -d (or create). */
   restart?: RestartPolicy
+  /** Docker's --shm-size, in bytes. */
+  shmSize?: number
+  /** Docker's --log-driver: json-file (the default) or none (the monitor keeps no log). */
+  logDriver?: 'json-file' | 'none'
 }
 
 export interface DetachOptions {
@@ -91,6 +95,8 @@ export interface ResolvedImageLike {
 export interface PreparedContainer {
   id: string
   name: string
+  /** The name was made up (random-name.ts): another is drawn if it is taken. */
+  nameGenerated?: boolean
   stateRoot: string
   /** The image store, which holds the writable layer and the volumes. */
   storeRoot: string
@@ -111,6 +117,8 @@ export interface PreparedContainer {
   stopTimeout?: number
   /** run -d's log rotation (spec/log-options.ts), defaults filled in. */
   logConfig: LogConfig
+  /** --log-driver none: no log is kept. */
+  logDriver?: 'none'
   detached: boolean
   /** run -d --rm: its monitor removes it once it exits. */
   autoRemove: boolean

@@ -3,6 +3,7 @@
  * (recorded before anything is made, so that a runtime killed at any point
  * leaves what `rm` needs to clean up), then the plan's host steps.
  */
+import { randomName } from './random-name.js'
 import { processStartTime } from '../../proc-stat.js'
 import type { Host } from '../process/host.js'
 import { runHostSteps, type Launched } from '../process/run-host-steps.js'
@@ -29,7 +30,7 @@ export function initialState(p: PreparedContainer): ContainerState {
     stopSignal: p.stopSignal ?? 'SIGTERM',
     stopTimeout: p.stopTimeout,
     autoRemove: p.autoRemove || undefined,
-    logConfig: p.detached ? { type: 'json-file', config: { ...p.logConfig.options } } : undefined,
+    logConfig: p.logDriver === 'none' ? { type: 'none', config: {} } : p.detached ? { type: 'json-file', config: { ...p.logConfig.options } } : undefined,
     spec: p.spec,
     ...(p.labels ? { labels: p.labels } : {}),
     ...(p.imageId ? { imageId: p.imageId } : {}),
@@ -50,7 +51,7 @@ export interface Started {
  */
 export async function startContainer(p: PreparedContainer, host: Host, stdio: [number, number, number]): Promise<Started> {
   const state = initialState(p)
-  createState(p.stateRoot, state)
+  createState(p.stateRoot, state, p.nameGenerated ? randomName : undefined)
   let launched: Launched
   try {
     launched = await runHostSteps(p.plan, host, { stdio })

@@ -44,7 +44,7 @@ export interface ContainerState {
   /** --userns=auto: the slot of host ids it holds until it is removed (userns-ranges.ts). */
   usernsSlot?: number
   /** run -d: how its monitor rotates container.log (--log-opt, defaults filled in). */
-  logConfig?: { type: 'json-file'; config: Record<string, string> }
+  logConfig?: { type: 'json-file' | 'none'; config: Record<string, string> }
   /** The volumes it mounts (container-volumes.ts): inspect shows them, rm -v removes the anonymous ones. */
   volumes?: { name: string; destination: string }[]
   /** The whole spec, for inspect and exec. */
@@ -93,28 +93,42 @@ export function ensureStateRoot(stateRoot: string): void {
   ensurePrivateDir(stateRoot, STATE_ROOT)
 }
 
-/** Reserve the name and write the first state; throws if the name is taken. */
-export function createState(stateRoot: string, state: ContainerState): void {
+/**
+ * Reserve the name and write the first state; throws if the name is taken,
+ * unless `another` gives a name to try instead (a generated one), which
+ * state.name then becomes.
+ */
+export function createState(stateRoot: string, state: ContainerState, another?: (attempt: number) => string): void {
   ensureStateRoot(stateRoot)
   const names = join(stateRoot, 'names')
   mkdirSync(names, { recursive: true, mode: 0o700 })
-  try {
-    symlinkSync(state.id, join(names, state.name))
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-    let owner = '?'
+  for (let attempt = 1; ; attempt++) {
     try {
-      owner = readlinkSync(join(names, state.name))
-    } catch {
-      // removed meanwhile
+      symlinkSync(state.id, join(names, state.name))
+      break
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || !another || attempt > 20) throw nameTaken(err, names, state.name)
+      state.name = another(attempt)
     }
-    throw new MiniRunError(
-      `the container name "${state.name}" is already in use by container ${owner.slice(0, 12)}: remove it or choose another name`,
-      { code: 'ENAMEINUSE' },
-    )
   }
   mkdirSync(stateDir(stateRoot, state.id), { recursive: true, mode: 0o700 })
   writeState(stateRoot, state)
+}
+
+function nameTaken(err: unknown, names: string, name: string): Error {
+  {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return err as Error
+    let owner = '?'
+    try {
+      owner = readlinkSync(join(names, name))
+    } catch {
+      // removed meanwhile
+    }
+    return new MiniRunError(
+      `the container name "${name}" is already in use by container ${owner.slice(0, 12)}: remove it or choose another name`,
+      { code: 'ENAMEINUSE' },
+    )
+  }
 }
 
 export function writeState(stateRoot: string, state: ContainerState): void {

@@ -99,6 +99,7 @@ export type CloneVia =
       monitor: {
         log: string
         exitFile: string
+        /** Rotate before this many bytes; 0: never (--log-driver none, whose log is /dev/null). */
         logMaxSize: number
         logMaxFile: number
         /** argv the monitor execs once the exit file is written (run -d --rm's rm). */
