@@ -62,15 +62,17 @@ export function isAlive(state: Pick<ContainerState, 'pid' | 'pidStartTime'>): bo
 }
 
 export function inspectState(stateRoot: string, state: ContainerState): ContainerInfo {
+  // a running container has no exit record to read, nor an OOM kill to report yet (Docker's
+  // OOMKilled is about how it exited): `ps` of many running containers reads one file each
+  if (state.status !== 'created' && isAlive(state)) return { ...state, status: 'running', oomKilled: state.oomKilled ?? false, paused: isFrozen(state), restarting: false }
+  if (state.status === 'created' && !state.pid) return { ...state, status: 'created', oomKilled: false, paused: false, restarting: false }
   let exit: ExitRecord | undefined
   try {
     exit = JSON.parse(readFileSync(exitFile(stateRoot, state.id), 'utf8')) as ExitRecord
   } catch {
-    // still running, or its monitor died before it could write
+    // its monitor died before it could write, or a foreground run (its state has the code)
   }
   const oom = state.oomKilled ?? (state.cgroup ? oomKilled(state.cgroup) : false)
-  if (state.status !== 'created' && isAlive(state)) return { ...state, status: 'running', oomKilled: oom, paused: isFrozen(state), restarting: false }
-  if (state.status === 'created' && !state.pid) return { ...state, status: 'created', oomKilled: false, paused: false, restarting: false }
   const exitCode = exit?.exitCode ?? state.exitCode
   const finishedAt = exit?.finishedAt ?? state.finishedAt
   return {
