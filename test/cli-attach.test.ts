@@ -72,6 +72,15 @@ describe.skipIf(!isRoot)('attach and detach keys (needs root)', () => {
     expect(r.status).toBe(3)
   })
 
+  it('run -it refuses input that is no terminal, and bad detach keys, before starting anything (Docker\'s words)', () => {
+    const piped = env.run(['run', '-it', '--rm', BUSYBOX, 'true'], { input: 'x' })
+    expect(piped.status).toBe(125)
+    expect(piped.stderr).toBe('mini-run: the input device is not a TTY\n')
+    const keys = onPty([], ['run', '-it', '--rm', '--detach-keys', 'ctrl-9', BUSYBOX, 'true'])
+    expect(keys.status).toBe(125)
+    expect(keys.output).toContain("invalid detach keys (ctrl-9): unknown character: '9'")
+  })
+
   it('attach to a container that does not run is refused with Docker\'s words', () => {
     expect(env.run(['create', '--name', 'c2', BUSYBOX, 'true']).status).toBe(0)
     const r = env.run(['attach', 'c2'])

@@ -15,7 +15,15 @@ export interface SessionOptions {
   detachKeys?: string
   /** Pass SIGINT, SIGTERM... on to the container (not with a pty: ^C is a byte then). */
   sigProxy?: boolean
+  /**
+   * `run -it`: when the caller's terminal goes away (SIGHUP), the container
+   * goes too, as a foreground run's does: SIGHUP to it, then SIGKILL to
+   * every process of it if it has not ended within HANGUP_GRACE_MS.
+   */
+  endOnHangup?: boolean
 }
+
+const HANGUP_GRACE_MS = 2000
 
 export interface SessionResult {
   /** The container's exit code; undefined when the session ended first. */
@@ -75,6 +83,39 @@ export async function attachSession(stateRoot: string, c: ContainerInfo, o: Sess
       stdin.pause()
     })
   }
+  // a terminal that went away fails every write to it: nothing is left to tell
+  const quiet = () => undefined
+  stdout.on('error', quiet)
+  process.stderr.on('error', quiet)
+  stdin.on('error', quiet)
+  cleanups.push(() => {
+    stdout.off('error', quiet)
+    process.stderr.off('error', quiet)
+    stdin.off('error', quiet)
+  })
+  if (o.endOnHangup) {
+    const hangup = () => {
+      void (async () => {
+        const { findContainer } = await import('../runtime/container/containers.js')
+        const { killAll, signalContainer } = await import('../runtime/container/stop-container.js')
+        try {
+          signalContainer(findContainer(stateRoot, c.id), 'SIGHUP')
+        } catch {
+          // gone already
+        }
+        setTimeout(() => {
+          try {
+            const now = findContainer(stateRoot, c.id)
+            if (now.status === 'running') killAll(now)
+          } catch {
+            // gone already
+          }
+        }, HANGUP_GRACE_MS).unref()
+      })()
+    }
+    process.on('SIGHUP', hangup)
+    cleanups.push(() => process.off('SIGHUP', hangup))
+  }
   if (o.sigProxy !== false && !raw) {
     const forward = (signal: NodeJS.Signals) => {
       void (async () => {
@@ -87,9 +128,10 @@ export async function attachSession(stateRoot: string, c: ContainerInfo, o: Sess
         }
       })()
     }
-    for (const s of PROXIED) process.on(s, forward)
+    const proxied = PROXIED.filter((s) => !(o.endOnHangup && s === 'SIGHUP'))
+    for (const s of proxied) process.on(s, forward)
     cleanups.push(() => {
-      for (const s of PROXIED) process.off(s, forward)
+      for (const s of proxied) process.off(s, forward)
     })
   }
   try {

@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import { openSync, rmSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { PreparedContainer } from '../../runtime/container/run-options.js'
+import { UsageError } from '../../errors.js'
 import { checkCidFile, writeCidFile } from '../cid-file.js'
 import { explainFormat } from '../explain-format.js'
 import { globalOptions } from '../global-options.js'
@@ -30,6 +31,12 @@ export function register(program: Command): void {
 async function runCommand(positional: string[], flags: RunFlags, cmd: Command): Promise<number> {
   const explain = explainFormat(flags.explain, positional)
   if (flags.cidfile && explain === undefined) checkCidFile(flags.cidfile)
+  if (explain === undefined && attachedRun(flags)) {
+    // checked before anything starts
+    if (flags.detachKeys !== undefined) (await import('../detach-keys.js')).parseDetachKeys(flags.detachKeys)
+    // a pty relays keystrokes: piped input would never end (Docker refuses it too)
+    if (flags.tty && flags.interactive && !process.stdin.isTTY) throw new UsageError('the input device is not a TTY')
+  }
   const { prepareContainer } = await import('../../runtime/container/prepare.js')
   const prepared = await prepareContainer(runOptionsOf(positional, flags, globalOptions(cmd)), explain !== undefined)
   for (const warning of prepared.warnings) process.stderr.write(`mini-run: ${warning}\n`)
@@ -64,7 +71,7 @@ async function runAttached(prepared: PreparedContainer, flags: RunFlags): Promis
   const { attachSession, finishSession } = await import('../attach-session.js')
   await startDetached(prepared)
   const c = findContainer(prepared.stateRoot, prepared.id)
-  const result = await attachSession(prepared.stateRoot, c, { stdin: flags.interactive === true, ...(flags.detachKeys !== undefined ? { detachKeys: flags.detachKeys } : {}) })
+  const result = await attachSession(prepared.stateRoot, c, { stdin: flags.interactive === true, endOnHangup: true, ...(flags.detachKeys !== undefined ? { detachKeys: flags.detachKeys } : {}) })
   const code = await finishSession(prepared.stateRoot, c, result, { reportDetach: false })
   // --rm: its monitor's exit command removes it; the command returns once that is done, as Docker's does
   if (flags.rm && !result.detached) {
