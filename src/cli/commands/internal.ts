@@ -2,12 +2,15 @@ import type { Command } from 'commander'
 import { globalOptions } from '../global-options.js'
 import { stateRootOf } from '../state-root.js'
 
-/** Verbs mini-run runs itself, not people: `internal cleanup ID` is a detached container's exit command. */
+/**
+ * Verbs mini-run runs itself, not people (hidden from --help): `internal
+ * cleanup ID` is a detached container's exit command.
+ */
 export function register(program: Command): void {
   const internal = program.command('internal', { hidden: true }).description('commands mini-run runs itself')
   internal
     .command('cleanup')
-    .description('after a detached container exits: tear its network down, release its cgroup, remove it if --rm')
+    .description('after a detached container exits: tear its network down, then remove it (--rm), restart it (--restart) or release its cgroup')
     .argument('<id>')
     .action(async (id: string, _flags: unknown, cmd: Command) => {
       const { cleanupContainer } = await import('../../runtime/container/cleanup-container.js')

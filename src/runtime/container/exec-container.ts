@@ -15,7 +15,7 @@ import { notRunning, openContainerProcess, openProcessRoot } from '../process/co
 import type { Host } from '../process/host.js'
 import { runHostSteps } from '../process/run-host-steps.js'
 import { StepError } from '../process/step-error.js'
-import { superviseProcess } from '../process/supervise.js'
+import { execErrorOf, superviseProcess } from '../process/supervise.js'
 import { parseGroup, parsePasswd, resolveUser } from '../spec/resolve-user.js'
 import type { SpecProcess } from '../spec/spec.js'
 import { readFileInRoot } from './container-files.js'
@@ -40,6 +40,8 @@ export interface ExecIo {
 /** The plan of an exec (what `exec --explain` prints). */
 export function prepareExec(c: ContainerInfo, o: ExecOptions): StartPlan {
   if (c.status !== 'running' || !c.pid || c.pidStartTime === undefined) throw notRunning(c.id)
+  // a frozen cgroup would freeze the command too, before it could do anything (Docker refuses it so)
+  if (c.paused) throw new MiniRunError(`Container ${c.id.slice(0, 12)} is paused, unpause the container before exec`, { code: 'EPAUSED' })
   if (!c.spec) throw new MiniRunError(`container ${c.id.slice(0, 12)} has no recorded spec to exec with`)
   if (o.command.length === 0) throw new UsageError('"exec" requires a command')
   if (o.workdir !== undefined && !o.workdir.startsWith('/')) throw new UsageError(`the working directory '${o.workdir}' is invalid, it needs to be an absolute path`)
@@ -47,6 +49,8 @@ export function prepareExec(c: ContainerInfo, o: ExecOptions): StartPlan {
   const env = new Map(base.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]))
   for (const e of o.env ?? []) {
     const eq = e.indexOf('=')
+    // refused as run refuses it (container-spec.ts): a variable without a name
+    if (eq === 0 || e === '') throw new UsageError(`invalid environment variable: ${e}`)
     if (eq > 0) env.set(e.slice(0, eq), e.slice(eq + 1))
     else if (process.env[e] !== undefined) env.set(e, process.env[e]!)
   }
@@ -96,6 +100,25 @@ function setgroupsAllowed(pid: number): boolean {
     return readFileSync(`/proc/${pid}/setgroups`, 'utf8').trim() === 'allow'
   } catch {
     return false
+  }
+}
+
+/**
+ * `exec -d`: start the command and leave it running. Resolves once it runs
+ * (its execve succeeded); when the caller exits, the kernel gives it to the
+ * container's PID 1, the reaper of the PID namespace it joined.
+ */
+export async function execDetached(c: ContainerInfo, plan: StartPlan, io: ExecIo): Promise<void> {
+  const host = io.host ?? realHost
+  const launched = await runHostSteps(plan, host, { stdio: io.stdio })
+  try {
+    const failure = await launched.started
+    if (failure) {
+      if (failure.step?.op === 'setns' && failure.code === 'ESRCH') throw notRunning(c.id, failure)
+      throw execErrorOf(failure) ?? failure
+    }
+  } finally {
+    launched.resources.closeFds()
   }
 }
 

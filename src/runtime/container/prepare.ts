@@ -6,6 +6,7 @@
  * a --userns=auto id range (released if preparing fails), and with planOnly
  * (--explain) not even that.
  */
+import { randomName } from './random-name.js'
 import { existsSync, statSync } from 'node:fs'
 import { hostname as osHostname } from 'node:os'
 import { join } from 'node:path'
@@ -28,11 +29,12 @@ import { imageStopSignal, parseSignal } from '../spec/signals.js'
 import type { IdMapping, Spec, SpecMount } from '../spec/spec.js'
 import { parseUlimits } from '../spec/ulimits.js'
 import { volumesFromFlags, withImageVolumes } from '../spec/volumes.js'
-import { exitFile, logFile } from './containers.js'
+import { attachSocket, exitFile, logFile } from './containers.js'
 import { resolveVolumes } from './container-volumes.js'
 import { readImageFile } from './image-files.js'
 import { rootFilesystem, type RootFilesystem } from './rootfs-source.js'
 import type { PreparedContainer, RunOptions } from './run-options.js'
+import type { MonitorVia } from './start-input.js'
 import { CONTAINER_NAME, ensureStateRoot } from './state.js'
 import { allocateAutoRange, releaseAutoRange } from './userns-ranges.js'
 import { checkBindSource, checkRootlessLayers, checkUserMapped, singleIdWarning } from './rootless-checks.js'
@@ -86,12 +88,14 @@ function checkFlags(o: RunOptions, root: boolean, userns: boolean, denySetgroups
   const exists = (source: string) => (root ? existsSync(source) : checkBindSource(source) === 'exists')
   const missingSources = volumes.filter((v) => v.mount.type === 'bind' && !v.volume && !exists(v.mount.source!))
   for (const { mount, createSource } of missingSources) if (!createSource) throw new UsageError(`bind source path does not exist: ${mount.source}`)
+  if (o.restart && o.restart.name !== 'no' && !o.detach) throw new UsageError('--restart needs a monitor to carry it out: use it with run -d, or create')
   return {
     hostNamespaces,
     rlimits: parseUlimits(o.ulimits ?? []),
     logConfig: parseLogOptions(o.logOpts ?? []),
     volumes,
     missingSources: [...new Set(missingSources.map((v) => v.mount.source!))],
+    createSources: [...new Set(volumes.filter((v) => v.mount.type === 'bind' && !v.volume && v.createSource).map((v) => v.mount.source!))],
   }
 }
 
@@ -134,7 +138,9 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     throw new UsageError('volumes under --userns=auto need an image: they are idmapped like its layers')
   }
   const cgroup = cgroupOf(o, root, planOnly)
-  const network = networkOf(o, id, fs, flags.hostNamespaces, { root, storeRoot, stateRoot })
+  // Docker's readable default: adjective_surname (taken already: start.ts picks another)
+  const name = o.name ?? randomName()
+  const network = networkOf(o, id, name, fs, flags.hostNamespaces, { root, storeRoot, stateRoot })
 
   // last, once nothing else can fail: the id range of --userns=auto
   let idMaps = userns === 'auto' ? undefined : userns
@@ -151,10 +157,8 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     const networkMounts = network.mounts.filter((n) => !resolved.mounts.some((m) => m.destination === n.destination))
     const spec = specOf(o, id, fs, flags, cgroup, idMaps, [...networkMounts, ...resolved.mounts])
     if (idMaps?.rootless) checkUserMapped(spec, idMaps.rootless, o.user)
-    const networkFiles = new Set(network.mounts.map((m) => m.source))
     const cgroupPath = cgroup.mount ? leafPath(cgroup.mount, o.cgroupParent ?? DEFAULT_CGROUP_PARENT, id) : undefined
-    const plan = planStart({
-      spec,
+    const input = {
       rootfs: fs.source,
       writableLayer: writableLayerOf(fs, idMaps, root),
       cgroupPath,
@@ -162,17 +166,17 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
       init: o.init ?? false,
       setgroupsAllowed: !idMaps?.denySetgroups,
       idMapHelpers: idMaps?.rootless?.kind === 'subordinate' ? { newuidmap: idMaps.rootless.newuidmap, newgidmap: idMaps.rootless.newgidmap } : undefined,
-      pathKind: (path) => (networkFiles.has(path) ? 'file' : hostPathKind(path)),
       network,
-      bindSources: flags.missingSources,
       volumes: resolved.volumes.length
         ? { storeRoot, stateRoot, container: id, volumes: resolved.volumes, layers: o.rootfs === undefined ? fs.layers : undefined }
         : undefined,
-      via: cloneVia(o, id, stateRoot, flags.logConfig),
-    })
+    }
+    const plan = planStart({ ...input, spec, pathKind: containerPathKind(network), bindSources: flags.missingSources, via: cloneVia(o, id, stateRoot, flags.logConfig) })
+    const labels = { ...fs.imageLabels, ...o.labels }
     return {
       id,
-      name: o.name ?? `mini-run-${id.slice(0, 12)}`,
+      name,
+      ...(o.name === undefined ? { nameGenerated: true } : {}),
       stateRoot,
       storeRoot,
       image: o.image,
@@ -186,10 +190,16 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
       stopSignal: o.stopSignal ?? imageStop?.signal,
       stopTimeout: o.stopTimeout,
       logConfig: flags.logConfig,
+      ...(o.logDriver === 'none' ? { logDriver: 'none' as const } : {}),
       detached: o.detach !== undefined,
       autoRemove: o.detach?.autoRemove === true,
       network: network.mode === 'bridge' || network.mode === 'pasta' ? network : undefined,
       warnings: [...warnings, ...(imageStop?.warning && o.stopSignal === undefined ? [imageStop.warning] : [])],
+      labels: Object.keys(labels).length ? labels : undefined,
+      imageId: fs.imageId,
+      restartPolicy: o.restart && o.restart.name !== 'no' ? o.restart : undefined,
+      // a later start (after create or exit) runs under a monitor, as `docker start` does
+      startInput: { ...input, createSources: flags.createSources, via: monitorVia(o, id, stateRoot, flags.logConfig) },
     }
   } catch (err) {
     if (usernsSlot !== undefined) releaseAutoRange(stateRoot, id, usernsSlot)
@@ -230,6 +240,7 @@ function specOf(
     idMaps: idMaps ? { uid: idMaps.uid, gid: idMaps.gid } : undefined,
     cgroup2: cgroup.mount !== undefined,
     resources: cgroup.resources,
+    ...(o.shmSize !== undefined ? { shmSize: o.shmSize } : {}),
     mounts: mounts.length ? mounts : undefined,
     passwd: parsePasswd(readImageFile(fs.layers, 'etc/passwd') ?? ''),
     groups: parseGroup(readImageFile(fs.layers, 'etc/group') ?? ''),
@@ -265,15 +276,22 @@ function writableLayerOf(fs: RootFilesystem, idMaps: IdMaps | undefined, root: b
 
 /** Who clones: this process, or for run -d a monitor that stays, logs and records the exit. */
 function cloneVia(o: RunOptions, id: string, stateRoot: string, log: LogConfig): CloneVia {
-  if (!o.detach) return { runtime: true }
+  return o.detach ? monitorVia(o, id, stateRoot, log) : { runtime: true }
+}
+
+function monitorVia(o: RunOptions, id: string, stateRoot: string, log: LogConfig): MonitorVia {
+  const exitCommand = o.detach?.exitCommand?.(id)
   return {
     monitor: {
-      log: logFile(stateRoot, id),
+      // --log-driver none: the output goes nowhere (and is never rotated)
+      log: o.logDriver === 'none' ? '/dev/null' : logFile(stateRoot, id),
       exitFile: exitFile(stateRoot, id),
-      logMaxSize: log.maxSize,
+      logMaxSize: o.logDriver === 'none' ? 0 : log.maxSize,
       logMaxFile: log.maxFile,
-      exitCommand: o.detach.exitCommand?.(id),
-      interactive: o.detach.interactive === true && o.tty !== true,
+      ...(exitCommand ? { exitCommand } : {}),
+      interactive: o.detach?.interactive === true && o.tty !== true,
+      attachSocket: attachSocket(stateRoot, id),
+      ...(o.detach?.waitAttach ? { waitAttach: true } : {}),
     },
   }
 }
@@ -282,11 +300,11 @@ function cloneVia(o: RunOptions, id: string, stateRoot: string, log: LogConfig):
 function networkOf(
   o: RunOptions,
   id: string,
+  name: string,
   fs: RootFilesystem,
   hostNamespaces: HostNamespace[],
   where: { root: boolean; storeRoot: string; stateRoot: string },
 ): NetworkPlan {
-  const name = o.name ?? `mini-run-${id.slice(0, 12)}`
   const hostname = o.hostname || (hostNamespaces.includes('uts') || hostNamespaces.includes('network') ? osHostname() : id.slice(0, 12))
   return planNetwork({ ...o.networkFlags, network: o.network }, {
     id,
@@ -301,7 +319,17 @@ function networkOf(
   })
 }
 
-function hostPathKind(path: string): PathKind {
+/**
+ * What a bind source is, for its mount point: the network's /etc files are
+ * files, though they are written only when it attaches (after the clone);
+ * anything else as it is on the host now.
+ */
+export function containerPathKind(network: Pick<NetworkPlan, 'files'> | undefined): (path: string) => PathKind {
+  const files = new Set(Object.values(network?.files ?? {}))
+  return (path) => (files.has(path) ? 'file' : hostPathKind(path))
+}
+
+export function hostPathKind(path: string): PathKind {
   try {
     return statSync(path).isDirectory() ? 'dir' : 'file'
   } catch {

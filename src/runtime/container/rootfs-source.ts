@@ -18,6 +18,9 @@ export interface RootFilesystem {
   /** Directories holding the image's files, top first: /etc/passwd is read from them. */
   layers: string[]
   image?: ImageRunConfig
+  /** The image's labels and id. */
+  imageLabels?: Record<string, string>
+  imageId?: string
   chainIds?: string[]
   /** An image's container: its own directory, and the mode and owner of the top layer's root. */
   containerDir?: string
@@ -58,6 +61,8 @@ export async function rootFilesystem(
     layers,
     image: resolved.config.config ?? {},
     chainIds: resolved.chainIds,
+    imageLabels: resolved.config.config?.Labels ?? undefined,
+    imageId: resolved.configDigest,
     containerDir,
     top: { mode: top.mode & 0o7777, uid: top.uid, gid: top.gid },
   }

@@ -11,6 +11,8 @@ import type { Spec } from '../spec/spec.js'
 import type { VolumeFlags } from '../spec/volumes.js'
 import type { ContainerVolume } from './container-volumes.js'
 import type { NetworkFlags, NetworkPlan } from '../../network/plan-network.js'
+import type { StartInput } from './start-input.js'
+import type { RestartPolicy } from './state.js'
 
 export interface RunOptions {
   /** An image reference, resolved in the store. */
@@ -62,6 +64,14 @@ export interface RunOptions {
   detach?: DetachOptions
   /** Resolve an image reference to its config and layer dirs (the image store). */
   resolveImage?: (ref: string, storeRoot: string) => Promise<ResolvedImageLike>
+  /** Docker's --label (after the image's labels, which they override). */
+  labels?: Record<string, string>
+  /** Docker's --restart (restart-policy.ts): needs a monitor, so run -d (or create). */
+  restart?: RestartPolicy
+  /** Docker's --shm-size, in bytes. */
+  shmSize?: number
+  /** Docker's --log-driver: json-file (the default) or none (the monitor keeps no log). */
+  logDriver?: 'json-file' | 'none'
 }
 
 export interface DetachOptions {
@@ -74,14 +84,18 @@ export interface DetachOptions {
    */
   exitCommand?: (id: string) => string[]
   autoRemove?: boolean
+  /** The caller attaches right after the start (`run -it`): the monitor holds the output until it does. */
+  waitAttach?: boolean
 }
 
 /** What the run path needs from an image. */
 export interface ResolvedImageLike {
   name: string
+  /** The image id (its config digest). */
+  configDigest?: string
   /** The layers' chain ids, bottom first. */
   chainIds?: string[]
-  config: { config?: ImageRunConfig }
+  config: { config?: ImageRunConfig & { Labels?: Record<string, string> | null } }
   /** Unpacked layer directories, bottom layer first. */
   layerDirs: string[]
 }
@@ -89,6 +103,8 @@ export interface ResolvedImageLike {
 export interface PreparedContainer {
   id: string
   name: string
+  /** The name was made up (random-name.ts): another is drawn if it is taken. */
+  nameGenerated?: boolean
   stateRoot: string
   /** The image store, which holds the writable layer and the volumes. */
   storeRoot: string
@@ -109,6 +125,8 @@ export interface PreparedContainer {
   stopTimeout?: number
   /** run -d's log rotation (spec/log-options.ts), defaults filled in. */
   logConfig: LogConfig
+  /** --log-driver none: no log is kept. */
+  logDriver?: 'none'
   detached: boolean
   /** run -d --rm: its monitor removes it once it exits. */
   autoRemove: boolean
@@ -116,4 +134,10 @@ export interface PreparedContainer {
   network?: NetworkPlan
   /** What the caller should tell the user (the library does not print). */
   warnings: string[]
+  /** The image's labels, then --label's. */
+  labels?: Record<string, string>
+  imageId?: string
+  restartPolicy?: RestartPolicy
+  /** What a later start plans from (start-input.ts): recorded in the state. */
+  startInput: StartInput
 }

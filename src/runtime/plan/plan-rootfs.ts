@@ -58,6 +58,22 @@ export function rootfsSteps(input: RootfsInput): ChildStep[] {
 
 type Add = (step: StepBody) => void
 
+/**
+ * The root filesystem and the spec's bind mounts (volumes, -v), nothing
+ * else: no /proc, /dev or /sys, no switch of root. `cp` of a container that
+ * does not run looks at its files through a mount namespace made of these
+ * alone (plan-view.ts).
+ */
+export function rootfsViewSteps(input: RootfsInput): ChildStep[] {
+  const steps: ChildStep[] = []
+  const add = (step: StepBody) => steps.push({ ...step, section: 'rootfs' } as ChildStep)
+  rootSteps({ ...input, rootfs: input.rootfs.kind === 'overlay' ? { ...input.rootfs, idmapped: undefined } : input.rootfs }, add)
+  input.spec.mounts.forEach((m, i) => {
+    if (m.type === 'bind' || parseMountOptions(m.options).flags & MS.BIND) planMount({ ...m, uidMappings: undefined, gidMappings: undefined }, i, input.spec.root.path, input, add)
+  })
+  return steps
+}
+
 /** The root filesystem: the image's layers under a writable one, or a directory. */
 function rootSteps(input: RootfsInput, add: Add): void {
   const rootfs = input.spec.root.path

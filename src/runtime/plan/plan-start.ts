@@ -58,6 +58,12 @@ export interface PlanInput {
   network?: NetworkPlan
   /** Who clones: this process (the default), or a monitor for run -d. */
   via?: CloneVia
+  /**
+   * The container's filesystem exists already (`start` after `create`, a
+   * restart): its writable layer's directories are not made again and its
+   * volumes stay claimed; only what each start needs anew is planned.
+   */
+  made?: boolean
 }
 
 const LIMIT_WHY: Record<string, string> = {
@@ -118,7 +124,7 @@ function prepareSteps(input: PlanInput, prepare: Add): void {
     prepare({ kind: 'bind_source', path, why: '-v of a host directory that does not exist: Docker makes it' })
   }
   writableLayerSteps(input, prepare)
-  if (input.volumes?.volumes.length) {
+  if (input.volumes?.volumes.length && !input.made) {
     const anonymous = input.volumes.volumes.every((v) => v.anonymous)
     prepare({
       kind: 'volumes', ...input.volumes,
@@ -164,6 +170,8 @@ function writableLayerSteps(input: PlanInput, prepare: Add): void {
   if (!w || input.rootfs.kind !== 'overlay') return
   const o = input.rootfs
   const own = w.owner ? { owner: w.owner } : {}
+  // made before: a start after create, or a restart
+  if (input.made) return idmappedLayerSteps(input, o, prepare)
   const mode = w.containersMode ?? 0o711
   prepare({
     kind: 'private_dir', path: dirname(w.containerDir), mode, what: 'containers directory',
@@ -178,13 +186,22 @@ function writableLayerSteps(input: PlanInput, prepare: Add): void {
   if (!o.idmapped) return
   const { mountDir } = o.idmapped
   prepare({ kind: 'mkdir', path: mountDir, mode: 0o700, ...own, why: 'where the child attaches the idmapped layers' })
-  o.lowerDirs.forEach((lower, i) => {
+  o.lowerDirs.forEach((_, i) => {
     prepare({ kind: 'mkdir', path: `${mountDir}/${i}`, mode: 0o700, ...own, why: `the mount point of layer ${i}` })
-    prepare({
-      kind: 'idmapped_mount', source: join(o.layersDir, lower), uidMap: input.spec.linux.uidMappings ?? [], gidMap: input.spec.linux.gidMappings ?? [], slot: layerSlot(i),
-      why: 'the layers on disk belong to host ids: an idmapped mount shows them with the container\'s; made here, in the host\'s user namespace, as the kernel requires',
-    })
+    prepare(idmappedLayerStep(input, o, i))
   })
+}
+
+/** --userns=auto: each start opens the layers again as idmapped mounts (an fd lives as long as one start). */
+function idmappedLayerSteps(input: PlanInput, o: Extract<RootfsSource, { kind: 'overlay' }>, prepare: Add): void {
+  if (o.idmapped) o.lowerDirs.forEach((_, i) => prepare(idmappedLayerStep(input, o, i)))
+}
+
+function idmappedLayerStep(input: PlanInput, o: Extract<RootfsSource, { kind: 'overlay' }>, i: number): HostBody {
+  return {
+    kind: 'idmapped_mount', source: join(o.layersDir, o.lowerDirs[i]!), uidMap: input.spec.linux.uidMappings ?? [], gidMap: input.spec.linux.gidMappings ?? [], slot: layerSlot(i),
+    why: 'the layers on disk belong to host ids: an idmapped mount shows them with the container\'s; made here, in the host\'s user namespace, as the kernel requires',
+  }
 }
 
 function cloneStep(input: PlanInput, child: readonly ChildStep[], clone: Add): void {

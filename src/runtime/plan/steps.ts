@@ -100,12 +100,17 @@ export type CloneVia =
       monitor: {
         log: string
         exitFile: string
+        /** Rotate before this many bytes; 0: never (--log-driver none, whose log is /dev/null). */
         logMaxSize: number
         logMaxFile: number
         /** argv the monitor execs once the exit file is written (run -d --rm's rm). */
         exitCommand?: string[]
         /** -i: stdin is a pipe the monitor holds open. */
         interactive: boolean
+        /** Where the monitor listens for `attach` (native/monitor-attach.h). */
+        attachSocket?: string
+        /** Hold the output until the first client attaches (`start -a`, `run -it`). */
+        waitAttach?: boolean
       }
     }
 

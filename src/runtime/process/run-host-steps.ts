@@ -191,6 +191,26 @@ function attach(step: Extract<HostStep, { kind: 'network' }>, host: Host, res: R
   }
 }
 
+/** What `create` makes: the container's filesystem, not what lives only as long as one start (cgroup, fds). */
+const FILESYSTEM_KINDS: ReadonlySet<HostStep['kind']> = new Set(['private_dir', 'mkdir', 'bind_source', 'volumes'])
+
+/**
+ * `create`: carry out only the plan's filesystem steps (the writable
+ * layer, -v sources, volume claims). A failure undoes them and throws; a
+ * later start plans with `made` and skips them.
+ */
+export async function makeFilesystem(plan: StartPlan, host: Host): Promise<Resources> {
+  const res = new Resources(host)
+  let step: HostStep | undefined
+  try {
+    for (step of plan.host) if (FILESYSTEM_KINDS.has(step.kind)) prepare(step, host, res)
+  } catch (err) {
+    await res.undo()
+    throw failed(plan, step!, err)
+  }
+  return res
+}
+
 function prepare(step: HostStep, host: Host, res: Resources): void {
   switch (step.kind) {
     case 'private_dir':

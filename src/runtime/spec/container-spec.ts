@@ -68,6 +68,8 @@ export interface ContainerOptions {
   mounts?: SpecMount[]
   /** cgroup limits (linux.resources). */
   resources?: SpecResources
+  /** --shm-size in bytes: /dev/shm's size (Docker's default: 64 MiB). */
+  shmSize?: number
   passwd: PasswdLine[]
   groups: GroupLine[]
   /** The caller's environment, for `-e KEY` without a value. */
@@ -143,9 +145,9 @@ export function buildSpec(o: ContainerOptions): Spec {
     ...(shared.has('uts') ? {} : { hostname }),
     // a mount of the user's replaces the default one at the same place (-v over /dev/shm)
     mounts: [
-      ...defaultMounts({ devptsGid5: gid5Mapped, cgroup2: o.cgroup2 ?? false }).filter(
-        (d) => !userMounts.some((m) => m.destination === d.destination),
-      ),
+      ...defaultMounts({ devptsGid5: gid5Mapped, cgroup2: o.cgroup2 ?? false })
+        .filter((d) => !userMounts.some((m) => m.destination === d.destination))
+        .map((d) => (d.destination === '/dev/shm' && o.shmSize !== undefined ? { ...d, options: (d.options ?? []).map((opt) => (opt.startsWith('size=') ? `size=${Math.floor(o.shmSize! / 1024)}k` : opt)) } : d)),
       ...userMounts,
     ],
     linux: {
