@@ -58,6 +58,10 @@ int mr_spawn(int64_t clone_flags, int32_t cgroup_fd, int32_t stage_fd,
              int32_t program_fd, int32_t sync_fd, int32_t report_fd,
              const int32_t *stdio, const int32_t *keep, int32_t nkeep);
 
+/* A SOCK_STREAM unix socket connected to path (close-on-exec): the OCI
+ * --console-socket, on which the container's pty master is sent. */
+int mr_unix_connect(const char *path);
+
 /* Blocking read of one failure report (8 bytes) from the report pipe into
  * out[0] = step index, out[1] = errno. Returns 8, or 0 on end of file (the
  * container's execve succeeded), or -errno. Call it off the JS thread. */

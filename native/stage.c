@@ -79,6 +79,8 @@ static const struct op_def ops[] = {
     [MR_OP_MOVE_MOUNT] = { "nss", op_move_mount, NULL },
     [MR_OP_PDEATHSIG] = { "n", op_pdeathsig, NULL },
     [MR_OP_SETNS] = { "nn", op_setns, check_setns },
+    [MR_OP_WAIT_START] = { "n", op_wait_start, NULL },
+    [MR_OP_FIND_EXEC] = { "ss", op_find_exec, NULL },
 };
 #define NOPS (sizeof ops / sizeof ops[0])
 
@@ -237,9 +239,25 @@ static int parse_program(size_t len)
 
 static void report(uint32_t index, int err)
 {
+    /* After MR_OP_WAIT_START the runtime that read "ready" may be gone:
+     * the write must fail with EPIPE, not kill us with SIGPIPE, so that
+     * the exit status stays ours. */
+    signal(SIGPIPE, SIG_IGN);
     uint32_t r[2] = { htole32(index), htole32((uint32_t)err) };
     ssize_t n = write(MR_FD_REPORT, r, sizeof r);
     (void)n;
+}
+
+int report_reached(const struct step *s)
+{
+    uint32_t r[2] = { htole32((uint32_t)(s - steps)), 0 };
+    ssize_t n;
+    do
+        n = write(MR_FD_REPORT, r, sizeof r);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return errno;
+    return n == (ssize_t)sizeof r ? 0 : EIO;
 }
 
 /*

@@ -169,6 +169,11 @@ export function socketpair(): [number, number] {
   return [fds.readInt32LE(0), fds.readInt32LE(4)]
 }
 
+/** A unix stream socket connected to path (see mr_unix_connect). */
+export function unixConnect(path: string): number {
+  return check('connect', call('mr_unix_connect', [DataType.String], [path]), path)
+}
+
 export interface SpawnFds {
   cgroup: number
   stage: number

@@ -12,7 +12,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { MiniRunError } from '../../errors.js'
-import { oomKilled } from '../cgroup/cgroup-limits.js'
+import { containerOomKilled } from './container-cgroups.js'
 import { getLogger } from '../../log.js'
 import { isRecordedProcess, processStartTime, readProcStat, startedAfter } from '../../proc-stat.js'
 import { checkStateRoot, CONTAINER_ID, readState, stateDir, type ContainerState } from './state.js'
@@ -59,7 +59,7 @@ export function inspectState(stateRoot: string, state: ContainerState): Containe
   } catch {
     // still running, or its monitor died before it could write
   }
-  const oom = state.oomKilled ?? (state.cgroup ? oomKilled(state.cgroup) : false)
+  const oom = state.oomKilled ?? containerOomKilled(state)
   if (state.status !== 'created' && isAlive(state)) return { ...state, status: 'running', oomKilled: oom }
   if (state.status === 'created' && !state.pid) return { ...state, status: 'created', oomKilled: false }
   const exitCode = exit?.exitCode ?? state.exitCode

@@ -7,12 +7,15 @@
  * (--explain) not even that.
  */
 import { existsSync, statSync } from 'node:fs'
+import { join } from 'node:path'
 import { hostname } from 'node:os'
 import { MiniRunError, UsageError } from '../../errors.js'
 import { defaultStateRoot, defaultStoreRoot, isRoot } from '../../paths.js'
 import { randomHex } from '../../random.js'
-import { checkControllers, resourcesFromFlags } from '../cgroup/cgroup-limits.js'
-import { DEFAULT_CGROUP_PARENT, findCgroup2Mount, leafPath } from '../cgroup/cgroup.js'
+import { flagOfController, resourcesFromFlags } from '../cgroup/cgroup-limits.js'
+import { DEFAULT_CGROUP_PARENT, leafPath } from '../cgroup/cgroup.js'
+import { readCgroupHost, v1LeavesFor } from '../cgroup/cgroup-placement.js'
+import { cgroupPathIn, type V1Leaf } from '../cgroup/cgroup-v1.js'
 import { planStart, type PathKind, type WritableLayer } from '../plan/plan-start.js'
 import type { CloneVia } from '../plan/steps.js'
 import { buildSpec } from '../spec/container-spec.js'
@@ -81,17 +84,27 @@ function checkFlags(o: RunOptions, root: boolean, userns: boolean, denySetgroups
   }
 }
 
-/** The cgroup v2 hierarchy and the limits; limits refused now when the host cannot apply them. */
-function cgroupOf(o: RunOptions, root: boolean, planOnly: boolean) {
-  const mount = o.cgroupParent === '' ? undefined : findCgroup2Mount()
+/**
+ * The cgroup v2 hierarchy and the limits, with the cgroup v1 leaves of the
+ * controllers v2 lacks (a hybrid host: cgroup/cgroup-v1.ts); limits refused
+ * now when the host cannot apply them.
+ */
+function cgroupOf(o: RunOptions, id: string, root: boolean, planOnly: boolean) {
+  const host = o.cgroupParent === '' ? undefined : readCgroupHost()
+  const mount = host?.v2Mount
   const resources = resourcesFromFlags(o.resources ?? {})
-  if (resources && !planOnly) {
-    if (!mount || !root) {
-      throw new MiniRunError(`resource limits need a cgroup v2 hierarchy that mini-run may write${root ? ' (none is mounted)' : ' (rootless runs have no cgroup of their own)'}`, { code: 'ENOCONTROLLER' })
+  let v1: V1Leaf[] = []
+  if (resources && (root || planOnly)) {
+    if (!host || (!mount && host.v1.length === 0)) {
+      throw new MiniRunError(`resource limits need a cgroup hierarchy that mini-run may write${host ? ' (none is mounted)' : ' (--cgroup-parent "" disables it)'}`, { code: 'ENOCONTROLLER' })
     }
-    checkControllers(mount, resources)
+    // v1 leaves nest under the caller's own cgroup: its limits still hold
+    const parent = (o.cgroupParent ?? DEFAULT_CGROUP_PARENT).replace(/^\/+/, '')
+    v1 = v1LeavesFor(resources, host, (m, own) => cgroupPathIn(m, own, join(parent, id)), flagOfController, { removeParents: true })
+  } else if (resources) {
+    throw new MiniRunError('resource limits need a cgroup that mini-run may write (rootless runs have no cgroup of their own)', { code: 'ENOCONTROLLER' })
   }
-  return { mount: root || planOnly ? mount : undefined, resources }
+  return { mount: root || planOnly ? mount : undefined, resources, v1 }
 }
 
 export async function prepareContainer(o: RunOptions, planOnly = false): Promise<PreparedContainer> {
@@ -108,7 +121,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
   if (userns === 'auto' && fs.source.kind !== 'overlay' && volumes.some((v) => v.volume)) {
     throw new UsageError('volumes under --userns=auto need an image: they are idmapped like its layers')
   }
-  const cgroup = cgroupOf(o, root, planOnly)
+  const cgroup = cgroupOf(o, id, root, planOnly)
 
   // last, once nothing else can fail: the id range of --userns=auto
   let idMaps = userns === 'auto' ? undefined : userns
@@ -129,6 +142,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
       writableLayer: writableLayerOf(fs, idMaps, root),
       cgroupPath,
       cgroupMount: cgroup.mount,
+      ...(cgroup.v1.length ? { cgroupV1: cgroup.v1 } : {}),
       init: o.init ?? false,
       setgroupsAllowed: !idMaps?.denySetgroups,
       pathKind: hostPathKind,
@@ -149,6 +163,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
       plan,
       containerDir: fs.containerDir,
       cgroup: cgroupPath && cgroup.mount ? { path: cgroupPath, mount: cgroup.mount } : undefined,
+      cgroupV1: cgroup.v1.length ? cgroup.v1 : undefined,
       volumes: resolved.volumes.length ? resolved.volumes.map((v) => ({ name: v.name, destination: v.destination })) : undefined,
       usernsSlot,
       stopSignal: o.stopSignal ?? imageStop?.signal,

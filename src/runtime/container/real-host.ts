@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path'
 import * as native from '../../native/lib.js'
 import { ensurePrivateDir } from '../../private-dir.js'
 import { createLeafAt, destroyLeaf } from '../cgroup/cgroup.js'
+import { createV1Leaf, destroyV1Leaf } from '../cgroup/cgroup-v1.js'
 import { openContainerProcess } from '../process/container-process.js'
 import type { Host } from '../process/host.js'
 import { spawnMonitor } from '../process/monitor.js'
@@ -14,6 +15,10 @@ import { formatIdMap } from '../spec/id-maps.js'
 import { claimContainerVolumes, releaseContainerVolumes } from './container-volumes.js'
 
 let stageFd: number | undefined
+
+/** mknod(2) file type and open(2) flag Node's constants lack. */
+const S_IFIFO = 0o010000
+const O_PATH = 0o10000000
 
 export const realHost: Host = {
   ensurePrivateDir: (path, mode, what) => ensurePrivateDir(path, { mode, what }),
@@ -31,6 +36,14 @@ export const realHost: Host = {
   createCgroupLeaf: (path) => createLeafAt(path).fd,
   destroyCgroupLeaf: (path, mount) => destroyLeaf({ path, parent: dirname(path) }, mount),
   openDirectory: (path) => openSync(path, 'r'),
+  createCgroupV1Leaf: createV1Leaf,
+  destroyCgroupV1Leaf: destroyV1Leaf,
+  makeFifo(path, mode) {
+    native.mknod(path, S_IFIFO | mode, 0, 0)
+    chmodSync(path, mode) // without the umask
+  },
+  openPath: (path) => openSync(path, O_PATH),
+  unixConnect: native.unixConnect,
   writeFile: (path, content) => writeFileSync(path, content),
   idmappedMount(source, uidMap, gidMap) {
     const userns = native.usernsFd(formatIdMap(uidMap, '\n'), formatIdMap(gidMap, '\n'))

@@ -10,6 +10,7 @@ import { rmSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { MiniRunError } from '../../errors.js'
 import { destroyLeaf } from '../cgroup/cgroup.js'
+import { destroyV1Leaves } from './container-cgroups.js'
 import { isAlive, monitorAlive, type ContainerInfo } from './containers.js'
 import { removeState } from './state.js'
 import { releaseContainerVolumes } from './container-volumes.js'
@@ -36,6 +37,7 @@ export async function removeContainer(stateRoot: string, c: ContainerInfo, force
     while (isAlive(c) && Date.now() < end) await sleep(20)
   }
   if (c.cgroup && c.cgroupMount) await destroyLeaf({ path: c.cgroup, parent: dirname(c.cgroup) }, c.cgroupMount)
+  await destroyV1Leaves(c)
   // the monitor writes the exit record into the state dir: let it finish first
   const recorded = Date.now() + 2000
   while (monitorAlive(c) && Date.now() < recorded) await sleep(10)

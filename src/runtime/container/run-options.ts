@@ -4,6 +4,7 @@
  * name, its spec, and the whole plan that starts it.
  */
 import type { ResourceFlags } from '../cgroup/cgroup-limits.js'
+import type { V1Leaf } from '../cgroup/cgroup-v1.js'
 import type { StartPlan } from '../plan/steps.js'
 import type { ImageRunConfig } from '../spec/container-spec.js'
 import type { LogConfig } from '../spec/log-options.js'
@@ -93,6 +94,8 @@ export interface PreparedContainer {
   /** What rm and the state need to find again. */
   containerDir?: string
   cgroup?: { path: string; mount: string }
+  /** Its leaves in cgroup v1 hierarchies (a hybrid host), for limits v2 cannot set. */
+  cgroupV1?: V1Leaf[]
   volumes?: ContainerVolume[]
   /** --userns=auto as root: the slot of ids taken for it (userns-ranges.ts). */
   usernsSlot?: number

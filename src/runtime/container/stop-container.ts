@@ -13,7 +13,7 @@ import { openContainerProcess, signalProcess } from '../process/container-proces
 import { exitFile, inspectState, isAlive, removesItself, type ContainerInfo } from './containers.js'
 import { readState, writeState } from './state.js'
 import { destroyLeaf } from '../cgroup/cgroup.js'
-import { oomKilled } from '../cgroup/cgroup-limits.js'
+import { containerOomKilled, destroyV1Leaves } from './container-cgroups.js'
 import { parseSignal } from '../spec/signals.js'
 
 function notRunning(c: ContainerInfo): MiniRunError {
@@ -93,8 +93,9 @@ export async function releaseCgroup(stateRoot: string, c: ContainerInfo): Promis
   // (unless the monitor is gone: then no one would)
   if (removesItself(c) || !c.cgroup || !c.cgroupMount || !existsSync(c.cgroup) || isAlive(c)) return
   const state = readState(stateRoot, c.id)
-  writeState(stateRoot, { ...state, oomKilled: oomKilled(c.cgroup) })
+  writeState(stateRoot, { ...state, oomKilled: containerOomKilled(c) })
   await destroyLeaf({ path: c.cgroup, parent: dirname(c.cgroup) }, c.cgroupMount)
+  await destroyV1Leaves(c)
 }
 
 export async function killContainer(stateRoot: string, c: ContainerInfo, signal: NodeJS.Signals | number): Promise<void> {

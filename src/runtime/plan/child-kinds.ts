@@ -232,6 +232,18 @@ export const CHILD_KINDS: Table = {
     explain: (s) => `setns ${slot(s.pidfd)} ${namespaceNames(s.nstype)}`,
     describe: (s) => `setns ${s.pidfd.slot}`,
   },
+  find_exec: {
+    code: Op.FIND_EXEC,
+    encode: (s) => ({ args: [s.path, s.file] }),
+    explain: (s) => `look up ${JSON.stringify(s.file)}${s.file.includes('/') ? '' : ' in PATH'}: an executable regular file`,
+    describe: (s) => `exec ${JSON.stringify(s.file)}`,
+  },
+  wait_start: {
+    code: Op.WAIT_START,
+    encode: (s, fd) => ({ args: [fd(s.fifo)] }),
+    explain: (s) => `report ready, then open /proc/self/fd/${slot(s.fifo)} O_WRONLY: blocks until start opens the FIFO`,
+    describe: () => 'wait for start',
+  },
 }
 
 function kindOf<S extends ChildStep>(step: S): Kind<S> {

@@ -66,6 +66,22 @@ export const HOST_KINDS: Table = {
       }; then it execs the sealed stage program`,
     describe: () => 'clone3',
   },
+  exec_fifo: {
+    explain: (s) => `mkfifo -m 0622 ${s.path}, open it O_PATH as <${s.slot}>`,
+    describe: (s) => `mkfifo ${s.path}`,
+  },
+  console_socket: {
+    explain: (s) => `connect to the unix socket ${s.path} as <${s.slot}>`,
+    describe: (s) => `connect to the console socket ${s.path}`,
+  },
+  cgroup_v1_leaf: {
+    explain: (s) => `mkdir -p ${s.path} (cgroup v1 ${s.controller})`,
+    describe: (s) => `create cgroup ${s.path}`,
+  },
+  cgroup_attach: {
+    explain: (s) => `echo <child pid> > ${s.path}/cgroup.procs`,
+    describe: (s) => `move the child into ${s.path}`,
+  },
   proc_write: {
     explain: (s) => `echo ${JSON.stringify(s.content.trimEnd())} > /proc/<child>/${s.file}`,
     describe: (s) => `write /proc/<child>/${s.file}`,

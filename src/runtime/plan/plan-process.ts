@@ -21,6 +21,8 @@ export interface ProcessInput {
   setgroupsAllowed: boolean
   /** Make the working directory if the image lacks it (not in exec: Docker does not). */
   createCwd?: boolean
+  /** OCI create: wait on this FIFO (an O_PATH fd) until `start`, every step done but seccomp and the execve. */
+  startGate?: { fifo: SlotRef }
 }
 
 export function processSteps(spec: Spec, input: ProcessInput): ChildStep[] {
@@ -91,6 +93,17 @@ function privilegeSteps(spec: Spec, input: ProcessInput, privileges: Add): void 
         : 'from here on execve grants no privilege the process does not already hold: setuid and setgid bits are ignored, and file '
           + 'capabilities count only within the permitted set. The command itself still gets its own (the sets above are held until '
           + 'its execve); the programs it starts, with an empty permitted set, get none (Docker sets this only with no-new-privileges)',
+    })
+  }
+  if (input.startGate) {
+    privileges({
+      op: 'find_exec', path: pathOf(proc.env), file: proc.args[0] ?? '',
+      why: 'create fails now, not after start, when the command does not exist (runc looks it up before waiting too)',
+    })
+    privileges({
+      op: 'wait_start', fifo: input.startGate.fifo,
+      why: 'created: every step of the start is done but seccomp and the execve; the process waits here until `start` opens the FIFO '
+        + '(before seccomp, so that a profile need not allow the wait, as runc does with noNewPrivileges)',
     })
   }
   if (spec.linux.seccomp) {

@@ -9,7 +9,8 @@
  * (native/stage.c), and `mini-run run --explain` prints both.
  */
 import { dirname, join } from 'node:path'
-import { limitFiles } from '../cgroup/cgroup-limits.js'
+import { placedLimitFiles } from '../cgroup/cgroup-placement.js'
+import type { V1Leaf } from '../cgroup/cgroup-v1.js'
 import { formatIdMap } from '../spec/id-maps.js'
 import type { Spec } from '../spec/spec.js'
 import { NAMESPACE_FLAGS, NAMESPACE_WHY } from './namespaces.js'
@@ -49,14 +50,26 @@ export interface PlanInput {
   volumes?: VolumeClaims
   /** Who clones: this process (the default), or a monitor for run -d. */
   via?: CloneVia
+  /** Leaves in cgroup v1 hierarchies, for the limits whose controller v2 lacks (a hybrid host: cgroup-v1.ts). */
+  cgroupV1?: V1Leaf[]
+  /** OCI create: the child waits on this FIFO until `start` (runc's exec.fifo). */
+  startGate?: { fifo: string }
+  /** OCI --console-socket: the pty master goes to this unix socket, the caller's, instead of back to the runtime. */
+  consoleSocket?: string
 }
 
 const LIMIT_WHY: Record<string, string> = {
   'memory.max': '--memory: past this the kernel reclaims, then OOM-kills inside the cgroup only',
+  'memory.limit_in_bytes': '--memory: past this the kernel reclaims, then OOM-kills inside the cgroup only',
   'memory.swap.max': '--memory-swap: how much of it may be swapped out',
+  'memory.memsw.limit_in_bytes': '--memory-swap: memory and swap together (v1 counts them as one)',
   'pids.max': '--pids-limit: fork() fails with EAGAIN past this many tasks (a fork bomb stays contained)',
   'cpu.max': '--cpus: the cgroup may run this many microseconds per period, then it is throttled',
+  'cpu.cfs_quota_us': '--cpus: the cgroup may run this many microseconds per period, then it is throttled',
   'cpu.weight': '--cpu-shares: its share of CPU time when CPUs are contended',
+  'cpu.shares': '--cpu-shares: its share of CPU time when CPUs are contended',
+  'devices.deny': 'the device cgroup: which device nodes may be opened or made, whatever /dev holds',
+  'devices.allow': 'the device cgroup: which device nodes may be opened or made, whatever /dev holds',
 }
 
 const MAP_WHY = 'the kernel requires a privileged process outside the namespace to write the map (user_namespaces(7))'
@@ -68,6 +81,7 @@ export function planStart(input: PlanInput): StartPlan {
     ...identitySteps(spec),
     ...processSteps(spec, {
       setgroupsAllowed: input.setgroupsAllowed,
+      ...(input.startGate ? { startGate: { fifo: { slot: 'exec-fifo' } } } : {}),
       ...(spec.process.terminal ? { ptySocket: { slot: 'pty-socket' } } : {}),
       ...(input.init ? { init: { why: '--init: PID 1 stays a minimal init that reaps zombies and forwards signals; its child becomes the command' } } : {}),
     }),
@@ -123,11 +137,21 @@ function prepareSteps(input: PlanInput, prepare: Add): void {
   })
   if (input.cgroupPath) {
     prepare({ kind: 'cgroup_leaf', path: input.cgroupPath, mount: input.cgroupMount ?? dirname(input.cgroupPath), slot: 'cgroup', why: 'a cgroup v2 leaf of its own: limits apply to it and cgroup.kill ends every process in it' })
-    for (const f of limitFiles(spec.linux.resources ?? {})) {
-      prepare({ kind: 'cgroup_write', path: join(input.cgroupPath, f.file), value: f.value, why: LIMIT_WHY[f.file] ?? 'a resource limit' })
+  }
+  for (const leaf of input.cgroupV1 ?? []) {
+    prepare({ kind: 'cgroup_v1_leaf', path: leaf.path, controller: leaf.controller, ...(leaf.base ? { base: leaf.base } : {}), why: `the host binds the ${leaf.controller} controller to cgroup v1: a leaf there, under the caller's own cgroup` })
+  }
+  if (input.cgroupPath || input.cgroupV1?.length) {
+    for (const f of placedLimitFiles(spec.linux.resources ?? {}, input.cgroupPath, input.cgroupV1 ?? [])) {
+      prepare({ kind: 'cgroup_write', path: f.path, value: f.value, why: LIMIT_WHY[f.file] ?? 'a resource limit' })
     }
   }
-  if (spec.process.terminal) {
+  if (input.startGate) {
+    prepare({ kind: 'exec_fifo', path: input.startGate.fifo, slot: 'exec-fifo', why: 'create leaves the process waiting on this FIFO; start opens it and so releases the process' })
+  }
+  if (spec.process.terminal && input.consoleSocket) {
+    prepare({ kind: 'console_socket', path: input.consoleSocket, slot: 'pty-socket', why: '--console-socket: the child sends its pty master to the caller (conmon, containerd-shim) on this socket' })
+  } else if (spec.process.terminal) {
     prepare({ kind: 'socketpair', slot: 'pty-socket', peer: 'pty-receiver', why: 'the child opens its pty inside and sends the master back on this socket' })
   }
 }
@@ -164,7 +188,7 @@ function cloneStep(input: PlanInput, child: readonly ChildStep[], clone: Add): v
   for (const ns of spec.linux.namespaces) flags |= NAMESPACE_FLAGS[ns.type]
   clone({
     kind: 'clone', flags, ...(input.cgroupPath ? { cgroup: { slot: 'cgroup' } } : {}), keep: childSlots(child).map((slot) => ({ slot })),
-    ...(spec.process.terminal ? { peer: { slot: 'pty-receiver' } } : {}), via: input.via ?? { runtime: true },
+    ...(spec.process.terminal && !input.consoleSocket ? { peer: { slot: 'pty-receiver' } } : {}), via: input.via ?? { runtime: true },
     why: spec.linux.namespaces.map((ns) => `${ns.type}: ${NAMESPACE_WHY[ns.type]}`).join('\n'),
   })
 }
@@ -172,6 +196,9 @@ function cloneStep(input: PlanInput, child: readonly ChildStep[], clone: Add): v
 function handshakeSteps(input: PlanInput, handshake: Add): void {
   const { spec } = input
   const userns = spec.linux.namespaces.some((ns) => ns.type === 'user')
+  for (const leaf of input.cgroupV1 ?? []) {
+    handshake({ kind: 'cgroup_attach', path: leaf.path, why: 'cgroup v1 has no CLONE_INTO_CGROUP: the child joins the leaf now, before it runs anything' })
+  }
   if (userns) {
     if (!input.setgroupsAllowed) {
       handshake({ kind: 'proc_write', file: 'setgroups', content: 'deny', why: 'an unprivileged user may map only its own ids, and only once setgroups(2) is disabled (user_namespaces(7))' })

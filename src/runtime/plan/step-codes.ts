@@ -45,6 +45,8 @@ export const Op = {
   MOVE_MOUNT: 28,
   PDEATHSIG: 29,
   SETNS: 30,
+  WAIT_START: 31,
+  FIND_EXEC: 32,
 } as const
 
 export type OpName = keyof typeof Op

@@ -63,6 +63,8 @@ export type ChildStep = Explained &
     | { op: 'move_mount'; fd: SlotRef; root?: string; target: string }
     | { op: 'pdeathsig'; signal: number }
     | { op: 'setns'; pidfd: SlotRef; nstype: number }
+    | { op: 'find_exec'; path: string; file: string }
+    | { op: 'wait_start'; fifo: SlotRef }
   )
 
 export type ChildOp = ChildStep['op']
@@ -132,6 +134,14 @@ export type HostStep = Explained &
     | { kind: 'socketpair'; slot: string; peer: string }
     /** clone3 into new namespaces (and the cgroup); the child keeps the slots' fds. */
     | { kind: 'clone'; flags: number; cgroup?: SlotRef; keep: SlotRef[]; peer?: SlotRef; via: CloneVia }
+    /** OCI create: a FIFO (mode 0622, runc's exec.fifo) and an O_PATH fd of it in the slot; the child waits on it until `start`. */
+    | { kind: 'exec_fifo'; path: string; slot: string }
+    /** OCI --console-socket: a unix socket connected to the caller's path, in the slot; the child sends its pty master on it. */
+    | { kind: 'console_socket'; path: string; slot: string }
+    /** A cgroup v1 leaf of one controller's hierarchy (a hybrid host): mkdir -p; removed with the container. */
+    | { kind: 'cgroup_v1_leaf'; path: string; controller: string; base?: string }
+    /** After the clone: write the child's pid to the leaf's cgroup.procs (v1 has no CLONE_INTO_CGROUP). */
+    | { kind: 'cgroup_attach'; path: string }
     /** Write /proc/<pid>/setgroups, uid_map or gid_map of the child. */
     | { kind: 'proc_write'; file: 'setgroups' | 'uid_map' | 'gid_map'; content: string }
     /** The byte the child waits for: from here on it runs its steps. */
@@ -156,6 +166,7 @@ export function childSlots(steps: readonly ChildStep[]): string[] {
     if (step.op === 'move_mount') slots.add(step.fd.slot)
     else if (step.op === 'open_pty') slots.add(step.socket.slot)
     else if (step.op === 'setns') slots.add(step.pidfd.slot)
+    else if (step.op === 'wait_start') slots.add(step.fifo.slot)
   }
   return [...slots]
 }

@@ -25,6 +25,16 @@ export interface Host {
   createCgroupLeaf(path: string): number
   /** Kill what is left in the leaf, remove it and its parents up to mount while empty. */
   destroyCgroupLeaf(path: string, mount: string): Promise<void>
+  /** mkdir (and parents) a leaf in a cgroup v1 hierarchy; cpuset's are given their parent's cpus and mems at each level made. */
+  createCgroupV1Leaf(path: string, controller: string): void
+  /** Remove a v1 leaf once its processes are gone, and its empty parents down to base. */
+  destroyCgroupV1Leaf(path: string, base?: string): Promise<void>
+  /** mkfifo with this mode (no umask). */
+  makeFifo(path: string, mode: number): void
+  /** An O_PATH fd of a file: names it without opening it (a FIFO does not block). */
+  openPath(path: string): number
+  /** A unix stream socket connected to path. */
+  unixConnect(path: string): number
   /** An O_DIRECTORY fd of an existing directory. */
   openDirectory(path: string): number
   writeFile(path: string, content: string): void
