@@ -31,6 +31,12 @@ int op_setrlimit(const struct step *s)
     return setrlimit((int)arg_num(s, 0), &rl) < 0 ? errno : 0;
 }
 
+int op_umask(const struct step *s)
+{
+    umask((mode_t)arg_num(s, 0));
+    return 0;
+}
+
 int op_pdeathsig(const struct step *s)
 {
     return prctl(PR_SET_PDEATHSIG, (unsigned long)arg_num(s, 0), 0, 0, 0) < 0 ? errno : 0;

@@ -47,6 +47,7 @@ struct op_def {
 static int check_exec(const struct step *s);
 static int check_seccomp(const struct step *s);
 static int check_setns(const struct step *s);
+static int check_umask(const struct step *s);
 
 static const struct op_def ops[] = {
     [MR_OP_MOUNT] = { "ssssns", op_mount, NULL },
@@ -81,6 +82,7 @@ static const struct op_def ops[] = {
     [MR_OP_SETNS] = { "nn", op_setns, check_setns },
     [MR_OP_WAIT_START] = { "n", op_wait_start, NULL },
     [MR_OP_FIND_EXEC] = { "ss", op_find_exec, NULL },
+    [MR_OP_UMASK] = { "n", op_umask, check_umask },
 };
 #define NOPS (sizeof ops / sizeof ops[0])
 
@@ -123,6 +125,11 @@ static int check_setns(const struct step *s)
     /* setns(2) takes an int: a larger number must not be cut down to
      * another namespace type. */
     return arg_num(s, 1) <= 0x7fffffff ? 0 : EINVAL;
+}
+
+static int check_umask(const struct step *s)
+{
+    return arg_num(s, 0) <= 0777 ? 0 : EINVAL;
 }
 
 static int check_arg(char type, const struct arg *a)

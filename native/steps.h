@@ -142,6 +142,8 @@ enum mr_op {
        regular file, else ENOENT or EACCES. Lets a create fail before it
        waits, when the command it would start does not exist. */
     MR_OP_FIND_EXEC = 32,
+    /* mask:u64 -- umask(2) */
+    MR_OP_UMASK = 33,
 };
 
 #endif

@@ -7,8 +7,13 @@ import { Command, CommanderError } from 'commander'
 import { describeError } from '../errors.js'
 import { isVerb, registerCommands } from './commands/index.js'
 import { EXIT_RUNTIME_ERROR } from './exit-codes.js'
+import { ociArgs } from './oci/detect.js'
+import { ociMain } from './oci/main.js'
 
 export async function main(argv: string[]): Promise<number> {
+  // runc's command line (podman, containerd): its own program (oci/detect.ts)
+  const oci = ociArgs(argv)
+  if (oci) return ociMain(oci)
   const program = new Command('mini-run')
     .description('a small container runtime: a container is a restricted process')
     .option('--root <dir>', 'image store directory (default: /var/lib/mini-run as root, ~/.local/share/mini-run otherwise)')

@@ -11,6 +11,7 @@ import { createV1Leaf, destroyV1Leaf } from '../cgroup/cgroup-v1.js'
 import { openContainerProcess } from '../process/container-process.js'
 import type { Host } from '../process/host.js'
 import { spawnMonitor } from '../process/monitor.js'
+import { runHooks } from '../process/run-hooks.js'
 import { formatIdMap } from '../spec/id-maps.js'
 import { claimContainerVolumes, releaseContainerVolumes } from './container-volumes.js'
 
@@ -44,6 +45,7 @@ export const realHost: Host = {
   },
   openPath: (path) => openSync(path, O_PATH),
   unixConnect: native.unixConnect,
+  runHooks,
   writeFile: (path, content) => writeFileSync(path, content),
   idmappedMount(source, uidMap, gidMap) {
     const userns = native.usernsFd(formatIdMap(uidMap, '\n'), formatIdMap(gidMap, '\n'))

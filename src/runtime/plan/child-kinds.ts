@@ -238,6 +238,12 @@ export const CHILD_KINDS: Table = {
     explain: (s) => `look up ${JSON.stringify(s.file)}${s.file.includes('/') ? '' : ' in PATH'}: an executable regular file`,
     describe: (s) => `exec ${JSON.stringify(s.file)}`,
   },
+  umask: {
+    code: Op.UMASK,
+    encode: (s) => ({ args: [s.mask] }),
+    explain: (s) => `umask ${s.mask.toString(8).padStart(4, '0')}`,
+    describe: () => 'umask',
+  },
   wait_start: {
     code: Op.WAIT_START,
     encode: (s, fd) => ({ args: [fd(s.fifo)] }),

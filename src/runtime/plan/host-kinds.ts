@@ -82,6 +82,14 @@ export const HOST_KINDS: Table = {
     explain: (s) => `echo <child pid> > ${s.path}/cgroup.procs`,
     describe: (s) => `move the child into ${s.path}`,
   },
+  namespace_open: {
+    explain: (s) => `open ${s.path} as <${s.slot}> (the ${s.type} namespace to join)`,
+    describe: (s) => `open the ${s.type} namespace ${s.path}`,
+  },
+  hooks: {
+    explain: (s) => `run the ${s.phase} hooks (${s.hooks.map((h) => h.path).join(', ')}), the container's state on stdin`,
+    describe: (s) => `${s.phase} hook`,
+  },
   proc_write: {
     explain: (s) => `echo ${JSON.stringify(s.content.trimEnd())} > /proc/<child>/${s.file}`,
     describe: (s) => `write /proc/<child>/${s.file}`,

@@ -21,7 +21,7 @@ export interface ProcessInput {
   setgroupsAllowed: boolean
   /** Make the working directory if the image lacks it (not in exec: Docker does not). */
   createCwd?: boolean
-  /** OCI create: wait on this FIFO (an O_PATH fd) until `start`, every step done but seccomp and the execve. */
+  /** OCI create: wait on this FIFO (an O_PATH fd) until `start`, every step done but the execve. */
   startGate?: { fifo: SlotRef }
 }
 
@@ -49,6 +49,7 @@ function sessionSteps(spec: Spec, input: ProcessInput, session: Add): void {
     session({ op: 'mkdir', root: '/', path: proc.cwd, mode: 0o755, why: 'the working directory is made if the image lacks it, as Docker does' })
   }
   session({ op: 'chdir', path: proc.cwd, why: 'the working directory' })
+  if (proc.user.umask !== undefined) session({ op: 'umask', mask: proc.user.umask, why: 'process.user.umask: the mode bits new files lose' })
 }
 
 function privilegeSteps(spec: Spec, input: ProcessInput, privileges: Add): void {
@@ -64,6 +65,13 @@ function privilegeSteps(spec: Spec, input: ProcessInput, privileges: Add): void 
     op: 'cap_bounding', caps: caps.bounding ?? [],
     why: 'the bounding set: a capability outside it can never be gained again, not even by a setuid binary or a file capability',
   })
+  if (spec.linux.seccomp && !proc.noNewPrivileges) {
+    privileges({
+      op: 'seccomp', filter: compileSeccomp(spec.linux.seccomp), denied: deniedSyscalls(spec),
+      why: 'the config\'s seccomp filter, before the ids and capabilities change: without no_new_privs, installing a filter needs '
+        + 'CAP_SYS_ADMIN, which the steps below drop (runc does the same; the profile must allow them)',
+    })
+  }
   const { uid, gid } = proc.user
   if (uid !== 0) privileges({ op: 'keepcaps', value: 1, why: 'keep the permitted set across setresuid, to set it explicitly next' })
   if (input.setgroupsAllowed) {
@@ -95,30 +103,32 @@ function privilegeSteps(spec: Spec, input: ProcessInput, privileges: Add): void 
           + 'its execve); the programs it starts, with an empty permitted set, get none (Docker sets this only with no-new-privileges)',
     })
   }
-  if (input.startGate) {
+  if (spec.linux.seccomp && proc.noNewPrivileges) {
     privileges({
-      op: 'find_exec', path: pathOf(proc.env), file: proc.args[0] ?? '',
-      why: 'create fails now, not after start, when the command does not exist (runc looks it up before waiting too)',
-    })
-    privileges({
-      op: 'wait_start', fifo: input.startGate.fifo,
-      why: 'created: every step of the start is done but seccomp and the execve; the process waits here until `start` opens the FIFO '
-        + '(before seccomp, so that a profile need not allow the wait, as runc does with noNewPrivileges)',
-    })
-  }
-  if (spec.linux.seccomp) {
-    const denied = [...new Set((spec.linux.seccomp.syscalls ?? []).filter((r) => r.action !== 'SCMP_ACT_ALLOW').flatMap((r) => r.names))]
-    privileges({
-      op: 'seccomp', filter: compileSeccomp(spec.linux.seccomp), denied,
+      op: 'seccomp', filter: compileSeccomp(spec.linux.seccomp), denied: deniedSyscalls(spec),
       why: 'Docker\'s default seccomp profile: these syscalls fail; last, because it refuses some of the steps above',
     })
   }
+}
 
+function deniedSyscalls(spec: Spec): string[] {
+  return [...new Set((spec.linux.seccomp?.syscalls ?? []).filter((r) => r.action !== 'SCMP_ACT_ALLOW').flatMap((r) => r.names))]
 }
 
 function commandSteps(spec: Spec, input: ProcessInput, command: Add): void {
   const proc = spec.process
   command({ op: 'close_fds', from: 3, why: 'no file descriptor of the runtime leaks in: only 0, 1 and 2 survive execve' })
+  if (input.startGate) {
+    command({
+      op: 'find_exec', path: pathOf(proc.env), file: proc.args[0] ?? '',
+      why: 'create fails now, not after start, when the command does not exist (runc looks it up before waiting too)',
+    })
+    command({
+      op: 'wait_start', fifo: input.startGate.fifo,
+      why: 'created: every step of the start is done but the execve, so any failure is reported to create; the process waits here '
+        + 'until `start` opens the FIFO (the seccomp filter must allow the open and the write)',
+    })
+  }
   if (input.init) command({ op: 'fork_init', why: input.init.why })
   command({
     op: 'exec', path: pathOf(proc.env), args: proc.args, env: proc.env,

@@ -16,7 +16,7 @@ import type { Spec } from '../spec/spec.js'
 import { NAMESPACE_FLAGS, NAMESPACE_WHY } from './namespaces.js'
 import { processSteps } from './plan-process.js'
 import { layerSlot, mountSlot, rootfsSteps, type PathKind, type RootfsSource } from './plan-rootfs.js'
-import { childSlots, type ChildStep, type CloneVia, type HostStep, type Owner, type StartPlan, type VolumeClaims } from './steps.js'
+import { childSlots, type ChildStep, type CloneVia, type HookState, type HostStep, type Owner, type StartPlan, type VolumeClaims } from './steps.js'
 
 export type { PathKind, RootfsSource }
 export { DEFAULT_PATH, pathOf, processSteps } from './plan-process.js'
@@ -56,7 +56,14 @@ export interface PlanInput {
   startGate?: { fifo: string }
   /** OCI --console-socket: the pty master goes to this unix socket, the caller's, instead of back to the runtime. */
   consoleSocket?: string
+  /** A device cgroup is in force (OCI linux.resources.devices): the rootfs need not be nodev. */
+  deviceCgroup?: boolean
+  /** What OCI hooks read on stdin (config.json's hooks need it). */
+  hookState?: HookState
 }
+
+/** The slot of an existing namespace the child joins. */
+const namespaceSlot = (type: string) => `ns-${type}`
 
 const LIMIT_WHY: Record<string, string> = {
   'memory.max': '--memory: past this the kernel reclaims, then OOM-kills inside the cgroup only',
@@ -76,7 +83,9 @@ const MAP_WHY = 'the kernel requires a privileged process outside the namespace 
 
 export function planStart(input: PlanInput): StartPlan {
   const { spec } = input
+  const joinsPid = spec.linux.namespaces.some((ns) => ns.type === 'pid' && ns.path)
   const child: ChildStep[] = [
+    ...joinSteps(spec),
     ...rootfsSteps(input),
     ...identitySteps(spec),
     ...processSteps(spec, {
@@ -84,16 +93,27 @@ export function planStart(input: PlanInput): StartPlan {
       ...(input.startGate ? { startGate: { fifo: { slot: 'exec-fifo' } } } : {}),
       ...(spec.process.terminal ? { ptySocket: { slot: 'pty-socket' } } : {}),
       ...(input.init ? { init: { why: '--init: PID 1 stays a minimal init that reaps zombies and forwards signals; its child becomes the command' } } : {}),
+      ...(joinsPid && !input.init ? { init: { why: 'setns into a PID namespace moves only the children: fork, the child becomes the command, this process waits for it and forwards signals' } } : {}),
     }),
   ]
   return { host: hostSteps(input, child), child, ...(input.writableLayer ? { legend: { C: input.writableLayer.containerDir } } : {}) }
+}
+
+/** Existing namespaces to join (namespaces[].path), first: the mounts and names below belong to them. */
+function joinSteps(spec: Spec): ChildStep[] {
+  return spec.linux.namespaces
+    .filter((ns) => ns.path)
+    .map((ns) => ({
+      op: 'setns', pidfd: { slot: namespaceSlot(ns.type) }, nstype: NAMESPACE_FLAGS[ns.type], section: 'join',
+      why: `join the existing ${ns.type} namespace ${ns.path}`,
+    }))
 }
 
 function identitySteps(spec: Spec): ChildStep[] {
   const steps: ChildStep[] = []
   if (spec.hostname !== undefined) steps.push({ op: 'sethostname', name: spec.hostname, section: 'identity', why: 'the UTS namespace has its own hostname' })
   if (spec.domainname) steps.push({ op: 'setdomainname', name: spec.domainname, section: 'identity', why: 'the UTS namespace has its own domain name' })
-  if (spec.linux.namespaces.some((ns) => ns.type === 'network')) {
+  if (spec.linux.namespaces.some((ns) => ns.type === 'network' && !ns.path)) {
     steps.push({ op: 'link_up', ifname: 'lo', section: 'identity', why: 'a new network namespace has only lo, and it starts down' })
   }
   return steps
@@ -117,6 +137,9 @@ function prepareSteps(input: PlanInput, prepare: Add): void {
   const { spec } = input
   for (const path of input.bindSources ?? []) {
     prepare({ kind: 'bind_source', path, why: '-v of a host directory that does not exist: Docker makes it' })
+  }
+  for (const ns of spec.linux.namespaces) {
+    if (ns.path) prepare({ kind: 'namespace_open', path: ns.path, type: ns.type, slot: namespaceSlot(ns.type), why: 'the child joins this namespace instead of making one: an fd of it, opened now' })
   }
   writableLayerSteps(input, prepare)
   if (input.volumes?.volumes.length) {
@@ -185,11 +208,11 @@ function writableLayerSteps(input: PlanInput, prepare: Add): void {
 function cloneStep(input: PlanInput, child: readonly ChildStep[], clone: Add): void {
   const { spec } = input
   let flags = 0
-  for (const ns of spec.linux.namespaces) flags |= NAMESPACE_FLAGS[ns.type]
+  for (const ns of spec.linux.namespaces) if (!ns.path) flags |= NAMESPACE_FLAGS[ns.type]
   clone({
     kind: 'clone', flags, ...(input.cgroupPath ? { cgroup: { slot: 'cgroup' } } : {}), keep: childSlots(child).map((slot) => ({ slot })),
     ...(spec.process.terminal && !input.consoleSocket ? { peer: { slot: 'pty-receiver' } } : {}), via: input.via ?? { runtime: true },
-    why: spec.linux.namespaces.map((ns) => `${ns.type}: ${NAMESPACE_WHY[ns.type]}`).join('\n'),
+    why: spec.linux.namespaces.filter((ns) => !ns.path).map((ns) => `${ns.type}: ${NAMESPACE_WHY[ns.type]}`).join('\n') || 'no new namespace',
   })
 }
 
@@ -205,6 +228,15 @@ function handshakeSteps(input: PlanInput, handshake: Add): void {
     }
     handshake({ kind: 'proc_write', file: 'uid_map', content: formatIdMap(spec.linux.uidMappings ?? [], '\n'), why: MAP_WHY })
     handshake({ kind: 'proc_write', file: 'gid_map', content: formatIdMap(spec.linux.gidMappings ?? [], '\n'), why: MAP_WHY })
+  }
+  if (spec.process.oomScoreAdj !== undefined) {
+    handshake({ kind: 'proc_write', file: 'oom_score_adj', content: String(spec.process.oomScoreAdj), why: 'process.oomScoreAdj: how readily the OOM killer picks it; inherited by what it starts' })
+  }
+  for (const phase of ['prestart', 'createRuntime'] as const) {
+    const hooks = spec.hooks?.[phase]
+    if (hooks?.length && input.hookState) {
+      handshake({ kind: 'hooks', phase, hooks, state: input.hookState, why: `${phase} hooks: the namespaces exist, nothing runs in them yet (runtime-spec runtime.md)` })
+    }
   }
   handshake({
     kind: 'sync',

@@ -47,6 +47,7 @@ export const Op = {
   SETNS: 30,
   WAIT_START: 31,
   FIND_EXEC: 32,
+  UMASK: 33,
 } as const
 
 export type OpName = keyof typeof Op

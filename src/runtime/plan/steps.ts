@@ -18,7 +18,15 @@
  * Every step carries `why`, the one line --explain prints for it, and the
  * section of the explanation it belongs to (sections.ts).
  */
-import type { IdMapping } from '../spec/spec.js'
+import type { IdMapping, SpecHook } from '../spec/spec.js'
+
+/** The runtime-spec state a hook reads on stdin, but for the pid, known at the clone. */
+export interface HookState {
+  ociVersion: string
+  id: string
+  bundle: string
+  annotations?: Record<string, string>
+}
 import type { SectionName } from './sections.js'
 
 /** A resource made by a host step, named before it exists. */
@@ -65,6 +73,7 @@ export type ChildStep = Explained &
     | { op: 'setns'; pidfd: SlotRef; nstype: number }
     | { op: 'find_exec'; path: string; file: string }
     | { op: 'wait_start'; fifo: SlotRef }
+    | { op: 'umask'; mask: number }
   )
 
 export type ChildOp = ChildStep['op']
@@ -142,8 +151,12 @@ export type HostStep = Explained &
     | { kind: 'cgroup_v1_leaf'; path: string; controller: string; base?: string }
     /** After the clone: write the child's pid to the leaf's cgroup.procs (v1 has no CLONE_INTO_CGROUP). */
     | { kind: 'cgroup_attach'; path: string }
-    /** Write /proc/<pid>/setgroups, uid_map or gid_map of the child. */
-    | { kind: 'proc_write'; file: 'setgroups' | 'uid_map' | 'gid_map'; content: string }
+    /** An existing namespace to join (config.json's namespaces[].path): an fd of it in the slot, for the child's setns. */
+    | { kind: 'namespace_open'; path: string; type: string; slot: string }
+    /** OCI hooks run by the runtime while the child waits (prestart, createRuntime): the state on stdin, pid filled in. */
+    | { kind: 'hooks'; phase: 'prestart' | 'createRuntime'; hooks: SpecHook[]; state: HookState }
+    /** Write /proc/<pid>/setgroups, uid_map, gid_map or oom_score_adj of the child. */
+    | { kind: 'proc_write'; file: 'setgroups' | 'uid_map' | 'gid_map' | 'oom_score_adj'; content: string }
     /** The byte the child waits for: from here on it runs its steps. */
     | { kind: 'sync' }
   )

@@ -7,7 +7,7 @@
  */
 import type { SpawnFds, StepReport } from '../../native/lib.js'
 import type { MonitorOptions } from './monitor.js'
-import type { IdMapping } from '../spec/spec.js'
+import type { IdMapping, SpecHook } from '../spec/spec.js'
 import type { Owner, VolumeClaims } from '../plan/steps.js'
 
 export type { SpawnFds, StepReport }
@@ -35,7 +35,9 @@ export interface Host {
   openPath(path: string): number
   /** A unix stream socket connected to path. */
   unixConnect(path: string): number
-  /** An O_DIRECTORY fd of an existing directory. */
+  /** Run OCI hooks in order, each with the state JSON on stdin; throws naming the first that fails or times out. */
+  runHooks(phase: string, hooks: SpecHook[], state: object): Promise<void>
+  /** An O_RDONLY fd of an existing directory (or namespace file). */
   openDirectory(path: string): number
   writeFile(path: string, content: string): void
   /** A detached idmapped clone of the tree at source. */

@@ -121,6 +121,7 @@ export async function runHostSteps(plan: StartPlan, host: Host, o: RunHostOption
     for (step of plan.host.slice(cloneAt + 1)) {
       if (step.kind === 'proc_write') host.writeFile(`/proc/${pid}/${step.file}`, step.content)
       else if (step.kind === 'cgroup_attach') host.writeFile(`${step.path}/cgroup.procs`, String(pid))
+      else if (step.kind === 'hooks') await host.runHooks(step.phase, step.hooks, { ...step.state, status: 'creating', pid })
       else if (step.kind === 'sync') host.write(syncWrite, Buffer.from([1]))
       else throw new TypeError(`host step ${step.kind} cannot come after the clone`)
     }
@@ -172,6 +173,10 @@ function prepare(step: HostStep, host: Host, res: Resources): void {
       host.makeFifo(step.path, 0o622)
       res.fifos.push(step.path)
       res.fds.set(step.slot, host.openPath(step.path))
+      return
+    case 'namespace_open':
+      // O_RDONLY, not O_PATH: setns(2) refuses an O_PATH fd
+      res.fds.set(step.slot, host.openDirectory(step.path))
       return
     case 'console_socket':
       res.fds.set(step.slot, host.unixConnect(step.path))
