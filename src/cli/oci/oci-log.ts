@@ -3,8 +3,9 @@
  * both and, when a command fails, reads the file's last `"level":"error"`
  * line for the message it reports (go-runc decodes each line into
  * {level, msg, time}: level a name, time RFC 3339). The json format is
- * pino's, shaped that way; text is logrus's `time="..." level=... msg="..."`.
- * Without --log the records go to stderr. Debug records only with --debug.
+ * pino's, shaped that way; text is logrus's `time="..." level=... msg="..."`
+ * in a file, and mini-run's one-line messages on stderr, where the records
+ * go without --log. Debug records only with --debug.
  */
 import { appendFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -40,11 +41,11 @@ export function openOciLog(o: OciLogOptions): OciLog {
   return { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug'), toStderr: o.file === undefined }
 }
 
+/** logrus's text lines in a file; on stderr, for people, mini-run's own: "mini-run: warning: ...". */
 function textWriter(file: string | undefined): (level: Level, msg: string) => void {
   return (level, msg) => {
-    const line = `time="${new Date().toISOString()}" level=${level === 'warn' ? 'warning' : level} msg=${JSON.stringify(msg)}\n`
-    if (file) appendFileSync(file, line)
-    else process.stderr.write(line)
+    if (file) appendFileSync(file, `time="${new Date().toISOString()}" level=${level === 'warn' ? 'warning' : level} msg=${JSON.stringify(msg)}\n`)
+    else process.stderr.write(`mini-run: ${level === 'error' ? '' : `${level === 'warn' ? 'warning' : level}: `}${msg}\n`)
   }
 }
 
