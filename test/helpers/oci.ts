@@ -45,6 +45,12 @@ export function cgroupDirs(relative: string): string[] {
   return dirs
 }
 
+/** The mount point of every cgroup hierarchy (an absolute cgroup path starts there). */
+export function cgroupRoots(): string[] {
+  const v2 = findCgroup2Mount()
+  return [...(v2 ? [v2] : []), ...findV1Hierarchies().map((h) => h.mount)]
+}
+
 export function makeOciEnv(): OciEnv {
   const dir = mkdtempSync('/var/tmp/mini-run-oci-test-')
   const root = join(dir, 'state')
