@@ -142,7 +142,7 @@ describe.skipIf(!isRoot)('OCI create and start', () => {
     const log = join(env.dir, 'hooks.log')
     const hook = (name: string) => ({ path: '/bin/sh', args: ['sh', '-c', `printf '%s ' ${name} >> ${log}; cat >> ${log}; echo >> ${log}`], timeout: 10 })
     const bundle = env.bundle('hooks', (c) => {
-      c.process.args = ['/bin/true']
+      c.process.args = ['/bin/sleep', '1'] // still running when poststart reads its state
       c.hooks = { prestart: [hook('prestart')], createRuntime: [hook('createRuntime')], poststart: [hook('poststart')], poststop: [hook('poststop')] }
     })
     expect(env.ociDetached(['create', '--bundle', bundle, 'hooks']).status).toBe(0)

@@ -60,7 +60,9 @@ export function prepareOci(o: { root: string; id: string; bundle: string; consol
   if (spec.process.terminal && !o.consoleSocket && o.gated) {
     throw new MiniRunError('process.terminal needs --console-socket: the pty master is sent there (runc: cannot allocate tty if runc will detach without setting console socket)', { code: 'EUSAGE' })
   }
-  const deviceCgroup = cgroups.v1.some((l) => l.controller === 'devices')
+  // the device rules: the v1 controller where the host has one, else a BPF program on the v2 leaf
+  const deviceFilter = Boolean(spec.linux.resources?.devices?.length && cgroups.v2 && !cgroups.v1.some((l) => l.controller === 'devices'))
+  const deviceCgroup = deviceFilter || cgroups.v1.some((l) => l.controller === 'devices')
   const plan = planStart({
     spec,
     rootfs: { kind: 'directory' },
@@ -71,6 +73,7 @@ export function prepareOci(o: { root: string; id: string; bundle: string; consol
     ...(o.gated ? { startGate: { fifo: fifoPath(o.root, o.id) } } : {}),
     ...(o.consoleSocket ? { consoleSocket: resolve(o.consoleSocket) } : {}),
     deviceCgroup,
+    deviceFilter,
     hookState: { ociVersion: spec.ociVersion, id: o.id, bundle, ...(spec.annotations ? { annotations: spec.annotations } : {}) },
   })
   const record: OciRecord = {

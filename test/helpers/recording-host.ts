@@ -52,6 +52,7 @@ export function recordingHost(options: { report?: { step: number; errno: number 
     createCgroupV1Leaf: (...a) => record('createCgroupV1Leaf', a, () => undefined),
     destroyCgroupV1Leaf: (...a) => record('destroyCgroupV1Leaf', a, () => Promise.resolve()),
     makeFifo: (...a) => record('makeFifo', a, () => undefined),
+    attachDeviceFilter: (...a) => record('attachDeviceFilter', a, () => undefined),
     runHooks: (...a) => record('runHooks', a, () => Promise.resolve()),
     openPath: (...a) => record('openPath', a, fd),
     unixConnect: (...a) => record('unixConnect', a, fd),

@@ -39,6 +39,7 @@ export const realHost: Host = {
   openDirectory: (path) => openSync(path, 'r'),
   createCgroupV1Leaf: createV1Leaf,
   destroyCgroupV1Leaf: destroyV1Leaf,
+  attachDeviceFilter: native.bpfDeviceFilter,
   makeFifo(path, mode) {
     native.mknod(path, S_IFIFO | mode, 0, 0)
     chmodSync(path, mode) // without the umask

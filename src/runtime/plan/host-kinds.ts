@@ -37,6 +37,10 @@ export const HOST_KINDS: Table = {
     explain: (s) => `open ${s.path} as <${s.slot}>`,
     describe: (s) => `open cgroup ${s.path}`,
   },
+  device_filter: {
+    explain: (s) => `bpf BPF_PROG_LOAD BPF_PROG_TYPE_CGROUP_DEVICE (${s.program.length / 8} instructions for ${s.rules} rules), BPF_PROG_ATTACH to <${s.slot}>`,
+    describe: () => 'attach the device cgroup program',
+  },
   cgroup_write: {
     explain: (s) => `echo ${JSON.stringify(s.value)} > ${s.path}`,
     describe: (s) => `write ${JSON.stringify(s.value)} to ${s.path}`,

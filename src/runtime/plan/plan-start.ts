@@ -10,6 +10,7 @@
  */
 import { dirname, join } from 'node:path'
 import { placedLimitFiles } from '../cgroup/cgroup-placement.js'
+import { deviceFilterProgram } from '../cgroup/device-bpf.js'
 import type { V1Leaf } from '../cgroup/cgroup-v1.js'
 import { formatIdMap } from '../spec/id-maps.js'
 import type { Spec } from '../spec/spec.js'
@@ -58,6 +59,8 @@ export interface PlanInput {
   consoleSocket?: string
   /** A device cgroup is in force (OCI linux.resources.devices): the rootfs need not be nodev. */
   deviceCgroup?: boolean
+  /** Enforce linux.resources.devices with an eBPF program on the v2 leaf (no v1 devices hierarchy). */
+  deviceFilter?: boolean
   /** What OCI hooks read on stdin (config.json's hooks need it). */
   hookState?: HookState
 }
@@ -160,6 +163,13 @@ function prepareSteps(input: PlanInput, prepare: Add): void {
   })
   if (input.cgroupPath) {
     prepare({ kind: 'cgroup_leaf', path: input.cgroupPath, mount: input.cgroupMount ?? dirname(input.cgroupPath), slot: 'cgroup', why: 'a cgroup v2 leaf of its own: limits apply to it and cgroup.kill ends every process in it' })
+    const rules = spec.linux.resources?.devices
+    if (input.deviceFilter && rules?.length) {
+      prepare({
+        kind: 'device_filter', slot: 'cgroup', program: deviceFilterProgram(rules), rules: rules.length,
+        why: 'the device cgroup: cgroup v2 has no devices file, the kernel runs this program on every open and mknod of a device node in the cgroup',
+      })
+    }
   }
   for (const leaf of input.cgroupV1 ?? []) {
     prepare({ kind: 'cgroup_v1_leaf', path: leaf.path, controller: leaf.controller, ...(leaf.base ? { base: leaf.base } : {}), why: `the host binds the ${leaf.controller} controller to cgroup v1: a leaf there, under the caller's own cgroup` })

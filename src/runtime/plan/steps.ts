@@ -131,6 +131,8 @@ export type HostStep = Explained &
     | { kind: 'cgroup_leaf'; path: string; mount: string; slot: string }
     /** An existing cgroup (exec joins the container's). */
     | { kind: 'cgroup_open'; path: string; slot: string }
+    /** The v2 device cgroup: an eBPF program (cgroup/device-bpf.ts) attached to the leaf in the slot. */
+    | { kind: 'device_filter'; slot: string; program: Buffer; rules: number }
     /** A limit: one value written to one cgroup interface file. */
     | { kind: 'cgroup_write'; path: string; value: string }
     /** A detached idmapped clone of a directory (open_tree + mount_setattr), its fd into the slot. */

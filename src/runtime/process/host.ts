@@ -29,6 +29,8 @@ export interface Host {
   createCgroupV1Leaf(path: string, controller: string): void
   /** Remove a v1 leaf once its processes are gone, and its empty parents down to base. */
   destroyCgroupV1Leaf(path: string, base?: string): Promise<void>
+  /** Load a device cgroup program and attach it to the cgroup v2 directory fd. */
+  attachDeviceFilter(program: Buffer, cgroupFd: number): void
   /** mkfifo with this mode (no umask). */
   makeFifo(path: string, mode: number): void
   /** An O_PATH fd of a file: names it without opening it (a FIFO does not block). */

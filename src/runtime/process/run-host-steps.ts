@@ -169,6 +169,12 @@ function prepare(step: HostStep, host: Host, res: Resources): void {
       host.createCgroupV1Leaf(step.path, step.controller)
       res.cgroupsV1.push({ path: step.path, ...(step.base ? { base: step.base } : {}) })
       return
+    case 'device_filter': {
+      const fd = res.fds.get(step.slot)
+      if (fd === undefined) throw new TypeError(`device_filter needs slot "${step.slot}", which no earlier step filled`)
+      host.attachDeviceFilter(step.program, fd)
+      return
+    }
     case 'exec_fifo':
       host.makeFifo(step.path, 0o622)
       res.fifos.push(step.path)
