@@ -12,11 +12,11 @@
  * Device nodes are bound from the host (the Docker mode does the same): a
  * node the config lists must exist on the host with the same numbers.
  */
-import { statSync } from 'node:fs'
 import { ALWAYS_ALLOWED_DEVICES } from '../runtime/cgroup/cgroup-devices.js'
 import type { SpecResources } from '../runtime/cgroup/cgroup-limits.js'
 import type { Spec, SpecDevice, SpecMount } from '../runtime/spec/spec.js'
 import { ConfigError } from './config/fields.js'
+import { hostDevice, type DeviceOf } from '../runtime/spec/device-flags.js'
 
 const DEFAULT_NODES: SpecDevice[] = [
   { path: '/dev/null', type: 'c', major: 1, minor: 3 },
@@ -26,24 +26,6 @@ const DEFAULT_NODES: SpecDevice[] = [
   { path: '/dev/urandom', type: 'c', major: 1, minor: 9 },
   { path: '/dev/tty', type: 'c', major: 5, minor: 0 },
 ]
-
-/** How to check a host device node (a double in unit tests). */
-export type DeviceOf = (path: string) => { type: 'c' | 'b'; major: number; minor: number } | undefined
-
-export function hostDevice(path: string): ReturnType<DeviceOf> {
-  try {
-    const st = statSync(path)
-    const type = st.isCharacterDevice() ? 'c' : st.isBlockDevice() ? 'b' : undefined
-    if (!type) return undefined
-    // Linux's dev_t: major in bits 8-19 (and 32+), minor in 0-7 and 20-31
-    const rdev = BigInt(st.rdev)
-    const major = Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn))
-    const minor = Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn))
-    return { type, major, minor }
-  } catch {
-    return undefined
-  }
-}
 
 export interface CompleteOptions {
   /** The container's cgroup v2 leaf, for a /sys/fs/cgroup bind. */

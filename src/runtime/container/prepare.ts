@@ -6,13 +6,17 @@
  * a --userns=auto id range (released if preparing fails), and with planOnly
  * (--explain) not even that.
  */
-import { existsSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { hostname } from 'node:os'
 import { MiniRunError, UsageError } from '../../errors.js'
 import { defaultStateRoot, defaultStoreRoot, isRoot } from '../../paths.js'
 import { randomHex } from '../../random.js'
-import { flagOfController, resourcesFromFlags } from '../cgroup/cgroup-limits.js'
+import { ALWAYS_ALLOWED_DEVICES } from '../cgroup/cgroup-devices.js'
+import { flagOfController, resourcesFromFlags, type SpecDeviceRule } from '../cgroup/cgroup-limits.js'
+import { hostDevices, parseDeviceCgroupRule, parseDeviceFlag } from '../spec/device-flags.js'
+import { dockerSeccompProfile } from '../spec/docker-seccomp.js'
+import { hostCapabilities } from '../spec/host-capabilities.js'
 import { DEFAULT_CGROUP_PARENT, leafPath } from '../cgroup/cgroup.js'
 import { readCgroupHost, v1LeavesFor } from '../cgroup/cgroup-placement.js'
 import { cgroupPathIn, type V1Leaf } from '../cgroup/cgroup-v1.js'
@@ -24,7 +28,7 @@ import { hostId } from '../spec/id-maps.js'
 import { parseLogOptions, type LogConfig } from '../spec/log-options.js'
 import { parseGroup, parsePasswd } from '../spec/resolve-user.js'
 import { imageStopSignal, parseSignal } from '../spec/signals.js'
-import type { IdMapping, Spec, SpecMount } from '../spec/spec.js'
+import type { IdMapping, Spec, SpecDevice, SpecMount, SpecSeccomp } from '../spec/spec.js'
 import { parseUlimits } from '../spec/ulimits.js'
 import { volumesFromFlags, withImageVolumes } from '../spec/volumes.js'
 import { exitFile, logFile } from './containers.js'
@@ -89,10 +93,12 @@ function checkFlags(o: RunOptions, root: boolean, userns: boolean, denySetgroups
  * controllers v2 lacks (a hybrid host: cgroup/cgroup-v1.ts); limits refused
  * now when the host cannot apply them.
  */
-function cgroupOf(o: RunOptions, id: string, root: boolean, planOnly: boolean) {
+function cgroupOf(o: RunOptions, id: string, root: boolean, planOnly: boolean, deviceRules: SpecDeviceRule[] | undefined) {
   const host = o.cgroupParent === '' ? undefined : readCgroupHost()
   const mount = host?.v2Mount
-  const resources = resourcesFromFlags(o.resources ?? {})
+  const limits = resourcesFromFlags(o.resources ?? {})
+  // the device cgroup, as root (a rootless run has no cgroup: its nodes are bound, unguarded as before)
+  const resources = deviceRules && root ? { ...limits, devices: deviceRules } : limits
   let v1: V1Leaf[] = []
   if (resources && (root || planOnly)) {
     if (!host || (!mount && host.v1.length === 0)) {
@@ -104,7 +110,31 @@ function cgroupOf(o: RunOptions, id: string, root: boolean, planOnly: boolean) {
   } else if (resources) {
     throw new MiniRunError('resource limits need a cgroup that mini-run may write (rootless runs have no cgroup of their own)', { code: 'ENOCONTROLLER' })
   }
-  return { mount: root || planOnly ? mount : undefined, resources, v1 }
+  // cgroup v2 has no devices controller: the rules become a BPF program on the leaf
+  const deviceFilter = Boolean(resources?.devices && mount && root && !v1.some((l) => l.controller === 'devices'))
+  return { mount: root || planOnly ? mount : undefined, resources, v1, deviceFilter }
+}
+
+/** --device, --device-cgroup-rule and --privileged: the extra nodes, and the device cgroup's rules (none without those flags). */
+function devicesOf(o: RunOptions): { nodes: SpecDevice[]; rules?: SpecDeviceRule[] } {
+  if (o.privileged) return { nodes: hostDevices(), rules: [{ allow: true, access: 'rwm' }] }
+  const flags = (o.devices ?? []).map((d) => parseDeviceFlag(d))
+  const extra = (o.deviceCgroupRules ?? []).map(parseDeviceCgroupRule)
+  if (flags.length === 0 && extra.length === 0) return { nodes: [] }
+  return { nodes: flags.map((f) => f.device), rules: [{ allow: false, access: 'rwm' }, ...ALWAYS_ALLOWED_DEVICES, ...flags.map((f) => f.rule), ...extra] }
+}
+
+/** --security-opt seccomp=FILE: read now, turned into the container's profile once its capabilities are known. */
+function seccompProfileOf(o: RunOptions): ((caps: string[]) => SpecSeccomp) | undefined {
+  const file = o.seccompProfile
+  if (file === undefined) return undefined
+  let json: unknown
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'))
+  } catch (err) {
+    throw new UsageError(`--security-opt seccomp=${file}: ${(err as Error).message}`, { cause: err })
+  }
+  return (caps) => dockerSeccompProfile(json, file, caps)
 }
 
 export async function prepareContainer(o: RunOptions, planOnly = false): Promise<PreparedContainer> {
@@ -121,7 +151,8 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
   if (userns === 'auto' && fs.source.kind !== 'overlay' && volumes.some((v) => v.volume)) {
     throw new UsageError('volumes under --userns=auto need an image: they are idmapped like its layers')
   }
-  const cgroup = cgroupOf(o, id, root, planOnly)
+  const devices = devicesOf(o)
+  const cgroup = cgroupOf(o, id, root, planOnly, devices.rules)
 
   // last, once nothing else can fail: the id range of --userns=auto
   let idMaps = userns === 'auto' ? undefined : userns
@@ -134,7 +165,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
   }
   try {
     const resolved = resolveVolumes(volumes, storeRoot, userns === 'auto' ? idMaps : undefined)
-    const spec = specOf(o, id, fs, flags, cgroup, idMaps, resolved.mounts)
+    const spec = specOf(o, id, fs, flags, cgroup, idMaps, resolved.mounts, devices.nodes)
     const cgroupPath = cgroup.mount ? leafPath(cgroup.mount, o.cgroupParent ?? DEFAULT_CGROUP_PARENT, id) : undefined
     const plan = planStart({
       spec,
@@ -143,6 +174,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
       cgroupPath,
       cgroupMount: cgroup.mount,
       ...(cgroup.v1.length ? { cgroupV1: cgroup.v1 } : {}),
+      ...(cgroup.resources?.devices ? { deviceCgroup: true, deviceFilter: cgroup.deviceFilter } : {}),
       init: o.init ?? false,
       setgroupsAllowed: !idMaps?.denySetgroups,
       pathKind: hostPathKind,
@@ -188,6 +220,7 @@ function specOf(
   cgroup: ReturnType<typeof cgroupOf>,
   idMaps: IdMaps | undefined,
   mounts: SpecMount[],
+  devices: SpecDevice[],
 ): Spec {
   return buildSpec({
     id,
@@ -205,6 +238,11 @@ function specOf(
     capAdd: o.capAdd ?? [],
     capDrop: o.capDrop ?? [],
     seccomp: o.seccomp,
+    ...(o.seccompProfile !== undefined ? { seccompProfile: seccompProfileOf(o)! } : {}),
+    ...(o.noNewPrivileges === false ? { noNewPrivileges: false } : {}),
+    privileged: o.privileged === true,
+    hostCapabilities: hostCapabilities(),
+    devices,
     rlimits: flags.rlimits,
     groupAdd: o.groupAdd?.length ? o.groupAdd : undefined,
     hostNamespaces: flags.hostNamespaces.length ? flags.hostNamespaces : undefined,

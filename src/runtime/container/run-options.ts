@@ -45,6 +45,15 @@ export interface RunOptions {
   logOpts?: string[]
   /** Docker's default seccomp filter; false: none (--security-opt seccomp=unconfined). */
   seccomp?: boolean
+  /** --security-opt seccomp=FILE: a profile in Docker's format instead of the default. */
+  seccompProfile?: string
+  /** --security-opt no-new-privileges=false turns it off (on by default). */
+  noNewPrivileges?: boolean
+  /** --privileged (spec/container-spec.ts says what it gives). */
+  privileged?: boolean
+  /** --device HOST[:CONTAINER][:PERMISSIONS] and --device-cgroup-rule "c 10:229 rwm". */
+  devices?: string[]
+  deviceCgroupRules?: string[]
   /** "host" (the default as root) or "auto" (a user namespace mapping root to an unprivileged range). */
   userns?: string
   storeRoot?: string

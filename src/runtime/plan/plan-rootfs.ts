@@ -102,10 +102,13 @@ function mountSteps(input: RootfsInput, add: Add): void {
   const rootfs = spec.root.path
   spec.mounts.forEach((m, i) => planMount(m, i, rootfs, input, add))
   for (const dev of spec.linux.devices ?? []) {
+    const parent = dev.path.slice(0, dev.path.lastIndexOf('/'))
+    if (parent !== '/dev' && parent !== '') add({ op: 'mkdir', root: rootfs, path: parent, mode: 0o755, why: `the directory of ${dev.path}` })
     add({ op: 'mkfile', root: rootfs, path: dev.path, mode: 0o666, why: `a mount point for ${dev.path}` })
+    const source = dev.hostPath ?? dev.path
     add({
-      op: 'mount', source: dev.path, root: rootfs, target: dev.path, flags: MS.BIND,
-      why: `bind the host's ${dev.path} (${dev.type} ${dev.major}:${dev.minor}): /dev is a nodev tmpfs, so only nodes bound in like this work`,
+      op: 'mount', source, root: rootfs, target: dev.path, flags: MS.BIND,
+      why: `bind the host's ${source} (${dev.type} ${dev.major}:${dev.minor}): /dev is a nodev tmpfs, so only nodes bound in like this work`,
     })
   }
   if (!spec.mounts.some((m) => m.destination === '/dev')) return

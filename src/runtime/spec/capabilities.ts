@@ -36,13 +36,18 @@ export function normalizeCapability(name: string): string {
   return full
 }
 
-/** Docker's --cap-add / --cap-drop arithmetic over a base set. */
-export function adjustCapabilities(base: string[], add: string[], drop: string[]): string[] {
+/**
+ * Docker's --cap-add / --cap-drop arithmetic over a base set. `all` is what
+ * ALL means: every capability the runtime itself holds (host-capabilities.ts);
+ * a capability outside its bounding set could never be given, and capset(2)
+ * would fail with EPERM.
+ */
+export function adjustCapabilities(base: string[], add: string[], drop: string[], all: readonly string[] = CAPABILITIES): string[] {
   const adds = add.map(normalizeCapability)
   const drops = drop.map(normalizeCapability)
   let set = new Set(drops.includes('ALL') ? [] : base)
   for (const d of drops) set.delete(d)
-  if (adds.includes('ALL')) set = new Set(CAPABILITIES)
+  if (adds.includes('ALL')) set = new Set(all)
   for (const a of adds) if (a !== 'ALL') set.add(a)
   return CAPABILITIES.filter((c) => set.has(c))
 }

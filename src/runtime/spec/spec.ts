@@ -134,4 +134,6 @@ export interface SpecDevice {
   fileMode?: number
   uid?: number
   gid?: number
+  /** mini-run's, not OCI's: the host node bound there, when its path differs (run --device /dev/fuse:/dev/myfuse). */
+  hostPath?: string
 }
