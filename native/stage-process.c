@@ -13,7 +13,9 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/personality.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "stage.h"
@@ -35,6 +37,45 @@ int op_umask(const struct step *s)
 {
     umask((mode_t)arg_num(s, 0));
     return 0;
+}
+
+int op_personality(const struct step *s)
+{
+    return personality((unsigned long)arg_num(s, 0)) < 0 ? errno : 0;
+}
+
+/* No glibc wrapper for either. */
+int op_ioprio(const struct step *s)
+{
+    const int who_process = 1; /* IOPRIO_WHO_PROCESS, linux/ioprio.h */
+    return syscall(SYS_ioprio_set, who_process, 0, (int)arg_num(s, 0)) < 0 ? errno : 0;
+}
+
+/* struct sched_attr of sched_setattr(2), SCHED_ATTR_SIZE_VER0 */
+struct sched_attr0 {
+    uint32_t size;
+    uint32_t policy;
+    uint64_t flags;
+    int32_t nice;
+    uint32_t priority;
+    uint64_t runtime;
+    uint64_t deadline;
+    uint64_t period;
+};
+
+int op_sched(const struct step *s)
+{
+    struct sched_attr0 attr = {
+        .size = sizeof attr,
+        .policy = (uint32_t)arg_num(s, 0),
+        .flags = arg_num(s, 1),
+        .nice = (int32_t)arg_num(s, 2),
+        .priority = (uint32_t)arg_num(s, 3),
+        .runtime = arg_num(s, 4),
+        .deadline = arg_num(s, 5),
+        .period = arg_num(s, 6),
+    };
+    return syscall(SYS_sched_setattr, 0, &attr, 0) < 0 ? errno : 0;
 }
 
 int op_pdeathsig(const struct step *s)

@@ -83,6 +83,9 @@ static const struct op_def ops[] = {
     [MR_OP_WAIT_START] = { "n", op_wait_start, NULL },
     [MR_OP_FIND_EXEC] = { "ss", op_find_exec, NULL },
     [MR_OP_UMASK] = { "n", op_umask, check_umask },
+    [MR_OP_PERSONALITY] = { "n", op_personality, NULL },
+    [MR_OP_IOPRIO] = { "n", op_ioprio, NULL },
+    [MR_OP_SCHED] = { "nnnnnnn", op_sched, NULL },
 };
 #define NOPS (sizeof ops / sizeof ops[0])
 

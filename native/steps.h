@@ -144,6 +144,15 @@ enum mr_op {
     MR_OP_FIND_EXEC = 32,
     /* mask:u64 -- umask(2) */
     MR_OP_UMASK = 33,
+    /* persona:u64 -- personality(2) (linux.personality: PER_LINUX32) */
+    MR_OP_PERSONALITY = 34,
+    /* ioprio:u64 -- ioprio_set(IOPRIO_WHO_PROCESS, 0, ioprio): the class in
+       bits 13-15, the level in 0-2 (ioprio_set(2)) */
+    MR_OP_IOPRIO = 35,
+    /* policy:u64, flags:u64, nice:u64 (two's complement), priority:u64,
+       runtime:u64, deadline:u64, period:u64 -- sched_setattr(0, ...)
+       (sched_setattr(2)) */
+    MR_OP_SCHED = 36,
 };
 
 #endif

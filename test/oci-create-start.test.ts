@@ -216,6 +216,18 @@ describe.skipIf(!isRoot)('OCI create and start', () => {
     expect(env.leftovers()).toEqual([])
   })
 
+  it('sets the personality, the I/O priority and the scheduling policy before the command runs', () => {
+    const bundle = env.bundle('sched', (c) => {
+      c.linux.personality = { domain: 'LINUX32' }
+      c.process.ioPriority = { class: 'IOPRIO_CLASS_IDLE', priority: 0 }
+      c.process.scheduler = { policy: 'SCHED_BATCH', nice: 5 }
+      c.process.args = ['/bin/sh', '-c', 'uname -m; ionice; grep -m1 "^policy" /proc/self/sched; cut -d" " -f19 /proc/self/stat']
+    })
+    const r = env.oci(['run', '--bundle', bundle, 'sched'])
+    expect(r.stdout.split('\n').map((l) => l.replace(/\s+/g, ' ').trim())).toEqual(['i686', 'idle', 'policy : 3', '5', ''])
+    expect(env.leftovers()).toEqual([])
+  })
+
   it.runIf(existsSync('/dev/fuse') && existsSync('/dev/kmsg'))('lets the container open a device its rules allow, not one they do not', () => {
     const bundle = env.bundle('devices', (c) => {
       c.linux.devices = [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229 }, { path: '/dev/kmsg', type: 'c', major: 1, minor: 11 }]

@@ -56,7 +56,12 @@ export function readLinux(v: unknown, security: HostSecurity, warnings: string[]
     if (security.selinux) unsupported('linux.mountLabel', 'an SELinux mount label')
     warnings.push('linux.mountLabel ignored: this host has no SELinux')
   }
-  for (const key of ['intelRdt', 'personality', 'timeOffsets', 'memoryPolicy', 'netDevices'] as const) {
+  const persona = optObject(l.personality, 'linux.personality')
+  if (persona) {
+    linux.personality = { domain: oneOf(persona.domain, 'linux.personality.domain', ['LINUX', 'LINUX32'] as const) }
+    if (optStringArray(persona.flags, 'linux.personality.flags')?.length) unsupported('linux.personality.flags', 'a personality flag')
+  }
+  for (const key of ['intelRdt', 'timeOffsets', 'memoryPolicy', 'netDevices'] as const) {
     const value = l[key]
     if (value !== undefined && value !== null && !(typeof value === 'object' && Object.keys(value).length === 0)) unsupported(`linux.${key}`, `linux.${key}`)
   }

@@ -5,9 +5,10 @@
 import { CAPABILITIES } from '../../runtime/spec/capabilities.js'
 import type { SpecCapabilities, SpecProcess } from '../../runtime/spec/spec.js'
 import { RLIMIT_NUMBERS } from '../../runtime/spec/ulimits.js'
+import { IOPRIO_CLASSES, SCHED_FLAGS, SCHED_POLICIES } from '../../runtime/plan/plan-process.js'
 import type { HostSecurity } from './host-security.js'
 import {
-  absolutePath, ConfigError, integer, object, optArray, optBoolean, optInteger, optObject, optString, stringArray, unsupported,
+  absolutePath, ConfigError, integer, object, oneOf, optArray, optBoolean, optInteger, optObject, optString, optStringArray, stringArray, unsupported,
 } from './fields.js'
 
 const ID_MAX = 2 ** 32 - 2
@@ -39,10 +40,25 @@ export function readProcess(v: unknown, where: string, security: HostSecurity, w
   const oom = optInteger(p.oomScoreAdj, `${where}.oomScoreAdj`, -1000, 1000)
   if (oom !== undefined) process.oomScoreAdj = oom
   readSecurityLabels(p, where, security, warnings)
-  if (p.ioPriority !== undefined && p.ioPriority !== null) unsupported(`${where}.ioPriority`, 'an I/O priority')
-  if (p.scheduler !== undefined && p.scheduler !== null) unsupported(`${where}.scheduler`, 'a scheduling policy')
+  const io = optObject(p.ioPriority, `${where}.ioPriority`)
+  if (io) process.ioPriority = { class: oneOf(io.class, `${where}.ioPriority.class`, Object.keys(IOPRIO_CLASSES)), priority: integer(io.priority ?? 0, `${where}.ioPriority.priority`, 0, 7) }
+  const sched = optObject(p.scheduler, `${where}.scheduler`)
+  if (sched) process.scheduler = readScheduler(sched, `${where}.scheduler`)
   if (p.execCPUAffinity !== undefined && p.execCPUAffinity !== null) unsupported(`${where}.execCPUAffinity`, 'a CPU affinity')
   return process
+}
+
+function readScheduler(s: Record<string, unknown>, where: string): NonNullable<SpecProcess['scheduler']> {
+  const policy = oneOf(s.policy, `${where}.policy`, Object.keys(SCHED_POLICIES))
+  const flags = optStringArray(s.flags, `${where}.flags`) ?? []
+  flags.forEach((f, i) => oneOf(f, `${where}.flags[${i}]`, Object.keys(SCHED_FLAGS)))
+  const nice = optInteger(s.nice, `${where}.nice`, -20, 19)
+  const priority = optInteger(s.priority, `${where}.priority`, 0, 99)
+  const times = Object.fromEntries((['runtime', 'deadline', 'period'] as const).flatMap((k) => {
+    const v = optInteger(s[k], `${where}.${k}`, 0)
+    return v === undefined ? [] : [[k, v]]
+  }))
+  return { policy, ...(nice !== undefined ? { nice } : {}), ...(priority !== undefined ? { priority } : {}), ...(flags.length ? { flags } : {}), ...times }
 }
 
 function readUser(v: unknown, where: string): SpecProcess['user'] {

@@ -244,6 +244,24 @@ export const CHILD_KINDS: Table = {
     explain: (s) => `umask ${s.mask.toString(8).padStart(4, '0')}`,
     describe: () => 'umask',
   },
+  personality: {
+    code: Op.PERSONALITY,
+    encode: (s) => ({ args: [s.persona] }),
+    explain: (s) => `personality ${s.name}`,
+    describe: (s) => `personality ${s.name}`,
+  },
+  ioprio: {
+    code: Op.IOPRIO,
+    encode: (s) => ({ args: [s.value] }),
+    explain: (s) => `ioprio_set IOPRIO_WHO_PROCESS 0 ${s.name}`,
+    describe: (s) => `ioprio_set ${s.name}`,
+  },
+  sched: {
+    code: Op.SCHED,
+    encode: (s) => ({ args: [s.policy, s.flags, BigInt.asUintN(64, BigInt(s.nice)), s.priority, s.runtime, s.deadline, s.period] }),
+    explain: (s) => `sched_setattr ${s.name}`,
+    describe: (s) => `sched_setattr ${s.name}`,
+  },
   wait_start: {
     code: Op.WAIT_START,
     encode: (s, fd) => ({ args: [fd(s.fifo)] }),

@@ -60,6 +60,7 @@ function privilegeSteps(spec: Spec, input: ProcessInput, privileges: Add): void 
       why: '--ulimit: the command inherits it; raising a hard limit needs CAP_SYS_RESOURCE, which the stage still has here',
     })
   }
+  kernelSettingSteps(spec, privileges)
   const caps = proc.capabilities ?? {}
   privileges({
     op: 'cap_bounding', caps: caps.bounding ?? [],
@@ -107,6 +108,35 @@ function privilegeSteps(spec: Spec, input: ProcessInput, privileges: Add): void 
     privileges({
       op: 'seccomp', filter: compileSeccomp(spec.linux.seccomp), denied: deniedSyscalls(spec),
       why: 'Docker\'s default seccomp profile: these syscalls fail; last, because it refuses some of the steps above',
+    })
+  }
+}
+
+export const PERSONALITIES: Record<string, number> = { LINUX: 0x0000, LINUX32: 0x0008 }
+export const IOPRIO_CLASSES: Record<string, number> = { IOPRIO_CLASS_RT: 1, IOPRIO_CLASS_BE: 2, IOPRIO_CLASS_IDLE: 3 }
+export const SCHED_POLICIES: Record<string, number> = { SCHED_OTHER: 0, SCHED_FIFO: 1, SCHED_RR: 2, SCHED_BATCH: 3, SCHED_IDLE: 5, SCHED_DEADLINE: 6 }
+export const SCHED_FLAGS: Record<string, number> = {
+  SCHED_FLAG_RESET_ON_FORK: 0x01, SCHED_FLAG_RECLAIM: 0x02, SCHED_FLAG_DL_OVERRUN: 0x04, SCHED_FLAG_KEEP_POLICY: 0x08,
+  SCHED_FLAG_KEEP_PARAMS: 0x10, SCHED_FLAG_UTIL_CLAMP_MIN: 0x20, SCHED_FLAG_UTIL_CLAMP_MAX: 0x40,
+}
+
+/** personality, I/O priority and scheduling policy: set while the process still has the capabilities raising them needs (CAP_SYS_NICE). */
+function kernelSettingSteps(spec: Spec, privileges: Add): void {
+  const persona = spec.linux.personality
+  if (persona) {
+    privileges({ op: 'personality', persona: PERSONALITIES[persona.domain] ?? 0, name: persona.domain, why: 'linux.personality: the execution domain it runs in (LINUX32: uname reports a 32-bit machine)' })
+  }
+  const io = spec.process.ioPriority
+  if (io) {
+    privileges({ op: 'ioprio', value: ((IOPRIO_CLASSES[io.class] ?? 0) << 13) | io.priority, name: `${io.class} ${io.priority}`, why: 'process.ioPriority: its share of the disks; inherited by what it starts' })
+  }
+  const s = spec.process.scheduler
+  if (s) {
+    const flags = (s.flags ?? []).reduce((f, name) => f | (SCHED_FLAGS[name] ?? 0), 0)
+    privileges({
+      op: 'sched', policy: SCHED_POLICIES[s.policy] ?? 0, flags, nice: s.nice ?? 0, priority: s.priority ?? 0,
+      runtime: BigInt(s.runtime ?? 0), deadline: BigInt(s.deadline ?? 0), period: BigInt(s.period ?? 0), name: `${s.policy}${s.nice ? ` nice ${s.nice}` : ''}${s.priority ? ` priority ${s.priority}` : ''}`,
+      why: 'process.scheduler: its scheduling policy; inherited by what it starts',
     })
   }
 }

@@ -48,6 +48,9 @@ export const Op = {
   WAIT_START: 31,
   FIND_EXEC: 32,
   UMASK: 33,
+  PERSONALITY: 34,
+  IOPRIO: 35,
+  SCHED: 36,
 } as const
 
 export type OpName = keyof typeof Op

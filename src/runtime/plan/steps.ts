@@ -74,6 +74,9 @@ export type ChildStep = Explained &
     | { op: 'find_exec'; path: string; file: string }
     | { op: 'wait_start'; fifo: SlotRef }
     | { op: 'umask'; mask: number }
+    | { op: 'personality'; persona: number; name: string }
+    | { op: 'ioprio'; value: number; name: string }
+    | { op: 'sched'; policy: number; flags: number; nice: number; priority: number; runtime: bigint; deadline: bigint; period: bigint; name: string }
   )
 
 export type ChildOp = ChildStep['op']

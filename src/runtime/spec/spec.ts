@@ -49,6 +49,20 @@ export interface SpecProcess {
   rlimits?: { type: string; soft: number; hard: number }[]
   /** /proc/<pid>/oom_score_adj, -1000..1000. */
   oomScoreAdj?: number
+  /** ioprio_set(2): IOPRIO_CLASS_RT, _BE or _IDLE, level 0 (highest) to 7. */
+  ioPriority?: { class: string; priority: number }
+  /** sched_setattr(2) (config.md "Scheduler"). */
+  scheduler?: SpecScheduler
+}
+
+export interface SpecScheduler {
+  policy: string
+  nice?: number
+  priority?: number
+  flags?: string[]
+  runtime?: number
+  deadline?: number
+  period?: number
 }
 
 export interface SpecCapabilities {
@@ -90,6 +104,8 @@ export interface SpecLinux {
   seccomp?: SpecSeccomp
   /** Kernel parameters set in the container's namespaces, "net.ipv4.ip_forward": "1". */
   sysctl?: Record<string, string>
+  /** personality(2): LINUX or LINUX32 (uname -m says i686 in a 32-bit userland). */
+  personality?: { domain: string }
 }
 
 /**
