@@ -79,6 +79,20 @@ describe.skipIf(!isRoot)('OCI create and start', () => {
     expect(env.leftovers()).toEqual([])
   })
 
+  it('create --explain prints the plan, the start gate in it, and creates nothing', () => {
+    const bundle = env.bundle('explained')
+    const r = env.oci(['create', '--explain', '--bundle', bundle, 'explained'])
+    expect(r.status).toBe(0)
+    expect(r.stdout).toMatch(/^# mini-run oci create --explain/)
+    expect(r.stdout).toMatch(/mkfifo -m 0622 \S+\/explained\/exec\.fifo/)
+    expect(r.stdout).toMatch(/\d+\. report ready, then open \/proc\/self\/fd\/<exec-fifo> O_WRONLY/)
+    // the id after --explain is the id, not a format
+    expect(env.oci(['create', '--bundle', bundle, '--explain', 'explained']).stdout).toBe(r.stdout)
+    const json = JSON.parse(env.oci(['create', '--explain=json', '--bundle', bundle, 'explained']).stdout)
+    expect(json.child.at(-2).op).toBe('wait_start')
+    expect(env.leftovers()).toEqual([])
+  })
+
   it('delete of a created container kills its waiting process (runc does, without --force)', async () => {
     const bundle = env.bundle('waiting', (c) => {
       c.process.args = ['/bin/sh', '-c', 'touch /should-not-run']

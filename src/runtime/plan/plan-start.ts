@@ -172,7 +172,9 @@ function prepareSteps(input: PlanInput, prepare: Add): void {
     }
   }
   for (const leaf of input.cgroupV1 ?? []) {
-    prepare({ kind: 'cgroup_v1_leaf', path: leaf.path, controller: leaf.controller, ...(leaf.base ? { base: leaf.base } : {}), why: `the host binds the ${leaf.controller} controller to cgroup v1: a leaf there, under the caller's own cgroup` })
+    prepare({ kind: 'cgroup_v1_leaf', path: leaf.path, controller: leaf.controller, ...(leaf.base ? { base: leaf.base } : {}), why: leaf.controller === 'devices'
+        ? 'the device cgroup, in the v1 devices hierarchy (cgroup v2 has no devices controller; a BPF program would stand in)'
+        : `the host binds the ${leaf.controller} controller to cgroup v1: its limits go to a leaf there` })
   }
   if (input.cgroupPath || input.cgroupV1?.length) {
     for (const f of placedLimitFiles(spec.linux.resources ?? {}, input.cgroupPath, input.cgroupV1 ?? [])) {
