@@ -66,6 +66,13 @@ describe('placing limits', () => {
     ])
   })
 
+  it('names the base of a leaf under the root cgroup without a trailing slash (its empty parents go with it)', () => {
+    const rootOwn: CgroupHost = { ...host, own: ownCgroups('4:memory:/\n0::/\n') }
+    expect(v1LeavesFor({ memory: { limit: 1 } }, rootOwn, leafIn, (c) => c, { removeParents: true })).toEqual([
+      { controller: 'memory', path: '/sys/fs/cgroup/memory/mini-run/c1', base: '/sys/fs/cgroup/memory' },
+    ])
+  })
+
   it('refuses, naming the controller, one that neither v2 nor v1 offers', () => {
     expect(() => v1LeavesFor({ pids: { limit: 5 } }, host, leafIn, () => '--pids-limit')).toThrow(
       /^--pids-limit needs the "pids" cgroup controller: the cgroup v2 hierarchy at \/sys\/fs\/cgroup\/unified does not offer it, nor does any cgroup v1 hierarchy$/,

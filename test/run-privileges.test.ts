@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseCapBnd } from '../src/runtime/spec/host-capabilities.js'
 import { parseDeviceCgroupRule, parseDeviceFlag } from '../src/runtime/spec/device-flags.js'
 import { dockerSeccompProfile } from '../src/runtime/spec/docker-seccomp.js'
+import { cgroupDirs } from './helpers/oci.js'
 import { isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 
 const fuse = (path: string) => (path === '/dev/fuse' ? { type: 'c' as const, major: 10, minor: 229 } : undefined)
@@ -74,6 +75,8 @@ describe.skipIf(!isRoot)('the flags in real containers', () => {
     expect(ro.stdout).toBe('read-ok\n')
     expect(ro.stderr).toMatch(/myfuse: Operation not permitted/)
     expect(env.leftovers()).toEqual([])
+    // the device cgroup's v1 leaf went, and the parent made for it
+    expect(cgroupDirs(env.cgroupParent).filter((d) => existsSync(d))).toEqual([])
   })
 
   it.runIf(existsSync('/dev/fuse'))('--device-cgroup-rule widens what the device cgroup allows', () => {

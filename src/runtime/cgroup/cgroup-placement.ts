@@ -5,7 +5,7 @@
  * controller. Reads the host once (readCgroupHost); the rest is pure.
  */
 import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { MiniRunError } from '../../errors.js'
 import { findCgroup2Mount } from './cgroup.js'
 import { limitFiles, type LimitFile, type SpecResources } from './cgroup-limits.js'
@@ -66,7 +66,8 @@ export function v1LeavesFor(
     }
     const own = host.own.v1.get(v1) ?? '/'
     const path = leafIn(hierarchy.mount, own)
-    leaves.push({ controller: v1, path, ...(options.removeParents ? { base: join(hierarchy.mount, own) } : {}) })
+    // resolve, not join: the caller's cgroup "/" must give the mount point itself, without a trailing slash
+    leaves.push({ controller: v1, path, ...(options.removeParents ? { base: resolve(hierarchy.mount, `.${own}`) } : {}) })
   }
   return leaves
 }
