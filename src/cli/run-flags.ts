@@ -45,6 +45,9 @@ export interface RunFlags {
   mount: string[]
   tmpfs: string[]
   securityOpt: string[]
+  privileged?: boolean
+  device: string[]
+  deviceCgroupRule: string[]
   ulimit: string[]
   logOpt: string[]
   envFile: string[]
@@ -93,7 +96,10 @@ export function addRunFlags(cmd: Command): Command {
     .option('--init', 'run a minimal init as PID 1 that reaps zombies and forwards signals')
     .option('--cap-add <cap>', 'add a capability (repeatable; ALL for every one)', collect, [])
     .option('--cap-drop <cap>', 'drop a capability (repeatable; ALL for every one)', collect, [])
-    .option('--security-opt <option>', 'seccomp=unconfined to run without the default seccomp filter; no-new-privileges (always on)', collect, [])
+    .option('--security-opt <option>', 'seccomp=unconfined (no filter) or seccomp=FILE (a profile in Docker\'s format); no-new-privileges[=true|false] (on by default)', collect, [])
+    .option('--privileged', 'every capability mini-run holds, no seccomp, no masked paths, /sys writable, the host\'s devices')
+    .option('--device <host[:container][:rwm]>', 'a host device node in the container, guarded by the device cgroup (repeatable)', collect, [])
+    .option('--device-cgroup-rule <rule>', 'allow a device in the device cgroup: "c 10:229 rwm" (repeatable)', collect, [])
     .option('--network <mode>', 'bridge (the default: mini-run0, NAT, published ports), none (only lo), host (the host\'s stack and hostname), or a network\'s name; rootless: pasta')
     .option('--network-alias <alias>', 'another name the container has on a user-defined network (repeatable)', collect, [])
     .option('-p, --publish <[ip:][hostPort:]containerPort[/proto]>', 'publish a container port on the host (ranges: 8000-8010:8000-8010; repeatable)', collect, [])
@@ -137,18 +143,17 @@ function stopTimeoutOf(text: string): number {
 }
 
 /** Docker's --security-opt values that mean something here. */
-function securityOptions(options: string[]): { seccomp?: false } {
-  let seccomp: false | undefined
+function securityOptions(options: string[]): { seccomp?: false; seccompProfile?: string; noNewPrivileges?: boolean } {
+  const out: { seccomp?: false; seccompProfile?: string; noNewPrivileges?: boolean } = {}
   for (const option of options) {
     const [key, value] = option.split(/[=:](.*)/s) as [string, string | undefined]
-    if (key === 'seccomp' && value === 'unconfined') seccomp = false
-    else if (key === 'seccomp') {
-      throw new UsageError(`--security-opt ${option}: only seccomp=unconfined is supported (the default filter applies otherwise)`)
-    } else if (key === 'no-new-privileges' && (value === undefined || value === 'true')) {
-      continue // always set
-    } else throw new UsageError(`--security-opt ${option}: not supported (seccomp=unconfined, no-new-privileges)`)
+    if (key === 'seccomp' && value === 'unconfined') out.seccomp = false
+    else if (key === 'seccomp' && value) out.seccompProfile = value
+    else if (key === 'no-new-privileges' && (value === undefined || value === 'true')) out.noNewPrivileges = true
+    else if (key === 'no-new-privileges' && value === 'false') out.noNewPrivileges = false
+    else throw new UsageError(`--security-opt ${option}: not supported (seccomp=unconfined, seccomp=FILE, no-new-privileges[=true|false])`)
   }
-  return seccomp === false ? { seccomp } : {}
+  return out
 }
 
 /** Docker's flags as the runtime's RunOptions. */
@@ -178,6 +183,9 @@ export function runOptionsOf(positional: string[], flags: RunFlags, global: Glob
     capAdd: flags.capAdd,
     capDrop: flags.capDrop,
     ...securityOptions(flags.securityOpt),
+    privileged: flags.privileged === true,
+    devices: flags.device,
+    deviceCgroupRules: flags.deviceCgroupRule,
     ulimits: flags.ulimit,
     logOpts: flags.logOpt,
     groupAdd: flags.groupAdd,

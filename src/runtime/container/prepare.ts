@@ -7,16 +7,22 @@
  * (--explain) not even that.
  */
 import { randomName } from './random-name.js'
-import { existsSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { hostname as osHostname } from 'node:os'
 import { join } from 'node:path'
 import { MiniRunError, UsageError } from '../../errors.js'
 import { defaultStateRoot, defaultStoreRoot, isRoot, storeRootMode } from '../../paths.js'
 import { randomHex } from '../../random.js'
-import { checkControllers, resourcesFromFlags } from '../cgroup/cgroup-limits.js'
-import { DEFAULT_CGROUP_PARENT, findCgroup2Mount, leafPath } from '../cgroup/cgroup.js'
+import { ALWAYS_ALLOWED_DEVICES } from '../cgroup/cgroup-devices.js'
+import { checkControllers, flagOfController, resourcesFromFlags, type SpecDeviceRule } from '../cgroup/cgroup-limits.js'
+import { DEFAULT_CGROUP_PARENT, leafPath } from '../cgroup/cgroup.js'
+import { readCgroupHost, v1LeavesFor } from '../cgroup/cgroup-placement.js'
+import { cgroupPathIn, type V1Leaf } from '../cgroup/cgroup-v1.js'
 import { delegatedSubtree } from '../cgroup/delegation.js'
 import { currentRootlessIds, type RootlessIds } from '../../rootless/subordinate-ids.js'
+import { hostDevices, parseDeviceCgroupRule, parseDeviceFlag } from '../spec/device-flags.js'
+import { dockerSeccompProfile } from '../spec/docker-seccomp.js'
+import { hostCapabilities } from '../spec/host-capabilities.js'
 import { planStart, type PathKind, type WritableLayer } from '../plan/plan-start.js'
 import type { CloneVia } from '../plan/steps.js'
 import { buildSpec, type HostNamespace } from '../spec/container-spec.js'
@@ -26,7 +32,7 @@ import { hostId } from '../spec/id-maps.js'
 import { parseLogOptions, type LogConfig } from '../spec/log-options.js'
 import { parseGroup, parsePasswd } from '../spec/resolve-user.js'
 import { imageStopSignal, parseSignal } from '../spec/signals.js'
-import type { IdMapping, Spec, SpecMount } from '../spec/spec.js'
+import type { IdMapping, Spec, SpecDevice, SpecMount, SpecSeccomp } from '../spec/spec.js'
 import { parseUlimits } from '../spec/ulimits.js'
 import { volumesFromFlags, withImageVolumes } from '../spec/volumes.js'
 import { attachSocket, exitFile, logFile } from './containers.js'
@@ -100,26 +106,64 @@ function checkFlags(o: RunOptions, root: boolean, userns: boolean, denySetgroups
 }
 
 /**
- * The cgroup v2 hierarchy (as root) or the subtree delegated to the user
- * (rootless: cgroup/delegation.ts) that the container's leaf goes under, and
- * the limits; limits refused now, with the reason, when the host cannot
- * apply them. Rootless without a delegation: no leaf, as podman's cgroupfs.
+/**
+ * Where the container's cgroups go, and its limits; limits refused now,
+ * with the reason, when the host cannot apply them.
+ * - As root: a leaf in the cgroup v2 hierarchy, and for the controllers v2
+ *   lacks, a leaf in the v1 hierarchy bound to each (a hybrid host:
+ *   cgroup/cgroup-v1.ts); --device's rules as a v1 devices leaf or a BPF
+ *   program on the v2 leaf.
+ * - Rootless: a leaf in the subtree delegated to the user
+ *   (cgroup/delegation.ts), v2 only; without one, no leaf, as podman's cgroupfs.
  */
-function cgroupOf(o: RunOptions, root: boolean, planOnly: boolean) {
-  const mount = o.cgroupParent === '' ? undefined : findCgroup2Mount()
-  const resources = resourcesFromFlags(o.resources ?? {})
-  let top: string | undefined = mount
-  let why = 'none is mounted'
+function cgroupOf(o: RunOptions, id: string, root: boolean, planOnly: boolean, deviceRules: SpecDeviceRule[] | undefined) {
+  const host = o.cgroupParent === '' ? undefined : readCgroupHost()
+  const mount = host?.v2Mount
+  const limits = resourcesFromFlags(o.resources ?? {})
+  // the device cgroup, as root (a rootless run has none: its nodes are bound, unguarded)
+  const resources = deviceRules && root ? { ...limits, devices: deviceRules } : limits
+  let top = mount
+  let why = host ? 'none is mounted' : '--cgroup-parent "" disables it'
   if (mount && !root) {
     const delegation = delegatedSubtree(mount)
     top = 'path' in delegation ? delegation.path : undefined
     if ('why' in delegation) why = delegation.why
   }
-  if (resources && !planOnly) {
+  let v1: V1Leaf[] = []
+  if (resources && root) {
+    if (!host || (!mount && host.v1.length === 0)) throw new MiniRunError(`resource limits need a cgroup hierarchy that mini-run may write (${why})`, { code: 'ENOCONTROLLER' })
+    // v1 leaves nest under the caller's own cgroup: its limits still hold
+    const parent = (o.cgroupParent ?? DEFAULT_CGROUP_PARENT).replace(/^\/+/, '')
+    v1 = v1LeavesFor(resources, host, (m, own) => cgroupPathIn(m, own, join(parent, id)), flagOfController, { removeParents: true })
+  } else if (resources && !planOnly) {
     if (!top) throw new MiniRunError(`resource limits need a cgroup v2 hierarchy that mini-run may write: ${why}`, { code: 'ENOCONTROLLER' })
     checkControllers(top, resources)
   }
-  return { mount: top, resources }
+  // cgroup v2 has no devices controller: the rules become a BPF program on the leaf
+  const deviceFilter = Boolean(resources?.devices && mount && root && !v1.some((l) => l.controller === 'devices'))
+  return { mount: top, resources, v1, deviceFilter }
+}
+
+/** --device, --device-cgroup-rule and --privileged: the extra nodes, and the device cgroup's rules (none without those flags). */
+function devicesOf(o: RunOptions): { nodes: SpecDevice[]; rules?: SpecDeviceRule[] } {
+  if (o.privileged) return { nodes: hostDevices(), rules: [{ allow: true, access: 'rwm' }] }
+  const flags = (o.devices ?? []).map((d) => parseDeviceFlag(d))
+  const extra = (o.deviceCgroupRules ?? []).map(parseDeviceCgroupRule)
+  if (flags.length === 0 && extra.length === 0) return { nodes: [] }
+  return { nodes: flags.map((f) => f.device), rules: [{ allow: false, access: 'rwm' }, ...ALWAYS_ALLOWED_DEVICES, ...flags.map((f) => f.rule), ...extra] }
+}
+
+/** --security-opt seccomp=FILE: read now, turned into the container's profile once its capabilities are known. */
+function seccompProfileOf(o: RunOptions): ((caps: string[]) => SpecSeccomp) | undefined {
+  const file = o.seccompProfile
+  if (file === undefined) return undefined
+  let json: unknown
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'))
+  } catch (err) {
+    throw new UsageError(`--security-opt seccomp=${file}: ${(err as Error).message}`, { cause: err })
+  }
+  return (caps) => dockerSeccompProfile(json, file, caps)
 }
 
 export async function prepareContainer(o: RunOptions, planOnly = false): Promise<PreparedContainer> {
@@ -137,7 +181,8 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
   if (userns === 'auto' && fs.source.kind !== 'overlay' && volumes.some((v) => v.volume)) {
     throw new UsageError('volumes under --userns=auto need an image: they are idmapped like its layers')
   }
-  const cgroup = cgroupOf(o, root, planOnly)
+  const devices = devicesOf(o)
+  const cgroup = cgroupOf(o, id, root, planOnly, devices.rules)
   // Docker's readable default: adjective_surname (taken already: start.ts picks another)
   const name = o.name ?? randomName()
   const network = networkOf(o, id, name, fs, flags.hostNamespaces, { root, storeRoot, stateRoot })
@@ -155,7 +200,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     const resolved = resolveVolumes(volumes, storeRoot, userns === 'auto' ? idMaps : undefined)
     // the network's /etc files are bound over the image's, unless a volume is mounted there
     const networkMounts = network.mounts.filter((n) => !resolved.mounts.some((m) => m.destination === n.destination))
-    const spec = specOf(o, id, fs, flags, cgroup, idMaps, [...networkMounts, ...resolved.mounts])
+    const spec = specOf(o, id, fs, flags, cgroup, idMaps, [...networkMounts, ...resolved.mounts], devices.nodes)
     if (idMaps?.rootless) checkUserMapped(spec, idMaps.rootless, o.user)
     const cgroupPath = cgroup.mount ? leafPath(cgroup.mount, o.cgroupParent ?? DEFAULT_CGROUP_PARENT, id) : undefined
     const input = {
@@ -163,6 +208,9 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
       writableLayer: writableLayerOf(fs, idMaps, root),
       cgroupPath,
       cgroupMount: cgroup.mount,
+      cgroupV1: cgroup.v1.length ? cgroup.v1 : undefined,
+      deviceCgroup: cgroup.resources?.devices ? true : undefined,
+      deviceFilter: cgroup.resources?.devices ? cgroup.deviceFilter : undefined,
       init: o.init ?? false,
       setgroupsAllowed: !idMaps?.denySetgroups,
       idMapHelpers: idMaps?.rootless?.kind === 'subordinate' ? { newuidmap: idMaps.rootless.newuidmap, newgidmap: idMaps.rootless.newgidmap } : undefined,
@@ -185,6 +233,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
       plan,
       containerDir: fs.containerDir,
       cgroup: cgroupPath && cgroup.mount ? { path: cgroupPath, mount: cgroup.mount } : undefined,
+      cgroupV1: cgroup.v1.length ? cgroup.v1 : undefined,
       volumes: resolved.volumes.length ? resolved.volumes.map((v) => ({ name: v.name, destination: v.destination })) : undefined,
       usernsSlot,
       stopSignal: o.stopSignal ?? imageStop?.signal,
@@ -216,6 +265,7 @@ function specOf(
   cgroup: ReturnType<typeof cgroupOf>,
   idMaps: IdMaps | undefined,
   mounts: SpecMount[],
+  devices: SpecDevice[],
 ): Spec {
   return buildSpec({
     id,
@@ -233,6 +283,11 @@ function specOf(
     capAdd: o.capAdd ?? [],
     capDrop: o.capDrop ?? [],
     seccomp: o.seccomp,
+    ...(o.seccompProfile !== undefined ? { seccompProfile: seccompProfileOf(o)! } : {}),
+    ...(o.noNewPrivileges === false ? { noNewPrivileges: false } : {}),
+    privileged: o.privileged === true,
+    hostCapabilities: hostCapabilities(),
+    devices,
     rlimits: flags.rlimits,
     groupAdd: o.groupAdd?.length ? o.groupAdd : undefined,
     hostNamespaces: flags.hostNamespaces.length ? flags.hostNamespaces : undefined,
