@@ -14,8 +14,14 @@ export function humanDuration(since: string, now = Date.now()): string {
 
 /** Docker's STATUS column: "Up 3 minutes", "Exited (0) 5 seconds ago", "Created". */
 export function statusText(c: ContainerInfo): string {
-  if (c.status === 'running') return `Up ${humanDuration(c.created)}`
+  if (c.status === 'running') return `Up ${humanDuration(c.created)}${healthSuffix(c)}`
   if (c.status === 'created') return 'Created'
   const code = c.exitCode ?? 255
   return `Exited (${code})${c.finishedAt ? ` ${humanDuration(c.finishedAt)} ago` : ''}`
+}
+
+/** Docker's health in the STATUS column: " (healthy)", " (unhealthy)", " (health: starting)". */
+function healthSuffix(c: ContainerInfo): string {
+  if (!c.health) return ''
+  return c.health.Status === 'starting' ? ' (health: starting)' : ` (${c.health.Status})`
 }

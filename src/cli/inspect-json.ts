@@ -16,6 +16,7 @@ export function inspectJson(c: ContainerInfo): Record<string, unknown> {
       ExitCode: c.exitCode ?? 0,
       StartedAt: c.created,
       FinishedAt: c.finishedAt ?? '0001-01-01T00:00:00Z',
+      ...(c.health ? { Health: { Status: c.health.Status, FailingStreak: c.health.FailingStreak, Log: c.health.Log } } : {}),
     },
     Image: c.image ?? '',
     ImageLayers: c.chainIds ?? [],
@@ -35,6 +36,8 @@ export function inspectJson(c: ContainerInfo): Record<string, unknown> {
       Cmd: c.command,
       WorkingDir: spec?.process.cwd ?? '',
       StopSignal: c.stopSignal ?? 'SIGTERM',
+      Labels: c.labels ?? {},
+      ...(c.healthcheck ? { Healthcheck: c.healthcheck } : {}),
     },
     NetworkSettings: networkSettings(c),
     HostConfig: {

@@ -27,6 +27,7 @@ import { register as registerSystem } from './system.js'
 import { register as registerInternal } from './internal.js'
 import { register as registerNetwork } from './network.js'
 import { register as registerPort } from './port.js'
+import { register as registerHealthcheck } from './healthcheck.js'
 
 /** Every verb, in the order `mini-run --help` lists them. */
 const VERBS: Record<string, (program: Command) => void> = {
@@ -42,6 +43,7 @@ const VERBS: Record<string, (program: Command) => void> = {
   container: registerContainer,
   volume: registerVolume,
   port: registerPort,
+  healthcheck: registerHealthcheck,
   network: registerNetwork,
   pull: registerPull,
   images: registerImages,

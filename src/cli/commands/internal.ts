@@ -14,4 +14,12 @@ export function register(program: Command): void {
       const { defaultStoreRoot } = await import('../../paths.js')
       await cleanupContainer(stateRootOf(cmd), id, globalOptions(cmd).root ?? defaultStoreRoot())
     })
+  internal
+    .command('health')
+    .description('run a detached container\'s health checks until it exits (started with it)')
+    .argument('<id>')
+    .action(async (id: string, _flags: unknown, cmd: Command) => {
+      const { runHealthMonitor } = await import('../../runtime/health/health-runner.js')
+      await runHealthMonitor(stateRootOf(cmd), id)
+    })
 }

@@ -1,64 +1,21 @@
 import type { Command } from 'commander'
 import { openSync } from 'node:fs'
 import { UsageError } from '../../errors.js'
-import { readEnvFiles } from '../env-file.js'
 import { explainFormat } from '../explain-format.js'
 import { globalOptions, type GlobalOptions } from '../global-options.js'
-import * as pathDefaults from '../../paths.js'
 import type { RunOptions } from '../../runtime/container/run-options.js'
+import { runOptionsFromFlags, type RunFlags as DockerRunFlags } from '../../runtime/container/run-flags.js'
+import { selfCommand } from '../self-command.js'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
 
-interface RunFlags {
-  rm?: boolean
-  detach?: boolean
-  rootfs?: string
-  env: string[]
-  workdir?: string
-  user?: string
-  hostname?: string
-  name?: string
-  readOnly?: boolean
-  entrypoint?: string
-  interactive?: boolean
-  tty?: boolean
-  init?: boolean
-  capAdd: string[]
-  capDrop: string[]
-  userns?: string
-  cgroupParent?: string
+interface RunFlags extends DockerRunFlags {
   explain?: string | boolean
   pull?: string
-  memory?: string
-  memorySwap?: string
-  pidsLimit?: string
-  cpus?: string
-  cpuShares?: string
   platform?: string
   insecureRegistry: string[]
-  volume: string[]
-  mount: string[]
-  tmpfs: string[]
-  securityOpt: string[]
-  ulimit: string[]
-  logOpt: string[]
-  envFile: string[]
-  groupAdd: string[]
-  stopSignal?: string
-  stopTimeout?: string
-  network?: string
-  networkAlias: string[]
-  publish: string[]
-  publishAll?: boolean
-  dns: string[]
-  dnsSearch: string[]
-  dnsOption: string[]
-  addHost: string[]
-  macAddress?: string
-  ip?: string
-  pid?: string
-  ipc?: string
-  uts?: string
+  /** commander's name for --no-healthcheck */
+  healthcheck?: boolean
 }
 
 export function register(program: Command): void {
@@ -105,6 +62,14 @@ export function register(program: Command): void {
     .option('--stop-timeout <seconds>', 'how long stop waits before SIGKILL (default 10)')
     .option('--ulimit <name=soft[:hard]>', 'a resource limit, e.g. nofile=1024:2048 (-1: unlimited; repeatable)', collect, [])
     .option('--log-opt <key=value>', 'run -d\'s json-file log: max-size=20m, max-file=5 (the defaults; repeatable)', collect, [])
+    .option('-l, --label <KEY=VALUE>', 'set a label on the container (repeatable)', collect, [])
+    .option('--health-cmd <command>', 'a command to check the container\'s health (run by sh -c; 0 healthy, 1 unhealthy)')
+    .option('--health-interval <duration>', 'time between checks (e.g. 30s, the default; 1m30s)')
+    .option('--health-timeout <duration>', 'how long a check may run (default 30s)')
+    .option('--health-retries <n>', 'failures in a row that make it unhealthy (default 3)')
+    .option('--health-start-period <duration>', 'time to start before failures count (default 0s)')
+    .option('--health-start-interval <duration>', 'time between checks during the start period (default 5s)')
+    .option('--no-healthcheck', 'disable the image\'s HEALTHCHECK')
     .option('--userns <mode>', 'user namespace: "host" (default as root) or "auto"')
     .option('-m, --memory <bytes>', 'memory limit (e.g. 32m, 1g): cgroup v2 memory.max')
     .option('--memory-swap <bytes>', 'memory plus swap limit; -1 for unlimited swap (default: twice --memory)')
@@ -121,26 +86,6 @@ export function register(program: Command): void {
     .action(async (positional: string[], flags: RunFlags, cmd: Command) => {
       process.exitCode = await runCommand(positional, flags, cmd)
     })
-}
-
-function stopTimeoutOf(text: string): number {
-  if (!/^\d+$/.test(text)) throw new UsageError(`invalid --stop-timeout "${text}": a whole number of seconds`)
-  return Number(text)
-}
-
-/** Docker's --security-opt values that mean something here. */
-function securityOptions(options: string[]): { seccomp?: false } {
-  let seccomp: false | undefined
-  for (const option of options) {
-    const [key, value] = option.split(/[=:](.*)/s) as [string, string | undefined]
-    if (key === 'seccomp' && value === 'unconfined') seccomp = false
-    else if (key === 'seccomp') {
-      throw new UsageError(`--security-opt ${option}: only seccomp=unconfined is supported (the default filter applies otherwise)`)
-    } else if (key === 'no-new-privileges' && (value === undefined || value === 'true')) {
-      continue // always set
-    } else throw new UsageError(`--security-opt ${option}: not supported (seccomp=unconfined, no-new-privileges)`)
-  }
-  return seccomp === false ? { seccomp } : {}
 }
 
 async function runCommand(positional: string[], flags: RunFlags, cmd: Command): Promise<number> {
@@ -164,65 +109,16 @@ async function runCommand(positional: string[], flags: RunFlags, cmd: Command): 
   return runPrepared(prepared, { stdio: [stdin, 1, 2], forwardSignals: true }, { remove: flags.rm === true })
 }
 
-/** Docker's flags as the runtime's RunOptions. */
+/** Docker's flags as the runtime's RunOptions (run-flags.ts), with this CLI's image resolution and pull progress. */
 function runOptionsOf(positional: string[], flags: RunFlags, global: GlobalOptions): RunOptions {
   if (flags.rootfs === undefined && positional.length === 0) throw new UsageError('"run" requires at least 1 argument: an image (or --rootfs DIR)')
   if (flags.pull && !['missing', 'always', 'never'].includes(flags.pull)) throw new UsageError(`invalid --pull "${flags.pull}": use missing, always or never`)
-  const tty = flags.tty === true
-  return {
-    image: flags.rootfs === undefined ? positional[0] : undefined,
-    rootfs: flags.rootfs,
-    command: flags.rootfs === undefined ? positional.slice(1) : positional,
-    entrypoint: flags.entrypoint,
-    env: [...readEnvFiles(flags.envFile), ...flags.env],
-    workdir: flags.workdir,
-    user: flags.user,
-    hostname: flags.hostname,
-    name: flags.name,
-    readOnly: flags.readOnly === true,
-    volumes: { volumes: flags.volume, mounts: flags.mount, tmpfs: flags.tmpfs },
-    tty,
-    init: flags.init === true,
-    capAdd: flags.capAdd,
-    capDrop: flags.capDrop,
-    ...securityOptions(flags.securityOpt),
-    ulimits: flags.ulimit,
-    logOpts: flags.logOpt,
-    groupAdd: flags.groupAdd,
-    stopSignal: flags.stopSignal,
-    stopTimeout: flags.stopTimeout !== undefined ? stopTimeoutOf(flags.stopTimeout) : undefined,
-    network: flags.network,
-    networkFlags: {
-      aliases: flags.networkAlias,
-      publish: flags.publish,
-      publishAll: flags.publishAll === true,
-      dns: flags.dns,
-      dnsSearch: flags.dnsSearch,
-      dnsOption: flags.dnsOption,
-      addHost: flags.addHost,
-      macAddress: flags.macAddress,
-      ip: flags.ip,
-    },
-    pid: flags.pid,
-    ipc: flags.ipc,
-    uts: flags.uts,
-    userns: flags.userns,
-    cgroupParent: flags.cgroupParent,
-    resources: { memory: flags.memory, memorySwap: flags.memorySwap, pidsLimit: flags.pidsLimit, cpus: flags.cpus, cpuShares: flags.cpuShares },
+  const image = flags.rootfs === undefined ? positional[0] : undefined
+  return runOptionsFromFlags(image, flags.rootfs === undefined ? positional.slice(1) : positional, { ...flags, noHealthcheck: flags.healthcheck === false }, {
     storeRoot: global.root,
     stateRoot: global.state,
-    consoleSize: tty && process.stdout.isTTY ? { height: process.stdout.rows, width: process.stdout.columns } : undefined,
-    // Once the container exits, its monitor runs this very CLI to tear its
-    // network down and release its cgroup (and with --rm to remove it), as
-    // the executable's #! line does: "--" ends Node's own options, or Node 20
-    // would read an --env-file anywhere in argv (nodejs/node#54232)
-    detach: flags.detach
-      ? {
-          interactive: flags.interactive === true,
-          autoRemove: flags.rm === true,
-          exitCommand: (id) => [process.execPath, '--', process.argv[1]!, ...globalArgs(global), 'internal', 'cleanup', id],
-        }
-      : undefined,
+    selfCommand: selfCommand(global),
+    consoleSize: process.stdout.isTTY ? { height: process.stdout.rows, width: process.stdout.columns } : undefined,
     resolveImage: async (ref: string, storeRoot: string) => {
       const { resolveForRun } = await import('../resolve-image.js')
       return resolveForRun(ref, storeRoot, (flags.pull ?? 'missing') as 'missing' | 'always' | 'never', {
@@ -230,11 +126,5 @@ function runOptionsOf(positional: string[], flags: RunFlags, global: GlobalOptio
         insecureRegistries: flags.insecureRegistry,
       })
     },
-  }
-}
-
-/** The global options again, for a command the monitor runs later (its store and state are this one's). */
-function globalArgs(global: GlobalOptions): string[] {
-  const { defaultStateRoot, defaultStoreRoot } = pathDefaults
-  return ['--root', global.root ?? defaultStoreRoot(), '--state', global.state ?? defaultStateRoot()]
+  })
 }

@@ -16,6 +16,7 @@ import { oomKilled } from '../cgroup/cgroup-limits.js'
 import { getLogger } from '../../log.js'
 import { isRecordedProcess, processStartTime, readProcStat, startedAfter } from '../../proc-stat.js'
 import { checkStateRoot, CONTAINER_ID, readState, stateDir, type ContainerState } from './state.js'
+import { readHealth, type HealthState } from '../health/health-state.js'
 
 export type Status = 'created' | 'running' | 'exited'
 
@@ -25,6 +26,8 @@ export interface ContainerInfo extends ContainerState {
   exitCode?: number
   finishedAt?: string
   oomKilled: boolean
+  /** A container with a health check: its results (health/health-state.ts). */
+  health?: HealthState
 }
 
 /** What the monitor writes when the container exits (native/monitor.c). */
@@ -60,7 +63,9 @@ export function inspectState(stateRoot: string, state: ContainerState): Containe
     // still running, or its monitor died before it could write
   }
   const oom = state.oomKilled ?? (state.cgroup ? oomKilled(state.cgroup) : false)
-  if (state.status !== 'created' && isAlive(state)) return { ...state, status: 'running', oomKilled: oom }
+  const health = state.healthcheck ? readHealth(stateRoot, state.id) : undefined
+  const withHealth = health ? { health } : {}
+  if (state.status !== 'created' && isAlive(state)) return { ...state, status: 'running', oomKilled: oom, ...withHealth }
   if (state.status === 'created' && !state.pid) return { ...state, status: 'created', oomKilled: false }
   const exitCode = exit?.exitCode ?? state.exitCode
   const finishedAt = exit?.finishedAt ?? state.finishedAt
@@ -70,6 +75,7 @@ export function inspectState(stateRoot: string, state: ContainerState): Containe
     ...(exitCode !== undefined ? { exitCode } : {}),
     ...(finishedAt !== undefined ? { finishedAt } : {}),
     oomKilled: oom,
+    ...withHealth,
   }
 }
 

@@ -33,6 +33,7 @@ import { rootFilesystem, type RootFilesystem } from './rootfs-source.js'
 import type { PreparedContainer, RunOptions } from './run-options.js'
 import { CONTAINER_NAME, ensureStateRoot } from './state.js'
 import { allocateAutoRange, releaseAutoRange } from './userns-ranges.js'
+import { effectiveHealthcheck } from '../health/health-config.js'
 
 export type { PreparedContainer, RunOptions } from './run-options.js'
 
@@ -111,6 +112,8 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     throw new UsageError('volumes under --userns=auto need an image: they are idmapped like its layers')
   }
   const cgroup = cgroupOf(o, root, planOnly)
+  const healthcheck = effectiveHealthcheck(fs.image?.Healthcheck, o.healthcheck)
+  const labels = fs.image?.Labels || o.labels ? { ...fs.image?.Labels, ...o.labels } : undefined
   const network = networkOf(o, id, fs, flags.hostNamespaces, { root, storeRoot, stateRoot })
 
   // last, once nothing else can fail: the id range of --userns=auto
@@ -165,6 +168,9 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
       autoRemove: o.detach?.autoRemove === true,
       network: network.mode === 'bridge' || network.mode === 'pasta' ? network : undefined,
       warnings: imageStop?.warning && o.stopSignal === undefined ? [imageStop.warning] : [],
+      ...(labels ? { labels } : {}),
+      ...(healthcheck ? { healthcheck } : {}),
+      ...(healthcheck && o.detach?.healthCommand ? { healthRunner: o.detach.healthCommand(id) } : {}),
     }
   } catch (err) {
     if (usernsSlot !== undefined) releaseAutoRange(stateRoot, id, usernsSlot)

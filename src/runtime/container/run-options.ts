@@ -11,6 +11,7 @@ import type { Spec } from '../spec/spec.js'
 import type { VolumeFlags } from '../spec/volumes.js'
 import type { ContainerVolume } from './container-volumes.js'
 import type { NetworkFlags, NetworkPlan } from '../../network/plan-network.js'
+import type { HealthConfig } from '../health/health-config.js'
 
 export interface RunOptions {
   /** An image reference, resolved in the store. */
@@ -62,6 +63,10 @@ export interface RunOptions {
   detach?: DetachOptions
   /** Resolve an image reference to its config and layer dirs (the image store). */
   resolveImage?: (ref: string, storeRoot: string) => Promise<ResolvedImageLike>
+  /** Docker's --label KEY=VALUE: over the image's labels. */
+  labels?: Record<string, string>
+  /** --health-cmd, --health-interval...: over the image's HEALTHCHECK, field by field; Test ["NONE"]: --no-healthcheck. */
+  healthcheck?: Partial<HealthConfig>
 }
 
 export interface DetachOptions {
@@ -74,6 +79,8 @@ export interface DetachOptions {
    */
   exitCommand?: (id: string) => string[]
   autoRemove?: boolean
+  /** The container's health runner, spawned once it runs if it has a check: `mini-run internal health ID` (health/). */
+  healthCommand?: (id: string) => string[]
 }
 
 /** What the run path needs from an image. */
@@ -116,4 +123,10 @@ export interface PreparedContainer {
   network?: NetworkPlan
   /** What the caller should tell the user (the library does not print). */
   warnings: string[]
+  /** The image's labels, then the run's. */
+  labels?: Record<string, string>
+  /** Its health check (the image's with the run's over it); none when disabled. */
+  healthcheck?: HealthConfig
+  /** run -d: the command of its health runner. */
+  healthRunner?: string[]
 }

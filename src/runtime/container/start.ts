@@ -31,6 +31,8 @@ export function initialState(p: PreparedContainer): ContainerState {
     autoRemove: p.autoRemove || undefined,
     logConfig: p.detached ? { type: 'json-file', config: { ...p.logConfig.options } } : undefined,
     spec: p.spec,
+    ...(p.labels ? { labels: p.labels } : {}),
+    ...(p.healthcheck ? { healthcheck: p.healthcheck } : {}),
   }
 }
 

@@ -9,6 +9,7 @@ import { MiniRunError } from '../../errors.js'
 import { checkPrivateDir, ensurePrivateDir } from '../../private-dir.js'
 import type { Spec } from '../spec/spec.js'
 import type { NetworkRecord } from '../../network/attach.js'
+import type { HealthConfig } from '../health/health-config.js'
 import { releaseAutoRange } from './userns-ranges.js'
 import { VOLUME_NAME } from '../spec/volumes.js'
 
@@ -51,6 +52,10 @@ export interface ContainerState {
   network?: NetworkRecord
   /** The whole spec, for inspect and exec. */
   spec?: Spec
+  /** Docker's labels: the image's, then --label's (compose finds its containers by theirs). */
+  labels?: Record<string, string>
+  /** Its health check, when it has one (run -d: a runner records the results in health.json). */
+  healthcheck?: HealthConfig
 }
 
 export function stateDir(stateRoot: string, id: string): string {

@@ -16,6 +16,7 @@ import { defaultSeccompProfile, nativeArchitectures } from './seccomp-profile.js
 import type { Rlimit } from './ulimits.js'
 import type { SpecResources } from '../cgroup/cgroup-limits.js'
 import type { IdMapping, NamespaceType, Spec, SpecMount } from './spec.js'
+import type { HealthConfig } from '../health/health-config.js'
 
 /** The part of an OCI image config (`config` object) that `run` uses. */
 export interface ImageRunConfig {
@@ -29,6 +30,9 @@ export interface ImageRunConfig {
   Volumes?: Record<string, object> | null
   /** "80/tcp": {} for each port the image expects to be published (-P). */
   ExposedPorts?: Record<string, unknown> | null
+  /** HEALTHCHECK: run -d runs it while the container lives (health/). */
+  Healthcheck?: HealthConfig | null
+  Labels?: Record<string, string> | null
 }
 
 export interface ContainerOptions {
