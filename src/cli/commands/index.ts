@@ -28,6 +28,7 @@ import { register as registerInternal } from './internal.js'
 import { register as registerNetwork } from './network.js'
 import { register as registerPort } from './port.js'
 import { register as registerHealthcheck } from './healthcheck.js'
+import { register as registerCompose } from './compose.js'
 
 /** Every verb, in the order `mini-run --help` lists them. */
 const VERBS: Record<string, (program: Command) => void> = {
@@ -44,6 +45,7 @@ const VERBS: Record<string, (program: Command) => void> = {
   volume: registerVolume,
   port: registerPort,
   healthcheck: registerHealthcheck,
+  compose: registerCompose,
   network: registerNetwork,
   pull: registerPull,
   images: registerImages,

@@ -22,4 +22,17 @@ export function register(program: Command): void {
       const { runHealthMonitor } = await import('../../runtime/health/health-runner.js')
       await runHealthMonitor(stateRootOf(cmd), id)
     })
+  internal
+    .command('compose-exited')
+    .description('after a compose container with a restart policy exits: clean up, then restart it if the policy says so')
+    .argument('<id>')
+    .action(async (id: string, _flags: unknown, cmd: Command) => {
+      const [{ containerExited }, { defaultStoreRoot }, { selfCommand }] = await Promise.all([
+        import('../../compose/restart-policy.js'),
+        import('../../paths.js'),
+        import('../self-command.js'),
+      ])
+      const global = globalOptions(cmd)
+      await containerExited({ storeRoot: global.root ?? defaultStoreRoot(), stateRoot: stateRootOf(cmd), selfCommand: selfCommand(global) }, id)
+    })
 }

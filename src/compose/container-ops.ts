@@ -1,0 +1,48 @@
+/**
+ * Stopping and removing a project's containers through the runtime's own
+ * stop and rm. Before the signal, compose notes that the stop was asked
+ * for: the restart policy (restart-policy.ts), which runs when the
+ * container exits, must not bring it back.
+ */
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { findContainer } from '../runtime/container/containers.js'
+import { removeContainer } from '../runtime/container/remove-container.js'
+import { stopContainer } from '../runtime/container/stop-container.js'
+import { emit, type ComposeContext } from './compose-context.js'
+import type { ServiceContainer } from './project-containers.js'
+import { removePlanRecord } from './service-container.js'
+import { LABELS } from './labels.js'
+
+export const STOP_REQUESTED = 'compose-stop-requested'
+
+export function markStopRequested(stateRoot: string, id: string): void {
+  try {
+    writeFileSync(join(stateRoot, id, STOP_REQUESTED), '')
+  } catch {
+    // removed meanwhile
+  }
+}
+
+export async function stopServiceContainer(ctx: ComposeContext, c: ServiceContainer, timeout?: number): Promise<void> {
+  markStopRequested(ctx.stateRoot, c.info.id)
+  if (c.info.status !== 'running') return
+  emit(ctx, 'Container', c.info.name, 'Stopping')
+  await stopContainer(ctx.stateRoot, c.info, timeout)
+  emit(ctx, 'Container', c.info.name, 'Stopped')
+}
+
+export async function removeServiceContainer(ctx: ComposeContext, c: ServiceContainer, o: { volumes?: boolean; timeout?: number } = {}): Promise<void> {
+  await stopServiceContainer(ctx, c, o.timeout)
+  emit(ctx, 'Container', c.info.name, 'Removing')
+  let info
+  try {
+    info = findContainer(ctx.stateRoot, c.info.id)
+  } catch {
+    info = undefined // removed meanwhile (run -d --rm, or another command)
+  }
+  if (info) await removeContainer(ctx.stateRoot, info, true, { storeRoot: ctx.storeRoot, volumes: o.volumes === true })
+  const project = c.info.labels?.[LABELS.project]
+  if (project) removePlanRecord(ctx.stateRoot, project, c.info.name)
+  emit(ctx, 'Container', c.info.name, 'Removed')
+}
