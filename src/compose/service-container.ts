@@ -7,7 +7,7 @@
  * restart policy (restart-policy.ts), run when it exits, makes the next one
  * from that, not from a compose file that may have changed since.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ImageStore } from '../image/store.js'
 import { connectContainer } from '../network/connect.js'
@@ -73,7 +73,7 @@ export function removePlanRecord(stateRoot: string, project: string, name: strin
 export function removePlanRecords(stateRoot: string, project: string): void {
   rmSync(recordsDir(stateRoot, project), { recursive: true, force: true })
   try {
-    rmSync(join(stateRoot, 'compose'), { recursive: false })
+    rmdirSync(join(stateRoot, 'compose'))
   } catch {
     // other projects remain
   }
