@@ -15,6 +15,7 @@ import type { Project, Service } from './model.js'
 import { ensureNetworks, ensureVolumes } from './project-resources.js'
 import { runOptionsOfPlan } from './service-container.js'
 import { containerPlan, selectedServices, up } from './up.js'
+import { waitDependency } from './wait-dependency.js'
 
 export interface RunOneOffOptions {
   command?: string[]
@@ -38,8 +39,11 @@ export async function runOneOff(ctx: ComposeContext, project: Project, serviceNa
   selectedServices(project, [serviceName])
   const base = project.services[serviceName]!
   const deps = Object.keys(base.dependsOn)
-  if (deps.length && !o.noDeps) await up(ctx, project, { services: deps })
   const fileOf = (n: string) => project.serviceFiles[n] ?? project.mainFile
+  if (deps.length && !o.noDeps) {
+    await up(ctx, project, { services: deps })
+    for (const [dep, d] of Object.entries(base.dependsOn)) await waitDependency(ctx, project.name, serviceName, dep, d, fileOf(serviceName))
+  }
   const imageIds = await ensureImages(ctx, project, [serviceName], {}, fileOf)
   ensureNetworks(ctx, project, Object.keys(base.networks), project.mainFile)
   ensureVolumes(ctx, project, base.volumes.flatMap((v) => (v.type === 'volume' && v.source ? [v.source] : [])), project.mainFile)
