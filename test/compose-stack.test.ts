@@ -158,7 +158,7 @@ describe.skipIf(!isRoot || !netavark)('compose: a web + db + worker stack (needs
     ok(['-p', 'p', 'down', '-v'])
     expect(volumes()).toEqual([])
     expect(ns.snapshot().links).toEqual(linksBefore)
-    expect(env.leftovers().filter((l) => !l.startsWith('state: network'))).toEqual([])
+    expect(env.leftovers()).toEqual([])
     ok(['-p', 'p', 'up', '-d'])
     expect(await page()).not.toBe(first)
     ok(['-p', 'p', 'down', '-v'])
@@ -193,6 +193,16 @@ describe.skipIf(!isRoot || !netavark)('compose: health, restart policies and err
     await until('healthy', () => /\(healthy\)/.test(c(['ps']).stdout))
     expect(c(['exec', '-T', 'app', 'rm', '/tmp/ok']).status).toBe(0)
     await until('unhealthy', () => /\(unhealthy\)/.test(c(['ps']).stdout))
+    expect(c(['down']).status).toBe(0)
+  })
+
+  it('up without -d attaches: prefixed output until Ctrl-C, which stops the services', () => {
+    const c = project(`services:\n  talk:\n    image: ${BUSYBOX}\n    command: sh -c 'echo hello; exec sleep 1000'\n    init: true\n    cgroup_parent: \${CG}\n`)
+    const up = ns.exec(['timeout', '-s', 'INT', '3', 'mini-run', '--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', `q${n}`, 'up'], { cwd: join(env.dir, `q${n}`), env: { ...process.env, CG: env.cgroupParent } })
+    expect(up.stdout).toBe('Attaching to talk-1\ntalk-1 | hello\n')
+    expect(up.stderr).toMatch(/Gracefully stopping\.\.\./)
+    expect(up.stderr).toMatch(/Container q\d+-talk-1 {2}Stopped/)
+    expect(c(['ps', '-a']).stdout).toMatch(/talk-1 .*Exited/)
     expect(c(['down']).status).toBe(0)
   })
 
@@ -247,6 +257,9 @@ describe.skipIf(!isRoot || !netavark)('compose: health, restart policies and err
     } finally {
       process.kill(Number(holder.stdout.trim()), 'SIGKILL')
     }
+    const twice = project(`services:\n  a:\n    image: ${BUSYBOX}\n    ports: ["18283:80"]\n  b:\n    image: ${BUSYBOX}\n    ports: ["18283:81"]\n`)(['up', '-d'])
+    expect(twice.status).toBe(1)
+    expect(twice.stderr).toBe('mini-run: compose.yaml: services.b.ports[0]: port 0.0.0.0:18283 is also published by service a\n')
     expect(ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'ps', '-a', '-q']).stdout).toBe(containers)
     expect(ns.miniRun(['--root', env.storeRoot, 'network', 'ls', '-q']).stdout).toBe(networks)
     expect(ns.snapshot().links).toEqual(links)

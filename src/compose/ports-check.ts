@@ -1,8 +1,9 @@
 /**
  * Host ports, checked before anything is made: a published port that a
- * host socket listens on, or that a container other than the service's own
- * holds, fails `up` at once, naming the service's `ports[i]` (the runtime
- * would find it too, but only once the containers before it run).
+ * host socket listens on, that a container other than the service's own
+ * holds, or that two services publish, fails `up` at once, naming the
+ * service's `ports[i]` (the runtime would find it too, but only once the
+ * containers before it run).
  */
 import { hostListeners } from '../network/host-net.js'
 import { portsClash, readLeases } from '../network/leases.js'
@@ -16,13 +17,17 @@ export function checkHostPorts(stateRoot: string, project: Project, services: It
   const leases = readLeases(stateRoot)
   const owners = new Map(listContainers(stateRoot).map((c) => [c.id, c]))
   const listeners = hostListeners()
-  for (const name of services) {
+  const claimed: { service: string; port: ReturnType<typeof parsePublish> }[] = []
+  for (const name of [...services].sort()) {
     const s = project.services[name]!
     s.ports.forEach((spec, i) => {
       const p = parsePublish(spec)
       if (p.hostPort === 0) return
       const at = new At(project.serviceFiles[name] ?? project.mainFile, ['services', name, 'ports', i])
       const where = `${p.hostIp || '0.0.0.0'}:${p.hostPort}`
+      const twice = claimed.find((c) => portsClash(c.port, p))
+      if (twice) throw at.error(`port ${where} is also published by service ${twice.service}`)
+      claimed.push({ service: name, port: p })
       for (const [id, lease] of Object.entries(leases)) {
         const owner = owners.get(id)
         const labels = owner?.labels ?? {}

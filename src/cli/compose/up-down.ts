@@ -52,6 +52,9 @@ export async function upCommand(services: string[], flags: UpFlags, cmd: Command
   }
   process.on('SIGINT', interrupt)
   process.on('SIGTERM', interrupt)
+  const { projectContainers, shortName } = await import('../../compose/project-containers.js')
+  const attached = projectContainers(ctx.stateRoot, project.name).filter((c) => !c.oneoff && (services.length === 0 || services.includes(c.service)))
+  process.stdout.write(`Attaching to ${attached.map((c) => shortName(c, project.name)).join(', ')}\n`)
   try {
     await followLogs(ctx.stateRoot, project.name, services, { follow: true })
     await stopping
