@@ -230,6 +230,14 @@ describe.skipIf(!isRoot || !netavark)('compose: health, restart policies and err
     await sleep(1000)
     expect(readFileSync(loopRuns, 'utf8')).toBe('run\n')
     expect(always(['ps', '-a']).stdout).toMatch(/loop-1 .*Exited/)
+    // the runtime's own stop and rm -f are stops asked for too
+    expect(always(['start']).status).toBe(0)
+    await until('a second run', () => readFileSync(loopRuns, 'utf8') === 'run\nrun\n')
+    const name = `q${n}-loop-1`
+    expect(ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'rm', '-f', name]).status).toBe(0)
+    await sleep(1000)
+    expect(always(['ps', '-a', '-q']).stdout).toBe('')
+    expect(readFileSync(loopRuns, 'utf8')).toBe('run\nrun\n')
     expect(always(['down']).status).toBe(0)
     expect(c(['down']).status).toBe(0)
   })

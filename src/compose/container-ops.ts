@@ -1,11 +1,9 @@
 /**
  * Stopping and removing a project's containers through the runtime's own
- * stop and rm. Before the signal, compose notes that the stop was asked
- * for: the restart policy (restart-policy.ts), which runs when the
- * container exits, must not bring it back.
+ * stop and rm. A stopped container is marked as one whose stop was asked
+ * for (runtime/container/stop-request.ts) even when it had exited already:
+ * a restart policy waiting out its delay must not bring it back.
  */
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { findContainer } from '../runtime/container/containers.js'
 import { removeContainer } from '../runtime/container/remove-container.js'
 import { stopContainer } from '../runtime/container/stop-container.js'
@@ -13,16 +11,7 @@ import { emit, type ComposeContext } from './compose-context.js'
 import type { ServiceContainer } from './project-containers.js'
 import { removePlanRecord } from './service-container.js'
 import { LABELS } from './labels.js'
-
-export const STOP_REQUESTED = 'compose-stop-requested'
-
-export function markStopRequested(stateRoot: string, id: string): void {
-  try {
-    writeFileSync(join(stateRoot, id, STOP_REQUESTED), '')
-  } catch {
-    // removed meanwhile
-  }
-}
+import { markStopRequested } from '../runtime/container/stop-request.js'
 
 export async function stopServiceContainer(ctx: ComposeContext, c: ServiceContainer, timeout?: number): Promise<void> {
   markStopRequested(ctx.stateRoot, c.info.id)

@@ -16,6 +16,7 @@ import { releaseContainerVolumes } from './container-volumes.js'
 import { detachNetwork } from '../../network/index.js'
 import { killAll } from './stop-container.js'
 import { stopHealthRunner } from '../health/runner-process.js'
+import { markStopRequested } from './stop-request.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 export interface RemoveOptions {
@@ -33,6 +34,7 @@ export async function removeContainer(stateRoot: string, c: ContainerInfo, force
         { code: 'ERUNNING' },
       )
     }
+    markStopRequested(stateRoot, c.id)
     killAll(c)
     const end = Date.now() + 10_000
     while (isAlive(c) && Date.now() < end) await sleep(20)

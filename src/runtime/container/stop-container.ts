@@ -15,6 +15,7 @@ import { readState, writeState } from './state.js'
 import { destroyLeaf } from '../cgroup/cgroup.js'
 import { oomKilled } from '../cgroup/cgroup-limits.js'
 import { parseSignal } from '../spec/signals.js'
+import { markStopRequested } from './stop-request.js'
 
 function notRunning(c: ContainerInfo): MiniRunError {
   return new MiniRunError(`container ${c.id.slice(0, 12)} is not running`, { code: 'ENOTRUNNING' })
@@ -63,6 +64,7 @@ async function waitExitRecord(stateRoot: string, c: ContainerInfo): Promise<void
 /** `stop -t`, else the container's --stop-timeout, else Docker's 10 seconds. */
 export async function stopContainer(stateRoot: string, c: ContainerInfo, timeoutSeconds?: number): Promise<ContainerInfo> {
   timeoutSeconds ??= c.stopTimeout ?? 10
+  markStopRequested(stateRoot, c.id)
   if (c.status === 'running') {
     // gone since we looked: there is nothing left to signal, and the rest applies
     signalOwnProcess(c, parseSignal(c.stopSignal ?? 'SIGTERM'))
@@ -100,6 +102,7 @@ export async function releaseCgroup(stateRoot: string, c: ContainerInfo): Promis
 export async function killContainer(stateRoot: string, c: ContainerInfo, signal: NodeJS.Signals | number): Promise<void> {
   if (signal === 'SIGKILL') {
     if (c.status !== 'running') throw notRunning(c)
+    markStopRequested(stateRoot, c.id)
     killAll(c)
     await waitGone(c, 10_000)
     await waitExitRecord(stateRoot, c)
