@@ -10,6 +10,7 @@
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { appendFileSync, chmodSync, readFileSync, rmSync } from 'node:fs'
+import { resolve as resolvePath } from 'node:path'
 import { build } from 'esbuild'
 
 // commander requires node:child_process at load time (5 ms, with net and
@@ -36,8 +37,9 @@ const vendors = {
   name: 'vendors',
   setup(b) {
     b.onResolve({ filter: /\/vendor\.js$/ }, (args) => {
+      const target = resolvePath(args.resolveDir, args.path)
       for (const part of ['build', 'compose']) {
-        if (args.importer.includes(`/src/${part}/`)) return { path: `./mini-run-${part}-vendor.cjs`, external: true }
+        if (target.endsWith(`/src/${part}/vendor.js`)) return { path: `./mini-run-${part}-vendor.cjs`, external: true }
       }
       return undefined
     })

@@ -87,6 +87,15 @@ describe.skipIf(!isRoot || !netavark)('compose: a web + db + worker stack (needs
     env?.cleanup()
   })
 
+  it('config prints the project as loaded: interpolated, long syntax, names given', () => {
+    const config = ok(['-p', 'p', 'config']).stdout
+    expect(config).toMatch(/^name: p\nservices:\n {2}db:\n/)
+    expect(config).toContain(`      - target: 80\n        published: "${PORT}"\n        protocol: tcp\n        mode: host\n`)
+    expect(config).toContain('volumes:\n  dbdata:\n    name: p_dbdata\n')
+    expect(ok(['-p', 'p', 'config', '--services']).stdout).toBe('db\nweb\nworker\n')
+    expect(JSON.parse(ok(['-p', 'p', 'config', '--format', 'json']).stdout).services.web.image).toBe('p-web')
+  })
+
   it('up -d builds web, starts db first and the others once it is healthy; web reaches db by name through the published port', async () => {
     const up = ok(['-p', 'p', 'up', '-d'])
     const lines = up.stderr.split('\n')

@@ -6,6 +6,12 @@
 import { formatDuration } from '../duration.js'
 import { parsePublish } from '../network/port-spec.js'
 import type { Project, Service } from './model.js'
+import { stringifyYaml } from './vendor.js'
+
+/** The document as YAML, as `docker compose config` prints it. */
+export function configYaml(project: Project): string {
+  return stringifyYaml(configDocument(project))
+}
 
 export function configDocument(project: Project): Record<string, unknown> {
   const services: Record<string, unknown> = {}
