@@ -170,7 +170,15 @@ describe.skipIf(!isRoot || !netavark)('compose: a web + db + worker stack (needs
     expect(env.leftovers()).toEqual([])
     ok(['-p', 'p', 'up', '-d'])
     expect(await page()).not.toBe(first)
-    ok(['-p', 'p', 'down', '-v'])
+    const before = idOf('worker')
+    expect(ok(['-p', 'p', 'restart', 'worker']).stderr).toMatch(/Container p-worker-1 {2}Started/)
+    expect(idOf('worker')).not.toBe(before)
+    expect(ok(['-p', 'p', 'ps', 'worker']).stdout).toMatch(/p-worker-1 .* Up /)
+    // --rmi local: the image compose built and named itself, not the one the file names
+    ok(['-p', 'p', 'down', '-v', '--rmi', 'local'])
+    const images = ns.miniRun(['--root', env.storeRoot, 'images']).stdout
+    expect(images).not.toMatch(/p-web/)
+    expect(images).toMatch(/localhost\/test\/busybox/)
   })
 })
 
