@@ -98,7 +98,9 @@ export async function up(ctx: ComposeContext, project: Project, o: UpOptions = {
         const s = services[name]!
         await Promise.all(
           Object.entries(s.dependsOn).map(async ([dep, d]) => {
-            if (targets.has(dep)) await start(dep)
+            // --no-deps: what it depends on is none of this up's business, as in Docker Compose
+            if (!targets.has(dep)) return
+            await start(dep)
             await waitDependency(ctx, project.name, name, dep, d, fileOf(name))
           }),
         )
