@@ -14,6 +14,7 @@ import { loadProject } from '../src/compose/load.js'
 import { projectName, projectNameOfDir } from '../src/compose/project-name.js'
 import { serviceRunFlags } from '../src/compose/service-flags.js'
 import { shellWords } from '../src/compose/values.js'
+import { findComposeFiles } from '../src/compose/find-files.js'
 
 const dirs: string[] = []
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
@@ -238,5 +239,16 @@ describe('compose: what up recreates', () => {
     expect(hash(base + '    command: [x]\n')).not.toBe(h)
     expect(hash(base + '    scale: 3\n')).toBe(h)
     expect(hash('name: p\nservices:\n  web:\n    environment: {A: "1"}\n    image: a\n')).toBe(h)
+  })
+})
+
+describe('compose: which files', () => {
+  it('-f files; else COMPOSE_FILE; else compose.yaml or its older names here or in a parent, with the override', () => {
+    const { dir } = load({ 'compose.yaml': 'services: {}\n', 'docker-compose.yml': 'services: {}\n', 'compose.override.yaml': 'services: {}\n', 'sub/deeper/x': '' })
+    const found = findComposeFiles([], join(dir, 'sub', 'deeper'), {})
+    expect(found.files).toEqual([join(dir, 'compose.yaml'), join(dir, 'compose.override.yaml')])
+    expect(found.warnings[0]).toMatch(/^Found multiple config files with supported names: .*compose\.yaml, .*docker-compose\.yml; using .*compose\.yaml$/)
+    expect(findComposeFiles(['a.yaml', '/x/b.yaml'], dir, {}).files).toEqual([join(dir, 'a.yaml'), '/x/b.yaml'])
+    expect(findComposeFiles([], dir, { COMPOSE_FILE: 'one.yaml:two.yaml' }).files).toEqual([join(dir, 'one.yaml'), join(dir, 'two.yaml')])
   })
 })

@@ -41,6 +41,7 @@ services:
     image: ${BUSYBOX}
     command: sh -c 'echo "worker got $$(nc db 5000 </dev/null)"; exec sleep 1000'
     environment: {MODE: one}
+    volumes: ["/cache"]
     depends_on:
       db: {condition: service_healthy}
     init: true
@@ -141,6 +142,7 @@ describe.skipIf(!isRoot || !netavark)('compose: a web + db + worker stack (needs
     const web = idOf('web')
     const db = idOf('db')
     const worker = idOf('worker')
+    ok(['-p', 'p', 'exec', '-T', 'worker', 'touch', '/cache/kept'])
     writeFileSync(join(dir, 'compose.yaml'), STACK.replace('MODE: one', 'MODE: two'))
     try {
       const changed = ok(['-p', 'p', 'up', '-d'])
@@ -148,6 +150,8 @@ describe.skipIf(!isRoot || !netavark)('compose: a web + db + worker stack (needs
       expect([idOf('web'), idOf('db')]).toEqual([web, db])
       expect(idOf('worker')).not.toBe(worker)
       expect(ok(['-p', 'p', 'exec', '-T', 'worker', 'sh', '-c', 'echo $MODE']).stdout).toBe('two\n')
+      // the recreated container keeps its predecessor's anonymous volume, as Docker's does
+      expect(ok(['-p', 'p', 'exec', '-T', 'worker', 'ls', '/cache']).stdout).toBe('kept\n')
     } finally {
       writeFileSync(join(dir, 'compose.yaml'), STACK)
     }
@@ -157,6 +161,11 @@ describe.skipIf(!isRoot || !netavark)('compose: a web + db + worker stack (needs
     const first = await page()
     ok(['-p', 'p', 'down'])
     expect(ok(['-p', 'p', 'ps', '-a', '-q']).stdout).toBe('')
+    // without -v the named volume stays, and so does worker's anonymous one (as with Docker)
+    expect(volumes().filter((v) => !/^[0-9a-f]{64}$/.test(v))).toEqual(['p_dbdata'])
+    expect(volumes()).toHaveLength(2)
+    // nothing will use that one again (a new container gets a new one): volume prune takes it, as Docker's does
+    expect(ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'volume', 'prune', '-f']).status).toBe(0)
     expect(volumes()).toEqual(['p_dbdata'])
     ok(['-p', 'p', 'up', '-d'])
     expect(await page()).toBe(first)
