@@ -86,6 +86,17 @@ await build({
   entryPoints: ['src/build/vendor.ts'],
   outfile: 'dist/mini-run-build-vendor.cjs',
 })
+// What a rootless user with subordinate ids does as root of their user
+// namespace (unpack layers, fill volumes): a program of its own
+// (src/rootless/userns-helper.ts).
+await build({
+  ...common,
+  entryPoints: ['src/rootless/userns-helper.ts'],
+  outfile: 'dist/mini-run-userns-helper.cjs',
+  external: ['ffi-rs', '@yuuang/*'],
+  define: { 'import.meta.url': '__bundleUrl' },
+  banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+})
 await build({
   ...common,
   entryPoints: ['src/compose/vendor.ts'],

@@ -66,7 +66,7 @@ describe('the limit steps of a plan, carried out on a fake cgroup tree', () => {
     const plan = planStart({ spec, rootfs: { kind: 'directory' }, setgroupsAllowed: true, pathKind: () => 'dir', cgroupPath: leaf, cgroupMount: dir })
     const steps = plan.host.filter((s) => s.kind === 'cgroup_enable' || s.kind === 'cgroup_write' || s.kind === 'cgroup_leaf')
     expect(steps.map((s) => `${s.kind} ${'dir' in s ? s.dir : s.path}`)).toEqual([
-      `cgroup_enable ${dir}`, `cgroup_enable ${parent}`, `cgroup_leaf ${leaf}`,
+      `cgroup_leaf ${leaf}`, `cgroup_enable ${dir}`, `cgroup_enable ${parent}`,
       `cgroup_write ${leaf}/memory.max`, `cgroup_write ${leaf}/memory.swap.max`, `cgroup_write ${leaf}/pids.max`,
     ])
     for (const s of steps) {

@@ -126,7 +126,7 @@ networks: {front: {}}
     expect(a.networks).toEqual({ front: { aliases: ['api'] } })
     expect(a.dependsOn).toEqual({ b: { condition: 'service_started', required: true, restart: false } })
     expect(a.healthcheck).toEqual({ Test: ['CMD-SHELL', 'curl -f localhost'], Interval: 90e9, Timeout: 5e9, Retries: 2, StartPeriod: 5e8 })
-    expect(a.restart).toEqual({ name: 'on-failure', maxRetries: 3 })
+    expect(a.restart).toEqual({ name: 'on-failure', maximumRetryCount: 3 })
     expect(a.stopTimeout).toBe(60)
     expect([a.cpus, a.memLimit, a.pidsLimit, a.init]).toEqual(['0.5', '64m', '50', true])
     expect(a.labels).toEqual({ tier: 'web' })

@@ -1,26 +1,10 @@
-// compose without root: the restart policy's decisions, the order down
-// stops containers in, and the prefixes of logs.
+// compose without root: the order down stops containers in, and the
+// prefixes of logs.
 import { describe, expect, it } from 'vitest'
 import { stopOrder } from '../src/compose/down.js'
 import type { Project } from '../src/compose/model.js'
 import type { ServiceContainer } from '../src/compose/project-containers.js'
 import { LinePrefixer } from '../src/compose/project-logs.js'
-import { backoffMs, shouldRestart } from '../src/compose/restart-policy.js'
-
-describe('compose: restart policies', () => {
-  it('as Docker decides: always and unless-stopped always, on-failure after a failure up to N times, no never', () => {
-    expect(shouldRestart({ name: 'no' }, 1, 0)).toBe(false)
-    expect(shouldRestart({ name: 'always' }, 0, 100)).toBe(true)
-    expect(shouldRestart({ name: 'unless-stopped' }, 0, 0)).toBe(true)
-    expect(shouldRestart({ name: 'on-failure' }, 0, 0)).toBe(false)
-    expect(shouldRestart({ name: 'on-failure' }, 1, 50)).toBe(true)
-    expect([0, 1, 2].map((n) => shouldRestart({ name: 'on-failure', maxRetries: 2 }, 3, n))).toEqual([true, true, false])
-    expect(shouldRestart({ name: 'on-failure', maxRetries: 2 }, undefined, 0)).toBe(true)
-  })
-  it('the delay doubles from 100 ms, up to 10 s', () => {
-    expect([0, 1, 2, 3, 10].map(backoffMs)).toEqual([100, 200, 400, 800, 10_000])
-  })
-})
 
 describe('compose: down\'s order', () => {
   const dep = { condition: 'service_started' as const, required: true, restart: false }

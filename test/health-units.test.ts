@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest'
 import { effectiveHealthcheck, healthCommand, healthSchedule } from '../src/runtime/health/health-config.js'
 import { applyResult, initialHealth, nextDelay, type HealthLogEntry } from '../src/runtime/health/health-state.js'
-import { healthFlags } from '../src/runtime/container/run-flags.js'
+import { healthFlags } from '../src/runtime/container/container-flags.js'
 import { formatDuration, parseDuration } from '../src/duration.js'
 
 const at = (ms: number, code: number): HealthLogEntry => ({ Start: new Date(ms).toISOString(), End: new Date(ms + 5).toISOString(), ExitCode: code, Output: '' })

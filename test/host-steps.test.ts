@@ -39,7 +39,7 @@ describe('the host steps of a start', () => {
     const p = plan({ resources: { pids: { limit: 64 } } })
     expect(p.host.map((s) => `${s.kind} ${'path' in s ? s.path : ''}`.trim())).toEqual([
       'private_dir /store/containers', `mkdir ${C}`, `mkdir ${C}/work`, `mkdir ${C}/rootfs`, `mkdir ${C}/upper`,
-      'cgroup_enable', 'cgroup_enable', 'cgroup_leaf /cg/mini-run/c0ffee', 'cgroup_write /cg/mini-run/c0ffee/pids.max', 'clone', 'sync',
+      'cgroup_leaf /cg/mini-run/c0ffee', 'cgroup_enable', 'cgroup_enable', 'cgroup_write /cg/mini-run/c0ffee/pids.max', 'clone', 'sync',
     ])
     // pids is delegated from the v2 root down to mini-run's parent, for the leaf to have it
     expect(p.host.filter((s) => s.kind === 'cgroup_enable')).toMatchObject([{ dir: '/cg', controllers: ['pids'] }, { dir: '/cg/mini-run', controllers: ['pids'] }])
@@ -124,7 +124,7 @@ describe('runHostSteps, through a recording Host', () => {
     const p = plan({ idMaps }, { cgroupPath: undefined })
     host.failOn('writeFile', Object.assign(new Error('EPERM: operation not permitted'), { code: 'EPERM' }))
     const launched = await runHostSteps(p, host, { stdio: [0, 1, 2] })
-    await expect(launched.started).rejects.toThrow('write /proc/<child>/uid_map: Operation not permitted (runtime step P7 of 9)')
+    await expect(launched.started).rejects.toThrow('write /proc/4242/uid_map: Operation not permitted (runtime step P7 of 9)')
     expect(host.calls.find((c) => c.call === 'kill')?.args).toEqual([4242, 'SIGKILL'])
   })
 })

@@ -131,9 +131,12 @@ describe.skipIf(!isRoot)('lifecycle: run -d, ps, logs, exec, stop, kill, rm, ins
     const a = detached(['--name', 'alpha', BUSYBOX, 'sleep', '60'])
     expect(env.run(['inspect', a.slice(0, 12)]).status).toBe(0)
     expect(JSON.parse(env.run(['inspect', 'alpha']).stdout)[0].Id).toBe(a)
+    // Docker's: what was found (nothing: []), then the error, exit 1
     const missing = env.run(['inspect', 'nosuch'])
-    expect(missing.status).toBe(125)
-    expect(missing.stderr).toBe('mini-run: no such container: nosuch\n')
+    expect(missing.status).toBe(1)
+    expect(missing.stdout).toBe('[]\n')
+    expect(missing.stderr).toBe('Error: No such object: nosuch\n')
+    expect(env.run(['rm', 'nosuch']).stderr).toBe('mini-run: no such container: nosuch\n')
   })
 
   it('shows the true status after its monitor was killed with kill -9, and rm -f still cleans up', async () => {

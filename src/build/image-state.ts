@@ -14,7 +14,7 @@ import { MediaType, type ContainerConfig, type Descriptor, type HistoryEntry, ty
 import { formatPlatform, hostPlatform } from '../image/platform.js'
 import type { ImageStore } from '../image/store.js'
 import type { ResolvedImage } from '../image/store-types.js'
-import { DEFAULT_PATH } from '../runtime/plan/plan-start.js'
+import { DEFAULT_PATH } from '../runtime/spec/search-path.js'
 import type { HealthConfig } from '../runtime/health/health-config.js'
 
 export type { HealthConfig }

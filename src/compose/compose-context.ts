@@ -11,7 +11,7 @@ import type { PullEvent } from '../registry/progress.js'
 export interface ComposeContext {
   storeRoot: string
   stateRoot: string
-  /** argv that runs this mini-run with the same store and state (cli/self-command.ts). */
+  /** argv that runs this mini-run with the same store and state (cli/run-flags.ts selfCommand). */
   selfCommand: string[]
   /** Progress: one event per thing made, started, stopped or removed. */
   onEvent?: (e: ComposeEvent) => void

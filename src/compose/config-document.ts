@@ -4,6 +4,7 @@
  * their long form, paths absolute, durations in Go's notation.
  */
 import { formatDuration } from '../duration.js'
+import { formatRestartPolicy } from '../runtime/container/restart-policy.js'
 import { parsePublish } from '../network/port-spec.js'
 import type { Project, Service } from './model.js'
 import { stringifyYaml } from './vendor.js'
@@ -63,7 +64,7 @@ function serviceDocument(s: Service): Record<string, unknown> {
   put('profiles', s.profiles)
   put('pull_policy', s.pullPolicy === 'missing' ? undefined : s.pullPolicy)
   put('read_only', s.readOnly)
-  put('restart', s.restart.name === 'no' ? undefined : `${s.restart.name}${s.restart.maxRetries !== undefined ? `:${s.restart.maxRetries}` : ''}`)
+  put('restart', s.restart.name === 'no' ? undefined : formatRestartPolicy(s.restart))
   put('scale', s.replicas === 1 ? undefined : s.replicas)
   put('stop_grace_period', s.stopTimeout !== undefined ? formatDuration(s.stopTimeout * 1e9) : undefined)
   put('stop_signal', s.stopSignal)

@@ -13,7 +13,6 @@ import { startWaves } from './dependency-order.js'
 import type { Project } from './model.js'
 import { projectContainers, type ServiceContainer } from './project-containers.js'
 import { removeNetworks, removeVolumes } from './project-resources.js'
-import { removePlanRecords } from './service-container.js'
 
 export interface DownOptions {
   /** -v: named volumes and anonymous ones. */
@@ -35,20 +34,15 @@ export function stopOrder(project: Project | undefined, containers: ServiceConta
 
 export async function down(ctx: ComposeContext, name: string, project: Project | undefined, o: DownOptions = {}): Promise<void> {
   const known = (c: ServiceContainer) => c.oneoff || !project || project.services[c.service] !== undefined || project.disabledServices.includes(c.service)
-  // a restart policy may bring a container back while we remove its predecessor: look again
-  for (let round = 0; round < 5; round++) {
-    const all = projectContainers(ctx.stateRoot, name)
-    const orphans = all.filter((c) => !known(c))
-    const doomed = all.filter((c) => known(c) || o.removeOrphans)
-    if (round === 0 && orphans.length && !o.removeOrphans) {
-      warn(ctx, `Found orphan containers (${orphans.map((c) => c.info.name).join(', ')}) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.`)
-    }
-    if (doomed.length === 0) break
-    for (const group of stopOrder(project, doomed)) {
-      await Promise.all(group.map((c) => removeServiceContainer(ctx, c, { volumes: o.volumes === true, timeout: o.timeout })))
-    }
+  const all = projectContainers(ctx.stateRoot, name)
+  const orphans = all.filter((c) => !known(c))
+  if (orphans.length && !o.removeOrphans) {
+    warn(ctx, `Found orphan containers (${orphans.map((c) => c.info.name).join(', ')}) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.`)
   }
-  if (projectContainers(ctx.stateRoot, name).length === 0) removePlanRecords(ctx.stateRoot, name)
+  // rm -f notes the stop as the user's first: a restart policy does not bring the container back
+  for (const group of stopOrder(project, all.filter((c) => known(c) || o.removeOrphans))) {
+    await Promise.all(group.map((c) => removeServiceContainer(ctx, c, { volumes: o.volumes === true, timeout: o.timeout })))
+  }
   removeNetworks(ctx, name)
   if (o.volumes) removeVolumes(ctx, name)
   if (o.rmi && project) await removeImages(ctx, project, o.rmi)

@@ -6,6 +6,7 @@
  * config hash of a service is the hash of its entry.
  */
 import type { HealthConfig } from '../runtime/health/health-config.js'
+import type { RestartPolicy } from '../runtime/container/state.js'
 
 export interface Project {
   name: string
@@ -65,11 +66,8 @@ export interface BuildConfig {
   pull: boolean
 }
 
-export interface RestartPolicy {
-  name: 'no' | 'always' | 'on-failure' | 'unless-stopped'
-  /** on-failure:N: at most N restarts. */
-  maxRetries?: number
-}
+/** Docker's restart policy, as the runtime carries it out (runtime/container/restart-policy.ts). */
+export type { RestartPolicy }
 
 /** One mount of a service, in --mount's terms. */
 export interface ServiceVolume {

@@ -72,7 +72,7 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
     ...opt('networkMode', networkMode),
     dependsOn: dependsOn(s.depends_on, at.at('depends_on')),
     ...opt('healthcheck', s.healthcheck === undefined ? undefined : healthcheckOf(s.healthcheck, at.at('healthcheck'))),
-    restart: s.restart !== undefined ? restartOf(s.restart, at.at('restart')) : deploy.restart ?? { name: 'no' },
+    restart: s.restart !== undefined ? restartOf(s.restart, at.at('restart')) : deploy.restart ?? { name: 'no', maximumRetryCount: 0 },
     replicas,
     ...opt('user', text('user')),
     ...opt('workingDir', text('working_dir')),

@@ -57,7 +57,7 @@ export async function runOneOff(ctx: ComposeContext, project: Project, serviceNa
     environment: { ...base.environment, ...env },
     ports: o.servicePorts ? base.ports : (o.publish ?? []),
     containerName: o.name ?? `${project.name}-${serviceName}-run-${randomHex(6)}`,
-    restart: { name: 'no' },
+    restart: { name: 'no', maximumRetryCount: 0 },
     tty: o.tty ?? base.tty,
     stdinOpen: o.interactive ?? base.stdinOpen,
   }

@@ -1,10 +1,12 @@
 /**
- * A service as `run`'s flags (runtime/container/run-flags.ts), as `docker
- * compose` turns a service into a container's config: compose calls the
- * same mapping as `mini-run run`, so a service means what the same flags
- * would mean on the command line.
+ * A service as `run`'s flags (runtime/container/container-flags.ts), as
+ * `docker compose` turns a service into a container's config: compose calls
+ * the same mapping as `mini-run run`, so a service means what the same
+ * flags would mean on the command line.
  */
-import type { RunFlags } from '../runtime/container/run-flags.js'
+import type { ContainerFlags } from '../runtime/container/container-flags.js'
+import { formatRestartPolicy } from '../runtime/container/restart-policy.js'
+import type { NetworkFlags } from '../network/plan-network.js'
 import type { Service, ServiceVolume } from './model.js'
 
 /** A network the container joins: its real name, and its names on it. */
@@ -19,7 +21,7 @@ export interface JoinedNetwork {
 export interface ServiceRunInput {
   service: Service
   containerName: string
-  /** The networks it joins, the first at its start (the others are connected once it runs). */
+  /** The networks it joins: the first as --network, the others as more networks joined at the same start (eth1...). */
   networks: JoinedNetwork[]
   /** Top-level volume key -> the volume's real name. */
   volumeNames: Record<string, string>
@@ -53,13 +55,21 @@ function mountFlags(v: ServiceVolume, volumeNames: Record<string, string>, anony
   }
 }
 
-export function serviceRunFlags(input: ServiceRunInput): { image: string; command: string[]; flags: RunFlags } {
+/** What the service means in run's flags, and the networks no flag of run names. */
+export interface ServiceRun {
+  image: string
+  command: string[]
+  flags: ContainerFlags
+  moreNetworks: NonNullable<NetworkFlags['moreNetworks']>
+}
+
+export function serviceRunFlags(input: ServiceRunInput): ServiceRun {
   const s = input.service
   const { entrypoint, command } = entrypointAndCommand(s)
   const mounts = s.volumes.map((v) => mountFlags(v, input.volumeNames, input.anonymousVolumes ?? {}))
   const first = input.networks[0]
   const label = Object.entries({ ...s.labels, ...input.labels }).map(([k, v]) => `${k}=${v}`)
-  const flags: RunFlags = {
+  const flags: ContainerFlags = {
     detach: input.detach,
     env: Object.entries(s.environment).map(([k, v]) => `${k}=${v}`),
     envFile: [],
@@ -103,7 +113,12 @@ export function serviceRunFlags(input: ServiceRunInput): { image: string; comman
     pid: s.pid,
     ipc: s.ipc,
     uts: s.uts,
+    // carried out by the runtime (internal cleanup -> restart-container.ts): the same container again
+    ...(s.restart.name !== 'no' ? { restart: formatRestartPolicy(s.restart) } : {}),
     label,
+    labelFile: [],
   }
-  return { image: s.image, command, flags }
+  // its service name on every network, as on the first
+  const moreNetworks = input.networks.slice(1).map((n) => ({ name: n.name, aliases: [...new Set([s.name, ...n.aliases])], ...(n.ip ? { ip: n.ip } : {}), ...(n.mac ? { mac: n.mac } : {}) }))
+  return { image: s.image, command, flags, moreNetworks }
 }

@@ -64,7 +64,7 @@ export function restartOf(v: unknown, at: At): RestartPolicy {
   const text = str(v, at)
   const m = /^(no|always|unless-stopped|on-failure)(?::(\d+))?$/.exec(text)
   if (!m || (m[2] !== undefined && m[1] !== 'on-failure')) throw at.error(`invalid restart policy "${text}": no, always, on-failure[:N] or unless-stopped`)
-  return { name: m[1] as RestartPolicy['name'], ...(m[2] !== undefined ? { maxRetries: Number(m[2]) } : {}) }
+  return { name: m[1] as RestartPolicy['name'], maximumRetryCount: m[2] !== undefined ? Number(m[2]) : 0 }
 }
 
 export interface Deploy {
@@ -91,7 +91,7 @@ export function deployOf(v: unknown, at: At, warnings: string[]): Deploy {
     const condition = p.condition === undefined ? 'any' : str(p.condition, here.at('condition'))
     const name = ({ none: 'no', 'on-failure': 'on-failure', any: 'always' } as const)[condition as 'none']
     if (!name) throw here.at('condition').error('none, on-failure or any')
-    out.restart = { name, ...(p.max_attempts !== undefined ? { maxRetries: int(p.max_attempts, here.at('max_attempts')) } : {}) }
+    out.restart = { name, maximumRetryCount: p.max_attempts !== undefined ? int(p.max_attempts, here.at('max_attempts')) : 0 }
   }
   const limits = isMap(v.resources) && isMap(v.resources.limits) ? v.resources.limits : undefined
   if (limits) {

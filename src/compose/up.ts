@@ -12,7 +12,7 @@
  */
 import { UsageError } from '../errors.js'
 import { emit, warn, type ComposeContext } from './compose-context.js'
-import { removeServiceContainer } from './container-ops.js'
+import { removeServiceContainer, startAgain } from './container-ops.js'
 import { startWaves, withDependencies } from './dependency-order.js'
 import { ensureImages, type ImageOptions } from './images.js'
 import { LABELS } from './labels.js'
@@ -72,7 +72,6 @@ export function containerPlan(ctx: ComposeContext, project: Project, s: Service,
     networks: joinedNetworks(project, s),
     volumeNames: volumeNames(project),
     ...(ctx.cgroupParent !== undefined ? { cgroupParent: ctx.cgroupParent } : {}),
-    restartCount: 0,
   }
 }
 
@@ -133,10 +132,18 @@ async function converge(ctx: ComposeContext, project: Project, s: Service, image
       emit(ctx, 'Container', current.info.name, 'Running')
       continue
     }
+    if (current && same && !o.forceRecreate) {
+      // stopped: the same container starts again, as Docker Compose starts it
+      try {
+        if (!current.info.restarting) await startAgain(ctx, current)
+      } catch (err) {
+        throw at.error((err as Error).message, err)
+      }
+      continue
+    }
     if (current) {
-      // a stopped container is started again as it was made (a new one of the same config);
       // a changed one is replaced, keeping its anonymous volumes
-      emit(ctx, 'Container', current.info.name, same && !o.forceRecreate ? 'Starting' : 'Recreate')
+      emit(ctx, 'Container', current.info.name, 'Recreate')
       plan.anonymousVolumes = Object.fromEntries((current.info.volumes ?? []).filter((v) => /^[0-9a-f]{64}$/.test(v.name)).map((v) => [v.destination, v.name]))
       await removeServiceContainer({ ...ctx, onEvent: undefined }, current, { timeout: o.timeout })
     } else emit(ctx, 'Container', containerName(project.name, s, n), 'Creating')
@@ -145,7 +152,7 @@ async function converge(ctx: ComposeContext, project: Project, s: Service, image
     } catch (err) {
       throw at.error((err as Error).message, err)
     }
-    emit(ctx, 'Container', containerName(project.name, s, n), current ? (same && !o.forceRecreate ? 'Started' : 'Recreated') : 'Started')
+    emit(ctx, 'Container', containerName(project.name, s, n), current ? 'Recreated' : 'Started')
   }
   for (const extra of existing.filter((c) => c.number > s.replicas)) await removeServiceContainer(ctx, extra, { timeout: o.timeout })
 }

@@ -22,6 +22,9 @@ export interface IngestOptions {
   expectSize?: number
   expectDiffId?: string
   rootless: boolean
+  /** Chown to the layer's owners though rootless: in a user namespace that maps them (ingest-in-userns.ts). */
+  keepOwners?: boolean
+  maxId?: number
   limits: UnpackLimits
   progress?: (bytes: number) => void
   signal?: AbortSignal
@@ -65,7 +68,13 @@ export async function ingestLayer(source: Readable, fsDir: string, opts: IngestO
     }
   }
 
-  const writer = new LayerWriter(fsDir, { rootless: opts.rootless, limits: opts.limits, label })
+  const writer = new LayerWriter(fsDir, {
+    rootless: opts.rootless,
+    ...(opts.keepOwners !== undefined ? { keepOwners: opts.keepOwners } : {}),
+    ...(opts.maxId !== undefined ? { maxId: opts.maxId } : {}),
+    limits: opts.limits,
+    label,
+  })
   const reader = new TarReader(writer)
   const diffHash = createHash('sha256')
   try {

@@ -13,6 +13,8 @@ import { join } from 'node:path'
 import { getLogger } from '../log.js'
 import { processStartTime } from '../proc-stat.js'
 import { randomHex } from '../random.js'
+import { removeInUserNamespace } from '../rootless/in-user-namespace.js'
+import { ownSubordinateIds } from '../rootless/subordinate-ids.js'
 
 let ownTag: string | undefined
 function ownerTag(): string {
@@ -77,7 +79,9 @@ export async function writeFileAtomic(tmpDir: string, dest: string, data: Buffer
  * rm -rf that also works without privileges on trees holding directories
  * without write permission (an unpacked layer keeps the image's modes, and a
  * 0555 directory cannot be emptied by its non-root owner): on EACCES, give
- * every directory u+rwx and try again.
+ * every directory u+rwx and try again. A rootless store with subordinate
+ * ids holds files of those ids: they go as root of the user's namespace
+ * (rootless/in-user-namespace.ts).
  */
 export async function removeTree(path: string): Promise<void> {
   try {
@@ -85,6 +89,8 @@ export async function removeTree(path: string): Promise<void> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (code !== 'EACCES' && code !== 'EPERM') throw err
+    const ids = ownSubordinateIds()
+    if (ids) return removeInUserNamespace(ids, path)
     await makeWritable(path)
     await rm(path, { recursive: true, force: true, maxRetries: 2 })
   }

@@ -25,8 +25,10 @@ import { join } from 'node:path'
 import type { Readable } from 'node:stream'
 import { MiniRunError, UsageError } from '../errors.js'
 import { getLogger } from '../log.js'
-import { defaultStoreRoot } from '../paths.js'
+import { defaultStoreRoot, storeRootMode } from '../paths.js'
 import { checkPrivateDir, ensurePrivateDir } from '../private-dir.js'
+import { ownSubordinateIds, type RootlessIds } from '../rootless/subordinate-ids.js'
+import type { IdMapping } from '../runtime/spec/spec.js'
 import { chainIds as computeChainIds, digestHex, isDigest, sha256Digest } from './digest.js'
 import { IMAGE_MANIFEST_TYPES, type ImageConfig, type ImageManifest } from './oci.js'
 import { familiarRepository, parseReference } from './reference.js'
@@ -53,9 +55,9 @@ import { DEFAULT_LIMITS, type UnpackLimits } from './unpack-layer.js'
 
 export { defaultStoreRoot }
 
-const STORE_ROOT = { mode: 0o711, what: 'image store' }
 const LAYER_BLOB = 'blob'
 const PRIVATE = { mode: 0o700, what: 'image store directory' }
+const storeRoot = () => ({ mode: storeRootMode(), what: 'image store' })
 
 function noImage(ref: string, cause?: unknown): MiniRunError {
   return new MiniRunError(`no such image: ${ref}`, { code: 'ENOIMAGE', cause })
@@ -74,17 +76,19 @@ export class ImageStore {
   readonly refsDir: string
   readonly tmpDir: string
   #ready: Promise<void> | undefined
+  #subordinateIds: ImageStoreOptions['subordinateIds']
 
   constructor(opts: ImageStoreOptions = {}) {
     this.root = opts.root ?? defaultStoreRoot()
     this.rootless = opts.rootless ?? process.getuid?.() !== 0
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits }
+    this.#subordinateIds = opts.subordinateIds
     this.blobsDir = join(this.root, 'blobs', 'sha256')
     this.layersDir = join(this.root, 'layers')
     this.refsDir = join(this.root, 'refs')
     this.tmpDir = join(this.root, 'tmp')
     // a store someone else made or may write is refused before it is read
-    if (checkPrivateDir(this.root, STORE_ROOT)) for (const dir of this.#privateDirs()) checkPrivateDir(dir, PRIVATE)
+    if (checkPrivateDir(this.root, storeRoot())) for (const dir of this.#privateDirs()) checkPrivateDir(dir, PRIVATE)
   }
 
   /**
@@ -100,7 +104,7 @@ export class ImageStore {
   /** Create the layout and remove what killed processes left in tmp/; once per instance. */
   init(): Promise<void> {
     this.#ready ??= (async () => {
-      ensurePrivateDir(this.root, STORE_ROOT)
+      ensurePrivateDir(this.root, storeRoot())
       for (const dir of this.#privateDirs()) ensurePrivateDir(dir, PRIVATE)
       await cleanStaleTmp(this.tmpDir)
     })()
@@ -248,10 +252,7 @@ export class ImageStore {
     const work = tmpPath(this.tmpDir, 'layer')
     try {
       await mkdir(work, { mode: 0o700 })
-      // loaded here: decompression pulls in node:stream, node:zlib and zstd,
-      // which `run` of a stored image never needs
-      const { ingestLayer } = await import('./ingest-layer.js')
-      const result = await ingestLayer(stream, join(work, 'fs'), {
+      const ingest = {
         ...(opts.digest !== undefined && { expectDigest: opts.digest }),
         ...(opts.size !== undefined && { expectSize: opts.size }),
         expectDiffId: opts.diffId,
@@ -260,7 +261,13 @@ export class ImageStore {
         blobPath: join(work, LAYER_BLOB),
         ...(opts.progress && { progress: opts.progress }),
         ...(opts.signal && { signal: opts.signal }),
-      })
+      }
+      const ids = this.#unpackIds()
+      // loaded here: decompression pulls in node:stream, node:zlib and zstd,
+      // which `run` of a stored image never needs
+      const result = ids
+        ? await (await import('./ingest-in-userns.js')).ingestInUserns(stream, join(work, 'fs'), { ...ingest, ids })
+        : await (await import('./ingest-layer.js')).ingestLayer(stream, join(work, 'fs'), ingest)
       const record: LayerRecord = {
         chainId: opts.chainId,
         diffId: result.diffId,
@@ -271,6 +278,7 @@ export class ImageStore {
         size: result.size,
         entries: result.entries,
         created: new Date().toISOString(),
+        ...(ids ? { idMaps: { uid: ids.uid, gid: ids.gid } } : {}),
       }
       if (present) return { ...(await this.#adoptBlob(work, dest, record)), skipped: false }
       await writeFile(join(work, 'layer.json'), JSON.stringify(record, null, 2) + '\n')
@@ -301,6 +309,20 @@ export class ImageStore {
     else delete updated.mediaType
     await writeFileAtomic(this.tmpDir, join(dest, 'layer.json'), JSON.stringify(updated, null, 2) + '\n')
     return updated
+  }
+
+  /** The maps of a rootless store's layers with subordinate ids: a file's host id X is the image's containerId(X). */
+  get idMaps(): { uid: IdMapping[]; gid: IdMapping[] } | undefined {
+    const ids = this.#unpackIds()
+    return ids && { uid: ids.uid, gid: ids.gid }
+  }
+
+  /** The maps layers are unpacked with (ImageStoreOptions.subordinateIds), decided on the first unpack. */
+  #unpackIds(): Extract<RootlessIds, { kind: 'subordinate' }> | undefined {
+    if (this.#subordinateIds === undefined) {
+      this.#subordinateIds = (this.rootless && ownSubordinateIds()) || false
+    }
+    return this.#subordinateIds || undefined
   }
 
   /** Rename an unpacked layer into place; if another process won the race, keep theirs. */

@@ -1,23 +1,22 @@
 /** Containers in `system df` and `system prune`: their writable layers. */
-import { join } from 'node:path'
 import { listContainers, type ContainerInfo } from '../runtime/container/containers.js'
+import { containerSize as sizes } from '../runtime/container/container-size.js'
 import { removeContainer } from '../runtime/container/remove-container.js'
 import type { ResourcePruneResult, SystemContext, SystemResource, ResourceUsage } from './resources.js'
-import { treeSize } from './tree-size.js'
 
 /** Bytes a container wrote: its overlay's upper directory (Docker's SizeRw). */
 export async function containerSize(c: ContainerInfo): Promise<number> {
-  return c.containerDir ? treeSize(join(c.containerDir, 'upper')) : 0
+  return sizes(c, '').rw
 }
 
-/** Remove every container that is not running (`container prune`, `system prune`). */
-export async function pruneContainers(stateRoot: string): Promise<{ removed: string[]; reclaimedBytes: number }> {
+/** Remove every container that is neither running nor waiting to restart (`container prune`, `system prune`). */
+export async function pruneContainers(stateRoot: string, storeRoot?: string): Promise<{ removed: string[]; reclaimedBytes: number }> {
   const removed: string[] = []
   let reclaimedBytes = 0
   for (const c of listContainers(stateRoot)) {
-    if (c.status === 'running') continue
+    if (c.status === 'running' || c.restarting) continue
     const size = await containerSize(c)
-    await removeContainer(stateRoot, c, false)
+    await removeContainer(stateRoot, c, false, storeRoot !== undefined ? { storeRoot } : {})
     removed.push(c.id)
     reclaimedBytes += size
   }

@@ -1,6 +1,9 @@
 import type { Command } from 'commander'
 import { globalOptions } from '../global-options.js'
-import { humanSize, listImages } from './images.js'
+import { register as registerBuild } from './build.js'
+import { humanSize, addImagesFlags, listImages } from './images.js'
+import { addInspectFlags, inspectObjects } from './inspect.js'
+import { register as registerPull } from './pull.js'
 import { loadImages } from './load.js'
 import { removeImages } from './rmi.js'
 import { showHistory } from './history.js'
@@ -21,37 +24,20 @@ async function pruneImages(cmd: Command, flags: { all?: boolean }): Promise<void
   process.stdout.write(`Total reclaimed space: ${humanSize(result.reclaimedBytes)}\n`)
 }
 
-async function inspectImages(cmd: Command, refs: string[]): Promise<void> {
-  const { root } = globalOptions(cmd)
-  const [{ ImageStore }, { imageDetails }, { imageInspectJson }] = await Promise.all([
-    import('../../image/store.js'),
-    import('../../image/image-details.js'),
-    import('../image-inspect-json.js'),
-  ])
-  const store = new ImageStore(root ? { root } : {})
-  const out = []
-  for (const ref of refs) out.push(imageInspectJson(await imageDetails(store, ref)))
-  process.stdout.write(JSON.stringify(out, null, 4) + '\n')
-}
-
 export function register(program: Command): void {
   const image = program.command('image').description('manage images')
-  image
-    .command('ls')
-    .alias('list')
-    .description('list images')
-    .argument('[repository]')
-    .option('-q, --quiet', 'print image ids only')
-    .option('--no-trunc', 'print full image ids')
-    .action((repository: string | undefined, flags: { quiet?: boolean; trunc: boolean }, cmd: Command) =>
-      listImages(cmd, repository, flags),
-    )
+  addImagesFlags(image.command('ls').aliases(['list', 'images']).description('list images')).action(
+    (repository: string | undefined, flags: Parameters<typeof listImages>[2], cmd: Command) => listImages(cmd, repository, flags),
+  )
+  registerPull(image)
+  registerBuild(image)
   image
     .command('rm')
     .alias('remove')
     .description('remove images')
     .argument('<image...>')
-    .action((refs: string[], _flags: unknown, cmd: Command) => removeImages(cmd, refs))
+    .option('-f, --force', 'untag an image that containers were made from (their layers stay while they do)')
+    .action((refs: string[], flags: { force?: boolean }, cmd: Command) => removeImages(cmd, refs, flags))
   image
     .command('prune')
     .description('remove untagged images, and layers and blobs that no image or container uses')
@@ -94,9 +80,7 @@ export function register(program: Command): void {
     .option('--no-trunc', 'do not truncate the output')
     .option('-q, --quiet', 'print the image ids only')
     .action((ref: string, flags: { human: boolean; trunc: boolean }, cmd: Command) => showHistory(cmd, ref, flags))
-  image
-    .command('inspect')
-    .description('print images\' details as JSON, in docker image inspect\'s shape')
-    .argument('<image...>')
-    .action((refs: string[], _flags: unknown, cmd: Command) => inspectImages(cmd, refs))
+  addInspectFlags(image.command('inspect').description('print what the store knows of images, as JSON').argument('<image...>')).action(
+    (refs: string[], flags: { format?: string }, cmd: Command) => inspectObjects(cmd, refs, flags, 'image'),
+  )
 }

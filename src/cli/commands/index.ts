@@ -27,12 +27,27 @@ import { register as registerSystem } from './system.js'
 import { register as registerInternal } from './internal.js'
 import { register as registerNetwork } from './network.js'
 import { register as registerPort } from './port.js'
+import { register as registerCreate } from './create.js'
+import { register as registerStart } from './start.js'
+import { register as registerRestart } from './restart.js'
+import { register as registerAttach } from './attach.js'
+import { register as registerCp } from './cp.js'
+import { register as registerTop } from './top.js'
+import { register as registerStats } from './stats.js'
+import { register as registerRename } from './rename.js'
+import { register as registerPause, registerUnpause } from './pause.js'
+import { register as registerVersion } from './version.js'
+import { register as registerInfo } from './info.js'
 import { register as registerHealthcheck } from './healthcheck.js'
 import { register as registerCompose } from './compose.js'
 
 /** Every verb, in the order `mini-run --help` lists them. */
 const VERBS: Record<string, (program: Command) => void> = {
   run: registerRun,
+  create: registerCreate,
+  start: registerStart,
+  restart: registerRestart,
+  attach: registerAttach,
   ps: registerPs,
   logs: registerLogs,
   exec: registerExec,
@@ -41,6 +56,12 @@ const VERBS: Record<string, (program: Command) => void> = {
   wait: registerWait,
   rm: registerRm,
   inspect: registerInspect,
+  cp: registerCp,
+  top: registerTop,
+  stats: registerStats,
+  rename: registerRename,
+  pause: registerPause,
+  unpause: registerUnpause,
   container: registerContainer,
   volume: registerVolume,
   port: registerPort,
@@ -61,6 +82,8 @@ const VERBS: Record<string, (program: Command) => void> = {
   login: registerLogin,
   logout: registerLogout,
   system: registerSystem,
+  version: registerVersion,
+  info: registerInfo,
   internal: registerInternal,
 }
 

@@ -2,12 +2,16 @@ import type { Command } from 'commander'
 import { globalOptions } from '../global-options.js'
 import { stateRootOf } from '../state-root.js'
 
-/** Verbs mini-run runs itself, not people: `internal cleanup ID` is a detached container's exit command. */
+/**
+ * Verbs mini-run runs itself, not people (hidden from --help): `internal
+ * cleanup ID` is a detached container's exit command, `internal health ID`
+ * the health runner of one with a health check.
+ */
 export function register(program: Command): void {
   const internal = program.command('internal', { hidden: true }).description('commands mini-run runs itself')
   internal
     .command('cleanup')
-    .description('after a detached container exits: tear its network down, release its cgroup, remove it if --rm')
+    .description('after a detached container exits: tear its network down, then remove it (--rm), restart it (--restart) or release its cgroup')
     .argument('<id>')
     .action(async (id: string, _flags: unknown, cmd: Command) => {
       const { cleanupContainer } = await import('../../runtime/container/cleanup-container.js')
@@ -21,18 +25,5 @@ export function register(program: Command): void {
     .action(async (id: string, _flags: unknown, cmd: Command) => {
       const { runHealthMonitor } = await import('../../runtime/health/health-runner.js')
       await runHealthMonitor(stateRootOf(cmd), id)
-    })
-  internal
-    .command('compose-exited')
-    .description('after a compose container with a restart policy exits: clean up, then restart it if the policy says so')
-    .argument('<id>')
-    .action(async (id: string, _flags: unknown, cmd: Command) => {
-      const [{ containerExited }, { defaultStoreRoot }, { selfCommand }] = await Promise.all([
-        import('../../compose/restart-policy.js'),
-        import('../../paths.js'),
-        import('../self-command.js'),
-      ])
-      const global = globalOptions(cmd)
-      await containerExited({ storeRoot: global.root ?? defaultStoreRoot(), stateRoot: stateRootOf(cmd), selfCommand: selfCommand(global) }, id)
     })
 }

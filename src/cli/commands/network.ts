@@ -21,8 +21,8 @@ export function register(program: Command): void {
         throw new UsageError(`network driver "${flags.driver}" is not supported: only bridge`)
       }
       const { createUserNetwork } = await import('../../network/manage.js')
-      const { labelsOf } = await import('../../runtime/container/run-flags.js')
-      const labels = labelsOf(flags.label)
+      const { readLabels } = await import('../../runtime/container/container-flags.js')
+      const labels = readLabels(flags.label)
       const def = createUserNetwork(roots(cmd).store, { name, ...(flags.subnet ? { subnet: flags.subnet } : {}), ...(flags.gateway ? { gateway: flags.gateway } : {}), ...(labels ? { labels } : {}) })
       process.stdout.write(`${def.id}\n`)
     })

@@ -10,7 +10,7 @@ import type { ComposeContext, ComposeEvent } from '../../compose/compose-context
 import type { Project } from '../../compose/model.js'
 import { defaultStateRoot, defaultStoreRoot } from '../../paths.js'
 import { globalOptions } from '../global-options.js'
-import { selfCommand } from '../self-command.js'
+import { selfCommand } from '../run-flags.js'
 
 export interface ComposeFlags {
   file: string[]

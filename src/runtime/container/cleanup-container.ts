@@ -3,7 +3,8 @@
  * which its monitor execs once the exit file is written (podman's conmon
  * runs `podman container cleanup` the same way). The network is torn down
  * and the cgroup released at once, not at `rm`: a stopped container holds
- * no address, port or rule, as in Docker. With --rm the container goes too.
+ * no address, port or rule, as in Docker. With --rm the container goes too;
+ * with a restart policy, restart-container.ts decides what follows.
  */
 import { detachNetwork } from '../../network/index.js'
 import { inspectState } from './containers.js'
@@ -20,6 +21,8 @@ export async function cleanupContainer(stateRoot: string, id: string, storeRoot:
   }
   const c = inspectState(stateRoot, state)
   if (c.status === 'running') return // not ours to touch: another process of it still runs
+  // its start failed: the runtime that started it is undoing it (abandonStart)
+  if (state.status === 'created') return
   if (state.network) {
     detachNetwork(stateRoot, id, state.network)
     try {
@@ -34,6 +37,11 @@ export async function cleanupContainer(stateRoot: string, id: string, storeRoot:
   if (state.autoRemove) {
     // --rm: its anonymous volumes go too, as in Docker
     await removeContainer(stateRoot, inspectState(stateRoot, readState(stateRoot, id)), true, { storeRoot, volumes: true }).catch(() => undefined)
+    return
+  }
+  if (state.restartPolicy && state.restartPolicy.name !== 'no') {
+    const { restartAfterExit } = await import('./restart-container.js')
+    await restartAfterExit(stateRoot, id)
     return
   }
   await releaseCgroup(stateRoot, c).catch(() => undefined)

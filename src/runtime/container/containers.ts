@@ -9,6 +9,7 @@
  * in its cgroup (with --pid host, a PID 1 that exits leaves its orphans
  * there: `stop` and `rm` kill them through the cgroup).
  */
+import { setTimeout as sleep } from 'node:timers/promises'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { MiniRunError } from '../../errors.js'
@@ -26,6 +27,10 @@ export interface ContainerInfo extends ContainerState {
   exitCode?: number
   finishedAt?: string
   oomKilled: boolean
+  /** Running, but frozen by `pause` (its cgroup's cgroup.freeze). */
+  paused: boolean
+  /** Exited, and its restart policy is about to start it again. */
+  restarting: boolean
   /** A container with a health check: its results (health/health-state.ts). */
   health?: HealthState
 }
@@ -39,6 +44,11 @@ interface ExitRecord {
 
 export function exitFile(stateRoot: string, id: string): string {
   return join(stateDir(stateRoot, id), 'exit.json')
+}
+
+/** Where its monitor listens for `attach` (native/monitor-attach.h). */
+export function attachSocket(stateRoot: string, id: string): string {
+  return join(stateDir(stateRoot, id), 'attach')
 }
 
 export function logFile(stateRoot: string, id: string): string {
@@ -56,26 +66,45 @@ export function isAlive(state: Pick<ContainerState, 'pid' | 'pidStartTime'>): bo
 }
 
 export function inspectState(stateRoot: string, state: ContainerState): ContainerInfo {
+  // a running container has no exit record to read, nor an OOM kill to report yet (Docker's
+  // OOMKilled is about how it exited): `ps` of many running containers reads one file each
+  // (and health.json, for a container with a health check)
+  if (state.status !== 'created' && isAlive(state)) return { ...state, status: 'running', oomKilled: state.oomKilled ?? false, paused: isFrozen(state), restarting: false, ...healthOf(stateRoot, state) }
+  if (state.status === 'created' && !state.pid) return { ...state, status: 'created', oomKilled: false, paused: false, restarting: false }
   let exit: ExitRecord | undefined
   try {
     exit = JSON.parse(readFileSync(exitFile(stateRoot, state.id), 'utf8')) as ExitRecord
   } catch {
-    // still running, or its monitor died before it could write
+    // its monitor died before it could write, or a foreground run (its state has the code)
   }
   const oom = state.oomKilled ?? (state.cgroup ? oomKilled(state.cgroup) : false)
-  const health = state.healthcheck ? readHealth(stateRoot, state.id) : undefined
-  const withHealth = health ? { health } : {}
-  if (state.status !== 'created' && isAlive(state)) return { ...state, status: 'running', oomKilled: oom, ...withHealth }
-  if (state.status === 'created' && !state.pid) return { ...state, status: 'created', oomKilled: false }
   const exitCode = exit?.exitCode ?? state.exitCode
   const finishedAt = exit?.finishedAt ?? state.finishedAt
   return {
     ...state,
     status: 'exited',
-    ...(exitCode !== undefined ? { exitCode } : {}),
-    ...(finishedAt !== undefined ? { finishedAt } : {}),
+    exitCode,
+    finishedAt,
     oomKilled: oom,
-    ...withHealth,
+    // its monitor has become the restart handler (restart-policy.ts), which waits out the back-off
+    restarting: state.restartPolicy !== undefined && state.restartPolicy.name !== 'no' && !state.stoppedByUser && monitorAlive(state, { exitCommand: true }),
+    paused: false,
+    ...healthOf(stateRoot, state),
+  }
+}
+
+function healthOf(stateRoot: string, state: ContainerState): { health?: HealthState } {
+  const health = state.healthcheck ? readHealth(stateRoot, state.id) : undefined
+  return health ? { health } : {}
+}
+
+/** cgroup.events says "frozen 1": the whole cgroup is stopped by the v2 freezer (pause). */
+function isFrozen(state: ContainerState): boolean {
+  if (!state.cgroup) return false
+  try {
+    return /^frozen 1$/m.test(readFileSync(join(state.cgroup, 'cgroup.events'), 'utf8'))
+  } catch {
+    return false
   }
 }
 
@@ -122,6 +151,18 @@ export function monitorAlive(
   if (!stat || stat.state === 'Z' || stat.state === 'X') return false
   if (options.exitCommand !== true && !stat.comm.startsWith('mini-run-moni')) return false
   return c.pidStartTime === undefined || !startedAfter(stat.startTime, c.pidStartTime)
+}
+
+/**
+ * Wait (up to ms) for the exit command the monitor execs once the container
+ * has exited (`internal cleanup`: network teardown, --rm, --restart) to be
+ * done: `stop`, `rm` and `start` then find what it left, and never race it.
+ * Not when this process is that command.
+ */
+export async function waitExitCommand(c: Pick<ContainerState, 'monitorPid' | 'pidStartTime'>, ms = 10_000): Promise<void> {
+  if (c.monitorPid === undefined || c.monitorPid === process.pid) return
+  const end = Date.now() + ms
+  while (monitorAlive(c, { exitCommand: true }) && Date.now() < end) await sleep(10)
 }
 
 /** run -d --rm, and its monitor (or the rm it becomes) is there to remove it. */

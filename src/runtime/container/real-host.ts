@@ -2,11 +2,13 @@
  * The Host (process/host.ts) that acts on this machine: the file system,
  * cgroup v2, the native helpers, the volume store.
  */
+import { spawnSync } from 'node:child_process'
 import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readdirSync, rmdirSync, rmSync, writeFileSync, writeSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import * as native from '../../native/lib.js'
 import { attachNetwork, detachNetwork } from '../../network/index.js'
 import { ensurePrivateDir } from '../../private-dir.js'
+import { removeOwnTree } from '../../rootless/remove-tree.js'
 import { createLeafAt, destroyLeaf } from '../cgroup/cgroup.js'
 import { enableControllers } from '../cgroup/cgroup-limits.js'
 import { openContainerProcess } from '../process/container-process.js'
@@ -19,7 +21,8 @@ let stageFd: number | undefined
 
 export const realHost: Host = {
   ensurePrivateDir: (path, mode, what) => ensurePrivateDir(path, { mode, what }),
-  mkdirp: (path, mode) => void mkdirSync(path, { recursive: true, mode }),
+  mkdirp: (path, mode) => mkdirSync(path, { recursive: true, mode }),
+  removeEmptyTree: (path) => void removeEmptyDirs(path),
   mkdir(path, mode, owner) {
     mkdirSync(path, { mode })
     chmodSync(path, mode) // without the umask, and with setuid/setgid/sticky bits
@@ -28,7 +31,7 @@ export const realHost: Host = {
   removeTree(path) {
     // Usually the writable layer is empty (the command wrote nothing): a few
     // rmdirs then, without loading fs.rmSync's recursive walker on every run.
-    if (!removeEmptyDirs(path)) rmSync(path, { recursive: true, force: true })
+    if (!removeEmptyDirs(path)) removeOwnTree(path)
   },
   createCgroupLeaf: (path) => createLeafAt(path).fd,
   destroyCgroupLeaf: (path, mount) => destroyLeaf({ path, parent: dirname(path) }, mount),
@@ -42,6 +45,15 @@ export const realHost: Host = {
     } finally {
       closeSync(userns)
     }
+  },
+  mapIds(program, pid, maps) {
+    const r = spawnSync(program, [String(pid), ...maps.flatMap((m) => [m.containerID, m.hostID, m.size].map(String))], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
+    if (r.error) throw r.error
+    // newuidmap(1) says what it refused on stderr ("uid range [1-65537) -> [100000-165536) not allowed")
+    if (r.status !== 0) throw new Error(r.stderr.trim().split('\n')[0] || `${program} exited with status ${r.status}`)
   },
   openProcess: (pid, startTime) => openContainerProcess({ pid, pidStartTime: startTime }),
   attachNetwork: (plan, pid, ctx) => attachNetwork(plan, ctx, pid),

@@ -6,17 +6,16 @@
  * monitor killed with `kill -9` leaves a running container and no exit
  * record, and rm -f still removes everything.
  */
-import { rmSync } from 'node:fs'
+import { removeOwnTree } from '../../rootless/remove-tree.js'
 import { dirname } from 'node:path'
 import { MiniRunError } from '../../errors.js'
 import { destroyLeaf } from '../cgroup/cgroup.js'
-import { isAlive, monitorAlive, type ContainerInfo } from './containers.js'
+import { isAlive, waitExitCommand, type ContainerInfo } from './containers.js'
 import { removeState } from './state.js'
 import { releaseContainerVolumes } from './container-volumes.js'
 import { detachNetwork } from '../../network/index.js'
-import { killAll } from './stop-container.js'
+import { killAll, markStoppedByUser } from './stop-container.js'
 import { stopHealthRunner } from '../health/runner-process.js'
-import { markStopRequested } from './stop-request.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 export interface RemoveOptions {
@@ -27,6 +26,8 @@ export interface RemoveOptions {
 }
 
 export async function removeContainer(stateRoot: string, c: ContainerInfo, force: boolean, options: RemoveOptions = {}): Promise<void> {
+  // rm -f of a container with --restart, running or waiting to restart: its exit command must not start it again
+  if (force) markStoppedByUser(stateRoot, c)
   if (c.status === 'running') {
     if (!force) {
       throw new MiniRunError(
@@ -34,22 +35,19 @@ export async function removeContainer(stateRoot: string, c: ContainerInfo, force
         { code: 'ERUNNING' },
       )
     }
-    markStopRequested(stateRoot, c.id)
     killAll(c)
     const end = Date.now() + 10_000
     while (isAlive(c) && Date.now() < end) await sleep(20)
   }
-  if (c.cgroup && c.cgroupMount) await destroyLeaf({ path: c.cgroup, parent: dirname(c.cgroup) }, c.cgroupMount)
   // the monitor writes the exit record into the state dir, then becomes its
-  // exit command (internal cleanup), which tears the network down and
-  // writes the state once more: let both finish first (unless this is it)
-  if (c.monitorPid !== process.pid) {
-    const end = Date.now() + 10_000
-    while (monitorAlive(c, { exitCommand: true }) && Date.now() < end) await sleep(10)
-  }
+  // exit command (internal cleanup), which tears the network down, writes
+  // the state once more, and with --restart may start it again (it was told
+  // not to, above): let it finish first (unless this is it)
+  await waitExitCommand(c)
+  if (c.cgroup && c.cgroupMount) await destroyLeaf({ path: c.cgroup, parent: dirname(c.cgroup) }, c.cgroupMount)
   // after the monitor's own cleanup, which may be tearing it down right now
   detachNetwork(stateRoot, c.id, c.network)
-  if (c.containerDir) rmSync(c.containerDir, { recursive: true, force: true })
+  if (c.containerDir) removeOwnTree(c.containerDir)
   if (c.healthcheck) stopHealthRunner(stateRoot, c.id)
   removeState(stateRoot, c)
   if (options.storeRoot) releaseContainerVolumes(options.storeRoot, c.id, c.volumes, options.volumes === true)

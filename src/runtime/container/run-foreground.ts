@@ -27,6 +27,7 @@ export interface RunIo {
  * StepError (125) or an ExecError (126/127), after cleaning up.
  */
 export async function runPrepared(p: PreparedContainer, io: RunIo, options: { remove: boolean }): Promise<number> {
+  if (p.detached) throw new TypeError('runPrepared runs a container in the foreground: this one was prepared with detach')
   const host = io.host ?? realHost
   const started = await startContainer(p, host, io.stdio)
   const { launched, state } = started
@@ -45,18 +46,21 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
   }
   const res = launched.resources
   res.closeFds()
-  if (state.cgroup) state.oomKilled = oomKilled(state.cgroup)
-  await res.removeCgroup()
   // a stopped container holds no address, port or rule, as in Docker; what they were stays for inspect
   res.detachNetwork()
   if (state.network) state.network = { ...state.network, detached: true }
-  if (options.remove) {
-    // --rm: its anonymous volumes go too, as in Docker
-    res.releaseVolumes()
-    res.removeDirs()
-    removeState(p.stateRoot, state)
-  } else {
-    writeState(p.stateRoot, { ...state, status: 'exited', exitCode, finishedAt: new Date().toISOString() })
+  try {
+    if (state.cgroup) state.oomKilled = oomKilled(state.cgroup)
+    await res.removeCgroup()
+  } finally {
+    if (options.remove) {
+      // --rm: its anonymous volumes go too, as in Docker
+      res.releaseVolumes()
+      res.removeDirs()
+      removeState(p.stateRoot, state)
+    } else {
+      writeState(p.stateRoot, { ...state, status: 'exited', exitCode, finishedAt: new Date().toISOString() })
+    }
   }
   return exitCode
 }

@@ -11,6 +11,8 @@ import type { Spec } from '../spec/spec.js'
 import type { VolumeFlags } from '../spec/volumes.js'
 import type { ContainerVolume } from './container-volumes.js'
 import type { NetworkFlags, NetworkPlan } from '../../network/plan-network.js'
+import type { StartInput } from './start-input.js'
+import type { RestartPolicy } from './state.js'
 import type { HealthConfig } from '../health/health-config.js'
 
 export interface RunOptions {
@@ -63,8 +65,14 @@ export interface RunOptions {
   detach?: DetachOptions
   /** Resolve an image reference to its config and layer dirs (the image store). */
   resolveImage?: (ref: string, storeRoot: string) => Promise<ResolvedImageLike>
-  /** Docker's --label KEY=VALUE: over the image's labels. */
+  /** Docker's --label (after the image's labels, which they override). */
   labels?: Record<string, string>
+  /** Docker's --restart (restart-policy.ts): needs a monitor, so run -d (or create). */
+  restart?: RestartPolicy
+  /** Docker's --shm-size, in bytes. */
+  shmSize?: number
+  /** Docker's --log-driver: json-file (the default) or none (the monitor keeps no log). */
+  logDriver?: 'json-file' | 'none'
   /** --health-cmd, --health-interval...: over the image's HEALTHCHECK, field by field; Test ["NONE"]: --no-healthcheck. */
   healthcheck?: Partial<HealthConfig>
 }
@@ -79,16 +87,20 @@ export interface DetachOptions {
    */
   exitCommand?: (id: string) => string[]
   autoRemove?: boolean
-  /** The container's health runner, spawned once it runs if it has a check: `mini-run internal health ID` (health/). */
+  /** The caller attaches right after the start (`run -it`): the monitor holds the output until it does. */
+  waitAttach?: boolean
+  /** The container's health runner, spawned at each start if it has a check: `mini-run internal health ID` (health/). */
   healthCommand?: (id: string) => string[]
 }
 
 /** What the run path needs from an image. */
 export interface ResolvedImageLike {
   name: string
+  /** The image id (its config digest). */
+  configDigest?: string
   /** The layers' chain ids, bottom first. */
   chainIds?: string[]
-  config: { config?: ImageRunConfig }
+  config: { config?: ImageRunConfig & { Labels?: Record<string, string> | null } }
   /** Unpacked layer directories, bottom layer first. */
   layerDirs: string[]
 }
@@ -96,6 +108,8 @@ export interface ResolvedImageLike {
 export interface PreparedContainer {
   id: string
   name: string
+  /** The name was made up (random-name.ts): another is drawn if it is taken. */
+  nameGenerated?: boolean
   stateRoot: string
   /** The image store, which holds the writable layer and the volumes. */
   storeRoot: string
@@ -116,6 +130,8 @@ export interface PreparedContainer {
   stopTimeout?: number
   /** run -d's log rotation (spec/log-options.ts), defaults filled in. */
   logConfig: LogConfig
+  /** --log-driver none: no log is kept. */
+  logDriver?: 'none'
   detached: boolean
   /** run -d --rm: its monitor removes it once it exits. */
   autoRemove: boolean
@@ -123,10 +139,14 @@ export interface PreparedContainer {
   network?: NetworkPlan
   /** What the caller should tell the user (the library does not print). */
   warnings: string[]
-  /** The image's labels, then the run's. */
+  /** The image's labels, then --label's. */
   labels?: Record<string, string>
+  imageId?: string
+  restartPolicy?: RestartPolicy
+  /** What a later start plans from (start-input.ts): recorded in the state. */
+  startInput: StartInput
   /** Its health check (the image's with the run's over it); none when disabled. */
   healthcheck?: HealthConfig
-  /** run -d: the command of its health runner. */
+  /** Detached: the command of its health runner, recorded in the state for every start. */
   healthRunner?: string[]
 }

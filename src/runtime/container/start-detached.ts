@@ -36,6 +36,6 @@ export async function startDetached(p: PreparedContainer, host: Host = realHost)
   launched.resources.closeFds()
   state.status = 'running'
   writeState(p.stateRoot, state)
-  if (p.healthcheck && p.healthRunner) startHealthRunner(p.stateRoot, p.id, p.healthRunner)
+  startHealthRunner(p.stateRoot, state)
   return p.id
 }

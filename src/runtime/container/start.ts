@@ -3,11 +3,13 @@
  * (recorded before anything is made, so that a runtime killed at any point
  * leaves what `rm` needs to clean up), then the plan's host steps.
  */
+import { randomName } from './random-name.js'
 import { processStartTime } from '../../proc-stat.js'
-import type { Host } from '../process/host.js'
+import type { Host, NetworkContext } from '../process/host.js'
 import { runHostSteps, type Launched } from '../process/run-host-steps.js'
 import type { PreparedContainer } from './run-options.js'
 import { createState, removeState, writeState, type ContainerState } from './state.js'
+import { releaseAutoRange } from './userns-ranges.js'
 
 /** The first state of a container: what it is, before it runs. */
 export function initialState(p: PreparedContainer): ContainerState {
@@ -29,10 +31,14 @@ export function initialState(p: PreparedContainer): ContainerState {
     stopSignal: p.stopSignal ?? 'SIGTERM',
     stopTimeout: p.stopTimeout,
     autoRemove: p.autoRemove || undefined,
-    logConfig: p.detached ? { type: 'json-file', config: { ...p.logConfig.options } } : undefined,
+    logConfig: p.logDriver === 'none' ? { type: 'none', config: {} } : p.detached ? { type: 'json-file', config: { ...p.logConfig.options } } : undefined,
     spec: p.spec,
     ...(p.labels ? { labels: p.labels } : {}),
+    ...(p.imageId ? { imageId: p.imageId } : {}),
+    ...(p.restartPolicy ? { restartPolicy: p.restartPolicy, restartCount: 0 } : {}),
+    startInput: p.startInput,
     ...(p.healthcheck ? { healthcheck: p.healthcheck } : {}),
+    ...(p.healthcheck && p.healthRunner ? { healthRunner: p.healthRunner } : {}),
   }
 }
 
@@ -48,14 +54,16 @@ export interface Started {
  */
 export async function startContainer(p: PreparedContainer, host: Host, stdio: [number, number, number]): Promise<Started> {
   const state = initialState(p)
-  createState(p.stateRoot, state)
+  try {
+    createState(p.stateRoot, state, p.nameGenerated ? randomName : undefined)
+  } catch (err) {
+    // the name is taken: the id range prepare took for it goes back
+    if (p.usernsSlot !== undefined) releaseAutoRange(p.stateRoot, p.id, p.usernsSlot)
+    throw err
+  }
   let launched: Launched
   try {
-    launched = await runHostSteps(p.plan, host, {
-      stdio,
-      // each thing the network step makes is recorded first: rm -f can undo it after any crash
-      network: { stateRoot: p.stateRoot, id: p.id, name: p.name, save: (record) => writeState(p.stateRoot, { ...state, network: (state.network = record) }) },
-    })
+    launched = await runHostSteps(p.plan, host, { stdio, network: networkContext(p.stateRoot, state) })
   } catch (err) {
     removeState(p.stateRoot, state)
     throw err
@@ -64,8 +72,17 @@ export async function startContainer(p: PreparedContainer, host: Host, stdio: [n
   // its start time tells it from a later process on the same pid
   state.pidStartTime = processStartTime(launched.pid)
   state.monitorPid = launched.monitorPid
+  state.startedAt = new Date().toISOString()
   writeState(p.stateRoot, state)
   return { launched, state }
+}
+
+/**
+ * Whose network a start's network step attaches. Each thing the step makes
+ * is recorded in the state first: rm -f can undo it after any crash.
+ */
+export function networkContext(stateRoot: string, state: ContainerState): NetworkContext {
+  return { stateRoot, id: state.id, name: state.name, save: (record) => writeState(stateRoot, { ...state, network: (state.network = record) }) }
 }
 
 /** A start that failed after the clone: give back everything it made, state included. */

@@ -9,6 +9,7 @@ import { MiniRunError } from '../../errors.js'
 import { checkPrivateDir, ensurePrivateDir } from '../../private-dir.js'
 import type { Spec } from '../spec/spec.js'
 import type { NetworkRecord } from '../../network/attach.js'
+import type { StartInput } from './start-input.js'
 import type { HealthConfig } from '../health/health-config.js'
 import { releaseAutoRange } from './userns-ranges.js'
 import { VOLUME_NAME } from '../spec/volumes.js'
@@ -45,17 +46,40 @@ export interface ContainerState {
   /** --userns=auto: the slot of host ids it holds until it is removed (userns-ranges.ts). */
   usernsSlot?: number
   /** run -d: how its monitor rotates container.log (--log-opt, defaults filled in). */
-  logConfig?: { type: 'json-file'; config: Record<string, string> }
+  logConfig?: { type: 'json-file' | 'none'; config: Record<string, string> }
   /** The volumes it mounts (container-volumes.ts): inspect shows them, rm -v removes the anonymous ones. */
   volumes?: { name: string; destination: string }[]
   /** Its network, as attached (src/network/attach.ts): what inspect, ps and the teardown read. */
   network?: NetworkRecord
   /** The whole spec, for inspect and exec. */
   spec?: Spec
-  /** Docker's labels: the image's, then --label's (compose finds its containers by theirs). */
+  /** Docker's Config.Labels: the image's, then --label's (compose finds its containers by theirs). */
   labels?: Record<string, string>
-  /** Its health check, when it has one (run -d: a runner records the results in health.json). */
+  /** The image id (its config digest): ps --filter ancestor=, inspect. */
+  imageId?: string
+  /** --restart: carried out when its monitor reports the exit (restart-policy.ts). */
+  restartPolicy?: RestartPolicy
+  /** How many times the restart policy started it again (Docker's RestartCount). */
+  restartCount?: number
+  /** The back-off before the last restart (restart-policy.ts doubles it). */
+  restartDelayMs?: number
+  /** When its process last started (Docker's State.StartedAt); created is when the container was. */
+  startedAt?: string
+  /** Stopped or killed by the user: its restart policy does not start it again (Docker's HasBeenManuallyStopped). */
+  stoppedByUser?: boolean
+  /** create, and restart policies: what is needed to plan a start again (replan.ts). */
+  startInput?: StartInput
+  /** Its health check, when it has one: a runner records the results in health.json (health/). */
   healthcheck?: HealthConfig
+  /** The runner's command (`mini-run internal health ID`), spawned at each start of a detached container. */
+  healthRunner?: string[]
+}
+
+/** Docker's --restart: no, on-failure[:N], always, unless-stopped. */
+export interface RestartPolicy {
+  name: 'no' | 'on-failure' | 'always' | 'unless-stopped'
+  /** on-failure:N; 0 means no limit. */
+  maximumRetryCount: number
 }
 
 export function stateDir(stateRoot: string, id: string): string {
@@ -77,28 +101,42 @@ export function ensureStateRoot(stateRoot: string): void {
   ensurePrivateDir(stateRoot, STATE_ROOT)
 }
 
-/** Reserve the name and write the first state; throws if the name is taken. */
-export function createState(stateRoot: string, state: ContainerState): void {
+/**
+ * Reserve the name and write the first state; throws if the name is taken,
+ * unless `another` gives a name to try instead (a generated one), which
+ * state.name then becomes.
+ */
+export function createState(stateRoot: string, state: ContainerState, another?: (attempt: number) => string): void {
   ensureStateRoot(stateRoot)
   const names = join(stateRoot, 'names')
   mkdirSync(names, { recursive: true, mode: 0o700 })
-  try {
-    symlinkSync(state.id, join(names, state.name))
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-    let owner = '?'
+  for (let attempt = 1; ; attempt++) {
     try {
-      owner = readlinkSync(join(names, state.name))
-    } catch {
-      // removed meanwhile
+      symlinkSync(state.id, join(names, state.name))
+      break
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || !another || attempt > 20) throw nameTaken(err, names, state.name)
+      state.name = another(attempt)
     }
-    throw new MiniRunError(
-      `the container name "${state.name}" is already in use by container ${owner.slice(0, 12)}: remove it or choose another name`,
-      { code: 'ENAMEINUSE' },
-    )
   }
   mkdirSync(stateDir(stateRoot, state.id), { recursive: true, mode: 0o700 })
   writeState(stateRoot, state)
+}
+
+function nameTaken(err: unknown, names: string, name: string): Error {
+  {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return err as Error
+    let owner = '?'
+    try {
+      owner = readlinkSync(join(names, name))
+    } catch {
+      // removed meanwhile
+    }
+    return new MiniRunError(
+      `the container name "${name}" is already in use by container ${owner.slice(0, 12)}: remove it or choose another name`,
+      { code: 'ENAMEINUSE' },
+    )
+  }
 }
 
 export function writeState(stateRoot: string, state: ContainerState): void {

@@ -40,7 +40,8 @@ export async function runHealthMonitor(stateRoot: string, id: string): Promise<v
   try {
     const startTime = processStartTime(process.pid)
     if (startTime) updateHealth(stateRoot, id, (h) => ({ ...h, runner: { pid: process.pid, startTime } }))
-    const startedAt = Date.parse(state.created)
+    // the start period counts from this start, not the container's creation
+    const startedAt = Date.parse(state.startedAt ?? state.created)
     for (;;) {
       const health = readHealth(stateRoot, id)
       if (!health) return
@@ -73,6 +74,6 @@ export async function runHealthCheckNow(stateRoot: string, id: string) {
   if (!state.healthcheck) return undefined
   const schedule = healthSchedule(state.healthcheck)
   const result = await runHealthCheck(stateRoot, c, schedule)
-  const health = updateHealth(stateRoot, id, (h) => applyResult(h, result, schedule, Date.parse(state.created)))
+  const health = updateHealth(stateRoot, id, (h) => applyResult(h, result, schedule, Date.parse(state.startedAt ?? state.created)))
   return { result, health }
 }

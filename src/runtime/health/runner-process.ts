@@ -6,12 +6,22 @@
  */
 import { spawn } from 'node:child_process'
 import { processStartTime, readProcStat } from '../../proc-stat.js'
+import type { ContainerState } from '../container/state.js'
 import { initialHealth, readHealth, updateHealth } from './health-state.js'
 
-/** The container starts out "starting"; its runner is spawned with argv (`mini-run internal health ID`). */
-export function startHealthRunner(stateRoot: string, id: string, argv: readonly string[]): void {
+/**
+ * At each start of a detached container with a health check (its first,
+ * start-detached.ts; every later one, start-existing.ts: `start`,
+ * `restart`, a restart policy, compose): it starts out "starting" again,
+ * under a runner of its own spawned with the recorded argv (`mini-run
+ * internal health ID`). The last start's runner, if it still runs, goes.
+ */
+export function startHealthRunner(stateRoot: string, state: Pick<ContainerState, 'id' | 'healthcheck' | 'healthRunner'>): void {
+  if (!state.healthcheck || !state.healthRunner) return
+  const id = state.id
+  stopHealthRunner(stateRoot, id)
   updateHealth(stateRoot, id, () => initialHealth())
-  const [file, ...args] = argv
+  const [file, ...args] = state.healthRunner
   if (file === undefined) return
   const child = spawn(file, args, { detached: true, stdio: 'ignore' })
   child.unref()
@@ -22,7 +32,7 @@ export function startHealthRunner(stateRoot: string, id: string, argv: readonly 
   }
 }
 
-/** Kill the container's runner, if it still runs (rm). */
+/** Kill the container's runner, if it still runs (rm, a new start). */
 export function stopHealthRunner(stateRoot: string, id: string): void {
   const runner = readHealth(stateRoot, id)?.runner
   if (!runner) return

@@ -3,9 +3,10 @@
  * the line --explain prints and the words an error uses. What each kind
  * does is process/run-host-steps.ts's.
  */
+import { basename } from 'node:path'
 import { formatIdMap } from '../spec/id-maps.js'
 import { namespaceNames } from './namespaces.js'
-import type { HostKind, HostStep } from './steps.js'
+import type { CloneVia, HostKind, HostStep } from './steps.js'
 
 interface Kind<S> {
   explain(step: S): string
@@ -30,7 +31,7 @@ export const HOST_KINDS: Table = {
     describe: (s) => `mkdir ${s.path}`,
   },
   cgroup_leaf: {
-    explain: (s) => `mkdir ${s.path}, open it as <${s.slot}>`,
+    explain: (s) => `mkdir -p ${s.path}, open it as <${s.slot}>`,
     describe: (s) => `create cgroup ${s.path}`,
   },
   cgroup_open: {
@@ -67,7 +68,7 @@ export const HOST_KINDS: Table = {
     explain: (s) =>
       `${'monitor' in s.via ? 'mini-run-monitor (stays the container\'s parent) calls ' : ''}clone3 ${namespaceNames(s.flags)}${s.cgroup ? ` CLONE_INTO_CGROUP <${s.cgroup.slot}>` : ''}${
         s.keep.length ? `; the child keeps ${s.keep.map((k) => `<${k.slot}>`).join(' ')}` : ''
-      }; then it execs the sealed stage program`,
+      }; then it execs the sealed stage program${'monitor' in s.via ? monitorText(s.via.monitor) : ''}`,
     describe: () => 'clone3',
   },
   proc_write: {
@@ -78,10 +79,27 @@ export const HOST_KINDS: Table = {
     explain: (s) => s.plan.explain.map((l) => l.what).join('\n'),
     describe: (s) => `attach the ${s.plan.mode} network`,
   },
+  id_map_helper: {
+    explain: (s) => `${basename(s.program)} <child> ${s.maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}`).join(' ')}`,
+    describe: (s) => `${basename(s.program)} <child>`,
+  },
   sync: {
     explain: () => 'write one byte to the sync pipe',
     describe: () => 'sync with the child',
   },
+}
+
+/** What the monitor does once the child runs: log its output, record its exit, run the exit command. */
+function monitorText(m: Extract<CloneVia, { monitor: unknown }>['monitor']): string {
+  return `\nthe monitor logs the output to ${m.log} (rotated past ${m.logMaxSize} bytes, ${m.logMaxFile} files), writes ${m.exitFile} at the exit${
+    m.exitCommand ? `, then execs mini-run ${exitArgs(m.exitCommand).join(' ')}` : ''
+  }`
+}
+
+/** mini-run's own arguments in an exit command ([node, '--', script, ...args]). */
+function exitArgs(argv: string[]): string[] {
+  const end = argv.indexOf('--')
+  return end >= 0 ? argv.slice(end + 2) : argv.slice(1)
 }
 
 function kindOf<S extends HostStep>(step: S): Kind<S> {

@@ -10,7 +10,8 @@
 import type { Spec, SpecProcess } from '../spec/spec.js'
 import { NAMESPACE_FLAGS } from './namespaces.js'
 import { processSteps } from './plan-process.js'
-import { childSlots, type ChildStep, type HostStep, type StartPlan } from './steps.js'
+import { childSlots } from './child-kinds.js'
+import { type ChildStep, type HostStep, type StartPlan } from './steps.js'
 
 export interface ExecInput {
   /** The container's spec, as recorded at its start. */
@@ -35,7 +36,7 @@ export function planExec(input: ExecInput): StartPlan {
     },
     ...processSteps({ ...input.spec, process: input.process }, {
       setgroupsAllowed: input.setgroupsAllowed,
-      ...(input.process.terminal ? { ptySocket: { slot: 'pty-socket' } } : {}),
+      ptySocket: input.process.terminal ? { slot: 'pty-socket' } : undefined,
       init: { why: 'setns into a PID namespace moves only the children: fork, and the child becomes the command while this process waits for it' },
       createCwd: false,
     }),
@@ -54,8 +55,8 @@ export function planExec(input: ExecInput): StartPlan {
   }
   host.push(
     {
-      kind: 'clone', flags: 0, ...(input.cgroupPath ? { cgroup: { slot: 'cgroup' } } : {}), keep: childSlots(child).map((slot) => ({ slot })),
-      ...(input.process.terminal ? { peer: { slot: 'pty-receiver' } } : {}), via: { runtime: true }, section: 'clone',
+      kind: 'clone', flags: 0, cgroup: input.cgroupPath ? { slot: 'cgroup' } : undefined, keep: childSlots(child).map((slot) => ({ slot })),
+      peer: input.process.terminal ? { slot: 'pty-receiver' } : undefined, via: { runtime: true }, section: 'clone',
       why: 'a new process, no new namespaces: it joins the container\'s',
     },
     { kind: 'sync', section: 'handshake', why: 'the child waits for it, then runs its steps' },

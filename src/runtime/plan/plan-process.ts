@@ -3,6 +3,7 @@
  * by exec: session and terminal, working directory, limits, identity,
  * capabilities, seccomp, descriptors, execve. Pure.
  */
+import { pathOf } from '../spec/search-path.js'
 import type { Spec } from '../spec/spec.js'
 import { compileSeccomp } from '../spec/seccomp-bpf.js'
 import { RLIMIT_NUMBERS, rlimitValue } from '../spec/ulimits.js'
@@ -112,12 +113,3 @@ function commandSteps(spec: Spec, input: ProcessInput, command: Add): void {
     why: 'become the command; the report pipe closes on success (close-on-exec), which tells the runtime it started',
   })
 }
-
-/** The PATH the command is searched in: the container's, or Docker's default. */
-export function pathOf(env: readonly string[]): string {
-  let path = DEFAULT_PATH
-  for (const e of env) if (e.startsWith('PATH=')) path = e.slice(5)
-  return path
-}
-
-export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'

@@ -52,10 +52,27 @@ export function rootfsSteps(input: RootfsInput): ChildStep[] {
   mountSteps(input, at('mounts'))
   switchRootSteps(input.spec.root.path, at('switch-root'))
   hideSteps(input, at('hide'))
+  readOnlySteps(input, at('rootfs'))
   return steps
 }
 
 type Add = (step: StepBody) => void
+
+/**
+ * The root filesystem and the spec's bind mounts (volumes, -v), nothing
+ * else: no /proc, /dev or /sys, no switch of root. `cp` of a container that
+ * does not run looks at its files through a mount namespace made of these
+ * alone (plan-view.ts).
+ */
+export function rootfsViewSteps(input: RootfsInput): ChildStep[] {
+  const steps: ChildStep[] = []
+  const add = (step: StepBody) => steps.push({ ...step, section: 'rootfs' } as ChildStep)
+  rootSteps({ ...input, rootfs: input.rootfs.kind === 'overlay' ? { ...input.rootfs, idmapped: undefined } : input.rootfs }, add)
+  input.spec.mounts.forEach((m, i) => {
+    if (m.type === 'bind' || parseMountOptions(m.options).flags & MS.BIND) planMount({ ...m, uidMappings: undefined, gidMappings: undefined }, i, input.spec.root.path, input, add)
+  })
+  return steps
+}
 
 /** The root filesystem: the image's layers under a writable one, or a directory. */
 function rootSteps(input: RootfsInput, add: Add): void {
@@ -134,10 +151,12 @@ function hideSteps(input: RootfsInput, add: Add): void {
     add({ op: 'mount', source: path, root: '/', target: path, flags: MS.BIND | MS.REC, optional: true, why: `writes to ${path} would reach the host kernel: bind it onto itself...` })
     add({ op: 'mount', root: '/', target: path, flags: MS.BIND | MS.REMOUNT | MS.RDONLY, optional: true, keepLocked: true, why: '...then make the bind read-only' })
   }
-  // last, so that mount points could still be made for the mounts above
-  if (spec.root.readonly) {
-    add({ op: 'mount', root: '/', target: '/', flags: MS.BIND | MS.REMOUNT | MS.RDONLY, keepLocked: true, why: '--read-only: the root filesystem cannot be written' })
-  }
+}
+
+/** --read-only: last, so that mount points could still be made for the mounts above. */
+function readOnlySteps(input: RootfsInput, add: Add): void {
+  if (!input.spec.root.readonly) return
+  add({ op: 'mount', root: '/', target: '/', flags: MS.BIND | MS.REMOUNT | MS.RDONLY, keepLocked: true, why: '--read-only: the root filesystem cannot be written; last, once every mount point is made' })
 }
 
 function planMount(m: SpecMount, index: number, rootfs: string, input: RootfsInput, add: Add): void {
@@ -166,9 +185,17 @@ function planMount(m: SpecMount, index: number, rootfs: string, input: RootfsInp
     }
   } else {
     add({ op: 'mkdir', root: rootfs, path: dest, mode: 0o755, why: `a mount point for ${dest}` })
-    add({ op: 'mount', source: m.source ?? m.type ?? 'none', root: rootfs, target: dest, fstype: m.type ?? '', flags, data, why: MOUNT_WHY[dest] ?? `mount ${m.type} at ${dest}` })
+    add({ op: 'mount', source: m.source ?? m.type ?? 'none', root: rootfs, target: dest, fstype: m.type ?? '', flags, data, why: mountWhy(dest, input.spec) ?? `mount ${m.type} at ${dest}` })
   }
   if (propagation) add({ op: 'mount', root: rootfs, target: dest, flags: propagation, why: `propagation ${mountFlagNames(propagation)}` })
+}
+
+/** Why a standard mount is there; /proc and /sys show whichever PID and network namespace the container has. */
+function mountWhy(dest: string, spec: Spec): string | undefined {
+  const own = (type: string) => spec.linux.namespaces.some((ns) => ns.type === type)
+  if (dest === '/proc' && !own('pid')) return 'a fresh procfs: with --pid host it shows every process of the host'
+  if (dest === '/sys' && !own('network')) return 'sysfs, read-only: with --network host it shows the host\'s network devices'
+  return MOUNT_WHY[dest]
 }
 
 const MOUNT_WHY: Record<string, string> = {

@@ -16,10 +16,11 @@ import type { Spec } from '../spec/spec.js'
 import { NAMESPACE_FLAGS, NAMESPACE_WHY } from './namespaces.js'
 import { processSteps } from './plan-process.js'
 import { layerSlot, mountSlot, rootfsSteps, type PathKind, type RootfsSource } from './plan-rootfs.js'
-import { childSlots, type ChildStep, type CloneVia, type HostStep, type Owner, type StartPlan, type VolumeClaims } from './steps.js'
+import { childSlots } from './child-kinds.js'
+import { type ChildStep, type CloneVia, type HostStep, type Owner, type StartPlan, type VolumeClaims } from './steps.js'
 
 export type { PathKind, RootfsSource }
-export { DEFAULT_PATH, pathOf, processSteps } from './plan-process.js'
+export { processSteps } from './plan-process.js'
 
 /** The writable layer of an image's container: directories the runtime makes before the clone. */
 export interface WritableLayer {
@@ -27,9 +28,12 @@ export interface WritableLayer {
   containerDir: string
   /** overlayfs shows the upper dir's mode and owner as "/": the image's top layer's. */
   upperMode: number
-  upperOwner: Owner
+  /** Undefined: the runtime's own ids (rootless, when the top layer's owner is not the user's). */
+  upperOwner?: Owner
   /** As root with a user namespace: the container's root must own what it mounts on. */
   owner?: Owner
+  /** The mode of the store's containers/: 0711 as root (default), 0700 for a user (paths.ts storeRootMode). */
+  containersMode?: number
 }
 
 export interface PlanInput {
@@ -43,6 +47,8 @@ export interface PlanInput {
   init?: boolean
   /** False in a user namespace made by an unprivileged user: setgroups(2) is denied there. */
   setgroupsAllowed: boolean
+  /** Rootless with subordinate ids: the setuid helpers that write the maps (rootless/subordinate-ids.ts). */
+  idMapHelpers?: { newuidmap: string; newgidmap: string }
   pathKind: (hostPath: string) => PathKind
   /** -v sources that do not exist yet, to make before the start. */
   bindSources?: string[]
@@ -52,6 +58,12 @@ export interface PlanInput {
   network?: NetworkPlan
   /** Who clones: this process (the default), or a monitor for run -d. */
   via?: CloneVia
+  /**
+   * The container's filesystem exists already (`start` after `create`, a
+   * restart): its writable layer's directories are not made again and its
+   * volumes stay claimed; only what each start needs anew is planned.
+   */
+  made?: boolean
 }
 
 const LIMIT_WHY: Record<string, string> = {
@@ -63,6 +75,10 @@ const LIMIT_WHY: Record<string, string> = {
 }
 
 const MAP_WHY = 'the kernel requires a privileged process outside the namespace to write the map (user_namespaces(7))'
+const HELPER_WHY = {
+  uid_map: 'you may map only your own uid; newuidmap, setuid root, maps the range /etc/subuid gives you as well (newuidmap(1))',
+  gid_map: 'the same for groups, from /etc/subgid; setgroups(2) stays allowed, so --group-add works (newgidmap(1))',
+}
 
 export function planStart(input: PlanInput): StartPlan {
   const { spec } = input
@@ -71,11 +87,11 @@ export function planStart(input: PlanInput): StartPlan {
     ...identitySteps(spec),
     ...processSteps(spec, {
       setgroupsAllowed: input.setgroupsAllowed,
-      ...(spec.process.terminal ? { ptySocket: { slot: 'pty-socket' } } : {}),
-      ...(input.init ? { init: { why: '--init: PID 1 stays a minimal init that reaps zombies and forwards signals; its child becomes the command' } } : {}),
+      ptySocket: spec.process.terminal ? { slot: 'pty-socket' } : undefined,
+      init: input.init ? { why: '--init: PID 1 stays a minimal init that reaps zombies and forwards signals; its child becomes the command' } : undefined,
     }),
   ]
-  return { host: hostSteps(input, child), child, ...(input.writableLayer ? { legend: { C: input.writableLayer.containerDir } } : {}) }
+  return { host: hostSteps(input, child), child, legend: input.writableLayer ? { C: input.writableLayer.containerDir } : undefined }
 }
 
 function identitySteps(spec: Spec): ChildStep[] {
@@ -108,7 +124,7 @@ function prepareSteps(input: PlanInput, prepare: Add): void {
     prepare({ kind: 'bind_source', path, why: '-v of a host directory that does not exist: Docker makes it' })
   }
   writableLayerSteps(input, prepare)
-  if (input.volumes?.volumes.length) {
+  if (input.volumes?.volumes.length && !input.made) {
     const anonymous = input.volumes.volumes.every((v) => v.anonymous)
     prepare({
       kind: 'volumes', ...input.volumes,
@@ -127,18 +143,19 @@ function prepareSteps(input: PlanInput, prepare: Add): void {
   if (input.cgroupPath) {
     const mount = input.cgroupMount ?? dirname(input.cgroupPath)
     const files = limitFiles(spec.linux.resources ?? {})
+    prepare({ kind: 'cgroup_leaf', path: input.cgroupPath, mount, slot: 'cgroup', why: 'a cgroup v2 leaf of its own: limits apply to it and cgroup.kill ends every process in it' })
     const controllers = [...new Set(files.map((f) => f.controller))]
     if (controllers.length) {
+      // after the leaf: its parent (mini-run's) exists only from then on
       for (const dir of delegationChain(mount, input.cgroupPath)) {
         prepare({ kind: 'cgroup_enable', dir, controllers, why: 'a cgroup has a controller only if its parent delegates it: enabled from the root down to the parent, nothing else' })
       }
     }
-    prepare({ kind: 'cgroup_leaf', path: input.cgroupPath, mount, slot: 'cgroup', why: 'a cgroup v2 leaf of its own: limits apply to it and cgroup.kill ends every process in it' })
     for (const f of files) {
       prepare({
         kind: 'cgroup_write', path: join(input.cgroupPath, f.file), value: f.value, why: LIMIT_WHY[f.file] ?? 'a resource limit',
         // absent when the kernel has no swap accounting
-        ...(f.file === 'memory.swap.max' ? { optional: true } : {}),
+        optional: f.file === 'memory.swap.max' || undefined,
       })
     }
   }
@@ -153,24 +170,38 @@ function writableLayerSteps(input: PlanInput, prepare: Add): void {
   if (!w || input.rootfs.kind !== 'overlay') return
   const o = input.rootfs
   const own = w.owner ? { owner: w.owner } : {}
+  // made before: a start after create, or a restart
+  if (input.made) return idmappedLayerSteps(input, o, prepare)
+  const mode = w.containersMode ?? 0o711
   prepare({
-    kind: 'private_dir', path: dirname(w.containerDir), mode: 0o711, what: 'containers directory',
-    why: 'the containers\' writable layers: searchable, so that a user namespace\'s root can reach its own, and nothing more',
+    kind: 'private_dir', path: dirname(w.containerDir), mode, what: 'containers directory',
+    why: mode === 0o700
+      ? 'the containers\' writable layers: yours alone, as the whole store is (your containers\' root is you)'
+      : 'the containers\' writable layers: searchable, so that a user namespace\'s root can reach its own, and nothing more',
   })
   prepare({ kind: 'mkdir', path: w.containerDir, mode: 0o700, ...own, why: 'the container\'s own directory, private: its writable layer lives here' })
   prepare({ kind: 'mkdir', path: o.workDir, mode: 0o700, ...own, why: 'overlayfs\'s work directory, on the same filesystem as the upper dir' })
   prepare({ kind: 'mkdir', path: input.spec.root.path, mode: 0o700, ...own, why: 'the mount point of the root filesystem' })
-  prepare({ kind: 'mkdir', path: o.upperDir, mode: w.upperMode, owner: w.upperOwner, why: 'the writable layer; overlayfs shows its mode and owner as "/", so they are the image\'s' })
+  prepare({ kind: 'mkdir', path: o.upperDir, mode: w.upperMode, ...(w.upperOwner ? { owner: w.upperOwner } : {}), why: 'the writable layer; overlayfs shows its mode and owner as "/", so they are the image\'s' })
   if (!o.idmapped) return
   const { mountDir } = o.idmapped
   prepare({ kind: 'mkdir', path: mountDir, mode: 0o700, ...own, why: 'where the child attaches the idmapped layers' })
-  o.lowerDirs.forEach((lower, i) => {
+  o.lowerDirs.forEach((_, i) => {
     prepare({ kind: 'mkdir', path: `${mountDir}/${i}`, mode: 0o700, ...own, why: `the mount point of layer ${i}` })
-    prepare({
-      kind: 'idmapped_mount', source: join(o.layersDir, lower), uidMap: input.spec.linux.uidMappings ?? [], gidMap: input.spec.linux.gidMappings ?? [], slot: layerSlot(i),
-      why: 'the layers on disk belong to host ids: an idmapped mount shows them with the container\'s; made here, in the host\'s user namespace, as the kernel requires',
-    })
+    prepare(idmappedLayerStep(input, o, i))
   })
+}
+
+/** --userns=auto: each start opens the layers again as idmapped mounts (an fd lives as long as one start). */
+function idmappedLayerSteps(input: PlanInput, o: Extract<RootfsSource, { kind: 'overlay' }>, prepare: Add): void {
+  if (o.idmapped) o.lowerDirs.forEach((_, i) => prepare(idmappedLayerStep(input, o, i)))
+}
+
+function idmappedLayerStep(input: PlanInput, o: Extract<RootfsSource, { kind: 'overlay' }>, i: number): HostBody {
+  return {
+    kind: 'idmapped_mount', source: join(o.layersDir, o.lowerDirs[i]!), uidMap: input.spec.linux.uidMappings ?? [], gidMap: input.spec.linux.gidMappings ?? [], slot: layerSlot(i),
+    why: 'the layers on disk belong to host ids: an idmapped mount shows them with the container\'s; made here, in the host\'s user namespace, as the kernel requires',
+  }
 }
 
 function cloneStep(input: PlanInput, child: readonly ChildStep[], clone: Add): void {
@@ -178,8 +209,8 @@ function cloneStep(input: PlanInput, child: readonly ChildStep[], clone: Add): v
   let flags = 0
   for (const ns of spec.linux.namespaces) flags |= NAMESPACE_FLAGS[ns.type]
   clone({
-    kind: 'clone', flags, ...(input.cgroupPath ? { cgroup: { slot: 'cgroup' } } : {}), keep: childSlots(child).map((slot) => ({ slot })),
-    ...(spec.process.terminal ? { peer: { slot: 'pty-receiver' } } : {}), via: input.via ?? { runtime: true },
+    kind: 'clone', flags, cgroup: input.cgroupPath ? { slot: 'cgroup' } : undefined, keep: childSlots(child).map((slot) => ({ slot })),
+    peer: spec.process.terminal ? { slot: 'pty-receiver' } : undefined, via: input.via ?? { runtime: true },
     why: spec.linux.namespaces.map((ns) => `${ns.type}: ${NAMESPACE_WHY[ns.type]}`).join('\n'),
   })
 }
@@ -187,7 +218,10 @@ function cloneStep(input: PlanInput, child: readonly ChildStep[], clone: Add): v
 function handshakeSteps(input: PlanInput, handshake: Add): void {
   const { spec } = input
   const userns = spec.linux.namespaces.some((ns) => ns.type === 'user')
-  if (userns) {
+  if (userns && input.idMapHelpers) {
+    handshake({ kind: 'id_map_helper', program: input.idMapHelpers.newuidmap, file: 'uid_map', maps: spec.linux.uidMappings ?? [], why: HELPER_WHY.uid_map })
+    handshake({ kind: 'id_map_helper', program: input.idMapHelpers.newgidmap, file: 'gid_map', maps: spec.linux.gidMappings ?? [], why: HELPER_WHY.gid_map })
+  } else if (userns) {
     if (!input.setgroupsAllowed) {
       handshake({ kind: 'proc_write', file: 'setgroups', content: 'deny', why: 'an unprivileged user may map only its own ids, and only once setgroups(2) is disabled (user_namespaces(7))' })
     }

@@ -58,6 +58,3 @@ export const SECTIONS = {
 
 export type SectionName = keyof typeof SECTIONS
 
-/** The runtime's sections, then the child's, in print order. */
-export const HOST_SECTIONS: readonly SectionName[] = ['prepare', 'clone', 'handshake']
-export const CHILD_SECTIONS: readonly SectionName[] = ['join', 'rootfs', 'mounts', 'switch-root', 'hide', 'identity', 'session', 'privileges', 'command']

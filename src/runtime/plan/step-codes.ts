@@ -47,4 +47,3 @@ export const Op = {
   SETNS: 30,
 } as const
 
-export type OpName = keyof typeof Op

@@ -100,12 +100,17 @@ export type CloneVia =
       monitor: {
         log: string
         exitFile: string
+        /** Rotate before this many bytes; 0: never (--log-driver none, whose log is /dev/null). */
         logMaxSize: number
         logMaxFile: number
         /** argv the monitor execs once the exit file is written (run -d --rm's rm). */
         exitCommand?: string[]
         /** -i: stdin is a pipe the monitor holds open. */
         interactive: boolean
+        /** Where the monitor listens for `attach` (native/monitor-attach.h). */
+        attachSocket?: string
+        /** Hold the output until the first client attaches (`start -a`, `run -it`). */
+        waitAttach?: boolean
       }
     }
 
@@ -139,6 +144,8 @@ export type HostStep = Explained &
     | { kind: 'proc_write'; file: 'setgroups' | 'uid_map' | 'gid_map'; content: string }
     /** Attach the child's network namespace to its networks (src/network/attach.ts); undone by detaching. */
     | { kind: 'network'; plan: NetworkPlan }
+    /** Rootless with subordinate ids: newuidmap or newgidmap (setuid root, at `program`) writes the child's map. */
+    | { kind: 'id_map_helper'; program: string; file: 'uid_map' | 'gid_map'; maps: IdMapping[] }
     /** The byte the child waits for: from here on it runs its steps. */
     | { kind: 'sync' }
   )
@@ -152,15 +159,4 @@ export interface StartPlan {
   child: ChildStep[]
   /** Short names for long paths, for people reading the plan: { C: '/var/lib/mini-run/containers/<id>' }. */
   legend?: Record<string, string>
-}
-
-/** The slot names every child step refers to: the fds the child must inherit. */
-export function childSlots(steps: readonly ChildStep[]): string[] {
-  const slots = new Set<string>()
-  for (const step of steps) {
-    if (step.op === 'move_mount') slots.add(step.fd.slot)
-    else if (step.op === 'open_pty') slots.add(step.socket.slot)
-    else if (step.op === 'setns') slots.add(step.pidfd.slot)
-  }
-  return [...slots]
 }

@@ -25,8 +25,10 @@ export interface NetworkContext {
 export interface Host {
   /** Make or check a directory that must be the caller's and writable by no one else (private-dir.ts). */
   ensurePrivateDir(path: string, mode: number, what: string): void
-  /** mkdir -p. */
-  mkdirp(path: string, mode: number): void
+  /** mkdir -p: the first directory it made, or undefined if the path existed. */
+  mkdirp(path: string, mode: number): string | undefined
+  /** Remove a tree of empty directories; one that holds anything else stays. */
+  removeEmptyTree(path: string): void
   /** mkdir (EEXIST is an error), chmod without umask, chown. */
   mkdir(path: string, mode: number, owner?: Owner): void
   /** rm -rf. */
@@ -42,6 +44,8 @@ export interface Host {
   enableControllers(dir: string, controllers: string[]): void
   /** A detached idmapped clone of the tree at source. */
   idmappedMount(source: string, uidMap: IdMapping[], gidMap: IdMapping[]): number
+  /** Run newuidmap or newgidmap (program) for the child pid with these maps; throws its complaint. */
+  mapIds(program: string, pid: number, maps: IdMapping[]): void
   /** A pidfd of the process started at startTime, or undefined when it is gone. */
   openProcess(pid: number, startTime: string): number | undefined
   /** Attach the child (pid) to its networks; `save` records what teardown will need before each thing is made. */

@@ -8,6 +8,7 @@
  *   parent                               child (trampoline, then stage)
  *   clone3(flags, CLONE_INTO_CGROUP) ->  blocks reading the sync pipe
  *   write setgroups/uid_map/gid_map
+ *     (or run newuidmap/newgidmap)
  *   write 1 byte to the sync pipe    ->  execs the sealed stage, runs the steps
  *   read the report pipe             <-  a failed step writes {index, errno};
  *                                        a successful execve closes the pipe
@@ -24,6 +25,7 @@ import { describeHostStep } from '../plan/host-kinds.js'
 import { encodeProgram } from '../plan/encode-program.js'
 import type { HostStep, StartPlan, VolumeClaims } from '../plan/steps.js'
 import type { NetworkRecord } from '../../network/attach.js'
+import { notRunning } from './container-process.js'
 import type { Host, NetworkContext } from './host.js'
 import { StepError } from './step-error.js'
 
@@ -78,7 +80,7 @@ export class Resources {
     await this.removeCgroup()
     this.releaseVolumes()
     this.removeDirs()
-    for (const dir of this.sources.splice(0).reverse()) this.host.removeTree(dir)
+    for (const dir of this.sources.splice(0).reverse()) this.host.removeEmptyTree(dir)
   }
 }
 
@@ -104,19 +106,22 @@ export interface RunHostOptions {
  * step P8 of 17)". Node's own errno errors repeat the path: only the errno
  * is kept from them.
  */
-function failed(plan: StartPlan, step: HostStep, err: unknown): Error {
+function failed(plan: StartPlan, step: HostStep, err: unknown, pid?: number): Error {
   if (err instanceof MiniRunError) return err
-  const code = (err as NodeJS.ErrnoException).code
-  const why = code && /^E[A-Z]+$/.test(code) ? strerror(errnoNumber(code)) : (err as Error).message
-  return new MiniRunError(`${describeHostStep(step)}: ${why} (runtime step P${plan.host.indexOf(step) + 1} of ${plan.host.length})`, {
-    cause: err,
-    ...(code ? { code } : {}),
-  })
+  const e = err as NodeJS.ErrnoException & { syscall?: string }
+  const what = describeHostStep(step).replace('<child>', String(pid ?? '<child>'))
+  // Node's errno errors say "EACCES: permission denied, open '<path>'": the
+  // errno's words are enough when the path is the step's own, not otherwise
+  const own = e.path === undefined || what.includes(e.path)
+  const why = e.code && /^E[A-Z]+$/.test(e.code) && own ? strerror(errnoNumber(e.code)) : e.message
+  return new MiniRunError(`${what}: ${why} (runtime step P${plan.host.indexOf(step) + 1} of ${plan.host.length})`, { cause: err, code: e.code })
 }
 
 export async function runHostSteps(plan: StartPlan, host: Host, o: RunHostOptions): Promise<Launched> {
   const res = new Resources(host)
   const cloneAt = plan.host.findIndex((s) => s.kind === 'clone')
+  const clone = plan.host[cloneAt]
+  if (clone?.kind !== 'clone') throw new TypeError('a start plan needs one clone step')
   let step: HostStep | undefined
   try {
     for (step of plan.host.slice(0, cloneAt)) prepare(step, host, res)
@@ -124,8 +129,6 @@ export async function runHostSteps(plan: StartPlan, host: Host, o: RunHostOption
     await res.undo()
     throw failed(plan, step!, err)
   }
-  const clone = plan.host[cloneAt]
-  if (clone?.kind !== 'clone') throw new TypeError('a start plan needs one clone step')
   crashPoint('start:before-clone')
   let launched: { pid: number; monitorPid?: number; syncWrite: number; reportRead: number }
   try {
@@ -140,14 +143,21 @@ export async function runHostSteps(plan: StartPlan, host: Host, o: RunHostOption
     for (step of plan.host.slice(cloneAt + 1)) {
       if (step.kind === 'proc_write') host.writeFile(`/proc/${pid}/${step.file}`, step.content)
       else if (step.kind === 'network') attach(step, host, res, pid, o)
+      else if (step.kind === 'id_map_helper') host.mapIds(step.program, pid, step.maps)
       else if (step.kind === 'sync') host.write(syncWrite, Buffer.from([1]))
       else throw new TypeError(`host step ${step.kind} cannot come after the clone`)
     }
   } catch (err) {
     // EPIPE: the trampoline failed before waiting for us and said why on
     // the report pipe; anything else is ours, and the child must go.
-    setupError = failed(plan, step!, err)
-    if ((err as NodeJS.ErrnoException).code !== 'EPIPE') host.kill(pid, 'SIGKILL')
+    setupError = failed(plan, step!, err, pid)
+    if ((err as NodeJS.ErrnoException).code !== 'EPIPE') {
+      try {
+        host.kill(pid, 'SIGKILL')
+      } catch {
+        // gone already (its monitor reaped it): the report pipe says so
+      }
+    }
   }
   host.close(syncWrite)
   const started = host.readReport(reportRead).then(
@@ -162,7 +172,7 @@ export async function runHostSteps(plan: StartPlan, host: Host, o: RunHostOption
       throw err
     },
   )
-  return { pid, ...(launched.monitorPid !== undefined ? { monitorPid: launched.monitorPid } : {}), started, resources: res }
+  return { pid, monitorPid: launched.monitorPid, started, resources: res }
 }
 
 function attach(step: Extract<HostStep, { kind: 'network' }>, host: Host, res: Resources, pid: number, o: RunHostOptions): void {
@@ -172,7 +182,33 @@ function attach(step: Extract<HostStep, { kind: 'network' }>, host: Host, res: R
     res.network = { ctx, record }
     ctx.save(record)
   }
-  host.attachNetwork(step.plan, pid, { ...ctx, save })
+  try {
+    host.attachNetwork(step.plan, pid, { ...ctx, save })
+  } catch (err) {
+    // attach gives back what it made before it throws: nothing is left to detach
+    res.network = undefined
+    throw err
+  }
+}
+
+/** What `create` makes: the container's filesystem, not what lives only as long as one start (cgroup, fds). */
+const FILESYSTEM_KINDS: ReadonlySet<HostStep['kind']> = new Set(['private_dir', 'mkdir', 'bind_source', 'volumes'])
+
+/**
+ * `create`: carry out only the plan's filesystem steps (the writable
+ * layer, -v sources, volume claims). A failure undoes them and throws; a
+ * later start plans with `made` and skips them.
+ */
+export async function makeFilesystem(plan: StartPlan, host: Host): Promise<Resources> {
+  const res = new Resources(host)
+  let step: HostStep | undefined
+  try {
+    for (step of plan.host) if (FILESYSTEM_KINDS.has(step.kind)) prepare(step, host, res)
+  } catch (err) {
+    await res.undo()
+    throw failed(plan, step!, err)
+  }
+  return res
 }
 
 function prepare(step: HostStep, host: Host, res: Resources): void {
@@ -180,10 +216,12 @@ function prepare(step: HostStep, host: Host, res: Resources): void {
     case 'private_dir':
       host.ensurePrivateDir(step.path, step.mode, step.what)
       return
-    case 'bind_source':
-      host.mkdirp(step.path, 0o755)
-      res.sources.push(step.path)
+    case 'bind_source': {
+      // only what this start made goes if it fails, and only while it is empty
+      const made = host.mkdirp(step.path, 0o755)
+      if (made) res.sources.push(made)
       return
+    }
     case 'mkdir':
       host.mkdir(step.path, step.mode, step.owner)
       res.dirs.push(step.path)
@@ -210,7 +248,7 @@ function prepare(step: HostStep, host: Host, res: Resources): void {
       return
     case 'pidfd': {
       const fd = host.openProcess(step.pid, step.startTime)
-      if (fd === undefined) throw new MiniRunError(`container ${step.container.slice(0, 12)} is not running`, { code: 'ENOTRUNNING' })
+      if (fd === undefined) throw notRunning(step.container)
       res.fds.set(step.slot, fd)
       return
     }
@@ -244,9 +282,16 @@ function cloneChild(
     return fd
   }
   const keep = step.keep.map((k) => slot(k.slot))
-  const program = host.memfd(encodeProgram(plan.child, new Map(step.keep.map((k) => [k.slot, slot(k.slot)]))))
-  const [syncRead, syncWrite] = host.pipe()
-  const [reportRead, reportWrite] = host.pipe()
+  const made: number[] = []
+  let program: number, syncRead: number, syncWrite: number, reportRead: number, reportWrite: number
+  try {
+    made.push((program = host.memfd(encodeProgram(plan.child, new Map(step.keep.map((k) => [k.slot, slot(k.slot)]))))))
+    made.push(...([syncRead, syncWrite] = host.pipe()))
+    made.push(...([reportRead, reportWrite] = host.pipe()))
+  } catch (err) {
+    for (const fd of made) host.close(fd)
+    throw err
+  }
   const fds = { cgroup: step.cgroup ? slot(step.cgroup.slot) : -1, stage: host.stage(), program, sync: syncRead, report: reportWrite, stdio: o.stdio, keep }
   let pid: number
   let monitorPid: number | undefined
@@ -270,5 +315,5 @@ function cloneChild(
     host.close(fd)
     res.fds.delete(name)
   }
-  return { pid, ...(monitorPid !== undefined ? { monitorPid } : {}), syncWrite, reportRead }
+  return { pid, monitorPid, syncWrite, reportRead }
 }

@@ -5,7 +5,7 @@
  * window size follows the caller's (TIOCSWINSZ makes the kernel send
  * SIGWINCH inside), and the mode is restored on exit.
  */
-import { closeSync, createReadStream, writeSync } from 'node:fs'
+import { createReadStream, writeSync } from 'node:fs'
 import * as native from '../../native/lib.js'
 
 export interface AttachedTerminal {
@@ -22,53 +22,53 @@ export function attachTerminal(master: number): AttachedTerminal {
   // libuv's raw mode keeps output post-processing; the container's pty already did it
   if (raw && stdout.isTTY) native.ttyClearOpost(1)
 
+  // The output stream owns the master and closes it once its pending read
+  // (in libuv's thread pool) returns: closing it ourselves meanwhile would
+  // let that number name the next file opened, and the stream close that
+  // one instead. Nothing here touches the fd once the relay has stopped.
+  let relaying = true
   const resize = () => {
-    if (stdout.columns && stdout.rows) native.setWinsize(master, stdout.rows, stdout.columns)
+    if (relaying && stdout.columns && stdout.rows) native.setWinsize(master, stdout.rows, stdout.columns)
   }
-  if (stdout.isTTY) {
-    resize()
-    stdout.on('resize', resize)
-  }
-
   const onInput = (chunk: Buffer) => {
+    if (!relaying) return
     try {
       writeSync(master, chunk)
     } catch {
       // the container is gone
     }
   }
+  if (stdout.isTTY) {
+    resize()
+    stdout.on('resize', resize)
+  }
   stdin.on('data', onInput)
   stdin.resume()
 
-  // Reading a pty master fails with EIO once every slave fd is closed: that
-  // is its end of file.
-  const output = createReadStream('', { fd: master, autoClose: false, highWaterMark: 16384 })
-  output.on('data', (chunk) => stdout.write(chunk))
-  const drained = new Promise<void>((resolve) => {
-    output.on('error', () => resolve())
-    output.on('end', () => resolve())
-  })
-
-  let closed = false
-  const close = () => {
-    if (closed) return
-    closed = true
+  const stop = () => {
+    if (!relaying) return
+    relaying = false
     stdin.off('data', onInput)
     stdin.pause()
     if (raw) stdin.setRawMode(false)
     stdout.off('resize', resize)
-    output.destroy()
-    try {
-      closeSync(master)
-    } catch {
-      // already closed
-    }
   }
+  // Reading a pty master fails with EIO once every slave fd is closed: that
+  // is its end of file.
+  const output = createReadStream('', { fd: master, highWaterMark: 16384 })
+  output.on('data', (chunk) => stdout.write(chunk))
+  output.on('error', stop)
+  output.on('end', stop)
+  const closed = new Promise<void>((resolve) => output.on('close', () => resolve()))
+
   return {
     async finished() {
-      await drained
-      close()
+      await closed
+      stop()
     },
-    close,
+    close() {
+      stop()
+      output.destroy()
+    },
   }
 }

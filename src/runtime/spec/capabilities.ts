@@ -57,8 +57,3 @@ export function capabilityMask(names: readonly string[] | undefined): bigint {
   }
   return mask
 }
-
-/** Names of the bits set in a mask (for explaining a capability set). */
-export function capabilityNames(mask: bigint): string[] {
-  return CAPABILITIES.filter((_, bit) => (mask >> BigInt(bit)) & 1n)
-}

@@ -10,7 +10,7 @@ import {
   DEFAULT_READONLY_PATHS,
   defaultMounts,
 } from './docker-defaults.js'
-import { DEFAULT_PATH } from '../plan/plan-start.js'
+import { DEFAULT_PATH } from './search-path.js'
 import { resolveGroup, resolveUser, type GroupLine, type PasswdLine } from './resolve-user.js'
 import { defaultSeccompProfile, nativeArchitectures } from './seccomp-profile.js'
 import type { Rlimit } from './ulimits.js'
@@ -26,13 +26,12 @@ export interface ImageRunConfig {
   Cmd?: string[] | null
   WorkingDir?: string
   StopSignal?: string
-  /** VOLUME paths: anonymous volumes unless a flag mounts something there (run-container.ts). */
+  /** VOLUME paths: anonymous volumes unless a flag mounts something there (container/prepare.ts). */
   Volumes?: Record<string, object> | null
   /** "80/tcp": {} for each port the image expects to be published (-P). */
   ExposedPorts?: Record<string, unknown> | null
-  /** HEALTHCHECK: run -d runs it while the container lives (health/). */
+  /** HEALTHCHECK: a detached container runs it while it lives (health/). */
   Healthcheck?: HealthConfig | null
-  Labels?: Record<string, string> | null
 }
 
 export interface ContainerOptions {
@@ -72,6 +71,8 @@ export interface ContainerOptions {
   mounts?: SpecMount[]
   /** cgroup limits (linux.resources). */
   resources?: SpecResources
+  /** --shm-size in bytes: /dev/shm's size (Docker's default: 64 MiB). */
+  shmSize?: number
   passwd: PasswdLine[]
   groups: GroupLine[]
   /** The caller's environment, for `-e KEY` without a value. */
@@ -147,9 +148,9 @@ export function buildSpec(o: ContainerOptions): Spec {
     ...(shared.has('uts') ? {} : { hostname }),
     // a mount of the user's replaces the default one at the same place (-v over /dev/shm)
     mounts: [
-      ...defaultMounts({ devptsGid5: gid5Mapped, cgroup2: o.cgroup2 ?? false }).filter(
-        (d) => !userMounts.some((m) => m.destination === d.destination),
-      ),
+      ...defaultMounts({ devptsGid5: gid5Mapped, cgroup2: o.cgroup2 ?? false })
+        .filter((d) => !userMounts.some((m) => m.destination === d.destination))
+        .map((d) => (d.destination === '/dev/shm' && o.shmSize !== undefined ? { ...d, options: (d.options ?? []).map((opt) => (opt.startsWith('size=') ? `size=${Math.floor(o.shmSize! / 1024)}k` : opt)) } : d)),
       ...userMounts,
     ],
     linux: {

@@ -1,17 +1,22 @@
 /**
- * Docker's `run` flags, as a command line gives them (strings, repeatable
- * flags as lists), and the RunOptions they mean. One mapping for every
- * caller that speaks in run's flags: `mini-run run` and compose, which turns
- * a service into these flags as `docker compose` turns one into a
- * container's config.
+ * Docker's container flags as a command line gives them (strings,
+ * repeatable flags as lists), and the RunOptions they mean. One mapping for
+ * every caller that speaks in these flags: `run` and `create`
+ * (cli/run-flags.ts defines them for commander) and compose, which turns a
+ * service into them as `docker compose` turns one into a container's
+ * config (compose/service-flags.ts). Pure but for reading --env-file and
+ * --label-file.
  */
+import { readFileSync } from 'node:fs'
 import { parseDuration } from '../../duration.js'
 import { UsageError } from '../../errors.js'
+import { parseSize } from '../cgroup/cgroup-limits.js'
 import type { HealthConfig } from '../health/health-config.js'
 import { readEnvFiles } from '../spec/env-file.js'
+import { parseRestartPolicy } from './restart-policy.js'
 import type { ResolvedImageLike, RunOptions } from './run-options.js'
 
-export interface RunFlags {
+export interface ContainerFlags {
   rm?: boolean
   detach?: boolean
   rootfs?: string
@@ -57,8 +62,12 @@ export interface RunFlags {
   pid?: string
   ipc?: string
   uts?: string
+  restart?: string
   /** -l, --label KEY=VALUE (KEY alone: an empty value) */
-  label?: string[]
+  label: string[]
+  labelFile: string[]
+  shmSize?: string
+  logDriver?: string
   healthCmd?: string
   healthInterval?: string
   healthTimeout?: string
@@ -68,18 +77,21 @@ export interface RunFlags {
   noHealthcheck?: boolean
 }
 
-/** What the flags do not say: where things are, and how to find images. */
-export interface RunContext {
+/** What the flags do not say: where things are, how to find images, and how this mini-run is run again. */
+export interface FlagContext {
   storeRoot?: string
   stateRoot?: string
   /**
    * argv that runs this mini-run with the same store and state (`node --
-   * dist/mini-run.cjs --root R --state S`): the monitor's exit command and
-   * the health runner are commands of it, run after the caller is gone.
+   * dist/mini-run.cjs --root R --state S`): the monitor's exit command
+   * (`internal cleanup`) and the health runner are commands of it, run
+   * after the caller is gone.
    */
   selfCommand?: string[]
   resolveImage?: (ref: string, storeRoot: string) => Promise<ResolvedImageLike>
   consoleSize?: { height: number; width: number }
+  /** The caller attaches right after the start (run -it): the monitor holds the output until it does. */
+  waitAttach?: boolean
 }
 
 function stopTimeoutOf(text: string): number {
@@ -102,21 +114,44 @@ function securityOptions(options: string[]): { seccomp?: false } {
   return seccomp === false ? { seccomp } : {}
 }
 
-/** --label KEY=VALUE, or KEY alone for an empty value (Docker). */
-export function labelsOf(values: readonly string[]): Record<string, string> | undefined {
-  if (!values.length) return undefined
-  const labels: Record<string, string> = {}
-  for (const v of values) {
-    const eq = v.indexOf('=')
-    const key = eq < 0 ? v : v.slice(0, eq)
-    if (key === '') throw new UsageError(`invalid label "${v}": the key is empty`)
-    labels[key] = eq < 0 ? '' : v.slice(eq + 1)
+/** --shm-size: Docker's sizes (64m, 1g, bytes); more than 0. */
+function shmSizeOf(text: string): number {
+  const bytes = parseSize(text, '--shm-size')
+  if (bytes <= 0) throw new UsageError(`invalid --shm-size "${text}": must be greater than 0`)
+  return bytes
+}
+
+function logDriverOf(text: string): 'json-file' | 'none' {
+  if (text === 'json-file' || text === 'none') return text
+  throw new UsageError(`--log-driver ${text}: not supported (json-file, none)`)
+}
+
+/** --label KEY=VALUE (KEY alone: an empty value) and --label-file, a label a line; later ones win. */
+export function readLabels(labels: readonly string[], files: readonly string[] = []): Record<string, string> | undefined {
+  const entries = [...files.flatMap((file) => readLabelFile(file)), ...labels]
+  if (entries.length === 0) return undefined
+  const out: Record<string, string> = {}
+  for (const entry of entries) {
+    const eq = entry.indexOf('=')
+    const key = eq < 0 ? entry : entry.slice(0, eq)
+    if (key === '') throw new UsageError(`invalid label '${entry}': empty name`)
+    out[key] = eq < 0 ? '' : entry.slice(eq + 1)
   }
-  return labels
+  return out
+}
+
+function readLabelFile(file: string): string[] {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new UsageError(`--label-file ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, { cause: err })
+  }
+  return text.split('\n').map((l) => l.replace(/\r$/, '').trim()).filter((l) => l !== '' && !l.startsWith('#'))
 }
 
 /** --health-* and --no-healthcheck as the fields they replace in the image's HEALTHCHECK. */
-export function healthFlags(f: RunFlags): Partial<HealthConfig> | undefined {
+export function healthFlags(f: Partial<ContainerFlags>): Partial<HealthConfig> | undefined {
   const duration = (flag: string, v: string | undefined) => {
     if (v === undefined) return undefined
     try {
@@ -144,9 +179,11 @@ export function healthFlags(f: RunFlags): Partial<HealthConfig> | undefined {
 }
 
 /** Docker's flags as the runtime's RunOptions. `image` is undefined with --rootfs. */
-export function runOptionsFromFlags(image: string | undefined, command: string[], flags: RunFlags, ctx: RunContext): RunOptions {
+export function runOptionsFromFlags(image: string | undefined, command: string[], flags: ContainerFlags, ctx: FlagContext): RunOptions {
+  const restart = flags.restart !== undefined ? parseRestartPolicy(flags.restart) : undefined
+  if (restart && restart.name !== 'no' && flags.rm) throw new UsageError('Conflicting options: --restart and --rm')
   const tty = flags.tty === true
-  const labels = labelsOf(flags.label ?? [])
+  const labels = readLabels(flags.label, flags.labelFile)
   const healthcheck = healthFlags(flags)
   const self = ctx.selfCommand
   return {
@@ -192,18 +229,23 @@ export function runOptionsFromFlags(image: string | undefined, command: string[]
     storeRoot: ctx.storeRoot,
     stateRoot: ctx.stateRoot,
     consoleSize: tty ? ctx.consoleSize : undefined,
-    ...(labels ? { labels } : {}),
-    ...(healthcheck ? { healthcheck } : {}),
-    // Once the container exits, its monitor runs this very CLI to tear its
-    // network down and release its cgroup (and with --rm to remove it); a
-    // container with a health check gets a runner of the same CLI
+    // Once the container exits, its monitor runs `internal cleanup` of this
+    // very CLI: it tears the network down and releases the cgroup, then
+    // removes the container (--rm) or carries out its restart policy. A
+    // container with a health check gets a runner of the same CLI.
     detach: flags.detach
       ? {
           interactive: flags.interactive === true,
+          waitAttach: ctx.waitAttach || undefined,
           autoRemove: flags.rm === true,
           ...(self ? { exitCommand: (id: string) => [...self, 'internal', 'cleanup', id], healthCommand: (id: string) => [...self, 'internal', 'health', id] } : {}),
         }
       : undefined,
+    ...(restart ? { restart } : {}),
+    ...(flags.shmSize !== undefined ? { shmSize: shmSizeOf(flags.shmSize) } : {}),
+    ...(flags.logDriver !== undefined ? { logDriver: logDriverOf(flags.logDriver) } : {}),
+    labels,
+    ...(healthcheck ? { healthcheck } : {}),
     resolveImage: ctx.resolveImage,
   }
 }
