@@ -269,6 +269,54 @@ describe.skipIf(!isRoot || !netavark)('compose: health, restart policies and err
     expect(c(['down']).status).toBe(0)
   })
 
+  it('restart: on-failure starts the same container again (its id, RestartCount, its earlier log lines); stop then start keeps its id', async () => {
+    // fails twice, then stays up: each run appends to a file of the host's and says which run it is
+    const c = project(`services:\n  flaky:\n    image: ${BUSYBOX}\n    command: sh -c 'echo run >> /count/runs; n=$$(wc -l < /count/runs); echo "run $$n"; [ $$n -ge 3 ] && exec sleep 1000; exit 1'\n    volumes: ["./count:/count"]\n    restart: on-failure\n    init: true\n    cgroup_parent: \${CG}\n`)
+    const name = `q${n}-flaky-1`
+    const inspect = () => JSON.parse(ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'inspect', name]).stdout)[0] as { Id: string; RestartCount: number; State: { Status: string } }
+    expect(c(['up', '-d']).status).toBe(0)
+    const id = inspect().Id
+    await until('the third run, running', () => inspect().RestartCount === 2 && inspect().State.Status === 'running', 20_000)
+    expect(inspect().Id).toBe(id)
+    expect(c(['ps', '-a', '-q']).stdout.trim().split('\n')).toEqual([id])
+    await until('the third run\'s line', () => /run 3/.test(c(['logs', '--no-log-prefix']).stdout))
+    expect(c(['logs', '--no-log-prefix']).stdout).toBe('run 1\nrun 2\nrun 3\n')
+
+    expect(c(['stop']).status).toBe(0)
+    expect(c(['ps', '-a']).stdout).toMatch(/flaky-1 .*Exited/)
+    expect(inspect().Id).toBe(id)
+    const start = c(['start'])
+    expect(start.stderr).toMatch(/Container q\d+-flaky-1 {2}Started/)
+    expect(start.status).toBe(0)
+    await until('the fourth run\'s line', () => /run 4/.test(c(['logs', '--no-log-prefix']).stdout))
+    const after = inspect()
+    expect([after.Id, after.State.Status]).toEqual([id, 'running'])
+    // a start by the user counts anew, as Docker's does
+    expect(after.RestartCount).toBe(0)
+    expect(c(['logs', '--no-log-prefix']).stdout).toBe('run 1\nrun 2\nrun 3\nrun 4\n')
+    expect(c(['down']).status).toBe(0)
+  })
+
+  it('a service on two networks joins both at every start (eth0, eth1), and is found by name on each', async () => {
+    const c = project(`services:\n  a:\n    image: ${BUSYBOX}\n    command: [sleep, "1000"]\n    init: true\n    networks: [front, back]\n    cgroup_parent: \${CG}\n  b:\n    image: ${BUSYBOX}\n    command: [sleep, "1000"]\n    init: true\n    networks: [back]\n    cgroup_parent: \${CG}\nnetworks: {front: {}, back: {}}\n`)
+    const links = ns.snapshot().links
+    expect(c(['up', '-d']).status).toBe(0)
+    const check = () => {
+      const addr = c(['exec', '-T', 'a', 'ip', '-o', '-4', 'addr']).stdout
+      expect(addr).toMatch(/ eth0 /)
+      expect(addr).toMatch(/ eth1 /)
+      // a speaks first: a restarted container's veths have new MAC addresses, which b's
+      // neighbour table learns from a's ARP request (else only once its old entry expires)
+      expect(c(['exec', '-T', 'a', 'ping', '-c', '1', '-W', '2', 'b']).status).toBe(0)
+      expect(c(['exec', '-T', 'b', 'ping', '-c', '1', '-W', '2', 'a']).status).toBe(0)
+    }
+    check()
+    expect(c(['restart', 'a']).status).toBe(0)
+    check()
+    expect(c(['down']).status).toBe(0)
+    expect(ns.snapshot().links).toEqual(links)
+  })
+
   it('a file with an error, a missing image or a port in use makes nothing and says where, exit 1', () => {
     const links = ns.snapshot().links
     const containers = ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'ps', '-a', '-q']).stdout

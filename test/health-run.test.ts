@@ -2,7 +2,8 @@
 // HEALTHCHECK run by the container's health runner while it lives; ps and
 // inspect show the results; `healthcheck run` runs one now; the runner
 // leaves with its container (it exits, or rm kills it) and a container
-// without a check has none.
+// without a check has none; every later start (start, restart, a restart
+// policy) has a runner again.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -93,5 +94,24 @@ describe.skipIf(!isRoot)('health checks of run -d (needs root)', () => {
     const pid2 = runner(long)
     expect(env.run(['rm', '-f', long]).status).toBe(0)
     expect(running(pid2)).toBe(false)
+  })
+  it('every later start has a runner of its own again: start after stop, restart, and a restart policy', async () => {
+    const id = detached(['--name', 'again', '--health-cmd', 'true', '--health-interval', '200ms', BUSYBOX, 'sleep', '100'])
+    await until('healthy', () => / \(healthy\)/.test(status('again')))
+    const first = runner(id)
+    expect(env.run(['stop', '-t', '0', 'again']).status).toBe(0)
+    await until('the first runner to leave', () => !running(first))
+    expect(env.run(['start', 'again']).status).toBe(0)
+    await until('healthy under a new runner', () => / \(healthy\)/.test(status('again')) && runner(id) !== first && running(runner(id)))
+    const second = runner(id)
+    expect(env.run(['restart', '-t', '0', 'again']).status).toBe(0)
+    await until('healthy under a third runner', () => / \(healthy\)/.test(status('again')) && runner(id) !== second && running(runner(id)))
+
+    // the policy's start (internal cleanup -> start-existing.ts) is one too; its health starts over
+    const flaky = detached(['--name', 'flaky', '--restart', 'always', '--health-cmd', 'true', '--health-interval', '200ms', BUSYBOX, 'sh', '-c', 'sleep 1; exit 1'])
+    await until('a runner', () => running(runner(flaky)))
+    const before = runner(flaky)
+    await until('restarted, with a runner again', () => inspect(flaky).RestartCount >= 1 && inspect(flaky).State.Running === true && running(runner(flaky)) && runner(flaky) !== before, 15_000)
+    expect(inspect(flaky).State.Health.Status).toMatch(/^(starting|healthy)$/)
   })
 })
