@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/bpf.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -144,6 +146,61 @@ int mr_socketpair(int32_t *fds)
     fds[0] = p[0];
     fds[1] = p[1];
     return 0;
+}
+
+/*
+ * The v2 device cgroup (src/runtime/cgroup/device-bpf.ts makes the
+ * program): load it as BPF_PROG_TYPE_CGROUP_DEVICE, attach it to the
+ * cgroup with BPF_F_ALLOW_MULTI (the programs of the cgroups above still
+ * run: a container never gets more than its parent allows). The
+ * attachment holds the program; our fd of it goes.
+ */
+int mr_bpf_device_filter(const uint8_t *insns, int32_t len, int32_t cgroup_fd)
+{
+    if (len <= 0 || len % 8)
+        return -EINVAL;
+    static const char license[] = "Apache-2.0";
+    union bpf_attr load;
+    memset(&load, 0, sizeof load);
+    load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+    load.insn_cnt = (uint32_t)(len / 8);
+    load.insns = (uint64_t)(uintptr_t)insns;
+    load.license = (uint64_t)(uintptr_t)license;
+    int prog = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof load);
+    if (prog < 0)
+        return -errno;
+    union bpf_attr attach;
+    memset(&attach, 0, sizeof attach);
+    attach.target_fd = (uint32_t)cgroup_fd;
+    attach.attach_bpf_fd = (uint32_t)prog;
+    attach.attach_type = BPF_CGROUP_DEVICE;
+    attach.attach_flags = BPF_F_ALLOW_MULTI;
+    int r = (int)syscall(SYS_bpf, BPF_PROG_ATTACH, &attach, sizeof attach);
+    int err = r < 0 ? errno : 0;
+    close(prog);
+    return -err;
+}
+
+int mr_unix_connect(const char *path)
+{
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    size_t len = strlen(path);
+    if (len >= sizeof addr.sun_path)
+        return -ENAMETOOLONG;
+    memcpy(addr.sun_path, path, len + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    int r;
+    do
+        r = connect(fd, (struct sockaddr *)&addr, sizeof addr);
+    while (r < 0 && errno == EINTR);
+    if (r < 0) {
+        int err = errno;
+        close(fd);
+        return -err;
+    }
+    return fd;
 }
 
 int mr_read_report(int32_t fd, int32_t *out)

@@ -87,20 +87,4 @@ describe('the limit steps of a plan, carried out on a fake cgroup tree', () => {
   })
 })
 
-const lacksMemory = cgroup2 !== undefined && !readFileSync(join(cgroup2, 'cgroup.controllers'), 'utf8').includes('memory')
-
-describe.skipIf(!isRoot || !lacksMemory)('run --memory on a host whose cgroup v2 tree has no memory controller (this hybrid host)', () => {
-  it('fails before starting, with one line naming the controller, and leaves nothing', async () => {
-    const env = await makeTestEnv()
-    try {
-      const r = env.run(env.runArgs(['--memory', '32m', 'localhost/test/busybox', 'true']))
-      expect(r.status).toBe(125)
-      expect(r.stderr).toMatch(/^mini-run: --memory needs the cgroup v2 "memory" controller, which \S+ does not offer.*\n$/)
-      expect(env.leftovers()).toEqual([])
-      // runs without limits still work
-      expect(env.run(env.runArgs(['localhost/test/busybox', 'true'])).status).toBe(0)
-    } finally {
-      env.cleanup()
-    }
-  })
-})
+// On a host whose v2 tree lacks a controller, limits go through cgroup v1: test/cgroup-v1.test.ts.

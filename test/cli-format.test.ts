@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest'
 import { DetachWatcher, parseDetachKeys } from '../src/cli/detach-keys.js'
 import { formatEach, formatList } from '../src/cli/format/format-list.js'
 import { alignTabs } from '../src/cli/format/tab-writer.js'
-import { compileTemplate, goPrint } from '../src/cli/format/template-exec.js'
+import { compileTemplate } from '../src/cli/format/template-exec.js'
+import { goPrint } from '../src/cli/format/template-functions.js'
 import { dockerUsageError } from '../src/cli/main-errors.js'
 
 const run = (src: string, data: unknown) => compileTemplate(src).execute(data)

@@ -140,7 +140,7 @@ networks: {front: {}}
 
   it('a service means what the same flags of run mean', () => {
     const { project } = load({
-      'compose.yaml': 'services:\n  web:\n    image: nginx\n    entrypoint: [sh, -c]\n    command: ["exec nginx"]\n    ports: ["8080:80"]\n    volumes: ["data:/d:ro", "/anon"]\n    networks: {default: {aliases: [www]}}\n    read_only: true\nvolumes: {data: {}}\n',
+      'compose.yaml': 'services:\n  web:\n    image: nginx\n    entrypoint: [sh, -c]\n    command: ["exec nginx"]\n    ports: ["8080:80"]\n    volumes: ["data:/d:ro", "/anon"]\n    networks: {default: {aliases: [www]}}\n    read_only: true\n    privileged: true\n    devices: ["/dev/fuse:/dev/fuse:rw"]\n    device_cgroup_rules: ["c 10:229 rwm"]\nvolumes: {data: {}}\n',
     })
     const { image, command, flags } = serviceRunFlags({
       service: project.services.web!,
@@ -155,6 +155,7 @@ networks: {front: {}}
     expect(flags).toMatchObject({
       entrypoint: 'sh', name: 'p-web-1', network: 'p_default', networkAlias: ['web', 'www'], publish: ['8080:80'],
       volume: ['p_data:/d:ro', `${'f'.repeat(64)}:/anon`], readOnly: true, label: ['l=1'], detach: true,
+      privileged: true, device: ['/dev/fuse:/dev/fuse:rw'], deviceCgroupRule: ['c 10:229 rwm'],
     })
   })
 
@@ -193,7 +194,7 @@ describe('compose: errors name the file and the path', () => {
     expect(fails(svc('    healthcheck: {test: [CMD, "true"], interval: 5 s}\n'))).toBe('compose.yaml: services.web.healthcheck.interval: invalid duration "5 s" (e.g. 30s, 1m30s, 500ms)')
     expect(fails(svc('    networks: [back]\n'))).toBe('compose.yaml: services.web.networks[0]: refers to undefined network back: declare it under the top-level networks')
     expect(fails(svc('    depends_on: [db]\n'))).toBe('compose.yaml: services.web.depends_on.db: service "web" depends on undefined service "db"')
-    expect(fails(svc('    privileged: true\n'))).toBe('compose.yaml: services.web.privileged: not supported by mini-run')
+    expect(fails(svc('    runtime: runsc\n'))).toBe('compose.yaml: services.web.runtime: not supported by mini-run')
     expect(fails(svc('    restart: sometimes\n'))).toMatch(/^compose\.yaml: services\.web\.restart: invalid restart policy "sometimes"/)
     expect(fails({ 'compose.yaml': 'services:\n  web:\n    image: ${TAG:?set TAG}\n' })).toBe('compose.yaml: services.web.image: required variable TAG is missing a value: set TAG')
     expect(fails({ 'compose.yaml': 'services:\n  a: {image: x, depends_on: [b]}\n  b: {image: x, depends_on: [c]}\n  c: {image: x, depends_on: [a]}\n' })).toBe('compose.yaml: services.a.depends_on: dependency cycle: a -> b -> c -> a')

@@ -9,7 +9,8 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { writeOciLayout } from '../src/image/oci-layout.js'
 import { miniRun } from './helpers/cli.js'
-import { humanSize, timeAgo } from '../src/cli/commands/images.js'
+import { timeAgo } from '../src/cli/commands/images.js'
+import { humanSize } from '../src/cli/format/units.js'
 
 let dir: string
 let layout: string

@@ -10,8 +10,12 @@ import { isVerb, registerCommands } from './commands/index.js'
 import { EXIT_RUNTIME_ERROR } from './exit-codes.js'
 import { dockerUsageError } from './main-errors.js'
 import { errorLine } from './error-line.js'
+import { ociArgs } from './oci/detect.js'
 
 export async function main(argv: string[]): Promise<number> {
+  // runc's command line (podman, containerd): its own program (oci/detect.ts)
+  const oci = ociArgs(argv)
+  if (oci) return (await import('./oci/main.js')).ociMain(oci)
   const program = new Command('mini-run')
     .description('a small container runtime: a container is a restricted process')
     .option('--root <dir>', 'image store directory (default: /var/lib/mini-run as root, ~/.local/share/mini-run otherwise)')

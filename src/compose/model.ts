@@ -125,6 +125,10 @@ export interface Service {
   capAdd: string[]
   capDrop: string[]
   securityOpt: string[]
+  privileged: boolean
+  /** HOST[:CONTAINER][:rwm], as --device */
+  devices: string[]
+  deviceCgroupRules: string[]
   groupAdd: string[]
   memLimit?: string
   memswapLimit?: string

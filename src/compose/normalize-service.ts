@@ -26,7 +26,7 @@ const SUPPORTED = new Set([
   'read_only', 'tmpfs', 'cap_add', 'cap_drop', 'mem_limit', 'memswap_limit', 'cpus', 'cpu_shares', 'pids_limit', 'deploy',
   'stop_signal', 'stop_grace_period', 'labels', 'profiles', 'scale', 'dns', 'dns_search', 'dns_opt', 'extra_hosts',
   'group_add', 'mac_address', 'ulimits', 'logging', 'pid', 'ipc', 'uts', 'tty', 'stdin_open', 'security_opt', 'platform',
-  'pull_policy', 'cgroup_parent', 'userns_mode',
+  'pull_policy', 'cgroup_parent', 'userns_mode', 'privileged', 'devices', 'device_cgroup_rules',
 ])
 
 export interface ServiceContext {
@@ -85,6 +85,9 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
     capAdd: strings(s.cap_add, at.at('cap_add')),
     capDrop: strings(s.cap_drop, at.at('cap_drop')),
     securityOpt: strings(s.security_opt, at.at('security_opt')),
+    privileged: s.privileged === undefined ? false : bool(s.privileged, at.at('privileged')),
+    devices: strings(s.devices, at.at('devices')),
+    deviceCgroupRules: strings(s.device_cgroup_rules, at.at('device_cgroup_rules')),
     groupAdd: strings(s.group_add, at.at('group_add')),
     ...opt('memLimit', size(s.mem_limit, at.at('mem_limit')) ?? deploy.memory),
     ...opt('memswapLimit', size(s.memswap_limit, at.at('memswap_limit'), true)),

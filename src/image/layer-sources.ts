@@ -13,7 +13,6 @@
 import { join } from 'node:path'
 import { isDigest } from './digest.js'
 import { readMetadata } from './refs.js'
-import type { ImageStore } from './store.js'
 import { writeFileAtomic } from './store-tmp.js'
 import type { LayerSource } from './store-types.js'
 
@@ -40,14 +39,14 @@ export function readLayerSources(layerDir: string): LayerSource[] {
   )
 }
 
-export async function addLayerSource(store: ImageStore, chainId: string, source: LayerSource): Promise<void> {
-  const dir = store.layerPath(chainId)
+/** Remember a source of the layer in dir (the store's tmpDir is where the new list is written first). */
+export async function addLayerSource(dir: string, tmpDir: string, source: LayerSource): Promise<void> {
   const same = (s: LayerSource): boolean => s.registry === source.registry && s.repository === source.repository && s.digest === source.digest
   const existing = readLayerSources(dir)
   if (same(existing[0] ?? { registry: '', repository: '', digest: '' })) return
   const next = [source, ...existing.filter((s) => !same(s))].slice(0, MAX_SOURCES)
   try {
-    await writeFileAtomic(store.tmpDir, join(dir, FILE), JSON.stringify(next) + '\n', 0o600)
+    await writeFileAtomic(tmpDir, join(dir, FILE), JSON.stringify(next) + '\n', 0o600)
   } catch (err) {
     // the layer was removed meanwhile: nothing to remember
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err

@@ -203,7 +203,7 @@ export class ImageStore {
   async addLayerSource(chainId: string, source: LayerSource): Promise<void> {
     const { addLayerSource } = await import('./layer-sources.js')
     await this.init()
-    await addLayerSource(this, chainId, source)
+    await addLayerSource(this.layerPath(chainId), this.tmpDir, source)
   }
 
   async getLayer(chainId: string): Promise<LayerRecord> {

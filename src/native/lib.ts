@@ -174,6 +174,16 @@ export function socketpair(): [number, number] {
   return [fds.readInt32LE(0), fds.readInt32LE(4)]
 }
 
+/** Load a device cgroup program and attach it to a cgroup v2 directory (see mr_bpf_device_filter). */
+export function bpfDeviceFilter(program: Buffer, cgroupFd: number): void {
+  check('bpf', call('mr_bpf_device_filter', [DataType.U8Array, DataType.I32, DataType.I32], [program, program.length, cgroupFd]))
+}
+
+/** A unix stream socket connected to path (see mr_unix_connect). */
+export function unixConnect(path: string): number {
+  return check('connect', call('mr_unix_connect', [DataType.String], [path]), path)
+}
+
 export interface SpawnFds {
   cgroup: number
   stage: number

@@ -1,5 +1,6 @@
 /** `system df`: one row per resource, in Docker's order, zero rows for stores mini-run does not have yet. */
-import { DOCKER_DF_TYPES, systemResources, type ResourceUsage, type SystemContext } from './resources.js'
+import { DOCKER_DF_TYPES, systemResources } from './all-resources.js'
+import type { ResourceUsage, SystemContext } from './resources.js'
 
 export async function systemDiskUsage(ctx: SystemContext): Promise<ResourceUsage[]> {
   const rows: ResourceUsage[] = []

@@ -2,7 +2,8 @@
  * `system prune`: every resource's prune, in order (containers first, so
  * that what only they used is unused by the time images are pruned).
  */
-import { systemResources, type ResourcePruneResult, type SystemContext, type SystemPruneOptions } from './resources.js'
+import { systemResources } from './all-resources.js'
+import type { ResourcePruneResult, SystemContext, SystemPruneOptions } from './resources.js'
 
 export interface SystemPruneResult {
   results: ResourcePruneResult[]

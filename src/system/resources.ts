@@ -1,7 +1,6 @@
 /**
  * What `system df` counts and `system prune` cleans, one resource per
- * store: images and containers here; networks, volumes and the build cache
- * in their own modules, each added to PLUGINS below with one line.
+ * store (all-resources.ts lists them; another store adds one line there).
  *
  * A resource reports its usage as numbers (the CLI formats them) and prunes
  * what nothing uses, reporting what it removed and the bytes that freed.
@@ -53,20 +52,4 @@ export interface SystemResource {
   warning(opts: SystemPruneOptions): string | undefined
   usage(ctx: SystemContext): Promise<ResourceUsage>
   prune(ctx: SystemContext, opts: SystemPruneOptions): Promise<ResourcePruneResult>
-}
-
-/**
- * The stores other parts of mini-run add, loaded only when `system df` or
- * `system prune` runs. Add one line per store, e.g.
- *   () => import('../network/network-resource.js').then((m) => m.networkResource),
- */
-const PLUGINS: Array<() => Promise<SystemResource>> = []
-
-/** The rows Docker always prints, even when mini-run has no such store yet. */
-export const DOCKER_DF_TYPES = ['Images', 'Containers', 'Local Volumes', 'Build Cache'] as const
-
-export async function systemResources(): Promise<SystemResource[]> {
-  const [{ containerResource }, { imageResource }] = await Promise.all([import('./container-resource.js'), import('./image-resource.js')])
-  const plugins = await Promise.all(PLUGINS.map((load) => load()))
-  return [containerResource, imageResource, ...plugins].sort((a, b) => a.order - b.order)
 }

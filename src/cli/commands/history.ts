@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { globalOptions } from '../global-options.js'
-import { formatTable, humanSize, timeAgo } from './images.js'
+import { formatTable, timeAgo } from './images.js'
+import { humanSize } from '../format/units.js'
 
 interface HistoryFlags {
   human: boolean

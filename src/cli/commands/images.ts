@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { UsageError } from '../../errors.js'
 import type { ImageSummary } from '../../image/store-types.js'
-import { goTime } from '../format/container-row.js'
+import { goTime, humanSize } from '../format/units.js'
 import { globalOptions } from '../global-options.js'
 
 interface ImagesFlags {
@@ -36,17 +36,6 @@ export function timeAgo(iso: string | undefined, now = Date.now()): string {
   return `${text} ago`
 }
 
-/** "4.26MB": go-units HumanSizeWithPrecision(size, 3), Docker's SIZE column (decimal units). */
-export function humanSize(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB']
-  let value = bytes
-  let unit = 0
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000
-    unit++
-  }
-  return `${Number(value.toPrecision(3))}${units[unit]}`
-}
 
 /** Pad columns to their widest cell, three spaces apart, like Docker's tables. */
 export function formatTable(rows: string[][]): string {

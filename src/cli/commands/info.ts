@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import { defaultStoreRoot } from '../../paths.js'
 import { globalOptions } from '../global-options.js'
 import { stateRootOf } from '../state-root.js'
-import { humanSize } from './images.js'
+import { humanSize } from '../format/units.js'
 import { goArch } from './version.js'
 
 export function register(program: Command): void {

@@ -70,7 +70,10 @@ async function runAttached(prepared: PreparedContainer, flags: RunFlags): Promis
   const { findContainer, monitorAlive } = await import('../../runtime/container/containers.js')
   const { attachSession, finishSession } = await import('../attach-session.js')
   await startDetached(prepared)
-  const c = findContainer(prepared.stateRoot, prepared.id)
+  const found = findContainer(prepared.stateRoot, prepared.id)
+  // a quick command may have exited already: its monitor holds the output
+  // and the exit code for us (--wait-attach) until we connect
+  const c = found.status !== 'running' && monitorAlive(found) ? { ...found, status: 'running' as const } : found
   const result = await attachSession(prepared.stateRoot, c, { stdin: flags.interactive === true, endOnHangup: true, ...(flags.detachKeys !== undefined ? { detachKeys: flags.detachKeys } : {}) })
   const code = await finishSession(prepared.stateRoot, c, result, { reportDetach: false })
   // --rm: its monitor's exit command removes it; the command returns once that is done, as Docker's does

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { humanSize } from './images.js'
+import { humanSize } from '../format/units.js'
 import { stateRootOf } from '../state-root.js'
 
 interface StatsFlags {

@@ -4,7 +4,7 @@
  * strings, keys in the order `{{json .}}` prints them (sorted, as Docker
  * marshals them), and `.Label NAME` as a method.
  */
-import { humanSize } from '../commands/images.js'
+import { goTime, humanSize } from './units.js'
 import { dockerStatus, networkNames } from '../../runtime/container/filter-containers.js'
 import { formatPorts } from '../../network/port-spec.js'
 import type { ContainerInfo } from '../../runtime/container/containers.js'
@@ -30,13 +30,6 @@ export const CONTAINER_HEADERS: Record<string, string> = {
 
 /** Docker's default `ps` columns (without PORTS until containers publish any). */
 export const PS_TABLE = '{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}'
-
-/** Go's time.Time.String() in UTC: "2006-01-02 15:04:05 +0000 UTC". */
-export function goTime(iso: string): string {
-  const d = new Date(iso)
-  const p = (n: number) => String(n).padStart(2, '0')
-  return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000 UTC`
-}
 
 /** Docker's Ellipsis: at most n characters, the last one "…" when cut. */
 export function ellipsis(s: string, n: number): string {

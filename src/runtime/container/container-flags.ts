@@ -44,6 +44,9 @@ export interface ContainerFlags {
   mount: string[]
   tmpfs: string[]
   securityOpt: string[]
+  privileged?: boolean
+  device: string[]
+  deviceCgroupRule: string[]
   ulimit: string[]
   logOpt: string[]
   groupAdd: string[]
@@ -100,18 +103,17 @@ function stopTimeoutOf(text: string): number {
 }
 
 /** Docker's --security-opt values that mean something here. */
-function securityOptions(options: string[]): { seccomp?: false } {
-  let seccomp: false | undefined
+function securityOptions(options: string[]): { seccomp?: false; seccompProfile?: string; noNewPrivileges?: boolean } {
+  const out: { seccomp?: false; seccompProfile?: string; noNewPrivileges?: boolean } = {}
   for (const option of options) {
     const [key, value] = option.split(/[=:](.*)/s) as [string, string | undefined]
-    if (key === 'seccomp' && value === 'unconfined') seccomp = false
-    else if (key === 'seccomp') {
-      throw new UsageError(`--security-opt ${option}: only seccomp=unconfined is supported (the default filter applies otherwise)`)
-    } else if (key === 'no-new-privileges' && (value === undefined || value === 'true')) {
-      continue // always set
-    } else throw new UsageError(`--security-opt ${option}: not supported (seccomp=unconfined, no-new-privileges)`)
+    if (key === 'seccomp' && value === 'unconfined') out.seccomp = false
+    else if (key === 'seccomp' && value) out.seccompProfile = value
+    else if (key === 'no-new-privileges' && (value === undefined || value === 'true')) out.noNewPrivileges = true
+    else if (key === 'no-new-privileges' && value === 'false') out.noNewPrivileges = false
+    else throw new UsageError(`--security-opt ${option}: not supported (seccomp=unconfined, seccomp=FILE, no-new-privileges[=true|false])`)
   }
-  return seccomp === false ? { seccomp } : {}
+  return out
 }
 
 /** --shm-size: Docker's sizes (64m, 1g, bytes); more than 0. */
@@ -203,6 +205,9 @@ export function runOptionsFromFlags(image: string | undefined, command: string[]
     capAdd: flags.capAdd,
     capDrop: flags.capDrop,
     ...securityOptions(flags.securityOpt),
+    privileged: flags.privileged === true,
+    devices: flags.device ?? [],
+    deviceCgroupRules: flags.deviceCgroupRule ?? [],
     ulimits: flags.ulimit,
     logOpts: flags.logOpt,
     groupAdd: flags.groupAdd,

@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { MiniRunError } from '../../errors.js'
-import { oomKilled } from '../cgroup/cgroup-limits.js'
+import { containerOomKilled } from './container-cgroups.js'
 import { getLogger } from '../../log.js'
 import { isRecordedProcess, processStartTime, readProcStat, startedAfter } from '../../proc-stat.js'
 import { checkStateRoot, CONTAINER_ID, readState, stateDir, type ContainerState } from './state.js'
@@ -77,7 +77,7 @@ export function inspectState(stateRoot: string, state: ContainerState): Containe
   } catch {
     // its monitor died before it could write, or a foreground run (its state has the code)
   }
-  const oom = state.oomKilled ?? (state.cgroup ? oomKilled(state.cgroup) : false)
+  const oom = state.oomKilled ?? containerOomKilled(state)
   const exitCode = exit?.exitCode ?? state.exitCode
   const finishedAt = exit?.finishedAt ?? state.finishedAt
   return {

@@ -7,16 +7,15 @@
  * (--explain) not even that.
  */
 import { randomName } from './random-name.js'
-import { existsSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { hostname as osHostname } from 'node:os'
 import { join } from 'node:path'
 import { MiniRunError, UsageError } from '../../errors.js'
 import { defaultStateRoot, defaultStoreRoot, isRoot, storeRootMode } from '../../paths.js'
 import { randomHex } from '../../random.js'
-import { checkControllers, resourcesFromFlags } from '../cgroup/cgroup-limits.js'
-import { DEFAULT_CGROUP_PARENT, findCgroup2Mount, leafPath } from '../cgroup/cgroup.js'
-import { delegatedSubtree } from '../cgroup/delegation.js'
+import { DEFAULT_CGROUP_PARENT, leafPath } from '../cgroup/cgroup.js'
 import { currentRootlessIds, type RootlessIds } from '../../rootless/subordinate-ids.js'
+import { hostCapabilities } from '../spec/host-capabilities.js'
 import { planStart, type PathKind, type WritableLayer } from '../plan/plan-start.js'
 import type { CloneVia } from '../plan/steps.js'
 import { buildSpec, type HostNamespace } from '../spec/container-spec.js'
@@ -26,13 +25,14 @@ import { hostId } from '../spec/id-maps.js'
 import { parseLogOptions, type LogConfig } from '../spec/log-options.js'
 import { parseGroup, parsePasswd } from '../spec/resolve-user.js'
 import { imageStopSignal, parseSignal } from '../spec/signals.js'
-import type { IdMapping, Spec, SpecMount } from '../spec/spec.js'
+import type { IdMapping, Spec, SpecDevice, SpecMount, SpecSeccomp } from '../spec/spec.js'
 import { parseUlimits } from '../spec/ulimits.js'
 import { volumesFromFlags, withImageVolumes } from '../spec/volumes.js'
 import { attachSocket, exitFile, logFile } from './containers.js'
 import { resolveVolumes } from './container-volumes.js'
 import { readImageFile } from './image-files.js'
 import { rootFilesystem, type RootFilesystem } from './rootfs-source.js'
+import { cgroupOf, devicesOf, seccompProfileOf } from './prepare-host.js'
 import type { PreparedContainer, RunOptions } from './run-options.js'
 import type { MonitorVia } from './start-input.js'
 import { CONTAINER_NAME, ensureStateRoot } from './state.js'
@@ -100,29 +100,6 @@ function checkFlags(o: RunOptions, root: boolean, userns: boolean, denySetgroups
   }
 }
 
-/**
- * The cgroup v2 hierarchy (as root) or the subtree delegated to the user
- * (rootless: cgroup/delegation.ts) that the container's leaf goes under, and
- * the limits; limits refused now, with the reason, when the host cannot
- * apply them. Rootless without a delegation: no leaf, as podman's cgroupfs.
- */
-function cgroupOf(o: RunOptions, root: boolean, planOnly: boolean) {
-  const mount = o.cgroupParent === '' ? undefined : findCgroup2Mount()
-  const resources = resourcesFromFlags(o.resources ?? {})
-  let top: string | undefined = mount
-  let why = 'none is mounted'
-  if (mount && !root) {
-    const delegation = delegatedSubtree(mount)
-    top = 'path' in delegation ? delegation.path : undefined
-    if ('why' in delegation) why = delegation.why
-  }
-  if (resources && !planOnly) {
-    if (!top) throw new MiniRunError(`resource limits need a cgroup v2 hierarchy that mini-run may write: ${why}`, { code: 'ENOCONTROLLER' })
-    checkControllers(top, resources)
-  }
-  return { mount: top, resources }
-}
-
 export async function prepareContainer(o: RunOptions, planOnly = false): Promise<PreparedContainer> {
   const id = newContainerId()
   const root = isRoot()
@@ -138,7 +115,8 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
   if (userns === 'auto' && fs.source.kind !== 'overlay' && volumes.some((v) => v.volume)) {
     throw new UsageError('volumes under --userns=auto need an image: they are idmapped like its layers')
   }
-  const cgroup = cgroupOf(o, root, planOnly)
+  const devices = devicesOf(o)
+  const cgroup = cgroupOf(o, id, root, planOnly, devices.rules)
   const healthcheck = effectiveHealthcheck(fs.image?.Healthcheck, o.healthcheck)
   // Docker's readable default: adjective_surname (taken already: start.ts picks another)
   const name = o.name ?? randomName()
@@ -157,7 +135,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     const resolved = resolveVolumes(volumes, storeRoot, userns === 'auto' ? idMaps : undefined)
     // the network's /etc files are bound over the image's, unless a volume is mounted there
     const networkMounts = network.mounts.filter((n) => !resolved.mounts.some((m) => m.destination === n.destination))
-    const spec = specOf(o, id, fs, flags, cgroup, idMaps, [...networkMounts, ...resolved.mounts])
+    const spec = specOf(o, id, fs, flags, cgroup, idMaps, [...networkMounts, ...resolved.mounts], devices.nodes)
     if (idMaps?.rootless) checkUserMapped(spec, idMaps.rootless, o.user)
     const cgroupPath = cgroup.mount ? leafPath(cgroup.mount, o.cgroupParent ?? DEFAULT_CGROUP_PARENT, id) : undefined
     const input = {
@@ -165,6 +143,9 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
       writableLayer: writableLayerOf(fs, idMaps, root),
       cgroupPath,
       cgroupMount: cgroup.mount,
+      cgroupV1: cgroup.v1.length ? cgroup.v1 : undefined,
+      deviceCgroup: cgroup.resources?.devices ? true : undefined,
+      deviceFilter: cgroup.resources?.devices ? cgroup.deviceFilter : undefined,
       init: o.init ?? false,
       setgroupsAllowed: !idMaps?.denySetgroups,
       idMapHelpers: idMaps?.rootless?.kind === 'subordinate' ? { newuidmap: idMaps.rootless.newuidmap, newgidmap: idMaps.rootless.newgidmap } : undefined,
@@ -187,6 +168,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
       plan,
       containerDir: fs.containerDir,
       cgroup: cgroupPath && cgroup.mount ? { path: cgroupPath, mount: cgroup.mount } : undefined,
+      cgroupV1: cgroup.v1.length ? cgroup.v1 : undefined,
       volumes: resolved.volumes.length ? resolved.volumes.map((v) => ({ name: v.name, destination: v.destination })) : undefined,
       usernsSlot,
       stopSignal: o.stopSignal ?? imageStop?.signal,
@@ -220,6 +202,7 @@ function specOf(
   cgroup: ReturnType<typeof cgroupOf>,
   idMaps: IdMaps | undefined,
   mounts: SpecMount[],
+  devices: SpecDevice[],
 ): Spec {
   return buildSpec({
     id,
@@ -237,6 +220,11 @@ function specOf(
     capAdd: o.capAdd ?? [],
     capDrop: o.capDrop ?? [],
     seccomp: o.seccomp,
+    ...(o.seccompProfile !== undefined ? { seccompProfile: seccompProfileOf(o)! } : {}),
+    ...(o.noNewPrivileges === false ? { noNewPrivileges: false } : {}),
+    privileged: o.privileged === true,
+    hostCapabilities: hostCapabilities(),
+    devices,
     rlimits: flags.rlimits,
     groupAdd: o.groupAdd?.length ? o.groupAdd : undefined,
     hostNamespaces: flags.hostNamespaces.length ? flags.hostNamespaces : undefined,

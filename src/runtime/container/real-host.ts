@@ -11,13 +11,19 @@ import { ensurePrivateDir } from '../../private-dir.js'
 import { removeOwnTree } from '../../rootless/remove-tree.js'
 import { createLeafAt, destroyLeaf } from '../cgroup/cgroup.js'
 import { enableControllers } from '../cgroup/cgroup-limits.js'
+import { createV1Leaf, destroyV1Leaf } from '../cgroup/cgroup-v1.js'
 import { openContainerProcess } from '../process/container-process.js'
 import type { Host } from '../process/host.js'
 import { spawnMonitor } from '../process/monitor.js'
+import { runHooks } from '../process/run-hooks.js'
 import { formatIdMap } from '../spec/id-maps.js'
 import { claimContainerVolumes, releaseContainerVolumes } from './container-volumes.js'
 
 let stageFd: number | undefined
+
+/** mknod(2) file type and open(2) flag Node's constants lack. */
+const S_IFIFO = 0o010000
+const O_PATH = 0o10000000
 
 export const realHost: Host = {
   ensurePrivateDir: (path, mode, what) => ensurePrivateDir(path, { mode, what }),
@@ -36,6 +42,16 @@ export const realHost: Host = {
   createCgroupLeaf: (path) => createLeafAt(path).fd,
   destroyCgroupLeaf: (path, mount) => destroyLeaf({ path, parent: dirname(path) }, mount),
   openDirectory: (path) => openSync(path, 'r'),
+  createCgroupV1Leaf: createV1Leaf,
+  destroyCgroupV1Leaf: destroyV1Leaf,
+  attachDeviceFilter: native.bpfDeviceFilter,
+  makeFifo(path, mode) {
+    native.mknod(path, S_IFIFO | mode, 0, 0)
+    chmodSync(path, mode) // without the umask
+  },
+  openPath: (path) => openSync(path, O_PATH),
+  unixConnect: native.unixConnect,
+  runHooks,
   writeFile: (path, content) => writeFileSync(path, content),
   enableControllers,
   idmappedMount(source, uidMap, gidMap) {

@@ -10,6 +10,7 @@ import { removeOwnTree } from '../../rootless/remove-tree.js'
 import { dirname } from 'node:path'
 import { MiniRunError } from '../../errors.js'
 import { destroyLeaf } from '../cgroup/cgroup.js'
+import { destroyV1Leaves } from './container-cgroups.js'
 import { isAlive, waitExitCommand, type ContainerInfo } from './containers.js'
 import { removeState } from './state.js'
 import { releaseContainerVolumes } from './container-volumes.js'
@@ -45,6 +46,7 @@ export async function removeContainer(stateRoot: string, c: ContainerInfo, force
   // not to, above): let it finish first (unless this is it)
   await waitExitCommand(c)
   if (c.cgroup && c.cgroupMount) await destroyLeaf({ path: c.cgroup, parent: dirname(c.cgroup) }, c.cgroupMount)
+  await destroyV1Leaves(c)
   // after the monitor's own cleanup, which may be tearing it down right now
   detachNetwork(stateRoot, c.id, c.network)
   if (c.containerDir) removeOwnTree(c.containerDir)

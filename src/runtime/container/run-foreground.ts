@@ -6,7 +6,7 @@
  * nothing behind, with or without --rm: without a daemon there is nobody to
  * show a Created container to (issue 13's rule, the same for run -d).
  */
-import { oomKilled } from '../cgroup/cgroup-limits.js'
+import { containerOomKilled } from './container-cgroups.js'
 import type { Host } from '../process/host.js'
 import { superviseProcess } from '../process/supervise.js'
 import { realHost } from './real-host.js'
@@ -50,7 +50,7 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
   res.detachNetwork()
   if (state.network) state.network = { ...state.network, detached: true }
   try {
-    if (state.cgroup) state.oomKilled = oomKilled(state.cgroup)
+    if (state.cgroup || state.cgroupV1) state.oomKilled = containerOomKilled(state)
     await res.removeCgroup()
   } finally {
     if (options.remove) {

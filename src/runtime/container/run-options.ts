@@ -4,6 +4,7 @@
  * name, its spec, and the whole plan that starts it.
  */
 import type { ResourceFlags } from '../cgroup/cgroup-limits.js'
+import type { V1Leaf } from '../cgroup/cgroup-v1.js'
 import type { StartPlan } from '../plan/steps.js'
 import type { ImageRunConfig } from '../spec/container-spec.js'
 import type { LogConfig } from '../spec/log-options.js'
@@ -50,6 +51,15 @@ export interface RunOptions {
   logOpts?: string[]
   /** Docker's default seccomp filter; false: none (--security-opt seccomp=unconfined). */
   seccomp?: boolean
+  /** --security-opt seccomp=FILE: a profile in Docker's format instead of the default. */
+  seccompProfile?: string
+  /** --security-opt no-new-privileges=false turns it off (on by default). */
+  noNewPrivileges?: boolean
+  /** --privileged (spec/container-spec.ts says what it gives). */
+  privileged?: boolean
+  /** --device HOST[:CONTAINER][:PERMISSIONS] and --device-cgroup-rule "c 10:229 rwm". */
+  devices?: string[]
+  deviceCgroupRules?: string[]
   /** "host" (the default as root) or "auto" (a user namespace mapping root to an unprivileged range). */
   userns?: string
   storeRoot?: string
@@ -122,6 +132,8 @@ export interface PreparedContainer {
   /** What rm and the state need to find again. */
   containerDir?: string
   cgroup?: { path: string; mount: string }
+  /** Its leaves in cgroup v1 hierarchies (a hybrid host), for limits v2 cannot set. */
+  cgroupV1?: V1Leaf[]
   volumes?: ContainerVolume[]
   /** --userns=auto as root: the slot of ids taken for it (userns-ranges.ts). */
   usernsSlot?: number

@@ -28,6 +28,7 @@ export function initialState(p: PreparedContainer): ContainerState {
     // leaves a leaf that `rm` must still find
     cgroupMount: p.cgroup?.mount,
     cgroup: p.cgroup?.path,
+    cgroupV1: p.cgroupV1,
     stopSignal: p.stopSignal ?? 'SIGTERM',
     stopTimeout: p.stopTimeout,
     autoRemove: p.autoRemove || undefined,

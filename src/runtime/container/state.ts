@@ -11,6 +11,7 @@ import type { Spec } from '../spec/spec.js'
 import type { NetworkRecord } from '../../network/attach.js'
 import type { StartInput } from './start-input.js'
 import type { HealthConfig } from '../health/health-config.js'
+import type { V1Leaf } from '../cgroup/cgroup-v1.js'
 import { releaseAutoRange } from './userns-ranges.js'
 import { VOLUME_NAME } from '../spec/volumes.js'
 
@@ -35,6 +36,8 @@ export interface ContainerState {
   /** The cgroup v2 leaf, and the hierarchy's mount point. */
   cgroup?: string
   cgroupMount?: string
+  /** Its leaves in cgroup v1 hierarchies (a hybrid host: cgroup/cgroup-v1.ts). */
+  cgroupV1?: V1Leaf[]
   /** run -d: the monitor process that is the container's parent. */
   monitorPid?: number
   /** run -d --rm: the monitor removes the container when it exits. */
@@ -182,6 +185,12 @@ function stateProblem(s: unknown, id: string): string | undefined {
   if (st.cgroup !== undefined && !(ownPath(st.cgroup, id) && typeof st.cgroupMount === 'string' && (st.cgroup as string).startsWith(st.cgroupMount + '/'))) {
     return `cgroup ${JSON.stringify(st.cgroup)} is not a leaf named after the container`
   }
+  const v1Ok = (l: unknown) => {
+    if (typeof l !== 'object' || l === null) return false
+    const { controller, path, base } = l as V1Leaf
+    return typeof controller === 'string' && ownPath(path, id) && (base === undefined || (typeof base === 'string' && path.startsWith(base + '/')))
+  }
+  if (st.cgroupV1 !== undefined && !(Array.isArray(st.cgroupV1) && st.cgroupV1.every(v1Ok))) return 'bad cgroupV1: each leaf must be named after the container'
   return undefined
 }
 

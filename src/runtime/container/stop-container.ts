@@ -13,7 +13,7 @@ import { notRunning, openContainerProcess, signalProcess } from '../process/cont
 import { exitFile, inspectState, isAlive, removesItself, waitExitCommand, type ContainerInfo } from './containers.js'
 import { readState, writeState } from './state.js'
 import { destroyLeaf } from '../cgroup/cgroup.js'
-import { oomKilled } from '../cgroup/cgroup-limits.js'
+import { containerOomKilled, destroyV1Leaves } from './container-cgroups.js'
 import { parseSignal } from '../spec/signals.js'
 
 /** Signal the container's own process; false when it is gone (exited, its pid reused). */
@@ -108,8 +108,9 @@ export async function releaseCgroup(stateRoot: string, c: ContainerInfo): Promis
   // (unless the monitor is gone: then no one would)
   if (removesItself(c) || !c.cgroup || !c.cgroupMount || !existsSync(c.cgroup) || isAlive(c)) return
   const state = readState(stateRoot, c.id)
-  writeState(stateRoot, { ...state, oomKilled: oomKilled(c.cgroup) })
+  writeState(stateRoot, { ...state, oomKilled: containerOomKilled(c) })
   await destroyLeaf({ path: c.cgroup, parent: dirname(c.cgroup) }, c.cgroupMount)
+  await destroyV1Leaves(c)
 }
 
 /** cgroup.freeze 0: the cgroup runs again (unpause). */

@@ -237,6 +237,43 @@ export const CHILD_KINDS: Table = {
     explain: (s) => `setns ${slot(s.pidfd)} ${namespaceNames(s.nstype)}`,
     describe: (s) => `setns ${s.pidfd.slot}`,
   },
+  find_exec: {
+    code: Op.FIND_EXEC,
+    encode: (s) => ({ args: [s.path, s.file] }),
+    explain: (s) => `look up ${JSON.stringify(s.file)}${s.file.includes('/') ? '' : ' in PATH'}: an executable regular file`,
+    describe: (s) => `exec ${JSON.stringify(s.file)}`,
+  },
+  umask: {
+    code: Op.UMASK,
+    encode: (s) => ({ args: [s.mask] }),
+    explain: (s) => `umask ${s.mask.toString(8).padStart(4, '0')}`,
+    describe: () => 'umask',
+  },
+  personality: {
+    code: Op.PERSONALITY,
+    encode: (s) => ({ args: [s.persona] }),
+    explain: (s) => `personality ${s.name}`,
+    describe: (s) => `personality ${s.name}`,
+  },
+  ioprio: {
+    code: Op.IOPRIO,
+    encode: (s) => ({ args: [s.value] }),
+    explain: (s) => `ioprio_set IOPRIO_WHO_PROCESS 0 ${s.name}`,
+    describe: (s) => `ioprio_set ${s.name}`,
+  },
+  sched: {
+    code: Op.SCHED,
+    encode: (s) => ({ args: [s.policy, s.flags, BigInt.asUintN(64, BigInt(s.nice)), s.priority, s.runtime, s.deadline, s.period] }),
+    explain: (s) => `sched_setattr ${s.name}`,
+    describe: (s) => `sched_setattr ${s.name}`,
+  },
+  wait_start: {
+    code: Op.WAIT_START,
+    slots: (s) => [s.fifo],
+    encode: (s, fd) => ({ args: [fd(s.fifo)] }),
+    explain: (s) => `report ready, then open /proc/self/fd/${slot(s.fifo)} O_WRONLY: blocks until start opens the FIFO`,
+    describe: () => 'wait for start',
+  },
 }
 
 function kindOf<S extends ChildStep>(step: S): Kind<S> {

@@ -42,6 +42,10 @@ export const HOST_KINDS: Table = {
     explain: (s) => `echo "${s.controllers.map((c) => `+${c}`).join(' ')}" > ${s.dir}/cgroup.subtree_control (if not enabled yet)`,
     describe: (s) => `enable ${s.controllers.join(', ')} in ${s.dir}/cgroup.subtree_control`,
   },
+  device_filter: {
+    explain: (s) => `bpf BPF_PROG_LOAD BPF_PROG_TYPE_CGROUP_DEVICE (${s.program.length / 8} instructions for ${s.rules} rules), BPF_PROG_ATTACH to <${s.slot}>`,
+    describe: () => 'attach the device cgroup program',
+  },
   cgroup_write: {
     explain: (s) => `echo ${JSON.stringify(s.value)} > ${s.path}`,
     describe: (s) => `write ${JSON.stringify(s.value)} to ${s.path}`,
@@ -70,6 +74,30 @@ export const HOST_KINDS: Table = {
         s.keep.length ? `; the child keeps ${s.keep.map((k) => `<${k.slot}>`).join(' ')}` : ''
       }; then it execs the sealed stage program${'monitor' in s.via ? monitorText(s.via.monitor) : ''}`,
     describe: () => 'clone3',
+  },
+  exec_fifo: {
+    explain: (s) => `mkfifo -m 0622 ${s.path}, open it O_PATH as <${s.slot}>`,
+    describe: (s) => `mkfifo ${s.path}`,
+  },
+  console_socket: {
+    explain: (s) => `connect to the unix socket ${s.path} as <${s.slot}>`,
+    describe: (s) => `connect to the console socket ${s.path}`,
+  },
+  cgroup_v1_leaf: {
+    explain: (s) => `mkdir -p ${s.path} (cgroup v1 ${s.controller})`,
+    describe: (s) => `create cgroup ${s.path}`,
+  },
+  cgroup_attach: {
+    explain: (s) => `echo <child pid> > ${s.path}/cgroup.procs`,
+    describe: (s) => `move the child into ${s.path}`,
+  },
+  namespace_open: {
+    explain: (s) => `open ${s.path} as <${s.slot}> (the ${s.type} namespace to join)`,
+    describe: (s) => `open the ${s.type} namespace ${s.path}`,
+  },
+  hooks: {
+    explain: (s) => `run the ${s.phase} hooks (${s.hooks.map((h) => h.path).join(', ')}), the container's state on stdin`,
+    describe: (s) => `${s.phase} hook`,
   },
   proc_write: {
     explain: (s) => `echo ${JSON.stringify(s.content.trimEnd())} > /proc/<child>/${s.file}`,

@@ -36,6 +36,8 @@ export type PathKind = 'dir' | 'file' | 'missing'
 export interface RootfsInput {
   spec: Spec
   rootfs: RootfsSource
+  /** A device cgroup is in force (OCI linux.resources.devices): the rootfs need not be nodev. */
+  deviceCgroup?: boolean
   /** What a host path is (bind sources, and masked paths: /proc and /sys are the host kernel's). */
   pathKind: (hostPath: string) => PathKind
 }
@@ -51,6 +53,7 @@ export function rootfsSteps(input: RootfsInput): ChildStep[] {
   rootSteps(input, at('rootfs'))
   mountSteps(input, at('mounts'))
   switchRootSteps(input.spec.root.path, at('switch-root'))
+  sysctlSteps(input.spec, at('sysctl'))
   hideSteps(input, at('hide'))
   readOnlySteps(input, at('rootfs'))
   return steps
@@ -77,13 +80,18 @@ export function rootfsViewSteps(input: RootfsInput): ChildStep[] {
 /** The root filesystem: the image's layers under a writable one, or a directory. */
 function rootSteps(input: RootfsInput, add: Add): void {
   const rootfs = input.spec.root.path
-  add({ op: 'mount', target: '/', flags: MS.REC | MS.PRIVATE, why: 'make every mount private, so nothing done from here on propagates back to the host' })
+  const propagation = input.spec.linux.rootfsPropagation
+  if (propagation && propagation !== 'rprivate') {
+    add({ op: 'mount', target: '/', flags: PROPAGATION[propagation] ?? MS.REC | MS.PRIVATE, why: `linux.rootfsPropagation ${propagation}: the container's mounts and the host's propagate as asked` })
+  } else {
+    add({ op: 'mount', target: '/', flags: MS.REC | MS.PRIVATE, why: 'make every mount private, so nothing done from here on propagates back to the host' })
+  }
   if (input.rootfs.kind === 'directory') {
     add({
       op: 'mount', source: rootfs, target: rootfs, flags: MS.BIND,
       why: 'bind the rootfs directory onto itself: pivot_root(2) needs the new root to be a mount point (not recursive: a mount below it would keep its own dev flag)',
     })
-    add({ op: 'mount', target: rootfs, flags: MS.BIND | MS.REMOUNT | MS.NODEV, keepLocked: true, why: 'nodev: no device cgroup guards device nodes in the rootfs' })
+    if (!input.deviceCgroup) add({ op: 'mount', target: rootfs, flags: MS.BIND | MS.REMOUNT | MS.NODEV, keepLocked: true, why: 'nodev: no device cgroup guards device nodes in the rootfs' })
     return
   }
   const o = input.rootfs
@@ -112,10 +120,13 @@ function mountSteps(input: RootfsInput, add: Add): void {
   const rootfs = spec.root.path
   spec.mounts.forEach((m, i) => planMount(m, i, rootfs, input, add))
   for (const dev of spec.linux.devices ?? []) {
+    const parent = dev.path.slice(0, dev.path.lastIndexOf('/'))
+    if (parent !== '/dev' && parent !== '') add({ op: 'mkdir', root: rootfs, path: parent, mode: 0o755, why: `the directory of ${dev.path}` })
     add({ op: 'mkfile', root: rootfs, path: dev.path, mode: 0o666, why: `a mount point for ${dev.path}` })
+    const source = dev.hostPath ?? dev.path
     add({
-      op: 'mount', source: dev.path, root: rootfs, target: dev.path, flags: MS.BIND,
-      why: `bind the host's ${dev.path} (${dev.type} ${dev.major}:${dev.minor}): /dev is a nodev tmpfs, so only nodes bound in like this work`,
+      op: 'mount', source, root: rootfs, target: dev.path, flags: MS.BIND,
+      why: `bind the host's ${source} (${dev.type} ${dev.major}:${dev.minor}): /dev is a nodev tmpfs, so only nodes bound in like this work`,
     })
   }
   if (!spec.mounts.some((m) => m.destination === '/dev')) return
@@ -133,6 +144,18 @@ function switchRootSteps(rootfs: string, add: Add): void {
   add({ op: 'pivot_root', newRoot: '.', putOld: '.', why: 'make the rootfs "/"; the old root is stacked on top of it (pivot_root(2): new_root and put_old may be the same)' })
   add({ op: 'umount', path: '.', flags: MNT_DETACH, why: 'detach the old root: the host filesystem is now unreachable' })
   add({ op: 'chdir', path: '/', why: 'leave no reference to the old root' })
+}
+
+const PROPAGATION: Record<string, number> = {
+  private: MS.PRIVATE, rprivate: MS.REC | MS.PRIVATE, slave: MS.SLAVE, rslave: MS.REC | MS.SLAVE,
+  shared: MS.SHARED, rshared: MS.REC | MS.SHARED, unbindable: MS.UNBINDABLE, runbindable: MS.REC | MS.UNBINDABLE,
+}
+
+/** linux.sysctl: each parameter belongs to a namespace of the container's (checked when the config was read). */
+function sysctlSteps(spec: Spec, add: Add): void {
+  for (const [key, value] of Object.entries(spec.linux.sysctl ?? {})) {
+    add({ op: 'write_file', root: '/', path: `/proc/sys/${key.replace(/\./g, '/')}`, content: value, why: `sysctl ${key}=${value}, in the container's own namespace` })
+  }
 }
 
 /** Masked and read-only paths, after pivot_root: resolved in the container. */

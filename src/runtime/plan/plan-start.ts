@@ -9,7 +9,10 @@
  * (native/stage.c), and `mini-run run --explain` prints both.
  */
 import { dirname, join } from 'node:path'
-import { delegationChain, limitFiles } from '../cgroup/cgroup-limits.js'
+import { delegationChain } from '../cgroup/cgroup-limits.js'
+import { placedLimitFiles } from '../cgroup/cgroup-placement.js'
+import { deviceFilterProgram } from '../cgroup/device-bpf.js'
+import type { V1Leaf } from '../cgroup/cgroup-v1.js'
 import { formatIdMap } from '../spec/id-maps.js'
 import type { NetworkPlan } from '../../network/plan-network.js'
 import type { Spec } from '../spec/spec.js'
@@ -17,7 +20,7 @@ import { NAMESPACE_FLAGS, NAMESPACE_WHY } from './namespaces.js'
 import { processSteps } from './plan-process.js'
 import { layerSlot, mountSlot, rootfsSteps, type PathKind, type RootfsSource } from './plan-rootfs.js'
 import { childSlots } from './child-kinds.js'
-import { type ChildStep, type CloneVia, type HostStep, type Owner, type StartPlan, type VolumeClaims } from './steps.js'
+import { type ChildStep, type CloneVia, type HookState, type HostStep, type Owner, type StartPlan, type VolumeClaims } from './steps.js'
 
 export type { PathKind, RootfsSource }
 export { processSteps } from './plan-process.js'
@@ -64,14 +67,35 @@ export interface PlanInput {
    * volumes stay claimed; only what each start needs anew is planned.
    */
   made?: boolean
+  /** Leaves in cgroup v1 hierarchies, for the limits whose controller v2 lacks (a hybrid host: cgroup-v1.ts). */
+  cgroupV1?: V1Leaf[]
+  /** OCI create: the child waits on this FIFO until `start` (runc's exec.fifo). */
+  startGate?: { fifo: string }
+  /** OCI --console-socket: the pty master goes to this unix socket, the caller's, instead of back to the runtime. */
+  consoleSocket?: string
+  /** A device cgroup is in force (OCI linux.resources.devices): the rootfs need not be nodev. */
+  deviceCgroup?: boolean
+  /** Enforce linux.resources.devices with an eBPF program on the v2 leaf (no v1 devices hierarchy). */
+  deviceFilter?: boolean
+  /** What OCI hooks read on stdin (config.json's hooks need it). */
+  hookState?: HookState
 }
+
+/** The slot of an existing namespace the child joins. */
+const namespaceSlot = (type: string) => `ns-${type}`
 
 const LIMIT_WHY: Record<string, string> = {
   'memory.max': '--memory: past this the kernel reclaims, then OOM-kills inside the cgroup only',
+  'memory.limit_in_bytes': '--memory: past this the kernel reclaims, then OOM-kills inside the cgroup only',
   'memory.swap.max': '--memory-swap: how much of it may be swapped out',
+  'memory.memsw.limit_in_bytes': '--memory-swap: memory and swap together (v1 counts them as one)',
   'pids.max': '--pids-limit: fork() fails with EAGAIN past this many tasks (a fork bomb stays contained)',
   'cpu.max': '--cpus: the cgroup may run this many microseconds per period, then it is throttled',
+  'cpu.cfs_quota_us': '--cpus: the cgroup may run this many microseconds per period, then it is throttled',
   'cpu.weight': '--cpu-shares: its share of CPU time when CPUs are contended',
+  'cpu.shares': '--cpu-shares: its share of CPU time when CPUs are contended',
+  'devices.deny': 'the device cgroup: which device nodes may be opened or made, whatever /dev holds',
+  'devices.allow': 'the device cgroup: which device nodes may be opened or made, whatever /dev holds',
 }
 
 const MAP_WHY = 'the kernel requires a privileged process outside the namespace to write the map (user_namespaces(7))'
@@ -82,23 +106,40 @@ const HELPER_WHY = {
 
 export function planStart(input: PlanInput): StartPlan {
   const { spec } = input
+  const joinsPid = spec.linux.namespaces.some((ns) => ns.type === 'pid' && ns.path)
   const child: ChildStep[] = [
+    ...joinSteps(spec),
     ...rootfsSteps(input),
     ...identitySteps(spec),
     ...processSteps(spec, {
       setgroupsAllowed: input.setgroupsAllowed,
+      startGate: input.startGate ? { fifo: { slot: 'exec-fifo' } } : undefined,
       ptySocket: spec.process.terminal ? { slot: 'pty-socket' } : undefined,
-      init: input.init ? { why: '--init: PID 1 stays a minimal init that reaps zombies and forwards signals; its child becomes the command' } : undefined,
+      init: input.init
+        ? { why: '--init: PID 1 stays a minimal init that reaps zombies and forwards signals; its child becomes the command' }
+        : joinsPid
+          ? { why: 'setns into a PID namespace moves only the children: fork, the child becomes the command, this process waits for it and forwards signals' }
+          : undefined,
     }),
   ]
   return { host: hostSteps(input, child), child, legend: input.writableLayer ? { C: input.writableLayer.containerDir } : undefined }
+}
+
+/** Existing namespaces to join (namespaces[].path), first: the mounts and names below belong to them. */
+function joinSteps(spec: Spec): ChildStep[] {
+  return spec.linux.namespaces
+    .filter((ns) => ns.path)
+    .map((ns) => ({
+      op: 'setns', pidfd: { slot: namespaceSlot(ns.type) }, nstype: NAMESPACE_FLAGS[ns.type], section: 'join',
+      why: `join the existing ${ns.type} namespace ${ns.path}`,
+    }))
 }
 
 function identitySteps(spec: Spec): ChildStep[] {
   const steps: ChildStep[] = []
   if (spec.hostname !== undefined) steps.push({ op: 'sethostname', name: spec.hostname, section: 'identity', why: 'the UTS namespace has its own hostname' })
   if (spec.domainname) steps.push({ op: 'setdomainname', name: spec.domainname, section: 'identity', why: 'the UTS namespace has its own domain name' })
-  if (spec.linux.namespaces.some((ns) => ns.type === 'network')) {
+  if (spec.linux.namespaces.some((ns) => ns.type === 'network' && !ns.path)) {
     steps.push({ op: 'link_up', ifname: 'lo', section: 'identity', why: 'a new network namespace has only lo, and it starts down' })
   }
   return steps
@@ -123,6 +164,9 @@ function prepareSteps(input: PlanInput, prepare: Add): void {
   for (const path of input.bindSources ?? []) {
     prepare({ kind: 'bind_source', path, why: '-v of a host directory that does not exist: Docker makes it' })
   }
+  for (const ns of spec.linux.namespaces) {
+    if (ns.path) prepare({ kind: 'namespace_open', path: ns.path, type: ns.type, slot: namespaceSlot(ns.type), why: 'the child joins this namespace instead of making one: an fd of it, opened now' })
+  }
   writableLayerSteps(input, prepare)
   if (input.volumes?.volumes.length && !input.made) {
     const anonymous = input.volumes.volumes.every((v) => v.anonymous)
@@ -140,26 +184,45 @@ function prepareSteps(input: PlanInput, prepare: Add): void {
       why: 'a volume keeps its files\' ids on disk: an idmapped mount shows them as the same ids inside, whatever range this container has',
     })
   })
+  const placed = input.cgroupPath || input.cgroupV1?.length ? placedLimitFiles(spec.linux.resources ?? {}, input.cgroupPath, input.cgroupV1 ?? []) : []
   if (input.cgroupPath) {
     const mount = input.cgroupMount ?? dirname(input.cgroupPath)
-    const files = limitFiles(spec.linux.resources ?? {})
     prepare({ kind: 'cgroup_leaf', path: input.cgroupPath, mount, slot: 'cgroup', why: 'a cgroup v2 leaf of its own: limits apply to it and cgroup.kill ends every process in it' })
-    const controllers = [...new Set(files.map((f) => f.controller))]
+    // the controllers of the limits written here (not of those a v1 hierarchy takes); the core's cgroup.* files need none
+    const inV2 = placed.filter((f) => f.path.startsWith(`${input.cgroupPath}/`) && f.controller !== 'cgroup')
+    const controllers = [...new Set(inV2.map((f) => f.controller))]
     if (controllers.length) {
       // after the leaf: its parent (mini-run's) exists only from then on
       for (const dir of delegationChain(mount, input.cgroupPath)) {
         prepare({ kind: 'cgroup_enable', dir, controllers, why: 'a cgroup has a controller only if its parent delegates it: enabled from the root down to the parent, nothing else' })
       }
     }
-    for (const f of files) {
+    const rules = spec.linux.resources?.devices
+    if (input.deviceFilter && rules?.length) {
       prepare({
-        kind: 'cgroup_write', path: join(input.cgroupPath, f.file), value: f.value, why: LIMIT_WHY[f.file] ?? 'a resource limit',
-        // absent when the kernel has no swap accounting
-        optional: f.file === 'memory.swap.max' || undefined,
+        kind: 'device_filter', slot: 'cgroup', program: deviceFilterProgram(rules), rules: rules.length,
+        why: 'the device cgroup: cgroup v2 has no devices file, the kernel runs this program on every open and mknod of a device node in the cgroup',
       })
     }
   }
-  if (spec.process.terminal) {
+  for (const leaf of input.cgroupV1 ?? []) {
+    prepare({ kind: 'cgroup_v1_leaf', path: leaf.path, controller: leaf.controller, base: leaf.base, why: leaf.controller === 'devices'
+        ? 'the device cgroup, in the v1 devices hierarchy (cgroup v2 has no devices controller; a BPF program would stand in)'
+        : `the host binds the ${leaf.controller} controller to cgroup v1: its limits go to a leaf there` })
+  }
+  for (const f of placed) {
+    prepare({
+      kind: 'cgroup_write', path: f.path, value: f.value, why: LIMIT_WHY[f.file] ?? 'a resource limit',
+      // absent when the kernel has no swap accounting
+      optional: f.file === 'memory.swap.max' || undefined,
+    })
+  }
+  if (input.startGate) {
+    prepare({ kind: 'exec_fifo', path: input.startGate.fifo, slot: 'exec-fifo', why: 'create leaves the process waiting on this FIFO; start opens it and so releases the process' })
+  }
+  if (spec.process.terminal && input.consoleSocket) {
+    prepare({ kind: 'console_socket', path: input.consoleSocket, slot: 'pty-socket', why: '--console-socket: the child sends its pty master to the caller (conmon, containerd-shim) on this socket' })
+  } else if (spec.process.terminal) {
     prepare({ kind: 'socketpair', slot: 'pty-socket', peer: 'pty-receiver', why: 'the child opens its pty inside and sends the master back on this socket' })
   }
 }
@@ -207,17 +270,20 @@ function idmappedLayerStep(input: PlanInput, o: Extract<RootfsSource, { kind: 'o
 function cloneStep(input: PlanInput, child: readonly ChildStep[], clone: Add): void {
   const { spec } = input
   let flags = 0
-  for (const ns of spec.linux.namespaces) flags |= NAMESPACE_FLAGS[ns.type]
+  for (const ns of spec.linux.namespaces) if (!ns.path) flags |= NAMESPACE_FLAGS[ns.type]
   clone({
     kind: 'clone', flags, cgroup: input.cgroupPath ? { slot: 'cgroup' } : undefined, keep: childSlots(child).map((slot) => ({ slot })),
-    peer: spec.process.terminal ? { slot: 'pty-receiver' } : undefined, via: input.via ?? { runtime: true },
-    why: spec.linux.namespaces.map((ns) => `${ns.type}: ${NAMESPACE_WHY[ns.type]}`).join('\n'),
+    peer: spec.process.terminal && !input.consoleSocket ? { slot: 'pty-receiver' } : undefined, via: input.via ?? { runtime: true },
+    why: spec.linux.namespaces.filter((ns) => !ns.path).map((ns) => `${ns.type}: ${NAMESPACE_WHY[ns.type]}`).join('\n') || 'no new namespace',
   })
 }
 
 function handshakeSteps(input: PlanInput, handshake: Add): void {
   const { spec } = input
   const userns = spec.linux.namespaces.some((ns) => ns.type === 'user')
+  for (const leaf of input.cgroupV1 ?? []) {
+    handshake({ kind: 'cgroup_attach', path: leaf.path, why: 'cgroup v1 has no CLONE_INTO_CGROUP: the child joins the leaf now, before it runs anything' })
+  }
   if (userns && input.idMapHelpers) {
     handshake({ kind: 'id_map_helper', program: input.idMapHelpers.newuidmap, file: 'uid_map', maps: spec.linux.uidMappings ?? [], why: HELPER_WHY.uid_map })
     handshake({ kind: 'id_map_helper', program: input.idMapHelpers.newgidmap, file: 'gid_map', maps: spec.linux.gidMappings ?? [], why: HELPER_WHY.gid_map })
@@ -228,8 +294,17 @@ function handshakeSteps(input: PlanInput, handshake: Add): void {
     handshake({ kind: 'proc_write', file: 'uid_map', content: formatIdMap(spec.linux.uidMappings ?? [], '\n'), why: MAP_WHY })
     handshake({ kind: 'proc_write', file: 'gid_map', content: formatIdMap(spec.linux.gidMappings ?? [], '\n'), why: MAP_WHY })
   }
+  if (spec.process.oomScoreAdj !== undefined) {
+    handshake({ kind: 'proc_write', file: 'oom_score_adj', content: String(spec.process.oomScoreAdj), why: 'process.oomScoreAdj: how readily the OOM killer picks it; inherited by what it starts' })
+  }
   if (input.network && input.network.mode !== 'none' && input.network.mode !== 'host') {
     handshake({ kind: 'network', plan: input.network, why: input.network.explain.map((l) => l.why).join('\n') })
+  }
+  for (const phase of ['prestart', 'createRuntime'] as const) {
+    const hooks = spec.hooks?.[phase]
+    if (hooks?.length && input.hookState) {
+      handshake({ kind: 'hooks', phase, hooks, state: input.hookState, why: `${phase} hooks: the namespaces exist, nothing runs in them yet (runtime-spec runtime.md)` })
+    }
   }
   handshake({
     kind: 'sync',

@@ -7,7 +7,7 @@
  */
 import type { SpawnFds, StepReport } from '../../native/lib.js'
 import type { MonitorOptions } from './monitor.js'
-import type { IdMapping } from '../spec/spec.js'
+import type { IdMapping, SpecHook } from '../spec/spec.js'
 import type { Owner, VolumeClaims } from '../plan/steps.js'
 import type { NetworkPlan } from '../../network/plan-network.js'
 import type { NetworkRecord } from '../../network/attach.js'
@@ -37,7 +37,21 @@ export interface Host {
   createCgroupLeaf(path: string): number
   /** Kill what is left in the leaf, remove it and its parents up to mount while empty. */
   destroyCgroupLeaf(path: string, mount: string): Promise<void>
-  /** An O_DIRECTORY fd of an existing directory. */
+  /** mkdir (and parents) a leaf in a cgroup v1 hierarchy; cpuset's are given their parent's cpus and mems at each level made. */
+  createCgroupV1Leaf(path: string, controller: string): void
+  /** Remove a v1 leaf once its processes are gone, and its empty parents down to base. */
+  destroyCgroupV1Leaf(path: string, base?: string): Promise<void>
+  /** Load a device cgroup program and attach it to the cgroup v2 directory fd. */
+  attachDeviceFilter(program: Buffer, cgroupFd: number): void
+  /** mkfifo with this mode (no umask). */
+  makeFifo(path: string, mode: number): void
+  /** An O_PATH fd of a file: names it without opening it (a FIFO does not block). */
+  openPath(path: string): number
+  /** A unix stream socket connected to path. */
+  unixConnect(path: string): number
+  /** Run OCI hooks in order, each with the state JSON on stdin; throws naming the first that fails or times out. */
+  runHooks(phase: string, hooks: SpecHook[], state: object): Promise<void>
+  /** An O_RDONLY fd of an existing directory (or namespace file). */
   openDirectory(path: string): number
   writeFile(path: string, content: string): void
   /** Add the controllers to dir's cgroup.subtree_control that it does not have yet. */

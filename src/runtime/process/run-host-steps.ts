@@ -35,9 +35,13 @@ export class Resources {
   /** -v sources made for this start: removed only if it fails. */
   readonly sources: string[] = []
   cgroup: { path: string; mount: string } | undefined
+  /** Leaves in cgroup v1 hierarchies (a hybrid host). */
+  readonly cgroupsV1: { path: string; base?: string }[] = []
   volumes: VolumeClaims | undefined
   /** The network as attached so far: detach gives it back. */
   network: { ctx: NetworkContext; record: NetworkRecord } | undefined
+  /** FIFOs made (exec_fifo): removed if the start fails. */
+  readonly fifos: string[] = []
   /** Open fds by slot: closed once the child has its copies, but for the runtime's peers. */
   readonly fds = new Map<string, number>()
 
@@ -58,6 +62,7 @@ export class Resources {
     const leaf = this.cgroup
     this.cgroup = undefined
     if (leaf) await this.host.destroyCgroupLeaf(leaf.path, leaf.mount)
+    for (const leaf of this.cgroupsV1.splice(0).reverse()) await this.host.destroyCgroupV1Leaf(leaf.path, leaf.base)
   }
 
   /** Tear the container's network down (addresses, ports, rules, the netns pin). */
@@ -81,6 +86,7 @@ export class Resources {
     this.releaseVolumes()
     this.removeDirs()
     for (const dir of this.sources.splice(0).reverse()) this.host.removeEmptyTree(dir)
+    for (const fifo of this.fifos.splice(0)) this.host.removeTree(fifo)
   }
 }
 
@@ -144,6 +150,8 @@ export async function runHostSteps(plan: StartPlan, host: Host, o: RunHostOption
       if (step.kind === 'proc_write') host.writeFile(`/proc/${pid}/${step.file}`, step.content)
       else if (step.kind === 'network') attach(step, host, res, pid, o)
       else if (step.kind === 'id_map_helper') host.mapIds(step.program, pid, step.maps)
+      else if (step.kind === 'cgroup_attach') host.writeFile(`${step.path}/cgroup.procs`, String(pid))
+      else if (step.kind === 'hooks') await host.runHooks(step.phase, step.hooks, { ...step.state, status: 'creating', pid })
       else if (step.kind === 'sync') host.write(syncWrite, Buffer.from([1]))
       else throw new TypeError(`host step ${step.kind} cannot come after the clone`)
     }
@@ -163,7 +171,8 @@ export async function runHostSteps(plan: StartPlan, host: Host, o: RunHostOption
   const started = host.readReport(reportRead).then(
     (report) => {
       host.close(reportRead)
-      if (report) return new StepError(plan.child, report.step, report.errno)
+      // errno 0: not a failure, the child reached its wait_start (steps.h)
+      if (report && report.errno !== 0) return new StepError(plan.child, report.step, report.errno)
       if (setupError) throw setupError
       return null
     },
@@ -229,6 +238,28 @@ function prepare(step: HostStep, host: Host, res: Resources): void {
     case 'cgroup_leaf':
       res.fds.set(step.slot, host.createCgroupLeaf(step.path))
       res.cgroup = { path: step.path, mount: step.mount }
+      return
+    case 'cgroup_v1_leaf':
+      host.createCgroupV1Leaf(step.path, step.controller)
+      res.cgroupsV1.push({ path: step.path, ...(step.base ? { base: step.base } : {}) })
+      return
+    case 'device_filter': {
+      const fd = res.fds.get(step.slot)
+      if (fd === undefined) throw new TypeError(`device_filter needs slot "${step.slot}", which no earlier step filled`)
+      host.attachDeviceFilter(step.program, fd)
+      return
+    }
+    case 'exec_fifo':
+      host.makeFifo(step.path, 0o622)
+      res.fifos.push(step.path)
+      res.fds.set(step.slot, host.openPath(step.path))
+      return
+    case 'namespace_open':
+      // O_RDONLY, not O_PATH: setns(2) refuses an O_PATH fd
+      res.fds.set(step.slot, host.openDirectory(step.path))
+      return
+    case 'console_socket':
+      res.fds.set(step.slot, host.unixConnect(step.path))
       return
     case 'cgroup_open':
       res.fds.set(step.slot, host.openDirectory(step.path))
