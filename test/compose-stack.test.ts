@@ -224,8 +224,11 @@ describe.skipIf(!isRoot || !netavark)('compose: health, restart policies and err
   })
 
   it('up without -d attaches: prefixed output until Ctrl-C, which stops the services', () => {
+    // --foreground: one SIGINT, as a terminal's Ctrl-C sends; without it timeout signals mini-run and then
+    // its whole process group, and a second SIGINT is Docker Compose's "force" (exit 130 at once)
     const c = project(`services:\n  talk:\n    image: ${BUSYBOX}\n    command: sh -c 'echo hello; exec sleep 1000'\n    init: true\n    cgroup_parent: \${CG}\n`)
-    const up = ns.exec(['timeout', '-s', 'INT', '3', 'mini-run', '--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', `q${n}`, 'up'], { cwd: join(env.dir, `q${n}`), env: { ...process.env, CG: env.cgroupParent } })
+    const up = ns.exec(['timeout', '--foreground', '-s', 'INT', '3', 'mini-run', '--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', `q${n}`, 'up'], { cwd: join(env.dir, `q${n}`), env: { ...process.env, CG: env.cgroupParent } })
+    expect(up.status, up.stderr).toBe(124) // timeout's own code: it was interrupted, and ended by that
     expect(up.stdout).toBe('Attaching to talk-1\ntalk-1 | hello\n')
     expect(up.stderr).toMatch(/Gracefully stopping\.\.\./)
     expect(up.stderr).toMatch(/Container q\d+-talk-1 {2}Stopped/)
