@@ -24,12 +24,18 @@ export function humanDuration(since: string, now = Date.now()): string {
   return humanDurationMs(Math.max(0, now - Date.parse(since)))
 }
 
-/** Docker's STATUS column: "Up 3 minutes", "Up 2 seconds (Paused)", "Exited (0) 5 seconds ago", "Restarting (1) 1 second ago", "Created". */
+/** Docker's STATUS column: "Up 3 minutes", "Up 2 seconds (Paused)", "Up 5 seconds (healthy)", "Exited (0) 5 seconds ago", "Restarting (1) 1 second ago", "Created". */
 export function statusText(c: ContainerInfo, now = Date.now()): string {
   const status = dockerStatus(c)
   if (status === 'created') return 'Created'
-  if (c.status === 'running') return `Up ${humanDuration(c.startedAt ?? c.created, now)}${status === 'paused' ? ' (Paused)' : ''}`
+  if (c.status === 'running') return `Up ${humanDuration(c.startedAt ?? c.created, now)}${status === 'paused' ? ' (Paused)' : healthSuffix(c)}`
   const code = c.exitCode ?? 255
   const ago = c.finishedAt ? ` ${humanDuration(c.finishedAt, now)} ago` : ''
   return `${status === 'restarting' ? 'Restarting' : 'Exited'} (${code})${ago}`
+}
+
+/** Docker's health in the STATUS column: " (healthy)", " (unhealthy)", " (health: starting)". */
+function healthSuffix(c: ContainerInfo): string {
+  if (!c.health) return ''
+  return c.health.Status === 'starting' ? ' (health: starting)' : ` (${c.health.Status})`
 }

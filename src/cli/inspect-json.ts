@@ -25,6 +25,7 @@ export function inspectJson(c: ContainerInfo, o: { logPath?: string; size?: { rw
       Error: '',
       StartedAt: c.startedAt ?? (c.status === 'created' ? ZERO_TIME : c.created),
       FinishedAt: c.finishedAt ?? ZERO_TIME,
+      ...(c.health ? { Health: { Status: c.health.Status, FailingStreak: c.health.FailingStreak, Log: c.health.Log } } : {}),
     },
     // Docker's Image is the image's id; the name given is Config.Image
     Image: c.imageId ?? c.image ?? '',
@@ -56,6 +57,7 @@ export function inspectJson(c: ContainerInfo, o: { logPath?: string; size?: { rw
       Labels: Object.fromEntries(Object.entries(c.labels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
       StopSignal: c.stopSignal ?? 'SIGTERM',
       ...(c.stopTimeout !== undefined ? { StopTimeout: c.stopTimeout } : {}),
+      ...(c.healthcheck ? { Healthcheck: c.healthcheck } : {}),
     },
     NetworkSettings: networkSettings(c),
     HostConfig: {

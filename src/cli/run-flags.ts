@@ -1,79 +1,30 @@
 /**
- * The flags `run` and `create` share (Docker's container options), and
- * their translation into the runtime's RunOptions.
+ * The flags `run` and `create` share (Docker's container options) as
+ * commander options, and what the CLI adds to their translation into
+ * RunOptions (runtime/container/container-flags.ts, which compose uses
+ * too): the verb's rules, image resolution with pull progress, and this
+ * CLI as the command the monitor and the health runner run later.
  */
 import type { Command } from 'commander'
-import { readFileSync } from 'node:fs'
 import { UsageError } from '../errors.js'
-import { readEnvFiles } from './env-file.js'
 import type { GlobalOptions } from './global-options.js'
 import * as pathDefaults from '../paths.js'
-import { parseSize } from '../runtime/cgroup/cgroup-limits.js'
+import { runOptionsFromFlags, type ContainerFlags } from '../runtime/container/container-flags.js'
 import { parseRestartPolicy } from '../runtime/container/restart-policy.js'
 import type { RunOptions } from '../runtime/container/run-options.js'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
 
-export interface RunFlags {
-  rm?: boolean
-  detach?: boolean
-  rootfs?: string
-  env: string[]
-  workdir?: string
-  user?: string
-  hostname?: string
-  name?: string
-  readOnly?: boolean
-  entrypoint?: string
-  interactive?: boolean
-  tty?: boolean
-  init?: boolean
-  capAdd: string[]
-  capDrop: string[]
-  userns?: string
-  cgroupParent?: string
+/** The container flags (container-flags.ts), and those only the CLI reads. */
+export interface RunFlags extends ContainerFlags {
   explain?: string | boolean
   pull?: string
-  memory?: string
-  memorySwap?: string
-  pidsLimit?: string
-  cpus?: string
-  cpuShares?: string
   platform?: string
   insecureRegistry: string[]
-  volume: string[]
-  mount: string[]
-  tmpfs: string[]
-  securityOpt: string[]
-  privileged?: boolean
-  device: string[]
-  deviceCgroupRule: string[]
-  ulimit: string[]
-  logOpt: string[]
-  envFile: string[]
-  groupAdd: string[]
-  stopSignal?: string
-  stopTimeout?: string
-  network?: string
-  networkAlias: string[]
-  publish: string[]
-  publishAll?: boolean
-  dns: string[]
-  dnsSearch: string[]
-  dnsOption: string[]
-  addHost: string[]
-  macAddress?: string
-  ip?: string
-  pid?: string
-  ipc?: string
-  uts?: string
-  restart?: string
-  label: string[]
-  labelFile: string[]
   cidfile?: string
-  shmSize?: string
-  logDriver?: string
   detachKeys?: string
+  /** commander's name for --no-healthcheck */
+  healthcheck?: boolean
 }
 
 /** Every container flag of `run` and `create`. */
@@ -135,98 +86,30 @@ export function addRunFlags(cmd: Command): Command {
     .option('--shm-size <bytes>', 'size of /dev/shm (default 64m)')
     .option('--log-driver <driver>', 'json-file (the default) or none')
     .option('--detach-keys <keys>', 'the key sequence that detaches from the container (default ctrl-p,ctrl-q)')
+    .option('--health-cmd <command>', 'a command to check the container\'s health (run by sh -c; 0 healthy, 1 unhealthy)')
+    .option('--health-interval <duration>', 'time between checks (e.g. 30s, the default; 1m30s)')
+    .option('--health-timeout <duration>', 'how long a check may run (default 30s)')
+    .option('--health-retries <n>', 'failures in a row that make it unhealthy (default 3)')
+    .option('--health-start-period <duration>', 'time to start before failures count (default 0s)')
+    .option('--health-start-interval <duration>', 'time between checks during the start period (default 5s)')
+    .option('--no-healthcheck', 'disable the image\'s HEALTHCHECK')
 }
 
-function stopTimeoutOf(text: string): number {
-  if (!/^\d+$/.test(text)) throw new UsageError(`invalid --stop-timeout "${text}": a whole number of seconds`)
-  return Number(text)
-}
-
-/** Docker's --security-opt values that mean something here. */
-function securityOptions(options: string[]): { seccomp?: false; seccompProfile?: string; noNewPrivileges?: boolean } {
-  const out: { seccomp?: false; seccompProfile?: string; noNewPrivileges?: boolean } = {}
-  for (const option of options) {
-    const [key, value] = option.split(/[=:](.*)/s) as [string, string | undefined]
-    if (key === 'seccomp' && value === 'unconfined') out.seccomp = false
-    else if (key === 'seccomp' && value) out.seccompProfile = value
-    else if (key === 'no-new-privileges' && (value === undefined || value === 'true')) out.noNewPrivileges = true
-    else if (key === 'no-new-privileges' && value === 'false') out.noNewPrivileges = false
-    else throw new UsageError(`--security-opt ${option}: not supported (seccomp=unconfined, seccomp=FILE, no-new-privileges[=true|false])`)
-  }
-  return out
-}
-
-/** Docker's flags as the runtime's RunOptions. */
+/** Docker's flags as the runtime's RunOptions (container-flags.ts), with this CLI's image resolution and pull progress. */
 export function runOptionsOf(positional: string[], flags: RunFlags, global: GlobalOptions, verb: 'run' | 'create' = 'run'): RunOptions {
   if (flags.rootfs === undefined && positional.length === 0) throw new UsageError(`"${verb}" requires at least 1 argument: an image (or --rootfs DIR)`)
-  const restart = flags.restart !== undefined ? parseRestartPolicy(flags.restart) : undefined
-  if (restart && restart.name !== 'no' && flags.rm) throw new UsageError('Conflicting options: --restart and --rm')
   // create: every start is detached, under a monitor; so is an attached run (attachedRun)
   const attached = verb === 'run' && attachedRun(flags)
-  const detach = flags.detach || verb === 'create' || attached
   if (flags.pull && !['missing', 'always', 'never'].includes(flags.pull)) throw new UsageError(`invalid --pull "${flags.pull}": use missing, always or never`)
-  const tty = flags.tty === true
-  return {
-    image: flags.rootfs === undefined ? positional[0] : undefined,
-    rootfs: flags.rootfs,
-    command: flags.rootfs === undefined ? positional.slice(1) : positional,
-    entrypoint: flags.entrypoint,
-    env: [...readEnvFiles(flags.envFile), ...flags.env],
-    workdir: flags.workdir,
-    user: flags.user,
-    hostname: flags.hostname,
-    name: flags.name,
-    readOnly: flags.readOnly === true,
-    volumes: { volumes: flags.volume, mounts: flags.mount, tmpfs: flags.tmpfs },
-    tty,
-    init: flags.init === true,
-    capAdd: flags.capAdd,
-    capDrop: flags.capDrop,
-    ...securityOptions(flags.securityOpt),
-    privileged: flags.privileged === true,
-    devices: flags.device,
-    deviceCgroupRules: flags.deviceCgroupRule,
-    ulimits: flags.ulimit,
-    logOpts: flags.logOpt,
-    groupAdd: flags.groupAdd,
-    stopSignal: flags.stopSignal,
-    stopTimeout: flags.stopTimeout !== undefined ? stopTimeoutOf(flags.stopTimeout) : undefined,
-    network: flags.network,
-    networkFlags: {
-      aliases: flags.networkAlias,
-      publish: flags.publish,
-      publishAll: flags.publishAll === true,
-      dns: flags.dns,
-      dnsSearch: flags.dnsSearch,
-      dnsOption: flags.dnsOption,
-      addHost: flags.addHost,
-      macAddress: flags.macAddress,
-      ip: flags.ip,
-    },
-    pid: flags.pid,
-    ipc: flags.ipc,
-    uts: flags.uts,
-    userns: flags.userns,
-    cgroupParent: flags.cgroupParent,
-    resources: { memory: flags.memory, memorySwap: flags.memorySwap, pidsLimit: flags.pidsLimit, cpus: flags.cpus, cpuShares: flags.cpuShares },
+  const image = flags.rootfs === undefined ? positional[0] : undefined
+  const command = flags.rootfs === undefined ? positional.slice(1) : positional
+  const detach = flags.detach || verb === 'create' || attached
+  return runOptionsFromFlags(image, command, { ...flags, detach, noHealthcheck: flags.healthcheck === false }, {
     storeRoot: global.root,
     stateRoot: global.state,
-    consoleSize: tty && process.stdout.isTTY ? { height: process.stdout.rows, width: process.stdout.columns } : undefined,
-    // Once the container exits, its monitor runs `internal cleanup` of this
-    // very CLI: it tears the network down and releases the cgroup, then
-    // removes the container (--rm) or carries out its restart policy
-    detach: detach
-      ? {
-          interactive: flags.interactive === true,
-          waitAttach: attached || undefined,
-          autoRemove: flags.rm === true,
-          exitCommand: (id) => cliCommand(global, ['internal', 'cleanup', id]),
-        }
-      : undefined,
-    ...(restart ? { restart } : {}),
-    ...(flags.shmSize !== undefined ? { shmSize: shmSizeOf(flags.shmSize) } : {}),
-    ...(flags.logDriver !== undefined ? { logDriver: logDriverOf(flags.logDriver) } : {}),
-    labels: readLabels(flags.label, flags.labelFile),
+    selfCommand: selfCommand(global),
+    waitAttach: attached,
+    consoleSize: process.stdout.isTTY ? { height: process.stdout.rows, width: process.stdout.columns } : undefined,
     resolveImage: async (ref: string, storeRoot: string) => {
       const { resolveForRun } = await import('./resolve-image.js')
       return resolveForRun(ref, storeRoot, (flags.pull ?? 'missing') as 'missing' | 'always' | 'never', {
@@ -234,7 +117,7 @@ export function runOptionsOf(positional: string[], flags: RunFlags, global: Glob
         insecureRegistries: flags.insecureRegistry,
       })
     },
-  }
+  })
 }
 
 /**
@@ -251,48 +134,14 @@ export function attachedRun(flags: Pick<RunFlags, 'detach' | 'interactive' | 'tt
 }
 
 /**
- * A command of this very CLI for the monitor to exec later, as the
- * executable's #! line runs it: "--" ends Node's own options, or Node 20
- * would read an --env-file anywhere in argv (nodejs/node#54232).
+ * The argv that runs this very CLI again with this command's store and
+ * state: the monitor's exit command and a health runner are made of it, run
+ * after this process is gone; compose's context too. As the executable's #!
+ * line runs it: "--" ends Node's own options, or Node 20 would read an
+ * --env-file anywhere in argv (nodejs/node#54232).
  */
-function cliCommand(global: GlobalOptions, args: string[]): string[] {
-  return [process.execPath, '--', process.argv[1]!, ...globalArgs(global), ...args]
-}
-
-/** --shm-size: Docker's sizes (64m, 1g, bytes); more than 0. */
-function shmSizeOf(text: string): number {
-  const bytes = parseSize(text, '--shm-size')
-  if (bytes <= 0) throw new UsageError(`invalid --shm-size "${text}": must be greater than 0`)
-  return bytes
-}
-
-function logDriverOf(text: string): 'json-file' | 'none' {
-  if (text === 'json-file' || text === 'none') return text
-  throw new UsageError(`--log-driver ${text}: not supported (json-file, none)`)
-}
-
-/** --label KEY=VALUE (KEY alone: an empty value) and --label-file, a label a line; later ones win. */
-export function readLabels(labels: string[], files: string[]): Record<string, string> | undefined {
-  const entries = [...files.flatMap((file) => readLabelFile(file)), ...labels]
-  if (entries.length === 0) return undefined
-  const out: Record<string, string> = {}
-  for (const entry of entries) {
-    const eq = entry.indexOf('=')
-    const key = eq < 0 ? entry : entry.slice(0, eq)
-    if (key === '') throw new UsageError(`invalid label '${entry}': empty name`)
-    out[key] = eq < 0 ? '' : entry.slice(eq + 1)
-  }
-  return out
-}
-
-function readLabelFile(file: string): string[] {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (err) {
-    throw new UsageError(`--label-file ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, { cause: err })
-  }
-  return text.split('\n').map((l) => l.replace(/\r$/, '').trim()).filter((l) => l !== '' && !l.startsWith('#'))
+export function selfCommand(global: GlobalOptions): string[] {
+  return [process.execPath, '--', process.argv[1]!, ...globalArgs(global)]
 }
 
 /** The global options again, for a command the monitor runs later (its store and state are this one's). */

@@ -60,6 +60,7 @@ export function inspectNetwork(storeRoot: string, stateRoot: string, name: strin
     Containers: containers,
     Options: { 'com.docker.network.bridge.name': def.bridge },
     DNSEnabled: def.dns,
+    Labels: def.labels ?? {},
   }
 }
 

@@ -25,6 +25,8 @@ export interface NetworkDef {
   builtin?: boolean
   /** Containers resolve each other by name and alias (aardvark-dns on the gateway). */
   dns: boolean
+  /** network create --label (compose finds its networks by theirs). */
+  labels?: Record<string, string>
 }
 
 export const DEFAULT_NETWORK = 'bridge'
@@ -123,6 +125,7 @@ export interface CreateNetworkOptions {
   name: string
   subnet?: string
   gateway?: string
+  labels?: Record<string, string>
 }
 
 /** `network create`: a new bridge network, its subnet checked against the host's routes and the other networks. */
@@ -162,6 +165,7 @@ export function createNetwork(storeRoot: string, o: CreateNetworkOptions, routes
       gateway: formatIp(gateway),
       created: new Date().toISOString(),
       dns: true,
+      ...(o.labels && Object.keys(o.labels).length ? { labels: o.labels } : {}),
     }
     checkSubnetFree(def, routes)
     const file = join(networksDir(storeRoot), `${def.name}.json`)

@@ -35,6 +35,12 @@ export interface NetworkFlags {
   addHost?: string[]
   macAddress?: string
   ip?: string
+  /**
+   * Networks joined at the start besides --network's (eth1, eth2...): a
+   * compose service's other networks, as Docker 25's repeated --network.
+   * Joined at every start, as the first is.
+   */
+  moreNetworks?: { name: string; aliases?: string[]; ip?: string; mac?: string }[]
 }
 
 export interface NetworkContext {
@@ -130,6 +136,7 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
     if (flags.macAddress !== undefined) needOwn('--mac-address')
     if (flags.dns?.length || flags.dnsSearch?.length || flags.dnsOption?.length) needOwn('--dns')
     if (flags.addHost?.length) needOwn('--add-host')
+    if (flags.moreNetworks?.length) throw new UsageError(`joining more networks needs a network of the container's own: not with --network ${mode}`)
   }
   for (const d of flags.dns ?? []) if (!isIp(d)) throw new UsageError(`invalid --dns "${d}": an IPv4 address`)
   if (flags.macAddress !== undefined && !MAC.test(flags.macAddress)) throw new UsageError(`invalid --mac-address "${flags.macAddress}"`)
@@ -182,13 +189,16 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
       ...(flags.ip !== undefined ? { ip: flags.ip } : {}),
       ...(flags.macAddress !== undefined ? { mac: flags.macAddress.toLowerCase() } : {}),
     })
+    for (const more of flags.moreNetworks ?? []) plan.attachments.push(moreAttachment(more, plan.attachments, ctx))
     if (dns) {
-      plan.resolv.nameservers = [def.gateway]
+      // each network's aardvark-dns answers for its own containers: every one is asked (podman does the same)
+      plan.resolv.nameservers = [...new Set(plan.attachments.filter((a) => a.dns).map((a) => a.network.gateway))]
       plan.dnsServers = flags.dns ?? []
     } else {
       plan.resolv.nameservers = flags.dns?.length ? flags.dns : hostServers
     }
   } else {
+    if (flags.moreNetworks?.length) throw new UsageError('a rootless container cannot join a bridge network (it needs root): it gets pasta\'s network')
     if (flags.aliases?.length || flags.ip !== undefined || flags.macAddress !== undefined) {
       throw new UsageError('--network-alias, --ip and --mac-address need a bridge network, which a rootless container cannot have')
     }
@@ -214,6 +224,26 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
   }
   plan.explain = explainNetwork(plan, ctx)
   return plan
+}
+
+/** One of moreNetworks, checked as --network's is. */
+function moreAttachment(more: NonNullable<NetworkFlags['moreNetworks']>[number], taken: PlannedAttachment[], ctx: NetworkContext): PlannedAttachment {
+  const def = findNetwork(ctx.storeRoot, more.name)
+  if (taken.some((a) => a.network.name === def.name)) throw new UsageError(`network ${def.name} is joined twice`)
+  checkSubnetFree(def, ctx.host?.routes ?? hostRoutes())
+  if (more.aliases?.length && def.builtin) throw new UsageError(`aliases on network ${def.name} need a user-defined network: the default bridge has no DNS of its own`)
+  if (more.ip !== undefined && !(isIp(more.ip) && contains(parseCidr(def.subnet), parseIp(more.ip)))) {
+    throw new UsageError(`invalid address "${more.ip}": not an address of network ${def.name} (${def.subnet})`)
+  }
+  if (more.mac !== undefined && !MAC.test(more.mac)) throw new UsageError(`invalid MAC address "${more.mac}"`)
+  return {
+    network: def,
+    dns: def.dns,
+    interfaceName: `eth${taken.length}`,
+    aliases: def.dns ? [...new Set([...(more.aliases ?? []), ctx.id.slice(0, 12)])] : [],
+    ...(more.ip !== undefined ? { ip: more.ip } : {}),
+    ...(more.mac !== undefined ? { mac: more.mac.toLowerCase() } : {}),
+  }
 }
 
 function explainNetwork(plan: NetworkPlan, ctx: NetworkContext): ExplainLine[] {

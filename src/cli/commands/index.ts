@@ -38,6 +38,8 @@ import { register as registerRename } from './rename.js'
 import { register as registerPause, registerUnpause } from './pause.js'
 import { register as registerVersion } from './version.js'
 import { register as registerInfo } from './info.js'
+import { register as registerHealthcheck } from './healthcheck.js'
+import { register as registerCompose } from './compose.js'
 
 /** Every verb, in the order `mini-run --help` lists them. */
 const VERBS: Record<string, (program: Command) => void> = {
@@ -63,6 +65,8 @@ const VERBS: Record<string, (program: Command) => void> = {
   container: registerContainer,
   volume: registerVolume,
   port: registerPort,
+  healthcheck: registerHealthcheck,
+  compose: registerCompose,
   network: registerNetwork,
   pull: registerPull,
   images: registerImages,

@@ -14,13 +14,16 @@ export function register(program: Command): void {
     .option('--subnet <cidr>', 'its subnet (default: the first free /24 of 10.92.0.0/16)')
     .option('--gateway <ip>', 'the bridge\'s address (default: the subnet\'s first)')
     .option('-d, --driver <driver>', 'bridge (the only one)', 'bridge')
-    .action(async (name: string, flags: { subnet?: string; gateway?: string; driver: string }, cmd: Command) => {
+    .option('--label <KEY=VALUE>', 'a label on the network (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
+    .action(async (name: string, flags: { subnet?: string; gateway?: string; driver: string; label: string[] }, cmd: Command) => {
       if (flags.driver !== 'bridge') {
         const { UsageError } = await import('../../errors.js')
         throw new UsageError(`network driver "${flags.driver}" is not supported: only bridge`)
       }
       const { createUserNetwork } = await import('../../network/manage.js')
-      const def = createUserNetwork(roots(cmd).store, { name, ...(flags.subnet ? { subnet: flags.subnet } : {}), ...(flags.gateway ? { gateway: flags.gateway } : {}) })
+      const { readLabels } = await import('../../runtime/container/container-flags.js')
+      const labels = readLabels(flags.label)
+      const def = createUserNetwork(roots(cmd).store, { name, ...(flags.subnet ? { subnet: flags.subnet } : {}), ...(flags.gateway ? { gateway: flags.gateway } : {}), ...(labels ? { labels } : {}) })
       process.stdout.write(`${def.id}\n`)
     })
 

@@ -17,6 +17,7 @@ import { containerOomKilled } from './container-cgroups.js'
 import { getLogger } from '../../log.js'
 import { isRecordedProcess, processStartTime, readProcStat, startedAfter } from '../../proc-stat.js'
 import { checkStateRoot, CONTAINER_ID, readState, stateDir, type ContainerState } from './state.js'
+import { readHealth, type HealthState } from '../health/health-state.js'
 
 export type Status = 'created' | 'running' | 'exited'
 
@@ -30,6 +31,8 @@ export interface ContainerInfo extends ContainerState {
   paused: boolean
   /** Exited, and its restart policy is about to start it again. */
   restarting: boolean
+  /** A container with a health check: its results (health/health-state.ts). */
+  health?: HealthState
 }
 
 /** What the monitor writes when the container exits (native/monitor.c). */
@@ -65,7 +68,8 @@ export function isAlive(state: Pick<ContainerState, 'pid' | 'pidStartTime'>): bo
 export function inspectState(stateRoot: string, state: ContainerState): ContainerInfo {
   // a running container has no exit record to read, nor an OOM kill to report yet (Docker's
   // OOMKilled is about how it exited): `ps` of many running containers reads one file each
-  if (state.status !== 'created' && isAlive(state)) return { ...state, status: 'running', oomKilled: state.oomKilled ?? false, paused: isFrozen(state), restarting: false }
+  // (and health.json, for a container with a health check)
+  if (state.status !== 'created' && isAlive(state)) return { ...state, status: 'running', oomKilled: state.oomKilled ?? false, paused: isFrozen(state), restarting: false, ...healthOf(stateRoot, state) }
   if (state.status === 'created' && !state.pid) return { ...state, status: 'created', oomKilled: false, paused: false, restarting: false }
   let exit: ExitRecord | undefined
   try {
@@ -85,7 +89,13 @@ export function inspectState(stateRoot: string, state: ContainerState): Containe
     // its monitor has become the restart handler (restart-policy.ts), which waits out the back-off
     restarting: state.restartPolicy !== undefined && state.restartPolicy.name !== 'no' && !state.stoppedByUser && monitorAlive(state, { exitCommand: true }),
     paused: false,
+    ...healthOf(stateRoot, state),
   }
+}
+
+function healthOf(stateRoot: string, state: ContainerState): { health?: HealthState } {
+  const health = state.healthcheck ? readHealth(stateRoot, state.id) : undefined
+  return health ? { health } : {}
 }
 
 /** cgroup.events says "frozen 1": the whole cgroup is stopped by the v2 freezer (pause). */

@@ -38,6 +38,7 @@ import type { MonitorVia } from './start-input.js'
 import { CONTAINER_NAME, ensureStateRoot } from './state.js'
 import { allocateAutoRange, releaseAutoRange } from './userns-ranges.js'
 import { checkBindSource, checkRootlessLayers, checkUserMapped, singleIdWarning } from './rootless-checks.js'
+import { effectiveHealthcheck } from '../health/health-config.js'
 
 export type { PreparedContainer, RunOptions } from './run-options.js'
 
@@ -116,6 +117,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
   }
   const devices = devicesOf(o)
   const cgroup = cgroupOf(o, id, root, planOnly, devices.rules)
+  const healthcheck = effectiveHealthcheck(fs.image?.Healthcheck, o.healthcheck)
   // Docker's readable default: adjective_surname (taken already: start.ts picks another)
   const name = o.name ?? randomName()
   const network = networkOf(o, id, name, fs, flags.hostNamespaces, { root, storeRoot, stateRoot })
@@ -182,6 +184,8 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
       restartPolicy: o.restart && o.restart.name !== 'no' ? o.restart : undefined,
       // a later start (after create or exit) runs under a monitor, as `docker start` does
       startInput: { ...input, createSources: flags.createSources, via: monitorVia(o, id, stateRoot, flags.logConfig) },
+      ...(healthcheck ? { healthcheck } : {}),
+      ...(healthcheck && o.detach?.healthCommand ? { healthRunner: o.detach.healthCommand(id) } : {}),
     }
   } catch (err) {
     if (usernsSlot !== undefined) releaseAutoRange(stateRoot, id, usernsSlot)

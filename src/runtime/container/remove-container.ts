@@ -16,6 +16,7 @@ import { removeState } from './state.js'
 import { releaseContainerVolumes } from './container-volumes.js'
 import { detachNetwork } from '../../network/index.js'
 import { killAll, markStoppedByUser } from './stop-container.js'
+import { stopHealthRunner } from '../health/runner-process.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 export interface RemoveOptions {
@@ -49,6 +50,7 @@ export async function removeContainer(stateRoot: string, c: ContainerInfo, force
   // after the monitor's own cleanup, which may be tearing it down right now
   detachNetwork(stateRoot, c.id, c.network)
   if (c.containerDir) removeOwnTree(c.containerDir)
+  if (c.healthcheck) stopHealthRunner(stateRoot, c.id)
   removeState(stateRoot, c)
   if (options.storeRoot) releaseContainerVolumes(options.storeRoot, c.id, c.volumes, options.volumes === true)
 }

@@ -14,6 +14,7 @@ import type { ContainerVolume } from './container-volumes.js'
 import type { NetworkFlags, NetworkPlan } from '../../network/plan-network.js'
 import type { StartInput } from './start-input.js'
 import type { RestartPolicy } from './state.js'
+import type { HealthConfig } from '../health/health-config.js'
 
 export interface RunOptions {
   /** An image reference, resolved in the store. */
@@ -82,6 +83,8 @@ export interface RunOptions {
   shmSize?: number
   /** Docker's --log-driver: json-file (the default) or none (the monitor keeps no log). */
   logDriver?: 'json-file' | 'none'
+  /** --health-cmd, --health-interval...: over the image's HEALTHCHECK, field by field; Test ["NONE"]: --no-healthcheck. */
+  healthcheck?: Partial<HealthConfig>
 }
 
 export interface DetachOptions {
@@ -96,6 +99,8 @@ export interface DetachOptions {
   autoRemove?: boolean
   /** The caller attaches right after the start (`run -it`): the monitor holds the output until it does. */
   waitAttach?: boolean
+  /** The container's health runner, spawned at each start if it has a check: `mini-run internal health ID` (health/). */
+  healthCommand?: (id: string) => string[]
 }
 
 /** What the run path needs from an image. */
@@ -152,4 +157,8 @@ export interface PreparedContainer {
   restartPolicy?: RestartPolicy
   /** What a later start plans from (start-input.ts): recorded in the state. */
   startInput: StartInput
+  /** Its health check (the image's with the run's over it); none when disabled. */
+  healthcheck?: HealthConfig
+  /** Detached: the command of its health runner, recorded in the state for every start. */
+  healthRunner?: string[]
 }

@@ -15,6 +15,7 @@ import { realHost } from './real-host.js'
 import type { PreparedContainer } from './run-options.js'
 import { abandonStart, startContainer } from './start.js'
 import { writeState } from './state.js'
+import { startHealthRunner } from '../health/runner-process.js'
 
 /** Start the container under a monitor; resolves to its id once its command runs. */
 export async function startDetached(p: PreparedContainer, host: Host = realHost): Promise<string> {
@@ -35,5 +36,6 @@ export async function startDetached(p: PreparedContainer, host: Host = realHost)
   launched.resources.closeFds()
   state.status = 'running'
   writeState(p.stateRoot, state)
+  startHealthRunner(p.stateRoot, state)
   return p.id
 }

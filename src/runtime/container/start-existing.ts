@@ -25,6 +25,7 @@ import { networkContext } from './start.js'
 import { replanInput, type MonitorVia } from './start-input.js'
 import { readState, stateDir, writeState, type ContainerState } from './state.js'
 import { releaseCgroup } from './stop-container.js'
+import { startHealthRunner } from '../health/runner-process.js'
 
 export interface StartOptions {
   host?: Host
@@ -82,6 +83,8 @@ export async function startExisting(stateRoot: string, c: ContainerInfo, o: Star
   delete state.finishedAt
   delete state.oomKilled
   writeState(stateRoot, state)
+  // the one place every later start passes: start, restart, a restart policy, compose
+  startHealthRunner(stateRoot, state)
   return state
 }
 

@@ -38,6 +38,8 @@ export function initialState(p: PreparedContainer): ContainerState {
     ...(p.imageId ? { imageId: p.imageId } : {}),
     ...(p.restartPolicy ? { restartPolicy: p.restartPolicy, restartCount: 0 } : {}),
     startInput: p.startInput,
+    ...(p.healthcheck ? { healthcheck: p.healthcheck } : {}),
+    ...(p.healthcheck && p.healthRunner ? { healthRunner: p.healthRunner } : {}),
   }
 }
 

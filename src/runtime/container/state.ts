@@ -10,6 +10,7 @@ import { checkPrivateDir, ensurePrivateDir } from '../../private-dir.js'
 import type { Spec } from '../spec/spec.js'
 import type { NetworkRecord } from '../../network/attach.js'
 import type { StartInput } from './start-input.js'
+import type { HealthConfig } from '../health/health-config.js'
 import type { V1Leaf } from '../cgroup/cgroup-v1.js'
 import { releaseAutoRange } from './userns-ranges.js'
 import { VOLUME_NAME } from '../spec/volumes.js'
@@ -55,7 +56,7 @@ export interface ContainerState {
   network?: NetworkRecord
   /** The whole spec, for inspect and exec. */
   spec?: Spec
-  /** Docker's Config.Labels: the image's, then --label's. */
+  /** Docker's Config.Labels: the image's, then --label's (compose finds its containers by theirs). */
   labels?: Record<string, string>
   /** The image id (its config digest): ps --filter ancestor=, inspect. */
   imageId?: string
@@ -71,6 +72,10 @@ export interface ContainerState {
   stoppedByUser?: boolean
   /** create, and restart policies: what is needed to plan a start again (replan.ts). */
   startInput?: StartInput
+  /** Its health check, when it has one: a runner records the results in health.json (health/). */
+  healthcheck?: HealthConfig
+  /** The runner's command (`mini-run internal health ID`), spawned at each start of a detached container. */
+  healthRunner?: string[]
 }
 
 /** Docker's --restart: no, on-failure[:N], always, unless-stopped. */

@@ -16,6 +16,7 @@ import { defaultSeccompProfile, nativeArchitectures } from './seccomp-profile.js
 import type { Rlimit } from './ulimits.js'
 import type { SpecResources } from '../cgroup/cgroup-limits.js'
 import type { IdMapping, NamespaceType, Spec, SpecDevice, SpecMount, SpecSeccomp } from './spec.js'
+import type { HealthConfig } from '../health/health-config.js'
 
 /** The part of an OCI image config (`config` object) that `run` uses. */
 export interface ImageRunConfig {
@@ -29,6 +30,8 @@ export interface ImageRunConfig {
   Volumes?: Record<string, object> | null
   /** "80/tcp": {} for each port the image expects to be published (-P). */
   ExposedPorts?: Record<string, unknown> | null
+  /** HEALTHCHECK: a detached container runs it while it lives (health/). */
+  Healthcheck?: HealthConfig | null
 }
 
 export interface ContainerOptions {
