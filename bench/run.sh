@@ -16,7 +16,8 @@ trap cleanup EXIT
 
 node -e '
 const { ImageStore } = await import("./dist/image/store.js");
-await new ImageStore({ root: process.argv[1] }).loadArchive("rootfs-fixtures/out/busybox-oci", { name: "localhost/bench/busybox:latest" });
+const { loadArchive } = await import("./dist/image/load-archive.js");
+await loadArchive(new ImageStore({ root: process.argv[1] }), "rootfs-fixtures/out/busybox-oci", { name: "localhost/bench/busybox:latest" });
 ' "$store" --input-type=module
 
 # An OCI bundle for runc and crun over the same rootfs (read-only root, no tty).

@@ -11,16 +11,20 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/bpf.h>
 #include <linux/openat2.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -143,6 +147,61 @@ int mr_socketpair(int32_t *fds)
     fds[0] = p[0];
     fds[1] = p[1];
     return 0;
+}
+
+/*
+ * The v2 device cgroup (src/runtime/cgroup/device-bpf.ts makes the
+ * program): load it as BPF_PROG_TYPE_CGROUP_DEVICE, attach it to the
+ * cgroup with BPF_F_ALLOW_MULTI (the programs of the cgroups above still
+ * run: a container never gets more than its parent allows). The
+ * attachment holds the program; our fd of it goes.
+ */
+int mr_bpf_device_filter(const uint8_t *insns, int32_t len, int32_t cgroup_fd)
+{
+    if (len <= 0 || len % 8)
+        return -EINVAL;
+    static const char license[] = "Apache-2.0";
+    union bpf_attr load;
+    memset(&load, 0, sizeof load);
+    load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+    load.insn_cnt = (uint32_t)(len / 8);
+    load.insns = (uint64_t)(uintptr_t)insns;
+    load.license = (uint64_t)(uintptr_t)license;
+    int prog = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof load);
+    if (prog < 0)
+        return -errno;
+    union bpf_attr attach;
+    memset(&attach, 0, sizeof attach);
+    attach.target_fd = (uint32_t)cgroup_fd;
+    attach.attach_bpf_fd = (uint32_t)prog;
+    attach.attach_type = BPF_CGROUP_DEVICE;
+    attach.attach_flags = BPF_F_ALLOW_MULTI;
+    int r = (int)syscall(SYS_bpf, BPF_PROG_ATTACH, &attach, sizeof attach);
+    int err = r < 0 ? errno : 0;
+    close(prog);
+    return -err;
+}
+
+int mr_unix_connect(const char *path)
+{
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    size_t len = strlen(path);
+    if (len >= sizeof addr.sun_path)
+        return -ENAMETOOLONG;
+    memcpy(addr.sun_path, path, len + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    int r;
+    do
+        r = connect(fd, (struct sockaddr *)&addr, sizeof addr);
+    while (r < 0 && errno == EINTR);
+    if (r < 0) {
+        int err = errno;
+        close(fd);
+        return -err;
+    }
+    return fd;
 }
 
 int mr_read_report(int32_t fd, int32_t *out)
@@ -348,4 +407,25 @@ int mr_read_regular(int32_t path_fd, uint8_t *buf, int32_t len)
     }
     close(fd);
     return err ? -err : (int)n;
+}
+
+int mr_bind_mount(const char *source, const char *target)
+{
+    if (mount(source, target, NULL, MS_BIND, NULL) < 0)
+        return -errno;
+    return 0;
+}
+
+int mr_umount(const char *target, int32_t flags)
+{
+    if (umount2(target, flags) < 0)
+        return -errno;
+    return 0;
+}
+
+int mr_unshare(int32_t flags)
+{
+    if (unshare(flags) < 0)
+        return -errno;
+    return 0;
 }

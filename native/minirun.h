@@ -58,6 +58,15 @@ int mr_spawn(int64_t clone_flags, int32_t cgroup_fd, int32_t stage_fd,
              int32_t program_fd, int32_t sync_fd, int32_t report_fd,
              const int32_t *stdio, const int32_t *keep, int32_t nkeep);
 
+/* Load a BPF_PROG_TYPE_CGROUP_DEVICE program (len bytes of struct
+ * bpf_insn) and attach it to the cgroup v2 directory cgroup_fd
+ * (BPF_F_ALLOW_MULTI). Returns 0. */
+int mr_bpf_device_filter(const uint8_t *insns, int32_t len, int32_t cgroup_fd);
+
+/* A SOCK_STREAM unix socket connected to path (close-on-exec): the OCI
+ * --console-socket, on which the container's pty master is sent. */
+int mr_unix_connect(const char *path);
+
 /* Blocking read of one failure report (8 bytes) from the report pipe into
  * out[0] = step index, out[1] = errno. Returns 8, or 0 on end of file (the
  * container's execve succeeded), or -errno. Call it off the JS thread. */
@@ -140,5 +149,18 @@ int mr_open_in_root(int32_t rootfd, const char *path);
  * the same inode. Returns the length; -EINVAL if it is not a regular file,
  * -EFBIG if it holds more than len bytes. */
 int mr_read_regular(int32_t path_fd, uint8_t *buf, int32_t len);
+
+/* mount(source, target, MS_BIND) and umount2(target, flags), in the
+ * caller's mount namespace: a container's network namespace is pinned by
+ * binding /proc/<pid>/ns/net onto a file (src/network/netns-pin.ts), so it
+ * outlives the container until its network is torn down. */
+int mr_bind_mount(const char *source, const char *target);
+int mr_umount(const char *target, int32_t flags);
+
+/* unshare(flags) for the calling thread. CLONE_NEWNET only: it is allowed in
+ * a multithreaded process and moves only the calling thread, so processes
+ * that thread forks later are born in the new namespace (the test suite's
+ * global setup, test/helpers/global-setup.ts). */
+int mr_unshare(int32_t flags);
 
 #endif

@@ -59,8 +59,11 @@ int parse_args(int argc, char **argv, struct options *o)
                            .log_max_file = 1 };
     for (int i = 1; i < argc; i += 2) {
         const char *name = argv[i];
-        if (!strcmp(name, "--interactive")) { /* the one flag without a value */
-            o->interactive = 1;
+        if (!strcmp(name, "--interactive") || !strcmp(name, "--wait-attach")) { /* the flags without a value */
+            if (name[2] == 'i')
+                o->interactive = 1;
+            else
+                o->wait_attach = 1;
             i--;
             continue;
         }
@@ -104,6 +107,8 @@ int parse_args(int argc, char **argv, struct options *o)
         }
         else if (!strcmp(name, "--exit-file"))
             o->exit_file = value;
+        else if (!strcmp(name, "--attach-socket"))
+            o->attach_socket = value;
         else if (!strcmp(name, "--exit-command")) {
             bad = o->exit_argc != 0 || !*value;
             o->exit_argv[o->exit_argc++] = value;
@@ -121,12 +126,13 @@ int parse_args(int argc, char **argv, struct options *o)
             return -1;
         }
     }
-    if (!have_flags || !have_cgroup || (o->interactive && o->stdin_fd >= 0) || o->stage_fd < 0 || o->program_fd < 0 || o->sync_fd < 0 ||
+    if (!have_flags || !have_cgroup || (o->interactive && o->stdin_fd >= 0) || (o->wait_attach && !o->attach_socket) || o->stage_fd < 0 || o->program_fd < 0 || o->sync_fd < 0 ||
         o->report_fd < 0 || o->pid_fd < 0 || !o->log || !o->exit_file || !*o->exit_file) {
         say("usage: mini-run-monitor --clone-flags N --cgroup-fd N|-1 --stage-fd N --program-fd N\n"
             "       --sync-fd N --report-fd N --pid-fd N [--keep-fd N[:M]]...\n"
             "       [--stdin-fd N | --interactive] [--pty-socket-fd N]\n"
             "       --log PATH [--log-max-size BYTES] [--log-max-file N] --exit-file PATH\n"
+            "       [--attach-socket PATH [--wait-attach]]\n"
             "       [--exit-command PATH [--exit-command-arg ARG]...]\n");
         return -1;
     }

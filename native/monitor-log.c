@@ -313,10 +313,14 @@ int log_stream_read(struct log_stream *s, struct log_file *log)
     do
         n = read(s->fd, s->buf + s->len, sizeof s->buf - s->len);
     while (n < 0 && errno == EINTR);
+    if (n < 0 && errno == EAGAIN)
+        return 1;
     if (n <= 0) {
         log_stream_close(s, log);
         return 0;
     }
+    if (s->tap)
+        s->tap(s->tap_type, s->buf + s->len, (size_t)n);
     /* One timestamp per read: the lines of one read arrived together. */
     struct timespec now;
     char time[TIME_LEN];

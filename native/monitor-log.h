@@ -44,13 +44,18 @@ void log_file_write(struct log_file *f, const char *line, size_t n);
 struct log_stream {
     const char *name; /* "stdout" or "stderr": the line's "stream" */
     int fd;           /* the pipe's read end; -1 once it is done */
+    /* also given every read's bytes as they come (the attach socket's
+     * clients), with tap_type; NULL for none */
+    void (*tap)(int type, const char *data, size_t len);
+    int tap_type;
     size_t len;       /* bytes of an unfinished line in buf */
     char buf[LOG_LINE_MAX];
 };
 
 /* One read(2) from the pipe; every complete line goes to log. Returns 1
- * while the pipe is open, 0 at end of file or on an error (the partial line
- * is then written and the pipe closed). */
+ * while the pipe is open (EAGAIN too: a pty master is non-blocking, for its
+ * writer's sake), 0 at end of file or on an error (the partial line is then
+ * written and the pipe closed). */
 int log_stream_read(struct log_stream *s, struct log_file *log);
 
 /* Write what is left of an unfinished line and close the pipe: the

@@ -26,6 +26,7 @@
  *                    [--keep-fd N[:M]]... [--stdin-fd N | --interactive]
  *                    [--pty-socket-fd N] --log PATH [--log-max-size BYTES]
  *                    [--log-max-file N] --exit-file PATH
+ *                    [--attach-socket PATH [--wait-attach]]
  *                    [--exit-command PATH [--exit-command-arg ARG]...]
  *
  * Every fd is one the monitor inherited (child_process.spawn's stdio array:
@@ -67,18 +68,30 @@
  *                  the oldest, PATH.(N-1)), PATH becomes PATH.1 and a new
  *                  PATH is created; with N = 1 it is truncated instead.
  *                  Without --log-max-size the log is never rotated (the
- *                  CLI always passes both: log-options.ts holds the default)
+ *                  CLI passes both, log-options.ts holding the default, but
+ *                  for --log-driver none, whose log is /dev/null)
  *   --exit-file    written when the container has exited and its output is
  *                  logged: {"exitCode":N,"signal":S|null,"finishedAt":"<RFC3339Nano>"}
  *                  (exitCode 128+S when killed by signal S), as PATH.tmp
  *                  then renamed, so a reader sees all of it or nothing;
  *                  mode 0640 like the log: not for every user of the host
+ *   --attach-socket
+ *                  listen here (before the clone) for clients that attach
+ *                  to the container: its output as it comes, their input
+ *                  to its stdin or pty, its exit code at the end
+ *                  (monitor-attach.h); the socket is removed at exit
+ *   --wait-attach  read none of the container's output, and report none
+ *                  of its exit, until the first client has connected (at
+ *                  most ATTACH_WAIT_MS), so that `run -it` and `start -a`,
+ *                  which connect right after the start, see all of it
  *   --exit-command, --exit-command-arg
  *                  a program the monitor execs (it replaces the monitor)
  *                  once the exit file is written, with these arguments
- *                  (argv[0] is PATH), stdio /dev/null, cwd /: `run -d --rm`
- *                  removes its container this way (podman's conmon runs
- *                  `podman container cleanup` the same way)
+ *                  (argv[0] is PATH), stdio /dev/null, cwd /: `run -d`
+ *                  passes `mini-run internal cleanup <id>`, which tears the
+ *                  network down, releases the cgroup and, with --rm,
+ *                  removes the container (podman's conmon runs `podman
+ *                  container cleanup` the same way)
  *
  * The container gets stdin (above), and stdout and stderr each a pipe the
  * monitor reads. Once the pid is written, the monitor holds none of the
@@ -108,16 +121,21 @@
 
 #include "fd-io.h"
 #include "minirun.h"
+#include "monitor-attach.h"
 #include "monitor-log.h"
 #include "monitor.h"
 
 #define EXIT_GRACE_MS 1000
+/* --wait-attach: the longest the output is held for a client that does
+ * not come (the CLI that asked for it died between the start and its
+ * connect); the container only blocks on a full pipe meanwhile */
+#define ATTACH_WAIT_MS 5000
 
 static struct log_file container_log;
-static struct log_stream out_stream = { .name = "stdout", .fd = -1 };
-static struct log_stream err_stream = { .name = "stderr", .fd = -1 };
+static struct log_stream out_stream = { .name = "stdout", .fd = -1, .tap_type = ATTACH_STDOUT };
+static struct log_stream err_stream = { .name = "stderr", .fd = -1, .tap_type = ATTACH_STDERR };
 /* run -d -t: the pty master, once the stage sent it */
-static struct log_stream tty_stream = { .name = "stdout", .fd = -1 };
+static struct log_stream tty_stream = { .name = "stdout", .fd = -1, .tap_type = ATTACH_STDOUT };
 
 /* Tell the caller the container will not start, then leave. */
 static void __attribute__((noreturn)) give_up(int pid_fd, int err)
@@ -250,6 +268,9 @@ int main(int argc, char **argv)
     int exit_dir = open_parent_dir(o.exit_file, &exit_name);
     if (exit_dir < 0)
         give_up(o.pid_fd, -exit_dir);
+    int listen_fd = -1;
+    if (o.attach_socket && (listen_fd = attach_listen(o.attach_socket)) < 0)
+        give_up(o.pid_fd, -listen_fd);
     /* -i: the write end stays open, unused, until the monitor exits */
     int stdin_pipe[2] = { -1, -1 };
     if (o.interactive) {
@@ -286,12 +307,32 @@ int main(int argc, char **argv)
     out_stream.fd = out_pipe[0];
     err_stream.fd = err_pipe[0];
     int pty_socket = o.pty_socket_fd;
+    if (listen_fd >= 0)
+        out_stream.tap = err_stream.tap = tty_stream.tap = attach_send;
+    /* what attached clients write goes to the container's stdin: its pty
+     * (once the stage sends the master) or the -i pipe */
+    struct attach_target target = { .tty_fd = -1, .stdin_fd = stdin_pipe[1] };
+    if (target.stdin_fd >= 0)
+        fcntl(target.stdin_fd, F_SETFL, O_NONBLOCK);
+    int holding = o.wait_attach;
+    struct timespec started;
+    clock_gettime(CLOCK_MONOTONIC, &started);
 
     int exited = 0, status = 0;
     struct timespec finished, exited_at;
     for (;;) {
         int timeout = -1;
-        if (exited) {
+        /* held until a client comes: also when the container has exited
+         * meanwhile (its output waits in the pipes), so a short-lived
+         * container's output still reaches `start -a` */
+        if (holding && (attach_clients() > 0 || ms_since(&started) >= ATTACH_WAIT_MS)) {
+            holding = 0;
+            if (exited) /* the grace for the last output starts now */
+                clock_gettime(CLOCK_MONOTONIC, &exited_at);
+        }
+        if (holding)
+            timeout = (int)(ATTACH_WAIT_MS - ms_since(&started));
+        else if (exited) {
             if (out_stream.fd < 0 && err_stream.fd < 0 && tty_stream.fd < 0 && pty_socket < 0)
                 break;
             long left = EXIT_GRACE_MS - ms_since(&exited_at);
@@ -299,14 +340,16 @@ int main(int argc, char **argv)
                 break;
             timeout = (int)left;
         }
-        struct pollfd pfd[5] = {
+        struct pollfd pfd[6 + ATTACH_MAX_CLIENTS + 1] = {
             { .fd = sigfd, .events = POLLIN },
-            { .fd = out_stream.fd, .events = POLLIN },
-            { .fd = err_stream.fd, .events = POLLIN },
+            { .fd = holding ? -1 : out_stream.fd, .events = POLLIN },
+            { .fd = holding ? -1 : err_stream.fd, .events = POLLIN },
             { .fd = pty_socket, .events = POLLIN },
-            { .fd = tty_stream.fd, .events = POLLIN },
+            { .fd = holding ? -1 : tty_stream.fd, .events = POLLIN },
+            { .fd = listen_fd, .events = POLLIN },
         };
-        if (poll(pfd, 5, timeout) < 0) {
+        int nattach = listen_fd >= 0 ? attach_poll_fds(pfd + 6, &target) : 0;
+        if (poll(pfd, (nfds_t)(6 + nattach), timeout) < 0) {
             if (errno == EINTR)
                 continue;
             break; /* cannot happen with valid fds; do not spin */
@@ -336,13 +379,22 @@ int main(int argc, char **argv)
             /* One message, the master; end of file if the container failed
              * before its open_pty step. Either way the socket is done. */
             int master = mr_recv_fd(pty_socket);
-            if (master >= 0)
-                tty_stream.fd = master;
+            if (master >= 0) {
+                tty_stream.fd = target.tty_fd = master;
+                /* attached input must never block the monitor on a full pty */
+                fcntl(master, F_SETFL, O_NONBLOCK);
+            }
             close(pty_socket);
             pty_socket = -1;
         }
-        if (pfd[4].revents) /* EIO once the container's last tty fd is closed */
-            log_stream_read(&tty_stream, &container_log);
+        if (pfd[4].revents) { /* EIO once the container's last tty fd is closed */
+            if (!log_stream_read(&tty_stream, &container_log))
+                target.tty_fd = -1;
+        }
+        if (pfd[5].revents)
+            attach_accept(listen_fd);
+        if (nattach)
+            attach_handle(pfd + 6, nattach, &target);
     }
     /* Whatever is still open is held by an orphan: log its unfinished
      * line and stop reading. */
@@ -351,9 +403,18 @@ int main(int argc, char **argv)
     log_stream_close(&tty_stream, &container_log);
     if (container_log.fd >= 0)
         close(container_log.fd);
-    if (!exited)
+    if (listen_fd >= 0) {
+        close(listen_fd);
+        unlink(o.attach_socket);
+    }
+    if (!exited) {
+        attach_finish(255);
         return 1;
-    if (write_exit_file(exit_dir, exit_name, status, &finished) < 0)
+    }
+    int written = write_exit_file(exit_dir, exit_name, status, &finished);
+    /* after the exit file: a client that goes on to read the state sees it */
+    attach_finish(WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status));
+    if (written < 0)
         return 1;
     if (o.exit_argc > 0) {
         /* The command starts with default signals and an empty mask, not

@@ -18,6 +18,11 @@ struct options {
     int keep_from[MAX_KEEP], keep_to[MAX_KEEP];
     int nkeep;
     const char *log, *exit_file;
+    /* the attach socket (monitor-attach.h); NULL for none */
+    const char *attach_socket;
+    /* hold the container's output until a client attaches (at most
+     * ATTACH_WAIT_MS): `run -it` and `start -a` attach right after the start */
+    int wait_attach;
     /* rotate the log before it passes this many bytes (0: never), keeping
      * this many files */
     long long log_max_size;

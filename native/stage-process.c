@@ -8,10 +8,14 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/personality.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "stage.h"
@@ -27,6 +31,51 @@ int op_setrlimit(const struct step *s)
     /* RLIM_INFINITY is ~0 in the 64-bit struct rlimit: the number passes as is. */
     struct rlimit rl = { .rlim_cur = arg_num(s, 1), .rlim_max = arg_num(s, 2) };
     return setrlimit((int)arg_num(s, 0), &rl) < 0 ? errno : 0;
+}
+
+int op_umask(const struct step *s)
+{
+    umask((mode_t)arg_num(s, 0));
+    return 0;
+}
+
+int op_personality(const struct step *s)
+{
+    return personality((unsigned long)arg_num(s, 0)) < 0 ? errno : 0;
+}
+
+/* No glibc wrapper for either. */
+int op_ioprio(const struct step *s)
+{
+    const int who_process = 1; /* IOPRIO_WHO_PROCESS, linux/ioprio.h */
+    return syscall(SYS_ioprio_set, who_process, 0, (int)arg_num(s, 0)) < 0 ? errno : 0;
+}
+
+/* struct sched_attr of sched_setattr(2), SCHED_ATTR_SIZE_VER0 */
+struct sched_attr0 {
+    uint32_t size;
+    uint32_t policy;
+    uint64_t flags;
+    int32_t nice;
+    uint32_t priority;
+    uint64_t runtime;
+    uint64_t deadline;
+    uint64_t period;
+};
+
+int op_sched(const struct step *s)
+{
+    struct sched_attr0 attr = {
+        .size = sizeof attr,
+        .policy = (uint32_t)arg_num(s, 0),
+        .flags = arg_num(s, 1),
+        .nice = (int32_t)arg_num(s, 2),
+        .priority = (uint32_t)arg_num(s, 3),
+        .runtime = arg_num(s, 4),
+        .deadline = arg_num(s, 5),
+        .period = arg_num(s, 6),
+    };
+    return syscall(SYS_sched_setattr, 0, &attr, 0) < 0 ? errno : 0;
 }
 
 int op_pdeathsig(const struct step *s)
@@ -73,20 +122,43 @@ int op_close_fds(const struct step *s)
     return cloexec_from_proc(from);
 }
 
+/* One candidate of the search: 0 when it will do (execve does not return
+ * then), else the errno that moves the search on or stops it. */
+typedef int try_fn(const char *path, char **argv, char **envp);
+
+static int try_execve(const char *path, char **argv, char **envp)
+{
+    execve(path, argv, envp);
+    return errno;
+}
+
+/* What execve(2) would say of path before running it: missing (ENOENT),
+ * not permitted, or not a regular file (EACCES, as execve says of a
+ * directory). */
+static int try_access(const char *path, char **argv, char **envp)
+{
+    (void)argv;
+    (void)envp;
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return errno;
+    if (!S_ISREG(st.st_mode))
+        return EACCES;
+    return faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) < 0 ? errno : 0;
+}
+
 /*
- * execve with execvpe(3)'s search: a name without '/' is tried in each
- * directory of path_env (an empty entry is the current directory). As in
- * glibc, a candidate that is missing or not permitted moves on to the next
+ * execvpe(3)'s search: a name without '/' is tried in each directory of
+ * path_env (an empty entry is the current directory). As in glibc, a
+ * candidate that is missing or not permitted moves on to the next
  * directory, EACCES is reported if any candidate had it, and any other
  * error stops the search. Unlike glibc, ENOEXEC is reported, not retried
  * with /bin/sh: the container's shell is not ours to choose.
  */
-static int exec_search(const char *file, const char *path_env, char **argv, char **envp)
+static int search(try_fn *try, const char *file, const char *path_env, char **argv, char **envp)
 {
-    if (strchr(file, '/')) {
-        execve(file, argv, envp);
-        return errno;
-    }
+    if (strchr(file, '/'))
+        return try(file, argv, envp);
     if (!file[0])
         return ENOENT;
     size_t flen = strlen(file);
@@ -103,8 +175,10 @@ static int exec_search(const char *file, const char *path_env, char **argv, char
                 *w++ = '/';
             }
             memcpy(w, file, flen + 1);
-            execve(buf, argv, envp);
-            switch (errno) {
+            int err = try(buf, argv, envp);
+            switch (err) {
+            case 0:
+                return 0;
             case EACCES:
                 eacces = true;
                 break;
@@ -115,7 +189,7 @@ static int exec_search(const char *file, const char *path_env, char **argv, char
             case ETIMEDOUT:
                 break;
             default:
-                return errno;
+                return err;
             }
         }
         if (!*end)
@@ -123,6 +197,47 @@ static int exec_search(const char *file, const char *path_env, char **argv, char
         p = end;
     }
     return eacces ? EACCES : ENOENT;
+}
+
+int op_find_exec(const struct step *s)
+{
+    return search(try_access, s->arg[1].p, s->arg[0].p, NULL, NULL);
+}
+
+/*
+ * The OCI lifecycle's create/start split (runtime-spec runtime.md): the
+ * process waits here, every step of its start done but the execve, until
+ * `start`. As runc's exec.fifo: the runtime made a FIFO and gave us an
+ * O_PATH fd of it; opening it for writing blocks until a reader opens it,
+ * and `start` is that reader. Reopening through /proc/self/fd works after
+ * pivot_root, where the FIFO's path is out of reach, and for any user: it
+ * follows the fd, not a path (proc(5)). The one byte tells `start` that it
+ * was this process that it released.
+ */
+int op_wait_start(const struct step *s)
+{
+    int fifo = arg_fd(s, 0);
+    if (fifo < 0)
+        return EBADF;
+    int err = report_reached(s);
+    if (err)
+        return err;
+    char path[32];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fifo);
+    int fd;
+    do
+        fd = open(path, O_WRONLY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return errno;
+    ssize_t n;
+    do
+        n = write(fd, "0", 1);
+    while (n < 0 && errno == EINTR);
+    err = n < 0 ? errno : 0;
+    close(fd);
+    close(fifo);
+    return err;
 }
 
 int op_exec(const struct step *s)
@@ -137,7 +252,7 @@ int op_exec(const struct step *s)
         argv[i] = (char *)s->arg[2 + i].p;
     for (uint32_t i = 0; i < envc; i++)
         envp[i] = (char *)s->arg[2 + argc + i].p;
-    int err = exec_search(argv[0], s->arg[0].p, argv, envp);
+    int err = search(try_execve, argv[0], s->arg[0].p, argv, envp);
     free(argv);
     free(envp);
     return err;

@@ -47,6 +47,7 @@ struct op_def {
 static int check_exec(const struct step *s);
 static int check_seccomp(const struct step *s);
 static int check_setns(const struct step *s);
+static int check_umask(const struct step *s);
 
 static const struct op_def ops[] = {
     [MR_OP_MOUNT] = { "ssssns", op_mount, NULL },
@@ -79,6 +80,12 @@ static const struct op_def ops[] = {
     [MR_OP_MOVE_MOUNT] = { "nss", op_move_mount, NULL },
     [MR_OP_PDEATHSIG] = { "n", op_pdeathsig, NULL },
     [MR_OP_SETNS] = { "nn", op_setns, check_setns },
+    [MR_OP_WAIT_START] = { "n", op_wait_start, NULL },
+    [MR_OP_FIND_EXEC] = { "ss", op_find_exec, NULL },
+    [MR_OP_UMASK] = { "n", op_umask, check_umask },
+    [MR_OP_PERSONALITY] = { "n", op_personality, NULL },
+    [MR_OP_IOPRIO] = { "n", op_ioprio, NULL },
+    [MR_OP_SCHED] = { "nnnnnnn", op_sched, NULL },
 };
 #define NOPS (sizeof ops / sizeof ops[0])
 
@@ -121,6 +128,11 @@ static int check_setns(const struct step *s)
     /* setns(2) takes an int: a larger number must not be cut down to
      * another namespace type. */
     return arg_num(s, 1) <= 0x7fffffff ? 0 : EINVAL;
+}
+
+static int check_umask(const struct step *s)
+{
+    return arg_num(s, 0) <= 0777 ? 0 : EINVAL;
 }
 
 static int check_arg(char type, const struct arg *a)
@@ -237,9 +249,25 @@ static int parse_program(size_t len)
 
 static void report(uint32_t index, int err)
 {
+    /* After MR_OP_WAIT_START the runtime that read "ready" may be gone:
+     * the write must fail with EPIPE, not kill us with SIGPIPE, so that
+     * the exit status stays ours. */
+    signal(SIGPIPE, SIG_IGN);
     uint32_t r[2] = { htole32(index), htole32((uint32_t)err) };
     ssize_t n = write(MR_FD_REPORT, r, sizeof r);
     (void)n;
+}
+
+int report_reached(const struct step *s)
+{
+    uint32_t r[2] = { htole32((uint32_t)(s - steps)), 0 };
+    ssize_t n;
+    do
+        n = write(MR_FD_REPORT, r, sizeof r);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return errno;
+    return n == (ssize_t)sizeof r ? 0 : EIO;
 }
 
 /*

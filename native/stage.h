@@ -26,6 +26,10 @@ uint64_t arg_num(const struct step *s, uint32_t i);
 /* A numeric argument as an fd; -1 (EBADF from any syscall) if out of range. */
 int arg_fd(const struct step *s, uint32_t i);
 
+/* Write {the index of step s, 0} on the report pipe: the program reached s
+ * (MR_OP_WAIT_START's "ready"). 0 or an errno value. */
+int report_reached(const struct step *s);
+
 /* Every op returns 0 or a positive errno value, never -1. */
 typedef int op_fn(const struct step *s);
 
@@ -38,7 +42,8 @@ op_fn op_sethostname, op_setdomainname, op_link_up, op_unshare, op_setns;
 op_fn op_setgroups, op_setresgid, op_setresuid, op_keepcaps, op_cap_bounding;
 op_fn op_capset, op_cap_ambient, op_no_new_privs, op_seccomp;
 /* stage-process.c: session, limits, fds, exec */
-op_fn op_setsid, op_setrlimit, op_pdeathsig, op_close_fds, op_exec;
+op_fn op_setsid, op_setrlimit, op_pdeathsig, op_close_fds, op_exec, op_find_exec, op_wait_start, op_umask;
+op_fn op_personality, op_ioprio, op_sched;
 /* stage-tty.c */
 op_fn op_open_pty;
 /* stage-init.c */

@@ -24,7 +24,9 @@
  *   report  := u32:step_index i32:errno      (8 bytes)
  *
  * step_index is 0-based into the program; MR_STEP_TRAMPOLINE marks a failure
- * in the clone trampoline before the stage program started. A program that
+ * in the clone trampoline before the stage program started. errno 0 is not
+ * a failure: MR_OP_WAIT_START's "ready" (every step before it has run, the
+ * stage now waits to be started); the runtime may stop reading after it. A program that
  * cannot be read or is malformed (bad magic or counts, a numeric argument
  * not 8 bytes, a NUL inside a string argument, a wrong argument count, an
  * unknown op or flag) runs no step and is reported as {0, EINVAL}
@@ -129,6 +131,28 @@ enum mr_op {
        (exec: the container's, a kept fd). Joining a PID or time namespace
        only moves the children: a FORK_INIT must follow. */
     MR_OP_SETNS = 30,
+    /* fifo_fd:u64 -- report ready ({this step's index, 0} on the report
+       pipe), then open the FIFO that fifo_fd (an O_PATH fd) names for
+       writing, through /proc/self/fd/N: that blocks until the runtime's
+       `start` opens it for reading. Write one byte, close both. The OCI
+       create/start split (runc's exec.fifo). */
+    MR_OP_WAIT_START = 31,
+    /* path_env, file -- the search of MR_OP_EXEC without the execve: 0 when
+       file (searched in path_env if it has no '/') names an executable
+       regular file, else ENOENT or EACCES. Lets a create fail before it
+       waits, when the command it would start does not exist. */
+    MR_OP_FIND_EXEC = 32,
+    /* mask:u64 -- umask(2) */
+    MR_OP_UMASK = 33,
+    /* persona:u64 -- personality(2) (linux.personality: PER_LINUX32) */
+    MR_OP_PERSONALITY = 34,
+    /* ioprio:u64 -- ioprio_set(IOPRIO_WHO_PROCESS, 0, ioprio): the class in
+       bits 13-15, the level in 0-2 (ioprio_set(2)) */
+    MR_OP_IOPRIO = 35,
+    /* policy:u64, flags:u64, nice:u64 (two's complement), priority:u64,
+       runtime:u64, deadline:u64, period:u64 -- sched_setattr(0, ...)
+       (sched_setattr(2)) */
+    MR_OP_SCHED = 36,
 };
 
 #endif

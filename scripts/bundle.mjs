@@ -10,6 +10,7 @@
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { appendFileSync, chmodSync, readFileSync, rmSync } from 'node:fs'
+import { resolve as resolvePath } from 'node:path'
 import { build } from 'esbuild'
 
 // commander requires node:child_process at load time (5 ms, with net and
@@ -30,13 +31,37 @@ const lazyChildProcess = {
 
 // The build's third-party parsers (src/build/vendor.ts) go to a file of
 // their own, required by the bundle only when `build` or `lint` runs: the
-// other verbs' start-up does not read their 150 kB.
-const buildVendor = {
-  name: 'build-vendor',
+// other verbs' start-up does not read their 150 kB. The same for compose's
+// (src/compose/vendor.ts: yaml, the schema validator).
+const vendors = {
+  name: 'vendors',
   setup(b) {
-    b.onResolve({ filter: /\/vendor\.js$/ }, (args) =>
-      args.importer.includes('/src/build/') ? { path: './mini-run-build-vendor.cjs', external: true } : undefined,
-    )
+    b.onResolve({ filter: /\/vendor\.js$/ }, (args) => {
+      const target = resolvePath(args.resolveDir, args.path)
+      for (const part of ['build', 'compose']) {
+        if (target.endsWith(`/src/${part}/vendor.js`)) return { path: `./mini-run-${part}-vendor.cjs`, external: true }
+      }
+      return undefined
+    })
+  },
+}
+
+// The Compose Specification's schema, compiled once here: ajv's standalone
+// mode writes the validator's code, which the compose vendor file ships in
+// place of src/compose/schema-validator.ts (which compiles the schema at
+// every start: ~200 ms).
+const standaloneValidator = {
+  name: 'standalone-validator',
+  setup(b) {
+    b.onLoad({ filter: /\/src\/compose\/schema-validator\.ts$/ }, async () => {
+      const { Ajv } = await import('ajv')
+      const { default: standaloneCode } = await import('ajv/dist/standalone/index.js')
+      const schema = JSON.parse(readFileSync('src/compose/schema/compose-spec.json', 'utf8'))
+      const options = { allErrors: true, strict: false, validateSchema: false }
+      const ajv = new Ajv({ ...options, code: { source: true, esm: true } })
+      ajv.addSchema(schema)
+      return { contents: standaloneCode(ajv, { validateCompose: schema.$id }), loader: 'js', resolveDir: 'src/compose' }
+    })
   },
 }
 
@@ -54,12 +79,29 @@ await build({
   // src/ is ESM; in this CommonJS bundle import.meta.url is the bundle's URL
   define: { 'import.meta.url': '__bundleUrl' },
   banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
-  plugins: [lazyChildProcess, buildVendor],
+  plugins: [lazyChildProcess, vendors],
 })
 await build({
   ...common,
   entryPoints: ['src/build/vendor.ts'],
   outfile: 'dist/mini-run-build-vendor.cjs',
+})
+// What a rootless user with subordinate ids does as root of their user
+// namespace (unpack layers, fill volumes): a program of its own
+// (src/rootless/userns-helper.ts).
+await build({
+  ...common,
+  entryPoints: ['src/rootless/userns-helper.ts'],
+  outfile: 'dist/mini-run-userns-helper.cjs',
+  external: ['ffi-rs', '@yuuang/*'],
+  define: { 'import.meta.url': '__bundleUrl' },
+  banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+})
+await build({
+  ...common,
+  entryPoints: ['src/compose/vendor.ts'],
+  outfile: 'dist/mini-run-compose-vendor.cjs',
+  plugins: [standaloneValidator],
 })
 await build({
   ...common,

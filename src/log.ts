@@ -61,3 +61,8 @@ export function setLogLevel(level: string): void {
   levelName = level
   if (instance) instance.level = level
 }
+
+/** Whether messages at this level are shown (`--log-level debug`: errors give their details too). */
+export function logLevelEnabled(level: string): boolean {
+  return (LEVELS[level] ?? 0) >= (LEVELS[levelName] ?? LEVELS.warn!)
+}

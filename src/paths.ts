@@ -19,6 +19,16 @@ export function defaultStateRoot(env: NodeJS.ProcessEnv = process.env): string {
   return join('/tmp', `mini-run-${process.getuid?.() ?? 'user'}`)
 }
 
+/**
+ * The mode of the store's root and of its containers/: 0711 as root, so
+ * that a --userns=auto container's root (a host id of its own) can reach
+ * its writable layer and layers below; 0700 for a user, whose containers'
+ * root is the user (podman keeps ~/.local/share/containers so).
+ */
+export function storeRootMode(): number {
+  return isRoot() ? 0o711 : 0o700
+}
+
 /** The image store root when none is given. */
 export function defaultStoreRoot(env: NodeJS.ProcessEnv = process.env): string {
   if (env.MINI_RUN_ROOT) return env.MINI_RUN_ROOT

@@ -108,3 +108,14 @@ describe.skipIf(!isRoot)('RUN --mount (needs root: RUN steps are containers)', (
     expect(r.stdout).toMatch(/^unmounted-2$/m)
   })
 })
+
+describe('a secret spelled in the command line itself', () => {
+  test('is <secret> in the history, and only for the secrets the RUN mounts', async () => {
+    const { withoutSecrets } = await import('../src/build/run-command-step.js')
+    const { parseRunMount } = await import('../src/build/run-mounts.js')
+    const secrets = new Map([['tok', Buffer.from('s3cr3t-value\n')], ['other', Buffer.from('never-mounted')]])
+    const mounts = [parseRunMount('type=secret,id=tok', '/')]
+    expect(withoutSecrets('RUN sh -c test "$(cat /run/secrets/tok)" = s3cr3t-value never-mounted', mounts, secrets))
+      .toBe('RUN sh -c test "$(cat /run/secrets/tok)" = <secret> never-mounted')
+  })
+})

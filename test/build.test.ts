@@ -178,7 +178,7 @@ describe.skipIf(!isRoot)('build (needs root: RUN steps are containers)', () => {
     const [removing, remade] = image.layerDirs.slice(-2) as [string, string]
     expect(readdirSync(join(removing, 'bin'))).toEqual(['ping'])
     expect(readdirSync(join(remade, 'data'))).toEqual(['new'])
-    const { isOpaqueDir } = await import('../src/build/merged-tree.js')
+    const { isOpaqueDir } = await import('../src/image/overlay-marks.js')
     expect(isOpaqueDir(join(remade, 'data'))).toBe(true)
   })
 

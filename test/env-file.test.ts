@@ -1,6 +1,6 @@
 // --env-file's format (src/cli/env-file.ts): pure.
 import { describe, expect, it } from 'vitest'
-import { parseEnvFile } from '../src/cli/env-file.js'
+import { parseEnvFile } from '../src/runtime/spec/env-file.js'
 
 describe('--env-file', () => {
   it('takes KEY=VALUE and KEY lines as they are, skipping blanks and comments', () => {

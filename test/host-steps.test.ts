@@ -39,9 +39,11 @@ describe('the host steps of a start', () => {
     const p = plan({ resources: { pids: { limit: 64 } } })
     expect(p.host.map((s) => `${s.kind} ${'path' in s ? s.path : ''}`.trim())).toEqual([
       'private_dir /store/containers', `mkdir ${C}`, `mkdir ${C}/work`, `mkdir ${C}/rootfs`, `mkdir ${C}/upper`,
-      'cgroup_leaf /cg/mini-run/c0ffee', 'cgroup_write /cg/mini-run/c0ffee/pids.max', 'clone', 'sync',
+      'cgroup_leaf /cg/mini-run/c0ffee', 'cgroup_enable', 'cgroup_enable', 'cgroup_write /cg/mini-run/c0ffee/pids.max', 'clone', 'sync',
     ])
-    expect(p.host.map((s) => s.section)).toEqual(['prepare', 'prepare', 'prepare', 'prepare', 'prepare', 'prepare', 'prepare', 'clone', 'handshake'])
+    // pids is delegated from the v2 root down to mini-run's parent, for the leaf to have it
+    expect(p.host.filter((s) => s.kind === 'cgroup_enable')).toMatchObject([{ dir: '/cg', controllers: ['pids'] }, { dir: '/cg/mini-run', controllers: ['pids'] }])
+    expect(p.host.map((s) => s.section)).toEqual([...Array(9).fill('prepare'), 'clone', 'handshake'])
   })
 
   it('under --userns=auto: idmapped layers in slots that the child attaches, its own dirs, then the maps', () => {
@@ -95,7 +97,8 @@ describe('runHostSteps, through a recording Host', () => {
     const host = recordingHost()
     host.failOn('writeFile', Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' }))
     const p = plan({ resources: { pids: { limit: 64 } } })
-    await expect(runHostSteps(p, host, { stdio: [0, 1, 2] })).rejects.toThrow('write "64" to /cg/mini-run/c0ffee/pids.max: EACCES: permission denied')
+    // one line: the step, the errno's words (Node's message would repeat the path), the step's place in the plan
+    await expect(runHostSteps(p, host, { stdio: [0, 1, 2] })).rejects.toThrow(/^write "64" to \/cg\/mini-run\/c0ffee\/pids\.max: Permission denied \(runtime step P9 of 11\)$/)
     const undo = host.calls.slice(host.calls.findIndex((c) => c.call === 'writeFile') + 1)
     expect(undo.map((c) => `${c.call} ${String(c.args[0])}`)).toEqual([
       'close 100', 'destroyCgroupLeaf /cg/mini-run/c0ffee',
@@ -121,7 +124,7 @@ describe('runHostSteps, through a recording Host', () => {
     const p = plan({ idMaps }, { cgroupPath: undefined })
     host.failOn('writeFile', Object.assign(new Error('EPERM: operation not permitted'), { code: 'EPERM' }))
     const launched = await runHostSteps(p, host, { stdio: [0, 1, 2] })
-    await expect(launched.started).rejects.toThrow('write /proc/<child>/uid_map: EPERM: operation not permitted')
+    await expect(launched.started).rejects.toThrow('write /proc/4242/uid_map: Operation not permitted (runtime step P7 of 9)')
     expect(host.calls.find((c) => c.call === 'kill')?.args).toEqual([4242, 'SIGKILL'])
   })
 })

@@ -9,7 +9,8 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { writeOciLayout } from '../src/image/oci-layout.js'
 import { miniRun } from './helpers/cli.js'
-import { humanSize, timeAgo } from '../src/cli/commands/images.js'
+import { timeAgo } from '../src/cli/commands/images.js'
+import { humanSize } from '../src/cli/format/units.js'
 
 let dir: string
 let layout: string
@@ -72,10 +73,14 @@ test('load from stdin', () => {
   expect(r.stdout).toBe('Loaded image: localhost/cli/test:1\n')
 })
 
-test('errors name the image and exit 125', () => {
+test('errors name the image and exit 125 (image inspect: Docker\'s [] and exit 1)', () => {
   const r = cli('image', 'inspect', 'localhost/absent')
-  expect(r.status).toBe(125)
-  expect(r.stderr).toBe('mini-run: no such image: localhost/absent\n')
+  expect(r.status).toBe(1)
+  expect(r.stdout).toBe('[]\n')
+  expect(r.stderr).toBe('Error: No such image: localhost/absent\n')
+  const rmi = cli('rmi', 'localhost/absent')
+  expect(rmi.status).not.toBe(0)
+  expect(rmi.stderr).toContain('no such image: localhost/absent')
   const bad = cli('load', '-i', join(dir, 'missing.tar'))
   expect(bad.status).toBe(125)
   expect(bad.stderr).toContain('missing.tar')

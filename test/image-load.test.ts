@@ -231,7 +231,16 @@ describe('bad archives', () => {
   test('not an archive', async () => {
     const e = setup()
     writeFileSync(join(e.dir, 'junk'), 'this is not a tar file at all'.repeat(40))
-    await expect(loadArchive(e.store, join(e.dir, 'junk'))).rejects.toThrow(/not a readable tar archive/)
+    await expect(loadArchive(e.store, join(e.dir, 'junk'))).rejects.toThrow(`${join(e.dir, 'junk')}: not a tar archive (docker save's output) nor an OCI image layout`)
+  })
+
+  test('random bytes: said what they are not, none of them echoed (issue 15)', async () => {
+    const e = setup()
+    const junk = Buffer.alloc(3000)
+    for (let i = 0; i < junk.length; i++) junk[i] = (i * 151 + 7) % 256
+    writeFileSync(join(e.dir, 'random.tar'), junk)
+    const err = await loadArchive(e.store, join(e.dir, 'random.tar')).catch((x: Error) => x)
+    expect((err as Error).message).toBe(`${join(e.dir, 'random.tar')}: not a tar archive (docker save's output) nor an OCI image layout`)
   })
 
   test('a tar with neither manifest.json nor index.json', async () => {

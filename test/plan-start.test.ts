@@ -173,3 +173,35 @@ describe('planStart', () => {
     expect(i).toBeGreaterThan(p.child.findIndex((s) => s.op === 'pivot_root'))
   })
 })
+
+describe('a bind of a file', () => {
+  it('makes the directory of its mount point first (a scratch image has no /etc; -v FILE:/new/dir/file)', () => {
+    const mounts = volumesFromFlags({ volumes: ['/srv/app.conf:/new/dir/app.conf:ro'] }, '/')
+    const p = plan({ mounts: mounts.map((v) => v.mount) }, { pathKind: (path) => (path === '/srv/app.conf' ? 'file' : hostKinds(path)) })
+    const at = p.child.findIndex((s) => s.op === 'mkdir' && s.path === '/new/dir')
+    expect(ops(p.child.slice(at, at + 3))).toEqual(['mkdir /c/rootfs/new/dir', 'mkfile /c/rootfs/new/dir/app.conf', 'mount /srv/app.conf on /c/rootfs/new/dir/app.conf'])
+  })
+})
+
+describe('the fds a child step names', () => {
+  // Every { slot } a child step refers to must be an fd the child inherits:
+  // a table entry without `slots` (child-kinds.ts) would leave the child a
+  // number that names nothing (OCI create's exec FIFO did once).
+  const slotsIn = (value: unknown): string[] =>
+    value && typeof value === 'object'
+      ? Object.entries(value).flatMap(([k, v]) => (k === 'slot' && typeof v === 'string' ? [v] : slotsIn(v)))
+      : []
+  it.each([
+    ['an image with a terminal', plan({ tty: true })],
+    ['idmapped layers', plan({ idMaps: { uid: [{ containerID: 0, hostID: 100000, size: 65536 }], gid: [{ containerID: 0, hostID: 100000, size: 65536 }] } }, {
+      rootfs: { ...overlay, idmapped: { mountDir: '/c/lower' } },
+    })],
+    ['OCI create (the exec FIFO)', plan({}, { startGate: { fifo: '/run/x/exec.fifo' } })],
+  ])('are all kept by the clone: %s', (_what, p) => {
+    const clone = p.host.find((s) => s.kind === 'clone')
+    const kept = clone?.kind === 'clone' ? clone.keep.map((k) => k.slot) : []
+    const named = [...new Set(p.child.flatMap((step) => slotsIn(step)))]
+    expect(named.length).toBeGreaterThan(0)
+    expect(kept.sort()).toEqual(named.sort())
+  })
+})

@@ -1,7 +1,7 @@
 // A container is a process in new namespaces: it is PID 1, sees only its own
 // processes, has its own hostname, only a loopback interface, and none of the
 // host's mounts.
-import { readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
+import { readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
@@ -33,8 +33,8 @@ describe.skipIf(!isRoot)('run: namespaces (needs root: creates namespaces, mount
     expect(env.run(env.runArgs([BUSYBOX, 'hostname'])).stdout.trim()).not.toBe('box1')
   })
 
-  it('has only lo, and lo is up', () => {
-    const r = env.run(env.runArgs([BUSYBOX, 'sh', '-c', 'ls /sys/class/net; ip -o link']))
+  it('has only lo, and lo is up, with --network none', () => {
+    const r = env.run(env.runArgs(['--network', 'none', BUSYBOX, 'sh', '-c', 'ls /sys/class/net; ip -o link']))
     expect(r.status).toBe(0)
     const [ifaces] = r.stdout.split('\n')
     expect(ifaces).toBe('lo')
@@ -47,9 +47,11 @@ describe.skipIf(!isRoot)('run: namespaces (needs root: creates namespaces, mount
     expect(r.status).toBe(0)
     const targets = r.stdout.trim().split('\n').map((l) => l.split(' ')[4])
     expect(targets[0]).toBe('/')
-    for (const t of targets) expect(t).toMatch(/^\/(proc|dev|sys)?(\/|$)/)
+    // the network's own /etc files (src/network/etc-files.ts) are bound in, as in Docker
+    const own = /^\/etc\/(hosts|resolv\.conf|hostname)$/
+    for (const t of targets) expect(t).toMatch(own.test(t!) ? own : /^\/(proc|dev|sys)?(\/|$)/)
     // (the overlay's own options name its host directories, as in Docker; no host mount is listed)
-    expect(targets.filter((t) => /^\/(work|var|home|run|boot|etc|usr)(\/|$)/.test(t!))).toEqual([])
+    expect(targets.filter((t) => /^\/(work|var|home|run|boot|etc|usr)(\/|$)/.test(t!) && !own.test(t!))).toEqual([])
   })
 
   it('sees the host\'s processes nowhere, even by pid', () => {
@@ -66,7 +68,9 @@ describe.skipIf(!isRoot)('run: namespaces (needs root: creates namespaces, mount
     expect(net.slice(1, 5)).not.toContain(ns('pid'))
     expect(net.slice(1, 5)).not.toContain(ns('mnt'))
     expect(net[5]).toBe(hostname()) // Docker's --network host shows the host's name
-    expect(net[6]!.trim().split(' ').sort()).toEqual(readdirSync('/sys/class/net').sort())
+    // this process's own namespace (the suite runs in one: /sys/class/net here shows the sysfs's, not ours)
+    const ours = readFileSync('/proc/self/net/dev', 'utf8').split('\n').slice(2).map((l) => l.split(':')[0]!.trim()).filter(Boolean)
+    expect(net[6]!.trim().split(' ').sort()).toEqual(ours.sort())
     const pid = env.run(env.runArgs(['--pid', 'host', BUSYBOX, 'sh', '-c', `readlink /proc/self/ns/pid; test -e /proc/${process.pid} && echo sees-host`]))
     expect(pid.stdout).toBe(`${ns('pid')}\nsees-host\n`)
     const ipcUts = lines(['--ipc', 'host', '--uts', 'host'])
@@ -85,7 +89,7 @@ describe.skipIf(!isRoot)('run: namespaces (needs root: creates namespaces, mount
 
   it('refuses what it cannot share: other network modes, --hostname in the host\'s UTS namespace, a user namespace', () => {
     const cases: [string[], string][] = [
-      [['--network', 'bridge'], "mini-run: --network bridge is not supported: use none or private or host (a container has only lo, or the host's network)\n"],
+      [['--network', 'container:x'], "mini-run: --network container:x is not supported: use bridge, none, host, or a network's name\n"],
       [['--uts', 'host', '--hostname', 'x'], 'mini-run: --hostname cannot be used with --uts host: it would rename the host\n'],
       [['--userns', 'auto', '--network', 'host'], "mini-run: --network host needs the host's user namespace: not with --userns=auto\n"],
     ]

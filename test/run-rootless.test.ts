@@ -80,7 +80,7 @@ describe.skipIf(!isRoot || !userns)('run: rootless (needs root to become nobody,
     // and a mount point it cannot make is one line naming the step
     const denied = asNobody(['run', '--rm', '-v', `${mine}:/new`, '--rootfs', staged.rootfs, 'true'])
     expect(denied.status).toBe(125)
-    expect(denied.stderr).toMatch(/^mini-run: mkdir \/.*\/rootfs\/new: Permission denied \(step \d+ of \d+\)\n$/)
+    expect(denied.stderr).toBe('mini-run: mkdir /new: Permission denied\n')
   })
 
   it('cannot write the root-owned rootfs it was given', () => {

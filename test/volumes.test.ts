@@ -146,7 +146,10 @@ describe('--tmpfs', () => {
   it('defaults to nosuid,noexec; the caller may say exec, never dev', () => {
     expect(parseTmpfs('/run').mount).toEqual({ destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'noexec', 'nodev'] })
     expect(parseTmpfs('/run:exec,dev,size=1m').mount.options).toEqual(['nosuid', 'noexec', 'exec', 'dev', 'size=1m', 'nodev'])
-    expect(() => parseTmpfs('/run:rbind')).toThrow('invalid --tmpfs /run:rbind: option "rbind"')
+    // Docker-shaped: the flag as given, then what is wrong with it (issue 15)
+    expect(() => parseTmpfs('/run:rbind')).toThrow('--tmpfs /run:rbind: invalid mount option "rbind"')
+    expect(() => parseTmpfs('/scratch:bogus=1')).toThrow('--tmpfs /scratch:bogus=1: invalid mount option "bogus=1"')
+    expect(parseTmpfs('/t:mode=1777,uid=1000,nr_inodes=10,ro').mount.options).toEqual(['nosuid', 'noexec', 'mode=1777', 'uid=1000', 'nr_inodes=10', 'ro', 'nodev'])
   })
 })
 

@@ -113,7 +113,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
     results: new Map(),
     event: (e) => o.onEvent?.(e),
     now: () => (o.sourceDateEpoch !== undefined ? new Date(o.sourceDateEpoch * 1000) : new Date()),
-    treeOf: (state) => new MergedTree(stateChainIds(state).map((c) => store.layerFsPath(c)).reverse()),
+    treeOf: (state) => new MergedTree(stateChainIds(state).map((c) => store.layerFsPath(c)).reverse(), store.idMaps),
     async cached(key, step) {
       if (!o.noCache) {
         const entry = readCacheEntry(storeRoot, key)

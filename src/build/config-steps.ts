@@ -3,6 +3,7 @@
  * ENV, LABEL, EXPOSE, VOLUME, USER, WORKDIR's path, CMD, ENTRYPOINT, SHELL,
  * STOPSIGNAL, HEALTHCHECK, and the parsing they share with ARG.
  */
+import { parseDuration } from '../duration.js'
 import { UsageError } from '../errors.js'
 import { flagValue, type Instruction } from './dockerfile.js'
 import type { HealthConfig } from './image-state.js'
@@ -93,21 +94,7 @@ export function exposedPorts(i: Instruction, words: string[]): string[] {
   return out
 }
 
-// (\u00b5: the bundle must stay ASCII)
-const DURATION_UNITS: Record<string, number> = { ns: 1, us: 1e3, '\u00b5s': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 }
-
-/** A Go duration ("30s", "1m30s", "500ms") in nanoseconds. */
-export function parseDuration(text: string): number {
-  const re = /(\d+(?:\.\d+)?)(ns|us|\u00b5s|ms|s|m|h)/gy
-  let total = 0
-  let matched = 0
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    total += Number(m[1]) * DURATION_UNITS[m[2]!]!
-    matched = re.lastIndex
-  }
-  if (text === '' || matched !== text.length) throw new UsageError(`invalid duration "${text}" (e.g. 30s, 1m30s, 500ms)`)
-  return Math.round(total)
-}
+export { parseDuration }
 
 /** HEALTHCHECK [--interval=..] CMD ... | NONE: Docker's Healthcheck config. */
 export function healthcheckOf(i: Instruction): HealthConfig {

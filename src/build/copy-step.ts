@@ -49,7 +49,7 @@ export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
       else {
         const image = await run.o.resolveImage(from, false)
         await run.holdLayers(image.chainIds ?? [], `COPY --from=${from}`)
-        fs = new TreeSourceFs(new MergedTree([...image.layerDirs].reverse()), `image ${from}`)
+        fs = new TreeSourceFs(new MergedTree([...image.layerDirs].reverse(), run.store.idMaps), `image ${from}`)
       }
     }
     for (const word of words) {
@@ -80,7 +80,8 @@ export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
           await mkdir(dir, { mode: 0o700 })
           // the store's hardened unpacker: no "..", no writes through links
           await ingestLayer(createReadStream(item.host), `${dir}/fs`, { rootless: run.store.rootless, limits: run.store.limits })
-          sources.push({ fs: new HostDirSourceFs(`${dir}/fs`), path: '', keepOwners: true })
+          // rootless, the extraction could not chown: its files are all the user's, and root's in the image
+          sources.push({ fs: new HostDirSourceFs(`${dir}/fs`), path: '', keepOwners: !run.store.rootless })
         } else sources.push({ fs, path: item.rel })
       }
     }

@@ -15,23 +15,16 @@ import { formatPlatform, hostPlatform } from '../image/platform.js'
 import type { ImageStore } from '../image/store.js'
 import type { StoreLease } from '../image/store-lease.js'
 import type { ResolvedImage } from '../image/store-types.js'
-import { DEFAULT_PATH } from '../runtime/plan/plan-start.js'
+import { DEFAULT_PATH } from '../runtime/spec/search-path.js'
+import type { HealthConfig } from '../runtime/health/health-config.js'
+
+export type { HealthConfig }
 
 /** Docker's config fields, including the ones `run` does not read. */
 export interface BuildConfig extends ContainerConfig {
   Healthcheck?: HealthConfig
   Shell?: string[]
   OnBuild?: string[] | null
-}
-
-export interface HealthConfig {
-  Test: string[]
-  /** Nanoseconds, as Docker stores them. */
-  Interval?: number
-  Timeout?: number
-  StartPeriod?: number
-  StartInterval?: number
-  Retries?: number
 }
 
 export interface BuildState {

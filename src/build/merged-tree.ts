@@ -14,7 +14,10 @@
 import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs'
 import { join, posix } from 'node:path'
 import { MiniRunError } from '../errors.js'
+import { isOpaqueDir, isWhiteout, lstatOrUndefined } from '../image/overlay-marks.js'
 import * as native from '../native/lib.js'
+import { containerId } from '../runtime/spec/id-maps.js'
+import type { IdMapping } from '../runtime/spec/spec.js'
 
 export interface TreeNode {
   /** The path in the image, "/" for the root. */
@@ -28,34 +31,20 @@ export interface TreeNode {
 
 const MAX_SYMLINKS = 40
 
-export function isWhiteout(st: Stats): boolean {
-  return st.isCharacterDevice() && st.rdev === 0
-}
 
-export function isOpaqueDir(path: string): boolean {
-  for (const name of ['trusted.overlay.opaque', 'user.overlay.opaque']) {
-    try {
-      if (native.lgetxattr(path, name)?.toString() === 'y') return true
-    } catch {
-      // an xattr the file system does not have
-    }
-  }
-  return false
-}
 
-function lstatOrUndefined(path: string): Stats | undefined {
-  try {
-    return lstatSync(path)
-  } catch {
-    return undefined
-  }
-}
 
 export class MergedTree {
   readonly root: TreeNode
+  readonly #idMaps: { uid: IdMapping[]; gid: IdMapping[] } | undefined
 
-  /** `layers`: the layers' fs/ directories, top first (none: an empty root). */
-  constructor(readonly layers: readonly string[]) {
+  /**
+   * `layers`: the layers' fs/ directories, top first (none: an empty root).
+   * `idMaps`: a rootless store's, whose files belong to host ids (the
+   * user's subordinate ones): nodes then show the image's own ids.
+   */
+  constructor(readonly layers: readonly string[], idMaps?: { uid: IdMapping[]; gid: IdMapping[] }) {
+    this.#idMaps = idMaps
     const dirs: string[] = []
     for (const layer of layers) {
       dirs.push(layer)
@@ -66,9 +55,16 @@ export class MergedTree {
       path: '/',
       host: top ?? '/nonexistent',
       // no layers (FROM scratch): an empty root; only its kind is ever read
-      stat: lstatSync(top ?? '/'),
+      stat: this.#inImage(lstatSync(top ?? '/')),
       dirs,
     }
+  }
+
+  /** The file's stat with its owner as the image has it (the same object as root). */
+  #inImage(st: Stats): Stats {
+    const maps = this.#idMaps
+    if (!maps) return st
+    return Object.assign(Object.create(Object.getPrototypeOf(st) as object) as Stats, st, { uid: containerId(maps.uid, st.uid), gid: containerId(maps.gid, st.gid) })
   }
 
   /** The entry `name` of the directory `dir`, or undefined. */
@@ -80,7 +76,7 @@ export class MergedTree {
       if (!st) continue
       if (found === undefined) {
         if (isWhiteout(st)) return undefined
-        found = { path: posix.join(dir.path, name), host, stat: st, dirs: [] }
+        found = { path: posix.join(dir.path, name), host, stat: this.#inImage(st), dirs: [] }
         if (!st.isDirectory()) return found
         found.dirs.push(host)
       } else {

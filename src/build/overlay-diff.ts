@@ -20,7 +20,7 @@ import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs'
 import { join } from 'node:path'
 import { MiniRunError } from '../errors.js'
 import * as native from '../native/lib.js'
-import { isWhiteout } from './merged-tree.js'
+import { isWhiteout } from '../image/overlay-marks.js'
 import type { LayerFile } from './layer-tar.js'
 
 /** The xattrs a layer carries from the files: file capabilities (setcap). */

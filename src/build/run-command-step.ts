@@ -41,6 +41,21 @@ async function runnableImage(run: BuildRun, state: BuildState): Promise<Resolved
   }
 }
 
+/**
+ * A secret never reaches the image, its history included: where the
+ * command line itself spells a secret's value (a test that compares with
+ * it, a password typed into the Dockerfile), the history shows <secret>.
+ */
+export function withoutSecrets(text: string, mounts: readonly RunMount[], secrets: ReadonlyMap<string, Buffer>): string {
+  let out = text
+  for (const m of mounts) {
+    if (m.type !== 'secret') continue
+    const value = secrets.get(m.id)?.toString('utf8').trim()
+    if (value && value.length >= 4) out = out.split(value).join('<secret>')
+  }
+  return out
+}
+
 export async function runCommandStep(s: StageRun, i: Instruction): Promise<StepPlan> {
   const run = s.run
   const argv = commandOf(i, s.config.Shell ?? DEFAULT_SHELL)
@@ -60,7 +75,7 @@ export async function runCommandStep(s: StageRun, i: Instruction): Promise<StepP
     return sourceDigest(fs, item)
   })
   const prefix = args.keyed.length ? `|${args.keyed.length} ${args.keyed.join(' ')} ` : ''
-  const createdBy = `RUN ${prefix}${argv.join(' ')}`
+  const createdBy = withoutSecrets(`RUN ${prefix}${argv.join(' ')}`, mounts, run.secrets)
   return {
     parts: ['RUN', argv, args.keyed, mounts.map(mountKey), network, bindDigests],
     run: async () => {

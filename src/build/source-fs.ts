@@ -8,7 +8,8 @@
 import { lstatSync, readdirSync, type Stats } from 'node:fs'
 import { join, posix } from 'node:path'
 import { UsageError } from '../errors.js'
-import { isWhiteout, type MergedTree } from './merged-tree.js'
+import { isWhiteout } from '../image/overlay-marks.js'
+import type { MergedTree } from './merged-tree.js'
 
 export interface SourceItem {
   /** Path relative to the source's root ("" for the root). */

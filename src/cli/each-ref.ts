@@ -4,12 +4,12 @@
  * any failed.
  */
 export async function eachContainer(refs: string[], act: (ref: string) => Promise<void>): Promise<void> {
-  const { describeError } = await import('../errors.js')
+  const { errorLine } = await import('./error-line.js')
   for (const ref of refs) {
     try {
       await act(ref)
     } catch (err) {
-      process.stderr.write(`mini-run: ${describeError(err)}\n`)
+      process.stderr.write(errorLine(err))
       process.exitCode = 1
     }
   }

@@ -1,21 +1,41 @@
+import { dockerStatus } from '../runtime/container/filter-containers.js'
 import type { ContainerInfo } from '../runtime/container/containers.js'
 
-/** "5 seconds", "3 minutes", "2 hours", as Docker prints them. */
-export function humanDuration(since: string, now = Date.now()): string {
-  const s = Math.max(0, Math.round((now - Date.parse(since)) / 1000))
-  if (s < 1) return 'Less than a second'
-  if (s < 60) return `${s} second${s === 1 ? '' : 's'}`
-  const m = Math.round(s / 60)
-  if (m < 60) return m === 1 ? 'About a minute' : `${m} minutes`
-  const h = Math.round(m / 60)
-  if (h < 48) return h === 1 ? 'About an hour' : `${h} hours`
-  return `${Math.round(h / 24)} days`
+/** go-units HumanDuration, which Docker uses for CREATED and STATUS: "5 seconds", "About a minute", "3 hours". */
+export function humanDurationMs(ms: number): string {
+  const seconds = Math.floor(ms / 1000)
+  const minutes = Math.floor(seconds / 60)
+  const hours = Math.floor(ms / 3_600_000 + 0.5)
+  if (seconds < 1) return 'Less than a second'
+  if (seconds === 1) return '1 second'
+  if (seconds < 60) return `${seconds} seconds`
+  if (minutes === 1) return 'About a minute'
+  if (minutes < 60) return `${minutes} minutes`
+  if (hours === 1) return 'About an hour'
+  if (hours < 48) return `${hours} hours`
+  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`
+  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`
+  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`
+  return `${Math.floor(ms / 3_600_000 / 24 / 365)} years`
 }
 
-/** Docker's STATUS column: "Up 3 minutes", "Exited (0) 5 seconds ago", "Created". */
-export function statusText(c: ContainerInfo): string {
-  if (c.status === 'running') return `Up ${humanDuration(c.created)}`
-  if (c.status === 'created') return 'Created'
+/** The time since an ISO date, as Docker prints it. */
+export function humanDuration(since: string, now = Date.now()): string {
+  return humanDurationMs(Math.max(0, now - Date.parse(since)))
+}
+
+/** Docker's STATUS column: "Up 3 minutes", "Up 2 seconds (Paused)", "Up 5 seconds (healthy)", "Exited (0) 5 seconds ago", "Restarting (1) 1 second ago", "Created". */
+export function statusText(c: ContainerInfo, now = Date.now()): string {
+  const status = dockerStatus(c)
+  if (status === 'created') return 'Created'
+  if (c.status === 'running') return `Up ${humanDuration(c.startedAt ?? c.created, now)}${status === 'paused' ? ' (Paused)' : healthSuffix(c)}`
   const code = c.exitCode ?? 255
-  return `Exited (${code})${c.finishedAt ? ` ${humanDuration(c.finishedAt)} ago` : ''}`
+  const ago = c.finishedAt ? ` ${humanDuration(c.finishedAt, now)} ago` : ''
+  return `${status === 'restarting' ? 'Restarting' : 'Exited'} (${code})${ago}`
+}
+
+/** Docker's health in the STATUS column: " (healthy)", " (unhealthy)", " (health: starting)". */
+function healthSuffix(c: ContainerInfo): string {
+  if (!c.health) return ''
+  return c.health.Status === 'starting' ? ' (health: starting)' : ` (${c.health.Status})`
 }

@@ -1,28 +1,43 @@
+import type { ResolvedImage } from '../image/store-types.js'
 import type { ContainerInfo } from '../runtime/container/containers.js'
+import { dockerStatus, networkMode } from '../runtime/container/filter-containers.js'
 
-/** The container in the shape of `docker inspect`, for the fields mini-run has. */
-export function inspectJson(c: ContainerInfo): Record<string, unknown> {
+const ZERO_TIME = '0001-01-01T00:00:00Z'
+
+/** The container in the shape of `docker inspect` (its keys in Docker's order), for the fields mini-run has. */
+export function inspectJson(c: ContainerInfo, o: { logPath?: string; size?: { rw: number; rootFs: number } } = {}): Record<string, unknown> {
   const spec = c.spec
+  const status = dockerStatus(c)
   return {
     Id: c.id,
     Created: c.created,
     Path: c.command[0] ?? '',
     Args: c.command.slice(1),
     State: {
-      Status: c.status,
+      Status: status,
       Running: c.status === 'running',
+      Paused: status === 'paused',
+      Restarting: status === 'restarting',
       OOMKilled: c.oomKilled,
+      Dead: false,
       Pid: c.status === 'running' ? c.pid ?? 0 : 0,
       ExitCode: c.exitCode ?? 0,
       Error: c.error ?? '',
-      StartedAt: c.created,
-      FinishedAt: c.finishedAt ?? '0001-01-01T00:00:00Z',
+      StartedAt: c.startedAt ?? (c.status === 'created' ? ZERO_TIME : c.created),
+      FinishedAt: c.finishedAt ?? ZERO_TIME,
+      ...(c.health ? { Health: { Status: c.health.Status, FailingStreak: c.health.FailingStreak, Log: c.health.Log } } : {}),
     },
-    Image: c.image ?? '',
+    // Docker's Image is the image's id; the name given is Config.Image
+    Image: c.imageId ?? c.image ?? '',
     ImageLayers: c.chainIds ?? [],
+    LogPath: c.logConfig ? (o.logPath ?? '') : '',
     Name: `/${c.name}`,
+    RestartCount: c.restartCount ?? 0,
+    Driver: c.containerDir ? 'overlay' : 'rootfs',
+    Platform: 'linux',
     MonitorPid: c.monitorPid ?? 0,
     CgroupPath: c.cgroup ?? '',
+    ...(o.size ? { SizeRw: o.size.rw, SizeRootFs: o.size.rootFs } : {}),
     Mounts: (spec?.mounts ?? []).map((m) => {
       const volume = c.volumes?.find((v) => v.destination === m.destination)
       if (!volume) return { Type: m.type, Source: m.source, Destination: m.destination, Options: m.options ?? [] }
@@ -32,18 +47,54 @@ export function inspectJson(c: ContainerInfo): Record<string, unknown> {
     Config: {
       Hostname: spec?.hostname ?? '',
       User: spec ? `${spec.process.user.uid}:${spec.process.user.gid}` : '',
+      Tty: spec?.process.terminal ?? false,
+      OpenStdin: c.startInput?.via.monitor.interactive ?? false,
       Env: spec?.process.env ?? [],
       Cmd: c.command,
+      Image: c.image ?? '',
       WorkingDir: spec?.process.cwd ?? '',
+      // a Go map: json prints its keys sorted
+      Labels: Object.fromEntries(Object.entries(c.labels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
       StopSignal: c.stopSignal ?? 'SIGTERM',
+      ...(c.stopTimeout !== undefined ? { StopTimeout: c.stopTimeout } : {}),
+      ...(c.healthcheck ? { Healthcheck: c.healthcheck } : {}),
     },
+    NetworkSettings: networkSettings(c),
     HostConfig: {
       AutoRemove: c.autoRemove === true,
+      NetworkMode: networkMode(c),
+      RestartPolicy: { Name: c.restartPolicy?.name ?? 'no', MaximumRetryCount: c.restartPolicy?.maximumRetryCount ?? 0 },
       Resources: spec?.linux.resources ?? {},
       ReadonlyRootfs: spec?.root.readonly ?? false,
       CapAdd: spec?.process.capabilities?.bounding ?? [],
       // a foreground run writes no log: its output goes to the terminal
       LogConfig: c.logConfig ? { Type: c.logConfig.type, Config: c.logConfig.config } : { Type: 'none', Config: {} },
     },
+  }
+}
+
+/** Docker's NetworkSettings: ports ("80/tcp": [{HostIp, HostPort}]), and per network its address, gateway and MAC. */
+function networkSettings(c: ContainerInfo): Record<string, unknown> {
+  const record = c.status === 'running' ? c.network : undefined
+  const ports: Record<string, { HostIp: string; HostPort: string }[]> = {}
+  for (const p of record?.ports ?? []) {
+    for (let i = 0; i < p.range; i++) {
+      const key = `${p.containerPort + i}/${p.protocol}`
+      ;(ports[key] ??= []).push({ HostIp: p.hostIp || '0.0.0.0', HostPort: String(p.hostPort + i) })
+    }
+  }
+  const networks: Record<string, unknown> = {}
+  for (const e of record?.endpoints ?? []) {
+    networks[e.network] = { Aliases: e.aliases, IPAddress: e.ip, IPPrefixLen: e.prefix, Gateway: e.gateway, MacAddress: e.mac }
+  }
+  const first = record?.endpoints?.[0]
+  return {
+    Ports: ports,
+    IPAddress: first?.ip ?? '',
+    IPPrefixLen: first?.prefix ?? 0,
+    Gateway: first?.gateway ?? '',
+    MacAddress: first?.mac ?? '',
+    Networks: networks,
+    ...(c.network ? { Mode: c.network.mode } : {}),
   }
 }

@@ -5,17 +5,23 @@
  */
 import { Command, CommanderError } from 'commander'
 import { describeError } from '../errors.js'
+import { getLogger } from '../log.js'
 import { isVerb, registerCommands } from './commands/index.js'
 import { EXIT_RUNTIME_ERROR } from './exit-codes.js'
+import { dockerUsageError } from './main-errors.js'
+import { errorLine } from './error-line.js'
+import { ociArgs } from './oci/detect.js'
 
 export async function main(argv: string[]): Promise<number> {
+  // runc's command line (podman, containerd): its own program (oci/detect.ts)
+  const oci = ociArgs(argv)
+  if (oci) return (await import('./oci/main.js')).ociMain(oci)
   const program = new Command('mini-run')
     .description('a small container runtime: a container is a restricted process')
     .option('--root <dir>', 'image store directory (default: /var/lib/mini-run as root, ~/.local/share/mini-run otherwise)')
     .option('--state <dir>', 'runtime state directory (default: /run/mini-run as root, $XDG_RUNTIME_DIR/mini-run otherwise)')
     .option('--log-level <level>', 'pino log level on stderr (trace, debug, info, warn, error)')
     .enablePositionalOptions()
-    .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
   program.hook('preAction', async (cmd) => {
@@ -23,13 +29,22 @@ export async function main(argv: string[]): Promise<number> {
     if (level) (await import('../log.js')).setLogLevel(level)
   })
   const verb = verbOf(program, argv)
+  // -v/--version before any verb, as Docker's `docker --version`
+  const globals = argv.slice(2, verb?.index ?? argv.length)
+  if (globals.includes('--version') || globals.includes('-v')) {
+    const { miniRunVersion } = await import('../version.js')
+    process.stdout.write(`mini-run version ${miniRunVersion()}\n`)
+    return 0
+  }
   // `mini-run alpine sh`: a first word that is no verb is an image, and
   // the line means `run --rm`, interactive with a terminal when there is one
   if (verb && !isVerb(verb.word)) {
     const terminal = process.stdin.isTTY && process.stdout.isTTY ? ['-i', '-t'] : []
     argv = [...argv.slice(0, verb.index), 'run', '--rm', ...terminal, ...argv.slice(verb.index)]
   }
+  program.option('-v, --version', 'print the version and exit')
   registerCommands(program, verb && isVerb(verb.word) ? verb.word : verb ? 'run' : undefined)
+  dockerErrors(program)
   try {
     await program.parseAsync(argv)
     return typeof process.exitCode === 'number' ? process.exitCode : 0
@@ -38,11 +53,28 @@ export async function main(argv: string[]): Promise<number> {
       // --help and --version exit 0; bad flags are a runtime error (Docker: 125)
       return err.exitCode === 0 ? 0 : EXIT_RUNTIME_ERROR
     }
-    process.stderr.write(`mini-run: ${describeError(err)}\n`)
+    process.stderr.write(errorLine(err))
+    // the line above is for users; where it came from is for whoever debugs (--log-level trace)
+    getLogger().trace({ err }, 'the error above, with its stack')
     // an error that knows its exit code (exec failures: 126, 127) says so
     const code = (err as { exitCode?: unknown }).exitCode
     return typeof code === 'number' ? code : EXIT_RUNTIME_ERROR
   }
+}
+
+/** "mini-run container ls" */
+function commandPath(cmd: Command): string {
+  const names: string[] = []
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name())
+  return names.join(' ')
+}
+
+function dockerErrors(cmd: Command): void {
+  cmd.configureOutput({
+    writeErr: (s) => process.stderr.write(s),
+    outputError: (message, write) => write(dockerUsageError(message, commandPath(cmd))),
+  })
+  for (const sub of cmd.commands) dockerErrors(sub)
 }
 
 /** The first word after the global options (which take values, as the program defines them), and where it is. */

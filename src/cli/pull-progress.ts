@@ -83,11 +83,11 @@ export class PullProgressView {
   }
 }
 
-function shortId(digest: string): string {
+export function shortId(digest: string): string {
   return digest.slice(digest.indexOf(':') + 1).slice(0, 12)
 }
 
-function bar(done: number, total: number, width = 40): string {
+export function bar(done: number, total: number, width = 40): string {
   const filled = total > 0 ? Math.min(width, Math.floor((done / total) * width)) : width
   return `[${'='.repeat(Math.max(0, filled - 1))}${filled > 0 ? '>' : ''}${' '.repeat(width - filled)}]`
 }

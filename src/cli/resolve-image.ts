@@ -2,6 +2,7 @@
  * The image for `run`: from the store, pulled first when the --pull policy
  * says so (Docker's missing/always/never), with pull progress on stderr.
  */
+import { UsageError } from '../errors.js'
 import type { ResolvedImageLike } from '../runtime/container/run-options.js'
 
 export type PullPolicy = 'missing' | 'always' | 'never'
@@ -14,10 +15,21 @@ export async function resolveForRun(
 ): Promise<ResolvedImageLike> {
   const { ImageStore } = await import('../image/store.js')
   const store = new ImageStore({ root: storeRoot })
+  const { formatPlatform, hostPlatform, parsePlatform } = await import('../image/platform.js')
+  const wanted = options.platform !== undefined ? parsePlatform(options.platform) : hostPlatform()
   if (policy !== 'always') {
     // the common case, without loading the registry client
     try {
-      return await store.resolve(ref)
+      const image = await store.resolve(ref)
+      const mismatch = platformMismatch(image.config, wanted)
+      if (!mismatch) return image
+      // another platform's image under this name: pulled for the one asked for, or refused (never silently run)
+      if (policy === 'never' || options.platform === undefined) {
+        throw new UsageError(
+          `image ${ref} is for ${mismatch}, not ${formatPlatform(wanted)}${options.platform === undefined ? ' (this host)' : ''}: ${options.platform === undefined ? `run it with --platform ${mismatch} on a host that can, or pull the image for this platform` : 'pull it for this platform'}`,
+          { code: 'EPLATFORM' },
+        )
+      }
     } catch (err) {
       const code = (err as { code?: unknown }).code
       if (policy === 'never' || (code !== 'ENOIMAGE' && code !== 'EINCOMPLETE')) throw err
@@ -37,8 +49,17 @@ export async function resolveForRun(
         else view.update(e)
       },
     })
+    const mismatch = platformMismatch(image.config, wanted)
+    if (mismatch) throw new UsageError(`image ${ref} is for ${mismatch}, not ${formatPlatform(wanted)}`, { code: 'EPLATFORM' })
     return image
   } finally {
     view.finish()
   }
+}
+
+/** The image's os/architecture when it is not the one wanted (an image that names none matches). */
+function platformMismatch(config: { architecture?: string; os?: string }, want: { os: string; architecture: string }): string | undefined {
+  if (!config.architecture || !config.os) return undefined
+  if (config.os === want.os && config.architecture === want.architecture) return undefined
+  return `${config.os}/${config.architecture}`
 }

@@ -134,7 +134,12 @@ export class TarFileSource implements ArchiveSource {
       }
       reader.end()
     } catch (err) {
-      throw new MiniRunError(`${label}: not a readable tar archive: ${(err as Error).message}`, { code: 'EBADARCHIVE', cause: err })
+      // garbage from the first byte: say what it is not, without echoing its bytes to the terminal
+      if (reader.offset <= 512 && members.size === 0) {
+        throw new MiniRunError(`${label}: not a tar archive (docker save's output) nor an OCI image layout`, { code: 'EBADARCHIVE', cause: err })
+      }
+      const message = (err as Error).message.replace(/[^\x20-\x7e]/g, '?')
+      throw new MiniRunError(`${label}: not a readable tar archive: ${message}`, { code: 'EBADARCHIVE', cause: err })
     } finally {
       await fh.close()
     }

@@ -8,6 +8,8 @@
  * removes it on any error.
  */
 import { createHash } from 'node:crypto'
+import { createWriteStream, type WriteStream } from 'node:fs'
+import { once } from 'node:events'
 import type { Readable } from 'node:stream'
 import { MiniRunError } from '../errors.js'
 import { decompress, type Compression } from './decompress.js'
@@ -20,9 +22,18 @@ export interface IngestOptions {
   expectSize?: number
   expectDiffId?: string
   rootless: boolean
+  /** Chown to the layer's owners though rootless: in a user namespace that maps them (ingest-in-userns.ts). */
+  keepOwners?: boolean
+  maxId?: number
   limits: UnpackLimits
   progress?: (bytes: number) => void
   signal?: AbortSignal
+  /**
+   * Also write the blob, byte for byte as it streams, to this file: push and
+   * save must send the very bytes whose digest the manifest names, and a
+   * compressor run again rarely reproduces them.
+   */
+  blobPath?: string
 }
 
 export interface IngestResult {
@@ -39,6 +50,9 @@ export async function ingestLayer(source: Readable, fsDir: string, opts: IngestO
   const label = opts.expectDigest ?? 'blob'
   const blobHash = createHash('sha256')
   let compressedSize = 0
+  const blobFile: WriteStream | undefined = opts.blobPath !== undefined ? createWriteStream(opts.blobPath, { flags: 'wx', mode: 0o600 }) : undefined
+  const blobFailed = blobFile ? once(blobFile, 'error').then(([err]) => Promise.reject(err as Error)) : undefined
+  blobFailed?.catch(() => undefined)
 
   async function* metered(): AsyncGenerator<Buffer> {
     for await (const chunk of source as AsyncIterable<Buffer>) {
@@ -48,12 +62,19 @@ export async function ingestLayer(source: Readable, fsDir: string, opts: IngestO
         throw new MiniRunError(`layer ${label} is larger than its declared ${opts.expectSize} bytes`, { code: 'ESIZE' })
       }
       blobHash.update(chunk)
+      if (blobFile && !blobFile.write(chunk)) await Promise.race([once(blobFile, 'drain'), blobFailed])
       opts.progress?.(compressedSize)
       yield chunk
     }
   }
 
-  const writer = new LayerWriter(fsDir, { rootless: opts.rootless, limits: opts.limits, label })
+  const writer = new LayerWriter(fsDir, {
+    rootless: opts.rootless,
+    ...(opts.keepOwners !== undefined ? { keepOwners: opts.keepOwners } : {}),
+    ...(opts.maxId !== undefined ? { maxId: opts.maxId } : {}),
+    limits: opts.limits,
+    label,
+  })
   const reader = new TarReader(writer)
   const diffHash = createHash('sha256')
   try {
@@ -85,12 +106,14 @@ export async function ingestLayer(source: Readable, fsDir: string, opts: IngestO
         code: 'EDIGEST',
       })
     }
+    if (blobFile) await Promise.race([new Promise<void>((resolve) => blobFile.end(resolve)), blobFailed])
     // only now, with both digests verified, do the deferred writes
     writer.finish()
     return { digest, compressedSize, diffId, size: writer.bytes, entries: writer.entries, compression }
   } catch (err) {
     writer.abort()
     source.destroy()
+    blobFile?.destroy()
     throw err
   }
 }

@@ -135,7 +135,7 @@ async function loadDockerSave(store: ImageStore, lease: StoreLease, source: Arch
       const chainId = chain[i]!
       const diffId = diffIds[i]!
       let record
-      if (await store.hasLayer(chainId)) record = await store.getLayer(chainId)
+      if (await store.hasLayerWithBlob(chainId)) record = await store.getLayer(chainId)
       else {
         record = await store.importLayer(await source.stream(layerPath), { diffId, chainId, ...layerProgress(opts, chainId) })
       }
@@ -257,7 +257,7 @@ async function loadOciLayout(store: ImageStore, lease: StoreLease, source: Archi
     await lease.hold(chain)
     for (const [i, layer] of manifest.layers.entries()) {
       const chainId = chain[i]!
-      if (await store.hasLayer(chainId)) continue
+      if (await store.hasLayerWithBlob(chainId)) continue
       await store.unpackLayer(await source.stream(`blobs/sha256/${digestHex(layer.digest)}`), {
         digest: layer.digest,
         size: layer.size,

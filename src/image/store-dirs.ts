@@ -8,5 +8,7 @@
  * their containers' ids map to them. Everything under it but containers/
  * is private (see store.ts).
  */
-export const STORE_ROOT = { mode: process.geteuid?.() === 0 ? 0o711 : 0o700, what: 'image store' }
+import { storeRootMode } from '../paths.js'
+
+export const storeRootDir = () => ({ mode: storeRootMode(), what: 'image store' })
 export const STORE_PRIVATE = { mode: 0o700, what: 'image store directory' }

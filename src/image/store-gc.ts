@@ -136,12 +136,15 @@ export async function pruneStore(store: ImageStore, opts: PruneOptions = {}): Pr
       const { pruneCacheIndex } = await import('./build-cache-index.js')
       const leased = leasedDigests(store.root)
       const inUse = new Set([...(await containersInUse(opts)), ...leased])
+      const usedImages = typeof opts.usedImages === 'function' ? await opts.usedImages() : opts.usedImages
       const result: PruneResult = { untagged: [], deletedLayers: [], deletedBlobs: [], reclaimedBytes: 0 }
       for (const ref of await listRefs(store.refsDir)) {
-        if (!isDigest(ref.name)) continue
+        if (!opts.all && !isDigest(ref.name)) continue
         let used = false
         try {
-          used = (await store.loadImage(ref.name, ref.manifestDigest)).chainIds.some((c) => inUse.has(c))
+          const chain = (await store.loadImage(ref.name, ref.manifestDigest)).chainIds
+          const top = chain.at(-1)
+          used = usedImages ? top !== undefined && usedImages.has(top) : chain.some((c) => inUse.has(c))
         } catch {
           used = false
         }
@@ -216,8 +219,9 @@ async function removeBlob(store: ImageStore, digest: string, trash: string[]): P
   return moveToTrash(store, store.blobPath(digest), trash)
 }
 
-/** Rename the layer out of layers/ (atomic for readers), to be deleted later. Returns its size. */
+/** Rename the layer out of layers/ (atomic for readers), to be deleted later. Returns its size: content and kept blob. */
 async function removeLayer(store: ImageStore, chainId: string, trash: string[]): Promise<number | undefined> {
-  const size = await store.getLayer(chainId).then((r) => r.size, () => 0)
+  const content = await store.getLayer(chainId).then((r) => r.size, () => 0)
+  const size = content + (await stat(store.layerBlobPath(chainId)).then((s) => s.size, () => 0))
   return (await moveToTrash(store, store.layerPath(chainId), trash)) ? size : undefined
 }

@@ -29,7 +29,7 @@ import { join } from 'node:path'
 import { ensurePrivateDir } from '../private-dir.js'
 import { lockFile, type FileLock, type LockMode, type LockWaitOptions } from '../file-lock.js'
 import { digestHex } from './digest.js'
-import { STORE_PRIVATE, STORE_ROOT } from './store-dirs.js'
+import { STORE_PRIVATE, storeRootDir } from './store-dirs.js'
 import { refFileName } from './refs.js'
 
 export function locksDir(storeRoot: string): string {
@@ -37,7 +37,7 @@ export function locksDir(storeRoot: string): string {
 }
 
 function lockPath(storeRoot: string, name: string): string {
-  ensurePrivateDir(storeRoot, STORE_ROOT)
+  ensurePrivateDir(storeRoot, storeRootDir())
   const dir = locksDir(storeRoot)
   ensurePrivateDir(dir, STORE_PRIVATE)
   return join(dir, name)

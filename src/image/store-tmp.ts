@@ -14,6 +14,8 @@ import { dirname, join } from 'node:path'
 import { getLogger } from '../log.js'
 import { processStartTime } from '../proc-stat.js'
 import { randomHex } from '../random.js'
+import { removeInUserNamespace } from '../rootless/in-user-namespace.js'
+import { ownSubordinateIds } from '../rootless/subordinate-ids.js'
 
 let ownTag: string | undefined
 function ownerTag(): string {
@@ -28,18 +30,24 @@ export function tmpPath(tmpDir: string, kind: string): string {
 
 const TMP_NAME_RE = /^[a-z]+-(\d+)\.(\d+)-[0-9a-f]+$/
 
-/** Delete tmp/ entries whose owning process is gone (or that we cannot attribute). */
-export async function cleanStaleTmp(tmpDir: string): Promise<string[]> {
+/** tmp/ entries whose owning process is gone (or that we cannot attribute). */
+export async function staleTmpEntries(tmpDir: string): Promise<string[]> {
   let names: string[]
   try {
     names = await readdir(tmpDir)
   } catch {
     return []
   }
-  const removed: string[] = []
-  for (const name of names) {
+  return names.filter((name) => {
     const m = TMP_NAME_RE.exec(name)
-    if (m && processStartTime(Number(m[1])) === m[2]) continue
+    return !(m && processStartTime(Number(m[1])) === m[2])
+  })
+}
+
+/** Delete tmp/ entries whose owning process is gone (or that we cannot attribute). */
+export async function cleanStaleTmp(tmpDir: string): Promise<string[]> {
+  const removed: string[] = []
+  for (const name of await staleTmpEntries(tmpDir)) {
     getLogger().debug({ path: join(tmpDir, name) }, 'removing stale store tmp entry')
     await removeTree(join(tmpDir, name))
     removed.push(name)
@@ -106,7 +114,9 @@ export async function syncTree(dir: string): Promise<void> {
  * rm -rf that also works without privileges on trees holding directories
  * without write permission (an unpacked layer keeps the image's modes, and a
  * 0555 directory cannot be emptied by its non-root owner): on EACCES, give
- * every directory u+rwx and try again.
+ * every directory u+rwx and try again. A rootless store with subordinate
+ * ids holds files of those ids: they go as root of the user's namespace
+ * (rootless/in-user-namespace.ts).
  */
 export async function removeTree(path: string): Promise<void> {
   try {
@@ -114,6 +124,8 @@ export async function removeTree(path: string): Promise<void> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (code !== 'EACCES' && code !== 'EPERM') throw err
+    const ids = ownSubordinateIds()
+    if (ids) return removeInUserNamespace(ids, path)
     await makeWritable(path)
     await rm(path, { recursive: true, force: true, maxRetries: 2 })
   }

@@ -4,6 +4,8 @@
  */
 import type { Compression } from './decompress.js'
 import type { ImageConfig, ImageManifest, Platform } from './oci.js'
+import type { RootlessIds } from '../rootless/subordinate-ids.js'
+import type { IdMapping } from '../runtime/spec/spec.js'
 import type { UnpackLimits } from './unpack-layer.js'
 
 /** Manifests, configs and indexes are small; a bigger one is hostile. */
@@ -21,6 +23,14 @@ export interface ImageStoreOptions {
    * overlay mounted with "userxattr"). Default: not running as uid 0.
    */
   rootless?: boolean
+  /**
+   * Rootless with subordinate ids (rootless/subordinate-ids.ts): layers are
+   * unpacked as root of a user namespace with these maps, their owners
+   * shifted into the user's range as the containers' namespace maps them.
+   * Default: the user's own, when rootless and they have a range; false:
+   * never (every file the user's, as before).
+   */
+  subordinateIds?: Extract<RootlessIds, { kind: 'subordinate' }> | false
   /** Caps on what one layer may unpack to. */
   limits?: Partial<UnpackLimits>
 }
@@ -69,6 +79,23 @@ export interface LayerRecord {
   size: number
   entries: number
   created: string
+  /**
+   * The user namespace maps its files' owners were shifted by (a rootless
+   * store with subordinate ids): the image's id X is host id X's image under
+   * them. Absent: the image's own ids (as root), or all the user's (rootless
+   * without a range).
+   */
+  idMaps?: { uid: IdMapping[]; gid: IdMapping[] }
+}
+
+/** A repository known to hold a layer's blob: where it was pulled from or pushed to. */
+export interface LayerSource {
+  /** The blob's digest there (a layer may have been pulled with another compression). */
+  digest: string
+  /** As in references: "docker.io", "127.0.0.1:5000". */
+  registry: string
+  /** The path in the registry: "library/alpine". */
+  repository: string
 }
 
 export interface UnpackLayerResult extends LayerRecord {
@@ -106,6 +133,17 @@ export interface PruneOptions {
    * the collector waited for the lock counts too.
    */
   inUse?: ReadonlySet<string> | (() => Promise<ReadonlySet<string>>)
+  /**
+   * prune only: remove every image no container was created from (Docker's
+   * `image prune -a`), not only untagged ones. An image counts as used when
+   * its top layer is in `usedImages`.
+   */
+  all?: boolean
+  /**
+   * Top chain ids of the images containers were created from. Default: an
+   * image counts as used when any of its layers is in `inUse`.
+   */
+  usedImages?: ReadonlySet<string> | (() => Promise<ReadonlySet<string>>)
 }
 
 export interface PruneResult {

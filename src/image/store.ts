@@ -4,6 +4,8 @@
  *   <root>/blobs/sha256/<hex>          manifests, configs, indexes (verified)
  *   <root>/layers/<chainIdHex>/fs/     an unpacked layer: an overlay lower dir
  *   <root>/layers/<chainIdHex>/layer.json   its LayerRecord
+ *   <root>/layers/<chainIdHex>/blob    the layer's blob as received (push, save)
+ *   <root>/layers/<chainIdHex>/sources.json  repositories that hold that blob
  *   <root>/refs/<encoded name>         {name, manifestDigest, configDigest}
  *   <root>/tmp/                        work in progress
  *
@@ -23,19 +25,21 @@
  * config and every layer are present: a name never points at half an image.
  */
 import { statSync } from 'node:fs'
-import { mkdir, rename, writeFile } from 'node:fs/promises'
+import { link, mkdir, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
 import { MiniRunError, UsageError } from '../errors.js'
 import { getLogger } from '../log.js'
 import { defaultStoreRoot } from '../paths.js'
 import { checkPrivateDir, ensurePrivateDir } from '../private-dir.js'
+import { ownSubordinateIds, type RootlessIds } from '../rootless/subordinate-ids.js'
+import type { IdMapping } from '../runtime/spec/spec.js'
 import { chainIds as computeChainIds, digestHex, isDigest, sha256Digest } from './digest.js'
 import { IMAGE_MANIFEST_TYPES, type ImageConfig, type ImageManifest } from './oci.js'
 import { familiarRepository, parseReference } from './reference.js'
 import { listRefs, readMetadata, readRef, refDigestConflict, writeRef } from './refs.js'
 import { crashPoint } from '../crash-point.js'
-import { STORE_PRIVATE as PRIVATE, STORE_ROOT } from './store-dirs.js'
+import { STORE_PRIVATE as PRIVATE, storeRootDir } from './store-dirs.js'
 import { lockLayer, lockRef, withGcLock } from './store-locks.js'
 import { describeStoreError } from './store-errors.js'
 import { cleanStaleTmp, removeTree, syncDir, syncTree, tmpPath, writeFileAtomic } from './store-tmp.js'
@@ -44,6 +48,7 @@ import {
   type ImageStoreOptions,
   type ImageSummary,
   type LayerRecord,
+  type LayerSource,
   type LoadArchiveOptions,
   type LoadedImage,
   type PruneOptions,
@@ -58,6 +63,8 @@ import { DEFAULT_LIMITS, type UnpackLimits } from './unpack-layer.js'
 
 
 export { defaultStoreRoot }
+
+const LAYER_BLOB = 'blob'
 
 function noImage(ref: string, cause?: unknown): MiniRunError {
   return new MiniRunError(`no such image: ${ref}`, { code: 'ENOIMAGE', cause })
@@ -76,17 +83,19 @@ export class ImageStore {
   readonly refsDir: string
   readonly tmpDir: string
   #ready: Promise<void> | undefined
+  #subordinateIds: ImageStoreOptions['subordinateIds']
 
   constructor(opts: ImageStoreOptions = {}) {
     this.root = opts.root ?? defaultStoreRoot()
     this.rootless = opts.rootless ?? process.getuid?.() !== 0
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits }
+    this.#subordinateIds = opts.subordinateIds
     this.blobsDir = join(this.root, 'blobs', 'sha256')
     this.layersDir = join(this.root, 'layers')
     this.refsDir = join(this.root, 'refs')
     this.tmpDir = join(this.root, 'tmp')
     // a store someone else made or may write is refused before it is read
-    if (checkPrivateDir(this.root, STORE_ROOT)) for (const dir of this.#privateDirs()) checkPrivateDir(dir, PRIVATE)
+    if (checkPrivateDir(this.root, storeRootDir())) for (const dir of this.#privateDirs()) checkPrivateDir(dir, PRIVATE)
   }
 
   /**
@@ -102,7 +111,7 @@ export class ImageStore {
   /** Create the layout and remove what killed processes left in tmp/; once per instance. */
   init(): Promise<void> {
     this.#ready ??= (async () => {
-      ensurePrivateDir(this.root, STORE_ROOT)
+      ensurePrivateDir(this.root, storeRootDir())
       for (const dir of this.#privateDirs()) ensurePrivateDir(dir, PRIVATE)
       await cleanStaleTmp(this.tmpDir)
     })()
@@ -177,6 +186,37 @@ export class ImageStore {
     return exists(join(this.layerPath(chainId), 'layer.json'))
   }
 
+  /**
+   * layers/<chainId>/blob: the layer's blob exactly as it was pulled or
+   * loaded, the one whose digest and size the LayerRecord gives. Push and
+   * save send it; only layers stored by older versions lack it.
+   */
+  layerBlobPath(chainId: string): string {
+    return join(this.layerPath(chainId), LAYER_BLOB)
+  }
+
+  async hasLayerBlob(chainId: string): Promise<boolean> {
+    return exists(this.layerBlobPath(chainId))
+  }
+
+  /** The layer and its blob: what pull and load may skip. */
+  async hasLayerWithBlob(chainId: string): Promise<boolean> {
+    return (await this.hasLayer(chainId)) && (await this.hasLayerBlob(chainId))
+  }
+
+  /** Registries and repositories known to hold a layer's blob (layer-sources.ts), most recent first. */
+  async layerSources(chainId: string): Promise<LayerSource[]> {
+    const { readLayerSources } = await import('./layer-sources.js')
+    return readLayerSources(this.layerPath(chainId))
+  }
+
+  /** Remember that `registry`/`repository` holds the blob `digest` of this layer (for cross-repository mounts). */
+  async addLayerSource(chainId: string, source: LayerSource): Promise<void> {
+    const { addLayerSource } = await import('./layer-sources.js')
+    await this.init()
+    await addLayerSource(this.layerPath(chainId), this.tmpDir, source)
+  }
+
   async getLayer(chainId: string): Promise<LayerRecord> {
     const path = join(this.layerPath(chainId), 'layer.json')
     try {
@@ -214,7 +254,8 @@ export class ImageStore {
     digestHex(opts.diffId)
     digestHex(opts.chainId)
     const dest = this.layerPath(opts.chainId)
-    if (await this.hasLayer(opts.chainId)) {
+    const present = await this.hasLayer(opts.chainId)
+    if (present && (await this.hasLayerBlob(opts.chainId))) {
       stream.destroy()
       return { ...(await this.getLayer(opts.chainId)), skipped: true }
     }
@@ -229,18 +270,22 @@ export class ImageStore {
     const work = tmpPath(this.tmpDir, 'layer')
     try {
       await mkdir(work, { mode: 0o700 })
-      // loaded here: decompression pulls in node:stream, node:zlib and zstd,
-      // which `run` of a stored image never needs
-      const { ingestLayer } = await import('./ingest-layer.js')
-      const result = await ingestLayer(stream, join(work, 'fs'), {
+      const ingest = {
         ...(opts.digest !== undefined && { expectDigest: opts.digest }),
         ...(opts.size !== undefined && { expectSize: opts.size }),
         expectDiffId: opts.diffId,
         rootless: this.rootless,
         limits: this.limits,
+        blobPath: join(work, LAYER_BLOB),
         ...(opts.progress && { progress: opts.progress }),
         ...(opts.signal && { signal: opts.signal }),
-      })
+      }
+      const ids = this.#unpackIds()
+      // loaded here: decompression pulls in node:stream, node:zlib and zstd,
+      // which `run` of a stored image never needs
+      const result = ids
+        ? await (await import('./ingest-in-userns.js')).ingestInUserns(stream, join(work, 'fs'), { ...ingest, ids })
+        : await (await import('./ingest-layer.js')).ingestLayer(stream, join(work, 'fs'), ingest)
       const record: LayerRecord = {
         chainId: opts.chainId,
         diffId: result.diffId,
@@ -251,7 +296,9 @@ export class ImageStore {
         size: result.size,
         entries: result.entries,
         created: new Date().toISOString(),
+        ...(ids ? { idMaps: { uid: ids.uid, gid: ids.gid } } : {}),
       }
+      if (present) return { ...(await this.#adoptBlob(work, dest, record)), skipped: false }
       await writeFile(join(work, 'layer.json'), JSON.stringify(record, null, 2) + '\n')
       // private like all of layers/: its setuid files and device nodes must
       // be reachable through a container only
@@ -267,6 +314,41 @@ export class ImageStore {
         else lock.release()
       }
     }
+  }
+
+  /**
+   * A layer stored before its blob was kept (or whose blob was lost): the
+   * tree just unpacked and verified is dropped, its blob joins the layer.
+   * link(2) fails if another process adopted one first: theirs stays, with
+   * the record that names it.
+   */
+  async #adoptBlob(work: string, dest: string, record: LayerRecord): Promise<LayerRecord> {
+    try {
+      await link(join(work, LAYER_BLOB), join(dest, LAYER_BLOB))
+    } catch (err) {
+      if (isErrno(err, 'EEXIST')) return this.getLayer(record.chainId)
+      throw err
+    }
+    const old = await this.getLayer(record.chainId)
+    const updated: LayerRecord = { ...old, digest: record.digest, compressedSize: record.compressedSize, compression: record.compression }
+    if (record.mediaType !== undefined) updated.mediaType = record.mediaType
+    else delete updated.mediaType
+    await writeFileAtomic(this.tmpDir, join(dest, 'layer.json'), JSON.stringify(updated, null, 2) + '\n')
+    return updated
+  }
+
+  /** The maps of a rootless store's layers with subordinate ids: a file's host id X is the image's containerId(X). */
+  get idMaps(): { uid: IdMapping[]; gid: IdMapping[] } | undefined {
+    const ids = this.#unpackIds()
+    return ids && { uid: ids.uid, gid: ids.gid }
+  }
+
+  /** The maps layers are unpacked with (ImageStoreOptions.subordinateIds), decided on the first unpack. */
+  #unpackIds(): Extract<RootlessIds, { kind: 'subordinate' }> | undefined {
+    if (this.#subordinateIds === undefined) {
+      this.#subordinateIds = (this.rootless && ownSubordinateIds()) || false
+    }
+    return this.#subordinateIds || undefined
   }
 
   /** Rename an unpacked layer into place; if another process won the race, keep theirs. */
@@ -328,6 +410,22 @@ export class ImageStore {
     } finally {
       lock.release()
     }
+  }
+
+  /**
+   * Give the image `source` designates (a name, an id or id prefix) the name
+   * `target` as well (`mini-run tag`): a new ref to the same manifest. A
+   * target that names another image is moved, as in Docker.
+   */
+  async tag(source: string, target: string): Promise<RefRecord> {
+    const [found] = await this.findRefs(source)
+    if (!found) throw noImage(source)
+    const parsed = parseReference(target)
+    if (parsed.digest !== undefined) {
+      throw new UsageError(`refusing to create a tag with a digest reference: ${target}`, { code: 'EBADREF' })
+    }
+    await this.setRef(parsed.name, found.manifestDigest)
+    return (await readRef(this.refsDir, parsed.name))!
   }
 
   /** The manifest digest a name points at, or undefined. */

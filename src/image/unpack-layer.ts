@@ -84,6 +84,14 @@ export const DEFAULT_LIMITS: UnpackLimits = {
 
 export interface LayerWriterOptions {
   rootless: boolean
+  /**
+   * Give files the layer's owners even though rootless: the writer runs as
+   * root of a user namespace that maps them to the user's subordinate ids
+   * (ingest-in-userns.ts). Default: as root only.
+   */
+  keepOwners?: boolean
+  /** With keepOwners: the highest id the namespace maps; an owner above it has no host id. */
+  maxId?: number
   limits: UnpackLimits
   /** Names the layer in errors: its digest. */
   label: string
@@ -161,10 +169,12 @@ export class LayerWriter implements TarConsumer {
   #fd: number | undefined
   #file: { entry: TarEntry; path: string } | undefined
   #skipped = 0
+  #chown: boolean
 
   constructor(root: string, opts: LayerWriterOptions) {
     this.root = root
     this.#opts = opts
+    this.#chown = opts.keepOwners ?? !opts.rootless
     mkdirSync(root, { mode: 0o700 })
   }
 
@@ -227,6 +237,10 @@ export class LayerWriter implements TarConsumer {
       return
     }
 
+    const maxId = this.#opts.maxId
+    if (this.#chown && maxId !== undefined && (entry.uid > maxId || entry.gid > maxId)) {
+      throw this.#fail(entry, `its owner ${entry.uid}:${entry.gid} has no id in your user namespace: your /etc/subuid and /etc/subgid ranges give containers ids 0-${maxId}`)
+    }
     const existing = parent.children!.get(name)
     if (existing && !(existing.kind === 'dir' && entry.type === 'dir')) {
       // a later entry replaces an earlier one, as with tar -x
@@ -258,7 +272,7 @@ export class LayerWriter implements TarConsumer {
         // the target is kept verbatim: it is resolved inside the container, never here
         symlinkSync(entry.linkpath, path)
         parent.children!.set(name, { kind: 'symlink' })
-        if (!this.#opts.rootless) lchownSync(path, entry.uid, entry.gid)
+        if (this.#chown) lchownSync(path, entry.uid, entry.gid)
         lutimesSync(path, entry.mtime, entry.mtime)
         this.#applyXattrs(entry, path, 'symlink')
         return
@@ -294,7 +308,7 @@ export class LayerWriter implements TarConsumer {
         const type = entry.type === 'char' ? S_IFCHR : entry.type === 'block' ? S_IFBLK : S_IFIFO
         native.mknod(path, type | (entry.mode & 0o7777), entry.devmajor, entry.devminor)
         parent.children!.set(name, { kind: 'other' })
-        if (!this.#opts.rootless) lchownSync(path, entry.uid, entry.gid)
+        if (this.#chown) lchownSync(path, entry.uid, entry.gid)
         chmodSync(path, entry.mode)
         lutimesSync(path, entry.mtime, entry.mtime)
         this.#applyXattrs(entry, path, 'other')
@@ -320,7 +334,7 @@ export class LayerWriter implements TarConsumer {
     this.#file = undefined
     const { entry, path } = file
     try {
-      if (!this.#opts.rootless) fchownSync(fd, entry.uid, entry.gid)
+      if (this.#chown) fchownSync(fd, entry.uid, entry.gid)
       fchmodSync(fd, entry.mode)
       futimesSync(fd, entry.mtime, entry.mtime)
     } catch (err) {
@@ -383,7 +397,9 @@ export class LayerWriter implements TarConsumer {
         // come from whiteouts, not be smuggled in by a layer
         throw this.#fail(entry, `xattr ${name} is reserved for overlayfs`)
       }
-      if (this.#opts.rootless && !name.startsWith('user.')) {
+      // in a user namespace, a file capability is recorded for its root (VFS_CAP_REVISION_3)
+      const namespacedCap = this.#chown && name === 'security.capability'
+      if (this.#opts.rootless && !name.startsWith('user.') && !namespacedCap) {
         getLogger().debug({ path, xattr: name }, 'rootless: skipping privileged xattr')
         continue
       }
@@ -429,7 +445,7 @@ export class LayerWriter implements TarConsumer {
     }
     if (node.opaque) for (const name of opaqueXattrs(this.#opts.rootless)) native.lsetxattr(path, name, Buffer.from('y'))
     const meta = node.meta ?? IMPLIED_DIR
-    if (!this.#opts.rootless) lchownSync(path, meta.uid, meta.gid)
+    if (this.#chown) lchownSync(path, meta.uid, meta.gid)
     chmodSync(path, meta.mode)
     if (meta.mtime !== undefined) lutimesSync(path, meta.mtime, meta.mtime)
   }

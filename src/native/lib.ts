@@ -82,6 +82,11 @@ export class NativeError extends Error {
   }
 }
 
+/** The number of an errno name ("EACCES" -> 13), 0 if unknown. */
+export function errnoNumber(name: string): number {
+  return (osConstants.errno as Record<string, number>)[name] ?? 0
+}
+
 /** The C library's message for an errno value ("Permission denied"). */
 export function strerror(errno: number): string {
   return STRERROR[errnoName(errno)] ?? errnoName(errno)
@@ -167,6 +172,16 @@ export function socketpair(): [number, number] {
   const fds = Buffer.alloc(8)
   check('socketpair', call('mr_socketpair', [DataType.U8Array], [fds]))
   return [fds.readInt32LE(0), fds.readInt32LE(4)]
+}
+
+/** Load a device cgroup program and attach it to a cgroup v2 directory (see mr_bpf_device_filter). */
+export function bpfDeviceFilter(program: Buffer, cgroupFd: number): void {
+  check('bpf', call('mr_bpf_device_filter', [DataType.U8Array, DataType.I32, DataType.I32], [program, program.length, cgroupFd]))
+}
+
+/** A unix stream socket connected to path (see mr_unix_connect). */
+export function unixConnect(path: string): number {
+  return check('connect', call('mr_unix_connect', [DataType.String], [path]), path)
 }
 
 export interface SpawnFds {
@@ -331,4 +346,19 @@ export function readRegular(pathFd: number, maxBytes: number): Buffer {
   const buf = Buffer.alloc(maxBytes)
   const n = check('read', call('mr_read_regular', [DataType.I32, DataType.U8Array, DataType.I32], [pathFd, buf, maxBytes]))
   return buf.subarray(0, n)
+}
+
+/** mount --bind source target (see mr_bind_mount). */
+export function bindMount(source: string, target: string): void {
+  check('mount', call('mr_bind_mount', [DataType.String, DataType.String], [source, target]), `${source} on ${target}`)
+}
+
+/** umount2(2); flags 2 is MNT_DETACH. */
+export function umount(target: string, flags = 0): void {
+  check('umount', call('mr_umount', [DataType.String, DataType.I32], [target, flags]), target)
+}
+
+/** unshare(2) of the calling (main) thread; see mr_unshare. */
+export function unshare(flags: number): void {
+  check('unshare', call('mr_unshare', [DataType.I32], [flags]))
 }

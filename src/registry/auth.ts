@@ -85,8 +85,10 @@ export class Authenticator {
       throw new RegistryAuthError(`${this.registry}: refusing token realm ${url.href}: not HTTPS`)
     }
     if (service) url.searchParams.set('service', service)
-    for (const s of new Set([scope, ...(challengeScope ? challengeScope.split(' ') : [])])) {
-      url.searchParams.append('scope', s)
+    // `scope` may hold several (a mount reads one repository and writes another);
+    // an empty one is a login's, which asks for a token without access
+    for (const s of new Set([...scope.split(' '), ...(challengeScope ? challengeScope.split(' ') : [])])) {
+      if (s !== '') url.searchParams.append('scope', s)
     }
     const headers: Record<string, string> = { accept: 'application/json' }
     if (this.credentials) headers.authorization = basicHeader(this.credentials)

@@ -6,12 +6,13 @@
  * https://github.com/opencontainers/distribution-spec/blob/main/spec.md
  */
 import { isIP } from 'node:net'
+import type { Readable } from 'node:stream'
 import { registryApiHost } from '../image/reference.js'
 import { getLogger } from '../log.js'
 import { Authenticator } from './auth.js'
 import type { Credentials } from './docker-config.js'
 import { RegistryAuthError, RegistryError } from './errors.js'
-import { httpRequest, isNetworkError, readBody, type HttpResponse } from './http.js'
+import { httpRequest, isNetworkError, readBody, type HttpMethod, type HttpResponse } from './http.js'
 import { Backoff, isRetryableStatus, parseRetryAfter, type RetryOptions } from './retry.js'
 
 export interface RegistryClientOptions {
@@ -27,12 +28,27 @@ export interface RegistryClientOptions {
 }
 
 export interface RegistryRequest {
-  /** The repository the request is about: its pull scope is what we authenticate for. */
+  /** The repository the request is about: its scope is what we authenticate for. */
   repository: string
-  /** Under /v2/<repository>/, e.g. "manifests/latest". */
-  path: string
-  method?: 'GET' | 'HEAD'
+  /**
+   * Under /v2/<repository>/, e.g. "manifests/latest"; or a URL the registry
+   * gave (an upload's Location), which gets our credentials only on the
+   * registry's own host.
+   */
+  path: string | URL
+  method?: HttpMethod
   headers?: Record<string, string>
+  /**
+   * Bytes to send, or a function that opens them anew for each try (a blob
+   * from disk). A request with a stream is sent again only to answer a 401:
+   * after a broken connection or a 5xx, the upload it belongs to is in an
+   * unknown state and the caller starts over.
+   */
+  body?: Buffer | (() => Readable)
+  /** The actions on `repository` to authenticate for: "pull" (default), or "pull,push". */
+  actions?: string
+  /** More scopes for the same token: a cross-repository mount reads its source repository. */
+  extraScopes?: string[]
   /** What the request is, for messages: "manifest 127.0.0.1:5000/busybox:latest". */
   what: string
 }
@@ -68,11 +84,13 @@ export class RegistryClient {
    * broken connection. Any status may come back: see `failure`.
    */
   async request(req: RegistryRequest): Promise<HttpResponse> {
-    const scope = `repository:${req.repository}:pull`
+    const scope = [`repository:${req.repository}:${req.actions ?? 'pull'}`, ...(req.extraScopes ?? [])].join(' ')
     const send = (): Promise<HttpResponse> => {
-      const url = new URL(`/v2/${req.repository}/${req.path}`, `${this.scheme ?? 'https:'}//${this.host}`)
-      const authorization = this.auth.header(scope)
-      return this.send(url, { ...req.headers, ...(authorization ? { authorization } : {}) }, req.what, req.method)
+      const url =
+        req.path instanceof URL ? req.path : new URL(`/v2/${req.repository}/${req.path}`, `${this.scheme ?? 'https:'}//${this.host}`)
+      const authorization = url.host === this.host ? this.auth.header(scope) : undefined
+      const body = typeof req.body === 'function' ? req.body() : req.body
+      return this.send(url, { ...req.headers, ...(authorization ? { authorization } : {}) }, req.what, req.method, body)
     }
     const res = await send()
     if (res.status !== 401) return res
@@ -83,6 +101,27 @@ export class RegistryClient {
     if (!answered) return res
     res.body.resume()
     return send() // once: a second 401 is the caller's to report
+  }
+
+  /**
+   * GET /v2/, authenticated with no repository scope, as `docker login`
+   * checks credentials: 200 means the registry accepts them.
+   */
+  async ping(what: string): Promise<HttpResponse> {
+    const url = (): URL => new URL('/v2/', `${this.scheme ?? 'https:'}//${this.host}`)
+    const withAuth = (): Record<string, string> => {
+      const authorization = this.auth.header('')
+      return authorization ? { authorization } : {}
+    }
+    const res = await this.send(url(), withAuth(), what)
+    if (res.status !== 401) return res
+    const answered = await this.auth.answer(res.headers['www-authenticate'], '').catch((err: unknown) => {
+      res.body.destroy()
+      throw err
+    })
+    if (!answered) return res
+    res.body.resume()
+    return this.send(url(), withAuth(), what)
   }
 
   /** The error for an answer that is not what we asked for, with the registry's own message. */
@@ -97,16 +136,19 @@ export class RegistryClient {
     if (res.status === 401 || res.status === 403) {
       const hint = this.options.credentials
         ? `; the credentials of ${this.options.credentials.username} do not give access to it`
-        : `; the repository may not exist, or may need credentials (docker login ${this.registry})`
+        : `; the repository may not exist, or may need credentials (mini-run login ${this.registry})`
       return new RegistryAuthError(message + hint, { status: res.status })
     }
     return new RegistryError(message, { status: res.status })
   }
 
-  /** One request, with retries of broken connections and of 429/5xx, and the HTTP fallback. */
-  private async send(url: URL, headers: Record<string, string>, what: string, method: 'GET' | 'HEAD' = 'GET'): Promise<HttpResponse> {
+  /**
+   * One request, with retries of broken connections and of 429/5xx (unless
+   * it streams a body: see RegistryRequest.body), and the HTTP fallback.
+   */
+  private async send(url: URL, headers: Record<string, string>, what: string, method: HttpMethod = 'GET', body?: Buffer | Readable): Promise<HttpResponse> {
     const log = getLogger()
-    const backoff = new Backoff(this.options.retry)
+    const backoff = new Backoff(body === undefined || Buffer.isBuffer(body) ? this.options.retry : { ...this.options.retry, attempts: 1 })
     const signal = this.options.signal
     for (;;) {
       const target = url.host === this.host && this.scheme ? withProtocol(url, this.scheme) : url
@@ -115,6 +157,7 @@ export class RegistryClient {
         res = await httpRequest(target, {
           method,
           headers,
+          ...(body !== undefined && { body }),
           insecureTls: this.insecure,
           ...(signal ? { signal } : {}),
           ...(this.options.idleTimeoutMs ? { idleTimeoutMs: this.options.idleTimeoutMs } : {}),
@@ -122,7 +165,9 @@ export class RegistryClient {
       } catch (err) {
         // Docker's rule for insecure registries: try HTTPS, and if it cannot
         // even connect, speak plain HTTP to that host from then on.
-        if (target.host === this.host && this.scheme === undefined && this.insecure && isNetworkError(err)) {
+        // (Requests sent at once all try HTTPS: those that fail after another
+        // one made the switch go straight to HTTP, without a backoff.)
+        if (target.host === this.host && target.protocol === 'https:' && this.scheme !== 'https:' && this.insecure && isNetworkError(err) && !isStream(body)) {
           log.debug({ err, host: this.host }, 'HTTPS failed, falling back to plain HTTP')
           this.scheme = 'http:'
           continue
@@ -146,6 +191,10 @@ export class RegistryClient {
       return res
     }
   }
+}
+
+function isStream(body: Buffer | Readable | undefined): boolean {
+  return body !== undefined && !Buffer.isBuffer(body)
 }
 
 function withProtocol(url: URL, protocol: string): URL {

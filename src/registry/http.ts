@@ -9,11 +9,20 @@
  */
 import http from 'node:http'
 import https from 'node:https'
+import type { Readable } from 'node:stream'
 import { RegistryError } from './errors.js'
 
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+
 export interface HttpRequestOptions {
-  method?: 'GET' | 'HEAD'
+  method?: HttpMethod
   headers?: Record<string, string>
+  /**
+   * What to send. A stream is read once: a request with one is not
+   * redirected (its bytes are gone), and its Content-Length is the caller's
+   * to set.
+   */
+  body?: Buffer | Readable
   signal?: AbortSignal
   /** Accept any TLS certificate (a registry given with --insecure-registry). */
   insecureTls?: boolean
@@ -47,7 +56,10 @@ export async function httpRequest(url: URL, options: HttpRequestOptions = {}): P
     // An insecure registry's leniency does not extend to where it redirects.
     const res = await send(current, headers, { ...options, insecureTls: options.insecureTls === true && current.host === url.host })
     const location = res.headers.location
-    if (!REDIRECTS.has(res.status) || location === undefined) return res
+    // An upload's 202 carries a Location too, which is not a redirect; and
+    // a request that sent a body cannot send it again elsewhere.
+    const method = options.method ?? 'GET'
+    if (!REDIRECTS.has(res.status) || location === undefined || (method !== 'GET' && method !== 'HEAD')) return res
     res.body.resume()
     if (redirects >= maxRedirects) {
       throw new RegistryError(`too many redirects from ${url.href}`, { status: res.status })
@@ -71,20 +83,33 @@ function send(url: URL, headers: Record<string, string>, options: HttpRequestOpt
   const agent = secure ? (options.insecureTls ? agents.httpsInsecure : agents.https) : agents.http
   const request = secure ? https.request : http.request
   return new Promise((resolve, reject) => {
+    const method = options.method ?? 'GET'
+    // a POST or PUT without a body says so, rather than chunked nothing
+    let length: Record<string, string> = {}
+    if (Buffer.isBuffer(options.body)) length = { 'content-length': String(options.body.length) }
+    else if (options.body === undefined && method !== 'GET' && method !== 'HEAD') length = { 'content-length': '0' }
     const req = request(url, {
-      method: options.method ?? 'GET',
-      headers: { 'user-agent': 'mini-run', ...headers },
+      method,
+      headers: { 'user-agent': 'mini-run', ...length, ...headers },
       agent,
       ...(options.signal ? { signal: options.signal } : {}),
     })
     req.setTimeout(options.idleTimeoutMs ?? 60_000, () => {
       req.destroy(Object.assign(new Error(`no data from ${url.host} for ${(options.idleTimeoutMs ?? 60_000) / 1000} s`), { code: 'ETIMEDOUT' }))
     })
-    req.once('error', reject)
+    // `on`, not `once`: a server may answer (a 401, a 413) before it has
+    // read the whole body, and the rest of the upload then fails on its own
+    req.on('error', reject)
     req.once('response', (body) => {
       resolve({ status: body.statusCode ?? 0, headers: body.headers, body, url })
     })
-    req.end()
+    const body = options.body
+    if (body === undefined) req.end()
+    else if (Buffer.isBuffer(body)) req.end(body)
+    else {
+      body.once('error', (err) => req.destroy(err))
+      body.pipe(req)
+    }
   })
 }
 

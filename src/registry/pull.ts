@@ -157,9 +157,10 @@ export async function pullImage(reference: string, options: PullOptions): Promis
     await lease.hold([...chainIds, configDesc.digest, image.digest])
     crashPoint('pull:after-lease')
     // wait for a pull of the same layers in another process, then take what it stored
-    const lacking = (await Promise.all(chainIds.map(async (c) => ((await store.hasLayer(c)) ? undefined : c)))).filter((c) => c !== undefined)
+    const lacking = (await Promise.all(chainIds.map(async (c) => ((await store.hasLayerWithBlob(c)) ? undefined : c)))).filter((c) => c !== undefined)
     layerLocks = await lockLayers(store.root, lacking, { signal })
-    const existed = await Promise.all(chainIds.map((c) => options.store.hasLayer(c)))
+    // a layer stored without its blob (by an older mini-run) is fetched again for it
+    const existed = await Promise.all(chainIds.map((c) => options.store.hasLayerWithBlob(c)))
     existed.forEach((e, i) => {
       if (e) states[i]!.status = 'exists'
     })
@@ -188,6 +189,10 @@ export async function pullImage(reference: string, options: PullOptions): Promis
     crashPoint('pull:before-ref')
     // repo@<index digest> names the platform's manifest through the index
     await options.store.setRef(ref.name, image.digest, indexDigest !== undefined ? { index: top.bytes } : {})
+    // where these blobs are: a push to another repository of this registry mounts them from here
+    for (const [i, layer] of manifest.layers.entries()) {
+      await options.store.addLayerSource(chainIds[i]!, { digest: layer.digest, registry: ref.domain, repository: ref.path })
+    }
     emit({ type: 'done', name: ref.name, manifestDigest: image.digest, configDigest: configDesc.digest })
     return {
       name: ref.name,

@@ -243,6 +243,19 @@ export async function startProxy(target: RegistryServer): Promise<RegistryProxy>
     return /^\/v2\/(.+)\/(?:manifests|blobs|tags)\//.exec(path)?.[1]
   }
 
+  /** pull for reads, push for writes (distribution's access for each method). */
+  function actionOf(req: http.IncomingMessage): 'pull' | 'push' {
+    return req.method === 'GET' || req.method === 'HEAD' ? 'pull' : 'push'
+  }
+
+  /** Whether a token's scopes ("repository:a/b:pull,push ...") grant `action` on `repo`. */
+  function grants(scope: string, repo: string, action: string): boolean {
+    return scope.split(' ').some((s) => {
+      const m = /^repository:(.+):([a-z*,]+)$/.exec(s)
+      return m?.[1] === repo && m[2]!.split(',').some((a) => a === action || a === '*')
+    })
+  }
+
   function authorized(req: http.IncomingMessage, path: string): boolean {
     const header = req.headers.authorization ?? ''
     const auth = proxy.auth!
@@ -250,17 +263,29 @@ export async function startProxy(target: RegistryServer): Promise<RegistryProxy>
     const scope = tokens.get(header.replace(/^Bearer /, ''))
     if (!header.startsWith('Bearer ') || scope === undefined) return false
     const repo = repositoryOf(path)
-    return repo === undefined || scope.split(' ').includes(`repository:${repo}:pull`)
+    if (repo === undefined) return true
+    if (!grants(scope, repo, actionOf(req))) return false
+    // a mount from a repository the token may not read is, as in
+    // distribution, an ordinary upload: drop the mount from the request
+    const url = new URL(req.url ?? '/', 'http://x')
+    const from = url.searchParams.get('from')
+    if (from !== null && !grants(scope, from, 'pull')) {
+      url.searchParams.delete('mount')
+      url.searchParams.delete('from')
+      req.url = url.pathname + url.search
+    }
+    return true
   }
 
   function challenge(req: http.IncomingMessage, res: http.ServerResponse, path: string): void {
     req.resume()
     const auth = proxy.auth!
     const repo = repositoryOf(path)
+    const actions = actionOf(req) === 'push' ? 'pull,push' : 'pull'
     const value =
       auth.kind === 'basic'
         ? 'Basic realm="mini-run-test"'
-        : `Bearer realm="${proxy.url}/token",service="mini-run-test"${repo ? `,scope="repository:${repo}:pull"` : ''}`
+        : `Bearer realm="${proxy.url}/token",service="mini-run-test"${repo ? `,scope="repository:${repo}:${actions}"` : ''}`
     res.writeHead(401, { 'www-authenticate': value, 'content-type': 'application/json' })
     res.end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }))
   }

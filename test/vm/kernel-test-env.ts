@@ -53,10 +53,13 @@ export async function makeKernelTestEnv(): Promise<KernelTestEnv> {
     if (r.status !== 0) throw new Error(`inspect ${ref}: ${r.stderr}`)
     return (JSON.parse(r.stdout) as ContainerJson[])[0]!
   }
+  const runArgs = env.runArgs
   return Object.assign(env, {
+    runArgs: (args: string[]) => [...runArgs(['--network', 'none']), ...args],
     cgroupRoot,
     detached(args: string[]): string {
-      const r = env.run(['run', '-d', '--cgroup-parent', env.cgroupParent, ...args])
+      // the VM's kernel tests are about cgroups: no bridge network in the guest
+      const r = env.run(['run', '-d', '--network', 'none', '--cgroup-parent', env.cgroupParent, ...args])
       expect(r.stderr).toBe('')
       expect(r.status).toBe(0)
       return r.stdout.trim()

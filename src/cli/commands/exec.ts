@@ -8,6 +8,7 @@ import { refuseTtyWithoutTerminal } from '../tty-check.js'
 const collect = (value: string, previous: string[]) => [...previous, value]
 
 interface ExecFlags {
+  detach?: boolean
   interactive?: boolean
   tty?: boolean
   env: string[]
@@ -22,6 +23,7 @@ export function register(program: Command): void {
     .description('run a command in a running container (its namespaces, cgroup, capabilities and user rules)')
     .usage('[options] CONTAINER COMMAND [ARG...]')
     .argument('<container-and-command...>')
+    .option('-d, --detach', 'start the command and leave it running in the container')
     .option('-i, --interactive', 'keep stdin attached')
     .option('-t, --tty', 'give the command a pseudo-terminal')
     .option('-e, --env <KEY=VALUE>', 'set an environment variable (repeatable)', collect, [])
@@ -49,6 +51,12 @@ export function register(program: Command): void {
       if (explain) {
         const { formatPlan, planJson } = await import('../../runtime/plan/explain.js')
         process.stdout.write(explain === 'json' ? planJson(plan) : formatPlan(plan, 'exec'))
+        return
+      }
+      if (flags.detach) {
+        const { execDetached } = await import('../../runtime/container/exec-container.js')
+        const nul = openSync('/dev/null', 'r+')
+        await execDetached(c, plan, { stdio: [nul, nul, nul] })
         return
       }
       const stdin = flags.interactive || tty ? 0 : openSync('/dev/null', 'r')

@@ -1,71 +1,50 @@
 import type { Command } from 'commander'
 import { globalOptions } from '../global-options.js'
-import { humanSize, listImages } from './images.js'
+import { register as registerBuild } from './build.js'
+import { addImagesFlags, listImages } from './images.js'
+import { humanSize } from '../format/units.js'
+import { addInspectFlags, inspectObjects } from './inspect.js'
+import { register as registerPull } from './pull.js'
 import { loadImages } from './load.js'
-import { layersInUse, removeImages } from './rmi.js'
+import { removeImages } from './rmi.js'
+import { showHistory } from './history.js'
+import { pushImages } from './push.js'
+import { saveImages } from './save.js'
+import { tagImage } from './tag.js'
 
-async function pruneImages(cmd: Command): Promise<void> {
-  const { root } = globalOptions(cmd)
-  const [{ ImageStore }, { pruneStore }] = await Promise.all([import('../../image/store.js'), import('../../image/store-gc.js')])
+async function pruneImages(cmd: Command, flags: { all?: boolean }): Promise<void> {
+  const { root, state } = globalOptions(cmd)
+  const [{ ImageStore }, { pruneImages: prune }, { defaultStateRoot }] = await Promise.all([
+    import('../../image/store.js'),
+    import('../../system/image-resource.js'),
+    import('../../paths.js'),
+  ])
   const store = new ImageStore(root ? { root } : {})
-  const result = await pruneStore(store, { inUse: () => layersInUse(cmd) })
-  const lines = [
-    ...result.untagged.map((n) => `untagged: ${n}`),
-    ...result.deletedLayers.map((d) => `deleted: ${d}`),
-    ...result.deletedBlobs.map((d) => `deleted: ${d}`),
-  ]
-  if (lines.length > 0) process.stdout.write(`Deleted Images:\n${lines.join('\n')}\n\n`)
-  if (result.buildCacheEntries) process.stdout.write(`deleted build cache entries: ${result.buildCacheEntries}\n`)
+  const result = await prune({ store, stateRoot: state ?? defaultStateRoot() }, { all: flags.all === true })
+  if (result.removed.length > 0) process.stdout.write(`Deleted Images:\n${result.removed.join('\n')}\n\n`)
   process.stdout.write(`Total reclaimed space: ${humanSize(result.reclaimedBytes)}\n`)
-}
-
-async function inspectImages(cmd: Command, refs: string[]): Promise<void> {
-  const { root } = globalOptions(cmd)
-  const { ImageStore } = await import('../../image/store.js')
-  const store = new ImageStore(root ? { root } : {})
-  const out = []
-  for (const ref of refs) {
-    const image = await store.resolve(ref)
-    out.push({
-      Id: image.configDigest,
-      Name: image.name,
-      ManifestDigest: image.manifestDigest,
-      Created: image.config.created,
-      Architecture: image.config.architecture,
-      Os: image.config.os,
-      Config: image.config.config ?? {},
-      RootFS: { Type: 'layers', Layers: image.config.rootfs.diff_ids },
-      ChainIds: image.chainIds,
-      LayerDirs: image.layerDirs,
-    })
-  }
-  process.stdout.write(JSON.stringify(out, null, 4) + '\n')
 }
 
 export function register(program: Command): void {
   const image = program.command('image').description('manage images')
-  image
-    .command('ls')
-    .alias('list')
-    .description('list images')
-    .argument('[repository]')
-    .option('-q, --quiet', 'print image ids only')
-    .option('--no-trunc', 'print full image ids')
-    .action((repository: string | undefined, flags: { quiet?: boolean; trunc: boolean }, cmd: Command) =>
-      listImages(cmd, repository, flags),
-    )
+  addImagesFlags(image.command('ls').aliases(['list', 'images']).description('list images')).action(
+    (repository: string | undefined, flags: Parameters<typeof listImages>[2], cmd: Command) => listImages(cmd, repository, flags),
+  )
+  registerPull(image)
+  registerBuild(image)
   image
     .command('rm')
     .alias('remove')
     .description('remove images')
     .argument('<image...>')
-    .option('-f, --force', 'untag an image even if containers were made from it (its layers stay while they use them)')
+    .option('-f, --force', 'untag an image that containers were made from (their layers stay while they do)')
     .action((refs: string[], flags: { force?: boolean }, cmd: Command) => removeImages(cmd, refs, flags))
   image
     .command('prune')
     .description('remove untagged images, and layers and blobs that no image or container uses')
+    .option('-a, --all', 'remove every image no container uses, not only untagged ones')
     .option('-f, --force', 'do not prompt (there is no prompt: accepted for docker compatibility)')
-    .action((_flags: unknown, cmd: Command) => pruneImages(cmd))
+    .action((flags: { all?: boolean }, cmd: Command) => pruneImages(cmd, flags))
   image
     .command('load')
     .description('load images from a docker save tar or an OCI layout')
@@ -74,8 +53,35 @@ export function register(program: Command): void {
     .option('--platform <os/arch[/variant]>', 'the platform to load from a multi-platform index')
     .action((flags: { input?: string; platform?: string }, cmd: Command) => loadImages(cmd, flags))
   image
-    .command('inspect')
-    .description('print what the store knows of images, as JSON')
+    .command('tag')
+    .description('give an image another name')
+    .argument('<source>')
+    .argument('<target>')
+    .action((source: string, target: string, _flags: unknown, cmd: Command) => tagImage(cmd, source, target))
+  image
+    .command('push')
+    .description('upload an image to a registry')
+    .argument('<image>')
+    .option('-a, --all-tags', 'push every tag of the repository')
+    .option('--insecure-registry <host[:port]>', 'allow plain HTTP and any TLS certificate for this registry (repeatable)', (v: string, p: string[]) => [...p, v], [])
+    .option('-q, --quiet', 'print only the pushed name')
+    .action((ref: string, flags: { insecureRegistry: string[] }, cmd: Command) => pushImages(cmd, ref, flags))
+  image
+    .command('save')
+    .description('write images to a tar archive')
     .argument('<image...>')
-    .action((refs: string[], _flags: unknown, cmd: Command) => inspectImages(cmd, refs))
+    .option('-o, --output <file>', 'write to this file instead of stdout')
+    .action((refs: string[], flags: { output?: string }, cmd: Command) => saveImages(cmd, refs, flags))
+  image
+    .command('history')
+    .description('show the steps that made an image')
+    .argument('<image>')
+    .option('-H, --human', 'sizes and dates in human-readable form (the default)', true)
+    .option('--no-human', 'exact sizes and dates')
+    .option('--no-trunc', 'do not truncate the output')
+    .option('-q, --quiet', 'print the image ids only')
+    .action((ref: string, flags: { human: boolean; trunc: boolean }, cmd: Command) => showHistory(cmd, ref, flags))
+  addInspectFlags(image.command('inspect').description('print what the store knows of images, as JSON').argument('<image...>')).action(
+    (refs: string[], flags: { format?: string }, cmd: Command) => inspectObjects(cmd, refs, flags, 'image'),
+  )
 }

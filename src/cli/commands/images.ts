@@ -1,9 +1,17 @@
 import type { Command } from 'commander'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { UsageError } from '../../errors.js'
+import type { ImageSummary } from '../../image/store-types.js'
+import { goTime, humanSize } from '../format/units.js'
 import { globalOptions } from '../global-options.js'
 
 interface ImagesFlags {
   quiet?: boolean
   trunc: boolean
+  digests?: boolean
+  filter?: string[]
+  format?: string
 }
 
 /** "3 days ago": go-units HumanDuration, which Docker uses for CREATED. */
@@ -28,17 +36,6 @@ export function timeAgo(iso: string | undefined, now = Date.now()): string {
   return `${text} ago`
 }
 
-/** "4.26MB": go-units HumanSizeWithPrecision(size, 3), Docker's SIZE column (decimal units). */
-export function humanSize(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB']
-  let value = bytes
-  let unit = 0
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000
-    unit++
-  }
-  return `${Number(value.toPrecision(3))}${units[unit]}`
-}
 
 /** Pad columns to their widest cell, three spaces apart, like Docker's tables. */
 export function formatTable(rows: string[][]): string {
@@ -46,34 +43,125 @@ export function formatTable(rows: string[][]): string {
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]! + 3))).join('').trimEnd() + '\n').join('')
 }
 
+const collect = (value: string, previous: string[]) => [...previous, value]
+
+const IMAGE_HEADERS: Record<string, string> = {
+  ID: 'IMAGE ID',
+  Repository: 'REPOSITORY',
+  Tag: 'TAG',
+  Digest: 'DIGEST',
+  CreatedSince: 'CREATED',
+  CreatedAt: 'CREATED AT',
+  Size: 'SIZE',
+  Containers: 'CONTAINERS',
+  VirtualSize: 'VIRTUAL SIZE',
+  SharedSize: 'SHARED SIZE',
+  UniqueSize: 'UNIQUE SIZE',
+}
+
+/** Docker's `images` filters: dangling, reference (a glob on the name), before, since, label. */
+function imageFilter(flags: string[], images: ImageSummary[], labelsOf: (i: ImageSummary) => Record<string, string>): (i: ImageSummary) => boolean {
+  const tests: ((i: ImageSummary) => boolean)[] = []
+  const byRef = (ref: string) => images.find((i) => i.name === ref || `${i.familiarRepository}:${i.tag}` === ref || i.familiarRepository === ref || i.configDigest.replace(/^sha256:/, '').startsWith(ref.replace(/^sha256:/, '')))
+  const tagged = new Set(images.filter((i) => i.tag !== undefined).map((i) => i.configDigest))
+  const glob = (pattern: string) => new RegExp(`^${pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`)
+  const groups = new Map<string, string[]>()
+  for (const f of flags) {
+    const eq = f.indexOf('=')
+    if (eq <= 0) throw new UsageError('bad format of filter (expected name=value)')
+    const key = f.slice(0, eq)
+    if (!['dangling', 'reference', 'before', 'since', 'label'].includes(key)) throw new UsageError(`invalid filter '${key}'`)
+    groups.set(key, [...(groups.get(key) ?? []), f.slice(eq + 1)])
+  }
+  for (const [key, values] of groups) {
+    if (key === 'dangling') {
+      const want = values.map((v) => {
+        if (!['true', 'false', '1', '0'].includes(v)) throw new UsageError(`invalid filter 'dangling=${v}'`)
+        return v === 'true' || v === '1'
+      })
+      tests.push((i) => want.some((w) => w === !tagged.has(i.configDigest)))
+    } else if (key === 'reference') {
+      tests.push((i) => values.some((v) => i.familiarRepository !== undefined && (glob(v).test(i.familiarRepository) || glob(v).test(`${i.familiarRepository}:${i.tag ?? ''}`))))
+    } else if (key === 'before' || key === 'since') {
+      const anchors = values.map((v) => {
+        const a = byRef(v)
+        if (!a) throw new UsageError(`No such image: ${v}`)
+        return a
+      })
+      tests.push((i) => anchors.every((a) => (key === 'before' ? (i.created ?? '') < (a.created ?? '') : (i.created ?? '') > (a.created ?? ''))))
+    } else {
+      tests.push((i) =>
+        values.some((v) => {
+          const labels = labelsOf(i)
+          const e = v.indexOf('=')
+          return e < 0 ? Object.hasOwn(labels, v) : labels[v.slice(0, e)] === v.slice(e + 1)
+        }),
+      )
+    }
+  }
+  return (i) => tests.every((t) => t(i))
+}
+
 export async function listImages(cmd: Command, repository: string | undefined, flags: ImagesFlags): Promise<void> {
   const { root } = globalOptions(cmd)
   const [{ ImageStore }, { parseReference }] = await Promise.all([import('../../image/store.js'), import('../../image/reference.js')])
   const store = new ImageStore(root ? { root } : {})
-  let images = await store.list()
+  const all = await store.list()
+  const tagged = new Set(all.filter((i) => i.tag !== undefined).map((i) => i.configDigest))
+  // an image that has a tag is listed by its tags only (its by-digest names add no <none> row)
+  let images = all.filter((i) => i.tag !== undefined || !tagged.has(i.configDigest))
   if (repository !== undefined) {
     const wanted = parseReference(repository)
     const tagGiven = /:[^/]*$/.test(repository)
     images = images.filter((i) => i.repository === wanted.repository && (!tagGiven || i.tag === wanted.tag))
   }
+  const labelsOf = (i: ImageSummary) => {
+    try {
+      return (JSON.parse(readFileSync(join(store.root, 'blobs', 'sha256', i.configDigest.replace(/^sha256:/, '')), 'utf8')) as { config?: { Labels?: Record<string, string> } }).config?.Labels ?? {}
+    } catch {
+      return {}
+    }
+  }
+  images = images.filter(imageFilter(flags.filter ?? [], all, labelsOf))
   const id = (digest: string) => (flags.trunc ? digest.slice(7, 19) : digest)
   if (flags.quiet) {
     process.stdout.write([...new Set(images.map((i) => id(i.configDigest)))].map((l) => l + '\n').join(''))
     return
   }
-  const rows = [['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE']]
-  for (const i of images) {
-    rows.push([i.familiarRepository ?? '<none>', i.tag ?? '<none>', id(i.configDigest), timeAgo(i.created), humanSize(i.size)])
-  }
-  process.stdout.write(formatTable(rows))
+  const rows = images.map((i) => ({
+    Containers: 'N/A',
+    CreatedAt: i.created ? goTime(i.created) : '',
+    CreatedSince: timeAgo(i.created),
+    Digest: i.digest ?? (i.repository ? i.manifestDigest : '<none>'),
+    ID: id(i.configDigest),
+    Repository: i.familiarRepository ?? '<none>',
+    SharedSize: 'N/A',
+    Size: humanSize(i.size),
+    Tag: i.tag ?? '<none>',
+    UniqueSize: 'N/A',
+    VirtualSize: humanSize(i.size),
+  }))
+  const defaultTable = flags.digests
+    ? '{{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}'
+    : '{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}'
+  const { formatList } = await import('../format/format-list.js')
+  process.stdout.write(formatList(flags.format, rows, { defaultTable, headers: IMAGE_HEADERS }))
+}
+
+/** The flags of `images` and `image ls`. */
+export function addImagesFlags(cmd: Command): Command {
+  return cmd
+    .argument('[repository]', 'only images of this repository (and tag)')
+    .option('-a, --all', 'show all images (there are no intermediate ones: the same as without)')
+    .option('-q, --quiet', 'print image ids only')
+    .option('--no-trunc', 'print full image ids')
+    .option('--digests', 'show digests')
+    .option('-f, --filter <key=value>', 'filter: dangling=true|false, reference=GLOB, before=, since=, label= (repeatable)', collect, [])
+    .option('--format <template>', 'table, table TEMPLATE, json, or a Go template: {{.Repository}}:{{.Tag}} {{.ID}}...')
 }
 
 export function register(program: Command): void {
-  program
-    .command('images')
-    .description('list images in the store')
-    .argument('[repository]', 'only images of this repository (and tag)')
-    .option('-q, --quiet', 'print image ids only')
-    .option('--no-trunc', 'print full image ids')
-    .action((repository: string | undefined, flags: ImagesFlags, cmd: Command) => listImages(cmd, repository, flags))
+  addImagesFlags(program.command('images').description('list images in the store')).action((repository: string | undefined, flags: ImagesFlags, cmd: Command) =>
+    listImages(cmd, repository, flags),
+  )
 }

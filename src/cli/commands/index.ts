@@ -18,10 +18,37 @@ import { register as registerVolume } from './volume.js'
 import { register as registerBuild } from './build.js'
 import { register as registerLint } from './lint.js'
 import { register as registerSystemCheck } from './system-check.js'
+import { register as registerPush } from './push.js'
+import { register as registerLogin } from './login.js'
+import { register as registerLogout } from './logout.js'
+import { register as registerTag } from './tag.js'
+import { register as registerSave } from './save.js'
+import { register as registerHistory } from './history.js'
+import { register as registerSystem } from './system.js'
+import { register as registerInternal } from './internal.js'
+import { register as registerNetwork } from './network.js'
+import { register as registerPort } from './port.js'
+import { register as registerCreate } from './create.js'
+import { register as registerStart } from './start.js'
+import { register as registerRestart } from './restart.js'
+import { register as registerAttach } from './attach.js'
+import { register as registerCp } from './cp.js'
+import { register as registerTop } from './top.js'
+import { register as registerStats } from './stats.js'
+import { register as registerRename } from './rename.js'
+import { register as registerPause, registerUnpause } from './pause.js'
+import { register as registerVersion } from './version.js'
+import { register as registerInfo } from './info.js'
+import { register as registerHealthcheck } from './healthcheck.js'
+import { register as registerCompose } from './compose.js'
 
 /** Every verb, in the order `mini-run --help` lists them. */
 const VERBS: Record<string, (program: Command) => void> = {
   run: registerRun,
+  create: registerCreate,
+  start: registerStart,
+  restart: registerRestart,
+  attach: registerAttach,
   ps: registerPs,
   logs: registerLogs,
   exec: registerExec,
@@ -30,8 +57,18 @@ const VERBS: Record<string, (program: Command) => void> = {
   wait: registerWait,
   rm: registerRm,
   inspect: registerInspect,
+  cp: registerCp,
+  top: registerTop,
+  stats: registerStats,
+  rename: registerRename,
+  pause: registerPause,
+  unpause: registerUnpause,
   container: registerContainer,
   volume: registerVolume,
+  port: registerPort,
+  healthcheck: registerHealthcheck,
+  compose: registerCompose,
+  network: registerNetwork,
   pull: registerPull,
   images: registerImages,
   rmi: registerRmi,
@@ -39,7 +76,20 @@ const VERBS: Record<string, (program: Command) => void> = {
   image: registerImage,
   build: registerBuild,
   lint: registerLint,
-  system: registerSystemCheck,
+  push: registerPush,
+  tag: registerTag,
+  save: registerSave,
+  history: registerHistory,
+  login: registerLogin,
+  logout: registerLogout,
+  // df and prune, then check (system-check.ts)
+  system: (program) => {
+    registerSystem(program)
+    registerSystemCheck(program)
+  },
+  version: registerVersion,
+  info: registerInfo,
+  internal: registerInternal,
 }
 
 /** Whether a word is one of mini-run's verbs (or help). */

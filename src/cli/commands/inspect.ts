@@ -1,16 +1,86 @@
 import type { Command } from 'commander'
+import { UsageError } from '../../errors.js'
+import { defaultStoreRoot } from '../../paths.js'
+import { globalOptions } from '../global-options.js'
 import { stateRootOf } from '../state-root.js'
 
+export type ObjectType = 'container' | 'image' | 'volume'
+const TYPES: ObjectType[] = ['container', 'image', 'volume']
+
+interface InspectFlags {
+  format?: string
+  type?: string
+  size?: boolean
+}
+
+/** One object by reference: a container, else an image, else a volume (Docker's order), or of the type asked for. */
+async function findObject(cmd: Command, ref: string, types: ObjectType[], size: boolean): Promise<Record<string, unknown> | undefined> {
+  const storeRoot = globalOptions(cmd).root ?? defaultStoreRoot()
+  for (const type of types) {
+    try {
+      if (type === 'container') {
+        const { findContainer, logFile } = await import('../../runtime/container/containers.js')
+        const { inspectJson } = await import('../inspect-json.js')
+        const stateRoot = stateRootOf(cmd)
+        const c = findContainer(stateRoot, ref)
+        const { containerSize } = await import('../../runtime/container/container-size.js')
+        return inspectJson(c, { logPath: logFile(stateRoot, c.id), ...(size ? { size: containerSize(c, storeRoot) } : {}) })
+      }
+      if (type === 'image') {
+        const [{ ImageStore }, { imageDetails }, { imageInspectJson }] = await Promise.all([
+          import('../../image/store.js'),
+          import('../../image/image-details.js'),
+          import('../image-inspect-json.js'),
+        ])
+        return imageInspectJson(await imageDetails(new ImageStore({ root: storeRoot }), ref))
+      }
+      const { inspectVolume } = await import('../../runtime/container/volume-store.js')
+      const { volumeJson } = await import('./volume.js')
+      return volumeJson(inspectVolume(storeRoot, ref))
+    } catch (err) {
+      const code = (err as { code?: unknown }).code
+      if (!['ENOCONTAINER', 'ENOIMAGE', 'ENOVOLUME', 'EBADREF', 'EBADVOLUME', 'EUSAGE'].includes(String(code))) throw err
+    }
+  }
+  return undefined
+}
+
+/** `inspect`, `container inspect`, `image inspect`: JSON (an array, `[]` when nothing is found) or -f's template. */
+export async function inspectObjects(cmd: Command, refs: string[], flags: InspectFlags, only?: ObjectType): Promise<void> {
+  if (flags.type !== undefined && !TYPES.includes(flags.type as ObjectType)) throw new UsageError(`"${flags.type}" is not a valid value for --type`)
+  const types = only ? [only] : flags.type ? [flags.type as ObjectType] : TYPES
+  const found: Record<string, unknown>[] = []
+  const missing: string[] = []
+  for (const ref of refs) {
+    const object = await findObject(cmd, ref, types, flags.size === true)
+    if (object) found.push(object)
+    else missing.push(ref)
+  }
+  if (flags.format !== undefined) {
+    const { formatEach } = await import('../format/format-list.js')
+    process.stdout.write(formatEach(flags.format, found))
+  } else {
+    process.stdout.write(found.length ? JSON.stringify(found, null, 4) + '\n' : '[]\n')
+  }
+  if (missing.length) {
+    const what = types.length === 1 ? types[0] : 'object'
+    for (const ref of missing) process.stderr.write(`Error: No such ${what}: ${ref}\n`)
+    process.exitCode = 1
+  }
+}
+
+export function addInspectFlags(cmd: Command): Command {
+  return cmd
+    .option('-f, --format <template>', 'format the output with a Go template: {{.State.Status}}, {{json .Config}}...')
+    .option('-s, --size', 'show the sizes of containers (SizeRw, SizeRootFs)')
+}
+
 export function register(program: Command): void {
-  program
-    .command('inspect')
-    .description('print containers\' state and configuration as JSON')
-    .argument('<container...>')
-    .action(async (refs: string[], _flags: unknown, cmd: Command) => {
-      const stateRoot = stateRootOf(cmd)
-      const { findContainer } = await import('../../runtime/container/containers.js')
-      const { inspectJson } = await import('../inspect-json.js')
-      const out = refs.map((ref) => inspectJson(findContainer(stateRoot, ref)))
-      process.stdout.write(JSON.stringify(out, null, 4) + '\n')
-    })
+  addInspectFlags(
+    program
+      .command('inspect')
+      .description('print containers\', images\' or volumes\' state and configuration as JSON')
+      .argument('<name-or-id...>')
+      .option('--type <type>', 'only this type of object: container, image or volume'),
+  ).action((refs: string[], flags: InspectFlags, cmd: Command) => inspectObjects(cmd, refs, flags))
 }

@@ -11,16 +11,27 @@ export function register(program: Command): void {
     .option('-f, --follow', 'follow the output until the container exits')
     .option('-n, --tail <n>', 'only the last n lines')
     .option('-t, --timestamps', 'show timestamps')
-    .action(async (ref: string, flags: { follow?: boolean; tail?: string; timestamps?: boolean }, cmd: Command) => {
+    .option('--since <time>', 'only lines logged since this time (RFC 3339, a Unix timestamp, or a duration before now: 10m, 1h30m)')
+    .option('--until <time>', 'only lines logged before this time (the same forms)')
+    .action(async (ref: string, flags: { follow?: boolean; tail?: string; timestamps?: boolean; since?: string; until?: string }, cmd: Command) => {
       const stateRoot = stateRootOf(cmd)
       const { findContainer, inspectState, logFile, monitorAlive } = await import('../../runtime/container/containers.js')
       const { readLogs } = await import('../../runtime/container/container-logs.js')
       const { readState } = await import('../../runtime/container/state.js')
       const c = findContainer(stateRoot, ref)
-      const tail = flags.tail === undefined || flags.tail === 'all' ? undefined : Number(flags.tail)
-      if (tail !== undefined && !(Number.isInteger(tail) && tail >= 0)) throw new UsageError(`invalid --tail "${flags.tail}"`)
+      if (c.logConfig?.type === 'none') throw new UsageError('configured logging driver does not support reading')
+      // all, or a negative number: every line (Docker's rule)
+      const n = flags.tail === undefined || flags.tail === 'all' ? undefined : Number(flags.tail)
+      if (n !== undefined && !Number.isInteger(n)) throw new UsageError(`invalid --tail "${flags.tail}"`)
+      const tail = n !== undefined && n >= 0 ? n : undefined
+      const { logTime } = await import('../../runtime/container/container-logs.js')
+      const { parseLogTime } = await import('../log-time.js')
+      const since = flags.since !== undefined ? logTime(parseLogTime(flags.since, '--since')) : undefined
+      const until = flags.until !== undefined ? logTime(parseLogTime(flags.until, '--until')) : undefined
       await readLogs(logFile(stateRoot, c.id), {
         ...(tail !== undefined ? { tail } : {}),
+        ...(since !== undefined ? { since } : {}),
+        ...(until !== undefined ? { until } : {}),
         timestamps: flags.timestamps === true,
         follow: flags.follow === true,
         // the monitor logs the container's last output after it exits

@@ -1,5 +1,21 @@
 import type { Command } from 'commander'
+import { UsageError } from '../../errors.js'
+import { defaultStoreRoot } from '../../paths.js'
+import { globalOptions } from '../global-options.js'
 import { stateRootOf } from '../state-root.js'
+
+const collect = (value: string, previous: string[]) => [...previous, value]
+
+interface PsFlags {
+  all?: boolean
+  quiet?: boolean
+  filter: string[]
+  format?: string
+  trunc: boolean
+  last?: string
+  latest?: boolean
+  size?: boolean
+}
 
 export function register(program: Command): void {
   program
@@ -7,20 +23,36 @@ export function register(program: Command): void {
     .description('list containers (running ones, or all with -a)')
     .option('-a, --all', 'show all containers, not only running ones')
     .option('-q, --quiet', 'only display container ids')
-    .action(async (flags: { all?: boolean; quiet?: boolean }, cmd: Command) => {
+    .option('-f, --filter <key=value>', 'filter: id, name, status, label, ancestor, exited, before, since, volume, network (repeatable)', collect, [])
+    .option('--format <template>', 'table, table TEMPLATE, json, or a Go template: {{.ID}} {{.Names}} {{.Status}} {{json .}}...')
+    .option('--no-trunc', 'do not truncate ids and commands')
+    .option('-n, --last <n>', 'show the n last created containers (all states)')
+    .option('-l, --latest', 'show the latest created container (all states)')
+    .option('-s, --size', 'show the size of the writable layer (and the image, "virtual")')
+    .action(async (flags: PsFlags, cmd: Command) => {
       const { listContainers } = await import('../../runtime/container/containers.js')
-      const { humanDuration, statusText } = await import('../format-status.js')
-      const all = listContainers(stateRootOf(cmd)).filter((c) => flags.all || c.status === 'running')
+      const { filterContainers, parseFilters } = await import('../../runtime/container/filter-containers.js')
+      const last = flags.latest ? 1 : flags.last === undefined ? undefined : Number(flags.last)
+      if (last !== undefined && !Number.isInteger(last)) throw new UsageError(`invalid argument "${flags.last}" for "-n, --last" flag: not a number`)
+      const filters = parseFilters(flags.filter)
+      const everyone = listContainers(stateRootOf(cmd))
+      // running includes paused and restarting; a status or exit code asked for, or -n, looks at all
+      const all = flags.all || (last !== undefined && last > 0) || filters.has('status') || filters.has('exited')
+      let shown = filterContainers(everyone.filter((c) => all || c.status === 'running' || c.restarting), filters, everyone)
+      if (last !== undefined && last > 0) shown = shown.slice(0, last)
       if (flags.quiet) {
-        for (const c of all) process.stdout.write(`${c.id.slice(0, 12)}\n`)
+        if (flags.format) process.stderr.write('WARNING: Ignoring custom format, because both --format and --quiet are set.\n')
+        for (const c of shown) process.stdout.write(`${flags.trunc ? c.id.slice(0, 12) : c.id}\n`)
         return
       }
-      const rows = [['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'NAMES']]
-      for (const c of all) {
-        const command = JSON.stringify(c.command.join(' ').slice(0, 20) + (c.command.join(' ').length > 20 ? '…' : ''))
-        rows.push([c.id.slice(0, 12), c.image ?? '<rootfs>', command, `${humanDuration(c.created)} ago`, statusText(c), c.name])
-      }
-      const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
-      for (const r of rows) process.stdout.write(r.map((cell, i) => (i < r.length - 1 ? cell.padEnd(widths[i]! + 3) : cell)).join('') + '\n')
+      const { containerRow, CONTAINER_HEADERS, PS_TABLE } = await import('../format/container-row.js')
+      const { formatList } = await import('../format/format-list.js')
+      const wantSize = flags.size === true || (flags.format ?? '').includes('.Size')
+      const storeRoot = globalOptions(cmd).root ?? defaultStoreRoot()
+      const { containerSize } = await import('../../runtime/container/container-size.js')
+      const now = Date.now()
+      const rows = shown.map((c) => containerRow(c, { trunc: flags.trunc, now, ...(wantSize ? { size: containerSize(c, storeRoot) } : {}) }))
+      const defaultTable = flags.size ? `${PS_TABLE}\t{{.Size}}` : PS_TABLE
+      process.stdout.write(formatList(flags.format, rows, { defaultTable, headers: CONTAINER_HEADERS }))
     })
 }

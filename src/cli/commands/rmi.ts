@@ -13,9 +13,20 @@ export async function layersInUse(cmd: Command): Promise<Set<string>> {
   return inUse(state ?? defaultStateRoot(), (ref) => store.resolve(ref))
 }
 
-export async function removeImages(cmd: Command, refs: string[], flags: { force?: boolean } = {}): Promise<void> {
+/**
+ * Docker's conflict: without -f, an image that a container (running or
+ * not) was made from is not untagged. With -f it is; its layers stay as
+ * long as a container uses them, whatever the flag (layersInUse).
+ */
+async function usedBy(cmd: Command, configDigest: string): Promise<string | undefined> {
+  const { state } = globalOptions(cmd)
+  const [{ defaultStateRoot }, { listContainers }] = await Promise.all([import('../../paths.js'), import('../../runtime/container/containers.js')])
+  return listContainers(state ?? defaultStateRoot()).find((c) => c.imageId === configDigest)?.id
+}
+
+export async function removeImages(cmd: Command, refs: string[], o: { force?: boolean } = {}): Promise<void> {
   const { root } = globalOptions(cmd)
-  const [{ ImageStore }, { removeImage }, { describeError }] = await Promise.all([
+  const [{ ImageStore }, { removeImage }, { describeError, MiniRunError }] = await Promise.all([
     import('../../image/store.js'),
     import('../../image/store-gc.js'),
     import('../../errors.js'),
@@ -24,8 +35,17 @@ export async function removeImages(cmd: Command, refs: string[], flags: { force?
   let failed = false
   for (const ref of refs) {
     try {
-      // read under the store's GC lock (store-gc.ts)
-      const result = await removeImage(store, ref, { inUse: () => layersInUse(cmd), force: flags.force === true })
+      // the containers are read under the store's GC lock (store-gc.ts): one made meanwhile counts
+      const result = await removeImage(store, ref, { inUse: () => layersInUse(cmd), force: o.force === true }).catch(async (err: unknown) => {
+        if ((err as { code?: string }).code !== 'ECONFLICT') throw err
+        // Docker's words, naming the container
+        const image = await store.resolve(ref)
+        const user = (await usedBy(cmd, image.configDigest)) ?? '?'
+        throw new MiniRunError(
+          `conflict: unable to remove repository reference "${ref}" (must force) - container ${user.slice(0, 12)} is using its referenced image ${image.configDigest.slice(7, 19)}`,
+          { code: 'ECONFLICT', cause: err },
+        )
+      })
       for (const name of result.untagged) process.stdout.write(`Untagged: ${name}\n`)
       for (const digest of result.deleted) process.stdout.write(`Deleted: ${digest}\n`)
     } catch (err) {
@@ -42,6 +62,7 @@ export function register(program: Command): void {
     .command('rmi')
     .description('remove images (untag them, then delete their unused layers)')
     .argument('<image...>', 'names, image ids or id prefixes')
-    .option('-f, --force', 'untag an image even if containers were made from it (its layers stay while they use them)')
+    .option('-f, --force', 'untag an image that containers were made from (their layers stay while they do)')
+    .option('--no-prune', 'accepted for Docker compatibility (untagged parents are removed by image prune)')
     .action((refs: string[], flags: { force?: boolean }, cmd: Command) => removeImages(cmd, refs, flags))
 }

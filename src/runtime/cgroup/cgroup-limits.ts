@@ -6,12 +6,51 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { MiniRunError, UsageError } from '../../errors.js'
 
-/** The part of the OCI spec's linux.resources that mini-run sets. */
+/** The part of the OCI spec's linux.resources that mini-run sets (config-linux.md "Control groups"). */
 export interface SpecResources {
   /** limit: bytes; swap: memory + swap in bytes (Docker's --memory-swap), -1 unlimited. */
-  memory?: { limit?: number; swap?: number }
+  memory?: { limit?: number; swap?: number; reservation?: number; swappiness?: number; disableOOMKiller?: boolean }
   pids?: { limit: number }
-  cpu?: { shares?: number; quota?: number; period?: number }
+  /** quota -1: unlimited. cpus, mems: cpuset lists ("0-3,5"). */
+  cpu?: { shares?: number; quota?: number; period?: number; burst?: number; cpus?: string; mems?: string; idle?: number }
+  blockIO?: SpecBlockIO
+  hugepageLimits?: { pageSize: string; limit: number }[]
+  /** cgroup v2 files by name, written as given (a v2 host only). */
+  unified?: Record<string, string>
+  /** The device cgroup: rules in order, the last that matches decides (cgroup-devices.ts). */
+  devices?: SpecDeviceRule[]
+}
+
+export interface SpecBlockIO {
+  /** 10..1000 */
+  weight?: number
+  weightDevice?: { major: number; minor: number; weight?: number }[]
+  throttleReadBpsDevice?: ThrottleDevice[]
+  throttleWriteBpsDevice?: ThrottleDevice[]
+  throttleReadIOPSDevice?: ThrottleDevice[]
+  throttleWriteIOPSDevice?: ThrottleDevice[]
+}
+
+export interface ThrottleDevice {
+  major: number
+  minor: number
+  rate: number
+}
+
+/** linux.resources.devices[]: type a (all), c or b; major/minor absent (or -1) for any; access a subset of "rwm". */
+export interface SpecDeviceRule {
+  allow: boolean
+  type?: 'a' | 'c' | 'b'
+  major?: number
+  minor?: number
+  access?: string
+}
+
+/** One value for one cgroup interface file, and the controller that offers it. */
+export interface LimitFile {
+  controller: string
+  file: string
+  value: string
 }
 
 export interface ResourceFlags {
@@ -73,25 +112,52 @@ export function sharesToWeight(shares: number): number {
   return 1 + Math.floor(((clamped - 2) * 9999) / 262142)
 }
 
-/** The controller each file needs, and what to write: a pure plan, in order. */
-export function limitFiles(r: SpecResources): { controller: string; file: string; value: string }[] {
-  const files: { controller: string; file: string; value: string }[] = []
-  if (r.memory?.limit !== undefined) {
-    files.push({ controller: 'memory', file: 'memory.max', value: String(r.memory.limit) })
-    if (r.memory.swap !== undefined) {
-      const swap = r.memory.swap === -1 ? 'max' : String(Math.max(0, r.memory.swap - r.memory.limit))
-      files.push({ controller: 'memory', file: 'memory.swap.max', value: swap })
+/** blkio.weight (10..1000) as io.weight (1..10000), as runc converts it. */
+export function blkioToIoWeight(weight: number): number {
+  return 1 + Math.floor(((weight - 10) * 9999) / 990)
+}
+
+/** The cgroup v2 files of the limits, with the controller each needs: a pure plan, in order. */
+export function limitFiles(r: SpecResources): LimitFile[] {
+  const files: LimitFile[] = []
+  const add = (controller: string, file: string, value: string | number) => files.push({ controller, file, value: String(value) })
+  const mem = r.memory
+  if (mem?.limit !== undefined) {
+    add('memory', 'memory.max', mem.limit === -1 ? 'max' : mem.limit)
+    if (mem.swap !== undefined) {
+      add('memory', 'memory.swap.max', mem.swap === -1 ? 'max' : Math.max(0, mem.swap - mem.limit))
     }
   }
-  if (r.pids) files.push({ controller: 'pids', file: 'pids.max', value: r.pids.limit > 0 ? String(r.pids.limit) : 'max' })
-  if (r.cpu?.quota !== undefined) {
-    files.push({ controller: 'cpu', file: 'cpu.max', value: `${r.cpu.quota} ${r.cpu.period ?? 100_000}` })
+  if (mem?.reservation !== undefined) add('memory', 'memory.low', mem.reservation === -1 ? 'max' : mem.reservation)
+  if (r.pids) add('pids', 'pids.max', r.pids.limit > 0 ? r.pids.limit : 'max')
+  const cpu = r.cpu
+  if (cpu?.quota !== undefined) add('cpu', 'cpu.max', `${cpu.quota > 0 ? cpu.quota : 'max'} ${cpu.period ?? 100_000}`)
+  else if (cpu?.period !== undefined) add('cpu', 'cpu.max', `max ${cpu.period}`)
+  if (cpu?.burst !== undefined) add('cpu', 'cpu.max.burst', cpu.burst)
+  if (cpu?.shares !== undefined) add('cpu', 'cpu.weight', sharesToWeight(cpu.shares))
+  if (cpu?.idle !== undefined) add('cpu', 'cpu.idle', cpu.idle)
+  if (cpu?.cpus) add('cpuset', 'cpuset.cpus', cpu.cpus)
+  if (cpu?.mems) add('cpuset', 'cpuset.mems', cpu.mems)
+  const io = r.blockIO
+  if (io?.weight !== undefined) add('io', 'io.weight', `default ${blkioToIoWeight(io.weight)}`)
+  for (const d of io?.weightDevice ?? []) if (d.weight !== undefined) add('io', 'io.weight', `${d.major}:${d.minor} ${blkioToIoWeight(d.weight)}`)
+  const throttles: [keyof SpecBlockIO, string][] = [
+    ['throttleReadBpsDevice', 'rbps'], ['throttleWriteBpsDevice', 'wbps'], ['throttleReadIOPSDevice', 'riops'], ['throttleWriteIOPSDevice', 'wiops'],
+  ]
+  for (const [key, name] of throttles) {
+    for (const d of (io?.[key] as ThrottleDevice[] | undefined) ?? []) add('io', 'io.max', `${d.major}:${d.minor} ${name}=${d.rate}`)
   }
-  if (r.cpu?.shares !== undefined) files.push({ controller: 'cpu', file: 'cpu.weight', value: String(sharesToWeight(r.cpu.shares)) })
+  for (const h of r.hugepageLimits ?? []) add('hugetlb', `hugetlb.${h.pageSize}.max`, h.limit)
+  for (const [file, value] of Object.entries(r.unified ?? {})) add(file.split('.')[0]!, file, value)
   return files
 }
 
-const FLAG_OF: Record<string, string> = { memory: '--memory', pids: '--pids-limit', cpu: '--cpus/--cpu-shares' }
+const FLAG_OF: Record<string, string> = { memory: '--memory', pids: '--pids-limit', cpu: '--cpus/--cpu-shares', cpuset: '--cpuset-cpus', io: '--blkio-weight', hugetlb: 'hugepage limits' }
+
+/** The run flag that asks for a controller, for messages. */
+export function flagOfController(controller: string): string {
+  return FLAG_OF[controller] ?? `the ${controller} limits`
+}
 
 /**
  * Fail before anything starts if the hierarchy lacks a controller the limits
@@ -125,40 +191,26 @@ function boundToV1(controller: string): boolean {
 }
 
 /**
- * Enable the controllers in cgroup.subtree_control from the v2 root down to
- * the leaf's parent (a controller is available in a cgroup only when its
- * parent delegates it), then write the limit files into the leaf. Only
- * ancestors on the path to mini-run's parent are touched, and no process
- * ever sits in them (the "no internal processes" rule).
+ * The directories whose cgroup.subtree_control must delegate a controller
+ * for a leaf to have it: from the v2 root down to the leaf's parent (a
+ * controller is available in a cgroup only when its parent delegates it).
+ * Only ancestors on the path to mini-run's parent are touched, and no
+ * process ever sits in them (the "no internal processes" rule).
  */
-export function applyLimits(mount: string, leaf: string, r: SpecResources): void {
-  const files = limitFiles(r)
-  if (files.length === 0) return
-  const controllers = [...new Set(files.map((f) => f.controller))]
+export function delegationChain(mount: string, leaf: string): string[] {
   const chain: string[] = []
   for (let dir = dirname(leaf); ; dir = dirname(dir)) {
     chain.unshift(dir)
     if (dir === mount || relative(mount, dir).startsWith('..')) break
   }
-  for (const dir of chain) {
-    const enabled = readFileSync(join(dir, 'cgroup.subtree_control'), 'utf8').trim().split(/\s+/)
-    const missing = controllers.filter((c) => !enabled.includes(c))
-    if (missing.length === 0) continue
-    try {
-      writeFileSync(join(dir, 'cgroup.subtree_control'), missing.map((c) => `+${c}`).join(' '))
-    } catch (err) {
-      throw new MiniRunError(`enable ${missing.join(', ')} in ${join(dir, 'cgroup.subtree_control')}: ${(err as Error).message}`, { cause: err })
-    }
-  }
-  for (const f of files) {
-    try {
-      writeFileSync(join(leaf, f.file), f.value)
-    } catch (err) {
-      // memory.swap.max is absent when the kernel has no swap accounting
-      if (f.file === 'memory.swap.max' && (err as NodeJS.ErrnoException).code === 'ENOENT') continue
-      throw new MiniRunError(`write ${f.value} to ${join(leaf, f.file)}: ${(err as Error).message}`, { cause: err })
-    }
-  }
+  return chain
+}
+
+/** Write the controllers dir does not delegate yet into its cgroup.subtree_control. */
+export function enableControllers(dir: string, controllers: string[]): void {
+  const enabled = readFileSync(join(dir, 'cgroup.subtree_control'), 'utf8').trim().split(/\s+/)
+  const missing = controllers.filter((c) => !enabled.includes(c))
+  if (missing.length) writeFileSync(join(dir, 'cgroup.subtree_control'), missing.map((c) => `+${c}`).join(' '))
 }
 
 /** memory.events says the kernel's OOM killer ran in this cgroup. */

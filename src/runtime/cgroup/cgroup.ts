@@ -36,20 +36,16 @@ export interface CgroupLeaf {
 }
 
 /**
- * Create `<mount>/<parent>/<id>`. The parent is relative to the v2 root
- * (Docker's --cgroup-parent); mini-run never creates cgroups elsewhere.
+ * Where a container's leaf goes: `<mount>/<parent>/<id>`. The parent is
+ * relative to the v2 root (Docker's --cgroup-parent); mini-run never
+ * creates cgroups elsewhere: throws if the parent leaves the hierarchy.
  */
-/** Where createLeaf puts a container's leaf; throws if the parent leaves the hierarchy. */
 export function leafPath(mount: string, parent: string, id: string): string {
   const parentPath = resolve(mount, parent.replace(/^\/+/, ''))
   if (parentPath !== mount && !parentPath.startsWith(mount + '/')) {
     throw new MiniRunError(`cgroup parent ${parent} is outside the cgroup v2 hierarchy at ${mount}`)
   }
   return join(parentPath, id)
-}
-
-export function createLeaf(mount: string, parent: string, id: string): CgroupLeaf {
-  return createLeafAt(leafPath(mount, parent, id))
 }
 
 /** Create the leaf at path (leafPath's), with its parents; an fd of it for CLONE_INTO_CGROUP. */

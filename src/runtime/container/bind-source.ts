@@ -55,14 +55,18 @@ function existingAncestor(path: string): { ancestor: string; missing: string[] }
 }
 
 /** mkdir -p, bounded: each missing component once, from the deepest existing directory down. */
-export function makeBindSource(path: string, mode: number): void {
+export function makeBindSource(path: string, mode: number): string | undefined {
+  // the first directory made, as mkdirSync's recursive mode returns: what an undo removes
+  let first: string | undefined
   for (const dir of existingAncestor(path).missing) {
     try {
       mkdirSync(dir, { mode })
+      first ??= dir
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST' && statSync(dir).isDirectory()) continue
       throw new MiniRunError(`create bind source ${path}: mkdir ${dir}: ${(err as Error).message}`, { cause: err })
     }
   }
+  return first
 }
 

@@ -21,6 +21,9 @@ export interface LogLine {
 
 export interface LogOptions {
   tail?: number
+  /** Only lines logged at or after / before or at these times: RFC 3339 with nine digits of fraction, as the monitor writes them (logTime). */
+  since?: string
+  until?: string
   timestamps?: boolean
   follow?: boolean
   /** For --follow: whether more can come. */
@@ -206,6 +209,8 @@ class Output {
     } catch {
       return // not a line of the monitor's (it writes whole lines, each valid JSON)
     }
+    // the times sort as text: the monitor always writes nine digits of fraction
+    if ((this.o.since !== undefined && entry.time < this.o.since) || (this.o.until !== undefined && entry.time > this.o.until)) return
     const stream = entry.stream === 'stderr' ? 'stderr' : 'stdout'
     const text = this.o.timestamps ? `${entry.time} ${entry.log}` : entry.log
     const last = this.batches.at(-1)
@@ -246,6 +251,12 @@ async function nextFile(path: string, current: LogFile): Promise<LogFile | undef
     (f) => closeSync(f.fd),
     path,
   )
+}
+
+/** A time as the monitor writes it: RFC 3339 in UTC with nine digits of fraction (Docker's RFC3339NanoFixed). */
+export function logTime(ms: number): string {
+  const iso = new Date(ms).toISOString() // 2006-01-02T15:04:05.000Z
+  return `${iso.slice(0, 23)}000000Z`
 }
 
 export async function readLogs(path: string, o: LogOptions): Promise<void> {

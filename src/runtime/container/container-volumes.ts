@@ -5,13 +5,15 @@
  *
  * Under --userns=auto (as root) a volume is not chowned to the container's
  * range: its mount is idmapped like the image's layers (the OCI mount's
- * uidMappings; plan-start.ts attaches it with move_mount). Its files keep
+ * uidMappings; plan-rootfs.ts attaches it with move_mount). Its files keep
  * the ids they have on disk, shown inside as those same ids: a volume works
  * alike in every container that mounts it, whatever range each one got,
  * and the volume's directory stays private to root.
  */
 import { isRoot } from '../../paths.js'
 import { randomHex } from '../../random.js'
+import { runHelperSync } from '../../rootless/helper-process.js'
+import { ownSubordinateIds } from '../../rootless/subordinate-ids.js'
 import { copyImageDir } from './copy-image-dir.js'
 import type { IdMapping, SpecMount } from '../spec/spec.js'
 import type { VolumeClaims, VolumeUse } from '../plan/steps.js'
@@ -62,9 +64,22 @@ export function claimContainerVolumes(o: VolumeClaims): void {
     o.volumes.map((v) => ({
       name: v.name,
       anonymous: v.anonymous,
-      ...(layers && !v.nocopy ? { populate: (data: string) => void copyImageDir(layers, v.destination, data, { chown: isRoot() }) } : {}),
+      ...(layers && !v.nocopy ? { populate: (data: string) => populateVolume(layers, v.destination, data) } : {}),
     })),
   )
+}
+
+/**
+ * Docker's pre-population of an empty volume from the image. As root the
+ * copies keep their owners; rootless with subordinate ids too, copied as
+ * root of the user's namespace (rootless/userns-helper.ts), where the
+ * layers' shifted owners are the image's ids again; with a single id
+ * every copy is the user's, root inside, like the layers themselves.
+ */
+function populateVolume(layers: string[], relPath: string, data: string): void {
+  const ids = ownSubordinateIds()
+  if (ids) runHelperSync(ids, { op: 'copy-image-dir', layers, relPath, dest: data }, `fill volume ${data} from the image`)
+  else copyImageDir(layers, relPath, data, { chown: isRoot() })
 }
 
 /** The container is gone: drop its claims, and its anonymous volumes with removeAnonymous. */

@@ -17,14 +17,16 @@
  * container is removed, and a start its runtime never finished (the
  * container never ran) is removed like any failed start (start.ts).
  */
+import { setTimeout as sleep } from 'node:timers/promises'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { MiniRunError } from '../../errors.js'
-import { oomKilled } from '../cgroup/cgroup-limits.js'
+import { containerOomKilled } from './container-cgroups.js'
 import { getLogger } from '../../log.js'
 import { isRecordedProcess, processStartTime, readProcStat, startedAfter } from '../../proc-stat.js'
 import { removeLeftover } from './remove-leftover.js'
 import { checkStateRoot, CONTAINER_ID, readState, stateDir, tryLockContainer, writeState, type ContainerState } from './state.js'
+import { readHealth, type HealthState } from '../health/health-state.js'
 
 export type Status = 'created' | 'running' | 'exited'
 
@@ -39,6 +41,12 @@ export interface ContainerInfo extends ContainerState {
    * an exit nobody recorded, or remove it (--rm, or a start never finished).
    */
   unsettled?: 'unknown-exit' | 'remove'
+  /** Running, but frozen by `pause` (its cgroup's cgroup.freeze). */
+  paused: boolean
+  /** Exited, and its restart policy is about to start it again. */
+  restarting: boolean
+  /** A container with a health check: its results (health/health-state.ts). */
+  health?: HealthState
 }
 
 /** Docker's exit code for a container whose end nobody saw (a daemon restarted, a reboot). */
@@ -53,6 +61,11 @@ interface ExitRecord {
 
 export function exitFile(stateRoot: string, id: string): string {
   return join(stateDir(stateRoot, id), 'exit.json')
+}
+
+/** Where its monitor listens for `attach` (native/monitor-attach.h). */
+export function attachSocket(stateRoot: string, id: string): string {
+  return join(stateDir(stateRoot, id), 'attach')
 }
 
 export function logFile(stateRoot: string, id: string): string {
@@ -82,34 +95,58 @@ function recorderAlive(state: ContainerState): boolean {
 }
 
 export function inspectState(stateRoot: string, state: ContainerState): ContainerInfo {
+  // a running container has no exit record to read, nor an OOM kill to report yet (Docker's
+  // OOMKilled is about how it exited): `ps` of many running containers reads one file each
+  // (and health.json, for a container with a health check). Also when the runtime that
+  // started it was killed before it could say so (its status still "created").
+  if (state.pid !== undefined && isAlive(state)) return { ...state, status: 'running', oomKilled: state.oomKilled ?? false, paused: isFrozen(state), restarting: false, ...healthOf(stateRoot, state) }
   let exit: ExitRecord | undefined
-  try {
-    exit = JSON.parse(readFileSync(exitFile(stateRoot, state.id), 'utf8')) as ExitRecord
-  } catch {
-    // still running, or its monitor died before it could write
+  if (state.pid !== undefined) {
+    try {
+      exit = JSON.parse(readFileSync(exitFile(stateRoot, state.id), 'utf8')) as ExitRecord
+    } catch {
+      // its monitor died before it could write, or a foreground run (its state has the code)
+    }
   }
-  const oom = state.oomKilled ?? (state.cgroup ? oomKilled(state.cgroup) : false)
-  // its own process runs (also when the runtime that started it was killed before saying so)
-  if (state.pid !== undefined && isAlive(state)) return { ...state, status: 'running', oomKilled: oom }
   const exitCode = exit?.exitCode ?? state.exitCode
   const finishedAt = exit?.finishedAt ?? state.finishedAt
   if (exitCode === undefined && state.status === 'created') {
-    // never ran, or never said so: while its runtime lives it is starting;
-    // once that is gone it is a failed start, which leaves nothing
+    // never started (create), or not yet: while the runtime that starts it
+    // lives it is starting; once that is gone with the container never run,
+    // it is a failed start, which leaves nothing (start.ts)
     const starting = runtimeAlive(state) !== false || (state.monitorPid !== undefined && monitorAlive(state))
-    return { ...state, status: 'created', oomKilled: false, ...(starting ? {} : { unsettled: 'remove' as const }) }
+    return { ...state, status: 'created', oomKilled: false, paused: false, restarting: false, ...(starting ? {} : { unsettled: 'remove' as const }) }
   }
   const info: ContainerInfo = {
     ...state,
     status: 'exited',
-    ...(exitCode !== undefined ? { exitCode } : {}),
-    ...(finishedAt !== undefined ? { finishedAt } : {}),
-    oomKilled: oom,
+    exitCode,
+    finishedAt,
+    oomKilled: state.oomKilled ?? containerOomKilled(state),
+    // its monitor has become the restart handler (restart-policy.ts), which waits out the back-off
+    restarting: state.restartPolicy !== undefined && state.restartPolicy.name !== 'no' && !state.stoppedByUser && monitorAlive(state, { exitCommand: true }),
+    paused: false,
+    ...healthOf(stateRoot, state),
   }
   if (recorderAlive(state)) return info
   if (state.autoRemove) return { ...info, unsettled: 'remove' }
   if (exitCode === undefined) return { ...info, exitCode: UNKNOWN_EXIT_CODE, unsettled: 'unknown-exit' }
   return info
+}
+
+function healthOf(stateRoot: string, state: ContainerState): { health?: HealthState } {
+  const health = state.healthcheck ? readHealth(stateRoot, state.id) : undefined
+  return health ? { health } : {}
+}
+
+/** cgroup.events says "frozen 1": the whole cgroup is stopped by the v2 freezer (pause). */
+function isFrozen(state: ContainerState): boolean {
+  if (!state.cgroup) return false
+  try {
+    return /^frozen 1$/m.test(readFileSync(join(state.cgroup, 'cgroup.events'), 'utf8'))
+  } catch {
+    return false
+  }
 }
 
 /**
@@ -183,6 +220,18 @@ export function monitorAlive(
   if (!stat || stat.state === 'Z' || stat.state === 'X') return false
   if (options.exitCommand !== true && !stat.comm.startsWith('mini-run-moni')) return false
   return c.pidStartTime === undefined || !startedAfter(stat.startTime, c.pidStartTime)
+}
+
+/**
+ * Wait (up to ms) for the exit command the monitor execs once the container
+ * has exited (`internal cleanup`: network teardown, --rm, --restart) to be
+ * done: `stop`, `rm` and `start` then find what it left, and never race it.
+ * Not when this process is that command.
+ */
+export async function waitExitCommand(c: Pick<ContainerState, 'monitorPid' | 'pidStartTime'>, ms = 10_000): Promise<void> {
+  if (c.monitorPid === undefined || c.monitorPid === process.pid) return
+  const end = Date.now() + ms
+  while (monitorAlive(c, { exitCommand: true }) && Date.now() < end) await sleep(10)
 }
 
 /** run -d --rm, and its monitor (or the rm it becomes) is there to remove it. */

@@ -34,6 +34,7 @@ import {
 } from 'node:fs'
 import { join } from 'node:path'
 import * as native from '../../native/lib.js'
+import { isOpaqueDir, isWhiteout, lstatOrUndefined } from '../../image/overlay-marks.js'
 
 export interface CopyOptions {
   /** Give the copies their source's owners (root only). */
@@ -81,7 +82,7 @@ function childStack(stack: readonly string[], name: string): string[] | undefine
     if (!st) continue // this layer leaves it as the layers below have it
     if (!st.isDirectory()) break // a file, symlink or whiteout hides the layers below
     out.push(path)
-    if (isOpaque(path)) break
+    if (isOpaqueDir(path)) break
   }
   return out.length ? out : undefined
 }
@@ -162,25 +163,5 @@ function copyXattrs(from: string, to: string): void {
   }
 }
 
-function isWhiteout(st: Stats): boolean {
-  return st.isCharacterDevice() && st.rdev === 0
-}
 
-function isOpaque(dir: string): boolean {
-  for (const name of ['trusted.overlay.opaque', 'user.overlay.opaque']) {
-    try {
-      if (native.lgetxattr(dir, name)?.toString() === 'y') return true
-    } catch {
-      // not readable here (trusted.* when not root)
-    }
-  }
-  return false
-}
 
-function lstatOrUndefined(path: string): Stats | undefined {
-  try {
-    return lstatSync(path)
-  } catch {
-    return undefined
-  }
-}

@@ -7,15 +7,15 @@
  * namespaces for the command (the plan's pidfd step). A recorded pid alone
  * may name a host process by now.
  */
-import { closeSync, existsSync } from 'node:fs'
+import { closeSync, existsSync, readFileSync } from 'node:fs'
 import { MiniRunError, UsageError } from '../../errors.js'
 import { planExec } from '../plan/plan-exec.js'
 import type { StartPlan } from '../plan/steps.js'
-import { openContainerProcess, openProcessRoot } from '../process/container-process.js'
+import { notRunning, openContainerProcess, openProcessRoot } from '../process/container-process.js'
 import type { Host } from '../process/host.js'
 import { runHostSteps } from '../process/run-host-steps.js'
 import { StepError } from '../process/step-error.js'
-import { superviseProcess } from '../process/supervise.js'
+import { execErrorOf, superviseProcess } from '../process/supervise.js'
 import { parseGroup, parsePasswd, resolveUser } from '../spec/resolve-user.js'
 import type { SpecProcess } from '../spec/spec.js'
 import { readFileInRoot } from './container-files.js'
@@ -39,13 +39,11 @@ export interface ExecIo {
   host?: Host
 }
 
-function notRunning(c: ContainerInfo, cause?: unknown): MiniRunError {
-  return new MiniRunError(`container ${c.id.slice(0, 12)} is not running`, { code: 'ENOTRUNNING', cause })
-}
-
 /** The plan of an exec (what `exec --explain` prints). */
 export function prepareExec(c: ContainerInfo, o: ExecOptions): StartPlan {
-  if (c.status !== 'running' || !c.pid || c.pidStartTime === undefined) throw notRunning(c)
+  if (c.status !== 'running' || !c.pid || c.pidStartTime === undefined) throw notRunning(c.id)
+  // a frozen cgroup would freeze the command too, before it could do anything (Docker refuses it so)
+  if (c.paused) throw new MiniRunError(`Container ${c.id.slice(0, 12)} is paused, unpause the container before exec`, { code: 'EPAUSED' })
   if (!c.spec) throw new MiniRunError(`container ${c.id.slice(0, 12)} has no recorded spec to exec with`)
   if (o.command.length === 0) throw new UsageError('"exec" requires a command')
   if (o.workdir !== undefined && !o.workdir.startsWith('/')) throw new UsageError(`the working directory '${o.workdir}' is invalid, it needs to be an absolute path`)
@@ -53,6 +51,8 @@ export function prepareExec(c: ContainerInfo, o: ExecOptions): StartPlan {
   const env = new Map(base.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]))
   for (const e of o.env ?? []) {
     const eq = e.indexOf('=')
+    // refused as run refuses it (container-spec.ts): a variable without a name
+    if (eq === 0 || e === '') throw new UsageError(`invalid environment variable: ${e}`)
     if (eq > 0) env.set(e.slice(0, eq), e.slice(eq + 1))
     else if (process.env[e] !== undefined) env.set(e, process.env[e]!)
   }
@@ -72,7 +72,7 @@ export function prepareExec(c: ContainerInfo, o: ExecOptions): StartPlan {
     pid: c.pid,
     startTime: c.pidStartTime,
     process: proc,
-    setgroupsAllowed: process.getuid?.() === 0,
+    setgroupsAllowed: setgroupsAllowed(c.pid),
     cgroupPath: c.cgroup && existsSync(c.cgroup) ? c.cgroup : undefined,
   })
 }
@@ -84,8 +84,41 @@ export async function execInContainer(c: ContainerInfo, plan: StartPlan, io: Exe
     return await superviseProcess(launched, host, { forwardSignals: io.forwardSignals ?? false, input: io.interactive !== false })
   } catch (err) {
     // it exited after the check: the pidfd names it still, and setns says it is gone
-    if (err instanceof StepError && err.step?.op === 'setns' && err.code === 'ESRCH') throw notRunning(c, err)
+    if (err instanceof StepError && err.step?.op === 'setns' && err.code === 'ESRCH') throw notRunning(c.id, err)
     throw err
+  } finally {
+    launched.resources.closeFds()
+  }
+}
+
+/**
+ * Whether the container's user namespace lets its processes call
+ * setgroups(2): as root, and rootless when newgidmap wrote the map; not
+ * when an unprivileged writer had to deny it first (user_namespaces(7)).
+ */
+function setgroupsAllowed(pid: number): boolean {
+  if (process.getuid?.() === 0) return true
+  try {
+    return readFileSync(`/proc/${pid}/setgroups`, 'utf8').trim() === 'allow'
+  } catch {
+    return false
+  }
+}
+
+/**
+ * `exec -d`: start the command and leave it running. Resolves once it runs
+ * (its execve succeeded); when the caller exits, the kernel gives it to the
+ * container's PID 1, the reaper of the PID namespace it joined.
+ */
+export async function execDetached(c: ContainerInfo, plan: StartPlan, io: ExecIo): Promise<void> {
+  const host = io.host ?? realHost
+  const launched = await runHostSteps(plan, host, { stdio: io.stdio })
+  try {
+    const failure = await launched.started
+    if (failure) {
+      if (failure.step?.op === 'setns' && failure.code === 'ESRCH') throw notRunning(c.id, failure)
+      throw execErrorOf(failure) ?? failure
+    }
   } finally {
     launched.resources.closeFds()
   }
@@ -94,10 +127,10 @@ export async function execInContainer(c: ContainerInfo, plan: StartPlan, io: Exe
 /** -u: the container's own /etc/passwd and /etc/group, read inside its root through a checked pidfd. */
 function resolveExecUser(c: ContainerInfo, spec: string): SpecProcess['user'] {
   const pidfd = openContainerProcess(c)
-  if (pidfd === undefined) throw notRunning(c)
+  if (pidfd === undefined) throw notRunning(c.id)
   try {
     const root = openProcessRoot(pidfd, c.pid!)
-    if (root === undefined) throw notRunning(c)
+    if (root === undefined) throw notRunning(c.id)
     try {
       const read = (path: string) => readFileInRoot(root, path, `/${path} of container ${c.id.slice(0, 12)}`) ?? ''
       const resolved = resolveUser(spec, parsePasswd(read('etc/passwd')), parseGroup(read('etc/group')))

@@ -4,9 +4,9 @@
  * whiteouts, and never following a symlink (a symlinked /etc/passwd could
  * point at the host's).
  */
-import { lstatSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import * as native from '../../native/lib.js'
+import { isOpaqueDir, lstatOrUndefined } from '../../image/overlay-marks.js'
 
 /**
  * `relPath` (no leading slash) in the merged view of `layers` (top first),
@@ -22,7 +22,7 @@ export function readImageFile(layers: readonly string[], relPath: string): strin
       if (!st) continue
       // a symlink, file or whiteout in place of a parent hides (or redirects) the path
       if (!st.isDirectory()) return undefined
-      if (isOpaque(join(layer, dir))) opaque = true
+      if (isOpaqueDir(join(layer, dir))) opaque = true
     }
     const st = lstatOrUndefined(join(layer, relPath))
     if (st) return st.isFile() ? readFileSync(join(layer, relPath), 'utf8') : undefined
@@ -31,19 +31,4 @@ export function readImageFile(layers: readonly string[], relPath: string): strin
   return undefined
 }
 
-function lstatOrUndefined(path: string) {
-  try {
-    return lstatSync(path)
-  } catch {
-    return undefined
-  }
-}
 
-function isOpaque(dir: string): boolean {
-  try {
-    const v = native.lgetxattr(dir, 'trusted.overlay.opaque') ?? native.lgetxattr(dir, 'user.overlay.opaque')
-    return v?.toString() === 'y'
-  } catch {
-    return false
-  }
-}

@@ -6,32 +6,40 @@
  * a --userns=auto id range (released if preparing fails), and with planOnly
  * (--explain) not even that.
  */
-import { existsSync, statSync } from 'node:fs'
-import { hostname } from 'node:os'
+import { randomName } from './random-name.js'
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import { hostname as osHostname } from 'node:os'
+import { join } from 'node:path'
 import { MiniRunError, UsageError } from '../../errors.js'
-import { defaultStateRoot, defaultStoreRoot, isRoot } from '../../paths.js'
+import { defaultStateRoot, defaultStoreRoot, isRoot, storeRootMode } from '../../paths.js'
 import { randomHex } from '../../random.js'
-import { checkControllers, resourcesFromFlags } from '../cgroup/cgroup-limits.js'
-import { DEFAULT_CGROUP_PARENT, findCgroup2Mount, leafPath } from '../cgroup/cgroup.js'
+import { DEFAULT_CGROUP_PARENT, leafPath } from '../cgroup/cgroup.js'
+import { currentRootlessIds, type RootlessIds } from '../../rootless/subordinate-ids.js'
+import { hostCapabilities } from '../spec/host-capabilities.js'
 import { planStart, type PathKind, type WritableLayer } from '../plan/plan-start.js'
 import type { CloneVia } from '../plan/steps.js'
-import { buildSpec } from '../spec/container-spec.js'
+import { buildSpec, type HostNamespace } from '../spec/container-spec.js'
+import { planNetwork, type NetworkPlan } from '../../network/plan-network.js'
 import { sharedNamespaces } from '../spec/host-namespaces.js'
 import { hostId } from '../spec/id-maps.js'
 import { parseLogOptions, type LogConfig } from '../spec/log-options.js'
 import { parseGroup, parsePasswd } from '../spec/resolve-user.js'
 import { imageStopSignal, parseSignal } from '../spec/signals.js'
-import type { IdMapping, Spec, SpecMount } from '../spec/spec.js'
+import type { IdMapping, Spec, SpecDevice, SpecMount, SpecSeccomp } from '../spec/spec.js'
 import { parseUlimits } from '../spec/ulimits.js'
 import { volumesFromFlags, withImageVolumes } from '../spec/volumes.js'
-import { exitFile, logFile } from './containers.js'
+import { attachSocket, exitFile, logFile } from './containers.js'
 import { resolveVolumes } from './container-volumes.js'
 import { readImageFile } from './image-files.js'
 import { rootFilesystem, type RootFilesystem } from './rootfs-source.js'
+import { cgroupOf, devicesOf, seccompProfileOf } from './prepare-host.js'
 import type { PreparedContainer, RunOptions } from './run-options.js'
+import type { MonitorVia } from './start-input.js'
 import { CONTAINER_NAME, ensureStateRoot } from './state.js'
 import { allocateAutoRange, releaseAutoRange } from './userns-ranges.js'
 import { checkBindSourceCreatable } from './bind-source.js'
+import { checkBindSource, checkRootlessLayers, checkUserMapped, singleIdWarning } from './rootless-checks.js'
+import { effectiveHealthcheck } from '../health/health-config.js'
 
 export type { PreparedContainer, RunOptions } from './run-options.js'
 
@@ -44,12 +52,20 @@ interface IdMaps {
   gid: IdMapping[]
   /** Rootless: an unprivileged writer must deny setgroups(2) before writing a gid map. */
   denySetgroups: boolean
+  /** Rootless: its maps, with subordinate ids (written by newuidmap/newgidmap) or one id only. */
+  rootless?: RootlessIds
 }
 
-/** The user namespace: a rootless run always has one (its uid is root inside); root on request, --userns=auto. */
+/**
+ * The user namespace: a rootless run always has one (its uid is root
+ * inside, and 1..65536 are the user's subordinate ids when /etc/subuid
+ * gives them: rootless/subordinate-ids.ts); root on request, --userns=auto.
+ */
 function userNamespace(o: RunOptions, root: boolean): IdMaps | 'auto' | undefined {
   if (!root) {
-    return { uid: [{ containerID: 0, hostID: process.getuid!(), size: 1 }], gid: [{ containerID: 0, hostID: process.getgid!(), size: 1 }], denySetgroups: true }
+    if (o.userns === 'auto') throw new UsageError('--userns=auto needs root: a rootless container has its own ids already (0 is you, 1..65536 your /etc/subuid range)')
+    const ids = currentRootlessIds()
+    return { uid: ids.uid, gid: ids.gid, denySetgroups: ids.kind === 'single', rootless: ids }
   }
   if (o.userns === 'auto') return 'auto'
   if (o.userns !== undefined && o.userns !== 'host' && o.userns !== '') throw new UsageError(`invalid --userns "${o.userns}": use "host" or "auto"`)
@@ -71,31 +87,21 @@ function checkFlags(o: RunOptions, root: boolean, userns: boolean, denySetgroups
   }
   if (denySetgroups && o.groupAdd?.length) throw new UsageError('--group-add needs setgroups(2), which a rootless run may not use (user_namespaces(7))')
   const volumes = volumesFromFlags(o.volumes ?? {})
-  const missingSources = volumes.filter((v) => v.mount.type === 'bind' && !v.volume && !existsSync(v.mount.source!))
+  const exists = (source: string) => (root ? existsSync(source) : checkBindSource(source) === 'exists')
+  const missingSources = volumes.filter((v) => v.mount.type === 'bind' && !v.volume && !exists(v.mount.source!))
   for (const { mount, createSource } of missingSources) {
     if (!createSource) throw new UsageError(`bind source path does not exist: ${mount.source}`)
     checkBindSourceCreatable(mount.source!)
   }
+  if (o.restart && o.restart.name !== 'no' && !o.detach) throw new UsageError('--restart needs a monitor to carry it out: use it with run -d, or create')
   return {
     hostNamespaces,
     rlimits: parseUlimits(o.ulimits ?? []),
     logConfig: parseLogOptions(o.logOpts ?? []),
     volumes,
-    missingSources: missingSources.map((v) => v.mount.source!),
+    missingSources: [...new Set(missingSources.map((v) => v.mount.source!))],
+    createSources: [...new Set(volumes.filter((v) => v.mount.type === 'bind' && !v.volume && v.createSource).map((v) => v.mount.source!))],
   }
-}
-
-/** The cgroup v2 hierarchy and the limits; limits refused now when the host cannot apply them. */
-function cgroupOf(o: RunOptions, root: boolean, planOnly: boolean) {
-  const mount = o.cgroupParent === '' ? undefined : findCgroup2Mount()
-  const resources = resourcesFromFlags(o.resources ?? {})
-  if (resources && !planOnly) {
-    if (!mount || !root) {
-      throw new MiniRunError(`resource limits need a cgroup v2 hierarchy that mini-run may write${root ? ' (none is mounted)' : ' (rootless runs have no cgroup of their own)'}`, { code: 'ENOCONTROLLER' })
-    }
-    checkControllers(mount, resources)
-  }
-  return { mount: root || planOnly ? mount : undefined, resources }
 }
 
 export async function prepareContainer(o: RunOptions, planOnly = false): Promise<PreparedContainer> {
@@ -106,13 +112,19 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
   const userns = userNamespace(o, root)
   const flags = checkFlags(o, root, userns !== undefined, userns !== undefined && userns !== 'auto' && userns.denySetgroups)
   const fs = await rootFilesystem(o, id, storeRoot, { inside: userns !== undefined, idmapped: userns === 'auto' })
+  const warnings = userns !== undefined && userns !== 'auto' && userns.rootless && fs.source.kind === 'overlay' ? rootlessWarnings(fs, userns.rootless, o.image!) : []
   const imageStop = fs.image?.StopSignal ? imageStopSignal(fs.image.StopSignal) : undefined
   // the image's VOLUME paths get anonymous volumes, as in Docker
   const volumes = fs.image?.Volumes ? withImageVolumes(flags.volumes, Object.keys(fs.image.Volumes)) : flags.volumes
   if (userns === 'auto' && fs.source.kind !== 'overlay' && volumes.some((v) => v.volume)) {
     throw new UsageError('volumes under --userns=auto need an image: they are idmapped like its layers')
   }
-  const cgroup = cgroupOf(o, root, planOnly)
+  const devices = devicesOf(o)
+  const cgroup = cgroupOf(o, id, root, planOnly, devices.rules)
+  const healthcheck = effectiveHealthcheck(fs.image?.Healthcheck, o.healthcheck)
+  // Docker's readable default: adjective_surname (taken already: start.ts picks another)
+  const name = o.name ?? randomName()
+  const network = networkOf(o, id, name, fs, flags.hostNamespaces, { root, storeRoot, stateRoot })
 
   // last, once nothing else can fail: the id range of --userns=auto
   let idMaps = userns === 'auto' ? undefined : userns
@@ -125,26 +137,33 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
   }
   try {
     const resolved = resolveVolumes(volumes, storeRoot, userns === 'auto' ? idMaps : undefined)
-    const spec = specOf(o, id, fs, flags, cgroup, idMaps, resolved.mounts)
+    // the network's /etc files are bound over the image's, unless a volume is mounted there
+    const networkMounts = network.mounts.filter((n) => !resolved.mounts.some((m) => m.destination === n.destination))
+    const spec = specOf(o, id, fs, flags, cgroup, idMaps, [...networkMounts, ...resolved.mounts], devices.nodes)
+    if (idMaps?.rootless) checkUserMapped(spec, idMaps.rootless, o.user)
     const cgroupPath = cgroup.mount ? leafPath(cgroup.mount, o.cgroupParent ?? DEFAULT_CGROUP_PARENT, id) : undefined
-    const plan = planStart({
-      spec,
+    const input = {
       rootfs: fs.source,
       writableLayer: writableLayerOf(fs, idMaps, root),
       cgroupPath,
       cgroupMount: cgroup.mount,
+      cgroupV1: cgroup.v1.length ? cgroup.v1 : undefined,
+      deviceCgroup: cgroup.resources?.devices ? true : undefined,
+      deviceFilter: cgroup.resources?.devices ? cgroup.deviceFilter : undefined,
       init: o.init ?? false,
       setgroupsAllowed: !idMaps?.denySetgroups,
-      pathKind: hostPathKind,
-      bindSources: flags.missingSources,
+      idMapHelpers: idMaps?.rootless?.kind === 'subordinate' ? { newuidmap: idMaps.rootless.newuidmap, newgidmap: idMaps.rootless.newgidmap } : undefined,
+      network,
       volumes: resolved.volumes.length
         ? { storeRoot, stateRoot, container: id, volumes: resolved.volumes, layers: o.rootfs === undefined ? fs.layers : undefined }
         : undefined,
-      via: cloneVia(o, id, stateRoot, flags.logConfig),
-    })
+    }
+    const plan = planStart({ ...input, spec, pathKind: containerPathKind(network), bindSources: flags.missingSources, via: cloneVia(o, id, stateRoot, flags.logConfig) })
+    const labels = { ...fs.imageLabels, ...o.labels }
     return {
       id,
-      name: o.name ?? `mini-run-${id.slice(0, 12)}`,
+      name,
+      ...(o.name === undefined ? { nameGenerated: true } : {}),
       stateRoot,
       storeRoot,
       image: o.image,
@@ -153,14 +172,24 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
       plan,
       containerDir: fs.containerDir,
       cgroup: cgroupPath && cgroup.mount ? { path: cgroupPath, mount: cgroup.mount } : undefined,
+      cgroupV1: cgroup.v1.length ? cgroup.v1 : undefined,
       volumes: resolved.volumes.length ? resolved.volumes.map((v) => ({ name: v.name, destination: v.destination })) : undefined,
       usernsSlot,
       stopSignal: o.stopSignal ?? imageStop?.signal,
       stopTimeout: o.stopTimeout,
       logConfig: flags.logConfig,
+      ...(o.logDriver === 'none' ? { logDriver: 'none' as const } : {}),
       detached: o.detach !== undefined,
-      autoRemove: o.detach?.exitCommand !== undefined,
-      warnings: imageStop?.warning && o.stopSignal === undefined ? [imageStop.warning] : [],
+      autoRemove: o.detach?.autoRemove === true,
+      network: network.mode === 'bridge' || network.mode === 'pasta' ? network : undefined,
+      warnings: [...warnings, ...(imageStop?.warning && o.stopSignal === undefined ? [imageStop.warning] : [])],
+      labels: Object.keys(labels).length ? labels : undefined,
+      imageId: fs.imageId,
+      restartPolicy: o.restart && o.restart.name !== 'no' ? o.restart : undefined,
+      // a later start (after create or exit) runs under a monitor, as `docker start` does
+      startInput: { ...input, createSources: flags.createSources, via: monitorVia(o, id, stateRoot, flags.logConfig) },
+      ...(healthcheck ? { healthcheck } : {}),
+      ...(healthcheck && o.detach?.healthCommand ? { healthRunner: o.detach.healthCommand(id) } : {}),
     }
   } catch (err) {
     if (usernsSlot !== undefined) releaseAutoRange(stateRoot, id, usernsSlot)
@@ -177,6 +206,7 @@ function specOf(
   cgroup: ReturnType<typeof cgroupOf>,
   idMaps: IdMaps | undefined,
   mounts: SpecMount[],
+  devices: SpecDevice[],
 ): Spec {
   return buildSpec({
     id,
@@ -194,13 +224,19 @@ function specOf(
     capAdd: o.capAdd ?? [],
     capDrop: o.capDrop ?? [],
     seccomp: o.seccomp,
+    ...(o.seccompProfile !== undefined ? { seccompProfile: seccompProfileOf(o)! } : {}),
+    ...(o.noNewPrivileges === false ? { noNewPrivileges: false } : {}),
+    privileged: o.privileged === true,
+    hostCapabilities: hostCapabilities(),
+    devices,
     rlimits: flags.rlimits,
     groupAdd: o.groupAdd?.length ? o.groupAdd : undefined,
     hostNamespaces: flags.hostNamespaces.length ? flags.hostNamespaces : undefined,
-    hostHostname: flags.hostNamespaces.length ? hostname() : undefined,
+    hostHostname: flags.hostNamespaces.length ? osHostname() : undefined,
     idMaps: idMaps ? { uid: idMaps.uid, gid: idMaps.gid } : undefined,
     cgroup2: cgroup.mount !== undefined,
     resources: cgroup.resources,
+    ...(o.shmSize !== undefined ? { shmSize: o.shmSize } : {}),
     mounts: mounts.length ? mounts : undefined,
     passwd: parsePasswd(readImageFile(fs.layers, 'etc/passwd') ?? ''),
     groups: parseGroup(readImageFile(fs.layers, 'etc/group') ?? ''),
@@ -208,35 +244,88 @@ function specOf(
   })
 }
 
+/** Rootless image runs: the layers' owners against the maps (rootless-checks.ts), and the one warning of a single id. */
+function rootlessWarnings(fs: RootFilesystem, ids: RootlessIds, image: string): string[] {
+  const layers = checkRootlessLayers(fs.layers, ids, image)
+  return [...(ids.kind === 'single' ? [singleIdWarning(ids)] : []), ...(layers ? [layers] : [])]
+}
+
 /** The directories of an image's writable layer, owned as the container's ids require. */
 function writableLayerOf(fs: RootFilesystem, idMaps: IdMaps | undefined, root: boolean): WritableLayer | undefined {
   if (!fs.containerDir || !fs.top) return undefined
+  // as root, layers keep the image's ids on disk (idmapped for --userns=auto);
+  // a rootless store's are host ids already, and only the user's own can be
+  // given without privileges (a top layer of a subordinate id's: the user's)
+  const top = fs.top
+  const own = { uid: process.getuid!(), gid: process.getgid!() }
+  const rootlessOwner = top.uid === own.uid && top.gid === own.gid ? { uid: top.uid, gid: top.gid } : undefined
   return {
     containerDir: fs.containerDir,
     upperMode: fs.top.mode,
     // in a user namespace the writable layer belongs to the container's ids as the host sees them
-    upperOwner: { uid: hostId(idMaps?.uid, fs.top.uid), gid: hostId(idMaps?.gid, fs.top.gid) },
+    upperOwner: root ? { uid: hostId(idMaps?.uid, top.uid), gid: hostId(idMaps?.gid, top.gid) } : rootlessOwner,
     // its root has no capability over host-owned inodes: what it mounts on must be its own
     owner: root && idMaps ? { uid: hostId(idMaps.uid, 0), gid: hostId(idMaps.gid, 0) } : undefined,
+    containersMode: storeRootMode(),
   }
 }
 
 /** Who clones: this process, or for run -d a monitor that stays, logs and records the exit. */
 function cloneVia(o: RunOptions, id: string, stateRoot: string, log: LogConfig): CloneVia {
-  if (!o.detach) return { runtime: true }
+  return o.detach ? monitorVia(o, id, stateRoot, log) : { runtime: true }
+}
+
+function monitorVia(o: RunOptions, id: string, stateRoot: string, log: LogConfig): MonitorVia {
+  const exitCommand = o.detach?.exitCommand?.(id)
   return {
     monitor: {
-      log: logFile(stateRoot, id),
+      // --log-driver none: the output goes nowhere (and is never rotated)
+      log: o.logDriver === 'none' ? '/dev/null' : logFile(stateRoot, id),
       exitFile: exitFile(stateRoot, id),
-      logMaxSize: log.maxSize,
+      logMaxSize: o.logDriver === 'none' ? 0 : log.maxSize,
       logMaxFile: log.maxFile,
-      exitCommand: o.detach.exitCommand?.(id),
-      interactive: o.detach.interactive === true && o.tty !== true,
+      ...(exitCommand ? { exitCommand } : {}),
+      interactive: o.detach?.interactive === true && o.tty !== true,
+      attachSocket: attachSocket(stateRoot, id),
+      ...(o.detach?.waitAttach ? { waitAttach: true } : {}),
     },
   }
 }
 
-function hostPathKind(path: string): PathKind {
+/** The network (src/network/): checked now, made after the clone by the plan's network step. */
+function networkOf(
+  o: RunOptions,
+  id: string,
+  name: string,
+  fs: RootFilesystem,
+  hostNamespaces: HostNamespace[],
+  where: { root: boolean; storeRoot: string; stateRoot: string },
+): NetworkPlan {
+  const hostname = o.hostname || (hostNamespaces.includes('uts') || hostNamespaces.includes('network') ? osHostname() : id.slice(0, 12))
+  return planNetwork({ ...o.networkFlags, network: o.network }, {
+    id,
+    name,
+    hostname,
+    storeRoot: where.storeRoot,
+    stateRoot: where.stateRoot,
+    rootless: !where.root,
+    filesDir: fs.containerDir ?? join(where.stateRoot, id),
+    rootfsDir: o.rootfs !== undefined ? fs.path : undefined,
+    exposed: fs.image?.ExposedPorts ?? null,
+  })
+}
+
+/**
+ * What a bind source is, for its mount point: the network's /etc files are
+ * files, though they are written only when it attaches (after the clone);
+ * anything else as it is on the host now.
+ */
+export function containerPathKind(network: Pick<NetworkPlan, 'files'> | undefined): (path: string) => PathKind {
+  const files = new Set(Object.values(network?.files ?? {}))
+  return (path) => (files.has(path) ? 'file' : hostPathKind(path))
+}
+
+export function hostPathKind(path: string): PathKind {
   try {
     return statSync(path).isDirectory() ? 'dir' : 'file'
   } catch {

@@ -2,23 +2,34 @@
  * The Host (process/host.ts) that acts on this machine: the file system,
  * cgroup v2, the native helpers, the volume store.
  */
+import { spawnSync } from 'node:child_process'
 import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readdirSync, rmdirSync, rmSync, writeFileSync, writeSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import * as native from '../../native/lib.js'
+import { attachNetwork, detachNetwork } from '../../network/index.js'
 import { ensurePrivateDir } from '../../private-dir.js'
+import { removeOwnTree } from '../../rootless/remove-tree.js'
 import { createLeafAt, destroyLeaf } from '../cgroup/cgroup.js'
+import { enableControllers } from '../cgroup/cgroup-limits.js'
+import { createV1Leaf, destroyV1Leaf } from '../cgroup/cgroup-v1.js'
 import { openContainerProcess } from '../process/container-process.js'
 import type { Host } from '../process/host.js'
 import { spawnMonitor } from '../process/monitor.js'
+import { runHooks } from '../process/run-hooks.js'
 import { formatIdMap } from '../spec/id-maps.js'
 import { claimContainerVolumes, releaseContainerVolumes } from './container-volumes.js'
 import { makeBindSource } from './bind-source.js'
 
 let stageFd: number | undefined
 
+/** mknod(2) file type and open(2) flag Node's constants lack. */
+const S_IFIFO = 0o010000
+const O_PATH = 0o10000000
+
 export const realHost: Host = {
   ensurePrivateDir: (path, mode, what) => ensurePrivateDir(path, { mode, what }),
   mkdirp: (path, mode) => makeBindSource(path, mode),
+  removeEmptyTree: (path) => void removeEmptyDirs(path),
   mkdir(path, mode, owner) {
     mkdirSync(path, { mode })
     chmodSync(path, mode) // without the umask, and with setuid/setgid/sticky bits
@@ -27,12 +38,23 @@ export const realHost: Host = {
   removeTree(path) {
     // Usually the writable layer is empty (the command wrote nothing): a few
     // rmdirs then, without loading fs.rmSync's recursive walker on every run.
-    if (!removeEmptyDirs(path)) rmSync(path, { recursive: true, force: true })
+    if (!removeEmptyDirs(path)) removeOwnTree(path)
   },
   createCgroupLeaf: (path) => createLeafAt(path).fd,
   destroyCgroupLeaf: (path, mount) => destroyLeaf({ path, parent: dirname(path) }, mount),
   openDirectory: (path) => openSync(path, 'r'),
+  createCgroupV1Leaf: createV1Leaf,
+  destroyCgroupV1Leaf: destroyV1Leaf,
+  attachDeviceFilter: native.bpfDeviceFilter,
+  makeFifo(path, mode) {
+    native.mknod(path, S_IFIFO | mode, 0, 0)
+    chmodSync(path, mode) // without the umask
+  },
+  openPath: (path) => openSync(path, O_PATH),
+  unixConnect: native.unixConnect,
+  runHooks,
   writeFile: (path, content) => writeFileSync(path, content),
+  enableControllers,
   idmappedMount(source, uidMap, gidMap) {
     const userns = native.usernsFd(formatIdMap(uidMap, '\n'), formatIdMap(gidMap, '\n'))
     try {
@@ -41,7 +63,18 @@ export const realHost: Host = {
       closeSync(userns)
     }
   },
+  mapIds(program, pid, maps) {
+    const r = spawnSync(program, [String(pid), ...maps.flatMap((m) => [m.containerID, m.hostID, m.size].map(String))], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
+    if (r.error) throw r.error
+    // newuidmap(1) says what it refused on stderr ("uid range [1-65537) -> [100000-165536) not allowed")
+    if (r.status !== 0) throw new Error(r.stderr.trim().split('\n')[0] || `${program} exited with status ${r.status}`)
+  },
   openProcess: (pid, startTime) => openContainerProcess({ pid, pidStartTime: startTime }),
+  attachNetwork: (plan, pid, ctx) => attachNetwork(plan, ctx, pid),
+  detachNetwork: (ctx, record) => detachNetwork(ctx.stateRoot, ctx.id, record),
   claimVolumes: (c) => claimContainerVolumes(c),
   releaseVolumes: (c) => void releaseContainerVolumes(c.storeRoot, c.container, c.volumes, true),
   socketpair: native.socketpair,

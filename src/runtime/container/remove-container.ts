@@ -6,15 +6,18 @@
  * monitor killed with `kill -9` leaves a running container and no exit
  * record, and rm -f still removes everything.
  */
-import { rmSync } from 'node:fs'
+import { removeOwnTree } from '../../rootless/remove-tree.js'
 import { dirname } from 'node:path'
 import { MiniRunError } from '../../errors.js'
 import { destroyLeaf } from '../cgroup/cgroup.js'
 import { crashPoint } from '../../crash-point.js'
-import { inspectState, isAlive, monitorAlive, type ContainerInfo } from './containers.js'
+import { destroyV1Leaves } from './container-cgroups.js'
+import { inspectState, isAlive, waitExitCommand, type ContainerInfo } from './containers.js'
 import { lockContainer, readState, removeState } from './state.js'
 import { releaseContainerVolumes } from './container-volumes.js'
-import { killAll } from './stop-container.js'
+import { detachNetwork } from '../../network/index.js'
+import { killAll, markStoppedByUser } from './stop-container.js'
+import { stopHealthRunner } from '../health/runner-process.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 export interface RemoveOptions {
@@ -51,6 +54,8 @@ function gone(c: ContainerInfo): MiniRunError {
  * leaves a state that a second rm finds and finishes.
  */
 async function removeLocked(stateRoot: string, c: ContainerInfo, force: boolean, options: RemoveOptions): Promise<void> {
+  // rm -f of a container with --restart, running or waiting to restart: its exit command must not start it again
+  if (force) markStoppedByUser(stateRoot, c)
   if (c.status === 'running') {
     if (!force) {
       throw new MiniRunError(
@@ -63,11 +68,17 @@ async function removeLocked(stateRoot: string, c: ContainerInfo, force: boolean,
     while (isAlive(c) && Date.now() < end) await sleep(20)
   }
   crashPoint('rm:after-kill')
+  // the monitor writes the exit record into the state dir, then becomes its
+  // exit command (internal cleanup), which tears the network down, writes
+  // the state once more, and with --restart may start it again (it was told
+  // not to, above): let it finish first (unless this is it)
+  await waitExitCommand(c)
   if (c.cgroup && c.cgroupMount) await destroyLeaf({ path: c.cgroup, parent: dirname(c.cgroup) }, c.cgroupMount)
-  // the monitor writes the exit record into the state dir: let it finish first
-  const recorded = Date.now() + 2000
-  while (monitorAlive(c) && Date.now() < recorded) await sleep(10)
-  if (c.containerDir) rmSync(c.containerDir, { recursive: true, force: true })
+  await destroyV1Leaves(c)
+  // after the monitor's own cleanup, which may be tearing it down right now
+  detachNetwork(stateRoot, c.id, c.network)
+  if (c.containerDir) removeOwnTree(c.containerDir)
+  if (c.healthcheck) stopHealthRunner(stateRoot, c.id)
   crashPoint('rm:before-state')
   if (options.storeRoot) releaseContainerVolumes(options.storeRoot, c.id, c.volumes, options.volumes === true)
   removeState(stateRoot, c)

@@ -19,6 +19,9 @@ export interface RootFilesystem {
   /** Directories holding the image's files, top first: /etc/passwd is read from them. */
   layers: string[]
   image?: ImageRunConfig
+  /** The image's labels and id. */
+  imageLabels?: Record<string, string>
+  imageId?: string
   chainIds?: string[]
   /** An image's container: its own directory, and the mode and owner of the top layer's root. */
   containerDir?: string
@@ -53,12 +56,14 @@ export async function rootFilesystem(
       workDir: join(containerDir, 'work'),
       // inside a user namespace overlayfs may only use user.* xattrs
       userxattr: userns.inside,
-      ...(userns.idmapped ? { idmapped: { mountDir: join(containerDir, 'lower') } } : {}),
+      idmapped: userns.idmapped ? { mountDir: join(containerDir, 'lower') } : undefined,
     },
     path: join(containerDir, 'rootfs'),
     layers,
     image: checkImageRunConfig(resolved.config.config, resolved.name),
-    ...(resolved.chainIds ? { chainIds: resolved.chainIds } : {}),
+    chainIds: resolved.chainIds,
+    imageLabels: resolved.config.config?.Labels ?? undefined,
+    imageId: resolved.configDigest,
     containerDir,
     top: { mode: top.mode & 0o7777, uid: top.uid, gid: top.gid },
   }

@@ -6,7 +6,7 @@
  * nothing behind, with or without --rm: without a daemon there is nobody to
  * show a Created container to (issue 13's rule, the same for run -d).
  */
-import { oomKilled } from '../cgroup/cgroup-limits.js'
+import { containerOomKilled } from './container-cgroups.js'
 import type { Host } from '../process/host.js'
 import { superviseProcess } from '../process/supervise.js'
 import { realHost } from './real-host.js'
@@ -30,6 +30,7 @@ export interface RunIo {
  * StepError (125) or an ExecError (126/127), after cleaning up.
  */
 export async function runPrepared(p: PreparedContainer, io: RunIo, options: { remove: boolean }): Promise<number> {
+  if (p.detached) throw new TypeError('runPrepared runs a container in the foreground: this one was prepared with detach')
   const host = io.host ?? realHost
   // --rm is recorded: if this runtime is killed, the next command that looks removes it
   const started = await startContainer(p, host, io.stdio, { autoRemove: options.remove })
@@ -51,15 +52,21 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
   crashPoint('run:after-exit')
   const res = launched.resources
   res.closeFds()
-  if (state.cgroup) state.oomKilled = oomKilled(state.cgroup)
-  await res.removeCgroup()
-  if (options.remove) {
-    // --rm: its anonymous volumes go too, as in Docker
-    res.releaseVolumes()
-    res.removeDirs()
-    removeState(p.stateRoot, state)
-  } else {
-    writeStateIfThere(p.stateRoot, { ...state, status: 'exited', exitCode, finishedAt: new Date().toISOString() })
+  // a stopped container holds no address, port or rule, as in Docker; what they were stays for inspect
+  res.detachNetwork()
+  if (state.network) state.network = { ...state.network, detached: true }
+  try {
+    if (state.cgroup || state.cgroupV1) state.oomKilled = containerOomKilled(state)
+    await res.removeCgroup()
+  } finally {
+    if (options.remove) {
+      // --rm: its anonymous volumes go too, as in Docker
+      res.releaseVolumes()
+      res.removeDirs()
+      removeState(p.stateRoot, state)
+    } else {
+      writeStateIfThere(p.stateRoot, { ...state, status: 'exited', exitCode, finishedAt: new Date().toISOString() })
+    }
   }
   return exitCode
 }

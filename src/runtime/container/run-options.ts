@@ -4,12 +4,17 @@
  * name, its spec, and the whole plan that starts it.
  */
 import type { ResourceFlags } from '../cgroup/cgroup-limits.js'
+import type { V1Leaf } from '../cgroup/cgroup-v1.js'
 import type { StartPlan } from '../plan/steps.js'
 import type { ImageRunConfig } from '../spec/container-spec.js'
 import type { LogConfig } from '../spec/log-options.js'
 import type { Spec } from '../spec/spec.js'
 import type { VolumeFlags } from '../spec/volumes.js'
 import type { ContainerVolume } from './container-volumes.js'
+import type { NetworkFlags, NetworkPlan } from '../../network/plan-network.js'
+import type { StartInput } from './start-input.js'
+import type { RestartPolicy } from './state.js'
+import type { HealthConfig } from '../health/health-config.js'
 
 export interface RunOptions {
   /** An image reference, resolved in the store. */
@@ -28,8 +33,10 @@ export interface RunOptions {
   init?: boolean
   capAdd?: string[]
   capDrop?: string[]
-  /** Docker's --network none|host (none, the default: only lo), --pid, --ipc and --uts host. */
+  /** Docker's --network: bridge (the default), none (only lo), host, or a network's name; --pid, --ipc and --uts host. */
   network?: string
+  /** Docker's -p, -P, --network-alias, --dns..., --add-host, --ip, --mac-address (src/network/). */
+  networkFlags?: Omit<NetworkFlags, 'network'>
   pid?: string
   ipc?: string
   uts?: string
@@ -44,6 +51,15 @@ export interface RunOptions {
   logOpts?: string[]
   /** Docker's default seccomp filter; false: none (--security-opt seccomp=unconfined). */
   seccomp?: boolean
+  /** --security-opt seccomp=FILE: a profile in Docker's format instead of the default. */
+  seccompProfile?: string
+  /** --security-opt no-new-privileges=false turns it off (on by default). */
+  noNewPrivileges?: boolean
+  /** --privileged (spec/container-spec.ts says what it gives). */
+  privileged?: boolean
+  /** --device HOST[:CONTAINER][:PERMISSIONS] and --device-cgroup-rule "c 10:229 rwm". */
+  devices?: string[]
+  deviceCgroupRules?: string[]
   /** "host" (the default as root) or "auto" (a user namespace mapping root to an unprivileged range). */
   userns?: string
   storeRoot?: string
@@ -59,21 +75,42 @@ export interface RunOptions {
   detach?: DetachOptions
   /** Resolve an image reference to its config and layer dirs (the image store). */
   resolveImage?: (ref: string, storeRoot: string) => Promise<ResolvedImageLike>
+  /** Docker's --label (after the image's labels, which they override). */
+  labels?: Record<string, string>
+  /** Docker's --restart (restart-policy.ts): needs a monitor, so run -d (or create). */
+  restart?: RestartPolicy
+  /** Docker's --shm-size, in bytes. */
+  shmSize?: number
+  /** Docker's --log-driver: json-file (the default) or none (the monitor keeps no log). */
+  logDriver?: 'json-file' | 'none'
+  /** --health-cmd, --health-interval...: over the image's HEALTHCHECK, field by field; Test ["NONE"]: --no-healthcheck. */
+  healthcheck?: Partial<HealthConfig>
 }
 
 export interface DetachOptions {
   /** -i: stdin is a pipe the monitor holds open (a shell waits instead of reading end of file). */
   interactive?: boolean
-  /** A command the monitor execs once the exit file is written: `run -d --rm` removes the container so. */
+  /**
+   * A command the monitor execs once the exit file is written: `mini-run
+   * internal cleanup ID`, which tears the network down, releases the cgroup
+   * and, with autoRemove (--rm), removes the container.
+   */
   exitCommand?: (id: string) => string[]
+  autoRemove?: boolean
+  /** The caller attaches right after the start (`run -it`): the monitor holds the output until it does. */
+  waitAttach?: boolean
+  /** The container's health runner, spawned at each start if it has a check: `mini-run internal health ID` (health/). */
+  healthCommand?: (id: string) => string[]
 }
 
 /** What the run path needs from an image. */
 export interface ResolvedImageLike {
   name: string
+  /** The image id (its config digest). */
+  configDigest?: string
   /** The layers' chain ids, bottom first. */
   chainIds?: string[]
-  config: { config?: ImageRunConfig }
+  config: { config?: ImageRunConfig & { Labels?: Record<string, string> | null } }
   /** Unpacked layer directories, bottom layer first. */
   layerDirs: string[]
 }
@@ -81,6 +118,8 @@ export interface ResolvedImageLike {
 export interface PreparedContainer {
   id: string
   name: string
+  /** The name was made up (random-name.ts): another is drawn if it is taken. */
+  nameGenerated?: boolean
   stateRoot: string
   /** The image store, which holds the writable layer and the volumes. */
   storeRoot: string
@@ -93,6 +132,8 @@ export interface PreparedContainer {
   /** What rm and the state need to find again. */
   containerDir?: string
   cgroup?: { path: string; mount: string }
+  /** Its leaves in cgroup v1 hierarchies (a hybrid host), for limits v2 cannot set. */
+  cgroupV1?: V1Leaf[]
   volumes?: ContainerVolume[]
   /** --userns=auto as root: the slot of ids taken for it (userns-ranges.ts). */
   usernsSlot?: number
@@ -101,9 +142,23 @@ export interface PreparedContainer {
   stopTimeout?: number
   /** run -d's log rotation (spec/log-options.ts), defaults filled in. */
   logConfig: LogConfig
+  /** --log-driver none: no log is kept. */
+  logDriver?: 'none'
   detached: boolean
   /** run -d --rm: its monitor removes it once it exits. */
   autoRemove: boolean
+  /** Its network, attached between clone and the sync byte (its host step; src/network/). */
+  network?: NetworkPlan
   /** What the caller should tell the user (the library does not print). */
   warnings: string[]
+  /** The image's labels, then --label's. */
+  labels?: Record<string, string>
+  imageId?: string
+  restartPolicy?: RestartPolicy
+  /** What a later start plans from (start-input.ts): recorded in the state. */
+  startInput: StartInput
+  /** Its health check (the image's with the run's over it); none when disabled. */
+  healthcheck?: HealthConfig
+  /** Detached: the command of its health runner, recorded in the state for every start. */
+  healthRunner?: string[]
 }

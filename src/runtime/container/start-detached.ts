@@ -16,6 +16,7 @@ import { realHost } from './real-host.js'
 import type { PreparedContainer } from './run-options.js'
 import { abandonStart, startContainer } from './start.js'
 import { writeState } from './state.js'
+import { startHealthRunner } from '../health/runner-process.js'
 
 /** Start the container under a monitor; resolves to its id once its command runs. */
 export async function startDetached(p: PreparedContainer, host: Host = realHost): Promise<string> {
@@ -37,5 +38,6 @@ export async function startDetached(p: PreparedContainer, host: Host = realHost)
   crashPoint('detach:before-running')
   state.status = 'running'
   writeState(p.stateRoot, state)
+  startHealthRunner(p.stateRoot, state)
   return p.id
 }

@@ -17,11 +17,13 @@ import { crashPoint } from '../../crash-point.js'
 import { MiniRunError } from '../../errors.js'
 import { digestHex } from '../../image/digest.js'
 import { withGcLock } from '../../image/store-locks.js'
+import { randomName } from './random-name.js'
 import { processStartTime } from '../../proc-stat.js'
-import type { Host } from '../process/host.js'
+import type { Host, NetworkContext } from '../process/host.js'
 import { runHostSteps, type Launched } from '../process/run-host-steps.js'
 import type { PreparedContainer } from './run-options.js'
 import { createState, removeState, writeState, type ContainerState } from './state.js'
+import { releaseAutoRange } from './userns-ranges.js'
 
 /** The first state of a container: what it is, before it runs. */
 export function initialState(p: PreparedContainer, o: { autoRemove?: boolean } = {}): ContainerState {
@@ -40,12 +42,19 @@ export function initialState(p: PreparedContainer, o: { autoRemove?: boolean } =
     // leaves a leaf that `rm` must still find
     cgroupMount: p.cgroup?.mount,
     cgroup: p.cgroup?.path,
+    cgroupV1: p.cgroupV1,
     stopSignal: p.stopSignal ?? 'SIGTERM',
     stopTimeout: p.stopTimeout,
     autoRemove: p.autoRemove || o.autoRemove || undefined,
     runtime: { pid: process.pid, startTime: processStartTime(process.pid) ?? '0' },
-    logConfig: p.detached ? { type: 'json-file', config: { ...p.logConfig.options } } : undefined,
+    logConfig: p.logDriver === 'none' ? { type: 'none', config: {} } : p.detached ? { type: 'json-file', config: { ...p.logConfig.options } } : undefined,
     spec: p.spec,
+    ...(p.labels ? { labels: p.labels } : {}),
+    ...(p.imageId ? { imageId: p.imageId } : {}),
+    ...(p.restartPolicy ? { restartPolicy: p.restartPolicy, restartCount: 0 } : {}),
+    startInput: p.startInput,
+    ...(p.healthcheck ? { healthcheck: p.healthcheck } : {}),
+    ...(p.healthcheck && p.healthRunner ? { healthRunner: p.healthRunner } : {}),
   }
 }
 
@@ -71,7 +80,7 @@ export async function startContainer(
   crashPoint('start:after-state')
   let launched: Launched
   try {
-    launched = await runHostSteps(p.plan, host, { stdio })
+    launched = await runHostSteps(p.plan, host, { stdio, network: networkContext(p.stateRoot, state) })
   } catch (err) {
     removeState(p.stateRoot, state)
     throw err
@@ -80,29 +89,46 @@ export async function startContainer(
   // its start time tells it from a later process on the same pid
   state.pidStartTime = processStartTime(launched.pid)
   state.monitorPid = launched.monitorPid
+  state.startedAt = new Date().toISOString()
   writeState(p.stateRoot, state)
   crashPoint('start:after-clone')
   return { launched, state }
 }
 
 /**
- * Write the first state. Its image's layers are checked and the state
- * written with the store's GC lock shared: a prune or rmi that ran between
- * the image's resolution and now has removed them (the start fails with one
- * line), one that comes after sees the container (store-locks.ts).
+ * Write the first state, with its name (a generated one is drawn again
+ * while taken: random-name.ts). Its image's layers are checked and the
+ * state written with the store's GC lock shared: a prune or rmi that ran
+ * between the image's resolution and now has removed them (the start fails
+ * with one line), one that comes after sees the container (store-locks.ts).
+ * On failure the id range prepare took for it goes back.
  */
-async function recordContainer(p: PreparedContainer, state: ContainerState): Promise<void> {
-  const layers = p.chainIds ?? []
-  if (layers.length === 0) return createState(p.stateRoot, state)
-  await withGcLock(p.storeRoot, 'shared', () => {
+export async function recordContainer(p: PreparedContainer, state: ContainerState): Promise<void> {
+  const record = () => {
+    const layers = p.chainIds ?? []
     const gone = layers.find((c) => !existsSync(join(p.storeRoot, 'layers', digestHex(c), 'layer.json')))
     if (gone !== undefined) {
       throw new MiniRunError(`image ${p.image ?? ''}: layer ${gone} was removed from the store while the container was being created; pull it again`, {
         code: 'EINCOMPLETE',
       })
     }
-    createState(p.stateRoot, state)
-  })
+    createState(p.stateRoot, state, p.nameGenerated ? randomName : undefined)
+  }
+  try {
+    if ((p.chainIds ?? []).length === 0) record()
+    else await withGcLock(p.storeRoot, 'shared', record)
+  } catch (err) {
+    if (p.usernsSlot !== undefined) releaseAutoRange(p.stateRoot, p.id, p.usernsSlot)
+    throw err
+  }
+}
+
+/**
+ * Whose network a start's network step attaches. Each thing the step makes
+ * is recorded in the state first: rm -f can undo it after any crash.
+ */
+export function networkContext(stateRoot: string, state: ContainerState): NetworkContext {
+  return { stateRoot, id: state.id, name: state.name, save: (record) => writeState(stateRoot, { ...state, network: (state.network = record) }) }
 }
 
 /** A start that failed after the clone: give back everything it made, state included. */

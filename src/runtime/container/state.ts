@@ -16,6 +16,10 @@ import { MiniRunError } from '../../errors.js'
 import { dirLockPath, isRemoved, lockFile, lockFileSync, tryLockFile, type FileLock } from '../../file-lock.js'
 import { checkPrivateDir, ensurePrivateDir } from '../../private-dir.js'
 import type { Spec } from '../spec/spec.js'
+import type { NetworkRecord } from '../../network/attach.js'
+import type { StartInput } from './start-input.js'
+import type { HealthConfig } from '../health/health-config.js'
+import type { V1Leaf } from '../cgroup/cgroup-v1.js'
 import { releaseAutoRange } from './userns-ranges.js'
 import { VOLUME_NAME } from '../spec/volumes.js'
 
@@ -42,6 +46,8 @@ export interface ContainerState {
   /** The cgroup v2 leaf, and the hierarchy's mount point. */
   cgroup?: string
   cgroupMount?: string
+  /** Its leaves in cgroup v1 hierarchies (a hybrid host: cgroup/cgroup-v1.ts). */
+  cgroupV1?: V1Leaf[]
   /** run -d: the monitor process that is the container's parent. */
   monitorPid?: number
   /**
@@ -60,11 +66,40 @@ export interface ContainerState {
   /** --userns=auto: the slot of host ids it holds until it is removed (userns-ranges.ts). */
   usernsSlot?: number
   /** run -d: how its monitor rotates container.log (--log-opt, defaults filled in). */
-  logConfig?: { type: 'json-file'; config: Record<string, string> }
+  logConfig?: { type: 'json-file' | 'none'; config: Record<string, string> }
   /** The volumes it mounts (container-volumes.ts): inspect shows them, rm -v removes the anonymous ones. */
   volumes?: { name: string; destination: string }[]
+  /** Its network, as attached (src/network/attach.ts): what inspect, ps and the teardown read. */
+  network?: NetworkRecord
   /** The whole spec, for inspect and exec. */
   spec?: Spec
+  /** Docker's Config.Labels: the image's, then --label's (compose finds its containers by theirs). */
+  labels?: Record<string, string>
+  /** The image id (its config digest): ps --filter ancestor=, inspect. */
+  imageId?: string
+  /** --restart: carried out when its monitor reports the exit (restart-policy.ts). */
+  restartPolicy?: RestartPolicy
+  /** How many times the restart policy started it again (Docker's RestartCount). */
+  restartCount?: number
+  /** The back-off before the last restart (restart-policy.ts doubles it). */
+  restartDelayMs?: number
+  /** When its process last started (Docker's State.StartedAt); created is when the container was. */
+  startedAt?: string
+  /** Stopped or killed by the user: its restart policy does not start it again (Docker's HasBeenManuallyStopped). */
+  stoppedByUser?: boolean
+  /** create, and restart policies: what is needed to plan a start again (replan.ts). */
+  startInput?: StartInput
+  /** Its health check, when it has one: a runner records the results in health.json (health/). */
+  healthcheck?: HealthConfig
+  /** The runner's command (`mini-run internal health ID`), spawned at each start of a detached container. */
+  healthRunner?: string[]
+}
+
+/** Docker's --restart: no, on-failure[:N], always, unless-stopped. */
+export interface RestartPolicy {
+  name: 'no' | 'on-failure' | 'always' | 'unless-stopped'
+  /** on-failure:N; 0 means no limit. */
+  maximumRetryCount: number
 }
 
 export function stateDir(stateRoot: string, id: string): string {
@@ -110,34 +145,43 @@ function withNamesLock<T>(stateRoot: string, fn: (names: string) => T): T {
   }
 }
 
-/** Reserve the name and write the first state; throws if the name is taken. */
-export function createState(stateRoot: string, state: ContainerState): void {
+/**
+ * Reserve the name and write the first state; throws if the name is taken,
+ * unless `another` gives a name to try instead (a generated one), which
+ * state.name then becomes.
+ */
+export function createState(stateRoot: string, state: ContainerState, another?: (attempt: number) => string): void {
   ensureStateRoot(stateRoot)
   withNamesLock(stateRoot, (names) => {
-    const link = join(names, state.name)
-    let owner: string | undefined
-    try {
-      owner = readlinkSync(link)
-    } catch {
-      // free
+    for (let attempt = 1; ; attempt++) {
+      const link = join(names, state.name)
+      let owner: string | undefined
+      try {
+        owner = readlinkSync(link)
+      } catch {
+        // free
+      }
+      // under the lock a name is linked and its state written at once: a link
+      // without a state is a start killed in between, not one in progress
+      if (owner !== undefined && !existsSync(join(stateDir(stateRoot, owner), 'state.json'))) {
+        unlinkSync(link)
+        owner = undefined
+      }
+      if (owner === undefined) break
+      if (!another || attempt > 20) {
+        throw new MiniRunError(
+          `the container name "${state.name}" is already in use by container ${owner.slice(0, 12)}: remove it or choose another name`,
+          { code: 'ENAMEINUSE' },
+        )
+      }
+      state.name = another(attempt)
     }
-    // under the lock a name is linked and its state written at once: a link
-    // without a state is a start killed in between, not one in progress
-    if (owner !== undefined && !existsSync(join(stateDir(stateRoot, owner), 'state.json'))) {
-      unlinkSync(link)
-      owner = undefined
-    }
-    if (owner !== undefined) {
-      throw new MiniRunError(
-        `the container name "${state.name}" is already in use by container ${owner.slice(0, 12)}: remove it or choose another name`,
-        { code: 'ENAMEINUSE' },
-      )
-    }
-    symlinkSync(state.id, link)
+    symlinkSync(state.id, join(names, state.name))
     mkdirSync(stateDir(stateRoot, state.id), { recursive: true, mode: 0o700 })
     writeState(stateRoot, state)
   })
 }
+
 
 export function writeState(stateRoot: string, state: ContainerState): void {
   const file = join(stateDir(stateRoot, state.id), 'state.json')
@@ -219,6 +263,12 @@ function stateProblem(s: unknown, id: string): string | undefined {
   if (st.cgroup !== undefined && !(ownPath(st.cgroup, id) && typeof st.cgroupMount === 'string' && (st.cgroup as string).startsWith(st.cgroupMount + '/'))) {
     return `cgroup ${JSON.stringify(st.cgroup)} is not a leaf named after the container`
   }
+  const v1Ok = (l: unknown) => {
+    if (typeof l !== 'object' || l === null) return false
+    const { controller, path, base } = l as V1Leaf
+    return typeof controller === 'string' && ownPath(path, id) && (base === undefined || (typeof base === 'string' && path.startsWith(base + '/')))
+  }
+  if (st.cgroupV1 !== undefined && !(Array.isArray(st.cgroupV1) && st.cgroupV1.every(v1Ok))) return 'bad cgroupV1: each leaf must be named after the container'
   return undefined
 }
 

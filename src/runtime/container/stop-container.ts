@@ -9,16 +9,12 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { closeSync, existsSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { MiniRunError } from '../../errors.js'
-import { openContainerProcess, signalProcess } from '../process/container-process.js'
-import { exitFile, inspectState, isAlive, removesItself, settleContainer, type ContainerInfo } from './containers.js'
+import { notRunning, openContainerProcess, signalProcess } from '../process/container-process.js'
+import { exitFile, inspectState, isAlive, removesItself, settleContainer, waitExitCommand, type ContainerInfo } from './containers.js'
 import { readState, writeState } from './state.js'
 import { destroyLeaf } from '../cgroup/cgroup.js'
-import { oomKilled } from '../cgroup/cgroup-limits.js'
+import { containerOomKilled, destroyV1Leaves } from './container-cgroups.js'
 import { parseSignal } from '../spec/signals.js'
-
-function notRunning(c: ContainerInfo): MiniRunError {
-  return new MiniRunError(`container ${c.id.slice(0, 12)} is not running`, { code: 'ENOTRUNNING' })
-}
 
 /** Signal the container's own process; false when it is gone (exited, its pid reused). */
 function signalOwnProcess(c: ContainerInfo, signal: NodeJS.Signals | number): boolean {
@@ -32,7 +28,7 @@ function signalOwnProcess(c: ContainerInfo, signal: NodeJS.Signals | number): bo
 }
 
 export function signalContainer(c: ContainerInfo, signal: NodeJS.Signals | number): void {
-  if (c.status !== 'running' || !signalOwnProcess(c, signal)) throw notRunning(c)
+  if (c.status !== 'running' || !signalOwnProcess(c, signal)) throw notRunning(c.id)
 }
 
 /** SIGKILL every process of the container, by its cgroup when it has one. */
@@ -60,9 +56,26 @@ async function waitExitRecord(stateRoot: string, c: ContainerInfo): Promise<void
   while (!existsSync(exitFile(stateRoot, c.id)) && Date.now() < end) await sleep(10)
 }
 
+/**
+ * Stopped by the user: its restart policy must not start it again (Docker's
+ * HasBeenManuallyStopped), also when it exits on its own meanwhile.
+ */
+export function markStoppedByUser(stateRoot: string, c: ContainerInfo): void {
+  if (!c.restartPolicy) return
+  try {
+    writeState(stateRoot, { ...readState(stateRoot, c.id), stoppedByUser: true })
+  } catch (err) {
+    // removed meanwhile (run -d --rm): nothing to restart
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
+}
+
 /** `stop -t`, else the container's --stop-timeout, else Docker's 10 seconds. */
 export async function stopContainer(stateRoot: string, c: ContainerInfo, timeoutSeconds?: number): Promise<ContainerInfo> {
   timeoutSeconds ??= c.stopTimeout ?? 10
+  markStoppedByUser(stateRoot, c)
+  // a frozen cgroup holds the stop signal until it thaws (cgroup-v2.rst "Core Interface Files")
+  if (c.paused) thaw(c)
   if (c.status === 'running') {
     // gone since we looked: there is nothing left to signal, and the rest applies
     signalOwnProcess(c, parseSignal(c.stopSignal ?? 'SIGTERM'))
@@ -71,6 +84,8 @@ export async function stopContainer(stateRoot: string, c: ContainerInfo, timeout
       if (!(await waitGone(c, 10_000))) throw new MiniRunError(`container ${c.id.slice(0, 12)} did not stop after SIGKILL`)
     }
     await waitExitRecord(stateRoot, c)
+    // its network is given back by then, as Docker's stop returns after the daemon's cleanup
+    await waitExitCommand(c)
   }
   // run -d --rm: its monitor's exit command is removing it, state and all
   if (removesItself(c)) return { ...c, status: 'exited' }
@@ -94,16 +109,24 @@ export async function releaseCgroup(stateRoot: string, c: ContainerInfo): Promis
   // (unless the monitor is gone: then no one would)
   if (removesItself(c) || !c.cgroup || !c.cgroupMount || !existsSync(c.cgroup) || isAlive(c)) return
   const state = readState(stateRoot, c.id)
-  writeState(stateRoot, { ...state, oomKilled: oomKilled(c.cgroup) })
+  writeState(stateRoot, { ...state, oomKilled: containerOomKilled(c) })
   await destroyLeaf({ path: c.cgroup, parent: dirname(c.cgroup) }, c.cgroupMount)
+  await destroyV1Leaves(c)
+}
+
+/** cgroup.freeze 0: the cgroup runs again (unpause). */
+export function thaw(c: Pick<ContainerInfo, 'cgroup'>): void {
+  if (c.cgroup) writeFileSync(join(c.cgroup, 'cgroup.freeze'), '0')
 }
 
 export async function killContainer(stateRoot: string, c: ContainerInfo, signal: NodeJS.Signals | number): Promise<void> {
+  markStoppedByUser(stateRoot, c)
   if (signal === 'SIGKILL') {
-    if (c.status !== 'running') throw notRunning(c)
+    if (c.status !== 'running') throw notRunning(c.id)
     killAll(c)
     await waitGone(c, 10_000)
     await waitExitRecord(stateRoot, c)
+    await waitExitCommand(c)
     await releaseCgroup(stateRoot, c)
   } else {
     signalContainer(c, signal)

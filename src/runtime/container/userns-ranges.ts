@@ -29,14 +29,13 @@ import { join } from 'node:path'
 import { MiniRunError, UsageError } from '../../errors.js'
 import * as native from '../../native/lib.js'
 import { processStartTime } from '../../proc-stat.js'
+import { parseSubIds, type IdRange } from '../../rootless/subordinate-ids.js'
 import type { IdMapping } from '../spec/spec.js'
 
 export const SLOT_SIZE = 65536
 
-export interface IdRange {
-  start: number
-  size: number
-}
+export type { IdRange }
+export { parseSubIds }
 
 export interface Pool {
   uid: IdRange
@@ -46,17 +45,6 @@ export interface Pool {
 }
 
 export const DEFAULT_POOL: IdRange = { start: 0x70000000, size: 0x7ffe0000 - 0x70000000 }
-
-/** The ranges of /etc/subuid or /etc/subgid text: [user, range]. */
-export function parseSubIds(text: string): [string, IdRange][] {
-  const out: [string, IdRange][] = []
-  for (const line of text.split('\n')) {
-    const [user, start, count] = line.trim().split(':')
-    if (!user || user.startsWith('#') || !/^\d+$/.test(start ?? '') || !/^\d+$/.test(count ?? '')) continue
-    if (Number(count) > 0) out.push([user, { start: Number(start), size: Number(count) }])
-  }
-  return out
-}
 
 /** The pool (see the top of this file). */
 export function autoPool(env: NodeJS.ProcessEnv, subuid: string, subgid: string): Pool {

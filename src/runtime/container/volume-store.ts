@@ -12,10 +12,10 @@
  * directories), so volumes/ and every <name>/ are 0700: only the owner of
  * the store reaches _data. A --userns=auto container does not need to: its
  * parent opens _data and hands it over as an idmapped mount
- * (run-container.ts attachIdmappedLayers).
+ * (an idmapped_mount host step: plan/plan-start.ts).
  *
  * Who uses a volume is recorded in the volume itself, one claim a container,
- * written when the container is prepared (before its state exists) and
+ * written by the start's volumes host step, after its state exists, and
  * removed with it. A claim counts while its container's state exists, in
  * whatever state root it lives, or while the process that wrote it lives
  * (a run between prepare and its first state); otherwise it is stale (a
@@ -32,10 +32,11 @@ import * as native from '../../native/lib.js'
 import { checkPrivateDir, ensurePrivateDir } from '../../private-dir.js'
 import { processStartTime } from '../../proc-stat.js'
 import { randomHex } from '../../random.js'
+import { removeOwnTree } from '../../rootless/remove-tree.js'
 import { inspectState } from './containers.js'
 import { CONTAINER_ID, readState } from './state.js'
 import { checkVolumeName, VOLUME_NAME } from '../spec/volumes.js'
-import { STORE_ROOT } from '../../image/store-dirs.js'
+import { storeRootDir } from '../../image/store-dirs.js'
 
 /** volume.json */
 export interface VolumeRecord {
@@ -56,7 +57,6 @@ export interface VolumeInfo extends VolumeRecord {
 /** Docker 23+ marks anonymous volumes with this label; prune without -a removes only those. */
 export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous'
 
-
 const VOLUMES_DIR = { mode: 0o700, what: 'volumes directory' }
 
 export function volumesDir(storeRoot: string): string {
@@ -73,7 +73,7 @@ function noVolume(name: string): MiniRunError {
 
 /** Run fn holding an exclusive flock on volumes/ (made if missing). */
 function withVolumesLock<T>(storeRoot: string, fn: (dir: string) => T): T {
-  ensurePrivateDir(storeRoot, STORE_ROOT)
+  ensurePrivateDir(storeRoot, storeRootDir())
   const dir = volumesDir(storeRoot)
   ensurePrivateDir(dir, VOLUMES_DIR)
   const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY)
@@ -87,7 +87,7 @@ function withVolumesLock<T>(storeRoot: string, fn: (dir: string) => T): T {
 
 /** volumes/, checked; undefined when there is none yet. */
 function existingVolumesDir(storeRoot: string): string | undefined {
-  if (!checkPrivateDir(storeRoot, STORE_ROOT)) return undefined
+  if (!checkPrivateDir(storeRoot, storeRootDir())) return undefined
   const dir = volumesDir(storeRoot)
   return checkPrivateDir(dir, VOLUMES_DIR) ? dir : undefined
 }
@@ -115,7 +115,7 @@ function infoOf(dir: string, record: VolumeRecord): VolumeInfo {
 function createLocked(dir: string, name: string, o: { labels?: Record<string, string>; anonymous: boolean }): VolumeInfo {
   const existing = readRecord(dir, name)
   if (existing) return infoOf(dir, existing)
-  for (const entry of readdirSync(dir)) if (entry.startsWith('.')) rmSync(join(dir, entry), { recursive: true, force: true })
+  for (const entry of readdirSync(dir)) if (entry.startsWith('.')) removeOwnTree(join(dir, entry))
   if (existsSync(join(dir, name))) {
     // never made by a creation cut short (that is a "." entry): data of someone's, left alone
     throw new MiniRunError(`volume ${name}: ${join(dir, name)} has no valid volume.json: repair or remove it`, { code: 'EBADVOLUME' })
@@ -250,7 +250,8 @@ export function removeVolume(storeRoot: string, name: string, o: { force?: boole
 function removeLocked(dir: string, name: string): void {
   const doomed = join(dir, `.removing-${randomHex(6)}`)
   renameSync(join(dir, name), doomed)
-  rmSync(doomed, { recursive: true, force: true })
+  // a rootless container's data may belong to the user's subordinate ids
+  removeOwnTree(doomed)
 }
 
 /** `volume prune`: unused anonymous volumes, or every unused one with all (Docker 23+). */

@@ -25,6 +25,8 @@ interface Kind<S> {
   explain(step: S): string
   /** What an error message says the step was doing. */
   describe(step: S): string
+  /** The slots whose fds the step uses: the child must inherit them. */
+  slots?(step: S): SlotRef[]
 }
 
 type Table = { [K in ChildOp]: Kind<Extract<ChildStep, { op: K }>> }
@@ -136,7 +138,7 @@ export const CHILD_KINDS: Table = {
   cap_bounding: {
     code: Op.CAP_BOUNDING,
     encode: (s) => ({ args: [capabilityMask(s.caps)] }),
-    explain: (s) => `prctl PR_CAPBSET_DROP: keep only ${capNames(s.caps)}`,
+    explain: (s) => (s.caps.length ? `prctl PR_CAPBSET_DROP: keep only ${capNames(s.caps)}` : 'prctl PR_CAPBSET_DROP: every capability'),
     describe: () => 'cap_bounding',
   },
   capset: {
@@ -175,6 +177,7 @@ export const CHILD_KINDS: Table = {
   open_pty: {
     code: Op.OPEN_PTY,
     encode: (s, fd) => ({ args: [fd(s.socket), s.rows, s.cols] }),
+    slots: (s) => [s.socket],
     explain: (s) => `open /dev/ptmx (window ${s.cols}x${s.rows}), send the master over ${slot(s.socket)}`,
     describe: () => 'open_pty',
   },
@@ -217,6 +220,7 @@ export const CHILD_KINDS: Table = {
   move_mount: {
     code: Op.MOVE_MOUNT,
     encode: (s, fd) => ({ args: [fd(s.fd), s.root ?? '', s.target] }),
+    slots: (s) => [s.fd],
     explain: (s) => `move_mount ${slot(s.fd)} ${inRoot(s.root, s.target)}`,
     describe: (s) => `move_mount ${s.fd.slot} to ${inRoot(s.root, s.target)}`,
   },
@@ -229,8 +233,46 @@ export const CHILD_KINDS: Table = {
   setns: {
     code: Op.SETNS,
     encode: (s, fd) => ({ args: [fd(s.pidfd), s.nstype] }),
+    slots: (s) => [s.pidfd],
     explain: (s) => `setns ${slot(s.pidfd)} ${namespaceNames(s.nstype)}`,
     describe: (s) => `setns ${s.pidfd.slot}`,
+  },
+  find_exec: {
+    code: Op.FIND_EXEC,
+    encode: (s) => ({ args: [s.path, s.file] }),
+    explain: (s) => `look up ${JSON.stringify(s.file)}${s.file.includes('/') ? '' : ' in PATH'}: an executable regular file`,
+    describe: (s) => `exec ${JSON.stringify(s.file)}`,
+  },
+  umask: {
+    code: Op.UMASK,
+    encode: (s) => ({ args: [s.mask] }),
+    explain: (s) => `umask ${s.mask.toString(8).padStart(4, '0')}`,
+    describe: () => 'umask',
+  },
+  personality: {
+    code: Op.PERSONALITY,
+    encode: (s) => ({ args: [s.persona] }),
+    explain: (s) => `personality ${s.name}`,
+    describe: (s) => `personality ${s.name}`,
+  },
+  ioprio: {
+    code: Op.IOPRIO,
+    encode: (s) => ({ args: [s.value] }),
+    explain: (s) => `ioprio_set IOPRIO_WHO_PROCESS 0 ${s.name}`,
+    describe: (s) => `ioprio_set ${s.name}`,
+  },
+  sched: {
+    code: Op.SCHED,
+    encode: (s) => ({ args: [s.policy, s.flags, BigInt.asUintN(64, BigInt(s.nice)), s.priority, s.runtime, s.deadline, s.period] }),
+    explain: (s) => `sched_setattr ${s.name}`,
+    describe: (s) => `sched_setattr ${s.name}`,
+  },
+  wait_start: {
+    code: Op.WAIT_START,
+    slots: (s) => [s.fifo],
+    encode: (s, fd) => ({ args: [fd(s.fifo)] }),
+    explain: (s) => `report ready, then open /proc/self/fd/${slot(s.fifo)} O_WRONLY: blocks until start opens the FIFO`,
+    describe: () => 'wait for start',
   },
 }
 
@@ -246,6 +288,11 @@ export function describeStep(step: ChildStep): string {
 /** The line --explain prints for a step. */
 export function explainStep(step: ChildStep): string {
   return kindOf(step).explain(step)
+}
+
+/** The slot names the steps refer to: the fds the child must inherit. */
+export function childSlots(steps: readonly ChildStep[]): string[] {
+  return [...new Set(steps.flatMap((step) => kindOf(step).slots?.(step) ?? []).map((ref) => ref.slot))]
 }
 
 export function encodeStep(step: ChildStep, fd: SlotFd): { code: number; flags: number; args: Arg[] } {

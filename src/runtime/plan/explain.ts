@@ -40,8 +40,9 @@ function sectioned<T extends { section: SectionName; why: string }>(
       noted.add(current)
     }
     const n = number(i)
-    out.push(`${n} ${line(step)}`)
     const indent = ' '.repeat(n.length + 1)
+    const [first, ...more] = line(step).split('\n')
+    out.push(`${n} ${first}`, ...more.map((l) => `${indent}then ${l}`))
     for (const why of step.why.split('\n')) {
       wrap(why, WIDTH - indent.length - 5).forEach((line, i) => out.push(`${indent}${i === 0 ? 'why: ' : '     '}${line}`))
     }

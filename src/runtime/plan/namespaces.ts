@@ -31,7 +31,7 @@ export const NAMESPACE_WHY: Record<NamespaceType, string> = {
   mount: 'its own mount table: mounts made inside never reach the host and vanish with it',
   uts: 'its own hostname',
   ipc: 'its own System V IPC objects and POSIX message queues',
-  network: 'its own network stack: only a loopback interface',
+  network: 'its own network stack: its own interfaces, addresses, routes and ports',
   user: 'its own user ids: root inside is an unprivileged user outside',
   cgroup: 'its own view of the cgroup tree, rooted at its leaf',
   time: 'its own monotonic and boot clocks',

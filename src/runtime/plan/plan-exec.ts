@@ -7,10 +7,12 @@
  * only moves children), then becomes the command with the container's own
  * restrictions: capabilities, no_new_privs, user, seccomp.
  */
+import type { V1Leaf } from '../cgroup/cgroup-v1.js'
 import type { Spec, SpecProcess } from '../spec/spec.js'
 import { NAMESPACE_FLAGS } from './namespaces.js'
 import { processSteps } from './plan-process.js'
-import { childSlots, type ChildStep, type HostStep, type StartPlan } from './steps.js'
+import { childSlots } from './child-kinds.js'
+import { type ChildStep, type HostStep, type StartPlan } from './steps.js'
 
 export interface ExecInput {
   /** The container's spec, as recorded at its start. */
@@ -23,6 +25,10 @@ export interface ExecInput {
   process: SpecProcess
   setgroupsAllowed: boolean
   cgroupPath?: string
+  /** The container's cgroup v1 leaves (a hybrid host): the new process joins them too. */
+  cgroupV1?: V1Leaf[]
+  /** OCI --console-socket: the pty master goes to the caller's socket, not back to the runtime. */
+  consoleSocket?: string
 }
 
 export function planExec(input: ExecInput): StartPlan {
@@ -35,7 +41,7 @@ export function planExec(input: ExecInput): StartPlan {
     },
     ...processSteps({ ...input.spec, process: input.process }, {
       setgroupsAllowed: input.setgroupsAllowed,
-      ...(input.process.terminal ? { ptySocket: { slot: 'pty-socket' } } : {}),
+      ptySocket: input.process.terminal ? { slot: 'pty-socket' } : undefined,
       init: { why: 'setns into a PID namespace moves only the children: fork, and the child becomes the command while this process waits for it' },
       createCwd: false,
     }),
@@ -49,15 +55,20 @@ export function planExec(input: ExecInput): StartPlan {
   if (input.cgroupPath) {
     host.push({ kind: 'cgroup_open', path: input.cgroupPath, slot: 'cgroup', section: 'prepare', why: 'the new process is cloned straight into the container\'s cgroup, under its limits' })
   }
-  if (input.process.terminal) {
+  if (input.process.terminal && input.consoleSocket) {
+    host.push({ kind: 'console_socket', path: input.consoleSocket, slot: 'pty-socket', section: 'prepare', why: '--console-socket: the child sends its pty master to the caller on this socket' })
+  } else if (input.process.terminal) {
     host.push({ kind: 'socketpair', slot: 'pty-socket', peer: 'pty-receiver', section: 'prepare', why: 'the child opens its pty inside and sends the master back on this socket' })
   }
   host.push(
     {
-      kind: 'clone', flags: 0, ...(input.cgroupPath ? { cgroup: { slot: 'cgroup' } } : {}), keep: childSlots(child).map((slot) => ({ slot })),
-      ...(input.process.terminal ? { peer: { slot: 'pty-receiver' } } : {}), via: { runtime: true }, section: 'clone',
+      kind: 'clone', flags: 0, cgroup: input.cgroupPath ? { slot: 'cgroup' } : undefined, keep: childSlots(child).map((slot) => ({ slot })),
+      peer: input.process.terminal && !input.consoleSocket ? { slot: 'pty-receiver' } : undefined, via: { runtime: true }, section: 'clone',
       why: 'a new process, no new namespaces: it joins the container\'s',
     },
+    ...(input.cgroupV1 ?? []).map((leaf): HostStep => ({
+      kind: 'cgroup_attach', path: leaf.path, section: 'handshake', why: 'the container\'s cgroup v1 leaf (no CLONE_INTO_CGROUP in v1): joined before it runs anything',
+    })),
     { kind: 'sync', section: 'handshake', why: 'the child waits for it, then runs its steps' },
   )
   return { host, child }

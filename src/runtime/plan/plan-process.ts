@@ -3,6 +3,7 @@
  * by exec: session and terminal, working directory, limits, identity,
  * capabilities, seccomp, descriptors, execve. Pure.
  */
+import { pathOf } from '../spec/search-path.js'
 import type { Spec } from '../spec/spec.js'
 import { compileSeccomp } from '../spec/seccomp-bpf.js'
 import { RLIMIT_NUMBERS, rlimitValue } from '../spec/ulimits.js'
@@ -21,6 +22,8 @@ export interface ProcessInput {
   setgroupsAllowed: boolean
   /** Make the working directory if the image lacks it (not in exec: Docker does not). */
   createCwd?: boolean
+  /** OCI create: wait on this FIFO (an O_PATH fd) until `start`, every step done but the execve. */
+  startGate?: { fifo: SlotRef }
 }
 
 export function processSteps(spec: Spec, input: ProcessInput): ChildStep[] {
@@ -47,6 +50,7 @@ function sessionSteps(spec: Spec, input: ProcessInput, session: Add): void {
     session({ op: 'mkdir', root: '/', path: proc.cwd, mode: 0o755, why: 'the working directory is made if the image lacks it, as Docker does' })
   }
   session({ op: 'chdir', path: proc.cwd, why: 'the working directory' })
+  if (proc.user.umask !== undefined) session({ op: 'umask', mask: proc.user.umask, why: 'process.user.umask: the mode bits new files lose' })
 }
 
 function privilegeSteps(spec: Spec, input: ProcessInput, privileges: Add): void {
@@ -57,11 +61,19 @@ function privilegeSteps(spec: Spec, input: ProcessInput, privileges: Add): void 
       why: '--ulimit: the command inherits it; raising a hard limit needs CAP_SYS_RESOURCE, which the stage still has here',
     })
   }
+  kernelSettingSteps(spec, privileges)
   const caps = proc.capabilities ?? {}
   privileges({
     op: 'cap_bounding', caps: caps.bounding ?? [],
     why: 'the bounding set: a capability outside it can never be gained again, not even by a setuid binary or a file capability',
   })
+  if (spec.linux.seccomp && !proc.noNewPrivileges) {
+    privileges({
+      op: 'seccomp', filter: compileSeccomp(spec.linux.seccomp), denied: deniedSyscalls(spec),
+      why: 'the config\'s seccomp filter, before the ids and capabilities change: without no_new_privs, installing a filter needs '
+        + 'CAP_SYS_ADMIN, which the steps below drop (runc does the same; the profile must allow them)',
+    })
+  }
   const { uid, gid } = proc.user
   if (uid !== 0) privileges({ op: 'keepcaps', value: 1, why: 'keep the permitted set across setresuid, to set it explicitly next' })
   if (input.setgroupsAllowed) {
@@ -93,31 +105,64 @@ function privilegeSteps(spec: Spec, input: ProcessInput, privileges: Add): void 
           + 'its execve); the programs it starts, with an empty permitted set, get none (Docker sets this only with no-new-privileges)',
     })
   }
-  if (spec.linux.seccomp) {
-    const denied = [...new Set((spec.linux.seccomp.syscalls ?? []).filter((r) => r.action !== 'SCMP_ACT_ALLOW').flatMap((r) => r.names))]
+  if (spec.linux.seccomp && proc.noNewPrivileges) {
     privileges({
-      op: 'seccomp', filter: compileSeccomp(spec.linux.seccomp), denied,
+      op: 'seccomp', filter: compileSeccomp(spec.linux.seccomp), denied: deniedSyscalls(spec),
       why: 'Docker\'s default seccomp profile: these syscalls fail; last, because it refuses some of the steps above',
     })
   }
+}
 
+export const PERSONALITIES: Record<string, number> = { LINUX: 0x0000, LINUX32: 0x0008 }
+export const IOPRIO_CLASSES: Record<string, number> = { IOPRIO_CLASS_RT: 1, IOPRIO_CLASS_BE: 2, IOPRIO_CLASS_IDLE: 3 }
+export const SCHED_POLICIES: Record<string, number> = { SCHED_OTHER: 0, SCHED_FIFO: 1, SCHED_RR: 2, SCHED_BATCH: 3, SCHED_IDLE: 5, SCHED_DEADLINE: 6 }
+export const SCHED_FLAGS: Record<string, number> = {
+  SCHED_FLAG_RESET_ON_FORK: 0x01, SCHED_FLAG_RECLAIM: 0x02, SCHED_FLAG_DL_OVERRUN: 0x04, SCHED_FLAG_KEEP_POLICY: 0x08,
+  SCHED_FLAG_KEEP_PARAMS: 0x10, SCHED_FLAG_UTIL_CLAMP_MIN: 0x20, SCHED_FLAG_UTIL_CLAMP_MAX: 0x40,
+}
+
+/** personality, I/O priority and scheduling policy: set while the process still has the capabilities raising them needs (CAP_SYS_NICE). */
+function kernelSettingSteps(spec: Spec, privileges: Add): void {
+  const persona = spec.linux.personality
+  if (persona) {
+    privileges({ op: 'personality', persona: PERSONALITIES[persona.domain] ?? 0, name: persona.domain, why: 'linux.personality: the execution domain it runs in (LINUX32: uname reports a 32-bit machine)' })
+  }
+  const io = spec.process.ioPriority
+  if (io) {
+    privileges({ op: 'ioprio', value: ((IOPRIO_CLASSES[io.class] ?? 0) << 13) | io.priority, name: `${io.class} ${io.priority}`, why: 'process.ioPriority: its share of the disks; inherited by what it starts' })
+  }
+  const s = spec.process.scheduler
+  if (s) {
+    const flags = (s.flags ?? []).reduce((f, name) => f | (SCHED_FLAGS[name] ?? 0), 0)
+    privileges({
+      op: 'sched', policy: SCHED_POLICIES[s.policy] ?? 0, flags, nice: s.nice ?? 0, priority: s.priority ?? 0,
+      runtime: BigInt(s.runtime ?? 0), deadline: BigInt(s.deadline ?? 0), period: BigInt(s.period ?? 0), name: `${s.policy}${s.nice ? ` nice ${s.nice}` : ''}${s.priority ? ` priority ${s.priority}` : ''}`,
+      why: 'process.scheduler: its scheduling policy; inherited by what it starts',
+    })
+  }
+}
+
+function deniedSyscalls(spec: Spec): string[] {
+  return [...new Set((spec.linux.seccomp?.syscalls ?? []).filter((r) => r.action !== 'SCMP_ACT_ALLOW').flatMap((r) => r.names))]
 }
 
 function commandSteps(spec: Spec, input: ProcessInput, command: Add): void {
   const proc = spec.process
   command({ op: 'close_fds', from: 3, why: 'no file descriptor of the runtime leaks in: only 0, 1 and 2 survive execve' })
+  if (input.startGate) {
+    command({
+      op: 'find_exec', path: pathOf(proc.env), file: proc.args[0] ?? '',
+      why: 'create fails now, not after start, when the command does not exist (runc looks it up before waiting too)',
+    })
+    command({
+      op: 'wait_start', fifo: input.startGate.fifo,
+      why: 'created: every step of the start is done but the execve, so any failure is reported to create; the process waits here '
+        + 'until `start` opens the FIFO (the seccomp filter must allow the open and the write)',
+    })
+  }
   if (input.init) command({ op: 'fork_init', why: input.init.why })
   command({
     op: 'exec', path: pathOf(proc.env), args: proc.args, env: proc.env,
     why: 'become the command; the report pipe closes on success (close-on-exec), which tells the runtime it started',
   })
 }
-
-/** The PATH the command is searched in: the container's, or Docker's default. */
-export function pathOf(env: readonly string[]): string {
-  let path = DEFAULT_PATH
-  for (const e of env) if (e.startsWith('PATH=')) path = e.slice(5)
-  return path
-}
-
-export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'

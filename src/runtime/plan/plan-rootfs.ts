@@ -3,6 +3,7 @@
  * spec's mounts and device nodes, the switch of root, the masked and
  * read-only paths. Pure.
  */
+import { posix } from 'node:path'
 import { MNT_DETACH, MS, mountFlagNames, parseMountOptions } from '../spec/mount-options.js'
 import type { Spec, SpecMount } from '../spec/spec.js'
 import type { StepBody } from './plan-process.js'
@@ -35,6 +36,8 @@ export type PathKind = 'dir' | 'file' | 'missing'
 export interface RootfsInput {
   spec: Spec
   rootfs: RootfsSource
+  /** A device cgroup is in force (OCI linux.resources.devices): the rootfs need not be nodev. */
+  deviceCgroup?: boolean
   /** What a host path is (bind sources, and masked paths: /proc and /sys are the host kernel's). */
   pathKind: (hostPath: string) => PathKind
 }
@@ -50,22 +53,45 @@ export function rootfsSteps(input: RootfsInput): ChildStep[] {
   rootSteps(input, at('rootfs'))
   mountSteps(input, at('mounts'))
   switchRootSteps(input.spec.root.path, at('switch-root'))
+  sysctlSteps(input.spec, at('sysctl'))
   hideSteps(input, at('hide'))
+  readOnlySteps(input, at('rootfs'))
   return steps
 }
 
 type Add = (step: StepBody) => void
 
+/**
+ * The root filesystem and the spec's bind mounts (volumes, -v), nothing
+ * else: no /proc, /dev or /sys, no switch of root. `cp` of a container that
+ * does not run looks at its files through a mount namespace made of these
+ * alone (plan-view.ts).
+ */
+export function rootfsViewSteps(input: RootfsInput): ChildStep[] {
+  const steps: ChildStep[] = []
+  const add = (step: StepBody) => steps.push({ ...step, section: 'rootfs' } as ChildStep)
+  rootSteps({ ...input, rootfs: input.rootfs.kind === 'overlay' ? { ...input.rootfs, idmapped: undefined } : input.rootfs }, add)
+  input.spec.mounts.forEach((m, i) => {
+    if (m.type === 'bind' || parseMountOptions(m.options).flags & MS.BIND) planMount({ ...m, uidMappings: undefined, gidMappings: undefined }, i, input.spec.root.path, input, add)
+  })
+  return steps
+}
+
 /** The root filesystem: the image's layers under a writable one, or a directory. */
 function rootSteps(input: RootfsInput, add: Add): void {
   const rootfs = input.spec.root.path
-  add({ op: 'mount', target: '/', flags: MS.REC | MS.PRIVATE, why: 'make every mount private, so nothing done from here on propagates back to the host' })
+  const propagation = input.spec.linux.rootfsPropagation
+  if (propagation && propagation !== 'rprivate') {
+    add({ op: 'mount', target: '/', flags: PROPAGATION[propagation] ?? MS.REC | MS.PRIVATE, why: `linux.rootfsPropagation ${propagation}: the container's mounts and the host's propagate as asked` })
+  } else {
+    add({ op: 'mount', target: '/', flags: MS.REC | MS.PRIVATE, why: 'make every mount private, so nothing done from here on propagates back to the host' })
+  }
   if (input.rootfs.kind === 'directory') {
     add({
       op: 'mount', source: rootfs, target: rootfs, flags: MS.BIND,
       why: 'bind the rootfs directory onto itself: pivot_root(2) needs the new root to be a mount point (not recursive: a mount below it would keep its own dev flag)',
     })
-    add({ op: 'mount', target: rootfs, flags: MS.BIND | MS.REMOUNT | MS.NODEV, keepLocked: true, why: 'nodev: no device cgroup guards device nodes in the rootfs' })
+    if (!input.deviceCgroup) add({ op: 'mount', target: rootfs, flags: MS.BIND | MS.REMOUNT | MS.NODEV, keepLocked: true, why: 'nodev: no device cgroup guards device nodes in the rootfs' })
     return
   }
   const o = input.rootfs
@@ -94,10 +120,13 @@ function mountSteps(input: RootfsInput, add: Add): void {
   const rootfs = spec.root.path
   spec.mounts.forEach((m, i) => planMount(m, i, rootfs, input, add))
   for (const dev of spec.linux.devices ?? []) {
+    const parent = dev.path.slice(0, dev.path.lastIndexOf('/'))
+    if (parent !== '/dev' && parent !== '') add({ op: 'mkdir', root: rootfs, path: parent, mode: 0o755, why: `the directory of ${dev.path}` })
     add({ op: 'mkfile', root: rootfs, path: dev.path, mode: 0o666, why: `a mount point for ${dev.path}` })
+    const source = dev.hostPath ?? dev.path
     add({
-      op: 'mount', source: dev.path, root: rootfs, target: dev.path, flags: MS.BIND,
-      why: `bind the host's ${dev.path} (${dev.type} ${dev.major}:${dev.minor}): /dev is a nodev tmpfs, so only nodes bound in like this work`,
+      op: 'mount', source, root: rootfs, target: dev.path, flags: MS.BIND,
+      why: `bind the host's ${source} (${dev.type} ${dev.major}:${dev.minor}): /dev is a nodev tmpfs, so only nodes bound in like this work`,
     })
   }
   if (!spec.mounts.some((m) => m.destination === '/dev')) return
@@ -117,6 +146,18 @@ function switchRootSteps(rootfs: string, add: Add): void {
   add({ op: 'chdir', path: '/', why: 'leave no reference to the old root' })
 }
 
+const PROPAGATION: Record<string, number> = {
+  private: MS.PRIVATE, rprivate: MS.REC | MS.PRIVATE, slave: MS.SLAVE, rslave: MS.REC | MS.SLAVE,
+  shared: MS.SHARED, rshared: MS.REC | MS.SHARED, unbindable: MS.UNBINDABLE, runbindable: MS.REC | MS.UNBINDABLE,
+}
+
+/** linux.sysctl: each parameter belongs to a namespace of the container's (checked when the config was read). */
+function sysctlSteps(spec: Spec, add: Add): void {
+  for (const [key, value] of Object.entries(spec.linux.sysctl ?? {})) {
+    add({ op: 'write_file', root: '/', path: `/proc/sys/${key.replace(/\./g, '/')}`, content: value, why: `sysctl ${key}=${value}, in the container's own namespace` })
+  }
+}
+
 /** Masked and read-only paths, after pivot_root: resolved in the container. */
 function hideSteps(input: RootfsInput, add: Add): void {
   const { spec } = input
@@ -133,10 +174,12 @@ function hideSteps(input: RootfsInput, add: Add): void {
     add({ op: 'mount', source: path, root: '/', target: path, flags: MS.BIND | MS.REC, optional: true, why: `writes to ${path} would reach the host kernel: bind it onto itself...` })
     add({ op: 'mount', root: '/', target: path, flags: MS.BIND | MS.REMOUNT | MS.RDONLY, optional: true, keepLocked: true, why: '...then make the bind read-only' })
   }
-  // last, so that mount points could still be made for the mounts above
-  if (spec.root.readonly) {
-    add({ op: 'mount', root: '/', target: '/', flags: MS.BIND | MS.REMOUNT | MS.RDONLY, keepLocked: true, why: '--read-only: the root filesystem cannot be written' })
-  }
+}
+
+/** --read-only: last, so that mount points could still be made for the mounts above. */
+function readOnlySteps(input: RootfsInput, add: Add): void {
+  if (!input.spec.root.readonly) return
+  add({ op: 'mount', root: '/', target: '/', flags: MS.BIND | MS.REMOUNT | MS.RDONLY, keepLocked: true, why: '--read-only: the root filesystem cannot be written; last, once every mount point is made' })
 }
 
 function planMount(m: SpecMount, index: number, rootfs: string, input: RootfsInput, add: Add): void {
@@ -145,7 +188,11 @@ function planMount(m: SpecMount, index: number, rootfs: string, input: RootfsInp
   const dest = m.destination
   if (isBind) {
     const source = m.source ?? ''
-    if (input.pathKind(source) === 'file') add({ op: 'mkfile', root: rootfs, path: dest, mode: 0o644, why: `a mount point for ${dest}` })
+    if (input.pathKind(source) === 'file') {
+      // a file's mount point needs its directory (a scratch image has no /etc)
+      if (posix.dirname(dest) !== '/') add({ op: 'mkdir', root: rootfs, path: posix.dirname(dest), mode: 0o755, why: `the directory of ${dest}'s mount point` })
+      add({ op: 'mkfile', root: rootfs, path: dest, mode: 0o644, why: `a mount point for ${dest}` })
+    }
     else add({ op: 'mkdir', root: rootfs, path: dest, mode: 0o755, why: `a mount point for ${dest}` })
     if (m.uidMappings) {
       add({
@@ -161,9 +208,17 @@ function planMount(m: SpecMount, index: number, rootfs: string, input: RootfsInp
     }
   } else {
     add({ op: 'mkdir', root: rootfs, path: dest, mode: 0o755, why: `a mount point for ${dest}` })
-    add({ op: 'mount', source: m.source ?? m.type ?? 'none', root: rootfs, target: dest, fstype: m.type ?? '', flags, data, why: MOUNT_WHY[dest] ?? `mount ${m.type} at ${dest}` })
+    add({ op: 'mount', source: m.source ?? m.type ?? 'none', root: rootfs, target: dest, fstype: m.type ?? '', flags, data, why: mountWhy(dest, input.spec) ?? `mount ${m.type} at ${dest}` })
   }
   if (propagation) add({ op: 'mount', root: rootfs, target: dest, flags: propagation, why: `propagation ${mountFlagNames(propagation)}` })
+}
+
+/** Why a standard mount is there; /proc and /sys show whichever PID and network namespace the container has. */
+function mountWhy(dest: string, spec: Spec): string | undefined {
+  const own = (type: string) => spec.linux.namespaces.some((ns) => ns.type === type)
+  if (dest === '/proc' && !own('pid')) return 'a fresh procfs: with --pid host it shows every process of the host'
+  if (dest === '/sys' && !own('network')) return 'sysfs, read-only: with --network host it shows the host\'s network devices'
+  return MOUNT_WHY[dest]
 }
 
 const MOUNT_WHY: Record<string, string> = {

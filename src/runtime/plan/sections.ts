@@ -34,6 +34,10 @@ export const SECTIONS = {
     title: 'The switch of root',
     note: 'after this the host\'s filesystem is out of reach',
   },
+  sysctl: {
+    title: 'Kernel parameters of its own namespaces',
+    note: 'written under /proc/sys while it is still writable: only parameters that belong to a namespace of the container\'s own (linux.sysctl)',
+  },
   hide: {
     title: 'Hiding host kernel state',
     note: '/proc and /sys still show some of the host kernel: these paths are masked or made read-only (skipped where the kernel lacks them)',
@@ -58,6 +62,3 @@ export const SECTIONS = {
 
 export type SectionName = keyof typeof SECTIONS
 
-/** The runtime's sections, then the child's, in print order. */
-export const HOST_SECTIONS: readonly SectionName[] = ['prepare', 'clone', 'handshake']
-export const CHILD_SECTIONS: readonly SectionName[] = ['join', 'rootfs', 'mounts', 'switch-root', 'hide', 'identity', 'session', 'privileges', 'command']

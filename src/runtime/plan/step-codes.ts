@@ -45,6 +45,11 @@ export const Op = {
   MOVE_MOUNT: 28,
   PDEATHSIG: 29,
   SETNS: 30,
+  WAIT_START: 31,
+  FIND_EXEC: 32,
+  UMASK: 33,
+  PERSONALITY: 34,
+  IOPRIO: 35,
+  SCHED: 36,
 } as const
 
-export type OpName = keyof typeof Op

@@ -18,8 +18,17 @@
  * Every step carries `why`, the one line --explain prints for it, and the
  * section of the explanation it belongs to (sections.ts).
  */
-import type { IdMapping } from '../spec/spec.js'
+import type { IdMapping, SpecHook } from '../spec/spec.js'
+import type { NetworkPlan } from '../../network/plan-network.js'
 import type { SectionName } from './sections.js'
+
+/** The runtime-spec state a hook reads on stdin, but for the pid, known at the clone. */
+export interface HookState {
+  ociVersion: string
+  id: string
+  bundle: string
+  annotations?: Record<string, string>
+}
 
 /** A resource made by a host step, named before it exists. */
 export interface SlotRef {
@@ -63,6 +72,12 @@ export type ChildStep = Explained &
     | { op: 'move_mount'; fd: SlotRef; root?: string; target: string }
     | { op: 'pdeathsig'; signal: number }
     | { op: 'setns'; pidfd: SlotRef; nstype: number }
+    | { op: 'find_exec'; path: string; file: string }
+    | { op: 'wait_start'; fifo: SlotRef }
+    | { op: 'umask'; mask: number }
+    | { op: 'personality'; persona: number; name: string }
+    | { op: 'ioprio'; value: number; name: string }
+    | { op: 'sched'; policy: number; flags: number; nice: number; priority: number; runtime: bigint; deadline: bigint; period: bigint; name: string }
   )
 
 export type ChildOp = ChildStep['op']
@@ -99,12 +114,17 @@ export type CloneVia =
       monitor: {
         log: string
         exitFile: string
+        /** Rotate before this many bytes; 0: never (--log-driver none, whose log is /dev/null). */
         logMaxSize: number
         logMaxFile: number
         /** argv the monitor execs once the exit file is written (run -d --rm's rm). */
         exitCommand?: string[]
         /** -i: stdin is a pipe the monitor holds open. */
         interactive: boolean
+        /** Where the monitor listens for `attach` (native/monitor-attach.h). */
+        attachSocket?: string
+        /** Hold the output until the first client attaches (`start -a`, `run -it`). */
+        waitAttach?: boolean
       }
     }
 
@@ -120,8 +140,12 @@ export type HostStep = Explained &
     | { kind: 'cgroup_leaf'; path: string; mount: string; slot: string }
     /** An existing cgroup (exec joins the container's). */
     | { kind: 'cgroup_open'; path: string; slot: string }
-    /** A limit: one value written to one cgroup interface file. */
-    | { kind: 'cgroup_write'; path: string; value: string }
+    /** Let the cgroups below dir use these controllers (cgroup.subtree_control); those enabled already stay. */
+    | { kind: 'cgroup_enable'; dir: string; controllers: string[] }
+    /** A limit: one value written to one cgroup interface file (skipped if optional and the file does not exist). */
+    | { kind: 'cgroup_write'; path: string; value: string; optional?: boolean }
+    /** The v2 device cgroup: an eBPF program (cgroup/device-bpf.ts) attached to the leaf in the slot. */
+    | { kind: 'device_filter'; slot: string; program: Buffer; rules: number }
     /** A detached idmapped clone of a directory (open_tree + mount_setattr), its fd into the slot. */
     | { kind: 'idmapped_mount'; source: string; uidMap: IdMapping[]; gidMap: IdMapping[]; slot: string }
     /** Named and anonymous volumes: created if missing, filled from the image if empty, the container recorded as their user. */
@@ -132,8 +156,24 @@ export type HostStep = Explained &
     | { kind: 'socketpair'; slot: string; peer: string }
     /** clone3 into new namespaces (and the cgroup); the child keeps the slots' fds. */
     | { kind: 'clone'; flags: number; cgroup?: SlotRef; keep: SlotRef[]; peer?: SlotRef; via: CloneVia }
-    /** Write /proc/<pid>/setgroups, uid_map or gid_map of the child. */
-    | { kind: 'proc_write'; file: 'setgroups' | 'uid_map' | 'gid_map'; content: string }
+    /** OCI create: a FIFO (mode 0622, runc's exec.fifo) and an O_PATH fd of it in the slot; the child waits on it until `start`. */
+    | { kind: 'exec_fifo'; path: string; slot: string }
+    /** OCI --console-socket: a unix socket connected to the caller's path, in the slot; the child sends its pty master on it. */
+    | { kind: 'console_socket'; path: string; slot: string }
+    /** A cgroup v1 leaf of one controller's hierarchy (a hybrid host): mkdir -p; removed with the container. */
+    | { kind: 'cgroup_v1_leaf'; path: string; controller: string; base?: string }
+    /** After the clone: write the child's pid to the leaf's cgroup.procs (v1 has no CLONE_INTO_CGROUP). */
+    | { kind: 'cgroup_attach'; path: string }
+    /** An existing namespace to join (config.json's namespaces[].path): an fd of it in the slot, for the child's setns. */
+    | { kind: 'namespace_open'; path: string; type: string; slot: string }
+    /** OCI hooks run by the runtime while the child waits (prestart, createRuntime): the state on stdin, pid filled in. */
+    | { kind: 'hooks'; phase: 'prestart' | 'createRuntime'; hooks: SpecHook[]; state: HookState }
+    /** Write /proc/<pid>/setgroups, uid_map, gid_map or oom_score_adj of the child. */
+    | { kind: 'proc_write'; file: 'setgroups' | 'uid_map' | 'gid_map' | 'oom_score_adj'; content: string }
+    /** Attach the child's network namespace to its networks (src/network/attach.ts); undone by detaching. */
+    | { kind: 'network'; plan: NetworkPlan }
+    /** Rootless with subordinate ids: newuidmap or newgidmap (setuid root, at `program`) writes the child's map. */
+    | { kind: 'id_map_helper'; program: string; file: 'uid_map' | 'gid_map'; maps: IdMapping[] }
     /** The byte the child waits for: from here on it runs its steps. */
     | { kind: 'sync' }
   )
@@ -147,15 +187,4 @@ export interface StartPlan {
   child: ChildStep[]
   /** Short names for long paths, for people reading the plan: { C: '/var/lib/mini-run/containers/<id>' }. */
   legend?: Record<string, string>
-}
-
-/** The slot names every child step refers to: the fds the child must inherit. */
-export function childSlots(steps: readonly ChildStep[]): string[] {
-  const slots = new Set<string>()
-  for (const step of steps) {
-    if (step.op === 'move_mount') slots.add(step.fd.slot)
-    else if (step.op === 'open_pty') slots.add(step.socket.slot)
-    else if (step.op === 'setns') slots.add(step.pidfd.slot)
-  }
-  return [...slots]
 }

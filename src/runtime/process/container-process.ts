@@ -13,9 +13,15 @@
  */
 import { closeSync, constants, openSync } from 'node:fs'
 import { constants as osConstants } from 'node:os'
+import { MiniRunError } from '../../errors.js'
 import * as native from '../../native/lib.js'
 import { isRecordedProcess, readProcStat, type ProcStat } from '../../proc-stat.js'
 import type { ContainerState } from '../container/state.js'
+
+/** The error for a container whose process is gone (or was never started). */
+export function notRunning(id: string, cause?: unknown): MiniRunError {
+  return new MiniRunError(`container ${id.slice(0, 12)} is not running`, { code: 'ENOTRUNNING', cause })
+}
 
 /** open(2) flags Node's fs.constants lacks (asm-generic/fcntl.h). */
 const O_PATH = 0o10000000

@@ -7,11 +7,16 @@ import { MiniRunError } from '../../errors.js'
 import * as native from '../../native/lib.js'
 import type { StepError } from './step-error.js'
 
+export const EXIT_CANNOT_EXECUTE = 126
+export const EXIT_NOT_FOUND = 127
+/** 128 + N when the process was killed by signal N. */
+export const EXIT_SIGNAL_BASE = 128
+
 /** 128+N for a signal, the exit code otherwise (a wait(2) status). */
 export function exitCodeOf(status: number): number {
   const signal = status & 0x7f
   if (signal === 0) return (status >> 8) & 0xff
-  return 128 + signal
+  return EXIT_SIGNAL_BASE + signal
 }
 
 /** The command could not be executed: Docker's 126 (not executable) or 127 (not found). */
@@ -29,7 +34,7 @@ export function execErrorOf(err: StepError): ExecError | undefined {
   const file = err.step.args[0] ?? ''
   if (err.code === 'ENOENT') {
     const what = file.includes('/') ? 'no such file or directory' : 'executable file not found in $PATH'
-    return new ExecError(`exec "${file}": ${what}`, 127, err)
+    return new ExecError(`exec "${file}": ${what}`, EXIT_NOT_FOUND, err)
   }
-  return new ExecError(`exec "${file}": ${native.strerror(err.errno).toLowerCase()}`, 126, err)
+  return new ExecError(`exec "${file}": ${native.strerror(err.errno).toLowerCase()}`, EXIT_CANNOT_EXECUTE, err)
 }

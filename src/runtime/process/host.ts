@@ -7,16 +7,28 @@
  */
 import type { SpawnFds, StepReport } from '../../native/lib.js'
 import type { MonitorOptions } from './monitor.js'
-import type { IdMapping } from '../spec/spec.js'
+import type { IdMapping, SpecHook } from '../spec/spec.js'
 import type { Owner, VolumeClaims } from '../plan/steps.js'
+import type { NetworkPlan } from '../../network/plan-network.js'
+import type { NetworkRecord } from '../../network/attach.js'
 
 export type { SpawnFds, StepReport }
+
+/** Whose network it is, and where its record goes (the container's state). */
+export interface NetworkContext {
+  stateRoot: string
+  id: string
+  name: string
+  save(record: NetworkRecord): void
+}
 
 export interface Host {
   /** Make or check a directory that must be the caller's and writable by no one else (private-dir.ts). */
   ensurePrivateDir(path: string, mode: number, what: string): void
-  /** mkdir -p. */
-  mkdirp(path: string, mode: number): void
+  /** mkdir -p: the first directory it made, or undefined if the path existed. */
+  mkdirp(path: string, mode: number): string | undefined
+  /** Remove a tree of empty directories; one that holds anything else stays. */
+  removeEmptyTree(path: string): void
   /** mkdir (EEXIST is an error), chmod without umask, chown. */
   mkdir(path: string, mode: number, owner?: Owner): void
   /** rm -rf. */
@@ -25,13 +37,35 @@ export interface Host {
   createCgroupLeaf(path: string): number
   /** Kill what is left in the leaf, remove it and its parents up to mount while empty. */
   destroyCgroupLeaf(path: string, mount: string): Promise<void>
-  /** An O_DIRECTORY fd of an existing directory. */
+  /** mkdir (and parents) a leaf in a cgroup v1 hierarchy; cpuset's are given their parent's cpus and mems at each level made. */
+  createCgroupV1Leaf(path: string, controller: string): void
+  /** Remove a v1 leaf once its processes are gone, and its empty parents down to base. */
+  destroyCgroupV1Leaf(path: string, base?: string): Promise<void>
+  /** Load a device cgroup program and attach it to the cgroup v2 directory fd. */
+  attachDeviceFilter(program: Buffer, cgroupFd: number): void
+  /** mkfifo with this mode (no umask). */
+  makeFifo(path: string, mode: number): void
+  /** An O_PATH fd of a file: names it without opening it (a FIFO does not block). */
+  openPath(path: string): number
+  /** A unix stream socket connected to path. */
+  unixConnect(path: string): number
+  /** Run OCI hooks in order, each with the state JSON on stdin; throws naming the first that fails or times out. */
+  runHooks(phase: string, hooks: SpecHook[], state: object): Promise<void>
+  /** An O_RDONLY fd of an existing directory (or namespace file). */
   openDirectory(path: string): number
   writeFile(path: string, content: string): void
+  /** Add the controllers to dir's cgroup.subtree_control that it does not have yet. */
+  enableControllers(dir: string, controllers: string[]): void
   /** A detached idmapped clone of the tree at source. */
   idmappedMount(source: string, uidMap: IdMapping[], gidMap: IdMapping[]): number
+  /** Run newuidmap or newgidmap (program) for the child pid with these maps; throws its complaint. */
+  mapIds(program: string, pid: number, maps: IdMapping[]): void
   /** A pidfd of the process started at startTime, or undefined when it is gone. */
   openProcess(pid: number, startTime: string): number | undefined
+  /** Attach the child (pid) to its networks; `save` records what teardown will need before each thing is made. */
+  attachNetwork(plan: NetworkPlan, pid: number, ctx: NetworkContext): NetworkRecord | undefined
+  /** Tear down what attachNetwork made, from its record. */
+  detachNetwork(ctx: NetworkContext, record: NetworkRecord | undefined): void
   /** Create, fill from the image and claim a container's volumes, all or none. */
   claimVolumes(claims: VolumeClaims): void
   /** Drop its claims; its anonymous volumes go too. */

@@ -36,11 +36,11 @@ export function spawnMonitor(o: MonitorOptions, cloneFlags: number, fds: native.
     ...fds.keep.flatMap((fd) => ['--keep-fd', `${at(fd)}:${fd}`]),
     '--log', o.log,
     // the monitor rotates container.log as Docker's json-file driver does (spec/log-options.ts)
-    '--log-max-size', String(o.logMaxSize),
-    '--log-max-file', String(o.logMaxFile),
+    ...(o.logMaxSize > 0 ? ['--log-max-size', String(o.logMaxSize), '--log-max-file', String(o.logMaxFile)] : []),
     '--exit-file', o.exitFile,
     ...(peer !== undefined ? ['--pty-socket-fd', at(peer)] : []),
     ...(o.interactive ? ['--interactive'] : []),
+    ...(o.attachSocket !== undefined ? ['--attach-socket', o.attachSocket, ...(o.waitAttach ? ['--wait-attach'] : [])] : []),
     ...(o.exitCommand ?? []).flatMap((arg, i) => [i === 0 ? '--exit-command' : '--exit-command-arg', arg]),
   ]
   const child = spawn(monitorPath, args, { detached: true, stdio: ['ignore', 'ignore', 'ignore', ...passed] })

@@ -8,6 +8,7 @@
  *   parent                               child (trampoline, then stage)
  *   clone3(flags, CLONE_INTO_CGROUP) ->  blocks reading the sync pipe
  *   write setgroups/uid_map/gid_map
+ *     (or run newuidmap/newgidmap)
  *   write 1 byte to the sync pipe    ->  execs the sealed stage, runs the steps
  *   read the report pipe             <-  a failed step writes {index, errno};
  *                                        a successful execve closes the pipe
@@ -19,10 +20,13 @@
  */
 import { crashPoint } from '../../crash-point.js'
 import { MiniRunError } from '../../errors.js'
+import { errnoNumber, strerror } from '../../native/lib.js'
 import { describeHostStep } from '../plan/host-kinds.js'
 import { encodeProgram } from '../plan/encode-program.js'
 import type { HostStep, StartPlan, VolumeClaims } from '../plan/steps.js'
-import type { Host } from './host.js'
+import type { NetworkRecord } from '../../network/attach.js'
+import { notRunning } from './container-process.js'
+import type { Host, NetworkContext } from './host.js'
 import { StepError } from './step-error.js'
 
 /** What the host steps made; the caller gives back what it does not keep. */
@@ -31,7 +35,13 @@ export class Resources {
   /** -v sources made for this start: removed only if it fails. */
   readonly sources: string[] = []
   cgroup: { path: string; mount: string } | undefined
+  /** Leaves in cgroup v1 hierarchies (a hybrid host). */
+  readonly cgroupsV1: { path: string; base?: string }[] = []
   volumes: VolumeClaims | undefined
+  /** The network as attached so far: detach gives it back. */
+  network: { ctx: NetworkContext; record: NetworkRecord } | undefined
+  /** FIFOs made (exec_fifo): removed if the start fails. */
+  readonly fifos: string[] = []
   /** Open fds by slot: closed once the child has its copies, but for the runtime's peers. */
   readonly fds = new Map<string, number>()
 
@@ -52,6 +62,14 @@ export class Resources {
     const leaf = this.cgroup
     this.cgroup = undefined
     if (leaf) await this.host.destroyCgroupLeaf(leaf.path, leaf.mount)
+    for (const leaf of this.cgroupsV1.splice(0).reverse()) await this.host.destroyCgroupV1Leaf(leaf.path, leaf.base)
+  }
+
+  /** Tear the container's network down (addresses, ports, rules, the netns pin). */
+  detachNetwork(): void {
+    const n = this.network
+    this.network = undefined
+    if (n) this.host.detachNetwork(n.ctx, n.record)
   }
 
   releaseVolumes(): void {
@@ -63,10 +81,12 @@ export class Resources {
   /** Give back everything, in reverse order of making: the start failed. */
   async undo(): Promise<void> {
     this.closeFds()
+    this.detachNetwork()
     await this.removeCgroup()
     this.releaseVolumes()
     this.removeDirs()
-    for (const dir of this.sources.splice(0).reverse()) this.host.removeTree(dir)
+    for (const dir of this.sources.splice(0).reverse()) this.host.removeEmptyTree(dir)
+    for (const fifo of this.fifos.splice(0)) this.host.removeTree(fifo)
   }
 }
 
@@ -82,52 +102,77 @@ export interface Launched {
 export interface RunHostOptions {
   /** Fds 0-2 of the container (unused when it opens a pty, or when a monitor gives it its own). */
   stdio: [number, number, number]
+  /** Whose network a network step attaches, and where its record is saved. */
+  network?: NetworkContext
 }
 
-function failed(step: HostStep, err: unknown): Error {
+/**
+ * One line naming the step and its place in the plan, as a child step's
+ * failure does: "write "64" to /sys/.../pids.max: Permission denied (runtime
+ * step P8 of 17)". Node's own errno errors repeat the path: only the errno
+ * is kept from them.
+ */
+function failed(plan: StartPlan, step: HostStep, err: unknown, pid?: number): Error {
   if (err instanceof MiniRunError) return err
-  return new MiniRunError(`${describeHostStep(step)}: ${(err as Error).message}`, { cause: err })
+  const e = err as NodeJS.ErrnoException & { syscall?: string }
+  const what = describeHostStep(step).replace('<child>', String(pid ?? '<child>'))
+  // Node's errno errors say "EACCES: permission denied, open '<path>'": the
+  // errno's words are enough when the path is the step's own, not otherwise
+  const own = e.path === undefined || what.includes(e.path)
+  const why = e.code && /^E[A-Z]+$/.test(e.code) && own ? strerror(errnoNumber(e.code)) : e.message
+  return new MiniRunError(`${what}: ${why} (runtime step P${plan.host.indexOf(step) + 1} of ${plan.host.length})`, { cause: err, code: e.code })
 }
 
 export async function runHostSteps(plan: StartPlan, host: Host, o: RunHostOptions): Promise<Launched> {
   const res = new Resources(host)
   const cloneAt = plan.host.findIndex((s) => s.kind === 'clone')
+  const clone = plan.host[cloneAt]
+  if (clone?.kind !== 'clone') throw new TypeError('a start plan needs one clone step')
   let step: HostStep | undefined
   try {
     for (step of plan.host.slice(0, cloneAt)) prepare(step, host, res)
   } catch (err) {
     await res.undo()
-    throw failed(step!, err)
+    throw failed(plan, step!, err)
   }
-  const clone = plan.host[cloneAt]
-  if (clone?.kind !== 'clone') throw new TypeError('a start plan needs one clone step')
   crashPoint('start:before-clone')
   let launched: { pid: number; monitorPid?: number; syncWrite: number; reportRead: number }
   try {
     launched = cloneChild(plan, clone, host, res, o)
   } catch (err) {
     await res.undo()
-    throw failed(clone, err)
+    throw failed(plan, clone, err)
   }
   const { pid, syncWrite, reportRead } = launched
   let setupError: unknown
   try {
     for (step of plan.host.slice(cloneAt + 1)) {
       if (step.kind === 'proc_write') host.writeFile(`/proc/${pid}/${step.file}`, step.content)
+      else if (step.kind === 'network') attach(step, host, res, pid, o)
+      else if (step.kind === 'id_map_helper') host.mapIds(step.program, pid, step.maps)
+      else if (step.kind === 'cgroup_attach') host.writeFile(`${step.path}/cgroup.procs`, String(pid))
+      else if (step.kind === 'hooks') await host.runHooks(step.phase, step.hooks, { ...step.state, status: 'creating', pid })
       else if (step.kind === 'sync') host.write(syncWrite, Buffer.from([1]))
       else throw new TypeError(`host step ${step.kind} cannot come after the clone`)
     }
   } catch (err) {
     // EPIPE: the trampoline failed before waiting for us and said why on
     // the report pipe; anything else is ours, and the child must go.
-    setupError = failed(step!, err)
-    if ((err as NodeJS.ErrnoException).code !== 'EPIPE') host.kill(pid, 'SIGKILL')
+    setupError = failed(plan, step!, err, pid)
+    if ((err as NodeJS.ErrnoException).code !== 'EPIPE') {
+      try {
+        host.kill(pid, 'SIGKILL')
+      } catch {
+        // gone already (its monitor reaped it): the report pipe says so
+      }
+    }
   }
   host.close(syncWrite)
   const started = host.readReport(reportRead).then(
     (report) => {
       host.close(reportRead)
-      if (report) return new StepError(plan.child, report.step, report.errno)
+      // errno 0: not a failure, the child reached its wait_start (steps.h)
+      if (report && report.errno !== 0) return new StepError(plan.child, report.step, report.errno)
       if (setupError) throw setupError
       return null
     },
@@ -136,7 +181,43 @@ export async function runHostSteps(plan: StartPlan, host: Host, o: RunHostOption
       throw err
     },
   )
-  return { pid, ...(launched.monitorPid !== undefined ? { monitorPid: launched.monitorPid } : {}), started, resources: res }
+  return { pid, monitorPid: launched.monitorPid, started, resources: res }
+}
+
+function attach(step: Extract<HostStep, { kind: 'network' }>, host: Host, res: Resources, pid: number, o: RunHostOptions): void {
+  if (!o.network) throw new TypeError('a network step needs the container it is for (RunHostOptions.network)')
+  const ctx = o.network
+  const save = (record: NetworkRecord) => {
+    res.network = { ctx, record }
+    ctx.save(record)
+  }
+  try {
+    host.attachNetwork(step.plan, pid, { ...ctx, save })
+  } catch (err) {
+    // attach gives back what it made before it throws: nothing is left to detach
+    res.network = undefined
+    throw err
+  }
+}
+
+/** What `create` makes: the container's filesystem, not what lives only as long as one start (cgroup, fds). */
+const FILESYSTEM_KINDS: ReadonlySet<HostStep['kind']> = new Set(['private_dir', 'mkdir', 'bind_source', 'volumes'])
+
+/**
+ * `create`: carry out only the plan's filesystem steps (the writable
+ * layer, -v sources, volume claims). A failure undoes them and throws; a
+ * later start plans with `made` and skips them.
+ */
+export async function makeFilesystem(plan: StartPlan, host: Host): Promise<Resources> {
+  const res = new Resources(host)
+  let step: HostStep | undefined
+  try {
+    for (step of plan.host) if (FILESYSTEM_KINDS.has(step.kind)) prepare(step, host, res)
+  } catch (err) {
+    await res.undo()
+    throw failed(plan, step!, err)
+  }
+  return res
 }
 
 function prepare(step: HostStep, host: Host, res: Resources): void {
@@ -144,10 +225,12 @@ function prepare(step: HostStep, host: Host, res: Resources): void {
     case 'private_dir':
       host.ensurePrivateDir(step.path, step.mode, step.what)
       return
-    case 'bind_source':
-      host.mkdirp(step.path, 0o755)
-      res.sources.push(step.path)
+    case 'bind_source': {
+      // only what this start made goes if it fails, and only while it is empty
+      const made = host.mkdirp(step.path, 0o755)
+      if (made) res.sources.push(made)
       return
+    }
     case 'mkdir':
       host.mkdir(step.path, step.mode, step.owner)
       res.dirs.push(step.path)
@@ -156,18 +239,47 @@ function prepare(step: HostStep, host: Host, res: Resources): void {
       res.fds.set(step.slot, host.createCgroupLeaf(step.path))
       res.cgroup = { path: step.path, mount: step.mount }
       return
+    case 'cgroup_v1_leaf':
+      host.createCgroupV1Leaf(step.path, step.controller)
+      res.cgroupsV1.push({ path: step.path, ...(step.base ? { base: step.base } : {}) })
+      return
+    case 'device_filter': {
+      const fd = res.fds.get(step.slot)
+      if (fd === undefined) throw new TypeError(`device_filter needs slot "${step.slot}", which no earlier step filled`)
+      host.attachDeviceFilter(step.program, fd)
+      return
+    }
+    case 'exec_fifo':
+      host.makeFifo(step.path, 0o622)
+      res.fifos.push(step.path)
+      res.fds.set(step.slot, host.openPath(step.path))
+      return
+    case 'namespace_open':
+      // O_RDONLY, not O_PATH: setns(2) refuses an O_PATH fd
+      res.fds.set(step.slot, host.openDirectory(step.path))
+      return
+    case 'console_socket':
+      res.fds.set(step.slot, host.unixConnect(step.path))
+      return
     case 'cgroup_open':
       res.fds.set(step.slot, host.openDirectory(step.path))
       return
+    case 'cgroup_enable':
+      host.enableControllers(step.dir, step.controllers)
+      return
     case 'cgroup_write':
-      host.writeFile(step.path, step.value)
+      try {
+        host.writeFile(step.path, step.value)
+      } catch (err) {
+        if (!(step.optional && (err as NodeJS.ErrnoException).code === 'ENOENT')) throw err
+      }
       return
     case 'idmapped_mount':
       res.fds.set(step.slot, host.idmappedMount(step.source, step.uidMap, step.gidMap))
       return
     case 'pidfd': {
       const fd = host.openProcess(step.pid, step.startTime)
-      if (fd === undefined) throw new MiniRunError(`container ${step.container.slice(0, 12)} is not running`, { code: 'ENOTRUNNING' })
+      if (fd === undefined) throw notRunning(step.container)
       res.fds.set(step.slot, fd)
       return
     }
@@ -201,9 +313,16 @@ function cloneChild(
     return fd
   }
   const keep = step.keep.map((k) => slot(k.slot))
-  const program = host.memfd(encodeProgram(plan.child, new Map(step.keep.map((k) => [k.slot, slot(k.slot)]))))
-  const [syncRead, syncWrite] = host.pipe()
-  const [reportRead, reportWrite] = host.pipe()
+  const made: number[] = []
+  let program: number, syncRead: number, syncWrite: number, reportRead: number, reportWrite: number
+  try {
+    made.push((program = host.memfd(encodeProgram(plan.child, new Map(step.keep.map((k) => [k.slot, slot(k.slot)]))))))
+    made.push(...([syncRead, syncWrite] = host.pipe()))
+    made.push(...([reportRead, reportWrite] = host.pipe()))
+  } catch (err) {
+    for (const fd of made) host.close(fd)
+    throw err
+  }
   const fds = { cgroup: step.cgroup ? slot(step.cgroup.slot) : -1, stage: host.stage(), program, sync: syncRead, report: reportWrite, stdio: o.stdio, keep }
   let pid: number
   let monitorPid: number | undefined
@@ -227,5 +346,5 @@ function cloneChild(
     host.close(fd)
     res.fds.delete(name)
   }
-  return { pid, ...(monitorPid !== undefined ? { monitorPid } : {}), syncWrite, reportRead }
+  return { pid, monitorPid, syncWrite, reportRead }
 }

@@ -36,13 +36,18 @@ export function normalizeCapability(name: string): string {
   return full
 }
 
-/** Docker's --cap-add / --cap-drop arithmetic over a base set. */
-export function adjustCapabilities(base: string[], add: string[], drop: string[]): string[] {
+/**
+ * Docker's --cap-add / --cap-drop arithmetic over a base set. `all` is what
+ * ALL means: every capability the runtime itself holds (host-capabilities.ts);
+ * a capability outside its bounding set could never be given, and capset(2)
+ * would fail with EPERM.
+ */
+export function adjustCapabilities(base: string[], add: string[], drop: string[], all: readonly string[] = CAPABILITIES): string[] {
   const adds = add.map(normalizeCapability)
   const drops = drop.map(normalizeCapability)
   let set = new Set(drops.includes('ALL') ? [] : base)
   for (const d of drops) set.delete(d)
-  if (adds.includes('ALL')) set = new Set(CAPABILITIES)
+  if (adds.includes('ALL')) set = new Set(all)
   for (const a of adds) if (a !== 'ALL') set.add(a)
   return CAPABILITIES.filter((c) => set.has(c))
 }
@@ -58,7 +63,7 @@ export function capabilityMask(names: readonly string[] | undefined): bigint {
   return mask
 }
 
-/** Names of the bits set in a mask (for explaining a capability set). */
+/** The names of the capabilities set in a mask (bit n is capability n, capability.h). */
 export function capabilityNames(mask: bigint): string[] {
   return CAPABILITIES.filter((_, bit) => (mask >> BigInt(bit)) & 1n)
 }

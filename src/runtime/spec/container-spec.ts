@@ -3,19 +3,20 @@
  * in, `Spec` out. Pure: the caller reads the image and the user database.
  */
 import { UsageError } from '../../errors.js'
-import { adjustCapabilities, DOCKER_DEFAULT_CAPABILITIES } from './capabilities.js'
+import { adjustCapabilities, CAPABILITIES, DOCKER_DEFAULT_CAPABILITIES } from './capabilities.js'
 import {
   DEFAULT_DEVICES,
   DEFAULT_MASKED_PATHS,
   DEFAULT_READONLY_PATHS,
   defaultMounts,
 } from './docker-defaults.js'
-import { DEFAULT_PATH } from '../plan/plan-start.js'
+import { DEFAULT_PATH } from './search-path.js'
 import { resolveGroup, resolveUser, type GroupLine, type PasswdLine } from './resolve-user.js'
 import { defaultSeccompProfile, nativeArchitectures } from './seccomp-profile.js'
 import type { Rlimit } from './ulimits.js'
 import type { SpecResources } from '../cgroup/cgroup-limits.js'
-import type { IdMapping, NamespaceType, Spec, SpecMount } from './spec.js'
+import type { IdMapping, NamespaceType, Spec, SpecDevice, SpecMount, SpecSeccomp } from './spec.js'
+import type { HealthConfig } from '../health/health-config.js'
 
 /** The part of an OCI image config (`config` object) that `run` uses. */
 export interface ImageRunConfig {
@@ -25,8 +26,12 @@ export interface ImageRunConfig {
   Cmd?: string[] | null
   WorkingDir?: string
   StopSignal?: string
-  /** VOLUME paths: anonymous volumes unless a flag mounts something there (run-container.ts). */
+  /** VOLUME paths: anonymous volumes unless a flag mounts something there (container/prepare.ts). */
   Volumes?: Record<string, object> | null
+  /** "80/tcp": {} for each port the image expects to be published (-P). */
+  ExposedPorts?: Record<string, unknown> | null
+  /** HEALTHCHECK: a detached container runs it while it lives (health/). */
+  Healthcheck?: HealthConfig | null
 }
 
 export interface ContainerOptions {
@@ -54,6 +59,16 @@ export interface ContainerOptions {
   rlimits?: Rlimit[]
   /** Docker's default seccomp restrictions (seccomp-profile.ts); false: none (--security-opt seccomp=unconfined). */
   seccomp?: boolean
+  /** --security-opt seccomp=FILE: the profile, given the container's bounding set (docker-seccomp.ts). */
+  seccompProfile?: (capabilities: string[]) => SpecSeccomp
+  /** --security-opt no-new-privileges[=true|false]: on unless false. */
+  noNewPrivileges?: boolean
+  /** --privileged: every capability the runtime holds, no seccomp, no masked or read-only paths, /sys writable, the host's devices. */
+  privileged?: boolean
+  /** What --cap-add ALL and --privileged give: the runtime's own bounding set (host-capabilities.ts). */
+  hostCapabilities?: string[]
+  /** Device nodes besides the standard ones (--device, --privileged's host devices). */
+  devices?: SpecDevice[]
   /** Id maps for a user namespace; none: no user namespace. */
   idMaps?: { uid: IdMapping[]; gid: IdMapping[] }
   /** The host has a cgroup v2 hierarchy: mount it read-only at /sys/fs/cgroup. */
@@ -66,6 +81,8 @@ export interface ContainerOptions {
   mounts?: SpecMount[]
   /** cgroup limits (linux.resources). */
   resources?: SpecResources
+  /** --shm-size in bytes: /dev/shm's size (Docker's default: 64 MiB). */
+  shmSize?: number
   passwd: PasswdLine[]
   groups: GroupLine[]
   /** The caller's environment, for `-e KEY` without a value. */
@@ -104,7 +121,8 @@ export function buildSpec(o: ContainerOptions): Spec {
   const cwd = o.workdir || image.WorkingDir || '/'
   if (!cwd.startsWith('/')) throw new UsageError(`the working directory '${cwd}' is invalid, it needs to be an absolute path`)
 
-  const caps = adjustCapabilities(DOCKER_DEFAULT_CAPABILITIES, o.capAdd ?? [], o.capDrop ?? [])
+  const all = o.hostCapabilities ?? [...CAPABILITIES]
+  const caps = adjustCapabilities(o.privileged ? all : DOCKER_DEFAULT_CAPABILITIES, o.capAdd ?? [], o.capDrop ?? [], all)
   const userns = o.idMaps !== undefined
   const namespaces = (['pid', 'network', 'ipc', 'uts', 'mount', 'cgroup'] as NamespaceType[]).filter(
     (ns) => !shared.has(ns as HostNamespace),
@@ -133,7 +151,7 @@ export function buildSpec(o: ContainerOptions): Spec {
         inheritable: [],
         ambient: [],
       },
-      noNewPrivileges: true,
+      noNewPrivileges: o.noNewPrivileges ?? true,
       ...(o.rlimits?.length ? { rlimits: o.rlimits } : {}),
     },
     root: { path: o.rootfsPath, readonly: o.readOnly ?? false },
@@ -141,22 +159,35 @@ export function buildSpec(o: ContainerOptions): Spec {
     ...(shared.has('uts') ? {} : { hostname }),
     // a mount of the user's replaces the default one at the same place (-v over /dev/shm)
     mounts: [
-      ...defaultMounts({ devptsGid5: gid5Mapped, cgroup2: o.cgroup2 ?? false }).filter(
-        (d) => !userMounts.some((m) => m.destination === d.destination),
-      ),
+      ...defaultMounts({ devptsGid5: gid5Mapped, cgroup2: o.cgroup2 ?? false, privileged: o.privileged === true })
+        .filter((d) => !userMounts.some((m) => m.destination === d.destination))
+        .map((d) => (d.destination === '/dev/shm' && o.shmSize !== undefined ? { ...d, options: (d.options ?? []).map((opt) => (opt.startsWith('size=') ? `size=${Math.floor(o.shmSize! / 1024)}k` : opt)) } : d)),
       ...userMounts,
     ],
     linux: {
       namespaces: namespaces.map((type) => ({ type })),
       ...(userns ? { uidMappings: o.idMaps!.uid, gidMappings: o.idMaps!.gid } : {}),
-      maskedPaths: DEFAULT_MASKED_PATHS,
-      readonlyPaths: DEFAULT_READONLY_PATHS,
-      devices: DEFAULT_DEVICES,
-      // none on an architecture the filter has no syscall table for
-      ...(o.seccomp !== false && nativeArchitectures().length ? { seccomp: defaultSeccompProfile(caps) } : {}),
+      maskedPaths: o.privileged ? [] : DEFAULT_MASKED_PATHS,
+      readonlyPaths: o.privileged ? [] : DEFAULT_READONLY_PATHS,
+      devices: withDevices(DEFAULT_DEVICES, o.devices ?? []),
+      ...seccompOf(o, caps),
       ...(o.resources ? { resources: o.resources } : {}),
     },
   }
+}
+
+/** The standard nodes, then the flags' (a flag's node replaces a standard one at its path). */
+function withDevices(base: SpecDevice[], extra: SpecDevice[]): SpecDevice[] {
+  const byPath = new Map(base.map((d) => [d.path, d]))
+  for (const d of extra) byPath.set(d.path, d)
+  return [...byPath.values()]
+}
+
+function seccompOf(o: ContainerOptions, caps: string[]): { seccomp?: SpecSeccomp } {
+  if (o.privileged || o.seccomp === false) return {}
+  if (o.seccompProfile) return { seccomp: o.seccompProfile(caps) }
+  // none on an architecture the filter has no syscall table for
+  return nativeArchitectures().length ? { seccomp: defaultSeccompProfile(caps) } : {}
 }
 
 function mergeEnv(imageEnv: string[], flags: string[], callerEnv: Record<string, string | undefined>): Map<string, string> {

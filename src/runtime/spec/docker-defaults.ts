@@ -5,7 +5,9 @@
  */
 import type { SpecDevice, SpecMount } from './spec.js'
 
-export function defaultMounts(options: { devptsGid5: boolean; cgroup2: boolean }): SpecMount[] {
+export function defaultMounts(options: { devptsGid5: boolean; cgroup2: boolean; privileged?: boolean }): SpecMount[] {
+  // --privileged: /sys and the cgroup tree writable, as in Docker
+  const ro = options.privileged ? [] : ['ro']
   const mounts: SpecMount[] = [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     // Docker's /dev tmpfs is not nodev; ours is, since mini-run has no device
@@ -18,10 +20,10 @@ export function defaultMounts(options: { devptsGid5: boolean; cgroup2: boolean }
     },
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', ...ro] },
   ]
   if (options.cgroup2) {
-    mounts.push({ destination: '/sys/fs/cgroup', type: 'cgroup2', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'ro'] })
+    mounts.push({ destination: '/sys/fs/cgroup', type: 'cgroup2', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', ...ro] })
   }
   return mounts
 }

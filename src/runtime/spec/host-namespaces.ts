@@ -15,7 +15,8 @@ export interface NamespaceFlags {
 export function sharedNamespaces(o: NamespaceFlags): HostNamespace[] {
   const shared: HostNamespace[] = []
   const modes: [HostNamespace, string | undefined, string[]][] = [
-    ['network', o.network, ['none', 'private']],
+    // a network of its own (bridge, none, a network's name) is src/network's to check
+    ['network', o.network === 'host' ? 'host' : undefined, []],
     ['pid', o.pid, ['private']],
     ['ipc', o.ipc, ['private', 'shareable']],
     ['uts', o.uts, ['private']],

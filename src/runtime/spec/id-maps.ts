@@ -10,6 +10,13 @@ export function formatIdMap(maps: readonly IdMapping[], separator = ', '): strin
   return separator === '\n' ? lines.map((l) => l + '\n').join('') : lines.join(separator) || '(none)'
 }
 
+/** The container's id for a host id (hostId's inverse); unmapped ids show as the overflow id 65534. */
+export function containerId(maps: readonly IdMapping[] | undefined, id: number): number {
+  if (!maps) return id
+  const m = maps.find((e) => id >= e.hostID && id < e.hostID + e.size)
+  return m ? m.containerID + (id - m.hostID) : 65534
+}
+
 /** The host's id for a container id; unmapped ids show as the overflow id 65534. */
 export function hostId(maps: readonly IdMapping[] | undefined, id: number): number {
   if (!maps) return id

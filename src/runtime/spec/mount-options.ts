@@ -78,6 +78,11 @@ export interface ParsedMountOptions {
   data: string
 }
 
+/** A mount option that is a flag or a propagation (ro, nosuid, rprivate...), not filesystem data. */
+export function isMountFlagOption(option: string): boolean {
+  return FLAG_OPTIONS[option] !== undefined || PROPAGATION_OPTIONS[option] !== undefined
+}
+
 export function parseMountOptions(options: readonly string[] = []): ParsedMountOptions {
   let flags = 0
   let propagation = 0

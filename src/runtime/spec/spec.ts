@@ -16,6 +16,25 @@ export interface Spec {
   mounts: SpecMount[]
   linux: SpecLinux
   annotations?: Record<string, string>
+  /** Programs the runtime runs at points of the lifecycle (config.md "POSIX-platform Hooks"). */
+  hooks?: SpecHooks
+}
+
+export interface SpecHook {
+  path: string
+  args?: string[]
+  env?: string[]
+  /** Seconds; the hook is killed past it. */
+  timeout?: number
+}
+
+export interface SpecHooks {
+  prestart?: SpecHook[]
+  createRuntime?: SpecHook[]
+  createContainer?: SpecHook[]
+  startContainer?: SpecHook[]
+  poststart?: SpecHook[]
+  poststop?: SpecHook[]
 }
 
 export interface SpecProcess {
@@ -28,6 +47,22 @@ export interface SpecProcess {
   capabilities?: SpecCapabilities
   noNewPrivileges?: boolean
   rlimits?: { type: string; soft: number; hard: number }[]
+  /** /proc/<pid>/oom_score_adj, -1000..1000. */
+  oomScoreAdj?: number
+  /** ioprio_set(2): IOPRIO_CLASS_RT, _BE or _IDLE, level 0 (highest) to 7. */
+  ioPriority?: { class: string; priority: number }
+  /** sched_setattr(2) (config.md "Scheduler"). */
+  scheduler?: SpecScheduler
+}
+
+export interface SpecScheduler {
+  policy: string
+  nice?: number
+  priority?: number
+  flags?: string[]
+  runtime?: number
+  deadline?: number
+  period?: number
 }
 
 export interface SpecCapabilities {
@@ -67,6 +102,10 @@ export interface SpecLinux {
   devices?: SpecDevice[]
   resources?: SpecResources
   seccomp?: SpecSeccomp
+  /** Kernel parameters set in the container's namespaces, "net.ipv4.ip_forward": "1". */
+  sysctl?: Record<string, string>
+  /** personality(2): LINUX or LINUX32 (uname -m says i686 in a 32-bit userland). */
+  personality?: { domain: string }
 }
 
 /**
@@ -83,14 +122,24 @@ export interface SpecSeccomp {
   syscalls?: SpecSyscallRule[]
 }
 
-export type SeccompAction = 'SCMP_ACT_ALLOW' | 'SCMP_ACT_ERRNO' | 'SCMP_ACT_KILL_PROCESS'
+export type SeccompAction =
+  | 'SCMP_ACT_ALLOW'
+  | 'SCMP_ACT_ERRNO'
+  | 'SCMP_ACT_KILL_PROCESS'
+  | 'SCMP_ACT_KILL'
+  | 'SCMP_ACT_KILL_THREAD'
+  | 'SCMP_ACT_TRAP'
+  | 'SCMP_ACT_TRACE'
+  | 'SCMP_ACT_LOG'
 
 export interface SpecSyscallRule {
   names: string[]
   action: SeccompAction
   errnoRet?: number
-  args?: { index: number; value: number; valueTwo?: number; op: 'SCMP_CMP_EQ' | 'SCMP_CMP_NE' | 'SCMP_CMP_MASKED_EQ' }[]
+  args?: { index: number; value: number; valueTwo?: number; op: SeccompOp }[]
 }
+
+export type SeccompOp = 'SCMP_CMP_EQ' | 'SCMP_CMP_NE' | 'SCMP_CMP_LT' | 'SCMP_CMP_LE' | 'SCMP_CMP_GT' | 'SCMP_CMP_GE' | 'SCMP_CMP_MASKED_EQ'
 
 /** A device node made available in the container's /dev. */
 export interface SpecDevice {
@@ -101,4 +150,6 @@ export interface SpecDevice {
   fileMode?: number
   uid?: number
   gid?: number
+  /** mini-run's, not OCI's: the host node bound there, when its path differs (run --device /dev/fuse:/dev/myfuse). */
+  hostPath?: string
 }

@@ -21,6 +21,7 @@
  */
 import { isAbsolute, posix, resolve } from 'node:path'
 import { UsageError } from '../../errors.js'
+import { isMountFlagOption } from './mount-options.js'
 import type { SpecMount } from './spec.js'
 
 export interface VolumeFlags {
@@ -65,6 +66,8 @@ const PROPAGATIONS = new Set(['private', 'rprivate', 'shared', 'rshared', 'slave
 // Docker's default for --tmpfs: noexec,nosuid,nodev (moby's DefaultTmpfsOptions idea)
 const TMPFS_DEFAULTS = ['nosuid', 'noexec']
 const VOLUME_MODES = new Set(['ro', 'rw', 'nocopy', 'z', 'Z'])
+// tmpfs(5)'s own options, as moby's ParseTmpfsOptions accepts them
+const TMPFS_DATA = new Set(['size', 'mode', 'uid', 'gid', 'nr_inodes', 'nr_blocks', 'mpol', 'huge'])
 
 /** The mounts of these flags, sorted parents first, as Docker sorts them. */
 export function volumesFromFlags(flags: VolumeFlags, cwd: string = process.cwd()): PlannedVolume[] {
@@ -241,9 +244,10 @@ export function parseTmpfs(spec: string): PlannedVolume {
   const destination = containerPath(colon < 0 ? spec : spec.slice(0, colon), flag)
   const given = colon < 0 ? [] : spec.slice(colon + 1).split(',').filter(Boolean)
   for (const opt of given) {
-    if (!/^[a-z]+(=[\w.%:+-]+)?$/.test(opt) || ['bind', 'rbind', 'remount', 'move'].includes(opt)) {
-      throw new UsageError(`invalid ${flag}: option "${opt}"`)
-    }
+    const key = opt.split('=')[0]!
+    const known = opt.includes('=') ? TMPFS_DATA.has(key) : isMountFlagOption(opt) && !['bind', 'rbind', 'remount', 'move'].includes(opt)
+    // refused here, with the user's words: the kernel would only say EINVAL, on a path of the store
+    if (!known || !/^[a-z_]+(=[\w.%:+-]+)?$/.test(opt)) throw new UsageError(`${flag}: invalid mount option "${opt}"`)
   }
   return { mount: { destination, type: 'tmpfs', source: 'tmpfs', options: [...TMPFS_DEFAULTS, ...given, 'nodev'] } }
 }

@@ -4,7 +4,7 @@
  * with # skipped. Values are taken as they are: no quotes, no expansion.
  */
 import { readFileSync } from 'node:fs'
-import { UsageError } from '../errors.js'
+import { UsageError } from '../../errors.js'
 
 export function parseEnvFile(text: string, file: string): string[] {
   const entries: string[] = []

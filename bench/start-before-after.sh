@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# A change's cost at start: `run --rm IMAGE /bin/true` of two builds of
+# mini-run (BEFORE: another checkout, built; this one: AFTER) with `node -e 0`
+# as the floor, in interleaved rounds (each round runs every command once,
+# in turn), medians. Needs root. usage: bench/start-before-after.sh DIR_OF_OLD_CHECKOUT
+set -euo pipefail
+cd "$(dirname "$0")/.."
+old=${1:?give the directory of the older checkout, built}
+rounds=${ROUNDS:-40}
+dir=$(mktemp -d /var/tmp/mini-run-bench-XXXXXX)
+chmod 755 "$dir"
+trap 'rm -rf "$dir"' EXIT
+dist/mini-run.cjs --root "$dir/new" load -i rootfs-fixtures/out/busybox-oci >/dev/null
+"$old/dist/mini-run.cjs" --root "$dir/old" load -i rootfs-fixtures/out/busybox-oci >/dev/null
+python3 - "$rounds" "node -e 0" \
+  "$old/dist/mini-run.cjs --root $dir/old --state $dir/old-state run --rm localhost/mini-run/busybox /bin/true" \
+  "dist/mini-run.cjs --root $dir/new --state $dir/new-state run --rm localhost/mini-run/busybox /bin/true" <<'PY'
+import statistics, subprocess, sys, time
+rounds = int(sys.argv[1]); names = ['node -e 0', 'before', 'after']; cmds = sys.argv[2:]
+times = {n: [] for n in names}
+for r in range(rounds + 3):
+    for n, c in zip(names, cmds):
+        t = time.perf_counter()
+        p = subprocess.run(c, shell=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if p.returncode != 0: sys.exit(f'{n} failed: {p.stderr.decode()}')
+        if r >= 3: times[n].append((time.perf_counter() - t) * 1000)
+m = {n: statistics.median(v) for n, v in times.items()}
+floor = m['node -e 0']
+print(f"medians over {rounds} interleaved rounds: node -e 0 {floor:.1f} ms, before {m['before']:.1f} ms, after {m['after']:.1f} ms")
+print(f"above the floor: before {m['before'] - floor:.1f} ms, after {m['after'] - floor:.1f} ms; after/before {(m['after'] - floor) / (m['before'] - floor):.2f}x")
+PY

@@ -1,0 +1,28 @@
+import type { Command } from 'commander'
+import { stateRootOf } from '../state-root.js'
+
+interface AttachFlags {
+  stdin: boolean
+  detachKeys?: string
+  sigProxy: boolean
+}
+
+export function register(program: Command): void {
+  program
+    .command('attach')
+    .description('attach to a running container\'s output and input (its pty with -t), through its monitor')
+    .argument('<container>')
+    .option('--no-stdin', 'do not attach stdin')
+    .option('--detach-keys <keys>', 'the key sequence that detaches (default ctrl-p,ctrl-q)')
+    .option('--no-sig-proxy', 'do not pass signals on to the container')
+    .action(async (ref: string, flags: AttachFlags, cmd: Command) => {
+      const stateRoot = stateRootOf(cmd)
+      const { findContainer } = await import('../../runtime/container/containers.js')
+      const { attachSession, finishSession } = await import('../attach-session.js')
+      const c = findContainer(stateRoot, ref)
+      // stdin goes to a container that has one to give it: a pty, or -i's pipe
+      const stdin = flags.stdin && (c.spec?.process.terminal === true || c.startInput?.via.monitor.interactive === true)
+      const result = await attachSession(stateRoot, c, { stdin, sigProxy: flags.sigProxy, ...(flags.detachKeys !== undefined ? { detachKeys: flags.detachKeys } : {}) })
+      process.exitCode = await finishSession(stateRoot, c, result, { reportDetach: true })
+    })
+}

@@ -1,0 +1,160 @@
+/**
+ * `mini-run compose`: Docker Compose's verbs on a compose.yaml. Each verb's
+ * work is in cli/compose/ (parse, call src/compose/, print).
+ */
+import type { Command } from 'commander'
+import { composeAction } from '../compose/context.js'
+
+const collect = (value: string, previous: string[]) => [...previous, value]
+
+export function register(program: Command): void {
+  const compose = program
+    .command('compose')
+    .description('run multi-container applications from a compose.yaml (Docker Compose)')
+    .option('-f, --file <file>', 'a compose file (repeatable: later ones are merged over earlier ones)', collect, [])
+    .option('-p, --project-name <name>', 'the project name (default: COMPOSE_PROJECT_NAME, the file\'s name:, or the directory\'s)')
+    .option('--project-directory <dir>', 'the directory relative paths start from (default: the first file\'s)')
+    .option('--env-file <file>', 'a file of variables for interpolation (default: .env in the project directory; repeatable)', collect, [])
+    .option('--profile <profile>', 'enable the services of a profile (repeatable; default: COMPOSE_PROFILES)', collect, [])
+    .enablePositionalOptions()
+
+  compose
+    .command('up')
+    .description('create and start the services\' containers, networks and volumes (idempotent)')
+    .argument('[service...]')
+    .option('-d, --detach', 'start in the background and return')
+    .option('--build', 'build images before starting')
+    .option('--no-build', 'do not build a missing image')
+    .option('--force-recreate', 'recreate containers even if nothing changed')
+    .option('--no-recreate', 'keep existing containers even if their configuration changed')
+    .option('--remove-orphans', 'remove containers of services no longer in the file')
+    .option('--no-deps', 'do not start the services\' dependencies')
+    .option('--pull <policy>', 'pull images: always, missing or never')
+    .option('-t, --timeout <seconds>', 'how long stop waits for a container being replaced')
+    .action(composeAction(async (services: string[], flags: Record<string, unknown>, cmd: Command) => {
+      const { upCommand } = await import('../compose/up-down.js')
+      // commander's names for the --no-* flags
+      await upCommand(services, { ...flags, noBuild: flags.build === false, build: flags.build === true, noRecreate: flags.recreate === false, noDeps: flags.deps === false }, cmd)
+    }))
+
+  compose
+    .command('down')
+    .description('stop and remove the containers and networks (and volumes with -v)')
+    .option('-v, --volumes', 'remove named volumes and containers\' anonymous volumes too')
+    .option('--rmi <type>', 'remove images: local (those without a name of their own) or all')
+    .option('--remove-orphans', 'remove containers of services no longer in the file')
+    .option('-t, --timeout <seconds>', 'how long stop waits')
+    .action(composeAction(async (flags: Record<string, unknown>, cmd: Command) => {
+      const { downCommand } = await import('../compose/up-down.js')
+      await downCommand(flags, cmd)
+    }))
+
+  compose
+    .command('ps')
+    .description('list the project\'s containers')
+    .argument('[service...]')
+    .option('-a, --all', 'stopped containers too')
+    .option('-q, --quiet', 'only ids')
+    .option('--services', 'only service names')
+    .action(composeAction(async (services: string[], flags: Record<string, boolean>, cmd: Command) => {
+      const { psCommand } = await import('../compose/ps.js')
+      await psCommand(services, flags, cmd)
+    }))
+
+  compose
+    .command('logs')
+    .description('the services\' output, each line prefixed with its container')
+    .argument('[service...]')
+    .option('-f, --follow', 'follow until the containers stop')
+    .option('-n, --tail <n>', 'only the last n lines of each')
+    .option('-t, --timestamps', 'show timestamps')
+    .option('--no-log-prefix', 'no prefix')
+    .action(composeAction(async (services: string[], flags: Record<string, unknown>, cmd: Command) => {
+      const { logsCommand } = await import('../compose/logs.js')
+      await logsCommand(services, { ...flags, prefix: flags.logPrefix !== false }, cmd)
+    }))
+
+  for (const verb of ['start', 'stop', 'restart'] as const) {
+    const c = compose
+      .command(verb)
+      .description({ start: 'start the services\' stopped containers', stop: 'stop the services\' containers', restart: 'restart the services\' containers' }[verb])
+      .argument('[service...]')
+    if (verb !== 'start') c.option('-t, --timeout <seconds>', 'how long stop waits before SIGKILL')
+    c.action(composeAction(async (services: string[], flags: { timeout?: string }, cmd: Command) => {
+      const { lifecycleCommand } = await import('../compose/verbs.js')
+      await lifecycleCommand(verb, services, flags, cmd)
+    }))
+  }
+
+  compose
+    .command('build')
+    .description('build the services\' images')
+    .argument('[service...]')
+    .option('--no-cache', 'do not use the build cache')
+    .option('--pull', 'pull base images again')
+    .action(composeAction(async (services: string[], flags: { cache?: boolean; pull?: boolean }, cmd: Command) => {
+      const { buildCommand } = await import('../compose/verbs.js')
+      await buildCommand(services, { noCache: flags.cache === false, pull: flags.pull === true }, cmd)
+    }))
+
+  compose
+    .command('pull')
+    .description('pull the services\' images')
+    .argument('[service...]')
+    .option('--ignore-pull-failures', 'go on when an image cannot be pulled')
+    .action(composeAction(async (services: string[], flags: { ignorePullFailures?: boolean }, cmd: Command) => {
+      const { pullCommand } = await import('../compose/verbs.js')
+      await pullCommand(services, flags, cmd)
+    }))
+
+  compose
+    .command('config')
+    .description('check the compose file and print the project it describes')
+    .option('-q, --quiet', 'only check')
+    .option('--services', 'only the service names')
+    .option('--volumes', 'only the volume names')
+    .option('--format <format>', 'yaml (the default) or json')
+    .action(composeAction(async (flags: Record<string, unknown>, cmd: Command) => {
+      const { configCommand } = await import('../compose/verbs.js')
+      await configCommand(flags, cmd)
+    }))
+
+  compose
+    .command('exec')
+    .description('run a command in a service\'s running container')
+    .usage('[options] SERVICE COMMAND [ARG...]')
+    .argument('<service-and-command...>')
+    .option('-d, --detach', 'stdin is /dev/null')
+    .option('-T, --no-tty', 'no pseudo-terminal (the default when stdin is not a terminal)')
+    .option('-e, --env <KEY=VALUE>', 'set an environment variable (repeatable)', collect, [])
+    .option('-w, --workdir <dir>', 'working directory')
+    .option('-u, --user <user>', 'user')
+    .option('--index <n>', 'which container of the service', '1')
+    .passThroughOptions()
+    .action(composeAction(async (args: string[], flags: Record<string, unknown>, cmd: Command) => {
+      const { execCommand } = await import('../compose/verbs.js')
+      await execCommand(args, flags as never, cmd)
+    }))
+
+  compose
+    .command('run')
+    .description('run a one-off command in a new container of a service')
+    .usage('[options] SERVICE [COMMAND] [ARG...]')
+    .argument('<service-and-command...>')
+    .option('--rm', 'remove the container when it exits')
+    .option('-e, --env <KEY=VALUE>', 'set an environment variable (repeatable)', collect, [])
+    .option('-u, --user <user>', 'user')
+    .option('-w, --workdir <dir>', 'working directory')
+    .option('--name <name>', 'the container\'s name')
+    .option('--entrypoint <cmd>', 'override the entrypoint')
+    .option('--service-ports', 'publish the service\'s ports')
+    .option('-p, --publish <port>', 'publish a port (repeatable)', collect, [])
+    .option('--no-deps', 'do not start the service\'s dependencies')
+    .option('-T, --no-tty', 'no pseudo-terminal')
+    .option('-i, --interactive', 'keep stdin attached (the default)')
+    .passThroughOptions()
+    .action(composeAction(async (args: string[], flags: Record<string, unknown>, cmd: Command) => {
+      const { runCommand } = await import('../compose/verbs.js')
+      await runCommand(args, flags as never, cmd)
+    }))
+}

@@ -1,0 +1,25 @@
+import type { Command } from 'commander'
+import { UsageError } from '../../errors.js'
+import { eachContainer } from '../each-ref.js'
+import { stateRootOf } from '../state-root.js'
+
+export function register(program: Command): void {
+  program
+    .command('restart')
+    .description('stop containers (if they run) and start them again')
+    .argument('<container...>')
+    .option('-t, --time <seconds>', 'seconds to wait for the stop before killing (default: the container\'s --stop-timeout, or 10)')
+    .action(async (refs: string[], flags: { time?: string }, cmd: Command) => {
+      const timeout = flags.time === undefined ? undefined : Number(flags.time)
+      if (timeout !== undefined && !(timeout >= 0)) throw new UsageError(`invalid --time "${flags.time}"`)
+      const stateRoot = stateRootOf(cmd)
+      const { findContainer } = await import('../../runtime/container/containers.js')
+      const { stopContainer } = await import('../../runtime/container/stop-container.js')
+      const { startExisting } = await import('../../runtime/container/start-existing.js')
+      await eachContainer(refs, async (ref) => {
+        const stopped = await stopContainer(stateRoot, findContainer(stateRoot, ref), timeout)
+        await startExisting(stateRoot, { ...stopped, status: stopped.status === 'running' ? 'exited' : stopped.status })
+        process.stdout.write(`${ref}\n`)
+      })
+    })
+}

@@ -1,0 +1,29 @@
+import type { Command } from 'commander'
+import { globalOptions } from '../global-options.js'
+
+interface SaveFlags {
+  output?: string
+}
+
+export async function saveImages(cmd: Command, refs: string[], flags: SaveFlags): Promise<void> {
+  const { root } = globalOptions(cmd)
+  const [{ ImageStore }, { saveArchive }, { UsageError }] = await Promise.all([
+    import('../../image/store.js'),
+    import('../../image/save-archive.js'),
+    import('../../errors.js'),
+  ])
+  if (flags.output === undefined && process.stdout.isTTY) {
+    throw new UsageError('cowardly refusing to save to a terminal: use -o FILE or redirect stdout')
+  }
+  const store = new ImageStore(root ? { root } : {})
+  await saveArchive(store, refs, flags.output ?? process.stdout)
+}
+
+export function register(program: Command): void {
+  program
+    .command('save')
+    .description('write images to a tar archive (docker save\'s format, with an OCI layout inside)')
+    .argument('<image...>', 'names, repositories (all their tags) or image ids')
+    .option('-o, --output <file>', 'write to this file instead of stdout')
+    .action((refs: string[], flags: SaveFlags, cmd: Command) => saveImages(cmd, refs, flags))
+}

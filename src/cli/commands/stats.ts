@@ -1,0 +1,86 @@
+import type { Command } from 'commander'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { humanSize } from '../format/units.js'
+import { stateRootOf } from '../state-root.js'
+
+interface StatsFlags {
+  all?: boolean
+  stream: boolean
+  format?: string
+  trunc: boolean
+}
+
+const HEADERS: Record<string, string> = {
+  Container: 'CONTAINER',
+  ID: 'CONTAINER ID',
+  Name: 'NAME',
+  CPUPerc: 'CPU %',
+  MemUsage: 'MEM USAGE / LIMIT',
+  MemPerc: 'MEM %',
+  NetIO: 'NET I/O',
+  BlockIO: 'BLOCK I/O',
+  PIDs: 'PIDS',
+}
+const TABLE = '{{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}'
+/** Between the two samples a CPU percentage needs. */
+const SAMPLE_MS = 500
+
+/** go-units BytesSize: binary units, four significant digits ("1.5MiB", "1.944GiB"). */
+export function bytesSize(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB']
+  let value = bytes
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return `${Number(value.toPrecision(4))}${units[unit]}`
+}
+
+export function register(program: Command): void {
+  program
+    .command('stats')
+    .description('live resource use of containers: CPU, memory, network and block I/O, pids (from the cgroup, else /proc)')
+    .argument('[container...]')
+    .option('-a, --all', 'show all containers (default: running ones)')
+    .option('--no-stream', 'print one result and exit')
+    .option('--format <template>', 'table, table TEMPLATE, json, or a Go template: {{.Name}} {{.CPUPerc}} {{.MemUsage}}...')
+    .option('--no-trunc', 'do not truncate ids')
+    .action(async (refs: string[], flags: StatsFlags, cmd: Command) => {
+      const stateRoot = stateRootOf(cmd)
+      const { findContainer, listContainers } = await import('../../runtime/container/containers.js')
+      const { cpuPercent, sampleStats } = await import('../../runtime/container/container-stats.js')
+      const { formatList } = await import('../format/format-list.js')
+      const pick = () =>
+        refs.length ? refs.map((r) => findContainer(stateRoot, r)) : listContainers(stateRoot).filter((c) => flags.all || c.status === 'running')
+      let containers = pick()
+      let previous = new Map(containers.map((c) => [c.id, sampleStats(c)]))
+      for (;;) {
+        await sleep(flags.stream ? 1000 : SAMPLE_MS)
+        containers = refs.length ? containers.map((c) => findContainer(stateRoot, c.id)) : pick()
+        const rows = containers.map((c) => {
+          const cur = sampleStats(c)
+          const prev = previous.get(c.id) ?? cur
+          previous.set(c.id, cur)
+          const running = c.status === 'running'
+          const cpu = running ? cpuPercent(prev, cur) : 0
+          const mem = running ? cur.memoryBytes : 0
+          return {
+            Container: refs.length ? (refs.find((r) => findContainer(stateRoot, r).id === c.id) ?? c.id.slice(0, 12)) : c.id.slice(0, 12),
+            ID: flags.trunc ? c.id.slice(0, 12) : c.id,
+            Name: running ? c.name : '--',
+            CPUPerc: `${cpu.toFixed(2)}%`,
+            MemUsage: `${bytesSize(mem)} / ${bytesSize(running ? cur.memoryLimit : 0)}`,
+            MemPerc: `${(cur.memoryLimit > 0 && running ? (mem / cur.memoryLimit) * 100 : 0).toFixed(2)}%`,
+            NetIO: `${humanSize(cur.netRx)} / ${humanSize(cur.netTx)}`,
+            BlockIO: `${humanSize(cur.blockRead)} / ${humanSize(cur.blockWrite)}`,
+            PIDs: String(running ? cur.pids : 0),
+          }
+        })
+        const out = formatList(flags.format, rows, { defaultTable: TABLE, headers: HEADERS })
+        // a live view redraws in place, as Docker's does
+        process.stdout.write(flags.stream && process.stdout.isTTY ? `\x1b[2J\x1b[H${out}` : out)
+        if (!flags.stream) return
+      }
+    })
+}

@@ -1,0 +1,89 @@
+import type { Command } from 'commander'
+import { createInterface } from 'node:readline'
+import type { ResourceUsage } from '../../system/resources.js'
+import { globalOptions } from '../global-options.js'
+import { stateRootOf } from '../state-root.js'
+import { formatTable } from './images.js'
+
+/** go-units HumanSize (4 significant digits), which `system df` and `system prune` print: 4.262MB. */
+export function humanSize4(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB']
+  let value = bytes
+  let unit = 0
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000
+    unit++
+  }
+  return `${Number(value.toPrecision(4))}${units[unit]}`
+}
+
+async function context(cmd: Command) {
+  const { root } = globalOptions(cmd)
+  const { ImageStore } = await import('../../image/store.js')
+  return { store: new ImageStore(root ? { root } : {}), stateRoot: stateRootOf(cmd) }
+}
+
+function reclaimable(row: ResourceUsage): string {
+  const text = humanSize4(row.reclaimable)
+  // Docker gives the build cache no percentage
+  if (row.size <= 0 || row.type === 'Build Cache') return text
+  return `${text} (${Math.floor((row.reclaimable * 100) / row.size)}%)`
+}
+
+async function diskUsage(cmd: Command): Promise<void> {
+  const { systemDiskUsage } = await import('../../system/disk-usage.js')
+  const rows = await systemDiskUsage(await context(cmd))
+  const table = [['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE']]
+  for (const r of rows) table.push([r.type, String(r.total), String(r.active), humanSize4(r.size), reclaimable(r)])
+  process.stdout.write(formatTable(table))
+}
+
+interface PruneFlags {
+  all?: boolean
+  volumes?: boolean
+  force?: boolean
+}
+
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: false })
+  try {
+    const answer = await new Promise<string>((resolve) => {
+      rl.once('close', () => resolve(''))
+      process.stdout.write(question)
+      rl.once('line', resolve)
+    })
+    return /^y(es)?$/i.test(answer.trim())
+  } finally {
+    rl.close()
+  }
+}
+
+async function prune(cmd: Command, flags: PruneFlags): Promise<void> {
+  const { systemPrune, systemPruneWarnings } = await import('../../system/prune.js')
+  const opts = { all: flags.all === true, volumes: flags.volumes === true }
+  if (!flags.force) {
+    const warnings = await systemPruneWarnings(opts)
+    process.stdout.write(`WARNING! This will remove:\n${warnings.map((w) => `  - ${w}\n`).join('')}\n`)
+    if (!(await confirm('Are you sure you want to continue? [y/N] '))) return
+  }
+  const result = await systemPrune(await context(cmd), opts)
+  for (const r of result.results) {
+    if (r.removed.length > 0) process.stdout.write(`${r.heading}:\n${r.removed.join('\n')}\n\n`)
+  }
+  process.stdout.write(`Total reclaimed space: ${humanSize4(result.reclaimedBytes)}\n`)
+}
+
+export function register(program: Command): void {
+  const system = program.command('system').description('manage mini-run as a whole')
+  system
+    .command('df')
+    .description('show how much disk images, containers, volumes and the build cache use')
+    .action((_flags: unknown, cmd: Command) => diskUsage(cmd))
+  system
+    .command('prune')
+    .description('remove stopped containers, untagged images, unused networks and the build cache')
+    .option('-a, --all', 'remove every image no container uses, not only untagged ones')
+    .option('--volumes', 'remove volumes no container uses too')
+    .option('-f, --force', 'do not ask for confirmation')
+    .action((flags: PruneFlags, cmd: Command) => prune(cmd, flags))
+}

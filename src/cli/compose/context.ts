@@ -1,0 +1,78 @@
+/**
+ * What every `compose` verb of the CLI shares: the compose options (-f, -p,
+ * --project-directory, --env-file, --profile), loading the project (its
+ * warnings on stderr), the library's context (store, state, this CLI as
+ * the command the monitor and the health runner run later), and Docker
+ * Compose's progress lines on stderr.
+ */
+import type { Command } from 'commander'
+import type { ComposeContext, ComposeEvent } from '../../compose/compose-context.js'
+import type { Project } from '../../compose/model.js'
+import { defaultStateRoot, defaultStoreRoot } from '../../paths.js'
+import { globalOptions } from '../global-options.js'
+import { selfCommand } from '../run-flags.js'
+
+export interface ComposeFlags {
+  file: string[]
+  projectName?: string
+  projectDirectory?: string
+  envFile: string[]
+  profile: string[]
+}
+
+/** The `compose` command's own options, from any of its verbs. */
+export function composeFlags(cmd: Command): ComposeFlags {
+  let c: Command | null = cmd
+  while (c && c.name() !== 'compose') c = c.parent
+  return (c ?? cmd).opts<ComposeFlags>()
+}
+
+export function printEvent(e: ComposeEvent): void {
+  if (e.kind === 'warning') process.stderr.write(`WARNING: ${e.message}\n`)
+  else process.stderr.write(` ${e.kind} ${e.name}  ${e.status}\n`)
+}
+
+export async function loadFor(cmd: Command, services?: string[]): Promise<Project> {
+  const { loadProject } = await import('../../compose/load.js')
+  const f = composeFlags(cmd)
+  const { project, warnings } = loadProject({
+    ...(f.file.length ? { files: f.file } : {}),
+    ...(f.projectName ? { projectName: f.projectName } : {}),
+    ...(f.projectDirectory ? { projectDirectory: f.projectDirectory } : {}),
+    ...(f.envFile.length ? { envFiles: f.envFile } : {}),
+    ...(f.profile.length ? { profiles: f.profile } : {}),
+    ...(services?.length ? { services } : {}),
+  })
+  for (const w of warnings) process.stderr.write(`WARNING: ${w}\n`)
+  return project
+}
+
+export async function contextFor(cmd: Command, o: { quiet?: boolean } = {}): Promise<ComposeContext> {
+  const global = globalOptions(cmd)
+  const { BuildProgress } = await import('../build-progress.js')
+  const progress = new BuildProgress('plain', process.stderr)
+  return {
+    storeRoot: global.root ?? defaultStoreRoot(),
+    stateRoot: global.state ?? defaultStateRoot(),
+    selfCommand: selfCommand(global),
+    onEvent: o.quiet ? (e) => e.kind === 'warning' && printEvent(e) : printEvent,
+    // a build's steps and its RUN output go to stderr with the rest of the progress
+    build: { output: { fds: [2, 2] }, onEvent: (_service, e) => progress.event(e) },
+  }
+}
+
+/**
+ * Docker Compose exits 1 on an error (Docker's 125 is the engine's); an
+ * error that knows its exit code (a command that could not run: 126, 127)
+ * keeps it.
+ */
+export function composeAction<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await fn(...args)
+    } catch (err) {
+      if (err !== null && typeof err === 'object' && typeof (err as { exitCode?: unknown }).exitCode !== 'number') Object.assign(err, { exitCode: 1 })
+      throw err
+    }
+  }
+}

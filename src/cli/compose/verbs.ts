@@ -1,0 +1,141 @@
+/** `compose start|stop|restart|build|pull|config|exec|run`: each loads the project and calls the library. */
+import type { Command } from 'commander'
+import { openSync } from 'node:fs'
+import { MiniRunError, UsageError } from '../../errors.js'
+import { contextFor, loadFor } from './context.js'
+
+function seconds(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined
+  if (!/^\d+$/.test(text)) throw new UsageError(`invalid --timeout "${text}": a whole number of seconds`)
+  return Number(text)
+}
+
+export async function lifecycleCommand(verb: 'start' | 'stop' | 'restart', services: string[], flags: { timeout?: string }, cmd: Command): Promise<void> {
+  const project = await loadFor(cmd)
+  const ctx = await contextFor(cmd)
+  const lifecycle = await import('../../compose/lifecycle.js')
+  const list = services.length ? services : undefined
+  if (verb === 'start') await lifecycle.start(ctx, project, list)
+  else if (verb === 'stop') await lifecycle.stop(ctx, project, list, seconds(flags.timeout))
+  else await lifecycle.restart(ctx, project, list, seconds(flags.timeout))
+}
+
+export async function buildCommand(services: string[], flags: { noCache?: boolean; pull?: boolean }, cmd: Command): Promise<void> {
+  const project = await loadFor(cmd, services)
+  const ctx = await contextFor(cmd)
+  const [{ buildService }, { selectedServices }, { At }] = await Promise.all([import('../../compose/images.js'), import('../../compose/up.js'), import('../../compose/compose-error.js')])
+  for (const name of selectedServices(project, services)) {
+    const s = project.services[name]!
+    if (!s.build) continue
+    const built = { ...s, build: { ...s.build, noCache: s.build.noCache || flags.noCache === true, pull: s.build.pull || flags.pull === true } }
+    await buildService(ctx, built, new At(project.serviceFiles[name] ?? project.mainFile, ['services', name]))
+  }
+}
+
+export async function pullCommand(services: string[], flags: { ignorePullFailures?: boolean }, cmd: Command): Promise<void> {
+  const project = await loadFor(cmd, services)
+  const ctx = await contextFor(cmd)
+  const [{ pullService }, { selectedServices }, { At }] = await Promise.all([import('../../compose/images.js'), import('../../compose/up.js'), import('../../compose/compose-error.js')])
+  const done = new Set<string>()
+  for (const name of selectedServices(project, services)) {
+    const s = project.services[name]!
+    // a service that is built has nothing to pull, unless it also names a pull policy
+    if ((s.build && s.pullPolicy !== 'always') || done.has(s.image)) continue
+    done.add(s.image)
+    try {
+      await pullService(ctx, s, new At(project.serviceFiles[name] ?? project.mainFile, ['services', name]))
+    } catch (err) {
+      if (!flags.ignorePullFailures) throw err
+      process.stderr.write(`WARNING: ${(err as Error).message}\n`)
+    }
+  }
+}
+
+export async function configCommand(flags: { quiet?: boolean; services?: boolean; volumes?: boolean; format?: string }, cmd: Command): Promise<void> {
+  const project = await loadFor(cmd)
+  if (flags.quiet) return
+  if (flags.services) return void process.stdout.write(Object.keys(project.services).sort().map((s) => `${s}\n`).join(''))
+  if (flags.volumes) return void process.stdout.write(Object.keys(project.volumes).map((v) => `${v}\n`).join(''))
+  const { configDocument, configYaml } = await import('../../compose/config-document.js')
+  if (flags.format === 'json') process.stdout.write(JSON.stringify(configDocument(project), null, 2) + '\n')
+  else if (flags.format === undefined || flags.format === 'yaml') process.stdout.write(configYaml(project))
+  else throw new UsageError(`invalid --format "${flags.format}": yaml or json`)
+}
+
+export interface ExecFlags {
+  detach?: boolean
+  tty?: boolean
+  env: string[]
+  workdir?: string
+  user?: string
+  index: string
+}
+
+export async function execCommand(args: string[], flags: ExecFlags, cmd: Command): Promise<void> {
+  const [service, ...command] = args
+  if (!service || command.length === 0) throw new UsageError('"compose exec" requires a service and a command')
+  const project = await loadFor(cmd)
+  const ctx = await contextFor(cmd)
+  const [{ projectContainers }, { selectedServices }, { execInContainer, prepareExec }] = await Promise.all([
+    import('../../compose/project-containers.js'),
+    import('../../compose/up.js'),
+    import('../../runtime/container/exec-container.js'),
+  ])
+  selectedServices(project, [service])
+  const index = Number(flags.index)
+  const c = projectContainers(ctx.stateRoot, project.name).find((x) => x.service === service && !x.oneoff && x.number === index)
+  if (!c || c.info.status !== 'running') throw new MiniRunError(`service "${service}" is not running`, { code: 'ENOTRUNNING' })
+  // a terminal when there is one, as Docker Compose does; -T says none
+  const tty = flags.tty !== false && process.stdin.isTTY === true && process.stdout.isTTY === true
+  const plan = prepareExec(c.info, {
+    command,
+    env: flags.env,
+    workdir: flags.workdir,
+    user: flags.user,
+    tty,
+    consoleSize: tty ? { height: process.stdout.rows, width: process.stdout.columns } : undefined,
+  })
+  const stdin = flags.detach ? openSync('/dev/null', 'r') : 0
+  process.exitCode = await execInContainer(c.info, plan, { stdio: [stdin, 1, 2], forwardSignals: true })
+}
+
+export interface RunFlags {
+  rm?: boolean
+  env: string[]
+  user?: string
+  workdir?: string
+  name?: string
+  entrypoint?: string
+  servicePorts?: boolean
+  publish: string[]
+  deps?: boolean
+  tty?: boolean
+  interactive?: boolean
+}
+
+export async function runCommand(args: string[], flags: RunFlags, cmd: Command): Promise<void> {
+  const [service, ...command] = args
+  if (!service) throw new UsageError('"compose run" requires a service')
+  const project = await loadFor(cmd, [service])
+  const ctx = await contextFor(cmd)
+  const [{ runOneOff }, { shellWords }, { At }] = await Promise.all([import('../../compose/run-oneoff.js'), import('../../compose/values.js'), import('../../compose/compose-error.js')])
+  const terminal = process.stdin.isTTY === true && process.stdout.isTTY === true
+  const tty = flags.tty !== false && terminal
+  const interactive = flags.interactive !== false
+  process.exitCode = await runOneOff(ctx, project, service, {
+    ...(command.length ? { command } : {}),
+    ...(flags.entrypoint !== undefined ? { entrypoint: shellWords(flags.entrypoint, new At('--entrypoint')) } : {}),
+    env: flags.env,
+    ...(flags.user !== undefined ? { user: flags.user } : {}),
+    ...(flags.workdir !== undefined ? { workdir: flags.workdir } : {}),
+    ...(flags.name !== undefined ? { name: flags.name } : {}),
+    servicePorts: flags.servicePorts === true,
+    publish: flags.publish,
+    noDeps: flags.deps === false,
+    remove: flags.rm === true,
+    tty,
+    interactive,
+    stdio: [interactive ? 0 : openSync('/dev/null', 'r'), 1, 2],
+    ...(tty ? { consoleSize: { height: process.stdout.rows, width: process.stdout.columns } } : {}),
+  })
+}

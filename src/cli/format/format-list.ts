@@ -1,0 +1,75 @@
+/**
+ * Docker's --format for lists (docker/cli cli/command/formatter): `table`
+ * (the default columns), `table TEMPLATE` (a header row, then one row an
+ * item, aligned like tabwriter), `json` (one `{{json .}}` line an item), or
+ * any other Go template, executed once per item with a newline after each.
+ * A literal `\t` or `\n` typed in the format stands for a tab or newline,
+ * as in Docker.
+ */
+import { UsageError } from '../../errors.js'
+import { alignTabs } from './tab-writer.js'
+import { compileTemplate, TemplateError, type Template } from './template-exec.js'
+
+export interface ListFormat {
+  /** The template of `table` without its columns given: Docker's default for the verb. */
+  defaultTable: string
+  /** Column headers by field name: ID -> "CONTAINER ID". */
+  headers: Record<string, string>
+}
+
+function compile(src: string): Template {
+  try {
+    return compileTemplate(src)
+  } catch (err) {
+    if (err instanceof TemplateError) throw new UsageError(`template parsing error: ${err.message}`, { cause: err })
+    throw err
+  }
+}
+
+function run(t: Template, data: unknown): string {
+  try {
+    return t.execute(data)
+  } catch (err) {
+    if (err instanceof TemplateError) throw new UsageError(err.message, { cause: err })
+    throw err
+  }
+}
+
+/** `\t` and `\n` as typed: Docker's preFormat replaces them. */
+export function unescapeFormat(format: string): string {
+  return format.replace(/\\t/g, '\t').replace(/\\n/g, '\n')
+}
+
+/** The header row: each field's header, a method's empty. */
+function headerData(headers: Record<string, string>, sample: unknown): Record<string, unknown> {
+  const data: Record<string, unknown> = {}
+  if (sample && typeof sample === 'object') {
+    for (const [k, v] of Object.entries(sample)) data[k] = typeof v === 'function' ? () => (headers[k] ?? k.toUpperCase()) : (headers[k] ?? k.toUpperCase())
+  }
+  for (const [k, h] of Object.entries(headers)) data[k] ??= h
+  return data
+}
+
+/** Render items as the --format given (undefined: the verb's default table). */
+export function formatList(format: string | undefined, items: unknown[], o: ListFormat): string {
+  const f = format === undefined || format === '' ? 'table' : format
+  if (f === 'json') {
+    const t = compile('{{json .}}')
+    return items.map((i) => run(t, i) + '\n').join('')
+  }
+  if (f === 'table' || f.startsWith('table ')) {
+    const body = unescapeFormat(f === 'table' ? o.defaultTable : f.slice('table '.length).trim())
+    const t = compile(body)
+    const header = run(t, headerData(o.headers, items[0]))
+    const rows = [header, ...items.map((i) => run(t, i))]
+    return alignTabs(rows.join('\n')) + '\n'
+  }
+  const t = compile(unescapeFormat(f))
+  return items.map((i) => run(t, i) + '\n').join('')
+}
+
+/** inspect -f: one template, once per object. */
+export function formatEach(format: string, items: unknown[]): string {
+  const t = compile(unescapeFormat(format))
+  return items.map((i) => run(t, i) + '\n').join('')
+}

@@ -1,0 +1,92 @@
+/**
+ * Which command line this is: mini-run's own (Docker's verbs, `--root` the
+ * image store) or runc's (verbs on bundles, `--root` the state directory).
+ * The two share verbs (create, start, run, exec, kill, ps...) and a global
+ * flag, so the rule, in order (README "OCI runtime"):
+ *
+ * 1. the executable's name: `mini-run-oci` or `runc` (a symlink, a
+ *    package.json bin) is always runc's command line;
+ * 2. `mini-run oci VERB ...` is, explicitly;
+ * 3. a global flag only runc has (--log, --log-format, --debug,
+ *    --systemd-cgroup, --criu, --rootless) before the verb: containerd's
+ *    shim always passes --log and --log-format;
+ * 4. a verb only runc has: spec, state, delete, features, list, resume,
+ *    checkpoint, restore;
+ * 5. a flag only runc's form of a shared verb has: create/run --bundle,
+ *    --pid-file, --console-socket, --no-pivot, --no-new-keyring,
+ *    --preserve-fds; exec --process, --pid-file, --console-socket;
+ * 6. a shared verb whose arguments name a container of the OCI state root
+ *    (the --root given, else /run/mini-run-oci): podman runs `start ID`,
+ *    `kill ID 15` with no flag at all.
+ * Anything else is mini-run's own command line.
+ */
+import { basename } from 'node:path'
+import { defaultOciRoot, isOciContainer } from '../../oci/oci-state.js'
+
+const RUNC_NAMES = new Set(['mini-run-oci', 'runc'])
+/** runc's global flags that take a value, and the Docker mode's. */
+const VALUE_GLOBALS = new Set(['--root', '--log', '--log-format', '--criu', '--rootless', '--state', '--log-level'])
+const RUNC_ONLY_GLOBALS = new Set(['--log', '--log-format', '--debug', '--systemd-cgroup', '--criu', '--rootless'])
+const RUNC_ONLY_VERBS = new Set(['spec', 'state', 'delete', 'features', 'list', 'resume', 'checkpoint', 'restore'])
+const SHARED_VERBS = new Set(['create', 'run', 'start', 'kill', 'exec', 'ps', 'pause', 'update', 'events'])
+const RUNC_ONLY_FLAGS: Record<string, string[]> = {
+  create: ['--bundle', '-b', '--pid-file', '--console-socket', '--no-pivot', '--no-new-keyring', '--preserve-fds'],
+  run: ['--bundle', '-b', '--pid-file', '--console-socket', '--no-pivot', '--no-new-keyring', '--preserve-fds', '--keep'],
+  exec: ['--process', '-p', '--pid-file', '--console-socket', '--preserve-fds', '--process-label', '--apparmor', '--no-new-privs', '--cap', '--additional-gids', '-g'],
+}
+
+/** Long option names runc (Go's flag package) also takes with one dash: -root, -bundle. */
+const LONG_NAMES = new Set([
+  'root', 'log', 'log-format', 'debug', 'systemd-cgroup', 'criu', 'rootless', 'bundle', 'pid-file', 'console-socket',
+  'no-pivot', 'no-new-keyring', 'preserve-fds', 'detach', 'keep', 'process', 'tty', 'cwd', 'env', 'user', 'cap',
+  'no-new-privs', 'additional-gids', 'process-label', 'apparmor', 'force', 'all', 'format', 'stats', 'interval',
+  'resources', 'memory', 'memory-swap', 'memory-reservation', 'kernel-memory', 'kernel-memory-tcp', 'cpu-shares',
+  'cpu-quota', 'cpu-period', 'cpu-rt-period', 'cpu-rt-runtime', 'cpuset-cpus', 'cpuset-mems', 'pids-limit',
+  'blkio-weight', 'l3-cache-schema', 'mem-bw-schema', 'quiet', 'help', 'version',
+])
+
+/** `-root` and `-root=x` as `--root`, `--root=x`; anything else as it is. */
+export function normalizeDashes(args: readonly string[]): string[] {
+  return args.map((a) => {
+    const m = /^-([a-z][a-z-]+)(=.*)?$/.exec(a)
+    return m && LONG_NAMES.has(m[1]!) ? `-${a}` : a
+  })
+}
+
+/**
+ * The arguments of runc's command line (argv from the verb's globals on,
+ * without an `oci` prefix), or undefined when this is mini-run's own.
+ * `exists(root, id)` tells whether the OCI root holds a container.
+ */
+export function ociArgs(argv: readonly string[], exists: (root: string, id: string) => boolean = isOciContainer): string[] | undefined {
+  const args = argv.slice(2)
+  if (RUNC_NAMES.has(basename(argv[1] ?? ''))) return normalizeDashes(args)
+  const norm = normalizeDashes(args)
+  let runcGlobal = false
+  let root: string | undefined
+  let i = 0
+  for (; i < norm.length; i++) {
+    const a = norm[i]!
+    if (!a.startsWith('-')) break
+    const name = a.split('=')[0]!
+    if (RUNC_ONLY_GLOBALS.has(name)) runcGlobal = true
+    if (VALUE_GLOBALS.has(name) && !a.includes('=')) {
+      if (name === '--root') root = norm[i + 1]
+      i++
+    } else if (name === '--root') {
+      root = a.slice('--root='.length)
+    }
+  }
+  const verb = norm[i]
+  if (verb === 'oci') return [...norm.slice(0, i), ...norm.slice(i + 1)]
+  if (verb === undefined) return runcGlobal ? norm : undefined
+  if (runcGlobal || RUNC_ONLY_VERBS.has(verb)) return norm
+  if (!SHARED_VERBS.has(verb)) return undefined
+  const rest = norm.slice(i + 1)
+  const flags = RUNC_ONLY_FLAGS[verb] ?? []
+  if (rest.some((a) => flags.includes(a.split('=')[0]!))) return norm
+  const words = rest.filter((a) => !a.startsWith('-'))
+  const ociRoot = root ?? defaultOciRoot()
+  if (words.slice(0, 3).some((w) => exists(ociRoot, w))) return norm
+  return undefined
+}

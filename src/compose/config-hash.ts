@@ -1,0 +1,27 @@
+/**
+ * Whether `up` must recreate a service's container: the hash of what the
+ * container would be made from (the service's configuration, the image it
+ * resolves to, the real names of its networks and volumes), kept in its
+ * com.docker.compose.config-hash label. The same hash: the container is
+ * left as it is; another one: it is recreated. The number of replicas,
+ * the pull policy and how the image is built are not part of it (they
+ * change what `up` does, not what a container is), as in Docker Compose.
+ */
+import { createHash } from 'node:crypto'
+import type { Service } from './model.js'
+import type { JoinedNetwork } from './service-flags.js'
+
+/** JSON with object keys sorted: the same configuration, the same text. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`
+  }
+  return JSON.stringify(value)
+}
+
+export function configHash(service: Service, imageId: string, networks: JoinedNetwork[], volumeNames: Record<string, string>): string {
+  const { replicas: _replicas, pullPolicy: _pull, build: _build, profiles: _profiles, ...rest } = service
+  return createHash('sha256').update(canonicalJson({ service: rest, imageId, networks, volumeNames })).digest('hex')
+}

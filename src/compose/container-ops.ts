@@ -1,0 +1,43 @@
+/**
+ * Starting, stopping and removing a project's containers through the
+ * runtime's own start, stop and rm. A stop is noted as one the user asked
+ * for (stop-container.ts markStoppedByUser) even when the container had
+ * exited already: a restart policy waiting out its back-off must not bring
+ * it back.
+ */
+import { findContainer } from '../runtime/container/containers.js'
+import { removeContainer } from '../runtime/container/remove-container.js'
+import { startExisting } from '../runtime/container/start-existing.js'
+import { markStoppedByUser, stopContainer } from '../runtime/container/stop-container.js'
+import { emit, type ComposeContext } from './compose-context.js'
+import type { ServiceContainer } from './project-containers.js'
+
+/** A stopped container of a service, started again: the same container (start-existing.ts). */
+export async function startAgain(ctx: ComposeContext, c: ServiceContainer): Promise<void> {
+  emit(ctx, 'Container', c.info.name, 'Starting')
+  await startExisting(ctx.stateRoot, c.info)
+  emit(ctx, 'Container', c.info.name, 'Started')
+}
+
+export async function stopServiceContainer(ctx: ComposeContext, c: ServiceContainer, timeout?: number): Promise<void> {
+  if (c.info.status !== 'running') {
+    markStoppedByUser(ctx.stateRoot, c.info)
+    return
+  }
+  emit(ctx, 'Container', c.info.name, 'Stopping')
+  await stopContainer(ctx.stateRoot, c.info, timeout)
+  emit(ctx, 'Container', c.info.name, 'Stopped')
+}
+
+export async function removeServiceContainer(ctx: ComposeContext, c: ServiceContainer, o: { volumes?: boolean; timeout?: number } = {}): Promise<void> {
+  await stopServiceContainer(ctx, c, o.timeout)
+  emit(ctx, 'Container', c.info.name, 'Removing')
+  let info
+  try {
+    info = findContainer(ctx.stateRoot, c.info.id)
+  } catch {
+    info = undefined // removed meanwhile (run -d --rm, or another command)
+  }
+  if (info) await removeContainer(ctx.stateRoot, info, true, { storeRoot: ctx.storeRoot, volumes: o.volumes === true })
+  emit(ctx, 'Container', c.info.name, 'Removed')
+}

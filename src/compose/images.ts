@@ -1,0 +1,107 @@
+/**
+ * The images a project's services run: built (services with `build:`,
+ * when the image is missing, with --build, or pull_policy: build) or
+ * pulled (missing, or pull_policy: always), each once, before any
+ * container is made; a missing image is an error naming the service.
+ */
+import { ImageStore } from '../image/store.js'
+import type { ResolvedImage } from '../image/store-types.js'
+import { emit, type ComposeContext } from './compose-context.js'
+import { At } from './compose-error.js'
+import type { Project, Service } from './model.js'
+
+export interface ImageOptions {
+  /** up --build, or `compose build`: build every service that has a build section. */
+  build?: boolean
+  /** up --no-build: never build. */
+  noBuild?: boolean
+  /** up --pull / compose pull: the policy for services without a build section. */
+  pull?: 'always' | 'missing' | 'never'
+}
+
+function isMissing(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code
+  return code === 'ENOIMAGE' || code === 'EINCOMPLETE'
+}
+
+async function resolveOrUndefined(store: ImageStore, ref: string): Promise<ResolvedImage | undefined> {
+  try {
+    return await store.resolve(ref)
+  } catch (err) {
+    if (isMissing(err)) return undefined
+    throw err
+  }
+}
+
+export async function buildService(ctx: ComposeContext, s: Service, at: At): Promise<ResolvedImage> {
+  const b = s.build!
+  // the builder and the registry client load only when a build or a pull happens
+  const [{ build }, { ensureImage }] = await Promise.all([import('../build/builder.js'), import('../registry/ensure-image.js')])
+  const store = new ImageStore({ root: ctx.storeRoot })
+  emit(ctx, 'Image', s.image, 'Building')
+  try {
+    await build({
+      context: b.context,
+      dockerfile: b.dockerfile,
+      tags: [s.image],
+      buildArgs: Object.entries(b.args).map(([k, v]) => `${k}=${v}`),
+      ...(b.target !== undefined ? { target: b.target } : {}),
+      noCache: b.noCache,
+      pull: b.pull,
+      labels: Object.entries(b.labels).map(([k, v]) => `${k}=${v}`),
+      ...(b.network !== undefined ? { network: b.network } : {}),
+      storeRoot: ctx.storeRoot,
+      stateRoot: ctx.stateRoot,
+      ...(ctx.cgroupParent !== undefined ? { cgroupParent: ctx.cgroupParent } : {}),
+      resolveImage: async (ref, pull) => (await ensureImage(ref, pull ? 'always' : 'missing', { store, insecureRegistries: ctx.insecureRegistries ?? [] })).image,
+      output: ctx.build?.output ?? { onData: () => undefined },
+      onEvent: (e) => ctx.build?.onEvent?.(s.name, e),
+    })
+  } catch (err) {
+    throw at.at('build').error(`building ${s.image}: ${(err as Error).message}`, err)
+  }
+  emit(ctx, 'Image', s.image, 'Built')
+  return store.resolve(s.image)
+}
+
+export async function pullService(ctx: ComposeContext, s: Service, at: At): Promise<ResolvedImage> {
+  const { pullImage } = await import('../registry/pull.js')
+  const store = new ImageStore({ root: ctx.storeRoot })
+  emit(ctx, 'Image', s.image, 'Pulling')
+  try {
+    await pullImage(s.image, {
+      store,
+      ...(s.platform !== undefined ? { platform: s.platform } : {}),
+      insecureRegistries: ctx.insecureRegistries ?? [],
+      progress: (e) => ctx.onPull?.(s.image, e),
+    })
+  } catch (err) {
+    throw at.at('image').error(`pulling ${s.image}: ${(err as Error).message}`, err)
+  }
+  emit(ctx, 'Image', s.image, 'Pulled')
+  return store.resolve(s.image)
+}
+
+/** The image id of each service, built or pulled as needed, in service order. */
+export async function ensureImages(ctx: ComposeContext, project: Project, services: readonly string[], o: ImageOptions, fileOf: (service: string) => string): Promise<Record<string, string>> {
+  const store = new ImageStore({ root: ctx.storeRoot })
+  const done = new Map<string, ResolvedImage>()
+  const ids: Record<string, string> = {}
+  for (const name of services) {
+    const s = project.services[name]!
+    const at = new At(fileOf(name), ['services', name])
+    let image = done.get(s.image)
+    if (!image) {
+      const local = await resolveOrUndefined(store, s.image)
+      const policy = o.pull ?? (s.pullPolicy === 'build' ? 'missing' : s.pullPolicy)
+      if (s.build && !o.noBuild && (o.build || s.pullPolicy === 'build' || !local)) image = await buildService(ctx, s, at)
+      else if (policy === 'always' && !s.build) image = await pullService(ctx, s, at)
+      else if (local) image = local
+      else if (policy === 'never' || o.noBuild) throw at.at('image').error(`no such image: ${s.image} (pull_policy: never)`)
+      else image = await pullService(ctx, s, at)
+      done.set(s.image, image)
+    }
+    ids[name] = image.configDigest
+  }
+  return ids
+}

@@ -1,0 +1,38 @@
+/**
+ * `compose stop`, `start` and `restart`, through the runtime's own stop and
+ * start: a stopped container starts again as the same container (its id,
+ * writable layer, volumes and log kept: start-existing.ts), planned from
+ * what its state recorded; the compose file is not read again for it, as
+ * `docker compose start` does not read it either.
+ */
+import type { ComposeContext } from './compose-context.js'
+import { startAgain, stopServiceContainer } from './container-ops.js'
+import { startWaves } from './dependency-order.js'
+import { stopOrder } from './down.js'
+import type { Project } from './model.js'
+import { projectContainers, type ServiceContainer } from './project-containers.js'
+import { selectedServices } from './up.js'
+
+function containersOf(ctx: ComposeContext, project: Project, services: readonly string[] | undefined): ServiceContainer[] {
+  const names = new Set(selectedServices(project, services))
+  return projectContainers(ctx.stateRoot, project.name).filter((c) => !c.oneoff && names.has(c.service))
+}
+
+export async function stop(ctx: ComposeContext, project: Project, services?: string[], timeout?: number): Promise<void> {
+  for (const group of stopOrder(project, containersOf(ctx, project, services))) {
+    await Promise.all(group.map((c) => stopServiceContainer(ctx, c, timeout)))
+  }
+}
+
+export async function start(ctx: ComposeContext, project: Project, services?: string[]): Promise<void> {
+  const containers = containersOf(ctx, project, services)
+  for (const wave of startWaves(project.services, project.mainFile)) {
+    // one its restart policy is about to start again is left to it
+    await Promise.all(containers.filter((c) => wave.includes(c.service) && c.info.status !== 'running' && !c.info.restarting).map((c) => startAgain(ctx, c)))
+  }
+}
+
+export async function restart(ctx: ComposeContext, project: Project, services?: string[], timeout?: number): Promise<void> {
+  await stop(ctx, project, services, timeout)
+  await start(ctx, project, services)
+}

@@ -1,0 +1,207 @@
+/**
+ * Load a compose project as compose-go does: find the files, parse each
+ * (YAML), interpolate its values (${VAR} from the caller's environment and
+ * the .env file), validate it against the Compose Specification's schema,
+ * merge the files, then make the typed model (normalize-service.ts), with
+ * its names, profiles and dependency order checked. Every error names the
+ * file and the path in it. Nothing is created: `up` loads before it makes
+ * anything, so a file with an error leaves nothing behind.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, relative, resolve } from 'node:path'
+import { At, ComposeError } from './compose-error.js'
+import { startWaves } from './dependency-order.js'
+import { parseDotenv } from './dotenv.js'
+import { findComposeFiles } from './find-files.js'
+import { interpolateTree, type Interpolation, type Lookup } from './interpolate.js'
+import { mergeFiles } from './merge.js'
+import type { Project, ProjectNetwork, ProjectVolume, Service } from './model.js'
+import { normalizeService } from './normalize-service.js'
+import { projectName } from './project-name.js'
+import { schemaError } from './schema-errors.js'
+import { bool, isMap, listOrDict, str, type Raw } from './values.js'
+import { parseYaml, validateCompose, YAMLParseError } from './vendor.js'
+import { LABELS } from './labels.js'
+
+export interface LoadOptions {
+  /** -f files; none: looked up as Docker does (find-files.ts). */
+  files?: string[]
+  /** -p */
+  projectName?: string
+  /** --project-directory: default the first file's directory. */
+  projectDirectory?: string
+  /** --env-file: default <project directory>/.env, when there is one. */
+  envFiles?: string[]
+  /** --profile; default COMPOSE_PROFILES. */
+  profiles?: string[]
+  /** Services named on the command line: enabled whatever their profiles. */
+  services?: string[]
+  cwd?: string
+  env?: NodeJS.ProcessEnv
+}
+
+export interface Loaded {
+  project: Project
+  warnings: string[]
+}
+
+const UNSUPPORTED_TOP = ['include', 'secrets', 'configs', 'models']
+
+export function loadProject(o: LoadOptions = {}): Loaded {
+  const cwd = o.cwd ?? process.cwd()
+  const env = o.env ?? process.env
+  const found = findComposeFiles(o.files ?? [], cwd, env)
+  const warnings = [...found.warnings]
+  const projectDir = resolve(cwd, o.projectDirectory ?? dirname(found.files[0]!))
+  const shown = (file: string) => (file.startsWith(cwd + '/') ? relative(cwd, file) : file)
+
+  // the caller's environment wins over .env, as in Docker
+  const dotenv = new Map<string, string>()
+  const envFiles = o.envFiles?.map((f) => resolve(cwd, f)) ?? (existsSync(resolve(projectDir, '.env')) ? [resolve(projectDir, '.env')] : [])
+  for (const file of envFiles) {
+    let text: string
+    try {
+      text = readFileSync(file, 'utf8')
+    } catch (err) {
+      throw new ComposeError(shown(file), [], `cannot read the env file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err })
+    }
+    for (const [k, v] of parseDotenv(text, shown(file), (n) => env[n] ?? dotenv.get(n))) dotenv.set(k, v)
+  }
+  const lookup: Lookup = (name) => env[name] ?? dotenv.get(name)
+
+  const unset = new Set<string>()
+  const raws = found.files.map((file) => readComposeFile(file, shown(file), { lookup, unset }, warnings))
+  const merged = mergeFiles(raws)
+  const mainFile = shown(found.files[0]!)
+  for (const key of UNSUPPORTED_TOP) if (merged[key] !== undefined) throw new ComposeError(mainFile, [key], 'not supported by mini-run')
+  const name = projectName({
+    flag: o.projectName,
+    env: lookup('COMPOSE_PROJECT_NAME'),
+    file: typeof merged.name === 'string' ? merged.name : undefined,
+    dir: projectDir,
+  })
+  const fileOf = (section: string, key: string) => {
+    for (let i = raws.length - 1; i >= 0; i--) if (isMap(raws[i]![section]) && (raws[i]![section] as Raw)[key] !== undefined) return shown(found.files[i]!)
+    return mainFile
+  }
+  const networks = projectNetworks(merged.networks, name, (key) => new At(fileOf('networks', key), ['networks', key]))
+  const volumes = projectVolumes(merged.volumes, name, (key) => new At(fileOf('volumes', key), ['volumes', key]))
+
+  const all: Record<string, Service> = {}
+  for (const [serviceName, raw] of Object.entries((merged.services ?? {}) as Raw)) {
+    const at = new At(fileOf('services', serviceName), ['services', serviceName])
+    all[serviceName] = normalizeService(serviceName, (raw ?? {}) as Raw, at, {
+      projectName: name,
+      projectDir,
+      lookup,
+      volumes: new Set(Object.keys(volumes)),
+      networks: new Set(Object.keys(networks)),
+      warnings,
+    })
+  }
+  const profiles = o.profiles ?? (lookup('COMPOSE_PROFILES') ?? '').split(',').filter(Boolean)
+  const enabled = (s: Service) => s.profiles.length === 0 || s.profiles.some((p) => profiles.includes(p) || p === '*') || profiles.includes('*') || o.services?.includes(s.name)
+  const services: Record<string, Service> = {}
+  for (const s of Object.values(all)) if (enabled(s)) services[s.name] = s
+  for (const s of Object.values(services)) {
+    for (const [dep, d] of Object.entries(s.dependsOn)) {
+      const at = new At(fileOf('services', s.name), ['services', s.name, 'depends_on', dep])
+      if (!all[dep]) throw at.error(`service "${s.name}" depends on undefined service "${dep}"`)
+      if (!services[dep]) {
+        if (d.required) throw at.error(`service "${dep}" is not enabled by the active profiles (${profiles.join(',') || 'none'})`)
+        delete s.dependsOn[dep]
+      }
+    }
+  }
+  startWaves(services, mainFile)
+  const names = new Map<string, string>()
+  for (const s of Object.values(services)) {
+    if (!s.containerName) continue
+    const other = names.get(s.containerName)
+    if (other) throw new ComposeError(fileOf('services', s.name), ['services', s.name, 'container_name'], `"${s.containerName}" is also the container name of service ${other}`)
+    names.set(s.containerName, s.name)
+  }
+  return {
+    project: {
+      name,
+      workingDir: projectDir,
+      files: found.files,
+      services,
+      disabledServices: Object.keys(all).filter((n) => !services[n]),
+      networks,
+      volumes,
+      serviceFiles: Object.fromEntries(Object.keys(all).map((n) => [n, fileOf('services', n)])),
+      mainFile,
+    },
+    warnings: [...[...unset].map((v) => `The "${v}" variable is not set. Defaulting to a blank string.`), ...warnings],
+  }
+}
+
+/** One file: YAML, interpolation, the schema. */
+function readComposeFile(path: string, shown: string, ctx: Interpolation, warnings: string[]): Raw {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new ComposeError(shown, [], `cannot read it: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err })
+  }
+  let parsed: unknown
+  try {
+    parsed = parseYaml(text, { merge: true, maxAliasCount: 1000 })
+  } catch (err) {
+    if (err instanceof YAMLParseError) {
+      const line = err.linePos?.[0]
+      throw new ComposeError(shown, [], `${line ? `line ${line.line}, column ${line.col}: ` : ''}${err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`, { cause: err })
+    }
+    throw err
+  }
+  if (parsed === null || parsed === undefined) parsed = {}
+  if (!isMap(parsed)) throw new ComposeError(shown, [], 'the top level must be a mapping (services:, volumes:, ...)')
+  if (parsed.version !== undefined) warnings.push(`${shown}: the attribute \`version\` is obsolete, it will be ignored`)
+  const interpolated = interpolateTree(parsed, ctx, new At(shown)) as Raw
+  if (!validateCompose(interpolated)) throw schemaError(shown, validateCompose.errors ?? [], interpolated)
+  return interpolated
+}
+
+function projectNetworks(v: unknown, project: string, at: (key: string) => At): Record<string, ProjectNetwork> {
+  const out: Record<string, ProjectNetwork> = {}
+  const declared = isMap(v) ? v : {}
+  for (const [key, value] of Object.entries({ default: null, ...declared })) {
+    const here = at(key)
+    const n: Raw = isMap(value) ? value : {}
+    for (const k of Object.keys(n)) {
+      if (!['name', 'external', 'driver', 'ipam', 'labels', 'attachable'].includes(k) && !k.startsWith('x-')) throw here.at(k).error('not supported by mini-run')
+    }
+    if (n.driver !== undefined && str(n.driver, here.at('driver')) !== 'bridge') throw here.at('driver').error(`the ${String(n.driver)} driver is not supported by mini-run (bridge)`)
+    const external = n.external === undefined ? false : isMap(n.external) ? true : bool(n.external, here.at('external'))
+    const ipam = isMap(n.ipam) ? n.ipam : undefined
+    const configs = Array.isArray(ipam?.config) ? ipam.config : []
+    if (configs.length > 1) throw here.at('ipam', 'config').error('one subnet per network (IPv4 only)')
+    const c = (configs[0] ?? {}) as Raw
+    const name = n.name !== undefined ? str(n.name, here.at('name')) : isMap(n.external) && n.external.name !== undefined ? str(n.external.name, here.at('external', 'name')) : external ? key : `${project}_${key}`
+    out[key] = {
+      name,
+      external,
+      ...(c.subnet !== undefined ? { subnet: str(c.subnet, here.at('ipam', 'config', 0, 'subnet')) } : {}),
+      ...(c.gateway !== undefined ? { gateway: str(c.gateway, here.at('ipam', 'config', 0, 'gateway')) } : {}),
+      labels: { ...listOrDict(n.labels, here.at('labels')), [LABELS.project]: project, [LABELS.network]: key },
+    }
+  }
+  return out
+}
+
+function projectVolumes(v: unknown, project: string, at: (key: string) => At): Record<string, ProjectVolume> {
+  const out: Record<string, ProjectVolume> = {}
+  for (const [key, value] of Object.entries(isMap(v) ? v : {})) {
+    const here = at(key)
+    const n: Raw = isMap(value) ? value : {}
+    for (const k of Object.keys(n)) {
+      if (!['name', 'external', 'driver', 'labels'].includes(k) && !k.startsWith('x-')) throw here.at(k).error('not supported by mini-run')
+    }
+    if (n.driver !== undefined && str(n.driver, here.at('driver')) !== 'local') throw here.at('driver').error(`the ${String(n.driver)} driver is not supported by mini-run (local)`)
+    const external = n.external === undefined ? false : isMap(n.external) ? true : bool(n.external, here.at('external'))
+    const name = n.name !== undefined ? str(n.name, here.at('name')) : isMap(n.external) && n.external.name !== undefined ? str(n.external.name, here.at('external', 'name')) : external ? key : `${project}_${key}`
+    out[key] = { name, external, labels: { ...listOrDict(n.labels, here.at('labels')), [LABELS.project]: project, [LABELS.volume]: key } }
+  }
+  return out
+}

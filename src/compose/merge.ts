@@ -1,0 +1,67 @@
+/**
+ * Several compose files (`-f a.yaml -f b.yaml`, or a file and its
+ * override) merged into one, later over earlier, with the Compose
+ * Specification's rules: mappings merge key by key; environment, labels
+ * and build args merge by name whichever syntax each file uses; volumes
+ * merge by their container path; command, entrypoint and a health check's
+ * test are replaced; other lists are joined, without repeats.
+ */
+import { isMap, type Raw } from './values.js'
+
+const REPLACED = new Set(['command', 'entrypoint', 'test'])
+const BY_NAME = new Set(['environment', 'labels', 'args', 'extra_hosts', 'sysctls'])
+const AS_MAP = new Set(['networks', 'depends_on'])
+
+export function mergeFiles(files: readonly Raw[]): Raw {
+  return files.reduce((base, next) => merge(base, next, []) as Raw, {})
+}
+
+function merge(base: unknown, over: unknown, path: readonly string[]): unknown {
+  const key = path.at(-1) ?? ''
+  const inService = path[0] === 'services' && path.length >= 3
+  if (over === undefined) return base
+  if (base === undefined || base === null) return over
+  if (inService && REPLACED.has(key)) return over
+  if (inService && BY_NAME.has(key)) return merge(byName(base), byName(over), [...path, '*'])
+  if (inService && AS_MAP.has(key) && path.length === 3) return merge(asMap(base), asMap(over), [...path, '*'])
+  if (inService && key === 'volumes' && Array.isArray(base) && Array.isArray(over)) return mergeVolumes(base, over)
+  if (isMap(base) && isMap(over)) {
+    const out: Raw = { ...base }
+    for (const [k, v] of Object.entries(over)) out[k] = merge(base[k], v, [...path, k])
+    return out
+  }
+  if (Array.isArray(base) && Array.isArray(over)) {
+    const seen = new Set(base.map((v) => JSON.stringify(v)))
+    return [...base, ...over.filter((v) => !seen.has(JSON.stringify(v)))]
+  }
+  return over
+}
+
+/** ["K=V", "K"] as {K: "V", K: null}; a mapping as it is. */
+function byName(v: unknown): unknown {
+  if (!Array.isArray(v)) return v
+  const out: Raw = {}
+  for (const item of v) {
+    const text = String(item)
+    const eq = text.indexOf('=')
+    out[eq < 0 ? text : text.slice(0, eq)] = eq < 0 ? null : text.slice(eq + 1)
+  }
+  return out
+}
+
+/** A list of names as a mapping of names to null (networks, depends_on). */
+function asMap(v: unknown): unknown {
+  return Array.isArray(v) ? Object.fromEntries(v.map((n) => [String(n), null])) : v
+}
+
+function targetOf(v: unknown): string | undefined {
+  if (isMap(v)) return typeof v.target === 'string' ? v.target : undefined
+  if (typeof v !== 'string') return undefined
+  const parts = v.split(':')
+  return parts.length === 1 ? parts[0] : parts[1]
+}
+
+function mergeVolumes(base: unknown[], over: unknown[]): unknown[] {
+  const targets = new Set(over.map(targetOf))
+  return [...base.filter((v) => !targets.has(targetOf(v))), ...over]
+}

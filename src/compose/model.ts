@@ -1,0 +1,155 @@
+/**
+ * A compose project as mini-run runs it: the file(s) loaded, interpolated,
+ * validated against the Compose Specification and normalized (short and
+ * long syntaxes made one, relative paths made absolute, defaults filled
+ * in). Everything here is plain data: `compose config` prints it, and the
+ * config hash of a service is the hash of its entry.
+ */
+import type { HealthConfig } from '../runtime/health/health-config.js'
+import type { RestartPolicy } from '../runtime/container/state.js'
+
+export interface Project {
+  name: string
+  /** The project directory: relative paths in the files are relative to it. */
+  workingDir: string
+  /** The compose files, absolute, in the order they were merged. */
+  files: string[]
+  /** The services the active profiles enable, by name. */
+  services: Record<string, Service>
+  /** Services that no active profile enables (by name): not started, but down removes their containers. */
+  disabledServices: string[]
+  /** Networks by their key in the file. */
+  networks: Record<string, ProjectNetwork>
+  /** Volumes by their key in the file. */
+  volumes: Record<string, ProjectVolume>
+  /** Which file errors about a service name (the last that defines it), as given; and the first file. */
+  serviceFiles: Record<string, string>
+  mainFile: string
+}
+
+export interface ProjectNetwork {
+  /** Its real name: `<project>_<key>`, or `name:`. */
+  name: string
+  external: boolean
+  subnet?: string
+  gateway?: string
+  labels: Record<string, string>
+}
+
+export interface ProjectVolume {
+  /** Its real name: `<project>_<key>`, or `name:`. */
+  name: string
+  external: boolean
+  labels: Record<string, string>
+}
+
+export type DependencyCondition = 'service_started' | 'service_healthy' | 'service_completed_successfully'
+
+export interface Dependency {
+  condition: DependencyCondition
+  /** false: a missing or failed dependency only warns. */
+  required: boolean
+  /** restart: true: restarting the dependency restarts this one too. */
+  restart: boolean
+}
+
+export interface BuildConfig {
+  /** Absolute. */
+  context: string
+  /** Absolute. */
+  dockerfile: string
+  args: Record<string, string>
+  target?: string
+  labels: Record<string, string>
+  network?: string
+  noCache: boolean
+  pull: boolean
+}
+
+/** Docker's restart policy, as the runtime carries it out (runtime/container/restart-policy.ts). */
+export type { RestartPolicy }
+
+/** One mount of a service, in --mount's terms. */
+export interface ServiceVolume {
+  type: 'bind' | 'volume' | 'tmpfs'
+  /** bind: an absolute host path; volume: the key of a top-level volume, or undefined for an anonymous one. */
+  source?: string
+  target: string
+  readOnly: boolean
+  /** bind: create a missing host path (the short syntax does, as Docker's -v). */
+  createHostPath?: boolean
+  /** volume: no copy of the image's files into an empty volume. */
+  nocopy?: boolean
+  /** tmpfs: size in bytes. */
+  size?: number
+}
+
+export interface ServiceNetwork {
+  aliases: string[]
+  ipv4Address?: string
+  macAddress?: string
+}
+
+export interface Service {
+  name: string
+  /** The image to run (or to name the built one); for a build without one, `<project>-<service>`. */
+  image: string
+  build?: BuildConfig
+  pullPolicy: 'missing' | 'always' | 'never' | 'build'
+  platform?: string
+  command?: string[]
+  /** [] clears the image's. */
+  entrypoint?: string[]
+  /** env_file first, then environment; a KEY without a value and not set in the caller's environment is left out. */
+  environment: Record<string, string>
+  /** [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL], as -p takes them. */
+  ports: string[]
+  expose: string[]
+  volumes: ServiceVolume[]
+  tmpfs: string[]
+  /** By the network's key; none with network_mode. */
+  networks: Record<string, ServiceNetwork>
+  networkMode?: 'none' | 'host' | 'bridge'
+  dependsOn: Record<string, Dependency>
+  healthcheck?: HealthConfig
+  restart: RestartPolicy
+  replicas: number
+  user?: string
+  workingDir?: string
+  hostname?: string
+  containerName?: string
+  init: boolean
+  readOnly: boolean
+  tty: boolean
+  stdinOpen: boolean
+  capAdd: string[]
+  capDrop: string[]
+  securityOpt: string[]
+  privileged: boolean
+  /** HOST[:CONTAINER][:rwm], as --device */
+  devices: string[]
+  deviceCgroupRules: string[]
+  groupAdd: string[]
+  memLimit?: string
+  memswapLimit?: string
+  cpus?: string
+  cpuShares?: string
+  pidsLimit?: string
+  ulimits: string[]
+  logOpts: string[]
+  dns: string[]
+  dnsSearch: string[]
+  dnsOpt: string[]
+  extraHosts: string[]
+  macAddress?: string
+  pid?: string
+  ipc?: string
+  uts?: string
+  cgroupParent?: string
+  userns?: string
+  stopSignal?: string
+  /** Seconds (stop_grace_period, rounded up). */
+  stopTimeout?: number
+  labels: Record<string, string>
+  profiles: string[]
+}

@@ -1,0 +1,255 @@
+/**
+ * One service of a validated compose file as the model's Service: every
+ * key the Compose Specification allows either means something here or is
+ * refused, by its path, as not supported (never silently dropped: a
+ * `privileged: true` ignored would run something other than what was
+ * asked for).
+ */
+import { resolve } from 'node:path'
+import { parseSignal } from '../runtime/spec/signals.js'
+import type { At } from './compose-error.js'
+import { parseDotenv } from './dotenv.js'
+import type { Lookup } from './interpolate.js'
+import type { BuildConfig, Dependency, Service, ServiceNetwork } from './model.js'
+import { cpus, deployOf, duration, healthcheckOf, restartOf, size } from './service-policies.js'
+import { exposedPorts, servicePorts } from './syntax-ports.js'
+import { serviceVolumes } from './syntax-volumes.js'
+import { bool, command, int, isMap, listOrDict, str, strings, type Raw } from './values.js'
+import { readFileSync } from 'node:fs'
+
+/** Keys that mean nothing to a single-host runtime without a daemon, and change nothing it runs. */
+const IGNORED = new Set(['develop', 'attach'])
+
+const SUPPORTED = new Set([
+  'image', 'build', 'command', 'entrypoint', 'environment', 'env_file', 'ports', 'expose', 'volumes', 'networks',
+  'network_mode', 'depends_on', 'healthcheck', 'restart', 'user', 'working_dir', 'hostname', 'container_name', 'init',
+  'read_only', 'tmpfs', 'cap_add', 'cap_drop', 'mem_limit', 'memswap_limit', 'cpus', 'cpu_shares', 'pids_limit', 'deploy',
+  'stop_signal', 'stop_grace_period', 'labels', 'profiles', 'scale', 'dns', 'dns_search', 'dns_opt', 'extra_hosts',
+  'group_add', 'mac_address', 'ulimits', 'logging', 'pid', 'ipc', 'uts', 'tty', 'stdin_open', 'security_opt', 'platform',
+  'pull_policy', 'cgroup_parent', 'userns_mode', 'privileged', 'devices', 'device_cgroup_rules',
+])
+
+export interface ServiceContext {
+  projectName: string
+  projectDir: string
+  /** The interpolation environment (the caller's, then .env): env_file and KEY-only entries read it. */
+  lookup: Lookup
+  volumes: ReadonlySet<string>
+  networks: ReadonlySet<string>
+  warnings: string[]
+}
+
+export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceContext): Service {
+  for (const key of Object.keys(s)) {
+    if (key.startsWith('x-') || IGNORED.has(key)) continue
+    if (!SUPPORTED.has(key)) throw at.at(key).error('not supported by mini-run')
+  }
+  const build = s.build === undefined ? undefined : buildOf(s.build, at.at('build'), ctx)
+  if (s.image === undefined && !build) throw at.error('neither an image nor a build context is given')
+  const image = s.image !== undefined ? str(s.image, at.at('image')) : `${ctx.projectName}-${name}`
+  const deploy = deployOf(s.deploy, at.at('deploy'), ctx.warnings)
+  const networkMode = s.network_mode === undefined ? undefined : networkModeOf(s.network_mode, at.at('network_mode'))
+  if (networkMode && s.networks !== undefined) throw at.at('network_mode').error('network_mode and networks cannot be combined')
+  const replicas = s.scale !== undefined ? int(s.scale, at.at('scale')) : deploy.replicas ?? 1
+  if (s.container_name !== undefined && replicas > 1) throw at.at('container_name').error(`a container name is for one container, and ${replicas} are asked for`)
+  const stopGrace = s.stop_grace_period === undefined ? undefined : duration(s.stop_grace_period, at.at('stop_grace_period'))
+  const opt = <T>(key: string, value: T | undefined) => (value === undefined ? {} : { [key]: value })
+  const text = (key: string) => (s[key] === undefined || s[key] === null ? undefined : str(s[key], at.at(key)))
+  const service: Service = {
+    name,
+    image,
+    ...opt('build', build),
+    pullPolicy: pullPolicyOf(s.pull_policy, at.at('pull_policy')),
+    ...opt('platform', text('platform')),
+    ...opt('command', command(s.command, at.at('command'))),
+    ...opt('entrypoint', command(s.entrypoint, at.at('entrypoint'))),
+    environment: { ...envFiles(s.env_file, at.at('env_file'), ctx), ...listOrDict(s.environment, at.at('environment'), ctx.lookup) },
+    ports: servicePorts(s.ports, at.at('ports')),
+    expose: exposedPorts(s.expose, at.at('expose')),
+    volumes: serviceVolumes(s.volumes, at.at('volumes'), ctx.projectDir, ctx.volumes),
+    tmpfs: strings(s.tmpfs, at.at('tmpfs')),
+    networks: networkMode ? {} : serviceNetworks(s.networks, at.at('networks'), ctx.networks),
+    ...opt('networkMode', networkMode),
+    dependsOn: dependsOn(s.depends_on, at.at('depends_on')),
+    ...opt('healthcheck', s.healthcheck === undefined ? undefined : healthcheckOf(s.healthcheck, at.at('healthcheck'))),
+    restart: s.restart !== undefined ? restartOf(s.restart, at.at('restart')) : deploy.restart ?? { name: 'no', maximumRetryCount: 0 },
+    replicas,
+    ...opt('user', text('user')),
+    ...opt('workingDir', text('working_dir')),
+    ...opt('hostname', text('hostname')),
+    ...opt('containerName', text('container_name')),
+    init: s.init === undefined ? false : bool(s.init, at.at('init')),
+    readOnly: s.read_only === undefined ? false : bool(s.read_only, at.at('read_only')),
+    tty: s.tty === undefined ? false : bool(s.tty, at.at('tty')),
+    stdinOpen: s.stdin_open === undefined ? false : bool(s.stdin_open, at.at('stdin_open')),
+    capAdd: strings(s.cap_add, at.at('cap_add')),
+    capDrop: strings(s.cap_drop, at.at('cap_drop')),
+    securityOpt: strings(s.security_opt, at.at('security_opt')),
+    privileged: s.privileged === undefined ? false : bool(s.privileged, at.at('privileged')),
+    devices: strings(s.devices, at.at('devices')),
+    deviceCgroupRules: strings(s.device_cgroup_rules, at.at('device_cgroup_rules')),
+    groupAdd: strings(s.group_add, at.at('group_add')),
+    ...opt('memLimit', size(s.mem_limit, at.at('mem_limit')) ?? deploy.memory),
+    ...opt('memswapLimit', size(s.memswap_limit, at.at('memswap_limit'), true)),
+    ...opt('cpus', s.cpus !== undefined ? cpus(s.cpus, at.at('cpus')) : deploy.cpus),
+    ...opt('cpuShares', s.cpu_shares === undefined ? undefined : String(int(s.cpu_shares, at.at('cpu_shares')))),
+    ...opt('pidsLimit', s.pids_limit !== undefined ? String(int(s.pids_limit, at.at('pids_limit'), -1)) : deploy.pids),
+    ulimits: ulimitsOf(s.ulimits, at.at('ulimits')),
+    logOpts: loggingOf(s.logging, at.at('logging')),
+    dns: strings(s.dns, at.at('dns')),
+    dnsSearch: strings(s.dns_search, at.at('dns_search')),
+    dnsOpt: strings(s.dns_opt, at.at('dns_opt')),
+    extraHosts: extraHosts(s.extra_hosts, at.at('extra_hosts')),
+    ...opt('macAddress', text('mac_address')),
+    ...opt('pid', text('pid')),
+    ...opt('ipc', text('ipc')),
+    ...opt('uts', text('uts')),
+    ...opt('cgroupParent', text('cgroup_parent')),
+    ...opt('userns', text('userns_mode')),
+    ...opt('stopSignal', text('stop_signal')),
+    ...opt('stopTimeout', stopGrace === undefined ? undefined : Math.ceil(stopGrace / 1e9)),
+    labels: listOrDict(s.labels, at.at('labels')),
+    profiles: strings(s.profiles, at.at('profiles')),
+  }
+  if (service.stopSignal !== undefined) {
+    try {
+      parseSignal(service.stopSignal)
+    } catch (err) {
+      throw at.at('stop_signal').error((err as Error).message, err)
+    }
+  }
+  return service
+}
+
+
+
+
+function buildOf(v: unknown, at: At, ctx: ServiceContext): BuildConfig {
+  const b: Raw = typeof v === 'string' ? { context: v } : (v as Raw)
+  const allowed = ['context', 'dockerfile', 'args', 'target', 'labels', 'network', 'no_cache', 'pull']
+  for (const key of Object.keys(b)) {
+    if (!allowed.includes(key) && !key.startsWith('x-')) throw at.at(key).error('not supported by mini-run')
+  }
+  const contextText = b.context === undefined ? '.' : str(b.context, at.at('context'))
+  if (/^[a-z]+:\/\//.test(contextText) || contextText.startsWith('git@')) throw at.at('context').error('a remote build context is not supported: use a directory')
+  const context = resolve(ctx.projectDir, contextText)
+  const network = b.network === undefined ? undefined : str(b.network, at.at('network'))
+  if (network !== undefined && !['none', 'host', 'default'].includes(network)) throw at.at('network').error('none, host or default')
+  return {
+    context,
+    dockerfile: resolve(context, b.dockerfile === undefined ? 'Dockerfile' : str(b.dockerfile, at.at('dockerfile'))),
+    args: listOrDict(b.args, at.at('args'), ctx.lookup),
+    ...(b.target !== undefined ? { target: str(b.target, at.at('target')) } : {}),
+    labels: listOrDict(b.labels, at.at('labels')),
+    ...(network !== undefined ? { network } : {}),
+    noCache: b.no_cache === undefined ? false : bool(b.no_cache, at.at('no_cache')),
+    pull: b.pull === undefined ? false : bool(b.pull, at.at('pull')),
+  }
+}
+
+function pullPolicyOf(v: unknown, at: At): Service['pullPolicy'] {
+  if (v === undefined) return 'missing'
+  const text = str(v, at)
+  if (text === 'if_not_present' || text === 'missing') return 'missing'
+  if (text === 'always' || text === 'never' || text === 'build') return text
+  throw at.error(`"${text}": always, never, missing or build`)
+}
+
+function networkModeOf(v: unknown, at: At): Service['networkMode'] {
+  const text = str(v, at)
+  if (text === 'none' || text === 'host' || text === 'bridge') return text
+  throw at.error(`"${text}" is not supported by mini-run (none, host, bridge)`)
+}
+
+function envFiles(v: unknown, at: At, ctx: ServiceContext): Record<string, string> {
+  if (v === undefined || v === null) return {}
+  const list = Array.isArray(v) ? v : [v]
+  const out: Record<string, string> = {}
+  list.forEach((item, i) => {
+    const here = Array.isArray(v) ? at.at(i) : at
+    const entry: Raw = isMap(item) ? item : { path: item }
+    const path = resolve(ctx.projectDir, str(entry.path, here.at('path')))
+    const required = entry.required === undefined ? true : bool(entry.required, here.at('required'))
+    let text: string
+    try {
+      text = readFileSync(path, 'utf8')
+    } catch (err) {
+      if (!required && (err as NodeJS.ErrnoException).code === 'ENOENT') return
+      throw here.error(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, err)
+    }
+    for (const [key, value] of parseDotenv(text, path, ctx.lookup)) out[key] = value
+  })
+  return out
+}
+
+function serviceNetworks(v: unknown, at: At, declared: ReadonlySet<string>): Record<string, ServiceNetwork> {
+  if (v === undefined || v === null) return { default: { aliases: [] } }
+  const out: Record<string, ServiceNetwork> = {}
+  const check = (key: string, here: At) => {
+    if (!declared.has(key)) throw here.error(`refers to undefined network ${key}: declare it under the top-level networks`)
+  }
+  if (Array.isArray(v)) {
+    v.forEach((item, i) => {
+      const key = str(item, at.at(i))
+      check(key, at.at(i))
+      out[key] = { aliases: [] }
+    })
+    return out
+  }
+  for (const [key, value] of Object.entries(v as Raw)) {
+    const here = at.at(key)
+    check(key, here)
+    const n: Raw = isMap(value) ? value : {}
+    for (const k of Object.keys(n)) {
+      if (!['aliases', 'ipv4_address', 'mac_address', 'priority'].includes(k) && !k.startsWith('x-')) throw here.at(k).error('not supported by mini-run')
+    }
+    out[key] = {
+      aliases: strings(n.aliases, here.at('aliases')),
+      ...(n.ipv4_address !== undefined ? { ipv4Address: str(n.ipv4_address, here.at('ipv4_address')) } : {}),
+      ...(n.mac_address !== undefined ? { macAddress: str(n.mac_address, here.at('mac_address')) } : {}),
+    }
+  }
+  return out
+}
+
+function dependsOn(v: unknown, at: At): Record<string, Dependency> {
+  const out: Record<string, Dependency> = {}
+  if (v === undefined || v === null) return out
+  if (Array.isArray(v)) {
+    v.forEach((item, i) => (out[str(item, at.at(i))] = { condition: 'service_started', required: true, restart: false }))
+    return out
+  }
+  for (const [name, value] of Object.entries(v as Raw)) {
+    const d = (value ?? {}) as Raw
+    const here = at.at(name)
+    out[name] = {
+      condition: d.condition === undefined ? 'service_started' : (str(d.condition, here.at('condition')) as Dependency['condition']),
+      required: d.required === undefined ? true : bool(d.required, here.at('required')),
+      restart: d.restart === undefined ? false : bool(d.restart, here.at('restart')),
+    }
+  }
+  return out
+}
+
+function ulimitsOf(v: unknown, at: At): string[] {
+  if (!isMap(v)) return []
+  return Object.entries(v).map(([name, value]) => {
+    if (isMap(value)) return `${name}=${int(value.soft, at.at(name, 'soft'), -1)}:${int(value.hard, at.at(name, 'hard'), -1)}`
+    return `${name}=${int(value, at.at(name), -1)}`
+  })
+}
+
+function loggingOf(v: unknown, at: At): string[] {
+  if (!isMap(v)) return []
+  const driver = v.driver === undefined ? 'json-file' : str(v.driver, at.at('driver'))
+  if (driver !== 'json-file' && driver !== 'local') throw at.at('driver').error(`the ${driver} log driver is not supported by mini-run (json-file)`)
+  const options = isMap(v.options) ? v.options : {}
+  return Object.entries(options).map(([key, value]) => `${key}=${str(value, at.at('options', key))}`)
+}
+
+function extraHosts(v: unknown, at: At): string[] {
+  if (isMap(v)) {
+    return Object.entries(v).flatMap(([host, ips]) => (Array.isArray(ips) ? ips : [ips]).map((ip, i) => `${host}:${str(ip, at.at(host, i))}`))
+  }
+  return strings(v, at).map((entry) => entry.replace('=', ':'))
+}

@@ -1,0 +1,84 @@
+/**
+ * A project's networks and volumes: made on `up` when missing (labelled
+ * with the project, as Docker Compose labels them), external ones only
+ * looked for, and removed by `down` (volumes only with -v), never one the
+ * project did not make.
+ */
+import { MiniRunError } from '../errors.js'
+import { createUserNetwork, listNetworks, removeUserNetwork } from '../network/manage.js'
+import { createVolume, inspectVolume, listVolumes, removeVolume } from '../runtime/container/volume-store.js'
+import { emit, warn, type ComposeContext } from './compose-context.js'
+import { At } from './compose-error.js'
+import { LABELS } from './labels.js'
+import type { Project } from './model.js'
+
+export function ensureNetworks(ctx: ComposeContext, project: Project, keys: Iterable<string>, file: string): void {
+  for (const key of keys) {
+    const n = project.networks[key]
+    if (!n) continue
+    const existing = listNetworks(ctx.storeRoot).find((d) => d.name === n.name)
+    if (n.external) {
+      if (!existing) throw new At(file, ['networks', key]).error(`network ${n.name} declared as external, but could not be found: create it first (mini-run network create ${n.name})`)
+      continue
+    }
+    if (existing) {
+      if (existing.labels?.[LABELS.project] !== project.name) warn(ctx, `a network ${n.name} exists but was not created for project "${project.name}": using it`)
+      continue
+    }
+    emit(ctx, 'Network', n.name, 'Creating')
+    try {
+      createUserNetwork(ctx.storeRoot, { name: n.name, labels: n.labels, ...(n.subnet ? { subnet: n.subnet } : {}), ...(n.gateway ? { gateway: n.gateway } : {}) })
+    } catch (err) {
+      throw new At(file, ['networks', key]).error((err as Error).message, err)
+    }
+    emit(ctx, 'Network', n.name, 'Created')
+  }
+}
+
+export function ensureVolumes(ctx: ComposeContext, project: Project, keys: Iterable<string>, file: string): void {
+  for (const key of keys) {
+    const v = project.volumes[key]
+    if (!v) continue
+    let exists = true
+    try {
+      const info = inspectVolume(ctx.storeRoot, v.name)
+      if (!v.external && info.labels[LABELS.project] !== project.name) warn(ctx, `a volume ${v.name} exists but was not created for project "${project.name}": using it`)
+    } catch (err) {
+      if ((err as MiniRunError).code !== 'ENOVOLUME') throw err
+      exists = false
+    }
+    if (exists) continue
+    if (v.external) throw new At(file, ['volumes', key]).error(`volume ${v.name} declared as external, but could not be found: create it first (mini-run volume create ${v.name})`)
+    emit(ctx, 'Volume', v.name, 'Creating')
+    createVolume(ctx.storeRoot, { name: v.name, labels: v.labels })
+    emit(ctx, 'Volume', v.name, 'Created')
+  }
+}
+
+/** The project's own networks (by label), those no container uses any more. */
+export function removeNetworks(ctx: ComposeContext, projectName: string): void {
+  for (const def of listNetworks(ctx.storeRoot)) {
+    if (def.labels?.[LABELS.project] !== projectName) continue
+    emit(ctx, 'Network', def.name, 'Removing')
+    try {
+      removeUserNetwork(ctx.storeRoot, ctx.stateRoot, def.name)
+      emit(ctx, 'Network', def.name, 'Removed')
+    } catch (err) {
+      warn(ctx, (err as Error).message)
+    }
+  }
+}
+
+/** down -v: the project's named volumes (by label), external ones never. */
+export function removeVolumes(ctx: ComposeContext, projectName: string): void {
+  for (const v of listVolumes(ctx.storeRoot)) {
+    if (v.labels[LABELS.project] !== projectName) continue
+    emit(ctx, 'Volume', v.name, 'Removing')
+    try {
+      removeVolume(ctx.storeRoot, v.name)
+      emit(ctx, 'Volume', v.name, 'Removed')
+    } catch (err) {
+      warn(ctx, (err as Error).message)
+    }
+  }
+}

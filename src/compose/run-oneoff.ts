@@ -1,0 +1,68 @@
+/**
+ * `compose run SERVICE CMD`: a one-off container of a service, in the
+ * foreground, as `mini-run run` runs one: the service's configuration with
+ * the command line's changes, named `<project>-<service>-run-<id>`,
+ * labelled one-off (so `up` leaves it alone and `down` removes it), its
+ * ports published only with --service-ports or -p, no restart policy; the
+ * services it depends on are started first, as `up` would.
+ */
+import { randomHex } from '../random.js'
+import { prepareContainer } from '../runtime/container/prepare.js'
+import { runPrepared } from '../runtime/container/run-foreground.js'
+import type { ComposeContext } from './compose-context.js'
+import { ensureImages } from './images.js'
+import type { Project, Service } from './model.js'
+import { ensureNetworks, ensureVolumes } from './project-resources.js'
+import { runOptionsOfPlan } from './service-container.js'
+import { containerPlan, selectedServices, up } from './up.js'
+import { waitDependency } from './wait-dependency.js'
+
+export interface RunOneOffOptions {
+  command?: string[]
+  entrypoint?: string[]
+  env?: string[]
+  user?: string
+  workdir?: string
+  name?: string
+  /** --service-ports: the service's own ports. */
+  servicePorts?: boolean
+  publish?: string[]
+  noDeps?: boolean
+  remove?: boolean
+  tty?: boolean
+  interactive?: boolean
+  stdio: [number, number, number]
+  consoleSize?: { height: number; width: number }
+}
+
+export async function runOneOff(ctx: ComposeContext, project: Project, serviceName: string, o: RunOneOffOptions): Promise<number> {
+  selectedServices(project, [serviceName])
+  const base = project.services[serviceName]!
+  const deps = Object.keys(base.dependsOn)
+  const fileOf = (n: string) => project.serviceFiles[n] ?? project.mainFile
+  if (deps.length && !o.noDeps) {
+    await up(ctx, project, { services: deps })
+    for (const [dep, d] of Object.entries(base.dependsOn)) await waitDependency(ctx, project.name, serviceName, dep, d, fileOf(serviceName))
+  }
+  const imageIds = await ensureImages(ctx, project, [serviceName], {}, fileOf)
+  ensureNetworks(ctx, project, Object.keys(base.networks), project.mainFile)
+  ensureVolumes(ctx, project, base.volumes.flatMap((v) => (v.type === 'volume' && v.source ? [v.source] : [])), project.mainFile)
+  const env = Object.fromEntries((o.env ?? []).map((e) => (e.includes('=') ? [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)] : [e, process.env[e] ?? ''])))
+  const service: Service = {
+    ...base,
+    ...(o.command?.length ? { command: o.command } : {}),
+    ...(o.entrypoint ? { entrypoint: o.entrypoint } : {}),
+    ...(o.user !== undefined ? { user: o.user } : {}),
+    ...(o.workdir !== undefined ? { workingDir: o.workdir } : {}),
+    environment: { ...base.environment, ...env },
+    ports: o.servicePorts ? base.ports : (o.publish ?? []),
+    containerName: o.name ?? `${project.name}-${serviceName}-run-${randomHex(6)}`,
+    restart: { name: 'no', maximumRetryCount: 0 },
+    tty: o.tty ?? base.tty,
+    stdinOpen: o.interactive ?? base.stdinOpen,
+  }
+  const options = runOptionsOfPlan(ctx, containerPlan(ctx, project, service, 1, imageIds[serviceName]!), false, true)
+  if (o.consoleSize && service.tty) options.consoleSize = o.consoleSize
+  const prepared = await prepareContainer(options)
+  return runPrepared(prepared, { stdio: o.stdio, forwardSignals: true }, { remove: o.remove === true })
+}

@@ -1,0 +1,158 @@
+/**
+ * `compose up`: everything checked first (the file at load, then the
+ * images, the host ports, external networks and volumes), then networks
+ * and volumes made, then each service's containers in dependency order:
+ * a service starts once every dependency meets its condition, services
+ * that do not wait for each other start together.
+ *
+ * Idempotent: a container whose config-hash label matches what the service
+ * would make now is left as it is (started again if it stopped); another
+ * one is replaced. A failure leaves what started running, as Docker Compose
+ * does; `down` removes it.
+ */
+import { UsageError } from '../errors.js'
+import { emit, warn, type ComposeContext } from './compose-context.js'
+import { removeServiceContainer, startAgain } from './container-ops.js'
+import { startWaves, withDependencies } from './dependency-order.js'
+import { ensureImages, type ImageOptions } from './images.js'
+import { LABELS } from './labels.js'
+import type { Project, Service } from './model.js'
+import { checkHostPorts } from './ports-check.js'
+import { containerName, projectContainers, type ServiceContainer } from './project-containers.js'
+import { ensureNetworks, ensureVolumes } from './project-resources.js'
+import { planHash, startServiceContainer, type ContainerPlan } from './service-container.js'
+import type { JoinedNetwork } from './service-flags.js'
+import { waitDependency } from './wait-dependency.js'
+import { At } from './compose-error.js'
+
+export interface UpOptions extends ImageOptions {
+  /** Only these services (and what they depend on, unless noDeps). */
+  services?: string[]
+  noDeps?: boolean
+  forceRecreate?: boolean
+  noRecreate?: boolean
+  removeOrphans?: boolean
+  /** Seconds stop waits for a container being replaced. */
+  timeout?: number
+}
+
+export function checkServiceNames(project: Project, names: readonly string[]): void {
+  for (const n of names) if (!project.services[n]) throw new UsageError(`no such service: ${n}`)
+}
+
+/** The services a command acts on: those named, or all. */
+export function selectedServices(project: Project, names: readonly string[] | undefined): string[] {
+  if (names?.length) {
+    checkServiceNames(project, names)
+    return [...names]
+  }
+  return Object.keys(project.services).sort()
+}
+
+export function joinedNetworks(project: Project, s: Service): JoinedNetwork[] {
+  return Object.entries(s.networks).map(([key, n]) => ({
+    key,
+    name: project.networks[key]!.name,
+    aliases: n.aliases,
+    ...(n.ipv4Address ? { ip: n.ipv4Address } : {}),
+    ...(n.macAddress ? { mac: n.macAddress } : {}),
+  }))
+}
+
+export function volumeNames(project: Project): Record<string, string> {
+  return Object.fromEntries(Object.entries(project.volumes).map(([key, v]) => [key, v.name]))
+}
+
+export function containerPlan(ctx: ComposeContext, project: Project, s: Service, number: number, imageId: string): ContainerPlan {
+  return {
+    project: { name: project.name, workingDir: project.workingDir, files: project.files },
+    service: s,
+    number,
+    imageId,
+    networks: joinedNetworks(project, s),
+    volumeNames: volumeNames(project),
+    ...(ctx.cgroupParent !== undefined ? { cgroupParent: ctx.cgroupParent } : {}),
+  }
+}
+
+export async function up(ctx: ComposeContext, project: Project, o: UpOptions = {}): Promise<void> {
+  const named = o.services?.length ? selectedServices(project, o.services) : Object.keys(project.services)
+  const targets = o.noDeps ? new Set(named) : withDependencies(project.services, named)
+  const services = Object.fromEntries([...targets].map((n) => [n, project.services[n]!]))
+  startWaves(services, project.mainFile)
+  const fileOf = (n: string) => project.serviceFiles[n] ?? project.mainFile
+
+  // what can be checked is checked before anything is made
+  checkHostPorts(ctx.stateRoot, project, targets)
+  const imageIds = await ensureImages(ctx, project, [...targets].sort(), o, fileOf)
+  ensureNetworks(ctx, project, new Set(Object.values(services).flatMap((s) => Object.keys(s.networks))), project.mainFile)
+  ensureVolumes(ctx, project, new Set(Object.values(services).flatMap((s) => s.volumes.flatMap((v) => (v.type === 'volume' && v.source ? [v.source] : [])))), project.mainFile)
+
+  const existing = projectContainers(ctx.stateRoot, project.name)
+  const started = new Map<string, Promise<void>>()
+  const start = (name: string): Promise<void> => {
+    let p = started.get(name)
+    if (!p) {
+      p = (async () => {
+        const s = services[name]!
+        await Promise.all(
+          Object.entries(s.dependsOn).map(async ([dep, d]) => {
+            // --no-deps: what it depends on is none of this up's business, as in Docker Compose
+            if (!targets.has(dep)) return
+            await start(dep)
+            await waitDependency(ctx, project.name, name, dep, d, fileOf(name))
+          }),
+        )
+        await converge(ctx, project, s, imageIds[name]!, existing.filter((c) => c.service === name && !c.oneoff), o)
+      })()
+      started.set(name, p)
+    }
+    return p
+  }
+  const results = await Promise.allSettled([...targets].sort().map(start))
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  if (failed) throw failed.reason
+
+  const orphans = existing.filter((c) => !c.oneoff && !project.services[c.service])
+  if (orphans.length && o.removeOrphans) {
+    for (const c of orphans) await removeServiceContainer(ctx, c, { timeout: o.timeout })
+  } else if (orphans.length) {
+    warn(ctx, `Found orphan containers (${orphans.map((c) => c.info.name).join(', ')}) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.`)
+  }
+}
+
+/** One service's containers made what the service says now: kept, started, replaced, added or removed. */
+async function converge(ctx: ComposeContext, project: Project, s: Service, imageId: string, existing: ServiceContainer[], o: UpOptions): Promise<void> {
+  const at = new At(project.serviceFiles[s.name] ?? project.mainFile, ['services', s.name])
+  for (let n = 1; n <= s.replicas; n++) {
+    const plan = containerPlan(ctx, project, s, n, imageId)
+    const current = existing.find((c) => c.number === n)
+    const same = current !== undefined && (current.info.labels?.[LABELS.configHash] === planHash(plan) || o.noRecreate === true)
+    if (current && same && !o.forceRecreate && current.info.status === 'running') {
+      emit(ctx, 'Container', current.info.name, 'Running')
+      continue
+    }
+    if (current && same && !o.forceRecreate) {
+      // stopped: the same container starts again, as Docker Compose starts it
+      try {
+        if (!current.info.restarting) await startAgain(ctx, current)
+      } catch (err) {
+        throw at.error((err as Error).message, err)
+      }
+      continue
+    }
+    if (current) {
+      // a changed one is replaced, keeping its anonymous volumes
+      emit(ctx, 'Container', current.info.name, 'Recreate')
+      plan.anonymousVolumes = Object.fromEntries((current.info.volumes ?? []).filter((v) => /^[0-9a-f]{64}$/.test(v.name)).map((v) => [v.destination, v.name]))
+      await removeServiceContainer({ ...ctx, onEvent: undefined }, current, { timeout: o.timeout })
+    } else emit(ctx, 'Container', containerName(project.name, s, n), 'Creating')
+    try {
+      await startServiceContainer(ctx, plan)
+    } catch (err) {
+      throw at.error((err as Error).message, err)
+    }
+    emit(ctx, 'Container', containerName(project.name, s, n), current ? 'Recreated' : 'Started')
+  }
+  for (const extra of existing.filter((c) => c.number > s.replicas)) await removeServiceContainer(ctx, extra, { timeout: o.timeout })
+}

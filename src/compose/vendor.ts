@@ -1,0 +1,10 @@
+/**
+ * Compose's third-party code, in one module: the `yaml` parser (YAML 1.2,
+ * anchors and merge keys, duplicate keys refused, errors with line and
+ * column) and the Compose Specification's schema validator (ajv).
+ * scripts/bundle.mjs puts this module in a file of its own,
+ * dist/mini-run-compose-vendor.cjs, read only when `compose` runs.
+ */
+export { parse as parseYaml, stringify as stringifyYaml, YAMLParseError } from 'yaml'
+export { validateCompose } from './schema-validator.js'
+export type { ErrorObject } from 'ajv'

@@ -1,0 +1,201 @@
+/**
+ * Attach a container to its network between clone() and the sync byte
+ * (its namespaces exist, its command has not started), and detach it when
+ * it is gone. What the teardown needs is written to the container's state
+ * before each thing it undoes is made, so a crash anywhere leaves a state
+ * from which `rm -f` removes everything: the lease names the container, the
+ * netns pin is a path derived from its id, netavark's input is recorded
+ * before netavark runs, pasta's pid right after it daemonized.
+ */
+import { spawnSync } from 'node:child_process'
+import { closeSync, constants, existsSync, openSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { getLogger } from '../log.js'
+import * as native from '../native/lib.js'
+import { hostsFile, resolvConfFile } from './etc-files.js'
+import { hostListeners } from './host-net.js'
+import { networkStateDir, readLeases, releaseLease, takeLease, withNetworkLock } from './leases.js'
+import { netavarkOptions, runNetavark, type NetavarkOptions, type NetavarkStatus } from './netavark.js'
+import { startPasta, stopPasta, type PastaProcess } from './pasta.js'
+import type { PortMapping } from './port-spec.js'
+import type { NetworkPlan } from './plan-network.js'
+
+/** In the container's state: what was made, for inspect, ps, port and the teardown. */
+export interface NetworkRecord {
+  mode: 'bridge' | 'pasta'
+  /** The networks it joins, by name. */
+  networks: string[]
+  /** With host ports filled in once the lease is taken. */
+  ports: PortMapping[]
+  /** netavark's input, recorded before setup: the teardown passes the same. */
+  netavark?: NetavarkOptions
+  /** What setup reported, per network. */
+  endpoints?: Endpoint[]
+  pasta?: PastaProcess
+  /** Torn down once the container exited; kept for inspect. */
+  detached?: boolean
+}
+
+export interface Endpoint {
+  network: string
+  interfaceName: string
+  ip: string
+  prefix: number
+  gateway: string
+  mac: string
+  aliases: string[]
+}
+
+export interface AttachContext {
+  stateRoot: string
+  id: string
+  name: string
+  /** Record the state so far (writes the container's state file). */
+  save: (record: NetworkRecord) => void
+}
+
+/**
+ * netavark, one at a time (podman takes a lock around it too): a teardown
+ * that removes a network's chains with its last container would race a
+ * setup on the same network appending to them.
+ */
+export function netavark(action: 'setup' | 'teardown', stateRoot: string, pin: string, options: NetavarkOptions): NetavarkStatus {
+  return withNetworkLock(stateRoot, () => runNetavark(action, pin, networkStateDir(stateRoot), options))
+}
+
+export function netnsPin(stateRoot: string, id: string): string {
+  return join(stateRoot, id, 'netns')
+}
+
+/**
+ * Set up the container's network; on failure, undo what was done and
+ * throw (the caller kills the child).
+ */
+export function attachNetwork(plan: NetworkPlan, ctx: AttachContext, pid: number): NetworkRecord | undefined {
+  if (plan.mode !== 'bridge' && plan.mode !== 'pasta') return undefined
+  const record: NetworkRecord = { mode: plan.mode, networks: plan.attachments.map((a) => a.network.name), ports: plan.ports }
+  ctx.save(record)
+  try {
+    const lease = takeLease(
+      ctx.stateRoot,
+      ctx.id,
+      {
+        networks: plan.attachments.map((a) => ({ name: a.network.name, subnet: a.network.subnet, gateway: a.network.gateway, ...(a.ip ? { ip: a.ip } : {}) })),
+        ports: plan.ports,
+      },
+      hostListeners(),
+    )
+    record.ports = lease.ports
+    if (plan.mode === 'bridge') {
+      const attachments = plan.attachments.map((a) => ({ ...a, ip: lease.ips[a.network.name]! }))
+      record.netavark = netavarkOptions({ id: ctx.id, name: ctx.name, attachments, ports: lease.ports, dnsServers: plan.dnsServers })
+      ctx.save(record)
+      const pin = netnsPin(ctx.stateRoot, ctx.id)
+      writeFileSync(pin, '', { mode: 0o600 })
+      native.bindMount(`/proc/${pid}/ns/net`, pin)
+      const status = netavark('setup', ctx.stateRoot, pin, record.netavark)
+      record.endpoints = endpointsOf(status, plan, lease.ips)
+      ctx.save(record)
+      const own = record.endpoints[0]
+      writeFiles(plan, own?.ip)
+    } else {
+      ctx.save(record)
+      const dir = join(ctx.stateRoot, ctx.id)
+      record.pasta = startPasta({
+        pid,
+        ports: lease.ports,
+        pidFile: join(dir, 'pasta.pid'),
+        logFile: join(dir, 'pasta.log'),
+        ...(plan.pastaDnsForward ? { dnsForward: plan.pastaDnsForward } : {}),
+      })
+      ctx.save(record)
+      writeFiles(plan, undefined)
+    }
+    return record
+  } catch (err) {
+    detachNetwork(ctx.stateRoot, ctx.id, record)
+    throw err
+  }
+}
+
+function endpointsOf(status: NetavarkStatus, plan: NetworkPlan, ips: Record<string, string>): Endpoint[] {
+  return plan.attachments.map((a) => {
+    const iface = status[a.network.name]?.interfaces?.[a.interfaceName]
+    const prefix = Number(a.network.subnet.split('/')[1])
+    return {
+      network: a.network.name,
+      interfaceName: a.interfaceName,
+      ip: ips[a.network.name]!,
+      prefix,
+      gateway: a.network.gateway,
+      mac: iface?.mac_address ?? '',
+      aliases: a.aliases,
+    }
+  })
+}
+
+function writeFiles(plan: NetworkPlan, ip: string | undefined): void {
+  const { hosts, resolvConf, hostname } = plan.files
+  if (hosts) writeFileSync(hosts, hostsFile({ ...(ip ? { ip } : {}), names: plan.hostsNames, extra: plan.hostsExtra }), { mode: 0o644 })
+  if (resolvConf) writeFileSync(resolvConf, resolvConfFile(plan.resolv), { mode: 0o644 })
+  if (hostname) writeFileSync(hostname, `${plan.hostname}\n`, { mode: 0o644 })
+}
+
+/**
+ * Undo attachNetwork from its record; safe to run again, and concurrently
+ * (the monitor's cleanup and an `rm -f`: a flock of the container's state
+ * directory orders them). Without a record (a crash before the first
+ * save) only the lease can exist, and it is released by the container's id.
+ */
+export function detachNetwork(stateRoot: string, id: string, record: NetworkRecord | undefined): void {
+  if (record?.detached) return
+  const log = getLogger()
+  let lockFd: number | undefined
+  try {
+    lockFd = openSync(join(stateRoot, id), constants.O_RDONLY | constants.O_DIRECTORY)
+    native.flock(lockFd, 'exclusive')
+  } catch {
+    // no state directory: nothing of ours can be pinned there
+  }
+  try {
+    const pin = netnsPin(stateRoot, id)
+    if (existsSync(pin)) {
+      if (record?.netavark) {
+        try {
+          netavark('teardown', stateRoot, pin, record.netavark)
+        } catch (err) {
+          // setup may have failed half-way: what exists is gone now all the same
+          log.debug({ err, id }, 'netavark teardown')
+        }
+      }
+      try {
+        native.umount(pin, 2 /* MNT_DETACH */)
+      } catch {
+        // never mounted: the crash came between the file and the mount
+      }
+      rmSync(pin, { force: true })
+    }
+    if (record?.pasta) stopPasta(record.pasta)
+    const before = readLeases(stateRoot)
+    releaseLease(stateRoot, id)
+    if (record?.mode === 'bridge') keepIsolation(stateRoot, before[id]?.networks ?? {})
+  } finally {
+    if (lockFd !== undefined) closeSync(lockFd)
+  }
+}
+
+/**
+ * netavark 1.4 removes the jump `FORWARD -j NETAVARK_ISOLATION_1` with the
+ * last container of any isolated network, though other isolated networks
+ * still rely on it: until the next setup, their containers could reach
+ * each other. Put it back while another network is in use.
+ */
+function keepIsolation(stateRoot: string, left: Record<string, string>): void {
+  const leases = Object.values(readLeases(stateRoot))
+  const emptied = Object.keys(left).filter((net) => !leases.some((l) => net in l.networks))
+  if (emptied.length === 0 || !leases.some((l) => Object.keys(l.networks).length > 0)) return
+  const env = { ...process.env, PATH: `${process.env.PATH ?? '/usr/bin:/bin'}:/usr/sbin:/sbin` }
+  const check = spawnSync('iptables', ['-w', '-t', 'filter', '-C', 'FORWARD', '-j', 'NETAVARK_ISOLATION_1'], { env, stdio: 'ignore' })
+  if (check.status === 0) return
+  spawnSync('iptables', ['-w', '-t', 'filter', '-I', 'FORWARD', '1', '-j', 'NETAVARK_ISOLATION_1'], { env, stdio: 'ignore' })
+}

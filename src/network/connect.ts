@@ -1,0 +1,86 @@
+/**
+ * `network connect|disconnect` of a running container: netavark sets up (or
+ * tears down) one more network in its pinned namespace, eth1, eth2...;
+ * its names are registered with that network's DNS at once. The record and
+ * the lease then cover every network, so the final teardown undoes all.
+ */
+import { existsSync } from 'node:fs'
+import { MiniRunError, UsageError } from '../errors.js'
+import { findContainer } from '../runtime/container/containers.js'
+import { readState, writeState } from '../runtime/container/state.js'
+import { netavark as lockedNetavark, netnsPin, type Endpoint } from './attach.js'
+import { hostListeners, hostRoutes } from './host-net.js'
+import { readLeases, takeLease } from './leases.js'
+import { netavarkOptions, type NetavarkOptions } from './netavark.js'
+import { checkSubnetFree, findNetwork } from './networks.js'
+
+function runningOnBridge(stateRoot: string, ref: string) {
+  const c = findContainer(stateRoot, ref)
+  const record = c.network
+  if (c.status !== 'running' || record?.mode !== 'bridge' || !record.netavark || record.detached || !existsSync(netnsPin(stateRoot, c.id))) {
+    throw new MiniRunError(`container ${ref} is not running on a bridge network: only a running container with a network of its own can be connected`, { code: 'ENOTCONNECTABLE' })
+  }
+  return { c, record, netavark: record.netavark }
+}
+
+export function connectContainer(storeRoot: string, stateRoot: string, ref: string, name: string, o: { aliases: string[]; ip?: string }): void {
+  const { c, record, netavark } = runningOnBridge(stateRoot, ref)
+  const def = findNetwork(storeRoot, name)
+  if (record.networks.includes(def.name)) throw new MiniRunError(`container ${ref} is already connected to network ${def.name}`, { code: 'EALREADYCONNECTED' })
+  if (o.aliases.length && def.builtin) throw new UsageError('--alias needs a user-defined network')
+  checkSubnetFree(def, hostRoutes())
+  const endpoints = record.endpoints ?? []
+  let k = 0
+  while (endpoints.some((e) => e.interfaceName === `eth${k}`)) k++
+  const interfaceName = `eth${k}`
+  const held = readLeases(stateRoot)[c.id]
+  const lease = takeLease(stateRoot, c.id, {
+    networks: [
+      ...endpoints.map((e) => ({ name: e.network, subnet: netavark.network_info[e.network]!.subnets[0]!.subnet, gateway: e.gateway, ip: e.ip })),
+      { name: def.name, subnet: def.subnet, gateway: def.gateway, ...(o.ip ? { ip: o.ip } : {}) },
+    ],
+    ports: held?.ports ?? record.ports,
+  }, hostListeners())
+  const attachment = { network: def, dns: def.dns, ip: lease.ips[def.name]!, interfaceName, aliases: def.dns ? [...new Set([...o.aliases, c.id.slice(0, 12)])] : [] }
+  const one = netavarkOptions({ id: c.id, name: c.name, attachments: [attachment], ports: [], dnsServers: netavark.dns_servers ?? [] })
+  const merged: NetavarkOptions = {
+    ...netavark,
+    networks: { ...netavark.networks, ...one.networks },
+    network_info: { ...netavark.network_info, ...one.network_info },
+  }
+  const state = readState(stateRoot, c.id)
+  // recorded first: a crash from here on is torn down with the rest
+  state.network = { ...record, networks: [...record.networks, def.name], netavark: merged }
+  writeState(stateRoot, state)
+  const status = lockedNetavark('setup', stateRoot, netnsPin(stateRoot, c.id), one)
+  const endpoint: Endpoint = {
+    network: def.name, interfaceName, ip: attachment.ip, prefix: Number(def.subnet.split('/')[1]), gateway: def.gateway,
+    mac: status[def.name]?.interfaces?.[interfaceName]?.mac_address ?? '', aliases: attachment.aliases,
+  }
+  state.network = { ...state.network, endpoints: [...endpoints, endpoint] }
+  writeState(stateRoot, state)
+}
+
+export function disconnectContainer(storeRoot: string, stateRoot: string, ref: string, name: string): void {
+  const { c, record, netavark } = runningOnBridge(stateRoot, ref)
+  const netName = name === 'default' ? 'bridge' : name
+  if (!record.networks.includes(netName)) throw new MiniRunError(`container ${ref} is not connected to network ${name}`, { code: 'ENOTCONNECTED' })
+  void storeRoot
+  const one: NetavarkOptions = {
+    ...netavark,
+    networks: { [netName]: netavark.networks[netName]! },
+    network_info: { [netName]: netavark.network_info[netName]! },
+  }
+  lockedNetavark('teardown', stateRoot, netnsPin(stateRoot, c.id), one)
+  const rest = { ...netavark, networks: { ...netavark.networks }, network_info: { ...netavark.network_info } }
+  delete rest.networks[netName]
+  delete rest.network_info[netName]
+  const endpoints = (record.endpoints ?? []).filter((e) => e.network !== netName)
+  const state = readState(stateRoot, c.id)
+  state.network = { ...record, networks: record.networks.filter((n) => n !== netName), netavark: rest, endpoints }
+  writeState(stateRoot, state)
+  takeLease(stateRoot, c.id, {
+    networks: endpoints.map((e) => ({ name: e.network, subnet: rest.network_info[e.network]!.subnets[0]!.subnet, gateway: e.gateway, ip: e.ip })),
+    ports: record.ports,
+  }, [])
+}

@@ -1,0 +1,112 @@
+/**
+ * What the host's network stack says (as seen from the network namespace
+ * mini-run runs in): its routes, its listening sockets, its resolvers.
+ * The parsers are pure; the readers read /proc and /etc.
+ */
+import { readFileSync } from 'node:fs'
+import { formatIp, type Cidr } from './ipv4.js'
+import type { Protocol } from './port-spec.js'
+
+export interface HostRoute {
+  dev: string
+  dest: Cidr
+}
+
+/** /proc/net/route: addresses are hex in the kernel's (little-endian) byte order. */
+export function parseRoutes(text: string): HostRoute[] {
+  const routes: HostRoute[] = []
+  for (const line of text.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/)
+    if (f.length < 8 || !/^[0-9A-Fa-f]{8}$/.test(f[1]!) || !/^[0-9A-Fa-f]{8}$/.test(f[7]!)) continue
+    const dest = Buffer.from(f[1]!, 'hex').readUInt32LE(0)
+    const mask = Buffer.from(f[7]!, 'hex').readUInt32LE(0)
+    const prefix = mask.toString(2).replace(/0/g, '').length
+    routes.push({ dev: f[0]!, dest: { network: dest, prefix } })
+  }
+  return routes
+}
+
+export function hostRoutes(): HostRoute[] {
+  try {
+    return parseRoutes(readFileSync('/proc/net/route', 'utf8'))
+  } catch {
+    return []
+  }
+}
+
+export interface Listener {
+  protocol: Protocol
+  /** "" for a wildcard socket (0.0.0.0 or ::). */
+  ip: string
+  port: number
+}
+
+/** /proc/net/{tcp,udp}{,6}: TCP sockets in LISTEN (0A), UDP sockets bound (07). */
+export function parseSockets(text: string, protocol: Protocol): Listener[] {
+  const out: Listener[] = []
+  for (const line of text.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/)
+    const [addr, portHex] = (f[1] ?? '').split(':')
+    if (!addr || !portHex) continue
+    if (f[3] !== (protocol === 'tcp' ? '0A' : '07')) continue
+    let ip: string | undefined
+    if (addr.length === 8) {
+      const n = Buffer.from(addr, 'hex').readUInt32LE(0)
+      ip = n === 0 ? '' : formatIp(n)
+    } else if (/^0+$/.test(addr)) {
+      ip = '' // [::]: a dual-stack socket takes IPv4 too
+    } else if (/^0{16}FFFF0000[0-9A-F]{8}$/i.test(addr)) {
+      ip = formatIp(Buffer.from(addr.slice(24), 'hex').readUInt32LE(0))
+    }
+    if (ip !== undefined) out.push({ protocol, ip, port: parseInt(portHex, 16) })
+  }
+  return out
+}
+
+export function hostListeners(): Listener[] {
+  const out: Listener[] = []
+  for (const protocol of ['tcp', 'udp'] as const) {
+    for (const file of [protocol, `${protocol}6`]) {
+      try {
+        out.push(...parseSockets(readFileSync(`/proc/net/${file}`, 'utf8'), protocol))
+      } catch {
+        // no IPv6 on this host
+      }
+    }
+  }
+  return out
+}
+
+export interface ResolvConf {
+  nameservers: string[]
+  search: string[]
+  options: string[]
+}
+
+export function parseResolvConf(text: string): ResolvConf {
+  const conf: ResolvConf = { nameservers: [], search: [], options: [] }
+  for (const line of text.split('\n')) {
+    const [key, ...values] = line.replace(/[#;].*/, '').trim().split(/\s+/)
+    if (key === 'nameserver' && values[0]) conf.nameservers.push(values[0])
+    else if (key === 'search' || key === 'domain') conf.search = values
+    else if (key === 'options') conf.options.push(...values)
+  }
+  return conf
+}
+
+export function hostResolvConf(): ResolvConf {
+  try {
+    return parseResolvConf(readFileSync('/etc/resolv.conf', 'utf8'))
+  } catch {
+    return { nameservers: [], search: [], options: [] }
+  }
+}
+
+/**
+ * A nameserver only the host itself can reach: 127.0.0.53 (systemd-resolved),
+ * ::1, a dnsmasq on 127.0.1.1. From a container's namespace those addresses
+ * are its own loopback, where nothing answers.
+ */
+export function isLoopbackResolver(ip: string): boolean {
+  return ip.startsWith('127.') || ip === '::1'
+}

@@ -1,0 +1,69 @@
+/**
+ * IPv4 addresses and subnets as numbers (pure). mini-run's networks are
+ * IPv4 only: netavark could do IPv6 too, but the rest (IPAM, -p, the hosts
+ * file) would double for a feature no test here can reach.
+ */
+import { UsageError } from '../errors.js'
+
+export interface Cidr {
+  /** The network address, as an unsigned 32-bit number. */
+  network: number
+  prefix: number
+}
+
+export function parseIp(text: string, what = 'IPv4 address'): number {
+  const parts = text.split('.')
+  if (parts.length !== 4 || !parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255)) {
+    throw new UsageError(`invalid ${what} "${text}"`)
+  }
+  return parts.reduce((n, p) => n * 256 + Number(p), 0)
+}
+
+export function isIp(text: string): boolean {
+  try {
+    parseIp(text)
+    return true
+  } catch {
+    return false
+  }
+}
+
+export function formatIp(n: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.')
+}
+
+function mask(prefix: number): number {
+  return prefix === 0 ? 0 : (0xffffffff - (2 ** (32 - prefix) - 1)) >>> 0
+}
+
+/** "10.91.0.0/16"; the address must be the network's own (no host bits), as `ip route` wants. */
+export function parseCidr(text: string, what = 'subnet'): Cidr {
+  const m = /^([\d.]+)\/(\d{1,2})$/.exec(text)
+  if (!m || Number(m[2]) > 32) throw new UsageError(`invalid ${what} "${text}": use ADDRESS/PREFIX, e.g. 10.92.0.0/24`)
+  const ip = parseIp(m[1]!, what)
+  const prefix = Number(m[2])
+  const network = (ip & mask(prefix)) >>> 0
+  if (network !== ip) throw new UsageError(`invalid ${what} "${text}": it has host bits set (the network is ${formatIp(network)}/${prefix})`)
+  return { network, prefix }
+}
+
+export function formatCidr(c: Cidr): string {
+  return `${formatIp(c.network)}/${c.prefix}`
+}
+
+export function size(c: Cidr): number {
+  return 2 ** (32 - c.prefix)
+}
+
+export function contains(c: Cidr, ip: number): boolean {
+  return ip >= c.network && ip < c.network + size(c)
+}
+
+export function overlaps(a: Cidr, b: Cidr): boolean {
+  return a.network < b.network + size(b) && b.network < a.network + size(a)
+}
+
+/** Whether ip may be given to a host of c: not the network or broadcast address. */
+export function isHostAddress(c: Cidr, ip: number): boolean {
+  return contains(c, ip) && (c.prefix >= 31 || (ip !== c.network && ip !== c.network + size(c) - 1))
+}

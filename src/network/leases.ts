@@ -1,0 +1,214 @@
+/**
+ * IPAM and host ports: who holds which address on which network, and which
+ * host port. One file, <state>/network/leases.json, read and rewritten
+ * under an exclusive flock(2) of its directory, as podman's libnetwork
+ * does its own IPAM (netavark takes the addresses it is given).
+ *
+ * A lease names its container. It is taken before any interface or rule
+ * exists and released after they are gone, so whatever a crash leaves,
+ * `rm -f` finds by the container's id. A lease whose container has no
+ * state and whose taker is gone (a runtime killed between the two) is
+ * stale and dropped by the next taker, as userns-ranges.ts does with slots.
+ */
+import { closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { MiniRunError } from '../errors.js'
+import * as native from '../native/lib.js'
+import { processStartTime } from '../proc-stat.js'
+import { contains, formatIp, isHostAddress, parseCidr, parseIp, size } from './ipv4.js'
+import type { Listener } from './host-net.js'
+import type { PortMapping } from './port-spec.js'
+
+export interface Lease {
+  /** "<pid>.<start time>" of the process that took it. */
+  owner: string
+  /** Network name -> the container's address on it. */
+  networks: Record<string, string>
+  ports: PortMapping[]
+}
+
+export interface LeaseRequest {
+  networks: { name: string; subnet: string; gateway: string; ip?: string }[]
+  ports: PortMapping[]
+}
+
+export function networkStateDir(stateRoot: string): string {
+  return join(stateRoot, 'network')
+}
+
+function leasesFile(stateRoot: string): string {
+  return join(networkStateDir(stateRoot), 'leases.json')
+}
+
+export function withNetworkLock<T>(stateRoot: string, fn: () => T): T {
+  const dir = networkStateDir(stateRoot)
+  for (;;) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 })
+    let fd: number
+    try {
+      fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue // removed as the last lease went
+      throw err
+    }
+    try {
+      native.flock(fd, 'exclusive')
+      // the holder before us removed it (tidy below): lock the new one
+      if (fstatSync(fd).nlink === 0) continue
+      return fn()
+    } finally {
+      closeSync(fd) // releases the lock
+    }
+  }
+}
+
+export function readLeases(stateRoot: string): Record<string, Lease> {
+  try {
+    return JSON.parse(readFileSync(leasesFile(stateRoot), 'utf8')) as Record<string, Lease>
+  } catch {
+    return {}
+  }
+}
+
+function writeLeases(stateRoot: string, leases: Record<string, Lease>): void {
+  const file = leasesFile(stateRoot)
+  writeFileSync(`${file}.tmp`, JSON.stringify(leases, null, 1) + '\n', { mode: 0o600 })
+  renameSync(`${file}.tmp`, file)
+}
+
+function isStale(stateRoot: string, id: string, lease: Lease): boolean {
+  if (existsSync(join(stateRoot, id))) return false
+  const [pid, start] = lease.owner.split('.')
+  return processStartTime(Number(pid)) !== start
+}
+
+/** Two mappings take the same host port: same protocol, overlapping ports, and one address covers the other. */
+export function portsClash(a: Pick<PortMapping, 'hostIp' | 'hostPort' | 'range' | 'protocol'>, b: Pick<PortMapping, 'hostIp' | 'hostPort' | 'range' | 'protocol'>): boolean {
+  if (a.protocol !== b.protocol) return false
+  if (a.hostIp !== '' && b.hostIp !== '' && a.hostIp !== b.hostIp) return false
+  return a.hostPort < b.hostPort + b.range && b.hostPort < a.hostPort + a.range
+}
+
+function listenerClash(p: PortMapping, listeners: readonly Listener[]): Listener | undefined {
+  return listeners.find((l) => portsClash(p, { hostIp: l.ip, hostPort: l.port, range: 1, protocol: l.protocol }))
+}
+
+function localPortRange(): [number, number] {
+  try {
+    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number)
+    if (lo && hi && lo < hi) return [lo, hi]
+  } catch {
+    // Linux's default
+  }
+  return [32768, 60999]
+}
+
+/**
+ * Take addresses and host ports for container `id`: a static address
+ * (--ip) if it is free, else the lowest free one; a free host port (from
+ * the ephemeral range, as Docker picks) where none was given. Throws,
+ * taking nothing, when an address or port is taken.
+ */
+export function takeLease(
+  stateRoot: string,
+  id: string,
+  request: LeaseRequest,
+  listeners: readonly Listener[],
+): { ips: Record<string, string>; ports: PortMapping[] } {
+  return withNetworkLock(stateRoot, () => {
+    const leases = readLeases(stateRoot)
+    for (const [other, lease] of Object.entries(leases)) if (other === id || isStale(stateRoot, other, lease)) delete leases[other]
+    const ips: Record<string, string> = {}
+    for (const net of request.networks) {
+      const subnet = parseCidr(net.subnet)
+      const gateway = parseIp(net.gateway)
+      const taken = new Map<number, string>()
+      for (const [other, lease] of Object.entries(leases)) {
+        const ip = lease.networks[net.name]
+        if (ip) taken.set(parseIp(ip), other)
+      }
+      if (net.ip !== undefined) {
+        const ip = parseIp(net.ip, '--ip address')
+        if (!contains(subnet, ip) || !isHostAddress(subnet, ip) || ip === gateway) {
+          throw new MiniRunError(`--ip ${net.ip} is not a free host address of network ${net.name} (${net.subnet}, gateway ${net.gateway})`, { code: 'EADDRNOTAVAIL' })
+        }
+        const holder = taken.get(ip)
+        if (holder) throw new MiniRunError(`address ${net.ip} on network ${net.name} is already in use by container ${holder.slice(0, 12)}`, { code: 'EADDRINUSE' })
+        ips[net.name] = net.ip
+        continue
+      }
+      let found: number | undefined
+      for (let ip = subnet.network + 1; ip < subnet.network + size(subnet) - 1; ip++) {
+        if (ip !== gateway && !taken.has(ip)) {
+          found = ip
+          break
+        }
+      }
+      if (found === undefined) throw new MiniRunError(`network ${net.name} (${net.subnet}) has no free address left`, { code: 'EADDRNOTAVAIL' })
+      ips[net.name] = formatIp(found)
+    }
+
+    const held = Object.values(leases).flatMap((l) => l.ports)
+    const ports: PortMapping[] = []
+    for (const p of request.ports) {
+      const where = `${p.hostIp || '0.0.0.0'}:${p.hostPort}`
+      if (p.hostPort !== 0) {
+        if ([...held, ...ports].some((h) => portsClash(h, p))) {
+          throw new MiniRunError(`Bind for ${where} failed: port is already allocated`, { code: 'EPORTINUSE' })
+        }
+        const l = listenerClash(p, listeners)
+        if (l) throw new MiniRunError(`Bind for ${where} failed: port is already in use on the host (a ${l.protocol} socket on ${l.ip || '0.0.0.0'}:${l.port})`, { code: 'EPORTINUSE' })
+        ports.push(p)
+        continue
+      }
+      const [lo, hi] = localPortRange()
+      const span = hi - lo + 1
+      const offset = Math.floor(Math.random() * span)
+      let picked: PortMapping | undefined
+      for (let i = 0; i < span && !picked; i++) {
+        const candidate = { ...p, hostPort: lo + ((offset + i) % span) }
+        if (candidate.hostPort + p.range - 1 > hi) continue
+        if ([...held, ...ports].some((h) => portsClash(h, candidate)) || listenerClash(candidate, listeners)) continue
+        picked = candidate
+      }
+      if (!picked) throw new MiniRunError(`no free host port in ${lo}-${hi} for ${p.containerPort}/${p.protocol}`, { code: 'EPORTINUSE' })
+      ports.push(picked)
+    }
+    leases[id] = { owner: `${process.pid}.${processStartTime(process.pid) ?? '0'}`, networks: ips, ports }
+    writeLeases(stateRoot, leases)
+    return { ips, ports }
+  })
+}
+
+/** Give back what container `id` holds (nothing if it holds nothing). */
+export function releaseLease(stateRoot: string, id: string): void {
+  if (!existsSync(leasesFile(stateRoot))) return
+  withNetworkLock(stateRoot, () => {
+    const leases = readLeases(stateRoot)
+    if (!(id in leases)) return
+    delete leases[id]
+    if (Object.keys(leases).length) writeLeases(stateRoot, leases)
+    else tidy(stateRoot)
+  })
+}
+
+/**
+ * With the last lease the network state goes, as names/ does, unless
+ * aardvark-dns still runs: it exits once netavark has told it its last
+ * container is gone, and removes its pid file.
+ */
+function tidy(stateRoot: string): void {
+  const dir = networkStateDir(stateRoot)
+  const dns = join(dir, 'aardvark-dns')
+  const pidFile = join(dns, 'aardvark.pid')
+  for (let waited = 0; existsSync(pidFile) && waited < 1000; waited += 10) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10)
+  try {
+    if (existsSync(dns) && readdirSync(dns).length) return
+    rmSync(leasesFile(stateRoot), { force: true })
+    rmSync(join(dir, 'aardvark.lock'), { force: true })
+    if (existsSync(dns)) rmdirSync(dns)
+    rmdirSync(dir)
+  } catch {
+    // something else is there: leave it
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * `network create|ls|inspect|rm|prune`: user-defined networks and who is on
+ * them. A network in use by a container (any, running or not: it would
+ * start on it) is not removed.
+ */
+import { MiniRunError } from '../errors.js'
+import { listContainers, type ContainerInfo } from '../runtime/container/containers.js'
+import { hostRoutes } from './host-net.js'
+import { createNetwork, findNetwork, listNetworks, removeNetworkDef, type CreateNetworkOptions, type NetworkDef } from './networks.js'
+
+export function createUserNetwork(storeRoot: string, o: CreateNetworkOptions): NetworkDef {
+  return createNetwork(storeRoot, o, hostRoutes())
+}
+
+/** Containers with a network record naming it. */
+export function networkUsers(stateRoot: string, name: string): ContainerInfo[] {
+  return listContainers(stateRoot).filter((c) => c.network?.networks.includes(name))
+}
+
+export function removeUserNetwork(storeRoot: string, stateRoot: string, name: string): NetworkDef {
+  const def = findNetwork(storeRoot, name)
+  if (def.builtin) throw new MiniRunError(`${def.name} is a pre-defined network and cannot be removed`, { code: 'EBUILTIN' })
+  const users = networkUsers(stateRoot, def.name)
+  if (users.length) {
+    throw new MiniRunError(`network ${def.name} is in use by container ${users[0]!.name} (${users[0]!.id.slice(0, 12)}): remove it first`, { code: 'ENETWORKBUSY' })
+  }
+  removeNetworkDef(storeRoot, def.name)
+  return def
+}
+
+export function pruneNetworks(storeRoot: string, stateRoot: string): string[] {
+  const used = new Set(listContainers(stateRoot).flatMap((c) => c.network?.networks ?? []))
+  const removed: string[] = []
+  for (const def of listNetworks(storeRoot)) {
+    if (def.builtin || used.has(def.name)) continue
+    removeNetworkDef(storeRoot, def.name)
+    removed.push(def.name)
+  }
+  return removed
+}
+
+/** `docker network inspect`'s shape, for the fields mini-run has. */
+export function inspectNetwork(storeRoot: string, stateRoot: string, name: string): Record<string, unknown> {
+  const def = findNetwork(storeRoot, name)
+  const containers: Record<string, unknown> = {}
+  for (const c of networkUsers(stateRoot, def.name)) {
+    if (c.status !== 'running') continue
+    const e = c.network?.endpoints?.find((x) => x.network === def.name)
+    containers[c.id] = { Name: c.name, MacAddress: e?.mac ?? '', IPv4Address: e ? `${e.ip}/${e.prefix}` : '' }
+  }
+  return {
+    Name: def.name,
+    Id: def.id,
+    Created: def.created,
+    Scope: 'local',
+    Driver: def.driver,
+    EnableIPv6: false,
+    IPAM: { Driver: 'default', Config: [{ Subnet: def.subnet, Gateway: def.gateway }] },
+    Internal: false,
+    Containers: containers,
+    Options: { 'com.docker.network.bridge.name': def.bridge },
+    DNSEnabled: def.dns,
+    Labels: def.labels ?? {},
+  }
+}
+
+export { listNetworks }

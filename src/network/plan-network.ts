@@ -1,0 +1,286 @@
+/**
+ * A container's network, decided before it starts: the mode (Docker's
+ * --network), the networks it joins with which names, the ports it
+ * publishes, what its /etc/hosts and /etc/resolv.conf will say, and the
+ * parent's steps --explain shows. Reads network definitions, the host's
+ * routes and resolv.conf; creates nothing (attach.ts does, after clone).
+ */
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { UsageError } from '../errors.js'
+import type { SpecMount } from '../runtime/spec/spec.js'
+import { parseAddHost, type HostEntry } from './etc-files.js'
+import { hostResolvConf, hostRoutes, isLoopbackResolver, type HostRoute, type ResolvConf } from './host-net.js'
+import { contains, isIp, parseCidr, parseIp } from './ipv4.js'
+import { checkSubnetFree, DEFAULT_NETWORK, defaultNetwork, findNetwork, type NetworkDef } from './networks.js'
+import { exposedPorts, formatPorts, parsePublish, type PortMapping } from './port-spec.js'
+import { pastaUnusable } from './pasta.js'
+import { findHelper } from './netavark.js'
+import { MiniRunError } from '../errors.js'
+
+/** Docker's network flags of `run`. */
+export interface NetworkFlags {
+  /** --network: bridge (default), none, host, pasta (rootless), or a network's name. */
+  network?: string
+  /** --network-alias: more names on a user-defined network. */
+  aliases?: string[]
+  /** -p/--publish */
+  publish?: string[]
+  /** -P/--publish-all: the image's ExposedPorts on free host ports. */
+  publishAll?: boolean
+  dns?: string[]
+  dnsSearch?: string[]
+  dnsOption?: string[]
+  /** --add-host NAME:IP */
+  addHost?: string[]
+  macAddress?: string
+  ip?: string
+  /**
+   * Networks joined at the start besides --network's (eth1, eth2...): a
+   * compose service's other networks, as Docker 25's repeated --network.
+   * Joined at every start, as the first is.
+   */
+  moreNetworks?: { name: string; aliases?: string[]; ip?: string; mac?: string }[]
+}
+
+export interface NetworkContext {
+  id: string
+  name: string
+  hostname: string
+  storeRoot: string
+  stateRoot: string
+  rootless: boolean
+  /** Where the per-container files are written (the container's own directory). */
+  filesDir: string
+  /** A --rootfs directory: files are bound only over those it has (it is the user's, not ours to add to). */
+  rootfsDir?: string
+  /** The image's ExposedPorts, for -P. */
+  exposed?: Record<string, unknown> | null
+  /** The host's resolv.conf and routes (read from the host when not given). */
+  host?: { resolv: ResolvConf; routes: HostRoute[] }
+}
+
+export interface PlannedAttachment {
+  network: NetworkDef
+  dns: boolean
+  interfaceName: string
+  aliases: string[]
+  ip?: string
+  mac?: string
+}
+
+/** One thing the network setup does, and why: a line of --explain. */
+export interface ExplainLine {
+  what: string
+  why: string
+}
+
+export interface NetworkPlan {
+  mode: 'none' | 'host' | 'bridge' | 'pasta'
+  attachments: PlannedAttachment[]
+  /** Requested; a host port of 0 is picked when the lease is taken. */
+  ports: PortMapping[]
+  /** --dns on a network with its own DNS server: that server's upstreams for this container. */
+  dnsServers: string[]
+  resolv: ResolvConf
+  /** pasta forwards DNS sent to this address to the host's resolver. */
+  pastaDnsForward?: string
+  hostsExtra: HostEntry[]
+  hostsNames: string[]
+  hostname: string
+  /** Per-container files: host path -> container path. */
+  files: { hosts?: string; resolvConf?: string; hostname?: string }
+  mounts: SpecMount[]
+  explain: ExplainLine[]
+}
+
+const MAC = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i
+/** pasta answers DNS on this link-local address and forwards it to the host's (loopback) resolver. */
+export const PASTA_DNS = '169.254.1.1'
+
+export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJS.ProcessEnv = process.env): NetworkPlan {
+  const requested = flags.network ?? ''
+  const explicit = requested !== '' || (flags.publish?.length ?? 0) > 0 || flags.publishAll === true
+  let mode: NetworkPlan['mode']
+  // "private" was mini-run's name for an lo-only namespace before there were networks
+  if (requested === 'none' || requested === 'private') mode = 'none'
+  else if (requested === 'host') mode = requested
+  else if (requested === 'pasta') {
+    if (!ctx.rootless) throw new UsageError('--network pasta is the rootless network: as root, use bridge or a network of your own')
+    mode = 'pasta'
+  } else if (requested === 'slirp4netns' || requested.startsWith('container:')) {
+    throw new UsageError(`--network ${requested} is not supported: use bridge, none, host, or a network's name`)
+  } else if (ctx.rootless) {
+    if (requested !== '' && requested !== DEFAULT_NETWORK && requested !== 'default') {
+      throw new UsageError(`--network ${requested}: a rootless container cannot join a bridge network (it needs root); it gets pasta's network`)
+    }
+    mode = 'pasta'
+    const why = pastaUnusable()
+    if (why) {
+      // Without a flag asking for a network, a rootless run keeps working
+      // with only lo, as it did before there were networks.
+      if (!explicit) mode = 'none'
+      else throw new UsageError(`rootless networking: ${why}; use --network none`)
+    }
+  } else mode = 'bridge'
+
+  const publish = [...(flags.publish ?? []).map(parsePublish), ...(flags.publishAll ? exposedPorts(ctx.exposed) : [])]
+  const own = mode === 'bridge' || mode === 'pasta'
+  const needOwn = (flag: string) => {
+    throw new UsageError(`${flag} needs a network of the container's own: not with --network ${mode}`)
+  }
+  if (!own) {
+    if (flags.publish?.length) needOwn('-p')
+    if (flags.aliases?.length) needOwn('--network-alias')
+    if (flags.ip !== undefined) needOwn('--ip')
+    if (flags.macAddress !== undefined) needOwn('--mac-address')
+    if (flags.dns?.length || flags.dnsSearch?.length || flags.dnsOption?.length) needOwn('--dns')
+    if (flags.addHost?.length) needOwn('--add-host')
+    if (flags.moreNetworks?.length) throw new UsageError(`joining more networks needs a network of the container's own: not with --network ${mode}`)
+  }
+  for (const d of flags.dns ?? []) if (!isIp(d)) throw new UsageError(`invalid --dns "${d}": an IPv4 address`)
+  if (flags.macAddress !== undefined && !MAC.test(flags.macAddress)) throw new UsageError(`invalid --mac-address "${flags.macAddress}"`)
+  const hostsExtra = (flags.addHost ?? []).map(parseAddHost)
+
+  const plan: NetworkPlan = {
+    mode,
+    attachments: [],
+    ports: publish,
+    dnsServers: [],
+    resolv: { nameservers: [], search: [], options: [] },
+    hostsExtra,
+    hostsNames: [...new Set([ctx.hostname, ctx.name])],
+    hostname: ctx.hostname,
+    files: {},
+    mounts: [],
+    explain: [],
+  }
+  if (!own) return plan
+
+  const host = ctx.host?.resolv ?? hostResolvConf()
+  plan.resolv.search = flags.dnsSearch?.length ? flags.dnsSearch.filter((s) => s !== '.') : host.search
+  plan.resolv.options = flags.dnsOption?.length ? flags.dnsOption : host.options
+  const hostServers = host.nameservers.filter((ns) => !isLoopbackResolver(ns) && isIp(ns))
+
+  if (mode === 'bridge') {
+    if (!findHelper('netavark')) {
+      throw new MiniRunError('bridge networking needs netavark and aardvark-dns (Debian: apt-get install netavark aardvark-dns), or use --network none|host', { code: 'ENONETAVARK' })
+    }
+    const def = requested === '' ? defaultNetwork(env) : findNetwork(ctx.storeRoot, requested)
+    checkSubnetFree(def, ctx.host?.routes ?? hostRoutes())
+    if (flags.aliases?.length && def.builtin) {
+      throw new UsageError('--network-alias needs a user-defined network (mini-run network create NAME): the default bridge has no DNS of its own')
+    }
+    if (flags.ip !== undefined) {
+      const subnet = parseCidr(def.subnet)
+      if (!isIp(flags.ip) || !contains(subnet, parseIp(flags.ip))) throw new UsageError(`invalid --ip "${flags.ip}": not an address of network ${def.name} (${def.subnet})`)
+    }
+    // A user network answers containers' names, and forwards the rest to
+    // the host's resolvers (or --dns). The default bridge gives the host's
+    // resolvers, as Docker's does, unless they are loopback addresses the
+    // container cannot reach: then its DNS server (aardvark-dns, in the
+    // host's namespace) forwards to them.
+    const dns = def.dns || (!flags.dns?.length && hostServers.length === 0)
+    plan.attachments.push({
+      network: def,
+      dns,
+      interfaceName: 'eth0',
+      aliases: def.dns ? [...new Set([...(flags.aliases ?? []), ctx.id.slice(0, 12)])] : [],
+      ...(flags.ip !== undefined ? { ip: flags.ip } : {}),
+      ...(flags.macAddress !== undefined ? { mac: flags.macAddress.toLowerCase() } : {}),
+    })
+    for (const more of flags.moreNetworks ?? []) plan.attachments.push(moreAttachment(more, plan.attachments, ctx))
+    if (dns) {
+      // each network's aardvark-dns answers for its own containers: every one is asked (podman does the same)
+      plan.resolv.nameservers = [...new Set(plan.attachments.filter((a) => a.dns).map((a) => a.network.gateway))]
+      plan.dnsServers = flags.dns ?? []
+    } else {
+      plan.resolv.nameservers = flags.dns?.length ? flags.dns : hostServers
+    }
+  } else {
+    if (flags.moreNetworks?.length) throw new UsageError('a rootless container cannot join a bridge network (it needs root): it gets pasta\'s network')
+    if (flags.aliases?.length || flags.ip !== undefined || flags.macAddress !== undefined) {
+      throw new UsageError('--network-alias, --ip and --mac-address need a bridge network, which a rootless container cannot have')
+    }
+    if (flags.dns?.length) plan.resolv.nameservers = flags.dns
+    else if (hostServers.length) plan.resolv.nameservers = hostServers
+    else {
+      plan.pastaDnsForward = PASTA_DNS
+      plan.resolv.nameservers = [PASTA_DNS]
+    }
+  }
+
+  // --- /etc/hosts, /etc/resolv.conf, /etc/hostname, bound over the image's ---
+  const files: [keyof NetworkPlan['files'], string, string][] = [
+    ['hosts', 'hosts', '/etc/hosts'],
+    ['resolvConf', 'resolv.conf', '/etc/resolv.conf'],
+    ['hostname', 'hostname', '/etc/hostname'],
+  ]
+  for (const [key, file, target] of files) {
+    if (ctx.rootfsDir !== undefined && !existsSync(join(ctx.rootfsDir, target))) continue
+    const source = join(ctx.filesDir, file)
+    plan.files[key] = source
+    plan.mounts.push({ destination: target, type: 'bind', source, options: ['bind', 'rw', 'nosuid', 'nodev', 'noexec', 'rprivate'] })
+  }
+  plan.explain = explainNetwork(plan, ctx)
+  return plan
+}
+
+/** One of moreNetworks, checked as --network's is. */
+function moreAttachment(more: NonNullable<NetworkFlags['moreNetworks']>[number], taken: PlannedAttachment[], ctx: NetworkContext): PlannedAttachment {
+  const def = findNetwork(ctx.storeRoot, more.name)
+  if (taken.some((a) => a.network.name === def.name)) throw new UsageError(`network ${def.name} is joined twice`)
+  checkSubnetFree(def, ctx.host?.routes ?? hostRoutes())
+  if (more.aliases?.length && def.builtin) throw new UsageError(`aliases on network ${def.name} need a user-defined network: the default bridge has no DNS of its own`)
+  if (more.ip !== undefined && !(isIp(more.ip) && contains(parseCidr(def.subnet), parseIp(more.ip)))) {
+    throw new UsageError(`invalid address "${more.ip}": not an address of network ${def.name} (${def.subnet})`)
+  }
+  if (more.mac !== undefined && !MAC.test(more.mac)) throw new UsageError(`invalid MAC address "${more.mac}"`)
+  return {
+    network: def,
+    dns: def.dns,
+    interfaceName: `eth${taken.length}`,
+    aliases: def.dns ? [...new Set([...(more.aliases ?? []), ctx.id.slice(0, 12)])] : [],
+    ...(more.ip !== undefined ? { ip: more.ip } : {}),
+    ...(more.mac !== undefined ? { mac: more.mac.toLowerCase() } : {}),
+  }
+}
+
+function explainNetwork(plan: NetworkPlan, ctx: NetworkContext): ExplainLine[] {
+  const out: ExplainLine[] = []
+  const ports = plan.ports.length ? `; host ports for ${formatPorts(plan.ports).replace(/(^|, )[\d.]+:0->/g, '$1<free>->')}` : ''
+  const leases = join(ctx.stateRoot, 'network', 'leases.json')
+  if (plan.mode === 'bridge') {
+    const nets = plan.attachments.map((a) => `${a.ip ?? 'a free address'} in ${a.network.name} (${a.network.subnet})`).join(', ')
+    out.push({
+      what: `take a lease in ${leases} under flock: ${nets}${ports}`,
+      why: 'IPAM is mini-run\'s, as podman\'s is (netavark is given static addresses); the lease names the container before anything exists, so rm -f gives it back after any crash',
+    })
+    out.push({
+      what: `mount --bind /proc/<pid>/ns/net ${join(ctx.stateRoot, ctx.id, 'netns')}`,
+      why: 'pin the network namespace: it must outlive the container\'s last process, for the teardown to find eth0 there (deleting it removes the veth pair)',
+    })
+    const a = plan.attachments.map((x) => `${x.network.name}: bridge ${x.network.bridge}, ${x.interfaceName}, gateway ${x.network.gateway}${x.dns ? ', DNS by name' : ''}`).join('; ')
+    out.push({
+      what: `netavark --config ${join(ctx.stateRoot, 'network')} setup <netns pin> < NetworkOptions JSON (${a}${ports ? `; port_mappings ${formatPorts(plan.ports)}` : ''})`,
+      why: 'netavark (podman\'s network backend) makes the bridge if needed, a veth pair with eth0 in the container, its address and default route, iptables rules for masquerade, published ports (also from 127.0.0.1: route_localnet) and isolation from other networks' +
+        (plan.attachments.some((x) => x.dns) ? ', and registers the container\'s names with aardvark-dns on the gateway' : ''),
+    })
+  } else {
+    out.push({
+      what: `take a lease in ${leases} under flock${ports || ': no ports'}`,
+      why: 'host ports are checked against other containers\' and the host\'s listening sockets before anything binds them',
+    })
+    out.push({
+      what: `pasta --config-net${plan.ports.length ? ' -t/-u <ports>' : ' -t none -u none'} -T none -U none <pid>`,
+      why: 'rootless: no bridge or veth without root; pasta, a user-mode TCP/IP stack, joins the container\'s user and network namespaces, gives it the host\'s address and routes through a tap device, and binds the published ports on the host (127.0.0.1 included)',
+    })
+  }
+  if (Object.keys(plan.files).length) {
+    out.push({
+      what: `write ${Object.values(plan.files).join(', ')} (nameserver ${plan.resolv.nameservers.join(' ') || 'none'})`,
+      why: 'the container\'s own /etc/hosts, /etc/resolv.conf and /etc/hostname, bound over the image\'s: a host resolver on 127.0.0.53 cannot be reached from the container\'s namespace',
+    })
+  }
+  return out
+}

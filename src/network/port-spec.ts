@@ -1,0 +1,86 @@
+/**
+ * Docker's -p/--publish and -P/--publish-all as port mappings (pure), in
+ * the shape netavark takes them (`port_mappings`), and back again as the
+ * text of `ps` and `port`.
+ */
+import { UsageError } from '../errors.js'
+import { isIp } from './ipv4.js'
+
+export type Protocol = 'tcp' | 'udp'
+
+export interface PortMapping {
+  /** The host address it is published on; "" for every address (0.0.0.0). */
+  hostIp: string
+  /** The first host port; 0 until one is picked (no host port given). */
+  hostPort: number
+  containerPort: number
+  protocol: Protocol
+  /** How many consecutive ports, from hostPort and containerPort on. */
+  range: number
+}
+
+function port(text: string, spec: string): number {
+  if (!/^\d{1,5}$/.test(text) || Number(text) < 1 || Number(text) > 65535) {
+    throw new UsageError(`invalid -p "${spec}": "${text}" is not a port (1-65535)`)
+  }
+  return Number(text)
+}
+
+/** "8000" or "8000-8010": first port and count. */
+function portRange(text: string, spec: string): [number, number] {
+  const [first, last] = text.split('-') as [string, string | undefined]
+  const start = port(first, spec)
+  if (last === undefined) return [start, 1]
+  const end = port(last, spec)
+  if (end < start) throw new UsageError(`invalid -p "${spec}": the range ${text} ends before it starts`)
+  return [start, end - start + 1]
+}
+
+/** One -p value: [IP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp], ports or ranges. */
+export function parsePublish(spec: string): PortMapping {
+  if (spec.includes('[')) throw new UsageError(`invalid -p "${spec}": IPv6 addresses are not supported (mini-run's networks are IPv4)`)
+  const slash = spec.lastIndexOf('/')
+  const proto = slash < 0 ? 'tcp' : spec.slice(slash + 1).toLowerCase()
+  if (proto !== 'tcp' && proto !== 'udp') throw new UsageError(`invalid -p "${spec}": the protocol must be tcp or udp, not "${proto}"`)
+  const parts = (slash < 0 ? spec : spec.slice(0, slash)).split(':')
+  if (parts.length > 3 || parts.some((p, i) => p === '' && !(parts.length === 3 && i === 1))) {
+    throw new UsageError(`invalid -p "${spec}": use [IP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp]`)
+  }
+  const [ip, host, container] = parts.length === 3 ? parts : parts.length === 2 ? ['', parts[0]!, parts[1]!] : ['', '', parts[0]!]
+  if (ip !== '' && !isIp(ip!)) throw new UsageError(`invalid -p "${spec}": "${ip}" is not an IPv4 address`)
+  const [containerPort, count] = portRange(container!, spec)
+  let hostPort = 0
+  if (host !== '') {
+    const [first, hostCount] = portRange(host!, spec)
+    if (hostCount !== count) throw new UsageError(`invalid -p "${spec}": the host and container ranges differ in length`)
+    hostPort = first
+  }
+  if (containerPort + count - 1 > 65535 || hostPort + count - 1 > 65535) throw new UsageError(`invalid -p "${spec}": the range passes port 65535`)
+  return { hostIp: ip === '0.0.0.0' ? '' : ip!, hostPort, containerPort, protocol: proto, range: count }
+}
+
+/** -P: every port of the image's ExposedPorts ("80/tcp", "53/udp", "8000-8010/tcp"), on a free host port. */
+export function exposedPorts(exposed: Record<string, unknown> | undefined | null): PortMapping[] {
+  return Object.keys(exposed ?? {}).map((key) => {
+    const m = parsePublish(key.includes('/') ? key : `${key}/tcp`)
+    return { ...m, hostIp: '', hostPort: 0 }
+  })
+}
+
+function span(first: number, range: number): string {
+  return range > 1 ? `${first}-${first + range - 1}` : String(first)
+}
+
+/** Docker's PORTS column: "0.0.0.0:8080->80/tcp, 127.0.0.1:5353->53/udp". */
+export function formatPorts(ports: readonly PortMapping[]): string {
+  return ports.map((p) => `${p.hostIp || '0.0.0.0'}:${span(p.hostPort, p.range)}->${span(p.containerPort, p.range)}/${p.protocol}`).join(', ')
+}
+
+/** `docker port`: one line per container port, "80/tcp -> 0.0.0.0:8080". */
+export function portLines(ports: readonly PortMapping[]): string[] {
+  const lines: string[] = []
+  for (const p of ports) {
+    for (let i = 0; i < p.range; i++) lines.push(`${p.containerPort + i}/${p.protocol} -> ${p.hostIp || '0.0.0.0'}:${p.hostPort + i}`)
+  }
+  return lines
+}

@@ -1,0 +1,45 @@
+/**
+ * mini-run's work as root of the user's user namespace, as a program of its
+ * own (Node cannot enter one: see in-user-namespace.ts). unshare(1) starts
+ * it with the containers' maps; there it may chown to every id they map,
+ * and the kernel writes the user's subordinate ids to disk. Bundled as
+ * dist/mini-run-userns-helper.cjs; helper-process.ts starts it.
+ *
+ *   argv[2]  the request, as JSON (HelperRequest)
+ *   stdin    unpack: the layer blob, as it arrives
+ *   stdout   one line of JSON: { result } or { error: { message, code } }
+ *
+ * Two requests: unpack a layer (image/ingest-in-userns.ts), and copy an
+ * image directory into an empty volume with its owners (Docker's
+ * pre-population, runtime/container/container-volumes.ts).
+ */
+import { describeError } from '../errors.js'
+import { ingestLayer } from '../image/ingest-layer.js'
+import { copyImageDir } from '../runtime/container/copy-image-dir.js'
+import type { HelperReply, HelperRequest } from './helper-process.js'
+
+function reply(r: HelperReply): void {
+  process.stdout.write(JSON.stringify(r) + '\n')
+}
+
+async function serve(request: HelperRequest): Promise<unknown> {
+  if (request.op === 'copy-image-dir') return copyImageDir(request.layers, request.relPath, request.dest, { chown: true })
+  return ingestLayer(process.stdin, request.fsDir, {
+    ...(request.expectDigest !== undefined ? { expectDigest: request.expectDigest } : {}),
+    ...(request.expectSize !== undefined ? { expectSize: request.expectSize } : {}),
+    ...(request.expectDiffId !== undefined ? { expectDiffId: request.expectDiffId } : {}),
+    rootless: true,
+    keepOwners: true,
+    maxId: request.maxId,
+    limits: request.limits,
+  })
+}
+
+serve(JSON.parse(process.argv[2] ?? '{}') as HelperRequest).then(
+  (result) => reply({ result }),
+  (err: unknown) => {
+    const code = (err as { code?: unknown }).code
+    reply({ error: { message: describeError(err), ...(typeof code === 'string' ? { code } : {}) } })
+    process.exitCode = 1
+  },
+)

@@ -1,0 +1,95 @@
+/**
+ * The root directory of a container, as an O_PATH fd that `cp` resolves
+ * every path in (openat2 RESOLVE_IN_ROOT: a symlink, absolute or with
+ * "..", cannot lead out of it, CVE-2018-15664's class of escape).
+ *
+ * A running container: /proc/<pid>/root of its own process (checked through
+ * a pidfd, container-process.ts), which shows its mount namespace: volumes,
+ * tmpfs and all. One that does not run: a view made for the copy
+ * (plan/plan-view.ts) of its root filesystem and bind mounts, gone when
+ * released.
+ */
+import { closeSync, constants, openSync } from 'node:fs'
+import { MiniRunError } from '../../../errors.js'
+import { isRoot } from '../../../paths.js'
+import { planRootfsView } from '../../plan/plan-view.js'
+import { openContainerProcess, openProcessRoot } from '../../process/container-process.js'
+import type { Host } from '../../process/host.js'
+import { runHostSteps } from '../../process/run-host-steps.js'
+import type { ContainerInfo } from '../containers.js'
+import { containerPathKind } from '../prepare.js'
+import { realHost } from '../real-host.js'
+
+/** open(2)'s O_PATH (asm-generic/fcntl.h), which Node's fs.constants lacks. */
+const O_PATH = 0o10000000
+
+export interface ContainerRoot {
+  fd: number
+  release(): Promise<void>
+}
+
+async function runningRoot(c: ContainerInfo): Promise<ContainerRoot | undefined> {
+  const pidfd = openContainerProcess(c)
+  if (pidfd === undefined) return undefined
+  try {
+    const fd = openProcessRoot(pidfd, c.pid!)
+    return fd === undefined ? undefined : { fd, release: async () => closeSync(fd) }
+  } finally {
+    closeSync(pidfd)
+  }
+}
+
+async function viewRoot(c: ContainerInfo, host: Host): Promise<ContainerRoot> {
+  if (!c.spec || !c.startInput) throw new MiniRunError(`container ${c.id.slice(0, 12)} does not record its root filesystem (made by an older mini-run)`)
+  // the network's /etc files exist only while it is attached: the image's own show instead
+  const networkFiles = new Set(Object.values(c.startInput.network?.files ?? {}))
+  const spec = { ...c.spec, mounts: c.spec.mounts.filter((m) => !(m.source && networkFiles.has(m.source))) }
+  const plan = planRootfsView({ spec, rootfs: c.startInput.rootfs, pathKind: containerPathKind(c.startInput.network), userns: !isRoot() })
+  const stdio: [number, number, number] = [openSync('/dev/null', 'r'), openSync('/dev/null', 'w'), openSync('/dev/null', 'w')]
+  let launched: Awaited<ReturnType<typeof runHostSteps>>
+  try {
+    launched = await runHostSteps(plan, host, { stdio })
+  } finally {
+    for (const fd of stdio) closeSync(fd)
+  }
+  const failure = await launched.started.catch((err: unknown) => err as Error)
+  const kill = async () => {
+    try {
+      host.kill(launched.pid, 'SIGKILL')
+    } catch {
+      // gone already
+    }
+    const { waitStatus } = await import('../../../native/lib.js')
+    await waitStatus(launched.pid)
+    launched.resources.closeFds()
+  }
+  if (failure) {
+    await kill()
+    throw new MiniRunError(`mount the files of container ${c.id.slice(0, 12)} to copy them: ${failure.message}`, { cause: failure })
+  }
+  let fd: number
+  try {
+    // the view's own root is the host's; the container's is where its spec mounted it
+    fd = openSync(`/proc/${launched.pid}/root${c.spec.root.path}`, O_PATH | constants.O_DIRECTORY)
+  } catch (err) {
+    await kill()
+    throw err
+  }
+  return {
+    fd,
+    release: async () => {
+      closeSync(fd)
+      await kill()
+    },
+  }
+}
+
+/** The container's root, running or not. Release it when done. */
+export async function openContainerRoot(c: ContainerInfo, host: Host = realHost): Promise<ContainerRoot> {
+  if (c.status === 'running') {
+    const root = await runningRoot(c)
+    if (root) return root
+    // it exited since we looked: its files are where they were
+  }
+  return viewRoot(c, host)
+}

@@ -1,0 +1,64 @@
+/**
+ * `cp`: files between a container, running or not, and the host (or a tar
+ * stream), as `docker cp` copies them. The container's side is resolved in
+ * its root (fs-view.ts); the host's side is the caller's own filesystem.
+ *
+ * Owners: a file copied into the container belongs to the container's
+ * root, or with -a (archive) keeps the ids it had (a tar's, or the host
+ * file's, taken as ids inside the container); a file copied out belongs to
+ * whoever runs cp.
+ */
+import { hostId } from '../../spec/id-maps.js'
+import type { IdMapping } from '../../spec/spec.js'
+import type { ContainerInfo } from '../containers.js'
+import { openContainerRoot } from './container-root.js'
+import { copyTree, type CopyOptions } from './copy-tree.js'
+import { tarFrom, tarInto } from './copy-tar.js'
+import { hostView, rootView, type FsView } from './fs-view.js'
+
+export interface CpOptions extends CopyOptions {
+  /** -a: keep the source's uid and gid. */
+  archive: boolean
+}
+
+/** The container id a host id shows as (the inverse of hostId); unmapped: the overflow id. */
+function insideId(maps: readonly IdMapping[] | undefined, id: number): number {
+  if (!maps) return id
+  const m = maps.find((e) => id >= e.hostID && id < e.hostID + e.size)
+  return m ? m.containerID + (id - m.hostID) : 65534
+}
+
+async function withContainerView<T>(c: ContainerInfo, archive: boolean, fn: (view: FsView) => Promise<T> | T): Promise<T> {
+  const root = await openContainerRoot(c)
+  const uidMap = c.spec?.linux.uidMappings
+  const gidMap = c.spec?.linux.gidMappings
+  const view = rootView({
+    rootFd: root.fd,
+    name: `container ${c.name}`,
+    owner: (src) => (archive ? { uid: hostId(uidMap, src.uid), gid: hostId(gidMap, src.gid) } : { uid: hostId(uidMap, 0), gid: hostId(gidMap, 0) }),
+    inside: (id) => ({ uid: insideId(uidMap, id.uid), gid: insideId(gidMap, id.gid) }),
+  })
+  try {
+    return await fn(view)
+  } finally {
+    await root.release()
+  }
+}
+
+/** Container -> host path, or -> a tar stream when `write` is given. */
+export async function copyFromContainer(c: ContainerInfo, src: string, dst: string | { write: (chunk: Buffer) => Promise<void> | void }, o: CpOptions): Promise<void> {
+  await withContainerView(c, o.archive, async (view) => {
+    if (typeof dst === 'string') copyTree({ view, path: src }, { view: hostView(), path: dst }, o)
+    else await tarFrom({ view, path: src }, o, dst.write)
+  })
+}
+
+/** Host path, or a tar stream, -> container. Host ids taken as the container's with -a. */
+export async function copyToContainer(c: ContainerInfo, src: string | AsyncIterable<Buffer>, dst: string, o: CpOptions): Promise<void> {
+  await withContainerView(c, o.archive, async (view) => {
+    if (typeof src === 'string') {
+      // with -a a host file's ids are kept as numbers inside: hostView reports them as they are
+      copyTree({ view: hostView(), path: src }, { view, path: dst }, o)
+    } else await tarInto({ view, path: dst }, src)
+  })
+}

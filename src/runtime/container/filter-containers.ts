@@ -1,0 +1,112 @@
+/**
+ * `ps --filter` as Docker's daemon reads it (daemon/list.go): `key=value`
+ * pairs; values of one key are alternatives, different keys must all
+ * match. `id` and `name` are unanchored regular expressions (Docker's
+ * filters.Args.Match), the name with its leading "/"; `status` is exact;
+ * `label` is `KEY` or `KEY=VALUE`; `ancestor` an image by name or id;
+ * `exited` an exit code; `before`/`since` a container created before or
+ * after the one named; `volume` a volume name or mount destination.
+ */
+import { UsageError } from '../../errors.js'
+import { familiarRepository, parseReference } from '../../image/reference.js'
+import type { ContainerInfo } from './containers.js'
+
+export type ContainerFilters = Map<string, string[]>
+
+const KEYS = ['id', 'name', 'status', 'label', 'ancestor', 'exited', 'before', 'since', 'volume', 'network', 'health', 'isolation', 'is-task', 'publish', 'expose']
+const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead']
+
+/** `--filter key=value` flags, checked. */
+export function parseFilters(flags: string[]): ContainerFilters {
+  const filters: ContainerFilters = new Map()
+  for (const flag of flags) {
+    const eq = flag.indexOf('=')
+    if (eq <= 0) throw new UsageError(`bad format of filter (expected name=value)`)
+    const key = flag.slice(0, eq).toLowerCase()
+    const value = flag.slice(eq + 1)
+    if (!KEYS.includes(key)) throw new UsageError(`invalid filter '${key}'`)
+    if (key === 'status' && !STATUSES.includes(value)) {
+      throw new UsageError(`invalid filter 'status=${value}': must be one of ${STATUSES.join(', ')}`)
+    }
+    if (key === 'exited' && !/^-?\d+$/.test(value)) throw new UsageError(`invalid filter 'exited=${value}'`)
+    filters.set(key, [...(filters.get(key) ?? []), value])
+  }
+  return filters
+}
+
+/** Docker's State.Status of a container: running, paused, restarting, created, exited. */
+export function dockerStatus(c: ContainerInfo): string {
+  if (c.status === 'running' && c.paused) return 'paused'
+  if (c.status !== 'running' && c.restarting) return 'restarting'
+  return c.status
+}
+
+function regexMatch(pattern: string, text: string): boolean {
+  try {
+    return new RegExp(pattern).test(text)
+  } catch {
+    throw new UsageError(`invalid filter value ${JSON.stringify(pattern)}: not a regular expression`)
+  }
+}
+
+/** The image, as the names a user may give it (alpine, alpine:latest, docker.io/library/alpine:latest, an id prefix). */
+function ancestorMatches(c: ContainerInfo, wanted: string): boolean {
+  if (c.imageId && /^(sha256:)?[0-9a-f]{4,64}$/.test(wanted)) {
+    const hex = wanted.replace(/^sha256:/, '')
+    if (c.imageId.replace(/^sha256:/, '').startsWith(hex)) return true
+  }
+  if (!c.image) return false
+  try {
+    const have = parseReference(c.image)
+    const want = parseReference(wanted)
+    if (have.repository !== want.repository) return false
+    // "alpine" names every tag of it, as in Docker
+    return !/:[^/]*$/.test(wanted) || have.tag === want.tag
+  } catch {
+    return c.image === wanted || familiarRepository(c.image) === wanted
+  }
+}
+
+/** Docker's HostConfig.NetworkMode: "none" (a network namespace of its own with only lo) or "host". */
+/** Docker's NetworkMode: the network it joined first (bridge, or a network's name), pasta, host or none. */
+export function networkMode(c: Pick<ContainerInfo, 'spec' | 'network'>): string {
+  if (c.network) return c.network.mode === 'pasta' ? 'pasta' : (c.network.networks[0] ?? 'bridge')
+  return c.spec && !c.spec.linux.namespaces.some((ns) => ns.type === 'network') ? 'host' : 'none'
+}
+
+/** The networks it joins, by name (ps's Networks column, --filter network=). */
+export function networkNames(c: Pick<ContainerInfo, 'spec' | 'network'>): string[] {
+  return c.network?.mode === 'bridge' ? c.network.networks : [networkMode(c)]
+}
+
+/** The containers that pass every filter. `all` holds every container, for before/since. */
+export function filterContainers(list: ContainerInfo[], filters: ContainerFilters, all: ContainerInfo[] = list): ContainerInfo[] {
+  const find = (ref: string): ContainerInfo => {
+    const c = all.find((x) => x.id === ref || x.name === ref) ?? all.filter((x) => x.id.startsWith(ref)).at(0)
+    if (!c) throw new UsageError(`no such container: ${ref}`)
+    return c
+  }
+  const before = filters.get('before')?.map(find)
+  const since = filters.get('since')?.map(find)
+  const any = (key: string, test: (value: string) => boolean) => {
+    const values = filters.get(key)
+    return values === undefined || values.some(test)
+  }
+  return list.filter(
+    (c) =>
+      any('id', (v) => regexMatch(v, c.id)) &&
+      any('name', (v) => regexMatch(v, `/${c.name}`)) &&
+      any('status', (v) => v === dockerStatus(c)) &&
+      any('label', (v) => {
+        const eq = v.indexOf('=')
+        const labels = c.labels ?? {}
+        return eq < 0 ? Object.hasOwn(labels, v) : labels[v.slice(0, eq)] === v.slice(eq + 1)
+      }) &&
+      any('ancestor', (v) => ancestorMatches(c, v)) &&
+      any('exited', (v) => c.status === 'exited' && c.exitCode === Number(v)) &&
+      any('volume', (v) => (c.volumes ?? []).some((vol) => vol.name === v || vol.destination === v) || (c.spec?.mounts ?? []).some((m) => m.type === 'bind' && (m.source === v || m.destination === v))) &&
+      any('network', (v) => networkNames(c).includes(v)) &&
+      (before === undefined || before.every((b) => c.created < b.created)) &&
+      (since === undefined || since.every((s) => c.created > s.created)),
+  )
+}

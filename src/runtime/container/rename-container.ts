@@ -1,0 +1,39 @@
+/**
+ * `rename`: names/<new> is made first (its atomic creation is what makes
+ * names unique, state.ts), then the state records it, then the old name
+ * goes. A crash in between leaves both names pointing at the container,
+ * which `rm` removes with it.
+ */
+import { readlinkSync, symlinkSync, unlinkSync } from 'node:fs'
+import { join } from 'node:path'
+import { MiniRunError, UsageError } from '../../errors.js'
+import type { ContainerInfo } from './containers.js'
+import { CONTAINER_NAME, readState, writeState } from './state.js'
+
+export function renameContainer(stateRoot: string, c: ContainerInfo, newName: string): void {
+  const name = newName.replace(/^\//, '')
+  if (!CONTAINER_NAME.test(name)) throw new UsageError(`Invalid container name (${newName}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`)
+  if (name === c.name) throw new UsageError('Renaming a container with the same name as its current name')
+  const names = join(stateRoot, 'names')
+  try {
+    symlinkSync(c.id, join(names, name))
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    let owner = '?'
+    try {
+      owner = readlinkSync(join(names, name))
+    } catch {
+      // removed meanwhile
+    }
+    throw new MiniRunError(
+      `Conflict. The container name "/${name}" is already in use by container "${owner}". You have to remove (or rename) that container to be able to reuse that name.`,
+      { code: 'ENAMEINUSE' },
+    )
+  }
+  writeState(stateRoot, { ...readState(stateRoot, c.id), name })
+  try {
+    if (readlinkSync(join(names, c.name)) === c.id) unlinkSync(join(names, c.name))
+  } catch {
+    // no such name
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * `start`: a container that exists but does not run (Created, or Exited)
+ * runs again, under a monitor, as `docker start` does: its start is planned
+ * anew from what its state recorded (start-input.ts), with its writable
+ * layer and volumes as they are.
+ *
+ * A start that fails gives back what it made (the cgroup leaf, fds) and
+ * leaves the container as it was: Created stays Created (Docker's rule for
+ * a failed start; a failed `run` leaves nothing, run-foreground.ts).
+ */
+import { existsSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { detachNetwork } from '../../network/index.js'
+import { MiniRunError } from '../../errors.js'
+import { processStartTime } from '../../proc-stat.js'
+import { planStart } from '../plan/plan-start.js'
+import { execErrorOf } from '../process/exit-status.js'
+import type { Host } from '../process/host.js'
+import { runHostSteps } from '../process/run-host-steps.js'
+import { StepError } from '../process/step-error.js'
+import { exitFile, inspectState, waitExitCommand, type ContainerInfo } from './containers.js'
+import { containerPathKind } from './prepare.js'
+import { realHost } from './real-host.js'
+import { networkContext } from './start.js'
+import { replanInput, type MonitorVia } from './start-input.js'
+import { readState, stateDir, writeState, type ContainerState } from './state.js'
+import { releaseCgroup } from './stop-container.js'
+import { startHealthRunner } from '../health/runner-process.js'
+
+export interface StartOptions {
+  host?: Host
+  /** Monitor options for this start only (the attach socket of `start -a`). */
+  monitor?: Partial<MonitorVia['monitor']>
+  /** A restart by its policy: counted, and the count kept (a start by the user resets it, as in Docker). */
+  restart?: { delayMs: number }
+}
+
+/** Start it; resolves to its state once its command runs. A running container is left as it is. */
+export async function startExisting(stateRoot: string, c: ContainerInfo, o: StartOptions = {}): Promise<ContainerState> {
+  if (c.status === 'running') return c
+  if (!c.startInput || !c.spec) {
+    throw new MiniRunError(`container ${c.id.slice(0, 12)} cannot be started again: its state does not record how (made by an older mini-run)`, { code: 'ENOSTARTINPUT' })
+  }
+  const host = o.host ?? realHost
+  // Its last monitor execs `internal cleanup` once it has exited: that must
+  // be done (unless this is it, restarting the container) before anything
+  // is made anew, or it would give back the new network
+  await waitExitCommand(c)
+  // what that cleanup did not get to (it was killed): the same teardown, which is idempotent
+  if (c.network && !c.network.detached) detachNetwork(stateRoot, c.id, c.network)
+  // a stopped container keeps no cgroup: its old leaf goes before a new one is made
+  await releaseCgroup(stateRoot, c)
+  rmSync(exitFile(stateRoot, c.id), { force: true })
+  const plan = planStart(replanInput(c.startInput, c.spec, containerPathKind(c.startInput.network), o.monitor))
+  // the network it had was given back when it exited: it attaches anew
+  const before = readState(stateRoot, c.id)
+  const launched = await runHostSteps(plan, host, { stdio: [0, 1, 2], network: networkContext(stateRoot, before) })
+  let failure: Error | null
+  try {
+    failure = await launched.started
+  } catch (err) {
+    failure = err as Error
+  }
+  if (failure) {
+    await launched.resources.undo()
+    throw failure instanceof StepError ? (execErrorOf(failure) ?? failure) : failure
+  }
+  launched.resources.closeFds()
+  const state: ContainerState = {
+    ...readState(stateRoot, c.id),
+    status: 'running',
+    pid: launched.pid,
+    pidStartTime: processStartTime(launched.pid),
+    monitorPid: launched.monitorPid,
+    startedAt: new Date().toISOString(),
+    // a stop that came while a restart started it is kept: restart-container.ts stops it again
+    stoppedByUser: o.restart ? before.stoppedByUser === true : false,
+    restartCount: o.restart ? (before.restartCount ?? 0) + 1 : 0,
+    ...(o.restart ? { restartDelayMs: o.restart.delayMs } : {}),
+  }
+  if (!o.restart) delete state.restartDelayMs
+  delete state.exitCode
+  delete state.finishedAt
+  delete state.oomKilled
+  writeState(stateRoot, state)
+  // the one place every later start passes: start, restart, a restart policy, compose
+  startHealthRunner(stateRoot, state)
+  return state
+}
+
+/** The container as the kernel sees it now, or undefined once it has been removed. */
+export function currentInfo(stateRoot: string, id: string): ContainerInfo | undefined {
+  if (!existsSync(join(stateDir(stateRoot, id), 'state.json'))) return undefined
+  try {
+    return inspectState(stateRoot, readState(stateRoot, id))
+  } catch {
+    return undefined
+  }
+}

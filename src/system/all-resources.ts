@@ -1,0 +1,18 @@
+/** Every resource `system df` counts and `system prune` cleans (resources.ts says what one is). */
+import type { SystemResource } from './resources.js'
+
+/**
+ * The stores other parts of mini-run add, loaded only when `system df` or
+ * `system prune` runs. Add one line per store, e.g.
+ *   () => import('../network/network-resource.js').then((m) => m.networkResource),
+ */
+const PLUGINS: Array<() => Promise<SystemResource>> = []
+
+/** The rows Docker always prints, even when mini-run has no such store yet. */
+export const DOCKER_DF_TYPES = ['Images', 'Containers', 'Local Volumes', 'Build Cache'] as const
+
+export async function systemResources(): Promise<SystemResource[]> {
+  const [{ containerResource }, { imageResource }] = await Promise.all([import('./container-resource.js'), import('./image-resource.js')])
+  const plugins = await Promise.all(PLUGINS.map((load) => load()))
+  return [containerResource, imageResource, ...plugins].sort((a, b) => a.order - b.order)
+}

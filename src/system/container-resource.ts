@@ -1,0 +1,45 @@
+/** Containers in `system df` and `system prune`: their writable layers. */
+import { listContainers, type ContainerInfo } from '../runtime/container/containers.js'
+import { containerSize as sizes } from '../runtime/container/container-size.js'
+import { removeContainer } from '../runtime/container/remove-container.js'
+import type { ResourcePruneResult, SystemContext, SystemResource, ResourceUsage } from './resources.js'
+
+/** Bytes a container wrote: its overlay's upper directory (Docker's SizeRw). */
+export async function containerSize(c: ContainerInfo): Promise<number> {
+  return sizes(c, '').rw
+}
+
+/** Remove every container that is neither running nor waiting to restart (`container prune`, `system prune`). */
+export async function pruneContainers(stateRoot: string, storeRoot?: string): Promise<{ removed: string[]; reclaimedBytes: number }> {
+  const removed: string[] = []
+  let reclaimedBytes = 0
+  for (const c of listContainers(stateRoot)) {
+    if (c.status === 'running' || c.restarting) continue
+    const size = await containerSize(c)
+    await removeContainer(stateRoot, c, false, storeRoot !== undefined ? { storeRoot } : {})
+    removed.push(c.id)
+    reclaimedBytes += size
+  }
+  return { removed, reclaimedBytes }
+}
+
+export const containerResource: SystemResource = {
+  type: 'Containers',
+  order: 10,
+  warning: () => 'all stopped containers',
+  async usage(ctx: SystemContext): Promise<ResourceUsage> {
+    const usage: ResourceUsage = { type: 'Containers', total: 0, active: 0, size: 0, reclaimable: 0 }
+    for (const c of listContainers(ctx.stateRoot)) {
+      const size = await containerSize(c)
+      usage.total++
+      usage.size += size
+      if (c.status === 'running') usage.active++
+      else usage.reclaimable += size
+    }
+    return usage
+  },
+  async prune(ctx: SystemContext): Promise<ResourcePruneResult> {
+    const { removed, reclaimedBytes } = await pruneContainers(ctx.stateRoot)
+    return { heading: 'Deleted Containers', removed, reclaimedBytes }
+  },
+}

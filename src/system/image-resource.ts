@@ -1,0 +1,113 @@
+/**
+ * Images in `system df` and `system prune`. Sizes are bytes on disk: each
+ * layer's unpacked content plus the blob kept for push and save, and the
+ * manifests and configs; a layer shared by several images counts once.
+ * Reclaimable is what `system prune -a` frees: all but the layers and
+ * documents of images that containers use.
+ */
+import { readdir, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { isDigest } from '../image/digest.js'
+import { listRefs } from '../image/refs.js'
+import type { ImageStore } from '../image/store.js'
+import { pruneStore } from '../image/store-gc.js'
+import { staleTmpEntries } from '../image/store-tmp.js'
+import { layersInUse, listContainers } from '../runtime/container/containers.js'
+import type { ResourcePruneResult, ResourceUsage, SystemContext, SystemPruneOptions, SystemResource } from './resources.js'
+import { treeSize } from './tree-size.js'
+
+interface StoredImage {
+  configDigest: string
+  manifestDigest: string
+  chainIds: string[]
+}
+
+async function storedImages(store: ImageStore): Promise<StoredImage[]> {
+  const out: StoredImage[] = []
+  for (const ref of await listRefs(store.refsDir)) {
+    try {
+      const image = await store.loadImage(ref.name, ref.manifestDigest)
+      out.push({ configDigest: image.configDigest, manifestDigest: image.manifestDigest, chainIds: image.chainIds })
+    } catch {
+      // being removed, or incomplete: not an image to count
+    }
+  }
+  return out
+}
+
+/** Top layers of the images containers run (the state records their layers; an old one only the image's name). */
+export async function imagesInUse(ctx: SystemContext): Promise<Set<string>> {
+  const tops = new Set<string>()
+  for (const c of listContainers(ctx.stateRoot)) {
+    const chain = Array.isArray(c.chainIds) ? c.chainIds : c.image ? (await ctx.store.resolve(c.image).catch(() => undefined))?.chainIds : undefined
+    const top = chain?.at(-1)
+    if (top !== undefined) tops.add(top)
+  }
+  return tops
+}
+
+async function fileSize(path: string): Promise<number> {
+  return stat(path).then((s) => s.size, () => 0)
+}
+
+export async function imageUsage(ctx: SystemContext): Promise<ResourceUsage> {
+  const store = ctx.store
+  const images = await storedImages(store)
+  const tops = await imagesInUse(ctx)
+  // everything the image store holds counts, what no image names too: it is
+  // what `system prune -a` would free, and what the disk holds
+  const layerBytes = new Map<string, number>()
+  for (const hex of await readdir(store.layersDir).catch(() => [] as string[])) {
+    const chainId = `sha256:${hex}`
+    if (!isDigest(chainId)) continue
+    const content = await store.getLayer(chainId).then((r) => r.size, () => 0)
+    layerBytes.set(chainId, content + (await fileSize(store.layerBlobPath(chainId))))
+  }
+  const blobBytes = new Map<string, number>()
+  for (const hex of await readdir(store.blobsDir).catch(() => [] as string[])) {
+    if (isDigest(`sha256:${hex}`)) blobBytes.set(`sha256:${hex}`, await fileSize(join(store.blobsDir, hex)))
+  }
+  const sum = (values: Iterable<number>): number => [...values].reduce((a, b) => a + b, 0)
+  const size = sum(layerBytes.values()) + sum(blobBytes.values())
+  const active = images.filter((i) => tops.has(i.chainIds.at(-1) ?? ''))
+  // a container's layers stay even when its image lost its names
+  const usedLayers = new Set([...active.flatMap((i) => i.chainIds), ...(await layersInUse(ctx.stateRoot, (ref) => store.resolve(ref)))])
+  const usedBlobs = new Set(active.flatMap((i) => [i.manifestDigest, i.configDigest]))
+  const used = sum([...usedLayers].map((c) => layerBytes.get(c) ?? 0)) + sum([...usedBlobs].map((d) => blobBytes.get(d) ?? 0))
+  return {
+    type: 'Images',
+    total: new Set(images.map((i) => i.configDigest)).size,
+    active: new Set(active.map((i) => i.configDigest)).size,
+    size,
+    reclaimable: size - used,
+  }
+}
+
+export async function pruneImages(ctx: SystemContext, opts: Pick<SystemPruneOptions, 'all'>): Promise<ResourcePruneResult> {
+  const store = ctx.store
+  // what killed processes left in tmp/ goes too (store.init removes it): count it first
+  const stale = await staleTmpEntries(store.tmpDir)
+  let tmpBytes = 0
+  for (const name of stale) tmpBytes += await treeSize(join(store.tmpDir, name))
+  // read under the store's GC lock: a container made meanwhile counts (store-gc.ts)
+  const inUse = () => layersInUse(ctx.stateRoot, (ref) => store.resolve(ref))
+  const result = await pruneStore(store, { inUse, all: opts.all, usedImages: () => imagesInUse(ctx) })
+  return {
+    heading: 'Deleted Images',
+    removed: [
+      ...result.untagged.map((n) => `untagged: ${n}`),
+      ...result.deletedLayers.map((d) => `deleted: ${d}`),
+      ...result.deletedBlobs.map((d) => `deleted: ${d}`),
+      ...(result.buildCacheEntries ? [`deleted build cache entries: ${result.buildCacheEntries}`] : []),
+    ],
+    reclaimedBytes: result.reclaimedBytes + tmpBytes,
+  }
+}
+
+export const imageResource: SystemResource = {
+  type: 'Images',
+  order: 40,
+  warning: (opts) => (opts.all ? 'all images without at least one container associated to them' : 'all dangling images'),
+  usage: imageUsage,
+  prune: pruneImages,
+}

@@ -1,0 +1,161 @@
+// cgroup v1 on a hybrid host (issue 11): a limit whose controller the v2
+// tree lacks goes to the controller's v1 hierarchy, nested under the
+// caller's own cgroup. Parsing and placement are pure (fake host data);
+// the integration tests run where v2 lacks the memory controller and v1
+// has it, as on this machine.
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { ALWAYS_ALLOWED_DEVICES, deviceAllowed, deviceRuleLine } from '../src/runtime/cgroup/cgroup-devices.js'
+import { placedLimitFiles, v1LeavesFor, type CgroupHost } from '../src/runtime/cgroup/cgroup-placement.js'
+import { cgroupPathIn, findV1Hierarchies, limitFilesV1, ownCgroups } from '../src/runtime/cgroup/cgroup-v1.js'
+import { isRoot, makeTestEnv } from './helpers/test-env.js'
+
+const MOUNTINFO = [
+  '31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755',
+  '32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct',
+  '35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory',
+  '40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd',
+  '41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw',
+].join('\n')
+
+const PROC_CGROUP = '9:name=systemd:/\n4:memory:/sandbox/abc\n2:cpu,cpuacct:/\n0::/init.scope\n'
+
+const host: CgroupHost = {
+  v2Mount: '/sys/fs/cgroup/unified',
+  v2Controllers: ['hugetlb'],
+  v1: findV1Hierarchies(MOUNTINFO),
+  own: ownCgroups(PROC_CGROUP),
+}
+
+describe('reading the host', () => {
+  it('finds the v1 hierarchies with their controllers, not named ones or cgroup2', () => {
+    expect(findV1Hierarchies(MOUNTINFO)).toEqual([
+      { mount: '/sys/fs/cgroup/cpu,cpuacct', controllers: ['cpu', 'cpuacct'] },
+      { mount: '/sys/fs/cgroup/memory', controllers: ['memory'] },
+    ])
+  })
+
+  it('reads the caller\'s own cgroups, v2 and per v1 controller', () => {
+    const own = ownCgroups(PROC_CGROUP)
+    expect(own.v2).toBe('/init.scope')
+    expect(Object.fromEntries(own.v1)).toEqual({ memory: '/sandbox/abc', cpu: '/', cpuacct: '/' })
+  })
+
+  it('puts a relative path under the caller\'s cgroup, an absolute one under the root, and refuses one that climbs out', () => {
+    expect(cgroupPathIn('/sys/fs/cgroup/memory', '/sandbox/abc', 'mini-run/c1')).toBe('/sys/fs/cgroup/memory/sandbox/abc/mini-run/c1')
+    expect(cgroupPathIn('/sys/fs/cgroup/memory', '/sandbox/abc', '/libpod_parent/c1')).toBe('/sys/fs/cgroup/memory/libpod_parent/c1')
+    expect(() => cgroupPathIn('/sys/fs/cgroup/memory', '/', '../../../etc')).toThrow(/leaves the cgroup hierarchy/)
+  })
+})
+
+describe('placing limits', () => {
+  const leafIn = (mount: string, own: string) => cgroupPathIn(mount, own, 'mini-run/c1')
+
+  it('gives a controller the v2 tree lacks a v1 leaf under the caller\'s own cgroup, and writes v1 files there', () => {
+    const r = { memory: { limit: 16 << 20, swap: 16 << 20 }, hugepageLimits: [{ pageSize: '2MB', limit: 0 }] }
+    const leaves = v1LeavesFor(r, host, leafIn, (c) => c, { removeParents: true })
+    expect(leaves).toEqual([
+      { controller: 'memory', path: '/sys/fs/cgroup/memory/sandbox/abc/mini-run/c1', base: '/sys/fs/cgroup/memory/sandbox/abc' },
+    ])
+    expect(placedLimitFiles(r, '/sys/fs/cgroup/unified/mini-run/c1', leaves).map((f) => `${f.path}=${f.value}`)).toEqual([
+      // hugetlb is in v2 here: its v2 file
+      '/sys/fs/cgroup/unified/mini-run/c1/hugetlb.2MB.max=0',
+      '/sys/fs/cgroup/memory/sandbox/abc/mini-run/c1/memory.limit_in_bytes=16777216',
+      '/sys/fs/cgroup/memory/sandbox/abc/mini-run/c1/memory.memsw.limit_in_bytes=16777216',
+    ])
+  })
+
+  it('names the base of a leaf under the root cgroup without a trailing slash (its empty parents go with it)', () => {
+    const rootOwn: CgroupHost = { ...host, own: ownCgroups('4:memory:/\n0::/\n') }
+    expect(v1LeavesFor({ memory: { limit: 1 } }, rootOwn, leafIn, (c) => c, { removeParents: true })).toEqual([
+      { controller: 'memory', path: '/sys/fs/cgroup/memory/mini-run/c1', base: '/sys/fs/cgroup/memory' },
+    ])
+  })
+
+  it('refuses, naming the controller, one that neither v2 nor v1 offers', () => {
+    expect(() => v1LeavesFor({ pids: { limit: 5 } }, host, leafIn, () => '--pids-limit')).toThrow(
+      /^--pids-limit needs the "pids" cgroup controller: the cgroup v2 hierarchy at \/sys\/fs\/cgroup\/unified does not offer it, nor does any cgroup v1 hierarchy$/,
+    )
+  })
+
+  it('writes v1 files in the order the kernel accepts: memory before memory+swap, the period before the quota', () => {
+    const files = limitFilesV1({ memory: { limit: 1, swap: 2, reservation: 3, swappiness: 0, disableOOMKiller: true }, cpu: { quota: 50000, period: 100000, shares: 512 } })
+    expect(files.map((f) => `${f.file}=${f.value}`)).toEqual([
+      'memory.limit_in_bytes=1', 'memory.memsw.limit_in_bytes=2', 'memory.soft_limit_in_bytes=3', 'memory.swappiness=0',
+      'memory.oom_control=1', 'cpu.shares=512', 'cpu.cfs_period_us=100000', 'cpu.cfs_quota_us=50000',
+    ])
+  })
+})
+
+describe('device rules', () => {
+  it('writes them as the v1 devices controller takes them', () => {
+    expect(deviceRuleLine({ allow: false, access: 'rwm' })).toBe('a')
+    expect(deviceRuleLine({ allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' })).toBe('c 1:3 rwm')
+    expect(deviceRuleLine({ allow: true, type: 'c', major: 136, access: 'rw' })).toBe('c 136:* rw')
+    expect(deviceRuleLine({ allow: true, type: 'b', access: 'm' })).toBe('b *:* m')
+  })
+
+  it('decides as the last matching rule says (runc\'s emulator), denying what none matches', () => {
+    const rules = [{ allow: false, access: 'rwm' }, ...ALWAYS_ALLOWED_DEVICES]
+    expect(deviceAllowed(rules, 'c', 1, 3, 'w')).toBe(true) // /dev/null
+    expect(deviceAllowed(rules, 'c', 136, 4, 'r')).toBe(true) // /dev/pts/4
+    expect(deviceAllowed(rules, 'b', 8, 0, 'r')).toBe(false) // /dev/sda
+    expect(deviceAllowed(rules, 'b', 8, 0, 'm')).toBe(true) // mknod is allowed, opening is not
+    expect(deviceAllowed([...rules, { allow: false, type: 'c', major: 1, minor: 3, access: 'w' }], 'c', 1, 3, 'w')).toBe(false)
+    expect(deviceAllowed([], 'c', 1, 3, 'r')).toBe(false)
+  })
+})
+
+const v1Memory = findV1Hierarchies().find((h) => h.controllers.includes('memory'))
+const v2HasMemory = (() => {
+  try {
+    return readFileSync('/sys/fs/cgroup/unified/cgroup.controllers', 'utf8').includes('memory') || readFileSync('/sys/fs/cgroup/cgroup.controllers', 'utf8').includes('memory')
+  } catch {
+    return false
+  }
+})()
+
+/** Directories left under the caller's v1 memory cgroup by this env's containers. */
+function v1Leftovers(parent: string): string[] {
+  if (!v1Memory) return []
+  const own = join(v1Memory.mount, ownCgroups().v1.get('memory') ?? '/', parent)
+  return existsSync(own) ? readdirSync(own, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(own, e.name)) : []
+}
+
+describe.skipIf(!isRoot || !v1Memory || v2HasMemory)('--memory on this hybrid host, through the v1 memory controller', () => {
+  it('runs under the limit, and a command that outgrows it is OOM-killed: 137, OOMKilled, nothing left', async () => {
+    const env = await makeTestEnv()
+    const before = v1Leftovers(env.cgroupParent)
+    try {
+      expect(env.run(env.runArgs(['--memory', '16m', 'localhost/test/busybox', 'cat', '/proc/self/cgroup'])).stdout).toMatch(/memory:\/.*mini-run-test-\d+\/[0-9a-f]{64}$/m)
+      const big = ['sh', '-c', 'x=$(head -c 64000000 /dev/zero | tr "\\0" a); echo survived']
+      const oom = env.run([...env.runArgs(['--memory', '16m', '--memory-swap', '16m', 'localhost/test/busybox', ...big])].filter((a) => a !== '--rm'))
+      expect(oom.stdout).not.toContain('survived')
+      expect(oom.status).toBe(137)
+      const id = env.run(['ps', '-a', '-q']).stdout.trim()
+      expect(JSON.parse(env.run(['inspect', id]).stdout)[0].State.OOMKilled).toBe(true)
+      expect(env.run(['rm', id]).status).toBe(0)
+      expect(env.leftovers()).toEqual([])
+      expect(v1Leftovers(env.cgroupParent)).toEqual(before)
+    } finally {
+      env.cleanup()
+    }
+  })
+
+  it('run -d: rm -f removes the v1 leaf with the container', async () => {
+    const env = await makeTestEnv()
+    const before = v1Leftovers(env.cgroupParent)
+    try {
+      const args = env.runArgs(['-d', '--memory', '32m', 'localhost/test/busybox', 'sleep', '60']).filter((a) => a !== '--rm')
+      const id = env.run(args).stdout.trim()
+      expect(v1Leftovers(env.cgroupParent).length).toBe(before.length + 1)
+      expect(readFileSync(join(v1Leftovers(env.cgroupParent).find((d) => d.endsWith(id))!, 'memory.limit_in_bytes'), 'utf8').trim()).toBe(String(32 << 20))
+      expect(env.run(['rm', '-f', id]).status).toBe(0)
+      expect(env.leftovers()).toEqual([])
+      expect(v1Leftovers(env.cgroupParent)).toEqual(before)
+    } finally {
+      env.cleanup()
+    }
+  })
+})

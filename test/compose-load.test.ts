@@ -1,0 +1,255 @@
+// Compose without root: loading a file into the model (interpolation, the
+// short and long syntaxes, schema errors with their paths, merging, profiles),
+// the dependency order, the project's name, and the hash that decides what
+// `up` recreates.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { At } from '../src/compose/compose-error.js'
+import { configHash } from '../src/compose/config-hash.js'
+import { startWaves, withDependencies } from '../src/compose/dependency-order.js'
+import { parseDotenv } from '../src/compose/dotenv.js'
+import { interpolateString } from '../src/compose/interpolate.js'
+import { loadProject } from '../src/compose/load.js'
+import { projectName, projectNameOfDir } from '../src/compose/project-name.js'
+import { serviceRunFlags } from '../src/compose/service-flags.js'
+import { shellWords } from '../src/compose/values.js'
+import { findComposeFiles } from '../src/compose/find-files.js'
+
+const dirs: string[] = []
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
+
+/** A project directory with these files; load it. */
+function load(files: Record<string, string>, o: Parameters<typeof loadProject>[0] = {}) {
+  const dir = mkdtempSync('/tmp/mini-run-compose-')
+  dirs.push(dir)
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true })
+    writeFileSync(join(dir, name), text)
+  }
+  return { dir, ...loadProject({ cwd: dir, env: {}, ...o }) }
+}
+const fails = (files: Record<string, string>, o: Parameters<typeof loadProject>[0] = {}) => {
+  try {
+    load(files, o)
+  } catch (err) {
+    return (err as Error).message
+  }
+  throw new Error('it loaded')
+}
+
+describe('compose: interpolation', () => {
+  const vars: Record<string, string> = { SET: 'x', EMPTY: '' }
+  const ip = (text: string) => interpolateString(text, { lookup: (n) => vars[n], unset: new Set() }, new At('compose.yaml', ['services', 'web', 'image']))
+  it('substitutes every form, as compose-go does', () => {
+    expect(ip('$SET ${SET} a$$b $$SET')).toBe('x x a$b $SET')
+    expect(ip('${UNSET:-d} ${EMPTY:-d} ${EMPTY-d} ${UNSET-d}')).toBe('d d  d')
+    expect(ip('${SET:+yes} ${EMPTY:+yes} ${EMPTY+yes} ${UNSET+yes}')).toBe('yes  yes ')
+    expect(ip('${UNSET:-${SET}-${UNSET2:-z}}')).toBe('x-z')
+    expect(ip('cost: $5')).toBe('cost: $5')
+  })
+  it('an unset variable is empty and noted; ${VAR:?msg} and bad syntax fail with the path', () => {
+    const unset = new Set<string>()
+    expect(interpolateString('a${NOPE}b', { lookup: () => undefined, unset }, new At('f'))).toBe('ab')
+    expect([...unset]).toEqual(['NOPE'])
+    expect(() => ip('${EMPTY:?give it}')).toThrow('compose.yaml: services.web.image: required variable EMPTY is missing a value: give it')
+    expect(() => ip('${EMPTY?no}')).not.toThrow()
+    expect(() => ip('${SET')).toThrow(/services\.web\.image: invalid interpolation format/)
+    expect(() => ip('${SET:x}')).toThrow(/invalid interpolation format/)
+  })
+  it('.env: export, comments, quotes, escapes, variables defined before', () => {
+    const env = parseDotenv('# c\nexport A=1\nB = two # note\nC="q\\n${A}"\nD=\'${A} raw\'\nE=${B}x\nF=a#b\nG\n', '.env', (n) => (n === 'G' ? 'from-env' : undefined))
+    expect(Object.fromEntries(env)).toEqual({ A: '1', B: 'two', C: 'q\n1', D: '${A} raw', E: 'twox', F: 'a#b', G: 'from-env' })
+    expect(() => parseDotenv('1A=x\n', '.env', () => undefined)).toThrow('.env: line 1: invalid variable name "1A"')
+  })
+  it('variables come from the caller, then .env beside the file', () => {
+    const { project, warnings } = load({
+      'compose.yaml': 'services:\n  web:\n    image: "busybox:${TAG}"\n    ports: ["${PORT:-8080}:80"]\n    environment: [LEVEL=$LEVEL]\n    command: echo ${MISSING}\n',
+      '.env': 'TAG=1.36\nPORT=9000\nLEVEL=debug\n',
+    }, { env: { LEVEL: 'info' } })
+    expect(project.services.web!.image).toBe('busybox:1.36')
+    expect(project.services.web!.ports).toEqual(['9000:80'])
+    expect(project.services.web!.environment).toEqual({ LEVEL: 'info' })
+    expect(project.services.web!.command).toEqual(['echo'])
+    expect(warnings).toContain('The "MISSING" variable is not set. Defaulting to a blank string.')
+  })
+})
+
+describe('compose: the model', () => {
+  it('short and long syntaxes come out the same', () => {
+    const { project, dir } = load({
+      'compose.yaml': `
+version: "3.8"
+services:
+  a:
+    image: busybox
+    command: sh -c 'echo "hi there"'
+    entrypoint: ["/init"]
+    environment: {A: 1, B: null, C: "x=y"}
+    ports: ["8080:80", "127.0.0.1::81/udp", 82, {target: 83, published: "9083", host_ip: 127.0.0.1}]
+    volumes: ["data:/data:ro", "./site:/www", "/anon", {type: bind, source: ./conf, target: /conf, read_only: true}, {type: tmpfs, target: /t, tmpfs: {size: 1m}}, {type: volume, source: data, target: /d2, volume: {nocopy: true}}]
+    depends_on: [b]
+    networks: {front: {aliases: [api]}}
+    healthcheck: {test: curl -f localhost, interval: 1m30s, timeout: 5s, retries: 2, start_period: 500ms}
+    restart: on-failure:3
+    stop_grace_period: 1m
+    deploy: {resources: {limits: {cpus: "0.5", memory: 64m, pids: 50}}}
+    labels: [tier=web]
+    init: "true"
+  b:
+    image: busybox
+    depends_on: {a2: {condition: service_healthy}}
+    healthcheck: {disable: true}
+    network_mode: none
+  a2:
+    build: {context: ./app, dockerfile: Dockerfile.dev, args: [V=1]}
+    depends_on: {b2: {condition: service_completed_successfully, required: false}}
+  b2:
+    image: busybox
+volumes: {data: {}}
+networks: {front: {}}
+`,
+    }, { env: { B: 'from-env' } })
+    const a = project.services.a!
+    expect(a.command).toEqual(['sh', '-c', 'echo "hi there"'])
+    expect(a.entrypoint).toEqual(['/init'])
+    expect(a.environment).toEqual({ A: '1', B: 'from-env', C: 'x=y' })
+    expect(a.ports).toEqual(['8080:80', '127.0.0.1::81/udp', '82', '127.0.0.1:9083:83/tcp'])
+    expect(a.volumes).toEqual([
+      { type: 'volume', source: 'data', target: '/data', readOnly: true },
+      { type: 'bind', source: join(dir, 'site'), target: '/www', readOnly: false, createHostPath: true },
+      { type: 'volume', target: '/anon', readOnly: false },
+      { type: 'bind', source: join(dir, 'conf'), target: '/conf', readOnly: true, createHostPath: false },
+      { type: 'tmpfs', target: '/t', readOnly: false, size: 1048576 },
+      { type: 'volume', source: 'data', target: '/d2', readOnly: false, nocopy: true },
+    ])
+    expect(a.networks).toEqual({ front: { aliases: ['api'] } })
+    expect(a.dependsOn).toEqual({ b: { condition: 'service_started', required: true, restart: false } })
+    expect(a.healthcheck).toEqual({ Test: ['CMD-SHELL', 'curl -f localhost'], Interval: 90e9, Timeout: 5e9, Retries: 2, StartPeriod: 5e8 })
+    expect(a.restart).toEqual({ name: 'on-failure', maximumRetryCount: 3 })
+    expect(a.stopTimeout).toBe(60)
+    expect([a.cpus, a.memLimit, a.pidsLimit, a.init]).toEqual(['0.5', '64m', '50', true])
+    expect(a.labels).toEqual({ tier: 'web' })
+    expect(project.services.b!.healthcheck).toEqual({ Test: ['NONE'] })
+    expect(project.services.b!.networks).toEqual({})
+    expect(project.services.a2!.image).toBe(`${project.name}-a2`)
+    expect(project.services.a2!.build).toMatchObject({ context: join(dir, 'app'), dockerfile: join(dir, 'app', 'Dockerfile.dev'), args: { V: '1' } })
+    expect(project.networks.front!.name).toBe(`${project.name}_front`)
+    expect(project.volumes.data!.name).toBe(`${project.name}_data`)
+  })
+
+  it('a service means what the same flags of run mean', () => {
+    const { project } = load({
+      'compose.yaml': 'services:\n  web:\n    image: nginx\n    entrypoint: [sh, -c]\n    command: ["exec nginx"]\n    ports: ["8080:80"]\n    volumes: ["data:/d:ro", "/anon"]\n    networks: {default: {aliases: [www]}}\n    read_only: true\n    privileged: true\n    devices: ["/dev/fuse:/dev/fuse:rw"]\n    device_cgroup_rules: ["c 10:229 rwm"]\nvolumes: {data: {}}\n',
+    })
+    const { image, command, flags } = serviceRunFlags({
+      service: project.services.web!,
+      containerName: 'p-web-1',
+      networks: [{ key: 'default', name: 'p_default', aliases: ['www'] }],
+      volumeNames: { data: 'p_data' },
+      anonymousVolumes: { '/anon': 'f'.repeat(64) },
+      labels: { l: '1' },
+      detach: true,
+    })
+    expect([image, command]).toEqual(['nginx', ['-c', 'exec nginx']])
+    expect(flags).toMatchObject({
+      entrypoint: 'sh', name: 'p-web-1', network: 'p_default', networkAlias: ['web', 'www'], publish: ['8080:80'],
+      volume: ['p_data:/d:ro', `${'f'.repeat(64)}:/anon`], readOnly: true, label: ['l=1'], detach: true,
+      privileged: true, device: ['/dev/fuse:/dev/fuse:rw'], deviceCgroupRule: ['c 10:229 rwm'],
+    })
+  })
+
+  it('two files merge: maps key by key, environment by name, volumes by target, command replaced', () => {
+    const { project } = load({
+      'compose.yaml': 'services:\n  web:\n    image: a\n    command: [one]\n    environment: [A=1, B=2]\n    ports: ["80:80"]\n    volumes: ["./x:/x", "./y:/y"]\n',
+      'compose.override.yaml': 'services:\n  web:\n    image: b\n    command: [two]\n    environment: {B: 3}\n    ports: ["81:81"]\n    volumes: ["./z:/x"]\n',
+    })
+    const web = project.services.web!
+    expect([web.image, web.command, web.environment, web.ports]).toEqual(['b', ['two'], { A: '1', B: '3' }, ['80:80', '81:81']])
+    expect(web.volumes.map((v) => `${v.source}:${v.target}`)).toEqual([`${project.workingDir}/y:/y`, `${project.workingDir}/z:/x`])
+    expect(project.files.map((f) => f.split('/').pop())).toEqual(['compose.yaml', 'compose.override.yaml'])
+  })
+
+  it('profiles: a service with one runs only when it is active or named', () => {
+    const files = { 'compose.yaml': 'services:\n  web: {image: a}\n  debug: {image: b, profiles: [dev]}\n' }
+    expect(Object.keys(load(files).project.services)).toEqual(['web'])
+    expect(load(files).project.disabledServices).toEqual(['debug'])
+    expect(Object.keys(load(files, { profiles: ['dev'] }).project.services)).toEqual(['web', 'debug'])
+    expect(Object.keys(load(files, { env: { COMPOSE_PROFILES: 'dev' } }).project.services)).toEqual(['web', 'debug'])
+    expect(Object.keys(load(files, { services: ['debug'] }).project.services)).toEqual(['web', 'debug'])
+  })
+})
+
+describe('compose: errors name the file and the path', () => {
+  const svc = (body: string) => ({ 'compose.yaml': `services:\n  web:\n    image: busybox\n${body}` })
+  it('the schema\'s: an unknown key, a wrong type, a wrong value', () => {
+    expect(fails(svc('    portz: ["1:1"]\n'))).toBe('compose.yaml: services.web.portz: unknown key (not in the Compose Specification)')
+    expect(fails(svc('    ports: 80\n'))).toBe('compose.yaml: services.web.ports: expected a list')
+    expect(fails(svc('    depends_on: {db: {condition: healthy}}\n'))).toMatch(/^compose\.yaml: services\.web\.depends_on\.db\.condition: must be one of "service_started"/)
+    expect(fails({ 'compose.yaml': 'servicez: {}\n' })).toBe('compose.yaml: servicez: unknown key (not in the Compose Specification)')
+  })
+  it('the model\'s: ports, volumes, durations, references, cycles, unsupported keys, YAML itself', () => {
+    expect(fails(svc('    ports: ["80:x"]\n'))).toBe('compose.yaml: services.web.ports[0]: invalid port "80:x": "x" is not a port (1-65535)')
+    expect(fails(svc('    volumes: [data:/d]\n'))).toBe('compose.yaml: services.web.volumes[0]: refers to undefined volume data: declare it under the top-level volumes')
+    expect(fails(svc('    healthcheck: {test: [CMD, "true"], interval: 5 s}\n'))).toBe('compose.yaml: services.web.healthcheck.interval: invalid duration "5 s" (e.g. 30s, 1m30s, 500ms)')
+    expect(fails(svc('    networks: [back]\n'))).toBe('compose.yaml: services.web.networks[0]: refers to undefined network back: declare it under the top-level networks')
+    expect(fails(svc('    depends_on: [db]\n'))).toBe('compose.yaml: services.web.depends_on.db: service "web" depends on undefined service "db"')
+    expect(fails(svc('    runtime: runsc\n'))).toBe('compose.yaml: services.web.runtime: not supported by mini-run')
+    expect(fails(svc('    restart: sometimes\n'))).toMatch(/^compose\.yaml: services\.web\.restart: invalid restart policy "sometimes"/)
+    expect(fails({ 'compose.yaml': 'services:\n  web:\n    image: ${TAG:?set TAG}\n' })).toBe('compose.yaml: services.web.image: required variable TAG is missing a value: set TAG')
+    expect(fails({ 'compose.yaml': 'services:\n  a: {image: x, depends_on: [b]}\n  b: {image: x, depends_on: [c]}\n  c: {image: x, depends_on: [a]}\n' })).toBe('compose.yaml: services.a.depends_on: dependency cycle: a -> b -> c -> a')
+    expect(fails({ 'compose.yaml': 'services:\n  web:\n    image: x\n   bad: 1\n' })).toMatch(/^compose\.yaml: line 4, column \d+: /)
+    expect(fails({ 'compose.yaml': 'services:\n  web: {build: {context: .}, container_name: cc, scale: 2}\n' })).toMatch(/services\.web\.container_name: a container name is for one container/)
+    expect(fails({}, { env: {} })).toMatch(/no configuration file provided/)
+  })
+})
+
+describe('compose: order and names', () => {
+  const s = (deps: string[]) => ({ dependsOn: Object.fromEntries(deps.map((d) => [d, { condition: 'service_started' as const, required: true, restart: false }])) })
+  it('waves of services whose dependencies started before; the dependencies of what is asked for', () => {
+    const services = { web: s(['db', 'cache']), db: s([]), cache: s([]), worker: s(['db']) }
+    expect(startWaves(services)).toEqual([['cache', 'db'], ['web', 'worker']])
+    expect([...withDependencies(services, ['worker'])].sort()).toEqual(['db', 'worker'])
+  })
+  it('the project name: -p, COMPOSE_PROJECT_NAME, name:, the directory', () => {
+    expect(projectName({ flag: 'app', env: 'x', file: 'y', dir: '/a/b' })).toBe('app')
+    expect(projectName({ env: 'x', file: 'y', dir: '/a/b' })).toBe('x')
+    expect(projectName({ file: 'y', dir: '/a/b' })).toBe('y')
+    expect(projectNameOfDir('/home/me/My App.v2')).toBe('myappv2')
+    expect(() => projectName({ flag: 'Bad_Name', dir: '/' })).toThrow(/invalid project name "Bad_Name" \(-p\)/)
+    const { project } = load({ 'compose.yaml': 'name: fromfile\nservices: {web: {image: a}}\n' })
+    expect(project.name).toBe('fromfile')
+    expect(project.networks.default!.name).toBe('fromfile_default')
+  })
+  it('shell words as compose-go splits a command string', () => {
+    expect(shellWords(`sh -c "echo \\"a b\\"" 'c d' e\\ f`, new At('f'))).toEqual(['sh', '-c', 'echo "a b"', 'c d', 'e f'])
+  })
+})
+
+describe('compose: what up recreates', () => {
+  const base = 'name: p\nservices:\n  web:\n    image: a\n    environment: {A: "1"}\n'
+  const hash = (text: string, imageId = 'sha256:1') => {
+    const { project } = load({ 'compose.yaml': text })
+    return configHash(project.services.web!, imageId, [{ key: 'default', name: `${project.name}_default`, aliases: [] }], {})
+  }
+  it('the same file hashes the same; a changed environment, image or command does not; the replica count does not count', () => {
+    const h = hash(base)
+    expect(hash(base)).toBe(h)
+    expect(hash(base.replace('"1"', '"2"'))).not.toBe(h)
+    expect(hash(base, 'sha256:2')).not.toBe(h)
+    expect(hash(base + '    command: [x]\n')).not.toBe(h)
+    expect(hash(base + '    scale: 3\n')).toBe(h)
+    expect(hash('name: p\nservices:\n  web:\n    environment: {A: "1"}\n    image: a\n')).toBe(h)
+  })
+})
+
+describe('compose: which files', () => {
+  it('-f files; else COMPOSE_FILE; else compose.yaml or its older names here or in a parent, with the override', () => {
+    const { dir } = load({ 'compose.yaml': 'services: {}\n', 'docker-compose.yml': 'services: {}\n', 'compose.override.yaml': 'services: {}\n', 'sub/deeper/x': '' })
+    const found = findComposeFiles([], join(dir, 'sub', 'deeper'), {})
+    expect(found.files).toEqual([join(dir, 'compose.yaml'), join(dir, 'compose.override.yaml')])
+    expect(found.warnings[0]).toMatch(/^Found multiple config files with supported names: .*compose\.yaml, .*docker-compose\.yml; using .*compose\.yaml$/)
+    expect(findComposeFiles(['a.yaml', '/x/b.yaml'], dir, {}).files).toEqual([join(dir, 'a.yaml'), '/x/b.yaml'])
+    expect(findComposeFiles([], dir, { COMPOSE_FILE: 'one.yaml:two.yaml' }).files).toEqual([join(dir, 'one.yaml'), join(dir, 'two.yaml')])
+  })
+})

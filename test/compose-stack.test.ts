@@ -1,0 +1,353 @@
+// compose as root, in a network namespace of the test's own
+// (helpers/netns.ts): a web + db + worker stack whose web is built from a
+// Dockerfile (busybox httpd with a CGI script that asks db), reached through
+// its published port; the named volume across down/up and down -v; an
+// idempotent up, and a changed environment recreating only its service;
+// logs, ps with health, exec, run --rm, stop/start; a health check that
+// starts failing; restart: on-failure:2; a file with an error making nothing.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { makeNetns, until, type Netns } from './helpers/netns.js'
+import { findHelper } from '../src/network/netavark.js'
+
+const netavark = findHelper('netavark') !== undefined
+const PORT = 18181
+
+const STACK = `
+services:
+  web:
+    build: ./web
+    ports: ["\${WEB_PORT}:80"]
+    environment:
+      DB_HOST: db
+    depends_on:
+      db: {condition: service_healthy}
+    init: true
+    cgroup_parent: \${CG}
+  db:
+    image: ${BUSYBOX}
+    command: ["sh", "-c", "[ -f /data/v ] || cat /proc/sys/kernel/random/uuid > /data/v; touch /tmp/ready; while true; do nc -l -p 5000 < /data/v; done"]
+    volumes: ["dbdata:/data"]
+    healthcheck:
+      test: ["CMD", "test", "-f", "/tmp/ready"]
+      interval: 300ms
+      retries: 3
+    init: true
+    cgroup_parent: \${CG}
+  worker:
+    image: ${BUSYBOX}
+    command: sh -c 'echo "worker got $$(nc db 5000 </dev/null)"; exec sleep 1000'
+    environment: {MODE: one}
+    volumes: ["/cache"]
+    depends_on:
+      db: {condition: service_healthy}
+    init: true
+    cgroup_parent: \${CG}
+volumes:
+  dbdata:
+`
+
+describe.skipIf(!isRoot || !netavark)('compose: a web + db + worker stack (needs root, netavark)', () => {
+  let env: TestEnv
+  let ns: Netns
+  let dir: string
+  let linksBefore: string[]
+  const compose = (args: string[], where = dir) =>
+    ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', ...args], { cwd: where, env: { ...process.env, CG: env.cgroupParent, WEB_PORT: String(PORT) }, timeout: 120_000 })
+  const ok = (args: string[], where = dir) => {
+    const r = compose(args, where)
+    expect(r.stderr + r.stdout).not.toMatch(/mini-run: /)
+    expect(r.status).toBe(0)
+    return r
+  }
+  const ids = () => ok(['ps', '-q']).stdout.trim().split('\n').filter(Boolean).sort()
+  const idOf = (service: string) => JSON.parse(ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'inspect', `p-${service}-1`]).stdout)[0]?.Id as string
+  const page = async () => {
+    let text = ''
+    await until('the page through web', () => (text = ns.exec(['curl', '-s', '--max-time', '2', `http://127.0.0.1:${PORT}/cgi-bin/db`]).stdout.trim()).length >= 30, 20_000)
+    return text
+  }
+  const volumes = () => ns.miniRun(['--root', env.storeRoot, 'volume', 'ls', '-q']).stdout.trim().split('\n').filter(Boolean)
+
+  beforeAll(async () => {
+    env = await makeTestEnv()
+    ns = makeNetns()
+    dir = join(env.dir, 'p')
+    mkdirSync(join(dir, 'web', 'cgi-bin'), { recursive: true })
+    writeFileSync(join(dir, 'web', 'cgi-bin', 'db'), '#!/bin/sh\necho "Content-Type: text/plain"\necho\nnc "$DB_HOST" 5000 </dev/null\n', { mode: 0o755 })
+    writeFileSync(join(dir, 'web', 'Dockerfile'), `FROM ${BUSYBOX}\nCOPY cgi-bin /www/cgi-bin\nCMD ["httpd", "-f", "-p", "80", "-h", "/www"]\n`)
+    writeFileSync(join(dir, 'compose.yaml'), STACK)
+    linksBefore = ns.snapshot().links
+  })
+  afterAll(() => {
+    if (ns && env) compose(['down', '-v', '--remove-orphans'])
+    ns?.close([env.stateRoot])
+    env?.cleanup()
+  })
+
+  it('config prints the project as loaded: interpolated, long syntax, names given', () => {
+    const config = ok(['-p', 'p', 'config']).stdout
+    expect(config).toMatch(/^name: p\nservices:\n {2}db:\n/)
+    expect(config).toContain(`      - target: 80\n        published: "${PORT}"\n        protocol: tcp\n        mode: host\n`)
+    expect(config).toContain('volumes:\n  dbdata:\n    name: p_dbdata\n')
+    expect(ok(['-p', 'p', 'config', '--services']).stdout).toBe('db\nweb\nworker\n')
+    expect(JSON.parse(ok(['-p', 'p', 'config', '--format', 'json']).stdout).services.web.image).toBe('p-web')
+  })
+
+  it('up -d builds web, starts db first and the others once it is healthy; web reaches db by name through the published port', async () => {
+    const up = ok(['-p', 'p', 'up', '-d'])
+    const lines = up.stderr.split('\n')
+    expect(lines).toContain(' Network p_default  Created')
+    expect(lines).toContain(' Volume p_dbdata  Created')
+    expect(lines).toContain(' Container p-db-1  Healthy')
+    // the dependents start only after db is healthy
+    expect(lines.indexOf(' Container p-web-1  Started')).toBeGreaterThan(lines.indexOf(' Container p-db-1  Healthy'))
+    expect(lines.indexOf(' Container p-worker-1  Started')).toBeGreaterThan(lines.indexOf(' Container p-db-1  Healthy'))
+    const value = await page()
+    expect(value).toMatch(/^[0-9a-f-]{36}$/)
+    const ps = ok(['-p', 'p', 'ps']).stdout.split('\n')
+    expect(ps[0]).toMatch(/^NAME\s+IMAGE\s+COMMAND\s+SERVICE\s+CREATED\s+STATUS\s+PORTS$/)
+    expect(ps.find((l) => l.startsWith('p-db-1'))).toMatch(/\sdb\s.*Up .* \(healthy\)/)
+    expect(ps.find((l) => l.startsWith('p-web-1'))).toMatch(new RegExp(`0\\.0\\.0\\.0:${PORT}->80/tcp`))
+    // labelled as Docker Compose labels them
+    const info = JSON.parse(ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'inspect', 'p-web-1']).stdout)[0]
+    expect(info.Config.Labels).toMatchObject({ 'com.docker.compose.project': 'p', 'com.docker.compose.service': 'web', 'com.docker.compose.container-number': '1', 'com.docker.compose.oneoff': 'False' })
+    expect(info.Config.Labels['com.docker.compose.config-hash']).toMatch(/^[0-9a-f]{64}$/)
+  })
+
+  it('logs prefix each line with its container; exec and run --rm reach the services', async () => {
+    await until('the worker\'s line', () => /worker got [0-9a-f-]{36}/.test(compose(['-p', 'p', 'logs', 'worker']).stdout))
+    expect(compose(['-p', 'p', 'logs']).stdout).toMatch(/^worker-1 \| worker got [0-9a-f-]{36}$/m)
+    expect(compose(['-p', 'p', 'logs', '--no-log-prefix', 'worker']).stdout).toMatch(/^worker got /)
+    // -f follows a running container until it is stopped: here, until timeout's SIGINT
+    const follow = ns.exec(['timeout', '-s', 'INT', '2', 'mini-run', '--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', 'p', 'logs', '-f', 'worker'], { cwd: dir, env: { ...process.env, CG: env.cgroupParent, WEB_PORT: String(PORT) } })
+    expect(follow.status).toBe(124)
+    expect(follow.stdout).toMatch(/^worker-1 \| worker got [0-9a-f-]{36}\n$/)
+    expect(ok(['-p', 'p', 'exec', '-T', 'web', 'cat', '/www/cgi-bin/db']).stdout).toContain('nc "$DB_HOST" 5000')
+    const run = ok(['-p', 'p', 'run', '--rm', '--no-deps', '-T', 'worker', 'sh', '-c', 'echo "$MODE $(nc db 5000 </dev/null)"'])
+    expect(run.stdout).toMatch(/^one [0-9a-f-]{36}\n$/)
+    // the one-off container is gone again
+    expect(ok(['-p', 'p', 'ps', '-a', '--services']).stdout.split('\n').filter(Boolean).sort()).toEqual(['db', 'web', 'worker'])
+  })
+
+  it('a second up recreates nothing; a changed environment recreates only that service', async () => {
+    const before = ids()
+    expect(before).toHaveLength(3)
+    const again = ok(['-p', 'p', 'up', '-d'])
+    expect(again.stderr).toMatch(/Container p-web-1 {2}Running/)
+    expect(ids()).toEqual(before)
+    const web = idOf('web')
+    const db = idOf('db')
+    const worker = idOf('worker')
+    ok(['-p', 'p', 'exec', '-T', 'worker', 'touch', '/cache/kept'])
+    writeFileSync(join(dir, 'compose.yaml'), STACK.replace('MODE: one', 'MODE: two'))
+    try {
+      const changed = ok(['-p', 'p', 'up', '-d'])
+      expect(changed.stderr).toMatch(/Container p-worker-1 {2}Recreated/)
+      expect([idOf('web'), idOf('db')]).toEqual([web, db])
+      expect(idOf('worker')).not.toBe(worker)
+      expect(ok(['-p', 'p', 'exec', '-T', 'worker', 'sh', '-c', 'echo $MODE']).stdout).toBe('two\n')
+      // the recreated container keeps its predecessor's anonymous volume, as Docker's does
+      expect(ok(['-p', 'p', 'exec', '-T', 'worker', 'ls', '/cache']).stdout).toBe('kept\n')
+    } finally {
+      writeFileSync(join(dir, 'compose.yaml'), STACK)
+    }
+  })
+
+  it('down then up keeps db\'s data in its named volume; down -v removes it and leaves nothing', async () => {
+    const first = await page()
+    ok(['-p', 'p', 'down'])
+    expect(ok(['-p', 'p', 'ps', '-a', '-q']).stdout).toBe('')
+    // without -v the named volume stays, and so does worker's anonymous one (as with Docker)
+    expect(volumes().filter((v) => !/^[0-9a-f]{64}$/.test(v))).toEqual(['p_dbdata'])
+    expect(volumes()).toHaveLength(2)
+    // nothing will use that one again (a new container gets a new one): volume prune takes it, as Docker's does
+    expect(ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'volume', 'prune', '-f']).status).toBe(0)
+    expect(volumes()).toEqual(['p_dbdata'])
+    ok(['-p', 'p', 'up', '-d'])
+    expect(await page()).toBe(first)
+    ok(['-p', 'p', 'stop', 'worker'])
+    expect(ok(['-p', 'p', 'ps', '-a']).stdout).toMatch(/p-worker-1 .* Exited/)
+    ok(['-p', 'p', 'start', 'worker'])
+    expect(ok(['-p', 'p', 'ps']).stdout).toMatch(/p-worker-1 .* Up /)
+    ok(['-p', 'p', 'down', '-v'])
+    expect(volumes()).toEqual([])
+    expect(ns.snapshot().links).toEqual(linksBefore)
+    expect(env.leftovers()).toEqual([])
+    ok(['-p', 'p', 'up', '-d'])
+    expect(await page()).not.toBe(first)
+    const before = idOf('worker')
+    expect(ok(['-p', 'p', 'restart', 'worker']).stderr).toMatch(/Container p-worker-1 {2}Started/)
+    // the same container again, as Docker Compose restarts it
+    expect(idOf('worker')).toBe(before)
+    expect(ok(['-p', 'p', 'ps', 'worker']).stdout).toMatch(/p-worker-1 .* Up /)
+    // --rmi local: the image compose built and named itself, not the one the file names
+    ok(['-p', 'p', 'down', '-v', '--rmi', 'local'])
+    const images = ns.miniRun(['--root', env.storeRoot, 'images']).stdout
+    expect(images).not.toMatch(/p-web/)
+    expect(images).toMatch(/localhost\/test\/busybox/)
+  })
+})
+
+describe.skipIf(!isRoot || !netavark)('compose: health, restart policies and errors (needs root, netavark)', () => {
+  let env: TestEnv
+  let ns: Netns
+  let n = 0
+  /** A project of its own in a new directory. */
+  const project = (yaml: string) => {
+    const dir = join(env.dir, `q${++n}`)
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(join(dir, 'compose.yaml'), yaml)
+    return (args: string[]) => ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', `q${n}`, ...args], { cwd: dir, env: { ...process.env, CG: env.cgroupParent }, timeout: 120_000 })
+  }
+
+  beforeAll(async () => {
+    env = await makeTestEnv()
+    ns = makeNetns()
+  })
+  afterAll(() => {
+    for (let i = 1; i <= n; i++) ns?.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', `q${i}`, 'down', '-v'], { cwd: join(env.dir, `q${i}`) })
+    ns?.close([env.stateRoot])
+    env?.cleanup()
+  })
+
+  it('a health check that starts failing turns ps to unhealthy', async () => {
+    const c = project(`services:\n  app:\n    image: ${BUSYBOX}\n    command: sh -c 'touch /tmp/ok; exec sleep 1000'\n    init: true\n    cgroup_parent: \${CG}\n    healthcheck: {test: test -f /tmp/ok, interval: 200ms, retries: 2}\n`)
+    expect(c(['up', '-d']).status).toBe(0)
+    await until('healthy', () => /\(healthy\)/.test(c(['ps']).stdout))
+    expect(c(['exec', '-T', 'app', 'rm', '/tmp/ok']).status).toBe(0)
+    await until('unhealthy', () => /\(unhealthy\)/.test(c(['ps']).stdout))
+    expect(c(['down']).status).toBe(0)
+  })
+
+  it('up without -d attaches: prefixed output until Ctrl-C, which stops the services', () => {
+    // --foreground: one SIGINT, as a terminal's Ctrl-C sends; without it timeout signals mini-run and then
+    // its whole process group, and a second SIGINT is Docker Compose's "force" (exit 130 at once)
+    const c = project(`services:\n  talk:\n    image: ${BUSYBOX}\n    command: sh -c 'echo hello; exec sleep 1000'\n    init: true\n    cgroup_parent: \${CG}\n`)
+    const up = ns.exec(['timeout', '--foreground', '-s', 'INT', '3', 'mini-run', '--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', `q${n}`, 'up'], { cwd: join(env.dir, `q${n}`), env: { ...process.env, CG: env.cgroupParent } })
+    expect(up.status, up.stderr).toBe(124) // timeout's own code: it was interrupted, and ended by that
+    expect(up.stdout).toBe('Attaching to talk-1\ntalk-1 | hello\n')
+    expect(up.stderr).toMatch(/Gracefully stopping\.\.\./)
+    expect(up.stderr).toMatch(/Container q\d+-talk-1 {2}Stopped/)
+    expect(c(['ps', '-a']).stdout).toMatch(/talk-1 .*Exited/)
+    expect(c(['down']).status).toBe(0)
+  })
+
+  it('restart: on-failure:2 restarts a failing container exactly twice; a stop is never undone', async () => {
+    const c = project(`services:\n  flaky:\n    image: ${BUSYBOX}\n    command: sh -c 'echo run >> /count/runs; exit 3'\n    volumes: ["./count:/count"]\n    restart: on-failure:2\n    cgroup_parent: \${CG}\n`)
+    const runs = join(env.dir, `q${n}`, 'count', 'runs')
+    expect(c(['up', '-d']).status).toBe(0)
+    await until('three runs', () => {
+      try {
+        return readFileSync(runs, 'utf8') === 'run\nrun\nrun\n'
+      } catch {
+        return false
+      }
+    }, 20_000)
+    // a third restart would come 400 ms after the third exit
+    await sleep(2000)
+    expect(readFileSync(runs, 'utf8')).toBe('run\nrun\nrun\n')
+    expect(c(['ps', '-a']).stdout).toMatch(/q\d+-flaky-1 .*Exited \(3\)/)
+
+    const always = project(`services:\n  loop:\n    image: ${BUSYBOX}\n    command: sh -c 'echo run >> /count/runs; exec sleep 1000'\n    volumes: ["./count:/count"]\n    restart: always\n    init: true\n    cgroup_parent: \${CG}\n`)
+    const loopRuns = join(env.dir, `q${n}`, 'count', 'runs')
+    expect(always(['up', '-d']).status).toBe(0)
+    await until('a run', () => readFileSync(loopRuns, 'utf8') === 'run\n')
+    expect(always(['stop']).status).toBe(0)
+    await sleep(1000)
+    expect(readFileSync(loopRuns, 'utf8')).toBe('run\n')
+    expect(always(['ps', '-a']).stdout).toMatch(/loop-1 .*Exited/)
+    // the runtime's own stop and rm -f are stops asked for too
+    expect(always(['start']).status).toBe(0)
+    await until('a second run', () => readFileSync(loopRuns, 'utf8') === 'run\nrun\n')
+    const name = `q${n}-loop-1`
+    expect(ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'rm', '-f', name]).status).toBe(0)
+    await sleep(1000)
+    expect(always(['ps', '-a', '-q']).stdout).toBe('')
+    expect(readFileSync(loopRuns, 'utf8')).toBe('run\nrun\n')
+    expect(always(['down']).status).toBe(0)
+    expect(c(['down']).status).toBe(0)
+  })
+
+  it('restart: on-failure starts the same container again (its id, RestartCount, its earlier log lines); stop then start keeps its id', async () => {
+    // fails twice, then stays up: each run appends to a file of the host's and says which run it is
+    const c = project(`services:\n  flaky:\n    image: ${BUSYBOX}\n    command: sh -c 'echo run >> /count/runs; n=$$(wc -l < /count/runs); echo "run $$n"; [ $$n -ge 3 ] && exec sleep 1000; exit 1'\n    volumes: ["./count:/count"]\n    restart: on-failure\n    init: true\n    cgroup_parent: \${CG}\n`)
+    const name = `q${n}-flaky-1`
+    const inspect = () => JSON.parse(ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'inspect', name]).stdout)[0] as { Id: string; RestartCount: number; State: { Status: string } }
+    expect(c(['up', '-d']).status).toBe(0)
+    const id = inspect().Id
+    await until('the third run, running', () => inspect().RestartCount === 2 && inspect().State.Status === 'running', 20_000)
+    expect(inspect().Id).toBe(id)
+    expect(c(['ps', '-a', '-q']).stdout.trim().split('\n')).toEqual([id])
+    await until('the third run\'s line', () => /run 3/.test(c(['logs', '--no-log-prefix']).stdout))
+    expect(c(['logs', '--no-log-prefix']).stdout).toBe('run 1\nrun 2\nrun 3\n')
+
+    expect(c(['stop']).status).toBe(0)
+    expect(c(['ps', '-a']).stdout).toMatch(/flaky-1 .*Exited/)
+    expect(inspect().Id).toBe(id)
+    const start = c(['start'])
+    expect(start.stderr).toMatch(/Container q\d+-flaky-1 {2}Started/)
+    expect(start.status).toBe(0)
+    await until('the fourth run\'s line', () => /run 4/.test(c(['logs', '--no-log-prefix']).stdout))
+    const after = inspect()
+    expect([after.Id, after.State.Status]).toEqual([id, 'running'])
+    // a start by the user counts anew, as Docker's does
+    expect(after.RestartCount).toBe(0)
+    expect(c(['logs', '--no-log-prefix']).stdout).toBe('run 1\nrun 2\nrun 3\nrun 4\n')
+    expect(c(['down']).status).toBe(0)
+  })
+
+  it('a service on two networks joins both at every start (eth0, eth1), and is found by name on each', async () => {
+    const c = project(`services:\n  a:\n    image: ${BUSYBOX}\n    command: [sleep, "1000"]\n    init: true\n    networks: [front, back]\n    cgroup_parent: \${CG}\n  b:\n    image: ${BUSYBOX}\n    command: [sleep, "1000"]\n    init: true\n    networks: [back]\n    cgroup_parent: \${CG}\nnetworks: {front: {}, back: {}}\n`)
+    const links = ns.snapshot().links
+    expect(c(['up', '-d']).status).toBe(0)
+    const check = () => {
+      const addr = c(['exec', '-T', 'a', 'ip', '-o', '-4', 'addr']).stdout
+      expect(addr).toMatch(/ eth0 /)
+      expect(addr).toMatch(/ eth1 /)
+      // a speaks first: a restarted container's veths have new MAC addresses, which b's
+      // neighbour table learns from a's ARP request (else only once its old entry expires)
+      expect(c(['exec', '-T', 'a', 'ping', '-c', '1', '-W', '2', 'b']).status).toBe(0)
+      expect(c(['exec', '-T', 'b', 'ping', '-c', '1', '-W', '2', 'a']).status).toBe(0)
+    }
+    check()
+    expect(c(['restart', 'a']).status).toBe(0)
+    check()
+    expect(c(['down']).status).toBe(0)
+    expect(ns.snapshot().links).toEqual(links)
+  })
+
+  it('a file with an error, a missing image or a port in use makes nothing and says where, exit 1', () => {
+    const links = ns.snapshot().links
+    const containers = ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'ps', '-a', '-q']).stdout
+    const networks = ns.miniRun(['--root', env.storeRoot, 'network', 'ls', '-q']).stdout
+    const bad = project(`services:\n  web:\n    image: ${BUSYBOX}\n    portz: ["1:1"]\n`)
+    const r = bad(['up', '-d'])
+    expect(r.status).toBe(1)
+    expect(r.stderr).toBe('mini-run: compose.yaml: services.web.portz: unknown key (not in the Compose Specification)\n')
+    const missing = project(`services:\n  a:\n    image: ${BUSYBOX}\n    cgroup_parent: \${CG}\n  b:\n    image: localhost/test/no-such-image:1\n    pull_policy: never\n`)
+    const m = missing(['up', '-d'])
+    expect(m.status).toBe(1)
+    expect(m.stderr).toMatch(/^mini-run: compose\.yaml: services\.b\.image: no such image: localhost\/test\/no-such-image:1/m)
+    // a port a host socket holds
+    const holder = ns.exec(['sh', '-c', 'busybox nc -l -p 18282 >/dev/null 2>&1 & echo $!'])
+    try {
+      const port = project(`services:\n  web:\n    image: ${BUSYBOX}\n    command: [sleep, "100"]\n    ports: ["8080:80", "18282:81"]\n`)
+      let p = port(['up', '-d'])
+      for (let i = 0; i < 20 && !/in use/.test(p.stderr); i++) p = port(['up', '-d'])
+      expect(p.status).toBe(1)
+      expect(p.stderr).toMatch(/^mini-run: compose\.yaml: services\.web\.ports\[1\]: port 0\.0\.0\.0:18282 is already in use on the host/m)
+    } finally {
+      process.kill(Number(holder.stdout.trim()), 'SIGKILL')
+    }
+    const twice = project(`services:\n  a:\n    image: ${BUSYBOX}\n    ports: ["18283:80"]\n  b:\n    image: ${BUSYBOX}\n    ports: ["18283:81"]\n`)(['up', '-d'])
+    expect(twice.status).toBe(1)
+    expect(twice.stderr).toBe('mini-run: compose.yaml: services.b.ports[0]: port 0.0.0.0:18283 is also published by service a\n')
+    expect(ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'ps', '-a', '-q']).stdout).toBe(containers)
+    expect(ns.miniRun(['--root', env.storeRoot, 'network', 'ls', '-q']).stdout).toBe(networks)
+    expect(ns.snapshot().links).toEqual(links)
+  })
+})

@@ -1,0 +1,117 @@
+// Health checks of `run -d` (needs root): --health-cmd and the image's
+// HEALTHCHECK run by the container's health runner while it lives; ps and
+// inspect show the results; `healthcheck run` runs one now; the runner
+// leaves with its container (it exits, or rm kills it) and a container
+// without a check has none; every later start (start, restart, a restart
+// policy) has a runner again.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { writeContext } from './helpers/build.js'
+import { until } from './helpers/netns.js'
+import { readProcStat } from '../src/proc-stat.js'
+
+describe.skipIf(!isRoot)('health checks of run -d (needs root)', () => {
+  let env: TestEnv
+  const detached = (args: string[]) => {
+    const r = env.run(['run', '-d', '--network', 'none', '--cgroup-parent', env.cgroupParent, ...args])
+    expect(r.stderr).toBe('')
+    expect(r.status).toBe(0)
+    return r.stdout.trim()
+  }
+  const inspect = (ref: string) => JSON.parse(env.run(['inspect', ref]).stdout)[0]
+  const status = (ref: string) => env.run(['ps', '-a']).stdout.split('\n').find((l) => l.endsWith(ref)) ?? ''
+  const runner = (id: string): number | undefined => {
+    try {
+      return (JSON.parse(readFileSync(join(env.stateRoot, id, 'health.json'), 'utf8')) as { runner?: { pid: number } }).runner?.pid
+    } catch {
+      return undefined
+    }
+  }
+  const running = (pid: number | undefined) => pid !== undefined && ![undefined, 'Z'].includes(readProcStat(pid)?.state)
+
+  beforeAll(async () => {
+    env = await makeTestEnv()
+  })
+  afterEach(() => {
+    const ids = env.run(['ps', '-a', '-q']).stdout.trim().split('\n').filter(Boolean)
+    if (ids.length) env.run(['rm', '-f', ...ids])
+    expect(env.leftovers()).toEqual([])
+  })
+  afterAll(() => env?.cleanup())
+
+  it('--health-cmd: starting, healthy, then unhealthy after retries failures; ps and inspect say so', async () => {
+    const id = detached(['--name', 'hc', '--health-cmd', 'test -f /tmp/ok && echo fine', '--health-interval', '200ms', '--health-retries', '2',
+      BUSYBOX, 'sh', '-c', 'sleep 0.5; touch /tmp/ok; sleep 2; rm /tmp/ok; sleep 100'])
+    expect(status('hc')).toMatch(/Up .* \(health: starting\)\s+hc$/)
+    await until('healthy', () => / \(healthy\)/.test(status('hc')))
+    const healthy = inspect(id).State.Health
+    expect(healthy.Status).toBe('healthy')
+    expect(healthy.FailingStreak).toBe(0)
+    expect(healthy.Log.at(-1)).toMatchObject({ ExitCode: 0, Output: 'fine\n' })
+    expect(inspect(id).Config.Healthcheck).toEqual({ Test: ['CMD-SHELL', 'test -f /tmp/ok && echo fine'], Interval: 2e8, Retries: 2 })
+    await until('unhealthy', () => / \(unhealthy\)/.test(status('hc')), 15_000)
+    const unhealthy = inspect(id).State.Health
+    expect(unhealthy.FailingStreak).toBeGreaterThanOrEqual(2)
+    expect(unhealthy.Log.length).toBeLessThanOrEqual(5)
+    expect(unhealthy.Log.at(-1).ExitCode).toBe(1)
+    // one check now: recorded, and its result is the exit code
+    const now = env.run(['healthcheck', 'run', 'hc'])
+    expect(now.stdout).toBe('unhealthy\n')
+    expect(now.status).toBe(1)
+  })
+
+  it('the image\'s HEALTHCHECK runs; --no-healthcheck disables it; a check past its timeout fails with -1', async () => {
+    const ctx = writeContext(join(env.dir, 'ctx-health'), {
+      Dockerfile: `FROM ${BUSYBOX}\nHEALTHCHECK --interval=200ms --timeout=300ms --retries=1 CMD ["sh", "-c", "test -f /tmp/slow && sleep 5; true"]\n`,
+    })
+    const built = env.run(['build', '-q', '-t', 'localhost/test/health:1', ctx])
+    expect(built.status).toBe(0)
+    const id = detached(['--name', 'img', 'localhost/test/health:1', 'sleep', '100'])
+    await until('healthy from the image\'s check', () => / \(healthy\)/.test(status('img')))
+    expect(inspect(id).Config.Healthcheck.Test).toEqual(['CMD', 'sh', '-c', 'test -f /tmp/slow && sleep 5; true'])
+    expect(env.run(['exec', id, 'touch', '/tmp/slow']).status).toBe(0)
+    await until('unhealthy by timeout', () => / \(unhealthy\)/.test(status('img')))
+    expect(inspect(id).State.Health.Log.at(-1)).toMatchObject({ ExitCode: -1, Output: 'Health check exceeded timeout (300ms)' })
+
+    const off = detached(['--name', 'off', '--no-healthcheck', 'localhost/test/health:1', 'sleep', '100'])
+    expect(status('off')).toMatch(/Up [^(]*\s+off$/)
+    expect(inspect(off).State.Health).toBeUndefined()
+    expect(runner(off)).toBeUndefined()
+    expect(env.run(['healthcheck', 'run', 'off']).stderr).toMatch(/has no health check/)
+  })
+
+  it('the runner leaves when its container exits, and rm -f kills it', async () => {
+    const short = detached(['--health-cmd', 'true', '--health-interval', '100ms', BUSYBOX, 'sleep', '1'])
+    await until('a runner', () => running(runner(short)))
+    const pid = runner(short)
+    await until('the runner to leave with its container', () => !running(pid), 10_000)
+    expect(status(short.slice(0, 12)) || env.run(['ps', '-a']).stdout).toMatch(/Exited \(0\)/)
+
+    const long = detached(['--health-cmd', 'true', '--health-interval', '30s', BUSYBOX, 'sleep', '100'])
+    await until('a runner', () => running(runner(long)))
+    const pid2 = runner(long)
+    expect(env.run(['rm', '-f', long]).status).toBe(0)
+    expect(running(pid2)).toBe(false)
+  })
+  it('every later start has a runner of its own again: start after stop, restart, and a restart policy', async () => {
+    const id = detached(['--name', 'again', '--health-cmd', 'true', '--health-interval', '200ms', BUSYBOX, 'sleep', '100'])
+    await until('healthy', () => / \(healthy\)/.test(status('again')))
+    const first = runner(id)
+    expect(env.run(['stop', '-t', '0', 'again']).status).toBe(0)
+    await until('the first runner to leave', () => !running(first))
+    expect(env.run(['start', 'again']).status).toBe(0)
+    await until('healthy under a new runner', () => / \(healthy\)/.test(status('again')) && runner(id) !== first && running(runner(id)))
+    const second = runner(id)
+    expect(env.run(['restart', '-t', '0', 'again']).status).toBe(0)
+    await until('healthy under a third runner', () => / \(healthy\)/.test(status('again')) && runner(id) !== second && running(runner(id)))
+
+    // the policy's start (internal cleanup -> start-existing.ts) is one too; its health starts over
+    const flaky = detached(['--name', 'flaky', '--restart', 'always', '--health-cmd', 'true', '--health-interval', '200ms', BUSYBOX, 'sh', '-c', 'sleep 1; exit 1'])
+    await until('a runner', () => running(runner(flaky)))
+    const before = runner(flaky)
+    await until('restarted, with a runner again', () => inspect(flaky).RestartCount >= 1 && inspect(flaky).State.Running === true && running(runner(flaky)) && runner(flaky) !== before, 15_000)
+    expect(inspect(flaky).State.Health.Status).toMatch(/^(starting|healthy)$/)
+  })
+})

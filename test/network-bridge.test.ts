@@ -1,0 +1,278 @@
+// Bridge networking as root: -p from 127.0.0.1 (TCP and UDP), user networks
+// with names and aliases, isolation, the /etc files, errors that leave
+// nothing, and teardown after a crash. Everything runs in a network
+// namespace of the test's own (helpers/netns.ts): the bridge, the iptables
+// rules and aardvark-dns live there, and traffic goes only to its
+// 127.0.0.1 and to the containers' addresses.
+import { execFileSync } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { makeNetns, until, type Netns } from './helpers/netns.js'
+import { findHelper } from '../src/network/netavark.js'
+
+const netavark = findHelper('netavark') !== undefined
+const HTTPD = ['sh', '-c', 'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -p 80 -h /www']
+// Debian's busybox wget dies of SIGSEGV on its error path: nc speaks HTTP/1.0 here
+const GET = (host: string, port = 80) => `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${host} ${port} | tail -n 1`
+const UDP_ECHO = fileURLToPath(new URL('helpers/udp-echo.c', import.meta.url))
+
+/** Send a datagram from this namespace's side and wait for the answer (node's dgram, run in the namespace). */
+const UDP_CLIENT = `const s = require('dgram').createSocket('udp4');
+const [host, port] = process.argv.slice(1);
+s.on('message', (m) => { process.stdout.write(String(m)); process.exit(0) });
+setTimeout(() => process.exit(1), 1000);
+s.send('datagram', Number(port), host);`
+
+describe.skipIf(!isRoot || !netavark)('network: bridge (needs root, netavark and aardvark-dns)', () => {
+  let env: TestEnv
+  let ns: Netns
+  let mr: (args: string[]) => ReturnType<Netns['miniRun']>
+  const g = () => ['--root', env.storeRoot, '--state', env.stateRoot]
+  const run = (args: string[]) => mr(['run', '--cgroup-parent', env.cgroupParent, ...args])
+  const detached = (args: string[]) => {
+    const r = run(['-d', ...args])
+    expect(r.stderr).toBe('')
+    expect(r.status).toBe(0)
+    return r.stdout.trim()
+  }
+  /** The page at host:port, from the namespace (polled: the server may still be starting). */
+  const fetchPage = async (host: string, port: number) => {
+    let page = ''
+    await until(`a page from ${host}:${port}`, () => (page = ns.exec(['sh', '-c', GET(host, port).replace(/nc /, 'busybox nc ')]).stdout) !== '', 15_000)
+    return page
+  }
+  const leases = () => {
+    try {
+      return JSON.parse(readFileSync(join(env.stateRoot, 'network', 'leases.json'), 'utf8')) as Record<string, unknown>
+    } catch {
+      return {}
+    }
+  }
+  const dnsEntries = () => {
+    const dir = join(env.stateRoot, 'network', 'aardvark-dns')
+    return existsSync(dir) ? readdirSync(dir).filter((f) => f !== 'aardvark.pid') : []
+  }
+
+  beforeAll(async () => {
+    env = await makeTestEnv()
+    ns = makeNetns()
+    mr = (args) => ns.miniRun([...g(), ...args])
+    // the first container on a network makes netavark's scaffolding (its
+    // FORWARD jump and empty chains), which stays: compare against after one
+    expect(run(['--rm', BUSYBOX, 'true']).status).toBe(0)
+  })
+  afterEach(() => {
+    const ids = mr(['ps', '-a', '-q']).stdout.trim().split('\n').filter(Boolean)
+    if (ids.length) mr(['rm', '-f', ...ids])
+  })
+  afterAll(() => {
+    ns?.close([env.stateRoot])
+    env?.cleanup()
+  })
+
+  it('-p reaches httpd in the container from 127.0.0.1; ps, port and inspect show where', async () => {
+    const id = detached(['-p', '8080:80', '-p', '127.0.0.1::81', BUSYBOX, ...HTTPD])
+    expect(await fetchPage('127.0.0.1', 8080)).toBe(`hello from ${id.slice(0, 12)}\n`)
+    const port = mr(['port', id])
+    expect(port.stdout).toMatch(/^80\/tcp -> 0\.0\.0\.0:8080\n81\/tcp -> 127\.0\.0\.1:\d+\n$/)
+    expect(mr(['port', id, '80']).stdout).toBe('0.0.0.0:8080\n')
+    const ps = mr(['ps']).stdout.split('\n')
+    expect(ps[0]).toMatch(/PORTS/)
+    expect(ps[1]).toMatch(/0\.0\.0\.0:8080->80\/tcp, 127\.0\.0\.1:\d+->81\/tcp/)
+    const info = JSON.parse(mr(['inspect', id]).stdout)[0].NetworkSettings
+    expect(info.IPAddress).toMatch(/^10\.91\.\d+\.\d+$/)
+    expect(info.Gateway).toBe('10.91.0.1')
+    expect(info.MacAddress).toMatch(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/)
+    expect(info.Ports['80/tcp']).toEqual([{ HostIp: '0.0.0.0', HostPort: '8080' }])
+    // and the container's own address answers too
+    expect(await fetchPage(info.IPAddress, 80)).toBe(`hello from ${id.slice(0, 12)}\n`)
+    const ip = mr(['exec', id, 'ip', '-4', 'addr', 'show', 'eth0']).stdout
+    expect(ip).toContain(`inet ${info.IPAddress}/16`)
+  })
+
+  it('-p 5001:5000/udp reaches a UDP server in the container, and its answer comes back', async () => {
+    const bin = join(env.dir, 'bin')
+    execFileSync('mkdir', ['-p', bin])
+    execFileSync('cc', ['-static', '-O2', '-o', join(bin, 'udp-echo'), UDP_ECHO])
+    detached(['-p', '5001:5000/udp', '-v', `${bin}:/t:ro`, BUSYBOX, '/t/udp-echo', '5000'])
+    let answer = ''
+    await until('an answer over UDP', () => (answer = ns.exec([process.execPath, '-e', UDP_CLIENT, '127.0.0.1', '5001']).stdout) !== '', 15_000)
+    expect(answer).toBe('echo:datagram')
+  })
+
+  it('--network none has only lo, host the host\'s interfaces; neither has network files of its own', () => {
+    const none = run(['--rm', '--network', 'none', BUSYBOX, 'sh', '-c', 'ls /sys/class/net; test -e /etc/resolv.conf || echo no-resolv'])
+    expect(none.stdout).toBe('lo\nno-resolv\n')
+    const host = run(['--rm', '--network', 'host', BUSYBOX, 'ls', '/sys/class/net'])
+    expect(host.stdout.split('\n').filter(Boolean).sort()).toEqual(ns.snapshot().links)
+  })
+
+  it('containers on a user network reach each other by name and alias, in both start orders; other networks cannot', async () => {
+    expect(mr(['network', 'create', 'front']).status).toBe(0)
+    expect(mr(['network', 'create', '--subnet', '10.93.7.0/24', '--gateway', '10.93.7.254', 'back']).status).toBe(0)
+    const ls = mr(['network', 'ls']).stdout
+    expect(ls).toMatch(/front\s+bridge\s+10\.92\.0\.0\/24/)
+    expect(ls).toMatch(/back\s+bridge\s+10\.93\.7\.0\/24/)
+    const first = detached(['--name', 'first', '--network', 'front', '--network-alias', 'web', BUSYBOX, ...HTTPD])
+    // started second, resolves the first by name and by alias
+    await fetchPage(JSON.parse(mr(['inspect', first]).stdout)[0].NetworkSettings.IPAddress, 80) // up
+    const second = run(['--rm', '--name', 'second', '--network', 'front', BUSYBOX, 'sh', '-c', `${GET('first')} && ${GET('web')}`])
+    expect(second.stderr).toBe('')
+    expect(second.stdout).toBe(`hello from ${first.slice(0, 12)}\n`.repeat(2))
+    // started first, resolves one started after it
+    const later = detached(['--name', 'later', '--network', 'front', BUSYBOX, ...HTTPD])
+    let back = ''
+    await until('the later container to answer the first by name', () => (back = mr(['exec', first, 'sh', '-c', GET('later')]).stdout) !== '', 15_000)
+    expect(back).toBe(`hello from ${later.slice(0, 12)}\n`)
+    // another network: no name, and no route through the bridges either
+    const ipFirst = JSON.parse(mr(['inspect', first]).stdout)[0].NetworkSettings.IPAddress as string
+    const other = run(['--rm', '--network', 'back', BUSYBOX, 'sh', '-c', `cat /etc/resolv.conf; nslookup first >/dev/null 2>&1 && echo resolved; test -n "$(${GET(ipFirst)})" || echo unreachable; ip -4 addr show eth0`])
+    expect(other.stdout).toContain('nameserver 10.93.7.254\n')
+    expect(other.stdout).not.toContain('resolved')
+    expect(other.stdout).toContain('unreachable')
+    expect(other.stdout).toMatch(/inet 10\.93\.7\.\d+\/24/)
+    // the default bridge cannot reach it either
+    expect(run(['--rm', BUSYBOX, 'sh', '-c', `test -n "$(${GET(ipFirst)})" || echo unreachable`]).stdout).toBe('unreachable\n')
+    const refused = mr(['network', 'rm', 'front'])
+    expect(refused.status).toBe(125)
+    expect(refused.stderr).toMatch(/^mini-run: network front is in use by container (first|later) \([0-9a-f]{12}\): remove it first\n$/)
+  })
+
+  it('stays isolated when another network loses its last container (netavark 1.4 drops the isolation jump then)', async () => {
+    for (const n of ['iso-a', 'iso-b', 'iso-c']) mr(['network', 'create', n])
+    const a = detached(['--network', 'iso-a', BUSYBOX, ...HTTPD])
+    detached(['--network', 'iso-b', BUSYBOX, 'sleep', '60'])
+    const c = detached(['--network', 'iso-c', BUSYBOX, 'sleep', '60'])
+    expect(mr(['rm', '-f', c]).status).toBe(0)
+    const ipA = JSON.parse(mr(['inspect', a]).stdout)[0].NetworkSettings.IPAddress as string
+    await fetchPage(ipA, 80) // it serves
+    const b = mr(['ps', '-q']).stdout.split('\n').find((x) => x && !a.startsWith(x))!
+    expect(mr(['exec', b, 'sh', '-c', `test -n "$(${GET(ipA)})" || echo unreachable`]).stdout).toBe('unreachable\n')
+    expect(ns.exec(['iptables', '-t', 'filter', '-C', 'FORWARD', '-j', 'NETAVARK_ISOLATION_1']).status).toBe(0)
+  })
+
+  it('writes /etc/hosts, resolv.conf and hostname from --hostname, --dns, --dns-search, --add-host; takes --ip and --mac-address', () => {
+    mr(['network', 'create', '--subnet', '10.94.0.0/24', 'fixed'])
+    const r = run(['--rm', '--network', 'fixed', '--ip', '10.94.0.77', '--mac-address', '02:42:ac:11:00:77', '--hostname', 'box', '--name', 'named',
+      '--dns', '192.0.2.53', '--dns-search', 'example.test', '--add-host', 'db:10.1.2.3', BUSYBOX,
+      'sh', '-c', 'cat /etc/hostname /etc/hosts /etc/resolv.conf; ip -4 addr show eth0; cat /sys/class/net/eth0/address'])
+    expect(r.stderr).toBe('')
+    expect(r.stdout).toContain('box\n127.0.0.1\tlocalhost\n')
+    expect(r.stdout).toContain('10.94.0.77\tbox named\n10.1.2.3\tdb\n')
+    // a user network's own DNS server answers, forwarding to --dns
+    expect(r.stdout).toContain('search example.test\nnameserver 10.94.0.1\n')
+    expect(r.stdout).toContain('inet 10.94.0.77/24')
+    expect(r.stdout).toContain('02:42:ac:11:00:77\n')
+    const taken = detached(['--network', 'fixed', '--ip', '10.94.0.78', BUSYBOX, 'sleep', '60'])
+    const clash = run(['--rm', '--network', 'fixed', '--ip', '10.94.0.78', BUSYBOX, 'true'])
+    expect(clash.stderr).toBe(`mini-run: address 10.94.0.78 on network fixed is already in use by container ${taken.slice(0, 12)}\n`)
+    expect(clash.status).toBe(125)
+  })
+
+  it('refuses a busy port, a bad -p, an unknown network and an overlapping subnet with one line, leaving nothing', () => {
+    const id = detached(['-p', '8081:80', BUSYBOX, 'sleep', '60'])
+    const before = { ...ns.snapshot(), leases: leases(), dns: dnsEntries() }
+    const cases: [string[], RegExp][] = [
+      [['-p', '8081:80'], /^mini-run: Bind for 0\.0\.0\.0:8081 failed: port is already allocated\n$/],
+      [['-p', '70000:80'], /^mini-run: invalid -p "70000:80": "70000" is not a port \(1-65535\)\n$/],
+      [['-p', '80/sctp'], /^mini-run: invalid -p "80\/sctp": the protocol must be tcp or udp, not "sctp"\n$/],
+      [['--network', 'nosuch'], /^mini-run: network nosuch not found\n$/],
+    ]
+    for (const [args, message] of cases) {
+      const r = run(['--rm', ...args, BUSYBOX, 'true'])
+      expect(r.stderr).toMatch(message)
+      expect(r.status).toBe(125)
+    }
+    // a port a host process listens on
+    const listener = ns.exec(['sh', '-c', 'busybox nc -l -p 8082 >/dev/null 2>&1 & echo $!']).stdout.trim()
+    try {
+      let busy = run(['--rm', '-p', '8082:80', BUSYBOX, 'true'])
+      for (let i = 0; i < 20 && busy.status === 0; i++) busy = run(['--rm', '-p', '8082:80', BUSYBOX, 'true'])
+      expect(busy.stderr).toMatch(/^mini-run: Bind for 0\.0\.0\.0:8082 failed: port is already in use on the host \(a tcp socket on 0\.0\.0\.0:8082\)\n$/)
+    } finally {
+      ns.exec(['kill', listener])
+    }
+    // a subnet the host already routes
+    ns.exec(['ip', 'link', 'add', 'mr-taken', 'type', 'bridge'])
+    ns.exec(['ip', 'addr', 'add', '10.95.0.1/24', 'dev', 'mr-taken'])
+    ns.exec(['ip', 'link', 'set', 'mr-taken', 'up'])
+    try {
+      const clash = mr(['network', 'create', '--subnet', '10.95.0.0/16', 'clash'])
+      expect(clash.stderr).toBe("mini-run: network clash: subnet 10.95.0.0/16 overlaps the host's route to 10.95.0.0/24 on mr-taken: choose another --subnet\n")
+      expect(clash.status).toBe(125)
+      const dflt = run(['--rm', BUSYBOX, 'true'])
+      expect(dflt.status).toBe(0)
+      const moved = ns.miniRun([...g(), 'run', '--rm', BUSYBOX, 'true'], { env: { ...process.env, MINI_RUN_BRIDGE_SUBNET: '10.95.0.0/16' } })
+      expect(moved.stderr).toBe("mini-run: network bridge: subnet 10.95.0.0/16 overlaps the host's route to 10.95.0.0/24 on mr-taken: set MINI_RUN_BRIDGE_SUBNET to a free subnet\n")
+    } finally {
+      ns.exec(['ip', 'link', 'del', 'mr-taken'])
+    }
+    expect({ ...ns.snapshot(), leases: leases(), dns: dnsEntries() }).toEqual(before)
+    expect(mr(['rm', '-f', id]).status).toBe(0)
+  })
+
+  it('network connect gives a running container another network, with its names there; disconnect takes it away', async () => {
+    mr(['network', 'create', 'left'])
+    mr(['network', 'create', 'right'])
+    const before = { ...ns.snapshot(), leases: leases() }
+    const id = detached(['--name', 'mover', '--network', 'left', BUSYBOX, ...HTTPD])
+    expect(mr(['network', 'connect', '--alias', 'api', 'right', 'mover']).status).toBe(0)
+    expect(mr(['exec', id, 'ip', '-4', 'addr', 'show', 'eth1']).stdout).toMatch(/inet 10\.92\.\d+\.\d+\/24/)
+    let page = ''
+    await until('the alias on the new network', () => (page = run(['--rm', '--network', 'right', BUSYBOX, 'sh', '-c', GET('api')]).stdout) !== '', 15_000)
+    expect(page).toBe(`hello from ${id.slice(0, 12)}\n`)
+    expect(JSON.parse(mr(['inspect', id]).stdout)[0].NetworkSettings.Networks.right.Aliases).toContain('api')
+    expect(mr(['network', 'disconnect', 'right', 'mover']).status).toBe(0)
+    expect(mr(['exec', id, 'sh', '-c', 'ip -4 addr show eth1 2>/dev/null || echo gone']).stdout).toBe('gone\n')
+    expect(run(['--rm', '--network', 'right', BUSYBOX, 'sh', '-c', 'nslookup api >/dev/null 2>&1 && echo resolved || echo unknown']).stdout).toBe('unknown\n')
+    expect(mr(['rm', '-f', id]).status).toBe(0)
+    expect({ ...ns.snapshot(), leases: leases() }).toEqual(before)
+  })
+
+  it('kill -9 of the monitor, then rm -f: no veth, rule, lease or DNS entry is left', async () => {
+    mr(['network', 'create', 'crash'])
+    const before = { ...ns.snapshot(), leases: leases(), dns: dnsEntries() }
+    const id = detached(['--network', 'crash', '--network-alias', 'svc', '-p', '8090:80', BUSYBOX, 'sleep', '60'])
+    expect(dnsEntries()).toEqual(['crash'])
+    expect(ns.snapshot().links.length).toBeGreaterThan(before.links.length)
+    process.kill(JSON.parse(mr(['inspect', id]).stdout)[0].MonitorPid, 'SIGKILL')
+    await new Promise((r) => setTimeout(r, 200))
+    expect(mr(['rm', '-f', id]).status).toBe(0)
+    expect({ ...ns.snapshot(), leases: leases(), dns: dnsEntries() }).toEqual(before)
+  })
+
+  it('a detached container gives its address and ports back when it exits (the monitor runs internal cleanup)', async () => {
+    const id = detached(['-p', '8091:80', BUSYBOX, 'sh', '-c', 'sleep 0.3'])
+    await until('the container to exit and its network to go', () => !(id in leases()), 15_000)
+    expect(mr(['port', id]).stdout).toBe('')
+    expect(run(['--rm', '-p', '8091:80', BUSYBOX, 'true']).status).toBe(0)
+  })
+
+  it('100 run -d -p / rm -f cycles leave interfaces, rules and leases as they were', async () => {
+    const before = { ...ns.snapshot(), leases: leases(), dns: dnsEntries() }
+    // four at a time: the leases, the locks and netavark's rules meet concurrent runs
+    const worker = async (w: number) => {
+      for (let i = 0; i < 25; i++) {
+        const r = await ns.miniRunAsync([...g(), 'run', '-d', '--cgroup-parent', env.cgroupParent, '-p', `${9000 + w}:80`, BUSYBOX, 'sleep', '60']).done
+        expect(r.stderr).toBe('')
+        const rm = await ns.miniRunAsync([...g(), 'rm', '-f', r.stdout.trim()]).done
+        expect(rm.status).toBe(0)
+      }
+    }
+    await Promise.all([0, 1, 2, 3].map(worker))
+    expect({ ...ns.snapshot(), leases: leases(), dns: dnsEntries() }).toEqual(before)
+  }, 300_000)
+
+  it('--explain shows the parent\'s network steps: the lease, the netns pin, netavark with its JSON, the files', () => {
+    const r = run(['--explain', '-p', '8080:80', BUSYBOX, 'true'])
+    expect(r.status).toBe(0)
+    const parent = r.stdout.split('# The container process')[0]!
+    expect(parent).toMatch(/take a lease in .*leases\.json under flock: a free address in bridge \(10\.91\.0\.0\/16\); host ports for 0\.0\.0\.0:8080->80\/tcp/)
+    expect(parent).toMatch(/mount --bind \/proc\/<pid>\/ns\/net .*\/netns/)
+    expect(parent).toMatch(/netavark --config .* setup <netns pin> < NetworkOptions JSON \(bridge: bridge mini-run0, eth0, gateway 10\.91\.0\.1/)
+    expect(parent.indexOf('netavark')).toBeLessThan(parent.indexOf('write one byte to the sync pipe'))
+  })
+})

@@ -1,0 +1,159 @@
+// The pure parts of networking, without root: -p specs and Docker's PORTS
+// text, /proc parsers, subnets, netavark's input, pasta's arguments, the
+// /etc files, and the leases (IPAM and host ports) in a temp state dir.
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { hostsFile, parseAddHost, resolvConfFile } from '../src/network/etc-files.js'
+import { isLoopbackResolver, parseResolvConf, parseRoutes, parseSockets } from '../src/network/host-net.js'
+import { formatIp, parseCidr, parseIp } from '../src/network/ipv4.js'
+import { readLeases, releaseLease, takeLease } from '../src/network/leases.js'
+import { netavarkOptions } from '../src/network/netavark.js'
+import { checkSubnetFree, createNetwork, defaultNetwork } from '../src/network/networks.js'
+import { pastaArgv } from '../src/network/pasta.js'
+import { planNetwork, PASTA_DNS } from '../src/network/plan-network.js'
+import { exposedPorts, formatPorts, parsePublish, portLines } from '../src/network/port-spec.js'
+
+describe('-p and -P', () => {
+  it('parses Docker\'s forms', () => {
+    expect(parsePublish('80')).toEqual({ hostIp: '', hostPort: 0, containerPort: 80, protocol: 'tcp', range: 1 })
+    expect(parsePublish('8080:80')).toEqual({ hostIp: '', hostPort: 8080, containerPort: 80, protocol: 'tcp', range: 1 })
+    expect(parsePublish('127.0.0.1:8080:80/udp')).toEqual({ hostIp: '127.0.0.1', hostPort: 8080, containerPort: 80, protocol: 'udp', range: 1 })
+    expect(parsePublish('127.0.0.1::80')).toEqual({ hostIp: '127.0.0.1', hostPort: 0, containerPort: 80, protocol: 'tcp', range: 1 })
+    expect(parsePublish('0.0.0.0:8000-8010:9000-9010')).toEqual({ hostIp: '', hostPort: 8000, containerPort: 9000, protocol: 'tcp', range: 11 })
+  })
+
+  it('refuses what is not a port mapping, in one line naming it', () => {
+    const bad: [string, string][] = [
+      ['80/sctp', 'invalid -p "80/sctp": the protocol must be tcp or udp, not "sctp"'],
+      ['0:80', 'invalid -p "0:80": "0" is not a port (1-65535)'],
+      ['8000-8001:80', 'invalid -p "8000-8001:80": the host and container ranges differ in length'],
+      ['1.2.3:80:80', 'invalid -p "1.2.3:80:80": "1.2.3" is not an IPv4 address'],
+      ['[::1]:80:80', 'invalid -p "[::1]:80:80": IPv6 addresses are not supported (mini-run\'s networks are IPv4)'],
+      ['a:b:c:d', 'invalid -p "a:b:c:d": use [IP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp]'],
+      ['65535-65536', 'invalid -p "65535-65536": "65536" is not a port (1-65535)'],
+    ]
+    for (const [spec, message] of bad) expect(() => parsePublish(spec)).toThrow(message)
+  })
+
+  it('-P takes the image\'s ExposedPorts; ps and port print them as Docker does', () => {
+    expect(exposedPorts({ '80/tcp': {}, '53/udp': {}, '9000': {} }).map((p) => `${p.containerPort}/${p.protocol}:${p.hostPort}`).sort()).toEqual(['53/udp:0', '80/tcp:0', '9000/tcp:0'])
+    const ports = [
+      { hostIp: '', hostPort: 8080, containerPort: 80, protocol: 'tcp' as const, range: 1 },
+      { hostIp: '127.0.0.1', hostPort: 5000, containerPort: 53, protocol: 'udp' as const, range: 2 },
+    ]
+    expect(formatPorts(ports)).toBe('0.0.0.0:8080->80/tcp, 127.0.0.1:5000-5001->53-54/udp')
+    expect(portLines(ports)).toEqual(['80/tcp -> 0.0.0.0:8080', '53/udp -> 127.0.0.1:5000', '54/udp -> 127.0.0.1:5001'])
+  })
+})
+
+describe('the host, from /proc and /etc', () => {
+  it('reads routes, listening sockets and resolvers', () => {
+    const routes = parseRoutes('Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n' +
+      'eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\neth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n')
+    expect(routes.map((r) => `${r.dev} ${formatIp(r.dest.network)}/${r.dest.prefix}`)).toEqual(['eth0 0.0.0.0/0', 'eth0 192.0.2.0/24'])
+    const tcp = parseSockets('  sl  local_address rem_address   st\n   0: 0100007F:1F90 00000000:0000 0A\n   1: 00000000:0050 00000000:0000 0A\n   2: 0100007F:1F91 0100007F:AAAA 01\n', 'tcp')
+    expect(tcp).toEqual([{ protocol: 'tcp', ip: '127.0.0.1', port: 8080 }, { protocol: 'tcp', ip: '', port: 80 }])
+    const v6 = parseSockets('  sl  local_address rem_address st\n 0: 00000000000000000000000000000000:0035 00000000000000000000000000000000:0000 07\n', 'udp')
+    expect(v6).toEqual([{ protocol: 'udp', ip: '', port: 53 }])
+    expect(parseResolvConf('# x\nnameserver 127.0.0.53\nsearch a.example b.example\noptions edns0 trust-ad\n')).toEqual({ nameservers: ['127.0.0.53'], search: ['a.example', 'b.example'], options: ['edns0', 'trust-ad'] })
+    expect(['127.0.0.53', '127.0.1.1', '::1', '10.0.0.2'].map(isLoopbackResolver)).toEqual([true, true, true, false])
+  })
+
+  it('refuses a subnet that a host route overlaps, except the network\'s own bridge and the default route', () => {
+    const routes = [{ dev: 'eth0', dest: { network: 0, prefix: 0 } }, { dev: 'eth0', dest: parseCidr('10.91.4.0/24') }, { dev: 'mini-run0', dest: parseCidr('10.91.0.0/16') }]
+    expect(() => checkSubnetFree(defaultNetwork({}), routes)).toThrow("network bridge: subnet 10.91.0.0/16 overlaps the host's route to 10.91.4.0/24 on eth0: set MINI_RUN_BRIDGE_SUBNET to a free subnet")
+    expect(() => checkSubnetFree(defaultNetwork({}), routes.filter((r) => r.dev !== 'eth0' || r.dest.prefix === 0))).not.toThrow()
+    expect(defaultNetwork({ MINI_RUN_BRIDGE_SUBNET: '10.200.0.0/24' })).toMatchObject({ subnet: '10.200.0.0/24', gateway: '10.200.0.1', bridge: 'mini-run0' })
+    expect(() => parseCidr('10.91.0.1/16')).toThrow('invalid subnet "10.91.0.1/16": it has host bits set (the network is 10.91.0.0/16)')
+  })
+})
+
+describe('leases and networks in a state dir', () => {
+  let dir: string
+  afterEach(() => rmSync(dir, { recursive: true, force: true }))
+  const net = { name: 'bridge', subnet: '10.91.0.0/16', gateway: '10.91.0.1' }
+  const A = 'a'.repeat(64)
+  const B = 'b'.repeat(64)
+
+  it('gives the lowest free address, a free host port, refuses taken ones, and forgets a stale lease', () => {
+    dir = mkdtempSync(join(tmpdir(), 'mini-run-leases-'))
+    // the containers' state dirs make their leases live
+    for (const id of [A, B]) rmSync(join(dir, id), { force: true, recursive: true })
+    mkdirSync(join(dir, A), { recursive: true })
+    const a = takeLease(dir, A, { networks: [net], ports: [parsePublish('8080:80'), parsePublish('53/udp')] }, [])
+    expect(a.ips).toEqual({ bridge: '10.91.0.2' })
+    expect(a.ports[0]!.hostPort).toBe(8080)
+    expect(a.ports[1]!.hostPort).toBeGreaterThanOrEqual(1024)
+    mkdirSync(join(dir, B))
+    expect(() => takeLease(dir, B, { networks: [net], ports: [parsePublish('127.0.0.1:8080:81')] }, [])).toThrow('Bind for 127.0.0.1:8080 failed: port is already allocated')
+    expect(() => takeLease(dir, B, { networks: [{ ...net, ip: '10.91.0.2' }], ports: [] }, [])).toThrow(`address 10.91.0.2 on network bridge is already in use by container ${A.slice(0, 12)}`)
+    expect(() => takeLease(dir, B, { networks: [], ports: [parsePublish('9090:80')] }, [{ protocol: 'tcp', ip: '', port: 9090 }])).toThrow('Bind for 0.0.0.0:9090 failed: port is already in use on the host (a tcp socket on 0.0.0.0:9090)')
+    // a failed take takes nothing
+    expect(Object.keys(readLeases(dir))).toEqual([A])
+    expect(takeLease(dir, B, { networks: [net], ports: [parsePublish('8080:80/udp')] }, []).ips).toEqual({ bridge: '10.91.0.3' })
+    // A's container is gone and the process that took it was this one: still held; a dead taker's lease is stale
+    rmSync(join(dir, A), { recursive: true })
+    const leases = readLeases(dir)
+    leases[A]!.owner = '999999999.1'
+    writeFileSync(join(dir, 'network', 'leases.json'), JSON.stringify(leases))
+    expect(takeLease(dir, B, { networks: [{ ...net, ip: '10.91.0.2' }], ports: [] }, []).ips).toEqual({ bridge: '10.91.0.2' })
+    expect(Object.keys(readLeases(dir))).toEqual([B])
+    releaseLease(dir, B)
+    // with the last lease the network state goes
+    expect(existsSync(join(dir, 'network'))).toBe(false)
+  })
+
+  it('creates networks on the next free /24 with a bridge of their own, and refuses overlaps and reserved names', () => {
+    dir = mkdtempSync(join(tmpdir(), 'mini-run-networks-'))
+    const one = createNetwork(dir, { name: 'one' }, [])
+    expect(one).toMatchObject({ subnet: '10.92.0.0/24', gateway: '10.92.0.1', bridge: 'mini-run1', dns: true })
+    const two = createNetwork(dir, { name: 'two' }, [{ dev: 'eth0', dest: parseCidr('10.92.1.0/24') }])
+    expect(two).toMatchObject({ subnet: '10.92.2.0/24', bridge: 'mini-run2' })
+    expect(() => createNetwork(dir, { name: 'x', subnet: '10.92.0.128/25' }, [])).toThrow('subnet 10.92.0.128/25 overlaps network one (10.92.0.0/24)')
+    expect(() => createNetwork(dir, { name: 'host' }, [])).toThrow('network name "host" is reserved: it names a network mode')
+    expect(() => createNetwork(dir, { name: 'one' }, [])).toThrow('network with name one already exists')
+    expect(() => createNetwork(dir, { name: 'g', subnet: '10.99.0.0/24', gateway: '10.98.0.1' }, [])).toThrow('gateway 10.98.0.1 is not a host address of 10.99.0.0/24')
+  })
+})
+
+describe('what is handed to netavark and pasta, and written to /etc', () => {
+  it('netavark gets static addresses, isolation, the names and the ports', () => {
+    const o = netavarkOptions({
+      id: 'c'.repeat(64), name: 'web',
+      attachments: [{ network: defaultNetwork({}), dns: false, ip: '10.91.0.5', interfaceName: 'eth0', aliases: [], mac: '02:00:00:00:00:01' }],
+      ports: [parsePublish('8080:80')], dnsServers: [],
+    })
+    expect(o.networks.bridge).toEqual({ interface_name: 'eth0', static_ips: ['10.91.0.5'], aliases: [], static_mac: '02:00:00:00:00:01' })
+    expect(o.network_info.bridge).toMatchObject({ network_interface: 'mini-run0', subnets: [{ subnet: '10.91.0.0/16', gateway: '10.91.0.1' }], dns_enabled: false, options: { isolate: 'true' }, ipam_options: { driver: 'host-local' } })
+    expect(o.port_mappings).toEqual([{ host_ip: '', host_port: 8080, container_port: 80, protocol: 'tcp', range: 1 }])
+  })
+
+  it('pasta binds the published ports only, and forwards DNS when the host\'s resolver is loopback', () => {
+    expect(pastaArgv({ pid: 42, ports: [parsePublish('127.0.0.1:8080:80'), parsePublish('5000-5001:6000-6001/udp')], pidFile: '/s/p', dnsForward: PASTA_DNS })).toEqual([
+      '--config-net', '--quiet', '--ns-ifname', 'eth0', '-t', '127.0.0.1/8080:80', '-u', '5000-5001:6000-6001', '-T', 'none', '-U', 'none', '--dns-forward', '169.254.1.1', '--pid', '/s/p', '42',
+    ])
+    expect(pastaArgv({ pid: 1, ports: [], pidFile: '/p' }).slice(4, 8)).toEqual(['-t', 'none', '-u', 'none'])
+  })
+
+  it('writes hosts and resolv.conf; --add-host takes NAME:IP', () => {
+    expect(hostsFile({ ip: '10.91.0.2', names: ['abc', 'web'], extra: [parseAddHost('db:10.0.0.9')] })).toBe('127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n10.91.0.2\tabc web\n10.0.0.9\tdb\n')
+    expect(resolvConfFile({ nameservers: ['10.91.0.1'], search: ['x.example'], options: ['ndots:2'] })).toBe('search x.example\nnameserver 10.91.0.1\noptions ndots:2\n')
+    expect(() => parseAddHost('db')).toThrow('invalid --add-host "db": use NAME:IPv4ADDRESS')
+    expect(parseIp('10.0.0.9')).toBe(0x0a000009)
+  })
+
+  it('a container never gets 127.0.0.53: the default bridge then answers DNS itself, forwarding to the host', () => {
+    const ctx = { id: 'd'.repeat(64), name: 'n', hostname: 'h', storeRoot: '/nonexistent', stateRoot: '/s', rootless: false, filesDir: '/f' }
+    const loopback = planNetwork({}, { ...ctx, host: { resolv: parseResolvConf('nameserver 127.0.0.53\n'), routes: [] } })
+    expect(loopback.attachments[0]!.dns).toBe(true)
+    expect(loopback.resolv.nameservers).toEqual(['10.91.0.1'])
+    const real = planNetwork({}, { ...ctx, host: { resolv: parseResolvConf('nameserver 127.0.0.53\nnameserver 192.0.2.53\n'), routes: [] } })
+    expect(real.attachments[0]!.dns).toBe(false)
+    expect(real.resolv.nameservers).toEqual(['192.0.2.53'])
+    expect(real.mounts.map((m) => m.destination)).toEqual(['/etc/hosts', '/etc/resolv.conf', '/etc/hostname'])
+    expect(() => planNetwork({ network: 'none', publish: ['80'] }, ctx)).toThrow("-p needs a network of the container's own: not with --network none")
+    expect(() => planNetwork({ aliases: ['x'] }, { ...ctx, host: { resolv: parseResolvConf(''), routes: [] } })).toThrow('--network-alias needs a user-defined network')
+  })
+})

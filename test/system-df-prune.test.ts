@@ -1,0 +1,135 @@
+/**
+ * system df and system prune against a store and state the test measures
+ * itself: df's numbers are what the store holds, and a prune frees exactly
+ * the bytes it reports, removing stopped containers and unused images but
+ * never a running container or what it uses.
+ */
+import { readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { writeOciLayout } from '../src/image/oci-layout.js'
+import { ImageStore } from '../src/image/store.js'
+import { humanSize4 } from '../src/cli/commands/system.js'
+import { systemDiskUsage } from '../src/system/disk-usage.js'
+import { systemPrune } from '../src/system/prune.js'
+import { treeSize } from '../src/system/tree-size.js'
+import { miniRunAsync } from './helpers/cli.js'
+import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { loadArchive } from '../src/image/load-archive.js'
+
+const list = (dir: string): string[] => {
+  try {
+    return readdirSync(dir)
+  } catch {
+    return []
+  }
+}
+const fileSize = (path: string): number => {
+  try {
+    return statSync(path).size
+  } catch {
+    return 0
+  }
+}
+
+/** What the store holds that df and prune count, measured from the files: layer trees, kept blobs, documents, writable layers. */
+async function measure(storeRoot: string): Promise<{ images: number; containers: number }> {
+  let images = 0
+  for (const hex of list(join(storeRoot, 'layers'))) {
+    images += (await treeSize(join(storeRoot, 'layers', hex, 'fs'))) + fileSize(join(storeRoot, 'layers', hex, 'blob'))
+  }
+  for (const hex of list(join(storeRoot, 'blobs', 'sha256'))) images += fileSize(join(storeRoot, 'blobs', 'sha256', hex))
+  let containers = 0
+  for (const id of list(join(storeRoot, 'containers'))) containers += await treeSize(join(storeRoot, 'containers', id, 'upper'))
+  return { images, containers }
+}
+
+describe.skipIf(!isRoot)('system df and system prune (needs root: real containers)', () => {
+  let env: TestEnv
+  let store: ImageStore
+  const ctx = () => ({ store: new ImageStore({ root: env.storeRoot }), stateRoot: env.stateRoot })
+
+  beforeAll(async () => {
+    env = await makeTestEnv()
+    store = new ImageStore({ root: env.storeRoot })
+    const layout = join(env.dir, 'layouts')
+    await writeOciLayout(join(layout, 'named'), {
+      name: 'localhost/test/unused:1',
+      layers: [[{ path: 'unused.bin', type: 'file', content: Buffer.alloc(30_000, 1) }]],
+    })
+    // no name: loaded untagged, a dangling image
+    await writeOciLayout(join(layout, 'dangling'), { layers: [[{ path: 'dangling.bin', type: 'file', content: Buffer.alloc(20_000, 2) }]] })
+    await loadArchive(store, join(layout, 'named'))
+    await loadArchive(store, join(layout, 'dangling'))
+  })
+  afterEach(() => {
+    const ids = env.run(['ps', '-a', '-q']).stdout.trim().split('\n').filter(Boolean)
+    if (ids.length) env.run(['rm', '-f', ...ids])
+  })
+  afterAll(() => env?.cleanup())
+
+  it('df counts what the store holds; prune frees what it reports, and keeps what a running container uses', async () => {
+    const stopped = env.run(['run', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sh', '-c', 'head -c 5000 /dev/zero > /written'])
+    expect(stopped.stderr).toBe('')
+    expect(stopped.status).toBe(0)
+    const running = env.run(['run', '-d', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sleep', '60'])
+    expect(running.status).toBe(0)
+    const runningId = running.stdout.trim()
+
+    const before = await measure(env.storeRoot)
+    expect(before.containers).toBe(5000)
+    const df = await systemDiskUsage(ctx())
+    expect(df.map((r) => r.type)).toEqual(['Images', 'Containers', 'Local Volumes', 'Build Cache'])
+    const busyboxImage = await store.resolve(BUSYBOX)
+    let busyboxBytes = (await store.getBlob(busyboxImage.manifestDigest)).length + (await store.getBlob(busyboxImage.configDigest)).length
+    for (const c of busyboxImage.chainIds) busyboxBytes += (await store.getLayer(c)).size + fileSize(store.layerBlobPath(c))
+    expect(df[0]).toEqual({ type: 'Images', total: 3, active: 1, size: before.images, reclaimable: before.images - busyboxBytes })
+    expect(df[1]).toEqual({ type: 'Containers', total: 2, active: 1, size: 5000, reclaimable: 5000 })
+    expect(df[2]).toEqual({ type: 'Local Volumes', total: 0, active: 0, size: 0, reclaimable: 0 })
+
+    const table = env.run(['system', 'df']).stdout.split('\n')
+    expect(table[0]).toMatch(/^TYPE\s+TOTAL\s+ACTIVE\s+SIZE\s+RECLAIMABLE$/)
+    const pct = Math.floor(((before.images - busyboxBytes) * 100) / before.images)
+    expect(table[1]).toMatch(new RegExp(`^Images\\s+3\\s+1\\s+${humanSize4(before.images).replace('.', '\\.')}\\s+${humanSize4(before.images - busyboxBytes).replace('.', '\\.')} \\(${pct}%\\)$`))
+    expect(table[2]).toMatch(/^Containers\s+2\s+1\s+5kB\s+5kB \(100%\)$/)
+    expect(table[4]).toMatch(/^Build Cache\s+0\s+0\s+0B\s+0B$/)
+
+    // without -f it asks, and a "no" removes nothing
+    const asked = miniRunAsync(['--root', env.storeRoot, '--state', env.stateRoot, 'system', 'prune'], { stdio: ['pipe', 'pipe', 'pipe'] })
+    asked.child.stdin?.end('n\n')
+    const declined = await asked.done
+    expect(declined.stdout).toContain('WARNING! This will remove:\n  - all stopped containers\n  - all dangling images\n')
+    expect(declined.stdout).toContain('Are you sure you want to continue? [y/N] ')
+    expect(declined.stdout).not.toContain('Total reclaimed space')
+    expect((await measure(env.storeRoot))).toEqual(before)
+
+    // stopped containers and the dangling image go; the running container, its image and the named one stay
+    const pruned = await systemPrune(ctx(), { all: false, volumes: false })
+    const after = await measure(env.storeRoot)
+    expect(pruned.reclaimedBytes).toBe(before.images + before.containers - after.images - after.containers)
+    expect(after.containers).toBe(0)
+    expect(pruned.results[0]).toMatchObject({ heading: 'Deleted Containers', reclaimedBytes: 5000 })
+    expect(pruned.results[0]!.removed).toHaveLength(1)
+    expect(pruned.results[1]!.removed.filter((l) => l.startsWith('untagged: sha256:'))).toHaveLength(1)
+    expect((await store.list()).map((i) => i.name).sort()).toEqual([BUSYBOX, 'localhost/test/unused:1'])
+
+    // -a: every image no container uses; the running container's stays
+    const cli = env.run(['system', 'prune', '-a', '-f'])
+    expect(cli.status).toBe(0)
+    expect(cli.stdout).toContain('Deleted Images:\nuntagged: localhost/test/unused:1\n')
+    const final = await measure(env.storeRoot)
+    expect(cli.stdout).toContain(`Total reclaimed space: ${humanSize4(after.images - final.images)}\n`)
+    expect((await store.list()).map((i) => i.name)).toEqual([BUSYBOX])
+    expect(final.images).toBe(busyboxBytes)
+    expect(env.run(['ps', '-q']).stdout).toBe(`${runningId.slice(0, 12)}\n`)
+
+    // once nothing runs, -a leaves an empty store
+    env.run(['rm', '-f', runningId])
+    const last = await systemPrune(ctx(), { all: true, volumes: false })
+    expect(last.reclaimedBytes).toBe(busyboxBytes)
+    expect(await measure(env.storeRoot)).toEqual({ images: 0, containers: 0 })
+    const empty = await systemDiskUsage(ctx())
+    expect(empty[0]).toEqual({ type: 'Images', total: 0, active: 0, size: 0, reclaimable: 0 })
+    expect(env.leftovers()).toEqual([])
+  })
+})
