@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
@@ -15,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fd-io.h"
@@ -22,6 +24,8 @@
 
 /* A client that takes longer than this to accept output is dropped. */
 #define CLIENT_SEND_TIMEOUT_S 5
+/* How long the exit waits for attached clients to close their end. */
+#define FINISH_LINGER_MS 1000
 
 struct client {
     int fd;                  /* -1: a free slot */
@@ -251,6 +255,35 @@ void attach_finish(int exit_code)
             continue;
         send_frame(&clients[i], ATTACH_EXIT, (const char *)code, sizeof code);
         if (clients[i].fd >= 0)
-            drop(&clients[i]);
+            shutdown(clients[i].fd, SHUT_WR);
     }
+    /* Linger until each client has read its end of file and closed: one
+     * that writes (a window size, input) to a socket already closed gets
+     * EPIPE, and a client such as Node's net.Socket then drops what it had
+     * not read yet, the container's whole output for a short-lived one. */
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        struct pollfd pfd[ATTACH_MAX_CLIENTS];
+        int n = 0;
+        for (int i = 0; i < ATTACH_MAX_CLIENTS; i++)
+            if (clients[i].fd >= 0)
+                pfd[n++] = (struct pollfd){ .fd = clients[i].fd, .events = POLLIN };
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long left = FINISH_LINGER_MS - ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000);
+        if (n == 0 || left <= 0 || poll(pfd, (nfds_t)n, (int)left) <= 0)
+            break;
+        for (int i = 0, k = 0; i < ATTACH_MAX_CLIENTS; i++) {
+            if (clients[i].fd < 0)
+                continue;
+            if (pfd[k++].revents) {
+                char sink[4096];
+                if (read(clients[i].fd, sink, sizeof sink) <= 0)
+                    drop(&clients[i]);
+            }
+        }
+    }
+    for (int i = 0; i < ATTACH_MAX_CLIENTS; i++)
+        if (clients[i].fd >= 0)
+            drop(&clients[i]);
 }

@@ -42,5 +42,15 @@ while time.time() < deadline and status is None:
 if status is None:
     os.kill(pid, 9)
     _, status = os.waitpid(pid, 0)
+# what the command wrote between the last read and its exit is still in the
+# pty: read it all (our own slave fd keeps the master from reading EIO)
+while select.select([master], [], [], 0.05)[0]:
+    try:
+        data = os.read(master, 4096)
+    except OSError:
+        break
+    if not data:
+        break
+    out += data
 after = termios.tcgetattr(slave)
 print(json.dumps({'output': out.decode(errors='replace'), 'status': os.waitstatus_to_exitcode(status), 'modeRestored': before == after, 'rawBefore': not (before[3] & termios.ICANON)}))
