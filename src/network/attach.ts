@@ -143,8 +143,8 @@ function writeFiles(plan: NetworkPlan, ip: string | undefined): void {
 
 /**
  * Undo attachNetwork from its record; safe to run again, and concurrently
- * (the monitor's cleanup and an `rm -f`: a flock of the container's state
- * directory orders them). Without a record (a crash before the first
+ * (the monitor's cleanup and an `rm -f`: a flock of network.lock in the
+ * container's state directory orders them). Without a record (a crash before the first
  * save) only the lease can exist, and it is released by the container's id.
  */
 export function detachNetwork(stateRoot: string, id: string, record: NetworkRecord | undefined): void {
@@ -152,7 +152,8 @@ export function detachNetwork(stateRoot: string, id: string, record: NetworkReco
   const log = getLogger()
   let lockFd: number | undefined
   try {
-    lockFd = openSync(join(stateRoot, id), constants.O_RDONLY | constants.O_DIRECTORY)
+    // a file of its own: the directory's flock is the container's lock (state.ts), which rm holds meanwhile
+    lockFd = openSync(join(stateRoot, id, 'network.lock'), constants.O_RDWR | constants.O_CREAT, 0o600)
     native.flock(lockFd, 'exclusive')
   } catch {
     // no state directory: nothing of ours can be pinned there

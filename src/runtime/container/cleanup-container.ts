@@ -35,8 +35,9 @@ export async function cleanupContainer(stateRoot: string, id: string, storeRoot:
     }
   }
   if (state.autoRemove) {
-    // --rm: its anonymous volumes go too, as in Docker
-    await removeContainer(stateRoot, inspectState(stateRoot, readState(stateRoot, id)), true, { storeRoot, volumes: true }).catch(() => undefined)
+    // --rm: its anonymous volumes go too, as in Docker. An rm -f that holds
+    // the container's lock removes it itself (and waits for this command)
+    await removeContainer(stateRoot, inspectState(stateRoot, readState(stateRoot, id)), true, { storeRoot, volumes: true, ifUnlocked: true }).catch(() => undefined)
     return
   }
   if (state.restartPolicy && state.restartPolicy.name !== 'no') {

@@ -13,7 +13,7 @@ import { destroyLeaf } from '../cgroup/cgroup.js'
 import { crashPoint } from '../../crash-point.js'
 import { destroyV1Leaves } from './container-cgroups.js'
 import { inspectState, isAlive, waitExitCommand, type ContainerInfo } from './containers.js'
-import { lockContainer, readState, removeState } from './state.js'
+import { lockContainer, readState, removeState, tryLockContainer } from './state.js'
 import { releaseContainerVolumes } from './container-volumes.js'
 import { detachNetwork } from '../../network/index.js'
 import { killAll, markStoppedByUser } from './stop-container.js'
@@ -25,11 +25,18 @@ export interface RemoveOptions {
   storeRoot?: string
   /** rm -v: remove its anonymous volumes too (those no other container uses). */
   volumes?: boolean
+  /**
+   * Remove it only if no other process holds its lock (and return false
+   * otherwise): the monitor's exit command, which an `rm -f` holding the lock
+   * waits for, must not wait for that rm in turn.
+   */
+  ifUnlocked?: boolean
 }
 
-export async function removeContainer(stateRoot: string, found: ContainerInfo, force: boolean, options: RemoveOptions = {}): Promise<void> {
+export async function removeContainer(stateRoot: string, found: ContainerInfo, force: boolean, options: RemoveOptions = {}): Promise<boolean> {
   // a second rm of it waits here, then finds it gone
-  const lock = await lockContainer(stateRoot, found.id)
+  const lock = options.ifUnlocked ? tryLockContainer(stateRoot, found.id) : await lockContainer(stateRoot, found.id)
+  if (!lock && options.ifUnlocked) return false
   if (!lock) throw gone(found)
   try {
     let c: ContainerInfo
@@ -40,6 +47,7 @@ export async function removeContainer(stateRoot: string, found: ContainerInfo, f
       throw err
     }
     await removeLocked(stateRoot, c, force, options)
+    return true
   } finally {
     lock.release()
   }
