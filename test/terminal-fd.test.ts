@@ -8,7 +8,7 @@ import { closeSync, fstatSync, mkdtempSync, openSync, rmSync, writeSync } from '
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import * as native from '../src/native/lib.js'
+import * as processCalls from '../src/native/process-calls.js'
 import { attachTerminal } from '../src/runtime/process/terminal.js'
 
 describe('attachTerminal', () => {
@@ -18,7 +18,7 @@ describe('attachTerminal', () => {
   it('leaves a file opened after close() alone when the pending read ends later', { timeout: 10_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mini-run-term-'))
     dirs.push(dir)
-    const [readEnd, writeEnd] = native.pipe()
+    const [readEnd, writeEnd] = processCalls.pipe()
     const terminal = attachTerminal(readEnd)
     await new Promise((r) => setTimeout(r, 50)) // the stream's read is pending now
     terminal.close()
@@ -32,7 +32,7 @@ describe('attachTerminal', () => {
   })
 
   it('closes the master itself once the container is gone', async () => {
-    const [readEnd, writeEnd] = native.pipe()
+    const [readEnd, writeEnd] = processCalls.pipe()
     const terminal = attachTerminal(readEnd)
     closeSync(writeEnd)
     await terminal.finished()
