@@ -17,7 +17,7 @@
  */
 import { closeSync, constants, fstatSync, openSync, unlinkSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
-import * as native from './native/lib.js'
+import * as lockCalls from './native/lock-calls.js'
 
 export type LockMode = 'shared' | 'exclusive'
 
@@ -92,7 +92,7 @@ export function tryLockFile(path: string, mode: LockMode): FileLock | undefined 
   const fd = openLockFile(path)
   let ok = false
   try {
-    ok = native.tryFlock(fd, mode)
+    ok = lockCalls.tryFlock(fd, mode)
   } finally {
     if (!ok) closeSync(fd)
   }
@@ -131,7 +131,7 @@ export function lockFileSync(path: string, mode: LockMode): FileLock {
   if (again) return again
   const fd = openLockFile(path)
   try {
-    native.flock(fd, mode)
+    lockCalls.flock(fd, mode)
   } catch (err) {
     closeSync(fd)
     throw err

@@ -15,7 +15,7 @@ import { MergedTree } from '../src/build/merged-tree.js'
 import { overlayDiff } from '../src/build/overlay-diff.js'
 import { resolveSource, segmentRegex, TreeSourceFs } from '../src/build/source-fs.js'
 import { sha256Digest } from '../src/image/digest.js'
-import * as native from '../src/native/lib.js'
+import * as fileCalls from '../src/native/file-calls.js'
 import { TarReader, type TarEntry } from '../src/image/tar-reader.js'
 
 const isRoot = process.getuid?.() === 0
@@ -101,7 +101,7 @@ describe('COPY: where things land', () => {
     write(join(lower, 'out/gone'), 'deleted above')
     mkdirSync(join(upper, 'out'), { recursive: true })
     write(join(upper, 'out/extra'), 'added above')
-    if (isRoot) native.mknod(join(upper, 'out/gone'), 0o020000, 0, 0)
+    if (isRoot) fileCalls.mknod(join(upper, 'out/gone'), 0o020000, 0, 0)
     if (isRoot) chownSync(join(lower, 'out/bin'), 1234, 1235)
     const source = new TreeSourceFs(new MergedTree([upper, lower]), 'stage build')
     const entries = planCopy([{ fs: source, path: '/out', keepOwners: true }], [], { dest: '/app/', workdir: '/', tree: baseTree(), now: 0 })
@@ -133,8 +133,8 @@ describe('a writable layer as OCI entries', () => {
     const upper = join(dir, 'upper')
     mkdirSync(join(upper, 'etc/conf.d'), { recursive: true })
     write(join(upper, 'etc/new.conf'), 'x')
-    native.mknod(join(upper, 'etc/old.conf'), 0o020000, 0, 0)
-    native.lsetxattr(join(upper, 'etc/conf.d'), 'trusted.overlay.opaque', Buffer.from('y'))
+    fileCalls.mknod(join(upper, 'etc/old.conf'), 0o020000, 0, 0)
+    fileCalls.lsetxattr(join(upper, 'etc/conf.d'), 'trusted.overlay.opaque', Buffer.from('y'))
     write(join(upper, 'etc/conf.d/only.conf'), 'y')
     const files = [...overlayDiff(upper)]
     expect(files.map((f) => [f.path, f.type])).toEqual([

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process'
 import { closeSync, mkdirSync, openSync, rmdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import * as native from '../src/native/lib.js'
+import * as isolationCalls from '../src/native/isolation-calls.js'
 import { ALWAYS_ALLOWED_DEVICES, deviceAllowed } from '../src/runtime/cgroup/cgroup-devices.js'
 import type { SpecDeviceRule } from '../src/runtime/cgroup/cgroup-limits.js'
 import { ownCgroups } from '../src/runtime/cgroup/cgroup-v1.js'
@@ -110,7 +110,7 @@ describe.skipIf(!isRoot || !v2)('the device program in the kernel', () => {
     try {
       const fd = openSync(cg, 'r')
       try {
-        native.bpfDeviceFilter(deviceFilterProgram([{ allow: false, access: 'rwm' }, ...ALWAYS_ALLOWED_DEVICES.filter((d) => !(d.major === 1 && d.minor === 5))]), fd)
+        isolationCalls.bpfDeviceFilter(deviceFilterProgram([{ allow: false, access: 'rwm' }, ...ALWAYS_ALLOWED_DEVICES.filter((d) => !(d.major === 1 && d.minor === 5))]), fd)
       } finally {
         closeSync(fd)
       }
@@ -127,7 +127,7 @@ describe.skipIf(!isRoot || !v2)('the device program in the kernel', () => {
     const fd = openSync(cg, 'r')
     try {
       // no exit: the verifier rejects it
-      expect(() => native.bpfDeviceFilter(Buffer.from([0xb4, 0, 0, 0, 0, 0, 0, 0]), fd)).toThrow(/bpf: (Invalid argument|Permission denied)/)
+      expect(() => isolationCalls.bpfDeviceFilter(Buffer.from([0xb4, 0, 0, 0, 0, 0, 0, 0]), fd)).toThrow(/bpf: (Invalid argument|Permission denied)/)
     } finally {
       closeSync(fd)
     }

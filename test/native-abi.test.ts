@@ -1,6 +1,6 @@
 // native/steps.h and src/runtime/plan/step-codes.ts describe one protocol: every
 // number must match, or the stage runner would run the wrong syscall.
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { F_KEEP_LOCKED, F_OPTIONAL, Op, PROGRAM_MAGIC, STEP_TRAMPOLINE } from '../src/runtime/plan/step-codes.js'
 
@@ -22,12 +22,13 @@ describe('native/steps.h and step-codes.ts', () => {
   })
 })
 
-// native/minirun.h and src/native/lib.ts describe one C interface: ffi-rs
-// passes exactly the types lib.ts declares, so a parameter that changed in
+// native/minirun.h and src/native/*.ts describe one C interface: ffi-rs
+// passes exactly the types the bindings declare, so a parameter that changed in
 // C but not in TypeScript would be read as garbage.
-describe('native/minirun.h and the ffi-rs declarations in src/native/lib.ts', () => {
+describe('native/minirun.h and the ffi-rs declarations in src/native/', () => {
   const cHeader = readFileSync(new URL('../native/minirun.h', import.meta.url), 'utf8')
-  const lib = readFileSync(new URL('../src/native/lib.ts', import.meta.url), 'utf8')
+  const nativeDir = new URL('../src/native/', import.meta.url)
+  const lib = readdirSync(nativeDir).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(new URL(f, nativeDir), 'utf8')).join('\n')
   /** The ffi-rs type that carries each C parameter type. */
   const FFI: Record<string, string> = {
     'int32_t': 'I32', 'int': 'I32', 'int64_t': 'I64', 'const char *': 'String',

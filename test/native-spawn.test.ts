@@ -4,6 +4,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as native from '../src/native/lib.js'
+import * as processCalls from '../src/native/process-calls.js'
 import { encodeProgram } from '../src/runtime/plan/encode-program.js'
 import { exitCodeOf } from '../src/runtime/process/supervise.js'
 
@@ -22,18 +23,18 @@ afterEach(() => {
   for (const fd of open.splice(0)) closeSync(fd)
 })
 
-const stage = native.sealedCopy(native.stagePath)
+const stage = processCalls.sealedCopy(native.stagePath)
 const devnull = openSync('/dev/null', 'r')
 
 /** Clone a child that will run `args` once it gets its sync byte. */
 function spawnWaiting(args: string[]): Child {
-  const program = native.memfdData(
+  const program = processCalls.memfdData(
     encodeProgram([{ op: 'exec', path: '/bin:/usr/bin', args, env: [], why: 'test', section: 'command' }]),
   )
-  const [syncRead, syncWrite] = native.pipe()
-  const [reportRead, reportWrite] = native.pipe()
+  const [syncRead, syncWrite] = processCalls.pipe()
+  const [reportRead, reportWrite] = processCalls.pipe()
   try {
-    const pid = native.spawn(0, { cgroup: -1, stage, program, sync: syncRead, report: reportWrite, stdio: [devnull, 1, 2], keep: [] })
+    const pid = processCalls.spawn(0, { cgroup: -1, stage, program, sync: syncRead, report: reportWrite, stdio: [devnull, 1, 2], keep: [] })
     open.push(reportRead)
     return { pid, syncWrite, reportRead }
   } catch (err) {
@@ -50,8 +51,8 @@ describe('mr_spawn', () => {
     const child = spawnWaiting(['true'])
     writeSync(child.syncWrite, Buffer.from([1]))
     closeSync(child.syncWrite)
-    expect(await native.readReport(child.reportRead)).toBeNull()
-    expect(exitCodeOf(await native.waitStatus(child.pid))).toBe(0)
+    expect(await processCalls.readReport(child.reportRead)).toBeNull()
+    expect(exitCodeOf(await processCalls.waitStatus(child.pid))).toBe(0)
   })
 
   it.runIf(sharedVm)(`gives each waiting child a stack, ${WAITING_CHILDREN_MAX} at most, and reuses them once they exec or exit`, async () => {
@@ -64,7 +65,7 @@ describe('mr_spawn', () => {
       // end of file on the sync pipe: each child leaves quietly, with 0
       for (const c of waiting) closeSync(c.syncWrite)
     }
-    for (const c of waiting) expect(exitCodeOf(await native.waitStatus(c.pid))).toBe(0)
+    for (const c of waiting) expect(exitCodeOf(await processCalls.waitStatus(c.pid))).toBe(0)
     // their stacks are free again: a full set of children runs
     const again: Child[] = []
     for (let i = 0; i < WAITING_CHILDREN_MAX; i++) again.push(spawnWaiting(['sh', '-c', `exit ${i}`]))
@@ -72,7 +73,7 @@ describe('mr_spawn', () => {
       writeSync(c.syncWrite, Buffer.from([1]))
       closeSync(c.syncWrite)
     }
-    const codes = await Promise.all(again.map(async (c) => exitCodeOf(await native.waitStatus(c.pid))))
+    const codes = await Promise.all(again.map(async (c) => exitCodeOf(await processCalls.waitStatus(c.pid))))
     expect(codes).toEqual(again.map((_, i) => i))
   })
 })

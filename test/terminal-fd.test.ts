@@ -9,7 +9,7 @@ import { closeSync, fstatSync, mkdtempSync, openSync, rmSync, writeSync } from '
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import * as native from '../src/native/lib.js'
+import * as processCalls from '../src/native/process-calls.js'
 import { attachTerminal } from '../src/runtime/process/terminal.js'
 
 describe('attachTerminal', () => {
@@ -19,7 +19,7 @@ describe('attachTerminal', () => {
   it('releases the master at once on close(), and leaves a file opened after it alone', { timeout: 10_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mini-run-term-'))
     dirs.push(dir)
-    const [readEnd, writeEnd] = native.pipe()
+    const [readEnd, writeEnd] = processCalls.pipe()
     const terminal = attachTerminal(readEnd)
     await new Promise((r) => setTimeout(r, 50)) // the relay waits for output now
     terminal.close()
@@ -35,7 +35,7 @@ describe('attachTerminal', () => {
   })
 
   it('closes the master itself once the container is gone', async () => {
-    const [readEnd, writeEnd] = native.pipe()
+    const [readEnd, writeEnd] = processCalls.pipe()
     const terminal = attachTerminal(readEnd)
     closeSync(writeEnd)
     await terminal.finished()

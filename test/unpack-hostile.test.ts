@@ -13,7 +13,8 @@ import { hostileLayers } from '../rootfs-fixtures/layers.js'
 import { MiniRunError } from '../src/errors.js'
 import type { LayerEntry } from '../src/image/oci-layout.js'
 import { TarReader } from '../src/image/tar-reader.js'
-import { DEFAULT_LIMITS, LayerWriter } from '../src/image/unpack-layer.js'
+import { DEFAULT_LIMITS } from '../src/image/layer-entry-checks.js'
+import { LayerWriter } from '../src/image/unpack-layer.js'
 import { hostileEnv, tmpEntries, tryUnpack, visibleStore, type HostileEnv } from './helpers/image-store.js'
 
 let h: HostileEnv | undefined

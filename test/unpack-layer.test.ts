@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { afterEach, describe, expect, test } from 'vitest'
 import { sha256Digest } from '../src/image/digest.js'
-import * as native from '../src/native/lib.js'
+import * as fileCalls from '../src/native/file-calls.js'
 import { CAP_NET_RAW, multiLayerImage } from '../rootfs-fixtures/layers.js'
 import type { LayerEntry } from '../src/image/oci-layout.js'
 import { chainIds, isRoot, readTree, ROOT_SKIP_REASON, tempStore, unpackEntries, type TempStore } from './helpers/image-store.js'
@@ -34,8 +34,8 @@ describe('whiteouts and opaque directories', () => {
     expect(tree.has('data/.wh.deleted.txt')).toBe(false)
     expect(tree.has('opaque/.wh..wh..opq')).toBe(false)
     const xattr = s.rootless ? 'user.overlay.opaque' : 'trusted.overlay.opaque'
-    expect(native.lgetxattr(join(fs, 'opaque'), xattr)?.toString()).toBe('y')
-    expect(native.lgetxattr(join(fs, 'data'), xattr)).toBeNull()
+    expect(fileCalls.lgetxattr(join(fs, 'opaque'), xattr)?.toString()).toBe('y')
+    expect(fileCalls.lgetxattr(join(fs, 'data'), xattr)).toBeNull()
   })
 
   test('the result does not depend on entry order', async () => {
@@ -71,14 +71,14 @@ describe('whiteouts and opaque directories', () => {
     expect(tree.get('file')).toMatchObject({ type: 'file', content: 'new' })
     expect(tree.get('dir')).toMatchObject({ type: 'dir' })
     const xattr = s.rootless ? 'user.overlay.opaque' : 'trusted.overlay.opaque'
-    expect(native.lgetxattr(join(fs, 'dir'), xattr)?.toString()).toBe('y')
+    expect(fileCalls.lgetxattr(join(fs, 'dir'), xattr)?.toString()).toBe('y')
   })
 
   test('rootless stores mark opaque dirs with user.overlay.opaque', async () => {
     const s = store({ rootless: true })
     const { fs } = await unpackEntries(s, [{ path: 'o', type: 'opaque' }, { path: 'o/keep', type: 'file' }])
-    expect(native.lgetxattr(join(fs, 'o'), 'user.overlay.opaque')?.toString()).toBe('y')
-    expect(native.lgetxattr(join(fs, 'o'), 'trusted.overlay.opaque')).toBeNull()
+    expect(fileCalls.lgetxattr(join(fs, 'o'), 'user.overlay.opaque')?.toString()).toBe('y')
+    expect(fileCalls.lgetxattr(join(fs, 'o'), 'trusted.overlay.opaque')).toBeNull()
   })
 
   test('aufs metadata entries (.wh..wh.plnk) are ignored', async () => {
@@ -251,7 +251,7 @@ describe.skipIf(!isRoot)(`as root (${ROOT_SKIP_REASON})`, () => {
     expect(tree.get('data/original')).toMatchObject({ nlink: 2, mtime: 1_500_000_000 })
     expect(tree.get('usr/bin/suid-tool')).toMatchObject({ mode: 0o4755, uid: 0 })
     expect(tree.get('usr/bin/sgid-tool')).toMatchObject({ mode: 0o2755, gid: 2000 })
-    expect(native.lgetxattr(join(fs, 'usr/bin/cap-tool'), 'security.capability')).toEqual(CAP_NET_RAW)
+    expect(fileCalls.lgetxattr(join(fs, 'usr/bin/cap-tool'), 'security.capability')).toEqual(CAP_NET_RAW)
     expect(tree.get('opaque')).toMatchObject({ uid: 1000, gid: 2000, mode: 0o750, mtime: 1_600_000_000 })
     expect(tree.get('shared')!.mode).toBe(0o1777)
     expect(tree.get('abs-link')!.linkname).toBe('/etc/passwd')
@@ -279,10 +279,10 @@ describe.skipIf(!isRoot)(`as root (${ROOT_SKIP_REASON})`, () => {
       { path: 'ping', type: 'file', mode: 0o755, xattrs: { 'security.capability': CAP_NET_RAW, 'user.binary': binary } },
       { path: 'd', type: 'dir', xattrs: { 'trusted.note': 'dir xattr', 'user.mime': 'text/x' } },
     ])
-    expect(native.lgetxattr(join(fs, 'ping'), 'security.capability')).toEqual(CAP_NET_RAW)
-    expect(native.lgetxattr(join(fs, 'ping'), 'user.binary')).toEqual(binary)
-    expect(native.lgetxattr(join(fs, 'd'), 'trusted.note')?.toString()).toBe('dir xattr')
-    expect(native.lgetxattr(join(fs, 'd'), 'user.mime')?.toString()).toBe('text/x')
+    expect(fileCalls.lgetxattr(join(fs, 'ping'), 'security.capability')).toEqual(CAP_NET_RAW)
+    expect(fileCalls.lgetxattr(join(fs, 'ping'), 'user.binary')).toEqual(binary)
+    expect(fileCalls.lgetxattr(join(fs, 'd'), 'trusted.note')?.toString()).toBe('dir xattr')
+    expect(fileCalls.lgetxattr(join(fs, 'd'), 'user.mime')?.toString()).toBe('text/x')
   })
 
   test('rootless stores skip owners, device nodes and privileged xattrs, keep fifos and user xattrs', async () => {
@@ -295,8 +295,8 @@ describe.skipIf(!isRoot)(`as root (${ROOT_SKIP_REASON})`, () => {
     ])
     const tree = readTree(fs)
     expect(tree.get('f')).toMatchObject({ uid: process.getuid!(), gid: process.getgid!() })
-    expect(native.lgetxattr(join(fs, 'f'), 'security.capability')).toBeNull()
-    expect(native.lgetxattr(join(fs, 'f'), 'user.k')?.toString()).toBe('v')
+    expect(fileCalls.lgetxattr(join(fs, 'f'), 'security.capability')).toBeNull()
+    expect(fileCalls.lgetxattr(join(fs, 'f'), 'user.k')?.toString()).toBe('v')
     expect(tree.has('dev/null')).toBe(false)
     expect(tree.has('dev/sda')).toBe(false)
     expect(tree.get('pipe')!.type).toBe('fifo')
@@ -328,8 +328,8 @@ describe.skipIf(!isRoot)(`as root (${ROOT_SKIP_REASON})`, () => {
     const norm = (t: Map<string, ReturnType<typeof readTree> extends Map<string, infer V> ? V : never>) =>
       [...t].map(([k, v]) => [k, { ...v, ino: 0, mtime: v.type === 'dir' && k !== 'bin' ? 0 : v.mtime }])
     expect(norm(got)).toEqual(norm(want))
-    expect(native.lgetxattr(join(s.layerFsPath(r.chainId), 'bin/tool'), 'security.capability')).toEqual(
-      native.lgetxattr(join(src, 'bin/tool'), 'security.capability'),
+    expect(fileCalls.lgetxattr(join(s.layerFsPath(r.chainId), 'bin/tool'), 'security.capability')).toEqual(
+      fileCalls.lgetxattr(join(src, 'bin/tool'), 'security.capability'),
     )
     expect(got.get('bin/tool-link')!.ino).toBe(got.get('bin/tool')!.ino)
   })

@@ -9,7 +9,7 @@ import { ImageStore } from '../src/image/store.js'
 import { writeOciLayout } from '../src/image/oci-layout.js'
 import { copyImageDir } from '../src/runtime/container/copy-image-dir.js'
 import { claimVolumes } from '../src/runtime/container/volume-store.js'
-import * as native from '../src/native/lib.js'
+import * as fileCalls from '../src/native/file-calls.js'
 import { CAP_NET_RAW, multiLayerImage } from '../rootfs-fixtures/layers.js'
 import { openTempDir, runAs, stageCli, type StagedCli } from './helpers/as-user.js'
 import { BUSYBOX, BUSYBOX_OCI, BUSYBOX_ROOTFS, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
@@ -118,11 +118,11 @@ describe.skipIf(!isRoot)('volumes (needs root: image owners, idmapped mounts)', 
       expect(readdirSync(opaque)).toEqual(['new.txt']) // the lower layer's files are hidden
       const o = statSync(opaque)
       expect([o.uid, o.gid, o.mode & 0o7777]).toEqual([1000, 2000, 0o750])
-      expect(native.lgetxattr(opaque, 'trusted.overlay.opaque')).toBeNull() // overlayfs's marks stay in the layer
+      expect(fileCalls.lgetxattr(opaque, 'trusted.overlay.opaque')).toBeNull() // overlayfs's marks stay in the layer
       expect(copyImageDir(layers, 'usr/bin', bin, { chown: true })).toBe(true)
       expect(statSync(join(bin, 'suid-tool')).mode & 0o7777).toBe(0o4755)
       expect(statSync(join(bin, 'sgid-tool')).gid).toBe(2000)
-      expect(native.lgetxattr(join(bin, 'cap-tool'), 'security.capability')).toEqual(CAP_NET_RAW)
+      expect(fileCalls.lgetxattr(join(bin, 'cap-tool'), 'security.capability')).toEqual(CAP_NET_RAW)
       expect(copyImageDir(layers, 'data/kept.txt', join(dest, 'none'), { chown: true })).toBe(false) // not a directory
       expect(copyImageDir(layers, 'missing', join(dest, 'none'), { chown: true })).toBe(false)
     } finally {

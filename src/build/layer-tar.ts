@@ -25,7 +25,7 @@ import type { ImageStore } from '../image/store.js'
 import type { StoreLease } from '../image/store-lease.js'
 import { tmpPath } from '../image/store-tmp.js'
 import { END_OF_ARCHIVE, encodeHeader, padding, type TarWriteEntry } from '../image/tar-writer.js'
-import { OPAQUE_MARKER, WHITEOUT_PREFIX } from '../image/unpack-layer.js'
+import { OPAQUE_MARKER, WHITEOUT_PREFIX } from '../image/overlay-marks.js'
 
 export type LayerFileType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo' | 'whiteout' | 'opaque'
 

@@ -15,7 +15,6 @@ import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs'
 import { join, posix } from 'node:path'
 import { MiniRunError } from '../errors.js'
 import { isOpaqueDir, isWhiteout, lstatOrUndefined } from '../image/overlay-marks.js'
-import * as native from '../native/lib.js'
 import { containerId } from '../runtime/spec/id-maps.js'
 import type { IdMapping } from '../runtime/spec/spec.js'
 

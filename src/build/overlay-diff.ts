@@ -19,7 +19,7 @@
 import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs'
 import { join } from 'node:path'
 import { MiniRunError } from '../errors.js'
-import * as native from '../native/lib.js'
+import * as fileCalls from '../native/file-calls.js'
 import { isWhiteout } from '../image/overlay-marks.js'
 import type { LayerFile } from './layer-tar.js'
 
@@ -30,7 +30,7 @@ const REFUSED_FILE_XATTRS = ['trusted.overlay.metacopy', 'user.overlay.metacopy'
 
 function xattr(path: string, name: string): Buffer | null {
   try {
-    return native.lgetxattr(path, name, 256)
+    return fileCalls.lgetxattr(path, name, 256)
   } catch {
     return null
   }

@@ -8,7 +8,7 @@ import { posix } from 'node:path'
 import { UsageError } from '../errors.js'
 import { buildCacheDirs } from '../image/build-cache-index.js'
 import { removeTree, tmpPath } from '../image/store-tmp.js'
-import * as native from '../native/lib.js'
+import * as lockCalls from '../native/lock-calls.js'
 import type { ResolvedImageLike } from '../runtime/container/run-options.js'
 import type { VolumeFlags } from '../runtime/spec/volumes.js'
 import type { BuildRun } from './builder.js'
@@ -155,7 +155,7 @@ function prepareMounts(s: StageRun, i: Instruction, mounts: RunMount[]): { volum
             // locked (and private, made locked): one RUN at a time uses the directory
             const fd = openSync(dir, 'r')
             locks.push(fd)
-            native.flock(fd, 'exclusive')
+            lockCalls.flock(fd, 'exclusive')
           }
           volumes.mounts.push(`type=bind,source=${dir},target=${m.target}${m.readOnly ? ',readonly' : ''}`)
           break

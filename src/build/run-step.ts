@@ -16,7 +16,7 @@ import { Socket } from 'node:net'
 import { join, posix } from 'node:path'
 import { MiniRunError } from '../errors.js'
 import { isRoot } from '../paths.js'
-import * as native from '../native/lib.js'
+import * as processCalls from '../native/process-calls.js'
 import { prepareContainer } from '../runtime/container/prepare.js'
 import type { PreparedContainer, ResolvedImageLike } from '../runtime/container/run-options.js'
 import { inspectState } from '../runtime/container/containers.js'
@@ -140,7 +140,7 @@ async function runWithOutput(prepared: PreparedContainer, output: RunOutput, sig
     let stdio: [number, number, number]
     if ('fds' in output) stdio = [stdin, output.fds[0], output.fds[1]]
     else {
-      pipe = native.pipe()
+      pipe = processCalls.pipe()
       const socket = new Socket({ fd: pipe[0], readable: true, writable: false })
       socket.on('data', output.onData)
       reader = new Promise((resolve) => socket.on('close', () => resolve()))

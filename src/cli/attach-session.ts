@@ -52,7 +52,7 @@ export async function attachSession(stateRoot: string, c: ContainerInfo, o: Sess
   if (raw) {
     stdin.setRawMode(true)
     // libuv's raw mode keeps output post-processing; the container's pty already does it
-    if (stdout.isTTY) (await import('../native/lib.js')).ttyClearOpost(1)
+    if (stdout.isTTY) (await import('../native/process-calls.js')).ttyClearOpost(1)
     cleanups.push(() => stdin.setRawMode(false))
   }
   if (tty && stdout.isTTY) {

@@ -14,7 +14,8 @@ import type { Readable } from 'node:stream'
 import { MiniRunError } from '../errors.js'
 import { decompress, type Compression } from './decompress.js'
 import { TarReader } from './tar-reader.js'
-import { LayerWriter, type UnpackLimits } from './unpack-layer.js'
+import type { UnpackLimits } from './layer-entry-checks.js'
+import { LayerWriter } from './unpack-layer.js'
 
 export interface IngestOptions {
   /** The blob's digest; when absent it is computed and returned (docker save). */

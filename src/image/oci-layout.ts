@@ -22,7 +22,7 @@ import { MediaType, type Descriptor, type ImageConfig, type ImageIndex, type Ima
 import { hostPlatform } from './platform.js'
 import { parseReference } from './reference.js'
 import { END_OF_ARCHIVE, encodeHeader, padding, type TarWriteEntry } from './tar-writer.js'
-import { OPAQUE_MARKER, WHITEOUT_PREFIX } from './unpack-layer.js'
+import { OPAQUE_MARKER, WHITEOUT_PREFIX } from './overlay-marks.js'
 
 export type LayerEntryType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo' | 'whiteout' | 'opaque'
 

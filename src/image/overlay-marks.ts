@@ -8,7 +8,27 @@
  * and either counts.
  */
 import { lstatSync, type Stats } from 'node:fs'
-import * as native from '../native/lib.js'
+import * as fileCalls from '../native/file-calls.js'
+
+/** OCI image spec, layer.md: ".wh.<name>" hides <name> of lower layers; ".wh..wh..opq" makes its directory opaque. */
+export const WHITEOUT_PREFIX = '.wh.'
+export const OPAQUE_MARKER = '.wh..wh..opq'
+/** Other ".wh..wh." names are aufs bookkeeping (.wh..wh.plnk): ignored, as Docker does. */
+export const AUFS_META_PREFIX = '.wh..wh.'
+
+/** The overlay xattr that marks an opaque directory. */
+export function opaqueXattr(rootless: boolean): string {
+  return rootless ? 'user.overlay.opaque' : 'trusted.overlay.opaque'
+}
+
+/**
+ * The xattrs an opaque directory gets. As root both: trusted.* for an overlay
+ * mounted by host root, user.* for one mounted inside a user namespace with
+ * "userxattr" (run --userns=auto), which cannot read trusted.* at all.
+ */
+export function opaqueXattrs(rootless: boolean): string[] {
+  return rootless ? ['user.overlay.opaque'] : ['trusted.overlay.opaque', 'user.overlay.opaque']
+}
 
 export function isWhiteout(st: Stats): boolean {
   return st.isCharacterDevice() && st.rdev === 0
@@ -17,7 +37,7 @@ export function isWhiteout(st: Stats): boolean {
 export function isOpaqueDir(path: string): boolean {
   for (const name of ['trusted.overlay.opaque', 'user.overlay.opaque']) {
     try {
-      if (native.lgetxattr(path, name)?.toString() === 'y') return true
+      if (fileCalls.lgetxattr(path, name)?.toString() === 'y') return true
     } catch {
       // not readable here (trusted.* when not root), or no xattrs on this file system
     }

@@ -12,3 +12,6 @@ import { storeRootMode } from '../paths.js'
 
 export const storeRootDir = () => ({ mode: storeRootMode(), what: 'image store' })
 export const STORE_PRIVATE = { mode: 0o700, what: 'image store directory' }
+
+/** layers/<chainId>/blob: the layer's blob as received (store.ts, store-layer-ingest.ts). */
+export const LAYER_BLOB = 'blob'

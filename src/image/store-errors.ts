@@ -33,3 +33,8 @@ export function describeStoreError(err: unknown, what: string, dir: string): unk
   const quota = code === 'EDQUOT' ? ' (disk quota exceeded)' : ''
   return new MiniRunError(`${what}: no space left on the device of ${dir}${quota}; nothing of it was kept`, { code: 'ENOSPC', cause: err })
 }
+
+/** ENOIMAGE: nothing in the store answers to ref. */
+export function noImage(ref: string, cause?: unknown): MiniRunError {
+  return new MiniRunError(`no such image: ${ref}`, { code: 'ENOIMAGE', cause })
+}

@@ -103,7 +103,7 @@ export async function syncDir(dir: string): Promise<void> {
 export async function syncTree(dir: string): Promise<void> {
   const fh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY)
   try {
-    const { syncfs } = await import('../native/lib.js')
+    const { syncfs } = await import('../native/file-calls.js')
     await syncfs(fh.fd)
   } finally {
     await fh.close()

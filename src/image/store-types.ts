@@ -6,7 +6,7 @@ import type { Compression } from './decompress.js'
 import type { ImageConfig, ImageManifest, Platform } from './oci.js'
 import type { RootlessIds } from '../rootless/subordinate-ids.js'
 import type { IdMapping } from '../runtime/spec/spec.js'
-import type { UnpackLimits } from './unpack-layer.js'
+import type { UnpackLimits } from './layer-entry-checks.js'
 
 /** Manifests, configs and indexes are small; a bigger one is hostile. */
 export const MAX_BLOB_SIZE = 4 * 1024 * 1024

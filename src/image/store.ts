@@ -25,50 +25,36 @@
  * config and every layer are present: a name never points at half an image.
  */
 import { statSync } from 'node:fs'
-import { link, mkdir, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
-import { MiniRunError, UsageError } from '../errors.js'
-import { getLogger } from '../log.js'
+import { MiniRunError } from '../errors.js'
 import { defaultStoreRoot } from '../paths.js'
 import { checkPrivateDir, ensurePrivateDir } from '../private-dir.js'
-import { ownSubordinateIds, type RootlessIds } from '../rootless/subordinate-ids.js'
+import { ownSubordinateIds } from '../rootless/subordinate-ids.js'
 import type { IdMapping } from '../runtime/spec/spec.js'
-import { chainIds as computeChainIds, digestHex, isDigest, sha256Digest } from './digest.js'
-import { IMAGE_MANIFEST_TYPES, type ImageConfig, type ImageManifest } from './oci.js'
-import { familiarRepository, parseReference } from './reference.js'
-import { listRefs, readMetadata, readRef, refDigestConflict, writeRef } from './refs.js'
-import { crashPoint } from '../crash-point.js'
-import { STORE_PRIVATE as PRIVATE, storeRootDir } from './store-dirs.js'
-import { lockLayer, lockRef, withGcLock } from './store-locks.js'
-import { describeStoreError } from './store-errors.js'
-import { cleanStaleTmp, removeTree, syncDir, syncTree, tmpPath, writeFileAtomic } from './store-tmp.js'
+import { digestHex, isDigest, sha256Digest } from './digest.js'
+import { DEFAULT_LIMITS, type UnpackLimits } from './layer-entry-checks.js'
+import { parseReference } from './reference.js'
+import { readMetadata, readRef } from './refs.js'
+import { LAYER_BLOB, STORE_PRIVATE as PRIVATE, storeRootDir } from './store-dirs.js'
+import { describeStoreError, noImage } from './store-errors.js'
+import { listImages, loadStoreImage } from './store-images.js'
+import { ingestStoreLayer, type SubordinateIds } from './store-layer-ingest.js'
+import { findStoreRefs, setStoreRef, tagImage } from './store-refs.js'
+import { cleanStaleTmp, writeFileAtomic } from './store-tmp.js'
 import {
   MAX_BLOB_SIZE,
   type ImageStoreOptions,
   type ImageSummary,
   type LayerRecord,
   type LayerSource,
-  type LoadArchiveOptions,
-  type LoadedImage,
-  type PruneOptions,
-  type PruneResult,
   type RefRecord,
-  type RemoveResult,
   type ResolvedImage,
   type UnpackLayerOptions,
   type UnpackLayerResult,
 } from './store-types.js'
-import { DEFAULT_LIMITS, type UnpackLimits } from './unpack-layer.js'
-
 
 export { defaultStoreRoot }
-
-const LAYER_BLOB = 'blob'
-
-function noImage(ref: string, cause?: unknown): MiniRunError {
-  return new MiniRunError(`no such image: ${ref}`, { code: 'ENOIMAGE', cause })
-}
 
 function isErrno(err: unknown, ...codes: string[]): boolean {
   return err instanceof Error && codes.includes((err as NodeJS.ErrnoException).code ?? '')
@@ -250,91 +236,8 @@ export class ImageStore {
     return this.#unpack(stream, opts)
   }
 
-  async #unpack(stream: Readable, opts: Omit<UnpackLayerOptions, 'digest'> & { digest?: string }): Promise<UnpackLayerResult> {
-    digestHex(opts.diffId)
-    digestHex(opts.chainId)
-    const dest = this.layerPath(opts.chainId)
-    const present = await this.hasLayer(opts.chainId)
-    if (present && (await this.hasLayerBlob(opts.chainId))) {
-      stream.destroy()
-      return { ...(await this.getLayer(opts.chainId)), skipped: true }
-    }
-    await this.init()
-    // another process may be ingesting it: wait, then it is likely here
-    const lock = await lockLayer(this.root, opts.chainId, opts.signal ? { signal: opts.signal } : {})
-    if (await this.hasLayer(opts.chainId)) {
-      lock.release()
-      stream.destroy()
-      return { ...(await this.getLayer(opts.chainId)), skipped: true }
-    }
-    const work = tmpPath(this.tmpDir, 'layer')
-    try {
-      await mkdir(work, { mode: 0o700 })
-      const ingest = {
-        ...(opts.digest !== undefined && { expectDigest: opts.digest }),
-        ...(opts.size !== undefined && { expectSize: opts.size }),
-        expectDiffId: opts.diffId,
-        rootless: this.rootless,
-        limits: this.limits,
-        blobPath: join(work, LAYER_BLOB),
-        ...(opts.progress && { progress: opts.progress }),
-        ...(opts.signal && { signal: opts.signal }),
-      }
-      const ids = this.#unpackIds()
-      // loaded here: decompression pulls in node:stream, node:zlib and zstd,
-      // which `run` of a stored image never needs
-      const result = ids
-        ? await (await import('./ingest-in-userns.js')).ingestInUserns(stream, join(work, 'fs'), { ...ingest, ids })
-        : await (await import('./ingest-layer.js')).ingestLayer(stream, join(work, 'fs'), ingest)
-      const record: LayerRecord = {
-        chainId: opts.chainId,
-        diffId: result.diffId,
-        digest: result.digest,
-        compressedSize: result.compressedSize,
-        compression: result.compression,
-        ...(opts.mediaType !== undefined && { mediaType: opts.mediaType }),
-        size: result.size,
-        entries: result.entries,
-        created: new Date().toISOString(),
-        ...(ids ? { idMaps: { uid: ids.uid, gid: ids.gid } } : {}),
-      }
-      if (present) return { ...(await this.#adoptBlob(work, dest, record)), skipped: false }
-      await writeFile(join(work, 'layer.json'), JSON.stringify(record, null, 2) + '\n')
-      // private like all of layers/: its setuid files and device nodes must
-      // be reachable through a container only
-      return { ...(await this.#commitLayer(work, dest, opts.chainId, record)), skipped: false }
-    } catch (err) {
-      throw describeStoreError(err, `unpack layer ${opts.digest ?? opts.chainId}`, this.root)
-    } finally {
-      try {
-        await removeTree(work)
-      } finally {
-        // the lock file is not needed once the layer is in place: waiters hold the old one, and find the layer
-        if (await this.hasLayer(opts.chainId)) lock.releaseAndRemove()
-        else lock.release()
-      }
-    }
-  }
-
-  /**
-   * A layer stored before its blob was kept (or whose blob was lost): the
-   * tree just unpacked and verified is dropped, its blob joins the layer.
-   * link(2) fails if another process adopted one first: theirs stays, with
-   * the record that names it.
-   */
-  async #adoptBlob(work: string, dest: string, record: LayerRecord): Promise<LayerRecord> {
-    try {
-      await link(join(work, LAYER_BLOB), join(dest, LAYER_BLOB))
-    } catch (err) {
-      if (isErrno(err, 'EEXIST')) return this.getLayer(record.chainId)
-      throw err
-    }
-    const old = await this.getLayer(record.chainId)
-    const updated: LayerRecord = { ...old, digest: record.digest, compressedSize: record.compressedSize, compression: record.compression }
-    if (record.mediaType !== undefined) updated.mediaType = record.mediaType
-    else delete updated.mediaType
-    await writeFileAtomic(this.tmpDir, join(dest, 'layer.json'), JSON.stringify(updated, null, 2) + '\n')
-    return updated
+  #unpack(stream: Readable, opts: Omit<UnpackLayerOptions, 'digest'> & { digest?: string }): Promise<UnpackLayerResult> {
+    return ingestStoreLayer(this, stream, opts, this.#unpackIds())
   }
 
   /** The maps of a rootless store's layers with subordinate ids: a file's host id X is the image's containerId(X). */
@@ -344,30 +247,11 @@ export class ImageStore {
   }
 
   /** The maps layers are unpacked with (ImageStoreOptions.subordinateIds), decided on the first unpack. */
-  #unpackIds(): Extract<RootlessIds, { kind: 'subordinate' }> | undefined {
+  #unpackIds(): SubordinateIds | undefined {
     if (this.#subordinateIds === undefined) {
       this.#subordinateIds = (this.rootless && ownSubordinateIds()) || false
     }
     return this.#subordinateIds || undefined
-  }
-
-  /** Rename an unpacked layer into place; if another process won the race, keep theirs. */
-  async #commitLayer(work: string, dest: string, chainId: string, record: LayerRecord): Promise<LayerRecord> {
-    // the tree and its record reach the disk before the rename publishes them
-    await syncTree(work)
-    crashPoint('layer:before-rename')
-    try {
-      await rename(work, dest)
-      await syncDir(this.layersDir)
-      crashPoint('layer:after-rename')
-      return record
-    } catch (err) {
-      if (isErrno(err, 'ENOTEMPTY', 'EEXIST')) {
-        getLogger().debug({ chainId }, 'layer appeared while unpacking: keeping the existing copy')
-        return this.getLayer(chainId)
-      }
-      throw err
-    }
   }
 
   // ---- refs --------------------------------------------------------------
@@ -384,32 +268,7 @@ export class ImageStore {
    * a pinned name run other content.
    */
   async setRef(name: string, manifestDigest: string, opts: { index?: Buffer } = {}): Promise<void> {
-    const normalized = isDigest(name) ? name : parseReference(name).name
-    await this.init()
-    const lock = await lockRef(this.root, normalized)
-    try {
-      // checked and written with no collector running: it cannot remove the
-      // image between the check and the name (store-locks.ts)
-      await withGcLock(this.root, 'shared', async () => {
-        const image = await this.loadImage(normalized, manifestDigest)
-        const conflict = refDigestConflict(normalized, image, opts.index)
-        if (conflict !== undefined) throw new MiniRunError(conflict, { code: 'EREFDIGEST' })
-        const ref: RefRecord = {
-          name: normalized,
-          manifestDigest,
-          configDigest: image.configDigest,
-          updated: new Date().toISOString(),
-        }
-        crashPoint('ref:before-write')
-        try {
-          await writeRef(this.tmpDir, this.refsDir, ref)
-        } catch (err) {
-          throw describeStoreError(err, `name ${normalized}`, this.root)
-        }
-      })
-    } finally {
-      lock.release()
-    }
+    return setStoreRef(this, name, manifestDigest, opts)
   }
 
   /**
@@ -418,14 +277,7 @@ export class ImageStore {
    * target that names another image is moved, as in Docker.
    */
   async tag(source: string, target: string): Promise<RefRecord> {
-    const [found] = await this.findRefs(source)
-    if (!found) throw noImage(source)
-    const parsed = parseReference(target)
-    if (parsed.digest !== undefined) {
-      throw new UsageError(`refusing to create a tag with a digest reference: ${target}`, { code: 'EBADREF' })
-    }
-    await this.setRef(parsed.name, found.manifestDigest)
-    return (await readRef(this.refsDir, parsed.name))!
+    return tagImage(this, source, target)
   }
 
   /** The manifest digest a name points at, or undefined. */
@@ -440,36 +292,7 @@ export class ImageStore {
    * "sha256:"). Names win over ids, as in Docker.
    */
   async findRefs(ref: string): Promise<RefRecord[]> {
-    let parseError: unknown
-    try {
-      const parsed = parseReference(ref)
-      const found = await readRef(this.refsDir, parsed.name)
-      if (found) return [found]
-      // repo@digest pulled under another name: the manifest itself is enough.
-      if (parsed.digest && (await this.hasBlob(parsed.digest))) {
-        const manifest = await this.getJson<ImageManifest>(parsed.digest)
-        if (manifest.config && Array.isArray(manifest.layers)) {
-          return [{ name: parsed.name, manifestDigest: parsed.digest, configDigest: manifest.config.digest, updated: '' }]
-        }
-      }
-    } catch (err) {
-      if (!(err instanceof UsageError)) throw err
-      parseError = err
-    }
-    const idMatch = /^(?:sha256:)?([a-f0-9]{1,64})$/.exec(ref)
-    if (!idMatch) {
-      if (parseError) throw parseError
-      return []
-    }
-    const prefix = idMatch[1]!
-    const refs = await listRefs(this.refsDir)
-    const byConfig = refs.filter((r) => digestHex(r.configDigest).startsWith(prefix))
-    const ids = new Set(byConfig.map((r) => r.configDigest))
-    if (ids.size > 1) {
-      throw new UsageError(`image id prefix ${JSON.stringify(ref)} is ambiguous: it matches ${ids.size} images`, { code: 'EAMBIGUOUS' })
-    }
-    if (byConfig.length > 0) return byConfig
-    return refs.filter((r) => digestHex(r.manifestDigest).startsWith(prefix) && prefix.length >= 12)
+    return findStoreRefs(this, ref)
   }
 
   // ---- images ------------------------------------------------------------
@@ -487,75 +310,12 @@ export class ImageStore {
 
   /** An image by manifest digest, checked complete; `name` is only for messages and the result. */
   async loadImage(name: string, manifestDigest: string): Promise<ResolvedImage> {
-    const incomplete = (what: string, cause?: unknown): MiniRunError =>
-      new MiniRunError(`image ${name} (${manifestDigest}) is incomplete: ${what}; pull or load it again`, {
-        code: 'EINCOMPLETE',
-        cause,
-      })
-    if (!(await this.hasBlob(manifestDigest))) throw incomplete(`manifest ${manifestDigest} missing`)
-    const manifest = await this.getJson<ImageManifest>(manifestDigest)
-    if (manifest.mediaType !== undefined && !IMAGE_MANIFEST_TYPES.has(manifest.mediaType)) {
-      throw new MiniRunError(`${manifestDigest} is a ${manifest.mediaType}, not an image manifest`, { code: 'EBADMANIFEST' })
-    }
-    if (!manifest.config || !isDigest(manifest.config.digest) || !Array.isArray(manifest.layers)) {
-      throw new MiniRunError(`manifest ${manifestDigest} has no config or layers`, { code: 'EBADMANIFEST' })
-    }
-    const configDigest = manifest.config.digest
-    if (!(await this.hasBlob(configDigest))) throw incomplete(`config ${configDigest} missing`)
-    const config = await this.getJson<ImageConfig>(configDigest)
-    const diffIds = config.rootfs?.diff_ids
-    if (!Array.isArray(diffIds) || diffIds.length !== manifest.layers.length) {
-      throw new MiniRunError(
-        `image ${name}: config ${configDigest} lists ${diffIds?.length ?? 0} diff_ids for ${manifest.layers.length} layers`,
-        { code: 'EBADMANIFEST' },
-      )
-    }
-    const chainIds = computeChainIds(diffIds)
-    for (const chainId of chainIds) {
-      if (!(await this.hasLayer(chainId))) throw incomplete(`layer ${chainId} missing`)
-    }
-    return {
-      name,
-      manifestDigest,
-      configDigest,
-      config,
-      manifest,
-      chainIds,
-      layerDirs: chainIds.map((c) => this.layerFsPath(c)),
-    }
+    return loadStoreImage(this, name, manifestDigest)
   }
 
   /** Every named image (and untagged one), sorted by name. */
   async list(): Promise<ImageSummary[]> {
-    const out: ImageSummary[] = []
-    for (const ref of await listRefs(this.refsDir)) {
-      let image: ResolvedImage
-      try {
-        image = await this.loadImage(ref.name, ref.manifestDigest)
-      } catch (err) {
-        // a ref whose image is being removed by another process
-        getLogger().debug({ err, ref: ref.name }, 'skipping incomplete image')
-        continue
-      }
-      let size = 0
-      for (const chainId of image.chainIds) size += (await this.getLayer(chainId)).size
-      const summary: ImageSummary = {
-        name: ref.name,
-        manifestDigest: ref.manifestDigest,
-        configDigest: ref.configDigest,
-        ...(image.config.created !== undefined && { created: image.config.created }),
-        size,
-      }
-      if (!isDigest(ref.name)) {
-        const parsed = parseReference(ref.name)
-        summary.repository = parsed.repository
-        summary.familiarRepository = familiarRepository(parsed.repository)
-        if (parsed.tag !== undefined) summary.tag = parsed.tag
-        if (parsed.digest !== undefined) summary.digest = parsed.digest
-      }
-      out.push(summary)
-    }
-    return out.sort((a, b) => a.name.localeCompare(b.name))
+    return listImages(this)
   }
 }
 
@@ -568,3 +328,4 @@ async function exists(path: string): Promise<boolean> {
     throw err
   }
 }
+

@@ -53,7 +53,6 @@ import {
   futimesSync,
   lchownSync,
   linkSync,
-  lstatSync,
   lutimesSync,
   mkdirSync,
   openSync,
@@ -64,23 +63,12 @@ import {
 } from 'node:fs'
 import { MiniRunError } from '../errors.js'
 import { getLogger } from '../log.js'
-import * as native from '../native/lib.js'
+import * as fileCalls from '../native/file-calls.js'
+import { splitEntryPath, type UnpackLimits } from './layer-entry-checks.js'
+import { finishLayerDir, IMPLIED_DIR, lookupNode, S_IFCHR, type DirMeta, type Kind, type Node } from './layer-tree.js'
+import { applyEntryXattrs } from './layer-xattrs.js'
+import { AUFS_META_PREFIX, OPAQUE_MARKER, WHITEOUT_PREFIX } from './overlay-marks.js'
 import type { TarConsumer, TarEntry } from './tar-reader.js'
-
-export interface UnpackLimits {
-  /** Bytes of file content. */
-  maxBytes: number
-  /** Tar entries, metadata headers not counted. */
-  maxEntries: number
-  /** Path components of one entry. */
-  maxDepth: number
-}
-
-export const DEFAULT_LIMITS: UnpackLimits = {
-  maxBytes: 64 * 1024 ** 3,
-  maxEntries: 2_000_000,
-  maxDepth: 256,
-}
 
 export interface LayerWriterOptions {
   rootless: boolean
@@ -97,68 +85,10 @@ export interface LayerWriterOptions {
   label: string
 }
 
-export const WHITEOUT_PREFIX = '.wh.'
-export const OPAQUE_MARKER = '.wh..wh..opq'
-/** Other ".wh..wh." names are aufs bookkeeping (.wh..wh.plnk): ignored, as Docker does. */
-const AUFS_META_PREFIX = '.wh..wh.'
-
-const S_IFCHR = 0o020000
 const S_IFBLK = 0o060000
 const S_IFIFO = 0o010000
 const O_CREATE_FILE =
   fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW | 0o2000000 /* O_CLOEXEC */
-
-type Kind = 'dir' | 'file' | 'symlink' | 'other'
-
-interface DirMeta {
-  mode: number
-  uid: number
-  gid: number
-  /** undefined for a directory the layer did not list (an implied parent). */
-  mtime: number | undefined
-}
-
-interface Node {
-  kind: Kind
-  children?: Map<string, Node>
-  meta?: DirMeta
-  /** Names hidden in lower layers (".wh.<name>" entries), with the entry's mtime. */
-  whiteouts?: Map<string, number>
-  opaque?: boolean
-}
-
-const IMPLIED_DIR: DirMeta = { mode: 0o755, uid: 0, gid: 0, mtime: undefined }
-
-/** The overlay xattr that marks an opaque directory. */
-export function opaqueXattr(rootless: boolean): string {
-  return rootless ? 'user.overlay.opaque' : 'trusted.overlay.opaque'
-}
-
-/**
- * The xattrs an opaque directory gets. As root both: trusted.* for an overlay
- * mounted by host root, user.* for one mounted inside a user namespace with
- * "userxattr" (run --userns=auto), which cannot read trusted.* at all.
- */
-export function opaqueXattrs(rootless: boolean): string[] {
-  return rootless ? ['user.overlay.opaque'] : ['trusted.overlay.opaque', 'user.overlay.opaque']
-}
-
-/**
- * Split an entry path into components, or throw: absolute paths and ".."
- * are refused (not cleaned), "./" prefixes, "." components and repeated or
- * trailing slashes are dropped. [] is the layer root.
- */
-export function splitEntryPath(path: string): string[] {
-  if (path.startsWith('/')) throw new Error('absolute path')
-  const parts: string[] = []
-  for (const part of path.split('/')) {
-    if (part === '' || part === '.') continue
-    if (part === '..') throw new Error('path escapes the layer with ".."')
-    if (part.includes('\0')) throw new Error('path holds a NUL byte')
-    parts.push(part)
-  }
-  return parts
-}
 
 export class LayerWriter implements TarConsumer {
   readonly root: string
@@ -284,7 +214,7 @@ export class LayerWriter implements TarConsumer {
         } catch (err) {
           throw this.#fail(entry, `hardlink target ${JSON.stringify(entry.linkpath)}: ${(err as Error).message}`)
         }
-        const target = this.#lookup(targetParts)
+        const target = lookupNode(this.#tree, targetParts)
         if (!target) throw this.#fail(entry, `hardlink target ${JSON.stringify(entry.linkpath)} is not in this layer`)
         if (target.kind === 'dir') throw this.#fail(entry, `hardlink target ${JSON.stringify(entry.linkpath)} is a directory`)
         const targetRel = targetParts.join('/')
@@ -306,7 +236,7 @@ export class LayerWriter implements TarConsumer {
           return
         }
         const type = entry.type === 'char' ? S_IFCHR : entry.type === 'block' ? S_IFBLK : S_IFIFO
-        native.mknod(path, type | (entry.mode & 0o7777), entry.devmajor, entry.devminor)
+        fileCalls.mknod(path, type | (entry.mode & 0o7777), entry.devmajor, entry.devminor)
         parent.children!.set(name, { kind: 'other' })
         if (this.#chown) lchownSync(path, entry.uid, entry.gid)
         chmodSync(path, entry.mode)
@@ -380,40 +310,8 @@ export class LayerWriter implements TarConsumer {
     return node
   }
 
-  #lookup(parts: string[]): Node | undefined {
-    let node: Node | undefined = this.#tree
-    for (const part of parts) {
-      node = node.children?.get(part)
-      if (!node) return undefined
-    }
-    return node
-  }
-
   #applyXattrs(entry: TarEntry, path: string, kind: Kind): void {
-    if (!entry.xattrs) return
-    for (const [name, value] of entry.xattrs) {
-      if (name.startsWith('trusted.overlay.') || name.startsWith('user.overlay.')) {
-        // overlayfs's own metadata (opaque, redirect, metacopy, origin) must
-        // come from whiteouts, not be smuggled in by a layer
-        throw this.#fail(entry, `xattr ${name} is reserved for overlayfs`)
-      }
-      // in a user namespace, a file capability is recorded for its root (VFS_CAP_REVISION_3)
-      const namespacedCap = this.#chown && name === 'security.capability'
-      if (this.#opts.rootless && !name.startsWith('user.') && !namespacedCap) {
-        getLogger().debug({ path, xattr: name }, 'rootless: skipping privileged xattr')
-        continue
-      }
-      try {
-        native.lsetxattr(path, name, value)
-      } catch (err) {
-        const code = (err as { code?: string }).code
-        if (code === 'ENOTSUP' || code === 'EOPNOTSUPP' || (kind === 'symlink' && code === 'EPERM')) {
-          getLogger().debug({ path, xattr: name, code }, 'file system refuses xattr: skipped')
-          continue
-        }
-        throw this.#fail(entry, `setting xattr ${name}: ${(err as Error).message}`, err)
-      }
-    }
+    applyEntryXattrs(entry, path, kind, { rootless: this.#opts.rootless, chown: this.#chown, fail: (e, why, cause) => this.#fail(e, why, cause) })
   }
 
   /**
@@ -423,30 +321,6 @@ export class LayerWriter implements TarConsumer {
    */
   finish(): void {
     if (this.#fd !== undefined) throw this.#fail(this.#file?.entry.path ?? '?', 'layer ended inside a file')
-    this.#finishDir(this.#tree, this.root, '.')
-  }
-
-  #finishDir(node: Node, path: string, rel: string): void {
-    // The model says directory; check the disk agrees before writing into it.
-    const st = lstatSync(path)
-    if (!st.isDirectory()) throw this.#fail(rel, 'expected a directory on disk')
-    const children = node.children!
-    for (const [hidden, mtime] of node.whiteouts ?? []) {
-      const child = children.get(hidden)
-      // the same layer ships the name: it hides the lower one by itself
-      if (child?.kind === 'dir') child.opaque = true
-      if (child) continue
-      native.mknod(`${path}/${hidden}`, S_IFCHR, 0, 0)
-      lutimesSync(`${path}/${hidden}`, mtime, mtime)
-      children.set(hidden, { kind: 'other' })
-    }
-    for (const [name, child] of children) {
-      if (child.kind === 'dir') this.#finishDir(child, `${path}/${name}`, rel === '.' ? name : `${rel}/${name}`)
-    }
-    if (node.opaque) for (const name of opaqueXattrs(this.#opts.rootless)) native.lsetxattr(path, name, Buffer.from('y'))
-    const meta = node.meta ?? IMPLIED_DIR
-    if (this.#chown) lchownSync(path, meta.uid, meta.gid)
-    chmodSync(path, meta.mode)
-    if (meta.mtime !== undefined) lutimesSync(path, meta.mtime, meta.mtime)
+    finishLayerDir(this.#tree, this.root, '.', { rootless: this.#opts.rootless, chown: this.#chown, fail: (rel, why) => this.#fail(rel, why) })
   }
 }

@@ -11,7 +11,8 @@ import { spawnSync } from 'node:child_process'
 import { closeSync, constants, existsSync, openSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { getLogger } from '../log.js'
-import * as native from '../native/lib.js'
+import * as isolationCalls from '../native/isolation-calls.js'
+import * as lockCalls from '../native/lock-calls.js'
 import { hostsFile, resolvConfFile } from './etc-files.js'
 import { hostListeners } from './host-net.js'
 import { networkStateDir, readLeases, releaseLease, takeLease, withNetworkLock } from './leases.js'
@@ -92,7 +93,7 @@ export function attachNetwork(plan: NetworkPlan, ctx: AttachContext, pid: number
       ctx.save(record)
       const pin = netnsPin(ctx.stateRoot, ctx.id)
       writeFileSync(pin, '', { mode: 0o600 })
-      native.bindMount(`/proc/${pid}/ns/net`, pin)
+      isolationCalls.bindMount(`/proc/${pid}/ns/net`, pin)
       const status = netavark('setup', ctx.stateRoot, pin, record.netavark)
       record.endpoints = endpointsOf(status, plan, lease.ips)
       ctx.save(record)
@@ -154,7 +155,7 @@ export function detachNetwork(stateRoot: string, id: string, record: NetworkReco
   try {
     // a file of its own: the directory's flock is the container's lock (state.ts), which rm holds meanwhile
     lockFd = openSync(join(stateRoot, id, 'network.lock'), constants.O_RDWR | constants.O_CREAT, 0o600)
-    native.flock(lockFd, 'exclusive')
+    lockCalls.flock(lockFd, 'exclusive')
   } catch {
     // no state directory: nothing of ours can be pinned there
   }
@@ -170,7 +171,7 @@ export function detachNetwork(stateRoot: string, id: string, record: NetworkReco
         }
       }
       try {
-        native.umount(pin, 2 /* MNT_DETACH */)
+        isolationCalls.umount(pin, 2 /* MNT_DETACH */)
       } catch {
         // never mounted: the crash came between the file and the mount
       }

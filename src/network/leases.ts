@@ -13,7 +13,7 @@
 import { closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { MiniRunError } from '../errors.js'
-import * as native from '../native/lib.js'
+import * as lockCalls from '../native/lock-calls.js'
 import { processStartTime } from '../proc-stat.js'
 import { contains, formatIp, isHostAddress, parseCidr, parseIp, size } from './ipv4.js'
 import type { Listener } from './host-net.js'
@@ -52,7 +52,7 @@ export function withNetworkLock<T>(stateRoot: string, fn: () => T): T {
       throw err
     }
     try {
-      native.flock(fd, 'exclusive')
+      lockCalls.flock(fd, 'exclusive')
       // the holder before us removed it (tidy below): lock the new one
       if (fstatSync(fd).nlink === 0) continue
       return fn()

@@ -7,7 +7,7 @@
 import { closeSync, constants, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { MiniRunError, UsageError } from '../errors.js'
-import * as native from '../native/lib.js'
+import * as lockCalls from '../native/lock-calls.js'
 import { randomHex } from '../random.js'
 import { formatCidr, formatIp, isHostAddress, overlaps, parseCidr, parseIp, type Cidr } from './ipv4.js'
 import type { HostRoute } from './host-net.js'
@@ -114,7 +114,7 @@ function withNetworksLock<T>(storeRoot: string, fn: () => T): T {
   mkdirSync(networksDir(storeRoot), { recursive: true, mode: 0o700 })
   const fd = openSync(networksDir(storeRoot), constants.O_RDONLY | constants.O_DIRECTORY)
   try {
-    native.flock(fd, 'exclusive')
+    lockCalls.flock(fd, 'exclusive')
     return fn()
   } finally {
     closeSync(fd)

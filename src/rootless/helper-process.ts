@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { MiniRunError } from '../errors.js'
-import type { UnpackLimits } from '../image/unpack-layer.js'
+import type { UnpackLimits } from '../image/layer-entry-checks.js'
 import { inUserNamespace, unshareFailure } from './in-user-namespace.js'
 import type { RootlessIds } from './subordinate-ids.js'
 

@@ -20,7 +20,7 @@ export function interfaces(): string[] {
 
 async function isolateNetwork(): Promise<void> {
   if (process.getuid?.() !== 0 || interfaces().every((i) => i === 'lo')) return
-  const native = await import('../../src/native/lib.js')
+  const native = await import('../../src/native/isolation-calls.js')
   // only the calling thread moves (mr_unshare): the workers are forked from it
   native.unshare(CLONE_NEWNET)
   execFileSync('ip', ['link', 'set', 'lo', 'up'])

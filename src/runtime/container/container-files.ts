@@ -14,6 +14,7 @@
 import { closeSync, fstatSync } from 'node:fs'
 import { MiniRunError } from '../../errors.js'
 import * as native from '../../native/lib.js'
+import * as fileCalls from '../../native/file-calls.js'
 
 /** Far more than any passwd or group file; a bound on what a container makes us read. */
 export const MAX_BYTES = 4 << 20
@@ -30,7 +31,7 @@ export function readFileInRoot(rootFd: number, path: string, what: string, maxBy
   let fd: number | undefined
   for (let attempt = 0; fd === undefined; attempt++) {
     try {
-      fd = native.openInRoot(rootFd, path)
+      fd = fileCalls.openInRoot(rootFd, path)
     } catch (err) {
       const code = (err as native.NativeError).code
       if (code === 'ENOENT' || code === 'ENOTDIR') return undefined
@@ -41,7 +42,7 @@ export function readFileInRoot(rootFd: number, path: string, what: string, maxBy
   try {
     if (!fstatSync(fd).isFile()) throw new MiniRunError(`${what} is not a regular file`, { code: 'EINVAL' })
     try {
-      return native.readRegular(fd, maxBytes).toString('utf8')
+      return fileCalls.readRegular(fd, maxBytes).toString('utf8')
     } catch (err) {
       const e = err as native.NativeError
       if (e.code === 'EFBIG') throw new MiniRunError(`${what} is larger than ${maxBytes} bytes`, { cause: err, code: e.code })

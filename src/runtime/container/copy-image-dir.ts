@@ -34,6 +34,7 @@ import {
 } from 'node:fs'
 import { join } from 'node:path'
 import * as native from '../../native/lib.js'
+import * as fileCalls from '../../native/file-calls.js'
 import { isOpaqueDir, isWhiteout, lstatOrUndefined } from '../../image/overlay-marks.js'
 
 export interface CopyOptions {
@@ -126,7 +127,7 @@ function copyContents(stack: readonly string[], dest: string, ctx: Context): voi
       if (ctx.chown) lchownSync(to, st.uid, st.gid)
       lutimesSync(to, st.atime, st.mtime)
     } else if (st.isFIFO()) {
-      native.mknod(to, constants.S_IFIFO | (st.mode & 0o7777), 0, 0)
+      fileCalls.mknod(to, constants.S_IFIFO | (st.mode & 0o7777), 0, 0)
       applyMetadata(entry, to, ctx)
     }
     // device nodes and sockets: left out (see the top of this file)
@@ -146,16 +147,16 @@ const OVERLAY_XATTR = /^(trusted|user)\.overlay\./
 function copyXattrs(from: string, to: string): void {
   let names: string[]
   try {
-    names = native.llistxattr(from)
+    names = fileCalls.llistxattr(from)
   } catch {
     return // the file system has none
   }
   for (const name of names) {
     if (OVERLAY_XATTR.test(name)) continue
-    const value = native.lgetxattr(from, name)
+    const value = fileCalls.lgetxattr(from, name)
     if (value === null) continue
     try {
-      native.lsetxattr(to, name, value)
+      fileCalls.lsetxattr(to, name, value)
     } catch (err) {
       // trusted.* and security.* need privileges a rootless run lacks
       if (!(err instanceof native.NativeError) || !['EPERM', 'ENOTSUP', 'EOPNOTSUPP'].includes(err.code)) throw err

@@ -6,6 +6,9 @@ import { spawnSync } from 'node:child_process'
 import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readdirSync, rmdirSync, rmSync, writeFileSync, writeSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import * as native from '../../native/lib.js'
+import * as fileCalls from '../../native/file-calls.js'
+import * as isolationCalls from '../../native/isolation-calls.js'
+import * as processCalls from '../../native/process-calls.js'
 import { attachNetwork, detachNetwork } from '../../network/index.js'
 import { ensurePrivateDir } from '../../private-dir.js'
 import { removeOwnTree } from '../../rootless/remove-tree.js'
@@ -45,20 +48,20 @@ export const realHost: Host = {
   openDirectory: (path) => openSync(path, 'r'),
   createCgroupV1Leaf: createV1Leaf,
   destroyCgroupV1Leaf: destroyV1Leaf,
-  attachDeviceFilter: native.bpfDeviceFilter,
+  attachDeviceFilter: isolationCalls.bpfDeviceFilter,
   makeFifo(path, mode) {
-    native.mknod(path, S_IFIFO | mode, 0, 0)
+    fileCalls.mknod(path, S_IFIFO | mode, 0, 0)
     chmodSync(path, mode) // without the umask
   },
   openPath: (path) => openSync(path, O_PATH),
-  unixConnect: native.unixConnect,
+  unixConnect: processCalls.unixConnect,
   runHooks,
   writeFile: (path, content) => writeFileSync(path, content),
   enableControllers,
   idmappedMount(source, uidMap, gidMap) {
-    const userns = native.usernsFd(formatIdMap(uidMap, '\n'), formatIdMap(gidMap, '\n'))
+    const userns = isolationCalls.usernsFd(formatIdMap(uidMap, '\n'), formatIdMap(gidMap, '\n'))
     try {
-      return native.idmappedTree(source, userns, false)
+      return isolationCalls.idmappedTree(source, userns, false)
     } finally {
       closeSync(userns)
     }
@@ -77,21 +80,21 @@ export const realHost: Host = {
   detachNetwork: (ctx, record) => detachNetwork(ctx.stateRoot, ctx.id, record),
   claimVolumes: (c) => claimContainerVolumes(c),
   releaseVolumes: (c) => void releaseContainerVolumes(c.storeRoot, c.container, c.volumes, true),
-  socketpair: native.socketpair,
-  pipe: native.pipe,
-  memfd: native.memfdData,
+  socketpair: processCalls.socketpair,
+  pipe: processCalls.pipe,
+  memfd: processCalls.memfdData,
   stage() {
-    stageFd ??= native.sealedCopy(native.stagePath)
+    stageFd ??= processCalls.sealedCopy(native.stagePath)
     return stageFd
   },
-  spawn: native.spawn,
+  spawn: processCalls.spawn,
   spawnMonitor,
   write(fd, data) {
     writeSync(fd, data)
   },
   close: closeSync,
   kill: (pid, signal) => process.kill(pid, signal),
-  readReport: native.readReport,
+  readReport: processCalls.readReport,
 }
 
 /** Remove a tree of empty directories; false (and nothing promised) if it holds anything else. */

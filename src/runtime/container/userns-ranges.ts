@@ -27,7 +27,7 @@ import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, u
 import { constants } from 'node:fs'
 import { join } from 'node:path'
 import { MiniRunError, UsageError } from '../../errors.js'
-import * as native from '../../native/lib.js'
+import * as lockCalls from '../../native/lock-calls.js'
 import { processStartTime } from '../../proc-stat.js'
 import { parseSubIds, type IdRange } from '../../rootless/subordinate-ids.js'
 import type { IdMapping } from '../spec/spec.js'
@@ -112,7 +112,7 @@ function readHostFile(path: string): string {
 function withStateLock<T>(stateRoot: string, fn: () => T): T {
   const fd = openSync(stateRoot, constants.O_RDONLY | constants.O_DIRECTORY)
   try {
-    native.flock(fd, 'exclusive')
+    lockCalls.flock(fd, 'exclusive')
     return fn()
   } finally {
     closeSync(fd) // releases the lock

@@ -28,7 +28,7 @@ import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, rea
 import { join } from 'node:path'
 import { MiniRunError } from '../../errors.js'
 import { getLogger } from '../../log.js'
-import * as native from '../../native/lib.js'
+import * as lockCalls from '../../native/lock-calls.js'
 import { checkPrivateDir, ensurePrivateDir } from '../../private-dir.js'
 import { processStartTime } from '../../proc-stat.js'
 import { randomHex } from '../../random.js'
@@ -78,7 +78,7 @@ function withVolumesLock<T>(storeRoot: string, fn: (dir: string) => T): T {
   ensurePrivateDir(dir, VOLUMES_DIR)
   const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY)
   try {
-    native.flock(fd, 'exclusive')
+    lockCalls.flock(fd, 'exclusive')
     return fn(dir)
   } finally {
     closeSync(fd) // releases the lock

@@ -8,7 +8,7 @@
  */
 import { closeSync, constants, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import * as native from '../../native/lib.js'
+import * as lockCalls from '../../native/lock-calls.js'
 import type { HealthSchedule } from './health-config.js'
 
 export type HealthStatus = 'starting' | 'healthy' | 'unhealthy'
@@ -60,7 +60,7 @@ export function readHealth(stateRoot: string, id: string): HealthState | undefin
 export function updateHealth(stateRoot: string, id: string, fn: (h: HealthState) => HealthState): HealthState {
   const lock = openSync(join(stateRoot, id, 'health.lock'), constants.O_RDWR | constants.O_CREAT, 0o600)
   try {
-    native.flock(lock, 'exclusive')
+    lockCalls.flock(lock, 'exclusive')
     const next = fn(readHealth(stateRoot, id) ?? initialHealth())
     const file = healthFile(stateRoot, id)
     const tmp = `${file}.${process.pid}.tmp`

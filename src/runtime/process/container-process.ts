@@ -15,6 +15,7 @@ import { closeSync, constants, openSync } from 'node:fs'
 import { constants as osConstants } from 'node:os'
 import { MiniRunError } from '../../errors.js'
 import * as native from '../../native/lib.js'
+import * as processCalls from '../../native/process-calls.js'
 import { isRecordedProcess, readProcStat, type ProcStat } from '../../proc-stat.js'
 import type { ContainerState } from '../container/state.js'
 
@@ -34,7 +35,7 @@ export interface ProcessTable {
 }
 
 export const hostProcesses: ProcessTable = {
-  pidfdOpen: native.pidfdOpen,
+  pidfdOpen: processCalls.pidfdOpen,
   stat: readProcStat,
   close: closeSync,
 }
@@ -67,7 +68,7 @@ export function openContainerProcess(
 /** Signal the pidfd's process; false when it has exited meanwhile. */
 export function signalProcess(pidfd: number, signal: NodeJS.Signals | number): boolean {
   try {
-    native.pidfdSendSignal(pidfd, typeof signal === 'number' ? signal : osConstants.signals[signal])
+    processCalls.pidfdSendSignal(pidfd, typeof signal === 'number' ? signal : osConstants.signals[signal])
     return true
   } catch (err) {
     const code = (err as native.NativeError).code

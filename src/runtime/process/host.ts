@@ -5,7 +5,7 @@
  * double that keeps the calls, so the parent's side is tested without root
  * (youki's Syscall trait and its test double do this for the child's side).
  */
-import type { SpawnFds, StepReport } from '../../native/lib.js'
+import type { SpawnFds, StepReport } from '../../native/process-calls.js'
 import type { MonitorOptions } from './monitor.js'
 import type { IdMapping, SpecHook } from '../spec/spec.js'
 import type { Owner, VolumeClaims } from '../plan/steps.js'

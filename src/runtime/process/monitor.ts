@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process'
 import { closeSync, readSync } from 'node:fs'
 import { MiniRunError } from '../../errors.js'
 import * as native from '../../native/lib.js'
+import * as processCalls from '../../native/process-calls.js'
 import type { CloneVia } from '../plan/steps.js'
 
 export const monitorPath = native.stagePath.replace(/mini-run-stage$/, 'mini-run-monitor')
@@ -20,8 +21,8 @@ export type MonitorOptions = Extract<CloneVia, { monitor: unknown }>['monitor']
  * container's pid from it. `peer` is the runtime's end of the pty socket
  * (run -d -t): the monitor receives the master on it.
  */
-export function spawnMonitor(o: MonitorOptions, cloneFlags: number, fds: native.SpawnFds, peer?: number): { pid: number; monitorPid: number } {
-  const [pidRead, pidWrite] = native.pipe()
+export function spawnMonitor(o: MonitorOptions, cloneFlags: number, fds: processCalls.SpawnFds, peer?: number): { pid: number; monitorPid: number } {
+  const [pidRead, pidWrite] = processCalls.pipe()
   const passed: number[] = []
   const at = (fd: number) => String(3 + passed.push(fd) - 1)
   const args = [

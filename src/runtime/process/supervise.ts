@@ -18,7 +18,7 @@
  */
 import { closeSync, fstatSync, readFileSync } from 'node:fs'
 import { isatty } from 'node:tty'
-import * as native from '../../native/lib.js'
+import * as processCalls from '../../native/process-calls.js'
 import { execErrorOf, exitCodeOf } from './exit-status.js'
 import type { Host } from './host.js'
 import type { Launched } from './run-host-steps.js'
@@ -63,9 +63,9 @@ function watchOutputs(onHangup: () => void): () => void {
     }
   })
   if (fds.length === 0) return () => undefined
-  const [wakeRead, wakeWrite] = native.pipe()
+  const [wakeRead, wakeWrite] = processCalls.pipe()
   let stopped = false
-  native.waitHangup(fds, wakeRead).then(
+  processCalls.waitHangup(fds, wakeRead).then(
     (i) => {
       if (!stopped && i < fds.length) onHangup()
     },
@@ -85,7 +85,7 @@ function watchOutputs(onHangup: () => void): () => void {
  * child's exit is waited for from the start.
  */
 export async function superviseProcess(launched: Launched, host: Host, o: SuperviseOptions): Promise<number> {
-  const exited = native.waitStatus(launched.pid)
+  const exited = processCalls.waitStatus(launched.pid)
   let ended = false
   void exited.then(() => (ended = true), () => (ended = true))
   const forward = (signal: NodeJS.Signals) => {
@@ -117,7 +117,7 @@ export async function superviseProcess(launched: Launched, host: Host, o: Superv
     if (receiver !== undefined) {
       launched.resources.fds.delete('pty-receiver')
       // the master arrives before the final execve, or the socket closes on failure
-      const master = await native.recvFd(receiver).catch(() => undefined)
+      const master = await processCalls.recvFd(receiver).catch(() => undefined)
       host.close(receiver)
       if (master !== undefined) terminal = attachTerminal(master, { input: o.input !== false, ...(watchHangup && { onHangup }) })
     }

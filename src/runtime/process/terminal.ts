@@ -15,7 +15,7 @@
  */
 import { writeSync } from 'node:fs'
 import { ReadStream } from 'node:tty'
-import * as native from '../../native/lib.js'
+import * as processCalls from '../../native/process-calls.js'
 
 export interface AttachedTerminal {
   /** Resolves once the container's output has been drained. */
@@ -39,10 +39,10 @@ export function attachTerminal(master: number, o: TerminalOptions = {}): Attache
   const raw = input && stdin.isTTY === true
   if (raw) stdin.setRawMode(true)
   // libuv's raw mode keeps output post-processing; the container's pty already did it
-  if (raw && stdout.isTTY) native.ttyClearOpost(1)
+  if (raw && stdout.isTTY) processCalls.ttyClearOpost(1)
 
   const resize = () => {
-    if (stdout.columns && stdout.rows) native.setWinsize(master, stdout.rows, stdout.columns)
+    if (stdout.columns && stdout.rows) processCalls.setWinsize(master, stdout.rows, stdout.columns)
   }
   if (stdout.isTTY) {
     resize()

@@ -59,7 +59,7 @@ async function viewRoot(c: ContainerInfo, host: Host): Promise<ContainerRoot> {
     } catch {
       // gone already
     }
-    const { waitStatus } = await import('../../../native/lib.js')
+    const { waitStatus } = await import('../../../native/process-calls.js')
     await waitStatus(launched.pid)
     launched.resources.closeFds()
   }

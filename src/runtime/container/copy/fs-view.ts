@@ -13,6 +13,7 @@
 import { closeSync } from 'node:fs'
 import { posix } from 'node:path'
 import * as native from '../../../native/lib.js'
+import * as fileCalls from '../../../native/file-calls.js'
 
 export interface ViewPath {
   /** A path the fs calls use: resolves to the item itself, its last component not followed. */
@@ -57,7 +58,7 @@ export interface RootViewOptions {
 function openIn(rootFd: number, path: string): number {
   for (let tries = 0; ; tries++) {
     try {
-      return native.openInRoot(rootFd, path)
+      return fileCalls.openInRoot(rootFd, path)
     } catch (err) {
       // a rename raced a ".." (openat2(2)): try again
       if ((err as native.NativeError).code === 'EAGAIN' && tries < 10) continue

@@ -1,0 +1,111 @@
+/**
+ * Names in the store: pointing a name at a complete image (setRef), tagging,
+ * and finding the refs a user's reference designates (a name, an image id or
+ * id prefix). Apart from store.ts because it is the policy of names; the
+ * ref files themselves are read and written by refs.ts. The ImageStore
+ * methods setRef, tag and findRefs call these.
+ */
+import { MiniRunError, UsageError } from '../errors.js'
+import { crashPoint } from '../crash-point.js'
+import { digestHex, isDigest } from './digest.js'
+import type { ImageManifest } from './oci.js'
+import { parseReference } from './reference.js'
+import { listRefs, readRef, refDigestConflict, writeRef } from './refs.js'
+import type { ImageStore } from './store.js'
+import { describeStoreError, noImage } from './store-errors.js'
+import { lockRef, withGcLock } from './store-locks.js'
+import type { RefRecord } from './store-types.js'
+
+/**
+ * Point a name at an image manifest. The manifest, its config and all its
+ * layers must be in the store already (EINCOMPLETE otherwise), so a name
+ * never points at half an image. `name` is normalized (alpine ->
+ * docker.io/library/alpine:latest); an image id (sha256:...) marks an
+ * untagged image and must be its config digest. A name with a digest
+ * (repo@sha256:..., repo:tag@sha256:...) must pin this very manifest, or
+ * the multi-platform index given as `opts.index` that lists it; any other
+ * is refused with EREFDIGEST, so no writer of refs (pull, load) can make
+ * a pinned name run other content.
+ */
+export async function setStoreRef(store: ImageStore, name: string, manifestDigest: string, opts: { index?: Buffer } = {}): Promise<void> {
+  const normalized = isDigest(name) ? name : parseReference(name).name
+  await store.init()
+  const lock = await lockRef(store.root, normalized)
+  try {
+    // checked and written with no collector running: it cannot remove the
+    // image between the check and the name (store-locks.ts)
+    await withGcLock(store.root, 'shared', async () => {
+      const image = await store.loadImage(normalized, manifestDigest)
+      const conflict = refDigestConflict(normalized, image, opts.index)
+      if (conflict !== undefined) throw new MiniRunError(conflict, { code: 'EREFDIGEST' })
+      const ref: RefRecord = {
+        name: normalized,
+        manifestDigest,
+        configDigest: image.configDigest,
+        updated: new Date().toISOString(),
+      }
+      crashPoint('ref:before-write')
+      try {
+        await writeRef(store.tmpDir, store.refsDir, ref)
+      } catch (err) {
+        throw describeStoreError(err, `name ${normalized}`, store.root)
+      }
+    })
+  } finally {
+    lock.release()
+  }
+}
+
+/**
+ * Give the image `source` designates (a name, an id or id prefix) the name
+ * `target` as well (`mini-run tag`): a new ref to the same manifest. A
+ * target that names another image is moved, as in Docker.
+ */
+export async function tagImage(store: ImageStore, source: string, target: string): Promise<RefRecord> {
+  const [found] = await store.findRefs(source)
+  if (!found) throw noImage(source)
+  const parsed = parseReference(target)
+  if (parsed.digest !== undefined) {
+    throw new UsageError(`refusing to create a tag with a digest reference: ${target}`, { code: 'EBADREF' })
+  }
+  await store.setRef(parsed.name, found.manifestDigest)
+  return (await readRef(store.refsDir, parsed.name))!
+}
+
+/**
+ * The refs a user's reference designates: one for a name, all the names
+ * of an image for an id or id prefix (Docker's "IMAGE ID", with or without
+ * "sha256:"). Names win over ids, as in Docker.
+ */
+export async function findStoreRefs(store: ImageStore, ref: string): Promise<RefRecord[]> {
+  let parseError: unknown
+  try {
+    const parsed = parseReference(ref)
+    const found = await readRef(store.refsDir, parsed.name)
+    if (found) return [found]
+    // repo@digest pulled under another name: the manifest itself is enough.
+    if (parsed.digest && (await store.hasBlob(parsed.digest))) {
+      const manifest = await store.getJson<ImageManifest>(parsed.digest)
+      if (manifest.config && Array.isArray(manifest.layers)) {
+        return [{ name: parsed.name, manifestDigest: parsed.digest, configDigest: manifest.config.digest, updated: '' }]
+      }
+    }
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err
+    parseError = err
+  }
+  const idMatch = /^(?:sha256:)?([a-f0-9]{1,64})$/.exec(ref)
+  if (!idMatch) {
+    if (parseError) throw parseError
+    return []
+  }
+  const prefix = idMatch[1]!
+  const refs = await listRefs(store.refsDir)
+  const byConfig = refs.filter((r) => digestHex(r.configDigest).startsWith(prefix))
+  const ids = new Set(byConfig.map((r) => r.configDigest))
+  if (ids.size > 1) {
+    throw new UsageError(`image id prefix ${JSON.stringify(ref)} is ambiguous: it matches ${ids.size} images`, { code: 'EAMBIGUOUS' })
+  }
+  if (byConfig.length > 0) return byConfig
+  return refs.filter((r) => digestHex(r.manifestDigest).startsWith(prefix) && prefix.length >= 12)
+}

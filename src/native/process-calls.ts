@@ -1,0 +1,121 @@
+/**
+ * The native calls that start a container's process and talk to it: clone3
+ * through the trampoline, the failure report, waitpid, pidfds, the pipes,
+ * socketpairs and memfds handed to the child, and its terminal. Apart from
+ * lib.ts, which only loads the library and turns -errno into NativeError.
+ */
+import { call, callInThread, check, DataType } from './lib.js'
+
+/** A sealed memfd copy of a file: see mr_sealed_copy in native/minirun.h. */
+export function sealedCopy(path: string): number {
+  return check('memfd', call('mr_sealed_copy', [DataType.String], [path]), path)
+}
+
+/** A sealed memfd holding data. */
+export function memfdData(data: Buffer): number {
+  return check('memfd', call('mr_memfd_data', [DataType.U8Array, DataType.I32], [data, data.length]))
+}
+
+const O_CLOEXEC = 0o2000000
+
+/** pipe2(2) with O_CLOEXEC: [readEnd, writeEnd]. */
+export function pipe(): [number, number] {
+  const fds = Buffer.alloc(8)
+  check('pipe2', call('mr_pipe', [DataType.U8Array, DataType.I32], [fds, O_CLOEXEC]))
+  return [fds.readInt32LE(0), fds.readInt32LE(4)]
+}
+
+/** socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC). */
+export function socketpair(): [number, number] {
+  const fds = Buffer.alloc(8)
+  check('socketpair', call('mr_socketpair', [DataType.U8Array], [fds]))
+  return [fds.readInt32LE(0), fds.readInt32LE(4)]
+}
+
+/** A unix stream socket connected to path (see mr_unix_connect). */
+export function unixConnect(path: string): number {
+  return check('connect', call('mr_unix_connect', [DataType.String], [path]), path)
+}
+
+export interface SpawnFds {
+  cgroup: number
+  stage: number
+  program: number
+  sync: number
+  report: number
+  stdio: [number, number, number]
+  keep: number[]
+}
+
+/** clone3 + trampoline: see mr_spawn in native/minirun.h. Returns the pid. */
+export function spawn(cloneFlags: number, fds: SpawnFds): number {
+  const stdio = Buffer.alloc(12)
+  fds.stdio.forEach((fd, i) => stdio.writeInt32LE(fd, i * 4))
+  const keep = Buffer.alloc(Math.max(4, fds.keep.length * 4))
+  fds.keep.forEach((fd, i) => keep.writeInt32LE(fd, i * 4))
+  return check(
+    'clone3',
+    call(
+      'mr_spawn',
+      [
+        DataType.I64, DataType.I32, DataType.I32, DataType.I32, DataType.I32, DataType.I32,
+        DataType.U8Array, DataType.U8Array, DataType.I32,
+      ],
+      [cloneFlags, fds.cgroup, fds.stage, fds.program, fds.sync, fds.report, stdio, keep, fds.keep.length],
+    ),
+  )
+}
+
+export interface StepReport {
+  step: number
+  errno: number
+}
+
+/** Wait for the child's failure report; null means its execve succeeded. */
+export async function readReport(fd: number): Promise<StepReport | null> {
+  const out = Buffer.alloc(8)
+  const n = check('read', await callInThread('mr_read_report', [DataType.I32, DataType.U8Array], [fd, out]))
+  if (n === 0) return null
+  return { step: out.readUInt32LE(0), errno: out.readInt32LE(4) }
+}
+
+/** waitpid(2): the raw wait status. */
+export async function waitStatus(pid: number): Promise<number> {
+  const out = Buffer.alloc(4)
+  check('waitpid', await callInThread('mr_wait', [DataType.I32, DataType.U8Array], [pid, out]))
+  return out.readInt32LE(0)
+}
+
+/** Receive one fd sent with SCM_RIGHTS. */
+export async function recvFd(sock: number): Promise<number> {
+  return check('recvmsg', await callInThread('mr_recv_fd', [DataType.I32], [sock]))
+}
+
+export function setWinsize(fd: number, rows: number, cols: number): void {
+  check('ioctl TIOCSWINSZ', call('mr_set_winsize', [DataType.I32, DataType.I32, DataType.I32], [fd, rows, cols]))
+}
+
+/** Stop output post-processing on a terminal (see mr_tty_clear_opost). */
+export function ttyClearOpost(fd: number): void {
+  check('tcsetattr', call('mr_tty_clear_opost', [DataType.I32], [fd]))
+}
+
+/**
+ * Resolves to the index of the first of fds that hangs up (POLLHUP,
+ * POLLERR), or to fds.length once wakeFd is readable (see mr_wait_hangup).
+ */
+export async function waitHangup(fds: number[], wakeFd: number): Promise<number> {
+  const buf = Buffer.alloc(Math.max(4, fds.length * 4))
+  fds.forEach((fd, i) => buf.writeInt32LE(fd, i * 4))
+  return check('poll', await callInThread('mr_wait_hangup', [DataType.U8Array, DataType.I32, DataType.I32], [buf, fds.length, wakeFd]))
+}
+
+/** pidfd_open(2): an fd naming this process, never a later one on its pid. */
+export function pidfdOpen(pid: number): number {
+  return check('pidfd_open', call('mr_pidfd_open', [DataType.I32], [pid]), `pid ${pid}`)
+}
+
+/** pidfd_send_signal(2); signal 0 only checks that the process is still there. */
+export function pidfdSendSignal(pidfd: number, signal: number): void {
+  check('pidfd_send_signal', call('mr_pidfd_send_signal', [DataType.I32, DataType.I32], [pidfd, signal]))
+}
