@@ -88,7 +88,8 @@ describe.skipIf(!isRoot)('system check (needs root)', () => {
   })
 
   it('finds the writable layer and cgroup leaf of a container whose state was lost; --repair stops and removes them', () => {
-    const id = env.run(['run', '-d', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sleep', '60']).stdout.trim()
+    // --network none: a reboot takes the pinned network namespace with the state; rmSync cannot
+    const id = env.run(['run', '-d', '--network', 'none', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sleep', '60']).stdout.trim()
     // /run emptied under it (a reboot keeps the store but not the state)
     rmSync(join(env.stateRoot, id), { recursive: true })
     rmSync(join(env.stateRoot, 'names'), { recursive: true })

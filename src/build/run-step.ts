@@ -11,7 +11,7 @@
  * whole PID namespace) all leave nothing behind: the container, its
  * writable layer, its cgroup and its state go in every case.
  */
-import { closeSync, lstatSync, openSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs'
+import { closeSync, lstatSync, openSync, readdirSync, rmdirSync, statfsSync, unlinkSync } from 'node:fs'
 import { Socket } from 'node:net'
 import { join, posix } from 'node:path'
 import { MiniRunError } from '../errors.js'
@@ -105,8 +105,11 @@ export async function runStep(input: RunStepInput): Promise<RunStepResult> {
     throw new BuildInterruptedError()
   }
   if (exitCode !== 0) {
+    // its writes go to the store's file system: when that is full, the
+    // command's own error says only "I/O error" or "No space left on device"
+    const full = storeIsFull(input.storeRoot)
     await remove()
-    throw new RunFailedError(`the command exited with code ${exitCode}`, exitCode)
+    throw new RunFailedError(`the command exited with code ${exitCode}${full ? `; no space left on the device of ${input.storeRoot}` : ''}`, exitCode)
   }
   const upperDir = join(prepared.containerDir!, 'upper')
   try {
@@ -199,5 +202,14 @@ export function removeMountPoints(upperDir: string, targets: readonly string[], 
         unlinkSync(host)
       } else break
     }
+  }
+}
+
+/** No block left for an unprivileged write on the store's file system. */
+function storeIsFull(storeRoot: string): boolean {
+  try {
+    return statfsSync(storeRoot).bavail === 0
+  } catch {
+    return false
   }
 }
