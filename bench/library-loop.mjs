@@ -4,10 +4,12 @@ import { openSync } from 'node:fs'
 import { prepareContainer, runPrepared } from '../dist/index.js'
 import { resolveForRun } from '../dist/cli/resolve-image.js'
 
+// storeRoot: a store with localhost/mini-run/busybox loaded (bench/run.sh)
 const [storeRoot, count = '100'] = process.argv.slice(2)
 const devnull = openSync('/dev/null', 'r')
 const options = {
-  image: 'localhost/bench/busybox',
+  image: 'localhost/mini-run/busybox',
+  network: 'none',
   command: ['/bin/true'],
   storeRoot,
   resolveImage: (ref, root) => resolveForRun(ref, root, 'never'),

@@ -1,24 +1,35 @@
 #!/usr/bin/env bash
-# Start-to-exit of one container running /bin/true: mini-run against runc and
-# crun on the same busybox rootfs, with `node -e 0` as the floor, in one
-# hyperfine run. Then a library-level loop of 100 containers from one Node
-# process against 100 `crun run`. Needs root; prints medians and ratios.
+# Start-to-exit of one container running /bin/true from the busybox fixture:
+# mini-run against runc, crun and `podman run --rm` (with crun), with
+# `node -e 0` as the floor, in interleaved rounds (bench/interleave.mjs:
+# each round runs every command once, in turn, so the VM's drift hits all
+# alike). Then a library-level loop of 100 containers from one Node process
+# against 100 `crun run`. Needs root, runc, crun and podman; prints medians
+# and ratios. ROUNDS (default 40) sets the rounds.
+#
+# No container here gets a network: mini-run and podman run with
+# --network none, runc and crun's spec has no network namespace to set up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=${RUNS:-20}
 out=bench/out
 mkdir -p "$out"
 rootfs=$(pwd)/rootfs-fixtures/out/busybox-rootfs
-store=$(mktemp -d /var/tmp/mini-run-bench-XXXXXX)
-bundle=$(mktemp -d /var/tmp/mini-run-bench-bundle-XXXXXX)
-cleanup() { rm -rf "$store" "$bundle"; }
+dir=$(mktemp -d /var/tmp/mini-run-bench-XXXXXX)
+chmod 755 "$dir"
+bundle=$dir/bundle
+pm=(podman --root "$dir/podman" --runroot "$dir/podman-run" --cgroup-manager cgroupfs --events-backend none)
+cleanup() {
+  "${pm[@]}" rm -a -f -t 0 >/dev/null 2>&1 || true
+  "${pm[@]}" system reset -f >/dev/null 2>&1 || true
+  rm -rf "$dir"
+}
 trap cleanup EXIT
 
-node -e '
-const { ImageStore } = await import("./dist/image/store.js");
-const { loadArchive } = await import("./dist/image/load-archive.js");
-await loadArchive(new ImageStore({ root: process.argv[1] }), "rootfs-fixtures/out/busybox-oci", { name: "localhost/bench/busybox:latest" });
-' "$store" --input-type=module
+dist/mini-run.cjs --root "$dir/store" load -i rootfs-fixtures/out/busybox-oci >/dev/null
+image=localhost/mini-run/busybox:latest
+# podman gets the same OCI image, in a storage of its own under $dir
+id=$("${pm[@]}" pull -q oci:rootfs-fixtures/out/busybox-oci)
+"${pm[@]}" tag "$id" "$image"
 
 # An OCI bundle for runc and crun over the same rootfs (read-only root, no tty).
 mkdir -p "$bundle"
@@ -30,30 +41,39 @@ c.root = { path: process.env.ROOTFS, readonly: true };
 c.linux.cgroupsPath = "mini-run-bench-runc";
 fs.writeFileSync("config.json", JSON.stringify(c, null, 2));')
 
-# crun 1.8 refuses this hybrid-cgroup host unless it sees a pure v2 tree:
-# give it a private mount namespace with an empty tmpfs over the v2 mount.
-crun_cmd="unshare -m sh -c 'mount --make-rprivate / && mount -t tmpfs none /sys/fs/cgroup/unified && exec crun run -b $bundle bench-crun-\$\$ >/dev/null'"
-if ! grep -q ' /sys/fs/cgroup/unified ' /proc/self/mountinfo; then
-  crun_cmd="crun run -b $bundle bench-crun-\$\$ >/dev/null"
+# crun 1.8 refuses a hybrid-cgroup host (v1 controllers with a v2 mount at
+# /sys/fs/cgroup/unified) unless it sees a pure v2 tree: give it, and podman
+# running it, a private mount namespace with an empty tmpfs over the v2 mount.
+in_v2_view() { printf '%q ' "$@"; }
+if grep -q ' /sys/fs/cgroup/unified ' /proc/self/mountinfo; then
+  in_v2_view() { printf 'unshare -m sh -c %q' "mount --make-rprivate / && mount -t tmpfs none /sys/fs/cgroup/unified && exec $(printf '%q ' "$@")"; }
 fi
+crun_cmd=$(in_v2_view crun run -b "$bundle" bench-crun)
+podman_cmd=$(in_v2_view "${pm[@]}" --runtime crun run --rm --pull never --network none \
+  --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 "$image" /bin/true)
 
-# Several rounds, each one hyperfine run of all four: this VM's speed drifts
-# over minutes, and hyperfine runs each command's batch in turn, so one
-# round can catch the floor in a fast phase and mini-run in a slow one.
-# The report gives each round's ratios and their median.
-rounds=${ROUNDS:-5}
-for r in $(seq "$rounds"); do
-  hyperfine -N --warmup 3 --runs "$runs" --export-json "$out/run-$r.json" \
-    -n 'node -e 0' 'node -e 0' \
-    -n mini-run "dist/mini-run.cjs --root $store run --rm localhost/bench/busybox /bin/true" \
-    -n runc "runc run -b $bundle bench-runc" \
-    -n crun "sh -c \"$crun_cmd\"" >/dev/null
-done
-
-node bench/report.mjs $(seq -f "$out/run-%g.json" "$rounds")
+DIR=$dir BUNDLE=$bundle CRUN="$crun_cmd" PODMAN="$podman_cmd" IMAGE=$image node -e '
+const e = process.env
+const sh = (cmd) => ["sh", "-c", cmd]
+const commands = [
+  { name: "node -e 0", argv: ["node", "-e", "0"] },
+  { name: "mini-run", argv: ["dist/mini-run.cjs", "--root", `${e.DIR}/store`, "--state", `${e.DIR}/state`, "run", "--rm", "--network", "none", e.IMAGE, "/bin/true"] },
+  { name: "runc", argv: ["runc", "run", "-b", e.BUNDLE, "bench-runc"] },
+  { name: "crun", argv: sh(e.CRUN) },
+  { name: "podman", argv: sh(e.PODMAN) },
+]
+require("fs").writeFileSync(`${e.DIR}/commands.json`, JSON.stringify(commands))'
+node bench/interleave.mjs "$dir/commands.json" "$out/run.json"
+node -e '
+const m = Object.fromEntries(Object.entries(JSON.parse(require("fs").readFileSync(process.argv[1]))).map(([k, v]) => [k, v.median]))
+const floor = m["node -e 0"], above = m["mini-run"] - floor
+console.log(`mini-run above the node floor: ${above.toFixed(1)} ms = ${(above / floor).toFixed(2)} of node -e 0 (target: at most 0.33)`)
+console.log(`mini-run above the floor / crun total: ${(above / m.crun).toFixed(2)}x (target: below 1)`)
+for (const k of ["crun", "runc", "podman"]) console.log(`mini-run / ${k}: ${(m["mini-run"] / m[k]).toFixed(2)}x`)
+' "$out/run.json"
 
 # Library-level: 100 containers from one Node process, against 100 crun runs.
-node bench/library-loop.mjs "$store" 100 > "$out/library.txt"
+node bench/library-loop.mjs "$dir/store" 100 > "$out/library.txt"
 start=$(date +%s%N)
 for i in $(seq 100); do sh -c "$crun_cmd"; done
 end=$(date +%s%N)

@@ -2,7 +2,7 @@
 # A change's cost at start: `run --rm IMAGE /bin/true` of two builds of
 # mini-run (BEFORE: another checkout, built; this one: AFTER) with `node -e 0`
 # as the floor, in interleaved rounds (each round runs every command once,
-# in turn), medians. Needs root. usage: bench/start-before-after.sh DIR_OF_OLD_CHECKOUT
+# in turn), medians, with --network none (no bridge in the host's netns). Needs root. usage: bench/start-before-after.sh DIR_OF_OLD_CHECKOUT
 set -euo pipefail
 cd "$(dirname "$0")/.."
 old=${1:?give the directory of the older checkout, built}
@@ -13,8 +13,8 @@ trap 'rm -rf "$dir"' EXIT
 dist/mini-run.cjs --root "$dir/new" load -i rootfs-fixtures/out/busybox-oci >/dev/null
 "$old/dist/mini-run.cjs" --root "$dir/old" load -i rootfs-fixtures/out/busybox-oci >/dev/null
 python3 - "$rounds" "node -e 0" \
-  "$old/dist/mini-run.cjs --root $dir/old --state $dir/old-state run --rm localhost/mini-run/busybox /bin/true" \
-  "dist/mini-run.cjs --root $dir/new --state $dir/new-state run --rm localhost/mini-run/busybox /bin/true" <<'PY'
+  "$old/dist/mini-run.cjs --root $dir/old --state $dir/old-state run --rm --network none localhost/mini-run/busybox /bin/true" \
+  "dist/mini-run.cjs --root $dir/new --state $dir/new-state run --rm --network none localhost/mini-run/busybox /bin/true" <<'PY'
 import statistics, subprocess, sys, time
 rounds = int(sys.argv[1]); names = ['node -e 0', 'before', 'after']; cmds = sys.argv[2:]
 times = {n: [] for n in names}

@@ -13,19 +13,35 @@ import { appendFileSync, chmodSync, readFileSync, rmSync } from 'node:fs'
 import { resolve as resolvePath } from 'node:path'
 import { build } from 'esbuild'
 
-// commander requires node:child_process at load time (5 ms, with net and
-// dgram) for executable subcommands, which mini-run has none of: hand it a
-// stand-in that loads the real module on first use.
-const lazyChildProcess = {
-  name: 'lazy-child-process',
+// Node's start-up snapshot holds fs, path, events, url, util and a few
+// more; any other builtin costs a compile of its internal modules on first
+// require: child_process 2 ms (with net and dgram), readline and the streams
+// 3 ms, fs/promises 2 ms, crypto 2 ms. A bundle requires every module's
+// builtins when it loads, although `run` and `ps` use few of them. So each
+// of these is a stand-in here: an object with one getter per export (the
+// names come from this Node) that requires the real module on first use.
+// Commander, for one, requires child_process at load time for executable
+// subcommands, which mini-run has none of.
+const LAZY_BUILTINS = [
+  'child_process', 'crypto', 'dgram', 'fs/promises', 'http', 'https', 'net', 'os', 'readline', 'readline/promises',
+  'stream', 'stream/promises', 'string_decoder', 'timers/promises', 'tty', 'worker_threads', 'zlib',
+]
+const lazyBuiltins = {
+  name: 'lazy-builtins',
   setup(b) {
-    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
-      args.importer.includes('/node_modules/commander/') ? { path: 'child_process', namespace: 'lazy-builtin' } : undefined,
+    const names = new RegExp(`^(node:)?(${LAZY_BUILTINS.join('|').replaceAll('/', '\\/')})$`)
+    b.onResolve({ filter: names }, (args) =>
+      // the stand-in's own require is the real module
+      args.namespace === 'lazy-builtin' ? { path: args.path, external: true } : { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' },
     )
-    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
-      contents: `let m; module.exports = new Proxy({}, { get: (_, key) => (m ??= require('node:${args.path}'))[key] })`,
-      loader: 'js',
-    }))
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, async (args) => {
+      const keys = Object.keys(await import(`node:${args.path}`)).filter((k) => k !== 'default')
+      return {
+        contents: `let m; const load = () => (m ??= require('node:${args.path}'));
+for (const key of ${JSON.stringify(keys)}) Object.defineProperty(exports, key, { enumerable: true, get: () => load()[key] });`,
+        loader: 'js',
+      }
+    })
   },
 }
 
@@ -79,7 +95,7 @@ await build({
   // src/ is ESM; in this CommonJS bundle import.meta.url is the bundle's URL
   define: { 'import.meta.url': '__bundleUrl' },
   banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
-  plugins: [lazyChildProcess, vendors],
+  plugins: [lazyBuiltins, vendors],
 })
 await build({
   ...common,

@@ -109,7 +109,9 @@ export function runOptionsOf(positional: string[], flags: RunFlags, global: Glob
     stateRoot: global.state,
     selfCommand: selfCommand(global),
     waitAttach: attached,
-    consoleSize: process.stdout.isTTY ? { height: process.stdout.rows, width: process.stdout.columns } : undefined,
+    // only a -t container has a console; without one, process.stdout stays
+    // unmade (making it loads Node's streams, 2 ms)
+    consoleSize: flags.tty && process.stdout.isTTY ? { height: process.stdout.rows, width: process.stdout.columns } : undefined,
     resolveImage: async (ref: string, storeRoot: string) => {
       const { resolveForRun } = await import('./resolve-image.js')
       return resolveForRun(ref, storeRoot, (flags.pull ?? 'missing') as 'missing' | 'always' | 'never', {

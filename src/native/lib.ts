@@ -19,10 +19,15 @@ import type * as FfiRs from 'ffi-rs'
  * platform binding directly and repeat the one thing the entry point adds to
  * `load` (array parameters carry their length); anywhere else, the entry point.
  */
-const ffi = loadFfi()
-export const { DataType } = ffi
-const { open } = ffi
-const load = ffi.load
+let ffi: typeof FfiRs | undefined
+/** ffi-rs, loaded (with its native addon, 2 ms) by the first call: `ps` or `inspect` make none. */
+function ffiRs(): typeof FfiRs {
+  return (ffi ??= loadFfi())
+}
+// the parameter types' numbers, which the addon defines: read there when a call names one
+export const DataType = new Proxy({} as typeof FfiRs.DataType, {
+  get: (_, key) => ffiRs().DataType[key as keyof typeof FfiRs.DataType],
+})
 
 function loadFfi(): typeof FfiRs {
   const require = createRequire(import.meta.url)
@@ -58,16 +63,20 @@ export const stagePath = nativeDir + 'mini-run-stage'
 let opened = false
 function ensureOpen(): void {
   if (opened) return
-  open({ library: LIBRARY, path: libraryPath })
+  ffiRs().open({ library: LIBRARY, path: libraryPath })
   opened = true
 }
 
-// The first name of each number: EAGAIN, not its alias EWOULDBLOCK.
-const errnoNames = new Map<number, string>()
-for (const [name, num] of Object.entries(osConstants.errno)) if (!errnoNames.has(num)) errnoNames.set(num, name)
+// The first name of each number: EAGAIN, not its alias EWOULDBLOCK. Made
+// when an error first needs one (node:os is not loaded before).
+let errnoNames: Map<number, string> | undefined
 
 /** The symbolic name of an errno value, e.g. 13 -> "EACCES". */
 export function errnoName(errno: number): string {
+  if (!errnoNames) {
+    errnoNames = new Map()
+    for (const [name, num] of Object.entries(osConstants.errno)) if (!errnoNames.has(num)) errnoNames.set(num, name)
+  }
   return errnoNames.get(errno) ?? `E${errno}`
 }
 
@@ -136,12 +145,12 @@ export function check(syscall: string, result: number, detail?: string): number 
 
 export function call(funcName: string, paramsType: number[], paramsValue: unknown[]): number {
   ensureOpen()
-  return load({ library: LIBRARY, funcName, retType: DataType.I32, paramsType, paramsValue }) as number
+  return ffiRs().load({ library: LIBRARY, funcName, retType: DataType.I32, paramsType, paramsValue }) as number
 }
 
 export async function callInThread(funcName: string, paramsType: number[], paramsValue: unknown[]): Promise<number> {
   ensureOpen()
-  return (await load({
+  return (await ffiRs().load({
     library: LIBRARY,
     funcName,
     retType: DataType.I32,

@@ -5,6 +5,7 @@ import { UsageError } from '../../errors.js'
 import type { ImageSummary } from '../../image/store-types.js'
 import { goTime, humanSize } from '../format/units.js'
 import { globalOptions } from '../global-options.js'
+import { writeStdout } from '../write-stdout.js'
 
 interface ImagesFlags {
   quiet?: boolean
@@ -125,7 +126,7 @@ export async function listImages(cmd: Command, repository: string | undefined, f
   images = images.filter(imageFilter(flags.filter ?? [], all, labelsOf))
   const id = (digest: string) => (flags.trunc ? digest.slice(7, 19) : digest)
   if (flags.quiet) {
-    process.stdout.write([...new Set(images.map((i) => id(i.configDigest)))].map((l) => l + '\n').join(''))
+    writeStdout([...new Set(images.map((i) => id(i.configDigest)))].map((l) => l + '\n').join(''))
     return
   }
   const rows = images.map((i) => ({
@@ -145,7 +146,7 @@ export async function listImages(cmd: Command, repository: string | undefined, f
     ? '{{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}'
     : '{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}'
   const { formatList } = await import('../format/format-list.js')
-  process.stdout.write(formatList(flags.format, rows, { defaultTable, headers: IMAGE_HEADERS }))
+  writeStdout(formatList(flags.format, rows, { defaultTable, headers: IMAGE_HEADERS }))
 }
 
 /** The flags of `images` and `image ls`. */

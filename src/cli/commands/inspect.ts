@@ -3,6 +3,7 @@ import { UsageError } from '../../errors.js'
 import { defaultStoreRoot } from '../../paths.js'
 import { globalOptions } from '../global-options.js'
 import { stateRootOf } from '../state-root.js'
+import { writeStdout } from '../write-stdout.js'
 
 export type ObjectType = 'container' | 'image' | 'volume'
 const TYPES: ObjectType[] = ['container', 'image', 'volume']
@@ -58,9 +59,9 @@ export async function inspectObjects(cmd: Command, refs: string[], flags: Inspec
   }
   if (flags.format !== undefined) {
     const { formatEach } = await import('../format/format-list.js')
-    process.stdout.write(formatEach(flags.format, found))
+    writeStdout(formatEach(flags.format, found))
   } else {
-    process.stdout.write(found.length ? JSON.stringify(found, null, 4) + '\n' : '[]\n')
+    writeStdout(found.length ? JSON.stringify(found, null, 4) + '\n' : '[]\n')
   }
   if (missing.length) {
     const what = types.length === 1 ? types[0] : 'object'

@@ -3,6 +3,7 @@ import { UsageError } from '../../errors.js'
 import { defaultStoreRoot } from '../../paths.js'
 import { globalOptions } from '../global-options.js'
 import { stateRootOf } from '../state-root.js'
+import { writeStdout } from '../write-stdout.js'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
 
@@ -42,7 +43,7 @@ export function register(program: Command): void {
       if (last !== undefined && last > 0) shown = shown.slice(0, last)
       if (flags.quiet) {
         if (flags.format) process.stderr.write('WARNING: Ignoring custom format, because both --format and --quiet are set.\n')
-        for (const c of shown) process.stdout.write(`${flags.trunc ? c.id.slice(0, 12) : c.id}\n`)
+        for (const c of shown) writeStdout(`${flags.trunc ? c.id.slice(0, 12) : c.id}\n`)
         return
       }
       const { containerRow, CONTAINER_HEADERS, PS_TABLE } = await import('../format/container-row.js')
@@ -53,6 +54,6 @@ export function register(program: Command): void {
       const now = Date.now()
       const rows = shown.map((c) => containerRow(c, { trunc: flags.trunc, now, ...(wantSize ? { size: containerSize(c, storeRoot) } : {}) }))
       const defaultTable = flags.size ? `${PS_TABLE}\t{{.Size}}` : PS_TABLE
-      process.stdout.write(formatList(flags.format, rows, { defaultTable, headers: CONTAINER_HEADERS }))
+      writeStdout(formatList(flags.format, rows, { defaultTable, headers: CONTAINER_HEADERS }))
     })
 }

@@ -4,7 +4,7 @@
  * (Docker's own lists are longer; these are mini-run's.) A name taken
  * already is drawn again (state.ts createState).
  */
-import { randomInt } from 'node:crypto'
+import { randomInt } from '../../random.js'
 
 const LEFT = [
   'admiring', 'adoring', 'agitated', 'amazing', 'angry', 'awesome', 'blissful', 'bold', 'boring', 'brave', 'busy',

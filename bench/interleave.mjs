@@ -1,0 +1,49 @@
+// Interleaved timing: each round runs every command once, in turn, for many
+// rounds; prints each command's median (and quartiles) in ms, and writes
+// them as JSON. Why not hyperfine: it runs one command's whole batch, then
+// the next one's, and this VM's speed drifts over minutes, so one batch can
+// catch the floor in a fast phase and mini-run in a slow one. Rounds that
+// interleave let the drift hit every command alike. The starting command
+// rotates from round to round, so none always runs just after another.
+//
+// usage: node bench/interleave.mjs COMMANDS.json OUT.json
+//   COMMANDS.json: [{ "name": "...", "argv": ["prog", "arg", ...] }, ...]
+//   ROUNDS (default 40) and WARMUP (default 3) from the environment
+import { spawnSync } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+
+const [commandsFile, outFile] = process.argv.slice(2)
+const commands = JSON.parse(readFileSync(commandsFile, 'utf8'))
+const rounds = Number(process.env.ROUNDS ?? 40)
+const warmup = Number(process.env.WARMUP ?? 3)
+
+function once({ name, argv }) {
+  const start = process.hrtime.bigint()
+  const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] })
+  const ms = Number(process.hrtime.bigint() - start) / 1e6
+  if (r.status !== 0) throw new Error(`${name}: exit ${r.status ?? r.signal}: ${r.stderr.toString().trim()}`)
+  return ms
+}
+
+for (let i = 0; i < warmup; i++) for (const c of commands) once(c)
+const times = Object.fromEntries(commands.map((c) => [c.name, []]))
+for (let r = 0; r < rounds; r++) {
+  for (let k = 0; k < commands.length; k++) {
+    const c = commands[(r + k) % commands.length]
+    times[c.name].push(once(c))
+  }
+}
+
+const quantile = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b)
+  const pos = (s.length - 1) * q
+  const lo = Math.floor(pos)
+  return s[lo] + (s[Math.min(lo + 1, s.length - 1)] - s[lo]) * (pos - lo)
+}
+const result = Object.fromEntries(
+  Object.entries(times).map(([name, xs]) => [name, { median: quantile(xs, 0.5), q1: quantile(xs, 0.25), q3: quantile(xs, 0.75), runs: xs.length }]),
+)
+writeFileSync(outFile, JSON.stringify(result, null, 2))
+for (const [name, r] of Object.entries(result)) {
+  console.log(`${name.padEnd(24)} median ${r.median.toFixed(1).padStart(6)} ms  (q1 ${r.q1.toFixed(1)}, q3 ${r.q3.toFixed(1)}, ${r.runs} rounds)`)
+}
