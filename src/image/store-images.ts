@@ -11,11 +11,10 @@ import { chainIds as computeChainIds, isDigest } from './digest.js'
 import { IMAGE_MANIFEST_TYPES, type ImageConfig, type ImageManifest } from './oci.js'
 import { familiarRepository, parseReference } from './reference.js'
 import { listRefs } from './refs.js'
-import type { ImageStore } from './store.js'
-import type { ImageSummary, ResolvedImage } from './store-types.js'
+import type { ImageSummary, ResolvedImage, StoreAccess } from './store-types.js'
 
 /** An image by manifest digest, checked complete; `name` is only for messages and the result. */
-export async function loadStoreImage(store: ImageStore, name: string, manifestDigest: string): Promise<ResolvedImage> {
+export async function loadStoreImage(store: StoreAccess, name: string, manifestDigest: string): Promise<ResolvedImage> {
   const incomplete = (what: string, cause?: unknown): MiniRunError =>
     new MiniRunError(`image ${name} (${manifestDigest}) is incomplete: ${what}; pull or load it again`, {
       code: 'EINCOMPLETE',
@@ -55,7 +54,7 @@ export async function loadStoreImage(store: ImageStore, name: string, manifestDi
 }
 
 /** Every named image (and untagged one), sorted by name. */
-export async function listImages(store: ImageStore): Promise<ImageSummary[]> {
+export async function listImages(store: StoreAccess): Promise<ImageSummary[]> {
   const out: ImageSummary[] = []
   for (const ref of await listRefs(store.refsDir)) {
     let image: ResolvedImage

@@ -12,12 +12,11 @@ import { crashPoint } from '../crash-point.js'
 import { getLogger } from '../log.js'
 import type { RootlessIds } from '../rootless/subordinate-ids.js'
 import { digestHex } from './digest.js'
-import type { ImageStore } from './store.js'
 import { LAYER_BLOB } from './store-dirs.js'
 import { describeStoreError } from './store-errors.js'
 import { lockLayer } from './store-locks.js'
 import { removeTree, syncDir, syncTree, tmpPath, writeFileAtomic } from './store-tmp.js'
-import type { LayerRecord, UnpackLayerOptions, UnpackLayerResult } from './store-types.js'
+import type { LayerRecord, StoreAccess, UnpackLayerOptions, UnpackLayerResult } from './store-types.js'
 
 /** The maps a rootless store's layers are unpacked with (ImageStore decides them once). */
 export type SubordinateIds = Extract<RootlessIds, { kind: 'subordinate' }>
@@ -27,7 +26,7 @@ function isErrno(err: unknown, ...codes: string[]): boolean {
 }
 
 export async function ingestStoreLayer(
-  store: ImageStore,
+  store: StoreAccess,
   stream: Readable,
   opts: Omit<UnpackLayerOptions, 'digest'> & { digest?: string },
   ids: SubordinateIds | undefined,
@@ -104,7 +103,7 @@ export async function ingestStoreLayer(
  * link(2) fails if another process adopted one first: theirs stays, with
  * the record that names it.
  */
-async function adoptLayerBlob(store: ImageStore, work: string, dest: string, record: LayerRecord): Promise<LayerRecord> {
+async function adoptLayerBlob(store: StoreAccess, work: string, dest: string, record: LayerRecord): Promise<LayerRecord> {
   try {
     await link(join(work, LAYER_BLOB), join(dest, LAYER_BLOB))
   } catch (err) {
@@ -120,7 +119,7 @@ async function adoptLayerBlob(store: ImageStore, work: string, dest: string, rec
 }
 
 /** Rename an unpacked layer into place; if another process won the race, keep theirs. */
-async function commitLayer(store: ImageStore, work: string, dest: string, chainId: string, record: LayerRecord): Promise<LayerRecord> {
+async function commitLayer(store: StoreAccess, work: string, dest: string, chainId: string, record: LayerRecord): Promise<LayerRecord> {
   // the tree and its record reach the disk before the rename publishes them
   await syncTree(work)
   crashPoint('layer:before-rename')

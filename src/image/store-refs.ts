@@ -11,10 +11,9 @@ import { digestHex, isDigest } from './digest.js'
 import type { ImageManifest } from './oci.js'
 import { parseReference } from './reference.js'
 import { listRefs, readRef, refDigestConflict, writeRef } from './refs.js'
-import type { ImageStore } from './store.js'
 import { describeStoreError, noImage } from './store-errors.js'
 import { lockRef, withGcLock } from './store-locks.js'
-import type { RefRecord } from './store-types.js'
+import type { RefRecord, StoreAccess } from './store-types.js'
 
 /**
  * Point a name at an image manifest. The manifest, its config and all its
@@ -27,7 +26,7 @@ import type { RefRecord } from './store-types.js'
  * is refused with EREFDIGEST, so no writer of refs (pull, load) can make
  * a pinned name run other content.
  */
-export async function setStoreRef(store: ImageStore, name: string, manifestDigest: string, opts: { index?: Buffer } = {}): Promise<void> {
+export async function setStoreRef(store: StoreAccess, name: string, manifestDigest: string, opts: { index?: Buffer } = {}): Promise<void> {
   const normalized = isDigest(name) ? name : parseReference(name).name
   await store.init()
   const lock = await lockRef(store.root, normalized)
@@ -61,7 +60,7 @@ export async function setStoreRef(store: ImageStore, name: string, manifestDiges
  * `target` as well (`mini-run tag`): a new ref to the same manifest. A
  * target that names another image is moved, as in Docker.
  */
-export async function tagImage(store: ImageStore, source: string, target: string): Promise<RefRecord> {
+export async function tagImage(store: StoreAccess, source: string, target: string): Promise<RefRecord> {
   const [found] = await store.findRefs(source)
   if (!found) throw noImage(source)
   const parsed = parseReference(target)
@@ -77,7 +76,7 @@ export async function tagImage(store: ImageStore, source: string, target: string
  * of an image for an id or id prefix (Docker's "IMAGE ID", with or without
  * "sha256:"). Names win over ids, as in Docker.
  */
-export async function findStoreRefs(store: ImageStore, ref: string): Promise<RefRecord[]> {
+export async function findStoreRefs(store: StoreAccess, ref: string): Promise<RefRecord[]> {
   let parseError: unknown
   try {
     const parsed = parseReference(ref)

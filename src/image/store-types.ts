@@ -185,3 +185,28 @@ export interface RefRecord {
   updated: string
 }
 
+
+/**
+ * What the store's helpers (store-images.ts, store-refs.ts,
+ * store-layer-ingest.ts) use of an ImageStore, which implements it: they
+ * take this, and need not import the class that imports them.
+ */
+export interface StoreAccess {
+  readonly root: string
+  readonly rootless: boolean
+  readonly limits: UnpackLimits
+  readonly layersDir: string
+  readonly refsDir: string
+  readonly tmpDir: string
+  init(): Promise<void>
+  layerPath(chainId: string): string
+  layerFsPath(chainId: string): string
+  hasBlob(digest: string): Promise<boolean>
+  getJson<T>(digest: string): Promise<T>
+  hasLayer(chainId: string): Promise<boolean>
+  hasLayerBlob(chainId: string): Promise<boolean>
+  getLayer(chainId: string): Promise<LayerRecord>
+  setRef(name: string, manifestDigest: string, opts?: { index?: Buffer }): Promise<void>
+  findRefs(ref: string): Promise<RefRecord[]>
+  loadImage(name: string, manifestDigest: string): Promise<ResolvedImage>
+}

@@ -8,6 +8,7 @@
  * says so (its clone step is the monitor's); this process does the rest of
  * the handshake exactly as for a foreground run, then leaves.
  */
+import { MiniRunError } from '../../errors.js'
 import { crashPoint } from '../../crash-point.js'
 import { execErrorOf } from '../process/exit-status.js'
 import type { Host } from '../process/host.js'
@@ -37,7 +38,13 @@ export async function startDetached(p: PreparedContainer, host: Host = realHost)
   launched.resources.closeFds()
   crashPoint('detach:before-running')
   state.status = 'running'
-  writeState(p.stateRoot, state)
+  try {
+    writeState(p.stateRoot, state)
+  } catch (err) {
+    // an rm -f of it came first: it runs no more, and nothing of it is left
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    throw new MiniRunError(`container ${p.id.slice(0, 12)} was removed while it was being started`, { code: 'ENOCONTAINER', cause: err })
+  }
   startHealthRunner(p.stateRoot, state)
   return p.id
 }

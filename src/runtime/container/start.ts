@@ -90,7 +90,22 @@ export async function startContainer(
   state.pidStartTime = processStartTime(launched.pid)
   state.monitorPid = launched.monitorPid
   state.startedAt = new Date().toISOString()
-  writeState(p.stateRoot, state)
+  try {
+    writeState(p.stateRoot, state)
+  } catch (err) {
+    // its state went meanwhile (an rm -f of it while it started): what started
+    // stops, what was made goes, and whatever its start said is not waited for
+    launched.started.catch(() => undefined)
+    try {
+      host.kill(launched.pid, 'SIGKILL')
+    } catch {
+      // gone already
+    }
+    await launched.resources.undo()
+    removeState(p.stateRoot, state)
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    throw new MiniRunError(`container ${p.id.slice(0, 12)} was removed while it was being started`, { code: 'ENOCONTAINER', cause: err })
+  }
   crashPoint('start:after-clone')
   return { launched, state }
 }

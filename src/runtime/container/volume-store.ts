@@ -33,7 +33,7 @@ import { checkPrivateDir, ensurePrivateDir } from '../../private-dir.js'
 import { processStartTime } from '../../proc-stat.js'
 import { randomHex } from '../../random.js'
 import { removeOwnTree } from '../../rootless/remove-tree.js'
-import { inspectState } from './containers.js'
+import { isRecordedProcess, readProcStat } from '../../proc-stat.js'
 import { CONTAINER_ID, readState } from './state.js'
 import { checkVolumeName, VOLUME_NAME } from '../spec/volumes.js'
 import { storeRootDir } from '../../image/store-dirs.js'
@@ -213,9 +213,12 @@ function usersLocked(dir: string, name: string): User[] {
   return users.sort((a, b) => a.id.localeCompare(b.id))
 }
 
+/** Not exited: created and not yet run, or its own process still runs (as containers.ts's inspectState sees it). */
 function isRunning(stateRoot: string, id: string): boolean {
   try {
-    return inspectState(stateRoot, readState(stateRoot, id)).status !== 'exited'
+    const state = readState(stateRoot, id)
+    if (state.status === 'created' && state.pid === undefined) return true
+    return state.pid !== undefined && isRecordedProcess(readProcStat(state.pid), state.pidStartTime)
   } catch {
     return true // being written or removed: assume the worst
   }
