@@ -3,7 +3,8 @@
  * dir and a cgroup parent of their own, and a check that nothing of a
  * container outlives it (mounts, cgroups, writable layers, state).
  */
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { findCgroup2Mount } from '../../src/runtime/cgroup/cgroup.js'
@@ -64,15 +65,36 @@ export async function makeTestEnv(options: { loadBusybox?: boolean } = {}): Prom
       return left
     },
     cleanup() {
-      rmSync(dir, { recursive: true, force: true })
-      if (cgroup2) {
-        try {
-          rmSync(join(cgroup2, cgroupParent), { recursive: false })
-        } catch {
-          // absent, as it should be
-        }
+      // a test that failed may have left containers: removed as a user would,
+      // then whatever is still mounted under the env (a pinned network namespace)
+      if (existsSync(stateRoot)) {
+        const ids = miniRun([...globals, 'ps', '-a', '-q']).stdout.split('\n').filter(Boolean)
+        if (ids.length > 0) miniRun([...globals, 'rm', '-f', '-v', ...ids])
       }
+      const mountPoints = readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n')
+        .map((l) => l.split(' ')[4])
+        .filter((p): p is string => p !== undefined && p.startsWith(`${dir}/`))
+      for (const p of mountPoints.sort().reverse()) spawnSync('umount', ['-l', p])
+      rmSync(dir, { recursive: true, force: true })
+      if (cgroup2) removeEmptyTree(join(cgroup2, cgroupParent))
     },
   }
   return env
+}
+
+/** rmdir a cgroup and the empty cgroups under it, deepest first (absent: nothing to do). */
+function removeEmptyTree(path: string): void {
+  let entries: string[]
+  try {
+    entries = readdirSync(path, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name)
+  } catch {
+    return
+  }
+  for (const e of entries) removeEmptyTree(join(path, e))
+  try {
+    rmdirSync(path)
+  } catch {
+    // busy: a process is still in it, and leftovers() says so
+  }
 }
