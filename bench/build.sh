@@ -17,6 +17,12 @@
 # Needs: buildah runc jq, root, and a built mini-run (npm run build).
 #   bench/build.sh [ROUNDS]
 set -euo pipefail
+# Containers get the default bridge network, with its NAT rules: they run in
+# a network namespace of this script's own, never in this machine's.
+if [ "${MINI_RUN_BENCH_NETNS:-}" != 1 ]; then
+  exec env MINI_RUN_BENCH_NETNS=1 unshare --net bash "$0" "$@"
+fi
+ip link set lo up
 ROUNDS=${1:-7}
 ISOLATION=${ISOLATION:-oci}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)

@@ -4,6 +4,12 @@
 # hyperfine run; (2) the resident memory of 20 idle detached containers'
 # monitors. Needs root; prints ratios and MB.
 set -euo pipefail
+# Containers get the default bridge network, with its NAT rules: they run in
+# a network namespace of this script's own, never in this machine's.
+if [ "${MINI_RUN_BENCH_NETNS:-}" != 1 ]; then
+  exec env MINI_RUN_BENCH_NETNS=1 unshare --net bash "$0" "$@"
+fi
+ip link set lo up
 cd "$(dirname "$0")/.."
 n=${N:-100}
 out=bench/out
@@ -30,8 +36,8 @@ fs.writeFileSync("config.json", JSON.stringify(c, null, 2));
 c.process.args = ["/bin/true"]; fs.mkdirSync("../bundle-true"); fs.writeFileSync("../bundle-true/config.json", JSON.stringify(c, null, 2));')
 
 cat > "$dir/loops.sh" <<LOOPS
-mr_rm() { for i in \$(seq $n); do $mr run --rm $image /bin/true; done; }
-mr_d() { for i in \$(seq $n); do id=\$($mr run -d $image sleep 30); $mr rm -f \$id >/dev/null; done; }
+mr_rm() { for i in \$(seq $n); do $mr run --rm --network none $image /bin/true; done; }
+mr_d() { for i in \$(seq $n); do id=\$($mr run -d --network none $image sleep 30); $mr rm -f \$id >/dev/null; done; }
 runc_rm() { for i in \$(seq $n); do runc run -b $dir/bundle-true bench-\$i; done; }
 runc_d() { for i in \$(seq $n); do runc run -d -b $dir/bundle bench-\$i >/dev/null 2>&1 </dev/null; runc delete -f bench-\$i; done; }
 LOOPS

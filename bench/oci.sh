@@ -5,6 +5,12 @@
 # --rm` with each as podman's --runtime. Needs root, hyperfine, runc, crun,
 # podman. Prints medians and ratios (bench/report.mjs).
 set -euo pipefail
+# Containers get the default bridge network, with its NAT rules: they run in
+# a network namespace of this script's own, never in this machine's.
+if [ "${MINI_RUN_BENCH_NETNS:-}" != 1 ]; then
+  exec env MINI_RUN_BENCH_NETNS=1 unshare --net bash "$0" "$@"
+fi
+ip link set lo up
 cd "$(dirname "$0")/.."
 runs=${RUNS:-20}
 rounds=${ROUNDS:-3}

@@ -4,6 +4,12 @@
 # one hyperfine run (the machine's drift hits all four alike). Needs root,
 # hyperfine and podman; prints medians and ratios. Target: faster than podman.
 set -euo pipefail
+# Containers get the default bridge network, with its NAT rules: they run in
+# a network namespace of this script's own, never in this machine's.
+if [ "${MINI_RUN_BENCH_NETNS:-}" != 1 ]; then
+  exec env MINI_RUN_BENCH_NETNS=1 unshare --net bash "$0" "$@"
+fi
+ip link set lo up
 cd "$(dirname "$0")/.."
 n=${N:-100}
 out=bench/out
