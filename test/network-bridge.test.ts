@@ -110,6 +110,20 @@ describe.skipIf(!isRoot || !netavark)('network: bridge (needs root, netavark and
     expect(host.stdout.split('\n').filter(Boolean).sort()).toEqual(ns.snapshot().links)
   })
 
+  it('a bridge keeps its address while containers come and go: the gateway, their DNS server, stays where they saw it', () => {
+    // sysfs shows the network namespace of whoever mounts it: mounted afresh in the test's
+    const bridge = () => ns.exec(['unshare', '--mount', 'sh', '-c', 'mount -t sysfs none /sys && cat /sys/class/net/mini-run0/addr_assign_type /sys/class/net/mini-run0/address']).stdout
+    const a = detached([BUSYBOX, 'sleep', '60'])
+    const before = bridge()
+    // NET_ADDR_SET (3), not the lowest of its ports' addresses, which changes as containers come and
+    // go and left the others' neighbour entry for their DNS server stale (names stopped resolving)
+    expect(before.split('\n')[0]).toBe('3')
+    const b = detached([BUSYBOX, 'sleep', '60'])
+    expect(mr(['rm', '-f', a]).status).toBe(0)
+    expect(bridge()).toBe(before)
+    expect(mr(['rm', '-f', b]).status).toBe(0)
+  })
+
   it('containers on a user network reach each other by name and alias, in both start orders; other networks cannot', async () => {
     expect(mr(['network', 'create', 'front']).status).toBe(0)
     expect(mr(['network', 'create', '--subnet', '10.93.7.0/24', '--gateway', '10.93.7.254', 'back']).status).toBe(0)

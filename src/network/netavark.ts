@@ -11,6 +11,7 @@
  * (leases.ts) and passes static addresses, as podman does.
  */
 import { spawnSync } from 'node:child_process'
+import { nodeCrypto } from '../lazy-crypto.js'
 import { existsSync } from 'node:fs'
 import { MiniRunError } from '../errors.js'
 import type { NetworkDef } from './networks.js'
@@ -146,9 +147,27 @@ export function runNetavark(action: 'setup' | 'teardown', netnsPath: string, con
     throw new MiniRunError(`netavark ${action}: ${message || noise || `exit status ${r.status}`}`, { code: 'ENETAVARK' })
   }
   if (action === 'teardown') return {}
+  for (const info of Object.values(options.network_info)) pinBridgeAddress(info.network_interface, info.name)
   try {
     return JSON.parse(r.stdout) as NetavarkStatus
   } catch (err) {
     throw new MiniRunError(`netavark setup: unreadable status: ${r.stdout.slice(0, 200)}`, { cause: err })
   }
+}
+
+/**
+ * A Linux bridge that was given no address takes the lowest of its ports'
+ * (br_stp_recalculate_bridge_id): a container that leaves, or starts again
+ * with new veths, can change it, and the other containers' neighbour
+ * entries for the gateway, their DNS server, then name an address nobody
+ * has while they stay REACHABLE (no name resolves for half a minute). An
+ * address set is kept (NET_ADDR_SET): each network's bridge gets its own,
+ * locally administered and derived from its name, so setting it again is a
+ * no-op.
+ */
+function pinBridgeAddress(bridge: string, network: string): void {
+  const bytes = nodeCrypto().createHash('sha256').update(`mini-run bridge ${network} ${bridge}`).digest()
+  const mac = [0x02, ...bytes.subarray(0, 5)].map((b) => b.toString(16).padStart(2, '0')).join(':')
+  const r = spawnSync('ip', ['link', 'set', 'dev', bridge, 'address', mac], { encoding: 'utf8' })
+  if (r.error || r.status !== 0) throw new MiniRunError(`set the address of bridge ${bridge}: ${(r.error?.message ?? r.stderr).trim()}`, { code: 'ENETAVARK' })
 }
