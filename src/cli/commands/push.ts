@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import type { LayerPushProgress, PushEvent } from '../../registry/push.js'
 import { globalOptions } from '../global-options.js'
-import { bar, formatBytes, shortId } from '../pull-progress.js'
+import { bar, formatBytes, LayerLines, type ProgressOut } from '../layer-lines.js'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
 
@@ -62,60 +62,22 @@ export function register(program: Command): void {
     .action((image: string, flags: PushFlags, cmd: Command) => pushImages(cmd, image, flags))
 }
 
-const REDRAW_MS = 100
-
-/**
- * `docker push`'s display: layers top first; on a terminal one line each,
- * redrawn in place, otherwise one line per layer when it is done.
- */
+/** `docker push`'s display (layer-lines.ts): layers top first. */
 export class PushProgressView {
-  private layers: LayerPushProgress[] = []
-  private readonly reported = new Set<string>()
-  private drawnLines = 0
-  private lastDraw = 0
-  private timer: NodeJS.Timeout | undefined
+  private readonly lines: LayerLines<LayerPushProgress>
 
-  constructor(
-    private readonly out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number },
-    private readonly tty = out.isTTY === true,
-  ) {}
+  constructor(out: ProgressOut, tty = out.isTTY === true) {
+    this.lines = new LayerLines(out, tty, describe, isFinal)
+  }
 
   update(event: PushEvent): void {
-    if (event.type === 'resolved') this.layers = [...event.layers].reverse()
+    if (event.type === 'resolved') this.lines.layers = [...event.layers].reverse()
     if (event.type === 'done') return
-    if (!this.tty) {
-      for (const layer of this.layers) {
-        if (isFinal(layer) && !this.reported.has(layer.digest)) {
-          this.reported.add(layer.digest)
-          this.out.write(`${shortId(layer.digest)}: ${describe(layer)}\n`)
-        }
-      }
-      return
-    }
-    const now = Date.now()
-    if (event.type === 'layer' && event.layer.status === 'pushing' && now - this.lastDraw < REDRAW_MS) {
-      this.timer ??= setTimeout(() => {
-        this.timer = undefined
-        this.draw()
-      }, REDRAW_MS)
-      return
-    }
-    this.draw()
+    this.lines.changed(event.type === 'layer' && event.layer.status === 'pushing')
   }
 
   finish(): void {
-    if (this.timer) clearTimeout(this.timer)
-    this.timer = undefined
-    if (this.tty) this.draw()
-  }
-
-  private draw(): void {
-    this.lastDraw = Date.now()
-    const width = Math.max(20, (this.out.columns ?? 80) - 1)
-    let text = this.drawnLines > 0 ? `\x1b[${this.drawnLines}A` : ''
-    for (const layer of this.layers) text += `\r\x1b[2K${`${shortId(layer.digest)}: ${describe(layer)}`.slice(0, width)}\n`
-    this.drawnLines = this.layers.length
-    this.out.write(text)
+    this.lines.finish()
   }
 }
 
