@@ -85,10 +85,8 @@ const standaloneValidator = {
 // every start (0.57 MB -> 0.33 MB); stack traces keep function names.
 const common = { bundle: true, format: 'cjs', platform: 'node', target: 'node20', logLevel: 'warning', minifyWhitespace: true, minifySyntax: true }
 
-await build({
+const cliBundle = {
   ...common,
-  entryPoints: ['src/cli/main.ts'],
-  outfile: 'dist/mini-run-cli.cjs',
   // a native addon, and node-tar (only `load` of a tar needs it, and its
   // CommonJS build is one file): resolved at run time from node_modules
   external: ['ffi-rs', '@yuuang/*', 'tar'],
@@ -96,7 +94,11 @@ await build({
   define: { 'import.meta.url': '__bundleUrl' },
   banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   plugins: [lazyBuiltins, vendors],
-})
+}
+await build({ ...cliBundle, entryPoints: ['src/cli/main.ts'], outfile: 'dist/mini-run-cli.cjs' })
+// A foreground `run` whose flags the launcher could parse (src/cli/run-line.ts):
+// a third of the CLI's code, without commander and the other verbs.
+await build({ ...cliBundle, entryPoints: ['src/cli/run-line.ts'], outfile: 'dist/mini-run-run.cjs' })
 await build({
   ...common,
   entryPoints: ['src/build/vendor.ts'],
@@ -128,22 +130,26 @@ await build({
   banner: { js: '#!/usr/bin/env -S node --' },
 })
 
-// The launcher reads the bundle as latin1 and runs it as a vm.Script, which
+// The launcher reads each bundle as latin1 and runs it as a vm.Script, which
 // has no import(): both are checked here rather than found at run time.
-const bundled = readFileSync('dist/mini-run-cli.cjs', 'latin1')
-const nonAscii = bundled.search(/[^\x00-\x7f]/)
-if (nonAscii >= 0) throw new Error(`dist/mini-run-cli.cjs: non-ASCII text at offset ${nonAscii}: ${JSON.stringify(bundled.slice(nonAscii - 40, nonAscii + 10))}`)
-const dynamicImport = bundled.search(/[^\w$.]import\(/)
-if (dynamicImport >= 0) throw new Error(`dist/mini-run-cli.cjs: import() at offset ${dynamicImport}; a builtin must be imported statically`)
-// The build's id, for the launcher to tell its code cache from another bundle's
-appendFileSync('dist/mini-run-cli.cjs', `//# mini-run-build ${createHash('sha256').update(bundled).digest('hex').slice(0, 32)}\n`)
+for (const file of ['dist/mini-run-cli.cjs', 'dist/mini-run-run.cjs']) {
+  const bundled = readFileSync(file, 'latin1')
+  const nonAscii = bundled.search(/[^\x00-\x7f]/)
+  if (nonAscii >= 0) throw new Error(`${file}: non-ASCII text at offset ${nonAscii}: ${JSON.stringify(bundled.slice(nonAscii - 40, nonAscii + 10))}`)
+  const dynamicImport = bundled.search(/[^\w$.]import\(/)
+  if (dynamicImport >= 0) throw new Error(`${file}: import() at offset ${dynamicImport}; a builtin must be imported statically`)
+  // The build's id, for the launcher to tell its code cache from another bundle's
+  appendFileSync(file, `//# mini-run-build ${createHash('sha256').update(bundled).digest('hex').slice(0, 32)}\n`)
+  rmSync(`${file}.cache`, { force: true })
+}
 
 chmodSync('dist/mini-run.cjs', 0o755)
 
 // The code cache, written at the exit of a run that compiles what `run`
 // needs: --explain plans a container and starts nothing. (Without a cache the
 // first run of the CLI writes one; this only makes it a good one.)
-rmSync('dist/mini-run-cli.cjs.cache', { force: true })
+// The run bundle's cache is written by the first run of a container (the
+// launcher's refreshCache), which compiles all of its path.
 try {
   execFileSync(process.execPath, ['dist/mini-run.cjs', 'run', '--explain', '--rootfs', '/', '/bin/true'], {
     stdio: 'ignore',

@@ -6,6 +6,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BUSYBOX, isRoot, makeTestEnv } from './helpers/test-env.js'
 
 const PROJECT = new URL('..', import.meta.url).pathname
 let dir: string
@@ -21,7 +22,7 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'mini-run-launcher-'))
   mkdirSync(join(dir, 'dist'))
   mkdirSync(join(dir, 'native'))
-  for (const f of ['mini-run.cjs', 'mini-run-cli.cjs']) copyFileSync(join(PROJECT, 'dist', f), join(dir, 'dist', f))
+  for (const f of ['mini-run.cjs', 'mini-run-cli.cjs', 'mini-run-run.cjs']) copyFileSync(join(PROJECT, 'dist', f), join(dir, 'dist', f))
   symlinkSync(join(PROJECT, 'node_modules'), join(dir, 'node_modules'))
   symlinkSync(join(PROJECT, 'native', 'build'), join(dir, 'native', 'build'))
   launcher = join(dir, 'dist', 'mini-run.cjs')
@@ -86,5 +87,34 @@ describe('the CLI launcher', () => {
     expect(status).toBe(125)
     // Docker's two lines, not the whole usage
     expect(stderr).toBe("unknown flag: --no-such-flag\nSee 'mini-run run --help'.\n")
+  })
+
+  // A foreground run's bundle (dist/mini-run-run.cjs) has no cache from the
+  // build: the first run that starts a container writes one holding its
+  // whole path; a run that fails before leaves only a partial one, which the
+  // next full run replaces once.
+  it.skipIf(!isRoot)('leaves a run bundle cache of a whole run, once (needs root: it starts containers)', async () => {
+    const env = await makeTestEnv()
+    const runCache = join(dir, 'dist', 'mini-run-run.cjs.cache')
+    const run = (...args: string[]) =>
+      execFileSync(process.execPath, [launcher, ...env.runArgs(['--network', 'none', ...args])], { encoding: 'utf8', stdio: 'pipe' })
+    const mark = () => {
+      const file = readFileSync(runCache)
+      return String.fromCharCode(file[file.indexOf(10) + 1]!)
+    }
+    try {
+      rmSync(runCache, { force: true })
+      expect(() => run('--pull', 'never', 'localhost/test/no-such-image:latest', 'true')).toThrow(/no-such-image/)
+      expect(mark()).toBe('-')
+      expect(run(BUSYBOX, 'echo', 'ran')).toBe('ran\n')
+      expect(mark()).toBe('+')
+      const ino = statSync(runCache).ino
+      expect(run(BUSYBOX, 'echo', 'again')).toBe('again\n')
+      expect(() => run('--pull', 'never', 'localhost/test/no-such-image:latest', 'true')).toThrow()
+      expect(statSync(runCache).ino).toBe(ino)
+      expect(env.leftovers()).toEqual([])
+    } finally {
+      env.cleanup()
+    }
   })
 })

@@ -24,6 +24,10 @@ import fs = require('node:fs')
 import nodeModule = require('node:module')
 import path = require('node:path')
 import vm = require('node:vm')
+// an ES module of src/, which esbuild bundles into this file
+const { parseRunLine } = require('./run-line-parse.js') as typeof import('./run-line-parse.js')
+type RunLine = import('./run-line-parse.js').RunLine
+type RunLineResult = import('./run-line.js').RunLineResult
 
 // NODE_OPTIONS makes every Node that inherits it run code before its own
 // (--require, --import, --experimental-loader). Node has applied it to this
@@ -34,47 +38,94 @@ import vm = require('node:vm')
 // started with a script (NODE_REPL_EXTERNAL_MODULE only in a REPL).
 delete process.env.NODE_OPTIONS
 
-const bundle = path.join(__dirname, 'mini-run-cli.cjs')
-const cacheFile = bundle + '.cache'
+/**
+ * Run one bundle of dist/ through its code cache; returns its exports, and a
+ * function that leaves a cache of everything compiled so far when the
+ * process exits (for a cache written before this run's code had run).
+ */
+function runBundle(name: string): { exports: Record<string, unknown>; refreshCache: () => void } {
+  const bundle = path.join(__dirname, name)
+  const cacheFile = bundle + '.cache'
 
-// The bundle is ASCII (the build checks), so latin1 decoding is exact and
-// gives V8 a one-byte string without UTF-8 decoding.
-const fd = fs.openSync(bundle, 'r')
-const stat = fs.fstatSync(fd)
-const text = fs.readFileSync(fd, 'latin1')
-fs.closeSync(fd)
-// A "#!" line is a comment to Node's loader, not to V8: keep it as one.
-const source = text.startsWith('#!') ? `//${text.slice(2)}` : text
-const buildId = /\/\/# mini-run-build (\w+)\s*$/.exec(text.slice(-120))?.[1] ?? 'unknown'
-const cacheKey = Buffer.from(`mini-run-code-cache ${buildId} ${stat.size} ${stat.mtimeMs}\n`, 'latin1')
+  // The bundle is ASCII (the build checks), so latin1 decoding is exact and
+  // gives V8 a one-byte string without UTF-8 decoding.
+  const fd = fs.openSync(bundle, 'r')
+  const stat = fs.fstatSync(fd)
+  const text = fs.readFileSync(fd, 'latin1')
+  fs.closeSync(fd)
+  // A "#!" line is a comment to Node's loader, not to V8: keep it as one.
+  const source = text.startsWith('#!') ? `//${text.slice(2)}` : text
+  const buildId = /\/\/# mini-run-build (\w+)\s*$/.exec(text.slice(-120))?.[1] ?? 'unknown'
+  const cacheKey = Buffer.from(`mini-run-code-cache ${buildId} ${stat.size} ${stat.mtimeMs}\n`, 'latin1')
 
-let cachedData: Buffer | undefined
-try {
-  const file = fs.readFileSync(cacheFile)
-  if (file.subarray(0, cacheKey.length).equals(cacheKey)) cachedData = file.subarray(cacheKey.length)
-} catch {
-  // no cache yet: compile from source below, and write one at exit
-}
-
-const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
-  filename: bundle,
-  ...(cachedData && { cachedData }),
-})
-if (!cachedData || script.cachedDataRejected || process.env.MINI_RUN_WRITE_CODE_CACHE === '1') {
-  // at exit, so that the cache holds every function this run compiled
-  process.once('exit', () => {
-    const tmp = `${cacheFile}.${process.pid}.tmp`
-    try {
-      fs.accessSync(__dirname, fs.constants.W_OK)
-      fs.writeFileSync(tmp, Buffer.concat([cacheKey, script.createCachedData()]), { flag: 'wx', mode: 0o644 })
-      fs.renameSync(tmp, cacheFile)
-    } catch {
-      // a read-only install: every run compiles, as plain node would
-      fs.rmSync(tmp, { force: true })
+  let cachedData: Buffer | undefined
+  let complete = false
+  try {
+    const file = fs.readFileSync(cacheFile)
+    if (file.subarray(0, cacheKey.length).equals(cacheKey)) {
+      // "+": written at the end of a run, so it holds what the run compiled
+      complete = file[cacheKey.length] === 0x2b
+      cachedData = file.subarray(cacheKey.length + 1)
     }
+  } catch {
+    // no cache yet: compile from source below, and write one at exit
+  }
+
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: bundle,
+    ...(cachedData && { cachedData }),
   })
+  let writing = false
+  const writeAtExit = (mark: string) => {
+    if (writing) return
+    writing = true
+    // at exit, so that the cache holds every function this run compiled
+    process.once('exit', () => {
+      const tmp = `${cacheFile}.${process.pid}.tmp`
+      try {
+        fs.accessSync(__dirname, fs.constants.W_OK)
+        fs.writeFileSync(tmp, Buffer.concat([cacheKey, Buffer.from(mark, 'latin1'), script.createCachedData()]), { flag: 'wx', mode: 0o644 })
+        fs.renameSync(tmp, cacheFile)
+      } catch {
+        // a read-only install: every run compiles, as plain node would
+        fs.rmSync(tmp, { force: true })
+      }
+    })
+  }
+  if (!cachedData || script.cachedDataRejected || process.env.MINI_RUN_WRITE_CODE_CACHE === '1') writeAtExit('-')
+
+  const module_ = { exports: {} as Record<string, unknown> }
+  const run = script.runInThisContext() as (...args: unknown[]) => void
+  run.call(module_.exports, module_.exports, nodeModule.createRequire(bundle), module_, bundle, __dirname)
+  return { exports: module_.exports, refreshCache: () => complete || writeAtExit('+') }
 }
 
-const module_ = { exports: {} }
-const run = script.runInThisContext() as (...args: unknown[]) => void
-run.call(module_.exports, module_.exports, nodeModule.createRequire(bundle), module_, bundle, __dirname)
+/**
+ * Whether fd may be a terminal, without node:tty (which loads Node's net and
+ * stream modules, 2.5 ms): a character device other than the memory ones
+ * (major 1: /dev/null, /dev/zero). A "maybe" only sends the shorthand to
+ * the whole CLI, which asks isatty.
+ */
+function mayBeTerminal(fd: number): boolean {
+  try {
+    const st = fs.fstatSync(fd)
+    return st.isCharacterDevice() && Math.floor(st.rdev / 256) % 4096 !== 1
+  } catch {
+    return false
+  }
+}
+
+// `run` of a container that stays this process's child, the line users
+// type most: a bundle of its own, without commander and the other verbs.
+const line = parseRunLine(process.argv, mayBeTerminal)
+const ran = line && runBundle('mini-run-run.cjs')
+const started = ran && (ran.exports.runLine as (l: RunLine) => Promise<RunLineResult> | undefined)(line)
+if (ran && started) {
+  void started.then((result) => {
+    process.exitCode = result.exitCode
+    if (result.ran) ran.refreshCache()
+  })
+} else {
+  // every other line: the whole CLI, which runs itself (main.ts)
+  runBundle('mini-run-cli.cjs')
+}

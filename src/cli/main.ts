@@ -5,11 +5,11 @@
  */
 import { Command, CommanderError } from 'commander'
 import { describeError } from '../errors.js'
-import { getLogger } from '../log.js'
 import { isVerb, registerCommands } from './commands/index.js'
 import { EXIT_RUNTIME_ERROR } from './exit-codes.js'
 import { dockerUsageError } from './main-errors.js'
-import { errorLine } from './error-line.js'
+import { reportError } from './report-error.js'
+import { addGlobalFlags } from './run-flag-specs.js'
 import { ociArgs } from './oci/detect.js'
 
 export async function main(argv: string[]): Promise<number> {
@@ -18,9 +18,7 @@ export async function main(argv: string[]): Promise<number> {
   if (oci) return (await import('./oci/main.js')).ociMain(oci)
   const program = new Command('mini-run')
     .description('a small container runtime: a container is a restricted process')
-    .option('--root <dir>', 'image store directory (default: /var/lib/mini-run as root, ~/.local/share/mini-run otherwise)')
-    .option('--state <dir>', 'runtime state directory (default: /run/mini-run as root, $XDG_RUNTIME_DIR/mini-run otherwise)')
-    .option('--log-level <level>', 'pino log level on stderr (trace, debug, info, warn, error)')
+  addGlobalFlags(program)
     .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
@@ -53,12 +51,7 @@ export async function main(argv: string[]): Promise<number> {
       // --help and --version exit 0; bad flags are a runtime error (Docker: 125)
       return err.exitCode === 0 ? 0 : EXIT_RUNTIME_ERROR
     }
-    process.stderr.write(errorLine(err))
-    // the line above is for users; where it came from is for whoever debugs (--log-level trace)
-    getLogger().trace({ err }, 'the error above, with its stack')
-    // an error that knows its exit code (exec failures: 126, 127) says so
-    const code = (err as { exitCode?: unknown }).exitCode
-    return typeof code === 'number' ? code : EXIT_RUNTIME_ERROR
+    return reportError(err)
   }
 }
 

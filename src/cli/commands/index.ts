@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { isVerb, type VerbName } from '../verbs.js'
 import { register as registerImage } from './image.js'
 import { register as registerImages } from './images.js'
 import { register as registerLoad } from './load.js'
@@ -42,8 +43,8 @@ import { register as registerInfo } from './info.js'
 import { register as registerHealthcheck } from './healthcheck.js'
 import { register as registerCompose } from './compose.js'
 
-/** Every verb, in the order `mini-run --help` lists them. */
-const VERBS: Record<string, (program: Command) => void> = {
+/** Every verb (verbs.ts), in the order `mini-run --help` lists them. */
+const VERBS: Record<VerbName, (program: Command) => void> = {
   run: registerRun,
   create: registerCreate,
   start: registerStart,
@@ -92,10 +93,7 @@ const VERBS: Record<string, (program: Command) => void> = {
   internal: registerInternal,
 }
 
-/** Whether a word is one of mini-run's verbs (or help). */
-export function isVerb(word: string): boolean {
-  return word === 'help' || Object.hasOwn(VERBS, word)
-}
+export { isVerb }
 
 /**
  * Register every verb; or, given the verb this command line runs, only that
@@ -103,7 +101,7 @@ export function isVerb(word: string): boolean {
  * and unknown verbs get all of them.
  */
 export function registerCommands(program: Command, only?: string): void {
-  const one = only !== undefined && Object.hasOwn(VERBS, only) ? VERBS[only] : undefined
+  const one = only !== undefined && isVerb(only) && only !== 'help' ? VERBS[only as VerbName] : undefined
   if (one) return one(program)
   for (const register of Object.values(VERBS)) register(program)
 }

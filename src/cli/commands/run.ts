@@ -1,35 +1,38 @@
 import type { Command } from 'commander'
-import { openSync, rmSync } from 'node:fs'
+import { rmSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { PreparedContainer } from '../../runtime/container/run-options.js'
 import { checkCidFile, writeCidFile } from '../cid-file.js'
 import { explainFormat } from '../explain-format.js'
 import { refuseTtyWithoutTerminal } from '../tty-check.js'
 import { globalOptions } from '../global-options.js'
-import { addRunFlags, attachedRun, runOptionsOf, type RunFlags as SharedRunFlags } from '../run-flags.js'
-
-type RunFlags = SharedRunFlags & { rm?: boolean; detach?: boolean; explain?: string | boolean }
+import { addRunFlags, attachedRun, runOptionsOf } from '../run-flags.js'
+import { addRunVerbFlags } from '../run-flag-specs.js'
+import { runInForeground, type RunVerbFlags as RunFlags } from '../run-in-foreground.js'
 
 export function register(program: Command): void {
-  addRunFlags(
+  defineRun(program).action(async (positional: string[], flags: RunFlags, cmd: Command) => {
+    process.exitCode = await runCommand(positional, flags, cmd)
+  })
+}
+
+/** `run` and its flags, without its action (the launcher's thin parser is tested against it). */
+export function defineRun(program: Command): Command {
+  return addRunFlags(addRunVerbFlags(
     program
       .command('run')
       .description('run a command in a new container')
       .usage('[options] IMAGE [COMMAND] [ARG...]\n       mini-run run [options] --rootfs DIR COMMAND [ARG...]')
-      .argument('[image-and-command...]')
-      .option('--rm', 'remove the container when it exits')
-      .option('-d, --detach', 'run in the background under a monitor and print the container id')
-      .option('--explain [format]', 'print every step that would start the container, with its reason, and exit (--explain=json for tools)'),
-  )
+      .argument('[image-and-command...]'),
+  ))
     .helpOption('--help', 'display help for command')
     .passThroughOptions()
-    .action(async (positional: string[], flags: RunFlags, cmd: Command) => {
-      process.exitCode = await runCommand(positional, flags, cmd)
-    })
 }
 
 async function runCommand(positional: string[], flags: RunFlags, cmd: Command): Promise<number> {
   const explain = explainFormat(flags.explain, positional)
+  // the common case, which the launcher also takes without commander (run-line.ts)
+  if (explain === undefined && !flags.detach && !attachedRun(flags)) return runInForeground(positional, flags, globalOptions(cmd))
   if (flags.cidfile && explain === undefined) checkCidFile(flags.cidfile)
   if (explain === undefined && attachedRun(flags)) {
     // checked before anything starts
@@ -52,11 +55,7 @@ async function runCommand(positional: string[], flags: RunFlags, cmd: Command): 
       process.stdout.write(`${await startDetached(prepared)}\n`)
       return 0
     }
-    if (attachedRun(flags)) return await runAttached(prepared, flags)
-    const { runPrepared } = await import('../../runtime/container/run-foreground.js')
-    // Without -i the container's stdin is /dev/null, as in Docker.
-    const stdin = flags.interactive || flags.tty ? 0 : openSync('/dev/null', 'r')
-    return await runPrepared(prepared, { stdio: [stdin, 1, 2], forwardSignals: true, interactive: flags.interactive === true }, { remove: flags.rm === true })
+    return await runAttached(prepared, flags)
   } catch (err) {
     // a start that fails leaves nothing, its id file included
     if (flags.cidfile) rmSync(flags.cidfile, { force: true })

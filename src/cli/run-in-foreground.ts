@@ -1,0 +1,30 @@
+/**
+ * `mini-run run` of a container that stays the CLI's own child: no -d, no
+ * -it, no --explain. Both command lines come here: commander's (commands/
+ * run.ts) and the launcher's thin one (run-line.ts), which starts it from a
+ * bundle of its own, without commander.
+ */
+import { openSync, rmSync } from 'node:fs'
+import { checkCidFile, writeCidFile } from './cid-file.js'
+import type { GlobalOptions } from './global-options.js'
+import { runOptionsOf, type RunFlags } from './run-flags.js'
+
+export type RunVerbFlags = RunFlags & { rm?: boolean; detach?: boolean; explain?: string | boolean }
+
+export async function runInForeground(positional: string[], flags: RunVerbFlags, globals: GlobalOptions): Promise<number> {
+  if (flags.cidfile) checkCidFile(flags.cidfile)
+  const { prepareContainer } = await import('../runtime/container/prepare.js')
+  const prepared = await prepareContainer(runOptionsOf(positional, flags, globals), false)
+  for (const warning of prepared.warnings) process.stderr.write(`mini-run: ${warning}\n`)
+  if (flags.cidfile) writeCidFile(flags.cidfile, prepared.id)
+  try {
+    const { runPrepared } = await import('../runtime/container/run-foreground.js')
+    // Without -i the container's stdin is /dev/null, as in Docker.
+    const stdin = flags.interactive || flags.tty ? 0 : openSync('/dev/null', 'r')
+    return await runPrepared(prepared, { stdio: [stdin, 1, 2], forwardSignals: true, interactive: flags.interactive === true }, { remove: flags.rm === true })
+  } catch (err) {
+    // a start that fails leaves nothing, its id file included
+    if (flags.cidfile) rmSync(flags.cidfile, { force: true })
+    throw err
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * The launcher's thin parser for the command line a user types most:
+ * `mini-run [--root D] [--state D] run [flags] IMAGE [COMMAND...]` (or the
+ * shorthand `mini-run IMAGE ...`) of a container that stays the CLI's child.
+ * It reads the same flag table as commander (run-flag-specs.ts) and parses
+ * the way commander does (its Command#parseOptions: `--flag value`,
+ * `--flag=value`, `-fvalue`, `-it`, options only before the image with
+ * passThroughOptions, `--` ending them), so that the launcher can start
+ * such a run from a bundle without commander and without the other verbs:
+ * 3 ms of every start (README "Start-up").
+ *
+ * It gives up (undefined) on anything else, and commander's CLI handles the
+ * line as before: another verb, --help, a flag it does not know or that
+ * misses its value, -d, -it, --restart, --explain, runc's command line.
+ * test/run-line-parse.test.ts checks that whatever it does parse, commander
+ * parses the same.
+ */
+import { basename } from 'node:path'
+import { addGlobalFlags, addRunFlags, addRunVerbFlags, type OptionSink } from './run-flag-specs.js'
+import { isVerb } from './verbs.js'
+
+export interface RunLine {
+  globals: { root?: string; state?: string; logLevel?: string }
+  /** The image and its command (or, with --rootfs, the command). */
+  positional: string[]
+  /** As commander's opts() would give them, defaults included. */
+  flags: Record<string, unknown>
+}
+
+interface Spec {
+  short?: string
+  long: string
+  /** commander's attribute name: camelCase of the long name, without "no-". */
+  key: string
+  value: 'none' | 'required' | 'optional'
+  negate: boolean
+  parse?: (value: string, previous: string[]) => string[]
+  defaultValue?: unknown
+}
+
+/** The options a sink is given, as commander would read their flags strings. */
+class SpecTable implements OptionSink {
+  readonly specs: Spec[] = []
+
+  option(flags: string, _description: string, parseOrDefault?: unknown, defaultValue?: unknown): this {
+    // commander's splitOptionFlags and Option constructor, for the forms the tables use
+    const m = /^(?:(-\w), )?(--[\w-]+)(?: ([<[].*))?$/.exec(flags)
+    if (!m || /\w\.\.\.[>\]]$/.test(flags)) throw new TypeError(`run-line-parse: flags it cannot read: ${flags}`)
+    const long = m[2]!
+    const negate = long.startsWith('--no-')
+    const key = long.slice(negate ? 5 : 2).replace(/-(\w)/g, (_, c: string) => c.toUpperCase())
+    const value = flags.includes('<') ? 'required' : flags.includes('[') ? 'optional' : 'none'
+    const parse = typeof parseOrDefault === 'function' ? (parseOrDefault as Spec['parse']) : undefined
+    const spec: Spec = { long, key, value, negate, ...(m[1] && { short: m[1] }), ...(parse && { parse }) }
+    const fallback = parse ? defaultValue : parseOrDefault
+    // a --no-x alone defaults x to true (commander's addOption)
+    if (fallback !== undefined || negate) spec.defaultValue = fallback ?? true
+    this.specs.push(spec)
+    return this
+  }
+
+  find(arg: string): Spec | undefined {
+    return this.specs.find((s) => s.long === arg || s.short === arg)
+  }
+
+  defaults(): Record<string, unknown> {
+    const out: Record<string, unknown> = {}
+    for (const s of this.specs) if (s.defaultValue !== undefined) out[s.key] = s.defaultValue
+    return out
+  }
+}
+
+const globalTable = addGlobalFlags(new SpecTable())
+const runTable = addRunFlags(addRunVerbFlags(new SpecTable()))
+
+/** What the caller's fd is, without node:tty (which loads the net and stream modules). */
+export type IsTerminal = (fd: number) => boolean
+
+/**
+ * argv as process.argv (node, script, args...): the run it means, or
+ * undefined for commander's CLI. isTerminal tells the shorthand whether to
+ * add -it (then it is commander's).
+ */
+export function parseRunLine(argv: readonly string[], isTerminal: IsTerminal): RunLine | undefined {
+  // runc's names are always runc's command line (oci/detect.ts)
+  const name = basename(argv[1] ?? '')
+  if (name === 'mini-run-oci' || name === 'runc') return undefined
+  const args = argv.slice(2)
+  const globals = parseOptions(globalTable, args, false)
+  if (!globals || globals.rest.length === 0) return undefined
+  const [word, ...after] = globals.rest
+  let runArgs: string[]
+  if (word === 'run') runArgs = after
+  else if (isVerb(word!) || word!.startsWith('-')) return undefined
+  // `mini-run IMAGE ...`: `run --rm`, with -it on a terminal (main.ts)
+  else if (isTerminal(0) && isTerminal(1)) return undefined
+  else runArgs = ['--rm', ...globals.rest]
+  const run = parseOptions(runTable, runArgs, true)
+  if (!run) return undefined
+  const f = run.values
+  if (f.detach || f.explain !== undefined || f.restart !== undefined || (f.interactive && f.tty)) return undefined
+  return { globals: globals.values, positional: run.rest, flags: f }
+}
+
+/**
+ * Command#parseOptions for one command: its options up to the first word
+ * that is none (with passThrough; without, the verb); undefined where
+ * commander would report an error or do more than parse.
+ */
+function parseOptions(table: SpecTable, input: readonly string[], passThrough: boolean): { values: Record<string, unknown>; rest: string[] } | undefined {
+  const values = table.defaults()
+  const args = [...input]
+  const set = (spec: Spec, value: string | undefined): void => {
+    if (spec.parse && value !== undefined) values[spec.key] = spec.parse(value, values[spec.key] as string[])
+    else values[spec.key] = value ?? (spec.negate ? false : true)
+  }
+  while (args.length > 0) {
+    const arg = args.shift()!
+    if (arg === '--') return passThrough ? { values, rest: args } : undefined
+    if (arg.length > 1 && arg.startsWith('-')) {
+      const spec = table.find(arg)
+      if (spec) {
+        // an optional value takes the next word unless it looks like a flag: left to commander
+        if (spec.value === 'optional') return undefined
+        if (spec.value === 'required') {
+          const value = args.shift()
+          if (value === undefined) return undefined
+          set(spec, value)
+        } else set(spec, undefined)
+        continue
+      }
+      if (arg[1] !== '-' && arg.length > 2) {
+        // -it, -eFOO=bar
+        const first = table.find(`-${arg[1]}`)
+        if (first) {
+          if (first.value === 'optional') return undefined
+          if (first.value === 'required') set(first, arg.slice(2))
+          else {
+            set(first, undefined)
+            args.unshift(`-${arg.slice(2)}`)
+          }
+          continue
+        }
+      }
+      const eq = arg.indexOf('=')
+      if (arg.startsWith('--') && eq > 2) {
+        const withValue = table.find(arg.slice(0, eq))
+        if (withValue && withValue.value === 'required') {
+          set(withValue, arg.slice(eq + 1))
+          continue
+        }
+      }
+      // an unknown flag (or --help): commander's to report
+      return undefined
+    }
+    return { values, rest: [arg, ...args] }
+  }
+  return passThrough ? { values, rest: [] } : { values, rest: [] }
+}

@@ -1,0 +1,59 @@
+/**
+ * mini-run's verbs, in the order `mini-run --help` lists them. A list of its
+ * own, so that the launcher can tell `mini-run IMAGE` (a shorthand for
+ * `run --rm`) from a verb without loading the verbs; commands/index.ts
+ * registers exactly these.
+ */
+export const VERB_NAMES = [
+  'run',
+  'create',
+  'start',
+  'restart',
+  'attach',
+  'ps',
+  'logs',
+  'exec',
+  'stop',
+  'kill',
+  'wait',
+  'rm',
+  'inspect',
+  'cp',
+  'top',
+  'stats',
+  'rename',
+  'pause',
+  'unpause',
+  'container',
+  'volume',
+  'port',
+  'healthcheck',
+  'compose',
+  'network',
+  'pull',
+  'images',
+  'rmi',
+  'load',
+  'image',
+  'build',
+  'lint',
+  'push',
+  'tag',
+  'save',
+  'history',
+  'login',
+  'logout',
+  'system',
+  'version',
+  'info',
+  'internal',
+] as const
+
+export type VerbName = (typeof VERB_NAMES)[number]
+
+const verbs: ReadonlySet<string> = new Set(VERB_NAMES)
+
+/** Whether a word is one of mini-run's verbs (or help). */
+export function isVerb(word: string): boolean {
+  return word === 'help' || verbs.has(word)
+}

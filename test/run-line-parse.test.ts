@@ -1,0 +1,175 @@
+// The launcher's thin parser for `run` (src/cli/run-line-parse.ts) against
+// commander, which parses every line the thin one gives up on: whatever
+// line the thin parser accepts, commander must accept too and give the
+// same image, command, flags and global options (fast-check over lines made
+// of run's own flags in every form commander takes, unknown flags, --help,
+// -- and flag-like values). And the launcher must really take that path.
+import { Command } from 'commander'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import fc from 'fast-check'
+import { afterAll, describe, expect, it } from 'vitest'
+import { defineRun } from '../src/cli/commands/run.js'
+import { addGlobalFlags } from '../src/cli/run-flag-specs.js'
+import { parseRunLine } from '../src/cli/run-line-parse.js'
+import { isVerb } from '../src/cli/verbs.js'
+
+const RUNS = Number(process.env.MINI_RUN_FUZZ_RUNS ?? 3000)
+const notTerminal = () => false
+
+interface Parsed {
+  globals: Record<string, unknown>
+  positional: string[]
+  flags: Record<string, unknown>
+}
+
+/**
+ * What commander makes of a command line, set up as main.ts sets it up;
+ * undefined if it refuses it. A first word that is no verb is rewritten
+ * to `run --rm` first, as main.ts does for a caller without a terminal.
+ */
+function commanderParse(args: string[]): Parsed | undefined {
+  const program = addGlobalFlags(new Command('mini-run'))
+    .enablePositionalOptions()
+    .exitOverride()
+    .configureOutput({ writeOut: () => undefined, writeErr: () => undefined })
+  const takesValue = new Set(['--root', '--state', '--log-level'])
+  let i = 0
+  while (i < args.length && args[i]!.startsWith('-')) i += takesValue.has(args[i]!) ? 2 : 1
+  if (i < args.length && !isVerb(args[i]!)) args = [...args.slice(0, i), 'run', '--rm', ...args.slice(i)]
+  program.option('-v, --version', 'print the version and exit')
+  let got: Parsed | undefined
+  defineRun(program).action((positional: string[], flags: Record<string, unknown>) => {
+    got = { globals: program.opts(), positional, flags: { ...flags } }
+  })
+  try {
+    program.parse(['node', 'mini-run', ...args])
+  } catch {
+    return undefined
+  }
+  return got
+}
+
+function thinParse(args: string[]): Parsed | undefined {
+  return parseRunLine(['node', '/usr/local/bin/mini-run', ...args], notTerminal)
+}
+
+/** run's flags as commander holds them, in every form it takes. */
+const runOptions = defineRun(new Command().enablePositionalOptions()).options
+const value = fc.constantFrom('x', 'a=b', '-1', '', '--rm', 'busybox', '/a:/b:ro', 'never', '=y')
+const flagToken: fc.Arbitrary<string[]> = fc.oneof(
+  fc.tuple(fc.constantFrom(...runOptions), value, fc.nat(3)).map(([o, v, form]): string[] => {
+    const name = form % 2 === 0 || !o.short ? o.long! : o.short
+    if (!o.required && !o.optional) return [name]
+    if (form === 2) return [`${o.long}=${v}`]
+    if (form === 3 && o.short) return [`${o.short}${v}`]
+    return [name, v]
+  }),
+  // grouped short flags, booleans first
+  fc.array(fc.constantFrom('i', 't', 'd', 'P', 'e', 'x'), { minLength: 2, maxLength: 3 }).map((cs) => [`-${cs.join('')}`]),
+  fc.constantFrom(['--nope'], ['-Z'], ['--help'], ['--'], ['--rm=true'], ['--explain'], ['--explain=json'], ['--restart', 'no']),
+)
+const globalToken = fc.constantFrom(['--root', '/r'], ['--root=/r2'], ['--state', '/s'], ['--log-level', 'debug'], ['--debug'], ['-v'], ['--help'])
+const commandWord = fc.constantFrom('sh', '-c', 'true', '--rm', '-e', 'x', '--', '-it')
+const line = fc
+  .tuple(
+    fc.array(globalToken, { maxLength: 2 }),
+    fc.constantFrom('run', 'run', 'run', 'busybox', 'ps', 'help'),
+    fc.array(flagToken, { maxLength: 5 }),
+    fc.constantFrom('busybox', 'localhost/mini-run/busybox:latest', '-'),
+    fc.array(commandWord, { maxLength: 3 }),
+  )
+  .map(([globals, verb, flags, image, command]) => [...globals.flat(), verb, ...flags.flat(), image, ...command])
+
+describe('the launcher\'s thin parser for run', () => {
+  it('parses only lines commander parses, and as commander does (fast-check)', () => {
+    let accepted = 0
+    fc.assert(
+      fc.property(line, (args) => {
+        const thin = thinParse(args)
+        if (thin === undefined) return
+        accepted++
+        const full = commanderParse(args)
+        expect(full).toBeDefined()
+        expect(thin.positional).toEqual(full!.positional)
+        expect(thin.flags).toEqual(full!.flags)
+        expect(thin.globals).toEqual(full!.globals)
+      }),
+      { numRuns: RUNS },
+    )
+    // the comparison above ran on a good share of the lines
+    expect(accepted).toBeGreaterThan(RUNS / 10)
+  })
+
+  it('takes the lines users type', () => {
+    for (const args of [
+      ['run', '--rm', 'busybox', 'true'],
+      ['run', '--rm', '-e', 'A=1', '-eB=2', '--env=C=3', '-v', '/a:/b', '-i', '--name', 'web', 'busybox', 'sh', '-c', 'echo $A'],
+      ['--root', '/x', '--state=/y', 'run', '--memory-swap', '-1', '--network', 'none', 'busybox'],
+      ['run', '--no-healthcheck', '--pull', 'never', '-w', '/tmp', '-u', '1000:1000', 'busybox', 'id'],
+      ['run', '-t', '--', 'busybox', '--rm'],
+      ['busybox', 'echo', 'hi'],
+      ['--log-level', 'debug', 'run', '--rootfs', '/srv/root', '/bin/true'],
+      // commander takes it too; run's action says what is missing
+      ['run'],
+    ]) {
+      const thin = thinParse(args)
+      expect(thin, args.join(' ')).toBeDefined()
+      expect(thin).toEqual(commanderParse(args))
+    }
+  })
+
+  it('leaves the rest to commander', () => {
+    for (const args of [
+      ['run', '-d', 'busybox'],
+      ['run', '-it', 'busybox', 'sh'],
+      ['run', '--restart', 'always', 'busybox'],
+      ['run', '--explain', 'busybox'],
+      ['run', '--help'],
+      ['run', '--no-such-flag', 'busybox'],
+      ['run', '--name'],
+      ['-v'],
+      ['--debug', 'run', 'busybox'],
+      ['ps', '-a'],
+      ['help', 'run'],
+    ]) {
+      expect(thinParse(args), args.join(' ')).toBeUndefined()
+    }
+    // runc's names are runc's command line; the shorthand with a terminal gets -it
+    expect(parseRunLine(['node', '/usr/bin/mini-run-oci', 'run', 'busybox'], notTerminal)).toBeUndefined()
+    expect(parseRunLine(['node', 'mini-run', 'busybox', 'sh'], () => true)).toBeUndefined()
+  })
+})
+
+describe('the launcher', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mini-run-run-line-'))
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+  /** Which bundles dist/mini-run.cjs opens for a command line (a --require probe records them). */
+  function bundlesOpened(args: string[]): string[] {
+    const log = join(dir, 'opened')
+    const probe = join(dir, 'probe.cjs')
+    writeFileSync(log, '')
+    writeFileSync(
+      probe,
+      `const fs = require('fs'); const open = fs.openSync;
+fs.openSync = function (p, ...rest) { if (/mini-run-(cli|run)\\.cjs$/.test(String(p))) fs.appendFileSync(${JSON.stringify(log)}, String(p).split('/').pop() + '\\n'); return open.call(this, p, ...rest) }`,
+    )
+    try {
+      execFileSync(process.execPath, ['--require', probe, 'dist/mini-run.cjs', ...args], { stdio: 'ignore' })
+    } catch {
+      // the exit code is not what this is about
+    }
+    return readFileSync(log, 'utf8').split('\n').filter(Boolean)
+  }
+
+  it('runs a foreground run from the run bundle, and anything else from the CLI bundle', () => {
+    // the store does not exist: the run fails, after the launcher chose
+    const store = ['--root', join(dir, 'store'), '--state', join(dir, 'state')]
+    expect(bundlesOpened([...store, 'run', '--rm', '--pull', 'never', 'busybox', 'true'])).toEqual(['mini-run-run.cjs'])
+    expect(bundlesOpened([...store, 'run', '-d', '--pull', 'never', 'busybox', 'true'])).toEqual(['mini-run-cli.cjs'])
+    expect(bundlesOpened([...store, 'ps'])).toEqual(['mini-run-cli.cjs'])
+  })
+})
