@@ -99,6 +99,8 @@ await build({ ...cliBundle, entryPoints: ['src/cli/main.ts'], outfile: 'dist/min
 // A foreground `run` whose flags the launcher could parse (src/cli/run-line.ts):
 // a third of the CLI's code, without commander and the other verbs.
 await build({ ...cliBundle, entryPoints: ['src/cli/run-line.ts'], outfile: 'dist/mini-run-run.cjs' })
+// `ps`, `images` and `inspect` (src/cli/list-main.ts): commander and these verbs.
+await build({ ...cliBundle, entryPoints: ['src/cli/list-main.ts'], outfile: 'dist/mini-run-list.cjs' })
 await build({
   ...common,
   entryPoints: ['src/build/vendor.ts'],
@@ -132,7 +134,7 @@ await build({
 
 // The launcher reads each bundle as latin1 and runs it as a vm.Script, which
 // has no import(): both are checked here rather than found at run time.
-for (const file of ['dist/mini-run-cli.cjs', 'dist/mini-run-run.cjs']) {
+for (const file of ['dist/mini-run-cli.cjs', 'dist/mini-run-run.cjs', 'dist/mini-run-list.cjs']) {
   const bundled = readFileSync(file, 'latin1')
   const nonAscii = bundled.search(/[^\x00-\x7f]/)
   if (nonAscii >= 0) throw new Error(`${file}: non-ASCII text at offset ${nonAscii}: ${JSON.stringify(bundled.slice(nonAscii - 40, nonAscii + 10))}`)
@@ -148,8 +150,8 @@ chmodSync('dist/mini-run.cjs', 0o755)
 // The code cache, written at the exit of a run that compiles what `run`
 // needs: --explain plans a container and starts nothing. (Without a cache the
 // first run of the CLI writes one; this only makes it a good one.)
-// The run bundle's cache is written by the first run of a container (the
-// launcher's refreshCache), which compiles all of its path.
+// The run and listing bundles' caches are written by the first run of each
+// of their verbs that goes the whole way (the launcher's cacheAfter).
 try {
   execFileSync(process.execPath, ['dist/mini-run.cjs', 'run', '--explain', '--rootfs', '/', '/bin/true'], {
     stdio: 'ignore',

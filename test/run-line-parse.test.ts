@@ -5,7 +5,7 @@
 // of run's own flags in every form commander takes, unknown flags, --help,
 // -- and flag-like values). And the launcher must really take that path.
 import { Command } from 'commander'
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -155,7 +155,7 @@ describe('the launcher', () => {
     writeFileSync(
       probe,
       `const fs = require('fs'); const open = fs.openSync;
-fs.openSync = function (p, ...rest) { if (/mini-run-(cli|run)\\.cjs$/.test(String(p))) fs.appendFileSync(${JSON.stringify(log)}, String(p).split('/').pop() + '\\n'); return open.call(this, p, ...rest) }`,
+fs.openSync = function (p, ...rest) { if (/mini-run-(cli|run|list)\\.cjs$/.test(String(p))) fs.appendFileSync(${JSON.stringify(log)}, String(p).split('/').pop() + '\\n'); return open.call(this, p, ...rest) }`,
     )
     try {
       execFileSync(process.execPath, ['--require', probe, 'dist/mini-run.cjs', ...args], { stdio: 'ignore' })
@@ -170,6 +170,21 @@ fs.openSync = function (p, ...rest) { if (/mini-run-(cli|run)\\.cjs$/.test(Strin
     const store = ['--root', join(dir, 'store'), '--state', join(dir, 'state')]
     expect(bundlesOpened([...store, 'run', '--rm', '--pull', 'never', 'busybox', 'true'])).toEqual(['mini-run-run.cjs'])
     expect(bundlesOpened([...store, 'run', '-d', '--pull', 'never', 'busybox', 'true'])).toEqual(['mini-run-cli.cjs'])
-    expect(bundlesOpened([...store, 'ps'])).toEqual(['mini-run-cli.cjs'])
+    expect(bundlesOpened([...store, 'ps'])).toEqual(['mini-run-list.cjs'])
+    expect(bundlesOpened([...store, 'inspect', 'x'])).toEqual(['mini-run-list.cjs'])
+    expect(bundlesOpened([...store, 'rm', 'x'])).toEqual(['mini-run-cli.cjs'])
+  })
+
+  it('gives the listings\' output, errors and exit codes as the whole CLI does', () => {
+    const store = ['--root', join(dir, 'store'), '--state', join(dir, 'state')]
+    const viaBoth = (args: string[]) =>
+      ['dist/mini-run.cjs', 'dist/mini-run-cli.cjs'].map((entry) => {
+        const r = spawnSync(process.execPath, [entry, ...store, ...args], { encoding: 'utf8' })
+        return { status: r.status, stdout: r.stdout, stderr: r.stderr }
+      })
+    for (const args of [['ps', '-a'], ['images'], ['inspect', 'nothing-by-this-name'], ['ps', '--nope'], ['images', '--help'], ['run', '--rm', '--pull', 'never', 'no-such-image', 'true']]) {
+      const [launcher, whole] = viaBoth(args)
+      expect(launcher, args.join(' ')).toEqual(whole)
+    }
   })
 })

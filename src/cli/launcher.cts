@@ -25,7 +25,7 @@ import nodeModule = require('node:module')
 import path = require('node:path')
 import vm = require('node:vm')
 // an ES module of src/, which esbuild bundles into this file
-const { parseRunLine } = require('./run-line-parse.js') as typeof import('./run-line-parse.js')
+const { lineVerb, parseRunLine } = require('./run-line-parse.js') as typeof import('./run-line-parse.js')
 type RunLine = import('./run-line-parse.js').RunLine
 type RunLineResult = import('./run-line.js').RunLineResult
 
@@ -38,12 +38,18 @@ type RunLineResult = import('./run-line.js').RunLineResult
 // started with a script (NODE_REPL_EXTERNAL_MODULE only in a REPL).
 delete process.env.NODE_OPTIONS
 
-/**
- * Run one bundle of dist/ through its code cache; returns its exports, and a
- * function that leaves a cache of everything compiled so far when the
- * process exits (for a cache written before this run's code had run).
- */
-function runBundle(name: string): { exports: Record<string, unknown>; refreshCache: () => void } {
+interface Bundle {
+  exports: Record<string, unknown>
+  /**
+   * This run went the whole way for a verb: at exit, leave a cache that holds
+   * what it compiled, unless the cache was written after such a run of that
+   * verb already (its second line names them).
+   */
+  cacheAfter(verb: string): void
+}
+
+/** Run one bundle of dist/ through its code cache. */
+function runBundle(name: string): Bundle {
   const bundle = path.join(__dirname, name)
   const cacheFile = bundle + '.cache'
 
@@ -59,13 +65,13 @@ function runBundle(name: string): { exports: Record<string, unknown>; refreshCac
   const cacheKey = Buffer.from(`mini-run-code-cache ${buildId} ${stat.size} ${stat.mtimeMs}\n`, 'latin1')
 
   let cachedData: Buffer | undefined
-  let complete = false
+  let verbs: string[] = []
   try {
     const file = fs.readFileSync(cacheFile)
-    if (file.subarray(0, cacheKey.length).equals(cacheKey)) {
-      // "+": written at the end of a run, so it holds what the run compiled
-      complete = file[cacheKey.length] === 0x2b
-      cachedData = file.subarray(cacheKey.length + 1)
+    const end = file.indexOf(10, cacheKey.length)
+    if (end > 0 && file.subarray(0, cacheKey.length).equals(cacheKey)) {
+      verbs = file.toString('latin1', cacheKey.length, end).split(',').filter(Boolean)
+      cachedData = file.subarray(end + 1)
     }
   } catch {
     // no cache yet: compile from source below, and write one at exit
@@ -75,29 +81,32 @@ function runBundle(name: string): { exports: Record<string, unknown>; refreshCac
     filename: bundle,
     ...(cachedData && { cachedData }),
   })
-  let writing = false
-  const writeAtExit = (mark: string) => {
-    if (writing) return
-    writing = true
-    // at exit, so that the cache holds every function this run compiled
-    process.once('exit', () => {
-      const tmp = `${cacheFile}.${process.pid}.tmp`
-      try {
-        fs.accessSync(__dirname, fs.constants.W_OK)
-        fs.writeFileSync(tmp, Buffer.concat([cacheKey, Buffer.from(mark, 'latin1'), script.createCachedData()]), { flag: 'wx', mode: 0o644 })
-        fs.renameSync(tmp, cacheFile)
-      } catch {
-        // a read-only install: every run compiles, as plain node would
-        fs.rmSync(tmp, { force: true })
-      }
-    })
-  }
-  if (!cachedData || script.cachedDataRejected || process.env.MINI_RUN_WRITE_CODE_CACHE === '1') writeAtExit('-')
+  let write = !cachedData || script.cachedDataRejected || process.env.MINI_RUN_WRITE_CODE_CACHE === '1'
+  // at exit, so that the cache holds every function this run compiled
+  process.once('exit', () => {
+    if (!write) return
+    const tmp = `${cacheFile}.${process.pid}.tmp`
+    try {
+      fs.accessSync(__dirname, fs.constants.W_OK)
+      fs.writeFileSync(tmp, Buffer.concat([cacheKey, Buffer.from(`${verbs.join(',')}\n`, 'latin1'), script.createCachedData()]), { flag: 'wx', mode: 0o644 })
+      fs.renameSync(tmp, cacheFile)
+    } catch {
+      // a read-only install: every run compiles, as plain node would
+      fs.rmSync(tmp, { force: true })
+    }
+  })
 
   const module_ = { exports: {} as Record<string, unknown> }
   const run = script.runInThisContext() as (...args: unknown[]) => void
   run.call(module_.exports, module_.exports, nodeModule.createRequire(bundle), module_, bundle, __dirname)
-  return { exports: module_.exports, refreshCache: () => complete || writeAtExit('+') }
+  return {
+    exports: module_.exports,
+    cacheAfter(verb) {
+      if (verbs.includes(verb)) return
+      verbs = [...verbs, verb]
+      write = true
+    },
+  }
 }
 
 /**
@@ -115,17 +124,35 @@ function mayBeTerminal(fd: number): boolean {
   }
 }
 
-// `run` of a container that stays this process's child, the line users
-// type most: a bundle of its own, without commander and the other verbs.
-const line = parseRunLine(process.argv, mayBeTerminal)
-const ran = line && runBundle('mini-run-run.cjs')
-const started = ran && (ran.exports.runLine as (l: RunLine) => Promise<RunLineResult> | undefined)(line)
-if (ran && started) {
-  void started.then((result) => {
-    process.exitCode = result.exitCode
-    if (result.ran) ran.refreshCache()
-  })
-} else {
-  // every other line: the whole CLI, which runs itself (main.ts)
-  runBundle('mini-run-cli.cjs')
+/** The line's bundle, if one of the small ones can run it; returns whether it did. */
+function runSmallBundle(): boolean {
+  // `run` of a container that stays this process's child, the line users
+  // type most: a bundle without commander and the other verbs
+  const line = parseRunLine(process.argv, mayBeTerminal)
+  if (line) {
+    const runBundle_ = runBundle('mini-run-run.cjs')
+    const started = (runBundle_.exports.runLine as (l: RunLine) => Promise<RunLineResult> | undefined)(line)
+    if (!started) return false
+    void started.then((result) => {
+      process.exitCode = result.exitCode
+      if (result.ran) runBundle_.cacheAfter('run')
+    })
+    return true
+  }
+  // the listings scripts run in loops: commander and these verbs only
+  const verb = lineVerb(process.argv)
+  if (verb === 'ps' || verb === 'images' || verb === 'inspect') {
+    const list = runBundle('mini-run-list.cjs')
+    const started = (list.exports.listMain as (argv: string[]) => Promise<number> | undefined)(process.argv)
+    if (!started) return false
+    void started.then((code) => {
+      process.exitCode = code
+      if (code === 0) list.cacheAfter(verb)
+    })
+    return true
+  }
+  return false
 }
+
+// every other line: the whole CLI, which runs itself (main.ts)
+if (!runSmallBundle()) runBundle('mini-run-cli.cjs')

@@ -82,11 +82,7 @@ export type IsTerminal = (fd: number) => boolean
  * add -it (then it is commander's).
  */
 export function parseRunLine(argv: readonly string[], isTerminal: IsTerminal): RunLine | undefined {
-  // runc's names are always runc's command line (oci/detect.ts)
-  const name = basename(argv[1] ?? '')
-  if (name === 'mini-run-oci' || name === 'runc') return undefined
-  const args = argv.slice(2)
-  const globals = parseOptions(globalTable, args, false)
+  const globals = parseGlobals(argv)
   if (!globals || globals.rest.length === 0) return undefined
   const [word, ...after] = globals.rest
   let runArgs: string[]
@@ -100,6 +96,19 @@ export function parseRunLine(argv: readonly string[], isTerminal: IsTerminal): R
   const f = run.values
   if (f.detach || f.explain !== undefined || f.restart !== undefined || (f.interactive && f.tty)) return undefined
   return { globals: globals.values, positional: run.rest, flags: f }
+}
+
+/** The verb (or image) of mini-run's own command line after its global options. */
+export function lineVerb(argv: readonly string[]): string | undefined {
+  return parseGlobals(argv)?.rest[0]
+}
+
+/** The global options and what follows them; undefined for runc's command line or a global commander would refuse. */
+function parseGlobals(argv: readonly string[]): { values: Record<string, unknown>; rest: string[] } | undefined {
+  // runc's names are always runc's command line (oci/detect.ts)
+  const name = basename(argv[1] ?? '')
+  if (name === 'mini-run-oci' || name === 'runc') return undefined
+  return parseOptions(globalTable, argv.slice(2), false)
 }
 
 /**

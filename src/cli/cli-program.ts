@@ -1,0 +1,83 @@
+/**
+ * mini-run's own command line, given the verbs it may run: commander set up
+ * as Docker's CLI behaves (global options before the verb, `mini-run IMAGE`
+ * for `run --rm`, usage errors in Docker's words, exit codes). main.ts runs
+ * it with every verb; the launcher's listing bundle (list-main.ts) with the
+ * few it holds.
+ */
+import { Command, CommanderError } from 'commander'
+import { EXIT_RUNTIME_ERROR } from './exit-codes.js'
+import { dockerUsageError } from './main-errors.js'
+import { reportError } from './report-error.js'
+import { addGlobalFlags } from './run-flag-specs.js'
+import { isVerb } from './verbs.js'
+
+/** Registers the verb a line names (every verb when it names none it knows). */
+export type RegisterVerbs = (program: Command, only?: string) => void
+
+export async function cliMain(argv: string[], registerCommands: RegisterVerbs): Promise<number> {
+  const program = new Command('mini-run')
+    .description('a small container runtime: a container is a restricted process')
+  addGlobalFlags(program)
+    .enablePositionalOptions()
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+  program.hook('preAction', async (cmd) => {
+    const level = cmd.opts().logLevel as string | undefined
+    if (level) (await import('../log.js')).setLogLevel(level)
+  })
+  const verb = verbOf(program, argv)
+  // -v/--version before any verb, as Docker's `docker --version`
+  const globals = argv.slice(2, verb?.index ?? argv.length)
+  if (globals.includes('--version') || globals.includes('-v')) {
+    const { miniRunVersion } = await import('../version.js')
+    process.stdout.write(`mini-run version ${miniRunVersion()}\n`)
+    return 0
+  }
+  // `mini-run alpine sh`: a first word that is no verb is an image, and
+  // the line means `run --rm`, interactive with a terminal when there is one
+  if (verb && !isVerb(verb.word)) {
+    const terminal = process.stdin.isTTY && process.stdout.isTTY ? ['-i', '-t'] : []
+    argv = [...argv.slice(0, verb.index), 'run', '--rm', ...terminal, ...argv.slice(verb.index)]
+  }
+  program.option('-v, --version', 'print the version and exit')
+  registerCommands(program, verb && isVerb(verb.word) ? verb.word : verb ? 'run' : undefined)
+  dockerErrors(program)
+  try {
+    await program.parseAsync(argv)
+    return typeof process.exitCode === 'number' ? process.exitCode : 0
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version exit 0; bad flags are a runtime error (Docker: 125)
+      return err.exitCode === 0 ? 0 : EXIT_RUNTIME_ERROR
+    }
+    return reportError(err)
+  }
+}
+
+/** "mini-run container ls" */
+function commandPath(cmd: Command): string {
+  const names: string[] = []
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name())
+  return names.join(' ')
+}
+
+function dockerErrors(cmd: Command): void {
+  cmd.configureOutput({
+    writeErr: (s) => process.stderr.write(s),
+    outputError: (message, write) => write(dockerUsageError(message, commandPath(cmd))),
+  })
+  for (const sub of cmd.commands) dockerErrors(sub)
+}
+
+/** The first word after the global options (which take values, as the program defines them), and where it is. */
+function verbOf(program: Command, argv: string[]): { word: string; index: number } | undefined {
+  const takesValue = new Set(program.options.filter((o) => o.required || o.optional).flatMap((o) => [o.long, o.short]))
+  for (let i = 2; i < argv.length; i++) {
+    const arg = argv[i]!
+    if (!arg.startsWith('-')) return { word: arg, index: i }
+    if (takesValue.has(arg)) i++ // --root DIR
+  }
+  return undefined
+}
+
