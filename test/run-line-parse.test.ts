@@ -14,10 +14,12 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { defineRun } from '../src/cli/commands/run.js'
 import { addGlobalFlags } from '../src/cli/run-flag-specs.js'
 import { parseRunLine } from '../src/cli/run-line-parse.js'
+import { flagTables } from '../src/cli/run-line-tables.js'
 import { isVerb } from '../src/cli/verbs.js'
 
 const RUNS = Number(process.env.MINI_RUN_FUZZ_RUNS ?? 3000)
 const notTerminal = () => false
+const tables = flagTables()
 
 interface Parsed {
   globals: Record<string, unknown>
@@ -53,7 +55,7 @@ function commanderParse(args: string[]): Parsed | undefined {
 }
 
 function thinParse(args: string[]): Parsed | undefined {
-  return parseRunLine(['node', '/usr/local/bin/mini-run', ...args], notTerminal)
+  return parseRunLine(['node', '/usr/local/bin/mini-run', ...args], notTerminal, tables)
 }
 
 /** run's flags as commander holds them, in every form it takes. */
@@ -138,8 +140,8 @@ describe('the launcher\'s thin parser for run', () => {
       expect(thinParse(args), args.join(' ')).toBeUndefined()
     }
     // runc's names are runc's command line; the shorthand with a terminal gets -it
-    expect(parseRunLine(['node', '/usr/bin/mini-run-oci', 'run', 'busybox'], notTerminal)).toBeUndefined()
-    expect(parseRunLine(['node', 'mini-run', 'busybox', 'sh'], () => true)).toBeUndefined()
+    expect(parseRunLine(['node', '/usr/bin/mini-run-oci', 'run', 'busybox'], notTerminal, tables)).toBeUndefined()
+    expect(parseRunLine(['node', 'mini-run', 'busybox', 'sh'], () => true, tables)).toBeUndefined()
   })
 })
 

@@ -27,6 +27,8 @@ import vm = require('node:vm')
 // an ES module of src/, which esbuild bundles into this file
 const { lineVerb, parseRunLine } = require('./run-line-parse.js') as typeof import('./run-line-parse.js')
 type RunLine = import('./run-line-parse.js').RunLine
+/** The thin parser's flag tables (run-line-tables.ts), written in by the build (scripts/bundle.mjs). */
+declare const RUN_LINE_FLAG_TABLES: import('./run-line-tables.js').FlagTables
 type RunLineResult = import('./run-line.js').RunLineResult
 
 // NODE_OPTIONS makes every Node that inherits it run code before its own
@@ -128,7 +130,7 @@ function mayBeTerminal(fd: number): boolean {
 function runSmallBundle(): boolean {
   // `run` of a container that stays this process's child, the line users
   // type most: a bundle without commander and the other verbs
-  const line = parseRunLine(process.argv, mayBeTerminal)
+  const line = parseRunLine(process.argv, mayBeTerminal, RUN_LINE_FLAG_TABLES)
   if (line) {
     const runBundle_ = runBundle('mini-run-run.cjs')
     const started = (runBundle_.exports.runLine as (l: RunLine) => Promise<RunLineResult> | undefined)(line)
@@ -140,7 +142,7 @@ function runSmallBundle(): boolean {
     return true
   }
   // the listings scripts run in loops: commander and these verbs only
-  const verb = lineVerb(process.argv)
+  const verb = lineVerb(process.argv, RUN_LINE_FLAG_TABLES)
   if (verb === 'ps' || verb === 'images' || verb === 'inspect') {
     const list = runBundle('mini-run-list.cjs')
     const started = (list.exports.listMain as (argv: string[]) => Promise<number> | undefined)(process.argv)

@@ -2,7 +2,8 @@
  * The launcher's thin parser for the command line a user types most:
  * `mini-run [--root D] [--state D] run [flags] IMAGE [COMMAND...]` (or the
  * shorthand `mini-run IMAGE ...`) of a container that stays the CLI's child.
- * It reads the same flag table as commander (run-flag-specs.ts) and parses
+ * It reads the same flags as commander (run-flag-specs.ts, as tables:
+ * run-line-tables.ts) and parses
  * the way commander does (its Command#parseOptions: `--flag value`,
  * `--flag=value`, `-fvalue`, `-it`, options only before the image with
  * passThroughOptions, `--` ending them), so that the launcher can start
@@ -16,7 +17,7 @@
  * parses the same.
  */
 import { basename } from 'node:path'
-import { addGlobalFlags, addRunFlags, addRunVerbFlags, type OptionSink } from './run-flag-specs.js'
+import type { FlagSpec, FlagTables } from './run-line-tables.js'
 import { isVerb } from './verbs.js'
 
 export interface RunLine {
@@ -27,52 +28,6 @@ export interface RunLine {
   flags: Record<string, unknown>
 }
 
-interface Spec {
-  short?: string
-  long: string
-  /** commander's attribute name: camelCase of the long name, without "no-". */
-  key: string
-  value: 'none' | 'required' | 'optional'
-  negate: boolean
-  parse?: (value: string, previous: string[]) => string[]
-  defaultValue?: unknown
-}
-
-/** The options a sink is given, as commander would read their flags strings. */
-class SpecTable implements OptionSink {
-  readonly specs: Spec[] = []
-
-  option(flags: string, _description: string, parseOrDefault?: unknown, defaultValue?: unknown): this {
-    // commander's splitOptionFlags and Option constructor, for the forms the tables use
-    const m = /^(?:(-\w), )?(--[\w-]+)(?: ([<[].*))?$/.exec(flags)
-    if (!m || /\w\.\.\.[>\]]$/.test(flags)) throw new TypeError(`run-line-parse: flags it cannot read: ${flags}`)
-    const long = m[2]!
-    const negate = long.startsWith('--no-')
-    const key = long.slice(negate ? 5 : 2).replace(/-(\w)/g, (_, c: string) => c.toUpperCase())
-    const value = flags.includes('<') ? 'required' : flags.includes('[') ? 'optional' : 'none'
-    const parse = typeof parseOrDefault === 'function' ? (parseOrDefault as Spec['parse']) : undefined
-    const spec: Spec = { long, key, value, negate, ...(m[1] && { short: m[1] }), ...(parse && { parse }) }
-    const fallback = parse ? defaultValue : parseOrDefault
-    // a --no-x alone defaults x to true (commander's addOption)
-    if (fallback !== undefined || negate) spec.defaultValue = fallback ?? true
-    this.specs.push(spec)
-    return this
-  }
-
-  find(arg: string): Spec | undefined {
-    return this.specs.find((s) => s.long === arg || s.short === arg)
-  }
-
-  defaults(): Record<string, unknown> {
-    const out: Record<string, unknown> = {}
-    for (const s of this.specs) if (s.defaultValue !== undefined) out[s.key] = s.defaultValue
-    return out
-  }
-}
-
-const globalTable = addGlobalFlags(new SpecTable())
-const runTable = addRunFlags(addRunVerbFlags(new SpecTable()))
-
 /** What the caller's fd is, without node:tty (which loads the net and stream modules). */
 export type IsTerminal = (fd: number) => boolean
 
@@ -81,8 +36,8 @@ export type IsTerminal = (fd: number) => boolean
  * undefined for commander's CLI. isTerminal tells the shorthand whether to
  * add -it (then it is commander's).
  */
-export function parseRunLine(argv: readonly string[], isTerminal: IsTerminal): RunLine | undefined {
-  const globals = parseGlobals(argv)
+export function parseRunLine(argv: readonly string[], isTerminal: IsTerminal, tables: FlagTables): RunLine | undefined {
+  const globals = parseGlobals(argv, tables)
   if (!globals || globals.rest.length === 0) return undefined
   const [word, ...after] = globals.rest
   let runArgs: string[]
@@ -91,7 +46,7 @@ export function parseRunLine(argv: readonly string[], isTerminal: IsTerminal): R
   // `mini-run IMAGE ...`: `run --rm`, with -it on a terminal (main.ts)
   else if (isTerminal(0) && isTerminal(1)) return undefined
   else runArgs = ['--rm', ...globals.rest]
-  const run = parseOptions(runTable, runArgs, true)
+  const run = parseOptions(tables.run, runArgs, true)
   if (!run) return undefined
   const f = run.values
   if (f.detach || f.explain !== undefined || f.restart !== undefined || (f.interactive && f.tty)) return undefined
@@ -99,16 +54,16 @@ export function parseRunLine(argv: readonly string[], isTerminal: IsTerminal): R
 }
 
 /** The verb (or image) of mini-run's own command line after its global options. */
-export function lineVerb(argv: readonly string[]): string | undefined {
-  return parseGlobals(argv)?.rest[0]
+export function lineVerb(argv: readonly string[], tables: FlagTables): string | undefined {
+  return parseGlobals(argv, tables)?.rest[0]
 }
 
 /** The global options and what follows them; undefined for runc's command line or a global commander would refuse. */
-function parseGlobals(argv: readonly string[]): { values: Record<string, unknown>; rest: string[] } | undefined {
+function parseGlobals(argv: readonly string[], tables: FlagTables): { values: Record<string, unknown>; rest: string[] } | undefined {
   // runc's names are always runc's command line (oci/detect.ts)
   const name = basename(argv[1] ?? '')
   if (name === 'mini-run-oci' || name === 'runc') return undefined
-  return parseOptions(globalTable, argv.slice(2), false)
+  return parseOptions(tables.global, argv.slice(2), false)
 }
 
 /**
@@ -116,18 +71,20 @@ function parseGlobals(argv: readonly string[]): { values: Record<string, unknown
  * that is none (with passThrough; without, the verb); undefined where
  * commander would report an error or do more than parse.
  */
-function parseOptions(table: SpecTable, input: readonly string[], passThrough: boolean): { values: Record<string, unknown>; rest: string[] } | undefined {
-  const values = table.defaults()
+function parseOptions(table: FlagSpec[], input: readonly string[], passThrough: boolean): { values: Record<string, unknown>; rest: string[] } | undefined {
+  const values: Record<string, unknown> = {}
+  for (const s of table) if (s.defaultValue !== undefined) values[s.key] = Array.isArray(s.defaultValue) ? [...s.defaultValue] : s.defaultValue
+  const find = (arg: string) => table.find((s) => s.long === arg || s.short === arg)
   const args = [...input]
-  const set = (spec: Spec, value: string | undefined): void => {
-    if (spec.parse && value !== undefined) values[spec.key] = spec.parse(value, values[spec.key] as string[])
+  const set = (spec: FlagSpec, value: string | undefined): void => {
+    if (spec.repeat && value !== undefined) values[spec.key] = [...(values[spec.key] as string[]), value]
     else values[spec.key] = value ?? (spec.negate ? false : true)
   }
   while (args.length > 0) {
     const arg = args.shift()!
     if (arg === '--') return passThrough ? { values, rest: args } : undefined
     if (arg.length > 1 && arg.startsWith('-')) {
-      const spec = table.find(arg)
+      const spec = find(arg)
       if (spec) {
         // an optional value takes the next word unless it looks like a flag: left to commander
         if (spec.value === 'optional') return undefined
@@ -140,7 +97,7 @@ function parseOptions(table: SpecTable, input: readonly string[], passThrough: b
       }
       if (arg[1] !== '-' && arg.length > 2) {
         // -it, -eFOO=bar
-        const first = table.find(`-${arg[1]}`)
+        const first = find(`-${arg[1]}`)
         if (first) {
           if (first.value === 'optional') return undefined
           if (first.value === 'required') set(first, arg.slice(2))
@@ -153,7 +110,7 @@ function parseOptions(table: SpecTable, input: readonly string[], passThrough: b
       }
       const eq = arg.indexOf('=')
       if (arg.startsWith('--') && eq > 2) {
-        const withValue = table.find(arg.slice(0, eq))
+        const withValue = find(arg.slice(0, eq))
         if (withValue && withValue.value === 'required') {
           set(withValue, arg.slice(eq + 1))
           continue
@@ -164,5 +121,5 @@ function parseOptions(table: SpecTable, input: readonly string[], passThrough: b
     }
     return { values, rest: [arg, ...args] }
   }
-  return passThrough ? { values, rest: [] } : { values, rest: [] }
+  return { values, rest: [] }
 }

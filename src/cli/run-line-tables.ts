@@ -1,0 +1,55 @@
+/**
+ * The flag tables of the launcher's thin parser (run-line-parse.ts): the
+ * global options and run's flags, read from the functions that give them
+ * to commander (run-flag-specs.ts), as plain data. The build computes them
+ * once and writes them into the launcher (scripts/bundle.mjs), which then
+ * neither loads nor runs the flag definitions at each start.
+ */
+import { addGlobalFlags, addRunFlags, addRunVerbFlags, collect, type OptionSink } from './run-flag-specs.js'
+
+export interface FlagSpec {
+  short?: string
+  long: string
+  /** commander's attribute name: camelCase of the long name, without "no-". */
+  key: string
+  value: 'none' | 'required' | 'optional'
+  negate: boolean
+  /** Repeatable: each value is appended (run-flag-specs.ts's collect). */
+  repeat: boolean
+  defaultValue?: string | boolean | string[]
+}
+
+export interface FlagTables {
+  global: FlagSpec[]
+  run: FlagSpec[]
+}
+
+/** The options a sink is given, as commander would read their flags strings. */
+class SpecRecorder implements OptionSink {
+  readonly specs: FlagSpec[] = []
+
+  option(flags: string, _description: string, parseOrDefault?: unknown, defaultValue?: unknown): this {
+    // commander's splitOptionFlags and Option constructor, for the forms the tables use
+    const m = /^(?:(-\w), )?(--[\w-]+)(?: ([<[].*))?$/.exec(flags)
+    if (!m || /\w\.\.\.[>\]]$/.test(flags)) throw new TypeError(`run-line-tables: flags it cannot read: ${flags}`)
+    if (typeof parseOrDefault === 'function' && parseOrDefault !== collect) throw new TypeError(`run-line-tables: ${flags} has a parser other than collect`)
+    const long = m[2]!
+    const negate = long.startsWith('--no-')
+    const key = long.slice(negate ? 5 : 2).replace(/-(\w)/g, (_, c: string) => c.toUpperCase())
+    const value = flags.includes('<') ? 'required' : flags.includes('[') ? 'optional' : 'none'
+    const repeat = parseOrDefault === collect
+    const spec: FlagSpec = { long, key, value, negate, repeat, ...(m[1] && { short: m[1] }) }
+    const fallback = (repeat ? defaultValue : parseOrDefault) as FlagSpec['defaultValue']
+    // a --no-x alone defaults x to true (commander's addOption)
+    if (fallback !== undefined || negate) spec.defaultValue = fallback ?? true
+    this.specs.push(spec)
+    return this
+  }
+}
+
+export function flagTables(): FlagTables {
+  return {
+    global: addGlobalFlags(new SpecRecorder()).specs,
+    run: addRunFlags(addRunVerbFlags(new SpecRecorder())).specs,
+  }
+}
