@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, resolve as resolvePath } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { getSystemErrorName } from 'node:util'
 import { constants as osConstants } from 'node:os'
 import type * as FfiRs from 'ffi-rs'
 
@@ -162,6 +163,16 @@ const STRERROR: Record<string, string> = {
   EOPNOTSUPP: 'Operation not supported',
   EUSERS: 'Too many users',
   ENOTEMPTY: 'Directory not empty',
+}
+
+/**
+ * Whether a native call failed with this errno ("ENODATA"): the expected
+ * failures a caller turns into an answer. Named through util (loaded at
+ * Node's start), not node:os's constants (0.2 ms to load on a run's first
+ * lgetxattr or flock). libuv names EWOULDBLOCK EAGAIN, its Linux value.
+ */
+export function failedWith(result: number, name: string): boolean {
+  return result < 0 && getSystemErrorName(result) === name
 }
 
 export function check(syscall: string, result: number, detail?: string): number {
