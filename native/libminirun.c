@@ -253,6 +253,16 @@ int mr_set_winsize(int32_t fd, int32_t rows, int32_t cols)
     return 0;
 }
 
+int mr_isatty(int32_t fd)
+{
+    struct termios t;
+    if (tcgetattr(fd, &t) == 0 || errno == EIO)
+        return 1;
+    /* tcgetattr is the TCGETS ioctl: a file that is no terminal answers
+     * ENOTTY (or EINVAL from some drivers, which glibc's isatty allows) */
+    return errno == ENOTTY || errno == EINVAL ? 0 : -errno;
+}
+
 int mr_tty_clear_opost(int32_t fd)
 {
     struct termios t;

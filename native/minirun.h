@@ -83,6 +83,15 @@ int mr_recv_fd(int32_t sock);
 /* ioctl(fd, TIOCSWINSZ): the kernel sends SIGWINCH to the foreground group. */
 int mr_set_winsize(int32_t fd, int32_t rows, int32_t cols);
 
+/* isatty(3) without its errno: 1 for a terminal, 0 for anything else
+ * (ENOTTY), -errno when fd is not open. Unlike isatty(3), a terminal that
+ * has already hung up is one too (1): its TCGETS fails with EIO
+ * (hung_up_tty_ioctl in drivers/tty/tty_io.c), and the caller watching for
+ * a hangup must not take it for a file and miss the hangup. Node's
+ * tty.isatty would load node:tty and with it net and stream, 3 ms of
+ * compilation on each start of the CLI. */
+int mr_isatty(int32_t fd);
+
 /* Clear OPOST on a terminal: with libuv's raw mode the caller's terminal
  * would still turn the container's "\r\n" into "\r\r\n"; cfmakeraw(3),
  * which Docker uses, clears it too. */

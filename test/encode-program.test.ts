@@ -30,6 +30,26 @@ describe('encodeProgram', () => {
     expect(step!.args[0]!.readBigUInt64LE()).toBe((1n << 0n) | (1n << 5n) | (1n << 21n))
   })
 
+  it('encodes numbers beyond 32 bits, bigints (RLIM_INFINITY), buffers and UTF-8 strings byte for byte', () => {
+    const filter = Buffer.from([1, 2, 3, 4, 5, 6, 7, 8, 9])
+    const steps = decode(
+      encodeProgram([
+        { op: 'mount', source: 'héllo', target: '/t', flags: 2 ** 40 + 5, why: '', section: 'command' },
+        { op: 'setrlimit', name: 'RLIMIT_NOFILE', resource: 7, soft: 1024n, hard: (1n << 64n) - 1n, why: '', section: 'command' },
+        { op: 'seccomp', filter, denied: [], why: '', section: 'command' },
+      ]),
+    )
+    expect(steps[0]!.args[0]!).toEqual(Buffer.from('héllo', 'utf8'))
+    expect(steps[0]!.args[4]!.readBigUInt64LE()).toBe(2n ** 40n + 5n)
+    expect(steps[1]!.args.slice(1).map((a) => a.readBigUInt64LE())).toEqual([1024n, (1n << 64n) - 1n])
+    expect(steps[2]!.args).toEqual([filter])
+  })
+
+  it('encodes a negative number as its 64-bit two\'s complement', () => {
+    const [step] = decode(encodeProgram([{ op: 'mount', target: '/t', flags: -2, why: '', section: 'command' }]))
+    expect(step!.args[4]!.readBigInt64LE()).toBe(-2n)
+  })
+
   it('refuses a string with a NUL byte rather than truncating it', () => {
     expect(() => encodeProgram([{ op: 'chdir', path: '/a\0/b', why: '', section: 'command' }])).toThrow(/NUL/)
   })

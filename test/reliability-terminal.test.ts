@@ -68,6 +68,16 @@ describe.skipIf(!isRoot)('the runtime\'s terminal goes away (needs root)', () =>
     expect(env.run(['ps', '-a', '-q']).stdout).toBe('')
   })
 
+  it('run without -t, its stdout a terminal: closing that terminal stops the container after the grace period, and removes it', () => {
+    // no -it here: the runtime's stdout is the pty, so only its hangup (POLLHUP,
+    // watched once isTerminal says it is a terminal) ends a PID 1 that ignores SIGHUP
+    const result = JSON.parse(execFileSync('python3', [PTY_HANGUP, 'mini-run', ...env.runArgs([BUSYBOX, 'sh', '-c', 'echo ready; while :; do sleep 0.05; done'])], { encoding: 'utf8', env: cliEnv() })) as { ended: boolean; seconds: number }
+    expect(result.ended).toBe(true)
+    expect(result.seconds).toBeGreaterThan(1.5)
+    expect(result.seconds).toBeLessThan(8)
+    expect(env.run(['ps', '-a', '-q']).stdout).toBe('')
+  })
+
   it('without -t, a SIGHUP alone is forwarded and the container goes on (kill -HUP reloads a daemon)', async () => {
     const shared = join(env.dir, 'shared-hup')
     mkdirSync(shared)

@@ -42,3 +42,23 @@ describe('attachTerminal', () => {
     expect(() => fstatSync(readEnd)).toThrow(/EBADF/)
   })
 })
+
+// supervise.ts asks whether its stdout is a terminal through mr_isatty:
+// node:tty's isatty would load tty, net and stream on every run.
+describe('isTerminal (mr_isatty)', () => {
+  it('is true for a pty and false for /dev/null, a pipe and a regular file; a closed fd is an error', () => {
+    const master = openSync('/dev/ptmx', 'r+')
+    const devNull = openSync('/dev/null', 'r')
+    const [readEnd, writeEnd] = processCalls.pipe()
+    const file = openSync('/proc/self/status', 'r')
+    try {
+      expect(processCalls.isTerminal(master)).toBe(true)
+      expect(processCalls.isTerminal(devNull)).toBe(false)
+      expect(processCalls.isTerminal(readEnd)).toBe(false)
+      expect(processCalls.isTerminal(file)).toBe(false)
+    } finally {
+      for (const fd of [master, devNull, readEnd, writeEnd, file]) closeSync(fd)
+    }
+    expect(() => processCalls.isTerminal(file)).toThrow(/EBADF|Bad file descriptor/)
+  })
+})

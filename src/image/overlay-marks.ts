@@ -37,7 +37,9 @@ export function isWhiteout(st: Stats): boolean {
 export function isOpaqueDir(path: string): boolean {
   for (const name of ['trusted.overlay.opaque', 'user.overlay.opaque']) {
     try {
-      if (fileCalls.lgetxattr(path, name)?.toString() === 'y') return true
+      // overlayfs takes exactly "y" (ovl_is_opaquedir): a longer value is
+      // ERANGE here and not opaque, without a 64 KiB buffer per call
+      if (fileCalls.lgetxattr(path, name, 1)?.toString() === 'y') return true
     } catch {
       // not readable here (trusted.* when not root), or no xattrs on this file system
     }

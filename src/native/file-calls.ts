@@ -3,8 +3,7 @@
  * device nodes, the l*xattr family (binary values, never following a
  * symlink), openat2 confined to a root, and syncfs.
  */
-import { constants as osConstants } from 'node:os'
-import { call, callInThread, check, DataType } from './lib.js'
+import { call, callInThread, check, DataType, failedWith } from './lib.js'
 
 /** mknod(2): used for overlay whiteouts (char 0:0) and device nodes in layers. */
 export function mknod(path: string, mode: number, major: number, minor: number): void {
@@ -24,7 +23,7 @@ export function lsetxattr(path: string, name: string, value: Buffer): void {
 export function lgetxattr(path: string, name: string, max = 65536): Buffer | null {
   const buf = Buffer.alloc(max)
   const n = call('mr_lgetxattr', [DataType.String, DataType.String, DataType.U8Array, DataType.I32], [path, name, buf, buf.length])
-  if (n === -osConstants.errno.ENODATA) return null
+  if (failedWith(n, 'ENODATA')) return null
   check('lgetxattr', n, `${name} on ${path}`)
   return buf.subarray(0, n)
 }

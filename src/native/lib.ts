@@ -9,7 +9,9 @@
  */
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { dirname, join, resolve as resolvePath } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { getSystemErrorName } from 'node:util'
 import { constants as osConstants } from 'node:os'
 import type * as FfiRs from 'ffi-rs'
 
@@ -29,11 +31,35 @@ export const DataType = new Proxy({} as typeof FfiRs.DataType, {
   get: (_, key) => ffiRs().DataType[key as keyof typeof FfiRs.DataType],
 })
 
+/**
+ * The glibc prebuilt addon's file, found the way Node's resolution would
+ * find its package (node_modules of the package root, then of each directory
+ * above it) but without reading package.json files on the way, which
+ * require() does: 0.5 ms at each start. undefined when it is not there.
+ */
+function prebuiltAddon(arch: string): string | undefined {
+  const file = `node_modules/@yuuang/ffi-rs-linux-${arch}-gnu/ffi-rs.linux-${arch}-gnu.node`
+  for (let dir = packageRoot; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, file))) return join(dir, file)
+    if (dir === dirname(dir)) return undefined
+  }
+}
+
+/** Load an addon file as require() would, minus the resolution. */
+function loadAddon(path: string): unknown {
+  const module = { exports: {} }
+  process.dlopen(module, path)
+  return module.exports
+}
+
 function loadFfi(): typeof FfiRs {
-  const require = createRequire(import.meta.url)
+  const require = (id: string) => createRequire(import.meta.url)(id) as unknown
   if (process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64')) {
     try {
-      const binding = require(`@yuuang/ffi-rs-linux-${process.arch}-gnu`) as typeof FfiRs & { FFITypeTag: Record<string, number> }
+      const addon = prebuiltAddon(process.arch)
+      const binding = (addon !== undefined ? loadAddon(addon) : require(`@yuuang/ffi-rs-linux-${process.arch}-gnu`)) as typeof FfiRs & {
+        FFITypeTag: Record<string, number>
+      }
       const arrays = new Set<number>([binding.DataType.I16Array, binding.DataType.I32Array, binding.DataType.StringArray, binding.DataType.DoubleArray, binding.DataType.U8Array, binding.DataType.FloatArray])
       const rawLoad = binding.load as (params: unknown) => unknown
       const wrapped = ((params: { paramsType: unknown[]; paramsValue: { length: number }[]; freeResultMemory?: boolean }) => {
@@ -58,6 +84,7 @@ const nativeDir = ['../../native/build/', '../native/build/']
   .map((rel) => fileURLToPath(new URL(rel, import.meta.url)))
   .find((dir) => existsSync(dir + 'libminirun.so')) ?? fileURLToPath(new URL('../../native/build/', import.meta.url))
 export const libraryPath = nativeDir + 'libminirun.so'
+const packageRoot = resolvePath(nativeDir, '../..')
 export const stagePath = nativeDir + 'mini-run-stage'
 
 let opened = false
@@ -136,6 +163,16 @@ const STRERROR: Record<string, string> = {
   EOPNOTSUPP: 'Operation not supported',
   EUSERS: 'Too many users',
   ENOTEMPTY: 'Directory not empty',
+}
+
+/**
+ * Whether a native call failed with this errno ("ENODATA"): the expected
+ * failures a caller turns into an answer. Named through util (loaded at
+ * Node's start), not node:os's constants (0.2 ms to load on a run's first
+ * lgetxattr or flock). libuv names EWOULDBLOCK EAGAIN, its Linux value.
+ */
+export function failedWith(result: number, name: string): boolean {
+  return result < 0 && getSystemErrorName(result) === name
 }
 
 export function check(syscall: string, result: number, detail?: string): number {

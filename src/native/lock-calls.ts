@@ -2,8 +2,7 @@
  * flock(2) through native/: Node has no flock, and the store, networks,
  * volumes and health records all serialize their writers with it.
  */
-import { constants as osConstants } from 'node:os'
-import { call, check, DataType } from './lib.js'
+import { call, check, DataType, failedWith } from './lib.js'
 
 const FLOCK_OPERATIONS = { shared: 1, exclusive: 2, unlock: 8 } as const
 const LOCK_NB = 4
@@ -16,7 +15,7 @@ export function flock(fd: number, operation: keyof typeof FLOCK_OPERATIONS): voi
 /** flock(2) with LOCK_NB: false, without waiting, when another open file holds a conflicting lock. */
 export function tryFlock(fd: number, operation: 'shared' | 'exclusive'): boolean {
   const r = call('mr_flock', [DataType.I32, DataType.I32], [fd, FLOCK_OPERATIONS[operation] | LOCK_NB])
-  if (r === -osConstants.errno.EWOULDBLOCK) return false
+  if (failedWith(r, 'EAGAIN')) return false // EWOULDBLOCK
   check('flock', r)
   return true
 }

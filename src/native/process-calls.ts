@@ -95,6 +95,11 @@ export function setWinsize(fd: number, rows: number, cols: number): void {
   check('ioctl TIOCSWINSZ', call('mr_set_winsize', [DataType.I32, DataType.I32, DataType.I32], [fd, rows, cols]))
 }
 
+/** Whether fd is a terminal, also one that hung up (see mr_isatty); without loading node:tty. */
+export function isTerminal(fd: number): boolean {
+  return check('isatty', call('mr_isatty', [DataType.I32], [fd])) === 1
+}
+
 /** Stop output post-processing on a terminal (see mr_tty_clear_opost). */
 export function ttyClearOpost(fd: number): void {
   check('tcsetattr', call('mr_tty_clear_opost', [DataType.I32], [fd]))

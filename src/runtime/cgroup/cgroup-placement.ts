@@ -20,7 +20,8 @@ export interface CgroupHost {
 }
 
 export function readCgroupHost(): CgroupHost {
-  const v2Mount = findCgroup2Mount()
+  const mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')
+  const v2Mount = findCgroup2Mount(mountinfo)
   let v2Controllers: string[] = []
   if (v2Mount) {
     try {
@@ -29,7 +30,7 @@ export function readCgroupHost(): CgroupHost {
       // no controllers file: none
     }
   }
-  return { v2Mount, v2Controllers, v1: findV1Hierarchies(), own: ownCgroups() }
+  return { v2Mount, v2Controllers, v1: findV1Hierarchies(mountinfo), own: ownCgroups() }
 }
 
 /** The controllers (v2 names) the limits need; "devices" for a device cgroup. */

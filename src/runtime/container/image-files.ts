@@ -15,14 +15,16 @@ import { isOpaqueDir, lstatOrUndefined } from '../../image/overlay-marks.js'
 export function readImageFile(layers: readonly string[], relPath: string): string | undefined {
   const ancestors: string[] = []
   for (let dir = dirname(relPath); dir !== '.' && dir !== '/'; dir = dirname(dir)) ancestors.push(dir)
-  for (const layer of layers) {
+  for (const [i, layer] of layers.entries()) {
+    // the bottom layer has nothing below it to hide: its marks are not read
+    const lowest = i === layers.length - 1
     let opaque = false
     for (const dir of ancestors) {
       const st = lstatOrUndefined(join(layer, dir))
       if (!st) continue
       // a symlink, file or whiteout in place of a parent hides (or redirects) the path
       if (!st.isDirectory()) return undefined
-      if (isOpaqueDir(join(layer, dir))) opaque = true
+      if (!lowest && isOpaqueDir(join(layer, dir))) opaque = true
     }
     const st = lstatOrUndefined(join(layer, relPath))
     if (st) return st.isFile() ? readFileSync(join(layer, relPath), 'utf8') : undefined

@@ -278,8 +278,34 @@ function ownPath(path: unknown, id: string, parent?: string): boolean {
   return parent === undefined || basename(dirname(path)) === parent
 }
 
+/**
+ * A foreground container's state directory holds state.json alone: unlink
+ * and rmdir, without rmSync's recursive walk (a stat and a readdir per
+ * directory, and Node's rimraf loaded on first use: 0.7 ms of a run --rm).
+ * Anything else in it (a detached container's log, exit.json, its attach
+ * socket, a killed writer's tmp file) and the walk removes the rest. Killed
+ * half-way, either leaves a directory without state.json, as rmSync could.
+ */
+function removeStateDir(dir: string): void {
+  let walk = false
+  try {
+    unlinkSync(join(dir, 'state.json'))
+  } catch (err) {
+    walk = (err as NodeJS.ErrnoException).code !== 'ENOENT'
+  }
+  if (!walk) {
+    try {
+      rmdirSync(dir)
+      return
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
+    }
+  }
+  rmSync(dir, { recursive: true, force: true })
+}
+
 export function removeState(stateRoot: string, state: Pick<ContainerState, 'id' | 'name' | 'usernsSlot'>): void {
-  rmSync(stateDir(stateRoot, state.id), { recursive: true, force: true })
+  removeStateDir(stateDir(stateRoot, state.id))
   if (state.usernsSlot !== undefined) releaseAutoRange(stateRoot, state.id, state.usernsSlot)
   if (!existsSync(join(stateRoot, 'names'))) return
   withNamesLock(stateRoot, (names) => {

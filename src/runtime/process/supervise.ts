@@ -17,7 +17,6 @@
  * runtime writes to hanging up is what ends the session then.
  */
 import { closeSync, fstatSync, readFileSync } from 'node:fs'
-import { isatty } from 'node:tty'
 import * as processCalls from '../../native/process-calls.js'
 import { execErrorOf, exitCodeOf } from './exit-status.js'
 import type { Host } from './host.js'
@@ -57,7 +56,8 @@ function watchOutputs(onHangup: () => void): () => void {
   const fds = [1, 2].filter((fd) => {
     try {
       const st = fstatSync(fd)
-      return st.isFIFO() || st.isSocket() || isatty(fd)
+      // isTerminal, not node:tty's isatty: that loads tty, net and stream (3 ms)
+      return st.isFIFO() || st.isSocket() || (st.isCharacterDevice() && processCalls.isTerminal(fd))
     } catch {
       return false
     }

@@ -122,6 +122,7 @@ interface CheckInsn {
 const U64_MAX = (1n << 64n) - 1n
 /** A JSON number as 64 bits (one above 2^53 arrives rounded; past 2^64 - 1 it is taken as the maximum). */
 function words(v: number): { hi: number; lo: number } {
+  if (v <= 0xffffffff) return { hi: 0, lo: v }
   let b = BigInt(v)
   if (b > U64_MAX) b = U64_MAX
   return { hi: Number(b >> 32n), lo: Number(b & 0xffffffffn) }
@@ -189,7 +190,13 @@ function argumentChecks(rule: SpecSyscallRule, ret: number, name: string): Insn[
   return body
 }
 
-function archBlock(profile: SpecSeccomp, archName: string): Insn[] {
+/** A rule as each architecture's block uses it: its action's value and its argument checks, made once. */
+interface PreparedRule {
+  ret: number
+  checks: Insn[] | undefined
+}
+
+function archBlock(profile: SpecSeccomp, archName: string, prepare: (rule: SpecSyscallRule, index: number, name: string) => PreparedRule): Insn[] {
   const arch = ARCHES[archName]!
   const table = SYSCALL_NUMBERS[arch.table] ?? {}
   const block: Insn[] = [stmt(LD_W_ABS, OFFSET_NR), jump(JEQ_K, 0xffffffff, 0, 1), stmt(RET_K, RET_ALLOW)]
@@ -200,18 +207,21 @@ function archBlock(profile: SpecSeccomp, archName: string): Insn[] {
   }
   const max = SYSCALL_MAX[arch.table]
   if (max !== undefined) block.push(jump(JGE_K, max + 1, 0, 1), stmt(RET_K, RET_ERRNO | ENOSYS))
-  for (const rule of profile.syscalls ?? []) {
+  const rules = profile.syscalls ?? []
+  for (let r = 0; r < rules.length; r++) {
+    const rule = rules[r]!
     for (const name of rule.names) {
       const nr = table[name]
       if (nr === undefined) continue // not a syscall of this architecture
-      const ret = actionValue(rule.action, rule.errnoRet, name)
-      if (!rule.args?.length) {
+      const { ret, checks } = prepare(rule, r, name)
+      if (checks === undefined) {
         block.push(jump(JEQ_K, nr, 0, 1), stmt(RET_K, ret))
         continue
       }
       // the checks load arguments into A: reload nr after them
-      const checks = argumentChecks(rule, ret, name)
-      block.push(jump(JEQ_K, nr, 0, checks.length + 1), ...checks, stmt(LD_W_ABS, OFFSET_NR))
+      block.push(jump(JEQ_K, nr, 0, checks.length + 1))
+      for (const insn of checks) block.push(insn)
+      block.push(stmt(LD_W_ABS, OFFSET_NR))
     }
   }
   block.push(stmt(RET_K, actionValue(profile.defaultAction, profile.defaultErrnoRet, 'default action')))
@@ -225,24 +235,39 @@ export function compileSeccomp(profile: SpecSeccomp): Buffer {
   for (const name of named) if (!ARCHES[name] && name !== 'SCMP_ARCH_X32') throw new MiniRunError(`seccomp: unsupported architecture ${name}`)
   // x32 shares x86-64's audit architecture: its calls are judged in that block
   const arches = [...new Set(named.map((a) => (a === 'SCMP_ARCH_X32' ? 'SCMP_ARCH_X86_64' : a)))]
+  // A rule's action and argument checks are the same in every
+  // architecture's block: made the first time a block uses the rule (with
+  // the name of the syscall that uses it first, for error messages).
+  const prepared = new Map<number, PreparedRule>()
+  const prepare = (rule: SpecSyscallRule, index: number, name: string): PreparedRule => {
+    let p = prepared.get(index)
+    if (p === undefined) {
+      const ret = actionValue(rule.action, rule.errnoRet, name)
+      p = { ret, checks: rule.args?.length ? argumentChecks(rule, ret, name) : undefined }
+      prepared.set(index, p)
+    }
+    return p
+  }
   const program: Insn[] = [stmt(LD_W_ABS, OFFSET_ARCH)]
   for (const name of arches) {
     if (!ARCHES[name]) throw new MiniRunError(`seccomp: unsupported architecture ${name}`)
-    const block = archBlock(profile, name)
+    const block = archBlock(profile, name, prepare)
     // equal: skip the jump and enter the block; otherwise jump over it
-    program.push(jump(JEQ_K, ARCHES[name]!.audit, 1, 0), stmt(JA, block.length), ...block)
+    program.push(jump(JEQ_K, ARCHES[name]!.audit, 1, 0), stmt(JA, block.length))
+    for (const insn of block) program.push(insn)
   }
   program.push(stmt(RET_K, RET_KILL_PROCESS))
-  for (const insn of program) {
+  const out = Buffer.alloc(program.length * 8)
+  // DataView, not Buffer's write*: their checks cost more than the writes
+  const view = new DataView(out.buffer, out.byteOffset, out.length)
+  for (let i = 0; i < program.length; i++) {
+    const insn = program[i]!
     if (insn.jt > 255 || insn.jf > 255) throw new MiniRunError('seccomp: a rule has too many argument checks')
+    view.setUint16(i * 8, insn.code, true)
+    out[i * 8 + 2] = insn.jt
+    out[i * 8 + 3] = insn.jf
+    view.setUint32(i * 8 + 4, insn.k >>> 0, true)
   }
   if (program.length > 4096) throw new MiniRunError(`seccomp: ${program.length} instructions, more than the kernel's 4096`)
-  const out = Buffer.alloc(program.length * 8)
-  program.forEach((insn, i) => {
-    out.writeUInt16LE(insn.code, i * 8)
-    out.writeUInt8(insn.jt, i * 8 + 2)
-    out.writeUInt8(insn.jf, i * 8 + 3)
-    out.writeUInt32LE(insn.k >>> 0, i * 8 + 4)
-  })
   return out
 }
