@@ -14,6 +14,7 @@ import type { PreparedContainer } from './run-options.js'
 import { abandonStart, startContainer } from './start.js'
 import { removeState, writeState, type ContainerState } from './state.js'
 import { crashPoint } from '../../crash-point.js'
+import { isoTime } from '../../iso-time.js'
 
 export interface RunIo {
   /** Fds 0-2 for the container when there is no terminal. */
@@ -65,7 +66,7 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
       res.removeDirs()
       removeState(p.stateRoot, state)
     } else {
-      writeStateIfThere(p.stateRoot, { ...state, status: 'exited', exitCode, finishedAt: new Date().toISOString() })
+      writeStateIfThere(p.stateRoot, { ...state, status: 'exited', exitCode, finishedAt: isoTime() })
     }
   }
   return exitCode
