@@ -73,7 +73,7 @@ export async function startContainer(
   p: PreparedContainer,
   host: Host,
   stdio: [number, number, number],
-  o: { autoRemove?: boolean } = {},
+  o: { autoRemove?: boolean; beforeLaunch?: () => void } = {},
 ): Promise<Started> {
   const state = initialState(p, o)
   crashPoint('start:before-state')
@@ -81,6 +81,7 @@ export async function startContainer(
   crashPoint('start:after-state')
   let launched: Launched
   try {
+    o.beforeLaunch?.()
     launched = await runHostSteps(p.plan, host, { stdio, network: networkContext(p.stateRoot, state) })
   } catch (err) {
     removeState(p.stateRoot, state)
