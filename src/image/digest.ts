@@ -7,6 +7,7 @@
  */
 import { MiniRunError } from '../errors.js'
 import { nodeCrypto } from '../lazy-crypto.js'
+import { sha256Hex } from './sha256-text.js'
 
 const DIGEST_RE = /^sha256:[a-f0-9]{64}$/
 
@@ -40,7 +41,8 @@ export function chainIds(diffIds: readonly string[]): string[] {
   let parent: string | undefined
   for (const diffId of diffIds) {
     digestHex(diffId)
-    parent = parent === undefined ? diffId : sha256Digest(`${parent} ${diffId}`)
+    // sha256Hex, not node:crypto: a run of a stored image hashes nothing else (sha256-text.ts)
+    parent = parent === undefined ? diffId : `sha256:${sha256Hex(`${parent} ${diffId}`)}`
     out.push(parent)
   }
   return out

@@ -13,9 +13,9 @@ import { planExec } from '../plan/plan-exec.js'
 import type { StartPlan } from '../plan/steps.js'
 import { notRunning, openContainerProcess, openProcessRoot } from '../process/container-process.js'
 import type { Host } from '../process/host.js'
-import { runHostSteps } from '../process/run-host-steps.js'
+import { runHostSteps, type Launched } from '../process/run-host-steps.js'
 import { StepError } from '../process/step-error.js'
-import { execErrorOf, superviseProcess } from '../process/supervise.js'
+import { execErrorOf, holdSignals, superviseProcess } from '../process/supervise.js'
 import { parseGroup, parsePasswd, resolveUser } from '../spec/resolve-user.js'
 import type { SpecProcess } from '../spec/spec.js'
 import { readFileInRoot } from './container-files.js'
@@ -79,9 +79,17 @@ export function prepareExec(c: ContainerInfo, o: ExecOptions): StartPlan {
 
 export async function execInContainer(c: ContainerInfo, plan: StartPlan, io: ExecIo): Promise<number> {
   const host = io.host ?? realHost
-  const launched = await runHostSteps(plan, host, { stdio: io.stdio })
+  // held until supervised: the process may run before superviseProcess listens (supervise.ts)
+  const held = io.forwardSignals ? holdSignals() : undefined
+  let launched: Launched
   try {
-    return await superviseProcess(launched, host, { forwardSignals: io.forwardSignals ?? false, input: io.interactive !== false })
+    launched = await runHostSteps(plan, host, { stdio: io.stdio })
+  } catch (err) {
+    held?.release()
+    throw err
+  }
+  try {
+    return await superviseProcess(launched, host, { forwardSignals: io.forwardSignals ?? false, input: io.interactive !== false, ...(held && { held }) })
   } catch (err) {
     // it exited after the check: the pidfd names it still, and setns says it is gone
     if (err instanceof StepError && err.step?.op === 'setns' && err.code === 'ESRCH') throw notRunning(c.id, err)

@@ -8,12 +8,13 @@
  */
 import { containerOomKilled } from './container-cgroups.js'
 import type { Host } from '../process/host.js'
-import { superviseProcess } from '../process/supervise.js'
+import { holdSignals, superviseProcess, type HeldSignals } from '../process/supervise.js'
 import { realHost } from './real-host.js'
 import type { PreparedContainer } from './run-options.js'
 import { abandonStart, startContainer } from './start.js'
 import { removeState, writeState, type ContainerState } from './state.js'
 import { crashPoint } from '../../crash-point.js'
+import { isoTime } from '../../iso-time.js'
 
 export interface RunIo {
   /** Fds 0-2 for the container when there is no terminal. */
@@ -33,12 +34,22 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
   if (p.detached) throw new TypeError('runPrepared runs a container in the foreground: this one was prepared with detach')
   const host = io.host ?? realHost
   // --rm is recorded: if this runtime is killed, the next command that looks removes it
-  const started = await startContainer(p, host, io.stdio, { autoRemove: options.remove })
+  let held: HeldSignals | undefined
+  let started: Awaited<ReturnType<typeof startContainer>>
+  try {
+    // held from after the record (which may wait for a prune's lock: a ^C
+    // there still ends the runtime) until supervised (supervise.ts says why)
+    started = await startContainer(p, host, io.stdio, { autoRemove: options.remove, ...(io.forwardSignals && { beforeLaunch: () => (held = holdSignals()) }) })
+  } catch (err) {
+    held?.release()
+    throw err
+  }
   const { launched, state } = started
   let exitCode: number
   try {
     exitCode = await superviseProcess(launched, host, {
       forwardSignals: io.forwardSignals === true,
+      ...(held && { held }),
       input: io.interactive !== false,
       onRunning: () => {
         state.status = 'running'
@@ -65,7 +76,7 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
       res.removeDirs()
       removeState(p.stateRoot, state)
     } else {
-      writeStateIfThere(p.stateRoot, { ...state, status: 'exited', exitCode, finishedAt: new Date().toISOString() })
+      writeStateIfThere(p.stateRoot, { ...state, status: 'exited', exitCode, finishedAt: isoTime() })
     }
   }
   return exitCode

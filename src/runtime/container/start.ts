@@ -14,6 +14,7 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { crashPoint } from '../../crash-point.js'
+import { isoTime } from '../../iso-time.js'
 import { MiniRunError } from '../../errors.js'
 import { digestHex } from '../../image/digest.js'
 import { withGcLock } from '../../image/store-locks.js'
@@ -33,7 +34,7 @@ export function initialState(p: PreparedContainer, o: { autoRemove?: boolean } =
     image: p.image,
     chainIds: p.chainIds,
     command: p.spec.process.args,
-    created: new Date().toISOString(),
+    created: isoTime(),
     status: 'created',
     containerDir: p.containerDir,
     usernsSlot: p.usernsSlot,
@@ -72,7 +73,7 @@ export async function startContainer(
   p: PreparedContainer,
   host: Host,
   stdio: [number, number, number],
-  o: { autoRemove?: boolean } = {},
+  o: { autoRemove?: boolean; beforeLaunch?: () => void } = {},
 ): Promise<Started> {
   const state = initialState(p, o)
   crashPoint('start:before-state')
@@ -80,6 +81,7 @@ export async function startContainer(
   crashPoint('start:after-state')
   let launched: Launched
   try {
+    o.beforeLaunch?.()
     launched = await runHostSteps(p.plan, host, { stdio, network: networkContext(p.stateRoot, state) })
   } catch (err) {
     removeState(p.stateRoot, state)
@@ -89,7 +91,7 @@ export async function startContainer(
   // its start time tells it from a later process on the same pid
   state.pidStartTime = processStartTime(launched.pid)
   state.monitorPid = launched.monitorPid
-  state.startedAt = new Date().toISOString()
+  state.startedAt = isoTime()
   try {
     writeState(p.stateRoot, state)
   } catch (err) {

@@ -32,6 +32,8 @@ export const HANGUP_GRACE_MS = 2000
 
 export interface SuperviseOptions {
   forwardSignals: boolean
+  /** The signals held since before the process could run (holdSignals): forwarded first, in order. */
+  held?: HeldSignals
   /** Called once the command runs (its final execve succeeded). */
   onRunning?: () => void
   /** -t without -i: the container's terminal gets no input from ours. */
@@ -46,6 +48,40 @@ export interface SuperviseOptions {
 function hangupIgnored(): boolean {
   const m = /^SigIgn:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))
   return m !== null && (BigInt(`0x${m[1]}`) & 1n) === 1n
+}
+
+export interface HeldSignals {
+  /** SIGHUP was ignored when the runtime started (then it is neither held nor forwarded). */
+  readonly ignoresHangup: boolean
+  /** Stop holding; the signals held, in the order they came. */
+  release(): NodeJS.Signals[]
+}
+
+/**
+ * Hold the signals superviseProcess forwards, from just before the process
+ * can run until it forwards them. Without a listener SIGTERM, SIGINT,
+ * SIGHUP... take their default action and kill the runtime: the container
+ * runs (and may print, and its user signal the runtime) while the runtime
+ * still records its start, and a runtime killed then leaves it running,
+ * unwatched, holding the caller's stdout. Held, they reach it once it is
+ * supervised.
+ */
+export function holdSignals(): HeldSignals {
+  // read before a listener replaces SIG_IGN with Node's handler
+  const ignoresHangup = hangupIgnored()
+  const held: NodeJS.Signals[] = []
+  const hold = (signal: NodeJS.Signals) => void held.push(signal)
+  const signals = FORWARDED_SIGNALS.filter((s) => s !== 'SIGHUP' || !ignoresHangup)
+  for (const s of signals) process.on(s, hold)
+  let released = false
+  return {
+    ignoresHangup,
+    release() {
+      if (!released) for (const s of signals) process.off(s, hold)
+      released = true
+      return held.splice(0)
+    },
+  }
 }
 
 /**
@@ -106,11 +142,16 @@ export async function superviseProcess(launched: Launched, host: Host, o: Superv
     else forward('SIGHUP')
     grace = setTimeout(() => forward('SIGKILL'), HANGUP_GRACE_MS)
   }
-  const ignoresHangup = o.forwardSignals && hangupIgnored()
+  const ignoresHangup = o.forwardSignals && (o.held ? o.held.ignoresHangup : hangupIgnored())
   const watchHangup = o.forwardSignals && !ignoresHangup
   const relay = (signal: NodeJS.Signals) => (signal === 'SIGHUP' && terminal ? onHangup() : forward(signal))
   const signals = FORWARDED_SIGNALS.filter((s) => s !== 'SIGHUP' || !ignoresHangup)
+  // The relay listens before the holder stops: a signal's last listener
+  // going closes its handle, and a signal caught but not yet emitted is
+  // lost with it. In one synchronous step, so none reaches both.
   if (o.forwardSignals) for (const s of signals) process.on(s, relay)
+  const early = o.held?.release() ?? []
+  if (o.forwardSignals) for (const s of early) relay(s)
   let stopWatching = () => undefined as void
   try {
     const receiver = launched.resources.fds.get('pty-receiver')

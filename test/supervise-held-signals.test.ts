@@ -1,0 +1,68 @@
+// Issue 13, signals at the start: the runtime's SIGTERM, SIGINT... arrive
+// while the container may already run but before superviseProcess listens
+// (the runtime still records the start). Without a listener they killed the
+// runtime and left the container running unwatched (run-process.test.ts's
+// forwarding test hung under load). holdSignals keeps them from just before
+// the clone; superviseProcess forwards them, also one caught by the holder's
+// handle but not yet emitted when the relay takes over.
+import { closeSync, openSync } from 'node:fs'
+import { afterAll, describe, expect, it } from 'vitest'
+import * as native from '../src/native/lib.js'
+import * as processCalls from '../src/native/process-calls.js'
+import type { Host } from '../src/runtime/process/host.js'
+import type { Launched } from '../src/runtime/process/run-host-steps.js'
+import { holdSignals, superviseProcess } from '../src/runtime/process/supervise.js'
+
+const stage = processCalls.sealedCopy(native.stagePath)
+const devnull = openSync('/dev/null', 'r')
+afterAll(() => [stage, devnull].forEach((fd) => closeSync(fd)))
+
+/** A real child of ours (mr_spawn, reaped by mr_wait only) that waits for its sync byte and leaves on end of file. */
+function waitingChild(): { pid: number; syncWrite: number } {
+  const program = processCalls.memfdData(Buffer.alloc(0))
+  const [syncRead, syncWrite] = processCalls.pipe()
+  const [reportRead, reportWrite] = processCalls.pipe()
+  try {
+    const pid = processCalls.spawn(0, { cgroup: -1, stage, program, sync: syncRead, report: reportWrite, stdio: [devnull, devnull, devnull], keep: [] })
+    return { pid, syncWrite }
+  } finally {
+    for (const fd of [program, syncRead, reportRead, reportWrite]) closeSync(fd)
+  }
+}
+
+async function supervisedWith(send: (held: ReturnType<typeof holdSignals>) => Promise<void>): Promise<string[]> {
+  const child = waitingChild()
+  const kills: string[] = []
+  const host = { kill: (_pid: number, signal: NodeJS.Signals) => void kills.push(signal) } as unknown as Host
+  const launched = { pid: child.pid, started: Promise.resolve(null), resources: { fds: new Map() } } as unknown as Launched
+  const held = holdSignals()
+  try {
+    await send(held)
+    const done = superviseProcess(launched, host, { forwardSignals: true, held })
+    for (let i = 0; i < 200 && kills.length === 0; i++) await new Promise((r) => setTimeout(r, 5))
+    closeSync(child.syncWrite) // the child leaves: supervision ends
+    await done
+  } finally {
+    held.release()
+  }
+  return kills
+}
+
+describe('signals held from before the container runs until it is supervised', () => {
+  it('forwards a signal the holder took', async () => {
+    const kills = await supervisedWith(async () => {
+      process.kill(process.pid, 'SIGUSR2')
+      await new Promise((r) => setImmediate(r))
+      await new Promise((r) => setImmediate(r))
+    })
+    expect(kills).toEqual(['SIGUSR2'])
+  })
+
+  it('forwards a signal caught but not yet emitted when superviseProcess takes over', async () => {
+    // sent and superviseProcess called in one synchronous step: the signal
+    // waits in libuv; had the holder's listener gone first, its handle would
+    // have closed with the signal in it
+    const kills = await supervisedWith(async () => void process.kill(process.pid, 'SIGUSR2'))
+    expect(kills).toEqual(['SIGUSR2'])
+  })
+})
