@@ -84,7 +84,8 @@ export function netnsPin(stateRoot: string, id: string): string {
 export function attachNetwork(plan: NetworkPlan, ctx: AttachContext, pid: number): NetworkRecord | undefined {
   if (plan.mode !== 'bridge' && plan.mode !== 'pasta') return undefined
   const record: NetworkRecord = { mode: plan.mode, networks: plan.attachments.map((a) => a.network.name), ports: plan.ports }
-  ctx.save(record)
+  // (a bridge's lease is found by the container's id without a record: its first save comes with netavark's input)
+  if (plan.mode === 'pasta') ctx.save(record)
   try {
     const lease = takeLease(
       ctx.stateRoot,
@@ -100,7 +101,6 @@ export function attachNetwork(plan: NetworkPlan, ctx: AttachContext, pid: number
     if (plan.mode === 'bridge') {
       const attachments = plan.attachments.map((a) => ({ ...a, ip: lease.ips[a.network.name]! }))
       record.netavark = netavarkOptions({ id: ctx.id, name: ctx.name, attachments, ports: lease.ports, dnsServers: plan.dnsServers })
-      ctx.save(record)
       const only = attachments[0]!
       const bridgeIndex = fastBridgeKind(plan) ? readyBridge(only.network) : undefined
       const mac = bridgeIndex !== undefined ? (only.mac ?? randomMac()) : undefined

@@ -46,49 +46,68 @@ const RTN_UNICAST = 1
 
 let seq = 0
 
-const align = (n: number) => (n + 3) & ~3
+/**
+ * A request written in place: one DataView over a zeroed buffer, lengths
+ * filled in when an attribute closes. Not Buffer's writers and concat: in
+ * a process that starts once per container their first calls cost more
+ * than the five requests' syscalls (1.5 ms, profiled).
+ */
+class Request {
+  private readonly view = new DataView(new ArrayBuffer(512))
+  private at = 16
 
-function attr(type: number, data: Buffer): Buffer {
-  const out = Buffer.alloc(align(4 + data.length))
-  out.writeUInt16LE(4 + data.length, 0)
-  out.writeUInt16LE(type, 2)
-  data.copy(out, 4)
-  return out
-}
-const nested = (type: number, ...parts: Buffer[]) => attr(type, Buffer.concat(parts))
-const str = (s: string) => Buffer.from(`${s}\0`, 'latin1')
-function u32(n: number): Buffer {
-  const b = Buffer.alloc(4)
-  b.writeUInt32LE(n >>> 0, 0)
-  return b
-}
-/** An IPv4 address in network byte order. */
-function ip4(ip: string): Buffer {
-  const b = Buffer.alloc(4)
-  b.writeUInt32BE(parseIp(ip) >>> 0, 0)
-  return b
-}
-function mac(text: string): Buffer {
-  return Buffer.from(text.split(':').map((x) => parseInt(x, 16)))
-}
+  constructor(type: number, flags: number) {
+    this.view.setUint16(4, type, true)
+    this.view.setUint16(6, NLM_F_REQUEST | NLM_F_ACK | flags, true)
+    this.view.setUint32(8, (seq = (seq + 1) >>> 0), true)
+  }
 
-function ifinfomsg(index = 0, up = false): Buffer {
-  const b = Buffer.alloc(16)
-  b.writeUInt8(AF_UNSPEC, 0)
-  b.writeInt32LE(index, 4)
-  b.writeUInt32LE(up ? IFF_UP : 0, 8)
-  b.writeUInt32LE(up ? IFF_UP : 0, 12)
-  return b
-}
-
-function message(type: number, flags: number, ...body: Buffer[]): Buffer {
-  const payload = Buffer.concat(body)
-  const head = Buffer.alloc(16)
-  head.writeUInt32LE(16 + payload.length, 0)
-  head.writeUInt16LE(type, 4)
-  head.writeUInt16LE(NLM_F_REQUEST | NLM_F_ACK | flags, 6)
-  head.writeUInt32LE((seq = (seq + 1) >>> 0), 8)
-  return Buffer.concat([head, payload])
+  u8(n: number): this {
+    this.view.setUint8(this.at, n)
+    this.at += 1
+    return this
+  }
+  u16(n: number): this {
+    this.view.setUint16(this.at, n, true)
+    this.at += 2
+    return this
+  }
+  u32(n: number): this {
+    this.view.setUint32(this.at, n >>> 0, true)
+    this.at += 4
+    return this
+  }
+  /** An IPv4 address, in network byte order. */
+  ip(ip: string | number): this {
+    this.view.setUint32(this.at, (typeof ip === 'string' ? parseIp(ip) : ip) >>> 0, false)
+    this.at += 4
+    return this
+  }
+  str(s: string): this {
+    for (let i = 0; i < s.length; i++) this.u8(s.charCodeAt(i))
+    return this.u8(0)
+  }
+  mac(text: string): this {
+    for (const x of text.split(':')) this.u8(parseInt(x, 16))
+    return this
+  }
+  ifinfomsg(index = 0, up = false): this {
+    return this.u8(AF_UNSPEC).u8(0).u16(0).u32(index).u32(up ? IFF_UP : 0).u32(up ? IFF_UP : 0)
+  }
+  /** rta_len covers what fill wrote (a nest's inner padding included), not the padding after it. */
+  attr(type: number, fill: (r: this) => unknown): this {
+    const start = this.at
+    this.at += 4
+    fill(this)
+    this.view.setUint16(start, this.at - start, true)
+    this.view.setUint16(start + 2, type, true)
+    this.at = (this.at + 3) & ~3
+    return this
+  }
+  done(): Buffer {
+    this.view.setUint32(0, this.at, true)
+    return Buffer.from(this.view.buffer, 0, this.at)
+  }
 }
 
 /**
@@ -97,51 +116,49 @@ function message(type: number, flags: number, ...body: Buffer[]): Buffer {
  * one, beside the first), down.
  */
 export function newVeth(o: { host: string; bridgeIndex: number; peer: string; peerMac?: string; peerNetnsFd?: number }): Buffer {
-  const peer = Buffer.concat([
-    ifinfomsg(),
-    attr(IFLA_IFNAME, str(o.peer)),
-    ...(o.peerNetnsFd !== undefined ? [attr(IFLA_NET_NS_FD, u32(o.peerNetnsFd))] : []),
-    ...(o.peerMac ? [attr(IFLA_ADDRESS, mac(o.peerMac))] : []),
-  ])
-  return message(
-    RTM_NEWLINK,
-    NLM_F_CREATE | NLM_F_EXCL,
-    ifinfomsg(0, true),
-    attr(IFLA_IFNAME, str(o.host)),
-    attr(IFLA_MASTER, u32(o.bridgeIndex)),
-    nested(IFLA_LINKINFO, attr(IFLA_INFO_KIND, str('veth')), nested(IFLA_INFO_DATA, attr(VETH_INFO_PEER, peer))),
-  )
+  return new Request(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL)
+    .ifinfomsg(0, true)
+    .attr(IFLA_IFNAME, (r) => r.str(o.host))
+    .attr(IFLA_MASTER, (r) => r.u32(o.bridgeIndex))
+    .attr(IFLA_LINKINFO, (r) =>
+      r.attr(IFLA_INFO_KIND, (k) => k.str('veth')).attr(IFLA_INFO_DATA, (d) =>
+        d.attr(VETH_INFO_PEER, (p) => {
+          p.ifinfomsg().attr(IFLA_IFNAME, (n) => n.str(o.peer))
+          if (o.peerNetnsFd !== undefined) p.attr(IFLA_NET_NS_FD, (n) => n.u32(o.peerNetnsFd!))
+          if (o.peerMac) p.attr(IFLA_ADDRESS, (n) => n.mac(o.peerMac!))
+        }),
+      ),
+    )
+    .done()
 }
 
 /** `ip link show NAME`: the answer names its index. */
 export function getLink(name: string): Buffer {
-  return message(RTM_GETLINK, 0, ifinfomsg(), attr(IFLA_IFNAME, str(name)))
+  return new Request(RTM_GETLINK, 0).ifinfomsg().attr(IFLA_IFNAME, (r) => r.str(name)).done()
 }
 
 /** `ip link set dev INDEX up`. */
 export function linkUp(index: number): Buffer {
-  return message(RTM_NEWLINK, 0, ifinfomsg(index, true))
+  return new Request(RTM_NEWLINK, 0).ifinfomsg(index, true).done()
 }
 
 /** `ip addr add IP/PREFIX broadcast + dev INDEX`. */
 export function addAddress(index: number, ip: string, prefix: number): Buffer {
-  const b = Buffer.alloc(8)
-  b.writeUInt8(AF_INET, 0)
-  b.writeUInt8(prefix, 1)
-  b.writeUInt32LE(index, 4)
-  const hostBits = 32 - prefix
-  const broadcast = Buffer.alloc(4)
-  broadcast.writeUInt32BE((parseIp(ip) | (hostBits === 32 ? 0xffffffff : (2 ** hostBits - 1))) >>> 0, 0)
-  return message(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, b, attr(IFA_LOCAL, ip4(ip)), attr(IFA_ADDRESS, ip4(ip)), attr(IFA_BROADCAST, broadcast))
+  const host = 2 ** (32 - prefix) - 1
+  const broadcast = (Math.floor(parseIp(ip) / (host + 1)) * (host + 1) + host) >>> 0
+  return new Request(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL)
+    .u8(AF_INET).u8(prefix).u8(0).u8(0).u32(index)
+    .attr(IFA_LOCAL, (r) => r.ip(ip))
+    .attr(IFA_ADDRESS, (r) => r.ip(ip))
+    .attr(IFA_BROADCAST, (r) => r.ip(broadcast))
+    .done()
 }
 
 /** `ip route add default via GATEWAY dev INDEX`. */
 export function addDefaultRoute(index: number, gateway: string): Buffer {
-  const b = Buffer.alloc(12)
-  b.writeUInt8(AF_INET, 0)
-  b.writeUInt8(RT_TABLE_MAIN, 4)
-  b.writeUInt8(RTPROT_BOOT, 5)
-  b.writeUInt8(RT_SCOPE_UNIVERSE, 6)
-  b.writeUInt8(RTN_UNICAST, 7)
-  return message(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, b, attr(RTA_GATEWAY, ip4(gateway)), attr(RTA_OIF, u32(index)))
+  return new Request(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL)
+    .u8(AF_INET).u8(0).u8(0).u8(0).u8(RT_TABLE_MAIN).u8(RTPROT_BOOT).u8(RT_SCOPE_UNIVERSE).u8(RTN_UNICAST).u32(0)
+    .attr(RTA_GATEWAY, (r) => r.ip(gateway))
+    .attr(RTA_OIF, (r) => r.u32(index))
+    .done()
 }
