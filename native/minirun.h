@@ -172,4 +172,16 @@ int mr_umount(const char *target, int32_t flags);
  * global setup, test/helpers/global-setup.ts). */
 int mr_unshare(int32_t flags);
 
+/* A NETLINK_ROUTE socket (close-on-exec) in the network namespace netns_fd
+ * names (-1: the caller's). Returns the fd. */
+int mr_netlink_open(int32_t netns_fd);
+
+/* Send one rtnetlink request (built by the caller, NLM_F_ACK set) and read
+ * the answer: the kernel's error as -errno, else 0, or the index of the
+ * link an RTM_NEWLINK answer names (RTM_GETLINK). */
+int mr_netlink_request(int32_t fd, const uint8_t *msg, int32_t len);
+
+/* if_nametoindex(3) in the caller's network namespace. */
+int mr_if_index(const char *name);
+
 #endif

@@ -24,7 +24,7 @@ export function randomInt(below: number): number {
   }
 }
 
-function randomBytes(bytes: number): Buffer {
+export function randomBytes(bytes: number): Buffer {
   const buf = Buffer.alloc(bytes)
   const fd = openSync('/dev/urandom', 'r')
   try {

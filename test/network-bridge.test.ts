@@ -110,6 +110,35 @@ describe.skipIf(!isRoot || !netavark)('network: bridge (needs root, netavark and
     expect(host.stdout.split('\n').filter(Boolean).sort()).toEqual(ns.snapshot().links)
   })
 
+  it('the default bridge after its first container: a veth pair of mini-run\'s own, no netavark; the host and other containers reach it; nothing left', async () => {
+    // beforeAll's first container made the bridge with netavark, and its anchor port
+    const before = { ...ns.snapshot(), leases: leases() }
+    expect(before.links).toEqual(expect.arrayContaining(['mini-run0', 'mini-run0-pin', 'mini-run0-pip']))
+    // a netavark that fails: these containers must not need it
+    const noNetavark = { env: { MINI_RUN_NETAVARK: '/bin/false' } }
+    const start = ns.miniRun([...g(), 'run', '-d', '--cgroup-parent', env.cgroupParent, BUSYBOX, ...HTTPD], noNetavark)
+    expect(start.stderr).toBe('')
+    const id = start.stdout.trim()
+    const state = JSON.parse(readFileSync(join(env.stateRoot, id, 'state.json'), 'utf8'))
+    expect(state.network.veth).toBe(`veth${id.slice(0, 11)}`)
+    const info = JSON.parse(mr(['inspect', id]).stdout)[0].NetworkSettings
+    expect(info.IPAddress).toMatch(/^10\.91\.\d+\.\d+$/)
+    expect(info.Gateway).toBe('10.91.0.1')
+    // locally administered, unicast
+    expect(info.MacAddress).toMatch(/^[0-9a-f][26ae](:[0-9a-f]{2}){5}$/)
+    expect(mr(['exec', id, 'cat', '/sys/class/net/eth0/address']).stdout).toBe(`${info.MacAddress}\n`)
+    // from the host's side, through the bridge
+    expect(await fetchPage(info.IPAddress, 80)).toBe(`hello from ${id.slice(0, 12)}\n`)
+    // from another container on the bridge, which also reaches the gateway
+    const client = ns.miniRun([...g(), 'run', '--rm', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sh', '-c', `${GET(info.IPAddress)}; ip route; ping -c 1 -W 2 10.91.0.1 >/dev/null && echo gateway`], noNetavark)
+    expect(client.stderr).toBe('')
+    expect(client.stdout).toMatch(new RegExp(`^hello from ${id.slice(0, 12)}\\ndefault via 10\\.91\\.0\\.1 dev eth0 *\\n10\\.91\\.0\\.0/16 dev eth0 scope link +src 10\\.91\\.\\d+\\.\\d+ *\\ngateway\\n$`))
+    expect(mr(['rm', '-f', id]).status).toBe(0)
+    // the veth pair goes with the container's namespace, which the kernel frees in the background
+    await until('the veth pairs to go', () => JSON.stringify(ns.snapshot()) === JSON.stringify({ links: before.links, rules: before.rules }), 5_000)
+    expect(leases()).toEqual(before.leases)
+  })
+
   it('a bridge keeps its address while containers come and go: the gateway, their DNS server, stays where they saw it', () => {
     // sysfs shows the network namespace of whoever mounts it: mounted afresh in the test's
     const bridge = () => ns.exec(['unshare', '--mount', 'sh', '-c', 'mount -t sysfs none /sys && cat /sys/class/net/mini-run0/addr_assign_type /sys/class/net/mini-run0/address']).stdout
@@ -279,6 +308,12 @@ describe.skipIf(!isRoot || !netavark)('network: bridge (needs root, netavark and
     await Promise.all([0, 1, 2, 3].map(worker))
     expect({ ...ns.snapshot(), leases: leases(), dns: dnsEntries() }).toEqual(before)
   }, 300_000)
+
+  it('--explain shows the default bridge\'s own steps: the veth over rtnetlink, else netavark', () => {
+    const parent = run(['--explain', BUSYBOX, 'true']).stdout.split('# The container process')[0]!
+    expect(parent).toMatch(/if mini-run0 is up with its anchor mini-run0-pin, over rtnetlink: ip link add veth[0-9a-f]{11} master mini-run0 up type veth peer name eth0 address <mac> netns <netns pin>; in the container's namespace: ip addr add <lease>\/16 dev eth0, ip link set eth0 up, ip route add default via 10\.91\.0\.1/)
+    expect(parent).toMatch(/otherwise \(the first container; then add the anchor, the veth pair mini-run0-pin on the bridge\): netavark --config/)
+  })
 
   it('--explain shows the parent\'s network steps: the lease, the netns pin, netavark with its JSON, the files', () => {
     const r = run(['--explain', '-p', '8080:80', BUSYBOX, 'true'])

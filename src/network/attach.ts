@@ -14,8 +14,11 @@ import { getLogger } from '../log.js'
 import * as isolationCalls from '../native/isolation-calls.js'
 import * as lockCalls from '../native/lock-calls.js'
 import { hostsFile, resolvConfFile } from './etc-files.js'
+import { anchorBridge, anchorName, attachFast, fastBridgeKind, randomMac, readyBridge, vethName } from './fast-bridge.js'
 import { hostListeners } from './host-net.js'
 import { networkStateDir, readLeases, releaseLease, takeLease, withNetworkLock } from './leases.js'
+import { DEFAULT_BRIDGE, DEFAULT_NETWORK } from './networks.js'
+import { interfaceIndex } from '../native/netlink-calls.js'
 import { netavarkOptions, runNetavark, type NetavarkOptions, type NetavarkStatus } from './netavark.js'
 import { startPasta, stopPasta, type PastaProcess } from './pasta.js'
 import type { PortMapping } from './port-spec.js'
@@ -30,6 +33,12 @@ export interface NetworkRecord {
   ports: PortMapping[]
   /** netavark's input, recorded before setup: the teardown passes the same. */
   netavark?: NetavarkOptions
+  /**
+   * The host end of a veth pair mini-run made itself on the default bridge
+   * (fast-bridge.ts): the default network is not netavark's to tear down
+   * for this container; the other networks in netavark's input are.
+   */
+  veth?: string
   /** What setup reported, per network. */
   endpoints?: Endpoint[]
   pasta?: PastaProcess
@@ -75,7 +84,8 @@ export function netnsPin(stateRoot: string, id: string): string {
 export function attachNetwork(plan: NetworkPlan, ctx: AttachContext, pid: number): NetworkRecord | undefined {
   if (plan.mode !== 'bridge' && plan.mode !== 'pasta') return undefined
   const record: NetworkRecord = { mode: plan.mode, networks: plan.attachments.map((a) => a.network.name), ports: plan.ports }
-  ctx.save(record)
+  // (a bridge's lease is found by the container's id without a record: its first save comes with netavark's input)
+  if (plan.mode === 'pasta') ctx.save(record)
   try {
     const lease = takeLease(
       ctx.stateRoot,
@@ -84,20 +94,34 @@ export function attachNetwork(plan: NetworkPlan, ctx: AttachContext, pid: number
         networks: plan.attachments.map((a) => ({ name: a.network.name, subnet: a.network.subnet, gateway: a.network.gateway, ...(a.ip ? { ip: a.ip } : {}) })),
         ports: plan.ports,
       },
-      hostListeners(),
+      // the host's sockets matter only to ports (reading them: ~8 ms)
+      plan.ports.length ? hostListeners() : [],
     )
     record.ports = lease.ports
     if (plan.mode === 'bridge') {
       const attachments = plan.attachments.map((a) => ({ ...a, ip: lease.ips[a.network.name]! }))
       record.netavark = netavarkOptions({ id: ctx.id, name: ctx.name, attachments, ports: lease.ports, dnsServers: plan.dnsServers })
+      const only = attachments[0]!
+      const bridgeIndex = fastBridgeKind(plan) ? readyBridge(only.network) : undefined
+      const mac = bridgeIndex !== undefined ? (only.mac ?? randomMac()) : undefined
+      if (mac !== undefined) {
+        record.veth = vethName(ctx.id)
+        record.endpoints = [{ network: only.network.name, interfaceName: only.interfaceName, ip: only.ip, prefix: Number(only.network.subnet.split('/')[1]), gateway: only.network.gateway, mac, aliases: [] }]
+      }
       ctx.save(record)
       const pin = netnsPin(ctx.stateRoot, ctx.id)
       writeFileSync(pin, '', { mode: 0o600 })
       isolationCalls.bindMount(`/proc/${pid}/ns/net`, pin)
-      const status = netavark('setup', ctx.stateRoot, pin, record.netavark)
-      record.endpoints = endpointsOf(status, plan, lease.ips)
-      ctx.save(record)
-      const own = record.endpoints[0]
+      if (bridgeIndex !== undefined && mac !== undefined) {
+        const e = record.endpoints![0]!
+        attachFast({ bridgeIndex, veth: record.veth!, netnsPath: pin, ip: e.ip, prefix: e.prefix, gateway: e.gateway, mac })
+      } else {
+        const status = netavark('setup', ctx.stateRoot, pin, record.netavark)
+        record.endpoints = endpointsOf(status, plan, lease.ips)
+        ctx.save(record)
+        for (const a of attachments) if (a.network.builtin) anchorBridge(ctx.stateRoot, a.network)
+      }
+      const own = record.endpoints?.[0]
       writeFiles(plan, own?.ip)
     } else {
       ctx.save(record)
@@ -162,9 +186,12 @@ export function detachNetwork(stateRoot: string, id: string, record: NetworkReco
   try {
     const pin = netnsPin(stateRoot, id)
     if (existsSync(pin)) {
-      if (record?.netavark) {
+      // mini-run's own veth goes with the namespace, once the pin below is
+      // unmounted (deleting it here would wait for an RCU grace period, 1-15 ms)
+      const options = record?.netavark && record.veth ? withoutDefault(record.netavark) : record?.netavark
+      if (options) {
         try {
-          netavark('teardown', stateRoot, pin, record.netavark)
+          netavark('teardown', stateRoot, pin, options)
         } catch (err) {
           // setup may have failed half-way: what exists is gone now all the same
           log.debug({ err, id }, 'netavark teardown')
@@ -180,10 +207,24 @@ export function detachNetwork(stateRoot: string, id: string, record: NetworkReco
     if (record?.pasta) stopPasta(record.pasta)
     const before = readLeases(stateRoot)
     releaseLease(stateRoot, id)
-    if (record?.mode === 'bridge') keepIsolation(stateRoot, before[id]?.networks ?? {})
+    if (record?.mode === 'bridge') {
+      // netavark tore down only the networks it had set up for this container
+      const left = { ...before[id]?.networks }
+      if (record.veth) delete left[DEFAULT_NETWORK]
+      keepIsolation(stateRoot, left)
+    }
   } finally {
     if (lockFd !== undefined) closeSync(lockFd)
   }
+}
+
+/** netavark's input less the default network, which a veth of mini-run's joined; undefined when nothing is left. */
+function withoutDefault(options: NetavarkOptions): NetavarkOptions | undefined {
+  const networks = { ...options.networks }
+  const info = { ...options.network_info }
+  delete networks[DEFAULT_NETWORK]
+  delete info[DEFAULT_NETWORK]
+  return Object.keys(networks).length ? { ...options, networks, network_info: info } : undefined
 }
 
 /**
@@ -195,7 +236,9 @@ export function detachNetwork(stateRoot: string, id: string, record: NetworkReco
 function keepIsolation(stateRoot: string, left: Record<string, string>): void {
   const leases = Object.values(readLeases(stateRoot))
   const emptied = Object.keys(left).filter((net) => !leases.some((l) => net in l.networks))
-  if (emptied.length === 0 || !leases.some((l) => Object.keys(l.networks).length > 0)) return
+  if (emptied.length === 0) return
+  // the default bridge's rules, isolation included, stay with its anchor (fast-bridge.ts)
+  if (!leases.some((l) => Object.keys(l.networks).length > 0) && interfaceIndex(anchorName(DEFAULT_BRIDGE)) === undefined) return
   const env = { ...process.env, PATH: `${process.env.PATH ?? '/usr/bin:/bin'}:/usr/sbin:/sbin` }
   const check = spawnSync('iptables', ['-w', '-t', 'filter', '-C', 'FORWARD', '-j', 'NETAVARK_ISOLATION_1'], { env, stdio: 'ignore' })
   if (check.status === 0) return

@@ -1,0 +1,100 @@
+/*
+ * netlink.c: rtnetlink requests that TypeScript builds byte for byte
+ * (src/network/netlink.ts): a veth pair with one end in a container's
+ * network namespace, its address and route. Here only the socket: opened
+ * in a given network namespace, a request sent, the kernel's answer read.
+ * netavark does the same per container by starting itself and iptables
+ * (tens of milliseconds); a request here is a few microseconds.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#pragma GCC visibility push(default)
+#include "minirun.h"
+#pragma GCC visibility pop
+
+struct open_in {
+    int netns_fd;
+    int result;
+};
+
+/*
+ * A socket belongs to the network namespace its creator was in, for its
+ * whole life (network_namespaces(7)). The network namespace is per thread,
+ * so a short-lived thread joins the container's and makes the socket there:
+ * Node's own threads never leave the host's.
+ */
+static void *open_in_thread(void *p)
+{
+    struct open_in *o = p;
+    if (o->netns_fd >= 0 && setns(o->netns_fd, CLONE_NEWNET) < 0) {
+        o->result = -errno;
+        return NULL;
+    }
+    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    o->result = fd < 0 ? -errno : fd;
+    return NULL;
+}
+
+int mr_netlink_open(int32_t netns_fd)
+{
+    struct open_in o = { netns_fd, -EINVAL };
+    if (netns_fd < 0) {
+        open_in_thread(&o);
+        return o.result;
+    }
+    pthread_t t;
+    int err = pthread_create(&t, NULL, open_in_thread, &o);
+    if (err)
+        return -err;
+    pthread_join(t, NULL);
+    return o.result;
+}
+
+int mr_netlink_request(int32_t fd, const uint8_t *msg, int32_t len)
+{
+    if (len < (int32_t)sizeof(struct nlmsghdr))
+        return -EINVAL;
+    struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+    if (sendto(fd, msg, len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0)
+        return -errno;
+    uint32_t seq = ((const struct nlmsghdr *)msg)->nlmsg_seq;
+    char buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
+    int index = 0;
+    for (;;) {
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+            if (h->nlmsg_seq != seq)
+                continue;
+            if (h->nlmsg_type == NLMSG_ERROR) {
+                const struct nlmsgerr *e = NLMSG_DATA(h);
+                /* an ack (error 0) ends the answer; a link's message came before it */
+                return e->error < 0 ? e->error : index;
+            }
+            if (h->nlmsg_type == RTM_NEWLINK)
+                index = ((const struct ifinfomsg *)NLMSG_DATA(h))->ifi_index;
+            if (h->nlmsg_type == NLMSG_DONE)
+                return index;
+        }
+    }
+}
+
+int mr_if_index(const char *name)
+{
+    unsigned index = if_nametoindex(name);
+    return index == 0 ? -errno : (int)index;
+}

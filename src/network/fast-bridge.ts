@@ -1,0 +1,103 @@
+/**
+ * The default bridge without netavark, once netavark has made it: a
+ * container there with no published port needs nothing of the firewall
+ * that is its own. netavark's rules for a network (masquerade of the
+ * subnet, forwarding, isolation) are the network's, and stay while the
+ * bridge has a port; its per-container work is a veth pair, an address and
+ * a route, which it does by starting itself and a dozen iptables
+ * processes, setup and teardown: ~300 ms of every `run`. Here that work is
+ * five rtnetlink requests (netlink.ts).
+ *
+ * netavark removes a bridge and its network's rules with the bridge's last
+ * port. A dummy port, the anchor, keeps the default bridge up between
+ * containers, as Docker's docker0 stays up while no container runs: it is
+ * added after the first netavark setup on the default network, and it
+ * lives in the network namespace the bridge is in.
+ */
+import { closeSync, openSync } from 'node:fs'
+import { getLogger } from '../log.js'
+import { interfaceIndex, netlinkRequest, withNetlink } from '../native/netlink-calls.js'
+import { randomBytes } from '../random.js'
+import { withNetworkLock } from './leases.js'
+import { addAddress, addDefaultRoute, getLink, linkUp, newVeth } from './netlink.js'
+import type { NetworkDef } from './networks.js'
+import type { NetworkPlan } from './plan-network.js'
+
+/** The dummy port that keeps a bridge (and netavark's rules for it) up. IFNAMSIZ: at most 15 bytes. */
+export function anchorName(bridge: string): string {
+  return `${bridge.slice(0, 11)}-pin`
+}
+const anchorPeer = (bridge: string) => `${bridge.slice(0, 11)}-pip`
+
+/** The host end of a container's veth on the default bridge. */
+export function vethName(id: string): string {
+  return `veth${id.slice(0, 11)}`
+}
+
+/** Whether the plan can take the fast path: the default bridge, one network, no port, no DNS server of its own. */
+export function fastBridgeKind(plan: NetworkPlan): boolean {
+  const only = plan.attachments[0]
+  return plan.mode === 'bridge' && plan.ports.length === 0 && plan.attachments.length === 1 && only !== undefined && only.network.builtin === true && !only.dns
+}
+
+/** The bridge's index, when it and its anchor are up (netavark's rules with them); else undefined. */
+export function readyBridge(def: Pick<NetworkDef, 'bridge'>): number | undefined {
+  const bridge = interfaceIndex(def.bridge)
+  return bridge !== undefined && interfaceIndex(anchorName(def.bridge)) !== undefined ? bridge : undefined
+}
+
+/**
+ * After a netavark setup on the default network: give its bridge the
+ * anchor, if it has none. The anchor is one end of a veth pair whose other
+ * end stays down beside it (a dummy device would do, but needs a module
+ * not every kernel has). Only a speed-up: a failure leaves the next
+ * container to netavark, as before.
+ */
+export function anchorBridge(stateRoot: string, def: Pick<NetworkDef, 'bridge'>): void {
+  try {
+    withNetworkLock(stateRoot, () => {
+      const bridge = interfaceIndex(def.bridge)
+      if (bridge === undefined || interfaceIndex(anchorName(def.bridge)) !== undefined) return
+      withNetlink(-1, (fd) => netlinkRequest(fd, newVeth({ host: anchorName(def.bridge), bridgeIndex: bridge, peer: anchorPeer(def.bridge) }), `add ${anchorName(def.bridge)} to ${def.bridge}`))
+    })
+  } catch (err) {
+    getLogger().debug({ err, bridge: def.bridge }, 'anchor the bridge')
+  }
+}
+
+/** A locally administered unicast MAC, as the kernel's random ones are. */
+export function randomMac(): string {
+  const b = randomBytes(6)
+  b[0] = (b[0]! & 0xfe) | 0x02
+  return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':')
+}
+
+export interface FastAttach {
+  bridgeIndex: number
+  veth: string
+  netnsPath: string
+  ip: string
+  prefix: number
+  gateway: string
+  mac: string
+}
+
+/**
+ * The veth pair, its container end named eth0 inside the namespace at
+ * netnsPath, with its address, up, and the default route through the
+ * gateway (the bridge's address).
+ */
+export function attachFast(a: FastAttach): void {
+  const netns = openSync(a.netnsPath, 'r')
+  try {
+    withNetlink(-1, (fd) => netlinkRequest(fd, newVeth({ host: a.veth, bridgeIndex: a.bridgeIndex, peer: 'eth0', peerMac: a.mac, peerNetnsFd: netns }), `add veth ${a.veth}`))
+    withNetlink(netns, (fd) => {
+      const eth0 = netlinkRequest(fd, getLink('eth0'), 'eth0 in the container')
+      netlinkRequest(fd, addAddress(eth0, a.ip, a.prefix), `address ${a.ip}/${a.prefix} on eth0`)
+      netlinkRequest(fd, linkUp(eth0), 'eth0 up')
+      netlinkRequest(fd, addDefaultRoute(eth0, a.gateway), `default route via ${a.gateway}`)
+    })
+  } finally {
+    closeSync(netns)
+  }
+}
