@@ -3,7 +3,7 @@
  * cgroup v2, the native helpers, the volume store.
  */
 import { spawnSync } from 'node:child_process'
-import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readdirSync, rmdirSync, rmSync, writeFileSync, writeSync } from 'node:fs'
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, rmdirSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import * as native from '../../native/lib.js'
 import * as fileCalls from '../../native/file-calls.js'
@@ -39,9 +39,10 @@ export const realHost: Host = {
     if (owner) chownSync(path, owner.uid, owner.gid)
   },
   removeTree(path) {
-    // Usually the writable layer is empty (the command wrote nothing): a few
-    // rmdirs then, without loading fs.rmSync's recursive walker on every run.
-    if (!removeEmptyDirs(path)) removeOwnTree(path)
+    // Usually a handful of entries (an empty writable layer, the network's
+    // /etc files): unlink and rmdir them, without fs.rmSync's recursive
+    // walker (1-1.5 ms to load and run at each start, profiled).
+    if (!removeSmallTree(path)) removeOwnTree(path)
   },
   createCgroupLeaf: (path) => createLeafAt(path).fd,
   destroyCgroupLeaf: (path, mount) => destroyLeaf({ path, parent: dirname(path) }, mount),
@@ -95,6 +96,26 @@ export const realHost: Host = {
   close: closeSync,
   kill: (pid, signal) => process.kill(pid, signal),
   readReport: processCalls.readReport,
+}
+
+/**
+ * rm -r with readdir, unlink and rmdir (a symlink is removed, not
+ * followed); false, with part of the tree perhaps gone, at the first
+ * refusal: removeOwnTree knows what to do then.
+ */
+function removeSmallTree(dir: string): boolean {
+  try {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name)
+      if (!entry.isDirectory()) unlinkSync(path)
+      else if (!removeSmallTree(path)) return false
+    }
+    rmdirSync(dir)
+    return true
+  } catch (err) {
+    // gone meanwhile: done if it is the whole tree
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' && !existsSync(dir)
+  }
 }
 
 /** Remove a tree of empty directories; false (and nothing promised) if it holds anything else. */
