@@ -22,7 +22,6 @@ const NLM_F_ACK = 0x4
 const NLM_F_EXCL = 0x200
 const NLM_F_CREATE = 0x400
 
-const AF_UNSPEC = 0
 const AF_INET = 2
 const IFF_UP = 0x1
 
@@ -84,15 +83,22 @@ class Request {
     return this
   }
   str(s: string): this {
-    for (let i = 0; i < s.length; i++) this.u8(s.charCodeAt(i))
-    return this.u8(0)
+    const v = this.view
+    for (let i = 0; i < s.length; i++) v.setUint8(this.at + i, s.charCodeAt(i))
+    this.at += s.length + 1 // the NUL: the buffer is zeroed
+    return this
   }
   mac(text: string): this {
     for (const x of text.split(':')) this.u8(parseInt(x, 16))
     return this
   }
   ifinfomsg(index = 0, up = false): this {
-    return this.u8(AF_UNSPEC).u8(0).u16(0).u32(index).u32(up ? IFF_UP : 0).u32(up ? IFF_UP : 0)
+    // family AF_UNSPEC (0) and type 0: the buffer is zeroed
+    this.view.setInt32(this.at + 4, index, true)
+    this.view.setUint32(this.at + 8, up ? IFF_UP : 0, true)
+    this.view.setUint32(this.at + 12, up ? IFF_UP : 0, true)
+    this.at += 16
+    return this
   }
   /** rta_len covers what fill wrote (a nest's inner padding included), not the padding after it. */
   attr(type: number, fill: (r: this) => unknown): this {
