@@ -2,7 +2,7 @@
 // read back field by field as the kernel reads them (rtnetlink(7)): lengths,
 // flags, the nesting of a veth's peer, addresses in network byte order.
 import { describe, expect, it } from 'vitest'
-import { addAddress, addDefaultRoute, getLink, linkUp, newVeth } from '../src/network/netlink.js'
+import { addAddress, addDefaultRoute, deleteLink, getLink, linkUp, newVeth } from '../src/network/netlink.js'
 
 interface Attr { type: number; data: Buffer }
 
@@ -86,5 +86,8 @@ describe('rtnetlink requests', () => {
     expect(up.flags & 0x600).toBe(0) // changes a link, creates none
     expect([up.body.readInt32LE(4), up.body.readUInt32LE(8), up.body.readUInt32LE(12)]).toEqual([9, 1, 1])
     expect(up.seq).not.toBe(get.seq)
+    const del = header(deleteLink('mini-run0-pin'))
+    expect(del.type).toBe(17) // RTM_DELLINK
+    expect(cstr(find(attrs(del.body.subarray(16)), 3))).toBe('mini-run0-pin')
   })
 })

@@ -139,6 +139,37 @@ describe.skipIf(!isRoot || !netavark)('network: bridge (needs root, netavark and
     expect(leases()).toEqual(before.leases)
   })
 
+  it('network prune takes the default bridge, its anchor and its rules down once no container is on it', () => {
+    // a namespace and a state of its own: the bridge starts absent
+    const own = makeNetns()
+    const state = join(env.dir, 'prune-state')
+    try {
+      const m = (args: string[]) => own.miniRun(['--root', env.storeRoot, '--state', state, ...args])
+      const before = own.snapshot()
+      for (let i = 0; i < 2; i++) expect(m(['run', '--rm', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'true']).status).toBe(0)
+      expect(own.snapshot().links).toEqual(expect.arrayContaining(['mini-run0', 'mini-run0-pin']))
+      const id = m(['run', '-d', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sleep', '60']).stdout.trim()
+      expect(m(['network', 'prune', '-f']).status).toBe(0)
+      // in use: it stays, and the container keeps its way out
+      expect(own.snapshot().links).toEqual(expect.arrayContaining(['mini-run0', 'mini-run0-pin']))
+      expect(m(['exec', id, 'sh', '-c', 'ping -c 1 -W 2 10.91.0.1 >/dev/null && echo gateway']).stdout).toBe('gateway\n')
+      expect(m(['rm', '-f', id]).status).toBe(0)
+      const prune = m(['network', 'prune', '-f'])
+      expect(prune.stderr).toBe('')
+      expect(prune.status).toBe(0)
+      const after = own.snapshot()
+      expect(after.links).toEqual(before.links)
+      // what stays is netavark's scaffolding, as after a network's last container: no rule names the network
+      expect(after.rules.filter((r) => /10\.91\.|mini-run0|NETAVARK-[0-9A-F]{8}/.test(r))).toEqual([])
+      expect(existsSync(join(state, 'network', 'stand-in.netns'))).toBe(false)
+      // and the next container brings it all back
+      expect(m(['run', '--rm', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sh', '-c', 'ping -c 1 -W 2 10.91.0.1 >/dev/null && echo gateway']).stdout).toBe('gateway\n')
+      expect(m(['network', 'prune', '-f']).status).toBe(0)
+    } finally {
+      own.close([state])
+    }
+  })
+
   it('a bridge keeps its address while containers come and go: the gateway, their DNS server, stays where they saw it', () => {
     // sysfs shows the network namespace of whoever mounts it: mounted afresh in the test's
     const bridge = () => ns.exec(['unshare', '--mount', 'sh', '-c', 'mount -t sysfs none /sys && cat /sys/class/net/mini-run0/addr_assign_type /sys/class/net/mini-run0/address']).stdout

@@ -14,13 +14,19 @@
  * added after the first netavark setup on the default network, and it
  * lives in the network namespace the bridge is in.
  */
-import { closeSync, openSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { closeSync, openSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { MiniRunError } from '../errors.js'
+import { umount } from '../native/isolation-calls.js'
 import { getLogger } from '../log.js'
 import { interfaceIndex, netlinkRequest, withNetlink } from '../native/netlink-calls.js'
 import { randomBytes } from '../random.js'
-import { withNetworkLock } from './leases.js'
-import { addAddress, addDefaultRoute, getLink, linkUp, newVeth } from './netlink.js'
-import type { NetworkDef } from './networks.js'
+import { formatIp, parseCidr } from './ipv4.js'
+import { networkStateDir, readLeases, withNetworkLock } from './leases.js'
+import { netavarkOptions, runNetavark } from './netavark.js'
+import { addAddress, addDefaultRoute, deleteLink, getLink, linkUp, newVeth } from './netlink.js'
+import { defaultNetwork, DEFAULT_NETWORK, type NetworkDef } from './networks.js'
 import type { NetworkPlan } from './plan-network.js'
 
 /** The dummy port that keeps a bridge (and netavark's rules for it) up. IFNAMSIZ: at most 15 bytes. */
@@ -100,4 +106,55 @@ export function attachFast(a: FastAttach): void {
   } finally {
     closeSync(netns)
   }
+}
+
+/**
+ * `network prune` with no container on the default network: take its
+ * bridge and rules down, as netavark does with a network's last container.
+ * netavark does that only in a container's teardown, and only once the
+ * container's eth0 is there to delete: so a stand-in, a veth pair from the
+ * bridge to eth0 in a network namespace made for it, takes the anchor's
+ * place and is torn down. False when a container still uses the network
+ * (it keeps the bridge) or there is nothing to take down.
+ */
+export function takeDownDefaultBridge(stateRoot: string): boolean {
+  const def = defaultNetwork()
+  return withNetworkLock(stateRoot, () => {
+    const bridge = interfaceIndex(def.bridge)
+    if (bridge === undefined || interfaceIndex(anchorName(def.bridge)) === undefined) return false
+    if (Object.values(readLeases(stateRoot)).some((l) => DEFAULT_NETWORK in l.networks)) return false
+    const pin = join(networkStateDir(stateRoot), 'stand-in.netns')
+    writeFileSync(pin, '', { mode: 0o600 })
+    try {
+      const made = spawnSync('unshare', [`--net=${pin}`, 'true'], { encoding: 'utf8' })
+      if (made.error || made.status !== 0) throw new MiniRunError(`a network namespace for the default bridge's teardown: ${(made.error?.message ?? made.stderr).trim()}`)
+      const netns = openSync(pin, 'r')
+      try {
+        withNetlink(-1, (fd) => {
+          netlinkRequest(fd, newVeth({ host: vethName('0'.repeat(11)), bridgeIndex: bridge, peer: 'eth0', peerNetnsFd: netns }), 'a stand-in veth')
+          netlinkRequest(fd, deleteLink(anchorName(def.bridge)), `delete ${anchorName(def.bridge)}`)
+        })
+      } finally {
+        closeSync(netns)
+      }
+      // no container holds a lease here (checked above): any host address will do for a teardown without ports
+      const subnet = parseCidr(def.subnet)
+      const options = netavarkOptions({
+        id: '0'.repeat(64),
+        name: 'default-bridge-teardown',
+        attachments: [{ network: def, dns: false, ip: formatIp(subnet.network + 2 ** (32 - subnet.prefix) - 2), interfaceName: 'eth0', aliases: [] }],
+        ports: [],
+        dnsServers: [],
+      })
+      runNetavark('teardown', pin, networkStateDir(stateRoot), options)
+      return true
+    } finally {
+      try {
+        umount(pin, 2 /* MNT_DETACH */)
+      } catch {
+        // not mounted: unshare failed
+      }
+      rmSync(pin, { force: true })
+    }
+  })
 }

@@ -6,7 +6,8 @@
 import { MiniRunError } from '../errors.js'
 import { listContainers, type ContainerInfo } from '../runtime/container/containers.js'
 import { hostRoutes } from './host-net.js'
-import { createNetwork, findNetwork, listNetworks, removeNetworkDef, type CreateNetworkOptions, type NetworkDef } from './networks.js'
+import { takeDownDefaultBridge } from './fast-bridge.js'
+import { createNetwork, DEFAULT_NETWORK, findNetwork, listNetworks, removeNetworkDef, type CreateNetworkOptions, type NetworkDef } from './networks.js'
 
 export function createUserNetwork(storeRoot: string, o: CreateNetworkOptions): NetworkDef {
   return createNetwork(storeRoot, o, hostRoutes())
@@ -30,6 +31,8 @@ export function removeUserNetwork(storeRoot: string, stateRoot: string, name: st
 
 export function pruneNetworks(storeRoot: string, stateRoot: string): string[] {
   const used = new Set(listContainers(stateRoot).flatMap((c) => c.network?.networks ?? []))
+  // the default network stays, but its bridge and rules go while no container is on it (fast-bridge.ts)
+  if (!used.has(DEFAULT_NETWORK)) takeDownDefaultBridge(stateRoot)
   const removed: string[] = []
   for (const def of listNetworks(storeRoot)) {
     if (def.builtin || used.has(def.name)) continue

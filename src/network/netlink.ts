@@ -13,6 +13,7 @@
 import { parseIp } from './ipv4.js'
 
 const RTM_NEWLINK = 16
+const RTM_DELLINK = 17
 const RTM_GETLINK = 18
 const RTM_NEWADDR = 20
 const RTM_NEWROUTE = 24
@@ -141,6 +142,11 @@ export function newVeth(o: { host: string; bridgeIndex: number; peer: string; pe
 /** `ip link show NAME`: the answer names its index. */
 export function getLink(name: string): Buffer {
   return new Request(RTM_GETLINK, 0).ifinfomsg().attr(IFLA_IFNAME, (r) => r.str(name)).done()
+}
+
+/** `ip link del NAME` (a veth pair goes whole). */
+export function deleteLink(name: string): Buffer {
+  return new Request(RTM_DELLINK, 0).ifinfomsg().attr(IFLA_IFNAME, (r) => r.str(name)).done()
 }
 
 /** `ip link set dev INDEX up`. */
