@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { hostsFile, parseAddHost, resolvConfFile } from '../src/network/etc-files.js'
-import { isLoopbackResolver, parseResolvConf, parseRoutes, parseSockets } from '../src/network/host-net.js'
+import { hostResolvConf, isLoopbackResolver, parseResolvConf, parseRoutes, parseSockets } from '../src/network/host-net.js'
 import { formatIp, parseCidr, parseIp } from '../src/network/ipv4.js'
 import { readLeases, releaseLease, takeLease } from '../src/network/leases.js'
 import { netavarkOptions } from '../src/network/netavark.js'
@@ -59,6 +59,30 @@ describe('the host, from /proc and /etc', () => {
     expect(v6).toEqual([{ protocol: 'udp', ip: '', port: 53 }])
     expect(parseResolvConf('# x\nnameserver 127.0.0.53\nsearch a.example b.example\noptions edns0 trust-ad\n')).toEqual({ nameservers: ['127.0.0.53'], search: ['a.example', 'b.example'], options: ['edns0', 'trust-ad'] })
     expect(['127.0.0.53', '127.0.1.1', '::1', '10.0.0.2'].map(isLoopbackResolver)).toEqual([true, true, true, false])
+  })
+
+  it('takes systemd-resolved\'s upstream servers where /etc/resolv.conf names only its stub, as Docker does', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mini-run-resolv-'))
+    try {
+      const files = { etc: join(dir, 'etc'), resolved: join(dir, 'resolved') }
+      writeFileSync(files.etc, 'nameserver 127.0.0.53\noptions edns0 trust-ad\nsearch lan\n')
+      writeFileSync(files.resolved, 'nameserver 192.0.2.53\nnameserver 198.51.100.53\nsearch lan\n')
+      expect(hostResolvConf(files)).toEqual({ nameservers: ['192.0.2.53', '198.51.100.53'], search: ['lan'], options: [] })
+      // and so the default bridge needs no DNS server of its own there
+      const ctx = { id: 'd'.repeat(64), name: 'n', hostname: 'h', storeRoot: '/nonexistent', stateRoot: '/s', rootless: false, filesDir: '/f' }
+      expect(planNetwork({}, { ...ctx, host: { resolv: hostResolvConf(files), routes: [] } }).attachments[0]!.dns).toBe(false)
+      // a host that names a reachable server keeps its own file
+      writeFileSync(files.etc, 'nameserver 127.0.0.53\nnameserver 203.0.113.1\n')
+      expect(hostResolvConf(files).nameservers).toEqual(['127.0.0.53', '203.0.113.1'])
+      // no resolved file, or one with only loopback servers: the stub stays (aardvark-dns forwards to it)
+      writeFileSync(files.etc, 'nameserver 127.0.0.53\n')
+      writeFileSync(files.resolved, 'nameserver 127.0.0.1\n')
+      expect(hostResolvConf(files).nameservers).toEqual(['127.0.0.53'])
+      rmSync(files.resolved)
+      expect(hostResolvConf(files).nameservers).toEqual(['127.0.0.53'])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('refuses a subnet that a host route overlaps, except the network\'s own bridge and the default route', () => {

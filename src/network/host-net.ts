@@ -94,12 +94,25 @@ export function parseResolvConf(text: string): ResolvConf {
   return conf
 }
 
-export function hostResolvConf(): ResolvConf {
-  try {
-    return parseResolvConf(readFileSync('/etc/resolv.conf', 'utf8'))
-  } catch {
-    return { nameservers: [], search: [], options: [] }
+/**
+ * The host's resolvers. Where /etc/resolv.conf names only systemd-resolved's
+ * stub (127.0.0.53), its upstream servers, from the file resolved keeps for
+ * that (systemd-resolved.service(8)), as Docker does: a container cannot
+ * reach the host's loopback, and without them the default bridge needs a
+ * DNS server of its own (aardvark-dns) to forward there.
+ */
+export function hostResolvConf(files = { etc: '/etc/resolv.conf', resolved: '/run/systemd/resolve/resolv.conf' }): ResolvConf {
+  const read = (file: string) => {
+    try {
+      return parseResolvConf(readFileSync(file, 'utf8'))
+    } catch {
+      return undefined
+    }
   }
+  const etc = read(files.etc) ?? { nameservers: [], search: [], options: [] }
+  if (etc.nameservers.length === 0 || !etc.nameservers.every(isLoopbackResolver)) return etc
+  const upstream = read(files.resolved)
+  return upstream && upstream.nameservers.some((ns) => !isLoopbackResolver(ns)) ? { ...upstream, nameservers: upstream.nameservers.filter((ns) => !isLoopbackResolver(ns)) } : etc
 }
 
 /**
