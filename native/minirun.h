@@ -172,4 +172,12 @@ int mr_umount(const char *target, int32_t flags);
  * global setup, test/helpers/global-setup.ts). */
 int mr_unshare(int32_t flags);
 
+/* _exit(code): the process ends here, without Node's teardown (freeing the
+ * environment, V8's heap and isolate, the platform's threads: about 1 ms
+ * that a foreground `run` has no use for once its result is written; the
+ * launcher, src/cli/launcher.cts, says when that is). No atexit handler runs
+ * and no stdio buffer is flushed: Node keeps none of its own in C. Never
+ * returns. */
+int mr_exit(int32_t code);
+
 #endif
