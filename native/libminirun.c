@@ -439,3 +439,8 @@ int mr_unshare(int32_t flags)
         return -errno;
     return 0;
 }
+
+int mr_exit(int32_t code)
+{
+    _exit(code);
+}

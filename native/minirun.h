@@ -184,4 +184,12 @@ int mr_netlink_request(int32_t fd, const uint8_t *msg, int32_t len);
 /* if_nametoindex(3) in the caller's network namespace. */
 int mr_if_index(const char *name);
 
+/* _exit(code): the process ends here, without Node's teardown (freeing the
+ * environment, V8's heap and isolate, the platform's threads: about 1 ms
+ * that a foreground `run` has no use for once its result is written; the
+ * launcher, src/cli/launcher.cts, says when that is). No atexit handler runs
+ * and no stdio buffer is flushed: Node keeps none of its own in C. Never
+ * returns. */
+int mr_exit(int32_t code);
+
 #endif

@@ -339,7 +339,7 @@ int op_move_mount(const struct step *s)
     const char *root = s->arg[1].p, *target = s->arg[2].p;
     int err = 0;
     if (!root[0]) {
-        if (move_mount(fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+        if (sys_move_mount(fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
             err = errno;
         return err;
     }
@@ -350,7 +350,7 @@ int op_move_mount(const struct step *s)
     close_root(rootfd);
     if (tfd < 0)
         return -tfd;
-    if (move_mount(fd, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    if (sys_move_mount(fd, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
         err = errno;
     close(tfd);
     return err;

@@ -33,7 +33,7 @@ static void __attribute__((noreturn)) run_init(pid_t child, const sigset_t *all)
     /* The init needs no fd beyond 0-2. Above all, the report pipe must be
      * held by the child alone: its end of file at the child's execve is the
      * runtime's "started". */
-    if (close_range(3, ~0U, 0) < 0)
+    if (sys_close_range(3, ~0U, 0) < 0)
         close(MR_FD_REPORT);
     for (;;) {
         siginfo_t info;

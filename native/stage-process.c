@@ -115,7 +115,7 @@ int op_close_fds(const struct step *s)
     int from = arg_fd(s, 0);
     if (from < 0)
         return EINVAL;
-    if (close_range((unsigned)from, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+    if (sys_close_range((unsigned)from, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
         return 0;
     if (errno != ENOSYS && errno != EINVAL)
         return errno;

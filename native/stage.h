@@ -7,6 +7,33 @@
 #define MINI_RUN_STAGE_H
 
 #include <stdint.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/*
+ * close_range(2) (Linux 5.9) and move_mount(2) (5.2) through syscall(2):
+ * musl 1.2.3, which builds the stage where it is installed (Makefile), has
+ * no wrapper for either (glibc has them since 2.34 and 2.36). The flags
+ * are the kernel's (linux/close_range.h, linux/mount.h; the latter
+ * clashes with <sys/mount.h> in glibc 2.36).
+ */
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
+#ifndef MOVE_MOUNT_T_EMPTY_PATH
+#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
+#endif
+static inline int sys_close_range(unsigned first, unsigned last, unsigned flags)
+{
+    return (int)syscall(SYS_close_range, first, last, flags);
+}
+static inline int sys_move_mount(int from_fd, const char *from_path, int to_fd, const char *to_path, unsigned flags)
+{
+    return (int)syscall(SYS_move_mount, from_fd, from_path, to_fd, to_path, flags);
+}
 
 /* One argument, in place in the program buffer: p[len] is always NUL. */
 struct arg {

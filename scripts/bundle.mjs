@@ -62,6 +62,32 @@ const vendors = {
   },
 }
 
+// `run` of an image the store lacks pulls it (src/cli/pull-for-run.ts): the
+// registry client and the layer unpacker (fzstd, the tar reader), 60 kB of
+// the run bundle that a run of a stored image never uses. They go to
+// dist/mini-run-pull.cjs, which the run bundle requires only when it must
+// pull, and so does the layer ingest the run bundle's store would otherwise
+// carry (store-layer-ingest.ts imports it on the first unpack, which `run`
+// never does itself: its pull is the pull file's, with that file's store).
+// What the two files share (errors, store, log level) each has a copy of:
+// pull-for-run.ts passes only data across.
+const pullPart = {
+  name: 'pull-part',
+  setup(b) {
+    const moved = ['/src/cli/pull-for-run.js', '/src/image/ingest-layer.js', '/src/image/ingest-in-userns.js']
+    b.onResolve({ filter: /\/(pull-for-run|ingest-layer|ingest-in-userns)\.js$/ }, (args) => {
+      const target = resolvePath(args.resolveDir, args.path)
+      return moved.some((m) => target.endsWith(m)) ? { path: 'mini-run-pull', namespace: 'pull-part' } : undefined
+    })
+    // A stand-in that requires the file: the modules import() these, and
+    // import() of a file esbuild leaves outside stays import(), which the
+    // launcher's vm.Script cannot run; a bundled module's import() becomes
+    // a require() when it runs.
+    b.onLoad({ filter: /.*/, namespace: 'pull-part' }, () => ({ contents: "module.exports = require('./mini-run-pull.cjs')", loader: 'js' }))
+    b.onResolve({ filter: /^\.\/mini-run-pull\.cjs$/, namespace: 'pull-part' }, (args) => ({ path: args.path, external: true }))
+  },
+}
+
 // The Compose Specification's schema, compiled once here: ajv's standalone
 // mode writes the validator's code, which the compose vendor file ships in
 // place of src/compose/schema-validator.ts (which compiles the schema at
@@ -98,7 +124,9 @@ const cliBundle = {
 await build({ ...cliBundle, entryPoints: ['src/cli/main.ts'], outfile: 'dist/mini-run-cli.cjs' })
 // A foreground `run` whose flags the launcher could parse (src/cli/run-line.ts):
 // a third of the CLI's code, without commander and the other verbs.
-await build({ ...cliBundle, entryPoints: ['src/cli/run-line.ts'], outfile: 'dist/mini-run-run.cjs' })
+await build({ ...cliBundle, entryPoints: ['src/cli/run-line.ts'], outfile: 'dist/mini-run-run.cjs', plugins: [...cliBundle.plugins, pullPart] })
+// What a `run` that pulls requires of it: the pull, and the layer ingest.
+await build({ ...cliBundle, entryPoints: ['src/cli/pull-part.ts'], outfile: 'dist/mini-run-pull.cjs' })
 // `ps`, `images` and `inspect` (src/cli/list-main.ts): commander and these verbs.
 await build({ ...cliBundle, entryPoints: ['src/cli/list-main.ts'], outfile: 'dist/mini-run-list.cjs' })
 await build({

@@ -62,6 +62,11 @@ export function setLogLevel(level: string): void {
   if (instance) instance.level = level
 }
 
+/** The level set (--log-level, MINI_RUN_LOG_LEVEL): for code bundled apart, which has its own copy of this module (scripts/bundle.mjs). */
+export function currentLogLevel(): string {
+  return levelName
+}
+
 /** Whether messages at this level are shown (`--log-level debug`: errors give their details too). */
 export function logLevelEnabled(level: string): boolean {
   return (LEVELS[level] ?? 0) >= (LEVELS[levelName] ?? LEVELS.warn!)

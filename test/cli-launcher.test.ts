@@ -1,7 +1,7 @@
 // dist/mini-run.cjs (src/cli/launcher.cts) runs the bundled CLI through V8's
 // code cache: it must work with no cache, a good one or a bad one, write a
 // cache when it has none or V8 rejects it, and leave a good one alone.
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -110,6 +110,42 @@ describe('the CLI launcher', () => {
       expect(run(BUSYBOX, 'echo', 'again')).toBe('again\n')
       expect(() => run('--pull', 'never', 'localhost/test/no-such-image:latest', 'true')).toThrow()
       expect(statSync(runCache).ino).toBe(ino)
+      expect(env.leftovers()).toEqual([])
+    } finally {
+      env.cleanup()
+    }
+  })
+
+  // The run bundle's line ends the process with _exit(2) once the run's
+  // result is out (launcher.cts, exitWithoutTeardown): what reaches the
+  // caller must be what Node's own exit gave, code, error line and output.
+  it.skipIf(!isRoot)('ends a foreground run with its exit code, its error line and all of its output (needs root: it starts containers)', async () => {
+    const env = await makeTestEnv()
+    const run = (args: string[], input?: string) =>
+      spawnSync(process.execPath, [launcher, ...env.runArgs(['--network', 'none', ...args])], { encoding: 'utf8', input: input ?? '', maxBuffer: 1 << 24 })
+    const shell = (script: string, args: string[] = []) =>
+      spawnSync('sh', ['-c', script, 'sh', process.execPath, launcher, ...env.runArgs(['--network', 'none', ...args])], { encoding: 'utf8', maxBuffer: 1 << 24 })
+    const seq = Array.from({ length: 20000 }, (_, i) => `${i + 1}\n`).join('')
+    try {
+      expect(run([BUSYBOX, 'true'])).toMatchObject({ status: 0, stdout: '', stderr: '' })
+      expect(run([BUSYBOX, 'sh', '-c', 'echo out; echo err >&2; exit 3'])).toMatchObject({ status: 3, stdout: 'out\n', stderr: 'err\n' })
+      // 128 + the signal (pid 1 of the container cannot be killed from inside: its child is)
+      expect(run([BUSYBOX, 'sh', '-c', 'sh -c \'kill -9 $$\'; exit $?'])).toMatchObject({ status: 137 })
+      const missing = run(['--pull', 'never', 'localhost/test/no-such-image:latest', 'true'])
+      expect(missing.status).toBe(125)
+      expect(missing.stderr).toMatch(/^mini-run: [^\n]*no-such-image[^\n]*\n$/)
+      expect(run([BUSYBOX, '/no/such/command'])).toMatchObject({ status: 127, stderr: 'mini-run: exec "/no/such/command": no such file or directory\n' })
+      expect(run([BUSYBOX, '/etc'])).toMatchObject({ status: 126 })
+      // the container writes to the pipe itself
+      expect(run([BUSYBOX, 'seq', '1', '20000'])).toMatchObject({ status: 0, stdout: seq })
+      // with -t the runtime writes the container's output through
+      // process.stdout: into a pipe nobody reads for a while, most of it is
+      // still queued in Node when the container ends, and must not be lost.
+      // (The sleep lets the pty's last output reach its master before the
+      // container's end hangs it up: Linux may drop what is still in flight.)
+      const slow = shell('"$@" | { sleep 1.5; cat; }', ['-t', BUSYBOX, 'sh', '-c', 'seq 1 20000; sleep 0.5'])
+      expect(slow.status).toBe(0)
+      expect(slow.stdout).toBe(seq.replaceAll('\n', '\r\n'))
       expect(env.leftovers()).toEqual([])
     } finally {
       env.cleanup()

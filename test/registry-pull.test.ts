@@ -4,8 +4,8 @@
  * of an index, Docker schema 2 pushed by skopeo, the Accept header, and the
  * CLI's output.
  */
-import { execFileSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -16,8 +16,9 @@ import { PlatformNotFoundError } from '../src/registry/errors.js'
 import { pullImage } from '../src/registry/pull.js'
 import { ensureImage } from '../src/registry/ensure-image.js'
 import type { PullEvent } from '../src/registry/progress.js'
-import { miniRun } from './helpers/cli.js'
+import { LAUNCHER, miniRun } from './helpers/cli.js'
 import { buildImage, buildIndex, pushImage, pushIndex, type BuiltImage, type BuiltIndex } from './helpers/registry-images.js'
+import { BUSYBOX_OCI, isRoot, makeTestEnv } from './helpers/test-env.js'
 import { registryUnavailable, startProxy, startRegistry, type RegistryProxy, type RegistryServer } from './helpers/registry-server.js'
 
 const unavailable = registryUnavailable()
@@ -202,5 +203,38 @@ describe.skipIf(unavailable)(`pull from a local registry${unavailable ? ` (skipp
     const bad = miniRun(['--root', root, 'pull', `${registry.host}/test/nope:v1`])
     expect(bad.status).toBe(125)
     expect(bad.stderr).toMatch(/manifest for 127\.0\.0\.1:\d+\/test\/nope:v1 not found/)
+  })
+
+  // The launcher's run bundle leaves the registry client and the layer
+  // unpacker to dist/mini-run-pull.cjs (scripts/bundle.mjs), which it
+  // requires only for a pull: a --require probe records whether it did.
+  it.skipIf(!isRoot)('mini-run run of an image the store lacks pulls it through the launcher, from the pull bundle only then (needs root: it starts containers)', async () => {
+    execFileSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${BUSYBOX_OCI}:latest`, `docker://${registry.host}/test/busybox:latest`])
+    const env = await makeTestEnv({ loadBusybox: false })
+    const probe = join(env.dir, 'probe.cjs')
+    const log = join(env.dir, 'required')
+    writeFileSync(
+      probe,
+      `const Module = require('module'); const req = Module.prototype.require;
+Module.prototype.require = function (id) { if (/mini-run-pull\\.cjs$/.test(id)) require('fs').appendFileSync(${JSON.stringify(log)}, id + '\\n'); return req.apply(this, arguments) }`,
+    )
+    const run = (...args: string[]) => {
+      writeFileSync(log, '')
+      const r = spawnSync(process.execPath, ['--require', probe, LAUNCHER, ...env.runArgs(['--network', 'none', `${registry.host}/test/busybox:latest`, ...args])], { encoding: 'utf8' })
+      return { status: r.status, stdout: r.stdout, stderr: r.stderr, required: readFileSync(log, 'utf8') }
+    }
+    try {
+      const first = run('echo', 'pulled and ran')
+      expect(first.stderr).toContain(`Unable to find image '${registry.host}/test/busybox:latest' locally\n`)
+      expect(first.stderr).toContain('Pull complete')
+      expect(first.stdout).toBe('pulled and ran\n')
+      expect(first.status).toBe(0)
+      expect(first.required).toBe('./mini-run-pull.cjs\n')
+      // stored now: no pull, and nothing of the pull bundle read
+      expect(run('echo', 'again')).toEqual({ status: 0, stdout: 'again\n', stderr: '', required: '' })
+      expect(env.leftovers()).toEqual([])
+    } finally {
+      env.cleanup()
+    }
   })
 })

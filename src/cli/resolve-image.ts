@@ -3,6 +3,7 @@
  * says so (Docker's missing/always/never), with pull progress on stderr.
  */
 import { UsageError } from '../errors.js'
+import { currentLogLevel } from '../log.js'
 import type { ResolvedImageLike } from '../runtime/container/run-options.js'
 
 export type PullPolicy = 'missing' | 'always' | 'never'
@@ -35,30 +36,14 @@ export async function resolveForRun(
       if (policy === 'never' || (code !== 'ENOIMAGE' && code !== 'EINCOMPLETE')) throw err
     }
   }
-  const { ensureImage } = await import('../registry/ensure-image.js')
-  const { PullProgressView } = await import('./pull-progress.js')
-  const view = new PullProgressView(process.stderr)
-  try {
-    const { image } = await ensureImage(ref, policy, {
-      store,
-      ...(options.platform !== undefined ? { platform: options.platform } : {}),
-      insecureRegistries: options.insecureRegistries ?? [],
-      onMissing: (r) => process.stderr.write(`Unable to find image '${r}' locally\n`),
-      progress: (e) => {
-        if (e.type === 'warning') process.stderr.write(`WARNING: ${e.message}\n`)
-        else view.update(e)
-      },
-    })
-    const mismatch = platformMismatch(image.config, wanted)
-    if (mismatch) throw new UsageError(`image ${ref} is for ${mismatch}, not ${formatPlatform(wanted)}`, { code: 'EPLATFORM' })
-    return image
-  } finally {
-    view.finish()
-  }
+  // the registry client and the layer unpacker: a file of their own in the
+  // bundles (scripts/bundle.mjs), read only by a run that pulls
+  const { pullForRun } = await import('./pull-for-run.js')
+  return pullForRun(ref, storeRoot, policy, { ...options, logLevel: currentLogLevel() })
 }
 
 /** The image's os/architecture when it is not the one wanted (an image that names none matches). */
-function platformMismatch(config: { architecture?: string; os?: string }, want: { os: string; architecture: string }): string | undefined {
+export function platformMismatch(config: { architecture?: string; os?: string }, want: { os: string; architecture: string }): string | undefined {
   if (!config.architecture || !config.os) return undefined
   if (config.os === want.os && config.architecture === want.architecture) return undefined
   return `${config.os}/${config.architecture}`

@@ -10,6 +10,9 @@ import { reportError } from './report-error.js'
 import { runInForeground, type RunVerbFlags } from './run-in-foreground.js'
 import type { RunLine } from './run-line-parse.js'
 
+// for the launcher, to end the process once the run's result is out
+export { exitNow } from '../native/process-calls.js'
+
 export interface RunLineResult {
   exitCode: number
   /** The container ran to its end: this run compiled the whole path (the launcher's code cache keeps it). */

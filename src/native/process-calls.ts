@@ -124,3 +124,9 @@ export function pidfdOpen(pid: number): number {
 export function pidfdSendSignal(pidfd: number, signal: number): void {
   check('pidfd_send_signal', call('mr_pidfd_send_signal', [DataType.I32, DataType.I32], [pidfd, signal]))
 }
+
+/** _exit(2) with this code, now: see mr_exit in native/minirun.h. */
+export function exitNow(code: number): never {
+  call('mr_exit', [DataType.I32], [code])
+  throw new Error('mr_exit returned')
+}

@@ -1,0 +1,50 @@
+/**
+ * `run` of an image the store lacks (or --pull always): the pull, with its
+ * progress on stderr (resolve-image.ts decides when).
+ *
+ * The bundles keep this in a file of their own, dist/mini-run-pull.cjs
+ * (scripts/bundle.mjs), with the registry client and the layer unpacker
+ * (fzstd, the tar reader): 60 kB that every other run would read and parse
+ * at its start. That copy has its own instances of the modules it shares
+ * with the run bundle, so nothing crosses between the two but plain data:
+ * the store's root (not an ImageStore), the log level, the resolved image;
+ * and the errors thrown back, which the run's error line and exit code read
+ * by their properties (message, code, exitCode), not by their class.
+ */
+import { UsageError } from '../errors.js'
+import { setLogLevel } from '../log.js'
+import { formatPlatform, hostPlatform, parsePlatform } from '../image/platform.js'
+import { ImageStore } from '../image/store.js'
+import { ensureImage } from '../registry/ensure-image.js'
+import type { ResolvedImageLike } from '../runtime/container/run-options.js'
+import { PullProgressView } from './pull-progress.js'
+import { platformMismatch, type PullPolicy } from './resolve-image.js'
+
+export async function pullForRun(
+  ref: string,
+  storeRoot: string,
+  policy: PullPolicy,
+  options: { platform?: string; insecureRegistries?: string[]; logLevel: string },
+): Promise<ResolvedImageLike> {
+  setLogLevel(options.logLevel)
+  const store = new ImageStore({ root: storeRoot })
+  const view = new PullProgressView(process.stderr)
+  try {
+    const { image } = await ensureImage(ref, policy, {
+      store,
+      ...(options.platform !== undefined ? { platform: options.platform } : {}),
+      insecureRegistries: options.insecureRegistries ?? [],
+      onMissing: (r) => process.stderr.write(`Unable to find image '${r}' locally\n`),
+      progress: (e) => {
+        if (e.type === 'warning') process.stderr.write(`WARNING: ${e.message}\n`)
+        else view.update(e)
+      },
+    })
+    const wanted = options.platform !== undefined ? parsePlatform(options.platform) : hostPlatform()
+    const mismatch = platformMismatch(image.config, wanted)
+    if (mismatch) throw new UsageError(`image ${ref} is for ${mismatch}, not ${formatPlatform(wanted)}`, { code: 'EPLATFORM' })
+    return image
+  } finally {
+    view.finish()
+  }
+}
