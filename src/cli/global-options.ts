@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { resolve } from 'node:path'
 
 export interface GlobalOptions {
   root?: string
@@ -6,9 +7,18 @@ export interface GlobalOptions {
   logLevel?: string
 }
 
-/** The options given before the verb (`mini-run --root X run ...`). */
+/** The options given before the verb (`mini-run --root X run ...`), with --root and --state made absolute. */
 export function globalOptions(cmd: Command): GlobalOptions {
   let top = cmd
   while (top.parent) top = top.parent
-  return top.opts<GlobalOptions>()
+  return absoluteRoots(top.opts<GlobalOptions>())
+}
+
+/**
+ * --root and --state as absolute paths, as podman makes its --root: they are
+ * written into containers' states and plans, read again by a monitor or a
+ * hook that runs elsewhere, and layer paths are compared as absolute ones.
+ */
+export function absoluteRoots(o: GlobalOptions): GlobalOptions {
+  return { ...o, ...(o.root !== undefined && { root: resolve(o.root) }), ...(o.state !== undefined && { state: resolve(o.state) }) }
 }

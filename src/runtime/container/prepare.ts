@@ -9,7 +9,7 @@
 import { randomName } from './random-name.js'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { hostname as osHostname } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { MiniRunError, UsageError } from '../../errors.js'
 import { defaultStateRoot, defaultStoreRoot, isRoot, storeRootMode } from '../../paths.js'
 import { randomHex } from '../../random.js'
@@ -107,8 +107,9 @@ function checkFlags(o: RunOptions, root: boolean, userns: boolean, denySetgroups
 export async function prepareContainer(o: RunOptions, planOnly = false): Promise<PreparedContainer> {
   const id = newContainerId()
   const root = isRoot()
-  const storeRoot = o.storeRoot ?? defaultStoreRoot()
-  const stateRoot = o.stateRoot ?? defaultStateRoot()
+  // absolute: written into the state and the plan, read again from elsewhere
+  const storeRoot = resolve(o.storeRoot ?? defaultStoreRoot())
+  const stateRoot = resolve(o.stateRoot ?? defaultStateRoot())
   const userns = userNamespace(o, root)
   const flags = checkFlags(o, root, userns !== undefined, userns !== undefined && userns !== 'auto' && userns.denySetgroups)
   const fs = await rootFilesystem(o, id, storeRoot, { inside: userns !== undefined, idmapped: userns === 'auto' })

@@ -73,6 +73,9 @@ function commonParent(dirs: string[]): string {
   if (dirs.length === 0) throw new MiniRunError('image has no layers')
   // lower dirs are <store>/layers/<id>/fs: this finds <store>/layers
   let common = resolve(dirs[0]!, '..')
-  while (!dirs.every((d) => d.startsWith(common + '/'))) common = resolve(common, '..')
+  while (!dirs.every((d) => d.startsWith(common + '/'))) {
+    if (common === '/') throw new TypeError(`layer paths are not absolute: ${dirs[0]}`)
+    common = resolve(common, '..')
+  }
   return common
 }
