@@ -120,7 +120,7 @@ describe.skipIf(!isRoot || !netavark)('network: bridge (needs root, netavark and
     expect(start.stderr).toBe('')
     const id = start.stdout.trim()
     const state = JSON.parse(readFileSync(join(env.stateRoot, id, 'state.json'), 'utf8'))
-    expect(state.network.veth).toBe(`veth${id.slice(0, 11)}`)
+    expect(state.network.veth).toMatch(/^veth[0-9a-f]{11}$/)
     const info = JSON.parse(mr(['inspect', id]).stdout)[0].NetworkSettings
     expect(info.IPAddress).toMatch(/^10\.91\.\d+\.\d+$/)
     expect(info.Gateway).toBe('10.91.0.1')
@@ -137,6 +137,21 @@ describe.skipIf(!isRoot || !netavark)('network: bridge (needs root, netavark and
     // the veth pair goes with the container's namespace, which the kernel frees in the background
     await until('the veth pairs to go', () => JSON.stringify(ns.snapshot()) === JSON.stringify({ links: before.links, rules: before.rules }), 5_000)
     expect(leases()).toEqual(before.leases)
+  })
+
+  it('a container on the default bridge starts again at once after it exits: a veth of a new name each time', () => {
+    const name = 'again'
+    expect(run(['--name', name, BUSYBOX, 'sh', '-c', 'ip -4 addr show eth0 | grep -c inet']).stdout).toBe('1\n')
+    const veths = new Set<string>()
+    for (let i = 0; i < 5; i++) {
+      // the namespace of the run before may still be going: the kernel frees it in the background
+      const again = mr(['start', '-a', name])
+      expect(again.stderr).toBe('')
+      expect(again.stdout).toBe('1\n')
+      veths.add(JSON.parse(readFileSync(join(env.stateRoot, mr(['inspect', '-f', '{{.Id}}', name]).stdout.trim(), 'state.json'), 'utf8')).network.veth)
+    }
+    expect(veths.size).toBe(5)
+    expect(mr(['rm', name]).status).toBe(0)
   })
 
   it('network prune takes the default bridge, its anchor and its rules down once no container is on it', () => {
@@ -342,7 +357,7 @@ describe.skipIf(!isRoot || !netavark)('network: bridge (needs root, netavark and
 
   it('--explain shows the default bridge\'s own steps: the veth over rtnetlink, else netavark', () => {
     const parent = run(['--explain', BUSYBOX, 'true']).stdout.split('# The container process')[0]!
-    expect(parent).toMatch(/if mini-run0 is up with its anchor mini-run0-pin, over rtnetlink: ip link add veth[0-9a-f]{11} master mini-run0 up type veth peer name eth0 address <mac> netns <netns pin>; in the container's namespace: ip addr add <lease>\/16 dev eth0, ip link set eth0 up, ip route add default via 10\.91\.0\.1/)
+    expect(parent).toMatch(/if mini-run0 is up with its anchor mini-run0-pin, over rtnetlink: ip link add veth<random> master mini-run0 up type veth peer name eth0 address <mac> netns <netns pin>; in the container's namespace: ip addr add <lease>\/16 dev eth0, ip link set eth0 up, ip route add default via 10\.91\.0\.1/)
     expect(parent).toMatch(/otherwise \(the first container; then add the anchor, the veth pair mini-run0-pin on the bridge\): netavark --config/)
   })
 

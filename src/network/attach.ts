@@ -105,7 +105,7 @@ export function attachNetwork(plan: NetworkPlan, ctx: AttachContext, pid: number
       const bridgeIndex = fastBridgeKind(plan) ? readyBridge(only.network) : undefined
       const mac = bridgeIndex !== undefined ? (only.mac ?? randomMac()) : undefined
       if (mac !== undefined) {
-        record.veth = vethName(ctx.id)
+        record.veth = vethName()
         record.endpoints = [{ network: only.network.name, interfaceName: only.interfaceName, ip: only.ip, prefix: Number(only.network.subnet.split('/')[1]), gateway: only.network.gateway, mac, aliases: [] }]
       }
       ctx.save(record)

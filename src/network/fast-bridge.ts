@@ -35,9 +35,14 @@ export function anchorName(bridge: string): string {
 }
 const anchorPeer = (bridge: string) => `${bridge.slice(0, 11)}-pip`
 
-/** The host end of a container's veth on the default bridge. */
-export function vethName(id: string): string {
-  return `veth${id.slice(0, 11)}`
+/**
+ * The host end of a container's veth on the default bridge: random, as
+ * netavark's are. Not derived from the container's id: the pair of its last
+ * run may still be there, the kernel frees a network namespace in the
+ * background, and `start` again would meet it (EEXIST).
+ */
+export function vethName(): string {
+  return `veth${randomBytes(6).toString('hex').slice(0, 11)}`
 }
 
 /** Whether the plan can take the fast path: the default bridge, one network, no port, no DNS server of its own. */
@@ -131,7 +136,7 @@ export function takeDownDefaultBridge(stateRoot: string): boolean {
       const netns = openSync(pin, 'r')
       try {
         withNetlink(-1, (fd) => {
-          netlinkRequest(fd, newVeth({ host: vethName('0'.repeat(11)), bridgeIndex: bridge, peer: 'eth0', peerNetnsFd: netns }), 'a stand-in veth')
+          netlinkRequest(fd, newVeth({ host: vethName(), bridgeIndex: bridge, peer: 'eth0', peerNetnsFd: netns }), 'a stand-in veth')
           netlinkRequest(fd, deleteLink(anchorName(def.bridge)), `delete ${anchorName(def.bridge)}`)
         })
       } finally {

@@ -16,7 +16,7 @@ import { checkSubnetFree, DEFAULT_NETWORK, defaultNetwork, findNetwork, type Net
 import { exposedPorts, formatPorts, parsePublish, type PortMapping } from './port-spec.js'
 import { pastaUnusable } from './pasta.js'
 import { findHelper } from './netavark.js'
-import { anchorName, fastBridgeKind, vethName } from './fast-bridge.js'
+import { anchorName, fastBridgeKind } from './fast-bridge.js'
 import { MiniRunError } from '../errors.js'
 
 /** Docker's network flags of `run`. */
@@ -266,7 +266,7 @@ function explainNetwork(plan: NetworkPlan, ctx: NetworkContext): ExplainLine[] {
     if (fastBridgeKind(plan)) {
       const prefix = only.network.subnet.split('/')[1]
       out.push({
-        what: `if ${only.network.bridge} is up with its anchor ${anchorName(only.network.bridge)}, over rtnetlink: ip link add ${vethName(ctx.id)} master ${only.network.bridge} up type veth peer name eth0 address <mac> netns <netns pin>; ` +
+        what: `if ${only.network.bridge} is up with its anchor ${anchorName(only.network.bridge)}, over rtnetlink: ip link add veth<random> master ${only.network.bridge} up type veth peer name eth0 address <mac> netns <netns pin>; ` +
           `in the container's namespace: ip addr add <lease>/${prefix} dev eth0, ip link set eth0 up, ip route add default via ${only.network.gateway}`,
         why: 'the default bridge\'s firewall rules are the network\'s, made by netavark with its first container and kept by the anchor port: a container without published ports needs only its veth pair, address and route (netavark would start a dozen iptables processes, ~300 ms); the veth goes with the namespace',
       })
