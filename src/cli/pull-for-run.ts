@@ -13,12 +13,11 @@
  */
 import { UsageError } from '../errors.js'
 import { setLogLevel } from '../log.js'
-import { formatPlatform, hostPlatform, parsePlatform } from '../image/platform.js'
+import { formatPlatform, hostPlatform, parsePlatform, platformMismatch } from '../image/platform.js'
 import { ImageStore } from '../image/store.js'
-import { ensureImage } from '../registry/ensure-image.js'
+import { ensureImage, type PullPolicy } from '../registry/ensure-image.js'
 import type { ResolvedImageLike } from '../runtime/container/run-options.js'
 import { PullProgressView } from './pull-progress.js'
-import { platformMismatch, type PullPolicy } from './resolve-image.js'
 
 export async function pullForRun(
   ref: string,

@@ -6,7 +6,9 @@ import { UsageError } from '../errors.js'
 import { currentLogLevel } from '../log.js'
 import type { ResolvedImageLike } from '../runtime/container/run-options.js'
 
-export type PullPolicy = 'missing' | 'always' | 'never'
+import type { PullPolicy } from '../registry/ensure-image.js'
+
+export type { PullPolicy }
 
 export async function resolveForRun(
   ref: string,
@@ -16,7 +18,7 @@ export async function resolveForRun(
 ): Promise<ResolvedImageLike> {
   const { ImageStore } = await import('../image/store.js')
   const store = new ImageStore({ root: storeRoot })
-  const { formatPlatform, hostPlatform, parsePlatform } = await import('../image/platform.js')
+  const { formatPlatform, hostPlatform, parsePlatform, platformMismatch } = await import('../image/platform.js')
   const wanted = options.platform !== undefined ? parsePlatform(options.platform) : hostPlatform()
   if (policy !== 'always') {
     // the common case, without loading the registry client
@@ -40,11 +42,4 @@ export async function resolveForRun(
   // bundles (scripts/bundle.mjs), read only by a run that pulls
   const { pullForRun } = await import('./pull-for-run.js')
   return pullForRun(ref, storeRoot, policy, { ...options, logLevel: currentLogLevel() })
-}
-
-/** The image's os/architecture when it is not the one wanted (an image that names none matches). */
-export function platformMismatch(config: { architecture?: string; os?: string }, want: { os: string; architecture: string }): string | undefined {
-  if (!config.architecture || !config.os) return undefined
-  if (config.os === want.os && config.architecture === want.architecture) return undefined
-  return `${config.os}/${config.architecture}`
 }

@@ -55,3 +55,10 @@ export function selectManifest(index: ImageIndex, want: Platform = hostPlatform(
     candidates.find((d) => variantMatches(want, d.platform!))
   )
 }
+
+/** The image's os/architecture when it is not the one wanted (an image that names none matches). */
+export function platformMismatch(config: { architecture?: string; os?: string }, want: { os: string; architecture: string }): string | undefined {
+  if (!config.architecture || !config.os) return undefined
+  if (config.os === want.os && config.architecture === want.architecture) return undefined
+  return `${config.os}/${config.architecture}`
+}

@@ -27,7 +27,6 @@ import { networkStateDir, readLeases, withNetworkLock } from './leases.js'
 import { netavarkOptions, runNetavark } from './netavark.js'
 import { addAddress, addDefaultRoute, deleteLink, getLink, linkUp, newVeth } from './netlink.js'
 import { defaultNetwork, DEFAULT_NETWORK, type NetworkDef } from './networks.js'
-import type { NetworkPlan } from './plan-network.js'
 
 /** The dummy port that keeps a bridge (and netavark's rules for it) up. IFNAMSIZ: at most 15 bytes. */
 export function anchorName(bridge: string): string {
@@ -45,8 +44,8 @@ export function vethName(): string {
   return `veth${randomBytes(6).toString('hex').slice(0, 11)}`
 }
 
-/** Whether the plan can take the fast path: the default bridge, one network, no port, no DNS server of its own. */
-export function fastBridgeKind(plan: NetworkPlan): boolean {
+/** Whether a network plan (plan-network.ts) can take the fast path: the default bridge, one network, no port, no DNS server of its own. */
+export function fastBridgeKind(plan: { mode: string; ports: readonly unknown[]; attachments: readonly { network: Pick<NetworkDef, 'builtin'>; dns: boolean }[] }): boolean {
   const only = plan.attachments[0]
   return plan.mode === 'bridge' && plan.ports.length === 0 && plan.attachments.length === 1 && only !== undefined && only.network.builtin === true && !only.dns
 }

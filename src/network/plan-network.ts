@@ -266,14 +266,17 @@ function explainNetwork(plan: NetworkPlan, ctx: NetworkContext): ExplainLine[] {
     if (fastBridgeKind(plan)) {
       const prefix = only.network.subnet.split('/')[1]
       out.push({
-        what: `if ${only.network.bridge} is up with its anchor ${anchorName(only.network.bridge)}, over rtnetlink: ip link add veth<random> master ${only.network.bridge} up type veth peer name eth0 address <mac> netns <netns pin>; ` +
-          `in the container's namespace: ip addr add <lease>/${prefix} dev eth0, ip link set eth0 up, ip route add default via ${only.network.gateway}`,
+        what: `if ${only.network.bridge} has its anchor ${anchorName(only.network.bridge)}, by rtnetlink: ip link add veth<random> master ${only.network.bridge} up type veth peer name eth0 netns <netns pin>`,
         why: 'the default bridge\'s firewall rules are the network\'s, made by netavark with its first container and kept by the anchor port: a container without published ports needs only its veth pair, address and route (netavark would start a dozen iptables processes, ~300 ms); the veth goes with the namespace',
+      })
+      out.push({
+        what: `in the container's namespace: ip addr add <lease>/${prefix} dev eth0; ip link set eth0 up; ip route add default via ${only.network.gateway}`,
+        why: 'its address from the lease, its way out through the bridge\'s address',
       })
     }
     out.push({
-      what: `${fastBridgeKind(plan) ? 'otherwise (the first container; then add the anchor, the veth pair ' + anchorName(only.network.bridge) + ' on the bridge): ' : ''}netavark --config ${join(ctx.stateRoot, 'network')} setup <netns pin> < NetworkOptions JSON (${a}${ports ? `; port_mappings ${formatPorts(plan.ports)}` : ''})`,
-      why: 'netavark (podman\'s network backend) makes the bridge if needed, a veth pair with eth0 in the container, its address and default route, iptables rules for masquerade, published ports (also from 127.0.0.1: route_localnet) and isolation from other networks' +
+      what: `${fastBridgeKind(plan) ? 'else: ' : ''}netavark --config ${join(ctx.stateRoot, 'network')} setup <netns pin> < NetworkOptions JSON (${a}${ports ? `; port_mappings ${formatPorts(plan.ports)}` : ''})`,
+      why: (fastBridgeKind(plan) ? `the first container on the bridge, whose anchor (${anchorName(only.network.bridge)}, a veth pair on it) is added after: ` : '') + 'netavark (podman\'s network backend) makes the bridge if needed, a veth pair with eth0 in the container, its address and default route, iptables rules for masquerade, published ports (also from 127.0.0.1: route_localnet) and isolation from other networks' +
         (plan.attachments.some((x) => x.dns) ? ', and registers the container\'s names with aardvark-dns on the gateway' : ''),
     })
   } else {
