@@ -2,7 +2,7 @@
 // code cache: it must work with no cache, a good one or a bad one, write a
 // cache when it has none or V8 rejects it, and leave a good one alone.
 import { execFileSync, spawnSync } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -148,6 +148,25 @@ describe('the CLI launcher', () => {
       expect(slow.stdout).toBe(seq.replaceAll('\n', '\r\n'))
       expect(env.leftovers()).toEqual([])
     } finally {
+      env.cleanup()
+    }
+  })
+
+  // what Node writes in its teardown must still be written: a profile, coverage
+  it.skipIf(!isRoot)('ends the usual way when Node was asked to record: --cpu-prof, NODE_V8_COVERAGE (needs root: it starts containers)', async () => {
+    const env = await makeTestEnv()
+    const out = mkdtempSync(join(tmpdir(), 'mini-run-recording-'))
+    try {
+      const args = env.runArgs(['--network', 'none', BUSYBOX, 'true'])
+      const prof = spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', join(out, 'prof'), launcher, ...args], { encoding: 'utf8' })
+      expect(prof).toMatchObject({ status: 0, stderr: '' })
+      expect(readdirSync(join(out, 'prof')).filter((f) => f.endsWith('.cpuprofile'))).toHaveLength(1)
+      const cov = spawnSync(process.execPath, [launcher, ...args], { encoding: 'utf8', env: { ...process.env, NODE_V8_COVERAGE: join(out, 'cov') } })
+      expect(cov).toMatchObject({ status: 0, stderr: '' })
+      expect(readdirSync(join(out, 'cov')).filter((f) => f.endsWith('.json')).length).toBeGreaterThan(0)
+      expect(env.leftovers()).toEqual([])
+    } finally {
+      rmSync(out, { recursive: true, force: true })
       env.cleanup()
     }
   })

@@ -139,6 +139,15 @@ function loopIsIdle(): boolean {
 }
 
 /**
+ * Node writes what it was asked to record (--cpu-prof, --heap-prof, --prof,
+ * NODE_V8_COVERAGE: c8, vitest's coverage) in its teardown: then the run
+ * ends the usual way.
+ */
+function recording(): boolean {
+  return process.env.NODE_V8_COVERAGE !== undefined || process.execArgv.some((a) => /^--(cpu-prof|heap-prof|prof)\b/.test(a))
+}
+
+/**
  * End the process as process.exit(code) would, then skip Node's teardown
  * (its environment, V8's heap, the platform's threads: 0.8 ms of a run)
  * with _exit(2) (mr_exit, native/minirun.h). The 'exit' listeners run
@@ -174,7 +183,7 @@ function runSmallBundle(): boolean {
     void started.then((result) => {
       process.exitCode = result.exitCode
       if (result.ran) runBundle_.cacheAfter('run')
-      if (loopIsIdle()) exitWithoutTeardown(result.exitCode, runBundle_.exports.exitNow as (code: number) => never)
+      if (loopIsIdle() && !recording()) exitWithoutTeardown(result.exitCode, runBundle_.exports.exitNow as (code: number) => never)
     })
     return true
   }
