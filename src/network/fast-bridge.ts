@@ -9,10 +9,10 @@
  * five rtnetlink requests (netlink.ts).
  *
  * netavark removes a bridge and its network's rules with the bridge's last
- * port. A dummy port, the anchor, keeps the default bridge up between
- * containers, as Docker's docker0 stays up while no container runs: it is
- * added after the first netavark setup on the default network, and it
- * lives in the network namespace the bridge is in.
+ * port. A port of mini-run's, the anchor, keeps the default bridge up
+ * between containers, as Docker's docker0 stays up while no container runs:
+ * it is added after the first netavark setup on the default network, lives
+ * in the network namespace the bridge is in, and goes with `network prune`.
  */
 import { spawnSync } from 'node:child_process'
 import { closeSync, openSync, rmSync, writeFileSync } from 'node:fs'
@@ -28,7 +28,7 @@ import { netavarkOptions, runNetavark } from './netavark.js'
 import { addAddress, addDefaultRoute, deleteLink, getLink, linkUp, newVeth } from './netlink.js'
 import { defaultNetwork, DEFAULT_NETWORK, type NetworkDef } from './networks.js'
 
-/** The dummy port that keeps a bridge (and netavark's rules for it) up. IFNAMSIZ: at most 15 bytes. */
+/** The port that keeps a bridge (and netavark's rules for it) up. IFNAMSIZ: at most 15 bytes. */
 export function anchorName(bridge: string): string {
   return `${bridge.slice(0, 11)}-pin`
 }
