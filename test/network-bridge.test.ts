@@ -154,6 +154,24 @@ describe.skipIf(!isRoot || !netavark)('network: bridge (needs root, netavark and
     expect(mr(['rm', name]).status).toBe(0)
   })
 
+  it('concurrent runs on the default bridge (four at a time): every one has its address and reaches the gateway; nothing is left', async () => {
+    const before = { ...ns.snapshot(), leases: leases() }
+    const worker = async () => {
+      const ips: string[] = []
+      for (let i = 0; i < 8; i++) {
+        const r = await ns.miniRunAsync([...g(), 'run', '--rm', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sh', '-c', 'ping -c 1 -W 2 10.91.0.1 >/dev/null && ip -4 -o addr show eth0']).done
+        expect(r.stderr).toBe('')
+        expect(r.status).toBe(0)
+        ips.push(/inet (10\.91\.\d+\.\d+)\//.exec(r.stdout)?.[1] ?? `none: ${r.stdout}`)
+      }
+      return ips
+    }
+    const all = (await Promise.all([0, 1, 2, 3].map(worker))).flat()
+    expect(all.every((ip) => /^10\.91\./.test(ip))).toBe(true)
+    await until('the veth pairs to go', () => JSON.stringify(ns.snapshot()) === JSON.stringify({ links: before.links, rules: before.rules }), 10_000)
+    expect(leases()).toEqual(before.leases)
+  }, 120_000)
+
   it('network prune takes the default bridge, its anchor and its rules down once no container is on it', () => {
     // a namespace and a state of its own: the bridge starts absent
     const own = makeNetns()
