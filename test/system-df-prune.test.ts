@@ -14,7 +14,7 @@ import { systemDiskUsage } from '../src/system/disk-usage.js'
 import { systemPrune } from '../src/system/prune.js'
 import { treeSize } from '../src/system/tree-size.js'
 import { miniRunAsync } from './helpers/cli.js'
-import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { BUSYBOX, BUSYBOX_ROOTFS, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 import { loadArchive } from '../src/image/load-archive.js'
 
 const list = (dir: string): string[] => {
@@ -98,7 +98,7 @@ describe.skipIf(!isRoot)('system df and system prune (needs root: real container
     const asked = miniRunAsync(['--root', env.storeRoot, '--state', env.stateRoot, 'system', 'prune'], { stdio: ['pipe', 'pipe', 'pipe'] })
     asked.child.stdin?.end('n\n')
     const declined = await asked.done
-    expect(declined.stdout).toContain('WARNING! This will remove:\n  - all stopped containers\n  - all dangling images\n')
+    expect(declined.stdout).toContain('WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least one container\n  - all dangling images\n')
     expect(declined.stdout).toContain('Are you sure you want to continue? [y/N] ')
     expect(declined.stdout).not.toContain('Total reclaimed space')
     expect((await measure(env.storeRoot))).toEqual(before)
@@ -110,7 +110,9 @@ describe.skipIf(!isRoot)('system df and system prune (needs root: real container
     expect(after.containers).toBe(0)
     expect(pruned.results[0]).toMatchObject({ heading: 'Deleted Containers', reclaimedBytes: 5000 })
     expect(pruned.results[0]!.removed).toHaveLength(1)
-    expect(pruned.results[1]!.removed.filter((l) => l.startsWith('untagged: sha256:'))).toHaveLength(1)
+    // networks come second, as in Docker's: the running container's default bridge stays
+    expect(pruned.results[1]).toEqual({ heading: 'Deleted Networks', removed: [], reclaimedBytes: 0 })
+    expect(pruned.results[2]!.removed.filter((l) => l.startsWith('untagged: sha256:'))).toHaveLength(1)
     expect((await store.list()).map((i) => i.name).sort()).toEqual([BUSYBOX, 'localhost/test/unused:1'])
 
     // -a: every image no container uses; the running container's stays
@@ -131,5 +133,20 @@ describe.skipIf(!isRoot)('system df and system prune (needs root: real container
     const empty = await systemDiskUsage(ctx())
     expect(empty[0]).toEqual({ type: 'Images', total: 0, active: 0, size: 0, reclaimable: 0 })
     expect(env.leftovers()).toEqual([])
+  })
+
+  it('prune removes the user networks no container uses, and keeps one a stopped container would start on', () => {
+    for (const n of ['unused-net', 'kept-net']) expect(env.run(['network', 'create', n]).status).toBe(0)
+    // the test before pruned every image: a rootfs of its own
+    const stopped = env.run(['create', '--network', 'kept-net', '--rootfs', BUSYBOX_ROOTFS, 'true'])
+    expect(stopped.status).toBe(0)
+    const pruned = env.run(['system', 'prune', '-f'])
+    expect(pruned.status).toBe(0)
+    // the stopped container goes first (containers come first), then its network is unused too
+    expect(pruned.stdout).toContain(`Deleted Containers:\n${stopped.stdout.trim()}\n\nDeleted Networks:\n`)
+    expect(pruned.stdout).toMatch(/Deleted Networks:\n(kept-net\nunused-net|unused-net\nkept-net)\n/)
+    expect(env.run(['network', 'ls']).stdout.split('\n').slice(1).filter(Boolean).map((l) => l.split(/\s+/)[1]).sort()).toEqual(['bridge', 'host', 'none'])
+    // df has Docker's rows only
+    expect(env.run(['system', 'df']).stdout).not.toContain('Networks')
   })
 })

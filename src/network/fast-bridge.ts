@@ -23,7 +23,7 @@ import { getLogger } from '../log.js'
 import { interfaceIndex, netlinkRequest, withNetlink } from '../native/netlink-calls.js'
 import { randomBytes } from '../random.js'
 import { formatIp, parseCidr } from './ipv4.js'
-import { networkStateDir, readLeases, withNetworkLock } from './leases.js'
+import { networkStateDir, readLeases, tidyWithoutLeases, withNetworkLock } from './leases.js'
 import { netavarkOptions, runNetavark } from './netavark.js'
 import { addAddress, addDefaultRoute, deleteLink, getLink, linkUp, newVeth } from './netlink.js'
 import { defaultNetwork, DEFAULT_NETWORK, type NetworkDef } from './networks.js'
@@ -123,7 +123,9 @@ export function attachFast(a: FastAttach): void {
  */
 export function takeDownDefaultBridge(stateRoot: string): boolean {
   const def = defaultNetwork()
-  return withNetworkLock(stateRoot, () => {
+  // nothing to do: not even the lock's directory is made
+  if (interfaceIndex(anchorName(def.bridge)) === undefined) return false
+  const done = withNetworkLock(stateRoot, () => {
     const bridge = interfaceIndex(def.bridge)
     if (bridge === undefined || interfaceIndex(anchorName(def.bridge)) === undefined) return false
     if (Object.values(readLeases(stateRoot)).some((l) => DEFAULT_NETWORK in l.networks)) return false
@@ -161,4 +163,6 @@ export function takeDownDefaultBridge(stateRoot: string): boolean {
       rmSync(pin, { force: true })
     }
   })
+  tidyWithoutLeases(stateRoot)
+  return done
 }

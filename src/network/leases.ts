@@ -192,6 +192,14 @@ export function releaseLease(stateRoot: string, id: string): void {
   })
 }
 
+/** With no lease left (a network taken down without a container), the network state goes as with the last one. */
+export function tidyWithoutLeases(stateRoot: string): void {
+  if (!existsSync(networkStateDir(stateRoot))) return
+  withNetworkLock(stateRoot, () => {
+    if (Object.keys(readLeases(stateRoot)).length === 0) tidy(stateRoot)
+  })
+}
+
 /**
  * With the last lease the network state goes, as names/ does, unless
  * aardvark-dns still runs: it exits once netavark has told it its last

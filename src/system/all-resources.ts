@@ -3,10 +3,9 @@ import type { SystemResource } from './resources.js'
 
 /**
  * The stores other parts of mini-run add, loaded only when `system df` or
- * `system prune` runs. Add one line per store, e.g.
- *   () => import('../network/network-resource.js').then((m) => m.networkResource),
+ * `system prune` runs: one line per store.
  */
-const PLUGINS: Array<() => Promise<SystemResource>> = []
+const PLUGINS: Array<() => Promise<SystemResource>> = [() => import('../network/network-resource.js').then((m) => m.networkResource)]
 
 /** The rows Docker always prints, even when mini-run has no such store yet. */
 export const DOCKER_DF_TYPES = ['Images', 'Containers', 'Local Volumes', 'Build Cache'] as const

@@ -4,7 +4,10 @@ import type { ResourceUsage, SystemContext } from './resources.js'
 
 export async function systemDiskUsage(ctx: SystemContext): Promise<ResourceUsage[]> {
   const rows: ResourceUsage[] = []
-  for (const resource of await systemResources()) rows.push(await resource.usage(ctx))
+  for (const resource of await systemResources()) {
+    // Docker's rows only: a resource without one (networks) is for prune
+    if ((DOCKER_DF_TYPES as readonly string[]).includes(resource.type)) rows.push(await resource.usage(ctx))
+  }
   for (const type of DOCKER_DF_TYPES) {
     if (!rows.some((r) => r.type === type)) rows.push({ type, total: 0, active: 0, size: 0, reclaimable: 0 })
   }
