@@ -65,18 +65,22 @@ int mr_netlink_request(int32_t fd, const uint8_t *msg, int32_t len)
     if (len < (int32_t)sizeof(struct nlmsghdr))
         return -EINVAL;
     struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-    if (sendto(fd, msg, len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0)
-        return -errno;
+    while (sendto(fd, msg, len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0)
+        if (errno != EINTR)
+            return -errno;
     uint32_t seq = ((const struct nlmsghdr *)msg)->nlmsg_seq;
-    char buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
+    char buf[32768] __attribute__((aligned(NLMSG_ALIGNTO)));
     int index = 0;
     for (;;) {
-        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        /* MSG_TRUNC: the answer's whole length, even past the buffer */
+        ssize_t n = recv(fd, buf, sizeof buf, MSG_TRUNC);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             return -errno;
         }
+        if ((size_t)n > sizeof buf)
+            return -EMSGSIZE;
         for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
             if (h->nlmsg_seq != seq)
                 continue;

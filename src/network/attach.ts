@@ -7,7 +7,6 @@
  * netns pin is a path derived from its id, netavark's input is recorded
  * before netavark runs, pasta's pid right after it daemonized.
  */
-import { spawnSync } from 'node:child_process'
 import { closeSync, constants, existsSync, openSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { getLogger } from '../log.js'
@@ -15,8 +14,9 @@ import * as isolationCalls from '../native/isolation-calls.js'
 import * as lockCalls from '../native/lock-calls.js'
 import { interfaceIndex } from '../native/netlink-calls.js'
 import { hostsFile, resolvConfFile } from './etc-files.js'
-import { anchorBridge, anchorName, attachFast, fastBridgeKind, randomMac, readyBridge, vethName } from './fast-bridge.js'
+import { anchorBridge, anchorName, attachFast, fastBridgeKind, macOf, readyBridge, vethName } from './fast-bridge.js'
 import { hostListeners } from './host-net.js'
+import { keepIsolation } from './isolation.js'
 import { networkStateDir, readLeases, releaseLease, takeLease, withNetworkLock } from './leases.js'
 import { DEFAULT_BRIDGE, DEFAULT_NETWORK } from './networks.js'
 import { netavarkOptions, runNetavark, type NetavarkOptions, type NetavarkStatus } from './netavark.js'
@@ -103,7 +103,7 @@ export function attachNetwork(plan: NetworkPlan, ctx: AttachContext, pid: number
       record.netavark = netavarkOptions({ id: ctx.id, name: ctx.name, attachments, ports: lease.ports, dnsServers: plan.dnsServers })
       const only = attachments[0]!
       const bridgeIndex = fastBridgeKind(plan) ? readyBridge(only.network) : undefined
-      const mac = bridgeIndex !== undefined ? (only.mac ?? randomMac()) : undefined
+      const mac = bridgeIndex !== undefined ? (only.mac ?? macOf(only.ip)) : undefined
       if (mac !== undefined) {
         record.veth = vethName()
         record.endpoints = [{ network: only.network.name, interfaceName: only.interfaceName, ip: only.ip, prefix: Number(only.network.subnet.split('/')[1]), gateway: only.network.gateway, mac, aliases: [] }]
@@ -186,8 +186,11 @@ export function detachNetwork(stateRoot: string, id: string, record: NetworkReco
   try {
     const pin = netnsPin(stateRoot, id)
     if (existsSync(pin)) {
-      // mini-run's own veth goes with the namespace, once the pin below is
-      // unmounted (deleting it here would wait for an RCU grace period, 1-15 ms)
+      // mini-run's own veth goes with the namespace once the pin is unmounted,
+      // which the kernel frees in the background (deleting it here waits for
+      // an RCU grace period: +16 ms a run, measured); its MAC is the address's
+      // (fast-bridge.ts), so a next container that takes the address within
+      // that window, or a neighbour entry the host kept, names the same MAC
       const options = record?.netavark && record.veth ? withoutDefault(record.netavark) : record?.netavark
       if (options) {
         try {
@@ -211,7 +214,8 @@ export function detachNetwork(stateRoot: string, id: string, record: NetworkReco
       // netavark tore down only the networks it had set up for this container
       const left = { ...before[id]?.networks }
       if (record.veth) delete left[DEFAULT_NETWORK]
-      keepIsolation(stateRoot, left)
+      // the default bridge's rules, isolation included, stay with its anchor (fast-bridge.ts)
+      keepIsolation(stateRoot, left, interfaceIndex(anchorName(DEFAULT_BRIDGE)) !== undefined)
     }
   } finally {
     if (lockFd !== undefined) closeSync(lockFd)
@@ -225,22 +229,4 @@ function withoutDefault(options: NetavarkOptions): NetavarkOptions | undefined {
   delete networks[DEFAULT_NETWORK]
   delete info[DEFAULT_NETWORK]
   return Object.keys(networks).length ? { ...options, networks, network_info: info } : undefined
-}
-
-/**
- * netavark 1.4 removes the jump `FORWARD -j NETAVARK_ISOLATION_1` with the
- * last container of any isolated network, though other isolated networks
- * still rely on it: until the next setup, their containers could reach
- * each other. Put it back while another network is in use.
- */
-function keepIsolation(stateRoot: string, left: Record<string, string>): void {
-  const leases = Object.values(readLeases(stateRoot))
-  const emptied = Object.keys(left).filter((net) => !leases.some((l) => net in l.networks))
-  if (emptied.length === 0) return
-  // the default bridge's rules, isolation included, stay with its anchor (fast-bridge.ts)
-  if (!leases.some((l) => Object.keys(l.networks).length > 0) && interfaceIndex(anchorName(DEFAULT_BRIDGE)) === undefined) return
-  const env = { ...process.env, PATH: `${process.env.PATH ?? '/usr/bin:/bin'}:/usr/sbin:/sbin` }
-  const check = spawnSync('iptables', ['-w', '-t', 'filter', '-C', 'FORWARD', '-j', 'NETAVARK_ISOLATION_1'], { env, stdio: 'ignore' })
-  if (check.status === 0) return
-  spawnSync('iptables', ['-w', '-t', 'filter', '-I', 'FORWARD', '1', '-j', 'NETAVARK_ISOLATION_1'], { env, stdio: 'ignore' })
 }

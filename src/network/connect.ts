@@ -12,7 +12,7 @@ import { netavark as lockedNetavark, netnsPin, type Endpoint } from './attach.js
 import { hostListeners, hostRoutes } from './host-net.js'
 import { readLeases, takeLease } from './leases.js'
 import { netavarkOptions, type NetavarkOptions } from './netavark.js'
-import { checkSubnetFree, findNetwork } from './networks.js'
+import { checkSubnetFree, DEFAULT_NETWORK, findNetwork } from './networks.js'
 
 function runningOnBridge(stateRoot: string, ref: string) {
   const c = findContainer(stateRoot, ref)
@@ -78,6 +78,8 @@ export function disconnectContainer(storeRoot: string, stateRoot: string, ref: s
   const endpoints = (record.endpoints ?? []).filter((e) => e.network !== netName)
   const state = readState(stateRoot, c.id)
   state.network = { ...record, networks: record.networks.filter((n) => n !== netName), netavark: rest, endpoints }
+  // netavark's teardown took the default bridge's eth0, mini-run's veth or not: a later connect there is netavark's
+  if (netName === DEFAULT_NETWORK) delete state.network.veth
   writeState(stateRoot, state)
   takeLease(stateRoot, c.id, {
     networks: endpoints.map((e) => ({ name: e.network, subnet: rest.network_info[e.network]!.subnets[0]!.subnet, gateway: e.gateway, ip: e.ip })),

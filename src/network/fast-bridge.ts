@@ -15,7 +15,7 @@
  * in the network namespace the bridge is in, and goes with `network prune`.
  */
 import { spawnSync } from 'node:child_process'
-import { closeSync, openSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { MiniRunError } from '../errors.js'
 import { getLogger } from '../log.js'
@@ -23,6 +23,7 @@ import { umount } from '../native/isolation-calls.js'
 import { interfaceIndex, netlinkRequest, withNetlink } from '../native/netlink-calls.js'
 import { randomBytes } from '../random.js'
 import { formatIp, parseCidr } from './ipv4.js'
+import { keepIsolation } from './isolation.js'
 import { networkStateDir, readLeases, tidyWithoutLeases, withNetworkLock } from './leases.js'
 import { netavarkOptions, runNetavark } from './netavark.js'
 import { addAddress, addDefaultRoute, deleteLink, getLink, linkUp, newVeth } from './netlink.js'
@@ -50,10 +51,21 @@ export function fastBridgeKind(plan: { mode: string; ports: readonly unknown[]; 
   return plan.mode === 'bridge' && plan.ports.length === 0 && plan.attachments.length === 1 && only !== undefined && only.network.builtin === true && !only.dns
 }
 
-/** The bridge's index, when it and its anchor are up (netavark's rules with them); else undefined. */
+/**
+ * The bridge's index, when it and its anchor are up (netavark's rules with
+ * them) and the host forwards; else undefined, and netavark sets it up again.
+ * A firewall flushed by hand is not seen here: `network prune` and the next
+ * container restore it.
+ */
 export function readyBridge(def: Pick<NetworkDef, 'bridge'>): number | undefined {
   const bridge = interfaceIndex(def.bridge)
-  return bridge !== undefined && interfaceIndex(anchorName(def.bridge)) !== undefined ? bridge : undefined
+  if (bridge === undefined || interfaceIndex(anchorName(def.bridge)) === undefined) return undefined
+  try {
+    // netavark turns it on with the network: a `sysctl --system` may have turned it off
+    return readFileSync('/proc/sys/net/ipv4/ip_forward', 'latin1').trim() === '1' ? bridge : undefined
+  } catch {
+    return undefined
+  }
 }
 
 /**
@@ -75,11 +87,15 @@ export function anchorBridge(stateRoot: string, def: Pick<NetworkDef, 'bridge'>)
   }
 }
 
-/** A locally administered unicast MAC, as the kernel's random ones are. */
-export function randomMac(): string {
-  const b = randomBytes(6)
-  b[0] = (b[0]! & 0xfe) | 0x02
-  return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':')
+/**
+ * A container's MAC from its address, as Docker's: 02:42 (locally
+ * administered, unicast) and the four bytes of the IPv4 address. The
+ * address is given back when a container goes, and the next one may take
+ * it at once: a neighbour entry the host kept for it, or the old eth0 still
+ * on the bridge while the kernel frees its namespace, then names the same MAC.
+ */
+export function macOf(ip: string): string {
+  return ['02', '42', ...ip.split('.').map((b) => Number(b).toString(16).padStart(2, '0'))].join(':')
 }
 
 export interface FastAttach {
@@ -103,6 +119,7 @@ export function attachFast(a: FastAttach): void {
     withNetlink(-1, (fd) => netlinkRequest(fd, newVeth({ host: a.veth, bridgeIndex: a.bridgeIndex, peer: 'eth0', peerMac: a.mac, peerNetnsFd: netns }), `add veth ${a.veth}`))
     withNetlink(netns, (fd) => {
       const eth0 = netlinkRequest(fd, getLink('eth0'), 'eth0 in the container')
+      if (eth0 <= 0) throw new MiniRunError('eth0 in the container: the kernel named no link')
       netlinkRequest(fd, addAddress(eth0, a.ip, a.prefix), `address ${a.ip}/${a.prefix} on eth0`)
       netlinkRequest(fd, linkUp(eth0), 'eth0 up')
       netlinkRequest(fd, addDefaultRoute(eth0, a.gateway), `default route via ${a.gateway}`)
@@ -130,6 +147,8 @@ export function takeDownDefaultBridge(stateRoot: string): boolean {
     if (bridge === undefined || interfaceIndex(anchorName(def.bridge)) === undefined) return false
     if (Object.values(readLeases(stateRoot)).some((l) => DEFAULT_NETWORK in l.networks)) return false
     const pin = join(networkStateDir(stateRoot), 'stand-in.netns')
+    // a prune killed half-way left it mounted (a file of nsfs refuses the write below): its namespace goes now
+    unpin(pin)
     writeFileSync(pin, '', { mode: 0o600 })
     try {
       const made = spawnSync('unshare', [`--net=${pin}`, 'true'], { encoding: 'utf8' })
@@ -153,16 +172,22 @@ export function takeDownDefaultBridge(stateRoot: string): boolean {
         dnsServers: [],
       })
       runNetavark('teardown', pin, networkStateDir(stateRoot), options)
+      // netavark 1.4 dropped the FORWARD jump other isolated networks still need
+      keepIsolation(stateRoot, { [DEFAULT_NETWORK]: '' }, false)
       return true
     } finally {
-      try {
-        umount(pin, 2 /* MNT_DETACH */)
-      } catch {
-        // not mounted: unshare failed
-      }
-      rmSync(pin, { force: true })
+      unpin(pin)
     }
   })
   tidyWithoutLeases(stateRoot)
   return done
+}
+
+function unpin(pin: string): void {
+  try {
+    umount(pin, 2 /* MNT_DETACH */)
+  } catch {
+    // not mounted
+  }
+  rmSync(pin, { force: true })
 }
