@@ -181,6 +181,10 @@ int mr_netlink_open(int32_t netns_fd);
  * link an RTM_NEWLINK answer names (RTM_GETLINK). */
 int mr_netlink_request(int32_t fd, const uint8_t *msg, int32_t len);
 
+/* mr_netlink_request for an RTM_GETLINK: the answer's payload (ifinfomsg and
+ * attributes) copied to out; returns its length. */
+int mr_netlink_link(int32_t fd, const uint8_t *msg, int32_t len, uint8_t *out, int32_t out_len);
+
 /* if_nametoindex(3) in the caller's network namespace. */
 int mr_if_index(const char *name);
 

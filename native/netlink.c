@@ -60,7 +60,13 @@ int mr_netlink_open(int32_t netns_fd)
     return o.result;
 }
 
-int mr_netlink_request(int32_t fd, const uint8_t *msg, int32_t len)
+/*
+ * Send a request, read the answer up to the kernel's ack. The index of the
+ * link an RTM_NEWLINK answer names is returned; with out, that answer's
+ * payload (ifinfomsg and attributes) is copied there too, for TypeScript
+ * to read, and its length returned instead.
+ */
+static int request(int32_t fd, const uint8_t *msg, int32_t len, uint8_t *out, int32_t out_len)
 {
     if (len < (int32_t)sizeof(struct nlmsghdr))
         return -EINVAL;
@@ -70,7 +76,7 @@ int mr_netlink_request(int32_t fd, const uint8_t *msg, int32_t len)
             return -errno;
     uint32_t seq = ((const struct nlmsghdr *)msg)->nlmsg_seq;
     char buf[32768] __attribute__((aligned(NLMSG_ALIGNTO)));
-    int index = 0;
+    int result = 0;
     for (;;) {
         /* MSG_TRUNC: the answer's whole length, even past the buffer */
         ssize_t n = recv(fd, buf, sizeof buf, MSG_TRUNC);
@@ -87,14 +93,33 @@ int mr_netlink_request(int32_t fd, const uint8_t *msg, int32_t len)
             if (h->nlmsg_type == NLMSG_ERROR) {
                 const struct nlmsgerr *e = NLMSG_DATA(h);
                 /* an ack (error 0) ends the answer; a link's message came before it */
-                return e->error < 0 ? e->error : index;
+                return e->error < 0 ? e->error : result;
             }
-            if (h->nlmsg_type == RTM_NEWLINK)
-                index = ((const struct ifinfomsg *)NLMSG_DATA(h))->ifi_index;
+            if (h->nlmsg_type == RTM_NEWLINK) {
+                int32_t size = (int32_t)NLMSG_PAYLOAD(h, 0);
+                if (!out) {
+                    result = ((const struct ifinfomsg *)NLMSG_DATA(h))->ifi_index;
+                } else {
+                    if (size > out_len)
+                        return -EMSGSIZE;
+                    memcpy(out, NLMSG_DATA(h), size);
+                    result = size;
+                }
+            }
             if (h->nlmsg_type == NLMSG_DONE)
-                return index;
+                return result;
         }
     }
+}
+
+int mr_netlink_request(int32_t fd, const uint8_t *msg, int32_t len)
+{
+    return request(fd, msg, len, NULL, 0);
+}
+
+int mr_netlink_link(int32_t fd, const uint8_t *msg, int32_t len, uint8_t *out, int32_t out_len)
+{
+    return request(fd, msg, len, out, out_len);
 }
 
 int mr_if_index(const char *name)

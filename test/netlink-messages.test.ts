@@ -2,7 +2,7 @@
 // read back field by field as the kernel reads them (rtnetlink(7)): lengths,
 // flags, the nesting of a veth's peer, addresses in network byte order.
 import { describe, expect, it } from 'vitest'
-import { addAddress, addDefaultRoute, deleteLink, getLink, linkUp, newVeth } from '../src/network/netlink.js'
+import { addAddress, addDefaultRoute, deleteLink, getLink, linkMaster, linkUp, newVeth } from '../src/network/netlink.js'
 
 interface Attr { type: number; data: Buffer }
 
@@ -89,5 +89,26 @@ describe('rtnetlink requests', () => {
     const del = header(deleteLink('mini-run0-pin'))
     expect(del.type).toBe(17) // RTM_DELLINK
     expect(cstr(find(attrs(del.body.subarray(16)), 3))).toBe('mini-run0-pin')
+  })
+
+  it('reads the bridge a link is a port of from an answer (IFLA_MASTER), and none when it has none', () => {
+    const attr = (type: number, data: Buffer) => {
+      const b = Buffer.alloc((4 + data.length + 3) & ~3)
+      b.writeUInt16LE(4 + data.length, 0)
+      b.writeUInt16LE(type, 2)
+      data.copy(b, 4)
+      return b
+    }
+    const u32 = (n: number) => {
+      const b = Buffer.alloc(4)
+      b.writeUInt32LE(n, 0)
+      return b
+    }
+    const ifinfo = Buffer.alloc(16)
+    const name = attr(3, Buffer.from('mini-run0-pin\0'))
+    expect(linkMaster(Buffer.concat([ifinfo, name, attr(13, u32(1500)), attr(10, u32(7))]))).toBe(7)
+    expect(linkMaster(Buffer.concat([ifinfo, name, attr(13, u32(1500))]))).toBeUndefined()
+    // a malformed attribute ends the reading
+    expect(linkMaster(Buffer.concat([ifinfo, Buffer.from([2, 0, 10, 0])]))).toBeUndefined()
   })
 })

@@ -201,6 +201,15 @@ describe.skipIf(!isRoot || !netavark)('network: bridge (needs root, netavark and
       expect(own.snapshot().links).toEqual(expect.arrayContaining(['mini-run0', 'mini-run0-pin']))
       expect(m(['exec', id, 'sh', '-c', 'ping -c 1 -W 2 10.91.0.1 >/dev/null && echo gateway']).stdout).toBe('gateway\n')
       expect(m(['rm', '-f', id]).status).toBe(0)
+      // the bridge deleted by hand: the anchor is a port of nothing, netavark makes the bridge
+      // again, and the anchor is made a port of the new one
+      expect(own.exec(['ip', 'link', 'del', 'mini-run0']).status).toBe(0)
+      expect(m(['run', '--rm', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sh', '-c', 'ping -c 1 -W 2 10.91.0.1 >/dev/null && echo gateway']).stdout).toBe('gateway\n')
+      expect(own.exec(['ip', '-o', 'link', 'show', 'mini-run0-pin']).stdout).toContain('master mini-run0 ')
+      const fast = m(['run', '-d', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sleep', '60']).stdout.trim()
+      expect(JSON.parse(readFileSync(join(state, fast, 'state.json'), 'utf8')).network.veth).toMatch(/^veth/)
+      expect(m(['exec', fast, 'sh', '-c', 'ping -c 1 -W 2 10.91.0.1 >/dev/null && echo gateway']).stdout).toBe('gateway\n')
+      expect(m(['rm', '-f', fast]).status).toBe(0)
       const prune = m(['network', 'prune', '-f'])
       expect(prune.stderr).toBe('')
       expect(prune.status).toBe(0)

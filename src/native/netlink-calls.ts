@@ -15,6 +15,13 @@ export function netlinkRequest(fd: number, message: Buffer, what: string): numbe
   return check('netlink', call('mr_netlink_request', [DataType.I32, DataType.U8Array, DataType.I32], [fd, message, message.length]), what)
 }
 
+/** An RTM_GETLINK request: the link's ifinfomsg and attributes (netlink.ts reads them). Throws the kernel's error. */
+export function netlinkLink(fd: number, message: Buffer, what: string): Buffer {
+  const out = Buffer.alloc(16384)
+  const n = check('netlink', call('mr_netlink_link', [DataType.I32, DataType.U8Array, DataType.I32, DataType.U8Array, DataType.I32], [fd, message, message.length, out, out.length]), what)
+  return out.subarray(0, n)
+}
+
 /** Run fn with a netlink socket in that namespace, closed after. */
 export function withNetlink<T>(netnsFd: number, fn: (fd: number) => T): T {
   const fd = netlinkOpen(netnsFd)

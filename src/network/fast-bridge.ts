@@ -20,13 +20,13 @@ import { join } from 'node:path'
 import { MiniRunError } from '../errors.js'
 import { getLogger } from '../log.js'
 import { umount } from '../native/isolation-calls.js'
-import { interfaceIndex, netlinkRequest, withNetlink } from '../native/netlink-calls.js'
+import { interfaceIndex, netlinkLink, netlinkRequest, withNetlink } from '../native/netlink-calls.js'
 import { randomBytes } from '../random.js'
 import { formatIp, parseCidr } from './ipv4.js'
 import { keepIsolation } from './isolation.js'
 import { networkStateDir, readLeases, tidyWithoutLeases, withNetworkLock } from './leases.js'
 import { netavarkOptions, runNetavark } from './netavark.js'
-import { addAddress, addDefaultRoute, deleteLink, getLink, linkUp, newVeth } from './netlink.js'
+import { addAddress, addDefaultRoute, deleteLink, getLink, linkMaster, linkUp, newVeth } from './netlink.js'
 import { defaultNetwork, DEFAULT_NETWORK, type NetworkDef } from './networks.js'
 
 /** The port that keeps a bridge (and netavark's rules for it) up. IFNAMSIZ: at most 15 bytes. */
@@ -34,6 +34,16 @@ export function anchorName(bridge: string): string {
   return `${bridge.slice(0, 11)}-pin`
 }
 const anchorPeer = (bridge: string) => `${bridge.slice(0, 11)}-pip`
+
+/** The index of the bridge the anchor is a port of; undefined without an anchor, or one of no bridge. */
+function anchorMaster(bridge: string): number | undefined {
+  try {
+    return withNetlink(-1, (fd) => linkMaster(netlinkLink(fd, getLink(anchorName(bridge)), anchorName(bridge))))
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENODEV') return undefined
+    throw err
+  }
+}
 
 /**
  * The host end of a container's veth on the default bridge: random, as
@@ -59,7 +69,7 @@ export function fastBridgeKind(plan: { mode: string; ports: readonly unknown[]; 
  */
 export function readyBridge(def: Pick<NetworkDef, 'bridge'>): number | undefined {
   const bridge = interfaceIndex(def.bridge)
-  if (bridge === undefined || interfaceIndex(anchorName(def.bridge)) === undefined) return undefined
+  if (bridge === undefined || anchorMaster(def.bridge) !== bridge) return undefined
   try {
     // netavark turns it on with the network: a `sysctl --system` may have turned it off
     return readFileSync('/proc/sys/net/ipv4/ip_forward', 'latin1').trim() === '1' ? bridge : undefined
@@ -79,8 +89,14 @@ export function anchorBridge(stateRoot: string, def: Pick<NetworkDef, 'bridge'>)
   try {
     withNetworkLock(stateRoot, () => {
       const bridge = interfaceIndex(def.bridge)
-      if (bridge === undefined || interfaceIndex(anchorName(def.bridge)) !== undefined) return
-      withNetlink(-1, (fd) => netlinkRequest(fd, newVeth({ host: anchorName(def.bridge), bridgeIndex: bridge, peer: anchorPeer(def.bridge) }), `add ${anchorName(def.bridge)} to ${def.bridge}`))
+      if (bridge === undefined) return
+      const master = anchorMaster(def.bridge)
+      if (master === bridge) return
+      withNetlink(-1, (fd) => {
+        // an anchor of a bridge deleted by hand and made again: a port of nothing now
+        if (master !== undefined || interfaceIndex(anchorName(def.bridge)) !== undefined) netlinkRequest(fd, deleteLink(anchorName(def.bridge)), `delete ${anchorName(def.bridge)}`)
+        netlinkRequest(fd, newVeth({ host: anchorName(def.bridge), bridgeIndex: bridge, peer: anchorPeer(def.bridge) }), `add ${anchorName(def.bridge)} to ${def.bridge}`)
+      })
     })
   } catch (err) {
     getLogger().debug({ err, bridge: def.bridge }, 'anchor the bridge')

@@ -174,3 +174,14 @@ export function addDefaultRoute(index: number, gateway: string): Buffer {
     .attr(RTA_OIF, (r) => r.u32(index))
     .done()
 }
+
+/** The bridge a link is a port of (IFLA_MASTER), from getLink's answer: its ifinfomsg, then attributes. */
+export function linkMaster(payload: Buffer): number | undefined {
+  for (let at = 16; at + 4 <= payload.length; ) {
+    const len = payload.readUInt16LE(at)
+    if (len < 4) return undefined
+    if (payload.readUInt16LE(at + 2) === IFLA_MASTER && len >= 8) return payload.readUInt32LE(at + 4)
+    at += (len + 3) & ~3
+  }
+  return undefined
+}
