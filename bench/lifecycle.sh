@@ -27,13 +27,9 @@ mr="dist/mini-run.cjs --root $dir/store --state $dir/state"
 $mr load -i rootfs-fixtures/out/busybox-oci >/dev/null
 image=$(node -e 'const i=JSON.parse(require("fs").readFileSync("rootfs-fixtures/out/busybox-oci/index.json"));const m=i.manifests[0];console.log(m.annotations?.["io.containerd.image.name"]??"localhost/mini-run/busybox:latest")')
 
-mkdir -p "$dir/bundle"
-(cd "$dir/bundle" && runc spec && ROOTFS="$rootfs" node -e '
-const fs = require("fs"); const c = JSON.parse(fs.readFileSync("config.json"));
-c.process.terminal = false; c.process.args = ["/bin/sleep", "30"]; c.root = { path: process.env.ROOTFS, readonly: true };
-c.linux.cgroupsPath = "mini-run-bench-runc";
-fs.writeFileSync("config.json", JSON.stringify(c, null, 2));
-c.process.args = ["/bin/true"]; fs.mkdirSync("../bundle-true"); fs.writeFileSync("../bundle-true/config.json", JSON.stringify(c, null, 2));')
+. bench/lib/oci-bundle.sh
+oci_bundle "$dir/bundle" "$rootfs" mini-run-bench-runc /bin/sleep 30
+oci_bundle "$dir/bundle-true" "$rootfs" mini-run-bench-runc
 
 cat > "$dir/loops.sh" <<LOOPS
 mr_rm() { for i in \$(seq $n); do $mr run --rm --network none $image /bin/true; done; }

@@ -30,13 +30,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$bundle"
-(cd "$bundle" && runc spec && ROOTFS="$rootfs" node -e '
-const fs = require("fs"); const c = JSON.parse(fs.readFileSync("config.json"));
-c.process.terminal = false; c.process.args = ["/bin/true"];
-c.root = { path: process.env.ROOTFS, readonly: true };
-c.linux.cgroupsPath = "mini-run-bench-oci";
-fs.writeFileSync("config.json", JSON.stringify(c, null, 2));')
+. bench/lib/oci-bundle.sh
+oci_bundle "$bundle" "$rootfs" mini-run-bench-oci
 
 cycle() { # runtime-command state-dir: create, start, delete --force of one container
   echo "$1 --root $work/state-$2 create --bundle $bundle c >/dev/null && $1 --root $work/state-$2 start c && $1 --root $work/state-$2 delete --force c"

@@ -40,14 +40,8 @@ id=$("${pm[@]}" pull -q oci:rootfs-fixtures/out/busybox-oci)
 "${pm[@]}" tag "$id" "$image"
 
 # An OCI bundle for runc and crun over the same rootfs (read-only root, no tty).
-mkdir -p "$bundle"
-(cd "$bundle" && runc spec && ROOTFS="$rootfs" node -e '
-const fs = require("fs"); const c = JSON.parse(fs.readFileSync("config.json"));
-c.process.terminal = false; c.process.args = ["/bin/true"];
-c.root = { path: process.env.ROOTFS, readonly: true };
-// relative: runc nests it under its own cgroup
-c.linux.cgroupsPath = "mini-run-bench-runc";
-fs.writeFileSync("config.json", JSON.stringify(c, null, 2));')
+. bench/lib/oci-bundle.sh
+oci_bundle "$bundle" "$rootfs" mini-run-bench-runc
 
 # crun 1.8 refuses a hybrid-cgroup host (v1 controllers with a v2 mount at
 # /sys/fs/cgroup/unified) unless it sees a pure v2 tree: give it, and podman

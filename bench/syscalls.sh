@@ -25,13 +25,8 @@ trap 'rm -rf "$dir"' EXIT
 dist/mini-run.cjs --root "$dir/store" load -i rootfs-fixtures/out/busybox-oci >/dev/null
 image=localhost/mini-run/busybox:latest
 bundle=$dir/bundle
-mkdir -p "$bundle"
-(cd "$bundle" && runc spec && ROOTFS="$rootfs" node -e '
-const fs = require("fs"); const c = JSON.parse(fs.readFileSync("config.json"));
-c.process.terminal = false; c.process.args = ["/bin/true"];
-c.root = { path: process.env.ROOTFS, readonly: true };
-c.linux.cgroupsPath = "mini-run-bench-sys";
-fs.writeFileSync("config.json", JSON.stringify(c, null, 2));')
+. bench/lib/oci-bundle.sh
+oci_bundle "$bundle" "$rootfs" mini-run-bench-sys
 # crun 1.8 refuses a hybrid-cgroup host unless it sees a pure v2 tree (see bench/run.sh):
 # there its count includes that wrapper (unshare, sh, mount: about 150 calls)
 v2view=()
