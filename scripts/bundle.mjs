@@ -111,13 +111,29 @@ const standaloneValidator = {
 // every start (0.57 MB -> 0.33 MB); stack traces keep function names.
 const common = { bundle: true, format: 'cjs', platform: 'node', target: 'node20', logLevel: 'warning', minifyWhitespace: true, minifySyntax: true }
 
+// The default seccomp profile's program for Docker's default capabilities,
+// one per architecture with a syscall table, compiled here by the code that
+// would compile it at every start (tsc has built dist/ before this script
+// runs): seccomp-bpf.ts takes it by the profile's key.
+const seccompPrecompiled = await (async () => {
+  const { defaultSeccompProfile, defaultProfileKey } = await import('../dist/runtime/spec/seccomp-profile.js')
+  const { compileSeccomp } = await import('../dist/runtime/spec/seccomp-bpf.js')
+  const { DOCKER_DEFAULT_CAPABILITIES } = await import('../dist/runtime/spec/capabilities.js')
+  const programs = {}
+  for (const arch of ['x64', 'arm64']) {
+    const profile = defaultSeccompProfile(DOCKER_DEFAULT_CAPABILITIES, arch)
+    programs[defaultProfileKey(profile)] = compileSeccomp(profile).toString('base64')
+  }
+  return programs
+})()
+
 const cliBundle = {
   ...common,
   // a native addon, and node-tar (only `load` of a tar needs it, and its
   // CommonJS build is one file): resolved at run time from node_modules
   external: ['ffi-rs', '@yuuang/*', 'tar'],
   // src/ is ESM; in this CommonJS bundle import.meta.url is the bundle's URL
-  define: { 'import.meta.url': '__bundleUrl' },
+  define: { 'import.meta.url': '__bundleUrl', SECCOMP_PRECOMPILED: JSON.stringify(seccompPrecompiled) },
   banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   plugins: [lazyBuiltins, vendors],
 }

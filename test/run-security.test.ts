@@ -33,6 +33,16 @@ describe.skipIf(!isRoot)('run: security (needs root)', () => {
     expect(statusField(r.stdout, 'NoNewPrivs')).toBe('1')
   })
 
+  it('installs the default seccomp filter, the build\'s precompiled program (one filter, in filter mode)', () => {
+    const r = env.run(env.runArgs([BUSYBOX, 'cat', '/proc/self/status']))
+    expect(r.status).toBe(0)
+    expect(statusField(r.stdout, 'Seccomp')).toBe('2')
+    expect(statusField(r.stdout, 'Seccomp_filters')).toBe('1')
+    // and none with seccomp=unconfined
+    const u = env.run(env.runArgs(['--security-opt', 'seccomp=unconfined', BUSYBOX, 'cat', '/proc/self/status']))
+    expect(statusField(u.stdout, 'Seccomp')).toBe('0')
+  })
+
   it('gives a non-root user no effective capabilities, and the bounding set still limits', () => {
     const r = env.run(env.runArgs(['-u', '1000', BUSYBOX, 'cat', '/proc/self/status']))
     expect(statusField(r.stdout, 'CapEff')).toBe('0000000000000000')

@@ -1,11 +1,11 @@
 // The default seccomp profile (seccomp-profile.ts), its compilation to BPF
 // (seccomp-bpf.ts), and the syscall numbers it uses: no root, no kernel.
 // The compiled program runs here on a small classic-BPF interpreter.
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { compileSeccomp } from '../src/runtime/spec/seccomp-bpf.js'
-import { defaultSeccompProfile, PROFILE_SYSCALLS } from '../src/runtime/spec/seccomp-profile.js'
-import { SYSCALL_MAX, SYSCALL_NUMBERS } from '../src/runtime/spec/seccomp-syscalls.js'
+import { defaultProfileKey, defaultSeccompProfile, PROFILE_SYSCALLS } from '../src/runtime/spec/seccomp-profile.js'
+import { SYSCALL_MAX, syscallNumbers } from '../src/runtime/spec/seccomp-syscalls.js'
 import { DOCKER_DEFAULT_CAPABILITIES } from '../src/runtime/spec/capabilities.js'
 // @ts-expect-error: a plain .mjs script without types
 import { HEADERS, headerNumbers } from '../scripts/gen-syscalls.mjs'
@@ -55,7 +55,7 @@ function run(program: Buffer, arch: number, nr: number, args: number[] = []): nu
   throw new Error('fell off the end of the program')
 }
 
-const x64 = (name: string) => SYSCALL_NUMBERS.x86_64![name]!
+const x64 = (name: string) => syscallNumbers().x86_64![name]!
 const CLONE_NEWUSER = 0x10000000
 const CLONE_NEWNS = 0x00020000
 // what glibc's fork() passes: SIGCHLD | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID
@@ -83,13 +83,13 @@ describe('the default seccomp profile, compiled', () => {
 
   it('refuses AF_ALG too, and i386 socketcall(SYS_SOCKET), whose family a filter cannot read', () => {
     expect(run(program, AUDIT.x86_64, x64('socket'), [38 /* AF_ALG */])).toBe(EPERM)
-    expect(run(program, AUDIT.i386, SYSCALL_NUMBERS.i386!.socket!, [40])).toBe(EPERM)
-    const socketcall = SYSCALL_NUMBERS.i386!.socketcall!
+    expect(run(program, AUDIT.i386, syscallNumbers().i386!.socket!, [40])).toBe(EPERM)
+    const socketcall = syscallNumbers().i386!.socketcall!
     expect(socketcall).toBe(102)
     expect(run(program, AUDIT.i386, socketcall, [1 /* SYS_SOCKET */, 0x4a40d0 /* the args, in memory */])).toBe(EPERM)
     for (const call of [2 /* SYS_BIND */, 3 /* SYS_CONNECT */, 16 /* SYS_SENDMSG */]) expect(run(program, AUDIT.i386, socketcall, [call])).toBe(ALLOW)
     expect(run(program, AUDIT.x86_64, 102 /* getuid: x86-64 has no socketcall */, [1])).toBe(ALLOW)
-    expect(SYSCALL_NUMBERS.x86_64!.socketcall).toBeUndefined()
+    expect(syscallNumbers().x86_64!.socketcall).toBeUndefined()
   })
 
   it('matches Docker\'s current profile (moby/profiles seccomp v0.2.3) where the two used to differ', () => {
@@ -129,8 +129,8 @@ describe('the default seccomp profile, compiled', () => {
   })
 
   it('applies the i386 numbers to 32-bit syscalls, and kills x32 and unknown ABIs', () => {
-    expect(run(program, AUDIT.i386, SYSCALL_NUMBERS.i386!.unshare!)).toBe(EPERM)
-    expect(run(program, AUDIT.i386, SYSCALL_NUMBERS.i386!.clone!, [CLONE_NEWUSER])).toBe(EPERM)
+    expect(run(program, AUDIT.i386, syscallNumbers().i386!.unshare!)).toBe(EPERM)
+    expect(run(program, AUDIT.i386, syscallNumbers().i386!.clone!, [CLONE_NEWUSER])).toBe(EPERM)
     expect(run(program, AUDIT.i386, 20 /* getpid on i386; x86-64's 20 is writev */)).toBe(ALLOW)
     expect(run(program, AUDIT.x86_64, 0x40000000 + x64('unshare'))).toBe(KILL)
     expect(run(program, AUDIT.arm, 1)).toBe(KILL)
@@ -148,7 +148,7 @@ describe('the default seccomp profile, compiled', () => {
 
   it('has an arm64 table of its own', () => {
     const arm64 = compileSeccomp(defaultSeccompProfile(DOCKER_DEFAULT_CAPABILITIES, 'arm64'))
-    expect(run(arm64, AUDIT.aarch64, SYSCALL_NUMBERS.aarch64!.unshare!)).toBe(EPERM)
+    expect(run(arm64, AUDIT.aarch64, syscallNumbers().aarch64!.unshare!)).toBe(EPERM)
     expect(run(arm64, AUDIT.aarch64, 172 /* getpid */)).toBe(ALLOW)
     expect(run(arm64, AUDIT.x86_64, x64('getpid') ?? 39)).toBe(KILL)
   })
@@ -172,9 +172,35 @@ describe('the syscall numbers (src/runtime/spec/seccomp-syscalls.ts)', () => {
   it.runIf(present)('match the Linux UAPI headers, every syscall of them (needs linux-libc-dev)', () => {
     for (const arch of Object.keys(HEADERS)) {
       const numbers = headerNumbers(arch) as Map<string, number>
-      expect(SYSCALL_NUMBERS[arch], arch).toEqual(Object.fromEntries(numbers))
-      for (const name of PROFILE_SYSCALLS) expect(typeof SYSCALL_NUMBERS[arch]![name] === 'number' || !numbers.has(name), name).toBe(true)
+      expect(syscallNumbers()[arch], arch).toEqual(Object.fromEntries(numbers))
+      for (const name of PROFILE_SYSCALLS) expect(typeof syscallNumbers()[arch]![name] === 'number' || !numbers.has(name), name).toBe(true)
       expect(SYSCALL_MAX[arch], arch).toBe(Math.max(...numbers.values()))
+    }
+  })
+})
+
+describe('the default profile\'s program, compiled at build time (scripts/bundle.mjs)', () => {
+  it('keys a profile defaultSeccompProfile made by architecture and the capabilities it depends on, and freezes it', () => {
+    const docker = defaultSeccompProfile(DOCKER_DEFAULT_CAPABILITIES, 'x64')
+    expect(defaultProfileKey(docker)).toBe('x64:CAP_SYS_CHROOT')
+    expect(defaultProfileKey(defaultSeccompProfile([...DOCKER_DEFAULT_CAPABILITIES, 'CAP_SYS_ADMIN'], 'x64'))).toBe('x64:CAP_SYS_ADMIN,CAP_SYS_CHROOT')
+    expect(defaultProfileKey(defaultSeccompProfile([], 'arm64'))).toBe('arm64:')
+    // a capability the profile does not depend on changes nothing
+    expect(defaultProfileKey(defaultSeccompProfile([...DOCKER_DEFAULT_CAPABILITIES, 'CAP_NET_ADMIN'], 'x64'))).toBe('x64:CAP_SYS_CHROOT')
+    expect(Object.isFrozen(docker) && Object.isFrozen(docker.syscalls) && docker.syscalls!.every((r) => Object.isFrozen(r) && Object.isFrozen(r.names))).toBe(true)
+    expect(() => docker.syscalls!.push({ names: ['read'], action: 'SCMP_ACT_ERRNO' })).toThrow(TypeError)
+    // a copy is any profile: compiled
+    expect(defaultProfileKey({ ...docker })).toBeUndefined()
+    expect(compileSeccomp({ ...docker })).toEqual(compileSeccomp(docker))
+  })
+
+  it('is in the bundles as compileSeccomp makes it from this source, for each architecture (needs npm run build)', () => {
+    for (const file of ['dist/mini-run-run.cjs', 'dist/mini-run-cli.cjs']) {
+      const bundle = readFileSync(file, 'latin1')
+      for (const arch of ['x64', 'arm64']) {
+        const profile = defaultSeccompProfile(DOCKER_DEFAULT_CAPABILITIES, arch)
+        expect(bundle.includes(`"${defaultProfileKey(profile)}":"${compileSeccomp(profile).toString('base64')}"`), `${file} ${arch}`).toBe(true)
+      }
     }
   })
 })
