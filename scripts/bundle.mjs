@@ -140,7 +140,36 @@ const cliBundle = {
 await build({ ...cliBundle, entryPoints: ['src/cli/main.ts'], outfile: 'dist/mini-run-cli.cjs' })
 // A foreground `run` whose flags the launcher could parse (src/cli/run-line.ts):
 // a third of the CLI's code, without commander and the other verbs.
-await build({ ...cliBundle, entryPoints: ['src/cli/run-line.ts'], outfile: 'dist/mini-run-run.cjs', plugins: [...cliBundle.plugins, pullPart] })
+// In the run bundle the run path's import() calls are static imports. They
+// are import() for the whole CLI, where a verb loads only what it uses; a
+// module esbuild must load on demand is wrapped in an init function (with
+// everything it imports), run at its first import(). The run bundle uses
+// that whole path every time: a hundred modules' init functions and the promise
+// hops between them were 1.4 ms of each start (interleaved medians, 30
+// rounds: 67.3 -> 65.9 ms), and its code cache is 7% smaller. The pull stays
+// an import(): its own file, read only when the image must be pulled.
+const RUN_PATH = ['src/cli/run-line.ts', 'src/cli/run-in-foreground.ts', 'src/cli/run-flags.ts', 'src/cli/resolve-image.ts']
+const runPathStatic = {
+  name: 'run-path-static',
+  setup(b) {
+    b.onLoad({ filter: /\/src\/cli\/[\w-]+\.ts$/ }, (args) => {
+      if (!RUN_PATH.some((f) => args.path.endsWith(`/${f}`))) return undefined
+      const imports = []
+      const contents = readFileSync(args.path, 'utf8').replace(/await import\('([^']+)'\)/g, (call, specifier) => {
+        if (specifier === './pull-for-run.js') return call
+        imports.push(`import * as __runPath${imports.length} from '${specifier}'`)
+        return `__runPath${imports.length - 1}`
+      })
+      return { contents: `${imports.join('\n')}\n${contents}`, loader: 'ts' }
+    })
+  },
+}
+await build({ ...cliBundle, entryPoints: ['src/cli/run-line.ts'], outfile: 'dist/mini-run-run.cjs', plugins: [...cliBundle.plugins, pullPart, runPathStatic] })
+{
+  // the plugin matched: the run path's modules are no longer loaded on demand
+  const lazy = readFileSync('dist/mini-run-run.cjs', 'latin1').match(/\(init_(prepare|run_foreground|resolve_image)\(\)/)
+  if (lazy) throw new Error(`dist/mini-run-run.cjs: ${lazy[1]} is still loaded on demand: see runPathStatic`)
+}
 // What a `run` that pulls requires of it: the pull, and the layer ingest.
 await build({ ...cliBundle, entryPoints: ['src/cli/pull-part.ts'], outfile: 'dist/mini-run-pull.cjs' })
 // `ps`, `images` and `inspect` (src/cli/list-main.ts): commander and these verbs.
