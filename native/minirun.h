@@ -44,7 +44,9 @@ int mr_socketpair(int32_t *fds);
  *      copy of the sync pipe's write end, and nothing of Node leaks;
  *   2. block until the parent writes one byte to sync_fd (it writes the id
  *      maps first: an execve in a user namespace without a mapping for uid 0
- *      would drop every capability); exit quietly on EOF;
+ *      would drop every capability); exit quietly on EOF. A sync_fd of -1:
+ *      no wait here, the stage program waits (steps.h MR_OP_SYNC_WAIT, its
+ *      pipe a keep fd);
  *   3. execveat(stage_fd, "", {"mini-run-stage", NULL}, {NULL}, AT_EMPTY_PATH).
  * A failure in 1-3 writes the report {MR_STEP_TRAMPOLINE, errno} to fd 4 and
  * exits with 125.

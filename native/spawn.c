@@ -210,9 +210,12 @@ static void __attribute__((noreturn)) trampoline(void *arg)
         parked[i] = (int)r;
     }
     report_fd = parked[MR_FD_REPORT];
-    if ((r = park(sp->sync_fd)) < 0)
-        fail(report_fd, r);
-    int sync_fd = (int)r;
+    int sync_fd = -1; /* none: the stage program waits itself (MR_OP_SYNC_WAIT) */
+    if (sp->sync_fd >= 0) {
+        if ((r = park(sp->sync_fd)) < 0)
+            fail(report_fd, r);
+        sync_fd = (int)r;
+    }
     if ((r = park(sp->stage_fd)) < 0)
         fail(report_fd, r);
     int stage_fd = (int)r;
@@ -238,16 +241,18 @@ static void __attribute__((noreturn)) trampoline(void *arg)
      *    its namespace computes its capabilities as an unprivileged user
      *    (user_namespaces(7), capabilities(7)), so the stage would start
      *    with none. End of file: the parent gave up on us, leave quietly. */
-    char byte;
-    do
-        r = sys3(SYS_read, sync_fd, &byte, 1);
-    while (r == -EINTR);
-    if (r < 0)
-        fail(report_fd, r);
-    if (r == 0)
-        for (;;)
-            sys1(SYS_exit_group, 0);
-    sys1(SYS_close, sync_fd);
+    if (sync_fd >= 0) {
+        char byte;
+        do
+            r = sys3(SYS_read, sync_fd, &byte, 1);
+        while (r == -EINTR);
+        if (r < 0)
+            fail(report_fd, r);
+        if (r == 0)
+            for (;;)
+                sys1(SYS_exit_group, 0);
+        sys1(SYS_close, sync_fd);
+    }
 
     /* In a new user namespace, become its root (uid and gid 0 as mapped by
      * the parent). A caller whose own uid is not what 0 maps to (root

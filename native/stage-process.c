@@ -205,6 +205,28 @@ int op_find_exec(const struct step *s)
 }
 
 /*
+ * The runtime's go-ahead (steps.h MR_OP_SYNC_WAIT): the steps before this
+ * one ran while the runtime attached the network; what follows may use it.
+ */
+int op_sync_wait(const struct step *s)
+{
+    int fd = arg_fd(s, 0);
+    if (fd < 0)
+        return EBADF;
+    char byte;
+    ssize_t n;
+    do
+        n = read(fd, &byte, 1);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return errno;
+    if (n == 0)
+        _exit(0);
+    close(fd);
+    return 0;
+}
+
+/*
  * The OCI lifecycle's create/start split (runtime-spec runtime.md): the
  * process waits here, every step of its start done but the execve, until
  * `start`. As runc's exec.fifo: the runtime made a FIFO and gave us an

@@ -86,6 +86,7 @@ static const struct op_def ops[] = {
     [MR_OP_PERSONALITY] = { "n", op_personality, NULL },
     [MR_OP_IOPRIO] = { "n", op_ioprio, NULL },
     [MR_OP_SCHED] = { "nnnnnnn", op_sched, NULL },
+    [MR_OP_SYNC_WAIT] = { "n", op_sync_wait, NULL },
 };
 #define NOPS (sizeof ops / sizeof ops[0])
 

@@ -69,7 +69,7 @@ op_fn op_sethostname, op_setdomainname, op_link_up, op_unshare, op_setns;
 op_fn op_setgroups, op_setresgid, op_setresuid, op_keepcaps, op_cap_bounding;
 op_fn op_capset, op_cap_ambient, op_no_new_privs, op_seccomp;
 /* stage-process.c: session, limits, fds, exec */
-op_fn op_setsid, op_setrlimit, op_pdeathsig, op_close_fds, op_exec, op_find_exec, op_wait_start, op_umask;
+op_fn op_setsid, op_setrlimit, op_pdeathsig, op_close_fds, op_exec, op_find_exec, op_wait_start, op_sync_wait, op_umask;
 op_fn op_personality, op_ioprio, op_sched;
 /* stage-tty.c */
 op_fn op_open_pty;

@@ -153,6 +153,14 @@ enum mr_op {
        runtime:u64, deadline:u64, period:u64 -- sched_setattr(0, ...)
        (sched_setattr(2)) */
     MR_OP_SCHED = 36,
+    /* pipe_fd:u64 -- read one byte from pipe_fd, the runtime's go-ahead, and
+       close it. End of file: the runtime gave up on this start (it kills or
+       abandons the child), exit 0 quietly, as the clone trampoline does.
+       The plan puts it where the runtime's work after the clone (the
+       network) starts to matter, so that the steps before it run while the
+       runtime attaches the network; the trampoline then waits for nothing
+       (mr_spawn's sync_fd -1). */
+    MR_OP_SYNC_WAIT = 37,
 };
 
 #endif

@@ -77,7 +77,7 @@ describe('runHostSteps, through a recording Host', () => {
     expect(launched.pid).toBe(4242)
     const calls = host.calls.map((c) => c.call)
     expect(calls.slice(0, 8)).toEqual(['ensurePrivateDir', 'mkdir', 'mkdir', 'mkdir', 'mkdir', 'mkdir', 'mkdir', 'idmappedMount'])
-    expect(calls.slice(calls.indexOf('spawn') - 4, calls.indexOf('spawn'))).toEqual(['memfd', 'pipe', 'pipe', 'stage'])
+    expect(calls.slice(calls.indexOf('spawn') - 4, calls.indexOf('spawn'))).toEqual(['pipe', 'pipe', 'memfd', 'stage'])
     // the program names the slots by the fds they got: layer-0 is fd 100, the pty socket's child end 103
     const program = decodeProgram(host.calls.find((c) => c.call === 'memfd')!.args[0] as Buffer)
     expect(program.find((s) => s.op === 'MOVE_MOUNT')?.args[0]).toBe(100n)
@@ -126,5 +126,29 @@ describe('runHostSteps, through a recording Host', () => {
     const launched = await runHostSteps(p, host, { stdio: [0, 1, 2] })
     await expect(launched.started).rejects.toThrow('write /proc/4242/uid_map: Operation not permitted (runtime step P7 of 9)')
     expect(host.calls.find((c) => c.call === 'kill')?.args).toEqual([4242, 'SIGKILL'])
+  })
+
+  it('hands the sync pipe to the stage when its program waits itself (a bridge network): the trampoline does not wait', async () => {
+    const mounts = [{ destination: '/etc/hosts', type: 'bind', source: `${C}/hosts`, options: ['bind', 'rw'] }]
+    const network = {
+      mode: 'bridge' as const, attachments: [], ports: [], dnsServers: [], resolv: { nameservers: [], search: [], options: [] }, hostsExtra: [], hostsNames: [],
+      hostname: 'c0ffee', files: { hosts: `${C}/hosts` }, mounts, explain: [],
+    }
+    const p = deepFreeze(plan({ mounts }, { network }))
+    const host = recordingHost()
+    const launched = await runHostSteps(p, host, { stdio: [0, 1, 2], network: { stateRoot: '/run/mr', id: 'c0ffee', name: 'n', save: () => undefined } })
+    expect(await launched.started).toBeNull()
+    const spawn = host.calls.find((c) => c.call === 'spawn')!.args[1] as { keep: number[]; sync: number }
+    expect(spawn.sync).toBe(-1)
+    // the first pipe made at the clone is the sync pipe (the recording host numbers fds in order): its read end is the one kept
+    expect(spawn.keep).toHaveLength(1)
+    const [syncRead] = spawn.keep as [number]
+    const syncWrite = syncRead + 1
+    const program = decodeProgram(host.calls.find((c) => c.call === 'memfd')!.args[0] as Buffer)
+    expect(program.find((s) => s.op === 'SYNC_WAIT')?.args[0]).toBe(BigInt(syncRead))
+    // the network, then the byte the stage waits for; the read end is closed here once the child has it
+    const after = host.calls.slice(host.calls.findIndex((c) => c.call === 'spawn') + 1)
+    expect(after.findIndex((c) => c.call === 'attachNetwork')).toBeLessThan(after.findIndex((c) => c.call === 'write' && c.args[0] === syncWrite))
+    expect(after.some((c) => c.call === 'close' && c.args[0] === syncRead)).toBe(true)
   })
 })

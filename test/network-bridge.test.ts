@@ -5,11 +5,11 @@
 // rules and aardvark-dns live there, and traffic goes only to its
 // 127.0.0.1 and to the containers' addresses.
 import { execFileSync } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { BUSYBOX, BUSYBOX_ROOTFS, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 import { makeNetns, until, type Netns } from './helpers/netns.js'
 import { findHelper } from '../src/network/netavark.js'
 
@@ -137,6 +137,32 @@ describe.skipIf(!isRoot || !netavark)('network: bridge (needs root, netavark and
     // the veth pair goes with the container's namespace, which the kernel frees in the background
     await until('the veth pairs to go', () => JSON.stringify(ns.snapshot()) === JSON.stringify({ links: before.links, rules: before.rules }), 5_000)
     expect(leases()).toEqual(before.leases)
+  })
+
+  it('a step that fails in the child while the runtime attaches the network (they overlap): one line, 125, nothing left', async () => {
+    // the child's filesystem steps run while the runtime attaches the network
+    // (plan-start.ts overlapsNetwork): this one fails at mkdir /proc, before the
+    // child's wait on the sync pipe, and the runtime's byte then meets EPIPE
+    const root = mkdtempSync('/var/tmp/mini-run-overlap-')
+    try {
+      cpSync(BUSYBOX_ROOTFS, root, { recursive: true })
+      rmSync(join(root, 'proc'), { recursive: true, force: true })
+      writeFileSync(join(root, 'proc'), '')
+      const before = { ...ns.snapshot(), leases: leases() }
+      const explain = run(['--explain', '--rootfs', root, 'true']).stdout
+      expect(explain).toMatch(/^## While the child sets up its filesystem$/m)
+      expect(explain).toMatch(/^\d+\. read one byte from <sync>, the sync pipe: wait until the runtime has attached the network/m)
+      for (let i = 0; i < 3; i++) {
+        const r = run(['--rm', '--rootfs', root, 'true'])
+        expect(r.stderr).toBe('mini-run: mkdir /proc: Not a directory\n')
+        expect(r.status).toBe(125)
+      }
+      expect(mr(['ps', '-a', '-q']).stdout).toBe('')
+      expect(leases()).toEqual(before.leases)
+      await until('the veth pairs to go', () => JSON.stringify(ns.snapshot()) === JSON.stringify({ links: before.links, rules: before.rules }), 5_000)
+    } finally {
+      rmSync(root, { recursive: true, force: true })
+    }
   })
 
   it('a container on the default bridge starts again at once after it exits: a veth of a new name each time', () => {

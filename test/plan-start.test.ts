@@ -143,6 +143,40 @@ describe('planStart', () => {
     expect(ovl?.op === 'mount' && ovl.data).toMatch(/,userxattr$/)
   })
 
+  it('lets the child set up its filesystem while the runtime attaches a bridge network: it waits before binding the network\'s files', () => {
+    const files = { hosts: '/c/hosts', resolvConf: '/c/resolv.conf', hostname: '/c/hostname' }
+    const targets: Record<string, string> = { hosts: '/etc/hosts', resolvConf: '/etc/resolv.conf', hostname: '/etc/hostname' }
+    const mounts = Object.entries(files).map(([k, source]) => ({ destination: targets[k]!, type: 'bind', source, options: ['bind', 'rw'] }))
+    const network = {
+      mode: 'bridge' as const, attachments: [], ports: [], dnsServers: [], resolv: { nameservers: [], search: [], options: [] }, hostsExtra: [], hostsNames: [],
+      hostname: 'abcdef012345', files, mounts, explain: [{ what: 'attach', why: 'a bridge' }],
+    }
+    const p = plan({ mounts }, { network })
+    const wait = p.child.findIndex((s) => s.op === 'sync_wait')
+    expect(p.child[wait]).toMatchObject({ op: 'sync_wait', pipe: { slot: 'sync' } })
+    // right before the first bind of a file the network step writes, after the rootfs and the standard mounts
+    expect(p.child[wait + 1]).toMatchObject({ op: 'mount', source: '/c/hosts' })
+    expect(p.child.slice(0, wait).some((s) => s.op === 'mount' && s.fstype === 'overlay')).toBe(true)
+    expect(p.child.slice(0, wait).some((s) => s.op === 'mount' && s.fstype === 'proc')).toBe(true)
+    expect(p.child.slice(wait).some((s) => s.op === 'exec')).toBe(true)
+    // the trampoline keeps the pipe for the stage instead of waiting on it
+    expect(p.host.find((s) => s.kind === 'clone')).toMatchObject({ keep: expect.arrayContaining([{ slot: 'sync' }]) })
+    expect(p.host.slice(-2)).toMatchObject([{ kind: 'network', section: 'overlap' }, { kind: 'sync', section: 'overlap' }])
+    expect(p.host.at(-1)!.why).toBe(`the child waits for it at step ${wait + 1}, having run the steps before it meanwhile`)
+
+    // the child waits for everything at its clone: no network, a user namespace, a monitor as its parent, a v1 cgroup to join
+    const waitsAtClone = (q: StartPlan) => !q.child.some((s) => s.op === 'sync_wait') && q.host.at(-1)!.section === 'handshake'
+    expect(waitsAtClone(plan({ mounts }))).toBe(true)
+    expect(waitsAtClone(plan({ mounts }, { network: { ...network, mode: 'none' } }))).toBe(true)
+    expect(waitsAtClone(plan({ mounts, idMaps: { uid: [{ containerID: 0, hostID: 1000, size: 1 }], gid: [{ containerID: 0, hostID: 1000, size: 1 }] } }, { network }))).toBe(true)
+    expect(waitsAtClone(plan({ mounts }, { network, via: { monitor: { log: '/l', exitFile: '/e', logMaxSize: 0, logMaxFile: 1, exitCommand: [] } } as unknown as PlanInput['via'] }))).toBe(true)
+    expect(waitsAtClone(plan({ mounts }, { network, cgroupV1: [{ controller: 'memory', path: '/sys/fs/cgroup/memory/x' }] as PlanInput['cgroupV1'] }))).toBe(true)
+    // files bound from a volume instead: it waits before the container's own steps
+    const own = plan({}, { network })
+    const at = own.child.findIndex((s) => s.op === 'sync_wait')
+    expect(own.child[at + 1]!.section).toBe('identity')
+  })
+
   it('opens a pty before dropping privileges and forks an init just before exec', () => {
     const p = plan({ tty: true, consoleSize: { height: 40, width: 120 } }, { init: true })
     const names = p.child.map((s) => s.op)

@@ -274,6 +274,13 @@ export const CHILD_KINDS: Table = {
     explain: (s) => `report ready, then open /proc/self/fd/${slot(s.fifo)} O_WRONLY: blocks until start opens the FIFO`,
     describe: () => 'wait for start',
   },
+  sync_wait: {
+    code: Op.SYNC_WAIT,
+    slots: (s) => [s.pipe],
+    encode: (s, fd) => ({ args: [fd(s.pipe)] }),
+    explain: (s) => `read one byte from ${slot(s.pipe)}, the sync pipe: wait until the runtime has attached the network (end of file: it gave up, exit)`,
+    describe: () => 'wait for the network',
+  },
 }
 
 function kindOf<S extends ChildStep>(step: S): Kind<S> {

@@ -122,7 +122,41 @@ export function planStart(input: PlanInput): StartPlan {
           : undefined,
     }),
   ]
-  return { host: hostSteps(input, child), child, legend: input.writableLayer ? { C: input.writableLayer.containerDir } : undefined }
+  const waitAt = overlapsNetwork(input) ? syncWaitIndex(input.network!, child) : undefined
+  if (waitAt !== undefined) {
+    child.splice(waitAt, 0, {
+      op: 'sync_wait', pipe: { slot: 'sync' }, section: child[waitAt]?.section ?? 'command',
+      why: 'the steps above ran while the runtime attached the network; the next need what it wrote (/etc/hosts, /etc/resolv.conf), and the command its interface',
+    })
+  }
+  return { host: hostSteps(input, child, waitAt !== undefined), child, legend: input.writableLayer ? { C: input.writableLayer.containerDir } : undefined }
+}
+
+/**
+ * Whether the child may set up its filesystem while the runtime attaches
+ * the network, instead of waiting for all of it at the clone: when the
+ * runtime's part after the clone is the network alone. Not in a user
+ * namespace (the id maps come first: the stage's execve needs them), nor
+ * with a v1 cgroup to join, an oom_score_adj to write or hooks to run,
+ * whose order the old handshake keeps; and only when the runtime is the
+ * parent (mini-run-monitor passes the sync pipe to the trampoline).
+ */
+function overlapsNetwork(input: PlanInput): boolean {
+  const { spec } = input
+  return input.network !== undefined && (input.network.mode === 'bridge' || input.network.mode === 'pasta')
+    && !spec.linux.namespaces.some((ns) => ns.type === 'user')
+    && !input.cgroupV1?.length && spec.process.oomScoreAdj === undefined
+    && !(input.hookState && (spec.hooks?.prestart?.length || spec.hooks?.createRuntime?.length))
+    && (input.via === undefined || 'runtime' in input.via)
+}
+
+/** Where the child waits: before it binds the first file the network step writes, or before the command's own steps. */
+function syncWaitIndex(network: NetworkPlan, child: readonly ChildStep[]): number {
+  const written = new Set(Object.values(network.files))
+  const first = child.findIndex((step) => step.op === 'mount' && step.source !== undefined && written.has(step.source))
+  if (first >= 0) return first
+  const own = child.findIndex((step) => step.section === 'identity' || step.section === 'session' || step.section === 'privileges' || step.section === 'command')
+  return own >= 0 ? own : child.length
 }
 
 /** Existing namespaces to join (namespaces[].path), first: the mounts and names below belong to them. */
@@ -147,12 +181,12 @@ function identitySteps(spec: Spec): ChildStep[] {
 
 type HostBody = DistributiveOmit<HostStep, 'section'>
 
-function hostSteps(input: PlanInput, child: readonly ChildStep[]): HostStep[] {
+function hostSteps(input: PlanInput, child: readonly ChildStep[], overlapped: boolean): HostStep[] {
   const host: HostStep[] = []
   const at = (section: HostStep['section']) => (step: HostBody) => host.push({ ...step, section } as HostStep)
   prepareSteps(input, at('prepare'))
   cloneStep(input, child, at('clone'))
-  handshakeSteps(input, at('handshake'))
+  handshakeSteps(input, at(overlapped ? 'overlap' : 'handshake'), overlapped ? child.findIndex((s) => s.op === 'sync_wait') : undefined)
   return host
 }
 
@@ -278,7 +312,7 @@ function cloneStep(input: PlanInput, child: readonly ChildStep[], clone: Add): v
   })
 }
 
-function handshakeSteps(input: PlanInput, handshake: Add): void {
+function handshakeSteps(input: PlanInput, handshake: Add, waitAt: number | undefined): void {
   const { spec } = input
   const userns = spec.linux.namespaces.some((ns) => ns.type === 'user')
   for (const leaf of input.cgroupV1 ?? []) {
@@ -308,9 +342,11 @@ function handshakeSteps(input: PlanInput, handshake: Add): void {
   }
   handshake({
     kind: 'sync',
-    why: userns
-      ? 'the child waits for it: an execve before the id maps exist would drop all its capabilities'
-      : 'the child waits for it, then execs the sealed stage program, which runs the steps below',
+    why: waitAt !== undefined
+      ? `the child waits for it at step ${waitAt + 1}, having run the steps before it meanwhile`
+      : userns
+        ? 'the child waits for it: an execve before the id maps exist would drop all its capabilities'
+        : 'the child waits for it, then execs the sealed stage program, which runs the steps below',
   })
 }
 

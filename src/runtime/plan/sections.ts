@@ -17,6 +17,10 @@ export const SECTIONS = {
     title: 'While the child waits',
     note: 'the child blocks on a pipe until the runtime has done these; no JavaScript runs in it (Node is multithreaded), so it only replays the steps below',
   },
+  overlap: {
+    title: 'While the child sets up its filesystem',
+    note: 'the child runs its steps up to the wait on the sync pipe at the same time; no JavaScript runs in it (Node is multithreaded), so it only replays the steps below',
+  },
   // the container process
   join: {
     title: 'Joining a running container',

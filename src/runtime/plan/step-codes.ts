@@ -51,5 +51,6 @@ export const Op = {
   PERSONALITY: 34,
   IOPRIO: 35,
   SCHED: 36,
+  SYNC_WAIT: 37,
 } as const
 

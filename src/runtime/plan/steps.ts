@@ -74,6 +74,7 @@ export type ChildStep = Explained &
     | { op: 'setns'; pidfd: SlotRef; nstype: number }
     | { op: 'find_exec'; path: string; file: string }
     | { op: 'wait_start'; fifo: SlotRef }
+    | { op: 'sync_wait'; pipe: SlotRef }
     | { op: 'umask'; mask: number }
     | { op: 'personality'; persona: number; name: string }
     | { op: 'ioprio'; value: number; name: string }

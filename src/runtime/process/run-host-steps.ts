@@ -307,23 +307,27 @@ function cloneChild(
   res: Resources,
   o: RunHostOptions,
 ): { pid: number; monitorPid?: number; syncWrite: number; reportRead: number } {
+  const made: number[] = []
+  let program: number, syncRead: number, syncWrite: number, reportRead: number, reportWrite: number
+  // the sync pipe's read end is the child's own "sync" slot when its program
+  // waits itself (a sync_wait step, plan-start.ts): then the trampoline does not
   const slot = (name: string): number => {
-    const fd = res.fds.get(name)
+    const fd = name === 'sync' ? syncRead : res.fds.get(name)
     if (fd === undefined) throw new TypeError(`the clone needs slot "${name}", which no earlier step filled`)
     return fd
   }
-  const keep = step.keep.map((k) => slot(k.slot))
-  const made: number[] = []
-  let program: number, syncRead: number, syncWrite: number, reportRead: number, reportWrite: number
+  let keep: number[]
   try {
-    made.push((program = host.memfd(encodeProgram(plan.child, new Map(step.keep.map((k) => [k.slot, slot(k.slot)]))))))
     made.push(...([syncRead, syncWrite] = host.pipe()))
     made.push(...([reportRead, reportWrite] = host.pipe()))
+    keep = step.keep.map((k) => slot(k.slot))
+    made.push((program = host.memfd(encodeProgram(plan.child, new Map(step.keep.map((k) => [k.slot, slot(k.slot)]))))))
   } catch (err) {
     for (const fd of made) host.close(fd)
     throw err
   }
-  const fds = { cgroup: step.cgroup ? slot(step.cgroup.slot) : -1, stage: host.stage(), program, sync: syncRead, report: reportWrite, stdio: o.stdio, keep }
+  const stageWaits = step.keep.some((k) => k.slot === 'sync')
+  const fds = { cgroup: step.cgroup ? slot(step.cgroup.slot) : -1, stage: host.stage(), program, sync: stageWaits ? -1 : syncRead, report: reportWrite, stdio: o.stdio, keep }
   let pid: number
   let monitorPid: number | undefined
   try {
