@@ -15,6 +15,7 @@ import { deviceFilterProgram } from '../cgroup/device-bpf.js'
 import type { V1Leaf } from '../cgroup/cgroup-v1.js'
 import { formatIdMap } from '../spec/id-maps.js'
 import type { NetworkPlan } from '../../network/plan-network.js'
+import { overlapsNetwork, syncWaitIndex } from './plan-sync.js'
 import type { Spec } from '../spec/spec.js'
 import { NAMESPACE_FLAGS, NAMESPACE_WHY } from './namespaces.js'
 import { processSteps } from './plan-process.js'
@@ -132,32 +133,6 @@ export function planStart(input: PlanInput): StartPlan {
   return { host: hostSteps(input, child, waitAt !== undefined), child, legend: input.writableLayer ? { C: input.writableLayer.containerDir } : undefined }
 }
 
-/**
- * Whether the child may set up its filesystem while the runtime attaches
- * the network, instead of waiting for all of it at the clone: when the
- * runtime's part after the clone is the network alone. Not in a user
- * namespace (the id maps come first: the stage's execve needs them), nor
- * with a v1 cgroup to join, an oom_score_adj to write or hooks to run,
- * whose order the old handshake keeps; and only when the runtime is the
- * parent (mini-run-monitor passes the sync pipe to the trampoline).
- */
-function overlapsNetwork(input: PlanInput): boolean {
-  const { spec } = input
-  return input.network !== undefined && (input.network.mode === 'bridge' || input.network.mode === 'pasta')
-    && !spec.linux.namespaces.some((ns) => ns.type === 'user')
-    && !input.cgroupV1?.length && spec.process.oomScoreAdj === undefined
-    && !(input.hookState && (spec.hooks?.prestart?.length || spec.hooks?.createRuntime?.length))
-    && (input.via === undefined || 'runtime' in input.via)
-}
-
-/** Where the child waits: before it binds the first file the network step writes, or before the command's own steps. */
-function syncWaitIndex(network: NetworkPlan, child: readonly ChildStep[]): number {
-  const written = new Set(Object.values(network.files))
-  const first = child.findIndex((step) => step.op === 'mount' && step.source !== undefined && written.has(step.source))
-  if (first >= 0) return first
-  const own = child.findIndex((step) => step.section === 'identity' || step.section === 'session' || step.section === 'privileges' || step.section === 'command')
-  return own >= 0 ? own : child.length
-}
 
 /** Existing namespaces to join (namespaces[].path), first: the mounts and names below belong to them. */
 function joinSteps(spec: Spec): ChildStep[] {

@@ -116,8 +116,7 @@ function failed(plan: StartPlan, step: HostStep, err: unknown, pid?: number): Er
   if (err instanceof MiniRunError) return err
   const e = err as NodeJS.ErrnoException & { syscall?: string }
   const what = describeHostStep(step).replace('<child>', String(pid ?? '<child>'))
-  // Node's errno errors say "EACCES: permission denied, open '<path>'": the
-  // errno's words are enough when the path is the step's own, not otherwise
+  // Node's errno errors say "EACCES: permission denied, open '<path>'": the errno's words are enough when the path is the step's own
   const own = e.path === undefined || what.includes(e.path)
   const why = e.code && /^E[A-Z]+$/.test(e.code) && own ? strerror(errnoNumber(e.code)) : e.message
   return new MiniRunError(`${what}: ${why} (runtime step P${plan.host.indexOf(step) + 1} of ${plan.host.length})`, { cause: err, code: e.code })
@@ -156,7 +155,7 @@ export async function runHostSteps(plan: StartPlan, host: Host, o: RunHostOption
       else throw new TypeError(`host step ${step.kind} cannot come after the clone`)
     }
   } catch (err) {
-    // EPIPE: the trampoline failed before waiting for us and said why on
+    // EPIPE: the trampoline (or the stage, before its sync_wait) failed and said why on
     // the report pipe; anything else is ours, and the child must go.
     setupError = failed(plan, step!, err, pid)
     if ((err as NodeJS.ErrnoException).code !== 'EPIPE') {
@@ -309,8 +308,7 @@ function cloneChild(
 ): { pid: number; monitorPid?: number; syncWrite: number; reportRead: number } {
   const made: number[] = []
   let program: number, syncRead: number, syncWrite: number, reportRead: number, reportWrite: number
-  // the sync pipe's read end is the child's own "sync" slot when its program
-  // waits itself (a sync_wait step, plan-start.ts): then the trampoline does not
+  // the sync pipe's read end is the "sync" slot when the stage waits itself (plan-sync.ts)
   const slot = (name: string): number => {
     const fd = name === 'sync' ? syncRead : res.fds.get(name)
     if (fd === undefined) throw new TypeError(`the clone needs slot "${name}", which no earlier step filled`)
@@ -318,16 +316,15 @@ function cloneChild(
   }
   let keep: number[]
   try {
-    made.push(...([syncRead, syncWrite] = host.pipe()))
-    made.push(...([reportRead, reportWrite] = host.pipe()))
+    made.push(...([syncRead, syncWrite] = host.pipe()), ...([reportRead, reportWrite] = host.pipe()))
     keep = step.keep.map((k) => slot(k.slot))
-    made.push((program = host.memfd(encodeProgram(plan.child, new Map(step.keep.map((k) => [k.slot, slot(k.slot)]))))))
+    made.push((program = host.memfd(encodeProgram(plan.child, new Map(step.keep.map((k, i) => [k.slot, keep[i]!]))))))
   } catch (err) {
     for (const fd of made) host.close(fd)
     throw err
   }
-  const stageWaits = step.keep.some((k) => k.slot === 'sync')
-  const fds = { cgroup: step.cgroup ? slot(step.cgroup.slot) : -1, stage: host.stage(), program, sync: stageWaits ? -1 : syncRead, report: reportWrite, stdio: o.stdio, keep }
+  const sync = step.keep.some((k) => k.slot === 'sync') ? -1 : syncRead
+  const fds = { cgroup: step.cgroup ? slot(step.cgroup.slot) : -1, stage: host.stage(), program, sync, report: reportWrite, stdio: o.stdio, keep }
   let pid: number
   let monitorPid: number | undefined
   try {
@@ -340,9 +337,8 @@ function cloneChild(
     for (const fd of [program, syncRead, syncWrite, reportRead, reportWrite]) host.close(fd)
     throw err
   }
-  // The child (or its monitor) holds its copies now; ours must go, or the
-  // report pipe never reaches end of file. Only the runtime's own end of a
-  // socket pair stays, and only when the runtime itself is the parent.
+  // The child (or its monitor) holds its copies now; ours must go, or the report pipe never
+  // reaches end of file. Only the runtime's end of a socket pair stays, when it is the parent.
   for (const fd of [program, syncRead, reportWrite]) host.close(fd)
   const peer = step.peer && !('monitor' in step.via) ? step.peer.slot : undefined
   for (const [name, fd] of [...res.fds]) {
