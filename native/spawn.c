@@ -332,6 +332,10 @@ int mr_spawn(int64_t clone_flags, int32_t cgroup_fd, int32_t stage_fd,
 {
     if (!stdio || nkeep < 0 || nkeep > MAX_KEEP || (nkeep > 0 && !keep))
         return -EINVAL;
+    /* In a new user namespace the trampoline must wait for the id maps
+     * (minirun.h, step 2): the stage cannot wait for them itself. */
+    if (sync_fd < 0 && (clone_flags & CLONE_NEWUSER))
+        return -EINVAL;
     struct spawn local = {
         .stage_fd = stage_fd,
         .sync_fd = sync_fd,

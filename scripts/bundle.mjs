@@ -9,7 +9,7 @@
 // library entry point.
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { appendFileSync, chmodSync, readFileSync, rmSync } from 'node:fs'
+import { appendFileSync, chmodSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { resolve as resolvePath } from 'node:path'
 import { build } from 'esbuild'
 
@@ -112,17 +112,22 @@ const standaloneValidator = {
 const common = { bundle: true, format: 'cjs', platform: 'node', target: 'node20', logLevel: 'warning', minifyWhitespace: true, minifySyntax: true }
 
 // The default seccomp profile's program for Docker's default capabilities,
-// one per architecture with a syscall table, compiled here by the code that
-// would compile it at every start (tsc has built dist/ before this script
-// runs): seccomp-bpf.ts takes it by the profile's key.
+// one per architecture with a syscall table, by the profile's JSON, compiled
+// here by the code that would compile it at every start: tsc's build of
+// src/ (npm run build runs tsc first; a dist/ older than src/ stops here).
 const seccompPrecompiled = await (async () => {
-  const { defaultSeccompProfile, defaultProfileKey } = await import('../dist/runtime/spec/seccomp-profile.js')
+  for (const file of ['seccomp-profile', 'seccomp-bpf', 'seccomp-syscalls', 'capabilities']) {
+    if (statSync(`src/runtime/spec/${file}.ts`).mtimeMs > statSync(`dist/runtime/spec/${file}.js`).mtimeMs) {
+      throw new Error(`dist/runtime/spec/${file}.js is older than its source: run tsc (npm run build) first`)
+    }
+  }
+  const { defaultSeccompProfile } = await import('../dist/runtime/spec/seccomp-profile.js')
   const { compileSeccomp } = await import('../dist/runtime/spec/seccomp-bpf.js')
   const { DOCKER_DEFAULT_CAPABILITIES } = await import('../dist/runtime/spec/capabilities.js')
   const programs = {}
   for (const arch of ['x64', 'arm64']) {
     const profile = defaultSeccompProfile(DOCKER_DEFAULT_CAPABILITIES, arch)
-    programs[defaultProfileKey(profile)] = compileSeccomp(profile).toString('base64')
+    programs[JSON.stringify(profile)] = compileSeccomp(profile).toString('base64')
   }
   return programs
 })()
@@ -169,6 +174,12 @@ await build({ ...cliBundle, entryPoints: ['src/cli/run-line.ts'], outfile: 'dist
   // the plugin matched: the run path's modules are no longer loaded on demand
   const lazy = readFileSync('dist/mini-run-run.cjs', 'latin1').match(/\(init_(prepare|run_foreground|resolve_image)\(\)/)
   if (lazy) throw new Error(`dist/mini-run-run.cjs: ${lazy[1]} is still loaded on demand: see runPathStatic`)
+  // and the pull still is: its file is required only inside the import() stand-ins
+  const run = readFileSync('dist/mini-run-run.cjs', 'latin1')
+  const pulls = run.split('require_mini_run_pull(').length - 1
+  if (pulls === 0 || pulls !== run.split('Promise.resolve().then(()=>__toESM(require_mini_run_pull(').length - 1) {
+    throw new Error('dist/mini-run-run.cjs: the pull bundle is no longer loaded on demand only: see runPathStatic')
+  }
 }
 // What a `run` that pulls requires of it: the pull, and the layer ingest.
 await build({ ...cliBundle, entryPoints: ['src/cli/pull-part.ts'], outfile: 'dist/mini-run-pull.cjs' })

@@ -151,4 +151,23 @@ describe('runHostSteps, through a recording Host', () => {
     expect(after.findIndex((c) => c.call === 'attachNetwork')).toBeLessThan(after.findIndex((c) => c.call === 'write' && c.args[0] === syncWrite))
     expect(after.some((c) => c.call === 'close' && c.args[0] === syncRead)).toBe(true)
   })
+
+  it('kills the stage, which runs meanwhile, when the network cannot be attached; then reports the attach', async () => {
+    const mounts = [{ destination: '/etc/hosts', type: 'bind', source: `${C}/hosts`, options: ['bind', 'rw'] }]
+    const network = {
+      mode: 'bridge' as const, attachments: [], ports: [], dnsServers: [], resolv: { nameservers: [], search: [], options: [] }, hostsExtra: [], hostsNames: [],
+      hostname: 'c0ffee', files: { hosts: `${C}/hosts` }, mounts, explain: [],
+    }
+    const host = recordingHost()
+    host.failOn('attachNetwork', new Error('netavark: the bridge is gone'))
+    const launched = await runHostSteps(plan({ mounts }, { network, cgroupPath: undefined }), host, {
+      stdio: [0, 1, 2], network: { stateRoot: '/run/mr', id: 'c0ffee', name: 'n', save: () => undefined },
+    })
+    await expect(launched.started).rejects.toThrow('netavark: the bridge is gone')
+    expect(host.calls.find((c) => c.call === 'kill')?.args).toEqual([4242, 'SIGKILL'])
+    // no byte for a stage that must not go on: its write end is closed, so a stage not yet killed reads end of file
+    const syncWrite = (host.calls.find((c) => c.call === 'spawn')!.args[1] as { keep: number[] }).keep[0]! + 1
+    expect(host.calls.some((c) => c.call === 'write' && c.args[0] === syncWrite)).toBe(false)
+    expect(host.calls.some((c) => c.call === 'close' && c.args[0] === syncWrite)).toBe(true)
+  })
 })

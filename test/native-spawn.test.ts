@@ -1,7 +1,7 @@
 // mr_spawn (native/spawn.c) without namespaces, so without root: the child
 // shares Node's memory until it execs the stage, on a stack of its own that
 // the kernel hands back when it execs or exits (CLONE_CHILD_CLEARTID).
-import { closeSync, openSync, writeSync } from 'node:fs'
+import { closeSync, openSync, readlinkSync, writeSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as native from '../src/native/lib.js'
 import * as processCalls from '../src/native/process-calls.js'
@@ -75,5 +75,49 @@ describe('mr_spawn', () => {
     }
     const codes = await Promise.all(again.map(async (c) => exitCodeOf(await processCalls.waitStatus(c.pid))))
     expect(codes).toEqual(again.map((_, i) => i))
+  })
+
+  /** A child whose stage program waits itself (a sync_wait step on a kept pipe), then runs `args`. */
+  function spawnStageWaiting(args: string[], flags = 0): Child {
+    const [syncRead, syncWrite] = processCalls.pipe()
+    const [reportRead, reportWrite] = processCalls.pipe()
+    const program = processCalls.memfdData(encodeProgram([
+      { op: 'sync_wait', pipe: { slot: 'sync' }, why: 'test', section: 'mounts' },
+      { op: 'exec', path: '/bin:/usr/bin', args, env: [], why: 'test', section: 'command' },
+    ], new Map([['sync', syncRead]])))
+    try {
+      const pid = processCalls.spawn(flags, { cgroup: -1, stage, program, sync: -1, report: reportWrite, stdio: [devnull, 1, 2], keep: [syncRead] })
+      open.push(reportRead)
+      return { pid, syncWrite, reportRead }
+    } catch (err) {
+      closeSync(syncWrite)
+      closeSync(reportRead)
+      throw err
+    } finally {
+      for (const fd of [program, syncRead, reportWrite]) closeSync(fd)
+    }
+  }
+
+  it('with no sync fd, execs the stage at once; the stage waits at its sync_wait step for the byte', async () => {
+    const child = spawnStageWaiting(['sh', '-c', 'exit 7'])
+    // the stage is running (its memfd is the process's executable) and blocked, before any byte
+    const deadline = Date.now() + 5_000
+    while (!/memfd:mini-run-stage/.test(readlinkSync(`/proc/${child.pid}/exe`)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5))
+    expect(readlinkSync(`/proc/${child.pid}/exe`)).toMatch(/memfd:mini-run-stage/)
+    writeSync(child.syncWrite, Buffer.from([1]))
+    closeSync(child.syncWrite)
+    expect(await processCalls.readReport(child.reportRead)).toBeNull()
+    expect(exitCodeOf(await processCalls.waitStatus(child.pid))).toBe(7)
+  })
+
+  it('a stage waiting at sync_wait leaves quietly, with 0, when the pipe ends without a byte', async () => {
+    const child = spawnStageWaiting(['sh', '-c', 'exit 7'])
+    closeSync(child.syncWrite)
+    expect(await processCalls.readReport(child.reportRead)).toBeNull()
+    expect(exitCodeOf(await processCalls.waitStatus(child.pid))).toBe(0)
+  })
+
+  it('refuses no sync fd with a new user namespace: the trampoline must wait for the id maps', () => {
+    expect(() => spawnStageWaiting(['true'], 0x10000000)).toThrow(expect.objectContaining({ code: 'EINVAL' }))
   })
 })

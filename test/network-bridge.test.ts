@@ -142,7 +142,8 @@ describe.skipIf(!isRoot || !netavark)('network: bridge (needs root, netavark and
   it('a step that fails in the child while the runtime attaches the network (they overlap): one line, 125, nothing left', async () => {
     // the child's filesystem steps run while the runtime attaches the network
     // (plan-sync.ts overlapsNetwork): this one fails at mkdir /proc, before the
-    // child's wait on the sync pipe, and the runtime's byte then meets EPIPE
+    // child's wait on the sync pipe; the attach or the byte after it then
+    // fails too (the child is gone), and the child's own report is what shows
     const root = mkdtempSync('/var/tmp/mini-run-overlap-')
     try {
       cpSync(BUSYBOX_ROOTFS, root, { recursive: true })

@@ -171,10 +171,11 @@ describe('planStart', () => {
     expect(waitsAtClone(plan({ mounts, idMaps: { uid: [{ containerID: 0, hostID: 1000, size: 1 }], gid: [{ containerID: 0, hostID: 1000, size: 1 }] } }, { network }))).toBe(true)
     expect(waitsAtClone(plan({ mounts }, { network, via: { monitor: { log: '/l', exitFile: '/e', logMaxSize: 0, logMaxFile: 1, exitCommand: [] } } as unknown as PlanInput['via'] }))).toBe(true)
     expect(waitsAtClone(plan({ mounts }, { network, cgroupV1: [{ controller: 'memory', path: '/sys/fs/cgroup/memory/x' }] as PlanInput['cgroupV1'] }))).toBe(true)
-    // files bound from a volume instead: it waits before the container's own steps
+    // none of its files bound (volumes over them, a --rootfs without them): it waits right after the mounts
     const own = plan({}, { network })
     const at = own.child.findIndex((s) => s.op === 'sync_wait')
-    expect(own.child[at + 1]!.section).toBe('identity')
+    expect(own.child[at - 1]!.section).toBe('mounts')
+    expect(own.child[at + 1]!.section).toBe('switch-root')
   })
 
   it('opens a pty before dropping privileges and forks an init just before exec', () => {

@@ -28,18 +28,25 @@ interface SyncInput {
  */
 export function overlapsNetwork(input: SyncInput): boolean {
   const { spec } = input
-  return input.network !== undefined && (input.network.mode === 'bridge' || input.network.mode === 'pasta')
+  // bridge only: pasta is planned rootless, always in a user namespace
+  return input.network?.mode === 'bridge'
     && !spec.linux.namespaces.some((ns) => ns.type === 'user')
     && !input.cgroupV1?.length && spec.process.oomScoreAdj === undefined
     && !(input.hookState && (spec.hooks?.prestart?.length || spec.hooks?.createRuntime?.length))
     && (input.via === undefined || 'runtime' in input.via)
 }
 
-/** Where the child waits: before it binds the first file the network step writes, or before the command's own steps. */
+/**
+ * Where the child waits: before it binds the first file the network step
+ * writes; with none bound (volumes over them, a --rootfs without them),
+ * right after its mounts, before anything that may name the network's
+ * devices (a net.* sysctl).
+ */
 export function syncWaitIndex(network: NetworkPlan, child: readonly ChildStep[]): number {
   const written = new Set(Object.values(network.files))
   const first = child.findIndex((step) => step.op === 'mount' && step.source !== undefined && written.has(step.source))
   if (first >= 0) return first
-  const own = child.findIndex((step) => step.section === 'identity' || step.section === 'session' || step.section === 'privileges' || step.section === 'command')
-  return own >= 0 ? own : child.length
+  const after = child.findIndex((step) => step.section !== 'rootfs' && step.section !== 'mounts')
+  if (after < 0) throw new TypeError('a start plan without steps after its mounts')
+  return after
 }

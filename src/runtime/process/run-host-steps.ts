@@ -6,9 +6,9 @@
  *
  * The handshake, with the native side in native/minirun.h (mr_spawn):
  *   parent                               child (trampoline, then stage)
- *   clone3(flags, CLONE_INTO_CGROUP) ->  blocks reading the sync pipe
- *   write setgroups/uid_map/gid_map
- *     (or run newuidmap/newgidmap)
+ *   clone3(flags, CLONE_INTO_CGROUP) ->  blocks reading the sync pipe (on a bridge:
+ *   write setgroups/uid_map/gid_map        execs the stage at once, which runs its
+ *     (or newuidmap), or the network       steps up to sync_wait: plan-sync.ts)
  *   write 1 byte to the sync pipe    ->  execs the sealed stage, runs the steps
  *   read the report pipe             <-  a failed step writes {index, errno};
  *                                        a successful execve closes the pipe
@@ -314,17 +314,17 @@ function cloneChild(
     if (fd === undefined) throw new TypeError(`the clone needs slot "${name}", which no earlier step filled`)
     return fd
   }
-  let keep: number[]
+  let fds: Parameters<Host['spawn']>[1]
   try {
     made.push(...([syncRead, syncWrite] = host.pipe()), ...([reportRead, reportWrite] = host.pipe()))
-    keep = step.keep.map((k) => slot(k.slot))
+    const keep = step.keep.map((k) => slot(k.slot))
     made.push((program = host.memfd(encodeProgram(plan.child, new Map(step.keep.map((k, i) => [k.slot, keep[i]!]))))))
+    const sync = step.keep.some((k) => k.slot === 'sync') ? -1 : syncRead
+    fds = { cgroup: step.cgroup ? slot(step.cgroup.slot) : -1, stage: host.stage(), program, sync, report: reportWrite, stdio: o.stdio, keep }
   } catch (err) {
     for (const fd of made) host.close(fd)
     throw err
   }
-  const sync = step.keep.some((k) => k.slot === 'sync') ? -1 : syncRead
-  const fds = { cgroup: step.cgroup ? slot(step.cgroup.slot) : -1, stage: host.stage(), program, sync, report: reportWrite, stdio: o.stdio, keep }
   let pid: number
   let monitorPid: number | undefined
   try {

@@ -36,16 +36,17 @@
  */
 import { MiniRunError } from '../../errors.js'
 import { SYSCALL_MAX, syscallNumbers } from './seccomp-syscalls.js'
-import { defaultProfileKey } from './seccomp-profile.js'
 import type { SeccompAction, SpecSeccomp, SpecSyscallRule } from './spec.js'
 
 /**
- * The default profile's program for Docker's default capabilities, each
- * architecture's, by defaultProfileKey: compiled by this file at build
- * time and written into the bundles (scripts/bundle.mjs), so that a
- * start with the default profile, nearly every start, neither compiles it
- * nor builds the syscall tables (0.9 ms of a start). Undefined outside the
- * bundles (tsc's build, the tests): there every profile is compiled.
+ * Programs compiled at build time, by the profile's JSON: the default
+ * profile for Docker's default capabilities on each architecture
+ * (scripts/bundle.mjs compiles them with this file and writes them into
+ * the bundles). A start with the default profile, nearly every start, then
+ * neither compiles it nor builds the syscall tables (0.9 ms of a start).
+ * Keyed by content, not by the object: a copy of the profile, or one read
+ * back from a container's state, finds the same program. Undefined outside
+ * the bundles (tsc's build, the tests): there every profile is compiled.
  */
 declare const SECCOMP_PRECOMPILED: Record<string, string> | undefined
 const precompiled: Record<string, string> = typeof SECCOMP_PRECOMPILED === 'undefined' ? {} : SECCOMP_PRECOMPILED
@@ -223,7 +224,7 @@ function archBlock(profile: SpecSeccomp, archName: string, prepare: (rule: SpecS
   for (let r = 0; r < rules.length; r++) {
     const rule = rules[r]!
     for (const name of rule.names) {
-      const nr = table[name]
+      const nr = Object.hasOwn(table, name) ? table[name] : undefined
       if (nr === undefined) continue // not a syscall of this architecture
       const { ret, checks } = prepare(rule, r, name)
       if (checks === undefined) {
@@ -242,8 +243,7 @@ function archBlock(profile: SpecSeccomp, archName: string, prepare: (rule: SpecS
 
 /** The profile as struct sock_filter[] bytes for prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER). */
 export function compileSeccomp(profile: SpecSeccomp): Buffer {
-  const key = defaultProfileKey(profile)
-  const ready = key === undefined ? undefined : precompiled[key]
+  const ready = Object.hasOwn(precompiled, JSON.stringify(profile)) ? precompiled[JSON.stringify(profile)] : undefined
   if (ready !== undefined) return Buffer.from(ready, 'base64')
   const named = profile.architectures ?? []
   if (named.length === 0) throw new MiniRunError('seccomp: the profile names no architecture this machine has')

@@ -105,40 +105,8 @@ export function nativeArchitectures(arch: string = process.arch): string[] {
   return []
 }
 
-/** The capabilities the default profile depends on: any of them present changes it. */
-const PROFILE_CAPABILITIES = [...new Set(['CAP_SYS_ADMIN', ...DENIED.flatMap((g) => g.unless)])].sort()
-
-/** Each profile defaultSeccompProfile made, by what made it (defaultProfileKey). */
-const madeFrom = new WeakMap<SpecSeccomp, string>()
-
-/**
- * What a profile defaultSeccompProfile made was made from: the
- * architecture and the capabilities it depends on ("x64:CAP_SYS_CHROOT").
- * The build compiles the default profile once (scripts/bundle.mjs) and
- * seccomp-bpf.ts finds its program by this key. Undefined for any other
- * profile, a copy of a default one included. A default profile is frozen,
- * so it cannot have changed since.
- */
-export function defaultProfileKey(profile: SpecSeccomp): string | undefined {
-  return madeFrom.get(profile)
-}
-
 /** Docker's default restrictions for a container with these bounding capabilities. */
 export function defaultSeccompProfile(capabilities: readonly string[], arch: string = process.arch): SpecSeccomp {
-  const profile = deepFreeze(makeDefaultProfile(capabilities, arch))
-  madeFrom.set(profile, `${arch}:${PROFILE_CAPABILITIES.filter((c) => capabilities.includes(c)).join(',')}`)
-  return profile
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null) {
-    for (const v of Object.values(value)) deepFreeze(v)
-    Object.freeze(value)
-  }
-  return value
-}
-
-function makeDefaultProfile(capabilities: readonly string[], arch: string): SpecSeccomp {
   const has = (caps: string[]) => caps.some((c) => capabilities.includes(c))
   const syscalls: SpecSyscallRule[] = []
   if (!has(['CAP_SYS_ADMIN'])) {
