@@ -243,8 +243,8 @@ function archBlock(profile: SpecSeccomp, archName: string, prepare: (rule: SpecS
 
 /** The profile as struct sock_filter[] bytes for prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER). */
 export function compileSeccomp(profile: SpecSeccomp): Buffer {
-  const ready = Object.hasOwn(precompiled, JSON.stringify(profile)) ? precompiled[JSON.stringify(profile)] : undefined
-  if (ready !== undefined) return Buffer.from(ready, 'base64')
+  const key = JSON.stringify(profile)
+  if (Object.hasOwn(precompiled, key)) return Buffer.from(precompiled[key]!, 'base64')
   const named = profile.architectures ?? []
   if (named.length === 0) throw new MiniRunError('seccomp: the profile names no architecture this machine has')
   for (const name of named) if (!ARCHES[name] && name !== 'SCMP_ARCH_X32') throw new MiniRunError(`seccomp: unsupported architecture ${name}`)
