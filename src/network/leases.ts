@@ -43,12 +43,13 @@ function leasesFile(stateRoot: string): string {
 export function withNetworkLock<T>(stateRoot: string, fn: () => T): T {
   const dir = networkStateDir(stateRoot)
   for (;;) {
-    mkdirSync(dir, { recursive: true, mode: 0o700 })
     let fd: number
     try {
+      // ENOENT from either: removed as the last lease went (tidy), between the mkdir's EEXIST and its check
+      mkdirSync(dir, { recursive: true, mode: 0o700 })
       fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY)
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue // removed as the last lease went
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue
       throw err
     }
     try {

@@ -129,9 +129,10 @@ export function ensureStateRoot(stateRoot: string): void {
 function withNamesLock<T>(stateRoot: string, fn: (names: string) => T): T {
   const names = join(stateRoot, 'names')
   for (;;) {
-    mkdirSync(names, { recursive: true, mode: 0o700 })
     let lock: FileLock
     try {
+      // ENOENT from either: names/ went with its last name meanwhile (even between the mkdir's EEXIST and its check)
+      mkdirSync(names, { recursive: true, mode: 0o700 })
       lock = lockFileSync(dirLockPath(names), 'exclusive')
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue
