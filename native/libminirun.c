@@ -9,6 +9,7 @@
  * idmapped mount helpers in userns.c.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
@@ -322,6 +323,49 @@ int mr_flock(int32_t fd, int32_t operation)
 int mr_syncfs(int32_t fd)
 {
     return syncfs(fd) < 0 ? -errno : 0;
+}
+
+/* Remove name in dirfd, a directory's contents first; depth bounds the
+ * recursion (a writable layer is a few levels deep). */
+static int remove_at(int dirfd, const char *name, int depth)
+{
+    if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
+        return 0;
+    if (errno != EISDIR)
+        return -errno;
+    if (depth > 128)
+        return -ELOOP;
+    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : -errno;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        int err = errno;
+        close(fd);
+        return -err;
+    }
+    int r = 0;
+    struct dirent *e;
+    while (r == 0) {
+        errno = 0;
+        if (!(e = readdir(d))) {
+            r = errno ? -errno : 0;
+            break;
+        }
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            r = remove_at(fd, e->d_name, depth + 1);
+    }
+    closedir(d);
+    if (r == 0 && unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+        r = -errno;
+    return r;
+}
+
+int mr_remove_tree(const char *path)
+{
+    if (!path || !*path)
+        return -EINVAL;
+    return remove_at(AT_FDCWD, path, 0);
 }
 
 int mr_wait_hangup(const int32_t *fds, int32_t n, int32_t wake_fd)

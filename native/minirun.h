@@ -135,6 +135,14 @@ int mr_flock(int32_t fd, int32_t operation);
  * per unpacked layer instead of an fsync(2) per file. Returns 0. */
 int mr_syncfs(int32_t fd);
 
+/* rm -r path: unlink every entry and rmdir every directory, depth first,
+ * through openat(2) with O_NOFOLLOW on each directory (a symlink is removed,
+ * never followed). A path already gone is 0. Stops at the first failure and
+ * returns -errno, the tree partly removed: the caller finishes the job. For
+ * a container's writable layer, off the JS thread while the runtime gives
+ * back the rest (run-foreground.ts). */
+int mr_remove_tree(const char *path);
+
 /* Wait until one of fds[0..n) reports POLLHUP or POLLERR (poll(2) with no
  * events asked: a terminal that hung up, a pipe whose reader is gone) and
  * return its index, or until wake_fd is readable and return n. Retries on

@@ -170,4 +170,17 @@ describe('runHostSteps, through a recording Host', () => {
     expect(host.calls.some((c) => c.call === 'write' && c.args[0] === syncWrite)).toBe(false)
     expect(host.calls.some((c) => c.call === 'close' && c.args[0] === syncWrite)).toBe(true)
   })
+
+  it('removes the writable layer on a thread, and the usual way, dir by dir, when that stops half-way', async () => {
+    const host = recordingHost()
+    const launched = await runHostSteps(plan({}, { cgroupPath: undefined }), host, { stdio: [0, 1, 2] })
+    await launched.resources.removeDirsInThread()
+    expect(host.calls.filter((c) => c.call === 'removeTreeInThread').map((c) => c.args[0])).toEqual([C])
+    expect(host.calls.some((c) => c.call === 'removeTree')).toBe(false)
+    const again = recordingHost()
+    again.failOn('removeTreeInThread', Object.assign(new Error('EBUSY'), { code: 'EBUSY' }))
+    const other = await runHostSteps(plan({}, { cgroupPath: undefined }), again, { stdio: [0, 1, 2] })
+    await other.resources.removeDirsInThread()
+    expect(again.calls.filter((c) => c.call === 'removeTree').map((c) => c.args[0])).toEqual([`${C}/upper`, `${C}/rootfs`, `${C}/work`, C])
+  })
 })

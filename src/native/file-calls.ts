@@ -55,3 +55,13 @@ export function readRegular(pathFd: number, maxBytes: number): Buffer {
 export async function syncfs(fd: number): Promise<void> {
   check('syncfs', await callInThread('mr_syncfs', [DataType.I32], [fd]))
 }
+
+/**
+ * rm -r of a tree, a symlink removed and never followed (mr_remove_tree),
+ * on a thread of its own: a container's writable layer goes while the
+ * runtime gives back the rest. Rejects with the first failure, the tree
+ * then partly removed.
+ */
+export async function removeTreeInThread(path: string): Promise<void> {
+  check('remove', await callInThread('mr_remove_tree', [DataType.String], [path]), path)
+}

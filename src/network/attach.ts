@@ -208,14 +208,14 @@ export function detachNetwork(stateRoot: string, id: string, record: NetworkReco
       rmSync(pin, { force: true })
     }
     if (record?.pasta) stopPasta(record.pasta)
-    const before = readLeases(stateRoot)
+    const before = record?.mode === 'bridge' ? readLeases(stateRoot) : {}
     releaseLease(stateRoot, id)
     if (record?.mode === 'bridge') {
       // netavark tore down only the networks it had set up for this container
       const left = { ...before[id]?.networks }
       if (record.veth) delete left[DEFAULT_NETWORK]
       // the default bridge's rules, isolation included, stay with its anchor (fast-bridge.ts)
-      keepIsolation(stateRoot, left, interfaceIndex(anchorName(DEFAULT_BRIDGE)) !== undefined)
+      if (Object.keys(left).length) keepIsolation(stateRoot, left, interfaceIndex(anchorName(DEFAULT_BRIDGE)) !== undefined)
     }
   } finally {
     if (lockFd !== undefined) closeSync(lockFd)

@@ -47,6 +47,7 @@ export function recordingHost(options: { report?: { step: number; errno: number 
     removeEmptyTree: (...a) => record('removeEmptyTree', a, () => undefined),
     mkdir: (...a) => record('mkdir', a, () => undefined),
     removeTree: (...a) => record('removeTree', a, () => undefined),
+    removeTreeInThread: (...a) => record('removeTreeInThread', a, () => Promise.resolve()),
     createCgroupLeaf: (...a) => record('createCgroupLeaf', a, fd),
     destroyCgroupLeaf: (...a) => record('destroyCgroupLeaf', a, () => Promise.resolve()),
     openDirectory: (...a) => record('openDirectory', a, fd),

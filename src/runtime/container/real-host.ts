@@ -44,6 +44,7 @@ export const realHost: Host = {
     // walker (1-1.5 ms to load and run at each start, profiled).
     if (!removeSmallTree(path)) removeOwnTree(path)
   },
+  removeTreeInThread: fileCalls.removeTreeInThread,
   createCgroupLeaf: (path) => createLeafAt(path).fd,
   destroyCgroupLeaf: (path, mount) => destroyLeaf({ path, parent: dirname(path) }, mount),
   openDirectory: (path) => openSync(path, 'r'),

@@ -63,6 +63,9 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
   crashPoint('run:after-exit')
   const res = launched.resources
   res.closeFds()
+  // --rm: the writable layer goes on a thread of its own while the rest goes back here
+  const layerGone = options.remove ? res.removeDirsInThread() : undefined
+  layerGone?.catch(() => undefined) // awaited below, unless the detach throws first
   // a stopped container holds no address, port or rule, as in Docker; what they were stays for inspect
   res.detachNetwork()
   if (state.network) state.network = { ...state.network, detached: true }
@@ -71,9 +74,9 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
     await res.removeCgroup()
   } finally {
     if (options.remove) {
-      // --rm: its anonymous volumes go too, as in Docker
+      // --rm: its anonymous volumes go too, as in Docker; the state last, once the rest is gone
       res.releaseVolumes()
-      res.removeDirs()
+      await layerGone
       removeState(p.stateRoot, state)
     } else {
       writeStateIfThere(p.stateRoot, { ...state, status: 'exited', exitCode, finishedAt: isoTime() })
