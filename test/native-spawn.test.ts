@@ -26,15 +26,18 @@ afterEach(() => {
 const stage = processCalls.sealedCopy(native.stagePath)
 const devnull = openSync('/dev/null', 'r')
 
-/** Clone a child that will run `args` once it gets its sync byte. */
-function spawnWaiting(args: string[]): Child {
-  const program = processCalls.memfdData(
-    encodeProgram([{ op: 'exec', path: '/bin:/usr/bin', args, env: [], why: 'test', section: 'command' }]),
-  )
+/**
+ * Clone a child of `program` (closed here once the child has it). With
+ * `stageWaits` the trampoline gets no sync fd and the program's own
+ * sync_wait step reads the pipe, kept as the "sync" slot.
+ */
+function spawnProgram(encode: (syncRead: number) => Buffer, flags = 0, stageWaits = false): Child {
   const [syncRead, syncWrite] = processCalls.pipe()
   const [reportRead, reportWrite] = processCalls.pipe()
+  const program = processCalls.memfdData(encode(syncRead))
   try {
-    const pid = processCalls.spawn(0, { cgroup: -1, stage, program, sync: syncRead, report: reportWrite, stdio: [devnull, 1, 2], keep: [] })
+    const sync = stageWaits ? -1 : syncRead
+    const pid = processCalls.spawn(flags, { cgroup: -1, stage, program, sync, report: reportWrite, stdio: [devnull, 1, 2], keep: stageWaits ? [syncRead] : [] })
     open.push(reportRead)
     return { pid, syncWrite, reportRead }
   } catch (err) {
@@ -44,6 +47,13 @@ function spawnWaiting(args: string[]): Child {
   } finally {
     for (const fd of [program, syncRead, reportWrite]) closeSync(fd)
   }
+}
+
+const exec = (args: string[]) => ({ op: 'exec' as const, path: '/bin:/usr/bin', args, env: [], why: 'test', section: 'command' as const })
+
+/** Clone a child that will run `args` once it gets its sync byte. */
+function spawnWaiting(args: string[]): Child {
+  return spawnProgram(() => encodeProgram([exec(args)]))
 }
 
 describe('mr_spawn', () => {
@@ -78,25 +88,11 @@ describe('mr_spawn', () => {
   })
 
   /** A child whose stage program waits itself (a sync_wait step on a kept pipe), then runs `args`. */
-  function spawnStageWaiting(args: string[], flags = 0): Child {
-    const [syncRead, syncWrite] = processCalls.pipe()
-    const [reportRead, reportWrite] = processCalls.pipe()
-    const program = processCalls.memfdData(encodeProgram([
+  const spawnStageWaiting = (args: string[], flags = 0): Child =>
+    spawnProgram((syncRead) => encodeProgram([
       { op: 'sync_wait', pipe: { slot: 'sync' }, why: 'test', section: 'mounts' },
-      { op: 'exec', path: '/bin:/usr/bin', args, env: [], why: 'test', section: 'command' },
-    ], new Map([['sync', syncRead]])))
-    try {
-      const pid = processCalls.spawn(flags, { cgroup: -1, stage, program, sync: -1, report: reportWrite, stdio: [devnull, 1, 2], keep: [syncRead] })
-      open.push(reportRead)
-      return { pid, syncWrite, reportRead }
-    } catch (err) {
-      closeSync(syncWrite)
-      closeSync(reportRead)
-      throw err
-    } finally {
-      for (const fd of [program, syncRead, reportWrite]) closeSync(fd)
-    }
-  }
+      exec(args),
+    ], new Map([['sync', syncRead]])), flags, true)
 
   it('with no sync fd, execs the stage at once; the stage waits at its sync_wait step for the byte', async () => {
     const child = spawnStageWaiting(['sh', '-c', 'exit 7'])
