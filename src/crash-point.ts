@@ -20,9 +20,9 @@ export const CRASH_POINTS = {
     'ref:before-write',
   ],
   load: ['load:after-config', 'layer:before-rename', 'layer:after-rename', 'load:before-ref', 'ref:before-write'],
-  run: ['start:before-state', 'start:after-state', 'start:before-clone', 'start:after-clone', 'run:after-exit'],
-  'run -d': ['start:before-state', 'start:after-state', 'start:before-clone', 'start:after-clone', 'detach:before-running'],
-  rm: ['rm:after-kill', 'rm:before-state'],
+  run: ['start:before-state', 'state:before-write', 'start:after-state', 'start:before-clone', 'start:after-clone', 'run:after-exit', 'state:half-removed'],
+  'run -d': ['start:before-state', 'state:before-write', 'start:after-state', 'start:before-clone', 'start:after-clone', 'detach:before-running'],
+  rm: ['rm:after-kill', 'rm:before-state', 'state:half-removed'],
   rmi: ['rmi:after-untag'],
   prune: ['prune:after-untag', 'prune:after-layer', 'prune:after-delete'],
 } as const

@@ -25,6 +25,7 @@ import { containerOomKilled } from './container-cgroups.js'
 import { getLogger } from '../../log.js'
 import { isRecordedProcess, processStartTime, readProcStat, startedAfter } from '../../proc-stat.js'
 import { removeLeftover } from './remove-leftover.js'
+import { collectStateDir } from './state-collect.js'
 import { checkStateRoot, CONTAINER_ID, readState, stateDir, tryLockContainer, writeState, type ContainerState } from './state.js'
 import { readHealth, type HealthState } from '../health/health-state.js'
 
@@ -185,8 +186,10 @@ export function listContainers(stateRoot: string): ContainerInfo[] {
       const info = settleContainer(stateRoot, inspectState(stateRoot, readState(stateRoot, id)))
       if (info) infos.push(info)
     } catch (err) {
-      // being created or removed right now, or not a state we can trust
-      getLogger().debug({ err, id }, 'skipping container state')
+      // no state.json: being created or removed right now, or what a killed runtime left
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && collectStateDir(stateRoot, id)) getLogger().debug({ id }, 'collected a state directory without state')
+      // or not a state we can trust
+      else getLogger().debug({ err, id }, 'skipping container state')
     }
   }
   return infos.sort((a, b) => b.created.localeCompare(a.created))

@@ -15,6 +15,7 @@ import { basename, dirname, isAbsolute, join, normalize } from 'node:path'
 import { MiniRunError } from '../../errors.js'
 import { dirLockPath, isRemoved, lockFile, lockFileSync, tryLockFile, type FileLock } from '../../file-lock.js'
 import { checkPrivateDir, ensurePrivateDir } from '../../private-dir.js'
+import { crashPoint } from '../../crash-point.js'
 import type { Spec } from '../spec/spec.js'
 import type { NetworkRecord } from '../../network/attach.js'
 import type { StartInput } from './start-input.js'
@@ -126,7 +127,7 @@ export function ensureStateRoot(stateRoot: string): void {
  * for a few system calls, so it is waited for blocking. names/ is removed
  * when its last name goes: a lock taken on a removed names/ is taken again.
  */
-function withNamesLock<T>(stateRoot: string, fn: (names: string) => T): T {
+export function withNamesLock<T>(stateRoot: string, fn: (names: string) => T): T {
   const names = join(stateRoot, 'names')
   for (;;) {
     let lock: FileLock
@@ -179,6 +180,7 @@ export function createState(stateRoot: string, state: ContainerState, another?: 
     }
     symlinkSync(state.id, join(names, state.name))
     mkdirSync(stateDir(stateRoot, state.id), { recursive: true, mode: 0o700 })
+    crashPoint('state:before-write')
     writeState(stateRoot, state)
   })
 }
@@ -291,6 +293,7 @@ function removeStateDir(dir: string): void {
   let walk = false
   try {
     unlinkSync(join(dir, 'state.json'))
+    crashPoint('state:half-removed')
   } catch (err) {
     walk = (err as NodeJS.ErrnoException).code !== 'ENOENT'
   }

@@ -1,0 +1,44 @@
+/**
+ * A container state directory without state.json: what a runtime killed
+ * between createState's mkdir and its first write, or between removeState's
+ * unlink of state.json and its rmdir, left behind. No listing can show it
+ * and no `rm` can name it, so the next listing that meets it removes it,
+ * with the names that still point to it.
+ */
+import { existsSync, readdirSync, readlinkSync, rmdirSync, rmSync, unlinkSync } from 'node:fs'
+import { join } from 'node:path'
+import { stateDir, tryLockContainer, withNamesLock } from './state.js'
+
+/**
+ * Remove the state directory of `id` if it holds no state.json; whether it
+ * did. Under the container's lock (nobody is acting on it: `rm` holds it
+ * while it removes) and the names lock, which createState holds from the
+ * name's link to the first write, so a container being created now is
+ * never taken for a leftover.
+ */
+export function collectStateDir(stateRoot: string, id: string): boolean {
+  const lock = tryLockContainer(stateRoot, id)
+  if (!lock) return false
+  try {
+    return withNamesLock(stateRoot, (names) => {
+      const dir = stateDir(stateRoot, id)
+      if (existsSync(join(dir, 'state.json'))) return false
+      rmSync(dir, { recursive: true, force: true })
+      for (const name of readdirSync(names)) {
+        try {
+          if (readlinkSync(join(names, name)) === id) unlinkSync(join(names, name))
+        } catch {
+          // gone meanwhile, or not a link
+        }
+      }
+      try {
+        rmdirSync(names)
+      } catch {
+        // other names remain
+      }
+      return true
+    })
+  } finally {
+    lock.release()
+  }
+}
