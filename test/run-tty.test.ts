@@ -43,6 +43,13 @@ describe.skipIf(!isRoot)('run -t (needs root)', () => {
     expect(result.output).not.toContain('\r\r\n')
   })
 
+  it('relays a large output whole, to its last line (terminal-drain.test.ts has the deterministic case)', () => {
+    const r = env.run(env.runArgs(['-t', BUSYBOX, 'seq', '1', '20000']))
+    const lines = r.stdout.replace(/\r/g, '').split('\n').filter(Boolean)
+    expect(lines.length).toBe(20000)
+    expect(lines.at(-1)).toBe('20000')
+  })
+
   it('exits with the command\'s status through the terminal', () => {
     expect(env.run(env.runArgs(['-t', BUSYBOX, 'sh', '-c', 'exit 3'])).status).toBe(3)
   })

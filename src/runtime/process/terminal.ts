@@ -13,7 +13,7 @@
  * session (tty_vhangup): a closed terminal ends a session that way, and so
  * does hangUp() when the caller's own terminal goes away.
  */
-import { writeSync } from 'node:fs'
+import { readSync, writeSync } from 'node:fs'
 import { ReadStream } from 'node:tty'
 import * as processCalls from '../../native/process-calls.js'
 
@@ -87,12 +87,20 @@ export function attachTerminal(master: number, o: TerminalOptions = {}): Attache
   stdout.on('error', hangup)
 
   // Reading a pty master fails with EIO once every slave fd is closed: that
-  // is its end of file.
+  // is its end of file. libuv ends the stream sooner: a poll that reports
+  // the hangup after a short read is its end of file (uv__stream_io), and
+  // a master polls as hung up as soon as the slave closes, while it still
+  // holds what the container wrote last (a read in raw mode returns at most
+  // the line discipline's 4 KiB). So at that end the rest is read here, to
+  // the EIO. The fd is still open: the stream closes it after its 'end'.
   const output = new ReadStream(master)
   output.on('data', (chunk) => stdout.write(chunk))
   const drained = new Promise<void>((resolve) => {
     output.on('error', () => resolve())
-    output.on('end', () => resolve())
+    output.on('end', () => {
+      readRest(master, (chunk) => stdout.write(chunk))
+      resolve()
+    })
     output.on('close', () => resolve())
   })
 
@@ -123,5 +131,20 @@ export function attachTerminal(master: number, o: TerminalOptions = {}): Attache
     },
     close,
     hangUp: close,
+  }
+}
+
+/** What a hung-up pty master still holds, to its end (EIO); the master is non-blocking. */
+export function readRest(master: number, write: (chunk: Buffer) => void): void {
+  const buffer = Buffer.allocUnsafe(64 * 1024)
+  for (;;) {
+    let n: number
+    try {
+      n = readSync(master, buffer)
+    } catch {
+      return // EIO: all read; EAGAIN: a slave is open again, and the stream's end stands
+    }
+    if (n === 0) return
+    write(Buffer.from(buffer.subarray(0, n)))
   }
 }
