@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createState, removeState, stateDir, type ContainerState } from '../src/runtime/container/state.js'
+import { collectStateDir } from '../src/runtime/container/state-collect.js'
+import { listContainers } from '../src/runtime/container/containers.js'
 
 const state = (n: number, name: string): ContainerState => ({
   id: String(n).repeat(64).slice(0, 64),
@@ -61,5 +63,55 @@ describe('removeState', () => {
     removeState(root, s)
     expect(readdirSync(root)).toEqual([])
     expect(() => removeState(root, s)).not.toThrow()
+  })
+})
+
+// A state directory without state.json (a runtime killed between createState's
+// mkdir and its first write, or between removeState's unlink and its rmdir) is
+// collected by the next listing; see also reliability-crash-points (state:*).
+describe('collectStateDir', () => {
+  const roots: string[] = []
+  afterEach(() => roots.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })))
+  const stateRoot = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mini-run-collect-'))
+    roots.push(dir)
+    return join(dir, 'state')
+  }
+
+  it('removes a directory without state.json, with its files and the names pointing to it; leaves the others', () => {
+    const root = stateRoot()
+    const lost = state(5, 'lost')
+    const other = state(6, 'kept')
+    createState(root, lost)
+    createState(root, other)
+    rmSync(join(stateDir(root, lost.id), 'state.json'))
+    writeFileSync(join(stateDir(root, lost.id), 'state.json.99.tmp'), '{')
+    expect(collectStateDir(root, lost.id)).toBe(true)
+    expect(readdirSync(root).sort()).toEqual([other.id, 'names'])
+    expect(readdirSync(join(root, 'names'))).toEqual(['kept'])
+    // the listing shows the other, and its own collection is a no-op for a real state
+    expect(listContainers(root).map((c) => c.name)).toEqual(['kept'])
+    expect(collectStateDir(root, other.id)).toBe(false)
+    expect(existsSync(join(stateDir(root, other.id), 'state.json'))).toBe(true)
+  })
+
+  it('a listing collects it, and names/ goes with the last name', () => {
+    const root = stateRoot()
+    const lost = state(7, 'only')
+    createState(root, lost)
+    rmSync(join(stateDir(root, lost.id), 'state.json'))
+    expect(listContainers(root)).toEqual([])
+    expect(readdirSync(root)).toEqual([])
+  })
+
+  it('leaves a directory that holds more than files (a subdirectory, a mount point), and says false', () => {
+    const root = stateRoot()
+    const odd = state(8, 'odd')
+    createState(root, odd)
+    rmSync(join(stateDir(root, odd.id), 'state.json'))
+    mkdirSync(join(stateDir(root, odd.id), 'sub'))
+    expect(collectStateDir(root, odd.id)).toBe(false)
+    expect(existsSync(join(stateDir(root, odd.id), 'sub'))).toBe(true)
+    expect(readdirSync(join(root, 'names'))).toEqual(['odd'])
   })
 })

@@ -5,8 +5,9 @@
  * and no `rm` can name it, so the next listing that meets it removes it,
  * with the names that still point to it.
  */
-import { existsSync, readdirSync, readlinkSync, rmdirSync, rmSync, unlinkSync } from 'node:fs'
+import { existsSync, readdirSync, readlinkSync, rmdirSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
+import { getLogger } from '../../log.js'
 import { stateDir, tryLockContainer, withNamesLock } from './state.js'
 
 /**
@@ -14,7 +15,9 @@ import { stateDir, tryLockContainer, withNamesLock } from './state.js'
  * did. Under the container's lock (nobody is acting on it: `rm` holds it
  * while it removes) and the names lock, which createState holds from the
  * name's link to the first write, so a container being created now is
- * never taken for a leftover.
+ * never taken for a leftover. Only files are removed: a directory or a
+ * mount point in it (a pinned network namespace) is not a leftover of
+ * those two moments, and is left alone. Never throws: a listing goes on.
  */
 export function collectStateDir(stateRoot: string, id: string): boolean {
   const lock = tryLockContainer(stateRoot, id)
@@ -23,7 +26,9 @@ export function collectStateDir(stateRoot: string, id: string): boolean {
     return withNamesLock(stateRoot, (names) => {
       const dir = stateDir(stateRoot, id)
       if (existsSync(join(dir, 'state.json'))) return false
-      rmSync(dir, { recursive: true, force: true })
+      // unlinkSync fails on a directory (EISDIR) and on a mount point (EBUSY): then it stays
+      for (const entry of readdirSync(dir)) unlinkSync(join(dir, entry))
+      rmdirSync(dir)
       for (const name of readdirSync(names)) {
         try {
           if (readlinkSync(join(names, name)) === id) unlinkSync(join(names, name))
@@ -38,6 +43,9 @@ export function collectStateDir(stateRoot: string, id: string): boolean {
       }
       return true
     })
+  } catch (err) {
+    getLogger().debug({ err, id }, 'cannot collect a state directory without state')
+    return false
   } finally {
     lock.release()
   }
