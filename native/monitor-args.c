@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "fd-io.h"
@@ -140,7 +141,7 @@ int parse_args(int argc, char **argv, struct options *o)
 }
 /*
  * Close every fd from 3 on but the n in keep (close_range(2), Linux 5.9,
- * over the gaps between them).
+ * over the gaps between them; through syscall(2): musl 1.2.3 has no wrapper).
  */
 static int close_all_but(const int *keep, int n)
 {
@@ -150,7 +151,7 @@ static int close_all_but(const int *keep, int n)
         for (int i = 0; i < n; i++)
             if (keep[i] >= 0 && (unsigned)keep[i] >= lo && (unsigned)keep[i] < next)
                 next = (unsigned)keep[i];
-        if (next > lo && close_range(lo, next - 1, 0) < 0)
+        if (next > lo && syscall(SYS_close_range, lo, next - 1, 0) < 0)
             return errno;
         if (next == ~0U)
             return 0;
