@@ -32,7 +32,12 @@ describe.skipIf(!isRoot || !hasPodman)('podman --runtime mini-run', () => {
 
   beforeAll(() => {
     dir = mkdtempSync('/var/tmp/mini-run-podman-test-')
-    podman = ['--runtime', runtime(), '--cgroup-manager', 'cgroupfs', '--events-backend', 'none', '--root', join(dir, 'root'), '--runroot', join(dir, 'run'), '--tmpdir', join(dir, 'tmp')]
+    // its own network config dir: the host's /etc/cni/net.d may name plugins that are not
+    // installed (podman Recommends them), and podman warns about that on stderr at every command
+    podman = [
+      ...['--runtime', runtime(), '--cgroup-manager', 'cgroupfs', '--events-backend', 'none'],
+      ...['--root', join(dir, 'root'), '--runroot', join(dir, 'run'), '--tmpdir', join(dir, 'tmp'), '--network-config-dir', join(dir, 'net')],
+    ]
   })
 
   afterAll(() => {
