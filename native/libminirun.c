@@ -275,6 +275,14 @@ int mr_tty_clear_opost(int32_t fd)
     return 0;
 }
 
+int mr_set_nonblock(int32_t fd)
+{
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+        return -errno;
+    return 0;
+}
+
 int mr_mknod(const char *path, int32_t mode, int32_t major, int32_t minor)
 {
     if (mknod(path, (mode_t)mode, makedev((unsigned)major, (unsigned)minor)) < 0)

@@ -99,6 +99,11 @@ int mr_isatty(int32_t fd);
  * which Docker uses, clears it too. */
 int mr_tty_clear_opost(int32_t fd);
 
+/* O_NONBLOCK on fd's open file description: the -t relay's pty master, which
+ * libuv leaves blocking (it cannot reopen a master), so that a write of
+ * input and the drain at its end never block the runtime. Returns 0. */
+int mr_set_nonblock(int32_t fd);
+
 /* A user namespace fd carrying the given uid_map and gid_map contents
  * ("inside outside count" lines): made by a short-lived child, as
  * mount_setattr(MOUNT_ATTR_IDMAP) needs a namespace and not a process. */

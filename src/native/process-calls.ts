@@ -105,6 +105,11 @@ export function ttyClearOpost(fd: number): void {
   check('tcsetattr', call('mr_tty_clear_opost', [DataType.I32], [fd]))
 }
 
+/** O_NONBLOCK on fd (see mr_set_nonblock). */
+export function setNonBlocking(fd: number): void {
+  check('fcntl', call('mr_set_nonblock', [DataType.I32], [fd]))
+}
+
 /**
  * Resolves to the index of the first of fds that hangs up (POLLHUP,
  * POLLERR), or to fds.length once wakeFd is readable (see mr_wait_hangup).

@@ -20,6 +20,7 @@ while written < size:
         time.sleep(0.01)
 os.close(slave)  # the master polls as hung up from here, still holding all of it
 relay = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'pty-drain.mjs')
-r = subprocess.run(['node', relay, str(master)], pass_fds=[master], stdout=subprocess.PIPE)
+r = subprocess.run(['node', relay, str(master)], pass_fds=[master], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 sys.stdout.buffer.write(r.stdout)
+sys.stderr.buffer.write(r.stderr)
 sys.exit(r.returncode)

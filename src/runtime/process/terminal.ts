@@ -49,8 +49,10 @@ export function attachTerminal(master: number, o: TerminalOptions = {}): Attache
     stdout.on('resize', resize)
   }
 
-  // The master is non-blocking now (the tty handle): input the pty cannot
-  // take yet waits here, in order.
+  // libuv leaves a pty master blocking (it cannot reopen one to make its own
+  // file description): it is made non-blocking here, so that input the pty
+  // cannot take yet waits here, in order, and the drain at the end never
+  // blocks the runtime.
   const pending: Buffer[] = []
   let flushing: NodeJS.Timeout | undefined
   const flush = () => {
@@ -93,12 +95,13 @@ export function attachTerminal(master: number, o: TerminalOptions = {}): Attache
   // holds what the container wrote last (a read in raw mode returns at most
   // the line discipline's 4 KiB). So at that end the rest is read here, to
   // the EIO. The fd is still open: the stream closes it after its 'end'.
+  processCalls.setNonBlocking(master)
   const output = new ReadStream(master)
   output.on('data', (chunk) => stdout.write(chunk))
   const drained = new Promise<void>((resolve) => {
     output.on('error', () => resolve())
     output.on('end', () => {
-      readRest(master, (chunk) => stdout.write(chunk))
+      if (!output.destroyed) readRest(master, (chunk) => stdout.write(chunk))
       resolve()
     })
     output.on('close', () => resolve())
@@ -134,7 +137,7 @@ export function attachTerminal(master: number, o: TerminalOptions = {}): Attache
   }
 }
 
-/** What a hung-up pty master still holds, to its end (EIO); the master is non-blocking. */
+/** What a hung-up pty master still holds, to its end (EIO); the master is non-blocking (EAGAIN: a slave was opened again). */
 export function readRest(master: number, write: (chunk: Buffer) => void): void {
   const buffer = Buffer.allocUnsafe(64 * 1024)
   for (;;) {
