@@ -109,9 +109,12 @@ describe('collectStateDir', () => {
     const odd = state(8, 'odd')
     createState(root, odd)
     rmSync(join(stateDir(root, odd.id), 'state.json'))
+    // files listed before it are not removed either: it is left as it is
+    writeFileSync(join(stateDir(root, odd.id), 'aaa'), 'x')
     mkdirSync(join(stateDir(root, odd.id), 'sub'))
+    writeFileSync(join(stateDir(root, odd.id), 'zzz'), 'x')
     expect(collectStateDir(root, odd.id)).toBe(false)
-    expect(existsSync(join(stateDir(root, odd.id), 'sub'))).toBe(true)
+    expect(readdirSync(stateDir(root, odd.id)).sort()).toEqual(['aaa', 'sub', 'zzz'])
     expect(readdirSync(join(root, 'names'))).toEqual(['odd'])
   })
 })

@@ -5,7 +5,7 @@
  * and no `rm` can name it, so the next listing that meets it removes it,
  * with the names that still point to it.
  */
-import { existsSync, readdirSync, readlinkSync, rmdirSync, unlinkSync } from 'node:fs'
+import { existsSync, lstatSync, readdirSync, readlinkSync, rmdirSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { getLogger } from '../../log.js'
 import { stateDir, tryLockContainer, withNamesLock } from './state.js'
@@ -26,8 +26,12 @@ export function collectStateDir(stateRoot: string, id: string): boolean {
     return withNamesLock(stateRoot, (names) => {
       const dir = stateDir(stateRoot, id)
       if (existsSync(join(dir, 'state.json'))) return false
-      // unlinkSync fails on a directory (EISDIR) and on a mount point (EBUSY): then it stays
-      for (const entry of readdirSync(dir)) unlinkSync(join(dir, entry))
+      // files and sockets of this filesystem only: a directory, or a mount point (another
+      // st_dev), and nothing is removed
+      const dev = lstatSync(dir).dev
+      const entries = readdirSync(dir).map((name) => ({ path: join(dir, name), st: lstatSync(join(dir, name)) }))
+      if (!entries.every(({ st }) => (st.isFile() || st.isSocket()) && st.dev === dev)) return false
+      for (const { path } of entries) unlinkSync(path)
       rmdirSync(dir)
       for (const name of readdirSync(names)) {
         try {
