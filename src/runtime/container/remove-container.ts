@@ -13,6 +13,7 @@ import { destroyLeaf } from '../cgroup/cgroup.js'
 import { crashPoint } from '../../crash-point.js'
 import { destroyV1Leaves } from './container-cgroups.js'
 import { inspectState, isAlive, waitExitCommand, type ContainerInfo } from './containers.js'
+import { currentInfo } from './start-existing.js'
 import { lockContainer, readState, removeState, tryLockContainer } from './state.js'
 import { releaseContainerVolumes } from './container-volumes.js'
 import { detachNetwork } from '../../network/index.js'
@@ -81,6 +82,18 @@ async function removeLocked(stateRoot: string, c: ContainerInfo, force: boolean,
   // the state once more, and with --restart may start it again (it was told
   // not to, above): let it finish first (unless this is it)
   await waitExitCommand(c)
+  // a restart that was already starting it when the mark came has a new process
+  // and monitor by now (start-existing.ts keeps the mark, restart-container.ts
+  // stops it): that one is waited for, or stopped, too, and is what goes below
+  for (let i = 0, now = currentInfo(stateRoot, c.id); i < 5 && now && now.monitorPid !== c.monitorPid; i++, now = currentInfo(stateRoot, c.id)) {
+    c = now
+    if (force && c.status === 'running') {
+      killAll(c)
+      const end = Date.now() + 10_000
+      while (isAlive(c) && Date.now() < end) await sleep(20)
+    }
+    await waitExitCommand(c)
+  }
   if (c.cgroup && c.cgroupMount) await destroyLeaf({ path: c.cgroup, parent: dirname(c.cgroup) }, c.cgroupMount)
   await destroyV1Leaves(c)
   // after the monitor's own cleanup, which may be tearing it down right now

@@ -66,15 +66,34 @@ export async function startExisting(stateRoot: string, c: ContainerInfo, o: Star
     throw failure instanceof StepError ? (execErrorOf(failure) ?? failure) : failure
   }
   launched.resources.closeFds()
+  // its state went meanwhile (an rm of it, or a collected half-removed state): what
+  // started stops, what was made goes, as for a run (start.ts)
+  const abandon = async (err: unknown): Promise<never> => {
+    try {
+      host.kill(launched.pid, 'SIGKILL')
+    } catch {
+      // gone already
+    }
+    await launched.resources.undo()
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    throw new MiniRunError(`container ${c.id.slice(0, 12)} was removed while it was being started`, { code: 'ENOCONTAINER', cause: err })
+  }
+  let now: ContainerState
+  try {
+    now = readState(stateRoot, c.id)
+  } catch (err) {
+    return abandon(err)
+  }
   const state: ContainerState = {
-    ...readState(stateRoot, c.id),
+    ...now,
     status: 'running',
     pid: launched.pid,
     pidStartTime: processStartTime(launched.pid),
     monitorPid: launched.monitorPid,
     startedAt: new Date().toISOString(),
-    // a stop that came while a restart started it is kept: restart-container.ts stops it again
-    stoppedByUser: o.restart ? before.stoppedByUser === true : false,
+    // a stop or rm -f that came while a restart started it is kept (read again just now, not
+    // only before the start): restart-container.ts stops it again
+    stoppedByUser: o.restart ? before.stoppedByUser === true || now.stoppedByUser === true : false,
     restartCount: o.restart ? (before.restartCount ?? 0) + 1 : 0,
     ...(o.restart ? { restartDelayMs: o.restart.delayMs } : {}),
   }
@@ -82,7 +101,11 @@ export async function startExisting(stateRoot: string, c: ContainerInfo, o: Star
   delete state.exitCode
   delete state.finishedAt
   delete state.oomKilled
-  writeState(stateRoot, state)
+  try {
+    writeState(stateRoot, state)
+  } catch (err) {
+    return abandon(err)
+  }
   // the one place every later start passes: start, restart, a restart policy, compose
   startHealthRunner(stateRoot, state)
   return state
