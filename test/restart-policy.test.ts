@@ -2,6 +2,8 @@
 // (unit), and carried out through the monitor's exit command (integration):
 // on-failure:N restarts exactly N times, always comes back after the
 // process exits but not after stop, RestartCount in inspect.
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { decideRestart, formatRestartPolicy, parseRestartPolicy } from '../src/runtime/container/restart-policy.js'
@@ -73,7 +75,11 @@ describe.skipIf(!isRoot)('restart policies, carried out (needs root)', () => {
   })
 
   it('always brings the container back after its process exits, but not after stop; start resets the count', async () => {
-    expect(env.run(['run', '-d', '--restart', 'always', '--name', 'r2', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sh', '-c', 'echo up; sleep 0.3']).status).toBe(0)
+    // /ctl/hold makes the next run stay up: the checks after `start` do not race a 0.3 s life
+    const ctl = join(env.dir, 'r2-ctl')
+    mkdirSync(ctl)
+    const command = 'echo up; if [ -e /ctl/hold ]; then sleep 60; else sleep 0.3; fi'
+    expect(env.run(['run', '-d', '--restart', 'always', '--name', 'r2', '-v', `${ctl}:/ctl`, '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sh', '-c', command]).status).toBe(0)
     await until('a restart', () => inspect('r2').RestartCount >= 2)
     expect(env.run(['stop', '-t', '1', 'r2']).status).toBe(0)
     const after = inspect('r2').RestartCount
@@ -81,6 +87,7 @@ describe.skipIf(!isRoot)('restart policies, carried out (needs root)', () => {
     const i = inspect('r2')
     expect(i.State.Status).toBe('exited')
     expect(i.RestartCount).toBe(after)
+    writeFileSync(join(ctl, 'hold'), '')
     expect(env.run(['start', 'r2']).status).toBe(0)
     expect(inspect('r2').RestartCount).toBe(0)
     expect(inspect('r2').State.Status).toBe('running')
