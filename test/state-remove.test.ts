@@ -18,14 +18,16 @@ const state = (n: number, name: string): ContainerState => ({
   status: 'created',
 })
 
+/** A state root under a new temporary directory, removed after each test. */
+const roots: string[] = []
+afterEach(() => roots.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })))
+const stateRoot = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mini-run-state-'))
+  roots.push(dir)
+  return join(dir, 'state')
+}
+
 describe('removeState', () => {
-  const roots: string[] = []
-  afterEach(() => roots.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })))
-  const stateRoot = () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mini-run-state-'))
-    roots.push(dir)
-    return join(dir, 'state')
-  }
 
   it('removes a directory holding state.json alone, and the name', () => {
     const root = stateRoot()
@@ -70,14 +72,6 @@ describe('removeState', () => {
 // mkdir and its first write, or between removeState's unlink and its rmdir) is
 // collected by the next listing; see also reliability-crash-points (state:*).
 describe('collectStateDir', () => {
-  const roots: string[] = []
-  afterEach(() => roots.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })))
-  const stateRoot = () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mini-run-collect-'))
-    roots.push(dir)
-    return join(dir, 'state')
-  }
-
   it('removes a directory without state.json, with its files and the names pointing to it; leaves the others', () => {
     const root = stateRoot()
     const lost = state(5, 'lost')
