@@ -87,7 +87,9 @@ async function removeLocked(stateRoot: string, c: ContainerInfo, force: boolean,
   // stops it): that one is waited for, or stopped, too, and is what goes below
   for (let i = 0, now = currentInfo(stateRoot, c.id); i < 5 && now && now.monitorPid !== c.monitorPid; i++, now = currentInfo(stateRoot, c.id)) {
     c = now
-    if (force && c.status === 'running') {
+    if (c.status === 'running') {
+      // without -f a container its policy started again is not removed, as one found running
+      if (!force) throw new MiniRunError(`cannot remove running container ${c.id.slice(0, 12)}: stop it first, or use rm -f`, { code: 'ERUNNING' })
       killAll(c)
       const end = Date.now() + 10_000
       while (isAlive(c) && Date.now() < end) await sleep(20)
