@@ -27,6 +27,13 @@ const stateRoot = () => {
   return join(dir, 'state')
 }
 
+/** A container whose state.json is gone, as a runtime killed while creating or removing it leaves it; its directory. */
+const withoutStateJson = (root: string, s: ContainerState): string => {
+  createState(root, s)
+  rmSync(join(stateDir(root, s.id), 'state.json'))
+  return stateDir(root, s.id)
+}
+
 describe('removeState', () => {
 
   it('removes a directory holding state.json alone, and the name', () => {
@@ -59,9 +66,7 @@ describe('removeState', () => {
   it('removes a directory whose state.json is already gone, and accepts one that is gone entirely', () => {
     const root = stateRoot()
     const s = state(4, 'half')
-    createState(root, s)
-    rmSync(join(stateDir(root, s.id), 'state.json'))
-    writeFileSync(join(stateDir(root, s.id), 'container.log'), 'log\n')
+    writeFileSync(join(withoutStateJson(root, s), 'container.log'), 'log\n')
     removeState(root, s)
     expect(readdirSync(root)).toEqual([])
     expect(() => removeState(root, s)).not.toThrow()
@@ -76,10 +81,8 @@ describe('collectStateDir', () => {
     const root = stateRoot()
     const lost = state(5, 'lost')
     const other = state(6, 'kept')
-    createState(root, lost)
     createState(root, other)
-    rmSync(join(stateDir(root, lost.id), 'state.json'))
-    writeFileSync(join(stateDir(root, lost.id), 'state.json.99.tmp'), '{')
+    writeFileSync(join(withoutStateJson(root, lost), 'state.json.99.tmp'), '{')
     expect(collectStateDir(root, lost.id)).toBe(true)
     expect(readdirSync(root).sort()).toEqual([other.id, 'names'])
     expect(readdirSync(join(root, 'names'))).toEqual(['kept'])
@@ -92,8 +95,7 @@ describe('collectStateDir', () => {
   it('a listing collects it, and names/ goes with the last name', () => {
     const root = stateRoot()
     const lost = state(7, 'only')
-    createState(root, lost)
-    rmSync(join(stateDir(root, lost.id), 'state.json'))
+    withoutStateJson(root, lost)
     expect(listContainers(root)).toEqual([])
     expect(readdirSync(root)).toEqual([])
   })
@@ -101,8 +103,7 @@ describe('collectStateDir', () => {
   it('leaves a directory that holds more than files (a subdirectory, a mount point), and says false', () => {
     const root = stateRoot()
     const odd = state(8, 'odd')
-    createState(root, odd)
-    rmSync(join(stateDir(root, odd.id), 'state.json'))
+    withoutStateJson(root, odd)
     // files listed before it are not removed either: it is left as it is
     writeFileSync(join(stateDir(root, odd.id), 'aaa'), 'x')
     mkdirSync(join(stateDir(root, odd.id), 'sub'))
