@@ -7,7 +7,8 @@
 // rotates from round to round, so none always runs just after another.
 //
 // usage: node bench/interleave.mjs COMMANDS.json OUT.json
-//   COMMANDS.json: [{ "name": "...", "argv": ["prog", "arg", ...] }, ...]
+//   COMMANDS.json: [{ "name": "...", "argv": ["prog", "arg", ...], "env"?: { ... } }, ...]
+//   (env: variables added to this process's environment for that command)
 //   ROUNDS (default 40) and WARMUP (default 3) from the environment
 import { spawnSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -17,9 +18,10 @@ const commands = JSON.parse(readFileSync(commandsFile, 'utf8'))
 const rounds = Number(process.env.ROUNDS ?? 40)
 const warmup = Number(process.env.WARMUP ?? 3)
 
-function once({ name, argv }) {
+function once({ name, argv, env }) {
+  const options = { stdio: ['ignore', 'ignore', 'pipe'], ...(env && { env: { ...process.env, ...env } }) }
   const start = process.hrtime.bigint()
-  const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] })
+  const r = spawnSync(argv[0], argv.slice(1), options)
   const ms = Number(process.hrtime.bigint() - start) / 1e6
   if (r.status !== 0) throw new Error(`${name}: exit ${r.status ?? r.signal}: ${r.stderr.toString().trim()}`)
   return ms

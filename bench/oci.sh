@@ -12,6 +12,9 @@ if [ "${MINI_RUN_BENCH_NETNS:-}" != 1 ]; then
 fi
 ip link set lo up
 cd "$(dirname "$0")/.."
+# as on a host without NODE_EXTRA_CA_CERTS, which Node would parse at every
+# start, `node -e 0` included (bench/run.sh shows both with it)
+unset NODE_EXTRA_CA_CERTS
 runs=${RUNS:-20}
 rounds=${ROUNDS:-3}
 out=bench/out

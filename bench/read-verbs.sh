@@ -5,6 +5,9 @@
 # each verb's ratio to `node -e 0` (issue 14's target: under 1.5x).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# as on a host without NODE_EXTRA_CA_CERTS, which Node would parse at every
+# start, `node -e 0` included (bench/run.sh shows both with it)
+unset NODE_EXTRA_CA_CERTS
 out=bench/out
 mkdir -p "$out"
 dir=$(mktemp -d /var/tmp/mini-run-bench-XXXXXX)

@@ -22,6 +22,9 @@ if [ "${MINI_RUN_BENCH_NETNS:-}" != 1 ]; then
 fi
 ip link set lo up
 cd "$(dirname "$0")/.."
+# as on a host without NODE_EXTRA_CA_CERTS, which Node would parse at every
+# start, `node -e 0` included (bench/run.sh shows both with it)
+unset NODE_EXTRA_CA_CERTS
 rounds=${ROUNDS:-30}
 command -v podman >/dev/null || { echo "bench/rootless.sh: podman is missing (apt-get install podman)" >&2; exit 3; }
 command -v newuidmap >/dev/null || { echo "bench/rootless.sh: newuidmap is missing (apt-get install uidmap)" >&2; exit 3; }

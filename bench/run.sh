@@ -19,6 +19,13 @@ if [ "${MINI_RUN_BENCH_NETNS:-}" != 1 ]; then
   exec env MINI_RUN_BENCH_NETNS=1 unshare --net --mount --propagation private "$0" "$@"
 fi
 ip link set lo up
+# Node 20 parses NODE_EXTRA_CA_CERTS before a script's first line, at every
+# start: 70 ms for a whole system bundle, twice `node -e 0` without it. The
+# targets are measured as on a host without it (the floor and mini-run
+# alike); when the caller set it, two rows more show both with it (mini-run's
+# #! line keeps it from Node's start: src/registry/extra-ca-certs.ts).
+ca_certs=${NODE_EXTRA_CA_CERTS:-}
+unset NODE_EXTRA_CA_CERTS
 out=bench/out
 mkdir -p "$out"
 rootfs=$(pwd)/rootfs-fixtures/out/busybox-rootfs
@@ -54,7 +61,7 @@ crun_cmd=$(in_v2_view crun run -b "$bundle" bench-crun)
 podman_cmd=$(in_v2_view "${pm[@]}" --runtime crun run --rm --pull never --network none \
   --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 "$image" /bin/true)
 
-DIR=$dir BUNDLE=$bundle CRUN="$crun_cmd" PODMAN="$podman_cmd" IMAGE=$image node -e '
+CA_CERTS=$ca_certs DIR=$dir BUNDLE=$bundle CRUN="$crun_cmd" PODMAN="$podman_cmd" IMAGE=$image node -e '
 const e = process.env
 const sh = (cmd) => ["sh", "-c", cmd]
 const commands = [
@@ -65,6 +72,10 @@ const commands = [
   { name: "crun", argv: sh(e.CRUN) },
   { name: "podman", argv: sh(e.PODMAN) },
 ]
+if (e.CA_CERTS) {
+  const env = { NODE_EXTRA_CA_CERTS: e.CA_CERTS }
+  commands.push({ name: "node -e 0, certs", argv: commands[0].argv, env }, { name: "mini-run, certs", argv: commands[1].argv, env })
+}
 require("fs").writeFileSync(`${e.DIR}/commands.json`, JSON.stringify(commands))'
 node bench/interleave.mjs "$dir/commands.json" "$out/run.json"
 node -e '
@@ -75,6 +86,7 @@ console.log(`mini-run above the floor / crun total: ${(above / m.crun).toFixed(2
 for (const k of ["crun", "runc", "podman"]) console.log(`mini-run / ${k}: ${(m["mini-run"] / m[k]).toFixed(2)}x`)
 const bridge = m["mini-run bridge"] - floor
 console.log(`on the default bridge: ${bridge.toFixed(1)} ms above the floor = ${(bridge / floor).toFixed(2)} of node -e 0; ${(m["mini-run bridge"] - m["mini-run"]).toFixed(1)} ms for the network; /podman (--network none) ${(m["mini-run bridge"] / m.podman).toFixed(2)}x`)
+if (m["mini-run, certs"] !== undefined) console.log(`with NODE_EXTRA_CA_CERTS set: node -e 0 ${m["node -e 0, certs"].toFixed(1)} ms, mini-run ${m["mini-run, certs"].toFixed(1)} ms (${(m["mini-run, certs"] / m["node -e 0, certs"]).toFixed(2)}x node -e 0)`)
 ' "$out/run.json"
 
 # Library-level: 100 containers from one Node process, against 100 crun runs.

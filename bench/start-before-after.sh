@@ -5,6 +5,9 @@
 # in turn), medians, with --network none (no bridge in the host's netns). Needs root. usage: bench/start-before-after.sh DIR_OF_OLD_CHECKOUT
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# as on a host without NODE_EXTRA_CA_CERTS, which Node would parse at every
+# start, `node -e 0` included (bench/run.sh shows both with it)
+unset NODE_EXTRA_CA_CERTS
 old=${1:?give the directory of the older checkout, built}
 rounds=${ROUNDS:-40}
 dir=$(mktemp -d /var/tmp/mini-run-bench-XXXXXX)

@@ -215,8 +215,11 @@ await build({
   // script runs): not the code that defines them, compiled at every start
   define: { RUN_LINE_FLAG_TABLES: JSON.stringify((await import('../dist/cli/run-line-tables.js')).flagTables()) },
   // "--": Node 20 reads every --env-file in argv, even after the script,
-  // and exits when the file is missing: `mini-run run --env-file F` is ours
-  banner: { js: '#!/usr/bin/env -S node --' },
+  // and exits when the file is missing: `mini-run run --env-file F` is ours.
+  // NODE_EXTRA_CA_CERTS passes under another name, for the launcher to give
+  // back: Node would parse the file at every start (registry/extra-ca-certs.ts).
+  // env(1) expands ${...} in -S's string, an unset variable to nothing.
+  banner: { js: '#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS MINI_RUN_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS} node --' },
 })
 
 // The launcher reads each bundle as latin1 and runs it as a vm.Script, which

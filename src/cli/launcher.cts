@@ -40,6 +40,21 @@ type RunLineResult = import('./run-line.js').RunLineResult
 // started with a script (NODE_REPL_EXTERNAL_MODULE only in a REPL).
 delete process.env.NODE_OPTIONS
 
+// NODE_EXTRA_CA_CERTS: the #! line (scripts/bundle.mjs) hid it from Node,
+// which would have parsed the file before this line (70 ms for a system
+// bundle), and passed its value here. It goes back into the environment of
+// what mini-run starts, and the registry's HTTPS agent reads the file when
+// a pull first needs it (registry/extra-ca-certs.ts). Run as `node FILE`,
+// Node has read it already and this does nothing.
+const extraCaCerts = process.env.MINI_RUN_EXTRA_CA_CERTS
+if (extraCaCerts !== undefined) {
+  delete process.env.MINI_RUN_EXTRA_CA_CERTS
+  if (extraCaCerts !== '') {
+    process.env.NODE_EXTRA_CA_CERTS = extraCaCerts
+    ;(globalThis as Record<symbol, unknown>)[Symbol.for('mini-run.deferred-extra-ca-certs')] = extraCaCerts
+  }
+}
+
 interface Bundle {
   exports: Record<string, unknown>
   /**

@@ -11,6 +11,7 @@ import http from 'node:http'
 import https from 'node:https'
 import type { Readable } from 'node:stream'
 import { RegistryError } from './errors.js'
+import { trustOptions } from './extra-ca-certs.js'
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 
@@ -42,7 +43,8 @@ export interface HttpResponse {
 
 const agents = {
   http: new http.Agent({ keepAlive: true }),
-  https: new https.Agent({ keepAlive: true }),
+  // made on first use: its trust may read NODE_EXTRA_CA_CERTS (extra-ca-certs.ts)
+  https: undefined as https.Agent | undefined,
   httpsInsecure: new https.Agent({ keepAlive: true, rejectUnauthorized: false }),
 }
 
@@ -80,7 +82,7 @@ export async function httpRequest(url: URL, options: HttpRequestOptions = {}): P
 
 function send(url: URL, headers: Record<string, string>, options: HttpRequestOptions): Promise<HttpResponse> {
   const secure = url.protocol === 'https:'
-  const agent = secure ? (options.insecureTls ? agents.httpsInsecure : agents.https) : agents.http
+  const agent = secure ? (options.insecureTls ? agents.httpsInsecure : (agents.https ??= new https.Agent({ keepAlive: true, ...trustOptions() }))) : agents.http
   const request = secure ? https.request : http.request
   return new Promise((resolve, reject) => {
     const method = options.method ?? 'GET'

@@ -1,6 +1,6 @@
 /**
  * Run the mini-run CLI as a separate process, the way a user does: the
- * `mini-run` executable found on PATH, whose `#!/usr/bin/env -S node --`
+ * `mini-run` executable found on PATH, whose `#!/usr/bin/env -S ... node --`
  * line is part of what is tested (`node dist/mini-run.cjs ARGS` is not the
  * same program: Node 20 reads an --env-file anywhere in its argv). PATH
  * starts with a directory holding only a `mini-run` symlink to this

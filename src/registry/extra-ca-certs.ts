@@ -1,0 +1,47 @@
+/**
+ * NODE_EXTRA_CA_CERTS, read when mini-run first needs TLS rather than by
+ * Node at every start.
+ *
+ * Why: Node 20 reads and parses the file before the first line of
+ * JavaScript runs, whatever the program. Set to a whole system bundle (as
+ * hosts behind a corporate proxy do: Debian's ca-certificates.crt, 140
+ * certificates), that is about 70 ms of OpenSSL's PEM decoding at every
+ * start: twice what `node -e 0` costs without it, for a `run`, `ps` or `rm`
+ * that opens no TLS connection. So the executable's #! line
+ * (scripts/bundle.mjs) moves the variable out of Node's sight
+ * (`env -S -u NODE_EXTRA_CA_CERTS MINI_RUN_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS}`),
+ * the launcher puts it back for everything mini-run starts and marks the
+ * process (DEFERRED), and the registry's HTTPS agent trusts what Node would
+ * have: its bundled roots (tls.rootCertificates, Node's default store) and
+ * the file's certificates. A file Node cannot read gets the warning Node
+ * would have printed, once, and the roots alone, as Node does.
+ */
+import { readFileSync } from 'node:fs'
+import tls from 'node:tls'
+
+/** On globalThis, set by the launcher to the file's name when Node did not read it at start. */
+export const DEFERRED = Symbol.for('mini-run.deferred-extra-ca-certs')
+
+/** The file Node left for mini-run to read, if the launcher deferred one. */
+export function deferredExtraCaCerts(): string | undefined {
+  const file = (globalThis as Record<symbol, unknown>)[DEFERRED]
+  return typeof file === 'string' && file !== '' ? file : undefined
+}
+
+/**
+ * The TLS options of a connection that verifies certificates: a secure
+ * context with the roots and the deferred file's certificates, or nothing
+ * (Node's own defaults, which hold the file when Node read it at start).
+ */
+export function trustOptions(warn: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): { secureContext?: tls.SecureContext } {
+  const file = deferredExtraCaCerts()
+  if (file === undefined) return {}
+  try {
+    const extra = readFileSync(file, 'latin1')
+    return { secureContext: tls.createSecureContext({ ca: [...tls.rootCertificates, extra] }) }
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err)
+    warn(`mini-run: warning: ignoring extra certs from NODE_EXTRA_CA_CERTS=${file}, load failed: ${reason}`)
+    return {}
+  }
+}
