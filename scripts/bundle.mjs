@@ -9,7 +9,7 @@
 // library entry point.
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { appendFileSync, chmodSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { appendFileSync, chmodSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { resolve as resolvePath } from 'node:path'
 import { build } from 'esbuild'
 
@@ -222,9 +222,34 @@ await build({
   banner: { js: '#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS MINI_RUN_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS} node --' },
 })
 
+// esbuild gives every ES module that imports a CommonJS one (the lazy
+// builtins' stand-ins, the pull file) a copy of it from __toESM: a new
+// object with a getter per export, so 28 copies of child_process, os and
+// fs/promises with all their names in the run bundle, made at every start.
+// They are views of the same module, so one per module does: __toESM is
+// wrapped to keep the copy it made (by module, and by esbuild's "node mode"
+// flag, which decides the copy's default). Paired runs of `run --rm`: 1.3 to
+// 2.3 ms less (fewer objects, and a scavenge fewer).
+const TO_ESM = /var __toESM=\(mod,isNodeMode,(\w+)\)=>/
+const TO_ESM_ONCE =
+  'var __toESMSeen=new WeakMap,__toESM=(mod,isNodeMode)=>{if(mod==null||typeof mod!="object"&&typeof mod!="function")return __toESMCopy(mod,isNodeMode);' +
+  'let c=__toESMSeen.get(mod);c||__toESMSeen.set(mod,c=[]);return c[isNodeMode?1:0]??=__toESMCopy(mod,isNodeMode)};'
+function toEsmOnce(file) {
+  const bundled = readFileSync(file, 'latin1')
+  if (!bundled.includes('__toESM(')) return
+  const helper = TO_ESM.exec(bundled)
+  if (!helper) throw new Error(`${file}: esbuild's __toESM helper is not the one scripts/bundle.mjs wraps (${TO_ESM.source})`)
+  const at = helper.index
+  // the wrapper goes before the helper's own statement, at the top: both are vars, called only once modules run
+  const helpers = bundled.lastIndexOf(';var __', at)
+  const start = helpers < 0 ? at : helpers + 1
+  writeFileSync(file, bundled.slice(0, start) + TO_ESM_ONCE + bundled.slice(start, at) + `var __toESMCopy=(mod,isNodeMode,${helper[1]})=>` + bundled.slice(at + helper[0].length), 'latin1')
+}
+
 // The launcher reads each bundle as latin1 and runs it as a vm.Script, which
 // has no import(): both are checked here rather than found at run time.
 for (const file of ['dist/mini-run-cli.cjs', 'dist/mini-run-run.cjs', 'dist/mini-run-list.cjs']) {
+  toEsmOnce(file)
   const bundled = readFileSync(file, 'latin1')
   const nonAscii = bundled.search(/[^\x00-\x7f]/)
   if (nonAscii >= 0) throw new Error(`${file}: non-ASCII text at offset ${nonAscii}: ${JSON.stringify(bundled.slice(nonAscii - 40, nonAscii + 10))}`)

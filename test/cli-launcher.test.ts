@@ -34,6 +34,17 @@ afterAll(() => {
 })
 
 describe('the CLI launcher', () => {
+  it("makes one ES view of each CommonJS module per bundle: esbuild's __toESM, wrapped by scripts/bundle.mjs", () => {
+    for (const f of ['mini-run-cli.cjs', 'mini-run-run.cjs', 'mini-run-list.cjs']) {
+      const text = readFileSync(join(PROJECT, 'dist', f), 'latin1')
+      const wrapper = text.indexOf('var __toESMSeen=new WeakMap,__toESM=(mod,isNodeMode)=>')
+      const copy = text.search(/var __toESMCopy=\(mod,isNodeMode,\w+\)=>/)
+      expect({ f, wrapper: wrapper >= 0, copy: copy >= 0, unwrapped: /var __toESM=\(mod,isNodeMode,\w+\)=>/.test(text) }).toEqual({ f, wrapper: true, copy: true, unwrapped: false })
+      // defined before the first module calls it
+      expect(wrapper).toBeLessThan(text.indexOf('__toESM(require'))
+    }
+  })
+
   it('runs without a cache and leaves one behind', () => {
     rmSync(cache, { force: true })
     expect(runCli('--help')).toContain('Usage: mini-run')
