@@ -8,6 +8,8 @@
  * removing what was left).
  */
 
+import { existsSync, writeFileSync } from 'node:fs'
+
 /** Every point, by the operations that pass it, in the order they do. */
 export const CRASH_POINTS = {
   pull: [
@@ -31,4 +33,20 @@ export type CrashPoint = (typeof CRASH_POINTS)[keyof typeof CRASH_POINTS][number
 
 export function crashPoint(name: CrashPoint): void {
   if (process.env.MINI_RUN_CRASH_AT === name) process.kill(process.pid, 'SIGKILL')
+}
+
+/**
+ * Where a race can be held open, for a test to act in between: with
+ * MINI_RUN_PAUSE_AT=<point> and MINI_RUN_PAUSE_FILE=<file>, mini-run writes
+ * its pid to <file>.paused when it reaches the point, then waits until
+ * <file> exists (test/restart-race.test.ts).
+ */
+export const PAUSE_POINTS = ['restart:before-write'] as const
+
+export function pausePoint(name: (typeof PAUSE_POINTS)[number]): void {
+  const file = process.env.MINI_RUN_PAUSE_FILE
+  if (process.env.MINI_RUN_PAUSE_AT !== name || !file) return
+  writeFileSync(`${file}.paused`, String(process.pid))
+  const wait = new Int32Array(new SharedArrayBuffer(4))
+  while (!existsSync(file)) Atomics.wait(wait, 0, 0, 20)
 }

@@ -9,7 +9,7 @@
 import { detachNetwork } from '../../network/index.js'
 import { inspectState } from './containers.js'
 import { removeContainer } from './remove-container.js'
-import { readState, writeState } from './state.js'
+import { readState, updateState } from './state.js'
 import { releaseCgroup } from './stop-container.js'
 
 export async function cleanupContainer(stateRoot: string, id: string, storeRoot: string): Promise<void> {
@@ -26,10 +26,9 @@ export async function cleanupContainer(stateRoot: string, id: string, storeRoot:
   if (state.network) {
     detachNetwork(stateRoot, id, state.network)
     try {
-      const now = readState(stateRoot, id)
-      delete now.network
       // the ports and addresses are given back; what they were stays for inspect
-      writeState(stateRoot, { ...now, network: { ...state.network, detached: true } })
+      const network = { ...state.network, detached: true }
+      updateState(stateRoot, id, (now) => ({ ...now, network }))
     } catch {
       // rm removed it meanwhile
     }

@@ -18,7 +18,7 @@
  * container never ran) is removed like any failed start (start.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { MiniRunError } from '../../errors.js'
 import { containerOomKilled } from './container-cgroups.js'
@@ -235,6 +235,16 @@ export async function waitExitCommand(c: Pick<ContainerState, 'monitorPid' | 'pi
   if (c.monitorPid === undefined || c.monitorPid === process.pid) return
   const end = Date.now() + ms
   while (monitorAlive(c, { exitCommand: true }) && Date.now() < end) await sleep(10)
+}
+
+/** The container as the kernel sees it now, or undefined once it has been removed. */
+export function currentInfo(stateRoot: string, id: string): ContainerInfo | undefined {
+  if (!existsSync(join(stateDir(stateRoot, id), 'state.json'))) return undefined
+  try {
+    return inspectState(stateRoot, readState(stateRoot, id))
+  } catch {
+    return undefined
+  }
 }
 
 /** run -d --rm, and its monitor (or the rm it becomes) is there to remove it. */

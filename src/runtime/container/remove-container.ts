@@ -12,8 +12,7 @@ import { MiniRunError } from '../../errors.js'
 import { destroyLeaf } from '../cgroup/cgroup.js'
 import { crashPoint } from '../../crash-point.js'
 import { destroyV1Leaves } from './container-cgroups.js'
-import { inspectState, isAlive, waitExitCommand, type ContainerInfo } from './containers.js'
-import { currentInfo } from './start-existing.js'
+import { currentInfo, inspectState, isAlive, waitExitCommand, type ContainerInfo } from './containers.js'
 import { lockContainer, readState, removeState, tryLockContainer } from './state.js'
 import { releaseContainerVolumes } from './container-volumes.js'
 import { detachNetwork } from '../../network/index.js'
@@ -87,6 +86,10 @@ async function removeLocked(stateRoot: string, c: ContainerInfo, force: boolean,
   // stops it): that one is waited for, or stopped, too, and is what goes below
   for (let i = 0, now = currentInfo(stateRoot, c.id); i < 5 && now && now.monitorPid !== c.monitorPid; i++, now = currentInfo(stateRoot, c.id)) {
     c = now
+    // the restart wrote the state it had read before the mark came (the write cannot
+    // wait for our lock: we hold it while we wait for it): marked again, or the new
+    // monitor's exit command would start it once more
+    if (force) markStoppedByUser(stateRoot, c)
     if (c.status === 'running') {
       // without -f a container its policy started again is not removed, as one found running
       if (!force) throw new MiniRunError(`cannot remove running container ${c.id.slice(0, 12)}: stop it first, or use rm -f`, { code: 'ERUNNING' })

@@ -8,9 +8,9 @@
  * leaves the container as it was: Created stays Created (Docker's rule for
  * a failed start; a failed `run` leaves nothing, run-foreground.ts).
  */
-import { existsSync, rmSync } from 'node:fs'
-import { join } from 'node:path'
+import { rmSync } from 'node:fs'
 import { detachNetwork } from '../../network/index.js'
+import { pausePoint } from '../../crash-point.js'
 import { MiniRunError } from '../../errors.js'
 import { processStartTime } from '../../proc-stat.js'
 import { planStart } from '../plan/plan-start.js'
@@ -18,12 +18,12 @@ import { execErrorOf } from '../process/exit-status.js'
 import type { Host } from '../process/host.js'
 import { runHostSteps } from '../process/run-host-steps.js'
 import { StepError } from '../process/step-error.js'
-import { exitFile, inspectState, waitExitCommand, type ContainerInfo } from './containers.js'
+import { exitFile, waitExitCommand, type ContainerInfo } from './containers.js'
 import { containerPathKind } from './prepare.js'
 import { realHost } from './real-host.js'
 import { networkContext } from './start.js'
 import { replanInput, type MonitorVia } from './start-input.js'
-import { readState, stateDir, writeState, type ContainerState } from './state.js'
+import { readState, updateState, type ContainerState } from './state.js'
 import { releaseCgroup } from './stop-container.js'
 import { startHealthRunner } from '../health/runner-process.js'
 
@@ -78,45 +78,33 @@ export async function startExisting(stateRoot: string, c: ContainerInfo, o: Star
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
     throw new MiniRunError(`container ${c.id.slice(0, 12)} was removed while it was being started`, { code: 'ENOCONTAINER', cause: err })
   }
-  let now: ContainerState
+  // read again and written as one update: a stop or rm -f that marked it while
+  // this restart started it keeps its mark (restart-container.ts stops it again)
+  let state: ContainerState
   try {
-    now = readState(stateRoot, c.id)
-  } catch (err) {
-    return abandon(err)
-  }
-  const state: ContainerState = {
-    ...now,
-    status: 'running',
-    pid: launched.pid,
-    pidStartTime: processStartTime(launched.pid),
-    monitorPid: launched.monitorPid,
-    startedAt: new Date().toISOString(),
-    // a stop or rm -f that came while a restart started it is kept (read again just now, not
-    // only before the start): restart-container.ts stops it again
-    stoppedByUser: o.restart ? before.stoppedByUser === true || now.stoppedByUser === true : false,
-    restartCount: o.restart ? (before.restartCount ?? 0) + 1 : 0,
-    ...(o.restart ? { restartDelayMs: o.restart.delayMs } : {}),
-  }
-  if (!o.restart) delete state.restartDelayMs
-  delete state.exitCode
-  delete state.finishedAt
-  delete state.oomKilled
-  try {
-    writeState(stateRoot, state)
+    state = updateState(stateRoot, c.id, (now) => {
+      if (o.restart) pausePoint('restart:before-write')
+      const next: ContainerState = {
+        ...now,
+        status: 'running',
+        pid: launched.pid,
+        pidStartTime: processStartTime(launched.pid),
+        monitorPid: launched.monitorPid,
+        startedAt: new Date().toISOString(),
+        stoppedByUser: o.restart ? before.stoppedByUser === true || now.stoppedByUser === true : false,
+        restartCount: o.restart ? (before.restartCount ?? 0) + 1 : 0,
+        ...(o.restart ? { restartDelayMs: o.restart.delayMs } : {}),
+      }
+      if (!o.restart) delete next.restartDelayMs
+      delete next.exitCode
+      delete next.finishedAt
+      delete next.oomKilled
+      return next
+    })
   } catch (err) {
     return abandon(err)
   }
   // the one place every later start passes: start, restart, a restart policy, compose
   startHealthRunner(stateRoot, state)
   return state
-}
-
-/** The container as the kernel sees it now, or undefined once it has been removed. */
-export function currentInfo(stateRoot: string, id: string): ContainerInfo | undefined {
-  if (!existsSync(join(stateDir(stateRoot, id), 'state.json'))) return undefined
-  try {
-    return inspectState(stateRoot, readState(stateRoot, id))
-  } catch {
-    return undefined
-  }
 }

@@ -186,6 +186,20 @@ export function createState(stateRoot: string, state: ContainerState, another?: 
 }
 
 
+/**
+ * Read, change and write a container's state as one step against every
+ * other such update (under the names lock, held for this alone, never while
+ * waiting): a mark `stop` or `rm -f` sets while a restart writes the start it
+ * made is never lost (test/restart-race.test.ts). ENOENT once it is gone.
+ */
+export function updateState(stateRoot: string, id: string, change: (state: ContainerState) => ContainerState): ContainerState {
+  return withNamesLock(stateRoot, () => {
+    const next = change(readState(stateRoot, id))
+    writeState(stateRoot, next)
+    return next
+  })
+}
+
 export function writeState(stateRoot: string, state: ContainerState): void {
   const file = join(stateDir(stateRoot, state.id), 'state.json')
   const tmp = `${file}.${process.pid}.tmp`

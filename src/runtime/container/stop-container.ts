@@ -10,8 +10,8 @@ import { closeSync, existsSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { MiniRunError } from '../../errors.js'
 import { notRunning, openContainerProcess, signalProcess } from '../process/container-process.js'
-import { exitFile, inspectState, isAlive, removesItself, settleContainer, waitExitCommand, type ContainerInfo } from './containers.js'
-import { readState, writeState } from './state.js'
+import { currentInfo, exitFile, inspectState, isAlive, removesItself, settleContainer, waitExitCommand, type ContainerInfo } from './containers.js'
+import { readState, updateState } from './state.js'
 import { destroyLeaf } from '../cgroup/cgroup.js'
 import { containerOomKilled, destroyV1Leaves } from './container-cgroups.js'
 import { parseSignal } from '../spec/signals.js'
@@ -63,7 +63,7 @@ async function waitExitRecord(stateRoot: string, c: ContainerInfo): Promise<void
 export function markStoppedByUser(stateRoot: string, c: ContainerInfo): void {
   if (!c.restartPolicy) return
   try {
-    writeState(stateRoot, { ...readState(stateRoot, c.id), stoppedByUser: true })
+    updateState(stateRoot, c.id, (state) => ({ ...state, stoppedByUser: true }))
   } catch (err) {
     // removed meanwhile (run -d --rm): nothing to restart
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
@@ -74,6 +74,14 @@ export function markStoppedByUser(stateRoot: string, c: ContainerInfo): void {
 export async function stopContainer(stateRoot: string, c: ContainerInfo, timeoutSeconds?: number): Promise<ContainerInfo> {
   timeoutSeconds ??= c.stopTimeout ?? 10
   markStoppedByUser(stateRoot, c)
+  if (c.status !== 'running' && c.restartPolicy && c.restartPolicy.name !== 'no') {
+    // its policy may be starting it again right now (the monitor's exit command,
+    // restart-container.ts): once that is done, a start that came before the mark
+    // is what stops (the mark stays on it)
+    await waitExitCommand(c)
+    const now = currentInfo(stateRoot, c.id)
+    if (now?.status === 'running' && now.monitorPid !== c.monitorPid) return stopContainer(stateRoot, now, timeoutSeconds)
+  }
   // a frozen cgroup holds the stop signal until it thaws (cgroup-v2.rst "Core Interface Files")
   if (c.paused) thaw(c)
   if (c.status === 'running') {
@@ -108,8 +116,8 @@ export async function releaseCgroup(stateRoot: string, c: ContainerInfo): Promis
   // run -d --rm: the monitor's exit command removes the leaf with the rest
   // (unless the monitor is gone: then no one would)
   if (removesItself(c) || !c.cgroup || !c.cgroupMount || !existsSync(c.cgroup) || isAlive(c)) return
-  const state = readState(stateRoot, c.id)
-  writeState(stateRoot, { ...state, oomKilled: containerOomKilled(c) })
+  const oomKilled = containerOomKilled(c)
+  updateState(stateRoot, c.id, (state) => ({ ...state, oomKilled }))
   await destroyLeaf({ path: c.cgroup, parent: dirname(c.cgroup) }, c.cgroupMount)
   await destroyV1Leaves(c)
 }
