@@ -80,3 +80,41 @@ describe('RegistryClient on a plain-HTTP loopback registry', () => {
     }
   })
 })
+
+describe('RegistryClient and refused connections', () => {
+  it('says at once that nothing listens where no registry ever answered, as Docker does (no retries)', async () => {
+    const { RegistryClient } = await import('../src/registry/client.js')
+    const { freePort } = await import('./helpers/registry-server.js')
+    const port = await freePort()
+    // a retry would wait a minute: the test's own timeout would end it first
+    const client = new RegistryClient(`127.0.0.1:${port}`, { retry: { baseDelayMs: 60_000 } })
+    await expect(client.request({ repository: 'a/b', path: 'manifests/latest', what: 'manifest' })).rejects.toThrow(
+      `manifest: http://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}`,
+    )
+  })
+
+  it('retries a refused connection once the registry has answered (a restart)', async () => {
+    const { createServer } = await import('node:http')
+    const { RegistryClient } = await import('../src/registry/client.js')
+    const serve = (port = 0) => {
+      const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'))
+      return new Promise<import('node:http').Server>((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)))
+    }
+    const first = await serve()
+    const { port } = first.address() as import('node:net').AddressInfo
+    const client = new RegistryClient(`127.0.0.1:${port}`, { retry: { attempts: 5, baseDelayMs: 100 } })
+    const answered = await client.request({ repository: 'a/b', method: 'HEAD', path: 'manifests/latest', what: 'manifest' })
+    answered.body.resume()
+    // down (its keep-alive connections too), and up again on the same port after the first retry's wait
+    first.closeAllConnections()
+    await new Promise((resolve) => first.close(resolve))
+    const again = new Promise<import('node:http').Server>((resolve) => setTimeout(() => resolve(serve(port)), 150))
+    try {
+      const res = await client.request({ repository: 'a/b', method: 'HEAD', path: 'manifests/latest', what: 'manifest' })
+      res.body.resume()
+      expect(res.status).toBe(200)
+    } finally {
+      ;(await again).close()
+    }
+  })
+})

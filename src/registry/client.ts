@@ -60,6 +60,8 @@ export class RegistryClient {
   /** The API host[:port]: registry-1.docker.io for docker.io. */
   readonly host: string
   private scheme: 'https:' | 'http:' | undefined
+  /** The registry has answered once: a refused connection after that may be a restart, worth retrying. */
+  private answered = false
   private readonly insecure: boolean
   private readonly auth: Authenticator
 
@@ -172,7 +174,10 @@ export class RegistryClient {
           this.scheme = 'http:'
           continue
         }
-        if (isNetworkError(err) && backoff.canRetry) {
+        // nothing listens there and nothing ever did (a wrong port, a registry
+        // not started): said at once, as Docker does, not after the retries
+        const refusedOutright = (err as NodeJS.ErrnoException).code === 'ECONNREFUSED' && !this.answered && target.host === this.host
+        if (isNetworkError(err) && backoff.canRetry && !refusedOutright) {
           log.debug({ err, url: target.href }, 'request failed, retrying')
           await backoff.wait(signal)
           continue
@@ -180,7 +185,10 @@ export class RegistryClient {
         if (signal?.aborted) throw signal.reason
         throw new RegistryError(`${what}: ${target.origin}: ${(err as Error).message}`, { cause: err })
       }
-      if (target.host === this.host) this.scheme ??= target.protocol === 'http:' ? 'http:' : 'https:'
+      if (target.host === this.host) {
+        this.scheme ??= target.protocol === 'http:' ? 'http:' : 'https:'
+        this.answered = true
+      }
       if (isRetryableStatus(res.status) && backoff.canRetry) {
         res.body.resume()
         const retryAfter = parseRetryAfter(firstHeader(res.headers['retry-after']))
