@@ -68,7 +68,7 @@ console.log(`medians: ${["node -e 0", "mini-run", "runc", "crun"].map((k) => `${
 ' $(seq -f "$out/oci-%g.json" "$rounds")
 
 podman_run() {
-  echo "podman --runtime $1 --cgroup-manager cgroupfs --events-backend none --root $work/podman --runroot $work/podman-run --tmpdir $work/podman-tmp run --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 --rootfs $rootfs /bin/true"
+  echo "podman --runtime $1 --cgroup-manager cgroupfs --events-backend none --root $work/podman --runroot $work/podman-run --tmpdir $work/podman-tmp --network-config-dir $work/podman-net run --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 --rootfs $rootfs /bin/true"
 }
 # crun 1.8 refuses a hybrid host under podman too: it is left out there
 crun_podman=()

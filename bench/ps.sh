@@ -18,7 +18,7 @@ dir=$(mktemp -d /var/tmp/mini-run-bench-XXXXXX)
 chmod 755 "$dir"
 mr="dist/mini-run.cjs --root $dir/store --state $dir/state"
 # runc: crun refuses a hybrid host's cgroups ("drop all controllers from cgroupv2")
-pm="podman --runtime runc --root $dir/podman --runroot $dir/podman-run --cgroup-manager cgroupfs --events-backend none"
+pm="podman --runtime runc --root $dir/podman --runroot $dir/podman-run --network-config-dir $dir/podman-net --cgroup-manager cgroupfs --events-backend none"
 cleanup() {
   $mr ps -a -q 2>/dev/null | xargs -r $mr rm -f >/dev/null 2>&1 || true
   $pm rm -a -f -t 0 >/dev/null 2>&1 || true

@@ -32,7 +32,8 @@ rootfs=$(pwd)/rootfs-fixtures/out/busybox-rootfs
 dir=$(mktemp -d /var/tmp/mini-run-bench-XXXXXX)
 chmod 755 "$dir"
 bundle=$dir/bundle
-pm=(podman --root "$dir/podman" --runroot "$dir/podman-run" --cgroup-manager cgroupfs --events-backend none)
+# a network config dir of its own: the host's CNI files (without their plugins) would make podman warn at every command
+pm=(podman --root "$dir/podman" --runroot "$dir/podman-run" --network-config-dir "$dir/podman-net" --cgroup-manager cgroupfs --events-backend none)
 cleanup() {
   "${pm[@]}" rm -a -f -t 0 >/dev/null 2>&1 || true
   "${pm[@]}" system reset -f >/dev/null 2>&1 || true
