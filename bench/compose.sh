@@ -16,6 +16,9 @@
 # podman-compose. ROUNDS (default 5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# as on a host without NODE_EXTRA_CA_CERTS, which Node would parse at every
+# start, `node -e 0` included (bench/run.sh shows both with it)
+unset NODE_EXTRA_CA_CERTS
 if [ "${MINI_RUN_BENCH_NETNS:-}" != 1 ]; then
   exec env MINI_RUN_BENCH_NETNS=1 unshare --net --mount --propagation private "$0" "$@"
 fi

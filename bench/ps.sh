@@ -11,6 +11,9 @@ if [ "${MINI_RUN_BENCH_NETNS:-}" != 1 ]; then
 fi
 ip link set lo up
 cd "$(dirname "$0")/.."
+# as on a host without NODE_EXTRA_CA_CERTS, which Node would parse at every
+# start, `node -e 0` included (bench/run.sh shows both with it)
+unset NODE_EXTRA_CA_CERTS
 n=${N:-100}
 out=bench/out
 mkdir -p "$out"

@@ -5,6 +5,9 @@
 #   bench/system-check.sh [IMAGES] [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# as on a host without NODE_EXTRA_CA_CERTS, which Node would parse at every
+# start, `node -e 0` included (bench/run.sh shows both with it)
+unset NODE_EXTRA_CA_CERTS
 IMAGES=${1:-20}
 RUNS=${2:-5}
 command -v hyperfine >/dev/null || { echo "bench/system-check.sh: hyperfine is missing (apt-get install -y hyperfine)" >&2; exit 1; }

@@ -8,6 +8,9 @@
 # disk out of the comparison (default /var/tmp).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# as on a host without NODE_EXTRA_CA_CERTS, which Node would parse at every
+# start, `node -e 0` included (bench/run.sh shows both with it)
+unset NODE_EXTRA_CA_CERTS
 runs=${RUNS:-10}
 source_dir=${LAYER_SOURCE:-/usr/share}
 layer_mb=${LAYER_MB:-100}

@@ -39,7 +39,8 @@ export function crashPoint(name: CrashPoint): void {
  * Where a race can be held open, for a test to act in between: with
  * MINI_RUN_PAUSE_AT=<point> and MINI_RUN_PAUSE_FILE=<file>, mini-run writes
  * its pid to <file>.paused when it reaches the point, then waits until
- * <file> exists (test/restart-race.test.ts).
+ * <file> exists (test/restart-race.test.ts), a minute at most: a point may
+ * hold a lock others wait for.
  */
 export const PAUSE_POINTS = ['restart:before-write'] as const
 
@@ -48,5 +49,5 @@ export function pausePoint(name: (typeof PAUSE_POINTS)[number]): void {
   if (process.env.MINI_RUN_PAUSE_AT !== name || !file) return
   writeFileSync(`${file}.paused`, String(process.pid))
   const wait = new Int32Array(new SharedArrayBuffer(4))
-  while (!existsSync(file)) Atomics.wait(wait, 0, 0, 20)
+  for (const end = Date.now() + 60_000; !existsSync(file) && Date.now() < end; ) Atomics.wait(wait, 0, 0, 20)
 }

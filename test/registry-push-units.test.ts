@@ -86,8 +86,8 @@ describe('RegistryClient and refused connections', () => {
     const { RegistryClient } = await import('../src/registry/client.js')
     const { freePort } = await import('./helpers/registry-server.js')
     const port = await freePort()
-    // a retry would wait a minute: the test's own timeout would end it first
-    const client = new RegistryClient(`127.0.0.1:${port}`, { retry: { baseDelayMs: 60_000 } })
+    // a retry would wait two minutes: the test's own timeout would end it first
+    const client = new RegistryClient(`127.0.0.1:${port}`, { retry: { attempts: 2, baseDelayMs: 120_000, maxDelayMs: 120_000 } })
     await expect(client.request({ repository: 'a/b', path: 'manifests/latest', what: 'manifest' })).rejects.toThrow(
       `manifest: http://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}`,
     )

@@ -11,7 +11,7 @@
  * and accept any certificate from.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { miniRun } from './helpers/cli.js'
@@ -104,8 +104,19 @@ describe.skipIf(why)(`NODE_EXTRA_CA_CERTS for a TLS registry${why ? ` (skipped: 
     const images = env.run(['images'], { env: withCa(missing) })
     expect(images.status).toBe(0)
     expect(images.stderr).toBe('')
-    const run = miniRun(env.runArgs(['--network', 'none', '-e', 'NODE_EXTRA_CA_CERTS', BUSYBOX, 'sh', '-c', 'echo "[$NODE_EXTRA_CA_CERTS]"; env | grep -c MINI_RUN_EXTRA || true']), { env: withCa(missing) })
+    // -e NAME passes the caller's value, as in Docker
+    const run = miniRun(env.runArgs(['--network', 'none', '-e', 'NODE_EXTRA_CA_CERTS', BUSYBOX, 'sh', '-c', 'echo "[$NODE_EXTRA_CA_CERTS]"']), { env: withCa(missing) })
     expect(run.stderr).toBe('')
-    expect(run.stdout).toBe(`[${missing}]\n0\n`)
+    expect(run.stdout).toBe(`[${missing}]\n`)
+    // the monitor of run -d has the variable as the caller set it, and not the #! line's other name
+    const started = env.run(['run', '-d', '--network', 'none', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sleep', '60'], { env: withCa(missing) })
+    expect(started.stderr).toBe('')
+    const [info] = JSON.parse(env.run(['inspect', started.stdout.trim()]).stdout) as Array<{ State: { Pid: number } }>
+    const monitor = Number(readFileSync(`/proc/${info!.State.Pid}/stat`, 'latin1').replace(/^.*\) /, '').split(' ')[1])
+    const environ = readFileSync(`/proc/${monitor}/environ`, 'latin1').split('\0')
+    expect(readFileSync(`/proc/${monitor}/comm`, 'latin1').trim()).toBe('mini-run-monito')
+    expect(environ).toContain(`NODE_EXTRA_CA_CERTS=${missing}`)
+    expect(environ.filter((e) => e.startsWith('MINI_RUN_EXTRA_CA_CERTS'))).toEqual([])
+    expect(env.run(['rm', '-f', started.stdout.trim()]).status).toBe(0)
   })
 })

@@ -73,7 +73,11 @@ export function attachedRun(flags: Pick<RunFlags, 'detach' | 'interactive' | 'tt
  * --env-file anywhere in argv (nodejs/node#54232).
  */
 export function selfCommand(global: GlobalOptions): string[] {
-  return [process.execPath, '--', process.argv[1]!, ...globalArgs(global)]
+  const self = [process.execPath, '--', process.argv[1]!, ...globalArgs(global)]
+  // NODE_EXTRA_CA_CERTS out of Node's sight, as the #! line puts it: the
+  // commands `stop` and `rm` wait for would parse it first (registry/extra-ca-certs.ts)
+  const caCerts = process.env.NODE_EXTRA_CA_CERTS
+  return caCerts ? ['/usr/bin/env', '-u', 'NODE_EXTRA_CA_CERTS', `MINI_RUN_EXTRA_CA_CERTS=${caCerts}`, ...self] : self
 }
 
 /** The global options again, for a command the monitor runs later (its store and state are this one's). */

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs'
 import { MiniRunError, UsageError } from '../errors.js'
 import { findContainer } from '../runtime/container/containers.js'
-import { readState, writeState } from '../runtime/container/state.js'
+import { updateState } from '../runtime/container/state.js'
 import { netavark as lockedNetavark, netnsPin, type Endpoint } from './attach.js'
 import { hostListeners, hostRoutes } from './host-net.js'
 import { readLeases, takeLease } from './leases.js'
@@ -48,17 +48,15 @@ export function connectContainer(storeRoot: string, stateRoot: string, ref: stri
     networks: { ...netavark.networks, ...one.networks },
     network_info: { ...netavark.network_info, ...one.network_info },
   }
-  const state = readState(stateRoot, c.id)
   // recorded first: a crash from here on is torn down with the rest
-  state.network = { ...record, networks: [...record.networks, def.name], netavark: merged }
-  writeState(stateRoot, state)
+  const network = { ...record, networks: [...record.networks, def.name], netavark: merged }
+  updateState(stateRoot, c.id, (state) => ({ ...state, network }))
   const status = lockedNetavark('setup', stateRoot, netnsPin(stateRoot, c.id), one)
   const endpoint: Endpoint = {
     network: def.name, interfaceName, ip: attachment.ip, prefix: Number(def.subnet.split('/')[1]), gateway: def.gateway,
     mac: status[def.name]?.interfaces?.[interfaceName]?.mac_address ?? '', aliases: attachment.aliases,
   }
-  state.network = { ...state.network, endpoints: [...endpoints, endpoint] }
-  writeState(stateRoot, state)
+  updateState(stateRoot, c.id, (state) => ({ ...state, network: { ...network, endpoints: [...endpoints, endpoint] } }))
 }
 
 export function disconnectContainer(storeRoot: string, stateRoot: string, ref: string, name: string): void {
@@ -76,11 +74,10 @@ export function disconnectContainer(storeRoot: string, stateRoot: string, ref: s
   delete rest.networks[netName]
   delete rest.network_info[netName]
   const endpoints = (record.endpoints ?? []).filter((e) => e.network !== netName)
-  const state = readState(stateRoot, c.id)
-  state.network = { ...record, networks: record.networks.filter((n) => n !== netName), netavark: rest, endpoints }
+  const network = { ...record, networks: record.networks.filter((n) => n !== netName), netavark: rest, endpoints }
   // netavark's teardown took the default bridge's eth0, mini-run's veth or not: a later connect there is netavark's
-  if (netName === DEFAULT_NETWORK) delete state.network.veth
-  writeState(stateRoot, state)
+  if (netName === DEFAULT_NETWORK) delete network.veth
+  updateState(stateRoot, c.id, (state) => ({ ...state, network }))
   takeLease(stateRoot, c.id, {
     networks: endpoints.map((e) => ({ name: e.network, subnet: rest.network_info[e.network]!.subnets[0]!.subnet, gateway: e.gateway, ip: e.ip })),
     ports: record.ports,

@@ -12,9 +12,12 @@
  * (`env -S -u NODE_EXTRA_CA_CERTS MINI_RUN_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS}`),
  * the launcher puts it back for everything mini-run starts and marks the
  * process (DEFERRED), and the registry's HTTPS agent trusts what Node would
- * have: its bundled roots (tls.rootCertificates, Node's default store) and
- * the file's certificates. A file Node cannot read gets the warning Node
- * would have printed, once, and the roots alone, as Node does.
+ * have: Node's default store (its bundled roots, or OpenSSL's with
+ * --use-openssl-ca) and the file's certificates, added to a context made
+ * with the defaults as Node adds the file's at start (addCACert). A file Node
+ * cannot read gets the warning Node would have printed, once, and the
+ * defaults alone, as Node does; one with no certificate in it adds none,
+ * silently, as with Node.
  */
 import { readFileSync } from 'node:fs'
 import tls from 'node:tls'
@@ -37,8 +40,10 @@ export function trustOptions(warn: (line: string) => void = (line) => process.st
   const file = deferredExtraCaCerts()
   if (file === undefined) return {}
   try {
-    const extra = readFileSync(file, 'latin1')
-    return { secureContext: tls.createSecureContext({ ca: [...tls.rootCertificates, extra] }) }
+    const extra = readFileSync(file)
+    const secureContext = tls.createSecureContext()
+    ;(secureContext.context as { addCACert(pem: Buffer): void }).addCACert(extra)
+    return { secureContext }
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err)
     warn(`mini-run: warning: ignoring extra certs from NODE_EXTRA_CA_CERTS=${file}, load failed: ${reason}`)

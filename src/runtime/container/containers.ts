@@ -26,7 +26,7 @@ import { getLogger } from '../../log.js'
 import { isRecordedProcess, processStartTime, readProcStat, startedAfter } from '../../proc-stat.js'
 import { removeLeftover } from './remove-leftover.js'
 import { collectStateDir } from './state-collect.js'
-import { checkStateRoot, CONTAINER_ID, readState, stateDir, tryLockContainer, writeState, type ContainerState } from './state.js'
+import { checkStateRoot, CONTAINER_ID, readState, stateDir, tryLockContainer, updateState, type ContainerState } from './state.js'
 import { readHealth, type HealthState } from '../health/health-state.js'
 
 export type Status = 'created' | 'running' | 'exited'
@@ -164,7 +164,7 @@ export function settleContainer(stateRoot: string, c: ContainerInfo): ContainerI
     if (now.unsettled === 'unknown-exit') {
       const finishedAt = new Date().toISOString()
       const error = 'its exit status is unknown: the process that waited for it was killed'
-      writeState(stateRoot, { ...readState(stateRoot, c.id), status: 'exited', exitCode: UNKNOWN_EXIT_CODE, finishedAt, error })
+      updateState(stateRoot, c.id, (state) => ({ ...state, status: 'exited', exitCode: UNKNOWN_EXIT_CODE, finishedAt, error }))
       return { ...now, finishedAt, error, unsettled: undefined }
     }
     if (now.unsettled === 'remove' && removeLeftover(stateRoot, now)) return undefined

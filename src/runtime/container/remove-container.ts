@@ -86,9 +86,8 @@ async function removeLocked(stateRoot: string, c: ContainerInfo, force: boolean,
   // stops it): that one is waited for, or stopped, too, and is what goes below
   for (let i = 0, now = currentInfo(stateRoot, c.id); i < 5 && now && now.monitorPid !== c.monitorPid; i++, now = currentInfo(stateRoot, c.id)) {
     c = now
-    // the restart wrote the state it had read before the mark came (the write cannot
-    // wait for our lock: we hold it while we wait for it): marked again, or the new
-    // monitor's exit command would start it once more
+    // marked again: whatever wrote its state since (a restart's own update) must
+    // not let the new monitor's exit command start it once more
     if (force) markStoppedByUser(stateRoot, c)
     if (c.status === 'running') {
       // without -f a container its policy started again is not removed, as one found running

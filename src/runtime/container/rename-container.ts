@@ -8,7 +8,7 @@ import { readlinkSync, symlinkSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { MiniRunError, UsageError } from '../../errors.js'
 import type { ContainerInfo } from './containers.js'
-import { CONTAINER_NAME, readState, writeState } from './state.js'
+import { CONTAINER_NAME, updateState } from './state.js'
 
 export function renameContainer(stateRoot: string, c: ContainerInfo, newName: string): void {
   const name = newName.replace(/^\//, '')
@@ -30,7 +30,7 @@ export function renameContainer(stateRoot: string, c: ContainerInfo, newName: st
       { code: 'ENAMEINUSE' },
     )
   }
-  writeState(stateRoot, { ...readState(stateRoot, c.id), name })
+  updateState(stateRoot, c.id, (state) => ({ ...state, name }))
   try {
     if (readlinkSync(join(names, c.name)) === c.id) unlinkSync(join(names, c.name))
   } catch {

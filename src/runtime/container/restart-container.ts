@@ -59,6 +59,8 @@ export async function restartAfterExit(stateRoot: string, id: string): Promise<R
     if (started.cgroup && started.cgroupMount) await destroyLeaf({ path: started.cgroup, parent: dirname(started.cgroup) }, started.cgroupMount)
     return 'gone'
   }
-  if (after.stoppedByUser) await stopContainer(stateRoot, after)
+  // a stop or rm -f came while it started: it has barely run, and the command
+  // that marked it waits for this one (its own -t is for what ran before)
+  if (after.stoppedByUser) await stopContainer(stateRoot, after, 0)
   return 'restarted'
 }
