@@ -5,6 +5,7 @@
 import { listContainers, type ContainerInfo } from '../runtime/container/containers.js'
 import { LABELS } from './labels.js'
 import type { Service } from './model.js'
+import { textOrder } from '../text-order.js'
 
 export interface ServiceContainer {
   info: ContainerInfo
@@ -25,7 +26,7 @@ export function projectContainers(stateRoot: string, project: string): ServiceCo
       oneoff: labels[LABELS.oneoff] === 'True',
     })
   }
-  return out.sort((a, b) => a.service.localeCompare(b.service) || a.number - b.number)
+  return out.sort((a, b) => textOrder(a.service, b.service) || a.number - b.number)
 }
 
 /** Docker Compose v2's name: `<project>-<service>-<n>`, or container_name. */

@@ -12,6 +12,7 @@ import { IMAGE_MANIFEST_TYPES, type ImageConfig, type ImageManifest } from './oc
 import { familiarRepository, parseReference } from './reference.js'
 import { listRefs } from './refs.js'
 import type { ImageSummary, ResolvedImage, StoreAccess } from './store-types.js'
+import { textOrder } from '../text-order.js'
 
 /** An image by manifest digest, checked complete; `name` is only for messages and the result. */
 export async function loadStoreImage(store: StoreAccess, name: string, manifestDigest: string): Promise<ResolvedImage> {
@@ -83,5 +84,5 @@ export async function listImages(store: StoreAccess): Promise<ImageSummary[]> {
     }
     out.push(summary)
   }
-  return out.sort((a, b) => a.name.localeCompare(b.name))
+  return out.sort((a, b) => textOrder(a.name, b.name))
 }

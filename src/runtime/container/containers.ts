@@ -28,6 +28,7 @@ import { removeLeftover } from './remove-leftover.js'
 import { collectStateDir } from './state-collect.js'
 import { checkStateRoot, CONTAINER_ID, readState, stateDir, tryLockContainer, updateState, type ContainerState } from './state.js'
 import { readHealth, type HealthState } from '../health/health-state.js'
+import { textOrder } from '../../text-order.js'
 
 export type Status = 'created' | 'running' | 'exited'
 
@@ -192,7 +193,7 @@ export function listContainers(stateRoot: string): ContainerInfo[] {
       else getLogger().debug({ err, id }, 'skipping container state')
     }
   }
-  return infos.sort((a, b) => b.created.localeCompare(a.created))
+  return infos.sort((a, b) => textOrder(b.created, a.created))
 }
 
 /** Docker's resolution: full id, name, then a unique id prefix. */

@@ -37,6 +37,7 @@ import { isRecordedProcess, readProcStat } from '../../proc-stat.js'
 import { CONTAINER_ID, readState } from './state.js'
 import { checkVolumeName, VOLUME_NAME } from '../spec/volumes.js'
 import { storeRootDir } from '../../image/store-dirs.js'
+import { textOrder } from '../../text-order.js'
 
 /** volume.json */
 export interface VolumeRecord {
@@ -210,7 +211,7 @@ function usersLocked(dir: string, name: string): User[] {
     getLogger().debug({ volume: name, id }, 'removing a stale volume claim')
     rmSync(join(usersDir, id), { force: true })
   }
-  return users.sort((a, b) => a.id.localeCompare(b.id))
+  return users.sort((a, b) => textOrder(a.id, b.id))
 }
 
 /** Not exited: created and not yet run, or its own process still runs (as containers.ts's inspectState sees it). */
