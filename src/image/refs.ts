@@ -4,8 +4,7 @@
  * percent-encoded ("docker.io%2Flibrary%2Falpine%3Alatest"), or its hash
  * when that would not fit in a file name.
  */
-import { readFileSync } from 'node:fs'
-import { readdir } from 'node:fs/promises'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { MiniRunError } from '../errors.js'
 import { isDigest, sha256Digest } from './digest.js'
@@ -44,7 +43,9 @@ export async function readRef(refsDir: string, name: string): Promise<RefRecord 
 export async function listRefs(refsDir: string): Promise<RefRecord[]> {
   let files: string[]
   try {
-    files = await readdir(refsDir)
+    // sync, as the reads below: node:fs/promises would be compiled for this
+    // one call (2-3 ms of every `images`)
+    files = readdirSync(refsDir)
   } catch (err) {
     if (isEnoent(err)) return []
     throw err
