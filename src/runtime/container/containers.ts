@@ -18,7 +18,7 @@
  * container never ran) is removed like any failed start (start.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { MiniRunError } from '../../errors.js'
 import { containerOomKilled } from './container-cgroups.js'
@@ -26,7 +26,7 @@ import { getLogger } from '../../log.js'
 import { isRecordedProcess, processStartTime, readProcStat, startedAfter } from '../../proc-stat.js'
 import { removeLeftover } from './remove-leftover.js'
 import { collectStateDir } from './state-collect.js'
-import { checkStateRoot, CONTAINER_ID, readState, stateDir, tryLockContainer, updateState, type ContainerState } from './state.js'
+import { checkStateRoot, CONTAINER_ID, CONTAINER_NAME, readState, stateDir, tryLockContainer, updateState, type ContainerState } from './state.js'
 import { readHealth, type HealthState } from '../health/health-state.js'
 import { textOrder } from '../../text-order.js'
 
@@ -198,6 +198,8 @@ export function listContainers(stateRoot: string): ContainerInfo[] {
 
 /** Docker's resolution: full id, name, then a unique id prefix. */
 export function findContainer(stateRoot: string, ref: string): ContainerInfo {
+  const direct = lookUpDirectly(stateRoot, ref)
+  if (direct) return direct
   const all = listContainers(stateRoot)
   const exact = all.find((c) => c.id === ref || c.name === ref || c.name === ref.replace(/^\//, ''))
   if (exact) return exact
@@ -205,6 +207,27 @@ export function findContainer(stateRoot: string, ref: string): ContainerInfo {
   if (byPrefix.length === 1) return byPrefix[0]!
   if (byPrefix.length > 1) throw new MiniRunError(`multiple containers found with prefix ${ref}: be more precise`, { code: 'EAMBIGUOUS' })
   throw new MiniRunError(`no such container: ${ref}`, { code: 'ENOCONTAINER' })
+}
+
+/**
+ * A full id, or a name whose link in names/ (state.ts createState) gives
+ * the id: that container's state alone, rather than every container's
+ * (`inspect`, `stop`, `rm`... of one among 50 read 50 states). Undefined
+ * when that does not settle it (a prefix, a stale link, a state being
+ * written or removed): the whole listing does, as before.
+ */
+function lookUpDirectly(stateRoot: string, ref: string): ContainerInfo | undefined {
+  const name = ref.replace(/^\//, '')
+  try {
+    if (!checkStateRoot(stateRoot)) return undefined
+    const id = CONTAINER_ID.test(ref) ? ref : CONTAINER_NAME.test(name) ? readlinkSync(join(stateRoot, 'names', name)) : undefined
+    if (id === undefined || !CONTAINER_ID.test(id)) return undefined
+    const info = settleContainer(stateRoot, inspectState(stateRoot, readState(stateRoot, id)))
+    return info && (info.id === ref || info.name === name) ? info : undefined
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') getLogger().debug({ err, ref }, 'look up a container directly')
+    return undefined
+  }
 }
 
 /**
