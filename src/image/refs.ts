@@ -33,7 +33,7 @@ function isEnoent(err: unknown): boolean {
 
 export async function readRef(refsDir: string, name: string): Promise<RefRecord | undefined> {
   try {
-    return JSON.parse(readMetadata(join(refsDir, refFileName(name))).toString('utf8')) as RefRecord
+    return JSON.parse(readMetadata(`${refsDir}/${refFileName(name)}`).toString('utf8')) as RefRecord
   } catch (err) {
     if (isEnoent(err)) return undefined
     throw new MiniRunError(`cannot read ref ${name} in ${refsDir}`, { cause: err })
@@ -53,7 +53,7 @@ export async function listRefs(refsDir: string): Promise<RefRecord[]> {
   const refs: RefRecord[] = []
   for (const file of files) {
     try {
-      refs.push(JSON.parse(readMetadata(join(refsDir, file)).toString('utf8')) as RefRecord)
+      refs.push(JSON.parse(readMetadata(`${refsDir}/${file}`).toString('utf8')) as RefRecord)
     } catch (err) {
       // removed meanwhile by another process
       if (!isEnoent(err)) throw new MiniRunError(`corrupt ref file ${join(refsDir, file)}`, { cause: err })

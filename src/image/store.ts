@@ -76,6 +76,8 @@ export class ImageStore {
     this.rootless = opts.rootless ?? process.getuid?.() !== 0
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits }
     this.#subordinateIds = opts.subordinateIds
+    // normalized once here: the paths below are these and a checked hex digest
+    // joined with a slash (node:path's join was a tenth of an `images`)
     this.blobsDir = join(this.root, 'blobs', 'sha256')
     this.layersDir = join(this.root, 'layers')
     this.refsDir = join(this.root, 'refs')
@@ -105,16 +107,16 @@ export class ImageStore {
   }
 
   blobPath(digest: string): string {
-    return join(this.blobsDir, digestHex(digest))
+    return `${this.blobsDir}/${digestHex(digest)}`
   }
 
   layerPath(chainId: string): string {
-    return join(this.layersDir, digestHex(chainId))
+    return `${this.layersDir}/${digestHex(chainId)}`
   }
 
   /** The overlay lower dir of a layer. */
   layerFsPath(chainId: string): string {
-    return join(this.layerPath(chainId), 'fs')
+    return `${this.layerPath(chainId)}/fs`
   }
 
   // ---- blobs -------------------------------------------------------------
@@ -169,7 +171,7 @@ export class ImageStore {
   // ---- layers ------------------------------------------------------------
 
   async hasLayer(chainId: string): Promise<boolean> {
-    return exists(join(this.layerPath(chainId), 'layer.json'))
+    return exists(`${this.layerPath(chainId)}/layer.json`)
   }
 
   /**
@@ -178,7 +180,7 @@ export class ImageStore {
    * save send it; only layers stored by older versions lack it.
    */
   layerBlobPath(chainId: string): string {
-    return join(this.layerPath(chainId), LAYER_BLOB)
+    return `${this.layerPath(chainId)}/${LAYER_BLOB}`
   }
 
   async hasLayerBlob(chainId: string): Promise<boolean> {
@@ -204,7 +206,7 @@ export class ImageStore {
   }
 
   async getLayer(chainId: string): Promise<LayerRecord> {
-    const path = join(this.layerPath(chainId), 'layer.json')
+    const path = `${this.layerPath(chainId)}/layer.json`
     try {
       return JSON.parse(readMetadata(path).toString('utf8')) as LayerRecord
     } catch (err) {

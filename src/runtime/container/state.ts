@@ -241,7 +241,9 @@ export function tryLockContainer(stateRoot: string, id: string): FileLock | unde
 }
 
 export function readState(stateRoot: string, id: string): ContainerState {
-  const file = join(stateDir(stateRoot, id), 'state.json')
+  // joined with slashes, not node:path's join (`ps` reads one per container): the
+  // file is the same, and a state whose id is not its directory's name is refused
+  const file = `${stateRoot}/${id}/state.json`
   const state = JSON.parse(readFileSync(file, 'utf8')) as unknown
   const problem = stateProblem(state, id)
   if (problem) throw new MiniRunError(`invalid state file ${file}: ${problem}`, { code: 'EBADSTATE' })
