@@ -23,7 +23,7 @@ afterEach(() => {
   for (const fd of open.splice(0)) closeSync(fd)
 })
 
-const stage = processCalls.sealedCopy(native.stagePath)
+const stage = processCalls.sealedCopy(native.stagePath())
 const devnull = openSync('/dev/null', 'r')
 
 /**

@@ -20,15 +20,15 @@ const muslGcc = musl()
 
 describe('the stage program', () => {
   it.skipIf(muslGcc === undefined)('is linked with musl where musl-gcc is installed (skipped without it: apt-get install musl-tools)', () => {
-    expect(readFileSync(stagePath.replace(/mini-run-stage$/, 'stage-cc'), 'utf8').trim()).toBe(muslGcc)
-    const stage = readFileSync(stagePath)
+    expect(readFileSync(stagePath().replace(/mini-run-stage$/, 'stage-cc'), 'utf8').trim()).toBe(muslGcc)
+    const stage = readFileSync(stagePath())
     // glibc's static link names itself in its fatal messages ("Fatal glibc error: ...")
     expect(stage.includes('glibc')).toBe(false)
-    expect(statSync(stagePath).size).toBeLessThan(200_000)
+    expect(statSync(stagePath()).size).toBeLessThan(200_000)
   })
 
   it.skipIf(muslGcc === undefined)('mini-run-monitor is linked with musl too (skipped without musl-gcc)', () => {
-    const monitor = stagePath.replace(/mini-run-stage$/, 'mini-run-monitor')
+    const monitor = stagePath().replace(/mini-run-stage$/, 'mini-run-monitor')
     expect(readFileSync(monitor).includes('glibc')).toBe(false)
     expect(statSync(monitor).size).toBeLessThan(200_000)
   })

@@ -13,7 +13,7 @@ import type { Host } from '../src/runtime/process/host.js'
 import type { Launched } from '../src/runtime/process/run-host-steps.js'
 import { holdSignals, superviseProcess } from '../src/runtime/process/supervise.js'
 
-const stage = processCalls.sealedCopy(native.stagePath)
+const stage = processCalls.sealedCopy(native.stagePath())
 const devnull = openSync('/dev/null', 'r')
 afterAll(() => [stage, devnull].forEach((fd) => closeSync(fd)))
 

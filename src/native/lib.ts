@@ -39,7 +39,7 @@ export const DataType = new Proxy({} as typeof FfiRs.DataType, {
  */
 function prebuiltAddon(arch: string): string | undefined {
   const file = `node_modules/@yuuang/ffi-rs-linux-${arch}-gnu/ffi-rs.linux-${arch}-gnu.node`
-  for (let dir = packageRoot; ; dir = dirname(dir)) {
+  for (let dir = packageRoot(); ; dir = dirname(dir)) {
     if (existsSync(join(dir, file))) return join(dir, file)
     if (dir === dirname(dir)) return undefined
   }
@@ -78,19 +78,28 @@ function loadFfi(): typeof FfiRs {
 }
 
 const LIBRARY = 'minirun'
-// native/build/ of the package: two levels up from dist/native/lib.js, one
-// from the bundled CLI in dist/
-const nativeDir = ['../../native/build/', '../native/build/']
-  .map((rel) => fileURLToPath(new URL(rel, import.meta.url)))
-  .find((dir) => existsSync(dir + 'libminirun.so')) ?? fileURLToPath(new URL('../../native/build/', import.meta.url))
-export const libraryPath = nativeDir + 'libminirun.so'
-const packageRoot = resolvePath(nativeDir, '../..')
-export const stagePath = nativeDir + 'mini-run-stage'
+let foundNativeDir: string | undefined
+/**
+ * native/build/ of the package: two levels up from dist/native/lib.js, one
+ * from the bundled CLI in dist/. Found on first use: `ps` never asks (the
+ * URL work and the stats were 1 ms of it).
+ */
+function nativeDir(): string {
+  return (foundNativeDir ??=
+    ['../../native/build/', '../native/build/'].map((rel) => fileURLToPath(new URL(rel, import.meta.url))).find((dir) => existsSync(dir + 'libminirun.so')) ??
+    fileURLToPath(new URL('../../native/build/', import.meta.url)))
+}
+export const libraryPath = (): string => nativeDir() + 'libminirun.so'
+const packageRoot = (): string => resolvePath(nativeDir(), '../..')
+/** The stage (native/stage.c), which runs a start's child steps. */
+export const stagePath = (): string => nativeDir() + 'mini-run-stage'
+/** The monitor of a detached container (native/monitor.c). */
+export const monitorPath = (): string => nativeDir() + 'mini-run-monitor'
 
 let opened = false
 function ensureOpen(): void {
   if (opened) return
-  ffiRs().open({ library: LIBRARY, path: libraryPath })
+  ffiRs().open({ library: LIBRARY, path: libraryPath() })
   opened = true
 }
 

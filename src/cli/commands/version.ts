@@ -13,7 +13,7 @@ export function register(program: Command): void {
     .option('-f, --format <template>', 'format the output with a Go template: {{.Version}}, {{json .}}')
     .action(async (flags: { format?: string }) => {
       const { miniRunVersion } = await import('../../version.js')
-      const { monitorPath } = await import('../../runtime/process/monitor.js')
+      const { monitorPath } = await import('../../native/lib.js')
       const info = {
         Version: miniRunVersion(),
         NodeVersion: process.version,
@@ -21,7 +21,7 @@ export function register(program: Command): void {
         Arch: goArch(),
         KernelVersion: release(),
         Runtime: 'mini-run-stage (clone3 + the step program)',
-        Monitor: monitorPath,
+        Monitor: monitorPath(),
       }
       if (flags.format !== undefined) {
         const { formatEach } = await import('../format/format-list.js')

@@ -47,7 +47,6 @@ export interface RowOptions {
 export function containerRow(c: ContainerInfo, o: RowOptions): Record<string, unknown> {
   const command = c.command.join(' ')
   const labels = c.labels ?? {}
-  const mounts = [...(c.volumes ?? []).map((v) => v.name), ...(c.spec?.mounts ?? []).filter((m) => m.type === 'bind' && !(c.volumes ?? []).some((v) => v.destination === m.destination)).map((m) => m.source ?? '')]
   return {
     Command: JSON.stringify(o.trunc ? ellipsis(command, 20) : command),
     CreatedAt: goTime(c.created),
@@ -55,7 +54,11 @@ export function containerRow(c: ContainerInfo, o: RowOptions): Record<string, un
     Image: c.image ?? '<rootfs>',
     Labels: Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(','),
     LocalVolumes: String((c.volumes ?? []).length),
-    Mounts: mounts.map((m) => (o.trunc ? ellipsis(m, 15) : m)).join(','),
+    // a getter: the binds are in the spec, which only this column reads (state-config.ts)
+    get Mounts() {
+      const binds = (c.spec?.mounts ?? []).filter((m) => m.type === 'bind' && !(c.volumes ?? []).some((v) => v.destination === m.destination))
+      return [...(c.volumes ?? []).map((v) => v.name), ...binds.map((m) => m.source ?? '')].map((m) => (o.trunc ? ellipsis(m, 15) : m)).join(',')
+    },
     Names: c.name,
     Networks: networkNames(c).join(','),
     // a stopped container holds no port, as in Docker

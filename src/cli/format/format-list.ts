@@ -44,7 +44,10 @@ export function unescapeFormat(format: string): string {
 function headerData(headers: Record<string, string>, sample: unknown): Record<string, unknown> {
   const data: Record<string, unknown> = {}
   if (sample && typeof sample === 'object') {
-    for (const [k, v] of Object.entries(sample)) data[k] = typeof v === 'function' ? () => (headers[k] ?? k.toUpperCase()) : (headers[k] ?? k.toUpperCase())
+    // by descriptor: a getter's value (a row's Mounts) is not read for a header
+    for (const [k, d] of Object.entries(Object.getOwnPropertyDescriptors(sample))) {
+      data[k] = typeof d.value === 'function' ? () => (headers[k] ?? k.toUpperCase()) : (headers[k] ?? k.toUpperCase())
+    }
   }
   for (const [k, h] of Object.entries(headers)) data[k] ??= h
   return data

@@ -26,7 +26,7 @@ import { getLogger } from '../../log.js'
 import { isRecordedProcess, processStartTime, readProcStat, startedAfter } from '../../proc-stat.js'
 import { removeLeftover } from './remove-leftover.js'
 import { collectStateDir } from './state-collect.js'
-import { checkStateRoot, CONTAINER_ID, CONTAINER_NAME, readState, stateDir, tryLockContainer, updateState, type ContainerState } from './state.js'
+import { checkStateRoot, CONTAINER_ID, CONTAINER_NAME, readState, stateDir, stateWith, tryLockContainer, updateState, type ContainerState } from './state.js'
 import { readHealth, type HealthState } from '../health/health-state.js'
 import { textOrder } from '../../text-order.js'
 
@@ -101,7 +101,7 @@ export function inspectState(stateRoot: string, state: ContainerState): Containe
   // OOMKilled is about how it exited): `ps` of many running containers reads one file each
   // (and health.json, for a container with a health check). Also when the runtime that
   // started it was killed before it could say so (its status still "created").
-  if (state.pid !== undefined && isAlive(state)) return { ...state, status: 'running', oomKilled: state.oomKilled ?? false, paused: isFrozen(state), restarting: false, ...healthOf(stateRoot, state) }
+  if (state.pid !== undefined && isAlive(state)) return stateWith(state, { status: 'running' as const, oomKilled: state.oomKilled ?? false, paused: isFrozen(state), restarting: false, ...healthOf(stateRoot, state) })
   let exit: ExitRecord | undefined
   if (state.pid !== undefined) {
     try {
@@ -117,11 +117,11 @@ export function inspectState(stateRoot: string, state: ContainerState): Containe
     // lives it is starting; once that is gone with the container never run,
     // it is a failed start, which leaves nothing (start.ts)
     const starting = runtimeAlive(state) !== false || (state.monitorPid !== undefined && monitorAlive(state))
-    return { ...state, status: 'created', oomKilled: false, paused: false, restarting: false, ...(starting ? {} : { unsettled: 'remove' as const }) }
+    return stateWith(state, { status: 'created' as const, oomKilled: false, paused: false, restarting: false, ...(starting ? {} : { unsettled: 'remove' as const }) })
   }
-  const info: ContainerInfo = {
-    ...state,
-    status: 'exited',
+  // stateWith, not a spread: the spec and start input stay unread (state-config.ts)
+  const info: ContainerInfo = stateWith(state, {
+    status: 'exited' as const,
     exitCode,
     finishedAt,
     oomKilled: state.oomKilled ?? containerOomKilled(state),
@@ -129,10 +129,10 @@ export function inspectState(stateRoot: string, state: ContainerState): Containe
     restarting: state.restartPolicy !== undefined && state.restartPolicy.name !== 'no' && !state.stoppedByUser && monitorAlive(state, { exitCommand: true }),
     paused: false,
     ...healthOf(stateRoot, state),
-  }
+  })
   if (recorderAlive(state)) return info
-  if (state.autoRemove) return { ...info, unsettled: 'remove' }
-  if (exitCode === undefined) return { ...info, exitCode: UNKNOWN_EXIT_CODE, unsettled: 'unknown-exit' }
+  if (state.autoRemove) return stateWith(info, { unsettled: 'remove' as const })
+  if (exitCode === undefined) return stateWith(info, { exitCode: UNKNOWN_EXIT_CODE, unsettled: 'unknown-exit' as const })
   return info
 }
 

@@ -67,15 +67,20 @@ function ancestorMatches(c: ContainerInfo, wanted: string): boolean {
   }
 }
 
-/** Docker's HostConfig.NetworkMode: "none" (a network namespace of its own with only lo) or "host". */
-/** Docker's NetworkMode: the network it joined first (bridge, or a network's name), pasta, host or none. */
-export function networkMode(c: Pick<ContainerInfo, 'spec' | 'network'>): string {
+/**
+ * Docker's NetworkMode: the network it joined first (bridge, or a network's
+ * name), pasta, host or none (a network namespace of its own with only lo).
+ * hostNetwork says host or none without the spec (state-config.ts); a state
+ * from before it has its spec in state.json.
+ */
+export function networkMode(c: Pick<ContainerInfo, 'spec' | 'network' | 'hostNetwork'>): string {
   if (c.network) return c.network.mode === 'pasta' ? 'pasta' : (c.network.networks[0] ?? 'bridge')
-  return c.spec && !c.spec.linux.namespaces.some((ns) => ns.type === 'network') ? 'host' : 'none'
+  const host = c.hostNetwork ?? (c.spec !== undefined && !c.spec.linux.namespaces.some((ns) => ns.type === 'network'))
+  return host ? 'host' : 'none'
 }
 
 /** The networks it joins, by name (ps's Networks column, --filter network=). */
-export function networkNames(c: Pick<ContainerInfo, 'spec' | 'network'>): string[] {
+export function networkNames(c: Pick<ContainerInfo, 'spec' | 'network' | 'hostNetwork'>): string[] {
   return c.network?.mode === 'bridge' ? c.network.networks : [networkMode(c)]
 }
 

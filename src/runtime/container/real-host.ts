@@ -86,7 +86,7 @@ export const realHost: Host = {
   pipe: processCalls.pipe,
   memfd: processCalls.memfdData,
   stage() {
-    stageFd ??= processCalls.sealedCopy(native.stagePath)
+    stageFd ??= processCalls.sealedCopy(native.stagePath())
     return stageFd
   },
   spawn: processCalls.spawn,

@@ -50,6 +50,7 @@ export function initialState(p: PreparedContainer, o: { autoRemove?: boolean } =
     runtime: { pid: process.pid, startTime: processStartTime(process.pid) ?? '0' },
     logConfig: p.logDriver === 'none' ? { type: 'none', config: {} } : p.detached ? { type: 'json-file', config: { ...p.logConfig.options } } : undefined,
     spec: p.spec,
+    hostNetwork: !p.spec.linux.namespaces.some((ns) => ns.type === 'network'),
     ...(p.labels ? { labels: p.labels } : {}),
     ...(p.imageId ? { imageId: p.imageId } : {}),
     ...(p.restartPolicy ? { restartPolicy: p.restartPolicy, restartCount: 0 } : {}),

@@ -23,6 +23,7 @@ import type { HealthConfig } from '../health/health-config.js'
 import type { V1Leaf } from '../cgroup/cgroup-v1.js'
 import { releaseAutoRange } from './userns-ranges.js'
 import { stateProblem } from './state-check.js'
+import { readConfigOnUse, withoutConfig } from './state-config.js'
 
 export interface ContainerState {
   id: string
@@ -72,8 +73,10 @@ export interface ContainerState {
   volumes?: { name: string; destination: string }[]
   /** Its network, as attached (src/network/attach.ts): what inspect, ps and the teardown read. */
   network?: NetworkRecord
-  /** The whole spec, for inspect and exec. */
+  /** The whole spec, for inspect and exec: in config.json, read when first used (state-config.ts). */
   spec?: Spec
+  /** Whether it shares the host's network namespace (from its spec: `ps` shows host or none without reading that). */
+  hostNetwork?: boolean
   /** Docker's Config.Labels: the image's, then --label's (compose finds its containers by theirs). */
   labels?: Record<string, string>
   /** The image id (its config digest): ps --filter ancestor=, inspect. */
@@ -88,7 +91,7 @@ export interface ContainerState {
   startedAt?: string
   /** Stopped or killed by the user: its restart policy does not start it again (Docker's HasBeenManuallyStopped). */
   stoppedByUser?: boolean
-  /** create, and restart policies: what is needed to plan a start again (replan.ts). */
+  /** create, and restart policies: what is needed to plan a start again (replan.ts); in config.json, as spec. */
   startInput?: StartInput
   /** Its health check, when it has one: a runner records the results in health.json (health/). */
   healthcheck?: HealthConfig
@@ -201,10 +204,15 @@ export function updateState(stateRoot: string, id: string, change: (state: Conta
 }
 
 export function writeState(stateRoot: string, state: ContainerState): void {
-  const file = join(stateDir(stateRoot, state.id), 'state.json')
-  const tmp = `${file}.${process.pid}.tmp`
+  const dir = stateDir(stateRoot, state.id)
+  const light = withoutConfig(state, `${dir}/config.json`)
   // it names the container's command, environment and mounts: its owner's alone
-  writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 })
+  writeFileAtomic(`${dir}/state.json`, JSON.stringify(light, null, 2) + '\n')
+}
+
+function writeFileAtomic(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`
+  writeFileSync(tmp, text, { mode: 0o600 })
   renameSync(tmp, file)
 }
 
@@ -247,14 +255,17 @@ export function readState(stateRoot: string, id: string): ContainerState {
   const state = JSON.parse(readFileSync(file, 'utf8')) as unknown
   const problem = stateProblem(state, id)
   if (problem) throw new MiniRunError(`invalid state file ${file}: ${problem}`, { code: 'EBADSTATE' })
+  // a state written before config.json holds its spec itself
+  if (!('spec' in (state as object))) readConfigOnUse(state as ContainerState, `${stateRoot}/${id}/config.json`)
   return state as ContainerState
 }
 
 export { CONTAINER_ID, CONTAINER_NAME, isNormalAbsolute } from './state-check.js'
+export { stateWith } from './state-config.js'
 
 /**
- * A foreground container's state directory holds state.json alone: unlink
- * and rmdir, without rmSync's recursive walk (a stat and a readdir per
+ * A foreground container's state directory holds state.json and config.json
+ * alone: unlink them and rmdir, without rmSync's recursive walk (a stat and a readdir per
  * directory, and Node's rimraf loaded on first use: 0.7 ms of a run --rm).
  * Anything else in it (a detached container's log, exit.json, its attach
  * socket, a killed writer's tmp file) and the walk removes the rest. Killed
@@ -265,6 +276,7 @@ function removeStateDir(dir: string): void {
   try {
     unlinkSync(join(dir, 'state.json'))
     crashPoint('state:half-removed')
+    unlinkSync(join(dir, 'config.json'))
   } catch (err) {
     walk = (err as NodeJS.ErrnoException).code !== 'ENOENT'
   }

@@ -11,7 +11,6 @@ import * as native from '../../native/lib.js'
 import * as processCalls from '../../native/process-calls.js'
 import type { CloneVia } from '../plan/steps.js'
 
-export const monitorPath = native.stagePath.replace(/mini-run-stage$/, 'mini-run-monitor')
 
 export type MonitorOptions = Extract<CloneVia, { monitor: unknown }>['monitor']
 
@@ -44,7 +43,7 @@ export function spawnMonitor(o: MonitorOptions, cloneFlags: number, fds: process
     ...(o.attachSocket !== undefined ? ['--attach-socket', o.attachSocket, ...(o.waitAttach ? ['--wait-attach'] : [])] : []),
     ...(o.exitCommand ?? []).flatMap((arg, i) => [i === 0 ? '--exit-command' : '--exit-command-arg', arg]),
   ]
-  const child = spawn(monitorPath, args, { detached: true, stdio: ['ignore', 'ignore', 'ignore', ...passed] })
+  const child = spawn(native.monitorPath(), args, { detached: true, stdio: ['ignore', 'ignore', 'ignore', ...passed] })
   child.unref()
   closeSync(pidWrite)
   try {
