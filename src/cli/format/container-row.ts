@@ -47,25 +47,39 @@ export interface RowOptions {
 export function containerRow(c: ContainerInfo, o: RowOptions): Record<string, unknown> {
   const command = c.command.join(' ')
   const labels = c.labels ?? {}
+  // the default table's columns are made at once; the others are getters,
+  // made when a format asks (ps of 50 made them all, run cold, for nothing)
   return {
     Command: JSON.stringify(o.trunc ? ellipsis(command, 20) : command),
-    CreatedAt: goTime(c.created),
+    get CreatedAt() {
+      return goTime(c.created)
+    },
     ID: o.trunc ? c.id.slice(0, 12) : c.id,
     Image: c.image ?? '<rootfs>',
-    Labels: Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(','),
-    LocalVolumes: String((c.volumes ?? []).length),
-    // a getter: the binds are in the spec, which only this column reads (state-config.ts)
+    get Labels() {
+      return Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(',')
+    },
+    get LocalVolumes() {
+      return String((c.volumes ?? []).length)
+    },
+    // the binds are in the spec, which only this column reads (state-config.ts)
     get Mounts() {
       const binds = (c.spec?.mounts ?? []).filter((m) => m.type === 'bind' && !(c.volumes ?? []).some((v) => v.destination === m.destination))
       return [...(c.volumes ?? []).map((v) => v.name), ...binds.map((m) => m.source ?? '')].map((m) => (o.trunc ? ellipsis(m, 15) : m)).join(',')
     },
     Names: c.name,
-    Networks: networkNames(c).join(','),
+    get Networks() {
+      return networkNames(c).join(',')
+    },
     // a stopped container holds no port, as in Docker
     Ports: c.status === 'running' ? formatPorts(c.network?.ports ?? []) : '',
     RunningFor: `${humanDuration(c.created, o.now)} ago`,
-    Size: o.size ? `${humanSize(o.size.rw)} (virtual ${humanSize(o.size.rootFs)})` : '0B',
-    State: dockerStatus(c),
+    get Size() {
+      return o.size ? `${humanSize(o.size.rw)} (virtual ${humanSize(o.size.rootFs)})` : '0B'
+    },
+    get State() {
+      return dockerStatus(c)
+    },
     Status: statusText(c, o.now),
     Label: (name: unknown) => labels[String(name)] ?? '',
   }

@@ -17,7 +17,33 @@ export interface ListFormat {
   headers: Record<string, string>
 }
 
+/**
+ * A template of text and `{{.Field}}` actions alone (every default table):
+ * each row is the text with the item's strings in place, as the engine would
+ * print them, without its parse and its walk per row (the walk was 1.5 ms
+ * of a `ps` of 50, run cold). undefined for any other template; the row's
+ * function gives undefined for an item whose field is not a string.
+ */
+function fieldsOnly(src: string): ((data: unknown) => string | undefined) | undefined {
+  const parts = src.split(/\{\{\s*\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/)
+  if (parts.some((text, i) => i % 2 === 0 && text.includes('{{'))) return undefined
+  return (data) => {
+    let out = parts[0]!
+    for (let i = 1; i < parts.length; i += 2) {
+      const value = (data as Record<string, unknown>)[parts[i]!]
+      if (typeof value !== 'string') return undefined
+      out += value + parts[i + 1]!
+    }
+    return out
+  }
+}
+
 function compile(src: string): Template {
+  const fields = fieldsOnly(src)
+  if (fields) {
+    let full: Template | undefined
+    return { execute: (data) => fields(data) ?? (full ??= compileTemplate(src)).execute(data) }
+  }
   try {
     return compileTemplate(src)
   } catch (err) {

@@ -10,7 +10,8 @@ const PADDING = 3
 
 /** Display width: the number of code points, as tabwriter counts runes. */
 function width(s: string): number {
-  return [...s].length
+  // without surrogates (every ASCII cell), a code unit is a code point
+  return /[\uD800-\uDFFF]/.test(s) ? [...s].length : s.length
 }
 
 export function alignTabs(text: string, o: { minWidth?: number; padding?: number } = {}): string {
