@@ -22,7 +22,7 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'mini-run-launcher-'))
   mkdirSync(join(dir, 'dist'))
   mkdirSync(join(dir, 'native'))
-  for (const f of ['mini-run.cjs', 'mini-run-cli.cjs', 'mini-run-run.cjs']) copyFileSync(join(PROJECT, 'dist', f), join(dir, 'dist', f))
+  for (const f of ['mini-run.cjs', 'mini-run-cli.cjs', 'mini-run-run.cjs', 'mini-run-list.cjs']) copyFileSync(join(PROJECT, 'dist', f), join(dir, 'dist', f))
   symlinkSync(join(PROJECT, 'node_modules'), join(dir, 'node_modules'))
   symlinkSync(join(PROJECT, 'native', 'build'), join(dir, 'native', 'build'))
   launcher = join(dir, 'dist', 'mini-run.cjs')
@@ -124,6 +124,27 @@ describe('the CLI launcher', () => {
       expect(env.leftovers()).toEqual([])
     } finally {
       env.cleanup()
+    }
+  })
+
+  // The listing bundle holds ps, images and inspect: each verb leaves a cache
+  // of its own, marked with it once it went the whole way, and reads only that.
+  it('leaves one listing cache per verb', () => {
+    const state = mkdtempSync(join(tmpdir(), 'mini-run-launcher-state-'))
+    const listCache = (verb: string) => join(dir, 'dist', `mini-run-list.cjs.${verb}.cache`)
+    try {
+      for (const verb of ['ps', 'images', 'inspect']) rmSync(listCache(verb), { force: true })
+      expect(runCli('--root', join(state, 'store'), '--state', join(state, 'state'), 'ps', '-a')).toMatch(/^CONTAINER ID/)
+      expect(readFileSync(listCache('ps'), 'latin1').split('\n')[1]).toBe('ps')
+      expect(existsSync(listCache('images'))).toBe(false)
+      expect(runCli('--root', join(state, 'store'), '--state', join(state, 'state'), 'images')).toMatch(/^REPOSITORY/)
+      expect(readFileSync(listCache('images'), 'latin1').split('\n')[1]).toBe('images')
+      const ino = statSync(listCache('ps')).ino
+      runCli('--root', join(state, 'store'), '--state', join(state, 'state'), 'ps')
+      expect(statSync(listCache('ps')).ino).toBe(ino)
+      expect(existsSync(join(dir, 'dist', 'mini-run-list.cjs.cache'))).toBe(false)
+    } finally {
+      rmSync(state, { recursive: true, force: true })
     }
   })
 

@@ -21,7 +21,6 @@
  * not use import(): a vm.Script has no loader for it, and the build checks.
  */
 import fs = require('node:fs')
-import nodeModule = require('node:module')
 import path = require('node:path')
 import vm = require('node:vm')
 // an ES module of src/, which esbuild bundles into this file
@@ -65,10 +64,15 @@ interface Bundle {
   cacheAfter(verb: string): void
 }
 
-/** Run one bundle of dist/ through its code cache. */
-function runBundle(name: string): Bundle {
+/**
+ * Run one bundle of dist/ through its code cache: `<bundle>.cache`, or
+ * `<bundle>.<cacheName>.cache` for a bundle of several verbs, each of which
+ * then reads a cache of its own functions only (ps's is a fifth smaller than
+ * one for all three listings, 0.4 ms less to deserialize).
+ */
+function runBundle(name: string, cacheName?: string): Bundle {
   const bundle = path.join(__dirname, name)
-  const cacheFile = bundle + '.cache'
+  const cacheFile = cacheName === undefined ? `${bundle}.cache` : `${bundle}.${cacheName}.cache`
 
   // The bundle is ASCII (the build checks), so latin1 decoding is exact and
   // gives V8 a one-byte string without UTF-8 decoding.
@@ -115,7 +119,9 @@ function runBundle(name: string): Bundle {
 
   const module_ = { exports: {} as Record<string, unknown> }
   const run = script.runInThisContext() as (...args: unknown[]) => void
-  run.call(module_.exports, module_.exports, nodeModule.createRequire(bundle), module_, bundle, __dirname)
+  // this file's own require: the bundles are in its directory, so it resolves
+  // what theirs would (createRequire's node:module costs 0.3 ms to load)
+  run.call(module_.exports, module_.exports, require, module_, bundle, __dirname)
   return {
     exports: module_.exports,
     cacheAfter(verb) {
@@ -205,7 +211,7 @@ function runSmallBundle(): boolean {
   // the listings scripts run in loops: commander and these verbs only
   const verb = lineVerb(process.argv, RUN_LINE_FLAG_TABLES)
   if (verb === 'ps' || verb === 'images' || verb === 'inspect') {
-    const list = runBundle('mini-run-list.cjs')
+    const list = runBundle('mini-run-list.cjs', verb)
     const started = (list.exports.listMain as (argv: string[]) => Promise<number> | undefined)(process.argv)
     if (!started) return false
     void started.then((code) => {
