@@ -26,7 +26,7 @@ import { getLogger } from '../../log.js'
 import { isRecordedProcess, processStartTime, readProcStat, startedAfter } from '../../proc-stat.js'
 import { removeLeftover } from './remove-leftover.js'
 import { collectStateDir } from './state-collect.js'
-import { checkStateRoot, CONTAINER_ID, CONTAINER_NAME, readState, stateDir, stateWith, tryLockContainer, updateState, type ContainerState } from './state.js'
+import { checkStateRoot, CONTAINER_ID, CONTAINER_NAME, readState, stateDir, stateWith as copyStateWith, tryLockContainer, updateState, type ContainerState } from './state.js'
 import { readHealth, type HealthState } from '../health/health-state.js'
 import { textOrder } from '../../text-order.js'
 
@@ -96,7 +96,17 @@ function recorderAlive(state: ContainerState): boolean {
   return runtimeAlive(state) !== false
 }
 
-export function inspectState(stateRoot: string, state: ContainerState): ContainerInfo {
+/** The state itself, with fields set: a state read for the caller alone (inspectState's own). */
+function ownStateWith<S extends ContainerState, T extends object>(state: S, fields: T): Omit<S, keyof T> & T {
+  return Object.assign(state, fields) as unknown as Omit<S, keyof T> & T
+}
+
+/**
+ * The container as it is now, from its state. `own`: the state was read for
+ * this alone, and becomes the result (listings: no copy per container).
+ */
+export function inspectState(stateRoot: string, state: ContainerState, o: { own?: boolean } = {}): ContainerInfo {
+  const stateWith = o.own ? ownStateWith : copyStateWith
   // a running container has no exit record to read, nor an OOM kill to report yet (Docker's
   // OOMKilled is about how it exited): `ps` of many running containers reads one file each
   // (and health.json, for a container with a health check). Also when the runtime that
@@ -131,8 +141,8 @@ export function inspectState(stateRoot: string, state: ContainerState): Containe
     ...healthOf(stateRoot, state),
   })
   if (recorderAlive(state)) return info
-  if (state.autoRemove) return stateWith(info, { unsettled: 'remove' as const })
-  if (exitCode === undefined) return stateWith(info, { exitCode: UNKNOWN_EXIT_CODE, unsettled: 'unknown-exit' as const })
+  if (state.autoRemove) return Object.assign(info, { unsettled: 'remove' as const })
+  if (exitCode === undefined) return Object.assign(info, { exitCode: UNKNOWN_EXIT_CODE, unsettled: 'unknown-exit' as const })
   return info
 }
 
@@ -184,7 +194,7 @@ export function listContainers(stateRoot: string): ContainerInfo[] {
   for (const id of readdirSync(stateRoot)) {
     if (!CONTAINER_ID.test(id)) continue
     try {
-      const info = settleContainer(stateRoot, inspectState(stateRoot, readState(stateRoot, id)))
+      const info = settleContainer(stateRoot, inspectState(stateRoot, readState(stateRoot, id), { own: true }))
       if (info) infos.push(info)
     } catch (err) {
       // no state.json: being created or removed right now, or what a killed runtime left
@@ -222,7 +232,7 @@ function lookUpDirectly(stateRoot: string, ref: string): ContainerInfo | undefin
     if (!checkStateRoot(stateRoot)) return undefined
     const id = CONTAINER_ID.test(ref) ? ref : CONTAINER_NAME.test(name) ? readlinkSync(join(stateRoot, 'names', name)) : undefined
     if (id === undefined || !CONTAINER_ID.test(id)) return undefined
-    const info = settleContainer(stateRoot, inspectState(stateRoot, readState(stateRoot, id)))
+    const info = settleContainer(stateRoot, inspectState(stateRoot, readState(stateRoot, id), { own: true }))
     return info && (info.id === ref || info.name === name) ? info : undefined
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') getLogger().debug({ err, ref }, 'look up a container directly')
