@@ -41,6 +41,13 @@ describe("templates of fields alone, filled in without the engine", () => {
     )
   })
 
+  it('a template the engine refuses is refused, with its parse error, items or none', () => {
+    for (const items of [[{ ID: 'a', Names: 'b' }], []]) {
+      expect(() => formatEach('{{{.ID}}', items)).toThrow(/^template parsing error: /)
+      expect(() => formatList('table {{{.ID}}\t{{.Names}}', items, { defaultTable: '', headers: {} })).toThrow(/^template parsing error: /)
+    }
+  })
+
   it('a template with anything else goes to the engine whole', () => {
     expect(formatEach('{{.ID}} {{- .Names}}', [{ ID: 'a', Names: 'b' }])).toBe('ab\n')
     expect(formatEach('{{.ID | printf "%q"}}', [{ ID: 'a' }])).toBe('"a"\n')

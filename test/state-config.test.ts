@@ -3,7 +3,7 @@
 // so `ps` never parses them. A state written before config.json existed
 // (its spec inside state.json) still reads, and moves out on its next write.
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -75,6 +75,29 @@ describe('config.json beside state.json', () => {
     expect(read('state.json')).not.toHaveProperty('spec')
     expect(read('config.json')).toEqual({ spec, startInput: { rootfs: 'old' } })
     expect(readState(root, ID).spec).toEqual(spec)
+  })
+
+  it("leaves config.json alone whatever the state root's spelling (a trailing slash)", () => {
+    const config = join(root, ID, 'config.json')
+    const ino = statSync(config).ino
+    const s = readState(`${root}/`, ID)
+    writeState(`${root}/`, { ...s, name: 'renamed' })
+    expect(statSync(config).ino).toBe(ino)
+    expect(readState(root, ID).name).toBe('renamed')
+  })
+
+  it('a container removed since its state was read: its spec says so, as a lookup would', () => {
+    const s = readState(root, ID)
+    const dir = join(root, ID)
+    const saved = { state: readFileSync(join(dir, 'state.json')), config: readFileSync(join(dir, 'config.json')) }
+    rmSync(join(dir, 'state.json'))
+    rmSync(join(dir, 'config.json'))
+    try {
+      expect(() => s.spec).toThrow(expect.objectContaining({ code: 'ENOCONTAINER' }))
+    } finally {
+      writeFileSync(join(dir, 'state.json'), saved.state)
+      writeFileSync(join(dir, 'config.json'), saved.config)
+    }
   })
 
   it('a state whose config.json is gone has no spec, as a state recorded without one', () => {

@@ -13,7 +13,8 @@
  * older mini-run with its spec in state.json): first, so a crash between the
  * two writes leaves a state.json that still finds its spec.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { MiniRunError } from '../../errors.js'
 import type { Spec } from '../spec/spec.js'
 import type { StartInput } from './start-input.js'
 
@@ -34,9 +35,14 @@ function readConfig(file: string): Config {
   try {
     config = JSON.parse(readFileSync(file, 'utf8')) as Config
   } catch (err) {
-    // removed meanwhile (the container with it), or never written: a state without a spec, as before
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {}
-    throw err
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    // removed with its container since state.json was read (an rm -f meanwhile): say so, as
+    // a lookup after it would; without state.json's going, a state recorded without a spec
+    if (!existsSync(file.replace(/config\.json$/, 'state.json'))) {
+      const id = file.split('/').at(-2) ?? ''
+      throw new MiniRunError(`no such container: ${id.slice(0, 12)} (removed while it was being read)`, { code: 'ENOCONTAINER', cause: err })
+    }
+    return {}
   }
   for (const key of CONFIG_KEYS) if (config[key] !== undefined) inFile.set(config[key], file)
   return config

@@ -204,10 +204,10 @@ export function updateState(stateRoot: string, id: string, change: (state: Conta
 }
 
 export function writeState(stateRoot: string, state: ContainerState): void {
-  const dir = stateDir(stateRoot, state.id)
-  const light = withoutConfig(state, `${dir}/config.json`)
+  // config.json's path as readState spells it: state-config.ts knows the file by that string
+  const light = withoutConfig(state, `${stateRoot}/${state.id}/config.json`)
   // it names the container's command, environment and mounts: its owner's alone
-  writeFileAtomic(`${dir}/state.json`, JSON.stringify(light, null, 2) + '\n')
+  writeFileAtomic(join(stateDir(stateRoot, state.id), 'state.json'), JSON.stringify(light, null, 2) + '\n')
 }
 
 function writeFileAtomic(file: string, text: string): void {
