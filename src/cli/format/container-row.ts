@@ -44,16 +44,6 @@ export interface RowOptions {
   now?: number
 }
 
-/** Its spec; none for a container removed since its state was read (ps lists what it read). */
-function specOrNone(c: ContainerInfo): ContainerInfo['spec'] {
-  try {
-    return c.spec
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ENOCONTAINER') return undefined
-    throw err
-  }
-}
-
 export function containerRow(c: ContainerInfo, o: RowOptions): Record<string, unknown> {
   const command = c.command.join(' ')
   const labels = c.labels ?? {}
@@ -74,7 +64,7 @@ export function containerRow(c: ContainerInfo, o: RowOptions): Record<string, un
     },
     // the binds are in the spec, which only this column reads (state-config.ts)
     get Mounts() {
-      const binds = (specOrNone(c)?.mounts ?? []).filter((m) => m.type === 'bind' && !(c.volumes ?? []).some((v) => v.destination === m.destination))
+      const binds = (c.spec?.mounts ?? []).filter((m) => m.type === 'bind' && !(c.volumes ?? []).some((v) => v.destination === m.destination))
       return [...(c.volumes ?? []).map((v) => v.name), ...binds.map((m) => m.source ?? '')].map((m) => (o.trunc ? ellipsis(m, 15) : m)).join(',')
     },
     Names: c.name,

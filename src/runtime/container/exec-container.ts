@@ -44,7 +44,7 @@ export function prepareExec(c: ContainerInfo, o: ExecOptions): StartPlan {
   if (c.status !== 'running' || !c.pid || c.pidStartTime === undefined) throw notRunning(c.id)
   // a frozen cgroup would freeze the command too, before it could do anything (Docker refuses it so)
   if (c.paused) throw new MiniRunError(`Container ${c.id.slice(0, 12)} is paused, unpause the container before exec`, { code: 'EPAUSED' })
-  if (!c.spec) throw new MiniRunError(`container ${c.id.slice(0, 12)} has no recorded spec to exec with`)
+  if (!c.spec) throw new MiniRunError(`container ${c.id.slice(0, 12)} has no recorded spec to exec with (removed meanwhile, or made by an older mini-run)`)
   if (o.command.length === 0) throw new UsageError('"exec" requires a command')
   if (o.workdir !== undefined && !o.workdir.startsWith('/')) throw new UsageError(`the working directory '${o.workdir}' is invalid, it needs to be an absolute path`)
   const base = c.spec.process

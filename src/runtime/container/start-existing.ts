@@ -39,7 +39,7 @@ export interface StartOptions {
 export async function startExisting(stateRoot: string, c: ContainerInfo, o: StartOptions = {}): Promise<ContainerState> {
   if (c.status === 'running') return c
   if (!c.startInput || !c.spec) {
-    throw new MiniRunError(`container ${c.id.slice(0, 12)} cannot be started again: its state does not record how (made by an older mini-run)`, { code: 'ENOSTARTINPUT' })
+    throw new MiniRunError(`container ${c.id.slice(0, 12)} cannot be started again: its state does not record how (removed meanwhile, or made by an older mini-run)`, { code: 'ENOSTARTINPUT' })
   }
   const host = o.host ?? realHost
   // Its last monitor execs `internal cleanup` once it has exited: that must

@@ -13,8 +13,7 @@
  * older mini-run with its spec in state.json): first, so a crash between the
  * two writes leaves a state.json that still finds its spec.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
-import { MiniRunError } from '../../errors.js'
+import { readFileSync, renameSync, writeFileSync } from 'node:fs'
 import type { Spec } from '../spec/spec.js'
 import type { StartInput } from './start-input.js'
 
@@ -35,14 +34,12 @@ function readConfig(file: string): Config {
   try {
     config = JSON.parse(readFileSync(file, 'utf8')) as Config
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-    // removed with its container since state.json was read (an rm -f meanwhile): say so, as
-    // a lookup after it would; without state.json's going, a state recorded without a spec
-    if (!existsSync(file.replace(/config\.json$/, 'state.json'))) {
-      const id = file.split('/').at(-2) ?? ''
-      throw new MiniRunError(`no such container: ${id.slice(0, 12)} (removed while it was being read)`, { code: 'ENOCONTAINER', cause: err })
-    }
-    return {}
+    // removed with its container since state.json was read (an rm -f meanwhile), or never
+    // written: a state without a spec, which start, exec and cp refuse. Not an error here:
+    // the copies of a state (spreads) read it, and a stop that races the container's own
+    // removal (run -d --rm) must not fail for it
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {}
+    throw err
   }
   for (const key of CONFIG_KEYS) if (config[key] !== undefined) inFile.set(config[key], file)
   return config
