@@ -7,7 +7,7 @@ import { goTime, humanSize } from '../format/units.js'
 import { globalOptions } from '../global-options.js'
 import { writeStdout } from '../write-stdout.js'
 
-interface ImagesFlags {
+export interface ImagesFlags {
   quiet?: boolean
   trunc: boolean
   digests?: boolean

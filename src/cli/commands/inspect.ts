@@ -8,7 +8,7 @@ import { writeStdout } from '../write-stdout.js'
 export type ObjectType = 'container' | 'image' | 'volume'
 const TYPES: ObjectType[] = ['container', 'image', 'volume']
 
-interface InspectFlags {
+export interface InspectFlags {
   format?: string
   type?: string
   size?: boolean
