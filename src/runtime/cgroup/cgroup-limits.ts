@@ -2,7 +2,7 @@
  * Docker's resource flags as cgroup v2 files (Documentation/admin-guide/
  * cgroup-v2.rst), through the OCI runtime spec's `linux.resources`.
  */
-import { readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { MiniRunError, UsageError } from '../../errors.js'
 
@@ -215,8 +215,11 @@ export function enableControllers(dir: string, controllers: string[]): void {
 
 /** memory.events says the kernel's OOM killer ran in this cgroup. */
 export function oomKilled(leaf: string): boolean {
+  const file = join(leaf, 'memory.events')
+  // a leaf removed with its container is the common case (ps of exited ones): no error made to be caught
+  if (!existsSync(file)) return false
   try {
-    const m = /^oom_kill (\d+)$/m.exec(readFileSync(join(leaf, 'memory.events'), 'utf8'))
+    const m = /^oom_kill (\d+)$/m.exec(readFileSync(file, 'utf8'))
     return m ? Number(m[1]) > 0 : false
   } catch {
     return false

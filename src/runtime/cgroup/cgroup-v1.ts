@@ -127,8 +127,10 @@ export function limitFilesV1(r: SpecResources): LimitFile[] {
 
 /** memory.oom_control counts the OOM killer's kills in this cgroup (oom_kill, Linux 4.13). */
 export function oomKilledV1(leaf: string): boolean {
+  const file = join(leaf, 'memory.oom_control')
+  if (!existsSync(file)) return false
   try {
-    const m = /^oom_kill (\d+)$/m.exec(readFileSync(join(leaf, 'memory.oom_control'), 'utf8'))
+    const m = /^oom_kill (\d+)$/m.exec(readFileSync(file, 'utf8'))
     return m ? Number(m[1]) > 0 : false
   } catch {
     return false

@@ -113,9 +113,11 @@ export function inspectState(stateRoot: string, state: ContainerState, o: { own?
   // started it was killed before it could say so (its status still "created").
   if (state.pid !== undefined && isAlive(state)) return stateWith(state, { status: 'running' as const, oomKilled: state.oomKilled ?? false, paused: isFrozen(state), restarting: false, ...healthOf(stateRoot, state) })
   let exit: ExitRecord | undefined
-  if (state.pid !== undefined) {
+  // a foreground run leaves none (its state has the code): a look first, rather than an error thrown and caught
+  const exitPath = state.pid === undefined ? undefined : `${stateRoot}/${state.id}/exit.json`
+  if (exitPath !== undefined && existsSync(exitPath)) {
     try {
-      exit = JSON.parse(readFileSync(exitFile(stateRoot, state.id), 'utf8')) as ExitRecord
+      exit = JSON.parse(readFileSync(exitPath, 'utf8')) as ExitRecord
     } catch {
       // its monitor died before it could write, or a foreground run (its state has the code)
     }
