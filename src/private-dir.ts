@@ -30,6 +30,8 @@ export interface PrivateDirOptions {
  * made by an older mini-run, 0755) is narrowed. Throws EUNSAFEDIR naming the path and what is wrong.
  */
 export function ensurePrivateDir(path: string, o: PrivateDirOptions): void {
+  // there already, the usual case: checked without a mkdir's EEXIST made into an error and caught
+  if (checkPrivateDir(path, o)) return
   try {
     mkdirSync(path, { mode: o.mode })
   } catch (err) {
@@ -47,7 +49,8 @@ export function ensurePrivateDir(path: string, o: PrivateDirOptions): void {
 export function checkPrivateDir(path: string, o: PrivateDirOptions): boolean {
   let st
   try {
-    st = lstatSync(path)
+    st = lstatSync(path, { throwIfNoEntry: false })
+    if (st === undefined) return false
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'ENOENT') return false

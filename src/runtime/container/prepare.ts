@@ -328,7 +328,9 @@ export function containerPathKind(network: Pick<NetworkPlan, 'files'> | undefine
 
 export function hostPathKind(path: string): PathKind {
   try {
-    return statSync(path).isDirectory() ? 'dir' : 'file'
+    // throwIfNoEntry: half of Docker's masked paths are missing on a usual host, and an error made and caught for each costs more than the stat
+    const st = statSync(path, { throwIfNoEntry: false })
+    return st === undefined ? 'missing' : st.isDirectory() ? 'dir' : 'file'
   } catch {
     return 'missing'
   }

@@ -10,7 +10,7 @@
  * container for longer (rm, settling a container nobody watches) holds the
  * lock of its state directory: a second rm waits, then finds it gone.
  */
-import { existsSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { MiniRunError } from '../../errors.js'
 import { dirLockPath, isRemoved, lockFile, lockFileSync, tryLockFile, type FileLock } from '../../file-lock.js'
@@ -161,10 +161,13 @@ export function createState(stateRoot: string, state: ContainerState, another?: 
     for (let attempt = 1; ; attempt++) {
       const link = join(names, state.name)
       let owner: string | undefined
-      try {
-        owner = readlinkSync(link)
-      } catch {
-        // free
+      // a free name, the usual case, without readlink's ENOENT made into an error and caught
+      if (lstatSync(link, { throwIfNoEntry: false }) !== undefined) {
+        try {
+          owner = readlinkSync(link)
+        } catch {
+          // gone meanwhile: free
+        }
       }
       // under the lock a name is linked and its state written at once: a link
       // without a state is a start killed in between, not one in progress
