@@ -148,6 +148,33 @@ describe('the CLI launcher', () => {
     }
   })
 
+  // The listing lines the launcher parses itself (src/cli/list-line.ts) must
+  // print, say and exit as the whole CLI, which parses them with commander.
+  it('prints, says and exits on a listing line as the whole CLI does', () => {
+    const state = mkdtempSync(join(tmpdir(), 'mini-run-launcher-lines-'))
+    const roots = ['--root', join(state, 'store'), '--state', join(state, 'state')]
+    const run = (entry: string, args: string[]) => {
+      const r = spawnSync(process.execPath, [join(dir, 'dist', entry), ...args], { encoding: 'utf8' })
+      return { status: r.status, stdout: r.stdout, stderr: r.stderr }
+    }
+    copyFileSync(join(PROJECT, 'dist', 'mini-run-cli.cjs'), join(dir, 'dist', 'mini-run-cli.cjs'))
+    try {
+      const lines = [
+        ['ps'], ['ps', '-a'], ['ps', '-aq', '--no-trunc'], ['ps', '--format', 'json'], ['ps', '--format={{.Names}}'], ['ps', '-s', '-l'],
+        ['images'], ['images', '-q', 'alpine'], ['images', '--digests'], ['images', 'bad::ref'],
+        ['inspect', 'nope'], ['inspect', '-f', '{{.Id}}', 'a', 'b'], ['inspect', '--format={{{.Id}}', 'x'],
+        // and lines the launcher leaves to commander
+        ['ps', '--bogus'], ['inspect'], ['images', 'a', 'b'], ['ps', '-n', 'x'],
+      ]
+      for (const line of lines) {
+        const args = [...roots, ...line]
+        expect({ line, ...run('mini-run.cjs', args) }).toEqual({ line, ...run('mini-run-cli.cjs', args) })
+      }
+    } finally {
+      rmSync(state, { recursive: true, force: true })
+    }
+  })
+
   // The run bundle's line ends the process with _exit(2) once the run's
   // result is out (launcher.cts, exitWithoutTeardown): what reaches the
   // caller must be what Node's own exit gave, code, error line and output.

@@ -44,10 +44,14 @@ const token = fc.constantFrom(
   '-a', '--all', '-q', '--quiet', '-aq', '-qa', '-as', '-al', '-l', '--latest', '-s', '--size', '--no-trunc', '--digests',
   '--format', '--format={{.ID}}', '--format=', '-f', '{{.Names}}', 'json', 'table {{.ID}}', '--filter', 'name=a', '-n', '2',
   'c1', 'web', 'alpine:3', '--', '-', '-x', '--type', 'image', '--help', '-h', '--root', '--state=/s', '-fjson', '-f=x', '--log-level', 'debug',
+  '', 'é', '--format=-x', '--no-trunc=x', '--all=', '-aqq', '-ah', '-v', '--version', 'help', '-1', '=',
 )
 const globalTokens = fc.oneof(
   { arbitrary: fc.array(fc.constantFrom(['--root', '/r'], ['--root=/r2'], ['--state', 'st'], ['--state=/s']), { maxLength: 2 }), weight: 3 },
-  { arbitrary: fc.array(fc.constantFrom(['--root', '/r'], ['--state=/s'], ['--root', '-x'], ['--log-level', 'info'], ['-v'], ['--help'], ['--root']), { maxLength: 3 }), weight: 1 },
+  {
+    arbitrary: fc.array(fc.constantFrom(['--root', '/r'], ['--state=/s'], ['--root', '-x'], ['--log-level', 'info'], ['-v'], ['--help'], ['--root'], ['--root='], ['--root=-v'], ['--state', '']), { maxLength: 3 }),
+    weight: 1,
+  },
 )
 // mostly the subset's own tokens, so that many lines are taken and compared
 const likely = fc.constantFrom('-a', '--all', '-q', '-aq', '-qa', '-as', '-l', '-s', '--no-trunc', '--digests', '--format', '--format=json', '-f', '{{.ID}}', 'c1', 'web')
