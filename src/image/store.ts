@@ -39,7 +39,7 @@ import { readMetadata, readRef } from './refs.js'
 import { LAYER_BLOB, STORE_PRIVATE as PRIVATE, storeRootDir } from './store-dirs.js'
 import { describeStoreError, noImage } from './store-errors.js'
 import { listImages, loadStoreImage } from './store-images.js'
-import { ingestStoreLayer, type SubordinateIds } from './store-layer-ingest.js'
+import type { SubordinateIds } from './store-layer-ingest.js'
 import { findStoreRefs, setStoreRef, tagImage } from './store-refs.js'
 import { cleanStaleTmp, writeFileAtomic } from './store-tmp.js'
 import {
@@ -238,7 +238,11 @@ export class ImageStore {
     return this.#unpack(stream, opts)
   }
 
-  #unpack(stream: Readable, opts: Omit<UnpackLayerOptions, 'digest'> & { digest?: string }): Promise<UnpackLayerResult> {
+  async #unpack(stream: Readable, opts: Omit<UnpackLayerOptions, 'digest'> & { digest?: string }): Promise<UnpackLayerResult> {
+    // on first use: the ingest path (tar reader, decompressors) is most of what
+    // the store's module would start otherwise, and `images` or `run` of a
+    // stored image never ingest
+    const { ingestStoreLayer } = await import('./store-layer-ingest.js')
     return ingestStoreLayer(this, stream, opts, this.#unpackIds())
   }
 
