@@ -112,4 +112,15 @@ describe('collectStateDir', () => {
     expect(readdirSync(stateDir(root, odd.id)).sort()).toEqual(['aaa', 'sub', 'zzz'])
     expect(readdirSync(join(root, 'names'))).toEqual(['odd'])
   })
+
+  it("collects an empty names/ when it finds no container (a start killed between making it and linking its name), and only then", () => {
+    const root = stateRoot()
+    mkdirSync(join(root, 'names'), { recursive: true, mode: 0o700 })
+    expect(listContainers(root)).toEqual([])
+    expect(readdirSync(root)).toEqual([])
+    // with a container, names/ is its name's
+    createState(root, state(9, 'kept'))
+    expect(listContainers(root).map((c) => c.name)).toEqual(['kept'])
+    expect(readdirSync(join(root, 'names'))).toEqual(['kept'])
+  })
 })

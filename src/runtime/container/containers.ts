@@ -26,7 +26,7 @@ import { getLogger } from '../../log.js'
 import { isRecordedProcess, processStartTime, readProcStat, startedAfter } from '../../proc-stat.js'
 import { removeLeftover } from './remove-leftover.js'
 import { collectStateDir } from './state-collect.js'
-import { checkStateRoot, CONTAINER_ID, CONTAINER_NAME, readState, stateDir, stateWith as copyStateWith, tryLockContainer, updateState, type ContainerState } from './state.js'
+import { checkStateRoot, collectEmptyNames, CONTAINER_ID, CONTAINER_NAME, readState, stateDir, stateWith as copyStateWith, tryLockContainer, updateState, type ContainerState } from './state.js'
 import { readHealth, type HealthState } from '../health/health-state.js'
 import { textOrder } from '../../text-order.js'
 
@@ -193,8 +193,12 @@ export function settleContainer(stateRoot: string, c: ContainerInfo): ContainerI
 export function listContainers(stateRoot: string): ContainerInfo[] {
   if (!checkStateRoot(stateRoot)) return []
   const infos: ContainerInfo[] = []
+  let containerDirs = 0
+  let names = false
   for (const id of readdirSync(stateRoot)) {
+    if (id === 'names') names = true
     if (!CONTAINER_ID.test(id)) continue
+    containerDirs++
     try {
       const info = settleContainer(stateRoot, inspectState(stateRoot, readState(stateRoot, id), { own: true }))
       if (info) infos.push(info)
@@ -205,6 +209,8 @@ export function listContainers(stateRoot: string): ContainerInfo[] {
       else getLogger().debug({ err, id }, 'skipping container state')
     }
   }
+  // names/ without a container: what a start killed between making it and linking its name left
+  if (names && containerDirs === 0) collectEmptyNames(stateRoot)
   return infos.sort((a, b) => textOrder(b.created, a.created))
 }
 

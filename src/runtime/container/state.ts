@@ -10,7 +10,7 @@
  * container for longer (rm, settling a container nobody watches) holds the
  * lock of its state directory: a second rm waits, then finds it gone.
  */
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { MiniRunError } from '../../errors.js'
 import { dirLockPath, isRemoved, lockFile, lockFileSync, tryLockFile, type FileLock } from '../../file-lock.js'
@@ -191,6 +191,20 @@ export function createState(stateRoot: string, state: ContainerState, another?: 
   })
 }
 
+
+/**
+ * Remove names/ if it holds no name, under its lock (a start holds it from
+ * making names/ to linking its name): what a start killed in between left.
+ */
+export function collectEmptyNames(stateRoot: string): void {
+  try {
+    withNamesLock(stateRoot, (names) => {
+      if (readdirSync(names).length === 0) rmdirSync(names)
+    })
+  } catch {
+    // another user's, or gone: nothing of ours to collect
+  }
+}
 
 /**
  * Read, change and write a container's state as one step against every
