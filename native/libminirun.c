@@ -15,6 +15,9 @@
 #include <linux/bpf.h>
 #include <linux/openat2.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -492,7 +495,47 @@ int mr_unshare(int32_t flags)
     return 0;
 }
 
+/* The helper of mr_exit: holds the process's memory until the process is
+ * gone. It shares the memory (CLONE_VM) but nothing else: its fd table is a
+ * copy, of which it keeps only the pipe's read end, so no caller waiting
+ * for the end of a pipe it shares (a shell's $(...)) waits for it; every
+ * signal is blocked (the mask it was made with), so no handler of Node's
+ * runs on its stack. EOF on the pipe says the process's fds are closed,
+ * which the kernel does after it let go of the memory; the helper's own
+ * exit then takes the memory down. Raw syscalls only: it shares the
+ * caller's thread pointer, and so errno. */
+static int exit_helper(void *arg)
+{
+    int fd = (int)(intptr_t)arg;
+    char c;
+    if (fd > 0)
+        syscall(SYS_close_range, 0, fd - 1, 0);
+    syscall(SYS_close_range, fd + 1, ~0U, 0);
+    while (syscall(SYS_read, fd, &c, 1) != 0) {
+        /* EOF ends the wait; EINTR cannot come with every signal blocked,
+         * and any other error ends it too */
+        if (errno != EINTR)
+            break;
+    }
+    syscall(SYS_exit, 0);
+    return 0;
+}
+
 int mr_exit(int32_t code)
 {
+    /* A stack for the helper that no thread of this process uses: a static
+     * one in this library, which outlives the process as the memory does. */
+    static char helper_stack[16384] __attribute__((aligned(16)));
+    sigset_t all;
+    int fds[2];
+
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    if (pipe2(fds, O_CLOEXEC) == 0) {
+        /* SIGCHLD: whoever inherits the helper (init, or a subreaper) reaps it */
+        if (clone(exit_helper, helper_stack + sizeof helper_stack, CLONE_VM | SIGCHLD, (void *)(intptr_t)fds[0]) < 0) {
+            /* no helper (a pids limit): a plain exit, which waits for the memory */
+        }
+    }
     _exit(code);
 }

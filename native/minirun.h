@@ -205,10 +205,15 @@ int mr_if_index(const char *name);
 
 /* _exit(code): the process ends here, without Node's teardown (freeing the
  * environment, V8's heap and isolate, the platform's threads: about 1 ms
- * that a foreground `run` has no use for once its result is written; the
- * launcher, src/cli/launcher.cts, says when that is). No atexit handler runs
- * and no stdio buffer is flushed: Node keeps none of its own in C. Never
- * returns. */
+ * that a foreground `run` or a listing has no use for once its result is
+ * written; the launcher, src/cli/launcher.cts, says when that is). No atexit
+ * handler runs and no stdio buffer is flushed: Node keeps none of its own in
+ * C. Nor does the caller wait for the kernel to unmap Node's 40 MB (its
+ * binary's pages, V8's heap), which it does before a parent learns of the
+ * exit: 3-4 ms on a 2-core VM, as long as a container's whole run. A helper
+ * process sharing the memory (CLONE_VM) holds it until this one is gone and
+ * then ends, unmapping it off the caller's path (libminirun.c says how). If
+ * the helper cannot be made, a plain _exit. Never returns. */
 int mr_exit(int32_t code);
 
 #endif

@@ -211,6 +211,42 @@ describe('the CLI launcher', () => {
     }
   })
 
+  // mr_exit (native/libminirun.c) leaves the unmapping of Node's memory to a
+  // helper process that shares it and ends once the CLI is gone. Seen from
+  // the init of a PID namespace of the test's own (a Node process, which reaps
+  // no child but its own): the helper must have ended, a zombie of that init,
+  // soon after the CLI; nothing of it may live on or keep the output pipe open.
+  it.skipIf(!isRoot)('leaves no process behind when it ends without teardown: its memory\'s helper ends with it (needs root: a PID namespace, containers)', async () => {
+    const env = await makeTestEnv()
+    const init = `
+      const { spawnSync } = require('node:child_process'); const fs = require('node:fs')
+      const [cmd, ...args] = process.argv.slice(1)
+      const r = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+      const procs = () => fs.readdirSync('/proc').filter((d) => /^\\d+$/.test(d) && d !== String(process.pid)).flatMap((pid) => {
+        try { const stat = fs.readFileSync('/proc/' + pid + '/stat', 'utf8'); return [stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)] } catch { return [] }
+      })
+      const until = Date.now() + 5000
+      while (procs().some((s) => s !== 'Z') && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20)
+      const states = procs()
+      console.log(JSON.stringify({ status: r.status, stdout: r.stdout, stderr: r.stderr, live: states.filter((s) => s !== 'Z').length, zombies: states.filter((s) => s === 'Z').length }))`
+    const inPidNamespace = (args: string[]) => {
+      const environment = { ...process.env }
+      delete environment.NODE_V8_COVERAGE
+      const r = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', process.execPath, '-e', init, process.execPath, launcher, ...args], { encoding: 'utf8', env: environment })
+      expect(r.stderr).toBe('')
+      return JSON.parse(r.stdout) as unknown
+    }
+    try {
+      expect(inPidNamespace(env.runArgs(['--network', 'none', BUSYBOX, 'echo', 'ran']))).toEqual({ status: 0, stdout: 'ran\n', stderr: '', live: 0, zombies: 1 })
+      const listed = inPidNamespace([...env.runArgs([]).slice(0, env.runArgs([]).indexOf('run')), 'ps', '-a']) as { stdout: string }
+      expect(listed).toMatchObject({ status: 0, stderr: '', live: 0, zombies: 1 })
+      expect(listed.stdout).toMatch(/^CONTAINER ID/)
+      expect(env.leftovers()).toEqual([])
+    } finally {
+      env.cleanup()
+    }
+  })
+
   // what Node writes in its teardown must still be written: a profile, coverage
   it.skipIf(!isRoot)('ends the usual way when Node was asked to record: --cpu-prof, NODE_V8_COVERAGE (needs root: it starts containers)', async () => {
     const env = await makeTestEnv()

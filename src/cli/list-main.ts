@@ -17,6 +17,9 @@ import { parseListLine, type ListLine } from './list-line.js'
 import { ociArgs } from './oci/detect.js'
 import { reportError } from './report-error.js'
 
+// the launcher ends a listing with it (launcher.cts, exitWithoutTeardown)
+export { exitNow } from '../native/process-calls.js'
+
 /** The verbs this bundle holds (the launcher sends it only these). */
 export const LIST_VERBS: Record<string, (program: Command) => void> = {
   ps: registerPs,

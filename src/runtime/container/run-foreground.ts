@@ -51,10 +51,18 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
       forwardSignals: io.forwardSignals === true,
       ...(held && { held }),
       input: io.interactive !== false,
-      onRunning: () => {
-        state.status = 'running'
-        writeStateIfThere(p.stateRoot, state)
-      },
+      // With --rm no reader needs the word: a live process is "running" by
+      // its pid and start time, written at the clone (containers.ts,
+      // inspectState), and a --rm container is removed after it, whether it
+      // exits or its runtime is killed. Without --rm the state says that it
+      // ran: the exit of a container whose runtime was killed is recorded as
+      // unknown, not taken for a failed start (1 ms of a run --rm).
+      ...(!options.remove && {
+        onRunning: () => {
+          state.status = 'running'
+          writeStateIfThere(p.stateRoot, state)
+        },
+      }),
     })
   } catch (err) {
     await abandonStart(p, started)
