@@ -7,6 +7,9 @@ import { describe, expect, it } from 'vitest'
 import { formatEach, formatList } from '../src/cli/format/format-list.js'
 import { alignTabs } from '../src/cli/format/tab-writer.js'
 import { compileTemplate } from '../src/cli/format/template-exec.js'
+import { PS_TABLE } from '../src/cli/format/container-row.js'
+import { IMAGES_DIGESTS_TABLE, IMAGES_TABLE } from '../src/cli/commands/images.js'
+import { STATS_TABLE } from '../src/cli/commands/stats.js'
 
 const FIELDS = ['ID', 'Names', 'Image', 'Size', 'Status'] as const
 const engine = (src: string, data: unknown) => compileTemplate(src).execute(data)
@@ -45,6 +48,20 @@ describe("templates of fields alone, filled in without the engine", () => {
     for (const items of [[{ ID: 'a', Names: 'b' }], []]) {
       expect(() => formatEach('{{{.ID}}', items)).toThrow(/^template parsing error: /)
       expect(() => formatList('table {{{.ID}}\t{{.Names}}', items, { defaultTable: '', headers: {} })).toThrow(/^template parsing error: /)
+    }
+  })
+
+  // a verb's own default table is not parsed by the engine unless a row needs
+  // it (format-list.ts compileDefault): each must be one the engine parses,
+  // and fill in as the engine would, header and rows, a method's column too
+  it("each verb's default table is one the engine parses, and fills in as the engine does", () => {
+    for (const table of [PS_TABLE, `${PS_TABLE}\t{{.Size}}`, IMAGES_TABLE, IMAGES_DIGESTS_TABLE, STATS_TABLE]) {
+      const fields = [...table.matchAll(/\{\{\.(\w+)\}\}/g)].map((m) => m[1]!)
+      const row = Object.fromEntries(fields.map((f, i) => [f, `${f.toLowerCase()}-${i}`]))
+      const headers = Object.fromEntries(fields.map((f) => [f, f.toUpperCase()]))
+      const withMethod = { ...row, [fields[0]!]: () => 'by-method' }
+      const expected = alignTabs([fields.map((f) => f.toUpperCase()).join('\t'), engine(table, row), engine(table, withMethod)].join('\n')) + '\n'
+      expect(formatList(undefined, [row, withMethod], { defaultTable: table, headers })).toBe(expected)
     }
   })
 

@@ -85,9 +85,22 @@ let foundNativeDir: string | undefined
  * URL work and the stats were 1 ms of it).
  */
 function nativeDir(): string {
-  return (foundNativeDir ??=
-    ['../../native/build/', '../native/build/'].map((rel) => fileURLToPath(new URL(rel, import.meta.url))).find((dir) => existsSync(dir + 'libminirun.so')) ??
-    fileURLToPath(new URL('../../native/build/', import.meta.url)))
+  if (foundNativeDir === undefined) {
+    const here = moduleDir()
+    const dirs = ['../../native/build', '../native/build'].map((rel) => resolvePath(here, rel) + '/')
+    foundNativeDir = dirs.find((dir) => existsSync(dir + 'libminirun.so')) ?? dirs[0]!
+  }
+  return foundNativeDir
+}
+
+/**
+ * This module's directory. A file URL of a plain path (the bundles' own is
+ * one: scripts/bundle.mjs) is read as the path it is: node:url's first use
+ * was 0.5 ms of each start that loads ffi-rs, listings included.
+ */
+function moduleDir(): string {
+  const url = import.meta.url
+  return dirname(/^file:\/\/\/[\w./-]+$/.test(url) ? url.slice('file://'.length) : fileURLToPath(url))
 }
 export const libraryPath = (): string => nativeDir() + 'libminirun.so'
 const packageRoot = (): string => resolvePath(nativeDir(), '../..')

@@ -7,6 +7,10 @@ import { goTime, humanSize } from '../format/units.js'
 import { globalOptions } from '../global-options.js'
 import { writeStdout } from '../write-stdout.js'
 
+/** `images`' default columns (Docker's), and with --digests. */
+export const IMAGES_TABLE = '{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}'
+export const IMAGES_DIGESTS_TABLE = '{{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}'
+
 export interface ImagesFlags {
   quiet?: boolean
   trunc: boolean
@@ -142,9 +146,7 @@ export async function listImages(cmd: Command, repository: string | undefined, f
     UniqueSize: 'N/A',
     VirtualSize: humanSize(i.size),
   }))
-  const defaultTable = flags.digests
-    ? '{{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}'
-    : '{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}'
+  const defaultTable = flags.digests ? IMAGES_DIGESTS_TABLE : IMAGES_TABLE
   const { formatList } = await import('../format/format-list.js')
   writeStdout(formatList(flags.format, rows, { defaultTable, headers: IMAGE_HEADERS }))
 }

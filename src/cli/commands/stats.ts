@@ -21,7 +21,7 @@ const HEADERS: Record<string, string> = {
   BlockIO: 'BLOCK I/O',
   PIDs: 'PIDS',
 }
-const TABLE = '{{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}'
+export const STATS_TABLE = '{{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}'
 /** Between the two samples a CPU percentage needs. */
 const SAMPLE_MS = 500
 
@@ -77,7 +77,7 @@ export function register(program: Command): void {
             PIDs: String(running ? cur.pids : 0),
           }
         })
-        const out = formatList(flags.format, rows, { defaultTable: TABLE, headers: HEADERS })
+        const out = formatList(flags.format, rows, { defaultTable: STATS_TABLE, headers: HEADERS })
         // a live view redraws in place, as Docker's does
         process.stdout.write(flags.stream && process.stdout.isTTY ? `\x1b[2J\x1b[H${out}` : out)
         if (!flags.stream) return

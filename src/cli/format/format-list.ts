@@ -52,6 +52,18 @@ function compile(src: string): Template {
   return fields ? { execute: (data) => fields(data) ?? full.execute(data) } : full
 }
 
+/**
+ * The verb's own default table, which the engine parses (test/format-list
+ * checks each verb's): parsed only if a row needs the engine, as a header
+ * of a method's column does (0.3-0.5 ms of each `ps` and `images`).
+ */
+function compileDefault(src: string): Template {
+  const fields = fieldsOnly(src)
+  if (!fields) return compile(src)
+  let full: Template | undefined
+  return { execute: (data) => fields(data) ?? (full ??= compile(src)).execute(data) }
+}
+
 function run(t: Template, data: unknown): string {
   try {
     return t.execute(data)
@@ -87,8 +99,7 @@ export function formatList(format: string | undefined, items: unknown[], o: List
     return items.map((i) => run(t, i) + '\n').join('')
   }
   if (f === 'table' || f.startsWith('table ')) {
-    const body = unescapeFormat(f === 'table' ? o.defaultTable : f.slice('table '.length).trim())
-    const t = compile(body)
+    const t = f === 'table' ? compileDefault(unescapeFormat(o.defaultTable)) : compile(unescapeFormat(f.slice('table '.length).trim()))
     const header = run(t, headerData(o.headers, items[0]))
     const rows = [header, ...items.map((i) => run(t, i))]
     return alignTabs(rows.join('\n')) + '\n'
