@@ -7,7 +7,7 @@
  * netns pin is a path derived from its id, netavark's input is recorded
  * before netavark runs, pasta's pid right after it daemonized.
  */
-import { closeSync, constants, existsSync, openSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, constants, existsSync, openSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { getLogger } from '../log.js'
 import * as isolationCalls from '../native/isolation-calls.js'
@@ -23,6 +23,7 @@ import { netavarkOptions, runNetavark, type NetavarkOptions, type NetavarkStatus
 import { startPasta, stopPasta, type PastaProcess } from './pasta.js'
 import type { PortMapping } from './port-spec.js'
 import type { NetworkPlan } from './plan-network.js'
+import { removeFile } from '../remove-file.js'
 
 /** In the container's state: what was made, for inspect, ps, port and the teardown. */
 export interface NetworkRecord {
@@ -205,7 +206,7 @@ export function detachNetwork(stateRoot: string, id: string, record: NetworkReco
       } catch {
         // never mounted: the crash came between the file and the mount
       }
-      rmSync(pin, { force: true })
+      removeFile(pin)
     }
     if (record?.pasta) stopPasta(record.pasta)
     const before = record?.mode === 'bridge' ? readLeases(stateRoot) : {}

@@ -15,7 +15,7 @@
  * in the network namespace the bridge is in, and goes with `network prune`.
  */
 import { spawnSync } from 'node:child_process'
-import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { MiniRunError } from '../errors.js'
 import { getLogger } from '../log.js'
@@ -28,6 +28,7 @@ import { networkStateDir, readLeases, tidyWithoutLeases, withNetworkLock } from 
 import { netavarkOptions, runNetavark } from './netavark.js'
 import { addAddress, addDefaultRoute, deleteLink, getLink, linkMaster, linkUp, newVeth } from './netlink.js'
 import { defaultNetwork, DEFAULT_NETWORK, type NetworkDef } from './networks.js'
+import { removeFile } from '../remove-file.js'
 
 /** The port that keeps a bridge (and netavark's rules for it) up. IFNAMSIZ: at most 15 bytes. */
 export function anchorName(bridge: string): string {
@@ -72,7 +73,8 @@ export function readyBridge(def: Pick<NetworkDef, 'bridge'>): number | undefined
   if (bridge === undefined || anchorMaster(def.bridge) !== bridge) return undefined
   try {
     // netavark turns it on with the network: a `sysctl --system` may have turned it off
-    return readFileSync('/proc/sys/net/ipv4/ip_forward', 'latin1').trim() === '1' ? bridge : undefined
+    // (utf8: Node's one-call read; any other encoding is its generic read, the first use of which costs more)
+    return readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim() === '1' ? bridge : undefined
   } catch {
     return undefined
   }
@@ -205,5 +207,5 @@ function unpin(pin: string): void {
   } catch {
     // not mounted
   }
-  rmSync(pin, { force: true })
+  removeFile(pin)
 }

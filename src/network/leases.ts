@@ -10,7 +10,7 @@
  * state and whose taker is gone (a runtime killed between the two) is
  * stale and dropped by the next taker, as userns-ranges.ts does with slots.
  */
-import { closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { MiniRunError } from '../errors.js'
 import * as lockCalls from '../native/lock-calls.js'
@@ -18,6 +18,7 @@ import { processStartTime } from '../proc-stat.js'
 import { contains, formatIp, isHostAddress, parseCidr, parseIp, size } from './ipv4.js'
 import type { Listener } from './host-net.js'
 import type { PortMapping } from './port-spec.js'
+import { removeFile } from '../remove-file.js'
 
 export interface Lease {
   /** "<pid>.<start time>" of the process that took it. */
@@ -213,8 +214,8 @@ function tidy(stateRoot: string): void {
   for (let waited = 0; existsSync(pidFile) && waited < 1000; waited += 10) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10)
   try {
     if (existsSync(dns) && readdirSync(dns).length) return
-    rmSync(leasesFile(stateRoot), { force: true })
-    rmSync(join(dir, 'aardvark.lock'), { force: true })
+    removeFile(leasesFile(stateRoot))
+    removeFile(join(dir, 'aardvark.lock'))
     if (existsSync(dns)) rmdirSync(dns)
     rmdirSync(dir)
   } catch {

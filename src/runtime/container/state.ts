@@ -10,7 +10,7 @@
  * container for longer (rm, settling a container nobody watches) holds the
  * lock of its state directory: a second rm waits, then finds it gone.
  */
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { MiniRunError } from '../../errors.js'
 import { dirLockPath, isRemoved, lockFile, lockFileSync, tryLockFile, type FileLock } from '../../file-lock.js'
@@ -24,6 +24,7 @@ import type { V1Leaf } from '../cgroup/cgroup-v1.js'
 import { releaseAutoRange } from './userns-ranges.js'
 import { stateProblem } from './state-check.js'
 import { readConfigOnUse, withoutConfig } from './state-config.js'
+import { removeFlatDir } from '../../remove-file.js'
 
 export interface ContainerState {
   id: string
@@ -284,9 +285,11 @@ export { stateWith } from './state-config.js'
  * A foreground container's state directory holds state.json and config.json
  * alone: unlink them and rmdir, without rmSync's recursive walk (a stat and a readdir per
  * directory, and Node's rimraf loaded on first use: 0.7 ms of a run --rm).
- * Anything else in it (a detached container's log, exit.json, its attach
- * socket, a killed writer's tmp file) and the walk removes the rest. Killed
- * half-way, either leaves a directory without state.json, as rmSync could.
+ * Anything else in it (on a bridge its /etc files, netns pin and network
+ * lock; a detached container's log, exit.json, its attach socket; a killed
+ * writer's tmp file): one readdir, and each unlinked (remove-file.ts), 1 ms
+ * less than the walk. Killed half-way, either leaves a directory without
+ * state.json, as rmSync could.
  */
 function removeStateDir(dir: string): void {
   let walk = false
@@ -305,7 +308,7 @@ function removeStateDir(dir: string): void {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
     }
   }
-  rmSync(dir, { recursive: true, force: true })
+  removeFlatDir(dir)
 }
 
 export function removeState(stateRoot: string, state: Pick<ContainerState, 'id' | 'name' | 'usernsSlot'>): void {

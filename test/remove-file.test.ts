@@ -1,0 +1,44 @@
+// removeFile and removeFlatDir (src/remove-file.ts): the unlink-based
+// removal a run's way out uses instead of fs.rmSync.
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { removeFile, removeFlatDir } from '../src/remove-file.js'
+
+let dir: string
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'mini-run-remove-file-'))
+})
+afterEach(() => rmSync(dir, { recursive: true, force: true }))
+
+describe('removeFile', () => {
+  it('removes a file or a symlink (not its target), and is quiet when there is none', () => {
+    writeFileSync(join(dir, 'f'), 'x')
+    symlinkSync(join(dir, 'f'), join(dir, 'l'))
+    removeFile(join(dir, 'l'))
+    expect(existsSync(join(dir, 'f'))).toBe(true)
+    removeFile(join(dir, 'f'))
+    expect(existsSync(join(dir, 'f'))).toBe(false)
+    expect(() => removeFile(join(dir, 'f'))).not.toThrow()
+  })
+
+  it('refuses a directory, as rmSync without recursive does', () => {
+    mkdirSync(join(dir, 'd'))
+    expect(() => removeFile(join(dir, 'd'))).toThrow(/EISDIR|EPERM/)
+    expect(existsSync(join(dir, 'd'))).toBe(true)
+  })
+})
+
+describe('removeFlatDir', () => {
+  it('removes a directory of files, symlinks and a subdirectory, and is quiet when it is gone', () => {
+    const d = join(dir, 'state')
+    mkdirSync(join(d, 'sub', 'deeper'), { recursive: true })
+    for (const f of ['hosts', 'resolv.conf', 'netns', 'sub/x', 'sub/deeper/y']) writeFileSync(join(d, f), f)
+    symlinkSync('/etc/hostname', join(d, 'link'))
+    removeFlatDir(d)
+    expect(existsSync(d)).toBe(false)
+    expect(existsSync('/etc/hostname')).toBe(true)
+    expect(() => removeFlatDir(d)).not.toThrow()
+  })
+})
