@@ -218,8 +218,9 @@ await build({
   entryPoints: ['src/cli/launcher.cts'],
   outfile: 'dist/mini-run.cjs',
   // run's flags as data for the thin parser (tsc has built dist/ before this
-  // script runs): not the code that defines them, compiled at every start
-  define: { RUN_LINE_FLAG_TABLES: JSON.stringify((await import('../dist/cli/run-line-tables.js')).flagTables()) },
+  // script runs): not the code that defines them, compiled at every start;
+  // as JSON text in a string literal, parsed at use (launcher.cts)
+  define: { RUN_LINE_FLAG_TABLES_JSON: JSON.stringify(JSON.stringify((await import('../dist/cli/run-line-tables.js')).flagTables())) },
   // "--": Node 20 reads every --env-file in argv, even after the script,
   // and exits when the file is missing: `mini-run run --env-file F` is ours.
   // NODE_EXTRA_CA_CERTS passes under another name, for the launcher to give

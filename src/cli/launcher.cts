@@ -26,8 +26,15 @@ import vm = require('node:vm')
 // an ES module of src/, which esbuild bundles into this file
 const { lineVerb, parseRunLine } = require('./run-line-parse.js') as typeof import('./run-line-parse.js')
 type RunLine = import('./run-line-parse.js').RunLine
-/** The thin parser's flag tables (run-line-tables.ts), written in by the build (scripts/bundle.mjs). */
-declare const RUN_LINE_FLAG_TABLES: import('./run-line-tables.js').FlagTables
+/**
+ * The thin parser's flag tables (run-line-tables.ts) as JSON text, written
+ * in by the build (scripts/bundle.mjs). A string literal V8 only scans, and
+ * JSON.parse at use: as an object literal, the 70 flags were parsed and
+ * built at every start, 0.4 ms, in this file that has no code cache.
+ */
+declare const RUN_LINE_FLAG_TABLES_JSON: string
+let flagTables: import('./run-line-tables.js').FlagTables | undefined
+const tables = (): import('./run-line-tables.js').FlagTables => (flagTables ??= JSON.parse(RUN_LINE_FLAG_TABLES_JSON) as import('./run-line-tables.js').FlagTables)
 type RunLineResult = import('./run-line.js').RunLineResult
 
 // NODE_OPTIONS makes every Node that inherits it run code before its own
@@ -198,7 +205,7 @@ function exitWithoutTeardown(code: number, exitNow: (code: number) => never): vo
 function runSmallBundle(): boolean {
   // `run` of a container that stays this process's child, the line users
   // type most: a bundle without commander and the other verbs
-  const line = parseRunLine(process.argv, mayBeTerminal, RUN_LINE_FLAG_TABLES)
+  const line = parseRunLine(process.argv, mayBeTerminal, tables())
   if (line) {
     const runBundle_ = runBundle('mini-run-run.cjs')
     const started = (runBundle_.exports.runLine as (l: RunLine) => Promise<RunLineResult> | undefined)(line)
@@ -211,7 +218,7 @@ function runSmallBundle(): boolean {
     return true
   }
   // the listings scripts run in loops: commander and these verbs only
-  const verb = lineVerb(process.argv, RUN_LINE_FLAG_TABLES)
+  const verb = lineVerb(process.argv, tables())
   if (verb === 'ps' || verb === 'images' || verb === 'inspect') {
     const list = runBundle('mini-run-list.cjs', verb)
     const started = (list.exports.listMain as (argv: string[]) => Promise<number> | undefined)(process.argv)
