@@ -144,7 +144,7 @@ const cliBundle = {
   // CommonJS build is one file): resolved at run time from node_modules
   external: ['ffi-rs', '@yuuang/*', 'tar'],
   // src/ is ESM; in this CommonJS bundle import.meta.url is the bundle's URL
-  define: { 'import.meta.url': '__bundleUrl', SECCOMP_PRECOMPILED: JSON.stringify(seccompPrecompiled) },
+  define: { 'import.meta.url': '__bundleUrl', SECCOMP_PRECOMPILED_JSON: JSON.stringify(JSON.stringify(seccompPrecompiled)) },
   banner: { js: BUNDLE_URL },
   plugins: [lazyBuiltins, vendors],
 }

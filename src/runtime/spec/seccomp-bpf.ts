@@ -48,8 +48,12 @@ import type { SeccompAction, SpecSeccomp, SpecSyscallRule } from './spec.js'
  * back from a container's state, finds the same program. Undefined outside
  * the bundles (tsc's build, the tests): there every profile is compiled.
  */
-declare const SECCOMP_PRECOMPILED: Record<string, string> | undefined
-const precompiled: Record<string, string> = typeof SECCOMP_PRECOMPILED === 'undefined' ? {} : SECCOMP_PRECOMPILED
+// JSON text in a string literal: esbuild gives a define of an object a
+// module of its own, whose init every module of the bundle then calls
+declare const SECCOMP_PRECOMPILED_JSON: string | undefined
+let precompiledPrograms: Record<string, string> | undefined
+const precompiled = (): Record<string, string> =>
+  (precompiledPrograms ??= typeof SECCOMP_PRECOMPILED_JSON === 'undefined' ? {} : (JSON.parse(SECCOMP_PRECOMPILED_JSON) as Record<string, string>))
 
 // linux/filter.h, linux/bpf_common.h
 const LD_W_ABS = 0x20
@@ -244,7 +248,8 @@ function archBlock(profile: SpecSeccomp, archName: string, prepare: (rule: SpecS
 /** The profile as struct sock_filter[] bytes for prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER). */
 export function compileSeccomp(profile: SpecSeccomp): Buffer {
   const key = JSON.stringify(profile)
-  if (Object.hasOwn(precompiled, key)) return Buffer.from(precompiled[key]!, 'base64')
+  const programs = precompiled()
+  if (Object.hasOwn(programs, key)) return Buffer.from(programs[key]!, 'base64')
   const named = profile.architectures ?? []
   if (named.length === 0) throw new MiniRunError('seccomp: the profile names no architecture this machine has')
   for (const name of named) if (!ARCHES[name] && name !== 'SCMP_ARCH_X32') throw new MiniRunError(`seccomp: unsupported architecture ${name}`)
