@@ -5,7 +5,6 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { runInNewContext } from 'node:vm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BUSYBOX, isRoot, makeTestEnv } from './helpers/test-env.js'
 
@@ -43,25 +42,6 @@ describe('the CLI launcher', () => {
       expect({ f, wrapper: wrapper >= 0, copy: copy >= 0, unwrapped: /var __toESM=\(mod,isNodeMode,\w+\)=>/.test(text) }).toEqual({ f, wrapper: true, copy: true, unwrapped: false })
       // defined before the first module calls it
       expect(wrapper).toBeLessThan(text.indexOf('__toESM(require'))
-    }
-  })
-
-  // scripts/bundle.mjs compiles the default seccomp profile's program at build
-  // time, by the profile's JSON (seccomp-bpf.ts): a start finds it there, for
-  // the profile it builds, and it is the program the compiler gives
-  it("holds the default seccomp profile's program, compiled at build time, under the key a start looks up", async () => {
-    const { defaultSeccompProfile } = await import('../src/runtime/spec/seccomp-profile.js')
-    const { compileSeccomp } = await import('../src/runtime/spec/seccomp-bpf.js')
-    const { DOCKER_DEFAULT_CAPABILITIES } = await import('../src/runtime/spec/capabilities.js')
-    for (const f of ['mini-run-run.cjs', 'mini-run-cli.cjs']) {
-      const text = readFileSync(join(PROJECT, 'dist', f), 'latin1')
-      const literal = /precompiledPrograms\?\?=JSON\.parse\(('(?:[^'\\]|\\.)*')\)/.exec(text)?.[1]
-      expect({ f, found: literal !== undefined }).toEqual({ f, found: true })
-      const programs = JSON.parse(runInNewContext(literal!) as string) as Record<string, string>
-      for (const arch of ['x64', 'arm64']) {
-        const profile = defaultSeccompProfile(DOCKER_DEFAULT_CAPABILITIES, arch)
-        expect(programs[JSON.stringify(profile)]).toBe(compileSeccomp(profile).toString('base64'))
-      }
     }
   })
 
