@@ -106,7 +106,8 @@ describe('the CLI launcher', () => {
   // next full run replaces once. (The listing bundle's, likewise, once per verb.)
   it.skipIf(!isRoot)('leaves a run bundle cache of a whole run, once (needs root: it starts containers)', async () => {
     const env = await makeTestEnv()
-    const runCache = join(dir, 'dist', 'mini-run-run.cjs.cache')
+    // one cache per network path (launcher.cts, runCacheName): --network none's
+    const runCache = join(dir, 'dist', 'mini-run-run.cjs.none.cache')
     const run = (...args: string[]) =>
       execFileSync(process.execPath, [launcher, ...env.runArgs(['--network', 'none', ...args])], { encoding: 'utf8', stdio: 'pipe' })
     // the cache's second line: the verbs it was written after a whole run of
@@ -121,6 +122,13 @@ describe('the CLI launcher', () => {
       expect(run(BUSYBOX, 'echo', 'again')).toBe('again\n')
       expect(() => run('--pull', 'never', 'localhost/test/no-such-image:latest', 'true')).toThrow()
       expect(statSync(runCache).ino).toBe(ino)
+      // the host network's path has a cache of its own, and leaves none's alone
+      const hostCache = join(dir, 'dist', 'mini-run-run.cjs.host.cache')
+      rmSync(hostCache, { force: true })
+      expect(execFileSync(process.execPath, [launcher, ...env.runArgs(['--network=host', BUSYBOX, 'echo', 'host'])], { encoding: 'utf8' })).toBe('host\n')
+      expect(readFileSync(hostCache, 'latin1').split('\n')[1]).toBe('run')
+      expect(statSync(runCache).ino).toBe(ino)
+      expect(existsSync(join(dir, 'dist', 'mini-run-run.cjs.cache'))).toBe(false)
       expect(env.leftovers()).toEqual([])
     } finally {
       env.cleanup()
