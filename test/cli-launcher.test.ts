@@ -156,6 +156,30 @@ describe('the CLI launcher', () => {
     }
   })
 
+  // Every other verb runs the whole CLI through a cache of its own, written
+  // at its first run and again, once, after its first run that exits 0.
+  it("leaves the whole CLI's cache per verb, marked after a run that exits 0", () => {
+    const state = mkdtempSync(join(tmpdir(), 'mini-run-launcher-verbs-'))
+    const roots = ['--root', join(state, 'store'), '--state', join(state, 'state')]
+    const verbCache = join(dir, 'dist', 'mini-run-cli.cjs.volume.cache')
+    const mark = () => readFileSync(verbCache, 'latin1').split('\n')[1]
+    try {
+      rmSync(verbCache, { force: true })
+      const failed = spawnSync(process.execPath, [launcher, ...roots, 'volume', 'rm', 'no-such-volume'], { encoding: 'utf8' })
+      expect(failed.status).not.toBe(0)
+      expect(mark()).toBe('')
+      expect(runCli(...roots, 'volume', 'ls')).toMatch(/^DRIVER/)
+      expect(mark()).toBe('volume')
+      const ino = statSync(verbCache).ino
+      runCli(...roots, 'volume', 'ls')
+      expect(statSync(verbCache).ino).toBe(ino)
+      // --help has no verb: the plain cache
+      expect(existsSync(join(dir, 'dist', 'mini-run-cli.cjs.--help.cache'))).toBe(false)
+    } finally {
+      rmSync(state, { recursive: true, force: true })
+    }
+  })
+
   // The listing lines the launcher parses itself (src/cli/list-line.ts) must
   // print, say and exit as the whole CLI, which parses them with commander.
   it('prints, says and exits on a listing line as the whole CLI does', () => {
