@@ -9,7 +9,7 @@
 // library entry point.
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { appendFileSync, chmodSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { appendFileSync, chmodSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { resolve as resolvePath } from 'node:path'
 import { build } from 'esbuild'
 
@@ -279,14 +279,17 @@ for (const file of ['dist/mini-run-cli.cjs', 'dist/mini-run-run.cjs', 'dist/mini
   if (dynamicImport >= 0) throw new Error(`${file}: import() at offset ${dynamicImport}; a builtin must be imported statically`)
   // The build's id, for the launcher to tell its code cache from another bundle's
   appendFileSync(file, `//# mini-run-build ${createHash('sha256').update(bundled).digest('hex').slice(0, 32)}\n`)
-  for (const cache of ['', '.ps', '.images', '.inspect']) rmSync(`${file}${cache}.cache`, { force: true })
+  // every cache of the bundle: its own, one per verb or network path (launcher.cts)
+  const base = file.slice('dist/'.length)
+  for (const cache of readdirSync('dist')) if (cache.startsWith(`${base}.`) && cache.endsWith('.cache')) rmSync(`dist/${cache}`, { force: true })
 }
 
 chmodSync('dist/mini-run.cjs', 0o755)
 
-// The code cache, written at the exit of a run that compiles what `run`
-// needs: --explain plans a container and starts nothing. (Without a cache the
-// first run of the CLI writes one; this only makes it a good one.)
+// The whole CLI's cache for `run` lines it runs itself (-d, -it, --explain),
+// written at the exit of a run that compiles what `run` needs: --explain
+// plans a container and starts nothing. (Without it the first such run
+// writes one; this only makes it a good one.)
 // The run and listing bundles' caches are written by the first run of each
 // of their verbs that goes the whole way (the launcher's cacheAfter).
 try {
