@@ -6,7 +6,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BUSYBOX, isRoot, makeTestEnv } from './helpers/test-env.js'
+import { BUSYBOX, BUSYBOX_ROOTFS, isRoot, makeTestEnv } from './helpers/test-env.js'
 
 const PROJECT = new URL('..', import.meta.url).pathname
 let dir: string
@@ -129,6 +129,10 @@ describe('the CLI launcher', () => {
       expect(readFileSync(hostCache, 'latin1').split('\n')[1]).toBe('run')
       expect(statSync(runCache).ino).toBe(ino)
       expect(existsSync(join(dir, 'dist', 'mini-run-run.cjs.cache'))).toBe(false)
+      // and a --rootfs run's path one more
+      expect(run('--read-only', '--rootfs', BUSYBOX_ROOTFS, 'echo', 'rootfs')).toBe('rootfs\n')
+      expect(readFileSync(join(dir, 'dist', 'mini-run-run.cjs.none-rootfs.cache'), 'latin1').split('\n')[1]).toBe('run')
+      expect(statSync(runCache).ino).toBe(ino)
       expect(env.leftovers()).toEqual([])
     } finally {
       env.cleanup()
