@@ -502,39 +502,50 @@ int mr_unshare(int32_t flags)
  * signal is blocked (the mask it was made with), so no handler of Node's
  * runs on its stack. EOF on the pipe says the process's fds are closed,
  * which the kernel does after it let go of the memory; the helper's own
- * exit then takes the memory down. Raw syscalls only: it shares the
- * caller's thread pointer, and so errno. */
+ * exit then takes the memory down. If it cannot close its copies (no
+ * close_range(2) before Linux 5.9, or a seccomp filter refuses it), it ends
+ * at once and the process unmaps its memory itself, as without it. Raw
+ * syscalls only: it shares the caller's thread pointer, and so errno. */
 static int exit_helper(void *arg)
 {
-    int fd = (int)(intptr_t)arg;
+    const int *fds = arg;
+    int rd = fds[0];
     char c;
-    if (fd > 0)
-        syscall(SYS_close_range, 0, fd - 1, 0);
-    syscall(SYS_close_range, fd + 1, ~0U, 0);
-    while (syscall(SYS_read, fd, &c, 1) != 0) {
-        /* EOF ends the wait; EINTR cannot come with every signal blocked,
-         * and any other error ends it too */
-        if (errno != EINTR)
-            break;
+    syscall(SYS_close, fds[1]);
+    if ((rd > 0 && syscall(SYS_close_range, 0, rd - 1, 0) != 0) || syscall(SYS_close_range, rd + 1, ~0U, 0) != 0)
+        syscall(SYS_exit, 0);
+    /* EOF ends the wait; EINTR cannot come with every signal blocked, and
+     * any other error ends it too */
+    while (syscall(SYS_read, rd, &c, 1) > 0) {
     }
     syscall(SYS_exit, 0);
     return 0;
 }
+
+/* The kernel's inode number of the initial pid namespace (PROC_PID_INIT_INO). */
+#define INITIAL_PID_NS_INO 0xEFFFFFFCU
 
 int mr_exit(int32_t code)
 {
     /* A stack for the helper that no thread of this process uses: a static
      * one in this library, which outlives the process as the memory does. */
     static char helper_stack[16384] __attribute__((aligned(16)));
+    static int fds[2];
+    struct stat ns;
     sigset_t all;
-    int fds[2];
 
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, NULL);
-    if (pipe2(fds, O_CLOEXEC) == 0) {
-        /* SIGCHLD: whoever inherits the helper (init, or a subreaper) reaps it */
-        if (clone(exit_helper, helper_stack + sizeof helper_stack, CLONE_VM | SIGCHLD, (void *)(intptr_t)fds[0]) < 0) {
-            /* no helper (a pids limit): a plain exit, which waits for the memory */
+    /* The helper outlives this process: init adopts it (or a subreaper
+     * above us), and must reap it. The system's init does; the init of
+     * another pid namespace may be an application that reaps only its own
+     * children (a container without --init), where every call would leave
+     * a zombie. So: in the initial pid namespace only. */
+    if (stat("/proc/self/ns/pid", &ns) == 0 && ns.st_ino == INITIAL_PID_NS_INO) {
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, NULL);
+        if (pipe2(fds, O_CLOEXEC) == 0) {
+            /* SIGCHLD: whoever adopts the helper is told when it ends. No
+             * helper (a pids limit): a plain exit, which waits for the memory. */
+            (void)clone(exit_helper, helper_stack + sizeof helper_stack, CLONE_VM | SIGCHLD, fds);
         }
     }
     _exit(code);

@@ -212,8 +212,9 @@ int mr_if_index(const char *name);
  * binary's pages, V8's heap), which it does before a parent learns of the
  * exit: 3-4 ms on a 2-core VM, as long as a container's whole run. A helper
  * process sharing the memory (CLONE_VM) holds it until this one is gone and
- * then ends, unmapping it off the caller's path (libminirun.c says how). If
- * the helper cannot be made, a plain _exit. Never returns. */
+ * then ends, unmapping it off the caller's path (libminirun.c says how).
+ * Only in the initial pid namespace, whose init reaps what it adopts; in
+ * another, or if the helper cannot be made, a plain _exit. Never returns. */
 int mr_exit(int32_t code);
 
 #endif

@@ -5,7 +5,7 @@
  * process, on a run's way out (a bridge run removes its netns pin and, with
  * the network's last lease, the leases file).
  */
-import { readdirSync, rmdirSync, rmSync, unlinkSync } from 'node:fs'
+import { lstatSync, readdirSync, rmdirSync, rmSync, unlinkSync } from 'node:fs'
 
 /** unlink(2); a file already gone is no error. */
 export function removeFile(path: string): void {
@@ -19,9 +19,13 @@ export function removeFile(path: string): void {
 /**
  * A directory of files, removed: each entry unlinked, then the directory
  * (a subdirectory, rare in what this is for, by rmSync's walk). Gone
- * already is no error.
+ * already is no error; a symlink or a file where the directory was is
+ * unlinked itself, as rmSync would (never what a symlink points to).
  */
 export function removeFlatDir(dir: string): void {
+  const st = lstatSync(dir, { throwIfNoEntry: false })
+  if (st === undefined) return
+  if (!st.isDirectory()) return removeFile(dir)
   let entries
   try {
     entries = readdirSync(dir, { withFileTypes: true })

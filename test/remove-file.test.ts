@@ -41,4 +41,14 @@ describe('removeFlatDir', () => {
     expect(existsSync('/etc/hostname')).toBe(true)
     expect(() => removeFlatDir(d)).not.toThrow()
   })
+
+  it('removes a symlink where the directory was, never what it points to', () => {
+    const target = join(dir, 'elsewhere')
+    mkdirSync(target)
+    writeFileSync(join(target, 'keep'), 'x')
+    symlinkSync(target, join(dir, 'state'))
+    removeFlatDir(join(dir, 'state'))
+    expect(existsSync(join(dir, 'state'))).toBe(false)
+    expect(existsSync(join(target, 'keep'))).toBe(true)
+  })
 })
