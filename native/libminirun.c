@@ -522,24 +522,15 @@ static int exit_helper(void *arg)
     return 0;
 }
 
-/* The kernel's inode number of the initial pid namespace (PROC_PID_INIT_INO). */
-#define INITIAL_PID_NS_INO 0xEFFFFFFCU
-
-int mr_exit(int32_t code)
+int mr_exit(int32_t code, int32_t keep_memory)
 {
     /* A stack for the helper that no thread of this process uses: a static
      * one in this library, which outlives the process as the memory does. */
     static char helper_stack[16384] __attribute__((aligned(16)));
     static int fds[2];
-    struct stat ns;
     sigset_t all;
 
-    /* The helper outlives this process: init adopts it (or a subreaper
-     * above us), and must reap it. The system's init does; the init of
-     * another pid namespace may be an application that reaps only its own
-     * children (a container without --init), where every call would leave
-     * a zombie. So: in the initial pid namespace only. */
-    if (stat("/proc/self/ns/pid", &ns) == 0 && ns.st_ino == INITIAL_PID_NS_INO) {
+    if (keep_memory) {
         sigfillset(&all);
         pthread_sigmask(SIG_BLOCK, &all, NULL);
         if (pipe2(fds, O_CLOEXEC) == 0) {

@@ -210,11 +210,12 @@ int mr_if_index(const char *name);
  * handler runs and no stdio buffer is flushed: Node keeps none of its own in
  * C. Nor does the caller wait for the kernel to unmap Node's 40 MB (its
  * binary's pages, V8's heap), which it does before a parent learns of the
- * exit: 3-4 ms on a 2-core VM, as long as a container's whole run. A helper
- * process sharing the memory (CLONE_VM) holds it until this one is gone and
- * then ends, unmapping it off the caller's path (libminirun.c says how).
- * Only in the initial pid namespace, whose init reaps what it adopts; in
- * another, or if the helper cannot be made, a plain _exit. Never returns. */
-int mr_exit(int32_t code);
+ * exit: 3-4 ms on a 2-core VM, as long as a container's whole run. With
+ * keep_memory, a helper process sharing the memory (CLONE_VM) holds it
+ * until this one is gone and then ends, unmapping it off the caller's path
+ * (libminirun.c says how); whoever adopts it must reap it, which the caller
+ * decides (src/native/process-calls.ts). If the helper cannot be made, a
+ * plain _exit. Never returns. */
+int mr_exit(int32_t code, int32_t keep_memory);
 
 #endif

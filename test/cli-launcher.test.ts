@@ -10,11 +10,16 @@ import { BUSYBOX, BUSYBOX_ROOTFS, isRoot, makeTestEnv } from './helpers/test-env
 import { buildStaticHelper, hasGcc } from './helpers/static-c.js'
 
 const PROJECT = new URL('..', import.meta.url).pathname
-// the kernel's initial pid namespace (PROC_PID_INIT_INO), where mr_exit leaves a helper
+// the kernel's initial pid namespace (PROC_PID_INIT_INO), where exitNow asks mr_exit for its helper
 const inInitialPidNamespace = readlinkSync('/proc/self/ns/pid') === 'pid:[4026531836]'
 let dir: string
 let launcher: string
 let cache: string
+
+/** A code cache's second line: the verbs it was written after a whole run of. */
+function cacheMark(file: string): string | undefined {
+  return readFileSync(file, 'latin1').split('\n')[1]
+}
 
 function runCli(...args: string[]): string {
   return execFileSync(process.execPath, [launcher, ...args], { encoding: 'utf8' })
@@ -113,8 +118,7 @@ describe('the CLI launcher', () => {
     const runCache = join(dir, 'dist', 'mini-run-run.cjs.none.cache')
     const run = (...args: string[]) =>
       execFileSync(process.execPath, [launcher, ...env.runArgs(['--network', 'none', ...args])], { encoding: 'utf8', stdio: 'pipe' })
-    // the cache's second line: the verbs it was written after a whole run of
-    const mark = () => readFileSync(runCache, 'latin1').split('\n')[1]
+    const mark = () => cacheMark(runCache)
     try {
       rmSync(runCache, { force: true })
       expect(() => run('--pull', 'never', 'localhost/test/no-such-image:latest', 'true')).toThrow(/no-such-image/)
@@ -129,12 +133,12 @@ describe('the CLI launcher', () => {
       const hostCache = join(dir, 'dist', 'mini-run-run.cjs.host.cache')
       rmSync(hostCache, { force: true })
       expect(execFileSync(process.execPath, [launcher, ...env.runArgs(['--network=host', BUSYBOX, 'echo', 'host'])], { encoding: 'utf8' })).toBe('host\n')
-      expect(readFileSync(hostCache, 'latin1').split('\n')[1]).toBe('run')
+      expect(cacheMark(hostCache)).toBe('run')
       expect(statSync(runCache).ino).toBe(ino)
       expect(existsSync(join(dir, 'dist', 'mini-run-run.cjs.cache'))).toBe(false)
       // and a --rootfs run's path one more
       expect(run('--read-only', '--rootfs', BUSYBOX_ROOTFS, 'echo', 'rootfs')).toBe('rootfs\n')
-      expect(readFileSync(join(dir, 'dist', 'mini-run-run.cjs.none-rootfs.cache'), 'latin1').split('\n')[1]).toBe('run')
+      expect(cacheMark(join(dir, 'dist', 'mini-run-run.cjs.none-rootfs.cache'))).toBe('run')
       expect(statSync(runCache).ino).toBe(ino)
       expect(env.leftovers()).toEqual([])
     } finally {
@@ -150,10 +154,10 @@ describe('the CLI launcher', () => {
     try {
       for (const verb of ['ps', 'images', 'inspect']) rmSync(listCache(verb), { force: true })
       expect(runCli('--root', join(state, 'store'), '--state', join(state, 'state'), 'ps', '-a')).toMatch(/^CONTAINER ID/)
-      expect(readFileSync(listCache('ps'), 'latin1').split('\n')[1]).toBe('ps')
+      expect(cacheMark(listCache('ps'))).toBe('ps')
       expect(existsSync(listCache('images'))).toBe(false)
       expect(runCli('--root', join(state, 'store'), '--state', join(state, 'state'), 'images')).toMatch(/^REPOSITORY/)
-      expect(readFileSync(listCache('images'), 'latin1').split('\n')[1]).toBe('images')
+      expect(cacheMark(listCache('images'))).toBe('images')
       const ino = statSync(listCache('ps')).ino
       runCli('--root', join(state, 'store'), '--state', join(state, 'state'), 'ps')
       expect(statSync(listCache('ps')).ino).toBe(ino)
@@ -169,7 +173,7 @@ describe('the CLI launcher', () => {
     const state = mkdtempSync(join(tmpdir(), 'mini-run-launcher-verbs-'))
     const roots = ['--root', join(state, 'store'), '--state', join(state, 'state')]
     const verbCache = join(dir, 'dist', 'mini-run-cli.cjs.volume.cache')
-    const mark = () => readFileSync(verbCache, 'latin1').split('\n')[1]
+    const mark = () => cacheMark(verbCache)
     try {
       rmSync(verbCache, { force: true })
       const failed = spawnSync(process.execPath, [launcher, ...roots, 'volume', 'rm', 'no-such-volume'], { encoding: 'utf8' })

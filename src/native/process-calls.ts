@@ -4,6 +4,7 @@
  * socketpairs and memfds handed to the child, and its terminal. Apart from
  * lib.ts, which only loads the library and turns -errno into NativeError.
  */
+import { readlinkSync } from 'node:fs'
 import { call, callInThread, check, DataType } from './lib.js'
 
 /** A sealed memfd copy of a file: see mr_sealed_copy in native/minirun.h. */
@@ -130,8 +131,26 @@ export function pidfdSendSignal(pidfd: number, signal: number): void {
   check('pidfd_send_signal', call('mr_pidfd_send_signal', [DataType.I32, DataType.I32], [pidfd, signal]))
 }
 
-/** _exit(2) with this code, now: see mr_exit in native/minirun.h. */
+/**
+ * _exit(2) with this code, now: see mr_exit in native/minirun.h. Its helper,
+ * which holds Node's memory past the exit and is adopted by init once this
+ * process is gone, only in the initial pid namespace: the system's init
+ * reaps what it adopts; the init of another may be an application that
+ * reaps only its own children (a container without --init), where every
+ * call would leave a zombie.
+ */
 export function exitNow(code: number): never {
-  call('mr_exit', [DataType.I32], [code])
+  call('mr_exit', [DataType.I32, DataType.I32], [code, inInitialPidNamespace() ? 1 : 0])
   throw new Error('mr_exit returned')
+}
+
+/** The kernel's name of the initial pid namespace (its inode, PROC_PID_INIT_INO). */
+const INITIAL_PID_NAMESPACE = 'pid:[4026531836]'
+
+function inInitialPidNamespace(): boolean {
+  try {
+    return readlinkSync('/proc/self/ns/pid') === INITIAL_PID_NAMESPACE
+  } catch {
+    return false
+  }
 }
