@@ -185,8 +185,13 @@ export function createState(stateRoot: string, state: ContainerState, another?: 
       }
       state.name = another(attempt)
     }
-    symlinkSync(state.id, join(names, state.name))
+    // the directory before the name: killed between the two, or before the
+    // first write, a start leaves a directory without state.json, which the
+    // next listing collects with the names pointing to it (state-collect.ts);
+    // a name linked first, to no directory, was never collected (names/ stayed)
     mkdirSync(stateDir(stateRoot, state.id), { recursive: true, mode: 0o700 })
+    crashPoint('state:before-name')
+    symlinkSync(state.id, join(names, state.name))
     crashPoint('state:before-write')
     writeState(stateRoot, state)
   })
