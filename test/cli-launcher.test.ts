@@ -21,6 +21,16 @@ function cacheMark(file: string): string | undefined {
   return readFileSync(file, 'latin1').split('\n')[1]
 }
 
+/** fn with --root and --state in a temporary directory of its own, removed after. */
+function withTempRoots(fn: (roots: string[]) => void): void {
+  const state = mkdtempSync(join(tmpdir(), 'mini-run-launcher-roots-'))
+  try {
+    fn(['--root', join(state, 'store'), '--state', join(state, 'state')])
+  } finally {
+    rmSync(state, { recursive: true, force: true })
+  }
+}
+
 function runCli(...args: string[]): string {
   return execFileSync(process.execPath, [launcher, ...args], { encoding: 'utf8' })
 }
@@ -149,32 +159,27 @@ describe('the CLI launcher', () => {
   // The listing bundle holds ps, images and inspect: each verb leaves a cache
   // of its own, marked with it once it went the whole way, and reads only that.
   it('leaves one listing cache per verb', () => {
-    const state = mkdtempSync(join(tmpdir(), 'mini-run-launcher-state-'))
     const listCache = (verb: string) => join(dir, 'dist', `mini-run-list.cjs.${verb}.cache`)
-    try {
+    withTempRoots((roots) => {
       for (const verb of ['ps', 'images', 'inspect']) rmSync(listCache(verb), { force: true })
-      expect(runCli('--root', join(state, 'store'), '--state', join(state, 'state'), 'ps', '-a')).toMatch(/^CONTAINER ID/)
+      expect(runCli(...roots, 'ps', '-a')).toMatch(/^CONTAINER ID/)
       expect(cacheMark(listCache('ps'))).toBe('ps')
       expect(existsSync(listCache('images'))).toBe(false)
-      expect(runCli('--root', join(state, 'store'), '--state', join(state, 'state'), 'images')).toMatch(/^REPOSITORY/)
+      expect(runCli(...roots, 'images')).toMatch(/^REPOSITORY/)
       expect(cacheMark(listCache('images'))).toBe('images')
       const ino = statSync(listCache('ps')).ino
-      runCli('--root', join(state, 'store'), '--state', join(state, 'state'), 'ps')
+      runCli(...roots, 'ps')
       expect(statSync(listCache('ps')).ino).toBe(ino)
       expect(existsSync(join(dir, 'dist', 'mini-run-list.cjs.cache'))).toBe(false)
-    } finally {
-      rmSync(state, { recursive: true, force: true })
-    }
+    })
   })
 
   // Every other verb runs the whole CLI through a cache of its own, written
   // at its first run and again, once, after its first run that exits 0.
   it("leaves the whole CLI's cache per verb, marked after a run that exits 0", () => {
-    const state = mkdtempSync(join(tmpdir(), 'mini-run-launcher-verbs-'))
-    const roots = ['--root', join(state, 'store'), '--state', join(state, 'state')]
     const verbCache = join(dir, 'dist', 'mini-run-cli.cjs.volume.cache')
     const mark = () => cacheMark(verbCache)
-    try {
+    withTempRoots((roots) => {
       rmSync(verbCache, { force: true })
       const failed = spawnSync(process.execPath, [launcher, ...roots, 'volume', 'rm', 'no-such-volume'], { encoding: 'utf8' })
       expect(failed.status).not.toBe(0)
@@ -186,22 +191,18 @@ describe('the CLI launcher', () => {
       expect(statSync(verbCache).ino).toBe(ino)
       // --help has no verb: the plain cache
       expect(existsSync(join(dir, 'dist', 'mini-run-cli.cjs.--help.cache'))).toBe(false)
-    } finally {
-      rmSync(state, { recursive: true, force: true })
-    }
+    })
   })
 
   // The listing lines the launcher parses itself (src/cli/list-line.ts) must
   // print, say and exit as the whole CLI, which parses them with commander.
   it('prints, says and exits on a listing line as the whole CLI does', () => {
-    const state = mkdtempSync(join(tmpdir(), 'mini-run-launcher-lines-'))
-    const roots = ['--root', join(state, 'store'), '--state', join(state, 'state')]
     const run = (entry: string, args: string[]) => {
       const r = spawnSync(process.execPath, [join(dir, 'dist', entry), ...args], { encoding: 'utf8' })
       return { status: r.status, stdout: r.stdout, stderr: r.stderr }
     }
     copyFileSync(join(PROJECT, 'dist', 'mini-run-cli.cjs'), join(dir, 'dist', 'mini-run-cli.cjs'))
-    try {
+    withTempRoots((roots) => {
       const lines = [
         ['ps'], ['ps', '-a'], ['ps', '-aq', '--no-trunc'], ['ps', '--format', 'json'], ['ps', '--format={{.Names}}'], ['ps', '-s', '-l'],
         ['images'], ['images', '-q', 'alpine'], ['images', '--digests'], ['images', 'bad::ref'],
@@ -213,9 +214,7 @@ describe('the CLI launcher', () => {
         const args = [...roots, ...line]
         expect({ line, ...run('mini-run.cjs', args) }).toEqual({ line, ...run('mini-run-cli.cjs', args) })
       }
-    } finally {
-      rmSync(state, { recursive: true, force: true })
-    }
+    })
   })
 
   // The run bundle's line ends the process with _exit(2) once the run's
