@@ -121,6 +121,8 @@ describe.skipIf(!isRoot || !netavark)('network: bridge (needs root, netavark and
     const id = start.stdout.trim()
     const state = JSON.parse(readFileSync(join(env.stateRoot, id, 'state.json'), 'utf8'))
     expect(state.network.veth).toMatch(/^veth[0-9a-f]{11}$/)
+    // its veth goes with the namespace, which nothing pins (netavark's path pins it)
+    expect(existsSync(join(env.stateRoot, id, 'netns'))).toBe(false)
     const info = JSON.parse(mr(['inspect', id]).stdout)[0].NetworkSettings
     expect(info.IPAddress).toMatch(/^10\.91\.\d+\.\d+$/)
     expect(info.Gateway).toBe('10.91.0.1')
@@ -389,6 +391,28 @@ describe.skipIf(!isRoot || !netavark)('network: bridge (needs root, netavark and
     expect({ ...ns.snapshot(), leases: leases() }).toEqual(before)
   })
 
+  it('network connect of a container on the default bridge\'s own veth: its namespace is pinned then, and all of it goes with rm -f', async () => {
+    mr(['network', 'create', 'joined'])
+    const before = { ...ns.snapshot(), leases: leases() }
+    const id = detached(['--name', 'fast', BUSYBOX, ...HTTPD])
+    expect(existsSync(join(env.stateRoot, id, 'netns'))).toBe(false)
+    expect(mr(['network', 'connect', '--alias', 'web', 'joined', 'fast']).status).toBe(0)
+    expect(existsSync(join(env.stateRoot, id, 'netns'))).toBe(true)
+    expect(mr(['exec', id, 'ip', '-4', 'addr', 'show', 'eth1']).stdout).toMatch(/inet 10\.\d+\.\d+\.\d+\/24/)
+    let page = ''
+    await until('the alias on the joined network', () => (page = run(['--rm', '--network', 'joined', BUSYBOX, 'sh', '-c', GET('web')]).stdout) !== '', 15_000)
+    expect(page).toBe(`hello from ${id.slice(0, 12)}\n`)
+    // and still on the default bridge
+    const ip = JSON.parse(mr(['inspect', id]).stdout)[0].NetworkSettings.Networks.bridge.IPAddress
+    expect(await fetchPage(ip, 80)).toBe(`hello from ${id.slice(0, 12)}\n`)
+    expect(mr(['rm', '-f', id]).status).toBe(0)
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(join(env.stateRoot, id))
+    await until('the veth pairs to go', () => JSON.stringify(ns.snapshot()) === JSON.stringify({ links: before.links, rules: before.rules }), 5_000)
+    expect(leases()).toEqual(before.leases)
+    expect(dnsEntries()).toEqual([])
+    expect(mr(['network', 'rm', 'joined']).status).toBe(0)
+  })
+
   it('kill -9 of the monitor, then rm -f: no veth, rule, lease or DNS entry is left', async () => {
     mr(['network', 'create', 'crash'])
     const before = { ...ns.snapshot(), leases: leases(), dns: dnsEntries() }
@@ -425,9 +449,10 @@ describe.skipIf(!isRoot || !netavark)('network: bridge (needs root, netavark and
 
   it('--explain shows the default bridge\'s own steps: the veth over rtnetlink, else netavark', () => {
     const parent = run(['--explain', BUSYBOX, 'true']).stdout.split('# The container process')[0]!
-    expect(parent).toMatch(/if mini-run0 has its anchor mini-run0-pin, by rtnetlink: ip link add veth<random> master mini-run0 up type veth peer name eth0 netns <netns pin>/)
+    expect(parent).toMatch(/if mini-run0 has its anchor mini-run0-pin, by rtnetlink: ip link add veth<random> master mini-run0 up type veth peer name eth0 netns \/proc\/<pid>\/ns\/net/)
     expect(parent).toMatch(/then in the container's namespace: ip addr add <lease>\/16 dev eth0; ip link set eth0 up; ip route add default via 10\.91\.0\.1/)
-    expect(parent).toMatch(/else: netavark --config/)
+    // the pin is netavark's alone: the fast path's veth goes with the namespace
+    expect(parent).toMatch(/then else: mount --bind \/proc\/<pid>\/ns\/net \S+\/netns\n\s+then netavark --config/)
     // a teaching text: every line fits a terminal's width twice over
     expect(parent.split('\n').filter((l) => l.length > 200)).toEqual([])
   })

@@ -63,6 +63,12 @@ export interface AttachContext {
   name: string
   /** Record the state so far (writes the container's state file). */
   save: (record: NetworkRecord) => void
+  /**
+   * Keep the record for the state's next write, when nothing recorded yet
+   * could stand in its way: a container's first start, whose state has no
+   * record at all (a restart's says "detached").
+   */
+  note?: (record: NetworkRecord) => void
 }
 
 /**
@@ -76,6 +82,19 @@ export function netavark(action: 'setup' | 'teardown', stateRoot: string, pin: s
 
 export function netnsPin(stateRoot: string, id: string): string {
   return join(stateRoot, id, 'netns')
+}
+
+/** Pin the namespace of the container's process pid: it outlives the container's last process until detachNetwork. */
+export function pinNamespace(stateRoot: string, id: string, pid: number): string {
+  const pin = netnsPin(stateRoot, id)
+  writeFileSync(pin, '', { mode: 0o600 })
+  try {
+    isolationCalls.bindMount(`/proc/${pid}/ns/net`, pin)
+  } catch (err) {
+    removeFile(pin)
+    throw err
+  }
+  return pin
 }
 
 /**
@@ -105,18 +124,19 @@ export function attachNetwork(plan: NetworkPlan, ctx: AttachContext, pid: number
       const only = attachments[0]!
       const bridgeIndex = fastBridgeKind(plan) ? readyBridge(only.network) : undefined
       const mac = bridgeIndex !== undefined ? (only.mac ?? macOf(only.ip)) : undefined
-      if (mac !== undefined) {
-        record.veth = vethName()
-        record.endpoints = [{ network: only.network.name, interfaceName: only.interfaceName, ip: only.ip, prefix: Number(only.network.subnet.split('/')[1]), gateway: only.network.gateway, mac, aliases: [] }]
-      }
-      ctx.save(record)
-      const pin = netnsPin(ctx.stateRoot, ctx.id)
-      writeFileSync(pin, '', { mode: 0o600 })
-      isolationCalls.bindMount(`/proc/${pid}/ns/net`, pin)
       if (bridgeIndex !== undefined && mac !== undefined) {
-        const e = record.endpoints![0]!
-        attachFast({ bridgeIndex, veth: record.veth!, netnsPath: pin, ip: e.ip, prefix: e.prefix, gateway: e.gateway, mac })
+        record.veth = vethName()
+        const e: Endpoint = { network: only.network.name, interfaceName: only.interfaceName, ip: only.ip, prefix: Number(only.network.subnet.split('/')[1]), gateway: only.network.gateway, mac, aliases: [] }
+        record.endpoints = [e]
+        // nothing of the fast path needs the record to be undone after a crash
+        // (its lease goes by the container's id, its veth with the namespace,
+        // which nothing pins), so a first start writes it with the pid
+        if (ctx.note) ctx.note(record)
+        else ctx.save(record)
+        attachFast({ bridgeIndex, veth: record.veth, netnsPath: `/proc/${pid}/ns/net`, ip: e.ip, prefix: e.prefix, gateway: e.gateway, mac })
       } else {
+        ctx.save(record)
+        const pin = pinNamespace(ctx.stateRoot, ctx.id, pid)
         const status = netavark('setup', ctx.stateRoot, pin, record.netavark)
         record.endpoints = endpointsOf(status, plan, lease.ips)
         ctx.save(record)
@@ -209,7 +229,9 @@ export function detachNetwork(stateRoot: string, id: string, record: NetworkReco
       removeFile(pin)
     }
     if (record?.pasta) stopPasta(record.pasta)
-    const before = record?.mode === 'bridge' ? readLeases(stateRoot) : {}
+    // what netavark set up besides the default bridge keeps its isolation below: nothing, on the fast path alone
+    const fastOnly = record?.veth !== undefined && record.networks.length === 1
+    const before = record?.mode === 'bridge' && !fastOnly ? readLeases(stateRoot) : {}
     releaseLease(stateRoot, id)
     if (record?.mode === 'bridge') {
       // netavark tore down only the networks it had set up for this container

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs'
 import { MiniRunError, UsageError } from '../errors.js'
 import { findContainer } from '../runtime/container/containers.js'
 import { updateState } from '../runtime/container/state.js'
-import { netavark as lockedNetavark, netnsPin, type Endpoint } from './attach.js'
+import { netavark as lockedNetavark, netnsPin, pinNamespace, type Endpoint } from './attach.js'
 import { hostListeners, hostRoutes } from './host-net.js'
 import { readLeases, takeLease } from './leases.js'
 import { netavarkOptions, type NetavarkOptions } from './netavark.js'
@@ -17,9 +17,12 @@ import { checkSubnetFree, DEFAULT_NETWORK, findNetwork } from './networks.js'
 function runningOnBridge(stateRoot: string, ref: string) {
   const c = findContainer(stateRoot, ref)
   const record = c.network
-  if (c.status !== 'running' || record?.mode !== 'bridge' || !record.netavark || record.detached || !existsSync(netnsPin(stateRoot, c.id))) {
+  if (c.status !== 'running' || record?.mode !== 'bridge' || !record.netavark || record.detached || c.pid === undefined) {
     throw new MiniRunError(`container ${ref} is not running on a bridge network: only a running container with a network of its own can be connected`, { code: 'ENOTCONNECTABLE' })
   }
+  // netavark finds the namespace by a path: a container that joined only the
+  // default bridge by mini-run's own veth (fast-bridge.ts) has no pin yet
+  if (!existsSync(netnsPin(stateRoot, c.id))) pinNamespace(stateRoot, c.id, c.pid)
   return { c, record, netavark: record.netavark }
 }
 

@@ -257,17 +257,14 @@ function explainNetwork(plan: NetworkPlan, ctx: NetworkContext): ExplainLine[] {
       what: `take a lease in ${leases} under flock: ${nets}${ports}`,
       why: 'IPAM is mini-run\'s, as podman\'s is (netavark is given static addresses); the lease names the container before anything exists, so rm -f gives it back after any crash',
     })
-    out.push({
-      what: `mount --bind /proc/<pid>/ns/net ${join(ctx.stateRoot, ctx.id, 'netns')}`,
-      why: 'pin the network namespace: it must outlive the container\'s last process, for the teardown to find eth0 there (deleting it removes the veth pair)',
-    })
     const a = plan.attachments.map((x) => `${x.network.name}: bridge ${x.network.bridge}, ${x.interfaceName}, gateway ${x.network.gateway}${x.dns ? ', DNS by name' : ''}`).join('; ')
     const only = plan.attachments[0]!
-    if (fastBridgeKind(plan)) {
+    const fast = fastBridgeKind(plan)
+    if (fast) {
       const prefix = only.network.subnet.split('/')[1]
       out.push({
-        what: `if ${only.network.bridge} has its anchor ${anchorName(only.network.bridge)}, by rtnetlink: ip link add veth<random> master ${only.network.bridge} up type veth peer name eth0 netns <netns pin>`,
-        why: 'the default bridge\'s firewall rules are the network\'s, made by netavark with its first container and kept by the anchor port: a container without published ports needs only its veth pair, address and route (netavark would start a dozen iptables processes, ~300 ms); the veth goes with the namespace',
+        what: `if ${only.network.bridge} has its anchor ${anchorName(only.network.bridge)}, by rtnetlink: ip link add veth<random> master ${only.network.bridge} up type veth peer name eth0 netns /proc/<pid>/ns/net`,
+        why: 'the default bridge\'s firewall rules are the network\'s, made by netavark with its first container and kept by the anchor port: a container without published ports needs only its veth pair, address and route (netavark would start a dozen iptables processes, ~300 ms); the veth goes with the namespace, which nothing pins',
       })
       out.push({
         what: `in the container's namespace: ip addr add <lease>/${prefix} dev eth0; ip link set eth0 up; ip route add default via ${only.network.gateway}`,
@@ -275,8 +272,12 @@ function explainNetwork(plan: NetworkPlan, ctx: NetworkContext): ExplainLine[] {
       })
     }
     out.push({
-      what: `${fastBridgeKind(plan) ? 'else: ' : ''}netavark --config ${join(ctx.stateRoot, 'network')} setup <netns pin> < NetworkOptions JSON (${a}${ports ? `; port_mappings ${formatPorts(plan.ports)}` : ''})`,
-      why: (fastBridgeKind(plan) ? `the first container on the bridge, whose anchor (${anchorName(only.network.bridge)}, a veth pair on it) is added after: ` : '') + 'netavark (podman\'s network backend) makes the bridge if needed, a veth pair with eth0 in the container, its address and default route, iptables rules for masquerade, published ports (also from 127.0.0.1: route_localnet) and isolation from other networks' +
+      what: `${fast ? 'else: ' : ''}mount --bind /proc/<pid>/ns/net ${join(ctx.stateRoot, ctx.id, 'netns')}`,
+      why: 'pin the network namespace for netavark, which finds it by a path: it must outlive the container\'s last process, for the teardown to find eth0 there (deleting it removes the veth pair)',
+    })
+    out.push({
+      what: `netavark --config ${join(ctx.stateRoot, 'network')} setup <netns pin> < NetworkOptions JSON (${a}${ports ? `; port_mappings ${formatPorts(plan.ports)}` : ''})`,
+      why: (fast ? `the first container on the bridge, whose anchor (${anchorName(only.network.bridge)}, a veth pair on it) is added after: ` : '') + 'netavark (podman\'s network backend) makes the bridge if needed, a veth pair with eth0 in the container, its address and default route, iptables rules for masquerade, published ports (also from 127.0.0.1: route_localnet) and isolation from other networks' +
         (plan.attachments.some((x) => x.dns) ? ', and registers the container\'s names with aardvark-dns on the gateway' : ''),
     })
   } else {

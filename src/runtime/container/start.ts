@@ -20,6 +20,7 @@ import { digestHex } from '../../image/digest.js'
 import { withGcLock } from '../../image/store-locks.js'
 import { randomName } from './random-name.js'
 import { processStartTime } from '../../proc-stat.js'
+import type { NetworkRecord } from '../../network/attach.js'
 import type { Host, NetworkContext } from '../process/host.js'
 import { runHostSteps, type Launched } from '../process/run-host-steps.js'
 import type { PreparedContainer } from './run-options.js'
@@ -83,7 +84,7 @@ export async function startContainer(
   let launched: Launched
   try {
     o.beforeLaunch?.()
-    launched = await runHostSteps(p.plan, host, { stdio, network: networkContext(p.stateRoot, state) })
+    launched = await runHostSteps(p.plan, host, { stdio, network: networkContext(p.stateRoot, state, { first: true }) })
   } catch (err) {
     removeState(p.stateRoot, state)
     throw err
@@ -143,10 +144,18 @@ export async function recordContainer(p: PreparedContainer, state: ContainerStat
 
 /**
  * Whose network a start's network step attaches. Each thing the step makes
- * is recorded in the state first: rm -f can undo it after any crash.
+ * is recorded in the state first, so rm -f can undo it after any crash;
+ * what needs no record to be undone (network/attach.ts) is written, on a
+ * first start, with the pid (startContainer).
  */
-export function networkContext(stateRoot: string, state: ContainerState): NetworkContext {
-  return { stateRoot, id: state.id, name: state.name, save: (record) => writeState(stateRoot, { ...state, network: (state.network = record) }) }
+export function networkContext(stateRoot: string, state: ContainerState, o: { first?: boolean } = {}): NetworkContext {
+  return {
+    stateRoot,
+    id: state.id,
+    name: state.name,
+    save: (record) => writeState(stateRoot, { ...state, network: (state.network = record) }),
+    ...(o.first && { note: (record: NetworkRecord) => void (state.network = record) }),
+  }
 }
 
 /** A start that failed after the clone: give back everything it made, state included. */

@@ -20,6 +20,8 @@ export interface NetworkContext {
   id: string
   name: string
   save(record: NetworkRecord): void
+  /** Keep it for the state's next write instead (network/attach.ts says when). */
+  note?(record: NetworkRecord): void
 }
 
 export interface Host {

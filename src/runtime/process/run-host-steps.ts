@@ -133,8 +133,18 @@ function attach(step: Extract<HostStep, { kind: 'network' }>, host: Host, res: R
     res.network = { ctx, record }
     ctx.save(record)
   }
+  const note = ctx.note
   try {
-    host.attachNetwork(step.plan, pid, { ...ctx, save })
+    host.attachNetwork(step.plan, pid, {
+      ...ctx,
+      save,
+      ...(note && {
+        note: (record: NetworkRecord) => {
+          res.network = { ctx, record }
+          note(record)
+        },
+      }),
+    })
   } catch (err) {
     // attach gives back what it made before it throws: nothing is left to detach
     res.network = undefined
