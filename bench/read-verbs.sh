@@ -29,7 +29,7 @@ for i in $(seq 50); do
   "${mr[@]}" create --network none --name "c$i" localhost/mini-run/busybox /bin/true >/dev/null
 done
 DIR=$dir node -e '
-const root = ["dist/mini-run.cjs", "--root", `${process.env.DIR}/store`, "--state", `${process.env.DIR}/state`]
+const root = ["native/build/mini-run", "--root", `${process.env.DIR}/store`, "--state", `${process.env.DIR}/state`]
 require("fs").writeFileSync(`${process.env.DIR}/commands.json`, JSON.stringify([
   { name: "node -e 0", argv: ["node", "-e", "0"] },
   { name: "ps -a", argv: [...root, "ps", "-a"] },

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start-to-exit of one container running /bin/true from the busybox fixture:
-# mini-run against runc, crun and `podman run --rm` (with crun), with
+# mini-run (the executable, native/build/mini-run, as installed) against runc, crun and `podman run --rm` (with crun), with
 # `node -e 0` as the floor, in interleaved rounds (bench/interleave.mjs:
 # each round runs every command once, in turn, so the VM's drift hits all
 # alike). Then a library-level loop of 100 containers from one Node process
@@ -67,8 +67,10 @@ const e = process.env
 const sh = (cmd) => ["sh", "-c", cmd]
 const commands = [
   { name: "node -e 0", argv: ["node", "-e", "0"] },
-  { name: "mini-run", argv: ["dist/mini-run.cjs", "--root", `${e.DIR}/store`, "--state", `${e.DIR}/state`, "run", "--rm", "--network", "none", e.IMAGE, "/bin/true"] },
-  { name: "mini-run bridge", argv: ["dist/mini-run.cjs", "--root", `${e.DIR}/store`, "--state", `${e.DIR}/state`, "run", "--rm", e.IMAGE, "/bin/true"] },
+  { name: "mini-run", argv: ["native/build/mini-run", "--root", `${e.DIR}/store`, "--state", `${e.DIR}/state`, "run", "--rm", "--network", "none", e.IMAGE, "/bin/true"] },
+  // the script run by its own #! line (env -S ... node --) rather than by the executable (native/launcher.c)
+  { name: "mini-run, #! line", argv: ["dist/mini-run.cjs", "--root", `${e.DIR}/store`, "--state", `${e.DIR}/state`, "run", "--rm", "--network", "none", e.IMAGE, "/bin/true"] },
+  { name: "mini-run bridge", argv: ["native/build/mini-run", "--root", `${e.DIR}/store`, "--state", `${e.DIR}/state`, "run", "--rm", e.IMAGE, "/bin/true"] },
   { name: "runc", argv: ["runc", "run", "-b", e.BUNDLE, "bench-runc"] },
   { name: "crun", argv: sh(e.CRUN) },
   { name: "podman", argv: sh(e.PODMAN) },
@@ -87,6 +89,7 @@ console.log(`mini-run above the floor / crun total: ${(above / m.crun).toFixed(2
 for (const k of ["crun", "runc", "podman"]) console.log(`mini-run / ${k}: ${(m["mini-run"] / m[k]).toFixed(2)}x`)
 const bridge = m["mini-run bridge"] - floor
 console.log(`on the default bridge: ${bridge.toFixed(1)} ms above the floor = ${(bridge / floor).toFixed(2)} of node -e 0; ${(m["mini-run bridge"] - m["mini-run"]).toFixed(1)} ms for the network; /podman (--network none) ${(m["mini-run bridge"] / m.podman).toFixed(2)}x`)
+console.log(`the executable against the script run by its #! line: ${(m["mini-run"] - m["mini-run, #! line"]).toFixed(1)} ms`)
 if (m["mini-run, certs"] !== undefined) console.log(`with NODE_EXTRA_CA_CERTS set: node -e 0 ${m["node -e 0, certs"].toFixed(1)} ms, mini-run ${m["mini-run, certs"].toFixed(1)} ms (${(m["mini-run, certs"] / m["node -e 0, certs"]).toFixed(2)}x node -e 0)`)
 ' "$out/run.json"
 

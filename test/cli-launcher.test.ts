@@ -304,3 +304,59 @@ describe('the CLI launcher', () => {
     }
   })
 })
+
+// The executable (native/launcher.c, package.json's "bin") execs Node on the
+// script as the script's own #! line would, without env's exec: the same
+// arguments, output and status; NODE_EXTRA_CA_CERTS kept from Node's start;
+// the name it was invoked by passed on (runc's command line under runc's).
+describe('the executable (native/build/mini-run)', () => {
+  let links: string
+  const environment = (more: NodeJS.ProcessEnv = {}) => {
+    const e: NodeJS.ProcessEnv = { ...process.env, PATH: `${process.execPath.replace(/\/node$/, '')}:/usr/bin:/bin`, ...more }
+    if (!('NODE_EXTRA_CA_CERTS' in more)) delete e.NODE_EXTRA_CA_CERTS
+    return e
+  }
+  const exe = (name: string, args: string[], more: NodeJS.ProcessEnv = {}) => spawnSync(join(links, name), args, { encoding: 'utf8', env: environment(more) })
+  const script = (args: string[]) => spawnSync(join(links, 'script'), args, { encoding: 'utf8', env: environment() })
+  const outcome = (r: ReturnType<typeof spawnSync>) => ({ status: r.status, stdout: r.stdout, stderr: r.stderr })
+
+  beforeAll(() => {
+    links = mkdtempSync(join(tmpdir(), 'mini-run-exe-'))
+    symlinkSync(join(PROJECT, 'native', 'build', 'mini-run'), join(links, 'mini-run'))
+    symlinkSync(join(PROJECT, 'native', 'build', 'mini-run'), join(links, 'mini-run-oci'))
+    symlinkSync(join(PROJECT, 'dist', 'mini-run.cjs'), join(links, 'script'))
+  })
+  afterAll(() => rmSync(links, { recursive: true, force: true }))
+
+  it('runs the CLI as the script\'s #! line does: its arguments, output and exit status', () => {
+    withTempRoots((roots) => {
+      for (const args of [['--version'], ['run', '--no-such-flag'], ['--env-file', '/no/such/file', 'run'], [...roots, 'images', '--format', '{{.Repository}}'], [...roots, 'ps', '-a', '--', '--env-file']]) {
+        const viaExe = outcome(exe('mini-run', args))
+        expect(viaExe).toEqual(outcome(script(args)))
+        expect(viaExe.status).not.toBeNull()
+      }
+      expect(exe('mini-run', ['run', '--no-such-flag'])).toMatchObject({ status: 125, stderr: "unknown flag: --no-such-flag\nSee 'mini-run run --help'.\n" })
+    })
+  })
+
+  it("keeps NODE_EXTRA_CA_CERTS from Node's start, which would read it and warn of a missing file", () => {
+    const missing = join(links, 'no-such-ca.pem')
+    // Node itself, for the contrast
+    expect(spawnSync(process.execPath, ['-e', '0'], { encoding: 'utf8', env: environment({ NODE_EXTRA_CA_CERTS: missing }) }).stderr).toMatch(/Ignoring extra certs/)
+    withTempRoots((roots) => {
+      expect(outcome(exe('mini-run', [...roots, 'images', '-q'], { NODE_EXTRA_CA_CERTS: missing }))).toEqual({ status: 0, stdout: '', stderr: '' })
+    })
+  })
+
+  it("passes on the name it was invoked by: mini-run-oci is runc's command line, mini-run Docker's", () => {
+    withTempRoots(([, root, , state]) => {
+      // `ps` is both runc's (of one container) and Docker's
+      expect(outcome(exe('mini-run-oci', ['--root', root!, 'ps']))).toEqual({ status: 1, stdout: '', stderr: "error: missing required argument 'id'\n" })
+      expect(exe('mini-run', ['--root', root!, '--state', state!, 'ps'])).toMatchObject({ status: 0, stdout: expect.stringMatching(/^CONTAINER ID +IMAGE/), stderr: '' })
+    })
+  })
+
+  it('says so, with env\'s 127, when no node is on PATH', () => {
+    expect(outcome(exe('mini-run', ['--version'], { PATH: '/no/such/dir' }))).toEqual({ status: 127, stdout: '', stderr: 'mini-run: node (Node.js 20 or newer, on PATH): No such file or directory\n' })
+  })
+})

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { findV1Hierarchies } from '../src/runtime/cgroup/cgroup-v1.js'
-import { LAUNCHER, miniRun } from './helpers/cli.js'
+import { EXECUTABLE, LAUNCHER, miniRun } from './helpers/cli.js'
 import { cgroupDirs, makeOciEnv, type OciEnv } from './helpers/oci.js'
 import { isRoot } from './helpers/test-env.js'
 import { spawnSync } from 'node:child_process'
@@ -135,10 +135,13 @@ describe.skipIf(!isRoot)('OCI state, list, ps, pause, update, events', () => {
     const state = miniRun(['--root', env.root, 'state', 's1'])
     expect(JSON.parse(state.stdout).status).toBe('running')
     expect(miniRun(['--root', env.root, 'kill', 's1', 'WINCH']).status).toBe(0)
-    const link = join(env.dir, 'runc')
-    symlinkSync(LAUNCHER, link)
-    const viaLink = spawnSync(link, ['--root', env.root, 'list', '-q'], { encoding: 'utf8', env: { ...process.env, PATH: `${process.execPath.replace(/\/node$/, '')}:/usr/bin:/bin` } })
-    expect(viaLink.stdout).toBe('s1\n')
+    // a link to the script (its #! line) and one to the executable (native/launcher.c, which passes its name on)
+    for (const [target, name] of [[LAUNCHER, 'runc'], [EXECUTABLE, 'mini-run-oci']] as const) {
+      const link = join(env.dir, name)
+      symlinkSync(target, link)
+      const viaLink = spawnSync(link, ['--root', env.root, 'list', '-q'], { encoding: 'utf8', env: { ...process.env, PATH: `${process.execPath.replace(/\/node$/, '')}:/usr/bin:/bin` } })
+      expect(viaLink.stdout).toBe('s1\n')
+    }
     // mini-run's own verbs are untouched: kill of an unknown container is Docker's message
     expect(miniRun(['--state', join(env.dir, 'docker-state'), 'kill', 'nosuch']).stderr).toMatch(/^mini-run: no such container: nosuch/)
   })

@@ -58,11 +58,20 @@ export function lineVerb(argv: readonly string[], tables: FlagTables): string | 
   return parseGlobals(argv, tables)?.rest[0]
 }
 
+/**
+ * Whether mini-run was invoked by one of runc's names, which are always
+ * runc's command line (oci/detect.ts): the script's own name through its
+ * #! line (a symlink named so), or the name native/launcher.c was invoked
+ * by, which it gives Node as argv[0].
+ */
+export function invokedAsRunc(argv: readonly string[], argv0: string = process.argv0): boolean {
+  return RUNC_NAMES.has(basename(argv[1] ?? '')) || RUNC_NAMES.has(basename(argv0))
+}
+const RUNC_NAMES: ReadonlySet<string> = new Set(['mini-run-oci', 'runc'])
+
 /** The global options and what follows them; undefined for runc's command line or a global commander would refuse. */
 function parseGlobals(argv: readonly string[], tables: FlagTables): { values: Record<string, unknown>; rest: string[] } | undefined {
-  // runc's names are always runc's command line (oci/detect.ts)
-  const name = basename(argv[1] ?? '')
-  if (name === 'mini-run-oci' || name === 'runc') return undefined
+  if (invokedAsRunc(argv)) return undefined
   return parseOptions(tables.global, argv.slice(2), false)
 }
 

@@ -1,12 +1,13 @@
 /**
  * Run the mini-run CLI as a separate process, the way a user does: the
- * `mini-run` executable found on PATH, whose `#!/usr/bin/env -S ... node --`
- * line is part of what is tested (`node dist/mini-run.cjs ARGS` is not the
- * same program: Node 20 reads an --env-file anywhere in its argv). PATH
- * starts with a directory holding only a `mini-run` symlink to this
- * checkout's dist/mini-run.cjs, so a test never runs another checkout's
- * build or an installed one, then the directory of the Node running the
- * tests, for the #! line's `env` to find.
+ * `mini-run` executable found on PATH (native/build/mini-run, package.json's
+ * "bin", which execs Node on dist/mini-run.cjs as that script's own
+ * `#!/usr/bin/env -S ... node --` line would: `node dist/mini-run.cjs ARGS`
+ * is not the same program, Node 20 reads an --env-file anywhere in its argv).
+ * PATH starts with a directory holding only a `mini-run` symlink to this
+ * checkout's executable, so a test never runs another checkout's build or
+ * an installed one, then the directory of the Node running the tests, for
+ * the executable to find.
  */
 import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process'
 import { mkdtempSync, readlinkSync, rmSync, symlinkSync } from 'node:fs'
@@ -14,16 +15,18 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-/** The executable, as installed (package.json "bin"). */
+/** The CLI's script, with its own #! line. */
 export const LAUNCHER = fileURLToPath(new URL('../../dist/mini-run.cjs', import.meta.url))
+/** The executable, as installed (package.json "bin"): native/launcher.c. */
+export const EXECUTABLE = fileURLToPath(new URL('../../native/build/mini-run', import.meta.url))
 
 /** Set by the global setup (global-setup.ts) to the directory it made. */
 export const BIN_DIR_ENV = 'MINI_RUN_TEST_BIN'
 
-/** A new directory with a `mini-run` symlink to LAUNCHER; the caller removes it. */
+/** A new directory with a `mini-run` symlink to EXECUTABLE; the caller removes it. */
 export function makeBinDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'mini-run-bin-'))
-  symlinkSync(LAUNCHER, join(dir, 'mini-run'))
+  symlinkSync(EXECUTABLE, join(dir, 'mini-run'))
   return dir
 }
 
@@ -31,7 +34,7 @@ let ownBinDir: string | undefined
 
 function linksToLauncher(dir: string): boolean {
   try {
-    return readlinkSync(join(dir, 'mini-run')) === LAUNCHER
+    return readlinkSync(join(dir, 'mini-run')) === EXECUTABLE
   } catch {
     return false
   }

@@ -5,7 +5,8 @@
  * flag, so the rule, in order (README "OCI runtime"):
  *
  * 1. the executable's name: `mini-run-oci` or `runc` (a symlink, a
- *    package.json bin) is always runc's command line;
+ *    package.json bin, to the script or to native/launcher.c's program)
+ *    is always runc's command line;
  * 2. `mini-run oci VERB ...` is, explicitly;
  * 3. a global flag only runc has (--log, --log-format, --debug,
  *    --systemd-cgroup, --criu, --rootless) before the verb: containerd's
@@ -20,10 +21,9 @@
  *    `kill ID 15` with no flag at all.
  * Anything else is mini-run's own command line.
  */
-import { basename } from 'node:path'
 import { defaultOciRoot, isOciContainer } from '../../oci/oci-state.js'
+import { invokedAsRunc } from '../run-line-parse.js'
 
-const RUNC_NAMES = new Set(['mini-run-oci', 'runc'])
 /** runc's global flags that take a value, and the Docker mode's. */
 const VALUE_GLOBALS = new Set(['--root', '--log', '--log-format', '--criu', '--rootless', '--state', '--log-level'])
 const RUNC_ONLY_GLOBALS = new Set(['--log', '--log-format', '--debug', '--systemd-cgroup', '--criu', '--rootless'])
@@ -58,9 +58,9 @@ export function normalizeDashes(args: readonly string[]): string[] {
  * without an `oci` prefix), or undefined when this is mini-run's own.
  * `exists(root, id)` tells whether the OCI root holds a container.
  */
-export function ociArgs(argv: readonly string[], exists: (root: string, id: string) => boolean = isOciContainer): string[] | undefined {
+export function ociArgs(argv: readonly string[], exists: (root: string, id: string) => boolean = isOciContainer, argv0: string = process.argv0): string[] | undefined {
   const args = argv.slice(2)
-  if (RUNC_NAMES.has(basename(argv[1] ?? ''))) return normalizeDashes(args)
+  if (invokedAsRunc(argv, argv0)) return normalizeDashes(args)
   const norm = normalizeDashes(args)
   let runcGlobal = false
   let root: string | undefined
