@@ -413,6 +413,27 @@ describe.skipIf(!isRoot || !netavark)('network: bridge (needs root, netavark and
     expect(mr(['network', 'rm', 'joined']).status).toBe(0)
   })
 
+  it('network connect of a foreground container: its exit undoes what connect added too (its name in the DNS, the network\'s rules)', async () => {
+    mr(['network', 'create', 'later'])
+    const before = { ...ns.snapshot(), leases: leases(), dns: dnsEntries() }
+    // it ends once the test has seen it by its alias on the network connect added (a file in a bind of the test's)
+    const signal = mkdtempSync(join(env.dir, 'signal-'))
+    const fg = ns.miniRunAsync([...g(), 'run', '--rm', '--name', 'fg', '--cgroup-parent', env.cgroupParent, '-v', `${signal}:/signal`, BUSYBOX, 'sh', '-c', 'until [ -e /sys/class/net/eth1 ] && [ -e /signal/end ]; do sleep 0.1; done; echo joined'])
+    await until('the foreground container to run', () => mr(['inspect', '-f', '{{.State.Status}}', 'fg']).stdout.trim() === 'running', 15_000)
+    expect(mr(['network', 'connect', '--alias', 'late', 'later', 'fg']).status).toBe(0)
+    expect(dnsEntries()).toEqual(['later'])
+    await until('its alias on the network', () => run(['--rm', '--network', 'later', BUSYBOX, 'sh', '-c', 'nslookup late >/dev/null 2>&1 && echo found']).stdout === 'found\n', 15_000)
+    writeFileSync(join(signal, 'end'), '')
+    const r = await fg.done
+    expect(r.stderr).toBe('')
+    expect(r.stdout).toBe('joined\n')
+    expect(r.status).toBe(0)
+    // the network's bridge and rules went with its last container, as netavark does
+    await until('the veth pairs and the network\'s bridge to go', () => JSON.stringify(ns.snapshot()) === JSON.stringify({ links: before.links, rules: before.rules }), 5_000)
+    expect({ leases: leases(), dns: dnsEntries() }).toEqual({ leases: before.leases, dns: before.dns })
+    expect(mr(['network', 'rm', 'later']).status).toBe(0)
+  })
+
   it('kill -9 of the monitor, then rm -f: no veth, rule, lease or DNS entry is left', async () => {
     mr(['network', 'create', 'crash'])
     const before = { ...ns.snapshot(), leases: leases(), dns: dnsEntries() }

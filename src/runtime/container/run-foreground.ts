@@ -12,7 +12,9 @@ import { holdSignals, superviseProcess, type HeldSignals } from '../process/supe
 import { realHost } from './real-host.js'
 import type { PreparedContainer } from './run-options.js'
 import { abandonStart, startContainer } from './start.js'
-import { removeState, writeState, type ContainerState } from './state.js'
+import { readState, removeState, writeState, type ContainerState } from './state.js'
+import { netnsPin, type NetworkRecord } from '../../network/attach.js'
+import { existsSync } from 'node:fs'
 import { crashPoint } from '../../crash-point.js'
 import { isoTime } from '../../iso-time.js'
 
@@ -75,8 +77,9 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
   const layerGone = options.remove ? res.removeDirsInThread() : undefined
   layerGone?.catch(() => undefined) // awaited below, unless the detach throws first
   // a stopped container holds no address, port or rule, as in Docker; what they were stays for inspect
-  res.detachNetwork()
-  if (state.network) state.network = { ...state.network, detached: true }
+  const current = connectedMeanwhile(p.stateRoot, state)
+  res.detachNetwork(current)
+  if (state.network) state.network = { ...(current ?? state.network), detached: true }
   try {
     if (state.cgroup || state.cgroupV1) state.oomKilled = containerOomKilled(state)
     await res.removeCgroup()
@@ -91,6 +94,23 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
     }
   }
   return exitCode
+}
+
+/**
+ * The network record as the state has it now, when `network connect` may
+ * have added networks while the container ran (its record is what the
+ * teardown must undo): connect pins the namespace of a container on
+ * mini-run's own veth, and netavark's path has a pin anyway. Undefined when
+ * the record this runtime holds is the whole of it.
+ */
+function connectedMeanwhile(stateRoot: string, state: ContainerState): NetworkRecord | undefined {
+  const record = state.network
+  if (record?.mode !== 'bridge' || (record.veth !== undefined && !existsSync(netnsPin(stateRoot, state.id)))) return undefined
+  try {
+    return readState(stateRoot, state.id).network
+  } catch {
+    return undefined
+  }
 }
 
 /** An `rm -f` may have removed the container while it ran: then there is nothing to record. */

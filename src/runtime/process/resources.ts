@@ -54,11 +54,15 @@ export class Resources {
     for (const leaf of this.cgroupsV1.splice(0).reverse()) await this.host.destroyCgroupV1Leaf(leaf.path, leaf.base)
   }
 
-  /** Tear the container's network down (addresses, ports, rules, the netns pin). */
-  detachNetwork(): void {
+  /**
+   * Tear the container's network down (addresses, ports, rules, the netns
+   * pin): what it attached, or `current`, the record as the state has it
+   * now, when `network connect` added networks meanwhile.
+   */
+  detachNetwork(current?: NetworkRecord): void {
     const n = this.network
     this.network = undefined
-    if (n) this.host.detachNetwork(n.ctx, n.record)
+    if (n) this.host.detachNetwork(n.ctx, current ?? n.record)
   }
 
   releaseVolumes(): void {
