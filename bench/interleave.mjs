@@ -6,6 +6,9 @@
 // interleave let the drift hit every command alike. The starting command
 // rotates from round to round, so none always runs just after another.
 //
+// The JSON keeps each command's times by round too (times[r] of every
+// command is from round r), for differences paired within a round.
+//
 // usage: node bench/interleave.mjs COMMANDS.json OUT.json
 //   COMMANDS.json: [{ "name": "...", "argv": ["prog", "arg", ...], "env"?: { ... } }, ...]
 //   (env: variables added to this process's environment for that command)
@@ -43,7 +46,8 @@ const quantile = (xs, q) => {
   return s[lo] + (s[Math.min(lo + 1, s.length - 1)] - s[lo]) * (pos - lo)
 }
 const result = Object.fromEntries(
-  Object.entries(times).map(([name, xs]) => [name, { median: quantile(xs, 0.5), q1: quantile(xs, 0.25), q3: quantile(xs, 0.75), runs: xs.length }]),
+  // times: by round, for differences paired within a round (the same phase of the machine)
+  Object.entries(times).map(([name, xs]) => [name, { median: quantile(xs, 0.5), q1: quantile(xs, 0.25), q3: quantile(xs, 0.75), runs: xs.length, times: xs }]),
 )
 writeFileSync(outFile, JSON.stringify(result, null, 2))
 for (const [name, r] of Object.entries(result)) {

@@ -82,14 +82,18 @@ if (e.CA_CERTS) {
 require("fs").writeFileSync(`${e.DIR}/commands.json`, JSON.stringify(commands))'
 node bench/interleave.mjs "$dir/commands.json" "$out/run.json"
 node -e '
-const m = Object.fromEntries(Object.entries(JSON.parse(require("fs").readFileSync(process.argv[1]))).map(([k, v]) => [k, v.median]))
+const all = JSON.parse(require("fs").readFileSync(process.argv[1]))
+const m = Object.fromEntries(Object.entries(all).map(([k, v]) => [k, v.median]))
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b), h = s.length >> 1; return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2 }
+// the same, paired within each round: the machine is in one phase during a round
+const paired = (f) => median(all["node -e 0"].times.map((_, r) => f((name) => all[name].times[r])))
 const floor = m["node -e 0"], above = m["mini-run"] - floor
 console.log(`mini-run above the node floor: ${above.toFixed(1)} ms = ${(above / floor).toFixed(2)} of node -e 0 (target: at most 0.33)`)
 console.log(`mini-run above the floor / crun total: ${(above / m.crun).toFixed(2)}x (target: below 1)`)
 for (const k of ["crun", "runc", "podman"]) console.log(`mini-run / ${k}: ${(m["mini-run"] / m[k]).toFixed(2)}x`)
 const bridge = m["mini-run bridge"] - floor
 console.log(`on the default bridge: ${bridge.toFixed(1)} ms above the floor = ${(bridge / floor).toFixed(2)} of node -e 0; ${(m["mini-run bridge"] - m["mini-run"]).toFixed(1)} ms for the network; /podman (--network none) ${(m["mini-run bridge"] / m.podman).toFixed(2)}x`)
-console.log(`the executable against the script run by its #! line: ${(m["mini-run"] - m["mini-run, #! line"]).toFixed(1)} ms`)
+console.log(`paired by round (medians of the rounds): mini-run above the floor ${paired((t) => t("mini-run") - t("node -e 0")).toFixed(1)} ms = ${paired((t) => (t("mini-run") - t("node -e 0")) / t("node -e 0")).toFixed(2)} of node -e 0, ${paired((t) => (t("mini-run") - t("node -e 0")) / t("crun")).toFixed(2)}x crun; the executable against the script run by its #! line ${paired((t) => t("mini-run") - t("mini-run, #! line")).toFixed(1)} ms; the network ${paired((t) => t("mini-run bridge") - t("mini-run")).toFixed(1)} ms`)
 if (m["mini-run, certs"] !== undefined) console.log(`with NODE_EXTRA_CA_CERTS set: node -e 0 ${m["node -e 0, certs"].toFixed(1)} ms, mini-run ${m["mini-run, certs"].toFixed(1)} ms (${(m["mini-run, certs"] / m["node -e 0, certs"]).toFixed(2)}x node -e 0)`)
 ' "$out/run.json"
 
