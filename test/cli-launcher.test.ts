@@ -305,7 +305,7 @@ describe('the CLI launcher', () => {
   })
 })
 
-// The executable (native/launcher.c, package.json's "bin") execs Node on the
+// The executable (native/launcher.c, what install-bin links) execs Node on the
 // script as the script's own #! line would, without env's exec: the same
 // arguments, output and status; NODE_EXTRA_CA_CERTS kept from Node's start;
 // the name it was invoked by passed on (runc's command line under runc's).

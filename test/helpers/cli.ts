@@ -1,7 +1,7 @@
 /**
  * Run the mini-run CLI as a separate process, the way a user does: the
- * `mini-run` executable found on PATH (native/build/mini-run, package.json's
- * "bin", which execs Node on dist/mini-run.cjs as that script's own
+ * `mini-run` executable found on PATH (native/build/mini-run, as `npm run
+ * install-bin` installs it, which execs Node on dist/mini-run.cjs as that script's own
  * `#!/usr/bin/env -S ... node --` line would: `node dist/mini-run.cjs ARGS`
  * is not the same program, Node 20 reads an --env-file anywhere in its argv).
  * PATH starts with a directory holding only a `mini-run` symlink to this
@@ -15,9 +15,9 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-/** The CLI's script, with its own #! line. */
+/** The CLI's script, with its own #! line (package.json's "bin"). */
 export const LAUNCHER = fileURLToPath(new URL('../../dist/mini-run.cjs', import.meta.url))
-/** The executable, as installed (package.json "bin"): native/launcher.c. */
+/** The executable, as `npm run install-bin` installs it: native/launcher.c. */
 export const EXECUTABLE = fileURLToPath(new URL('../../native/build/mini-run', import.meta.url))
 
 /** Set by the global setup (global-setup.ts) to the directory it made. */
