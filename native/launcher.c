@@ -36,6 +36,9 @@ int main(int argc, char **argv)
     ssize_t n = readlink("/proc/self/exe", path, sizeof path - sizeof SCRIPT);
     if (n < 0)
         return fail("/proc/self/exe", errno, 125);
+    /* readlink truncates silently: a path that filled the buffer may be longer */
+    if ((size_t)n >= sizeof path - sizeof SCRIPT)
+        return fail("/proc/self/exe", ENAMETOOLONG, 125);
     path[n] = '\0';
     for (int up = 0; up < 3; up++) {
         char *slash = strrchr(path, '/');
@@ -49,7 +52,8 @@ int main(int argc, char **argv)
     if (setenv("MINI_RUN_EXTRA_CA_CERTS", ca != NULL ? ca : "", 1) != 0 || unsetenv("NODE_EXTRA_CA_CERTS") != 0)
         return fail("NODE_EXTRA_CA_CERTS", errno, 125);
 
-    char **args = calloc((size_t)argc + 3, sizeof *args);
+    /* node, --, the script, argv[1..], NULL: argc may be 0 (execve with no argv) */
+    char **args = calloc((size_t)(argc > 0 ? argc : 1) + 3, sizeof *args);
     if (args == NULL)
         return fail("arguments", errno, 125);
     const char *name = argc > 0 ? argv[0] : "mini-run";

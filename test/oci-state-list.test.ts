@@ -139,8 +139,10 @@ describe.skipIf(!isRoot)('OCI state, list, ps, pause, update, events', () => {
     for (const [target, name] of [[LAUNCHER, 'runc'], [EXECUTABLE, 'mini-run-oci']] as const) {
       const link = join(env.dir, name)
       symlinkSync(target, link)
-      const viaLink = spawnSync(link, ['--root', env.root, 'list', '-q'], { encoding: 'utf8', env: { ...process.env, PATH: `${process.execPath.replace(/\/node$/, '')}:/usr/bin:/bin` } })
-      expect(viaLink.stdout).toBe('s1\n')
+      const viaLink = (args: string[]) => spawnSync(link, ['--root', env.root, ...args], { encoding: 'utf8', env: { ...process.env, PATH: `${process.execPath.replace(/\/node$/, '')}:/usr/bin:/bin` } })
+      expect(viaLink(['list', '-q']).stdout).toBe('s1\n')
+      // a verb both command lines have, naming no container: only the name says it is runc's
+      expect(viaLink(['ps'])).toMatchObject({ status: 1, stdout: '', stderr: "error: missing required argument 'id'\n" })
     }
     // mini-run's own verbs are untouched: kill of an unknown container is Docker's message
     expect(miniRun(['--state', join(env.dir, 'docker-state'), 'kill', 'nosuch']).stderr).toMatch(/^mini-run: no such container: nosuch/)

@@ -7,11 +7,9 @@
  * netns pin is a path derived from its id, netavark's input is recorded
  * before netavark runs, pasta's pid right after it daemonized.
  */
-import { closeSync, constants, existsSync, openSync, writeFileSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { getLogger } from '../log.js'
-import * as isolationCalls from '../native/isolation-calls.js'
-import * as lockCalls from '../native/lock-calls.js'
 import { interfaceIndex } from '../native/netlink-calls.js'
 import { hostsFile, resolvConfFile } from './etc-files.js'
 import { anchorBridge, anchorName, attachFast, fastBridgeKind, macOf, readyBridge, vethName } from './fast-bridge.js'
@@ -23,7 +21,7 @@ import { netavarkOptions, runNetavark, type NetavarkOptions, type NetavarkStatus
 import { startPasta, stopPasta, type PastaProcess } from './pasta.js'
 import type { PortMapping } from './port-spec.js'
 import type { NetworkPlan } from './plan-network.js'
-import { removeFile } from '../remove-file.js'
+import { netnsPin, pinNamespace, unpin, withContainerNetworkLock } from './netns-pin.js'
 
 /** In the container's state: what was made, for inspect, ps, port and the teardown. */
 export interface NetworkRecord {
@@ -80,22 +78,6 @@ export function netavark(action: 'setup' | 'teardown', stateRoot: string, pin: s
   return withNetworkLock(stateRoot, () => runNetavark(action, pin, networkStateDir(stateRoot), options))
 }
 
-export function netnsPin(stateRoot: string, id: string): string {
-  return join(stateRoot, id, 'netns')
-}
-
-/** Pin the namespace of the container's process pid: it outlives the container's last process until detachNetwork. */
-export function pinNamespace(stateRoot: string, id: string, pid: number): string {
-  const pin = netnsPin(stateRoot, id)
-  writeFileSync(pin, '', { mode: 0o600 })
-  try {
-    isolationCalls.bindMount(`/proc/${pid}/ns/net`, pin)
-  } catch (err) {
-    removeFile(pin)
-    throw err
-  }
-  return pin
-}
 
 /**
  * Set up the container's network; on failure, undo what was done and
@@ -196,19 +178,11 @@ function writeFiles(plan: NetworkPlan, ip: string | undefined): void {
 export function detachNetwork(stateRoot: string, id: string, record: NetworkRecord | undefined): void {
   if (record?.detached) return
   const log = getLogger()
-  let lockFd: number | undefined
-  try {
-    // a file of its own: the directory's flock is the container's lock (state.ts), which rm holds meanwhile
-    lockFd = openSync(join(stateRoot, id, 'network.lock'), constants.O_RDWR | constants.O_CREAT, 0o600)
-    lockCalls.flock(lockFd, 'exclusive')
-  } catch {
-    // no state directory: nothing of ours can be pinned there
-  }
-  try {
+  withContainerNetworkLock(stateRoot, id, () => {
     const pin = netnsPin(stateRoot, id)
     if (existsSync(pin)) {
-      // mini-run's own veth goes with the namespace once the pin is unmounted,
-      // which the kernel frees in the background (deleting it here waits for
+      // (netavark's path, or a connect's.) mini-run's own veth goes with the
+      // namespace once no process or pin holds it, which the kernel frees in the background (deleting it here waits for
       // an RCU grace period: +16 ms a run, measured); its MAC is the address's
       // (fast-bridge.ts), so a next container that takes the address within
       // that window, or a neighbour entry the host kept, names the same MAC
@@ -221,12 +195,8 @@ export function detachNetwork(stateRoot: string, id: string, record: NetworkReco
           log.debug({ err, id }, 'netavark teardown')
         }
       }
-      try {
-        isolationCalls.umount(pin, 2 /* MNT_DETACH */)
-      } catch {
-        // never mounted: the crash came between the file and the mount
-      }
-      removeFile(pin)
+      // (never mounted: a crash came between the file and the mount)
+      unpin(pin)
     }
     if (record?.pasta) stopPasta(record.pasta)
     // what netavark set up besides the default bridge keeps its isolation below: nothing, on the fast path alone
@@ -240,9 +210,7 @@ export function detachNetwork(stateRoot: string, id: string, record: NetworkReco
       // the default bridge's rules, isolation included, stay with its anchor (fast-bridge.ts)
       if (Object.keys(left).length) keepIsolation(stateRoot, left, interfaceIndex(anchorName(DEFAULT_BRIDGE)) !== undefined)
     }
-  } finally {
-    if (lockFd !== undefined) closeSync(lockFd)
-  }
+  })
 }
 
 /** netavark's input less the default network, which a veth of mini-run's joined; undefined when nothing is left. */

@@ -4,11 +4,11 @@
  * its names are registered with that network's DNS at once. The record and
  * the lease then cover every network, so the final teardown undoes all.
  */
-import { existsSync } from 'node:fs'
 import { MiniRunError, UsageError } from '../errors.js'
 import { findContainer } from '../runtime/container/containers.js'
 import { updateState } from '../runtime/container/state.js'
-import { netavark as lockedNetavark, netnsPin, pinNamespace, type Endpoint } from './attach.js'
+import { netavark as lockedNetavark, type Endpoint } from './attach.js'
+import { ensurePin } from './netns-pin.js'
 import { hostListeners, hostRoutes } from './host-net.js'
 import { readLeases, takeLease } from './leases.js'
 import { netavarkOptions, type NetavarkOptions } from './netavark.js'
@@ -17,17 +17,18 @@ import { checkSubnetFree, DEFAULT_NETWORK, findNetwork } from './networks.js'
 function runningOnBridge(stateRoot: string, ref: string) {
   const c = findContainer(stateRoot, ref)
   const record = c.network
-  if (c.status !== 'running' || record?.mode !== 'bridge' || !record.netavark || record.detached || c.pid === undefined) {
+  const pid = c.pid
+  if (c.status !== 'running' || record?.mode !== 'bridge' || !record.netavark || record.detached || pid === undefined) {
     throw new MiniRunError(`container ${ref} is not running on a bridge network: only a running container with a network of its own can be connected`, { code: 'ENOTCONNECTABLE' })
   }
   // netavark finds the namespace by a path: a container that joined only the
-  // default bridge by mini-run's own veth (fast-bridge.ts) has no pin yet
-  if (!existsSync(netnsPin(stateRoot, c.id))) pinNamespace(stateRoot, c.id, c.pid)
-  return { c, record, netavark: record.netavark }
+  // default bridge by mini-run's own veth (fast-bridge.ts) has no pin until it needs one
+  const pin = () => ensurePin(stateRoot, { id: c.id, pid, ...(c.pidStartTime !== undefined ? { pidStartTime: c.pidStartTime } : {}) })
+  return { c, record, netavark: record.netavark, pin }
 }
 
 export function connectContainer(storeRoot: string, stateRoot: string, ref: string, name: string, o: { aliases: string[]; ip?: string }): void {
-  const { c, record, netavark } = runningOnBridge(stateRoot, ref)
+  const { c, record, netavark, pin } = runningOnBridge(stateRoot, ref)
   const def = findNetwork(storeRoot, name)
   if (record.networks.includes(def.name)) throw new MiniRunError(`container ${ref} is already connected to network ${def.name}`, { code: 'EALREADYCONNECTED' })
   if (o.aliases.length && def.builtin) throw new UsageError('--alias needs a user-defined network')
@@ -36,6 +37,8 @@ export function connectContainer(storeRoot: string, stateRoot: string, ref: stri
   let k = 0
   while (endpoints.some((e) => e.interfaceName === `eth${k}`)) k++
   const interfaceName = `eth${k}`
+  // once the request is known to be good, before anything is taken for it
+  const pinned = pin()
   const held = readLeases(stateRoot)[c.id]
   const lease = takeLease(stateRoot, c.id, {
     networks: [
@@ -54,7 +57,7 @@ export function connectContainer(storeRoot: string, stateRoot: string, ref: stri
   // recorded first: a crash from here on is torn down with the rest
   const network = { ...record, networks: [...record.networks, def.name], netavark: merged }
   updateState(stateRoot, c.id, (state) => ({ ...state, network }))
-  const status = lockedNetavark('setup', stateRoot, netnsPin(stateRoot, c.id), one)
+  const status = lockedNetavark('setup', stateRoot, pinned, one)
   const endpoint: Endpoint = {
     network: def.name, interfaceName, ip: attachment.ip, prefix: Number(def.subnet.split('/')[1]), gateway: def.gateway,
     mac: status[def.name]?.interfaces?.[interfaceName]?.mac_address ?? '', aliases: attachment.aliases,
@@ -63,7 +66,7 @@ export function connectContainer(storeRoot: string, stateRoot: string, ref: stri
 }
 
 export function disconnectContainer(storeRoot: string, stateRoot: string, ref: string, name: string): void {
-  const { c, record, netavark } = runningOnBridge(stateRoot, ref)
+  const { c, record, netavark, pin } = runningOnBridge(stateRoot, ref)
   const netName = name === 'default' ? 'bridge' : name
   if (!record.networks.includes(netName)) throw new MiniRunError(`container ${ref} is not connected to network ${name}`, { code: 'ENOTCONNECTED' })
   void storeRoot
@@ -72,7 +75,7 @@ export function disconnectContainer(storeRoot: string, stateRoot: string, ref: s
     networks: { [netName]: netavark.networks[netName]! },
     network_info: { [netName]: netavark.network_info[netName]! },
   }
-  lockedNetavark('teardown', stateRoot, netnsPin(stateRoot, c.id), one)
+  lockedNetavark('teardown', stateRoot, pin(), one)
   const rest = { ...netavark, networks: { ...netavark.networks }, network_info: { ...netavark.network_info } }
   delete rest.networks[netName]
   delete rest.network_info[netName]

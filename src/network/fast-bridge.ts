@@ -19,7 +19,6 @@ import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { MiniRunError } from '../errors.js'
 import { getLogger } from '../log.js'
-import { umount } from '../native/isolation-calls.js'
 import { interfaceIndex, netlinkLink, netlinkRequest, withNetlink } from '../native/netlink-calls.js'
 import { randomBytes } from '../random.js'
 import { formatIp, parseCidr } from './ipv4.js'
@@ -28,7 +27,7 @@ import { networkStateDir, readLeases, tidyWithoutLeases, withNetworkLock } from 
 import { netavarkOptions, runNetavark } from './netavark.js'
 import { addAddress, addDefaultRoute, deleteLink, getLink, linkMaster, linkUp, newVeth } from './netlink.js'
 import { defaultNetwork, DEFAULT_NETWORK, type NetworkDef } from './networks.js'
-import { removeFile } from '../remove-file.js'
+import { unpin } from './netns-pin.js'
 
 /** The port that keeps a bridge (and netavark's rules for it) up. IFNAMSIZ: at most 15 bytes. */
 export function anchorName(bridge: string): string {
@@ -201,11 +200,3 @@ export function takeDownDefaultBridge(stateRoot: string): boolean {
   return done
 }
 
-function unpin(pin: string): void {
-  try {
-    umount(pin, 2 /* MNT_DETACH */)
-  } catch {
-    // not mounted
-  }
-  removeFile(pin)
-}

@@ -276,7 +276,7 @@ function explainNetwork(plan: NetworkPlan, ctx: NetworkContext): ExplainLine[] {
       why: 'pin the network namespace for netavark, which finds it by a path: it must outlive the container\'s last process, for the teardown to find eth0 there (deleting it removes the veth pair)',
     })
     out.push({
-      what: `netavark --config ${join(ctx.stateRoot, 'network')} setup <netns pin> < NetworkOptions JSON (${a}${ports ? `; port_mappings ${formatPorts(plan.ports)}` : ''})`,
+      what: `${fast ? 'else: ' : ''}netavark --config ${join(ctx.stateRoot, 'network')} setup <netns pin> < NetworkOptions JSON (${a}${ports ? `; port_mappings ${formatPorts(plan.ports)}` : ''})`,
       why: (fast ? `the first container on the bridge, whose anchor (${anchorName(only.network.bridge)}, a veth pair on it) is added after: ` : '') + 'netavark (podman\'s network backend) makes the bridge if needed, a veth pair with eth0 in the container, its address and default route, iptables rules for masquerade, published ports (also from 127.0.0.1: route_localnet) and isolation from other networks' +
         (plan.attachments.some((x) => x.dns) ? ', and registers the container\'s names with aardvark-dns on the gateway' : ''),
     })
