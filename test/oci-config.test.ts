@@ -267,6 +267,15 @@ describe('which command line it is (cli/oci/detect.ts)', () => {
     for (const verb of ['spec', 'state', 'delete', 'features', 'list', 'resume']) expect(ociArgs(argv(verb, 'x'), none)?.[0]).toBe(verb)
     expect(ociArgs(argv('create', '--bundle', '/b', '--pid-file', '/p', 'x'), none)).toBeDefined()
     expect(ociArgs(argv('exec', '--pid-file', '/p', '--process', '/f', '--detach', 'x'), none)).toBeDefined()
+    // after an option of runc's that takes a value (containerd's shim: exec --env ... --process ...)
+    expect(ociArgs(argv('exec', '--env', 'A=1', '-u', '0', '--pid-file', '/p', 'x', 'sh'), none)).toBeDefined()
+    expect(ociArgs(argv('run', '-b', '/b', '--keep', 'x'), none)).toBeDefined()
+  })
+
+  it("reads runc's flags among the verb's own options only, not in the container's command", () => {
+    for (const line of [['run', '--rm', 'alpine', 'ls', '-b', '/'], ['run', '-e', 'A=1', 'alpine', 'sh', '-c', 'x', '--keep'], ['exec', 'web', 'ps', '-p', '1'], ['exec', '-it', 'web', 'grep', '-g', 'x'], ['create', 'alpine', 'cat', '--pid-file']]) {
+      expect(ociArgs(argv(...line), none)).toBeUndefined()
+    }
   })
 
   it('takes a shared verb for runc\'s when it names a container of the OCI root (podman: start ID, kill ID 15)', () => {

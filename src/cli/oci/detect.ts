@@ -15,7 +15,9 @@
  *    checkpoint, restore;
  * 5. a flag only runc's form of a shared verb has: create/run --bundle,
  *    --pid-file, --console-socket, --no-pivot, --no-new-keyring,
- *    --preserve-fds; exec --process, --pid-file, --console-socket;
+ *    --preserve-fds; exec --process, --pid-file, --console-socket; among
+ *    the verb's own options (before its first argument: runc's container
+ *    id, Docker's image or container), not the container's command's;
  * 6. a shared verb whose arguments name a container of the OCI state root
  *    (the --root given, else /run/mini-run-oci): podman runs `start ID`,
  *    `kill ID 15` with no flag at all.
@@ -33,6 +35,28 @@ const RUNC_ONLY_FLAGS: Record<string, string[]> = {
   create: ['--bundle', '-b', '--pid-file', '--console-socket', '--no-pivot', '--no-new-keyring', '--preserve-fds'],
   run: ['--bundle', '-b', '--pid-file', '--console-socket', '--no-pivot', '--no-new-keyring', '--preserve-fds', '--keep'],
   exec: ['--process', '-p', '--pid-file', '--console-socket', '--preserve-fds', '--process-label', '--apparmor', '--no-new-privs', '--cap', '--additional-gids', '-g'],
+}
+
+/** runc's options of create, run and exec that take a value: the word after one is not the container's id. */
+const RUNC_VALUE_FLAGS = new Set([
+  '--bundle', '-b', '--console-socket', '--pid-file', '--preserve-fds', '--cwd', '--env', '-e', '--user', '-u',
+  '--additional-gids', '-g', '--process', '-p', '--process-label', '--apparmor', '--cap', '-c', '--cgroup',
+])
+
+/**
+ * A verb's own options: its words up to its first argument. What follows
+ * is the container's command (`run alpine ls -b`, `exec web ps -p 1`),
+ * whose flags are not the verb's.
+ */
+function verbOptions(rest: readonly string[]): string[] {
+  const own: string[] = []
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i]!
+    if (a === '--' || !a.startsWith('-')) break
+    own.push(a)
+    if (!a.includes('=') && RUNC_VALUE_FLAGS.has(a)) i++
+  }
+  return own
 }
 
 /** Long option names runc (Go's flag package) also takes with one dash: -root, -bundle. */
@@ -84,7 +108,7 @@ export function ociArgs(argv: readonly string[], exists: (root: string, id: stri
   if (!SHARED_VERBS.has(verb)) return undefined
   const rest = norm.slice(i + 1)
   const flags = RUNC_ONLY_FLAGS[verb] ?? []
-  if (rest.some((a) => flags.includes(a.split('=')[0]!))) return norm
+  if (verbOptions(rest).some((a) => flags.includes(a.split('=')[0]!))) return norm
   const words = rest.filter((a) => !a.startsWith('-'))
   const ociRoot = root ?? defaultOciRoot()
   if (words.slice(0, 3).some((w) => exists(ociRoot, w))) return norm
