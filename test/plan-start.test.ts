@@ -143,6 +143,19 @@ describe('planStart', () => {
     expect(ovl?.op === 'mount' && ovl.data).toMatch(/,userxattr$/)
   })
 
+  it('mounts --rm\'s writable layer volatile, saying why, and no other', () => {
+    const overlayData = (p: StartPlan) => {
+      const ovl = p.child.find((s) => s.op === 'mount' && s.fstype === 'overlay')
+      return ovl?.op === 'mount' ? { data: ovl.data, why: ovl.why } : undefined
+    }
+    const rm = overlayData(plan({}, { rootfs: { ...overlay, volatile: true } }))
+    expect(rm?.data).toBe('lowerdir=b/fs:a/fs,upperdir=/c/upper,workdir=/c/work,volatile')
+    expect(rm?.why).toMatch(/volatile: --rm removes the layer/)
+    const kept = overlayData(plan())
+    expect(kept?.data).toBe('lowerdir=b/fs:a/fs,upperdir=/c/upper,workdir=/c/work')
+    expect(kept?.why).not.toMatch(/volatile/)
+  })
+
   it('lets the child set up its filesystem while the runtime attaches a bridge network: it waits before binding the network\'s files', () => {
     const files = { hosts: '/c/hosts', resolvConf: '/c/resolv.conf', hostname: '/c/hostname' }
     const targets: Record<string, string> = { hosts: '/etc/hosts', resolvConf: '/etc/resolv.conf', hostname: '/etc/hostname' }

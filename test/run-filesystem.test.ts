@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, 
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { BUSYBOX, BUSYBOX_ROOTFS, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { kernelAtLeast } from '../src/runtime/kernel-version.js'
 
 describe.skipIf(!isRoot)('run: filesystem (needs root: mounts and mknod)', () => {
   let env: TestEnv
@@ -73,6 +74,25 @@ describe.skipIf(!isRoot)('run: filesystem (needs root: mounts and mknod)', () =>
     expect(r.stdout).toBe('clean\nls-here\n')
     const ro = env.run(env.runArgs(['--read-only', BUSYBOX, 'sh', '-c', 'touch /x 2>&1; touch /tmp/y 2>&1; touch /dev/shm/z && echo shm-ok']))
     expect(ro.stdout).toMatch(/Read-only file system[\s\S]*Read-only file system[\s\S]*shm-ok/)
+  })
+
+  it('mounts --rm\'s writable layer volatile (no syncs: it goes at the exit), a kept container\'s not, and starts that one again', () => {
+    // overlayfs shows the option as fsync=volatile (6.x) or volatile (5.10-5.x)
+    const volatile = (line: string) => line.split(' ')[3]!.split(',').some((o) => o === 'volatile' || o === 'fsync=volatile')
+    const mounts = 'grep "^overlay / " /proc/mounts'
+    const rm = env.run(env.runArgs([BUSYBOX, 'sh', '-c', mounts]))
+    expect(rm.status).toBe(0)
+    expect(volatile(rm.stdout)).toBe(kernelAtLeast('5.10'))
+    const kept = ['run', '--name', 'kept', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sh', '-c', `${mounts}; echo again >> /kept; cat /kept`]
+    const first = env.run(kept)
+    expect(first.status).toBe(0)
+    expect(volatile(first.stdout)).toBe(false)
+    expect(first.stdout.split('\n').slice(1).join('\n')).toBe('again\n')
+    // the same writable layer, mounted again
+    const again = env.run(['start', '-a', 'kept'])
+    expect(again.status).toBe(0)
+    expect(again.stdout.split('\n').slice(1).join('\n')).toBe('again\nagain\n')
+    expect(env.run(['rm', 'kept']).status).toBe(0)
   })
 
   it('binds host paths with -v and --mount, read-only on request, and mounts --tmpfs nodev', () => {

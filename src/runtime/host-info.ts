@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { cpus, release, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { findCgroup2Mount } from './cgroup/cgroup.js'
+import { kernelAtLeast } from './kernel-version.js'
 import { listContainers } from './container/containers.js'
 import { dockerStatus } from './container/filter-containers.js'
 
@@ -46,11 +47,6 @@ function read(path: string): string | undefined {
   } catch {
     return undefined
   }
-}
-
-function kernelAtLeast(major: number, minor: number): boolean {
-  const [a = 0, b = 0] = release().split('.').map((x) => parseInt(x, 10))
-  return a > major || (a === major && b >= minor)
 }
 
 function imageCount(storeRoot: string): number {
@@ -97,10 +93,10 @@ export function hostInfo(storeRoot: string, stateRoot: string, arch: string): Ho
     CgroupVersion: mount ? (v1 ? '2 (hybrid: v1 controllers beside the v2 tree)' : '2') : v1 ? '1' : 'none',
     CgroupMount: mount ?? '',
     CgroupControllers: controllers,
-    Freezer: mount !== undefined && kernelAtLeast(5, 2),
+    Freezer: mount !== undefined && kernelAtLeast('5.2'),
     UserNamespaces: maxUserns > 0,
     Seccomp: seccomp,
-    IdmappedMounts: kernelAtLeast(5, 12),
+    IdmappedMounts: kernelAtLeast('5.12'),
     KernelVersion: release(),
     OperatingSystem: osRelease,
     OSType: 'linux',

@@ -199,6 +199,7 @@ export function runOptionsFromFlags(image: string | undefined, command: string[]
     hostname: flags.hostname,
     name: flags.name,
     readOnly: flags.readOnly === true,
+    rm: flags.rm === true,
     volumes: { volumes: flags.volume, mounts: flags.mount, tmpfs: flags.tmpfs },
     tty,
     init: flags.init === true,

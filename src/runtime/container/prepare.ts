@@ -17,6 +17,8 @@ import { DEFAULT_CGROUP_PARENT, leafPath } from '../cgroup/cgroup.js'
 import { currentRootlessIds, type RootlessIds } from '../../rootless/subordinate-ids.js'
 import { hostCapabilities } from '../spec/host-capabilities.js'
 import { planStart, type PathKind, type WritableLayer } from '../plan/plan-start.js'
+import type { RootfsSource } from '../plan/plan-rootfs.js'
+import { kernelAtLeast } from '../kernel-version.js'
 import type { CloneVia } from '../plan/steps.js'
 import { buildSpec, type HostNamespace } from '../spec/container-spec.js'
 import { planNetwork, type NetworkPlan } from '../../network/plan-network.js'
@@ -159,7 +161,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
         ? { storeRoot, stateRoot, container: id, volumes: resolved.volumes, layers: o.rootfs === undefined ? fs.layers : undefined }
         : undefined,
     }
-    const plan = planStart({ ...input, spec, pathKind: containerPathKind(network), bindSources: flags.missingSources, via: cloneVia(o, id, stateRoot, flags.logConfig) })
+    const plan = planStart({ ...input, rootfs: firstMount(fs.source, o.rm === true), spec, pathKind: containerPathKind(network), bindSources: flags.missingSources, via: cloneVia(o, id, stateRoot, flags.logConfig) })
     const labels = { ...fs.imageLabels, ...o.labels }
     return {
       id,
@@ -249,6 +251,11 @@ function specOf(
 function rootlessWarnings(fs: RootFilesystem, ids: RootlessIds, image: string): string[] {
   const layers = checkRootlessLayers(fs.layers, ids, image)
   return [...(ids.kind === 'single' ? [singleIdWarning(ids)] : []), ...(layers ? [layers] : [])]
+}
+
+/** The root filesystem as a first start mounts it: --rm's writable layer volatile, where the kernel has it (5.10). */
+function firstMount(source: RootfsSource, rm: boolean): RootfsSource {
+  return rm && source.kind === 'overlay' && kernelAtLeast('5.10') ? { ...source, volatile: true } : source
 }
 
 /** The directories of an image's writable layer, owned as the container's ids require. */

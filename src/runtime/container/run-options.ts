@@ -29,6 +29,8 @@ export interface RunOptions {
   hostname?: string
   name?: string
   readOnly?: boolean
+  /** --rm: the container goes at its exit, so its first start mounts the writable layer volatile (plan-rootfs.ts). */
+  rm?: boolean
   tty?: boolean
   init?: boolean
   capAdd?: string[]

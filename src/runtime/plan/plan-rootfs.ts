@@ -28,6 +28,13 @@ export type RootfsSource =
        * mountDir/<i>.
        */
       idmapped?: { mountDir: string }
+      /**
+       * --rm: overlayfs's "volatile" (Linux 5.10), no sync of the writable
+       * layer, which goes at the exit anyway (podman does the same). Only for
+       * a first mount: overlayfs leaves work/incompat/volatile behind and
+       * refuses to mount that layer again while it is there.
+       */
+      volatile?: boolean
     }
   | { kind: 'directory' }
 
@@ -107,10 +114,11 @@ function rootSteps(input: RootfsInput, add: Add): void {
     lowerDirs = o.lowerDirs.map((_, i) => String(i))
   }
   add({ op: 'chdir', path: o.idmapped ? o.idmapped.mountDir : o.layersDir, why: 'mount options fit in one page: the lower dirs are given relative to here' })
-  const data = [`lowerdir=${lowerDirs.join(':')}`, `upperdir=${o.upperDir}`, `workdir=${o.workDir}`, ...(o.userxattr ? ['userxattr'] : [])].join(',')
+  const data = [`lowerdir=${lowerDirs.join(':')}`, `upperdir=${o.upperDir}`, `workdir=${o.workDir}`, ...(o.userxattr ? ['userxattr'] : []), ...(o.volatile ? ['volatile'] : [])].join(',')
   add({
     op: 'mount', source: 'overlay', target: rootfs, fstype: 'overlay', flags: MS.NODEV, data,
-    why: 'the image layers, read-only, under a private writable layer: the image itself is never modified; nodev because no device cgroup guards device nodes shipped in an image',
+    why: 'the image layers, read-only, under a private writable layer: the image itself is never modified; nodev because no device cgroup guards device nodes shipped in an image' +
+      (o.volatile ? '; volatile: --rm removes the layer at the exit, so overlayfs need not sync it to disk' : ''),
   })
 }
 

@@ -7,6 +7,7 @@
  */
 import { release } from 'node:os'
 import { UsageError } from '../../errors.js'
+import { kernelAtLeast } from '../kernel-version.js'
 import { compileSeccomp } from './seccomp-bpf.js'
 import type { SpecSeccomp, SpecSyscallRule } from './spec.js'
 
@@ -34,15 +35,6 @@ interface DockerProfile {
 const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', ia32: '386', arm: 'arm' }
 const NATIVE: Record<string, string> = { x64: 'SCMP_ARCH_X86_64', arm64: 'SCMP_ARCH_AARCH64' }
 
-function kernelAtLeast(version: string, min: string): boolean {
-  const a = version.split(/[.-]/).map(Number)
-  const b = min.split('.').map(Number)
-  for (let i = 0; i < b.length; i++) {
-    if ((a[i] ?? 0) !== b[i]) return (a[i] ?? 0) > (b[i] ?? 0)
-  }
-  return true
-}
-
 export function dockerSeccompProfile(json: unknown, file: string, caps: readonly string[], arch: string = process.arch, kernel = release()): SpecSeccomp {
   if (typeof json !== 'object' || json === null) throw new UsageError(`--security-opt seccomp=${file}: not a JSON object`)
   const p = json as DockerProfile
@@ -56,8 +48,8 @@ export function dockerSeccompProfile(json: unknown, file: string, caps: readonly
   for (const r of p.syscalls ?? []) {
     const ex = r.excludes ?? {}
     const inc = r.includes ?? {}
-    if (ex.arches?.includes(goarch) || ex.caps?.some(has) || (ex.minKernel && kernelAtLeast(kernel, ex.minKernel))) continue
-    if ((inc.arches?.length && !inc.arches.includes(goarch)) || (inc.caps?.length && !inc.caps.every(has)) || (inc.minKernel && !kernelAtLeast(kernel, inc.minKernel))) continue
+    if (ex.arches?.includes(goarch) || ex.caps?.some(has) || (ex.minKernel && kernelAtLeast(ex.minKernel, kernel))) continue
+    if ((inc.arches?.length && !inc.arches.includes(goarch)) || (inc.caps?.length && !inc.caps.every(has)) || (inc.minKernel && !kernelAtLeast(inc.minKernel, kernel))) continue
     const names = r.names ?? (r.name ? [r.name] : [])
     if (!r.action || names.length === 0) throw new UsageError(`--security-opt seccomp=${file}: a rule without names or action`)
     syscalls.push({ names, action: r.action, ...(r.errnoRet !== undefined ? { errnoRet: r.errnoRet } : {}), ...(r.args?.length ? { args: r.args } : {}) })

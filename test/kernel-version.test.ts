@@ -1,0 +1,16 @@
+// The kernel's version against a minimum: what decides overlayfs's
+// "volatile" for --rm, the seccomp profile's minKernel rules and `info`.
+import { describe, expect, it } from 'vitest'
+import { kernelAtLeast } from '../src/runtime/kernel-version.js'
+
+describe('kernelAtLeast', () => {
+  it('compares number by number, not as text, and ignores the distribution\'s suffix', () => {
+    expect(kernelAtLeast('5.10', '6.1.0-13-amd64')).toBe(true)
+    expect(kernelAtLeast('5.10', '5.10.0')).toBe(true)
+    expect(kernelAtLeast('5.10', '5.9.16')).toBe(false)
+    expect(kernelAtLeast('5.10', '5.4.0-150-generic')).toBe(false)
+    expect(kernelAtLeast('4.14', '4.9')).toBe(false)
+    expect(kernelAtLeast('4.8.0', '4.8')).toBe(true)
+    expect(kernelAtLeast('4.8.1', '4.8')).toBe(false)
+  })
+})
