@@ -24,10 +24,11 @@ export function humanDuration(since: string, now = Date.now()): string {
   return humanDurationMs(Math.max(0, now - Date.parse(since)))
 }
 
-/** Docker's STATUS column: "Up 3 minutes", "Up 2 seconds (Paused)", "Up 5 seconds (healthy)", "Exited (0) 5 seconds ago", "Restarting (1) 1 second ago", "Created". */
+/** Docker's STATUS column: "Up 3 minutes", "Up 2 seconds (Paused)", "Up 5 seconds (healthy)", "Exited (0) 5 seconds ago", "Restarting (1) 1 second ago", "Created", "Removal In Progress". */
 export function statusText(c: ContainerInfo, now = Date.now()): string {
   const status = dockerStatus(c)
   if (status === 'created') return 'Created'
+  if (status === 'removing') return 'Removal In Progress'
   if (c.status === 'running') return `Up ${humanDuration(c.startedAt ?? c.created, now)}${status === 'paused' ? ' (Paused)' : healthSuffix(c)}`
   const code = c.exitCode ?? 255
   const ago = c.finishedAt ? ` ${humanDuration(c.finishedAt, now)} ago` : ''

@@ -47,6 +47,8 @@ export interface ContainerInfo extends ContainerState {
   paused: boolean
   /** Exited, and its restart policy is about to start it again. */
   restarting: boolean
+  /** Exited, and --rm: its runtime or monitor is removing it (Docker's "removing", "Removal In Progress"). */
+  removing?: boolean
   /** A container with a health check: its results (health/health-state.ts). */
   health?: HealthState
 }
@@ -129,6 +131,8 @@ export function inspectState(stateRoot: string, state: ContainerState, o: { own?
     // lives it is starting; once that is gone with the container never run,
     // it is a failed start, which leaves nothing (start.ts)
     const starting = runtimeAlive(state) !== false || (state.monitorPid !== undefined && monitorAlive(state))
+    // a foreground run --rm writes no "running": a pid gone with its runtime still there is its teardown
+    if (starting && state.autoRemove && state.pid !== undefined) return stateWith(state, { status: 'exited' as const, oomKilled: false, paused: false, restarting: false, removing: true })
     return stateWith(state, { status: 'created' as const, oomKilled: false, paused: false, restarting: false, ...(starting ? {} : { unsettled: 'remove' as const }) })
   }
   // stateWith, not a spread: the spec and start input stay unread (state-config.ts)
@@ -142,7 +146,7 @@ export function inspectState(stateRoot: string, state: ContainerState, o: { own?
     paused: false,
     ...healthOf(stateRoot, state),
   })
-  if (recorderAlive(state)) return info
+  if (recorderAlive(state)) return state.autoRemove ? Object.assign(info, { removing: true }) : info
   if (state.autoRemove) return Object.assign(info, { unsettled: 'remove' as const })
   if (exitCode === undefined) return Object.assign(info, { exitCode: UNKNOWN_EXIT_CODE, unsettled: 'unknown-exit' as const })
   return info

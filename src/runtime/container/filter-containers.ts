@@ -34,10 +34,11 @@ export function parseFilters(flags: string[]): ContainerFilters {
   return filters
 }
 
-/** Docker's State.Status of a container: running, paused, restarting, created, exited. */
+/** Docker's State.Status of a container: running, paused, restarting, removing, created, exited. */
 export function dockerStatus(c: ContainerInfo): string {
   if (c.status === 'running' && c.paused) return 'paused'
   if (c.status !== 'running' && c.restarting) return 'restarting'
+  if (c.status !== 'running' && c.removing) return 'removing'
   return c.status
 }
 

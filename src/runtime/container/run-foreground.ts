@@ -16,7 +16,7 @@ import { readState, removeState, writeState, type ContainerState } from './state
 import type { NetworkRecord } from '../../network/attach.js'
 import { netnsPin } from '../../network/netns-pin.js'
 import { existsSync } from 'node:fs'
-import { crashPoint } from '../../crash-point.js'
+import { crashPoint, pausePoint } from '../../crash-point.js'
 import { isoTime } from '../../iso-time.js'
 
 export interface RunIo {
@@ -72,6 +72,7 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
     throw err
   }
   crashPoint('run:after-exit')
+  if (options.remove) pausePoint('run:removing')
   const res = launched.resources
   res.closeFds()
   // --rm: the writable layer goes on a thread of its own while the rest goes back here
