@@ -81,6 +81,18 @@ describe.skipIf(!isRoot)('volumes (needs root: image owners, idmapped mounts)', 
     expect(existsSync(join(volumesDir(), 'keep'))).toBe(false)
   })
 
+  it('mounts a parent before what lies in it: a volume at /etc keeps the network\'s /etc files, -v at /x/y stays over -v at /x', () => {
+    // the image's /etc in the volume, and the container's own hostname, hosts and resolv.conf over it (Docker sorts mounts by depth)
+    const out = ok(['run', '--rm', '-v', 'etc:/etc', '-v', 'inner:/x/y', '-v', 'outer:/x', BUSYBOX, 'sh', '-c',
+      'cat /etc/hostname; grep -c . /etc/passwd >/dev/null && echo passwd; test -s /etc/resolv.conf && echo resolv; grep -q localhost /etc/hosts && echo hosts; echo in > /x/y/f; echo out > /x/g'])
+    const [hostname, ...rest] = out.split('\n')
+    expect(hostname).toMatch(/^[0-9a-f]{12}$/)
+    expect(rest).toEqual(['passwd', 'resolv', 'hosts', ''])
+    expect(ok(['run', '--rm', '-v', 'inner:/v', BUSYBOX, 'ls', '/v'])).toBe('f\n')
+    expect(ok(['run', '--rm', '-v', 'outer:/v', BUSYBOX, 'ls', '/v'])).toBe('g\ny\n')
+    ok(['volume', 'rm', 'etc', 'inner', 'outer'])
+  })
+
   it('pre-populates an empty volume from the image with owners, modes and symlinks, the first time only', () => {
     const show = 'stat -c "%u:%g %a %n" /data /data/secret; readlink /data/link; cat /data/secret'
     expect(ok(['run', '--rm', '-v', 'pop:/data', IMAGE, 'sh', '-c', show]).split('\n')).toEqual([

@@ -29,6 +29,7 @@ import { parseGroup, parsePasswd } from '../spec/resolve-user.js'
 import { imageStopSignal, parseSignal } from '../spec/signals.js'
 import type { IdMapping, Spec, SpecDevice, SpecMount, SpecSeccomp } from '../spec/spec.js'
 import { parseUlimits } from '../spec/ulimits.js'
+import { parentsFirst } from '../spec/mount-order.js'
 import { volumesFromFlags, withImageVolumes } from '../spec/volumes.js'
 import { attachSocket, exitFile, logFile } from './containers.js'
 import { resolveVolumes } from './container-volumes.js'
@@ -142,7 +143,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
     const resolved = resolveVolumes(volumes, storeRoot, userns === 'auto' ? idMaps : undefined)
     // the network's /etc files are bound over the image's, unless a volume is mounted there
     const networkMounts = network.mounts.filter((n) => !resolved.mounts.some((m) => m.destination === n.destination))
-    const spec = specOf(o, id, fs, flags, cgroup, idMaps, [...networkMounts, ...resolved.mounts], devices.nodes)
+    const spec = specOf(o, id, fs, flags, cgroup, idMaps, parentsFirst([...networkMounts, ...resolved.mounts]), devices.nodes)
     if (idMaps?.rootless) checkUserMapped(spec, idMaps.rootless, o.user)
     const cgroupPath = cgroup.mount ? leafPath(cgroup.mount, o.cgroupParent ?? DEFAULT_CGROUP_PARENT, id) : undefined
     const input = {
