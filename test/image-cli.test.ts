@@ -67,6 +67,30 @@ test('load -i, images, image inspect, rmi, image prune', () => {
   expect(cli('rmi', 'localhost/cli/test:1').status).toBe(0)
 })
 
+test('rmi by id of an image of several names: refused unless forced (Docker: "referenced in multiple repositories")', () => {
+  const store = join(dir, 'store-tags')
+  const state = join(dir, 'state-tags')
+  const mr = (...args: string[]) => miniRun(['--root', store, '--state', state, ...args])
+  expect(mr('load', '-i', layoutTar).status).toBe(0)
+  expect(mr('tag', 'localhost/cli/test:1', 'other/name:v2').status).toBe(0)
+  const id = mr('images', '-q').stdout.trim().split('\n')[0]!
+  expect(id).toMatch(/^[0-9a-f]{12}$/)
+  const refused = mr('rmi', id)
+  expect([refused.status, refused.stdout, refused.stderr]).toEqual([1, '', `mini-run: conflict: unable to delete ${id} (must be forced) - image is referenced in multiple repositories\n`])
+  const names = () => mr('images', '--format', '{{.Repository}}:{{.Tag}}').stdout.split('\n').filter(Boolean).sort()
+  expect(names()).toEqual(['localhost/cli/test:1', 'other/name:v2'])
+  // by name, one of them: fine
+  expect(mr('rmi', 'other/name:v2').stdout).toBe('Untagged: other/name:v2\n')
+  expect(mr('tag', 'localhost/cli/test:1', 'other/name:v2').status).toBe(0)
+  const forced = mr('rmi', '-f', id)
+  expect(forced.status).toBe(0)
+  const lines = forced.stdout.split('\n').filter(Boolean)
+  expect(lines.filter((l) => l.startsWith('Untagged: ')).sort()).toEqual(['Untagged: localhost/cli/test:1', 'Untagged: other/name:v2'])
+  expect(lines.filter((l) => /^Deleted: sha256:[0-9a-f]{64}$/.test(l))).toHaveLength(4)
+  expect(lines).toHaveLength(6)
+  expect(mr('images', '-q').stdout).toBe('')
+})
+
 test('load from stdin', () => {
   const r = miniRun(['--root', join(dir, 'store2'), 'load'], { input: readFileSync(layoutTar) })
   expect(r.stderr).toBe('')

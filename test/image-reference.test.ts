@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import { UsageError } from '../src/errors.js'
-import { familiarRepository, parseReference, registryApiHost } from '../src/image/reference.js'
+import { familiarName, familiarRepository, parseReference, registryApiHost } from '../src/image/reference.js'
 
 const HEX = 'a'.repeat(64)
 
@@ -87,3 +87,12 @@ test('familiarRepository prints what Docker prints', () => {
   expect(familiarRepository('docker.io/library/a/b')).toBe('library/a/b')
   expect(familiarRepository('localhost/x')).toBe('localhost/x')
 })
+
+test('familiarName prints a whole reference as Docker does (rmi\'s "Untagged:")', () => {
+  expect(familiarName('docker.io/library/alpine:latest')).toBe('alpine:latest')
+  expect(familiarName('docker.io/other/name:v2')).toBe('other/name:v2')
+  expect(familiarName('localhost/cli/test:1')).toBe('localhost/cli/test:1')
+  expect(familiarName('registry.example:5000/team/app@sha256:' + 'a'.repeat(64))).toBe('registry.example:5000/team/app@sha256:' + 'a'.repeat(64))
+  expect(familiarName('docker.io/library/alpine@sha256:' + 'b'.repeat(64))).toBe('alpine@sha256:' + 'b'.repeat(64))
+})
+

@@ -112,3 +112,13 @@ export function familiarRepository(repository: string): string {
   if (repository.startsWith(DEFAULT_DOMAIN + '/')) return repository.slice(DEFAULT_DOMAIN.length + 1)
   return repository
 }
+
+/** A whole reference as Docker prints it: "alpine:latest" for docker.io/library/alpine:latest; as given if it does not parse. */
+export function familiarName(name: string): string {
+  try {
+    const parsed = parseReference(name)
+    return familiarRepository(parsed.repository) + parsed.name.slice(parsed.repository.length)
+  } catch {
+    return name
+  }
+}

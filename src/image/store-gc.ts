@@ -13,7 +13,7 @@ import { rename, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { MiniRunError } from '../errors.js'
 import { getLogger } from '../log.js'
-import { chainIds as computeChainIds, isDigest } from './digest.js'
+import { chainIds as computeChainIds, digestHex, isDigest } from './digest.js'
 import type { ImageConfig } from './oci.js'
 import { crashPoint } from '../crash-point.js'
 import { listRefs, refFileName } from './refs.js'
@@ -44,7 +44,7 @@ async function containersInUse(opts: PruneOptions): Promise<ReadonlySet<string>>
 
 /**
  * Untag an image (`mini-run rmi`): by name, that name; by id, all its
- * names. Then delete the image's blobs and layers that no remaining image
+ * names (of several, only with `force`, as Docker). Then delete the image's blobs and layers that no remaining image
  * uses, that no container uses (`inUse`) and that no running operation
  * holds. An image that containers were made from is refused (ECONFLICT,
  * as Docker's "image is being used by container") when this would take
@@ -72,6 +72,11 @@ export async function removeImage(store: ImageStore, ref: string, opts: PruneOpt
           getLogger().debug({ err, ref: r.name }, 'removing the ref of an incomplete image')
           candidates.blobs.add(r.manifestDigest)
         }
+      }
+      // by id, an image of several names: Docker's daemon refuses to drop them all unasked
+      const tags = refs.filter((r) => !r.name.includes('@'))
+      if (!opts.force && tags.length > 1) {
+        throw new MiniRunError(`conflict: unable to delete ${digestHex(tags[0]!.configDigest).slice(0, 12)} (must be forced) - image is referenced in multiple repositories`, { code: 'EMULTIPLEREFS' })
       }
       if (!opts.force) await refuseInUse(store, ref, refs, images, inUse)
       for (const r of refs) {

@@ -26,10 +26,11 @@ async function usedBy(cmd: Command, configDigest: string): Promise<string | unde
 
 export async function removeImages(cmd: Command, refs: string[], o: { force?: boolean } = {}): Promise<void> {
   const { root } = globalOptions(cmd)
-  const [{ ImageStore }, { removeImage }, { describeError, MiniRunError }] = await Promise.all([
+  const [{ ImageStore }, { removeImage }, { describeError, MiniRunError }, { familiarName }] = await Promise.all([
     import('../../image/store.js'),
     import('../../image/store-gc.js'),
     import('../../errors.js'),
+    import('../../image/reference.js'),
   ])
   const store = new ImageStore(root ? { root } : {})
   let failed = false
@@ -46,7 +47,7 @@ export async function removeImages(cmd: Command, refs: string[], o: { force?: bo
           { code: 'ECONFLICT', cause: err },
         )
       })
-      for (const name of result.untagged) process.stdout.write(`Untagged: ${name}\n`)
+      for (const name of result.untagged) process.stdout.write(`Untagged: ${familiarName(name)}\n`)
       for (const digest of result.deleted) process.stdout.write(`Deleted: ${digest}\n`)
     } catch (err) {
       // like docker: report each failure and go on with the others
