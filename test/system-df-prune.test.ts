@@ -149,4 +149,39 @@ describe.skipIf(!isRoot)('system df and system prune (needs root: real container
     // df has Docker's rows only
     expect(env.run(['system', 'df']).stdout).not.toContain('Networks')
   })
+
+  it('prune --volumes removes the anonymous volumes no container uses, as Docker 23+: not named ones, not a running container\'s', async () => {
+    const run = (args: string[]) => env.run(['run', '--cgroup-parent', env.cgroupParent, '--rootfs', BUSYBOX_ROOTFS, ...args])
+    const volumes = () => env.run(['volume', 'ls', '-q']).stdout.split('\n').filter(Boolean).sort()
+    // an anonymous volume holding 3000 bytes, its container removed: unused
+    expect(run(['--name', 'anon-user', '-v', '/anon', 'sh', '-c', 'head -c 3000 /dev/zero > /anon/f']).status).toBe(0)
+    const [unused] = volumes()
+    expect(env.run(['rm', 'anon-user']).status).toBe(0)
+    expect(env.run(['volume', 'create', 'named-vol']).status).toBe(0)
+    const running = run(['-d', '-v', '/busy', 'sleep', '60'])
+    expect(running.status).toBe(0)
+    const all = volumes()
+    expect(all).toHaveLength(3)
+
+    // without --volumes they stay
+    expect(env.run(['system', 'prune', '-f']).stdout).not.toContain('Deleted Volumes')
+    expect(volumes()).toEqual(all)
+
+    const asked = miniRunAsync(['--root', env.storeRoot, '--state', env.stateRoot, 'system', 'prune', '--volumes'], { stdio: ['pipe', 'pipe', 'pipe'] })
+    asked.child.stdin?.end('n\n')
+    expect((await asked.done).stdout).toContain(
+      '  - all networks not used by at least one container\n  - all anonymous volumes not used by at least one container\n  - all dangling images\n',
+    )
+    expect(volumes()).toEqual(all)
+
+    const pruned = env.run(['system', 'prune', '--volumes', '-f'])
+    expect(pruned.status).toBe(0)
+    expect(pruned.stdout).toContain(`Deleted Volumes:\n${unused}\n\n`)
+    expect(pruned.stdout).toContain('Total reclaimed space: 3kB\n')
+    expect(volumes()).toEqual(all.filter((v) => v !== unused))
+
+    expect(env.run(['rm', '-f', '-v', running.stdout.trim()]).status).toBe(0)
+    expect(env.run(['volume', 'rm', 'named-vol']).status).toBe(0)
+    expect(volumes()).toEqual([])
+  })
 })

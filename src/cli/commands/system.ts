@@ -83,7 +83,7 @@ export function register(program: Command): void {
     .command('prune')
     .description('remove stopped containers, untagged images, unused networks and the build cache')
     .option('-a, --all', 'remove every image no container uses, not only untagged ones')
-    .option('--volumes', 'remove volumes no container uses too')
+    .option('--volumes', 'remove anonymous volumes no container uses too (named ones: volume prune -a)')
     .option('-f, --force', 'do not ask for confirmation')
     .action((flags: PruneFlags, cmd: Command) => prune(cmd, flags))
 }

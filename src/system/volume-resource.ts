@@ -1,0 +1,26 @@
+/**
+ * Volumes in `system df` and `system prune --volumes`. As Docker 23+'s,
+ * system prune removes only the anonymous volumes no container uses (what
+ * `volume prune` without -a removes); named ones need `volume prune -a`.
+ */
+import { listVolumes, pruneVolumes } from '../runtime/container/volume-store.js'
+import type { ResourcePruneResult, ResourceUsage, SystemContext, SystemPruneOptions, SystemResource } from './resources.js'
+import { treeSize } from './tree-size.js'
+
+export async function pruneUnusedVolumes(ctx: SystemContext): Promise<ResourcePruneResult> {
+  const storeRoot = ctx.store.root
+  // measured before: what goes is gone after. A volume written meanwhile
+  // is off by what was written, as Docker's (it measures, then removes)
+  const sizes = new Map<string, number>()
+  for (const v of listVolumes(storeRoot)) if (v.anonymous) sizes.set(v.name, await treeSize(v.mountpoint))
+  const removed = pruneVolumes(storeRoot, { all: false })
+  return { heading: 'Deleted Volumes', removed, reclaimedBytes: removed.reduce((n, name) => n + (sizes.get(name) ?? 0), 0) }
+}
+
+export const volumeResource: SystemResource = {
+  type: 'Local Volumes',
+  order: 30,
+  warning: (opts: SystemPruneOptions) => (opts.volumes ? 'all anonymous volumes not used by at least one container' : undefined),
+  usage: (): Promise<ResourceUsage> => Promise.resolve({ type: 'Local Volumes', total: 0, active: 0, size: 0, reclaimable: 0 }),
+  prune: pruneUnusedVolumes,
+}
