@@ -6,15 +6,19 @@
  * again.
  */
 import { execFileSync } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { gzipSync } from 'node:zlib'
 import { sha256Digest } from '../src/image/digest.js'
 import { ImageStore } from '../src/image/store.js'
+import { humanSize4 } from '../src/cli/commands/system.js'
+import { treeSize } from '../src/system/tree-size.js'
 import { miniRunAsync } from './helpers/cli.js'
 import { exportOciLayout, layerTars, writeContext } from './helpers/build.js'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+
+const fileBytes = (path: string): number => (existsSync(path) ? statSync(path).size : 0)
 
 const hasUmoci = (() => {
   try {
@@ -122,6 +126,48 @@ describe.skipIf(!isRoot)('built images, from outside (needs root: RUN steps are 
     expect(env.run(env.runArgs(['localhost/test/lease:1', 'cat', '/asset.txt'])).stdout).toMatch(/^asset /)
     // the build gave its lease back (the store's leases, store-lease.ts)
     expect(readdirSync(join(env.storeRoot, 'leases'))).toEqual([])
+  })
+
+  test('system df counts the build cache: its entries, its cache mounts, and the layers only it holds', async () => {
+    const own = await makeTestEnv()
+    try {
+      const build = (args: string[]) => own.run(['build', '--progress', 'plain', '--cgroup-parent', own.cgroupParent, ...args])
+      // the gen stage's layer is in no image: only the cache holds it
+      const ctx = writeContext(join(own.dir, 'df-ctx'), {
+        Dockerfile: [
+          `FROM ${BUSYBOX} AS gen`,
+          'RUN --mount=type=cache,target=/cache head -c 4000 /dev/zero > /cache/f && head -c 6000 /dev/zero > /big',
+          `FROM ${BUSYBOX}`,
+          'COPY --from=gen /big /big2',
+        ].join('\n'),
+      })
+      expect(build(['-t', 'localhost/test/df:1', ctx]).status).toBe(0)
+      const store = new ImageStore({ root: own.storeRoot })
+      const imageLayers = new Set<string>()
+      for (const i of await store.list()) for (const c of (await store.resolve(i.name)).chainIds) imageLayers.add(c.slice(7))
+      const cacheOnly = readdirSync(join(own.storeRoot, 'layers')).filter((hex) => !imageLayers.has(hex))
+      expect(cacheOnly).toHaveLength(1)
+      const layerDir = join(own.storeRoot, 'layers', cacheOnly[0]!)
+      const layerBytes = (await treeSize(join(layerDir, 'fs'))) + fileBytes(join(layerDir, 'blob'))
+      expect(layerBytes).toBeGreaterThanOrEqual(6000)
+      const steps = join(own.storeRoot, 'build-cache', 'steps')
+      const entries = readdirSync(steps)
+      const mounts = readdirSync(join(own.storeRoot, 'build-cache', 'mounts'))
+      expect(mounts).toHaveLength(1)
+      const size = entries.reduce((n, e) => n + fileBytes(join(steps, e)), 0) + 4000 + layerBytes
+      const row = own.run(['system', 'df']).stdout.split('\n').find((l) => l.startsWith('Build Cache'))
+      expect(row).toMatch(new RegExp(`^Build Cache\\s+${entries.length + 1}\\s+0\\s+${humanSize4(size)}\\s+${humanSize4(size)}$`))
+      // not counted twice: the Images row has the images' layers only
+      const images = own.run(['system', 'df']).stdout.split('\n').find((l) => l.startsWith('Images'))
+      let imageBytes = 0
+      for (const hex of readdirSync(join(own.storeRoot, 'layers'))) {
+        if (hex !== cacheOnly[0]) imageBytes += (await treeSize(join(own.storeRoot, 'layers', hex, 'fs'))) + fileBytes(join(own.storeRoot, 'layers', hex, 'blob'))
+      }
+      for (const hex of readdirSync(join(own.storeRoot, 'blobs', 'sha256'))) imageBytes += fileBytes(join(own.storeRoot, 'blobs', 'sha256', hex))
+      expect(images).toMatch(new RegExp(`^Images\\s+2\\s+0\\s+${humanSize4(imageBytes)}\\s`))
+    } finally {
+      own.cleanup()
+    }
   })
 
   function pruneTest(env: TestEnv): void {

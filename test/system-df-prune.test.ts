@@ -162,6 +162,8 @@ describe.skipIf(!isRoot)('system df and system prune (needs root: real container
     expect(running.status).toBe(0)
     const all = volumes()
     expect(all).toHaveLength(3)
+    // df: the running container's volume is active; the other two's bytes are reclaimable
+    expect(env.run(['system', 'df']).stdout).toMatch(/^Local Volumes\s+3\s+1\s+3kB\s+3kB \(100%\)$/m)
 
     // without --volumes they stay
     expect(env.run(['system', 'prune', '-f']).stdout).not.toContain('Deleted Volumes')
@@ -179,6 +181,7 @@ describe.skipIf(!isRoot)('system df and system prune (needs root: real container
     expect(pruned.stdout).toContain(`Deleted Volumes:\n${unused}\n\n`)
     expect(pruned.stdout).toContain('Total reclaimed space: 3kB\n')
     expect(volumes()).toEqual(all.filter((v) => v !== unused))
+    expect(env.run(['system', 'df']).stdout).toMatch(/^Local Volumes\s+2\s+1\s+0B\s+0B$/m)
 
     expect(env.run(['rm', '-f', '-v', running.stdout.trim()]).status).toBe(0)
     expect(env.run(['volume', 'rm', 'named-vol']).status).toBe(0)

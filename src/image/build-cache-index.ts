@@ -18,7 +18,7 @@
  * Everything is private to the store's owner, like the rest of the store:
  * cache mounts can hold what a RUN downloaded with credentials.
  */
-import { readFileSync, readdirSync, rmSync } from 'node:fs'
+import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { getLogger } from '../log.js'
 import { ensurePrivateDir } from '../private-dir.js'
@@ -74,6 +74,42 @@ export async function writeCacheEntry(storeRoot: string, tmpDir: string, entry: 
 
 export function removeCacheEntry(storeRoot: string, key: string): void {
   rmSync(join(buildCacheDirs(storeRoot).steps, digestHex(key) + '.json'), { force: true })
+}
+
+/** A step entry as `system df` counts it: its file's bytes and the layers it needs, bottom first. */
+export interface CacheEntryRecord {
+  bytes: number
+  chainIds: string[]
+}
+
+/** Every readable step entry (an entry is a small document: reading it is no cost, as layer.json's). */
+export function listCacheEntries(storeRoot: string): CacheEntryRecord[] {
+  const dir = buildCacheDirs(storeRoot).steps
+  const out: CacheEntryRecord[] = []
+  for (const name of readdirOr(dir)) {
+    const path = join(dir, name)
+    try {
+      const entry = readJson<CacheEntry>(path)
+      if (entry) out.push({ bytes: statSync(path).size, chainIds: chainIds(entry.config.rootfs.diff_ids) })
+    } catch (err) {
+      getLogger().debug({ err, path }, 'unreadable build cache entry')
+    }
+  }
+  return out
+}
+
+/** The RUN --mount=type=cache directories. */
+export function listCacheMounts(storeRoot: string): string[] {
+  const dir = buildCacheDirs(storeRoot).mounts
+  return readdirOr(dir).map((name) => join(dir, name))
+}
+
+function readdirOr(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+  } catch {
+    return []
+  }
 }
 
 /**

@@ -72,9 +72,10 @@ export class StoreLease {
 
 /**
  * The digests that live operations hold. Leases of processes that are gone
- * are removed (call it under the exclusive GC lock).
+ * are removed (call it under the exclusive GC lock), unless removeStale is
+ * false: a reader without the lock (`system df`) only skips them.
  */
-export function leasedDigests(storeRoot: string): Set<string> {
+export function leasedDigests(storeRoot: string, o: { removeStale?: boolean } = {}): Set<string> {
   const held = new Set<string>()
   const dir = leasesDir(storeRoot)
   let names: string[]
@@ -88,7 +89,7 @@ export function leasedDigests(storeRoot: string): Set<string> {
     if (!m || processStartTime(Number(m[1])) !== m[2]) {
       // a dead owner's, or a ".new" its owner was killed writing (a live
       // owner writes under the shared lock, never while this runs)
-      rmSync(join(dir, name), { force: true })
+      if (o.removeStale !== false) rmSync(join(dir, name), { force: true })
       continue
     }
     let ids: unknown

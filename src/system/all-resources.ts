@@ -11,11 +11,12 @@ const PLUGINS: Array<() => Promise<SystemResource>> = [() => import('../network/
 export const DOCKER_DF_TYPES = ['Images', 'Containers', 'Local Volumes', 'Build Cache'] as const
 
 export async function systemResources(): Promise<SystemResource[]> {
-  const [{ containerResource }, { imageResource }, { volumeResource }] = await Promise.all([
+  const [{ containerResource }, { imageResource }, { volumeResource }, { buildCacheResource }] = await Promise.all([
     import('./container-resource.js'),
     import('./image-resource.js'),
     import('./volume-resource.js'),
+    import('./build-cache-resource.js'),
   ])
   const plugins = await Promise.all(PLUGINS.map((load) => load()))
-  return [containerResource, imageResource, volumeResource, ...plugins].sort((a, b) => a.order - b.order)
+  return [containerResource, imageResource, volumeResource, buildCacheResource, ...plugins].sort((a, b) => a.order - b.order)
 }

@@ -15,6 +15,7 @@ import { staleTmpEntries } from '../image/store-tmp.js'
 import { layersInUse, listContainers } from '../runtime/container/containers.js'
 import type { ResourcePruneResult, ResourceUsage, SystemContext, SystemPruneOptions, SystemResource } from './resources.js'
 import { treeSize } from './tree-size.js'
+import { cacheOnlyLayers } from './build-cache-resource.js'
 
 interface StoredImage {
   configDigest: string
@@ -55,11 +56,13 @@ export async function imageUsage(ctx: SystemContext): Promise<ResourceUsage> {
   const images = await storedImages(store)
   const tops = await imagesInUse(ctx)
   // everything the image store holds counts, what no image names too: it is
-  // what `system prune -a` would free, and what the disk holds
+  // what `system prune -a` would free, and what the disk holds; but for the
+  // layers only the build cache needs, its row's (build-cache-resource.ts)
+  const cacheOnly = await cacheOnlyLayers(ctx)
   const layerBytes = new Map<string, number>()
   for (const hex of await readdir(store.layersDir).catch(() => [] as string[])) {
     const chainId = `sha256:${hex}`
-    if (!isDigest(chainId)) continue
+    if (!isDigest(chainId) || cacheOnly.has(chainId)) continue
     const content = await store.getLayer(chainId).then((r) => r.size, () => 0)
     layerBytes.set(chainId, content + (await fileSize(store.layerBlobPath(chainId))))
   }

@@ -3,6 +3,7 @@
  * system prune removes only the anonymous volumes no container uses (what
  * `volume prune` without -a removes); named ones need `volume prune -a`.
  */
+import { listContainers } from '../runtime/container/containers.js'
 import { listVolumes, pruneVolumes } from '../runtime/container/volume-store.js'
 import type { ResourcePruneResult, ResourceUsage, SystemContext, SystemPruneOptions, SystemResource } from './resources.js'
 import { treeSize } from './tree-size.js'
@@ -17,10 +18,29 @@ export async function pruneUnusedVolumes(ctx: SystemContext): Promise<ResourcePr
   return { heading: 'Deleted Volumes', removed, reclaimedBytes: removed.reduce((n, name) => n + (sizes.get(name) ?? 0), 0) }
 }
 
+/**
+ * Docker's row: active are the volumes a container has (running or not:
+ * its RefCount), reclaimable the others' bytes, named ones too. Who has a
+ * volume is read from the containers' states, without the volumes lock
+ * that the claims need: df takes no lock.
+ */
+export async function volumeUsage(ctx: SystemContext): Promise<ResourceUsage> {
+  const used = new Set(listContainers(ctx.stateRoot).flatMap((c) => (c.volumes ?? []).map((v) => v.name)))
+  const usage: ResourceUsage = { type: 'Local Volumes', total: 0, active: 0, size: 0, reclaimable: 0 }
+  for (const v of listVolumes(ctx.store.root)) {
+    const size = await treeSize(v.mountpoint)
+    usage.total++
+    usage.size += size
+    if (used.has(v.name)) usage.active++
+    else usage.reclaimable += size
+  }
+  return usage
+}
+
 export const volumeResource: SystemResource = {
   type: 'Local Volumes',
   order: 30,
   warning: (opts: SystemPruneOptions) => (opts.volumes ? 'all anonymous volumes not used by at least one container' : undefined),
-  usage: (): Promise<ResourceUsage> => Promise.resolve({ type: 'Local Volumes', total: 0, active: 0, size: 0, reclaimable: 0 }),
+  usage: volumeUsage,
   prune: pruneUnusedVolumes,
 }

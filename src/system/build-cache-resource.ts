@@ -1,0 +1,91 @@
+/**
+ * The build cache in `system df` (build-cache-index.ts says what it holds).
+ * As Docker's Build Cache row: one record per cached step and per
+ * RUN --mount=type=cache directory; a record's size is what only the cache
+ * holds (a step's layer that an image also has counts under Images, as a
+ * BuildKit record shared with an image counts once); active records are
+ * those a running build uses. Sizes are stats (layer.json's recorded size,
+ * the cache mounts' files), never reads of content.
+ */
+import { stat } from 'node:fs/promises'
+import { closeSync, constants, openSync } from 'node:fs'
+import { listCacheEntries, listCacheMounts } from '../image/build-cache-index.js'
+import { listRefs } from '../image/refs.js'
+import { leasedDigests } from '../image/store-lease.js'
+import * as lockCalls from '../native/lock-calls.js'
+import { layersInUse } from '../runtime/container/containers.js'
+import type { ResourceUsage, SystemContext, SystemResource } from './resources.js'
+import { treeSize } from './tree-size.js'
+
+/** The layers only build cache entries need: no image has them and no container uses them. */
+export async function cacheOnlyLayers(ctx: SystemContext): Promise<Set<string>> {
+  const wanted = new Set(listCacheEntries(ctx.store.root).flatMap((e) => e.chainIds))
+  if (wanted.size === 0) return wanted
+  for (const ref of await listRefs(ctx.store.refsDir)) {
+    const image = await ctx.store.loadImage(ref.name, ref.manifestDigest).catch(() => undefined)
+    for (const c of image?.chainIds ?? []) wanted.delete(c)
+  }
+  for (const c of await layersInUse(ctx.stateRoot, (r) => ctx.store.resolve(r))) wanted.delete(c)
+  return wanted
+}
+
+/** A RUN holds its cache mount's flock (run-command-step.ts) unless the mount is sharing=shared. */
+function mountInUse(dir: string): boolean {
+  let fd: number
+  try {
+    fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY)
+  } catch {
+    return false
+  }
+  try {
+    return !lockCalls.tryFlock(fd, 'shared')
+  } finally {
+    closeSync(fd)
+  }
+}
+
+export async function buildCacheUsage(ctx: SystemContext): Promise<ResourceUsage> {
+  const store = ctx.store
+  const usage: ResourceUsage = { type: 'Build Cache', total: 0, active: 0, size: 0, reclaimable: 0 }
+  const cacheOnly = await cacheOnlyLayers(ctx)
+  // lock-free: a dead build's lease is skipped here, removed by the next prune
+  const leased = leasedDigests(store.root, { removeStale: false })
+  const counted = new Set<string>()
+  // as the Images row counts a layer: its content and the blob kept for push and save
+  const layerBytes = async (chainId: string): Promise<number> =>
+    (await store.getLayer(chainId).then((r) => r.size, () => 0)) + (await stat(store.layerBlobPath(chainId)).then((s) => s.size, () => 0))
+  const add = (bytes: number, active: boolean) => {
+    usage.total++
+    usage.size += bytes
+    if (active) usage.active++
+    else usage.reclaimable += bytes
+  }
+  for (const entry of listCacheEntries(store.root)) {
+    // the step's own layer (its top); a step that made none (ENV) shares its parent's, counted once
+    const top = entry.chainIds.at(-1)
+    let bytes = entry.bytes
+    if (top !== undefined && cacheOnly.has(top) && !counted.has(top)) {
+      counted.add(top)
+      bytes += await layerBytes(top)
+    }
+    add(bytes, top !== undefined && leased.has(top))
+  }
+  for (const dir of listCacheMounts(store.root)) add(await treeSize(dir), mountInUse(dir))
+  // a layer of the cache no entry has on top (its own entry dropped): bytes, but no record
+  for (const chainId of cacheOnly) {
+    if (counted.has(chainId)) continue
+    const bytes = await layerBytes(chainId)
+    usage.size += bytes
+    usage.reclaimable += bytes
+  }
+  return usage
+}
+
+export const buildCacheResource: SystemResource = {
+  type: 'Build Cache',
+  order: 50,
+  // no prune step of its own: its entries go with the layers image prune deletes (store-gc.ts)
+  warning: () => undefined,
+  usage: buildCacheUsage,
+  prune: () => Promise.resolve({ heading: 'Deleted build cache objects', removed: [], reclaimedBytes: 0 }),
+}
