@@ -30,6 +30,8 @@ export interface NetworkRecord {
   networks: string[]
   /** With host ports filled in once the lease is taken. */
   ports: PortMapping[]
+  /** The image's ExposedPorts keys (plan-network.ts): for ps --filter expose=. */
+  exposed?: string[]
   /** netavark's input, recorded before setup: the teardown passes the same. */
   netavark?: NetavarkOptions
   /**
@@ -85,7 +87,7 @@ export function netavark(action: 'setup' | 'teardown', stateRoot: string, pin: s
  */
 export function attachNetwork(plan: NetworkPlan, ctx: AttachContext, pid: number): NetworkRecord | undefined {
   if (plan.mode !== 'bridge' && plan.mode !== 'pasta') return undefined
-  const record: NetworkRecord = { mode: plan.mode, networks: plan.attachments.map((a) => a.network.name), ports: plan.ports }
+  const record: NetworkRecord = { mode: plan.mode, networks: plan.attachments.map((a) => a.network.name), ports: plan.ports, ...(plan.exposed ? { exposed: plan.exposed } : {}) }
   // (a bridge's lease is found by the container's id without a record: its first save comes with netavark's input)
   if (plan.mode === 'pasta') ctx.save(record)
   try {

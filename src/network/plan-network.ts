@@ -81,6 +81,11 @@ export interface NetworkPlan {
   attachments: PlannedAttachment[]
   /** Requested; a host port of 0 is picked when the lease is taken. */
   ports: PortMapping[]
+  /**
+   * The image's ExposedPorts keys ("80/tcp", "8000-8010/tcp"), published or
+   * not: the container's own ports, which `ps --filter expose=` looks for.
+   */
+  exposed?: string[]
   /** --dns on a network with its own DNS server: that server's upstreams for this container. */
   dnsServers: string[]
   resolv: ResolvConf
@@ -157,6 +162,8 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
     explain: [],
   }
   if (!own) return plan
+  const exposed = Object.keys(ctx.exposed ?? {})
+  if (exposed.length) plan.exposed = exposed
 
   const host = ctx.host?.resolv ?? hostResolvConf()
   plan.resolv.search = flags.dnsSearch?.length ? flags.dnsSearch.filter((s) => s !== '.') : host.search

@@ -24,7 +24,7 @@ export function register(program: Command): void {
     .description('list containers (running ones, or all with -a)')
     .option('-a, --all', 'show all containers, not only running ones')
     .option('-q, --quiet', 'only display container ids')
-    .option('-f, --filter <key=value>', 'filter: id, name, status, label, ancestor, exited, before, since, volume, network (repeatable)', collect, [])
+    .option('-f, --filter <key=value>', 'filter: id, name, status, label, ancestor, exited, before, since, volume, network, health, publish, expose, is-task, isolation (repeatable)', collect, [])
     .option('--format <template>', 'table, table TEMPLATE, json, or a Go template: {{.ID}} {{.Names}} {{.Status}} {{json .}}...')
     .option('--no-trunc', 'do not truncate ids and commands')
     .option('-n, --last <n>', 'show the n last created containers (all states)')

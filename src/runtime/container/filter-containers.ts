@@ -5,16 +5,22 @@
  * filters.Args.Match), the name with its leading "/"; `status` is exact;
  * `label` is `KEY` or `KEY=VALUE`; `ancestor` an image by name or id;
  * `exited` an exit code; `before`/`since` a container created before or
- * after the one named; `volume` a volume name or mount destination.
+ * after the one named; `volume` a volume name or mount destination;
+ * `health` starting, healthy, unhealthy or none (no health check);
+ * `publish`/`expose` ports (filter-ports.ts); `is-task` a swarm task,
+ * which no container here is; `isolation` is Windows' alone: Docker on
+ * Linux takes any value and leaves every container in (list_unix.go).
  */
 import { UsageError } from '../../errors.js'
 import { familiarRepository, parseReference } from '../../image/reference.js'
 import type { ContainerInfo } from './containers.js'
+import { containerPorts, parsePortFilter } from './filter-ports.js'
 
 export type ContainerFilters = Map<string, string[]>
 
 const KEYS = ['id', 'name', 'status', 'label', 'ancestor', 'exited', 'before', 'since', 'volume', 'network', 'health', 'isolation', 'is-task', 'publish', 'expose']
 const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead']
+const HEALTHS = ['starting', 'healthy', 'unhealthy', 'none']
 
 /** `--filter key=value` flags, checked. */
 export function parseFilters(flags: string[]): ContainerFilters {
@@ -29,6 +35,10 @@ export function parseFilters(flags: string[]): ContainerFilters {
       throw new UsageError(`invalid filter 'status=${value}': must be one of ${STATUSES.join(', ')}`)
     }
     if (key === 'exited' && !/^-?\d+$/.test(value)) throw new UsageError(`invalid filter 'exited=${value}'`)
+    // Docker's words (daemon/list.go)
+    if (key === 'health' && !HEALTHS.includes(value)) throw new UsageError(`Unrecognised filter value for health: ${value}`)
+    if (key === 'is-task' && value !== 'true' && value !== 'false') throw new UsageError(`invalid filter 'is-task=${value}'`)
+    if (key === 'publish' || key === 'expose') parsePortFilter(key, value)
     filters.set(key, [...(filters.get(key) ?? []), value])
   }
   return filters
@@ -98,6 +108,14 @@ export function filterContainers(list: ContainerInfo[], filters: ContainerFilter
     const values = filters.get(key)
     return values === undefined || values.some(test)
   }
+  const published = new Set(filters.get('publish')?.flatMap((v) => parsePortFilter('publish', v)))
+  const exposed = new Set(filters.get('expose')?.flatMap((v) => parsePortFilter('expose', v)))
+  // Docker keeps a container that has one port of either: the two together widen, not narrow
+  const portsMatch = (c: ContainerInfo) => {
+    if (published.size === 0 && exposed.size === 0) return true
+    const ports = containerPorts(c)
+    return [...ports.published].some((p) => published.has(p)) || [...ports.own].some((p) => exposed.has(p))
+  }
   return list.filter(
     (c) =>
       any('id', (v) => regexMatch(v, c.id)) &&
@@ -112,6 +130,10 @@ export function filterContainers(list: ContainerInfo[], filters: ContainerFilter
       any('exited', (v) => c.status === 'exited' && c.exitCode === Number(v)) &&
       any('volume', (v) => (c.volumes ?? []).some((vol) => vol.name === v || vol.destination === v) || (c.spec?.mounts ?? []).some((m) => m.type === 'bind' && (m.source === v || m.destination === v))) &&
       any('network', (v) => networkNames(c).includes(v)) &&
+      any('health', (v) => v === (c.health?.Status ?? 'none')) &&
+      // no swarm: a container is never a task (Docker: "true" among the values wins)
+      !filters.get('is-task')?.includes('true') &&
+      portsMatch(c) &&
       (before === undefined || before.every((b) => c.created < b.created)) &&
       (since === undefined || since.every((s) => c.created > s.created)),
   )
