@@ -1,6 +1,7 @@
 import type { ResolvedImage } from '../image/store-types.js'
 import type { ContainerInfo } from '../runtime/container/containers.js'
 import { dockerStatus, networkMode } from '../runtime/container/filter-containers.js'
+import { userMounts } from '../runtime/container/user-mounts.js'
 
 const ZERO_TIME = '0001-01-01T00:00:00Z'
 
@@ -38,12 +39,17 @@ export function inspectJson(c: ContainerInfo, o: { logPath?: string; size?: { rw
     MonitorPid: c.monitorPid ?? 0,
     CgroupPath: c.cgroup ?? '',
     ...(o.size ? { SizeRw: o.size.rw, SizeRootFs: o.size.rootFs } : {}),
-    Mounts: (spec?.mounts ?? []).map((m) => {
-      const volume = c.volumes?.find((v) => v.destination === m.destination)
-      if (!volume) return { Type: m.type, Source: m.source, Destination: m.destination, Options: m.options ?? [] }
-      // Docker's shape for a volume mount
-      return { Type: 'volume', Name: volume.name, Source: m.source, Destination: m.destination, Driver: 'local', RW: !m.options?.includes('ro'), Options: m.options ?? [] }
-    }),
+    // the user's alone, in Docker's shape (its MountPoint): Name and Driver for a volume only
+    Mounts: userMounts(c).map((m) => ({
+      Type: m.type,
+      ...(m.name !== undefined ? { Name: m.name } : {}),
+      Source: m.source,
+      Destination: m.destination,
+      ...(m.type === 'volume' ? { Driver: 'local' } : {}),
+      Mode: m.readOnly ? 'ro' : '',
+      RW: !m.readOnly,
+      Propagation: m.propagation,
+    })),
     Config: {
       Hostname: spec?.hostname ?? '',
       User: spec ? `${spec.process.user.uid}:${spec.process.user.gid}` : '',

@@ -7,6 +7,7 @@
 import { goTime, humanSize } from './units.js'
 import { dockerStatus, networkNames } from '../../runtime/container/filter-containers.js'
 import { formatPorts } from '../../network/port-spec.js'
+import { userMounts } from '../../runtime/container/user-mounts.js'
 import type { ContainerInfo } from '../../runtime/container/containers.js'
 import { humanDuration, statusText } from '../format-status.js'
 
@@ -62,10 +63,12 @@ export function containerRow(c: ContainerInfo, o: RowOptions): Record<string, un
     get LocalVolumes() {
       return String((c.volumes ?? []).length)
     },
-    // the binds are in the spec, which only this column reads (state-config.ts)
+    // volume names and bind sources, as Docker's column; the binds are in the
+    // spec, which only this column reads (state-config.ts). Docker has no
+    // mount point for a --tmpfs: its column shows none
     get Mounts() {
-      const binds = (c.spec?.mounts ?? []).filter((m) => m.type === 'bind' && !(c.volumes ?? []).some((v) => v.destination === m.destination))
-      return [...(c.volumes ?? []).map((v) => v.name), ...binds.map((m) => m.source ?? '')].map((m) => (o.trunc ? ellipsis(m, 15) : m)).join(',')
+      const shown = userMounts(c).filter((m) => m.type !== 'tmpfs')
+      return shown.map((m) => m.name ?? m.source).map((m) => (o.trunc ? ellipsis(m, 15) : m)).join(',')
     },
     Names: c.name,
     get Networks() {

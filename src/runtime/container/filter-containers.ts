@@ -5,7 +5,8 @@
  * filters.Args.Match), the name with its leading "/"; `status` is exact;
  * `label` is `KEY` or `KEY=VALUE`; `ancestor` an image by name or id;
  * `exited` an exit code; `before`/`since` a container created before or
- * after the one named; `volume` a volume name or mount destination;
+ * after the one named; `volume` a volume's name, a bind's host path or
+ * the destination of one of the user's mounts (user-mounts.ts);
  * `health` starting, healthy, unhealthy or none (no health check);
  * `publish`/`expose` ports (filter-ports.ts); `is-task` a swarm task,
  * which no container here is; `isolation` is Windows' alone: Docker on
@@ -15,6 +16,7 @@ import { UsageError } from '../../errors.js'
 import { familiarRepository, parseReference } from '../../image/reference.js'
 import type { ContainerInfo } from './containers.js'
 import { containerPorts, parsePortFilter } from './filter-ports.js'
+import { userMounts } from './user-mounts.js'
 
 export type ContainerFilters = Map<string, string[]>
 
@@ -128,7 +130,7 @@ export function filterContainers(list: ContainerInfo[], filters: ContainerFilter
       }) &&
       any('ancestor', (v) => ancestorMatches(c, v)) &&
       any('exited', (v) => c.status === 'exited' && c.exitCode === Number(v)) &&
-      any('volume', (v) => (c.volumes ?? []).some((vol) => vol.name === v || vol.destination === v) || (c.spec?.mounts ?? []).some((m) => m.type === 'bind' && (m.source === v || m.destination === v))) &&
+      any('volume', (v) => userMounts(c).some((m) => m.destination === v || (m.name ?? m.source) === v)) &&
       any('network', (v) => networkNames(c).includes(v)) &&
       any('health', (v) => v === (c.health?.Status ?? 'none')) &&
       // no swarm: a container is never a task (Docker: "true" among the values wins)

@@ -9,6 +9,7 @@ import {
   DEFAULT_MASKED_PATHS,
   DEFAULT_READONLY_PATHS,
   defaultMounts,
+  HOST_SHM_MOUNT,
 } from './docker-defaults.js'
 import { DEFAULT_PATH } from './search-path.js'
 import { resolveGroup, resolveUser, type GroupLine, type PasswdLine } from './resolve-user.js'
@@ -130,7 +131,7 @@ export function buildSpec(o: ContainerOptions): Spec {
   if (userns) namespaces.unshift('user')
   // --ipc host shares POSIX shared memory too: the host's /dev/shm, as Docker does
   const userMounts: SpecMount[] = [
-    ...(shared.has('ipc') ? [{ destination: '/dev/shm', type: 'bind', source: '/dev/shm', options: ['bind', 'rw', 'nosuid', 'nodev', 'noexec', 'rprivate'] }] : []),
+    ...(shared.has('ipc') ? [{ ...HOST_SHM_MOUNT, options: [...HOST_SHM_MOUNT.options!] }] : []),
     ...(o.mounts ?? []),
   ]
   const gid5Mapped = !userns || o.idMaps!.gid.some((m) => m.containerID <= 5 && 5 < m.containerID + m.size)

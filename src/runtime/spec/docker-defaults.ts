@@ -5,6 +5,9 @@
  */
 import type { SpecDevice, SpecMount } from './spec.js'
 
+/** --ipc host: the host's /dev/shm, as Docker shares it (not a mount of the user's: inspect leaves it out). */
+export const HOST_SHM_MOUNT: Readonly<SpecMount> = { destination: '/dev/shm', type: 'bind', source: '/dev/shm', options: ['bind', 'rw', 'nosuid', 'nodev', 'noexec', 'rprivate'] }
+
 export function defaultMounts(options: { devptsGid5: boolean; cgroup2: boolean; privileged?: boolean }): SpecMount[] {
   // --privileged: /sys and the cgroup tree writable, as in Docker
   const ro = options.privileged ? [] : ['ro']
