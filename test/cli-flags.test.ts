@@ -20,6 +20,10 @@ describe('log times (unit)', () => {
     expect(parseLogTime('10m', '--since', now)).toBe(now - 600_000)
     expect(parseLogTime('1700000000', '--since')).toBe(1_700_000_000_000)
     expect(parseLogTime('1700000000.5', '--since')).toBe(1_700_000_000_500)
+    // GetTimestamp's one exception: "0" is the Unix time 0, though Go parses it as a duration
+    expect(parseGoDuration('0')).toBe(0)
+    expect(parseLogTime('0', '--since', now)).toBe(0)
+    expect(parseLogTime('0s', '--since', now)).toBe(now)
     expect(parseLogTime('2024-05-06T07:08:09Z', '--until')).toBe(now)
     expect(parseLogTime('2024-05-06T09:08:09+02:00', '--until')).toBe(now)
     expect(() => parseLogTime('yesterday', '--since')).toThrow('invalid value for "--since": "yesterday" is neither a time (RFC 3339, Unix timestamp) nor a duration (10m, 1h30m)')
@@ -57,6 +61,10 @@ describe.skipIf(!isRoot)('issue 15\'s flags (needs root)', () => {
     expect(ok(['logs', '--until', between, 'lg'])).toBe('early\n')
     expect(ok(['logs', '--since', '1h', 'lg'])).toBe('early\nlate\n')
     expect(ok(['logs', '--since', String(Date.parse(between) / 1000), 'lg'])).toBe('late\n')
+    // Docker: --since 0 is the Unix time 0, --until 0 no bound (daemon/logs.go): both the whole log
+    expect(ok(['logs', '--since', '0', 'lg'])).toBe('early\nlate\n')
+    expect(ok(['logs', '--until', '0', 'lg'])).toBe('early\nlate\n')
+    expect(ok(['logs', '--since', '0', '--until', '0', 'lg'])).toBe('early\nlate\n')
     expect(ok(['logs', '--tail', '-1', 'lg'])).toBe('early\nlate\n')
     expect(ok(['logs', '--tail', '1', 'lg'])).toBe('late\n')
   })

@@ -4,7 +4,8 @@
  * without a zone or seconds, or a date alone), a Unix timestamp
  * (1136073600, 1136073600.000000001), or a duration before now (10m, 1h30m,
  * 1.5h; Go's time.ParseDuration units). Times without a zone are local, as
- * in Docker.
+ * in Docker. "0" is Go's one duration without a unit, but GetTimestamp
+ * takes it as the Unix time 0: `--since 0` is the whole log, not nothing.
  */
 import { UsageError } from '../errors.js'
 
@@ -22,7 +23,7 @@ export function parseGoDuration(text: string): number | undefined {
 
 /** The moment as milliseconds since the epoch (fractions of a millisecond kept as a fraction). */
 export function parseLogTime(text: string, flag: string, now = Date.now()): number {
-  const duration = parseGoDuration(text)
+  const duration = text === '0' ? undefined : parseGoDuration(text)
   if (duration !== undefined) return now - duration
   if (/^\d+(\.\d{1,9})?$/.test(text)) return Number(text) * 1000
   // RFC 3339 and the shorter forms Docker accepts; no zone: local time

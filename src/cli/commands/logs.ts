@@ -27,7 +27,8 @@ export function register(program: Command): void {
       const { logTime } = await import('../../runtime/container/container-logs.js')
       const { parseLogTime } = await import('../log-time.js')
       const since = flags.since !== undefined ? logTime(parseLogTime(flags.since, '--since')) : undefined
-      const until = flags.until !== undefined ? logTime(parseLogTime(flags.until, '--until')) : undefined
+      // Docker's daemon reads `--until 0` as no bound at all (daemon/logs.go), not the epoch
+      const until = flags.until !== undefined && flags.until !== '0' ? logTime(parseLogTime(flags.until, '--until')) : undefined
       await readLogs(logFile(stateRoot, c.id), {
         ...(tail !== undefined ? { tail } : {}),
         ...(since !== undefined ? { since } : {}),
