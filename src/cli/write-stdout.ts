@@ -1,5 +1,6 @@
 /**
- * A listing's output, written to fd 1 with write(2).
+ * A listing's output, written to fd 1 with write(2); and a long output (a
+ * log, a tar stream) written through its stream at the pace of its reader.
  *
  * process.stdout is made on first use, and making it loads Node's streams
  * (a SyncWriteStream for a file or /dev/null, a net.Socket for a pipe, a
@@ -10,6 +11,7 @@
  * EAGAIN; or EPIPE), the rest goes through process.stdout, which knows how
  * to wait and how to report.
  */
+import { once } from 'node:events'
 import { writeSync } from 'node:fs'
 
 export function writeStdout(text: string): void {
@@ -20,4 +22,23 @@ export function writeStdout(text: string): void {
   } catch {
     process.stdout.write(bytes.subarray(done))
   }
+}
+
+/**
+ * Write to a stream and, when it holds more than its buffer (a pipe whose
+ * reader is slower), wait for it to drain rather than hold a whole log in
+ * memory. Rejects with the stream's error: EPIPE once the reader has gone.
+ */
+export function writeDrained(out: NodeJS.WritableStream, chunk: string | Uint8Array): void | Promise<void> {
+  if (!out.write(chunk)) return once(out, 'drain').then(() => undefined)
+}
+
+/**
+ * The reader closed the pipe (`| head -1`): the output is no longer wanted,
+ * which is no failure. Docker's CLI, a Go program, dies of SIGPIPE without
+ * a word; Node ignores SIGPIPE, so its write fails with EPIPE instead, and
+ * the verb ends quietly, as cat would.
+ */
+export function readerGone(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException | null)?.code === 'EPIPE'
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
-import { once } from 'node:events'
 import { UsageError } from '../../errors.js'
 import { stateRootOf } from '../state-root.js'
+import { readerGone, writeDrained } from '../write-stdout.js'
 
 interface CpFlags {
   archive?: boolean
@@ -39,13 +39,9 @@ export function register(program: Command): void {
       if (src.container) {
         const c = findContainer(stateRoot, src.container)
         if (dst.path === '-') {
-          await copyFromContainer(c, src.path, {
-            write: (chunk) => {
-              if (!process.stdout.write(chunk)) return once(process.stdout, 'drain').then(() => undefined)
-            },
-          }, o).catch((err: unknown) => {
+          await copyFromContainer(c, src.path, { write: (chunk) => writeDrained(process.stdout, chunk) }, o).catch((err: unknown) => {
             // the reader stopped reading (`| head`): nothing is wrong, as for cat
-            if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err
+            if (!readerGone(err)) throw err
           })
         } else await copyFromContainer(c, src.path, dst.path, o)
         return

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
-import { once } from 'node:events'
 import { UsageError } from '../../errors.js'
 import { stateRootOf } from '../state-root.js'
+import { readerGone, writeDrained } from '../write-stdout.js'
 
 export function register(program: Command): void {
   program
@@ -44,11 +44,10 @@ export function register(program: Command): void {
             return false
           }
         },
-        // a pipe takes what its reader has read: wait for it rather than hold the whole log
-        write: (stream, text) => {
-          const out = stream === 'stderr' ? process.stderr : process.stdout
-          if (!out.write(text)) return once(out, 'drain').then(() => undefined)
-        },
+        write: (stream, text) => writeDrained(stream === 'stderr' ? process.stderr : process.stdout, text),
+      }).catch((err: unknown) => {
+        // `logs C | head -1`: the reader has what it wanted (write-stdout.ts)
+        if (!readerGone(err)) throw err
       })
     })
 }
