@@ -93,10 +93,21 @@ describe.skipIf(!isRoot)('issue 15\'s flags (needs root)', () => {
     expect(ok(['run', '--rm', '--cgroup-parent', env.cgroupParent, '--shm-size', '8m', BUSYBOX, 'sh', '-c', 'grep " /dev/shm " /proc/mounts'])).toMatch(/size=8192k/)
     const id = detached(['--log-driver', 'none', '--name', 'nolog', BUSYBOX, 'sh', '-c', 'echo hidden; sleep 60'])
     expect(existsSync(join(env.stateRoot, id, 'container.log'))).toBe(false)
+    // Docker: "configured logging driver does not support reading", exit 1 (the daemon's refusal)
     const logs = env.run(['logs', 'nolog'])
-    expect(logs.status).toBe(125)
-    expect(logs.stderr).toBe('mini-run: configured logging driver does not support reading\n')
+    expect(logs.stderr).toBe('mini-run: container nolog has --log-driver none: its output is not kept (configured logging driver does not support reading)\n')
+    expect(logs.status).toBe(1)
     expect(ok(['inspect', '-f', '{{.HostConfig.LogConfig.Type}}', 'nolog'])).toBe('none\n')
+  })
+
+  it('logs of a container run in the foreground says its output was not kept; once started under a monitor, its log', async () => {
+    expect(ok(['run', '--name', 'fg', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'echo', 'hi'])).toBe('hi\n')
+    const logs = env.run(['logs', 'fg'])
+    expect(logs.stderr).toBe('mini-run: container fg ran in the foreground: its output went to the caller and was not kept (configured logging driver does not support reading)\n')
+    expect(logs.status).toBe(1)
+    expect(ok(['start', 'fg'])).toBe('fg\n')
+    for (let i = 0; i < 100 && ok(['logs', 'fg']) === ''; i++) await sleep(50)
+    expect(ok(['logs', 'fg'])).toBe('hi\n')
   })
 
   it('--cidfile writes the id (and refuses a file that exists); --label-file adds labels', () => {

@@ -15,11 +15,11 @@ export function register(program: Command): void {
     .option('--until <time>', 'only lines logged before this time (the same forms)')
     .action(async (ref: string, flags: { follow?: boolean; tail?: string; timestamps?: boolean; since?: string; until?: string }, cmd: Command) => {
       const stateRoot = stateRootOf(cmd)
-      const { findContainer, inspectState, logFile, monitorAlive } = await import('../../runtime/container/containers.js')
+      const { findContainer, inspectState, monitorAlive } = await import('../../runtime/container/containers.js')
+      const { keptLog } = await import('../../runtime/container/container-log-kept.js')
       const { readLogs } = await import('../../runtime/container/container-logs.js')
       const { readState } = await import('../../runtime/container/state.js')
       const c = findContainer(stateRoot, ref)
-      if (c.logConfig?.type === 'none') throw new UsageError('configured logging driver does not support reading')
       // all, or a negative number: every line (Docker's rule)
       const n = flags.tail === undefined || flags.tail === 'all' ? undefined : Number(flags.tail)
       if (n !== undefined && !Number.isInteger(n)) throw new UsageError(`invalid --tail "${flags.tail}"`)
@@ -29,7 +29,7 @@ export function register(program: Command): void {
       const since = flags.since !== undefined ? logTime(parseLogTime(flags.since, '--since')) : undefined
       // Docker's daemon reads `--until 0` as no bound at all (daemon/logs.go), not the epoch
       const until = flags.until !== undefined && flags.until !== '0' ? logTime(parseLogTime(flags.until, '--until')) : undefined
-      await readLogs(logFile(stateRoot, c.id), {
+      await readLogs(keptLog(stateRoot, c), {
         ...(tail !== undefined ? { tail } : {}),
         ...(since !== undefined ? { since } : {}),
         ...(until !== undefined ? { until } : {}),
