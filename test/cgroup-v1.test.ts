@@ -4,8 +4,11 @@
 // the integration tests run where v2 lacks the memory controller and v1
 // has it, as on this machine.
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { totalmem } from 'node:os'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
+import { bytesSize } from '../src/cli/commands/stats.js'
 import { ALWAYS_ALLOWED_DEVICES, deviceAllowed, deviceRuleLine } from '../src/runtime/cgroup/cgroup-devices.js'
 import { placedLimitFiles, v1LeavesFor, type CgroupHost } from '../src/runtime/cgroup/cgroup-placement.js'
 import { cgroupPathIn, findV1Hierarchies, limitFilesV1, ownCgroups } from '../src/runtime/cgroup/cgroup-v1.js'
@@ -116,6 +119,13 @@ const v2HasMemory = (() => {
   }
 })()
 
+/** go-units' binary sizes as stats prints them ("8.52MiB"), in bytes. */
+function bytesOf(size: string): number {
+  const m = /^([\d.]+)(B|KiB|MiB|GiB)$/.exec(size)
+  if (!m) throw new Error(`not a size: ${size}`)
+  return Number(m[1]) * 1024 ** ['B', 'KiB', 'MiB', 'GiB'].indexOf(m[2]!)
+}
+
 /** Directories left under the caller's v1 memory cgroup by this env's containers. */
 function v1Leftovers(parent: string): string[] {
   if (!v1Memory) return []
@@ -136,6 +146,31 @@ describe.skipIf(!isRoot || !v1Memory || v2HasMemory)('--memory on this hybrid ho
       const id = env.run(['ps', '-a', '-q']).stdout.trim()
       expect(JSON.parse(env.run(['inspect', id]).stdout)[0].State.OOMKilled).toBe(true)
       expect(env.run(['rm', id]).status).toBe(0)
+      expect(env.leftovers()).toEqual([])
+      expect(v1Leftovers(env.cgroupParent)).toEqual(before)
+    } finally {
+      env.cleanup()
+    }
+  })
+
+  it('stats reads the v1 memory leaf: its limit, tmpfs pages no process maps, the host\'s memory below a larger limit', async () => {
+    const env = await makeTestEnv()
+    const before = v1Leftovers(env.cgroupParent)
+    try {
+      const detached = (args: string[]) => env.run(env.runArgs(['-d', ...args]).filter((a) => a !== '--rm')).stdout.trim()
+      // 8 MiB in /dev/shm: charged to the cgroup, in no process's resident set
+      const limited = detached(['--memory', '32m', 'localhost/test/busybox', 'sh', '-c', 'head -c 8388608 /dev/zero > /dev/shm/x; echo ready; sleep 60'])
+      // a limit above the host's memory: Docker's daemon shows the host's
+      const huge = detached(['--memory', `${2 * Math.ceil(totalmem() / 2 ** 30)}g`, 'localhost/test/busybox', 'sleep', '60'])
+      for (let i = 0; i < 100 && env.run(['logs', limited]).stdout !== 'ready\n'; i++) await sleep(50)
+      const out = env.run(['stats', '--no-stream', '--format', '{{.MemUsage}}', limited, huge])
+      expect(out.stderr).toBe('')
+      const [[usage, limit], [, hostLimit]] = out.stdout.trim().split('\n').map((l) => l.split(' / '))
+      expect(limit).toBe('32MiB')
+      expect(bytesOf(usage!)).toBeGreaterThanOrEqual(8 << 20)
+      expect(bytesOf(usage!)).toBeLessThan(32 << 20)
+      expect(hostLimit).toBe(bytesSize(totalmem()))
+      expect(env.run(['rm', '-f', limited, huge]).status).toBe(0)
       expect(env.leftovers()).toEqual([])
       expect(v1Leftovers(env.cgroupParent)).toEqual(before)
     } finally {

@@ -5,7 +5,8 @@
  * cpu.stat is part of the v2 core and always there):
  *
  *   CPU     cpu.stat usage_usec; else utime + stime of each process (proc(5))
- *   memory  memory.current and memory.max; else the sum of the processes'
+ *   memory  memory.current and memory.max; on a hybrid host, its v1 memory
+ *           leaf when it has one (v1Memory); else the sum of the processes'
  *           resident set (statm: shared pages count once per process) and
  *           the host's memory as the limit
  *   pids    pids.current; else the threads of each process
@@ -123,6 +124,22 @@ export function parseNetDev(text: string): { rx: number; tx: number } {
   return { rx, tx }
 }
 
+/**
+ * A v1 memory leaf (cgroup-v1.ts), read as Docker reads one: the usage less
+ * the inactive page cache the kernel drops first (total_inactive_file;
+ * docker/cli's calculateMemUsageUnixNoCache), and the limit. An unlimited
+ * leaf's limit is PAGE_COUNTER_MAX pages (9223372036854771712 with 4 KiB
+ * pages), which Docker's daemon shows as the host's memory.
+ */
+function v1Memory(leaf: string): { bytes: number; limit: number } | undefined {
+  const usage = read(join(leaf, 'memory.usage_in_bytes'))
+  if (usage === undefined) return undefined
+  const bytes = Number(usage)
+  const inactive = keyed(read(join(leaf, 'memory.stat')), 'total_inactive_file') ?? 0
+  const limit = Number(read(join(leaf, 'memory.limit_in_bytes')) ?? Infinity)
+  return { bytes: inactive < bytes ? bytes - inactive : bytes, limit: Math.min(limit, totalmem()) }
+}
+
 export function sampleStats(c: ContainerInfo, now: () => number = () => performance.now()): StatsSample {
   const pids = c.status === 'running' ? containerPids(c) : []
   const leaf = c.status === 'running' ? c.cgroup : undefined
@@ -130,6 +147,9 @@ export function sampleStats(c: ContainerInfo, now: () => number = () => performa
   const cgroupCpu = keyed(cpuStat, 'usage_usec')
   const memCurrent = leaf ? read(join(leaf, 'memory.current')) : undefined
   const memMax = leaf ? read(join(leaf, 'memory.max'))?.trim() : undefined
+  // the memory controller bound to v1: the v2 leaf has no memory files
+  const memoryV1Leaf = c.status === 'running' && memCurrent === undefined ? c.cgroupV1?.find((l) => l.controller === 'memory') : undefined
+  const memV1 = memoryV1Leaf ? v1Memory(memoryV1Leaf.path) : undefined
   const pidsCurrent = leaf ? read(join(leaf, 'pids.current')) : undefined
   const ioStat = leaf ? read(join(leaf, 'io.stat')) : undefined
   const io = ioStat !== undefined ? cgroupIo(ioStat) : procIo(pids)
@@ -137,8 +157,8 @@ export function sampleStats(c: ContainerInfo, now: () => number = () => performa
   return {
     at: now(),
     cpuUsec: cgroupCpu ?? procCpuUsec(pids),
-    memoryBytes: memCurrent !== undefined ? Number(memCurrent) : procRss(pids),
-    memoryLimit: memMax !== undefined && memMax !== 'max' ? Number(memMax) : totalmem(),
+    memoryBytes: memCurrent !== undefined ? Number(memCurrent) : (memV1?.bytes ?? procRss(pids)),
+    memoryLimit: memMax !== undefined && memMax !== 'max' ? Number(memMax) : (memV1?.limit ?? totalmem()),
     pids: pidsCurrent !== undefined ? Number(pidsCurrent) : procThreads(pids),
     netRx: net.rx,
     netTx: net.tx,
@@ -146,7 +166,7 @@ export function sampleStats(c: ContainerInfo, now: () => number = () => performa
     blockWrite: io.write,
     source: {
       cpu: cgroupCpu !== undefined ? 'cgroup' : 'proc',
-      memory: memCurrent !== undefined ? 'cgroup' : 'proc',
+      memory: memCurrent !== undefined || memV1 ? 'cgroup' : 'proc',
       pids: pidsCurrent !== undefined ? 'cgroup' : 'proc',
       block: ioStat !== undefined ? 'cgroup' : 'proc',
     },
