@@ -1,9 +1,9 @@
 /**
  * What a build leaves in the store, checked from outside: umoci unpacks
  * the built image (exported as an OCI layout) and sees the whiteouts take
- * effect; `image prune` removes the cache's intermediate layers and the
- * cache entries that needed them, and the next build runs those steps
- * again.
+ * effect; `image prune` (with -a too) leaves the build cache alone, as
+ * Docker 23+'s (BuildKit's cache is no image), and the next build comes from
+ * it. builder prune and system prune: build-cache-prune.test.ts.
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
@@ -92,7 +92,7 @@ describe.skipIf(!isRoot)('built images, from outside (needs root: RUN steps are 
     })
   })
 
-  test('image prune removes cached intermediate layers and their cache entries; a tagged image keeps its own', async () => {
+  test('image prune, with -a too, keeps the build cache: its entries and the layers they need; the next builds come from it', async () => {
     // a store of its own: what other builds cached is not counted here
     const own = await makeTestEnv()
     try {
@@ -177,27 +177,48 @@ describe.skipIf(!isRoot)('built images, from outside (needs root: RUN steps are 
       'a.txt': 'one\n',
     })
     const steps = join(env.storeRoot, 'build-cache', 'steps')
+    const layersDir = join(env.storeRoot, 'layers')
     expect(build(['-t', 'localhost/test/kept:1', ctx]).status).toBe(0)
-    // a second variant, untagged: its layers are only the cache's
+    // a second variant, untagged: its layers are only the cache's once its image goes
     writeFileSync(join(ctx, 'a.txt'), 'two\n')
     const untagged = build([ctx])
     expect(untagged.stdout).toMatch(/^step-2$/m)
-    const entries = readdirSync(steps).length
-    const layers = readdirSync(join(env.storeRoot, 'layers')).length
+    const entries = readdirSync(steps).sort()
+    const layers = readdirSync(layersDir).sort()
+    const fromCache = (a: string) => {
+      writeFileSync(join(ctx, 'a.txt'), a)
+      const r = build([ctx])
+      expect(r.status).toBe(0)
+      expect(r.stdout).not.toMatch(/^step-2$/m)
+      expect(r.stdout).toMatch(/^--> Using cache [0-9a-f]{64}$/m)
+    }
 
     const prune = env.run(['image', 'prune', '-f'])
     expect(prune.status).toBe(0)
     expect(prune.stdout).toMatch(/^untagged: sha256:[0-9a-f]{64}$/m)
-    expect(prune.stdout).toMatch(/^deleted build cache entries: 2$/m)
-    expect(readdirSync(steps).length).toBe(entries - 2)
-    expect(readdirSync(join(env.storeRoot, 'layers')).length).toBe(layers - 2)
+    // the untagged image's manifest and config go; its layers stay, the cache's
+    expect(prune.stdout).not.toMatch(/build cache/)
+    expect(readdirSync(steps).sort()).toEqual(entries)
+    expect(readdirSync(layersDir).sort()).toEqual(layers)
     const images = env.run(['images']).stdout
     expect(images.trimEnd().split('\n').slice(1).map((l) => l.split(/\s+/).slice(0, 2).join(':'))).toEqual(['localhost/test/busybox:latest', 'localhost/test/kept:1'])
+    fromCache('two\n')
+    fromCache('one\n')
 
-    // the tagged image's steps still come from the cache; the pruned variant's run again
-    writeFileSync(join(ctx, 'a.txt'), 'one\n')
-    expect(build([ctx]).stdout).not.toMatch(/^step-2$/m)
-    writeFileSync(join(ctx, 'a.txt'), 'two\n')
-    expect(build([ctx]).stdout).toMatch(/^step-2$/m)
+    // -a: every image no container uses goes, the built one too (a container keeps the base); the cache keeps its layers
+    expect(env.run(['create', '--name', 'holds-base', BUSYBOX, 'true']).status).toBe(0)
+    const all = env.run(['image', 'prune', '-a', '-f'])
+    expect(all.status).toBe(0)
+    expect(all.stdout).toMatch(/^untagged: localhost\/test\/kept:1$/m)
+    expect(readdirSync(steps).sort()).toEqual(entries)
+    expect(readdirSync(layersDir).sort()).toEqual(layers)
+    fromCache('one\n')
+    fromCache('two\n')
+    // and rmi of what the cache also needs keeps its layers
+    expect(build(['-t', 'localhost/test/kept:2', ctx]).status).toBe(0)
+    expect(env.run(['rmi', 'localhost/test/kept:2']).status).toBe(0)
+    expect(readdirSync(layersDir).sort()).toEqual(layers)
+    fromCache('one\n')
+    expect(env.run(['rm', 'holds-base']).status).toBe(0)
   }
 })

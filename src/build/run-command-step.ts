@@ -151,12 +151,12 @@ function prepareMounts(s: StageRun, i: Instruction, mounts: RunMount[]): { volum
       switch (m.type) {
         case 'cache': {
           const dir = cacheMountDir(buildCacheDirs(run.storeRoot).mounts, m)
-          if (m.sharing !== 'shared') {
-            // locked (and private, made locked): one RUN at a time uses the directory
-            const fd = openSync(dir, 'r')
-            locks.push(fd)
-            lockCalls.flock(fd, 'exclusive')
-          }
+          // locked (and private, made locked): one RUN at a time uses the
+          // directory; shared: any number, and a shared flock tells builder
+          // prune (build-cache-prune.ts) that they do
+          const fd = openSync(dir, 'r')
+          locks.push(fd)
+          lockCalls.flock(fd, m.sharing === 'shared' ? 'shared' : 'exclusive')
           volumes.mounts.push(`type=bind,source=${dir},target=${m.target}${m.readOnly ? ',readonly' : ''}`)
           break
         }

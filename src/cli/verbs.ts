@@ -36,6 +36,7 @@ export const VERB_NAMES = [
   'load',
   'image',
   'build',
+  'builder',
   'lint',
   'push',
   'tag',

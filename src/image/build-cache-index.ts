@@ -7,10 +7,10 @@
  *   <root>/build-cache/mounts/<id hash>/       RUN --mount=type=cache dirs
  *
  * An entry names layers by their diff ids; it hits only while all of them
- * are still in the store. It holds no ref, so `image prune` deletes an
- * intermediate result's layers like any untagged image's, and then the
- * entries that needed them (pruneCacheIndex). A cached step whose layers
- * also belong to a tagged image survives, as Docker's does.
+ * are still in the store. It is no image, but `image prune` and `rmi` keep
+ * the layers entries need (store-gc.ts): as with BuildKit (Docker 23+),
+ * only `builder prune` and `system prune` remove the build cache
+ * (src/system/build-cache-prune.ts).
  *
  * A running build holds the layers it makes or starts from in a lease of
  * the store (store-lease.ts) until its image is tagged.
@@ -24,7 +24,7 @@ import { getLogger } from '../log.js'
 import { ensurePrivateDir } from '../private-dir.js'
 import { chainIds, digestHex } from './digest.js'
 import type { Descriptor, ImageConfig } from './oci.js'
-import { removeTree, writeFileAtomic } from './store-tmp.js'
+import { writeFileAtomic } from './store-tmp.js'
 
 const PRIVATE = { mode: 0o700, what: 'build cache directory' }
 
@@ -78,6 +78,8 @@ export function removeCacheEntry(storeRoot: string, key: string): void {
 
 /** A step entry as `system df` counts it: its file's bytes and the layers it needs, bottom first. */
 export interface CacheEntryRecord {
+  /** Its file, which removing the entry removes. */
+  path: string
   bytes: number
   chainIds: string[]
 }
@@ -90,7 +92,7 @@ export function listCacheEntries(storeRoot: string): CacheEntryRecord[] {
     const path = join(dir, name)
     try {
       const entry = readJson<CacheEntry>(path)
-      if (entry) out.push({ bytes: statSync(path).size, chainIds: chainIds(entry.config.rootfs.diff_ids) })
+      if (entry) out.push({ path, bytes: statSync(path).size, chainIds: chainIds(entry.config.rootfs.diff_ids) })
     } catch (err) {
       getLogger().debug({ err, path }, 'unreadable build cache entry')
     }
@@ -110,47 +112,4 @@ function readdirOr(dir: string): string[] {
   } catch {
     return []
   }
-}
-
-/**
- * Drop the cache entries that need a layer the store no longer has (after
- * a prune deleted it). Returns how many went.
- */
-export function pruneCacheIndex(storeRoot: string, hasLayer: (chainId: string) => boolean): number {
-  const dir = buildCacheDirs(storeRoot).steps
-  let names: string[]
-  try {
-    names = readdirSync(dir)
-  } catch {
-    return 0
-  }
-  let removed = 0
-  for (const name of names) {
-    const path = join(dir, name)
-    const entry = readJson<CacheEntry>(path)
-    let complete = false
-    try {
-      complete = entry !== undefined && chainIds(entry.config.rootfs.diff_ids).every(hasLayer)
-    } catch (err) {
-      getLogger().debug({ err, path }, 'unreadable build cache entry')
-    }
-    if (!complete) {
-      rmSync(path, { force: true })
-      removed++
-    }
-  }
-  return removed
-}
-
-/** Remove every RUN --mount=type=cache directory (system prune, builder prune). */
-export async function removeCacheMounts(storeRoot: string): Promise<number> {
-  const dir = buildCacheDirs(storeRoot).mounts
-  let names: string[]
-  try {
-    names = readdirSync(dir)
-  } catch {
-    return 0
-  }
-  for (const name of names) await removeTree(join(dir, name))
-  return names.length
 }

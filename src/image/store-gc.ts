@@ -5,10 +5,11 @@
  * readers); the trash is deleted after the lock is released, and a kill in
  * between leaves only tmp/ garbage. Under the lock it reads what must stay:
  * what refs reach, what containers use (their records, read then, not
- * before), and what running pulls, loads and builds hold in leases
- * (store-lease.ts, store-locks.ts).
+ * before), what running pulls, loads and builds hold in leases
+ * (store-lease.ts, store-locks.ts), and the layers build cache entries need
+ * (build-cache-index.ts): as BuildKit's, the build cache is not images, and
+ * only `builder prune` (build-cache-prune.ts) removes it.
  */
-import { existsSync } from 'node:fs'
 import { rename, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { MiniRunError } from '../errors.js'
@@ -16,6 +17,7 @@ import { getLogger } from '../log.js'
 import { chainIds as computeChainIds, digestHex, isDigest } from './digest.js'
 import type { ImageConfig } from './oci.js'
 import { crashPoint } from '../crash-point.js'
+import { listCacheEntries } from './build-cache-index.js'
 import { listRefs, refFileName } from './refs.js'
 import type { ImageStore } from './store.js'
 import { leasedDigests } from './store-lease.js'
@@ -45,7 +47,7 @@ async function containersInUse(opts: PruneOptions): Promise<ReadonlySet<string>>
 /**
  * Untag an image (`mini-run rmi`): by name, that name; by id, all its
  * names (of several, only with `force`, as Docker). Then delete the image's blobs and layers that no remaining image
- * uses, that no container uses (`inUse`) and that no running operation
+ * uses, that no build cache entry needs, that no container uses (`inUse`) and that no running operation
  * holds. An image that containers were made from is refused (ECONFLICT,
  * as Docker's "image is being used by container") when this would take
  * its last name, unless `force`: then it loses its names and its layers
@@ -129,16 +131,14 @@ async function refuseInUse(
 
 /**
  * Remove untagged images no container uses, then every layer and blob no
- * image references, no container uses and no running operation holds, and
- * stale tmp/ entries.
+ * image references, no build cache entry needs, no container uses and no
+ * running operation holds, and stale tmp/ entries.
  */
 export async function pruneStore(store: ImageStore, opts: PruneOptions = {}): Promise<PruneResult> {
   await store.init()
   const trash: string[] = []
   try {
     return await withGcLock(store.root, 'exclusive', async () => {
-      // loaded here: build code need not be loaded by prune otherwise
-      const { pruneCacheIndex } = await import('./build-cache-index.js')
       const leased = leasedDigests(store.root)
       const inUse = new Set([...(await containersInUse(opts)), ...leased])
       const usedImages = typeof opts.usedImages === 'function' ? await opts.usedImages() : opts.usedImages
@@ -176,8 +176,6 @@ export async function pruneStore(store: ImageStore, opts: PruneOptions = {}): Pr
           result.reclaimedBytes += size
         }
       }
-      // build cache entries whose layers just went
-      result.buildCacheEntries = pruneCacheIndex(store.root, (chainId) => existsSync(join(store.layerPath(chainId), 'layer.json')))
       return result
     })
   } finally {
@@ -187,8 +185,8 @@ export async function pruneStore(store: ImageStore, opts: PruneOptions = {}): Pr
   }
 }
 
-/** Blobs and layers that some ref reaches. */
-async function liveSet(store: ImageStore): Promise<{ blobs: Set<string>; layers: Set<string> }> {
+/** Blobs and layers that some ref reaches or, unless `imagesOnly`, some build cache entry needs. */
+export async function liveSet(store: ImageStore, o: { imagesOnly?: boolean } = {}): Promise<{ blobs: Set<string>; layers: Set<string> }> {
   const blobs = new Set<string>()
   const layers = new Set<string>()
   for (const ref of await listRefs(store.refsDir)) {
@@ -200,11 +198,13 @@ async function liveSet(store: ImageStore): Promise<{ blobs: Set<string>; layers:
       getLogger().debug({ err, ref: ref.name }, 'ref without a readable config')
     }
   }
+  // an entry holds its config inline: it needs layers, no blob of blobs/
+  if (!o.imagesOnly) for (const entry of listCacheEntries(store.root)) for (const c of entry.chainIds) layers.add(c)
   return { blobs, layers }
 }
 
 /** Rename path into tmp/ (gone at once for readers), to be deleted later; false if it was not there. */
-async function moveToTrash(store: ImageStore, path: string, trash: string[]): Promise<boolean> {
+export async function moveToTrash(store: ImageStore, path: string, trash: string[]): Promise<boolean> {
   const to = tmpPath(store.tmpDir, 'rm')
   try {
     await rename(path, to)
@@ -225,7 +225,7 @@ async function removeBlob(store: ImageStore, digest: string, trash: string[]): P
 }
 
 /** Rename the layer out of layers/ (atomic for readers), to be deleted later. Returns its size: content and kept blob. */
-async function removeLayer(store: ImageStore, chainId: string, trash: string[]): Promise<number | undefined> {
+export async function removeLayer(store: ImageStore, chainId: string, trash: string[]): Promise<number | undefined> {
   const content = await store.getLayer(chainId).then((r) => r.size, () => 0)
   const size = content + (await stat(store.layerBlobPath(chainId)).then((s) => s.size, () => 0))
   return (await moveToTrash(store, store.layerPath(chainId), trash)) ? size : undefined

@@ -151,8 +151,6 @@ export interface PruneResult {
   deletedLayers: string[]
   deletedBlobs: string[]
   reclaimedBytes: number
-  /** Build cache entries dropped because their layers were deleted. */
-  buildCacheEntries?: number
 }
 
 export interface LoadArchiveOptions {

@@ -8,13 +8,13 @@
  * the cache mounts' files), never reads of content.
  */
 import { stat } from 'node:fs/promises'
-import { closeSync, constants, openSync } from 'node:fs'
+import { closeSync } from 'node:fs'
 import { listCacheEntries, listCacheMounts } from '../image/build-cache-index.js'
 import { listRefs } from '../image/refs.js'
 import { leasedDigests } from '../image/store-lease.js'
-import * as lockCalls from '../native/lock-calls.js'
 import { layersInUse } from '../runtime/container/containers.js'
-import type { ResourceUsage, SystemContext, SystemResource } from './resources.js'
+import { lockIdleCacheMount, pruneBuildCache } from './build-cache-prune.js'
+import type { ResourcePruneResult, ResourceUsage, SystemContext, SystemPruneOptions, SystemResource } from './resources.js'
 import { treeSize } from './tree-size.js'
 
 /** The layers only build cache entries need: no image has them and no container uses them. */
@@ -29,19 +29,11 @@ export async function cacheOnlyLayers(ctx: SystemContext): Promise<Set<string>> 
   return wanted
 }
 
-/** A RUN holds its cache mount's flock (run-command-step.ts) unless the mount is sharing=shared. */
+/** A RUN holds its cache mount's flock (run-command-step.ts), shared or exclusive. */
 function mountInUse(dir: string): boolean {
-  let fd: number
-  try {
-    fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY)
-  } catch {
-    return false
-  }
-  try {
-    return !lockCalls.tryFlock(fd, 'shared')
-  } finally {
-    closeSync(fd)
-  }
+  const fd = lockIdleCacheMount(dir)
+  if (typeof fd === 'number') closeSync(fd)
+  return fd === 'busy'
 }
 
 export async function buildCacheUsage(ctx: SystemContext): Promise<ResourceUsage> {
@@ -81,11 +73,17 @@ export async function buildCacheUsage(ctx: SystemContext): Promise<ResourceUsage
   return usage
 }
 
+/** system prune's step: as Docker's, what `builder prune` removes, all of it with -a. */
+async function pruneCache(ctx: SystemContext, opts: SystemPruneOptions): Promise<ResourcePruneResult> {
+  const { removed, reclaimedBytes } = await pruneBuildCache(ctx, { all: opts.all })
+  return { heading: 'Deleted build cache objects', removed, reclaimedBytes }
+}
+
 export const buildCacheResource: SystemResource = {
   type: 'Build Cache',
   order: 50,
-  // no prune step of its own: its entries go with the layers image prune deletes (store-gc.ts)
-  warning: () => undefined,
+  // Docker's lines (cli/command/system/prune.go)
+  warning: (opts) => (opts.all ? 'all build cache' : 'unused build cache'),
   usage: buildCacheUsage,
-  prune: () => Promise.resolve({ heading: 'Deleted build cache objects', removed: [], reclaimedBytes: 0 }),
+  prune: pruneCache,
 }

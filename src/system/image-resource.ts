@@ -101,7 +101,6 @@ export async function pruneImages(ctx: SystemContext, opts: Pick<SystemPruneOpti
       ...result.untagged.map((n) => `untagged: ${n}`),
       ...result.deletedLayers.map((d) => `deleted: ${d}`),
       ...result.deletedBlobs.map((d) => `deleted: ${d}`),
-      ...(result.buildCacheEntries ? [`deleted build cache entries: ${result.buildCacheEntries}`] : []),
     ],
     reclaimedBytes: result.reclaimedBytes + tmpBytes,
   }

@@ -41,7 +41,7 @@ export function register(program: Command): void {
     .action((refs: string[], flags: { force?: boolean }, cmd: Command) => removeImages(cmd, refs, flags))
   image
     .command('prune')
-    .description('remove untagged images, and layers and blobs that no image or container uses')
+    .description('remove untagged images, and layers and blobs that no image, container or build cache step uses (builder prune removes the cache)')
     .option('-a, --all', 'remove every image no container uses, not only untagged ones')
     .option('-f, --force', 'do not prompt (there is no prompt: accepted for docker compatibility)')
     .action((flags: { all?: boolean }, cmd: Command) => pruneImages(cmd, flags))

@@ -17,6 +17,7 @@ import { register as registerInspect } from './inspect.js'
 import { register as registerContainer } from './container.js'
 import { register as registerVolume } from './volume.js'
 import { register as registerBuild } from './build.js'
+import { register as registerBuilder } from './builder.js'
 import { register as registerLint } from './lint.js'
 import { register as registerSystemCheck } from './system-check.js'
 import { register as registerPush } from './push.js'
@@ -76,6 +77,7 @@ const VERBS: Record<VerbName, (program: Command) => void> = {
   load: registerLoad,
   image: registerImage,
   build: registerBuild,
+  builder: registerBuilder,
   lint: registerLint,
   push: registerPush,
   tag: registerTag,

@@ -1,0 +1,134 @@
+/**
+ * Removing the build cache, as Docker 23+ (BuildKit): `builder prune`
+ * removes the dangling cache (steps whose results no image has, the
+ * RUN --mount=type=cache directories), with -a all of it, and the next build
+ * runs those steps again; `system prune` does the same after the images.
+ * That image prune keeps the cache: build-oci.test.ts.
+ */
+import { readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, test } from 'vitest'
+import { ImageStore } from '../src/image/store.js'
+import { miniRunAsync } from './helpers/cli.js'
+import { writeContext } from './helpers/build.js'
+import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+
+describe.skipIf(!isRoot)('builder prune and system prune remove the build cache (needs root: RUN steps are containers)', () => {
+  let env: TestEnv
+  beforeEach(async () => {
+    env = await makeTestEnv()
+  })
+  afterEach(() => {
+    expect(env.leftovers()).toEqual([])
+    env.cleanup()
+  })
+
+  const build = (args: string[]) => {
+    const r = env.run(['build', '--progress', 'plain', '--cgroup-parent', env.cgroupParent, ...args])
+    expect(r.stderr).not.toMatch(/mini-run: /)
+    expect(r.status).toBe(0)
+    return r.stdout
+  }
+  const dir = (...parts: string[]) => readdirSync(join(env.storeRoot, ...parts)).sort()
+  // the gen stage's RUN result is in no image: only the cache has it
+  const context = () =>
+    writeContext(join(env.dir, 'ctx'), {
+      Dockerfile: [
+        `FROM ${BUSYBOX} AS gen`,
+        'RUN --mount=type=cache,target=/cache echo "gen-$((1+1))" && echo hit >> /cache/hits && cp /cache/hits /hits && echo gen > /gen-only',
+        `FROM ${BUSYBOX}`,
+        'COPY --from=gen /hits /hits',
+        'RUN echo "final-$((2+1))"',
+      ].join('\n'),
+    })
+  const imageLayers = async (name: string) => new Set((await new ImageStore({ root: env.storeRoot }).resolve(name)).chainIds.map((c) => c.slice(7)))
+
+  test('builder prune removes the dangling cache and the cache mounts, -a all of it; the next build runs those steps again', async () => {
+    const ctx = context()
+    expect(build(['-t', 'localhost/test/cached:1', ctx])).toMatch(/^gen-2$[^]*^final-3$/m)
+    expect(build(['-t', 'localhost/test/cached:1', ctx])).not.toMatch(/^(gen-2|final-3)$/m)
+    const entries = dir('build-cache', 'steps')
+    expect(dir('build-cache', 'mounts')).toHaveLength(1)
+    const tagged = await imageLayers('localhost/test/cached:1')
+    const genLayer = dir('layers').filter((hex) => !tagged.has(hex))
+    expect(genLayer).toHaveLength(1)
+
+    // without -f it asks, and a "no" removes nothing
+    const asked = miniRunAsync(['--root', env.storeRoot, '--state', env.stateRoot, 'builder', 'prune'], { stdio: ['pipe', 'pipe', 'pipe'] })
+    asked.child.stdin?.end('n\n')
+    const declined = await asked.done
+    expect(declined.stdout).toBe('WARNING! This will remove all dangling build cache. Are you sure you want to continue? [y/N] ')
+    expect(dir('build-cache', 'steps')).toEqual(entries)
+
+    // the gen step's entry and layer, and the cache mount; the tagged image's steps stay
+    const pruned = env.run(['builder', 'prune', '-f'])
+    expect(pruned.stderr).toBe('')
+    expect(pruned.status).toBe(0)
+    expect(pruned.stdout).toMatch(/^Deleted build cache objects:\n([0-9a-f]{64}\n[0-9a-f]{32}\n)\nTotal reclaimed space: \d[\d.]*k?B\n$/)
+    expect(dir('build-cache', 'mounts')).toEqual([])
+    expect(dir('build-cache', 'steps')).toHaveLength(entries.length - 1)
+    expect(dir('layers').filter((hex) => !tagged.has(hex))).toEqual([])
+    const again = build(['-t', 'localhost/test/cached:1', ctx])
+    expect(again).toMatch(/^gen-2$/m)
+    expect(again).not.toMatch(/^final-3$/m)
+
+    // -a: every entry, those of the tagged image too (whose layers stay, the image's)
+    const all = env.run(['builder', 'prune', '-a', '-f'])
+    expect(all.status).toBe(0)
+    expect(all.stdout).toMatch(/^Deleted build cache objects:\n/)
+    expect(dir('build-cache', 'steps')).toEqual([])
+    expect(dir('build-cache', 'mounts')).toEqual([])
+    expect(new Set(dir('layers'))).toEqual(tagged)
+    expect(build(['-t', 'localhost/test/cached:1', ctx])).toMatch(/^gen-2$[^]*^final-3$/m)
+    // once all is gone: Docker's one line
+    expect(env.run(['builder', 'prune', '-a', '-f']).status).toBe(0)
+    expect(env.run(['builder', 'prune', '-a', '-f']).stdout).toBe('Total reclaimed space: 0B\n')
+  })
+
+  test('system prune removes the build cache after the images: the dangling cache, with -a all of it; its warning says so', async () => {
+    const ctx = context()
+    build(['-t', 'localhost/test/cached:1', ctx])
+    const asked = miniRunAsync(['--root', env.storeRoot, '--state', env.stateRoot, 'system', 'prune'], { stdio: ['pipe', 'pipe', 'pipe'] })
+    asked.child.stdin?.end('n\n')
+    expect((await asked.done).stdout).toContain('  - all dangling images\n  - unused build cache\n\n')
+    const askedAll = miniRunAsync(['--root', env.storeRoot, '--state', env.stateRoot, 'system', 'prune', '-a'], { stdio: ['pipe', 'pipe', 'pipe'] })
+    askedAll.child.stdin?.end('n\n')
+    expect((await askedAll.done).stdout).toContain('  - all images without at least one container associated to them\n  - all build cache\n\n')
+    expect(dir('build-cache', 'mounts')).toHaveLength(1)
+
+    const pruned = env.run(['system', 'prune', '-f'])
+    expect(pruned.status).toBe(0)
+    expect(pruned.stdout).toMatch(/^Deleted build cache objects:\n[0-9a-f]{64}\n[0-9a-f]{32}\n\n/m)
+    expect(dir('build-cache', 'mounts')).toEqual([])
+    const tagged = await imageLayers('localhost/test/cached:1')
+    expect(new Set(dir('layers'))).toEqual(tagged)
+    expect(dir('build-cache', 'steps').length).toBeGreaterThan(0)
+
+    const all = env.run(['system', 'prune', '-a', '-f'])
+    expect(all.status).toBe(0)
+    expect(all.stdout).toContain('Deleted build cache objects:\n')
+    expect(dir('build-cache', 'steps')).toEqual([])
+    expect(dir('layers')).toEqual([])
+  })
+
+  test('a cache mount a running RUN uses, and the steps a running build holds, stay', async () => {
+    const ctx = writeContext(join(env.dir, 'busy-ctx'), {
+      Dockerfile: [`FROM ${BUSYBOX}`, 'COPY a.txt /a.txt', 'RUN --mount=type=cache,target=/cache,sharing=shared echo "waiting-$((1+1))"; sleep 2'].join('\n'),
+      'a.txt': 'a\n',
+    })
+    const running = miniRunAsync(['--root', env.storeRoot, '--state', env.stateRoot, 'build', '--progress', 'plain', '--cgroup-parent', env.cgroupParent, ctx])
+    for (let i = 0; i < 200 && !running.output().includes('waiting-2'); i++) await new Promise((r) => setTimeout(r, 50))
+    expect(running.output()).toContain('waiting-2')
+    const entries = dir('build-cache', 'steps')
+    expect(entries).toHaveLength(1)
+    const pruned = env.run(['builder', 'prune', '-a', '-f'])
+    expect(pruned.status).toBe(0)
+    expect(pruned.stdout).toBe('Total reclaimed space: 0B\n')
+    expect(dir('build-cache', 'mounts')).toHaveLength(1)
+    expect(dir('build-cache', 'steps')).toEqual(entries)
+    expect((await running.done).status).toBe(0)
+    // once it is done, they go
+    expect(env.run(['builder', 'prune', '-a', '-f']).stdout).toMatch(/^Deleted build cache objects:\n/)
+    expect(dir('build-cache', 'mounts')).toEqual([])
+  })
+})
