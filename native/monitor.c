@@ -96,9 +96,10 @@
  * The container gets stdin (above), and stdout and stderr each a pipe the
  * monitor reads. Once the pid is written, the monitor holds none of the
  * fds it was given (so the caller sees end of file on the report pipe) and
- * runs until the container exits; it then waits for the end of its output
- * at most EXIT_GRACE_MS (an orphan that kept stdout open must not keep the
- * monitor alive), writes the exit file and exits 0, or execs the exit command.
+ * runs until the container exits; it then reads its output to the end, but
+ * stops once none has come for EXIT_GRACE_MS, or EXIT_DRAIN_MS after the
+ * exit (an orphan that kept stdout open must not keep the monitor alive),
+ * writes the exit file and exits 0, or execs the exit command.
  * Exit status 125: the container was not started; 1: the exit file could
  * not be written, or the exit command could not be executed.
  * ---------------------------------------------------------------------------
@@ -125,7 +126,15 @@
 #include "monitor-log.h"
 #include "monitor.h"
 
+/* After the exit: the longest silence on the output before the monitor
+ * stops reading. A silence, not a time since the exit: a busy monitor (a
+ * loaded host, a log rotating every few kB) may still be reading what the
+ * container wrote before it exited, and must not drop it (it did: the tail
+ * of a fast writer's log, test/sec-logs-bounded.test.ts). */
 #define EXIT_GRACE_MS 1000
+/* ...and the longest it reads after the exit at all: an orphan (--pid host)
+ * that keeps writing must not keep the monitor alive. */
+#define EXIT_DRAIN_MS 30000
 /* --wait-attach: the longest the output is held for a client that does
  * not come (the CLI that asked for it died between the start and its
  * connect); the container only blocks on a full pipe meanwhile */
@@ -319,7 +328,8 @@ int main(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &started);
 
     int exited = 0, status = 0;
-    struct timespec finished, exited_at;
+    /* exited_at: the exit, or the last output read after it; drain_from: the exit */
+    struct timespec finished, exited_at, drain_from;
     for (;;) {
         int timeout = -1;
         /* held until a client comes: also when the container has exited
@@ -327,8 +337,10 @@ int main(int argc, char **argv)
          * container's output still reaches `start -a` */
         if (holding && (attach_clients() > 0 || ms_since(&started) >= ATTACH_WAIT_MS)) {
             holding = 0;
-            if (exited) /* the grace for the last output starts now */
+            if (exited) { /* the grace for the last output starts now */
                 clock_gettime(CLOCK_MONOTONIC, &exited_at);
+                drain_from = exited_at;
+            }
         }
         if (holding)
             timeout = (int)(ATTACH_WAIT_MS - ms_since(&started));
@@ -336,9 +348,10 @@ int main(int argc, char **argv)
             if (out_stream.fd < 0 && err_stream.fd < 0 && tty_stream.fd < 0 && pty_socket < 0)
                 break;
             long left = EXIT_GRACE_MS - ms_since(&exited_at);
-            if (left <= 0)
+            long drain = EXIT_DRAIN_MS - ms_since(&drain_from);
+            if (left <= 0 || drain <= 0)
                 break;
-            timeout = (int)left;
+            timeout = (int)(left < drain ? left : drain);
         }
         struct pollfd pfd[6 + ATTACH_MAX_CLIENTS + 1] = {
             { .fd = sigfd, .events = POLLIN },
@@ -368,6 +381,7 @@ int main(int argc, char **argv)
                     status = st;
                     clock_gettime(CLOCK_REALTIME, &finished);
                     clock_gettime(CLOCK_MONOTONIC, &exited_at);
+                    drain_from = exited_at;
                 }
             }
         }
@@ -375,6 +389,8 @@ int main(int argc, char **argv)
             log_stream_read(&out_stream, &container_log);
         if (pfd[2].revents)
             log_stream_read(&err_stream, &container_log);
+        if (exited && !holding && (pfd[1].revents | pfd[2].revents | pfd[4].revents))
+            clock_gettime(CLOCK_MONOTONIC, &exited_at); /* output still comes: the silence starts again */
         if (pfd[3].revents) {
             /* One message, the master; end of file if the container failed
              * before its open_pty step. Either way the socket is done. */

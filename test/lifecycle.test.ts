@@ -218,6 +218,24 @@ describe.skipIf(!isRoot)('lifecycle: run -d, ps, logs, exec, stop, kill, rm, ins
     expect(env.run(['stop', '-t', '1', interactive, dit]).status).toBe(0)
   })
 
+  it('logs what comes after PID 1\'s exit while it keeps coming, and stops at a silence of a second', async () => {
+    // --pid host: the background subshell outlives PID 1 and keeps its stdout. It writes every
+    // 0.3 s for 3 s after the exit: all of it is the container's log (the monitor's grace used to
+    // be a second from the exit, which also dropped a busy monitor's backlog), then it falls
+    // silent for 6 s, and the monitor stops without waiting for its last line
+    const ticks = 'for i in 1 2 3 4 5 6 7 8 9 10; do sleep 0.3; echo tick $i; done; sleep 6; echo late'
+    const id = detached(['--pid', 'host', BUSYBOX, 'sh', '-c', `(${ticks}) & echo start`])
+    const began = Date.now()
+    const waited = env.run(['wait', id])
+    expect(waited.stdout).toBe('0\n')
+    // the exit is recorded once the output has ended: after the ticks, not after "late"
+    expect(Date.now() - began).toBeGreaterThan(3000)
+    expect(Date.now() - began).toBeLessThan(8000)
+    const expected = ['start', ...Array.from({ length: 10 }, (_, i) => `tick ${i + 1}`)].join('\n') + '\n'
+    expect(env.run(['logs', id]).stdout).toBe(expected)
+    expect(env.run(['rm', '-f', id]).status).toBe(0)
+  }, 30_000)
+
   it('wait blocks until a container exits and prints its exit code, for a --rm one too', async () => {
     const id = detached([BUSYBOX, 'sh', '-c', 'sleep 0.5; exit 3'])
     const { miniRunAsync } = await import('./helpers/cli.js')
