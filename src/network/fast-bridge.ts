@@ -21,7 +21,7 @@ import { MiniRunError } from '../errors.js'
 import { getLogger } from '../log.js'
 import { interfaceIndex, netlinkLink, netlinkRequest, withNetlink } from '../native/netlink-calls.js'
 import { randomBytes } from '../random.js'
-import { formatIp, parseCidr } from './ipv4.js'
+import { formatIp, macOf, parseCidr } from './ipv4.js'
 import { keepIsolation } from './isolation.js'
 import { networkStateDir, readLeases, tidyWithoutLeases, withNetworkLock } from './leases.js'
 import { netavarkOptions, runNetavark } from './netavark.js'
@@ -102,17 +102,6 @@ export function anchorBridge(stateRoot: string, def: Pick<NetworkDef, 'bridge'>)
   } catch (err) {
     getLogger().debug({ err, bridge: def.bridge }, 'anchor the bridge')
   }
-}
-
-/**
- * A container's MAC from its address, as Docker's: 02:42 (locally
- * administered, unicast) and the four bytes of the IPv4 address. The
- * address is given back when a container goes, and the next one may take
- * it at once: a neighbour entry the host kept for it, or the old eth0 still
- * on the bridge while the kernel frees its namespace, then names the same MAC.
- */
-export function macOf(ip: string): string {
-  return ['02', '42', ...ip.split('.').map((b) => Number(b).toString(16).padStart(2, '0'))].join(':')
 }
 
 export interface FastAttach {

@@ -67,3 +67,17 @@ export function overlaps(a: Cidr, b: Cidr): boolean {
 export function isHostAddress(c: Cidr, ip: number): boolean {
   return contains(c, ip) && (c.prefix >= 31 || (ip !== c.network && ip !== c.network + size(c) - 1))
 }
+
+/**
+ * A container's MAC from its address, as Docker's: 02:42 (locally
+ * administered, unicast) and the four bytes of the IPv4 address. The
+ * address is given back when a container goes, and the next one may take
+ * it at once: a neighbour entry the host kept for it, or the old eth0 still
+ * on the bridge while the kernel frees its namespace, then names the same MAC. On
+ * netavark's networks too (it would pick a random one): a peer that
+ * talked to the address's last holder keeps its MAC for seconds, and
+ * loses the next holder meanwhile (test/network-bridge.test.ts).
+ */
+export function macOf(ip: string): string {
+  return ['02', '42', ...ip.split('.').map((b) => Number(b).toString(16).padStart(2, '0'))].join(':')
+}

@@ -14,6 +14,7 @@ import { spawnSync } from 'node:child_process'
 import { nodeCrypto } from '../lazy-crypto.js'
 import { existsSync } from 'node:fs'
 import { MiniRunError } from '../errors.js'
+import { macOf } from './ipv4.js'
 import type { NetworkDef } from './networks.js'
 import type { PortMapping } from './port-spec.js'
 
@@ -34,7 +35,7 @@ export interface NetavarkOptions {
   container_id: string
   container_name: string
   port_mappings: { host_ip: string; host_port: number; container_port: number; protocol: string; range: number }[]
-  networks: Record<string, { interface_name: string; static_ips: string[]; aliases: string[]; static_mac?: string }>
+  networks: Record<string, { interface_name: string; static_ips: string[]; aliases: string[]; static_mac: string }>
   network_info: Record<string, {
     name: string
     id: string
@@ -74,7 +75,8 @@ export function netavarkOptions(o: {
       interface_name: a.interfaceName,
       static_ips: [a.ip],
       aliases: a.aliases,
-      ...(a.mac ? { static_mac: a.mac } : {}),
+      // Docker's MAC for the address, not netavark's random one (ipv4.ts macOf says why)
+      static_mac: a.mac ?? macOf(a.ip),
     }
     info[a.network.name] = {
       name: a.network.name,
