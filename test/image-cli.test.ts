@@ -110,6 +110,14 @@ test('errors name the image and exit 125 (image inspect: Docker\'s [] and exit 1
   expect(bad.stderr).toContain('missing.tar')
 })
 
+test('load of an empty stdin and save into a missing directory: Docker\'s words, nothing written', () => {
+  const empty = miniRun(['--root', join(dir, 'store-empty'), 'load'], { input: Buffer.alloc(0) })
+  expect([empty.status, empty.stderr]).toEqual([125, 'mini-run: requested load from stdin, but stdin is empty\n'])
+  const missing = join(dir, 'no-such-dir')
+  const save = cli('save', '-o', join(missing, 'x.tar'), 'localhost/anything')
+  expect([save.status, save.stderr]).toEqual([125, `mini-run: invalid output path: directory "${missing}" does not exist\n`])
+})
+
 test('timeAgo reads like docker', () => {
   const now = Date.parse('2024-06-01T00:00:00Z')
   expect(timeAgo('2024-05-31T23:59:30Z', now)).toBe('30 seconds ago')

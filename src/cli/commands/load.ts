@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { createWriteStream } from 'node:fs'
+import { createWriteStream, statSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { pipeline } from 'node:stream/promises'
 import { globalOptions } from '../global-options.js'
@@ -31,6 +31,8 @@ export async function loadImages(cmd: Command, flags: LoadFlags): Promise<void> 
     input = spooled
   }
   try {
+    // Docker's words, rather than the spool file's name in a format error
+    if (spooled && statSync(spooled).size === 0) throw new UsageError('requested load from stdin, but stdin is empty')
     const loaded = await loadArchive(store, input, {
       ...(flags.platform ? { platform: parsePlatform(flags.platform) } : {}),
       warning: (message) => process.stderr.write(`mini-run: warning: ${message}\n`),

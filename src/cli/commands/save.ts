@@ -1,4 +1,6 @@
 import type { Command } from 'commander'
+import { existsSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
 import { globalOptions } from '../global-options.js'
 
 interface SaveFlags {
@@ -14,6 +16,11 @@ export async function saveImages(cmd: Command, refs: string[], flags: SaveFlags)
   ])
   if (flags.output === undefined && process.stdout.isTTY) {
     throw new UsageError('cowardly refusing to save to a terminal: use -o FILE or redirect stdout')
+  }
+  // Docker's check, before anything is written (the archive is written beside it, then renamed)
+  if (flags.output !== undefined) {
+    const dir = dirname(resolve(flags.output))
+    if (!existsSync(dir)) throw new UsageError(`invalid output path: directory ${JSON.stringify(dir)} does not exist`)
   }
   const store = new ImageStore(root ? { root } : {})
   await saveArchive(store, refs, flags.output ?? process.stdout)
