@@ -79,6 +79,8 @@ describe.skipIf(!isRoot || !netavark)('network: bridge (needs root, netavark and
     const port = mr(['port', id])
     expect(port.stdout).toMatch(/^80\/tcp -> 0\.0\.0\.0:8080\n81\/tcp -> 127\.0\.0\.1:\d+\n$/)
     expect(mr(['port', id, '80']).stdout).toBe('0.0.0.0:8080\n')
+    const none = mr(['port', id, '1234'])
+    expect([none.status, none.stdout, none.stderr]).toEqual([1, '', `mini-run: no public port '1234/tcp' published for ${id}\n`])
     const ps = mr(['ps']).stdout.split('\n')
     expect(ps[0]).toMatch(/PORTS/)
     expect(ps[1]).toMatch(/0\.0\.0\.0:8080->80\/tcp, 127\.0\.0\.1:\d+->81\/tcp/)

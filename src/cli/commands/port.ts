@@ -17,7 +17,8 @@ export function register(program: Command): void {
         lines = lines.filter((l) => l.startsWith(`${key} -> `)).map((l) => l.slice(key.length + 4))
         if (lines.length === 0) {
           const { MiniRunError } = await import('../../errors.js')
-          throw new MiniRunError(`no public port '${key}' published for ${ref}`)
+          // Docker's CLI exits 1 here: an answer, not a failure of the runtime
+          throw Object.assign(new MiniRunError(`no public port '${key}' published for ${ref}`), { exitCode: 1 })
         }
       }
       for (const l of lines) process.stdout.write(`${l}\n`)
