@@ -179,5 +179,6 @@ describe('what is handed to netavark and pasta, and written to /etc', () => {
     expect(real.mounts.map((m) => m.destination)).toEqual(['/etc/hosts', '/etc/resolv.conf', '/etc/hostname'])
     expect(() => planNetwork({ network: 'none', publish: ['80'] }, ctx)).toThrow("-p needs a network of the container's own: not with --network none")
     expect(() => planNetwork({ aliases: ['x'] }, { ...ctx, host: { resolv: parseResolvConf(''), routes: [] } })).toThrow('--network-alias needs a user-defined network')
+    expect(() => planNetwork({ ip: '10.91.0.200' }, { ...ctx, host: { resolv: parseResolvConf(''), routes: [] } })).toThrow('--ip needs a user-defined network')
   })
 })

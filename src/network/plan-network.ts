@@ -179,6 +179,8 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
     if (flags.aliases?.length && def.builtin) {
       throw new UsageError('--network-alias needs a user-defined network (mini-run network create NAME): the default bridge has no DNS of its own')
     }
+    // Docker: "user specified IP address is supported on user defined networks only"
+    if (flags.ip !== undefined && def.builtin) throw new UsageError('--ip needs a user-defined network (mini-run network create NAME): the default bridge gives its addresses itself')
     if (flags.ip !== undefined) {
       const subnet = parseCidr(def.subnet)
       if (!isIp(flags.ip) || !contains(subnet, parseIp(flags.ip))) throw new UsageError(`invalid --ip "${flags.ip}": not an address of network ${def.name} (${def.subnet})`)
