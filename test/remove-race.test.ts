@@ -9,16 +9,10 @@
  */
 import { existsSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { miniRunAsync } from './helpers/cli.js'
+import { until } from './helpers/reliability.js'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
-
-async function until(what: string, predicate: () => boolean, ms = 20_000): Promise<void> {
-  for (const end = Date.now() + ms; !predicate(); await sleep(20)) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-  }
-}
 
 describe.skipIf(!isRoot)('a run --rm container while its runtime removes it (needs root: containers)', () => {
   let env: TestEnv
