@@ -6,15 +6,9 @@ import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { until } from './helpers/until.js'
 import { BUSYBOX, cgroup2, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 
-async function until(what: string, predicate: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!predicate()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await sleep(50)
-  }
-}
 
 describe.skipIf(!isRoot)('lifecycle: run -d, ps, logs, exec, stop, kill, rm, inspect (needs root)', () => {
   let env: TestEnv

@@ -13,13 +13,9 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { miniRunAsync } from './helpers/cli.js'
+import { until } from './helpers/until.js'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 
-async function until(what: string, predicate: () => boolean, ms = 20_000): Promise<void> {
-  for (const end = Date.now() + ms; !predicate(); await sleep(20)) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-  }
-}
 
 /** Whether pid waits for a file lock (/proc/locks: a blocked request shows as "->"). */
 function waitsForLock(pid: number): boolean {
@@ -68,8 +64,8 @@ describe.skipIf(!isRoot)('rm -f racing a restart (needs root: containers)', () =
     const pause = { ...process.env, MINI_RUN_PAUSE_AT: 'restart:before-write', MINI_RUN_PAUSE_FILE: release }
     const r = env.run(['run', '-d', '--restart', 'always', '--name', name, '-v', `${ctl}:/ctl`, '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sh', '-c', command], { env: pause })
     expect(r.stderr).toBe('')
-    await until('the restart to pause', () => existsSync(`${release}.paused`))
-    await until('the restarted process', () => processesOf(sleeper).length === 1)
+    await until('the restart to pause', () => existsSync(`${release}.paused`), 20_000, 20)
+    await until('the restarted process', () => processesOf(sleeper).length === 1, 20_000, 20)
     return { ctl, sleeper, stateFile: join(env.stateRoot, r.stdout.trim(), 'state.json') }
   }
 
@@ -77,7 +73,7 @@ describe.skipIf(!isRoot)('rm -f racing a restart (needs root: containers)', () =
   async function racing(args: string[], stateFile: string) {
     const cmd = miniRunAsync(['--root', env.storeRoot, '--state', env.stateRoot, ...args])
     const marked = () => existsSync(stateFile) && (JSON.parse(readFileSync(stateFile, 'utf8')) as { stoppedByUser?: boolean }).stoppedByUser === true
-    await until(`${args[0]} to mark it`, () => marked() || waitsForLock(cmd.child.pid!))
+    await until(`${args[0]} to mark it`, () => marked() || waitsForLock(cmd.child.pid!), 20_000, 20)
     writeFileSync(release, '')
     return cmd.done
   }

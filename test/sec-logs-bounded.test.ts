@@ -7,19 +7,12 @@
 import { spawnSync } from 'node:child_process'
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { parseLogOptions, parseLogSize } from '../src/runtime/spec/log-options.js'
 import { cliEnv, miniRunAsync } from './helpers/cli.js'
+import { until } from './helpers/until.js'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 
-async function until(what: string, predicate: () => boolean, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!predicate()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await sleep(100)
-  }
-}
 
 /** Bytes the files of a directory take on disk, as du counts them. */
 function diskUsage(dir: string): number {
@@ -177,7 +170,7 @@ describe.skipIf(!isRoot)('run -d --log-opt: the monitor rotates the log (needs r
       'i=0; while [ $i -lt 60000 ]; do echo line-$i-padding-padding-padding-padding-padding-padding; i=$((i+1)); done; echo LAST-LINE; sleep 60',
     ])
     expect(monitorArgs(id).join(' ')).toContain('--log-max-size 1000000 --log-max-file 2')
-    await until('LAST-LINE', () => env.run(['logs', '--tail', '1', id]).stdout === 'LAST-LINE\n')
+    await until('LAST-LINE', () => env.run(['logs', '--tail', '1', id]).stdout === 'LAST-LINE\n', 30_000, 100)
     const dir = stateOf(id)
     expect(diskUsage(dir)).toBeLessThan(2.5e6)
     expect(readdirSync(dir).filter((f) => f.startsWith('container.log')).sort()).toEqual(['container.log', 'container.log.1'])
@@ -205,7 +198,7 @@ describe.skipIf(!isRoot)('run -d --log-opt: the monitor rotates the log (needs r
       '--log-opt', 'max-size=1m', '--log-opt', 'max-file=2',
       BUSYBOX, 'sh', '-c', 'head -c 5000000 /dev/zero | tr "\\0" "\\033"; echo; echo LAST-LINE',
     ])
-    await until('exit', () => inspect(id).State.Status === 'exited')
+    await until('exit', () => inspect(id).State.Status === 'exited', 30_000, 100)
     expect(diskUsage(stateOf(id))).toBeLessThan(2.5e6)
     expect(env.run(['logs', '--tail', '1', id]).stdout).toBe('LAST-LINE\n')
   })
@@ -215,7 +208,7 @@ describe.skipIf(!isRoot)('run -d --log-opt: the monitor rotates the log (needs r
       '--log-opt', 'max-size=10k', '--log-opt', 'max-file=1',
       BUSYBOX, 'sh', '-c', 'i=0; while [ $i -lt 2000 ]; do echo n-$i; i=$((i+1)); done; echo LAST-LINE',
     ])
-    await until('exit', () => inspect(id).State.Status === 'exited')
+    await until('exit', () => inspect(id).State.Status === 'exited', 30_000, 100)
     expect(readdirSync(stateOf(id)).filter((f) => f.startsWith('container.log'))).toEqual(['container.log'])
     expect(statSync(join(stateOf(id), 'container.log')).size).toBeLessThanOrEqual(10_000)
     const lines = env.run(['logs', id]).stdout.split('\n')
@@ -261,7 +254,7 @@ describe.skipIf(!isRoot)('run -d --log-opt: the monitor rotates the log (needs r
         `echo ready; while [ ! -e /sync/go ]; do sleep 0.05; done; i=0; while [ $i -lt ${count} ]; do echo n-$i; i=$((i+1)); ${pace}; done; echo END`,
       ])
       const follow = miniRunAsync(['--root', env.storeRoot, '--state', env.stateRoot, 'logs', '-f', id])
-      await until('logs -f to start', () => follow.output().startsWith('ready\n'))
+      await until('logs -f to start', () => follow.output().startsWith('ready\n'), 30_000, 100)
       writeFileSync(join(sync, 'go'), '')
       const r = await follow.done
       expect(r.stderr).toBe('')

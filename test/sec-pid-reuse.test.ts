@@ -15,15 +15,9 @@ import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildStaticHelper, hasGcc } from './helpers/static-c.js'
+import { until } from './helpers/until.js'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 
-async function until(what: string, predicate: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!predicate()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await sleep(50)
-  }
-}
 
 /** Alive and not a zombie. */
 function running(pid: number): boolean {

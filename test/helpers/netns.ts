@@ -115,10 +115,4 @@ export function makeNetns(options: NetnsOptions = {}): Netns {
   }
 }
 
-/** Poll fn until it is true (or throw after ms). */
-export async function until(what: string, fn: () => boolean, ms = 10_000): Promise<void> {
-  for (const end = Date.now() + ms; !fn(); ) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
+export { until } from './until.js'

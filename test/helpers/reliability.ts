@@ -6,7 +6,6 @@
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { digestHex } from '../../src/image/digest.js'
 import { MediaType } from '../../src/image/oci.js'
 import { writeOciLayout, type LayerSpec } from '../../src/image/oci-layout.js'
@@ -40,11 +39,4 @@ export async function pushRunnable(registryUrl: string, host: string, repo: stri
   }
 }
 
-/** Poll until `test` holds, or fail after `ms` naming what was awaited. */
-export async function until(what: string, test: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!(await test())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await sleep(50)
-  }
-}
+export { until } from './until.js'
