@@ -93,6 +93,12 @@ describe.skipIf(!isRoot)('system df and system prune (needs root: real container
     expect(table[1]).toMatch(new RegExp(`^Images\\s+3\\s+1\\s+${humanSize4(before.images).replace('.', '\\.')}\\s+${humanSize4(before.images - busyboxBytes).replace('.', '\\.')} \\(${pct}%\\)$`))
     expect(table[2]).toMatch(/^Containers\s+2\s+1\s+5kB\s+5kB \(100%\)$/)
     expect(table[4]).toMatch(/^Build Cache\s+0\s+0\s+0B\s+0B$/)
+    // --format as Docker's: json (keys sorted), a template, a table of chosen columns
+    const json = env.run(['system', 'df', '--format', 'json']).stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>)
+    expect(json[1]).toEqual({ Active: '1', Reclaimable: '5kB (100%)', Size: '5kB', TotalCount: '2', Type: 'Containers' })
+    expect(json.map((r) => r.Type)).toEqual(['Images', 'Containers', 'Local Volumes', 'Build Cache'])
+    expect(env.run(['system', 'df', '--format', '{{.Type}}={{.TotalCount}}']).stdout).toBe('Images=3\nContainers=2\nLocal Volumes=0\nBuild Cache=0\n')
+    expect(env.run(['system', 'df', '--format', 'table {{.Type}}\t{{.Active}}']).stdout.split('\n')[0]).toMatch(/^TYPE\s+ACTIVE$/)
 
     // without -f it asks, and a "no" removes nothing
     const asked = miniRunAsync(['--root', env.storeRoot, '--state', env.stateRoot, 'system', 'prune'], { stdio: ['pipe', 'pipe', 'pipe'] })

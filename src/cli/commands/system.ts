@@ -30,9 +30,20 @@ function reclaimable(row: ResourceUsage): string {
   return `${text} (${Math.floor((row.reclaimable * 100) / row.size)}%)`
 }
 
-async function diskUsage(cmd: Command): Promise<void> {
+/** Docker's disk usage formatting context (docker/cli formatter/disk_usage.go): the summary rows' fields, all strings. */
+const DF_HEADERS = { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' }
+const DF_TABLE = '{{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}'
+
+async function diskUsage(cmd: Command, flags: { format?: string }): Promise<void> {
   const { systemDiskUsage } = await import('../../system/disk-usage.js')
   const rows = await systemDiskUsage(await context(cmd))
+  if (flags.format !== undefined) {
+    const { formatList } = await import('../format/format-list.js')
+    // keys sorted, as Docker marshals them for {{json .}}
+    const items = rows.map((r) => ({ Active: String(r.active), Reclaimable: reclaimable(r), Size: humanSize4(r.size), TotalCount: String(r.total), Type: r.type }))
+    process.stdout.write(formatList(flags.format, items, { defaultTable: DF_TABLE, headers: DF_HEADERS }))
+    return
+  }
   const table = [['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE']]
   for (const r of rows) table.push([r.type, String(r.total), String(r.active), humanSize4(r.size), reclaimable(r)])
   process.stdout.write(formatTable(table))
@@ -78,7 +89,8 @@ export function register(program: Command): void {
   system
     .command('df')
     .description('show how much disk images, containers, volumes and the build cache use')
-    .action((_flags: unknown, cmd: Command) => diskUsage(cmd))
+    .option('--format <format>', "'table' (default), 'table TEMPLATE', 'json', or a Go template over .Type, .TotalCount, .Active, .Size, .Reclaimable")
+    .action((flags: { format?: string }, cmd: Command) => diskUsage(cmd, flags))
   system
     .command('prune')
     .description('remove stopped containers, untagged images, unused networks and the build cache')
