@@ -171,6 +171,14 @@ describe.skipIf(!isRoot || !netavark)('compose: a web + db + worker stack (needs
     expect(await page()).toBe(first)
     ok(['-p', 'p', 'stop', 'worker'])
     expect(ok(['-p', 'p', 'ps', '-a']).stdout).toMatch(/p-worker-1 .* Exited/)
+    // --status and --format, as docker compose ps takes them
+    expect(ok(['-p', 'p', 'ps', '--status', 'exited', '-q']).stdout.trim()).toBe(idOf('worker'))
+    expect(ok(['-p', 'p', 'ps', '--status', 'exited', '--format', 'table {{.Service}}\t{{.State}}']).stdout.split('\n').map((l) => l.trim().split(/\s+/).join(' '))).toEqual(['SERVICE STATE', 'worker exited', ''])
+    const json = ok(['-p', 'p', 'ps', '-a', '--format', 'json']).stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>)
+    expect(json.map((r) => `${r.Project}/${r.Service}/${r.Name}/${r.State}`).sort()).toEqual(['p/db/p-db-1/running', 'p/web/p-web-1/running', 'p/worker/p-worker-1/exited'])
+    const badStatus = compose(['-p', 'p', 'ps', '--status', 'sleeping'])
+    expect(badStatus.status).not.toBe(0)
+    expect(badStatus.stderr.trim().split('\n')).toEqual([expect.stringMatching(/invalid value for --status: "sleeping"/)])
     ok(['-p', 'p', 'start', 'worker'])
     expect(ok(['-p', 'p', 'ps']).stdout).toMatch(/p-worker-1 .* Up /)
     ok(['-p', 'p', 'down', '-v'])
@@ -220,6 +228,7 @@ describe.skipIf(!isRoot || !netavark)('compose: health, restart policies and err
     await until('healthy', () => /\(healthy\)/.test(c(['ps']).stdout))
     expect(c(['exec', '-T', 'app', 'rm', '/tmp/ok']).status).toBe(0)
     await until('unhealthy', () => /\(unhealthy\)/.test(c(['ps']).stdout))
+    expect(c(['ps', '--format', '{{.Service}} {{.Health}} {{.State}}']).stdout).toBe('app unhealthy running\n')
     expect(c(['down']).status).toBe(0)
   })
 

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander'
 import { composeAction } from '../compose/context.js'
+import type { ComposePsFlags } from '../compose/ps.js'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
 
@@ -56,7 +57,9 @@ export function register(program: Command): void {
     .option('-a, --all', 'stopped containers too')
     .option('-q, --quiet', 'only ids')
     .option('--services', 'only service names')
-    .action(composeAction(async (services: string[], flags: Record<string, boolean>, cmd: Command) => {
+    .option('--format <format>', "'table' (default), 'table TEMPLATE', 'json', or a Go template over the container's fields (as ps, with .Name, .Service, .Project, .Health, .ExitCode)")
+    .option('--status <state>', 'only containers in this state (repeatable): paused, restarting, removing, running, dead, created, exited', collect, [])
+    .action(composeAction(async (services: string[], flags: ComposePsFlags, cmd: Command) => {
       const { psCommand } = await import('../compose/ps.js')
       await psCommand(services, flags, cmd)
     }))
