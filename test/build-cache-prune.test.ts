@@ -5,10 +5,11 @@
  * runs those steps again; `system prune` does the same after the images.
  * That image prune keeps the cache: build-oci.test.ts.
  */
-import { readdirSync } from 'node:fs'
+import { readdirSync, statSync, utimesSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { ImageStore } from '../src/image/store.js'
+import { buildCacheUsage } from '../src/system/build-cache-resource.js'
 import { miniRunAsync } from './helpers/cli.js'
 import { writeContext } from './helpers/build.js'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
@@ -109,6 +110,55 @@ describe.skipIf(!isRoot)('builder prune and system prune remove the build cache 
     expect(all.stdout).toContain('Deleted build cache objects:\n')
     expect(dir('build-cache', 'steps')).toEqual([])
     expect(dir('layers')).toEqual([])
+  })
+
+  test('--filter until= and --keep-storage go by last use, which a cache hit renews; least recently used first', async () => {
+    const ctx = context()
+    build(['-t', 'localhost/test/cached:1', ctx])
+    const steps = join(env.storeRoot, 'build-cache', 'steps')
+    const mounts = join(env.storeRoot, 'build-cache', 'mounts')
+    const entries = dir('build-cache', 'steps')
+    expect(entries.length).toBeGreaterThanOrEqual(3)
+    const age = (path: string, days: number) => {
+      const t = new Date(Date.now() - days * 86_400_000)
+      utimesSync(path, t, t)
+    }
+    const hex = (name: string) => name.replace(/\.json$/, '')
+
+    // a build that hits the cache renews what it used
+    for (const e of entries) age(join(steps, e), 10)
+    build(['-t', 'localhost/test/cached:1', ctx])
+    for (const e of entries) expect(Date.now() - statSync(join(steps, e)).mtimeMs).toBeLessThan(600_000)
+
+    // until=24h: only what was last used before then, whatever -a allows
+    const [stale, ...fresh] = entries
+    age(join(steps, stale!), 2)
+    const until = env.run(['builder', 'prune', '-a', '-f', '--filter', 'until=24h'])
+    expect(until.stderr).toBe('')
+    expect(until.stdout).toMatch(new RegExp(`^Deleted build cache objects:\n${hex(stale!)}\n\nTotal reclaimed space: `))
+    expect(dir('build-cache', 'steps')).toEqual(fresh)
+    expect(dir('build-cache', 'mounts')).toHaveLength(1)
+
+    // --keep-storage a byte under the total: the least recently used record alone goes
+    const [oldest, ...rest] = fresh
+    for (const e of rest) age(join(steps, e), 3)
+    age(join(mounts, dir('build-cache', 'mounts')[0]!), 3)
+    age(join(steps, oldest!), 5)
+    const total = (await buildCacheUsage({ store: new ImageStore({ root: env.storeRoot }), stateRoot: env.stateRoot })).size
+    expect(env.run(['builder', 'prune', '-a', '-f', '--keep-storage', String(total)]).stdout).toBe('Total reclaimed space: 0B\n')
+    const keep = env.run(['builder', 'prune', '-a', '-f', '--keep-storage', String(total - 1)])
+    expect(keep.stdout).toMatch(new RegExp(`^Deleted build cache objects:\n${hex(oldest!)}\n\n`))
+    expect(dir('build-cache', 'steps')).toEqual(rest)
+    expect(dir('build-cache', 'mounts')).toHaveLength(1)
+    // 0: everything -a allows
+    expect(env.run(['builder', 'prune', '-a', '-f', '--keep-storage', '0']).status).toBe(0)
+    expect(dir('build-cache', 'steps')).toEqual([])
+    expect(dir('build-cache', 'mounts')).toEqual([])
+
+    // a filter BuildKit has and mini-run's cache has no record of: one line, nothing removed
+    const bad = env.run(['builder', 'prune', '-f', '--filter', 'id=abc'])
+    expect(bad.status).toBe(125)
+    expect(bad.stderr.trim().split('\n')).toEqual([expect.stringMatching(/invalid filter "id=abc": builder prune takes until=DURATION/)])
   })
 
   test('a cache mount a running RUN uses, and the steps a running build holds, stay', async () => {

@@ -21,7 +21,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { MiniRunError, UsageError } from '../errors.js'
-import { ensureBuildCacheDirs, readCacheEntry, writeCacheEntry } from '../image/build-cache-index.js'
+import { ensureBuildCacheDirs, readCacheEntry, touchCacheEntry, writeCacheEntry } from '../image/build-cache-index.js'
 import { StoreLease } from '../image/store-lease.js'
 import { PROXY_ARGS, stepKey } from './cache-key.js'
 import { formatPlatform, hostPlatform, parsePlatform } from '../image/platform.js'
@@ -121,7 +121,10 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
         if (state) {
           // leased first, then checked: a prune cannot come in between
           await run.lease.hold(stateChainIds(state))
-          if (stateChainIds(state).every((c) => existsSync(join(store.layerPath(c), 'layer.json')))) return { state, cached: true }
+          if (stateChainIds(state).every((c) => existsSync(join(store.layerPath(c), 'layer.json')))) {
+            touchCacheEntry(storeRoot, key)
+            return { state, cached: true }
+          }
         }
       }
       const state = await step()

@@ -3,7 +3,7 @@
  * make the cache key; running it is a container (run-step.ts) whose
  * writable layer becomes the step's layer.
  */
-import { closeSync, openSync } from 'node:fs'
+import { closeSync, openSync, utimesSync } from 'node:fs'
 import { posix } from 'node:path'
 import { UsageError } from '../errors.js'
 import { buildCacheDirs } from '../image/build-cache-index.js'
@@ -157,6 +157,8 @@ function prepareMounts(s: StageRun, i: Instruction, mounts: RunMount[]): { volum
           const fd = openSync(dir, 'r')
           locks.push(fd)
           lockCalls.flock(fd, m.sharing === 'shared' ? 'shared' : 'exclusive')
+          // its last use, for builder prune's until= and --keep-storage
+          touchDir(dir)
           volumes.mounts.push(`type=bind,source=${dir},target=${m.target}${m.readOnly ? ',readonly' : ''}`)
           break
         }
@@ -196,3 +198,12 @@ function prepareMounts(s: StageRun, i: Instruction, mounts: RunMount[]): { volum
   return { volumes, cleanup }
 }
 
+
+function touchDir(dir: string): void {
+  try {
+    const now = new Date()
+    utimesSync(dir, now, now)
+  } catch {
+    // a read-only store: the last use stays its last change
+  }
+}

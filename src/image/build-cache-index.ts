@@ -18,7 +18,7 @@
  * Everything is private to the store's owner, like the rest of the store:
  * cache mounts can hold what a RUN downloaded with credentials.
  */
-import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { readFileSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs'
 import { join } from 'node:path'
 import { getLogger } from '../log.js'
 import { ensurePrivateDir } from '../private-dir.js'
@@ -72,6 +72,15 @@ export async function writeCacheEntry(storeRoot: string, tmpDir: string, entry: 
   await writeFileAtomic(tmpDir, join(dirs.steps, digestHex(entry.key) + '.json'), JSON.stringify(entry), 0o600)
 }
 
+/** A cache hit: the entry's mtime is its last use, which builder prune's until= and --keep-storage go by. */
+export function touchCacheEntry(storeRoot: string, key: string, now = new Date()): void {
+  try {
+    utimesSync(join(buildCacheDirs(storeRoot).steps, digestHex(key) + '.json'), now, now)
+  } catch {
+    // gone meanwhile: a prune took it, and the lease holds its layers
+  }
+}
+
 export function removeCacheEntry(storeRoot: string, key: string): void {
   rmSync(join(buildCacheDirs(storeRoot).steps, digestHex(key) + '.json'), { force: true })
 }
@@ -82,6 +91,8 @@ export interface CacheEntryRecord {
   path: string
   bytes: number
   chainIds: string[]
+  /** Its last use, ms: its file's mtime, which a cache hit touches (touchCacheEntry). */
+  lastUsed: number
 }
 
 /** Every readable step entry (an entry is a small document: reading it is no cost, as layer.json's). */
@@ -92,7 +103,9 @@ export function listCacheEntries(storeRoot: string): CacheEntryRecord[] {
     const path = join(dir, name)
     try {
       const entry = readJson<CacheEntry>(path)
-      if (entry) out.push({ path, bytes: statSync(path).size, chainIds: chainIds(entry.config.rootfs.diff_ids) })
+      if (!entry) continue
+      const st = statSync(path)
+      out.push({ path, bytes: st.size, chainIds: chainIds(entry.config.rootfs.diff_ids), lastUsed: st.mtimeMs })
     } catch (err) {
       getLogger().debug({ err, path }, 'unreadable build cache entry')
     }

@@ -17,6 +17,7 @@
  * renamed into tmp/ there, and deleted after the lock is released.
  */
 import { closeSync, constants, existsSync, openSync, readdirSync } from 'node:fs'
+import { stat } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { buildCacheDirs, listCacheEntries, listCacheMounts } from '../image/build-cache-index.js'
 import { liveSet, moveToTrash, removeLayer } from '../image/store-gc.js'
@@ -56,31 +57,100 @@ export function lockIdleCacheMount(dir: string): number | 'busy' | 'gone' {
   return locked ? fd : 'busy'
 }
 
-export async function pruneBuildCache(ctx: SystemContext, opts: { all: boolean }): Promise<BuildCachePruneResult> {
+/**
+ * builder prune's options beyond -a, as BuildKit's prune takes them: a
+ * record is a cached step (its entry, and its layer when only the cache has
+ * it) or a cache mount, and its last use is its file's mtime (a cache hit
+ * or a RUN that mounts it touches it).
+ */
+export interface BuildCachePruneOptions {
+  all: boolean
+  /** --filter until=D: only the records last used more than this many ms ago. */
+  unusedForMs?: number
+  /** --keep-storage: least recently used first, stop once the cache holds at most this many bytes. */
+  keepBytes?: number
+  now?: number
+}
+
+interface PruneCandidate {
+  lastUsed: number
+  /** As `system df` counts it (build-cache-resource.ts). */
+  bytes: number
+  remove(): Promise<void>
+}
+
+export async function pruneBuildCache(ctx: SystemContext, opts: BuildCachePruneOptions): Promise<BuildCachePruneResult> {
   const store = ctx.store
   await store.init()
   const trash: string[] = []
+  const now = opts.now ?? Date.now()
+  const oldEnough = (lastUsed: number) => opts.unusedForMs === undefined || lastUsed <= now - opts.unusedForMs
+  const held: number[] = []
   try {
     return await withGcLock(store.root, 'exclusive', async () => {
       const result: BuildCachePruneResult = { removed: [], reclaimedBytes: 0 }
       const leased = leasedDigests(store.root)
       const images = (await liveSet(store, { imagesOnly: true })).layers
+      // read now, under the lock: a container created just before counts
+      const containers = await layersInUse(ctx.stateRoot, (ref) => store.resolve(ref))
       const entries = listCacheEntries(store.root)
       const kept = new Set<string>()
       const candidates = new Set<string>()
+      const layerBytes = async (chainId: string): Promise<number> =>
+        (await store.getLayer(chainId).then((r) => r.size, () => 0)) + (await stat(store.layerBlobPath(chainId)).then((st) => st.size, () => 0))
+      const counted = new Set<string>()
+      let total = 0
+      const records: PruneCandidate[] = []
       for (const entry of entries) {
         const top = entry.chainIds.at(-1)
+        let bytes = entry.bytes
+        if (top !== undefined && !images.has(top) && !containers.has(top) && !counted.has(top)) {
+          counted.add(top)
+          bytes += await layerBytes(top)
+        }
+        total += bytes
         const active = top !== undefined && leased.has(top)
         const shared = entry.chainIds.every((c) => images.has(c))
         const complete = entry.chainIds.every((c) => existsSync(join(store.layerPath(c), 'layer.json')))
-        if (active || (!opts.all && shared && complete)) {
+        if (active || (!opts.all && shared && complete) || !oldEnough(entry.lastUsed)) {
           kept.add(entry.path)
           continue
         }
-        if (!(await moveToTrash(store, entry.path, trash))) continue
-        result.removed.push(basename(entry.path, '.json'))
-        result.reclaimedBytes += entry.bytes
-        for (const c of entry.chainIds) candidates.add(c)
+        records.push({
+          lastUsed: entry.lastUsed,
+          bytes,
+          remove: async () => {
+            if (!(await moveToTrash(store, entry.path, trash))) return
+            result.removed.push(basename(entry.path, '.json'))
+            result.reclaimedBytes += entry.bytes
+            for (const c of entry.chainIds) candidates.add(c)
+          },
+        })
+      }
+      for (const dir of listCacheMounts(store.root)) {
+        const bytes = await treeSize(dir)
+        total += bytes
+        const lastUsed = await stat(dir).then((st) => st.mtimeMs, () => 0)
+        if (!oldEnough(lastUsed)) continue
+        const fd = lockIdleCacheMount(dir)
+        if (typeof fd !== 'number') continue
+        held.push(fd)
+        records.push({
+          lastUsed,
+          bytes,
+          remove: async () => {
+            if (!(await moveToTrash(store, dir, trash))) return
+            result.removed.push(basename(dir))
+            result.reclaimedBytes += bytes
+          },
+        })
+      }
+      // --keep-storage: the least recently used first, until what stays fits
+      if (opts.keepBytes !== undefined) records.sort((a, b) => a.lastUsed - b.lastUsed)
+      for (const record of records) {
+        if (opts.keepBytes !== undefined && total <= opts.keepBytes) break
+        await record.remove()
+        total -= record.bytes
       }
       // what is not a readable entry is garbage of the cache
       const stepsDir = buildCacheDirs(store.root).steps
@@ -89,29 +159,16 @@ export async function pruneBuildCache(ctx: SystemContext, opts: { all: boolean }
         if (kept.has(path) || entries.some((e) => e.path === path)) continue
         if (await moveToTrash(store, path, trash)) result.removed.push(basename(name, '.json'))
       }
-      const needed = new Set(entries.filter((e) => kept.has(e.path)).flatMap((e) => e.chainIds))
-      // read now, under the lock: a container created just before counts
-      const containers = await layersInUse(ctx.stateRoot, (ref) => store.resolve(ref))
+      const stillCached = new Set(listCacheEntries(store.root).flatMap((e) => e.chainIds))
       for (const chainId of candidates) {
-        if (images.has(chainId) || needed.has(chainId) || containers.has(chainId) || leased.has(chainId)) continue
+        if (images.has(chainId) || stillCached.has(chainId) || containers.has(chainId) || leased.has(chainId)) continue
         const size = await removeLayer(store, chainId, trash)
         if (size !== undefined) result.reclaimedBytes += size
-      }
-      for (const dir of listCacheMounts(store.root)) {
-        const fd = lockIdleCacheMount(dir)
-        if (typeof fd !== 'number') continue
-        try {
-          const bytes = await treeSize(dir)
-          if (!(await moveToTrash(store, dir, trash))) continue
-          result.removed.push(basename(dir))
-          result.reclaimedBytes += bytes
-        } finally {
-          closeSync(fd)
-        }
       }
       return result
     })
   } finally {
+    for (const fd of held) closeSync(fd)
     for (const path of trash) await removeTree(path)
   }
 }
