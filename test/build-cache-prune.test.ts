@@ -5,13 +5,14 @@
  * runs those steps again; `system prune` does the same after the images.
  * That image prune keeps the cache: build-oci.test.ts.
  */
-import { readdirSync, statSync, utimesSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { ImageStore } from '../src/image/store.js'
 import { buildCacheUsage } from '../src/system/build-cache-resource.js'
 import { miniRunAsync } from './helpers/cli.js'
 import { writeContext } from './helpers/build.js'
+import { until } from './helpers/until.js'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 
 describe.skipIf(!isRoot)('builder prune and system prune remove the build cache (needs root: RUN steps are containers)', () => {
@@ -159,6 +160,30 @@ describe.skipIf(!isRoot)('builder prune and system prune remove the build cache 
     const bad = env.run(['builder', 'prune', '-f', '--filter', 'id=abc'])
     expect(bad.status).toBe(125)
     expect(bad.stderr.trim().split('\n')).toEqual([expect.stringMatching(/invalid filter "id=abc": builder prune takes until=DURATION/)])
+  })
+
+  test('a prune that takes a cache mount between a RUN\'s open and its lock: the RUN makes a new one and uses it', async () => {
+    const ctx = writeContext(join(env.dir, 'race-ctx'), {
+      Dockerfile: [`FROM ${BUSYBOX}`, 'RUN --mount=type=cache,target=/cache echo hit >> /cache/hits && echo "ran-$((1+1))"'].join('\n'),
+    })
+    const release = join(env.dir, 'release')
+    const pause = { ...process.env, MINI_RUN_PAUSE_AT: 'build:cache-mount-opened', MINI_RUN_PAUSE_FILE: release }
+    const running = miniRunAsync(['--root', env.storeRoot, '--state', env.stateRoot, 'build', '--progress', 'plain', '--cgroup-parent', env.cgroupParent, ctx], { env: pause })
+    try {
+      await until('the RUN to open its cache mount', () => existsSync(`${release}.paused`))
+      const [taken] = dir('build-cache', 'mounts')
+      const pruned = env.run(['builder', 'prune', '-a', '-f'])
+      expect(pruned.stdout).toContain(`${taken}\n`)
+      expect(dir('build-cache', 'mounts')).toEqual([])
+    } finally {
+      writeFileSync(release, '')
+    }
+    const done = await running.done
+    expect(done.stderr + done.stdout).not.toMatch(/mini-run: /)
+    expect(done.status).toBe(0)
+    expect(done.stdout + done.stderr).toMatch(/^ran-2$/m)
+    const [made] = dir('build-cache', 'mounts')
+    expect(readFileSync(join(env.storeRoot, 'build-cache', 'mounts', made!, 'hits'), 'utf8')).toBe('hit\n')
   })
 
   test('a cache mount a running RUN uses, and the steps a running build holds, stay', async () => {

@@ -3,8 +3,9 @@
  * make the cache key; running it is a container (run-step.ts) whose
  * writable layer becomes the step's layer.
  */
-import { closeSync, openSync, utimesSync } from 'node:fs'
+import { closeSync, fstatSync, openSync, statSync, utimesSync } from 'node:fs'
 import { posix } from 'node:path'
+import { pausePoint } from '../crash-point.js'
 import { UsageError } from '../errors.js'
 import { buildCacheDirs } from '../image/build-cache-index.js'
 import { removeTree, tmpPath } from '../image/store-tmp.js'
@@ -150,13 +151,8 @@ function prepareMounts(s: StageRun, i: Instruction, mounts: RunMount[]): { volum
       if (m.target.includes(',')) throw stepError(i, `--mount target ${m.target}: a comma cannot be in a mount path here`)
       switch (m.type) {
         case 'cache': {
-          const dir = cacheMountDir(buildCacheDirs(run.storeRoot).mounts, m)
-          // locked (and private, made locked): one RUN at a time uses the
-          // directory; shared: any number, and a shared flock tells builder
-          // prune (build-cache-prune.ts) that they do
-          const fd = openSync(dir, 'r')
+          const { dir, fd } = lockCacheMount(buildCacheDirs(run.storeRoot).mounts, m)
           locks.push(fd)
-          lockCalls.flock(fd, m.sharing === 'shared' ? 'shared' : 'exclusive')
           // its last use, for builder prune's until= and --keep-storage
           touchDir(dir)
           volumes.mounts.push(`type=bind,source=${dir},target=${m.target}${m.readOnly ? ',readonly' : ''}`)
@@ -205,5 +201,31 @@ function touchDir(dir: string): void {
     utimesSync(dir, now, now)
   } catch {
     // a read-only store: the last use stays its last change
+  }
+}
+
+/**
+ * The cache mount's directory, open and flocked. Locked (and private, made
+ * locked): one RUN at a time uses it; shared: any number, and a shared flock
+ * tells builder prune (build-cache-prune.ts) that they do. A prune that
+ * took the directory between the open and the flock has moved it away: the
+ * lock is then on a directory in the store's trash, so a new one is made
+ * and locked instead.
+ */
+function lockCacheMount(mountsDir: string, m: Extract<RunMount, { type: 'cache' }>): { dir: string; fd: number } {
+  for (;;) {
+    const dir = cacheMountDir(mountsDir, m)
+    const fd = openSync(dir, 'r')
+    try {
+      pausePoint('build:cache-mount-opened')
+      lockCalls.flock(fd, m.sharing === 'shared' ? 'shared' : 'exclusive')
+      const now = statSync(dir, { throwIfNoEntry: false })
+      const held = fstatSync(fd)
+      if (now && now.ino === held.ino && now.dev === held.dev) return { dir, fd }
+    } catch (err) {
+      closeSync(fd)
+      throw err
+    }
+    closeSync(fd)
   }
 }
