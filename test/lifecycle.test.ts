@@ -189,6 +189,21 @@ describe.skipIf(!isRoot)('lifecycle: run -d, ps, logs, exec, stop, kill, rm, ins
     expect(env.run(['rm', orphan]).stderr).toContain('no such container')
   })
 
+  it('run -d --rm: restart restarts it, writable layer and all, as Docker does; its next stop removes it', async () => {
+    const gone = () => env.run(['ps', '-a', '-q']).stdout === '' && env.leftovers().length === 0
+    const id = detached(['--rm', BUSYBOX, 'sh', '-c', 'echo start >> /starts; exec sleep 60'])
+    await until('the first start', () => env.run(['exec', id, 'cat', '/starts']).stdout === 'start\n')
+    const restart = env.run(['restart', '-t', '1', id])
+    expect(restart.stderr).toBe('')
+    expect(restart.status).toBe(0)
+    // the same container, its layer kept (its volatile mark removed: overlayfs mounts it again)
+    await until('the second start', () => env.run(['exec', id, 'cat', '/starts']).stdout === 'start\nstart\n')
+    expect(inspect(id).State.Status).toBe('running')
+    expect(inspect(id).HostConfig.AutoRemove).toBe(true)
+    expect(env.run(['stop', '-t', '1', id]).status).toBe(0)
+    await until('the stopped container to remove itself', gone)
+  })
+
   it('run -d -t gives the container a terminal and logs what it writes there as stdout', async () => {
     const id = detached(['-t', BUSYBOX, 'sh', '-c', 'tty; echo "$TERM"; echo to-stderr >&2'])
     await until('exit', () => inspect(id).State.Status === 'exited')

@@ -14,11 +14,9 @@ export function register(program: Command): void {
       if (timeout !== undefined && !(timeout >= 0)) throw new UsageError(`invalid --time "${flags.time}"`)
       const stateRoot = stateRootOf(cmd)
       const { findContainer } = await import('../../runtime/container/containers.js')
-      const { stopContainer } = await import('../../runtime/container/stop-container.js')
-      const { startExisting } = await import('../../runtime/container/start-existing.js')
+      const { restartByUser } = await import('../../runtime/container/restart-by-user.js')
       await eachContainer(refs, async (ref) => {
-        const stopped = await stopContainer(stateRoot, findContainer(stateRoot, ref), timeout)
-        await startExisting(stateRoot, { ...stopped, status: stopped.status === 'running' ? 'exited' : stopped.status })
+        await restartByUser(stateRoot, findContainer(stateRoot, ref), timeout)
         process.stdout.write(`${ref}\n`)
       })
     })
