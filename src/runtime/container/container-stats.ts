@@ -6,11 +6,14 @@
  *
  *   CPU     cpu.stat usage_usec; else utime + stime of each process (proc(5))
  *   memory  memory.current and memory.max; on a hybrid host, its v1 memory
- *           leaf when it has one (v1Memory); else the sum of the processes'
- *           resident set (statm: shared pages count once per process) and
- *           the host's memory as the limit
+ *           leaf when it has one; both less the inactive page cache, as
+ *           Docker's CLI counts (cgroup/cgroup-usage.ts); else the sum of
+ *           the processes' resident set (statm: shared pages count once per
+ *           process) and the host's memory as the limit
  *   pids    pids.current; else the threads of each process
- *   block   io.stat rbytes/wbytes; else /proc/<pid>/io read_bytes/write_bytes
+ *   block   io.stat rbytes/wbytes; on a hybrid host, its v1 blkio leaf when
+ *           it has one (a blkio limit made it); else /proc/<pid>/io
+ *           read_bytes/write_bytes
  *   net     /proc/<pid>/net/dev of its first process (its network
  *           namespace), lo left out as Docker leaves it; 0 with --network host
  *
@@ -20,6 +23,7 @@
 import { readFileSync } from 'node:fs'
 import { totalmem } from 'node:os'
 import { join } from 'node:path'
+import { keyedValue as keyed, v1Blkio, v1Memory, v2Io, v2Memory } from '../cgroup/cgroup-usage.js'
 import type { ContainerInfo } from './containers.js'
 import { networkMode } from './filter-containers.js'
 import { containerPids } from './top-container.js'
@@ -50,12 +54,6 @@ function read(path: string): string | undefined {
   } catch {
     return undefined
   }
-}
-
-/** `key value` lines (cpu.stat, memory.stat). */
-function keyed(text: string | undefined, key: string): number | undefined {
-  const m = text === undefined ? null : new RegExp(`^${key} (\\d+)$`, 'm').exec(text)
-  return m ? Number(m[1]) : undefined
 }
 
 function procCpuUsec(pids: number[]): number {
@@ -99,17 +97,6 @@ function procIo(pids: number[]): { read: number; write: number } {
   return { read: r, write: w }
 }
 
-/** io.stat: "MAJ:MIN rbytes=N wbytes=N ..." a device a line. */
-function cgroupIo(text: string): { read: number; write: number } {
-  let r = 0
-  let w = 0
-  for (const m of text.matchAll(/rbytes=(\d+) wbytes=(\d+)/g)) {
-    r += Number(m[1])
-    w += Number(m[2])
-  }
-  return { read: r, write: w }
-}
-
 /** /proc/<pid>/net/dev: bytes received and sent on every interface but lo. */
 export function parseNetDev(text: string): { rx: number; tx: number } {
   let rx = 0
@@ -124,41 +111,27 @@ export function parseNetDev(text: string): { rx: number; tx: number } {
   return { rx, tx }
 }
 
-/**
- * A v1 memory leaf (cgroup-v1.ts), read as Docker reads one: the usage less
- * the inactive page cache the kernel drops first (total_inactive_file;
- * docker/cli's calculateMemUsageUnixNoCache), and the limit. An unlimited
- * leaf's limit is PAGE_COUNTER_MAX pages (9223372036854771712 with 4 KiB
- * pages), which Docker's daemon shows as the host's memory.
- */
-function v1Memory(leaf: string): { bytes: number; limit: number } | undefined {
-  const usage = read(join(leaf, 'memory.usage_in_bytes'))
-  if (usage === undefined) return undefined
-  const bytes = Number(usage)
-  const inactive = keyed(read(join(leaf, 'memory.stat')), 'total_inactive_file') ?? 0
-  const limit = Number(read(join(leaf, 'memory.limit_in_bytes')) ?? Infinity)
-  return { bytes: inactive < bytes ? bytes - inactive : bytes, limit: Math.min(limit, totalmem()) }
-}
-
 export function sampleStats(c: ContainerInfo, now: () => number = () => performance.now()): StatsSample {
   const pids = c.status === 'running' ? containerPids(c) : []
   const leaf = c.status === 'running' ? c.cgroup : undefined
   const cpuStat = leaf ? read(join(leaf, 'cpu.stat')) : undefined
   const cgroupCpu = keyed(cpuStat, 'usage_usec')
-  const memCurrent = leaf ? read(join(leaf, 'memory.current')) : undefined
-  const memMax = leaf ? read(join(leaf, 'memory.max'))?.trim() : undefined
-  // the memory controller bound to v1: the v2 leaf has no memory files
-  const memoryV1Leaf = c.status === 'running' && memCurrent === undefined ? c.cgroupV1?.find((l) => l.controller === 'memory') : undefined
-  const memV1 = memoryV1Leaf ? v1Memory(memoryV1Leaf.path) : undefined
+  const memV2 = leaf ? v2Memory(leaf) : undefined
+  // a controller bound to v1 (a hybrid host): the v2 leaf lacks its files
+  const v1Leaf = (controller: string) => (c.status === 'running' ? c.cgroupV1?.find((l) => l.controller === controller)?.path : undefined)
+  const memoryV1Leaf = memV2 === undefined ? v1Leaf('memory') : undefined
+  const mem = memV2 ?? (memoryV1Leaf ? v1Memory(memoryV1Leaf) : undefined)
   const pidsCurrent = leaf ? read(join(leaf, 'pids.current')) : undefined
-  const ioStat = leaf ? read(join(leaf, 'io.stat')) : undefined
-  const io = ioStat !== undefined ? cgroupIo(ioStat) : procIo(pids)
+  const ioV2 = leaf ? v2Io(leaf) : undefined
+  const blkioV1Leaf = ioV2 === undefined ? v1Leaf('blkio') : undefined
+  const ioCgroup = ioV2 ?? (blkioV1Leaf ? v1Blkio(blkioV1Leaf) : undefined)
+  const io = ioCgroup ?? procIo(pids)
   const net = c.status === 'running' && c.pid && networkMode(c) !== 'host' ? parseNetDev(read(`/proc/${c.pid}/net/dev`) ?? '') : { rx: 0, tx: 0 }
   return {
     at: now(),
     cpuUsec: cgroupCpu ?? procCpuUsec(pids),
-    memoryBytes: memCurrent !== undefined ? Number(memCurrent) : (memV1?.bytes ?? procRss(pids)),
-    memoryLimit: memMax !== undefined && memMax !== 'max' ? Number(memMax) : (memV1?.limit ?? totalmem()),
+    memoryBytes: mem?.bytes ?? procRss(pids),
+    memoryLimit: mem?.limit ?? totalmem(),
     pids: pidsCurrent !== undefined ? Number(pidsCurrent) : procThreads(pids),
     netRx: net.rx,
     netTx: net.tx,
@@ -166,9 +139,9 @@ export function sampleStats(c: ContainerInfo, now: () => number = () => performa
     blockWrite: io.write,
     source: {
       cpu: cgroupCpu !== undefined ? 'cgroup' : 'proc',
-      memory: memCurrent !== undefined || memV1 ? 'cgroup' : 'proc',
+      memory: mem ? 'cgroup' : 'proc',
       pids: pidsCurrent !== undefined ? 'cgroup' : 'proc',
-      block: ioStat !== undefined ? 'cgroup' : 'proc',
+      block: ioCgroup ? 'cgroup' : 'proc',
     },
   }
 }
