@@ -3,7 +3,8 @@
 // inspect show the results; `healthcheck run` runs one now; the runner
 // leaves with its container (it exits, or rm kills it) and a container
 // without a check has none; every later start (start, restart, a restart
-// policy) has a runner again.
+// policy) has a runner again. A stopped container is unhealthy, as in
+// Docker, its streak and log kept.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -95,6 +96,35 @@ describe.skipIf(!isRoot)('health checks of run -d (needs root)', () => {
     expect(env.run(['rm', '-f', long]).status).toBe(0)
     expect(running(pid2)).toBe(false)
   })
+  it('a stopped container is unhealthy, its streak and log kept (Docker\'s CloseMonitorChannel); a new start is starting, the log kept', async () => {
+    // checks every 200ms while starting, then hourly: none runs while it stops
+    const fine = detached(['--name', 'fine', '--health-cmd', 'true', '--health-interval', '1h', '--health-start-period', '1h', '--health-start-interval', '200ms', BUSYBOX, 'sleep', '100'])
+    // failing, but fewer times than retries: still starting, with a streak
+    const failing = detached(['--name', 'failing', '--health-cmd', 'false', '--health-interval', '200ms', '--health-retries', '1000', BUSYBOX, 'sleep', '100'])
+    await until('healthy, and a failing streak of 2', () => / \(healthy\)/.test(status('fine')) && inspect(failing).State.Health.FailingStreak >= 2)
+    expect(env.run(['stop', '-t', '0', 'fine', 'failing']).status).toBe(0)
+    const stopped = inspect(fine).State.Health
+    expect(stopped).toMatchObject({ Status: 'unhealthy', FailingStreak: 0 })
+    expect(stopped.Log.at(-1)).toMatchObject({ ExitCode: 0 })
+    const streak = inspect(failing).State.Health
+    expect(streak.Status).toBe('unhealthy')
+    expect(streak.FailingStreak).toBeGreaterThanOrEqual(2)
+    expect(streak.Log.some((e: { ExitCode: number }) => e.ExitCode === 1)).toBe(true)
+    // ps: Exited, no health in STATUS (Docker's State.String); --filter health= sees the status
+    expect(status('fine')).toMatch(/Exited \(\d+\) .*ago\s+fine$/)
+    expect(status('fine')).not.toMatch(/healthy|health:/)
+    const byHealth = (h: string) => env.run(['ps', '-a', '--filter', `health=${h}`, '--format', '{{.Names}}']).stdout.split('\n').filter(Boolean).sort()
+    expect(byHealth('unhealthy')).toEqual(['failing', 'fine'])
+    expect(byHealth('healthy')).toEqual([])
+    // a new start: starting, no streak, the last run's results still in the log (initHealthMonitor)
+    const before = stopped.Log.map((e: { Start: string }) => e.Start)
+    expect(env.run(['start', 'fine']).status).toBe(0)
+    const again = inspect(fine).State.Health
+    expect(again.Status).toMatch(/^(starting|healthy)$/)
+    expect(again.FailingStreak).toBe(0)
+    expect(again.Log.some((e: { Start: string }) => before.includes(e.Start))).toBe(true)
+  })
+
   it('every later start has a runner of its own again: start after stop, restart, and a restart policy', async () => {
     const id = detached(['--name', 'again', '--health-cmd', 'true', '--health-interval', '200ms', BUSYBOX, 'sleep', '100'])
     await until('healthy', () => / \(healthy\)/.test(status('again')))

@@ -113,7 +113,7 @@ export function inspectState(stateRoot: string, state: ContainerState, o: { own?
   // OOMKilled is about how it exited): `ps` of many running containers reads one file each
   // (and health.json, for a container with a health check). Also when the runtime that
   // started it was killed before it could say so (its status still "created").
-  if (state.pid !== undefined && isAlive(state)) return stateWith(state, { status: 'running' as const, oomKilled: state.oomKilled ?? false, paused: isFrozen(state), restarting: false, ...healthOf(stateRoot, state) })
+  if (state.pid !== undefined && isAlive(state)) return stateWith(state, { status: 'running' as const, oomKilled: state.oomKilled ?? false, paused: isFrozen(state), restarting: false, ...healthOf(stateRoot, state, true) })
   let exit: ExitRecord | undefined
   // a foreground run leaves none (its state has the code): a look first, rather than an error thrown and caught
   const exitPath = state.pid === undefined ? undefined : `${stateRoot}/${state.id}/exit.json`
@@ -144,7 +144,7 @@ export function inspectState(stateRoot: string, state: ContainerState, o: { own?
     // its monitor has become the restart handler (restart-policy.ts), which waits out the back-off
     restarting: state.restartPolicy !== undefined && state.restartPolicy.name !== 'no' && !state.stoppedByUser && monitorAlive(state, { exitCommand: true }),
     paused: false,
-    ...healthOf(stateRoot, state),
+    ...healthOf(stateRoot, state, false),
   })
   if (recorderAlive(state)) return state.autoRemove ? Object.assign(info, { removing: true }) : info
   if (state.autoRemove) return Object.assign(info, { unsettled: 'remove' as const })
@@ -152,9 +152,17 @@ export function inspectState(stateRoot: string, state: ContainerState, o: { own?
   return info
 }
 
-function healthOf(stateRoot: string, state: ContainerState): { health?: HealthState } {
+/**
+ * Its recorded health; once it no longer runs, "unhealthy" whatever the last
+ * check said, as Docker's: every exit stops the health monitor
+ * (daemon/monitor.go, stopHealthchecks) and stopping it sets the status to
+ * unhealthy (daemon/container/health.go, CloseMonitorChannel), the failing
+ * streak and the log kept. The next start is "starting" again (runner-process.ts).
+ */
+function healthOf(stateRoot: string, state: ContainerState, running: boolean): { health?: HealthState } {
   const health = state.healthcheck ? readHealth(stateRoot, state.id) : undefined
-  return health ? { health } : {}
+  if (!health) return {}
+  return { health: running ? health : { ...health, Status: 'unhealthy' } }
 }
 
 /** cgroup.events says "frozen 1": the whole cgroup is stopped by the v2 freezer (pause). */

@@ -12,15 +12,17 @@ import { initialHealth, readHealth, updateHealth } from './health-state.js'
 /**
  * At each start of a detached container with a health check (its first,
  * start-detached.ts; every later one, start-existing.ts: `start`,
- * `restart`, a restart policy, compose): it starts out "starting" again,
- * under a runner of its own spawned with the recorded argv (`mini-run
- * internal health ID`). The last start's runner, if it still runs, goes.
+ * `restart`, a restart policy, compose): it starts out "starting" again
+ * with no failing streak, the last results kept in its log (Docker's
+ * initHealthMonitor), under a runner of its own spawned with the recorded
+ * argv (`mini-run internal health ID`). The last start's runner, if it
+ * still runs, goes.
  */
 export function startHealthRunner(stateRoot: string, state: Pick<ContainerState, 'id' | 'healthcheck' | 'healthRunner'>): void {
   if (!state.healthcheck || !state.healthRunner) return
   const id = state.id
   stopHealthRunner(stateRoot, id)
-  updateHealth(stateRoot, id, () => initialHealth())
+  updateHealth(stateRoot, id, (h) => ({ ...initialHealth(), Log: h.Log }))
   const [file, ...args] = state.healthRunner
   if (file === undefined) return
   const child = spawn(file, args, { detached: true, stdio: 'ignore' })
