@@ -1,6 +1,7 @@
 // A container's mounts as Docker shows them: inspect's Mounts, ps's MOUNTS
-// column and ps --filter volume= name the user's volumes, binds and tmpfs
-// (src/runtime/container/user-mounts.ts), never what mini-run mounts in
+// column and ps --filter volume= name the user's volumes, binds and --mount
+// tmpfs (src/runtime/container/user-mounts.ts), each with Docker's Mode;
+// --tmpfs is HostConfig.Tmpfs, no mount point; never what mini-run mounts in
 // every container (/proc, /dev, /sys...), the host's /dev/shm of --ipc
 // host, or the network's /etc/hosts, resolv.conf and hostname. On the
 // default bridge, so that the network's files are there: in a network
@@ -44,25 +45,36 @@ describe.skipIf(!isRoot || !netavark)('the user\'s mounts in inspect and ps (nee
     env?.cleanup()
   })
 
-  it('inspect lists a volume, a read-only bind and a tmpfs in Docker\'s shape, and nothing of the runtime\'s or the network\'s', () => {
+  it('inspect lists volumes, binds and a --mount tmpfs in Docker\'s shape with its Mode; --tmpfs in HostConfig.Tmpfs; nothing of the runtime\'s or the network\'s', () => {
     const host = join(env.dir, 'host-data')
     mkdirSync(host)
-    detached(['--name', 'user', '-v', 'data:/data', '-v', `${host}:/host:ro`, '--tmpfs', '/scratch', BUSYBOX, 'sleep', '100'])
+    detached(['--name', 'user', '-v', 'data:/data', '-v', 'other:/other:ro', '-v', `${host}:/host:ro`, '-v', `${host}:/plain`, '-v', `${host}:/label:z`,
+      '--mount', `type=bind,source=${host},target=/mounted`, '--mount', 'type=tmpfs,target=/mem', '--tmpfs', '/scratch', '--tmpfs', '/sized:size=1m', BUSYBOX, 'sleep', '100'])
     // the network's files are mounted all the same
     expect(ok(['exec', 'user', 'sh', '-c', 'grep -c " /etc/hosts " /proc/mounts'])).toBe('1\n')
-    expect(mounts('user')).toEqual([
-      { Type: 'volume', Name: 'data', Source: join(env.storeRoot, 'volumes', 'data', '_data'), Destination: '/data', Driver: 'local', Mode: '', RW: true, Propagation: '' },
+    // a local volume without a mode is "z" (moby's setBindModeIfNull); a bind's is -v's text, or ""
+    const volume = (name: string) => join(env.storeRoot, 'volumes', name, '_data')
+    const byPlace = (list: { Destination: string }[]) => [...list].sort((a, b) => (a.Destination < b.Destination ? -1 : 1))
+    expect(byPlace(mounts('user') as { Destination: string }[])).toEqual(byPlace([
+      { Type: 'volume', Name: 'data', Source: volume('data'), Destination: '/data', Driver: 'local', Mode: 'z', RW: true, Propagation: '' },
       { Type: 'bind', Source: host, Destination: '/host', Mode: 'ro', RW: false, Propagation: 'rprivate' },
-      { Type: 'tmpfs', Source: '', Destination: '/scratch', Mode: '', RW: true, Propagation: '' },
-    ])
+      { Type: 'tmpfs', Source: '', Destination: '/mem', Mode: '', RW: true, Propagation: '' },
+      { Type: 'volume', Name: 'other', Source: volume('other'), Destination: '/other', Driver: 'local', Mode: 'ro', RW: false, Propagation: '' },
+      { Type: 'bind', Source: host, Destination: '/label', Mode: 'z', RW: true, Propagation: 'rprivate' },
+      { Type: 'bind', Source: host, Destination: '/plain', Mode: '', RW: true, Propagation: 'rprivate' },
+      { Type: 'bind', Source: host, Destination: '/mounted', Mode: '', RW: true, Propagation: 'rprivate' },
+    ]))
+    expect(JSON.parse(ok(['inspect', 'user']))[0].HostConfig.Tmpfs).toEqual({ '/scratch': '', '/sized': 'size=1m' })
+    expect(ok(['exec', 'user', 'sh', '-c', 'grep -c " /scratch tmpfs " /proc/mounts'])).toBe('1\n')
     detached(['--name', 'bare', BUSYBOX, 'sleep', '100'])
     expect(mounts('bare')).toEqual([])
     // --ipc host binds the host's /dev/shm: Docker's, not the user's
     detached(['--name', 'ipc', '--ipc', 'host', '--network', 'none', BUSYBOX, 'sleep', '100'])
     expect(mounts('ipc')).toEqual([])
-    // a --tmpfs of the user's at /dev/shm replaces the default one, and is listed
-    detached(['--name', 'shm', '--tmpfs', '/dev/shm:size=1m', '--network', 'none', BUSYBOX, 'sleep', '100'])
+    // a --mount tmpfs of the user's at /dev/shm replaces the default one, and is listed
+    detached(['--name', 'shm', '--mount', 'type=tmpfs,target=/dev/shm,tmpfs-size=1m', '--network', 'none', BUSYBOX, 'sleep', '100'])
     expect(mounts('shm')).toEqual([{ Type: 'tmpfs', Source: '', Destination: '/dev/shm', Mode: '', RW: true, Propagation: '' }])
+    expect(JSON.parse(ok(['inspect', 'shm']))[0].HostConfig.Tmpfs).toBeUndefined()
   })
 
   it('ps\'s MOUNTS shows volume names and bind sources (truncated as Docker does); --filter volume= a name, a bind\'s source or a destination of the user\'s', () => {
@@ -77,7 +89,8 @@ describe.skipIf(!isRoot || !netavark)('the user\'s mounts in inspect and ps (nee
     expect(filtered('/data')).toEqual(['user'])
     expect(filtered(host)).toEqual(['user'])
     expect(filtered('/host')).toEqual(['user'])
-    expect(filtered('/scratch')).toEqual(['user'])
+    // --tmpfs is no mount point of Docker's
+    expect(filtered('/scratch')).toEqual([])
     // what mini-run mounts in every container is no volume of theirs
     for (const runtime of ['/etc/hosts', '/etc/resolv.conf', '/etc/hostname', '/proc', '/dev/shm', '/sys', 'proc', 'shm']) expect(filtered(runtime)).toEqual([])
   })

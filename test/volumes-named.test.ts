@@ -178,7 +178,7 @@ describe.skipIf(!isRoot)('volumes (needs root: image owners, idmapped mounts)', 
     const [info] = JSON.parse(ok(['inspect', 'mounter'])) as { Mounts: Record<string, unknown>[] }[]
     expect(info!.Mounts).toEqual([
       { Type: 'volume', Name: 'rov', Source: join(volumesDir(), 'rov', '_data'), Destination: '/r', Driver: 'local', Mode: 'ro', RW: false, Propagation: '' },
-      { Type: 'volume', Name: 'mv', Source: join(volumesDir(), 'mv', '_data'), Destination: '/m', Driver: 'local', Mode: '', RW: true, Propagation: '' },
+      { Type: 'volume', Name: 'mv', Source: join(volumesDir(), 'mv', '_data'), Destination: '/m', Driver: 'local', Mode: 'z', RW: true, Propagation: '' },
     ])
     ok(['rm', 'mounter'])
     expect(ok(['run', '--rm', '-v', 'mv:/m', BUSYBOX, 'cat', '/m/f'])).toBe('hi\n')

@@ -4,7 +4,9 @@ import { buildSpec } from '../src/runtime/spec/container-spec.js'
 import { resolveVolumes } from '../src/runtime/container/container-volumes.js'
 import { planStart } from '../src/runtime/plan/plan-start.js'
 import { describeStep } from '../src/runtime/plan/child-kinds.js'
-import { parseMount, parseTmpfs, parseVolume, volumesFromFlags, withImageVolumes } from '../src/runtime/spec/volumes.js'
+import { dockerMountRecord, parseMount, parseTmpfs, parseVolume, volumesFromFlags, withImageVolumes } from '../src/runtime/spec/volumes.js'
+import { userMounts } from '../src/runtime/container/user-mounts.js'
+import type { Spec } from '../src/runtime/spec/spec.js'
 
 const cwd = '/home/u/project'
 
@@ -13,6 +15,7 @@ describe('-v HOST:CONTAINER[:OPTIONS]', () => {
     expect(parseVolume('/srv/data:/data', cwd)).toEqual({
       mount: { destination: '/data', type: 'bind', source: '/srv/data', options: ['bind', 'rw', 'nodev', 'rprivate'] },
       createSource: true,
+      mode: '',
     })
   })
 
@@ -39,13 +42,13 @@ describe('-v NAME:CONTAINER and -v CONTAINER: volumes', () => {
   const volume = (destination: string, options: string[]) => ({ destination, type: 'bind', source: '', options: ['bind', ...options, 'nodev', 'rprivate'] })
 
   it('takes a source without a "/" (and not . or ..) for a volume name, its source filled in later', () => {
-    expect(parseVolume('cache:/data', cwd)).toEqual({ mount: volume('/data', ['rw']), volume: { name: 'cache', nocopy: false } })
-    expect(parseVolume('my_vol.2-x:/data:ro,nocopy', cwd)).toEqual({ mount: volume('/data', ['ro']), volume: { name: 'my_vol.2-x', nocopy: true } })
+    expect(parseVolume('cache:/data', cwd)).toEqual({ mount: volume('/data', ['rw']), volume: { name: 'cache', nocopy: false }, mode: 'z' })
+    expect(parseVolume('my_vol.2-x:/data:ro,nocopy', cwd)).toEqual({ mount: volume('/data', ['ro']), volume: { name: 'my_vol.2-x', nocopy: true }, mode: 'ro,nocopy' })
   })
 
   it('makes one container path, with or without options, an anonymous volume', () => {
-    expect(parseVolume('/data', cwd)).toEqual({ mount: volume('/data', ['rw']), volume: { nocopy: false } })
-    expect(parseVolume('/data/:ro', cwd)).toEqual({ mount: volume('/data', ['ro']), volume: { nocopy: false } })
+    expect(parseVolume('/data', cwd)).toEqual({ mount: volume('/data', ['rw']), volume: { nocopy: false }, mode: '' })
+    expect(parseVolume('/data/:ro', cwd)).toEqual({ mount: volume('/data', ['ro']), volume: { nocopy: false }, mode: 'ro' })
   })
 
   it('refuses invalid names in one line, and options of the other kind', () => {
@@ -105,6 +108,7 @@ describe('--mount', () => {
   it('binds with source and target (or src/dst), readonly, bind-propagation; the source must exist', () => {
     expect(parseMount('type=bind,src=/srv,dst=/srv,readonly,bind-propagation=shared', cwd)).toEqual({
       mount: { destination: '/srv', type: 'bind', source: '/srv', options: ['bind', 'ro', 'nodev', 'shared'] },
+      mode: '',
     })
     expect(parseMount('type=bind,source=/a,target=/b,readonly=false', cwd).mount.options).toContain('rw')
   })
@@ -120,10 +124,12 @@ describe('--mount', () => {
     expect(parseMount('type=volume,src=data,dst=/data,ro,volume-nocopy', cwd)).toEqual({
       mount: { destination: '/data', type: 'bind', source: '', options: options(true) },
       volume: { name: 'data', nocopy: true },
+      mode: 'z',
     })
     expect(parseMount('target=/v,volume-nocopy=false', cwd)).toEqual({
       mount: { destination: '/v', type: 'bind', source: '', options: options(false) },
       volume: { nocopy: false },
+      mode: 'z',
     })
     expect(() => parseMount('type=volume,src=/srv,dst=/v', cwd)).toThrow('invalid --mount type=volume,src=/srv,dst=/v: "/srv" is not a valid volume name')
     expect(() => parseMount('type=volume,src=v1,dst=/v,bind-propagation=shared', cwd)).toThrow('bind-propagation is not for volumes')
@@ -158,5 +164,34 @@ describe('all of them together', () => {
     const planned = volumesFromFlags({ volumes: ['/x:/a/b/c', '/y:/a'], tmpfs: ['/a/b'] }, cwd)
     expect(planned.map((v) => v.mount.destination)).toEqual(['/a', '/a/b', '/a/b/c'])
     expect(() => volumesFromFlags({ volumes: ['/x:/a'], tmpfs: ['/a/'] }, cwd)).toThrow('duplicate mount point: /a')
+  })
+})
+
+describe('the mounts as Docker records them: MountPoint.Mode, and --tmpfs apart', () => {
+  const flags = {
+    volumes: ['data:/a', 'ro-data:/b:ro', '/h:/c', '/h:/d:z', '/h:/e:ro,rshared', 'keep:/f:nocopy', '/anon'],
+    mounts: ['type=volume,source=v2,target=/g,readonly', 'type=bind,source=/h,target=/i,readonly', 'type=tmpfs,target=/j'],
+    tmpfs: ['/k', '/l:size=1m,mode=1777'],
+  }
+  const planned = withImageVolumes(volumesFromFlags(flags, cwd), ['/image-volume'])
+
+  it('-v\'s text after the container path; a local volume\'s "z" when none is given; "" for --mount binds and tmpfs and anonymous volumes', () => {
+    expect(dockerMountRecord(planned)).toEqual({
+      mountModes: { '/a': 'z', '/b': 'ro', '/d': 'z', '/e': 'ro,rshared', '/f': 'nocopy', '/g': 'z' },
+      tmpfs: { '/k': '', '/l': 'size=1m,mode=1777' },
+    })
+    expect(dockerMountRecord(volumesFromFlags({ mounts: ['type=bind,source=/h,target=/i'] }, cwd))).toEqual({ mountModes: {} })
+    expect(dockerMountRecord([])).toEqual({})
+  })
+
+  it('inspect\'s Mounts: each with its Mode; --tmpfs is not there (HostConfig.Tmpfs), a --mount tmpfs is', () => {
+    const spec = { mounts: planned.map((p) => ({ ...p.mount, source: p.volume ? `/store/volumes/${p.volume.name ?? 'anon'}/_data` : p.mount.source })) } as unknown as Spec
+    const volumes = planned.filter((p) => p.volume).map((p) => ({ name: p.volume!.name ?? 'anon', destination: p.mount.destination }))
+    const mounts = userMounts({ spec, volumes, ...dockerMountRecord(planned) })
+    expect(mounts.map((m) => [m.destination, m.type, m.mode, m.readOnly])).toEqual([
+      ['/a', 'volume', 'z', false], ['/b', 'volume', 'ro', true], ['/c', 'bind', '', false], ['/d', 'bind', 'z', false], ['/e', 'bind', 'ro,rshared', true],
+      ['/f', 'volume', 'nocopy', false], ['/anon', 'volume', '', false], ['/g', 'volume', 'z', true], ['/i', 'bind', '', true], ['/j', 'tmpfs', '', false],
+      ['/image-volume', 'volume', '', false],
+    ])
   })
 })

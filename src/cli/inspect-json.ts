@@ -46,7 +46,7 @@ export function inspectJson(c: ContainerInfo, o: { logPath?: string; size?: { rw
       Source: m.source,
       Destination: m.destination,
       ...(m.type === 'volume' ? { Driver: 'local' } : {}),
-      Mode: m.readOnly ? 'ro' : '',
+      Mode: m.mode,
       RW: !m.readOnly,
       Propagation: m.propagation,
     })),
@@ -73,6 +73,8 @@ export function inspectJson(c: ContainerInfo, o: { logPath?: string; size?: { rw
       Resources: spec?.linux.resources ?? {},
       ReadonlyRootfs: spec?.root.readonly ?? false,
       CapAdd: spec?.process.capabilities?.bounding ?? [],
+      // --tmpfs: no mount point of Docker's, but this (omitted when empty)
+      ...(c.tmpfs ? { Tmpfs: c.tmpfs } : {}),
       // a foreground run writes no log: its output goes to the terminal
       LogConfig: c.logConfig ? { Type: c.logConfig.type, Config: c.logConfig.config } : { Type: 'none', Config: {} },
     },

@@ -64,11 +64,10 @@ export function containerRow(c: ContainerInfo, o: RowOptions): Record<string, un
       return String((c.volumes ?? []).length)
     },
     // volume names and bind sources, as Docker's column; the binds are in the
-    // spec, which only this column reads (state-config.ts). Docker has no
-    // mount point for a --tmpfs: its column shows none
+    // spec, which only this column reads (state-config.ts). --tmpfs is no
+    // mount point; a --mount tmpfs, with neither name nor source, an empty entry
     get Mounts() {
-      const shown = userMounts(c).filter((m) => m.type !== 'tmpfs')
-      return shown.map((m) => m.name ?? m.source).map((m) => (o.trunc ? ellipsis(m, 15) : m)).join(',')
+      return userMounts(c).map((m) => m.name ?? m.source).map((m) => (o.trunc ? ellipsis(m, 15) : m)).join(',')
     },
     Names: c.name,
     get Networks() {

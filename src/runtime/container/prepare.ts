@@ -30,7 +30,7 @@ import { imageStopSignal, parseSignal } from '../spec/signals.js'
 import type { IdMapping, Spec, SpecDevice, SpecMount, SpecSeccomp } from '../spec/spec.js'
 import { parseUlimits } from '../spec/ulimits.js'
 import { parentsFirst } from '../spec/mount-order.js'
-import { volumesFromFlags, withImageVolumes } from '../spec/volumes.js'
+import { dockerMountRecord, volumesFromFlags, withImageVolumes } from '../spec/volumes.js'
 import { attachSocket, exitFile, logFile } from './containers.js'
 import { resolveVolumes } from './container-volumes.js'
 import { readImageFile } from './image-files.js'
@@ -178,6 +178,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
       cgroup: cgroupPath && cgroup.mount ? { path: cgroupPath, mount: cgroup.mount } : undefined,
       cgroupV1: cgroup.v1.length ? cgroup.v1 : undefined,
       volumes: resolved.volumes.length ? resolved.volumes.map((v) => ({ name: v.name, destination: v.destination })) : undefined,
+      ...dockerMountRecord(volumes),
       usernsSlot,
       stopSignal: o.stopSignal ?? imageStop?.signal,
       stopTimeout: o.stopTimeout,

@@ -137,6 +137,9 @@ export interface PreparedContainer {
   /** Its leaves in cgroup v1 hierarchies (a hybrid host), for limits v2 cannot set. */
   cgroupV1?: V1Leaf[]
   volumes?: ContainerVolume[]
+  /** Docker's Mode of each mount, and --tmpfs (spec/volumes.ts dockerMountRecord): what inspect shows. */
+  mountModes?: Record<string, string>
+  tmpfs?: Record<string, string>
   /** --userns=auto as root: the slot of ids taken for it (userns-ranges.ts). */
   usernsSlot?: number
   /** --stop-signal or the image's StopSignal (Docker's stop sends it first), and --stop-timeout. */

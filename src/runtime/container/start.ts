@@ -40,6 +40,8 @@ export function initialState(p: PreparedContainer, o: { autoRemove?: boolean } =
     containerDir: p.containerDir,
     usernsSlot: p.usernsSlot,
     volumes: p.volumes,
+    ...(p.mountModes ? { mountModes: p.mountModes } : {}),
+    ...(p.tmpfs ? { tmpfs: p.tmpfs } : {}),
     // known before it exists: a runtime killed before the container runs
     // leaves a leaf that `rm` must still find
     cgroupMount: p.cgroup?.mount,

@@ -72,6 +72,10 @@ export interface ContainerState {
   logConfig?: { type: 'json-file' | 'none'; config: Record<string, string> }
   /** The volumes it mounts (container-volumes.ts): inspect shows them, rm -v removes the anonymous ones. */
   volumes?: { name: string; destination: string }[]
+  /** Docker's MountPoint.Mode by container path, where not "" (spec/volumes.ts dockerMountRecord); absent before it was recorded. */
+  mountModes?: Record<string, string>
+  /** --tmpfs by container path, its options as given: Docker's HostConfig.Tmpfs, no mount point of Docker's. */
+  tmpfs?: Record<string, string>
   /** Its network, as attached (src/network/attach.ts): what inspect, ps and the teardown read. */
   network?: NetworkRecord
   /** The whole spec, for inspect and exec: in config.json, read when first used (state-config.ts). */

@@ -1,7 +1,8 @@
 /**
- * The mounts of a container that are its user's: -v, --mount, --tmpfs and
- * the image's VOLUMEs, what Docker lists as the container's mount points
- * (inspect's Mounts, ps's MOUNTS column, ps --filter volume=). Its spec
+ * The mounts of a container that are its user's: -v, --mount and the
+ * image's VOLUMEs, what Docker lists as the container's mount points
+ * (inspect's Mounts, ps's MOUNTS column, ps --filter volume=); not --tmpfs,
+ * which Docker keeps in HostConfig.Tmpfs, apart from them. Its spec
  * holds more: the mounts every container gets (docker-defaults.ts: /proc,
  * /dev, /sys...), the host's /dev/shm of --ipc host, and the network's
  * /etc/hosts, resolv.conf and hostname, bound from files of the
@@ -22,6 +23,8 @@ export interface UserMount {
   source: string
   destination: string
   readOnly: boolean
+  /** Docker's Mode: the state's record; a state made before it was recorded, "ro" or "". */
+  mode: string
   /** A bind's propagation (rprivate unless given); "" for the others, as Docker says. */
   propagation: string
 }
@@ -38,19 +41,23 @@ function isHostShm(m: SpecMount): boolean {
 }
 
 /** The user's mounts of a container, in its spec's order (parents first). */
-export function userMounts(c: Pick<ContainerState, 'spec' | 'volumes' | 'startInput'>): UserMount[] {
+export function userMounts(c: Pick<ContainerState, 'spec' | 'volumes' | 'startInput' | 'mountModes' | 'tmpfs'>): UserMount[] {
   const networkFiles = new Set(Object.values(c.startInput?.network?.files ?? {}))
   const mounts: UserMount[] = []
   for (const m of c.spec?.mounts ?? []) {
     if (DEFAULTS.has(`${m.type} ${m.source} ${m.destination}`) || isHostShm(m)) continue
     if (m.type === 'bind' && m.source !== undefined && networkFiles.has(m.source)) continue
     const readOnly = m.options?.includes('ro') ?? false
+    // a state made before modes were recorded has no record (nor --tmpfs told apart)
+    const mode = c.mountModes ? (c.mountModes[m.destination] ?? '') : readOnly ? 'ro' : ''
     const volume = c.volumes?.find((v) => v.destination === m.destination)
-    if (volume) mounts.push({ type: 'volume', name: volume.name, source: m.source ?? '', destination: m.destination, readOnly, propagation: '' })
+    if (volume) mounts.push({ type: 'volume', name: volume.name, source: m.source ?? '', destination: m.destination, readOnly, mode, propagation: '' })
     else if (m.type === 'bind') {
       const propagation = m.options?.find((o) => PROPAGATIONS.has(o)) ?? 'rprivate'
-      mounts.push({ type: 'bind', source: m.source ?? '', destination: m.destination, readOnly, propagation })
-    } else if (m.type === 'tmpfs') mounts.push({ type: 'tmpfs', source: '', destination: m.destination, readOnly, propagation: '' })
+      mounts.push({ type: 'bind', source: m.source ?? '', destination: m.destination, readOnly, mode, propagation })
+    } else if (m.type === 'tmpfs' && c.tmpfs?.[m.destination] === undefined) {
+      mounts.push({ type: 'tmpfs', source: '', destination: m.destination, readOnly, mode, propagation: '' })
+    }
   }
   return mounts
 }

@@ -39,6 +39,32 @@ export interface PlannedVolume {
   createSource?: boolean
   /** A volume of the store: the mount's source is its _data directory, filled in later. */
   volume?: VolumeRef
+  /** Docker's MountPoint.Mode (inspect's Mounts[].Mode): see dockerMountRecord. */
+  mode: string
+  /** --tmpfs: its options as given, Docker's HostConfig.Tmpfs value (no mount point of Docker's). */
+  tmpfsFlag?: string
+}
+
+/** What inspect and ps need of the mounts' flags, recorded in the container's state. */
+export interface DockerMountRecord {
+  /** Docker's MountPoint.Mode by container path where it is not "" ({} with every one ""); absent with no mounts. */
+  mountModes?: Record<string, string>
+  /** --tmpfs by container path, its options as given: Docker's HostConfig.Tmpfs. */
+  tmpfs?: Record<string, string>
+}
+
+/**
+ * The flags' mounts as Docker records them. Mode is -v's text after the
+ * container path ("ro", "z", "ro,rshared"; "" without one), a local
+ * volume's "z" when -v or --mount gave none (moby's setBindModeIfNull),
+ * "" for --mount's binds and tmpfs and for anonymous volumes (the image's
+ * VOLUME, -v /path: AddMountPointWithVolume). --tmpfs is no mount point
+ * (inspect's Mounts, ps --filter volume=) but HostConfig.Tmpfs.
+ */
+export function dockerMountRecord(planned: readonly PlannedVolume[]): DockerMountRecord {
+  const modes = planned.filter((p) => p.mode !== '' && p.tmpfsFlag === undefined).map((p) => [p.mount.destination, p.mode])
+  const tmpfs = planned.filter((p) => p.tmpfsFlag !== undefined).map((p) => [p.mount.destination, p.tmpfsFlag!])
+  return { ...(planned.length ? { mountModes: Object.fromEntries(modes) } : {}), ...(tmpfs.length ? { tmpfs: Object.fromEntries(tmpfs) } : {}) }
 }
 
 export interface VolumeRef {
@@ -101,15 +127,16 @@ export function withImageVolumes(planned: PlannedVolume[], imagePaths: string[])
     const destination = containerPath(path, `VOLUME ${path} of the image`)
     if (taken.has(destination)) continue
     taken.add(destination)
-    added.push(volumeMount(destination, undefined, false, false))
+    added.push(volumeMount(destination, undefined, false, false, ''))
   }
   return added.length ? sortByDepth([...planned, ...added]) : planned
 }
 
-function volumeMount(destination: string, name: string | undefined, readOnly: boolean, nocopy: boolean): PlannedVolume {
+function volumeMount(destination: string, name: string | undefined, readOnly: boolean, nocopy: boolean, mode: string): PlannedVolume {
   return {
     mount: { destination, type: 'bind', source: '', options: bindOptions(readOnly, undefined) },
     volume: { ...(name !== undefined ? { name } : {}), nocopy },
+    mode,
   }
 }
 
@@ -160,10 +187,11 @@ export function parseVolume(spec: string, cwd: string): PlannedVolume {
     }
   }
   const destination = containerPath(dst, flag)
-  if (source === undefined) return volumeMount(destination, anonymous ? undefined : src, readOnly, nocopy)
+  if (source === undefined) return volumeMount(destination, anonymous ? undefined : src, readOnly, nocopy, anonymous ? (opts ?? '') : opts || 'z')
   return {
     mount: { destination, type: 'bind', source, options: bindOptions(readOnly, propagation) },
     createSource: true,
+    mode: opts ?? '',
   }
 }
 
@@ -204,7 +232,7 @@ export function parseMount(spec: string, cwd: string): PlannedVolume {
     for (const key of ['bind-propagation', 'tmpfs-size', 'tmpfs-mode']) {
       if (fields.has(key)) throw new UsageError(`invalid ${flag}: ${key} is not for volumes`)
     }
-    return volumeMount(destination, src || undefined, readOnly, flagValue('volume-nocopy'))
+    return volumeMount(destination, src || undefined, readOnly, flagValue('volume-nocopy'), 'z')
   }
   if (type === 'bind') {
     const src = fields.get('source')
@@ -216,7 +244,7 @@ export function parseMount(spec: string, cwd: string): PlannedVolume {
       throw new UsageError(`invalid ${flag}: bind-propagation=${propagation}`)
     }
     for (const key of ['tmpfs-size', 'tmpfs-mode']) if (fields.has(key)) throw new UsageError(`invalid ${flag}: ${key} is for tmpfs`)
-    return { mount: { destination, type: 'bind', source, options: bindOptions(readOnly, propagation) } }
+    return { mount: { destination, type: 'bind', source, options: bindOptions(readOnly, propagation) }, mode: '' }
   }
   if (type === 'tmpfs') {
     if (fields.has('source')) throw new UsageError(`invalid ${flag}: a tmpfs has no source`)
@@ -232,7 +260,7 @@ export function parseMount(spec: string, cwd: string): PlannedVolume {
       if (!/^[0-7]{1,4}$/.test(mode)) throw new UsageError(`invalid ${flag}: tmpfs-mode=${mode} (octal)`)
       options.push(`mode=${mode}`)
     }
-    return { mount: { destination, type: 'tmpfs', source: 'tmpfs', options: [...options, 'nodev'] } }
+    return { mount: { destination, type: 'tmpfs', source: 'tmpfs', options: [...options, 'nodev'] }, mode: '' }
   }
   throw new UsageError(`invalid ${flag}: type=${type} is not supported (bind, volume or tmpfs)`)
 }
@@ -249,5 +277,5 @@ export function parseTmpfs(spec: string): PlannedVolume {
     // refused here, with the user's words: the kernel would only say EINVAL, on a path of the store
     if (!known || !/^[a-z_]+(=[\w.%:+-]+)?$/.test(opt)) throw new UsageError(`${flag}: invalid mount option "${opt}"`)
   }
-  return { mount: { destination, type: 'tmpfs', source: 'tmpfs', options: [...TMPFS_DEFAULTS, ...given, 'nodev'] } }
+  return { mount: { destination, type: 'tmpfs', source: 'tmpfs', options: [...TMPFS_DEFAULTS, ...given, 'nodev'] }, mode: '', tmpfsFlag: colon < 0 ? '' : spec.slice(colon + 1) }
 }
