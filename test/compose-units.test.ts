@@ -28,7 +28,7 @@ describe('compose: a service as the runtime\'s RunOptions', () => {
     const o = runOptionsOfPlan(ctx, plan, true)
     expect(o.restart).toEqual({ name: 'on-failure', maximumRetryCount: 3 })
     expect(o.detach?.exitCommand?.('ID')).toEqual([...ctx.selfCommand, 'internal', 'cleanup', 'ID'])
-    expect(o.detach?.healthCommand?.('ID')).toEqual([...ctx.selfCommand, 'internal', 'health', 'ID'])
+    expect(o.healthCommand?.('ID')).toEqual([...ctx.selfCommand, 'internal', 'health', 'ID'])
     expect(o.healthcheck).toEqual({ Test: ['CMD', 'true'], Interval: 1e9 })
     expect(runOptionsOfPlan(ctx, { ...plan, service: { ...service, restart: { name: 'no', maximumRetryCount: 0 } } }, true).restart).toBeUndefined()
   })

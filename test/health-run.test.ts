@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { miniRunAsync } from './helpers/cli.js'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 import { writeContext } from './helpers/build.js'
 import { until } from './helpers/netns.js'
@@ -96,6 +97,22 @@ describe.skipIf(!isRoot)('health checks of run -d (needs root)', () => {
     expect(env.run(['rm', '-f', long]).status).toBe(0)
     expect(running(pid2)).toBe(false)
   })
+  it('a foreground run has a health check too (Docker runs it for every container): ps shows it; with --rm its runner goes with it', async () => {
+    const fg = miniRunAsync(env.runArgs(['--name', 'fg', '--network', 'none', '--health-cmd', 'test -f /tmp/ok', '--health-interval', '100ms',
+      BUSYBOX, 'sh', '-c', 'touch /tmp/ok; while [ ! -f /tmp/done ]; do sleep 0.1; done']))
+    await until('healthy', () => / \(healthy\)/.test(status('fg')))
+    const id = inspect('fg').Id as string
+    expect(inspect('fg').State.Health.Status).toBe('healthy')
+    const pid = runner(id)
+    expect(running(pid)).toBe(true)
+    expect(env.run(['exec', 'fg', 'touch', '/tmp/done']).status).toBe(0)
+    const done = await fg.done
+    expect(done.stderr).toBe('')
+    expect(done.status).toBe(0)
+    expect(running(pid)).toBe(false)
+    expect(env.run(['ps', '-a', '-q']).stdout).toBe('')
+  })
+
   it('a stopped container is unhealthy, its streak and log kept (Docker\'s CloseMonitorChannel); a new start is starting, the log kept', async () => {
     // checks every 200ms while starting, then hourly: none runs while it stops
     const fine = detached(['--name', 'fine', '--health-cmd', 'true', '--health-interval', '1h', '--health-start-period', '1h', '--health-start-interval', '200ms', BUSYBOX, 'sleep', '100'])

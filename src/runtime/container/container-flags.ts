@@ -238,13 +238,14 @@ export function runOptionsFromFlags(image: string | undefined, command: string[]
     // Once the container exits, its monitor runs `internal cleanup` of this
     // very CLI: it tears the network down and releases the cgroup, then
     // removes the container (--rm) or carries out its restart policy. A
-    // container with a health check gets a runner of the same CLI.
+    // container with a health check, detached or not, gets a runner of the
+    // same CLI (healthCommand).
     detach: flags.detach
       ? {
           interactive: flags.interactive === true,
           waitAttach: ctx.waitAttach || undefined,
           autoRemove: flags.rm === true,
-          ...(self ? { exitCommand: (id: string) => [...self, 'internal', 'cleanup', id], healthCommand: (id: string) => [...self, 'internal', 'health', id] } : {}),
+          ...(self ? { exitCommand: (id: string) => [...self, 'internal', 'cleanup', id] } : {}),
         }
       : undefined,
     ...(restart ? { restart } : {}),
@@ -252,6 +253,7 @@ export function runOptionsFromFlags(image: string | undefined, command: string[]
     ...(flags.logDriver !== undefined ? { logDriver: logDriverOf(flags.logDriver) } : {}),
     labels,
     ...(healthcheck ? { healthcheck } : {}),
+    ...(self ? { healthCommand: (id: string) => [...self, 'internal', 'health', id] } : {}),
     resolveImage: ctx.resolveImage,
   }
 }

@@ -194,7 +194,7 @@ export async function prepareContainer(o: RunOptions, planOnly = false): Promise
       // a later start (after create or exit) runs under a monitor, as `docker start` does
       startInput: { ...input, createSources: flags.createSources, via: monitorVia(o, id, stateRoot, flags.logConfig) },
       ...(healthcheck ? { healthcheck } : {}),
-      ...(healthcheck && o.detach?.healthCommand ? { healthRunner: o.detach.healthCommand(id) } : {}),
+      ...(healthcheck && o.healthCommand ? { healthRunner: o.healthCommand(id) } : {}),
     }
   } catch (err) {
     if (usernsSlot !== undefined) releaseAutoRange(stateRoot, id, usernsSlot)

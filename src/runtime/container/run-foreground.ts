@@ -48,6 +48,9 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
     throw err
   }
   const { launched, state } = started
+  // its health check, as a detached one's: a runner of its own while it runs
+  const health = state.healthRunner ? await import('../health/runner-process.js') : undefined
+  health?.startHealthRunner(p.stateRoot, state)
   let exitCode: number
   try {
     exitCode = await superviseProcess(launched, host, {
@@ -68,10 +71,13 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
       }),
     })
   } catch (err) {
+    health?.stopHealthRunner(p.stateRoot, state.id)
     await abandonStart(p, started)
     throw err
   }
   crashPoint('run:after-exit')
+  // it leaves with its container anyway; gone before the state is
+  health?.stopHealthRunner(p.stateRoot, state.id)
   if (options.remove) pausePoint('run:removing')
   const res = launched.resources
   res.closeFds()

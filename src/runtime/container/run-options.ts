@@ -87,6 +87,11 @@ export interface RunOptions {
   logDriver?: 'json-file' | 'none'
   /** --health-cmd, --health-interval...: over the image's HEALTHCHECK, field by field; Test ["NONE"]: --no-healthcheck. */
   healthcheck?: Partial<HealthConfig>
+  /**
+   * The container's health runner, spawned at each start if it has a check,
+   * in the foreground as detached: `mini-run internal health ID` (health/).
+   */
+  healthCommand?: (id: string) => string[]
 }
 
 export interface DetachOptions {
@@ -101,8 +106,6 @@ export interface DetachOptions {
   autoRemove?: boolean
   /** The caller attaches right after the start (`run -it`): the monitor holds the output until it does. */
   waitAttach?: boolean
-  /** The container's health runner, spawned at each start if it has a check: `mini-run internal health ID` (health/). */
-  healthCommand?: (id: string) => string[]
 }
 
 /** What the run path needs from an image. */
@@ -164,6 +167,6 @@ export interface PreparedContainer {
   startInput: StartInput
   /** Its health check (the image's with the run's over it); none when disabled. */
   healthcheck?: HealthConfig
-  /** Detached: the command of its health runner, recorded in the state for every start. */
+  /** The command of its health runner, recorded in the state for every start. */
   healthRunner?: string[]
 }
