@@ -27,17 +27,13 @@
 import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { MiniRunError } from '../../errors.js'
-import { getLogger } from '../../log.js'
 import * as lockCalls from '../../native/lock-calls.js'
 import { checkPrivateDir, ensurePrivateDir } from '../../private-dir.js'
-import { processStartTime } from '../../proc-stat.js'
 import { randomHex } from '../../random.js'
 import { removeOwnTree } from '../../rootless/remove-tree.js'
-import { isRecordedProcess, readProcStat } from '../../proc-stat.js'
-import { CONTAINER_ID, readState } from './state.js'
 import { checkVolumeName, VOLUME_NAME } from '../spec/volumes.js'
 import { storeRootDir } from '../../image/store-dirs.js'
-import { textOrder } from '../../text-order.js'
+import { ownerTag, usersLocked, type Claim, type User } from './volume-users.js'
 
 /** volume.json */
 export interface VolumeRecord {
@@ -155,74 +151,6 @@ export function inspectVolume(storeRoot: string, name: string): VolumeInfo {
   const record = dir && VOLUME_NAME.test(name) ? readRecord(dir, name) : undefined
   if (!dir || !record) throw noVolume(name)
   return infoOf(dir, record)
-}
-
-// ---- users --------------------------------------------------------------
-
-interface Claim {
-  id: string
-  stateRoot: string
-  /** "<pid>.<start time>" of the process that prepared the container. */
-  owner: string
-}
-
-function ownerTag(): string {
-  return `${process.pid}.${processStartTime(process.pid) ?? '0'}`
-}
-
-function ownerAlive(owner: string): boolean {
-  const [pid, start] = owner.split('.')
-  return processStartTime(Number(pid)) === start
-}
-
-interface User {
-  id: string
-  /** Its process runs (or it is being started): a copy into the volume could race with it. */
-  live: boolean
-}
-
-/** The containers using volume `name`, under the lock; stale claims are removed. */
-function usersLocked(dir: string, name: string): User[] {
-  const usersDir = join(dir, name, 'users')
-  let ids: string[] = []
-  try {
-    ids = readdirSync(usersDir)
-  } catch {
-    return []
-  }
-  const users: User[] = []
-  for (const id of ids) {
-    let claim: Claim | undefined
-    try {
-      claim = JSON.parse(readFileSync(join(usersDir, id), 'utf8')) as Claim
-    } catch {
-      claim = undefined
-    }
-    if (claim && CONTAINER_ID.test(id) && claim.id === id && typeof claim.stateRoot === 'string') {
-      if (existsSync(join(claim.stateRoot, id, 'state.json'))) {
-        users.push({ id, live: isRunning(claim.stateRoot, id) })
-        continue
-      }
-      if (typeof claim.owner === 'string' && ownerAlive(claim.owner)) {
-        users.push({ id, live: true })
-        continue
-      }
-    }
-    getLogger().debug({ volume: name, id }, 'removing a stale volume claim')
-    rmSync(join(usersDir, id), { force: true })
-  }
-  return users.sort((a, b) => textOrder(a.id, b.id))
-}
-
-/** Not exited: created and not yet run, or its own process still runs (as containers.ts's inspectState sees it). */
-function isRunning(stateRoot: string, id: string): boolean {
-  try {
-    const state = readState(stateRoot, id)
-    if (state.status === 'created' && state.pid === undefined) return true
-    return state.pid !== undefined && isRecordedProcess(readProcStat(state.pid), state.pidStartTime)
-  } catch {
-    return true // being written or removed: assume the worst
-  }
 }
 
 function inUse(name: string, users: User[]): MiniRunError {
