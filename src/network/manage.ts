@@ -4,18 +4,14 @@
  * start on it) is not removed.
  */
 import { MiniRunError } from '../errors.js'
-import { listContainers, type ContainerInfo } from '../runtime/container/containers.js'
+import { listContainers } from '../runtime/container/containers.js'
 import { hostRoutes } from './host-net.js'
 import { takeDownDefaultBridge } from './fast-bridge.js'
 import { createNetwork, DEFAULT_NETWORK, findNetwork, listNetworks, removeNetworkDef, type CreateNetworkOptions, type NetworkDef } from './networks.js'
+import { networkUsers } from './network-inspect.js'
 
 export function createUserNetwork(storeRoot: string, o: CreateNetworkOptions): NetworkDef {
   return createNetwork(storeRoot, o, hostRoutes())
-}
-
-/** Containers with a network record naming it. */
-export function networkUsers(stateRoot: string, name: string): ContainerInfo[] {
-  return listContainers(stateRoot).filter((c) => c.network?.networks.includes(name))
 }
 
 export function removeUserNetwork(storeRoot: string, stateRoot: string, name: string): NetworkDef {
@@ -40,31 +36,6 @@ export function pruneNetworks(storeRoot: string, stateRoot: string): string[] {
     removed.push(def.name)
   }
   return removed
-}
-
-/** `docker network inspect`'s shape, for the fields mini-run has. */
-export function inspectNetwork(storeRoot: string, stateRoot: string, name: string): Record<string, unknown> {
-  const def = findNetwork(storeRoot, name)
-  const containers: Record<string, unknown> = {}
-  for (const c of networkUsers(stateRoot, def.name)) {
-    if (c.status !== 'running') continue
-    const e = c.network?.endpoints?.find((x) => x.network === def.name)
-    containers[c.id] = { Name: c.name, MacAddress: e?.mac ?? '', IPv4Address: e ? `${e.ip}/${e.prefix}` : '' }
-  }
-  return {
-    Name: def.name,
-    Id: def.id,
-    Created: def.created,
-    Scope: 'local',
-    Driver: def.driver,
-    EnableIPv6: false,
-    IPAM: { Driver: 'default', Config: [{ Subnet: def.subnet, Gateway: def.gateway }] },
-    Internal: false,
-    Containers: containers,
-    Options: { 'com.docker.network.bridge.name': def.bridge },
-    DNSEnabled: def.dns,
-    Labels: def.labels ?? {},
-  }
 }
 
 export { listNetworks }

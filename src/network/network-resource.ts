@@ -6,7 +6,8 @@
  */
 import type { ResourcePruneResult, ResourceUsage, SystemContext, SystemResource } from '../system/resources.js'
 import { listNetworks } from './networks.js'
-import { networkUsers, pruneNetworks } from './manage.js'
+import { pruneNetworks } from './manage.js'
+import { networkUsers } from './network-inspect.js'
 
 export const networkResource: SystemResource = {
   type: 'Networks',

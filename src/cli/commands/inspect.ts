@@ -5,8 +5,9 @@ import { globalOptions } from '../global-options.js'
 import { stateRootOf } from '../state-root.js'
 import { writeStdout } from '../write-stdout.js'
 
-export type ObjectType = 'container' | 'image' | 'volume'
-const TYPES: ObjectType[] = ['container', 'image', 'volume']
+export type ObjectType = 'container' | 'image' | 'network' | 'volume'
+/** Docker's order (docker/cli system/inspect.go): a name that is both a container and a network is the container. */
+const TYPES: ObjectType[] = ['container', 'image', 'network', 'volume']
 
 export interface InspectFlags {
   format?: string
@@ -14,7 +15,7 @@ export interface InspectFlags {
   size?: boolean
 }
 
-/** One object by reference: a container, else an image, else a volume (Docker's order), or of the type asked for. */
+/** One object by reference: a container, else an image, a network, a volume (Docker's order), or of the type asked for. */
 async function findObject(cmd: Command, ref: string, types: ObjectType[], size: boolean): Promise<Record<string, unknown> | undefined> {
   const storeRoot = globalOptions(cmd).root ?? defaultStoreRoot()
   for (const type of types) {
@@ -35,12 +36,16 @@ async function findObject(cmd: Command, ref: string, types: ObjectType[], size: 
         ])
         return imageInspectJson(await imageDetails(new ImageStore({ root: storeRoot }), ref))
       }
+      if (type === 'network') {
+        const { inspectNetwork } = await import('../../network/network-inspect.js')
+        return inspectNetwork(storeRoot, stateRootOf(cmd), ref)
+      }
       const { inspectVolume } = await import('../../runtime/container/volume-store.js')
-      const { volumeJson } = await import('./volume.js')
+      const { volumeJson } = await import('../volume-json.js')
       return volumeJson(inspectVolume(storeRoot, ref))
     } catch (err) {
       const code = (err as { code?: unknown }).code
-      if (!['ENOCONTAINER', 'ENOIMAGE', 'ENOVOLUME', 'EBADREF', 'EBADVOLUME', 'EUSAGE'].includes(String(code))) throw err
+      if (!['ENOCONTAINER', 'ENOIMAGE', 'ENONETWORK', 'ENOVOLUME', 'EBADREF', 'EBADVOLUME', 'EUSAGE'].includes(String(code))) throw err
     }
   }
   return undefined
@@ -80,8 +85,8 @@ export function register(program: Command): void {
   addInspectFlags(
     program
       .command('inspect')
-      .description('print containers\', images\' or volumes\' state and configuration as JSON')
+      .description('print containers\', images\', networks\' or volumes\' state and configuration as JSON')
       .argument('<name-or-id...>')
-      .option('--type <type>', 'only this type of object: container, image or volume'),
+      .option('--type <type>', 'only this type of object: container, image, network or volume'),
   ).action((refs: string[], flags: InspectFlags, cmd: Command) => inspectObjects(cmd, refs, flags))
 }

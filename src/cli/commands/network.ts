@@ -54,10 +54,11 @@ export function register(program: Command): void {
     .command('inspect')
     .description('print networks as JSON, with the running containers on them')
     .argument('<network...>')
-    .action(async (names: string[], _flags: unknown, cmd: Command) => {
-      const { inspectNetwork } = await import('../../network/manage.js')
+    .option('-f, --format <template>', 'format the output with a Go template: {{.Name}}, {{json .IPAM}}...')
+    .action(async (names: string[], flags: { format?: string }, cmd: Command) => {
+      const [{ inspectNetwork }, { inspectEach }] = await Promise.all([import('../../network/network-inspect.js'), import('../inspect-each.js')])
       const { store, state } = roots(cmd)
-      process.stdout.write(JSON.stringify(names.map((n) => inspectNetwork(store, state, n)), null, 4) + '\n')
+      await inspectEach(names, (n) => inspectNetwork(store, state, n), flags.format)
     })
 
   network

@@ -1,7 +1,6 @@
 import type { Command } from 'commander'
 import { UsageError } from '../../errors.js'
 import { defaultStoreRoot } from '../../paths.js'
-import type { VolumeInfo } from '../../runtime/container/volume-store.js'
 import { globalOptions } from '../global-options.js'
 import { formatTable } from './images.js'
 import { eachContainer as eachName } from '../each-ref.js'
@@ -22,20 +21,6 @@ function parseLabels(labels: string[]): Record<string, string> {
     out[key] = eq < 0 ? '' : label.slice(eq + 1)
   }
   return out
-}
-
-/** A volume in the shape of `docker volume inspect` (its keys in Docker's order). */
-export function volumeJson(v: VolumeInfo): Record<string, unknown> {
-  const labels = { ...v.labels, ...(v.anonymous ? { 'com.docker.volume.anonymous': '' } : {}) }
-  return {
-    CreatedAt: v.created.replace(/\.\d+Z$/, 'Z'),
-    Driver: v.driver,
-    Labels: Object.keys(labels).length ? labels : null,
-    Mountpoint: v.mountpoint,
-    Name: v.name,
-    Options: null,
-    Scope: 'local',
-  }
 }
 
 export function register(program: Command): void {
@@ -70,7 +55,7 @@ export function register(program: Command): void {
     .description('print volumes as JSON')
     .argument('<name...>')
     .action(async (names: string[], _flags: unknown, cmd: Command) => {
-      const { inspectVolume } = await import('../../runtime/container/volume-store.js')
+      const [{ inspectVolume }, { volumeJson }] = await Promise.all([import('../../runtime/container/volume-store.js'), import('../volume-json.js')])
       const out: Record<string, unknown>[] = []
       await eachName(names, async (name) => {
         out.push(volumeJson(inspectVolume(storeRootOf(cmd), name)))
