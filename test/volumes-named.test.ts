@@ -266,7 +266,8 @@ describe.skipIf(!isRoot)('volumes (needs root: image owners, idmapped mounts)', 
     expect(ok(['volume', 'create', 'lsvol'])).toBe('lsvol\n') // exists: no error, as in Docker
     const generated = ok(['volume', 'create']).trim()
     expect(generated).toMatch(HEX64)
-    expect(ok(['volume', 'ls'])).toBe(`DRIVER   VOLUME NAME\nlocal    ${generated}\nlocal    lsvol\n`)
+    // Docker's tabwriter: a column at least 10 wide (docker/cli formatter.Context)
+    expect(ok(['volume', 'ls'])).toBe(`DRIVER    VOLUME NAME\nlocal     ${generated}\nlocal     lsvol\n`)
     expect(ok(['volume', 'ls', '-q'])).toBe(`${generated}\nlsvol\n`)
     const [v] = JSON.parse(ok(['volume', 'inspect', 'lsvol'])) as Record<string, unknown>[]
     expect(Object.keys(v!)).toEqual(['CreatedAt', 'Driver', 'Labels', 'Mountpoint', 'Name', 'Options', 'Scope'])

@@ -1,8 +1,8 @@
-import type { VolumeInfo } from '../runtime/container/volume-store.js'
+import { volumeLabels, type VolumeInfo } from '../runtime/container/volume-store.js'
 
 /** A volume in the shape of `docker volume inspect` (its keys in Docker's order). */
 export function volumeJson(v: VolumeInfo): Record<string, unknown> {
-  const labels = { ...v.labels, ...(v.anonymous ? { 'com.docker.volume.anonymous': '' } : {}) }
+  const labels = volumeLabels(v)
   return {
     CreatedAt: v.created.replace(/\.\d+Z$/, 'Z'),
     Driver: v.driver,

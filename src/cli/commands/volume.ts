@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import { UsageError } from '../../errors.js'
 import { defaultStoreRoot } from '../../paths.js'
 import { globalOptions } from '../global-options.js'
-import { formatTable } from './images.js'
+import { writeStdout } from '../write-stdout.js'
 import { eachContainer as eachName } from '../each-ref.js'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
@@ -41,26 +41,36 @@ export function register(program: Command): void {
     .alias('list')
     .description('list volumes')
     .option('-q, --quiet', 'only display volume names')
-    .action(async (flags: { quiet?: boolean }, cmd: Command) => {
-      const { listVolumes } = await import('../../runtime/container/volume-store.js')
-      const volumes = listVolumes(storeRootOf(cmd))
-      if (flags.quiet) {
-        process.stdout.write(volumes.map((v) => `${v.name}\n`).join(''))
-        return
-      }
-      process.stdout.write(formatTable([['DRIVER', 'VOLUME NAME'], ...volumes.map((v) => [v.driver, v.name])]))
+    .option('-f, --filter <key=value>', 'filter: dangling=true|false, name=REGEXP, driver=, label=KEY[=VALUE] (repeatable)', collect, [])
+    .option('--format <template>', 'table, table TEMPLATE, json, or a Go template: {{.Name}} {{.Mountpoint}}...')
+    .action(async (flags: { quiet?: boolean; filter: string[]; format?: string }, cmd: Command) => {
+      const [{ listVolumes, volumesInUse }, { filterVolumes, needsUsers, parseVolumeFilters }, { volumeRow, VOLUME_HEADERS, VOLUMES_QUIET, VOLUMES_TABLE }, { formatList }] =
+        await Promise.all([
+          import('../../runtime/container/volume-store.js'),
+          import('../../runtime/container/volume-filter.js'),
+          import('../format/volume-row.js'),
+          import('../format/format-list.js'),
+        ])
+      const filters = parseVolumeFilters(flags.filter)
+      const storeRoot = storeRootOf(cmd)
+      const volumes = filterVolumes(listVolumes(storeRoot), filters, needsUsers(filters) ? volumesInUse(storeRoot) : undefined)
+      // -q is the names, unless a format of its own is given (docker/cli NewVolumeFormat)
+      const quiet = flags.quiet === true && (flags.format === undefined || flags.format === '' || flags.format === 'table')
+      const format = quiet ? VOLUMES_QUIET : flags.format
+      writeStdout(formatList(format, volumes.map(volumeRow), { defaultTable: VOLUMES_TABLE, headers: VOLUME_HEADERS }))
     })
   volume
     .command('inspect')
     .description('print volumes as JSON')
     .argument('<name...>')
-    .action(async (names: string[], _flags: unknown, cmd: Command) => {
-      const [{ inspectVolume }, { volumeJson }] = await Promise.all([import('../../runtime/container/volume-store.js'), import('../volume-json.js')])
-      const out: Record<string, unknown>[] = []
-      await eachName(names, async (name) => {
-        out.push(volumeJson(inspectVolume(storeRootOf(cmd), name)))
-      })
-      process.stdout.write(JSON.stringify(out, null, 4) + '\n')
+    .option('-f, --format <template>', 'format the output with a Go template: {{.Mountpoint}}, {{json .Labels}}...')
+    .action(async (names: string[], flags: { format?: string }, cmd: Command) => {
+      const [{ inspectVolume }, { volumeJson }, { inspectEach }] = await Promise.all([
+        import('../../runtime/container/volume-store.js'),
+        import('../volume-json.js'),
+        import('../inspect-each.js'),
+      ])
+      await inspectEach(names, (name) => volumeJson(inspectVolume(storeRootOf(cmd), name)), flags.format)
     })
   volume
     .command('rm')

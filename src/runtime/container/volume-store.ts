@@ -54,6 +54,11 @@ export interface VolumeInfo extends VolumeRecord {
 /** Docker 23+ marks anonymous volumes with this label; prune without -a removes only those. */
 export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous'
 
+/** Its labels as Docker shows them: an anonymous volume carries ANONYMOUS_LABEL. */
+export function volumeLabels(v: VolumeRecord): Record<string, string> {
+  return { ...v.labels, ...(v.anonymous ? { [ANONYMOUS_LABEL]: '' } : {}) }
+}
+
 const VOLUMES_DIR = { mode: 0o700, what: 'volumes directory' }
 
 export function volumesDir(storeRoot: string): string {
@@ -151,6 +156,16 @@ export function inspectVolume(storeRoot: string, name: string): VolumeInfo {
   const record = dir && VOLUME_NAME.test(name) ? readRecord(dir, name) : undefined
   if (!dir || !record) throw noVolume(name)
   return infoOf(dir, record)
+}
+
+/** The volumes some container uses, running or not (Docker's RefCount above 0): `volume ls --filter dangling=`. */
+export function volumesInUse(storeRoot: string): Set<string> {
+  if (!existingVolumesDir(storeRoot)) return new Set()
+  return withVolumesLock(storeRoot, (dir) => {
+    const used = new Set<string>()
+    for (const name of readdirSync(dir)) if (VOLUME_NAME.test(name) && usersLocked(dir, name).length) used.add(name)
+    return used
+  })
 }
 
 function inUse(name: string, users: User[]): MiniRunError {

@@ -1,0 +1,72 @@
+/**
+ * `volume ls --filter` as Docker's daemon reads it (moby
+ * volume/service/convert.go, filtersToBy): `key=value` pairs; values of one
+ * key are alternatives, except `label`, whose values must all match
+ * (filters.Args.MatchKVList). `name` is an unanchored regular expression
+ * or the exact name (filters.Args.Match); `driver` a driver's name;
+ * `label` KEY or KEY=VALUE, an anonymous volume carrying
+ * com.docker.volume.anonymous; `dangling` true or false (1 or 0): no
+ * container uses it, running or not.
+ */
+import { UsageError } from '../../errors.js'
+import { volumeLabels, type VolumeInfo } from './volume-store.js'
+
+export type VolumeFilters = Map<string, string[]>
+
+const KEYS = ['dangling', 'driver', 'label', 'name']
+
+/** `--filter key=value` flags, checked (docker/cli's FilterOpt, then the daemon's Validate). */
+export function parseVolumeFilters(flags: string[]): VolumeFilters {
+  const filters: VolumeFilters = new Map()
+  for (const flag of flags) {
+    const eq = flag.indexOf('=')
+    const key = flag.slice(0, eq).trim().toLowerCase()
+    if (eq < 0 || !key) throw new UsageError('bad format of filter (expected name=value)')
+    if (!KEYS.includes(key)) throw new UsageError(`invalid filter '${key}'`)
+    filters.set(key, [...(filters.get(key) ?? []), flag.slice(eq + 1).trim()])
+  }
+  const dangling = filters.get('dangling')
+  if (dangling) {
+    // GetBoolOrDefault: neither a true nor a false value, or both, is an error
+    const isTrue = dangling.some((v) => v === 'true' || v === '1')
+    const isFalse = dangling.some((v) => v === 'false' || v === '0')
+    if (isTrue === isFalse) throw new UsageError(`invalid filter 'dangling=${dangling.join(',')}'`)
+  }
+  return filters
+}
+
+/** Does filters ask who uses each volume (dangling=)? Then the caller passes inUse. */
+export function needsUsers(filters: VolumeFilters): boolean {
+  return filters.has('dangling')
+}
+
+function nameMatches(pattern: string, name: string): boolean {
+  if (pattern === name) return true
+  try {
+    return new RegExp(pattern).test(name)
+  } catch {
+    return false // Docker's Match skips a value that is no regular expression
+  }
+}
+
+function labelMatches(wanted: string, labels: Record<string, string>): boolean {
+  const eq = wanted.indexOf('=')
+  const key = eq < 0 ? wanted : wanted.slice(0, eq)
+  if (!Object.hasOwn(labels, key)) return false
+  return eq < 0 || labels[key] === wanted.slice(eq + 1)
+}
+
+/** The volumes that pass every filter; inUse holds the names of those a container uses. */
+export function filterVolumes(volumes: VolumeInfo[], filters: VolumeFilters, inUse: ReadonlySet<string> = new Set()): VolumeInfo[] {
+  const dangling = filters.get('dangling')?.some((v) => v === 'true' || v === '1')
+  return volumes.filter((v) => {
+    const drivers = filters.get('driver')
+    if (drivers && !drivers.includes(v.driver)) return false
+    const names = filters.get('name')
+    if (names && !names.some((p) => nameMatches(p, v.name))) return false
+    const labels = filters.get('label')
+    if (labels && !labels.every((l) => labelMatches(l, volumeLabels(v)))) return false
+    if (dangling !== undefined && dangling === inUse.has(v.name)) return false
+    return true
+  })
+}

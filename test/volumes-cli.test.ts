@@ -1,0 +1,95 @@
+// The `volume` verbs' flags as Docker's CLI has them: `volume ls --filter`
+// (dangling, name, driver, label: moby volume/service/convert.go) with -q
+// and --format (docker/cli cli/command/formatter/volume.go), and
+// `volume inspect -f`.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+
+const HEX64 = /^[0-9a-f]{64}$/
+
+describe.skipIf(!isRoot)('volume ls and inspect flags (needs root: containers that use volumes)', () => {
+  let env: TestEnv
+  const cli = (args: string[], input?: string) =>
+    env.run(args[0] === 'run' ? ['run', '--cgroup-parent', env.cgroupParent, ...args.slice(1)] : args, input === undefined ? {} : { input })
+  const ok = (args: string[], input?: string) => {
+    const r = cli(args, input)
+    expect(r.stderr).toBe('')
+    expect(r.status).toBe(0)
+    return r.stdout
+  }
+  const names = (args: string[] = []) => ok(['volume', 'ls', '-q', ...args]).split('\n').filter(Boolean)
+
+  beforeAll(async () => {
+    env = await makeTestEnv()
+  })
+  // every test removes its containers and volumes; whatever is left is removed here, and fails the test
+  afterEach(() => {
+    const left = [...env.leftovers(), ...names().map((v) => `volume: ${v}`)]
+    for (const id of env.run(['ps', '-aq']).stdout.split('\n').filter(Boolean)) env.run(['rm', '-f', '-v', id])
+    env.run(['volume', 'prune', '-a', '-f'])
+    expect(left).toEqual([])
+  })
+  afterAll(() => env?.cleanup())
+
+  it('volume ls --filter: dangling, name (a regular expression), driver, label; -q and --format', () => {
+    ok(['volume', 'create', '--label', 'tier=db', '--label', 'backup', 'db-data'])
+    ok(['volume', 'create', '--label', 'tier=web', 'web-data'])
+    ok(['run', '--name', 'user', '-v', 'used:/u', '-v', '/anon', BUSYBOX, 'true'])
+    const anon = names().find((n) => HEX64.test(n))!
+    expect(names().sort()).toEqual([anon, 'db-data', 'used', 'web-data'].sort())
+
+    // a stopped container still uses its volumes, as in Docker
+    expect(names(['--filter', 'dangling=true'])).toEqual(['db-data', 'web-data'])
+    expect(names(['-f', 'dangling=0']).sort()).toEqual([anon, 'used'].sort())
+    expect(names(['--filter', 'name=-data$'])).toEqual(['db-data', 'web-data'])
+    expect(names(['--filter', 'name=^db', '--filter', 'name=used'])).toEqual(['db-data', 'used'])
+    expect(names(['--filter', 'driver=local'])).toHaveLength(4)
+    expect(names(['--filter', 'driver=nfs'])).toEqual([])
+    expect(names(['--filter', 'label=tier'])).toEqual(['db-data', 'web-data'])
+    expect(names(['--filter', 'label=tier=web'])).toEqual(['web-data'])
+    // label values must all match; other keys narrow further
+    expect(names(['--filter', 'label=tier', '--filter', 'label=backup'])).toEqual(['db-data'])
+    expect(names(['--filter', 'label=com.docker.volume.anonymous'])).toEqual([anon])
+    expect(names(['--filter', 'dangling=true', '--filter', 'label=tier=db'])).toEqual(['db-data'])
+
+    expect(ok(['volume', 'ls', '--filter', 'label=tier'])).toBe('DRIVER    VOLUME NAME\nlocal     db-data\nlocal     web-data\n')
+    expect(ok(['volume', 'ls', '--filter', 'label=tier', '--format', '{{.Name}}: {{.Label "tier"}} [{{.Labels}}] {{.Scope}}'])).toBe(
+      'db-data: db [backup=,tier=db] local\nweb-data: web [tier=web] local\n',
+    )
+    expect(ok(['volume', 'ls', '-f', 'name=web', '--format', 'table {{.Name}}\t{{.Driver}}'])).toBe('VOLUME NAME   DRIVER\nweb-data      local\n')
+    const [row] = ok(['volume', 'ls', '-f', 'name=web', '--format', 'json']).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)
+    expect(row).toEqual({
+      Availability: 'N/A', Driver: 'local', Group: 'N/A', Labels: 'tier=web', Links: 'N/A',
+      Mountpoint: `${env.storeRoot}/volumes/web-data/_data`, Name: 'web-data', Scope: 'local', Size: 'N/A', Status: 'N/A',
+    })
+    // -q with a format of its own: the format, as docker/cli's NewVolumeFormat
+    expect(ok(['volume', 'ls', '-q', '-f', 'name=web', '--format', '{{.Driver}}'])).toBe('local\n')
+
+    for (const [filter, message] of [
+      ['colour=red', "invalid filter 'colour'"],
+      ['dangling=maybe', "invalid filter 'dangling=maybe'"],
+      ['nameweb', 'bad format of filter (expected name=value)'],
+    ]) {
+      const r = cli(['volume', 'ls', '--filter', filter!])
+      expect([r.status, r.stdout, r.stderr]).toEqual([125, '', `mini-run: ${message}\n`])
+    }
+    const both = cli(['volume', 'ls', '-f', 'dangling=true', '-f', 'dangling=false'])
+    expect([both.status, both.stderr]).toEqual([125, "mini-run: invalid filter 'dangling=true,false'\n"])
+
+    ok(['rm', '-v', 'user'])
+    ok(['volume', 'rm', 'used', 'db-data', 'web-data'])
+  })
+
+  it('volume inspect -f: a Go template once per volume; a missing one is its own line and exit 1', () => {
+    ok(['volume', 'create', '--label', 'tier=db', 'fmt-vol'])
+    expect(ok(['volume', 'inspect', '-f', '{{.Name}} {{.Driver}} {{.Scope}} {{index .Labels "tier"}}', 'fmt-vol'])).toBe('fmt-vol local local db\n')
+    expect(ok(['volume', 'inspect', '--format', '{{json .Labels}}', 'fmt-vol'])).toBe('{"tier":"db"}\n')
+    expect(ok(['volume', 'inspect', '--format', '{{.Mountpoint}}', 'fmt-vol'])).toBe(`${env.storeRoot}/volumes/fmt-vol/_data\n`)
+    const some = cli(['volume', 'inspect', '-f', '{{.Name}}', 'nosuch', 'fmt-vol'])
+    expect([some.status, some.stdout, some.stderr]).toEqual([1, 'fmt-vol\n', 'mini-run: no such volume: nosuch\n'])
+    const bad = cli(['volume', 'inspect', '-f', '{{.Name', 'fmt-vol'])
+    expect(bad.status).toBe(125)
+    expect(bad.stderr).toMatch(/^mini-run: template parsing error: .*\n$/)
+    ok(['volume', 'rm', 'fmt-vol'])
+  })
+})
