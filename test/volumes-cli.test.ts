@@ -1,13 +1,14 @@
 // The `volume` verbs' flags as Docker's CLI has them: `volume ls --filter`
 // (dangling, name, driver, label: moby volume/service/convert.go) with -q
-// and --format (docker/cli cli/command/formatter/volume.go), and
-// `volume inspect -f`.
+// and --format (docker/cli cli/command/formatter/volume.go),
+// `volume inspect -f`, and `volume prune`: its question, its --filter, and
+// its report in bytes (docker/cli cli/command/volume/prune.go).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 
 const HEX64 = /^[0-9a-f]{64}$/
 
-describe.skipIf(!isRoot)('volume ls and inspect flags (needs root: containers that use volumes)', () => {
+describe.skipIf(!isRoot)('volume ls, inspect and prune flags (needs root: containers that use volumes)', () => {
   let env: TestEnv
   const cli = (args: string[], input?: string) =>
     env.run(args[0] === 'run' ? ['run', '--cgroup-parent', env.cgroupParent, ...args.slice(1)] : args, input === undefined ? {} : { input })
@@ -91,5 +92,51 @@ describe.skipIf(!isRoot)('volume ls and inspect flags (needs root: containers th
     expect(bad.status).toBe(125)
     expect(bad.stderr).toMatch(/^mini-run: template parsing error: .*\n$/)
     ok(['volume', 'rm', 'fmt-vol'])
+  })
+
+  it('volume prune asks first, removes unused anonymous volumes (named ones with -a) and reports the bytes they held', () => {
+    const fill = (volume: string, bytes: number) => ok(['run', '--rm', '-v', volume, BUSYBOX, 'sh', '-c', `head -c ${bytes} /dev/zero > /d/f`])
+    ok(['run', '--name', 'gone', '-v', '/d', BUSYBOX, 'sh', '-c', 'head -c 3000 /dev/zero > /d/f'])
+    const anon = names().find((n) => HEX64.test(n))!
+    ok(['rm', 'gone']) // without -v: its anonymous volume stays, unused
+    fill('named:/d', 5000)
+    ok(['run', '--name', 'user', '-v', 'used:/d', '-v', '/busy', BUSYBOX, 'true'])
+    const busy = names().find((n) => HEX64.test(n) && n !== anon)!
+
+    // no answer, or not yes: nothing goes
+    const asked = cli(['volume', 'prune'], 'n\n')
+    expect([asked.status, asked.stdout]).toEqual([0, 'WARNING! This will remove anonymous local volumes not used by at least one container.\nAre you sure you want to continue? [y/N] '])
+    expect(names()).toHaveLength(4)
+
+    expect(ok(['volume', 'prune', '-f'])).toBe(`Deleted Volumes:\n${anon}\n\nTotal reclaimed space: 3kB\n`)
+    expect(ok(['volume', 'prune', '--force'])).toBe('Total reclaimed space: 0B\n')
+    expect(ok(['volume', 'prune', '-a'], 'y\n')).toBe(
+      'WARNING! This will remove all local volumes not used by at least one container.\nAre you sure you want to continue? [y/N] ' +
+        'Deleted Volumes:\nnamed\n\nTotal reclaimed space: 5kB\n',
+    )
+    expect(names().sort()).toEqual([busy, 'used'].sort())
+    ok(['rm', '-v', 'user'])
+    ok(['volume', 'rm', 'used'])
+  })
+
+  it('volume prune --filter: label=, label!= and all=, as the daemon reads them', () => {
+    ok(['volume', 'create', '--label', 'keep=yes', 'lab-a'])
+    ok(['volume', 'create', '--label', 'keep=no', 'lab-b'])
+    ok(['volume', 'create', 'lab-c'])
+    // named volumes go only with all
+    expect(ok(['volume', 'prune', '-f', '--filter', 'label=keep'])).toBe('Total reclaimed space: 0B\n')
+    expect(ok(['volume', 'prune', '-f', '--filter', 'all=true', '--filter', 'label=keep=no'])).toBe('Deleted Volumes:\nlab-b\n\nTotal reclaimed space: 0B\n')
+    expect(ok(['volume', 'prune', '-f', '-a', '--filter', 'label!=keep'])).toBe('Deleted Volumes:\nlab-c\n\nTotal reclaimed space: 0B\n')
+    expect(names()).toEqual(['lab-a'])
+    for (const [args, message] of [
+      [['-a', '--filter', 'all=1'], 'conflicting options: cannot specify both --all and --filter all=1'],
+      [['--filter', 'until=24h'], "invalid filter 'until'"],
+      [['--filter', 'all=maybe'], "invalid filter 'all=maybe'"],
+    ] as const) {
+      const r = cli(['volume', 'prune', '-f', ...args])
+      expect([r.status, r.stdout, r.stderr]).toEqual([125, '', `mini-run: ${message}\n`])
+    }
+    expect(names()).toEqual(['lab-a'])
+    ok(['volume', 'rm', 'lab-a'])
   })
 })

@@ -4,18 +4,25 @@
  * `volume prune` without -a removes); named ones need `volume prune -a`.
  */
 import { listContainers } from '../runtime/container/containers.js'
-import { listVolumes, pruneVolumes } from '../runtime/container/volume-store.js'
+import { listVolumes, pruneVolumes, type VolumeInfo } from '../runtime/container/volume-store.js'
 import type { ResourcePruneResult, ResourceUsage, SystemContext, SystemPruneOptions, SystemResource } from './resources.js'
 import { treeSize } from './tree-size.js'
 
-export async function pruneUnusedVolumes(ctx: SystemContext): Promise<ResourcePruneResult> {
-  const storeRoot = ctx.store.root
+/**
+ * `volume prune`: the unused anonymous volumes (every unused one with all)
+ * that `only` keeps, and the bytes they held.
+ */
+export async function pruneVolumesMeasured(storeRoot: string, o: { all: boolean; only?: (v: VolumeInfo) => boolean }): Promise<{ removed: string[]; reclaimedBytes: number }> {
   // measured before: what goes is gone after. A volume written meanwhile
   // is off by what was written, as Docker's (it measures, then removes)
   const sizes = new Map<string, number>()
-  for (const v of listVolumes(storeRoot)) if (v.anonymous) sizes.set(v.name, await treeSize(v.mountpoint))
-  const removed = pruneVolumes(storeRoot, { all: false })
-  return { heading: 'Deleted Volumes', removed, reclaimedBytes: removed.reduce((n, name) => n + (sizes.get(name) ?? 0), 0) }
+  for (const v of listVolumes(storeRoot)) if ((v.anonymous || o.all) && (!o.only || o.only(v))) sizes.set(v.name, await treeSize(v.mountpoint))
+  const removed = pruneVolumes(storeRoot, o)
+  return { removed, reclaimedBytes: removed.reduce((n, name) => n + (sizes.get(name) ?? 0), 0) }
+}
+
+export async function pruneUnusedVolumes(ctx: SystemContext): Promise<ResourcePruneResult> {
+  return { heading: 'Deleted Volumes', ...(await pruneVolumesMeasured(ctx.store.root, { all: false })) }
 }
 
 /**

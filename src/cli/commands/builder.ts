@@ -38,7 +38,7 @@ async function pruneBuilder(cmd: Command, flags: BuilderPruneFlags): Promise<voi
   const [{ ImageStore }, { pruneBuildCache }, { humanSize4 }] = await Promise.all([
     import('../../image/store.js'),
     import('../../system/build-cache-prune.js'),
-    import('./system.js'),
+    import('../format/units.js'),
   ])
   const store = new ImageStore(root ? { root } : {})
   const { removed, reclaimedBytes } = await pruneBuildCache(

@@ -3,19 +3,8 @@ import { createInterface } from 'node:readline'
 import type { ResourceUsage } from '../../system/resources.js'
 import { globalOptions } from '../global-options.js'
 import { stateRootOf } from '../state-root.js'
+import { humanSize4 } from '../format/units.js'
 import { formatTable } from './images.js'
-
-/** go-units HumanSize (4 significant digits), which `system df` and `system prune` print: 4.262MB. */
-export function humanSize4(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB']
-  let value = bytes
-  let unit = 0
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000
-    unit++
-  }
-  return `${Number(value.toPrecision(4))}${units[unit]}`
-}
 
 async function context(cmd: Command) {
   const { root } = globalOptions(cmd)

@@ -23,6 +23,25 @@ function parseLabels(labels: string[]): Record<string, string> {
   return out
 }
 
+// docker/cli cli/command/volume/prune.go
+const PRUNE_WARNING = 'WARNING! This will remove anonymous local volumes not used by at least one container.'
+const PRUNE_ALL_WARNING = 'WARNING! This will remove all local volumes not used by at least one container.'
+
+/** Docker's `volume prune`: asks first unless -f; reports the volumes removed and the bytes they held. */
+async function pruneVolumes(flags: { all?: boolean; filter: string[]; force?: boolean }, cmd: Command): Promise<void> {
+  const { parseVolumeFilters, pruneSelection } = await import('../../runtime/container/volume-filter.js')
+  const filters = parseVolumeFilters(flags.filter, { prune: true })
+  if (flags.all && filters.has('all')) throw new UsageError('conflicting options: cannot specify both --all and --filter all=1')
+  const selection = pruneSelection(filters)
+  const all = flags.all === true || selection.all
+  const { confirm } = await import('../confirm.js')
+  if (!flags.force && !(await confirm(`${flags.all ? PRUNE_ALL_WARNING : PRUNE_WARNING}\nAre you sure you want to continue? [y/N] `))) return
+  const [{ pruneVolumesMeasured }, { humanSize4 }] = await Promise.all([import('../../system/volume-resource.js'), import('../format/units.js')])
+  const { removed, reclaimedBytes } = await pruneVolumesMeasured(storeRootOf(cmd), { ...selection, all })
+  if (removed.length) writeStdout(`Deleted Volumes:\n${removed.map((n) => `${n}\n`).join('')}\n`)
+  writeStdout(`Total reclaimed space: ${humanSize4(reclaimedBytes)}\n`)
+}
+
 export function register(program: Command): void {
   const volume = program.command('volume').description('manage volumes')
   volume
@@ -88,11 +107,7 @@ export function register(program: Command): void {
     .command('prune')
     .description('remove anonymous volumes that no container uses (every unused one with -a)')
     .option('-a, --all', 'named volumes too')
-    .option('-f, --force', 'do not prompt (there is no prompt: accepted for Docker compatibility)')
-    .action(async (flags: { all?: boolean }, cmd: Command) => {
-      const { pruneVolumes } = await import('../../runtime/container/volume-store.js')
-      const removed = pruneVolumes(storeRootOf(cmd), { all: flags.all === true })
-      if (removed.length) process.stdout.write(`Deleted Volumes:\n${removed.map((n) => `${n}\n`).join('')}\n`)
-      process.stdout.write(`Total reclaimed space: ${removed.length} volume${removed.length === 1 ? '' : 's'}\n`)
-    })
+    .option('--filter <key=value>', 'only volumes with: label=KEY[=VALUE], label!=KEY[=VALUE]; all=true as -a (repeatable)', collect, [])
+    .option('-f, --force', 'do not prompt for confirmation')
+    .action(pruneVolumes)
 }

@@ -12,6 +12,18 @@ export function humanSize(bytes: number): string {
   return `${Number(value.toPrecision(3))}${units[unit]}`
 }
 
+/** "4.262MB": go-units HumanSize (4 significant digits), which `system df` and the prunes print. */
+export function humanSize4(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB']
+  let value = bytes
+  let unit = 0
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000
+    unit++
+  }
+  return `${Number(value.toPrecision(4))}${units[unit]}`
+}
+
 /** Go's time.Time.String() in UTC: "2006-01-02 15:04:05 +0000 UTC". */
 export function goTime(iso: string): string {
   const d = new Date(iso)

@@ -1,28 +1,31 @@
 /**
- * `volume ls --filter` as Docker's daemon reads it (moby
+ * `volume ls --filter` and `volume prune --filter` as Docker's daemon reads them (moby
  * volume/service/convert.go, filtersToBy): `key=value` pairs; values of one
  * key are alternatives, except `label`, whose values must all match
  * (filters.Args.MatchKVList). `name` is an unanchored regular expression
  * or the exact name (filters.Args.Match); `driver` a driver's name;
  * `label` KEY or KEY=VALUE, an anonymous volume carrying
  * com.docker.volume.anonymous; `dangling` true or false (1 or 0): no
- * container uses it, running or not.
+ * container uses it, running or not. Prune takes `label`, `label!` (a
+ * volume all of whose values match stays) and `all` (as -a).
  */
 import { UsageError } from '../../errors.js'
 import { volumeLabels, type VolumeInfo } from './volume-store.js'
 
 export type VolumeFilters = Map<string, string[]>
 
-const KEYS = ['dangling', 'driver', 'label', 'name']
+const LIST_KEYS = ['dangling', 'driver', 'label', 'name']
+const PRUNE_KEYS = ['label', 'label!', 'all']
 
-/** `--filter key=value` flags, checked (docker/cli's FilterOpt, then the daemon's Validate). */
-export function parseVolumeFilters(flags: string[]): VolumeFilters {
+/** `--filter key=value` flags, checked (docker/cli's FilterOpt, then the daemon's Validate); `volume prune`'s keys with prune. */
+export function parseVolumeFilters(flags: string[], o: { prune?: boolean } = {}): VolumeFilters {
+  const keys = o.prune ? PRUNE_KEYS : LIST_KEYS
   const filters: VolumeFilters = new Map()
   for (const flag of flags) {
     const eq = flag.indexOf('=')
     const key = flag.slice(0, eq).trim().toLowerCase()
     if (eq < 0 || !key) throw new UsageError('bad format of filter (expected name=value)')
-    if (!KEYS.includes(key)) throw new UsageError(`invalid filter '${key}'`)
+    if (!keys.includes(key)) throw new UsageError(`invalid filter '${key}'`)
     filters.set(key, [...(filters.get(key) ?? []), flag.slice(eq + 1).trim()])
   }
   const dangling = filters.get('dangling')
@@ -69,4 +72,27 @@ export function filterVolumes(volumes: VolumeInfo[], filters: VolumeFilters, inU
     if (dangling !== undefined && dangling === inUse.has(v.name)) return false
     return true
   })
+}
+
+// strconv.ParseBool, which the daemon reads all= with
+const TRUE = ['1', 't', 'T', 'TRUE', 'true', 'True']
+const FALSE = ['0', 'f', 'F', 'FALSE', 'false', 'False']
+
+/** What `volume prune --filter` asks (moby withPrune, byLabelFilter): named ones too (all=), and which labels. */
+export function pruneSelection(filters: VolumeFilters): { all: boolean; only?: (v: VolumeInfo) => boolean } {
+  const allValues = filters.get('all') ?? []
+  if (allValues.length > 1) throw new UsageError(`invalid filter 'all=${allValues.join(',')}': only one value is expected`)
+  const [allValue] = allValues
+  if (allValue !== undefined && !TRUE.includes(allValue) && !FALSE.includes(allValue)) throw new UsageError(`invalid filter 'all=${allValue}'`)
+  const all = allValue !== undefined && TRUE.includes(allValue)
+  const wanted = filters.get('label') ?? []
+  const unwanted = filters.get('label!') ?? []
+  if (!wanted.length && !unwanted.length) return { all }
+  return {
+    all,
+    only: (v) => {
+      const labels = volumeLabels(v)
+      return wanted.every((l) => labelMatches(l, labels)) && !(unwanted.length && unwanted.every((l) => labelMatches(l, labels)))
+    },
+  }
 }

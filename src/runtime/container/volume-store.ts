@@ -201,14 +201,14 @@ function removeLocked(dir: string, name: string): void {
   removeOwnTree(doomed)
 }
 
-/** `volume prune`: unused anonymous volumes, or every unused one with all (Docker 23+). */
-export function pruneVolumes(storeRoot: string, o: { all?: boolean } = {}): string[] {
+/** `volume prune`: unused anonymous volumes, or every unused one with all (Docker 23+); of those, what `only` keeps (--filter label=). */
+export function pruneVolumes(storeRoot: string, o: { all?: boolean; only?: (v: VolumeInfo) => boolean } = {}): string[] {
   if (!existingVolumesDir(storeRoot)) return []
   return withVolumesLock(storeRoot, (dir) => {
     const removed: string[] = []
     for (const name of readdirSync(dir).sort()) {
       const record = VOLUME_NAME.test(name) ? readRecord(dir, name) : undefined
-      if (!record || !(record.anonymous || o.all) || usersLocked(dir, name).length) continue
+      if (!record || !(record.anonymous || o.all) || (o.only && !o.only(infoOf(dir, record))) || usersLocked(dir, name).length) continue
       removeLocked(dir, name)
       removed.push(name)
     }
