@@ -129,6 +129,26 @@ describe.skipIf(!isRoot)('issue 15\'s flags (needs root)', () => {
     for (const n of names) expect(n).toMatch(/^[a-z]+_[a-z]+\d?$/)
   })
 
+  it('--name /web is the name web, as Docker takes it (run -d, create, a foreground run, rename)', () => {
+    // Docker's API spells names with a slash ("/web", as inspect shows it): its daemon drops one
+    const id = detached(['--name', '/web', BUSYBOX, 'sleep', '60'])
+    expect(ok(['inspect', '-f', '{{.Id}} {{.Name}}', 'web'])).toBe(`${id} /web\n`)
+    const taken = env.run(['run', '-d', '--name', 'web', BUSYBOX, 'true'])
+    expect(taken.status).toBe(125)
+    expect(taken.stderr).toMatch(/^mini-run: the container name "web" is already in use by container [0-9a-f]{12}/)
+    expect(ok(['create', '--name', '/made', BUSYBOX, 'true'])).toMatch(/^[0-9a-f]{64}\n$/)
+    expect(ok(['inspect', '-f', '{{.Name}}', 'made'])).toBe('/made\n')
+    // the launcher's own parser takes this line (no -d, no -it)
+    expect(ok(['run', '--name', '/fg', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'true'])).toBe('')
+    expect(ok(['inspect', '-f', '{{.Name}}', 'fg'])).toBe('/fg\n')
+    expect(ok(['rename', 'made', '/renamed'])).toBe('')
+    expect(ok(['inspect', '-f', '{{.Name}}', 'renamed'])).toBe('/renamed\n')
+    // one slash only, and a name still follows Docker's pattern
+    const bad = env.run(['run', '--rm', '--name', '//x', BUSYBOX, 'true'])
+    expect(bad.status).toBe(125)
+    expect(bad.stderr).toBe('mini-run: invalid container name "/x": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed\n')
+  })
+
   it('rmi refuses an image a container was made from unless -f; container prune asks first and reports bytes', () => {
     const { configDigest } = JSON.parse(ok(['image', 'inspect', BUSYBOX]).replace(/^\[/, '').replace(/\]\s*$/, '').replace(/"Id"/, '"configDigest"'))
     const id = ok(['create', '--name', 'user', BUSYBOX, 'sh', '-c', 'echo data > /file']).trim()

@@ -38,7 +38,7 @@ import { rootFilesystem, type RootFilesystem } from './rootfs-source.js'
 import { cgroupOf, devicesOf, seccompProfileOf } from './prepare-host.js'
 import type { PreparedContainer, RunOptions } from './run-options.js'
 import type { MonitorVia } from './start-input.js'
-import { CONTAINER_NAME, ensureStateRoot } from './state.js'
+import { CONTAINER_NAME, ensureStateRoot, givenContainerName } from './state.js'
 import { allocateAutoRange, releaseAutoRange } from './userns-ranges.js'
 import { checkBindSourceCreatable } from './bind-source.js'
 import { checkBindSource, checkRootlessLayers, checkUserMapped, singleIdWarning } from './rootless-checks.js'
@@ -107,7 +107,8 @@ function checkFlags(o: RunOptions, root: boolean, userns: boolean, denySetgroups
   }
 }
 
-export async function prepareContainer(o: RunOptions, planOnly = false): Promise<PreparedContainer> {
+export async function prepareContainer(given: RunOptions, planOnly = false): Promise<PreparedContainer> {
+  const o = given.name === undefined ? given : { ...given, name: givenContainerName(given.name) }
   const id = newContainerId()
   const root = isRoot()
   // absolute: written into the state and the plan, read again from elsewhere

@@ -10,6 +10,15 @@ export const CONTAINER_ID = /^[0-9a-f]{64}$/
 export const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/
 
 /**
+ * A name as given to run, create or rename, as Docker's daemon takes it:
+ * one leading slash is dropped (its API spells names "/foo", and inspect
+ * shows them so), then CONTAINER_NAME applies.
+ */
+export function givenContainerName(given: string): string {
+  return given.startsWith('/') ? given.slice(1) : given
+}
+
+/**
  * What is wrong with a state read from disk, or undefined. rm deletes
  * containerDir and the cgroup, kill signals pid: a state file must not be
  * able to point them anywhere but at its own container's things.
