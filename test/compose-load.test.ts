@@ -13,6 +13,7 @@ import { interpolateString } from '../src/compose/interpolate.js'
 import { loadProject } from '../src/compose/load.js'
 import { projectName, projectNameOfDir } from '../src/compose/project-name.js'
 import { serviceRunFlags } from '../src/compose/service-flags.js'
+import { runOptionsFromFlags } from '../src/runtime/container/container-flags.js'
 import { shellWords } from '../src/compose/values.js'
 import { findComposeFiles } from '../src/compose/find-files.js'
 
@@ -157,6 +158,16 @@ networks: {front: {}}
       volume: ['p_data:/d:ro', `${'f'.repeat(64)}:/anon`], readOnly: true, label: ['l=1'], detach: true,
       privileged: true, device: ['/dev/fuse:/dev/fuse:rw'], deviceCgroupRule: ['c 10:229 rwm'],
     })
+  })
+
+  it('expose: reaches the container as run --expose does; a bad port fails at load, with its path', () => {
+    const { project } = load({ 'compose.yaml': 'services:\n  web:\n    image: nginx\n    expose: [80, "7000-7001/udp"]\n' })
+    const { image, command, flags } = serviceRunFlags({
+      service: project.services.web!, containerName: 'p-web-1', networks: [{ key: 'default', name: 'p_default', aliases: [] }], volumeNames: {}, labels: {}, detach: true,
+    })
+    expect(flags.expose).toEqual(['80', '7000-7001/udp'])
+    expect(runOptionsFromFlags(image, command, flags, {}).networkFlags?.expose).toEqual(['80/tcp', '7000/udp', '7001/udp'])
+    expect(fails({ 'compose.yaml': 'services:\n  web:\n    image: nginx\n    expose: ["80:80"]\n' })).toBe('compose.yaml: services.web.expose[0]: invalid port "80:80": PORT[-PORT][/PROTOCOL]')
   })
 
   it('two files merge: maps key by key, environment by name, volumes by target, command replaced', () => {

@@ -13,7 +13,7 @@ import { netavarkOptions } from '../src/network/netavark.js'
 import { checkSubnetFree, createNetwork, defaultNetwork } from '../src/network/networks.js'
 import { pastaArgv } from '../src/network/pasta.js'
 import { planNetwork, PASTA_DNS } from '../src/network/plan-network.js'
-import { exposedPorts, formatPorts, parsePublish, portLines } from '../src/network/port-spec.js'
+import { exposedKeys, exposedPorts, formatPorts, parseExpose, parsePublish, portLines } from '../src/network/port-spec.js'
 
 describe('-p and -P', () => {
   it('parses Docker\'s forms', () => {
@@ -38,13 +38,42 @@ describe('-p and -P', () => {
   })
 
   it('-P takes the image\'s ExposedPorts; ps and port print them as Docker does', () => {
-    expect(exposedPorts({ '80/tcp': {}, '53/udp': {}, '9000': {} }).map((p) => `${p.containerPort}/${p.protocol}:${p.hostPort}`).sort()).toEqual(['53/udp:0', '80/tcp:0', '9000/tcp:0'])
+    expect(exposedPorts(['80/tcp', '53/udp', '9000']).map((p) => `${p.containerPort}/${p.protocol}:${p.hostPort}`).sort()).toEqual(['53/udp:0', '80/tcp:0', '9000/tcp:0'])
     const ports = [
       { hostIp: '', hostPort: 8080, containerPort: 80, protocol: 'tcp' as const, range: 1 },
       { hostIp: '127.0.0.1', hostPort: 5000, containerPort: 53, protocol: 'udp' as const, range: 2 },
     ]
     expect(formatPorts(ports)).toBe('0.0.0.0:8080->80/tcp, 127.0.0.1:5000-5001->53-54/udp')
     expect(portLines(ports)).toEqual(['80/tcp -> 0.0.0.0:8080', '53/udp -> 127.0.0.1:5000', '54/udp -> 127.0.0.1:5001'])
+  })
+})
+
+describe('--expose', () => {
+  it('reads Docker\'s forms: a port or a range, tcp by default; one key a port, as Docker records them', () => {
+    expect(parseExpose('80')).toEqual(['80/tcp'])
+    expect(parseExpose('53/UDP')).toEqual(['53/udp'])
+    expect(parseExpose('7000-7002/udp')).toEqual(['7000/udp', '7001/udp', '7002/udp'])
+    expect(parseExpose('9/sctp')).toEqual(['9/sctp'])
+  })
+
+  it('refuses what is not one, in Docker\'s words (opts/parse.go)', () => {
+    const bad: [string, string][] = [
+      ['8080:80', 'invalid port format for --expose: 8080:80'],
+      ['/tcp', 'invalid range format for --expose: /tcp, error: not a port (1-65535) or a range of them (7000-7010)'],
+      ['http', 'invalid range format for --expose: http, error: not a port (1-65535) or a range of them (7000-7010)'],
+      ['90-80', 'invalid range format for --expose: 90-80, error: not a port (1-65535) or a range of them (7000-7010)'],
+      ['65536', 'invalid range format for --expose: 65536, error: not a port (1-65535) or a range of them (7000-7010)'],
+      ['80/icmp', 'invalid --expose 80/icmp: the protocol must be tcp, udp or sctp'],
+    ]
+    for (const [value, message] of bad) expect(() => parseExpose(value)).toThrow(message)
+  })
+
+  it('adds to the image\'s EXPOSE (a port it has already, in a range or not, once), and -P publishes them all', () => {
+    const keys = exposedKeys({ '80/tcp': {}, '5000-5002/udp': {} }, ['80/tcp', '5001/udp', '9000/tcp', '9000/tcp', '7000/udp'])
+    expect(keys).toEqual(['80/tcp', '5000-5002/udp', '9000/tcp', '7000/udp'])
+    expect(exposedKeys(null, ['81/tcp'])).toEqual(['81/tcp'])
+    expect(exposedPorts(keys).map((p) => `${p.containerPort}/${p.protocol}x${p.range}:${p.hostPort}`)).toEqual(['80/tcpx1:0', '5000/udpx3:0', '9000/tcpx1:0', '7000/udpx1:0'])
+    expect(() => exposedPorts(['9/sctp'])).toThrow('-P: port 9/sctp cannot be published: mini-run publishes tcp and udp ports')
   })
 })
 

@@ -1,6 +1,7 @@
 // ps --filter health=, publish=, expose=, is-task= and isolation=, as a
 // Docker user types them: each narrows the list as Docker's daemon does
 // (daemon/list.go), and a value Docker refuses is refused with one line.
+// run's --expose, which expose= finds, with inspect's Config.ExposedPorts.
 // The containers publish ports on a bridge: everything runs in a network
 // namespace of the test's own (helpers/netns.ts), as network-bridge does.
 import { join } from 'node:path'
@@ -103,6 +104,31 @@ describe.skipIf(!isRoot || !netavark)('ps --filter health, publish, expose, is-t
     expect(filter('expose=80')).toEqual([])
     expect(names('-a', '--filter', 'expose=80')).toEqual([])
     expect(names('-a', '--filter', 'publish=8080')).toEqual([])
+  })
+
+  it('--expose records ports without publishing them: inspect, expose= and -P see them, with the image\'s EXPOSE and -p\'s ports', () => {
+    detached(['--name', 'web', '--expose', '9000', '--expose', '7000-7002/udp', BUSYBOX, 'sleep', '100'])
+    const exposed = (name: string) => mr(['inspect', '-f', '{{json .Config.ExposedPorts}}', name]).stdout
+    expect(exposed('web')).toBe('{"7000/udp":{},"7001/udp":{},"7002/udp":{},"9000/tcp":{}}\n')
+    expect(filter('expose=9000')).toEqual(['web'])
+    expect(filter('expose=7001/udp')).toEqual(['web'])
+    expect(filter('publish=9000')).toEqual([])
+    expect(mr(['port', 'web']).stdout).toBe('')
+    // -P: the image's EXPOSE and --expose, each on a host port of its own
+    detached(['--name', 'all', '-P', '--expose', '9000', '--expose', '443', 'localhost/test/exposes:1', 'sleep', '100'])
+    const ports = mr(['port', 'all']).stdout.trim().split('\n').map((l) => l.split(' -> ')[0]).sort()
+    expect(ports).toEqual(['443/tcp', '5000/udp', '5001/udp', '5002/udp', '80/tcp', '9000/tcp'])
+    expect(exposed('all')).toBe('{"443/tcp":{},"5000/udp":{},"5001/udp":{},"5002/udp":{},"80/tcp":{},"9000/tcp":{}}\n')
+    // a container that never ran has them too, -p's container ports with them (Docker's Config)
+    expect(mr(['create', '--name', 'made', '--expose', '81', '-p', '127.0.0.1:8082:82', BUSYBOX, 'true']).status).toBe(0)
+    expect(exposed('made')).toBe('{"81/tcp":{},"82/tcp":{}}\n')
+    // the launcher's own parser reads the flag too (a foreground run)
+    const fg = mr(['run', '--name', 'fg', '--cgroup-parent', env.cgroupParent, '--expose', '9100/udp', BUSYBOX, 'true'])
+    expect(fg.stderr).toBe('')
+    expect(exposed('fg')).toBe('{"9100/udp":{}}\n')
+    const bad = mr(['run', '--rm', '--expose', '8080:80', BUSYBOX, 'true'])
+    expect(bad.stderr).toBe('mini-run: invalid port format for --expose: 8080:80\n')
+    expect(bad.status).toBe(125)
   })
 
   it('health= starting, healthy, unhealthy or none; is-task=true nothing, false everything; isolation= everything (Linux)', async () => {

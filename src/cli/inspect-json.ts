@@ -1,6 +1,7 @@
 import type { ResolvedImage } from '../image/store-types.js'
 import type { ContainerInfo } from '../runtime/container/containers.js'
 import { dockerStatus, networkMode } from '../runtime/container/filter-containers.js'
+import { configExposedPorts } from '../runtime/container/filter-ports.js'
 import { userMounts } from '../runtime/container/user-mounts.js'
 
 const ZERO_TIME = '0001-01-01T00:00:00Z'
@@ -8,6 +9,8 @@ const ZERO_TIME = '0001-01-01T00:00:00Z'
 /** The container in the shape of `docker inspect` (its keys in Docker's order), for the fields mini-run has. */
 export function inspectJson(c: ContainerInfo, o: { logPath?: string; size?: { rw: number; rootFs: number } } = {}): Record<string, unknown> {
   const spec = c.spec
+  // as planned (the start input): a container that is not running has its ports too
+  const exposedPorts = configExposedPorts(c.startInput?.network)
   const status = dockerStatus(c)
   return {
     Id: c.id,
@@ -53,6 +56,8 @@ export function inspectJson(c: ContainerInfo, o: { logPath?: string; size?: { rw
     Config: {
       Hostname: spec?.hostname ?? '',
       User: spec ? `${spec.process.user.uid}:${spec.process.user.gid}` : '',
+      // a Go map, left out when empty (omitempty)
+      ...(exposedPorts.length ? { ExposedPorts: Object.fromEntries(exposedPorts.map((k) => [k, {}])) } : {}),
       Tty: spec?.process.terminal ?? false,
       OpenStdin: c.startInput?.via.monitor.interactive ?? false,
       Env: spec?.process.env ?? [],

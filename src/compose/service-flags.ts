@@ -107,6 +107,7 @@ export function serviceRunFlags(input: ServiceRunInput): ServiceRun {
     // its service name on every network, as Docker Compose registers it
     networkAlias: first ? [...new Set([s.name, ...first.aliases])] : [],
     publish: s.ports,
+    expose: s.expose,
     dns: s.dns,
     dnsSearch: s.dnsSearch,
     dnsOption: s.dnsOpt,

@@ -4,7 +4,7 @@
  * values `run` takes; each checked by run's own parser now, so a bad one
  * fails at load, with its path.
  */
-import { parsePublish } from '../network/port-spec.js'
+import { parseExpose, parsePublish } from '../network/port-spec.js'
 import type { At } from './compose-error.js'
 import { int, isMap, str } from './values.js'
 
@@ -34,12 +34,16 @@ function longPort(p: Record<string, unknown>, at: At): string {
   return `${host}${target}/${protocol}`
 }
 
-/** `expose:` ports, as given (the container's own: nothing is published). */
+/** `expose:` ports, as given (the container's own: nothing is published), each checked by run's --expose parser. */
 export function exposedPorts(v: unknown, at: At): string[] {
   if (!Array.isArray(v)) return []
   return v.map((item, i) => {
     const text = str(item, at.at(i))
-    if (!/^\d+(-\d+)?(\/(tcp|udp|sctp))?$/.test(text)) throw at.at(i).error(`invalid port "${text}": PORT[-PORT][/PROTOCOL]`)
+    try {
+      parseExpose(text)
+    } catch (err) {
+      throw at.at(i).error(`invalid port "${text}": PORT[-PORT][/PROTOCOL]`, err)
+    }
     return text
   })
 }

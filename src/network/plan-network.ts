@@ -13,7 +13,7 @@ import { parseAddHost, type HostEntry } from './etc-files.js'
 import { hostResolvConf, hostRoutes, isLoopbackResolver, type HostRoute, type ResolvConf } from './host-net.js'
 import { contains, isIp, parseCidr, parseIp } from './ipv4.js'
 import { checkSubnetFree, DEFAULT_NETWORK, defaultNetwork, findNetwork, type NetworkDef } from './networks.js'
-import { exposedPorts, formatPorts, parsePublish, type PortMapping } from './port-spec.js'
+import { exposedKeys, exposedPorts, formatPorts, parsePublish, type PortMapping } from './port-spec.js'
 import { pastaUnusable } from './pasta.js'
 import { findHelper } from './netavark.js'
 import { anchorName, fastBridgeKind } from './fast-bridge.js'
@@ -27,8 +27,10 @@ export interface NetworkFlags {
   aliases?: string[]
   /** -p/--publish */
   publish?: string[]
-  /** -P/--publish-all: the image's ExposedPorts on free host ports. */
+  /** -P/--publish-all: the exposed ports (the image's and --expose's) on free host ports. */
   publishAll?: boolean
+  /** --expose, as ExposedPorts keys (port-spec.ts parseExpose): "80/tcp", one a port. */
+  expose?: string[]
   dns?: string[]
   dnsSearch?: string[]
   dnsOption?: string[]
@@ -82,8 +84,9 @@ export interface NetworkPlan {
   /** Requested; a host port of 0 is picked when the lease is taken. */
   ports: PortMapping[]
   /**
-   * The image's ExposedPorts keys ("80/tcp", "8000-8010/tcp"), published or
-   * not: the container's own ports, which `ps --filter expose=` looks for.
+   * The image's ExposedPorts keys ("80/tcp", "8000-8010/tcp") and --expose's,
+   * published or not: the container's own ports, which `ps --filter expose=`
+   * looks for and inspect shows (Config.ExposedPorts).
    */
   exposed?: string[]
   /** --dns on a network with its own DNS server: that server's upstreams for this container. */
@@ -130,7 +133,8 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
     }
   } else mode = 'bridge'
 
-  const publish = [...(flags.publish ?? []).map(parsePublish), ...(flags.publishAll ? exposedPorts(ctx.exposed) : [])]
+  const exposed = exposedKeys(ctx.exposed, flags.expose)
+  const publish = [...(flags.publish ?? []).map(parsePublish), ...(flags.publishAll ? exposedPorts(exposed) : [])]
   const own = mode === 'bridge' || mode === 'pasta'
   const needOwn = (flag: string) => {
     throw new UsageError(`${flag} needs a network of the container's own: not with --network ${mode}`)
@@ -152,6 +156,7 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
     mode,
     attachments: [],
     ports: publish,
+    ...(exposed.length ? { exposed } : {}),
     dnsServers: [],
     resolv: { nameservers: [], search: [], options: [] },
     hostsExtra,
@@ -162,8 +167,6 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
     explain: [],
   }
   if (!own) return plan
-  const exposed = Object.keys(ctx.exposed ?? {})
-  if (exposed.length) plan.exposed = exposed
 
   const host = ctx.host?.resolv ?? hostResolvConf()
   plan.resolv.search = flags.dnsSearch?.length ? flags.dnsSearch.filter((s) => s !== '.') : host.search

@@ -1,5 +1,5 @@
 /**
- * Docker's -p/--publish and -P/--publish-all as port mappings (pure), in
+ * Docker's -p/--publish, --expose and -P/--publish-all as port mappings (pure), in
  * the shape netavark takes them (`port_mappings`), and back again as the
  * text of `ps` and `port`.
  */
@@ -59,9 +59,53 @@ export function parsePublish(spec: string): PortMapping {
   return { hostIp: ip === '0.0.0.0' ? '' : ip!, hostPort, containerPort, protocol: proto, range: count }
 }
 
-/** -P: every port of the image's ExposedPorts ("80/tcp", "53/udp", "8000-8010/tcp"), on a free host port. */
-export function exposedPorts(exposed: Record<string, unknown> | undefined | null): PortMapping[] {
-  return Object.keys(exposed ?? {}).map((key) => {
+/**
+ * One --expose value, as Docker's CLI reads it (opts/parse.go):
+ * PORT[-END][/PROTOCOL], tcp by default. Each port of a range is a key of
+ * its own ("7000/udp", "7001/udp"...), as Docker records them in
+ * Config.ExposedPorts.
+ */
+export function parseExpose(value: string): string[] {
+  if (value.includes(':')) throw new UsageError(`invalid port format for --expose: ${value}`)
+  const [ports = '', proto, ...more] = value.split('/')
+  const protocol = (proto || 'tcp').toLowerCase()
+  if (more.length > 0 || !['tcp', 'udp', 'sctp'].includes(protocol)) throw new UsageError(`invalid --expose ${value}: the protocol must be tcp, udp or sctp`)
+  const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(ports)
+  const start = Number(m?.[1])
+  const end = m?.[2] === undefined ? start : Number(m[2])
+  if (!m || start < 1 || end > 65535 || end < start) {
+    throw new UsageError(`invalid range format for --expose: ${value}, error: not a port (1-65535) or a range of them (7000-7010)`)
+  }
+  const keys: string[] = []
+  for (let p = start; p <= end; p++) keys.push(`${p}/${protocol}`)
+  return keys
+}
+
+/** An ExposedPorts key ("80/tcp", "80", "8000-8010/udp"), one key a port: the image's ranges as Docker would have recorded them. */
+export function singlePortKeys(key: string): string[] {
+  try {
+    return parseExpose(key)
+  } catch {
+    return [key]
+  }
+}
+
+/** The container's exposed ports: the image's EXPOSE keys, then those of --expose the image does not expose already. */
+export function exposedKeys(image: Record<string, unknown> | undefined | null, expose: readonly string[] = []): string[] {
+  const keys = Object.keys(image ?? {})
+  const covered = new Set(keys.flatMap(singlePortKeys))
+  for (const key of expose) {
+    if (covered.has(key)) continue
+    covered.add(key)
+    keys.push(key)
+  }
+  return keys
+}
+
+/** -P: every exposed port ("80/tcp", "53/udp", "8000-8010/tcp": exposedKeys), on a free host port. */
+export function exposedPorts(keys: readonly string[]): PortMapping[] {
+  return keys.map((key) => {
+    if (key.endsWith('/sctp')) throw new UsageError(`-P: port ${key} cannot be published: mini-run publishes tcp and udp ports`)
     const m = parsePublish(key.includes('/') ? key : `${key}/tcp`)
     return { ...m, hostIp: '', hostPort: 0 }
   })

@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs'
 import { parseDuration } from '../../duration.js'
 import { UsageError } from '../../errors.js'
+import { parseExpose } from '../../network/port-spec.js'
 import { parseSize } from '../cgroup/cgroup-limits.js'
 import type { HealthConfig } from '../health/health-config.js'
 import { readEnvFiles } from '../spec/env-file.js'
@@ -56,6 +57,8 @@ export interface ContainerFlags {
   networkAlias: string[]
   publish: string[]
   publishAll?: boolean
+  /** --expose PORT[-END][/PROTOCOL] (repeatable); optional for callers that predate it. */
+  expose?: string[]
   dns: string[]
   dnsSearch: string[]
   dnsOption: string[]
@@ -219,6 +222,7 @@ export function runOptionsFromFlags(image: string | undefined, command: string[]
       aliases: flags.networkAlias,
       publish: flags.publish,
       publishAll: flags.publishAll === true,
+      expose: (flags.expose ?? []).flatMap(parseExpose),
       dns: flags.dns,
       dnsSearch: flags.dnsSearch,
       dnsOption: flags.dnsOption,

@@ -49,3 +49,15 @@ export function containerPorts(c: { status: string; network?: NetworkRecord }): 
   for (const key of record?.exposed ?? []) for (const k of portRange(key) ?? []) own.add(k)
   return { published, own }
 }
+
+/**
+ * Docker's Config.ExposedPorts: every port of the container, exposed (the
+ * image's EXPOSE, --expose) or published (-p), one key a port ("80/tcp"),
+ * sorted as Go's encoding/json sorts a map's keys.
+ */
+export function configExposedPorts(network: Pick<NetworkRecord, 'ports' | 'exposed'> | undefined): string[] {
+  const keys = new Set<PortKey>()
+  for (const key of network?.exposed ?? []) for (const k of portRange(key) ?? [key]) keys.add(k)
+  for (const p of network?.ports ?? []) for (let i = 0; i < p.range; i++) keys.add(`${p.containerPort + i}/${p.protocol}`)
+  return [...keys].sort()
+}
