@@ -2,7 +2,7 @@
 // short and long syntaxes, schema errors with their paths, merging, profiles),
 // the dependency order, the project's name, and the hash that decides what
 // `up` recreates.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { At } from '../src/compose/compose-error.js'
@@ -16,6 +16,7 @@ import { serviceRunFlags } from '../src/compose/service-flags.js'
 import { runOptionsFromFlags } from '../src/runtime/container/container-flags.js'
 import { shellWords } from '../src/compose/values.js'
 import { findComposeFiles } from '../src/compose/find-files.js'
+import { miniRun } from './helpers/cli.js'
 
 const dirs: string[] = []
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
@@ -168,6 +169,21 @@ networks: {front: {}}
     expect(flags.expose).toEqual(['80', '7000-7001/udp'])
     expect(runOptionsFromFlags(image, command, flags, {}).networkFlags?.expose).toEqual(['80/tcp', '7000/udp', '7001/udp'])
     expect(fails({ 'compose.yaml': 'services:\n  web:\n    image: nginx\n    expose: ["80:80"]\n' })).toBe('compose.yaml: services.web.expose[0]: invalid port "80:80": PORT[-PORT][/PROTOCOL]')
+  })
+
+  it('an empty file (no bytes, only comments, {}) is compose-go\'s "empty compose file": one line, exit 1 as docker compose\'s errors, nothing done', () => {
+    expect(fails({ 'compose.yaml': '' })).toBe('compose.yaml: empty compose file')
+    expect(fails({ 'compose.yaml': '# nothing yet\n\n' })).toBe('compose.yaml: empty compose file')
+    expect(fails({ 'compose.yaml': '{}\n' })).toBe('compose.yaml: empty compose file')
+    // merged: an empty override adds nothing to a file that has something
+    expect(Object.keys(load({ 'compose.yaml': 'services: {web: {image: a}}\n', 'compose.override.yaml': '' }).project.services)).toEqual(['web'])
+    const dir = load({ 'compose.yaml': 'services: {}\n' }).dir
+    writeFileSync(join(dir, 'compose.yaml'), '# nothing yet\n')
+    for (const verb of [['up', '-d'], ['config'], ['ps']]) {
+      const r = miniRun(['--root', join(dir, 'store'), '--state', join(dir, 'state'), 'compose', ...verb], { cwd: dir })
+      expect([r.stderr, r.stdout, r.status]).toEqual(['mini-run: compose.yaml: empty compose file\n', '', 1])
+    }
+    expect(readdirSync(dir)).toEqual(['compose.yaml'])
   })
 
   it('two files merge: maps key by key, environment by name, volumes by target, command replaced', () => {

@@ -73,6 +73,8 @@ export function loadProject(o: LoadOptions = {}): Loaded {
   const raws = found.files.map((file) => readComposeFile(file, shown(file), { lookup, unset }, warnings))
   const merged = mergeFiles(raws)
   const mainFile = shown(found.files[0]!)
+  // compose-go's load: files that, merged, say nothing (empty, or only comments) are an error
+  if (Object.keys(merged).length === 0) throw new ComposeError(mainFile, [], 'empty compose file')
   for (const key of UNSUPPORTED_TOP) if (merged[key] !== undefined) throw new ComposeError(mainFile, [key], 'not supported by mini-run')
   const name = projectName({
     flag: o.projectName,
