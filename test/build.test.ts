@@ -15,6 +15,30 @@ import { miniRunAsync } from './helpers/cli.js'
 import { writeContext } from './helpers/build.js'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 
+describe('a Dockerfile that is not there: one line naming the path, as BuildKit says it', () => {
+  let env: TestEnv
+  beforeAll(async () => {
+    env = await makeTestEnv({ loadBusybox: false })
+  })
+  afterAll(() => env?.cleanup())
+
+  test('the context\'s own, a -f file, a directory; build --check and lint too; a missing context is named as one', () => {
+    const ctx = writeContext(join(env.dir, 'no-dockerfile'), { 'main.txt': 'x\n', 'sub/keep': '' })
+    const fails = (args: string[], line: string) => {
+      const r = env.run(args, { cwd: ctx })
+      expect([r.stderr, r.stdout, r.status]).toEqual([`mini-run: ${line}\n`, '', 125])
+    }
+    const missing = (path: string) => `failed to read dockerfile: open ${path}: no such file or directory`
+    fails(['build', '-q', '.'], missing(join(ctx, 'Dockerfile')))
+    fails(['build', '-q', ctx], missing(join(ctx, 'Dockerfile')))
+    fails(['build', '-q', '-f', 'missing.Dockerfile', '.'], missing(join(ctx, 'missing.Dockerfile')))
+    fails(['build', '-q', '-f', 'sub', '.'], `failed to read dockerfile: read ${join(ctx, 'sub')}: is a directory`)
+    fails(['build', '--check', '.'], missing(join(ctx, 'Dockerfile')))
+    fails(['lint'], missing(join(ctx, 'Dockerfile')))
+    fails(['build', '-q', join(env.dir, 'no-context')], `build context ${join(env.dir, 'no-context')}: no such directory`)
+  })
+})
+
 describe.skipIf(!isRoot)('build (needs root: RUN steps are containers)', () => {
   let env: TestEnv
   let n = 0

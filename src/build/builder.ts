@@ -30,6 +30,7 @@ import { ImageStore } from '../image/store.js'
 import { defaultStateRoot, defaultStoreRoot } from '../paths.js'
 import { BuildContext } from './build-context.js'
 import { parseKeyValueFlags, readSecrets, type BuildEvent, type BuildOptions, type BuildResult } from './build-options.js'
+import { readDockerfile } from './read-dockerfile.js'
 import { parseDockerfile, flagValue, flagValues, instructionText, type ParsedDockerfile, type Stage } from './dockerfile.js'
 import { commitState, scratchState, stateChainIds, stateFromImage, stateId, type BuildState } from './image-state.js'
 import { MergedTree } from './merged-tree.js'
@@ -76,19 +77,15 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   const env = o.env ?? process.env
   const contextDir = resolve(o.context)
   const dockerfilePath = resolve(o.dockerfile ?? join(contextDir, 'Dockerfile'))
-  let text: string
-  try {
-    text = readFileSync(dockerfilePath, 'utf8')
-  } catch (err) {
-    throw new UsageError(`cannot read the Dockerfile ${dockerfilePath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
-  }
+  // the context first, as Docker checks it: a missing one is named as such, not by its Dockerfile
+  const context = BuildContext.open(contextDir, dockerfilePath)
+  const text = readDockerfile(dockerfilePath)
   if (o.platform !== undefined) checkPlatform(o.platform, '--platform')
   if (o.network !== undefined && !['none', 'host', 'default'].includes(o.network)) {
     throw new UsageError(`--network ${o.network}: use none or host`)
   }
   const names = (o.tags ?? []).map((t) => parseReference(t).name)
   const df = parseDockerfile(text)
-  const context = BuildContext.open(contextDir, dockerfilePath)
   const store = new ImageStore({ root: storeRoot })
   await store.init()
   ensureBuildCacheDirs(storeRoot)

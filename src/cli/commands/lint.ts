@@ -1,15 +1,15 @@
 import type { Command } from 'commander'
-import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 
 /** The warnings for a Dockerfile (and what its COPYs bring from the context), one line each, the file named as given. */
 async function lintLines(dockerfile: string, context: string): Promise<string[]> {
-  const [{ parseDockerfile }, { lintDockerfile, formatWarning }, { BuildContext }] = await Promise.all([
+  const [{ parseDockerfile }, { lintDockerfile, formatWarning }, { BuildContext }, { readDockerfile }] = await Promise.all([
     import('../../build/dockerfile.js'),
     import('../../build/lint.js'),
     import('../../build/build-context.js'),
+    import('../../build/read-dockerfile.js'),
   ])
-  const df = parseDockerfile(readFileSync(dockerfile, 'utf8'))
+  const df = parseDockerfile(readDockerfile(resolve(dockerfile)))
   return lintDockerfile(df, BuildContext.open(context, resolve(dockerfile))).map((w) => formatWarning(dockerfile, w))
 }
 
