@@ -31,10 +31,10 @@ async function pruneContainers(flags: { force?: boolean }, cmd: Command): Promis
   const { confirm } = await import('../confirm.js')
   if (!flags.force && !(await confirm('WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] '))) return
   const { pruneContainers: prune } = await import('../../system/container-resource.js')
-  const { humanSize } = await import('../format/units.js')
+  const { humanSize4 } = await import('../format/units.js')
   const { removed, reclaimedBytes } = await prune(stateRoot, storeRoot)
   if (removed.length) process.stdout.write(`Deleted Containers:\n${removed.map((id) => `${id}\n`).join('')}\n`)
-  process.stdout.write(`Total reclaimed space: ${humanSize(reclaimedBytes)}\n`)
+  process.stdout.write(`Total reclaimed space: ${humanSize4(reclaimedBytes)}\n`)
 }
 
 /** Docker's `container VERB`: the same verbs as at the top, and `ls` for `ps`. */

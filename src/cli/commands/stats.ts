@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { humanSize } from '../format/units.js'
+import { bytesSize, humanSize } from '../format/units.js'
 import { stateRootOf } from '../state-root.js'
 
 interface StatsFlags {
@@ -24,18 +24,6 @@ const HEADERS: Record<string, string> = {
 export const STATS_TABLE = '{{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}'
 /** Between the two samples a CPU percentage needs. */
 const SAMPLE_MS = 500
-
-/** go-units BytesSize: binary units, four significant digits ("1.5MiB", "1.944GiB"). */
-export function bytesSize(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB']
-  let value = bytes
-  let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return `${Number(value.toPrecision(4))}${units[unit]}`
-}
 
 export function register(program: Command): void {
   program
