@@ -32,6 +32,9 @@ describe('inspect of networks and volumes', () => {
     expect([some.status, some.stdout, some.stderr]).toEqual([1, 'insp-net\n', 'Error: No such object: nosuch\n'])
     ok(['network', 'rm', 'insp-net'])
     ok(['volume', 'rm', 'insp-vol'])
+    // host and none, which network ls lists, as Docker shows them
+    expect(ok(['network', 'inspect', '-f', '{{.Name}} {{.Driver}} {{len .IPAM.Config}} {{len .Containers}}', 'host', 'none'])).toBe('host host 0 0\nnone null 0 0\n')
+    expect(ok(['inspect', '-f', '{{.Driver}}', 'none'])).toBe('null\n')
   })
 
   it('takes a container before a network, and a network before a volume, of one name', () => {
