@@ -113,6 +113,21 @@ describe.skipIf(!isRoot)('health checks of run -d (needs root)', () => {
     expect(env.run(['ps', '-a', '-q']).stdout).toBe('')
   })
 
+  it('a paused container is unhealthy and checked no more until its unpause, as Docker\'s closed monitor', async () => {
+    const id = detached(['--name', 'pz', '--health-cmd', 'true', '--health-interval', '100ms', '--health-timeout', '200ms', BUSYBOX, 'sleep', '100'])
+    await until('healthy', () => inspect(id).State.Health?.Status === 'healthy')
+    expect(env.run(['pause', 'pz']).status).toBe(0)
+    expect(inspect(id).State.Health.Status).toBe('unhealthy')
+    expect(status('pz')).toMatch(/Up .* \(Paused\)\s+pz$/)
+    const log = JSON.stringify(inspect(id).State.Health.Log)
+    await new Promise((r) => setTimeout(r, 800))
+    // no check ran into the frozen container (one would time out, or hang)
+    expect(JSON.stringify(inspect(id).State.Health.Log)).toBe(log)
+    expect(inspect(id).State.Health.Status).toBe('unhealthy')
+    expect(env.run(['unpause', 'pz']).status).toBe(0)
+    await until('healthy again', () => inspect(id).State.Health.Status === 'healthy')
+  })
+
   it('a stopped container is unhealthy, its streak and log kept (Docker\'s CloseMonitorChannel); a new start is starting, the log kept', async () => {
     // checks every 200ms while starting, then hourly: none runs while it stops
     const fine = detached(['--name', 'fine', '--health-cmd', 'true', '--health-interval', '1h', '--health-start-period', '1h', '--health-start-interval', '200ms', BUSYBOX, 'sleep', '100'])

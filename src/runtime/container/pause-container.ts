@@ -11,6 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { MiniRunError } from '../../errors.js'
+import { updateHealth } from '../health/health-state.js'
 import type { ContainerInfo } from './containers.js'
 
 const FREEZE_WAIT_MS = 5000
@@ -41,10 +42,17 @@ async function setFrozen(cgroup: string, on: boolean): Promise<void> {
   }
 }
 
-export async function pauseContainer(c: ContainerInfo): Promise<void> {
+/**
+ * Freeze it. A container with a health check is "unhealthy" from now until
+ * the first check after its unpause, as Docker closes a paused container's
+ * health monitor (daemon/container/health.go CloseMonitorChannel); its
+ * runner checks nothing while it is frozen (health-runner.ts).
+ */
+export async function pauseContainer(c: ContainerInfo, stateRoot?: string): Promise<void> {
   const leaf = leafOf(c)
   if (c.paused) throw new MiniRunError(`Container ${c.id.slice(0, 12)} is already paused`, { code: 'EPAUSED' })
   await setFrozen(leaf, true)
+  if (stateRoot !== undefined && c.healthcheck) updateHealth(stateRoot, c.id, (h) => ({ ...h, Status: 'unhealthy' }))
 }
 
 export async function unpauseContainer(c: ContainerInfo): Promise<void> {

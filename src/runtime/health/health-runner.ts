@@ -1,6 +1,7 @@
 /**
  * The health runner: `mini-run internal health ID`, one small process per
- * detached container that has a health check, started with it.
+ * container that has a health check (detached or in the foreground),
+ * started with it.
  *
  * Why a process of its own and not the monitor: the monitor is policy-free
  * C that knows nothing of execs, users or plans, and a check is an exec
@@ -53,9 +54,11 @@ export async function runHealthMonitor(stateRoot: string, id: string): Promise<v
       if (!alive()) return
       const c = inspectState(stateRoot, readState(stateRoot, id))
       if (c.status !== 'running') return
+      // paused: no check, as Docker's monitor is closed then (pause-container.ts)
+      if (c.paused) continue
       const result = await runHealthCheck(stateRoot, c, schedule)
-      // a check that failed because the container was going away says nothing of its health
-      if (!alive()) return
+      // a check that failed because the container was going away, or was paused meanwhile, says nothing of its health
+      if (!alive() || inspectState(stateRoot, readState(stateRoot, id)).paused) continue
       updateHealth(stateRoot, id, (h) => applyResult(h, result, schedule, startedAt))
     }
   } catch (err) {
