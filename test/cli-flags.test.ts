@@ -146,7 +146,14 @@ describe.skipIf(!isRoot)('issue 15\'s flags (needs root)', () => {
     // one slash only, and a name still follows Docker's pattern
     const bad = env.run(['run', '--rm', '--name', '//x', BUSYBOX, 'true'])
     expect(bad.status).toBe(125)
-    expect(bad.stderr).toBe('mini-run: invalid container name "/x": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed\n')
+    expect(bad.stderr).toBe('mini-run: Invalid container name (/x), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed\n')
+    // two characters at least, as Docker's pattern says: for run, create and rename alike
+    for (const args of [['run', '--rm', '--name', 'a', BUSYBOX, 'true'], ['create', '--name', 'a', BUSYBOX, 'true'], ['rename', 'renamed', 'a']]) {
+      const short = env.run(args)
+      expect(short.status).toBe(125)
+      expect(short.stderr).toBe('mini-run: Invalid container name (a), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed\n')
+    }
+    expect(ok(['inspect', '-f', '{{.Name}}', 'renamed'])).toBe('/renamed\n')
   })
 
   it('rmi refuses an image a container was made from unless -f; container prune asks first and reports bytes', () => {

@@ -48,7 +48,7 @@ describe.skipIf(!isRoot)('store, state and logs: whose they are (needs root: oth
     expect(mode(store)).toBe('0700')
     for (const sub of readdirSync(store)) expect({ sub, mode: mode(join(store, sub)) }).toEqual({ sub, mode: '0700' })
     // the state directory, made by a command that records a container
-    as(ALICE, ['run', '--rm', '--name', 'x', 'localhost/mini-run/busybox', 'true'])
+    as(ALICE, ['run', '--rm', '--name', 'xx', 'localhost/mini-run/busybox', 'true'])
     expect(mode(join(home(ALICE), 'run', 'mini-run'))).toBe('0700')
   })
 

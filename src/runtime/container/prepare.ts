@@ -38,7 +38,7 @@ import { rootFilesystem, type RootFilesystem } from './rootfs-source.js'
 import { cgroupOf, devicesOf, seccompProfileOf } from './prepare-host.js'
 import type { PreparedContainer, RunOptions } from './run-options.js'
 import type { MonitorVia } from './start-input.js'
-import { CONTAINER_NAME, ensureStateRoot, givenContainerName } from './state.js'
+import { ensureStateRoot, givenContainerName, invalidNameMessage, NEW_CONTAINER_NAME } from './state.js'
 import { allocateAutoRange, releaseAutoRange } from './userns-ranges.js'
 import { checkBindSourceCreatable } from './bind-source.js'
 import { checkBindSource, checkRootlessLayers, checkUserMapped, singleIdWarning } from './rootless-checks.js'
@@ -77,7 +77,7 @@ function userNamespace(o: RunOptions, root: boolean): IdMaps | 'auto' | undefine
 
 /** The flags checked before an image is even pulled. */
 function checkFlags(o: RunOptions, root: boolean, userns: boolean, denySetgroups: boolean) {
-  if (o.name !== undefined && !CONTAINER_NAME.test(o.name)) throw new UsageError(`invalid container name "${o.name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`)
+  if (o.name !== undefined && !NEW_CONTAINER_NAME.test(o.name)) throw new UsageError(invalidNameMessage(o.name))
   if (o.stopSignal !== undefined) parseSignal(o.stopSignal) // a bad name fails now, not at stop
   if (o.stopTimeout !== undefined && !(Number.isInteger(o.stopTimeout) && o.stopTimeout >= 0)) {
     throw new UsageError(`invalid --stop-timeout ${o.stopTimeout}: a whole number of seconds`)

@@ -8,11 +8,11 @@ import { readlinkSync, symlinkSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { MiniRunError, UsageError } from '../../errors.js'
 import type { ContainerInfo } from './containers.js'
-import { CONTAINER_NAME, givenContainerName, updateState } from './state.js'
+import { givenContainerName, invalidNameMessage, NEW_CONTAINER_NAME, updateState } from './state.js'
 
 export function renameContainer(stateRoot: string, c: ContainerInfo, newName: string): void {
   const name = givenContainerName(newName)
-  if (!CONTAINER_NAME.test(name)) throw new UsageError(`Invalid container name (${newName}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`)
+  if (!NEW_CONTAINER_NAME.test(name)) throw new UsageError(invalidNameMessage(newName))
   if (name === c.name) throw new UsageError('Renaming a container with the same name as its current name')
   const names = join(stateRoot, 'names')
   try {

@@ -8,6 +8,17 @@ import { VOLUME_NAME } from '../spec/volumes.js'
 
 export const CONTAINER_ID = /^[0-9a-f]{64}$/
 export const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/
+/**
+ * A name run, create and rename take: Docker's validContainerNamePattern,
+ * two characters at least. A state's name is read with CONTAINER_NAME,
+ * which a one-character name an older mini-run gave also passes.
+ */
+export const NEW_CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/
+
+/** Docker's words (daemon/names.go), with the name as given. */
+export function invalidNameMessage(given: string): string {
+  return `Invalid container name (${given}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`
+}
 
 /**
  * A name as given to run, create or rename, as Docker's daemon takes it:

@@ -287,7 +287,7 @@ export function readState(stateRoot: string, id: string): ContainerState {
   return state as ContainerState
 }
 
-export { CONTAINER_ID, CONTAINER_NAME, givenContainerName, isNormalAbsolute } from './state-check.js'
+export { CONTAINER_ID, CONTAINER_NAME, NEW_CONTAINER_NAME, givenContainerName, invalidNameMessage, isNormalAbsolute } from './state-check.js'
 export { stateWith } from './state-config.js'
 
 /**
