@@ -114,6 +114,8 @@ describe.skipIf(!isRoot || !netavark)('ps --filter health, publish, expose, is-t
     expect(filter('expose=7001/udp')).toEqual(['web'])
     expect(filter('publish=9000')).toEqual([])
     expect(mr(['port', 'web']).stdout).toBe('')
+    // inspect's NetworkSettings.Ports: each exposed port, bound to nothing (null), as Docker shows them
+    expect(mr(['inspect', '-f', '{{json .NetworkSettings.Ports}}', 'web']).stdout).toBe('{"7000/udp":null,"7001/udp":null,"7002/udp":null,"9000/tcp":null}\n')
     // -P: the image's EXPOSE and --expose, each on a host port of its own
     detached(['--name', 'all', '-P', '--expose', '9000', '--expose', '443', 'localhost/test/exposes:1', 'sleep', '100'])
     const ports = mr(['port', 'all']).stdout.trim().split('\n').map((l) => l.split(' -> ')[0]).sort()

@@ -70,7 +70,7 @@ export function inspectJson(c: ContainerInfo, o: { logPath?: string; size?: { rw
       ...(c.stopTimeout !== undefined ? { StopTimeout: c.stopTimeout } : {}),
       ...(c.healthcheck ? { Healthcheck: c.healthcheck } : {}),
     },
-    NetworkSettings: networkSettings(c),
+    NetworkSettings: networkSettings(c, exposedPorts),
     HostConfig: {
       AutoRemove: c.autoRemove === true,
       NetworkMode: networkMode(c),
@@ -87,15 +87,19 @@ export function inspectJson(c: ContainerInfo, o: { logPath?: string; size?: { rw
 }
 
 /** Docker's NetworkSettings: ports ("80/tcp": [{HostIp, HostPort}]), and per network its address, gateway and MAC. */
-function networkSettings(c: ContainerInfo): Record<string, unknown> {
+function networkSettings(c: ContainerInfo, exposedPorts: readonly string[]): Record<string, unknown> {
   const record = c.status === 'running' ? c.network : undefined
-  const ports: Record<string, { HostIp: string; HostPort: string }[]> = {}
+  const bindings: Record<string, { HostIp: string; HostPort: string }[] | null> = {}
   for (const p of record?.ports ?? []) {
     for (let i = 0; i < p.range; i++) {
       const key = `${p.containerPort + i}/${p.protocol}`
-      ;(ports[key] ??= []).push({ HostIp: p.hostIp || '0.0.0.0', HostPort: String(p.hostPort + i) })
+      ;(bindings[key] ??= [])?.push({ HostIp: p.hostIp || '0.0.0.0', HostPort: String(p.hostPort + i) })
     }
   }
+  // an exposed port nothing publishes is there too, bound to nothing (null), as Docker shows it
+  if (record) for (const key of exposedPorts) bindings[key] ??= null
+  // keys sorted, as Go marshals a map
+  const ports = Object.fromEntries(Object.keys(bindings).sort().map((k) => [k, bindings[k]]))
   const networks: Record<string, unknown> = {}
   for (const e of record?.endpoints ?? []) {
     networks[e.network] = { Aliases: e.aliases, IPAddress: e.ip, IPPrefixLen: e.prefix, Gateway: e.gateway, MacAddress: e.mac }
