@@ -135,7 +135,7 @@ describe.skipIf(!isRoot)('issue 15\'s flags (needs root)', () => {
     expect(ok(['inspect', '-f', '{{.Id}} {{.Name}}', 'web'])).toBe(`${id} /web\n`)
     const taken = env.run(['run', '-d', '--name', 'web', BUSYBOX, 'true'])
     expect(taken.status).toBe(125)
-    expect(taken.stderr).toMatch(/^mini-run: the container name "web" is already in use by container [0-9a-f]{12}/)
+    expect(taken.stderr).toMatch(/^mini-run: Conflict\. The container name "\/web" is already in use by container "[0-9a-f]{64}"\. You have to remove \(or rename\) that container to be able to reuse that name\.\n$/)
     expect(ok(['create', '--name', '/made', BUSYBOX, 'true'])).toMatch(/^[0-9a-f]{64}\n$/)
     expect(ok(['inspect', '-f', '{{.Name}}', 'made'])).toBe('/made\n')
     // the launcher's own parser takes this line (no -d, no -it)

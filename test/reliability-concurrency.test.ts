@@ -141,7 +141,7 @@ describe.skipIf(!isRoot)('rmi, names and rm -f with several commands at once (ne
     const results = await Promise.all(runs.map((r) => r.done))
     expect(results.filter((r) => r.status === 0)).toHaveLength(1)
     for (const r of results.filter((x) => x.status !== 0)) {
-      expect(r.stderr).toMatch(/^mini-run: the container name "contested" is already in use by container [0-9a-f]{12}: remove it or choose another name\n$/)
+      expect(r.stderr).toMatch(/^mini-run: Conflict\. The container name "\/contested" is already in use by container "[0-9a-f]{64}"\. You have to remove \(or rename\) that container to be able to reuse that name\.\n$/)
     }
     expect(env.run(['ps', '-q']).stdout.trim().split('\n')).toHaveLength(1)
     expect(env.run(['rm', '-f', 'contested']).status).toBe(0)

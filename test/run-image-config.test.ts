@@ -101,7 +101,7 @@ describe.skipIf(!isRoot)('run: image config and overrides (needs root)', () => {
     while (!first.output().includes('ready') && Date.now() < end) await new Promise((r) => setTimeout(r, 20))
     const second = env.run(env.runArgs(['--name', 'web', APP, 'true']))
     expect(second.status).toBe(125)
-    expect(second.stderr).toMatch(/^mini-run: the container name "web" is already in use by container [0-9a-f]{12}/)
+    expect(second.stderr).toMatch(/^mini-run: Conflict\. The container name "\/web" is already in use by container "[0-9a-f]{64}"/)
     expect((await first.done).status).toBe(0)
     expect(env.run(env.runArgs(['--name', 'web', APP, 'true'])).status).toBe(0)
   })

@@ -183,7 +183,8 @@ export function createState(stateRoot: string, state: ContainerState, another?: 
       if (owner === undefined) break
       if (!another || attempt > 20) {
         throw new MiniRunError(
-          `the container name "${state.name}" is already in use by container ${owner.slice(0, 12)}: remove it or choose another name`,
+          // Docker's words, as rename's (rename-container.ts)
+          `Conflict. The container name "/${state.name}" is already in use by container "${owner}". You have to remove (or rename) that container to be able to reuse that name.`,
           { code: 'ENAMEINUSE' },
         )
       }
