@@ -229,6 +229,15 @@ describe.skipIf(!isRoot || !netavark)('compose: health, restart policies and err
     expect(c(['exec', '-T', 'app', 'rm', '/tmp/ok']).status).toBe(0)
     await until('unhealthy', () => /\(unhealthy\)/.test(c(['ps']).stdout))
     expect(c(['ps', '--format', '{{.Service}} {{.Health}} {{.State}}']).stdout).toBe('app unhealthy running\n')
+    // pause and unpause, as docker compose's: the freezer on each running container
+    const paused = c(['pause'])
+    expect([paused.status, paused.stderr]).toEqual([0, expect.stringMatching(/Container q\d+-app-1 {2}Paused/)])
+    expect(c(['ps', '--format', '{{.Service}} {{.State}}']).stdout).toBe('app paused\n')
+    expect(c(['exec', '-T', 'app', 'touch', '/tmp/ok']).status).not.toBe(0)
+    const unpaused = c(['unpause', 'app'])
+    expect([unpaused.status, unpaused.stderr]).toEqual([0, expect.stringMatching(/Container q\d+-app-1 {2}Unpaused/)])
+    expect(c(['exec', '-T', 'app', 'touch', '/tmp/ok']).status).toBe(0)
+    await until('healthy again', () => /\(healthy\)/.test(c(['ps']).stdout))
     expect(c(['down']).status).toBe(0)
   })
 

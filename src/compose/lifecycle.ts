@@ -1,11 +1,11 @@
 /**
- * `compose stop`, `start` and `restart`, through the runtime's own stop and
+ * `compose stop`, `start`, `restart`, `pause` and `unpause`, through the runtime's own stop and
  * start: a stopped container starts again as the same container (its id,
  * writable layer, volumes and log kept: start-existing.ts), planned from
  * what its state recorded; the compose file is not read again for it, as
  * `docker compose start` does not read it either.
  */
-import type { ComposeContext } from './compose-context.js'
+import { emit, type ComposeContext } from './compose-context.js'
 import { startAgain, stopServiceContainer } from './container-ops.js'
 import { startWaves } from './dependency-order.js'
 import { stopOrder } from './down.js'
@@ -35,4 +35,19 @@ export async function start(ctx: ComposeContext, project: Project, services?: st
 export async function restart(ctx: ComposeContext, project: Project, services?: string[], timeout?: number): Promise<void> {
   await stop(ctx, project, services, timeout)
   await start(ctx, project, services)
+}
+
+/**
+ * `compose pause` / `unpause`: the freezer on each running container of the
+ * services (pause-container.ts); one already so, or not running, is left,
+ * as docker compose leaves it.
+ */
+export async function pause(ctx: ComposeContext, project: Project, services: string[] | undefined, on: boolean): Promise<void> {
+  const { pauseContainer, unpauseContainer } = await import('../runtime/container/pause-container.js')
+  for (const c of containersOf(ctx, project, services)) {
+    if (c.info.status !== 'running' || c.info.paused === on) continue
+    emit(ctx, 'Container', c.info.name, on ? 'Pausing' : 'Unpausing')
+    await (on ? pauseContainer(c.info, ctx.stateRoot) : unpauseContainer(c.info))
+    emit(ctx, 'Container', c.info.name, on ? 'Paused' : 'Unpaused')
+  }
 }

@@ -77,12 +77,16 @@ export function register(program: Command): void {
       await logsCommand(services, { ...flags, prefix: flags.logPrefix !== false }, cmd)
     }))
 
-  for (const verb of ['start', 'stop', 'restart'] as const) {
-    const c = compose
-      .command(verb)
-      .description({ start: 'start the services\' stopped containers', stop: 'stop the services\' containers', restart: 'restart the services\' containers' }[verb])
-      .argument('[service...]')
-    if (verb !== 'start') c.option('-t, --timeout <seconds>', 'how long stop waits before SIGKILL')
+  const lifecycleVerbs = {
+    start: 'start the services\' stopped containers',
+    stop: 'stop the services\' containers',
+    restart: 'restart the services\' containers',
+    pause: 'freeze the services\' running containers',
+    unpause: 'thaw the services\' paused containers',
+  } as const
+  for (const verb of Object.keys(lifecycleVerbs) as (keyof typeof lifecycleVerbs)[]) {
+    const c = compose.command(verb).description(lifecycleVerbs[verb]).argument('[service...]')
+    if (verb === 'stop' || verb === 'restart') c.option('-t, --timeout <seconds>', 'how long stop waits before SIGKILL')
     c.action(composeAction(async (services: string[], flags: { timeout?: string }, cmd: Command) => {
       const { lifecycleCommand } = await import('../compose/verbs.js')
       await lifecycleCommand(verb, services, flags, cmd)

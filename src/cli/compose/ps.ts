@@ -35,8 +35,9 @@ export async function psCommand(services: string[], flags: ComposePsFlags, cmd: 
     import('../../runtime/container/filter-containers.js'),
   ])
   const wanted = new Set(selectedServices(project, services))
-  // --status names the states it shows, stopped ones included, as -a would
-  const shown = (state: string) => (statuses.length > 0 ? statuses.includes(state) : flags.all || state === 'running')
+  // --status names the states it shows, stopped ones included, as -a would;
+  // without either, what Docker's list without all shows: running, paused too
+  const shown = (state: string) => (statuses.length > 0 ? statuses.includes(state) : flags.all || state === 'running' || state === 'paused' || state === 'restarting')
   const containers = projectContainers(ctx.stateRoot, project.name).filter((c) => wanted.has(c.service) && shown(dockerStatus(c.info)))
   if (flags.services) {
     for (const s of new Set(containers.map((c) => c.service))) process.stdout.write(`${s}\n`)

@@ -10,14 +10,15 @@ function seconds(text: string | undefined): number | undefined {
   return Number(text)
 }
 
-export async function lifecycleCommand(verb: 'start' | 'stop' | 'restart', services: string[], flags: { timeout?: string }, cmd: Command): Promise<void> {
+export async function lifecycleCommand(verb: 'start' | 'stop' | 'restart' | 'pause' | 'unpause', services: string[], flags: { timeout?: string }, cmd: Command): Promise<void> {
   const project = await loadFor(cmd)
   const ctx = await contextFor(cmd)
   const lifecycle = await import('../../compose/lifecycle.js')
   const list = services.length ? services : undefined
   if (verb === 'start') await lifecycle.start(ctx, project, list)
   else if (verb === 'stop') await lifecycle.stop(ctx, project, list, seconds(flags.timeout))
-  else await lifecycle.restart(ctx, project, list, seconds(flags.timeout))
+  else if (verb === 'restart') await lifecycle.restart(ctx, project, list, seconds(flags.timeout))
+  else await lifecycle.pause(ctx, project, list, verb === 'pause')
 }
 
 export async function buildCommand(services: string[], flags: { noCache?: boolean; pull?: boolean }, cmd: Command): Promise<void> {
