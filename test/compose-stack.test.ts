@@ -112,6 +112,11 @@ describe.skipIf(!isRoot || !netavark)('compose: a web + db + worker stack (needs
     expect(ps[0]).toMatch(/^NAME\s+IMAGE\s+COMMAND\s+SERVICE\s+CREATED\s+STATUS\s+PORTS$/)
     expect(ps.find((l) => l.startsWith('p-db-1'))).toMatch(/\sdb\s.*Up .* \(healthy\)/)
     expect(ps.find((l) => l.startsWith('p-web-1'))).toMatch(new RegExp(`0\\.0\\.0\\.0:${PORT}->80/tcp`))
+    // port: where the service's container publishes one of its ports
+    expect(ok(['-p', 'p', 'port', 'web', '80']).stdout).toBe(`0.0.0.0:${PORT}\n`)
+    const unpublished = compose(['-p', 'p', 'port', 'web', '81'])
+    expect([unpublished.status, unpublished.stdout]).toEqual([1, ''])
+    expect(unpublished.stderr).toMatch(/no port 81\/tcp for container p-web-1/)
     // labelled as Docker Compose labels them
     const info = JSON.parse(ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'inspect', 'p-web-1']).stdout)[0]
     expect(info.Config.Labels).toMatchObject({ 'com.docker.compose.project': 'p', 'com.docker.compose.service': 'web', 'com.docker.compose.container-number': '1', 'com.docker.compose.oneoff': 'False' })
@@ -192,6 +197,16 @@ describe.skipIf(!isRoot || !netavark)('compose: a web + db + worker stack (needs
     // the same container again, as Docker Compose restarts it
     expect(idOf('worker')).toBe(before)
     expect(ok(['-p', 'p', 'ps', 'worker']).stdout).toMatch(/p-worker-1 .* Up /)
+    // kill -s sends the signal (init passes it on); rm asks first, then removes the stopped container
+    expect(ok(['-p', 'p', 'kill', '-s', 'SIGTERM', 'worker']).stderr).toMatch(/Container p-worker-1 {2}Killed/)
+    await until('the killed worker to exit', () => /p-worker-1 .* Exited/.test(ok(['-p', 'p', 'ps', '-a']).stdout))
+    const declined = ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', 'p', 'rm', 'worker'], { cwd: dir, input: '', env: { ...process.env, CG: env.cgroupParent, WEB_PORT: String(PORT) } })
+    expect(declined.stdout).toBe('Going to remove p-worker-1\nAre you sure? [y/N] \n')
+    expect(idOf('worker')).toBe(before)
+    expect(ok(['-p', 'p', 'rm', '-f', 'web']).stderr).toBe('No stopped containers\n')
+    expect(ok(['-p', 'p', 'rm', '-f', 'worker']).stdout).toBe('Going to remove p-worker-1\n')
+    expect(idOf('worker')).toBeUndefined()
+    ok(['-p', 'p', 'up', '-d'])
     // --rmi local: the image compose built and named itself, not the one the file names
     ok(['-p', 'p', 'down', '-v', '--rmi', 'local'])
     const images = ns.miniRun(['--root', env.storeRoot, 'images']).stdout

@@ -77,6 +77,38 @@ export function register(program: Command): void {
       await logsCommand(services, { ...flags, prefix: flags.logPrefix !== false }, cmd)
     }))
 
+  compose
+    .command('rm')
+    .description('remove the services\' stopped containers')
+    .argument('[service...]')
+    .option('-f, --force', 'do not ask for confirmation')
+    .option('-s, --stop', 'stop the running containers first')
+    .option('-v, --volumes', 'remove their anonymous volumes too')
+    .action(composeAction(async (services: string[], flags: { force?: boolean; stop?: boolean; volumes?: boolean }, cmd: Command) => {
+      const { rmCommand } = await import('../compose/remove-kill.js')
+      await rmCommand(services, flags, cmd)
+    }))
+  compose
+    .command('kill')
+    .description('signal the services\' running containers (SIGKILL unless -s)')
+    .argument('[service...]')
+    .option('-s, --signal <signal>', 'the signal to send', 'SIGKILL')
+    .action(composeAction(async (services: string[], flags: { signal?: string }, cmd: Command) => {
+      const { killCommand } = await import('../compose/remove-kill.js')
+      await killCommand(services, flags, cmd)
+    }))
+  compose
+    .command('port')
+    .description('where a service\'s container publishes a port of its own')
+    .argument('<service>')
+    .argument('<private_port>')
+    .option('--protocol <proto>', 'tcp or udp', 'tcp')
+    .option('--index <n>', 'which container of the service, 1 first', '1')
+    .action(composeAction(async (service: string, port: string, flags: { protocol?: string; index?: string }, cmd: Command) => {
+      const { portCommand } = await import('../compose/remove-kill.js')
+      await portCommand(service, port, flags, cmd)
+    }))
+
   const lifecycleVerbs = {
     start: 'start the services\' stopped containers',
     stop: 'stop the services\' containers',
