@@ -112,6 +112,8 @@ describe.skipIf(!isRoot || !netavark)('compose: a web + db + worker stack (needs
     expect(ps[0]).toMatch(/^NAME\s+IMAGE\s+COMMAND\s+SERVICE\s+CREATED\s+STATUS\s+PORTS$/)
     expect(ps.find((l) => l.startsWith('p-db-1'))).toMatch(/\sdb\s.*Up .* \(healthy\)/)
     expect(ps.find((l) => l.startsWith('p-web-1'))).toMatch(new RegExp(`0\\.0\\.0\\.0:${PORT}->80/tcp`))
+    // ls: the projects here, from their containers' labels
+    expect(ok(['ls']).stdout).toMatch(new RegExp(`^NAME\\s+STATUS\\s+CONFIG FILES\\np\\s+running\\(3\\)\\s+${dir}/compose\\.yaml\\n$`))
     // port: where the service's container publishes one of its ports
     expect(ok(['-p', 'p', 'port', 'web', '80']).stdout).toBe(`0.0.0.0:${PORT}\n`)
     const unpublished = compose(['-p', 'p', 'port', 'web', '81'])
@@ -179,6 +181,7 @@ describe.skipIf(!isRoot || !netavark)('compose: a web + db + worker stack (needs
     // --status and --format, as docker compose ps takes them
     expect(ok(['-p', 'p', 'ps', '--status', 'exited', '-q']).stdout.trim()).toBe(idOf('worker'))
     expect(ok(['-p', 'p', 'ps', '--status', 'exited', '--format', 'table {{.Service}}\t{{.State}}']).stdout.split('\n').map((l) => l.trim().split(/\s+/).join(' '))).toEqual(['SERVICE STATE', 'worker exited', ''])
+    expect(JSON.parse(ok(['ls', '--format', 'json']).stdout)).toEqual([{ Name: 'p', Status: 'exited(1), running(2)', ConfigFiles: `${dir}/compose.yaml` }])
     const json = ok(['-p', 'p', 'ps', '-a', '--format', 'json']).stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>)
     expect(json.map((r) => `${r.Project}/${r.Service}/${r.Name}/${r.State}`).sort()).toEqual(['p/db/p-db-1/running', 'p/web/p-web-1/running', 'p/worker/p-worker-1/exited'])
     const badStatus = compose(['-p', 'p', 'ps', '--status', 'sleeping'])

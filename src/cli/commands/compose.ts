@@ -78,6 +78,16 @@ export function register(program: Command): void {
     }))
 
   compose
+    .command('ls')
+    .description('list the projects that have containers (running ones unless -a)')
+    .option('-a, --all', 'projects with only stopped containers too')
+    .option('-q, --quiet', 'only names')
+    .option('--format <format>', 'table (default) or json')
+    .action(composeAction(async (flags: { all?: boolean; quiet?: boolean; format?: string }, cmd: Command) => {
+      const { lsCommand } = await import('../compose/ls.js')
+      await lsCommand(flags, cmd)
+    }))
+  compose
     .command('rm')
     .description('remove the services\' stopped containers')
     .argument('[service...]')
