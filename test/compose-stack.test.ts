@@ -112,6 +112,12 @@ describe.skipIf(!isRoot || !netavark)('compose: a web + db + worker stack (needs
     expect(ps[0]).toMatch(/^NAME\s+IMAGE\s+COMMAND\s+SERVICE\s+CREATED\s+STATUS\s+PORTS$/)
     expect(ps.find((l) => l.startsWith('p-db-1'))).toMatch(/\sdb\s.*Up .* \(healthy\)/)
     expect(ps.find((l) => l.startsWith('p-web-1'))).toMatch(new RegExp(`0\\.0\\.0\\.0:${PORT}->80/tcp`))
+    // top: each running container's name, then its processes
+    const top = ok(['-p', 'p', 'top', 'worker', 'db']).stdout.split('\n')
+    expect(top[0]).toBe('p-db-1')
+    expect(top[1]).toMatch(/^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD$/)
+    expect(top.indexOf('p-worker-1')).toBeGreaterThan(2)
+    expect(top.join('\n')).toMatch(/sleep 1000/)
     // ls: the projects here, from their containers' labels
     expect(ok(['ls']).stdout).toMatch(new RegExp(`^NAME\\s+STATUS\\s+CONFIG FILES\\np\\s+running\\(3\\)\\s+${dir}/compose\\.yaml\\n$`))
     // port: where the service's container publishes one of its ports

@@ -88,6 +88,14 @@ export function register(program: Command): void {
       await lsCommand(flags, cmd)
     }))
   compose
+    .command('top')
+    .description('the processes of the services\' running containers')
+    .argument('[service...]')
+    .action(composeAction(async (services: string[], _flags: unknown, cmd: Command) => {
+      const { topCommand } = await import('../compose/top.js')
+      await topCommand(services, cmd)
+    }))
+  compose
     .command('rm')
     .description('remove the services\' stopped containers')
     .argument('[service...]')
