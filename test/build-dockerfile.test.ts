@@ -91,12 +91,17 @@ describe('parseDockerfile', () => {
 describe('instruction arguments', () => {
   const instr = (line: string) => parseDockerfile(`FROM a\n${line}`).stages[0]!.instructions[0]!
 
-  test('ENV: pairs with quotes and escapes, earlier pairs of the line visible to later ones; the legacy form', () => {
+  test('ENV: pairs with quotes and escapes, each expanded with the values from before the line (the Dockerfile reference\'s abc/def example); the legacy form', () => {
     expect(parseKeyValues(instr('ENV A=1 B="two words" C=\\$A D=${A}x'), '\\', none)).toEqual([
       ['A', '1'],
       ['B', 'two words'],
       ['C', '$A'],
-      ['D', '1x'],
+      ['D', 'x'],
+    ])
+    const before = (name: string) => (name === 'abc' ? 'hello' : undefined)
+    expect(parseKeyValues(instr('ENV abc=bye def=$abc'), '\\', before)).toEqual([
+      ['abc', 'bye'],
+      ['def', 'hello'],
     ])
     expect(parseKeyValues(instr('ENV PATH_EXTRA /opt/bin and more'), '\\', none)).toEqual([['PATH_EXTRA', '/opt/bin and more']])
     expect(() => parseKeyValues(instr('ENV A=1 B'), '\\', none)).toThrow(/"B" must be of the form NAME=VALUE/)

@@ -16,8 +16,10 @@ function fail(i: Instruction, message: string): never {
 }
 
 /**
- * `KEY=VALUE ...` pairs (ENV, LABEL, ARG), values expanded with `lookup`
- * (ENV sees the variables set earlier on its own line, as Docker's does).
+ * `KEY=VALUE ...` pairs (ENV, LABEL, ARG), values expanded with `lookup`:
+ * the values from before the instruction, for every pair of it, as the
+ * Dockerfile reference says ("ENV abc=bye def=$abc" gives def the abc of
+ * before the line: a change takes effect in later instructions only).
  * The old one-pair form `ENV KEY VALUE WITH SPACES` too; ARG allows a
  * NAME without a value.
  */
@@ -32,20 +34,17 @@ export function parseKeyValues(i: Instruction, escape: string, lookup: Lookup, o
     return [[first, expand(rest, lookup, escape).word]]
   }
   const pairs: [string, string | undefined][] = []
-  const local = new Map<string, string>()
-  const scoped: Lookup = (name) => local.get(name) ?? lookup(name)
   for (const word of words) {
     const eq = word.indexOf('=')
     if (eq < 0) {
       if (!options.bareNames) fail(i, `"${word}" must be of the form NAME=VALUE`)
-      const name = expand(word, scoped, escape).word
+      const name = expand(word, lookup, escape).word
       pairs.push([name, undefined])
       continue
     }
-    const name = expand(word.slice(0, eq), scoped, escape).word
+    const name = expand(word.slice(0, eq), lookup, escape).word
     if (name === '') fail(i, 'a name can not be blank')
-    const value = expand(word.slice(eq + 1), scoped, escape).word
-    if (i.keyword === 'ENV') local.set(name, value)
+    const value = expand(word.slice(eq + 1), lookup, escape).word
     pairs.push([name, value])
   }
   return pairs
