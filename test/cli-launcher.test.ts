@@ -118,6 +118,22 @@ describe('the CLI launcher', () => {
     expect(stderr).toBe("unknown flag: --no-such-flag\nSee 'mini-run run --help'.\n")
   })
 
+  it('refuses a Docker command mini-run does not have in one line, rather than pull an image of that name', () => {
+    withTempRoots((roots) => {
+      for (const verb of ['commit', 'export', 'update']) {
+        let status: number | undefined
+        let stderr = ''
+        try {
+          execFileSync(process.execPath, [launcher, ...roots, verb, 'c1'], { encoding: 'utf8', stdio: 'pipe' })
+        } catch (err) {
+          status = (err as { status: number }).status
+          stderr = (err as { stderr: string }).stderr
+        }
+        expect({ verb, status, stderr }).toEqual({ verb, status: 125, stderr: `mini-run: "${verb}" is a Docker command that mini-run does not have (an image of that name runs with: mini-run run ${verb})\n` })
+      }
+    })
+  })
+
   // A foreground run's bundle (dist/mini-run-run.cjs) has no cache from the
   // build: the first run that starts a container writes one holding its
   // whole path; a run that fails before leaves only a partial one, which the

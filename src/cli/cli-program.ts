@@ -10,7 +10,7 @@ import { EXIT_RUNTIME_ERROR } from './exit-codes.js'
 import { dockerUsageError } from './main-errors.js'
 import { reportError } from './report-error.js'
 import { addGlobalFlags } from './run-flag-specs.js'
-import { isVerb } from './verbs.js'
+import { isDockerOnlyVerb, isVerb } from './verbs.js'
 
 /** Registers the verb a line names (every verb when it names none it knows). */
 export type RegisterVerbs = (program: Command, only?: string) => void
@@ -33,6 +33,10 @@ export async function cliMain(argv: string[], registerCommands: RegisterVerbs): 
     const { miniRunVersion } = await import('../version.js')
     process.stdout.write(`mini-run version ${miniRunVersion()}\n`)
     return 0
+  }
+  if (verb && isDockerOnlyVerb(verb.word)) {
+    process.stderr.write(`mini-run: "${verb.word}" is a Docker command that mini-run does not have (an image of that name runs with: mini-run run ${verb.word})\n`)
+    return EXIT_RUNTIME_ERROR
   }
   // `mini-run alpine sh`: a first word that is no verb is an image, and
   // the line means `run --rm`, interactive with a terminal when there is one

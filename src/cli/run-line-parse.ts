@@ -18,7 +18,7 @@
  */
 import { basename } from 'node:path'
 import type { FlagSpec, FlagTables } from './run-line-tables.js'
-import { isVerb } from './verbs.js'
+import { isDockerOnlyVerb, isVerb } from './verbs.js'
 
 export interface RunLine {
   globals: { root?: string; state?: string; logLevel?: string }
@@ -42,7 +42,7 @@ export function parseRunLine(argv: readonly string[], isTerminal: IsTerminal, ta
   const [word, ...after] = globals.rest
   let runArgs: string[]
   if (word === 'run') runArgs = after
-  else if (isVerb(word!) || word!.startsWith('-')) return undefined
+  else if (isVerb(word!) || isDockerOnlyVerb(word!) || word!.startsWith('-')) return undefined
   // `mini-run IMAGE ...`: `run --rm`, with -it on a terminal (main.ts)
   else if (isTerminal(0) && isTerminal(1)) return undefined
   else runArgs = ['--rm', ...globals.rest]

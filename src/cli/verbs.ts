@@ -58,3 +58,18 @@ const verbs: ReadonlySet<string> = new Set(VERB_NAMES)
 export function isVerb(word: string): boolean {
   return word === 'help' || verbs.has(word)
 }
+
+/**
+ * Docker's own verbs that mini-run does not have. `mini-run IMAGE` runs an
+ * image, so without this `mini-run commit c1` would look for an image
+ * named commit, and pull it: these are refused in one line instead (an
+ * image of such a name still runs with `mini-run run NAME`).
+ */
+const DOCKER_ONLY_VERBS: ReadonlySet<string> = new Set([
+  'buildx', 'checkpoint', 'commit', 'config', 'context', 'diff', 'events', 'export', 'import',
+  'manifest', 'node', 'plugin', 'search', 'secret', 'service', 'stack', 'swarm', 'trust', 'update',
+])
+
+export function isDockerOnlyVerb(word: string): boolean {
+  return DOCKER_ONLY_VERBS.has(word)
+}
