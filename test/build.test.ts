@@ -5,8 +5,9 @@
  * COPY --from/--chown and .dockerignore, whiteouts, and a failing or
  * interrupted RUN leaving nothing behind.
  */
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { chownSync, readdirSync, utimesSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import type { ImageConfig } from '../src/image/oci.js'
@@ -241,6 +242,29 @@ describe.skipIf(!isRoot)('build (needs root: RUN steps are containers)', () => {
     expect(r.stderr).not.toMatch(/mini-run: /)
     expect(r.status).toBe(0)
     expect(env.run(env.runArgs(['localhost/test/scratch:1'])).stdout).toBe('from scratch\n')
+  })
+
+  test('stdin, as Docker\'s: -f - with a context, - alone (a Dockerfile, no context), - with a tar of the context; both at once refused', () => {
+    const ctx = newContext({ 'hello.txt': 'from the context\n' })
+    const dockerfile = `FROM ${BUSYBOX}\nCOPY hello.txt /hello.txt\nCMD ["cat", "/hello.txt"]\n`
+    const viaFile = build(['-t', 'localhost/test/stdin:1', '-f', '-', ctx], { input: dockerfile })
+    expect(viaFile.stderr).not.toMatch(/mini-run: /)
+    expect(viaFile.status).toBe(0)
+    expect(env.run(env.runArgs(['localhost/test/stdin:1'])).stdout).toBe('from the context\n')
+    const alone = build(['-t', 'localhost/test/stdin:2', '-'], { input: `FROM ${BUSYBOX}\nCMD ["echo", "no context"]\n` })
+    expect(alone.status).toBe(0)
+    expect(env.run(env.runArgs(['localhost/test/stdin:2'])).stdout).toBe('no context\n')
+    writeFileSync(join(ctx, 'Dockerfile'), dockerfile)
+    const tarred = spawnSync('tar', ['-C', ctx, '-czf', '-', '.'], { maxBuffer: 1 << 24 }).stdout
+    expect(tarred.length).toBeGreaterThan(0)
+    const fromTar = build(['-t', 'localhost/test/stdin:3', '-'], { input: tarred })
+    expect(fromTar.stderr).not.toMatch(/mini-run: /)
+    expect(fromTar.status).toBe(0)
+    expect(env.run(env.runArgs(['localhost/test/stdin:3'])).stdout).toBe('from the context\n')
+    const both = build(['-f', '-', '-'], { input: dockerfile })
+    expect([both.status, both.stderr]).toEqual([125, "mini-run: invalid argument: can't use stdin for both build context and dockerfile\n"])
+    // nothing of stdin is left behind
+    expect(readdirSync(tmpdir()).filter((f) => f.startsWith('mini-run-build-stdin-'))).toEqual([])
   })
 
   test('ADD: a local tar archive is extracted with its owners; a plain file belongs to root; a URL is refused', () => {

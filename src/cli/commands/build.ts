@@ -27,9 +27,9 @@ export function register(program: Command): void {
   program
     .command('build')
     .description('build an image from a Dockerfile')
-    .argument('<context>', 'the build context directory')
+    .argument('<context>', 'the build context directory, or - for stdin (a tar of it, or a Dockerfile alone)')
     .option('-t, --tag <name[:tag]>', 'name the image (repeatable)', collect, [])
-    .option('-f, --file <Dockerfile>', 'the Dockerfile (default: CONTEXT/Dockerfile)')
+    .option('-f, --file <Dockerfile>', 'the Dockerfile (default: CONTEXT/Dockerfile; - for stdin)')
     .option('--build-arg <KEY=VALUE>', 'a build argument (repeatable; KEY alone takes yours)', collect, [])
     .option('--target <stage>', 'build up to this stage')
     .option('--no-cache', 'run every step, ignoring the build cache')
@@ -43,7 +43,14 @@ export function register(program: Command): void {
     .option('--check', 'only check the Dockerfile for common mistakes, and print them')
     .option('--cgroup-parent <path>', 'the cgroup parent of RUN steps (default: mini-run)')
     .action(async (context: string, flags: BuildFlags, cmd: Command) => {
-      process.exitCode = await buildCommand(context, flags, cmd)
+      // `-f -` and a context of `-`: stdin (build-stdin.ts)
+      const { buildInput } = await import('../build-stdin.js')
+      const input = await buildInput(context, flags.file)
+      try {
+        process.exitCode = await buildCommand(input.context, { ...flags, ...(input.file !== undefined && { file: input.file }) }, cmd)
+      } finally {
+        input.cleanup()
+      }
     })
 }
 
