@@ -55,6 +55,15 @@ test('nothing to say about a careful Dockerfile', () => {
   expect(rules(text)).toEqual([])
 })
 
+test('root-user looks at the stage a build --target makes, not the last one of the file', () => {
+  const text = ['FROM debian:12.5 AS final', 'USER app', 'FROM final AS debug', 'USER root'].join('\n')
+  const lint = (target?: string) => lintDockerfile(parseDockerfile(text), undefined, target).map((w) => `${w.line} ${w.rule}`)
+  expect(lint()).toEqual(['4 root-user'])
+  expect(lint('final')).toEqual([])
+  expect(lint('0')).toEqual([])
+  expect(lint('debug')).toEqual(['4 root-user'])
+})
+
 test('COPY . brings along what .dockerignore does not exclude', () => {
   dir = mkdtempSync(join(tmpdir(), 'mini-run-lint-'))
   mkdirSync(join(dir, 'keys'))

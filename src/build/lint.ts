@@ -28,7 +28,8 @@ const SECRET_NAME = /PASSWORD|PASSWD|TOKEN|SECRET|API_?KEY|PRIVATE_?KEY|CREDENTI
 const SECRET_FILE = /(^|\/)(\.env(\.[\w.-]+)?|id_(rsa|dsa|ecdsa|ed25519)|[^/]*\.pem|[^/]*\.key|\.npmrc|\.netrc|\.pypirc|credentials(\.json)?)$/i
 const ARCHIVE_NAME = /\.(tar|tgz|tar\.gz|tar\.bz2|tbz2?|tar\.xz|txz|tar\.zst)$/i
 
-export function lintDockerfile(df: ParsedDockerfile, context?: SourceFs): LintWarning[] {
+/** `target`: the stage a build --target makes, whose USER is the image's (default: the last). */
+export function lintDockerfile(df: ParsedDockerfile, context?: SourceFs, target?: string): LintWarning[] {
   const warnings: LintWarning[] = []
   const stageNames = new Set(df.stages.map((s) => s.name).filter(Boolean))
   const argNames = (i: Instruction) => splitRawWords(i.args, df.escape).map((w) => w.split('=')[0]!)
@@ -70,7 +71,8 @@ export function lintDockerfile(df: ParsedDockerfile, context?: SourceFs): LintWa
       }
     }
   }
-  const final = df.stages.at(-1)!
+  const wanted = target?.toLowerCase()
+  const final = (wanted !== undefined ? df.stages.find((st) => st.name === wanted) ?? (/^\d+$/.test(wanted) ? df.stages[Number(wanted)] : undefined) : undefined) ?? df.stages.at(-1)!
   const users = final.instructions.filter((i) => i.keyword === 'USER')
   const last = users.at(-1)
   if (!last || /^(root|0)(:.*)?$/.test(last.args.trim())) {

@@ -60,7 +60,7 @@ async function buildCommand(context: string, flags: BuildFlags, cmd: Command): P
   const dockerfile = resolve(named)
   if (flags.check) {
     const { lintCommand } = await import('./lint.js')
-    return lintCommand(named, context)
+    return lintCommand(named, context, flags.target)
   }
   if (!['plain', 'tty', 'auto'].includes(flags.progress)) throw new UsageError(`--progress ${flags.progress}: plain, tty or auto`)
   const [{ build }, { BuildProgress }, { printLint }] = await Promise.all([
@@ -105,7 +105,7 @@ async function buildCommand(context: string, flags: BuildFlags, cmd: Command): P
       for (const name of result.names) process.stdout.write(`Successfully tagged ${name}\n`)
     }
     process.stdout.write(`${id}\n`)
-    if (mode !== 'quiet') await printLint(named, context)
+    if (mode !== 'quiet') await printLint(named, context, flags.target)
     return 0
   } catch (err) {
     progress.failed()
