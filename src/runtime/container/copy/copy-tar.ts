@@ -11,15 +11,16 @@ import { posix } from 'node:path'
 import { MiniRunError, UsageError } from '../../../errors.js'
 import { TarReader, type TarEntry } from '../../../image/tar-reader.js'
 import { encodeHeader, END_OF_ARCHIVE, padding, type TarWriteEntry } from '../../../image/tar-writer.js'
-import { notFound, openSourceFile, statItem, TreeWriter, walk, type CopyEnd, type CopyOptions } from './copy-tree.js'
+import { followsTop, notFound, openSourceFile, statItem, TreeWriter, walk, type CopyEnd, type CopyOptions } from './copy-tree.js'
 
 const CHUNK = 1024 * 1024
 
 /** SRC as a tar stream, each piece given to write (which may make it wait). */
 export async function tarFrom(src: CopyEnd, o: CopyOptions, write: (chunk: Buffer) => Promise<void> | void): Promise<void> {
-  const srcStat = statItem(src.view, src.path, o.followLink)
+  const follow = followsTop(src.path, o)
+  const srcStat = statItem(src.view, src.path, follow)
   if (!srcStat) throw notFound(src.view, src.path)
-  const top = o.followLink ? srcStat : statItem(src.view, src.path, false)!
+  const top = follow ? srcStat : statItem(src.view, src.path, false)!
   const contentsOnly = /(^|\/)\.$/.test(src.path) && srcStat.isDirectory()
   const base = contentsOnly ? '.' : posix.basename(posix.resolve('/', src.path)) || '.'
   const links = new Map<string, string>()
@@ -40,7 +41,7 @@ export async function tarFrom(src: CopyEnd, o: CopyOptions, write: (chunk: Buffe
         continue
       }
       if (st.nlink > 1) links.set(key, name)
-      const fd = openSourceFile(src.view, item.rel ? posix.join(src.path, item.rel) : src.path, o.followLink && item.rel === '')
+      const fd = openSourceFile(src.view, item.rel ? posix.join(src.path, item.rel) : src.path, follow && item.rel === '')
       try {
         await write(encodeHeader({ ...entry, size: st.size }))
         // exactly the size announced: a file that grows or shrinks meanwhile is cut or padded

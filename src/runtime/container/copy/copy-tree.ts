@@ -11,7 +11,8 @@
  *                in "/."; DEST a file -> an error.
  *
  * Modes and modification times are kept, symlinks copied as symlinks (the
- * top one followed with -L), hard links within the copy kept. Owners:
+ * top one followed with -L or a SRC ending in "/" or "/."; a DEST that is
+ * a symlink is followed), hard links within the copy kept. Owners:
  * whatever the destination view says (a container's root, or with -a the
  * source's ids; on the host, the caller).
  */
@@ -55,6 +56,15 @@ const CHUNK = 1024 * 1024
 
 function missing(err: unknown): boolean {
   return ['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '')
+}
+
+/**
+ * Whether SRC's top item is followed if it is a symlink: with -L, or, as
+ * Docker does, when SRC ends in "/" or "/." (the link is resolved inside
+ * the container's root; without them the link itself is copied).
+ */
+export function followsTop(path: string, o: CopyOptions): boolean {
+  return o.followLink || path.endsWith('/') || /(^|\/)\.$/.test(path)
 }
 
 /** lstat (or stat, following, when follow) of an item; undefined when there is none. */
@@ -219,12 +229,13 @@ function target(src: CopyEnd, srcStat: Stats, dst: CopyEnd): string {
 
 /** Copy SRC to DEST; the top item is followed with -L. */
 export function copyTree(src: CopyEnd, dst: CopyEnd, o: CopyOptions): void {
-  const srcStat = statItem(src.view, src.path, o.followLink)
+  const follow = followsTop(src.path, o)
+  const srcStat = statItem(src.view, src.path, follow)
   if (!srcStat) throw notFound(src.view, src.path)
   const to = target(src, srcStat, dst)
   const writer = new TreeWriter(dst.view)
   // -L: the top item is what the link points to; below it, links stay links
-  const top = o.followLink ? srcStat : statItem(src.view, src.path, false)!
+  const top = follow ? srcStat : statItem(src.view, src.path, false)!
   for (const item of walk(src.view, src.path, top)) {
     const from = item.rel ? posix.join(src.path, item.rel) : src.path
     const dest = item.rel ? posix.join(to, item.rel) : to
@@ -236,7 +247,7 @@ export function copyTree(src: CopyEnd, dst: CopyEnd, o: CopyOptions): void {
       if (out === undefined) continue
       let ok = false
       try {
-        const input = openSourceFile(src.view, from, o.followLink && item.rel === '')
+        const input = openSourceFile(src.view, from, follow && item.rel === '')
         try {
           copyContent(input, out)
         } finally {
