@@ -55,4 +55,17 @@ describe.skipIf(!isRoot)('cp through symlinks (needs root)', () => {
     ok(['cp', 'l1:/tmp/etclink', join(host, 'link')])
     expect(lstatSync(join(host, 'link')).isSymbolicLink()).toBe(true)
   })
+
+  it('writes through a DEST symlink to its target inside the container', () => {
+    running('l2')
+    sh('l2', 'echo old > /tmp/f; ln -s /tmp/f /tmp/flink; mkdir /tmp/dir; ln -s dir /tmp/dlink; ln -s ../../../etc/escaped /tmp/uplink')
+    ok(['cp', join(host, 'a'), 'l2:/tmp/flink'])
+    expect(sh('l2', 'readlink /tmp/flink; cat /tmp/f')).toBe('/tmp/f\nhostdata\n')
+    ok(['cp', join(host, 'a'), 'l2:/tmp/dlink'])
+    expect(sh('l2', 'readlink /tmp/dlink; cat /tmp/dir/a')).toBe('dir\nhostdata\n')
+    // a link out of the root: its target is taken inside the container
+    ok(['cp', join(host, 'a'), 'l2:/tmp/uplink'])
+    expect(existsSync('/etc/escaped')).toBe(false)
+    expect(sh('l2', 'cat /etc/escaped')).toBe('hostdata\n')
+  })
 })

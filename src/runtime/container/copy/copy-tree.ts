@@ -211,8 +211,25 @@ function copyContent(from: number, to: number): void {
   }
 }
 
+/**
+ * DEST, a symlink followed to what it points to (as Docker's cp does: the
+ * copy lands at the link's target, resolved inside the container's root,
+ * the link itself kept).
+ */
+function followDest(dst: CopyEnd): CopyEnd {
+  let path = dst.path
+  for (let hops = 0; !path.endsWith('/'); hops++) {
+    if (!statItem(dst.view, path, false)?.isSymbolicLink()) return { ...dst, path }
+    if (hops === 40) throw new MiniRunError(`too many levels of symbolic links: ${dst.view.describe(dst.path)}`, { code: 'ELOOP' })
+    const link = using(dst.view.at(path), (p) => readlinkSync(p))
+    path = posix.isAbsolute(link) ? link : posix.join(posix.dirname(path), link)
+  }
+  return { ...dst, path }
+}
+
 /** Where SRC lands in DEST, by Docker's rules (the top of this file). */
-function target(src: CopyEnd, srcStat: Stats, dst: CopyEnd): string {
+function target(src: CopyEnd, srcStat: Stats, given: CopyEnd): string {
+  const dst = followDest(given)
   const dstStat = statItem(dst.view, dst.path, true)
   const contentsOnly = /(^|\/)\.$/.test(src.path)
   const base = posix.basename(posix.resolve('/', src.path))
