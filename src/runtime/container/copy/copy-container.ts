@@ -28,6 +28,14 @@ function insideId(maps: readonly IdMapping[] | undefined, id: number): number {
   return m ? m.containerID + (id - m.hostID) : 65534
 }
 
+/** Docker's words for a write refused at path: in a read-only volume, or on a read-only root. */
+function readOnlyReason(c: ContainerInfo, path: string): string | undefined {
+  const within = (dest: string) => path === dest || path.startsWith(dest.endsWith('/') ? dest : `${dest}/`)
+  const mount = c.spec?.mounts.filter((m) => within(m.destination)).sort((a, b) => b.destination.length - a.destination.length)[0]
+  if (mount) return mount.options?.includes('ro') ? 'mounted volume is marked read-only' : undefined
+  return c.spec?.root.readonly ? 'container rootfs is marked read-only' : undefined
+}
+
 async function withContainerView<T>(c: ContainerInfo, archive: boolean, fn: (view: FsView) => Promise<T> | T): Promise<T> {
   const root = await openContainerRoot(c)
   const uidMap = c.spec?.linux.uidMappings
@@ -35,6 +43,8 @@ async function withContainerView<T>(c: ContainerInfo, archive: boolean, fn: (vie
   const view = rootView({
     rootFd: root.fd,
     name: `container ${c.name}`,
+    ref: c.name,
+    readOnly: (path) => readOnlyReason(c, path),
     owner: (src) => (archive ? { uid: hostId(uidMap, src.uid), gid: hostId(gidMap, src.gid) } : { uid: hostId(uidMap, 0), gid: hostId(gidMap, 0) }),
     inside: (id) => ({ uid: insideId(uidMap, id.uid), gid: insideId(gidMap, id.gid) }),
   })

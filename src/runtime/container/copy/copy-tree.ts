@@ -120,12 +120,29 @@ export function openSourceFile(view: FsView, path: string, follow: boolean): num
   return fd
 }
 
+interface PendingDir {
+  path: string
+  mode: number
+  mtime: Date
+  atime: Date
+  owner?: { uid: number; gid: number }
+}
+
 /** Writes items into a destination view; directories get their final mode and times last. */
 export class TreeWriter {
   private readonly links = new Map<string, string>()
-  private readonly dirs: { path: string; mode: number; mtime: Date; atime: Date; owner?: { uid: number; gid: number } }[] = []
+  private readonly dirs: PendingDir[] = []
 
   constructor(private readonly view: FsView) {}
+
+  /** fn, its fs errors named by the destination path as the user sees it. */
+  private named<T>(path: string, fn: () => T): T {
+    try {
+      return fn()
+    } catch (err) {
+      throw this.view.writeError(path, err)
+    }
+  }
 
   /** Remove what is at path unless it is a directory and a directory is wanted. */
   private clear(path: string, wantDir: boolean): boolean {
@@ -141,28 +158,32 @@ export class TreeWriter {
   }
 
   dir(path: string, st: Pick<Stats, 'mode' | 'uid' | 'gid' | 'mtime' | 'atime'>): void {
-    if (!this.clear(path, true)) using(this.view.at(path), (p) => mkdirSync(p, 0o700))
-    const owner = this.view.owner(st)
-    this.dirs.push({ path, mode: st.mode & 0o7777, mtime: st.mtime, atime: st.atime, ...(owner ? { owner } : {}) })
+    this.named(path, () => {
+      if (!this.clear(path, true)) using(this.view.at(path), (p) => mkdirSync(p, 0o700))
+      const owner = this.view.owner(st)
+      this.dirs.push({ path, mode: st.mode & 0o7777, mtime: st.mtime, atime: st.atime, ...(owner ? { owner } : {}) })
+    })
   }
 
   /** A new file at path: an fd to write its content to, then finish(). */
   file(path: string, st: Pick<Stats, 'mode' | 'uid' | 'gid' | 'mtime' | 'atime' | 'nlink' | 'dev' | 'ino'>, linkKey?: string): number | undefined {
-    this.clear(path, false)
-    if (linkKey !== undefined) {
-      const first = this.links.get(linkKey)
-      if (first !== undefined) {
-        const from = this.view.at(first)
-        try {
-          using(this.view.at(path), (p) => linkSync(from.path, p))
-        } finally {
-          from.done()
+    return this.named(path, () => {
+      this.clear(path, false)
+      if (linkKey !== undefined) {
+        const first = this.links.get(linkKey)
+        if (first !== undefined) {
+          const from = this.view.at(first)
+          try {
+            using(this.view.at(path), (p) => linkSync(from.path, p))
+          } finally {
+            from.done()
+          }
+          return undefined
         }
-        return undefined
+        this.links.set(linkKey, path)
       }
-      this.links.set(linkKey, path)
-    }
-    return using(this.view.at(path), (p) => openSync(p, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600))
+      return using(this.view.at(path), (p) => openSync(p, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600))
+    })
   }
 
   finishFile(fd: number, st: Pick<Stats, 'mode' | 'uid' | 'gid' | 'mtime' | 'atime'>): void {
@@ -178,26 +199,30 @@ export class TreeWriter {
   }
 
   symlink(path: string, target: string, st: Pick<Stats, 'uid' | 'gid' | 'mtime' | 'atime'>): void {
-    this.clear(path, false)
-    using(this.view.at(path), (p) => {
-      symlinkSync(target, p)
-      const owner = this.view.owner(st)
-      if (owner) lchownSync(p, owner.uid, owner.gid)
-      lutimesSync(p, st.atime, st.mtime)
+    this.named(path, () => {
+      this.clear(path, false)
+      using(this.view.at(path), (p) => {
+        symlinkSync(target, p)
+        const owner = this.view.owner(st)
+        if (owner) lchownSync(p, owner.uid, owner.gid)
+        lutimesSync(p, st.atime, st.mtime)
+      })
     })
   }
 
   /** Directories' modes, owners and times, deepest first (a read-only one is written into before). */
   finish(): void {
-    for (const d of this.dirs.splice(0).reverse()) {
-      const fd = using(this.view.at(d.path), (p) => openSync(p, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW))
-      try {
-        if (d.owner) fchownSync(fd, d.owner.uid, d.owner.gid)
-        fchmodSync(fd, d.mode)
-        futimesSync(fd, d.atime, d.mtime)
-      } finally {
-        closeSync(fd)
-      }
+    for (const d of this.dirs.splice(0).reverse()) this.named(d.path, () => this.finishDir(d))
+  }
+
+  private finishDir(d: PendingDir): void {
+    const fd = using(this.view.at(d.path), (p) => openSync(p, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW))
+    try {
+      if (d.owner) fchownSync(fd, d.owner.uid, d.owner.gid)
+      fchmodSync(fd, d.mode)
+      futimesSync(fd, d.atime, d.mtime)
+    } finally {
+      closeSync(fd)
     }
   }
 }

@@ -14,6 +14,7 @@ import { closeSync } from 'node:fs'
 import { posix } from 'node:path'
 import * as native from '../../../native/lib.js'
 import * as fileCalls from '../../../native/file-calls.js'
+import { MiniRunError } from '../../../errors.js'
 
 export interface ViewPath {
   /** A path the fs calls use: resolves to the item itself, its last component not followed. */
@@ -32,9 +33,23 @@ export interface FsView {
   owner(source: { uid: number; gid: number }): { uid: number; gid: number } | undefined
   /** A host uid/gid as the ids the view shows (for a tar written from it). */
   inside(id: { uid: number; gid: number }): { uid: number; gid: number }
+  /** A failed write at path, as one line naming the path as the user gave it (never the /proc/self/fd one). */
+  writeError(path: string, err: unknown): Error
 }
 
 const noop = () => undefined
+
+/** An fs error's reason alone: "EROFS: read-only file system, open '…'" -> "read-only file system". */
+export function reasonOf(err: unknown): string {
+  const e = err as NodeJS.ErrnoException
+  const m = /^E[A-Z]+: ([^,]*)/.exec(e.message ?? '')
+  return m ? m[1]! : (e.code ?? String(err))
+}
+
+function writeError(where: string, err: unknown, reason = reasonOf(err)): Error {
+  if (err instanceof MiniRunError || !(err as NodeJS.ErrnoException).code) return err as Error
+  return new MiniRunError(`copy to ${where}: ${reason}`, { code: (err as NodeJS.ErrnoException).code!, cause: err })
+}
 
 export function hostView(): FsView {
   return {
@@ -43,6 +58,7 @@ export function hostView(): FsView {
     describe: (path) => path,
     owner: () => undefined,
     inside: (id) => id,
+    writeError: (path, err) => writeError(path, err),
   }
 }
 
@@ -50,6 +66,10 @@ export interface RootViewOptions {
   rootFd: number
   /** For messages: "container NAME". */
   name: string
+  /** For errors: how the user names the container in CONTAINER:PATH. */
+  ref: string
+  /** Docker's words for a read-only path ("mounted volume is marked read-only"), if it knows them. */
+  readOnly?: (path: string) => string | undefined
   owner: FsView['owner']
   inside: FsView['inside']
 }
@@ -81,6 +101,10 @@ export function rootView(o: RootViewOptions): FsView {
       return { path: `/proc/self/fd/${fd}`, done: () => closeSync(fd) }
     },
     describe: (path) => `${norm(path)} in ${o.name}`,
+    writeError: (path, err) => {
+      const ro = (err as NodeJS.ErrnoException).code === 'EROFS' ? o.readOnly?.(norm(path)) : undefined
+      return writeError(`${o.ref}:${norm(path)}`, err, ro)
+    },
     owner: o.owner,
     inside: o.inside,
   }
