@@ -105,7 +105,7 @@ describe.skipIf(!isRoot || !netavark)('network: bridge (needs root, netavark and
     expect(answer).toBe('echo:datagram')
   })
 
-  it('--network none has only lo, host the host\'s interfaces; neither has network files of its own', () => {
+  it('--network none has only lo, and no resolv.conf (only an /etc/hosts: network-none-hosts.test.ts); host the host\'s interfaces', () => {
     const none = run(['--rm', '--network', 'none', BUSYBOX, 'sh', '-c', 'ls /sys/class/net; test -e /etc/resolv.conf || echo no-resolv'])
     expect(none.stdout).toBe('lo\nno-resolv\n')
     const host = run(['--rm', '--network', 'host', BUSYBOX, 'ls', '/sys/class/net'])

@@ -3,23 +3,41 @@
  * over the image's (Docker does the same): /etc/hosts, /etc/resolv.conf
  * and /etc/hostname. Pure: text in, text out.
  */
+import { isIP } from 'node:net'
 import { UsageError } from '../errors.js'
-import { isIp } from './ipv4.js'
 
 export interface HostEntry {
   name: string
   ip: string
 }
 
-/** --add-host NAME:IP (Docker also takes NAME=IP). */
+/** The address Docker puts for --add-host NAME:host-gateway: the host's, as the container reaches it. */
+export const HOST_GATEWAY = 'host-gateway'
+
+/**
+ * --add-host NAME:IP or NAME=IP, as Docker's: IPv4 or IPv6, bracketed or not
+ * (h6:::1, h6=[::1]), or host-gateway (resolveHostGateway fills it in).
+ */
 export function parseAddHost(text: string): HostEntry {
   const m = /^([^:=\s]+)[:=](.+)$/.exec(text)
-  if (!m || !isIp(m[2]!)) throw new UsageError(`invalid --add-host "${text}": use NAME:IPv4ADDRESS`)
-  return { name: m[1]!, ip: m[2]! }
+  const ip = m?.[2]!.replace(/^\[(.*)\]$/, '$1')
+  if (!m || !ip || (ip !== HOST_GATEWAY && !isIP(ip))) throw new UsageError(`invalid --add-host "${text}": use NAME:IP (IPv4 or IPv6) or NAME:host-gateway`)
+  return { name: m[1]!, ip }
 }
 
+/** host-gateway entries, given the address (the container's gateway; Docker: the default bridge's). */
+export function resolveHostGateway(entries: HostEntry[], gateway: () => string): HostEntry[] {
+  return entries.map((h) => (h.ip === HOST_GATEWAY ? { ...h, ip: gateway() } : h))
+}
+
+/** Docker's (libnetwork etchosts) default lines, which every container's /etc/hosts starts with. */
+const DEFAULT_HOSTS = [
+  '127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback',
+  'fe00::0\tip6-localnet', 'ff00::0\tip6-mcastprefix', 'ff02::1\tip6-allnodes', 'ff02::2\tip6-allrouters',
+]
+
 export function hostsFile(o: { ip?: string; names: string[]; extra: HostEntry[] }): string {
-  const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback']
+  const lines = [...DEFAULT_HOSTS]
   if (o.ip) lines.push(`${o.ip}\t${[...new Set(o.names)].join(' ')}`)
   for (const h of o.extra) lines.push(`${h.ip}\t${h.name}`)
   return lines.join('\n') + '\n'

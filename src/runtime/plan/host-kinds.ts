@@ -111,6 +111,10 @@ export const HOST_KINDS: Table = {
     explain: (s) => `${basename(s.program)} <child> ${s.maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}`).join(' ')}`,
     describe: (s) => `${basename(s.program)} <child>`,
   },
+  write_file: {
+    explain: (s) => `write ${s.path} (${s.content.split('\n').length - 1} lines)`,
+    describe: (s) => `write ${s.path}`,
+  },
   sync: {
     explain: () => 'write one byte to the sync pipe',
     describe: () => 'sync with the child',

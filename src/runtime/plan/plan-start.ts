@@ -177,6 +177,9 @@ function prepareSteps(input: PlanInput, prepare: Add): void {
     if (ns.path) prepare({ kind: 'namespace_open', path: ns.path, type: ns.type, slot: namespaceSlot(ns.type), why: 'the child joins this namespace instead of making one: an fd of it, opened now' })
   }
   writableLayerSteps(input, prepare)
+  if (input.network?.hostsText !== undefined && input.network.files.hosts) {
+    prepare({ kind: 'write_file', path: input.network.files.hosts, content: input.network.hostsText, why: '--network none: Docker still gives the container its own /etc/hosts (localhost, --add-host\'s), bound over the image\'s' })
+  }
   if (input.volumes?.volumes.length && !input.made) {
     const anonymous = input.volumes.volumes.every((v) => v.anonymous)
     prepare({

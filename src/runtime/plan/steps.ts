@@ -175,6 +175,8 @@ export type HostStep = Explained &
     | { kind: 'network'; plan: NetworkPlan }
     /** Rootless with subordinate ids: newuidmap or newgidmap (setuid root, at `program`) writes the child's map. */
     | { kind: 'id_map_helper'; program: string; file: 'uid_map' | 'gid_map'; maps: IdMapping[] }
+    /** A small file of the container's own, written whole (--network none's /etc/hosts); it goes with the container's directory. */
+    | { kind: 'write_file'; path: string; content: string }
     /** The byte the child waits for: from here on it runs its steps. */
     | { kind: 'sync' }
   )

@@ -153,7 +153,7 @@ function attach(step: Extract<HostStep, { kind: 'network' }>, host: Host, res: R
 }
 
 /** What `create` makes: the container's filesystem, not what lives only as long as one start (cgroup, fds). */
-const FILESYSTEM_KINDS: ReadonlySet<HostStep['kind']> = new Set(['private_dir', 'mkdir', 'bind_source', 'volumes'])
+const FILESYSTEM_KINDS: ReadonlySet<HostStep['kind']> = new Set(['private_dir', 'mkdir', 'bind_source', 'volumes', 'write_file'])
 
 /**
  * `create`: carry out only the plan's filesystem steps (the writable
@@ -241,6 +241,9 @@ function prepare(step: HostStep, host: Host, res: Resources): void {
       res.fds.set(step.peer, peer)
       return
     }
+    case 'write_file':
+      host.writeFile(step.path, step.content)
+      return
     case 'volumes': {
       const { kind: _, section: __, why: ___, ...claims } = step
       host.claimVolumes(claims)
