@@ -3,6 +3,7 @@ import type { ContainerInfo } from '../runtime/container/containers.js'
 import { dockerStatus, networkMode } from '../runtime/container/filter-containers.js'
 import { configExposedPorts } from '../runtime/container/filter-ports.js'
 import { userMounts } from '../runtime/container/user-mounts.js'
+import { parseUlimits, UNLIMITED } from '../runtime/spec/ulimits.js'
 
 const ZERO_TIME = '0001-01-01T00:00:00Z'
 
@@ -12,6 +13,9 @@ export function inspectJson(c: ContainerInfo, o: { logPath?: string; size?: { rw
   // as planned (the start input): a container that is not running has its ports too
   const exposedPorts = configExposedPorts(c.startInput?.network)
   const status = dockerStatus(c)
+  // the user's flags as given (a container made before they were recorded: the spec's values)
+  const given = c.startInput?.given
+  const defaulted = new Set(given?.envDefaults ?? [])
   return {
     Id: c.id,
     Created: c.created,
@@ -55,12 +59,13 @@ export function inspectJson(c: ContainerInfo, o: { logPath?: string; size?: { rw
     })),
     Config: {
       Hostname: spec?.hostname ?? '',
-      User: spec ? `${spec.process.user.uid}:${spec.process.user.gid}` : '',
+      User: given ? given.user ?? '' : spec ? `${spec.process.user.uid}:${spec.process.user.gid}` : '',
       // a Go map, left out when empty (omitempty)
       ...(exposedPorts.length ? { ExposedPorts: Object.fromEntries(exposedPorts.map((k) => [k, {}])) } : {}),
       Tty: spec?.process.terminal ?? false,
       OpenStdin: c.startInput?.via.monitor.interactive ?? false,
-      Env: spec?.process.env ?? [],
+      // the image's and the user's: HOME and HOSTNAME set by mini-run are the process's alone, as in Docker
+      Env: (spec?.process.env ?? []).filter((e) => !defaulted.has(e.slice(0, e.indexOf('=')))),
       Cmd: c.command,
       Image: c.image ?? '',
       WorkingDir: spec?.process.cwd ?? '',
@@ -77,7 +82,13 @@ export function inspectJson(c: ContainerInfo, o: { logPath?: string; size?: { rw
       RestartPolicy: { Name: c.restartPolicy?.name ?? 'no', MaximumRetryCount: c.restartPolicy?.maximumRetryCount ?? 0 },
       Resources: spec?.linux.resources ?? {},
       ReadonlyRootfs: spec?.root.readonly ?? false,
-      CapAdd: spec?.process.capabilities?.bounding ?? [],
+      // only what the user added or dropped, as given (null when nothing)
+      CapAdd: given ? given.capAdd ?? null : spec?.process.capabilities?.bounding ?? [],
+      CapDrop: given?.capDrop ?? null,
+      Dns: given?.dns ?? [],
+      ExtraHosts: given?.addHost ?? null,
+      ...(c.startInput?.init ? { Init: true } : {}),
+      Ulimits: given?.ulimits ? parseUlimits(given.ulimits).map((r) => ({ Name: r.type.slice(7).toLowerCase(), Hard: limit(r.hard), Soft: limit(r.soft) })) : null,
       // --tmpfs: no mount point of Docker's, but this (omitted when empty)
       ...(c.tmpfs ? { Tmpfs: c.tmpfs } : {}),
       // a foreground run writes no log: its output goes to the terminal
@@ -85,6 +96,9 @@ export function inspectJson(c: ContainerInfo, o: { logPath?: string; size?: { rw
     },
   }
 }
+
+/** A --ulimit value as Docker shows it: -1 for unlimited. */
+const limit = (v: number) => (v >= UNLIMITED ? -1 : v)
 
 /** Docker's NetworkSettings: ports ("80/tcp": [{HostIp, HostPort}]), and per network its address, gateway and MAC. */
 function networkSettings(c: ContainerInfo, exposedPorts: readonly string[]): Record<string, unknown> {

@@ -49,6 +49,9 @@ export function prepareExec(c: ContainerInfo, o: ExecOptions): StartPlan {
   if (o.workdir !== undefined && !o.workdir.startsWith('/')) throw new UsageError(`the working directory '${o.workdir}' is invalid, it needs to be an absolute path`)
   const base = c.spec.process
   const env = new Map(base.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]))
+  const user = o.user === undefined ? undefined : resolveExecUser(c, o.user)
+  // HOME set by mini-run is the container user's: another user's is its passwd entry's, as runc sets it
+  if (user && c.startInput?.given?.envDefaults?.includes('HOME')) env.set('HOME', user.home)
   for (const e of o.env ?? []) {
     const eq = e.indexOf('=')
     // refused as run refuses it (container-spec.ts): a variable without a name
@@ -64,7 +67,7 @@ export function prepareExec(c: ContainerInfo, o: ExecOptions): StartPlan {
     args: o.command,
     env: [...env].map(([k, v]) => `${k}=${v}`),
     cwd: o.workdir ?? base.cwd,
-    user: o.user === undefined ? base.user : resolveExecUser(c, o.user),
+    user: user ? { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids } : base.user,
   }
   return planExec({
     spec: c.spec,
@@ -133,7 +136,7 @@ export async function execDetached(c: ContainerInfo, plan: StartPlan, io: ExecIo
 }
 
 /** -u: the container's own /etc/passwd and /etc/group, read inside its root through a checked pidfd. */
-function resolveExecUser(c: ContainerInfo, spec: string): SpecProcess['user'] {
+function resolveExecUser(c: ContainerInfo, spec: string): SpecProcess['user'] & { home: string } {
   const pidfd = openContainerProcess(c)
   if (pidfd === undefined) throw notRunning(c.id)
   try {
@@ -142,7 +145,7 @@ function resolveExecUser(c: ContainerInfo, spec: string): SpecProcess['user'] {
     try {
       const read = (path: string) => readFileInRoot(root, path, `/${path} of container ${c.id.slice(0, 12)}`) ?? ''
       const resolved = resolveUser(spec, parsePasswd(read('etc/passwd')), parseGroup(read('etc/group')))
-      return { uid: resolved.uid, gid: resolved.gid, additionalGids: resolved.additionalGids }
+      return { uid: resolved.uid, gid: resolved.gid, additionalGids: resolved.additionalGids, home: resolved.home }
     } finally {
       closeSync(root)
     }

@@ -37,7 +37,7 @@ import { readImageFile } from './image-files.js'
 import { rootFilesystem, type RootFilesystem } from './rootfs-source.js'
 import { cgroupOf, devicesOf, seccompProfileOf } from './prepare-host.js'
 import type { PreparedContainer, RunOptions } from './run-options.js'
-import type { MonitorVia } from './start-input.js'
+import { givenFlags, type MonitorVia } from './start-input.js'
 import { ensureStateRoot, givenContainerName, invalidNameMessage, NEW_CONTAINER_NAME } from './state.js'
 import { allocateAutoRange, releaseAutoRange } from './userns-ranges.js'
 import { checkBindSourceCreatable } from './bind-source.js'
@@ -193,7 +193,7 @@ export async function prepareContainer(given: RunOptions, planOnly = false): Pro
       imageId: fs.imageId,
       restartPolicy: o.restart && o.restart.name !== 'no' ? o.restart : undefined,
       // a later start (after create or exit) runs under a monitor, as `docker start` does
-      startInput: { ...input, createSources: flags.createSources, via: monitorVia(o, id, stateRoot, flags.logConfig) },
+      startInput: { ...input, createSources: flags.createSources, given: givenFlags(o, fs.image), via: monitorVia(o, id, stateRoot, flags.logConfig) },
       ...(healthcheck ? { healthcheck } : {}),
       ...(healthcheck && o.healthCommand ? { healthRunner: o.healthCommand(id) } : {}),
     }

@@ -20,11 +20,44 @@ export type StartInput = Omit<PlanInput, 'pathKind' | 'spec' | 'via' | 'made' | 
   via: MonitorVia
   /** -v sources mini-run made (they are made again if missing). */
   createSources?: string[]
+  /** The user's flags as given, for inspect's HostConfig and Config (Docker shows them so); not read by a start. */
+  given?: GivenFlags
+}
+
+/** What inspect shows as the user gave it, not as the spec has it. */
+export interface GivenFlags {
+  capAdd?: string[]
+  capDrop?: string[]
+  ulimits?: string[]
+  dns?: string[]
+  addHost?: string[]
+  /** -u (or the image's USER), as given: Config.User */
+  user?: string
+  /** HOME and HOSTNAME set by mini-run, not by the image or -e: in the process env, not in Config.Env */
+  envDefaults?: string[]
+}
+
+const nonEmpty = (list: readonly string[] | undefined) => (list?.length ? [...list] : undefined)
+
+/** The GivenFlags of a run: only what it has (an empty state stays small). */
+export function givenFlags(o: { capAdd?: string[]; capDrop?: string[]; ulimits?: string[]; networkFlags?: { dns?: string[]; addHost?: string[] }; user?: string; env?: string[] }, image: { User?: string | null; Env?: string[] | null } | undefined): GivenFlags {
+  const named = (k: string) => (e: string) => e === k || e.startsWith(`${k}=`)
+  const env = [...(image?.Env ?? []), ...(o.env ?? [])]
+  const given: GivenFlags = {
+    capAdd: nonEmpty(o.capAdd),
+    capDrop: nonEmpty(o.capDrop),
+    ulimits: nonEmpty(o.ulimits),
+    dns: nonEmpty(o.networkFlags?.dns),
+    addHost: nonEmpty(o.networkFlags?.addHost),
+    user: o.user ?? (image?.User || undefined),
+    envDefaults: nonEmpty(['HOSTNAME', 'HOME'].filter((k) => !env.some(named(k)))),
+  }
+  return Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as GivenFlags
 }
 
 /** The PlanInput of the next start, from what was recorded. */
 export function replanInput(input: StartInput, spec: PlanInput['spec'], pathKind: PlanInput['pathKind'], monitor: Partial<MonitorVia['monitor']> = {}): PlanInput {
-  const { createSources, via, ...rest } = input
+  const { createSources, given: _given, via, ...rest } = input
   // holding the output for a client is asked for by each start itself
   const { waitAttach: _, ...recorded } = via.monitor
   return {
