@@ -35,7 +35,7 @@ export function addRunFlags<C extends OptionSink>(cmd: C): C {
     .option('--init', 'run a minimal init as PID 1 that reaps zombies and forwards signals')
     .option('--cap-add <cap>', 'add a capability (repeatable; ALL for every one)', collect, [])
     .option('--cap-drop <cap>', 'drop a capability (repeatable; ALL for every one)', collect, [])
-    .option('--security-opt <option>', 'seccomp=unconfined (no filter) or seccomp=FILE (a profile in Docker\'s format); no-new-privileges[=true|false] (on by default)', collect, [])
+    .option('--security-opt <option>', 'seccomp=unconfined (no filter) or seccomp=FILE (a profile in Docker\'s format); no-new-privileges[=true|false] (on by default); apparmor=unconfined and label=disable accepted as no-ops (no AppArmor or SELinux here)', collect, [])
     .option('--privileged', 'every capability mini-run holds, no seccomp, no masked paths, /sys writable, the host\'s devices')
     .option('--device <host[:container][:rwm]>', 'a host device node in the container, guarded by the device cgroup (repeatable)', collect, [])
     .option('--device-cgroup-rule <rule>', 'allow a device in the device cgroup: "c 10:229 rwm" (repeatable)', collect, [])

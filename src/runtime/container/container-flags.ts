@@ -114,7 +114,9 @@ function securityOptions(options: string[]): { seccomp?: false; seccompProfile?:
     else if (key === 'seccomp' && value) out.seccompProfile = value
     else if (key === 'no-new-privileges' && (value === undefined || value === 'true')) out.noNewPrivileges = true
     else if (key === 'no-new-privileges' && value === 'false') out.noNewPrivileges = false
-    else throw new UsageError(`--security-opt ${option}: not supported (seccomp=unconfined, seccomp=FILE, no-new-privileges[=true|false])`)
+    // no-ops: mini-run applies no AppArmor profile and no SELinux label, so there is nothing to turn off
+    else if ((key === 'apparmor' && value === 'unconfined') || (key === 'label' && value === 'disable')) continue
+    else throw new UsageError(`--security-opt ${option}: not supported (seccomp=unconfined, seccomp=FILE, no-new-privileges[=true|false], apparmor=unconfined and label=disable as no-ops)`)
   }
   return out
 }
