@@ -73,7 +73,7 @@ describe.skipIf(!isRoot)('volumes (needs root: image owners, idmapped mounts)', 
     expect(volumeNames()).toEqual(['keep'])
     // a run that fails before its container exists (the name is taken: checked first, as Docker does) makes no volume
     const taken = cli(['run', '--name', 'writer', '-v', '/anon', '-v', 'new-one:/n', BUSYBOX, 'true'])
-    expect([taken.status, taken.stderr]).toEqual([125, expect.stringContaining('the container name "writer" is already in use')])
+    expect([taken.status, taken.stderr]).toEqual([125, expect.stringContaining('The container name "/writer" is already in use')])
     expect(volumeNames()).toEqual(['keep'])
     ok(['rm', 'writer'])
     expect(ok(['run', '--rm', '-v', 'keep:/elsewhere', BUSYBOX, 'cat', '/elsewhere/f'])).toBe('kept\n')
