@@ -1,6 +1,8 @@
 // inspect's HostConfig and Config as Docker shows them: the user's flags as
 // given, Config.Env without the HOME and HOSTNAME mini-run adds; exec -u's
-// HOME from its passwd entry.
+// HOME from its passwd entry. And the --security-opt values Docker takes on
+// a host without AppArmor or SELinux (apparmor=unconfined, label=disable),
+// accepted as no-ops.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 
@@ -47,5 +49,12 @@ describe.skipIf(!isRoot)('inspect HostConfig/Config, exec HOME (needs root)', ()
     ok(['run', '-d', '--name', 'e2', '--cgroup-parent', env.cgroupParent, '-e', 'HOME=/given', BUSYBOX, 'sleep', '60'])
     expect(envOf('e2')).toContain('HOME=/given')
     expect(ok(['exec', '-u', 'nobody', 'e2', 'sh', '-c', 'echo $HOME'])).toBe('/given\n')
+  })
+
+  it('--security-opt apparmor=unconfined, label=disable and label:disable are accepted; an unknown one is refused', () => {
+    ok(['create', '--name', 's1', '--security-opt', 'apparmor=unconfined', '--security-opt', 'label=disable', '--security-opt', 'label:disable', BUSYBOX, 'true'])
+    const bad = env.run(['create', '--security-opt', 'apparmor=docker-default', BUSYBOX, 'true'])
+    expect(bad.status).toBe(125)
+    expect(bad.stderr).toMatch(/--security-opt apparmor=docker-default: not supported/)
   })
 })
