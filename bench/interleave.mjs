@@ -3,8 +3,11 @@
 // them as JSON. Why not hyperfine: it runs one command's whole batch, then
 // the next one's, and this VM's speed drifts over minutes, so one batch can
 // catch the floor in a fast phase and mini-run in a slow one. Rounds that
-// interleave let the drift hit every command alike. The starting command
-// rotates from round to round, so none always runs just after another.
+// interleave let the drift hit every command alike. Each round runs the
+// commands in an order of its own (a seeded shuffle), so none always runs
+// just after another: a container start right after another pays for the
+// kernel's teardown of the first (its memory, its namespaces) by 1-2 ms, and
+// a rotation alone keeps every command behind the same neighbour.
 //
 // The JSON keeps each command's times by round too (times[r] of every
 // command is from round r), for differences paired within a round.
@@ -32,11 +35,24 @@ function once({ name, argv, env }) {
 
 for (let i = 0; i < warmup; i++) for (const c of commands) once(c)
 const times = Object.fromEntries(commands.map((c) => [c.name, []]))
-for (let r = 0; r < rounds; r++) {
-  for (let k = 0; k < commands.length; k++) {
-    const c = commands[(r + k) % commands.length]
-    times[c.name].push(once(c))
+// mulberry32: the same orders in every run of the script
+let seed = 0x6d696e69
+const random = () => {
+  seed = (seed + 0x6d2b79f5) | 0
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+}
+const shuffled = (xs) => {
+  const out = [...xs]
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1))
+    ;[out[i], out[j]] = [out[j], out[i]]
   }
+  return out
+}
+for (let r = 0; r < rounds; r++) {
+  for (const c of shuffled(commands)) times[c.name].push(once(c))
 }
 
 const quantile = (xs, q) => {
