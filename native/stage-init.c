@@ -15,6 +15,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,8 +30,25 @@ static int exit_code(int status)
     return WEXITSTATUS(status);
 }
 
+/* The init's name in ps, top and /proc/1/comm: mini-run-init, where
+ * Docker's is docker-init. Without it the kernel names it after the memfd
+ * it was run from ("memfd:mini-run-", the comm's 15 bytes). The command
+ * line is argv[0]'s own bytes, rewritten in place: "mini-run-stage" is
+ * longer than the new name, and the rest stays NUL. */
+static void name_init(void)
+{
+    static const char name[] = "mini-run-init";
+    prctl(PR_SET_NAME, name, 0, 0, 0);
+    if (stage_argv0 && strlen(stage_argv0) >= sizeof name - 1) {
+        size_t len = strlen(stage_argv0);
+        memcpy(stage_argv0, name, sizeof name - 1);
+        memset(stage_argv0 + sizeof name - 1, 0, len - (sizeof name - 1));
+    }
+}
+
 static void __attribute__((noreturn)) run_init(pid_t child, const sigset_t *all)
 {
+    name_init();
     /* The init needs no fd beyond 0-2. Above all, the report pipe must be
      * held by the child alone: its end of file at the child's execve is the
      * runtime's "started". */

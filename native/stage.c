@@ -289,8 +289,12 @@ static void reset_signals(void)
     sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-int main(void)
+/* argv[0]'s own bytes: --init's PID 1 renames itself in place (stage-init.c) */
+char *stage_argv0;
+
+int main(int argc, char **argv)
 {
+    stage_argv0 = argc > 0 ? argv[0] : NULL;
     reset_signals();
 
     /* The report pipe must close by itself when the final execve succeeds:

@@ -75,5 +75,7 @@ op_fn op_personality, op_ioprio, op_sched;
 op_fn op_open_pty;
 /* stage-init.c */
 op_fn op_fork_init;
+/* stage.c: main's argv[0] */
+extern char *stage_argv0;
 
 #endif

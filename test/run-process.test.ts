@@ -87,6 +87,12 @@ describe.skipIf(!isRoot)('run: process (needs root)', () => {
     expect(z.stdout.trim()).toBe('0')
   })
 
+  it('with --init, PID 1 is named mini-run-init in ps and /proc (as Docker\'s is docker-init), not after its memfd', () => {
+    const r = env.run(env.runArgs(['--init', BUSYBOX, 'sh', '-c', 'cat /proc/1/comm; tr "\\0" "\\n" < /proc/1/cmdline | head -n 1; ps -o pid,comm | grep "^ *1 "']))
+    expect(r).toMatchObject({ status: 0, stderr: '' })
+    expect(r.stdout.split('\n').map((l) => l.trim())).toEqual(['mini-run-init', 'mini-run-init', '1 mini-run-init', ''])
+  })
+
   it('reports a failed start as the step, path and errno, exits 125 and leaves nothing', () => {
     const r = env.run(env.runArgs(['-w', '/etc/passwd/sub', BUSYBOX, 'true']))
     expect(r.status).toBe(125)
