@@ -328,7 +328,8 @@ describe.skipIf(!isRoot || !netavark)('network: bridge (needs root, netavark and
       'sh', '-c', 'cat /etc/hostname /etc/hosts /etc/resolv.conf; ip -4 addr show eth0; cat /sys/class/net/eth0/address'])
     expect(r.stderr).toBe('')
     expect(r.stdout).toContain('box\n127.0.0.1\tlocalhost\n')
-    expect(r.stdout).toContain('10.94.0.77\tbox named\n10.1.2.3\tdb\n')
+    // Docker's order: --add-host's lines, then the container's own
+    expect(r.stdout).toContain('ff02::2\tip6-allrouters\n10.1.2.3\tdb\n10.94.0.77\tbox named\n')
     // a user network's own DNS server answers, forwarding to --dns
     expect(r.stdout).toContain('search example.test\nnameserver 10.94.0.1\n')
     expect(r.stdout).toContain('inet 10.94.0.77/24')

@@ -1,10 +1,16 @@
 // --network none still has an /etc/hosts, as Docker's: the localhost lines
-// and --add-host's (no address, so no line of the container's own); and
-// --add-host takes IPv6 addresses and host-gateway, as Docker's does.
+// and --add-host's (no address, so no line of the container's own);
+// --network host has copies of the host's /etc/hosts (with --add-host's),
+// /etc/resolv.conf and name; and --add-host takes IPv6 addresses and
+// host-gateway, as Docker's does.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { hostname as osHostname, tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseAddHost } from '../src/network/etc-files.js'
 import { parseResolvConf } from '../src/network/host-net.js'
 import { planNetwork } from '../src/network/plan-network.js'
+import { hostEtcFiles } from '../src/network/plan-etc-files.js'
 import { planStart } from '../src/runtime/plan/plan-start.js'
 import { explainHostStep } from '../src/runtime/plan/host-kinds.js'
 import { BUSYBOX, BUSYBOX_ROOTFS, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
@@ -29,21 +35,65 @@ describe('--add-host', () => {
     expect(none.hostsExtra).toEqual([{ name: 'gw', ip: '10.77.0.1' }, { name: 'h6', ip: '::1' }])
     const bridge = planNetwork({ addHost: ['gw=host-gateway'] }, ctx, env)
     expect(bridge.hostsExtra).toEqual([{ name: 'gw', ip: bridge.attachments[0]!.network.gateway }])
-    expect(() => planNetwork({ network: 'host', addHost: ['a:10.0.0.1'] }, ctx)).toThrow('--add-host needs a network')
   })
 })
 
 describe('--network none\'s /etc/hosts', () => {
   it('is planned: written before the clone, bound over the image\'s, and --explain says so', () => {
     const net = planNetwork({ network: 'none', addHost: ['db:10.0.0.9'] }, ctx)
-    expect(net.hostsText).toBe(`${LOCALHOST}10.0.0.9\tdb\n`)
+    expect(net.texts).toEqual({ hosts: `${LOCALHOST}10.0.0.9\tdb\n` })
     expect(net.mounts.map((m) => [m.destination, m.source])).toEqual([['/etc/hosts', '/f/hosts']])
     const spec = { ociVersion: '1.0.2', root: { path: '/r' }, hostname: 'h', mounts: [], process: { args: ['true'], cwd: '/', env: [], user: { uid: 0, gid: 0 } }, linux: { namespaces: [{ type: 'mount' }, { type: 'network' }] } }
     const plan = planStart({ spec: spec as never, rootfs: { kind: 'directory', path: '/r' } as never, network: net, setgroupsAllowed: true, pathKind: () => 'file' })
     const write = plan.host.find((s) => s.kind === 'write_file')!
-    expect(write).toMatchObject({ section: 'prepare', path: '/f/hosts', content: net.hostsText })
+    expect(write).toMatchObject({ section: 'prepare', path: '/f/hosts', content: net.texts!.hosts })
     expect(write.why).toContain('--network none')
     expect(explainHostStep(write)).toBe('write /f/hosts (7 lines)')
+  })
+})
+
+describe('--network host\'s /etc files', () => {
+  it('are the host\'s /etc/hosts with --add-host\'s lines, its resolv.conf and its name', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mini-run-etc-'))
+    try {
+      writeFileSync(join(dir, 'hosts'), '127.0.0.1 localhost\n192.0.2.7 printer')
+      writeFileSync(join(dir, 'resolv.conf'), 'nameserver 127.0.0.53\nsearch lan\n')
+      const net = planNetwork({ network: 'host' }, { ...ctx, hostname: 'hostbox' })
+      net.hostsExtra = [{ name: 'db', ip: '10.0.0.9' }]
+      net.files = {}
+      net.mounts = []
+      hostEtcFiles(net, { ...ctx, hostname: 'hostbox' }, { hosts: join(dir, 'hosts'), resolvConf: join(dir, 'resolv.conf') })
+      expect(net.texts).toEqual({ hosts: '127.0.0.1 localhost\n192.0.2.7 printer\n10.0.0.9\tdb\n', resolvConf: 'nameserver 127.0.0.53\nsearch lan\n', hostname: 'hostbox\n' })
+      expect(net.mounts.map((m) => [m.destination, m.source])).toEqual([['/etc/hosts', '/f/hosts'], ['/etc/resolv.conf', '/f/resolv.conf'], ['/etc/hostname', '/f/hostname']])
+      // a host without resolv.conf: that file is the image's
+      const bare = planNetwork({ network: 'host' }, ctx)
+      bare.files = {}
+      bare.mounts = []
+      hostEtcFiles(bare, ctx, { hosts: join(dir, 'hosts'), resolvConf: join(dir, 'missing') })
+      expect(Object.keys(bare.texts!)).toEqual(['hosts', 'hostname'])
+      expect(bare.mounts.map((m) => m.destination)).toEqual(['/etc/hosts', '/etc/hostname'])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe.skipIf(!isRoot)('run --rm --network host (needs root)', () => {
+  let env: TestEnv
+  beforeAll(async () => {
+    env = await makeTestEnv()
+  })
+  afterAll(() => env?.cleanup())
+
+  it('cat shows the host\'s /etc/hosts with --add-host\'s line, its resolv.conf and its name', () => {
+    const r = miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'run', '--rm', '--cgroup-parent', env.cgroupParent, '--network', 'host',
+      '--add-host', 'db:10.0.0.9', BUSYBOX, 'sh', '-c', 'cat /etc/hosts; echo ---; cat /etc/resolv.conf; echo ---; cat /etc/hostname; hostname'])
+    expect(r.stderr).toBe('')
+    expect(r.status).toBe(0)
+    const hosts = readFileSync('/etc/hosts', 'utf8')
+    const name = osHostname()
+    expect(r.stdout).toBe(`${hosts}${hosts.endsWith('\n') ? '' : '\n'}10.0.0.9\tdb\n---\n${readFileSync('/etc/resolv.conf', 'utf8')}---\n${name}\n${name}\n`)
+    expect(env.leftovers()).toEqual([])
   })
 })
 

@@ -190,8 +190,8 @@ describe('what is handed to netavark and pasta, and written to /etc', () => {
     expect(pastaArgv({ pid: 1, ports: [], pidFile: '/p' }).slice(4, 8)).toEqual(['-t', 'none', '-u', 'none'])
   })
 
-  it('writes hosts and resolv.conf; --add-host takes NAME:IP', () => {
-    expect(hostsFile({ ip: '10.91.0.2', names: ['abc', 'web'], extra: [parseAddHost('db:10.0.0.9')] })).toBe('127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n10.91.0.2\tabc web\n10.0.0.9\tdb\n')
+  it('writes hosts (--add-host\'s lines before the container\'s own, as Docker\'s) and resolv.conf; --add-host takes NAME:IP', () => {
+    expect(hostsFile({ ip: '10.91.0.2', names: ['abc', 'web'], extra: [parseAddHost('db:10.0.0.9')] })).toBe('127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n10.0.0.9\tdb\n10.91.0.2\tabc web\n')
     expect(resolvConfFile({ nameservers: ['10.91.0.1'], search: ['x.example'], options: ['ndots:2'] })).toBe('search x.example\nnameserver 10.91.0.1\noptions ndots:2\n')
     expect(() => parseAddHost('db')).toThrow('invalid --add-host "db": use NAME:IP (IPv4 or IPv6) or NAME:host-gateway')
     expect(parseIp('10.0.0.9')).toBe(0x0a000009)

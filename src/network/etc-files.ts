@@ -36,10 +36,15 @@ const DEFAULT_HOSTS = [
   'fe00::0\tip6-localnet', 'ff00::0\tip6-mcastprefix', 'ff02::1\tip6-allnodes', 'ff02::2\tip6-allrouters',
 ]
 
+/**
+ * In Docker's order: the default lines, --add-host's, then the container's
+ * own address (libnetwork writes the file with the first two and adds the
+ * endpoint's line when it joins).
+ */
 export function hostsFile(o: { ip?: string; names: string[]; extra: HostEntry[] }): string {
   const lines = [...DEFAULT_HOSTS]
-  if (o.ip) lines.push(`${o.ip}\t${[...new Set(o.names)].join(' ')}`)
   for (const h of o.extra) lines.push(`${h.ip}\t${h.name}`)
+  if (o.ip) lines.push(`${o.ip}\t${[...new Set(o.names)].join(' ')}`)
   return lines.join('\n') + '\n'
 }
 

@@ -5,11 +5,11 @@
  * parent's steps --explain shows. Reads network definitions, the host's
  * routes and resolv.conf; creates nothing (attach.ts does, after clone).
  */
-import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { UsageError } from '../errors.js'
 import type { SpecMount } from '../runtime/spec/spec.js'
-import { hostsFile, parseAddHost, resolveHostGateway, type HostEntry } from './etc-files.js'
+import { parseAddHost, resolveHostGateway, type HostEntry } from './etc-files.js'
+import { bindEtcFiles, hostEtcFiles, noneEtcFiles } from './plan-etc-files.js'
 import { hostResolvConf, hostRoutes, isLoopbackResolver, type HostRoute, type ResolvConf } from './host-net.js'
 import { contains, isIp, parseCidr, parseIp } from './ipv4.js'
 import { checkSubnetFree, DEFAULT_NETWORK, defaultNetwork, findNetwork, type NetworkDef } from './networks.js'
@@ -99,8 +99,8 @@ export interface NetworkPlan {
   hostname: string
   /** Per-container files: host path -> container path. */
   files: { hosts?: string; resolvConf?: string; hostname?: string }
-  /** --network none: /etc/hosts's text, written before the clone (no network step writes it). */
-  hostsText?: string
+  /** --network none and host: the files' texts, written before the clone (no network step writes them). */
+  texts?: { hosts?: string; resolvConf?: string; hostname?: string }
   mounts: SpecMount[]
   explain: ExplainLine[]
 }
@@ -147,7 +147,6 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
     if (flags.ip !== undefined) needOwn('--ip')
     if (flags.macAddress !== undefined) needOwn('--mac-address')
     if (flags.dns?.length || flags.dnsSearch?.length || flags.dnsOption?.length) needOwn('--dns')
-    if (flags.addHost?.length && mode === 'host') needOwn('--add-host')
     if (flags.moreNetworks?.length) throw new UsageError(`joining more networks needs a network of the container's own: not with --network ${mode}`)
   }
   for (const d of flags.dns ?? []) if (!isIp(d)) throw new UsageError(`invalid --dns "${d}": an IPv4 address`)
@@ -172,7 +171,8 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
   const gateway = () => plan.attachments[0]?.network.gateway ?? defaultNetwork(env).gateway
   if (!own) {
     plan.hostsExtra = resolveHostGateway(hostsExtra, gateway)
-    if (mode === 'none') noneHosts(plan, ctx)
+    if (mode === 'none') noneEtcFiles(plan, ctx)
+    else hostEtcFiles(plan, ctx)
     return plan
   }
 
@@ -232,33 +232,10 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
   }
 
   plan.hostsExtra = resolveHostGateway(hostsExtra, gateway)
-  // --- /etc/hosts, /etc/resolv.conf, /etc/hostname, bound over the image's ---
-  const files: [keyof NetworkPlan['files'], string, string][] = [
-    ['hosts', 'hosts', '/etc/hosts'],
-    ['resolvConf', 'resolv.conf', '/etc/resolv.conf'],
-    ['hostname', 'hostname', '/etc/hostname'],
-  ]
-  for (const [key, file, target] of files) {
-    if (ctx.rootfsDir !== undefined && !existsSync(join(ctx.rootfsDir, target))) continue
-    const source = join(ctx.filesDir, file)
-    plan.files[key] = source
-    plan.mounts.push({ destination: target, type: 'bind', source, options: ['bind', 'rw', 'nosuid', 'nodev', 'noexec', 'rprivate'] })
-  }
+  // /etc/hosts, /etc/resolv.conf, /etc/hostname, bound over the image's
+  bindEtcFiles(plan, ctx)
   plan.explain = explainNetwork(plan, ctx)
   return plan
-}
-
-/**
- * --network none: Docker still gives the container an /etc/hosts (the
- * localhost lines and --add-host's; no address, so no line of its own).
- * Only that file: one small write on the start path, no resolver to name.
- */
-function noneHosts(plan: NetworkPlan, ctx: NetworkContext): void {
-  if (ctx.rootfsDir !== undefined && !existsSync(join(ctx.rootfsDir, '/etc/hosts'))) return
-  const source = join(ctx.filesDir, 'hosts')
-  plan.files.hosts = source
-  plan.hostsText = hostsFile({ names: plan.hostsNames, extra: plan.hostsExtra })
-  plan.mounts.push({ destination: '/etc/hosts', type: 'bind', source, options: ['bind', 'rw', 'nosuid', 'nodev', 'noexec', 'rprivate'] })
 }
 
 /** One of moreNetworks, checked as --network's is. */

@@ -167,6 +167,12 @@ function hostSteps(input: PlanInput, child: readonly ChildStep[], overlapped: bo
 
 type Add = (step: HostBody) => void
 
+/** Why the runtime writes a network mode's /etc files before the clone. */
+const ETC_WHY: Partial<Record<NetworkPlan['mode'], string>> = {
+  none: '--network none: Docker still gives the container its own /etc/hosts (localhost, --add-host\'s), bound over the image\'s',
+  host: '--network host: copies of the host\'s /etc/hosts (and --add-host\'s), /etc/resolv.conf and name, bound over the image\'s, as Docker gives them: the container resolves names as the host does',
+}
+
 /** What the runtime makes before the clone: -v sources, the writable layer, volumes, the cgroup, the pty socket. */
 function prepareSteps(input: PlanInput, prepare: Add): void {
   const { spec } = input
@@ -177,8 +183,9 @@ function prepareSteps(input: PlanInput, prepare: Add): void {
     if (ns.path) prepare({ kind: 'namespace_open', path: ns.path, type: ns.type, slot: namespaceSlot(ns.type), why: 'the child joins this namespace instead of making one: an fd of it, opened now' })
   }
   writableLayerSteps(input, prepare)
-  if (input.network?.hostsText !== undefined && input.network.files.hosts) {
-    prepare({ kind: 'write_file', path: input.network.files.hosts, content: input.network.hostsText, why: '--network none: Docker still gives the container its own /etc/hosts (localhost, --add-host\'s), bound over the image\'s' })
+  for (const [key, content] of Object.entries(input.network?.texts ?? {})) {
+    const path = input.network!.files[key as keyof NetworkPlan['files']]
+    if (path !== undefined && content !== undefined) prepare({ kind: 'write_file', path, content, why: ETC_WHY[input.network!.mode] ?? '' })
   }
   if (input.volumes?.volumes.length && !input.made) {
     const anonymous = input.volumes.volumes.every((v) => v.anonymous)

@@ -1,0 +1,63 @@
+/**
+ * The container's /etc/hosts, /etc/resolv.conf and /etc/hostname, bound
+ * over the image's, as Docker gives them for each --network mode:
+ * - bridge, pasta: all three, written by the network step after the clone
+ *   (attach.ts), once the address is known;
+ * - none: /etc/hosts alone (the localhost lines and --add-host's; no
+ *   address, so no line of the container's own);
+ * - host: copies of the host's /etc/hosts (with --add-host's lines) and
+ *   /etc/resolv.conf, and the host's name: the container shares the host's
+ *   network, so it resolves as the host does.
+ * The last two are written before the clone (plan-start.ts write_file).
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { hostsFile } from './etc-files.js'
+import type { NetworkContext, NetworkPlan } from './plan-network.js'
+
+type FileKey = keyof NetworkPlan['files']
+
+const ETC_FILES: [FileKey, string, string][] = [
+  ['hosts', 'hosts', '/etc/hosts'],
+  ['resolvConf', 'resolv.conf', '/etc/resolv.conf'],
+  ['hostname', 'hostname', '/etc/hostname'],
+]
+
+/** Bind each file in `keys` over the image's, from the container's own directory. */
+export function bindEtcFiles(plan: NetworkPlan, ctx: NetworkContext, keys: readonly FileKey[] = ['hosts', 'resolvConf', 'hostname']): void {
+  for (const [key, file, target] of ETC_FILES) {
+    if (!keys.includes(key)) continue
+    // a --rootfs is the user's directory: only files it has are bound over
+    if (ctx.rootfsDir !== undefined && !existsSync(join(ctx.rootfsDir, target))) continue
+    const source = join(ctx.filesDir, file)
+    plan.files[key] = source
+    plan.mounts.push({ destination: target, type: 'bind', source, options: ['bind', 'rw', 'nosuid', 'nodev', 'noexec', 'rprivate'] })
+  }
+}
+
+/** --network none: one small write on the start path, no resolver to name. */
+export function noneEtcFiles(plan: NetworkPlan, ctx: NetworkContext): void {
+  bindEtcFiles(plan, ctx, ['hosts'])
+  if (plan.files.hosts) plan.texts = { hosts: hostsFile({ names: plan.hostsNames, extra: plan.hostsExtra }) }
+}
+
+/** --network host: the host's files (those it has), as Docker copies them. */
+export function hostEtcFiles(plan: NetworkPlan, ctx: NetworkContext, etc = { hosts: '/etc/hosts', resolvConf: '/etc/resolv.conf' }): void {
+  const read = (path: string): string | undefined => {
+    try {
+      return readFileSync(path, 'utf8')
+    } catch {
+      return undefined
+    }
+  }
+  const hosts = read(etc.hosts)
+  const resolvConf = read(etc.resolvConf)
+  const extra = plan.hostsExtra.map((h) => `${h.ip}\t${h.name}\n`).join('')
+  const texts: NonNullable<NetworkPlan['texts']> = {
+    ...(hosts !== undefined || extra ? { hosts: (hosts === undefined || hosts === '' || hosts.endsWith('\n') ? hosts ?? '' : `${hosts}\n`) + extra } : {}),
+    ...(resolvConf !== undefined ? { resolvConf } : {}),
+    hostname: `${ctx.hostname}\n`,
+  }
+  bindEtcFiles(plan, ctx, Object.keys(texts) as FileKey[])
+  plan.texts = Object.fromEntries(Object.entries(texts).filter(([key]) => plan.files[key as FileKey]))
+}
