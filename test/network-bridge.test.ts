@@ -154,11 +154,11 @@ describe.skipIf(!isRoot || !netavark)('network: bridge (needs root, netavark and
       rmSync(join(root, 'proc'), { recursive: true, force: true })
       writeFileSync(join(root, 'proc'), '')
       const before = { ...ns.snapshot(), leases: leases() }
-      const explain = run(['--explain', '--rootfs', root, 'true']).stdout
+      const explain = run(['--explain', '--network', 'bridge', '--rootfs', root, 'true']).stdout
       expect(explain).toMatch(/^## While the child sets up its filesystem$/m)
       expect(explain).toMatch(/^\d+\. read one byte from <sync>, the sync pipe: wait until the runtime has attached the network/m)
       for (let i = 0; i < 3; i++) {
-        const r = run(['--rm', '--rootfs', root, 'true'])
+        const r = run(['--rm', '--network', 'bridge', '--rootfs', root, 'true'])
         expect(r.stderr).toBe('mini-run: mkdir /proc: Not a directory\n')
         expect(r.status).toBe(125)
       }

@@ -52,6 +52,19 @@ describe('--network none\'s /etc/hosts', () => {
   })
 })
 
+describe('--rootfs\'s network', () => {
+  it('is only lo without a flag asking for one (mini-run\'s own mode: Docker has no --rootfs); -p, -P or --network give one', () => {
+    const dir = { ...ctx, rootfsDir: '/nonexistent-rootfs' }
+    expect(planNetwork({}, dir).mode).toBe('none')
+    expect(planNetwork({ network: 'bridge' }, dir).mode).toBe('bridge')
+    expect(planNetwork({ publish: ['8080:80'] }, dir).mode).toBe('bridge')
+    expect(planNetwork({ publishAll: true }, dir).mode).toBe('bridge')
+    expect(planNetwork({}, { ...ctx, rootless: true, rootfsDir: '/nonexistent-rootfs' }).mode).toBe('none')
+    // an image's container: the default bridge, as Docker's
+    expect(planNetwork({}, ctx).mode).toBe('bridge')
+  })
+})
+
 describe('--network host\'s /etc files', () => {
   it('are the host\'s /etc/hosts with --add-host\'s lines, its resolv.conf and its name', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mini-run-etc-'))
@@ -111,6 +124,11 @@ describe.skipIf(!isRoot)('run --rm --network none (needs root)', () => {
     expect(r.status).toBe(0)
     expect(r.stdout).toBe(`${LOCALHOST}10.0.0.9\tdb\n::1\th6\n10.91.0.1\tgw\n`)
     expect(env.leftovers()).toEqual([])
+  })
+
+  it('run --rootfs without a network flag: ls /sys/class/net shows only lo', () => {
+    const r = miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'run', '--rm', '--cgroup-parent', env.cgroupParent, '--rootfs', BUSYBOX_ROOTFS, 'ls', '/sys/class/net'])
+    expect(r).toMatchObject({ status: 0, stdout: 'lo\n', stderr: '' })
   })
 
   it('with --rootfs that has /etc/hosts', () => {

@@ -121,6 +121,10 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
     mode = 'pasta'
   } else if (requested === 'slirp4netns' || requested.startsWith('container:')) {
     throw new UsageError(`--network ${requested} is not supported: use bridge, none, host, or a network's name`)
+  } else if (!explicit && ctx.rootfsDir !== undefined) {
+    // --rootfs is mini-run's own (kernel tests, teaching; Docker has none):
+    // a directory runs with only lo unless a flag asks for a network
+    mode = 'none'
   } else if (ctx.rootless) {
     if (requested !== '' && requested !== DEFAULT_NETWORK && requested !== 'default') {
       throw new UsageError(`--network ${requested}: a rootless container cannot join a bridge network (it needs root); it gets pasta's network`)
