@@ -9,14 +9,18 @@ export function register(program: Command): void {
     .description('stop containers (if they run) and start them again')
     .argument('<container...>')
     .option('-t, --time <seconds>', 'seconds to wait for the stop before killing (default: the container\'s --stop-timeout, or 10)')
-    .action(async (refs: string[], flags: { time?: string }, cmd: Command) => {
+    .option('-s, --signal <signal>', 'signal to send first to stop it (default: the container\'s StopSignal, or SIGTERM)')
+    .action(async (refs: string[], flags: { time?: string; signal?: string }, cmd: Command) => {
       const timeout = flags.time === undefined ? undefined : Number(flags.time)
       if (timeout !== undefined && !(timeout >= 0)) throw new UsageError(`invalid --time "${flags.time}"`)
+      const { parseSignal } = await import('../../runtime/spec/signals.js')
+      // refused before any container is touched, as Docker's daemon refuses it
+      const signal = flags.signal === undefined ? undefined : parseSignal(flags.signal)
       const stateRoot = stateRootOf(cmd)
       const { findContainer } = await import('../../runtime/container/containers.js')
       const { restartByUser } = await import('../../runtime/container/restart-by-user.js')
       await eachContainer(refs, async (ref) => {
-        await restartByUser(stateRoot, findContainer(stateRoot, ref), timeout)
+        await restartByUser(stateRoot, findContainer(stateRoot, ref), timeout, signal)
         process.stdout.write(`${ref}\n`)
       })
     })

@@ -23,12 +23,13 @@ import { startExisting } from './start-existing.js'
 import { updateState } from './state.js'
 import { stopContainer } from './stop-container.js'
 
-export async function restartByUser(stateRoot: string, c: ContainerInfo, timeoutSeconds?: number): Promise<void> {
+/** `restart -t` and `-s`: as stopContainer takes them. */
+export async function restartByUser(stateRoot: string, c: ContainerInfo, timeoutSeconds?: number, signal?: NodeJS.Signals | number): Promise<void> {
   const keep = c.autoRemove === true && c.status === 'running' && c.monitorPid !== undefined
   if (keep) updateState(stateRoot, c.id, (state) => ({ ...state, autoRemove: undefined }))
   try {
     const now = keep ? (currentInfo(stateRoot, c.id) ?? { ...c, autoRemove: undefined }) : c
-    const stopped = await stopContainer(stateRoot, now, timeoutSeconds)
+    const stopped = await stopContainer(stateRoot, now, timeoutSeconds, signal)
     if (keep && c.containerDir) rmSync(join(c.containerDir, 'work', 'work', 'incompat', 'volatile'), { recursive: true, force: true })
     await startExisting(stateRoot, { ...stopped, status: stopped.status === 'running' ? 'exited' : stopped.status })
   } finally {

@@ -70,8 +70,12 @@ export function markStoppedByUser(stateRoot: string, c: ContainerInfo): void {
   }
 }
 
-/** `stop -t`, else the container's --stop-timeout, else Docker's 10 seconds. */
-export async function stopContainer(stateRoot: string, c: ContainerInfo, timeoutSeconds?: number): Promise<ContainerInfo> {
+/**
+ * `stop -t`, else the container's --stop-timeout, else Docker's 10 seconds;
+ * `stop -s` (Docker 23's StopOptions.Signal), else its --stop-signal or
+ * image StopSignal, else SIGTERM.
+ */
+export async function stopContainer(stateRoot: string, c: ContainerInfo, timeoutSeconds?: number, signal?: NodeJS.Signals | number): Promise<ContainerInfo> {
   timeoutSeconds ??= c.stopTimeout ?? 10
   markStoppedByUser(stateRoot, c)
   if (c.status !== 'running' && c.restartPolicy && c.restartPolicy.name !== 'no') {
@@ -80,13 +84,13 @@ export async function stopContainer(stateRoot: string, c: ContainerInfo, timeout
     // is what stops (the mark stays on it)
     await waitExitCommand(c)
     const now = currentInfo(stateRoot, c.id)
-    if (now?.status === 'running' && now.monitorPid !== c.monitorPid) return stopContainer(stateRoot, now, timeoutSeconds)
+    if (now?.status === 'running' && now.monitorPid !== c.monitorPid) return stopContainer(stateRoot, now, timeoutSeconds, signal)
   }
   // a frozen cgroup holds the stop signal until it thaws (cgroup-v2.rst "Core Interface Files")
   if (c.paused) thaw(c)
   if (c.status === 'running') {
     // gone since we looked: there is nothing left to signal, and the rest applies
-    signalOwnProcess(c, parseSignal(c.stopSignal ?? 'SIGTERM'))
+    signalOwnProcess(c, signal ?? parseSignal(c.stopSignal ?? 'SIGTERM'))
     if (!(await waitGone(c, timeoutSeconds * 1000))) {
       killAll(c)
       if (!(await waitGone(c, 10_000))) throw new MiniRunError(`container ${c.id.slice(0, 12)} did not stop after SIGKILL`)
