@@ -7,7 +7,7 @@ import { addInspectFlags, inspectObjects } from './inspect.js'
 import { register as registerPull } from './pull.js'
 import { loadImages } from './load.js'
 import { removeImages } from './rmi.js'
-import { showHistory } from './history.js'
+import { addHistoryFlags, showHistory } from './history.js'
 import { pushImages } from './push.js'
 import { saveImages } from './save.js'
 import { tagImage } from './tag.js'
@@ -72,15 +72,9 @@ export function register(program: Command): void {
     .argument('<image...>')
     .option('-o, --output <file>', 'write to this file instead of stdout')
     .action((refs: string[], flags: { output?: string }, cmd: Command) => saveImages(cmd, refs, flags))
-  image
-    .command('history')
-    .description('show the steps that made an image')
-    .argument('<image>')
-    .option('-H, --human', 'sizes and dates in human-readable form (the default)', true)
-    .option('--no-human', 'exact sizes and dates')
-    .option('--no-trunc', 'do not truncate the output')
-    .option('-q, --quiet', 'print the image ids only')
-    .action((ref: string, flags: { human: boolean; trunc: boolean }, cmd: Command) => showHistory(cmd, ref, flags))
+  addHistoryFlags(image.command('history').description('show the steps that made an image')).action(
+    (ref: string, flags: Parameters<typeof showHistory>[2], cmd: Command) => showHistory(cmd, ref, flags),
+  )
   addInspectFlags(image.command('inspect').description('print what the store knows of images, as JSON').argument('<image...>')).action(
     (refs: string[], flags: { format?: string }, cmd: Command) => inspectObjects(cmd, refs, flags, 'image'),
   )
