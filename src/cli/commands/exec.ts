@@ -12,6 +12,8 @@ interface ExecFlags {
   interactive?: boolean
   tty?: boolean
   env: string[]
+  envFile: string[]
+  privileged?: boolean
   workdir?: string
   user?: string
   explain?: string | boolean
@@ -27,6 +29,8 @@ export function register(program: Command): void {
     .option('-i, --interactive', 'keep stdin attached')
     .option('-t, --tty', 'give the command a pseudo-terminal')
     .option('-e, --env <KEY=VALUE>', 'set an environment variable (repeatable)', collect, [])
+    .option('--env-file <file>', 'read environment variables from a file, as run --env-file does (repeatable)', collect, [])
+    .option('--privileged', 'give the command every capability (the container\'s seccomp filter and mounts stay)')
     .option('-w, --workdir <dir>', 'working directory inside the container')
     .option('-u, --user <user[:group]>', 'user name or uid, resolved in the container\'s /etc/passwd')
     .option('--explain [format]', 'print every step that would run, with its reason, and exit (--explain=json for tools)')
@@ -38,11 +42,15 @@ export function register(program: Command): void {
       if (!explain) refuseTtyWithoutTerminal(flags)
       const { findContainer } = await import('../../runtime/container/containers.js')
       const { execInContainer, prepareExec } = await import('../../runtime/container/exec-container.js')
+      const { readEnvFiles } = await import('../../runtime/spec/env-file.js')
+      // Docker's ReadKVEnvStrings: the files first, then -e, the later winning
+      const env = [...readEnvFiles(flags.envFile), ...flags.env]
       const c = findContainer(stateRootOf(cmd), ref)
       const tty = flags.tty === true
       const plan = prepareExec(c, {
         command,
-        env: flags.env,
+        env,
+        privileged: flags.privileged === true,
         workdir: flags.workdir,
         user: flags.user,
         tty,

@@ -16,6 +16,8 @@ import type { Host } from '../process/host.js'
 import { runHostSteps, type Launched } from '../process/run-host-steps.js'
 import { StepError } from '../process/step-error.js'
 import { execErrorOf, holdSignals, superviseProcess } from '../process/supervise.js'
+import { CAPABILITIES } from '../spec/capabilities.js'
+import { hostCapabilities } from '../spec/host-capabilities.js'
 import { parseGroup, parsePasswd, resolveUser } from '../spec/resolve-user.js'
 import type { SpecProcess } from '../spec/spec.js'
 import { readFileInRoot } from './container-files.js'
@@ -29,6 +31,13 @@ export interface ExecOptions {
   user?: string
   tty?: boolean
   consoleSize?: { height: number; width: number }
+  /**
+   * --privileged: every capability the runtime holds, in the bounding,
+   * permitted and effective sets, as Docker's execSetPlatformOpt gives them.
+   * Only the process changes: the container's seccomp filter, masked paths
+   * and mounts are its own (runc's setns init applies the config's filter).
+   */
+  privileged?: boolean
 }
 
 export interface ExecIo {
@@ -68,6 +77,7 @@ export function prepareExec(c: ContainerInfo, o: ExecOptions): StartPlan {
     env: [...env].map(([k, v]) => `${k}=${v}`),
     cwd: o.workdir ?? base.cwd,
     user: user ? { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids } : base.user,
+    ...(o.privileged && { capabilities: allCapabilities() }),
   }
   return planExec({
     spec: c.spec,
@@ -100,6 +110,17 @@ export async function execInContainer(c: ContainerInfo, plan: StartPlan, io: Exe
   } finally {
     launched.resources.closeFds()
   }
+}
+
+/**
+ * exec --privileged's sets: the runtime's own bounding set (host-capabilities.ts),
+ * as run --privileged's. None inheritable: Docker gave exec the whole set
+ * there too until CVE-2022-24769 (GHSA-2mm7-x5h6-5pvq), which let a
+ * program run by a non-root user gain capabilities through it.
+ */
+function allCapabilities(): NonNullable<SpecProcess['capabilities']> {
+  const all = hostCapabilities() ?? [...CAPABILITIES]
+  return { bounding: all, effective: all, permitted: all, inheritable: [], ambient: [] }
 }
 
 /**
