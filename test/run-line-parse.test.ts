@@ -112,6 +112,7 @@ describe('the launcher\'s thin parser for run', () => {
       ['--root', '/x', '--state=/y', 'run', '--memory-swap', '-1', '--network', 'none', 'busybox'],
       ['run', '--no-healthcheck', '--pull', 'never', '-w', '/tmp', '-u', '1000:1000', 'busybox', 'id'],
       ['run', '-t', '--', 'busybox', '--rm'],
+      ['run', '--rm', '-a', 'stderr', '--attach=STDOUT', '-astdin', 'busybox', 'sh'],
       ['busybox', 'echo', 'hi'],
       ['--log-level', 'debug', 'run', '--rootfs', '/srv/root', '/bin/true'],
       // commander takes it too; run's action says what is missing

@@ -21,6 +21,8 @@ export interface SessionOptions {
    * every process of it if it has not ended within HANGUP_GRACE_MS.
    */
   endOnHangup?: boolean
+  /** run -a: the output streams to show (default both; a terminal's output is stdout's). */
+  streams?: { stdout: boolean; stderr: boolean }
 }
 
 const HANGUP_GRACE_MS = 2000
@@ -40,6 +42,7 @@ export async function attachSession(stateRoot: string, c: ContainerInfo, o: Sess
   const { attachContainer } = await import('../runtime/container/attach-container.js')
   const conn: AttachConnection = await attachContainer(stateRoot, c, {
     output: (stream, data) => {
+      if (o.streams && !o.streams[stream]) return
       ;(stream === 'stderr' ? process.stderr : process.stdout).write(data)
     },
   })

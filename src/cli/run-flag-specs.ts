@@ -90,6 +90,7 @@ export function addRunVerbFlags<C extends OptionSink>(cmd: C): C {
   return cmd
     .option('--rm', 'remove the container when it exits')
     .option('-d, --detach', 'run in the background under a monitor and print the container id')
+    .option('-a, --attach <stream>', 'show only these streams of a foreground run: STDIN, STDOUT or STDERR (repeatable; default STDOUT and STDERR, and STDIN with -i)', collect, [])
     .option('--explain [format]', 'print every step that would start the container, with its reason, and exit (--explain=json for tools)')
 }
 

@@ -21,6 +21,8 @@ export interface RunFlags extends ContainerFlags {
   insecureRegistry: string[]
   cidfile?: string
   detachKeys?: string
+  /** run -a: the streams named (run's own flag, not create's) */
+  attach?: string[]
   /** commander's name for --no-healthcheck */
   healthcheck?: boolean
 }
@@ -63,6 +65,31 @@ export function attachedRun(flags: Pick<RunFlags, 'detach' | 'interactive' | 'tt
   if (flags.detach) return false
   if (flags.interactive && flags.tty) return true
   return flags.restart !== undefined && parseRestartPolicy(flags.restart).name !== 'no'
+}
+
+/** The output streams a foreground run shows (run -a). */
+export interface ShownStreams {
+  stdout: boolean
+  stderr: boolean
+}
+
+/**
+ * run -a/--attach as Docker's (cli/command/container/opts.go): the streams
+ * named, any case; none named is stdout and stderr. Stdin is -i's alone:
+ * -i attaches it whatever -a says, and -a stdin without -i leaves the
+ * container's stdin closed. Refused with -d before anything starts. Both
+ * command lines call it (commands/run.ts, run-in-foreground.ts).
+ */
+export function shownStreams(flags: Pick<RunFlags, 'attach'> & { detach?: boolean }): ShownStreams {
+  const named = (flags.attach ?? []).map((stream) => {
+    const lower = stream.toLowerCase()
+    if (lower !== 'stdin' && lower !== 'stdout' && lower !== 'stderr') {
+      throw new UsageError(`invalid argument "${stream}" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR`)
+    }
+    return lower
+  })
+  if (named.length > 0 && flags.detach) throw new UsageError('conflicting options: cannot specify both --attach and --detach')
+  return named.length === 0 ? { stdout: true, stderr: true } : { stdout: named.includes('stdout'), stderr: named.includes('stderr') }
 }
 
 /**

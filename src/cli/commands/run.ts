@@ -6,7 +6,7 @@ import { checkCidFile, writeCidFile } from '../cid-file.js'
 import { explainFormat } from '../explain-format.js'
 import { refuseTtyWithoutTerminal } from '../tty-check.js'
 import { globalOptions } from '../global-options.js'
-import { addRunFlags, attachedRun, runOptionsOf } from '../run-flags.js'
+import { addRunFlags, attachedRun, runOptionsOf, shownStreams, type ShownStreams } from '../run-flags.js'
 import { addRunVerbFlags } from '../run-flag-specs.js'
 import { runInForeground, type RunVerbFlags as RunFlags } from '../run-in-foreground.js'
 
@@ -31,6 +31,8 @@ export function defineRun(program: Command): Command {
 
 async function runCommand(positional: string[], flags: RunFlags, cmd: Command): Promise<number> {
   const explain = explainFormat(flags.explain, positional)
+  // -a: checked (and refused with -d) before anything starts
+  const shown = shownStreams(flags)
   // the common case, which the launcher also takes without commander (run-line.ts)
   if (explain === undefined && !flags.detach && !attachedRun(flags)) return runInForeground(positional, flags, globalOptions(cmd))
   if (flags.cidfile && explain === undefined) checkCidFile(flags.cidfile)
@@ -55,7 +57,8 @@ async function runCommand(positional: string[], flags: RunFlags, cmd: Command): 
       process.stdout.write(`${await startDetached(prepared)}\n`)
       return 0
     }
-    return await runAttached(prepared, flags)
+    if (!shown.stdout && !shown.stderr) process.stdout.write(`${prepared.id}\n`)
+    return await runAttached(prepared, flags, shown)
   } catch (err) {
     // a start that fails leaves nothing, its id file included
     if (flags.cidfile) rmSync(flags.cidfile, { force: true })
@@ -64,7 +67,7 @@ async function runCommand(positional: string[], flags: RunFlags, cmd: Command): 
 }
 
 /** `run -it`: under a monitor that holds the output until we attach; the detach keys leave it running. */
-async function runAttached(prepared: PreparedContainer, flags: RunFlags): Promise<number> {
+async function runAttached(prepared: PreparedContainer, flags: RunFlags, shown: ShownStreams): Promise<number> {
   const { startDetached } = await import('../../runtime/container/start-detached.js')
   const { findContainer, monitorAlive } = await import('../../runtime/container/containers.js')
   const { attachSession, finishSession } = await import('../attach-session.js')
@@ -73,7 +76,7 @@ async function runAttached(prepared: PreparedContainer, flags: RunFlags): Promis
   // a quick command may have exited already: its monitor holds the output
   // and the exit code for us (--wait-attach) until we connect
   const c = found.status !== 'running' && monitorAlive(found) ? { ...found, status: 'running' as const } : found
-  const result = await attachSession(prepared.stateRoot, c, { stdin: flags.interactive === true, endOnHangup: true, ...(flags.detachKeys !== undefined ? { detachKeys: flags.detachKeys } : {}) })
+  const result = await attachSession(prepared.stateRoot, c, { stdin: flags.interactive === true, streams: shown, endOnHangup: true, ...(flags.detachKeys !== undefined ? { detachKeys: flags.detachKeys } : {}) })
   const code = await finishSession(prepared.stateRoot, c, result, { reportDetach: false })
   // --rm: its monitor's exit command removes it; the command returns once that is done, as Docker's does
   if (flags.rm && !result.detached) {

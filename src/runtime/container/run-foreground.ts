@@ -26,6 +26,8 @@ export interface RunIo {
   forwardSignals?: boolean
   /** -t without -i: the container's terminal gets no input. Default true. */
   interactive?: boolean
+  /** -t with run -a not naming stdout: the terminal's output is not shown (without -t, stdio says where output goes). Default true. */
+  output?: boolean
   host?: Host
 }
 
@@ -57,6 +59,7 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
       forwardSignals: io.forwardSignals === true,
       ...(held && { held }),
       input: io.interactive !== false,
+      output: io.output !== false,
       // With --rm no reader needs the word: a live process is "running" by
       // its pid and start time, written at the clone (containers.ts,
       // inspectState), and a --rm container is removed after it, whether it

@@ -38,6 +38,8 @@ export interface SuperviseOptions {
   onRunning?: () => void
   /** -t without -i: the container's terminal gets no input from ours. */
   input?: boolean
+  /** -t with run -a not naming stdout: its terminal's output is not shown. Default true. */
+  output?: boolean
 }
 
 /**
@@ -160,7 +162,7 @@ export async function superviseProcess(launched: Launched, host: Host, o: Superv
       // the master arrives before the final execve, or the socket closes on failure
       const master = await processCalls.recvFd(receiver).catch(() => undefined)
       host.close(receiver)
-      if (master !== undefined) terminal = attachTerminal(master, { input: o.input !== false, ...(watchHangup && { onHangup }) })
+      if (master !== undefined) terminal = attachTerminal(master, { input: o.input !== false, output: o.output !== false, ...(watchHangup && { onHangup }) })
     }
     const failure = await launched.started
     if (failure) {

@@ -30,6 +30,8 @@ export interface TerminalOptions {
   input?: boolean
   /** The caller's terminal went away: end of file or an error on it, or its output failing. */
   onHangup?: () => void
+  /** run -a without stdout: the container's output is still read (it would block on a full pty), and dropped. Default true. */
+  output?: boolean
 }
 
 export function attachTerminal(master: number, o: TerminalOptions = {}): AttachedTerminal {
@@ -97,11 +99,12 @@ export function attachTerminal(master: number, o: TerminalOptions = {}): Attache
   // the EIO. The fd is still open: the stream closes it after its 'end'.
   processCalls.setNonBlocking(master)
   const output = new ReadStream(master)
-  output.on('data', (chunk) => stdout.write(chunk))
+  const show = o.output === false ? () => undefined : (chunk: Buffer) => void stdout.write(chunk)
+  output.on('data', show)
   const drained = new Promise<void>((resolve) => {
     output.on('error', () => resolve())
     output.on('end', () => {
-      if (!output.destroyed) readRest(master, (chunk) => stdout.write(chunk))
+      if (!output.destroyed) readRest(master, show)
       resolve()
     })
     output.on('close', () => resolve())
