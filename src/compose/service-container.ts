@@ -8,6 +8,7 @@
  */
 import { ImageStore } from '../image/store.js'
 import { runOptionsFromFlags } from '../runtime/container/container-flags.js'
+import { createContainer } from '../runtime/container/create-container.js'
 import { prepareContainer } from '../runtime/container/prepare.js'
 import type { RunOptions } from '../runtime/container/run-options.js'
 import { startDetached } from '../runtime/container/start-detached.js'
@@ -71,6 +72,11 @@ export function runOptionsOfPlan(ctx: ComposeContext, plan: ContainerPlan, detac
   if (moreNetworks.length) o.networkFlags = { ...o.networkFlags, moreNetworks }
   if (service.healthcheck) o.healthcheck = service.healthcheck
   return o
+}
+
+/** Make one container of a service and leave it Created (`compose create`); `compose start` starts it. */
+export async function createServiceContainer(ctx: ComposeContext, plan: ContainerPlan): Promise<string> {
+  return (await createContainer(await prepareContainer(runOptionsOfPlan(ctx, plan, true)))).id
 }
 
 /** Make and start one container of a service; resolves to its id once its command runs. */

@@ -20,7 +20,7 @@ import type { Project, Service } from './model.js'
 import { checkHostPorts } from './ports-check.js'
 import { containerName, projectContainers, type ServiceContainer } from './project-containers.js'
 import { ensureNetworks, ensureVolumes } from './project-resources.js'
-import { planHash, startServiceContainer, type ContainerPlan } from './service-container.js'
+import { createServiceContainer, planHash, startServiceContainer, type ContainerPlan } from './service-container.js'
 import type { JoinedNetwork } from './service-flags.js'
 import { waitDependency } from './wait-dependency.js'
 import { At } from './compose-error.js'
@@ -121,8 +121,12 @@ export async function up(ctx: ComposeContext, project: Project, o: UpOptions = {
   }
 }
 
-/** One service's containers made what the service says now: kept, started, replaced, added or removed. */
-async function converge(ctx: ComposeContext, project: Project, s: Service, imageId: string, existing: ServiceContainer[], o: UpOptions): Promise<void> {
+/**
+ * One service's containers made what the service says now: kept, started,
+ * replaced, added or removed. With createOnly (`compose create`) none is
+ * started: a new or replaced one is left Created, a kept one as it is.
+ */
+export async function converge(ctx: ComposeContext, project: Project, s: Service, imageId: string, existing: ServiceContainer[], o: UpOptions & { createOnly?: boolean }): Promise<void> {
   const at = new At(project.serviceFiles[s.name] ?? project.mainFile, ['services', s.name])
   for (let n = 1; n <= s.replicas; n++) {
     const plan = containerPlan(ctx, project, s, n, imageId)
@@ -130,6 +134,11 @@ async function converge(ctx: ComposeContext, project: Project, s: Service, image
     const same = current !== undefined && (current.info.labels?.[LABELS.configHash] === planHash(plan) || o.noRecreate === true)
     if (current && same && !o.forceRecreate && current.info.status === 'running') {
       emit(ctx, 'Container', current.info.name, 'Running')
+      continue
+    }
+    if (current && same && !o.forceRecreate && o.createOnly) {
+      // docker compose's convergence says Created of an exited one it keeps, nothing of a Created one
+      if (current.info.status !== 'created') emit(ctx, 'Container', current.info.name, 'Created')
       continue
     }
     if (current && same && !o.forceRecreate) {
@@ -148,11 +157,11 @@ async function converge(ctx: ComposeContext, project: Project, s: Service, image
       await removeServiceContainer({ ...ctx, onEvent: undefined }, current, { timeout: o.timeout })
     } else emit(ctx, 'Container', containerName(project.name, s, n), 'Creating')
     try {
-      await startServiceContainer(ctx, plan)
+      await (o.createOnly ? createServiceContainer(ctx, plan) : startServiceContainer(ctx, plan))
     } catch (err) {
       throw at.error((err as Error).message, err)
     }
-    emit(ctx, 'Container', containerName(project.name, s, n), current ? 'Recreated' : 'Started')
+    emit(ctx, 'Container', containerName(project.name, s, n), current ? 'Recreated' : o.createOnly ? 'Created' : 'Started')
   }
   for (const extra of existing.filter((c) => c.number > s.replicas)) await removeServiceContainer(ctx, extra, { timeout: o.timeout })
 }

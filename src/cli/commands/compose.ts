@@ -5,6 +5,7 @@
 import type { Command } from 'commander'
 import { composeAction } from '../compose/context.js'
 import type { ComposePsFlags } from '../compose/ps.js'
+import { registerContainerVerbs } from './compose-containers.js'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
 
@@ -214,4 +215,6 @@ export function register(program: Command): void {
       const { runCommand } = await import('../compose/verbs.js')
       await runCommand(args, flags as never, cmd)
     }))
+
+  registerContainerVerbs(compose)
 }

@@ -1,0 +1,25 @@
+/**
+ * More of `mini-run compose`'s verbs (compose.ts has the first ones): those
+ * that make, wait for or list the services' containers. Each verb's work is
+ * in cli/compose/.
+ */
+import type { Command } from 'commander'
+import { composeAction } from '../compose/context.js'
+
+export function registerContainerVerbs(compose: Command): void {
+  compose
+    .command('create')
+    .description('create the services\' containers, networks and volumes without starting them (start starts them)')
+    .argument('[service...]')
+    .option('--build', 'build images before creating')
+    .option('--no-build', 'do not build a missing image')
+    .option('--force-recreate', 'recreate containers even if nothing changed')
+    .option('--no-recreate', 'keep existing containers even if their configuration changed')
+    .option('--remove-orphans', 'remove containers of services no longer in the file')
+    .option('--pull <policy>', 'pull images: always, missing or never')
+    .action(composeAction(async (services: string[], flags: Record<string, unknown>, cmd: Command) => {
+      const { createCommand } = await import('../compose/create.js')
+      // commander's names for the --no-* flags
+      await createCommand(services, { ...flags, noBuild: flags.build === false, build: flags.build === true, noRecreate: flags.recreate === false }, cmd)
+    }))
+}

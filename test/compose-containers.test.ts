@@ -1,0 +1,74 @@
+// compose's verbs that make, wait for, list and copy into the services'
+// containers (cli/commands/compose-containers.ts): create, then start;
+// as root, in a network namespace of the test's own (helpers/netns.ts).
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { makeNetns, type Netns } from './helpers/netns.js'
+import { findHelper } from '../src/network/netavark.js'
+
+const netavark = findHelper('netavark') !== undefined
+
+describe.skipIf(!isRoot || !netavark)('compose: create, images, wait, scale, cp (needs root, netavark)', () => {
+  let env: TestEnv
+  let ns: Netns
+  let n = 0
+  /** A project of its own in a new directory: `c(args)` runs compose on it. */
+  const project = (yaml: string) => {
+    const dir = join(env.dir, `c${++n}`)
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(join(dir, 'compose.yaml'), yaml)
+    const name = `c${n}`
+    return Object.assign((args: string[]) => ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', name, ...args], { cwd: dir, env: { ...process.env, CG: env.cgroupParent }, timeout: 120_000 }), { projectName: name, dir })
+  }
+  const sleeper = (service: string, extra = '') => `  ${service}:\n    image: ${BUSYBOX}\n    command: [sleep, "1000"]\n    init: true\n    cgroup_parent: \${CG}\n${extra}`
+  const idOf = (name: string) => JSON.parse(ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'inspect', name]).stdout)[0]?.Id as string | undefined
+
+  beforeAll(async () => {
+    env = await makeTestEnv()
+    ns = makeNetns()
+  })
+  afterAll(() => {
+    for (let i = 1; i <= n; i++) ns?.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', `c${i}`, 'down', '-v'], { cwd: join(env.dir, `c${i}`) })
+    ns?.close([env.stateRoot])
+    env?.cleanup()
+  })
+
+  it('create makes the containers, network and volume and starts none; start starts them; create again keeps them', () => {
+    const c = project(`services:\n${sleeper('a', '    depends_on: [b]\n    volumes: ["data:/data"]\n')}${sleeper('b')}volumes:\n  data:\n`)
+    const created = c(['create'])
+    expect([created.status, created.stdout]).toEqual([0, ''])
+    const lines = created.stderr.split('\n')
+    expect(lines).toContain(` Network ${c.projectName}_default  Created`)
+    expect(lines).toContain(` Volume ${c.projectName}_data  Created`)
+    expect(lines).toContain(` Container ${c.projectName}-a-1  Created`)
+    expect(lines).toContain(` Container ${c.projectName}-b-1  Created`)
+    expect(created.stderr).not.toMatch(/Start/)
+    expect(c(['ps', '-a', '--format', '{{.Service}} {{.State}}']).stdout).toBe('a created\nb created\n')
+    expect(c(['ps', '-q']).stdout).toBe('')
+    const ids = [idOf(`${c.projectName}-a-1`), idOf(`${c.projectName}-b-1`)]
+
+    // create again: the same containers, still not started
+    expect(c(['create']).status).toBe(0)
+    expect([idOf(`${c.projectName}-a-1`), idOf(`${c.projectName}-b-1`)]).toEqual(ids)
+    expect(c(['ps', '-a', '--format', '{{.Service}} {{.State}}']).stdout).toBe('a created\nb created\n')
+
+    const started = c(['start'])
+    expect(started.status, started.stderr).toBe(0)
+    // b first: a depends on it
+    expect(started.stderr.indexOf(`Container ${c.projectName}-a-1  Started`)).toBeGreaterThan(started.stderr.indexOf(`Container ${c.projectName}-b-1  Started`))
+    expect(c(['ps', '--format', '{{.Service}} {{.State}}']).stdout).toBe('a running\nb running\n')
+    expect([idOf(`${c.projectName}-a-1`), idOf(`${c.projectName}-b-1`)]).toEqual(ids)
+
+    // a running one that did not change is left running; --force-recreate replaces it with a Created one
+    expect(c(['create']).stderr).toMatch(new RegExp(`Container ${c.projectName}-a-1 {2}Running`))
+    const forced = c(['create', '--force-recreate', 'b'])
+    expect(forced.status, forced.stderr).toBe(0)
+    expect(forced.stderr).toMatch(new RegExp(`Container ${c.projectName}-b-1 {2}Recreated`))
+    expect(idOf(`${c.projectName}-b-1`)).not.toBe(ids[1])
+    expect(c(['ps', '-a', '--format', '{{.Service}} {{.State}}']).stdout).toBe('a running\nb created\n')
+    expect(c(['create', '--force-recreate', '--no-recreate']).status).toBe(1)
+    expect(c(['down', '-v']).status).toBe(0)
+  })
+})
