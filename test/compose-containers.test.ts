@@ -71,4 +71,34 @@ describe.skipIf(!isRoot || !netavark)('compose: create, images, wait, scale, cp 
     expect(c(['create', '--force-recreate', '--no-recreate']).status).toBe(1)
     expect(c(['down', '-v']).status).toBe(0)
   })
+  it('images lists the image of each container of the services, created or running: its name as made, id and size', () => {
+    const c = project(`services:\n${sleeper('a')}  w:\n    build: ./w\n    init: true\n    cgroup_parent: \${CG}\n`)
+    mkdirSync(join(c.dir, 'w'))
+    writeFileSync(join(c.dir, 'w', 'Dockerfile'), `FROM ${BUSYBOX}\nRUN echo built > /built\nCMD ["sleep", "1000"]\n`)
+    const image = (ref: string) => JSON.parse(ns.miniRun(['--root', env.storeRoot, 'image', 'inspect', ref]).stdout)[0] as { Id: string; Size: number }
+    // nothing made yet: the header alone, each column at least 20 wide as docker compose's tabwriter makes them
+    expect(c(['images']).stdout).toBe(`${'CONTAINER'.padEnd(20)}${'REPOSITORY'.padEnd(20)}${'TAG'.padEnd(20)}${'IMAGE ID'.padEnd(20)}SIZE\n`)
+    expect(c(['create']).status).toBe(0)
+    const busybox = image(BUSYBOX)
+    const built = image(`${c.projectName}-w`)
+    const size = (n: number) => `${Number((n / 1e6).toPrecision(3))}MB`
+    const table = c(['images'])
+    expect(table.status, table.stderr).toBe(0)
+    expect(table.stdout.split('\n').map((l) => l.split(/ {2,}/))).toEqual([
+      ['CONTAINER', 'REPOSITORY', 'TAG', 'IMAGE ID', 'SIZE'],
+      [`${c.projectName}-a-1`, 'localhost/test/busybox', 'latest', busybox.Id.slice(7, 19), size(busybox.Size)],
+      [`${c.projectName}-w-1`, `${c.projectName}-w`, 'latest', built.Id.slice(7, 19), size(built.Size)],
+      [''],
+    ])
+    expect(table.stdout.split('\n')[0]).toBe(`${'CONTAINER'.padEnd(20)}${'REPOSITORY'.padEnd(25)}${'TAG'.padEnd(20)}${'IMAGE ID'.padEnd(20)}SIZE`)
+    expect(c(['images', 'w']).stdout).toMatch(new RegExp(`^CONTAINER .*\\n${c.projectName}-w-1 .*\\n$`))
+    expect(c(['up', '-d']).status).toBe(0)
+    expect(c(['images', '-q']).stdout).toBe(`${busybox.Id.slice(7)}\n${built.Id.slice(7)}\n`)
+    expect(JSON.parse(c(['images', '--format', 'json']).stdout)).toEqual([
+      { ID: busybox.Id, ContainerName: `${c.projectName}-a-1`, Repository: 'localhost/test/busybox', Tag: 'latest', Size: busybox.Size },
+      { ID: built.Id, ContainerName: `${c.projectName}-w-1`, Repository: `${c.projectName}-w`, Tag: 'latest', Size: built.Size },
+    ])
+    expect(c(['images', '--format', 'yaml']).status).toBe(1)
+    expect(c(['down', '-v', '--rmi', 'local']).status).toBe(0)
+  })
 })

@@ -22,4 +22,15 @@ export function registerContainerVerbs(compose: Command): void {
       // commander's names for the --no-* flags
       await createCommand(services, { ...flags, noBuild: flags.build === false, build: flags.build === true, noRecreate: flags.recreate === false }, cmd)
     }))
+
+  compose
+    .command('images')
+    .description('the images of the services\' containers')
+    .argument('[service...]')
+    .option('-q, --quiet', 'only the image ids')
+    .option('--format <format>', 'table (default) or json')
+    .action(composeAction(async (services: string[], flags: { quiet?: boolean; format?: string }, cmd: Command) => {
+      const { imagesCommand } = await import('../compose/images.js')
+      await imagesCommand(services, flags, cmd)
+    }))
 }
