@@ -18,9 +18,16 @@ describe.skipIf(!isRoot || !netavark)('compose: create, images, wait, scale, cp 
   const project = (yaml: string) => {
     const dir = join(env.dir, `c${++n}`)
     mkdirSync(dir, { recursive: true })
-    writeFileSync(join(dir, 'compose.yaml'), yaml)
+    // the cgroup parent written in: a command run with miniRunAsync has no environment of its own
+    writeFileSync(join(dir, 'compose.yaml'), yaml.replaceAll('${CG}', env.cgroupParent))
     const name = `c${n}`
-    return Object.assign((args: string[]) => ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', name, ...args], { cwd: dir, env: { ...process.env, CG: env.cgroupParent }, timeout: 120_000 }), { projectName: name, dir })
+    const args = (more: string[]) => ['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', name, '-f', join(dir, 'compose.yaml'), ...more]
+    return Object.assign((more: string[]) => ns.miniRun(args(more), { cwd: dir, timeout: 120_000 }), {
+      projectName: name,
+      dir,
+      /** Not waited for. */
+      async: (more: string[]) => ns.miniRunAsync(args(more)),
+    })
   }
   const sleeper = (service: string, extra = '') => `  ${service}:\n    image: ${BUSYBOX}\n    command: [sleep, "1000"]\n    init: true\n    cgroup_parent: \${CG}\n${extra}`
   const idOf = (name: string) => JSON.parse(ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'inspect', name]).stdout)[0]?.Id as string | undefined
@@ -100,5 +107,38 @@ describe.skipIf(!isRoot || !netavark)('compose: create, images, wait, scale, cp 
     ])
     expect(c(['images', '--format', 'yaml']).status).toBe(1)
     expect(c(['down', '-v', '--rmi', 'local']).status).toBe(0)
+  })
+  it('wait blocks until the services\' running containers stop, says each exit, and exits with the last one\'s code', async () => {
+    const c = project(`services:\n  job:\n    image: ${BUSYBOX}\n    command: sh -c 'until [ -f /tmp/go ]; do sleep 0.1; done; rm /tmp/go; exit 3'\n    init: true\n    cgroup_parent: \${CG}\n${sleeper('other')}`)
+    /** up, `compose wait ARGS` in the background, then job told to end; again if wait came too late to see it running. */
+    const upThenWait = async (args: string[]) => {
+      for (let attempt = 1; ; attempt++) {
+        expect(c(['up', '-d']).status).toBe(0)
+        const waiting = c.async(['wait', ...args])
+        try {
+          expect(c(['exec', '-T', 'job', 'touch', '/tmp/go']).status).toBe(0)
+          const r = await waiting.done
+          if (r.status === 1 && r.stderr.includes('no containers') && attempt < 10) continue
+          return r
+        } finally {
+          waiting.kill()
+        }
+      }
+    }
+    const r = await upThenWait(['job'])
+    const job = idOf(`${c.projectName}-job-1`)!
+    expect([r.status, r.stdout, r.stderr]).toEqual([3, `container "${job}" exited with status code 3\n`, ''])
+    // only job was waited for: other is still running
+    expect(c(['ps', '-a', '--format', '{{.Service}} {{.State}}']).stdout).toBe('job exited\nother running\n')
+    // nothing of the services runs: nothing to wait for
+    const none = c(['wait', 'job'])
+    expect([none.status, none.stderr]).toEqual([1, `mini-run: no containers for project "${c.projectName}"\n`])
+    expect(c(['wait', 'nosuch']).status).not.toBe(0)
+
+    // --down-project: the project goes once they have stopped
+    const downed = await upThenWait(['--down-project', 'job'])
+    expect([downed.status, downed.stdout]).toEqual([3, `container "${job}" exited with status code 3\n`])
+    expect(c(['ps', '-a', '-q']).stdout).toBe('')
+    expect(ns.miniRun(['--root', env.storeRoot, 'network', 'ls', '--format', '{{.Name}}']).stdout).not.toContain(`${c.projectName}_default`)
   })
 })

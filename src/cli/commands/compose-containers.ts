@@ -33,4 +33,14 @@ export function registerContainerVerbs(compose: Command): void {
       const { imagesCommand } = await import('../compose/images.js')
       await imagesCommand(services, flags, cmd)
     }))
+
+  compose
+    .command('wait')
+    .description('block until the services\' running containers stop; exit with the last one\'s code')
+    .argument('<service...>')
+    .option('--down-project', 'then take the project down (orphans too)')
+    .action(composeAction(async (services: string[], flags: { downProject?: boolean }, cmd: Command) => {
+      const { waitCommand } = await import('../compose/wait.js')
+      await waitCommand(services, flags, cmd)
+    }))
 }
