@@ -1,6 +1,13 @@
 // compose without root: a service as RunOptions (its restart policy and
-// networks), the order down stops containers in, and the prefixes of logs.
+// networks), the order down stops containers in, the prefixes of logs, and
+// `compose version`.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { COMPOSE_VERSION } from '../src/compose/labels.js'
+import { miniRunVersion } from '../src/version.js'
+import { miniRun } from './helpers/cli.js'
 import { stopOrder } from '../src/compose/down.js'
 import type { Project, Service } from '../src/compose/model.js'
 import type { ServiceContainer } from '../src/compose/project-containers.js'
@@ -67,5 +74,23 @@ describe('compose: log prefixes', () => {
     expect(a).toBe('\x1b[36mweb-1 | \x1b[0mx\n')
     expect(b).toBe('\x1b[33mdb-1  | \x1b[0my\n')
     expect(p.format('c', 'web-1', 'z\n')).toBe('\x1b[36mweb-1 | \x1b[0mz\n')
+  })
+})
+
+describe('compose version', () => {
+  it('the Compose version followed, as docker compose prints its own; no compose file is read', () => {
+    // a directory whose compose file does not load: version does not read it
+    const dir = mkdtempSync(join(tmpdir(), 'mini-run-compose-version-'))
+    try {
+      writeFileSync(join(dir, 'compose.yaml'), 'services: [not, a, map]\n')
+      const run = (args: string[]) => miniRun(['compose', 'version', ...args], { cwd: dir })
+      expect(run([])).toMatchObject({ status: 0, stdout: `mini-run compose version v${COMPOSE_VERSION} (mini-run ${miniRunVersion()})\n`, stderr: '' })
+      expect(run(['--short'])).toMatchObject({ status: 0, stdout: `${COMPOSE_VERSION}\n` })
+      expect(COMPOSE_VERSION).toMatch(/^2\.\d+\.\d+$/)
+      expect(run(['--format', 'json'])).toMatchObject({ status: 0, stdout: `{"version":"v${COMPOSE_VERSION}"}\n` })
+      expect(run(['-f', 'yaml'])).toMatchObject({ status: 1, stdout: '', stderr: 'mini-run: invalid --format "yaml": pretty or json\n' })
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -1,7 +1,7 @@
 /**
  * More of `mini-run compose`'s verbs (compose.ts has the first ones): those
- * that make, wait for or list the services' containers. Each verb's work is
- * in cli/compose/.
+ * that make, wait for or list the services' containers, and version. Each
+ * verb's work is in cli/compose/.
  */
 import type { Command } from 'commander'
 import { composeAction } from '../compose/context.js'
@@ -42,5 +42,15 @@ export function registerContainerVerbs(compose: Command): void {
     .action(composeAction(async (services: string[], flags: { downProject?: boolean }, cmd: Command) => {
       const { waitCommand } = await import('../compose/wait.js')
       await waitCommand(services, flags, cmd)
+    }))
+
+  compose
+    .command('version')
+    .description('the Docker Compose version mini-run\'s compose follows')
+    .option('--short', 'only the version number')
+    .option('-f, --format <format>', 'pretty (default) or json')
+    .action(composeAction(async (flags: { short?: boolean; format?: string }) => {
+      const { versionCommand } = await import('../compose/version.js')
+      await versionCommand(flags)
     }))
 }
