@@ -141,4 +141,41 @@ describe.skipIf(!isRoot || !netavark)('compose: create, images, wait, scale, cp 
     expect(c(['ps', '-a', '-q']).stdout).toBe('')
     expect(ns.miniRun(['--root', env.storeRoot, 'network', 'ls', '--format', '{{.Name}}']).stdout).not.toContain(`${c.projectName}_default`)
   })
+  it('scale makes the services\' number of containers N, adding or removing the highest-numbered, and leaves the others alone', () => {
+    const c = project(`services:\n${sleeper('web', '    depends_on: [db]\n')}${sleeper('db')}${sleeper('other')}`)
+    const states = () => c(['ps', '-a', '--format', '{{.Name}} {{.State}}']).stdout
+    const ids = () => Object.fromEntries(c(['ps', '-a', '--format', '{{.Name}} {{.ID}}']).stdout.trim().split('\n').map((l) => l.split(' ')))
+    expect(c(['up', '-d']).status).toBe(0)
+    expect(c(['stop', 'other']).status).toBe(0)
+    const before = ids()
+    const up = c(['scale', 'web=3'])
+    expect(up.status, up.stderr).toBe(0)
+    const p = c.projectName
+    expect(states()).toBe(`${p}-db-1 running\n${p}-other-1 exited\n${p}-web-1 running\n${p}-web-2 running\n${p}-web-3 running\n`)
+    // the containers there were are the same ones
+    expect(ids()).toMatchObject(before)
+    const down = c(['scale', 'web=1'])
+    expect(down.status, down.stderr).toBe(0)
+    expect(down.stderr).toMatch(new RegExp(`Container ${p}-web-3 {2}Removed`))
+    expect(states()).toBe(`${p}-db-1 running\n${p}-other-1 exited\n${p}-web-1 running\n`)
+    expect(ids()).toEqual(before)
+
+    // --no-deps: what web depends on is not started
+    expect(c(['stop', 'db']).status).toBe(0)
+    expect(c(['scale', '--no-deps', 'web=2', 'other=0']).status).toBe(0)
+    expect(states()).toBe(`${p}-db-1 exited\n${p}-web-1 running\n${p}-web-2 running\n`)
+    // up --scale: the same, on up's services
+    expect(c(['up', '-d', '--scale', 'web=1', '--scale', 'other=2']).status).toBe(0)
+    expect(states()).toBe(`${p}-db-1 running\n${p}-other-1 running\n${p}-other-2 running\n${p}-web-1 running\n`)
+
+    for (const [arg, message] of [
+      ['web', 'invalid scale specifier: web'],
+      ['web=x', 'invalid scale specifier: can\'t parse replica value as int: web=x'],
+      ['nosuch=2', 'no such service: nosuch'],
+    ]) {
+      const bad = c(['scale', arg!])
+      expect([bad.status, bad.stderr]).toEqual([1, `mini-run: ${message}\n`])
+    }
+    expect(c(['down']).status).toBe(0)
+  })
 })

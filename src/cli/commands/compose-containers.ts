@@ -53,4 +53,15 @@ export function registerContainerVerbs(compose: Command): void {
       const { versionCommand } = await import('../compose/version.js')
       await versionCommand(flags)
     }))
+
+  compose
+    .command('scale')
+    .description('make the services\' number of containers N (added, or the highest-numbered removed); the others are left alone')
+    .usage('[options] SERVICE=REPLICAS...')
+    .argument('<service=replicas...>')
+    .option('--no-deps', 'do not start the services\' dependencies')
+    .action(composeAction(async (args: string[], flags: { deps?: boolean }, cmd: Command) => {
+      const { scaleCommand } = await import('../compose/scale.js')
+      await scaleCommand(args, flags, cmd)
+    }))
 }

@@ -33,6 +33,7 @@ export function register(program: Command): void {
     .option('--no-deps', 'do not start the services\' dependencies')
     .option('--pull <policy>', 'pull images: always, missing or never')
     .option('-t, --timeout <seconds>', 'how long stop waits for a container being replaced')
+    .option('--scale <service=n>', 'run n containers of the service, whatever its file says (repeatable)', collect, [])
     .action(composeAction(async (services: string[], flags: Record<string, unknown>, cmd: Command) => {
       const { upCommand } = await import('../compose/up-down.js')
       // commander's names for the --no-* flags

@@ -14,6 +14,8 @@ export interface UpFlags {
   noDeps?: boolean
   pull?: string
   timeout?: string
+  /** --scale SERVICE=N, repeatable. */
+  scale?: string[]
 }
 
 function seconds(text: string | undefined, flag: string): number | undefined {
@@ -26,9 +28,11 @@ export async function upCommand(services: string[], flags: UpFlags, cmd: Command
   if (flags.build && flags.noBuild) throw new UsageError('--build and --no-build are exclusive')
   if (flags.forceRecreate && flags.noRecreate) throw new UsageError('--force-recreate and --no-recreate are exclusive')
   if (flags.pull !== undefined && !['always', 'missing', 'never'].includes(flags.pull)) throw new UsageError(`invalid --pull "${flags.pull}": always, missing or never`)
-  const project = await loadFor(cmd, services)
+  const [{ up }, { parseScale, withReplicas }] = await Promise.all([import('../../compose/up.js'), import('../../compose/scale.js')])
+  const replicas = Object.fromEntries((flags.scale ?? []).map(parseScale))
+  const loaded = await loadFor(cmd, services)
+  const project = Object.keys(replicas).length ? withReplicas(loaded, replicas) : loaded
   const ctx = await contextFor(cmd)
-  const { up } = await import('../../compose/up.js')
   const timeout = seconds(flags.timeout, '--timeout')
   await up(ctx, project, {
     services,
