@@ -1,7 +1,8 @@
 // compose's verbs that make, wait for, list and copy into the services'
-// containers (cli/commands/compose-containers.ts): create, then start;
-// as root, in a network namespace of the test's own (helpers/netns.ts).
-import { mkdirSync, writeFileSync } from 'node:fs'
+// containers (cli/commands/compose-containers.ts): create then start,
+// images, wait, scale (and up --scale), cp; as root, in a network namespace
+// of the test's own (helpers/netns.ts).
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
@@ -177,5 +178,49 @@ describe.skipIf(!isRoot || !netavark)('compose: create, images, wait, scale, cp 
       expect([bad.status, bad.stderr]).toEqual([1, `mini-run: ${message}\n`])
     }
     expect(c(['down']).status).toBe(0)
+  })
+  it('cp copies out of a service\'s first container (or --index\'s), and into each of its containers', () => {
+    const c = project(`services:\n${sleeper('web', '    scale: 2\n')}`)
+    const p = c.projectName
+    expect(c(['up', '-d']).status).toBe(0)
+    expect(c(['exec', '-T', '--index', '2', 'web', 'sh', '-c', 'echo two > /tmp/which']).status).toBe(0)
+    expect(c(['exec', '-T', 'web', 'sh', '-c', 'echo one > /tmp/which']).status).toBe(0)
+    const host = join(c.dir, 'out')
+    const out = c(['cp', 'web:/tmp/which', host])
+    expect([out.status, out.stdout]).toEqual([0, ''])
+    expect(out.stderr).toMatch(new RegExp(`Container ${p}-web-1 {2}Copied`))
+    expect(readFileSync(host, 'utf8')).toBe('one\n')
+    expect(c(['cp', '--index', '2', 'web:/tmp/which', host]).status).toBe(0)
+    expect(readFileSync(host, 'utf8')).toBe('two\n')
+    // "-": a tar stream on stdout
+    const tar = ns.exec(['sh', '-c', `mini-run --root ${env.storeRoot} --state ${env.stateRoot} compose -p ${p} -f ${c.dir}/compose.yaml cp web:/tmp/which - | tar -xOf -`])
+    expect([tar.status, tar.stdout]).toEqual([0, 'one\n'])
+
+    // into the service: each of its containers, stopped ones too
+    writeFileSync(join(c.dir, 'in'), 'given\n')
+    expect(c(['stop']).status).toBe(0)
+    const into = c(['cp', './in', 'web:/tmp/given'])
+    expect(into.status, into.stderr).toBe(0)
+    expect(c(['start']).status).toBe(0)
+    for (const index of ['1', '2']) expect(c(['exec', '-T', '--index', index, 'web', 'cat', '/tmp/given']).stdout).toBe('given\n')
+    writeFileSync(join(c.dir, 'in'), 'only two\n')
+    expect(c(['cp', '--index', '2', './in', 'web:/tmp/given']).status).toBe(0)
+    expect(c(['exec', '-T', 'web', 'cat', '/tmp/given']).stdout).toBe('given\n')
+    expect(c(['exec', '-T', '--index', '2', 'web', 'cat', '/tmp/given']).stdout).toBe('only two\n')
+
+    for (const [args, message] of [
+      [['--index', '3', 'web:/tmp/which', host], 'service "web" is not running container #3'],
+      [['web:/tmp/which', 'web:/tmp/x'], 'copying between services is not supported'],
+      [['nosuch:/tmp/which', host], 'no such service: nosuch'],
+      [['web:/tmp/nothing-here', host], `Could not find the file /tmp/nothing-here in container ${p}-web-1`],
+    ] as const) {
+      const bad = c(['cp', ...args])
+      expect([bad.status, bad.stderr.split('\n').filter((l) => l.startsWith('mini-run: '))]).toEqual([1, [`mini-run: ${message}`]])
+    }
+    expect(c(['down']).status).toBe(0)
+  })
+  it('leaves nothing behind once each project is down', () => {
+    for (let i = 1; i <= n; i++) expect(ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', `c${i}`, 'down', '-v'], { cwd: join(env.dir, `c${i}`) }).status).toBe(0)
+    expect(env.leftovers()).toEqual([])
   })
 })

@@ -1,10 +1,11 @@
 /**
  * More of `mini-run compose`'s verbs (compose.ts has the first ones): those
- * that make, wait for or list the services' containers, and version. Each
- * verb's work is in cli/compose/.
+ * that make, wait for, list or copy into the services' containers, and
+ * version. Each verb's work is in cli/compose/.
  */
 import type { Command } from 'commander'
 import { composeAction } from '../compose/context.js'
+import type { ComposeCpFlags } from '../compose/cp.js'
 
 export function registerContainerVerbs(compose: Command): void {
   compose
@@ -63,5 +64,20 @@ export function registerContainerVerbs(compose: Command): void {
     .action(composeAction(async (args: string[], flags: { deps?: boolean }, cmd: Command) => {
       const { scaleCommand } = await import('../compose/scale.js')
       await scaleCommand(args, flags, cmd)
+    }))
+
+  compose
+    .command('cp')
+    .description('copy files between a service\'s container and the host; "-" is a tar stream on stdin or stdout')
+    .usage('[options] SERVICE:SRC_PATH DEST_PATH|-\n       mini-run compose cp [options] SRC_PATH|- SERVICE:DEST_PATH')
+    .argument('<src>')
+    .argument('<dest>')
+    .option('--index <n>', 'which container of the service, 1 first (default: the first out of it, every one into it)')
+    .option('--all', 'into the service\'s one-off containers too')
+    .option('-a, --archive', 'archive mode: keep uid and gid')
+    .option('-L, --follow-link', 'follow a symlink given as SRC_PATH')
+    .action(composeAction(async (src: string, dest: string, flags: ComposeCpFlags, cmd: Command) => {
+      const { cpCommand } = await import('../compose/cp.js')
+      await cpCommand(src, dest, flags, cmd)
     }))
 }
