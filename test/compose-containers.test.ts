@@ -77,8 +77,19 @@ describe.skipIf(!isRoot || !netavark)('compose: create, images, wait, scale, cp 
     expect(idOf(`${c.projectName}-b-1`)).not.toBe(ids[1])
     expect(c(['ps', '-a', '--format', '{{.Service}} {{.State}}']).stdout).toBe('a running\nb created\n')
     expect(c(['create', '--force-recreate', '--no-recreate']).status).toBe(1)
+
+    // a changed service: --no-recreate keeps its container, create alone replaces it (still not started)
+    const yaml = readFileSync(join(c.dir, 'compose.yaml'), 'utf8')
+    writeFileSync(join(c.dir, 'compose.yaml'), yaml.replace('  b:\n', '  b:\n    environment: {CHANGED: "1"}\n'))
+    const b = idOf(`${c.projectName}-b-1`)
+    expect(c(['create', '--no-recreate']).status).toBe(0)
+    expect(idOf(`${c.projectName}-b-1`)).toBe(b)
+    expect(c(['create']).stderr).toMatch(new RegExp(`Container ${c.projectName}-b-1 {2}Recreated`))
+    expect(idOf(`${c.projectName}-b-1`)).not.toBe(b)
+    expect(c(['ps', '-a', '--format', '{{.Service}} {{.State}}']).stdout).toBe('a running\nb created\n')
     expect(c(['down', '-v']).status).toBe(0)
   })
+
   it('images lists the image of each container of the services, created or running: its name as made, id and size', () => {
     const c = project(`services:\n${sleeper('a')}  w:\n    build: ./w\n    init: true\n    cgroup_parent: \${CG}\n`)
     mkdirSync(join(c.dir, 'w'))
@@ -109,6 +120,7 @@ describe.skipIf(!isRoot || !netavark)('compose: create, images, wait, scale, cp 
     expect(c(['images', '--format', 'yaml']).status).toBe(1)
     expect(c(['down', '-v', '--rmi', 'local']).status).toBe(0)
   })
+
   it('wait blocks until the services\' running containers stop, says each exit, and exits with the last one\'s code', async () => {
     const c = project(`services:\n  job:\n    image: ${BUSYBOX}\n    command: sh -c 'until [ -f /tmp/go ]; do sleep 0.1; done; rm /tmp/go; exit 3'\n    init: true\n    cgroup_parent: \${CG}\n${sleeper('other')}`)
     /** up, `compose wait ARGS` in the background, then job told to end; again if wait came too late to see it running. */
@@ -142,6 +154,7 @@ describe.skipIf(!isRoot || !netavark)('compose: create, images, wait, scale, cp 
     expect(c(['ps', '-a', '-q']).stdout).toBe('')
     expect(ns.miniRun(['--root', env.storeRoot, 'network', 'ls', '--format', '{{.Name}}']).stdout).not.toContain(`${c.projectName}_default`)
   })
+
   it('scale makes the services\' number of containers N, adding or removing the highest-numbered, and leaves the others alone', () => {
     const c = project(`services:\n${sleeper('web', '    depends_on: [db]\n')}${sleeper('db')}${sleeper('other')}`)
     const states = () => c(['ps', '-a', '--format', '{{.Name}} {{.State}}']).stdout
@@ -179,6 +192,7 @@ describe.skipIf(!isRoot || !netavark)('compose: create, images, wait, scale, cp 
     }
     expect(c(['down']).status).toBe(0)
   })
+
   it('cp copies out of a service\'s first container (or --index\'s), and into each of its containers', () => {
     const c = project(`services:\n${sleeper('web', '    scale: 2\n')}`)
     const p = c.projectName
@@ -219,6 +233,7 @@ describe.skipIf(!isRoot || !netavark)('compose: create, images, wait, scale, cp 
     }
     expect(c(['down']).status).toBe(0)
   })
+
   it('leaves nothing behind once each project is down', () => {
     for (let i = 1; i <= n; i++) expect(ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', `c${i}`, 'down', '-v'], { cwd: join(env.dir, `c${i}`) }).status).toBe(0)
     expect(env.leftovers()).toEqual([])
