@@ -12,6 +12,7 @@ import { readLeases, releaseLease, takeLease } from '../src/network/leases.js'
 import { netavarkOptions } from '../src/network/netavark.js'
 import { checkSubnetFree, createNetwork, defaultNetwork } from '../src/network/networks.js'
 import { pastaArgv } from '../src/network/pasta.js'
+import { renameDnsLines, renamedPlan } from '../src/network/rename.js'
 import { planNetwork, PASTA_DNS } from '../src/network/plan-network.js'
 import { exposedKeys, exposedPorts, formatPorts, parseExpose, parsePublish, portLines } from '../src/network/port-spec.js'
 
@@ -209,5 +210,24 @@ describe('what is handed to netavark and pasta, and written to /etc', () => {
     expect(() => planNetwork({ network: 'none', publish: ['80'] }, ctx)).toThrow("-p needs a network of the container's own: not with --network none")
     expect(() => planNetwork({ aliases: ['x'] }, { ...ctx, host: { resolv: parseResolvConf(''), routes: [] } })).toThrow('--network-alias needs a user-defined network')
     expect(() => planNetwork({ ip: '10.91.0.200' }, { ...ctx, host: { resolv: parseResolvConf(''), routes: [] } })).toThrow('--ip needs a user-defined network')
+  })
+})
+
+describe('rename: aardvark-dns entries and the plan a start replans from', () => {
+  const id = 'a'.repeat(64)
+  it('changes the container\'s name, first of its names, on its own line only; aliases, servers and others stay', () => {
+    const text = `10.92.0.1\n${id} 10.92.0.2  srv,web,${id.slice(0, 12)}\n${'b'.repeat(64)} 10.92.0.3  srv2,srv 1.1.1.1\n`
+    expect(renameDnsLines(text, id, 'srv', 'srv2')).toBe(`10.92.0.1\n${id} 10.92.0.2  srv2,web,${id.slice(0, 12)}\n${'b'.repeat(64)} 10.92.0.3  srv2,srv 1.1.1.1\n`)
+    expect(renameDnsLines(`10.92.0.1\n${id} 10.92.0.2  srv,web 8.8.8.8\n`, id, 'srv', 'x')).toBe(`10.92.0.1\n${id} 10.92.0.2  x,web 8.8.8.8\n`)
+    // an alias that was the old name is an alias still
+    expect(renameDnsLines(`10.92.0.1\n${id} 10.92.0.2  web,srv\n`, id, 'srv', 'x')).toBeUndefined()
+  })
+
+  it('/etc/hosts names the new name, and the hostname even when it was the old name', () => {
+    const plan = planNetwork({ network: 'none' }, { id, name: 'old', hostname: 'host1', storeRoot: '/nonexistent', stateRoot: '/nonexistent', rootless: false, filesDir: '/nonexistent', rootfsDir: undefined, exposed: null, host: { resolv: { nameservers: [], search: [], options: [] }, routes: [] } })
+    const renamed = renamedPlan(plan, 'old', 'new')
+    expect(renamed.hostsNames).toEqual(['host1', 'new'])
+    expect(renamed.texts?.hosts).toBe(hostsFile({ names: ['host1', 'new'], extra: [] }))
+    expect(renamedPlan({ ...plan, hostname: 'old', hostsNames: ['old'] }, 'old', 'new').hostsNames).toEqual(['old', 'new'])
   })
 })

@@ -3,10 +3,15 @@
  * names unique, state.ts), then the state records it, then the old name
  * goes. A crash in between leaves both names pointing at the container,
  * which `rm` removes with it.
+ *
+ * A running container's names in the DNS of its user networks change
+ * before the state does (network/rename.ts), and the state's network
+ * record and plan name it anew, so a start registers the new name.
  */
 import { readlinkSync, symlinkSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { MiniRunError, UsageError } from '../../errors.js'
+import { renamedPlan, renamedRecord, renameInDns } from '../../network/rename.js'
 import type { ContainerInfo } from './containers.js'
 import { givenContainerName, invalidNameMessage, NEW_CONTAINER_NAME, updateState } from './state.js'
 
@@ -30,7 +35,19 @@ export function renameContainer(stateRoot: string, c: ContainerInfo, newName: st
       { code: 'ENAMEINUSE' },
     )
   }
-  updateState(stateRoot, c.id, (state) => ({ ...state, name }))
+  try {
+    renameInDns(stateRoot, c.id, c.name, name)
+  } catch (err) {
+    unlinkSync(join(names, name))
+    throw err
+  }
+  updateState(stateRoot, c.id, (state) => {
+    const next = { ...state, name }
+    if (state.network) next.network = renamedRecord(state.network, name)
+    const input = state.startInput
+    if (input?.network) next.startInput = { ...input, network: renamedPlan(input.network, state.name, name) }
+    return next
+  })
   try {
     if (readlinkSync(join(names, c.name)) === c.id) unlinkSync(join(names, c.name))
   } catch {

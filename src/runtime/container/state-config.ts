@@ -1,8 +1,8 @@
 /**
  * A container's spec and start input live in `<stateRoot>/<id>/config.json`,
  * apart from state.json. They are 95% of what a container records (15 of
- * 16 kB), are written once when it is created and never change, and only
- * inspect, exec, start, cp and attach need them: `ps` of 50 containers spent
+ * 16 kB), are written when it is created (and by a rename: the network plan
+ * names it), and only inspect, exec, start, cp and attach need them: `ps` of 50 containers spent
  * more time parsing them than everything else it does (6-7 ms, and the
  * scavenges after). state.json holds what changes (status, pid, network).
  *
