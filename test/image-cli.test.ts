@@ -3,7 +3,7 @@
  * image prune (src/cli/commands/{load,images,rmi,image}.ts).
  */
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, test } from 'vitest'
@@ -89,6 +89,41 @@ test('rmi by id of an image of several names: refused unless forced (Docker: "re
   expect(lines.filter((l) => /^Deleted: sha256:[0-9a-f]{64}$/.test(l))).toHaveLength(4)
   expect(lines).toHaveLength(6)
   expect(mr('images', '-q').stdout).toBe('')
+})
+
+test('a name moved to another image (build -t again, tag) leaves the old one <none>:<none>, listed and inspectable until pruned, as Docker does', () => {
+  const store = join(dir, 'store-moved')
+  const ctx = join(dir, 'ctx-moved')
+  mkdirSync(ctx)
+  const mr = (...args: string[]) => miniRun(['--root', store, '--state', join(dir, 'state-moved'), ...args])
+  const build = (text: string, tag: string) => {
+    writeFileSync(join(ctx, 'Dockerfile'), `FROM scratch\nLABEL v=${text}\n`)
+    const r = mr('build', '-q', '-t', tag, ctx)
+    expect(r.stderr).toBe('')
+    return r.stdout.trim().replace(/^sha256:/, '')
+  }
+  const rows = () => mr('images', '--no-trunc', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}').stdout.split('\n').filter(Boolean).sort()
+  const dangling = () => mr('images', '-q', '--no-trunc', '-f', 'dangling=true').stdout.split('\n').filter(Boolean).sort()
+  const first = build('1', 'same')
+  const second = build('2', 'same')
+  expect(second).not.toBe(first)
+  expect(rows()).toEqual([`<none>:<none> sha256:${first}`, `same:latest sha256:${second}`])
+  expect(dangling()).toEqual([`sha256:${first}`])
+  const inspect = mr('inspect', '-f', '{{.Id}} {{len .RepoTags}}', first)
+  expect([inspect.status, inspect.stdout]).toEqual([0, `sha256:${first} 0\n`])
+  // an image with another name keeps that one: not dangling
+  expect(mr('tag', 'same', 'kept').status).toBe(0)
+  const third = build('3', 'same')
+  expect(rows()).toEqual([`<none>:<none> sha256:${first}`, `kept:latest sha256:${second}`, `same:latest sha256:${third}`])
+  // tag moves a name the same way
+  expect(mr('tag', 'same', 'kept').status).toBe(0)
+  expect(dangling()).toEqual([`sha256:${first}`, `sha256:${second}`].sort())
+  const pruned = mr('image', 'prune', '-f')
+  expect(pruned.status).toBe(0)
+  expect(pruned.stdout).toContain(`sha256:${first}`)
+  expect(pruned.stdout).toContain(`sha256:${second}`)
+  expect(rows()).toEqual([`kept:latest sha256:${third}`, `same:latest sha256:${third}`])
+  expect(mr('inspect', first).status).not.toBe(0)
 })
 
 test('load from stdin', () => {

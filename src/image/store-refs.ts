@@ -25,6 +25,10 @@ import type { RefRecord, StoreAccess } from './store-types.js'
  * the multi-platform index given as `opts.index` that lists it; any other
  * is refused with EREFDIGEST, so no writer of refs (pull, load) can make
  * a pinned name run other content.
+ *
+ * A name moved off an image that has no other name leaves it untagged,
+ * `<none>:<none>` (dangling) until pruned, as Docker leaves the image a
+ * rebuilt tag, a pull or a load took its name from (keepUntagged).
  */
 export async function setStoreRef(store: StoreAccess, name: string, manifestDigest: string, opts: { index?: Buffer } = {}): Promise<void> {
   const normalized = isDigest(name) ? name : parseReference(name).name
@@ -45,6 +49,7 @@ export async function setStoreRef(store: StoreAccess, name: string, manifestDige
       }
       crashPoint('ref:before-write')
       try {
+        if (!isDigest(normalized)) await keepUntagged(store, normalized, image.configDigest)
         await writeRef(store.tmpDir, store.refsDir, ref)
       } catch (err) {
         throw describeStoreError(err, `name ${normalized}`, store.root)
@@ -53,6 +58,22 @@ export async function setStoreRef(store: StoreAccess, name: string, manifestDige
   } finally {
     lock.release()
   }
+}
+
+/**
+ * Before `name` moves to the image `configDigest`: if the image it names
+ * now has no other ref, give it its id as a ref (an untagged image, as an
+ * untagged build makes), so it is listed, inspectable and prunable rather
+ * than unreachable blobs. Written first: a crash between the two leaves
+ * the old image its name and its id, listed by its name.
+ */
+async function keepUntagged(store: StoreAccess, name: string, configDigest: string): Promise<void> {
+  const previous = await readRef(store.refsDir, name)
+  if (previous === undefined || previous.configDigest === configDigest) return
+  const refs = await listRefs(store.refsDir)
+  if (refs.some((r) => r.name !== name && r.configDigest === previous.configDigest)) return
+  const untagged: RefRecord = { name: previous.configDigest, manifestDigest: previous.manifestDigest, configDigest: previous.configDigest, updated: new Date().toISOString() }
+  await writeRef(store.tmpDir, store.refsDir, untagged)
 }
 
 /**
