@@ -3,19 +3,21 @@
  * tears down) one more network in its pinned namespace, eth1, eth2...;
  * its names are registered with that network's DNS at once. The record and
  * the lease then cover every network, so the final teardown undoes all.
+ * A container that does not run has the change recorded for its next
+ * start (connect-stopped.ts).
  */
 import { MiniRunError, UsageError } from '../errors.js'
-import { findContainer } from '../runtime/container/containers.js'
+import { findContainer, type ContainerInfo } from '../runtime/container/containers.js'
 import { updateState } from '../runtime/container/state.js'
 import { netavark as lockedNetavark, type Endpoint } from './attach.js'
+import { connectStopped, disconnectStopped, planConnect, planDisconnect } from './connect-stopped.js'
 import { ensurePin } from './netns-pin.js'
 import { hostListeners, hostRoutes } from './host-net.js'
 import { readLeases, takeLease } from './leases.js'
 import { netavarkOptions, type NetavarkOptions } from './netavark.js'
 import { checkSubnetFree, DEFAULT_NETWORK, findNetwork } from './networks.js'
 
-function runningOnBridge(stateRoot: string, ref: string) {
-  const c = findContainer(stateRoot, ref)
+function runningOnBridge(stateRoot: string, ref: string, c: ContainerInfo) {
   const record = c.network
   const pid = c.pid
   if (c.status !== 'running' || record?.mode !== 'bridge' || !record.netavark || record.detached || pid === undefined) {
@@ -28,7 +30,9 @@ function runningOnBridge(stateRoot: string, ref: string) {
 }
 
 export function connectContainer(storeRoot: string, stateRoot: string, ref: string, name: string, o: { aliases: string[]; ip?: string }): void {
-  const { c, record, netavark, pin } = runningOnBridge(stateRoot, ref)
+  const found = findContainer(stateRoot, ref)
+  if (found.status !== 'running') return connectStopped(storeRoot, stateRoot, found, ref, name, o)
+  const { c, record, netavark, pin } = runningOnBridge(stateRoot, ref, found)
   const def = findNetwork(storeRoot, name)
   if (record.networks.includes(def.name)) throw new MiniRunError(`container ${ref} is already connected to network ${def.name}`, { code: 'EALREADYCONNECTED' })
   if (o.aliases.length && def.builtin) throw new UsageError('--alias needs a user-defined network')
@@ -63,10 +67,13 @@ export function connectContainer(storeRoot: string, stateRoot: string, ref: stri
     mac: status[def.name]?.interfaces?.[interfaceName]?.mac_address ?? '', aliases: attachment.aliases,
   }
   updateState(stateRoot, c.id, (state) => ({ ...state, network: { ...network, endpoints: [...endpoints, endpoint] } }))
+  planConnect(stateRoot, c.id, { network: def, dns: def.dns, interfaceName, aliases: attachment.aliases, ...(o.ip ? { ip: o.ip } : {}) })
 }
 
 export function disconnectContainer(storeRoot: string, stateRoot: string, ref: string, name: string): void {
-  const { c, record, netavark, pin } = runningOnBridge(stateRoot, ref)
+  const found = findContainer(stateRoot, ref)
+  if (found.status !== 'running') return disconnectStopped(stateRoot, found, ref, name)
+  const { c, record, netavark, pin } = runningOnBridge(stateRoot, ref, found)
   const netName = name === 'default' ? 'bridge' : name
   if (!record.networks.includes(netName)) throw new MiniRunError(`container ${ref} is not connected to network ${name}`, { code: 'ENOTCONNECTED' })
   void storeRoot
@@ -84,6 +91,7 @@ export function disconnectContainer(storeRoot: string, stateRoot: string, ref: s
   // netavark's teardown took the default bridge's eth0, mini-run's veth or not: a later connect there is netavark's
   if (netName === DEFAULT_NETWORK) delete network.veth
   updateState(stateRoot, c.id, (state) => ({ ...state, network }))
+  planDisconnect(stateRoot, c.id, netName)
   takeLease(stateRoot, c.id, {
     networks: endpoints.map((e) => ({ name: e.network, subnet: rest.network_info[e.network]!.subnets[0]!.subnet, gateway: e.gateway, ip: e.ip })),
     ports: record.ports,

@@ -88,7 +88,7 @@ export function register(program: Command): void {
 
   network
     .command('connect')
-    .description('connect a running container to a network (eth1, eth2...; names resolve at once)')
+    .description('connect a container to a network (eth1, eth2...; a running one at once, names included; a stopped one at its next start)')
     .argument('<network>')
     .argument('<container>')
     .option('--alias <alias>', 'another name on that network (repeatable)', (v: string, p: string[]) => [...p, v], [])
@@ -101,7 +101,7 @@ export function register(program: Command): void {
 
   network
     .command('disconnect')
-    .description('disconnect a running container from a network')
+    .description('disconnect a container from a network (a stopped one: at its next start)')
     .argument('<network>')
     .argument('<container>')
     .action(async (net: string, ref: string, _flags: unknown, cmd: Command) => {
