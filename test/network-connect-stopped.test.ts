@@ -50,6 +50,11 @@ describe.skipIf(!isRoot || !netavark)('network: connect and disconnect of a stop
     ok(['network', 'connect', '--alias', 'late', 'cs-b', 'made'])
     const again = mr(['network', 'connect', 'cs-b', 'made'])
     expect([again.status, again.stderr]).toEqual([125, 'mini-run: container made is already connected to network cs-b\n'])
+    // never started, it has no record yet: its plan says where it would start
+    const busy = mr(['network', 'rm', 'cs-b'])
+    expect(busy.status).toBe(125)
+    expect(busy.stderr).toMatch(/^mini-run: network cs-b is in use by container made \([0-9a-f]{12}\): remove it first\n$/)
+    expect(ok(['network', 'prune', '-f'])).toBe('')
     ok(['start', 'made'])
     expect(eth1('made')).toMatch(/^inet 10\.97\.2\.\d+\n$/)
     expect(ok(['exec', 'made', 'cat', '/etc/resolv.conf'])).toContain('nameserver 10.97.1.1\nnameserver 10.97.2.1\n')

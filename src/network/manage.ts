@@ -4,11 +4,19 @@
  * start on it) is not removed.
  */
 import { MiniRunError } from '../errors.js'
-import { listContainers } from '../runtime/container/containers.js'
+import { listContainers, type ContainerInfo } from '../runtime/container/containers.js'
 import { hostRoutes } from './host-net.js'
 import { takeDownDefaultBridge } from './fast-bridge.js'
 import { createNetwork, DEFAULT_NETWORK, findNetwork, listNetworks, removeNetworkDef, type CreateNetworkOptions, type NetworkDef } from './networks.js'
-import { networkUsers } from './network-inspect.js'
+
+/**
+ * The networks a container is on, or was on when it last ran (its record),
+ * or, never started, would start on (its plan: a created container has no
+ * record yet).
+ */
+function networksOf(c: ContainerInfo): string[] {
+  return c.network?.networks ?? c.startInput?.network?.attachments.map((a) => a.network.name) ?? []
+}
 
 export function createUserNetwork(storeRoot: string, o: CreateNetworkOptions): NetworkDef {
   return createNetwork(storeRoot, o, hostRoutes())
@@ -17,7 +25,7 @@ export function createUserNetwork(storeRoot: string, o: CreateNetworkOptions): N
 export function removeUserNetwork(storeRoot: string, stateRoot: string, name: string): NetworkDef {
   const def = findNetwork(storeRoot, name)
   if (def.builtin) throw new MiniRunError(`${def.name} is a pre-defined network and cannot be removed`, { code: 'EBUILTIN' })
-  const users = networkUsers(stateRoot, def.name)
+  const users = listContainers(stateRoot).filter((c) => networksOf(c).includes(def.name))
   if (users.length) {
     throw new MiniRunError(`network ${def.name} is in use by container ${users[0]!.name} (${users[0]!.id.slice(0, 12)}): remove it first`, { code: 'ENETWORKBUSY' })
   }
@@ -26,9 +34,10 @@ export function removeUserNetwork(storeRoot: string, stateRoot: string, name: st
 }
 
 export function pruneNetworks(storeRoot: string, stateRoot: string): string[] {
-  const used = new Set(listContainers(stateRoot).flatMap((c) => c.network?.networks ?? []))
+  const containers = listContainers(stateRoot)
+  const used = new Set(containers.flatMap(networksOf))
   // the default network stays, but its bridge and rules go while no container is on it (fast-bridge.ts)
-  if (!used.has(DEFAULT_NETWORK)) takeDownDefaultBridge(stateRoot)
+  if (!containers.some((c) => c.network?.networks.includes(DEFAULT_NETWORK))) takeDownDefaultBridge(stateRoot)
   const removed: string[] = []
   for (const def of listNetworks(storeRoot)) {
     if (def.builtin || used.has(def.name)) continue
