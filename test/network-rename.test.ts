@@ -27,7 +27,10 @@ describe.skipIf(!isRoot || !netavark)('network: rename on a user network (needs 
     ns = makeNetns()
     mr = (args) => ns.miniRun([...g(), ...args])
   })
+  let foreground: ReturnType<Netns['miniRunAsync']> | undefined
   afterEach(() => {
+    foreground?.kill()
+    foreground = undefined
     const ids = mr(['ps', '-a', '-q']).stdout.trim().split('\n').filter(Boolean)
     if (ids.length) mr(['rm', '-f', ...ids])
     for (const n of mr(['network', 'ls', '-q', '--filter', 'name=rn-']).stdout.split('\n').filter(Boolean)) mr(['network', 'rm', n])
@@ -71,5 +74,18 @@ describe.skipIf(!isRoot || !netavark)('network: rename on a user network (needs 
     const hosts = mr(['exec', 'new', 'cat', '/etc/hosts']).stdout
     expect(hosts).toMatch(/\snew(\s|$)/m)
     expect(hosts).not.toMatch(/\sold(\s|$)/m)
+  })
+
+  it('a foreground container renamed while it runs: the new name resolves meanwhile, and it exits under it', async () => {
+    expect(mr(['network', 'create', 'rn-d']).status).toBe(0)
+    foreground = ns.miniRunAsync([...g(), 'run', '--cgroup-parent', env.cgroupParent, '--name', 'fg', '--network', 'rn-d', BUSYBOX, 'sh', '-c', 'until [ -e /tmp/go ]; do sleep 0.1; done'])
+    await until('fg to run', () => mr(['ps', '--format', '{{.Names}}']).stdout === 'fg\n', 15_000)
+    expect(mr(['rename', 'fg', 'fg2']).status).toBe(0)
+    expect(resolves('rn-d', ['fg2', 'fg'])).toBe(answers({ fg2: true, fg: false }))
+    expect(mr(['exec', 'fg2', 'touch', '/tmp/go']).status).toBe(0)
+    expect((await foreground.done).status).toBe(0)
+    expect(mr(['ps', '-a', '--format', '{{.Names}} {{.State}}']).stdout).toBe('fg2 exited\n')
+    expect(mr(['rm', 'fg2']).status).toBe(0)
+    expect(mr(['ps', '-a', '-q']).stdout).toBe('')
   })
 })

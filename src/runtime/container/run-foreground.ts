@@ -87,6 +87,9 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
   // --rm: the writable layer goes on a thread of its own while the rest goes back here
   const layerGone = options.remove ? res.removeDirsInThread() : undefined
   layerGone?.catch(() => undefined) // awaited below, unless the detach throws first
+  // a rename while it ran (rename-container.ts) is the state's: the name it is
+  // recorded by, or whose names/ entry --rm removes, is the one it has now
+  state.name = nameNow(p.stateRoot, state)
   // a stopped container holds no address, port or rule, as in Docker; what they were stays for inspect
   const current = connectedMeanwhile(p.stateRoot, state)
   res.detachNetwork(current)
@@ -121,6 +124,15 @@ function connectedMeanwhile(stateRoot: string, state: ContainerState): NetworkRe
     return readState(stateRoot, state.id).network
   } catch {
     return undefined
+  }
+}
+
+function nameNow(stateRoot: string, state: ContainerState): string {
+  try {
+    return readState(stateRoot, state.id).name
+  } catch {
+    // removed meanwhile (an rm -f): nothing to record under any name
+    return state.name
   }
 }
 
