@@ -75,7 +75,7 @@ describe.skipIf(!isRoot)('cp through symlinks (needs root)', () => {
     running('l3', '-v', `${vol}:/ro-mount:ro`)
     const ro = env.run(['cp', join(host, 'a'), 'l3:/ro-mount/'])
     expect(ro.stderr).toBe('mini-run: copy to l3:/ro-mount/a: mounted volume is marked read-only\n')
-    expect(ro.status).toBe(125)
+    expect(ro.status).toBe(1)
     expect(readdirSync(vol)).toEqual([])
     const proc = env.run(['cp', join(host, 'a'), 'l3:/proc/'])
     expect(proc.stderr).toBe('mini-run: copy to l3:/proc/a: no such file or directory\n')

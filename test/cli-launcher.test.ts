@@ -129,7 +129,7 @@ describe('the CLI launcher', () => {
           status = (err as { status: number }).status
           stderr = (err as { stderr: string }).stderr
         }
-        expect({ verb, status, stderr }).toEqual({ verb, status: 125, stderr: `mini-run: "${verb}" is a Docker command that mini-run does not have (an image of that name runs with: mini-run run ${verb})\n` })
+        expect({ verb, status, stderr }).toEqual({ verb, status: 1, stderr: `mini-run: "${verb}" is a Docker command that mini-run does not have (an image of that name runs with: mini-run run ${verb})\n` })
       }
     })
   })

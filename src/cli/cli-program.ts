@@ -6,7 +6,7 @@
  * few it holds.
  */
 import { Command, CommanderError } from 'commander'
-import { EXIT_RUNTIME_ERROR } from './exit-codes.js'
+import { EXIT_COMMAND_ERROR, usageErrorExitCode } from './exit-codes.js'
 import { dockerUsageError } from './main-errors.js'
 import { reportError } from './report-error.js'
 import { addGlobalFlags } from './run-flag-specs.js'
@@ -22,7 +22,10 @@ export async function cliMain(argv: string[], registerCommands: RegisterVerbs): 
     .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
-  program.hook('preAction', async (cmd) => {
+  // the verb that runs (`container run`), whose errors exit as its own (exit-codes.ts)
+  let action: Command | undefined
+  program.hook('preAction', async (cmd, actionCommand) => {
+    action = actionCommand
     const level = cmd.opts().logLevel as string | undefined
     if (level) (await import('../log.js')).setLogLevel(level)
   })
@@ -35,8 +38,9 @@ export async function cliMain(argv: string[], registerCommands: RegisterVerbs): 
     return 0
   }
   if (verb && isDockerOnlyVerb(verb.word)) {
+    // Docker's CLI exits 1 for a command it does not have (`docker foo`): so does mini-run
     process.stderr.write(`mini-run: "${verb.word}" is a Docker command that mini-run does not have (an image of that name runs with: mini-run run ${verb.word})\n`)
-    return EXIT_RUNTIME_ERROR
+    return EXIT_COMMAND_ERROR
   }
   // `mini-run alpine sh`: a first word that is no verb is an image, and
   // the line means `run --rm`, interactive with a terminal when there is one
@@ -45,17 +49,18 @@ export async function cliMain(argv: string[], registerCommands: RegisterVerbs): 
     argv = [...argv.slice(0, verb.index), 'run', '--rm', ...terminal, ...argv.slice(verb.index)]
   }
   program.option('-v, --version', 'print the version and exit')
-  registerCommands(program, verb && isVerb(verb.word) ? verb.word : verb ? 'run' : undefined)
+  const verbWord = verb && isVerb(verb.word) ? verb.word : verb ? 'run' : undefined
+  registerCommands(program, verbWord)
   dockerErrors(program)
   try {
     await program.parseAsync(argv)
     return typeof process.exitCode === 'number' ? process.exitCode : 0
   } catch (err) {
     if (err instanceof CommanderError) {
-      // --help and --version exit 0; bad flags are a runtime error (Docker: 125)
-      return err.exitCode === 0 ? 0 : EXIT_RUNTIME_ERROR
+      // --help and --version exit 0; a flag commander could not parse 125, as Docker's
+      return err.exitCode === 0 ? 0 : usageErrorExitCode(err.code, verbWord === undefined ? [] : [verbWord])
     }
-    return reportError(err)
+    return reportError(err, action ? commandWords(action) : verbWord === undefined ? [] : [verbWord])
   }
 }
 
@@ -64,6 +69,11 @@ function commandPath(cmd: Command): string {
   const names: string[] = []
   for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name())
   return names.join(' ')
+}
+
+/** ['container', 'ls']: the command's words after `mini-run` */
+function commandWords(cmd: Command): string[] {
+  return commandPath(cmd).split(' ').slice(1)
 }
 
 function dockerErrors(cmd: Command): void {

@@ -49,7 +49,7 @@ async function runListLine(line: ListLine): Promise<number> {
     else if (line.verb === 'images') await listImages(cmd, line.args[0], line.flags as unknown as ImagesFlags)
     else await inspectObjects(cmd, line.args, line.flags as InspectFlags)
   } catch (err) {
-    return reportError(err)
+    return reportError(err, [line.verb])
   }
   return typeof process.exitCode === 'number' ? process.exitCode : 0
 }

@@ -29,7 +29,7 @@ export function runLine(line: RunLine): Promise<RunLineResult> | undefined {
   if (ociArgs(process.argv)) return undefined
   return start(line).then(
     (exitCode) => ({ exitCode, ran: true }),
-    (err: unknown) => ({ exitCode: reportError(err), ran: false }),
+    (err: unknown) => ({ exitCode: reportError(err, ['run']), ran: false }),
   )
 }
 

@@ -4,7 +4,6 @@
  * version. Each verb's work is in cli/compose/.
  */
 import type { Command } from 'commander'
-import { composeAction } from '../compose/context.js'
 import type { ComposeCpFlags } from '../compose/cp.js'
 
 export function registerContainerVerbs(compose: Command): void {
@@ -18,11 +17,11 @@ export function registerContainerVerbs(compose: Command): void {
     .option('--no-recreate', 'keep existing containers even if their configuration changed')
     .option('--remove-orphans', 'remove containers of services no longer in the file')
     .option('--pull <policy>', 'pull images: always, missing or never')
-    .action(composeAction(async (services: string[], flags: Record<string, unknown>, cmd: Command) => {
+    .action(async (services: string[], flags: Record<string, unknown>, cmd: Command) => {
       const { createCommand } = await import('../compose/create.js')
       // commander's names for the --no-* flags
       await createCommand(services, { ...flags, noBuild: flags.build === false, build: flags.build === true, noRecreate: flags.recreate === false }, cmd)
-    }))
+    })
 
   compose
     .command('images')
@@ -30,30 +29,30 @@ export function registerContainerVerbs(compose: Command): void {
     .argument('[service...]')
     .option('-q, --quiet', 'only the image ids')
     .option('--format <format>', 'table (default) or json')
-    .action(composeAction(async (services: string[], flags: { quiet?: boolean; format?: string }, cmd: Command) => {
+    .action(async (services: string[], flags: { quiet?: boolean; format?: string }, cmd: Command) => {
       const { imagesCommand } = await import('../compose/images.js')
       await imagesCommand(services, flags, cmd)
-    }))
+    })
 
   compose
     .command('wait')
     .description('block until the services\' running containers stop; exit with the last one\'s code')
     .argument('<service...>')
     .option('--down-project', 'then take the project down (orphans too)')
-    .action(composeAction(async (services: string[], flags: { downProject?: boolean }, cmd: Command) => {
+    .action(async (services: string[], flags: { downProject?: boolean }, cmd: Command) => {
       const { waitCommand } = await import('../compose/wait.js')
       await waitCommand(services, flags, cmd)
-    }))
+    })
 
   compose
     .command('version')
     .description('the Docker Compose version mini-run\'s compose follows')
     .option('--short', 'only the version number')
     .option('-f, --format <format>', 'pretty (default) or json')
-    .action(composeAction(async (flags: { short?: boolean; format?: string }) => {
+    .action(async (flags: { short?: boolean; format?: string }) => {
       const { versionCommand } = await import('../compose/version.js')
       await versionCommand(flags)
-    }))
+    })
 
   compose
     .command('scale')
@@ -61,10 +60,10 @@ export function registerContainerVerbs(compose: Command): void {
     .usage('[options] SERVICE=REPLICAS...')
     .argument('<service=replicas...>')
     .option('--no-deps', 'do not start the services\' dependencies')
-    .action(composeAction(async (args: string[], flags: { deps?: boolean }, cmd: Command) => {
+    .action(async (args: string[], flags: { deps?: boolean }, cmd: Command) => {
       const { scaleCommand } = await import('../compose/scale.js')
       await scaleCommand(args, flags, cmd)
-    }))
+    })
 
   compose
     .command('cp')
@@ -76,8 +75,8 @@ export function registerContainerVerbs(compose: Command): void {
     .option('--all', 'into the service\'s one-off containers too')
     .option('-a, --archive', 'archive mode: keep uid and gid')
     .option('-L, --follow-link', 'follow a symlink given as SRC_PATH')
-    .action(composeAction(async (src: string, dest: string, flags: ComposeCpFlags, cmd: Command) => {
+    .action(async (src: string, dest: string, flags: ComposeCpFlags, cmd: Command) => {
       const { cpCommand } = await import('../compose/cp.js')
       await cpCommand(src, dest, flags, cmd)
-    }))
+    })
 }

@@ -3,7 +3,6 @@
  * work is in cli/compose/ (parse, call src/compose/, print).
  */
 import type { Command } from 'commander'
-import { composeAction } from '../compose/context.js'
 import type { ComposePsFlags } from '../compose/ps.js'
 import { registerContainerVerbs } from './compose-containers.js'
 
@@ -34,11 +33,11 @@ export function register(program: Command): void {
     .option('--pull <policy>', 'pull images: always, missing or never')
     .option('-t, --timeout <seconds>', 'how long stop waits for a container being replaced')
     .option('--scale <service=n>', 'run n containers of the service, whatever its file says (repeatable)', collect, [])
-    .action(composeAction(async (services: string[], flags: Record<string, unknown>, cmd: Command) => {
+    .action(async (services: string[], flags: Record<string, unknown>, cmd: Command) => {
       const { upCommand } = await import('../compose/up-down.js')
       // commander's names for the --no-* flags
       await upCommand(services, { ...flags, noBuild: flags.build === false, build: flags.build === true, noRecreate: flags.recreate === false, noDeps: flags.deps === false }, cmd)
-    }))
+    })
 
   compose
     .command('down')
@@ -47,10 +46,10 @@ export function register(program: Command): void {
     .option('--rmi <type>', 'remove images: local (those without a name of their own) or all')
     .option('--remove-orphans', 'remove containers of services no longer in the file')
     .option('-t, --timeout <seconds>', 'how long stop waits')
-    .action(composeAction(async (flags: Record<string, unknown>, cmd: Command) => {
+    .action(async (flags: Record<string, unknown>, cmd: Command) => {
       const { downCommand } = await import('../compose/up-down.js')
       await downCommand(flags, cmd)
-    }))
+    })
 
   compose
     .command('ps')
@@ -61,10 +60,10 @@ export function register(program: Command): void {
     .option('--services', 'only service names')
     .option('--format <format>', "'table' (default), 'table TEMPLATE', 'json', or a Go template over the container's fields (as ps, with .Name, .Service, .Project, .Health, .ExitCode)")
     .option('--status <state>', 'only containers in this state (repeatable): paused, restarting, removing, running, dead, created, exited', collect, [])
-    .action(composeAction(async (services: string[], flags: ComposePsFlags, cmd: Command) => {
+    .action(async (services: string[], flags: ComposePsFlags, cmd: Command) => {
       const { psCommand } = await import('../compose/ps.js')
       await psCommand(services, flags, cmd)
-    }))
+    })
 
   compose
     .command('logs')
@@ -74,10 +73,10 @@ export function register(program: Command): void {
     .option('-n, --tail <n>', 'only the last n lines of each')
     .option('-t, --timestamps', 'show timestamps')
     .option('--no-log-prefix', 'no prefix')
-    .action(composeAction(async (services: string[], flags: Record<string, unknown>, cmd: Command) => {
+    .action(async (services: string[], flags: Record<string, unknown>, cmd: Command) => {
       const { logsCommand } = await import('../compose/logs.js')
       await logsCommand(services, { ...flags, prefix: flags.logPrefix !== false }, cmd)
-    }))
+    })
 
   compose
     .command('ls')
@@ -85,18 +84,18 @@ export function register(program: Command): void {
     .option('-a, --all', 'projects with only stopped containers too')
     .option('-q, --quiet', 'only names')
     .option('--format <format>', 'table (default) or json')
-    .action(composeAction(async (flags: { all?: boolean; quiet?: boolean; format?: string }, cmd: Command) => {
+    .action(async (flags: { all?: boolean; quiet?: boolean; format?: string }, cmd: Command) => {
       const { lsCommand } = await import('../compose/ls.js')
       await lsCommand(flags, cmd)
-    }))
+    })
   compose
     .command('top')
     .description('the processes of the services\' running containers')
     .argument('[service...]')
-    .action(composeAction(async (services: string[], _flags: unknown, cmd: Command) => {
+    .action(async (services: string[], _flags: unknown, cmd: Command) => {
       const { topCommand } = await import('../compose/top.js')
       await topCommand(services, cmd)
-    }))
+    })
   compose
     .command('rm')
     .description('remove the services\' stopped containers')
@@ -104,19 +103,19 @@ export function register(program: Command): void {
     .option('-f, --force', 'do not ask for confirmation')
     .option('-s, --stop', 'stop the running containers first')
     .option('-v, --volumes', 'remove their anonymous volumes too')
-    .action(composeAction(async (services: string[], flags: { force?: boolean; stop?: boolean; volumes?: boolean }, cmd: Command) => {
+    .action(async (services: string[], flags: { force?: boolean; stop?: boolean; volumes?: boolean }, cmd: Command) => {
       const { rmCommand } = await import('../compose/remove-kill.js')
       await rmCommand(services, flags, cmd)
-    }))
+    })
   compose
     .command('kill')
     .description('signal the services\' running containers (SIGKILL unless -s)')
     .argument('[service...]')
     .option('-s, --signal <signal>', 'the signal to send', 'SIGKILL')
-    .action(composeAction(async (services: string[], flags: { signal?: string }, cmd: Command) => {
+    .action(async (services: string[], flags: { signal?: string }, cmd: Command) => {
       const { killCommand } = await import('../compose/remove-kill.js')
       await killCommand(services, flags, cmd)
-    }))
+    })
   compose
     .command('port')
     .description('where a service\'s container publishes a port of its own')
@@ -124,10 +123,10 @@ export function register(program: Command): void {
     .argument('<private_port>')
     .option('--protocol <proto>', 'tcp or udp', 'tcp')
     .option('--index <n>', 'which container of the service, 1 first', '1')
-    .action(composeAction(async (service: string, port: string, flags: { protocol?: string; index?: string }, cmd: Command) => {
+    .action(async (service: string, port: string, flags: { protocol?: string; index?: string }, cmd: Command) => {
       const { portCommand } = await import('../compose/remove-kill.js')
       await portCommand(service, port, flags, cmd)
-    }))
+    })
 
   const lifecycleVerbs = {
     start: 'start the services\' stopped containers',
@@ -139,10 +138,10 @@ export function register(program: Command): void {
   for (const verb of Object.keys(lifecycleVerbs) as (keyof typeof lifecycleVerbs)[]) {
     const c = compose.command(verb).description(lifecycleVerbs[verb]).argument('[service...]')
     if (verb === 'stop' || verb === 'restart') c.option('-t, --timeout <seconds>', 'how long stop waits before SIGKILL')
-    c.action(composeAction(async (services: string[], flags: { timeout?: string }, cmd: Command) => {
+    c.action(async (services: string[], flags: { timeout?: string }, cmd: Command) => {
       const { lifecycleCommand } = await import('../compose/verbs.js')
       await lifecycleCommand(verb, services, flags, cmd)
-    }))
+    })
   }
 
   compose
@@ -151,20 +150,20 @@ export function register(program: Command): void {
     .argument('[service...]')
     .option('--no-cache', 'do not use the build cache')
     .option('--pull', 'pull base images again')
-    .action(composeAction(async (services: string[], flags: { cache?: boolean; pull?: boolean }, cmd: Command) => {
+    .action(async (services: string[], flags: { cache?: boolean; pull?: boolean }, cmd: Command) => {
       const { buildCommand } = await import('../compose/verbs.js')
       await buildCommand(services, { noCache: flags.cache === false, pull: flags.pull === true }, cmd)
-    }))
+    })
 
   compose
     .command('pull')
     .description('pull the services\' images')
     .argument('[service...]')
     .option('--ignore-pull-failures', 'go on when an image cannot be pulled')
-    .action(composeAction(async (services: string[], flags: { ignorePullFailures?: boolean }, cmd: Command) => {
+    .action(async (services: string[], flags: { ignorePullFailures?: boolean }, cmd: Command) => {
       const { pullCommand } = await import('../compose/verbs.js')
       await pullCommand(services, flags, cmd)
-    }))
+    })
 
   compose
     .command('config')
@@ -173,10 +172,10 @@ export function register(program: Command): void {
     .option('--services', 'only the service names')
     .option('--volumes', 'only the volume names')
     .option('--format <format>', 'yaml (the default) or json')
-    .action(composeAction(async (flags: Record<string, unknown>, cmd: Command) => {
+    .action(async (flags: Record<string, unknown>, cmd: Command) => {
       const { configCommand } = await import('../compose/verbs.js')
       await configCommand(flags, cmd)
-    }))
+    })
 
   compose
     .command('exec')
@@ -190,10 +189,10 @@ export function register(program: Command): void {
     .option('-u, --user <user>', 'user')
     .option('--index <n>', 'which container of the service', '1')
     .passThroughOptions()
-    .action(composeAction(async (args: string[], flags: Record<string, unknown>, cmd: Command) => {
+    .action(async (args: string[], flags: Record<string, unknown>, cmd: Command) => {
       const { execCommand } = await import('../compose/verbs.js')
       await execCommand(args, flags as never, cmd)
-    }))
+    })
 
   compose
     .command('run')
@@ -212,10 +211,10 @@ export function register(program: Command): void {
     .option('-T, --no-tty', 'no pseudo-terminal')
     .option('-i, --interactive', 'keep stdin attached (the default)')
     .passThroughOptions()
-    .action(composeAction(async (args: string[], flags: Record<string, unknown>, cmd: Command) => {
+    .action(async (args: string[], flags: Record<string, unknown>, cmd: Command) => {
       const { runCommand } = await import('../compose/verbs.js')
       await runCommand(args, flags as never, cmd)
-    }))
+    })
 
   registerContainerVerbs(compose)
 }

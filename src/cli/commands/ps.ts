@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
-import { UsageError } from '../../errors.js'
 import { defaultStoreRoot } from '../../paths.js'
+import { FlagValueError } from '../exit-codes.js'
 import { globalOptions } from '../global-options.js'
 import { stateRootOf } from '../state-root.js'
 import { writeStdout } from '../write-stdout.js'
@@ -38,7 +38,7 @@ export async function listContainersLine(flags: PsFlags, cmd: Command): Promise<
   const { listContainers } = await import('../../runtime/container/containers.js')
   const { filterContainers, parseFilters } = await import('../../runtime/container/filter-containers.js')
   const last = flags.latest ? 1 : flags.last === undefined ? undefined : Number(flags.last)
-  if (last !== undefined && !Number.isInteger(last)) throw new UsageError(`invalid argument "${flags.last}" for "-n, --last" flag: not a number`)
+  if (last !== undefined && !Number.isInteger(last)) throw new FlagValueError(`invalid argument "${flags.last}" for "-n, --last" flag: not a number`)
   const filters = parseFilters(flags.filter)
   const everyone = listContainers(stateRootOf(cmd))
   // running includes paused and restarting; a status or exit code asked for, or -n, looks at all

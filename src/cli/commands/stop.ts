@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
-import { UsageError } from '../../errors.js'
 import { eachContainer } from '../each-ref.js'
+import { FlagValueError } from '../exit-codes.js'
 import { stateRootOf } from '../state-root.js'
 
 export function register(program: Command): void {
@@ -12,7 +12,7 @@ export function register(program: Command): void {
     .option('-s, --signal <signal>', 'signal to send first (default: the container\'s StopSignal, or SIGTERM)')
     .action(async (refs: string[], flags: { time?: string; signal?: string }, cmd: Command) => {
       const timeout = flags.time === undefined ? undefined : Number(flags.time)
-      if (timeout !== undefined && !(timeout >= 0)) throw new UsageError(`invalid --time "${flags.time}"`)
+      if (timeout !== undefined && !(timeout >= 0)) throw new FlagValueError(`invalid --time "${flags.time}"`)
       const { parseSignal } = await import('../../runtime/spec/signals.js')
       // refused before any container is touched, as Docker's daemon refuses it
       const signal = flags.signal === undefined ? undefined : parseSignal(flags.signal)

@@ -60,19 +60,3 @@ export async function contextFor(cmd: Command, o: { quiet?: boolean } = {}): Pro
     build: { output: { fds: [2, 2] }, onEvent: (_service, e) => progress.event(e) },
   }
 }
-
-/**
- * Docker Compose exits 1 on an error (Docker's 125 is the engine's); an
- * error that knows its exit code (a command that could not run: 126, 127)
- * keeps it.
- */
-export function composeAction<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
-  return async (...args: A) => {
-    try {
-      await fn(...args)
-    } catch (err) {
-      if (err !== null && typeof err === 'object' && typeof (err as { exitCode?: unknown }).exitCode !== 'number') Object.assign(err, { exitCode: 1 })
-      throw err
-    }
-  }
-}
