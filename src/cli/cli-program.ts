@@ -10,12 +10,14 @@ import { EXIT_COMMAND_ERROR, usageErrorExitCode } from './exit-codes.js'
 import { dockerUsageError } from './main-errors.js'
 import { reportError } from './report-error.js'
 import { addGlobalFlags } from './run-flag-specs.js'
+import { endQuietlyWhenReaderGone, exitCodeOrReaderGone } from './stdout-reader-gone.js'
 import { isDockerOnlyVerb, isVerb } from './verbs.js'
 
 /** Registers the verb a line names (every verb when it names none it knows). */
 export type RegisterVerbs = (program: Command, only?: string) => void
 
 export async function cliMain(argv: string[], registerCommands: RegisterVerbs): Promise<number> {
+  endQuietlyWhenReaderGone()
   const program = new Command('mini-run')
     .description('a small container runtime: a container is a restricted process')
   addGlobalFlags(program)
@@ -54,7 +56,7 @@ export async function cliMain(argv: string[], registerCommands: RegisterVerbs): 
   dockerErrors(program)
   try {
     await program.parseAsync(argv)
-    return typeof process.exitCode === 'number' ? process.exitCode : 0
+    return exitCodeOrReaderGone(typeof process.exitCode === 'number' ? process.exitCode : 0)
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version exit 0; a flag commander could not parse 125, as Docker's

@@ -19,6 +19,9 @@ export const EXIT_RUNTIME_ERROR = 125
 /** Any other verb's failure. */
 export const EXIT_COMMAND_ERROR = 1
 
+/** Killed by SIGPIPE, as the shell reports it (128 + 13): the reader of stdout went away. */
+export const EXIT_SIGPIPE = 141
+
 /** The verbs whose errors are Docker's 125: `run`, `create`, under `container` too. */
 const RUNTIME_ERROR_VERBS: ReadonlySet<string> = new Set(['run', 'create', 'container run', 'container create'])
 

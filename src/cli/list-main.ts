@@ -16,6 +16,7 @@ import type { InspectFlags } from './commands/inspect.js'
 import { parseListLine, type ListLine } from './list-line.js'
 import { ociArgs } from './oci/detect.js'
 import { reportError } from './report-error.js'
+import { endQuietlyWhenReaderGone, exitCodeOrReaderGone } from './stdout-reader-gone.js'
 
 // the launcher ends a listing with it (launcher.cts, exitWithoutTeardown)
 export { exitNow } from '../native/process-calls.js'
@@ -30,6 +31,7 @@ export const LIST_VERBS: Record<string, (program: Command) => void> = {
 /** Resolves to the exit code; undefined when the line is runc's (`ps ID` of an OCI container), for the whole CLI. */
 export function listMain(argv: string[]): Promise<number> | undefined {
   if (ociArgs(argv)) return undefined
+  endQuietlyWhenReaderGone()
   const line = parseListLine(argv)
   if (line) return runListLine(line)
   return import('./cli-program.js').then(({ cliMain }) =>
@@ -51,5 +53,5 @@ async function runListLine(line: ListLine): Promise<number> {
   } catch (err) {
     return reportError(err, [line.verb])
   }
-  return typeof process.exitCode === 'number' ? process.exitCode : 0
+  return exitCodeOrReaderGone(typeof process.exitCode === 'number' ? process.exitCode : 0)
 }

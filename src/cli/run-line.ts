@@ -10,6 +10,7 @@ import { ociArgs } from './oci/detect.js'
 import { reportError } from './report-error.js'
 import { runInForeground, type RunVerbFlags } from './run-in-foreground.js'
 import type { RunLine } from './run-line-parse.js'
+import { endQuietlyWhenReaderGone, exitCodeOrReaderGone } from './stdout-reader-gone.js'
 
 // for the launcher, to end the process once the run's result is out
 export { exitNow } from '../native/process-calls.js'
@@ -27,8 +28,9 @@ export interface RunLineResult {
  */
 export function runLine(line: RunLine): Promise<RunLineResult> | undefined {
   if (ociArgs(process.argv)) return undefined
+  endQuietlyWhenReaderGone()
   return start(line).then(
-    (exitCode) => ({ exitCode, ran: true }),
+    (exitCode) => ({ exitCode: exitCodeOrReaderGone(exitCode), ran: true }),
     (err: unknown) => ({ exitCode: reportError(err, ['run']), ran: false }),
   )
 }

@@ -8,37 +8,33 @@
  * above Node's own start. Node writes to all three synchronously on Linux,
  * so output written here and through process.stdout stays in order. If the
  * descriptor refuses a plain write (O_NONBLOCK set by whoever shares it:
- * EAGAIN; or EPIPE), the rest goes through process.stdout, which knows how
- * to wait and how to report.
+ * EAGAIN), the rest goes through process.stdout, which knows how to wait
+ * and how to report. EPIPE ends the output (stdout-reader-gone.ts).
  */
 import { once } from 'node:events'
 import { writeSync } from 'node:fs'
+import type { Writable } from 'node:stream'
+import { readerGone, readerWentAway } from './stdout-reader-gone.js'
 
 export function writeStdout(text: string): void {
   const bytes = Buffer.from(text)
   let done = 0
   try {
     while (done < bytes.length) done += writeSync(1, bytes, done)
-  } catch {
-    process.stdout.write(bytes.subarray(done))
+  } catch (err) {
+    if (readerGone(err)) readerWentAway()
+    else process.stdout.write(bytes.subarray(done))
   }
 }
 
 /**
  * Write to a stream and, when it holds more than its buffer (a pipe whose
  * reader is slower), wait for it to drain rather than hold a whole log in
- * memory. Rejects with the stream's error: EPIPE once the reader has gone.
+ * memory. Rejects with the stream's error: EPIPE once the reader has gone,
+ * at this write or an earlier one (a stream that failed drains no more).
  */
 export function writeDrained(out: NodeJS.WritableStream, chunk: string | Uint8Array): void | Promise<void> {
+  const failed = (out as Partial<Writable>).errored
+  if (failed) return Promise.reject(failed)
   if (!out.write(chunk)) return once(out, 'drain').then(() => undefined)
-}
-
-/**
- * The reader closed the pipe (`| head -1`): the output is no longer wanted,
- * which is no failure. Docker's CLI, a Go program, dies of SIGPIPE without
- * a word; Node ignores SIGPIPE, so its write fails with EPIPE instead, and
- * the verb ends quietly, as cat would.
- */
-export function readerGone(err: unknown): boolean {
-  return (err as NodeJS.ErrnoException | null)?.code === 'EPIPE'
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { UsageError } from '../../errors.js'
 import { stateRootOf } from '../state-root.js'
-import { readerGone, writeDrained } from '../write-stdout.js'
+import { writeDrained } from '../write-stdout.js'
 
 interface CpFlags {
   archive?: boolean
@@ -39,10 +39,7 @@ export function register(program: Command): void {
       if (src.container) {
         const c = findContainer(stateRoot, src.container)
         if (dst.path === '-') {
-          await copyFromContainer(c, src.path, { write: (chunk) => writeDrained(process.stdout, chunk) }, o).catch((err: unknown) => {
-            // the reader stopped reading (`| head`): nothing is wrong, as for cat
-            if (!readerGone(err)) throw err
-          })
+          await copyFromContainer(c, src.path, { write: (chunk) => writeDrained(process.stdout, chunk) }, o)
         } else await copyFromContainer(c, src.path, dst.path, o)
         return
       }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { UsageError } from '../../errors.js'
 import { stateRootOf } from '../state-root.js'
-import { readerGone, writeDrained } from '../write-stdout.js'
+import { writeDrained } from '../write-stdout.js'
 
 export function register(program: Command): void {
   program
@@ -45,9 +45,6 @@ export function register(program: Command): void {
           }
         },
         write: (stream, text) => writeDrained(stream === 'stderr' ? process.stderr : process.stdout, text),
-      }).catch((err: unknown) => {
-        // `logs C | head -1`: the reader has what it wanted (write-stdout.ts)
-        if (!readerGone(err)) throw err
       })
     })
 }

@@ -5,7 +5,7 @@
 import type { Command } from 'commander'
 import { UsageError } from '../../errors.js'
 import { splitCpArg } from '../commands/cp.js'
-import { readerGone, writeDrained } from '../write-stdout.js'
+import { writeDrained } from '../write-stdout.js'
 import { contextFor, loadFor } from './context.js'
 
 export interface ComposeCpFlags {
@@ -32,10 +32,7 @@ export async function cpCommand(srcArg: string, dstArg: string, flags: ComposeCp
   const common = { ...(index !== undefined ? { index } : {}), all: flags.all === true }
   if (src.container) {
     const host = dst.path === '-' ? { write: (chunk: Buffer) => writeDrained(process.stdout, chunk) } : dst.path
-    await copyWithService(ctx, project, { ...common, service: src.container, containerPath: src.path, direction: 'out', host }, o).catch((err: unknown) => {
-      // the reader stopped reading (`| head`): nothing is wrong, as for cat
-      if (!readerGone(err)) throw err
-    })
+    await copyWithService(ctx, project, { ...common, service: src.container, containerPath: src.path, direction: 'out', host }, o)
     return
   }
   await copyWithService(ctx, project, { ...common, service: dst.container!, containerPath: dst.path, direction: 'in', host: src.path === '-' ? process.stdin : src.path }, o)
