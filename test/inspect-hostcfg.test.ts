@@ -3,13 +3,16 @@
 // HOME from its passwd entry. And the --security-opt values Docker takes on
 // a host without AppArmor or SELinux (apparmor=unconfined, label=disable),
 // accepted as no-ops.
+import { execFileSync } from 'node:child_process'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 
 describe.skipIf(!isRoot)('inspect HostConfig/Config, exec HOME (needs root)', () => {
   let env: TestEnv
-  const ok = (args: string[]) => {
-    const r = env.run(args)
+  const ok = (args: string[], options?: Parameters<TestEnv['run']>[1]) => {
+    const r = env.run(args, options)
     expect(r.stderr).toBe('')
     expect(r.status).toBe(0)
     return r.stdout
@@ -34,6 +37,56 @@ describe.skipIf(!isRoot)('inspect HostConfig/Config, exec HOME (needs root)', ()
     expect(k.HostConfig).toMatchObject({ CapAdd: null, CapDrop: ['chown'], Ulimits: null, ExtraHosts: null, Dns: [] })
     expect(k.HostConfig.Init).toBeUndefined()
     expect(k.Config.User).toBe('')
+  })
+
+  it('Docker\'s HostConfig fields: resources, Privileged, ReadonlyRootfs, PortBindings, Binds (as given), NetworkMode, RestartPolicy', () => {
+    const id = ok(['create', '--name', 'r1', '-m', '64m', '--cpus', '0.5', '-c', '512', '--pids-limit', '100', '--privileged', '--read-only',
+      '-p', '8080:80', '-p', '127.0.0.1::53/udp', '-p', '9000-9001:90-91', '-v', './rel:/r:ro', '-v', 'named:/n', '-v', '/anon',
+      '--restart', 'on-failure:3', BUSYBOX, 'true'], { cwd: env.dir }).trim()
+    const h = JSON.parse(ok(['inspect', 'r1']))[0].HostConfig
+    expect(h).toMatchObject({
+      Memory: 64 * 1024 ** 2, MemorySwap: 128 * 1024 ** 2, MemoryReservation: 0, NanoCpus: 500_000_000, CpuShares: 512, CpusetCpus: '', PidsLimit: 100,
+      Privileged: true, ReadonlyRootfs: true, NetworkMode: 'bridge', RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 3 }, AutoRemove: false,
+      Binds: [`${join(env.dir, 'rel')}:/r:ro`, 'named:/n'],
+    })
+    // keys sorted, as Go marshals a map
+    expect(JSON.stringify(h.PortBindings)).toBe(JSON.stringify({
+      '53/udp': [{ HostIp: '127.0.0.1', HostPort: '' }],
+      '80/tcp': [{ HostIp: '', HostPort: '8080' }],
+      '90/tcp': [{ HostIp: '', HostPort: '9000' }],
+      '91/tcp': [{ HostIp: '', HostPort: '9001' }],
+    }))
+    expect(ok(['inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}}', 'r1'])).toBe('67108864 500000000 100\n')
+    // not started yet: the network its start joins (ps's Networks too, from state.json: a FIFO as config.json would hang it)
+    const config = join(env.stateRoot, id, 'config.json')
+    const saved = readFileSync(config)
+    rmSync(config)
+    execFileSync('mkfifo', [config])
+    try {
+      expect(ok(['ps', '-a', '--filter', 'name=r1', '--format', '{{.Networks}}'], { timeout: 20_000 })).toBe('bridge\n')
+    } finally {
+      rmSync(config)
+      writeFileSync(config, saved)
+    }
+    expect(id).toMatch(/^[0-9a-f]{64}$/)
+    ok(['create', '--name', 'r2', '--network', 'none', '--memory-swap', '-1', '-m', '32m', '--pids-limit', '-1', BUSYBOX, 'true'])
+    expect(JSON.parse(ok(['inspect', 'r2']))[0].HostConfig).toMatchObject({ NetworkMode: 'none', Memory: 32 * 1024 ** 2, MemorySwap: -1, PidsLimit: null })
+  })
+
+  it('no flags: Docker\'s zero values (PortBindings {}, Binds and PidsLimit null); a container of an older mini-run, with no record of its flags, inspects too', () => {
+    const id = ok(['create', '--name', 'z1', '--network', 'host', BUSYBOX, 'true']).trim()
+    const zero = { Memory: 0, MemorySwap: 0, MemoryReservation: 0, NanoCpus: 0, CpuShares: 0, CpusetCpus: '', PidsLimit: null, Privileged: false, ReadonlyRootfs: false, PortBindings: {}, Binds: null, NetworkMode: 'host', RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: false }
+    expect(JSON.parse(ok(['inspect', 'z1']))[0].HostConfig).toMatchObject(zero)
+    expect(ok(['inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}} {{json .HostConfig.PortBindings}}', 'z1'])).toBe('0 <nil> {}\n')
+    // as an older mini-run wrote it: no startInput.given (config.json holds startInput)
+    const oldId = ok(['create', '--name', 'old', '-m', '64m', '-p', '8080:80', '-v', '/tmp:/t', BUSYBOX, 'true']).trim()
+    const file = join(env.stateRoot, oldId, 'config.json')
+    const config = JSON.parse(readFileSync(file, 'utf8'))
+    expect(config.startInput.given.publish).toEqual(['8080:80'])
+    delete config.startInput.given
+    writeFileSync(file, JSON.stringify(config))
+    expect(JSON.parse(ok(['inspect', 'old']))[0].HostConfig).toMatchObject({ Memory: 64 * 1024 ** 2, PortBindings: {}, Binds: null, Privileged: false, NetworkMode: 'bridge' })
+    expect(id).toMatch(/^[0-9a-f]{64}$/)
   })
 
   it('Config.Env has the image\'s and the user\'s variables; the process has HOME and HOSTNAME; exec -u takes HOME from passwd', () => {

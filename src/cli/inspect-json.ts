@@ -1,9 +1,9 @@
 import type { ResolvedImage } from '../image/store-types.js'
 import type { ContainerInfo } from '../runtime/container/containers.js'
-import { dockerStatus, networkMode } from '../runtime/container/filter-containers.js'
+import { dockerStatus } from '../runtime/container/filter-containers.js'
 import { configExposedPorts } from '../runtime/container/filter-ports.js'
 import { userMounts } from '../runtime/container/user-mounts.js'
-import { parseUlimits, UNLIMITED } from '../runtime/spec/ulimits.js'
+import { hostConfigJson } from './inspect-host-config.js'
 
 const ZERO_TIME = '0001-01-01T00:00:00Z'
 
@@ -76,29 +76,9 @@ export function inspectJson(c: ContainerInfo, o: { logPath?: string; size?: { rw
       ...(c.healthcheck ? { Healthcheck: c.healthcheck } : {}),
     },
     NetworkSettings: networkSettings(c, exposedPorts),
-    HostConfig: {
-      AutoRemove: c.autoRemove === true,
-      NetworkMode: networkMode(c),
-      RestartPolicy: { Name: c.restartPolicy?.name ?? 'no', MaximumRetryCount: c.restartPolicy?.maximumRetryCount ?? 0 },
-      Resources: spec?.linux.resources ?? {},
-      ReadonlyRootfs: spec?.root.readonly ?? false,
-      // only what the user added or dropped, as given (null when nothing)
-      CapAdd: given ? given.capAdd ?? null : spec?.process.capabilities?.bounding ?? [],
-      CapDrop: given?.capDrop ?? null,
-      Dns: given?.dns ?? [],
-      ExtraHosts: given?.addHost ?? null,
-      ...(c.startInput?.init ? { Init: true } : {}),
-      Ulimits: given?.ulimits ? parseUlimits(given.ulimits).map((r) => ({ Name: r.type.slice(7).toLowerCase(), Hard: limit(r.hard), Soft: limit(r.soft) })) : null,
-      // --tmpfs: no mount point of Docker's, but this (omitted when empty)
-      ...(c.tmpfs ? { Tmpfs: c.tmpfs } : {}),
-      // a foreground run writes no log: its output goes to the terminal
-      LogConfig: c.logConfig ? { Type: c.logConfig.type, Config: c.logConfig.config } : { Type: 'none', Config: {} },
-    },
+    HostConfig: hostConfigJson(c),
   }
 }
-
-/** A --ulimit value as Docker shows it: -1 for unlimited. */
-const limit = (v: number) => (v >= UNLIMITED ? -1 : v)
 
 /** Docker's NetworkSettings: ports ("80/tcp": [{HostIp, HostPort}]), and per network its address, gateway and MAC. */
 function networkSettings(c: ContainerInfo, exposedPorts: readonly string[]): Record<string, unknown> {

@@ -84,17 +84,27 @@ function ancestorMatches(c: ContainerInfo, wanted: string): boolean {
  * Docker's NetworkMode: the network it joined first (bridge, or a network's
  * name), pasta, host or none (a network namespace of its own with only lo).
  * hostNetwork says host or none without the spec (state-config.ts); a state
- * from before it has its spec in state.json.
+ * from before it has its spec in state.json. A container never started has
+ * no network record: the networks its start would join (plannedNetworks).
  */
-export function networkMode(c: Pick<ContainerInfo, 'spec' | 'network' | 'hostNetwork'>): string {
-  if (c.network) return c.network.mode === 'pasta' ? 'pasta' : (c.network.networks[0] ?? 'bridge')
+export function networkMode(c: NetworkFields): string {
+  const joined = c.network ?? plannedNetwork(c)
+  if (joined) return joined.mode === 'pasta' ? 'pasta' : (joined.networks[0] ?? 'bridge')
   const host = c.hostNetwork ?? (c.spec !== undefined && !c.spec.linux.namespaces.some((ns) => ns.type === 'network'))
   return host ? 'host' : 'none'
 }
 
 /** The networks it joins, by name (ps's Networks column, --filter network=). */
-export function networkNames(c: Pick<ContainerInfo, 'spec' | 'network' | 'hostNetwork'>): string[] {
-  return c.network?.mode === 'bridge' ? c.network.networks : [networkMode(c)]
+export function networkNames(c: NetworkFields): string[] {
+  const joined = c.network ?? plannedNetwork(c)
+  return joined?.mode === 'bridge' ? joined.networks : [networkMode(c)]
+}
+
+type NetworkFields = Pick<ContainerInfo, 'spec' | 'network' | 'hostNetwork' | 'plannedNetworks'> & Partial<Pick<ContainerInfo, 'status'>>
+
+/** A created container's networks, as recorded in state.json (config.json is not read: ps reads none). */
+function plannedNetwork(c: NetworkFields): { mode: 'bridge' | 'pasta'; networks: string[] } | undefined {
+  return c.status === 'created' ? c.plannedNetworks : undefined
 }
 
 /** The containers that pass every filter. `all` holds every container, for before/since. */

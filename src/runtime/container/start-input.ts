@@ -11,6 +11,7 @@
 import { existsSync } from 'node:fs'
 import type { PlanInput } from '../plan/plan-start.js'
 import type { CloneVia } from '../plan/steps.js'
+import { bindsAsGiven } from '../spec/volumes.js'
 
 export type MonitorVia = Extract<CloneVia, { monitor: unknown }>
 
@@ -35,12 +36,30 @@ export interface GivenFlags {
   user?: string
   /** HOME and HOSTNAME set by mini-run, not by the image or -e: in the process env, not in Config.Env */
   envDefaults?: string[]
+  /** --privileged: HostConfig.Privileged */
+  privileged?: true
+  /** -p values as given: HostConfig.PortBindings (inspect-host-config.ts) */
+  publish?: string[]
+  /** -v values naming a source, relative host paths made absolute: HostConfig.Binds */
+  binds?: string[]
+}
+
+/** The run flags GivenFlags keeps. */
+export interface GivenSource {
+  capAdd?: string[]
+  capDrop?: string[]
+  ulimits?: string[]
+  networkFlags?: { dns?: string[]; addHost?: string[]; publish?: string[] }
+  user?: string
+  env?: string[]
+  privileged?: boolean
+  volumes?: { volumes?: string[] }
 }
 
 const nonEmpty = (list: readonly string[] | undefined) => (list?.length ? [...list] : undefined)
 
 /** The GivenFlags of a run: only what it has (an empty state stays small). */
-export function givenFlags(o: { capAdd?: string[]; capDrop?: string[]; ulimits?: string[]; networkFlags?: { dns?: string[]; addHost?: string[] }; user?: string; env?: string[] }, image: { User?: string | null; Env?: string[] | null } | undefined): GivenFlags {
+export function givenFlags(o: GivenSource, image: { User?: string | null; Env?: string[] | null } | undefined, cwd: string = process.cwd()): GivenFlags {
   const named = (k: string) => (e: string) => e === k || e.startsWith(`${k}=`)
   const env = [...(image?.Env ?? []), ...(o.env ?? [])]
   const given: GivenFlags = {
@@ -51,6 +70,9 @@ export function givenFlags(o: { capAdd?: string[]; capDrop?: string[]; ulimits?:
     addHost: nonEmpty(o.networkFlags?.addHost),
     user: o.user ?? (image?.User || undefined),
     envDefaults: nonEmpty(['HOSTNAME', 'HOME'].filter((k) => !env.some(named(k)))),
+    privileged: o.privileged === true ? true : undefined,
+    publish: nonEmpty(o.networkFlags?.publish),
+    binds: nonEmpty(bindsAsGiven(o.volumes?.volumes ?? [], cwd)),
   }
   return Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as GivenFlags
 }

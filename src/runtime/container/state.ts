@@ -78,6 +78,8 @@ export interface ContainerState {
   tmpfs?: Record<string, string>
   /** Its network, as attached (src/network/attach.ts): what inspect, ps and the teardown read. */
   network?: NetworkRecord
+  /** The networks its start joins, by name: inspect's NetworkMode and ps's Networks before it has a network record. */
+  plannedNetworks?: { mode: 'bridge' | 'pasta'; networks: string[] }
   /** The whole spec, for inspect and exec: in config.json, read when first used (state-config.ts). */
   spec?: Spec
   /** Whether it shares the host's network namespace (from its spec: `ps` shows host or none without reading that). */

@@ -159,6 +159,12 @@ function bindOptions(readOnly: boolean, propagation: string | undefined): string
   return ['bind', readOnly ? 'ro' : 'rw', 'nodev', propagation ?? 'rprivate']
 }
 
+/** One container path, with or without modes: Docker's anonymous volume (moby's linux parser). */
+function isAnonymousVolume(parts: readonly string[]): boolean {
+  const modesOnly = (text: string) => text.split(',').every((m) => VOLUME_MODES.has(m))
+  return parts.length === 1 || (parts.length === 2 && parts[0]!.startsWith('/') && modesOnly(parts[1]!))
+}
+
 /**
  * -v HOST:CONTAINER[:ro|rw|z|Z|<propagation>,...], -v NAME:CONTAINER[:ro|rw|nocopy|z|Z],
  * and -v CONTAINER[:ro|rw] (an anonymous volume)
@@ -167,9 +173,7 @@ export function parseVolume(spec: string, cwd: string): PlannedVolume {
   const flag = `-v ${spec}`
   const parts = spec.split(':')
   if (parts.length > 3) throw new UsageError(`invalid ${flag}: expected HOST:CONTAINER[:OPTIONS]`)
-  // one container path, with or without modes: Docker's anonymous volume (moby's linux parser)
-  const modesOnly = (text: string) => text.split(',').every((m) => VOLUME_MODES.has(m))
-  const anonymous = parts.length === 1 || (parts.length === 2 && parts[0]!.startsWith('/') && modesOnly(parts[1]!))
+  const anonymous = isAnonymousVolume(parts)
   const [src = '', dst = '', opts] = anonymous ? ['', parts[0], parts[1]] : parts
   const source = anonymous ? undefined : hostPath(src, cwd)
   if (!anonymous && source === undefined) checkVolumeName(src, `invalid ${flag}`)
@@ -193,6 +197,23 @@ export function parseVolume(spec: string, cwd: string): PlannedVolume {
     createSource: true,
     mode: opts ?? '',
   }
+}
+
+/**
+ * Docker's HostConfig.Binds: the -v values that name a source (a host path
+ * or a volume), as given; an anonymous volume (-v /path) is not one. A
+ * relative host path is made absolute, as Docker's CLI does before it sends
+ * them (cli/command/container/opts.go). Checked by parseVolume already.
+ */
+export function bindsAsGiven(volumes: readonly string[], cwd: string): string[] {
+  return volumes
+    .filter((spec) => !isAnonymousVolume(spec.split(':')))
+    .map((spec) => {
+      const colon = spec.indexOf(':')
+      const src = spec.slice(0, colon)
+      const source = hostPath(src, cwd)
+      return source !== undefined && !isAbsolute(src) ? source + spec.slice(colon) : spec
+    })
 }
 
 const TRUE_FALSE = ['true', '1', 'false', '0']

@@ -1,0 +1,83 @@
+/**
+ * inspect's HostConfig in Docker's shape (api/types/container HostConfig,
+ * its keys in the Go struct's order, Resources' fields flat as Go embeds
+ * them). The flags the user gave are shown as given (StartInput.given); a
+ * container made before they were recorded shows the spec's values, or
+ * Docker's for no flag.
+ */
+import type { ContainerInfo } from '../runtime/container/containers.js'
+import { networkMode } from '../runtime/container/filter-containers.js'
+import { parsePublish } from '../network/port-spec.js'
+import type { SpecResources } from '../runtime/cgroup/cgroup-limits.js'
+import { parseUlimits, UNLIMITED } from '../runtime/spec/ulimits.js'
+
+export function hostConfigJson(c: ContainerInfo): Record<string, unknown> {
+  const spec = c.spec
+  const given = c.startInput?.given
+  return {
+    Binds: given?.binds ?? null,
+    // a foreground run writes no log: its output goes to the terminal
+    LogConfig: c.logConfig ? { Type: c.logConfig.type, Config: c.logConfig.config } : { Type: 'none', Config: {} },
+    NetworkMode: networkMode(c),
+    PortBindings: portBindings(given?.publish ?? []),
+    RestartPolicy: { Name: c.restartPolicy?.name ?? 'no', MaximumRetryCount: c.restartPolicy?.maximumRetryCount ?? 0 },
+    AutoRemove: c.autoRemove === true,
+    // only what the user added or dropped, as given (null when nothing)
+    CapAdd: given ? given.capAdd ?? null : spec?.process.capabilities?.bounding ?? [],
+    CapDrop: given?.capDrop ?? null,
+    Dns: given?.dns ?? [],
+    ExtraHosts: given?.addHost ?? null,
+    Privileged: given?.privileged === true,
+    ReadonlyRootfs: spec?.root.readonly ?? false,
+    // --tmpfs: no mount point of Docker's, but this (omitted when empty)
+    ...(c.tmpfs ? { Tmpfs: c.tmpfs } : {}),
+    ...resourceFields(spec?.linux.resources),
+    Ulimits: given?.ulimits ? parseUlimits(given.ulimits).map((r) => ({ Name: r.type.slice(7).toLowerCase(), Hard: limit(r.hard), Soft: limit(r.soft) })) : null,
+    ...(c.startInput?.init ? { Init: true } : {}),
+  }
+}
+
+/** A --ulimit value as Docker shows it: -1 for unlimited. */
+const limit = (v: number) => (v >= UNLIMITED ? -1 : v)
+
+/**
+ * Docker's Resources fields from the spec's (resourcesFromFlags made them
+ * from --memory, --cpus...): 0 or "" when not limited. PidsLimit is null
+ * unless a positive limit: Docker's API takes 0 and -1 as "unlimited" and
+ * keeps nil (api/server/router/container postContainersCreate).
+ */
+function resourceFields(r: SpecResources | undefined): Record<string, unknown> {
+  const cpu = r?.cpu
+  // --cpus is quota per period; Docker keeps it as billionths of a CPU
+  const nanoCpus = cpu?.quota !== undefined && cpu.quota > 0 && cpu.period ? Math.round((cpu.quota / cpu.period) * 1e9) : 0
+  const pids = r?.pids?.limit
+  return {
+    CpuShares: cpu?.shares ?? 0,
+    Memory: r?.memory?.limit ?? 0,
+    NanoCpus: nanoCpus,
+    CpusetCpus: cpu?.cpus ?? '',
+    MemoryReservation: r?.memory?.reservation ?? 0,
+    // Docker's daemon sets twice Memory when only Memory is given, as resourcesFromFlags does
+    MemorySwap: r?.memory?.swap ?? 0,
+    PidsLimit: pids !== undefined && pids > 0 ? pids : null,
+  }
+}
+
+/**
+ * HostConfig.PortBindings of -p values as given: one key per container
+ * port ("80/tcp"), each with its bindings in the order given; HostPort ""
+ * when none was named (Docker picks one at the start). Go marshals the map
+ * with its keys sorted.
+ */
+export function portBindings(publish: readonly string[]): Record<string, { HostIp: string; HostPort: string }[]> {
+  const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {}
+  for (const spec of publish) {
+    const p = parsePublish(spec)
+    // as given: Docker keeps "0.0.0.0" when it was written
+    const hostIp = p.hostIp === '' && spec.startsWith('0.0.0.0:') ? '0.0.0.0' : p.hostIp
+    for (let i = 0; i < p.range; i++) {
+      ;(bindings[`${p.containerPort + i}/${p.protocol}`] ??= []).push({ HostIp: hostIp, HostPort: p.hostPort ? String(p.hostPort + i) : '' })
+    }
+  }
+  return Object.fromEntries(Object.keys(bindings).sort().map((k) => [k, bindings[k]!]))
+}
