@@ -274,9 +274,10 @@ describe.skipIf(!isRoot || !netavark)('network: bridge (needs root, netavark and
   it('containers on a user network reach each other by name and alias, in both start orders; other networks cannot', async () => {
     expect(mr(['network', 'create', 'front']).status).toBe(0)
     expect(mr(['network', 'create', '--subnet', '10.93.7.0/24', '--gateway', '10.93.7.254', 'back']).status).toBe(0)
-    const ls = mr(['network', 'ls']).stdout
-    expect(ls).toMatch(/front\s+bridge\s+10\.92\.0\.0\/24/)
-    expect(ls).toMatch(/back\s+bridge\s+10\.93\.7\.0\/24/)
+    expect(mr(['network', 'ls', '--format', '{{.Name}} {{.Driver}}', '-f', 'name=^front$', '-f', 'name=^back$']).stdout).toBe('back bridge\nfront bridge\n')
+    const subnet = (n: string) => mr(['network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Subnet}}{{end}}', n]).stdout
+    expect(subnet('front')).toBe('10.92.0.0/24\n')
+    expect(subnet('back')).toBe('10.93.7.0/24\n')
     const first = detached(['--name', 'first', '--network', 'front', '--network-alias', 'web', BUSYBOX, ...HTTPD])
     // started second, resolves the first by name and by alias
     await fetchPage(JSON.parse(mr(['inspect', first]).stdout)[0].NetworkSettings.IPAddress, 80) // up

@@ -30,24 +30,23 @@ export function register(program: Command): void {
   network
     .command('ls')
     .alias('list')
-    .description('list networks')
+    .description('list networks (host and none too, as Docker lists them)')
     .option('-q, --quiet', 'only display network ids')
-    .action(async (flags: { quiet?: boolean }, cmd: Command) => {
-      const { listNetworks } = await import('../../network/manage.js')
-      const all = listNetworks(roots(cmd).store)
-      const rows = [
-        ['NETWORK ID', 'NAME', 'DRIVER', 'SUBNET'],
-        ...all.map((n) => [n.id.slice(0, 12), n.name, n.driver, n.subnet]),
-        // Docker lists the two modes that are not networks as well
-        ['host', 'host', 'host', ''],
-        ['none', 'none', 'null', ''],
-      ]
-      if (flags.quiet) {
-        for (const r of rows.slice(1, all.length + 1)) process.stdout.write(`${r[0]}\n`)
-        return
-      }
-      const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
-      for (const r of rows) process.stdout.write(r.map((c, i) => (i < r.length - 1 ? c.padEnd(widths[i]! + 3) : c)).join('').trimEnd() + '\n')
+    .option('-f, --filter <key=value>', 'filter: name=REGEXP, id=, driver=, scope=local, type=custom|builtin, label=KEY[=VALUE] (repeatable)', (v: string, p: string[]) => [...p, v], [])
+    .option('--format <template>', 'table, table TEMPLATE, json, or a Go template: {{.ID}} {{.Name}} {{.Driver}} {{.Scope}} {{.IPv6}} {{.Internal}} {{.Labels}} {{.CreatedAt}}')
+    .option('--no-trunc', 'do not truncate the ids')
+    .action(async (flags: { quiet?: boolean; filter: string[]; format?: string; trunc: boolean }, cmd: Command) => {
+      const [{ filterNetworks, listNetworkEntries, parseNetworkFilters }, { networkRow, NETWORK_HEADERS, NETWORKS_QUIET, NETWORKS_TABLE }, { formatList }, { writeStdout }] = await Promise.all([
+        import('../../network/network-list.js'),
+        import('../format/network-row.js'),
+        import('../format/format-list.js'),
+        import('../write-stdout.js'),
+      ])
+      const networks = filterNetworks(listNetworkEntries(roots(cmd).store), parseNetworkFilters(flags.filter))
+      // -q is the ids, unless a format of its own is given (docker/cli NewNetworkFormat)
+      const quiet = flags.quiet === true && (flags.format === undefined || flags.format === '' || flags.format === 'table')
+      const rows = networks.map((n) => networkRow(n, { noTrunc: !flags.trunc }))
+      writeStdout(formatList(quiet ? NETWORKS_QUIET : flags.format, rows, { defaultTable: NETWORKS_TABLE, headers: NETWORK_HEADERS }))
     })
 
   network

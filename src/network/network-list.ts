@@ -1,0 +1,126 @@
+/**
+ * What `network ls` lists, and its --filter as Docker's daemon reads it
+ * (moby daemon/network/filter.go, FilterNetworks): `key=value` pairs;
+ * values of one key are alternatives, except `label`, whose values must
+ * all match (filters.Args.MatchKVList). `name` and `id` are unanchored
+ * regular expressions or the exact value (filters.Args.Match); `driver`
+ * and `scope` exact; `type` custom or builtin (bridge, host and none are
+ * Docker's predefined networks).
+ */
+import { UsageError } from '../errors.js'
+import { listNetworks } from './networks.js'
+
+/** One row of `network ls`: a network of mini-run's, or the host and none modes, which Docker lists as networks. */
+export interface NetworkListEntry {
+  id: string
+  name: string
+  driver: string
+  scope: 'local'
+  internal: boolean
+  ipv6: boolean
+  labels: Record<string, string>
+  created: string
+  builtin: boolean
+}
+
+export type NetworkFilters = Map<string, string[]>
+
+const FILTER_KEYS = ['driver', 'id', 'label', 'name', 'scope', 'type']
+
+/** Every network, host and none too, in the order Docker's CLI sorts them: by name, numbers by value. */
+export function listNetworkEntries(storeRoot: string): NetworkListEntry[] {
+  const mode = (name: 'host' | 'none', driver: string): NetworkListEntry => ({
+    // `network inspect host` says this id too (network-inspect.ts)
+    id: name,
+    name,
+    driver,
+    scope: 'local',
+    internal: false,
+    ipv6: false,
+    labels: {},
+    created: '1970-01-01T00:00:00Z',
+    builtin: true,
+  })
+  const defs = listNetworks(storeRoot).map((d): NetworkListEntry => ({
+    id: d.id,
+    name: d.name,
+    driver: d.driver,
+    scope: 'local',
+    internal: false,
+    ipv6: false,
+    labels: d.labels ?? {},
+    created: d.created,
+    builtin: d.builtin === true,
+  }))
+  return [...defs, mode('host', 'host'), mode('none', 'null')].sort((a, b) => naturalOrder(a.name, b.name))
+}
+
+/** `--filter key=value` flags, checked as docker/cli's FilterOpt, then the daemon, check them. */
+export function parseNetworkFilters(flags: readonly string[]): NetworkFilters {
+  const filters: NetworkFilters = new Map()
+  for (const flag of flags) {
+    const eq = flag.indexOf('=')
+    const key = flag.slice(0, eq).trim().toLowerCase()
+    if (eq < 0 || !key) throw new UsageError('bad format of filter (expected name=value)')
+    if (!FILTER_KEYS.includes(key)) throw new UsageError(`invalid filter '${key}'`)
+    filters.set(key, [...(filters.get(key) ?? []), flag.slice(eq + 1).trim()])
+  }
+  for (const type of filters.get('type') ?? []) {
+    if (type !== 'custom' && type !== 'builtin') throw new UsageError(`invalid filter: 'type'='${type}'`)
+  }
+  return filters
+}
+
+/** The networks that pass every filter. */
+export function filterNetworks(networks: readonly NetworkListEntry[], filters: NetworkFilters): NetworkListEntry[] {
+  const any = (key: string, test: (value: string) => boolean) => {
+    const values = filters.get(key)
+    return values === undefined || values.some(test)
+  }
+  return networks.filter(
+    (n) =>
+      any('driver', (v) => v === n.driver) &&
+      any('scope', (v) => v === n.scope) &&
+      any('name', (v) => matches(v, n.name)) &&
+      any('id', (v) => matches(v, n.id)) &&
+      any('type', (v) => (v === 'builtin') === n.builtin) &&
+      (filters.get('label') ?? []).every((l) => labelMatches(l, n.labels)),
+  )
+}
+
+/** filters.Args.Match: the value itself, or an unanchored regular expression (one that is none matches nothing). */
+function matches(pattern: string, value: string): boolean {
+  if (pattern === value) return true
+  try {
+    return new RegExp(pattern).test(value)
+  } catch {
+    return false
+  }
+}
+
+function labelMatches(wanted: string, labels: Record<string, string>): boolean {
+  const eq = wanted.indexOf('=')
+  const key = eq < 0 ? wanted : wanted.slice(0, eq)
+  if (!Object.hasOwn(labels, key)) return false
+  return eq < 0 || labels[key] === wanted.slice(eq + 1)
+}
+
+/** sortorder.NaturalLess (docker/cli's network ls): runs of digits compare by value ("net2" before "net10"). */
+export function naturalOrder(a: string, b: string): number {
+  const chunks = (s: string) => s.match(/\d+|\D+/g) ?? []
+  const x = chunks(a)
+  const y = chunks(b)
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const p = x[i]!
+    const q = y[i]!
+    if (p === q) continue
+    if (/^\d/.test(p) && /^\d/.test(q)) {
+      const d = Number(p) - Number(q)
+      if (d !== 0) return d
+      // equal values: the shorter (fewer leading zeros) first
+      return p.length - q.length
+    }
+    return p < q ? -1 : 1
+  }
+  return x.length - y.length
+}
