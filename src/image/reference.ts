@@ -28,6 +28,8 @@ const PATH_RE = new RegExp(`^${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`)
 const TAG_RE = /^[\w][\w.-]{0,127}$/
 const DIGEST_RE = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/
 const SHA256_RE = /^sha256:[a-f0-9]{64}$/
+// an image id: never a repository name, or `run ID` of an id not in the store would pull docker.io/library/ID
+const IDENTIFIER_RE = /^[a-f0-9]{64}$/
 
 export interface Reference {
   /** Registry host as named in references: "docker.io", "localhost", "host:5000". */
@@ -52,6 +54,8 @@ function invalid(ref: string, why: string): UsageError {
 /** Parse and normalize an image reference; throws a UsageError naming it if invalid. */
 export function parseReference(ref: string): Reference {
   if (ref === '') throw invalid(ref, 'empty reference')
+  // distribution/reference's ParseNormalizedNamed, in its words (a tag after it is a name: ID:1 is accepted)
+  if (IDENTIFIER_RE.test(ref)) throw new UsageError(`invalid repository name (${ref}), cannot specify 64-byte hexadecimal strings`, { code: 'EBADREF' })
   let rest = ref
   let digest: string | undefined
   const at = rest.indexOf('@')

@@ -4,6 +4,7 @@
  */
 import { UsageError } from '../errors.js'
 import { parsePlatform } from '../image/platform.js'
+import { parseReference } from '../image/reference.js'
 import type { ResolvedImage } from '../image/store-types.js'
 import { pullImage, type PullOptions, type PullResult } from './pull.js'
 
@@ -42,6 +43,8 @@ export async function ensureImage(reference: string, policy: PullPolicy, options
   } catch (err) {
     const code = (err as { code?: unknown }).code
     if (policy === 'never' || (code !== 'ENOIMAGE' && code !== 'EINCOMPLETE')) throw err
+    // a reference no registry could serve (an image id not in the store) is refused before "Unable to find"
+    parseReference(reference)
     options.onMissing?.(reference)
     return pullAndResolve(reference, options)
   }
