@@ -11,7 +11,7 @@ import type { RunOutput } from './run-step.js'
 export interface BuildOptions {
   /** The build context directory. */
   context: string
-  /** The Dockerfile; default <context>/Dockerfile. */
+  /** The Dockerfile; default <context>/Dockerfile, or <context>/dockerfile when only that is there (dockerfile-path.ts). */
   dockerfile?: string
   /** Names for the result (-t); none: an untagged image. */
   tags?: string[]

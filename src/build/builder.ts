@@ -30,6 +30,7 @@ import { ImageStore } from '../image/store.js'
 import { defaultStateRoot, defaultStoreRoot } from '../paths.js'
 import { BuildContext } from './build-context.js'
 import { parseKeyValueFlags, readSecrets, type BuildEvent, type BuildOptions, type BuildResult } from './build-options.js'
+import { contextDockerfile } from './dockerfile-path.js'
 import { readDockerfile } from './read-dockerfile.js'
 import { parseDockerfile, flagValue, flagValues, instructionText, type ParsedDockerfile, type Stage } from './dockerfile.js'
 import { commitState, scratchState, stateChainIds, stateFromImage, stateId, type BuildState } from './image-state.js'
@@ -76,7 +77,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   const stateRoot = o.stateRoot ?? defaultStateRoot()
   const env = o.env ?? process.env
   const contextDir = resolve(o.context)
-  const dockerfilePath = resolve(o.dockerfile ?? join(contextDir, 'Dockerfile'))
+  const dockerfilePath = resolve(o.dockerfile ?? contextDockerfile(contextDir))
   // the context first, as Docker checks it: a missing one is named as such, not by its Dockerfile
   const context = BuildContext.open(contextDir, dockerfilePath)
   const text = readDockerfile(dockerfilePath)

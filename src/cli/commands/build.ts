@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
-import { join, resolve } from 'node:path'
+import { resolve } from 'node:path'
+import { contextDockerfile } from '../../build/dockerfile-path.js'
 import { UsageError } from '../../errors.js'
 import type { ResolvedImage } from '../../image/store-types.js'
 import { globalOptions } from '../global-options.js'
@@ -56,7 +57,7 @@ export function register(program: Command): void {
 
 async function buildCommand(context: string, flags: BuildFlags, cmd: Command): Promise<number> {
   const { root, state } = globalOptions(cmd)
-  const named = flags.file ?? join(context, 'Dockerfile')
+  const named = flags.file ?? contextDockerfile(context)
   const dockerfile = resolve(named)
   if (flags.check) {
     const { lintCommand } = await import('./lint.js')
