@@ -49,10 +49,10 @@ describe.skipIf(!isRoot || !netavark)('network: connect and disconnect of a stop
     ok(['create', '--cgroup-parent', env.cgroupParent, '--name', 'made', '--network', 'cs-a', BUSYBOX, 'sleep', '600'])
     ok(['network', 'connect', '--alias', 'late', 'cs-b', 'made'])
     const again = mr(['network', 'connect', 'cs-b', 'made'])
-    expect([again.status, again.stderr]).toEqual([125, 'mini-run: container made is already connected to network cs-b\n'])
+    expect([again.status, again.stderr]).toEqual([1, 'mini-run: container made is already connected to network cs-b\n'])
     // never started, it has no record yet: its plan says where it would start
     const busy = mr(['network', 'rm', 'cs-b'])
-    expect(busy.status).toBe(125)
+    expect(busy.status).toBe(1)
     expect(busy.stderr).toMatch(/^mini-run: network cs-b is in use by container made \([0-9a-f]{12}\): remove it first\n$/)
     expect(ok(['network', 'prune', '-f'])).toBe('')
     ok(['start', 'made'])
@@ -63,10 +63,10 @@ describe.skipIf(!isRoot || !netavark)('network: connect and disconnect of a stop
 
     ok(['stop', '-t', '0', 'made'])
     // in use by a stopped container: it would start on it
-    expect(mr(['network', 'rm', 'cs-b']).status).toBe(125)
+    expect(mr(['network', 'rm', 'cs-b']).status).toBe(1)
     ok(['network', 'disconnect', 'cs-b', 'made'])
     const last = mr(['network', 'disconnect', 'cs-a', 'made'])
-    expect([last.status, last.stderr]).toEqual([125, 'mini-run: container made would have no network left: connect it to another one first\n'])
+    expect([last.status, last.stderr]).toEqual([1, 'mini-run: container made would have no network left: connect it to another one first\n'])
     ok(['network', 'rm', 'cs-b'])
     ok(['start', 'made'])
     expect(eth1('made')).toBe('none\n')

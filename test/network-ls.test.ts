@@ -68,7 +68,7 @@ describe('network ls', () => {
     expect(names('label=tier=db', 'label=a=1')).toEqual(['net10'])
     expect(names('label=tier=db', 'label=a=2')).toEqual([])
     const bad = env.run(['network', 'ls', '-f', 'type=foo'])
-    expect([bad.status, bad.stderr]).toEqual([125, "mini-run: invalid filter: 'type'='foo'\n"])
+    expect([bad.status, bad.stderr]).toEqual([1, "mini-run: invalid filter: 'type'='foo'\n"])
     expect(env.run(['network', 'ls', '-f', 'colour=red']).stderr).toBe("mini-run: invalid filter 'colour'\n")
     expect(env.run(['network', 'ls', '-f', 'name']).stderr).toBe('mini-run: bad format of filter (expected name=value)\n')
   })
