@@ -4,6 +4,7 @@
  * start on it) is not removed.
  */
 import { MiniRunError } from '../errors.js'
+import { isRoot } from '../paths.js'
 import { listContainers, type ContainerInfo } from '../runtime/container/containers.js'
 import { hostRoutes } from './host-net.js'
 import { takeDownDefaultBridge } from './fast-bridge.js'
@@ -33,11 +34,18 @@ export function removeUserNetwork(storeRoot: string, stateRoot: string, name: st
   return def
 }
 
-export function pruneNetworks(storeRoot: string, stateRoot: string): string[] {
+/**
+ * The user's networks no container uses; as root, also the default
+ * bridge's bridge and rules while no container is on it (fast-bridge.ts).
+ * A rootless user has no bridge to take down: their containers are on
+ * pasta or none, and the mini-run0 they may see is root's, with root's
+ * containers on it (their leases are not in this user's state), which a
+ * teardown could not touch anyway (unshare --net needs CAP_SYS_ADMIN).
+ */
+export function pruneNetworks(storeRoot: string, stateRoot: string, root = isRoot()): string[] {
   const containers = listContainers(stateRoot)
   const used = new Set(containers.flatMap(networksOf))
-  // the default network stays, but its bridge and rules go while no container is on it (fast-bridge.ts)
-  if (!containers.some((c) => c.network?.networks.includes(DEFAULT_NETWORK))) takeDownDefaultBridge(stateRoot)
+  if (root && !containers.some((c) => c.network?.networks.includes(DEFAULT_NETWORK))) takeDownDefaultBridge(stateRoot)
   const removed: string[] = []
   for (const def of listNetworks(storeRoot)) {
     if (def.builtin || used.has(def.name)) continue

@@ -1,0 +1,61 @@
+// Networks as a rootless user sees them: `nobody` prunes, lists and uses
+// compose in a network namespace of the test's own (helpers/netns.ts),
+// where root's default bridge has left its anchor (fast-bridge.ts), as on
+// a host where root runs containers too. No pasta here (no /dev/net/tun):
+// the containers are --network none, or fail before they are made.
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openTempDir, stageCli, type StagedCli } from './helpers/as-user.js'
+import { makeNetns, type Netns } from './helpers/netns.js'
+import { BUSYBOX_ROOTFS, isRoot } from './helpers/test-env.js'
+
+const NOBODY = 65534
+
+describe.skipIf(!isRoot)('rootless networks (needs root to become nobody)', () => {
+  let dir: string
+  let staged: StagedCli
+  let rootfs: string
+  let ns: Netns
+  const asNobody = (args: string[], cwd = '/') =>
+    ns.exec(['setpriv', '--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', staged.cli, '--state', `${dir}/s`, '--root', `${dir}/r`, ...args], {
+      env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin:/usr/sbin:/sbin`, HOME: dir },
+      cwd,
+    })
+
+  beforeAll(() => {
+    dir = openTempDir('mini-run-rootless-networks-')
+    execFileSync('chmod', ['777', dir])
+    staged = stageCli(dir)
+    rootfs = join(dir, 'rootfs')
+    execFileSync('cp', ['-a', BUSYBOX_ROOTFS, rootfs])
+    execFileSync('chown', ['-R', `${NOBODY}:${NOBODY}`, rootfs])
+    ns = makeNetns()
+    // root's default bridge, kept up by its anchor between root's containers
+    ns.exec(['ip', 'link', 'add', 'mini-run0', 'type', 'bridge'])
+    ns.exec(['ip', 'link', 'add', 'mini-run0-pin', 'master', 'mini-run0', 'type', 'veth', 'peer', 'name', 'mini-run0-pip'])
+  })
+  afterAll(() => {
+    ns?.close()
+    if (dir) rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('network prune and system prune leave root\'s default bridge alone and finish', () => {
+    const before = ns.snapshot().links
+    expect(before).toContain('mini-run0-pin')
+    const stopped = asNobody(['create', '--network', 'none', '--rootfs', rootfs, 'true'])
+    expect(stopped.stderr).toBe('')
+    const id = stopped.stdout.trim()
+
+    const net = asNobody(['network', 'prune', '-f'])
+    expect(net.stderr).toBe('')
+    expect(net.status).toBe(0)
+    const all = asNobody(['system', 'prune', '-f'])
+    expect(all.stderr).toBe('')
+    expect(all.stdout).toContain(`Deleted Containers:\n${id}\n`)
+    expect(all.status).toBe(0)
+    expect(asNobody(['ps', '-aq']).stdout).toBe('')
+    expect(ns.snapshot().links).toEqual(before)
+  })
+})
