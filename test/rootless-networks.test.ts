@@ -58,4 +58,18 @@ describe.skipIf(!isRoot)('rootless networks (needs root to become nobody)', () =
     expect(asNobody(['ps', '-aq']).stdout).toBe('')
     expect(ns.snapshot().links).toEqual(before)
   })
+
+  it('network ls lists pasta, not root\'s bridge; inspect and rm of bridge say why in one line', () => {
+    const rows = asNobody(['network', 'ls']).stdout.trimEnd().split('\n').map((line) => line.trim().split(/\s+/))
+    expect(rows).toEqual([['NETWORK', 'ID', 'NAME', 'DRIVER', 'SCOPE'], ['host', 'host', 'host', 'local'], ['none', 'none', 'null', 'local'], ['pasta', 'pasta', 'pasta', 'local']])
+    expect(asNobody(['network', 'ls', '-q']).stdout).toBe('host\nnone\npasta\n')
+    const pasta = JSON.parse(asNobody(['network', 'inspect', 'pasta']).stdout) as { Name: string; Driver: string; IPAM: { Config: unknown[] } }[]
+    expect(pasta.map((n) => [n.Name, n.Driver, n.IPAM.Config])).toEqual([['pasta', 'pasta', []]])
+    for (const args of [['network', 'inspect', 'bridge'], ['network', 'rm', 'bridge'], ['network', 'inspect', 'default']]) {
+      const r = asNobody(args)
+      expect(r.stdout).toBe(args[1] === 'inspect' ? '[]\n' : '')
+      expect(r.stderr).toBe(`mini-run: network ${args[2]} is root's default bridge (mini-run0), which a rootless container cannot join: its default network is pasta\n`)
+      expect(r.status).not.toBe(0)
+    }
+  })
 })

@@ -6,6 +6,7 @@
  */
 import { listContainers, type ContainerInfo } from '../runtime/container/containers.js'
 import { networkMode } from '../runtime/container/filter-containers.js'
+import { isRoot } from '../paths.js'
 import { findNetwork } from './networks.js'
 
 /** Containers with a network record naming it. */
@@ -13,21 +14,34 @@ export function networkUsers(stateRoot: string, name: string): ContainerInfo[] {
   return listContainers(stateRoot).filter((c) => c.network?.networks.includes(name))
 }
 
+/** A mode that `network ls` lists and `network inspect` shows, though no network of mini-run's. */
+export interface ModeNetwork {
+  name: 'pasta' | 'host' | 'none'
+  driver: 'pasta' | 'host' | 'null'
+}
+
 /**
  * host and none, which `network ls` lists as Docker does: no network
  * mini-run makes, the modes of a container that shares the host's stack or
- * has only lo. Their running containers, with no address.
+ * has only lo. A rootless user's list starts with pasta, their containers'
+ * default in place of root's `bridge`: a network namespace each, no
+ * addresses of mini-run's, nothing shared between containers.
  */
-function modeNetwork(stateRoot: string, mode: 'host' | 'none'): Record<string, unknown> {
+export function modeNetworks(root = isRoot()): ModeNetwork[] {
+  return [...(root ? [] : [{ name: 'pasta', driver: 'pasta' } as const]), { name: 'host', driver: 'host' }, { name: 'none', driver: 'null' }]
+}
+
+/** A mode's running containers, with no address. */
+function modeNetwork(stateRoot: string, mode: ModeNetwork): Record<string, unknown> {
   const containers: Record<string, unknown> = {}
   for (const c of listContainers(stateRoot)) {
-    if (c.status === 'running' && networkMode(c) === mode) containers[c.id] = { Name: c.name, MacAddress: '', IPv4Address: '' }
+    if (c.status === 'running' && networkMode(c) === mode.name) containers[c.id] = { Name: c.name, MacAddress: '', IPv4Address: '' }
   }
   return {
-    Name: mode,
-    Id: mode,
+    Name: mode.name,
+    Id: mode.name,
     Scope: 'local',
-    Driver: mode === 'host' ? 'host' : 'null',
+    Driver: mode.driver,
     EnableIPv6: false,
     IPAM: { Driver: 'default', Config: [] },
     Internal: false,
@@ -38,9 +52,10 @@ function modeNetwork(stateRoot: string, mode: 'host' | 'none'): Record<string, u
 }
 
 /** `docker network inspect`'s shape, for the fields mini-run has. */
-export function inspectNetwork(storeRoot: string, stateRoot: string, name: string): Record<string, unknown> {
-  if (name === 'host' || name === 'none') return modeNetwork(stateRoot, name)
-  const def = findNetwork(storeRoot, name)
+export function inspectNetwork(storeRoot: string, stateRoot: string, name: string, root = isRoot()): Record<string, unknown> {
+  const mode = modeNetworks(root).find((m) => m.name === name)
+  if (mode) return modeNetwork(stateRoot, mode)
+  const def = findNetwork(storeRoot, name, root)
   const containers: Record<string, unknown> = {}
   for (const c of networkUsers(stateRoot, def.name)) {
     if (c.status !== 'running') continue

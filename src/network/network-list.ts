@@ -8,6 +8,7 @@
  * Docker's predefined networks).
  */
 import { UsageError } from '../errors.js'
+import { modeNetworks, type ModeNetwork } from './network-inspect.js'
 import { listNetworks } from './networks.js'
 
 /** One row of `network ls`: a network of mini-run's, or the host and none modes, which Docker lists as networks. */
@@ -29,7 +30,7 @@ const FILTER_KEYS = ['driver', 'id', 'label', 'name', 'scope', 'type']
 
 /** Every network, host and none too, in the order Docker's CLI sorts them: by name, numbers by value. */
 export function listNetworkEntries(storeRoot: string): NetworkListEntry[] {
-  const mode = (name: 'host' | 'none', driver: string): NetworkListEntry => ({
+  const mode = ({ name, driver }: ModeNetwork): NetworkListEntry => ({
     // `network inspect host` says this id too (network-inspect.ts)
     id: name,
     name,
@@ -52,7 +53,8 @@ export function listNetworkEntries(storeRoot: string): NetworkListEntry[] {
     created: d.created,
     builtin: d.builtin === true,
   }))
-  return [...defs, mode('host', 'host'), mode('none', 'null')].sort((a, b) => naturalOrder(a.name, b.name))
+  // host and none, as Docker lists them; a rootless user's pasta in place of root's bridge
+  return [...defs, ...modeNetworks().map(mode)].sort((a, b) => naturalOrder(a.name, b.name))
 }
 
 /** `--filter key=value` flags, checked as docker/cli's FilterOpt, then the daemon, check them. */

@@ -8,6 +8,7 @@ import { closeSync, constants, mkdirSync, openSync, readdirSync, readFileSync, r
 import { join } from 'node:path'
 import { MiniRunError, UsageError } from '../errors.js'
 import * as lockCalls from '../native/lock-calls.js'
+import { isRoot } from '../paths.js'
 import { randomHex } from '../random.js'
 import { formatCidr, formatIp, isHostAddress, overlaps, parseCidr, parseIp, type Cidr } from './ipv4.js'
 import type { HostRoute } from './host-net.js'
@@ -72,8 +73,13 @@ function readDef(file: string): NetworkDef | undefined {
   }
 }
 
-/** `bridge` first, then the user's networks by name. */
-export function listNetworks(storeRoot: string): NetworkDef[] {
+/**
+ * `bridge` first, then the user's networks by name. A rootless user's list
+ * has no `bridge`: mini-run0 is root's, and a rootless container, which
+ * cannot join a bridge (a veth needs root), gets pasta's network instead
+ * (plan-network.ts), as `network ls` shows.
+ */
+export function listNetworks(storeRoot: string, root = isRoot()): NetworkDef[] {
   let names: string[] = []
   try {
     names = readdirSync(networksDir(storeRoot)).filter((n) => n.endsWith('.json')).sort()
@@ -81,12 +87,15 @@ export function listNetworks(storeRoot: string): NetworkDef[] {
     // none created yet
   }
   const user = names.map((n) => readDef(join(networksDir(storeRoot), n))).filter((d): d is NetworkDef => d !== undefined)
-  return [defaultNetwork(), ...user]
+  return root ? [defaultNetwork(), ...user] : user
 }
 
-export function findNetwork(storeRoot: string, name: string): NetworkDef {
+export function findNetwork(storeRoot: string, name: string, root = isRoot()): NetworkDef {
+  if ((name === DEFAULT_NETWORK || name === 'default') && !root) {
+    throw new MiniRunError(`network ${name} is root's default bridge (${DEFAULT_BRIDGE}), which a rootless container cannot join: its default network is pasta`, { code: 'ENONETWORK' })
+  }
   if (name === DEFAULT_NETWORK || name === 'default') return defaultNetwork()
-  const all = listNetworks(storeRoot)
+  const all = listNetworks(storeRoot, root)
   const def = all.find((n) => n.name === name) ?? (/^[0-9a-f]{3,64}$/.test(name) ? only(all.filter((n) => n.id.startsWith(name))) : undefined)
   if (!def) throw new MiniRunError(`network ${name} not found`, { code: 'ENONETWORK' })
   return def
