@@ -9,9 +9,11 @@ import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openTempDir, stageCli, type StagedCli } from './helpers/as-user.js'
 import { makeNetns, type Netns } from './helpers/netns.js'
-import { BUSYBOX_ROOTFS, isRoot } from './helpers/test-env.js'
+import { BUSYBOX_OCI, BUSYBOX_ROOTFS, isRoot } from './helpers/test-env.js'
 
 const NOBODY = 65534
+/** The name busybox-oci's index gives its image. */
+const BUSYBOX = 'localhost/mini-run/busybox:latest'
 
 describe.skipIf(!isRoot)('rootless networks (needs root to become nobody)', () => {
   let dir: string
@@ -37,6 +39,9 @@ describe.skipIf(!isRoot)('rootless networks (needs root to become nobody)', () =
     ns.exec(['ip', 'link', 'add', 'mini-run0-pin', 'master', 'mini-run0', 'type', 'veth', 'peer', 'name', 'mini-run0-pip'])
   })
   afterAll(() => {
+    // a container a failed test left behind, running as nobody
+    const left = ns && staged ? asNobody(['ps', '-aq']).stdout.split('\n').filter(Boolean) : []
+    if (left.length) asNobody(['rm', '-f', ...left])
     ns?.close()
     if (dir) rmSync(dir, { recursive: true, force: true })
   })
@@ -71,5 +76,39 @@ describe.skipIf(!isRoot)('rootless networks (needs root to become nobody)', () =
       expect(r.stderr).toBe(`mini-run: network ${args[2]} is root's default bridge (mini-run0), which a rootless container cannot join: its default network is pasta\n`)
       expect(r.status).not.toBe(0)
     }
+  })
+
+  it('compose up of a project on its default network refuses in one line before it makes anything; network_mode: none runs', () => {
+    execFileSync('cp', ['-a', BUSYBOX_OCI, join(dir, 'busybox-oci')])
+    execFileSync('chmod', ['-R', 'a+rX', join(dir, 'busybox-oci')])
+    const load = asNobody(['load', '-i', join(dir, 'busybox-oci')])
+    expect(load.stdout).toContain(BUSYBOX)
+    expect(load.status).toBe(0)
+    const project = join(dir, 'cp')
+    mkdirSync(project)
+    writeFileSync(join(project, 'compose.yaml'), `services:\n  a:\n    image: ${BUSYBOX}\n    command: sleep 60\n`)
+    execFileSync('chmod', ['-R', 'a+rX', project])
+    for (const verb of [['up', '-d'], ['create'], ['run', '--rm', 'a', 'true']]) {
+      const up = asNobody(['compose', ...verb], project)
+      expect(up.stdout).toBe('')
+      expect(up.stderr).toBe(
+        `mini-run: compose.yaml: services.a: a rootless container cannot join the project network cp_default: it is a bridge, which needs root, and rootless containers get pasta's network, one each, where services cannot reach each other by name; run compose as root, or set network_mode: none (only lo) or bridge (pasta's network, no names between services)\n`,
+      )
+      expect(up.status).toBe(1)
+      expect(asNobody(['network', 'ls', '-q']).stdout).toBe('')
+      expect(asNobody(['ps', '-aq']).stdout).toBe('')
+    }
+
+    writeFileSync(join(project, 'compose.yaml'), `services:\n  a:\n    image: ${BUSYBOX}\n    command: sleep 60\n    network_mode: none\n`)
+    try {
+      const up = asNobody(['compose', 'up', '-d'], project)
+      expect(up.stderr).not.toMatch(/mini-run:/)
+      expect(up.status).toBe(0)
+      expect(asNobody(['compose', 'exec', 'a', 'ls', '/sys/class/net'], project).stdout).toBe('lo\n')
+    } finally {
+      asNobody(['compose', 'down', '-t', '0'], project)
+    }
+    expect(asNobody(['ps', '-aq']).stdout).toBe('')
+    expect(asNobody(['network', 'ls', '-q']).stdout).toBe('')
   })
 })

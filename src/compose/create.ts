@@ -12,6 +12,7 @@ import { ensureImages } from './images.js'
 import type { Project } from './model.js'
 import { projectContainers } from './project-containers.js'
 import { ensureNetworks, ensureVolumes } from './project-resources.js'
+import { checkRootlessNetworks } from './rootless-networks.js'
 import { converge, selectedServices, type UpOptions } from './up.js'
 
 export type CreateOptions = Omit<UpOptions, 'noDeps'>
@@ -23,6 +24,7 @@ export async function create(ctx: ComposeContext, project: Project, o: CreateOpt
   const waves = startWaves(services, project.mainFile)
   const fileOf = (n: string) => project.serviceFiles[n] ?? project.mainFile
 
+  checkRootlessNetworks(project, targets)
   const imageIds = await ensureImages(ctx, project, [...targets].sort(), o, fileOf)
   ensureNetworks(ctx, project, new Set(Object.values(services).flatMap((s) => Object.keys(s.networks))), project.mainFile)
   ensureVolumes(ctx, project, new Set(Object.values(services).flatMap((s) => s.volumes.flatMap((v) => (v.type === 'volume' && v.source ? [v.source] : [])))), project.mainFile)

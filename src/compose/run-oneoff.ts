@@ -13,6 +13,7 @@ import type { ComposeContext } from './compose-context.js'
 import { ensureImages } from './images.js'
 import type { Project, Service } from './model.js'
 import { ensureNetworks, ensureVolumes } from './project-resources.js'
+import { checkRootlessNetworks } from './rootless-networks.js'
 import { runOptionsOfPlan } from './service-container.js'
 import { containerPlan, selectedServices, up } from './up.js'
 import { waitDependency } from './wait-dependency.js'
@@ -38,6 +39,7 @@ export interface RunOneOffOptions {
 export async function runOneOff(ctx: ComposeContext, project: Project, serviceName: string, o: RunOneOffOptions): Promise<number> {
   selectedServices(project, [serviceName])
   const base = project.services[serviceName]!
+  checkRootlessNetworks(project, [serviceName])
   const deps = Object.keys(base.dependsOn)
   const fileOf = (n: string) => project.serviceFiles[n] ?? project.mainFile
   if (deps.length && !o.noDeps) {

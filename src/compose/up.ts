@@ -20,6 +20,7 @@ import type { Project, Service } from './model.js'
 import { checkHostPorts } from './ports-check.js'
 import { containerName, projectContainers, type ServiceContainer } from './project-containers.js'
 import { ensureNetworks, ensureVolumes } from './project-resources.js'
+import { checkRootlessNetworks } from './rootless-networks.js'
 import { createServiceContainer, planHash, startServiceContainer, type ContainerPlan } from './service-container.js'
 import type { JoinedNetwork } from './service-flags.js'
 import { waitDependency } from './wait-dependency.js'
@@ -83,6 +84,7 @@ export async function up(ctx: ComposeContext, project: Project, o: UpOptions = {
   const fileOf = (n: string) => project.serviceFiles[n] ?? project.mainFile
 
   // what can be checked is checked before anything is made
+  checkRootlessNetworks(project, targets)
   checkHostPorts(ctx.stateRoot, project, targets)
   const imageIds = await ensureImages(ctx, project, [...targets].sort(), o, fileOf)
   ensureNetworks(ctx, project, new Set(Object.values(services).flatMap((s) => Object.keys(s.networks))), project.mainFile)
