@@ -2,15 +2,16 @@
 // 127.0.0.1:PORT into it. In a network and mount namespace of the test's
 // own (helpers/netns.ts): a veth stands in for the host's outside interface
 // (pasta copies its address and default route; nothing is sent there) and
-// /dev/net/tun is open to all, as Debian's udev leaves it. Images do not
-// run rootless yet: the container is a --rootfs copy owned by nobody.
+// /dev/net/tun is open to all, as Debian's udev leaves it. The -p
+// containers are a --rootfs copy owned by nobody (a --rootfs run asks for
+// its network with a flag); the plain run is of busybox, loaded by nobody.
 import { execFileSync } from 'node:child_process'
 import { readdirSync, readFileSync, rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openTempDir, stageCli, type StagedCli } from './helpers/as-user.js'
 import { makeNetns, until, type Netns } from './helpers/netns.js'
-import { BUSYBOX_ROOTFS, isRoot } from './helpers/test-env.js'
+import { BUSYBOX_OCI, BUSYBOX_ROOTFS, isRoot } from './helpers/test-env.js'
 
 const NOBODY = 65534
 const pasta = (() => {
@@ -77,6 +78,15 @@ describe.skipIf(!isRoot || !pasta)('network: rootless with pasta (needs root to 
     const again = asNobody(ns, ['run', '--rm', '-p', '127.0.0.1:8080:80', '--rootfs', rootfs, 'true'])
     expect(again.stderr).toBe('')
     expect(again.status).toBe(0)
+  })
+
+  it('an image run with no network flag gets eth0 with the host\'s address, as the README says', () => {
+    execFileSync('cp', ['-a', BUSYBOX_OCI, join(dir, 'busybox-oci')])
+    execFileSync('chmod', ['-R', 'a+rX', join(dir, 'busybox-oci')])
+    expect(asNobody(ns, ['load', '-i', join(dir, 'busybox-oci')]).status).toBe(0)
+    const r = asNobody(ns, ['run', '--rm', 'localhost/mini-run/busybox:latest', 'sh', '-c', 'ls /sys/class/net; ip -4 -o addr show eth0 | grep -o "inet [0-9./]*"'])
+    expect(r.stdout).toBe('eth0\nlo\ninet 198.51.100.2/24\n')
+    expect(r.status).toBe(0)
   })
 
   it('without a way out (no /dev/net/tun here) a plain run keeps only lo, and -p says why in one line', () => {
