@@ -95,7 +95,7 @@ describe.skipIf(!isRoot)('rootless networks (needs root to become nobody)', () =
         `mini-run: compose.yaml: services.a: a rootless container cannot join the project network cp_default: it is a bridge, which needs root, and rootless containers get pasta's network, one each, where services cannot reach each other by name; run compose as root, or set network_mode: none (only lo) or bridge (pasta's network, no names between services)\n`,
       )
       expect(up.status).toBe(1)
-      expect(asNobody(['network', 'ls', '-q']).stdout).toBe('')
+      expect(asNobody(['network', 'ls', '-q']).stdout).toBe('host\nnone\npasta\n')
       expect(asNobody(['ps', '-aq']).stdout).toBe('')
     }
 
@@ -109,6 +109,6 @@ describe.skipIf(!isRoot)('rootless networks (needs root to become nobody)', () =
       asNobody(['compose', 'down', '-t', '0'], project)
     }
     expect(asNobody(['ps', '-aq']).stdout).toBe('')
-    expect(asNobody(['network', 'ls', '-q']).stdout).toBe('')
+    expect(asNobody(['network', 'ls', '-q']).stdout).toBe('host\nnone\npasta\n')
   })
 })
