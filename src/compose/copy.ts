@@ -10,7 +10,7 @@ import { copyFromContainer, copyToContainer, type CpOptions } from '../runtime/c
 import { emit, type ComposeContext } from './compose-context.js'
 import type { Project } from './model.js'
 import { projectContainers, type ServiceContainer } from './project-containers.js'
-import { checkServiceNames } from './up.js'
+import { servicesWithContainers } from './service-scope.js'
 
 /** A tar stream's sink: the CLI's stdout for "-". */
 export interface TarSink {
@@ -31,7 +31,7 @@ export interface ServiceCopy {
 }
 
 export function containersForCopy(ctx: ComposeContext, project: Project, c: Pick<ServiceCopy, 'service' | 'direction' | 'index' | 'all'>): ServiceContainer[] {
-  checkServiceNames(project, [c.service])
+  servicesWithContainers(project, [c.service])
   const of = projectContainers(ctx.stateRoot, project.name).filter((x) => x.service === c.service)
   if (c.index !== undefined) {
     const one = of.find((x) => !x.oneoff && x.number === c.index)

@@ -11,30 +11,38 @@ import { startWaves } from './dependency-order.js'
 import { stopOrder } from './down.js'
 import type { Project } from './model.js'
 import { projectContainers, type ServiceContainer } from './project-containers.js'
-import { selectedServices } from './up.js'
+import { servicesWithContainers } from './service-scope.js'
 
-function containersOf(ctx: ComposeContext, project: Project, services: readonly string[] | undefined): ServiceContainer[] {
-  const names = new Set(selectedServices(project, services))
+function containersOf(ctx: ComposeContext, project: Project, names: ReadonlySet<string>): ServiceContainer[] {
   return projectContainers(ctx.stateRoot, project.name).filter((c) => !c.oneoff && names.has(c.service))
 }
 
 export async function stop(ctx: ComposeContext, project: Project, services?: string[], timeout?: number): Promise<void> {
-  for (const group of stopOrder(project, containersOf(ctx, project, services))) {
+  for (const group of stopOrder(project, containersOf(ctx, project, servicesWithContainers(project, services)))) {
     await Promise.all(group.map((c) => stopServiceContainer(ctx, c, timeout)))
   }
 }
 
+/** With none named, the services the profiles enable, as docker compose's start. */
 export async function start(ctx: ComposeContext, project: Project, services?: string[]): Promise<void> {
-  const containers = containersOf(ctx, project, services)
-  for (const wave of startWaves(project.services, project.mainFile)) {
+  await startServices(ctx, project, services?.length ? servicesWithContainers(project, services) : new Set(Object.keys(project.services)))
+}
+
+async function startServices(ctx: ComposeContext, project: Project, names: ReadonlySet<string>): Promise<void> {
+  const containers = containersOf(ctx, project, names)
+  const waves = startWaves(project.services, project.mainFile)
+  const ordered = new Set(waves.flat())
+  // one no profile enables (restart with none named) has no place in the order: last
+  for (const wave of [...waves, [...names].filter((n) => !ordered.has(n))]) {
     // one its restart policy is about to start again is left to it
     await Promise.all(containers.filter((c) => wave.includes(c.service) && c.info.status !== 'running' && !c.info.restarting).map((c) => startAgain(ctx, c)))
   }
 }
 
+/** The containers stop stopped, started again: those of every service with none named, whatever its profile. */
 export async function restart(ctx: ComposeContext, project: Project, services?: string[], timeout?: number): Promise<void> {
   await stop(ctx, project, services, timeout)
-  await start(ctx, project, services)
+  await startServices(ctx, project, servicesWithContainers(project, services))
 }
 
 /**
@@ -44,7 +52,7 @@ export async function restart(ctx: ComposeContext, project: Project, services?: 
  */
 export async function pause(ctx: ComposeContext, project: Project, services: string[] | undefined, on: boolean): Promise<void> {
   const { pauseContainer, unpauseContainer } = await import('../runtime/container/pause-container.js')
-  for (const c of containersOf(ctx, project, services)) {
+  for (const c of containersOf(ctx, project, servicesWithContainers(project, services))) {
     if (c.info.status !== 'running' || c.info.paused === on) continue
     emit(ctx, 'Container', c.info.name, on ? 'Pausing' : 'Unpausing')
     await (on ? pauseContainer(c.info, ctx.stateRoot) : unpauseContainer(c.info))

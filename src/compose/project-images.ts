@@ -9,7 +9,7 @@ import { familiarRepository, parseReference } from '../image/reference.js'
 import type { ComposeContext } from './compose-context.js'
 import type { Project } from './model.js'
 import { projectContainers } from './project-containers.js'
-import { selectedServices } from './up.js'
+import { servicesWithContainers } from './service-scope.js'
 
 export interface ContainerImage {
   container: string
@@ -33,7 +33,7 @@ function repositoryAndTag(ref: string | undefined): { repository: string; tag: s
 }
 
 export async function projectImages(ctx: ComposeContext, project: Project, services?: readonly string[]): Promise<ContainerImage[]> {
-  const names = new Set(selectedServices(project, services))
+  const names = servicesWithContainers(project, services)
   const containers = projectContainers(ctx.stateRoot, project.name).filter((c) => names.has(c.service))
   if (containers.length === 0) return []
   const sizes = new Map((await new ImageStore({ root: ctx.storeRoot }).list()).map((i) => [i.configDigest, i.size]))

@@ -9,10 +9,10 @@ import { emit, type ComposeContext } from './compose-context.js'
 import { removeServiceContainer, stopServiceContainer } from './container-ops.js'
 import type { Project } from './model.js'
 import { projectContainers, type ServiceContainer } from './project-containers.js'
-import { selectedServices } from './up.js'
+import { servicesWithContainers } from './service-scope.js'
 
 function ofServices(ctx: ComposeContext, project: Project, services: readonly string[]): ServiceContainer[] {
-  const names = new Set(selectedServices(project, services.length ? services : undefined))
+  const names = servicesWithContainers(project, services)
   return projectContainers(ctx.stateRoot, project.name).filter((c) => names.has(c.service))
 }
 

@@ -11,7 +11,7 @@ import type { ComposeContext } from './compose-context.js'
 import { down } from './down.js'
 import type { Project } from './model.js'
 import { projectContainers, type ServiceContainer } from './project-containers.js'
-import { selectedServices } from './up.js'
+import { servicesWithContainers } from './service-scope.js'
 
 export interface WaitOptions {
   /** Called as each container exits. */
@@ -22,7 +22,7 @@ export interface WaitOptions {
 
 /** Resolves to the exit code of the container that stopped last. */
 export async function waitServices(ctx: ComposeContext, project: Project, services: readonly string[], o: WaitOptions = {}): Promise<number> {
-  const names = new Set(selectedServices(project, services))
+  const names = servicesWithContainers(project, services)
   const running = projectContainers(ctx.stateRoot, project.name).filter((c) => names.has(c.service) && c.info.status === 'running')
   if (running.length === 0) throw new MiniRunError(`no containers for project "${project.name}"`, { code: 'ENOCONTAINERS' })
   let last = 0

@@ -23,9 +23,9 @@ export async function followLogs(stateRoot: string, project: string, services: r
 }
 
 export async function logsCommand(services: string[], flags: { follow?: boolean; tail?: string; timestamps?: boolean; prefix?: boolean }, cmd: Command): Promise<void> {
-  const project = await loadFor(cmd)
-  const { selectedServices } = await import('../../compose/up.js')
-  if (services.length) selectedServices(project, services)
+  const project = await loadFor(cmd, services)
+  const { servicesWithContainers } = await import('../../compose/service-scope.js')
+  servicesWithContainers(project, services)
   const ctx = await contextFor(cmd)
   const tail = flags.tail === undefined || flags.tail === 'all' ? undefined : Number(flags.tail)
   if (tail !== undefined && !(Number.isInteger(tail) && tail >= 0)) throw new UsageError(`invalid --tail "${flags.tail}"`)

@@ -25,16 +25,16 @@ export async function psCommand(services: string[], flags: ComposePsFlags, cmd: 
   const statuses = flags.status ?? []
   const bad = statuses.find((s) => !STATES.includes(s))
   if (bad !== undefined) throw new UsageError(`invalid value for --status: ${JSON.stringify(bad)} (one of ${STATES.join(', ')})`)
-  const project = await loadFor(cmd)
+  const project = await loadFor(cmd, services)
   const ctx = await contextFor(cmd)
-  const [{ projectContainers }, { selectedServices }, { containerRow, CONTAINER_HEADERS }, { formatList }, { dockerStatus }] = await Promise.all([
+  const [{ projectContainers }, { servicesWithContainers }, { containerRow, CONTAINER_HEADERS }, { formatList }, { dockerStatus }] = await Promise.all([
     import('../../compose/project-containers.js'),
-    import('../../compose/up.js'),
+    import('../../compose/service-scope.js'),
     import('../format/container-row.js'),
     import('../format/format-list.js'),
     import('../../runtime/container/filter-containers.js'),
   ])
-  const wanted = new Set(selectedServices(project, services))
+  const wanted = servicesWithContainers(project, services)
   // --status names the states it shows, stopped ones included, as -a would;
   // without either, what Docker's list without all shows: running, paused too
   const shown = (state: string) => (statuses.length > 0 ? statuses.includes(state) : flags.all || state === 'running' || state === 'paused' || state === 'restarting')

@@ -3,15 +3,15 @@ import type { Command } from 'commander'
 import { contextFor, loadFor } from './context.js'
 
 export async function topCommand(services: string[], cmd: Command): Promise<void> {
-  const project = await loadFor(cmd)
+  const project = await loadFor(cmd, services)
   const ctx = await contextFor(cmd)
-  const [{ projectContainers }, { selectedServices }, { topContainer }, { alignTabs }] = await Promise.all([
+  const [{ projectContainers }, { servicesWithContainers }, { topContainer }, { alignTabs }] = await Promise.all([
     import('../../compose/project-containers.js'),
-    import('../../compose/up.js'),
+    import('../../compose/service-scope.js'),
     import('../../runtime/container/top-container.js'),
     import('../format/tab-writer.js'),
   ])
-  const wanted = new Set(selectedServices(project, services.length ? services : undefined))
+  const wanted = servicesWithContainers(project, services)
   const running = projectContainers(ctx.stateRoot, project.name)
     .filter((c) => wanted.has(c.service) && c.info.status === 'running')
     .sort((a, b) => (a.info.name < b.info.name ? -1 : 1))

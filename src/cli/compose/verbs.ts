@@ -11,7 +11,7 @@ function seconds(text: string | undefined): number | undefined {
 }
 
 export async function lifecycleCommand(verb: 'start' | 'stop' | 'restart' | 'pause' | 'unpause', services: string[], flags: { timeout?: string }, cmd: Command): Promise<void> {
-  const project = await loadFor(cmd)
+  const project = await loadFor(cmd, services)
   const ctx = await contextFor(cmd)
   const lifecycle = await import('../../compose/lifecycle.js')
   const list = services.length ? services : undefined
@@ -75,14 +75,14 @@ export interface ExecFlags {
 export async function execCommand(args: string[], flags: ExecFlags, cmd: Command): Promise<void> {
   const [service, ...command] = args
   if (!service || command.length === 0) throw new UsageError('"compose exec" requires a service and a command')
-  const project = await loadFor(cmd)
+  const project = await loadFor(cmd, [service])
   const ctx = await contextFor(cmd)
-  const [{ projectContainers }, { selectedServices }, { execInContainer, prepareExec }] = await Promise.all([
+  const [{ projectContainers }, { servicesWithContainers }, { execInContainer, prepareExec }] = await Promise.all([
     import('../../compose/project-containers.js'),
-    import('../../compose/up.js'),
+    import('../../compose/service-scope.js'),
     import('../../runtime/container/exec-container.js'),
   ])
-  selectedServices(project, [service])
+  servicesWithContainers(project, [service])
   const index = Number(flags.index)
   const c = projectContainers(ctx.stateRoot, project.name).find((x) => x.service === service && !x.oneoff && x.number === index)
   if (!c || c.info.status !== 'running') throw new MiniRunError(`service "${service}" is not running`, { code: 'ENOTRUNNING' })

@@ -1,0 +1,86 @@
+// compose's verbs on a project's running containers, as docker compose has
+// them: a service a profile keeps out, once a command named it; exec -d;
+// start waiting on depends_on's conditions; attached up's exits and Ctrl-C;
+// ps --format json's fields. As root, in a network namespace of the test's
+// own (helpers/netns.ts).
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { makeNetns, type Netns } from './helpers/netns.js'
+import { findHelper } from '../src/network/netavark.js'
+
+const netavark = findHelper('netavark') !== undefined
+
+describe.skipIf(!isRoot || !netavark)('compose: managing the project\'s containers (needs root, netavark)', () => {
+  let env: TestEnv
+  let ns: Netns
+  let n = 0
+  /** A project of its own in a new directory: `c(args)` runs compose on it. */
+  const project = (yaml: string) => {
+    const dir = join(env.dir, `m${++n}`)
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(join(dir, 'compose.yaml'), yaml.replaceAll('${CG}', env.cgroupParent))
+    const name = `m${n}`
+    const args = (more: string[]) => ['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', name, '-f', join(dir, 'compose.yaml'), ...more]
+    return Object.assign((more: string[]) => ns.miniRun(args(more), { cwd: dir, timeout: 120_000 }), { projectName: name, dir, args })
+  }
+  const sleeper = (service: string, extra = '') => `  ${service}:\n    image: ${BUSYBOX}\n    command: [sleep, "1000"]\n    init: true\n    cgroup_parent: \${CG}\n${extra}`
+
+  beforeAll(async () => {
+    env = await makeTestEnv()
+    ns = makeNetns()
+  })
+  afterAll(() => {
+    for (let i = 1; i <= n; i++) ns?.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', `m${i}`, 'down', '-v'], { cwd: join(env.dir, `m${i}`) })
+    ns?.close([env.stateRoot])
+    env?.cleanup()
+  })
+
+  it('a service a profile keeps out, started by naming it, is managed without the profile by every verb', () => {
+    const c = project(`services:\n${sleeper('web')}${sleeper('worker', '    profiles: [extra]\n')}`)
+    const p = c.projectName
+    const ok = (args: string[]) => {
+      const r = c(args)
+      expect([args, r.status, r.stderr]).toEqual([args, 0, expect.not.stringMatching(/mini-run: /)])
+      return r
+    }
+    const states = () => c(['ps', '-a', '--format', '{{.Service}} {{.State}}']).stdout
+    ok(['up', '-d'])
+    ok(['--profile', 'extra', 'up', '-d', 'worker'])
+    expect(states()).toBe('web running\nworker running\n')
+    // with none named: the project's containers, whatever their profile
+    expect(ok(['ps', '--services']).stdout).toBe('web\nworker\n')
+    expect(ok(['images']).stdout).toMatch(new RegExp(`\\n${p}-worker-1 `))
+    // named: enabled, as the Compose Specification has it
+    expect(ok(['ps', 'worker', '--format', '{{.Name}}']).stdout).toBe(`${p}-worker-1\n`)
+    expect(ok(['images', '-q', 'worker']).stdout).toMatch(/^[0-9a-f]{64}\n$/)
+    expect(ok(['exec', '-T', 'worker', 'echo', 'in worker']).stdout).toBe('in worker\n')
+    ok(['logs', 'worker'])
+    expect(ok(['top', 'worker']).stdout).toMatch(new RegExp(`^${p}-worker-1\\n`))
+    ok(['pause', 'worker'])
+    ok(['unpause', 'worker'])
+    ok(['stop', 'worker'])
+    expect(states()).toBe('web running\nworker exited\n')
+    ok(['start', 'worker'])
+    ok(['restart', 'worker'])
+    expect(states()).toBe('web running\nworker running\n')
+    // stop and restart with none named: worker too
+    ok(['restart'])
+    expect(states()).toBe('web running\nworker running\n')
+    ok(['stop'])
+    expect(states()).toBe('web exited\nworker exited\n')
+    ok(['start', 'worker'])
+    ok(['kill', 'worker'])
+    expect(states()).toBe('web exited\nworker exited\n')
+    expect(ok(['rm', '-f', 'worker']).stdout).toBe(`Going to remove ${p}-worker-1\n`)
+    expect(states()).toBe('web exited\n')
+    expect(c(['logs', 'nosuch']).stderr).toBe('mini-run: no such service: nosuch\n')
+    ok(['down'])
+  })
+
+  it('leaves nothing behind once each project is down', () => {
+    for (let i = 1; i <= n; i++) expect(ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', `m${i}`, 'down', '-v'], { cwd: join(env.dir, `m${i}`) }).status).toBe(0)
+    expect(env.leftovers()).toEqual([])
+  })
+})
