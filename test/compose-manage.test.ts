@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
-import { makeNetns, type Netns } from './helpers/netns.js'
+import { makeNetns, until, type Netns } from './helpers/netns.js'
 import { findHelper } from '../src/network/netavark.js'
 
 const netavark = findHelper('netavark') !== undefined
@@ -77,6 +77,19 @@ describe.skipIf(!isRoot || !netavark)('compose: managing the project\'s containe
     expect(states()).toBe('web exited\n')
     expect(c(['logs', 'nosuch']).stderr).toBe('mini-run: no such service: nosuch\n')
     ok(['down'])
+  })
+
+  it('exec -d starts the command and returns, leaving it running in the container', async () => {
+    const c = project(`services:\n${sleeper('web')}`)
+    expect(c(['up', '-d']).status).toBe(0)
+    // it waits for a file the test makes after exec -d has returned: an exec that waited would never return
+    const detached = ns.miniRun(c.args(['exec', '-d', 'web', 'sh', '-c', 'until [ -f /tmp/go ]; do sleep 0.1; done; echo done > /tmp/done']), { cwd: c.dir, timeout: 30_000 })
+    expect([detached.status, detached.stdout, detached.stderr]).toEqual([0, '', ''])
+    expect(c(['exec', '-T', 'web', 'test', '-f', '/tmp/done']).status).toBe(1)
+    expect(c(['exec', '-T', 'web', 'touch', '/tmp/go']).status).toBe(0)
+    await until('the detached command to finish', () => c(['exec', '-T', 'web', 'cat', '/tmp/done']).stdout === 'done\n', 20_000)
+    expect(c(['exec', '--help']).stdout).toMatch(/-d, --detach +start the command and leave it running in the container/)
+    expect(c(['down']).status).toBe(0)
   })
 
   it('leaves nothing behind once each project is down', () => {

@@ -182,7 +182,7 @@ export function register(program: Command): void {
     .description('run a command in a service\'s running container')
     .usage('[options] SERVICE COMMAND [ARG...]')
     .argument('<service-and-command...>')
-    .option('-d, --detach', 'stdin is /dev/null')
+    .option('-d, --detach', 'start the command and leave it running in the container')
     .option('-T, --no-tty', 'no pseudo-terminal (the default when stdin is not a terminal)')
     .option('-e, --env <KEY=VALUE>', 'set an environment variable (repeatable)', collect, [])
     .option('-w, --workdir <dir>', 'working directory')

@@ -77,7 +77,7 @@ export async function execCommand(args: string[], flags: ExecFlags, cmd: Command
   if (!service || command.length === 0) throw new UsageError('"compose exec" requires a service and a command')
   const project = await loadFor(cmd, [service])
   const ctx = await contextFor(cmd)
-  const [{ projectContainers }, { servicesWithContainers }, { execInContainer, prepareExec }] = await Promise.all([
+  const [{ projectContainers }, { servicesWithContainers }, { execDetached, execInContainer, prepareExec }] = await Promise.all([
     import('../../compose/project-containers.js'),
     import('../../compose/service-scope.js'),
     import('../../runtime/container/exec-container.js'),
@@ -87,7 +87,8 @@ export async function execCommand(args: string[], flags: ExecFlags, cmd: Command
   const c = projectContainers(ctx.stateRoot, project.name).find((x) => x.service === service && !x.oneoff && x.number === index)
   if (!c || c.info.status !== 'running') throw new MiniRunError(`service "${service}" is not running`, { code: 'ENOTRUNNING' })
   // a terminal when there is one, as Docker Compose does; -T says none
-  const tty = flags.tty !== false && process.stdin.isTTY === true && process.stdout.isTTY === true
+  // -d: no terminal, as docker compose's exec -d has none
+  const tty = flags.detach !== true && flags.tty !== false && process.stdin.isTTY === true && process.stdout.isTTY === true
   const plan = prepareExec(c.info, {
     command,
     env: flags.env,
@@ -96,8 +97,12 @@ export async function execCommand(args: string[], flags: ExecFlags, cmd: Command
     tty,
     consoleSize: tty ? { height: process.stdout.rows, width: process.stdout.columns } : undefined,
   })
-  const stdin = flags.detach ? openSync('/dev/null', 'r') : 0
-  process.exitCode = await execInContainer(c.info, plan, { stdio: [stdin, 1, 2], forwardSignals: true })
+  if (flags.detach) {
+    // started and left running in the container, as `exec -d` leaves it (cli/commands/exec.ts)
+    const nul = openSync('/dev/null', 'r+')
+    return void (await execDetached(c.info, plan, { stdio: [nul, nul, nul] }))
+  }
+  process.exitCode = await execInContainer(c.info, plan, { stdio: [0, 1, 2], forwardSignals: true })
 }
 
 export interface RunFlags {
