@@ -3,7 +3,7 @@
 // start waiting on depends_on's conditions; attached up's exits and Ctrl-C;
 // ps --format json's fields. As root, in a network namespace of the test's
 // own (helpers/netns.ts).
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
@@ -89,6 +89,42 @@ describe.skipIf(!isRoot || !netavark)('compose: managing the project\'s containe
     expect(c(['exec', '-T', 'web', 'touch', '/tmp/go']).status).toBe(0)
     await until('the detached command to finish', () => c(['exec', '-T', 'web', 'cat', '/tmp/done']).stdout === 'done\n', 20_000)
     expect(c(['exec', '--help']).stdout).toMatch(/-d, --detach +start the command and leave it running in the container/)
+    expect(c(['down']).status).toBe(0)
+  })
+
+  it('start starts a service once its dependencies meet their depends_on conditions, as up does', async () => {
+    // db is healthy once the test makes shared/go; web writes down whether it was there when web started
+    const c = project(`services:
+${sleeper('db', '    volumes: ["./shared:/shared"]\n    healthcheck: {test: [CMD, test, -f, /shared/go], interval: 300ms, retries: 1000}\n')}  web:
+    image: ${BUSYBOX}
+    command: sh -c 'if [ -f /shared/go ]; then echo after; else echo before; fi > /shared/web; exec sleep 1000'
+    volumes: ["./shared:/shared"]
+    depends_on: {db: {condition: service_healthy}}
+    init: true
+    cgroup_parent: \${CG}
+`)
+    const p = c.projectName
+    const shared = join(c.dir, 'shared')
+    mkdirSync(shared)
+    writeFileSync(join(shared, 'go'), '')
+    expect(c(['up', '-d']).status).toBe(0)
+    expect(readFileSync(join(shared, 'web'), 'utf8')).toBe('after\n')
+    expect(c(['stop']).status).toBe(0)
+    rmSync(join(shared, 'go'))
+    rmSync(join(shared, 'web'))
+    const started = ns.miniRunAsync(c.args(['start']))
+    try {
+      await until('db running again', () => c(['ps', '--format', '{{.Service}}']).stdout === 'db\n', 20_000)
+      writeFileSync(join(shared, 'go'), '')
+      const r = await started.done
+      expect([r.status, r.stdout]).toEqual([0, ''])
+      const lines = r.stderr.split('\n')
+      expect(lines.indexOf(` Container ${p}-db-1  Healthy`)).toBeGreaterThan(lines.indexOf(` Container ${p}-db-1  Started`))
+      expect(lines.indexOf(` Container ${p}-web-1  Starting`)).toBeGreaterThan(lines.indexOf(` Container ${p}-db-1  Healthy`))
+    } finally {
+      started.kill()
+    }
+    expect(readFileSync(join(shared, 'web'), 'utf8')).toBe('after\n')
     expect(c(['down']).status).toBe(0)
   })
 

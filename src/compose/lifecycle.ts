@@ -3,7 +3,8 @@
  * start: a stopped container starts again as the same container (its id,
  * writable layer, volumes and log kept: start-existing.ts), planned from
  * what its state recorded; the compose file is not read again for it, as
- * `docker compose start` does not read it either.
+ * `docker compose start` does not read it either. A service starts once
+ * its dependencies meet their depends_on conditions, as in `up`.
  */
 import { emit, type ComposeContext } from './compose-context.js'
 import { startAgain, stopServiceContainer } from './container-ops.js'
@@ -12,6 +13,7 @@ import { stopOrder } from './down.js'
 import type { Project } from './model.js'
 import { projectContainers, type ServiceContainer } from './project-containers.js'
 import { servicesWithContainers } from './service-scope.js'
+import { waitDependency } from './wait-dependency.js'
 
 function containersOf(ctx: ComposeContext, project: Project, names: ReadonlySet<string>): ServiceContainer[] {
   return projectContainers(ctx.stateRoot, project.name).filter((c) => !c.oneoff && names.has(c.service))
@@ -34,8 +36,18 @@ async function startServices(ctx: ComposeContext, project: Project, names: Reado
   const ordered = new Set(waves.flat())
   // one no profile enables (restart with none named) has no place in the order: last
   for (const wave of [...waves, [...names].filter((n) => !ordered.has(n))]) {
-    // one its restart policy is about to start again is left to it
-    await Promise.all(containers.filter((c) => wave.includes(c.service) && c.info.status !== 'running' && !c.info.restarting).map((c) => startAgain(ctx, c)))
+    await Promise.all(
+      wave.map(async (name) => {
+        // one its restart policy is about to start again is left to it
+        const stopped = containers.filter((c) => c.service === name && c.info.status !== 'running' && !c.info.restarting)
+        if (stopped.length === 0) return
+        // each dependency meets its condition first, as up waits for it (docker compose's start does too)
+        const s = project.services[name]
+        const file = project.serviceFiles[name] ?? project.mainFile
+        await Promise.all(Object.entries(s?.dependsOn ?? {}).map(([dep, d]) => waitDependency(ctx, project.name, name, dep, d, file)))
+        await Promise.all(stopped.map((c) => startAgain(ctx, c)))
+      }),
+    )
   }
 }
 
