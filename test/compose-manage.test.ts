@@ -3,11 +3,13 @@
 // start waiting on depends_on's conditions; attached up's exits and Ctrl-C;
 // ps --format json's fields. As root, in a network namespace of the test's
 // own (helpers/netns.ts).
+import { spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 import { makeNetns, until, type Netns } from './helpers/netns.js'
+import { cliEnv } from './helpers/cli.js'
 import { findHelper } from '../src/network/netavark.js'
 
 const netavark = findHelper('netavark') !== undefined
@@ -126,6 +128,33 @@ ${sleeper('db', '    volumes: ["./shared:/shared"]\n    healthcheck: {test: [CMD
     }
     expect(readFileSync(join(shared, 'web'), 'utf8')).toBe('after\n')
     expect(c(['down']).status).toBe(0)
+  })
+
+  it('attached up says each container\'s exit with its code; Ctrl-C stops the services and ends it with 130', async () => {
+    const job = project(`services:\n  job:\n    image: ${BUSYBOX}\n    command: sh -c 'echo working; exit 3'\n    cgroup_parent: \${CG}\n`)
+    const ended = job(['up'])
+    expect([ended.status, ended.stdout]).toEqual([0, 'Attaching to job-1\njob-1 | working\njob-1 exited with code 3\n'])
+
+    const talk = project(`services:\n  talk:\n    image: ${BUSYBOX}\n    command: sh -c 'echo hello; exec sleep 1000'\n    init: true\n    cgroup_parent: \${CG}\n`)
+    // one SIGINT to mini-run alone, as a terminal's Ctrl-C sends it, once the service has spoken
+    const up = spawn('nsenter', [`--net=/proc/${ns.pid}/ns/net`, 'mini-run', ...talk.args(['up'])], { cwd: talk.dir, stdio: ['ignore', 'pipe', 'pipe'], env: cliEnv() })
+    let stdout = ''
+    let stderr = ''
+    up.stdout.on('data', (d) => (stdout += d))
+    up.stderr.on('data', (d) => (stderr += d))
+    const closed = new Promise<number | null>((resolve) => up.on('close', (status) => resolve(status)))
+    try {
+      await until('talk to say hello', () => stdout.includes('talk-1 | hello\n'), 60_000)
+      up.kill('SIGINT')
+      expect(await closed, stderr).toBe(130)
+    } finally {
+      up.kill('SIGKILL')
+    }
+    expect(stdout).toMatch(/^Attaching to talk-1\ntalk-1 \| hello\ntalk-1 exited with code \d+\n$/)
+    expect(stderr).toMatch(new RegExp(`Gracefully stopping\\.\\.\\.[^]*Container ${talk.projectName}-talk-1 {2}Stopped`))
+    expect(talk(['ps', '-a', '--format', '{{.State}}']).stdout).toBe('exited\n')
+    expect(job(['down']).status).toBe(0)
+    expect(talk(['down']).status).toBe(0)
   })
 
   it('leaves nothing behind once each project is down', () => {

@@ -271,7 +271,7 @@ describe.skipIf(!isRoot || !netavark)('compose: health, restart policies and err
     const c = project(`services:\n  talk:\n    image: ${BUSYBOX}\n    command: sh -c 'echo hello; exec sleep 1000'\n    init: true\n    cgroup_parent: \${CG}\n`)
     const up = ns.exec(['timeout', '--foreground', '-s', 'INT', '3', 'mini-run', '--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', `q${n}`, 'up'], { cwd: join(env.dir, `q${n}`), env: { ...process.env, CG: env.cgroupParent } })
     expect(up.status, up.stderr).toBe(124) // timeout's own code: it was interrupted, and ended by that
-    expect(up.stdout).toBe('Attaching to talk-1\ntalk-1 | hello\n')
+    expect(up.stdout).toMatch(/^Attaching to talk-1\ntalk-1 \| hello\ntalk-1 exited with code \d+\n$/)
     expect(up.stderr).toMatch(/Gracefully stopping\.\.\./)
     expect(up.stderr).toMatch(/Container q\d+-talk-1 {2}Stopped/)
     expect(c(['ps', '-a']).stdout).toMatch(/talk-1 .*Exited/)

@@ -14,12 +14,14 @@ export interface ProjectLogsOptions {
   tail?: number
   timestamps?: boolean
   write: (c: ServiceContainer, stream: 'stdout' | 'stderr', text: string) => void | Promise<void>
+  /** Following: a container's log has ended (it stopped), its last chunk written. */
+  onEnd?: (c: ServiceContainer) => void | Promise<void>
 }
 
 export async function projectLogs(stateRoot: string, containers: readonly ServiceContainer[], o: ProjectLogsOptions): Promise<void> {
   await Promise.all(
-    containers.map((c) =>
-      readLogs(logFile(stateRoot, c.info.id), {
+    containers.map(async (c) => {
+      await readLogs(logFile(stateRoot, c.info.id), {
         ...(o.tail !== undefined ? { tail: o.tail } : {}),
         timestamps: o.timestamps === true,
         follow: o.follow === true,
@@ -32,8 +34,9 @@ export async function projectLogs(stateRoot: string, containers: readonly Servic
           }
         },
         write: (stream, text) => o.write(c, stream, text),
-      }),
-    ),
+      })
+      if (o.follow) await o.onEnd?.(c)
+    }),
   )
 }
 

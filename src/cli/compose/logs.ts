@@ -2,9 +2,19 @@
 import type { Command } from 'commander'
 import { once } from 'node:events'
 import { UsageError } from '../../errors.js'
+import type { ServiceContainer } from '../../compose/project-containers.js'
 import { contextFor, loadFor } from './context.js'
 
-export async function followLogs(stateRoot: string, project: string, services: readonly string[], o: { follow?: boolean; tail?: number; timestamps?: boolean; noPrefix?: boolean }): Promise<void> {
+export interface FollowOptions {
+  follow?: boolean
+  tail?: number
+  timestamps?: boolean
+  noPrefix?: boolean
+  /** Following: say each container's exit, as attached `up` does (`web-1 exited with code 0`). */
+  sayExits?: boolean
+}
+
+export async function followLogs(stateRoot: string, project: string, services: readonly string[], o: FollowOptions): Promise<void> {
   const [{ projectContainers, shortName }, { projectLogs, LinePrefixer }] = await Promise.all([
     import('../../compose/project-containers.js'),
     import('../../compose/project-logs.js'),
@@ -19,7 +29,21 @@ export async function followLogs(stateRoot: string, project: string, services: r
       const line = o.noPrefix ? text : prefixer.format(`${c.info.id}:${stream}`, names.get(c.info.id)!, text)
       if (!out.write(line)) return once(out, 'drain').then(() => undefined)
     },
+    ...(o.sayExits ? { onEnd: (c: ServiceContainer) => sayExit(stateRoot, c, names.get(c.info.id)!) } : {}),
   })
+}
+
+/** docker compose's line for an attached container's exit (pkg/compose/printer.go), once its code is recorded. */
+async function sayExit(stateRoot: string, c: ServiceContainer, name: string): Promise<void> {
+  const { waitContainer } = await import('../../runtime/container/wait-container.js')
+  let code: number
+  try {
+    code = await waitContainer(stateRoot, c.info)
+  } catch {
+    return // removed meanwhile, or its code never recorded: nothing to say
+  }
+  const line = `${name} exited with code ${code}\n`
+  if (!process.stdout.write(line)) await once(process.stdout, 'drain')
 }
 
 export async function logsCommand(services: string[], flags: { follow?: boolean; tail?: string; timestamps?: boolean; prefix?: boolean }, cmd: Command): Promise<void> {

@@ -49,9 +49,12 @@ export async function upCommand(services: string[], flags: UpFlags, cmd: Command
   // attached: the services' output until they all stop; Ctrl-C stops them, as Docker Compose does
   const { stop } = await import('../../compose/lifecycle.js')
   let stopping: Promise<void> | undefined
-  const interrupt = () => {
+  let interrupted = false
+  const interrupt = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(130)
     process.stderr.write('Gracefully stopping... (press Ctrl+C again to force)\n')
+    // Ctrl-C ends docker compose's up with 130 (128 + SIGINT) once the services have stopped
+    interrupted = signal === 'SIGINT'
     stopping = stop(ctx, project, services.length ? services : undefined, timeout)
   }
   process.on('SIGINT', interrupt)
@@ -60,8 +63,9 @@ export async function upCommand(services: string[], flags: UpFlags, cmd: Command
   const attached = projectContainers(ctx.stateRoot, project.name).filter((c) => !c.oneoff && (services.length === 0 || services.includes(c.service)))
   process.stdout.write(`Attaching to ${attached.map((c) => shortName(c, project.name)).join(', ')}\n`)
   try {
-    await followLogs(ctx.stateRoot, project.name, services, { follow: true })
+    await followLogs(ctx.stateRoot, project.name, services, { follow: true, sayExits: true })
     await stopping
+    if (interrupted) process.exitCode = 130
   } finally {
     process.off('SIGINT', interrupt)
     process.off('SIGTERM', interrupt)
