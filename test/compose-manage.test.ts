@@ -157,6 +157,24 @@ ${sleeper('db', '    volumes: ["./shared:/shared"]\n    healthcheck: {test: [CMD
     expect(talk(['down']).status).toBe(0)
   })
 
+  it('ps --format json gives docker compose\'s Publishers and a numeric ExitCode', async () => {
+    const c = project(`services:\n${sleeper('web', '    ports: ["127.0.0.1:18282:80", "18283-18284:81-82/udp"]\n    expose: ["9000"]\n')}  job:\n    image: ${BUSYBOX}\n    command: sh -c 'exit 3'\n    cgroup_parent: \${CG}\n`)
+    expect(c(['up', '-d', 'web']).status).toBe(0)
+    expect(c(['up', 'job']).status).toBe(0)
+    const rows = c(['ps', '-a', '--format', 'json']).stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
+    expect(rows.map((r) => [r.Service, r.ExitCode, r.Publishers])).toEqual([
+      ['job', 3, []],
+      ['web', 0, [
+        { URL: '127.0.0.1', TargetPort: 80, PublishedPort: 18282, Protocol: 'tcp' },
+        { URL: '0.0.0.0', TargetPort: 81, PublishedPort: 18283, Protocol: 'udp' },
+        { URL: '0.0.0.0', TargetPort: 82, PublishedPort: 18284, Protocol: 'udp' },
+        { URL: '', TargetPort: 9000, PublishedPort: 0, Protocol: 'tcp' },
+      ]],
+    ])
+    expect(c(['ps', '-a', '--format', '{{.Service}} {{.ExitCode}}']).stdout).toBe('job 3\nweb 0\n')
+    expect(c(['down']).status).toBe(0)
+  })
+
   it('leaves nothing behind once each project is down', () => {
     for (let i = 1; i <= n; i++) expect(ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', `m${i}`, 'down', '-v'], { cwd: join(env.dir, `m${i}`) }).status).toBe(0)
     expect(env.leftovers()).toEqual([])

@@ -2,11 +2,13 @@
  * `compose ps`: the project's containers as `ps` shows them ("Up 5 seconds
  * (healthy)"), with their service. `--format` as docker compose takes it
  * (table, `table TEMPLATE`, json, a template) over docker compose's fields:
- * `ps`'s (format/container-row.ts) and Name, Project, Service, Health and
- * ExitCode. `--status` keeps the containers in the states given.
+ * `ps`'s (format/container-row.ts) and Name, Project, Service, Health,
+ * ExitCode (a number) and Publishers (the ports, as objects). `--status`
+ * keeps the containers in the states given.
  */
 import type { Command } from 'commander'
 import { UsageError } from '../../errors.js'
+import type { ContainerInfo } from '../../runtime/container/containers.js'
 import { contextFor, loadFor } from './context.js'
 
 /** docker compose's default table (cmd/formatter/container.go). */
@@ -19,6 +21,23 @@ export interface ComposePsFlags {
   services?: boolean
   format?: string
   status?: string[]
+}
+
+/** docker compose's ps Publishers (pkg/api PortPublisher), by target port: the published ports while running, then the exposed ones with none. */
+export function publishers(info: Pick<ContainerInfo, 'status' | 'network'>): { URL: string; TargetPort: number; PublishedPort: number; Protocol: string }[] {
+  const out = []
+  const published = new Set<string>()
+  for (const p of info.status === 'running' ? (info.network?.ports ?? []) : []) {
+    for (let i = 0; i < p.range; i++) {
+      out.push({ URL: p.hostIp || '0.0.0.0', TargetPort: p.containerPort + i, PublishedPort: p.hostPort + i, Protocol: p.protocol })
+      published.add(`${p.containerPort + i}/${p.protocol}`)
+    }
+  }
+  for (const key of info.network?.exposed ?? []) {
+    const [port, protocol = 'tcp'] = key.split('/')
+    if (!published.has(`${port}/${protocol}`)) out.push({ URL: '', TargetPort: Number(port), PublishedPort: 0, Protocol: protocol })
+  }
+  return out.sort((a, b) => a.TargetPort - b.TargetPort)
 }
 
 export async function psCommand(services: string[], flags: ComposePsFlags, cmd: Command): Promise<void> {
@@ -50,11 +69,12 @@ export async function psCommand(services: string[], flags: ComposePsFlags, cmd: 
   const rows = containers.map(({ info, service }) => {
     const row = containerRow(info, { trunc: true })
     return Object.assign(row, {
-      ExitCode: String(info.exitCode ?? 0),
+      ExitCode: info.exitCode ?? 0,
       Health: info.health?.Status ?? '',
       Name: info.name,
       Project: project.name,
       Service: service,
+      Publishers: publishers(info),
     })
   })
   const headers = { ...CONTAINER_HEADERS, Name: 'NAME', Project: 'PROJECT', Service: 'SERVICE', Health: 'HEALTH', ExitCode: 'EXIT CODE' }
