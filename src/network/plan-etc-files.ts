@@ -12,10 +12,33 @@
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { hostsFile } from './etc-files.js'
-import type { NetworkContext, NetworkPlan } from './plan-network.js'
+import type { SpecMount } from '../runtime/spec/spec.js'
+import { hostsFile, type HostEntry } from './etc-files.js'
 
-type FileKey = keyof NetworkPlan['files']
+/** The files' paths in the container's own directory, or their texts. */
+export interface EtcFiles {
+  hosts?: string
+  resolvConf?: string
+  hostname?: string
+}
+
+/** What of a network plan (plan-network.ts NetworkPlan) these files are. */
+interface EtcPlan {
+  files: EtcFiles
+  texts?: EtcFiles
+  mounts: SpecMount[]
+  hostsNames: string[]
+  hostsExtra: HostEntry[]
+}
+
+/** What of the network's context (plan-network.ts NetworkContext) they need. */
+interface EtcContext {
+  filesDir: string
+  rootfsDir?: string
+  hostname: string
+}
+
+type FileKey = keyof EtcFiles
 
 const ETC_FILES: [FileKey, string, string][] = [
   ['hosts', 'hosts', '/etc/hosts'],
@@ -24,7 +47,7 @@ const ETC_FILES: [FileKey, string, string][] = [
 ]
 
 /** Bind each file in `keys` over the image's, from the container's own directory. */
-export function bindEtcFiles(plan: NetworkPlan, ctx: NetworkContext, keys: readonly FileKey[] = ['hosts', 'resolvConf', 'hostname']): void {
+export function bindEtcFiles(plan: EtcPlan, ctx: EtcContext, keys: readonly FileKey[] = ['hosts', 'resolvConf', 'hostname']): void {
   for (const [key, file, target] of ETC_FILES) {
     if (!keys.includes(key)) continue
     // a --rootfs is the user's directory: only files it has are bound over
@@ -36,13 +59,13 @@ export function bindEtcFiles(plan: NetworkPlan, ctx: NetworkContext, keys: reado
 }
 
 /** --network none: one small write on the start path, no resolver to name. */
-export function noneEtcFiles(plan: NetworkPlan, ctx: NetworkContext): void {
+export function noneEtcFiles(plan: EtcPlan, ctx: EtcContext): void {
   bindEtcFiles(plan, ctx, ['hosts'])
   if (plan.files.hosts) plan.texts = { hosts: hostsFile({ names: plan.hostsNames, extra: plan.hostsExtra }) }
 }
 
 /** --network host: the host's files (those it has), as Docker copies them. */
-export function hostEtcFiles(plan: NetworkPlan, ctx: NetworkContext, etc = { hosts: '/etc/hosts', resolvConf: '/etc/resolv.conf' }): void {
+export function hostEtcFiles(plan: EtcPlan, ctx: EtcContext, etc = { hosts: '/etc/hosts', resolvConf: '/etc/resolv.conf' }): void {
   const read = (path: string): string | undefined => {
     try {
       return readFileSync(path, 'utf8')
@@ -53,7 +76,7 @@ export function hostEtcFiles(plan: NetworkPlan, ctx: NetworkContext, etc = { hos
   const hosts = read(etc.hosts)
   const resolvConf = read(etc.resolvConf)
   const extra = plan.hostsExtra.map((h) => `${h.ip}\t${h.name}\n`).join('')
-  const texts: NonNullable<NetworkPlan['texts']> = {
+  const texts: EtcFiles = {
     ...(hosts !== undefined || extra ? { hosts: (hosts === undefined || hosts === '' || hosts.endsWith('\n') ? hosts ?? '' : `${hosts}\n`) + extra } : {}),
     ...(resolvConf !== undefined ? { resolvConf } : {}),
     hostname: `${ctx.hostname}\n`,

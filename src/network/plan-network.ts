@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { UsageError } from '../errors.js'
 import type { SpecMount } from '../runtime/spec/spec.js'
 import { parseAddHost, resolveHostGateway, type HostEntry } from './etc-files.js'
-import { bindEtcFiles, hostEtcFiles, noneEtcFiles } from './plan-etc-files.js'
+import { bindEtcFiles, hostEtcFiles, noneEtcFiles, type EtcFiles } from './plan-etc-files.js'
 import { hostResolvConf, hostRoutes, isLoopbackResolver, type HostRoute, type ResolvConf } from './host-net.js'
 import { contains, isIp, parseCidr, parseIp } from './ipv4.js'
 import { checkSubnetFree, DEFAULT_NETWORK, defaultNetwork, findNetwork, type NetworkDef } from './networks.js'
@@ -98,9 +98,9 @@ export interface NetworkPlan {
   hostsNames: string[]
   hostname: string
   /** Per-container files: host path -> container path. */
-  files: { hosts?: string; resolvConf?: string; hostname?: string }
+  files: EtcFiles
   /** --network none and host: the files' texts, written before the clone (no network step writes them). */
-  texts?: { hosts?: string; resolvConf?: string; hostname?: string }
+  texts?: EtcFiles
   mounts: SpecMount[]
   explain: ExplainLine[]
 }
