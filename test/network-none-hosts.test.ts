@@ -3,7 +3,7 @@
 // --network host has copies of the host's /etc/hosts (with --add-host's),
 // /etc/resolv.conf and name; and --add-host takes IPv6 addresses and
 // host-gateway, as Docker's does.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { hostname as osHostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -132,8 +132,18 @@ describe.skipIf(!isRoot)('run --rm --network none (needs root)', () => {
   })
 
   it('with --rootfs that has /etc/hosts', () => {
-    const r = run(['--rootfs', BUSYBOX_ROOTFS, 'cat', '/etc/hosts'])
-    expect(r.stderr).toBe('')
-    expect(r.stdout).toBe(LOCALHOST)
+    // a copy of its own: the fixture has no /etc/hosts, and mini-run adds none to a user's directory
+    const root = mkdtempSync('/var/tmp/mini-run-hosts-rootfs-')
+    try {
+      cpSync(BUSYBOX_ROOTFS, root, { recursive: true, verbatimSymlinks: true })
+      writeFileSync(join(root, 'etc', 'hosts'), '10.9.9.9\timage-line\n')
+      const r = run(['--rootfs', root, 'cat', '/etc/hosts'])
+      expect(r.stderr).toBe('')
+      expect(r.stdout).toBe(LOCALHOST)
+      // the user's file is bound over, not written
+      expect(readFileSync(join(root, 'etc', 'hosts'), 'utf8')).toBe('10.9.9.9\timage-line\n')
+    } finally {
+      rmSync(root, { recursive: true, force: true })
+    }
   })
 })
