@@ -5,43 +5,30 @@
 // process's capabilities only; runc's setns init applies the config's filter).
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { describe, expect, it } from 'vitest'
+import { useCliEnv } from './helpers/cli-env.js'
+import { BUSYBOX, isRoot } from './helpers/test-env.js'
 
 /** A field of /proc/<pid>/status: "CapEff", "Seccomp"... */
 const statusField = (status: string, name: string) => new RegExp(`^${name}:\\s+(\\S+)$`, 'm').exec(status)?.[1]
 
 describe.skipIf(!isRoot)('exec --env-file and --privileged (needs root)', () => {
-  let env: TestEnv
-  const ok = (args: string[]) => {
-    const r = env.run(args)
-    expect(r.stderr).toBe('')
-    expect(r.status).toBe(0)
-    return r.stdout
-  }
-  beforeAll(async () => {
-    env = await makeTestEnv()
-  })
-  afterEach(() => {
-    const ids = env.run(['ps', '-a', '-q']).stdout.trim().split('\n').filter(Boolean)
-    if (ids.length) env.run(['rm', '-f', ...ids])
-    expect(env.leftovers()).toEqual([])
-  })
-  afterAll(() => env?.cleanup())
+  const cli = useCliEnv()
+  const { ok } = cli
 
   it('exec --env-file sets the file\'s variables; -e wins over the file; a missing file is refused', () => {
-    ok(['run', '-d', '--name', 'ef', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sleep', '60'])
-    const file = join(env.dir, 'exec.env')
+    ok(['run', '-d', '--name', 'ef', '--cgroup-parent', cli.env.cgroupParent, BUSYBOX, 'sleep', '60'])
+    const file = join(cli.env.dir, 'exec.env')
     writeFileSync(file, '# a comment\nFROM_FILE=one two\n\nBOTH=file\n')
     expect(ok(['exec', '--env-file', file, 'ef', 'sh', '-c', 'echo "$FROM_FILE|$BOTH"'])).toBe('one two|file\n')
     expect(ok(['exec', '--env-file', file, '-e', 'BOTH=flag', 'ef', 'sh', '-c', 'echo "$FROM_FILE|$BOTH"'])).toBe('one two|flag\n')
-    const missing = env.run(['exec', '--env-file', join(env.dir, 'absent.env'), 'ef', 'true'])
-    expect(missing.stderr).toBe(`mini-run: --env-file ${join(env.dir, 'absent.env')}: no such file\n`)
+    const missing = cli.env.run(['exec', '--env-file', join(cli.env.dir, 'absent.env'), 'ef', 'true'])
+    expect(missing.stderr).toBe(`mini-run: --env-file ${join(cli.env.dir, 'absent.env')}: no such file\n`)
     expect(missing.status).toBe(1)
   })
 
   it('exec --privileged gets every capability the runtime holds; a plain exec and the container keep Docker\'s defaults', () => {
-    ok(['run', '-d', '--name', 'pv', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sleep', '60'])
+    ok(['run', '-d', '--name', 'pv', '--cgroup-parent', cli.env.cgroupParent, BUSYBOX, 'sleep', '60'])
     const runtimeBounding = statusField(readFileSync('/proc/self/status', 'utf8'), 'CapBnd')
     const plain = ok(['exec', 'pv', 'cat', '/proc/self/status'])
     const privileged = ok(['exec', '--privileged', 'pv', 'cat', '/proc/self/status'])

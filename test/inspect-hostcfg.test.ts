@@ -6,26 +6,13 @@
 import { execFileSync } from 'node:child_process'
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { describe, expect, it } from 'vitest'
+import { useCliEnv } from './helpers/cli-env.js'
+import { BUSYBOX, isRoot } from './helpers/test-env.js'
 
 describe.skipIf(!isRoot)('inspect HostConfig/Config, exec HOME (needs root)', () => {
-  let env: TestEnv
-  const ok = (args: string[], options?: Parameters<TestEnv['run']>[1]) => {
-    const r = env.run(args, options)
-    expect(r.stderr).toBe('')
-    expect(r.status).toBe(0)
-    return r.stdout
-  }
-  beforeAll(async () => {
-    env = await makeTestEnv()
-  })
-  afterEach(() => {
-    const ids = env.run(['ps', '-a', '-q']).stdout.trim().split('\n').filter(Boolean)
-    if (ids.length) env.run(['rm', '-f', ...ids])
-    expect(env.leftovers()).toEqual([])
-  })
-  afterAll(() => env?.cleanup())
+  const cli = useCliEnv()
+  const { ok } = cli
 
   it('shows the flags as given: CapAdd, CapDrop, Init, Ulimits, ExtraHosts, Dns, Config.User', () => {
     ok(['create', '--name', 'h1', '--init', '--cap-add', 'NET_ADMIN', '--ulimit', 'nofile=10:20', '--add-host', 'a:1.2.3.4', '--dns', '1.1.1.1', '-u', '1000', BUSYBOX, 'true'])
@@ -42,12 +29,12 @@ describe.skipIf(!isRoot)('inspect HostConfig/Config, exec HOME (needs root)', ()
   it('Docker\'s HostConfig fields: resources, Privileged, ReadonlyRootfs, PortBindings, Binds (as given), NetworkMode, RestartPolicy', () => {
     const id = ok(['create', '--name', 'r1', '-m', '64m', '--cpus', '0.5', '-c', '512', '--pids-limit', '100', '--privileged', '--read-only',
       '-p', '8080:80', '-p', '127.0.0.1::53/udp', '-p', '9000-9001:90-91', '-v', './rel:/r:ro', '-v', 'named:/n', '-v', '/anon',
-      '--restart', 'on-failure:3', BUSYBOX, 'true'], { cwd: env.dir }).trim()
+      '--restart', 'on-failure:3', BUSYBOX, 'true'], { cwd: cli.env.dir }).trim()
     const h = JSON.parse(ok(['inspect', 'r1']))[0].HostConfig
     expect(h).toMatchObject({
       Memory: 64 * 1024 ** 2, MemorySwap: 128 * 1024 ** 2, MemoryReservation: 0, NanoCpus: 500_000_000, CpuShares: 512, CpusetCpus: '', PidsLimit: 100,
       Privileged: true, ReadonlyRootfs: true, NetworkMode: 'bridge', RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 3 }, AutoRemove: false,
-      Binds: [`${join(env.dir, 'rel')}:/r:ro`, 'named:/n'],
+      Binds: [`${join(cli.env.dir, 'rel')}:/r:ro`, 'named:/n'],
     })
     // keys sorted, as Go marshals a map
     expect(JSON.stringify(h.PortBindings)).toBe(JSON.stringify({
@@ -58,7 +45,7 @@ describe.skipIf(!isRoot)('inspect HostConfig/Config, exec HOME (needs root)', ()
     }))
     expect(ok(['inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}}', 'r1'])).toBe('67108864 500000000 100\n')
     // not started yet: the network its start joins (ps's Networks too, from state.json: a FIFO as config.json would hang it)
-    const config = join(env.stateRoot, id, 'config.json')
+    const config = join(cli.env.stateRoot, id, 'config.json')
     const saved = readFileSync(config)
     rmSync(config)
     execFileSync('mkfifo', [config])
@@ -80,7 +67,7 @@ describe.skipIf(!isRoot)('inspect HostConfig/Config, exec HOME (needs root)', ()
     expect(ok(['inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}} {{json .HostConfig.PortBindings}}', 'z1'])).toBe('0 <nil> {}\n')
     // as an older mini-run wrote it: no startInput.given (config.json holds startInput)
     const oldId = ok(['create', '--name', 'old', '-m', '64m', '-p', '8080:80', '-v', '/tmp:/t', BUSYBOX, 'true']).trim()
-    const file = join(env.stateRoot, oldId, 'config.json')
+    const file = join(cli.env.stateRoot, oldId, 'config.json')
     const config = JSON.parse(readFileSync(file, 'utf8'))
     expect(config.startInput.given.publish).toEqual(['8080:80'])
     delete config.startInput.given
@@ -90,7 +77,7 @@ describe.skipIf(!isRoot)('inspect HostConfig/Config, exec HOME (needs root)', ()
   })
 
   it('Config.Env has the image\'s and the user\'s variables; the process has HOME and HOSTNAME; exec -u takes HOME from passwd', () => {
-    ok(['run', '-d', '--name', 'e1', '--cgroup-parent', env.cgroupParent, '-h', 'hh', '-e', 'A=1', BUSYBOX, 'sleep', '60'])
+    ok(['run', '-d', '--name', 'e1', '--cgroup-parent', cli.env.cgroupParent, '-h', 'hh', '-e', 'A=1', BUSYBOX, 'sleep', '60'])
     const envOf = (name: string) => JSON.parse(ok(['inspect', '-f', '{{json .Config.Env}}', name])) as string[]
     expect(envOf('e1').filter((e) => /^(HOME|HOSTNAME)=/.test(e))).toEqual([])
     expect(envOf('e1')).toContain('A=1')
@@ -99,14 +86,14 @@ describe.skipIf(!isRoot)('inspect HostConfig/Config, exec HOME (needs root)', ()
     expect(ok(['exec', '-u', 'nobody', 'e1', 'sh', '-c', 'echo $HOME'])).toBe('/nonexistent\n')
     expect(ok(['exec', '-u', 'nobody', '-e', 'HOME=/x', 'e1', 'sh', '-c', 'echo $HOME'])).toBe('/x\n')
     // the container's -e HOME is the user's: kept for every exec
-    ok(['run', '-d', '--name', 'e2', '--cgroup-parent', env.cgroupParent, '-e', 'HOME=/given', BUSYBOX, 'sleep', '60'])
+    ok(['run', '-d', '--name', 'e2', '--cgroup-parent', cli.env.cgroupParent, '-e', 'HOME=/given', BUSYBOX, 'sleep', '60'])
     expect(envOf('e2')).toContain('HOME=/given')
     expect(ok(['exec', '-u', 'nobody', 'e2', 'sh', '-c', 'echo $HOME'])).toBe('/given\n')
   })
 
   it('--security-opt apparmor=unconfined, label=disable and label:disable are accepted; an unknown one is refused', () => {
     ok(['create', '--name', 's1', '--security-opt', 'apparmor=unconfined', '--security-opt', 'label=disable', '--security-opt', 'label:disable', BUSYBOX, 'true'])
-    const bad = env.run(['create', '--security-opt', 'apparmor=docker-default', BUSYBOX, 'true'])
+    const bad = cli.env.run(['create', '--security-opt', 'apparmor=docker-default', BUSYBOX, 'true'])
     expect(bad.status).toBe(125)
     expect(bad.stderr).toMatch(/--security-opt apparmor=docker-default: not supported/)
   })

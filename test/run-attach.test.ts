@@ -5,9 +5,10 @@
 // commander's take the same flag (run-line-parse.test.ts's property): the
 // plain lines go the launcher's way, --restart ones commander's and the
 // monitor's (attach-session.ts), and -t's output through the pty relay.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { shownStreams } from '../src/cli/run-flags.js'
-import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { useCliEnv } from './helpers/cli-env.js'
+import { BUSYBOX, isRoot } from './helpers/test-env.js'
 
 const BOTH = ['sh', '-c', 'echo out; echo err >&2; exit 3']
 
@@ -24,18 +25,9 @@ describe('-a parsing', () => {
 })
 
 describe.skipIf(!isRoot)('run -a (needs root)', () => {
-  let env: TestEnv
-  beforeAll(async () => {
-    env = await makeTestEnv()
-  })
-  afterEach(() => {
-    const ids = env.run(['ps', '-a', '-q']).stdout.trim().split('\n').filter(Boolean)
-    if (ids.length) env.run(['rm', '-f', ...ids])
-    expect(env.leftovers()).toEqual([])
-  })
-  afterAll(() => env?.cleanup())
+  const cli = useCliEnv()
 
-  const run = (flags: string[], input?: string) => env.run(['run', '--rm', '--cgroup-parent', env.cgroupParent, ...flags], input === undefined ? {} : { input })
+  const run = (flags: string[], input?: string) => cli.env.run(['run', '--rm', '--cgroup-parent', cli.env.cgroupParent, ...flags], input === undefined ? {} : { input })
 
   it('shows only the streams named, with the container\'s exit code', () => {
     expect(run(['-a', 'stderr', BUSYBOX, ...BOTH])).toMatchObject({ stdout: '', stderr: 'err\n', status: 3 })
@@ -62,7 +54,7 @@ describe.skipIf(!isRoot)('run -a (needs root)', () => {
 
   it('a run under a monitor (--restart) shows the same streams', () => {
     // no --rm: Docker refuses it with a restart policy
-    const r = env.run(['run', '--restart', 'on-failure:1', '-a', 'stderr', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sh', '-c', 'echo out; echo err >&2'])
+    const r = cli.env.run(['run', '--restart', 'on-failure:1', '-a', 'stderr', '--cgroup-parent', cli.env.cgroupParent, BUSYBOX, 'sh', '-c', 'echo out; echo err >&2'])
     expect(r).toMatchObject({ stdout: '', stderr: 'err\n', status: 0 })
   })
 
@@ -70,7 +62,7 @@ describe.skipIf(!isRoot)('run -a (needs root)', () => {
     const message = 'mini-run: invalid argument "stdio" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR\n'
     expect(run(['-a', 'stdio', BUSYBOX, 'true'])).toMatchObject({ stdout: '', stderr: message, status: 125 })
     expect(run(['--restart', 'no', '-a', 'stdio', BUSYBOX, 'true'])).toMatchObject({ stdout: '', stderr: message, status: 125 })
-    expect(env.run(['run', '-d', '-a', 'stdout', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'true'])).toMatchObject({
+    expect(cli.env.run(['run', '-d', '-a', 'stdout', '--cgroup-parent', cli.env.cgroupParent, BUSYBOX, 'true'])).toMatchObject({
       stdout: '', stderr: 'mini-run: conflicting options: cannot specify both --attach and --detach\n', status: 125,
     })
   })

@@ -3,35 +3,22 @@
 // all the same. PID 1 gets no default action for a signal it has no handler
 // for, so each container traps the signal it expects and exits with a code
 // of its own: the code says which signal came (SIGKILL would give 137).
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { until } from './helpers/until.js'
-import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { useCliEnv } from './helpers/cli-env.js'
+import { BUSYBOX, isRoot } from './helpers/test-env.js'
 
 // "ready" once the traps are set: a signal before that would find none
 const TRAPS = 'trap "echo got-usr1; exit 5" USR1; trap "" TERM USR2; echo ready; while :; do sleep 0.1; done'
 
 describe.skipIf(!isRoot)('stop -s and restart -s (needs root)', () => {
-  let env: TestEnv
-  const ok = (args: string[]) => {
-    const r = env.run(args)
-    expect(r.stderr).toBe('')
-    expect(r.status).toBe(0)
-    return r.stdout
-  }
+  const cli = useCliEnv()
+  const { ok } = cli
   const state = (ref: string) => JSON.parse(ok(['inspect', ref]))[0].State
   const startTrapping = async (name: string) => {
-    ok(['run', '-d', '--name', name, '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sh', '-c', TRAPS])
-    await until(`${name} to set its traps`, () => env.run(['logs', name]).stdout === 'ready\n')
+    ok(['run', '-d', '--name', name, '--cgroup-parent', cli.env.cgroupParent, BUSYBOX, 'sh', '-c', TRAPS])
+    await until(`${name} to set its traps`, () => cli.env.run(['logs', name]).stdout === 'ready\n')
   }
-  beforeAll(async () => {
-    env = await makeTestEnv()
-  })
-  afterEach(() => {
-    const ids = env.run(['ps', '-a', '-q']).stdout.trim().split('\n').filter(Boolean)
-    if (ids.length) env.run(['rm', '-f', ...ids])
-    expect(env.leftovers()).toEqual([])
-  })
-  afterAll(() => env?.cleanup())
 
   it('stop -s sends that signal instead of SIGTERM', async () => {
     await startTrapping('s1')
@@ -49,7 +36,7 @@ describe.skipIf(!isRoot)('stop -s and restart -s (needs root)', () => {
 
   it('stop -s refuses a name that is not a signal and leaves the container running', async () => {
     await startTrapping('s3')
-    const bad = env.run(['stop', '-s', 'SIGBOGUS', 's3'])
+    const bad = cli.env.run(['stop', '-s', 'SIGBOGUS', 's3'])
     expect(bad.stderr).toBe('mini-run: invalid signal: SIGBOGUS\n')
     expect(bad.status).toBe(1)
     expect(state('s3')).toMatchObject({ Status: 'running' })
@@ -59,6 +46,6 @@ describe.skipIf(!isRoot)('stop -s and restart -s (needs root)', () => {
     await startTrapping('r1')
     expect(ok(['restart', '-s', 'SIGUSR1', 'r1'])).toBe('r1\n')
     expect(state('r1')).toMatchObject({ Status: 'running' })
-    await until('r1 to start again', () => env.run(['logs', 'r1']).stdout === 'ready\ngot-usr1\nready\n')
+    await until('r1 to start again', () => cli.env.run(['logs', 'r1']).stdout === 'ready\ngot-usr1\nready\n')
   })
 })
