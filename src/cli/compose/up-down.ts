@@ -24,10 +24,24 @@ function seconds(text: string | undefined, flag: string): number | undefined {
   return Number(text)
 }
 
-export async function upCommand(services: string[], flags: UpFlags, cmd: Command): Promise<void> {
+/** The flags `up` and `create` share, checked, as the options of the convergence they run (compose/up.ts). */
+export function convergeOptions(services: string[], flags: Pick<UpFlags, 'build' | 'noBuild' | 'forceRecreate' | 'noRecreate' | 'removeOrphans' | 'pull'>) {
   if (flags.build && flags.noBuild) throw new UsageError('--build and --no-build are exclusive')
   if (flags.forceRecreate && flags.noRecreate) throw new UsageError('--force-recreate and --no-recreate are exclusive')
   if (flags.pull !== undefined && !['always', 'missing', 'never'].includes(flags.pull)) throw new UsageError(`invalid --pull "${flags.pull}": always, missing or never`)
+  return {
+    services,
+    build: flags.build === true,
+    noBuild: flags.noBuild === true,
+    forceRecreate: flags.forceRecreate === true,
+    noRecreate: flags.noRecreate === true,
+    removeOrphans: flags.removeOrphans === true,
+    ...(flags.pull ? { pull: flags.pull as 'always' | 'missing' | 'never' } : {}),
+  }
+}
+
+export async function upCommand(services: string[], flags: UpFlags, cmd: Command): Promise<void> {
+  const options = convergeOptions(services, flags)
   const [{ up }, { parseScale, withReplicas }] = await Promise.all([import('../../compose/up.js'), import('../../compose/scale.js')])
   const replicas = Object.fromEntries((flags.scale ?? []).map(parseScale))
   const loaded = await loadFor(cmd, services)
@@ -35,14 +49,8 @@ export async function upCommand(services: string[], flags: UpFlags, cmd: Command
   const ctx = await contextFor(cmd)
   const timeout = seconds(flags.timeout, '--timeout')
   await up(ctx, project, {
-    services,
-    build: flags.build === true,
-    noBuild: flags.noBuild === true,
-    forceRecreate: flags.forceRecreate === true,
-    noRecreate: flags.noRecreate === true,
-    removeOrphans: flags.removeOrphans === true,
+    ...options,
     noDeps: flags.noDeps === true,
-    ...(flags.pull ? { pull: flags.pull as 'always' | 'missing' | 'never' } : {}),
     ...(timeout !== undefined ? { timeout } : {}),
   })
   if (flags.detach) return
