@@ -1,6 +1,7 @@
 // compose's verbs on a project's running containers, as docker compose has
 // them: a service a profile keeps out, once a command named it; exec -d;
 // start waiting on depends_on's conditions; attached up's exits and Ctrl-C;
+// up --abort-on-container-exit and --exit-code-from;
 // ps --format json's fields. As root, in a network namespace of the test's
 // own (helpers/netns.ts).
 import { spawn } from 'node:child_process'
@@ -155,6 +156,22 @@ ${sleeper('db', '    volumes: ["./shared:/shared"]\n    healthcheck: {test: [CMD
     expect(talk(['ps', '-a', '--format', '{{.State}}']).stdout).toBe('exited\n')
     expect(job(['down']).status).toBe(0)
     expect(talk(['down']).status).toBe(0)
+  })
+
+  it('up --abort-on-container-exit --exit-code-from: the first exit stops every container, and up ends with that service\'s code', () => {
+    const c = project(`services:\n${sleeper('db')}  test:\n    image: ${BUSYBOX}\n    command: sh -c 'echo testing; exit 3'\n    cgroup_parent: \${CG}\n`)
+    const refused = c(['up', '-d', '--exit-code-from', 'test'])
+    expect([refused.status, refused.stderr]).toEqual([1, expect.stringContaining('--abort-on-container-exit and --detach are incompatible')])
+    expect(c(['up', '--exit-code-from', 'nope']).stderr).toContain('no such service: nope')
+    const up = c(['up', '--abort-on-container-exit', '--exit-code-from', 'test'])
+    expect([up.status, up.stderr]).toEqual([3, expect.not.stringMatching(/mini-run: /)])
+    expect(up.stdout).toContain('test-1 | testing\ntest-1 exited with code 3\nAborting on container exit...\n')
+    expect(up.stdout).toMatch(/\ndb-1 exited with code \d+\n/)
+    expect(c(['ps', '-a', '--format', '{{.Service}} {{.State}}']).stdout).toBe('db exited\ntest exited\n')
+    // without --exit-code-from: the code of the first container to exit
+    const again = c(['up', '--abort-on-container-exit'])
+    expect(again.status).toBe(3)
+    expect(c(['down']).status).toBe(0)
   })
 
   it('ps --format json gives docker compose\'s Publishers and a numeric ExitCode', async () => {

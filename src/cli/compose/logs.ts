@@ -12,6 +12,8 @@ export interface FollowOptions {
   noPrefix?: boolean
   /** Following: say each container's exit, as attached `up` does (`web-1 exited with code 0`). */
   sayExits?: boolean
+  /** With sayExits: a container's exit, once said, with its code. */
+  onExit?: (c: ServiceContainer, code: number) => void
 }
 
 export async function followLogs(stateRoot: string, project: string, services: readonly string[], o: FollowOptions): Promise<void> {
@@ -29,12 +31,15 @@ export async function followLogs(stateRoot: string, project: string, services: r
       const line = o.noPrefix ? text : prefixer.format(`${c.info.id}:${stream}`, names.get(c.info.id)!, text)
       if (!out.write(line)) return once(out, 'drain').then(() => undefined)
     },
-    ...(o.sayExits ? { onEnd: (c: ServiceContainer) => sayExit(stateRoot, c, names.get(c.info.id)!) } : {}),
+    ...(o.sayExits ? { onEnd: async (c: ServiceContainer) => {
+      const code = await sayExit(stateRoot, c, names.get(c.info.id)!)
+      if (code !== undefined) o.onExit?.(c, code)
+    } } : {}),
   })
 }
 
 /** docker compose's line for an attached container's exit (pkg/compose/printer.go), once its code is recorded. */
-async function sayExit(stateRoot: string, c: ServiceContainer, name: string): Promise<void> {
+async function sayExit(stateRoot: string, c: ServiceContainer, name: string): Promise<number | undefined> {
   const { waitContainer } = await import('../../runtime/container/wait-container.js')
   let code: number
   try {
@@ -44,6 +49,7 @@ async function sayExit(stateRoot: string, c: ServiceContainer, name: string): Pr
   }
   const line = `${name} exited with code ${code}\n`
   if (!process.stdout.write(line)) await once(process.stdout, 'drain')
+  return code
 }
 
 export async function logsCommand(services: string[], flags: { follow?: boolean; tail?: string; timestamps?: boolean; prefix?: boolean }, cmd: Command): Promise<void> {

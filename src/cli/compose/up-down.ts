@@ -2,7 +2,6 @@
 import type { Command } from 'commander'
 import { UsageError } from '../../errors.js'
 import { composeFlags, contextFor, loadFor } from './context.js'
-import { followLogs } from './logs.js'
 
 export interface UpFlags {
   detach?: boolean
@@ -16,6 +15,9 @@ export interface UpFlags {
   timeout?: string
   /** --scale SERVICE=N, repeatable. */
   scale?: string[]
+  abortOnContainerExit?: boolean
+  /** The service whose container's exit code is up's; implies abortOnContainerExit. */
+  exitCodeFrom?: string
 }
 
 function seconds(text: string | undefined, flag: string): number | undefined {
@@ -42,10 +44,12 @@ export function convergeOptions(services: string[], flags: Pick<UpFlags, 'build'
 
 export async function upCommand(services: string[], flags: UpFlags, cmd: Command): Promise<void> {
   const options = convergeOptions(services, flags)
+  if (flags.detach && (flags.abortOnContainerExit || flags.exitCodeFrom !== undefined)) throw new UsageError('--abort-on-container-exit and --detach are incompatible')
   const [{ up }, { parseScale, withReplicas }] = await Promise.all([import('../../compose/up.js'), import('../../compose/scale.js')])
   const replicas = Object.fromEntries((flags.scale ?? []).map(parseScale))
   const loaded = await loadFor(cmd, services)
   const project = Object.keys(replicas).length ? withReplicas(loaded, replicas) : loaded
+  if (flags.exitCodeFrom !== undefined && !(flags.exitCodeFrom in project.services)) throw new UsageError(`no such service: ${flags.exitCodeFrom}`)
   const ctx = await contextFor(cmd)
   const timeout = seconds(flags.timeout, '--timeout')
   await up(ctx, project, {
@@ -54,30 +58,13 @@ export async function upCommand(services: string[], flags: UpFlags, cmd: Command
     ...(timeout !== undefined ? { timeout } : {}),
   })
   if (flags.detach) return
-  // attached: the services' output until they all stop; Ctrl-C stops them, as Docker Compose does
-  const { stop } = await import('../../compose/lifecycle.js')
-  let stopping: Promise<void> | undefined
-  let interrupted = false
-  const interrupt = (signal: NodeJS.Signals) => {
-    if (stopping) process.exit(130)
-    process.stderr.write('Gracefully stopping... (press Ctrl+C again to force)\n')
-    // Ctrl-C ends docker compose's up with 130 (128 + SIGINT) once the services have stopped
-    interrupted = signal === 'SIGINT'
-    stopping = stop(ctx, project, services.length ? services : undefined, timeout)
-  }
-  process.on('SIGINT', interrupt)
-  process.on('SIGTERM', interrupt)
-  const { projectContainers, shortName } = await import('../../compose/project-containers.js')
-  const attached = projectContainers(ctx.stateRoot, project.name).filter((c) => !c.oneoff && (services.length === 0 || services.includes(c.service)))
-  process.stdout.write(`Attaching to ${attached.map((c) => shortName(c, project.name)).join(', ')}\n`)
-  try {
-    await followLogs(ctx.stateRoot, project.name, services, { follow: true, sayExits: true })
-    await stopping
-    if (interrupted) process.exitCode = 130
-  } finally {
-    process.off('SIGINT', interrupt)
-    process.off('SIGTERM', interrupt)
-  }
+  const { attachUp } = await import('./up-attached.js')
+  await attachUp(ctx, project, {
+    services,
+    ...(timeout !== undefined ? { timeout } : {}),
+    abortOnExit: flags.abortOnContainerExit === true || flags.exitCodeFrom !== undefined,
+    ...(flags.exitCodeFrom !== undefined ? { exitCodeFrom: flags.exitCodeFrom } : {}),
+  })
 }
 
 export async function downCommand(flags: { volumes?: boolean; rmi?: string; removeOrphans?: boolean; timeout?: string }, cmd: Command): Promise<void> {

@@ -1,0 +1,56 @@
+/**
+ * Attached `compose up`: the services' output until they all stop. Ctrl-C
+ * stops them; with --abort-on-container-exit the first container to exit
+ * stops them all, and up ends with an exit code (docker compose's
+ * cascadeStop, pkg/compose/up.go).
+ */
+import type { ComposeContext } from '../../compose/compose-context.js'
+import type { Project } from '../../compose/model.js'
+import { followLogs } from './logs.js'
+
+export interface AttachOptions {
+  services: string[]
+  timeout?: number
+  /** Stop every container of the project once one exits. */
+  abortOnExit?: boolean
+  /** With abortOnExit: up's exit code is this service's container's; without, the first to exit's. */
+  exitCodeFrom?: string
+}
+
+export async function attachUp(ctx: ComposeContext, project: Project, o: AttachOptions): Promise<void> {
+  const { services, timeout } = o
+  const { stop } = await import('../../compose/lifecycle.js')
+  let stopping: Promise<void> | undefined
+  let interrupted = false
+  const interrupt = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(130)
+    process.stderr.write('Gracefully stopping... (press Ctrl+C again to force)\n')
+    // Ctrl-C ends docker compose's up with 130 (128 + SIGINT) once the services have stopped
+    interrupted = signal === 'SIGINT'
+    stopping = stop(ctx, project, services.length ? services : undefined, timeout)
+  }
+  let codeFrom = o.exitCodeFrom
+  let exitCode: number | undefined
+  const onExit = (c: { service: string }, code: number) => {
+    if (!o.abortOnExit) return
+    codeFrom ??= c.service
+    if (c.service === codeFrom && exitCode === undefined) exitCode = code
+    if (stopping) return
+    process.stdout.write('Aborting on container exit...\n')
+    stopping = stop(ctx, project, undefined, timeout)
+  }
+  process.on('SIGINT', interrupt)
+  process.on('SIGTERM', interrupt)
+  const { projectContainers, shortName } = await import('../../compose/project-containers.js')
+  const attached = projectContainers(ctx.stateRoot, project.name).filter((c) => !c.oneoff && (services.length === 0 || services.includes(c.service)))
+  process.stdout.write(`Attaching to ${attached.map((c) => shortName(c, project.name)).join(', ')}\n`)
+  try {
+    await followLogs(ctx.stateRoot, project.name, services, { follow: true, sayExits: true, onExit })
+    await stopping
+    if (interrupted) process.exitCode = 130
+    else if (exitCode !== undefined) process.exitCode = exitCode
+  } finally {
+    process.off('SIGINT', interrupt)
+    process.off('SIGTERM', interrupt)
+  }
+}
