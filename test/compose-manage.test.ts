@@ -1,7 +1,7 @@
 // compose's verbs on a project's running containers, as docker compose has
 // them: a service a profile keeps out, once a command named it; exec -d;
 // start waiting on depends_on's conditions; attached up's exits and Ctrl-C;
-// up --abort-on-container-exit and --exit-code-from;
+// up --abort-on-container-exit and --exit-code-from; up --wait;
 // ps --format json's fields. As root, in a network namespace of the test's
 // own (helpers/netns.ts).
 import { spawn } from 'node:child_process'
@@ -171,6 +171,25 @@ ${sleeper('db', '    volumes: ["./shared:/shared"]\n    healthcheck: {test: [CMD
     // without --exit-code-from: the code of the first container to exit
     const again = c(['up', '--abort-on-container-exit'])
     expect(again.status).toBe(3)
+    expect(c(['down']).status).toBe(0)
+  })
+
+  it('up --wait returns once the services run and pass their health checks; one that exits or turns unhealthy fails it', () => {
+    const c = project(`services:
+${sleeper('web', '    healthcheck: {test: [CMD, "true"], interval: 300ms}\n')}${sleeper('plain')}${sleeper('sick', '    healthcheck: {test: [CMD, "false"], interval: 300ms, retries: 1}\n')}  quits:
+    image: ${BUSYBOX}
+    command: sh -c 'sleep 1; exit 3'
+    healthcheck: {test: [CMD, "true"], interval: 300s}
+    cgroup_parent: \${CG}
+`)
+    const p = c.projectName
+    const up = c(['up', '--wait', 'web', 'plain'])
+    expect([up.status, up.stderr]).toEqual([0, expect.stringContaining(`Container ${p}-web-1  Healthy`)])
+    expect(c(['ps', '--format', '{{.Service}} {{.Status}}']).stdout).toMatch(/^plain Up .*\nweb Up .*\(healthy\)\n$/)
+    const quits = c(['up', '--wait', 'quits'])
+    expect([quits.status, quits.stderr]).toEqual([1, expect.stringContaining(`container ${p}-quits-1 exited (3)`)])
+    const sick = c(['up', '--wait', 'sick'])
+    expect([sick.status, sick.stderr]).toEqual([1, expect.stringContaining(`container ${p}-sick-1 is unhealthy`)])
     expect(c(['down']).status).toBe(0)
   })
 

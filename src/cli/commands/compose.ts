@@ -33,6 +33,8 @@ export function register(program: Command): void {
     .option('--pull <policy>', 'pull images: always, missing or never')
     .option('-t, --timeout <seconds>', 'how long stop waits for a container being replaced')
     .option('--scale <service=n>', 'run n containers of the service, whatever its file says (repeatable)', collect, [])
+    .option('--wait', 'return once the services run, healthy where they have a health check (implies -d)')
+    .option('--wait-timeout <seconds>', 'how long --wait waits')
     .option('--abort-on-container-exit', 'stop every container once one exits')
     .option('--exit-code-from <service>', 'exit with this service\'s container\'s code (implies --abort-on-container-exit)')
     .action(async (services: string[], flags: Record<string, unknown>, cmd: Command) => {

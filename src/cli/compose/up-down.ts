@@ -18,6 +18,9 @@ export interface UpFlags {
   abortOnContainerExit?: boolean
   /** The service whose container's exit code is up's; implies abortOnContainerExit. */
   exitCodeFrom?: string
+  /** Detached, and return once the services run (healthy where checked). */
+  wait?: boolean
+  waitTimeout?: string
 }
 
 function seconds(text: string | undefined, flag: string): number | undefined {
@@ -44,7 +47,7 @@ export function convergeOptions(services: string[], flags: Pick<UpFlags, 'build'
 
 export async function upCommand(services: string[], flags: UpFlags, cmd: Command): Promise<void> {
   const options = convergeOptions(services, flags)
-  if (flags.detach && (flags.abortOnContainerExit || flags.exitCodeFrom !== undefined)) throw new UsageError('--abort-on-container-exit and --detach are incompatible')
+  if ((flags.detach || flags.wait) && (flags.abortOnContainerExit || flags.exitCodeFrom !== undefined)) throw new UsageError('--abort-on-container-exit and --detach are incompatible')
   const [{ up }, { parseScale, withReplicas }] = await Promise.all([import('../../compose/up.js'), import('../../compose/scale.js')])
   const replicas = Object.fromEntries((flags.scale ?? []).map(parseScale))
   const loaded = await loadFor(cmd, services)
@@ -57,6 +60,11 @@ export async function upCommand(services: string[], flags: UpFlags, cmd: Command
     noDeps: flags.noDeps === true,
     ...(timeout !== undefined ? { timeout } : {}),
   })
+  if (flags.wait) {
+    const { waitRunning } = await import('../../compose/wait-running.js')
+    const waitTimeout = seconds(flags.waitTimeout, '--wait-timeout')
+    return waitRunning(ctx, project.name, new Set(services.length ? services : Object.keys(project.services)), waitTimeout === undefined ? undefined : waitTimeout * 1000)
+  }
   if (flags.detach) return
   const { attachUp } = await import('./up-attached.js')
   await attachUp(ctx, project, {

@@ -1,0 +1,29 @@
+/**
+ * `compose up --wait`: every container of the started services running,
+ * and healthy where it has a health check (health/), as docker compose's
+ * up --wait has them. One that exits or turns unhealthy fails the wait at
+ * once: it will not come back by itself.
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import { MiniRunError } from '../errors.js'
+import { emit, type ComposeContext } from './compose-context.js'
+import { projectContainers } from './project-containers.js'
+
+const POLL_MS = 200
+
+/** Resolves once the services' containers run (and pass their health checks); throws when one never will, or after timeoutMs. */
+export async function waitRunning(ctx: ComposeContext, project: string, services: ReadonlySet<string>, timeoutMs?: number): Promise<void> {
+  const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs
+  for (;; await sleep(POLL_MS)) {
+    const containers = projectContainers(ctx.stateRoot, project).filter((c) => services.has(c.service) && !c.oneoff)
+    const exited = containers.find((c) => c.info.status !== 'running')
+    if (exited) throw new MiniRunError(`container ${exited.info.name} exited (${exited.info.exitCode ?? 'unknown'})`, { code: 'EWAIT' })
+    const unhealthy = containers.find((c) => c.info.health?.Status === 'unhealthy')
+    if (unhealthy) throw new MiniRunError(`container ${unhealthy.info.name} is unhealthy`, { code: 'EWAIT' })
+    if (containers.every((c) => !c.info.healthcheck || c.info.health?.Status === 'healthy')) {
+      for (const c of containers) emit(ctx, 'Container', c.info.name, c.info.healthcheck ? 'Healthy' : 'Running')
+      return
+    }
+    if (Date.now() >= deadline) throw new MiniRunError(`timeout waiting for the services to be running and healthy`, { code: 'EWAIT' })
+  }
+}
