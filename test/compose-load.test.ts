@@ -197,6 +197,16 @@ networks: {front: {}}
     expect(project.files.map((f) => f.split('/').pop())).toEqual(['compose.yaml', 'compose.override.yaml'])
   })
 
+  it('two files merge: dns, dns_search, dns_opt, tmpfs and extra_hosts are appended without repeats, whichever syntax each file uses', () => {
+    const { project } = load({
+      'compose.yaml': 'services:\n  web:\n    image: a\n    dns: 1.1.1.1\n    dns_search: a.example\n    dns_opt: [ndots:2]\n    tmpfs: /run\n    extra_hosts: ["one:10.0.0.1", "two=10.0.0.2"]\n',
+      'compose.override.yaml': 'services:\n  web:\n    dns: [8.8.8.8, 1.1.1.1]\n    dns_search: b.example\n    dns_opt: [ndots:2, timeout:1]\n    tmpfs: [/tmp]\n    extra_hosts: {one: 10.0.0.9, three: 10.0.0.3}\n',
+    })
+    const web = project.services.web!
+    expect([web.dns, web.dnsSearch, web.dnsOpt, web.tmpfs]).toEqual([['1.1.1.1', '8.8.8.8'], ['a.example', 'b.example'], ['ndots:2', 'timeout:1'], ['/run', '/tmp']])
+    expect(web.extraHosts).toEqual(['one:10.0.0.1', 'two:10.0.0.2', 'one:10.0.0.9', 'three:10.0.0.3'])
+  })
+
   it('profiles: a service with one runs only when it is active or named', () => {
     const files = { 'compose.yaml': 'services:\n  web: {image: a}\n  debug: {image: b, profiles: [dev]}\n' }
     expect(Object.keys(load(files).project.services)).toEqual(['web'])

@@ -4,12 +4,17 @@
  * Specification's rules: mappings merge key by key; environment, labels
  * and build args merge by name whichever syntax each file uses; volumes
  * merge by their container path; command, entrypoint and a health check's
- * test are replaced; other lists are joined, without repeats.
+ * test are replaced; other lists are joined, without repeats. dns,
+ * dns_search, dns_opt, tmpfs and extra_hosts are sequences whichever
+ * syntax each file uses (a string, a list; a mapping of hosts), appended
+ * without repeats, as compose-go's mergeToSequence and mergeExtraHosts
+ * have them: a second file adds a DNS server, it does not replace the first.
  */
 import { isMap, type Raw } from './values.js'
 
 const REPLACED = new Set(['command', 'entrypoint', 'test'])
-const BY_NAME = new Set(['environment', 'labels', 'args', 'extra_hosts', 'sysctls'])
+const BY_NAME = new Set(['environment', 'labels', 'args', 'sysctls'])
+const SEQUENCE = new Set(['dns', 'dns_search', 'dns_opt', 'tmpfs', 'extra_hosts'])
 const AS_MAP = new Set(['networks', 'depends_on'])
 
 export function mergeFiles(files: readonly Raw[]): Raw {
@@ -22,6 +27,7 @@ function merge(base: unknown, over: unknown, path: readonly string[]): unknown {
   if (over === undefined) return base
   if (base === undefined || base === null) return over
   if (inService && REPLACED.has(key)) return over
+  if (inService && SEQUENCE.has(key) && path.length === 3) return merge(asSequence(base), asSequence(over), [...path, '*'])
   if (inService && BY_NAME.has(key)) return merge(byName(base), byName(over), [...path, '*'])
   if (inService && AS_MAP.has(key) && path.length === 3) return merge(asMap(base), asMap(over), [...path, '*'])
   if (inService && key === 'volumes' && Array.isArray(base) && Array.isArray(over)) return mergeVolumes(base, over)
@@ -47,6 +53,13 @@ function byName(v: unknown): unknown {
     out[eq < 0 ? text : text.slice(0, eq)] = eq < 0 ? null : text.slice(eq + 1)
   }
   return out
+}
+
+/** A string as a list of one; extra_hosts' mapping (a host to an address, or to several) as "host=address" items. */
+function asSequence(v: unknown): unknown {
+  if (typeof v === 'string') return [v]
+  if (!isMap(v)) return v
+  return Object.entries(v).flatMap(([host, to]) => (Array.isArray(to) ? to : [to]).map((address) => `${host}=${String(address)}`))
 }
 
 /** A list of names as a mapping of names to null (networks, depends_on). */
