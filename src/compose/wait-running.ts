@@ -16,11 +16,14 @@ export async function waitRunning(ctx: ComposeContext, project: string, services
   const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs
   for (;; await sleep(POLL_MS)) {
     const containers = projectContainers(ctx.stateRoot, project).filter((c) => services.has(c.service) && !c.oneoff)
-    const exited = containers.find((c) => c.info.status !== 'running')
-    if (exited) throw new MiniRunError(`container ${exited.info.name} exited (${exited.info.exitCode ?? 'unknown'})`, { code: 'EWAIT' })
-    const unhealthy = containers.find((c) => c.info.health?.Status === 'unhealthy')
+    // exited for good, its code recorded: a restart policy's back-off, a start still on its way, or an
+    // exit its monitor has not written yet (the process gone, exit.json not there) is not yet an answer
+    const exited = containers.find((c) => c.info.status === 'exited' && c.info.exitCode !== undefined && !c.info.restarting && !c.info.removing)
+    if (exited) throw new MiniRunError(`container ${exited.info.name} exited (${exited.info.exitCode})`, { code: 'EWAIT' })
+    const running = containers.filter((c) => c.info.status === 'running' && !c.info.paused)
+    const unhealthy = running.find((c) => c.info.health?.Status === 'unhealthy')
     if (unhealthy) throw new MiniRunError(`container ${unhealthy.info.name} is unhealthy`, { code: 'EWAIT' })
-    if (containers.every((c) => !c.info.healthcheck || c.info.health?.Status === 'healthy')) {
+    if (running.length === containers.length && running.every((c) => !c.info.healthcheck || c.info.health?.Status === 'healthy')) {
       for (const c of containers) emit(ctx, 'Container', c.info.name, c.info.healthcheck ? 'Healthy' : 'Running')
       return
     }
