@@ -134,7 +134,7 @@ describe('--mount', () => {
     expect(() => parseMount('type=volume,src=/srv,dst=/v', cwd)).toThrow('invalid --mount type=volume,src=/srv,dst=/v: "/srv" is not a valid volume name')
     expect(() => parseMount('type=volume,src=v1,dst=/v,bind-propagation=shared', cwd)).toThrow('bind-propagation is not for volumes')
     expect(() => parseMount('type=volume,src=v1,dst=/v,volume-nocopy=maybe', cwd)).toThrow('volume-nocopy=maybe')
-    expect(() => parseMount('type=bind,src=/a,dst=/v,volume-nocopy', cwd)).toThrow('volume-nocopy is for volumes')
+    expect(() => parseMount('type=bind,src=/a,dst=/v,volume-nocopy', cwd)).toThrow("cannot mix 'volume-*' options with mount type 'bind'")
   })
 
   it('refuses unknown types, unknown fields and fields of the other type', () => {

@@ -9,7 +9,8 @@ export function volumeJson(v: VolumeInfo): Record<string, unknown> {
     Labels: Object.keys(labels).length ? labels : null,
     Mountpoint: v.mountpoint,
     Name: v.name,
-    Options: null,
+    // a Go map: json prints its keys sorted
+    Options: v.options ? Object.fromEntries(Object.keys(v.options).sort().map((k) => [k, v.options![k]])) : null,
     Scope: 'local',
   }
 }

@@ -49,10 +49,20 @@ export function register(program: Command): void {
     .description('create a volume (a random name when none is given); an existing one is no error')
     .argument('[name]')
     .option('--label <key=value>', 'a label (repeatable)', collect, [])
-    .action(async (name: string | undefined, flags: { label: string[] }, cmd: Command) => {
-      const { createVolume } = await import('../../runtime/container/volume-store.js')
+    .option('-d, --driver <name>', 'the volume driver: local, the only one', 'local')
+    .option('-o, --opt <key=value>', 'a local driver option: type=, device=, o= as mount(8) takes them (tmpfs, or type=none o=bind device=/host/path; repeatable)', collect, [])
+    .action(async (name: string | undefined, flags: { label: string[]; driver: string; opt: string[] }, cmd: Command) => {
+      const [{ createVolume }, { checkLocalOptions, checkVolumeDriver, parseOptionList }] = await Promise.all([
+        import('../../runtime/container/volume-store.js'),
+        import('../../runtime/spec/local-volume.js'),
+      ])
       const labels = parseLabels(flags.label)
-      const v = createVolume(storeRootOf(cmd), { ...(name !== undefined ? { name } : {}), ...(flags.label.length ? { labels } : {}) })
+      // Docker's words: "create NAME: ..." (the daemon's, which names the volume)
+      const context = `create ${name ?? ''}`.trimEnd()
+      checkVolumeDriver(flags.driver, context)
+      const options = parseOptionList(flags.opt, '-o, --opt')
+      checkLocalOptions(options, context)
+      const v = createVolume(storeRootOf(cmd), { ...(name !== undefined ? { name } : {}), ...(flags.label.length ? { labels } : {}), options })
       process.stdout.write(`${v.name}\n`)
     })
   volume

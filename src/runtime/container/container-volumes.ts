@@ -15,9 +15,10 @@ import { randomHex } from '../../random.js'
 import { runHelperSync } from '../../rootless/helper-process.js'
 import { ownSubordinateIds } from '../../rootless/subordinate-ids.js'
 import { copyImageDir } from './copy-image-dir.js'
+import { hasMountOptions, localVolumeMount } from '../spec/local-volume.js'
 import type { IdMapping, SpecMount } from '../spec/spec.js'
 import type { VolumeClaims, VolumeUse } from '../plan/steps.js'
-import { claimVolumes, releaseVolumes, volumeDataDir } from './volume-store.js'
+import { claimVolumes, inspectVolume, releaseVolumes, volumeDataDir } from './volume-store.js'
 import type { PlannedVolume } from '../spec/volumes.js'
 
 /** What a container's state records of each volume it mounts. */
@@ -29,8 +30,24 @@ export interface ContainerVolume {
 export type VolumeMount = VolumeUse
 
 /**
+ * The options a volume is mounted with: those it was made with if it
+ * exists (a flag's are then ignored, as Docker ignores them), else the
+ * flag's, which the claim makes it with.
+ */
+function volumeOptions(storeRoot: string, name: string | undefined, given: Record<string, string> | undefined): Record<string, string> | undefined {
+  if (name === undefined) return given
+  try {
+    return inspectVolume(storeRoot, name).options
+  } catch {
+    return given
+  }
+}
+
+/**
  * The spec mounts of `planned`, in order, volumes given their names
- * (anonymous ones a random 64-hex-digit name, as Docker's) and sources.
+ * (anonymous ones a random 64-hex-digit name, as Docker's) and sources. A
+ * volume with the local driver's options (its own if it exists, else the
+ * flag's) is mounted from them, not bound from _data: spec/local-volume.ts.
  */
 export function resolveVolumes(
   planned: PlannedVolume[],
@@ -41,7 +58,9 @@ export function resolveVolumes(
   const mounts = planned.map(({ mount, volume }): SpecMount => {
     if (!volume) return mount
     const name = volume.name ?? randomHex(32)
-    volumes.push({ name, destination: mount.destination, anonymous: volume.name === undefined, nocopy: volume.nocopy })
+    const options = volumeOptions(storeRoot, volume.name, volume.options)
+    volumes.push({ name, destination: mount.destination, anonymous: volume.name === undefined, nocopy: volume.nocopy, ...(options ? { options } : {}) })
+    if (hasMountOptions(options)) return localVolumeMount(options, mount.destination, mount.options?.includes('ro') ?? false)
     return {
       ...mount,
       source: volumeDataDir(storeRoot, name),
@@ -64,7 +83,9 @@ export function claimContainerVolumes(o: VolumeClaims): void {
     o.volumes.map((v) => ({
       name: v.name,
       anonymous: v.anonymous,
-      ...(layers && !v.nocopy ? { populate: (data: string) => populateVolume(layers, v.destination, data) } : {}),
+      ...(v.options ? { options: v.options } : {}),
+      // a volume mounted from its options is filled by nothing: its _data is not what the container sees
+      ...(layers && !v.nocopy && !hasMountOptions(v.options) ? { populate: (data: string) => populateVolume(layers, v.destination, data) } : {}),
     })),
   )
 }

@@ -44,6 +44,8 @@ export interface VolumeRecord {
   driver: 'local'
   /** Made for a container (an image's VOLUME, `-v /path`): `rm -v`, `run --rm` and `volume prune` remove it. */
   anonymous: boolean
+  /** The local driver's options (type, device, o: spec/local-volume.ts): mounted so at each start instead of bound from _data. */
+  options?: Record<string, string>
 }
 
 export interface VolumeInfo extends VolumeRecord {
@@ -102,8 +104,9 @@ function readRecord(dir: string, name: string): VolumeRecord | undefined {
     return undefined
   }
   const labelsOk = typeof r.labels === 'object' && r.labels !== null && Object.values(r.labels).every((v) => typeof v === 'string')
-  if (r.name !== name || typeof r.created !== 'string' || !labelsOk || typeof r.anonymous !== 'boolean') return undefined
-  return { name, created: r.created, labels: r.labels!, driver: 'local', anonymous: r.anonymous }
+  const optionsOk = r.options === undefined || (typeof r.options === 'object' && r.options !== null && Object.values(r.options).every((v) => typeof v === 'string'))
+  if (r.name !== name || typeof r.created !== 'string' || !labelsOk || typeof r.anonymous !== 'boolean' || !optionsOk) return undefined
+  return { name, created: r.created, labels: r.labels!, driver: 'local', anonymous: r.anonymous, ...(r.options ? { options: r.options } : {}) }
 }
 
 function infoOf(dir: string, record: VolumeRecord): VolumeInfo {
@@ -114,7 +117,7 @@ function infoOf(dir: string, record: VolumeRecord): VolumeInfo {
  * Create under the lock. Entries starting with "." are not volumes (a name
  * cannot start so): a creation or removal cut short, removed here.
  */
-function createLocked(dir: string, name: string, o: { labels?: Record<string, string>; anonymous: boolean }): VolumeInfo {
+function createLocked(dir: string, name: string, o: { labels?: Record<string, string>; anonymous: boolean; options?: Record<string, string> }): VolumeInfo {
   const existing = readRecord(dir, name)
   if (existing) return infoOf(dir, existing)
   for (const entry of readdirSync(dir)) if (entry.startsWith('.')) removeOwnTree(join(dir, entry))
@@ -122,7 +125,7 @@ function createLocked(dir: string, name: string, o: { labels?: Record<string, st
     // never made by a creation cut short (that is a "." entry): data of someone's, left alone
     throw new MiniRunError(`volume ${name}: ${join(dir, name)} has no valid volume.json: repair or remove it`, { code: 'EBADVOLUME' })
   }
-  const record: VolumeRecord = { name, created: new Date().toISOString(), labels: o.labels ?? {}, driver: 'local', anonymous: o.anonymous }
+  const record: VolumeRecord = { name, created: new Date().toISOString(), labels: o.labels ?? {}, driver: 'local', anonymous: o.anonymous, ...(o.options ? { options: o.options } : {}) }
   const tmp = join(dir, `.new-${randomHex(6)}`)
   mkdirSync(tmp, { mode: 0o700 })
   // Docker's _data: 0755 root, until the image's directory gives it its own owner and mode
@@ -132,11 +135,16 @@ function createLocked(dir: string, name: string, o: { labels?: Record<string, st
   return infoOf(dir, record)
 }
 
-/** `volume create [NAME]`: a new volume, or the one of that name (as Docker, it is no error). */
-export function createVolume(storeRoot: string, o: { name?: string; labels?: Record<string, string> } = {}): VolumeInfo {
+/**
+ * `volume create [NAME]`: a new volume, or the one of that name (as Docker,
+ * it is no error; its options stay what they were). Options are the local
+ * driver's, checked by the caller (spec/local-volume.ts checkLocalOptions).
+ */
+export function createVolume(storeRoot: string, o: { name?: string; labels?: Record<string, string>; options?: Record<string, string> } = {}): VolumeInfo {
   const name = o.name ?? randomHex(32)
   checkVolumeName(name, 'volume create')
-  return withVolumesLock(storeRoot, (dir) => createLocked(dir, name, { ...(o.labels ? { labels: o.labels } : {}), anonymous: false }))
+  const options = o.options && Object.keys(o.options).length ? o.options : undefined
+  return withVolumesLock(storeRoot, (dir) => createLocked(dir, name, { ...(o.labels ? { labels: o.labels } : {}), anonymous: false, ...(options ? { options } : {}) }))
 }
 
 export function listVolumes(storeRoot: string): VolumeInfo[] {
@@ -222,6 +230,8 @@ export interface VolumeClaim {
   name: string
   /** Create it as an anonymous volume if it does not exist. */
   anonymous: boolean
+  /** Create it with these local driver options if it does not exist (--mount volume-opt=). */
+  options?: Record<string, string>
   /**
    * Fill the empty _data with the image's content (Docker's copy-up). Only
    * called when the volume is empty and no container has it mounted: a
@@ -243,7 +253,7 @@ export function claimVolumes(storeRoot: string, stateRoot: string, id: string, c
     try {
       for (const c of claims) {
         if (!readRecord(dir, c.name)) {
-          createLocked(dir, c.name, { anonymous: c.anonymous })
+          createLocked(dir, c.name, { anonymous: c.anonymous, ...(c.options ? { options: c.options } : {}) })
           created.push(c.name)
         }
         const data = join(dir, c.name, '_data')

@@ -55,7 +55,13 @@ export const CHILD_KINDS: Table = {
         `-o ${mountFlagNames(s.flags)}${s.keepLocked ? ' (+ the flags the kernel locked)' : ''}`,
         ...(s.data ? [s.data] : []),
       ].join(' '),
-    describe: (s) => (s.flags & MS.REMOUNT ? `remount ${inRoot(s.root, s.target)}` : `mount ${s.source || s.fstype || 'none'} on ${inRoot(s.root, s.target)}`),
+    describe: (s) =>
+      s.flags & MS.REMOUNT
+        ? `remount ${inRoot(s.root, s.target)}`
+        : s.volume !== undefined
+          // a volume mounted from its options: the kernel's refusal is of the options the user gave the volume
+          ? `error while mounting volume '${s.volume}': mount ${s.source || 'none'} on ${inRoot(s.root, s.target)} (${[s.fstype || 'bind', s.data].filter(Boolean).join(', ')})`
+          : `mount ${s.source || s.fstype || 'none'} on ${inRoot(s.root, s.target)}`,
   },
   mkdir: {
     code: Op.MKDIR,

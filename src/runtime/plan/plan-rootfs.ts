@@ -8,7 +8,8 @@ import { MNT_DETACH, MS, mountFlagNames, parseMountOptions } from '../spec/mount
 import type { Spec, SpecMount } from '../spec/spec.js'
 import type { StepBody } from './plan-process.js'
 import type { SectionName } from './sections.js'
-import type { ChildStep } from './steps.js'
+import type { ChildStep, VolumeUse } from './steps.js'
+import { hasMountOptions } from '../spec/local-volume.js'
 
 /** How the root filesystem is assembled in the child's mount namespace. */
 export type RootfsSource =
@@ -47,6 +48,8 @@ export interface RootfsInput {
   deviceCgroup?: boolean
   /** What a host path is (bind sources, and masked paths: /proc and /sys are the host kernel's). */
   pathKind: (hostPath: string) => PathKind
+  /** The container's volumes: one mounted from its options is named in the error of its mount step. */
+  volumes?: { volumes: readonly VolumeUse[] }
 }
 
 /** The slot of the idmapped mount of lower dir i (top layer first). */
@@ -194,6 +197,8 @@ function planMount(m: SpecMount, index: number, rootfs: string, input: RootfsInp
   const { flags, propagation, data } = parseMountOptions(m.options)
   const isBind = (flags & MS.BIND) !== 0 || m.type === 'bind'
   const dest = m.destination
+  const volume = input.volumes?.volumes.find((v) => v.destination === dest && hasMountOptions(v.options))?.name
+  const named = volume !== undefined ? { volume } : {}
   if (isBind) {
     const source = m.source ?? ''
     if (input.pathKind(source) === 'file') {
@@ -208,7 +213,7 @@ function planMount(m: SpecMount, index: number, rootfs: string, input: RootfsInp
         why: `attach ${source} at ${dest} through its idmapped mount: its files' owners show as the same ids inside the user namespace`,
       })
     } else {
-      add({ op: 'mount', source, root: rootfs, target: dest, flags: (flags & (MS.BIND | MS.REC)) | MS.BIND, why: `bind ${source} into the container at ${dest}` })
+      add({ op: 'mount', source, root: rootfs, target: dest, flags: (flags & (MS.BIND | MS.REC)) | MS.BIND, ...named, why: `bind ${source} into the container at ${dest}${volume !== undefined ? ` (volume ${volume}: o=bind)` : ''}` })
     }
     const rest = flags & ~(MS.BIND | MS.REC | MS.REMOUNT)
     if (rest) {
@@ -216,7 +221,7 @@ function planMount(m: SpecMount, index: number, rootfs: string, input: RootfsInp
     }
   } else {
     add({ op: 'mkdir', root: rootfs, path: dest, mode: 0o755, why: `a mount point for ${dest}` })
-    add({ op: 'mount', source: m.source ?? m.type ?? 'none', root: rootfs, target: dest, fstype: m.type ?? '', flags, data, why: mountWhy(dest, input.spec) ?? `mount ${m.type} at ${dest}` })
+    add({ op: 'mount', source: m.source ?? m.type ?? 'none', root: rootfs, target: dest, fstype: m.type ?? '', flags, data, ...named, why: mountWhy(dest, input.spec) ?? (volume !== undefined ? `volume ${volume}: its filesystem, mounted with the options it was created with` : `mount ${m.type} at ${dest}`) })
   }
   if (propagation) add({ op: 'mount', root: rootfs, target: dest, flags: propagation, why: `propagation ${mountFlagNames(propagation)}` })
 }

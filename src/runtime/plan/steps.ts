@@ -42,7 +42,7 @@ interface Explained {
 
 export type ChildStep = Explained &
   (
-    | { op: 'mount'; source?: string; root?: string; target: string; fstype?: string; flags: number; data?: string; optional?: boolean; keepLocked?: boolean }
+    | { op: 'mount'; source?: string; root?: string; target: string; fstype?: string; flags: number; data?: string; optional?: boolean; keepLocked?: boolean; volume?: string }
     | { op: 'mkdir'; root?: string; path: string; mode: number }
     | { op: 'mkfile'; root?: string; path: string; mode: number }
     | { op: 'symlink'; root?: string; path: string; target: string }
@@ -96,6 +96,11 @@ export interface VolumeUse {
   anonymous: boolean
   /** Do not copy the image's content into it (volume-nocopy). */
   nocopy: boolean
+  /**
+   * The local driver's options it is mounted with (spec/local-volume.ts):
+   * the volume's own, or for one this container makes, --mount's volume-opt.
+   */
+  options?: Record<string, string>
 }
 
 /** The volumes a container claims before its clone (container/container-volumes.ts). */

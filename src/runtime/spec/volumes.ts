@@ -21,6 +21,8 @@
  */
 import { isAbsolute, posix, resolve } from 'node:path'
 import { UsageError } from '../../errors.js'
+import { csvFields } from './csv-fields.js'
+import { checkLocalOptions, checkVolumeDriver, parseOptionList } from './local-volume.js'
 import { isMountFlagOption } from './mount-options.js'
 import type { SpecMount } from './spec.js'
 
@@ -31,6 +33,8 @@ export interface VolumeFlags {
   mounts?: string[]
   /** --tmpfs CONTAINER[:OPTIONS] */
   tmpfs?: string[]
+  /** --volumes-from CONTAINER[:ro|rw]: read from the containers' states (container/volumes-from.ts) */
+  volumesFrom?: string[]
 }
 
 export interface PlannedVolume {
@@ -72,6 +76,8 @@ export interface VolumeRef {
   name?: string
   /** -v NAME:/p:nocopy, --mount volume-nocopy: never pre-populate it from the image. */
   nocopy: boolean
+  /** --mount volume-opt=K=V: the local driver's options (local-volume.ts), used if the volume is made by this container. */
+  options?: Record<string, string>
 }
 
 /** Docker's volume names (moby's RestrictedNameChars, two characters at least). */
@@ -95,8 +101,12 @@ const VOLUME_MODES = new Set(['ro', 'rw', 'nocopy', 'z', 'Z'])
 // tmpfs(5)'s own options, as moby's ParseTmpfsOptions accepts them
 const TMPFS_DATA = new Set(['size', 'mode', 'uid', 'gid', 'nr_inodes', 'nr_blocks', 'mpol', 'huge'])
 
-/** The mounts of these flags, sorted parents first, as Docker sorts them. */
-export function volumesFromFlags(flags: VolumeFlags, cwd: string = process.cwd()): PlannedVolume[] {
+/**
+ * The mounts of these flags, sorted parents first, as Docker sorts them;
+ * with `inherited` (--volumes-from's) where no flag mounts something at
+ * the same path.
+ */
+export function volumesFromFlags(flags: VolumeFlags, cwd: string = process.cwd(), inherited: readonly PlannedVolume[] = []): PlannedVolume[] {
   const planned = [
     ...(flags.volumes ?? []).map((v) => parseVolume(v, cwd)),
     ...(flags.mounts ?? []).map((m) => parseMount(m, cwd)),
@@ -107,7 +117,7 @@ export function volumesFromFlags(flags: VolumeFlags, cwd: string = process.cwd()
     if (seen.has(mount.destination)) throw new UsageError(`duplicate mount point: ${mount.destination}`)
     seen.add(mount.destination)
   }
-  return sortByDepth(planned)
+  return sortByDepth([...inherited.filter((p) => !seen.has(p.mount.destination)), ...planned])
 }
 
 function sortByDepth(planned: PlannedVolume[]): PlannedVolume[] {
@@ -132,10 +142,10 @@ export function withImageVolumes(planned: PlannedVolume[], imagePaths: string[])
   return added.length ? sortByDepth([...planned, ...added]) : planned
 }
 
-function volumeMount(destination: string, name: string | undefined, readOnly: boolean, nocopy: boolean, mode: string): PlannedVolume {
+export function volumeMount(destination: string, name: string | undefined, readOnly: boolean, nocopy: boolean, mode: string, options?: Record<string, string>): PlannedVolume {
   return {
     mount: { destination, type: 'bind', source: '', options: bindOptions(readOnly, undefined) },
-    volume: { ...(name !== undefined ? { name } : {}), nocopy },
+    volume: { ...(name !== undefined ? { name } : {}), nocopy, ...(options ? { options } : {}) },
     mode,
   }
 }
@@ -155,7 +165,7 @@ function hostPath(path: string, cwd: string): string | undefined {
   return undefined
 }
 
-function bindOptions(readOnly: boolean, propagation: string | undefined): string[] {
+export function bindOptions(readOnly: boolean, propagation: string | undefined): string[] {
   return ['bind', readOnly ? 'ro' : 'rw', 'nodev', propagation ?? 'rprivate']
 }
 
@@ -220,21 +230,30 @@ const TRUE_FALSE = ['true', '1', 'false', '0']
 
 /**
  * --mount type=bind|volume|tmpfs,source=...,target=...,readonly,
- * bind-propagation=..., volume-nocopy, tmpfs-size=..., tmpfs-mode=...
- * (type=volume when no type is given, as in Docker)
+ * bind-propagation=..., volume-nocopy, volume-driver=local,
+ * volume-opt=K=V (repeatable), tmpfs-size=..., tmpfs-mode=...
+ * (type=volume when no type is given, as in Docker; fields as CSV, so a
+ * "quoted field" may hold commas: "volume-opt=o=size=10m,uid=1000")
  */
 export function parseMount(spec: string, cwd: string): PlannedVolume {
   const flag = `--mount ${spec}`
   const fields = new Map<string, string | undefined>()
-  for (const field of spec.split(',')) {
+  const volumeOpts: string[] = []
+  for (const field of csvFields(spec, flag)) {
     const eq = field.indexOf('=')
     const key = (eq < 0 ? field : field.slice(0, eq)).trim().toLowerCase()
     const value = eq < 0 ? undefined : field.slice(eq + 1)
     const name = ({ src: 'source', dst: 'target', destination: 'target', ro: 'readonly' } as Record<string, string>)[key] ?? key
+    if (name === 'volume-opt') {
+      if (value === undefined) throw new UsageError(`invalid ${flag}: volume-opt needs KEY=VALUE`)
+      volumeOpts.push(value)
+      continue
+    }
     if (fields.has(name)) throw new UsageError(`invalid ${flag}: "${name}" given twice`)
     fields.set(name, value)
   }
-  const known = new Set(['type', 'source', 'target', 'readonly', 'bind-propagation', 'volume-nocopy', 'tmpfs-size', 'tmpfs-mode'])
+  if (volumeOpts.length) fields.set('volume-opt', undefined)
+  const known = new Set(['type', 'source', 'target', 'readonly', 'bind-propagation', 'volume-nocopy', 'volume-driver', 'volume-opt', 'tmpfs-size', 'tmpfs-mode'])
   for (const key of fields.keys()) if (!known.has(key)) throw new UsageError(`invalid ${flag}: unknown field "${key}"`)
   const type = fields.get('type') ?? 'volume'
   const target = fields.get('target')
@@ -246,14 +265,21 @@ export function parseMount(spec: string, cwd: string): PlannedVolume {
     return fields.has(key) && (value === undefined || value === 'true' || value === '1')
   }
   const readOnly = flagValue('readonly')
-  if (type !== 'volume' && fields.has('volume-nocopy')) throw new UsageError(`invalid ${flag}: volume-nocopy is for volumes`)
+  for (const key of ['volume-nocopy', 'volume-driver', 'volume-opt']) {
+    // docker/cli opts/mount.go's words
+    if (type !== 'volume' && fields.has(key)) throw new UsageError(`invalid ${flag}: cannot mix 'volume-*' options with mount type '${type}'`)
+  }
   if (type === 'volume') {
     const src = fields.get('source')
     if (src) checkVolumeName(src, `invalid ${flag}`)
     for (const key of ['bind-propagation', 'tmpfs-size', 'tmpfs-mode']) {
       if (fields.has(key)) throw new UsageError(`invalid ${flag}: ${key} is not for volumes`)
     }
-    return volumeMount(destination, src || undefined, readOnly, flagValue('volume-nocopy'), 'z')
+    const driver = fields.get('volume-driver')
+    if (fields.has('volume-driver')) checkVolumeDriver(driver ?? '', `invalid ${flag}`)
+    const options = volumeOpts.length ? parseOptionList(volumeOpts, 'volume-opt') : undefined
+    if (options) checkLocalOptions(options, `invalid ${flag}`)
+    return volumeMount(destination, src || undefined, readOnly, flagValue('volume-nocopy'), 'z', options)
   }
   if (type === 'bind') {
     const src = fields.get('source')
