@@ -22,6 +22,7 @@ export function hostConfigJson(c: ContainerInfo): Record<string, unknown> {
     PortBindings: portBindings(given?.publish ?? []),
     RestartPolicy: { Name: c.restartPolicy?.name ?? 'no', MaximumRetryCount: c.restartPolicy?.maximumRetryCount ?? 0 },
     AutoRemove: c.autoRemove === true,
+    VolumesFrom: given?.volumesFrom ?? null,
     // only what the user added or dropped, as given (null when nothing)
     CapAdd: given ? given.capAdd ?? null : spec?.process.capabilities?.bounding ?? [],
     CapDrop: given?.capDrop ?? null,

@@ -28,6 +28,7 @@ export function addRunFlags<C extends OptionSink>(cmd: C): C {
     .option('--read-only', 'mount the root filesystem read-only')
     .option('-v, --volume <src:container[:ro]>', 'bind a host path (absolute, or ./relative), or mount a volume by name (made on first use) or anonymous (-v /path) (repeatable)', collect, [])
     .option('--mount <type=bind|volume|tmpfs,...>', 'a bind (source=,target=,readonly), volume (source=,target=,readonly,volume-nocopy) or tmpfs (target=,tmpfs-size=) mount (repeatable)', collect, [])
+    .option('--volumes-from <container[:ro|rw]>', 'mount every volume and bind mount of this container at the same paths (ro: all read-only; repeatable)', collect, [])
     .option('--tmpfs <container[:options]>', 'a tmpfs at this path (default nosuid,noexec,nodev; repeatable)', collect, [])
     .option('--entrypoint <cmd>', 'override the image\'s entrypoint ("" clears it)')
     .option('-i, --interactive', 'keep stdin attached')

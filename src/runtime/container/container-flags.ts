@@ -44,6 +44,8 @@ export interface ContainerFlags {
   volume: string[]
   mount: string[]
   tmpfs: string[]
+  /** --volumes-from CONTAINER[:ro|rw] (repeatable); optional for callers that predate it. */
+  volumesFrom?: string[]
   securityOpt: string[]
   privileged?: boolean
   device: string[]
@@ -205,7 +207,7 @@ export function runOptionsFromFlags(image: string | undefined, command: string[]
     name: flags.name,
     readOnly: flags.readOnly === true,
     rm: flags.rm === true,
-    volumes: { volumes: flags.volume, mounts: flags.mount, tmpfs: flags.tmpfs },
+    volumes: { volumes: flags.volume, mounts: flags.mount, tmpfs: flags.tmpfs, ...(flags.volumesFrom?.length ? { volumesFrom: flags.volumesFrom } : {}) },
     tty,
     init: flags.init === true,
     capAdd: flags.capAdd,

@@ -41,6 +41,7 @@ import { givenFlags, type MonitorVia } from './start-input.js'
 import { ensureStateRoot, givenContainerName, invalidNameMessage, NEW_CONTAINER_NAME } from './state.js'
 import { allocateAutoRange, releaseAutoRange } from './userns-ranges.js'
 import { checkBindSourceCreatable } from './bind-source.js'
+import { inheritedVolumes } from './volumes-from.js'
 import { checkBindSource, checkRootlessLayers, checkUserMapped, singleIdWarning } from './rootless-checks.js'
 import { effectiveHealthcheck } from '../health/health-config.js'
 
@@ -76,7 +77,7 @@ function userNamespace(o: RunOptions, root: boolean): IdMaps | 'auto' | undefine
 }
 
 /** The flags checked before an image is even pulled. */
-function checkFlags(o: RunOptions, root: boolean, userns: boolean, denySetgroups: boolean) {
+function checkFlags(o: RunOptions, root: boolean, userns: boolean, denySetgroups: boolean, stateRoot: string) {
   if (o.name !== undefined && !NEW_CONTAINER_NAME.test(o.name)) throw new UsageError(invalidNameMessage(o.name))
   if (o.stopSignal !== undefined) parseSignal(o.stopSignal) // a bad name fails now, not at stop
   if (o.stopTimeout !== undefined && !(Number.isInteger(o.stopTimeout) && o.stopTimeout >= 0)) {
@@ -89,7 +90,7 @@ function checkFlags(o: RunOptions, root: boolean, userns: boolean, denySetgroups
     throw new UsageError(`--${needHostUserns[0]} host needs the host's user namespace: not ${root ? 'with --userns=auto' : 'in a rootless run'}`)
   }
   if (denySetgroups && o.groupAdd?.length) throw new UsageError('--group-add needs setgroups(2), which a rootless run may not use (user_namespaces(7))')
-  const volumes = volumesFromFlags(o.volumes ?? {})
+  const volumes = volumesFromFlags(o.volumes ?? {}, process.cwd(), inheritedVolumes(stateRoot, o.volumes?.volumesFrom))
   const exists = (source: string) => (root ? existsSync(source) : checkBindSource(source) === 'exists')
   const missingSources = volumes.filter((v) => v.mount.type === 'bind' && !v.volume && !exists(v.mount.source!))
   for (const { mount, createSource } of missingSources) {
@@ -115,7 +116,7 @@ export async function prepareContainer(given: RunOptions, planOnly = false): Pro
   const storeRoot = resolve(o.storeRoot ?? defaultStoreRoot())
   const stateRoot = resolve(o.stateRoot ?? defaultStateRoot())
   const userns = userNamespace(o, root)
-  const flags = checkFlags(o, root, userns !== undefined, userns !== undefined && userns !== 'auto' && userns.denySetgroups)
+  const flags = checkFlags(o, root, userns !== undefined, userns !== undefined && userns !== 'auto' && userns.denySetgroups, stateRoot)
   const fs = await rootFilesystem(o, id, storeRoot, { inside: userns !== undefined, idmapped: userns === 'auto' })
   const warnings = userns !== undefined && userns !== 'auto' && userns.rootless && fs.source.kind === 'overlay' ? rootlessWarnings(fs, userns.rootless, o.image!) : []
   const imageStop = fs.image?.StopSignal ? imageStopSignal(fs.image.StopSignal) : undefined

@@ -42,6 +42,8 @@ export interface GivenFlags {
   publish?: string[]
   /** -v values naming a source, relative host paths made absolute: HostConfig.Binds */
   binds?: string[]
+  /** --volumes-from values as given: HostConfig.VolumesFrom */
+  volumesFrom?: string[]
 }
 
 /** The run flags GivenFlags keeps. */
@@ -53,7 +55,7 @@ export interface GivenSource {
   user?: string
   env?: string[]
   privileged?: boolean
-  volumes?: { volumes?: string[] }
+  volumes?: { volumes?: string[]; volumesFrom?: string[] }
 }
 
 const nonEmpty = (list: readonly string[] | undefined) => (list?.length ? [...list] : undefined)
@@ -73,6 +75,7 @@ export function givenFlags(o: GivenSource, image: { User?: string | null; Env?: 
     privileged: o.privileged === true ? true : undefined,
     publish: nonEmpty(o.networkFlags?.publish),
     binds: nonEmpty(bindsAsGiven(o.volumes?.volumes ?? [], cwd)),
+    volumesFrom: nonEmpty(o.volumes?.volumesFrom),
   }
   return Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as GivenFlags
 }
