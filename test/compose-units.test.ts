@@ -16,7 +16,7 @@ import { runOptionsOfPlan, type ContainerPlan } from '../src/compose/service-con
 
 describe('compose: a service as the runtime\'s RunOptions', () => {
   const service = {
-    name: 'web', image: 'busybox', environment: { A: '1' }, ports: ['8080:80'], volumes: [], tmpfs: [], dependsOn: {},
+    name: 'web', image: 'busybox', environment: { A: '1' }, ports: ['8080:80'], volumes: [], volumesFrom: [], tmpfs: [], dependsOn: {},
     healthcheck: { Test: ['CMD', 'true'], Interval: 1e9 }, restart: { name: 'on-failure', maximumRetryCount: 3 }, replicas: 1,
     capAdd: [], capDrop: [], securityOpt: [], groupAdd: [], ulimits: [], logOpts: [], dns: [], dnsSearch: [], dnsOpt: [], extraHosts: [], labels: {},
     networks: {}, init: false, readOnly: false, tty: false, stdinOpen: false,

@@ -23,7 +23,7 @@ export function configDocument(project: Project): Record<string, unknown> {
     networks[key] = { name: n.name, ...(n.external ? { external: true } : {}), ...(n.subnet ? { ipam: { config: [{ subnet: n.subnet, ...(n.gateway ? { gateway: n.gateway } : {}) }] } } : {}) }
   }
   const volumes: Record<string, unknown> = {}
-  for (const [key, v] of Object.entries(project.volumes)) volumes[key] = { name: v.name, ...(v.external ? { external: true } : {}) }
+  for (const [key, v] of Object.entries(project.volumes)) volumes[key] = { name: v.name, ...(v.external ? { external: true } : {}), ...(v.driverOpts ? { driver_opts: v.driverOpts } : {}) }
   return {
     name: project.name,
     services,
@@ -74,6 +74,7 @@ function serviceDocument(s: Service): Record<string, unknown> {
   put('tmpfs', s.tmpfs)
   put('tty', s.tty)
   put('user', s.user)
+  put('volumes_from', s.volumesFrom.map((v) => `${v.service ?? `container:${v.container}`}${v.readOnly ? ':ro' : ''}`))
   put('volumes', s.volumes.map((v) => ({ type: v.type, source: v.source, target: v.target, read_only: v.readOnly || undefined, ...(v.type === 'bind' && v.createHostPath ? { bind: { create_host_path: true } } : {}), ...(v.nocopy ? { volume: { nocopy: true } } : {}), ...(v.size !== undefined ? { tmpfs: { size: v.size } } : {}) })))
   put('working_dir', s.workingDir)
   return JSON.parse(JSON.stringify(out)) as Record<string, unknown> // undefined fields out

@@ -17,6 +17,8 @@ import { interpolateTree, type Interpolation, type Lookup } from './interpolate.
 import { mergeFiles } from './merge.js'
 import type { Project, ProjectNetwork, ProjectVolume, Service } from './model.js'
 import { normalizeService } from './normalize-service.js'
+import { containerName } from './project-containers.js'
+import { volumeDriverOpts } from './syntax-volumes.js'
 import { projectName } from './project-name.js'
 import { schemaError } from './schema-errors.js'
 import { bool, isMap, listOrDict, str, type Raw } from './values.js'
@@ -87,7 +89,7 @@ export function loadProject(o: LoadOptions = {}): Loaded {
     return mainFile
   }
   const networks = projectNetworks(merged.networks, name, (key) => new At(fileOf('networks', key), ['networks', key]))
-  const volumes = projectVolumes(merged.volumes, name, (key) => new At(fileOf('volumes', key), ['volumes', key]))
+  const volumes = projectVolumes(merged.volumes, name, projectDir, (key) => new At(fileOf('volumes', key), ['volumes', key]))
 
   const all: Record<string, Service> = {}
   for (const [serviceName, raw] of Object.entries((merged.services ?? {}) as Raw)) {
@@ -105,6 +107,7 @@ export function loadProject(o: LoadOptions = {}): Loaded {
   const enabled = (s: Service) => s.profiles.length === 0 || s.profiles.some((p) => profiles.includes(p) || p === '*') || profiles.includes('*') || o.services?.includes(s.name)
   const services: Record<string, Service> = {}
   for (const s of Object.values(all)) if (enabled(s)) services[s.name] = s
+  for (const s of Object.values(services)) volumesFromServices(s, all, name, new At(fileOf('services', s.name), ['services', s.name, 'volumes_from']))
   for (const s of Object.values(services)) {
     for (const [dep, d] of Object.entries(s.dependsOn)) {
       const at = new At(fileOf('services', s.name), ['services', s.name, 'depends_on', dep])
@@ -192,18 +195,33 @@ function projectNetworks(v: unknown, project: string, at: (key: string) => At): 
   return out
 }
 
-function projectVolumes(v: unknown, project: string, at: (key: string) => At): Record<string, ProjectVolume> {
+/**
+ * volumes_from's services: each names its first container, and is a
+ * dependency the service starts after (compose-go adds it to depends_on).
+ */
+function volumesFromServices(s: Service, all: Record<string, Service>, project: string, at: At): void {
+  s.volumesFrom.forEach((v, i) => {
+    if (v.service === undefined) return
+    const from = all[v.service]
+    if (!from) throw at.at(i).error(`service "${s.name}" mounts volumes from undefined service "${v.service}"`)
+    v.container = containerName(project, from, 1)
+    s.dependsOn[v.service] ??= { condition: 'service_started', required: true, restart: false }
+  })
+}
+
+function projectVolumes(v: unknown, project: string, projectDir: string, at: (key: string) => At): Record<string, ProjectVolume> {
   const out: Record<string, ProjectVolume> = {}
   for (const [key, value] of Object.entries(isMap(v) ? v : {})) {
     const here = at(key)
     const n: Raw = isMap(value) ? value : {}
     for (const k of Object.keys(n)) {
-      if (!['name', 'external', 'driver', 'labels'].includes(k) && !k.startsWith('x-')) throw here.at(k).error('not supported by mini-run')
+      if (!['name', 'external', 'driver', 'driver_opts', 'labels'].includes(k) && !k.startsWith('x-')) throw here.at(k).error('not supported by mini-run')
     }
     if (n.driver !== undefined && str(n.driver, here.at('driver')) !== 'local') throw here.at('driver').error(`the ${String(n.driver)} driver is not supported by mini-run (local)`)
     const external = n.external === undefined ? false : isMap(n.external) ? true : bool(n.external, here.at('external'))
     const name = n.name !== undefined ? str(n.name, here.at('name')) : isMap(n.external) && n.external.name !== undefined ? str(n.external.name, here.at('external', 'name')) : external ? key : `${project}_${key}`
-    out[key] = { name, external, labels: { ...listOrDict(n.labels, here.at('labels')), [LABELS.project]: project, [LABELS.volume]: key } }
+    const driverOpts = n.driver_opts === undefined ? undefined : volumeDriverOpts(n.driver_opts, projectDir, here.at('driver_opts'))
+    out[key] = { name, external, labels: { ...listOrDict(n.labels, here.at('labels')), [LABELS.project]: project, [LABELS.volume]: key }, ...(driverOpts ? { driverOpts } : {}) }
   }
   return out
 }

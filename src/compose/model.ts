@@ -41,6 +41,16 @@ export interface ProjectVolume {
   name: string
   external: boolean
   labels: Record<string, string>
+  /** driver_opts: the local driver's (runtime/spec/local-volume.ts), a relative bind device made absolute. */
+  driverOpts?: Record<string, string>
+}
+
+/** One entry of volumes_from: a service's first container, or a container by name. */
+export interface VolumesFrom {
+  service?: string
+  /** The container: for a service, its first one's name (filled in by load.ts). */
+  container?: string
+  readOnly: boolean
 }
 
 export type DependencyCondition = 'service_started' | 'service_healthy' | 'service_completed_successfully'
@@ -106,6 +116,7 @@ export interface Service {
   ports: string[]
   expose: string[]
   volumes: ServiceVolume[]
+  volumesFrom: VolumesFrom[]
   tmpfs: string[]
   /** By the network's key; none with network_mode. */
   networks: Record<string, ServiceNetwork>

@@ -13,7 +13,7 @@ import type { Lookup } from './interpolate.js'
 import type { BuildConfig, Dependency, Service, ServiceNetwork } from './model.js'
 import { cpus, deployOf, duration, healthcheckOf, restartOf, size } from './service-policies.js'
 import { exposedPorts, servicePorts } from './syntax-ports.js'
-import { serviceVolumes } from './syntax-volumes.js'
+import { serviceVolumes, serviceVolumesFrom } from './syntax-volumes.js'
 import { bool, command, int, isMap, listOrDict, str, strings, type Raw } from './values.js'
 import { readFileSync } from 'node:fs'
 
@@ -26,7 +26,7 @@ const SUPPORTED = new Set([
   'read_only', 'tmpfs', 'cap_add', 'cap_drop', 'mem_limit', 'memswap_limit', 'cpus', 'cpu_shares', 'pids_limit', 'deploy',
   'stop_signal', 'stop_grace_period', 'labels', 'profiles', 'scale', 'dns', 'dns_search', 'dns_opt', 'extra_hosts',
   'group_add', 'mac_address', 'ulimits', 'logging', 'pid', 'ipc', 'uts', 'tty', 'stdin_open', 'security_opt', 'platform',
-  'pull_policy', 'cgroup_parent', 'userns_mode', 'privileged', 'devices', 'device_cgroup_rules',
+  'pull_policy', 'cgroup_parent', 'userns_mode', 'privileged', 'devices', 'device_cgroup_rules', 'volumes_from',
 ])
 
 export interface ServiceContext {
@@ -67,6 +67,7 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
     ports: servicePorts(s.ports, at.at('ports')),
     expose: exposedPorts(s.expose, at.at('expose')),
     volumes: serviceVolumes(s.volumes, at.at('volumes'), ctx.projectDir, ctx.volumes),
+    volumesFrom: serviceVolumesFrom(s.volumes_from, at.at('volumes_from')),
     tmpfs: strings(s.tmpfs, at.at('tmpfs')),
     networks: networkMode ? {} : serviceNetworks(s.networks, at.at('networks'), ctx.networks),
     ...opt('networkMode', networkMode),

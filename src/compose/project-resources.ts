@@ -50,7 +50,7 @@ export function ensureVolumes(ctx: ComposeContext, project: Project, keys: Itera
     if (exists) continue
     if (v.external) throw new At(file, ['volumes', key]).error(`volume ${v.name} declared as external, but could not be found: create it first (mini-run volume create ${v.name})`)
     emit(ctx, 'Volume', v.name, 'Creating')
-    createVolume(ctx.storeRoot, { name: v.name, labels: v.labels })
+    createVolume(ctx.storeRoot, { name: v.name, labels: v.labels, ...(v.driverOpts ? { options: v.driverOpts } : {}) })
     emit(ctx, 'Volume', v.name, 'Created')
   }
 }

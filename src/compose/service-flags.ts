@@ -94,6 +94,7 @@ export function serviceRunFlags(input: ServiceRunInput): ServiceRun {
     volume: mounts.flatMap((m) => (m.volume ? [m.volume] : [])),
     mount: mounts.flatMap((m) => (m.mount ? [m.mount] : [])),
     tmpfs: s.tmpfs,
+    volumesFrom: s.volumesFrom.map((v) => `${v.container ?? v.service}${v.readOnly ? ':ro' : ''}`),
     securityOpt: s.securityOpt,
     privileged: s.privileged,
     device: s.devices,

@@ -7,8 +7,9 @@
 import { homedir } from 'node:os'
 import { isAbsolute, resolve } from 'node:path'
 import { parseSize } from '../runtime/cgroup/cgroup-limits.js'
+import { checkLocalOptions } from '../runtime/spec/local-volume.js'
 import type { At } from './compose-error.js'
-import type { ServiceVolume } from './model.js'
+import type { ServiceVolume, VolumesFrom } from './model.js'
 import { bool, int, isMap, str } from './values.js'
 
 const IGNORED_MODES = new Set(['rw', 'z', 'Z', 'cached', 'delegated', 'consistent', 'private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave'])
@@ -95,4 +96,47 @@ function longVolume(m: Record<string, unknown>, at: At, projectDir: string): Ser
     }
   }
   return { type, target, readOnly, ...(size !== undefined ? { size } : {}) }
+}
+
+/**
+ * A service's `volumes_from:` (Compose Specification): `service[:ro|rw]`
+ * or `container:name[:ro|rw]`. A service's container is its first one;
+ * load.ts names it and makes the service a dependency, as compose-go does.
+ */
+export function serviceVolumesFrom(v: unknown, at: At): VolumesFrom[] {
+  if (v === undefined || v === null) return []
+  if (!Array.isArray(v)) throw at.error('must be a list')
+  return v.map((item, i) => {
+    const here = at.at(i)
+    const text = str(item, here)
+    const container = text.startsWith('container:')
+    const [name = '', mode, ...rest] = (container ? text.slice('container:'.length) : text).split(':')
+    if (name === '' || rest.length || (mode !== undefined && mode !== 'ro' && mode !== 'rw')) {
+      throw here.error(`"${text}" is not service[:ro|rw] or container:name[:ro|rw]`)
+    }
+    return { ...(container ? { container: name } : { service: name }), readOnly: mode === 'ro' }
+  })
+}
+
+/**
+ * A top-level volume's driver_opts, checked as the local driver checks
+ * them. A relative device of a bind (o: bind) is made absolute against the
+ * project directory, as compose-go does (compose-spec/compose-go#332);
+ * the engine would take it as given, relative to nothing.
+ */
+export function volumeDriverOpts(v: unknown, projectDir: string, at: At): Record<string, string> {
+  if (!isMap(v)) throw at.error('must be a mapping')
+  const opts: Record<string, string> = {}
+  for (const [key, value] of Object.entries(v)) {
+    if (typeof value !== 'string' && typeof value !== 'number') throw at.at(key).error('must be a string or a number')
+    opts[key] = String(value)
+  }
+  const bind = (opts.o ?? '').split(',').some((o) => o === 'bind' || o === 'rbind')
+  if (bind && opts.device !== undefined) opts.device = hostPath(opts.device, projectDir)
+  try {
+    checkLocalOptions(opts, 'driver_opts')
+  } catch (err) {
+    throw at.error((err as Error).message.replace(/^driver_opts: /, ''), err)
+  }
+  return opts
 }
