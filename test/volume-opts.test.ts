@@ -9,6 +9,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { loadProject } from '../src/compose/load.js'
 import { csvFields } from '../src/runtime/spec/csv-fields.js'
 import { checkLocalOptions, localVolumeMount } from '../src/runtime/spec/local-volume.js'
+import { buildSpec } from '../src/runtime/spec/container-spec.js'
+import { describeStep } from '../src/runtime/plan/child-kinds.js'
+import { planStart } from '../src/runtime/plan/plan-start.js'
 import { parseMount } from '../src/runtime/spec/volumes.js'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 
@@ -41,6 +44,21 @@ describe('local driver options and --mount volume-opt (no root)', () => {
     expect(localVolumeMount({ type: 'none', device: '/srv', o: 'rbind,dev' }, '/b', false)).toEqual({
       destination: '/b', type: 'bind', source: '/srv', options: ['bind', 'dev', 'rw', 'nodev', 'rprivate'],
     })
+  })
+
+  it('the start plan mounts such a volume itself, a step whose error names the volume', () => {
+    const options = { type: 'tmpfs', device: 'tmpfs', o: 'size=1m,uid=7' }
+    const spec = buildSpec({
+      id: 'abcdef0123456789', rootfsPath: '/c/rootfs', image: { Cmd: ['sh'] }, command: [], passwd: [], groups: [], cgroup2: true,
+      mounts: [localVolumeMount(options, '/t', false)],
+    })
+    const volumes = { storeRoot: '/s', stateRoot: '/r', container: 'abcdef0123456789', volumes: [{ name: 'scratch', destination: '/t', anonymous: false, nocopy: false, options }] }
+    const p = planStart({ spec, rootfs: { kind: 'directory' }, setgroupsAllowed: true, pathKind: () => 'dir', volumes })
+    const mount = p.child.find((s) => s.op === 'mount' && s.target.endsWith('/t'))!
+    expect(mount).toMatchObject({ op: 'mount', source: 'tmpfs', fstype: 'tmpfs', flags: 4 /* MS_NODEV */, data: 'size=1m,uid=7', volume: 'scratch' })
+    expect(describeStep(mount)).toBe("error while mounting volume 'scratch': mount tmpfs on /c/rootfs/t (tmpfs, size=1m,uid=7)")
+    // the claim makes the volume with its options if it is missing
+    expect(p.host.find((s) => s.kind === 'volumes')).toMatchObject({ volumes: [{ name: 'scratch', options }] })
   })
 
   it('compose driver_opts: a relative bind device made absolute against the project directory', () => {
