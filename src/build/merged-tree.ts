@@ -30,20 +30,25 @@ export interface TreeNode {
 
 const MAX_SYMLINKS = 40
 
-
-
+type IdMaps = { uid: IdMapping[]; gid: IdMapping[] }
 
 export class MergedTree {
   readonly root: TreeNode
-  readonly #idMaps: { uid: IdMapping[]; gid: IdMapping[] } | undefined
+  readonly #idMaps: IdMaps | undefined
+  /** The top layer's own maps, when its owners differ from the others' (a container's writable layer). */
+  readonly #top: { dir: string; idMaps: IdMaps | undefined } | undefined
 
   /**
    * `layers`: the layers' fs/ directories, top first (none: an empty root).
    * `idMaps`: a rootless store's, whose files belong to host ids (the
    * user's subordinate ones): nodes then show the image's own ids.
+   * `topIdMaps`: the top layer's, when they are not `idMaps`: a container's
+   * writable layer is owned by the container's host ids (--userns=auto),
+   * its image's layers by the store's.
    */
-  constructor(readonly layers: readonly string[], idMaps?: { uid: IdMapping[]; gid: IdMapping[] }) {
+  constructor(readonly layers: readonly string[], idMaps?: IdMaps, options: { topIdMaps?: IdMaps } = {}) {
     this.#idMaps = idMaps
+    this.#top = 'topIdMaps' in options && layers[0] !== undefined ? { dir: layers[0], idMaps: options.topIdMaps } : undefined
     const dirs: string[] = []
     for (const layer of layers) {
       dirs.push(layer)
@@ -54,14 +59,15 @@ export class MergedTree {
       path: '/',
       host: top ?? '/nonexistent',
       // no layers (FROM scratch): an empty root; only its kind is ever read
-      stat: this.#inImage(lstatSync(top ?? '/')),
+      stat: this.#inImage(lstatSync(top ?? '/'), top ?? '/'),
       dirs,
     }
   }
 
   /** The file's stat with its owner as the image has it (the same object as root). */
-  #inImage(st: Stats): Stats {
-    const maps = this.#idMaps
+  #inImage(st: Stats, host: string): Stats {
+    const top = this.#top
+    const maps = top && (host === top.dir || host.startsWith(`${top.dir}/`)) ? top.idMaps : this.#idMaps
     if (!maps) return st
     return Object.assign(Object.create(Object.getPrototypeOf(st) as object) as Stats, st, { uid: containerId(maps.uid, st.uid), gid: containerId(maps.gid, st.gid) })
   }
@@ -75,7 +81,7 @@ export class MergedTree {
       if (!st) continue
       if (found === undefined) {
         if (isWhiteout(st)) return undefined
-        found = { path: posix.join(dir.path, name), host, stat: this.#inImage(st), dirs: [] }
+        found = { path: posix.join(dir.path, name), host, stat: this.#inImage(st, host), dirs: [] }
         if (!st.isDirectory()) return found
         found.dirs.push(host)
       } else {
