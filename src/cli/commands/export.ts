@@ -1,0 +1,39 @@
+import type { Command } from 'commander'
+import { createWriteStream, rmSync } from 'node:fs'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { defaultStoreRoot } from '../../paths.js'
+import { globalOptions } from '../global-options.js'
+import { stateRootOf } from '../state-root.js'
+
+interface ExportFlags {
+  output?: string
+}
+
+export function register(program: Command): void {
+  program
+    .command('export')
+    .description("write a container's filesystem (its image's layers with its writable layer over them) as a tar archive")
+    .argument('<container>')
+    .option('-o, --output <file>', 'write to this file instead of stdout')
+    .action(async (ref: string, flags: ExportFlags, cmd: Command) => {
+      const storeRoot = globalOptions(cmd).root ?? defaultStoreRoot()
+      const { UsageError } = await import('../../errors.js')
+      const { findContainer } = await import('../../runtime/container/containers.js')
+      const { openContainerLayer } = await import('../../writable-layer/container-layer.js')
+      const { exportContainer } = await import('../../writable-layer/export-container.js')
+      if (flags.output === undefined && process.stdout.isTTY) {
+        throw new UsageError('cowardly refusing to save to a terminal. Use the -o flag or redirect')
+      }
+      const layer = openContainerLayer(findContainer(stateRootOf(cmd), ref), storeRoot)
+      const tar = Readable.from(exportContainer(layer))
+      if (flags.output === undefined) return pipeline(tar, process.stdout)
+      try {
+        await pipeline(tar, createWriteStream(flags.output))
+      } catch (err) {
+        // no half archive left behind
+        rmSync(flags.output, { force: true })
+        throw err
+      }
+    })
+}
