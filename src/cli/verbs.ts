@@ -19,6 +19,9 @@ export const VERB_NAMES = [
   'rm',
   'inspect',
   'cp',
+  'diff',
+  'export',
+  'commit',
   'top',
   'stats',
   'rename',
@@ -66,7 +69,7 @@ export function isVerb(word: string): boolean {
  * image of such a name still runs with `mini-run run NAME`).
  */
 const DOCKER_ONLY_VERBS: ReadonlySet<string> = new Set([
-  'buildx', 'checkpoint', 'commit', 'config', 'context', 'diff', 'events', 'export', 'import',
+  'buildx', 'checkpoint', 'config', 'context', 'events', 'import',
   'manifest', 'node', 'plugin', 'search', 'secret', 'service', 'stack', 'swarm', 'trust', 'update',
 ])
 

@@ -3,7 +3,10 @@ import { defaultStoreRoot } from '../../paths.js'
 import { globalOptions } from '../global-options.js'
 import { stateRootOf } from '../state-root.js'
 import { register as registerAttach } from './attach.js'
+import { register as registerCommit } from './commit.js'
 import { register as registerCp } from './cp.js'
+import { register as registerDiff } from './diff.js'
+import { register as registerExport } from './export.js'
 import { register as registerCreate } from './create.js'
 import { register as registerExec } from './exec.js'
 import { addInspectFlags, inspectObjects } from './inspect.js'
@@ -40,7 +43,7 @@ async function pruneContainers(flags: { force?: boolean }, cmd: Command): Promis
 /** Docker's `container VERB`: the same verbs as at the top, and `ls` for `ps`. */
 export function register(program: Command): void {
   const container = program.command('container').description('manage containers')
-  for (const add of [registerAttach, registerCp, registerCreate, registerExec, registerKill, registerLogs, registerPause, registerUnpause, registerPs, registerRename, registerRestart, registerRm, registerRun, registerStart, registerStats, registerStop, registerTop, registerWait]) {
+  for (const add of [registerAttach, registerCommit, registerCp, registerCreate, registerDiff, registerExec, registerExport, registerKill, registerLogs, registerPause, registerUnpause, registerPs, registerRename, registerRestart, registerRm, registerRun, registerStart, registerStats, registerStop, registerTop, registerWait]) {
     add(container)
   }
   container.commands.find((c) => c.name() === 'ps')!.name('ls').aliases(['ps', 'list'])

@@ -35,6 +35,9 @@ import { register as registerStart } from './start.js'
 import { register as registerRestart } from './restart.js'
 import { register as registerAttach } from './attach.js'
 import { register as registerCp } from './cp.js'
+import { register as registerDiff } from './diff.js'
+import { register as registerExport } from './export.js'
+import { register as registerCommit } from './commit.js'
 import { register as registerTop } from './top.js'
 import { register as registerStats } from './stats.js'
 import { register as registerRename } from './rename.js'
@@ -60,6 +63,9 @@ const VERBS: Record<VerbName, (program: Command) => void> = {
   rm: registerRm,
   inspect: registerInspect,
   cp: registerCp,
+  diff: registerDiff,
+  export: registerExport,
+  commit: registerCommit,
   top: registerTop,
   stats: registerStats,
   rename: registerRename,

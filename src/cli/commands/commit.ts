@@ -1,0 +1,43 @@
+import type { Command } from 'commander'
+import { defaultStoreRoot } from '../../paths.js'
+import { globalOptions } from '../global-options.js'
+import { stateRootOf } from '../state-root.js'
+import { writeStdout } from '../write-stdout.js'
+
+interface CommitFlags {
+  message?: string
+  author?: string
+  change: string[]
+  pause?: boolean
+}
+
+export function register(program: Command): void {
+  program
+    .command('commit')
+    .description("make an image of a container: its image plus one layer, the container's writable layer (its overlay's upper directory)")
+    .argument('<container>')
+    .argument('[repository[:tag]]')
+    .option('-m, --message <text>', 'the commit message (the history entry\'s comment)')
+    .option('-a, --author <name>', 'the image\'s author, e.g. "Jane Doe <jane@example.com>"')
+    .option('-c, --change <instruction>', 'a Dockerfile instruction for the config: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR (repeatable)', (v: string, all: string[]) => [...all, v], [])
+    .option('-p, --pause', 'pause a running container during the commit (the default)')
+    .option('--no-pause', 'do not pause it')
+    .action(async (ref: string, target: string | undefined, flags: CommitFlags, cmd: Command) => {
+      const storeRoot = globalOptions(cmd).root ?? defaultStoreRoot()
+      const stateRoot = stateRootOf(cmd)
+      const { parseReference } = await import('../../image/reference.js')
+      const names = target === undefined ? [] : [parseReference(target).name]
+      const { findContainer } = await import('../../runtime/container/containers.js')
+      const { commitContainer } = await import('../../writable-layer/commit-container.js')
+      const { id } = await commitContainer(findContainer(stateRoot, ref), {
+        storeRoot,
+        stateRoot,
+        names,
+        changes: flags.change,
+        ...(flags.message !== undefined ? { message: flags.message } : {}),
+        ...(flags.author !== undefined ? { author: flags.author } : {}),
+        pause: flags.pause !== false,
+      })
+      writeStdout(`${id}\n`)
+    })
+}

@@ -1,0 +1,109 @@
+// diff, export and commit: a container's writable layer (its overlay's
+// upper directory) read as a list of changes, as a whole filesystem, and
+// as one more layer of a new image.
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterEach, describe, expect, it } from 'vitest'
+import { cliEnv } from './helpers/cli.js'
+import { useCliEnv } from './helpers/cli-env.js'
+import { BUSYBOX, isRoot } from './helpers/test-env.js'
+
+const PTY_RUN = fileURLToPath(new URL('./helpers/pty-run.py', import.meta.url))
+
+// adds, changes, deletes, and removes a directory of the image and makes it again (opaque)
+const CHANGES = 'echo hi > /newfile; echo x >> /etc/passwd; rm /etc/group; mkdir -p /a/b; echo y > /a/b/c; rm -rf /usr; mkdir /usr; echo u > /usr/new'
+const CHANGE_LINES = ['A /a', 'A /a/b', 'A /a/b/c', 'C /etc', 'D /etc/group', 'C /etc/passwd', 'A /newfile', 'D /usr', 'A /usr/new']
+
+describe.skipIf(!isRoot)('diff, export, commit (needs root)', () => {
+  const cli = useCliEnv()
+  const images: string[] = []
+  const scratch: string[] = []
+  afterEach(() => {
+    if (images.length) cli.env.run(['rmi', '-f', ...images.splice(0)])
+    for (const dir of scratch.splice(0)) rmSync(dir, { recursive: true, force: true })
+  })
+  const made = (name: string) => cli.ok(['run', '--name', name, '--cgroup-parent', cli.env.cgroupParent, BUSYBOX, 'sh', '-c', CHANGES])
+  const tmp = () => {
+    const dir = mkdtempSync(join(cli.env.dir, 'out-'))
+    scratch.push(dir)
+    return dir
+  }
+
+  it('diff lists what a stopped container added (A), changed (C) and deleted (D), in Docker\'s order', () => {
+    made('c1')
+    expect(cli.ok(['diff', 'c1']).split('\n')).toEqual([...CHANGE_LINES, ''])
+    expect(cli.ok(['container', 'diff', 'c1']).split('\n')).toEqual([...CHANGE_LINES, ''])
+  })
+
+  it('diff of a running container, and of one that changed nothing (the mount points the runtime made are not changes)', () => {
+    cli.ok(['run', '-d', '--name', 'r1', '--cgroup-parent', cli.env.cgroupParent, BUSYBOX, 'sleep', '60'])
+    expect(cli.ok(['diff', 'r1'])).toBe('')
+    cli.ok(['exec', 'r1', 'sh', '-c', 'echo 1 > /tmp/t; rm /linuxrc'])
+    expect(cli.ok(['diff', 'r1'])).toBe('D /linuxrc\nC /tmp\nA /tmp/t\n')
+  })
+
+  it('says so for a container that does not exist', () => {
+    for (const verb of [['diff'], ['export'], ['commit'], ['container', 'diff']]) {
+      const r = cli.env.run([...verb, 'nosuch'])
+      expect({ verb, status: r.status, stderr: r.stderr }).toEqual({ verb, status: 1, stderr: 'mini-run: no such container: nosuch\n' })
+    }
+  })
+
+  it('export writes the merged filesystem: the image with the changes applied, deletions gone', () => {
+    made('c2')
+    const dir = tmp()
+    const file = join(dir, 'c2.tar')
+    cli.ok(['export', '-o', file, 'c2'])
+    const names = execFileSync('tar', ['-tf', file], { encoding: 'utf8' }).split('\n')
+    for (const name of ['newfile', 'a/b/c', 'etc/passwd', 'usr/', 'usr/new', 'bin/busybox']) expect(names).toContain(name)
+    expect(names).not.toContain('etc/group')
+    expect(names.filter((n) => n.startsWith('usr/'))).toEqual(['usr/', 'usr/new'])
+    expect(execFileSync('tar', ['-xOf', file, 'etc/passwd'], { encoding: 'utf8' })).toMatch(/\nx\n$/)
+    // to stdout when it is not a terminal; refused when it is
+    const piped = execFileSync('sh', ['-c', `mini-run --root ${cli.env.storeRoot} --state ${cli.env.stateRoot} container export c2 | tar -t`], { encoding: 'utf8', env: cliEnv() })
+    expect(piped.split('\n')).toEqual(names)
+    const tty = JSON.parse(
+      execFileSync('python3', [PTY_RUN, 'mini-run', '--root', cli.env.storeRoot, '--state', cli.env.stateRoot, 'export', 'c2'], { encoding: 'utf8', env: cliEnv() }),
+    ) as { output: string; status: number }
+    expect(tty).toMatchObject({ status: 1, output: expect.stringContaining('cowardly refusing to save to a terminal. Use the -o flag or redirect') })
+  })
+
+  it('commit makes an image that runs with the changes, a deleted file staying deleted', () => {
+    made('c3')
+    const id = cli.ok(['commit', '-m', 'my changes', '-a', 'Jane <jane@example.com>', 'c3', 'test/committed:v1']).trim()
+    images.push('test/committed:v1')
+    expect(id).toMatch(/^sha256:[0-9a-f]{64}$/)
+    const out = cli.ok(cli.env.runArgs(['test/committed:v1', 'sh', '-c', 'cat /newfile /a/b/c /usr/new; tail -1 /etc/passwd; ls /usr; test -e /etc/group || echo no-group']))
+    expect(out).toBe('hi\ny\nu\nx\nnew\nno-group\n')
+    const history = cli.ok(['history', '--no-trunc', '--format', '{{.CreatedBy}}|{{.Comment}}', 'test/committed:v1']).split('\n')[0]
+    expect(history).toBe(`sh -c ${CHANGES}|my changes`)
+    // the container's command is the new image's
+    expect(cli.ok(['image', 'inspect', '--format', '{{json .Config.Cmd}} {{.Author}}', 'test/committed:v1'])).toBe(`["sh","-c",${JSON.stringify(CHANGES)}] Jane <jane@example.com>\n`)
+  })
+
+  it('commit --change sets the config: CMD, ENV, WORKDIR, LABEL; a running container keeps running', () => {
+    cli.ok(['run', '-d', '--name', 'r2', '--cgroup-parent', cli.env.cgroupParent, BUSYBOX, 'sleep', '60'])
+    cli.ok(['exec', 'r2', 'sh', '-c', 'echo made-inside > /x'])
+    const changes = ['--change', 'CMD ["cat","/x"]', '-c', 'ENV GREETING=hello', '-c', 'WORKDIR /tmp', '-c', 'LABEL stage=committed']
+    cli.ok(['container', 'commit', ...changes, 'r2', 'test/changed'])
+    images.push('test/changed')
+    expect(cli.ok(cli.env.runArgs(['test/changed']))).toBe('made-inside\n')
+    expect(cli.ok(cli.env.runArgs(['test/changed', 'sh', '-c', 'echo $GREETING $(pwd)']))).toBe('hello /tmp\n')
+    expect(cli.ok(['image', 'inspect', '--format', '{{.Config.Labels.stage}}', 'test/changed'])).toBe('committed\n')
+    expect(cli.ok(['ps', '--format', '{{.Names}} {{.State}}'])).toBe('r2 running\n')
+    // without a name: an untagged image, known by the id printed
+    const id = cli.ok(['commit', 'r2']).trim()
+    images.push(id)
+    expect(cli.ok(cli.env.runArgs([id, 'cat', '/x']))).toBe('made-inside\n')
+  })
+
+  it('commit refuses a --change it does not take, before it makes anything', () => {
+    made('c4')
+    const r = cli.env.run(['commit', '-c', 'RUN echo no', 'c4', 'test/never'])
+    expect(r.status).toBe(1)
+    expect(r.stderr).toBe('mini-run: --change "RUN echo no": RUN is not a valid change command\n')
+    expect(cli.env.run(['image', 'inspect', 'test/never']).status).toBe(1)
+  })
+})
