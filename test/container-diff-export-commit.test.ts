@@ -2,13 +2,15 @@
 // upper directory) read as a list of changes, as a whole filesystem, and
 // as one more layer of a new image.
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { openTempDir, stageCli, type StagedCli } from './helpers/as-user.js'
 import { cliEnv } from './helpers/cli.js'
 import { useCliEnv } from './helpers/cli-env.js'
-import { BUSYBOX, isRoot } from './helpers/test-env.js'
+import { BUSYBOX, BUSYBOX_OCI, isRoot } from './helpers/test-env.js'
+import { createTestUser, subidsMissing, type TestUser } from './helpers/test-user.js'
 
 const PTY_RUN = fileURLToPath(new URL('./helpers/pty-run.py', import.meta.url))
 
@@ -105,5 +107,65 @@ describe.skipIf(!isRoot)('diff, export, commit (needs root)', () => {
     expect(r.status).toBe(1)
     expect(r.stderr).toBe('mini-run: --change "RUN echo no": RUN is not a valid change command\n')
     expect(cli.env.run(['image', 'inspect', 'test/never']).status).toBe(1)
+  })
+})
+
+const subidsSkip = subidsMissing()
+
+// Rootless: the writable layer belongs to the user (root inside) and the
+// user's subordinate ids; its whiteouts were made inside a user namespace.
+describe.skipIf(subidsSkip)(`diff, export, commit rootless, as a user with subordinate ids${subidsSkip ? ` (skipped: ${subidsSkip})` : ''}`, () => {
+  let tmp: string
+  let user: TestUser
+  let staged: StagedCli
+  const as = (args: string[]) => user.run([staged.cli, ...args])
+  const ok = (args: string[]) => {
+    const r = as(args)
+    expect(r.stderr).toBe('')
+    expect(r.status).toBe(0)
+    return r.stdout
+  }
+  beforeAll(() => {
+    tmp = openTempDir('mini-run-rootless-commit-')
+    user = createTestUser({ subids: true, tmpDir: tmp })
+    staged = stageCli(tmp)
+    execFileSync('cp', ['-a', BUSYBOX_OCI, join(tmp, 'busybox-oci')])
+    execFileSync('chmod', ['-R', 'a+rX', join(tmp, 'busybox-oci')])
+  })
+  afterAll(() => {
+    if (user) {
+      const ids = as(['ps', '-a', '-q']).stdout.split('\n').filter(Boolean)
+      if (ids.length) as(['rm', '-f', ...ids])
+      user.remove()
+    }
+    if (tmp) rmSync(tmp, { recursive: true, force: true })
+  })
+
+  it('lists, exports and commits the changes of a rootless container', () => {
+    ok(['load', '-i', join(tmp, 'busybox-oci')])
+    const image = 'localhost/mini-run/busybox:latest'
+    ok(['run', '--name', 'u1', image, 'sh', '-c', `mkdir /srv; echo www > /srv/f; chown -R 33:33 /srv; ${CHANGES}`])
+    expect(ok(['diff', 'u1']).split('\n')).toEqual([...CHANGE_LINES.slice(0, 7), 'A /srv', 'A /srv/f', ...CHANGE_LINES.slice(7), ''])
+    const file = join(user.home, 'u1.tar')
+    ok(['export', '-o', file, 'u1'])
+    const listing = execFileSync('tar', ['-tvf', file], { encoding: 'utf8' }).split('\n')
+    expect(listing.some((l) => / 33\/33 .* srv\/f$/.test(l))).toBe(true)
+    expect(listing.some((l) => / etc\/group$/.test(l))).toBe(false)
+    ok(['commit', 'u1', 'test/rootless-commit'])
+    const out = ok(['run', '--rm', 'test/rootless-commit', 'sh', '-c', 'cat /newfile; ls /usr; test -e /etc/group || echo no-group; stat -c %u:%g /srv/f'])
+    expect(out).toBe('hi\nnew\nno-group\n33:33\n')
+    ok(['rmi', 'test/rootless-commit'])
+    // a file the user cannot read from outside the container's user namespace: said so, by its path inside
+    ok(['run', '--name', 'u2', image, 'sh', '-c', 'echo secret > /private; chown 33:33 /private; chmod 600 /private'])
+    for (const verb of [['export', '-o', join(user.home, 'u2.tar')], ['commit']]) {
+      const r = as([...verb, 'u2'])
+      expect({ verb, status: r.status, stderr: r.stderr }).toEqual({
+        verb,
+        status: 1,
+        stderr: "mini-run: /private in the container: permission denied (its owner and mode shut out the user mini-run runs as, which reads the container's files from outside its user namespace)\n",
+      })
+    }
+    expect(existsSync(join(user.home, 'u2.tar'))).toBe(false)
+    ok(['rm', 'u1', 'u2'])
   })
 })

@@ -27,7 +27,7 @@ import { configExposedPorts } from '../runtime/container/filter-ports.js'
 import { pauseContainer, unpauseContainer } from '../runtime/container/pause-container.js'
 import { containerId } from '../runtime/spec/id-maps.js'
 import { applyChanges } from './commit-changes.js'
-import { openContainerLayer, type ContainerLayer } from './container-layer.js'
+import { openContainerLayer, readError, type ContainerLayer } from './container-layer.js'
 
 export interface CommitOptions {
   storeRoot: string
@@ -81,8 +81,13 @@ function* layerEntries(layer: ContainerLayer): Generator<LayerFile> {
   }
 }
 
+/**
+ * Frozen through its cgroup's freezer. A container without a cgroup of its
+ * own (rootless without a delegated cgroup) cannot be: it is committed as it
+ * runs, as with --no-pause.
+ */
 async function withPause<T>(c: ContainerInfo, pause: boolean, fn: () => Promise<T>): Promise<T> {
-  if (!pause || c.status !== 'running' || c.paused) return fn()
+  if (!pause || c.status !== 'running' || c.paused || !c.cgroup) return fn()
   await pauseContainer(c)
   try {
     return await fn()
@@ -106,7 +111,9 @@ export async function commitContainer(c: ContainerInfo, o: CommitOptions): Promi
   applyChanges(structuredClone(base.config.config), o.changes ?? [])
   const lease = new StoreLease(o.storeRoot)
   try {
-    const made = await withPause(c, o.pause !== false, () => writeLayerBlob(store, layerEntries(layer)))
+    const made = await withPause(c, o.pause !== false, () => writeLayerBlob(store, layerEntries(layer))).catch((err: unknown) => {
+      throw readError(layer, err)
+    })
     const { descriptor } = await commitLayerBlob(store, made, base.config.rootfs.diff_ids, lease)
     const created = new Date().toISOString()
     const state = nextState(base, {

@@ -85,3 +85,20 @@ export function openContainerLayer(c: ContainerInfo, storeRoot: string): Contain
   }
   return { upperDir, lowerDirs, image, merged, upperIdMaps, isMountStub }
 }
+
+/**
+ * A file of the container that this process may not read, as one line
+ * naming it as the container does. Rootless, its files belong to the
+ * user's subordinate ids, and they are read from outside the container's
+ * user namespace: one whose owner and mode shut the user out (a 0600 file
+ * of the container's www-data) cannot be read here.
+ */
+export function readError(layer: ContainerLayer, err: unknown): unknown {
+  const e = err as NodeJS.ErrnoException
+  if (e.code !== 'EACCES' || typeof e.path !== 'string') return err
+  const host = e.path
+  const base = [layer.upperDir, ...layer.lowerDirs].find((d) => host === d || host.startsWith(`${d}/`))
+  if (base === undefined) return err
+  const path = host.slice(base.length) || '/'
+  return new MiniRunError(`${path} in the container: permission denied (its owner and mode shut out the user mini-run runs as, which reads the container's files from outside its user namespace)`, { code: 'EACCES', cause: err })
+}

@@ -18,7 +18,7 @@ import type { LayerFile } from '../build/layer-tar.js'
 import type { MergedTree, TreeNode } from '../build/merged-tree.js'
 import { tarStream } from '../build/layer-tar.js'
 import * as fileCalls from '../native/file-calls.js'
-import type { ContainerLayer } from './container-layer.js'
+import { readError, type ContainerLayer } from './container-layer.js'
 
 function devNumbers(rdev: number): { devmajor: number; devminor: number } {
   return {
@@ -73,6 +73,10 @@ export function* mergedEntries(tree: MergedTree): Generator<LayerFile> {
 }
 
 /** The container's filesystem as a tar stream. */
-export function exportContainer(layer: ContainerLayer): AsyncGenerator<Buffer> {
-  return tarStream(mergedEntries(layer.merged))
+export async function* exportContainer(layer: ContainerLayer): AsyncGenerator<Buffer> {
+  try {
+    yield* tarStream(mergedEntries(layer.merged))
+  } catch (err) {
+    throw readError(layer, err)
+  }
 }
