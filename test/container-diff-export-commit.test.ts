@@ -101,6 +101,18 @@ describe.skipIf(!isRoot)('diff, export, commit (needs root)', () => {
     expect(cli.ok(cli.env.runArgs([id, 'cat', '/x']))).toBe('made-inside\n')
   })
 
+  it('--userns=auto: the writable layer is owned by host ids, the tar and the image show the container\'s', () => {
+    cli.ok(['run', '--name', 'n1', '--userns=auto', '--cgroup-parent', cli.env.cgroupParent, BUSYBOX, 'sh', '-c', 'echo w > /w; chown 33:33 /w; rm /linuxrc'])
+    expect(cli.ok(['diff', 'n1'])).toBe('D /linuxrc\nA /w\n')
+    const file = join(tmp(), 'n1.tar')
+    cli.ok(['export', '-o', file, 'n1'])
+    const listing = execFileSync('tar', ['--numeric-owner', '-tvf', file], { encoding: 'utf8' }).split('\n')
+    expect(listing.filter((l) => / (w|etc\/passwd)$/.test(l)).map((l) => l.split(/\s+/)[1])).toEqual(['0/0', '33/33'])
+    cli.ok(['commit', 'n1', 'test/userns-commit'])
+    images.push('test/userns-commit')
+    expect(cli.ok(cli.env.runArgs(['test/userns-commit', 'sh', '-c', 'stat -c %u:%g /w /etc/passwd; test -e /linuxrc || echo gone']))).toBe('33:33\n0:0\ngone\n')
+  })
+
   it('commit refuses a --change it does not take, before it makes anything', () => {
     made('c4')
     const r = cli.env.run(['commit', '-c', 'RUN echo no', 'c4', 'test/never'])
