@@ -7,7 +7,7 @@ import { writeStdout } from '../write-stdout.js'
 interface CommitFlags {
   message?: string
   author?: string
-  change: string[]
+  change?: string[]
   pause?: boolean
 }
 
@@ -19,7 +19,7 @@ export function register(program: Command): void {
     .argument('[repository[:tag]]')
     .option('-m, --message <text>', 'the commit message (the history entry\'s comment)')
     .option('-a, --author <name>', 'the image\'s author, e.g. "Jane Doe <jane@example.com>"')
-    .option('-c, --change <instruction>', 'a Dockerfile instruction for the config: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR (repeatable)', (v: string, all: string[]) => [...all, v], [])
+    .option('-c, --change <instruction>', 'a Dockerfile instruction for the config: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR (repeatable)', (v: string, all: string[] | undefined) => [...(all ?? []), v])
     .option('-p, --pause', 'pause a running container during the commit (the default)')
     .option('--no-pause', 'do not pause it')
     .action(async (ref: string, target: string | undefined, flags: CommitFlags, cmd: Command) => {
@@ -33,7 +33,7 @@ export function register(program: Command): void {
         storeRoot,
         stateRoot,
         names,
-        changes: flags.change,
+        changes: flags.change ?? [],
         ...(flags.message !== undefined ? { message: flags.message } : {}),
         ...(flags.author !== undefined ? { author: flags.author } : {}),
         pause: flags.pause !== false,
