@@ -290,3 +290,87 @@ describe('compose: which files', () => {
     expect(findComposeFiles([], dir, { COMPOSE_FILE: 'one.yaml:two.yaml' }).files).toEqual([join(dir, 'one.yaml'), join(dir, 'two.yaml')])
   })
 })
+
+describe('compose config: the project as it runs, loadable again', () => {
+  const yaml = `services:
+  web:
+    image: busybox
+    command: sh -c 'echo $$HOME'
+    environment: {A: "x$$y", B: "\${B_VALUE}"}
+    dns: [1.1.1.1]
+    dns_search: example.com
+    dns_opt: [ndots:2]
+    security_opt: [no-new-privileges]
+    group_add: ["100", audio]
+    ulimits: {nofile: {soft: 1024, hard: 2048}, nproc: 64}
+    logging: {driver: local, options: {max-size: 10m}}
+    stdin_open: true
+    tty: true
+    cpus: "0.5"
+    cpu_shares: 512
+    pids_limit: 100
+    mem_limit: 100m
+    memswap_limit: -1
+    ports: ["8080:80"]
+    volumes: [data:/data, ./site:/www:ro]
+    healthcheck: {test: [CMD, "true"], interval: 1m30s}
+    restart: on-failure:3
+    stop_grace_period: 1m
+    labels: [tier=web]
+    networks: {front: {aliases: [api]}}
+  worker:
+    image: busybox
+    deploy: {resources: {limits: {cpus: "1.5", memory: 1g, pids: 50}}}
+    network_mode: none
+    ipc: private
+volumes: {data: {labels: {keep: "yes"}}}
+networks: {front: {}}
+`
+  const config = (dir: string, args: string[], input?: string) => {
+    const format = args.indexOf('--format')
+    const composeArgs = format < 0 ? args : args.slice(0, format)
+    const r = miniRun(['compose', ...composeArgs, 'config', ...(format < 0 ? [] : args.slice(format))], { cwd: dir, env: { ...process.env, B_VALUE: 'cost $5' }, ...(input !== undefined ? { input } : {}) })
+    expect([r.stderr, r.status]).toEqual(['', 0])
+    return r.stdout
+  }
+
+  it('keeps every key mini-run applies, numbers as compose-go prints them, sizes in bytes, each $ doubled', () => {
+    const { dir } = load({ 'compose.yaml': yaml })
+    const out = config(dir, ['-p', 'p'])
+    for (const part of [
+      "      - sh\n      - -c\n      - echo $$HOME\n",
+      '      A: x$$y\n      B: cost $$5\n',
+      '    dns:\n      - 1.1.1.1\n    dns_opt:\n      - ndots:2\n    dns_search:\n      - example.com\n',
+      '    group_add:\n      - "100"\n      - audio\n',
+      '    logging:\n      driver: local\n      options:\n        max-size: 10m\n',
+      '    security_opt:\n      - no-new-privileges\n    stdin_open: true\n',
+      '    tty: true\n    ulimits:\n      nofile:\n        soft: 1024\n        hard: 2048\n      nproc: 64\n',
+      '    cpu_shares: 512\n    cpus: 0.5\n',
+      '    mem_limit: "104857600"\n    memswap_limit: "-1"\n',
+      '    pids_limit: 100\n',
+      '    cpus: 1.5\n',
+      '    ipc: private\n    mem_limit: "1073741824"\n',
+      '    pids_limit: 50\n',
+      '  data:\n    name: p_data\n    labels:\n      keep: yes\n',
+    ]) expect(out).toContain(part)
+    const json = JSON.parse(config(dir, ['-p', 'p', '--format', 'json'])) as { services: Record<string, Record<string, unknown>> }
+    expect([json.services.web!.cpus, json.services.web!.pids_limit, json.services.web!.mem_limit, json.services.web!.environment]).toEqual([0.5, 100, '104857600', { A: 'x$$y', B: 'cost $$5' }])
+  })
+
+  it('its output, fed back with -f -, is the same document', () => {
+    const { dir } = load({ 'compose.yaml': yaml })
+    const out = config(dir, ['-p', 'p'])
+    expect(config(dir, ['-f', '-'], out)).toBe(out)
+    expect(config(dir, ['-f', '-', '--format', 'json'], out)).toBe(config(dir, ['-p', 'p', '--format', 'json']))
+  })
+
+  it('two files: env_file lists are appended, whichever syntax each uses, the later file\'s values winning', () => {
+    const { project } = load({
+      'compose.yaml': 'services:\n  web:\n    image: a\n    env_file: one.env\n',
+      'compose.override.yaml': 'services:\n  web:\n    env_file: [{path: two.env}, {path: three.env, required: false}]\n',
+      'one.env': 'A=1\nB=1\n',
+      'two.env': 'B=2\nC=2\n',
+    })
+    expect(project.services.web!.environment).toEqual({ A: '1', B: '2', C: '2' })
+  })
+})

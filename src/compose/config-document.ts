@@ -1,17 +1,32 @@
 /**
  * `compose config`: the project as the Compose Specification would write
  * it once loaded: variables substituted, files merged, short syntaxes in
- * their long form, paths absolute, durations in Go's notation.
+ * their long form, paths absolute, durations in Go's notation; numbers as
+ * compose-go's types print them (cpus and pids_limit numbers, sizes a
+ * string of bytes) and every `$` doubled, as docker compose escapes its
+ * output (docker/compose#8632), so the output loads again as the same
+ * project: `compose config | compose -f - config` prints it once more.
  */
 import { formatDuration } from '../duration.js'
 import { formatRestartPolicy } from '../runtime/container/restart-policy.js'
 import { parsePublish } from '../network/port-spec.js'
+import { parseSize } from '../runtime/cgroup/cgroup-limits.js'
 import type { Project, Service } from './model.js'
 import { stringifyYaml } from './vendor.js'
 
 /** The document as YAML, as `docker compose config` prints it. */
 export function configYaml(project: Project): string {
-  return stringifyYaml(configDocument(project))
+  return escapeDollars(stringifyYaml(configDocument(project)))
+}
+
+/** The document as JSON (`config --format json`). */
+export function configJson(project: Project): string {
+  return escapeDollars(JSON.stringify(configDocument(project), null, 2)) + '\n'
+}
+
+/** A `$` of a value is a literal one: doubled, it stays one when the output is loaded again. */
+function escapeDollars(text: string): string {
+  return text.replaceAll('$', '$$$$')
 }
 
 export function configDocument(project: Project): Record<string, unknown> {
@@ -20,16 +35,22 @@ export function configDocument(project: Project): Record<string, unknown> {
   const networks: Record<string, unknown> = {}
   for (const [key, n] of Object.entries(project.networks)) {
     if (key === 'default' && !Object.values(project.services).some((s) => s.networks.default)) continue
-    networks[key] = { name: n.name, ...(n.external ? { external: true } : {}), ...(n.subnet ? { ipam: { config: [{ subnet: n.subnet, ...(n.gateway ? { gateway: n.gateway } : {}) }] } } : {}) }
+    networks[key] = { name: n.name, ...(n.external ? { external: true } : {}), ...(n.subnet ? { ipam: { config: [{ subnet: n.subnet, ...(n.gateway ? { gateway: n.gateway } : {}) }] } } : {}), ...ownLabels(n.labels) }
   }
   const volumes: Record<string, unknown> = {}
-  for (const [key, v] of Object.entries(project.volumes)) volumes[key] = { name: v.name, ...(v.external ? { external: true } : {}), ...(v.driverOpts ? { driver_opts: v.driverOpts } : {}) }
+  for (const [key, v] of Object.entries(project.volumes)) volumes[key] = { name: v.name, ...(v.external ? { external: true } : {}), ...(v.driverOpts ? { driver_opts: v.driverOpts } : {}), ...ownLabels(v.labels) }
   return {
     name: project.name,
     services,
     ...(Object.keys(networks).length ? { networks } : {}),
     ...(Object.keys(volumes).length ? { volumes } : {}),
   }
+}
+
+/** The labels the file gives (the project's own, which mini-run adds, left out). */
+function ownLabels(labels: Record<string, string>): { labels?: Record<string, string> } {
+  const own = Object.fromEntries(Object.entries(labels).filter(([k]) => !k.startsWith('com.docker.compose.')))
+  return Object.keys(own).length ? { labels: own } : {}
 }
 
 function serviceDocument(s: Service): Record<string, unknown> {
@@ -40,28 +61,40 @@ function serviceDocument(s: Service): Record<string, unknown> {
     if (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0) return
     out[key] = value
   }
-  put('build', s.build && { context: s.build.context, dockerfile: s.build.dockerfile, args: s.build.args, target: s.build.target })
+  put('build', s.build && { context: s.build.context, dockerfile: s.build.dockerfile, args: s.build.args, target: s.build.target, labels: s.build.labels, network: s.build.network, no_cache: s.build.noCache || undefined, pull: s.build.pull || undefined })
   put('cap_add', s.capAdd)
   put('cap_drop', s.capDrop)
   put('command', s.command)
   put('container_name', s.containerName)
-  put('cpus', s.cpus)
+  put('cgroup_parent', s.cgroupParent)
+  put('cpu_shares', s.cpuShares !== undefined ? Number(s.cpuShares) : undefined)
+  put('cpus', s.cpus !== undefined ? Number(s.cpus) : undefined)
   put('depends_on', Object.fromEntries(Object.entries(s.dependsOn).map(([n, d]) => [n, { condition: d.condition, required: d.required, restart: d.restart }])))
   put('device_cgroup_rules', s.deviceCgroupRules)
   put('devices', s.devices)
+  put('dns', s.dns)
+  put('dns_opt', s.dnsOpt)
+  put('dns_search', s.dnsSearch)
   put('entrypoint', s.entrypoint)
   put('environment', s.environment)
   put('expose', s.expose)
   put('extra_hosts', s.extraHosts)
+  put('group_add', s.groupAdd)
   put('healthcheck', s.healthcheck && healthDocument(s.healthcheck))
   put('hostname', s.hostname)
   put('image', s.image)
   put('init', s.init)
+  put('ipc', s.ipc)
   put('labels', s.labels)
-  put('mem_limit', s.memLimit)
+  put('logging', s.logDriver !== undefined || s.logOpts.length ? { driver: s.logDriver, options: s.logOpts.length ? Object.fromEntries(s.logOpts.map(splitPair)) : undefined } : undefined)
+  put('mac_address', s.macAddress)
+  put('mem_limit', bytes(s.memLimit))
+  put('memswap_limit', bytes(s.memswapLimit))
   put('network_mode', s.networkMode)
-  put('networks', Object.fromEntries(Object.entries(s.networks).map(([k, n]) => [k, n.aliases.length || n.ipv4Address ? { aliases: n.aliases.length ? n.aliases : undefined, ipv4_address: n.ipv4Address } : null])))
-  put('pids_limit', s.pidsLimit)
+  put('networks', Object.fromEntries(Object.entries(s.networks).map(([k, n]) => [k, n.aliases.length || n.ipv4Address || n.macAddress ? { aliases: n.aliases.length ? n.aliases : undefined, ipv4_address: n.ipv4Address, mac_address: n.macAddress } : null])))
+  put('pid', s.pid)
+  put('pids_limit', s.pidsLimit !== undefined ? Number(s.pidsLimit) : undefined)
+  put('platform', s.platform)
   put('ports', s.ports.map(portDocument))
   put('privileged', s.privileged)
   put('profiles', s.profiles)
@@ -69,15 +102,38 @@ function serviceDocument(s: Service): Record<string, unknown> {
   put('read_only', s.readOnly)
   put('restart', s.restart.name === 'no' ? undefined : formatRestartPolicy(s.restart))
   put('scale', s.replicas === 1 ? undefined : s.replicas)
+  put('security_opt', s.securityOpt)
+  put('stdin_open', s.stdinOpen)
   put('stop_grace_period', s.stopTimeout !== undefined ? formatDuration(s.stopTimeout * 1e9) : undefined)
   put('stop_signal', s.stopSignal)
   put('tmpfs', s.tmpfs)
   put('tty', s.tty)
+  put('ulimits', Object.fromEntries(s.ulimits.map(ulimitDocument)))
   put('user', s.user)
+  put('userns_mode', s.userns)
+  put('uts', s.uts)
   put('volumes_from', s.volumesFrom.map((v) => `${v.service ?? `container:${v.container}`}${v.readOnly ? ':ro' : ''}`))
   put('volumes', s.volumes.map((v) => ({ type: v.type, source: v.source, target: v.target, read_only: v.readOnly || undefined, ...(v.type === 'bind' && v.createHostPath ? { bind: { create_host_path: true } } : {}), ...(v.nocopy ? { volume: { nocopy: true } } : {}), ...(v.size !== undefined ? { tmpfs: { size: v.size } } : {}) })))
   put('working_dir', s.workingDir)
   return JSON.parse(JSON.stringify(out)) as Record<string, unknown> // undefined fields out
+}
+
+/** A size as compose-go's UnitBytes prints it: its bytes, as a string; -1 (unlimited swap) as it is. */
+function bytes(size: string | undefined): string | undefined {
+  if (size === undefined || size === '-1') return size
+  return String(parseSize(size, 'size'))
+}
+
+function splitPair(text: string): [string, string] {
+  const eq = text.indexOf('=')
+  return [text.slice(0, eq), text.slice(eq + 1)]
+}
+
+/** `nofile=1024:2048` as `nofile: {soft: 1024, hard: 2048}`, `nproc=64` as `nproc: 64`, as compose-go's UlimitsConfig. */
+function ulimitDocument(text: string): [string, unknown] {
+  const [name, value] = splitPair(text)
+  const [soft, hard] = value.split(':')
+  return [name, hard === undefined ? Number(soft) : { soft: Number(soft), hard: Number(hard) }]
 }
 
 function portDocument(spec: string): Record<string, unknown> {

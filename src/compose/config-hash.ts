@@ -22,6 +22,7 @@ export function canonicalJson(value: unknown): string {
 }
 
 export function configHash(service: Service, imageId: string, networks: JoinedNetwork[], volumeNames: Record<string, string>): string {
-  const { replicas: _replicas, pullPolicy: _pull, build: _build, profiles: _profiles, ...rest } = service
+  // the log driver's name changes nothing either: json-file and local both log as json-file
+  const { replicas: _replicas, pullPolicy: _pull, build: _build, profiles: _profiles, logDriver: _logDriver, ...rest } = service
   return createHash('sha256').update(canonicalJson({ service: rest, imageId, networks, volumeNames })).digest('hex')
 }

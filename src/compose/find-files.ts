@@ -4,6 +4,7 @@
  * compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml in the
  * working directory or the nearest parent that has one, with its override
  * file (compose.override.yaml...) merged over it when there is one.
+ * `-f -` is stdin, its project directory the working directory.
  */
 import { existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
@@ -18,7 +19,8 @@ export interface FoundFiles {
 }
 
 export function findComposeFiles(given: readonly string[], cwd: string, env: NodeJS.ProcessEnv): FoundFiles {
-  if (given.length) return { files: given.map((f) => resolve(cwd, f)), warnings: [] }
+  // `-f -`: the file is read from stdin (load.ts)
+  if (given.length) return { files: given.map((f) => (f === '-' ? f : resolve(cwd, f))), warnings: [] }
   if (env.COMPOSE_FILE) return { files: env.COMPOSE_FILE.split(env.COMPOSE_PATH_SEPARATOR || ':').filter(Boolean).map((f) => resolve(cwd, f)), warnings: [] }
   for (let dir = resolve(cwd); ; dir = dirname(dir)) {
     const present = COMPOSE_FILE_NAMES.filter((n) => existsSync(join(dir, n)))

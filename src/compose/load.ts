@@ -146,7 +146,7 @@ export function loadProject(o: LoadOptions = {}): Loaded {
 function readComposeFile(path: string, shown: string, ctx: Interpolation, warnings: string[]): Raw {
   let text: string
   try {
-    text = readFileSync(path, 'utf8')
+    text = readFileSync(path === '-' ? 0 : path, 'utf8')
   } catch (err) {
     throw new ComposeError(shown, [], `cannot read it: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err })
   }

@@ -5,16 +5,17 @@
  * and build args merge by name whichever syntax each file uses; volumes
  * merge by their container path; command, entrypoint and a health check's
  * test are replaced; other lists are joined, without repeats. dns,
- * dns_search, dns_opt, tmpfs and extra_hosts are sequences whichever
+ * dns_search, dns_opt, tmpfs, extra_hosts and env_file are sequences whichever
  * syntax each file uses (a string, a list; a mapping of hosts), appended
  * without repeats, as compose-go's mergeToSequence and mergeExtraHosts
- * have them: a second file adds a DNS server, it does not replace the first.
+ * have them: a second file adds a DNS server, or an env_file read after
+ * the first's, it does not replace them.
  */
 import { isMap, type Raw } from './values.js'
 
 const REPLACED = new Set(['command', 'entrypoint', 'test'])
 const BY_NAME = new Set(['environment', 'labels', 'args', 'sysctls'])
-const SEQUENCE = new Set(['dns', 'dns_search', 'dns_opt', 'tmpfs', 'extra_hosts'])
+const SEQUENCE = new Set(['dns', 'dns_search', 'dns_opt', 'tmpfs', 'extra_hosts', 'env_file'])
 const AS_MAP = new Set(['networks', 'depends_on'])
 
 export function mergeFiles(files: readonly Raw[]): Raw {

@@ -147,6 +147,8 @@ export interface Service {
   cpuShares?: string
   pidsLimit?: string
   ulimits: string[]
+  /** logging.driver as given (json-file or local: both log as json-file here); not part of the config hash. */
+  logDriver?: string
   logOpts: string[]
   dns: string[]
   dnsSearch: string[]

@@ -96,6 +96,7 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
     ...opt('cpuShares', s.cpu_shares === undefined ? undefined : String(int(s.cpu_shares, at.at('cpu_shares')))),
     ...opt('pidsLimit', s.pids_limit !== undefined ? String(int(s.pids_limit, at.at('pids_limit'), -1)) : deploy.pids),
     ulimits: ulimitsOf(s.ulimits, at.at('ulimits')),
+    ...opt('logDriver', isMap(s.logging) && s.logging.driver !== undefined ? str(s.logging.driver, at.at('logging', 'driver')) : undefined),
     logOpts: loggingOf(s.logging, at.at('logging')),
     dns: strings(s.dns, at.at('dns')),
     dnsSearch: strings(s.dns_search, at.at('dns_search')),

@@ -57,8 +57,8 @@ export async function configCommand(flags: { quiet?: boolean; services?: boolean
   if (flags.quiet) return
   if (flags.services) return void process.stdout.write(Object.keys(project.services).sort().map((s) => `${s}\n`).join(''))
   if (flags.volumes) return void process.stdout.write(Object.keys(project.volumes).map((v) => `${v}\n`).join(''))
-  const { configDocument, configYaml } = await import('../../compose/config-document.js')
-  if (flags.format === 'json') process.stdout.write(JSON.stringify(configDocument(project), null, 2) + '\n')
+  const { configJson, configYaml } = await import('../../compose/config-document.js')
+  if (flags.format === 'json') process.stdout.write(configJson(project))
   else if (flags.format === undefined || flags.format === 'yaml') process.stdout.write(configYaml(project))
   else throw new UsageError(`invalid --format "${flags.format}": yaml or json`)
 }
