@@ -4,11 +4,15 @@
  * the command line's changes, named `<project>-<service>-run-<id>`,
  * labelled one-off (so `up` leaves it alone and `down` removes it), its
  * ports published only with --service-ports or -p, no restart policy; the
- * services it depends on are started first, as `up` would.
+ * services it depends on are started first, as `up` would. With -d it is
+ * started in the background as `up` starts a service's (startDetached),
+ * removed by its monitor at its exit with --rm.
  */
 import { randomHex } from '../random.js'
 import { prepareContainer } from '../runtime/container/prepare.js'
 import { runPrepared } from '../runtime/container/run-foreground.js'
+import type { RunOptions } from '../runtime/container/run-options.js'
+import { startDetached } from '../runtime/container/start-detached.js'
 import type { ComposeContext } from './compose-context.js'
 import { ensureImages } from './images.js'
 import type { Project, Service } from './model.js'
@@ -36,7 +40,26 @@ export interface RunOneOffOptions {
   consoleSize?: { height: number; width: number }
 }
 
+/** In the foreground: resolves to its exit code. */
 export async function runOneOff(ctx: ComposeContext, project: Project, serviceName: string, o: RunOneOffOptions): Promise<number> {
+  const { options, service } = await oneOffOptions(ctx, project, serviceName, o, false)
+  if (o.consoleSize && service.tty) options.consoleSize = o.consoleSize
+  const prepared = await prepareContainer(options)
+  return runPrepared(prepared, { stdio: o.stdio, forwardSignals: true }, { remove: o.remove === true })
+}
+
+/** -d: started in the background; resolves to its name once its command runs. */
+export async function startOneOff(ctx: ComposeContext, project: Project, serviceName: string, o: Omit<RunOneOffOptions, 'stdio' | 'consoleSize'>): Promise<string> {
+  const { options, service } = await oneOffOptions(ctx, project, serviceName, o, true)
+  if (o.remove && options.detach) {
+    options.rm = true
+    options.detach.autoRemove = true
+  }
+  await startDetached(await prepareContainer(options))
+  return service.containerName!
+}
+
+async function oneOffOptions(ctx: ComposeContext, project: Project, serviceName: string, o: Omit<RunOneOffOptions, 'stdio' | 'consoleSize'>, detach: boolean): Promise<{ options: RunOptions; service: Service }> {
   selectedServices(project, [serviceName])
   const base = project.services[serviceName]!
   checkRootlessNetworks(project, [serviceName])
@@ -63,8 +86,5 @@ export async function runOneOff(ctx: ComposeContext, project: Project, serviceNa
     tty: o.tty ?? base.tty,
     stdinOpen: o.interactive ?? base.stdinOpen,
   }
-  const options = runOptionsOfPlan(ctx, containerPlan(ctx, project, service, 1, imageIds[serviceName]!), false, true)
-  if (o.consoleSize && service.tty) options.consoleSize = o.consoleSize
-  const prepared = await prepareContainer(options)
-  return runPrepared(prepared, { stdio: o.stdio, forwardSignals: true }, { remove: o.remove === true })
+  return { options: runOptionsOfPlan(ctx, containerPlan(ctx, project, service, 1, imageIds[serviceName]!), detach, true), service }
 }

@@ -203,6 +203,7 @@ export function register(program: Command): void {
     .description('run a one-off command in a new container of a service')
     .usage('[options] SERVICE [COMMAND] [ARG...]')
     .argument('<service-and-command...>')
+    .option('-d, --detach', 'run it in the background and print its name')
     .option('--rm', 'remove the container when it exits')
     .option('-e, --env <KEY=VALUE>', 'set an environment variable (repeatable)', collect, [])
     .option('-u, --user <user>', 'user')

@@ -106,6 +106,7 @@ export async function execCommand(args: string[], flags: ExecFlags, cmd: Command
 }
 
 export interface RunFlags {
+  detach?: boolean
   rm?: boolean
   env: string[]
   user?: string
@@ -124,11 +125,11 @@ export async function runCommand(args: string[], flags: RunFlags, cmd: Command):
   if (!service) throw new UsageError('"compose run" requires a service')
   const project = await loadFor(cmd, [service])
   const ctx = await contextFor(cmd)
-  const [{ runOneOff }, { shellWords }, { At }] = await Promise.all([import('../../compose/run-oneoff.js'), import('../../compose/values.js'), import('../../compose/compose-error.js')])
+  const [{ runOneOff, startOneOff }, { shellWords }, { At }] = await Promise.all([import('../../compose/run-oneoff.js'), import('../../compose/values.js'), import('../../compose/compose-error.js')])
   const terminal = process.stdin.isTTY === true && process.stdout.isTTY === true
   const tty = flags.tty !== false && terminal
   const interactive = flags.interactive !== false
-  process.exitCode = await runOneOff(ctx, project, service, {
+  const options = {
     ...(command.length ? { command } : {}),
     ...(flags.entrypoint !== undefined ? { entrypoint: shellWords(flags.entrypoint, new At('--entrypoint')) } : {}),
     env: flags.env,
@@ -139,6 +140,11 @@ export async function runCommand(args: string[], flags: RunFlags, cmd: Command):
     publish: flags.publish,
     noDeps: flags.deps === false,
     remove: flags.rm === true,
+  }
+  // -d: the service's terminal (none with -T), and its name on stdout, as docker compose run -d prints it
+  if (flags.detach) return void process.stdout.write(`${await startOneOff(ctx, project, service, { ...options, ...(flags.tty === false ? { tty: false } : {}), interactive })}\n`)
+  process.exitCode = await runOneOff(ctx, project, service, {
+    ...options,
     tty,
     interactive,
     stdio: [interactive ? 0 : openSync('/dev/null', 'r'), 1, 2],

@@ -1,0 +1,69 @@
+// compose's options that docker compose has and a user reaches for: run -d
+// (with --name, -e, --rm, --no-deps), up --no-start and -V, ps --filter,
+// logs --since/--until, and what inspect shows of a service's settings. As
+// root, in a network namespace of the test's own (helpers/netns.ts).
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { makeNetns, until, type Netns } from './helpers/netns.js'
+import { findHelper } from '../src/network/netavark.js'
+
+const netavark = findHelper('netavark') !== undefined
+
+describe.skipIf(!isRoot || !netavark)('compose: run -d, up --no-start and -V, ps --filter, logs --since, inspect (needs root, netavark)', () => {
+  let env: TestEnv
+  let ns: Netns
+  let n = 0
+  /** A project of its own in a new directory: `c(args)` runs compose on it. */
+  const project = (yaml: string) => {
+    const dir = join(env.dir, `o${++n}`)
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(join(dir, 'compose.yaml'), yaml.replaceAll('${CG}', env.cgroupParent))
+    const name = `o${n}`
+    const args = (more: string[]) => ['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', name, '-f', join(dir, 'compose.yaml'), ...more]
+    return Object.assign((more: string[]) => ns.miniRun(args(more), { cwd: dir, timeout: 120_000 }), { projectName: name, dir })
+  }
+  const sleeper = (service: string, extra = '') => `  ${service}:\n    image: ${BUSYBOX}\n    command: [sleep, "1000"]\n    init: true\n    cgroup_parent: \${CG}\n${extra}`
+  const mini = (args: string[]) => ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, ...args])
+  const inspect = (name: string) => JSON.parse(mini(['inspect', name]).stdout)[0] as Record<string, any> | undefined
+  const states = (c: ReturnType<typeof project>) => c(['ps', '-a', '--format', '{{.Service}} {{.State}}']).stdout
+
+  beforeAll(async () => {
+    env = await makeTestEnv()
+    ns = makeNetns()
+  })
+  afterAll(() => {
+    for (let i = 1; i <= n; i++) ns?.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', `o${i}`, 'down', '-v'], { cwd: join(env.dir, `o${i}`) })
+    ns?.close([env.stateRoot])
+    env?.cleanup()
+  })
+
+  it('run -d starts a one-off container in the background and prints its name; --name, -e, --rm, --no-deps', async () => {
+    const c = project(`services:\n${sleeper('web', '    depends_on: [db]\n    environment: {A: from-file}\n')}${sleeper('db')}`)
+    const p = c.projectName
+    // --no-deps: db is left alone
+    const alone = c(['run', '-d', '--no-deps', 'web'])
+    expect([alone.status, alone.stderr]).toEqual([0, ` Network ${p}_default  Creating\n Network ${p}_default  Created\n`])
+    expect(alone.stdout).toMatch(new RegExp(`^${p}-web-run-[0-9a-f]{12}\\n$`))
+    const first = inspect(alone.stdout.trim())!
+    expect([first.State.Running, first.Config.Labels['com.docker.compose.oneoff']]).toEqual([true, 'True'])
+    expect(c(['ps', '-a', '-q', 'db']).stdout).toBe('')
+
+    // the dependency started first, as up starts it; the name and the environment given
+    const named = c(['run', '-d', '--name', `${p}-one`, '-e', 'A=given', '-e', 'B=2', 'web', 'sh', '-c', 'echo "$A $B"; exec sleep 1000'])
+    expect([named.status, named.stdout]).toEqual([0, `${p}-one\n`])
+    expect(c(['ps', '--format', '{{.Service}} {{.State}}', 'db']).stdout).toBe('db running\n')
+    await until('the one-off\'s line', () => mini(['logs', `${p}-one`]).stdout === 'given 2\n', 20_000)
+    expect(inspect(`${p}-one`)!.State.Running).toBe(true)
+
+    // --rm: its monitor removes it once it exits
+    const gone = c(['run', '-d', '--rm', '--no-deps', 'web', 'true'])
+    expect(gone.status).toBe(0)
+    await until('the --rm one-off removed', () => mini(['inspect', gone.stdout.trim()]).status === 1, 20_000)
+    // a wrong flag is an error, as run's others are
+    expect(c(['run', '-d', '--nope', 'web']).status).toBe(1)
+    expect(c(['down']).status).toBe(0)
+    expect(mini(['ps', '-a', '-q']).stdout).toBe('')
+  })
+})
