@@ -66,4 +66,32 @@ describe.skipIf(!isRoot || !netavark)('compose: run -d, up --no-start and -V, ps
     expect(c(['down']).status).toBe(0)
     expect(mini(['ps', '-a', '-q']).stdout).toBe('')
   })
+
+  it('up --no-start creates the containers as compose create does and starts none; up -V gives a recreated container new anonymous volumes', () => {
+    const c = project(`services:\n${sleeper('a', '    depends_on: [b]\n    volumes: ["/cache"]\n')}${sleeper('b')}`)
+    const p = c.projectName
+    const created = c(['up', '--no-start'])
+    expect([created.status, created.stdout]).toEqual([0, ''])
+    expect(created.stderr.split('\n')).toEqual(expect.arrayContaining([` Container ${p}-a-1  Created`, ` Container ${p}-b-1  Created`]))
+    expect(created.stderr).not.toMatch(/Start/)
+    expect(states(c)).toBe('a created\nb created\n')
+    expect(c(['up', '-d']).status).toBe(0)
+    expect(states(c)).toBe('a running\nb running\n')
+
+    const exec = (cmd: string) => c(['exec', '-T', 'a', 'sh', '-c', cmd]).stdout
+    exec('touch /cache/kept')
+    // recreated without -V: the predecessor's volume, its file still there
+    expect(c(['up', '-d', '--force-recreate', 'a']).status).toBe(0)
+    expect(exec('ls /cache')).toBe('kept\n')
+    const before = inspect(`${p}-a-1`)!.Mounts.map((m: { Name: string }) => m.Name)
+    // -V: a new one
+    expect(c(['up', '-d', '--force-recreate', '-V', 'a']).status).toBe(0)
+    expect(exec('ls /cache')).toBe('')
+    const after = inspect(`${p}-a-1`)!.Mounts.map((m: { Name: string }) => m.Name)
+    expect(after).toHaveLength(1)
+    expect(after).not.toEqual(before)
+    expect(c(['down', '-v']).status).toBe(0)
+    // the volume -V left behind, as Docker leaves it
+    expect(mini(['volume', 'rm', before[0]]).status).toBe(0)
+  })
 })

@@ -33,6 +33,8 @@ export interface UpOptions extends ImageOptions {
   forceRecreate?: boolean
   noRecreate?: boolean
   removeOrphans?: boolean
+  /** -V: a replaced container's anonymous volumes are not handed to its successor, which gets new ones (the old are left, as Docker leaves them). */
+  renewAnonVolumes?: boolean
   /** Seconds stop waits for a container being replaced. */
   timeout?: number
 }
@@ -153,9 +155,9 @@ export async function converge(ctx: ComposeContext, project: Project, s: Service
       continue
     }
     if (current) {
-      // a changed one is replaced, keeping its anonymous volumes
+      // a changed one is replaced, keeping its anonymous volumes unless -V
       emit(ctx, 'Container', current.info.name, 'Recreate')
-      plan.anonymousVolumes = Object.fromEntries((current.info.volumes ?? []).filter((v) => /^[0-9a-f]{64}$/.test(v.name)).map((v) => [v.destination, v.name]))
+      if (!o.renewAnonVolumes) plan.anonymousVolumes = Object.fromEntries((current.info.volumes ?? []).filter((v) => /^[0-9a-f]{64}$/.test(v.name)).map((v) => [v.destination, v.name]))
       await removeServiceContainer({ ...ctx, onEvent: undefined }, current, { timeout: o.timeout })
     } else emit(ctx, 'Container', containerName(project.name, s, n), 'Creating')
     try {

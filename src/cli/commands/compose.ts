@@ -37,10 +37,12 @@ export function register(program: Command): void {
     .option('--wait-timeout <seconds>', 'how long --wait waits')
     .option('--abort-on-container-exit', 'stop every container once one exits')
     .option('--exit-code-from <service>', 'exit with this service\'s container\'s code (implies --abort-on-container-exit)')
+    .option('--no-start', 'create the containers, start none (as compose create)')
+    .option('-V, --renew-anon-volumes', 'a recreated container gets new anonymous volumes instead of its predecessor\'s')
     .action(async (services: string[], flags: Record<string, unknown>, cmd: Command) => {
       const { upCommand } = await import('../compose/up-down.js')
       // commander's names for the --no-* flags
-      await upCommand(services, { ...flags, noBuild: flags.build === false, build: flags.build === true, noRecreate: flags.recreate === false, noDeps: flags.deps === false }, cmd)
+      await upCommand(services, { ...flags, noBuild: flags.build === false, build: flags.build === true, noRecreate: flags.recreate === false, noDeps: flags.deps === false, noStart: flags.start === false }, cmd)
     })
 
   compose

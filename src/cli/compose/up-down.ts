@@ -21,6 +21,9 @@ export interface UpFlags {
   /** Detached, and return once the services run (healthy where checked). */
   wait?: boolean
   waitTimeout?: string
+  /** Create, start nothing: `compose create`. */
+  noStart?: boolean
+  renewAnonVolumes?: boolean
 }
 
 function seconds(text: string | undefined, flag: string): number | undefined {
@@ -55,8 +58,14 @@ export async function upCommand(services: string[], flags: UpFlags, cmd: Command
   if (flags.exitCodeFrom !== undefined && !(flags.exitCodeFrom in project.services)) throw new UsageError(`no such service: ${flags.exitCodeFrom}`)
   const ctx = await contextFor(cmd)
   const timeout = seconds(flags.timeout, '--timeout')
+  if (flags.noStart) {
+    // what docker compose up --no-start does: compose create's work, nothing started or attached
+    const { create } = await import('../../compose/create.js')
+    return create(ctx, project, { ...options, renewAnonVolumes: flags.renewAnonVolumes === true, ...(timeout !== undefined ? { timeout } : {}) })
+  }
   await up(ctx, project, {
     ...options,
+    renewAnonVolumes: flags.renewAnonVolumes === true,
     noDeps: flags.noDeps === true,
     ...(timeout !== undefined ? { timeout } : {}),
   })
