@@ -94,4 +94,35 @@ describe.skipIf(!isRoot || !netavark)('compose: run -d, up --no-start and -V, ps
     // the volume -V left behind, as Docker leaves it
     expect(mini(['volume', 'rm', before[0]]).status).toBe(0)
   })
+
+  it('ps --filter status=X is --status; ps lists orphans unless --orphans=false', () => {
+    const c = project(`services:\n${sleeper('a')}${sleeper('b')}${sleeper('dev', '    profiles: [extra]\n')}`)
+    const p = c.projectName
+    const list = (more: string[]) => {
+      const r = c(['ps', '--format', '{{.Service}} {{.State}}', ...more])
+      expect([r.status, r.stderr]).toEqual([0, ''])
+      return r.stdout
+    }
+    expect(c(['up', '-d']).status).toBe(0)
+    expect(c(['--profile', 'extra', 'up', '-d', 'dev']).status).toBe(0)
+    expect(c(['stop', 'b']).status).toBe(0)
+    expect(list(['--filter', 'status=running'])).toBe('a running\ndev running\n')
+    expect(list(['--filter', 'status=exited'])).toBe('b exited\n')
+    expect(list(['--status', 'exited'])).toBe(list(['--filter', 'status=exited']))
+    expect([c(['ps', '--filter', 'health=healthy']).stderr, c(['ps', '--filter', 'health=healthy']).status]).toEqual(['mini-run: unsupported filter health\n', 1])
+    expect(c(['ps', '--filter', 'status']).stderr).toBe('mini-run: arguments to --filter should be in form KEY=VAL\n')
+    expect(c(['ps', '--filter', 'status=sleeping']).stderr).toMatch(/^mini-run: invalid value for --status: "sleeping"/)
+
+    // b is gone from the file: its container is an orphan, listed unless --orphans=false
+    writeFileSync(join(c.dir, 'compose.yaml'), `services:\n${sleeper('a')}${sleeper('dev', '    profiles: [extra]\n')}`.replaceAll('${CG}', env.cgroupParent))
+    expect(list(['-a'])).toBe('a running\nb exited\ndev running\n')
+    expect(list(['-a', '--orphans'])).toBe('a running\nb exited\ndev running\n')
+    // false: the services the file enables (dev's profile is not active)
+    expect(list(['-a', '--orphans=false'])).toBe('a running\n')
+    expect(list(['-a', '--orphans=false', 'dev'])).toBe('dev running\n')
+    expect(c(['ps', '--orphans=maybe']).stderr).toBe('mini-run: invalid argument "maybe" for "--orphans" flag: strconv.ParseBool: parsing "maybe": invalid syntax\n')
+    expect(c(['ps', '-q', 'b']).status).toBe(1)
+    expect(c(['down', '--remove-orphans']).status).toBe(0)
+    expect(mini(['ps', '-a', '--filter', `name=${p}`, '-q']).stdout).toBe('')
+  })
 })

@@ -66,6 +66,8 @@ export function register(program: Command): void {
     .option('--services', 'only service names')
     .option('--format <format>', "'table' (default), 'table TEMPLATE', 'json', or a Go template over the container's fields (as ps, with .Name, .Service, .Project, .Health, .ExitCode)")
     .option('--status <state>', 'only containers in this state (repeatable): paused, restarting, removing, running, dead, created, exited', collect, [])
+    .option('--filter <status=state>', 'only containers in this state (the one filter: status)')
+    .option('--orphans [bool]', 'list the containers of services the file no longer has (default true; --orphans=false: only the services the file enables)')
     .action(async (services: string[], flags: ComposePsFlags, cmd: Command) => {
       const { psCommand } = await import('../compose/ps.js')
       await psCommand(services, flags, cmd)

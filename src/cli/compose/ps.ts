@@ -4,7 +4,10 @@
  * (table, `table TEMPLATE`, json, a template) over docker compose's fields:
  * `ps`'s (format/container-row.ts) and Name, Project, Service, Health,
  * ExitCode (a number) and Publishers (the ports, as objects). `--status`
- * keeps the containers in the states given.
+ * (and `--filter status=X`, its other spelling) keeps the containers in the
+ * states given. With no service named, the containers of services the file
+ * no longer has (orphans) are listed too, as docker compose lists them
+ * unless `--orphans=false`, which keeps to the services the file enables.
  */
 import type { Command } from 'commander'
 import { UsageError } from '../../errors.js'
@@ -21,6 +24,27 @@ export interface ComposePsFlags {
   services?: boolean
   format?: string
   status?: string[]
+  filter?: string
+  /** --orphans[=BOOL], as given: default true. */
+  orphans?: string | boolean
+}
+
+/** A Go bool flag's value (strconv.ParseBool). */
+function goBool(value: string | boolean | undefined, flag: string): boolean {
+  if (value === undefined || value === true) return true
+  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(value as string)) return true
+  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(value as string)) return false
+  throw new UsageError(`invalid argument "${String(value)}" for "${flag}" flag: strconv.ParseBool: parsing "${String(value)}": invalid syntax`)
+}
+
+/** --filter KEY=VALUE: docker compose's ps has one key, status, another way to give --status. */
+function filterStatus(filter: string | undefined): string[] {
+  if (filter === undefined) return []
+  const eq = filter.indexOf('=')
+  if (eq < 0) throw new UsageError('arguments to --filter should be in form KEY=VAL')
+  const key = filter.slice(0, eq)
+  if (key !== 'status') throw new UsageError(`unsupported filter ${key}`)
+  return [filter.slice(eq + 1)]
 }
 
 /** docker compose's ps Publishers (pkg/api PortPublisher), by target port: the published ports while running, then the exposed ones with none. */
@@ -41,7 +65,8 @@ export function publishers(info: Pick<ContainerInfo, 'status' | 'network'>): { U
 }
 
 export async function psCommand(services: string[], flags: ComposePsFlags, cmd: Command): Promise<void> {
-  const statuses = flags.status ?? []
+  const statuses = [...(flags.status ?? []), ...filterStatus(flags.filter)]
+  const orphans = goBool(flags.orphans, '--orphans')
   const bad = statuses.find((s) => !STATES.includes(s))
   if (bad !== undefined) throw new UsageError(`invalid value for --status: ${JSON.stringify(bad)} (one of ${STATES.join(', ')})`)
   const project = await loadFor(cmd, services)
@@ -53,11 +78,13 @@ export async function psCommand(services: string[], flags: ComposePsFlags, cmd: 
     import('../format/format-list.js'),
     import('../../runtime/container/filter-containers.js'),
   ])
-  const wanted = servicesWithContainers(project, services)
+  const wanted = orphans ? servicesWithContainers(project, services) : new Set(services.length ? services : Object.keys(project.services))
   // --status names the states it shows, stopped ones included, as -a would;
   // without either, what Docker's list without all shows: running, paused too
   const shown = (state: string) => (statuses.length > 0 ? statuses.includes(state) : flags.all || state === 'running' || state === 'paused' || state === 'restarting')
-  const containers = projectContainers(ctx.stateRoot, project.name).filter((c) => wanted.has(c.service) && shown(dockerStatus(c.info)))
+  // an orphan is in no service the file has: listed when no service is named
+  const orphan = (service: string) => orphans && services.length === 0 && !project.services[service] && !project.disabledServices.includes(service)
+  const containers = projectContainers(ctx.stateRoot, project.name).filter((c) => (wanted.has(c.service) || orphan(c.service)) && shown(dockerStatus(c.info)))
   if (flags.services) {
     for (const s of new Set(containers.map((c) => c.service))) process.stdout.write(`${s}\n`)
     return
