@@ -7,7 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { parseGoDuration, parseLogTime } from '../src/cli/log-time.js'
+import { logBound, parseGoDuration, parseLogTime } from '../src/cli/log-time.js'
 import { BUSYBOX, cgroup2, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 import { until as waitFor } from './helpers/until.js'
 
@@ -28,6 +28,14 @@ describe('log times (unit)', () => {
     expect(parseLogTime('2024-05-06T07:08:09Z', '--until')).toBe(now)
     expect(parseLogTime('2024-05-06T09:08:09+02:00', '--until')).toBe(now)
     expect(() => parseLogTime('yesterday', '--since')).toThrow('invalid value for "--since": "yesterday" is neither a time (RFC 3339, Unix timestamp) nor a duration (10m, 1h30m)')
+  })
+
+  it('a bound keeps the nanoseconds given, as the log\'s times have them: a line\'s own -t time as --until keeps the line', () => {
+    expect(logBound('2024-05-06T07:08:09.123456789Z', '--until')).toBe('2024-05-06T07:08:09.123456789Z')
+    expect(logBound('2024-05-06T09:08:09.0000001+02:00', '--until')).toBe('2024-05-06T07:08:09.000000100Z')
+    expect(logBound('1714979289.000000001', '--since')).toBe('2024-05-06T07:08:09.000000001Z')
+    expect(logBound('2024-05-06T07:08:09Z', '--since')).toBe('2024-05-06T07:08:09.000000000Z')
+    expect(logBound('10m', '--since', Date.parse('2024-05-06T07:18:09.5Z'))).toBe('2024-05-06T07:08:09.500000000Z')
   })
 })
 

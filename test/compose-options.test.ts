@@ -125,4 +125,29 @@ describe.skipIf(!isRoot || !netavark)('compose: run -d, up --no-start and -V, ps
     expect(c(['down', '--remove-orphans']).status).toBe(0)
     expect(mini(['ps', '-a', '--filter', `name=${p}`, '-q']).stdout).toBe('')
   })
+
+  it('logs --since and --until keep the lines logged from, and up to, a time, in the forms mini-run logs takes', async () => {
+    const c = project(`services:\n  web:\n    image: ${BUSYBOX}\n    command: [sh, -c, 'echo one; until [ -f /tmp/go ]; do sleep 0.1; done; echo two; exec sleep 1000']\n    init: true\n    cgroup_parent: \${CG}\n`)
+    expect(c(['up', '-d']).status).toBe(0)
+    await until('the first line', () => c(['logs', 'web']).stdout.includes('one'), 20_000)
+    expect(c(['exec', '-T', 'web', 'touch', '/tmp/go']).status).toBe(0)
+    await until('the second line', () => c(['logs', 'web']).stdout.includes('two'), 20_000)
+    const stamped = c(['logs', '-t', '--no-log-prefix', 'web']).stdout.trim().split('\n').map((l) => l.split(' '))
+    expect(stamped.map(([, text]) => text)).toEqual(['one', 'two'])
+    const [[first], [second]] = stamped as [[string], [string]]
+    const logs = (more: string[]) => {
+      const r = c(['logs', '--no-log-prefix', ...more, 'web'])
+      expect([r.status, r.stderr]).toEqual([0, ''])
+      return r.stdout
+    }
+    expect(logs(['--since', second])).toBe('two\n')
+    expect(logs(['--until', first])).toBe('one\n')
+    expect(logs(['--since', first, '--until', second])).toBe('one\ntwo\n')
+    expect(logs(['--since', '1h'])).toBe('one\ntwo\n')
+    expect(logs(['--until', '2000-01-01T00:00:00Z'])).toBe('')
+    expect(logs(['--until', '0'])).toBe('one\ntwo\n')
+    const bad = c(['logs', '--since', 'yesterday', 'web'])
+    expect([bad.status, bad.stderr]).toEqual([1, expect.stringMatching(/^mini-run: .*--since.*yesterday/)])
+    expect(c(['down']).status).toBe(0)
+  })
 })

@@ -8,6 +8,7 @@
  * takes it as the Unix time 0: `--since 0` is the whole log, not nothing.
  */
 import { UsageError } from '../errors.js'
+import { logTime } from '../runtime/container/container-logs.js'
 
 const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, '\u00b5s': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
 
@@ -34,4 +35,16 @@ export function parseLogTime(text: string, flag: string, now = Date.now()): numb
     if (!Number.isNaN(t)) return t
   }
   throw new UsageError(`invalid value for "${flag}": "${text}" is neither a time (RFC 3339, Unix timestamp) nor a duration (10m, 1h30m)`)
+}
+
+/**
+ * A --since/--until bound as the log's times are written (logTime), to the
+ * nanosecond given: a line's own -t timestamp as --until keeps that line,
+ * as Docker's daemon compares to the nanosecond. A JavaScript Date holds
+ * milliseconds, so the fraction is taken from the text.
+ */
+export function logBound(text: string, flag: string, now = Date.now()): string {
+  const t = logTime(parseLogTime(text, flag, now))
+  const fraction = /^\d+\.(\d{1,9})$/.exec(text)?.[1] ?? /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.(\d+)(?:Z|[+-]\d{2}:\d{2})?$/.exec(text)?.[1]
+  return fraction === undefined ? t : `${t.slice(0, 20)}${fraction.padEnd(9, '0').slice(0, 9)}Z`
 }

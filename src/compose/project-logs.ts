@@ -13,6 +13,9 @@ export interface ProjectLogsOptions {
   follow?: boolean
   tail?: number
   timestamps?: boolean
+  /** Only lines logged from, or up to, this time (container-logs.ts logTime). */
+  since?: string
+  until?: string
   write: (c: ServiceContainer, stream: 'stdout' | 'stderr', text: string) => void | Promise<void>
   /** Following: a container's log has ended (it stopped), its last chunk written. */
   onEnd?: (c: ServiceContainer) => void | Promise<void>
@@ -23,6 +26,8 @@ export async function projectLogs(stateRoot: string, containers: readonly Servic
     containers.map(async (c) => {
       await readLogs(logFile(stateRoot, c.info.id), {
         ...(o.tail !== undefined ? { tail: o.tail } : {}),
+        ...(o.since !== undefined ? { since: o.since } : {}),
+        ...(o.until !== undefined ? { until: o.until } : {}),
         timestamps: o.timestamps === true,
         follow: o.follow === true,
         running: () => {

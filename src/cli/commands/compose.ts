@@ -80,6 +80,8 @@ export function register(program: Command): void {
     .option('-f, --follow', 'follow until the containers stop')
     .option('-n, --tail <n>', 'only the last n lines of each')
     .option('-t, --timestamps', 'show timestamps')
+    .option('--since <time>', 'only lines logged since this time (RFC 3339, a Unix timestamp, or a duration before now: 10m, 1h30m)')
+    .option('--until <time>', 'only lines logged before this time (the same forms)')
     .option('--no-log-prefix', 'no prefix')
     .action(async (services: string[], flags: Record<string, unknown>, cmd: Command) => {
       const { logsCommand } = await import('../compose/logs.js')

@@ -24,11 +24,10 @@ export function register(program: Command): void {
       const n = flags.tail === undefined || flags.tail === 'all' ? undefined : Number(flags.tail)
       if (n !== undefined && !Number.isInteger(n)) throw new UsageError(`invalid --tail "${flags.tail}"`)
       const tail = n !== undefined && n >= 0 ? n : undefined
-      const { logTime } = await import('../../runtime/container/container-logs.js')
-      const { parseLogTime } = await import('../log-time.js')
-      const since = flags.since !== undefined ? logTime(parseLogTime(flags.since, '--since')) : undefined
+      const { logBound } = await import('../log-time.js')
+      const since = flags.since !== undefined ? logBound(flags.since, '--since') : undefined
       // Docker's daemon reads `--until 0` as no bound at all (daemon/logs.go), not the epoch
-      const until = flags.until !== undefined && flags.until !== '0' ? logTime(parseLogTime(flags.until, '--until')) : undefined
+      const until = flags.until !== undefined && flags.until !== '0' ? logBound(flags.until, '--until') : undefined
       await readLogs(keptLog(stateRoot, c), {
         ...(tail !== undefined ? { tail } : {}),
         ...(since !== undefined ? { since } : {}),

@@ -9,6 +9,9 @@ export interface FollowOptions {
   follow?: boolean
   tail?: number
   timestamps?: boolean
+  /** As projectLogs takes them (logTime). */
+  since?: string
+  until?: string
   noPrefix?: boolean
   /** Following: say each container's exit, as attached `up` does (`web-1 exited with code 0`). */
   sayExits?: boolean
@@ -52,16 +55,23 @@ async function sayExit(stateRoot: string, c: ServiceContainer, name: string): Pr
   return code
 }
 
-export async function logsCommand(services: string[], flags: { follow?: boolean; tail?: string; timestamps?: boolean; prefix?: boolean }, cmd: Command): Promise<void> {
+export async function logsCommand(services: string[], flags: { follow?: boolean; tail?: string; timestamps?: boolean; prefix?: boolean; since?: string; until?: string }, cmd: Command): Promise<void> {
   const project = await loadFor(cmd, services)
   const { servicesWithContainers } = await import('../../compose/service-scope.js')
   servicesWithContainers(project, services)
   const ctx = await contextFor(cmd)
   const tail = flags.tail === undefined || flags.tail === 'all' ? undefined : Number(flags.tail)
   if (tail !== undefined && !(Number.isInteger(tail) && tail >= 0)) throw new UsageError(`invalid --tail "${flags.tail}"`)
+  // the forms `mini-run logs` takes (cli/log-time.ts), read the same way
+  const { logBound } = await import('../log-time.js')
+  const since = flags.since !== undefined ? logBound(flags.since, '--since') : undefined
+  // `--until 0`: no bound, as Docker's daemon reads it (daemon/logs.go)
+  const until = flags.until !== undefined && flags.until !== '0' ? logBound(flags.until, '--until') : undefined
   await followLogs(ctx.stateRoot, project.name, services, {
     follow: flags.follow === true,
     ...(tail !== undefined ? { tail } : {}),
+    ...(since !== undefined ? { since } : {}),
+    ...(until !== undefined ? { until } : {}),
     timestamps: flags.timestamps === true,
     noPrefix: flags.prefix === false,
   })
