@@ -14,14 +14,18 @@ describe.skipIf(!isRoot)('inspect HostConfig/Config, exec HOME (needs root)', ()
   const cli = useCliEnv()
   const { ok } = cli
 
-  it('shows the flags as given: CapAdd, CapDrop, Init, Ulimits, ExtraHosts, Dns, Config.User', () => {
-    ok(['create', '--name', 'h1', '--init', '--cap-add', 'NET_ADMIN', '--ulimit', 'nofile=10:20', '--add-host', 'a:1.2.3.4', '--dns', '1.1.1.1', '-u', '1000', BUSYBOX, 'true'])
+  it('shows the flags as given: CapAdd, CapDrop, Init, Ulimits, ExtraHosts, Dns, DnsSearch, DnsOptions, GroupAdd, SecurityOpt, Config.User, OpenStdin', () => {
+    ok(['create', '--name', 'h1', '--init', '--cap-add', 'NET_ADMIN', '--ulimit', 'nofile=10:20', '--add-host', 'a:1.2.3.4', '--dns', '1.1.1.1', '--dns-search', 'example.com', '--dns-option', 'ndots:2',
+      '--group-add', '100', '--security-opt', 'no-new-privileges', '-i', '-u', '1000', BUSYBOX, 'true'])
     const j = JSON.parse(ok(['inspect', 'h1']))[0]
-    expect(j.HostConfig).toMatchObject({ CapAdd: ['NET_ADMIN'], CapDrop: null, Init: true, Ulimits: [{ Name: 'nofile', Hard: 20, Soft: 10 }], ExtraHosts: ['a:1.2.3.4'], Dns: ['1.1.1.1'] })
+    expect(j.HostConfig).toMatchObject({ CapAdd: ['NET_ADMIN'], CapDrop: null, Init: true, Ulimits: [{ Name: 'nofile', Hard: 20, Soft: 10 }], ExtraHosts: ['a:1.2.3.4'], Dns: ['1.1.1.1'],
+      DnsSearch: ['example.com'], DnsOptions: ['ndots:2'], GroupAdd: ['100'], SecurityOpt: ['no-new-privileges'] })
     expect(j.Config.User).toBe('1000')
+    expect(j.Config.OpenStdin).toBe(true)
     ok(['create', '--name', 'h2', '--cap-drop', 'chown', BUSYBOX, 'true'])
     const k = JSON.parse(ok(['inspect', 'h2']))[0]
-    expect(k.HostConfig).toMatchObject({ CapAdd: null, CapDrop: ['chown'], Ulimits: null, ExtraHosts: null, Dns: [] })
+    expect(k.HostConfig).toMatchObject({ CapAdd: null, CapDrop: ['chown'], Ulimits: null, ExtraHosts: null, Dns: [], DnsSearch: [], DnsOptions: [], GroupAdd: null, SecurityOpt: null })
+    expect(k.Config.OpenStdin).toBe(false)
     expect(k.HostConfig.Init).toBeUndefined()
     expect(k.Config.User).toBe('')
   })

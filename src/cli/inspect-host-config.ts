@@ -27,9 +27,13 @@ export function hostConfigJson(c: ContainerInfo): Record<string, unknown> {
     CapAdd: given ? given.capAdd ?? null : spec?.process.capabilities?.bounding ?? [],
     CapDrop: given?.capDrop ?? null,
     Dns: given?.dns ?? [],
+    DnsOptions: given?.dnsOption ?? [],
+    DnsSearch: given?.dnsSearch ?? [],
     ExtraHosts: given?.addHost ?? null,
+    GroupAdd: given?.groupAdd ?? null,
     Privileged: given?.privileged === true,
     ReadonlyRootfs: spec?.root.readonly ?? false,
+    SecurityOpt: given?.securityOpt ?? null,
     // --tmpfs: no mount point of Docker's, but this (omitted when empty)
     ...(c.tmpfs ? { Tmpfs: c.tmpfs } : {}),
     ...resourceFields(spec?.linux.resources),

@@ -213,6 +213,7 @@ export function runOptionsFromFlags(image: string | undefined, command: string[]
     capAdd: flags.capAdd,
     capDrop: flags.capDrop,
     ...securityOptions(flags.securityOpt),
+    ...(flags.securityOpt.length ? { securityOpt: flags.securityOpt } : {}),
     privileged: flags.privileged === true,
     devices: flags.device ?? [],
     deviceCgroupRules: flags.deviceCgroupRule ?? [],

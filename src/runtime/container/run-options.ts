@@ -57,6 +57,8 @@ export interface RunOptions {
   seccompProfile?: string
   /** --security-opt no-new-privileges=false turns it off (on by default). */
   noNewPrivileges?: boolean
+  /** --security-opt values as given (the fields above are what they mean): inspect's HostConfig.SecurityOpt. */
+  securityOpt?: string[]
   /** --privileged (spec/container-spec.ts says what it gives). */
   privileged?: boolean
   /** --device HOST[:CONTAINER][:PERMISSIONS] and --device-cgroup-rule "c 10:229 rwm". */

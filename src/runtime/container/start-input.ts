@@ -31,7 +31,11 @@ export interface GivenFlags {
   capDrop?: string[]
   ulimits?: string[]
   dns?: string[]
+  dnsSearch?: string[]
+  dnsOption?: string[]
   addHost?: string[]
+  groupAdd?: string[]
+  securityOpt?: string[]
   /** -u (or the image's USER), as given: Config.User */
   user?: string
   /** HOME and HOSTNAME set by mini-run, not by the image or -e: in the process env, not in Config.Env */
@@ -51,7 +55,9 @@ export interface GivenSource {
   capAdd?: string[]
   capDrop?: string[]
   ulimits?: string[]
-  networkFlags?: { dns?: string[]; addHost?: string[]; publish?: string[] }
+  networkFlags?: { dns?: string[]; dnsSearch?: string[]; dnsOption?: string[]; addHost?: string[]; publish?: string[] }
+  groupAdd?: string[]
+  securityOpt?: string[]
   user?: string
   env?: string[]
   privileged?: boolean
@@ -69,7 +75,11 @@ export function givenFlags(o: GivenSource, image: { User?: string | null; Env?: 
     capDrop: nonEmpty(o.capDrop),
     ulimits: nonEmpty(o.ulimits),
     dns: nonEmpty(o.networkFlags?.dns),
+    dnsSearch: nonEmpty(o.networkFlags?.dnsSearch),
+    dnsOption: nonEmpty(o.networkFlags?.dnsOption),
     addHost: nonEmpty(o.networkFlags?.addHost),
+    groupAdd: nonEmpty(o.groupAdd),
+    securityOpt: nonEmpty(o.securityOpt),
     user: o.user ?? (image?.User || undefined),
     envDefaults: nonEmpty(['HOSTNAME', 'HOME'].filter((k) => !env.some(named(k)))),
     privileged: o.privileged === true ? true : undefined,
