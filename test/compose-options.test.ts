@@ -162,4 +162,9 @@ describe.skipIf(!isRoot || !netavark)('compose: run -d, up --no-start and -V, ps
     expect(plain.Config.OpenStdin).toBe(false)
     expect(c(['down']).status).toBe(0)
   })
+
+  it('leaves nothing behind once each project is down', () => {
+    for (let i = 1; i <= n; i++) expect(ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', `o${i}`, 'down', '-v'], { cwd: join(env.dir, `o${i}`) }).status).toBe(0)
+    expect(env.leftovers()).toEqual([])
+  })
 })
