@@ -9,6 +9,7 @@
  *   /etc/resolv.conf, and the host's name: the container shares the host's
  *   network, so it resolves as the host does.
  * The last two are written before the clone (plan-start.ts write_file).
+ * - container:X: X's files, whatever X's mode made them.
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -52,9 +53,26 @@ export function bindEtcFiles(plan: EtcPlan, ctx: EtcContext, keys: readonly File
     if (!keys.includes(key)) continue
     // a --rootfs is the user's directory: only files it has are bound over
     if (ctx.rootfsDir !== undefined && !existsSync(join(ctx.rootfsDir, target))) continue
-    const source = join(ctx.filesDir, file)
-    plan.files[key] = source
-    plan.mounts.push({ destination: target, type: 'bind', source, options: ['bind', 'rw', 'nosuid', 'nodev', 'noexec', 'rprivate'] })
+    bindFile(plan, key, join(ctx.filesDir, file), target)
+  }
+}
+
+function bindFile(plan: EtcPlan, key: FileKey, source: string, target: string): void {
+  plan.files[key] = source
+  plan.mounts.push({ destination: target, type: 'bind', source, options: ['bind', 'rw', 'nosuid', 'nodev', 'noexec', 'rprivate'] })
+}
+
+/**
+ * --network container:X: X's own files (those it has), bound over the
+ * image's, as Docker gives the joiner X's HostsPath, ResolvConfPath and
+ * HostnamePath: one network, one set of names and resolvers. Nothing is
+ * written: they are X's, kept by X's network.
+ */
+export function joinedEtcFiles(plan: EtcPlan, files: EtcFiles, rootfsDir?: string): void {
+  for (const [key, , target] of ETC_FILES) {
+    const source = files[key]
+    if (source === undefined || (rootfsDir !== undefined && !existsSync(join(rootfsDir, target)))) continue
+    bindFile(plan, key, source, target)
   }
 }
 

@@ -18,10 +18,11 @@ import { pastaUnusable } from './pasta.js'
 import { findHelper } from './netavark.js'
 import { anchorName, fastBridgeKind } from './fast-bridge.js'
 import { MiniRunError } from '../errors.js'
+import { CONTAINER_MODE, planJoinedNetwork, type JoinedContainer } from './plan-joined-network.js'
 
 /** Docker's network flags of `run`. */
 export interface NetworkFlags {
-  /** --network: bridge (default), none, host, pasta (rootless), or a network's name. */
+  /** --network: bridge (default), none, host, pasta (rootless), container:NAME|ID, or a network's name. */
   network?: string
   /** --network-alias: more names on a user-defined network. */
   aliases?: string[]
@@ -59,6 +60,8 @@ export interface NetworkContext {
   rootfsDir?: string
   /** The image's ExposedPorts, for -P. */
   exposed?: Record<string, unknown> | null
+  /** --network container:X: X as found (runtime/container/network-container.ts), whose network this one joins. */
+  networkOf?: JoinedContainer
   /** The host's resolv.conf and routes (read from the host when not given). */
   host?: { resolv: ResolvConf; routes: HostRoute[] }
 }
@@ -79,7 +82,9 @@ export interface ExplainLine {
 }
 
 export interface NetworkPlan {
-  mode: 'none' | 'host' | 'bridge' | 'pasta'
+  mode: 'none' | 'host' | 'bridge' | 'pasta' | 'container'
+  /** --network container:X: whose network namespace each start joins, by id; ref as the user named it, for errors. */
+  container?: { id: string; ref: string; stateRoot: string }
   attachments: PlannedAttachment[]
   /** Requested; a host port of 0 is picked when the lease is taken. */
   ports: PortMapping[]
@@ -111,6 +116,7 @@ export const PASTA_DNS = '169.254.1.1'
 
 export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJS.ProcessEnv = process.env): NetworkPlan {
   const requested = flags.network ?? ''
+  if (requested.startsWith(CONTAINER_MODE)) return planJoinedNetwork(flags, ctx)
   const explicit = requested !== '' || (flags.publish?.length ?? 0) > 0 || flags.publishAll === true
   let mode: NetworkPlan['mode']
   // "private" was mini-run's name for an lo-only namespace before there were networks
@@ -119,7 +125,7 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
   else if (requested === 'pasta') {
     if (!ctx.rootless) throw new UsageError('--network pasta is the rootless network: as root, use bridge or a network of your own')
     mode = 'pasta'
-  } else if (requested === 'slirp4netns' || requested.startsWith('container:')) {
+  } else if (requested === 'slirp4netns') {
     throw new UsageError(`--network ${requested} is not supported: use bridge, none, host, or a network's name`)
   } else if (!explicit && ctx.rootfsDir !== undefined) {
     // --rootfs is mini-run's own (kernel tests, teaching; Docker has none):

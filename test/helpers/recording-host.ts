@@ -63,6 +63,7 @@ export function recordingHost(options: { report?: { step: number; errno: number 
     idmappedMount: (...a) => record('idmappedMount', a, fd),
     mapIds: (...a) => record('mapIds', a, () => undefined),
     openProcess: (...a) => record('openProcess', a, fd),
+    openRunningContainer: (...a) => record('openRunningContainer', a, fd),
     attachNetwork: (...a) => record('attachNetwork', a, () => undefined),
     detachNetwork: (...a) => record('detachNetwork', a, () => undefined),
     claimVolumes: (...a) => record('claimVolumes', a, () => undefined),

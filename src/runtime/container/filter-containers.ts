@@ -81,13 +81,15 @@ function ancestorMatches(c: ContainerInfo, wanted: string): boolean {
 }
 
 /**
- * Docker's NetworkMode: the network it joined first (bridge, or a network's
+ * Docker's NetworkMode: container:<id> of the container whose network it
+ * joins, the network it joined first (bridge, or a network's
  * name), pasta, host or none (a network namespace of its own with only lo).
  * hostNetwork says host or none without the spec (state-config.ts); a state
  * from before it has its spec in state.json. A container never started has
  * no network record: the networks its start would join (plannedNetworks).
  */
 export function networkMode(c: NetworkFields): string {
+  if (c.networkContainer) return `container:${c.networkContainer}`
   const joined = c.network ?? plannedNetwork(c)
   if (joined) return joined.mode === 'pasta' ? 'pasta' : (joined.networks[0] ?? 'bridge')
   const host = c.hostNetwork ?? (c.spec !== undefined && !c.spec.linux.namespaces.some((ns) => ns.type === 'network'))
@@ -96,11 +98,13 @@ export function networkMode(c: NetworkFields): string {
 
 /** The networks it joins, by name (ps's Networks column, --filter network=). */
 export function networkNames(c: NetworkFields): string[] {
+  // none of its own: Docker's NetworkSettings.Networks is empty, and so is ps's column
+  if (c.networkContainer) return []
   const joined = c.network ?? plannedNetwork(c)
   return joined?.mode === 'bridge' ? joined.networks : [networkMode(c)]
 }
 
-type NetworkFields = Pick<ContainerInfo, 'spec' | 'network' | 'hostNetwork' | 'plannedNetworks'> & Partial<Pick<ContainerInfo, 'status'>>
+type NetworkFields = Pick<ContainerInfo, 'spec' | 'network' | 'hostNetwork' | 'plannedNetworks' | 'networkContainer'> & Partial<Pick<ContainerInfo, 'status'>>
 
 /** A created container's networks, as recorded in state.json (config.json is not read: ps reads none). */
 function plannedNetwork(c: NetworkFields): { mode: 'bridge' | 'pasta'; networks: string[] } | undefined {

@@ -9,7 +9,7 @@
 import { randomName } from './random-name.js'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { hostname as osHostname } from 'node:os'
-import { join, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { MiniRunError, UsageError } from '../../errors.js'
 import { defaultStateRoot, defaultStoreRoot, isRoot, storeRootMode } from '../../paths.js'
 import { randomHex } from '../../random.js'
@@ -20,8 +20,9 @@ import { planStart, type PathKind, type WritableLayer } from '../plan/plan-start
 import type { RootfsSource } from '../plan/plan-rootfs.js'
 import { kernelAtLeast } from '../kernel-version.js'
 import type { CloneVia } from '../plan/steps.js'
-import { buildSpec, type HostNamespace } from '../spec/container-spec.js'
-import { planNetwork, type NetworkPlan } from '../../network/plan-network.js'
+import { buildSpec } from '../spec/container-spec.js'
+import type { NetworkPlan } from '../../network/plan-network.js'
+import { networkContainerOf, networkOf } from './container-network.js'
 import { sharedNamespaces } from '../spec/host-namespaces.js'
 import { hostId } from '../spec/id-maps.js'
 import { parseLogOptions, type LogConfig } from '../spec/log-options.js'
@@ -109,12 +110,15 @@ function checkFlags(o: RunOptions, root: boolean, userns: boolean, denySetgroups
 }
 
 export async function prepareContainer(given: RunOptions, planOnly = false): Promise<PreparedContainer> {
-  const o = given.name === undefined ? given : { ...given, name: givenContainerName(given.name) }
+  const named = given.name === undefined ? given : { ...given, name: givenContainerName(given.name) }
   const id = newContainerId()
   const root = isRoot()
   // absolute: written into the state and the plan, read again from elsewhere
-  const storeRoot = resolve(o.storeRoot ?? defaultStoreRoot())
-  const stateRoot = resolve(o.stateRoot ?? defaultStateRoot())
+  const storeRoot = resolve(named.storeRoot ?? defaultStoreRoot())
+  const stateRoot = resolve(named.stateRoot ?? defaultStateRoot())
+  // --network container:X: X's hostname is the container's too, as in Docker
+  const joined = networkContainerOf(named, stateRoot, root)
+  const o = joined ? { ...named, hostname: joined.hostname } : named
   const userns = userNamespace(o, root)
   const flags = checkFlags(o, root, userns !== undefined, userns !== undefined && userns !== 'auto' && userns.denySetgroups, stateRoot)
   const fs = await rootFilesystem(o, id, storeRoot, { inside: userns !== undefined, idmapped: userns === 'auto' })
@@ -130,7 +134,7 @@ export async function prepareContainer(given: RunOptions, planOnly = false): Pro
   const healthcheck = effectiveHealthcheck(fs.image?.Healthcheck, o.healthcheck)
   // Docker's readable default: adjective_surname (taken already: start.ts picks another)
   const name = o.name ?? randomName()
-  const network = networkOf(o, id, name, fs, flags.hostNamespaces, { root, storeRoot, stateRoot })
+  const network = networkOf(o, id, name, fs, flags.hostNamespaces, { root, storeRoot, stateRoot, ...(joined ? { networkOf: joined } : {}) })
 
   // last, once nothing else can fail: the id range of --userns=auto
   let idMaps = userns === 'auto' ? undefined : userns
@@ -302,29 +306,6 @@ function monitorVia(o: RunOptions, id: string, stateRoot: string, log: LogConfig
       ...(o.detach?.waitAttach ? { waitAttach: true } : {}),
     },
   }
-}
-
-/** The network (src/network/): checked now, made after the clone by the plan's network step. */
-function networkOf(
-  o: RunOptions,
-  id: string,
-  name: string,
-  fs: RootFilesystem,
-  hostNamespaces: HostNamespace[],
-  where: { root: boolean; storeRoot: string; stateRoot: string },
-): NetworkPlan {
-  const hostname = o.hostname || (hostNamespaces.includes('uts') || hostNamespaces.includes('network') ? osHostname() : id.slice(0, 12))
-  return planNetwork({ ...o.networkFlags, network: o.network }, {
-    id,
-    name,
-    hostname,
-    storeRoot: where.storeRoot,
-    stateRoot: where.stateRoot,
-    rootless: !where.root,
-    filesDir: fs.containerDir ?? join(where.stateRoot, id),
-    rootfsDir: o.rootfs !== undefined ? fs.path : undefined,
-    exposed: fs.image?.ExposedPorts ?? null,
-  })
 }
 
 /**

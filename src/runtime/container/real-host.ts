@@ -16,6 +16,7 @@ import { createLeafAt, destroyLeaf } from '../cgroup/cgroup.js'
 import { enableControllers } from '../cgroup/cgroup-limits.js'
 import { createV1Leaf, destroyV1Leaf } from '../cgroup/cgroup-v1.js'
 import { openContainerProcess } from '../process/container-process.js'
+import { openRunningContainer } from './container-network.js'
 import type { Host } from '../process/host.js'
 import { spawnMonitor } from '../process/monitor.js'
 import { runHooks } from '../process/run-hooks.js'
@@ -78,6 +79,7 @@ export const realHost: Host = {
     if (r.status !== 0) throw new Error(r.stderr.trim().split('\n')[0] || `${program} exited with status ${r.status}`)
   },
   openProcess: (pid, startTime) => openContainerProcess({ pid, pidStartTime: startTime }),
+  openRunningContainer,
   attachNetwork: (plan, pid, ctx) => attachNetwork(plan, ctx, pid),
   detachNetwork: (ctx, record) => detachNetwork(ctx.stateRoot, ctx.id, record),
   claimVolumes: (c) => claimContainerVolumes(c),

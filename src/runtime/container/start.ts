@@ -54,6 +54,7 @@ export function initialState(p: PreparedContainer, o: { autoRemove?: boolean } =
     logConfig: p.logDriver === 'none' ? { type: 'none', config: {} } : p.detached ? { type: 'json-file', config: { ...p.logConfig.options } } : undefined,
     spec: p.spec,
     hostNetwork: !p.spec.linux.namespaces.some((ns) => ns.type === 'network'),
+    ...(p.startInput.network?.container ? { networkContainer: p.startInput.network.container.id } : {}),
     ...(p.network ? { plannedNetworks: { mode: p.network.mode === 'pasta' ? 'pasta' : 'bridge', networks: p.network.attachments.map((a) => a.network.name) } } : {}),
     ...(p.labels ? { labels: p.labels } : {}),
     ...(p.imageId ? { imageId: p.imageId } : {}),

@@ -84,6 +84,8 @@ export interface ContainerState {
   spec?: Spec
   /** Whether it shares the host's network namespace (from its spec: `ps` shows host or none without reading that). */
   hostNetwork?: boolean
+  /** --network container:X: X's id, whose network namespace each start joins (Docker's NetworkMode container:<id>). */
+  networkContainer?: string
   /** Docker's Config.Labels: the image's, then --label's (compose finds its containers by theirs). */
   labels?: Record<string, string>
   /** The image id (its config digest): ps --filter ancestor=, inspect. */

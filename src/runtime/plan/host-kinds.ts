@@ -64,6 +64,10 @@ export const HOST_KINDS: Table = {
     explain: (s) => `pidfd_open ${s.pid} as <${s.slot}>, then check that it is still the process started at tick ${s.startTime}`,
     describe: (s) => `open the process of container ${s.container.slice(0, 12)}`,
   },
+  container_process: {
+    explain: (s) => `read ${s.stateRoot}/${s.container}/state.json: refuse unless container ${s.ref} runs; pidfd_open its process as <${s.slot}>, then check that it is still the process started at the tick recorded`,
+    describe: (s) => `join the network of container ${s.ref}`,
+  },
   socketpair: {
     explain: (s) => `socketpair AF_UNIX: <${s.slot}> for the child, <${s.peer}> for the runtime`,
     describe: () => 'socketpair',

@@ -230,7 +230,7 @@ function planMount(m: SpecMount, index: number, rootfs: string, input: RootfsInp
 function mountWhy(dest: string, spec: Spec): string | undefined {
   const own = (type: string) => spec.linux.namespaces.some((ns) => ns.type === type)
   if (dest === '/proc' && !own('pid')) return 'a fresh procfs: with --pid host it shows every process of the host'
-  if (dest === '/sys' && !own('network')) return 'sysfs, read-only: with --network host it shows the host\'s network devices'
+  if (dest === '/sys' && !own('network')) return 'sysfs, read-only: with --network host or container: it shows the network devices of the namespace joined'
   return MOUNT_WHY[dest]
 }
 

@@ -21,6 +21,7 @@ import { NAMESPACE_FLAGS, NAMESPACE_WHY } from './namespaces.js'
 import { processSteps } from './plan-process.js'
 import { layerSlot, mountSlot, rootfsSteps, type PathKind, type RootfsSource } from './plan-rootfs.js'
 import { childSlots } from './child-kinds.js'
+import { joinNetworkChildStep, joinNetworkHostStep, joinsNetwork, withoutOwnNetwork } from './plan-join.js'
 import { type ChildStep, type CloneVia, type HookState, type HostStep, type Owner, type StartPlan, type VolumeClaims } from './steps.js'
 
 export type { PathKind, RootfsSource }
@@ -105,10 +106,13 @@ const HELPER_WHY = {
   gid_map: 'the same for groups, from /etc/subgid; setgroups(2) stays allowed, so --group-add works (newgidmap(1))',
 }
 
-export function planStart(input: PlanInput): StartPlan {
+export function planStart(given: PlanInput): StartPlan {
+  // --network container:X: cloned without a network namespace, it joins X's (plan-join.ts)
+  const input = joinsNetwork(given.network) ? { ...given, spec: withoutOwnNetwork(given.spec) } : given
   const { spec } = input
   const joinsPid = spec.linux.namespaces.some((ns) => ns.type === 'pid' && ns.path)
   const child: ChildStep[] = [
+    ...(joinsNetwork(input.network) ? [joinNetworkChildStep(input.network)] : []),
     ...joinSteps(spec),
     ...rootfsSteps(input),
     ...identitySteps(spec),
@@ -179,6 +183,7 @@ function prepareSteps(input: PlanInput, prepare: Add): void {
   for (const path of input.bindSources ?? []) {
     prepare({ kind: 'bind_source', path, why: '-v of a host directory that does not exist: Docker makes it' })
   }
+  if (joinsNetwork(input.network)) prepare(joinNetworkHostStep(input.network))
   for (const ns of spec.linux.namespaces) {
     if (ns.path) prepare({ kind: 'namespace_open', path: ns.path, type: ns.type, slot: namespaceSlot(ns.type), why: 'the child joins this namespace instead of making one: an fd of it, opened now' })
   }
@@ -316,7 +321,7 @@ function handshakeSteps(input: PlanInput, handshake: Add, waitAt: number | undef
   if (spec.process.oomScoreAdj !== undefined) {
     handshake({ kind: 'proc_write', file: 'oom_score_adj', content: String(spec.process.oomScoreAdj), why: 'process.oomScoreAdj: how readily the OOM killer picks it; inherited by what it starts' })
   }
-  if (input.network && input.network.mode !== 'none' && input.network.mode !== 'host') {
+  if (input.network?.mode === 'bridge' || input.network?.mode === 'pasta') {
     handshake({ kind: 'network', plan: input.network, why: input.network.explain.map((l) => l.why).join('\n') })
   }
   for (const phase of ['prestart', 'createRuntime'] as const) {

@@ -158,6 +158,12 @@ export type HostStep = Explained &
     | ({ kind: 'volumes' } & VolumeClaims)
     /** A pidfd of the container's process, checked to be that process (exec). */
     | { kind: 'pidfd'; pid: number; startTime: string; container: string; slot: string }
+    /**
+     * --network container:X: X's process, found by X's id in its state when
+     * the step runs (each start: X may have restarted), refused unless X
+     * runs; a pidfd of it in the slot, checked to be that process.
+     */
+    | { kind: 'container_process'; stateRoot: string; container: string; ref: string; slot: string }
     /** A socket pair: the child's end in `slot`, the runtime's (or monitor's) end in `peer`. */
     | { kind: 'socketpair'; slot: string; peer: string }
     /** clone3 into new namespaces (and the cgroup); the child keeps the slots' fds. */

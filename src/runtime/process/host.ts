@@ -66,6 +66,8 @@ export interface Host {
   mapIds(program: string, pid: number, maps: IdMapping[]): void
   /** A pidfd of the process started at startTime, or undefined when it is gone. */
   openProcess(pid: number, startTime: string): number | undefined
+  /** --network container:X: a pidfd of X's process (X by its id in stateRoot); throws Docker's error unless X runs. */
+  openRunningContainer(stateRoot: string, id: string, ref: string): number
   /** Attach the child (pid) to its networks; `save` records what teardown will need before each thing is made. */
   attachNetwork(plan: NetworkPlan, pid: number, ctx: NetworkContext): NetworkRecord | undefined
   /** Tear down what attachNetwork made, from its record. */

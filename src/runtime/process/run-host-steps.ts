@@ -235,6 +235,9 @@ function prepare(step: HostStep, host: Host, res: Resources): void {
       res.fds.set(step.slot, fd)
       return
     }
+    case 'container_process':
+      res.fds.set(step.slot, host.openRunningContainer(step.stateRoot, step.container, step.ref))
+      return
     case 'socketpair': {
       const [peer, child] = host.socketpair()
       res.fds.set(step.slot, child)

@@ -1,0 +1,87 @@
+/**
+ * A container's network as its preparation decides it (network/plan-network.ts
+ * plans it), and --network container:X's side that reads other containers'
+ * states: X is looked up when the container is made (its hostname and /etc
+ * files become the joiner's, as in Docker), and again at each start, when
+ * it must run (openRunningContainer, the start plan's container_process step).
+ */
+import { hostname as osHostname } from 'node:os'
+import { join } from 'node:path'
+import { MiniRunError, UsageError } from '../../errors.js'
+import { planNetwork, type NetworkPlan } from '../../network/plan-network.js'
+import { CONTAINER_MODE, type JoinedContainer } from '../../network/plan-joined-network.js'
+import { openContainerProcess } from '../process/container-process.js'
+import type { HostNamespace } from '../spec/container-spec.js'
+import { findContainer, type ContainerInfo } from './containers.js'
+import type { RootFilesystem } from './rootfs-source.js'
+import type { RunOptions } from './run-options.js'
+
+/** Docker's error for a container to join that does not run (daemon getNetworkedContainer). */
+function notRunning(ref: string): MiniRunError {
+  return new MiniRunError(`cannot join network of a non running container: ${ref}`, { code: 'ENOTRUNNING' })
+}
+
+function lookUp(stateRoot: string, ref: string): ContainerInfo {
+  try {
+    return findContainer(stateRoot, ref)
+  } catch (err) {
+    // by the id recorded at create: the same words with the name the user gave
+    if ((err as MiniRunError).code === 'ENOCONTAINER') throw new MiniRunError(`no such container: ${ref}`, { code: 'ENOCONTAINER', cause: err })
+    throw err
+  }
+}
+
+/**
+ * --network container:X: X as it is now, checked against the flags that
+ * need a network of the container's own. X need not run yet (`create`,
+ * compose's create before start, as Docker's daemon checks at the start).
+ */
+export function networkContainerOf(o: Pick<RunOptions, 'network' | 'hostname' | 'userns'>, stateRoot: string, root: boolean): JoinedContainer | undefined {
+  if (!o.network?.startsWith(CONTAINER_MODE)) return undefined
+  const ref = o.network.slice(CONTAINER_MODE.length)
+  if (ref === '') throw new UsageError('--network container: needs the name or id of the container whose network to join')
+  // each rootless container has a user namespace of its own, which owns its network namespace: another's child may not setns(2) into it
+  if (!root) throw new UsageError(`--network ${o.network}: a rootless container cannot join another's network: each has its own user namespace, which owns its network namespace`)
+  if (o.userns === 'auto') throw new UsageError(`--network ${o.network} needs the host's user namespace: not with --userns=auto`)
+  if (o.hostname) throw new UsageError('conflicting options: hostname and the network mode')
+  const x = lookUp(stateRoot, ref)
+  const network = x.startInput?.network
+  return {
+    id: x.id,
+    ref,
+    hostname: x.spec?.hostname ?? network?.hostname ?? x.id.slice(0, 12),
+    files: network?.files ?? {},
+  }
+}
+
+/** A pidfd of the process of container id (the start plan's container_process step); Docker's error unless it runs. */
+export function openRunningContainer(stateRoot: string, id: string, ref: string): number {
+  const x = lookUp(stateRoot, id)
+  const fd = x.status === 'running' ? openContainerProcess(x) : undefined
+  if (fd === undefined) throw notRunning(ref)
+  return fd
+}
+
+/** The network (src/network/): checked now, made after the clone by the plan's network step. */
+export function networkOf(
+  o: RunOptions,
+  id: string,
+  name: string,
+  fs: RootFilesystem,
+  hostNamespaces: HostNamespace[],
+  where: { root: boolean; storeRoot: string; stateRoot: string; networkOf?: JoinedContainer },
+): NetworkPlan {
+  const hostname = o.hostname || (hostNamespaces.includes('uts') || hostNamespaces.includes('network') ? osHostname() : id.slice(0, 12))
+  return planNetwork({ ...o.networkFlags, network: o.network }, {
+    id,
+    name,
+    hostname,
+    storeRoot: where.storeRoot,
+    stateRoot: where.stateRoot,
+    rootless: !where.root,
+    filesDir: fs.containerDir ?? join(where.stateRoot, id),
+    rootfsDir: o.rootfs !== undefined ? fs.path : undefined,
+    exposed: fs.image?.ExposedPorts ?? null,
+    ...(where.networkOf ? { networkOf: where.networkOf } : {}),
+  })
+}
