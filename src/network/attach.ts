@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { getLogger } from '../log.js'
 import { interfaceIndex } from '../native/netlink-calls.js'
 import { hostsFile, resolvConfFile } from './etc-files.js'
-import { anchorBridge, anchorName, attachFast, fastBridgeKind, readyBridge, vethName } from './fast-bridge.js'
+import { anchorBridge, anchorName, attachFast, deleteVeth, fastBridgeKind, readyBridge, vethName } from './fast-bridge.js'
 import { macOf } from './ipv4.js'
 import { hostListeners } from './host-net.js'
 import { keepIsolation } from './isolation.js'
@@ -23,6 +23,16 @@ import { startPasta, stopPasta, type PastaProcess } from './pasta.js'
 import type { PortMapping } from './port-spec.js'
 import type { NetworkPlan } from './plan-network.js'
 import { netnsPin, pinNamespace, unpin, withContainerNetworkLock } from './netns-pin.js'
+import { removeFile } from '../remove-file.js'
+
+/**
+ * A file in a container's state directory that says another container
+ * joined its network namespace (--network container:, written when the
+ * joiner starts): the namespace may outlive the container's own processes.
+ */
+export function joinedMarker(stateRoot: string, id: string): string {
+  return join(stateRoot, id, 'network-joined')
+}
 
 /** In the container's state: what was made, for inspect, ps, port and the teardown. */
 export interface NetworkRecord {
@@ -200,6 +210,18 @@ export function detachNetwork(stateRoot: string, id: string, record: NetworkReco
       }
       // (never mounted: a crash came between the file and the mount)
       unpin(pin)
+    }
+    // a joiner keeps the namespace, and in it mini-run's own veth with the
+    // address given back below: it goes now, as Docker removes the endpoint
+    // (netavark's eth0s went with its teardown above); the joiner keeps lo
+    const marker = record?.veth ? joinedMarker(stateRoot, id) : undefined
+    if (marker && existsSync(marker)) {
+      try {
+        deleteVeth(record!.veth!)
+      } catch (err) {
+        log.debug({ err, id }, 'delete the veth of a joined namespace')
+      }
+      removeFile(marker)
     }
     if (record?.pasta) stopPasta(record.pasta)
     // what netavark set up besides the default bridge keeps its isolation below: nothing, on the fast path alone

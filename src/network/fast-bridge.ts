@@ -136,6 +136,20 @@ export function attachFast(a: FastAttach): void {
 }
 
 /**
+ * Delete a container's veth pair now (both ends go), rather than with its
+ * namespace: another container joined that namespace (--network
+ * container:) and keeps it, while the address goes back to the pool.
+ * Gone already: nothing to do.
+ */
+export function deleteVeth(veth: string): void {
+  try {
+    withNetlink(-1, (fd) => netlinkRequest(fd, deleteLink(veth), `delete ${veth}`))
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENODEV') throw err
+  }
+}
+
+/**
  * `network prune` with no container on the default network: take its
  * bridge and rules down, as netavark does with a network's last container.
  * netavark does that only in a container's teardown, and only once the

@@ -5,9 +5,11 @@
  * files become the joiner's, as in Docker), and again at each start, when
  * it must run (openRunningContainer, the start plan's container_process step).
  */
+import { writeFileSync } from 'node:fs'
 import { hostname as osHostname } from 'node:os'
 import { join } from 'node:path'
 import { MiniRunError, UsageError } from '../../errors.js'
+import { joinedMarker } from '../../network/attach.js'
 import { planNetwork, type NetworkPlan } from '../../network/plan-network.js'
 import { CONTAINER_MODE, type JoinedContainer } from '../../network/plan-joined-network.js'
 import { openContainerProcess } from '../process/container-process.js'
@@ -57,6 +59,8 @@ export function networkContainerOf(o: Pick<RunOptions, 'network' | 'hostname' | 
 /** A pidfd of the process of container id (the start plan's container_process step); Docker's error unless it runs. */
 export function openRunningContainer(stateRoot: string, id: string, ref: string): number {
   const x = lookUp(stateRoot, id)
+  // before the check: X's teardown, if X stops after it, must find it (attach.ts)
+  if (x.network?.veth && !x.network.detached) writeFileSync(joinedMarker(stateRoot, x.id), '', { mode: 0o600 })
   const fd = x.status === 'running' ? openContainerProcess(x) : undefined
   if (fd === undefined) throw notRunning(ref)
   return fd
