@@ -120,7 +120,8 @@ export interface Service {
   tmpfs: string[]
   /** By the network's key; none with network_mode. */
   networks: Record<string, ServiceNetwork>
-  networkMode?: 'none' | 'host' | 'bridge'
+  /** service:NAME joins that service's (first) container's network, container:NAME a container's (run's --network container:). */
+  networkMode?: 'none' | 'host' | 'bridge' | `service:${string}` | `container:${string}`
   dependsOn: Record<string, Dependency>
   healthcheck?: HealthConfig
   restart: RestartPolicy

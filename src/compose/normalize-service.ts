@@ -71,7 +71,7 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
     tmpfs: strings(s.tmpfs, at.at('tmpfs')),
     networks: networkMode ? {} : serviceNetworks(s.networks, at.at('networks'), ctx.networks),
     ...opt('networkMode', networkMode),
-    dependsOn: dependsOn(s.depends_on, at.at('depends_on')),
+    dependsOn: withNetworkService(dependsOn(s.depends_on, at.at('depends_on')), networkMode),
     ...opt('healthcheck', s.healthcheck === undefined ? undefined : healthcheckOf(s.healthcheck, at.at('healthcheck'))),
     restart: s.restart !== undefined ? restartOf(s.restart, at.at('restart')) : deploy.restart ?? { name: 'no', maximumRetryCount: 0 },
     replicas,
@@ -160,7 +160,15 @@ function pullPolicyOf(v: unknown, at: At): Service['pullPolicy'] {
 function networkModeOf(v: unknown, at: At): Service['networkMode'] {
   const text = str(v, at)
   if (text === 'none' || text === 'host' || text === 'bridge') return text
-  throw at.error(`"${text}" is not supported by mini-run (none, host, bridge)`)
+  const shared = /^(service|container):(.+)$/.exec(text)
+  if (shared) return text as `service:${string}` | `container:${string}`
+  throw at.error(`"${text}" is not supported by mini-run (none, host, bridge, service:NAME, container:NAME)`)
+}
+
+/** network_mode: service:db needs db's container running first: an implied depends_on, as Docker Compose adds. */
+function withNetworkService(deps: Record<string, Dependency>, networkMode: Service['networkMode']): Record<string, Dependency> {
+  const service = networkMode?.startsWith('service:') ? networkMode.slice('service:'.length) : undefined
+  return service === undefined || deps[service] ? deps : { ...deps, [service]: { condition: 'service_started', required: true, restart: false } }
 }
 
 function envFiles(v: unknown, at: At, ctx: ServiceContext): Record<string, string> {

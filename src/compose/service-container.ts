@@ -6,6 +6,7 @@
  * start` and `restart` start the same container again (start-existing.ts)
  * from what its state recorded, as Docker's daemon does.
  */
+import { MiniRunError } from '../errors.js'
 import { ImageStore } from '../image/store.js'
 import { runOptionsFromFlags } from '../runtime/container/container-flags.js'
 import { createContainer } from '../runtime/container/create-container.js'
@@ -16,7 +17,7 @@ import type { ComposeContext } from './compose-context.js'
 import { configHash } from './config-hash.js'
 import { COMPOSE_VERSION, LABELS } from './labels.js'
 import type { Project, Service } from './model.js'
-import { containerName } from './project-containers.js'
+import { containerName, projectContainers } from './project-containers.js'
 import { serviceRunFlags, type JoinedNetwork } from './service-flags.js'
 
 /** Everything one container of a service is made from. */
@@ -70,8 +71,20 @@ export function runOptionsOfPlan(ctx: ComposeContext, plan: ContainerPlan, detac
     resolveImage: (ref, storeRoot) => new ImageStore({ root: storeRoot }).resolve(ref),
   })
   if (moreNetworks.length) o.networkFlags = { ...o.networkFlags, moreNetworks }
+  if (service.networkMode?.startsWith('service:')) o.network = sharedNetwork(ctx, project.name, service.networkMode.slice('service:'.length))
   if (service.healthcheck) o.healthcheck = service.healthcheck
   return o
+}
+
+/**
+ * network_mode: service:db: the network of db's first container, by id, as
+ * Docker Compose gives it to the daemon (container:<id>); db starts first
+ * (the implied depends_on, normalize-service.ts).
+ */
+function sharedNetwork(ctx: ComposeContext, project: string, service: string): string {
+  const c = projectContainers(ctx.stateRoot, project).find((x) => x.service === service && !x.oneoff)
+  if (!c) throw new MiniRunError(`service ${service} has no container whose network to share (network_mode: service:${service})`, { code: 'ENOCONTAINER' })
+  return `container:${c.info.id}`
 }
 
 /** Make one container of a service and leave it Created (`compose create`); `compose start` starts it. */
