@@ -81,6 +81,10 @@ describe.skipIf(!isRoot || !netavark)('network: --network container:X (needs roo
     const addr = (ref: string) => ok(mr(['exec', ref, 'ip', '-o', '-4', 'addr', 'show', 'eth0']))
     expect(addr('side')).toBe(addr('server'))
     expect(ok(mr(['exec', 'side', 'sh', '-c', ASK]))).toBe(`hello from ${short}\n`)
+    // a joiner's namespace is the server's: joining it is joining the server's, with the server's files
+    expect(ok(run(['--rm', '--network', 'container:side', BUSYBOX, 'sh', '-c', `hostname; ${ASK}`]))).toBe(`${short}\nhello from ${short}\n`)
+    const connect = mr(['network', 'connect', 'bridge', 'side'])
+    expect([connect.status, connect.stderr]).toEqual([1, 'mini-run: container sharing network namespace with another container or host cannot be connected to any other network\n'])
 
     const explain = ok(run(['--explain', '--rm', '--network', 'container:server', BUSYBOX, 'true']))
     expect(explain).toContain(`read ${env.stateRoot}/${server}/state.json: refuse unless container server runs; pidfd_open its process as <network-of>`)

@@ -31,6 +31,8 @@ function runningOnBridge(stateRoot: string, ref: string, c: ContainerInfo) {
 
 export function connectContainer(storeRoot: string, stateRoot: string, ref: string, name: string, o: { aliases: string[]; ip?: string }): void {
   const found = findContainer(stateRoot, ref)
+  // --network container:X: its network is X's (Docker's ErrConflictSharedNetwork)
+  if (found.networkContainer) throw new MiniRunError('container sharing network namespace with another container or host cannot be connected to any other network', { code: 'ENOTCONNECTABLE' })
   if (found.status !== 'running') return connectStopped(storeRoot, stateRoot, found, ref, name, o)
   const { c, record, netavark, pin } = runningOnBridge(stateRoot, ref, found)
   const def = findNetwork(storeRoot, name)

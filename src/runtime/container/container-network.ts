@@ -59,7 +59,8 @@ export function networkContainerOf(o: Pick<RunOptions, 'network' | 'hostname' | 
 /** A pidfd of the process of container id (the start plan's container_process step); Docker's error unless it runs. */
 export function openRunningContainer(stateRoot: string, id: string, ref: string): number {
   const x = lookUp(stateRoot, id)
-  // before the check: X's teardown, if X stops after it, must find it (attach.ts)
+  // before the check: X's teardown, if X stops after it, must find it (attach.ts). X
+  // joined another's network itself: that one was marked by X's own start
   if (x.network?.veth && !x.network.detached) writeFileSync(joinedMarker(stateRoot, x.id), '', { mode: 0o600 })
   const fd = x.status === 'running' ? openContainerProcess(x) : undefined
   if (fd === undefined) throw notRunning(ref)
