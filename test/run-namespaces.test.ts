@@ -89,7 +89,8 @@ describe.skipIf(!isRoot)('run: namespaces (needs root: creates namespaces, mount
 
   it('refuses what it cannot share: other network modes, --hostname in the host\'s UTS namespace, a user namespace', () => {
     const cases: [string[], string][] = [
-      [['--network', 'container:x'], "mini-run: --network container:x is not supported: use bridge, none, host, or a network's name\n"],
+      [['--network', 'slirp4netns'], "mini-run: --network slirp4netns is not supported: use bridge, none, host, container:NAME, or a network's name\n"],
+      [['--network', 'container:x'], 'mini-run: no such container: x\n'],
       [['--uts', 'host', '--hostname', 'x'], 'mini-run: --hostname cannot be used with --uts host: it would rename the host\n'],
       [['--userns', 'auto', '--network', 'host'], "mini-run: --network host needs the host's user namespace: not with --userns=auto\n"],
     ]

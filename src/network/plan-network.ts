@@ -126,7 +126,7 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
     if (!ctx.rootless) throw new UsageError('--network pasta is the rootless network: as root, use bridge or a network of your own')
     mode = 'pasta'
   } else if (requested === 'slirp4netns') {
-    throw new UsageError(`--network ${requested} is not supported: use bridge, none, host, or a network's name`)
+    throw new UsageError(`--network ${requested} is not supported: use bridge, none, host, container:NAME, or a network's name`)
   } else if (!explicit && ctx.rootfsDir !== undefined) {
     // --rootfs is mini-run's own (kernel tests, teaching; Docker has none):
     // a directory runs with only lo unless a flag asks for a network
