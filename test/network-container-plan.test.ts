@@ -75,8 +75,8 @@ describe('networkContainerOf: what is refused before X is looked up', () => {
 
 describe('planStart of a container that joins another\'s network', () => {
   it('opens X\'s process first, clones without CLONE_NEWNET, joins through the pidfd before anything else, and brings no lo up', () => {
-    const { plan } = joinedPlan({ cgroupPath: '/cg/x' })
-    expect(plan.host.map((s) => s.kind)).toEqual(['container_process', 'cgroup_leaf', 'clone', 'sync'])
+    const { plan } = joinedPlan({ cgroupPath: '/cg/x', bindSources: ['/made/by/docker'] })
+    expect(plan.host.map((s) => s.kind)).toEqual(['container_process', 'bind_source', 'cgroup_leaf', 'clone', 'sync'])
     expect(plan.host[0]).toMatchObject({ kind: 'container_process', stateRoot: '/state', container: X, ref: 'server', slot: 'network-of' })
     expect(explainHostStep(plan.host[0]!)).toBe(`read /state/${X}/state.json: refuse unless container server runs; pidfd_open its process as <network-of>, then check that it is still the process started at the tick recorded`)
     const clone = plan.host.find((s) => s.kind === 'clone')!

@@ -180,10 +180,11 @@ const ETC_WHY: Partial<Record<NetworkPlan['mode'], string>> = {
 /** What the runtime makes before the clone: -v sources, the writable layer, volumes, the cgroup, the pty socket. */
 function prepareSteps(input: PlanInput, prepare: Add): void {
   const { spec } = input
+  // first: a container to join that does not run refuses the start before anything is made
+  if (joinsNetwork(input.network)) prepare(joinNetworkHostStep(input.network))
   for (const path of input.bindSources ?? []) {
     prepare({ kind: 'bind_source', path, why: '-v of a host directory that does not exist: Docker makes it' })
   }
-  if (joinsNetwork(input.network)) prepare(joinNetworkHostStep(input.network))
   for (const ns of spec.linux.namespaces) {
     if (ns.path) prepare({ kind: 'namespace_open', path: ns.path, type: ns.type, slot: namespaceSlot(ns.type), why: 'the child joins this namespace instead of making one: an fd of it, opened now' })
   }
