@@ -54,7 +54,8 @@ describeOnKernel('rootless containers in a delegated cgroup v2 subtree', (env) =
     }
     const load = asUser(['load', '-i', join(tmp, 'busybox-oci')])
     expect(load.stderr).toBe('')
-  })
+    // a copy, a chmod and a load under emulation: over the 180 s default once on a loaded host
+  }, 400_000)
   afterAll(() => {
     asUser(['rm', '-f', ...asUser(['ps', '-a', '-q']).stdout.split('\n').filter(Boolean)])
     for (const dir of [join(delegated, 'session'), delegated]) {
