@@ -32,10 +32,43 @@ export interface ContainerPlan {
   cgroupParent?: string
   /** Anonymous volumes kept from the container it replaces (container path -> name): not part of its hash. */
   anonymousVolumes?: Record<string, string>
+  /** The first container of each service it joins or takes volumes from (service -> id): part of its hash (serviceReferences). */
+  references?: Record<string, string>
 }
 
 export function planHash(plan: ContainerPlan): string {
-  return configHash(plan.service, plan.imageId, plan.networks, plan.volumeNames)
+  return configHash(plan.service, plan.imageId, plan.networks, plan.volumeNames, plan.references)
+}
+
+/**
+ * network_mode: service:db and volumes_from: [db] name db's first
+ * container, by id, as Docker Compose resolves them before it hashes the
+ * service: db recreated (a new id), its joiners are recreated too, which
+ * is what they need, since a joiner stays in the old container's network
+ * namespace and its next start finds no such container. Read only for a
+ * service that has such references.
+ */
+export function serviceReferences(ctx: ComposeContext, project: string, service: Service): Record<string, string> | undefined {
+  const names = referencedServices(service)
+  if (names.length === 0) return undefined
+  const containers = projectContainers(ctx.stateRoot, project).filter((c) => !c.oneoff)
+  const out: Record<string, string> = {}
+  for (const n of names) {
+    const c = containers.find((x) => x.service === n)
+    if (c) out[n] = c.info.id
+    else if (n === networkService(service)) throw new MiniRunError(`service ${n} has no container whose network to share (network_mode: service:${n})`, { code: 'ENOCONTAINER' })
+  }
+  return out
+}
+
+/** The services whose first container this one is made from (network_mode: service:, volumes_from). */
+export function referencedServices(service: Service): string[] {
+  const net = networkService(service)
+  return [...new Set([...(net !== undefined ? [net] : []), ...service.volumesFrom.flatMap((v) => (v.service !== undefined ? [v.service] : []))])]
+}
+
+function networkService(service: Service): string | undefined {
+  return service.networkMode?.startsWith('service:') ? service.networkMode.slice('service:'.length) : undefined
 }
 
 export function runOptionsOfPlan(ctx: ComposeContext, plan: ContainerPlan, detach: boolean, oneoff = false): RunOptions {
@@ -71,20 +104,11 @@ export function runOptionsOfPlan(ctx: ComposeContext, plan: ContainerPlan, detac
     resolveImage: (ref, storeRoot) => new ImageStore({ root: storeRoot }).resolve(ref),
   })
   if (moreNetworks.length) o.networkFlags = { ...o.networkFlags, moreNetworks }
-  if (service.networkMode?.startsWith('service:')) o.network = sharedNetwork(ctx, project.name, service.networkMode.slice('service:'.length))
+  // network_mode: service:db: db's first container, by id, as Docker Compose gives it to the daemon (db starts first: the implied depends_on)
+  const net = networkService(service)
+  if (net !== undefined) o.network = `container:${(plan.references ?? serviceReferences(ctx, project.name, service))![net]}`
   if (service.healthcheck) o.healthcheck = service.healthcheck
   return o
-}
-
-/**
- * network_mode: service:db: the network of db's first container, by id, as
- * Docker Compose gives it to the daemon (container:<id>); db starts first
- * (the implied depends_on, normalize-service.ts).
- */
-function sharedNetwork(ctx: ComposeContext, project: string, service: string): string {
-  const c = projectContainers(ctx.stateRoot, project).find((x) => x.service === service && !x.oneoff)
-  if (!c) throw new MiniRunError(`service ${service} has no container whose network to share (network_mode: service:${service})`, { code: 'ENOCONTAINER' })
-  return `container:${c.info.id}`
 }
 
 /** Make one container of a service and leave it Created (`compose create`); `compose start` starts it. */

@@ -21,7 +21,7 @@ import { checkHostPorts } from './ports-check.js'
 import { containerName, projectContainers, type ServiceContainer } from './project-containers.js'
 import { ensureNetworks, ensureVolumes } from './project-resources.js'
 import { checkRootlessNetworks } from './rootless-networks.js'
-import { createServiceContainer, planHash, startServiceContainer, type ContainerPlan } from './service-container.js'
+import { createServiceContainer, planHash, referencedServices, serviceReferences, startServiceContainer, type ContainerPlan } from './service-container.js'
 import type { JoinedNetwork } from './service-flags.js'
 import { waitDependency } from './wait-dependency.js'
 import { At } from './compose-error.js'
@@ -67,6 +67,7 @@ export function volumeNames(project: Project): Record<string, string> {
 }
 
 export function containerPlan(ctx: ComposeContext, project: Project, s: Service, number: number, imageId: string): ContainerPlan {
+  const references = serviceReferences(ctx, project.name, s)
   return {
     project: { name: project.name, workingDir: project.workingDir, files: project.files },
     service: s,
@@ -75,12 +76,37 @@ export function containerPlan(ctx: ComposeContext, project: Project, s: Service,
     networks: joinedNetworks(project, s),
     volumeNames: volumeNames(project),
     ...(ctx.cgroupParent !== undefined ? { cgroupParent: ctx.cgroupParent } : {}),
+    ...(references ? { references } : {}),
   }
+}
+
+/**
+ * The services not named that join a named one's container (network_mode:
+ * service:, volumes_from) and have containers: converged too, so that one
+ * whose container `up db` replaces is recreated with it (its hash names
+ * db's container) instead of being left in a namespace nothing else uses.
+ */
+function joiningServices(project: Project, targets: ReadonlySet<string>, existing: ServiceContainer[]): string[] {
+  const out = new Set<string>()
+  let grew = true
+  while (grew) {
+    grew = false
+    for (const s of Object.values(project.services)) {
+      if (targets.has(s.name) || out.has(s.name) || !existing.some((c) => c.service === s.name && !c.oneoff)) continue
+      if (referencedServices(s).some((r) => targets.has(r) || out.has(r))) {
+        out.add(s.name)
+        grew = true
+      }
+    }
+  }
+  return [...out]
 }
 
 export async function up(ctx: ComposeContext, project: Project, o: UpOptions = {}): Promise<void> {
   const named = o.services?.length ? selectedServices(project, o.services) : Object.keys(project.services)
+  const existing = projectContainers(ctx.stateRoot, project.name)
   const targets = o.noDeps ? new Set(named) : withDependencies(project.services, named)
+  if (o.services?.length) for (const n of joiningServices(project, targets, existing)) targets.add(n)
   const services = Object.fromEntries([...targets].map((n) => [n, project.services[n]!]))
   startWaves(services, project.mainFile)
   const fileOf = (n: string) => project.serviceFiles[n] ?? project.mainFile
@@ -92,7 +118,6 @@ export async function up(ctx: ComposeContext, project: Project, o: UpOptions = {
   ensureNetworks(ctx, project, new Set(Object.values(services).flatMap((s) => Object.keys(s.networks))), project.mainFile)
   ensureVolumes(ctx, project, new Set(Object.values(services).flatMap((s) => s.volumes.flatMap((v) => (v.type === 'volume' && v.source ? [v.source] : [])))), project.mainFile)
 
-  const existing = projectContainers(ctx.stateRoot, project.name)
   const started = new Map<string, Promise<void>>()
   const start = (name: string): Promise<void> => {
     let p = started.get(name)
@@ -133,7 +158,12 @@ export async function up(ctx: ComposeContext, project: Project, o: UpOptions = {
 export async function converge(ctx: ComposeContext, project: Project, s: Service, imageId: string, existing: ServiceContainer[], o: UpOptions & { createOnly?: boolean }): Promise<void> {
   const at = new At(project.serviceFiles[s.name] ?? project.mainFile, ['services', s.name])
   for (let n = 1; n <= s.replicas; n++) {
-    const plan = containerPlan(ctx, project, s, n, imageId)
+    let plan: ContainerPlan
+    try {
+      plan = containerPlan(ctx, project, s, n, imageId)
+    } catch (err) {
+      throw at.error((err as Error).message, err)
+    }
     const current = existing.find((c) => c.number === n)
     const same = current !== undefined && (current.info.labels?.[LABELS.configHash] === planHash(plan) || o.noRecreate === true)
     if (current && same && !o.forceRecreate && current.info.status === 'running') {

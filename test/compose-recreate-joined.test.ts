@@ -1,0 +1,111 @@
+// compose up recreates the services joined to a recreated one, as root, in
+// a network namespace of the test's own (helpers/netns.ts): web
+// (network_mode: service:db) and files (volumes_from: [db]) are made from
+// db's first container, by id; when up replaces db (its environment
+// changed, or --force-recreate db) they are replaced too, and web reaches
+// the new db over 127.0.0.1. An up with nothing changed replaces nothing.
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { makeNetns, until, type Netns } from './helpers/netns.js'
+import { findHelper } from '../src/network/netavark.js'
+
+const netavark = findHelper('netavark') !== undefined
+/** httpd on 127.0.0.1:5000 only, and a client that asks it (polled) then stays: shell lines. */
+const SERVER = 'mkdir -p /www && echo "db on $(hostname)" > /www/index.html && exec httpd -f -p 127.0.0.1:5000 -h /www'
+const CLIENT = 'for i in $(seq 100); do r=$(printf \'GET / HTTP/1.0\\r\\n\\r\\n\' | nc 127.0.0.1 5000 2>/dev/null | tail -n 1); [ -n "$r" ] && break; sleep 0.1; done; echo "web got: $r from $(hostname)"; exec sleep 1000'
+/** A compose command: JSON is YAML, and $ is escaped from interpolation. */
+const command = (script: string) => JSON.stringify(['sh', '-c', script.replaceAll('$', () => '$$')])
+
+const stack = (version: string) => `
+services:
+  db:
+    image: ${BUSYBOX}
+    command: ${command(SERVER)}
+    environment:
+      VERSION: "${version}"
+    volumes: ["/data"]
+    init: true
+    cgroup_parent: \${CG}
+  web:
+    image: ${BUSYBOX}
+    network_mode: service:db
+    command: ${command(CLIENT)}
+    init: true
+    cgroup_parent: \${CG}
+  files:
+    image: ${BUSYBOX}
+    volumes_from: [db]
+    command: ["sleep", "1000"]
+    init: true
+    cgroup_parent: \${CG}
+`
+
+describe.skipIf(!isRoot || !netavark)('compose: up recreates what joins a recreated container (needs root, netavark)', () => {
+  let env: TestEnv
+  let ns: Netns
+  let dir: string
+  const mr = (args: string[]) => ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, ...args])
+  const compose = (args: string[]) =>
+    ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', 'rj', ...args], { cwd: dir, env: { ...process.env, CG: env.cgroupParent }, timeout: 120_000 })
+  const inspect = (ref: string) => JSON.parse(mr(['inspect', ref]).stdout)[0] as { Id: string; HostConfig: { NetworkMode: string } }
+  const ids = () => ({ db: inspect('rj-db-1').Id, web: inspect('rj-web-1').Id, files: inspect('rj-files-1').Id })
+  const upOk = (args: string[]) => {
+    const r = compose(['up', '-d', ...args])
+    expect(r.stderr).not.toMatch(/mini-run: /)
+    expect(r.status).toBe(0)
+  }
+  /** web is in db's network: it has db's hostname and reaches db's 127.0.0.1. */
+  const webReachesDb = async (db: string) => {
+    expect(inspect('rj-web-1').HostConfig.NetworkMode).toBe(`container:${db}`)
+    const logs = () => compose(['logs', '--no-log-prefix', 'web']).stdout
+    await until('web\'s answer', () => logs().includes('web got'))
+    expect(logs()).toBe(`web got: db on ${db.slice(0, 12)} from ${db.slice(0, 12)}\n`)
+  }
+
+  beforeAll(async () => {
+    env = await makeTestEnv()
+    ns = makeNetns()
+    dir = join(env.dir, 'rj')
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(join(dir, 'compose.yaml'), stack('1'))
+  })
+  afterAll(() => {
+    if (ns && env) compose(['down', '-v'])
+    ns?.close([env.stateRoot])
+    env?.cleanup()
+  })
+
+  it('db\'s environment changed, then up --force-recreate db: web and files are recreated with db, web reaches the new db', async () => {
+    upOk([])
+    const first = ids()
+    await webReachesDb(first.db)
+
+    // the same file again: nothing is replaced
+    upOk([])
+    expect(ids()).toEqual(first)
+
+    writeFileSync(join(dir, 'compose.yaml'), stack('2'))
+    upOk([])
+    const second = ids()
+    expect(second.db).not.toBe(first.db)
+    expect(second.web).not.toBe(first.web)
+    expect(second.files).not.toBe(first.files)
+    await webReachesDb(second.db)
+
+    upOk(['--force-recreate', 'db'])
+    const third = ids()
+    expect(third.db).not.toBe(second.db)
+    expect(third.web).not.toBe(second.web)
+    expect(third.files).not.toBe(second.files)
+    await webReachesDb(third.db)
+    // files still has db's volume: its anonymous volume was kept across the recreations
+    expect(mr(['exec', 'rj-files-1', 'sh', '-c', 'grep -c " /data " /proc/mounts']).stdout.trim()).toBe('1')
+
+    const down = compose(['down', '-v'])
+    expect(down.status).toBe(0)
+    expect(mr(['ps', '-a', '-q']).stdout).toBe('')
+    expect(env.leftovers()).toEqual([])
+  })
+})
