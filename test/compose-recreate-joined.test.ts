@@ -4,6 +4,8 @@
 // db's first container, by id; when up replaces db (its environment
 // changed, or --force-recreate db) they are replaced too, and web reaches
 // the new db over 127.0.0.1. An up with nothing changed replaces nothing.
+// compose restart db restarts web after it (network_mode: service:
+// implies depends_on's restart: true), so web joins db's new namespace.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -77,7 +79,7 @@ describe.skipIf(!isRoot || !netavark)('compose: up recreates what joins a recrea
     env?.cleanup()
   })
 
-  it('db\'s environment changed, then up --force-recreate db: web and files are recreated with db, web reaches the new db', async () => {
+  it('db\'s environment changed, then up --force-recreate db: web and files are recreated with db, web reaches the new db; restart db restarts web', async () => {
     upOk([])
     const first = ids()
     await webReachesDb(first.db)
@@ -102,6 +104,15 @@ describe.skipIf(!isRoot || !netavark)('compose: up recreates what joins a recrea
     await webReachesDb(third.db)
     // files still has db's volume: its anonymous volume was kept across the recreations
     expect(mr(['exec', 'rj-files-1', 'sh', '-c', 'grep -c " /data " /proc/mounts']).stdout.trim()).toBe('1')
+
+    // restart db: web (network_mode: service:db implies restart: true) starts again after db, in db's new network namespace
+    const restart = compose(['restart', 'db'])
+    expect([restart.status, restart.stderr]).toEqual([0, expect.stringContaining('rj-web-1')])
+    expect(ids()).toEqual(third)
+    const answer = `web got: db on ${third.db.slice(0, 12)} from ${third.db.slice(0, 12)}\n`
+    const logs = () => compose(['logs', '--no-log-prefix', 'web']).stdout
+    await until('web\'s second answer', () => logs().split('web got').length === 3)
+    expect(logs()).toBe(answer + answer)
 
     const down = compose(['down', '-v'])
     expect(down.status).toBe(0)

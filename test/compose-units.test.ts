@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest'
 import { COMPOSE_VERSION } from '../src/compose/labels.js'
 import { miniRunVersion } from '../src/version.js'
 import { miniRun } from './helpers/cli.js'
+import { restartDependents } from '../src/compose/dependency-order.js'
 import { stopOrder } from '../src/compose/down.js'
 import type { Project, Service } from '../src/compose/model.js'
 import type { ServiceContainer } from '../src/compose/project-containers.js'
@@ -56,6 +57,16 @@ describe('compose: down\'s order', () => {
   it('one-off containers and orphans first, then dependents before what they depend on', () => {
     const order = stopOrder(project, [c('db'), c('web'), c('worker'), c('gone'), c('web', true)])
     expect(order.map((g) => g.map((x) => `${x.service}${x.oneoff ? '-run' : ''}`))).toEqual([['gone', 'web-run'], ['worker'], ['web'], ['db']])
+  })
+})
+
+describe('compose: restart\'s dependents', () => {
+  const dep = (restart: boolean) => ({ condition: 'service_started' as const, required: true, restart })
+  const services = { db: { dependsOn: {} }, web: { dependsOn: { db: dep(true) } }, proxy: { dependsOn: { web: dep(true) } }, worker: { dependsOn: { db: dep(false) } } }
+  it('those that depend with restart: true, through each other; not those with restart: false', () => {
+    expect(restartDependents(services, new Set(['db']))).toEqual(['proxy', 'web'])
+    expect(restartDependents(services, new Set(['web']))).toEqual(['proxy'])
+    expect(restartDependents(services, new Set(['worker']))).toEqual([])
   })
 })
 

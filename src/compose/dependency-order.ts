@@ -44,3 +44,23 @@ export function withDependencies(services: Record<string, Pick<Service, 'depends
   wanted.forEach(add)
   return out
 }
+
+/**
+ * The services that depend on any of these with restart: true, and those
+ * that depend so on them (network_mode: service: implies it): `restart db`
+ * restarts them too, after db, as docker compose's restart does.
+ */
+export function restartDependents(services: Record<string, Pick<Service, 'dependsOn'>>, names: ReadonlySet<string>): string[] {
+  const out = new Set<string>()
+  for (let grew = true; grew; ) {
+    grew = false
+    for (const [name, s] of Object.entries(services)) {
+      if (names.has(name) || out.has(name)) continue
+      if (Object.entries(s.dependsOn).some(([dep, d]) => d.restart && (names.has(dep) || out.has(dep)))) {
+        out.add(name)
+        grew = true
+      }
+    }
+  }
+  return [...out].sort()
+}

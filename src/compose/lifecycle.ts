@@ -8,7 +8,7 @@
  */
 import { emit, type ComposeContext } from './compose-context.js'
 import { startAgain, stopServiceContainer } from './container-ops.js'
-import { startWaves } from './dependency-order.js'
+import { restartDependents, startWaves } from './dependency-order.js'
 import { stopOrder } from './down.js'
 import type { Project } from './model.js'
 import { projectContainers, type ServiceContainer } from './project-containers.js'
@@ -51,10 +51,13 @@ async function startServices(ctx: ComposeContext, project: Project, names: Reado
   }
 }
 
-/** The containers stop stopped, started again: those of every service with none named, whatever its profile. */
+/** The containers stop stopped, started again: those of every service with none named, whatever its profile; with some named, their restart: true dependents too. */
 export async function restart(ctx: ComposeContext, project: Project, services?: string[], timeout?: number): Promise<void> {
-  await stop(ctx, project, services, timeout)
-  await startServices(ctx, project, servicesWithContainers(project, services))
+  const names = servicesWithContainers(project, services)
+  // one joined to db's network namespace stays in the old one unless it starts again after db: depends_on's restart: true
+  if (services?.length) for (const n of restartDependents(project.services, names)) names.add(n)
+  await stop(ctx, project, [...names], timeout)
+  await startServices(ctx, project, names)
 }
 
 /**

@@ -165,10 +165,10 @@ function networkModeOf(v: unknown, at: At): Service['networkMode'] {
   throw at.error(`"${text}" is not supported by mini-run (none, host, bridge, service:NAME, container:NAME)`)
 }
 
-/** network_mode: service:db needs db's container running first: an implied depends_on, as Docker Compose adds. */
+/** network_mode: service:db needs db's container running first, and restarts with it: an implied depends_on with restart: true, as compose-go adds. */
 function withNetworkService(deps: Record<string, Dependency>, networkMode: Service['networkMode']): Record<string, Dependency> {
   const service = networkMode?.startsWith('service:') ? networkMode.slice('service:'.length) : undefined
-  return service === undefined || deps[service] ? deps : { ...deps, [service]: { condition: 'service_started', required: true, restart: false } }
+  return service === undefined || deps[service] ? deps : { ...deps, [service]: { condition: 'service_started', required: true, restart: true } }
 }
 
 function envFiles(v: unknown, at: At, ctx: ServiceContext): Record<string, string> {
