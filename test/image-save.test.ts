@@ -4,7 +4,7 @@
  * umoci unpacks its OCI layout and skopeo reads it as a docker archive.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -182,5 +182,21 @@ describe('tag, rmi, history, image inspect', () => {
       GraphDriver: { Name: 'overlay', Data: { LowerDir: [...image.layerDirs].reverse().join(':') } },
     })
     expect(Date.parse(info!.Metadata.LastTagTime)).toBeGreaterThan(Date.now() - 600_000)
+  })
+
+  test('RepoDigests: none for a built image or a tag of its own, as Docker\'s [] for an image no registry has', () => {
+    const ctx = join(dir, 'digests-ctx')
+    mkdirSync(ctx)
+    writeFileSync(join(ctx, 'Dockerfile'), 'FROM localhost/mini/layers:1\nLABEL built=yes\n')
+    const built = cli(store.root, 'build', '-q', '-t', 'localhost/mini/built:1', ctx)
+    expect([built.stderr, built.status]).toEqual(['', 0])
+    const digests = (ref: string) => JSON.parse(cli(store.root, 'image', 'inspect', '-f', '{{json .RepoDigests}}', ref).stdout) as string[]
+    expect(digests('localhost/mini/built:1')).toEqual([])
+    expect(cli(store.root, 'tag', 'localhost/mini/built:1', 'localhost/mini/built:2').status).toBe(0)
+    expect(digests('localhost/mini/built:2')).toEqual([])
+    // a tag of a loaded image adds no digest of its repository: the loaded name keeps its own
+    expect(cli(store.root, 'tag', 'localhost/mini/layers:1', 'localhost/mini/retag:1').status).toBe(0)
+    expect(digests('localhost/mini/retag:1')).toEqual([`localhost/mini/layers@${layers.manifestDigest}`])
+    expect(cli(store.root, 'rmi', 'localhost/mini/built:1', 'localhost/mini/built:2', 'localhost/mini/retag:1').status).toBe(0)
   })
 })

@@ -92,6 +92,20 @@ describe.skipIf(unavailable)(`push to a local registry${unavailable ? ` (skipped
     }
   })
 
+  it('RepoDigests: a tag gets its repository\'s digest once pushed, and a pull into another store has it', async () => {
+    const remote = `${registry.host}/mini/digests:1`
+    const repo = `${registry.host}/mini/digests`
+    await source.tag('localhost/mini/layers:latest', remote)
+    const digests = (root: string) =>
+      JSON.parse(miniRun(['--root', root, 'image', 'inspect', '-f', '{{json .RepoDigests}}', remote]).stdout) as string[]
+    expect(digests(source.root)).toEqual([`localhost/mini/layers@${layers.manifestDigest}`])
+    expect(miniRun(['--root', source.root, 'push', remote]).status).toBe(0)
+    expect(digests(source.root)).toEqual([`${repo}@${layers.manifestDigest}`, `localhost/mini/layers@${layers.manifestDigest}`])
+    const empty = await freshStore()
+    expect(miniRun(['--root', empty.root, 'pull', remote]).status).toBe(0)
+    expect(digests(empty.root)).toEqual([`${repo}@${layers.manifestDigest}`])
+  })
+
   it('pushing again only asks (HEAD) and sends no blob; the manifest comes last', async () => {
     const remote = `${proxy.host}/mini/again:1`
     await source.tag('localhost/mini/layers:latest', remote)

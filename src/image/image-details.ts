@@ -16,7 +16,7 @@ export interface ImageDetails {
   manifestDigest: string
   /** Familiar names: "busybox:latest", "127.0.0.1:5000/app:1". */
   repoTags: string[]
-  /** "repository@manifest digest" for each repository that names it. */
+  /** "repository@manifest digest" for each repository a registry has it in. */
   repoDigests: string[]
   config: ImageConfig
   /** Bytes of file content of its layers. */
@@ -39,7 +39,10 @@ export async function imageDetails(store: ImageStore, ref: string): Promise<Imag
     const parsed = parseReference(r.name)
     const familiar = familiarRepository(parsed.repository)
     if (parsed.digest === undefined) repoTags.push(`${familiar}:${parsed.tag}`)
-    repoDigests.add(`${familiar}@${parsed.digest ?? r.manifestDigest}`)
+    // a pinned name came from a pull or a load; a tag has a digest only if
+    // a registry has it (a pull, a push, a load), as Docker's [] for a build
+    const digest = parsed.digest ?? r.repoDigest
+    if (digest !== undefined) repoDigests.add(`${familiar}@${digest}`)
   }
   let size = 0
   for (const chainId of image.chainIds) size += (await store.getLayer(chainId)).size

@@ -183,7 +183,7 @@ async function nameImage(
   const loaded: LoadedImage[] = []
   for (const name of names) {
     try {
-      await store.setRef(name, manifestDigest, image.index !== undefined ? { index: image.index } : {})
+      await store.setRef(name, manifestDigest, { fromRegistry: true, ...(image.index !== undefined && { index: image.index }) })
       loaded.push({ name, manifestDigest, configDigest })
     } catch (err) {
       if (opts.name !== undefined || !(err instanceof MiniRunError) || err.code !== 'EREFDIGEST') throw err

@@ -13,7 +13,7 @@ import { parseReference } from './reference.js'
 import { listRefs, readRef, refDigestConflict, writeRef } from './refs.js'
 import { describeStoreError, noImage } from './store-errors.js'
 import { lockRef, withGcLock } from './store-locks.js'
-import type { RefRecord, StoreAccess } from './store-types.js'
+import type { RefRecord, SetRefOptions, StoreAccess } from './store-types.js'
 
 /**
  * Point a name at an image manifest. The manifest, its config and all its
@@ -30,7 +30,7 @@ import type { RefRecord, StoreAccess } from './store-types.js'
  * `<none>:<none>` (dangling) until pruned, as Docker leaves the image a
  * rebuilt tag, a pull or a load took its name from (keepUntagged).
  */
-export async function setStoreRef(store: StoreAccess, name: string, manifestDigest: string, opts: { index?: Buffer } = {}): Promise<void> {
+export async function setStoreRef(store: StoreAccess, name: string, manifestDigest: string, opts: SetRefOptions = {}): Promise<void> {
   const normalized = isDigest(name) ? name : parseReference(name).name
   await store.init()
   const lock = await lockRef(store.root, normalized)
@@ -46,6 +46,7 @@ export async function setStoreRef(store: StoreAccess, name: string, manifestDige
         manifestDigest,
         configDigest: image.configDigest,
         updated: new Date().toISOString(),
+        ...(opts.fromRegistry && { repoDigest: manifestDigest }),
       }
       crashPoint('ref:before-write')
       try {
@@ -55,6 +56,23 @@ export async function setStoreRef(store: StoreAccess, name: string, manifestDige
         throw describeStoreError(err, `name ${normalized}`, store.root)
       }
     })
+  } finally {
+    lock.release()
+  }
+}
+
+/**
+ * After a push of `name`: the registry now has its image under
+ * `manifestDigest` (which differs from the stored manifest's when the push
+ * rewrote it), listed as a RepoDigest from now on. Nothing is written if
+ * the name was moved to another image meanwhile.
+ */
+export async function recordRepoDigest(store: StoreAccess, name: string, configDigest: string, manifestDigest: string): Promise<void> {
+  const lock = await lockRef(store.root, name)
+  try {
+    const ref = await readRef(store.refsDir, name)
+    if (ref === undefined || ref.configDigest !== configDigest || ref.repoDigest === manifestDigest) return
+    await writeRef(store.tmpDir, store.refsDir, { ...ref, repoDigest: manifestDigest })
   } finally {
     lock.release()
   }

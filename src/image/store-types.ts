@@ -176,11 +176,24 @@ export interface LoadedImage {
   configDigest: string
 }
 
+export interface SetRefOptions {
+  /** The multi-platform index a pinned name's digest may be (refs.ts refDigestConflict). */
+  index?: Buffer
+  /** The name's manifest is the one a registry has under it (RefRecord.repoDigest). */
+  fromRegistry?: boolean
+}
+
 export interface RefRecord {
   name: string
   manifestDigest: string
   configDigest: string
   updated: string
+  /**
+   * The manifest digest a registry holds this name's image under, when the
+   * name came from one (pull, load) or was sent to one (push): what
+   * `inspect` lists as RepoDigests. A built or tagged name has none.
+   */
+  repoDigest?: string
 }
 
 
@@ -204,7 +217,7 @@ export interface StoreAccess {
   hasLayer(chainId: string): Promise<boolean>
   hasLayerBlob(chainId: string): Promise<boolean>
   getLayer(chainId: string): Promise<LayerRecord>
-  setRef(name: string, manifestDigest: string, opts?: { index?: Buffer }): Promise<void>
+  setRef(name: string, manifestDigest: string, opts?: SetRefOptions): Promise<void>
   findRefs(ref: string): Promise<RefRecord[]>
   loadImage(name: string, manifestDigest: string): Promise<ResolvedImage>
 }

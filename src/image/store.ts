@@ -50,6 +50,7 @@ import {
   type LayerSource,
   type RefRecord,
   type ResolvedImage,
+  type SetRefOptions,
   type UnpackLayerOptions,
   type UnpackLayerResult,
 } from './store-types.js'
@@ -273,7 +274,7 @@ export class ImageStore {
    * is refused with EREFDIGEST, so no writer of refs (pull, load) can make
    * a pinned name run other content.
    */
-  async setRef(name: string, manifestDigest: string, opts: { index?: Buffer } = {}): Promise<void> {
+  async setRef(name: string, manifestDigest: string, opts: SetRefOptions = {}): Promise<void> {
     return setStoreRef(this, name, manifestDigest, opts)
   }
 

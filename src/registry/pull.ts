@@ -188,7 +188,7 @@ export async function pullImage(reference: string, options: PullOptions): Promis
     await options.store.putBlob(image.bytes, image.digest)
     crashPoint('pull:before-ref')
     // repo@<index digest> names the platform's manifest through the index
-    await options.store.setRef(ref.name, image.digest, indexDigest !== undefined ? { index: top.bytes } : {})
+    await options.store.setRef(ref.name, image.digest, { fromRegistry: true, ...(indexDigest !== undefined && { index: top.bytes }) })
     // where these blobs are: a push to another repository of this registry mounts them from here
     for (const [i, layer] of manifest.layers.entries()) {
       await options.store.addLayerSource(chainIds[i]!, { digest: layer.digest, registry: ref.domain, repository: ref.path })

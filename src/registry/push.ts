@@ -15,6 +15,7 @@
 import { exportImage } from '../image/export-image.js'
 import { parseReference } from '../image/reference.js'
 import type { ImageStore } from '../image/store.js'
+import { recordRepoDigest } from '../image/store-refs.js'
 import { UsageError } from '../errors.js'
 import { getLogger } from '../log.js'
 import { RegistryClient } from './client.js'
@@ -181,6 +182,7 @@ export async function pushImage(reference: string, options: PushOptions): Promis
     )
     await putManifest(client, ref.path, tag, exported.manifestBytes, exported.mediaType, exported.manifestDigest)
 
+    await recordRepoDigest(store, ref.name, exported.image.configDigest, exported.manifestDigest)
     emit({ type: 'done', name: ref.name, tag, manifestDigest: exported.manifestDigest, size: exported.manifestBytes.length })
     return {
       name: ref.name,
