@@ -96,6 +96,8 @@ describe.skipIf(!isRoot)('rmi, names and rm -f with several commands at once (ne
 
   it('rmi of an image a container uses is refused; rmi -f untags it and its layers stay until the container goes', () => {
     const id = detached([BUSYBOX, 'sleep', '30']).stdout.trim()
+    const imageId = env.run(['image', 'inspect', '-f', '{{.Id}}', BUSYBOX]).stdout.trim()
+    expect(env.run(['ps', '--format', '{{.Image}}']).stdout).toBe(`${BUSYBOX}\n`)
     const refused = env.run(['rmi', BUSYBOX])
     expect(refused.stderr).toMatch(new RegExp(`^mini-run: conflict: unable to remove repository reference "localhost/test/busybox:latest" \\(must force\\) - container ${id.slice(0, 12)} is using its referenced image [0-9a-f]{12}\n$`))
     expect(refused.status).toBe(1)
@@ -105,12 +107,37 @@ describe.skipIf(!isRoot)('rmi, names and rm -f with several commands at once (ne
     expect(forced.stdout.split('\n')[0]).toBe('Untagged: localhost/test/busybox:latest')
     expect(forced.stdout.match(/^Deleted: /gm)).toHaveLength(2)
     expect(env.run(['images', '-q']).stdout).toBe('')
+    // its name designates nothing now: ps shows the image's id, as Docker's
+    expect(env.run(['ps', '--format', '{{.Image}}']).stdout).toBe(`${imageId.slice(7, 19)}\n`)
+    expect(env.run(['ps', '--no-trunc', '--format', '{{.Image}}']).stdout).toBe(`${imageId}\n`)
+    expect(env.run(['ps']).stdout.split('\n')[1]).toMatch(new RegExp(`^${id.slice(0, 12)}\\s+${imageId.slice(7, 19)}\\s+"sleep 30"`))
     // the container runs on its layers
     expect(env.run(['exec', id, 'cat', '/etc/hostname']).status).toBe(0)
     expect(readdirSync(join(env.storeRoot, 'layers'))).toHaveLength(1)
     expect(env.run(['rm', '-f', id]).status).toBe(0)
     expect(env.run(['image', 'prune', '-f']).status).toBe(0)
     expect(readdirSync(join(env.storeRoot, 'layers'))).toHaveLength(0)
+  })
+
+  it('ps shows the image id once the name a container was made from is untagged, the name while it names the image', () => {
+    const other = 'localhost/test/other:1'
+    expect(env.run(['tag', BUSYBOX, other]).status).toBe(0)
+    const imageId = env.run(['image', 'inspect', '-f', '{{.Id}}', BUSYBOX]).stdout.trim()
+    const id = env.run(['create', BUSYBOX, 'true']).stdout.trim()
+    const byId = env.run(['create', imageId.slice(7, 19), 'true']).stdout.trim()
+    const images = () => env.run(['ps', '-a', '--format', '{{.ID}} {{.Image}}']).stdout.trim().split('\n').sort()
+    try {
+      expect(images()).toEqual([`${byId.slice(0, 12)} ${imageId.slice(7, 19)}`, `${id.slice(0, 12)} ${BUSYBOX}`].sort())
+      // untagged while the other name keeps the image: no container's refusal, as in Docker
+      expect(env.run(['rmi', BUSYBOX]).stdout).toBe(`Untagged: ${BUSYBOX}\n`)
+      expect(images()).toEqual([`${byId.slice(0, 12)} ${imageId.slice(7, 19)}`, `${id.slice(0, 12)} ${imageId.slice(7, 19)}`].sort())
+      // the name back on the image: shown again
+      expect(env.run(['tag', other, BUSYBOX]).status).toBe(0)
+      expect(images()).toContain(`${id.slice(0, 12)} ${BUSYBOX}`)
+    } finally {
+      env.run(['rm', '-f', id, byId])
+      env.run(['rmi', other])
+    }
   })
 
   it('an rmi between a run\'s image lookup and its container record: the run fails with one line and leaves nothing', async () => {

@@ -55,8 +55,25 @@ export async function listContainersLine(flags: PsFlags, cmd: Command): Promise<
   const wantSize = flags.size === true || (flags.format ?? '').includes('.Size')
   const storeRoot = globalOptions(cmd).root ?? defaultStoreRoot()
   const { containerSize } = await import('../../runtime/container/container-size.js')
+  const { shownImages } = await import('../../runtime/container/shown-image.js')
+  const shownImage = shownImages(await storeRefsDir(storeRoot))
   const now = Date.now()
-  const rows = shown.map((c) => containerRow(c, { trunc: flags.trunc, now, ...(wantSize ? { size: containerSize(c, storeRoot) } : {}) }))
+  const rows = await Promise.all(
+    shown.map(async (c) => {
+      const image = await shownImage(c, flags.trunc)
+      return containerRow(c, { trunc: flags.trunc, now, ...(image !== undefined && { image }), ...(wantSize ? { size: containerSize(c, storeRoot) } : {}) })
+    }),
+  )
   const defaultTable = flags.size ? `${PS_TABLE}\t{{.Size}}` : PS_TABLE
   writeStdout(formatList(flags.format, rows, { defaultTable, headers: CONTAINER_HEADERS }))
+}
+
+/** The store's refs/, or undefined when there is no store it may read (ps then shows the names as they are). */
+async function storeRefsDir(root: string): Promise<string | undefined> {
+  const { ImageStore } = await import('../../image/store.js')
+  try {
+    return new ImageStore({ root }).refsDir
+  } catch {
+    return undefined
+  }
 }

@@ -43,6 +43,8 @@ export interface RowOptions {
   /** From container-size.ts, when asked for (-s, or a format that shows .Size). */
   size?: { rw: number; rootFs: number }
   now?: number
+  /** The IMAGE to show when not the container's own name (shown-image.ts: its name no longer designates its image). */
+  image?: string
 }
 
 export function containerRow(c: ContainerInfo, o: RowOptions): Record<string, unknown> {
@@ -56,7 +58,7 @@ export function containerRow(c: ContainerInfo, o: RowOptions): Record<string, un
       return goTime(c.created)
     },
     ID: o.trunc ? c.id.slice(0, 12) : c.id,
-    Image: c.image ?? '<rootfs>',
+    Image: o.image ?? c.image ?? '<rootfs>',
     get Labels() {
       return Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(',')
     },
