@@ -329,8 +329,17 @@ describe.skipIf(!isRoot || !netavark)('network: bridge (needs root, netavark and
       'sh', '-c', 'cat /etc/hostname /etc/hosts /etc/resolv.conf; ip -4 addr show eth0; cat /sys/class/net/eth0/address'])
     expect(r.stderr).toBe('')
     expect(r.stdout).toContain('box\n127.0.0.1\tlocalhost\n')
-    // Docker's order: --add-host's lines, then the container's own
-    expect(r.stdout).toContain('ff02::2\tip6-allrouters\n10.1.2.3\tdb\n10.94.0.77\tbox named\n')
+    // Docker's order: --add-host's lines, then the container's own, of its
+    // hostname only (a user network's DNS server answers the name)
+    expect(r.stdout).toContain('ff02::2\tip6-allrouters\n10.1.2.3\tdb\n10.94.0.77\tbox\n')
+    // the default bridge the same: its own line is the hostname (a dotted one and its first label), never the name
+    const plain = run(['--rm', '--name', 'named', BUSYBOX, 'sh', '-c', 'tail -n 1 /etc/hosts; hostname'])
+    expect(plain.stderr).toBe('')
+    const [line, hostname] = plain.stdout.trimEnd().split('\n')
+    expect(hostname).toMatch(/^[0-9a-f]{12}$/)
+    expect(line).toMatch(new RegExp(`^\\d+\\.\\d+\\.\\d+\\.\\d+\\t${hostname}$`))
+    const dotted = run(['--rm', '--name', 'named', '--hostname', 'box.example.test', BUSYBOX, 'tail', '-n', '1', '/etc/hosts'])
+    expect(dotted.stdout).toMatch(/^\d+\.\d+\.\d+\.\d+\tbox\.example\.test box\n$/)
     // a user network's own DNS server answers, forwarding to --dns
     expect(r.stdout).toContain('search example.test\nnameserver 10.94.0.1\n')
     expect(r.stdout).toContain('inet 10.94.0.77/24')

@@ -5,14 +5,14 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { hostsFile, parseAddHost, resolvConfFile } from '../src/network/etc-files.js'
+import { hostsFile, hostsNamesOf, parseAddHost, resolvConfFile } from '../src/network/etc-files.js'
 import { hostResolvConf, isLoopbackResolver, parseResolvConf, parseRoutes, parseSockets } from '../src/network/host-net.js'
 import { formatIp, parseCidr, parseIp } from '../src/network/ipv4.js'
 import { readLeases, releaseLease, takeLease } from '../src/network/leases.js'
 import { netavarkOptions } from '../src/network/netavark.js'
 import { checkSubnetFree, createNetwork, defaultNetwork } from '../src/network/networks.js'
 import { pastaArgv } from '../src/network/pasta.js'
-import { renameDnsLines, renamedPlan } from '../src/network/rename.js'
+import { renameDnsLines } from '../src/network/rename.js'
 import { planNetwork, PASTA_DNS } from '../src/network/plan-network.js'
 import { exposedKeys, exposedPorts, formatPorts, parseExpose, parsePublish, portLines } from '../src/network/port-spec.js'
 
@@ -213,7 +213,7 @@ describe('what is handed to netavark and pasta, and written to /etc', () => {
   })
 })
 
-describe('rename: aardvark-dns entries and the plan a start replans from', () => {
+describe('rename: aardvark-dns entries, and /etc/hosts, which has no name to rename', () => {
   const id = 'a'.repeat(64)
   it('changes the container\'s name, first of its names, on its own line only; aliases, servers and others stay', () => {
     const text = `10.92.0.1\n${id} 10.92.0.2  srv,web,${id.slice(0, 12)}\n${'b'.repeat(64)} 10.92.0.3  srv2,srv 1.1.1.1\n`
@@ -223,11 +223,11 @@ describe('rename: aardvark-dns entries and the plan a start replans from', () =>
     expect(renameDnsLines(`10.92.0.1\n${id} 10.92.0.2  web,srv\n`, id, 'srv', 'x')).toBeUndefined()
   })
 
-  it('/etc/hosts names the new name, and the hostname even when it was the old name', () => {
+  it('/etc/hosts names the hostname, not the container\'s name, so a rename leaves the plan as it is', () => {
     const plan = planNetwork({ network: 'none' }, { id, name: 'old', hostname: 'host1', storeRoot: '/nonexistent', stateRoot: '/nonexistent', rootless: false, filesDir: '/nonexistent', rootfsDir: undefined, exposed: null, host: { resolv: { nameservers: [], search: [], options: [] }, routes: [] } })
-    const renamed = renamedPlan(plan, 'old', 'new')
-    expect(renamed.hostsNames).toEqual(['host1', 'new'])
-    expect(renamed.texts?.hosts).toBe(hostsFile({ names: ['host1', 'new'], extra: [] }))
-    expect(renamedPlan({ ...plan, hostname: 'old', hostsNames: ['old'] }, 'old', 'new').hostsNames).toEqual(['old', 'new'])
+    expect(plan.hostsNames).toEqual(['host1'])
+    // Docker's: a dotted hostname and its first label
+    expect(hostsNamesOf('box.example.test')).toEqual(['box.example.test', 'box'])
+    expect(hostsNamesOf('abcdef123456')).toEqual(['abcdef123456'])
   })
 })

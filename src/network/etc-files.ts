@@ -37,6 +37,18 @@ const DEFAULT_HOSTS = [
 ]
 
 /**
+ * The names on the container's own line of /etc/hosts: its hostname, and
+ * the first label of a dotted one, as Docker's (libnetwork sandbox,
+ * makeHostsRecs). Not the container's name, on any network: a user
+ * network's DNS server answers that, and on the default bridge nothing
+ * does, as in Docker.
+ */
+export function hostsNamesOf(hostname: string): string[] {
+  const dot = hostname.indexOf('.')
+  return dot > 0 ? [hostname, hostname.slice(0, dot)] : [hostname]
+}
+
+/**
  * In Docker's order: the default lines, --add-host's, then the container's
  * own address (libnetwork writes the file with the first two and adds the
  * endpoint's line when it joins).

@@ -8,7 +8,7 @@
 import { join } from 'node:path'
 import { UsageError } from '../errors.js'
 import type { SpecMount } from '../runtime/spec/spec.js'
-import { parseAddHost, resolveHostGateway, type HostEntry } from './etc-files.js'
+import { hostsNamesOf, parseAddHost, resolveHostGateway, type HostEntry } from './etc-files.js'
 import { bindEtcFiles, hostEtcFiles, noneEtcFiles, type EtcFiles } from './plan-etc-files.js'
 import { hostResolvConf, hostRoutes, isLoopbackResolver, type HostRoute, type ResolvConf } from './host-net.js'
 import { contains, isIp, parseCidr, parseIp } from './ipv4.js'
@@ -171,7 +171,7 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
     dnsServers: [],
     resolv: { nameservers: [], search: [], options: [] },
     hostsExtra,
-    hostsNames: [...new Set([ctx.hostname, ctx.name])],
+    hostsNames: hostsNamesOf(ctx.hostname),
     hostname: ctx.hostname,
     files: {},
     mounts: [],

@@ -15,10 +15,8 @@
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { MiniRunError } from '../errors.js'
-import { hostsFile } from './etc-files.js'
 import { networkStateDir, withNetworkLock } from './leases.js'
 import type { NetworkRecord } from './attach.js'
-import type { NetworkPlan } from './plan-network.js'
 
 /** The lines of one network's aardvark-dns file with container id's name changed; undefined when it has none. */
 export function renameDnsLines(text: string, id: string, from: string, to: string): string | undefined {
@@ -86,16 +84,4 @@ function reloadDns(pidFile: string): void {
 /** The record of an attached network under the new name: netavark's input names the container. */
 export function renamedRecord(record: NetworkRecord, to: string): NetworkRecord {
   return record.netavark ? { ...record, netavark: { ...record.netavark, container_name: to } } : record
-}
-
-/**
- * The network plan a start replans from, under the new name: /etc/hosts
- * names the container by its hostname and its name (plan-network.ts), and
- * --network none's text of it is made with the plan.
- */
-export function renamedPlan(plan: NetworkPlan, from: string, to: string): NetworkPlan {
-  const hostsNames = [...new Set([...plan.hostsNames.filter((n) => n !== from || n === plan.hostname), to])]
-  const next: NetworkPlan = { ...plan, hostsNames }
-  if (plan.mode === 'none' && plan.texts?.hosts !== undefined) next.texts = { ...plan.texts, hosts: hostsFile({ names: hostsNames, extra: plan.hostsExtra }) }
-  return next
 }

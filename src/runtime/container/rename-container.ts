@@ -11,7 +11,7 @@
 import { readlinkSync, symlinkSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { MiniRunError, UsageError } from '../../errors.js'
-import { renamedPlan, renamedRecord, renameInDns } from '../../network/rename.js'
+import { renamedRecord, renameInDns } from '../../network/rename.js'
 import type { ContainerInfo } from './containers.js'
 import { givenContainerName, invalidNameMessage, NEW_CONTAINER_NAME, updateState } from './state.js'
 
@@ -44,8 +44,6 @@ export function renameContainer(stateRoot: string, c: ContainerInfo, newName: st
   updateState(stateRoot, c.id, (state) => {
     const next = { ...state, name }
     if (state.network) next.network = renamedRecord(state.network, name)
-    const input = state.startInput
-    if (input?.network) next.startInput = { ...input, network: renamedPlan(input.network, state.name, name) }
     return next
   })
   try {
