@@ -1,11 +1,13 @@
 /**
- * Images in `system df` and `system prune`. Sizes are bytes on disk: each
- * layer's unpacked content plus the blob kept for push and save, and the
- * manifests and configs; a layer shared by several images counts once.
- * Reclaimable is what `system prune -a` frees: all but the layers and
- * documents of images that containers use.
+ * Images in `system df` and `system prune`. Sizes are the images' content,
+ * as `images` shows them (each layer's unpacked size, as Docker's image
+ * Size): Docker's df SIZE is its LayersSize, every layer counted once
+ * however many images share it. The compressed blobs kept for push and
+ * save, and the manifests and configs, are not counted, as Docker's are
+ * not (`system prune` reports the bytes on disk it frees). Reclaimable is
+ * the content of the layers no image a container uses has.
  */
-import { readdir, stat } from 'node:fs/promises'
+import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isDigest } from '../image/digest.js'
 import { listRefs } from '../image/refs.js'
@@ -47,36 +49,26 @@ export async function imagesInUse(ctx: SystemContext): Promise<Set<string>> {
   return tops
 }
 
-async function fileSize(path: string): Promise<number> {
-  return stat(path).then((s) => s.size, () => 0)
-}
-
 export async function imageUsage(ctx: SystemContext): Promise<ResourceUsage> {
   const store = ctx.store
   const images = await storedImages(store)
   const tops = await imagesInUse(ctx)
-  // everything the image store holds counts, what no image names too: it is
-  // what `system prune -a` would free, and what the disk holds; but for the
-  // layers only the build cache needs, its row's (build-cache-resource.ts)
+  // every layer of the store counts, one no image names too (Docker's
+  // LayersSize: prune -a frees it); but for the layers only the build
+  // cache needs, its row's (build-cache-resource.ts)
   const cacheOnly = await cacheOnlyLayers(ctx)
   const layerBytes = new Map<string, number>()
   for (const hex of await readdir(store.layersDir).catch(() => [] as string[])) {
     const chainId = `sha256:${hex}`
     if (!isDigest(chainId) || cacheOnly.has(chainId)) continue
-    const content = await store.getLayer(chainId).then((r) => r.size, () => 0)
-    layerBytes.set(chainId, content + (await fileSize(store.layerBlobPath(chainId))))
-  }
-  const blobBytes = new Map<string, number>()
-  for (const hex of await readdir(store.blobsDir).catch(() => [] as string[])) {
-    if (isDigest(`sha256:${hex}`)) blobBytes.set(`sha256:${hex}`, await fileSize(join(store.blobsDir, hex)))
+    layerBytes.set(chainId, await store.getLayer(chainId).then((r) => r.size, () => 0))
   }
   const sum = (values: Iterable<number>): number => [...values].reduce((a, b) => a + b, 0)
-  const size = sum(layerBytes.values()) + sum(blobBytes.values())
+  const size = sum(layerBytes.values())
   const active = images.filter((i) => tops.has(i.chainIds.at(-1) ?? ''))
   // a container's layers stay even when its image lost its names
   const usedLayers = new Set([...active.flatMap((i) => i.chainIds), ...(await layersInUse(ctx.stateRoot, (ref) => store.resolve(ref)))])
-  const usedBlobs = new Set(active.flatMap((i) => [i.manifestDigest, i.configDigest]))
-  const used = sum([...usedLayers].map((c) => layerBytes.get(c) ?? 0)) + sum([...usedBlobs].map((d) => blobBytes.get(d) ?? 0))
+  const used = sum([...usedLayers].map((c) => layerBytes.get(c) ?? 0))
   return {
     type: 'Images',
     total: new Set(images.map((i) => i.configDigest)).size,
