@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { logBound, parseGoDuration, parseLogTime } from '../src/cli/log-time.js'
+import { detailsPrefix } from '../src/runtime/container/log-details.js'
 import { BUSYBOX, cgroup2, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 import { until as waitFor } from './helpers/until.js'
 
@@ -36,6 +37,14 @@ describe('log times (unit)', () => {
     expect(logBound('1714979289.000000001', '--since')).toBe('2024-05-06T07:08:09.000000001Z')
     expect(logBound('2024-05-06T07:08:09Z', '--since')).toBe('2024-05-06T07:08:09.000000000Z')
     expect(logBound('10m', '--since', Date.parse('2024-05-06T07:18:09.5Z'))).toBe('2024-05-06T07:08:09.500000000Z')
+  })
+})
+
+describe('logs --details (unit)', () => {
+  it('writes the attributes as Docker\'s daemon does: sorted by key, query-escaped, comma-joined, then a space; none is a lone space', () => {
+    expect(detailsPrefix(undefined)).toBe(' ')
+    expect(detailsPrefix({})).toBe(' ')
+    expect(detailsPrefix({ b: 'x y', a: '1/2', 'c!': "(it's)" })).toBe('a=1%2F2,b=x+y,c%21=%28it%27s%29 ')
   })
 })
 
@@ -76,6 +85,9 @@ describe.skipIf(!isRoot)('issue 15\'s flags (needs root)', () => {
     expect(ok(['logs', '--since', '0', '--until', '0', 'lg'])).toBe('early\nlate\n')
     expect(ok(['logs', '--tail', '-1', 'lg'])).toBe('early\nlate\n')
     expect(ok(['logs', '--tail', '1', 'lg'])).toBe('late\n')
+    // --details: mini-run records no attributes, so each line gets Docker's lone leading space, after the timestamp
+    expect(ok(['logs', '--details', 'lg'])).toBe(' early\n late\n')
+    expect(ok(['logs', '-t', '--details', '--tail', '1', 'lg'])).toMatch(/^\d{4}-\d\d-\d\dT\S+Z  late\n$/)
   })
 
   it('exec -d leaves the command running; exec -e =x is refused as run refuses it; exec in a paused container is refused', async () => {

@@ -11,9 +11,10 @@ export function register(program: Command): void {
     .option('-f, --follow', 'follow the output until the container exits')
     .option('-n, --tail <n>', 'only the last n lines')
     .option('-t, --timestamps', 'show timestamps')
+    .option('--details', 'show the extra attributes each line was logged with (mini-run records none: a leading space, as Docker\'s)')
     .option('--since <time>', 'only lines logged since this time (RFC 3339, a Unix timestamp, or a duration before now: 10m, 1h30m)')
     .option('--until <time>', 'only lines logged before this time (the same forms)')
-    .action(async (ref: string, flags: { follow?: boolean; tail?: string; timestamps?: boolean; since?: string; until?: string }, cmd: Command) => {
+    .action(async (ref: string, flags: { follow?: boolean; tail?: string; timestamps?: boolean; details?: boolean; since?: string; until?: string }, cmd: Command) => {
       const stateRoot = stateRootOf(cmd)
       const { findContainer, inspectState, monitorAlive } = await import('../../runtime/container/containers.js')
       const { keptLog } = await import('../../runtime/container/container-log-kept.js')
@@ -33,6 +34,7 @@ export function register(program: Command): void {
         ...(since !== undefined ? { since } : {}),
         ...(until !== undefined ? { until } : {}),
         timestamps: flags.timestamps === true,
+        details: flags.details === true,
         follow: flags.follow === true,
         // the monitor logs the container's last output after it exits
         running: () => {

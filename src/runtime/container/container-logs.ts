@@ -12,11 +12,14 @@
  */
 import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { detailsPrefix } from './log-details.js'
 
 export interface LogLine {
   log: string
   stream: 'stdout' | 'stderr'
   time: string
+  /** Docker's json-file field for --log-opt labels/env; mini-run's monitor records none. */
+  attrs?: Record<string, string>
 }
 
 export interface LogOptions {
@@ -25,6 +28,8 @@ export interface LogOptions {
   since?: string
   until?: string
   timestamps?: boolean
+  /** --details: each line's attributes before it (detailsPrefix). */
+  details?: boolean
   follow?: boolean
   /** For --follow: whether more can come. */
   running?: () => boolean
@@ -212,7 +217,7 @@ class Output {
     // the times sort as text: the monitor always writes nine digits of fraction
     if ((this.o.since !== undefined && entry.time < this.o.since) || (this.o.until !== undefined && entry.time > this.o.until)) return
     const stream = entry.stream === 'stderr' ? 'stderr' : 'stdout'
-    const text = this.o.timestamps ? `${entry.time} ${entry.log}` : entry.log
+    const text = `${this.o.timestamps ? `${entry.time} ` : ''}${this.o.details ? detailsPrefix(entry.attrs) : ''}${entry.log}`
     const last = this.batches.at(-1)
     if (last?.stream === stream) last.parts.push(text)
     else this.batches.push({ stream, parts: [text] })
