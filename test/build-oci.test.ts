@@ -157,6 +157,14 @@ describe.skipIf(!isRoot)('built images, from outside (needs root: RUN steps are 
       const size = entries.reduce((n, e) => n + fileBytes(join(steps, e)), 0) + 4000 + layerBytes
       const row = own.run(['system', 'df']).stdout.split('\n').find((l) => l.startsWith('Build Cache'))
       expect(row).toMatch(new RegExp(`^Build Cache\\s+${entries.length + 1}\\s+0\\s+${humanSize4(size)}\\s+${humanSize4(size)}$`))
+      // -v: one record per step entry and per cache mount, BuildKit's types; a step whose layer only the cache has is not shared
+      const verbose = own.run(['system', 'df', '-v']).stdout.split('\nBuild cache usage: ')[1]!
+      expect(verbose.split('\n')[0]).toBe(humanSize4(size))
+      const records = verbose.split('\n').slice(2).filter(Boolean)
+      expect(records[0]).toMatch(/^CACHE ID\s+CACHE TYPE\s+SIZE\s+CREATED\s+LAST USED\s+USAGE\s+SHARED$/)
+      expect(records.slice(1).filter((l) => /\sregular\s/.test(l))).toHaveLength(entries.length)
+      expect(records.slice(1).filter((l) => /^\S+\s+exec\.cachemount\s+4kB\s.+ ago\s+.+ ago\s+N\/A\s+false$/.test(l))).toHaveLength(1)
+      expect(records.slice(1).filter((l) => /\sregular\s.+\sfalse$/.test(l)).length).toBeGreaterThanOrEqual(1)
       // not counted twice: the Images row has the images' layers only, their content as `images` counts it
       const images = own.run(['system', 'df']).stdout.split('\n').find((l) => l.startsWith('Images'))
       let imageBytes = 0

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { writeOciLayout } from '../src/image/oci-layout.js'
 import { ImageStore } from '../src/image/store.js'
-import { humanSize4 } from '../src/cli/format/units.js'
+import { humanSize, humanSize4 } from '../src/cli/format/units.js'
 import { systemDiskUsage } from '../src/system/disk-usage.js'
 import { systemPrune } from '../src/system/prune.js'
 import { treeSize } from '../src/system/tree-size.js'
@@ -104,6 +104,32 @@ describe.skipIf(!isRoot)('system df and system prune (needs root: real container
     expect(env.run(['system', 'df', '--format', '{{.Type}}={{.TotalCount}}']).stdout).toBe('Images=3\nContainers=2\nLocal Volumes=0\nBuild Cache=0\n')
     expect(env.run(['system', 'df', '--format', 'table {{.Type}}\t{{.Active}}']).stdout.split('\n')[0]).toMatch(/^TYPE\s+ACTIVE$/)
 
+    // -v: Docker's four tables, its headers; images by their first tag, their shared and unique sizes, the containers on them
+    const verbose = env.run(['system', 'df', '-v'])
+    expect(verbose.stderr).toBe('')
+    const sections = verbose.stdout.split(/\n(?=Containers space usage:|Local Volumes space usage:|Build cache usage:)/)
+    expect(sections.map((t) => t.split('\n')[0])).toEqual(['Images space usage:', 'Containers space usage:', 'Local Volumes space usage:', 'Build cache usage: 0B'])
+    const imageLines = sections[0]!.split('\n').slice(2).filter(Boolean)
+    expect(imageLines[0]).toMatch(/^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE\s+SHARED SIZE\s+UNIQUE SIZE\s+CONTAINERS$/)
+    const busyboxId = (await store.resolve(BUSYBOX)).configDigest.slice(7, 19)
+    const size3 = humanSize(busyboxBytes).replace('.', '\\.')
+    expect(imageLines).toContainEqual(expect.stringMatching(new RegExp(`^localhost/test/busybox\\s+latest\\s+${busyboxId}\\s+.+ ago\\s+${size3}\\s+0B\\s+${size3}\\s+2$`)))
+    expect(imageLines).toContainEqual(expect.stringMatching(/^localhost\/test\/unused\s+1\s+\w{12}\s+.+\s+0$/))
+    expect(imageLines).toContainEqual(expect.stringMatching(/^<none>\s+<none>\s+\w{12}\s+.+\s+0$/))
+    const containerLines = sections[1]!.split('\n').slice(2).filter(Boolean)
+    expect(containerLines[0]).toMatch(/^CONTAINER ID\s+IMAGE\s+COMMAND\s+LOCAL VOLUMES\s+SIZE\s+CREATED\s+STATUS\s+NAMES$/)
+    expect(containerLines).toContainEqual(expect.stringMatching(new RegExp(`^${runningId.slice(0, 12)}\\s+${BUSYBOX}\\s+"sleep 60"\\s+0\\s+0B\\s+.+ ago\\s+Up .+\\s+\\S+$`)))
+    expect(containerLines).toContainEqual(expect.stringMatching(/^\w{12}\s+\S+\s+"sh -c head -c 5000 …"\s+0\s+5kB\s+.+ ago\s+Exited \(0\) .+$/))
+    expect(sections[2]!.split('\n')[2]).toMatch(/^VOLUME NAME\s+LINKS\s+SIZE$/)
+    expect(sections[3]!.split('\n')[2]).toMatch(/^CACHE ID\s+CACHE TYPE\s+SIZE\s+CREATED\s+LAST USED\s+USAGE\s+SHARED$/)
+    // -v with another format runs over one object of the four lists, as Docker's
+    const verboseJson = env.run(['system', 'df', '-v', '--format', 'json']).stdout.trim().split('\n')
+    expect(verboseJson).toHaveLength(1)
+    const lists = JSON.parse(verboseJson[0]!) as Record<string, Array<Record<string, string>>>
+    expect(Object.keys(lists).sort()).toEqual(['BuildCache', 'Containers', 'Images', 'Volumes'])
+    expect(lists['Images']!.find((i) => i['Repository'] === 'localhost/test/busybox')).toMatchObject({ Tag: 'latest', Containers: '2', SharedSize: '0B' })
+    expect(lists['Containers']!.find((c) => c['ID'] === runningId)).toMatchObject({ Size: '0B', LocalVolumes: '0' })
+
     // without -f it asks, and a "no" removes nothing
     const asked = miniRunAsync(['--root', env.storeRoot, '--state', env.stateRoot, 'system', 'prune'], { stdio: ['pipe', 'pipe', 'pipe'] })
     asked.child.stdin?.end('n\n')
@@ -180,6 +206,13 @@ describe.skipIf(!isRoot)('system df and system prune (needs root: real container
     expect(all).toHaveLength(3)
     // df: the running container's volume is active; the other two's bytes are reclaimable
     expect(env.run(['system', 'df']).stdout).toMatch(/^Local Volumes\s+3\s+1\s+3kB\s+3kB \(100%\)$/m)
+    // -v: each volume, its links (the containers that have it) and its bytes
+    const volumeLines = env.run(['system', 'df', '-v']).stdout.split('Local Volumes space usage:\n\n')[1]!.split('\n\n')[0]!.split('\n')
+    expect(volumeLines[0]).toMatch(/^VOLUME NAME\s+LINKS\s+SIZE$/)
+    expect(volumeLines).toHaveLength(4)
+    expect(volumeLines).toContainEqual(expect.stringMatching(new RegExp(`^${unused}\\s+0\\s+3kB$`)))
+    expect(volumeLines).toContainEqual(expect.stringMatching(/^named-vol\s+0\s+0B$/))
+    expect(volumeLines).toContainEqual(expect.stringMatching(/^\w{64}\s+1\s+0B$/))
 
     // without --volumes they stay
     expect(env.run(['system', 'prune', '-f']).stdout).not.toContain('Deleted Volumes')

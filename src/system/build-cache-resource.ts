@@ -9,6 +9,7 @@
  */
 import { stat } from 'node:fs/promises'
 import { closeSync } from 'node:fs'
+import { basename } from 'node:path'
 import { listCacheEntries, listCacheMounts } from '../image/build-cache-index.js'
 import { listRefs } from '../image/refs.js'
 import { leasedDigests } from '../image/store-lease.js'
@@ -36,22 +37,35 @@ function mountInUse(dir: string): boolean {
   return fd === 'busy'
 }
 
-export async function buildCacheUsage(ctx: SystemContext): Promise<ResourceUsage> {
+/** One record of the cache, as a BuildKit record in `system df -v`. */
+export interface BuildCacheRecord {
+  /** Its file's or directory's name. */
+  id: string
+  /** BuildKit's record types: a step's result, or a RUN --mount=type=cache directory. */
+  type: 'regular' | 'exec.cachemount'
+  size: number
+  /** A running build uses it. */
+  inUse: boolean
+  /** Its layer is an image's too (counted there): BuildKit's Shared. */
+  shared: boolean
+  /** ms */
+  created: number
+  lastUsed: number
+}
+
+/** The records, and the bytes of the cache's layers no record has on top (its own entry dropped). */
+export async function buildCacheRecords(ctx: SystemContext): Promise<{ records: BuildCacheRecord[]; unrecordedBytes: number }> {
   const store = ctx.store
-  const usage: ResourceUsage = { type: 'Build Cache', total: 0, active: 0, size: 0, reclaimable: 0 }
   const cacheOnly = await cacheOnlyLayers(ctx)
   // lock-free: a dead build's lease is skipped here, removed by the next prune
   const leased = leasedDigests(store.root, { removeStale: false })
   const counted = new Set<string>()
-  // as the Images row counts a layer: its content and the blob kept for push and save
+  // its content and the blob kept for push and save: the bytes a prune
+  // frees, which builder prune --keep-storage weighs (build-cache-prune.ts)
   const layerBytes = async (chainId: string): Promise<number> =>
     (await store.getLayer(chainId).then((r) => r.size, () => 0)) + (await stat(store.layerBlobPath(chainId)).then((s) => s.size, () => 0))
-  const add = (bytes: number, active: boolean) => {
-    usage.total++
-    usage.size += bytes
-    if (active) usage.active++
-    else usage.reclaimable += bytes
-  }
+  const times = (path: string) => stat(path).then((s) => ({ created: s.birthtimeMs || s.ctimeMs, lastUsed: s.mtimeMs }), () => ({ created: 0, lastUsed: 0 }))
+  const records: BuildCacheRecord[] = []
   for (const entry of listCacheEntries(store.root)) {
     // the step's own layer (its top); a step that made none (ENV) shares its parent's, counted once
     const top = entry.chainIds.at(-1)
@@ -60,16 +74,29 @@ export async function buildCacheUsage(ctx: SystemContext): Promise<ResourceUsage
       counted.add(top)
       bytes += await layerBytes(top)
     }
-    add(bytes, top !== undefined && leased.has(top))
+    const { created } = await times(entry.path)
+    records.push({ id: basename(entry.path), type: 'regular', size: bytes, inUse: top !== undefined && leased.has(top), shared: top !== undefined && !cacheOnly.has(top), created, lastUsed: entry.lastUsed })
   }
-  for (const dir of listCacheMounts(store.root)) add(await treeSize(dir), mountInUse(dir))
-  // a layer of the cache no entry has on top (its own entry dropped): bytes, but no record
-  for (const chainId of cacheOnly) {
-    if (counted.has(chainId)) continue
-    const bytes = await layerBytes(chainId)
-    usage.size += bytes
-    usage.reclaimable += bytes
+  for (const dir of listCacheMounts(store.root)) {
+    records.push({ id: basename(dir), type: 'exec.cachemount', size: await treeSize(dir), inUse: mountInUse(dir), shared: false, ...(await times(dir)) })
   }
+  let unrecordedBytes = 0
+  for (const chainId of cacheOnly) if (!counted.has(chainId)) unrecordedBytes += await layerBytes(chainId)
+  return { records, unrecordedBytes }
+}
+
+export async function buildCacheUsage(ctx: SystemContext): Promise<ResourceUsage> {
+  const usage: ResourceUsage = { type: 'Build Cache', total: 0, active: 0, size: 0, reclaimable: 0 }
+  const { records, unrecordedBytes } = await buildCacheRecords(ctx)
+  for (const r of records) {
+    usage.total++
+    usage.size += r.size
+    if (r.inUse) usage.active++
+    else usage.reclaimable += r.size
+  }
+  // a layer of the cache no entry has on top: bytes, but no record
+  usage.size += unrecordedBytes
+  usage.reclaimable += unrecordedBytes
   return usage
 }
 

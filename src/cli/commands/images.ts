@@ -50,7 +50,7 @@ export function formatTable(rows: string[][]): string {
 
 const collect = (value: string, previous: string[]) => [...previous, value]
 
-const IMAGE_HEADERS: Record<string, string> = {
+export const IMAGE_HEADERS: Record<string, string> = {
   ID: 'IMAGE ID',
   Repository: 'REPOSITORY',
   Tag: 'TAG',

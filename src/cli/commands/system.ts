@@ -23,7 +23,12 @@ function reclaimable(row: ResourceUsage): string {
 const DF_HEADERS = { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' }
 const DF_TABLE = '{{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}'
 
-async function diskUsage(cmd: Command, flags: { format?: string }): Promise<void> {
+async function diskUsage(cmd: Command, flags: { format?: string; verbose?: boolean }): Promise<void> {
+  if (flags.verbose) {
+    const [{ systemDiskUsageDetails }, { formatDiskUsageDetails }] = await Promise.all([import('../../system/disk-usage-verbose.js'), import('./system-df-verbose.js')])
+    process.stdout.write(formatDiskUsageDetails(await systemDiskUsageDetails(await context(cmd)), flags.format))
+    return
+  }
   const { systemDiskUsage } = await import('../../system/disk-usage.js')
   const rows = await systemDiskUsage(await context(cmd))
   if (flags.format !== undefined) {
@@ -78,8 +83,9 @@ export function register(program: Command): void {
   system
     .command('df')
     .description('show how much disk images, containers, volumes and the build cache use')
-    .option('--format <format>', "'table' (default), 'table TEMPLATE', 'json', or a Go template over .Type, .TotalCount, .Active, .Size, .Reclaimable")
-    .action((flags: { format?: string }, cmd: Command) => diskUsage(cmd, flags))
+    .option('-v, --verbose', "each image, container, volume and build cache record, in Docker's four tables")
+    .option('--format <format>', "'table' (default), 'table TEMPLATE', 'json', or a Go template over .Type, .TotalCount, .Active, .Size, .Reclaimable (with -v: over .Images, .Containers, .Volumes, .BuildCache)")
+    .action((flags: { format?: string; verbose?: boolean }, cmd: Command) => diskUsage(cmd, flags))
   system
     .command('prune')
     .description('remove stopped containers, untagged images, unused networks and the build cache')
