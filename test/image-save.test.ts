@@ -4,7 +4,7 @@
  * umoci unpacks its OCI layout and skopeo reads it as a docker archive.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -197,6 +197,14 @@ describe('tag, rmi, history, image inspect', () => {
     // a tag of a loaded image adds no digest of its repository: the loaded name keeps its own
     expect(cli(store.root, 'tag', 'localhost/mini/layers:1', 'localhost/mini/retag:1').status).toBe(0)
     expect(digests('localhost/mini/retag:1')).toEqual([`localhost/mini/layers@${layers.manifestDigest}`])
+    // a ref an older mini-run wrote has no repoDigest field: it keeps listing its manifest's digest, as then
+    const refs = join(store.root, 'refs')
+    const refFile = readdirSync(refs).map((f) => join(refs, f)).find((f) => (JSON.parse(readFileSync(f, 'utf8')) as { name: string }).name === 'localhost/mini/built:2')!
+    const record = JSON.parse(readFileSync(refFile, 'utf8')) as Record<string, unknown>
+    expect(record.repoDigest).toBeNull()
+    delete record.repoDigest
+    writeFileSync(refFile, JSON.stringify(record))
+    expect(digests('localhost/mini/built:2')).toEqual([`localhost/mini/built@${record.manifestDigest as string}`])
     expect(cli(store.root, 'rmi', 'localhost/mini/built:1', 'localhost/mini/built:2', 'localhost/mini/retag:1').status).toBe(0)
   })
 })

@@ -41,7 +41,7 @@ export async function imageDetails(store: ImageStore, ref: string): Promise<Imag
     if (parsed.digest === undefined) repoTags.push(`${familiar}:${parsed.tag}`)
     // a pinned name came from a pull or a load; a tag has a digest only if
     // a registry has it (a pull, a push, a load), as Docker's [] for a build
-    const digest = parsed.digest ?? r.repoDigest
+    const digest = parsed.digest ?? (r.repoDigest === undefined ? r.manifestDigest : r.repoDigest ?? undefined)
     if (digest !== undefined) repoDigests.add(`${familiar}@${digest}`)
   }
   let size = 0

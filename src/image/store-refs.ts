@@ -46,7 +46,7 @@ export async function setStoreRef(store: StoreAccess, name: string, manifestDige
         manifestDigest,
         configDigest: image.configDigest,
         updated: new Date().toISOString(),
-        ...(opts.fromRegistry && { repoDigest: manifestDigest }),
+        repoDigest: opts.fromRegistry ? manifestDigest : null,
       }
       crashPoint('ref:before-write')
       try {

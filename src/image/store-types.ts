@@ -191,9 +191,11 @@ export interface RefRecord {
   /**
    * The manifest digest a registry holds this name's image under, when the
    * name came from one (pull, load) or was sent to one (push): what
-   * `inspect` lists as RepoDigests. A built or tagged name has none.
+   * `inspect` lists as RepoDigests. A built or tagged name has none: null.
+   * Absent in a ref written before the field existed, which lists its
+   * manifest's digest, as those versions did.
    */
-  repoDigest?: string
+  repoDigest?: string | null
 }
 
 
