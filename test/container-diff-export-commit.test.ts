@@ -1,8 +1,8 @@
 // diff, export and commit: a container's writable layer (its overlay's
 // upper directory) read as a list of changes, as a whole filesystem, and
 // as one more layer of a new image.
-import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { execFileSync, spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -13,6 +13,14 @@ import { BUSYBOX, BUSYBOX_OCI, isRoot } from './helpers/test-env.js'
 import { createTestUser, subidsMissing, type TestUser } from './helpers/test-user.js'
 
 const PTY_RUN = fileURLToPath(new URL('./helpers/pty-run.py', import.meta.url))
+
+async function until(done: () => boolean, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms
+  while (!done()) {
+    if (Date.now() > end) throw new Error(`not so after ${ms} ms`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
 
 // adds, changes, deletes, and removes a directory of the image and makes it again (opaque)
 const CHANGES = 'echo hi > /newfile; echo x >> /etc/passwd; rm /etc/group; mkdir -p /a/b; echo y > /a/b/c; rm -rf /usr; mkdir /usr; echo u > /usr/new'
@@ -101,6 +109,36 @@ describe.skipIf(!isRoot)('diff, export, commit (needs root)', () => {
     expect(cli.ok(cli.env.runArgs([id, 'cat', '/x']))).toBe('made-inside\n')
   })
 
+  it('export and commit read a running container frozen: paused while its files are read, running after; --no-pause is refused', async () => {
+    cli.ok(['run', '-d', '--name', 'r3', '--cgroup-parent', cli.env.cgroupParent, BUSYBOX, 'sh', '-c', 'echo inside > /x; sleep 60'])
+    await until(() => cli.env.run(['exec', 'r3', 'cat', '/x']).stdout === 'inside\n')
+    // a fifo as -o: written in place (not renamed over), and the export waits on it for a reader
+    const dir = tmp()
+    const fifo = join(dir, 'out.fifo')
+    execFileSync('mkfifo', [fifo])
+    const exporting = spawn('mini-run', ['--root', cli.env.storeRoot, '--state', cli.env.stateRoot, 'export', '-o', fifo, 'r3'], { env: cliEnv(), stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    exporting.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    const exited = new Promise<number | null>((resolve) => exporting.on('exit', resolve))
+    try {
+      await until(() => cli.ok(['ps', '--format', '{{.Names}} {{.State}}']) === 'r3 paused\n')
+    } finally {
+      execFileSync('sh', ['-c', 'cat "$0" > "$1"', fifo, join(dir, 'out.tar')])
+    }
+    expect([await exited, stderr]).toEqual([0, ''])
+    expect(statSync(fifo).isFIFO()).toBe(true)
+    expect(execFileSync('tar', ['-xOf', join(dir, 'out.tar'), 'x'], { encoding: 'utf8' })).toBe('inside\n')
+    expect(cli.ok(['ps', '--format', '{{.Names}} {{.State}}'])).toBe('r3 running\n')
+    const r = cli.env.run(['commit', '--no-pause', 'r3', 'test/never'])
+    expect([r.status, r.stderr]).toEqual([1, "mini-run: commit --no-pause of running container r3: refused, its processes could swap a file for a link to the host's while it is read; pause or stop it first\n"])
+    // paused by the user: read as it is, and left paused
+    cli.ok(['pause', 'r3'])
+    const id = cli.ok(['commit', '--no-pause', 'r3']).trim()
+    images.push(id)
+    expect(cli.ok(['ps', '--format', '{{.Names}} {{.State}}'])).toBe('r3 paused\n')
+    cli.ok(['unpause', 'r3'])
+  })
+
   it('--userns=auto: the writable layer is owned by host ids, the tar and the image show the container\'s', () => {
     cli.ok(['run', '--name', 'n1', '--userns=auto', '--cgroup-parent', cli.env.cgroupParent, BUSYBOX, 'sh', '-c', 'echo w > /w; chown 33:33 /w; rm /linuxrc'])
     expect(cli.ok(['diff', 'n1'])).toBe('D /linuxrc\nA /w\n')
@@ -169,7 +207,9 @@ describe.skipIf(subidsSkip)(`diff, export, commit rootless, as a user with subor
     ok(['rmi', 'test/rootless-commit'])
     // a file the user cannot read from outside the container's user namespace: said so, by its path inside
     ok(['run', '--name', 'u2', image, 'sh', '-c', 'echo secret > /private; chown 33:33 /private; chmod 600 /private'])
-    for (const verb of [['export', '-o', join(user.home, 'u2.tar')], ['commit']]) {
+    // a file the user had at -o stays as it was when the export fails
+    writeFileSync(join(user.home, 'kept.tar'), 'mine')
+    for (const verb of [['export', '-o', join(user.home, 'u2.tar')], ['export', '-o', join(user.home, 'kept.tar')], ['commit']]) {
       const r = as([...verb, 'u2'])
       expect({ verb, status: r.status, stderr: r.stderr }).toEqual({
         verb,
@@ -178,6 +218,7 @@ describe.skipIf(subidsSkip)(`diff, export, commit rootless, as a user with subor
       })
     }
     expect(existsSync(join(user.home, 'u2.tar'))).toBe(false)
+    expect(readFileSync(join(user.home, 'kept.tar'), 'utf8')).toBe('mine')
     ok(['rm', 'u1', 'u2'])
   })
 })

@@ -16,13 +16,10 @@
  * dated 1970: saving the same images twice gives the same bytes.
  */
 import { createReadStream } from 'node:fs'
-import { rename, rm } from 'node:fs/promises'
 import { Readable, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { createWriteStream } from 'node:fs'
-import { dirname, join, basename } from 'node:path'
 import { MiniRunError } from '../errors.js'
-import { randomHex } from '../random.js'
+import { writeOutputFile } from '../output-file.js'
 import { digestHex, isDigest } from './digest.js'
 import { exportImage, type ExportedImage } from './export-image.js'
 import { MediaType, type Descriptor, type ImageIndex } from './oci.js'
@@ -115,14 +112,7 @@ export async function saveArchive(store: ImageStore, refs: readonly string[], de
     }
   }
   if (typeof dest === 'string') {
-    const tmp = join(dirname(dest), `.${basename(dest)}.${process.pid}.${randomHex(4)}`)
-    try {
-      await pipeline(Readable.from(counted()), createWriteStream(tmp, { flags: 'wx', mode: 0o644 }))
-      await rename(tmp, dest)
-    } catch (err) {
-      await rm(tmp, { force: true })
-      throw err
-    }
+    await writeOutputFile(dest, counted())
   } else {
     await pipeline(Readable.from(counted()), dest, { end: false })
   }

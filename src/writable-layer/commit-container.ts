@@ -24,10 +24,10 @@ import { StoreLease } from '../image/store-lease.js'
 import type { ResolvedImage } from '../image/store-types.js'
 import type { ContainerInfo } from '../runtime/container/containers.js'
 import { configExposedPorts } from '../runtime/container/filter-ports.js'
-import { pauseContainer, unpauseContainer } from '../runtime/container/pause-container.js'
 import { containerId } from '../runtime/spec/id-maps.js'
 import { applyChanges } from './commit-changes.js'
 import { openContainerLayer, readError, type ContainerLayer } from './container-layer.js'
+import { whileFrozen } from './while-frozen.js'
 
 export interface CommitOptions {
   storeRoot: string
@@ -81,21 +81,6 @@ function* layerEntries(layer: ContainerLayer): Generator<LayerFile> {
   }
 }
 
-/**
- * Frozen through its cgroup's freezer. A container without a cgroup of its
- * own (rootless without a delegated cgroup) cannot be: it is committed as it
- * runs, as with --no-pause.
- */
-async function withPause<T>(c: ContainerInfo, pause: boolean, fn: () => Promise<T>): Promise<T> {
-  if (!pause || c.status !== 'running' || c.paused || !c.cgroup) return fn()
-  await pauseContainer(c)
-  try {
-    return await fn()
-  } finally {
-    await unpauseContainer({ ...c, paused: true })
-  }
-}
-
 export async function commitContainer(c: ContainerInfo, o: CommitOptions): Promise<{ id: string }> {
   const layer = openContainerLayer(c, o.storeRoot)
   const store = new ImageStore({ root: o.storeRoot })
@@ -111,7 +96,7 @@ export async function commitContainer(c: ContainerInfo, o: CommitOptions): Promi
   applyChanges(structuredClone(base.config.config), o.changes ?? [])
   const lease = new StoreLease(o.storeRoot)
   try {
-    const made = await withPause(c, o.pause !== false, () => writeLayerBlob(store, layerEntries(layer))).catch((err: unknown) => {
+    const made = await whileFrozen(c, 'commit', o.pause !== false, () => writeLayerBlob(store, layerEntries(layer))).catch((err: unknown) => {
       throw readError(layer, err)
     })
     const { descriptor } = await commitLayerBlob(store, made, base.config.rootfs.diff_ids, lease)

@@ -21,7 +21,7 @@ export function register(program: Command): void {
     .option('-a, --author <name>', 'the image\'s author, e.g. "Jane Doe <jane@example.com>"')
     .option('-c, --change <instruction>', 'a Dockerfile instruction for the config: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR (repeatable)', (v: string, all: string[] | undefined) => [...(all ?? []), v])
     .option('-p, --pause', 'pause a running container during the commit (the default)')
-    .option('--no-pause', 'do not pause it')
+    .option('--no-pause', 'do not pause it (refused for a running container: its files could be swapped for links to the host while they are read)')
     .action(async (ref: string, target: string | undefined, flags: CommitFlags, cmd: Command) => {
       const storeRoot = globalOptions(cmd).root ?? defaultStoreRoot()
       const stateRoot = stateRootOf(cmd)

@@ -1,5 +1,4 @@
 import type { Command } from 'commander'
-import { createWriteStream, rmSync } from 'node:fs'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { defaultStoreRoot } from '../../paths.js'
@@ -22,18 +21,16 @@ export function register(program: Command): void {
       const { findContainer } = await import('../../runtime/container/containers.js')
       const { openContainerLayer } = await import('../../writable-layer/container-layer.js')
       const { exportContainer } = await import('../../writable-layer/export-container.js')
+      const { whileFrozen } = await import('../../writable-layer/while-frozen.js')
+      const { writeOutputFile } = await import('../../output-file.js')
       if (flags.output === undefined && process.stdout.isTTY) {
         throw new UsageError('cowardly refusing to save to a terminal. Use the -o flag or redirect')
       }
-      const layer = openContainerLayer(findContainer(stateRootOf(cmd), ref), storeRoot)
-      const tar = Readable.from(exportContainer(layer))
-      if (flags.output === undefined) return pipeline(tar, process.stdout)
-      try {
-        await pipeline(tar, createWriteStream(flags.output))
-      } catch (err) {
-        // no half archive left behind
-        rmSync(flags.output, { force: true })
-        throw err
-      }
+      const container = findContainer(stateRootOf(cmd), ref)
+      const layer = openContainerLayer(container, storeRoot)
+      // a running container is read frozen (writable-layer/while-frozen.ts)
+      await whileFrozen(container, 'export', true, () =>
+        flags.output === undefined ? pipeline(Readable.from(exportContainer(layer)), process.stdout) : writeOutputFile(flags.output, exportContainer(layer)),
+      )
     })
 }
