@@ -37,6 +37,16 @@ export function byteOrder(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b))
 }
 
+/** A directory's names; none once it is gone (removed by the running container meanwhile). */
+function namesIn(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return []
+    throw err
+  }
+}
+
 export function containerChanges(layer: ContainerLayer): Change[] {
   const changes: Change[] = []
   const changedDirs = new Set<string>()
@@ -45,16 +55,18 @@ export function containerChanges(layer: ContainerLayer): Change[] {
     if (!st.isDirectory() || !below.isDirectory()) return false
     const ids = owner(st)
     if (st.mode !== below.mode || ids.uid !== below.uid || ids.gid !== below.gid) return false
-    const holdsStub = readdirSync(join(layer.upperDir, rel)).some((n) => layer.isMountStub(`${rel}/${n}`))
+    const holdsStub = namesIn(join(layer.upperDir, rel)).some((n) => layer.isMountStub(`${rel}/${n}`))
     return holdsStub || st.mtimeMs === below.mtimeMs
   }
   const walk = (rel: string): void => {
-    const names = readdirSync(rel === '' ? layer.upperDir : join(layer.upperDir, rel)).sort(byteOrder)
+    const names = namesIn(rel === '' ? layer.upperDir : join(layer.upperDir, rel)).sort(byteOrder)
     for (const name of names) {
       const path = rel === '' ? name : `${rel}/${name}`
       if (layer.isMountStub(path)) continue
       const host = join(layer.upperDir, path)
-      const st = lstatSync(host)
+      // a running container's files come and go while they are listed: one gone is no change
+      const st = lstatSync(host, { throwIfNoEntry: false })
+      if (st === undefined) continue
       const abs = `/${path}`
       const below = layer.image.lookup(abs, false)
       let kind: ChangeKind

@@ -76,9 +76,10 @@ export function openContainerLayer(c: ContainerInfo, storeRoot: string): Contain
     if (known !== undefined) return known
     let stub = false
     if (stubs.has(path)) {
-      const st = lstatSync(join(upperDir, path))
+      const st = lstatSync(join(upperDir, path), { throwIfNoEntry: false })
       // an empty file or directory, or one holding only other stubs: anything else was written there
-      stub = st.isDirectory() ? readdirSync(join(upperDir, path)).every((n) => isMountStub(`${path}/${n}`)) : st.isFile() && st.size === 0
+      // (one gone meanwhile, in a running container, holds nothing to list)
+      stub = st === undefined || (st.isDirectory() ? readdirSync(join(upperDir, path)).every((n) => isMountStub(`${path}/${n}`)) : st.isFile() && st.size === 0)
     }
     made.set(path, stub)
     return stub

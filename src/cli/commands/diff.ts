@@ -12,9 +12,15 @@ export function register(program: Command): void {
     .action(async (ref: string, _flags: unknown, cmd: Command) => {
       const storeRoot = globalOptions(cmd).root ?? defaultStoreRoot()
       const { findContainer } = await import('../../runtime/container/containers.js')
-      const { openContainerLayer } = await import('../../writable-layer/container-layer.js')
+      const { openContainerLayer, readError } = await import('../../writable-layer/container-layer.js')
       const { containerChanges } = await import('../../writable-layer/container-changes.js')
-      const changes = containerChanges(openContainerLayer(findContainer(stateRootOf(cmd), ref), storeRoot))
+      const layer = openContainerLayer(findContainer(stateRootOf(cmd), ref), storeRoot)
+      let changes
+      try {
+        changes = containerChanges(layer)
+      } catch (err) {
+        throw readError(layer, err)
+      }
       writeStdout(changes.map((c) => `${c.kind} ${c.path}\n`).join(''))
     })
 }
