@@ -37,6 +37,7 @@ describe('local driver options and --mount volume-opt (no root)', () => {
     expect(() => checkLocalOptions({ o: 'size=1m' }, 'create v')).toThrow('create v: missing required option: "device"')
     expect(() => checkLocalOptions({ type: 'none', o: 'bind', device: 'rel/dir' }, 'create v')).toThrow('must be an absolute path')
     expect(() => checkLocalOptions({ type: 'tmpfs', device: 'tmpfs', size: '1g' }, 'create v')).toThrow('option "size"')
+    expect(() => checkLocalOptions({ type: 'nfs', o: 'addr=server', device: ':/export' }, 'create v')).toThrow('create v: type=nfs: a network filesystem would be mounted from the container\'s own network')
     expect(localVolumeMount({ type: 'tmpfs', device: 'tmpfs', o: 'size=100m,uid=1000' }, '/t', true)).toEqual({
       destination: '/t', type: 'tmpfs', source: 'tmpfs', options: ['size=100m', 'uid=1000', 'ro', 'nodev'],
     })

@@ -33,6 +33,7 @@ export function checkVolumeDriver(driver: string, context: string): void {
 // moby volume/local/local_unix.go validOpts and mandatoryOpts
 const VALID = new Set(['type', 'o', 'device', 'size'])
 const NEEDS: Record<string, string> = { device: 'type', type: 'device', o: 'device' }
+const NETWORK_TYPES = new Set(['nfs', 'nfs4', 'cifs', 'smb3'])
 
 /** Throws Docker's error for options the local driver refuses; `context` names the volume ("create data"). */
 export function checkLocalOptions(options: Readonly<Record<string, string>>, context: string): void {
@@ -42,6 +43,10 @@ export function checkLocalOptions(options: Readonly<Record<string, string>>, con
   if (options.size !== undefined) throw new UsageError(`${context}: option "size" needs project quotas on the volume's filesystem: not supported by mini-run`)
   for (const [key, needed] of Object.entries(NEEDS)) {
     if (options[key] !== undefined && options[needed] === undefined) throw new UsageError(`${context}: missing required option: "${needed}"`)
+  }
+  if (options.type !== undefined && NETWORK_TYPES.has(options.type)) {
+    // the NFS and SMB clients talk from the mounting process's network namespace, and moby resolves addr= first
+    throw new UsageError(`${context}: type=${options.type}: a network filesystem would be mounted from the container's own network, where its server may be out of reach: not supported by mini-run (mount it on the host and bind it: --opt type=none --opt o=bind --opt device=PATH)`)
   }
   if (isBind(options) && !isAbsolute(options.device!)) throw new UsageError(`${context}: the device of a bind, "${options.device}", must be an absolute path`)
 }
