@@ -7,6 +7,7 @@
 // (the joiner keeps lo); `start` joins the server again, or fails while it
 // is stopped. Everything runs in a network namespace of the test's own
 // (helpers/netns.ts).
+import { hostname } from 'node:os'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -129,6 +130,14 @@ describe.skipIf(!isRoot || !netavark)('network: --network container:X (needs roo
     ok(mr(['start', 'idle']))
     ok(mr(['start', 'later']))
     expect(ok(mr(['exec', 'later', 'sh', '-c', ASK]))).toMatch(/^hello from [0-9a-f]{12}\n$/)
+    // --uts host: the host's name, not a --hostname the user never gave
+    const uts = run(['--rm', '--network', 'container:idle', '--uts', 'host', BUSYBOX, 'hostname'])
+    expect([uts.status, uts.stdout, uts.stderr]).toEqual([0, `${hostname()}\n`, ''])
+    // the container to join removed since: its name, as the user gave it, not the id recorded
+    ok(mr(['stop', '-t', '0', 'later']))
+    ok(mr(['rm', '-f', 'idle']))
+    const gone = mr(['start', 'later'])
+    expect([gone.status, gone.stderr]).toEqual([1, 'mini-run: no such container: idle\n'])
   })
 
   it('a joiner adds no veth or lease and removing it leaves the server reachable; a stopped server takes its veth, and start joins it again', () => {

@@ -105,10 +105,10 @@ describe('compose network_mode', () => {
       projectName: 'p', projectDir: '/nonexistent', lookup: () => undefined, volumes: new Set(), networks: new Set(['default']), warnings: [],
     })
 
-  it('service:db depends on db, which starts first', () => {
+  it('service:db depends on db, which starts first, and restarts with it (the restart: true compose-go implies)', () => {
     const web = service({ network_mode: 'service:db' })
     expect(web.networkMode).toBe('service:db')
-    expect(web.dependsOn).toEqual({ db: { condition: 'service_started', required: true, restart: false } })
+    expect(web.dependsOn).toEqual({ db: { condition: 'service_started', required: true, restart: true } })
     expect(web.networks).toEqual({})
     expect(startWaves({ web, db: { dependsOn: {} } })).toEqual([['db'], ['web']])
   })

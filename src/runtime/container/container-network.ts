@@ -23,9 +23,9 @@ function notRunning(ref: string): MiniRunError {
   return new MiniRunError(`cannot join network of a non running container: ${ref}`, { code: 'ENOTRUNNING' })
 }
 
-function lookUp(stateRoot: string, ref: string): ContainerInfo {
+function lookUp(stateRoot: string, ref: string, by: string = ref): ContainerInfo {
   try {
-    return findContainer(stateRoot, ref)
+    return findContainer(stateRoot, by)
   } catch (err) {
     // by the id recorded at create: the same words with the name the user gave
     if ((err as MiniRunError).code === 'ENOCONTAINER') throw new MiniRunError(`no such container: ${ref}`, { code: 'ENOCONTAINER', cause: err })
@@ -58,10 +58,18 @@ export function networkContainerOf(o: Pick<RunOptions, 'network' | 'hostname' | 
 
 /** A pidfd of the process of container id (the start plan's container_process step); Docker's error unless it runs. */
 export function openRunningContainer(stateRoot: string, id: string, ref: string): number {
-  const x = lookUp(stateRoot, id)
+  const x = lookUp(stateRoot, ref, id)
   // before the check: X's teardown, if X stops after it, must find it (attach.ts). X
   // joined another's network itself: that one was marked by X's own start
-  if (x.network?.veth && !x.network.detached) writeFileSync(joinedMarker(stateRoot, x.id), '', { mode: 0o600 })
+  if (x.network?.veth && !x.network.detached) {
+    try {
+      writeFileSync(joinedMarker(stateRoot, x.id), '', { mode: 0o600 })
+    } catch (err) {
+      // X removed since it was read
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new MiniRunError(`no such container: ${ref}`, { code: 'ENOCONTAINER', cause: err })
+      throw err
+    }
+  }
   const fd = x.status === 'running' ? openContainerProcess(x) : undefined
   if (fd === undefined) throw notRunning(ref)
   return fd

@@ -116,9 +116,9 @@ export async function prepareContainer(given: RunOptions, planOnly = false): Pro
   // absolute: written into the state and the plan, read again from elsewhere
   const storeRoot = resolve(named.storeRoot ?? defaultStoreRoot())
   const stateRoot = resolve(named.stateRoot ?? defaultStateRoot())
-  // --network container:X: X's hostname is the container's too, as in Docker
+  // --network container:X: X's hostname is the container's too, as in Docker (--uts host: the host's)
   const joined = networkContainerOf(named, stateRoot, root)
-  const o = joined ? { ...named, hostname: joined.hostname } : named
+  const o = joined && named.uts !== 'host' ? { ...named, hostname: joined.hostname } : named
   const userns = userNamespace(o, root)
   const flags = checkFlags(o, root, userns !== undefined, userns !== undefined && userns !== 'auto' && userns.denySetgroups, stateRoot)
   const fs = await rootFilesystem(o, id, storeRoot, { inside: userns !== undefined, idmapped: userns === 'auto' })
