@@ -104,9 +104,8 @@ function joiningServices(project: Project, targets: ReadonlySet<string>, existin
 
 export async function up(ctx: ComposeContext, project: Project, o: UpOptions = {}): Promise<void> {
   const named = o.services?.length ? selectedServices(project, o.services) : Object.keys(project.services)
-  const existing = projectContainers(ctx.stateRoot, project.name)
   const targets = o.noDeps ? new Set(named) : withDependencies(project.services, named)
-  if (o.services?.length) for (const n of joiningServices(project, targets, existing)) targets.add(n)
+  if (o.services?.length) for (const n of joiningServices(project, targets, projectContainers(ctx.stateRoot, project.name))) targets.add(n)
   const services = Object.fromEntries([...targets].map((n) => [n, project.services[n]!]))
   startWaves(services, project.mainFile)
   const fileOf = (n: string) => project.serviceFiles[n] ?? project.mainFile
@@ -117,6 +116,8 @@ export async function up(ctx: ComposeContext, project: Project, o: UpOptions = {
   const imageIds = await ensureImages(ctx, project, [...targets].sort(), o, fileOf)
   ensureNetworks(ctx, project, new Set(Object.values(services).flatMap((s) => Object.keys(s.networks))), project.mainFile)
   ensureVolumes(ctx, project, new Set(Object.values(services).flatMap((s) => s.volumes.flatMap((v) => (v.type === 'volume' && v.source ? [v.source] : [])))), project.mainFile)
+  // read after the pulls and builds, which may take minutes
+  const existing = projectContainers(ctx.stateRoot, project.name)
 
   const started = new Map<string, Promise<void>>()
   const start = (name: string): Promise<void> => {
