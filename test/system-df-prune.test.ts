@@ -4,6 +4,7 @@
  * the bytes it reports, removing stopped containers and unused images but
  * never a running container or what it uses.
  */
+import { execFileSync } from 'node:child_process'
 import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -193,7 +194,10 @@ describe.skipIf(!isRoot)('system df and system prune (needs root: real container
   })
 
   it('prune --volumes removes the anonymous volumes no container uses, as Docker 23+: not named ones, not a running container\'s', async () => {
-    const run = (args: string[]) => env.run(['run', '--cgroup-parent', env.cgroupParent, '--rootfs', BUSYBOX_ROOTFS, ...args])
+    // a copy: a --rootfs run makes its volumes' mount points in the directory, which other tests share
+    const rootfs = join(env.dir, 'volumes-rootfs')
+    execFileSync('cp', ['-a', BUSYBOX_ROOTFS, rootfs])
+    const run = (args: string[]) => env.run(['run', '--cgroup-parent', env.cgroupParent, '--rootfs', rootfs, ...args])
     const volumes = () => env.run(['volume', 'ls', '-q']).stdout.split('\n').filter(Boolean).sort()
     // an anonymous volume holding 3000 bytes, its container removed: unused
     expect(run(['--name', 'anon-user', '-v', '/anon', 'sh', '-c', 'head -c 3000 /dev/zero > /anon/f']).status).toBe(0)
