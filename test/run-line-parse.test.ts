@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
 import { defineRun } from '../src/cli/commands/run.js'
+import { acceptBoolValues } from '../src/cli/bool-flag-values.js'
 import { addGlobalFlags } from '../src/cli/run-flag-specs.js'
 import { parseRunLine } from '../src/cli/run-line-parse.js'
 import { flagTables } from '../src/cli/run-line-tables.js'
@@ -46,6 +47,8 @@ function commanderParse(args: string[]): Parsed | undefined {
   defineRun(program).action((positional: string[], flags: Record<string, unknown>) => {
     got = { globals: program.opts(), positional, flags: { ...flags } }
   })
+  // as cli-program.ts does: Docker's --rm=false
+  acceptBoolValues(program)
   try {
     program.parse(['node', 'mini-run', ...args])
   } catch {
@@ -64,7 +67,7 @@ const value = fc.constantFrom('x', 'a=b', '-1', '', '--rm', 'busybox', '/a:/b:ro
 const flagToken: fc.Arbitrary<string[]> = fc.oneof(
   fc.tuple(fc.constantFrom(...runOptions), value, fc.nat(3)).map(([o, v, form]): string[] => {
     const name = form % 2 === 0 || !o.short ? o.long! : o.short
-    if (!o.required && !o.optional) return [name]
+    if (!o.required && !o.optional) return form === 2 ? [`${name}=${['true', 'false', '0', 'T', 'False', 'maybe'][v.length % 6]}`] : [name]
     if (form === 2) return [`${o.long}=${v}`]
     if (form === 3 && o.short) return [`${o.short}${v}`]
     return [name, v]
@@ -115,6 +118,10 @@ describe('the launcher\'s thin parser for run', () => {
       ['run', '--rm', '-a', 'stderr', '--attach=STDOUT', '-astdin', 'busybox', 'sh'],
       ['busybox', 'echo', 'hi'],
       ['--log-level', 'debug', 'run', '--rootfs', '/srv/root', '/bin/true'],
+      // Docker's boolean values (bool-flag-values.ts): the last spelling wins
+      ['run', '--rm=false', '--init=true', '-i', '--interactive=0', 'busybox', 'true'],
+      ['run', '--rm', '--rm=false', '--no-healthcheck=true', 'busybox'],
+      ['run', '--no-healthcheck', '--no-healthcheck=F', '--read-only=True', 'busybox'],
       // commander takes it too; run's action says what is missing
       ['run'],
     ]) {
@@ -133,6 +140,8 @@ describe('the launcher\'s thin parser for run', () => {
       ['run', '--help'],
       ['run', '--no-such-flag', 'busybox'],
       ['run', '--name'],
+      ['run', '--rm=maybe', 'busybox'],
+      ['run', '-d=false', 'busybox'],
       ['-v'],
       ['--debug', 'run', 'busybox'],
       ['ps', '-a'],

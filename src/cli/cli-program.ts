@@ -6,6 +6,7 @@
  * few it holds.
  */
 import { Command, CommanderError } from 'commander'
+import { acceptBoolValues } from './bool-flag-values.js'
 import { EXIT_COMMAND_ERROR, usageErrorExitCode } from './exit-codes.js'
 import { dockerUsageError } from './main-errors.js'
 import { reportError } from './report-error.js'
@@ -54,6 +55,7 @@ export async function cliMain(argv: string[], registerCommands: RegisterVerbs): 
   const verbWord = verb && isVerb(verb.word) ? verb.word : verb ? 'run' : undefined
   registerCommands(program, verbWord)
   dockerErrors(program)
+  acceptBoolValues(program)
   try {
     await program.parseAsync(argv)
     return exitCodeOrReaderGone(typeof process.exitCode === 'number' ? process.exitCode : 0)

@@ -17,6 +17,7 @@
  * parses the same.
  */
 import { basename } from 'node:path'
+import { parseBoolValue } from './bool-flag-values.js'
 import type { FlagSpec, FlagTables } from './run-line-tables.js'
 import { isDockerOnlyVerb, isVerb } from './verbs.js'
 
@@ -122,6 +123,18 @@ function parseOptions(table: FlagSpec[], input: readonly string[], passThrough: 
         const withValue = find(arg.slice(0, eq))
         if (withValue && withValue.value === 'required') {
           set(withValue, arg.slice(eq + 1))
+          continue
+        }
+        // Docker's --rm=false (bool-flag-values.ts): a value commander refuses is its to report
+        const on = withValue?.value === 'none' ? parseBoolValue(arg.slice(eq + 1)) : undefined
+        if (withValue && on !== undefined) {
+          const negation = on || withValue.negate ? undefined : table.find((s) => s.negate && s.key === withValue.key)
+          if (on || negation) set(negation ?? withValue, undefined)
+          else {
+            const fallback = table.find((s) => s.key === withValue.key && s.defaultValue !== undefined)?.defaultValue
+            if (fallback === undefined) delete values[withValue.key]
+            else values[withValue.key] = fallback
+          }
           continue
         }
       }
