@@ -90,6 +90,20 @@ describe.skipIf(!isRoot)('rm -f racing a restart (needs root: containers)', () =
     expect(readFileSync(join(ctl, 'lives'), 'utf8')).toBe('life\nlife\n')
   }, 60_000)
 
+  it('while the restart is under way, ps and inspect show the last exit (Restarting (3) ... ago), not an unknown one', async () => {
+    const { stateFile } = await restartingPaused('race-ps')
+    // held after the new process started and before its state is written: the old pid is gone, and so is its exit record
+    const status = env.run(['ps', '-a', '--filter', 'name=race-ps', '--format', '{{.Status}}']).stdout
+    expect(status).toMatch(/^Restarting \(3\) (Less than a second|\d+ seconds?) ago\n$/)
+    const [info] = JSON.parse(env.run(['inspect', 'race-ps']).stdout) as Array<{ State: { ExitCode: number; Restarting: boolean } }>
+    expect(info!.State).toMatchObject({ ExitCode: 3, Restarting: true })
+    writeFileSync(release, '')
+    await until('the restart to write its state', () => (JSON.parse(readFileSync(stateFile, 'utf8')) as { exitCode?: number }).exitCode === undefined, 20_000, 20)
+    expect(env.run(['ps', '--filter', 'name=race-ps', '--format', '{{.Status}}']).stdout).toMatch(/^Up /)
+    expect(env.run(['rm', '-f', 'race-ps']).status).toBe(0)
+    expect(env.leftovers()).toEqual([])
+  }, 60_000)
+
   it('stop stops what the restart started, and it stays stopped', async () => {
     const { ctl, sleeper, stateFile } = await restartingPaused('race-stop')
     const stopped = await racing(['stop', '-t', '1', 'race-stop'], stateFile)

@@ -8,7 +8,7 @@
  * leaves the container as it was: Created stays Created (Docker's rule for
  * a failed start; a failed `run` leaves nothing, run-foreground.ts).
  */
-import { rmSync } from 'node:fs'
+import { existsSync, rmSync } from 'node:fs'
 import { detachNetwork } from '../../network/index.js'
 import { pausePoint } from '../../crash-point.js'
 import { MiniRunError } from '../../errors.js'
@@ -52,7 +52,15 @@ export async function startExisting(stateRoot: string, c: ContainerInfo, o: Star
   if (c.network && !c.network.detached) detachNetwork(stateRoot, c.id, c.network)
   // a stopped container keeps no cgroup: its old leaf goes before a new one is made
   await releaseCgroup(stateRoot, c)
-  rmSync(exitFile(stateRoot, c.id), { force: true })
+  // Its last exit stays readable while this start is made: the record goes
+  // (the next exit writes its own) once the state holds its code and time,
+  // so a `ps` in between shows "Restarting (3) 2 seconds ago", not an exit
+  // it cannot know (255)
+  const exitPath = exitFile(stateRoot, c.id)
+  if (existsSync(exitPath)) {
+    if (c.exitCode !== undefined) updateState(stateRoot, c.id, (now) => ({ ...now, exitCode: c.exitCode, ...(c.finishedAt !== undefined && { finishedAt: c.finishedAt }) }))
+    rmSync(exitPath, { force: true })
+  }
   const plan = planStart(replanInput(c.startInput, c.spec, containerPathKind(c.startInput.network), o.monitor))
   // the network it had was given back when it exited: it attaches anew
   const before = readState(stateRoot, c.id)
