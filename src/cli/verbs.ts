@@ -27,6 +27,7 @@ export const VERB_NAMES = [
   'rename',
   'pause',
   'unpause',
+  'update',
   'container',
   'volume',
   'port',
@@ -70,7 +71,7 @@ export function isVerb(word: string): boolean {
  */
 const DOCKER_ONLY_VERBS: ReadonlySet<string> = new Set([
   'buildx', 'checkpoint', 'config', 'context', 'events', 'import',
-  'manifest', 'node', 'plugin', 'search', 'secret', 'service', 'stack', 'swarm', 'trust', 'update',
+  'manifest', 'node', 'plugin', 'search', 'secret', 'service', 'stack', 'swarm', 'trust',
 ])
 
 export function isDockerOnlyVerb(word: string): boolean {

@@ -4,12 +4,11 @@
  * the container had no v1 leaf for yet gets one now, and every process of
  * the container is moved into it. The record keeps the merged resources.
  */
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { MiniRunError } from '../errors.js'
 import type { SpecResources } from '../runtime/cgroup/cgroup-limits.js'
-import { placedLimitFiles, readCgroupHost, v1LeavesFor } from '../runtime/cgroup/cgroup-placement.js'
-import { cgroupPathIn, createV1Leaf } from '../runtime/cgroup/cgroup-v1.js'
+import { readCgroupHost, v1LeavesFor } from '../runtime/cgroup/cgroup-placement.js'
+import { cgroupPathIn } from '../runtime/cgroup/cgroup-v1.js'
+import { writeLiveLimits } from '../runtime/cgroup/live-limits.js'
 import { containerPids } from './container-procs.js'
 import { readRecord, statusOf, writeRecord } from './oci-state.js'
 
@@ -19,33 +18,8 @@ export function updateContainer(root: string, id: string, r: SpecResources): voi
   if (status === 'stopped' || status === 'creating') throw new MiniRunError('container not running', { code: 'ENOTRUNNING' })
   if (r.devices?.length) throw new MiniRunError('update of the device rules is not supported: they are fixed at create', { code: 'EUSAGE' })
   const needed = v1LeavesFor(r, readCgroupHost(), (mount, own) => cgroupPathIn(mount, own, rec.cgroupsPath), (c) => `--resources (${c})`)
-  const leaves = [...(rec.cgroupV1 ?? [])]
-  for (const leaf of needed) {
-    if (leaves.some((l) => l.controller === leaf.controller)) continue
-    createV1Leaf(leaf.path, leaf.controller)
-    for (const pid of containerPids(rec)) writeFileSync(join(leaf.path, 'cgroup.procs'), String(pid))
-    leaves.push(leaf)
-  }
+  const leaves = writeLiveLimits(r, { v2Leaf: rec.cgroup?.path, v1: rec.cgroupV1 ?? [], needed, pids: () => containerPids(rec) })
   if (leaves.length) rec.cgroupV1 = leaves
-  const files = placedLimitFiles(r, rec.cgroup?.path, leaves)
-  const failed: typeof files = []
-  for (const f of files) {
-    try {
-      writeFileSync(f.path, f.value)
-    } catch (err) {
-      // v1: memory+swap below the memory limit (or the reverse) is EINVAL
-      // until the other is written; try again once all are
-      if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw new MiniRunError(`write ${f.value} to ${f.path}: ${(err as Error).message}`, { cause: err })
-      failed.push(f)
-    }
-  }
-  for (const f of failed) {
-    try {
-      writeFileSync(f.path, f.value)
-    } catch (err) {
-      throw new MiniRunError(`write ${f.value} to ${f.path}: ${(err as Error).message}`, { cause: err })
-    }
-  }
   rec.spec = { ...rec.spec, linux: { ...rec.spec.linux, resources: mergeResources(rec.spec.linux.resources ?? {}, r) } }
   writeRecord(root, rec)
 }

@@ -22,6 +22,7 @@ import { register as registerStart } from './start.js'
 import { register as registerStats } from './stats.js'
 import { register as registerStop } from './stop.js'
 import { register as registerTop } from './top.js'
+import { register as registerUpdate } from './update.js'
 import { register as registerWait } from './wait.js'
 
 /** Docker's `container prune`: asks first unless -f, and says what it reclaimed. */
@@ -43,7 +44,7 @@ async function pruneContainers(flags: { force?: boolean }, cmd: Command): Promis
 /** Docker's `container VERB`: the same verbs as at the top, and `ls` for `ps`. */
 export function register(program: Command): void {
   const container = program.command('container').description('manage containers')
-  for (const add of [registerAttach, registerCommit, registerCp, registerCreate, registerDiff, registerExec, registerExport, registerKill, registerLogs, registerPause, registerUnpause, registerPs, registerRename, registerRestart, registerRm, registerRun, registerStart, registerStats, registerStop, registerTop, registerWait]) {
+  for (const add of [registerAttach, registerCommit, registerCp, registerCreate, registerDiff, registerExec, registerExport, registerKill, registerLogs, registerPause, registerUnpause, registerPs, registerRename, registerRestart, registerRm, registerRun, registerStart, registerStats, registerStop, registerTop, registerUpdate, registerWait]) {
     add(container)
   }
   container.commands.find((c) => c.name() === 'ps')!.name('ls').aliases(['ps', 'list'])

@@ -42,6 +42,7 @@ import { register as registerTop } from './top.js'
 import { register as registerStats } from './stats.js'
 import { register as registerRename } from './rename.js'
 import { register as registerPause, registerUnpause } from './pause.js'
+import { register as registerUpdate } from './update.js'
 import { register as registerVersion } from './version.js'
 import { register as registerInfo } from './info.js'
 import { register as registerHealthcheck } from './healthcheck.js'
@@ -71,6 +72,7 @@ const VERBS: Record<VerbName, (program: Command) => void> = {
   rename: registerRename,
   pause: registerPause,
   unpause: registerUnpause,
+  update: registerUpdate,
   container: registerContainer,
   volume: registerVolume,
   port: registerPort,

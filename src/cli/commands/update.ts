@@ -1,0 +1,46 @@
+/** `update [OPTIONS] CONTAINER...`: new limits and restart policy, as `docker update`. */
+import type { Command } from 'commander'
+import { UsageError } from '../../errors.js'
+import { eachContainer } from '../each-ref.js'
+import { stateRootOf } from '../state-root.js'
+
+interface Flags {
+  memory?: string
+  memorySwap?: string
+  pidsLimit?: string
+  cpus?: string
+  cpuShares?: string
+  restart?: string
+}
+
+export function register(program: Command): void {
+  program
+    .command('update')
+    .description('change the resource limits and restart policy of containers, at once for a running one')
+    .argument('<container...>')
+    .option('-m, --memory <bytes>', 'memory limit (e.g. 32m, 1g)')
+    .option('--memory-swap <bytes>', 'memory plus swap limit; -1 for unlimited swap')
+    .option('--pids-limit <n>', 'maximum number of tasks (-1 for unlimited)')
+    .option('--cpus <n>', 'number of CPUs, e.g. 0.5')
+    .option('-c, --cpu-shares <n>', 'relative CPU weight (1024 = default)')
+    .option('--restart <policy>', 'restart policy: no, on-failure[:max-retries], always, unless-stopped')
+    .action(async (refs: string[], flags: Flags, cmd: Command) => {
+      const { restart, ...resources } = flags
+      // Docker's CLI: update with nothing to change is refused before any container is looked at
+      if (restart === undefined && Object.values(resources).every((v) => v === undefined)) {
+        throw new UsageError('you must provide one or more flags when using this command')
+      }
+      const { parseRestartPolicy } = await import('../../runtime/container/restart-policy.js')
+      const { updatedLimits } = await import('../../runtime/cgroup/update-limits.js')
+      const policy = restart !== undefined ? parseRestartPolicy(restart) : undefined
+      // each value checked once, whatever the containers: a bad one changes none of them
+      updatedLimits(undefined, resources)
+      const stateRoot = stateRootOf(cmd)
+      const { findContainer } = await import('../../runtime/container/containers.js')
+      const { updateContainer } = await import('../../runtime/container/update-container.js')
+      await eachContainer(refs, async (ref) => {
+        updateContainer(stateRoot, findContainer(stateRoot, ref), { resources, ...(policy ? { restart: policy } : {}) })
+        process.stdout.write(`${ref}\n`)
+      })
+    })
+}

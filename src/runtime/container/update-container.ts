@@ -1,0 +1,77 @@
+/**
+ * `update`: a container's limits and restart policy changed after it was
+ * made, as `docker update` changes them. The new limits go into its spec
+ * (inspect's HostConfig, and what every later start writes) and, while it
+ * runs, into its cgroups at once (cgroup/live-limits.ts: the same files a
+ * start writes, in the same hierarchies). The restart policy is read from
+ * the state by the exit command its monitor runs (restart-policy.ts), so
+ * the one written here is the one the next exit is decided by.
+ *
+ * All of it, the cgroup writes included, happens in one updateState: the
+ * lock every writer of the state takes, so a stop, a restart or another
+ * update in between cannot lose this one or see half of it.
+ */
+import { relative } from 'node:path'
+import { MiniRunError } from '../../errors.js'
+import { checkControllers, flagOfController } from '../cgroup/cgroup-limits.js'
+import { readCgroupHost, v1LeavesFor } from '../cgroup/cgroup-placement.js'
+import { cgroupPathIn, v1Procs, type V1Leaf } from '../cgroup/cgroup-v1.js'
+import { writeLiveLimits } from '../cgroup/live-limits.js'
+import { updatedLimits, type UpdateFlags } from '../cgroup/update-limits.js'
+import { inspectState, type ContainerInfo } from './containers.js'
+import type { RestartPolicy } from './restart-policy.js'
+import { updateState, type ContainerState } from './state.js'
+
+export interface ContainerUpdate {
+  /** Docker's resource flags as given (-m, --memory-swap, --pids-limit, --cpus, --cpu-shares). */
+  resources?: UpdateFlags
+  restart?: RestartPolicy
+}
+
+export function updateContainer(stateRoot: string, c: Pick<ContainerInfo, 'id'>, u: ContainerUpdate): void {
+  updateState(stateRoot, c.id, (state) => {
+    const next: ContainerState = { ...state }
+    if (u.restart) {
+      // moby's daemon refuses it (container/container_unix.go UpdateContainer)
+      if (state.autoRemove && u.restart.name !== 'no') throw new MiniRunError('Restart policy cannot be updated because AutoRemove is enabled for the container', { code: 'ECONFLICT' })
+      next.restartPolicy = u.restart
+    }
+    if (u.resources && Object.values(u.resources).some((v) => v !== undefined)) Object.assign(next, withLimits(stateRoot, state, u.resources))
+    return next
+  })
+}
+
+/** The fields of the state the new limits change; the cgroups written if it runs. */
+function withLimits(stateRoot: string, state: ContainerState, flags: UpdateFlags): Partial<ContainerState> {
+  const { spec, startInput } = state
+  const short = state.id.slice(0, 12)
+  if (!spec || !startInput) throw new MiniRunError(`Cannot update container ${short}: its state does not record its spec (made by an older mini-run)`, { code: 'ENOSTARTINPUT' })
+  let limits: ReturnType<typeof updatedLimits>
+  try {
+    limits = updatedLimits(spec.linux.resources, flags)
+  } catch (err) {
+    // the daemon's words: "Cannot update container ID: ..."
+    throw new MiniRunError(`Cannot update container ${state.id}: ${(err as Error).message}`, { code: (err as MiniRunError).code, cause: err })
+  }
+  const leaf = startInput.cgroupPath
+  const mount = startInput.cgroupMount
+  if (!leaf || !mount) throw new MiniRunError(`Cannot update container ${short}: it has no cgroup of its own (--cgroup-parent "", or no cgroup hierarchy mini-run may write)`, { code: 'ENOCONTROLLER' })
+  let needed: V1Leaf[] = []
+  if (process.getuid?.() === 0) {
+    // where a start puts them (prepare-host.ts): under the caller's own cgroup in each v1 hierarchy, at the v2 leaf's path
+    needed = v1LeavesFor(limits.changed, readCgroupHost(), (m, own) => cgroupPathIn(m, own, relative(mount, leaf)), flagOfController, { removeParents: true })
+  } else {
+    checkControllers(mount, limits.changed)
+  }
+  const running = inspectState(stateRoot, state).status === 'running'
+  const recorded = state.cgroupV1 ?? startInput.cgroupV1 ?? []
+  const leaves = running && state.cgroup
+    ? writeLiveLimits(limits.changed, { v2Leaf: state.cgroup, v2Mount: state.cgroupMount, v1: recorded, needed, pids: () => v1Procs(state.cgroup!) })
+    : [...recorded, ...needed.filter((l) => !recorded.some((r) => r.controller === l.controller))]
+  const cgroupV1 = leaves.length ? leaves : undefined
+  return {
+    spec: { ...spec, linux: { ...spec.linux, resources: limits.merged } },
+    startInput: { ...startInput, cgroupV1 },
+    cgroupV1,
+  }
+}

@@ -1,0 +1,117 @@
+// `update`: a container's limits and restart policy changed after it was
+// made. A running one's limits are read back from its own cgroup files
+// (the v1 hierarchy a controller is bound to on a hybrid host, else v2:
+// /proc/PID/cgroup says which), then from inspect and after a new start.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { findV1Hierarchies } from '../src/runtime/cgroup/cgroup-v1.js'
+import { BUSYBOX, cgroup2, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+
+const MiB = 1024 * 1024
+
+/** The value of one of a process's limits, from the cgroup it is in: the v1 file if a v1 hierarchy has the controller, else the v2 one. */
+function limitOf(pid: number, controller: string, v1File: string, v2File: string): string {
+  const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n').map((l) => l.split(':'))
+  const v1 = lines.find(([, controllers]) => controllers!.split(',').includes(controller))
+  const hierarchy = findV1Hierarchies().find((h) => h.controllers.includes(controller))
+  if (v1 && hierarchy) return readFileSync(join(hierarchy.mount, v1[2]!, v1File), 'utf8').trim()
+  const v2 = lines.find(([id, controllers]) => id === '0' && controllers === '')
+  return readFileSync(join(cgroup2!, v2![2]!, v2File), 'utf8').trim()
+}
+
+describe.skipIf(!isRoot)('update (needs root)', () => {
+  let env: TestEnv
+  const inspect = (ref: string) => JSON.parse(env.run(['inspect', ref]).stdout)[0]
+  const pidOf = (ref: string) => inspect(ref).State.Pid as number
+  const detached = (name: string, ...args: string[]) => {
+    const r = env.run(['run', '-d', '--name', name, '--cgroup-parent', env.cgroupParent, ...args, BUSYBOX, 'sleep', '60'])
+    expect(r.stderr).toBe('')
+    return r.stdout.trim()
+  }
+  const until = async (what: string, predicate: () => boolean, ms = 15_000) => {
+    const end = Date.now() + ms
+    while (!predicate()) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+      await sleep(50)
+    }
+  }
+  beforeAll(async () => {
+    env = await makeTestEnv()
+  })
+  afterEach(() => {
+    const ids = env.run(['ps', '-a', '-q']).stdout.trim().split('\n').filter(Boolean)
+    if (ids.length) env.run(['rm', '-f', ...ids])
+    expect(env.leftovers()).toEqual([])
+  })
+  afterAll(() => env?.cleanup())
+
+  it('writes a running container\'s cgroup files at once, and keeps the limits for inspect and the next start', async () => {
+    detached('u1')
+    const r = env.run(['update', '--memory', '64m', '--pids-limit', '20', '--cpus', '0.5', 'u1'])
+    expect(r.stderr).toBe('')
+    expect(r.stdout).toBe('u1\n')
+    expect(r.status).toBe(0)
+    const check = (pid: number) => {
+      expect(limitOf(pid, 'memory', 'memory.limit_in_bytes', 'memory.max')).toBe(String(64 * MiB))
+      expect(limitOf(pid, 'pids', 'pids.max', 'pids.max')).toBe('20')
+      expect([limitOf(pid, 'cpu', 'cpu.cfs_quota_us', 'cpu.max')]).toContainEqual(expect.stringMatching(/^50000( 100000)?$/))
+    }
+    check(pidOf('u1'))
+    const host = inspect('u1').HostConfig
+    expect([host.Memory, host.MemorySwap, host.PidsLimit, host.NanoCpus]).toEqual([64 * MiB, 128 * MiB, 20, 500_000_000])
+    expect(env.run(['stop', '-t', '1', 'u1']).status).toBe(0)
+    expect(env.run(['start', 'u1']).status).toBe(0)
+    check(pidOf('u1'))
+  })
+
+  it('changes a created container\'s stored limits only; its start applies them', () => {
+    const created = env.run(['create', '--name', 'u2', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sleep', '60'])
+    expect(created.status).toBe(0)
+    expect(env.run(['container', 'update', '-m', '32m', '-c', '512', 'u2']).stdout).toBe('u2\n')
+    expect(inspect('u2').State.Status).toBe('created')
+    expect(inspect('u2').HostConfig.Memory).toBe(32 * MiB)
+    expect(inspect('u2').HostConfig.CpuShares).toBe(512)
+    expect(env.run(['start', 'u2']).status).toBe(0)
+    expect(limitOf(pidOf('u2'), 'memory', 'memory.limit_in_bytes', 'memory.max')).toBe(String(32 * MiB))
+  })
+
+  it('--restart reaches a running container: killed, it is started again', async () => {
+    detached('u3')
+    const before = pidOf('u3')
+    expect(env.run(['update', '--restart', 'always', 'u3']).stdout).toBe('u3\n')
+    expect(inspect('u3').HostConfig.RestartPolicy).toEqual({ Name: 'always', MaximumRetryCount: 0 })
+    process.kill(before, 'SIGKILL')
+    await until('a restart', () => {
+      const i = inspect('u3')
+      return i.RestartCount === 1 && i.State.Status === 'running' && i.State.Pid !== before
+    })
+  })
+
+  it('refuses as Docker does: no flag, a memory limit too small or above the swap set, swap below memory, --restart on --rm', () => {
+    const id = detached('u4', '-m', '32m')
+    const refused = (args: string[], message: string) => {
+      const r = env.run(['update', ...args, 'u4'])
+      expect([r.status, r.stdout, r.stderr]).toEqual([1, '', `mini-run: ${message}\n`])
+    }
+    refused([], 'you must provide one or more flags when using this command')
+    refused(['--memory', '4m'], 'minimum memory limit allowed is 6MB')
+    refused(['--memory', '64m', '--memory-swap', '32m'], 'minimum memory-swap limit should be larger than memory limit')
+    refused(['--memory', '128m'], `Cannot update container ${id}: Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time`)
+    expect(inspect('u4').HostConfig.Memory).toBe(32 * MiB)
+    env.run(['run', '-d', '--rm', '--name', 'u5', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sleep', '60'])
+    const rm = env.run(['update', '--restart', 'always', 'u5'])
+    expect([rm.status, rm.stdout, rm.stderr]).toEqual([1, '', 'mini-run: Restart policy cannot be updated because AutoRemove is enabled for the container\n'])
+    expect(env.run(['update', '--restart', 'no', 'u5']).stdout).toBe('u5\n')
+  })
+
+  it('goes on past a container that does not exist, and exits 1', () => {
+    detached('u6')
+    const r = env.run(['update', '--pids-limit', '30', 'nosuch', 'u6'])
+    expect(r.stdout).toBe('u6\n')
+    expect(r.stderr).toBe('mini-run: no such container: nosuch\n')
+    expect(r.status).toBe(1)
+    expect(limitOf(pidOf('u6'), 'pids', 'pids.max', 'pids.max')).toBe('30')
+  })
+})

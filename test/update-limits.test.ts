@@ -1,0 +1,44 @@
+// `update`'s limits merged into a container's, as moby's daemon merges them
+// (pure: the cgroup writes are in test/update-container.test.ts).
+import { describe, expect, it } from 'vitest'
+import { updatedLimits } from '../src/runtime/cgroup/update-limits.js'
+
+const MiB = 1024 * 1024
+
+describe('updatedLimits', () => {
+  it('replaces what is given and keeps the rest; changed holds only the updated sections', () => {
+    const current = { memory: { limit: 32 * MiB, swap: 64 * MiB }, pids: { limit: 10 }, cpu: { shares: 512 } }
+    const { changed, merged } = updatedLimits(current, { pidsLimit: '20', cpus: '0.5' })
+    expect(changed).toEqual({ pids: { limit: 20 }, cpu: { shares: 512, period: 100_000, quota: 50_000 } })
+    expect(merged).toEqual({ memory: { limit: 32 * MiB, swap: 64 * MiB }, pids: { limit: 20 }, cpu: { shares: 512, period: 100_000, quota: 50_000 } })
+  })
+
+  it('a first memory limit gets run\'s default swap; a later one keeps the swap limit it fits under', () => {
+    expect(updatedLimits(undefined, { memory: '64m' }).merged.memory).toEqual({ limit: 64 * MiB, swap: 128 * MiB })
+    expect(updatedLimits({ memory: { limit: 32 * MiB, swap: 64 * MiB } }, { memory: '48m' }).merged.memory).toEqual({ limit: 48 * MiB, swap: 64 * MiB })
+    expect(updatedLimits({ memory: { limit: 32 * MiB, swap: -1 } }, { memory: '1g' }).merged.memory).toEqual({ limit: 1024 * MiB, swap: -1 })
+  })
+
+  it('refuses a memory limit above the memory+swap limit set, in Docker\'s words, unless the swap comes with it', () => {
+    const current = { memory: { limit: 32 * MiB, swap: 64 * MiB } }
+    expect(() => updatedLimits(current, { memory: '128m' })).toThrow(
+      /^Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time$/,
+    )
+    expect(updatedLimits(current, { memory: '128m', memorySwap: '256m' }).merged.memory).toEqual({ limit: 128 * MiB, swap: 256 * MiB })
+  })
+
+  it('--memory-swap alone keeps the memory limit and may not go below it; without a memory limit it is refused', () => {
+    const current = { memory: { limit: 32 * MiB, swap: 64 * MiB } }
+    expect(updatedLimits(current, { memorySwap: '-1' }).changed.memory).toEqual({ limit: 32 * MiB, swap: -1 })
+    expect(() => updatedLimits(current, { memorySwap: '16m' })).toThrow(/minimum memory-swap limit should be larger than memory limit/)
+    expect(() => updatedLimits(undefined, { memorySwap: '1g' })).toThrow(/always set the memory limit/)
+  })
+
+  it('checks each value as run does', () => {
+    expect(() => updatedLimits(undefined, { memory: '4m' })).toThrow(/^minimum memory limit allowed is 6MB$/)
+    expect(() => updatedLimits(undefined, { cpus: '-1' })).toThrow(/invalid --cpus/)
+    expect(() => updatedLimits(undefined, { pidsLimit: 'x' })).toThrow(/invalid --pids-limit/)
+    // Docker's CLI sends no pids limit for 0
+    expect(updatedLimits(undefined, { pidsLimit: '0' }).changed).toEqual({})
+  })
+})
