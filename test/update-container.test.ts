@@ -2,11 +2,11 @@
 // made. A running one's limits are read back from its own cgroup files
 // (the v1 hierarchy a controller is bound to on a hybrid host, else v2:
 // /proc/PID/cgroup says which), then from inspect and after a new start.
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { findV1Hierarchies } from '../src/runtime/cgroup/cgroup-v1.js'
+import { findV1Hierarchies, ownCgroups } from '../src/runtime/cgroup/cgroup-v1.js'
 import { BUSYBOX, cgroup2, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 
 const MiB = 1024 * 1024
@@ -44,6 +44,10 @@ describe.skipIf(!isRoot)('update (needs root)', () => {
     const ids = env.run(['ps', '-a', '-q']).stdout.trim().split('\n').filter(Boolean)
     if (ids.length) env.run(['rm', '-f', ...ids])
     expect(env.leftovers()).toEqual([])
+    // the v1 leaves update made went with their containers, and the parents mini-run made for them
+    const own = ownCgroups().v1
+    const v1Parents = findV1Hierarchies().map((h) => join(h.mount, own.get(h.controllers[0]!) ?? '/', env.cgroupParent))
+    expect(v1Parents.filter((dir) => existsSync(dir))).toEqual([])
   })
   afterAll(() => env?.cleanup())
 
@@ -100,6 +104,9 @@ describe.skipIf(!isRoot)('update (needs root)', () => {
     refused(['--memory', '64m', '--memory-swap', '32m'], 'minimum memory-swap limit should be larger than memory limit')
     refused(['--memory', '128m'], `Cannot update container ${id}: Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time`)
     expect(inspect('u4').HostConfig.Memory).toBe(32 * MiB)
+    // the swap alone, for a container with a memory limit: fine
+    expect(env.run(['update', '--memory-swap', '-1', 'u4']).stdout).toBe('u4\n')
+    expect(inspect('u4').HostConfig.MemorySwap).toBe(-1)
     env.run(['run', '-d', '--rm', '--name', 'u5', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sleep', '60'])
     const rm = env.run(['update', '--restart', 'always', 'u5'])
     expect([rm.status, rm.stdout, rm.stderr]).toEqual([1, '', 'mini-run: Restart policy cannot be updated because AutoRemove is enabled for the container\n'])

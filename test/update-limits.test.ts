@@ -1,7 +1,7 @@
 // `update`'s limits merged into a container's, as moby's daemon merges them
 // (pure: the cgroup writes are in test/update-container.test.ts).
 import { describe, expect, it } from 'vitest'
-import { updatedLimits } from '../src/runtime/cgroup/update-limits.js'
+import { checkUpdateFlags, updatedLimits } from '../src/runtime/cgroup/update-limits.js'
 
 const MiB = 1024 * 1024
 
@@ -40,5 +40,13 @@ describe('updatedLimits', () => {
     expect(() => updatedLimits(undefined, { pidsLimit: 'x' })).toThrow(/invalid --pids-limit/)
     // Docker's CLI sends no pids limit for 0
     expect(updatedLimits(undefined, { pidsLimit: '0' }).changed).toEqual({})
+  })
+
+  it('checks the flags before any container: --memory-swap alone passes, a bad size or a pair that does not fit does not', () => {
+    expect(() => checkUpdateFlags({ memorySwap: '-1' })).not.toThrow()
+    expect(() => checkUpdateFlags({ memorySwap: 'lots' })).toThrow(/invalid --memory-swap "lots"/)
+    expect(() => checkUpdateFlags({ memory: '4m' })).toThrow(/minimum memory limit allowed is 6MB/)
+    expect(() => checkUpdateFlags({ memory: '64m', memorySwap: '32m' })).toThrow(/^minimum memory-swap limit should be larger than memory limit$/)
+    expect(() => checkUpdateFlags({ pidsLimit: '0', cpuShares: '512' })).not.toThrow()
   })
 })

@@ -31,10 +31,10 @@ export function register(program: Command): void {
         throw new UsageError('you must provide one or more flags when using this command')
       }
       const { parseRestartPolicy } = await import('../../runtime/container/restart-policy.js')
-      const { updatedLimits } = await import('../../runtime/cgroup/update-limits.js')
+      const { checkUpdateFlags } = await import('../../runtime/cgroup/update-limits.js')
       const policy = restart !== undefined ? parseRestartPolicy(restart) : undefined
       // each value checked once, whatever the containers: a bad one changes none of them
-      updatedLimits(undefined, resources)
+      checkUpdateFlags(resources)
       const stateRoot = stateRootOf(cmd)
       const { findContainer } = await import('../../runtime/container/containers.js')
       const { updateContainer } = await import('../../runtime/container/update-container.js')

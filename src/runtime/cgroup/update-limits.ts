@@ -15,7 +15,7 @@
  * `merged` what the container keeps for inspect and its next start.
  */
 import { MiniRunError } from '../../errors.js'
-import { resourcesFromFlags, type ResourceFlags, type SpecResources } from './cgroup-limits.js'
+import { parseSize, resourcesFromFlags, type ResourceFlags, type SpecResources } from './cgroup-limits.js'
 
 export type UpdateFlags = ResourceFlags
 
@@ -28,6 +28,17 @@ export function updatedLimits(current: SpecResources | undefined, f: UpdateFlags
   const cpu = resourcesFromFlags({ cpus: f.cpus, cpuShares: f.cpuShares })?.cpu
   if (cpu) changed.cpu = { ...old.cpu, ...cpu }
   return { changed, merged: { ...old, ...changed } }
+}
+
+/**
+ * The values checked before any container is looked at: a size, a number,
+ * the memory minimum, the memory pair when both are given. --memory-swap
+ * alone is for a container that has a memory limit: updatedLimits checks it.
+ */
+export function checkUpdateFlags(f: UpdateFlags): void {
+  // both given: the pair too, as the daemon checks it before it looks at the container
+  resourcesFromFlags({ ...f, memorySwap: f.memory !== undefined ? f.memorySwap : undefined, pidsLimit: f.pidsLimit === '0' ? undefined : f.pidsLimit })
+  if (f.memory === undefined && f.memorySwap !== undefined && f.memorySwap !== '-1') parseSize(f.memorySwap, '--memory-swap')
 }
 
 function updatedMemory(old: SpecResources['memory'], f: UpdateFlags): NonNullable<SpecResources['memory']> {
