@@ -13,16 +13,10 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { miniRunAsync } from './helpers/cli.js'
+import { waitsForLock } from './helpers/locks.js'
 import { until } from './helpers/until.js'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 
-
-/** Whether pid waits for a file lock (/proc/locks: a blocked request shows as "->"). */
-function waitsForLock(pid: number): boolean {
-  return readFileSync('/proc/locks', 'utf8')
-    .split('\n')
-    .some((l) => l.includes('->') && l.split(/\s+/).includes(String(pid)))
-}
 
 /** Processes whose command line is exactly argv. */
 function processesOf(argv: string[]): number[] {

@@ -2,11 +2,13 @@
 // made. A running one's limits are read back from its own cgroup files
 // (the v1 hierarchy a controller is bound to on a hybrid host, else v2:
 // /proc/PID/cgroup says which), then from inspect and after a new start.
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { findV1Hierarchies, ownCgroups } from '../src/runtime/cgroup/cgroup-v1.js'
+import { miniRunAsync } from './helpers/cli.js'
+import { waitsForLock } from './helpers/locks.js'
 import { BUSYBOX, cgroup2, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 
 const MiB = 1024 * 1024
@@ -120,5 +122,26 @@ describe.skipIf(!isRoot)('update (needs root)', () => {
     expect(r.stderr).toBe('mini-run: no such container: nosuch\n')
     expect(r.status).toBe(1)
     expect(limitOf(pidOf('u6'), 'pids', 'pids.max', 'pids.max')).toBe('30')
+  })
+
+  it('holds the lock of the state\'s writers from its read to its write: an update that comes meanwhile waits, and both are kept', async () => {
+    detached('u7')
+    const globals = ['--root', env.storeRoot, '--state', env.stateRoot]
+    const release = join(env.dir, 'u7-release')
+    const first = miniRunAsync([...globals, 'update', '--pids-limit', '30', 'u7'], { env: { ...process.env, MINI_RUN_PAUSE_AT: 'update:before-write', MINI_RUN_PAUSE_FILE: release } })
+    try {
+      await until('the first update to pause', () => existsSync(`${release}.paused`))
+      const second = miniRunAsync([...globals, 'update', '--restart', 'always', 'u7'])
+      await until('the second update to wait for the lock', () => waitsForLock(second.child.pid!))
+      writeFileSync(release, '')
+      const [a, b] = await Promise.all([first.done, second.done])
+      expect([a.status, a.stdout, b.status, b.stdout]).toEqual([0, 'u7\n', 0, 'u7\n'])
+    } finally {
+      // a failed wait must not leave the first update paused
+      writeFileSync(release, '')
+      await first.done
+    }
+    const host = inspect('u7').HostConfig
+    expect([host.PidsLimit, host.RestartPolicy]).toEqual([30, { Name: 'always', MaximumRetryCount: 0 }])
   })
 })

@@ -12,6 +12,7 @@
  * update in between cannot lose this one or see half of it.
  */
 import { relative } from 'node:path'
+import { pausePoint } from '../../crash-point.js'
 import { MiniRunError } from '../../errors.js'
 import { checkControllers, flagOfController } from '../cgroup/cgroup-limits.js'
 import { readCgroupHost, v1LeavesFor } from '../cgroup/cgroup-placement.js'
@@ -37,6 +38,7 @@ export function updateContainer(stateRoot: string, c: Pick<ContainerInfo, 'id'>,
       next.restartPolicy = u.restart
     }
     if (u.resources && Object.values(u.resources).some((v) => v !== undefined)) Object.assign(next, withLimits(stateRoot, state, u.resources))
+    pausePoint('update:before-write')
     return next
   })
 }
