@@ -21,7 +21,7 @@ import { DEFAULT_BRIDGE, DEFAULT_NETWORK } from './networks.js'
 import { netavarkOptions, runNetavark, type NetavarkOptions, type NetavarkStatus } from './netavark.js'
 import { startPasta, stopPasta, type PastaProcess } from './pasta.js'
 import type { PortMapping } from './port-spec.js'
-import type { NetworkPlan } from './plan-network.js'
+import { publishedPorts, type NetworkPlan } from './plan-network.js'
 import { netnsPin, pinNamespace, unpin, withContainerNetworkLock } from './netns-pin.js'
 import { removeFile } from '../remove-file.js'
 
@@ -98,7 +98,8 @@ export function netavark(action: 'setup' | 'teardown', stateRoot: string, pin: s
  */
 export function attachNetwork(plan: NetworkPlan, ctx: AttachContext, pid: number): NetworkRecord | undefined {
   if (plan.mode !== 'bridge' && plan.mode !== 'pasta') return undefined
-  const record: NetworkRecord = { mode: plan.mode, networks: plan.attachments.map((a) => a.network.name), ports: plan.ports, ...(plan.exposed ? { exposed: plan.exposed } : {}) }
+  const ports = publishedPorts(plan)
+  const record: NetworkRecord = { mode: plan.mode, networks: plan.attachments.map((a) => a.network.name), ports, ...(plan.exposed ? { exposed: plan.exposed } : {}) }
   // (a bridge's lease is found by the container's id without a record: its first save comes with netavark's input)
   if (plan.mode === 'pasta') ctx.save(record)
   try {
@@ -106,11 +107,11 @@ export function attachNetwork(plan: NetworkPlan, ctx: AttachContext, pid: number
       ctx.stateRoot,
       ctx.id,
       {
-        networks: plan.attachments.map((a) => ({ name: a.network.name, subnet: a.network.subnet, gateway: a.network.gateway, ...(a.ip ? { ip: a.ip } : {}) })),
-        ports: plan.ports,
+        networks: plan.attachments.map((a) => ({ name: a.network.name, subnet: a.network.subnet, gateway: a.network.gateway, ...(a.ip ? { ip: a.ip } : {}), ...(a.network.ipRange ? { ipRange: a.network.ipRange } : {}) })),
+        ports,
       },
       // the host's sockets matter only to ports (reading them: ~8 ms)
-      plan.ports.length ? hostListeners() : [],
+      ports.length ? hostListeners() : [],
     )
     record.ports = lease.ports
     if (plan.mode === 'bridge') {

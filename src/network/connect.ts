@@ -49,7 +49,7 @@ export function connectContainer(storeRoot: string, stateRoot: string, ref: stri
   const lease = takeLease(stateRoot, c.id, {
     networks: [
       ...endpoints.map((e) => ({ name: e.network, subnet: netavark.network_info[e.network]!.subnets[0]!.subnet, gateway: e.gateway, ip: e.ip })),
-      { name: def.name, subnet: def.subnet, gateway: def.gateway, ...(o.ip ? { ip: o.ip } : {}) },
+      { name: def.name, subnet: def.subnet, gateway: def.gateway, ...(o.ip ? { ip: o.ip } : {}), ...(def.ipRange ? { ipRange: def.ipRange } : {}) },
     ],
     ports: held?.ports ?? record.ports,
   }, hostListeners())

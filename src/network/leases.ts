@@ -29,7 +29,8 @@ export interface Lease {
 }
 
 export interface LeaseRequest {
-  networks: { name: string; subnet: string; gateway: string; ip?: string }[]
+  /** ipRange: a free address is taken from there only (network create --ip-range); a static ip may be anywhere in the subnet. */
+  networks: { name: string; subnet: string; gateway: string; ip?: string; ipRange?: string }[]
   ports: PortMapping[]
 }
 
@@ -139,14 +140,15 @@ export function takeLease(
         ips[net.name] = net.ip
         continue
       }
+      const range = net.ipRange !== undefined ? parseCidr(net.ipRange) : subnet
       let found: number | undefined
-      for (let ip = subnet.network + 1; ip < subnet.network + size(subnet) - 1; ip++) {
+      for (let ip = Math.max(range.network, subnet.network + 1); ip < range.network + size(range) && ip < subnet.network + size(subnet) - 1; ip++) {
         if (ip !== gateway && !taken.has(ip)) {
           found = ip
           break
         }
       }
-      if (found === undefined) throw new MiniRunError(`network ${net.name} (${net.subnet}) has no free address left`, { code: 'EADDRNOTAVAIL' })
+      if (found === undefined) throw new MiniRunError(`network ${net.name} (${net.ipRange !== undefined ? `${net.subnet}, ip-range ${net.ipRange}` : net.subnet}) has no free address left`, { code: 'EADDRNOTAVAIL' })
       ips[net.name] = formatIp(found)
     }
 

@@ -85,11 +85,14 @@ export function netavarkOptions(o: {
       network_interface: a.network.bridge,
       subnets: [{ subnet: a.network.subnet, gateway: a.network.gateway }],
       ipv6_enabled: false,
-      internal: false,
+      // netavark 1.4 (bridge.rs): no default route in the container, the
+      // bridge's forwarding sysctl 0, and no firewall rules at all (no
+      // masquerade, no port forwarding): reachable only on the bridge
+      internal: a.network.internal === true,
       dns_enabled: a.dns,
       // Docker's networks cannot reach each other: netavark's isolate
       // drops forwarding between two isolated bridges
-      options: { isolate: 'true' },
+      options: { isolate: 'true', ...(a.network.mtu !== undefined ? { mtu: String(a.network.mtu) } : {}) },
       // "host-local" is podman's name for "the caller did the IPAM": static_ips are assigned as given
       ipam_options: { driver: 'host-local' },
     }

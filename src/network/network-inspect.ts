@@ -7,6 +7,7 @@
 import { listContainers, type ContainerInfo } from '../runtime/container/containers.js'
 import { networkMode } from '../runtime/container/filter-containers.js'
 import { isRoot } from '../paths.js'
+import { BRIDGE_NAME_OPTION, MTU_OPTION } from './create-options.js'
 import { findNetwork } from './networks.js'
 
 /** Containers with a network record naming it. */
@@ -45,6 +46,7 @@ function modeNetwork(stateRoot: string, mode: ModeNetwork): Record<string, unkno
     EnableIPv6: false,
     IPAM: { Driver: 'default', Config: [] },
     Internal: false,
+    Attachable: false,
     Containers: containers,
     Options: {},
     Labels: {},
@@ -69,10 +71,11 @@ export function inspectNetwork(storeRoot: string, stateRoot: string, name: strin
     Scope: 'local',
     Driver: def.driver,
     EnableIPv6: false,
-    IPAM: { Driver: 'default', Config: [{ Subnet: def.subnet, Gateway: def.gateway }] },
-    Internal: false,
+    IPAM: { Driver: 'default', Config: [{ Subnet: def.subnet, ...(def.ipRange ? { IPRange: def.ipRange } : {}), Gateway: def.gateway }] },
+    Internal: def.internal === true,
+    Attachable: def.attachable === true,
     Containers: containers,
-    Options: { 'com.docker.network.bridge.name': def.bridge },
+    Options: { [BRIDGE_NAME_OPTION]: def.bridge, ...(def.mtu !== undefined ? { [MTU_OPTION]: String(def.mtu) } : {}) },
     DNSEnabled: def.dns,
     Labels: def.labels ?? {},
   }

@@ -47,7 +47,7 @@ export function listNetworkEntries(storeRoot: string): NetworkListEntry[] {
     name: d.name,
     driver: d.driver,
     scope: 'local',
-    internal: false,
+    internal: d.internal === true,
     ipv6: false,
     labels: d.labels ?? {},
     created: d.created,

@@ -10,6 +10,7 @@ import { MiniRunError, UsageError } from '../errors.js'
 import * as lockCalls from '../native/lock-calls.js'
 import { isRoot } from '../paths.js'
 import { randomHex } from '../random.js'
+import { bridgeOptions, checkIpRange } from './create-options.js'
 import { formatCidr, formatIp, isHostAddress, overlaps, parseCidr, parseIp, type Cidr } from './ipv4.js'
 import type { HostRoute } from './host-net.js'
 
@@ -28,6 +29,14 @@ export interface NetworkDef {
   dns: boolean
   /** network create --label (compose finds its networks by theirs). */
   labels?: Record<string, string>
+  /** --internal: no route out, no NAT, no published ports (netavark's `internal`). */
+  internal?: boolean
+  /** --attachable: Docker's flag for swarm's overlay networks; a local bridge is attachable anyway. */
+  attachable?: boolean
+  /** --ip-range: containers' addresses come from this part of the subnet. */
+  ipRange?: string
+  /** -o com.docker.network.driver.mtu: the veths' MTU (netavark's `mtu`). */
+  mtu?: number
 }
 
 export const DEFAULT_NETWORK = 'bridge'
@@ -135,7 +144,14 @@ export interface CreateNetworkOptions {
   name: string
   subnet?: string
   gateway?: string
+  ipRange?: string
   labels?: Record<string, string>
+  internal?: boolean
+  attachable?: boolean
+  /** Refused: mini-run's networks are IPv4 only (ipv4.ts). */
+  ipv6?: boolean
+  /** -o KEY=VALUE: the bridge driver's options (create-options.ts). */
+  options?: Record<string, string>
 }
 
 /** `network create`: a new bridge network, its subnet checked against the host's routes and the other networks. */
@@ -143,6 +159,10 @@ export function createNetwork(storeRoot: string, o: CreateNetworkOptions, routes
   if (!NETWORK_NAME.test(o.name)) throw new UsageError(`invalid network name "${o.name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`)
   if (RESERVED_NAMES.has(o.name)) throw new UsageError(`network name "${o.name}" is reserved: it names a network mode`)
   if (o.gateway !== undefined && o.subnet === undefined) throw new UsageError('--gateway needs --subnet')
+  // docker/cli's consolidateIpam: a range belongs to the subnet given with it
+  if (o.ipRange !== undefined && o.subnet === undefined) throw new UsageError(`no matching subnet for range ${o.ipRange}`)
+  if (o.ipv6) throw new UsageError('--ipv6 is not supported: mini-run\'s networks are IPv4 only')
+  const bridgeOpts = bridgeOptions(o.options ?? {})
   return withNetworksLock(storeRoot, () => {
     const existing = listNetworks(storeRoot)
     if (existing.some((n) => n.name === o.name)) throw new MiniRunError(`network with name ${o.name} already exists`, { code: 'ENETWORKEXISTS' })
@@ -158,24 +178,32 @@ export function createNetwork(storeRoot: string, o: CreateNetworkOptions, routes
       if (!free) throw new MiniRunError('no free /24 left in 10.92.0.0/16 for a new network: give --subnet', { code: 'ESUBNETCLASH' })
       subnet = free
     }
+    if (o.ipRange !== undefined) checkIpRange(o.ipRange, subnet)
     let gateway = subnet.network + 1
     if (o.gateway !== undefined) {
       gateway = parseIp(o.gateway, 'gateway')
       if (!isHostAddress(subnet, gateway)) throw new UsageError(`gateway ${o.gateway} is not a host address of ${formatCidr(subnet)}`)
     }
     const bridges = new Set(existing.map((n) => n.bridge))
+    const same = existing.find((n) => n.bridge === bridgeOpts.bridge)
+    // moby's bridge driver: two networks on one bridge would share its rules and addresses
+    if (same) throw new MiniRunError(`cannot create network ${o.name}: conflicts with network ${same.name} (${same.bridge}): networks have same bridge name`, { code: 'ENETWORKEXISTS' })
     let k = 1
     while (bridges.has(`mini-run${k}`)) k++
     const def: NetworkDef = {
       name: o.name,
       id: randomHex(32),
       driver: 'bridge',
-      bridge: `mini-run${k}`,
+      bridge: bridgeOpts.bridge ?? `mini-run${k}`,
       subnet: formatCidr(subnet),
       gateway: formatIp(gateway),
       created: new Date().toISOString(),
       dns: true,
       ...(o.labels && Object.keys(o.labels).length ? { labels: o.labels } : {}),
+      ...(o.internal ? { internal: true } : {}),
+      ...(o.attachable ? { attachable: true } : {}),
+      ...(o.ipRange !== undefined ? { ipRange: o.ipRange } : {}),
+      ...(bridgeOpts.mtu !== undefined ? { mtu: bridgeOpts.mtu } : {}),
     }
     checkSubnetFree(def, routes)
     const file = join(networksDir(storeRoot), `${def.name}.json`)

@@ -248,6 +248,17 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
   return plan
 }
 
+/**
+ * The ports a start publishes. Docker publishes through the network that is
+ * the container's way out; on internal networks alone it has none, and -p
+ * binds nothing (moby#36174): accepted, as there, and `port` shows nothing.
+ * Decided at each start, not at create: a created container that `network
+ * connect` puts on a network with a way out publishes them, as in Docker.
+ */
+export function publishedPorts(plan: Pick<NetworkPlan, 'mode' | 'attachments' | 'ports'>): PortMapping[] {
+  return plan.mode === 'bridge' && plan.attachments.every((a) => a.network.internal) ? [] : plan.ports
+}
+
 /** One of moreNetworks, checked as --network's is. */
 function moreAttachment(more: NonNullable<NetworkFlags['moreNetworks']>[number], taken: PlannedAttachment[], ctx: NetworkContext): PlannedAttachment {
   const def = findNetwork(ctx.storeRoot, more.name)
@@ -270,7 +281,8 @@ function moreAttachment(more: NonNullable<NetworkFlags['moreNetworks']>[number],
 
 function explainNetwork(plan: NetworkPlan, ctx: NetworkContext): ExplainLine[] {
   const out: ExplainLine[] = []
-  const ports = plan.ports.length ? `; host ports for ${formatPorts(plan.ports).replace(/(^|, )[\d.]+:0->/g, '$1<free>->')}` : ''
+  const published = publishedPorts(plan)
+  const ports = published.length ? `; host ports for ${formatPorts(published).replace(/(^|, )[\d.]+:0->/g, '$1<free>->')}` : plan.ports.length ? '; no host ports: -p publishes nothing on internal networks alone' : ''
   const leases = join(ctx.stateRoot, 'network', 'leases.json')
   if (plan.mode === 'bridge') {
     const nets = plan.attachments.map((a) => `${a.ip ?? 'a free address'} in ${a.network.name} (${a.network.subnet})`).join(', ')
@@ -278,7 +290,7 @@ function explainNetwork(plan: NetworkPlan, ctx: NetworkContext): ExplainLine[] {
       what: `take a lease in ${leases} under flock: ${nets}${ports}`,
       why: 'IPAM is mini-run\'s, as podman\'s is (netavark is given static addresses); the lease names the container before anything exists, so rm -f gives it back after any crash',
     })
-    const a = plan.attachments.map((x) => `${x.network.name}: bridge ${x.network.bridge}, ${x.interfaceName}, gateway ${x.network.gateway}${x.dns ? ', DNS by name' : ''}`).join('; ')
+    const a = plan.attachments.map((x) => `${x.network.name}: bridge ${x.network.bridge}, ${x.interfaceName}, ${x.network.internal ? 'internal' : `gateway ${x.network.gateway}`}${x.dns ? ', DNS by name' : ''}`).join('; ')
     const only = plan.attachments[0]!
     const fast = fastBridgeKind(plan)
     if (fast) {
@@ -297,9 +309,10 @@ function explainNetwork(plan: NetworkPlan, ctx: NetworkContext): ExplainLine[] {
       why: 'pin the network namespace for netavark, which finds it by a path: it must outlive the container\'s last process, for the teardown to find eth0 there (deleting it removes the veth pair)',
     })
     out.push({
-      what: `${fast ? 'else: ' : ''}netavark --config ${join(ctx.stateRoot, 'network')} setup <netns pin> < NetworkOptions JSON (${a}${ports ? `; port_mappings ${formatPorts(plan.ports)}` : ''})`,
+      what: `${fast ? 'else: ' : ''}netavark --config ${join(ctx.stateRoot, 'network')} setup <netns pin> < NetworkOptions JSON (${a}${published.length ? `; port_mappings ${formatPorts(published)}` : ''})`,
       why: (fast ? `the first container on the bridge, whose anchor (${anchorName(only.network.bridge)}, a veth pair on it) is added after: ` : '') + 'netavark (podman\'s network backend) makes the bridge if needed, a veth pair with eth0 in the container, its address and default route, iptables rules for masquerade, published ports (also from 127.0.0.1: route_localnet) and isolation from other networks' +
-        (plan.attachments.some((x) => x.dns) ? ', and registers the container\'s names with aardvark-dns on the gateway' : ''),
+        (plan.attachments.some((x) => x.dns) ? ', and registers the container\'s names with aardvark-dns on the gateway' : '') +
+        (plan.attachments.some((x) => x.network.internal) ? '; on an internal network none of the rules nor the route: the bridge\'s forwarding is turned off, its containers reach only each other' : ''),
     })
   } else {
     out.push({

@@ -3,6 +3,18 @@ import { globalOptions } from '../global-options.js'
 import { defaultStoreRoot } from '../../paths.js'
 import { stateRootOf } from '../state-root.js'
 
+interface CreateFlags {
+  subnet?: string
+  gateway?: string
+  ipRange?: string
+  internal?: boolean
+  attachable?: boolean
+  ipv6?: boolean
+  opt: string[]
+  driver: string
+  label: string[]
+}
+
 export function register(program: Command): void {
   const network = program.command('network').description('manage networks')
   const roots = (cmd: Command) => ({ store: globalOptions(cmd).root ?? defaultStoreRoot(), state: stateRootOf(cmd) })
@@ -13,17 +25,35 @@ export function register(program: Command): void {
     .argument('<name>')
     .option('--subnet <cidr>', 'its subnet (default: the first free /24 of 10.92.0.0/16)')
     .option('--gateway <ip>', 'the bridge\'s address (default: the subnet\'s first)')
+    .option('--ip-range <cidr>', 'give containers addresses from this part of the subnet only')
+    .option('--internal', 'no way out: no route, no NAT, no published ports; its containers reach each other only')
+    .option('--attachable', 'accepted, as Docker does for a local bridge (any container may join it)')
+    .option('--ipv6', 'refused: mini-run\'s networks are IPv4 only')
+    .option('-o, --opt <KEY=VALUE>', 'a bridge option: com.docker.network.bridge.name, com.docker.network.driver.mtu (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
     .option('-d, --driver <driver>', 'bridge (the only one)', 'bridge')
     .option('--label <KEY=VALUE>', 'a label on the network (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
-    .action(async (name: string, flags: { subnet?: string; gateway?: string; driver: string; label: string[] }, cmd: Command) => {
+    .action(async (name: string, flags: CreateFlags, cmd: Command) => {
       if (flags.driver !== 'bridge') {
         const { UsageError } = await import('../../errors.js')
         throw new UsageError(`network driver "${flags.driver}" is not supported: only bridge`)
       }
-      const { createUserNetwork } = await import('../../network/manage.js')
-      const { readLabels } = await import('../../runtime/container/container-flags.js')
+      const [{ createUserNetwork }, { readLabels }, { parseDriverOptions }] = await Promise.all([
+        import('../../network/manage.js'),
+        import('../../runtime/container/container-flags.js'),
+        import('../../network/create-options.js'),
+      ])
       const labels = readLabels(flags.label)
-      const def = createUserNetwork(roots(cmd).store, { name, ...(flags.subnet ? { subnet: flags.subnet } : {}), ...(flags.gateway ? { gateway: flags.gateway } : {}), ...(labels ? { labels } : {}) })
+      const def = createUserNetwork(roots(cmd).store, {
+        name,
+        ...(flags.subnet ? { subnet: flags.subnet } : {}),
+        ...(flags.gateway ? { gateway: flags.gateway } : {}),
+        ...(flags.ipRange ? { ipRange: flags.ipRange } : {}),
+        ...(labels ? { labels } : {}),
+        ...(flags.internal ? { internal: true } : {}),
+        ...(flags.attachable ? { attachable: true } : {}),
+        ...(flags.ipv6 ? { ipv6: true } : {}),
+        options: parseDriverOptions(flags.opt),
+      })
       process.stdout.write(`${def.id}\n`)
     })
 

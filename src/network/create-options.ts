@@ -1,0 +1,69 @@
+/**
+ * What `network create` (and a compose file's `networks:`) may say beyond
+ * a name and a subnet, checked before anything is written: --ip-range in
+ * Docker's words (moby api/types/network/ipam.go, validateIPRange), and the
+ * bridge driver's -o options that netavark has a field for. netavark 1.4
+ * (Debian 12) reads `mtu`, `isolate`, `metric` and `mode` from a bridge
+ * network's options (src/network/bridge.rs, constants.rs) and names the
+ * bridge by `network_interface`: Docker's `com.docker.network.bridge.name`
+ * and `com.docker.network.driver.mtu` map onto those two; Docker's others
+ * (masquerade, ICC, host binding address...) have nothing in netavark to
+ * become, and are refused rather than ignored.
+ */
+import { UsageError } from '../errors.js'
+import { formatCidr, overlaps, parseCidr, type Cidr } from './ipv4.js'
+
+export const BRIDGE_NAME_OPTION = 'com.docker.network.bridge.name'
+export const MTU_OPTION = 'com.docker.network.driver.mtu'
+const SUPPORTED = [BRIDGE_NAME_OPTION, MTU_OPTION]
+
+/** A Linux interface name: IFNAMSIZ is 16 with the NUL, and no '/', ':' or white space (dev_valid_name). */
+const INTERFACE_NAME = /^[a-zA-Z0-9_.-]{1,15}$/
+
+export interface BridgeOptions {
+  bridge?: string
+  mtu?: number
+}
+
+/** `-o KEY=VALUE` flags as a map (docker/cli's MapOpts: the last of a key wins). */
+export function parseDriverOptions(flags: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const flag of flags) {
+    const eq = flag.indexOf('=')
+    if (eq <= 0) throw new UsageError(`invalid driver option "${flag}": use KEY=VALUE`)
+    out[flag.slice(0, eq)] = flag.slice(eq + 1)
+  }
+  return out
+}
+
+/** The bridge driver's options netavark can honour; any other is refused by name. */
+export function bridgeOptions(options: Record<string, string>): BridgeOptions {
+  const out: BridgeOptions = {}
+  for (const [key, value] of Object.entries(options)) {
+    if (key === BRIDGE_NAME_OPTION) {
+      if (!INTERFACE_NAME.test(value) || value === '.' || value === '..') {
+        throw new UsageError(`invalid ${BRIDGE_NAME_OPTION} "${value}": an interface name of 1 to 15 characters [a-zA-Z0-9_.-]`)
+      }
+      out.bridge = value
+    } else if (key === MTU_OPTION) {
+      // 68: IPv4's minimum (RFC 791); 65535: what an IPv4 packet can be
+      const mtu = /^\d{1,5}$/.test(value) ? Number(value) : NaN
+      if (!(mtu >= 68 && mtu <= 65535)) throw new UsageError(`invalid ${MTU_OPTION} "${value}": a number from 68 to 65535`)
+      out.mtu = mtu
+    } else {
+      throw new UsageError(`network option "${key}" is not supported: only ${SUPPORTED.join(' and ')} (netavark has nothing else a bridge option could become)`)
+    }
+  }
+  return out
+}
+
+/**
+ * --ip-range: the part of the subnet containers' addresses are taken from
+ * (a static --ip may still be anywhere in the subnet, as Docker allows).
+ */
+export function checkIpRange(ipRange: string, subnet: Cidr): Cidr {
+  const range = parseCidr(ipRange, 'ip-range')
+  if (range.prefix < subnet.prefix) throw new UsageError(`invalid ip-range ${ipRange}: CIDR block is bigger than its parent subnet ${formatCidr(subnet)}`)
+  if (!overlaps(range, subnet)) throw new UsageError(`invalid ip-range ${ipRange}: parent subnet ${formatCidr(subnet)} doesn't contain ip-range`)
+  return range
+}
