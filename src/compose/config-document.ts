@@ -35,7 +35,15 @@ export function configDocument(project: Project): Record<string, unknown> {
   const networks: Record<string, unknown> = {}
   for (const [key, n] of Object.entries(project.networks)) {
     if (key === 'default' && !Object.values(project.services).some((s) => s.networks.default)) continue
-    networks[key] = { name: n.name, ...(n.external ? { external: true } : {}), ...(n.subnet ? { ipam: { config: [{ subnet: n.subnet, ...(n.gateway ? { gateway: n.gateway } : {}) }] } } : {}), ...ownLabels(n.labels) }
+    networks[key] = {
+      name: n.name,
+      ...(n.external ? { external: true } : {}),
+      ...(n.driverOpts ? { driver_opts: n.driverOpts } : {}),
+      ...(n.internal ? { internal: true } : {}),
+      ...(n.attachable ? { attachable: true } : {}),
+      ...(n.subnet ? { ipam: { config: [{ subnet: n.subnet, ...(n.ipRange ? { ip_range: n.ipRange } : {}), ...(n.gateway ? { gateway: n.gateway } : {}) }] } } : {}),
+      ...ownLabels(n.labels),
+    }
   }
   const volumes: Record<string, unknown> = {}
   for (const [key, v] of Object.entries(project.volumes)) volumes[key] = { name: v.name, ...(v.external ? { external: true } : {}), ...(v.driverOpts ? { driver_opts: v.driverOpts } : {}), ...ownLabels(v.labels) }

@@ -15,9 +15,10 @@ import { parseDotenv } from './dotenv.js'
 import { findComposeFiles } from './find-files.js'
 import { interpolateTree, type Interpolation, type Lookup } from './interpolate.js'
 import { mergeFiles } from './merge.js'
-import type { Project, ProjectNetwork, ProjectVolume, Service } from './model.js'
+import type { Project, ProjectVolume, Service } from './model.js'
 import { normalizeService } from './normalize-service.js'
 import { containerName } from './project-containers.js'
+import { projectNetworks } from './project-networks.js'
 import { volumeDriverOpts } from './syntax-volumes.js'
 import { projectName } from './project-name.js'
 import { schemaError } from './schema-errors.js'
@@ -166,33 +167,6 @@ function readComposeFile(path: string, shown: string, ctx: Interpolation, warnin
   const interpolated = interpolateTree(parsed, ctx, new At(shown)) as Raw
   if (!validateCompose(interpolated)) throw schemaError(shown, validateCompose.errors ?? [], interpolated)
   return interpolated
-}
-
-function projectNetworks(v: unknown, project: string, at: (key: string) => At): Record<string, ProjectNetwork> {
-  const out: Record<string, ProjectNetwork> = {}
-  const declared = isMap(v) ? v : {}
-  for (const [key, value] of Object.entries({ default: null, ...declared })) {
-    const here = at(key)
-    const n: Raw = isMap(value) ? value : {}
-    for (const k of Object.keys(n)) {
-      if (!['name', 'external', 'driver', 'ipam', 'labels', 'attachable'].includes(k) && !k.startsWith('x-')) throw here.at(k).error('not supported by mini-run')
-    }
-    if (n.driver !== undefined && str(n.driver, here.at('driver')) !== 'bridge') throw here.at('driver').error(`the ${String(n.driver)} driver is not supported by mini-run (bridge)`)
-    const external = n.external === undefined ? false : isMap(n.external) ? true : bool(n.external, here.at('external'))
-    const ipam = isMap(n.ipam) ? n.ipam : undefined
-    const configs = Array.isArray(ipam?.config) ? ipam.config : []
-    if (configs.length > 1) throw here.at('ipam', 'config').error('one subnet per network (IPv4 only)')
-    const c = (configs[0] ?? {}) as Raw
-    const name = n.name !== undefined ? str(n.name, here.at('name')) : isMap(n.external) && n.external.name !== undefined ? str(n.external.name, here.at('external', 'name')) : external ? key : `${project}_${key}`
-    out[key] = {
-      name,
-      external,
-      ...(c.subnet !== undefined ? { subnet: str(c.subnet, here.at('ipam', 'config', 0, 'subnet')) } : {}),
-      ...(c.gateway !== undefined ? { gateway: str(c.gateway, here.at('ipam', 'config', 0, 'gateway')) } : {}),
-      labels: { ...listOrDict(n.labels, here.at('labels')), [LABELS.project]: project, [LABELS.network]: key },
-    }
-  }
-  return out
 }
 
 /**

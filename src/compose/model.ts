@@ -32,7 +32,13 @@ export interface ProjectNetwork {
   name: string
   external: boolean
   subnet?: string
+  /** ipam.config[0].ip_range */
+  ipRange?: string
   gateway?: string
+  internal?: boolean
+  attachable?: boolean
+  /** The bridge options netavark has (network/create-options.ts), as written. */
+  driverOpts?: Record<string, string>
   labels: Record<string, string>
 }
 

@@ -10,6 +10,7 @@ import { createVolume, inspectVolume, listVolumes, removeVolume } from '../runti
 import { emit, warn, type ComposeContext } from './compose-context.js'
 import { At } from './compose-error.js'
 import { LABELS } from './labels.js'
+import { networkDifferences } from './project-networks.js'
 import type { Project } from './model.js'
 
 export function ensureNetworks(ctx: ComposeContext, project: Project, keys: Iterable<string>, file: string): void {
@@ -23,11 +24,22 @@ export function ensureNetworks(ctx: ComposeContext, project: Project, keys: Iter
     }
     if (existing) {
       if (existing.labels?.[LABELS.project] !== project.name) warn(ctx, `a network ${n.name} exists but was not created for project "${project.name}": using it`)
+      const differences = networkDifferences(existing, n)
+      if (differences.length) warn(ctx, `network ${n.name} exists with other settings than the file's (${differences.join('; ')}): using it as it is (remove it to have it made anew)`)
       continue
     }
     emit(ctx, 'Network', n.name, 'Creating')
     try {
-      createUserNetwork(ctx.storeRoot, { name: n.name, labels: n.labels, ...(n.subnet ? { subnet: n.subnet } : {}), ...(n.gateway ? { gateway: n.gateway } : {}) })
+      createUserNetwork(ctx.storeRoot, {
+        name: n.name,
+        labels: n.labels,
+        ...(n.subnet ? { subnet: n.subnet } : {}),
+        ...(n.gateway ? { gateway: n.gateway } : {}),
+        ...(n.ipRange ? { ipRange: n.ipRange } : {}),
+        ...(n.internal ? { internal: true } : {}),
+        ...(n.attachable ? { attachable: true } : {}),
+        ...(n.driverOpts ? { options: n.driverOpts } : {}),
+      })
     } catch (err) {
       throw new At(file, ['networks', key]).error((err as Error).message, err)
     }

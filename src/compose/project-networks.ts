@@ -1,0 +1,92 @@
+/**
+ * A compose file's top-level `networks:` as mini-run makes them: a bridge
+ * network each (`network create`'s options: internal, ipam's one IPv4
+ * subnet with its ip_range and gateway, the bridge driver_opts netavark
+ * honours, attachable), checked here so that an error names the path in
+ * the file before `up` makes anything.
+ */
+import { bridgeOptions, checkIpRange } from '../network/create-options.js'
+import { parseCidr } from '../network/ipv4.js'
+import type { NetworkDef } from '../network/networks.js'
+import type { At } from './compose-error.js'
+import { LABELS } from './labels.js'
+import type { ProjectNetwork } from './model.js'
+import { bool, isMap, listOrDict, str, type Raw } from './values.js'
+
+const KEYS = ['name', 'external', 'driver', 'driver_opts', 'ipam', 'internal', 'attachable', 'enable_ipv6', 'labels']
+
+export function projectNetworks(v: unknown, project: string, at: (key: string) => At): Record<string, ProjectNetwork> {
+  const out: Record<string, ProjectNetwork> = {}
+  const declared = isMap(v) ? v : {}
+  for (const [key, value] of Object.entries({ default: null, ...declared })) {
+    const here = at(key)
+    const n: Raw = isMap(value) ? value : {}
+    for (const k of Object.keys(n)) {
+      if (!KEYS.includes(k) && !k.startsWith('x-')) throw here.at(k).error('not supported by mini-run')
+    }
+    if (n.driver !== undefined && str(n.driver, here.at('driver')) !== 'bridge') throw here.at('driver').error(`the ${String(n.driver)} driver is not supported by mini-run (bridge)`)
+    if (n.enable_ipv6 !== undefined && bool(n.enable_ipv6, here.at('enable_ipv6'))) throw here.at('enable_ipv6').error('not supported by mini-run: its networks are IPv4 only')
+    const external = n.external === undefined ? false : isMap(n.external) ? true : bool(n.external, here.at('external'))
+    const ipam = isMap(n.ipam) ? n.ipam : undefined
+    const configs = Array.isArray(ipam?.config) ? ipam.config : []
+    if (configs.length > 1) throw here.at('ipam', 'config').error('one subnet per network (IPv4 only)')
+    const c = (configs[0] ?? {}) as Raw
+    const cfg = here.at('ipam', 'config', 0)
+    const subnet = c.subnet !== undefined ? str(c.subnet, cfg.at('subnet')) : undefined
+    const ipRange = c.ip_range !== undefined ? str(c.ip_range, cfg.at('ip_range')) : undefined
+    if (ipRange !== undefined) {
+      if (subnet === undefined) throw cfg.at('ip_range').error(`no matching subnet for range ${ipRange}`)
+      try {
+        checkIpRange(ipRange, parseCidr(subnet))
+      } catch (err) {
+        throw cfg.at('ip_range').error((err as Error).message, err)
+      }
+    }
+    const driverOpts = n.driver_opts === undefined ? undefined : driverOptions(n.driver_opts, here.at('driver_opts'))
+    const name = n.name !== undefined ? str(n.name, here.at('name')) : isMap(n.external) && n.external.name !== undefined ? str(n.external.name, here.at('external', 'name')) : external ? key : `${project}_${key}`
+    out[key] = {
+      name,
+      external,
+      ...(subnet !== undefined ? { subnet } : {}),
+      ...(ipRange !== undefined ? { ipRange } : {}),
+      ...(c.gateway !== undefined ? { gateway: str(c.gateway, cfg.at('gateway')) } : {}),
+      ...(n.internal !== undefined && bool(n.internal, here.at('internal')) ? { internal: true } : {}),
+      ...(n.attachable !== undefined && bool(n.attachable, here.at('attachable')) ? { attachable: true } : {}),
+      ...(driverOpts ? { driverOpts } : {}),
+      labels: { ...listOrDict(n.labels, here.at('labels')), [LABELS.project]: project, [LABELS.network]: key },
+    }
+  }
+  return out
+}
+
+/** driver_opts: strings (a number as its text), only the bridge options netavark has. */
+function driverOptions(v: unknown, at: At): Record<string, string> {
+  const opts: Record<string, string> = {}
+  for (const [key, value] of Object.entries(isMap(v) ? v : {})) opts[key] = str(value, at.at(key))
+  try {
+    bridgeOptions(opts)
+  } catch (err) {
+    throw at.error((err as Error).message, err)
+  }
+  return opts
+}
+
+/**
+ * How an existing network differs from the file's, in the file's terms
+ * (empty when it does not): `up` uses it all the same, as it uses one made
+ * for another project, and says so.
+ */
+export function networkDifferences(def: NetworkDef, n: ProjectNetwork): string[] {
+  const out: string[] = []
+  const opts = bridgeOptions(n.driverOpts ?? {})
+  const differ = (what: string, file: unknown, actual: unknown) => {
+    if (file !== actual) out.push(`${what} ${String(file ?? 'unset')} in the file, ${String(actual ?? 'unset')} on the network`)
+  }
+  differ('internal', n.internal === true, def.internal === true)
+  if (n.subnet !== undefined) differ('subnet', n.subnet, def.subnet)
+  if (n.gateway !== undefined) differ('gateway', n.gateway, def.gateway)
+  differ('ip_range', n.ipRange, def.ipRange)
+  if (opts.bridge !== undefined) differ('bridge name', opts.bridge, def.bridge)
+  differ('mtu', opts.mtu, def.mtu)
+  return out
+}
