@@ -41,10 +41,12 @@ describe('compose: a network\'s internal, ipam, driver_opts, attachable', () => 
     expect((configDocument(project) as { networks: Record<string, unknown> }).networks.back).toEqual({
       name: 'p_back',
       driver_opts: { 'com.docker.network.driver.mtu': '1400', 'com.docker.network.bridge.name': 'br-back' },
+      ipam: { config: [{ subnet: '10.93.0.0/24', gateway: '10.93.0.254', ip_range: '10.93.0.64/26' }] },
       internal: true,
       attachable: true,
-      ipam: { config: [{ subnet: '10.93.0.0/24', ip_range: '10.93.0.64/26', gateway: '10.93.0.254' }] },
     })
+    // in compose-go's order of keys, which config prints
+    expect(Object.keys((configDocument(project) as { networks: Record<string, object> }).networks.back!)).toEqual(['name', 'driver_opts', 'ipam', 'internal', 'attachable'])
     // "false" from a variable is false, and none of it is there unless asked
     expect(load('  back: {internal: "false"}\n').networks.back).toEqual({ name: 'p_back', external: false, labels: { 'com.docker.compose.project': 'p', 'com.docker.compose.network': 'back' } })
   })

@@ -157,12 +157,12 @@ networks:
         '    name: intl_back',
         '    driver_opts:',
         '      com.docker.network.driver.mtu: "1450"',
-        '    internal: true',
         '    ipam:',
         '      config:',
         '        - subnet: 10.93.7.0/24',
-        '          ip_range: 10.93.7.16/28',
         '          gateway: 10.93.7.254',
+        '          ip_range: 10.93.7.16/28',
+        '    internal: true',
       ].join('\n'))
       const up = compose(['up', '-d'])
       expect(up.status, up.stderr).toBe(0)

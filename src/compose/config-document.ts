@@ -35,13 +35,14 @@ export function configDocument(project: Project): Record<string, unknown> {
   const networks: Record<string, unknown> = {}
   for (const [key, n] of Object.entries(project.networks)) {
     if (key === 'default' && !Object.values(project.services).some((s) => s.networks.default)) continue
+    // compose-go's NetworkConfig and IPAMPool order
     networks[key] = {
       name: n.name,
-      ...(n.external ? { external: true } : {}),
       ...(n.driverOpts ? { driver_opts: n.driverOpts } : {}),
+      ...(n.subnet ? { ipam: { config: [{ subnet: n.subnet, ...(n.gateway ? { gateway: n.gateway } : {}), ...(n.ipRange ? { ip_range: n.ipRange } : {}) }] } } : {}),
+      ...(n.external ? { external: true } : {}),
       ...(n.internal ? { internal: true } : {}),
       ...(n.attachable ? { attachable: true } : {}),
-      ...(n.subnet ? { ipam: { config: [{ subnet: n.subnet, ...(n.ipRange ? { ip_range: n.ipRange } : {}), ...(n.gateway ? { gateway: n.gateway } : {}) }] } } : {}),
       ...ownLabels(n.labels),
     }
   }
