@@ -20,6 +20,7 @@ export function checkHostPorts(stateRoot: string, project: Project, services: It
   const claimed: { service: string; port: ReturnType<typeof parsePublish> }[] = []
   for (const name of [...services].sort()) {
     const s = project.services[name]!
+    if (internalOnly(project, name)) continue
     s.ports.forEach((spec, i) => {
       const p = parsePublish(spec)
       if (p.hostPort === 0) return
@@ -42,4 +43,15 @@ export function checkHostPorts(stateRoot: string, project: Project, services: It
       if (l) throw at.error(`port ${where} is already in use on the host (a ${l.protocol} socket listens on ${l.ip || '0.0.0.0'}:${l.port})`)
     })
   }
+}
+
+/**
+ * A service whose networks are all internal (as the file says: an external
+ * one may be anything) publishes nothing, as Docker (plan-network.ts
+ * publishedPorts): its ports take no host port to clash on.
+ */
+function internalOnly(project: Project, service: string): boolean {
+  const s = project.services[service]!
+  const keys = Object.keys(s.networks)
+  return s.networkMode === undefined && keys.length > 0 && keys.every((k) => project.networks[k]?.internal === true && !project.networks[k]!.external)
 }
