@@ -77,21 +77,50 @@ static void __attribute__((noreturn)) run_init(pid_t child, const sigset_t *all)
     }
 }
 
-int op_fork_init(const struct step *s)
+/* Fork with every signal blocked; the parent becomes the init (it never
+ * returns), the child gets 0 back with the old mask in *old still to
+ * restore, or an errno. */
+static int fork_parent_init(sigset_t *old)
 {
-    (void)s;
-    sigset_t all, old;
+    sigset_t all;
     sigfillset(&all);
-    if (sigprocmask(SIG_SETMASK, &all, &old) < 0)
+    if (sigprocmask(SIG_SETMASK, &all, old) < 0)
         return errno;
     pid_t child = fork();
     if (child < 0) {
         int err = errno;
-        sigprocmask(SIG_SETMASK, &old, NULL);
+        sigprocmask(SIG_SETMASK, old, NULL);
         return err;
     }
     if (child > 0)
         run_init(child, &all);
+    return 0;
+}
+
+/* --pid container:X. setns(2) into a PID namespace changes only where the
+ * caller's children go (pid_namespaces(7)); the stage stays in the host's,
+ * and a /proc it mounted would list the host's processes. So it forks at
+ * once, before any mount: the child, a process of X's namespace (not its
+ * PID 1), runs every other step; the parent relays signals as the init
+ * does and exits with the child's status. The child's process group is
+ * left as it is: the setsid(2) step that follows fails in a group leader. */
+int op_fork_relay(const struct step *s)
+{
+    (void)s;
+    sigset_t old;
+    int err = fork_parent_init(&old);
+    if (err)
+        return err;
+    return sigprocmask(SIG_SETMASK, &old, NULL) < 0 ? errno : 0;
+}
+
+int op_fork_init(const struct step *s)
+{
+    (void)s;
+    sigset_t old;
+    int err = fork_parent_init(&old);
+    if (err)
+        return err;
 
     /* The child: its own process group, and the terminal's foreground
      * group if there is a terminal, as tini does. Terminal signals (^C,

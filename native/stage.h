@@ -74,7 +74,7 @@ op_fn op_personality, op_ioprio, op_sched;
 /* stage-tty.c */
 op_fn op_open_pty;
 /* stage-init.c */
-op_fn op_fork_init;
+op_fn op_fork_init, op_fork_relay;
 /* stage.c: main's argv[0] */
 extern char *stage_argv0;
 

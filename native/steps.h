@@ -129,7 +129,7 @@ enum mr_op {
     /* pidfd:u64, nstype:u64 -- setns(pidfd, nstype): join the namespaces
        in nstype (an OR of CLONE_NEW* flags) of the process the pidfd names
        (exec: the container's, a kept fd). Joining a PID or time namespace
-       only moves the children: a FORK_INIT must follow. */
+       only moves the children: a FORK_INIT or FORK_RELAY must follow. */
     MR_OP_SETNS = 30,
     /* fifo_fd:u64 -- report ready ({this step's index, 0} on the report
        pipe), then open the FIFO that fifo_fd (an O_PATH fd) names for
@@ -161,6 +161,15 @@ enum mr_op {
        runtime attaches the network; the trampoline then waits for nothing
        (mr_spawn's sync_fd -1). */
     MR_OP_SYNC_WAIT = 37,
+    /* (none) -- fork after a setns into a PID namespace (which moves only
+       the children): the child, in that namespace, goes on with the next
+       step; the parent stays as a relay that forwards signals and exits
+       with the child's status. Unlike FORK_INIT it comes before the rest
+       of the steps (the child mounts /proc, whose PID namespace is the
+       mounter's active one: proc_init_fs_context) and leaves the child's
+       process group alone (a SETSID follows; setsid(2) fails in a group
+       leader). */
+    MR_OP_FORK_RELAY = 38,
 };
 
 #endif

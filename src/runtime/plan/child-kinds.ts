@@ -199,6 +199,12 @@ export const CHILD_KINDS: Table = {
     explain: () => 'fork: the parent stays as init, the child goes on',
     describe: () => 'fork_init',
   },
+  fork_relay: {
+    code: Op.FORK_RELAY,
+    encode: () => ({ args: [] }),
+    explain: () => 'fork: the child goes on in the PID namespace joined, the parent relays signals and exits with its status',
+    describe: () => 'fork_relay',
+  },
   exec: {
     code: Op.EXEC,
     encode: (s) => ({ args: [s.path, s.args.length, ...s.args, ...s.env] }),

@@ -66,7 +66,7 @@ export const HOST_KINDS: Table = {
   },
   container_process: {
     explain: (s) => `read ${s.stateRoot}/${s.container}/state.json: refuse unless container ${s.ref} runs; pidfd_open its process as <${s.slot}>, then check that it is still the process started at the tick recorded`,
-    describe: (s) => `join the network of container ${s.ref}`,
+    describe: (s) => `join the ${s.namespace === 'pid' ? 'PID namespace' : s.namespace === 'ipc' ? 'IPC namespace' : 'network'} of container ${s.ref}`,
   },
   socketpair: {
     explain: (s) => `socketpair AF_UNIX: <${s.slot}> for the child, <${s.peer}> for the runtime`,

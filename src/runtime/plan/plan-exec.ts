@@ -12,7 +12,7 @@ import type { Spec, SpecProcess } from '../spec/spec.js'
 import { NAMESPACE_FLAGS } from './namespaces.js'
 import { processSteps } from './plan-process.js'
 import { childSlots } from './child-kinds.js'
-import { type ChildStep, type HostStep, type StartPlan } from './steps.js'
+import { type ChildStep, type HostStep, type JoinedContainerRef, type StartPlan } from './steps.js'
 
 export interface ExecInput {
   /** The container's spec, as recorded at its start. */
@@ -29,16 +29,26 @@ export interface ExecInput {
   cgroupV1?: V1Leaf[]
   /** OCI --console-socket: the pty master goes to the caller's socket, not back to the runtime. */
   consoleSocket?: string
+  /**
+   * --pid container:X: the container's process (a relay, plan-join.ts)
+   * stays in the host's PID namespace; the command joins X's, through X's.
+   */
+  pidOf?: JoinedContainerRef
 }
 
 export function planExec(input: ExecInput): StartPlan {
   let nstype = 0
-  for (const ns of input.spec.linux.namespaces) nstype |= NAMESPACE_FLAGS[ns.type]
+  for (const ns of input.spec.linux.namespaces) if (!(ns.type === 'pid' && input.pidOf)) nstype |= NAMESPACE_FLAGS[ns.type]
+  const pidOf = input.pidOf
   const child: ChildStep[] = [
     {
       op: 'setns', pidfd: { slot: 'container' }, nstype, section: 'join',
       why: 'join every namespace of the container\'s process at once; the kernel enters its user namespace first, whose capabilities the others need',
     },
+    ...(pidOf ? [{
+      op: 'setns', pidfd: { slot: 'pid-of' }, nstype: NAMESPACE_FLAGS.pid, section: 'join',
+      why: `--pid container:${pidOf.ref}: the PID namespace the container's command is in, container ${pidOf.ref}'s (the container's own process relays signals from outside it)`,
+    } satisfies ChildStep] : []),
     ...processSteps({ ...input.spec, process: input.process }, {
       setgroupsAllowed: input.setgroupsAllowed,
       ptySocket: input.process.terminal ? { slot: 'pty-socket' } : undefined,
@@ -51,6 +61,10 @@ export function planExec(input: ExecInput): StartPlan {
       kind: 'pidfd', pid: input.pid, startTime: input.startTime, container: input.container, slot: 'container', section: 'prepare',
       why: 'a pid may be reused once its process is gone: a pidfd names the container\'s process alone, and the child joins through it',
     },
+    ...(pidOf ? [{
+      kind: 'container_process', stateRoot: pidOf.stateRoot, container: pidOf.id, ref: pidOf.ref, slot: 'pid-of', namespace: 'pid', section: 'prepare',
+      why: `--pid container:${pidOf.ref}: a pidfd of that container's process, looked up by its id, refused unless it runs`,
+    } satisfies HostStep] : []),
   ]
   if (input.cgroupPath) {
     host.push({ kind: 'cgroup_open', path: input.cgroupPath, slot: 'cgroup', section: 'prepare', why: 'the new process is cloned straight into the container\'s cgroup, under its limits' })

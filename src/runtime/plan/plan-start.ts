@@ -21,7 +21,7 @@ import { NAMESPACE_FLAGS, NAMESPACE_WHY } from './namespaces.js'
 import { processSteps } from './plan-process.js'
 import { layerSlot, mountSlot, rootfsSteps, type PathKind, type RootfsSource } from './plan-rootfs.js'
 import { childSlots } from './child-kinds.js'
-import { joinNetworkChildStep, joinNetworkHostStep, joinsNetwork, withoutOwnNetwork } from './plan-join.js'
+import { joinChildSteps, joinHostSteps, withoutJoinedNamespaces, type JoinedNamespaces } from './plan-join.js'
 import { type ChildStep, type CloneVia, type HookState, type HostStep, type Owner, type StartPlan, type VolumeClaims } from './steps.js'
 
 export type { PathKind, RootfsSource }
@@ -61,6 +61,8 @@ export interface PlanInput {
   volumes?: VolumeClaims
   /** Its network (src/network/plan-network.ts), attached between the id maps and the sync byte. */
   network?: NetworkPlan
+  /** --pid/--ipc container:X: joined at each start, as --network container:X (plan-join.ts). */
+  joins?: JoinedNamespaces
   /** Who clones: this process (the default), or a monitor for run -d. */
   via?: CloneVia
   /**
@@ -107,12 +109,12 @@ const HELPER_WHY = {
 }
 
 export function planStart(given: PlanInput): StartPlan {
-  // --network container:X: cloned without a network namespace, it joins X's (plan-join.ts)
-  const input = joinsNetwork(given.network) ? { ...given, spec: withoutOwnNetwork(given.spec) } : given
+  // --network/--pid/--ipc container:X: cloned without that namespace, it joins X's (plan-join.ts)
+  const input = withoutJoinedNamespaces(given)
   const { spec } = input
   const joinsPid = spec.linux.namespaces.some((ns) => ns.type === 'pid' && ns.path)
   const child: ChildStep[] = [
-    ...(joinsNetwork(input.network) ? [joinNetworkChildStep(input.network)] : []),
+    ...joinChildSteps(input),
     ...joinSteps(spec),
     ...rootfsSteps(input),
     ...identitySteps(spec),
@@ -181,7 +183,7 @@ const ETC_WHY: Partial<Record<NetworkPlan['mode'], string>> = {
 function prepareSteps(input: PlanInput, prepare: Add): void {
   const { spec } = input
   // first: a container to join that does not run refuses the start before anything is made
-  if (joinsNetwork(input.network)) prepare(joinNetworkHostStep(input.network))
+  joinHostSteps(input).forEach(prepare)
   for (const path of input.bindSources ?? []) {
     prepare({ kind: 'bind_source', path, why: '-v of a host directory that does not exist: Docker makes it' })
   }

@@ -52,5 +52,6 @@ export const Op = {
   IOPRIO: 35,
   SCHED: 36,
   SYNC_WAIT: 37,
+  FORK_RELAY: 38,
 } as const
 

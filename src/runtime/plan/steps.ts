@@ -65,6 +65,8 @@ export type ChildStep = Explained &
     | { op: 'open_pty'; socket: SlotRef; rows: number; cols: number }
     | { op: 'close_fds'; from: number }
     | { op: 'fork_init' }
+    /** After a setns into a PID namespace: the child goes on in it, the parent relays signals (native/stage-init.c). */
+    | { op: 'fork_relay' }
     | { op: 'exec'; path: string; args: string[]; env: string[] }
     | { op: 'setrlimit'; resource: number; name: string; soft: bigint; hard: bigint }
     | { op: 'write_file'; root?: string; path: string; content: string }
@@ -134,6 +136,17 @@ export type CloneVia =
       }
     }
 
+/** The namespaces a container can share with another (--network, --pid, --ipc container:X). */
+export type JoinableNamespace = 'network' | 'pid' | 'ipc'
+
+/** --pid/--ipc container:X: X as recorded when the joiner was made (by id: a rename changes nothing). */
+export interface JoinedContainerRef {
+  id: string
+  /** As the user named it: Docker's errors repeat it. */
+  ref: string
+  stateRoot: string
+}
+
 export type HostStep = Explained &
   (
     /** A directory shared by containers (the store's containers/): made if missing, checked to be private; never removed. */
@@ -159,11 +172,13 @@ export type HostStep = Explained &
     /** A pidfd of the container's process, checked to be that process (exec). */
     | { kind: 'pidfd'; pid: number; startTime: string; container: string; slot: string }
     /**
-     * --network container:X: X's process, found by X's id in its state when
-     * the step runs (each start: X may have restarted), refused unless X
-     * runs; a pidfd of it in the slot, checked to be that process.
+     * --network/--pid/--ipc container:X: X's process, found by X's id in
+     * its state when the step runs (each start: X may have restarted),
+     * refused unless X runs; a pidfd of it in the slot, checked to be that
+     * process. namespace: whose join it is, for the refusal's words
+     * (absent: network, as plans recorded before --pid container: say).
      */
-    | { kind: 'container_process'; stateRoot: string; container: string; ref: string; slot: string }
+    | { kind: 'container_process'; stateRoot: string; container: string; ref: string; slot: string; namespace?: JoinableNamespace }
     /** A socket pair: the child's end in `slot`, the runtime's (or monitor's) end in `peer`. */
     | { kind: 'socketpair'; slot: string; peer: string }
     /** clone3 into new namespaces (and the cgroup); the child keeps the slots' fds. */
