@@ -31,6 +31,8 @@ export function hostConfigJson(c: ContainerInfo): Record<string, unknown> {
     DnsSearch: given?.dnsSearch ?? [],
     ExtraHosts: given?.addHost ?? null,
     GroupAdd: given?.groupAdd ?? null,
+    IpcMode: namespaceMode(c, 'ipc') ?? given?.ipc ?? 'private',
+    PidMode: namespaceMode(c, 'pid') ?? '',
     Privileged: given?.privileged === true,
     ReadonlyRootfs: spec?.root.readonly ?? false,
     SecurityOpt: given?.securityOpt ?? null,
@@ -40,6 +42,14 @@ export function hostConfigJson(c: ContainerInfo): Record<string, unknown> {
     Ulimits: given?.ulimits ? parseUlimits(given.ulimits).map((r) => ({ Name: r.type.slice(7).toLowerCase(), Hard: limit(r.hard), Soft: limit(r.soft) })) : null,
     ...(c.startInput?.init ? { Init: true } : {}),
   }
+}
+
+/** Docker's PidMode/IpcMode of a shared namespace: container:<id> (--pid/--ipc container:X), host; undefined for one of its own. */
+function namespaceMode(c: ContainerInfo, ns: 'pid' | 'ipc'): string | undefined {
+  const joined = c.startInput?.joins?.[ns]
+  if (joined) return `container:${joined.id}`
+  if (c.spec && !c.spec.linux.namespaces.some((n) => n.type === ns)) return 'host'
+  return undefined
 }
 
 /** A --ulimit value as Docker shows it: -1 for unlimited. */

@@ -14,16 +14,18 @@ import { planNetwork, type NetworkPlan } from '../../network/plan-network.js'
 import { CONTAINER_MODE, type JoinedContainer } from '../../network/plan-joined-network.js'
 import { openContainerProcess } from '../process/container-process.js'
 import type { HostNamespace } from '../spec/container-spec.js'
+import type { JoinableNamespace } from '../plan/steps.js'
 import { findContainer, type ContainerInfo } from './containers.js'
 import type { RootFilesystem } from './rootfs-source.js'
 import type { RunOptions } from './run-options.js'
 
-/** Docker's error for a container to join that does not run (daemon getNetworkedContainer). */
-function notRunning(ref: string): MiniRunError {
-  return new MiniRunError(`cannot join network of a non running container: ${ref}`, { code: 'ENOTRUNNING' })
+/** Docker's error for a container to join that does not run (daemon getNetworkedContainer, getPidContainer, getIpcContainer). */
+function notRunning(ref: string, namespace: JoinableNamespace = 'network'): MiniRunError {
+  const what = namespace === 'network' ? 'network' : namespace.toUpperCase()
+  return new MiniRunError(`cannot join ${what} of a non running container: ${ref}`, { code: 'ENOTRUNNING' })
 }
 
-function lookUp(stateRoot: string, ref: string, by: string = ref): ContainerInfo {
+export function lookUp(stateRoot: string, ref: string, by: string = ref): ContainerInfo {
   try {
     return findContainer(stateRoot, by)
   } catch (err) {
@@ -57,11 +59,11 @@ export function networkContainerOf(o: Pick<RunOptions, 'network' | 'hostname' | 
 }
 
 /** A pidfd of the process of container id (the start plan's container_process step); Docker's error unless it runs. */
-export function openRunningContainer(stateRoot: string, id: string, ref: string): number {
+export function openRunningContainer(stateRoot: string, id: string, ref: string, namespace: JoinableNamespace = 'network'): number {
   const x = lookUp(stateRoot, ref, id)
   // before the check: X's teardown, if X stops after it, must find it (attach.ts). X
   // joined another's network itself: that one was marked by X's own start
-  if (x.network?.veth && !x.network.detached) {
+  if (namespace === 'network' && x.network?.veth && !x.network.detached) {
     try {
       writeFileSync(joinedMarker(stateRoot, x.id), '', { mode: 0o600 })
     } catch (err) {
@@ -71,7 +73,7 @@ export function openRunningContainer(stateRoot: string, id: string, ref: string)
     }
   }
   const fd = x.status === 'running' ? openContainerProcess(x) : undefined
-  if (fd === undefined) throw notRunning(ref)
+  if (fd === undefined) throw notRunning(ref, namespace)
   return fd
 }
 

@@ -87,6 +87,7 @@ export function prepareExec(c: ContainerInfo, o: ExecOptions): StartPlan {
     process: proc,
     setgroupsAllowed: setgroupsAllowed(c.pid),
     cgroupPath: c.cgroup && existsSync(c.cgroup) ? c.cgroup : undefined,
+    ...(c.startInput?.joins?.pid && { pidOf: c.startInput.joins.pid }),
   })
 }
 

@@ -23,6 +23,7 @@ import type { CloneVia } from '../plan/steps.js'
 import { buildSpec } from '../spec/container-spec.js'
 import type { NetworkPlan } from '../../network/plan-network.js'
 import { networkContainerOf, networkOf } from './container-network.js'
+import { joinedNamespacesOf } from './container-namespaces.js'
 import { sharedNamespaces } from '../spec/host-namespaces.js'
 import { hostId } from '../spec/id-maps.js'
 import { parseLogOptions, type LogConfig } from '../spec/log-options.js'
@@ -120,6 +121,8 @@ export async function prepareContainer(given: RunOptions, planOnly = false): Pro
   const joined = networkContainerOf(named, stateRoot, root)
   const o = joined && named.uts !== 'host' ? { ...named, hostname: joined.hostname } : named
   const userns = userNamespace(o, root)
+  // --pid/--ipc container:X: X's namespaces, joined at each start
+  const joins = joinedNamespacesOf(o, stateRoot, root)
   const flags = checkFlags(o, root, userns !== undefined, userns !== undefined && userns !== 'auto' && userns.denySetgroups, stateRoot)
   const fs = await rootFilesystem(o, id, storeRoot, { inside: userns !== undefined, idmapped: userns === 'auto' })
   const warnings = userns !== undefined && userns !== 'auto' && userns.rootless && fs.source.kind === 'overlay' ? rootlessWarnings(fs, userns.rootless, o.image!) : []
@@ -164,6 +167,7 @@ export async function prepareContainer(given: RunOptions, planOnly = false): Pro
       setgroupsAllowed: !idMaps?.denySetgroups,
       idMapHelpers: idMaps?.rootless?.kind === 'subordinate' ? { newuidmap: idMaps.rootless.newuidmap, newgidmap: idMaps.rootless.newgidmap } : undefined,
       network,
+      ...(joins && { joins }),
       volumes: resolved.volumes.length
         ? { storeRoot, stateRoot, container: id, volumes: resolved.volumes, layers: o.rootfs === undefined ? fs.layers : undefined }
         : undefined,

@@ -48,6 +48,8 @@ export interface GivenFlags {
   binds?: string[]
   /** --volumes-from values as given: HostConfig.VolumesFrom */
   volumesFrom?: string[]
+  /** --ipc shareable: HostConfig.IpcMode (private, the default, is not kept) */
+  ipc?: 'shareable'
 }
 
 /** The run flags GivenFlags keeps. */
@@ -62,6 +64,7 @@ export interface GivenSource {
   env?: string[]
   privileged?: boolean
   volumes?: { volumes?: string[]; volumesFrom?: string[] }
+  ipc?: string
 }
 
 const nonEmpty = (list: readonly string[] | undefined) => (list?.length ? [...list] : undefined)
@@ -86,6 +89,7 @@ export function givenFlags(o: GivenSource, image: { User?: string | null; Env?: 
     publish: nonEmpty(o.networkFlags?.publish),
     binds: nonEmpty(bindsAsGiven(o.volumes?.volumes ?? [], cwd)),
     volumesFrom: nonEmpty(o.volumes?.volumesFrom),
+    ipc: o.ipc === 'shareable' ? 'shareable' : undefined,
   }
   return Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as GivenFlags
 }

@@ -8,7 +8,7 @@
 import type { SpawnFds, StepReport } from '../../native/process-calls.js'
 import type { MonitorOptions } from './monitor.js'
 import type { IdMapping, SpecHook } from '../spec/spec.js'
-import type { Owner, VolumeClaims } from '../plan/steps.js'
+import type { JoinableNamespace, Owner, VolumeClaims } from '../plan/steps.js'
 import type { NetworkPlan } from '../../network/plan-network.js'
 import type { NetworkRecord } from '../../network/attach.js'
 
@@ -66,8 +66,8 @@ export interface Host {
   mapIds(program: string, pid: number, maps: IdMapping[]): void
   /** A pidfd of the process started at startTime, or undefined when it is gone. */
   openProcess(pid: number, startTime: string): number | undefined
-  /** --network container:X: a pidfd of X's process (X by its id in stateRoot); throws Docker's error unless X runs. */
-  openRunningContainer(stateRoot: string, id: string, ref: string): number
+  /** --network/--pid/--ipc container:X: a pidfd of X's process (X by its id in stateRoot); throws Docker's error for that namespace unless X runs. */
+  openRunningContainer(stateRoot: string, id: string, ref: string, namespace?: JoinableNamespace): number
   /** Attach the child (pid) to its networks; `save` records what teardown will need before each thing is made. */
   attachNetwork(plan: NetworkPlan, pid: number, ctx: NetworkContext): NetworkRecord | undefined
   /** Tear down what attachNetwork made, from its record. */

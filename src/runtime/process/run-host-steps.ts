@@ -236,7 +236,7 @@ function prepare(step: HostStep, host: Host, res: Resources): void {
       return
     }
     case 'container_process':
-      res.fds.set(step.slot, host.openRunningContainer(step.stateRoot, step.container, step.ref))
+      res.fds.set(step.slot, host.openRunningContainer(step.stateRoot, step.container, step.ref, step.namespace))
       return
     case 'socketpair': {
       const [peer, child] = host.socketpair()

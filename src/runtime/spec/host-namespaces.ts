@@ -22,9 +22,10 @@ export function sharedNamespaces(o: NamespaceFlags): HostNamespace[] {
     ['uts', o.uts, ['private']],
   ]
   for (const [ns, mode, own] of modes) {
-    if (mode === undefined || mode === '' || own.includes(mode)) continue
+    // container:X (pid, ipc): a namespace of X's, joined at each start (container/container-namespaces.ts)
+    if (mode === undefined || mode === '' || own.includes(mode) || (ns !== 'uts' && mode.startsWith('container:'))) continue
     if (mode !== 'host') {
-      throw new UsageError(`--${ns} ${mode} is not supported: use ${[...own, 'host'].join(' or ')}${ns === 'network' ? ' (a container has only lo, or the host\'s network)' : ''}`)
+      throw new UsageError(`--${ns} ${mode} is not supported: use ${[...own, 'host', ...(ns === 'uts' ? [] : ['container:NAME'])].join(' or ')}${ns === 'network' ? ' (a container has only lo, or the host\'s network)' : ''}`)
     }
     shared.push(ns)
   }
