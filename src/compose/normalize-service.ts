@@ -71,7 +71,7 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
     tmpfs: strings(s.tmpfs, at.at('tmpfs')),
     networks: networkMode ? {} : serviceNetworks(s.networks, at.at('networks'), ctx.networks),
     ...opt('networkMode', networkMode),
-    dependsOn: withNetworkService(dependsOn(s.depends_on, at.at('depends_on')), networkMode),
+    dependsOn: withSharedServices(dependsOn(s.depends_on, at.at('depends_on')), [networkMode, text('pid'), text('ipc')]),
     ...opt('healthcheck', s.healthcheck === undefined ? undefined : healthcheckOf(s.healthcheck, at.at('healthcheck'))),
     restart: s.restart !== undefined ? restartOf(s.restart, at.at('restart')) : deploy.restart ?? { name: 'no', maximumRetryCount: 0 },
     replicas,
@@ -165,10 +165,18 @@ function networkModeOf(v: unknown, at: At): Service['networkMode'] {
   throw at.error(`"${text}" is not supported by mini-run (none, host, bridge, service:NAME, container:NAME)`)
 }
 
-/** network_mode: service:db needs db's container running first, and restarts with it: an implied depends_on with restart: true, as compose-go adds. */
-function withNetworkService(deps: Record<string, Dependency>, networkMode: Service['networkMode']): Record<string, Dependency> {
-  const service = networkMode?.startsWith('service:') ? networkMode.slice('service:'.length) : undefined
-  return service === undefined || deps[service] ? deps : { ...deps, [service]: { condition: 'service_started', required: true, restart: true } }
+/**
+ * network_mode, pid or ipc: service:db needs db's container running first,
+ * and restarts with it (a new container has new namespaces): an implied
+ * depends_on with restart: true, as compose-go adds.
+ */
+function withSharedServices(deps: Record<string, Dependency>, modes: (string | undefined)[]): Record<string, Dependency> {
+  const out = { ...deps }
+  for (const mode of modes) {
+    const service = mode?.startsWith('service:') ? mode.slice('service:'.length) : undefined
+    if (service !== undefined && !out[service]) out[service] = { condition: 'service_started', required: true, restart: true }
+  }
+  return out
 }
 
 function envFiles(v: unknown, at: At, ctx: ServiceContext): Record<string, string> {

@@ -56,19 +56,25 @@ export function serviceReferences(ctx: ComposeContext, project: string, service:
   for (const n of names) {
     const c = containers.find((x) => x.service === n)
     if (c) out[n] = c.info.id
-    else if (n === networkService(service)) throw new MiniRunError(`service ${n} has no container whose network to share (network_mode: service:${n})`, { code: 'ENOCONTAINER' })
+    else {
+      const shared = (['network_mode', 'pid', 'ipc'] as const).find((key) => sharedService(service, key) === n)
+      const what = { network_mode: 'network', pid: 'PID namespace', ipc: 'IPC namespace' }
+      if (shared) throw new MiniRunError(`service ${n} has no container whose ${what[shared]} to share (${shared}: service:${n})`, { code: 'ENOCONTAINER' })
+    }
   }
   return out
 }
 
-/** The services whose first container this one is made from (network_mode: service:, volumes_from). */
+/** The services whose first container this one is made from (network_mode, pid and ipc service:, volumes_from). */
 export function referencedServices(service: Service): string[] {
-  const net = networkService(service)
-  return [...new Set([...(net !== undefined ? [net] : []), ...service.volumesFrom.flatMap((v) => (v.service !== undefined ? [v.service] : []))])]
+  const shared = (['network_mode', 'pid', 'ipc'] as const).flatMap((key) => sharedService(service, key) ?? [])
+  return [...new Set([...shared, ...service.volumesFrom.flatMap((v) => (v.service !== undefined ? [v.service] : []))])]
 }
 
-function networkService(service: Service): string | undefined {
-  return service.networkMode?.startsWith('service:') ? service.networkMode.slice('service:'.length) : undefined
+/** network_mode, pid or ipc: service:NAME, NAME. */
+function sharedService(service: Service, key: 'network_mode' | 'pid' | 'ipc'): string | undefined {
+  const mode = key === 'network_mode' ? service.networkMode : service[key]
+  return mode?.startsWith('service:') ? mode.slice('service:'.length) : undefined
 }
 
 export function runOptionsOfPlan(ctx: ComposeContext, plan: ContainerPlan, detach: boolean, oneoff = false): RunOptions {
@@ -105,8 +111,14 @@ export function runOptionsOfPlan(ctx: ComposeContext, plan: ContainerPlan, detac
   })
   if (moreNetworks.length) o.networkFlags = { ...o.networkFlags, moreNetworks }
   // network_mode: service:db: db's first container, by id, as Docker Compose gives it to the daemon (db starts first: the implied depends_on)
-  const net = networkService(service)
-  if (net !== undefined) o.network = `container:${(plan.references ?? serviceReferences(ctx, project.name, service))![net]}`
+  // pid and ipc: service:db likewise, as container:<id> (compose-go's ServicePrefix resolved as the network's)
+  const refs = () => (plan.references ?? serviceReferences(ctx, project.name, service))!
+  const net = sharedService(service, 'network_mode')
+  if (net !== undefined) o.network = `container:${refs()[net]}`
+  const pid = sharedService(service, 'pid')
+  if (pid !== undefined) o.pid = `container:${refs()[pid]}`
+  const ipc = sharedService(service, 'ipc')
+  if (ipc !== undefined) o.ipc = `container:${refs()[ipc]}`
   if (service.healthcheck) o.healthcheck = service.healthcheck
   return o
 }
