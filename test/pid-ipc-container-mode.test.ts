@@ -6,6 +6,7 @@
 // under a running joiner ends it; `start` joins X again after X restarted.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { until } from './helpers/until.js'
 
 describe.skipIf(!isRoot)('--pid container:X, --ipc container:X (needs root)', () => {
   let env: TestEnv
@@ -51,6 +52,14 @@ describe.skipIf(!isRoot)('--pid container:X, --ipc container:X (needs root)', ()
     expect(explain).toContain('refuse unless container web runs; pidfd_open its process as <pid-of>')
     expect(explain).toContain('setns <pid-of> CLONE_NEWPID')
     expect(explain).toContain('fork: the child goes on in the PID namespace joined')
+  })
+
+  it('-t: the joiner gets its pty and controlling terminal after the fork into X\'s namespace', async () => {
+    detached(['--name', 'web', BUSYBOX, 'sleep', '1000'])
+    const tty = detached(['-t', '--pid', 'container:web', BUSYBOX, 'sh', '-c', 'tty; ps -o stat,args | grep "[s]leep 1000"; echo listed; exec sleep 3000'])
+    await until('the joiner\'s output', () => mr(['logs', tty]).stdout.includes('listed'))
+    expect(mr(['logs', tty]).stdout).toMatch(/^\/dev\/pts\/0\r\n\S+ +sleep 1000\r\nlisted\r\n$/)
+    expect(commands(ok(mr(['exec', 'web', 'ps', '-o', 'args'])))).toEqual(['ps -o args', 'sleep 1000', 'sleep 3000'])
   })
 
   it('--ipc container:X shares X\'s IPC namespace: its message queues', () => {
