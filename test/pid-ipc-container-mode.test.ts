@@ -74,6 +74,11 @@ describe.skipIf(!isRoot)('--pid container:X, --ipc container:X (needs root)', ()
     const id = JSON.parse(ok(mr(['inspect', 'web'])))[0].Id as string
     expect(inspect('side').HostConfig.IpcMode).toBe(`container:${id}`)
     expect(inspect('web').HostConfig.IpcMode).toBe('private')
+    // the other modes, as Docker shows them
+    ok(mr(['create', '--name', 'modes', '--pid', 'host', '--ipc', 'shareable', BUSYBOX, 'true']))
+    expect(inspect('modes').HostConfig).toMatchObject({ PidMode: 'host', IpcMode: 'shareable' })
+    ok(mr(['create', '--name', 'hostipc', '--ipc', 'host', BUSYBOX, 'true']))
+    expect(inspect('hostipc').HostConfig.IpcMode).toBe('host')
   })
 
   it('refuses in Docker\'s words with exit 125: X not running, no such X, an empty name, --userns=auto', () => {
