@@ -205,6 +205,31 @@ describe.skipIf(!isRoot)('OCI create and start', () => {
     expect(env.leftovers()).toEqual([])
   })
 
+  it('joins an existing PID namespace by path: its /proc shows that namespace\'s processes, not the runtime\'s', async () => {
+    // unshare forks: its child is PID 1 of a namespace of its own
+    const holder = spawn('unshare', ['--pid', '--fork', 'sleep', '61'], { stdio: 'ignore' })
+    try {
+      const childOf = () => Number(readFileSync(`/proc/${holder.pid}/task/${holder.pid}/children`, 'utf8').trim().split(' ')[0] || 0)
+      await until(() => childOf() > 0 && cmdline(childOf()) === 'sleep 61')
+      const nsPath = `/proc/${childOf()}/ns/pid`
+      const bundle = env.bundle('pidns', (c) => {
+        c.linux.namespaces = c.linux.namespaces.map((ns: { type: string }) => (ns.type === 'pid' ? { type: 'pid', path: nsPath } : ns))
+        c.process.args = ['/bin/sh', '-c', 'readlink /proc/self/ns/pid; tr "\\0" " " < /proc/1/cmdline; echo; ls /proc | grep -c "^[0-9]"']
+      })
+      const r = env.oci(['run', '--bundle', bundle, 'pidns'])
+      // (runc's spec lists ambient capabilities it cannot raise: a warning on stderr)
+      expect(r.status, r.stderr).toBe(0)
+      const [ns, init, count] = r.stdout.trim().split('\n')
+      expect(ns).toBe(readlinkSync(nsPath))
+      // the holder's sleep is PID 1 there, and the namespace holds it, the relay's child and what the shell runs
+      expect(init!.trim()).toBe('sleep 61')
+      expect(Number(count)).toBeLessThan(8)
+    } finally {
+      holder.kill()
+    }
+    expect(env.leftovers()).toEqual([])
+  })
+
   it('shows a bind mount\'s files with their owners through an idmap mount in a user namespace', () => {
     const data = join(env.dir, 'data')
     mkdirSync(data)

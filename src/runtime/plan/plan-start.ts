@@ -116,17 +116,15 @@ export function planStart(given: PlanInput): StartPlan {
   const child: ChildStep[] = [
     ...joinChildSteps(input),
     ...joinSteps(spec),
+    // as for --pid container:X (plan-join.ts): /proc, mounted next, shows the mounter's PID namespace
+    ...(joinsPid ? [{ op: 'fork_relay' as const, section: 'join' as const, why: 'setns into a PID namespace moves only the children: the child goes on there (/proc shows the mounter\'s namespace), this process waits for it and relays signals' }] : []),
     ...rootfsSteps(input),
     ...identitySteps(spec),
     ...processSteps(spec, {
       setgroupsAllowed: input.setgroupsAllowed,
       startGate: input.startGate ? { fifo: { slot: 'exec-fifo' } } : undefined,
       ptySocket: spec.process.terminal ? { slot: 'pty-socket' } : undefined,
-      init: input.init
-        ? { why: '--init: PID 1 stays a minimal init that reaps zombies and forwards signals; its child becomes the command' }
-        : joinsPid
-          ? { why: 'setns into a PID namespace moves only the children: fork, the child becomes the command, this process waits for it and forwards signals' }
-          : undefined,
+      init: input.init ? { why: '--init: PID 1 stays a minimal init that reaps zombies and forwards signals; its child becomes the command' } : undefined,
     }),
   ]
   const waitAt = overlapsNetwork(input) ? syncWaitIndex(input.network!, child) : undefined
