@@ -30,6 +30,7 @@ import { ImageStore } from '../image/store.js'
 import { defaultStateRoot, defaultStoreRoot } from '../paths.js'
 import { BuildContext } from './build-context.js'
 import { parseKeyValueFlags, readSecrets, type BuildEvent, type BuildOptions, type BuildResult } from './build-options.js'
+import { rawKeyValues } from './config-steps.js'
 import { contextDockerfile } from './dockerfile-path.js'
 import { readDockerfile } from './read-dockerfile.js'
 import { parseDockerfile, flagValue, flagValues, instructionText, type ParsedDockerfile, type Stage } from './dockerfile.js'
@@ -41,6 +42,8 @@ import { StageRun } from './stage-run.js'
 export interface StageResult {
   state: BuildState
   key: string
+  /** The stage's ARGs and their values: a stage `FROM` this one inherits them (BuildKit's dispatchState.init). */
+  args?: ReadonlyMap<string, string | undefined>
 }
 
 /** What every stage of one build shares. */
@@ -182,13 +185,19 @@ function platformArgs(): Map<string, string> {
   return args
 }
 
+/**
+ * The ARGs before the first FROM, as BuildKit's buildMetaArgs: each value
+ * expanded with the ones set before it (on the same line too); a bare
+ * `ARG TARGETARCH` keeps the predefined value, it does not unset it.
+ */
 function declareGlobalArgs(run: BuildRun): void {
   for (const [k, v] of platformArgs()) run.globalArgs.set(k, v)
   for (const i of run.df.globalArgs) {
-    for (const [name, value] of StageRun.argPairs(i, run.df.escape, globalLookup(run))) {
+    for (const [name, raw] of rawKeyValues(i, run.df.escape, globalLookup(run), { bareNames: true })) {
       const given = run.buildArgs.get(name)
       if (given !== undefined) run.usedArgs.add(name)
-      run.globalArgs.set(name, given ?? value)
+      const value = given ?? (raw === undefined ? undefined : expand(raw, globalLookup(run), run.df.escape).word)
+      if (value !== undefined || !run.globalArgs.has(name)) run.globalArgs.set(name, value)
     }
   }
 }
@@ -271,5 +280,5 @@ async function buildStage(run: BuildRun, stage: Stage, stageNo: number, stages: 
     if (cached) run.event({ type: 'cached', id: stateId(stageRun.state) })
     run.event({ type: 'done', id: stateId(stageRun.state), cached, ms: Date.now() - t0 })
   }
-  return { state: stageRun.state, key: stageRun.key }
+  return { state: stageRun.state, key: stageRun.key, args: stageRun.args }
 }

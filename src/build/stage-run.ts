@@ -13,6 +13,7 @@ import {
   exposedPorts,
   healthcheckOf,
   parseKeyValues,
+  rawKeyValues,
   setEnv,
   shellOf,
   workdirOf,
@@ -39,6 +40,7 @@ export class StageRun {
   ) {
     this.state = start.state
     this.key = start.key
+    for (const [k, v] of start.args ?? []) this.args.set(k, v)
   }
 
   get escape(): string {
@@ -76,10 +78,6 @@ export class StageRun {
     return { keyed, all: [...keyed, ...proxies] }
   }
 
-  static argPairs(i: Instruction, escape: string, lookup: Lookup): [string, string | undefined][] {
-    return parseKeyValues(i, escape, lookup, { bareNames: true })
-  }
-
   /** Run one instruction; `cached` when its result came from the cache. */
   async step(i: Instruction): Promise<{ cached: boolean }> {
     switch (i.keyword) {
@@ -110,11 +108,13 @@ export class StageRun {
     }
   }
 
+  /** ARG: each value expanded after the one before it is set (BuildKit's dispatchArg). */
   declareArgs(i: Instruction): void {
-    for (const [name, fallback] of StageRun.argPairs(i, this.escape, this.lookup)) {
+    for (const [name, raw] of rawKeyValues(i, this.escape, this.lookup, { bareNames: true })) {
       const given = this.run.buildArgs.get(name)
       if (given !== undefined) this.run.usedArgs.add(name)
       // ARG NAME in a stage takes the global ARG's value, if there is one
+      const fallback = raw === undefined ? undefined : this.expandWord(raw)
       const value = given ?? fallback ?? this.run.globalArgs.get(name)
       this.args.set(name, value)
     }
