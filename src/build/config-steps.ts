@@ -5,7 +5,7 @@
  */
 import { parseDuration } from '../duration.js'
 import { UsageError } from '../errors.js'
-import { flagValue, type Instruction } from './dockerfile.js'
+import { flagValue, heredocName, type HeredocBody, type Instruction } from './dockerfile.js'
 import type { HealthConfig } from './image-state.js'
 import { expand, splitRawWords, type Lookup } from './shell-lex.js'
 
@@ -33,19 +33,29 @@ export function parseKeyValues(i: Instruction, escape: string, lookup: Lookup, o
     const rest = i.args.trim().slice(first.length).trim()
     return [[first, expand(rest, lookup, escape).word]]
   }
+  return rawKeyValues(i, escape, lookup, options).map(([name, value]) => [name, value === undefined ? undefined : expand(value, lookup, escape).word])
+}
+
+/**
+ * The `NAME[=VALUE]` words of a line, the names expanded with `lookup`,
+ * the values not yet: for ARG, BuildKit expands each ARG's default after
+ * the one before it on the line is set (`ARG A=1 B=${A}x` gives B=1x),
+ * unlike ENV's pairs.
+ */
+export function rawKeyValues(i: Instruction, escape: string, lookup: Lookup, options: { bareNames?: boolean } = {}): [string, string | undefined][] {
+  const words = splitRawWords(i.args, escape)
+  if (words.length === 0) fail(i, 'requires at least one argument')
   const pairs: [string, string | undefined][] = []
   for (const word of words) {
     const eq = word.indexOf('=')
     if (eq < 0) {
       if (!options.bareNames) fail(i, `"${word}" must be of the form NAME=VALUE`)
-      const name = expand(word, lookup, escape).word
-      pairs.push([name, undefined])
+      pairs.push([expand(word, lookup, escape).word, undefined])
       continue
     }
     const name = expand(word.slice(0, eq), lookup, escape).word
     if (name === '') fail(i, 'a name can not be blank')
-    const value = expand(word.slice(eq + 1), lookup, escape).word
-    pairs.push([name, value])
+    pairs.push([name, word.slice(eq + 1)])
   }
   return pairs
 }
@@ -62,21 +72,36 @@ export function setEnv(env: string[], key: string, value: string): string[] {
 /**
  * The argv of RUN, CMD and ENTRYPOINT: the exec (JSON) form as is, the
  * shell form as SHELL + [line]. A RUN whose body is only a heredoc runs the
- * heredoc's content as the script; otherwise the shell reads the heredocs
- * itself (POSIX sh has them).
+ * heredoc's content as the script (one starting with "#!" is run as a file
+ * instead: `heredocScript`); otherwise the shell reads the heredocs itself
+ * (POSIX sh has them).
  */
 export function commandOf(i: Instruction, shell: readonly string[]): string[] {
   if (i.json) return i.json
   if (i.heredocs.length > 0) {
-    const only = /^\s*<<-?(["']?)(\w+)\1\s*$/.exec(i.args)
-    if (only && i.heredocs.length === 1) {
-      // (BuildKit runs a "#!" script by its interpreter; here the shell runs it)
-      return [...shell, i.heredocs[0]!.content]
-    }
+    const only = soleHeredoc(i)
+    if (only) return [...shell, only.content]
     const bodies = i.heredocs.map((h) => `${h.content}${h.name}`).join('\n')
     return [...shell, `${i.args}\n${bodies}`]
   }
   return [...shell, i.args.trim()]
+}
+
+/** The heredoc a RUN is made of alone (`RUN <<EOF`), as BuildKit's dispatchRun tells it. */
+function soleHeredoc(i: Instruction): HeredocBody | undefined {
+  const name = i.heredocs.length === 1 ? heredocName(i.args.trim()) : undefined
+  return name !== undefined && name === i.heredocs[0]!.name ? i.heredocs[0] : undefined
+}
+
+/**
+ * A RUN made of one heredoc starting with "#!": BuildKit writes it to a
+ * file (mode 0755) mounted at /dev/pipes/NAME and runs that, so the kernel
+ * picks the interpreter (`#!/bin/awk -f`).
+ */
+export function heredocScript(i: Instruction): { name: string; content: string } | undefined {
+  if (i.json) return undefined
+  const only = soleHeredoc(i)
+  return only?.content.startsWith('#!') ? { name: only.name, content: only.content } : undefined
 }
 
 /** EXPOSE 80 443/tcp 53/udp 8000-8002: the ExposedPorts keys. */

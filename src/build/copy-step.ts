@@ -9,7 +9,8 @@ import { ingestLayer } from '../image/ingest-layer.js'
 import { removeTree, tmpPath } from '../image/store-tmp.js'
 import { parseGroup, parsePasswd, resolveUser } from '../runtime/spec/resolve-user.js'
 import { contentDigest, ensureDirs, planCopy, sortEntries, type CopySource, type InlineFile } from './copy-plan.js'
-import { flagValue, type Instruction } from './dockerfile.js'
+import { flagValue, heredocName, type Instruction } from './dockerfile.js'
+import { expand, splitRawWords } from './shell-lex.js'
 import { nextState } from './image-state.js'
 import type { LayerFile } from './layer-tar.js'
 import { MergedTree } from './merged-tree.js'
@@ -17,7 +18,6 @@ import { HostDirSourceFs, resolveSource, TreeSourceFs, type SourceFs } from './s
 import type { StageRun } from './stage-run.js'
 import { makeLayer, stepError, type StepPlan } from './step-layer.js'
 
-const HEREDOC_WORD = /^<<-?(["']?)(\w+)\1$/
 const REMOTE = /^([a-z][a-z0-9+.-]*:\/\/|git@)/i
 
 export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
@@ -26,7 +26,9 @@ export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
   for (const flag of ['parents', 'exclude', 'checksum', 'keep-git-dir']) {
     if (flagValue(i, flag) !== undefined) throw stepError(i, `--${flag} is not supported`)
   }
-  const words = i.json ? i.json.map((w) => s.expandWord(w)) : s.expandWords(i.args)
+  // split first, then each word expanded (BuildKit): `COPY f $D/` with D="/my dir" is two words
+  const rawWords = i.json ?? splitRawWords(i.args, s.escape)
+  const words = rawWords.map((w) => (heredocName(w) !== undefined && !i.json ? w : s.expandWord(w)))
   if (words.length < 2) throw stepError(i, 'requires at least two arguments: SOURCE... DEST')
   const dest = words.pop()!
   const from = s.flag(i, 'from')
@@ -53,11 +55,11 @@ export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
       }
     }
     for (const word of words) {
-      const heredoc = HEREDOC_WORD.exec(word)
-      if (heredoc) {
-        const body = i.heredocs.find((h) => h.name === heredoc[2])
+      const name = i.json ? undefined : heredocName(word)
+      if (name !== undefined) {
+        const body = i.heredocs.find((h) => h.name === name)
         if (!body) throw stepError(i, `heredoc ${word} has no body`)
-        inline.push({ name: body.name, content: Buffer.from(body.expand ? s.expandWord(body.content) : body.content) })
+        inline.push({ name: body.name, content: Buffer.from(body.expand ? expandBody(s, i, body.content) : body.content) })
         continue
       }
       if (REMOTE.test(word)) {
@@ -107,6 +109,15 @@ export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
   } catch (err) {
     await cleanup()
     throw err
+  }
+}
+
+/** A heredoc body's variables expanded, its quotes kept (BuildKit's SkipProcessQuotes; escapes are `\\`). */
+function expandBody(s: StageRun, i: Instruction, content: string): string {
+  try {
+    return expand(content, s.lookup, '\\', { skipQuotes: true }).word
+  } catch (err) {
+    throw stepError(i, (err as Error).message)
   }
 }
 

@@ -182,6 +182,19 @@ function heredocsOf(ast: AstInstruction, lines: string[], args: string, keyword:
   })
 }
 
+/**
+ * The heredoc a word opens (`<<EOF`, `<<-"run-me.sh"`, `<<robots.txt`), by
+ * BuildKit's rule `^(\d*)<<(-?)\s*([^<]*)$`, its name unquoted; undefined
+ * when the word is not one.
+ */
+export function heredocName(word: string): string | undefined {
+  const m = /^(\d*)<<(-?)\s*([^<]*)$/.exec(word)
+  if (!m) return undefined
+  const name = m[3]!.trim()
+  const quoted = /^(["'])(.*)\1$/.exec(name)
+  return quoted ? quoted[2] : name
+}
+
 /** The value of a flag, or undefined; `--link` alone is "true". */
 export function flagValue(i: Instruction, name: string): string | undefined {
   const found = i.flags.filter((f) => f.name === name)

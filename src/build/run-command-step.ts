@@ -4,6 +4,7 @@
  * writable layer becomes the step's layer.
  */
 import { closeSync, fstatSync, openSync, statSync, utimesSync } from 'node:fs'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { posix } from 'node:path'
 import { pausePoint } from '../crash-point.js'
 import { UsageError } from '../errors.js'
@@ -13,7 +14,7 @@ import * as lockCalls from '../native/lock-calls.js'
 import type { ResolvedImageLike } from '../runtime/container/run-options.js'
 import type { VolumeFlags } from '../runtime/spec/volumes.js'
 import type { BuildRun } from './builder.js'
-import { commandOf, DEFAULT_SHELL } from './config-steps.js'
+import { commandOf, DEFAULT_SHELL, heredocScript } from './config-steps.js'
 import { sourceDigest } from './copy-plan.js'
 import { flagValues, type Instruction } from './dockerfile.js'
 import { nextState, stateChainIds, stateId, type BuildState } from './image-state.js'
@@ -59,7 +60,9 @@ export function withoutSecrets(text: string, mounts: readonly RunMount[], secret
 
 export async function runCommandStep(s: StageRun, i: Instruction): Promise<StepPlan> {
   const run = s.run
-  const argv = commandOf(i, s.config.Shell ?? DEFAULT_SHELL)
+  const shell = s.config.Shell ?? DEFAULT_SHELL
+  const script = heredocScript(i)
+  const argv = script ? [...shell, `${SCRIPT_DIR}/${script.name}`] : commandOf(i, shell)
   const mounts = flagValues(i, 'mount').map((m) => parseRunMount(s.expandWord(m), s.workdir))
   const security = s.flag(i, 'security')
   if (security !== undefined && security !== 'sandbox') throw stepError(i, `--security=${security} is not supported (RUN is always sandboxed)`)
@@ -78,12 +81,13 @@ export async function runCommandStep(s: StageRun, i: Instruction): Promise<StepP
   const prefix = args.keyed.length ? `|${args.keyed.length} ${args.keyed.join(' ')} ` : ''
   const createdBy = withoutSecrets(`RUN ${prefix}${argv.join(' ')}`, mounts, run.secrets)
   return {
-    parts: ['RUN', argv, args.keyed, mounts.map(mountKey), network, bindDigests],
+    parts: ['RUN', argv, args.keyed, mounts.map(mountKey), network, bindDigests, ...(script ? [script.content] : [])],
     run: async () => {
       const state = s.state
       const tree = run.treeOf(state)
       const prepared = prepareMounts(s, i, mounts)
       try {
+        if (script) prepared.volumes.mounts.push(`type=bind,source=${await writeScript(run, script, prepared.temporary)},target=${SCRIPT_DIR},readonly`)
         const result = await runStep({
           storeRoot: run.storeRoot,
           stateRoot: run.stateRoot,
@@ -126,7 +130,20 @@ function mountSource(s: StageRun, from: string | undefined): { fs: SourceFs; lab
   throw new UsageError(`--mount from=${from}: no stage of that name before this one`)
 }
 
-function prepareMounts(s: StageRun, i: Instruction, mounts: RunMount[]): { volumes: VolumeFlags; cleanup: () => Promise<void> } {
+/** Where a "#!" heredoc's file is mounted, as BuildKit does. */
+const SCRIPT_DIR = '/dev/pipes'
+
+/** A directory holding the "#!" heredoc as an executable file (removed with the step's mounts). */
+async function writeScript(run: BuildRun, script: { name: string; content: string }, temporary: string[]): Promise<string> {
+  if (script.name.includes('/')) throw new UsageError(`heredoc ${script.name}: a name cannot hold "/"`)
+  const dir = tmpPath(run.store.tmpDir, 'script')
+  temporary.push(dir)
+  await mkdir(dir, { mode: 0o755 })
+  await writeFile(posix.join(dir, script.name), script.content, { mode: 0o755 })
+  return dir
+}
+
+function prepareMounts(s: StageRun, i: Instruction, mounts: RunMount[]): { volumes: Required<Pick<VolumeFlags, 'mounts' | 'tmpfs'>>; temporary: string[]; cleanup: () => Promise<void> } {
   const run = s.run
   const volumes: Required<Pick<VolumeFlags, 'mounts' | 'tmpfs'>> = { mounts: [], tmpfs: [] }
   const temporary: string[] = []
@@ -191,7 +208,7 @@ function prepareMounts(s: StageRun, i: Instruction, mounts: RunMount[]): { volum
     void cleanup()
     throw err
   }
-  return { volumes, cleanup }
+  return { volumes, temporary, cleanup }
 }
 
 

@@ -63,8 +63,16 @@ class Scanner {
   }
 }
 
+export interface ExpandOptions {
+  /**
+   * Quotes are plain characters (BuildKit's SkipProcessQuotes, for COPY
+   * and ADD heredoc bodies: `{"name": "app"}` keeps its quotes).
+   */
+  skipQuotes?: boolean
+}
+
 /** Expand one Dockerfile word (or a whole argument string, for `words`). */
-export function expand(text: string, lookup: Lookup, escape = '\\'): Expanded {
+export function expand(text: string, lookup: Lookup, escape = '\\', options: ExpandOptions = {}): Expanded {
   const used = new Set<string>()
   const s = new Scanner(text)
   const get = (name: string): string | undefined => {
@@ -88,11 +96,11 @@ export function expand(text: string, lookup: Lookup, escape = '\\'): Expanded {
         const value = dollar()
         result += value
         words.addString(value)
-      } else if (ch === "'") {
+      } else if (ch === "'" && !options.skipQuotes) {
         const value = singleQuoted()
         result += value
         words.addRaw(value)
-      } else if (ch === '"') {
+      } else if (ch === '"' && !options.skipQuotes) {
         const value = doubleQuoted()
         result += value
         words.addRaw(value)
