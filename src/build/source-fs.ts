@@ -70,8 +70,11 @@ export function cleanSourcePath(source: string): string {
 }
 
 /**
- * The items a COPY source names: a path, or a pattern. Throws naming the
- * source when nothing matches, as Docker does.
+ * The items a COPY source names: a path, or a pattern. A path that is not
+ * there throws, naming the source. A pattern matching nothing gives
+ * nothing, as in BuildKit (AllowEmptyWildcard: `COPY package.json
+ * yarn.loc[k] ./` copies package.json alone), unless the directory before
+ * its first wildcard is missing (BuildKit fails there too, on its lstat).
  */
 export function resolveSource(fs: SourceFs, source: string): SourceItem[] {
   const clean = cleanSourcePath(source)
@@ -92,7 +95,11 @@ export function resolveSource(fs: SourceFs, source: string): SourceItem[] {
   }
   const root = fs.lookup('')
   if (root) glob(fs, root, clean.split('/'), add)
-  if (out.length === 0) throw notFound()
+  if (out.length === 0) {
+    const segments = clean.split('/')
+    const prefix = segments.slice(0, segments.findIndex((seg) => hasGlob(seg))).join('/')
+    if (!fs.lookup(prefix)?.stat.isDirectory()) throw notFound()
+  }
   return out
 }
 
