@@ -4,8 +4,8 @@
  * forms, continuations, parser directives, heredocs, and the errors.
  */
 import { describe, expect, test } from 'vitest'
-import { commandOf, exposedPorts, healthcheckOf, parseDuration, parseKeyValues, setEnv, workdirOf } from '../src/build/config-steps.js'
-import { flagValue, instructionText, parseDockerfile } from '../src/build/dockerfile.js'
+import { commandOf, exposedPorts, healthcheckOf, heredocScript, parseDuration, parseKeyValues, rawKeyValues, setEnv, workdirOf } from '../src/build/config-steps.js'
+import { flagValue, heredocName, instructionText, parseDockerfile, type Instruction } from '../src/build/dockerfile.js'
 import { lookupOf } from '../src/build/shell-lex.js'
 
 const none = lookupOf([])
@@ -75,6 +75,15 @@ describe('parseDockerfile', () => {
     expect(commandOf(df.stages[0]!.instructions[0]!, ['/bin/sh', '-c'])).toEqual(['/bin/sh', '-c', 'cat > /f <<EOF\nx\nEOF'])
   })
 
+  test('heredoc names with - and . (BuildKit\'s ^(\\d*)<<(-?)\\s*([^<]*)$); a "#!" RUN heredoc is a script', () => {
+    expect(['<<EOF', '<<-"run-me.sh"', "<<'a.b'", '<<robots.txt', '2<<x', 'x<<y', '<<a<b'].map(heredocName)).toEqual(['EOF', 'run-me.sh', 'a.b', 'robots.txt', 'x', undefined, undefined])
+    const df = parseDockerfile(['FROM busybox', 'RUN <<run-me.sh', 'echo hi', 'run-me.sh', 'RUN <<EOF', '#!/usr/bin/awk -f', 'BEGIN { print 1 }', 'EOF'].join('\n'))
+    const [plain, awk] = df.stages[0]!.instructions as [Instruction, Instruction]
+    expect(commandOf(plain, ['/bin/sh', '-c'])).toEqual(['/bin/sh', '-c', 'echo hi\n'])
+    expect(heredocScript(plain)).toBeUndefined()
+    expect(heredocScript(awk)).toEqual({ name: 'EOF', content: '#!/usr/bin/awk -f\nBEGIN { print 1 }\n' })
+  })
+
   test.each([
     ['RUN echo before', /Dockerfile:1: RUN before the first FROM/],
     ['FROM a AS b c', /FROM requires either one argument, or three/],
@@ -111,6 +120,12 @@ describe('instruction arguments', () => {
     expect(parseKeyValues(instr('ARG A B=2'), '\\', none, { bareNames: true })).toEqual([
       ['A', undefined],
       ['B', '2'],
+    ])
+    // the values raw: builder.ts and stage-run.ts expand each after the one before is set
+    expect(rawKeyValues(instr('ARG A=1 B=${A}x C'), '\\', none, { bareNames: true })).toEqual([
+      ['A', '1'],
+      ['B', '${A}x'],
+      ['C', undefined],
     ])
   })
 

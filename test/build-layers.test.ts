@@ -94,6 +94,15 @@ describe('COPY: where things land', () => {
     expect(segmentRegex('[!a]?.t*').test('b1.txt')).toBe(true)
   })
 
+  test('a pattern matching nothing copies nothing (BuildKit\'s AllowEmptyWildcard), unless the directory before it is missing; a missing path fails', () => {
+    write(join(dir, 'ctx/package.json'), '{}')
+    const context = new BuildContext(join(dir, 'ctx'), [])
+    expect(copy(context, ['package.json', 'yarn.loc[k]'], './', baseTree(), '/app').map((e) => e.path)).toEqual(['app', 'app/package.json'])
+    expect(resolveSource(context, 'requirements.*')).toEqual([])
+    expect(() => resolveSource(context, 'folder/b/*')).toThrow(/^folder\/b\/\*: not found in the build context/)
+    expect(() => copy(context, ['package.json', 'yarn.lock'], './')).toThrow(/^yarn\.lock: not found in the build context/)
+  })
+
   test('COPY --from reads another image\'s layers, whiteouts and all, and keeps its owners', () => {
     const lower = join(dir, 'lower')
     const upper = join(dir, 'upper')

@@ -45,3 +45,10 @@ test('the names an expansion used, for the cache key', () => {
 test('raw words keep quotes and escapes', () => {
   expect(splitRawWords('A=1 B="two words" C=it\\ s \'x y\'')).toEqual(['A=1', 'B="two words"', 'C=it\\ s', "'x y'"])
 })
+
+test('skipQuotes (COPY heredoc bodies, BuildKit\'s SkipProcessQuotes): quotes stay, variables and escapes still work', () => {
+  const body = (text: string) => expand(text, env, '\\', { skipQuotes: true }).word
+  expect(body('{"name": "$A", \'x\': "it\'s"}\n')).toBe('{"name": "alpha", \'x\': "it\'s"}\n')
+  expect(body('\\$A ${UNSET:-"d"}')).toBe('$A "d"')
+  expect(() => body('${A')).toThrow(/failed to process/)
+})
