@@ -33,7 +33,7 @@ import { parseKeyValueFlags, readSecrets, type BuildEvent, type BuildOptions, ty
 import { rawKeyValues } from './config-steps.js'
 import { contextDockerfile } from './dockerfile-path.js'
 import { readDockerfile } from './read-dockerfile.js'
-import { parseDockerfile, flagValue, flagValues, instructionText, type ParsedDockerfile, type Stage } from './dockerfile.js'
+import { parseDockerfile, parseTrigger, flagValue, flagValues, instructionText, type ParsedDockerfile, type Stage } from './dockerfile.js'
 import { commitState, scratchState, stateChainIds, stateFromImage, stateId, type BuildState } from './image-state.js'
 import { MergedTree } from './merged-tree.js'
 import { expand, type Lookup } from './shell-lex.js'
@@ -246,7 +246,7 @@ export function stagesNeeded(df: ParsedDockerfile, target: Stage, lookup: Lookup
 }
 
 async function buildStage(run: BuildRun, stage: Stage, stageNo: number, stages: number): Promise<StageResult> {
-  const steps = 1 + stage.instructions.length
+  let steps = 1 + stage.instructions.length
   let step = 0
   const announce = (text: string) => run.event({ type: 'step', stage: stageNo, stages, step: ++step, steps, text })
   announce(instructionText(stage.from))
@@ -264,15 +264,20 @@ async function buildStage(run: BuildRun, stage: Stage, stageNo: number, stages: 
   } else {
     if (base === '') throw new UsageError(`Dockerfile:${stage.from.line}: FROM names no image (an ARG without a value?)`)
     const image = await run.o.resolveImage(base, run.o.pull === true)
-    const state = stateFromImage(image)
-    if (state.config.config.OnBuild?.length) {
-      run.event({ type: 'warning', message: `${base} has ONBUILD triggers; mini-run does not run them` })
-    }
-    start = { state, key: stepKey('', ['FROM', image.configDigest]) }
+    start = { state: stateFromImage(image), key: stepKey('', ['FROM', image.configDigest]) }
   }
   await run.holdLayers(stateChainIds(start.state), `Dockerfile:${stage.from.line}: FROM`)
+  // the base's ONBUILD triggers run first, then leave the config (BuildKit's
+  // resolveStages: a base stage's as an image's; grandchildren never see them)
+  const triggers = (start.state.config.config.OnBuild ?? []).map((t) => parseTrigger(t, run.df.escape, stage.from.line))
+  if (start.state.config.config.OnBuild != null) {
+    const state = structuredClone(start.state)
+    state.config.config.OnBuild = null
+    start = { ...start, state }
+  }
+  steps += triggers.length
   const stageRun = new StageRun(run, stage, start)
-  for (const instruction of stage.instructions) {
+  for (const instruction of [...triggers, ...stage.instructions]) {
     announce(instructionText(instruction))
     run.o.signal?.throwIfAborted()
     const t0 = Date.now()

@@ -195,6 +195,19 @@ export function heredocName(word: string): string | undefined {
   return quoted ? quoted[2] : name
 }
 
+/**
+ * An ONBUILD trigger (`RUN make`) as the instruction it is, placed at
+ * `line` (the FROM that runs it). ONBUILD, FROM and MAINTAINER cannot be
+ * triggers (BuildKit's parser).
+ */
+export function parseTrigger(text: string, escape: string, line: number): Instruction {
+  const parsed = parseDockerfile(`# escape=${escape}\nFROM scratch\n${text}`).stages[0]?.instructions ?? []
+  const i = parsed[0]
+  if (!i || parsed.length > 1) fail(line, `ONBUILD trigger ${JSON.stringify(text)} is not one instruction`)
+  if (['ONBUILD', 'FROM', 'MAINTAINER'].includes(i.keyword)) fail(line, `${i.keyword} isn't allowed as an ONBUILD trigger`)
+  return { ...i, line, endLine: line }
+}
+
 /** The value of a flag, or undefined; `--link` alone is "true". */
 export function flagValue(i: Instruction, name: string): string | undefined {
   const found = i.flags.filter((f) => f.name === name)

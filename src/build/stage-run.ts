@@ -219,7 +219,6 @@ export class StageRun {
       }
       case 'ONBUILD': {
         const trigger = i.args.trim()
-        this.run.event({ type: 'warning', message: `Dockerfile:${i.line}: ONBUILD is recorded in the image but mini-run never runs triggers` })
         change = (c) => {
           c.OnBuild = [...(c.OnBuild ?? []), trigger]
         }
