@@ -245,6 +245,15 @@ export function stagesNeeded(df: ParsedDockerfile, target: Stage, lookup: Lookup
   return df.stages.filter((s) => needed.has(s.index))
 }
 
+/**
+ * SOURCE_DATE_EPOCH decides every step's times (history, layer mtimes), so
+ * it is part of each stage's first key: a build with another epoch must
+ * not reuse the steps of this one. Absent, the keys are as before.
+ */
+function epochKey(run: BuildRun): string[] {
+  return run.o.sourceDateEpoch !== undefined ? [`SOURCE_DATE_EPOCH=${run.o.sourceDateEpoch}`] : []
+}
+
 async function buildStage(run: BuildRun, stage: Stage, stageNo: number, stages: number): Promise<StageResult> {
   let steps = 1 + stage.instructions.length
   let step = 0
@@ -256,7 +265,7 @@ async function buildStage(run: BuildRun, stage: Stage, stageNo: number, stages: 
   let start: StageResult
   const earlier = run.df.stages.find((s) => s.name === base.toLowerCase() && s.index < stage.index)
   if (base.toLowerCase() === 'scratch') {
-    start = { state: scratchState(), key: stepKey('', ['FROM', 'scratch']) }
+    start = { state: scratchState(), key: stepKey('', ['FROM', 'scratch', ...epochKey(run)]) }
   } else if (earlier) {
     const result = run.results.get(earlier.index)
     if (!result) throw new UsageError(`Dockerfile:${stage.from.line}: stage "${earlier.name}" was not built`)
@@ -264,7 +273,7 @@ async function buildStage(run: BuildRun, stage: Stage, stageNo: number, stages: 
   } else {
     if (base === '') throw new UsageError(`Dockerfile:${stage.from.line}: FROM names no image (an ARG without a value?)`)
     const image = await run.o.resolveImage(base, run.o.pull === true)
-    start = { state: stateFromImage(image), key: stepKey('', ['FROM', image.configDigest]) }
+    start = { state: stateFromImage(image), key: stepKey('', ['FROM', image.configDigest, ...epochKey(run)]) }
   }
   await run.holdLayers(stateChainIds(start.state), `Dockerfile:${stage.from.line}: FROM`)
   // the base's ONBUILD triggers run first, then leave the config (BuildKit's
