@@ -123,11 +123,13 @@ function expandBody(s: StageRun, i: Instruction, content: string): string {
 
 /**
  * --chown=user[:group]: names from the image's own /etc/passwd and
- * /etc/group; a user alone gives its uid as gid too (Dockerfile reference),
- * unlike USER, whose group is the user's own (`primaryGroup`).
+ * /etc/group. A user alone: a name gives its passwd entry's group, a
+ * number gives itself as gid too (BuildKit's readUser); WORKDIR's owner
+ * (`primaryGroup`) is USER's, with its own group.
  */
 function chownIds(tree: MergedTree, spec: string, i: Instruction, primaryGroup = false): { uid: number; gid: number } {
-  const group = spec.split(':', 2)[1]
+  const [user = '', group] = spec.split(':', 2)
+  primaryGroup ||= !/^\d+$/.test(user)
   const read = (path: string) => {
     const node = tree.lookup(path)
     return node?.stat.isFile() ? readFileSync(node.host, 'utf8') : ''
