@@ -8,7 +8,9 @@
  */
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import type { ImageConfig } from '../src/image/oci.js'
 import { hostPlatform } from '../src/image/platform.js'
+import { ImageStore } from '../src/image/store.js'
 import { writeContext } from './helpers/build.js'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 
@@ -25,6 +27,8 @@ describe.skipIf(!isRoot)('Dockerfile semantics as BuildKit has them', () => {
     expect(r.status).toBe(0)
     return r.stdout
   }
+
+  const config = async (ref: string) => (await new ImageStore({ root: env.storeRoot }).resolve(ref)).config as ImageConfig & { config: Record<string, unknown> }
 
   beforeAll(async () => {
     env = await makeTestEnv()
@@ -84,5 +88,46 @@ describe.skipIf(!isRoot)('Dockerfile semantics as BuildKit has them', () => {
     const bad = build([newContext({ Dockerfile: [`FROM ${BUSYBOX}`, 'COPY <<EOF /x', '${NAME', 'EOF'].join('\n') })])
     expect(bad.status).toBe(1)
     expect(bad.stderr).toMatch(/^mini-run: Dockerfile:2: COPY: failed to process /m)
+  })
+
+  test('ONBUILD: a base stage\'s and a base image\'s triggers run in the child, once, and leave its config', async () => {
+    const lines = [`FROM ${BUSYBOX} AS base`, 'ONBUILD RUN echo "trigger-$((1+1)) ran in $STAGE"', 'FROM base AS child', 'ARG STAGE=child', 'RUN echo child', 'FROM child', 'RUN echo grandchild']
+    const ctx = newContext({ Dockerfile: lines.join('\n') })
+    const staged = build(['-t', 'localhost/test/onbuild:grandchild', ctx])
+    expect(staged.stdout.match(/^trigger-2 ran in $/gm)).toHaveLength(1)
+    expect(staged.stderr).not.toMatch(/mini-run: |ONBUILD/)
+    expect((await config('localhost/test/onbuild:grandchild')).config.OnBuild ?? null).toBeNull()
+    expect(build(['-q', '--target', 'base', '-t', 'localhost/test/onbuild:base', ctx]).status).toBe(0)
+    expect((await config('localhost/test/onbuild:base')).config.OnBuild).toEqual(['RUN echo "trigger-$((1+1)) ran in $STAGE"'])
+    const out = built(['FROM localhost/test/onbuild:base', 'RUN echo child of the image'])
+    expect(out).toMatch(/^trigger-2 ran in $/m)
+  })
+
+  test('SOURCE_DATE_EPOCH is part of the cache key: another epoch reruns the steps and dates them by itself', async () => {
+    const ctx = newContext({ Dockerfile: [`FROM ${BUSYBOX}`, 'COPY f /f', 'RUN echo "ran-$((1+1))" | tee /r'].join('\n'), f: 'x\n' })
+    const at = (epoch: string) => build(['-t', `localhost/test/epoch:${epoch}`, ctx], { env: { ...process.env, SOURCE_DATE_EPOCH: epoch } })
+    const created = async (tag: string) => (await config(`localhost/test/epoch:${tag}`)).history!.slice(-2).map((h) => h.created)
+    expect(at('1000000000').stdout).toMatch(/^ran-2$/m)
+    expect(at('1000000000').stdout).not.toMatch(/^ran-2$/m)
+    const other = at('1500000000')
+    expect(other.status).toBe(0)
+    expect(other.stdout).not.toMatch(/Using cache/)
+    expect(await created('1000000000')).toEqual(['2001-09-09T01:46:40.000Z', '2001-09-09T01:46:40.000Z'])
+    expect(await created('1500000000')).toEqual(['2017-07-14T02:40:00.000Z', '2017-07-14T02:40:00.000Z'])
+  })
+
+  test('COPY --chown=name takes the gid from the passwd entry; a number alone is its own gid', () => {
+    const out = built(
+      [
+        `FROM ${BUSYBOX}`,
+        "RUN echo 'tooling:x:1234:5678::/home/tooling:/bin/sh' >> /etc/passwd",
+        'COPY --chown=tooling f /by-name',
+        'COPY --chown=1234 f /by-id',
+        'COPY --chown=tooling:99 f /with-group',
+        'RUN stat -c "%n %u:%g" /by-name /by-id /with-group',
+      ],
+      { f: 'x\n' },
+    )
+    expect(out).toMatch(/^\/by-name 1234:5678\n\/by-id 1234:1234\n\/with-group 1234:99$/m)
   })
 })
