@@ -2,7 +2,8 @@
  * Docker's build-time variable expansion (BuildKit's shell lexer, pure):
  * quotes, the escape character, $NAME, ${NAME}, ${NAME:-word},
  * ${NAME-word}, ${NAME:+word}, ${NAME+word}, ${NAME:?msg}, ${NAME?msg},
- * ${NAME#pat}, ${NAME##pat}, ${NAME%pat}, ${NAME%%pat}. It is not a shell:
+ * ${NAME#pat}, ${NAME##pat}, ${NAME%pat}, ${NAME%%pat}, ${NAME/pat/repl},
+ * ${NAME//pat/repl}. It is not a shell:
  * no commands, no globbing; an unset variable expands to "".
  *
  * RUN, CMD and ENTRYPOINT are never expanded here: their shell does that,
@@ -53,13 +54,13 @@ class Words {
 }
 
 class Scanner {
-  #pos = 0
+  pos = 0
   constructor(readonly text: string) {}
   peek(): string | undefined {
-    return this.text[this.#pos]
+    return this.text[this.pos]
   }
   next(): string | undefined {
-    return this.text[this.#pos++]
+    return this.text[this.pos++]
   }
 }
 
@@ -197,9 +198,10 @@ export function expand(text: string, lookup: Lookup, escape = '\\', options: Exp
       op = s.next()
     }
     if (op === undefined) fail("syntax error: missing '}'")
-    if (!['-', '+', '?', '#', '%'].includes(op!) || (nullIsUnset && (op === '#' || op === '%'))) {
+    if (!['-', '+', '?', '#', '%', '/'].includes(op!) || (nullIsUnset && (op === '#' || op === '%' || op === '/'))) {
       fail(`unsupported modifier (${nullIsUnset ? ':' : ''}${op}) in substitution`)
     }
+    if (op === '/') return replacePattern(n)
     let { word } = processUntil('}', op === '#' || op === '%')
     const value = get(n)
     const unset = value === undefined || (nullIsUnset && value === '')
@@ -219,6 +221,17 @@ export function expand(text: string, lookup: Lookup, escape = '\\', options: Exp
     }
   }
 
+  /** ${NAME/pat/repl}, ${NAME//pat/repl}: the first (or every) longest match of a shell pattern replaced (BuildKit's processDollar). */
+  function replacePattern(n: string): string {
+    const all = s.peek() === '/'
+    if (all) s.next()
+    if (!text.slice(s.pos).includes('/')) fail("syntax error: missing '/' in ${}")
+    const pattern = processUntil('/', true).word
+    const replacement = processUntil('}', true).word
+    const re = new RegExp(patternSource(pattern), all ? 'gs' : 's')
+    return (get(n) ?? '').replace(re, () => replacement)
+  }
+
   const { word, words } = processUntil(undefined, false)
   return { word, words, used }
 }
@@ -236,6 +249,11 @@ function trimPattern(value: string, pattern: string, end: 'prefix' | 'suffix', g
 }
 
 function patternRegex(pattern: string): RegExp {
+  return new RegExp(`^${patternSource(pattern)}$`, 's')
+}
+
+/** A shell pattern as a regular expression's source: * ? and \\x (\\/ and \\} are the characters). */
+function patternSource(pattern: string): string {
   let out = ''
   for (let i = 0; i < pattern.length; i++) {
     const ch = pattern[i]!
@@ -244,7 +262,7 @@ function patternRegex(pattern: string): RegExp {
     else if (ch === '\\' && i + 1 < pattern.length) out += escapeRegex(pattern[++i]!)
     else out += escapeRegex(ch)
   }
-  return new RegExp(`^${out}$`, 's')
+  return out
 }
 
 function escapeRegex(ch: string): string {
