@@ -52,3 +52,11 @@ test('skipQuotes (COPY heredoc bodies, BuildKit\'s SkipProcessQuotes): quotes st
   expect(body('\\$A ${UNSET:-"d"}')).toBe('$A "d"')
   expect(() => body('${A')).toThrow(/failed to process/)
 })
+
+test('${NAME/pat/repl} and ${NAME//pat/repl}: the first or every longest match replaced (BuildKit\'s processDollar)', () => {
+  expect(word('${PATHY/local/opt} ${PATHY//\\//:}')).toBe('/usr/opt/bin/tool.tar.gz :usr:local:bin:tool.tar.gz')
+  expect(word('${PATHY/.*/} ${A//a/A} ${A/x/y} ${UNSET/a/b}.')).toBe('/usr/local/bin/tool AlphA alpha .')
+  expect(word('${A/?l/$A}')).toBe('alphapha')
+  expect(() => word('${A/x}')).toThrow(/missing '\/'/)
+  expect(() => word('${A:/x/y}')).toThrow(/unsupported modifier \(:\/\)/)
+})
