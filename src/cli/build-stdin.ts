@@ -6,7 +6,8 @@
  * once the build is done; a tar is unpacked by node-tar, which keeps its
  * entries inside that directory (no absolute paths, no "..").
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { isAbsolute, join } from 'node:path'
 import { x as extract } from 'tar'
@@ -24,9 +25,36 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   return Buffer.concat(chunks)
 }
 
-/** A tar (ustar's magic at 257) or a gzip stream (1f 8b), which node-tar unzips. */
-function isArchive(data: Buffer): boolean {
-  return (data.length >= 262 && data.toString('latin1', 257, 262) === 'ustar') || (data[0] === 0x1f && data[1] === 0x8b)
+/**
+ * What stdin holds, by its magic: a tar (ustar at 257), a gzip stream
+ * (1f 8b, which node-tar unzips), an xz (fd 37 7a 58 5a 00) or a bzip2
+ * (BZh) stream, or neither (a Dockerfile).
+ */
+export function archiveKind(data: Buffer): 'tar' | 'gzip' | 'xz' | 'bzip2' | undefined {
+  if (data.length >= 262 && data.toString('latin1', 257, 262) === 'ustar') return 'tar'
+  if (data[0] === 0x1f && data[1] === 0x8b) return 'gzip'
+  if (data.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz'
+  if (data.toString('latin1', 0, 3) === 'BZh' && /[1-9]/.test(data.toString('latin1', 3, 4))) return 'bzip2'
+  return undefined
+}
+
+/**
+ * xz and bzip2 through the tools of the same names (Node has neither; a
+ * child process keeps the run bundle free of a decompressor library),
+ * from `archive` into `out`.
+ */
+function decompress(tool: 'xz' | 'bzip2', archive: string, out: string): void {
+  const fd = openSync(out, 'wx', 0o600)
+  let r
+  try {
+    r = spawnSync(tool, ['-dc', archive], { stdio: ['ignore', fd, 'pipe'] })
+  } finally {
+    closeSync(fd)
+  }
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') throw new UsageError(`build context on stdin is ${tool}-compressed: ${tool} is not on PATH`)
+  if (r.error || r.status !== 0) {
+    throw new UsageError(`build context on stdin: ${tool} -d failed: ${(r.stderr?.toString().trim() || r.error?.message) ?? `exit ${r.status}`}`)
+  }
 }
 
 export async function buildInput(context: string, file: string | undefined): Promise<BuildInput> {
@@ -43,9 +71,14 @@ export async function buildInput(context: string, file: string | undefined): Pro
     }
     const root = join(dir, 'context')
     mkdirSync(root)
-    if (isArchive(data)) {
-      const archive = join(dir, 'context.tar')
+    const kind = archiveKind(data)
+    if (kind !== undefined) {
+      let archive = join(dir, 'context.tar')
       writeFileSync(archive, data)
+      if (kind === 'xz' || kind === 'bzip2') {
+        decompress(kind, archive, join(dir, 'context.plain.tar'))
+        archive = join(dir, 'context.plain.tar')
+      }
       await extract({ file: archive, cwd: root, strict: true })
     } else {
       writeFileSync(join(root, 'Dockerfile'), data)
