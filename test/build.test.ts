@@ -244,7 +244,7 @@ describe.skipIf(!isRoot)('build (needs root: RUN steps are containers)', () => {
     expect(env.run(env.runArgs(['localhost/test/scratch:1'])).stdout).toBe('from scratch\n')
   })
 
-  test('stdin, as Docker\'s: -f - with a context, - alone (a Dockerfile, no context), - with a tar of the context; both at once refused', () => {
+  test('stdin, as Docker\'s: -f - with a context, - alone (a Dockerfile, no context), - with a tar of the context (plain, gzip, xz, bzip2); both at once refused', () => {
     const ctx = newContext({ 'hello.txt': 'from the context\n' })
     const dockerfile = `FROM ${BUSYBOX}\nCOPY hello.txt /hello.txt\nCMD ["cat", "/hello.txt"]\n`
     const viaFile = build(['-t', 'localhost/test/stdin:1', '-f', '-', ctx], { input: dockerfile })
@@ -261,6 +261,14 @@ describe.skipIf(!isRoot)('build (needs root: RUN steps are containers)', () => {
     expect(fromTar.stderr).not.toMatch(/mini-run: /)
     expect(fromTar.status).toBe(0)
     expect(env.run(env.runArgs(['localhost/test/stdin:3'])).stdout).toBe('from the context\n')
+    // xz and bzip2 too, as Docker's (tar cJf - . | mini-run build -)
+    for (const [flag, tag] of [['-cJf', 'xz'], ['-cjf', 'bz2']] as const) {
+      const packed = spawnSync('tar', ['-C', ctx, flag, '-', '.'], { maxBuffer: 1 << 24 }).stdout
+      const r = build(['-t', `localhost/test/stdin:${tag}`, '-'], { input: packed })
+      expect(r.stderr).not.toMatch(/mini-run: /)
+      expect(r.status).toBe(0)
+      expect(env.run(env.runArgs([`localhost/test/stdin:${tag}`])).stdout).toBe('from the context\n')
+    }
     const both = build(['-f', '-', '-'], { input: dockerfile })
     expect([both.status, both.stderr]).toEqual([1, "mini-run: invalid argument: can't use stdin for both build context and dockerfile\n"])
     // nothing of stdin is left behind
