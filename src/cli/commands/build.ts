@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { contextDockerfile } from '../../build/dockerfile-path.js'
 import { UsageError } from '../../errors.js'
@@ -22,6 +23,7 @@ interface BuildFlags {
   network?: string
   check?: boolean
   cgroupParent?: string
+  iidfile?: string
 }
 
 export function register(program: Command): void {
@@ -43,6 +45,10 @@ export function register(program: Command): void {
     .option('--network <none|host>', 'the network of RUN steps (default none)')
     .option('--check', 'only check the Dockerfile for common mistakes, and print them')
     .option('--cgroup-parent <path>', 'the cgroup parent of RUN steps (default: mini-run)')
+    .option('--iidfile <file>', 'write the image id (sha256:...) to this file')
+    // Docker's: RUN's containers are always removed, a failed step's too
+    .option('--rm', 'accepted for Docker: intermediate containers are always removed')
+    .option('--force-rm', 'accepted for Docker: intermediate containers are always removed')
     .action(async (context: string, flags: BuildFlags, cmd: Command) => {
       // `-f -` and a context of `-`: stdin (build-stdin.ts)
       const { buildInput } = await import('../build-stdin.js')
@@ -101,6 +107,13 @@ async function buildCommand(context: string, flags: BuildFlags, cmd: Command): P
       signal: controller.signal,
     })
     const id = result.id.slice(7)
+    if (flags.iidfile !== undefined) {
+      try {
+        writeFileSync(flags.iidfile, result.id)
+      } catch (err) {
+        throw new UsageError(`--iidfile ${flags.iidfile}: ${(err as Error).message}`, { cause: err })
+      }
+    }
     if (mode !== 'quiet') {
       process.stdout.write(`--> ${id.slice(0, 12)}\n`)
       for (const name of result.names) process.stdout.write(`Successfully tagged ${name}\n`)
