@@ -6,7 +6,7 @@
  * interrupted RUN leaving nothing behind.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
-import { chownSync, readdirSync, utimesSync, writeFileSync } from 'node:fs'
+import { chownSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
@@ -273,6 +273,17 @@ describe.skipIf(!isRoot)('build (needs root: RUN steps are containers)', () => {
     expect([both.status, both.stderr]).toEqual([1, "mini-run: invalid argument: can't use stdin for both build context and dockerfile\n"])
     // nothing of stdin is left behind
     expect(readdirSync(tmpdir()).filter((f) => f.startsWith('mini-run-build-stdin-'))).toEqual([])
+  })
+
+  test('--iidfile writes the image id; --rm and --force-rm are accepted (Docker\'s, no-ops here)', () => {
+    const ctx = newContext({ Dockerfile: `FROM ${BUSYBOX}\nENV IID=1\n` })
+    const iid = join(env.dir, 'iid')
+    const r = build(['-q', '--rm', '--force-rm', '--iidfile', iid, ctx])
+    expect(r.stderr).not.toMatch(/mini-run: /)
+    expect(r.status).toBe(0)
+    expect(readFileSync(iid, 'utf8')).toBe(`sha256:${r.stdout.trim()}`)
+    const bad = build(['-q', '--iidfile', join(env.dir, 'no-such-dir', 'iid'), ctx])
+    expect([bad.status, bad.stderr]).toEqual([1, expect.stringMatching(/^mini-run: --iidfile .*no-such-dir\/iid: ENOENT/)])
   })
 
   test('ADD: a local tar archive is extracted with its owners; a plain file belongs to root; a URL is refused', () => {
