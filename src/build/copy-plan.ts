@@ -21,6 +21,7 @@ import { closeSync, openSync, readlinkSync, readSync } from 'node:fs'
 import { posix } from 'node:path'
 import { createHash } from 'node:crypto'
 import { UsageError } from '../errors.js'
+import type { ModeChange } from './chmod-mode.js'
 import type { LayerFile } from './layer-tar.js'
 import type { MergedTree } from './merged-tree.js'
 import { resolveSource, walkSource, type SourceFs, type SourceItem } from './source-fs.js'
@@ -46,9 +47,14 @@ export interface CopyOptions {
   /** The image so far: where the destination's parents already exist. */
   tree: MergedTree
   chown?: { uid: number; gid: number }
-  chmod?: number
+  /** --chmod: a mode, or a change of each entry's own (chmod-mode.ts). */
+  chmod?: number | ModeChange
   /** mtime of heredoc files and of directories the copy creates. */
   now: number
+}
+
+function modeOf(chmod: CopyOptions['chmod'], mode: number, isDir: boolean): number {
+  return chmod === undefined ? mode : typeof chmod === 'number' ? chmod : chmod(mode, isDir)
 }
 
 /** What a COPY makes: the layer's entries, in walk order. */
@@ -81,7 +87,7 @@ export function planCopy(sources: CopySource[], inline: InlineFile[], o: CopyOpt
   const owner = (item: SourceItem, keep: boolean) => o.chown ?? (keep ? { uid: item.stat.uid, gid: item.stat.gid } : { uid: 0, gid: 0 })
   const add = (path: string, item: SourceItem, keep: boolean) => {
     const st = item.stat
-    const base = { path, ...owner(item, keep), mode: o.chmod ?? st.mode & 0o7777, mtime: Math.floor(st.mtimeMs / 1000) }
+    const base = { path, ...owner(item, keep), mode: modeOf(o.chmod, st.mode & 0o7777, st.isDirectory()), mtime: Math.floor(st.mtimeMs / 1000) }
     if (st.isDirectory()) entries.set(path, { ...base, type: 'dir' })
     else if (st.isFile()) entries.set(path, { ...base, type: 'file', size: st.size, source: item.host })
     else if (st.isSymbolicLink()) {
@@ -93,7 +99,7 @@ export function planCopy(sources: CopySource[], inline: InlineFile[], o: CopyOpt
   for (const { fs, item, keep = false, inline: file } of items) {
     if (file) {
       const path = destIsDir ? join(dir, file.name) : join(dir, posix.basename(absolute))
-      entries.set(path, { path, type: 'file', mode: o.chmod ?? 0o644, uid: o.chown?.uid ?? 0, gid: o.chown?.gid ?? 0, mtime: o.now, size: file.content.length, content: file.content })
+      entries.set(path, { path, type: 'file', mode: modeOf(o.chmod, 0o644, false), uid: o.chown?.uid ?? 0, gid: o.chown?.gid ?? 0, mtime: o.now, size: file.content.length, content: file.content })
       continue
     }
     if (item!.stat.isDirectory()) {

@@ -8,6 +8,7 @@ import { gunzipSync, constants as zlibConstants } from 'node:zlib'
 import { ingestLayer } from '../image/ingest-layer.js'
 import { removeTree, tmpPath } from '../image/store-tmp.js'
 import { parseGroup, parsePasswd, resolveUser } from '../runtime/spec/resolve-user.js'
+import { parseChmod } from './chmod-mode.js'
 import { contentDigest, ensureDirs, planCopy, sortEntries, type CopySource, type InlineFile } from './copy-plan.js'
 import { flagValue, heredocName, type Instruction } from './dockerfile.js'
 import { expand, splitRawWords } from './shell-lex.js'
@@ -33,8 +34,13 @@ export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
   const dest = words.pop()!
   const from = s.flag(i, 'from')
   const chown = s.flag(i, 'chown')
-  const chmod = s.flag(i, 'chmod')
-  if (chmod !== undefined && !/^[0-7]{3,4}$/.test(chmod)) throw stepError(i, `--chmod=${chmod}: an octal mode such as 755`)
+  const chmodFlag = s.flag(i, 'chmod')
+  let chmod: ReturnType<typeof parseChmod> | undefined
+  try {
+    chmod = chmodFlag === undefined ? undefined : parseChmod(chmodFlag)
+  } catch (err) {
+    throw stepError(i, (err as Error).message)
+  }
   const tree = run.treeOf(s.state)
 
   const inline: InlineFile[] = []
@@ -93,7 +99,7 @@ export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
       workdir: s.workdir,
       tree,
       ...(owner ? { chown: owner } : {}),
-      ...(chmod !== undefined ? { chmod: Number.parseInt(chmod, 8) } : {}),
+      ...(chmod !== undefined ? { chmod } : {}),
       now: Math.floor(run.now().getTime() / 1000),
     })
     const flags = i.flags.map((f) => (f.value === undefined ? ` --${f.name}` : ` --${f.name}=${s.expandWord(f.value)}`)).join('')
