@@ -130,4 +130,11 @@ describe.skipIf(!isRoot)('Dockerfile semantics as BuildKit has them', () => {
     )
     expect(out).toMatch(/^\/by-name 1234:5678\n\/by-id 1234:1234\n\/with-group 1234:99$/m)
   })
+
+  test('COPY --chmod: symbolic modes (Dockerfile 1.14) change each file\'s own mode; a bad one names its line', () => {
+    const out = built([`FROM ${BUSYBOX}`, 'COPY --chmod=+x f /x', 'COPY --chmod=u=rw,go= f /private', 'RUN stat -c "%n %a" /x /private'], { f: 'x\n' })
+    expect(out).toMatch(/^\/x 755\n\/private 600$/m)
+    const bad = build([newContext({ Dockerfile: `FROM ${BUSYBOX}\nCOPY --chmod=+q f /f\n`, f: '' })])
+    expect([bad.status, bad.stderr]).toEqual([1, "mini-run: Dockerfile:2: COPY: invalid chmod parameter: '+q'. it should be octal string and between 0 and 07777\n"])
+  })
 })
