@@ -374,3 +374,45 @@ networks: {front: {}}
     expect(project.services.web!.environment).toEqual({ A: '1', B: '2', C: '2' })
   })
 })
+
+describe('compose: loading as compose-go v2.1.4 does (a review\'s differences)', () => {
+  it('a service named on the command line enables its profiles: its dependency of the same profile comes with it', () => {
+    const files = { 'compose.yaml': 'services:\n  web: {image: a}\n  mock: {image: b, profiles: [dev], depends_on: [db]}\n  db: {image: c, profiles: [dev]}\n  other: {image: d, profiles: [test]}\n' }
+    const { project } = load(files, { services: ['mock'] })
+    expect(Object.keys(project.services)).toEqual(['web', 'mock', 'db'])
+    expect(project.disabledServices).toEqual(['other'])
+  })
+
+  it('!reset drops a key, here and in the files before; !override replaces instead of merging', () => {
+    const { project, warnings } = load({
+      'compose.yaml': 'services:\n  web:\n    image: a\n    command: [sleep, "1"]\n    ports: ["8080:80"]\n    environment: {A: "1", B: "2"}\n    dns: 1.1.1.1\n  api:\n    image: b\n    ports: ["9090:90"]\n',
+      'compose.override.yaml': 'services:\n  web:\n    ports: !override ["8081:80"]\n    command: !reset null\n    environment: !override {C: "3"}\n    dns: !reset []\n  api:\n    ports: !reset []\n',
+    })
+    const web = project.services.web!
+    expect([web.ports, web.command, web.environment, web.dns]).toEqual([['8081:80'], undefined, { C: '3' }, []])
+    expect(project.services.api!.ports).toEqual([])
+    expect(warnings).toEqual([])
+  })
+
+  it('build: a context alone, merged with a mapping either way, keeps what each file says', () => {
+    const one = load({ 'compose.yaml': 'services:\n  web:\n    build: ./app\n', 'compose.override.yaml': 'services:\n  web:\n    build: {target: dev}\n', 'app/Dockerfile': 'FROM scratch\n' })
+    expect(one.project.services.web!.build).toMatchObject({ context: join(one.dir, 'app'), target: 'dev' })
+    const two = load({ 'compose.yaml': 'services:\n  web:\n    build: {context: ., dockerfile: Other}\n', 'compose.override.yaml': 'services:\n  web:\n    build: ./app\n', 'app/Other': 'FROM scratch\n' })
+    expect(two.project.services.web!.build).toMatchObject({ context: join(two.dir, 'app'), dockerfile: join(two.dir, 'app', 'Other') })
+  })
+
+  it('the file\'s name: is normalised (My.App is myapp); -p and COMPOSE_PROJECT_NAME must be valid as given', () => {
+    expect(load({ 'compose.yaml': 'name: My.App\nservices:\n  web: {image: a}\n' }).project.name).toBe('myapp')
+    expect(fails({ 'compose.yaml': 'services:\n  web: {image: a}\n' }, { env: { COMPOSE_PROJECT_NAME: 'My.App' } })).toMatch(/invalid project name "My.App" \(COMPOSE_PROJECT_NAME\)/)
+  })
+
+  it('COMPOSE_FILE and COMPOSE_PROFILES in .env say which files and profiles', () => {
+    const { project } = load({ '.env': 'COMPOSE_FILE=one.yaml:two.yaml\nCOMPOSE_PROFILES=dev\n', 'one.yaml': 'services:\n  web: {image: a}\n', 'two.yaml': 'services:\n  web: {image: b}\n  debug: {image: c, profiles: [dev]}\n' })
+    expect(project.files.map((f) => f.split('/').at(-1))).toEqual(['one.yaml', 'two.yaml'])
+    expect([project.services.web!.image, Object.keys(project.services)]).toEqual(['b', ['web', 'debug']])
+  })
+
+  it('.env: ${A} is the caller\'s A before an earlier line\'s', () => {
+    expect(parseDotenv('A=file\nB=${A}\n', '.env', (n) => (n === 'A' ? 'shell' : undefined)).get('B')).toBe('shell')
+  })
+})

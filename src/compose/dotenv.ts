@@ -4,7 +4,7 @@
  * in front, `#` comments (after a value only when a space precedes them),
  * 'single quotes' taken literally, "double quotes" with \n, \t, \" and \\
  * escapes; unquoted and double-quoted values are interpolated with the
- * variables known so far. A `KEY` alone takes the caller's value, if any.
+ * caller's variables, then the file's earlier lines. A `KEY` alone takes the caller's value, if any.
  */
 import { ComposeError } from './compose-error.js'
 import { interpolateString, type Lookup } from './interpolate.js'
@@ -14,7 +14,8 @@ const KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/
 
 export function parseDotenv(text: string, file: string, outer: Lookup): Map<string, string> {
   const vars = new Map<string, string>()
-  const lookup: Lookup = (name) => vars.get(name) ?? outer(name)
+  // compose-go's expandVariables: the caller's environment first, then the file's earlier lines
+  const lookup: Lookup = (name) => outer(name) ?? vars.get(name)
   const lines = text.replace(/\r\n?/g, '\n').split('\n')
   for (let n = 0; n < lines.length; n++) {
     let line = lines[n]!.trim()

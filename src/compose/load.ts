@@ -23,7 +23,8 @@ import { volumeDriverOpts } from './syntax-volumes.js'
 import { projectName } from './project-name.js'
 import { schemaError } from './schema-errors.js'
 import { bool, isMap, listOrDict, str, type Raw } from './values.js'
-import { parseYaml, validateCompose, YAMLParseError } from './vendor.js'
+import { validateCompose, YAMLParseError } from './vendor.js'
+import { parseComposeYaml } from './yaml-tags.js'
 import { LABELS } from './labels.js'
 
 export interface LoadOptions {
@@ -53,28 +54,22 @@ const UNSUPPORTED_TOP = ['include', 'secrets', 'configs', 'models']
 export function loadProject(o: LoadOptions = {}): Loaded {
   const cwd = o.cwd ?? process.cwd()
   const env = o.env ?? process.env
-  const found = findComposeFiles(o.files ?? [], cwd, env)
+  const shown = (file: string) => (file.startsWith(cwd + '/') ? relative(cwd, file) : file)
+  const envFilesIn = (dir: string) => o.envFiles?.map((f) => resolve(cwd, f)) ?? (existsSync(resolve(dir, '.env')) ? [resolve(dir, '.env')] : [])
+  // without -f, compose-go reads the .env of the working directory first: its COMPOSE_FILE says which files
+  const early = o.files?.length || env.COMPOSE_FILE ? undefined : readEnvFiles(envFilesIn(resolve(cwd, o.projectDirectory ?? '.')), env, shown)
+  const found = findComposeFiles(o.files ?? [], cwd, early?.has('COMPOSE_FILE') ? { COMPOSE_PATH_SEPARATOR: early.get('COMPOSE_PATH_SEPARATOR'), ...env, COMPOSE_FILE: early.get('COMPOSE_FILE') } : env)
   const warnings = [...found.warnings]
   const projectDir = resolve(cwd, o.projectDirectory ?? dirname(found.files[0]!))
-  const shown = (file: string) => (file.startsWith(cwd + '/') ? relative(cwd, file) : file)
 
   // the caller's environment wins over .env, as in Docker
-  const dotenv = new Map<string, string>()
-  const envFiles = o.envFiles?.map((f) => resolve(cwd, f)) ?? (existsSync(resolve(projectDir, '.env')) ? [resolve(projectDir, '.env')] : [])
-  for (const file of envFiles) {
-    let text: string
-    try {
-      text = readFileSync(file, 'utf8')
-    } catch (err) {
-      throw new ComposeError(shown(file), [], `cannot read the env file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err })
-    }
-    for (const [k, v] of parseDotenv(text, shown(file), (n) => env[n] ?? dotenv.get(n))) dotenv.set(k, v)
-  }
+  const dotenv = readEnvFiles(envFilesIn(projectDir), env, shown)
   const lookup: Lookup = (name) => env[name] ?? dotenv.get(name)
 
   const unset = new Set<string>()
-  const raws = found.files.map((file) => readComposeFile(file, shown(file), { lookup, unset }, warnings))
-  const merged = mergeFiles(raws)
+  const read = found.files.map((file) => readComposeFile(file, shown(file), { lookup, unset }, warnings))
+  const raws = read.map((r) => r.raw)
+  const merged = mergeFiles(raws, read.map((r) => r.resets))
   const mainFile = shown(found.files[0]!)
   // compose-go's load: files that, merged, say nothing (empty, or only comments) are an error
   if (Object.keys(merged).length === 0) throw new ComposeError(mainFile, [], 'empty compose file')
@@ -104,7 +99,10 @@ export function loadProject(o: LoadOptions = {}): Loaded {
       warnings,
     })
   }
-  const profiles = o.profiles ?? (lookup('COMPOSE_PROFILES') ?? '').split(',').filter(Boolean)
+  const active = o.profiles ?? (lookup('COMPOSE_PROFILES') ?? '').split(',').filter(Boolean)
+  const activeProfile = (s: Service) => s.profiles.length === 0 || s.profiles.some((p) => active.includes(p) || p === '*') || active.includes('*')
+  // compose-go's WithServicesEnabled: a service named on the command line enables its profiles, so the services of those profiles it depends on start too
+  const profiles = [...active, ...(o.services ?? []).flatMap((n) => (all[n] && !activeProfile(all[n]) ? all[n].profiles : []))]
   const enabled = (s: Service) => s.profiles.length === 0 || s.profiles.some((p) => profiles.includes(p) || p === '*') || profiles.includes('*') || o.services?.includes(s.name)
   const services: Record<string, Service> = {}
   for (const s of Object.values(all)) if (enabled(s)) services[s.name] = s
@@ -143,8 +141,23 @@ export function loadProject(o: LoadOptions = {}): Loaded {
   }
 }
 
+/** The .env file (or --env-file's), read in order: a later file's variables over an earlier's. */
+function readEnvFiles(files: readonly string[], env: NodeJS.ProcessEnv, shown: (file: string) => string): Map<string, string> {
+  const dotenv = new Map<string, string>()
+  for (const file of files) {
+    let text: string
+    try {
+      text = readFileSync(file, 'utf8')
+    } catch (err) {
+      throw new ComposeError(shown(file), [], `cannot read the env file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err })
+    }
+    for (const [k, v] of parseDotenv(text, shown(file), (n) => env[n] ?? dotenv.get(n))) dotenv.set(k, v)
+  }
+  return dotenv
+}
+
 /** One file: YAML, interpolation, the schema. */
-function readComposeFile(path: string, shown: string, ctx: Interpolation, warnings: string[]): Raw {
+function readComposeFile(path: string, shown: string, ctx: Interpolation, warnings: string[]): { raw: Raw; resets: string[][] } {
   let text: string
   try {
     text = readFileSync(path === '-' ? 0 : path, 'utf8')
@@ -152,8 +165,9 @@ function readComposeFile(path: string, shown: string, ctx: Interpolation, warnin
     throw new ComposeError(shown, [], `cannot read it: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err })
   }
   let parsed: unknown
+  let resets: string[][]
   try {
-    parsed = parseYaml(text, { merge: true, maxAliasCount: 1000 })
+    ;({ value: parsed, resets } = parseComposeYaml(text))
   } catch (err) {
     if (err instanceof YAMLParseError) {
       const line = err.linePos?.[0]
@@ -166,7 +180,7 @@ function readComposeFile(path: string, shown: string, ctx: Interpolation, warnin
   if (parsed.version !== undefined) warnings.push(`${shown}: the attribute \`version\` is obsolete, it will be ignored`)
   const interpolated = interpolateTree(parsed, ctx, new At(shown)) as Raw
   if (!validateCompose(interpolated)) throw schemaError(shown, validateCompose.errors ?? [], interpolated)
-  return interpolated
+  return { raw: interpolated, resets }
 }
 
 /**

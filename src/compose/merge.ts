@@ -9,7 +9,9 @@
  * syntax each file uses (a string, a list; a mapping of hosts), appended
  * without repeats, as compose-go's mergeToSequence and mergeExtraHosts
  * have them: a second file adds a DNS server, or an env_file read after
- * the first's, it does not replace them.
+ * the first's, it does not replace them. `build: DIR` is `build: {context:
+ * DIR}`. A key a file tags !reset or !override is dropped from the earlier
+ * files' merge before that file is merged over it (yaml-tags.ts).
  */
 import { isMap, type Raw } from './values.js'
 
@@ -18,8 +20,19 @@ const BY_NAME = new Set(['environment', 'labels', 'args', 'sysctls'])
 const SEQUENCE = new Set(['dns', 'dns_search', 'dns_opt', 'tmpfs', 'extra_hosts', 'env_file'])
 const AS_MAP = new Set(['networks', 'depends_on'])
 
-export function mergeFiles(files: readonly Raw[]): Raw {
-  return files.reduce((base, next) => merge(base, next, []) as Raw, {})
+/** resets[i]: the paths file i marked !reset or !override (yaml-tags.ts), dropped from the earlier files' merge first. */
+export function mergeFiles(files: readonly Raw[], resets: readonly (readonly string[][])[] = []): Raw {
+  return files.reduce((base, next, i) => merge((resets[i] ?? []).reduce(without, base), next, []) as Raw, {})
+}
+
+/** A copy of v without the key at this path. */
+function without(v: Raw, path: readonly string[]): Raw {
+  const [key, ...rest] = path
+  if (key === undefined || !(key in v)) return v
+  const out: Raw = { ...v }
+  if (rest.length === 0) delete out[key]
+  else if (isMap(v[key])) out[key] = without(v[key], rest)
+  return out
 }
 
 function merge(base: unknown, over: unknown, path: readonly string[]): unknown {
@@ -30,6 +43,8 @@ function merge(base: unknown, over: unknown, path: readonly string[]): unknown {
   if (inService && REPLACED.has(key)) return over
   if (inService && SEQUENCE.has(key) && path.length === 3) return merge(asSequence(base), asSequence(over), [...path, '*'])
   if (inService && BY_NAME.has(key)) return merge(byName(base), byName(over), [...path, '*'])
+  // build: ./app is build: {context: ./app}, so an override's build: {target: dev} keeps the context (compose-go's transform)
+  if (inService && key === 'build' && path.length === 3) return merge(asBuild(base), asBuild(over), [...path, '*'])
   if (inService && AS_MAP.has(key) && path.length === 3) return merge(asMap(base), asMap(over), [...path, '*'])
   if (inService && key === 'volumes' && Array.isArray(base) && Array.isArray(over)) return mergeVolumes(base, over)
   if (isMap(base) && isMap(over)) {
@@ -61,6 +76,10 @@ function asSequence(v: unknown): unknown {
   if (typeof v === 'string') return [v]
   if (!isMap(v)) return v
   return Object.entries(v).flatMap(([host, to]) => (Array.isArray(to) ? to : [to]).map((address) => `${host}=${String(address)}`))
+}
+
+function asBuild(v: unknown): unknown {
+  return typeof v === 'string' ? { context: v } : v
 }
 
 /** A list of names as a mapping of names to null (networks, depends_on). */

@@ -19,13 +19,18 @@ export function checkProjectName(name: string, from: string): string {
 
 /** A directory's name as a project name: Docker's normalization (lowercase, other characters dropped). */
 export function projectNameOfDir(dir: string): string {
-  const name = basename(dir).toLowerCase().replace(/[^a-z0-9_-]/g, '').replace(/^[_-]+/, '')
-  return name || 'default'
+  return normalizeProjectName(basename(dir)) || 'default'
+}
+
+/** compose-go's NormalizeProjectName: lowercase, other characters dropped, no leading `-` or `_`. */
+export function normalizeProjectName(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9_-]/g, '').replace(/^[_-]+/, '')
 }
 
 export function projectName(o: { flag?: string; env?: string; file?: string; dir: string }): string {
   if (o.flag) return checkProjectName(o.flag, '-p')
   if (o.env) return checkProjectName(o.env, 'COMPOSE_PROJECT_NAME')
-  if (o.file) return checkProjectName(o.file, 'the top-level name')
+  // the file's name: is normalised as compose-go does (My.App is myapp); only -p and COMPOSE_PROJECT_NAME must already be valid
+  if (o.file) return checkProjectName(normalizeProjectName(o.file), 'the top-level name')
   return projectNameOfDir(o.dir)
 }

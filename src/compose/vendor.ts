@@ -5,6 +5,6 @@
  * scripts/bundle.mjs puts this module in a file of its own,
  * dist/mini-run-compose-vendor.cjs, read only when `compose` runs.
  */
-export { parse as parseYaml, stringify as stringifyYaml, YAMLParseError } from 'yaml'
+export { isPair, isScalar, isSeq, parseDocument, stringify as stringifyYaml, visit, YAMLParseError } from 'yaml'
 export { validateCompose } from './schema-validator.js'
 export type { ErrorObject } from 'ajv'
