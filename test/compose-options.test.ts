@@ -163,6 +163,40 @@ describe.skipIf(!isRoot || !netavark)('compose: run -d, up --no-start and -V, ps
     expect(c(['down']).status).toBe(0)
   })
 
+  it('run and exec as docker compose 2.29 has them: -i/-t, --entrypoint alone, -e VAR, -v, --use-aliases; ps leaves one-offs to -a; a disabled service is no orphan', () => {
+    const c = project(`services:\n${sleeper('web')}${sleeper('dev', '    profiles: [extra]\n')}`)
+    const p = c.projectName
+    mkdirSync(join(c.dir, 'data'))
+    writeFileSync(join(c.dir, 'data', 'f'), 'bound\n')
+    writeFileSync(join(c.dir, '.env'), 'FROM_DOTENV=dotenv\n')
+    expect(c(['--profile', 'extra', 'up', '-d', 'dev']).status).toBe(0)
+    // dev's profile is not active now: its container is not an orphan, and --remove-orphans keeps it
+    expect(c(['up', '-d']).stderr).not.toContain('orphan')
+    const up = c(['up', '-d', '--remove-orphans'])
+    expect([up.status, up.stderr.includes('orphan')]).toEqual([0, false])
+    expect(inspect(`${p}-dev-1`)?.State.Running).toBe(true)
+
+    // -i and -t are taken (no terminal here: none is made)
+    expect(c(['exec', '-it', 'web', 'sh', '-c', 'echo in-exec; [ -t 1 ] || echo no-tty'])).toMatchObject({ status: 0, stdout: 'in-exec\nno-tty\n' })
+    expect(c(['run', '-it', '--rm', '--no-deps', 'web', 'echo', 'in-run'])).toMatchObject({ status: 0, stdout: 'in-run\n' })
+    // --entrypoint without a command: the service's command (sleep 1000) is dropped
+    expect(c(['run', '--rm', '--entrypoint', 'echo', 'web'])).toMatchObject({ status: 0, stdout: '\n' })
+    // -e VAR: the shell's, else .env's, else left out
+    const args = ['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', p, '-f', join(c.dir, 'compose.yaml'), 'run', '--rm', '-e', 'FROM_DOTENV', '-e', 'FROM_SHELL', '-e', 'NOPE', 'web', 'sh', '-c', 'echo "$FROM_DOTENV $FROM_SHELL ${NOPE-unset}"']
+    expect(ns.miniRun(args, { cwd: c.dir, timeout: 120_000, env: { ...process.env, FROM_SHELL: 'shell' } })).toMatchObject({ status: 0, stdout: 'dotenv shell unset\n' })
+    // -v: a bind in the short syntax, relative to the project directory
+    expect(c(['run', '--rm', '-v', './data:/data:ro', 'web', 'cat', '/data/f'])).toMatchObject({ status: 0, stdout: 'bound\n' })
+    // the service's alias only with --use-aliases
+    const plain = c(['run', '-d', 'web']).stdout.trim()
+    const aliased = c(['run', '-d', '--use-aliases', 'web']).stdout.trim()
+    const aliases = (name: string) => inspect(name)!.NetworkSettings.Networks[`${p}_default`].Aliases as string[]
+    expect([aliases(plain).includes('web'), aliases(aliased).includes('web')]).toEqual([false, true])
+    // ps: one-off containers only with -a
+    expect(c(['ps', '--format', '{{.Name}}']).stdout).toBe(`${p}-dev-1\n${p}-web-1\n`)
+    expect(c(['ps', '-a', '--format', '{{.Name}}']).stdout.split('\n').filter(Boolean).sort()).toEqual([`${p}-dev-1`, `${p}-web-1`, plain, aliased].sort())
+    expect(c(['down']).status).toBe(0)
+  })
+
   it('leaves nothing behind once each project is down', () => {
     for (let i = 1; i <= n; i++) expect(ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', `o${i}`, 'down', '-v'], { cwd: join(env.dir, `o${i}`) }).status).toBe(0)
     expect(env.leftovers()).toEqual([])

@@ -36,7 +36,8 @@ export async function create(ctx: ComposeContext, project: Project, o: CreateOpt
     }
   }
 
-  const orphans = existing.filter((c) => !c.oneoff && !project.services[c.service])
+  // Docker's isOrphaned: a service a profile disables is still known
+  const orphans = existing.filter((c) => !c.oneoff && !project.services[c.service] && !project.disabledServices.includes(c.service))
   if (orphans.length && o.removeOrphans) {
     for (const c of orphans) await removeServiceContainer(ctx, c, { timeout: o.timeout })
   } else if (orphans.length) {

@@ -136,6 +136,7 @@ export function loadProject(o: LoadOptions = {}): Loaded {
       volumes,
       serviceFiles: Object.fromEntries(Object.keys(all).map((n) => [n, fileOf('services', n)])),
       mainFile,
+      environment: Object.fromEntries([...dotenv, ...Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)]),
     },
     warnings: [...[...unset].map((v) => `The "${v}" variable is not set. Defaulting to a blank string.`), ...warnings],
   }

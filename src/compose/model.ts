@@ -25,6 +25,8 @@ export interface Project {
   /** Which file errors about a service name (the last that defines it), as given; and the first file. */
   serviceFiles: Record<string, string>
   mainFile: string
+  /** The project's environment: the caller's variables over the .env file's (run -e VAR reads it). */
+  environment: Record<string, string>
 }
 
 export interface ProjectNetwork {

@@ -14,10 +14,12 @@ import { runPrepared } from '../runtime/container/run-foreground.js'
 import type { RunOptions } from '../runtime/container/run-options.js'
 import { startDetached } from '../runtime/container/start-detached.js'
 import type { ComposeContext } from './compose-context.js'
+import { At } from './compose-error.js'
 import { ensureImages } from './images.js'
 import type { Project, Service } from './model.js'
 import { ensureNetworks, ensureVolumes } from './project-resources.js'
 import { checkRootlessNetworks } from './rootless-networks.js'
+import { serviceVolumes } from './syntax-volumes.js'
 import { runOptionsOfPlan } from './service-container.js'
 import { containerPlan, selectedServices, up } from './up.js'
 import { waitDependency } from './wait-dependency.js'
@@ -33,6 +35,10 @@ export interface RunOneOffOptions {
   servicePorts?: boolean
   publish?: string[]
   noDeps?: boolean
+  /** --use-aliases: the service's name and aliases on its networks, as its own containers have them (Docker's getAliases). */
+  useAliases?: boolean
+  /** -v: more volumes, in the service's short syntax. */
+  volumes?: string[]
   remove?: boolean
   tty?: boolean
   interactive?: boolean
@@ -71,20 +77,32 @@ async function oneOffOptions(ctx: ComposeContext, project: Project, serviceName:
   }
   const imageIds = await ensureImages(ctx, project, [serviceName], {}, fileOf)
   ensureNetworks(ctx, project, Object.keys(base.networks), project.mainFile)
-  ensureVolumes(ctx, project, base.volumes.flatMap((v) => (v.type === 'volume' && v.source ? [v.source] : [])), project.mainFile)
-  const env = Object.fromEntries((o.env ?? []).map((e) => (e.includes('=') ? [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)] : [e, process.env[e] ?? ''])))
+  // -v: the service's short syntax, replacing the service's volume at the same target
+  const more = o.volumes?.length ? serviceVolumes(o.volumes, new At('--volume'), project.workingDir, new Set(Object.keys(project.volumes))) : []
+  const volumes = [...base.volumes.filter((v) => !more.some((m) => m.target === v.target)), ...more]
+  ensureVolumes(ctx, project, volumes.flatMap((v) => (v.type === 'volume' && v.source ? [v.source] : [])), project.mainFile)
+  // -e VAR: the project's VAR (the caller's, then .env), left out when it has none, as compose-go resolves it
+  const env = Object.fromEntries((o.env ?? []).flatMap((e) => (e.includes('=') ? [[e.slice(0, e.indexOf('='))!, e.slice(e.indexOf('=') + 1)]] : project.environment[e] !== undefined ? [[e, project.environment[e]]] : [])))
+  const withoutCommand = { ...base }
+  // --entrypoint without a command: the service's command is dropped, as Docker's run drops it
+  if (o.entrypoint && !o.command?.length) delete withoutCommand.command
   const service: Service = {
-    ...base,
+    ...withoutCommand,
     ...(o.command?.length ? { command: o.command } : {}),
     ...(o.entrypoint ? { entrypoint: o.entrypoint } : {}),
     ...(o.user !== undefined ? { user: o.user } : {}),
     ...(o.workdir !== undefined ? { workingDir: o.workdir } : {}),
     environment: { ...base.environment, ...env },
+    volumes,
     ports: o.servicePorts ? base.ports : (o.publish ?? []),
     containerName: o.name ?? `${project.name}-${serviceName}-run-${randomHex(6)}`,
     restart: { name: 'no', maximumRetryCount: 0 },
     tty: o.tty ?? base.tty,
     stdinOpen: o.interactive ?? base.stdinOpen,
   }
-  return { options: runOptionsOfPlan(ctx, containerPlan(ctx, project, service, 1, imageIds[serviceName]!), detach, true), service }
+  const options = runOptionsOfPlan(ctx, containerPlan(ctx, project, service, 1, imageIds[serviceName]!), detach, true)
+  if (!o.useAliases && options.networkFlags) {
+    options.networkFlags = { ...options.networkFlags, aliases: [], ...(options.networkFlags.moreNetworks ? { moreNetworks: options.networkFlags.moreNetworks.map((n) => ({ ...n, aliases: [] })) } : {}) }
+  }
+  return { options, service }
 }

@@ -143,7 +143,8 @@ export async function up(ctx: ComposeContext, project: Project, o: UpOptions = {
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
   if (failed) throw failed.reason
 
-  const orphans = existing.filter((c) => !c.oneoff && !project.services[c.service])
+  // Docker's isOrphaned: a service a profile disables is still known
+  const orphans = existing.filter((c) => !c.oneoff && !project.services[c.service] && !project.disabledServices.includes(c.service))
   if (orphans.length && o.removeOrphans) {
     for (const c of orphans) await removeServiceContainer(ctx, c, { timeout: o.timeout })
   } else if (orphans.length) {

@@ -84,7 +84,9 @@ export async function psCommand(services: string[], flags: ComposePsFlags, cmd: 
   const shown = (state: string) => (statuses.length > 0 ? statuses.includes(state) : flags.all || state === 'running' || state === 'paused' || state === 'restarting')
   // an orphan is in no service the file has: listed when no service is named
   const orphan = (service: string) => orphans && services.length === 0 && !project.services[service] && !project.disabledServices.includes(service)
-  const containers = projectContainers(ctx.stateRoot, project.name).filter((c) => (wanted.has(c.service) || orphan(c.service)) && shown(dockerStatus(c.info)))
+  // one-off (run) containers only with -a or --status, as docker compose's ps (OneoffInclude when All)
+  const oneoffs = flags.all === true || statuses.length > 0
+  const containers = projectContainers(ctx.stateRoot, project.name).filter((c) => (wanted.has(c.service) || orphan(c.service)) && (oneoffs || !c.oneoff) && shown(dockerStatus(c.info)))
   if (flags.services) {
     for (const s of new Set(containers.map((c) => c.service))) process.stdout.write(`${s}\n`)
     return

@@ -115,6 +115,8 @@ export interface RunFlags {
   entrypoint?: string
   servicePorts?: boolean
   publish: string[]
+  volume: string[]
+  useAliases?: boolean
   deps?: boolean
   tty?: boolean
   interactive?: boolean
@@ -138,6 +140,8 @@ export async function runCommand(args: string[], flags: RunFlags, cmd: Command):
     ...(flags.name !== undefined ? { name: flags.name } : {}),
     servicePorts: flags.servicePorts === true,
     publish: flags.publish,
+    volumes: flags.volume,
+    useAliases: flags.useAliases === true,
     noDeps: flags.deps === false,
     remove: flags.rm === true,
   }
