@@ -193,6 +193,20 @@ ${sleeper('web', '    healthcheck: {test: [CMD, "true"], interval: 300ms}\n')}${
     expect(c(['down']).status).toBe(0)
   })
 
+  it('up --wait: a service waited on with service_completed_successfully has only to exit 0; up -d of a profiled service brings its profile\'s dependency', () => {
+    const c = project(`services:
+  migrate:
+    image: ${BUSYBOX}
+    command: "true"
+    cgroup_parent: \${CG}
+${sleeper('app', '    depends_on: {migrate: {condition: service_completed_successfully}}\n')}${sleeper('mock', '    profiles: [dev]\n    depends_on: [db]\n')}${sleeper('db', '    profiles: [dev]\n')}`)
+    const up = c(['up', '--wait'])
+    expect([up.status, up.stderr]).toEqual([0, expect.stringContaining(`Container ${c.projectName}-app-1  Running`)])
+    expect(c(['up', '-d', 'mock']).status).toBe(0)
+    expect(c(['ps', '-a', '--format', '{{.Service}} {{.State}}']).stdout).toBe('app running\ndb running\nmigrate exited\nmock running\n')
+    expect(c(['down']).status).toBe(0)
+  })
+
   it('ps --format json gives docker compose\'s Publishers and a numeric ExitCode', async () => {
     const c = project(`services:\n${sleeper('web', '    ports: ["127.0.0.1:18282:80", "18283-18284:81-82/udp"]\n    expose: ["9000"]\n')}  job:\n    image: ${BUSYBOX}\n    command: sh -c 'exit 3'\n    cgroup_parent: \${CG}\n`)
     expect(c(['up', '-d', 'web']).status).toBe(0)

@@ -72,7 +72,8 @@ export async function upCommand(services: string[], flags: UpFlags, cmd: Command
   if (flags.wait) {
     const { waitRunning } = await import('../../compose/wait-running.js')
     const waitTimeout = seconds(flags.waitTimeout, '--wait-timeout')
-    return waitRunning(ctx, project.name, new Set(services.length ? services : Object.keys(project.services)), waitTimeout === undefined ? undefined : waitTimeout * 1000)
+    const completing = new Set(Object.values(project.services).flatMap((s) => Object.entries(s.dependsOn).filter(([, d]) => d.condition === 'service_completed_successfully').map(([n]) => n)))
+    return waitRunning(ctx, project.name, new Set(services.length ? services : Object.keys(project.services)), waitTimeout === undefined ? undefined : waitTimeout * 1000, completing)
   }
   if (flags.detach) return
   const { attachUp } = await import('./up-attached.js')
