@@ -412,6 +412,10 @@ describe('compose: loading as compose-go v2.1.4 does (a review\'s differences)',
     expect([project.services.web!.image, Object.keys(project.services)]).toEqual(['b', ['web', 'debug']])
   })
 
+  it('deploy.resources.reservations is refused by its path, as other keys mini-run cannot honour', () => {
+    expect(fails({ 'compose.yaml': 'services:\n  web:\n    image: a\n    deploy: {resources: {reservations: {memory: 64m}}}\n' })).toBe('compose.yaml: services.web.deploy.resources.reservations: not supported by mini-run')
+  })
+
   it('.env: ${A} is the caller\'s A before an earlier line\'s', () => {
     expect(parseDotenv('A=file\nB=${A}\n', '.env', (n) => (n === 'A' ? 'shell' : undefined)).get('B')).toBe('shell')
   })

@@ -93,6 +93,8 @@ export function deployOf(v: unknown, at: At, warnings: string[]): Deploy {
     if (!name) throw here.at('condition').error('none, on-failure or any')
     out.restart = { name, maximumRetryCount: p.max_attempts !== undefined ? int(p.max_attempts, here.at('max_attempts')) : 0 }
   }
+  // reservations (memory, cpus, devices): mini-run's run has no flag for them, so they are refused, not dropped
+  if (isMap(v.resources)) for (const key of Object.keys(v.resources)) if (key !== 'limits' && !key.startsWith('x-')) throw at.at('resources', key).error('not supported by mini-run')
   const limits = isMap(v.resources) && isMap(v.resources.limits) ? v.resources.limits : undefined
   if (limits) {
     const here = at.at('resources', 'limits')
