@@ -412,6 +412,12 @@ describe('compose: loading as compose-go v2.1.4 does (a review\'s differences)',
     expect([project.services.web!.image, Object.keys(project.services)]).toEqual(['b', ['web', 'debug']])
   })
 
+  it('shm_size is run\'s --shm-size', () => {
+    const { project } = load({ 'compose.yaml': 'services:\n  web:\n    image: a\n    shm_size: 64m\n' })
+    const { image, command, flags } = serviceRunFlags({ service: project.services.web!, containerName: 'p-web-1', networks: [], volumeNames: {}, labels: {}, detach: true })
+    expect(runOptionsFromFlags(image, command, flags, {}).shmSize).toBe(64 * 1024 * 1024)
+  })
+
   it('deploy.resources.reservations is refused by its path, as other keys mini-run cannot honour', () => {
     expect(fails({ 'compose.yaml': 'services:\n  web:\n    image: a\n    deploy: {resources: {reservations: {memory: 64m}}}\n' })).toBe('compose.yaml: services.web.deploy.resources.reservations: not supported by mini-run')
   })

@@ -104,6 +104,7 @@ function serviceDocument(s: Service): Record<string, unknown> {
   put('pid', s.pid)
   put('pids_limit', s.pidsLimit !== undefined ? Number(s.pidsLimit) : undefined)
   put('platform', s.platform)
+  put('shm_size', bytes(s.shmSize))
   put('ports', s.ports.map(portDocument))
   put('privileged', s.privileged)
   put('profiles', s.profiles)

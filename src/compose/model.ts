@@ -155,6 +155,8 @@ export interface Service {
   cpus?: string
   cpuShares?: string
   pidsLimit?: string
+  /** As run's --shm-size (64m, bytes). */
+  shmSize?: string
   ulimits: string[]
   /** logging.driver as given (json-file or local: both log as json-file here); not part of the config hash. */
   logDriver?: string

@@ -27,6 +27,7 @@ const SUPPORTED = new Set([
   'stop_signal', 'stop_grace_period', 'labels', 'profiles', 'scale', 'dns', 'dns_search', 'dns_opt', 'extra_hosts',
   'group_add', 'mac_address', 'ulimits', 'logging', 'pid', 'ipc', 'uts', 'tty', 'stdin_open', 'security_opt', 'platform',
   'pull_policy', 'cgroup_parent', 'userns_mode', 'privileged', 'devices', 'device_cgroup_rules', 'volumes_from',
+  'shm_size',
 ])
 
 export interface ServiceContext {
@@ -94,6 +95,7 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
     ...opt('memswapLimit', size(s.memswap_limit, at.at('memswap_limit'), true)),
     ...opt('cpus', s.cpus !== undefined ? cpus(s.cpus, at.at('cpus')) : deploy.cpus),
     ...opt('cpuShares', s.cpu_shares === undefined ? undefined : String(int(s.cpu_shares, at.at('cpu_shares')))),
+    ...opt('shmSize', size(s.shm_size, at.at('shm_size'))),
     ...opt('pidsLimit', s.pids_limit !== undefined ? String(int(s.pids_limit, at.at('pids_limit'), -1)) : deploy.pids),
     ulimits: ulimitsOf(s.ulimits, at.at('ulimits')),
     ...opt('logDriver', isMap(s.logging) && s.logging.driver !== undefined ? str(s.logging.driver, at.at('logging', 'driver')) : undefined),

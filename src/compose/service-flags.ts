@@ -89,6 +89,7 @@ export function serviceRunFlags(input: ServiceRunInput): ServiceRun {
     memory: s.memLimit,
     memorySwap: s.memswapLimit,
     pidsLimit: s.pidsLimit,
+    shmSize: s.shmSize,
     cpus: s.cpus,
     cpuShares: s.cpuShares,
     volume: mounts.flatMap((m) => (m.volume ? [m.volume] : [])),
