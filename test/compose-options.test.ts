@@ -197,6 +197,23 @@ describe.skipIf(!isRoot || !netavark)('compose: run -d, up --no-start and -V, ps
     expect(c(['down']).status).toBe(0)
   })
 
+  it('up --attach/--no-attach with --no-log-prefix and --no-color; down SERVICE leaves the others and the network', () => {
+    const echo = (service: string) => `  ${service}:\n    image: ${BUSYBOX}\n    command: echo ${service}-out\n    cgroup_parent: \${CG}\n`
+    const c = project(`services:\n${echo('a')}${echo('b')}${sleeper('web')}${sleeper('db')}`)
+    const p = c.projectName
+    const noB = c(['up', '--no-attach', 'b', '--no-log-prefix', '--no-color', 'a', 'b'])
+    expect([noB.status, noB.stdout]).toEqual([0, 'Attaching to a-1\na-out\na-1 exited with code 0\n'])
+    const onlyB = c(['up', '--attach', 'b', 'a', 'b'])
+    // b ran twice (its first run's line is kept in its log), a's lines are not shown
+    expect([onlyB.status, onlyB.stdout]).toEqual([0, 'Attaching to b-1\nb-1 | b-out\nb-1 | b-out\nb-1 exited with code 0\n'])
+    expect(c(['up', '-d', 'web', 'db']).status).toBe(0)
+    expect(c(['down', 'web', 'a', 'b']).status).toBe(0)
+    expect(c(['ps', '-a', '--format', '{{.Service}} {{.State}}']).stdout).toBe('db running\n')
+    expect(mini(['network', 'ls', '--format', '{{.Name}}']).stdout).toContain(`${p}_default`)
+    expect(c(['down']).status).toBe(0)
+    expect(mini(['network', 'ls', '--format', '{{.Name}}']).stdout).not.toContain(`${p}_default`)
+  })
+
   it('leaves nothing behind once each project is down', () => {
     for (let i = 1; i <= n; i++) expect(ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', `o${i}`, 'down', '-v'], { cwd: join(env.dir, `o${i}`) }).status).toBe(0)
     expect(env.leftovers()).toEqual([])

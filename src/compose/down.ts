@@ -21,6 +21,8 @@ export interface DownOptions {
   rmi?: 'local' | 'all'
   removeOrphans?: boolean
   timeout?: number
+  /** down SERVICE...: only these services' containers; the networks (and -v's named volumes) once no container of the project is left. */
+  services?: string[]
 }
 
 /** Containers grouped for stopping: reverse dependency order, orphans and one-off containers first. */
@@ -34,8 +36,9 @@ export function stopOrder(project: Project | undefined, containers: ServiceConta
 
 export async function down(ctx: ComposeContext, name: string, project: Project | undefined, o: DownOptions = {}): Promise<void> {
   const known = (c: ServiceContainer) => c.oneoff || !project || project.services[c.service] !== undefined || project.disabledServices.includes(c.service)
-  const all = projectContainers(ctx.stateRoot, name)
-  const orphans = all.filter((c) => !known(c))
+  const every = projectContainers(ctx.stateRoot, name)
+  const all = o.services ? every.filter((c) => o.services!.includes(c.service)) : every
+  const orphans = o.services ? [] : all.filter((c) => !known(c))
   if (orphans.length && !o.removeOrphans) {
     warn(ctx, `Found orphan containers (${orphans.map((c) => c.info.name).join(', ')}) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.`)
   }
@@ -43,6 +46,8 @@ export async function down(ctx: ComposeContext, name: string, project: Project |
   for (const group of stopOrder(project, all.filter((c) => known(c) || o.removeOrphans))) {
     await Promise.all(group.map((c) => removeServiceContainer(ctx, c, { volumes: o.volumes === true, timeout: o.timeout })))
   }
+  // with services named, what the others still use stays (docker compose's down SERVICE)
+  if (o.services && projectContainers(ctx.stateRoot, name).length) return
   removeNetworks(ctx, name)
   if (o.volumes) removeVolumes(ctx, name)
   if (o.rmi && project) await removeImages(ctx, project, o.rmi)

@@ -2,11 +2,18 @@
  * `mini-run compose`: Docker Compose's verbs on a compose.yaml. Each verb's
  * work is in cli/compose/ (parse, call src/compose/, print).
  */
-import type { Command } from 'commander'
+import { Option, type Command } from 'commander'
 import type { ComposePsFlags } from '../compose/ps.js'
 import { registerContainerVerbs } from './compose-containers.js'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
+
+/** up's --no-attach SERVICE: a value, not the negation of --attach that commander makes of a --no- flag. */
+function noAttach(): Option {
+  const o = new Option('--no-attach <service>', 'do not show this service\'s output (repeatable)').argParser(collect).default([])
+  o.negate = false
+  return o
+}
 
 export function register(program: Command): void {
   const compose = program
@@ -39,22 +46,28 @@ export function register(program: Command): void {
     .option('--exit-code-from <service>', 'exit with this service\'s container\'s code (implies --abort-on-container-exit)')
     .option('--no-start', 'create the containers, start none (as compose create)')
     .option('-V, --renew-anon-volumes', 'a recreated container gets new anonymous volumes instead of its predecessor\'s')
+    .option('--attach <service>', 'show only this service\'s output (repeatable)', collect, [])
+    .addOption(noAttach())
+    .option('--no-log-prefix', 'no prefix on the output\'s lines')
+    .option('--no-color', 'no colours in the prefixes')
+    .option('--quiet-pull', 'pull without progress (mini-run prints none: only the Pulling/Pulled lines)')
     .action(async (services: string[], flags: Record<string, unknown>, cmd: Command) => {
       const { upCommand } = await import('../compose/up-down.js')
       // commander's names for the --no-* flags
-      await upCommand(services, { ...flags, noBuild: flags.build === false, build: flags.build === true, noRecreate: flags.recreate === false, noDeps: flags.deps === false, noStart: flags.start === false }, cmd)
+      await upCommand(services, { ...flags, noBuild: flags.build === false, build: flags.build === true, noRecreate: flags.recreate === false, noDeps: flags.deps === false, noStart: flags.start === false, noLogPrefix: flags.logPrefix === false, noColor: flags.color === false }, cmd)
     })
 
   compose
     .command('down')
     .description('stop and remove the containers and networks (and volumes with -v)')
+    .argument('[service...]')
     .option('-v, --volumes', 'remove named volumes and containers\' anonymous volumes too')
     .option('--rmi <type>', 'remove images: local (those without a name of their own) or all')
     .option('--remove-orphans', 'remove containers of services no longer in the file')
     .option('-t, --timeout <seconds>', 'how long stop waits')
-    .action(async (flags: Record<string, unknown>, cmd: Command) => {
+    .action(async (services: string[], flags: Record<string, unknown>, cmd: Command) => {
       const { downCommand } = await import('../compose/up-down.js')
-      await downCommand(flags, cmd)
+      await downCommand(services, flags, cmd)
     })
 
   compose
@@ -83,6 +96,7 @@ export function register(program: Command): void {
     .option('--since <time>', 'only lines logged since this time (RFC 3339, a Unix timestamp, or a duration before now: 10m, 1h30m)')
     .option('--until <time>', 'only lines logged before this time (the same forms)')
     .option('--no-log-prefix', 'no prefix')
+    .option('--no-color', 'no colours in the prefixes')
     .action(async (services: string[], flags: Record<string, unknown>, cmd: Command) => {
       const { logsCommand } = await import('../compose/logs.js')
       await logsCommand(services, { ...flags, prefix: flags.logPrefix !== false }, cmd)
@@ -170,7 +184,8 @@ export function register(program: Command): void {
     .description('pull the services\' images')
     .argument('[service...]')
     .option('--ignore-pull-failures', 'go on when an image cannot be pulled')
-    .action(async (services: string[], flags: { ignorePullFailures?: boolean }, cmd: Command) => {
+    .option('-q, --quiet', 'no progress lines')
+    .action(async (services: string[], flags: { ignorePullFailures?: boolean; quiet?: boolean }, cmd: Command) => {
       const { pullCommand } = await import('../compose/verbs.js')
       await pullCommand(services, flags, cmd)
     })

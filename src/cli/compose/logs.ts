@@ -13,6 +13,8 @@ export interface FollowOptions {
   since?: string
   until?: string
   noPrefix?: boolean
+  /** --no-color: the prefixes uncoloured, even on a terminal. */
+  noColor?: boolean
   /** Following: say each container's exit, as attached `up` does (`web-1 exited with code 0`). */
   sayExits?: boolean
   /** With sayExits: a container's exit, once said, with its code. */
@@ -26,7 +28,7 @@ export async function followLogs(stateRoot: string, project: string, services: r
   ])
   const containers = projectContainers(stateRoot, project).filter((c) => !c.oneoff && (services.length === 0 || services.includes(c.service)))
   const names = new Map(containers.map((c) => [c.info.id, shortName(c, project)]))
-  const prefixer = new LinePrefixer(Math.max(0, ...[...names.values()].map((n) => n.length)), process.stdout.isTTY === true && !process.env.NO_COLOR)
+  const prefixer = new LinePrefixer(Math.max(0, ...[...names.values()].map((n) => n.length)), process.stdout.isTTY === true && !process.env.NO_COLOR && o.noColor !== true)
   await projectLogs(stateRoot, containers, {
     ...o,
     write: (c, stream, text) => {
@@ -55,7 +57,7 @@ async function sayExit(stateRoot: string, c: ServiceContainer, name: string): Pr
   return code
 }
 
-export async function logsCommand(services: string[], flags: { follow?: boolean; tail?: string; timestamps?: boolean; prefix?: boolean; since?: string; until?: string }, cmd: Command): Promise<void> {
+export async function logsCommand(services: string[], flags: { follow?: boolean; tail?: string; timestamps?: boolean; prefix?: boolean; color?: boolean; since?: string; until?: string }, cmd: Command): Promise<void> {
   const project = await loadFor(cmd, services)
   const { servicesWithContainers } = await import('../../compose/service-scope.js')
   servicesWithContainers(project, services)
@@ -74,5 +76,6 @@ export async function logsCommand(services: string[], flags: { follow?: boolean;
     ...(until !== undefined ? { until } : {}),
     timestamps: flags.timestamps === true,
     noPrefix: flags.prefix === false,
+    noColor: flags.color === false,
   })
 }

@@ -15,6 +15,10 @@ export interface AttachOptions {
   abortOnExit?: boolean
   /** With abortOnExit: up's exit code is this service's container's; without, the first to exit's. */
   exitCodeFrom?: string
+  /** --attach / --no-attach: the services whose output is shown (default: services, or all). */
+  attach?: string[]
+  noPrefix?: boolean
+  noColor?: boolean
 }
 
 export async function attachUp(ctx: ComposeContext, project: Project, o: AttachOptions): Promise<void> {
@@ -42,10 +46,11 @@ export async function attachUp(ctx: ComposeContext, project: Project, o: AttachO
   process.on('SIGINT', interrupt)
   process.on('SIGTERM', interrupt)
   const { projectContainers, shortName } = await import('../../compose/project-containers.js')
-  const attached = projectContainers(ctx.stateRoot, project.name).filter((c) => !c.oneoff && (services.length === 0 || services.includes(c.service)))
+  const shown = o.attach ?? services
+  const attached = projectContainers(ctx.stateRoot, project.name).filter((c) => !c.oneoff && (shown.length === 0 || shown.includes(c.service)))
   process.stdout.write(`Attaching to ${attached.map((c) => shortName(c, project.name)).join(', ')}\n`)
   try {
-    await followLogs(ctx.stateRoot, project.name, services, { follow: true, sayExits: true, onExit })
+    await followLogs(ctx.stateRoot, project.name, shown, { follow: true, sayExits: true, onExit, noPrefix: o.noPrefix === true, noColor: o.noColor === true })
     await stopping
     if (interrupted) process.exitCode = 130
     else if (exitCode !== undefined) process.exitCode = exitCode

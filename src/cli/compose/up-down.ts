@@ -24,6 +24,12 @@ export interface UpFlags {
   /** Create, start nothing: `compose create`. */
   noStart?: boolean
   renewAnonVolumes?: boolean
+  /** --attach SERVICE (repeatable): only these services' output. */
+  attach?: string[]
+  /** --no-attach SERVICE (repeatable): not these services' output. */
+  noAttach?: string[]
+  noLogPrefix?: boolean
+  noColor?: boolean
 }
 
 function seconds(text: string | undefined, flag: string): number | undefined {
@@ -82,10 +88,13 @@ export async function upCommand(services: string[], flags: UpFlags, cmd: Command
     ...(timeout !== undefined ? { timeout } : {}),
     abortOnExit: flags.abortOnContainerExit === true || flags.exitCodeFrom !== undefined,
     ...(flags.exitCodeFrom !== undefined ? { exitCodeFrom: flags.exitCodeFrom } : {}),
+    ...(flags.attach?.length || flags.noAttach?.length ? { attach: (flags.attach?.length ? flags.attach : services.length ? services : Object.keys(project.services)).filter((s) => !flags.noAttach?.includes(s)) } : {}),
+    noPrefix: flags.noLogPrefix === true,
+    noColor: flags.noColor === true,
   })
 }
 
-export async function downCommand(flags: { volumes?: boolean; rmi?: string; removeOrphans?: boolean; timeout?: string }, cmd: Command): Promise<void> {
+export async function downCommand(services: string[], flags: { volumes?: boolean; rmi?: string; removeOrphans?: boolean; timeout?: string }, cmd: Command): Promise<void> {
   if (flags.rmi !== undefined && flags.rmi !== 'local' && flags.rmi !== 'all') throw new UsageError(`invalid --rmi "${flags.rmi}": local or all`)
   const ctx = await contextFor(cmd)
   const { down } = await import('../../compose/down.js')
@@ -104,5 +113,6 @@ export async function downCommand(flags: { volumes?: boolean; rmi?: string; remo
     ...(flags.rmi ? { rmi: flags.rmi as 'local' | 'all' } : {}),
     removeOrphans: flags.removeOrphans === true,
     ...(timeout !== undefined ? { timeout } : {}),
+    ...(services.length ? { services } : {}),
   })
 }

@@ -33,9 +33,9 @@ export async function buildCommand(services: string[], flags: { noCache?: boolea
   }
 }
 
-export async function pullCommand(services: string[], flags: { ignorePullFailures?: boolean }, cmd: Command): Promise<void> {
+export async function pullCommand(services: string[], flags: { ignorePullFailures?: boolean; quiet?: boolean }, cmd: Command): Promise<void> {
   const project = await loadFor(cmd, services)
-  const ctx = await contextFor(cmd)
+  const ctx = await contextFor(cmd, { quiet: flags.quiet === true })
   const [{ pullService }, { selectedServices }, { At }] = await Promise.all([import('../../compose/images.js'), import('../../compose/up.js'), import('../../compose/compose-error.js')])
   const done = new Set<string>()
   for (const name of selectedServices(project, services)) {
