@@ -4,12 +4,14 @@
 // root, in a network namespace of the test's own (helpers/netns.ts).
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 import { makeNetns, until, type Netns } from './helpers/netns.js'
 import { findHelper } from '../src/network/netavark.js'
 
 const netavark = findHelper('netavark') !== undefined
+const PTY_RUN = fileURLToPath(new URL('./helpers/pty-run.py', import.meta.url))
 
 describe.skipIf(!isRoot || !netavark)('compose: run -d, up --no-start and -V, ps --filter, logs --since, inspect (needs root, netavark)', () => {
   let env: TestEnv
@@ -179,6 +181,11 @@ describe.skipIf(!isRoot || !netavark)('compose: run -d, up --no-start and -V, ps
     // -i and -t are taken (no terminal here: none is made)
     expect(c(['exec', '-it', 'web', 'sh', '-c', 'echo in-exec; [ -t 1 ] || echo no-tty'])).toMatchObject({ status: 0, stdout: 'in-exec\nno-tty\n' })
     expect(c(['run', '-it', '--rm', '--no-deps', 'web', 'echo', 'in-run'])).toMatchObject({ status: 0, stdout: 'in-run\n' })
+    // on a terminal (a pty of the test's): the command has one too
+    const onPty = (more: string[]) => JSON.parse(ns.exec(['python3', PTY_RUN, 'mini-run', '--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', p, '-f', join(c.dir, 'compose.yaml'), ...more], { cwd: c.dir, timeout: 60_000 }).stdout) as { output: string; status: number }
+    for (const more of [['exec', '-it', 'web'], ['run', '-it', '--rm', '--no-deps', 'web']]) {
+      expect(onPty([...more, 'sh', '-c', '[ -t 0 ] && [ -t 1 ] && echo has-tty'])).toMatchObject({ status: 0, output: expect.stringContaining('has-tty') })
+    }
     // --entrypoint without a command: the service's command (sleep 1000) is dropped
     expect(c(['run', '--rm', '--entrypoint', 'echo', 'web'])).toMatchObject({ status: 0, stdout: '\n' })
     // -e VAR: the shell's, else .env's, else left out
