@@ -49,6 +49,12 @@ static void name_init(void)
 static void __attribute__((noreturn)) run_init(pid_t child, const sigset_t *all)
 {
     name_init();
+    /* A relay forks before the root is pivoted: a cwd left in the host's
+     * tree would pin that mount for as long as the container runs. Its
+     * root, and "/" as its cwd, follow the pivot (pivot_root(2)). */
+    if (chdir("/") < 0) {
+        /* nothing depends on it */
+    }
     /* The init needs no fd beyond 0-2. Above all, the report pipe must be
      * held by the child alone: its end of file at the child's execve is the
      * runtime's "started". */
@@ -111,6 +117,12 @@ int op_fork_relay(const struct step *s)
     int err = fork_parent_init(&old);
     if (err)
         return err;
+    /* The relay forwards what it can catch; SIGKILL it cannot (an OCI
+     * caller's `kill ID KILL` goes to the container's recorded process,
+     * the relay): the command dies with it rather than live on, reparented
+     * in X's namespace, after its runtime reported it stopped. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+        return errno;
     return sigprocmask(SIG_SETMASK, &old, NULL) < 0 ? errno : 0;
 }
 

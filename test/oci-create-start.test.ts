@@ -4,7 +4,7 @@
 // namespace, an idmapped mount and the device cgroup, each with real
 // containers. Root only.
 import { spawn, spawnSync } from 'node:child_process'
-import { chmodSync, existsSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -224,6 +224,24 @@ describe.skipIf(!isRoot)('OCI create and start', () => {
       // the holder's sleep is PID 1 there, and the namespace holds it, the relay's child and what the shell runs
       expect(init!.trim()).toBe('sleep 61')
       expect(Number(count)).toBeLessThan(8)
+
+      // exec joins that namespace too (not the runtime's, where the container's own process, a relay, is),
+      // and kill KILL of the container ends its command, not only the relay the caller knows by its pid
+      const running = env.bundle('pidns-live', (c) => {
+        c.linux.namespaces = c.linux.namespaces.map((ns: { type: string }) => (ns.type === 'pid' ? { type: 'pid', path: nsPath } : ns))
+        c.process.args = ['/bin/sleep', '47']
+      })
+      expect(env.ociDetached(['create', '--bundle', running, 'pidns-live']).status).toBe(0)
+      expect(env.oci(['start', 'pidns-live']).status).toBe(0)
+      const sleepers = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p) && cmdline(Number(p)) === '/bin/sleep 47')
+      await until(() => sleepers().length === 1)
+      const exec = env.oci(['exec', 'pidns-live', '/bin/sh', '-c', 'readlink /proc/self/ns/pid'])
+      expect(exec.status, exec.stderr).toBe(0)
+      expect(exec.stdout.trim()).toBe(readlinkSync(nsPath))
+      expect(env.oci(['kill', 'pidns-live', 'KILL']).status).toBe(0)
+      await until(() => sleepers().length === 0)
+      await until(() => state(env, 'pidns-live')?.status === 'stopped')
+      expect(env.oci(['delete', 'pidns-live']).status).toBe(0)
     } finally {
       holder.kill()
     }

@@ -37,14 +37,20 @@ export interface ExecInput {
 }
 
 export function planExec(input: ExecInput): StartPlan {
-  let nstype = 0
-  for (const ns of input.spec.linux.namespaces) if (!(ns.type === 'pid' && input.pidOf)) nstype |= NAMESPACE_FLAGS[ns.type]
   const pidOf = input.pidOf
+  // an OCI spec's PID namespace joined by path: the container's process relays from outside it (plan-start.ts)
+  const pidPath = pidOf ? undefined : input.spec.linux.namespaces.find((ns) => ns.type === 'pid' && ns.path)?.path
+  let nstype = 0
+  for (const ns of input.spec.linux.namespaces) if (!(ns.type === 'pid' && (pidOf || pidPath))) nstype |= NAMESPACE_FLAGS[ns.type]
   const child: ChildStep[] = [
     {
       op: 'setns', pidfd: { slot: 'container' }, nstype, section: 'join',
       why: 'join every namespace of the container\'s process at once; the kernel enters its user namespace first, whose capabilities the others need',
     },
+    ...(pidPath ? [{
+      op: 'setns', pidfd: { slot: 'ns-pid' }, nstype: NAMESPACE_FLAGS.pid, section: 'join',
+      why: `the PID namespace the container joined (${pidPath}): its own process relays signals from outside it, and a setns through it would join the runtime's`,
+    } satisfies ChildStep] : []),
     ...(pidOf ? [{
       op: 'setns', pidfd: { slot: 'pid-of' }, nstype: NAMESPACE_FLAGS.pid, section: 'join',
       why: `--pid container:${pidOf.ref}: the PID namespace the container's command is in, container ${pidOf.ref}'s (the container's own process relays signals from outside it)`,
@@ -61,6 +67,10 @@ export function planExec(input: ExecInput): StartPlan {
       kind: 'pidfd', pid: input.pid, startTime: input.startTime, container: input.container, slot: 'container', section: 'prepare',
       why: 'a pid may be reused once its process is gone: a pidfd names the container\'s process alone, and the child joins through it',
     },
+    ...(pidPath ? [{
+      kind: 'namespace_open', path: pidPath, type: 'pid', slot: 'ns-pid', section: 'prepare',
+      why: 'the container\'s PID namespace, joined by path at its start: an fd of it, opened now',
+    } satisfies HostStep] : []),
     ...(pidOf ? [{
       kind: 'container_process', stateRoot: pidOf.stateRoot, container: pidOf.id, ref: pidOf.ref, slot: 'pid-of', namespace: 'pid', section: 'prepare',
       why: `--pid container:${pidOf.ref}: a pidfd of that container's process, looked up by its id, refused unless it runs`,
