@@ -6,7 +6,7 @@
  * interrupted RUN leaving nothing behind.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
-import { chownSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
+import { chownSync, existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
@@ -284,6 +284,10 @@ describe.skipIf(!isRoot)('build (needs root: RUN steps are containers)', () => {
     expect(readFileSync(iid, 'utf8')).toBe(`sha256:${r.stdout.trim()}`)
     const bad = build(['-q', '--iidfile', join(env.dir, 'no-such-dir', 'iid'), ctx])
     expect([bad.status, bad.stderr]).toEqual([1, expect.stringMatching(/^mini-run: --iidfile .*no-such-dir\/iid: ENOENT/)])
+    // a failed build leaves no id behind, not the last build's (docker/cli removes the file first)
+    const failing = build(['-q', '--iidfile', iid, newContext({ Dockerfile: `FROM ${BUSYBOX}\nRUN exit 3\n` })])
+    expect(failing.status).not.toBe(0)
+    expect(existsSync(iid)).toBe(false)
   })
 
   test('ADD: a local tar archive is extracted with its owners; a plain file belongs to root; a URL is refused', () => {

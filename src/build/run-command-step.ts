@@ -4,7 +4,7 @@
  * writable layer becomes the step's layer.
  */
 import { closeSync, fstatSync, openSync, statSync, utimesSync } from 'node:fs'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, writeFile } from 'node:fs/promises'
 import { posix } from 'node:path'
 import { pausePoint } from '../crash-point.js'
 import { UsageError } from '../errors.js'
@@ -140,6 +140,9 @@ async function writeScript(run: BuildRun, script: { name: string; content: strin
   temporary.push(dir)
   await mkdir(dir, { mode: 0o755 })
   await writeFile(posix.join(dir, script.name), script.content, { mode: 0o755 })
+  // both modes pass the umask: under 077 a USER other than root could not run the script
+  await chmod(dir, 0o755)
+  await chmod(posix.join(dir, script.name), 0o755)
   return dir
 }
 

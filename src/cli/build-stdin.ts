@@ -47,7 +47,7 @@ function decompress(tool: 'xz' | 'bzip2', archive: string, out: string): void {
   const fd = openSync(out, 'wx', 0o600)
   let r
   try {
-    r = spawnSync(tool, ['-dc', archive], { stdio: ['ignore', fd, 'pipe'] })
+    r = spawnSync(tool, ['-dc', '--', archive], { stdio: ['ignore', fd, 'pipe'] })
   } finally {
     closeSync(fd)
   }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { writeFileSync } from 'node:fs'
+import { rmSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { contextDockerfile } from '../../build/dockerfile-path.js'
 import { UsageError } from '../../errors.js'
@@ -84,6 +84,8 @@ async function buildCommand(context: string, flags: BuildFlags, cmd: Command): P
   for (const s of signals) process.on(s, interrupt)
   const sourceDateEpoch = process.env.SOURCE_DATE_EPOCH
   if (sourceDateEpoch !== undefined && !/^\d+$/.test(sourceDateEpoch)) throw new UsageError(`SOURCE_DATE_EPOCH=${sourceDateEpoch}: seconds since the epoch`)
+  // docker/cli removes it first: a failed build must not leave the last build's id for a script to read
+  if (flags.iidfile !== undefined) rmSync(flags.iidfile, { force: true })
   try {
     const result = await build({
       context,

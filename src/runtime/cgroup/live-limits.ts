@@ -33,7 +33,14 @@ export function writeLiveLimits(r: SpecResources, cg: LiveCgroups): V1Leaf[] {
   for (const leaf of cg.needed) {
     if (leaves.some((l) => l.controller === leaf.controller)) continue
     createV1Leaf(leaf.path, leaf.controller)
-    for (const pid of cg.pids()) writeFileSync(join(leaf.path, 'cgroup.procs'), String(pid))
+    for (const pid of cg.pids()) {
+      try {
+        writeFileSync(join(leaf.path, 'cgroup.procs'), String(pid))
+      } catch (err) {
+        // a process that exited since it was listed has nothing to move
+        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err
+      }
+    }
     leaves.push(leaf)
   }
   const files = placedLimitFiles(r, cg.v2Leaf, leaves)
