@@ -19,6 +19,8 @@ describe('-o and --ip-range, checked', () => {
     expect(parseDriverOptions(['com.docker.network.driver.mtu=1400', 'a=b=c'])).toEqual({ 'com.docker.network.driver.mtu': '1400', a: 'b=c' })
     expect(() => parseDriverOptions(['mtu'])).toThrow('invalid driver option "mtu": use KEY=VALUE')
     expect(bridgeOptions({ 'com.docker.network.bridge.name': 'br-db', 'com.docker.network.driver.mtu': '1400' })).toEqual({ bridge: 'br-db', mtu: 1400 })
+    // the default bridge's name and its anchors' are mini-run's (fast-bridge.ts would delete them)
+    for (const name of ['mini-run0', 'mini-run0-pin', 'br-x-pip']) expect(() => bridgeOptions({ 'com.docker.network.bridge.name': name })).toThrow(/a name mini-run keeps/)
     expect(() => bridgeOptions({ 'com.docker.network.bridge.enable_ip_masquerade': 'false' })).toThrow(
       'network option "com.docker.network.bridge.enable_ip_masquerade" is not supported: only com.docker.network.bridge.name and com.docker.network.driver.mtu (netavark has nothing else a bridge option could become)',
     )

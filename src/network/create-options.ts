@@ -44,6 +44,8 @@ export function bridgeOptions(options: Record<string, string>): BridgeOptions {
       if (!INTERFACE_NAME.test(value) || value === '.' || value === '..') {
         throw new UsageError(`invalid ${BRIDGE_NAME_OPTION} "${value}": an interface name of 1 to 15 characters [a-zA-Z0-9_.-]`)
       }
+      // the default bridge's and its anchors' (fast-bridge.ts anchorName): its code would delete them
+      if (value === 'mini-run0' || /-pi[np]$/.test(value)) throw new UsageError(`invalid ${BRIDGE_NAME_OPTION} "${value}": a name mini-run keeps for the default bridge and its anchors`)
       out.bridge = value
     } else if (key === MTU_OPTION) {
       // 68: IPv4's minimum (RFC 791); 65535: what an IPv4 packet can be
