@@ -2,7 +2,7 @@
 // recursive walk when that is all there is (a foreground run); anything else
 // in the directory (a detached container's log and exit record, a killed
 // writer's tmp file, a subdirectory) still goes with it, and so does the name.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -116,6 +116,11 @@ describe('collectStateDir', () => {
   it("collects an empty names/ when it finds no container (a start killed between making it and linking its name), and only then", () => {
     const root = stateRoot()
     mkdirSync(join(root, 'names'), { recursive: true, mode: 0o700 })
+    expect(listContainers(root)).toEqual([])
+    expect(readdirSync(root)).toEqual([])
+    // a name whose container's directory went without it (a removal killed between the two): collected too
+    mkdirSync(join(root, 'names'), { recursive: true, mode: 0o700 })
+    symlinkSync(state(6, 'x').id, join(root, 'names', 'dangling'))
     expect(listContainers(root)).toEqual([])
     expect(readdirSync(root)).toEqual([])
     // with a container, names/ is its name's

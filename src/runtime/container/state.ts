@@ -207,14 +207,15 @@ export function createState(stateRoot: string, state: ContainerState, another?: 
 }
 
 
-/**
- * Remove names/ if it holds no name, under its lock (a start holds it from
- * making names/ to linking its name): what a start killed in between left.
- */
+/** names/ with no name of a container left, under its lock: what a start (or a removal) killed midway left. */
 export function collectEmptyNames(stateRoot: string): void {
   try {
     withNamesLock(stateRoot, (names) => {
-      if (readdirSync(names).length === 0) rmdirSync(names)
+      for (const name of readdirSync(names)) {
+        const link = join(names, name)
+        if (!existsSync(stateDir(stateRoot, readlinkSync(link)))) unlinkSync(link)
+      }
+      rmdirSync(names)
     })
   } catch {
     // another user's, or gone: nothing of ours to collect
