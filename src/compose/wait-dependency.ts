@@ -25,7 +25,8 @@ export async function waitDependency(ctx: ComposeContext, project: string, servi
     if (containers.length === 0) return fail(`dependency ${dep} has no container`)
     if (d.condition === 'service_started') return
     if (d.condition === 'service_completed_successfully') {
-      const running = containers.filter((c) => c.info.status === 'running')
+      // an exit whose code its monitor has not written yet (the process gone, exit.json not there) is not yet an answer
+      const running = containers.filter((c) => c.info.status === 'running' || (c.info.status === 'exited' && c.info.exitCode === undefined))
       if (running.length === 0) {
         const failed = containers.find((c) => c.info.exitCode !== 0)
         if (failed) return fail(`service "${dep}" did not complete successfully: exit ${failed.info.exitCode ?? 'unknown'}`)
