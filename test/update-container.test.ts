@@ -4,7 +4,7 @@
 // /proc/PID/cgroup says which), then from inspect and after a new start.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
+import { until } from './helpers/until.js'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { findV1Hierarchies, ownCgroups } from '../src/runtime/cgroup/cgroup-v1.js'
 import { miniRunAsync } from './helpers/cli.js'
@@ -31,13 +31,6 @@ describe.skipIf(!isRoot)('update (needs root)', () => {
     const r = env.run(['run', '-d', '--name', name, '--cgroup-parent', env.cgroupParent, ...args, BUSYBOX, 'sleep', '60'])
     expect(r.stderr).toBe('')
     return r.stdout.trim()
-  }
-  const until = async (what: string, predicate: () => boolean, ms = 15_000) => {
-    const end = Date.now() + ms
-    while (!predicate()) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-      await sleep(50)
-    }
   }
   beforeAll(async () => {
     env = await makeTestEnv()
