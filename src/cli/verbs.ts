@@ -38,6 +38,7 @@ export const VERB_NAMES = [
   'images',
   'rmi',
   'load',
+  'import',
   'image',
   'build',
   'builder',
@@ -70,7 +71,7 @@ export function isVerb(word: string): boolean {
  * image of such a name still runs with `mini-run run NAME`).
  */
 const DOCKER_ONLY_VERBS: ReadonlySet<string> = new Set([
-  'buildx', 'checkpoint', 'config', 'context', 'events', 'import',
+  'buildx', 'checkpoint', 'config', 'context', 'events',
   'manifest', 'node', 'plugin', 'search', 'secret', 'service', 'stack', 'swarm', 'trust',
 ])
 

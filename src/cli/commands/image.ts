@@ -6,6 +6,7 @@ import { humanSize } from '../format/units.js'
 import { addInspectFlags, inspectObjects } from './inspect.js'
 import { register as registerPull } from './pull.js'
 import { loadImages } from './load.js'
+import { register as registerImport } from './import.js'
 import { removeImages } from './rmi.js'
 import { addHistoryFlags, showHistory } from './history.js'
 import { pushImages } from './push.js'
@@ -32,6 +33,7 @@ export function register(program: Command): void {
   )
   registerPull(image)
   registerBuild(image)
+  registerImport(image)
   image
     .command('rm')
     .alias('remove')

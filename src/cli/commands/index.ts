@@ -3,6 +3,7 @@ import { isVerb, type VerbName } from '../verbs.js'
 import { register as registerImage } from './image.js'
 import { register as registerImages } from './images.js'
 import { register as registerLoad } from './load.js'
+import { register as registerImport } from './import.js'
 import { register as registerPull } from './pull.js'
 import { register as registerRmi } from './rmi.js'
 import { register as registerRun } from './run.js'
@@ -83,6 +84,7 @@ const VERBS: Record<VerbName, (program: Command) => void> = {
   images: registerImages,
   rmi: registerRmi,
   load: registerLoad,
+  import: registerImport,
   image: registerImage,
   build: registerBuild,
   builder: registerBuilder,
