@@ -1,5 +1,7 @@
-// --network none still has an /etc/hosts, as Docker's: the localhost lines
-// and --add-host's (no address, so no line of the container's own);
+// --network none still has an /etc/hosts, /etc/resolv.conf and /etc/hostname,
+// as Docker's: the localhost lines and --add-host's (no address, so no line
+// of the container's own), the host's resolvers without its loopback ones
+// (else Docker's defaults), and the container's name;
 // --network host has copies of the host's /etc/hosts (with --add-host's),
 // /etc/resolv.conf and name; and --add-host takes IPv6 addresses and
 // host-gateway, as Docker's does.
@@ -38,17 +40,28 @@ describe('--add-host', () => {
   })
 })
 
-describe('--network none\'s /etc/hosts', () => {
-  it('is planned: written before the clone, bound over the image\'s, and --explain says so', () => {
+describe('--network none\'s /etc files', () => {
+  it('are planned: written before the clone, bound over the image\'s, and --explain says so', () => {
     const net = planNetwork({ network: 'none', addHost: ['db:10.0.0.9'] }, ctx)
-    expect(net.texts).toEqual({ hosts: `${LOCALHOST}10.0.0.9\tdb\n` })
-    expect(net.mounts.map((m) => [m.destination, m.source])).toEqual([['/etc/hosts', '/f/hosts']])
+    expect(net.texts).toEqual({ hosts: `${LOCALHOST}10.0.0.9\tdb\n`, resolvConf: 'nameserver 192.0.2.53\n', hostname: 'h\n' })
+    expect(net.mounts.map((m) => [m.destination, m.source])).toEqual([['/etc/hosts', '/f/hosts'], ['/etc/resolv.conf', '/f/resolv.conf'], ['/etc/hostname', '/f/hostname']])
     const spec = { ociVersion: '1.0.2', root: { path: '/r' }, hostname: 'h', mounts: [], process: { args: ['true'], cwd: '/', env: [], user: { uid: 0, gid: 0 } }, linux: { namespaces: [{ type: 'mount' }, { type: 'network' }] } }
     const plan = planStart({ spec: spec as never, rootfs: { kind: 'directory', path: '/r' } as never, network: net, setgroupsAllowed: true, pathKind: () => 'file' })
     const write = plan.host.find((s) => s.kind === 'write_file')!
     expect(write).toMatchObject({ section: 'prepare', path: '/f/hosts', content: net.texts!.hosts })
     expect(write.why).toContain('--network none')
     expect(explainHostStep(write)).toBe('write /f/hosts (7 lines)')
+  })
+
+  it('resolv.conf: the host\'s resolvers but its loopback ones, else Docker\'s defaults; --dns, --dns-search and --dns-option as given', () => {
+    const host = (text: string) => ({ ...ctx, host: { resolv: parseResolvConf(text), routes: [] } })
+    expect(planNetwork({ network: 'none' }, host('nameserver 127.0.0.53\nnameserver 192.0.2.9\nsearch lan\noptions ndots:2\n')).texts!.resolvConf)
+      .toBe('search lan\nnameserver 192.0.2.9\noptions ndots:2\n')
+    expect(planNetwork({ network: 'none' }, host('nameserver 127.0.0.53\n')).texts!.resolvConf).toBe('nameserver 8.8.8.8\nnameserver 8.8.4.4\n')
+    expect(planNetwork({ network: 'none', dns: ['192.0.2.1'], dnsSearch: ['x.test'], dnsOption: ['rotate'] }, host('nameserver 192.0.2.9\n')).texts!.resolvConf)
+      .toBe('search x.test\nnameserver 192.0.2.1\noptions rotate\n')
+    // Docker refuses --dns only with host and container:
+    expect(() => planNetwork({ network: 'host', dns: ['192.0.2.1'] }, ctx)).toThrow('--dns needs a network of the container\'s own')
   })
 })
 
@@ -117,6 +130,17 @@ describe.skipIf(!isRoot)('run --rm --network none (needs root)', () => {
     env = await makeTestEnv()
   })
   afterAll(() => env?.cleanup())
+
+  it('/etc/hostname is the container\'s name and /etc/resolv.conf its own, as Docker binds them with none', () => {
+    const r = run(['-h', 'boxname', '--dns', '192.0.2.1', '--dns-search', 'x.test', BUSYBOX, 'sh', '-c', 'cat /etc/hostname /etc/resolv.conf; hostname'])
+    expect(r).toMatchObject({ status: 0, stderr: '', stdout: 'boxname\nsearch x.test\nnameserver 192.0.2.1\nboxname\n' })
+    // without -h: the short id, in the file as in the kernel's name
+    const plain = run([BUSYBOX, 'sh', '-c', 'cat /etc/hostname; hostname'])
+    const [file, name] = plain.stdout.split('\n')
+    expect({ status: plain.status, file }).toEqual({ status: 0, file: name })
+    expect(name).toMatch(/^[0-9a-f]{12}$/)
+    expect(env.leftovers()).toEqual([])
+  })
 
   it('cat /etc/hosts shows the localhost lines and --add-host\'s, host-gateway resolved', () => {
     const r = run(['--add-host', 'db:10.0.0.9', '--add-host', 'h6:[::1]', '--add-host', 'gw:host-gateway', BUSYBOX, 'cat', '/etc/hosts'])

@@ -3,8 +3,11 @@
  * over the image's, as Docker gives them for each --network mode:
  * - bridge, pasta: all three, written by the network step after the clone
  *   (attach.ts), once the address is known;
- * - none: /etc/hosts alone (the localhost lines and --add-host's; no
- *   address, so no line of the container's own);
+ * - none: all three too, as Docker's (moby/libnetwork#1928: it binds them
+ *   in every mode): /etc/hosts with the localhost lines and --add-host's
+ *   (no address, so no line of the container's own), the container's name,
+ *   and the host's resolvers as the default bridge gets them (--dns's, if
+ *   given), though nothing is reachable;
  * - host: copies of the host's /etc/hosts (with --add-host's lines) and
  *   /etc/resolv.conf, and the host's name: the container shares the host's
  *   network, so it resolves as the host does.
@@ -14,7 +17,8 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { SpecMount } from '../runtime/spec/spec.js'
-import { hostsFile, type HostEntry } from './etc-files.js'
+import { hostsFile, resolvConfFile, type HostEntry } from './etc-files.js'
+import type { ResolvConf } from './host-net.js'
 
 /** The files' paths in the container's own directory, or their texts. */
 export interface EtcFiles {
@@ -76,10 +80,26 @@ export function joinedEtcFiles(plan: EtcPlan, files: EtcFiles, rootfsDir?: strin
   }
 }
 
-/** --network none: one small write on the start path, no resolver to name. */
-export function noneEtcFiles(plan: EtcPlan, ctx: EtcContext): void {
-  bindEtcFiles(plan, ctx, ['hosts'])
-  if (plan.files.hosts) plan.texts = { hosts: hostsFile({ names: plan.hostsNames, extra: plan.hostsExtra }) }
+/**
+ * libnetwork's resolv.conf when every nameserver of the host's is a
+ * loopback address a container cannot reach (resolvconf.FilterResolvDNS).
+ */
+const DOCKER_DEFAULT_DNS = ['8.8.8.8', '8.8.4.4']
+
+/**
+ * --network none: three small writes on the start path. The resolv.conf
+ * names the host's resolvers without its loopback ones, else Docker's
+ * defaults: what Docker writes, though the container reaches none of them.
+ */
+export function noneEtcFiles(plan: EtcPlan & { resolv: ResolvConf }, ctx: EtcContext, hostServers: string[]): void {
+  if (plan.resolv.nameservers.length === 0) plan.resolv.nameservers = hostServers.length ? hostServers : DOCKER_DEFAULT_DNS
+  bindEtcFiles(plan, ctx)
+  const texts: EtcFiles = {
+    hosts: hostsFile({ names: plan.hostsNames, extra: plan.hostsExtra }),
+    resolvConf: resolvConfFile(plan.resolv),
+    hostname: `${ctx.hostname}\n`,
+  }
+  plan.texts = Object.fromEntries(Object.entries(texts).filter(([key]) => plan.files[key as FileKey]))
 }
 
 /** --network host: the host's files (those it has), as Docker copies them. */

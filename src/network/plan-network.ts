@@ -156,7 +156,8 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
     if (flags.aliases?.length) needOwn('--network-alias')
     if (flags.ip !== undefined) needOwn('--ip')
     if (flags.macAddress !== undefined) needOwn('--mac-address')
-    if (flags.dns?.length || flags.dnsSearch?.length || flags.dnsOption?.length) needOwn('--dns')
+    // Docker takes --dns with none (only host and container: conflict), for the resolv.conf it still writes
+    if (mode !== 'none' && (flags.dns?.length || flags.dnsSearch?.length || flags.dnsOption?.length)) needOwn('--dns')
     if (flags.moreNetworks?.length) throw new UsageError(`joining more networks needs a network of the container's own: not with --network ${mode}`)
   }
   for (const d of flags.dns ?? []) if (!isIp(d)) throw new UsageError(`invalid --dns "${d}": an IPv4 address`)
@@ -179,10 +180,9 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
   }
   // Docker resolves host-gateway to the default bridge's address; a container on a bridge reaches the host at its own gateway
   const gateway = () => plan.attachments[0]?.network.gateway ?? defaultNetwork(env).gateway
-  if (!own) {
+  if (mode === 'host') {
     plan.hostsExtra = resolveHostGateway(hostsExtra, gateway)
-    if (mode === 'none') noneEtcFiles(plan, ctx)
-    else hostEtcFiles(plan, ctx)
+    hostEtcFiles(plan, ctx)
     return plan
   }
 
@@ -190,6 +190,12 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
   plan.resolv.search = flags.dnsSearch?.length ? flags.dnsSearch.filter((s) => s !== '.') : host.search
   plan.resolv.options = flags.dnsOption?.length ? flags.dnsOption : host.options
   const hostServers = host.nameservers.filter((ns) => !isLoopbackResolver(ns) && isIp(ns))
+  if (mode === 'none') {
+    plan.hostsExtra = resolveHostGateway(hostsExtra, gateway)
+    if (flags.dns?.length) plan.resolv.nameservers = flags.dns
+    noneEtcFiles(plan, ctx, hostServers)
+    return plan
+  }
 
   if (mode === 'bridge') {
     if (!findHelper('netavark')) {

@@ -173,7 +173,7 @@ type Add = (step: HostBody) => void
 
 /** Why the runtime writes a network mode's /etc files before the clone. */
 const ETC_WHY: Partial<Record<NetworkPlan['mode'], string>> = {
-  none: '--network none: Docker still gives the container its own /etc/hosts (localhost, --add-host\'s), bound over the image\'s',
+  none: '--network none: Docker still gives the container its own /etc/hosts (localhost, --add-host\'s), /etc/resolv.conf (the host\'s resolvers, none reachable) and name, bound over the image\'s',
   host: '--network host: copies of the host\'s /etc/hosts (and --add-host\'s), /etc/resolv.conf and name, bound over the image\'s, as Docker gives them: the container resolves names as the host does',
 }
 
