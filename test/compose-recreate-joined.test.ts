@@ -119,4 +119,51 @@ describe.skipIf(!isRoot || !netavark)('compose: up recreates what joins a recrea
     expect(mr(['ps', '-a', '-q']).stdout).toBe('')
     expect(env.leftovers()).toEqual([])
   })
+
+  it('up replaces db (its environment changed): app, depends_on db with restart: true, is restarted after it, the same container; other, without, is left running', () => {
+    const file = (version: string) => `
+services:
+  db:
+    image: ${BUSYBOX}
+    command: ["sleep", "1000"]
+    environment:
+      VERSION: "${version}"
+    init: true
+    cgroup_parent: \${CG}
+  app:
+    image: ${BUSYBOX}
+    command: ${command('echo "app started"; exec sleep 1000')}
+    depends_on:
+      db: { condition: service_started, restart: true }
+    init: true
+    cgroup_parent: \${CG}
+  other:
+    image: ${BUSYBOX}
+    command: ${command('echo "other started"; exec sleep 1000')}
+    depends_on: [db]
+    init: true
+    cgroup_parent: \${CG}
+`
+    const state = (ref: string) => JSON.parse(mr(['inspect', ref]).stdout)[0] as { Id: string; State: { StartedAt: string; Running: boolean } }
+    const starts = (service: string) => compose(['logs', '--no-log-prefix', service]).stdout.split('\n').filter((l) => l.endsWith('started')).length
+    writeFileSync(join(dir, 'compose.yaml'), file('1'))
+    upOk([])
+    const before = { db: state('rj-db-1'), app: state('rj-app-1'), other: state('rj-other-1') }
+    // nothing changed: nothing restarted
+    upOk([])
+    expect(state('rj-app-1').StartedAt).toBe(before.app.StartedAt)
+
+    writeFileSync(join(dir, 'compose.yaml'), file('2'))
+    const r = compose(['up', '-d'])
+    expect([r.status, r.stderr]).toEqual([0, expect.stringMatching(/rj-db-1 +Recreated[\s\S]*rj-app-1 +Stopping[\s\S]*rj-app-1 +Started/)])
+    const after = { db: state('rj-db-1'), app: state('rj-app-1'), other: state('rj-other-1') }
+    expect(after.db.Id).not.toBe(before.db.Id)
+    expect({ id: after.app.Id, running: after.app.State.Running }).toEqual({ id: before.app.Id, running: true })
+    expect(after.app.State.StartedAt > after.db.State.StartedAt).toBe(true)
+    expect(starts('app')).toBe(2)
+    expect(after.other).toEqual(before.other)
+    expect(starts('other')).toBe(1)
+    expect(compose(['down', '-v']).status).toBe(0)
+    expect(env.leftovers()).toEqual([])
+  })
 })

@@ -12,7 +12,7 @@
  */
 import { UsageError } from '../errors.js'
 import { emit, warn, type ComposeContext } from './compose-context.js'
-import { removeServiceContainer, startAgain } from './container-ops.js'
+import { removeServiceContainer, startAgain, stopServiceContainer } from './container-ops.js'
 import { startWaves, withDependencies } from './dependency-order.js'
 import { ensureImages, type ImageOptions } from './images.js'
 import { LABELS } from './labels.js'
@@ -119,6 +119,8 @@ export async function up(ctx: ComposeContext, project: Project, o: UpOptions = {
   // read after the pulls and builds, which may take minutes
   const existing = projectContainers(ctx.stateRoot, project.name)
 
+  // services whose containers this up replaced or restarted: their restart: true dependents restart
+  const updated = new Set<string>()
   const started = new Map<string, Promise<void>>()
   const start = (name: string): Promise<void> => {
     let p = started.get(name)
@@ -133,7 +135,9 @@ export async function up(ctx: ComposeContext, project: Project, o: UpOptions = {
             await waitDependency(ctx, project.name, name, dep, d, fileOf(name))
           }),
         )
-        await converge(ctx, project, s, imageIds[name]!, existing.filter((c) => c.service === name && !c.oneoff), o)
+        // the Compose Specification's depends_on restart: true: "Compose restarts this service after it updates the dependency service"
+        const restartKept = Object.entries(s.dependsOn).some(([dep, d]) => d.restart && updated.has(dep))
+        if (await converge(ctx, project, s, imageIds[name]!, existing.filter((c) => c.service === name && !c.oneoff), { ...o, restartKept })) updated.add(name)
       })()
       started.set(name, p)
     }
@@ -155,9 +159,12 @@ export async function up(ctx: ComposeContext, project: Project, o: UpOptions = {
 /**
  * One service's containers made what the service says now: kept, started,
  * replaced, added or removed. With createOnly (`compose create`) none is
- * started: a new or replaced one is left Created, a kept one as it is.
+ * started: a new or replaced one is left Created, a kept one as it is; with
+ * restartKept (a restart: true dependency was updated) a kept running one
+ * is stopped and started again. True if one was replaced or restarted.
  */
-export async function converge(ctx: ComposeContext, project: Project, s: Service, imageId: string, existing: ServiceContainer[], o: UpOptions & { createOnly?: boolean }): Promise<void> {
+export async function converge(ctx: ComposeContext, project: Project, s: Service, imageId: string, existing: ServiceContainer[], o: UpOptions & { createOnly?: boolean; restartKept?: boolean }): Promise<boolean> {
+  let updated = false
   const at = new At(project.serviceFiles[s.name] ?? project.mainFile, ['services', s.name])
   for (let n = 1; n <= s.replicas; n++) {
     let plan: ContainerPlan
@@ -168,6 +175,17 @@ export async function converge(ctx: ComposeContext, project: Project, s: Service
     }
     const current = existing.find((c) => c.number === n)
     const same = current !== undefined && (current.info.labels?.[LABELS.configHash] === planHash(plan) || o.noRecreate === true)
+    if (current && same && !o.forceRecreate && current.info.status === 'running' && o.restartKept && !o.createOnly) {
+      try {
+        await stopServiceContainer(ctx, current, o.timeout)
+        const stopped = projectContainers(ctx.stateRoot, project.name).find((c) => c.info.id === current.info.id)
+        if (stopped) await startAgain(ctx, stopped)
+      } catch (err) {
+        throw at.error((err as Error).message, err)
+      }
+      updated = true
+      continue
+    }
     if (current && same && !o.forceRecreate && current.info.status === 'running') {
       emit(ctx, 'Container', current.info.name, 'Running')
       continue
@@ -198,6 +216,8 @@ export async function converge(ctx: ComposeContext, project: Project, s: Service
       throw at.error((err as Error).message, err)
     }
     emit(ctx, 'Container', containerName(project.name, s, n), current ? 'Recreated' : o.createOnly ? 'Created' : 'Started')
+    if (current) updated = true
   }
   for (const extra of existing.filter((c) => c.number > s.replicas)) await removeServiceContainer(ctx, extra, { timeout: o.timeout })
+  return updated
 }
