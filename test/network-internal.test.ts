@@ -4,9 +4,10 @@
 // namespace (a veth pair's end), with a listener on it: a container on a user network reaches
 // it, one on an internal network cannot (no route out), while containers on
 // the internal network reach each other by name.
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 import { makeNetns, until, type Netns } from './helpers/netns.js'
@@ -18,6 +19,7 @@ const OUTSIDE_PORT = 8099
 const HTTPD = ['sh', '-c', 'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -p 80 -h /www']
 // Debian's busybox wget dies of SIGSEGV on its error path: nc speaks HTTP/1.0 here
 const GET = (host: string, port = 80) => `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${host} ${port} | tail -n 1`
+const UDP_PROBE = fileURLToPath(new URL('helpers/udp-probe.c', import.meta.url))
 
 describe.skipIf(!isRoot || !netavark)('network: internal networks, --ip-range, -o (needs root, netavark and aardvark-dns)', () => {
   let env: TestEnv
@@ -103,6 +105,42 @@ describe.skipIf(!isRoot || !netavark)('network: internal networks, --ip-range, -
     let page = ''
     await until('the page through the published port', () => (page = ns.exec(['sh', '-c', GET('127.0.0.1', 18312).replace(/nc /, 'busybox nc ')]).stdout) !== '', 15_000)
     expect(page).toBe(`hello from ${both.slice(0, 12)}\n`)
+  })
+
+  it('--internal: nothing from another network gets in (UDP one way), as Docker\'s isolation drops it; the rules go with the last container and leave nothing after network rm', async () => {
+    const bin = join(env.dir, 'probe-bin')
+    mkdirSync(bin)
+    execFileSync('cc', ['-static', '-O2', '-o', join(bin, 'udp-probe'), UDP_PROBE])
+    const probe = ['-v', `${bin}:/t:ro`, BUSYBOX, '/t/udp-probe']
+    create(['--internal', '--subnet', '10.93.8.0/24', '-o', 'com.docker.network.bridge.name=mr-walled', 'walled'])
+    create(['--subnet', '10.93.9.0/24', 'street'])
+    const listener = detached(['--network', 'walled', ...probe, 'count', '5000'])
+    const ip = JSON.parse(mr(['inspect', listener]).stdout)[0].NetworkSettings.Networks.walled.IPAddress as string
+    const heard = () => mr(['logs', listener]).stdout.split('\n').filter(Boolean)
+    const fromWalled = async (msg: string) => {
+      await until(`the listener hears ${msg} from its own network`, () => {
+        run(['--rm', '--network', 'walled', ...probe, 'send', ip, '5000', msg, '1'])
+        return heard().includes(msg)
+      }, 15_000, 200)
+    }
+    await fromWalled('neighbour')
+    // from a container on another network: its gateway forwards it to the internal bridge
+    // (no answer could come back, the internal network has no route out: one way only)
+    const sent = run(['--rm', '--network', 'street', ...probe, 'send', ip, '5000', 'intruder', '5'])
+    expect([sent.status, sent.stderr]).toEqual([0, ''])
+    // sent after the intruder's: once it is heard, the intruder's would have been
+    await fromWalled('after')
+    expect(heard().filter((m) => m === 'intruder')).toEqual([])
+    expect(ns.exec(['iptables-save']).stdout).toContain('mr-walled')
+    // the last container gone (its teardown on exit), the rules are gone; network rm leaves nothing
+    expect(mr(['rm', '-f', listener]).status).toBe(0)
+    expect(ns.exec(['iptables-save']).stdout).not.toMatch(/mr-walled|10\.93\.8\./)
+    // rules a crash left (killed between netavark's teardown and their removal) go with network rm
+    for (const rule of [['-N', 'MINI_RUN_INTERNAL'], ['-A', 'FORWARD', '-j', 'MINI_RUN_INTERNAL'], ['-A', 'MINI_RUN_INTERNAL', '-o', 'mr-walled', '!', '-s', '10.93.8.0/24', '-j', 'DROP']]) {
+      expect(ns.exec(['iptables', '-w', '-t', 'mangle', ...rule]).status).toBe(0)
+    }
+    expect(mr(['network', 'rm', 'walled', 'street']).status).toBe(0)
+    expect(ns.exec(['iptables-save']).stdout).not.toMatch(/mr-walled|10\.93\.8\.|MINI_RUN/)
   })
 
   it('--ip-range: addresses come from the range only, until it has none left; a static --ip may be elsewhere in the subnet', () => {

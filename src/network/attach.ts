@@ -13,6 +13,7 @@ import { getLogger } from '../log.js'
 import { interfaceIndex } from '../native/netlink-calls.js'
 import { hostsFile, resolvConfFile } from './etc-files.js'
 import { anchorBridge, anchorName, attachFast, deleteVeth, fastBridgeKind, readyBridge, vethName } from './fast-bridge.js'
+import { fenceInternal, unfenceGone } from './internal-fence.js'
 import { macOf } from './ipv4.js'
 import { hostListeners } from './host-net.js'
 import { keepIsolation } from './isolation.js'
@@ -85,10 +86,24 @@ export interface AttachContext {
 /**
  * netavark, one at a time (podman takes a lock around it too): a teardown
  * that removes a network's chains with its last container would race a
- * setup on the same network appending to them.
+ * setup on the same network appending to them. An internal network's
+ * drop rules (internal-fence.ts) come before its setup and go after the
+ * teardown that took its bridge, under the same lock.
  */
 export function netavark(action: 'setup' | 'teardown', stateRoot: string, pin: string, options: NetavarkOptions): NetavarkStatus {
-  return withNetworkLock(stateRoot, () => runNetavark(action, pin, networkStateDir(stateRoot), options))
+  const internal = Object.values(options.network_info).filter((n) => n.internal).map((n) => ({ bridge: n.network_interface, subnet: n.subnets[0]!.subnet }))
+  return withNetworkLock(stateRoot, () => {
+    if (internal.length === 0) return runNetavark(action, pin, networkStateDir(stateRoot), options)
+    if (action === 'setup') {
+      fenceInternal(internal)
+      return runNetavark(action, pin, networkStateDir(stateRoot), options)
+    }
+    try {
+      return runNetavark(action, pin, networkStateDir(stateRoot), options)
+    } finally {
+      unfenceGone()
+    }
+  })
 }
 
 

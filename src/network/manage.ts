@@ -8,6 +8,8 @@ import { isRoot } from '../paths.js'
 import { listContainers, type ContainerInfo } from '../runtime/container/containers.js'
 import { hostRoutes } from './host-net.js'
 import { takeDownDefaultBridge } from './fast-bridge.js'
+import { unfenceGone } from './internal-fence.js'
+import { tidyWithoutLeases, withNetworkLock } from './leases.js'
 import { createNetwork, DEFAULT_NETWORK, findNetwork, listNetworks, removeNetworkDef, type CreateNetworkOptions, type NetworkDef } from './networks.js'
 
 /**
@@ -31,7 +33,14 @@ export function removeUserNetwork(storeRoot: string, stateRoot: string, name: st
     throw new MiniRunError(`network ${def.name} is in use by container ${users[0]!.name} (${users[0]!.id.slice(0, 12)}): remove it first`, { code: 'ENETWORKBUSY' })
   }
   removeNetworkDef(storeRoot, def.name)
+  if (def.internal && isRoot()) unfence(stateRoot, def)
   return def
+}
+
+/** An internal network's drop rules (internal-fence.ts) that a crash left: they go with the network. */
+function unfence(stateRoot: string, def: NetworkDef): void {
+  withNetworkLock(stateRoot, () => unfenceGone(def.bridge))
+  tidyWithoutLeases(stateRoot)
 }
 
 /**
@@ -50,6 +59,7 @@ export function pruneNetworks(storeRoot: string, stateRoot: string, root = isRoo
   for (const def of listNetworks(storeRoot)) {
     if (def.builtin || used.has(def.name)) continue
     removeNetworkDef(storeRoot, def.name)
+    if (def.internal && root) unfence(stateRoot, def)
     removed.push(def.name)
   }
   return removed

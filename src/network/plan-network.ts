@@ -17,6 +17,7 @@ import { exposedKeys, exposedPorts, formatPorts, parsePublish, type PortMapping 
 import { pastaUnusable } from './pasta.js'
 import { findHelper } from './netavark.js'
 import { anchorName, fastBridgeKind } from './fast-bridge.js'
+import { fenceRules, FENCE_CHAIN } from './internal-fence.js'
 import { MiniRunError } from '../errors.js'
 import { CONTAINER_MODE, planJoinedNetwork, type JoinedContainer } from './plan-joined-network.js'
 
@@ -314,11 +315,18 @@ function explainNetwork(plan: NetworkPlan, ctx: NetworkContext): ExplainLine[] {
       what: `${fast ? 'else: ' : ''}mount --bind /proc/<pid>/ns/net ${join(ctx.stateRoot, ctx.id, 'netns')}`,
       why: 'pin the network namespace for netavark, which finds it by a path: it must outlive the container\'s last process, for the teardown to find eth0 there (deleting it removes the veth pair)',
     })
+    const internal = plan.attachments.filter((x) => x.network.internal)
+    if (internal.length) {
+      out.push({
+        what: `iptables -t mangle -A FORWARD -j ${FENCE_CHAIN}; ${internal.flatMap((x) => fenceRules(x.network).map((r) => `iptables -t mangle -A ${FENCE_CHAIN} ${r.join(' ')}`)).join('; ')} (each unless there)`,
+        why: 'as Docker\'s isolation rules: nothing routed into an internal network from elsewhere, nor out of it; netavark writes no rule for it, and its forwarding sysctl off stops only what leaves the bridge. In mangle, whose FORWARD runs before filter\'s, where netavark puts its ACCEPTs first. Removed once the bridge is gone, under the same lock as netavark',
+      })
+    }
     out.push({
       what: `${fast ? 'else: ' : ''}netavark --config ${join(ctx.stateRoot, 'network')} setup <netns pin> < NetworkOptions JSON (${a}${published.length ? `; port_mappings ${formatPorts(published)}` : ''})`,
       why: (fast ? `the first container on the bridge, whose anchor (${anchorName(only.network.bridge)}, a veth pair on it) is added after: ` : '') + 'netavark (podman\'s network backend) makes the bridge if needed, a veth pair with eth0 in the container, its address and default route, iptables rules for masquerade, published ports (also from 127.0.0.1: route_localnet) and isolation from other networks' +
         (plan.attachments.some((x) => x.dns) ? ', and registers the container\'s names with aardvark-dns on the gateway' : '') +
-        (plan.attachments.some((x) => x.network.internal) ? '; on an internal network none of the rules nor the route: the bridge\'s forwarding is turned off, its containers reach only each other' : ''),
+        (plan.attachments.some((x) => x.network.internal) ? '; on an internal network none of its rules nor the route: the bridge\'s forwarding is turned off, its containers reach only each other' : ''),
     })
   } else {
     out.push({
