@@ -143,6 +143,22 @@ describe.skipIf(!isRoot || !netavark)('network: internal networks, --ip-range, -
     expect(ns.exec(['iptables-save']).stdout).not.toMatch(/mr-walled|10\.93\.8\.|MINI_RUN/)
   })
 
+  it('network connect of a running container whose -p was held back (internal networks only) to a user network publishes its ports, as Docker; rm leaves no port rule', async () => {
+    create(['--internal', '--subnet', '10.93.10.0/24', 'held'])
+    create(['--subnet', '10.93.11.0/24', 'outlet'])
+    const id = detached(['--network', 'held', '-p', '127.0.0.1:18313:80', '-p', '127.0.0.1::81', BUSYBOX, ...HTTPD])
+    expect(mr(['port', id]).stdout).toBe('')
+    const connected = mr(['network', 'connect', 'outlet', id])
+    expect([connected.status, connected.stderr]).toEqual([0, ''])
+    expect(mr(['port', id]).stdout).toMatch(/^80\/tcp -> 127\.0\.0\.1:18313\n81\/tcp -> 127\.0\.0\.1:\d+\n$/)
+    let page = ''
+    await until('the page through the port published by connect', () => (page = ns.exec(['sh', '-c', GET('127.0.0.1', 18313).replace(/nc /, 'busybox nc ')]).stdout) !== '', 15_000)
+    expect(page).toBe(`hello from ${id.slice(0, 12)}\n`)
+    expect(mr(['rm', '-f', id]).status).toBe(0)
+    expect(ns.exec(['iptables-save']).stdout).not.toContain('18313')
+    expect(mr(['network', 'rm', 'held', 'outlet']).status).toBe(0)
+  })
+
   it('--ip-range: addresses come from the range only, until it has none left; a static --ip may be elsewhere in the subnet', () => {
     create(['--subnet', '10.93.5.0/24', '--ip-range', '10.93.5.64/31', 'ranged'])
     const addr = (id: string) => JSON.parse(mr(['inspect', id]).stdout)[0].NetworkSettings.Networks.ranged.IPAddress as string

@@ -46,22 +46,29 @@ export function connectContainer(storeRoot: string, stateRoot: string, ref: stri
   // once the request is known to be good, before anything is taken for it
   const pinned = pin()
   const held = readLeases(stateRoot)[c.id]
+  // -p held back while every network was internal (plan-network.ts publishedPorts): Docker
+  // publishes them once a network with a way out is joined (libnetwork's sbJoin: the
+  // gateway endpoint moves to it, ProgramExternalConnectivity with the sandbox's port map)
+  const wanted = c.startInput?.network?.ports ?? []
+  const heldBack = !def.internal && record.ports.length === 0 && record.networks.every((n) => netavark.network_info[n]?.internal === true) ? wanted : []
   const lease = takeLease(stateRoot, c.id, {
     networks: [
       ...endpoints.map((e) => ({ name: e.network, subnet: netavark.network_info[e.network]!.subnets[0]!.subnet, gateway: e.gateway, ip: e.ip })),
       { name: def.name, subnet: def.subnet, gateway: def.gateway, ...(o.ip ? { ip: o.ip } : {}), ...(def.ipRange ? { ipRange: def.ipRange } : {}) },
     ],
-    ports: held?.ports ?? record.ports,
+    ports: heldBack.length ? heldBack : held?.ports ?? record.ports,
   }, hostListeners())
+  const published = heldBack.length ? lease.ports : []
   const attachment = { network: def, dns: def.dns, ip: lease.ips[def.name]!, interfaceName, aliases: def.dns ? [...new Set([...o.aliases, c.id.slice(0, 12)])] : [] }
-  const one = netavarkOptions({ id: c.id, name: c.name, attachments: [attachment], ports: [], dnsServers: netavark.dns_servers ?? [] })
+  const one = netavarkOptions({ id: c.id, name: c.name, attachments: [attachment], ports: published, dnsServers: netavark.dns_servers ?? [] })
   const merged: NetavarkOptions = {
     ...netavark,
+    ...(published.length ? { port_mappings: one.port_mappings } : {}),
     networks: { ...netavark.networks, ...one.networks },
     network_info: { ...netavark.network_info, ...one.network_info },
   }
   // recorded first: a crash from here on is torn down with the rest
-  const network = { ...record, networks: [...record.networks, def.name], netavark: merged }
+  const network = { ...record, networks: [...record.networks, def.name], netavark: merged, ...(published.length ? { ports: published } : {}) }
   updateState(stateRoot, c.id, (state) => ({ ...state, network }))
   const status = lockedNetavark('setup', stateRoot, pinned, one)
   const endpoint: Endpoint = {

@@ -260,7 +260,8 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
  * the container's way out; on internal networks alone it has none, and -p
  * binds nothing (moby#36174): accepted, as there, and `port` shows nothing.
  * Decided at each start, not at create: a created container that `network
- * connect` puts on a network with a way out publishes them, as in Docker.
+ * connect` puts on a network with a way out publishes them, as in Docker
+ * (a running one does so at the connect: connect.ts).
  */
 export function publishedPorts(plan: Pick<NetworkPlan, 'mode' | 'attachments' | 'ports'>): PortMapping[] {
   return plan.mode === 'bridge' && plan.attachments.every((a) => a.network.internal) ? [] : plan.ports
