@@ -170,6 +170,17 @@ describe('leases and networks in a state dir', () => {
     expect(() => createNetwork(dir, { name: 'one' }, [])).toThrow('network with name one already exists')
     expect(() => createNetwork(dir, { name: 'g', subnet: '10.99.0.0/24', gateway: '10.98.0.1' }, [])).toThrow('gateway 10.98.0.1 is not a host address of 10.99.0.0/24')
   })
+
+  it('--explain on an internal network: its two drop rules (Docker\'s isolation), before netavark\'s setup', () => {
+    dir = mkdtempSync(join(tmpdir(), 'mini-run-networks-'))
+    createNetwork(dir, { name: 'walled', internal: true, subnet: '10.93.8.0/24', options: { 'com.docker.network.bridge.name': 'mr-walled' } }, [])
+    const ctx = { id: 'd'.repeat(64), name: 'n', hostname: 'h', storeRoot: dir, stateRoot: '/s', rootless: false, filesDir: '/f', host: { resolv: parseResolvConf(''), routes: [] } }
+    const what = planNetwork({ network: 'walled' }, ctx).explain.map((l) => l.what)
+    const fence = what.findIndex((w) => w.includes('MINI_RUN_INTERNAL'))
+    expect(what[fence]).toBe('iptables -t mangle -A FORWARD -j MINI_RUN_INTERNAL; iptables -t mangle -A MINI_RUN_INTERNAL -o mr-walled ! -s 10.93.8.0/24 -j DROP; iptables -t mangle -A MINI_RUN_INTERNAL -i mr-walled ! -d 10.93.8.0/24 -j DROP (each unless there)')
+    expect(what[fence + 1]).toMatch(/^netavark --config /)
+    expect(planNetwork({}, ctx).explain.some((l) => l.what.includes('MINI_RUN_INTERNAL'))).toBe(false)
+  })
 })
 
 describe('what is handed to netavark and pasta, and written to /etc', () => {
