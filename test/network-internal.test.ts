@@ -154,6 +154,12 @@ describe.skipIf(!isRoot || !netavark)('network: internal networks, --ip-range, -
     let page = ''
     await until('the page through the port published by connect', () => (page = ns.exec(['sh', '-c', GET('127.0.0.1', 18313).replace(/nc /, 'busybox nc ')]).stdout) !== '', 15_000)
     expect(page).toBe(`hello from ${id.slice(0, 12)}\n`)
+    // disconnected from its only way out, it publishes nothing again; connected again, it does
+    expect(mr(['network', 'disconnect', 'outlet', id]).status).toBe(0)
+    expect(mr(['port', id]).stdout).toBe('')
+    expect(ns.exec(['iptables-save']).stdout).not.toContain('18313')
+    expect(mr(['network', 'connect', 'outlet', id]).status).toBe(0)
+    expect(mr(['port', id]).stdout).toMatch(/^80\/tcp -> 127\.0\.0\.1:18313\n/)
     expect(mr(['rm', '-f', id]).status).toBe(0)
     expect(ns.exec(['iptables-save']).stdout).not.toContain('18313')
     expect(mr(['network', 'rm', 'held', 'outlet']).status).toBe(0)

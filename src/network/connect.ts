@@ -96,13 +96,17 @@ export function disconnectContainer(storeRoot: string, stateRoot: string, ref: s
   delete rest.networks[netName]
   delete rest.network_info[netName]
   const endpoints = (record.endpoints ?? []).filter((e) => e.network !== netName)
-  const network = { ...record, networks: record.networks.filter((n) => n !== netName), netavark: rest, endpoints }
+  // its last way out gone, so are its published ports (the teardown above took their rules),
+  // as Docker revokes the external connectivity of the endpoint that leaves
+  const ports = Object.values(rest.network_info).some((n) => !n.internal) ? record.ports : []
+  if (ports.length === 0) rest.port_mappings = []
+  const network = { ...record, networks: record.networks.filter((n) => n !== netName), netavark: rest, endpoints, ports }
   // netavark's teardown took the default bridge's eth0, mini-run's veth or not: a later connect there is netavark's
   if (netName === DEFAULT_NETWORK) delete network.veth
   updateState(stateRoot, c.id, (state) => ({ ...state, network }))
   planDisconnect(stateRoot, c.id, netName)
   takeLease(stateRoot, c.id, {
     networks: endpoints.map((e) => ({ name: e.network, subnet: rest.network_info[e.network]!.subnets[0]!.subnet, gateway: e.gateway, ip: e.ip })),
-    ports: record.ports,
+    ports,
   }, [])
 }
