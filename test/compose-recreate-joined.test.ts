@@ -120,7 +120,7 @@ describe.skipIf(!isRoot || !netavark)('compose: up recreates what joins a recrea
     expect(env.leftovers()).toEqual([])
   })
 
-  it('up replaces db (its environment changed): app, depends_on db with restart: true, is restarted after it, the same container; other, without, is left running', () => {
+  it('up replaces db (its environment changed): app, depends_on db with restart: true, is stopped before and started after it, the same container; other, without, and front, restart: true on app, which is not replaced, are left running', () => {
     const file = (version: string) => `
 services:
   db:
@@ -143,26 +143,36 @@ services:
     depends_on: [db]
     init: true
     cgroup_parent: \${CG}
+  front:
+    image: ${BUSYBOX}
+    command: ${command('echo "front started"; exec sleep 1000')}
+    depends_on:
+      app: { condition: service_started, restart: true }
+    init: true
+    cgroup_parent: \${CG}
 `
     const state = (ref: string) => JSON.parse(mr(['inspect', ref]).stdout)[0] as { Id: string; State: { StartedAt: string; Running: boolean } }
     const starts = (service: string) => compose(['logs', '--no-log-prefix', service]).stdout.split('\n').filter((l) => l.endsWith('started')).length
     writeFileSync(join(dir, 'compose.yaml'), file('1'))
     upOk([])
-    const before = { db: state('rj-db-1'), app: state('rj-app-1'), other: state('rj-other-1') }
+    const before = { db: state('rj-db-1'), app: state('rj-app-1'), other: state('rj-other-1'), front: state('rj-front-1') }
     // nothing changed: nothing restarted
     upOk([])
     expect(state('rj-app-1').StartedAt).toBe(before.app.StartedAt)
 
     writeFileSync(join(dir, 'compose.yaml'), file('2'))
     const r = compose(['up', '-d'])
-    expect([r.status, r.stderr]).toEqual([0, expect.stringMatching(/rj-db-1 +Recreated[\s\S]*rj-app-1 +Stopping[\s\S]*rj-app-1 +Started/)])
-    const after = { db: state('rj-db-1'), app: state('rj-app-1'), other: state('rj-other-1') }
+    // docker compose's order: the dependent stopped, the dependency replaced, the dependent started
+    expect([r.status, r.stderr]).toEqual([0, expect.stringMatching(/rj-app-1 +Stopped[\s\S]*rj-db-1 +Recreate\b[\s\S]*rj-db-1 +Recreated[\s\S]*rj-app-1 +Started/)])
+    const after = { db: state('rj-db-1'), app: state('rj-app-1'), other: state('rj-other-1'), front: state('rj-front-1') }
     expect(after.db.Id).not.toBe(before.db.Id)
     expect({ id: after.app.Id, running: after.app.State.Running }).toEqual({ id: before.app.Id, running: true })
     expect(after.app.State.StartedAt > after.db.State.StartedAt).toBe(true)
     expect(starts('app')).toBe(2)
     expect(after.other).toEqual(before.other)
     expect(starts('other')).toBe(1)
+    // app was restarted, not replaced: its own restart: true dependent is left alone, as docker compose leaves it
+    expect(after.front).toEqual(before.front)
     expect(compose(['down', '-v']).status).toBe(0)
     expect(env.leftovers()).toEqual([])
   })

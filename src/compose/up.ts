@@ -119,8 +119,16 @@ export async function up(ctx: ComposeContext, project: Project, o: UpOptions = {
   // read after the pulls and builds, which may take minutes
   const existing = projectContainers(ctx.stateRoot, project.name)
 
-  // services whose containers this up replaced or restarted: their restart: true dependents restart
-  const updated = new Set<string>()
+  // The Compose Specification's depends_on restart: true, "Compose restarts this service after it
+  // updates the dependency service": as docker compose does it, those dependents this up keeps are
+  // stopped before the dependency is replaced, and start again after it, as stopped ones do.
+  const stoppedFor = new Set<string>()
+  const stopDependents = async (name: string): Promise<void> => {
+    const dependents = [...targets].filter((d) => !stoppedFor.has(d) && Object.entries(services[d]!.dependsOn).some(([dep, x]) => dep === name && x.restart))
+    for (const d of dependents) stoppedFor.add(d)
+    const running = projectContainers(ctx.stateRoot, project.name).filter((c) => dependents.includes(c.service) && !c.oneoff && c.info.status === 'running')
+    await Promise.all(running.map((c) => stopServiceContainer(ctx, c, o.timeout)))
+  }
   const started = new Map<string, Promise<void>>()
   const start = (name: string): Promise<void> => {
     let p = started.get(name)
@@ -135,9 +143,9 @@ export async function up(ctx: ComposeContext, project: Project, o: UpOptions = {
             await waitDependency(ctx, project.name, name, dep, d, fileOf(name))
           }),
         )
-        // the Compose Specification's depends_on restart: true: "Compose restarts this service after it updates the dependency service"
-        const restartKept = Object.entries(s.dependsOn).some(([dep, d]) => d.restart && updated.has(dep))
-        if (await converge(ctx, project, s, imageIds[name]!, existing.filter((c) => c.service === name && !c.oneoff), { ...o, restartKept })) updated.add(name)
+        // one a dependency's replacement stopped is read again: it starts as a stopped one does
+        const mine = (stoppedFor.has(name) ? projectContainers(ctx.stateRoot, project.name) : existing).filter((c) => c.service === name && !c.oneoff)
+        await converge(ctx, project, s, imageIds[name]!, mine, { ...o, beforeReplace: () => stopDependents(name) })
       })()
       started.set(name, p)
     }
@@ -159,12 +167,10 @@ export async function up(ctx: ComposeContext, project: Project, o: UpOptions = {
 /**
  * One service's containers made what the service says now: kept, started,
  * replaced, added or removed. With createOnly (`compose create`) none is
- * started: a new or replaced one is left Created, a kept one as it is; with
- * restartKept (a restart: true dependency was updated) a kept running one
- * is stopped and started again. True if one was replaced or restarted.
+ * started: a new or replaced one is left Created, a kept one as it is.
+ * beforeReplace runs before the first container is replaced.
  */
-export async function converge(ctx: ComposeContext, project: Project, s: Service, imageId: string, existing: ServiceContainer[], o: UpOptions & { createOnly?: boolean; restartKept?: boolean }): Promise<boolean> {
-  let updated = false
+export async function converge(ctx: ComposeContext, project: Project, s: Service, imageId: string, existing: ServiceContainer[], o: UpOptions & { createOnly?: boolean; beforeReplace?: () => Promise<void> }): Promise<void> {
   const at = new At(project.serviceFiles[s.name] ?? project.mainFile, ['services', s.name])
   for (let n = 1; n <= s.replicas; n++) {
     let plan: ContainerPlan
@@ -175,17 +181,6 @@ export async function converge(ctx: ComposeContext, project: Project, s: Service
     }
     const current = existing.find((c) => c.number === n)
     const same = current !== undefined && (current.info.labels?.[LABELS.configHash] === planHash(plan) || o.noRecreate === true)
-    if (current && same && !o.forceRecreate && current.info.status === 'running' && o.restartKept && !o.createOnly) {
-      try {
-        await stopServiceContainer(ctx, current, o.timeout)
-        const stopped = projectContainers(ctx.stateRoot, project.name).find((c) => c.info.id === current.info.id)
-        if (stopped) await startAgain(ctx, stopped)
-      } catch (err) {
-        throw at.error((err as Error).message, err)
-      }
-      updated = true
-      continue
-    }
     if (current && same && !o.forceRecreate && current.info.status === 'running') {
       emit(ctx, 'Container', current.info.name, 'Running')
       continue
@@ -206,6 +201,7 @@ export async function converge(ctx: ComposeContext, project: Project, s: Service
     }
     if (current) {
       // a changed one is replaced, keeping its anonymous volumes unless -V
+      await o.beforeReplace?.()
       emit(ctx, 'Container', current.info.name, 'Recreate')
       if (!o.renewAnonVolumes) plan.anonymousVolumes = Object.fromEntries((current.info.volumes ?? []).filter((v) => /^[0-9a-f]{64}$/.test(v.name)).map((v) => [v.destination, v.name]))
       await removeServiceContainer({ ...ctx, onEvent: undefined }, current, { timeout: o.timeout })
@@ -216,8 +212,6 @@ export async function converge(ctx: ComposeContext, project: Project, s: Service
       throw at.error((err as Error).message, err)
     }
     emit(ctx, 'Container', containerName(project.name, s, n), current ? 'Recreated' : o.createOnly ? 'Created' : 'Started')
-    if (current) updated = true
   }
   for (const extra of existing.filter((c) => c.number > s.replicas)) await removeServiceContainer(ctx, extra, { timeout: o.timeout })
-  return updated
 }
