@@ -122,6 +122,8 @@ describe.skipIf(!isRoot)('import (needs root: it runs what it imports)', () => {
       [['import', join(work, 'nosuch.tar'), 'bad:missing'], undefined, /^mini-run: open .*nosuch\.tar: no such file or directory\n$/],
       [['import', '-c', 'RUN echo x', tar, 'bad:change'], undefined, /^mini-run: --change "RUN echo x": RUN is not a valid change command\n$/],
       [['import', '-', 'bad:xz'], Buffer.concat([Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), Buffer.from('broken')]), /^mini-run: xz -d: .+\n$/],
+      // Docker's refusal, before anything is read
+      [['import', tar, `bad@sha256:${'0'.repeat(64)}`], undefined, /^mini-run: invalid reference "bad@sha256:0{64}": cannot import digest reference\n$/],
     ]
     for (const [args, input, stderr] of cases) {
       const r = cli.env.run(args, input === undefined ? {} : { input })
@@ -129,6 +131,26 @@ describe.skipIf(!isRoot)('import (needs root: it runs what it imports)', () => {
       expect(r.stderr).toMatch(stderr)
     }
     expect(storeState()).toEqual(before)
+  })
+
+  it('a broken archive on a stdin its writer keeps open ends the import at once, not at the end of the input', async () => {
+    const before = storeState()
+    const r = miniRunAsync(['--root', cli.env.storeRoot, '--state', cli.env.stateRoot, 'import', '-', 'bad:open'], { stdio: ['pipe', 'pipe', 'pipe'] })
+    r.child.stdin!.write(Buffer.concat([Buffer.from([0x1f, 0x8b]), Buffer.from('not a gzip stream at all')]))
+    try {
+      const ended = await Promise.race([r.done, new Promise<undefined>((resolve) => setTimeout(resolve, 30_000, undefined))])
+      expect(ended).toMatchObject({ status: 1, stderr: expect.stringMatching(/^mini-run: .+\n$/) })
+    } finally {
+      r.child.stdin!.end()
+      r.child.kill('SIGKILL')
+    }
+    expect(storeState()).toEqual(before)
+  })
+
+  it('an empty --message is none, as Docker takes it', () => {
+    cli.ok(['import', '-m', '', tar, 'imported:nomsg'])
+    expect(inspect('imported:nomsg').Comment).toBe('Imported from -')
+    cli.ok(['rmi', 'imported:nomsg'])
   })
 
   it('a hostile archive (an entry that climbs out, a write through a symlink) is refused by the store\'s checks: nothing written, nothing added', () => {

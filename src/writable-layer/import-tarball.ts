@@ -97,9 +97,10 @@ async function* throughTool(tool: 'xz' | 'bzip2', chunks: AsyncIterable<Buffer>)
     if (child.exitCode === null) child.kill()
   }
   const { code, error } = await exited
-  const feedError = await fed
   if (error?.code === 'ENOENT') throw new UsageError(`the archive is ${tool}-compressed and ${tool} is not on PATH`)
+  // said at once: the feed may wait on a source its writer keeps open (the caller closes it)
   if (error || code !== 0) throw new UsageError(`${tool} -d: ${Buffer.concat(stderr).toString().trim() || error?.message || `exit ${code}`}`)
+  const feedError = await fed
   if (feedError instanceof Error && feedError.code !== 'EPIPE') throw feedError
 }
 

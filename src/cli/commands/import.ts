@@ -16,16 +16,17 @@ interface ImportFlags {
 }
 
 /** The archive's bytes, and what the history calls it (Docker's CLI sends a file as "-"). */
-async function openSource(source: string): Promise<{ input: AsyncIterable<Buffer>; name: string }> {
+async function openSource(source: string): Promise<{ input: AsyncIterable<Buffer>; name: string; close: () => void }> {
   const { UsageError } = await import('../../errors.js')
   if (source === '-') {
     if (process.stdin.isTTY) throw new UsageError('requested import from stdin, but stdin is a terminal: pipe an archive in, or name a file')
-    return { input: process.stdin as AsyncIterable<Buffer>, name: '-' }
+    return { input: process.stdin as AsyncIterable<Buffer>, name: '-', close: () => process.stdin.destroy() }
   }
   if (/^https?:\/\//.test(source)) {
     let res: Response
+    const abort = new AbortController()
     try {
-      res = await fetch(source)
+      res = await fetch(source, { signal: abort.signal })
     } catch (err) {
       throw new UsageError(`import from ${source}: ${(err as { cause?: Error }).cause?.message ?? (err as Error).message}`)
     }
@@ -34,7 +35,7 @@ async function openSource(source: string): Promise<{ input: AsyncIterable<Buffer
     async function* chunks(): AsyncGenerator<Buffer> {
       for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
     }
-    return { input: chunks(), name: source }
+    return { input: chunks(), name: source, close: () => abort.abort() }
   }
   const file = createReadStream(source)
   // opened before anything is written: a missing file is one line, not an empty import
@@ -42,27 +43,39 @@ async function openSource(source: string): Promise<{ input: AsyncIterable<Buffer
     file.once('open', () => resolve())
     file.once('error', (err: NodeJS.ErrnoException) => reject(new UsageError(`open ${source}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.message}`)))
   })
-  return { input: file as AsyncIterable<Buffer>, name: '-' }
+  return { input: file as AsyncIterable<Buffer>, name: '-', close: () => file.destroy() }
 }
 
 export async function importImage(cmd: Command, source: string, target: string | undefined, flags: ImportFlags): Promise<void> {
   const root = globalOptions(cmd).root ?? defaultStoreRoot()
-  const [{ ImageStore }, { parseReference }, { parsePlatform }, { importTarball }] = await Promise.all([
+  const [{ ImageStore }, { parseReference }, { parsePlatform }, { importTarball }, { UsageError }] = await Promise.all([
     import('../../image/store.js'),
     import('../../image/reference.js'),
     import('../../image/platform.js'),
     import('../../writable-layer/import-tarball.js'),
+    import('../../errors.js'),
   ])
-  const names = target === undefined ? [] : [parseReference(target).name]
+  const ref = target === undefined ? undefined : parseReference(target)
+  // Docker's refusal, before anything is read: an import makes an image, it cannot match a digest
+  if (ref?.digest !== undefined) throw new UsageError(`invalid reference "${target}": cannot import digest reference`)
+  const names = ref === undefined ? [] : [ref.name]
   const platform = flags.platform === undefined ? undefined : parsePlatform(flags.platform)
-  const { input, name } = await openSource(source)
-  const { id } = await importTarball(new ImageStore({ root }), input, {
-    names,
-    changes: flags.change ?? [],
-    source: name,
-    ...(flags.message !== undefined ? { message: flags.message } : {}),
-    ...(platform ? { platform } : {}),
-  })
+  const { input, name, close } = await openSource(source)
+  let id: string
+  try {
+    ;({ id } = await importTarball(new ImageStore({ root }), input, {
+      names,
+      changes: flags.change ?? [],
+      source: name,
+      // Docker's: an empty message is none
+      ...(flags.message ? { message: flags.message } : {}),
+      ...(platform ? { platform } : {}),
+    }))
+  } catch (err) {
+    // a broken archive ends the import now, not when its writer stops writing
+    close()
+    throw err
+  }
   writeStdout(`${id}\n`)
 }
 
