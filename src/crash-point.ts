@@ -42,7 +42,7 @@ export function crashPoint(name: CrashPoint): void {
  * <file> exists (test/restart-race.test.ts, test/remove-race.test.ts, test/build-cache-prune.test.ts, test/update-container.test.ts), a minute at most: a point may
  * hold a lock others wait for.
  */
-export const PAUSE_POINTS = ['restart:before-write', 'run:removing', 'build:cache-mount-opened', 'update:before-write'] as const
+export const PAUSE_POINTS = ['restart:before-write', 'run:removing', 'build:cache-mount-opened', 'update:before-write', 'run:before-host-steps', 'start:before-host-steps'] as const
 
 export function pausePoint(name: (typeof PAUSE_POINTS)[number]): void {
   const file = process.env.MINI_RUN_PAUSE_FILE

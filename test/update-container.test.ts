@@ -18,9 +18,14 @@ function limitOf(pid: number, controller: string, v1File: string, v2File: string
   const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n').map((l) => l.split(':'))
   const v1 = lines.find(([, controllers]) => controllers!.split(',').includes(controller))
   const hierarchy = findV1Hierarchies().find((h) => h.controllers.includes(controller))
-  if (v1 && hierarchy) return readFileSync(join(hierarchy.mount, v1[2]!, v1File), 'utf8').trim()
+  // a hierarchy's root cgroup has no limit files: no limit
+  if (v1 && hierarchy) return readIfThere(join(hierarchy.mount, v1[2]!, v1File)) ?? 'max'
   const v2 = lines.find(([id, controllers]) => id === '0' && controllers === '')
-  return readFileSync(join(cgroup2!, v2![2]!, v2File), 'utf8').trim()
+  return readIfThere(join(cgroup2!, v2![2]!, v2File)) ?? 'max'
+}
+
+function readIfThere(file: string): string | undefined {
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined
 }
 
 describe.skipIf(!isRoot)('update (needs root)', () => {
@@ -48,7 +53,8 @@ describe.skipIf(!isRoot)('update (needs root)', () => {
 
   it('writes a running container\'s cgroup files at once, and keeps the limits for inspect and the next start', async () => {
     detached('u1')
-    const r = env.run(['update', '--memory', '64m', '--pids-limit', '20', '--cpus', '0.5', 'u1'])
+    // run without -m, it has no swap limit for a memory limit alone to fit under (the daemon's rule): both are given
+    const r = env.run(['update', '--memory', '64m', '--memory-swap', '128m', '--pids-limit', '20', '--cpus', '0.5', 'u1'])
     expect(r.stderr).toBe('')
     expect(r.stdout).toBe('u1\n')
     expect(r.status).toBe(0)
@@ -68,7 +74,7 @@ describe.skipIf(!isRoot)('update (needs root)', () => {
   it('changes a created container\'s stored limits only; its start applies them', () => {
     const created = env.run(['create', '--name', 'u2', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sleep', '60'])
     expect(created.status).toBe(0)
-    expect(env.run(['container', 'update', '-m', '32m', '-c', '512', 'u2']).stdout).toBe('u2\n')
+    expect(env.run(['container', 'update', '-m', '32m', '--memory-swap', '-1', '-c', '512', 'u2']).stdout).toBe('u2\n')
     expect(inspect('u2').State.Status).toBe('created')
     expect(inspect('u2').HostConfig.Memory).toBe(32 * MiB)
     expect(inspect('u2').HostConfig.CpuShares).toBe(512)
@@ -137,4 +143,106 @@ describe.skipIf(!isRoot)('update (needs root)', () => {
     const host = inspect('u7').HostConfig
     expect([host.PidsLimit, host.RestartPolicy]).toEqual([30, { Name: 'always', MaximumRetryCount: 0 }])
   })
+  it('a flag value Docker\'s flag parser refuses is a flag error: 125, in its words, before any container is looked at', () => {
+    const flagError = (args: string[], message: string) => {
+      const r = env.run(['update', ...args, 'nosuch'])
+      expect([r.status, r.stdout, r.stderr]).toEqual([125, '', `mini-run: ${message}\n`])
+    }
+    flagError(['--memory', 'abc'], `invalid argument "abc" for "-m, --memory" flag: invalid size: 'abc'`)
+    flagError(['-m', '-1'], `invalid argument "-1" for "-m, --memory" flag: invalid size: '-1'`)
+    flagError(['--memory-swap', 'lots'], `invalid argument "lots" for "--memory-swap" flag: invalid size: 'lots'`)
+    flagError(['--cpus', 'x'], 'invalid argument "x" for "--cpus" flag: failed to parse x as a rational number')
+    flagError(['--cpus', '0.0000000001'], 'invalid argument "0.0000000001" for "--cpus" flag: value is too precise')
+    flagError(['--pids-limit', 'q'], 'invalid argument "q" for "--pids-limit" flag: strconv.ParseInt: parsing "q": invalid syntax')
+    flagError(['-c', '1.5'], 'invalid argument "1.5" for "-c, --cpu-shares" flag: strconv.ParseInt: parsing "1.5": invalid syntax')
+    // the restart policy is the daemon's to refuse (docker/cli sends it as given): exit 1, its words
+    const r = env.run(['update', '--restart', 'sometimes', 'nosuch'])
+    expect([r.status, r.stdout, r.stderr]).toEqual([1, '', "mini-run: invalid restart policy: unknown policy 'sometimes'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'\n"])
+  })
+
+  it('a memory limit alone, on a container run without one, is refused as the daemon refuses it; with --memory-swap -1 swap stays unlimited', () => {
+    const id = detached('u10')
+    const pid = pidOf('u10')
+    const before = limitOf(pid, 'memory', 'memory.limit_in_bytes', 'memory.max')
+    const r = env.run(['update', '--memory', '64m', 'u10'])
+    expect([r.status, r.stdout, r.stderr]).toEqual([1, '', `mini-run: Cannot update container ${id}: Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time\n`])
+    expect(limitOf(pid, 'memory', 'memory.limit_in_bytes', 'memory.max')).toBe(before)
+    expect([inspect('u10').HostConfig.Memory, inspect('u10').HostConfig.MemorySwap]).toEqual([0, 0])
+    // Docker's own syntax of a size (go-units): a space, an i
+    expect(env.run(['update', '--memory', '64 MiB', '--memory-swap', '-1', 'u10']).stdout).toBe('u10\n')
+    expect([inspect('u10').HostConfig.Memory, inspect('u10').HostConfig.MemorySwap]).toEqual([64 * MiB, -1])
+    expect(limitOf(pid, 'memory', 'memory.limit_in_bytes', 'memory.max')).toBe(String(64 * MiB))
+    const swap = limitOf(pid, 'memory', 'memory.memsw.limit_in_bytes', 'memory.swap.max')
+    expect(['max', '9223372036854771712']).toContain(swap)
+  })
+
+  it('a value the kernel refuses leaves the limits as they were, records the leaves it made, and says what failed in one line', () => {
+    // pids.max above PID_MAX_LIMIT is EINVAL; the memory limits before it are written, then restored
+    for (const [name, args] of [['u11', ['-m', '32m']], ['u12', []]] as const) {
+      const id = detached(name, ...args)
+      const pid = pidOf(name)
+      const memory = () => limitOf(pid, 'memory', 'memory.limit_in_bytes', 'memory.max')
+      const before = memory()
+      const r = env.run(['update', '--memory', '64m', '--memory-swap', '128m', '--pids-limit', '5000000', name])
+      expect([r.status, r.stdout]).toEqual([1, ''])
+      expect(r.stderr).toMatch(new RegExp(`^mini-run: Cannot update container ${id}: write 5000000 to /sys/fs/cgroup/\\S+/pids\\.max: invalid argument \\(EINVAL\\)\\n$`))
+      expect(memory()).toBe(before)
+      const host = inspect(name).HostConfig
+      expect([host.Memory, host.PidsLimit ?? 0]).toEqual([args.length ? 32 * MiB : 0, 0])
+    }
+    // afterEach: the v1 leaves the second update made (memory, pids) went with their container
+  })
+
+  it('an update while `start` is being made reaches the cgroups that start makes', async () => {
+    detached('u13')
+    expect(env.run(['stop', '-t', '0', 'u13']).status).toBe(0)
+    await updateDuring('start:before-host-steps', ['start', 'u13'], 'u13')
+    checkUpdated(pidOf('u13'))
+  })
+
+  it('an update while `run -d` is being made reaches the cgroups that run makes', async () => {
+    const run = ['run', '-d', '--name', 'u14', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sleep', '60']
+    await updateDuring('run:before-host-steps', run, 'u14')
+    checkUpdated(pidOf('u14'))
+    expect(inspect('u14').HostConfig.RestartPolicy).toEqual({ Name: 'on-failure', MaximumRetryCount: 2 })
+  })
+
+  it('an update while a restart policy starts the container again reaches the cgroups of that start', async () => {
+    const release = join(env.dir, 'u15-release')
+    const pause = { MINI_RUN_PAUSE_AT: 'start:before-host-steps', MINI_RUN_PAUSE_FILE: release }
+    // the monitor's exit command (the restart) has the environment of the run
+    const r = env.run(['run', '-d', '--restart', 'always', '--name', 'u15', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sleep', '60'], { env: { ...process.env, ...pause } })
+    expect(r.status).toBe(0)
+    const first = pidOf('u15')
+    try {
+      process.kill(first, 'SIGKILL')
+      await until('the restart to pause', () => existsSync(`${release}.paused`))
+      expect(env.run(['update', '--pids-limit', '20', '--memory', '64m', '--memory-swap', '128m', '--restart', 'on-failure:2', 'u15']).stdout).toBe('u15\n')
+    } finally {
+      writeFileSync(release, '')
+    }
+    await until('the restart', () => inspect('u15').State.Status === 'running' && pidOf('u15') !== first)
+    checkUpdated(pidOf('u15'))
+  })
+
+  /** Start `args` paused at `point`, update `name` meanwhile, let it go on. */
+  async function updateDuring(point: string, args: string[], name: string): Promise<void> {
+    const release = join(env.dir, `${name}-release`)
+    const globals = ['--root', env.storeRoot, '--state', env.stateRoot]
+    const start = miniRunAsync([...globals, ...args], { env: { ...process.env, MINI_RUN_PAUSE_AT: point, MINI_RUN_PAUSE_FILE: release } })
+    try {
+      await until(`${args[0]} to pause`, () => existsSync(`${release}.paused`))
+      const u = env.run(['update', '--pids-limit', '20', '--memory', '64m', '--memory-swap', '128m', '--restart', 'on-failure:2', name])
+      expect([u.status, u.stdout, u.stderr]).toEqual([0, `${name}\n`, ''])
+    } finally {
+      writeFileSync(release, '')
+    }
+    const done = await start.done
+    expect([done.status, done.stderr]).toEqual([0, ''])
+  }
+
+  function checkUpdated(pid: number): void {
+    expect(limitOf(pid, 'pids', 'pids.max', 'pids.max')).toBe('20')
+    expect(limitOf(pid, 'memory', 'memory.limit_in_bytes', 'memory.max')).toBe(String(64 * MiB))
+  }
 })

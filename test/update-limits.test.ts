@@ -13,10 +13,15 @@ describe('updatedLimits', () => {
     expect(merged).toEqual({ memory: { limit: 32 * MiB, swap: 64 * MiB }, pids: { limit: 20 }, cpu: { shares: 512, period: 100_000, quota: 50_000 } })
   })
 
-  it('a first memory limit gets run\'s default swap; a later one keeps the swap limit it fits under', () => {
-    expect(updatedLimits(undefined, { memory: '64m' }).merged.memory).toEqual({ limit: 64 * MiB, swap: 128 * MiB })
+  it('a memory limit alone keeps the swap limit it fits under; with none set, or -1, it is refused as the daemon refuses it', () => {
     expect(updatedLimits({ memory: { limit: 32 * MiB, swap: 64 * MiB } }, { memory: '48m' }).merged.memory).toEqual({ limit: 48 * MiB, swap: 64 * MiB })
-    expect(updatedLimits({ memory: { limit: 32 * MiB, swap: -1 } }, { memory: '1g' }).merged.memory).toEqual({ limit: 1024 * MiB, swap: -1 })
+    // moby compares with the stored MemorySwap as it is: 0 when unset, -1 when unlimited; no swap is made up
+    const conflict = /^Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time$/
+    expect(() => updatedLimits(undefined, { memory: '64m' })).toThrow(conflict)
+    expect(() => updatedLimits({ memory: { limit: 32 * MiB, swap: -1 } }, { memory: '1g' })).toThrow(conflict)
+    expect(updatedLimits(undefined, { memory: '64m', memorySwap: '-1' }).merged.memory).toEqual({ limit: 64 * MiB, swap: -1 })
+    // unlimited swap needs no memory limit: stored as -1, which inspect shows
+    expect(updatedLimits(undefined, { memorySwap: '-1' }).merged.memory).toEqual({ swap: -1 })
   })
 
   it('refuses a memory limit above the memory+swap limit set, in Docker\'s words, unless the swap comes with it', () => {

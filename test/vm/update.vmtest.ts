@@ -10,12 +10,13 @@ const MB = 1024 * 1024
 describeOnKernel('update on a pure cgroup v2 kernel', (env) => {
   it('writes memory.max, memory.swap.max, pids.max and cpu.max of a running container without limits, and its next start again', () => {
     const id = env.detached([BUSYBOX, 'sleep', '600'])
-    const r = env.run(['update', '--memory', '64m', '--pids-limit', '20', '--cpus', '0.5', id])
+    // without -m at its run it has no swap limit: a memory limit alone is refused (the daemon's rule), so both come
+    const r = env.run(['update', '--memory', '64m', '--memory-swap', '128m', '--pids-limit', '20', '--cpus', '0.5', id])
     expect(r.stderr).toBe('')
     expect(r.stdout).toBe(`${id}\n`)
     const check = () => {
       expect(Number(env.cgroupFile(id, 'memory.max'))).toBe(64 * MB)
-      // run's default swap: as much again as the memory limit
+      // memory+swap 128m: as much swap again as the memory limit
       expect(Number(env.cgroupFile(id, 'memory.swap.max'))).toBe(64 * MB)
       expect(env.cgroupFile(id, 'pids.max')).toBe('20')
       expect(env.cgroupFile(id, 'cpu.max')).toBe('50000 100000')

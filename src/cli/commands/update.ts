@@ -25,7 +25,10 @@ export function register(program: Command): void {
     .option('-c, --cpu-shares <n>', 'relative CPU weight (1024 = default)')
     .option('--restart <policy>', 'restart policy: no, on-failure[:max-retries], always, unless-stopped')
     .action(async (refs: string[], flags: Flags, cmd: Command) => {
-      const { restart, ...resources } = flags
+      const { restart, ...given } = flags
+      // a value Docker's flag parser refuses: 125, before anything else is looked at
+      const { parseUpdateFlagValues } = await import('../update-flag-values.js')
+      const resources = parseUpdateFlagValues(given)
       // Docker's CLI: update with nothing to change is refused before any container is looked at
       if (restart === undefined && Object.values(resources).every((v) => v === undefined)) {
         throw new UsageError('you must provide one or more flags when using this command')

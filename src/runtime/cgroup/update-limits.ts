@@ -5,11 +5,15 @@
  * (resourcesFromFlags), and the memory pair as the daemon checks it:
  *
  * - a memory limit above the memory+swap limit already set, without a new
- *   one, is refused with Docker's words;
- * - a memory limit on a container that had none gets run's default swap
- *   (as much again). Docker refuses that too, having no swap limit to
- *   compare with; mini-run gives what `run -m` would have given;
- * - --memory-swap alone keeps the memory limit, and may not be below it.
+ *   one, is refused with Docker's words. The daemon compares it with the
+ *   stored MemorySwap as it is, on cgroup v1 and v2 alike: a container run
+ *   without -m has none (0), one run with --memory-swap -1 has -1, and
+ *   either refuses a memory limit alone ("update the memoryswap at the same
+ *   time"); a swap limit is never made up here (run -m's default, twice the
+ *   memory, is the create's: moby's adaptContainerSettings);
+ * - --memory-swap alone keeps the memory limit, and may not be below it;
+ *   -1 (unlimited) needs no memory limit, as on the daemon, and is stored
+ *   as -1: inspect's MemorySwap, and "max" in the cgroup.
  *
  * Pure: the returned `changed` is what to write into a running cgroup,
  * `merged` what the container keeps for inspect and its next start.
@@ -43,14 +47,15 @@ export function checkUpdateFlags(f: UpdateFlags): void {
 
 function updatedMemory(old: SpecResources['memory'], f: UpdateFlags): NonNullable<SpecResources['memory']> {
   const limit = f.memory !== undefined ? resourcesFromFlags({ memory: f.memory })!.memory!.limit! : old?.limit
+  if (f.memorySwap === '-1' && (limit === undefined || limit <= 0)) return { ...old, swap: -1 }
   if (f.memorySwap !== undefined) {
     // run's checks and words: a limit to go with, and no smaller than it
     const checked = resourcesFromFlags({ memory: limit !== undefined && limit > 0 ? String(limit) : undefined, memorySwap: f.memorySwap })!
     return { ...old, limit: checked.memory!.limit!, swap: checked.memory!.swap! }
   }
-  const swap = old?.swap
-  if (swap !== undefined && swap > 0 && limit! > swap) {
+  // moby's container.UpdateContainer: resources.Memory > cResources.MemorySwap, unset being 0
+  if (limit! > (old?.swap ?? 0)) {
     throw new MiniRunError('Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time', { code: 'ECONFLICT' })
   }
-  return { ...old, limit, swap: swap ?? limit! * 2 }
+  return { ...old, limit }
 }

@@ -12,7 +12,8 @@ import { makeFilesystem } from '../process/run-host-steps.js'
 import { realHost } from './real-host.js'
 import type { PreparedContainer } from './run-options.js'
 import { initialState, recordContainer } from './start.js'
-import { removeState, writeState, type ContainerState } from './state.js'
+import { removeState, type ContainerState } from './state.js'
+import { writeKeepingUpdates } from './limits-meanwhile.js'
 
 export async function createContainer(p: PreparedContainer, host: Host = realHost): Promise<ContainerState> {
   if (!p.detached) throw new TypeError('createContainer needs a container prepared with detach: its starts run under a monitor')
@@ -27,6 +28,6 @@ export async function createContainer(p: PreparedContainer, host: Host = realHos
     removeState(p.stateRoot, state)
     throw err
   }
-  writeState(p.stateRoot, state)
+  writeKeepingUpdates(p.stateRoot, state)
   return state
 }

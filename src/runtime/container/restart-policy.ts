@@ -27,24 +27,33 @@ const MAX_DELAY_MS = 60_000
 /** A run at least this long resets the back-off. */
 const RESET_AFTER_MS = 10_000
 
-/** `--restart` as Docker parses it (docker/cli opts.ParseRestartPolicy). */
+/**
+ * `--restart` as Docker parses it: the CLI's opts.ParseRestartPolicy (name,
+ * then a count after the first colon), then the daemon's
+ * ValidateRestartPolicy; each refusal in their words.
+ */
 export function parseRestartPolicy(text: string): RestartPolicy {
-  const [name, count, ...rest] = text.split(':')
-  if (rest.length) throw new UsageError(`invalid restart policy format: ${text}`)
+  const colon = text.indexOf(':')
+  const name = colon < 0 ? text : text.slice(0, colon)
+  const count = colon < 0 ? undefined : text.slice(colon + 1)
+  if (colon === 0) throw new UsageError('invalid restart policy format: no policy provided before colon')
+  // strconv.Atoi: an optional sign and digits
+  if (count !== undefined && count !== '' && !/^[+-]?\d+$/.test(count)) throw new UsageError('invalid restart policy format: maximum retry count must be an integer')
+  const retries = count ? Number(count) : 0
   switch (name) {
     case '':
     case 'no':
     case 'always':
     case 'unless-stopped':
-      if (count !== undefined) throw new UsageError(`maximum retry count cannot be used with restart policy '${name || 'no'}'`)
+      if (retries !== 0) {
+        throw new UsageError(`invalid restart policy: maximum retry count can only be used with 'on-failure'${retries < 0 ? ' and cannot be negative' : ''}`)
+      }
       return { name: name || 'no', maximumRetryCount: 0 }
-    case 'on-failure': {
-      if (count === undefined) return { name, maximumRetryCount: 0 }
-      if (!/^\d+$/.test(count)) throw new UsageError(`invalid restart policy format: maximum retry count must be an integer: ${count}`)
-      return { name, maximumRetryCount: Number(count) }
-    }
+    case 'on-failure':
+      if (retries < 0) throw new UsageError('invalid restart policy: maximum retry count cannot be negative')
+      return { name, maximumRetryCount: retries }
     default:
-      throw new UsageError(`invalid restart policy format: unknown policy '${name}': use no, on-failure[:N], always or unless-stopped`)
+      throw new UsageError(`invalid restart policy: unknown policy '${name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`)
   }
 }
 

@@ -12,7 +12,9 @@ import { holdSignals, superviseProcess, type HeldSignals } from '../process/supe
 import { realHost } from './real-host.js'
 import type { PreparedContainer } from './run-options.js'
 import { abandonStart, startContainer } from './start.js'
-import { readState, removeState, writeState, type ContainerState } from './state.js'
+import { readState, removeState, type ContainerState } from './state.js'
+import { writeKeepingUpdates } from './limits-meanwhile.js'
+import { destroyV1Leaf } from '../cgroup/cgroup-v1.js'
 import type { NetworkRecord } from '../../network/attach.js'
 import { netnsPin } from '../../network/netns-pin.js'
 import { existsSync } from 'node:fs'
@@ -94,9 +96,12 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
   const current = connectedMeanwhile(p.stateRoot, state)
   res.detachNetwork(current)
   if (state.network) state.network = { ...(current ?? state.network), detached: true }
+  // an update while it ran may have made v1 leaves this start did not (a limit of a controller v1 holds): the state's
+  state.cgroupV1 = leavesNow(p.stateRoot, state)
   try {
     if (state.cgroup || state.cgroupV1) state.oomKilled = containerOomKilled(state)
     await res.removeCgroup()
+    for (const leaf of state.cgroupV1 ?? []) if (!p.cgroupV1?.some((l) => l.path === leaf.path)) await destroyV1Leaf(leaf.path, leaf.base)
   } finally {
     if (options.remove) {
       // --rm: its anonymous volumes go too, as in Docker; the state last, once the rest is gone
@@ -136,10 +141,18 @@ function nameNow(stateRoot: string, state: ContainerState): string {
   }
 }
 
-/** An `rm -f` may have removed the container while it ran: then there is nothing to record. */
+function leavesNow(stateRoot: string, state: ContainerState): ContainerState['cgroupV1'] {
+  try {
+    return readState(stateRoot, state.id).cgroupV1
+  } catch {
+    return state.cgroupV1
+  }
+}
+
+/** An `rm -f` may have removed the container while it ran: then there is nothing to record. An update's fields are kept as it left them. */
 function writeStateIfThere(stateRoot: string, state: ContainerState): void {
   try {
-    writeState(stateRoot, state)
+    writeKeepingUpdates(stateRoot, state)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
   }

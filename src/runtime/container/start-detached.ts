@@ -16,7 +16,7 @@ import { StepError } from '../process/step-error.js'
 import { realHost } from './real-host.js'
 import type { PreparedContainer } from './run-options.js'
 import { abandonStart, startContainer } from './start.js'
-import { writeState } from './state.js'
+import { writeKeepingUpdates } from './limits-meanwhile.js'
 import { startHealthRunner } from '../health/runner-process.js'
 
 /** Start the container under a monitor; resolves to its id once its command runs. */
@@ -39,7 +39,7 @@ export async function startDetached(p: PreparedContainer, host: Host = realHost)
   crashPoint('detach:before-running')
   state.status = 'running'
   try {
-    writeState(p.stateRoot, state)
+    writeKeepingUpdates(p.stateRoot, state)
   } catch (err) {
     // an rm -f of it came first: it runs no more, and nothing of it is left
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err

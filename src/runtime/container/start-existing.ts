@@ -23,6 +23,7 @@ import { containerPathKind } from './prepare.js'
 import { realHost } from './real-host.js'
 import { networkContext } from './start.js'
 import { replanInput, type MonitorVia } from './start-input.js'
+import { applyUpdatesMeanwhile } from './limits-meanwhile.js'
 import { readState, updateState, type ContainerState } from './state.js'
 import { releaseCgroup } from './stop-container.js'
 import { startHealthRunner } from '../health/runner-process.js'
@@ -64,6 +65,7 @@ export async function startExisting(stateRoot: string, c: ContainerInfo, o: Star
   const plan = planStart(replanInput(c.startInput, c.spec, containerPathKind(c.startInput.network), o.monitor))
   // the network it had was given back when it exited: it attaches anew
   const before = readState(stateRoot, c.id)
+  pausePoint('start:before-host-steps')
   const launched = await runHostSteps(plan, host, { stdio: [0, 1, 2], network: networkContext(stateRoot, before) })
   let failure: Error | null
   try {
@@ -109,7 +111,8 @@ export async function startExisting(stateRoot: string, c: ContainerInfo, o: Star
       delete next.exitCode
       delete next.finishedAt
       delete next.oomKilled
-      return next
+      // an update that came while this start was made: its limits, into the cgroups just made
+      return Object.assign(next, applyUpdatesMeanwhile(now, { limitsUpdates: c.limitsUpdates, cgroupV1: c.startInput!.cgroupV1 }))
     })
   } catch (err) {
     return abandon(err)

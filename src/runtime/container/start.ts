@@ -13,7 +13,7 @@
  */
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { crashPoint } from '../../crash-point.js'
+import { crashPoint, pausePoint } from '../../crash-point.js'
 import { isoTime } from '../../iso-time.js'
 import { MiniRunError } from '../../errors.js'
 import { digestHex } from '../../image/digest.js'
@@ -24,7 +24,8 @@ import type { NetworkRecord } from '../../network/attach.js'
 import type { Host, NetworkContext } from '../process/host.js'
 import { runHostSteps, type Launched } from '../process/run-host-steps.js'
 import type { PreparedContainer } from './run-options.js'
-import { createState, removeState, writeState, type ContainerState } from './state.js'
+import { applyUpdatesMeanwhile, fieldsOfUpdates } from './limits-meanwhile.js'
+import { createState, removeState, updateState, type ContainerState } from './state.js'
 import { releaseAutoRange } from './userns-ranges.js'
 
 /** The first state of a container: what it is, before it runs. */
@@ -88,6 +89,7 @@ export async function startContainer(
   let launched: Launched
   try {
     o.beforeLaunch?.()
+    pausePoint('run:before-host-steps')
     launched = await runHostSteps(p.plan, host, { stdio, network: networkContext(p.stateRoot, state, { first: true }) })
   } catch (err) {
     removeState(p.stateRoot, state)
@@ -99,7 +101,8 @@ export async function startContainer(
   state.monitorPid = launched.monitorPid
   state.startedAt = isoTime()
   try {
-    writeState(p.stateRoot, state)
+    // under the lock an update takes: one that came while this start was made is written into its cgroups now
+    updateState(p.stateRoot, state.id, (now) => Object.assign(state, fieldsOfUpdates(now), applyUpdatesMeanwhile(now, state)))
   } catch (err) {
     // its state went meanwhile (an rm -f of it while it started): what started
     // stops, what was made goes, and whatever its start said is not waited for
@@ -157,7 +160,8 @@ export function networkContext(stateRoot: string, state: ContainerState, o: { fi
     stateRoot,
     id: state.id,
     name: state.name,
-    save: (record) => writeState(stateRoot, { ...state, network: (state.network = record) }),
+    // the fields an update owns as they are now, not as this copy has them (limits-meanwhile.ts)
+    save: (record) => updateState(stateRoot, state.id, (now) => ({ ...state, ...fieldsOfUpdates(now), network: (state.network = record) })),
     ...(o.first && { note: (record: NetworkRecord) => void (state.network = record) }),
   }
 }

@@ -102,6 +102,8 @@ export interface ContainerState {
   stoppedByUser?: boolean
   /** create, and restart policies: what is needed to plan a start again (replan.ts); in config.json, as spec. */
   startInput?: StartInput
+  /** How many `update`s changed its limits: a start that planned with fewer writes the stored ones (limits-meanwhile.ts). */
+  limitsUpdates?: number
   /** Its health check, when it has one: a runner records the results in health.json (health/). */
   healthcheck?: HealthConfig
   /** The runner's command (`mini-run internal health ID`), spawned at each start of a detached container. */

@@ -9,7 +9,16 @@
  *
  * All of it, the cgroup writes included, happens in one updateState: the
  * lock every writer of the state takes, so a stop, a restart or another
- * update in between cannot lose this one or see half of it.
+ * update in between cannot lose this one or see half of it. A start takes
+ * it too when it records its process: an update that came while the start
+ * was being made (stored only: the container did not run) is counted in
+ * limitsUpdates, and the start writes it into its new cgroups then
+ * (limits-meanwhile.ts).
+ *
+ * Every value is checked before any file is written; a file the kernel
+ * refuses leaves the limits as they were (live-limits.ts) and the state as
+ * it was, but for a v1 leaf made on the way, which is recorded so that a
+ * removal finds it.
  */
 import { relative } from 'node:path'
 import { pausePoint } from '../../crash-point.js'
@@ -17,7 +26,7 @@ import { MiniRunError } from '../../errors.js'
 import { checkControllers, flagOfController } from '../cgroup/cgroup-limits.js'
 import { readCgroupHost, v1LeavesFor } from '../cgroup/cgroup-placement.js'
 import { cgroupPathIn, v1Procs, type V1Leaf } from '../cgroup/cgroup-v1.js'
-import { writeLiveLimits } from '../cgroup/live-limits.js'
+import { LiveLimitsError, writeLiveLimits } from '../cgroup/live-limits.js'
 import { updatedLimits, type UpdateFlags } from '../cgroup/update-limits.js'
 import { inspectState, type ContainerInfo } from './containers.js'
 import type { RestartPolicy } from './restart-policy.js'
@@ -30,6 +39,7 @@ export interface ContainerUpdate {
 }
 
 export function updateContainer(stateRoot: string, c: Pick<ContainerInfo, 'id'>, u: ContainerUpdate): void {
+  let failed: Error | undefined
   updateState(stateRoot, c.id, (state) => {
     const next: ContainerState = { ...state }
     if (u.restart) {
@@ -37,10 +47,26 @@ export function updateContainer(stateRoot: string, c: Pick<ContainerInfo, 'id'>,
       if (state.autoRemove && u.restart.name !== 'no') throw new MiniRunError('Restart policy cannot be updated because AutoRemove is enabled for the container', { code: 'ECONFLICT' })
       next.restartPolicy = u.restart
     }
-    if (u.resources && Object.values(u.resources).some((v) => v !== undefined)) Object.assign(next, withLimits(stateRoot, state, u.resources))
+    if (u.resources && Object.values(u.resources).some((v) => v !== undefined)) {
+      try {
+        Object.assign(next, withLimits(stateRoot, state, u.resources))
+      } catch (err) {
+        if (!(err instanceof LiveLimitsError)) throw err
+        // the limits stay as they were; the leaves it has now are recorded, nothing else
+        failed = new MiniRunError(`Cannot update container ${state.id}: ${err.message}`, { code: err.code, cause: err })
+        return { ...state, ...recordedLeaves(state, err.leaves) }
+      }
+    }
     pausePoint('update:before-write')
     return next
   })
+  if (failed) throw failed
+}
+
+/** The state's fields for the v1 leaves a container has. */
+function recordedLeaves(state: ContainerState, leaves: V1Leaf[]): Partial<ContainerState> {
+  const cgroupV1 = leaves.length ? leaves : undefined
+  return { cgroupV1, ...(state.startInput ? { startInput: { ...state.startInput, cgroupV1 } } : {}) }
 }
 
 /** The fields of the state the new limits change; the cgroups written if it runs. */
@@ -75,5 +101,6 @@ function withLimits(stateRoot: string, state: ContainerState, flags: UpdateFlags
     spec: { ...spec, linux: { ...spec.linux, resources: limits.merged } },
     startInput: { ...startInput, cgroupV1 },
     cgroupV1,
+    limitsUpdates: (state.limitsUpdates ?? 0) + 1,
   }
 }
