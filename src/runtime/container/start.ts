@@ -25,6 +25,8 @@ import type { Host, NetworkContext } from '../process/host.js'
 import { runHostSteps, type Launched } from '../process/run-host-steps.js'
 import type { PreparedContainer } from './run-options.js'
 import { applyUpdatesMeanwhile, fieldsOfUpdates } from './limits-meanwhile.js'
+import { LiveLimitsError } from '../cgroup/live-limits.js'
+import { destroyV1Leaves } from './container-cgroups.js'
 import { createState, removeState, updateState, type ContainerState } from './state.js'
 import { releaseAutoRange } from './userns-ranges.js'
 
@@ -104,8 +106,8 @@ export async function startContainer(
     // under the lock an update takes: one that came while this start was made is written into its cgroups now
     updateState(p.stateRoot, state.id, (now) => Object.assign(state, fieldsOfUpdates(now), applyUpdatesMeanwhile(now, state)))
   } catch (err) {
-    // its state went meanwhile (an rm -f of it while it started): what started
-    // stops, what was made goes, and whatever its start said is not waited for
+    // its state went meanwhile (an rm -f of it while it started), or an update's limits were
+    // refused: what started stops, what was made goes, and whatever its start said is not waited for
     launched.started.catch(() => undefined)
     try {
       host.kill(launched.pid, 'SIGKILL')
@@ -113,6 +115,8 @@ export async function startContainer(
       // gone already
     }
     await launched.resources.undo()
+    // v1 leaves made for the update's limits are no resource of this start's: they go too
+    if (err instanceof LiveLimitsError) await destroyV1Leaves({ cgroupV1: err.leaves.filter((l) => !state.cgroupV1?.some((own) => own.path === l.path)) })
     removeState(p.stateRoot, state)
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
     throw new MiniRunError(`container ${p.id.slice(0, 12)} was removed while it was being started`, { code: 'ENOCONTAINER', cause: err })
