@@ -235,6 +235,23 @@ describe.skipIf(!isRoot)('update (needs root)', () => {
     // afterEach: the v1 leaves made for the update's limits went too
   })
 
+  it('a foreground run removes at its exit the v1 leaves an update made while it ran', async () => {
+    const globals = ['--root', env.storeRoot, '--state', env.stateRoot]
+    // it exits by itself (a stop would remove the leaves it finds in the state) once told to
+    const script = 'while [ ! -e /tmp/done ]; do sleep 0.05; done'
+    const run = miniRunAsync([...globals, 'run', '--name', 'u17', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sh', '-c', script])
+    try {
+      await until('the run', () => env.run(['inspect', '-f', '{{.State.Status}}', 'u17']).stdout === 'running\n')
+      expect(env.run(['update', '--pids-limit', '20', 'u17']).stdout).toBe('u17\n')
+      expect(limitOf(pidOf('u17'), 'pids', 'pids.max', 'pids.max')).toBe('20')
+    } finally {
+      env.run(['exec', 'u17', 'touch', '/tmp/done'])
+      expect((await run.done).status).toBe(0)
+    }
+    expect(inspect('u17').HostConfig.PidsLimit).toBe(20)
+    // afterEach: the pids leaf the update made (on a hybrid host) went with the run
+  })
+
   /** Start `args` paused at `point`, update `name` meanwhile, let it go on; a start that fails is for the caller to check. */
   async function updateDuring(point: string, args: string[], name: string, limits?: string[]): Promise<CliResult> {
     const release = join(env.dir, `${name}-release`)

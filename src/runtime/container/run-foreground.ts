@@ -91,13 +91,12 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
   layerGone?.catch(() => undefined) // awaited below, unless the detach throws first
   // a rename while it ran (rename-container.ts) is the state's: the name it is
   // recorded by, or whose names/ entry --rm removes, is the one it has now
-  state.name = nameNow(p.stateRoot, state)
+  // and so are v1 leaves an update made while it ran (a limit of a controller v1 holds)
+  Object.assign(state, recordedNow(p.stateRoot, state))
   // a stopped container holds no address, port or rule, as in Docker; what they were stays for inspect
   const current = connectedMeanwhile(p.stateRoot, state)
   res.detachNetwork(current)
   if (state.network) state.network = { ...(current ?? state.network), detached: true }
-  // an update while it ran may have made v1 leaves this start did not (a limit of a controller v1 holds): the state's
-  state.cgroupV1 = leavesNow(p.stateRoot, state)
   try {
     if (state.cgroup || state.cgroupV1) state.oomKilled = containerOomKilled(state)
     await res.removeCgroup()
@@ -132,20 +131,13 @@ function connectedMeanwhile(stateRoot: string, state: ContainerState): NetworkRe
   }
 }
 
-function nameNow(stateRoot: string, state: ContainerState): string {
+function recordedNow(stateRoot: string, state: ContainerState): Pick<ContainerState, 'name' | 'cgroupV1'> {
   try {
-    return readState(stateRoot, state.id).name
+    const now = readState(stateRoot, state.id)
+    return { name: now.name, cgroupV1: now.cgroupV1 }
   } catch {
     // removed meanwhile (an rm -f): nothing to record under any name
-    return state.name
-  }
-}
-
-function leavesNow(stateRoot: string, state: ContainerState): ContainerState['cgroupV1'] {
-  try {
-    return readState(stateRoot, state.id).cgroupV1
-  } catch {
-    return state.cgroupV1
+    return { name: state.name, cgroupV1: state.cgroupV1 }
   }
 }
 
