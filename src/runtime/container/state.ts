@@ -208,7 +208,6 @@ export function createState(stateRoot: string, state: ContainerState, another?: 
   })
 }
 
-
 /** names/ with no name of a container left, under its lock: what a start (or a removal) killed midway left. */
 export function collectEmptyNames(stateRoot: string): void {
   try {
