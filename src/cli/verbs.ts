@@ -52,6 +52,7 @@ export const VERB_NAMES = [
   'system',
   'version',
   'info',
+  'events',
   'internal',
 ] as const
 
@@ -71,7 +72,7 @@ export function isVerb(word: string): boolean {
  * image of such a name still runs with `mini-run run NAME`).
  */
 const DOCKER_ONLY_VERBS: ReadonlySet<string> = new Set([
-  'buildx', 'checkpoint', 'config', 'context', 'events',
+  'buildx', 'checkpoint', 'config', 'context',
   'manifest', 'node', 'plugin', 'search', 'secret', 'service', 'stack', 'swarm', 'trust',
 ])
 

@@ -70,7 +70,7 @@ export async function pause(ctx: ComposeContext, project: Project, services: str
   for (const c of containersOf(ctx, project, servicesWithContainers(project, services))) {
     if (c.info.status !== 'running' || c.info.paused === on) continue
     emit(ctx, 'Container', c.info.name, on ? 'Pausing' : 'Unpausing')
-    await (on ? pauseContainer(c.info, ctx.stateRoot) : unpauseContainer(c.info))
+    await (on ? pauseContainer(c.info, ctx.stateRoot) : unpauseContainer(c.info, ctx.stateRoot))
     emit(ctx, 'Container', c.info.name, on ? 'Paused' : 'Unpaused')
   }
 }

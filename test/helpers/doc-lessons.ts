@@ -264,7 +264,8 @@ export async function makeLessonEnv(options: LessonEnvOptions = {}): Promise<Les
       const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(dir))
       left.push(...mounts.map((m) => `mount: ${m}`))
       for (const sub of ['containers', 'volumes']) left.push(...childDirs(join(storeRoot, sub)).map((d) => `${sub}: ${d}`))
-      if (existsSync(stateRoot)) left.push(...readdirSync(stateRoot).map((e) => `state: ${e}`))
+      // the events log (src/events/) is the state root's history, not something a container left
+      if (existsSync(stateRoot)) left.push(...readdirSync(stateRoot).filter((e) => !/^events\.log/.test(e)).map((e) => `state: ${e}`))
       left.push(...ourLeaves().map((leaf) => `cgroup: ${leaf}`))
       return left
     },

@@ -61,13 +61,23 @@ export function register(program: Command): void {
         process.stdout.write(explain === 'json' ? planJson(plan) : formatPlan(plan, 'exec'))
         return
       }
+      // Docker's exec events: the command in the action, the exec's id as an attribute
+      const { containerEvent } = await import('../../events/container-events.js')
+      const { randomHex } = await import('../../random.js')
+      const execID = randomHex(32)
+      const event = (action: string, extra: Record<string, string> = {}) =>
+        containerEvent(stateRootOf(cmd), action === 'exec_die' ? action : `${action}: ${command.join(' ')}`, c, { execID, ...extra })
+      event('exec_create')
       if (flags.detach) {
         const { execDetached } = await import('../../runtime/container/exec-container.js')
         const nul = openSync('/dev/null', 'r+')
+        event('exec_start')
         await execDetached(c, plan, { stdio: [nul, nul, nul] })
         return
       }
       const stdin = flags.interactive || tty ? 0 : openSync('/dev/null', 'r')
+      event('exec_start')
       process.exitCode = await execInContainer(c, plan, { stdio: [stdin, 1, 2], forwardSignals: true, interactive: flags.interactive === true })
+      event('exec_die', { exitCode: String(process.exitCode) })
     })
 }

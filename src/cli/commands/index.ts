@@ -48,6 +48,7 @@ import { register as registerVersion } from './version.js'
 import { register as registerInfo } from './info.js'
 import { register as registerHealthcheck } from './healthcheck.js'
 import { register as registerCompose } from './compose.js'
+import { register as registerEvents, registerOn as registerEventsOn } from './events.js'
 
 /** Every verb (verbs.ts), in the order `mini-run --help` lists them. */
 const VERBS: Record<VerbName, (program: Command) => void> = {
@@ -99,9 +100,11 @@ const VERBS: Record<VerbName, (program: Command) => void> = {
   system: (program) => {
     registerSystem(program)
     registerSystemCheck(program)
+    registerEventsOn(program.commands.find((c) => c.name() === 'system')!)
   },
   version: registerVersion,
   info: registerInfo,
+  events: registerEvents,
   internal: registerInternal,
 }
 

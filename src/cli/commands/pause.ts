@@ -13,7 +13,7 @@ function verb(program: Command, name: 'pause' | 'unpause', description: string):
       const { pauseContainer, unpauseContainer } = await import('../../runtime/container/pause-container.js')
       await eachContainer(refs, async (ref) => {
         const c = findContainer(stateRoot, ref)
-        await (name === 'pause' ? pauseContainer(c, stateRoot) : unpauseContainer(c))
+        await (name === 'pause' ? pauseContainer(c, stateRoot) : unpauseContainer(c, stateRoot))
         process.stdout.write(`${ref}\n`)
       })
     })

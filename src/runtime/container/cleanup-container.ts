@@ -7,6 +7,7 @@
  * with a restart policy, restart-container.ts decides what follows.
  */
 import { detachNetwork } from '../../network/index.js'
+import { containerEvent } from '../../events/container-events.js'
 import { inspectState } from './containers.js'
 import { removeContainer } from './remove-container.js'
 import { readState, updateState } from './state.js'
@@ -23,6 +24,8 @@ export async function cleanupContainer(stateRoot: string, id: string, storeRoot:
   if (c.status === 'running') return // not ours to touch: another process of it still runs
   // its start failed: the runtime that started it is undoing it (abandonStart)
   if (state.status === 'created') return
+  // the exit its monitor saw, as Docker's daemon reports it when containerd tells it
+  containerEvent(stateRoot, 'die', c, { exitCode: String(c.exitCode ?? 255) })
   if (state.network) {
     detachNetwork(stateRoot, id, state.network)
     try {

@@ -8,6 +8,7 @@
  * made by a command that succeeded.
  */
 import type { Host } from '../process/host.js'
+import { containerEvent } from '../../events/container-events.js'
 import { makeFilesystem } from '../process/run-host-steps.js'
 import { realHost } from './real-host.js'
 import type { PreparedContainer } from './run-options.js'
@@ -26,6 +27,7 @@ export async function createContainer(p: PreparedContainer, host: Host = realHos
     await makeFilesystem(p.plan, host)
   } catch (err) {
     removeState(p.stateRoot, state)
+    containerEvent(p.stateRoot, 'destroy', state)
     throw err
   }
   writeKeepingUpdates(p.stateRoot, state)

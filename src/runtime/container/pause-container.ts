@@ -11,6 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { MiniRunError } from '../../errors.js'
+import { containerEvent } from '../../events/container-events.js'
 import { updateHealth } from '../health/health-state.js'
 import type { ContainerInfo } from './containers.js'
 
@@ -52,11 +53,13 @@ export async function pauseContainer(c: ContainerInfo, stateRoot?: string): Prom
   const leaf = leafOf(c)
   if (c.paused) throw new MiniRunError(`Container ${c.id.slice(0, 12)} is already paused`, { code: 'EPAUSED' })
   await setFrozen(leaf, true)
+  if (stateRoot !== undefined) containerEvent(stateRoot, 'pause', c)
   if (stateRoot !== undefined && c.healthcheck) updateHealth(stateRoot, c.id, (h) => ({ ...h, Status: 'unhealthy' }))
 }
 
-export async function unpauseContainer(c: ContainerInfo): Promise<void> {
+export async function unpauseContainer(c: ContainerInfo, stateRoot?: string): Promise<void> {
   const leaf = leafOf(c)
   if (!c.paused) throw new MiniRunError(`Container ${c.id.slice(0, 12)} is not paused`, { code: 'ENOTPAUSED' })
   await setFrozen(leaf, false)
+  if (stateRoot !== undefined) containerEvent(stateRoot, 'unpause', c)
 }

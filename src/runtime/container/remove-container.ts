@@ -6,6 +6,7 @@
  * monitor killed with `kill -9` leaves a running container and no exit
  * record, and rm -f still removes everything.
  */
+import { containerEvent } from '../../events/container-events.js'
 import { removeOwnTree } from '../../rootless/remove-tree.js'
 import { dirname } from 'node:path'
 import { MiniRunError } from '../../errors.js'
@@ -72,6 +73,7 @@ async function removeLocked(stateRoot: string, c: ContainerInfo, force: boolean,
       )
     }
     killAll(c)
+    containerEvent(stateRoot, 'kill', c, { signal: '9' })
     const end = Date.now() + 10_000
     while (isAlive(c) && Date.now() < end) await sleep(20)
   }
@@ -107,4 +109,5 @@ async function removeLocked(stateRoot: string, c: ContainerInfo, force: boolean,
   crashPoint('rm:before-state')
   if (options.storeRoot) releaseContainerVolumes(options.storeRoot, c.id, c.volumes, options.volumes === true)
   removeState(stateRoot, c)
+  containerEvent(stateRoot, 'destroy', c)
 }

@@ -12,6 +12,7 @@ import { readlinkSync, symlinkSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { MiniRunError, UsageError } from '../../errors.js'
 import { renamedRecord, renameInDns } from '../../network/rename.js'
+import { containerEvent } from '../../events/container-events.js'
 import type { ContainerInfo } from './containers.js'
 import { givenContainerName, invalidNameMessage, NEW_CONTAINER_NAME, updateState } from './state.js'
 
@@ -51,4 +52,6 @@ export function renameContainer(stateRoot: string, c: ContainerInfo, newName: st
   } catch {
     // no such name
   }
+  // Docker's oldName is the daemon's name, with its leading slash
+  containerEvent(stateRoot, 'rename', { ...c, name }, { oldName: `/${c.name}` })
 }

@@ -18,6 +18,7 @@
  */
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
+import { containerEvent } from '../../events/container-events.js'
 import { currentInfo, type ContainerInfo } from './containers.js'
 import { startExisting } from './start-existing.js'
 import { updateState } from './state.js'
@@ -31,7 +32,8 @@ export async function restartByUser(stateRoot: string, c: ContainerInfo, timeout
     const now = keep ? (currentInfo(stateRoot, c.id) ?? { ...c, autoRemove: undefined }) : c
     const stopped = await stopContainer(stateRoot, now, timeoutSeconds, signal)
     if (keep && c.containerDir) rmSync(join(c.containerDir, 'work', 'work', 'incompat', 'volatile'), { recursive: true, force: true })
-    await startExisting(stateRoot, { ...stopped, status: stopped.status === 'running' ? 'exited' : stopped.status })
+    const started = await startExisting(stateRoot, { ...stopped, status: stopped.status === 'running' ? 'exited' : stopped.status })
+    containerEvent(stateRoot, 'restart', started)
   } finally {
     // --rm again: once it exits it goes, and a start that failed leaves it
     // stopped, which the next command that looks removes (containers.ts)

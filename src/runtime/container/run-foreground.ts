@@ -20,6 +20,7 @@ import { netnsPin } from '../../network/netns-pin.js'
 import { existsSync } from 'node:fs'
 import { crashPoint, pausePoint } from '../../crash-point.js'
 import { isoTime } from '../../iso-time.js'
+import { containerEvent } from '../../events/container-events.js'
 
 export interface RunIo {
   /** Fds 0-2 for the container when there is no terminal. */
@@ -68,12 +69,13 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
       // exits or its runtime is killed. Without --rm the state says that it
       // ran: the exit of a container whose runtime was killed is recorded as
       // unknown, not taken for a failed start (1 ms of a run --rm).
-      ...(!options.remove && {
-        onRunning: () => {
+      onRunning: () => {
+        if (!options.remove) {
           state.status = 'running'
           writeStateIfThere(p.stateRoot, state)
-        },
-      }),
+        }
+        containerEvent(p.stateRoot, 'start', state)
+      },
     })
   } catch (err) {
     health?.stopHealthRunner(p.stateRoot, state.id)
@@ -81,6 +83,7 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
     throw err
   }
   crashPoint('run:after-exit')
+  containerEvent(p.stateRoot, 'die', state, { exitCode: String(exitCode) })
   // it leaves with its container anyway; gone before the state is
   health?.stopHealthRunner(p.stateRoot, state.id)
   if (options.remove) pausePoint('run:removing')
@@ -99,6 +102,7 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
   if (state.network) state.network = { ...(current ?? state.network), detached: true }
   try {
     if (state.cgroup || state.cgroupV1) state.oomKilled = containerOomKilled(state)
+    if (state.oomKilled) containerEvent(p.stateRoot, 'oom', state)
     await res.removeCgroup()
     for (const leaf of state.cgroupV1 ?? []) if (!p.cgroupV1?.some((l) => l.path === leaf.path)) await destroyV1Leaf(leaf.path, leaf.base)
   } finally {
@@ -107,6 +111,7 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
       res.releaseVolumes()
       await layerGone
       removeState(p.stateRoot, state)
+      containerEvent(p.stateRoot, 'destroy', state)
     } else {
       writeStateIfThere(p.stateRoot, { ...state, status: 'exited', exitCode, finishedAt: isoTime() })
     }

@@ -10,6 +10,7 @@
  */
 import { MiniRunError } from '../../errors.js'
 import { crashPoint } from '../../crash-point.js'
+import { containerEvent } from '../../events/container-events.js'
 import { execErrorOf } from '../process/exit-status.js'
 import type { Host } from '../process/host.js'
 import { StepError } from '../process/step-error.js'
@@ -45,6 +46,7 @@ export async function startDetached(p: PreparedContainer, host: Host = realHost)
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
     throw new MiniRunError(`container ${p.id.slice(0, 12)} was removed while it was being started`, { code: 'ENOCONTAINER', cause: err })
   }
+  containerEvent(p.stateRoot, 'start', state)
   startHealthRunner(p.stateRoot, state)
   return p.id
 }

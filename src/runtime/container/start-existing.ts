@@ -12,6 +12,7 @@ import { existsSync, rmSync } from 'node:fs'
 import { detachNetwork } from '../../network/index.js'
 import { pausePoint } from '../../crash-point.js'
 import { MiniRunError } from '../../errors.js'
+import { containerEvent } from '../../events/container-events.js'
 import { processStartTime } from '../../proc-stat.js'
 import { planStart } from '../plan/plan-start.js'
 import { execErrorOf } from '../process/exit-status.js'
@@ -118,6 +119,7 @@ export async function startExisting(stateRoot: string, c: ContainerInfo, o: Star
     return abandon(err)
   }
   // the one place every later start passes: start, restart, a restart policy, compose
+  containerEvent(stateRoot, 'start', state)
   startHealthRunner(stateRoot, state)
   return state
 }

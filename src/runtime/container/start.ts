@@ -16,6 +16,7 @@ import { join } from 'node:path'
 import { crashPoint, pausePoint } from '../../crash-point.js'
 import { isoTime } from '../../iso-time.js'
 import { MiniRunError } from '../../errors.js'
+import { containerEvent } from '../../events/container-events.js'
 import { digestHex } from '../../image/digest.js'
 import { withGcLock } from '../../image/store-locks.js'
 import { randomName } from './random-name.js'
@@ -95,6 +96,7 @@ export async function startContainer(
     launched = await runHostSteps(p.plan, host, { stdio, network: networkContext(p.stateRoot, state, { first: true }) })
   } catch (err) {
     removeState(p.stateRoot, state)
+    containerEvent(p.stateRoot, 'destroy', state)
     throw err
   }
   state.pid = launched.pid
@@ -118,6 +120,7 @@ export async function startContainer(
     // v1 leaves made for the update's limits are no resource of this start's: they go too
     if (err instanceof LiveLimitsError) await destroyV1Leaves({ cgroupV1: err.leaves.filter((l) => !state.cgroupV1?.some((own) => own.path === l.path)) })
     removeState(p.stateRoot, state)
+    containerEvent(p.stateRoot, 'destroy', state)
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
     throw new MiniRunError(`container ${p.id.slice(0, 12)} was removed while it was being started`, { code: 'ENOCONTAINER', cause: err })
   }
@@ -151,6 +154,7 @@ export async function recordContainer(p: PreparedContainer, state: ContainerStat
     if (p.usernsSlot !== undefined) releaseAutoRange(p.stateRoot, p.id, p.usernsSlot)
     throw err
   }
+  containerEvent(p.stateRoot, 'create', state)
 }
 
 /**
@@ -174,4 +178,5 @@ export function networkContext(stateRoot: string, state: ContainerState, o: { fi
 export async function abandonStart(p: PreparedContainer, s: Started): Promise<void> {
   await s.launched.resources.undo()
   removeState(p.stateRoot, s.state)
+  containerEvent(p.stateRoot, 'destroy', s.state)
 }

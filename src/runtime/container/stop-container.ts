@@ -15,6 +15,7 @@ import { readState, updateState } from './state.js'
 import { destroyLeaf } from '../cgroup/cgroup.js'
 import { containerOomKilled, destroyV1Leaves } from './container-cgroups.js'
 import { parseSignal } from '../spec/signals.js'
+import { containerEvent, signalNumber } from '../../events/container-events.js'
 
 /** Signal the container's own process; false when it is gone (exited, its pid reused). */
 function signalOwnProcess(c: ContainerInfo, signal: NodeJS.Signals | number): boolean {
@@ -90,15 +91,19 @@ export async function stopContainer(stateRoot: string, c: ContainerInfo, timeout
   if (c.paused) thaw(c)
   if (c.status === 'running') {
     // gone since we looked: there is nothing left to signal, and the rest applies
-    signalOwnProcess(c, signal ?? parseSignal(c.stopSignal ?? 'SIGTERM'))
+    const stopSignal = signal ?? parseSignal(c.stopSignal ?? 'SIGTERM')
+    if (signalOwnProcess(c, stopSignal)) containerEvent(stateRoot, 'kill', c, { signal: signalNumber(stopSignal) })
     if (!(await waitGone(c, timeoutSeconds * 1000))) {
       killAll(c)
+      containerEvent(stateRoot, 'kill', c, { signal: signalNumber('SIGKILL') })
       if (!(await waitGone(c, 10_000))) throw new MiniRunError(`container ${c.id.slice(0, 12)} did not stop after SIGKILL`)
     }
     await waitExitRecord(stateRoot, c)
     // its network is given back by then, as Docker's stop returns after the daemon's cleanup
     await waitExitCommand(c)
   }
+  // Docker's stop event comes after the die its monitor saw, whether it was running or not
+  containerEvent(stateRoot, 'stop', c)
   // run -d --rm: its monitor's exit command is removing it, state and all
   if (removesItself(c)) return { ...c, status: 'exited' }
   try {
@@ -136,11 +141,13 @@ export async function killContainer(stateRoot: string, c: ContainerInfo, signal:
   if (signal === 'SIGKILL') {
     if (c.status !== 'running') throw notRunning(c.id)
     killAll(c)
+    containerEvent(stateRoot, 'kill', c, { signal: signalNumber(signal) })
     await waitGone(c, 10_000)
     await waitExitRecord(stateRoot, c)
     await waitExitCommand(c)
     await releaseCgroup(stateRoot, c)
   } else {
     signalContainer(c, signal)
+    containerEvent(stateRoot, 'kill', c, { signal: signalNumber(signal) })
   }
 }

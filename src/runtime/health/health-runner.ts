@@ -24,7 +24,8 @@ import { inspectState } from '../container/containers.js'
 import { readState, stateDir } from '../container/state.js'
 import { openContainerProcess, signalProcess } from '../process/container-process.js'
 import { healthSchedule } from './health-config.js'
-import { applyResult, nextDelay, readHealth, updateHealth } from './health-state.js'
+import { applyResult, nextDelay, readHealth, updateHealth, type HealthState } from './health-state.js'
+import { containerEvent, type ContainerActor } from '../../events/container-events.js'
 import { runHealthCheck } from './run-check.js'
 
 /** How often the runner looks whether its container still runs. */
@@ -59,7 +60,7 @@ export async function runHealthMonitor(stateRoot: string, id: string): Promise<v
       const result = await runHealthCheck(stateRoot, c, schedule)
       // a check that failed because the container was going away, or was paused meanwhile, says nothing of its health
       if (!alive() || inspectState(stateRoot, readState(stateRoot, id)).paused) continue
-      updateHealth(stateRoot, id, (h) => applyResult(h, result, schedule, startedAt))
+      recordResult(stateRoot, c, (h) => applyResult(h, result, schedule, startedAt))
     }
   } catch (err) {
     // the state went away under us (rm): that is the end, not an error
@@ -77,6 +78,17 @@ export async function runHealthCheckNow(stateRoot: string, id: string) {
   if (!state.healthcheck) return undefined
   const schedule = healthSchedule(state.healthcheck)
   const result = await runHealthCheck(stateRoot, c, schedule)
-  const health = updateHealth(stateRoot, id, (h) => applyResult(h, result, schedule, Date.parse(state.startedAt ?? state.created)))
+  const health = recordResult(stateRoot, c, (h) => applyResult(h, result, schedule, Date.parse(state.startedAt ?? state.created)))
   return { result, health }
+}
+
+/** Docker's health_status event: when a result changes the status (daemon/health.go handleProbeResult). */
+function recordResult(stateRoot: string, c: ContainerActor, apply: (h: HealthState) => HealthState): HealthState {
+  let before: HealthState['Status'] | undefined
+  const health = updateHealth(stateRoot, c.id, (h) => {
+    before = h.Status
+    return apply(h)
+  })
+  if (health.Status !== before) containerEvent(stateRoot, `health_status: ${health.Status}`, c)
+  return health
 }
