@@ -29,7 +29,8 @@ export function register(program: Command): void {
       const names = target === undefined ? [] : [parseReference(target).name]
       const { findContainer } = await import('../../runtime/container/containers.js')
       const { commitContainer } = await import('../../writable-layer/commit-container.js')
-      const { id } = await commitContainer(findContainer(stateRoot, ref), {
+      const c = findContainer(stateRoot, ref)
+      const { id } = await commitContainer(c, {
         storeRoot,
         stateRoot,
         names,
@@ -38,6 +39,9 @@ export function register(program: Command): void {
         ...(flags.author !== undefined ? { author: flags.author } : {}),
         pause: flags.pause !== false,
       })
+      const { containerEvent } = await import('../../events/container-events.js')
+      // Docker's commit event: the container's, naming the image made
+      containerEvent(stateRoot, 'commit', c, { comment: flags.message ?? '', imageID: id, ...(names[0] !== undefined ? { imageRef: names[0] } : {}) })
       writeStdout(`${id}\n`)
     })
 }

@@ -3,6 +3,7 @@ import { createWriteStream, statSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { pipeline } from 'node:stream/promises'
 import { globalOptions } from '../global-options.js'
+import { stateRootOf } from '../state-root.js'
 
 interface LoadFlags {
   input?: string
@@ -37,8 +38,10 @@ export async function loadImages(cmd: Command, flags: LoadFlags): Promise<void> 
       ...(flags.platform ? { platform: parsePlatform(flags.platform) } : {}),
       warning: (message) => process.stderr.write(`mini-run: warning: ${message}\n`),
     })
+    const [{ imageEvent }, { familiarName }] = await Promise.all([import('../../events/resource-events.js'), import('../../image/reference.js')])
     for (const image of loaded) {
       process.stdout.write(image.name ? `Loaded image: ${image.name}\n` : `Loaded image ID: ${image.configDigest}\n`)
+      imageEvent(stateRootOf(cmd), 'load', image.configDigest, image.name ? familiarName(image.name) : image.configDigest)
     }
   } finally {
     if (spooled) await rm(spooled, { force: true })

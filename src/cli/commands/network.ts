@@ -3,6 +3,23 @@ import { globalOptions } from '../global-options.js'
 import { defaultStoreRoot } from '../../paths.js'
 import { stateRootOf } from '../state-root.js'
 
+const roots = (cmd: Command) => ({ store: globalOptions(cmd).root ?? defaultStoreRoot(), state: stateRootOf(cmd) })
+
+/** Docker's network connect/disconnect event: the network's, naming the container. */
+async function connectionEvent(cmd: Command, action: string, net: string, ref: string): Promise<void> {
+  const [{ findNetwork }, { findContainer }, { networkEvent }] = await Promise.all([
+    import('../../network/networks.js'),
+    import('../../runtime/container/containers.js'),
+    import('../../events/resource-events.js'),
+  ])
+  const { store, state } = roots(cmd)
+  try {
+    networkEvent(state, action, findNetwork(store, net), findContainer(state, ref).id)
+  } catch {
+    // removed meanwhile: the event is lost, not the connection
+  }
+}
+
 interface CreateFlags {
   subnet?: string
   gateway?: string
@@ -17,8 +34,6 @@ interface CreateFlags {
 
 export function register(program: Command): void {
   const network = program.command('network').description('manage networks')
-  const roots = (cmd: Command) => ({ store: globalOptions(cmd).root ?? defaultStoreRoot(), state: stateRootOf(cmd) })
-
   network
     .command('create')
     .description('create a bridge network: its containers reach each other by name and alias')
@@ -55,6 +70,8 @@ export function register(program: Command): void {
         options: parseDriverOptions(flags.opt),
       })
       process.stdout.write(`${def.id}\n`)
+      const { networkEvent } = await import('../../events/resource-events.js')
+      networkEvent(roots(cmd).state, 'create', def)
     })
 
   network
@@ -97,10 +114,12 @@ export function register(program: Command): void {
     .argument('<network...>')
     .action(async (names: string[], _flags: unknown, cmd: Command) => {
       const { removeUserNetwork } = await import('../../network/manage.js')
+      const { networkEvent } = await import('../../events/resource-events.js')
       const { store, state } = roots(cmd)
       for (const n of names) {
-        removeUserNetwork(store, state, n)
+        const def = removeUserNetwork(store, state, n)
         process.stdout.write(`${n}\n`)
+        networkEvent(state, 'destroy', def)
       }
     })
 
@@ -126,6 +145,7 @@ export function register(program: Command): void {
       const { connectContainer } = await import('../../network/connect.js')
       const { store, state } = roots(cmd)
       connectContainer(store, state, ref, net, { aliases: flags.alias, ...(flags.ip ? { ip: flags.ip } : {}) })
+      await connectionEvent(cmd, 'connect', net, ref)
     })
 
   network
@@ -137,5 +157,6 @@ export function register(program: Command): void {
       const { disconnectContainer } = await import('../../network/connect.js')
       const { store, state } = roots(cmd)
       disconnectContainer(store, state, ref, net)
+      await connectionEvent(cmd, 'disconnect', net, ref)
     })
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import type { PullEvent } from '../../registry/progress.js'
 import { PullProgressView } from '../pull-progress.js'
 import { globalOptions } from '../global-options.js'
+import { stateRootOf } from '../state-root.js'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
 
@@ -56,6 +57,9 @@ export function register(program: Command): void {
         out.write(`Status: ${upToDate ? 'Image is up to date' : 'Downloaded newer image'} for ${short}\n`)
       }
       out.write(`${result.name}\n`)
+      const { imageEvent } = await import('../../events/resource-events.js')
+      const { familiarName } = await import('../../image/reference.js')
+      imageEvent(stateRootOf(cmd), 'pull', familiarName(result.name), familiarRepository(ref.repository))
     })
 }
 

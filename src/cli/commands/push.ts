@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { stateRootOf } from '../state-root.js'
 import type { LayerPushProgress, PushEvent } from '../../registry/push.js'
 import { globalOptions } from '../global-options.js'
 import { bar, formatBytes, LayerLines, type ProgressOut } from '../layer-lines.js'
@@ -48,6 +49,8 @@ export async function pushImages(cmd: Command, image: string, flags: PushFlags):
       if (result.rewritten) process.stderr.write(`mini-run: note: pushed a new manifest naming the layer blobs this store holds; the image id is unchanged\n`)
       out.write(`${result.tag}: digest: ${result.manifestDigest} size: ${result.size}\n`)
     }
+    const [{ imageEvent }, { familiarName, familiarRepository }] = await Promise.all([import('../../events/resource-events.js'), import('../../image/reference.js')])
+    imageEvent(stateRootOf(cmd), 'push', familiarName(name), familiarRepository(ref.repository))
   }
 }
 

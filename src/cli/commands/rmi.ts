@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { globalOptions } from '../global-options.js'
+import { stateRootOf } from '../state-root.js'
 
 /** Chain ids that containers in the state root use (see layersInUse). */
 export async function layersInUse(cmd: Command): Promise<Set<string>> {
@@ -33,9 +34,11 @@ export async function removeImages(cmd: Command, refs: string[], o: { force?: bo
     import('../../image/reference.js'),
   ])
   const store = new ImageStore(root ? { root } : {})
+  const { imageEvent } = await import('../../events/resource-events.js')
   let failed = false
   for (const ref of refs) {
     try {
+      const imageId = (await store.resolve(ref).catch(() => undefined))?.configDigest
       // the containers are read under the store's GC lock (store-gc.ts): one made meanwhile counts
       const result = await removeImage(store, ref, { inUse: () => layersInUse(cmd), force: o.force === true }).catch(async (err: unknown) => {
         if ((err as { code?: string }).code !== 'ECONFLICT') throw err
@@ -49,6 +52,8 @@ export async function removeImages(cmd: Command, refs: string[], o: { force?: bo
       })
       for (const name of result.untagged) process.stdout.write(`Untagged: ${familiarName(name)}\n`)
       for (const digest of result.deleted) process.stdout.write(`Deleted: ${digest}\n`)
+      for (const name of result.untagged) imageEvent(stateRootOf(cmd), 'untag', imageId ?? name, familiarName(name))
+      for (const digest of result.deleted) imageEvent(stateRootOf(cmd), 'delete', digest, digest)
     } catch (err) {
       // like docker: report each failure and go on with the others
       process.stderr.write(`mini-run: ${describeError(err)}\n`)

@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import { existsSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { globalOptions } from '../global-options.js'
+import { stateRootOf } from '../state-root.js'
 
 interface SaveFlags {
   output?: string
@@ -24,6 +25,11 @@ export async function saveImages(cmd: Command, refs: string[], flags: SaveFlags)
   }
   const store = new ImageStore(root ? { root } : {})
   await saveArchive(store, refs, flags.output ?? process.stdout)
+  const { imageEvent } = await import('../../events/resource-events.js')
+  for (const ref of refs) {
+    const image = await store.resolve(ref).catch(() => undefined)
+    if (image) imageEvent(stateRootOf(cmd), 'save', image.configDigest, ref)
+  }
 }
 
 export function register(program: Command): void {

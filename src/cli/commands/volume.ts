@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import { UsageError } from '../../errors.js'
 import { defaultStoreRoot } from '../../paths.js'
 import { globalOptions } from '../global-options.js'
+import { stateRootOf } from '../state-root.js'
 import { writeStdout } from '../write-stdout.js'
 import { eachContainer as eachName } from '../each-ref.js'
 
@@ -64,6 +65,8 @@ export function register(program: Command): void {
       checkLocalOptions(options, context)
       const v = createVolume(storeRootOf(cmd), { ...(name !== undefined ? { name } : {}), ...(flags.label.length ? { labels } : {}), options })
       process.stdout.write(`${v.name}\n`)
+      const { volumeEvent } = await import('../../events/resource-events.js')
+      volumeEvent(stateRootOf(cmd), 'create', v.name)
     })
   volume
     .command('ls')
@@ -109,8 +112,12 @@ export function register(program: Command): void {
     .option('-f, --force', 'a missing volume is no error')
     .action(async (names: string[], flags: { force?: boolean }, cmd: Command) => {
       const { removeVolume } = await import('../../runtime/container/volume-store.js')
+      const { volumeEvent } = await import('../../events/resource-events.js')
       await eachName(names, async (name) => {
-        if (removeVolume(storeRootOf(cmd), name, { force: flags.force === true })) process.stdout.write(`${name}\n`)
+        if (removeVolume(storeRootOf(cmd), name, { force: flags.force === true })) {
+          process.stdout.write(`${name}\n`)
+          volumeEvent(stateRootOf(cmd), 'destroy', name)
+        }
       })
     })
   volume
