@@ -120,7 +120,7 @@ describe('the CLI launcher', () => {
 
   it('refuses a Docker command mini-run does not have in one line, rather than pull an image of that name', () => {
     withTempRoots((roots) => {
-      for (const verb of ['events', 'search', 'swarm']) {
+      for (const verb of ['search', 'swarm', 'trust']) {
         let status: number | undefined
         let stderr = ''
         try {
