@@ -113,6 +113,17 @@ export function register(program: Command): void {
       await lsCommand(flags, cmd)
     })
   compose
+    .command('events')
+    .description('the containers\' events of the project, as they happen (from the events log)')
+    .argument('[service...]')
+    .option('--json', 'one JSON object a line')
+    .option('--since <time>', 'also the events since this time (RFC 3339, a Unix timestamp, or a duration before now)')
+    .option('--until <time>', 'stop at this time (the same forms)')
+    .action(async (services: string[], flags: { json?: boolean; since?: string; until?: string }, cmd: Command) => {
+      const { eventsCommand } = await import('../compose/events.js')
+      await eventsCommand(services, flags, cmd)
+    })
+  compose
     .command('top')
     .description('the processes of the services\' running containers')
     .argument('[service...]')
