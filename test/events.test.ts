@@ -71,6 +71,24 @@ describe.skipIf(!isRoot)('events (needs root: runs containers)', () => {
     expect(seen.find((e) => e.action.startsWith('exec_start'))!.action).toBe('exec_start: true')
   })
 
+  it('health_status: the status a check result changes it to, matched by event=health_status', async () => {
+    const since = nowSeconds()
+    detached(['--name', 'evh', '--health-cmd', 'true', '--health-interval', '200ms', BUSYBOX, 'sleep', '100'])
+    const health = () => events(['--since', since, '--until', '0s', '-f', 'event=health_status'])
+    await until('a health_status event', () => health().length > 0)
+    expect(health()[0]!.action).toBe('health_status: healthy')
+    expect(health()[0]!.attrs).toBe(`image=${BUSYBOX}, name=evh`)
+    ok(['rm', '-f', 'evh'])
+  })
+
+  it('restart: the stop events, then start and restart', () => {
+    detached(['--name', 'evr', BUSYBOX, 'sleep', '100'])
+    const since = nowSeconds()
+    // -t 0: SIGTERM, then SIGKILL at once, as Docker's stop does
+    ok(['restart', '-t', '0', 'evr'])
+    expect(events(['--since', since, '--until', '0s']).map((e) => e.action)).toEqual(['kill', 'kill', 'die', 'stop', 'start', 'restart'])
+  })
+
   it('stop: kill with the stop signal, die, then stop', () => {
     const since = nowSeconds()
     detached(['--name', 'evs', BUSYBOX, 'sleep', '100'])
