@@ -101,9 +101,9 @@ export async function stopContainer(stateRoot: string, c: ContainerInfo, timeout
     await waitExitRecord(stateRoot, c)
     // its network is given back by then, as Docker's stop returns after the daemon's cleanup
     await waitExitCommand(c)
+    // after the die its monitor saw; a stop of a stopped container logs nothing, as in Docker
+    containerEvent(stateRoot, 'stop', c)
   }
-  // Docker's stop event comes after the die its monitor saw, whether it was running or not
-  containerEvent(stateRoot, 'stop', c)
   // run -d --rm: its monitor's exit command is removing it, state and all
   if (removesItself(c)) return { ...c, status: 'exited' }
   try {
