@@ -8,7 +8,7 @@
 // setup moves this process (and so every test worker it forks from now on)
 // into a new one first.
 import { execFileSync } from 'node:child_process'
-import { readFileSync, rmSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { BIN_DIR_ENV, makeBinDir } from './cli.js'
 
 const CLONE_NEWNET = 0x40000000
@@ -34,5 +34,14 @@ export default async function setup(): Promise<() => void> {
   await isolateNetwork()
   const dir = makeBinDir()
   process.env[BIN_DIR_ENV] = dir
-  return () => rmSync(dir, { recursive: true, force: true })
+  // A line without --state (an image verb's, which logs an event there) uses a
+  // state root of the run's own, never this machine's /run/mini-run
+  // (paths.ts defaultStateRoot); a user's run (as-user.ts) gets a clean env.
+  const state = mkdtempSync('/var/tmp/mini-run-test-state-')
+  chmodSync(state, 0o700)
+  process.env.MINI_RUN_STATE = state
+  return () => {
+    rmSync(dir, { recursive: true, force: true })
+    rmSync(state, { recursive: true, force: true })
+  }
 }

@@ -7,6 +7,7 @@ import type { Command } from 'commander'
 import { createReadStream } from 'node:fs'
 import { defaultStoreRoot } from '../../paths.js'
 import { globalOptions } from '../global-options.js'
+import { stateRootOf } from '../state-root.js'
 import { writeStdout } from '../write-stdout.js'
 
 interface ImportFlags {
@@ -76,6 +77,9 @@ export async function importImage(cmd: Command, source: string, target: string |
     close()
     throw err
   }
+  // Docker's daemon: an import event whose actor and name are the new image's id
+  const { imageEvent } = await import('../../events/resource-events.js')
+  imageEvent(stateRootOf(cmd), 'import', id, id)
   writeStdout(`${id}\n`)
 }
 
