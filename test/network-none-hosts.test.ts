@@ -139,6 +139,10 @@ describe.skipIf(!isRoot)('run --rm --network none (needs root)', () => {
     const [file, name] = plain.stdout.split('\n')
     expect({ status: plain.status, file }).toEqual({ status: 0, file: name })
     expect(name).toMatch(/^[0-9a-f]{12}$/)
+    // --read-only: the three files too, as Docker binds them (Writable: !ReadonlyRootfs)
+    const ro = run(['--read-only', BUSYBOX, 'sh', '-c', 'for f in hosts resolv.conf hostname; do echo x >> /etc/$f 2>/dev/null; echo "$f $?"; done'])
+    expect(ro).toMatchObject({ status: 0, stdout: 'hosts 1\nresolv.conf 1\nhostname 1\n' })
+    expect(run([BUSYBOX, 'sh', '-c', 'echo x >> /etc/hosts; echo $?']).stdout).toBe('0\n')
     expect(env.leftovers()).toEqual([])
   })
 

@@ -41,6 +41,7 @@ interface EtcContext {
   filesDir: string
   rootfsDir?: string
   hostname: string
+  readOnly?: boolean
 }
 
 type FileKey = keyof EtcFiles
@@ -57,13 +58,13 @@ export function bindEtcFiles(plan: EtcPlan, ctx: EtcContext, keys: readonly File
     if (!keys.includes(key)) continue
     // a --rootfs is the user's directory: only files it has are bound over
     if (ctx.rootfsDir !== undefined && !existsSync(join(ctx.rootfsDir, target))) continue
-    bindFile(plan, key, join(ctx.filesDir, file), target)
+    bindFile(plan, key, join(ctx.filesDir, file), target, ctx.readOnly)
   }
 }
 
-function bindFile(plan: EtcPlan, key: FileKey, source: string, target: string): void {
+function bindFile(plan: EtcPlan, key: FileKey, source: string, target: string, readOnly = false): void {
   plan.files[key] = source
-  plan.mounts.push({ destination: target, type: 'bind', source, options: ['bind', 'rw', 'nosuid', 'nodev', 'noexec', 'rprivate'] })
+  plan.mounts.push({ destination: target, type: 'bind', source, options: ['bind', readOnly ? 'ro' : 'rw', 'nosuid', 'nodev', 'noexec', 'rprivate'] })
 }
 
 /**
@@ -72,11 +73,11 @@ function bindFile(plan: EtcPlan, key: FileKey, source: string, target: string): 
  * HostnamePath: one network, one set of names and resolvers. Nothing is
  * written: they are X's, kept by X's network.
  */
-export function joinedEtcFiles(plan: EtcPlan, files: EtcFiles, rootfsDir?: string): void {
+export function joinedEtcFiles(plan: EtcPlan, files: EtcFiles, rootfsDir?: string, readOnly?: boolean): void {
   for (const [key, , target] of ETC_FILES) {
     const source = files[key]
     if (source === undefined || (rootfsDir !== undefined && !existsSync(join(rootfsDir, target)))) continue
-    bindFile(plan, key, source, target)
+    bindFile(plan, key, source, target, readOnly)
   }
 }
 

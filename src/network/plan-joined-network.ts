@@ -70,7 +70,7 @@ export function checkJoinedFlags(flags: JoinedFlags): void {
   if (flags.moreNetworks?.length) throw new UsageError('container sharing network namespace with another container or host cannot be connected to any other network')
 }
 
-export function planJoinedNetwork(flags: JoinedFlags, ctx: { stateRoot: string; rootfsDir?: string; networkOf?: JoinedContainer }): JoinedPlan {
+export function planJoinedNetwork(flags: JoinedFlags, ctx: { stateRoot: string; rootfsDir?: string; networkOf?: JoinedContainer; readOnly?: boolean }): JoinedPlan {
   checkJoinedFlags(flags)
   const x = ctx.networkOf
   if (x === undefined) throw new TypeError(`--network ${flags.network}: the container to join was not looked up (NetworkContext.networkOf)`)
@@ -88,6 +88,6 @@ export function planJoinedNetwork(flags: JoinedFlags, ctx: { stateRoot: string; 
     mounts: [],
     explain: [],
   }
-  joinedEtcFiles(plan, x.files, ctx.rootfsDir)
+  joinedEtcFiles(plan, x.files, ctx.rootfsDir, ctx.readOnly)
   return plan
 }

@@ -65,6 +65,8 @@ export interface NetworkContext {
   networkOf?: JoinedContainer
   /** The host's resolv.conf and routes (read from the host when not given). */
   host?: { resolv: ResolvConf; routes: HostRoute[] }
+  /** --read-only: the /etc files bound read-only too, as Docker's (NetworkMounts: Writable: !ReadonlyRootfs). */
+  readOnly?: boolean
 }
 
 export interface PlannedAttachment {
@@ -164,7 +166,6 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
   for (const d of flags.dns ?? []) if (!isIp(d)) throw new UsageError(`invalid --dns "${d}": an IPv4 address`)
   if (flags.macAddress !== undefined && !MAC.test(flags.macAddress)) throw new UsageError(`invalid --mac-address "${flags.macAddress}"`)
   const hostsExtra = (flags.addHost ?? []).map(parseAddHost)
-
   const plan: NetworkPlan = {
     mode,
     attachments: [],

@@ -97,6 +97,7 @@ export function networkOf(
     filesDir: fs.containerDir ?? join(where.stateRoot, id),
     rootfsDir: o.rootfs !== undefined ? fs.path : undefined,
     exposed: fs.image?.ExposedPorts ?? null,
+    ...(o.readOnly ? { readOnly: true } : {}),
     ...(where.networkOf ? { networkOf: where.networkOf } : {}),
   })
 }
