@@ -127,7 +127,8 @@ describe.skipIf(missing)(`rootless images with subordinate ids, as a user made w
   it('run -it gives a terminal of the container\'s own; run -d -t and exec -it too', () => {
     const onPty = (args: string[]) => {
       const argv = ['setpriv', '--reuid', String(user.uid), '--regid', String(user.gid), '--clear-groups', '--',
-        'env', `HOME=${user.home}`, `XDG_RUNTIME_DIR=${user.runtimeDir}`, `PATH=${process.env.PATH}`, staged.cli, ...args]
+        // the suite's own state root for root's lines (global-setup.ts) is not the user's
+        'env', '-u', 'MINI_RUN_STATE', `HOME=${user.home}`, `XDG_RUNTIME_DIR=${user.runtimeDir}`, `PATH=${process.env.PATH}`, staged.cli, ...args]
       const out = JSON.parse(execFileSync('python3', [PTY_RUN, ...argv], { encoding: 'utf8', cwd: '/' })) as { output: string; status: number }
       return { ...out, output: out.output.replace(/\r/g, '') }
     }
