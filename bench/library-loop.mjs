@@ -1,17 +1,21 @@
 // 100 containers started one after another from one Node process, through
 // the library API (no CLI, no node start-up): prints ms per container.
-import { openSync } from 'node:fs'
+import { mkdtempSync, openSync, rmSync } from 'node:fs'
 import { prepareContainer, runPrepared } from '../dist/index.js'
 import { resolveForRun } from '../dist/cli/resolve-image.js'
 
 // storeRoot: a store with localhost/mini-run/busybox loaded (bench/run.sh)
 const [storeRoot, count = '100'] = process.argv.slice(2)
 const devnull = openSync('/dev/null', 'r')
+// a state root of its own (its events log with it), never this machine's /run/mini-run
+const stateRoot = mkdtempSync('/var/tmp/mini-run-loop-state-')
+process.on('exit', () => rmSync(stateRoot, { recursive: true, force: true }))
 const options = {
   image: 'localhost/mini-run/busybox',
   network: 'none',
   command: ['/bin/true'],
   storeRoot,
+  stateRoot,
   resolveImage: (ref, root) => resolveForRun(ref, root, 'never'),
 }
 // one warm-up
