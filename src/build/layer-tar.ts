@@ -110,11 +110,6 @@ export interface LayerBlob {
 
 /** Write the entries as a gzipped tar into the store's tmp/, hashing both. */
 export async function writeLayerBlob(store: ImageStore, files: Iterable<LayerFile> | AsyncIterable<LayerFile>, o: LayerTarOptions = {}): Promise<LayerBlob> {
-  await store.init()
-  const path = tmpPath(store.tmpDir, 'blob')
-  const diffHash = createHash('sha256')
-  const blobHash = createHash('sha256')
-  let size = 0
   let entries = 0
   async function* counted(): AsyncGenerator<LayerFile> {
     for await (const f of files) {
@@ -122,9 +117,26 @@ export async function writeLayerBlob(store: ImageStore, files: Iterable<LayerFil
       yield f
     }
   }
-  async function* hashRaw(src: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-    for await (const chunk of src) {
+  const blob = await writeTarBlob(store, tarStream(counted(), o), 'blob')
+  return { ...blob, entries }
+}
+
+/**
+ * Gzip a tar's bytes into the store's tmp/ (a file named after `kind`),
+ * hashing the tar (the diff id) and the blob; a failure leaves no file. The
+ * gzip header carries no name and mtime 0: the same tar, the same blob.
+ */
+export async function writeTarBlob(store: ImageStore, tar: AsyncIterable<Buffer>, kind: string): Promise<LayerBlob & { tarSize: number }> {
+  await store.init()
+  const path = tmpPath(store.tmpDir, kind)
+  const diffHash = createHash('sha256')
+  const blobHash = createHash('sha256')
+  let size = 0
+  let tarSize = 0
+  async function* hashRaw(): AsyncGenerator<Buffer> {
+    for await (const chunk of tar) {
       diffHash.update(chunk)
+      tarSize += chunk.length
       yield chunk
     }
   }
@@ -136,13 +148,12 @@ export async function writeLayerBlob(store: ImageStore, files: Iterable<LayerFil
     }
   }
   try {
-    // the gzip header carries no name and mtime 0: the same tar, the same blob
-    await pipeline(Readable.from(hashRaw(tarStream(counted(), o))), createGzip(), hashBlob, createWriteStream(path, { mode: 0o600 }))
+    await pipeline(Readable.from(hashRaw()), createGzip(), hashBlob, createWriteStream(path, { mode: 0o600 }))
   } catch (err) {
     await rm(path, { force: true })
     throw err
   }
-  return { path, digest: `sha256:${blobHash.digest('hex')}`, size, diffId: `sha256:${diffHash.digest('hex')}`, entries }
+  return { path, digest: `sha256:${blobHash.digest('hex')}`, size, diffId: `sha256:${diffHash.digest('hex')}`, entries: 0, tarSize }
 }
 
 /**

@@ -13,13 +13,10 @@
  * stdin, as the Docker CLI sends both; the URL for a URL).
  */
 import { spawn } from 'node:child_process'
-import { createHash } from 'node:crypto'
-import { createWriteStream } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { createGzip } from 'node:zlib'
-import { commitLayerBlob, type LayerBlob } from '../build/layer-tar.js'
+import { commitLayerBlob, writeTarBlob, type LayerBlob } from '../build/layer-tar.js'
 import { commitState, type BuildState } from '../build/image-state.js'
 import { MiniRunError, UsageError } from '../errors.js'
 import { applyChanges } from './commit-changes.js'
@@ -28,7 +25,6 @@ import type { Platform } from '../image/oci.js'
 import { hostPlatform } from '../image/platform.js'
 import type { ImageStore } from '../image/store.js'
 import { StoreLease } from '../image/store-lease.js'
-import { tmpPath } from '../image/store-tmp.js'
 
 export interface ImportOptions {
   /** Normalized names for the image (none: an untagged image, known by its id). */
@@ -114,34 +110,12 @@ async function tarOf(input: AsyncIterable<Buffer>): Promise<AsyncIterable<Buffer
 
 /** The tar, hashed as it is (the diff id) and gzipped into the store's tmp/ (the blob). */
 async function writeBlob(store: ImageStore, tar: AsyncIterable<Buffer>): Promise<LayerBlob> {
-  await store.init()
-  const path = tmpPath(store.tmpDir, 'import')
-  const diffHash = createHash('sha256')
-  const blobHash = createHash('sha256')
-  let size = 0
-  let raw = 0
-  async function* hashTar(): AsyncGenerator<Buffer> {
-    for await (const chunk of tar) {
-      diffHash.update(chunk)
-      raw += chunk.length
-      yield chunk
-    }
+  const blob = await writeTarBlob(store, tar, 'import')
+  if (blob.tarSize === 0) {
+    await rm(blob.path, { force: true })
+    throw new UsageError('the archive is empty')
   }
-  async function* hashBlob(src: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-    for await (const chunk of src) {
-      blobHash.update(chunk)
-      size += chunk.length
-      yield chunk
-    }
-  }
-  try {
-    await pipeline(Readable.from(hashTar()), createGzip(), hashBlob, createWriteStream(path, { mode: 0o600 }))
-    if (raw === 0) throw new UsageError('the archive is empty')
-  } catch (err) {
-    await rm(path, { force: true })
-    throw err
-  }
-  return { path, digest: `sha256:${blobHash.digest('hex')}`, size, diffId: `sha256:${diffHash.digest('hex')}`, entries: 0 }
+  return blob
 }
 
 /** Import the tarball read from `input` as a new image; its id (sha256:...). */
