@@ -122,6 +122,9 @@ describe('the launcher\'s thin parser for run', () => {
       ['run', '--rm=false', '--init=true', '-i', '--interactive=0', 'busybox', 'true'],
       ['run', '--rm', '--rm=false', '--no-healthcheck=true', 'busybox'],
       ['run', '--no-healthcheck', '--no-healthcheck=F', '--read-only=True', 'busybox'],
+      // a false turns off a flag given in a group, as in pflag (found by the property below)
+      ['run', '-it', '--tty=false', 'busybox', 'true'],
+      ['run', '-tie', 'A=1', '--tty=0', '--interactive=false', 'busybox'],
       // commander takes it too; run's action says what is missing
       ['run'],
     ]) {

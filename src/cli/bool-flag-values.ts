@@ -42,6 +42,27 @@ function groupEnd(own: readonly Option[], arg: string): Option | undefined {
   return undefined
 }
 
+/** The boolean flags of a group of short ones (-it, -ie VALUE: i), before any that takes a value. */
+function groupFlags(own: readonly Option[], arg: string): Option[] {
+  if (arg[1] === '-') return []
+  const flags: Option[] = []
+  for (let at = 1; at < arg.length; at++) {
+    const option = own.find((o) => o.short === `-${arg[at]}`)
+    if (option === undefined) return []
+    if (takesValue(option)) break
+    flags.push(option)
+  }
+  return flags
+}
+
+/** A group of short flags without one of its booleans (-it less t: -i); '' where nothing is left. */
+function withoutLetter(own: readonly Option[], group: string, letter: string): string {
+  const end = 1 + groupFlags(own, group).length
+  const flags = group.slice(1, end).split('').filter((c) => c !== letter).join('')
+  const rest = group.slice(end)
+  return flags === '' && rest === '' ? '' : `-${flags}${rest}`
+}
+
 /**
  * The command's arguments with its own `--flag=VALUE` booleans rewritten,
  * read as commander's parseOptions reads them: a flag's value is not a flag,
@@ -50,8 +71,8 @@ function groupEnd(own: readonly Option[], arg: string): Option | undefined {
  */
 export function boolValuesAsFlags(cmd: Command, args: readonly string[]): string[] {
   const out: string[] = []
-  // where each of the command's own flags was given in out
-  const given: { at: number; option: Option }[] = []
+  // where each of the command's own flags was given in out (letter: inside a group of short flags, -it)
+  const given: { at: number; option: Option; letter?: string }[] = []
   const own = cmd.options as readonly Option[]
   const stopAtOperand = (cmd as unknown as { _passThroughOptions?: boolean })._passThroughOptions === true ||
     ((cmd as unknown as { _enablePositionalOptions?: boolean })._enablePositionalOptions === true && cmd.commands.length > 0)
@@ -75,6 +96,7 @@ export function boolValuesAsFlags(cmd: Command, args: readonly string[]): string
     const eq = arg.indexOf('=')
     const flag = eq > 1 ? own.find((o) => names(o, arg.slice(0, eq)) && !takesValue(o)) : undefined
     if (flag === undefined) {
+      for (const letter of groupFlags(own, arg)) given.push({ at: out.length, option: letter, letter: letter.short!.slice(1) })
       out.push(arg)
       const last = groupEnd(own, arg)
       if (last && i + 1 < args.length && (last.required || !maybeOption(args[i + 1]))) out.push(args[++i]!)
@@ -91,7 +113,7 @@ export function boolValuesAsFlags(cmd: Command, args: readonly string[]): string
       out.push(on ? name : negation!.long!)
     } else {
       // false is the flag not given: the last spelling wins, as in pflag
-      for (const g of given) if (g.option === flag) out[g.at] = ''
+      for (const g of given) if (g.option === flag) out[g.at] = g.letter === undefined ? '' : withoutLetter(own, out[g.at]!, g.letter)
     }
   }
   return out.filter((arg, at) => arg !== '' || !given.some((g) => g.at === at))
