@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { appendFileSync, chmodSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { resolve as resolvePath } from 'node:path'
-import { build } from 'esbuild'
+import { build, transform } from 'esbuild'
 
 // Node's start-up snapshot holds fs, path, events, url, util and a few
 // more; any other builtin costs a compile of its internal modules on first
@@ -267,11 +267,26 @@ function requireBuiltinsOnce(file) {
   writeFileSync(file, bundled.slice(0, at) + REQUIRE_ONCE + rest, 'latin1')
 }
 
+// The two bundles on the start path (a foreground run; ps, images and
+// inspect) get short local names once the steps above have found esbuild's
+// own: 23-29% fewer bytes to read and turn into a string at every start
+// (run 361 -> 277 kB, list 277 -> 198 kB) and a code cache 2.5% smaller,
+// about 2 ms of a run (40 interleaved rounds, paired). Their stack traces
+// show the short names; the other verbs' bundle, the library in dist/ and
+// src/ keep theirs, and no code reads a function's or a class's name (errors
+// are told apart by instanceof and code). format cjs: the bundle's top level
+// is a function's body (the launcher's wrapper), so its names are local too.
+async function shortNames(file) {
+  const { code } = await transform(readFileSync(file, 'latin1'), { format: 'cjs', minifyIdentifiers: true, minifyWhitespace: true, minifySyntax: true, charset: 'ascii', logLevel: 'warning' })
+  writeFileSync(file, code, 'latin1')
+}
+
 // The launcher reads each bundle as latin1 and runs it as a vm.Script, which
 // has no import(): both are checked here rather than found at run time.
 for (const file of ['dist/mini-run-cli.cjs', 'dist/mini-run-run.cjs', 'dist/mini-run-list.cjs']) {
   toEsmOnce(file)
   requireBuiltinsOnce(file)
+  if (file !== 'dist/mini-run-cli.cjs') await shortNames(file)
   const bundled = readFileSync(file, 'latin1')
   const nonAscii = bundled.search(/[^\x00-\x7f]/)
   if (nonAscii >= 0) throw new Error(`${file}: non-ASCII text at offset ${nonAscii}: ${JSON.stringify(bundled.slice(nonAscii - 40, nonAscii + 10))}`)
