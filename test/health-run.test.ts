@@ -44,15 +44,21 @@ describe.skipIf(!isRoot)('health checks of run -d (needs root)', () => {
   afterAll(() => env?.cleanup())
 
   it('--health-cmd: starting, healthy, then unhealthy after retries failures; ps and inspect say so', async () => {
+    // failing checks in the start period leave it starting, however slow the machine; the test says when it turns
     const id = detached(['--name', 'hc', '--health-cmd', 'test -f /tmp/ok && echo fine', '--health-interval', '200ms', '--health-retries', '2',
-      BUSYBOX, 'sh', '-c', 'sleep 0.5; touch /tmp/ok; sleep 2; rm /tmp/ok; sleep 100'])
+      '--health-start-period', '1h', BUSYBOX, 'sleep', '100'])
+    await until('a failed check', () => (inspect(id).State.Health.Log ?? []).length > 0)
     expect(status('hc')).toMatch(/Up .* \(health: starting\)\s+hc$/)
+    expect(inspect(id).State.Health).toMatchObject({ Status: 'starting', FailingStreak: 0 })
+    expect(env.run(['exec', 'hc', 'touch', '/tmp/ok']).status).toBe(0)
     await until('healthy', () => / \(healthy\)/.test(status('hc')))
     const healthy = inspect(id).State.Health
     expect(healthy.Status).toBe('healthy')
     expect(healthy.FailingStreak).toBe(0)
     expect(healthy.Log.at(-1)).toMatchObject({ ExitCode: 0, Output: 'fine\n' })
-    expect(inspect(id).Config.Healthcheck).toEqual({ Test: ['CMD-SHELL', 'test -f /tmp/ok && echo fine'], Interval: 2e8, Retries: 2 })
+    expect(inspect(id).Config.Healthcheck).toEqual({ Test: ['CMD-SHELL', 'test -f /tmp/ok && echo fine'], Interval: 2e8, Retries: 2, StartPeriod: 3.6e12 })
+    // once healthy, the start period is over: failures count (Docker's rule)
+    expect(env.run(['exec', 'hc', 'rm', '/tmp/ok']).status).toBe(0)
     await until('unhealthy', () => / \(unhealthy\)/.test(status('hc')), 15_000)
     const unhealthy = inspect(id).State.Health
     expect(unhealthy.FailingStreak).toBeGreaterThanOrEqual(2)
