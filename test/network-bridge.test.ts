@@ -392,11 +392,11 @@ describe.skipIf(!isRoot || !netavark)('network: bridge (needs root, netavark and
     expect(mr(['rm', '-f', id]).status).toBe(0)
   })
 
-  it('network connect gives a running container another network, with its names there; disconnect takes it away', async () => {
+  it('network connect gives a running container another network, with its names there; disconnect takes it away; its -p moves to the network that remains', async () => {
     mr(['network', 'create', 'left'])
     mr(['network', 'create', 'right'])
     const before = { ...ns.snapshot(), leases: leases() }
-    const id = detached(['--name', 'mover', '--network', 'left', BUSYBOX, ...HTTPD])
+    const id = detached(['--name', 'mover', '--network', 'left', '-p', '127.0.0.1:18320:80', BUSYBOX, ...HTTPD])
     expect(mr(['network', 'connect', '--alias', 'api', 'right', 'mover']).status).toBe(0)
     expect(mr(['exec', id, 'ip', '-4', 'addr', 'show', 'eth1']).stdout).toMatch(/inet 10\.92\.\d+\.\d+\/24/)
     let page = ''
@@ -406,6 +406,16 @@ describe.skipIf(!isRoot || !netavark)('network: bridge (needs root, netavark and
     expect(mr(['network', 'disconnect', 'right', 'mover']).status).toBe(0)
     expect(mr(['exec', id, 'sh', '-c', 'ip -4 addr show eth1 2>/dev/null || echo gone']).stdout).toBe('gone\n')
     expect(run(['--rm', '--network', 'right', BUSYBOX, 'sh', '-c', 'nslookup api >/dev/null 2>&1 && echo resolved || echo unknown']).stdout).toBe('unknown\n')
+    // the network its port was published through disconnected, another with a way out left: the port
+    // forwards through that one (Docker moves the mappings), and nothing of the first one's mapping is left
+    expect(mr(['network', 'connect', 'right', 'mover']).status).toBe(0)
+    const gone = mr(['network', 'disconnect', 'left', 'mover'])
+    expect([gone.status, gone.stderr]).toEqual([0, ''])
+    expect(mr(['port', id]).stdout).toBe('80/tcp -> 127.0.0.1:18320\n')
+    expect(await fetchPage('127.0.0.1', 18320)).toBe(`hello from ${id.slice(0, 12)}\n`)
+    const nat = ns.exec(['iptables-save', '-t', 'nat']).stdout
+    expect(nat).not.toContain(`dnat name: left id: ${id}`)
+    expect(nat).toContain(`dnat name: right id: ${id}`)
     expect(mr(['rm', '-f', id]).status).toBe(0)
     expect({ ...ns.snapshot(), leases: leases() }).toEqual(before)
   })

@@ -58,7 +58,12 @@ export function connectContainer(storeRoot: string, stateRoot: string, ref: stri
     ],
     ports: heldBack.length ? heldBack : held?.ports ?? record.ports,
   }, hostListeners())
-  const published = heldBack.length ? lease.ports : []
+  // every network with a way out carries the ports, as a start's setup gives them to each
+  // (netavark's bridge.rs: port forwarding per network): the DNAT rule of the network joined
+  // first matches first, and this one's takes over when that one is disconnected, as Docker
+  // moves the mappings to the endpoint that remains its way out. netavark 1.4 cannot add
+  // them to a network once it is set up (its setup makes the interface): now or never
+  const published = def.internal ? [] : lease.ports
   const attachment = { network: def, dns: def.dns, ip: lease.ips[def.name]!, interfaceName, aliases: def.dns ? [...new Set([...o.aliases, c.id.slice(0, 12)])] : [] }
   const one = netavarkOptions({ id: c.id, name: c.name, attachments: [attachment], ports: published, dnsServers: netavark.dns_servers ?? [] })
   const merged: NetavarkOptions = {
@@ -97,7 +102,8 @@ export function disconnectContainer(storeRoot: string, stateRoot: string, ref: s
   delete rest.network_info[netName]
   const endpoints = (record.endpoints ?? []).filter((e) => e.network !== netName)
   // its last way out gone, so are its published ports (the teardown above took their rules),
-  // as Docker revokes the external connectivity of the endpoint that leaves
+  // as Docker revokes the external connectivity of the endpoint that leaves; while one is left,
+  // its own rules forward them (connect and start give the ports to every such network)
   const ports = Object.values(rest.network_info).some((n) => !n.internal) ? record.ports : []
   if (ports.length === 0) rest.port_mappings = []
   const network = { ...record, networks: record.networks.filter((n) => n !== netName), netavark: rest, endpoints, ports }
