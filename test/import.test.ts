@@ -3,11 +3,12 @@
 // Docker's five compressions, with --change, --message and --platform; and
 // a broken or hostile archive refused in one line, nothing left in the store.
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { layerTar } from '../src/image/oci-layout.js'
 import { miniRunAsync } from './helpers/cli.js'
 import { useCliEnv } from './helpers/cli-env.js'
 import { BUSYBOX, FIXTURES, isRoot } from './helpers/test-env.js'
@@ -144,6 +145,29 @@ describe.skipIf(!isRoot)('import (needs root: it runs what it imports)', () => {
       r.child.stdin!.end()
       r.child.kill('SIGKILL')
     }
+    expect(storeState()).toEqual(before)
+  })
+
+  it('an archive whose member names are absolute (tar -P: /bin/sh, a hardlink to /hello) imports as Docker takes it, /x as ./x; "/../x" still climbs out and is refused', async () => {
+    const root = join(work, 'abs-root')
+    mkdirSync(root)
+    execFileSync('tar', ['-xf', tar, '-C', root])
+    linkSync(join(root, 'hello'), join(root, 'hello-again'))
+    const abs = join(work, 'abs.tar')
+    // every name and hardlink target given a leading "/", which -P keeps; symlink targets as they were
+    execFileSync('tar', ['-C', root, '-cPf', abs, '--transform', 's,^,/,S', ...readdirSync(root)])
+    const names = execFileSync('tar', ['-tvPf', abs], { encoding: 'utf8', maxBuffer: 64 << 20 })
+    expect(names).toMatch(/ \/bin\/sh -> /)
+    expect(names).toMatch(/ \/hello-again link to \/hello\n/)
+    cli.ok(['import', '-c', 'CMD ["cat", "/hello", "/hello-again"]', abs, 'imported:absolute'])
+    expect(runImage('imported:absolute')).toBe('imported\nimported\n')
+    expect(runImage('imported:absolute', 'stat', '-c', '%h', '/hello')).toBe('2\n')
+    cli.ok(['rmi', 'imported:absolute'])
+    const before = storeState()
+    const climbs = await layerTar([{ path: '/../escape.txt', type: 'file', content: 'x' }])
+    const r = cli.env.run(['import', '-', 'bad:climbs'], { input: climbs })
+    expect({ status: r.status, stdout: r.stdout }).toEqual({ status: 1, stdout: '' })
+    expect(r.stderr).toMatch(/^mini-run: not a root filesystem archive the store takes: layer sha256:[0-9a-f]{64}: entry "\.\.\/escape\.txt".*\n$/)
     expect(storeState()).toEqual(before)
   })
 

@@ -48,7 +48,7 @@ function writeOctal(buf: Buffer, value: number, offset: number, length: number):
 }
 
 /** One pax record "<len> <key>=<value>\n", where len counts its own digits. */
-function paxRecord(key: string, value: Buffer): Buffer {
+export function paxRecord(key: string, value: Buffer): Buffer {
   const body = Buffer.concat([Buffer.from(` ${key}=`, 'utf8'), value, Buffer.from('\n')])
   let len = body.length + 1
   while (String(len).length + body.length !== len) len = String(len).length + body.length

@@ -6,6 +6,8 @@
  * store's tmp/ and unpacked through the store's verified path, the one every
  * pulled layer takes (store.unpackLayer): an entry that climbs out, a
  * device the store refuses or a broken archive leaves nothing behind.
+ * Member names that begin with "/" are made relative first, as Docker's
+ * import takes them (relative-member-names.ts); a pulled layer's are refused.
  *
  * The config is Docker's (moby daemon/images/image_import.go): empty but
  * for what --change sets, the platform, and one history entry whose
@@ -20,6 +22,7 @@ import { commitLayerBlob, writeTarBlob, type LayerBlob } from '../build/layer-ta
 import { commitState, type BuildState } from '../build/image-state.js'
 import { MiniRunError, UsageError } from '../errors.js'
 import { applyChanges } from './commit-changes.js'
+import { relativeMemberNames } from './relative-member-names.js'
 import { decompress } from '../image/decompress.js'
 import type { Platform } from '../image/oci.js'
 import { hostPlatform } from '../image/platform.js'
@@ -126,7 +129,8 @@ export async function importTarball(store: ImageStore, input: AsyncIterable<Buff
   applyChanges(config, o.changes ?? [])
   const lease = new StoreLease(store.root)
   try {
-    const blob = await writeBlob(store, await tarOf(input))
+    // (/bin/sh as bin/sh: Docker's import takes `tar -P`'s archives)
+    const blob = await writeBlob(store, relativeMemberNames(await tarOf(input)))
     let descriptor
     try {
       ;({ descriptor } = await commitLayerBlob(store, blob, [], lease))
