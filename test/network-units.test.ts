@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { hostsFile, hostsNamesOf, parseAddHost, resolvConfFile } from '../src/network/etc-files.js'
 import { hostResolvConf, isLoopbackResolver, parseResolvConf, parseRoutes, parseSockets } from '../src/network/host-net.js'
+import { netavark } from '../src/network/attach.js'
 import { formatIp, parseCidr, parseIp } from '../src/network/ipv4.js'
 import { readLeases, releaseLease, takeLease } from '../src/network/leases.js'
 import { netavarkOptions } from '../src/network/netavark.js'
@@ -180,6 +181,27 @@ describe('leases and networks in a state dir', () => {
     expect(what[fence]).toBe('iptables -t mangle -A FORWARD -j MINI_RUN_INTERNAL; iptables -t mangle -A MINI_RUN_INTERNAL -o mr-walled ! -s 10.93.8.0/24 -j DROP; iptables -t mangle -A MINI_RUN_INTERNAL -i mr-walled ! -d 10.93.8.0/24 -j DROP (each unless there)')
     expect(what[fence + 1]).toMatch(/^netavark --config /)
     expect(planNetwork({}, ctx).explain.some((l) => l.what.includes('MINI_RUN_INTERNAL'))).toBe(false)
+  })
+})
+
+describe('netavark\'s teardown of an internal network, then the removal of its drop rules', () => {
+  let dir: string
+  const saved = { netavark: process.env.MINI_RUN_NETAVARK }
+  afterEach(() => {
+    delete process.env.MINI_RUN_TEST_BULK
+    if (saved.netavark === undefined) delete process.env.MINI_RUN_NETAVARK
+    else process.env.MINI_RUN_NETAVARK = saved.netavark
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('when iptables cannot be spawned either, the error thrown is netavark\'s, not iptables\' (that one is only logged)', () => {
+    dir = mkdtempSync(join(tmpdir(), 'mini-run-fence-'))
+    const def = createNetwork(dir, { name: 'walled', internal: true, subnet: '10.93.8.0/24' }, [])
+    const options = netavarkOptions({ id: 'e'.repeat(64), name: 'n', attachments: [{ network: def, dns: false, ip: '10.93.8.2', interfaceName: 'eth0', aliases: [] }], ports: [], dnsServers: [] })
+    // no process can be spawned: one environment string longer than execve takes (MAX_ARG_STRLEN, 128 KiB: E2BIG)
+    process.env.MINI_RUN_NETAVARK = '/bin/true'
+    process.env.MINI_RUN_TEST_BULK = 'x'.repeat(200_000)
+    expect(() => netavark('teardown', dir, join(dir, 'netns'), options)).toThrow(/^netavark teardown: spawnSync \/bin\/true E2BIG$/)
   })
 })
 

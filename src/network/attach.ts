@@ -13,7 +13,7 @@ import { getLogger } from '../log.js'
 import { interfaceIndex } from '../native/netlink-calls.js'
 import { hostsFile, resolvConfFile } from './etc-files.js'
 import { anchorBridge, anchorName, attachFast, deleteVeth, fastBridgeKind, readyBridge, vethName } from './fast-bridge.js'
-import { fenceInternal, unfenceGone } from './internal-fence.js'
+import { fenceInternal, unfenceAfterTeardown } from './internal-fence.js'
 import { macOf } from './ipv4.js'
 import { hostListeners } from './host-net.js'
 import { keepIsolation } from './isolation.js'
@@ -101,7 +101,7 @@ export function netavark(action: 'setup' | 'teardown', stateRoot: string, pin: s
     try {
       return runNetavark(action, pin, networkStateDir(stateRoot), options)
     } finally {
-      unfenceGone()
+      unfenceAfterTeardown()
     }
   })
 }

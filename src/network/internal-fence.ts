@@ -24,6 +24,7 @@
  */
 import { spawnSync } from 'node:child_process'
 import { MiniRunError } from '../errors.js'
+import { getLogger } from '../log.js'
 import { interfaceIndex } from '../native/netlink-calls.js'
 
 export const FENCE_CHAIN = 'MINI_RUN_INTERNAL'
@@ -83,4 +84,18 @@ export function unfenceGone(bridge?: string): void {
   if (left > 0) return
   iptables(['-D', 'FORWARD', '-j', FENCE_CHAIN])
   iptables(['-X', FENCE_CHAIN])
+}
+
+/**
+ * unfenceGone after a teardown, in its `finally`: its own failure (an
+ * iptables that cannot be spawned) is logged, never thrown, so it neither
+ * takes the place of the teardown's error nor fails a teardown that
+ * worked. What it left, the next teardown or `network rm` removes.
+ */
+export function unfenceAfterTeardown(): void {
+  try {
+    unfenceGone()
+  } catch (err) {
+    getLogger().debug({ err }, 'remove the drop rules of internal networks whose bridge is gone')
+  }
 }
