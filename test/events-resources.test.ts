@@ -1,6 +1,7 @@
 // `events` of images, volumes and networks: what tag, rmi, save, load,
-// volume create/rm and network create/connect/disconnect/rm log, with
-// Docker's actors and attributes, and the type filter that picks them.
+// volume create/rm, network create/connect/disconnect/rm and the prunes
+// log, with Docker's actors and attributes, and the type filter that picks them.
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { useCliEnv } from './helpers/cli-env.js'
@@ -56,5 +57,28 @@ describe.skipIf(!isRoot)('events of images, volumes and networks (needs root: a 
       `network disconnect ${netId} {"container":"${id}","name":"evnet","type":"bridge"}`,
       `network destroy ${netId} {"name":"evnet","type":"bridge"}`,
     ])
+  })
+
+  it("container, network, volume and image prune: each its destroys, then Docker's prune event with the bytes it reclaimed", () => {
+    const since = nowSeconds()
+    const id = ok(['create', '--name', 'evpc', BUSYBOX, 'true']).trim()
+    const netId = ok(['network', 'create', 'evpn']).trim()
+    ok(['volume', 'create', 'evpv'])
+    writeFileSync(join(cli.env.storeRoot, 'volumes', 'evpv', '_data', 'five'), 'bytes')
+    for (const type of ['container', 'network', 'image']) ok([type, 'prune', '-f'])
+    ok(['volume', 'prune', '-a', '-f'])
+    // a prune's actor has no id: its line has none
+    expect(seen(since, ['-f', 'event=destroy', '-f', 'event=prune'])).toEqual([
+      `container destroy ${id} {"image":"${BUSYBOX}","name":"evpc"}`,
+      'container prune  {"reclaimed":"0"}',
+      `network destroy ${netId} {"name":"evpn","type":"bridge"}`,
+      'network prune  {"reclaimed":"0"}',
+      'image prune  {"reclaimed":"0"}',
+      'volume destroy evpv {"driver":"local"}',
+      'volume prune  {"reclaimed":"5"}',
+    ])
+    const prune = JSON.parse(ok(['events', '--since', since, '--until', '0s', '-f', 'type=container', '-f', 'event=prune', '--format', 'json']))
+    expect(prune).toMatchObject({ status: 'prune', Type: 'container', Action: 'prune', Actor: { ID: '', Attributes: { reclaimed: '0' } } })
+    expect(prune).not.toHaveProperty('id')
   })
 })

@@ -39,17 +39,46 @@ describe.skipIf(!isRoot)('events (needs root: runs containers)', () => {
     for (const c of children.splice(0)) if (c.child.exitCode === null && c.child.signalCode === null) process.kill(c.child.pid!, 'SIGKILL')
   })
 
-  it('a foreground run --rm: create, start, die with its exit code, destroy, as Docker prints them', () => {
+  it('a foreground run --rm: create, start, die with its exit code, destroy, as Docker prints them; its networks and volumes around them', () => {
     const since = nowSeconds()
-    const r = cli.env.run(cli.env.runArgs(['--name', 'ev1', '--label', 'team=a', BUSYBOX, 'sh', '-c', 'exit 3']))
+    const r = cli.env.run(cli.env.runArgs(['--name', 'ev1', '--label', 'team=a', '-v', '/anon', '-v', 'evro:/ro:ro', BUSYBOX, 'sh', '-c', 'exit 3']))
     expect(r.status).toBe(3)
     const seen = events(['--since', since, '--until', '0s'])
-    expect(seen.map((e) => e.action)).toEqual(['create', 'start', 'die', 'destroy'])
-    const id = seen[0]!.id
+    ok(['volume', 'rm', 'evro'])
+    const containers = seen.filter((e) => e.type === 'container')
+    expect(containers.map((e) => e.action)).toEqual(['create', 'start', 'die', 'destroy'])
+    const id = containers[0]!.id
     expect(id).toMatch(ID)
-    expect(seen.every((e) => e.type === 'container' && e.id === id)).toBe(true)
-    expect(seen[0]!.attrs).toBe(`image=${BUSYBOX}, name=ev1, team=a`)
-    expect(seen[2]!.attrs).toBe(`exitCode=3, image=${BUSYBOX}, name=ev1, team=a`)
+    expect(containers.every((e) => e.id === id)).toBe(true)
+    expect(containers[0]!.attrs).toBe(`image=${BUSYBOX}, name=ev1, team=a`)
+    expect(containers[2]!.attrs).toBe(`exitCode=3, image=${BUSYBOX}, name=ev1, team=a`)
+    // Docker's order (daemon/start.go, monitor.go): connect and mount before the start; disconnect and unmount before the die
+    const anon = seen.find((e) => e.type === 'volume')!.id
+    expect(anon).toMatch(ID)
+    const bridge = ok(['network', 'inspect', '--format', '{{.Id}}', 'bridge']).trim()
+    expect(seen.map((e) => `${e.type} ${e.action} ${e.id === id ? 'ID' : e.id === anon ? 'ANON' : e.id === bridge ? 'BRIDGE' : e.id}`)).toEqual([
+      'container create ID',
+      'volume create ANON',
+      'volume create evro',
+      'network connect BRIDGE',
+      'volume mount ANON',
+      'volume mount evro',
+      'container start ID',
+      'network disconnect BRIDGE',
+      'volume unmount ANON',
+      'volume unmount evro',
+      'container die ID',
+      // --rm: its anonymous volume goes with it, the named one stays
+      'volume destroy ANON',
+      'container destroy ID',
+    ])
+    const attrs = (type: string, action: string, actor: string) => seen.find((e) => e.type === type && e.action === action && e.id === actor)!.attrs
+    expect(attrs('network', 'connect', bridge)).toBe(`container=${id}, name=bridge, type=bridge`)
+    expect(attrs('network', 'disconnect', bridge)).toBe(`container=${id}, name=bridge, type=bridge`)
+    expect(attrs('volume', 'create', 'evro')).toBe('driver=local')
+    expect(attrs('volume', 'mount', anon)).toBe(`container=${id}, destination=/anon, driver=local, propagation=, read/write=true`)
+    expect(attrs('volume', 'mount', 'evro')).toBe(`container=${id}, destination=/ro, driver=local, propagation=, read/write=false`)
+    expect(attrs('volume', 'unmount', 'evro')).toBe(`container=${id}, driver=local`)
   })
 
   it('a detached container: pause, unpause, rename, exec, kill (with its signal), the die its monitor saw, destroy', () => {
@@ -61,8 +90,13 @@ describe.skipIf(!isRoot)('events (needs root: runs containers)', () => {
     ok(['exec', 'evd2', 'true'])
     ok(['kill', 'evd2'])
     ok(['rm', 'evd2'])
-    const seen = events(['--since', since, '--until', '0s'])
-    expect(seen.map((e) => e.action.replace(/:.*/, ''))).toEqual(['create', 'start', 'pause', 'unpause', 'rename', 'exec_create', 'exec_start', 'exec_die', 'kill', 'die', 'destroy'])
+    const all = events(['--since', since, '--until', '0s'])
+    // its monitor's cleanup says it left the bridge before its die, as Docker's daemon does
+    expect(all.map((e) => `${e.type === 'network' ? `${e.action} ${e.attrs}` : e.action.replace(/:.*/, '')}`)).toEqual([
+      'create', `connect container=${id}, name=bridge, type=bridge`, 'start', 'pause', 'unpause', 'rename', 'exec_create', 'exec_start', 'exec_die', 'kill',
+      `disconnect container=${id}, name=bridge, type=bridge`, 'die', 'destroy',
+    ])
+    const seen = all.filter((e) => e.type === 'container')
     expect(seen.every((e) => e.id === id)).toBe(true)
     const by = (action: string) => seen.find((e) => e.action === action)!.attrs
     expect(by('rename')).toBe(`image=${BUSYBOX}, name=evd2, oldName=/evd`)
@@ -81,12 +115,14 @@ describe.skipIf(!isRoot)('events (needs root: runs containers)', () => {
     ok(['rm', '-f', 'evh'])
   })
 
-  it('restart: the stop events, then start and restart', () => {
-    detached(['--name', 'evr', BUSYBOX, 'sleep', '100'])
+  it('restart: the stop events, then start and restart; its volume and network left and joined again', () => {
+    detached(['--name', 'evr', '-v', '/anon', BUSYBOX, 'sleep', '100'])
     const since = nowSeconds()
     // -t 0: SIGTERM, then SIGKILL at once, as Docker's stop does
     ok(['restart', '-t', '0', 'evr'])
-    expect(events(['--since', since, '--until', '0s']).map((e) => e.action)).toEqual(['kill', 'kill', 'die', 'stop', 'start', 'restart'])
+    expect(events(['--since', since, '--until', '0s']).map((e) => `${e.type === 'container' ? '' : `${e.type} `}${e.action}`)).toEqual([
+      'kill', 'kill', 'network disconnect', 'volume unmount', 'die', 'stop', 'network connect', 'volume mount', 'start', 'restart',
+    ])
   })
 
   it('stop: kill with the stop signal, die, then stop', () => {
@@ -122,9 +158,13 @@ describe.skipIf(!isRoot)('events (needs root: runs containers)', () => {
     const since = nowSeconds()
     ok(cli.env.runArgs(['--name', 'fj', BUSYBOX, 'true']))
     const lines = ok(['events', '--since', since, '--until', '0s', '--format', 'json']).trim().split('\n')
-    expect(lines).toHaveLength(4)
+    expect(lines).toHaveLength(6)
     const first = JSON.parse(lines[0]!)
     expect(first).toMatchObject({ status: 'create', from: BUSYBOX, Type: 'container', Action: 'create', Actor: { Attributes: { image: BUSYBOX, name: 'fj' } }, scope: 'local' })
+    // a network's event has none of the fields older clients read of containers' and images'
+    const connect = JSON.parse(lines[1]!)
+    expect(Object.keys(connect)).toEqual(['Type', 'Action', 'Actor', 'scope', 'time', 'timeNano'])
+    expect(connect).toMatchObject({ Type: 'network', Action: 'connect', Actor: { Attributes: { container: first.id, name: 'bridge', type: 'bridge' } } })
     const nano = /"timeNano":(\d+)\}$/.exec(lines[0]!)![1]!
     expect(nano).toHaveLength(19)
     expect(String(first.time)).toBe(nano.slice(0, 10))

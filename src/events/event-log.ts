@@ -28,7 +28,7 @@ export type EventType = 'container' | 'image' | 'network' | 'volume' | 'builder'
 export interface EventInput {
   type: EventType
   action: string
-  /** Actor.ID: a container's or network's id, an image's reference or id, a volume's name. */
+  /** Actor.ID: a container's or network's id, an image's reference or id, a volume's name; '' for a prune. */
   id: string
   attributes?: Record<string, string>
   /** Docker's deprecated `from` of container events: the image. */
@@ -59,7 +59,9 @@ export function eventLine(e: EventInput, timeNano: bigint = nowNano()): string {
   for (const k of Object.keys(e.attributes ?? {}).sort()) attributes[k] = e.attributes![k]!
   // status, id and from: the fields older clients read, as Docker still sends them for containers and images
   const legacy = e.type === 'container' || e.type === 'image'
-  const head = legacy ? `"status":${JSON.stringify(e.action)},"id":${JSON.stringify(e.id)},${e.from !== undefined ? `"from":${JSON.stringify(e.from)},` : ''}` : ''
+  // (omitempty: a prune's actor has no id, and its line no "id")
+  const id = e.id !== '' ? `"id":${JSON.stringify(e.id)},` : ''
+  const head = legacy ? `"status":${JSON.stringify(e.action)},${id}${e.from !== undefined ? `"from":${JSON.stringify(e.from)},` : ''}` : ''
   const time = timeNano / 1_000_000_000n
   return `{${head}"Type":${JSON.stringify(e.type)},"Action":${JSON.stringify(e.action)},"Actor":{"ID":${JSON.stringify(e.id)},"Attributes":${JSON.stringify(attributes)}},"scope":"local","time":${time},"timeNano":${timeNano}}\n`
 }

@@ -3,11 +3,14 @@
  * Actor.ID is the reference for pull and push ("busybox:latest", with
  * name=busybox) and its id for the rest (daemon/images LogImageEvent, with
  * name= the reference concerned); a network's is its id (name, type; the
- * container for connect and disconnect); a volume's its name (driver; the
- * container for mount).
+ * container for connect and disconnect: daemon/events.go
+ * LogNetworkEventWithAttributes); a volume's its name (driver; for mount the
+ * container, destination, propagation and read/write: daemon/volumes_unix.go
+ * setupMounts; for unmount the container: container.UnmountVolumes). A
+ * prune's actor has no id, and says the bytes it reclaimed (daemon/prune.go).
  */
 import { ensurePrivateDir } from '../private-dir.js'
-import { appendEvent, type EventInput } from './event-log.js'
+import { appendEvent, type EventInput, type EventType } from './event-log.js'
 
 /**
  * An image, network or volume verb may be the first to use the state root
@@ -27,15 +30,45 @@ export function imageEvent(stateRoot: string, action: string, id: string, name: 
   append(stateRoot, { type: 'image', action, id, attributes: { name } })
 }
 
-export function networkEvent(stateRoot: string, action: string, network: { id: string; name: string; driver?: string }, container?: string): void {
-  append(stateRoot, {
+export interface NetworkActor {
+  id: string
+  name: string
+  driver?: string
+}
+
+function networkInput(action: string, network: NetworkActor, container?: string): EventInput {
+  return {
     type: 'network',
     action,
     id: network.id,
     attributes: { name: network.name, type: network.driver ?? 'bridge', ...(container !== undefined ? { container } : {}) },
-  })
+  }
+}
+
+export function networkEvent(stateRoot: string, action: string, network: NetworkActor, container?: string): void {
+  append(stateRoot, networkInput(action, network, container))
 }
 
 export function volumeEvent(stateRoot: string, action: string, name: string, attributes: Record<string, string> = {}): void {
   append(stateRoot, { type: 'volume', action, id: name, attributes: { driver: 'local', ...attributes } })
+}
+
+/*
+ * The events of a container's own start and exit: the networks it joins
+ * and leaves, the volumes it makes, mounts, unmounts and removes. Its state
+ * root exists (its state is in it), so each is one append and nothing more
+ * on the start path.
+ */
+
+export function containerNetworkEvent(stateRoot: string, action: 'connect' | 'disconnect', network: NetworkActor, container: string): void {
+  appendEvent(stateRoot, networkInput(action, network, container))
+}
+
+export function containerVolumeEvent(stateRoot: string, action: string, name: string, attributes: Record<string, string> = {}): void {
+  appendEvent(stateRoot, { type: 'volume', action, id: name, attributes: { driver: 'local', ...attributes } })
+}
+
+/** `container|image|network|volume prune`, once its removals are done: what it freed, in bytes. */
+export function pruneEvent(stateRoot: string, type: Exclude<EventType, 'builder'>, reclaimedBytes: number): void {
+  append(stateRoot, { type, action: 'prune', id: '', attributes: { reclaimed: String(reclaimedBytes) } })
 }

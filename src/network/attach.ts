@@ -25,6 +25,7 @@ import type { PortMapping } from './port-spec.js'
 import { publishedPorts, type NetworkPlan } from './plan-network.js'
 import { netnsPin, pinNamespace, unpin, withContainerNetworkLock } from './netns-pin.js'
 import { removeFile } from '../remove-file.js'
+import { containerNetworkEvent } from '../events/resource-events.js'
 
 /**
  * A file in a container's state directory that says another container
@@ -168,9 +169,12 @@ export function attachNetwork(plan: NetworkPlan, ctx: AttachContext, pid: number
       ctx.save(record)
       writeFiles(plan, undefined)
     }
+    // Docker's connect of each network the start joined (container_operations.go connectToNetwork); pasta's is no network
+    if (plan.mode === 'bridge') for (const a of plan.attachments) containerNetworkEvent(ctx.stateRoot, 'connect', a.network, ctx.id)
     return record
   } catch (err) {
-    detachNetwork(ctx.stateRoot, ctx.id, record)
+    // joined nothing: nothing to say it left
+    detachNetwork(ctx.stateRoot, ctx.id, record, { quiet: true })
     throw err
   }
 }
@@ -204,7 +208,7 @@ function writeFiles(plan: NetworkPlan, ip: string | undefined): void {
  * container's state directory orders them). Without a record (a crash before the first
  * save) only the lease can exist, and it is released by the container's id.
  */
-export function detachNetwork(stateRoot: string, id: string, record: NetworkRecord | undefined): void {
+export function detachNetwork(stateRoot: string, id: string, record: NetworkRecord | undefined, o: { quiet?: boolean } = {}): void {
   if (record?.detached) return
   const log = getLogger()
   withContainerNetworkLock(stateRoot, id, () => {
@@ -243,7 +247,9 @@ export function detachNetwork(stateRoot: string, id: string, record: NetworkReco
     // what netavark set up besides the default bridge keeps its isolation below: nothing, on the fast path alone
     const fastOnly = record?.veth !== undefined && record.networks.length === 1
     const before = record?.mode === 'bridge' && !fastOnly ? readLeases(stateRoot) : {}
-    releaseLease(stateRoot, id)
+    const released = releaseLease(stateRoot, id)
+    // Docker's disconnect of each network it left, said by whichever teardown gave its lease back (run's, the monitor's cleanup or rm -f's)
+    if (released && record?.mode === 'bridge' && !o.quiet) disconnectEvents(stateRoot, id, record, Object.keys(released.networks))
     if (record?.mode === 'bridge') {
       // netavark tore down only the networks it had set up for this container
       const left = { ...before[id]?.networks }
@@ -252,6 +258,13 @@ export function detachNetwork(stateRoot: string, id: string, record: NetworkReco
       if (Object.keys(left).length) keepIsolation(stateRoot, left, interfaceIndex(anchorName(DEFAULT_BRIDGE)) !== undefined)
     }
   })
+}
+
+function disconnectEvents(stateRoot: string, id: string, record: NetworkRecord, networks: string[]): void {
+  for (const name of networks) {
+    const info = record.netavark?.network_info[name]
+    if (info) containerNetworkEvent(stateRoot, 'disconnect', { id: info.id, name }, id)
+  }
 }
 
 /** netavark's input less the default network, which a veth of mini-run's joined; undefined when nothing is left. */

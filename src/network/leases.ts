@@ -184,15 +184,17 @@ export function takeLease(
   })
 }
 
-/** Give back what container `id` holds (nothing if it holds nothing). */
-export function releaseLease(stateRoot: string, id: string): void {
-  if (!existsSync(leasesFile(stateRoot))) return
-  withNetworkLock(stateRoot, () => {
+/** Give back what container `id` holds (nothing if it holds nothing); what it held, once: a second release finds none. */
+export function releaseLease(stateRoot: string, id: string): Lease | undefined {
+  if (!existsSync(leasesFile(stateRoot))) return undefined
+  return withNetworkLock(stateRoot, () => {
     const leases = readLeases(stateRoot)
-    if (!(id in leases)) return
+    const lease = leases[id]
+    if (!lease) return undefined
     delete leases[id]
     if (Object.keys(leases).length) writeLeases(stateRoot, leases)
     else tidy(stateRoot)
+    return lease
   })
 }
 

@@ -6,6 +6,7 @@
 import { MiniRunError } from '../errors.js'
 import { isRoot } from '../paths.js'
 import { listContainers, type ContainerInfo } from '../runtime/container/containers.js'
+import { networkEvent, pruneEvent } from '../events/resource-events.js'
 import { hostRoutes } from './host-net.js'
 import { takeDownDefaultBridge } from './fast-bridge.js'
 import { unfenceGone } from './internal-fence.js'
@@ -61,7 +62,10 @@ export function pruneNetworks(storeRoot: string, stateRoot: string, root = isRoo
     removeNetworkDef(storeRoot, def.name)
     if (def.internal && root) unfence(stateRoot, def)
     removed.push(def.name)
+    networkEvent(stateRoot, 'destroy', def)
   }
+  // Docker's: a network frees no bytes of its own (daemon/prune.go NetworksPrune)
+  pruneEvent(stateRoot, 'network', 0)
   return removed
 }
 

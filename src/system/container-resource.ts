@@ -2,6 +2,7 @@
 import { listContainers, type ContainerInfo } from '../runtime/container/containers.js'
 import { containerSize as sizes } from '../runtime/container/container-size.js'
 import { removeContainer } from '../runtime/container/remove-container.js'
+import { pruneEvent } from '../events/resource-events.js'
 import type { ResourcePruneResult, SystemContext, SystemResource, ResourceUsage } from './resources.js'
 
 /** Bytes a container wrote: its overlay's upper directory (Docker's SizeRw). */
@@ -9,7 +10,7 @@ export async function containerSize(c: ContainerInfo): Promise<number> {
   return sizes(c, '').rw
 }
 
-/** Remove every container that is neither running nor waiting to restart (`container prune`, `system prune`). */
+/** Remove every container that is neither running nor waiting to restart (`container prune`, `system prune`); Docker's prune event last. */
 export async function pruneContainers(stateRoot: string, storeRoot?: string): Promise<{ removed: string[]; reclaimedBytes: number }> {
   const removed: string[] = []
   let reclaimedBytes = 0
@@ -20,6 +21,7 @@ export async function pruneContainers(stateRoot: string, storeRoot?: string): Pr
     removed.push(c.id)
     reclaimedBytes += size
   }
+  pruneEvent(stateRoot, 'container', reclaimedBytes)
   return { removed, reclaimedBytes }
 }
 

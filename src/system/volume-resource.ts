@@ -7,22 +7,31 @@ import { listContainers } from '../runtime/container/containers.js'
 import { listVolumes, pruneVolumes, type VolumeInfo } from '../runtime/container/volume-store.js'
 import type { ResourcePruneResult, ResourceUsage, SystemContext, SystemPruneOptions, SystemResource } from './resources.js'
 import { treeSize } from './tree-size.js'
+import { pruneEvent, volumeEvent } from '../events/resource-events.js'
 
 /**
  * `volume prune`: the unused anonymous volumes (every unused one with all)
- * that `only` keeps, and the bytes they held.
+ * that `only` keeps, and the bytes they held; their events in stateRoot's log.
  */
-export async function pruneVolumesMeasured(storeRoot: string, o: { all: boolean; only?: (v: VolumeInfo) => boolean }): Promise<{ removed: string[]; reclaimedBytes: number }> {
+export async function pruneVolumesMeasured(
+  storeRoot: string,
+  stateRoot: string,
+  o: { all: boolean; only?: (v: VolumeInfo) => boolean },
+): Promise<{ removed: string[]; reclaimedBytes: number }> {
   // measured before: what goes is gone after. A volume written meanwhile
   // is off by what was written, as Docker's (it measures, then removes)
   const sizes = new Map<string, number>()
   for (const v of listVolumes(storeRoot)) if ((v.anonymous || o.all) && (!o.only || o.only(v))) sizes.set(v.name, await treeSize(v.mountpoint))
   const removed = pruneVolumes(storeRoot, o)
-  return { removed, reclaimedBytes: removed.reduce((n, name) => n + (sizes.get(name) ?? 0), 0) }
+  const reclaimedBytes = removed.reduce((n, name) => n + (sizes.get(name) ?? 0), 0)
+  // Docker's destroy of each (volume/service/store.go Remove), then the prune's own event
+  for (const name of removed) volumeEvent(stateRoot, 'destroy', name)
+  pruneEvent(stateRoot, 'volume', reclaimedBytes)
+  return { removed, reclaimedBytes }
 }
 
 export async function pruneUnusedVolumes(ctx: SystemContext): Promise<ResourcePruneResult> {
-  return { heading: 'Deleted Volumes', ...(await pruneVolumesMeasured(ctx.store.root, { all: false })) }
+  return { heading: 'Deleted Volumes', ...(await pruneVolumesMeasured(ctx.store.root, ctx.stateRoot, { all: false })) }
 }
 
 /**

@@ -38,7 +38,7 @@ async function pruneVolumes(flags: { all?: boolean; filter: string[]; force?: bo
   const { confirm } = await import('../confirm.js')
   if (!flags.force && !(await confirm(`${flags.all ? PRUNE_ALL_WARNING : PRUNE_WARNING}\nAre you sure you want to continue? [y/N] `))) return
   const [{ pruneVolumesMeasured }, { humanSize4 }] = await Promise.all([import('../../system/volume-resource.js'), import('../format/units.js')])
-  const { removed, reclaimedBytes } = await pruneVolumesMeasured(storeRootOf(cmd), { ...selection, all })
+  const { removed, reclaimedBytes } = await pruneVolumesMeasured(storeRootOf(cmd), stateRootOf(cmd), { ...selection, all })
   if (removed.length) writeStdout(`Deleted Volumes:\n${removed.map((n) => `${n}\n`).join('')}\n`)
   writeStdout(`Total reclaimed space: ${humanSize4(reclaimedBytes)}\n`)
 }

@@ -8,6 +8,7 @@
  */
 import { detachNetwork } from '../../network/index.js'
 import { containerEvent } from '../../events/container-events.js'
+import { volumeUnmountEvents } from './container-volumes.js'
 import { inspectState } from './containers.js'
 import { removeContainer } from './remove-container.js'
 import { readState, updateState } from './state.js'
@@ -24,17 +25,22 @@ export async function cleanupContainer(stateRoot: string, id: string, storeRoot:
   if (c.status === 'running') return // not ours to touch: another process of it still runs
   // its start failed: the runtime that started it is undoing it (abandonStart)
   if (state.status === 'created') return
-  // the exit its monitor saw, as Docker's daemon reports it when containerd tells it
-  containerEvent(stateRoot, 'die', c, { exitCode: String(c.exitCode ?? 255) })
-  if (state.network) {
-    detachNetwork(stateRoot, id, state.network)
-    try {
-      // the ports and addresses are given back; what they were stays for inspect
-      const network = { ...state.network, detached: true }
-      updateState(stateRoot, id, (now) => ({ ...now, network }))
-    } catch {
-      // rm removed it meanwhile
+  try {
+    if (state.network) {
+      detachNetwork(stateRoot, id, state.network)
+      try {
+        // the ports and addresses are given back; what they were stays for inspect
+        const network = { ...state.network, detached: true }
+        updateState(stateRoot, id, (now) => ({ ...now, network }))
+      } catch {
+        // rm removed it meanwhile
+      }
     }
+  } finally {
+    // the exit its monitor saw, as Docker's daemon reports it when containerd tells it:
+    // after the networks' disconnects (detachNetwork) and the volumes' unmounts
+    volumeUnmountEvents(stateRoot, c)
+    containerEvent(stateRoot, 'die', c, { exitCode: String(c.exitCode ?? 255) })
   }
   if (state.autoRemove) {
     // --rm: its anonymous volumes go too, as in Docker. An rm -f that holds

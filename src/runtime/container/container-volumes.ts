@@ -10,6 +10,7 @@
  * alike in every container that mounts it, whatever range each one got,
  * and the volume's directory stays private to root.
  */
+import { containerVolumeEvent } from '../../events/resource-events.js'
 import { isRoot } from '../../paths.js'
 import { randomHex } from '../../random.js'
 import { runHelperSync } from '../../rootless/helper-process.js'
@@ -76,7 +77,7 @@ export function resolveVolumes(
  */
 export function claimContainerVolumes(o: VolumeClaims): void {
   const { layers } = o
-  claimVolumes(
+  const created = claimVolumes(
     o.storeRoot,
     o.stateRoot,
     o.container,
@@ -88,6 +89,8 @@ export function claimContainerVolumes(o: VolumeClaims): void {
       ...(layers && !v.nocopy && !hasMountOptions(v.options) ? { populate: (data: string) => populateVolume(layers, v.destination, data) } : {}),
     })),
   )
+  // Docker's create of a volume a container makes (volume/service/store.go create)
+  for (const name of created) containerVolumeEvent(o.stateRoot, 'create', name)
 }
 
 /**
@@ -103,8 +106,30 @@ function populateVolume(layers: string[], relPath: string, data: string): void {
   else copyImageDir(layers, relPath, data, { chown: isRoot() })
 }
 
-/** The container is gone: drop its claims, and its anonymous volumes with removeAnonymous. */
-export function releaseContainerVolumes(storeRoot: string, id: string, volumes: ContainerVolume[] | undefined, removeAnonymous: boolean): string[] {
+/**
+ * The container is gone: drop its claims, and its anonymous volumes with
+ * removeAnonymous (each a destroy event in stateRoot's log, when given).
+ */
+export function releaseContainerVolumes(storeRoot: string, id: string, volumes: ContainerVolume[] | undefined, removeAnonymous: boolean, stateRoot?: string): string[] {
   if (!volumes?.length) return []
-  return releaseVolumes(storeRoot, id, volumes.map((v) => v.name), { removeAnonymous })
+  const removed = releaseVolumes(storeRoot, id, volumes.map((v) => v.name), { removeAnonymous })
+  if (stateRoot !== undefined) for (const name of removed) containerVolumeEvent(stateRoot, 'destroy', name)
+  return removed
+}
+
+/**
+ * Docker's mount of each volume at a start, before the container's start
+ * event (daemon/volumes_unix.go setupMounts): a volume's propagation is
+ * Docker's default for one, none (''); read/write says whether :ro was given.
+ */
+export function volumeMountEvents(stateRoot: string, c: { id: string; volumes?: ContainerVolume[] | undefined; spec?: { mounts: SpecMount[] } | undefined }): void {
+  for (const v of c.volumes ?? []) {
+    const readOnly = c.spec?.mounts.find((m) => m.destination === v.destination)?.options?.includes('ro') === true
+    containerVolumeEvent(stateRoot, 'mount', v.name, { container: c.id, destination: v.destination, propagation: '', 'read/write': String(!readOnly) })
+  }
+}
+
+/** And its unmount once it has exited, before its die (container.UnmountVolumes). */
+export function volumeUnmountEvents(stateRoot: string, c: { id: string; volumes?: ContainerVolume[] | undefined }): void {
+  for (const v of c.volumes ?? []) containerVolumeEvent(stateRoot, 'unmount', v.name, { container: c.id })
 }

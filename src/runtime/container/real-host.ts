@@ -83,7 +83,7 @@ export const realHost: Host = {
   attachNetwork: (plan, pid, ctx) => attachNetwork(plan, ctx, pid),
   detachNetwork: (ctx, record) => detachNetwork(ctx.stateRoot, ctx.id, record),
   claimVolumes: (c) => claimContainerVolumes(c),
-  releaseVolumes: (c) => void releaseContainerVolumes(c.storeRoot, c.container, c.volumes, true),
+  releaseVolumes: (c) => void releaseContainerVolumes(c.storeRoot, c.container, c.volumes, true, c.stateRoot),
   socketpair: processCalls.socketpair,
   pipe: processCalls.pipe,
   memfd: processCalls.memfdData,

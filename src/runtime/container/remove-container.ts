@@ -107,7 +107,7 @@ async function removeLocked(stateRoot: string, c: ContainerInfo, force: boolean,
   if (c.containerDir) removeOwnTree(c.containerDir)
   if (c.healthcheck) stopHealthRunner(stateRoot, c.id)
   crashPoint('rm:before-state')
-  if (options.storeRoot) releaseContainerVolumes(options.storeRoot, c.id, c.volumes, options.volumes === true)
+  if (options.storeRoot) releaseContainerVolumes(options.storeRoot, c.id, c.volumes, options.volumes === true, stateRoot)
   removeState(stateRoot, c)
   containerEvent(stateRoot, 'destroy', c)
 }

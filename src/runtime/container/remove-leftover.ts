@@ -46,7 +46,7 @@ export function removeLeftover(stateRoot: string, c: ContainerState): boolean {
     removeOwnTree(c.containerDir)
     // <store>/containers/<id>: the store holds its volumes' claims
     try {
-      releaseContainerVolumes(dirname(dirname(c.containerDir)), c.id, c.volumes, true)
+      releaseContainerVolumes(dirname(dirname(c.containerDir)), c.id, c.volumes, true, stateRoot)
     } catch (err) {
       getLogger().debug({ err, id: c.id }, 'cannot release the volumes of a container left behind')
     }

@@ -21,6 +21,7 @@ import { existsSync } from 'node:fs'
 import { crashPoint, pausePoint } from '../../crash-point.js'
 import { isoTime } from '../../iso-time.js'
 import { containerEvent } from '../../events/container-events.js'
+import { volumeMountEvents, volumeUnmountEvents } from './container-volumes.js'
 
 export interface RunIo {
   /** Fds 0-2 for the container when there is no terminal. */
@@ -74,6 +75,7 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
           state.status = 'running'
           writeStateIfThere(p.stateRoot, state)
         }
+        volumeMountEvents(p.stateRoot, state)
         containerEvent(p.stateRoot, 'start', state)
       },
     })
@@ -83,7 +85,6 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
     throw err
   }
   crashPoint('run:after-exit')
-  containerEvent(p.stateRoot, 'die', state, { exitCode: String(exitCode) })
   // it leaves with its container anyway; gone before the state is
   health?.stopHealthRunner(p.stateRoot, state.id)
   if (options.remove) pausePoint('run:removing')
@@ -98,7 +99,13 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
   Object.assign(state, recordedNow(p.stateRoot, state))
   // a stopped container holds no address, port or rule, as in Docker; what they were stays for inspect
   const current = connectedMeanwhile(p.stateRoot, state)
-  res.detachNetwork(current)
+  try {
+    res.detachNetwork(current)
+  } finally {
+    // as Docker's daemon: the networks' disconnects and the volumes' unmounts, then the die
+    volumeUnmountEvents(p.stateRoot, state)
+    containerEvent(p.stateRoot, 'die', state, { exitCode: String(exitCode) })
+  }
   if (state.network) state.network = { ...(current ?? state.network), detached: true }
   try {
     if (state.cgroup || state.cgroupV1) state.oomKilled = containerOomKilled(state)

@@ -11,6 +11,7 @@
 import { MiniRunError } from '../../errors.js'
 import { crashPoint } from '../../crash-point.js'
 import { containerEvent } from '../../events/container-events.js'
+import { volumeMountEvents } from './container-volumes.js'
 import { execErrorOf } from '../process/exit-status.js'
 import type { Host } from '../process/host.js'
 import { StepError } from '../process/step-error.js'
@@ -46,6 +47,7 @@ export async function startDetached(p: PreparedContainer, host: Host = realHost)
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
     throw new MiniRunError(`container ${p.id.slice(0, 12)} was removed while it was being started`, { code: 'ENOCONTAINER', cause: err })
   }
+  volumeMountEvents(p.stateRoot, state)
   containerEvent(p.stateRoot, 'start', state)
   startHealthRunner(p.stateRoot, state)
   return p.id

@@ -13,6 +13,7 @@ import { detachNetwork } from '../../network/index.js'
 import { pausePoint } from '../../crash-point.js'
 import { MiniRunError } from '../../errors.js'
 import { containerEvent } from '../../events/container-events.js'
+import { volumeMountEvents } from './container-volumes.js'
 import { processStartTime } from '../../proc-stat.js'
 import { planStart } from '../plan/plan-start.js'
 import { execErrorOf } from '../process/exit-status.js'
@@ -119,6 +120,7 @@ export async function startExisting(stateRoot: string, c: ContainerInfo, o: Star
     return abandon(err)
   }
   // the one place every later start passes: start, restart, a restart policy, compose
+  volumeMountEvents(stateRoot, state)
   containerEvent(stateRoot, 'start', state)
   startHealthRunner(stateRoot, state)
   return state

@@ -243,11 +243,12 @@ export interface VolumeClaim {
 
 /**
  * Create what is missing, pre-populate what may be, and record container
- * `id` (of `stateRoot`) as a user of each volume; all or nothing.
+ * `id` (of `stateRoot`) as a user of each volume; all or nothing. The
+ * names of those it created.
  */
-export function claimVolumes(storeRoot: string, stateRoot: string, id: string, claims: VolumeClaim[]): void {
-  if (!claims.length) return
-  withVolumesLock(storeRoot, (dir) => {
+export function claimVolumes(storeRoot: string, stateRoot: string, id: string, claims: VolumeClaim[]): string[] {
+  if (!claims.length) return []
+  return withVolumesLock(storeRoot, (dir) => {
     const created: string[] = []
     const claimed: string[] = []
     try {
@@ -270,6 +271,7 @@ export function claimVolumes(storeRoot: string, stateRoot: string, id: string, c
       for (const name of created) removeLocked(dir, name)
       throw err
     }
+    return created
   })
 }
 
