@@ -273,8 +273,9 @@ function requireBuiltinsOnce(file) {
 // (run 361 -> 277 kB, list 277 -> 198 kB) and a code cache 2.5% smaller,
 // about 2 ms of a run (40 interleaved rounds, paired). Their stack traces
 // show the short names; the other verbs' bundle, the library in dist/ and
-// src/ keep theirs, and no code reads a function's or a class's name (errors
-// are told apart by instanceof and code). format cjs: the bundle's top level
+// src/ keep theirs. No code compares a function's or a class's name (errors
+// are told apart by instanceof and code), and mini-run's errors carry theirs
+// as literals, for logs (commander's, in the list bundle, are short). format cjs: the bundle's top level
 // is a function's body (the launcher's wrapper), so its names are local too.
 async function shortNames(file) {
   const { code } = await transform(readFileSync(file, 'latin1'), { format: 'cjs', minifyIdentifiers: true, minifyWhitespace: true, minifySyntax: true, charset: 'ascii', logLevel: 'warning' })

@@ -20,16 +20,18 @@ function oneLine(message: string): string {
 }
 
 export class MiniRunError extends Error {
+  // a literal, not new.target.name: the start path's bundles shorten class names (scripts/bundle.mjs)
+  override name = 'MiniRunError'
   readonly code: string
   constructor(message: string, options: MiniRunErrorOptions = {}) {
     super(oneLine(message), options.cause === undefined ? undefined : { cause: options.cause })
-    this.name = new.target.name
     this.code = options.code ?? 'EMINIRUN'
   }
 }
 
 /** Bad input from the user: a flag, a reference, a mapping. */
 export class UsageError extends MiniRunError {
+  override name = 'UsageError'
   constructor(message: string, options: MiniRunErrorOptions = {}) {
     super(message, { code: 'EUSAGE', ...options })
   }

@@ -46,7 +46,7 @@ describe.skipIf(!isRoot)('health checks of run -d (needs root)', () => {
   it('--health-cmd: starting, healthy, then unhealthy after retries failures; ps and inspect say so', async () => {
     // failing checks in the start period leave it starting, however slow the machine; the test says when it turns
     const id = detached(['--name', 'hc', '--health-cmd', 'test -f /tmp/ok && echo fine', '--health-interval', '200ms', '--health-retries', '2',
-      '--health-start-period', '1h', BUSYBOX, 'sleep', '100'])
+      '--health-start-period', '1h', '--health-start-interval', '200ms', BUSYBOX, 'sleep', '100'])
     await until('a failed check', () => (inspect(id).State.Health.Log ?? []).length > 0)
     expect(status('hc')).toMatch(/Up .* \(health: starting\)\s+hc$/)
     expect(inspect(id).State.Health).toMatchObject({ Status: 'starting', FailingStreak: 0 })
@@ -56,7 +56,7 @@ describe.skipIf(!isRoot)('health checks of run -d (needs root)', () => {
     expect(healthy.Status).toBe('healthy')
     expect(healthy.FailingStreak).toBe(0)
     expect(healthy.Log.at(-1)).toMatchObject({ ExitCode: 0, Output: 'fine\n' })
-    expect(inspect(id).Config.Healthcheck).toEqual({ Test: ['CMD-SHELL', 'test -f /tmp/ok && echo fine'], Interval: 2e8, Retries: 2, StartPeriod: 3.6e12 })
+    expect(inspect(id).Config.Healthcheck).toEqual({ Test: ['CMD-SHELL', 'test -f /tmp/ok && echo fine'], Interval: 2e8, Retries: 2, StartPeriod: 3.6e12, StartInterval: 2e8 })
     // once healthy, the start period is over: failures count (Docker's rule)
     expect(env.run(['exec', 'hc', 'rm', '/tmp/ok']).status).toBe(0)
     await until('unhealthy', () => / \(unhealthy\)/.test(status('hc')), 15_000)

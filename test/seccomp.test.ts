@@ -185,7 +185,7 @@ describe('the default profile\'s program, compiled at build time (scripts/bundle
     for (const file of ['dist/mini-run-run.cjs', 'dist/mini-run-cli.cjs']) {
       const bundle = readFileSync(file, 'latin1')
       // as the build writes it: JSON text in a string literal, parsed at the first compileSeccomp
-      const literal = /precompiledPrograms\?\?=JSON\.parse\(('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")\)/.exec(bundle)?.[1]
+      const literal = /[\w$]+\?\?=JSON\.parse\(('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")\)/.exec(bundle)?.[1]
       expect(literal, file).toBeDefined()
       const programs = JSON.parse(runInNewContext(literal!) as string) as Record<string, string>
       for (const arch of ['x64', 'arm64']) {

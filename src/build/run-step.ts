@@ -50,6 +50,7 @@ export interface RunStepInput {
 
 /** A command that ran and exited non-zero: the build stops with its code. */
 export class RunFailedError extends MiniRunError {
+  override name = 'RunFailedError'
   readonly exitCode: number
   constructor(message: string, exitCode: number, cause?: unknown) {
     super(message, { code: 'ERUNFAILED', cause })
@@ -59,6 +60,7 @@ export class RunFailedError extends MiniRunError {
 
 /** The build was interrupted (SIGINT/SIGTERM): exit 130, as a shell does. */
 export class BuildInterruptedError extends MiniRunError {
+  override name = 'BuildInterruptedError'
   readonly exitCode = 130
   constructor() {
     super('build interrupted', { code: 'EINTERRUPTED' })

@@ -30,7 +30,9 @@ const RUNTIME_ERROR_VERBS: ReadonlySet<string> = new Set(['run', 'create', 'cont
  * (a word for an int flag: `ps -n x`, `stop -t x`), but commander takes as
  * a string for the verb to check: 125, as commander's own flag errors.
  */
-export class FlagValueError extends UsageError {}
+export class FlagValueError extends UsageError {
+  override name = 'FlagValueError'
+}
 
 /** The exit code of an error of a verb (its words after `mini-run`: `['container', 'run']`). */
 export function errorExitCode(err: unknown, verb: readonly string[]): number {

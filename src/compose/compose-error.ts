@@ -14,6 +14,7 @@ export function pathText(path: readonly PathSegment[]): string {
 }
 
 export class ComposeError extends MiniRunError {
+  override name = 'ComposeError'
   constructor(
     readonly file: string,
     readonly path: readonly PathSegment[],

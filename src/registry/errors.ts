@@ -6,6 +6,7 @@ import { MiniRunError, type MiniRunErrorOptions } from '../errors.js'
 
 /** The registry answered something we cannot use, or could not be reached. */
 export class RegistryError extends MiniRunError {
+  override name = 'RegistryError'
   /** HTTP status of the last answer, when there was one. */
   readonly status: number | undefined
   constructor(message: string, options: MiniRunErrorOptions & { status?: number } = {}) {
@@ -16,6 +17,7 @@ export class RegistryError extends MiniRunError {
 
 /** The registry refused our credentials, or wants some we do not have. */
 export class RegistryAuthError extends RegistryError {
+  override name = 'RegistryAuthError'
   constructor(message: string, options: MiniRunErrorOptions & { status?: number } = {}) {
     super(message, { code: 'EAUTH', ...options })
   }
@@ -23,6 +25,7 @@ export class RegistryAuthError extends RegistryError {
 
 /** The manifest (tag or digest) or the repository does not exist. */
 export class ManifestNotFoundError extends RegistryError {
+  override name = 'ManifestNotFoundError'
   constructor(message: string, options: MiniRunErrorOptions & { status?: number } = {}) {
     super(message, { code: 'ENOTFOUND', ...options })
   }
@@ -30,6 +33,7 @@ export class ManifestNotFoundError extends RegistryError {
 
 /** A manifest we will not pull: schema 1, not an image, or malformed. */
 export class UnsupportedManifestError extends RegistryError {
+  override name = 'UnsupportedManifestError'
   constructor(message: string, options: MiniRunErrorOptions = {}) {
     super(message, { code: 'EMANIFEST', ...options })
   }
@@ -37,6 +41,7 @@ export class UnsupportedManifestError extends RegistryError {
 
 /** No manifest of an index matches the wanted platform. */
 export class PlatformNotFoundError extends RegistryError {
+  override name = 'PlatformNotFoundError'
   constructor(message: string, options: MiniRunErrorOptions = {}) {
     super(message, { code: 'EPLATFORM', ...options })
   }
@@ -47,6 +52,7 @@ export class PlatformNotFoundError extends RegistryError {
  * document larger than we accept. Never retried: the registry sent it.
  */
 export class ContentVerificationError extends RegistryError {
+  override name = 'ContentVerificationError'
   /** The digest the content was expected to have. */
   readonly digest: string
   constructor(digest: string, message: string, options: MiniRunErrorOptions = {}) {

@@ -66,6 +66,12 @@ class ByteReader {
   async *rest(): AsyncGenerator<Buffer> {
     yield* this.pass(Number.POSITIVE_INFINITY)
   }
+
+  /** Ends the source early (a decompressor's child and its pipes with it). */
+  async close(): Promise<void> {
+    if (!this.#done) await this.#it.return?.()
+    this.#done = true
+  }
 }
 
 /** The NUL-padded field without its leading slashes (`emptyAs` if nothing is left); false if it had none. */
@@ -132,8 +138,13 @@ function relativePax(header: Buffer, body: Buffer, size: number, hardlink: boole
   const data = body.subarray(0, size)
   while (pos < data.length) {
     const space = data.indexOf(0x20, pos)
-    const len = space === -1 ? NaN : Number(data.toString('latin1', pos, space))
-    const eq = space === -1 ? -1 : data.indexOf(0x3d, space + 1)
+    if (space === -1) {
+      // where the store's parsePax (tar-fields.ts) stops reading: the rest as it is
+      records.push(data.subarray(pos))
+      break
+    }
+    const len = Number(data.toString('latin1', pos, space))
+    const eq = data.indexOf(0x3d, space + 1)
     if (!Number.isInteger(len) || len <= space - pos || pos + len > data.length || eq === -1 || eq >= pos + len) return { blocks: [header, body], size: undefined }
     const key = data.toString('utf8', space + 1, eq)
     const value = data.subarray(eq + 1, pos + len - 1)
@@ -163,9 +174,33 @@ interface Meta {
   size: number
 }
 
-/** The tar with its members' leading slashes gone (see above). */
+/** The tar with its members' leading slashes gone (see above), in chunks of 256 KiB as a decompressor gives them. */
 export async function* relativeMemberNames(tar: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let parts: Buffer[] = []
+  let length = 0
+  for await (const piece of rewritten(tar)) {
+    parts.push(piece)
+    length += piece.length
+    // a header and its data's pieces are each small: one write to the gzip of the blob per chunk, not per piece
+    if (length >= 256 * 1024) {
+      yield Buffer.concat(parts, length)
+      parts = []
+      length = 0
+    }
+  }
+  if (length > 0) yield Buffer.concat(parts, length)
+}
+
+async function* rewritten(tar: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   const input = new ByteReader(tar)
+  try {
+    yield* members(input)
+  } finally {
+    await input.close()
+  }
+}
+
+async function* members(input: ByteReader): AsyncGenerator<Buffer> {
   let metas: Meta[] = []
   let globalSize: number | undefined
   for (;;) {

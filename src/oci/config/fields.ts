@@ -8,6 +8,7 @@
 import { MiniRunError } from '../../errors.js'
 
 export class ConfigError extends MiniRunError {
+  override name = 'ConfigError'
   constructor(where: string, problem: string) {
     super(`config.json: ${where}: ${problem}`, { code: 'EINVALIDCONFIG' })
   }

@@ -37,6 +37,7 @@ export interface LiveCgroups {
 
 /** A write the kernel refused, the others undone; `leaves`: the v1 leaves the cgroup has now, those made here included. */
 export class LiveLimitsError extends MiniRunError {
+  override name = 'LiveLimitsError'
   constructor(message: string, readonly leaves: V1Leaf[], options: { cause: unknown }) {
     super(message, { code: 'ECGROUPWRITE', ...options })
   }

@@ -14,6 +14,7 @@ import type { ContainerState } from './state.js'
 
 /** The container keeps no log; exit 1, as Docker's CLI exits on the daemon's refusal. */
 export class NoLogError extends MiniRunError {
+  override name = 'NoLogError'
   readonly exitCode = 1
   constructor(message: string) {
     super(`${message} (configured logging driver does not support reading)`, { code: 'ENOLOG' })

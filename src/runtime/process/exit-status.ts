@@ -21,6 +21,7 @@ export function exitCodeOf(status: number): number {
 
 /** The command could not be executed: Docker's 126 (not executable) or 127 (not found). */
 export class ExecError extends MiniRunError {
+  override name = 'ExecError'
   readonly exitCode: number
   constructor(message: string, exitCode: number, cause: StepError) {
     super(message, { cause, code: cause.code })

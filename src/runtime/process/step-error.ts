@@ -18,6 +18,7 @@ function userWords(step: ChildStep): string {
 }
 
 export class StepError extends MiniRunError {
+  override name = 'StepError'
   readonly step: ChildStep | undefined
   readonly index: number
   readonly total: number
