@@ -145,6 +145,9 @@ describe.skipIf(!isRoot || !v1Memory || v2HasMemory)('--memory on this hybrid ho
       expect(oom.status).toBe(137)
       const id = env.run(['ps', '-a', '-q']).stdout.trim()
       expect(JSON.parse(env.run(['inspect', id]).stdout)[0].State.OOMKilled).toBe(true)
+      // its events: the oom before the die, as Docker's daemon logs them
+      const actions = env.run(['events', '--since', '0', '--until', (Date.now() / 1000 + 0.5).toFixed(3), '--filter', `container=${id}`, '--format', '{{.Action}}']).stdout.split('\n')
+      expect(actions.filter((a) => a === 'oom' || a.startsWith('die'))).toEqual(['oom', 'die'])
       expect(env.run(['rm', id]).status).toBe(0)
       expect(env.leftovers()).toEqual([])
       expect(v1Leftovers(env.cgroupParent)).toEqual(before)

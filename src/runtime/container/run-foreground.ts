@@ -99,6 +99,9 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
   Object.assign(state, recordedNow(p.stateRoot, state))
   // a stopped container holds no address, port or rule, as in Docker; what they were stays for inspect
   const current = connectedMeanwhile(p.stateRoot, state)
+  // Docker's oom comes before the die (the kernel's event, while the container is still being reaped)
+  if (state.cgroup || state.cgroupV1) state.oomKilled = containerOomKilled(state)
+  if (state.oomKilled) containerEvent(p.stateRoot, 'oom', state)
   try {
     res.detachNetwork(current)
   } finally {
@@ -108,8 +111,6 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
   }
   if (state.network) state.network = { ...(current ?? state.network), detached: true }
   try {
-    if (state.cgroup || state.cgroupV1) state.oomKilled = containerOomKilled(state)
-    if (state.oomKilled) containerEvent(p.stateRoot, 'oom', state)
     await res.removeCgroup()
     for (const leaf of state.cgroupV1 ?? []) if (!p.cgroupV1?.some((l) => l.path === leaf.path)) await destroyV1Leaf(leaf.path, leaf.base)
   } finally {
