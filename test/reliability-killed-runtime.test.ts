@@ -4,7 +4,8 @@
 // (Exited (255), Docker's value for an exit nobody saw, with the time it was
 // noticed), and --rm is carried out by the next command that looks. And the
 // rule for failed starts: whatever fails, nothing is left.
-import { readFileSync, statSync } from 'node:fs'
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { miniRunAsync } from './helpers/cli.js'
 import { until } from './helpers/reliability.js'
@@ -24,6 +25,19 @@ describe.skipIf(!isRoot)('a killed runtime or monitor, and failed starts (needs 
   })
   afterAll(() => env?.cleanup())
 
+  /**
+   * A container that ends when the test says (it writes go in a bind of its own), not after a
+   * sleep of its own: a slow machine's ps, inspect and kill would otherwise see it already ended.
+   */
+  const gated = (name: string, exit: number) => {
+    const dir = join(env.dir, `${name}-ctl`)
+    mkdirSync(dir)
+    return {
+      args: ['-v', `${dir}:/ctl`, BUSYBOX, 'sh', '-c', `until [ -e /ctl/go ]; do sleep 0.1; done; exit ${exit}`],
+      end: () => writeFileSync(join(dir, 'go'), ''),
+    }
+  }
+
   /** Start a foreground run and SIGKILL its runtime once the container runs. */
   async function killForeground(args: string[]): Promise<void> {
     const run = miniRunAsync([...globals(), 'run', '--cgroup-parent', env.cgroupParent, ...args])
@@ -35,8 +49,10 @@ describe.skipIf(!isRoot)('a killed runtime or monitor, and failed starts (needs 
   }
 
   it('foreground runtime killed: the container runs on, then shows Exited (255) with a time; inspect and wait agree', async () => {
-    await killForeground(['--name', 'fg', BUSYBOX, 'sh', '-c', 'sleep 1; exit 3'])
+    const fg = gated('fg', 3)
+    await killForeground(['--name', 'fg', ...fg.args])
     expect(inspect('fg').State.Status).toBe('running')
+    fg.end()
     await until('the container to end', () => inspect('fg').State.Status === 'exited')
     expect(env.run(['ps', '-a']).stdout).toMatch(/Exited \(255\) (Less than a second|\d+ seconds?) ago\s+fg\n$/)
     const state = inspect('fg').State
@@ -51,16 +67,20 @@ describe.skipIf(!isRoot)('a killed runtime or monitor, and failed starts (needs 
   })
 
   it('foreground runtime of a --rm container killed: the next command after its end removes it all', async () => {
-    await killForeground(['--rm', '--name', 'fgrm', BUSYBOX, 'sh', '-c', 'sleep 1'])
+    const fgrm = gated('fgrm', 0)
+    await killForeground(['--rm', '--name', 'fgrm', ...fgrm.args])
     expect(inspect('fgrm').HostConfig.AutoRemove).toBe(true)
+    fgrm.end()
     await until('the container to be removed', () => env.run(['ps', '-a', '-q']).stdout === '')
     expect(env.leftovers()).toEqual([])
   })
 
   it('monitor killed: the container runs on, then wait and inspect say 255, and ps shows when', async () => {
-    const id = env.run(['run', '-d', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sh', '-c', 'sleep 1; exit 4']).stdout.trim()
+    const c = gated('mon', 4)
+    const id = env.run(['run', '-d', '--cgroup-parent', env.cgroupParent, ...c.args]).stdout.trim()
     process.kill(inspect(id).MonitorPid as number, 'SIGKILL')
     expect(inspect(id).State.Status).toBe('running')
+    c.end()
     const waited = await miniRunAsync([...globals(), 'wait', id]).done
     expect(waited.stdout).toBe('255\n')
     expect(inspect(id).State.ExitCode).toBe(255)
@@ -68,8 +88,10 @@ describe.skipIf(!isRoot)('a killed runtime or monitor, and failed starts (needs 
   })
 
   it('monitor of a run -d --rm killed: the container is removed at the next look after its end', async () => {
-    const id = env.run(['run', '-d', '--rm', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sleep', '1']).stdout.trim()
+    const c = gated('monrm', 0)
+    const id = env.run(['run', '-d', '--rm', '--cgroup-parent', env.cgroupParent, ...c.args]).stdout.trim()
     process.kill(inspect(id).MonitorPid as number, 'SIGKILL')
+    c.end()
     await until('the container to be removed', () => env.run(['ps', '-a', '-q']).stdout === '')
     expect(env.leftovers()).toEqual([])
   })
@@ -98,13 +120,15 @@ describe.skipIf(!isRoot)('a killed runtime or monitor, and failed starts (needs 
   })
 
   it('the state records the runtime, and the state file is its owner\'s alone', async () => {
-    const run = miniRunAsync([...globals(), 'run', '--rm', '--name', 'rec', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sleep', '1'])
+    const rec = gated('rec', 0)
+    const run = miniRunAsync([...globals(), 'run', '--rm', '--name', 'rec', '--cgroup-parent', env.cgroupParent, ...rec.args])
     await until('the container to run', () => env.run(['ps', '-q']).stdout !== '')
     const id = inspect('rec').Id as string
     const file = `${env.stateRoot}/${id}/state.json`
     const state = JSON.parse(readFileSync(file, 'utf8')) as { runtime?: { pid: number } }
     expect(state.runtime?.pid).toBe(run.child.pid)
     expect((statSync(file).mode & 0o777).toString(8)).toBe('600')
+    rec.end()
     expect((await run.done).status).toBe(0)
   })
 })
