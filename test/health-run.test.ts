@@ -5,7 +5,7 @@
 // without a check has none; every later start (start, restart, a restart
 // policy) has a runner again. A stopped container is unhealthy, as in
 // Docker, its streak and log kept.
-import { readFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { miniRunAsync } from './helpers/cli.js'
@@ -32,6 +32,12 @@ describe.skipIf(!isRoot)('health checks of run -d (needs root)', () => {
     }
   }
   const running = (pid: number | undefined) => pid !== undefined && ![undefined, 'Z'].includes(readProcStat(pid)?.state)
+  /** A bind of the test's own (-v dir:/ctl) by which the test says when the container ends, not a sleep of the container's. */
+  const control = (name: string) => {
+    const dir = join(env.dir, `${name}-ctl`)
+    mkdirSync(dir)
+    return { bind: ['-v', `${dir}:/ctl`], touch: (file: string) => writeFileSync(join(dir, file), '') }
+  }
 
   beforeAll(async () => {
     env = await makeTestEnv()
@@ -45,6 +51,7 @@ describe.skipIf(!isRoot)('health checks of run -d (needs root)', () => {
 
   it('--health-cmd: starting, healthy, then unhealthy after retries failures; ps and inspect say so', async () => {
     // failing checks in the start period leave it starting, however slow the machine; the test says when it turns
+    // (checked every 200ms in it too, not every 5s, Docker's default start interval)
     const id = detached(['--name', 'hc', '--health-cmd', 'test -f /tmp/ok && echo fine', '--health-interval', '200ms', '--health-retries', '2',
       '--health-start-period', '1h', '--health-start-interval', '200ms', BUSYBOX, 'sleep', '100'])
     await until('a failed check', () => (inspect(id).State.Health.Log ?? []).length > 0)
@@ -91,9 +98,12 @@ describe.skipIf(!isRoot)('health checks of run -d (needs root)', () => {
   })
 
   it('the runner leaves when its container exits, and rm -f kills it', async () => {
-    const short = detached(['--health-cmd', 'true', '--health-interval', '100ms', BUSYBOX, 'sleep', '1'])
+    // it ends once the test has seen its runner (a slow machine could miss a runner that lives a second)
+    const ctl = control('short')
+    const short = detached([...ctl.bind, '--health-cmd', 'true', '--health-interval', '100ms', BUSYBOX, 'sh', '-c', 'until [ -e /ctl/end ]; do sleep 0.1; done'])
     await until('a runner', () => running(runner(short)))
     const pid = runner(short)
+    ctl.touch('end')
     await until('the runner to leave with its container', () => !running(pid), 10_000)
     expect(status(short.slice(0, 12)) || env.run(['ps', '-a']).stdout).toMatch(/Exited \(0\)/)
 
@@ -175,10 +185,14 @@ describe.skipIf(!isRoot)('health checks of run -d (needs root)', () => {
     expect(env.run(['restart', '-t', '0', 'again']).status).toBe(0)
     await until('healthy under a third runner', () => / \(healthy\)/.test(status('again')) && runner(id) !== second && running(runner(id)))
 
-    // the policy's start (internal cleanup -> start-existing.ts) is one too; its health starts over
-    const flaky = detached(['--name', 'flaky', '--restart', 'always', '--health-cmd', 'true', '--health-interval', '200ms', BUSYBOX, 'sh', '-c', 'sleep 1; exit 1'])
+    // the policy's start (internal cleanup -> start-existing.ts) is one too; its health starts over.
+    // Its first life fails when the test says, and the next one stays: a slow ps and inspect see both
+    const ctl = control('flaky')
+    const flaky = detached([...ctl.bind, '--name', 'flaky', '--restart', 'always', '--health-cmd', 'true', '--health-interval', '200ms', BUSYBOX,
+      'sh', '-c', 'if [ -e /ctl/ran ]; then exec sleep 100; fi; touch /ctl/ran; until [ -e /ctl/fail ]; do sleep 0.1; done; exit 1'])
     await until('a runner', () => running(runner(flaky)))
     const before = runner(flaky)
+    ctl.touch('fail')
     await until('restarted, with a runner again', () => inspect(flaky).RestartCount >= 1 && inspect(flaky).State.Running === true && running(runner(flaky)) && runner(flaky) !== before, 15_000)
     expect(inspect(flaky).State.Health.Status).toMatch(/^(starting|healthy)$/)
   })
