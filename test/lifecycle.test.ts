@@ -2,7 +2,7 @@
 // monitor, ps, logs, exec, stop, kill, rm, inspect, container prune, and a
 // monitor killed with kill -9.
 import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -20,6 +20,17 @@ describe.skipIf(!isRoot)('lifecycle: run -d, ps, logs, exec, stop, kill, rm, ins
     return r.stdout.trim()
   }
   const inspect = (ref: string) => JSON.parse(env.run(['inspect', ref]).stdout)[0]
+  /**
+   * Wait for the container's shell to have set its trap for signal number sig (SigCgt of /proc/PID/status):
+   * a signal sent before, to a PID 1 without a handler, is dropped, and stop would come to SIGKILL.
+   */
+  const trapped = (id: string, sig: number) => {
+    const pid = inspect(id).State.Pid as number
+    return until(`the trap for signal ${sig}`, () => {
+      const mask = /^SigCgt:\s+([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '0'
+      return ((BigInt(`0x${mask}`) >> BigInt(sig - 1)) & 1n) === 1n
+    }, 20_000, 10)
+  }
   beforeAll(async () => {
     env = await makeTestEnv()
   })
@@ -98,6 +109,7 @@ describe.skipIf(!isRoot)('lifecycle: run -d, ps, logs, exec, stop, kill, rm, ins
 
   it('stop sends SIGTERM, then kills the whole cgroup after the timeout; the exit code is recorded', async () => {
     const polite = detached([BUSYBOX, 'sh', '-c', 'trap "exit 3" TERM; while :; do sleep 0.1; done'])
+    await trapped(polite, 15)
     expect(env.run(['stop', polite]).status).toBe(0)
     expect(inspect(polite).State).toMatchObject({ Status: 'exited', ExitCode: 3 })
     // PID 1 ignores SIGTERM without a handler: stop must still finish, with SIGKILL
@@ -109,8 +121,9 @@ describe.skipIf(!isRoot)('lifecycle: run -d, ps, logs, exec, stop, kill, rm, ins
     expect(env.run(['ps', '-a']).stdout).toMatch(/Exited \(137\)/)
   })
 
-  it('stop uses the container\'s --stop-signal and --stop-timeout when not given -t', () => {
+  it('stop uses the container\'s --stop-signal and --stop-timeout when not given -t', async () => {
     const custom = detached(['--stop-signal', 'USR1', BUSYBOX, 'sh', '-c', 'trap "exit 5" USR1; trap "" TERM; while :; do sleep 0.1; done'])
+    await trapped(custom, 10)
     expect(inspect(custom).Config.StopSignal).toBe('USR1')
     expect(env.run(['stop', custom]).status).toBe(0)
     expect(inspect(custom).State).toMatchObject({ Status: 'exited', ExitCode: 5 })
@@ -246,17 +259,25 @@ describe.skipIf(!isRoot)('lifecycle: run -d, ps, logs, exec, stop, kill, rm, ins
   }, 30_000)
 
   it('wait blocks until a container exits and prints its exit code, for a --rm one too', async () => {
-    const id = detached([BUSYBOX, 'sh', '-c', 'sleep 0.5; exit 3'])
+    // each ends when the test writes its file: the --rm one (which removes itself right after its
+    // exit) only once wait has printed the first code, so wait has looked it up before, however slow
+    const ctl = join(env.dir, 'wait-ctl')
+    mkdirSync(ctl)
+    const endsAt = (file: string, code: number) => ['-v', `${ctl}:/ctl`, BUSYBOX, 'sh', '-c', `until [ -e /ctl/${file} ]; do sleep 0.1; done; exit ${code}`]
+    const id = detached(endsAt('first', 3))
+    const gone = detached(['--rm', ...endsAt('second', 4)])
     const { miniRunAsync } = await import('./helpers/cli.js')
     const globals = ['--root', env.storeRoot, '--state', env.stateRoot]
-    const waiting = miniRunAsync([...globals, 'wait', id])
-    const r = await waiting.done
-    expect(r.stdout).toBe('3\n')
-    expect(r.status).toBe(0)
+    const waiting = miniRunAsync([...globals, 'wait', id, gone])
+    writeFileSync(join(ctl, 'first'), '')
+    await until('the first exit code', () => waiting.output() === '3\n')
     expect(inspect(id).State.Status).toBe('exited')
     // a --rm container removes itself right after: wait still reads its code
-    const gone = detached(['--rm', BUSYBOX, 'sh', '-c', 'sleep 1; exit 4'])
-    expect((await miniRunAsync([...globals, 'wait', gone]).done).stdout).toBe('4\n')
+    writeFileSync(join(ctl, 'second'), '')
+    const r = await waiting.done
+    expect(r.stderr).toBe('')
+    expect(r.stdout).toBe('3\n4\n')
+    expect(r.status).toBe(0)
     const missing = env.run(['wait', 'nosuch'])
     expect(missing.stderr).toBe('mini-run: no such container: nosuch\n')
     expect(missing.status).toBe(1)
