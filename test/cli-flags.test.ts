@@ -92,9 +92,11 @@ describe.skipIf(!isRoot)('issue 15\'s flags (needs root)', () => {
 
   it('exec -d leaves the command running; exec -e =x is refused as run refuses it; exec in a paused container is refused', async () => {
     detached(['--name', 'ex', BUSYBOX, 'sleep', '60'])
-    // exec -d returns before its command is done: the mark is not there yet (a 3 s margin on a busy machine), then it is
-    expect(ok(['exec', '-d', 'ex', 'sh', '-c', 'sleep 3; echo done > /tmp/mark'])).toBe('')
+    // exec -d returns before its command is done: the mark is not there until the test lets it go on
+    // (not a sleep of its own, which a busy machine could outlast), then it is
+    expect(ok(['exec', '-d', 'ex', 'sh', '-c', 'until [ -e /tmp/go ]; do sleep 0.1; done; echo done > /tmp/mark'])).toBe('')
     expect(env.run(['exec', 'ex', 'cat', '/tmp/mark']).stdout).toBe('')
+    ok(['exec', 'ex', 'touch', '/tmp/go'])
     await waitFor('the exec -d command\'s mark', () => env.run(['exec', 'ex', 'cat', '/tmp/mark']).stdout === 'done\n')
     const bad = env.run(['exec', '-e', '=x', 'ex', 'true'])
     expect(bad.status).toBe(1)
