@@ -139,7 +139,7 @@ describe.skipIf(!isRoot || !netavark)('network: bridge (needs root, netavark and
     expect(client.stdout).toMatch(new RegExp(`^hello from ${id.slice(0, 12)}\\ndefault via 10\\.91\\.0\\.1 dev eth0 *\\n10\\.91\\.0\\.0/16 dev eth0 scope link +src 10\\.91\\.\\d+\\.\\d+ *\\ngateway\\n$`))
     expect(mr(['rm', '-f', id]).status).toBe(0)
     // the veth pair goes with the container's namespace, which the kernel frees in the background
-    await until('the veth pairs to go', () => JSON.stringify(ns.snapshot()) === JSON.stringify({ links: before.links, rules: before.rules }), 5_000)
+    await until('the veth pairs to go', () => JSON.stringify(ns.snapshot()) === JSON.stringify({ links: before.links, rules: before.rules }), 20_000)
     expect(leases()).toEqual(before.leases)
   })
 
@@ -164,7 +164,7 @@ describe.skipIf(!isRoot || !netavark)('network: bridge (needs root, netavark and
       }
       expect(mr(['ps', '-a', '-q']).stdout).toBe('')
       expect(leases()).toEqual(before.leases)
-      await until('the veth pairs to go', () => JSON.stringify(ns.snapshot()) === JSON.stringify({ links: before.links, rules: before.rules }), 5_000)
+      await until('the veth pairs to go', () => JSON.stringify(ns.snapshot()) === JSON.stringify({ links: before.links, rules: before.rules }), 20_000)
     } finally {
       rmSync(root, { recursive: true, force: true })
     }
@@ -438,7 +438,7 @@ describe.skipIf(!isRoot || !netavark)('network: bridge (needs root, netavark and
     expect(await fetchPage(ip, 80)).toBe(`hello from ${id.slice(0, 12)}\n`)
     expect(mr(['rm', '-f', id]).status).toBe(0)
     expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(join(env.stateRoot, id))
-    await until('the veth pairs to go', () => JSON.stringify(ns.snapshot()) === JSON.stringify({ links: before.links, rules: before.rules }), 5_000)
+    await until('the veth pairs to go', () => JSON.stringify(ns.snapshot()) === JSON.stringify({ links: before.links, rules: before.rules }), 20_000)
     expect(leases()).toEqual(before.leases)
     expect(dnsEntries()).toEqual([])
     expect(mr(['network', 'rm', 'joined']).status).toBe(0)
@@ -460,7 +460,7 @@ describe.skipIf(!isRoot || !netavark)('network: bridge (needs root, netavark and
     expect(r.stdout).toBe('joined\n')
     expect(r.status).toBe(0)
     // the network's bridge and rules went with its last container, as netavark does
-    await until('the veth pairs and the network\'s bridge to go', () => JSON.stringify(ns.snapshot()) === JSON.stringify({ links: before.links, rules: before.rules }), 5_000)
+    await until('the veth pairs and the network\'s bridge to go', () => JSON.stringify(ns.snapshot()) === JSON.stringify({ links: before.links, rules: before.rules }), 20_000)
     expect({ leases: leases(), dns: dnsEntries() }).toEqual({ leases: before.leases, dns: before.dns })
     expect(mr(['network', 'rm', 'later']).status).toBe(0)
   })
