@@ -6,12 +6,13 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { useCliEnv } from './helpers/cli-env.js'
 import { BUSYBOX, isRoot } from './helpers/test-env.js'
+import { until } from './helpers/until.js'
 
 describe.skipIf(!isRoot)('compose events (needs root: runs containers)', () => {
   const cli = useCliEnv()
   const { ok } = cli
 
-  it("prints the project's container events, by service, in Compose's forms", () => {
+  it("prints the project's container events, by service, in Compose's forms", async () => {
     const dir = join(cli.env.dir, 'evp')
     mkdirSync(dir, { recursive: true })
     const service = (name: string, command: string) =>
@@ -21,8 +22,11 @@ describe.skipIf(!isRoot)('compose events (needs root: runs containers)', () => {
     const since = (Date.now() / 1000).toFixed(3)
     // a container of another project is not the project's
     ok(cli.env.runArgs(['--name', 'other', BUSYBOX, 'true']))
-    // up and down say what they do on stderr
-    for (const verb of [['up', '-d'], ['down']]) expect(cli.env.run(['compose', '-p', 'evp', ...verb], { cwd: dir }).status).toBe(0)
+    // up and down say what they do on stderr; down once both have exited (a down that came first on
+    // a slow machine would stop them: kill and stop events, another exit code)
+    expect(cli.env.run(['compose', '-p', 'evp', 'up', '-d'], { cwd: dir }).status).toBe(0)
+    await until('both to exit', () => compose(['ps', '-a', '--format', '{{.State}}']) === 'exited\nexited\n')
+    expect(cli.env.run(['compose', '-p', 'evp', 'down'], { cwd: dir }).status).toBe(0)
     const lines = compose(['events', '--json', '--since', since, '--until', '0s', 'job']).trim().split('\n').map((l) => JSON.parse(l))
     expect(lines.map((e) => e.action)).toEqual(['create', 'start', 'die', 'destroy'])
     expect(lines[2]).toEqual({
