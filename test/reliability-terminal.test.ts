@@ -43,8 +43,9 @@ describe.skipIf(!isRoot)('the runtime\'s terminal goes away (needs root)', () =>
     const result = hangUp(['-v', `${shared}:/shared`, BUSYBOX, 'sh', '-c', script])
     expect(result.output).toContain('ready')
     expect(result.ended).toBe(true)
-    // before the grace period: the hangup itself ended it
-    expect(result.seconds).toBeLessThan(1.5)
+    // before the grace period (2 s, supervise.ts HANGUP_GRACE_MS), whose SIGKILL would have ended it
+    // otherwise: the hangup itself ended it. The bound is that period, not 1.5 s, which a busy machine's cleanup could take
+    expect(result.seconds).toBeLessThan(2)
     expect(readFileSync(join(shared, 'hup'), 'utf8')).toBe('hup\n')
     expect(env.run(['ps', '-a', '-q']).stdout).toBe('')
   })
