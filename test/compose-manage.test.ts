@@ -5,7 +5,7 @@
 // ps --format json's fields. As root, in a network namespace of the test's
 // own (helpers/netns.ts).
 import { spawn } from 'node:child_process'
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
@@ -111,7 +111,13 @@ ${sleeper('db', '    volumes: ["./shared:/shared"]\n    healthcheck: {test: [CMD
     mkdirSync(shared)
     writeFileSync(join(shared, 'go'), '')
     expect(c(['up', '-d']).status).toBe(0)
-    expect(readFileSync(join(shared, 'web'), 'utf8')).toBe('after\n')
+    // web's shell writes its line once it runs, which may be after up (or start) has returned
+    const written = async () => {
+      const file = join(shared, 'web')
+      await until('web\'s line', () => existsSync(file) && readFileSync(file, 'utf8') !== '', 20_000)
+      return readFileSync(file, 'utf8')
+    }
+    expect(await written()).toBe('after\n')
     expect(c(['stop']).status).toBe(0)
     rmSync(join(shared, 'go'))
     rmSync(join(shared, 'web'))
@@ -127,7 +133,7 @@ ${sleeper('db', '    volumes: ["./shared:/shared"]\n    healthcheck: {test: [CMD
     } finally {
       started.kill()
     }
-    expect(readFileSync(join(shared, 'web'), 'utf8')).toBe('after\n')
+    expect(await written()).toBe('after\n')
     expect(c(['down']).status).toBe(0)
   })
 
