@@ -230,10 +230,12 @@ describe.skipIf(!isRoot || !netavark)('compose: health, restart policies and err
   let n = 0
   /** A project of its own in a new directory. */
   const project = (yaml: string) => {
-    const dir = join(env.dir, `q${++n}`)
+    // its own name, not the counter's value when the handle is called (another project may come first)
+    const name = `q${++n}`
+    const dir = join(env.dir, name)
     mkdirSync(dir, { recursive: true })
     writeFileSync(join(dir, 'compose.yaml'), yaml)
-    return (args: string[]) => ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', `q${n}`, ...args], { cwd: dir, env: { ...process.env, CG: env.cgroupParent }, timeout: 120_000 })
+    return (args: string[]) => ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', name, ...args], { cwd: dir, env: { ...process.env, CG: env.cgroupParent }, timeout: 120_000 })
   }
 
   beforeAll(async () => {
