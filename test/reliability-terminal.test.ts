@@ -32,6 +32,7 @@ describe.skipIf(!isRoot)('the runtime\'s terminal goes away (needs root)', () =>
     JSON.parse(execFileSync('python3', [PTY_HANGUP, 'mini-run', ...env.runArgs(['-it', ...args])], { encoding: 'utf8', env: cliEnv() })) as {
       output: string
       ended: boolean
+      status: number
       seconds: number
     }
 
@@ -43,6 +44,8 @@ describe.skipIf(!isRoot)('the runtime\'s terminal goes away (needs root)', () =>
     const result = hangUp(['-v', `${shared}:/shared`, BUSYBOX, 'sh', '-c', script])
     expect(result.output).toContain('ready')
     expect(result.ended).toBe(true)
+    // the container's code: not Node's abort on the hung-up terminal (SIGABRT, terminal-gone.ts)
+    expect(result.status).toBe(0)
     // before the grace period (2 s, supervise.ts HANGUP_GRACE_MS), whose SIGKILL would have ended it
     // otherwise: the hangup itself ended it. The bound is that period, not 1.5 s, which a busy machine's cleanup could take
     expect(result.seconds).toBeLessThan(2)
@@ -53,6 +56,7 @@ describe.skipIf(!isRoot)('the runtime\'s terminal goes away (needs root)', () =>
   it('run -it --rm: a PID 1 that ignores the hangup (an interactive shell) is stopped after the grace period, and removed', () => {
     const result = hangUp([BUSYBOX, 'sh', '-c', 'echo ready; while :; do sleep 0.05; done'])
     expect(result.ended).toBe(true)
+    expect(result.status).toBe(137)
     expect(result.seconds).toBeGreaterThan(1.5)
     expect(result.seconds).toBeLessThan(8)
     expect(env.run(['ps', '-a', '-q']).stdout).toBe('')
@@ -72,8 +76,9 @@ describe.skipIf(!isRoot)('the runtime\'s terminal goes away (needs root)', () =>
   it('run without -t, its stdout a terminal: closing that terminal stops the container after the grace period, and removes it', () => {
     // no -it here: the runtime's stdout is the pty, so only its hangup (POLLHUP,
     // watched once isTerminal says it is a terminal) ends a PID 1 that ignores SIGHUP
-    const result = JSON.parse(execFileSync('python3', [PTY_HANGUP, 'mini-run', ...env.runArgs([BUSYBOX, 'sh', '-c', 'echo ready; while :; do sleep 0.05; done'])], { encoding: 'utf8', env: cliEnv() })) as { ended: boolean; seconds: number }
+    const result = JSON.parse(execFileSync('python3', [PTY_HANGUP, 'mini-run', ...env.runArgs([BUSYBOX, 'sh', '-c', 'echo ready; while :; do sleep 0.05; done'])], { encoding: 'utf8', env: cliEnv() })) as { ended: boolean; status: number; seconds: number }
     expect(result.ended).toBe(true)
+    expect(result.status).toBe(137)
     expect(result.seconds).toBeGreaterThan(1.5)
     expect(result.seconds).toBeLessThan(8)
     expect(env.run(['ps', '-a', '-q']).stdout).toBe('')

@@ -26,6 +26,7 @@ import vm = require('node:vm')
 // an ES module of src/, which esbuild bundles into this file
 const { lineVerb, parseRunLine } = require('./run-line-parse.js') as typeof import('./run-line-parse.js')
 const { isVerb } = require('./verbs.js') as typeof import('./verbs.js')
+const { stdioTerminalGone } = require('./terminal-gone.js') as typeof import('./terminal-gone.js')
 type RunLine = import('./run-line-parse.js').RunLine
 /**
  * The thin parser's flag tables (run-line-tables.ts) as JSON text, written
@@ -232,7 +233,8 @@ function runSmallBundle(): boolean {
     void started.then((result) => {
       process.exitCode = result.exitCode
       if (result.ran) runBundle_.cacheAfter('run')
-      if (loopIsIdle() && !recording()) exitWithoutTeardown(result.exitCode, runBundle_.exports.exitNow as (code: number) => never)
+      // a terminal hung up meanwhile: Node's teardown would abort on it (terminal-gone.ts)
+      if ((loopIsIdle() || stdioTerminalGone()) && !recording()) exitWithoutTeardown(result.exitCode, runBundle_.exports.exitNow as (code: number) => never)
     })
     return true
   }

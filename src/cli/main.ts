@@ -8,6 +8,8 @@ import { cliMain } from './cli-program.js'
 import { registerCommands } from './commands/index.js'
 import { EXIT_RUNTIME_ERROR } from './exit-codes.js'
 import { ociArgs } from './oci/detect.js'
+import { stdioTerminalGone } from './terminal-gone.js'
+import { exitNow } from '../native/process-calls.js'
 
 export async function main(argv: string[]): Promise<number> {
   // runc's command line (podman, containerd): its own program (oci/detect.ts)
@@ -19,6 +21,16 @@ export async function main(argv: string[]): Promise<number> {
 main(process.argv).then(
   (code) => {
     process.exitCode = code
+    // a terminal hung up meanwhile (run -it in a window that was closed): Node's teardown would abort on it
+    if (stdioTerminalGone()) {
+      process.once('exit', () => {
+        try {
+          exitNow(code)
+        } catch {
+          // no native library after all: Node's own exit goes on
+        }
+      })
+    }
   },
   (err: unknown) => {
     process.stderr.write(`mini-run: ${describeError(err)}\n`)
