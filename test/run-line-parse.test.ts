@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { defineRun } from '../src/cli/commands/run.js'
 import { acceptBoolValues } from '../src/cli/bool-flag-values.js'
 import { addGlobalFlags } from '../src/cli/run-flag-specs.js'
@@ -159,7 +159,11 @@ describe('the launcher\'s thin parser for run', () => {
 })
 
 describe('the launcher', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'mini-run-run-line-'))
+  // made in beforeAll: a run whose -t filter skips these tests runs no afterAll here to remove it
+  let dir = ''
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'mini-run-run-line-'))
+  })
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
   /** Which bundles dist/mini-run.cjs opens for a command line (a --require probe records them). */
