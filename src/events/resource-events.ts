@@ -49,8 +49,12 @@ export function networkEvent(stateRoot: string, action: string, network: Network
   append(stateRoot, networkInput(action, network, container))
 }
 
+function volumeInput(action: string, name: string, attributes: Record<string, string>): EventInput {
+  return { type: 'volume', action, id: name, attributes: { driver: 'local', ...attributes } }
+}
+
 export function volumeEvent(stateRoot: string, action: string, name: string, attributes: Record<string, string> = {}): void {
-  append(stateRoot, { type: 'volume', action, id: name, attributes: { driver: 'local', ...attributes } })
+  append(stateRoot, volumeInput(action, name, attributes))
 }
 
 /*
@@ -65,7 +69,7 @@ export function containerNetworkEvent(stateRoot: string, action: 'connect' | 'di
 }
 
 export function containerVolumeEvent(stateRoot: string, action: string, name: string, attributes: Record<string, string> = {}): void {
-  appendEvent(stateRoot, { type: 'volume', action, id: name, attributes: { driver: 'local', ...attributes } })
+  appendEvent(stateRoot, volumeInput(action, name, attributes))
 }
 
 /** `container|image|network|volume prune`, once its removals are done: what it freed, in bytes. */
