@@ -287,7 +287,13 @@ async function shortNames(file) {
 for (const file of ['dist/mini-run-cli.cjs', 'dist/mini-run-run.cjs', 'dist/mini-run-list.cjs']) {
   toEsmOnce(file)
   requireBuiltinsOnce(file)
-  if (file !== 'dist/mini-run-cli.cjs') await shortNames(file)
+  if (file !== 'dist/mini-run-cli.cjs') {
+    await shortNames(file)
+    // Module.wrap's wrapper, as the launcher (launcher.cts WRAP_HEAD) would
+    // add it: V8 compiles the file's text as it is, not a string of pieces
+    // that it copies into one first. The whole CLI stays a script of its own.
+    writeFileSync(file, `(function (exports, require, module, __filename, __dirname) {${readFileSync(file, 'latin1')}\n})\n`, 'latin1')
+  }
   const bundled = readFileSync(file, 'latin1')
   const nonAscii = bundled.search(/[^\x00-\x7f]/)
   if (nonAscii >= 0) throw new Error(`${file}: non-ASCII text at offset ${nonAscii}: ${JSON.stringify(bundled.slice(nonAscii - 40, nonAscii + 10))}`)

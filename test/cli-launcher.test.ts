@@ -18,7 +18,16 @@ let cache: string
 
 /** A code cache's second line: the verbs it was written after a whole run of. */
 function cacheMark(file: string): string | undefined {
-  return readFileSync(file, 'latin1').split('\n')[1]
+  return readFileSync(file, 'latin1').split('\n')[1]?.trimEnd()
+}
+
+/**
+ * Where a cache's V8 data starts, after its two lines: at a multiple of 8
+ * (the second line is padded), or V8 copies the whole of it at every start.
+ */
+function cacheDataOffset(file: string): number {
+  const text = readFileSync(file, 'latin1')
+  return text.indexOf('\n', text.indexOf('\n') + 1) + 1
 }
 
 /** fn with --root and --state in a temporary directory of its own, removed after. */
@@ -162,6 +171,7 @@ describe('the CLI launcher', () => {
       expect(mark()).toBe('')
       expect(run(BUSYBOX, 'echo', 'ran')).toBe('ran\n')
       expect(mark()).toBe('run')
+      expect(cacheDataOffset(runCache) % 8).toBe(0)
       const ino = statSync(runCache).ino
       expect(run(BUSYBOX, 'echo', 'again')).toBe('again\n')
       expect(() => run('--pull', 'never', 'localhost/test/no-such-image:latest', 'true')).toThrow()
@@ -194,6 +204,7 @@ describe('the CLI launcher', () => {
       expect(existsSync(listCache('images'))).toBe(false)
       expect(runCli(...roots, 'images')).toMatch(/^REPOSITORY/)
       expect(cacheMark(listCache('images'))).toBe('images')
+      for (const verb of ['ps', 'images']) expect({ verb, offset: cacheDataOffset(listCache(verb)) % 8 }).toEqual({ verb, offset: 0 })
       const ino = statSync(listCache('ps')).ino
       runCli(...roots, 'ps')
       expect(statSync(listCache('ps')).ino).toBe(ino)
