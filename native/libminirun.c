@@ -208,10 +208,23 @@ int mr_unix_connect(const char *path)
     return fd;
 }
 
-int mr_read_report(int32_t fd, int32_t *out)
+int mr_read_report(int32_t fd, int32_t *out, int32_t timeout_ms)
 {
     unsigned char buf[8];
     size_t got = 0;
+    if (timeout_ms >= 0) {
+        /* A report, or the end of file that an execve or an exit makes, comes
+         * in one go: once the pipe is readable, the reads below do not wait. */
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        int r;
+        do
+            r = poll(&p, 1, timeout_ms);
+        while (r < 0 && errno == EINTR);
+        if (r < 0)
+            return -errno;
+        if (r == 0)
+            return -ETIMEDOUT;
+    }
     while (got < sizeof buf) {
         ssize_t n = read(fd, buf + got, sizeof buf - got);
         if (n < 0) {
@@ -244,6 +257,20 @@ int mr_wait(int32_t pid, int32_t *status)
     if (r < 0)
         return -errno;
     *status = st;
+    return r;
+}
+
+int mr_wait_nohang(int32_t pid, int32_t *status)
+{
+    int st;
+    pid_t r;
+    do
+        r = waitpid(pid, &st, WNOHANG);
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return -errno;
+    if (r > 0)
+        *status = st;
     return r;
 }
 

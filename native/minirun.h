@@ -71,12 +71,19 @@ int mr_unix_connect(const char *path);
 
 /* Blocking read of one failure report (8 bytes) from the report pipe into
  * out[0] = step index, out[1] = errno. Returns 8, or 0 on end of file (the
- * container's execve succeeded), or -errno. Call it off the JS thread. */
-int mr_read_report(int32_t fd, int32_t *out);
+ * container's execve succeeded), or -errno. With timeout_ms >= 0 it waits
+ * that long at most for the pipe to be readable (-ETIMEDOUT), and may run on
+ * the JS thread; with -1 it waits as long as it takes: call it off the JS
+ * thread then. */
+int mr_read_report(int32_t fd, int32_t *out, int32_t timeout_ms);
 
 /* waitpid(pid, &status, 0), retrying on EINTR; *status gets the raw status.
  * Returns pid or -errno. Call it off the JS thread. */
 int mr_wait(int32_t pid, int32_t *status);
+
+/* waitpid(pid, &status, WNOHANG), retrying on EINTR: returns pid (and
+ * *status gets the raw status), 0 while it runs, or -errno. */
+int mr_wait_nohang(int32_t pid, int32_t *status);
 
 /* Receive one fd sent with SCM_RIGHTS on sock. Returns it (close-on-exec) or
  * -errno; -EPIPE on end of file. Call it off the JS thread. */

@@ -65,3 +65,8 @@ export async function syncfs(fd: number): Promise<void> {
 export async function removeTreeInThread(path: string): Promise<void> {
   check('remove', await callInThread('mr_remove_tree', [DataType.String], [path]), path)
 }
+
+/** mr_remove_tree on the JS thread: a tree known to be small. */
+export function removeTreeHere(path: string): void {
+  check('remove', call('mr_remove_tree', [DataType.String], [path]), path)
+}

@@ -45,7 +45,13 @@ export const realHost: Host = {
     // walker (1-1.5 ms to load and run at each start, profiled).
     if (!removeSmallTree(path)) removeOwnTree(path)
   },
-  removeTreeInThread: fileCalls.removeTreeInThread,
+  // on a thread when libuv's pool runs already (a long run watched its
+  // outputs from one); a short run's layer is a handful of entries, sooner
+  // removed here than the pool's four threads started (2-3 ms)
+  async removeTreeInThread(path) {
+    if (native.threadsStarted()) await fileCalls.removeTreeInThread(path)
+    else fileCalls.removeTreeHere(path)
+  },
   createCgroupLeaf: (path) => createLeafAt(path).fd,
   destroyCgroupLeaf: (path, mount) => destroyLeaf({ path, parent: dirname(path) }, mount),
   openDirectory: (path) => openSync(path, 'r'),

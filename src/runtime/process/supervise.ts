@@ -87,6 +87,25 @@ export function holdSignals(): HeldSignals {
 }
 
 /**
+ * How long a container runs before its runtime watches its outputs: the
+ * watch is a thread of libuv's pool, whose first use starts four (2-3 ms),
+ * which a short run does without. A reader gone meanwhile is found then
+ * (poll(2) reports a hangup that happened before it was called).
+ */
+export const HANGUP_WATCH_AFTER_MS = 200
+
+/** watchOutputs once the container has run HANGUP_WATCH_AFTER_MS; returns a stop function. */
+function watchOutputsSoon(onHangup: () => void): () => void {
+  let stop: (() => void) | undefined
+  const soon = setTimeout(() => (stop = watchOutputs(onHangup)), HANGUP_WATCH_AFTER_MS)
+  soon.unref() // the wait for the exit keeps the process alive, not this
+  return () => {
+    clearTimeout(soon)
+    stop?.()
+  }
+}
+
+/**
  * Watch the runtime's stdout and stderr, when they are pipes, sockets or
  * terminals, for a hangup (their reader gone); returns a stop function.
  */
@@ -123,7 +142,7 @@ function watchOutputs(onHangup: () => void): () => void {
  * child's exit is waited for from the start.
  */
 export async function superviseProcess(launched: Launched, host: Host, o: SuperviseOptions): Promise<number> {
-  const exited = processCalls.waitStatus(launched.pid)
+  const exited = processCalls.exitStatus(launched.pid)
   let ended = false
   void exited.then(() => (ended = true), () => (ended = true))
   const forward = (signal: NodeJS.Signals) => {
@@ -171,7 +190,7 @@ export async function superviseProcess(launched: Launched, host: Host, o: Superv
       throw execErrorOf(failure) ?? failure
     }
     o.onRunning?.()
-    if (watchHangup) stopWatching = watchOutputs(onHangup)
+    if (watchHangup) stopWatching = watchOutputsSoon(onHangup)
     const status = await exited
     await terminal?.finished()
     return exitCodeOf(status)

@@ -1,0 +1,96 @@
+// The runtime's two waits on a container's process without a thread of
+// libuv's pool (process-calls.ts): its exit, looked for at each SIGCHLD
+// (exitStatus), and its start report, read on the JS thread for a while
+// before a thread takes over (readReport). Each against the threaded wait
+// it stands in for.
+import { closeSync, openSync, writeSync } from 'node:fs'
+import { afterAll, describe, expect, it } from 'vitest'
+import * as native from '../src/native/lib.js'
+import * as processCalls from '../src/native/process-calls.js'
+
+const stage = processCalls.sealedCopy(native.stagePath())
+const devnull = openSync('/dev/null', 'r')
+afterAll(() => [stage, devnull].forEach((fd) => closeSync(fd)))
+
+/** A real child of ours (mr_spawn) that waits for its sync byte and leaves on end of file. */
+function waitingChild(): { pid: number; syncWrite: number } {
+  const program = processCalls.memfdData(Buffer.alloc(0))
+  const [syncRead, syncWrite] = processCalls.pipe()
+  const [reportRead, reportWrite] = processCalls.pipe()
+  try {
+    const pid = processCalls.spawn(0, { cgroup: -1, stage, program, sync: syncRead, report: reportWrite, stdio: [devnull, devnull, devnull], keep: [] })
+    return { pid, syncWrite }
+  } finally {
+    for (const fd of [program, syncRead, reportRead, reportWrite]) closeSync(fd)
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+describe('exitStatus: a child waited for at its SIGCHLD', () => {
+  it('resolves when each child exits, with the status waitpid on a thread gives, and leaves no listener behind', async () => {
+    const listeners = process.listenerCount('SIGCHLD')
+    const [a, b, twin] = [waitingChild(), waitingChild(), waitingChild()]
+    const settled: string[] = []
+    const exitA = processCalls.exitStatus(a.pid).then((s) => (settled.push('a'), s))
+    const exitB = processCalls.exitStatus(b.pid).then((s) => (settled.push('b'), s))
+    // one listener for every child waited for
+    expect(process.listenerCount('SIGCHLD')).toBe(listeners + 1)
+    await sleep(100)
+    expect(settled).toEqual([])
+    closeSync(b.syncWrite)
+    const statusB = await exitB
+    expect(settled).toEqual(['b'])
+    expect(process.listenerCount('SIGCHLD')).toBe(listeners + 1)
+    closeSync(a.syncWrite)
+    const statusA = await exitA
+    closeSync(twin.syncWrite)
+    const statusTwin = await processCalls.waitStatus(twin.pid)
+    expect({ statusA, statusB }).toEqual({ statusA: statusTwin, statusB: statusTwin })
+    expect(process.listenerCount('SIGCHLD')).toBe(listeners)
+  })
+
+  it('rejects for a process that is not its child (ECHILD), and leaves no listener behind', async () => {
+    const listeners = process.listenerCount('SIGCHLD')
+    await expect(processCalls.exitStatus(1)).rejects.toMatchObject({ code: 'ECHILD' })
+    expect(process.listenerCount('SIGCHLD')).toBe(listeners)
+  })
+})
+
+describe('readReport: the start report read on the JS thread, then on a thread', () => {
+  it('reads a report written at once, and the end of file of a clean start', async () => {
+    const [read, write] = processCalls.pipe()
+    const report = Buffer.alloc(8)
+    report.writeUInt32LE(7, 0)
+    report.writeInt32LE(13, 4)
+    writeSync(write, report)
+    closeSync(write)
+    expect(await processCalls.readReport(read)).toEqual({ step: 7, errno: 13 })
+    closeSync(read)
+    const [read2, write2] = processCalls.pipe()
+    closeSync(write2)
+    expect(await processCalls.readReport(read2)).toBeNull()
+    closeSync(read2)
+  })
+
+  it('waits past its time on the JS thread for a report that comes later, and lets the loop run meanwhile', async () => {
+    const [read, write] = processCalls.pipe()
+    try {
+      let ticks = 0
+      const ticker = setInterval(() => ticks++, 20)
+      const reading = processCalls.readReport(read)
+      // the JS thread waits 100 ms at most; the rest is a thread's
+      await sleep(400)
+      const report = Buffer.alloc(8)
+      report.writeUInt32LE(2, 0)
+      report.writeInt32LE(1, 4)
+      writeSync(write, report)
+      expect(await reading).toEqual({ step: 2, errno: 1 })
+      clearInterval(ticker)
+      expect(ticks).toBeGreaterThan(5)
+    } finally {
+      closeSync(write)
+      closeSync(read)
+    }
+  })
+})
