@@ -3,27 +3,10 @@
 // (exitStatus), and its start report, read on the JS thread for a while
 // before a thread takes over (readReport). Each against the threaded wait
 // it stands in for.
-import { closeSync, openSync, writeSync } from 'node:fs'
-import { afterAll, describe, expect, it } from 'vitest'
-import * as native from '../src/native/lib.js'
+import { closeSync, writeSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
 import * as processCalls from '../src/native/process-calls.js'
-
-const stage = processCalls.sealedCopy(native.stagePath())
-const devnull = openSync('/dev/null', 'r')
-afterAll(() => [stage, devnull].forEach((fd) => closeSync(fd)))
-
-/** A real child of ours (mr_spawn) that waits for its sync byte and leaves on end of file. */
-function waitingChild(): { pid: number; syncWrite: number } {
-  const program = processCalls.memfdData(Buffer.alloc(0))
-  const [syncRead, syncWrite] = processCalls.pipe()
-  const [reportRead, reportWrite] = processCalls.pipe()
-  try {
-    const pid = processCalls.spawn(0, { cgroup: -1, stage, program, sync: syncRead, report: reportWrite, stdio: [devnull, devnull, devnull], keep: [] })
-    return { pid, syncWrite }
-  } finally {
-    for (const fd of [program, syncRead, reportRead, reportWrite]) closeSync(fd)
-  }
-}
+import { waitingChild } from './helpers/waiting-child.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 

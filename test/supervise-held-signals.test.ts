@@ -5,30 +5,13 @@
 // forwarding test hung under load). holdSignals keeps them from just before
 // the clone; superviseProcess forwards them, also one caught by the holder's
 // handle but not yet emitted when the relay takes over.
-import { closeSync, openSync } from 'node:fs'
-import { afterAll, describe, expect, it } from 'vitest'
-import * as native from '../src/native/lib.js'
+import { closeSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
 import * as processCalls from '../src/native/process-calls.js'
+import { waitingChild } from './helpers/waiting-child.js'
 import type { Host } from '../src/runtime/process/host.js'
 import type { Launched } from '../src/runtime/process/run-host-steps.js'
 import { holdSignals, superviseProcess } from '../src/runtime/process/supervise.js'
-
-const stage = processCalls.sealedCopy(native.stagePath())
-const devnull = openSync('/dev/null', 'r')
-afterAll(() => [stage, devnull].forEach((fd) => closeSync(fd)))
-
-/** A real child of ours (mr_spawn, reaped by mr_wait only) that waits for its sync byte and leaves on end of file. */
-function waitingChild(): { pid: number; syncWrite: number } {
-  const program = processCalls.memfdData(Buffer.alloc(0))
-  const [syncRead, syncWrite] = processCalls.pipe()
-  const [reportRead, reportWrite] = processCalls.pipe()
-  try {
-    const pid = processCalls.spawn(0, { cgroup: -1, stage, program, sync: syncRead, report: reportWrite, stdio: [devnull, devnull, devnull], keep: [] })
-    return { pid, syncWrite }
-  } finally {
-    for (const fd of [program, syncRead, reportRead, reportWrite]) closeSync(fd)
-  }
-}
 
 async function supervisedWith(send: (held: ReturnType<typeof holdSignals>) => Promise<void>): Promise<string[]> {
   const child = waitingChild()
