@@ -33,6 +33,7 @@
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fd-io.h"
@@ -216,10 +217,31 @@ int mr_read_report(int32_t fd, int32_t *out, int32_t timeout_ms)
         /* A report, or the end of file that an execve or an exit makes, comes
          * in one go: once the pipe is readable, the reads below do not wait. */
         struct pollfd p = { .fd = fd, .events = POLLIN };
+        struct timespec now, end;
+        clock_gettime(CLOCK_MONOTONIC, &end);
+        end.tv_sec += timeout_ms / 1000;
+        end.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+        if (end.tv_nsec >= 1000000000L) {
+            end.tv_sec++;
+            end.tv_nsec -= 1000000000L;
+        }
         int r;
-        do
-            r = poll(&p, 1, timeout_ms);
-        while (r < 0 && errno == EINTR);
+        /* A signal whose handler has SA_RESTART (libuv's, V8's SIGPROF)
+         * restarts poll with what is left of its time, in the kernel; one
+         * without makes it fail with EINTR, and the wait goes on for what
+         * is left of timeout_ms, not for all of it again. */
+        for (int left = timeout_ms;;) {
+            r = poll(&p, 1, left);
+            if (r >= 0 || errno != EINTR)
+                break;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            long ms = (long)(end.tv_sec - now.tv_sec) * 1000 + (end.tv_nsec - now.tv_nsec) / 1000000L;
+            if (ms <= 0) {
+                r = 0;
+                break;
+            }
+            left = (int)ms;
+        }
         if (r < 0)
             return -errno;
         if (r == 0)

@@ -33,6 +33,14 @@ describe('exitStatus: a child waited for at its SIGCHLD', () => {
     expect(process.listenerCount('SIGCHLD')).toBe(listeners)
   })
 
+  it('gives a second wait for the same child the first one\'s exit', async () => {
+    const child = waitingChild()
+    const first = processCalls.exitStatus(child.pid)
+    expect(processCalls.exitStatus(child.pid)).toBe(first)
+    closeSync(child.syncWrite)
+    await expect(first).resolves.toEqual(expect.any(Number))
+  })
+
   it('rejects for a process that is not its child (ECHILD), and leaves no listener behind', async () => {
     const listeners = process.listenerCount('SIGCHLD')
     await expect(processCalls.exitStatus(1)).rejects.toMatchObject({ code: 'ECHILD' })

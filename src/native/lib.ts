@@ -207,19 +207,8 @@ export function call(funcName: string, paramsType: number[], paramsValue: unknow
   return ffiRs().load({ library: LIBRARY, funcName, retType: DataType.I32, paramsType, paramsValue }) as number
 }
 
-/**
- * Whether a call went to a thread yet: the first starts libuv's pool, four
- * threads (2-3 ms here, more while a container sets up on the other core),
- * which a short run can do without (removeTreeInThread's caller asks).
- */
-export function threadsStarted(): boolean {
-  return inThread
-}
-let inThread = false
-
 export async function callInThread(funcName: string, paramsType: number[], paramsValue: unknown[]): Promise<number> {
   ensureOpen()
-  inThread = true
   return (await ffiRs().load({
     library: LIBRARY,
     funcName,

@@ -101,11 +101,11 @@ export async function waitStatus(pid: number): Promise<number> {
   return out.readInt32LE(0)
 }
 
-/** The children exitStatus waits for, each with its look (waitpid WNOHANG). */
-const waiting = new Map<number, () => void>()
+/** The children exitStatus waits for: each one's exit, and its look (waitpid WNOHANG). */
+const waiting = new Map<number, { exit: Promise<number>; look: () => void }>()
 let keepAlive: NodeJS.Timeout | undefined
 const lookAll = (): void => {
-  for (const look of [...waiting.values()]) look()
+  for (const { look } of [...waiting.values()]) look()
 }
 
 /**
@@ -114,39 +114,44 @@ const lookAll = (): void => {
  * handle libuv's loop already watches, and once a second besides. That
  * timer is what keeps Node's loop alive meanwhile (a signal's handle does
  * not), and it finds the exit where no SIGCHLD comes (a worker thread gets
- * no signals). waitStatus's thread cost a short run 3.5 ms (readReport).
- * libuv reaps only its own children, by pid, and so does this.
+ * no signals: there, up to a second late). waitStatus's thread cost a short
+ * run 3.5 ms (readReport). libuv reaps only its own children, by pid, and
+ * so does this. A second wait for the same pid gets the first one's exit.
  */
 export function exitStatus(pid: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const out = Buffer.alloc(4)
-    const done = () => {
-      waiting.delete(pid)
-      if (waiting.size > 0) return
-      process.off('SIGCHLD', lookAll)
-      clearInterval(keepAlive)
-      keepAlive = undefined
-    }
-    const look = () => {
-      let r: number
-      try {
-        r = check('waitpid', call('mr_wait_nohang', [DataType.I32, DataType.U8Array], [pid, out]))
-      } catch (err) {
-        done()
-        reject(err)
-        return
-      }
-      if (r === 0) return
+  const pending = waiting.get(pid)
+  if (pending) return pending.exit
+  let settle: { resolve: (status: number) => void; reject: (err: unknown) => void } | undefined
+  const exit = new Promise<number>((resolve, reject) => (settle = { resolve, reject }))
+  const out = Buffer.alloc(4)
+  const done = () => {
+    waiting.delete(pid)
+    if (waiting.size > 0) return
+    process.off('SIGCHLD', lookAll)
+    clearInterval(keepAlive)
+    keepAlive = undefined
+  }
+  const look = () => {
+    let r: number
+    try {
+      r = check('waitpid', call('mr_wait_nohang', [DataType.I32, DataType.U8Array], [pid, out]))
+    } catch (err) {
       done()
-      resolve(out.readInt32LE(0))
+      settle!.reject(err)
+      return
     }
-    if (waiting.size === 0) {
-      process.on('SIGCHLD', lookAll)
-      keepAlive = setInterval(lookAll, 1000)
-    }
-    waiting.set(pid, look)
-    look()
-  })
+    if (r === 0) return
+    done()
+    settle!.resolve(out.readInt32LE(0))
+  }
+  if (waiting.size === 0) {
+    process.on('SIGCHLD', lookAll)
+    keepAlive = setInterval(lookAll, 1000)
+  }
+  // in the table before the first look, which may find the exit at once
+  waiting.set(pid, { exit, look })
+  look()
+  return exit
 }
 
 /** Receive one fd sent with SCM_RIGHTS. */

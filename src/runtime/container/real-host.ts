@@ -45,12 +45,12 @@ export const realHost: Host = {
     // walker (1-1.5 ms to load and run at each start, profiled).
     if (!removeSmallTree(path)) removeOwnTree(path)
   },
-  // on a thread when libuv's pool runs already (a long run watched its
-  // outputs from one); a short run's layer is a handful of entries, sooner
-  // removed here than the pool's four threads started (2-3 ms)
-  async removeTreeInThread(path) {
-    if (native.threadsStarted()) await fileCalls.removeTreeInThread(path)
-    else fileCalls.removeTreeHere(path)
+  // a run of a moment left a handful of entries, sooner removed here (with
+  // mr_remove_tree: the JS walker took 4 ms more) than libuv's pool started
+  // for them, four threads (2-3 ms); anything else on one of its threads
+  async removeTreeInThread(path, o) {
+    if (o?.here) fileCalls.removeTreeHere(path)
+    else await fileCalls.removeTreeInThread(path)
   },
   createCgroupLeaf: (path) => createLeafAt(path).fd,
   destroyCgroupLeaf: (path, mount) => destroyLeaf({ path, parent: dirname(path) }, mount),

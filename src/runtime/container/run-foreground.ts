@@ -8,7 +8,7 @@
  */
 import { containerOomKilled } from './container-cgroups.js'
 import type { Host } from '../process/host.js'
-import { holdSignals, superviseProcess, type HeldSignals } from '../process/supervise.js'
+import { HANGUP_WATCH_AFTER_MS, holdSignals, superviseProcess, type HeldSignals } from '../process/supervise.js'
 import { realHost } from './real-host.js'
 import type { PreparedContainer } from './run-options.js'
 import { abandonStart, startContainer } from './start.js'
@@ -58,6 +58,7 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
   const health = state.healthRunner ? await import('../health/runner-process.js') : undefined
   health?.startHealthRunner(p.stateRoot, state)
   let exitCode: number
+  const running = performance.now()
   try {
     exitCode = await superviseProcess(launched, host, {
       forwardSignals: io.forwardSignals === true,
@@ -90,8 +91,9 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
   if (options.remove) pausePoint('run:removing')
   const res = launched.resources
   res.closeFds()
-  // --rm: the writable layer goes on a thread of its own while the rest goes back here
-  const layerGone = options.remove ? res.removeDirsInThread() : undefined
+  // --rm: the writable layer goes on a thread of its own while the rest goes
+  // back here; a run of a moment's on this one (supervise.ts, HANGUP_WATCH_AFTER_MS)
+  const layerGone = options.remove ? res.removeDirsInThread({ here: performance.now() - running < HANGUP_WATCH_AFTER_MS }) : undefined
   layerGone?.catch(() => undefined) // awaited below, unless the detach throws first
   // a rename while it ran (rename-container.ts) is the state's: the name it is
   // recorded by, or whose names/ entry --rm removes, is the one it has now

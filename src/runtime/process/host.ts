@@ -35,8 +35,12 @@ export interface Host {
   mkdir(path: string, mode: number, owner?: Owner): void
   /** rm -rf. */
   removeTree(path: string): void
-  /** The same, off the JS thread; may leave part of the tree when it rejects. */
-  removeTreeInThread(path: string): Promise<void>
+  /**
+   * The same, off the JS thread; may leave part of the tree when it rejects.
+   * `here`: a tree a run of a moment left (a few entries), removed on the JS
+   * thread instead, sooner than a thread is started for it.
+   */
+  removeTreeInThread(path: string, o?: { here?: boolean }): Promise<void>
   /** mkdir a cgroup leaf (and its parents); an O_DIRECTORY fd of it. */
   createCgroupLeaf(path: string): number
   /** Kill what is left in the leaf, remove it and its parents up to mount while empty. */

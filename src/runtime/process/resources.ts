@@ -36,11 +36,11 @@ export class Resources {
   }
 
   /** removeDirs on a thread of its own, for the caller to give back the rest meanwhile; what it leaves goes the usual way. */
-  async removeDirsInThread(): Promise<void> {
+  async removeDirsInThread(o: { here?: boolean } = {}): Promise<void> {
     const top = this.dirs[0]
     if (top === undefined) return
     try {
-      await this.host.removeTreeInThread(top)
+      await this.host.removeTreeInThread(top, o)
       this.dirs.splice(0)
     } catch {
       this.removeDirs()

@@ -97,7 +97,15 @@ export const HANGUP_WATCH_AFTER_MS = 200
 /** watchOutputs once the container has run HANGUP_WATCH_AFTER_MS; returns a stop function. */
 function watchOutputsSoon(onHangup: () => void): () => void {
   let stop: (() => void) | undefined
-  const soon = setTimeout(() => (stop = watchOutputs(onHangup)), HANGUP_WATCH_AFTER_MS)
+  const soon = setTimeout(() => {
+    try {
+      stop = watchOutputs(onHangup)
+    } catch {
+      // no pipe for the watch (EMFILE): the container runs on unwatched, as
+      // it would with outputs that cannot hang up, rather than its runtime
+      // dying of an exception in a timer
+    }
+  }, HANGUP_WATCH_AFTER_MS)
   soon.unref() // the wait for the exit keeps the process alive, not this
   return () => {
     clearTimeout(soon)
