@@ -81,9 +81,9 @@ const REPORT_WAIT_HERE_MS = 100
  * with its pid): the wait starts once the JS thread has nothing else to do
  * (setImmediate). Then it waits here, which a container's setup usually
  * needs only a few ms of, and only past REPORT_WAIT_HERE_MS on a thread of
- * libuv's pool: the pool's first use starts four threads, and on this
- * 2-core VM that took 3.5 ms of a whole `run --rm` (60 paired rounds), the
- * threads' start competing with the child's setup.
+ * libuv's pool: the pool's first use starts four threads, whose start
+ * competes with the child's setup on this 2-core VM (UV_THREADPOOL_SIZE=1
+ * alone: -1.4 ms of a `run --rm`, 50 paired rounds).
  */
 export async function readReport(fd: number): Promise<StepReport | null> {
   await new Promise<void>((resolve) => setImmediate(resolve))
@@ -114,8 +114,8 @@ const lookAll = (): void => {
  * handle libuv's loop already watches, and once a second besides. That
  * timer is what keeps Node's loop alive meanwhile (a signal's handle does
  * not), and it finds the exit where no SIGCHLD comes (a worker thread gets
- * no signals: there, up to a second late). waitStatus's thread cost a short
- * run 3.5 ms (readReport). libuv reaps only its own children, by pid, and
+ * no signals: there, up to a second late). waitStatus's thread started
+ * libuv's pool (readReport says what that costs). libuv reaps only its own children, by pid, and
  * so does this. A second wait for the same pid gets the first one's exit.
  */
 export function exitStatus(pid: number): Promise<number> {
