@@ -35,7 +35,7 @@ export class Resources {
     for (const dir of this.dirs.splice(0).reverse()) this.host.removeTree(dir)
   }
 
-  /** removeDirs on a thread of its own, for the caller to give back the rest meanwhile; what it leaves goes the usual way. */
+  /** removeDirs on a thread of its own, for the caller to give back the rest meanwhile (`here`: on the JS thread, a run of a moment's few entries); what it leaves goes the usual way. */
   async removeDirsInThread(o: { here?: boolean } = {}): Promise<void> {
     const top = this.dirs[0]
     if (top === undefined) return
