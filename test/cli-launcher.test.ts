@@ -291,6 +291,32 @@ describe('the CLI launcher', () => {
     }
   })
 
+  // A builtin that Node's start did not load costs a compile of its internal
+  // modules at its first use: the `performance` global alone loads nine
+  // (perf_hooks, 1.4 ms of a run). A foreground run loads vm (the launcher),
+  // os and the signal handle of its SIGCHLD watch, and nothing else.
+  it.skipIf(!isRoot)("loads no builtin module in a foreground run beyond vm, os and the signal handle (needs root: it starts containers)", async () => {
+    const env = await makeTestEnv()
+    const out = mkdtempSync(join(tmpdir(), 'mini-run-builtins-'))
+    const preload = join(out, 'loaded.cjs')
+    writeFileSync(preload, "process.on('exit', () => require('fs').writeFileSync(process.env.LOADED_OUT, JSON.stringify(process.moduleLoadList)))\n")
+    const loaded = (args: string[]) => {
+      const file = join(out, `${args.length}.json`)
+      const r = spawnSync(process.execPath, ['--require', preload, ...args], { encoding: 'utf8', env: { ...process.env, LOADED_OUT: file } })
+      expect(r).toMatchObject({ status: 0, stderr: '' })
+      return JSON.parse(readFileSync(file, 'utf8')) as string[]
+    }
+    try {
+      const floor = new Set(loaded(['-e', '0']))
+      const run = loaded([launcher, ...env.runArgs(['--network', 'none', BUSYBOX, 'true'])])
+      expect(run.filter((m) => !floor.has(m)).sort()).toEqual(['Internal Binding os', 'Internal Binding signal_wrap', 'NativeModule os', 'NativeModule vm'])
+      expect(env.leftovers()).toEqual([])
+    } finally {
+      rmSync(out, { recursive: true, force: true })
+      env.cleanup()
+    }
+  })
+
   // mr_exit (native/libminirun.c) leaves the unmapping of Node's memory to a
   // helper process that shares it and ends once the CLI is gone, in the
   // initial pid namespace only (another's init may reap nothing it adopts).
