@@ -1,5 +1,6 @@
 // The kernel's version against a minimum: what decides overlayfs's
 // "volatile" for --rm, the seccomp profile's minKernel rules and `info`.
+import { release } from 'node:os'
 import { describe, expect, it } from 'vitest'
 import { kernelAtLeast } from '../src/runtime/kernel-version.js'
 
@@ -12,5 +13,13 @@ describe('kernelAtLeast', () => {
     expect(kernelAtLeast('4.14', '4.9')).toBe(false)
     expect(kernelAtLeast('4.8.0', '4.8')).toBe(true)
     expect(kernelAtLeast('4.8.1', '4.8')).toBe(false)
+  })
+
+  // without a version: the running kernel's, read from procfs, as uname has it
+  it("takes the running kernel's release by default, uname's", () => {
+    const [major, minor] = release().split('.').map(Number)
+    expect(kernelAtLeast(`${major}.${minor}`)).toBe(true)
+    expect(kernelAtLeast(`${major}.${minor! + 1}`)).toBe(false)
+    expect(kernelAtLeast(`${major! + 1}`)).toBe(false)
   })
 })
