@@ -32,8 +32,9 @@ struct open_in {
 /*
  * A socket belongs to the network namespace its creator was in, for its
  * whole life (network_namespaces(7)). The network namespace is per thread,
- * so a short-lived thread joins the container's and makes the socket there:
- * Node's own threads never leave the host's.
+ * so a short-lived thread can join the container's and make the socket
+ * there; open_and_return below does it on the calling thread instead, when
+ * it can.
  */
 static void *open_in_thread(void *p)
 {
@@ -56,7 +57,8 @@ static void *open_in_thread(void *p)
  * a user namespace that shares the host's network has it over the
  * container's, not over the host's). CANNOT_RETURN when it cannot: the caller
  * uses a thread. No JavaScript runs meanwhile, and Node's other threads
- * stay in the host's namespace.
+ * stay in the host's namespace (/proc/<pid>/ns/net, the main thread's,
+ * shows the container's for that moment).
  */
 #define CANNOT_RETURN INT32_MIN
 
@@ -76,9 +78,20 @@ static int open_and_return(int netns_fd)
     }
     int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
     int err = errno;
-    /* allowed a moment ago: a thread left in the container's namespace would make Node's sockets there */
-    if (setns(self, CLONE_NEWNET) < 0)
+    /*
+     * Allowed a moment ago; the kernel may still fail it for memory (a new
+     * nsproxy). A thread left in the container's namespace would make
+     * Node's sockets there: rather the end of the process, with a line.
+     */
+    int back = -1;
+    for (int tries = 0; tries < 3 && back < 0; tries++)
+        back = setns(self, CLONE_NEWNET);
+    if (back < 0) {
+        static const char line[] = "mini-run: cannot return to the runtime's network namespace after opening a netlink socket in a container's\n";
+        ssize_t ignored = write(2, line, sizeof line - 1);
+        (void)ignored;
         abort();
+    }
     close(self);
     return fd < 0 ? -err : fd;
 }

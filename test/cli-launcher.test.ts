@@ -298,22 +298,22 @@ describe('the CLI launcher', () => {
   // nothing else.
   it.skipIf(!isRoot)("loads no builtin module in a foreground run beyond vm and the signal handle (needs root: it starts containers)", async () => {
     const env = await makeTestEnv()
-    const out = mkdtempSync(join(tmpdir(), 'mini-run-builtins-'))
-    const preload = join(out, 'loaded.cjs')
-    writeFileSync(preload, "process.on('exit', () => require('fs').writeFileSync(process.env.LOADED_OUT, JSON.stringify(process.moduleLoadList)))\n")
+    let out: string | undefined
     const loaded = (args: string[]) => {
-      const file = join(out, `${args.length}.json`)
-      const r = spawnSync(process.execPath, ['--require', preload, ...args], { encoding: 'utf8', env: { ...process.env, LOADED_OUT: file } })
+      const file = join(out!, `${args.length}.json`)
+      const r = spawnSync(process.execPath, ['--require', join(out!, 'loaded.cjs'), ...args], { encoding: 'utf8', env: { ...process.env, LOADED_OUT: file } })
       expect(r).toMatchObject({ status: 0, stderr: '' })
       return JSON.parse(readFileSync(file, 'utf8')) as string[]
     }
     try {
+      out = mkdtempSync(join(tmpdir(), 'mini-run-builtins-'))
+      writeFileSync(join(out, 'loaded.cjs'), "process.on('exit', () => require('fs').writeFileSync(process.env.LOADED_OUT, JSON.stringify(process.moduleLoadList)))\n")
       const floor = new Set(loaded(['-e', '0']))
       const run = loaded([launcher, ...env.runArgs(['--network', 'none', BUSYBOX, 'true'])])
       expect(run.filter((m) => !floor.has(m)).sort()).toEqual(['Internal Binding signal_wrap', 'NativeModule vm'])
       expect(env.leftovers()).toEqual([])
     } finally {
-      rmSync(out, { recursive: true, force: true })
+      if (out) rmSync(out, { recursive: true, force: true })
       env.cleanup()
     }
   })

@@ -56,10 +56,12 @@ describe.skipIf(!isRoot)('a netlink socket in a network namespace (needs root: a
           `console.log(JSON.stringify({ index, back: readlinkSync('/proc/thread-self/ns/net') === before }))`,
         ].join('\n'),
       )
-      const inner = `unshare --net sh -c 'ip link add mr-user0 type veth peer name mr-user1 && touch ${dir}/ready && exec sleep 60' & pid=$!
-        while [ ! -e ${dir}/ready ]; do sleep 0.05; done
-        ${process.execPath} ${script} /proc/$pid/ns/net; status=$?; kill $pid; exit $status`
-      const r = spawnSync('unshare', ['--user', '--map-root-user', 'sh', '-c', inner], { encoding: 'utf8', timeout: 30_000 })
+      // the namespace's holder goes with the shell, however it ends; a failed veth says so at once
+      const inner = `unshare --net sh -c 'ip link add mr-user0 type veth peer name mr-user1 && touch "$1/ready" || touch "$1/failed"; exec sleep 60' sh "$1" & pid=$!
+        trap 'kill $pid' EXIT
+        while [ ! -e "$1/ready" ]; do [ -e "$1/failed" ] && { echo 'no veth in the namespace' >&2; exit 1; }; sleep 0.05; done
+        "$2" "$3" /proc/$pid/ns/net`
+      const r = spawnSync('unshare', ['--user', '--map-root-user', 'sh', '-c', inner, 'sh', dir, process.execPath, script], { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' })
       expect(r.stderr).toBe('')
       expect(JSON.parse(r.stdout)).toEqual({ index: expect.any(Number), back: true })
       expect(JSON.parse(r.stdout).index).toBeGreaterThan(1)

@@ -5,9 +5,8 @@
  * architecture and the kernel's version), made the OCI profile this
  * container gets, as moby's setupSeccomp does, and checked by compiling it.
  */
-import { release } from 'node:os'
 import { UsageError } from '../../errors.js'
-import { kernelAtLeast } from '../kernel-version.js'
+import { kernelAtLeast, kernelRelease } from '../kernel-version.js'
 import { compileSeccomp } from './seccomp-bpf.js'
 import type { SpecSeccomp, SpecSyscallRule } from './spec.js'
 
@@ -35,7 +34,7 @@ interface DockerProfile {
 const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', ia32: '386', arm: 'arm' }
 const NATIVE: Record<string, string> = { x64: 'SCMP_ARCH_X86_64', arm64: 'SCMP_ARCH_AARCH64' }
 
-export function dockerSeccompProfile(json: unknown, file: string, caps: readonly string[], arch: string = process.arch, kernel = release()): SpecSeccomp {
+export function dockerSeccompProfile(json: unknown, file: string, caps: readonly string[], arch: string = process.arch, kernel = kernelRelease()): SpecSeccomp {
   if (typeof json !== 'object' || json === null) throw new UsageError(`--security-opt seccomp=${file}: not a JSON object`)
   const p = json as DockerProfile
   if (!p.defaultAction) throw new UsageError(`--security-opt seccomp=${file}: no defaultAction`)
