@@ -298,6 +298,8 @@ describe('compose config: the project as it runs, loadable again', () => {
     command: sh -c 'echo $$HOME'
     environment: {A: "x$$y", B: "\${B_VALUE}"}
     dns: [1.1.1.1]
+    domainname: example.org
+    sysctls: {net.core.somaxconn: 1024}
     dns_search: example.com
     dns_opt: [ndots:2]
     security_opt: [no-new-privileges]
@@ -340,7 +342,8 @@ networks: {front: {}}
     for (const part of [
       "      - sh\n      - -c\n      - echo $$HOME\n",
       '      A: x$$y\n      B: cost $$5\n',
-      '    dns:\n      - 1.1.1.1\n    dns_opt:\n      - ndots:2\n    dns_search:\n      - example.com\n',
+      '    dns:\n      - 1.1.1.1\n    dns_opt:\n      - ndots:2\n    dns_search:\n      - example.com\n    domainname: example.org\n',
+      '    sysctls:\n      net.core.somaxconn: "1024"\n',
       '    group_add:\n      - "100"\n      - audio\n',
       '    logging:\n      driver: local\n      options:\n        max-size: 10m\n',
       '    security_opt:\n      - no-new-privileges\n    stdin_open: true\n',
@@ -416,6 +419,21 @@ describe('compose: loading as compose-go v2.1.4 does (a review\'s differences)',
     const { project } = load({ 'compose.yaml': 'services:\n  web:\n    image: a\n    shm_size: 64m\n' })
     const { image, command, flags } = serviceRunFlags({ service: project.services.web!, containerName: 'p-web-1', networks: [], volumeNames: {}, labels: {}, detach: true })
     expect(runOptionsFromFlags(image, command, flags, {}).shmSize).toBe(64 * 1024 * 1024)
+  })
+
+  it("sysctls (a mapping or a list) and domainname are run's --sysctl and --domainname; a service without them hashes as before", () => {
+    for (const sysctls of ['{net.core.somaxconn: 1024, kernel.shmmni: "2048"}', '["net.core.somaxconn=1024", "kernel.shmmni=2048"]']) {
+      const { project } = load({ 'compose.yaml': `services:\n  web:\n    image: a\n    domainname: example.org\n    sysctls: ${sysctls}\n` })
+      const { image, command, flags } = serviceRunFlags({ service: project.services.web!, containerName: 'p-web-1', networks: [], volumeNames: {}, labels: {}, detach: true })
+      expect(flags.sysctl).toEqual(['net.core.somaxconn=1024', 'kernel.shmmni=2048'])
+      const o = runOptionsFromFlags(image, command, flags, {})
+      expect([o.domainname, o.sysctls]).toEqual(['example.org', ['net.core.somaxconn=1024', 'kernel.shmmni=2048']])
+    }
+    // the config hash of a service that names neither is the one it had before they were known (up recreates nothing)
+    const { project } = load({ 'compose.yaml': 'services:\n  web:\n    image: a\n' })
+    expect(Object.keys(project.services.web!)).not.toContain('sysctls')
+    expect(Object.keys(project.services.web!)).not.toContain('domainname')
+    expect(fails({ 'compose.yaml': 'services:\n  web:\n    image: a\n    sysctls: ["=1"]\n' })).toMatch(/^compose\.yaml: services\.web\.sysctls\[0\]: .*name is empty/)
   })
 
   it('deploy.resources.reservations is refused by its path, as other keys mini-run cannot honour', () => {

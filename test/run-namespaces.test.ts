@@ -33,6 +33,41 @@ describe.skipIf(!isRoot)('run: namespaces (needs root: creates namespaces, mount
     expect(env.run(env.runArgs([BUSYBOX, 'hostname'])).stdout.trim()).not.toBe('box1')
   })
 
+  // Docker's --domainname and --sysctl: the UTS namespace's domain name, and
+  // kernel parameters of the container's own namespaces, set before the
+  // command runs; the host's stay as they were. One that would change the
+  // host is refused in one line, with 125, and nothing is left.
+  it('sets --domainname and --sysctl in its own namespaces, shows them in inspect, and refuses a parameter of the host\'s', () => {
+    const hostDomain = readFileSync('/proc/sys/kernel/domainname', 'utf8')
+    const hostShmmni = readFileSync('/proc/sys/kernel/shmmni', 'utf8')
+    const read = 'cat /proc/sys/kernel/domainname /proc/sys/kernel/shmmni /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/fs/mqueue/msg_max'
+    const flags = ['--domainname', 'example.org', '--sysctl', 'kernel.shmmni=2048', '--sysctl', 'net.ipv4.ip_unprivileged_port_start=80', '--sysctl', 'fs.mqueue.msg_max=20']
+    const r = env.run(env.runArgs(['--network', 'none', ...flags, BUSYBOX, 'sh', '-c', read]))
+    expect(r).toMatchObject({ status: 0, stderr: '' })
+    expect(r.stdout).toBe('example.org\n2048\n80\n20\n')
+    expect([readFileSync('/proc/sys/kernel/domainname', 'utf8'), readFileSync('/proc/sys/kernel/shmmni', 'utf8')]).toEqual([hostDomain, hostShmmni])
+    // made by create, set again at each start, and shown as Docker shows them
+    const id = env.run(['create', '--network', 'none', ...flags, BUSYBOX, 'sh', '-c', read]).stdout.trim()
+    try {
+      expect(env.run(['start', '-a', id]).stdout).toBe('example.org\n2048\n80\n20\n')
+      const info = JSON.parse(env.run(['inspect', id]).stdout)[0]
+      expect(info.Config.Domainname).toBe('example.org')
+      expect(info.HostConfig.Sysctls).toEqual({ 'kernel.shmmni': '2048', 'net.ipv4.ip_unprivileged_port_start': '80', 'fs.mqueue.msg_max': '20' })
+    } finally {
+      env.run(['rm', '-f', id])
+    }
+    for (const [args, line] of [
+      [['--sysctl', 'vm.swappiness=1'], 'mini-run: --sysctl vm.swappiness: not a parameter of a namespace the container has of its own'],
+      [['--network', 'host', '--sysctl', 'net.ipv4.ip_forward=0'], "mini-run: --sysctl net.ipv4.ip_forward: the container shares the host's network namespace"],
+      [['--uts', 'host', '--domainname', 'x'], 'mini-run: --domainname cannot be used with --uts host'],
+    ] as const) {
+      const refused = env.run(env.runArgs([...args, BUSYBOX, 'true']))
+      expect(refused.status).toBe(125)
+      expect(refused.stderr.startsWith(line)).toBe(true)
+      expect(refused.stderr.trimEnd().split('\n')).toHaveLength(1)
+    }
+  })
+
   it('has only lo, and lo is up, with --network none', () => {
     const r = env.run(env.runArgs(['--network', 'none', BUSYBOX, 'sh', '-c', 'ls /sys/class/net; ip -o link']))
     expect(r.status).toBe(0)

@@ -41,6 +41,8 @@ export function hostConfigJson(c: ContainerInfo): Record<string, unknown> {
     ...resourceFields(spec?.linux.resources),
     Ulimits: given?.ulimits ? parseUlimits(given.ulimits).map((r) => ({ Name: r.type.slice(7).toLowerCase(), Hard: limit(r.hard), Soft: limit(r.soft) })) : null,
     ...(c.startInput?.init ? { Init: true } : {}),
+    // a Go map, left out when empty (omitempty)
+    ...(spec?.linux.sysctl && Object.keys(spec.linux.sysctl).length ? { Sysctls: spec.linux.sysctl } : {}),
   }
 }
 

@@ -59,6 +59,7 @@ export function inspectJson(c: ContainerInfo, o: { logPath?: string; size?: { rw
     })),
     Config: {
       Hostname: spec?.hostname ?? '',
+      Domainname: spec?.domainname ?? '',
       User: given ? given.user ?? '' : spec ? `${spec.process.user.uid}:${spec.process.user.gid}` : '',
       // a Go map, left out when empty (omitempty)
       ...(exposedPorts.length ? { ExposedPorts: Object.fromEntries(exposedPorts.map((k) => [k, {}])) } : {}),

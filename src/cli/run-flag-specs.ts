@@ -24,6 +24,8 @@ export function addRunFlags<C extends OptionSink>(cmd: C): C {
     .option('-w, --workdir <dir>', 'working directory inside the container')
     .option('-u, --user <user[:group]>', 'user name or uid, resolved in the image\'s /etc/passwd')
     .option('-h, --hostname <name>', 'container hostname (default: the first 12 characters of its id)')
+    .option('--domainname <name>', 'container NIS domain name (kernel.domainname in its UTS namespace)')
+    .option('--sysctl <key=value>', 'a kernel parameter of the container\'s own namespaces: net.*, fs.mqueue.*, kernel\'s System V IPC ones (repeatable)', collect, [])
     .option('--name <name>', 'container name')
     .option('--read-only', 'mount the root filesystem read-only')
     .option('-v, --volume <src:container[:ro]>', 'bind a host path (absolute, or ./relative), or mount a volume by name (made on first use) or anonymous (-v /path) (repeatable)', collect, [])

@@ -137,6 +137,9 @@ export interface Service {
   user?: string
   workingDir?: string
   hostname?: string
+  domainname?: string
+  /** Kernel parameters of the container's own namespaces (run's --sysctl); absent when none, as in the config hash. */
+  sysctls?: Record<string, string>
   containerName?: string
   init: boolean
   readOnly: boolean

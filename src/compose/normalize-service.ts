@@ -27,7 +27,7 @@ const SUPPORTED = new Set([
   'stop_signal', 'stop_grace_period', 'labels', 'profiles', 'scale', 'dns', 'dns_search', 'dns_opt', 'extra_hosts',
   'group_add', 'mac_address', 'ulimits', 'logging', 'pid', 'ipc', 'uts', 'tty', 'stdin_open', 'security_opt', 'platform',
   'pull_policy', 'cgroup_parent', 'userns_mode', 'privileged', 'devices', 'device_cgroup_rules', 'volumes_from',
-  'shm_size',
+  'shm_size', 'domainname', 'sysctls',
 ])
 
 export interface ServiceContext {
@@ -79,6 +79,8 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
     ...opt('user', text('user')),
     ...opt('workingDir', text('working_dir')),
     ...opt('hostname', text('hostname')),
+    ...opt('domainname', text('domainname')),
+    ...opt('sysctls', s.sysctls === undefined ? undefined : listOrDict(s.sysctls, at.at('sysctls'))),
     ...opt('containerName', text('container_name')),
     init: s.init === undefined ? false : bool(s.init, at.at('init')),
     readOnly: s.read_only === undefined ? false : bool(s.read_only, at.at('read_only')),

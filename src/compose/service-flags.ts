@@ -76,6 +76,8 @@ export function serviceRunFlags(input: ServiceRunInput): ServiceRun {
     workdir: s.workingDir,
     user: s.user,
     hostname: s.hostname,
+    ...(s.domainname ? { domainname: s.domainname } : {}),
+    sysctl: Object.entries(s.sysctls ?? {}).map(([k, v]) => `${k}=${v}`),
     name: input.containerName,
     readOnly: s.readOnly,
     entrypoint,

@@ -26,6 +26,9 @@ export interface ContainerFlags {
   workdir?: string
   user?: string
   hostname?: string
+  domainname?: string
+  /** --sysctl KEY=VALUE (repeatable); optional for callers that predate it. */
+  sysctl?: string[]
   name?: string
   readOnly?: boolean
   entrypoint?: string
@@ -204,6 +207,8 @@ export function runOptionsFromFlags(image: string | undefined, command: string[]
     workdir: flags.workdir,
     user: flags.user,
     hostname: flags.hostname,
+    ...(flags.domainname ? { domainname: flags.domainname } : {}),
+    ...(flags.sysctl?.length ? { sysctls: flags.sysctl } : {}),
     name: flags.name,
     readOnly: flags.readOnly === true,
     rm: flags.rm === true,

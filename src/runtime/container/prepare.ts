@@ -19,6 +19,7 @@ import { hostCapabilities } from '../spec/host-capabilities.js'
 import { planStart, type PathKind, type WritableLayer } from '../plan/plan-start.js'
 import type { RootfsSource } from '../plan/plan-rootfs.js'
 import { kernelAtLeast } from '../kernel-version.js'
+import { sysctlsOf } from '../spec/sysctls.js'
 import type { CloneVia } from '../plan/steps.js'
 import { buildSpec } from '../spec/container-spec.js'
 import type { NetworkPlan } from '../../network/plan-network.js'
@@ -233,6 +234,8 @@ function specOf(
     workdir: o.workdir || undefined,
     user: o.user,
     hostname: o.hostname || undefined,
+    domainname: o.domainname || undefined,
+    sysctls: sysctlsOf(o.sysctls, o),
     readOnly: o.readOnly ?? false,
     tty: o.tty ?? false,
     consoleSize: o.consoleSize,

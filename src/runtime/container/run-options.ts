@@ -27,6 +27,10 @@ export interface RunOptions {
   workdir?: string
   user?: string
   hostname?: string
+  /** --domainname: the UTS namespace's NIS domain name. */
+  domainname?: string
+  /** --sysctl KEY=VALUE, as given (sysctls.ts checks them against the namespaces). */
+  sysctls?: string[]
   name?: string
   readOnly?: boolean
   /** --rm: the container goes at its exit, so its first start mounts the writable layer volatile (plan-rootfs.ts). */

@@ -49,6 +49,10 @@ export interface ContainerOptions {
   workdir?: string
   user?: string
   hostname?: string
+  /** --domainname. */
+  domainname?: string
+  /** --sysctl, checked (sysctls.ts): linux.sysctl. */
+  sysctls?: Record<string, string>
   readOnly?: boolean
   tty?: boolean
   consoleSize?: { height: number; width: number }
@@ -109,8 +113,8 @@ export function buildSpec(o: ContainerOptions): Spec {
   const additionalGids = [...new Set([...user.additionalGids, ...groupAdd])]
 
   const shared = new Set(o.hostNamespaces ?? [])
-  if (shared.has('uts') && o.hostname !== undefined) {
-    throw new UsageError('--hostname cannot be used with --uts host: it would rename the host')
+  for (const [flag, value] of [['hostname', o.hostname], ['domainname', o.domainname]] as const) {
+    if (shared.has('uts') && value !== undefined) throw new UsageError(`--${flag} cannot be used with --uts host: it would rename the host`)
   }
   const hostname = o.hostname ?? (shared.has('uts') || shared.has('network') ? o.hostHostname ?? '' : o.id.slice(0, 12))
   const env = mergeEnv(image.Env ?? [], o.env ?? [], o.callerEnv ?? {})
@@ -157,7 +161,7 @@ export function buildSpec(o: ContainerOptions): Spec {
     },
     root: { path: o.rootfsPath, readonly: o.readOnly ?? false },
     // in the host's UTS namespace the hostname is the host's, and is not set
-    ...(shared.has('uts') ? {} : { hostname }),
+    ...(shared.has('uts') ? {} : { hostname, ...(o.domainname ? { domainname: o.domainname } : {}) }),
     // a mount of the user's replaces the default one at the same place (-v over /dev/shm)
     mounts: [
       ...defaultMounts({ devptsGid5: gid5Mapped, cgroup2: o.cgroup2 ?? false, privileged: o.privileged === true })
@@ -173,6 +177,7 @@ export function buildSpec(o: ContainerOptions): Spec {
       devices: withDevices(DEFAULT_DEVICES, o.devices ?? []),
       ...seccompOf(o, caps),
       ...(o.resources ? { resources: o.resources } : {}),
+      ...(o.sysctls ? { sysctl: o.sysctls } : {}),
     },
   }
 }

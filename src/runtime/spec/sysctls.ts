@@ -1,0 +1,51 @@
+/**
+ * `--sysctl KEY=VALUE` and compose's `sysctls`: kernel parameters written
+ * under /proc/sys in the container before its command runs (the plan's
+ * sysctl steps, linux.sysctl in the spec). Only a parameter of a namespace
+ * the container has of its own may be set, as in Docker and runc: it would
+ * otherwise change the host, or another container. The IPC ones (System V
+ * limits, fs.mqueue.*) need the container's own IPC namespace, net.* its
+ * own network namespace; kernel.hostname and kernel.domainname have flags
+ * of their own.
+ */
+import { UsageError } from '../../errors.js'
+
+const IPC = new Set(['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced'])
+
+/** The namespace a parameter belongs to, or what names it otherwise (runc's validator's list). */
+export function sysctlNamespace(key: string): 'ipc' | 'network' | 'uts' | undefined {
+  if (IPC.has(key) || key.startsWith('fs.mqueue.')) return 'ipc'
+  if (key.startsWith('net.')) return 'network'
+  if (key === 'kernel.hostname' || key === 'kernel.domainname') return 'uts'
+  return undefined
+}
+
+/**
+ * The --sysctl values as linux.sysctl, each checked against the container's
+ * namespaces: `network` and `ipc` as given to run (host, container:NAME, or
+ * the container's own). Undefined when there are none.
+ */
+export function sysctlsOf(values: readonly string[] | Record<string, string> | undefined, o: { network?: string; ipc?: string }): Record<string, string> | undefined {
+  const entries = Array.isArray(values) ? values.map(parseSysctl) : Object.entries(values ?? {})
+  if (entries.length === 0) return undefined
+  for (const [key] of entries) {
+    const ns = sysctlNamespace(key)
+    const mode = ns === 'network' ? o.network : ns === 'ipc' ? o.ipc : undefined
+    if (ns === 'uts') throw new UsageError(`--sysctl ${key}: set it with --${key === 'kernel.hostname' ? 'hostname' : 'domainname'}`)
+    if (ns === undefined) {
+      throw new UsageError(`--sysctl ${key}: not a parameter of a namespace the container has of its own (net.*, fs.mqueue.*, kernel's System V IPC ones): it would change the host`)
+    }
+    if (mode === 'host' || mode?.startsWith('container:')) {
+      const whose = mode === 'host' ? 'the host\'s' : `container ${mode.slice('container:'.length)}'s`
+      throw new UsageError(`--sysctl ${key}: the container shares ${whose} ${ns === 'ipc' ? 'IPC' : 'network'} namespace (--${ns === 'ipc' ? 'ipc' : 'network'} ${mode}): it would change it there`)
+    }
+  }
+  return Object.fromEntries(entries)
+}
+
+function parseSysctl(text: string): [string, string] {
+  const eq = text.indexOf('=')
+  const key = eq > 0 ? text.slice(0, eq).trim() : ''
+  if (!/^[a-z0-9_]+(\.[\w-]+)+$/i.test(key)) throw new UsageError(`--sysctl ${text}: give it as KEY=VALUE, as net.ipv4.ip_unprivileged_port_start=0`)
+  return [key, text.slice(eq + 1)]
+}
