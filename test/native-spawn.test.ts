@@ -1,7 +1,7 @@
 // mr_spawn (native/spawn.c) without namespaces, so without root: the child
 // shares Node's memory until it execs the stage, on a stack of its own that
 // the kernel hands back when it execs or exits (CLONE_CHILD_CLEARTID).
-import { closeSync, openSync, readlinkSync, writeSync } from 'node:fs'
+import { closeSync, openSync, readFileSync, readlinkSync, writeSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as native from '../src/native/lib.js'
 import * as processCalls from '../src/native/process-calls.js'
@@ -55,6 +55,21 @@ const exec = (args: string[]) => ({ op: 'exec' as const, path: '/bin:/usr/bin', 
 function spawnWaiting(args: string[]): Child {
   return spawnProgram(() => encodeProgram([exec(args)]))
 }
+
+// The stage the children exec: a copy in a memfd, made in the kernel
+// (sendfile), whole, and sealed: nothing can write it, the container neither
+describe('mr_sealed_copy', () => {
+  it("is the stage's file byte for byte, and cannot be written", () => {
+    expect(readFileSync(`/proc/self/fd/${stage}`).equals(readFileSync(native.stagePath()))).toBe(true)
+    expect(readlinkSync(`/proc/self/fd/${stage}`)).toMatch(/^\/memfd:mini-run-stage/)
+    const again = openSync(`/proc/self/fd/${stage}`, 'r+')
+    try {
+      expect(() => writeSync(again, Buffer.from('x'), 0, 1, 0)).toThrow(/EPERM/)
+    } finally {
+      closeSync(again)
+    }
+  })
+})
 
 describe('mr_spawn', () => {
   it('runs a child that execs once it gets its sync byte', async () => {
