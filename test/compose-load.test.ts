@@ -431,9 +431,17 @@ describe('compose: loading as compose-go v2.1.4 does (a review\'s differences)',
     }
     // the config hash of a service that names neither is the one it had before they were known (up recreates nothing)
     const { project } = load({ 'compose.yaml': 'services:\n  web:\n    image: a\n' })
+    const hash = (service: typeof project.services.web) => configHash(service!, 'sha256:1', [], {})
     expect(Object.keys(project.services.web!)).not.toContain('sysctls')
     expect(Object.keys(project.services.web!)).not.toContain('domainname')
     expect(fails({ 'compose.yaml': 'services:\n  web:\n    image: a\n    sysctls: ["=1"]\n' })).toMatch(/^compose\.yaml: services\.web\.sysctls\[0\]: .*name is empty/)
+    // a key without a value is no setting to drop silently; none at all, or an empty name, is as if absent
+    expect(fails({ 'compose.yaml': 'services:\n  web:\n    image: a\n    sysctls: [net.core.somaxconn]\n' })).toBe('compose.yaml: services.web.sysctls[0]: a kernel parameter needs a value: KEY=VALUE, or KEY: VALUE')
+    expect(fails({ 'compose.yaml': 'services:\n  web:\n    image: a\n    sysctls: {net.core.somaxconn: null}\n' })).toBe('compose.yaml: services.web.sysctls.net.core.somaxconn: a kernel parameter needs a value: KEY=VALUE, or KEY: VALUE')
+    for (const empty of ['    sysctls: {}\n', '    sysctls: []\n', '    domainname: ""\n']) {
+      const { project: p } = load({ 'compose.yaml': `services:\n  web:\n    image: a\n${empty}` })
+      expect(hash(p.services.web!)).toBe(hash(project.services.web!))
+    }
   })
 
   it('deploy.resources.reservations is refused by its path, as other keys mini-run cannot honour', () => {

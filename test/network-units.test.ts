@@ -262,5 +262,9 @@ describe('rename: aardvark-dns entries, and /etc/hosts, which has no name to ren
     // Docker's: a dotted hostname and its first label
     expect(hostsNamesOf('box.example.test')).toEqual(['box.example.test', 'box'])
     expect(hostsNamesOf('abcdef123456')).toEqual(['abcdef123456'])
+    // --domainname: the full name first, then the hostname, as libnetwork writes the container's line
+    const ctx = { id, name: 'old', hostname: 'web', domainname: 'example.org', storeRoot: '/nonexistent', stateRoot: '/nonexistent', rootless: false, filesDir: '/nonexistent', rootfsDir: undefined, exposed: null, host: { resolv: { nameservers: [], search: [], options: [] }, routes: [] } }
+    expect(planNetwork({ network: 'none' }, ctx).hostsNames).toEqual(['web.example.org', 'web'])
+    expect(hostsFile({ ip: '10.91.0.2', names: planNetwork({ network: 'none' }, ctx).hostsNames, extra: [] })).toMatch(/^10\.91\.0\.2\tweb\.example\.org web$/m)
   })
 })

@@ -56,9 +56,11 @@ describe.skipIf(!isRoot)('run: namespaces (needs root: creates namespaces, mount
     } finally {
       env.run(['rm', '-f', id])
     }
+    // the refused ones with the host's own values: were a check ever lost, the host would be left as it was
+    const host = (key: string) => readFileSync(`/proc/sys/${key.replaceAll('.', '/')}`, 'utf8').trim()
     for (const [args, line] of [
-      [['--sysctl', 'vm.swappiness=1'], 'mini-run: --sysctl vm.swappiness: not a parameter of a namespace the container has of its own'],
-      [['--network', 'host', '--sysctl', 'net.ipv4.ip_forward=0'], "mini-run: --sysctl net.ipv4.ip_forward: the container shares the host's network namespace"],
+      [['--sysctl', `vm.swappiness=${host('vm.swappiness')}`], 'mini-run: --sysctl vm.swappiness: not a parameter of a namespace the container has of its own'],
+      [['--network', 'host', '--sysctl', `net.ipv4.ip_forward=${host('net.ipv4.ip_forward')}`], "mini-run: --sysctl net.ipv4.ip_forward: the container shares the host's network namespace"],
       [['--uts', 'host', '--domainname', 'x'], 'mini-run: --domainname cannot be used with --uts host'],
     ] as const) {
       const refused = env.run(env.runArgs([...args, BUSYBOX, 'true']))

@@ -1,8 +1,10 @@
 // --sysctl KEY=VALUE (src/runtime/spec/sysctls.ts): a kernel parameter of a
-// namespace the container has of its own, as Docker and runc allow; anything
-// else would change the host or another container, and is refused in one line.
+// namespace the container does not share with the host, as runc's validator
+// allows (a namespace joined from another container is that one's, as in
+// Docker); anything else would change the host, and is refused in one line.
 import { describe, expect, it } from 'vitest'
-import { sysctlNamespace, sysctlsOf } from '../src/runtime/spec/sysctls.js'
+import { buildSpec } from '../src/runtime/spec/container-spec.js'
+import { sysctlNamespace, sysctlPath, sysctlsOf } from '../src/runtime/spec/sysctls.js'
 
 describe('--sysctl', () => {
   it('tells the namespace a parameter belongs to', () => {
@@ -15,6 +17,14 @@ describe('--sysctl', () => {
     expect(sysctlNamespace('vm.swappiness')).toBeUndefined()
     expect(sysctlNamespace('kernel.pid_max')).toBeUndefined()
     expect(sysctlNamespace('network.x')).toBeUndefined()
+    // runc's other spelling: a path under /proc/sys
+    expect(sysctlNamespace('net/ipv4/conf/eth0.100/forwarding')).toBe('network')
+    expect(sysctlNamespace('kernel/shmmax')).toBe('ipc')
+  })
+
+  it('writes a dotted key by its parts, a path as it is (an interface name may hold a dot)', () => {
+    expect(sysctlPath('net.ipv4.ip_forward')).toBe('/proc/sys/net/ipv4/ip_forward')
+    expect(sysctlPath('net/ipv4/conf/eth0.100/forwarding')).toBe('/proc/sys/net/ipv4/conf/eth0.100/forwarding')
   })
 
   it('takes KEY=VALUE flags or a compose mapping; the value may hold "=" or be empty', () => {
@@ -30,21 +40,36 @@ describe('--sysctl', () => {
   })
 
   it('refuses what is not KEY=VALUE', () => {
-    for (const bad of ['net.ipv4.ip_forward', '=1', 'ip_forward=1', 'net..x=1', 'net/ipv4/ip_forward=1', ' =1']) {
+    expect(sysctlsOf(['net/ipv4/conf/eth0.100/forwarding=1'], {})).toEqual({ 'net/ipv4/conf/eth0.100/forwarding': '1' })
+    for (const bad of ['net.ipv4.ip_forward', '=1', 'ip_forward=1', 'net..x=1', ' net.ipv4.ip_forward=1', 'net.x/y=1', ' =1']) {
       expect(() => sysctlsOf([bad], {}), bad).toThrow(/^--sysctl .*: give it as KEY=VALUE/)
     }
   })
 
-  it("refuses a parameter of the host's, or of a namespace shared with the host or another container", () => {
+  it("refuses a parameter of the host's, or of a namespace shared with the host; one joined from a container is that container's", () => {
     expect(() => sysctlsOf(['vm.swappiness=10'], {})).toThrow('--sysctl vm.swappiness: not a parameter of a namespace the container has of its own')
     expect(() => sysctlsOf(['kernel.hostname=x'], {})).toThrow('--sysctl kernel.hostname: set it with --hostname')
     expect(() => sysctlsOf(['kernel.domainname=x'], {})).toThrow('--sysctl kernel.domainname: set it with --domainname')
-    expect(() => sysctlsOf(['net.ipv4.ip_forward=1'], { network: 'host' })).toThrow("--sysctl net.ipv4.ip_forward: the container shares the host's network namespace (--network host)")
-    expect(() => sysctlsOf(['net.ipv4.ip_forward=1'], { network: 'container:db' })).toThrow("the container shares container db's network namespace (--network container:db)")
+    expect(() => sysctlsOf(['net.ipv4.ip_forward=1'], { network: 'host' })).toThrow("--sysctl net.ipv4.ip_forward: the container shares the host's network namespace (--network host): it would change the host's")
     expect(() => sysctlsOf(['kernel.shmmax=1'], { ipc: 'host' })).toThrow("the container shares the host's IPC namespace (--ipc host)")
-    expect(() => sysctlsOf(['fs.mqueue.msg_max=1'], { ipc: 'container:x' })).toThrow("container x's IPC namespace")
+    expect(() => sysctlsOf(['net/ipv4/ip_forward=1'], { network: 'host' })).toThrow('--sysctl net/ipv4/ip_forward: the container shares the host')
+    // a sidecar sets its pod's parameters, as runc and Docker let it
+    expect(sysctlsOf(['net.ipv4.ip_forward=1'], { network: 'container:db' })).toEqual({ 'net.ipv4.ip_forward': '1' })
+    expect(sysctlsOf(['fs.mqueue.msg_max=1'], { ipc: 'container:x' })).toEqual({ 'fs.mqueue.msg_max': '1' })
     // a namespace the other flag shares is no matter: IPC parameters under --network host
     expect(sysctlsOf(['kernel.shmmax=1'], { network: 'host', ipc: 'private' })).toEqual({ 'kernel.shmmax': '1' })
     expect(sysctlsOf({ 'net.ipv4.ip_forward': '1' }, { ipc: 'host', network: 'none' })).toEqual({ 'net.ipv4.ip_forward': '1' })
+  })
+
+  // where the spec is made, again: a write under the host's /proc/sys is never planned, whoever calls
+  it("is checked again where the spec is made: the host's parameters never reach linux.sysctl", () => {
+    const spec = (sysctls: Record<string, string>, hostNamespaces?: ('network' | 'ipc')[]) =>
+      buildSpec({ id: '0123456789abcdef', rootfsPath: '/r', image: { Cmd: ['sh'] }, command: [], passwd: [], groups: [], sysctls, ...(hostNamespaces ? { hostNamespaces } : {}) })
+    expect(spec({ 'net.core.somaxconn': '1024', 'kernel.shmmni': '2048' }).linux.sysctl).toEqual({ 'net.core.somaxconn': '1024', 'kernel.shmmni': '2048' })
+    expect(spec({}).linux.sysctl).toBeUndefined()
+    expect(() => spec({ 'vm.swappiness': '1' })).toThrow(/--sysctl vm\.swappiness: not a parameter of a namespace of the container's own/)
+    expect(() => spec({ 'net.ipv4.ip_forward': '0' }, ['network'])).toThrow(/--sysctl net\.ipv4\.ip_forward/)
+    expect(() => spec({ 'kernel.sem': '1 1 1 1' }, ['ipc'])).toThrow(/--sysctl kernel\.sem/)
+    expect(spec({ 'kernel.sem': '1 1 1 1' }, ['network']).linux.sysctl).toEqual({ 'kernel.sem': '1 1 1 1' })
   })
 })

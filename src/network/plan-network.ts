@@ -52,6 +52,8 @@ export interface NetworkContext {
   id: string
   name: string
   hostname: string
+  /** --domainname: /etc/hosts names the container hostname.domainname first, as libnetwork does. */
+  domainname?: string
   storeRoot: string
   stateRoot: string
   rootless: boolean
@@ -174,7 +176,7 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
     dnsServers: [],
     resolv: { nameservers: [], search: [], options: [] },
     hostsExtra,
-    hostsNames: hostsNamesOf(ctx.hostname),
+    hostsNames: hostsNamesOf(ctx.domainname ? `${ctx.hostname}.${ctx.domainname}` : ctx.hostname),
     hostname: ctx.hostname,
     files: {},
     mounts: [],

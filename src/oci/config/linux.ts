@@ -2,6 +2,7 @@
  * config.json's `linux` (config-linux.md): namespaces, id maps, devices,
  * cgroup, sysctl, paths to hide, seccomp.
  */
+import { sysctlNamespace } from '../../runtime/spec/sysctls.js'
 import { compileSeccomp } from '../../runtime/spec/seccomp-bpf.js'
 import type { NamespaceType, SpecDevice, SpecLinux, SpecSeccomp, SpecSyscallRule } from '../../runtime/spec/spec.js'
 import type { HostSecurity } from './host-security.js'
@@ -112,16 +113,16 @@ function readDevice(v: unknown, where: string): SpecDevice {
 function checkSysctl(key: string, namespaces: SpecLinux['namespaces']): void {
   const own = (type: NamespaceType) => namespaces.some((ns) => ns.type === type && !ns.path)
   const joined = (type: NamespaceType) => namespaces.some((ns) => ns.type === type && ns.path)
-  const ipc = ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced']
-  if (ipc.includes(key) || key.startsWith('fs.mqueue.')) {
+  const ns = sysctlNamespace(key)
+  if (ns === 'ipc') {
     if (own('ipc') || joined('ipc')) return
     throw new ConfigError(`linux.sysctl.${key}`, 'needs an IPC namespace of the container\'s own')
   }
-  if (key.startsWith('net.')) {
+  if (ns === 'network') {
     if (own('network') || joined('network')) return
     throw new ConfigError(`linux.sysctl.${key}`, 'needs a network namespace of the container\'s own')
   }
-  if (key === 'kernel.hostname' || key === 'kernel.domainname') {
+  if (ns === 'uts') {
     throw new ConfigError(`linux.sysctl.${key}`, 'set it with the hostname or domainname field')
   }
   throw new ConfigError(`linux.sysctl.${key}`, 'is not in a namespace the container has: it would change the host')

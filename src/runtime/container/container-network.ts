@@ -91,6 +91,7 @@ export function networkOf(
     id,
     name,
     hostname,
+    ...(o.domainname ? { domainname: o.domainname } : {}),
     storeRoot: where.storeRoot,
     stateRoot: where.stateRoot,
     rootless: !where.root,

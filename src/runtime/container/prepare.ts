@@ -103,6 +103,7 @@ function checkFlags(o: RunOptions, root: boolean, userns: boolean, denySetgroups
   if (o.restart && o.restart.name !== 'no' && !o.detach) throw new UsageError('--restart needs a monitor to carry it out: use it with run -d, or create')
   return {
     hostNamespaces,
+    sysctls: sysctlsOf(o.sysctls, o),
     rlimits: parseUlimits(o.ulimits ?? []),
     logConfig: parseLogOptions(o.logOpts ?? []),
     volumes,
@@ -235,7 +236,7 @@ function specOf(
     user: o.user,
     hostname: o.hostname || undefined,
     domainname: o.domainname || undefined,
-    sysctls: sysctlsOf(o.sysctls, o),
+    sysctls: flags.sysctls,
     readOnly: o.readOnly ?? false,
     tty: o.tty ?? false,
     consoleSize: o.consoleSize,

@@ -10,6 +10,7 @@ import type { StepBody } from './plan-process.js'
 import type { SectionName } from './sections.js'
 import type { ChildStep, VolumeUse } from './steps.js'
 import { hasMountOptions } from '../spec/local-volume.js'
+import { sysctlPath } from '../spec/sysctls.js'
 
 /** How the root filesystem is assembled in the child's mount namespace. */
 export type RootfsSource =
@@ -165,7 +166,7 @@ const PROPAGATION: Record<string, number> = {
 /** linux.sysctl: each parameter belongs to a namespace of the container's (checked when the config was read). */
 function sysctlSteps(spec: Spec, add: Add): void {
   for (const [key, value] of Object.entries(spec.linux.sysctl ?? {})) {
-    add({ op: 'write_file', root: '/', path: `/proc/sys/${key.replace(/\./g, '/')}`, content: value, why: `sysctl ${key}=${value}, in the container's own namespace` })
+    add({ op: 'write_file', root: '/', path: sysctlPath(key), content: value, why: `sysctl ${key}=${value}, in the container's own namespace` })
   }
 }
 

@@ -2,6 +2,7 @@
  * Docker's `run` semantics as an OCI runtime spec: image config plus flags
  * in, `Spec` out. Pure: the caller reads the image and the user database.
  */
+import { sysctlNamespace } from './sysctls.js'
 import { UsageError } from '../../errors.js'
 import { adjustCapabilities, CAPABILITIES, DOCKER_DEFAULT_CAPABILITIES } from './capabilities.js'
 import {
@@ -133,6 +134,11 @@ export function buildSpec(o: ContainerOptions): Spec {
     (ns) => !shared.has(ns as HostNamespace),
   )
   if (userns) namespaces.unshift('user')
+  // checked with the flags (sysctls.ts); again here, where the spec is made: a write under the host's /proc/sys is never planned
+  for (const key of Object.keys(o.sysctls ?? {})) {
+    const ns = sysctlNamespace(key)
+    if ((ns !== 'ipc' && ns !== 'network') || shared.has(ns)) throw new UsageError(`--sysctl ${key}: not a parameter of a namespace of the container's own`)
+  }
   // --ipc host shares POSIX shared memory too: the host's /dev/shm, as Docker does
   const userMounts: SpecMount[] = [
     ...(shared.has('ipc') ? [{ ...HOST_SHM_MOUNT, options: [...HOST_SHM_MOUNT.options!] }] : []),
@@ -177,7 +183,7 @@ export function buildSpec(o: ContainerOptions): Spec {
       devices: withDevices(DEFAULT_DEVICES, o.devices ?? []),
       ...seccompOf(o, caps),
       ...(o.resources ? { resources: o.resources } : {}),
-      ...(o.sysctls ? { sysctl: o.sysctls } : {}),
+      ...(o.sysctls && Object.keys(o.sysctls).length ? { sysctl: o.sysctls } : {}),
     },
   }
 }
