@@ -43,7 +43,9 @@ const DEFAULT_HOSTS = [
  * network's DNS server answers that, and on the default bridge nothing
  * does, as in Docker.
  */
-export function hostsNamesOf(hostname: string): string[] {
+export function hostsNamesOf(hostname: string, domainname?: string): string[] {
+  // --domainname: the full name first, then the hostname, as libnetwork writes the container's line
+  if (domainname) return [`${hostname}.${domainname}`, hostname]
   const dot = hostname.indexOf('.')
   return dot > 0 ? [hostname, hostname.slice(0, dot)] : [hostname]
 }

@@ -6,7 +6,7 @@
  * routes and resolv.conf; creates nothing (attach.ts does, after clone).
  */
 import { join } from 'node:path'
-import { UsageError } from '../errors.js'
+import { MiniRunError, UsageError } from '../errors.js'
 import type { SpecMount } from '../runtime/spec/spec.js'
 import { hostsNamesOf, parseAddHost, resolveHostGateway, type HostEntry } from './etc-files.js'
 import { bindEtcFiles, hostEtcFiles, noneEtcFiles, type EtcFiles } from './plan-etc-files.js'
@@ -18,7 +18,6 @@ import { pastaUnusable } from './pasta.js'
 import { findHelper } from './netavark.js'
 import { anchorName, fastBridgeKind } from './fast-bridge.js'
 import { fenceRules, FENCE_CHAIN } from './internal-fence.js'
-import { MiniRunError } from '../errors.js'
 import { CONTAINER_MODE, planJoinedNetwork, type JoinedContainer } from './plan-joined-network.js'
 
 /** Docker's network flags of `run`. */
@@ -52,7 +51,6 @@ export interface NetworkContext {
   id: string
   name: string
   hostname: string
-  /** --domainname: /etc/hosts names the container hostname.domainname first, as libnetwork does. */
   domainname?: string
   storeRoot: string
   stateRoot: string
@@ -176,7 +174,7 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
     dnsServers: [],
     resolv: { nameservers: [], search: [], options: [] },
     hostsExtra,
-    hostsNames: hostsNamesOf(ctx.domainname ? `${ctx.hostname}.${ctx.domainname}` : ctx.hostname),
+    hostsNames: hostsNamesOf(ctx.hostname, ctx.domainname),
     hostname: ctx.hostname,
     files: {},
     mounts: [],
