@@ -80,7 +80,7 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
     ...opt('workingDir', text('working_dir')),
     ...opt('hostname', text('hostname')),
     ...opt('domainname', text('domainname') || undefined),
-    ...opt('sysctls', sysctlsOf(s.sysctls, at.at('sysctls'))),
+    ...opt('sysctls', serviceSysctls(s.sysctls, at.at('sysctls'))),
     ...opt('containerName', text('container_name')),
     init: s.init === undefined ? false : bool(s.init, at.at('init')),
     readOnly: s.read_only === undefined ? false : bool(s.read_only, at.at('read_only')),
@@ -277,7 +277,7 @@ function extraHosts(v: unknown, at: At): string[] {
 }
 
 /** sysctls: a mapping or KEY=VALUE list; a key without a value is an error (run's --sysctl needs one), none at all is as if absent (the config hash). */
-function sysctlsOf(v: unknown, at: At): Record<string, string> | undefined {
+function serviceSysctls(v: unknown, at: At): Record<string, string> | undefined {
   if (v === undefined || v === null) return undefined
   const items = Array.isArray(v) ? v.map((item, i) => [i, typeof item !== 'string' || item.includes('=')] as const) : isMap(v) ? Object.entries(v).map(([k, value]) => [k, value !== null] as const) : []
   for (const [key, hasValue] of items) if (!hasValue) throw at.at(key).error('a kernel parameter needs a value: KEY=VALUE, or KEY: VALUE')
