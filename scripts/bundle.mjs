@@ -12,38 +12,7 @@ import { createHash } from 'node:crypto'
 import { appendFileSync, chmodSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { resolve as resolvePath } from 'node:path'
 import { build, transform } from 'esbuild'
-
-// Node's start-up snapshot holds fs, path, events, url, util and a few
-// more; any other builtin costs a compile of its internal modules on first
-// require: child_process 2 ms (with net and dgram), readline and the streams
-// 3 ms, fs/promises 2 ms, crypto 2 ms, module 0.3 ms. A bundle requires every module's
-// builtins when it loads, although `run` and `ps` use few of them. So each
-// of these is a stand-in here: an object with one getter per export (the
-// names come from this Node) that requires the real module on first use.
-// Commander, for one, requires child_process at load time for executable
-// subcommands, which mini-run has none of.
-const LAZY_BUILTINS = [
-  'child_process', 'crypto', 'dgram', 'fs/promises', 'http', 'https', 'module', 'net', 'os', 'readline', 'readline/promises',
-  'stream', 'stream/promises', 'string_decoder', 'timers/promises', 'tty', 'worker_threads', 'zlib',
-]
-const lazyBuiltins = {
-  name: 'lazy-builtins',
-  setup(b) {
-    const names = new RegExp(`^(node:)?(${LAZY_BUILTINS.join('|').replaceAll('/', '\\/')})$`)
-    b.onResolve({ filter: names }, (args) =>
-      // the stand-in's own require is the real module
-      args.namespace === 'lazy-builtin' ? { path: args.path, external: true } : { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' },
-    )
-    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, async (args) => {
-      const keys = Object.keys(await import(`node:${args.path}`)).filter((k) => k !== 'default')
-      return {
-        contents: `let m; const load = () => (m ??= require('node:${args.path}'));
-for (const key of ${JSON.stringify(keys)}) Object.defineProperty(exports, key, { enumerable: true, get: () => load()[key] });`,
-        loader: 'js',
-      }
-    })
-  },
-}
+import { lazyBuiltins, toEsmOnce } from './lazy-builtins.mjs'
 
 // The build's third-party parsers (src/build/vendor.ts) go to a file of
 // their own, required by the bundle only when `build` or `lint` runs: the
@@ -129,6 +98,8 @@ const seccompPrecompiled = await (async () => {
     const profile = defaultSeccompProfile(DOCKER_DEFAULT_CAPABILITIES, arch)
     programs[JSON.stringify(profile)] = compileSeccomp(profile).toString('base64')
   }
+  // seccomp-bpf.ts reads them as lines: JSON.stringify writes no raw newline, base64 none
+  if (Object.entries(programs).flat().some((text) => text.includes('\n'))) throw new Error('a precompiled seccomp entry has a newline')
   return programs
 })()
 
@@ -144,7 +115,7 @@ const cliBundle = {
   // CommonJS build is one file): resolved at run time from node_modules
   external: ['ffi-rs', '@yuuang/*', 'tar'],
   // src/ is ESM; in this CommonJS bundle import.meta.url is the bundle's URL
-  define: { 'import.meta.url': '__bundleUrl', SECCOMP_PRECOMPILED_JSON: JSON.stringify(JSON.stringify(seccompPrecompiled)) },
+  define: { 'import.meta.url': '__bundleUrl', SECCOMP_PRECOMPILED_TEXT: JSON.stringify(Object.entries(seccompPrecompiled).flat().join('\n')) },
   banner: { js: BUNDLE_URL },
   plugins: [lazyBuiltins, vendors],
 }
@@ -228,30 +199,6 @@ await build({
   // env(1) expands ${...} in -S's string, an unset variable to nothing.
   banner: { js: '#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS MINI_RUN_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS} node --' },
 })
-
-// esbuild gives every ES module that imports a CommonJS one (the lazy
-// builtins' stand-ins, the pull file) a copy of it from __toESM: a new
-// object with a getter per export, so 28 copies of child_process, os and
-// fs/promises with all their names in the run bundle, made at every start.
-// They are views of the same module, so one per module does: __toESM is
-// wrapped to keep the copy it made (by module, and by esbuild's "node mode"
-// flag, which decides the copy's default). Paired runs of `run --rm`: 1.3 to
-// 2.3 ms less (fewer objects, and a scavenge fewer).
-const TO_ESM = /var __toESM=\(mod,isNodeMode,(\w+)\)=>/
-const TO_ESM_ONCE =
-  'var __toESMSeen=new WeakMap,__toESM=(mod,isNodeMode)=>{if(mod==null||typeof mod!="object"&&typeof mod!="function")return __toESMCopy(mod,isNodeMode);' +
-  'let c=__toESMSeen.get(mod);c||__toESMSeen.set(mod,c=[]);return c[isNodeMode?1:0]??=__toESMCopy(mod,isNodeMode)};'
-function toEsmOnce(file) {
-  const bundled = readFileSync(file, 'latin1')
-  if (!bundled.includes('__toESM(')) return
-  const helper = TO_ESM.exec(bundled)
-  if (!helper) throw new Error(`${file}: esbuild's __toESM helper is not the one scripts/bundle.mjs wraps (${TO_ESM.source})`)
-  const at = helper.index
-  // the wrapper goes before the helper's own statement, at the top: both are vars, called only once modules run
-  const helpers = bundled.lastIndexOf(';var __', at)
-  const start = helpers < 0 ? at : helpers + 1
-  writeFileSync(file, bundled.slice(0, start) + TO_ESM_ONCE + bundled.slice(start, at) + `var __toESMCopy=(mod,isNodeMode,${helper[1]})=>` + bundled.slice(at + helper[0].length), 'latin1')
-}
 
 // Each module of a bundle requires the builtins it imports: the run bundle
 // says require("node:fs") 51 times and require("node:path") 40, and each

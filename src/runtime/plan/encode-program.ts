@@ -16,9 +16,17 @@ function argLength(arg: Arg): number {
   return Buffer.isBuffer(arg) ? arg.length : 8
 }
 
+/**
+ * Buffer's own UTF-8 writer, without write()'s argument checks: each of
+ * those is a call that copies its arguments into an array (Node's
+ * hideStackFrames), 22 kB of a run's young generation for its few hundred
+ * strings. The offset is in range: the buffer was sized for every argument.
+ */
+type Utf8Writer = Buffer & { utf8Write(text: string, offset: number): number }
+
 /** Write arg's bytes at offset; returns the offset after them. */
 function writeArg(buf: Buffer, view: DataView, arg: Arg, offset: number): number {
-  if (typeof arg === 'string') return offset + buf.write(arg, offset, 'utf8')
+  if (typeof arg === 'string') return offset + (buf as Utf8Writer).utf8Write(arg, offset)
   if (Buffer.isBuffer(arg)) return offset + arg.copy(buf, offset)
   if (typeof arg === 'number' && Number.isSafeInteger(arg)) {
     // two's complement in two halves: ToUint32 (>>> 0) is exact modulo 2^32
@@ -45,10 +53,15 @@ export function encodeProgram(steps: readonly ChildStep[], slots: ReadonlyMap<st
     return n
   }
   const encoded = steps.map((step) => encodeStep(step, fd))
+  // Indexed loops: for-of asks an iterator for each element, and until V8
+  // optimises the function (never, in a process this short) each answer is
+  // an object of its own: 45 kB of a run's young generation here, which
+  // brought its second scavenge on.
   let size = 8
-  for (const { args } of encoded) {
+  for (let i = 0; i < encoded.length; i++) {
+    const { args } = encoded[i]!
     size += 8
-    for (const arg of args) size += 4 + argLength(arg) + 1
+    for (let j = 0; j < args.length; j++) size += 4 + argLength(args[j]!) + 1
   }
   const buf = Buffer.alloc(size) // zeroed: every argument's NUL is there already
   // DataView, not Buffer's write*LE: their range and bounds checks cost more
@@ -57,14 +70,15 @@ export function encodeProgram(steps: readonly ChildStep[], slots: ReadonlyMap<st
   buf.write(PROGRAM_MAGIC, 0, 'latin1')
   view.setUint32(4, steps.length, true)
   let offset = 8
-  for (const { code, flags, args } of encoded) {
+  for (let i = 0; i < encoded.length; i++) {
+    const { code, flags, args } = encoded[i]!
     view.setUint16(offset, code, true)
     view.setUint16(offset + 2, flags, true)
     view.setUint32(offset + 4, args.length, true)
     offset += 8
-    for (const arg of args) {
+    for (let j = 0; j < args.length; j++) {
       const start = offset + 4
-      const end = writeArg(buf, view, arg, start)
+      const end = writeArg(buf, view, args[j]!, start)
       view.setUint32(offset, end - start, true)
       offset = end + 1
     }

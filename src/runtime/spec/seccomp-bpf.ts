@@ -48,12 +48,18 @@ import type { SeccompAction, SpecSeccomp, SpecSyscallRule } from './spec.js'
  * back from a container's state, finds the same program. Undefined outside
  * the bundles (tsc's build, the tests): there every profile is compiled.
  */
-// JSON text in a string literal: esbuild gives a define of an object a
-// module of its own, whose init every module of the bundle then calls
-declare const SECCOMP_PRECOMPILED_JSON: string | undefined
-let precompiledPrograms: Record<string, string> | undefined
-const precompiled = (): Record<string, string> =>
-  (precompiledPrograms ??= typeof SECCOMP_PRECOMPILED_JSON === 'undefined' ? {} : (JSON.parse(SECCOMP_PRECOMPILED_JSON) as Record<string, string>))
+// Text in a string literal, a profile's JSON and its program's base64 on
+// lines of their own, in turn: esbuild gives a define of an object a module
+// of its own, whose init every module of the bundle then calls, and JSON
+// text parsed at each start made new strings of its 20 kB. Split, the lines
+// are slices of the literal, which the code cache holds.
+declare const SECCOMP_PRECOMPILED_TEXT: string | undefined
+let precompiledLines: string[] | undefined
+function precompiledProgram(profileJson: string): string | undefined {
+  const lines = (precompiledLines ??= typeof SECCOMP_PRECOMPILED_TEXT === 'undefined' ? [] : SECCOMP_PRECOMPILED_TEXT.split('\n'))
+  for (let i = 0; i + 1 < lines.length; i += 2) if (lines[i] === profileJson) return lines[i + 1]
+  return undefined
+}
 
 // linux/filter.h, linux/bpf_common.h
 const LD_W_ABS = 0x20
@@ -247,9 +253,8 @@ function archBlock(profile: SpecSeccomp, archName: string, prepare: (rule: SpecS
 
 /** The profile as struct sock_filter[] bytes for prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER). */
 export function compileSeccomp(profile: SpecSeccomp): Buffer {
-  const key = JSON.stringify(profile)
-  const programs = precompiled()
-  if (Object.hasOwn(programs, key)) return Buffer.from(programs[key]!, 'base64')
+  const built = precompiledProgram(JSON.stringify(profile))
+  if (built !== undefined) return Buffer.from(built, 'base64')
   const named = profile.architectures ?? []
   if (named.length === 0) throw new MiniRunError('seccomp: the profile names no architecture this machine has')
   for (const name of named) if (!ARCHES[name] && name !== 'SCMP_ARCH_X32') throw new MiniRunError(`seccomp: unsupported architecture ${name}`)
