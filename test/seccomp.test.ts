@@ -185,8 +185,8 @@ describe('the default profile\'s program, compiled at build time (scripts/bundle
     for (const file of ['dist/mini-run-run.cjs', 'dist/mini-run-cli.cjs']) {
       const bundle = readFileSync(file, 'latin1')
       // as the build writes it: one literal (esbuild may make it a template), a profile's JSON and
-      // its program on lines of their own, split at the first compileSeccomp
-      const literal = /[\w$]+\?\?=(`(?:[^`\\$]|\\.)*`|'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")\.split\(/.exec(bundle)?.[1]
+      // its program on lines of their own, looked up where it is by compileSeccomp
+      const literal = /(`\{"defaultAction(?:[^`\\$]|\\.)*`|'\{"defaultAction(?:[^'\\]|\\.)*'|"\{\\"defaultAction(?:[^"\\]|\\.)*")/.exec(bundle)?.[1]
       expect(literal, file).toBeDefined()
       const lines = (runInNewContext(literal!) as string).split('\n')
       expect(lines.length, file).toBe(4)

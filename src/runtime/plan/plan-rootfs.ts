@@ -6,7 +6,7 @@
 import { posix } from 'node:path'
 import { MNT_DETACH, MS, mountFlagNames, parseMountOptions } from '../spec/mount-options.js'
 import type { Spec, SpecMount } from '../spec/spec.js'
-import type { StepBody } from './plan-process.js'
+import { addTo, type StepBody } from './plan-process.js'
 import type { SectionName } from './sections.js'
 import type { ChildStep, VolumeUse } from './steps.js'
 import { hasMountOptions } from '../spec/local-volume.js'
@@ -60,7 +60,7 @@ export const mountSlot = (i: number) => `mount-${i}`
 
 export function rootfsSteps(input: RootfsInput): ChildStep[] {
   const steps: ChildStep[] = []
-  const at = (section: SectionName) => (step: StepBody) => steps.push({ ...step, section } as ChildStep)
+  const at = (section: SectionName) => addTo(steps, section)
   rootSteps(input, at('rootfs'))
   mountSteps(input, at('mounts'))
   switchRootSteps(input.spec.root.path, at('switch-root'))
@@ -80,7 +80,7 @@ type Add = (step: StepBody) => void
  */
 export function rootfsViewSteps(input: RootfsInput): ChildStep[] {
   const steps: ChildStep[] = []
-  const add = (step: StepBody) => steps.push({ ...step, section: 'rootfs' } as ChildStep)
+  const add = addTo(steps, 'rootfs')
   rootSteps({ ...input, rootfs: input.rootfs.kind === 'overlay' ? { ...input.rootfs, idmapped: undefined } : input.rootfs }, add)
   input.spec.mounts.forEach((m, i) => {
     if (m.type === 'bind' || parseMountOptions(m.options).flags & MS.BIND) planMount({ ...m, uidMappings: undefined, gidMappings: undefined }, i, input.spec.root.path, input, add)

@@ -18,7 +18,7 @@ import type { NetworkPlan } from '../../network/plan-network.js'
 import { overlapsNetwork, syncWaitIndex } from './plan-sync.js'
 import type { Spec } from '../spec/spec.js'
 import { NAMESPACE_FLAGS, NAMESPACE_WHY } from './namespaces.js'
-import { processSteps } from './plan-process.js'
+import { addTo, processSteps } from './plan-process.js'
 import { layerSlot, mountSlot, rootfsSteps, type PathKind, type RootfsSource } from './plan-rootfs.js'
 import { childSlots } from './child-kinds.js'
 import { joinChildSteps, joinHostSteps, withoutJoinedNamespaces, type JoinedNamespaces } from './plan-join.js'
@@ -162,7 +162,7 @@ type HostBody = DistributiveOmit<HostStep, 'section'>
 
 function hostSteps(input: PlanInput, child: readonly ChildStep[], overlapped: boolean): HostStep[] {
   const host: HostStep[] = []
-  const at = (section: HostStep['section']) => (step: HostBody) => host.push({ ...step, section } as HostStep)
+  const at = (section: HostStep['section']) => addTo(host, section)
   prepareSteps(input, at('prepare'))
   cloneStep(input, child, at('clone'))
   handshakeSteps(input, at(overlapped ? 'overlap' : 'handshake'), overlapped ? child.findIndex((s) => s.op === 'sync_wait') : undefined)

@@ -51,13 +51,20 @@ import type { SeccompAction, SpecSeccomp, SpecSyscallRule } from './spec.js'
 // Text in a string literal, a profile's JSON and its program's base64 on
 // lines of their own, in turn: esbuild gives a define of an object a module
 // of its own, whose init every module of the bundle then calls, and JSON
-// text parsed at each start made new strings of its 20 kB. Split, the lines
-// are slices of the literal, which the code cache holds.
+// text parsed at each start made new strings of its 20 kB. Looked up where
+// it is: only the program found is cut out of it.
 declare const SECCOMP_PRECOMPILED_TEXT: string | undefined
-let precompiledLines: string[] | undefined
 function precompiledProgram(profileJson: string): string | undefined {
-  const lines = (precompiledLines ??= typeof SECCOMP_PRECOMPILED_TEXT === 'undefined' ? [] : SECCOMP_PRECOMPILED_TEXT.split('\n'))
-  for (let i = 0; i + 1 < lines.length; i += 2) if (lines[i] === profileJson) return lines[i + 1]
+  if (typeof SECCOMP_PRECOMPILED_TEXT === 'undefined') return undefined
+  const text = SECCOMP_PRECOMPILED_TEXT
+  for (let at = 0; at < text.length; ) {
+    const keyEnd = text.indexOf('\n', at)
+    if (keyEnd < 0) return undefined
+    const next = text.indexOf('\n', keyEnd + 1)
+    const end = next < 0 ? text.length : next
+    if (keyEnd - at === profileJson.length && text.startsWith(profileJson, at)) return text.slice(keyEnd + 1, end)
+    at = end + 1
+  }
   return undefined
 }
 
