@@ -31,7 +31,8 @@ export const lazyBuiltins = {
     // An import's default is the module itself, as Node's for a builtin;
     // __esModule must not load it (esbuild's helpers ask); LAZY_BUILTIN
     // tells __toESM that no copy is needed. Every other name, and a look at
-    // the names (Object.keys, a spread), goes to the real module.
+    // the names (Object.keys, a spread), goes to the real module. A write is
+    // refused with a TypeError, as an import's binding refuses it.
     b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
       contents: `let m; const load = () => (m ??= require('node:${args.path}')); const lazy = Symbol.for('${LAZY_BUILTIN}');
 module.exports = new Proxy({}, {
@@ -39,7 +40,9 @@ module.exports = new Proxy({}, {
   has: (_, key) => key in load(),
   ownKeys: () => Reflect.ownKeys(load()),
   getOwnPropertyDescriptor: (_, key) => { const d = Reflect.getOwnPropertyDescriptor(load(), key); return d && { ...d, configurable: true } },
-});`,
+  set: refuse, defineProperty: refuse, deleteProperty: refuse,
+});
+function refuse(_, key) { throw new TypeError('node:${args.path}: ' + String(key) + ' cannot be changed through the bundle\\'s stand-in'); }`,
       loader: 'js',
     }))
   },

@@ -21,14 +21,18 @@ const loaded = () => process.moduleLoadList.includes('NativeModule zlib')
 const before = loaded()
 const roundTrip = zlib.gunzipSync(gzipSync(Buffer.from('mini-run'))).toString()
 const after = loaded()
-// past the bundle's require, which the stand-in answers
-const real = process.getBuiltinModule('node:zlib')
+// past the bundle's require, which the stand-in answers: the module's own
+const real = module.require('node:zlib')
+let write
+// a write to the stand-in (what the bundle's require gives) is refused, as to an import
+try { require('node:zlib').gzipSync = null; write = 'allowed' } catch (err) { write = err.constructor.name }
 process.stdout.write(JSON.stringify({
   before, after, roundTrip,
   defaultIsModule: zlib === real,
   namedIsReal: gzipSync === real.gzipSync && constants === real.constants,
   namespace: ns.gzipSync === real.gzipSync && 'gzipSync' in ns && Object.keys(ns).includes('gzipSync'),
   missing: ns.noSuchName === undefined,
+  write,
 }))
 `
 
@@ -41,7 +45,7 @@ describe('a lazy builtin in a bundle (scripts/lazy-builtins.mjs)', () => {
     const r = spawnSync(process.execPath, [out], { encoding: 'utf8' })
     expect(r.stderr).toBe('')
     expect(JSON.parse(r.stdout)).toEqual({
-      before: false, after: true, roundTrip: 'mini-run', defaultIsModule: true, namedIsReal: true, namespace: true, missing: true,
+      before: false, after: true, roundTrip: 'mini-run', defaultIsModule: true, namedIsReal: true, namespace: true, missing: true, write: 'TypeError',
     })
   })
 })

@@ -3,8 +3,8 @@
 // The compiled program runs here on a small classic-BPF interpreter.
 import { runInNewContext } from 'node:vm'
 import { existsSync, readFileSync } from 'node:fs'
-import { describe, expect, it } from 'vitest'
-import { compileSeccomp } from '../src/runtime/spec/seccomp-bpf.js'
+import { describe, expect, it, vi } from 'vitest'
+import { compileSeccomp, precompiledProgram } from '../src/runtime/spec/seccomp-bpf.js'
 import { defaultSeccompProfile, PROFILE_SYSCALLS } from '../src/runtime/spec/seccomp-profile.js'
 import { SYSCALL_MAX, syscallNumbers } from '../src/runtime/spec/seccomp-syscalls.js'
 import { DOCKER_DEFAULT_CAPABILITIES } from '../src/runtime/spec/capabilities.js'
@@ -195,6 +195,18 @@ describe('the default profile\'s program, compiled at build time (scripts/bundle
         const at = lines.indexOf(JSON.stringify(profile))
         expect(at % 2, `${file} ${arch}`).toBe(0)
         expect(lines[at + 1], `${file} ${arch}`).toBe(compileSeccomp(profile).toString('base64'))
+      }
+      // and compileSeccomp's lookup finds them in it, as the bundle defines it (undefined here)
+      const wanted = ['x64', 'arm64'].map((arch) => defaultSeccompProfile(DOCKER_DEFAULT_CAPABILITIES, arch))
+      const programs = wanted.map((profile) => compileSeccomp(profile).toString('base64'))
+      vi.stubGlobal('SECCOMP_PRECOMPILED_TEXT', runInNewContext(literal!) as string)
+      try {
+        wanted.forEach((profile, i) => expect(precompiledProgram(JSON.stringify(profile)), file).toBe(programs[i]))
+        const json = JSON.stringify(wanted[0])
+        // the whole line or nothing: a prefix, a longer key, another profile
+        for (const miss of [json.slice(0, -1), `${json} `, '', JSON.stringify(defaultSeccompProfile([], 'x64'))]) expect(precompiledProgram(miss)).toBeUndefined()
+      } finally {
+        vi.unstubAllGlobals()
       }
     }
   })

@@ -54,7 +54,7 @@ import type { SeccompAction, SpecSeccomp, SpecSyscallRule } from './spec.js'
 // text parsed at each start made new strings of its 20 kB. Looked up where
 // it is: only the program found is cut out of it.
 declare const SECCOMP_PRECOMPILED_TEXT: string | undefined
-function precompiledProgram(profileJson: string): string | undefined {
+export function precompiledProgram(profileJson: string): string | undefined {
   if (typeof SECCOMP_PRECOMPILED_TEXT === 'undefined') return undefined
   const text = SECCOMP_PRECOMPILED_TEXT
   for (let at = 0; at < text.length; ) {
