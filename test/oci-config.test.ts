@@ -270,6 +270,11 @@ describe('which command line it is (cli/oci/detect.ts)', () => {
     // after an option of runc's that takes a value (containerd's shim: exec --env ... --process ...)
     expect(ociArgs(argv('exec', '--env', 'A=1', '-u', '0', '--pid-file', '/p', 'x', 'sh'), none)).toBeDefined()
     expect(ociArgs(argv('run', '-b', '/b', '--keep', 'x'), none)).toBeDefined()
+    // runc's --debug with anything else of runc's
+    expect(ociArgs(argv('--debug', 'state', 'x'), none)).toEqual(['--debug', 'state', 'x'])
+    expect(ociArgs(argv('--debug', '--log', '/b/log.json', 'start', 'x'), none)).toBeDefined()
+    expect(ociArgs(argv('--debug', 'create', '--bundle', '/b', 'x'), none)).toBeDefined()
+    expect(ociArgs(argv('--debug', 'kill', 'abc', '9'), (root, id) => root === '/run/mini-run-oci' && id === 'abc')).toBeDefined()
   })
 
   it("reads runc's flags among the verb's own options only, not in the container's command", () => {
@@ -288,6 +293,10 @@ describe('which command line it is (cli/oci/detect.ts)', () => {
   it('leaves mini-run\'s own command line alone', () => {
     const exists = () => false
     for (const line of [['run', '--rm', 'alpine', 'sh'], ['--root', '/store', 'create', 'alpine'], ['exec', '-it', 'c1', 'sh'], ['kill', '-s', 'KILL', 'c1'], ['ps', '-a'], ['alpine', 'sh'], ['--log-level', 'debug', 'images'], []]) {
+      expect(ociArgs(argv(...line), exists)).toBeUndefined()
+    }
+    // Docker's -D/--debug: runc has --debug too, but no more than that of runc's here
+    for (const line of [['--debug', 'run', '--rm', 'alpine', 'sh'], ['-D', 'images'], ['--debug', '--state', '/s', 'ps', '-a'], ['--debug', 'kill', 'web']]) {
       expect(ociArgs(argv(...line), exists)).toBeUndefined()
     }
   })

@@ -76,7 +76,7 @@ const flagToken: fc.Arbitrary<string[]> = fc.oneof(
   fc.array(fc.constantFrom('i', 't', 'd', 'P', 'e', 'x'), { minLength: 2, maxLength: 3 }).map((cs) => [`-${cs.join('')}`]),
   fc.constantFrom(['--nope'], ['-Z'], ['--help'], ['--'], ['--rm=true'], ['--explain'], ['--explain=json'], ['--restart', 'no']),
 )
-const globalToken = fc.constantFrom(['--root', '/r'], ['--root=/r2'], ['--state', '/s'], ['--log-level', 'debug'], ['--debug'], ['-v'], ['--help'])
+const globalToken = fc.constantFrom(['--root', '/r'], ['--root=/r2'], ['--state', '/s'], ['--log-level', 'debug'], ['--debug'], ['-D'], ['-v'], ['--help'])
 const commandWord = fc.constantFrom('sh', '-c', 'true', '--rm', '-e', 'x', '--', '-it')
 const line = fc
   .tuple(
@@ -118,6 +118,9 @@ describe('the launcher\'s thin parser for run', () => {
       ['run', '--rm', '-a', 'stderr', '--attach=STDOUT', '-astdin', 'busybox', 'sh'],
       ['busybox', 'echo', 'hi'],
       ['--log-level', 'debug', 'run', '--rootfs', '/srv/root', '/bin/true'],
+      // Docker's -D/--debug
+      ['--debug', 'run', 'busybox'],
+      ['-D', '--root', '/x', 'busybox', 'true'],
       // Docker's boolean values (bool-flag-values.ts): the last spelling wins
       ['run', '--rm=false', '--init=true', '-i', '--interactive=0', 'busybox', 'true'],
       ['run', '--rm', '--rm=false', '--no-healthcheck=true', 'busybox'],
@@ -146,7 +149,6 @@ describe('the launcher\'s thin parser for run', () => {
       ['run', '--rm=maybe', 'busybox'],
       ['run', '-d=false', 'busybox'],
       ['-v'],
-      ['--debug', 'run', 'busybox'],
       ['ps', '-a'],
       ['help', 'run'],
     ]) {

@@ -100,6 +100,12 @@ describe.skipIf(!isRoot)('run: process (needs root)', () => {
     // the step's place in the plan only with --log-level debug
     const debug = env.run(['--log-level', 'debug', ...env.runArgs(['-w', '/etc/passwd/sub', BUSYBOX, 'true'])])
     expect(debug.stderr).toMatch(/^mini-run: mkdir \/etc\/passwd\/sub: Not a directory \(step \d+ of \d+\)\n$/)
+    // and with Docker's -D/--debug, which runc's command line also has: still mini-run's own line
+    for (const flag of ['-D', '--debug']) {
+      const d = env.run([flag, ...env.runArgs(['-w', '/etc/passwd/sub', BUSYBOX, 'true'])])
+      expect(d.status).toBe(125)
+      expect(d.stderr).toMatch(/^mini-run: mkdir \/etc\/passwd\/sub: Not a directory \(step \d+ of \d+\)\n$/)
+    }
   })
 
   it('names a failing mount by the user\'s path and option, never the store\'s (Docker-shaped errors)', () => {

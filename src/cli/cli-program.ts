@@ -8,6 +8,7 @@
 import { Command, CommanderError } from 'commander'
 import { acceptBoolValues } from './bool-flag-values.js'
 import { EXIT_COMMAND_ERROR, usageErrorExitCode } from './exit-codes.js'
+import { globalLogLevel } from './global-options.js'
 import { dockerUsageError } from './main-errors.js'
 import { reportError } from './report-error.js'
 import { addGlobalFlags } from './run-flag-specs.js'
@@ -29,7 +30,7 @@ export async function cliMain(argv: string[], registerCommands: RegisterVerbs): 
   let action: Command | undefined
   program.hook('preAction', async (cmd, actionCommand) => {
     action = actionCommand
-    const level = cmd.opts().logLevel as string | undefined
+    const level = globalLogLevel(cmd.opts())
     if (level) (await import('../log.js')).setLogLevel(level)
   })
   const verb = verbOf(program, argv)

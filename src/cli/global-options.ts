@@ -5,6 +5,7 @@ export interface GlobalOptions {
   root?: string
   state?: string
   logLevel?: string
+  debug?: boolean
 }
 
 /** The options given before the verb (`mini-run --root X run ...`), with --root and --state made absolute. */
@@ -21,4 +22,9 @@ export function globalOptions(cmd: Command): GlobalOptions {
  */
 export function absoluteRoots(o: GlobalOptions): GlobalOptions {
   return { ...o, ...(o.root !== undefined && { root: resolve(o.root) }), ...(o.state !== undefined && { state: resolve(o.state) }) }
+}
+
+/** The log level the global options ask for: --log-level, else debug for Docker's -D/--debug. */
+export function globalLogLevel(o: GlobalOptions): string | undefined {
+  return o.logLevel ?? (o.debug ? 'debug' : undefined)
 }

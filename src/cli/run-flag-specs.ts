@@ -103,4 +103,6 @@ export function addGlobalFlags<C extends OptionSink>(cmd: C): C {
     .option('--root <dir>', 'image store directory (default: /var/lib/mini-run as root, ~/.local/share/mini-run otherwise)')
     .option('--state <dir>', 'runtime state directory (default: /run/mini-run as root, $XDG_RUNTIME_DIR/mini-run otherwise)')
     .option('--log-level <level>', 'pino log level on stderr (trace, debug, info, warn, error)')
+    // Docker's -D/--debug; runc has a --debug too, which alone no longer makes a line runc's (oci/detect.ts)
+    .option('-D, --debug', 'debug output on stderr: --log-level debug')
 }

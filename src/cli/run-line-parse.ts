@@ -22,7 +22,7 @@ import type { FlagSpec, FlagTables } from './run-line-tables.js'
 import { isDockerOnlyVerb, isVerb } from './verbs.js'
 
 export interface RunLine {
-  globals: { root?: string; state?: string; logLevel?: string }
+  globals: { root?: string; state?: string; logLevel?: string; debug?: boolean }
   /** The image and its command (or, with --rootfs, the command). */
   positional: string[]
   /** As commander's opts() would give them, defaults included. */

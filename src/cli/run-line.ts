@@ -5,7 +5,7 @@
  * each start. What it does is what commands/run.ts does for that line:
  * both call runInForeground.
  */
-import { absoluteRoots } from './global-options.js'
+import { absoluteRoots, globalLogLevel } from './global-options.js'
 import { ociArgs } from './oci/detect.js'
 import { reportError } from './report-error.js'
 import { runInForeground, type RunVerbFlags } from './run-in-foreground.js'
@@ -36,7 +36,8 @@ export function runLine(line: RunLine): Promise<RunLineResult> | undefined {
 }
 
 async function start(line: RunLine): Promise<number> {
-  if (line.globals.logLevel) (await import('../log.js')).setLogLevel(line.globals.logLevel)
+  const level = globalLogLevel(line.globals)
+  if (level) (await import('../log.js')).setLogLevel(level)
   // the flags as commander would give them: the same table (run-flag-specs.ts)
   return runInForeground(line.positional, line.flags as unknown as RunVerbFlags, absoluteRoots(line.globals))
 }

@@ -8,9 +8,10 @@
  *    package.json bin, to the script or to native/launcher.c's program)
  *    is always runc's command line;
  * 2. `mini-run oci VERB ...` is, explicitly;
- * 3. a global flag only runc has (--log, --log-format, --debug,
- *    --systemd-cgroup, --criu, --rootless) before the verb: containerd's
- *    shim always passes --log and --log-format;
+ * 3. a global flag only runc has (--log, --log-format, --systemd-cgroup,
+ *    --criu, --rootless) before the verb: containerd's shim always passes
+ *    --log and --log-format. Not --debug, which Docker's CLI has too
+ *    (`docker --debug run ...`): a line with it goes on to the rules below;
  * 4. a verb only runc has: spec, state, delete, features, list, resume,
  *    checkpoint, restore;
  * 5. a flag only runc's form of a shared verb has: create/run --bundle,
@@ -28,7 +29,7 @@ import { invokedAsRunc } from '../run-line-parse.js'
 
 /** runc's global flags that take a value, and the Docker mode's. */
 const VALUE_GLOBALS = new Set(['--root', '--log', '--log-format', '--criu', '--rootless', '--state', '--log-level'])
-const RUNC_ONLY_GLOBALS = new Set(['--log', '--log-format', '--debug', '--systemd-cgroup', '--criu', '--rootless'])
+const RUNC_ONLY_GLOBALS = new Set(['--log', '--log-format', '--systemd-cgroup', '--criu', '--rootless'])
 const RUNC_ONLY_VERBS = new Set(['spec', 'state', 'delete', 'features', 'list', 'resume', 'checkpoint', 'restore'])
 const SHARED_VERBS = new Set(['create', 'run', 'start', 'kill', 'exec', 'ps', 'pause', 'update', 'events'])
 const RUNC_ONLY_FLAGS: Record<string, string[]> = {
