@@ -1,7 +1,7 @@
 // `events` of images, volumes and networks: what tag, rmi, save, load,
 // volume create/rm, network create/connect/disconnect/rm and the prunes
 // log, with Docker's actors and attributes, and the type filter that picks them.
-import { writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { useCliEnv } from './helpers/cli-env.js'
@@ -67,6 +67,7 @@ describe.skipIf(!isRoot)('events of images, volumes and networks (needs root: a 
     writeFileSync(join(cli.env.storeRoot, 'volumes', 'evpv', '_data', 'five'), 'bytes')
     for (const type of ['container', 'network', 'image']) ok([type, 'prune', '-f'])
     ok(['volume', 'prune', '-a', '-f'])
+    ok(['builder', 'prune', '-f'])
     // a prune's actor has no id: its line has none
     expect(seen(since, ['-f', 'event=destroy', '-f', 'event=prune'])).toEqual([
       `container destroy ${id} {"image":"${BUSYBOX}","name":"evpc"}`,
@@ -76,9 +77,43 @@ describe.skipIf(!isRoot)('events of images, volumes and networks (needs root: a 
       'image prune  {"reclaimed":"0"}',
       'volume destroy evpv {"driver":"local"}',
       'volume prune  {"reclaimed":"5"}',
+      'builder prune  {"reclaimed":"0"}',
     ])
     const prune = JSON.parse(ok(['events', '--since', since, '--until', '0s', '-f', 'type=container', '-f', 'event=prune', '--format', 'json']))
     expect(prune).toMatchObject({ status: 'prune', Type: 'container', Action: 'prune', Actor: { ID: '', Attributes: { reclaimed: '0' } } })
     expect(prune).not.toHaveProperty('id')
+  })
+
+  it('image prune and rmi: an untag for each name taken and a delete for each image gone, by its id, as the daemon logs them', () => {
+    // a container keeps the fixture from prune -a
+    const keep = ok(['create', BUSYBOX, 'true']).trim()
+    const ctx = join(cli.env.dir, 'evbuild')
+    mkdirSync(ctx, { recursive: true })
+    const build = (label: string, tag: string) => {
+      writeFileSync(join(ctx, 'Dockerfile'), `FROM scratch\nLABEL v=${label}\n`)
+      // -q prints the id's hex, as podman's
+      return `sha256:${ok(['build', '-q', '-t', tag, ctx]).trim()}`
+    }
+    // the second build takes the name: the first is left untagged
+    const first = build('1', 'evprune:v1')
+    const second = build('2', 'evprune:v1')
+    const third = build('3', 'evrmi:v1')
+    ok(['tag', third, 'evrmi:v2'])
+    const since = nowSeconds()
+    ok(['image', 'prune', '-f'])
+    ok(['rmi', '-f', third])
+    ok(['image', 'prune', '-a', '-f'])
+    ok(['rm', keep])
+    const removals = ['-f', 'type=image', '-f', 'event=untag', '-f', 'event=delete', '-f', 'event=prune']
+    expect(seen(since, removals).map((l) => l.replace(/"reclaimed":"\d+"/, '"reclaimed":"N"'))).toEqual([
+      `image delete ${first} {"name":"${first}"}`,
+      'image prune  {"reclaimed":"N"}',
+      `image untag ${third} {"name":"evrmi:v1"}`,
+      `image untag ${third} {"name":"evrmi:v2"}`,
+      `image delete ${third} {"name":"${third}"}`,
+      `image untag ${second} {"name":"evprune:v1"}`,
+      `image delete ${second} {"name":"${second}"}`,
+      'image prune  {"reclaimed":"N"}',
+    ])
   })
 })

@@ -9,6 +9,7 @@
  * setupMounts; for unmount the container: container.UnmountVolumes). A
  * prune's actor has no id, and says the bytes it reclaimed (daemon/prune.go).
  */
+import { familiarName } from '../image/reference.js'
 import { ensurePrivateDir } from '../private-dir.js'
 import { appendEvent, type EventInput, type EventType } from './event-log.js'
 
@@ -28,6 +29,20 @@ function append(stateRoot: string, e: EventInput): void {
 
 export function imageEvent(stateRoot: string, action: string, id: string, name: string): void {
   append(stateRoot, { type: 'image', action, id, attributes: { name } })
+}
+
+/**
+ * Docker's daemon's events of images removed (rmi and prune alike), image by
+ * image: an untag for each name taken (an untagged image's id is no name),
+ * then a delete by its id if its config went. Its layers have none.
+ */
+export function imageRemovalEvents(stateRoot: string, untagged: readonly { name: string; configDigest: string }[], deleted: readonly string[]): void {
+  const names = new Map<string, string[]>()
+  for (const { name, configDigest } of untagged) names.set(configDigest, [...(names.get(configDigest) ?? []), name])
+  for (const [id, of] of names) {
+    for (const name of of) if (name !== id) imageEvent(stateRoot, 'untag', id, familiarName(name))
+    if (deleted.includes(id)) imageEvent(stateRoot, 'delete', id, id)
+  }
 }
 
 export interface NetworkActor {
@@ -72,7 +87,7 @@ export function containerVolumeEvent(stateRoot: string, action: string, name: st
   appendEvent(stateRoot, volumeInput(action, name, attributes))
 }
 
-/** `container|image|network|volume prune`, once its removals are done: what it freed, in bytes. */
-export function pruneEvent(stateRoot: string, type: Exclude<EventType, 'builder'>, reclaimedBytes: number): void {
+/** `container|image|network|volume|builder prune`, once its removals are done: what it freed, in bytes. */
+export function pruneEvent(stateRoot: string, type: EventType, reclaimedBytes: number): void {
   append(stateRoot, { type, action: 'prune', id: '', attributes: { reclaimed: String(reclaimedBytes) } })
 }

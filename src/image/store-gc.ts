@@ -142,7 +142,7 @@ export async function pruneStore(store: ImageStore, opts: PruneOptions = {}): Pr
       const leased = leasedDigests(store.root)
       const inUse = new Set([...(await containersInUse(opts)), ...leased])
       const usedImages = typeof opts.usedImages === 'function' ? await opts.usedImages() : opts.usedImages
-      const result: PruneResult = { untagged: [], deletedLayers: [], deletedBlobs: [], reclaimedBytes: 0 }
+      const result: PruneResult = { untagged: [], untaggedImages: [], deletedLayers: [], deletedBlobs: [], reclaimedBytes: 0 }
       for (const ref of await listRefs(store.refsDir)) {
         if (!opts.all && !isDigest(ref.name)) continue
         let used = false
@@ -153,7 +153,10 @@ export async function pruneStore(store: ImageStore, opts: PruneOptions = {}): Pr
         } catch {
           used = false
         }
-        if (!used && (await unlinkRef(store, ref.name, trash))) result.untagged.push(ref.name)
+        if (!used && (await unlinkRef(store, ref.name, trash))) {
+          result.untagged.push(ref.name)
+          result.untaggedImages.push({ name: ref.name, configDigest: ref.configDigest })
+        }
       }
       crashPoint('prune:after-untag')
       const live = await liveSet(store)

@@ -148,6 +148,8 @@ export interface PruneOptions {
 
 export interface PruneResult {
   untagged: string[]
+  /** The images whose names `untagged` are, by image id (an untagged image's one name is its id). */
+  untaggedImages: { name: string; configDigest: string }[]
   deletedLayers: string[]
   deletedBlobs: string[]
   reclaimedBytes: number

@@ -19,6 +19,7 @@
 import { closeSync, constants, existsSync, openSync, readdirSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { basename, join } from 'node:path'
+import { pruneEvent } from '../events/resource-events.js'
 import { buildCacheDirs, listCacheEntries, listCacheMounts } from '../image/build-cache-index.js'
 import { liveSet, moveToTrash, removeLayer } from '../image/store-gc.js'
 import { leasedDigests } from '../image/store-lease.js'
@@ -87,7 +88,7 @@ export async function pruneBuildCache(ctx: SystemContext, opts: BuildCachePruneO
   const oldEnough = (lastUsed: number) => opts.unusedForMs === undefined || lastUsed <= now - opts.unusedForMs
   const held: number[] = []
   try {
-    return await withGcLock(store.root, 'exclusive', async () => {
+    const pruned = await withGcLock(store.root, 'exclusive', async () => {
       const result: BuildCachePruneResult = { removed: [], reclaimedBytes: 0 }
       const leased = leasedDigests(store.root)
       const images = (await liveSet(store, { imagesOnly: true })).layers
@@ -167,6 +168,9 @@ export async function pruneBuildCache(ctx: SystemContext, opts: BuildCachePruneO
       }
       return result
     })
+    // Docker's daemon logs a builder prune as it does the other prunes (builder backend's PruneCache)
+    pruneEvent(ctx.stateRoot, 'builder', pruned.reclaimedBytes)
+    return pruned
   } finally {
     for (const fd of held) closeSync(fd)
     for (const path of trash) await removeTree(path)

@@ -17,7 +17,7 @@ import { staleTmpEntries } from '../image/store-tmp.js'
 import { layersInUse, listContainers } from '../runtime/container/containers.js'
 import type { ResourcePruneResult, ResourceUsage, SystemContext, SystemPruneOptions, SystemResource } from './resources.js'
 import { treeSize } from './tree-size.js'
-import { pruneEvent } from '../events/resource-events.js'
+import { imageRemovalEvents, pruneEvent } from '../events/resource-events.js'
 import { cacheOnlyLayers } from './build-cache-resource.js'
 
 interface StoredImage {
@@ -88,6 +88,7 @@ export async function pruneImages(ctx: SystemContext, opts: Pick<SystemPruneOpti
   // read under the store's GC lock: a container made meanwhile counts (store-gc.ts)
   const inUse = () => layersInUse(ctx.stateRoot, (ref) => store.resolve(ref))
   const result = await pruneStore(store, { inUse, all: opts.all, usedImages: () => imagesInUse(ctx) })
+  imageRemovalEvents(ctx.stateRoot, result.untaggedImages, result.deletedBlobs)
   pruneEvent(ctx.stateRoot, 'image', result.reclaimedBytes + tmpBytes)
   return {
     heading: 'Deleted Images',

@@ -34,7 +34,7 @@ export async function removeImages(cmd: Command, refs: string[], o: { force?: bo
     import('../../image/reference.js'),
   ])
   const store = new ImageStore(root ? { root } : {})
-  const { imageEvent } = await import('../../events/resource-events.js')
+  const { imageRemovalEvents } = await import('../../events/resource-events.js')
   let failed = false
   for (const ref of refs) {
     try {
@@ -52,8 +52,7 @@ export async function removeImages(cmd: Command, refs: string[], o: { force?: bo
       })
       for (const name of result.untagged) process.stdout.write(`Untagged: ${familiarName(name)}\n`)
       for (const digest of result.deleted) process.stdout.write(`Deleted: ${digest}\n`)
-      for (const name of result.untagged) imageEvent(stateRootOf(cmd), 'untag', imageId ?? name, familiarName(name))
-      for (const digest of result.deleted) imageEvent(stateRootOf(cmd), 'delete', digest, digest)
+      imageRemovalEvents(stateRootOf(cmd), result.untagged.map((name) => ({ name, configDigest: imageId ?? name })), result.deleted)
     } catch (err) {
       // like docker: report each failure and go on with the others
       process.stderr.write(`mini-run: ${describeError(err)}\n`)
