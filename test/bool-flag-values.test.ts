@@ -39,6 +39,13 @@ describe('boolean flag values (unit)', () => {
     expect(boolValuesAsFlags(cmd, ['-m', '--all=false', '--message=--all=true'])).toEqual(['-m', '--all=false', '--message=--all=true'])
     // unknown flags and what follows `--` are commander's
     expect(boolValuesAsFlags(cmd, ['--nope=false', '--', '--all=true'])).toEqual(['--nope=false', '--', '--all=true'])
+    // a group of boolean short flags with a value, as pflag reads it: the value is the last letter's
+    expect(boolValuesAsFlags(cmd, ['-ap=false', 'c'])).toEqual(['-a', '--no-pause', 'c'])
+    expect(boolValuesAsFlags(cmd, ['-pa=0'])).toEqual(['-p'])
+    expect(boolValuesAsFlags(cmd, ['-pa=1'])).toEqual(['-p', '-a'])
+    // not when a letter takes a value (-m's value is "a=false") or is unknown
+    expect(boolValuesAsFlags(cmd, ['-ma=false'])).toEqual(['-ma=false'])
+    expect(boolValuesAsFlags(cmd, ['-ax=false'])).toEqual(['-ax=false'])
   })
 
   it('stops where the command hands the rest on: a pass-through command\'s first operand', () => {
@@ -77,6 +84,9 @@ describe.skipIf(!isRoot)('boolean flag values on the command line (needs root: c
     expect(env.run(['ps', '--all=true', '--format', '{{.Names}}']).stdout).toBe('kept\n')
     expect(env.run(['ps', '-a=false', '--format', '{{.Names}}']).stdout).toBe('')
     expect(env.run(['rm', 'kept']).status).toBe(0)
+    // -it=false: interactive, without a terminal (pflag: -i, then -t=false)
+    const piped = env.run(['run', '--rm', '-it=false', '--network', 'none', BUSYBOX, 'sh', '-c', 'cat; [ -t 0 ] && echo tty || echo no tty'], { input: 'hi\n' })
+    expect([piped.status, piped.stdout, piped.stderr]).toEqual([0, 'hi\nno tty\n', ''])
   })
 
   it('commit --pause=false is refused for a running container as --no-pause is, and a bad value exits 125', () => {

@@ -69,7 +69,8 @@ function withoutLetter(own: readonly Option[], group: string, letter: string): s
  * and the options end at `--` or where this command hands the rest on (its
  * first operand, with positional or pass-through options).
  */
-export function boolValuesAsFlags(cmd: Command, args: readonly string[]): string[] {
+export function boolValuesAsFlags(cmd: Command, input: readonly string[]): string[] {
+  const args = [...input]
   const out: string[] = []
   // where each of the command's own flags was given in out (letter: inside a group of short flags, -it)
   const given: { at: number; option: Option; letter?: string }[] = []
@@ -94,6 +95,13 @@ export function boolValuesAsFlags(cmd: Command, args: readonly string[]): string
       continue
     }
     const eq = arg.indexOf('=')
+    // -it=false, as pflag reads it: -i, then -t=false (every letter a boolean flag)
+    const letters = arg[1] !== '-' && eq > 2 ? arg.slice(1, eq) : ''
+    if (letters !== '' && [...letters].every((c) => own.some((o) => o.short === `-${c}` && !takesValue(o)))) {
+      args.splice(i, 1, `-${letters.slice(0, -1)}`, `-${letters.slice(-1)}${arg.slice(eq)}`)
+      i--
+      continue
+    }
     const flag = eq > 1 ? own.find((o) => names(o, arg.slice(0, eq)) && !takesValue(o)) : undefined
     if (flag === undefined) {
       for (const letter of groupFlags(own, arg)) given.push({ at: out.length, option: letter, letter: letter.short!.slice(1) })
