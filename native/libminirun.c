@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
@@ -560,17 +561,78 @@ int mr_unshare(int32_t flags)
     return 0;
 }
 
-/* The helper of mr_exit: holds the process's memory until the process is
- * gone. It shares the memory (CLONE_VM) but nothing else: its fd table is a
- * copy, of which it keeps only the pipe's read end, so no caller waiting
- * for the end of a pipe it shares (a shell's $(...)) waits for it; every
- * signal is blocked (the mask it was made with), so no handler of Node's
- * runs on its stack. EOF on the pipe says the process's fds are closed,
- * which the kernel does after it let go of the memory; the helper's own
- * exit then takes the memory down. If it cannot close its copies (no
- * close_range(2) before Linux 5.9, or a seccomp filter refuses it), it ends
- * at once and the process unmaps its memory itself, as without it. Raw
- * syscalls only: it shares the caller's thread pointer, and so errno. */
+/* The trees mr_exit removes (mr_remove_at_exit), copied. */
+static char *exit_removals[8];
+static int exit_removal_count;
+
+static int remove_at(int dirfd, const char *name, int depth);
+
+/* Node's own exit (exit(3), not mr_exit's _exit): the trees go before it. */
+static void remove_exit_trees(void)
+{
+    for (int i = 0; i < exit_removal_count; i++)
+        (void)remove_at(AT_FDCWD, exit_removals[i], 0);
+    exit_removal_count = 0;
+}
+
+int mr_remove_at_exit(const char *path)
+{
+    if (!path || !*path)
+        return -EINVAL;
+    if (exit_removal_count == (int)(sizeof exit_removals / sizeof *exit_removals))
+        return -ENOSPC;
+    if (exit_removal_count == 0) {
+        static int registered;
+        if (!registered && atexit(remove_exit_trees) != 0)
+            return -ENOMEM;
+        registered = 1;
+    }
+    char *copy = strdup(path);
+    if (!copy)
+        return -ENOMEM;
+    exit_removals[exit_removal_count++] = copy;
+    return 0;
+}
+
+/* remove_at for the helper: raw syscalls and its own stack only (no
+ * malloc, no readdir: the process's other threads may hold their locks
+ * when it is made). 16 levels deep at most, 1 kB of entries at a time: a
+ * deeper tree stays, in tmp/, for the store to collect (minirun.h). */
+static void remove_raw(int dirfd, const char *name, int depth)
+{
+    if (syscall(SYS_unlinkat, dirfd, name, 0) == 0 || depth >= 16)
+        return;
+    int fd = (int)syscall(SYS_openat, dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    char buf[1024] __attribute__((aligned(8)));
+    long n;
+    /* as readdir(3) and remove_at: an entry not removed is read once */
+    while ((n = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0) {
+        for (long at = 0; at < n;) {
+            struct dirent64 *e = (struct dirent64 *)(buf + at);
+            at += e->d_reclen;
+            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+                remove_raw(fd, e->d_name, depth + 1);
+        }
+    }
+    syscall(SYS_close, fd);
+    syscall(SYS_unlinkat, dirfd, name, AT_REMOVEDIR);
+}
+
+/* The helper of mr_exit: removes the trees given to mr_remove_at_exit,
+ * then holds the process's memory until the process is gone. It shares the
+ * memory (CLONE_VM) but nothing else: its fd table is a copy, of which it
+ * keeps only the pipe's read end, so no caller waiting for the end of a
+ * pipe it shares (a shell's $(...)) waits for it; every signal is blocked
+ * (the mask it was made with), so no handler of Node's runs on its stack.
+ * EOF on the pipe says the process's fds are closed, which the kernel does
+ * after it let go of the memory; the helper's own exit then takes the
+ * memory down. If it cannot close its copies (no close_range(2) before
+ * Linux 5.9, or a seccomp filter refuses it), it ends at once and the
+ * process unmaps its memory itself, as without it (and the trees stay in
+ * tmp/ for the store). Raw syscalls only: it shares the caller's thread
+ * pointer, and so errno. */
 static int exit_helper(void *arg)
 {
     const int *fds = arg;
@@ -579,6 +641,8 @@ static int exit_helper(void *arg)
     syscall(SYS_close, fds[1]);
     if ((rd > 0 && syscall(SYS_close_range, 0, rd - 1, 0) != 0) || syscall(SYS_close_range, rd + 1, ~0U, 0) != 0)
         syscall(SYS_exit, 0);
+    for (int i = 0; i < exit_removal_count; i++)
+        remove_raw(AT_FDCWD, exit_removals[i], 0);
     /* EOF ends the wait; EINTR cannot come with every signal blocked, and
      * any other error ends it too */
     while (syscall(SYS_read, rd, &c, 1) > 0) {
@@ -590,19 +654,20 @@ static int exit_helper(void *arg)
 int mr_exit(int32_t code, int32_t keep_memory)
 {
     /* A stack for the helper that no thread of this process uses: a static
-     * one in this library, which outlives the process as the memory does. */
-    static char helper_stack[16384] __attribute__((aligned(16)));
+     * one in this library, which outlives the process as the memory does
+     * (its untouched pages cost nothing). */
+    static char helper_stack[65536] __attribute__((aligned(16)));
     static int fds[2];
     sigset_t all;
 
     if (keep_memory) {
         sigfillset(&all);
         pthread_sigmask(SIG_BLOCK, &all, NULL);
-        if (pipe2(fds, O_CLOEXEC) == 0) {
-            /* SIGCHLD: whoever adopts the helper is told when it ends. No
-             * helper (a pids limit): a plain exit, which waits for the memory. */
-            (void)clone(exit_helper, helper_stack + sizeof helper_stack, CLONE_VM | SIGCHLD, fds);
-        }
+        /* SIGCHLD: whoever adopts the helper is told when it ends. No
+         * helper (a pids limit): a plain exit, which waits for the memory. */
+        if (pipe2(fds, O_CLOEXEC) == 0 && clone(exit_helper, helper_stack + sizeof helper_stack, CLONE_VM | SIGCHLD, fds) > 0)
+            _exit(code);
     }
+    remove_exit_trees();
     _exit(code);
 }

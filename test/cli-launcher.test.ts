@@ -351,6 +351,45 @@ describe('the CLI launcher', () => {
     }
   })
 
+  // run --rm sets the writable layer aside (renamed into the store's tmp/)
+  // and leaves its removal to the exit: mr_exit's helper, after the CLI is
+  // gone, or Node's own exit (atexit) when it ends the usual way; a tree
+  // too deep for the helper stays in tmp/ under the dead CLI's name, and the
+  // store collects it (run-foreground.ts setLayerAside, native/minirun.h).
+  it.skipIf(!isRoot || !hasGcc || !inInitialPidNamespace)('removes a --rm container\'s writable layer after its exit, by the helper or in Node\'s own exit, and the store collects what the helper leaves (needs root, gcc and the initial pid namespace)', async () => {
+    const env = await makeTestEnv()
+    const helpers = mkdtempSync(join(tmpdir(), 'mini-run-subreaper-'))
+    const subreaper = buildStaticHelper('subreaper', helpers)
+    const environment = { ...process.env }
+    delete environment.NODE_V8_COVERAGE
+    // the subreaper returns once the helper it adopted has ended: its removal is done
+    const adopted = (args: string[], extra: Record<string, string> = {}) => {
+      const r = spawnSync(subreaper, [process.execPath, launcher, ...args], { encoding: 'utf8', env: { ...environment, ...extra } })
+      const lines = r.stdout.trimEnd().split('\n')
+      return { ...(JSON.parse(lines.pop()!) as object), output: lines.join('\n'), stderr: r.stderr }
+    }
+    const tmp = () => readdirSync(join(env.storeRoot, 'tmp'))
+    const deep = `/d${'/x'.repeat(20)}`
+    try {
+      // the helper's: the layer, with a tree the container wrote, gone when the helper is
+      expect(adopted(env.runArgs(['--network', 'none', BUSYBOX, 'sh', '-c', 'mkdir -p /a/b/c && echo x > /a/b/c/f && echo ran']))).toEqual({ status: 0, reaped: 1, left: 0, output: 'ran', stderr: '' })
+      expect(tmp()).toEqual([])
+      // Node's own exit (it records coverage): no helper, the layer gone before the exit
+      const coverage = join(helpers, 'coverage')
+      expect(adopted(env.runArgs(['--network', 'none', BUSYBOX, 'echo', 'ran']), { NODE_V8_COVERAGE: coverage })).toEqual({ status: 0, reaped: 0, left: 0, output: 'ran', stderr: '' })
+      expect(tmp()).toEqual([])
+      // deeper than the helper goes: left in tmp/ under the CLI's name, which a store operation collects
+      expect(adopted(env.runArgs(['--network', 'none', BUSYBOX, 'mkdir', '-p', deep]))).toMatchObject({ status: 0, reaped: 1, left: 0, stderr: '' })
+      expect(tmp()).toEqual([expect.stringMatching(/^layer-\d+\.\d+-[0-9a-f]+$/)])
+      expect(env.run(['image', 'prune', '-f']).status).toBe(0)
+      expect(tmp()).toEqual([])
+      expect(env.leftovers()).toEqual([])
+    } finally {
+      rmSync(helpers, { recursive: true, force: true })
+      env.cleanup()
+    }
+  })
+
   // what Node writes in its teardown must still be written: a profile, coverage
   it.skipIf(!isRoot)('ends the usual way when Node was asked to record: --cpu-prof, NODE_V8_COVERAGE (needs root: it starts containers)', async () => {
     const env = await makeTestEnv()

@@ -28,7 +28,7 @@ export async function runInForeground(positional: string[], flags: RunVerbFlags,
     let hidden: number | undefined
     const output = (fd: 1 | 2, show: boolean) => (show ? fd : (hidden ??= openSync('/dev/null', 'w')))
     const stdio: [number, number, number] = [stdin, output(1, shown.stdout), output(2, shown.stderr)]
-    return await runPrepared(prepared, { stdio, forwardSignals: true, interactive: flags.interactive === true, output: shown.stdout }, { remove: flags.rm === true })
+    return await runPrepared(prepared, { stdio, forwardSignals: true, interactive: flags.interactive === true, output: shown.stdout }, { remove: flags.rm === true, layerAfterExit: true })
   } catch (err) {
     // a start that fails leaves nothing, its id file included
     if (flags.cidfile) rmSync(flags.cidfile, { force: true })

@@ -13,22 +13,11 @@ import { chmod, lstat, open, readdir, rename, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { getLogger } from '../log.js'
 import { processStartTime } from '../proc-stat.js'
-import { randomHex } from '../random.js'
 import { removeInUserNamespace } from '../rootless/in-user-namespace.js'
 import { ownSubordinateIds } from '../rootless/subordinate-ids.js'
+import { TMP_NAME_RE, tmpPath } from './tmp-name.js'
 
-let ownTag: string | undefined
-function ownerTag(): string {
-  ownTag ??= `${process.pid}.${processStartTime(process.pid) ?? '0'}`
-  return ownTag
-}
-
-/** A fresh path in tmpDir owned by this process: <kind>-<pid>.<start>-<random>. */
-export function tmpPath(tmpDir: string, kind: string): string {
-  return join(tmpDir, `${kind}-${ownerTag()}-${randomHex(6)}`)
-}
-
-const TMP_NAME_RE = /^[a-z]+-(\d+)\.(\d+)-[0-9a-f]+$/
+export { tmpPath }
 
 /** tmp/ entries whose owning process is gone (or that we cannot attribute). */
 export async function staleTmpEntries(tmpDir: string): Promise<string[]> {

@@ -211,6 +211,18 @@ export function exitNow(code: number): never {
   throw new Error('mr_exit returned')
 }
 
+/**
+ * Remove this tree when this process exits, off the user's path where it
+ * can: with exitNow, by its helper once the process is gone; with Node's
+ * own exit, in it (mr_remove_at_exit, native/minirun.h). For a tree the
+ * caller moved out of sight first, in the store's tmp/ under this
+ * process's name, which the store collects if the removal never comes.
+ * Removed at once when the library cannot take it.
+ */
+export function removeAfterExit(path: string): void {
+  if (call('mr_remove_at_exit', [DataType.String], [path]) < 0) call('mr_remove_tree', [DataType.String], [path])
+}
+
 /** The kernel's name of the initial pid namespace (its inode, PROC_PID_INIT_INO). */
 const INITIAL_PID_NAMESPACE = 'pid:[4026531836]'
 
