@@ -4,7 +4,7 @@
 // Docker); anything else would change the host, and is refused in one line.
 import { describe, expect, it } from 'vitest'
 import { buildSpec } from '../src/runtime/spec/container-spec.js'
-import { sysctlNamespace, sysctlPath, sysctlsOf } from '../src/runtime/spec/sysctls.js'
+import { sysctlNamespace, sysctlPath, sysctlsOf, withNetworkDefaults } from '../src/runtime/spec/sysctls.js'
 
 describe('--sysctl', () => {
   it('tells the namespace a parameter belongs to', () => {
@@ -71,5 +71,15 @@ describe('--sysctl', () => {
     expect(() => spec({ 'net.ipv4.ip_forward': '0' }, ['network'])).toThrow(/--sysctl net\.ipv4\.ip_forward/)
     expect(() => spec({ 'kernel.sem': '1 1 1 1' }, ['ipc'])).toThrow(/--sysctl kernel\.sem/)
     expect(spec({ 'kernel.sem': '1 1 1 1' }, ['network']).linux.sysctl).toEqual({ 'kernel.sem': '1 1 1 1' })
+  })
+
+  it("adds Docker's defaults in a network namespace of the container's own: ports for all, ping but in a user namespace; the user's win", () => {
+    const all = { 'net.ipv4.ip_unprivileged_port_start': '0', 'net.ipv4.ping_group_range': '0 2147483647' }
+    expect(withNetworkDefaults(undefined, { userns: false })).toEqual(all)
+    expect(withNetworkDefaults(undefined, { network: 'none', userns: false })).toEqual(all)
+    expect(withNetworkDefaults({ 'net.core.somaxconn': '1' }, { network: 'mynet', userns: true })).toEqual({ 'net.ipv4.ip_unprivileged_port_start': '0', 'net.core.somaxconn': '1' })
+    expect(withNetworkDefaults({ 'net.ipv4.ip_unprivileged_port_start': '80' }, { userns: false })).toMatchObject({ 'net.ipv4.ip_unprivileged_port_start': '80' })
+    expect(withNetworkDefaults(undefined, { network: 'host', userns: false })).toBeUndefined()
+    expect(withNetworkDefaults({ 'kernel.sem': '1 1 1 1' }, { network: 'container:db', userns: false })).toEqual({ 'kernel.sem': '1 1 1 1' })
   })
 })

@@ -9,6 +9,7 @@ import type { ContainerInfo } from '../runtime/container/containers.js'
 import { networkMode } from '../runtime/container/filter-containers.js'
 import { parsePublish } from '../network/port-spec.js'
 import type { SpecResources } from '../runtime/cgroup/cgroup-limits.js'
+import { NETWORK_DEFAULTS } from '../runtime/spec/sysctls.js'
 import { parseUlimits, UNLIMITED } from '../runtime/spec/ulimits.js'
 
 export function hostConfigJson(c: ContainerInfo): Record<string, unknown> {
@@ -42,8 +43,14 @@ export function hostConfigJson(c: ContainerInfo): Record<string, unknown> {
     Ulimits: given?.ulimits ? parseUlimits(given.ulimits).map((r) => ({ Name: r.type.slice(7).toLowerCase(), Hard: limit(r.hard), Soft: limit(r.soft) })) : null,
     ...(c.startInput?.init ? { Init: true } : {}),
     // a Go map, left out when empty (omitempty)
-    ...(spec?.linux.sysctl && Object.keys(spec.linux.sysctl).length ? { Sysctls: spec.linux.sysctl } : {}),
+    ...sysctlsShown(spec?.linux.sysctl),
   }
+}
+
+/** Sysctls: the user's, without the defaults mini-run sets as Docker's daemon does (sysctls.ts), which its inspect leaves out too. */
+function sysctlsShown(all: Record<string, string> | undefined): { Sysctls?: Record<string, string> } {
+  const own = Object.entries(all ?? {}).filter(([k, v]) => NETWORK_DEFAULTS[k] !== v)
+  return own.length ? { Sysctls: Object.fromEntries(own) } : {}
 }
 
 /** Docker's PidMode/IpcMode of a shared namespace: container:<id> (--pid/--ipc container:X), host; undefined for one of its own. */

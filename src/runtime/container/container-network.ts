@@ -87,7 +87,8 @@ export function networkOf(
   where: { root: boolean; storeRoot: string; stateRoot: string; networkOf?: JoinedContainer },
 ): NetworkPlan {
   const hostname = o.hostname || (hostNamespaces.includes('uts') || hostNamespaces.includes('network') ? osHostname() : id.slice(0, 12))
-  return planNetwork({ ...o.networkFlags, network: o.network }, {
+  const flags = portsDiscarded(o) ? { ...o.networkFlags, publish: [], publishAll: false } : o.networkFlags
+  return planNetwork({ ...flags, network: o.network }, {
     id,
     name,
     hostname,
@@ -101,4 +102,14 @@ export function networkOf(
     ...(o.readOnly ? { readOnly: true } : {}),
     ...(where.networkOf ? { networkOf: where.networkOf } : {}),
   })
+}
+
+/**
+ * Docker's daemon on ports published with --network host (or none): not an
+ * error, but dropped, with its warning (daemon/create.go), which scripts and
+ * compose files copied between modes rely on. The warning, or undefined.
+ */
+export function portsDiscarded(o: Pick<RunOptions, 'network' | 'networkFlags'>): string | undefined {
+  if ((o.network !== 'host' && o.network !== 'none') || !(o.networkFlags?.publish?.length || o.networkFlags?.publishAll)) return undefined
+  return `Published ports are discarded when using ${o.network === 'host' ? 'host network mode' : '--network none'}`
 }

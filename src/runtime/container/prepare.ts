@@ -19,11 +19,11 @@ import { hostCapabilities } from '../spec/host-capabilities.js'
 import { planStart, type PathKind, type WritableLayer } from '../plan/plan-start.js'
 import type { RootfsSource } from '../plan/plan-rootfs.js'
 import { kernelAtLeast } from '../kernel-version.js'
-import { sysctlsOf } from '../spec/sysctls.js'
+import { sysctlsOf, withNetworkDefaults } from '../spec/sysctls.js'
 import type { CloneVia } from '../plan/steps.js'
 import { buildSpec } from '../spec/container-spec.js'
 import type { NetworkPlan } from '../../network/plan-network.js'
-import { networkContainerOf, networkOf } from './container-network.js'
+import { networkContainerOf, networkOf, portsDiscarded } from './container-network.js'
 import { joinedNamespacesOf } from './container-namespaces.js'
 import { sharedNamespaces } from '../spec/host-namespaces.js'
 import { hostId } from '../spec/id-maps.js'
@@ -199,7 +199,7 @@ export async function prepareContainer(given: RunOptions, planOnly = false): Pro
       detached: o.detach !== undefined,
       autoRemove: o.detach?.autoRemove === true,
       network: network.mode === 'bridge' || network.mode === 'pasta' ? network : undefined,
-      warnings: [...warnings, ...(imageStop?.warning && o.stopSignal === undefined ? [imageStop.warning] : [])],
+      warnings: [...warnings, ...(imageStop?.warning && o.stopSignal === undefined ? [imageStop.warning] : []), ...[portsDiscarded(o)].filter((w) => w !== undefined)],
       labels: Object.keys(labels).length ? labels : undefined,
       imageId: fs.imageId,
       restartPolicy: o.restart && o.restart.name !== 'no' ? o.restart : undefined,
@@ -236,7 +236,7 @@ function specOf(
     user: o.user,
     hostname: o.hostname || undefined,
     domainname: o.domainname || undefined,
-    sysctls: flags.sysctls,
+    sysctls: withNetworkDefaults(flags.sysctls, { network: o.network, userns: idMaps !== undefined }),
     readOnly: o.readOnly ?? false,
     tty: o.tty ?? false,
     consoleSize: o.consoleSize,

@@ -47,6 +47,21 @@ export function sysctlsOf(values: readonly string[] | Record<string, string> | u
   return Object.fromEntries(entries)
 }
 
+/**
+ * Docker's in a network namespace the container makes (moby's WithSysctls,
+ * not with --network host or container:X): any port for any user, so an
+ * image made to run as USER 1000 can still listen on 80, and ping without
+ * CAP_NET_RAW, but in a user namespace, which maps too few groups for
+ * that range. --sysctl's values win.
+ */
+export const NETWORK_DEFAULTS: Readonly<Record<string, string>> = { 'net.ipv4.ip_unprivileged_port_start': '0', 'net.ipv4.ping_group_range': '0 2147483647' }
+
+export function withNetworkDefaults(given: Record<string, string> | undefined, o: { network?: string; userns: boolean }): Record<string, string> | undefined {
+  if (o.network === 'host' || o.network?.startsWith('container:')) return given
+  const { 'net.ipv4.ping_group_range': ping, ...always } = NETWORK_DEFAULTS
+  return { ...always, ...(o.userns ? {} : { 'net.ipv4.ping_group_range': ping! }), ...given }
+}
+
 /** Where a key is written: a dotted one under /proc/sys by its parts, a path as it is. */
 export function sysctlPath(key: string): string {
   return `/proc/sys/${key.includes('/') ? key : key.replaceAll('.', '/')}`
