@@ -10,7 +10,7 @@ import { gzipSync } from 'node:zlib'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { ImageStore } from '../src/image/store.js'
 import { layerTars, writeContext } from './helpers/build.js'
-import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { BUSYBOX, isRoot, makeTestEnv, settledStoreTmp, type TestEnv } from './helpers/test-env.js'
 
 describe.skipIf(!isRoot)('RUN --mount (needs root: RUN steps are containers)', () => {
   let env: TestEnv
@@ -21,7 +21,7 @@ describe.skipIf(!isRoot)('RUN --mount (needs root: RUN steps are containers)', (
   })
   afterEach(() => {
     expect(env.leftovers()).toEqual([])
-    expect(readdirSync(join(env.storeRoot, 'tmp'))).toEqual([])
+    expect(settledStoreTmp(env.storeRoot)).toEqual([])
   })
   afterAll(() => env?.cleanup())
 

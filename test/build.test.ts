@@ -14,7 +14,7 @@ import type { ImageConfig } from '../src/image/oci.js'
 import { ImageStore } from '../src/image/store.js'
 import { miniRunAsync } from './helpers/cli.js'
 import { writeContext } from './helpers/build.js'
-import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { BUSYBOX, isRoot, makeTestEnv, settledStoreTmp, type TestEnv } from './helpers/test-env.js'
 
 describe('a Dockerfile that is not there: one line naming the path, as BuildKit says it', () => {
   let env: TestEnv
@@ -53,7 +53,7 @@ describe.skipIf(!isRoot)('build (needs root: RUN steps are containers)', () => {
   })
   afterEach(() => {
     expect(env.leftovers()).toEqual([])
-    expect(readdirSync(join(env.storeRoot, 'tmp'))).toEqual([])
+    expect(settledStoreTmp(env.storeRoot)).toEqual([])
   })
   afterAll(() => env?.cleanup())
 
@@ -298,6 +298,21 @@ describe.skipIf(!isRoot)('build (needs root: RUN steps are containers)', () => {
     expect(build(['-t', 'localhost/test/add:1', ctx]).status).toBe(0)
     const r = env.run(env.runArgs(['localhost/test/add:1', 'sh', '-c', 'cd /opt && ls -ln plain.txt pkg/lib.txt | awk \'{print $3, $4, $9}\'; cat pkg/lib.txt; test -e bundle.tar.gz || echo extracted']))
     expect(r.stdout).toBe('4242 4343 pkg/lib.txt\n0 0 plain.txt\nlib\nextracted\n')
+    // xz and bzip2 as Docker's; a compressed file that holds no tar is copied as it is
+    const packed = newContext({ 'Dockerfile': [`FROM ${BUSYBOX}`, 'ADD a.tar.xz /xz/', 'ADD b.tar.bz2 /bz/', 'ADD note.xz /plain/'].join('\n'), 'src/pkg/lib.txt': 'lib\n' })
+    execFileSync('tar', ['-C', join(packed, 'src'), '-cJf', join(packed, 'a.tar.xz'), 'pkg'])
+    execFileSync('tar', ['-C', join(packed, 'src'), '-cjf', join(packed, 'b.tar.bz2'), 'pkg'])
+    writeFileSync(join(packed, 'note.xz'), execFileSync('xz', ['-c'], { input: 'just text\n' }))
+    expect(build(['-t', 'localhost/test/add:2', packed]).status).toBe(0)
+    const unpacked = env.run(env.runArgs(['localhost/test/add:2', 'sh', '-c', 'cat /xz/pkg/lib.txt /bz/pkg/lib.txt; xz -dc /plain/note.xz']))
+    expect(unpacked.stdout).toBe('lib\nlib\njust text\n')
+    // a broken one: the step, the file and the tool's words, exit 1
+    const broken = newContext({ 'Dockerfile': `FROM ${BUSYBOX}\nADD c.tar.xz /c/`, 'src/pkg/lib.txt': 'lib\n' })
+    const whole = execFileSync('tar', ['-C', join(broken, 'src'), '-cJf', '-', 'pkg'])
+    writeFileSync(join(broken, 'c.tar.xz'), whole.subarray(0, whole.length - 40))
+    const cut = build([broken])
+    expect(cut.status).toBe(1)
+    expect(cut.stderr).toMatch(/Dockerfile:2: ADD: c\.tar\.xz: xz -d: .*(Unexpected end of input|corrupt)/)
     const url = build([newContext({ Dockerfile: `FROM ${BUSYBOX}\nADD https://example.com/x.tar.gz /x/` })])
     expect(url.status).toBe(1)
     expect(url.stderr).toMatch(/Dockerfile:2: ADD: https:\/\/example\.com\/x\.tar\.gz: remote sources are not supported; download them in a RUN step/)

@@ -380,7 +380,7 @@ describe('the CLI launcher', () => {
       expect(tmp()).toEqual([])
       // deeper than the helper goes: left in tmp/ under the CLI's name, which a store operation collects
       expect(adopted(env.runArgs(['--network', 'none', BUSYBOX, 'mkdir', '-p', deep]))).toMatchObject({ status: 0, reaped: 1, left: 0, stderr: '' })
-      expect(tmp()).toEqual([expect.stringMatching(/^layer-\d+\.\d+-[0-9a-f]+$/)])
+      expect(tmp()).toEqual([expect.stringMatching(/^removed-\d+\.\d+-[0-9a-f]+$/)])
       expect(env.run(['image', 'prune', '-f']).status).toBe(0)
       expect(tmp()).toEqual([])
       expect(env.leftovers()).toEqual([])

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { layerTar } from '../src/image/oci-layout.js'
 import { miniRunAsync } from './helpers/cli.js'
 import { useCliEnv } from './helpers/cli-env.js'
-import { BUSYBOX, FIXTURES, isRoot } from './helpers/test-env.js'
+import { BUSYBOX, FIXTURES, isRoot, settledStoreTmp } from './helpers/test-env.js'
 
 const hasTool = (tool: string) => {
   try {
@@ -112,7 +112,7 @@ describe.skipIf(!isRoot)('import (needs root: it runs what it imports)', () => {
   /** The store's image names, layer directories and tmp/ entries. */
   const storeState = () => {
     const list = (dir: string) => (existsSync(dir) ? readdirSync(dir).sort() : [])
-    return { refs: list(join(cli.env.storeRoot, 'refs')), layers: list(join(cli.env.storeRoot, 'layers')), tmp: list(join(cli.env.storeRoot, 'tmp')) }
+    return { refs: list(join(cli.env.storeRoot, 'refs')), layers: list(join(cli.env.storeRoot, 'layers')), tmp: settledStoreTmp(cli.env.storeRoot).sort() }
   }
 
   it('refuses what is not an archive, an empty stdin, a missing file and a wrong --change: one line, exit 1, nothing added', () => {

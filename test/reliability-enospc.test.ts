@@ -3,7 +3,7 @@
 // and leaves the rest of the store intact. On a small tmpfs store the test
 // mounts (and unmounts).
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { loadArchive } from '../src/image/load-archive.js'
@@ -12,7 +12,7 @@ import { ImageStore } from '../src/image/store.js'
 import { miniRunAsync } from './helpers/cli.js'
 import { pushRunnable, randomLayer } from './helpers/reliability.js'
 import { registryUnavailable, startRegistry, type RegistryServer } from './helpers/registry-server.js'
-import { BUSYBOX, BUSYBOX_OCI, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { BUSYBOX, BUSYBOX_OCI, isRoot, makeTestEnv, settledStoreTmp, type TestEnv } from './helpers/test-env.js'
 
 const unavailable = registryUnavailable()
 
@@ -36,7 +36,7 @@ describe.skipIf(!isRoot || unavailable !== undefined)(`a full disk (needs root t
   }, 60_000)
   afterEach(() => {
     // the store is intact and nothing half-written stays
-    expect(readdirSync(join(store, 'tmp'))).toEqual([])
+    expect(settledStoreTmp(store)).toEqual([])
     const check = mr(['system', 'check'])
     expect(check.stdout).toMatch(/^system check: no problems/m)
     expect(mr(['run', '--rm', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'echo', 'still-runs']).stdout).toBe('still-runs\n')

@@ -2,8 +2,10 @@
  * COPY, ADD and WORKDIR as build steps: layers made straight from files,
  * keyed on the content they copy (copy-plan.ts).
  */
+import { spawn, spawnSync } from 'node:child_process'
 import { closeSync, createReadStream, openSync, readFileSync, readSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
+import type { Readable } from 'node:stream'
 import { gunzipSync, constants as zlibConstants } from 'node:zlib'
 import { ingestLayer } from '../image/ingest-layer.js'
 import { removeTree, tmpPath } from '../image/store-tmp.js'
@@ -79,15 +81,16 @@ export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
       // ADD: a local tar archive is extracted into the destination
       for (const item of resolveSource(fs, word)) {
         const kind = item.stat.isFile() ? archiveKind(item.host) : undefined
-        if (kind === 'xz' || kind === 'bzip2') {
-          throw stepError(i, `${item.rel}: ${kind} archives cannot be extracted here; use a .tar.gz, or COPY it and RUN tar`)
-        }
-        if (kind === 'tar') {
+        if (kind !== undefined) {
           const dir = tmpPath(run.store.tmpDir, 'add')
           temporary.push(dir)
           await mkdir(dir, { mode: 0o700 })
+          // xz and bzip2 through the tools of those names, as build - reads them (build-stdin.ts)
+          const input = kind === 'tar' ? { stream: createReadStream(item.host), done: Promise.resolve() } : decompressing(kind, item.host)
           // the store's hardened unpacker: no "..", no writes through links
-          await ingestLayer(createReadStream(item.host), `${dir}/fs`, { rootless: run.store.rootless, limits: run.store.limits })
+          const [ingested, tool] = await Promise.allSettled([ingestLayer(input.stream, `${dir}/fs`, { rootless: run.store.rootless, limits: run.store.limits }), input.done])
+          if (tool.status === 'rejected') throw stepError(i, `${item.rel}: ${(tool.reason as Error).message}`)
+          if (ingested.status === 'rejected') throw ingested.reason
           // rootless, the extraction could not chown: its files are all the user's, and root's in the image
           sources.push({ fs: new HostDirSourceFs(`${dir}/fs`), path: '', keepOwners: !run.store.rootless })
         } else sources.push({ fs, path: item.rel })
@@ -116,6 +119,18 @@ export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
     await cleanup()
     throw err
   }
+}
+
+/** An archive decompressed by its tool (xz -dc, bzip2 -dc): its output, and whether the tool ended well. */
+function decompressing(tool: 'xz' | 'bzip2', archive: string): { stream: Readable; done: Promise<void> } {
+  const child = spawn(tool, ['-dc', '--', archive], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (d: Buffer) => void (stderr += d.toString()))
+  const done = new Promise<void>((resolve, reject) => {
+    child.on('error', (err: NodeJS.ErrnoException) => reject(new Error(err.code === 'ENOENT' ? `a ${tool}-compressed archive: ${tool} is not on PATH` : err.message)))
+    child.on('close', (code, signal) => (code === 0 ? resolve() : reject(new Error(`${tool} -d: ${stderr.trim() || `exit ${code ?? signal}`}`))))
+  })
+  return { stream: child.stdout, done }
 }
 
 /** A heredoc body's variables expanded, its quotes kept (BuildKit's SkipProcessQuotes; escapes are `\\`). */
@@ -148,7 +163,7 @@ function chownIds(tree: MergedTree, spec: string, i: Instruction, primaryGroup =
   }
 }
 
-/** What ADD makes of a local file: a tar to extract (plain or gzipped), an archive it cannot open, or a plain file. */
+/** What ADD makes of a local file: a tar to extract (plain or gzipped, or xz or bzip2: by those tools), or a plain file (a compressed one that holds no tar too, as Docker's). */
 export function archiveKind(path: string): 'tar' | 'xz' | 'bzip2' | undefined {
   const fd = openSync(path, 'r')
   const head = Buffer.alloc(4096)
@@ -167,8 +182,16 @@ export function archiveKind(path: string): 'tar' | 'xz' | 'bzip2' | undefined {
       return undefined
     }
   }
-  if (bytes.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz'
-  if (bytes.toString('latin1', 0, 3) === 'BZh' && bytes.toString('hex', 4, 10) === '314159265359') return 'bzip2'
+  const tool = bytes.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))
+    ? 'xz'
+    : bytes.toString('latin1', 0, 3) === 'BZh' && bytes.toString('hex', 4, 10) === '314159265359' ? 'bzip2' : undefined
+  if (tool !== undefined) {
+    // the head of what it holds: the tool is stopped once it has given 4 kB
+    const r = spawnSync(tool, ['-dc', '--', path], { stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 4096 })
+    // no such tool: an archive still, which the step then says it cannot open
+    if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return tool
+    return r.stdout && isTar(r.stdout) ? tool : undefined
+  }
   return isTar(bytes) ? 'tar' : undefined
 }
 

@@ -99,3 +99,19 @@ function removeEmptyTree(path: string): void {
     // busy: a process is still in it, and leftovers() says so
   }
 }
+
+/**
+ * The store's tmp/ entries once a foreground `run --rm`'s writable layer,
+ * set aside there for its exit's helper to remove after the CLI is gone
+ * (run-foreground.ts), is: a moment after the CLI's exit. Anything else is
+ * as it was; a layer still there after timeoutMs is returned too.
+ */
+export function settledStoreTmp(storeRoot: string, timeoutMs = 5000): string[] {
+  const tmp = join(storeRoot, 'tmp')
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const entries = existsSync(tmp) ? readdirSync(tmp) : []
+    if (!entries.some((e) => e.startsWith('removed-')) || Date.now() > deadline) return entries
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20)
+  }
+}

@@ -149,7 +149,7 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
 function setLayerAside(p: PreparedContainer, res: Resources): Promise<void> | undefined {
   const layer = res.dirs[0]
   if (layer === undefined || layer !== p.containerDir || process.getuid?.() !== 0) return undefined
-  const aside = tmpPath(`${p.storeRoot}/tmp`, 'layer')
+  const aside = tmpPath(`${p.storeRoot}/tmp`, 'removed')
   try {
     renameSync(layer, aside)
   } catch {
