@@ -19,6 +19,6 @@ export function register(program: Command): void {
       await eachContainer(refs, async (ref) => {
         await removeContainer(stateRoot, findContainer(stateRoot, ref), flags.force === true, { storeRoot, volumes: flags.volumes === true })
         process.stdout.write(`${ref}\n`)
-      })
+      }, { missingIsFine: flags.force === true })
     })
 }

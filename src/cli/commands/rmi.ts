@@ -56,7 +56,8 @@ export async function removeImages(cmd: Command, refs: string[], o: { force?: bo
     } catch (err) {
       // like docker: report each failure and go on with the others
       process.stderr.write(`mini-run: ${describeError(err)}\n`)
-      failed = true
+      // -f of an image that is not there: said, but no failure (docker/cli image/remove.go)
+      if (!(o.force && (err as { code?: string }).code === 'ENOIMAGE')) failed = true
     }
   }
   if (failed) process.exitCode = 1
