@@ -1,5 +1,6 @@
 // `update`'s limits merged into a container's, as moby's daemon merges them
 // (pure: the cgroup writes are in test/update-container.test.ts).
+import { availableParallelism } from 'node:os'
 import { describe, expect, it } from 'vitest'
 import { checkUpdateFlags, updatedLimits } from '../src/runtime/cgroup/update-limits.js'
 
@@ -42,6 +43,12 @@ describe('updatedLimits', () => {
   it('checks each value as run does', () => {
     expect(() => updatedLimits(undefined, { memory: '4m' })).toThrow(/^minimum memory limit allowed is 6MB$/)
     expect(() => updatedLimits(undefined, { cpus: '-1' })).toThrow(/invalid --cpus/)
+    // Docker's range: a hundredth of a CPU to as many as this process may use
+    const n = availableParallelism()
+    for (const cpus of ['0.009', String(n + 0.5)]) {
+      expect(() => updatedLimits(undefined, { cpus })).toThrow(`Range of CPUs is from 0.01 to ${n}.00, as there are only ${n} CPUs available`)
+    }
+    expect(updatedLimits(undefined, { cpus: String(n) }).changed.cpu).toEqual({ period: 100_000, quota: n * 100_000 })
     expect(() => updatedLimits(undefined, { pidsLimit: 'x' })).toThrow(/invalid --pids-limit/)
     // Docker's CLI sends no pids limit for 0
     expect(updatedLimits(undefined, { pidsLimit: '0' }).changed).toEqual({})

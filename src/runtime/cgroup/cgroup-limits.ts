@@ -3,6 +3,7 @@
  * cgroup-v2.rst), through the OCI runtime spec's `linux.resources`.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import { MiniRunError, UsageError } from '../../errors.js'
 
@@ -96,6 +97,9 @@ export function resourcesFromFlags(f: ResourceFlags): SpecResources | undefined 
   if (f.cpus !== undefined) {
     const cpus = Number(f.cpus)
     if (!(cpus > 0) || !Number.isFinite(cpus)) throw new UsageError(`invalid --cpus "${f.cpus}": a positive number of CPUs`)
+    // Docker's daemon's range and words: a hundredth of a CPU to the CPUs this process may use
+    const n = availableParallelism()
+    if (cpus < 0.01 || cpus > n) throw new UsageError(`Range of CPUs is from 0.01 to ${n}.00, as there are only ${n} CPUs available`)
     r.cpu = { period: 100_000, quota: Math.round(cpus * 100_000) }
   }
   if (f.cpuShares !== undefined) {
