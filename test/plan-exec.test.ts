@@ -42,7 +42,7 @@ describe('planExec', () => {
     expect(p.child.filter((s) => s.op === 'setns')).toHaveLength(1)
     expect(p.child.map(describeStep)).toEqual([
       'setns container',
-      'setsid', 'chdir /', 'cap_bounding', 'setgroups []', 'setresgid 0', 'setresuid 0', 'capset', 'cap_ambient', 'no_new_privs', 'seccomp',
+      'setsid', 'chdir /', 'cap_bounding', 'setgroups [0]', 'setresgid 0', 'setresuid 0', 'capset', 'cap_ambient', 'no_new_privs', 'seccomp',
       'close_fds', 'fork_init', 'exec "id"',
     ])
   })

@@ -61,6 +61,9 @@ describe.skipIf(!isRoot)('run: image config and overrides (needs root)', () => {
     expect(r.stderr).toBe('')
     expect(r.stdout).toBe(`from-file|a b|flag|${process.env.HOME}\n`) // HOME alone: the caller's
     expect(env.run(env.runArgs(['-u', 'root', '--group-add', 'extra', '--group-add', '4242', APP, 'id -G'])).stdout).toBe('0 2000 4242\n')
+    // the primary group is a supplementary one too, as Docker's since CVE-2022-36109; a group given replaces the image's
+    expect(env.run(env.runArgs(['-u', 'app', APP, 'grep Groups /proc/self/status'])).stdout).toBe('Groups:\t1000 2000 \n')
+    expect(env.run(env.runArgs(['-u', '1000:2000', APP, 'grep Groups /proc/self/status'])).stdout).toBe('Groups:\t2000 \n')
     const missing = env.run(env.runArgs(['--group-add', 'wheel', APP, 'true']))
     expect(missing.stderr).toBe('mini-run: unable to find group wheel: no matching entries in group file\n')
   })

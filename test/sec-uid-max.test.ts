@@ -58,11 +58,11 @@ describe('ids in /etc/passwd and /etc/group', () => {
   it('do not matter on other users\' lines', () => {
     const passwd = parsePasswd(PASSWD)
     const groups = parseGroup(['root:x:0:', 'bad:x:1e3:someone', 'fine:x:2000:good', ''].join('\n'))
-    expect(resolveUser('good', passwd, groups)).toEqual({ uid: 1000, gid: 1000, additionalGids: [2000], home: '/home/good' })
-    expect(resolveUser('', passwd, groups)).toEqual({ uid: 0, gid: 0, additionalGids: [], home: '/root' })
+    expect(resolveUser('good', passwd, groups)).toEqual({ uid: 1000, gid: 1000, additionalGids: [1000, 2000], home: '/home/good' })
+    expect(resolveUser('', passwd, groups)).toEqual({ uid: 0, gid: 0, additionalGids: [0], home: '/root' })
     expect(resolveUser('0', passwd, groups)).toMatchObject({ uid: 0, gid: 0 })
-    expect(resolveUser('4294967294', passwd, groups)).toEqual({ uid: 4294967294, gid: 0, additionalGids: [], home: '/' })
-    expect(resolveUser('good:fine', passwd, groups)).toMatchObject({ uid: 1000, gid: 2000, additionalGids: [] })
+    expect(resolveUser('4294967294', passwd, groups)).toEqual({ uid: 4294967294, gid: 0, additionalGids: [0], home: '/' })
+    expect(resolveUser('good:fine', passwd, groups)).toMatchObject({ uid: 1000, gid: 2000, additionalGids: [2000] })
   })
 })
 

@@ -131,10 +131,13 @@ export function resolveUser(spec: string, passwd: readonly PasswdLine[], groups:
   }
   let gid = user?.gid ?? 0
   if (groupPart !== undefined && groupPart !== '') gid = resolveGroup(groupPart, groups)
-  // Supplementary groups: those listing the user by name (a bad line that
-  // lists the user is an error, not a group silently missing). An explicit
-  // group in the spec replaces them, as in Docker.
-  const additionalGids: number[] = []
+  // Supplementary groups: the primary one, as Docker's and containerd's since
+  // CVE-2022-36109 and CVE-2023-25173 (a file readable by the group stays
+  // readable after the process changes its gid), then those listing the user
+  // by name (a bad line that lists the user is an error, not a group
+  // silently missing). An explicit group in the spec replaces the latter, as
+  // in Docker.
+  const additionalGids: number[] = [gid]
   if (user && groupPart === undefined) {
     for (const g of groups) {
       if (!g.members?.includes(user.name)) continue
