@@ -30,6 +30,26 @@ describe.skipIf(!isRoot)('inspect HostConfig/Config, exec HOME (needs root)', ()
     expect(k.Config.User).toBe('')
   })
 
+  it('splits the process\'s words into Config.Entrypoint and Config.Cmd, as Docker shows them', () => {
+    const words = (name: string) => {
+      const j = JSON.parse(ok(['inspect', name]))[0]
+      return [j.Config.Entrypoint, j.Config.Cmd]
+    }
+    ok(['create', '--name', 'e1', BUSYBOX, 'echo', 'hi'])
+    expect(words('e1')).toEqual([null, ['echo', 'hi']])
+    ok(['create', '--name', 'e2', '--entrypoint', 'echo', BUSYBOX, 'a', 'b'])
+    expect(words('e2')).toEqual([['echo'], ['a', 'b']])
+    ok(['create', '--name', 'e3', '--entrypoint', 'true', BUSYBOX])
+    expect(words('e3')).toEqual([['true'], null])
+    // an image's own entrypoint, and the Cmd given after it
+    ok(['commit', '-c', 'ENTRYPOINT ["echo", "ep"]', '-c', 'CMD ["cmdarg"]', 'e1', 'test/ep:1'])
+    ok(['create', '--name', 'e4', 'test/ep:1'])
+    expect(words('e4')).toEqual([['echo', 'ep'], ['cmdarg']])
+    ok(['create', '--name', 'e5', 'test/ep:1', 'other'])
+    expect(words('e5')).toEqual([['echo', 'ep'], ['other']])
+    expect(ok(['start', '-a', 'e5'])).toBe('ep other\n')
+  })
+
   it('Docker\'s HostConfig fields: resources, Privileged, ReadonlyRootfs, PortBindings, Binds (as given), NetworkMode, RestartPolicy', () => {
     const id = ok(['create', '--name', 'r1', '-m', '64m', '--cpus', '0.5', '-c', '512', '--pids-limit', '100', '--privileged', '--read-only',
       '-p', '8080:80', '-p', '127.0.0.1::53/udp', '-p', '9000-9001:90-91', '-v', './rel:/r:ro', '-v', 'named:/n', '-v', '/anon',

@@ -67,9 +67,11 @@ export function inspectJson(c: ContainerInfo, o: { logPath?: string; size?: { rw
       OpenStdin: c.startInput?.via.monitor.interactive ?? false,
       // the image's and the user's: HOME and HOSTNAME set by mini-run are the process's alone, as in Docker
       Env: (spec?.process.env ?? []).filter((e) => !defaulted.has(e.slice(0, e.indexOf('=')))),
-      Cmd: c.command,
+      // the process's words: the entrypoint's, then the command's (Go's nil slices: null)
+      Cmd: orNull(c.command.slice(c.entrypointLength ?? 0)),
       Image: c.image ?? '',
       WorkingDir: spec?.process.cwd ?? '',
+      Entrypoint: orNull(c.command.slice(0, c.entrypointLength ?? 0)),
       // a Go map: json prints its keys sorted
       Labels: Object.fromEntries(Object.entries(c.labels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
       StopSignal: c.stopSignal ?? 'SIGTERM',
@@ -110,3 +112,5 @@ function networkSettings(c: ContainerInfo, exposedPorts: readonly string[]): Rec
     ...(c.network ? { Mode: c.network.mode } : {}),
   }
 }
+
+const orNull = (words: string[]): string[] | null => (words.length ? words : null)

@@ -21,7 +21,7 @@ import type { RootfsSource } from '../plan/plan-rootfs.js'
 import { kernelAtLeast } from '../kernel-version.js'
 import { sysctlsOf, withNetworkDefaults } from '../spec/sysctls.js'
 import type { CloneVia } from '../plan/steps.js'
-import { buildSpec } from '../spec/container-spec.js'
+import { buildSpec, entrypointOf } from '../spec/container-spec.js'
 import type { NetworkPlan } from '../../network/plan-network.js'
 import { networkContainerOf, networkOf, portsDiscarded } from './container-network.js'
 import { joinedNamespacesOf } from './container-namespaces.js'
@@ -185,6 +185,7 @@ export async function prepareContainer(given: RunOptions, planOnly = false): Pro
       image: o.image,
       chainIds: fs.chainIds,
       spec,
+      entrypointLength: entrypointOf(o, fs.image).length,
       plan,
       containerDir: fs.containerDir,
       cgroup: cgroupPath && cgroup.mount ? { path: cgroupPath, mount: cgroup.mount } : undefined,

@@ -138,6 +138,8 @@ export interface PreparedContainer {
   image?: string
   chainIds?: string[]
   spec: Spec
+  /** How many of the process's first words are its entrypoint (inspect's Config.Entrypoint and Cmd). */
+  entrypointLength: number
   /** Every step that starts it, the runtime's and the child's: what --explain prints. */
   plan: StartPlan
   /** What rm and the state need to find again. */

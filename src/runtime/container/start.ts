@@ -39,6 +39,7 @@ export function initialState(p: PreparedContainer, o: { autoRemove?: boolean } =
     image: p.image,
     chainIds: p.chainIds,
     command: p.spec.process.args,
+    ...(p.entrypointLength ? { entrypointLength: p.entrypointLength } : {}),
     created: isoTime(),
     status: 'created',
     containerDir: p.containerDir,

@@ -1,7 +1,6 @@
 /**
- * Container state on disk: `<stateRoot>/<id>/state.json`, written with
- * write+rename so a reader never sees half a file, and `<stateRoot>/names/<name>`,
- * a symlink to the id whose atomic creation makes names unique.
+ * Container state on disk: `<stateRoot>/<id>/state.json`, written with write+rename so a reader
+ * never sees half a file, and `<stateRoot>/names/<name>`, a symlink to the id whose atomic creation makes names unique.
  *
  * Several mini-run processes act on containers at once. A name is taken
  * under a lock of names/ (flock(2) of the directory), held for the few calls
@@ -33,6 +32,8 @@ export interface ContainerState {
   /** The image's layers (chain ids): image prune and rmi leave them alone. */
   chainIds?: string[]
   command: string[]
+  /** How many of command's words are the entrypoint: inspect's Config.Entrypoint (absent: a state of before it was kept, or 0). */
+  entrypointLength?: number
   created: string
   status: 'created' | 'running' | 'exited'
   pid?: number

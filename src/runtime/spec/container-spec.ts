@@ -98,10 +98,14 @@ export interface ContainerOptions {
 /** The namespaces a container may share with the host. */
 export type HostNamespace = 'network' | 'pid' | 'ipc' | 'uts'
 
+/** The entrypoint a run gets: --entrypoint's ("" for none), else the image's. */
+export function entrypointOf(o: Pick<ContainerOptions, 'entrypoint'>, image: { Entrypoint?: string[] | null } | undefined): string[] {
+  return o.entrypoint === undefined ? image?.Entrypoint ?? [] : o.entrypoint === '' ? [] : [o.entrypoint]
+}
+
 export function buildSpec(o: ContainerOptions): Spec {
   const image = o.image ?? {}
-  const entrypoint =
-    o.entrypoint === undefined ? image.Entrypoint ?? [] : o.entrypoint === '' ? [] : [o.entrypoint]
+  const entrypoint = entrypointOf(o, image)
   // Docker: a new --entrypoint also resets the image's Cmd.
   const cmd = o.command.length > 0 ? o.command : o.entrypoint === undefined ? image.Cmd ?? [] : []
   const args = [...entrypoint, ...cmd]
