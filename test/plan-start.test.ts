@@ -48,7 +48,7 @@ describe('planStart', () => {
       ...['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'].flatMap((p) => [`mount ${p} on ${p}`, `remount ${p}`]),
       'sethostname abcdef012345', 'set link lo up',
       'setsid', 'mkdir /', 'chdir /',
-      'cap_bounding', 'setgroups []', 'setresgid 0', 'setresuid 0', 'capset', 'cap_ambient', 'no_new_privs', 'seccomp', 'close_fds',
+      'cap_bounding', 'setgroups [0]', 'setresgid 0', 'setresuid 0', 'capset', 'cap_ambient', 'no_new_privs', 'seccomp', 'close_fds',
       'exec "sh"',
     ])
     expect(p.host.map((s) => s.kind)).toEqual(['cgroup_leaf', 'clone', 'sync'])
@@ -108,7 +108,7 @@ describe('planStart', () => {
     })
     const tail = p.child.slice(p.child.findIndex((s) => s.op === 'cap_bounding'))
     expect(ops(tail)).toEqual([
-      'cap_bounding', 'keepcaps', 'setgroups [2000]', 'setresgid 1000', 'setresuid 1000', 'capset', 'cap_ambient',
+      'cap_bounding', 'keepcaps', 'setgroups [1000 2000]', 'setresgid 1000', 'setresuid 1000', 'capset', 'cap_ambient',
       'no_new_privs', 'seccomp', 'close_fds', 'exec "sh"',
     ])
     const exec = tail.at(-1)

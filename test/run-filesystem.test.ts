@@ -74,6 +74,9 @@ describe.skipIf(!isRoot)('run: filesystem (needs root: mounts and mknod)', () =>
     expect(r.stdout).toBe('clean\nls-here\n')
     const ro = env.run(env.runArgs(['--read-only', BUSYBOX, 'sh', '-c', 'touch /x 2>&1; touch /tmp/y 2>&1; touch /dev/shm/z && echo shm-ok']))
     expect(ro.stdout).toMatch(/Read-only file system[\s\S]*Read-only file system[\s\S]*shm-ok/)
+    // a working directory the image lacks is made before the root is read-only, as Docker makes it at create
+    const wd = env.run(env.runArgs(['--read-only', '-w', '/new/wd', BUSYBOX, 'sh', '-c', 'pwd; touch x 2>/dev/null || echo ro']))
+    expect(wd).toMatchObject({ status: 0, stdout: '/new/wd\nro\n', stderr: '' })
   })
 
   it('mounts --rm\'s writable layer volatile (no syncs: it goes at the exit), a kept container\'s not, and starts that one again', () => {

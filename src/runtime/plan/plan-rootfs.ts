@@ -191,6 +191,8 @@ function hideSteps(input: RootfsInput, add: Add): void {
 /** --read-only: last, so that mount points could still be made for the mounts above. */
 function readOnlySteps(input: RootfsInput, add: Add): void {
   if (!input.spec.root.readonly) return
+  // before it is read-only: Docker makes a missing working directory at create, in the writable layer
+  add({ op: 'mkdir', root: '/', path: input.spec.process.cwd, mode: 0o755, why: 'the working directory, made before the root is read-only if the image lacks it' })
   add({ op: 'mount', root: '/', target: '/', flags: MS.BIND | MS.REMOUNT | MS.RDONLY, keepLocked: true, why: '--read-only: the root filesystem cannot be written; last, once every mount point is made' })
 }
 
