@@ -25,6 +25,12 @@ describe.skipIf(!isRoot)('exec --env-file and --privileged (needs root)', () => 
     const missing = cli.env.run(['exec', '--env-file', join(cli.env.dir, 'absent.env'), 'ef', 'true'])
     expect(missing.stderr).toBe(`mini-run: --env-file ${join(cli.env.dir, 'absent.env')}: no such file\n`)
     expect(missing.status).toBe(1)
+    // a process that cannot start, as Docker's daemon ends such an exec: 126 (a command not found: 127)
+    expect(cli.env.run(['exec', '-u', 'nosuch', 'ef', 'true'])).toMatchObject({ status: 126, stderr: 'mini-run: unable to find user nosuch: no matching entries in passwd file\n' })
+    expect(cli.env.run(['exec', '-w', '/nonexist', 'ef', 'true'])).toMatchObject({ status: 126, stderr: 'mini-run: chdir /nonexist: No such file or directory\n' })
+    expect(cli.env.run(['exec', 'ef', 'nosuchcmd']).status).toBe(127)
+    // a container that is not there is the verb's own error: 1
+    expect(cli.env.run(['exec', 'nosuch', 'true']).status).toBe(1)
   })
 
   it('exec --privileged gets every capability the runtime holds; a plain exec and the container keep Docker\'s defaults', () => {

@@ -42,6 +42,7 @@ export function register(program: Command): void {
       if (!explain) refuseTtyWithoutTerminal(flags)
       const { findContainer } = await import('../../runtime/container/containers.js')
       const { execInContainer, prepareExec } = await import('../../runtime/container/exec-container.js')
+      const { StepError } = await import('../../runtime/process/step-error.js')
       const { readEnvFiles } = await import('../../runtime/spec/env-file.js')
       // Docker's ReadKVEnvStrings: the files first, then -e, the later winning
       const env = [...readEnvFiles(flags.envFile), ...flags.env]
@@ -77,7 +78,11 @@ export function register(program: Command): void {
       }
       const stdin = flags.interactive || tty ? 0 : openSync('/dev/null', 'r')
       event('exec_start')
-      process.exitCode = await execInContainer(c, plan, { stdio: [stdin, 1, 2], forwardSignals: true, interactive: flags.interactive === true })
+      // a step of the plan that fails (its working directory): 126, as a user that is not there (exec-container.ts)
+      process.exitCode = await execInContainer(c, plan, { stdio: [stdin, 1, 2], forwardSignals: true, interactive: flags.interactive === true }).catch((err: unknown) => {
+        if (err instanceof StepError) Object.assign(err, { exitCode: 126 })
+        throw err
+      })
       event('exec_die', { exitCode: String(process.exitCode) })
     })
 }

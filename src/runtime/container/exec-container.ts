@@ -58,7 +58,7 @@ export function prepareExec(c: ContainerInfo, o: ExecOptions): StartPlan {
   if (o.workdir !== undefined && !o.workdir.startsWith('/')) throw new UsageError(`the working directory '${o.workdir}' is invalid, it needs to be an absolute path`)
   const base = c.spec.process
   const env = new Map(base.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]))
-  const user = o.user === undefined ? undefined : resolveExecUser(c, o.user)
+  const user = o.user === undefined ? undefined : startFailure(() => resolveExecUser(c, o.user!))
   // HOME set by mini-run is the container user's: another user's is its passwd entry's, as runc sets it
   if (user && c.startInput?.given?.envDefaults?.includes('HOME')) env.set('HOME', user.home)
   for (const e of o.env ?? []) {
@@ -173,5 +173,19 @@ function resolveExecUser(c: ContainerInfo, spec: string): SpecProcess['user'] & 
     }
   } finally {
     closeSync(pidfd)
+  }
+}
+
+/**
+ * What fails an exec's process at its start (its user, as here; a step of
+ * its plan, as its working directory: exec.ts) exits 126, as Docker's
+ * daemon ends an exec it could not start.
+ */
+export function startFailure<T>(fn: () => T): T {
+  try {
+    return fn()
+  } catch (err) {
+    if (err instanceof Error && typeof (err as { exitCode?: unknown }).exitCode !== 'number') Object.assign(err, { exitCode: 126 })
+    throw err
   }
 }
