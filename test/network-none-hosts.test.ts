@@ -134,6 +134,9 @@ describe.skipIf(!isRoot)('run --rm --network none (needs root)', () => {
   it('/etc/hostname is the container\'s name and /etc/resolv.conf its own, as Docker binds them with none', () => {
     const r = run(['-h', 'boxname', '--dns', '192.0.2.1', '--dns-search', 'x.test', BUSYBOX, 'sh', '-c', 'cat /etc/hostname /etc/resolv.conf; hostname'])
     expect(r).toMatchObject({ status: 0, stderr: '', stdout: 'boxname\nsearch x.test\nnameserver 192.0.2.1\nboxname\n' })
+    // an IPv6 resolver too, as Docker takes it; anything else is refused in one line
+    expect(run(['--dns', '2001:db8::53', BUSYBOX, 'grep', 'nameserver', '/etc/resolv.conf'])).toMatchObject({ status: 0, stdout: 'nameserver 2001:db8::53\n' })
+    expect(run(['--dns', 'resolver.example', BUSYBOX, 'true'])).toMatchObject({ status: 125, stderr: 'mini-run: invalid --dns "resolver.example": an IPv4 or IPv6 address\n' })
     // without -h: the short id, in the file as in the kernel's name
     const plain = run([BUSYBOX, 'sh', '-c', 'cat /etc/hostname; hostname'])
     const [file, name] = plain.stdout.split('\n')

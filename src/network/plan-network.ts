@@ -5,6 +5,7 @@
  * parent's steps --explain shows. Reads network definitions, the host's
  * routes and resolv.conf; creates nothing (attach.ts does, after clone).
  */
+import { isIPv6 } from 'node:net'
 import { join } from 'node:path'
 import { MiniRunError, UsageError } from '../errors.js'
 import type { SpecMount } from '../runtime/spec/spec.js'
@@ -131,8 +132,7 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
   } else if (requested === 'slirp4netns') {
     throw new UsageError(`--network ${requested} is not supported: use bridge, none, host, container:NAME, or a network's name`)
   } else if (!explicit && ctx.rootfsDir !== undefined) {
-    // --rootfs is mini-run's own (kernel tests, teaching; Docker has none):
-    // a directory runs with only lo unless a flag asks for a network
+    // --rootfs is mini-run's own (kernel tests, teaching): a directory runs with only lo unless a flag asks for a network
     mode = 'none'
   } else if (ctx.rootless) {
     if (requested !== '' && requested !== DEFAULT_NETWORK && requested !== 'default') {
@@ -163,7 +163,7 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
     if (mode !== 'none' && (flags.dns?.length || flags.dnsSearch?.length || flags.dnsOption?.length)) needOwn('--dns')
     if (flags.moreNetworks?.length) throw new UsageError(`joining more networks needs a network of the container's own: not with --network ${mode}`)
   }
-  for (const d of flags.dns ?? []) if (!isIp(d)) throw new UsageError(`invalid --dns "${d}": an IPv4 address`)
+  for (const d of flags.dns ?? []) if (!isIp(d) && !isIPv6(d)) throw new UsageError(`invalid --dns "${d}": an IPv4 or IPv6 address`)
   if (flags.macAddress !== undefined && !MAC.test(flags.macAddress)) throw new UsageError(`invalid --mac-address "${flags.macAddress}"`)
   const hostsExtra = (flags.addHost ?? []).map(parseAddHost)
   const plan: NetworkPlan = {
