@@ -234,6 +234,25 @@ describe.skipIf(!isRoot || !netavark)('compose: create, images, wait, scale, cp 
     expect(c(['down']).status).toBe(0)
   })
 
+  it('up, create and run check external networks, external volumes and bind sources first: a file naming one that is not there makes nothing', () => {
+    const names = (what: 'network' | 'volume') => ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, what, 'ls', '--format', '{{.Name}}']).stdout
+    const before = { networks: names('network'), volumes: names('volume') }
+    const uses = (extra: string, top: string) => project(`services:\n${sleeper('app', extra)}${top}`)
+    for (const [c, line] of [
+      [uses('    volumes: [own:/own, ext:/ext]\n', 'volumes:\n  own: {}\n  ext: {external: true}\n'), 'compose.yaml: volumes.ext: volume ext declared as external, but could not be found'],
+      [uses('    networks: [own, extn]\n', 'networks:\n  own: {}\n  extn: {external: true}\n'), 'compose.yaml: networks.extn: network extn declared as external, but could not be found'],
+      [uses('    volumes: [own:/own, {type: bind, source: ./nothere, target: /x, bind: {create_host_path: false}}]\n', 'volumes:\n  own: {}\n'), 'compose.yaml: services.app.volumes: bind source path does not exist: '],
+    ] as const) {
+      for (const verb of [['up', '-d'], ['create'], ['run', '--rm', 'app', 'true']]) {
+        const r = c(verb)
+        expect(r.status, verb.join(' ')).toBe(1)
+        expect(r.stderr.trimEnd().split('\n').filter((l) => !l.startsWith('WARNING'))).toEqual([expect.stringContaining(line)])
+        expect({ networks: names('network'), volumes: names('volume') }).toEqual(before)
+        expect(c(['ps', '-a', '-q']).stdout).toBe('')
+      }
+    }
+  })
+
   it('leaves nothing behind once each project is down', () => {
     for (let i = 1; i <= n; i++) expect(ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', `c${i}`, 'down', '-v'], { cwd: join(env.dir, `c${i}`) }).status).toBe(0)
     expect(env.leftovers()).toEqual([])

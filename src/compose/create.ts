@@ -11,7 +11,7 @@ import { startWaves, withDependencies } from './dependency-order.js'
 import { ensureImages } from './images.js'
 import type { Project } from './model.js'
 import { projectContainers } from './project-containers.js'
-import { ensureNetworks, ensureVolumes } from './project-resources.js'
+import { checkBeforeMaking, ensureNetworks, ensureVolumes } from './project-resources.js'
 import { checkRootlessNetworks } from './rootless-networks.js'
 import { converge, selectedServices, type UpOptions } from './up.js'
 
@@ -25,6 +25,7 @@ export async function create(ctx: ComposeContext, project: Project, o: CreateOpt
   const fileOf = (n: string) => project.serviceFiles[n] ?? project.mainFile
 
   checkRootlessNetworks(project, targets)
+  checkBeforeMaking(ctx, project, Object.values(services), project.mainFile)
   const imageIds = await ensureImages(ctx, project, [...targets].sort(), o, fileOf)
   ensureNetworks(ctx, project, new Set(Object.values(services).flatMap((s) => Object.keys(s.networks))), project.mainFile)
   ensureVolumes(ctx, project, new Set(Object.values(services).flatMap((s) => s.volumes.flatMap((v) => (v.type === 'volume' && v.source ? [v.source] : [])))), project.mainFile)

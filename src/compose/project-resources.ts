@@ -4,6 +4,7 @@
  * looked for, and removed by `down` (volumes only with -v), never one the
  * project did not make.
  */
+import { existsSync } from 'node:fs'
 import { MiniRunError } from '../errors.js'
 import { createUserNetwork, listNetworks, removeUserNetwork } from '../network/manage.js'
 import { createVolume, inspectVolume, listVolumes, removeVolume } from '../runtime/container/volume-store.js'
@@ -11,7 +12,44 @@ import { emit, warn, type ComposeContext } from './compose-context.js'
 import { At } from './compose-error.js'
 import { LABELS } from './labels.js'
 import { networkDifferences } from './project-networks.js'
-import type { Project } from './model.js'
+import type { Project, Service } from './model.js'
+
+/**
+ * What `up`, `create` and `run` check before they make anything, so that a
+ * file naming what is not there leaves no network or volume behind: the
+ * external networks and volumes the services use, and the bind sources that
+ * may not be made (bind.create_host_path: false). Docker Compose finds them
+ * one at a time, after making the rest.
+ */
+export function checkBeforeMaking(ctx: ComposeContext, project: Project, services: readonly Service[], file: string): void {
+  for (const key of new Set(services.flatMap((s) => Object.keys(s.networks)))) {
+    const n = project.networks[key]
+    if (n?.external && !listNetworks(ctx.storeRoot).some((d) => d.name === n.name)) {
+      throw new At(file, ['networks', key]).error(`network ${n.name} declared as external, but could not be found: create it first (mini-run network create ${n.name})`)
+    }
+  }
+  for (const s of services) {
+    for (const v of s.volumes) {
+      const def = v.type === 'volume' && v.source ? project.volumes[v.source] : undefined
+      if (def?.external && !volumeExists(ctx, def.name)) {
+        throw new At(file, ['volumes', v.source!]).error(`volume ${def.name} declared as external, but could not be found: create it first (mini-run volume create ${def.name})`)
+      }
+      if (v.type === 'bind' && !v.createHostPath && v.source && !existsSync(v.source)) {
+        throw new At(project.serviceFiles[s.name] ?? file, ['services', s.name, 'volumes']).error(`bind source path does not exist: ${v.source}`)
+      }
+    }
+  }
+}
+
+function volumeExists(ctx: ComposeContext, name: string): boolean {
+  try {
+    inspectVolume(ctx.storeRoot, name)
+    return true
+  } catch (err) {
+    if ((err as MiniRunError).code !== 'ENOVOLUME') throw err
+    return false
+  }
+}
 
 export function ensureNetworks(ctx: ComposeContext, project: Project, keys: Iterable<string>, file: string): void {
   for (const key of keys) {

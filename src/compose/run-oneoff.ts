@@ -17,7 +17,7 @@ import type { ComposeContext } from './compose-context.js'
 import { At } from './compose-error.js'
 import { ensureImages } from './images.js'
 import type { Project, Service } from './model.js'
-import { ensureNetworks, ensureVolumes } from './project-resources.js'
+import { checkBeforeMaking, ensureNetworks, ensureVolumes } from './project-resources.js'
 import { checkRootlessNetworks } from './rootless-networks.js'
 import { serviceVolumes } from './syntax-volumes.js'
 import { runOptionsOfPlan } from './service-container.js'
@@ -69,6 +69,7 @@ async function oneOffOptions(ctx: ComposeContext, project: Project, serviceName:
   selectedServices(project, [serviceName])
   const base = project.services[serviceName]!
   checkRootlessNetworks(project, [serviceName])
+  checkBeforeMaking(ctx, project, [base], project.mainFile)
   const deps = Object.keys(base.dependsOn)
   const fileOf = (n: string) => project.serviceFiles[n] ?? project.mainFile
   if (deps.length && !o.noDeps) {

@@ -19,7 +19,7 @@ import { LABELS } from './labels.js'
 import type { Project, Service } from './model.js'
 import { checkHostPorts } from './ports-check.js'
 import { containerName, projectContainers, type ServiceContainer } from './project-containers.js'
-import { ensureNetworks, ensureVolumes } from './project-resources.js'
+import { checkBeforeMaking, ensureNetworks, ensureVolumes } from './project-resources.js'
 import { checkRootlessNetworks } from './rootless-networks.js'
 import { createServiceContainer, planHash, referencedServices, serviceReferences, startServiceContainer, type ContainerPlan } from './service-container.js'
 import type { JoinedNetwork } from './service-flags.js'
@@ -113,6 +113,7 @@ export async function up(ctx: ComposeContext, project: Project, o: UpOptions = {
   // what can be checked is checked before anything is made
   checkRootlessNetworks(project, targets)
   checkHostPorts(ctx.stateRoot, project, targets)
+  checkBeforeMaking(ctx, project, Object.values(services), project.mainFile)
   const imageIds = await ensureImages(ctx, project, [...targets].sort(), o, fileOf)
   ensureNetworks(ctx, project, new Set(Object.values(services).flatMap((s) => Object.keys(s.networks))), project.mainFile)
   ensureVolumes(ctx, project, new Set(Object.values(services).flatMap((s) => s.volumes.flatMap((v) => (v.type === 'volume' && v.source ? [v.source] : [])))), project.mainFile)
