@@ -10,6 +10,8 @@ import { followLogs } from './logs.js'
 
 export interface AttachOptions {
   services: string[]
+  /** Only what was logged from this time on (ms since the epoch): the start of up, so a container's earlier runs are not shown again. */
+  since?: number
   timeout?: number
   /** Stop every container of the project once one exits. */
   abortOnExit?: boolean
@@ -50,7 +52,8 @@ export async function attachUp(ctx: ComposeContext, project: Project, o: AttachO
   const attached = projectContainers(ctx.stateRoot, project.name).filter((c) => !c.oneoff && (shown.length === 0 || shown.includes(c.service)))
   process.stdout.write(`Attaching to ${attached.map((c) => shortName(c, project.name)).join(', ')}\n`)
   try {
-    await followLogs(ctx.stateRoot, project.name, shown, { follow: true, sayExits: true, onExit, noPrefix: o.noPrefix === true, noColor: o.noColor === true })
+    const { logTime } = await import('../../runtime/container/container-logs.js')
+    await followLogs(ctx.stateRoot, project.name, shown, { follow: true, sayExits: true, onExit, ...(o.since !== undefined ? { since: logTime(o.since) } : {}), noPrefix: o.noPrefix === true, noColor: o.noColor === true })
     await stopping
     if (interrupted) process.exitCode = 130
     else if (exitCode !== undefined) process.exitCode = exitCode

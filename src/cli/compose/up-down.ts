@@ -69,6 +69,8 @@ export async function upCommand(services: string[], flags: UpFlags, cmd: Command
     const { create } = await import('../../compose/create.js')
     return create(ctx, project, { ...options, renewAnonVolumes: flags.renewAnonVolumes === true, ...(timeout !== undefined ? { timeout } : {}) })
   }
+  // attached, what the containers logged from now on: docker compose attaches without their earlier logs
+  const startedAt = Date.now()
   await up(ctx, project, {
     ...options,
     renewAnonVolumes: flags.renewAnonVolumes === true,
@@ -85,6 +87,7 @@ export async function upCommand(services: string[], flags: UpFlags, cmd: Command
   const { attachUp } = await import('./up-attached.js')
   await attachUp(ctx, project, {
     services,
+    since: startedAt,
     ...(timeout !== undefined ? { timeout } : {}),
     abortOnExit: flags.abortOnContainerExit === true || flags.exitCodeFrom !== undefined,
     ...(flags.exitCodeFrom !== undefined ? { exitCodeFrom: flags.exitCodeFrom } : {}),
