@@ -620,29 +620,30 @@ static void remove_raw(int dirfd, const char *name, int depth)
     syscall(SYS_unlinkat, dirfd, name, AT_REMOVEDIR);
 }
 
-/* The helper of mr_exit: removes the trees given to mr_remove_at_exit,
- * then holds the process's memory until the process is gone. It shares the
- * memory (CLONE_VM) but nothing else: its fd table is a copy, of which it
- * keeps only the pipe's read end, so no caller waiting for the end of a
- * pipe it shares (a shell's $(...)) waits for it; every signal is blocked
- * (the mask it was made with), so no handler of Node's runs on its stack.
- * EOF on the pipe says the process's fds are closed, which the kernel does
- * after it let go of the memory; the helper's own exit then takes the
- * memory down. If it cannot close its copies (no close_range(2) before
- * Linux 5.9, or a seccomp filter refuses it), it ends at once and the
- * process unmaps its memory itself, as without it (and the trees stay in
- * tmp/ for the store). Raw syscalls only: it shares the caller's thread
- * pointer, and so errno. */
+/* The helper of mr_exit: removes the trees given to mr_remove_at_exit
+ * while the process exits beside it, then holds the process's memory until
+ * the process is gone. It shares the memory (CLONE_VM) but nothing else:
+ * its fd table is a copy, of which it keeps only the pipe's read end, so no
+ * caller waiting for the end of a pipe it shares (a shell's $(...)) waits
+ * for it; every signal is blocked (the mask it was made with), so no
+ * handler of Node's runs on its stack. EOF on the pipe says the process's
+ * fds are closed, which the kernel does after it let go of the memory; the
+ * helper's own exit then takes the memory down. If it cannot close its
+ * copies (no close_range(2) before Linux 5.9, or a seccomp filter refuses
+ * it), it removes the trees holding them, as the process would have before
+ * its exit, and ends: the process unmaps its memory itself, as without it.
+ * Raw syscalls only: it shares the caller's thread pointer, and so errno. */
 static int exit_helper(void *arg)
 {
     const int *fds = arg;
     int rd = fds[0];
     char c;
     syscall(SYS_close, fds[1]);
-    if ((rd > 0 && syscall(SYS_close_range, 0, rd - 1, 0) != 0) || syscall(SYS_close_range, rd + 1, ~0U, 0) != 0)
-        syscall(SYS_exit, 0);
+    int closed = !((rd > 0 && syscall(SYS_close_range, 0, rd - 1, 0) != 0) || syscall(SYS_close_range, rd + 1, ~0U, 0) != 0);
     for (int i = 0; i < exit_removal_count; i++)
         remove_raw(AT_FDCWD, exit_removals[i], 0);
+    if (!closed)
+        syscall(SYS_exit, 0);
     /* EOF ends the wait; EINTR cannot come with every signal blocked, and
      * any other error ends it too */
     while (syscall(SYS_read, rd, &c, 1) > 0) {

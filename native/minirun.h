@@ -226,8 +226,9 @@ int mr_if_index(const char *name);
 int mr_exit(int32_t code, int32_t keep_memory);
 
 /* Remove this tree (as mr_remove_tree) when the process exits: at mr_exit
- * by its helper, off the caller's path, or before the exit when there is
- * none; at Node's own exit, exit(3), before it (atexit). For a tree the
+ * by its helper, beside the exit and off the caller's path, or before the
+ * exit when there is no helper; at Node's own exit, exit(3), before it
+ * (atexit). For a tree the
  * caller renamed out of sight first (a --rm container's writable layer, put
  * in the store's tmp/ under this process's name: whatever is left of it, a
  * tree too deep for the helper or a helper killed, is collected there as any

@@ -6,11 +6,13 @@
  * interrupted RUN leaving nothing behind.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { chownSync, existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import type { ImageConfig } from '../src/image/oci.js'
+import { layerTar } from '../src/image/oci-layout.js'
 import { ImageStore } from '../src/image/store.js'
 import { miniRunAsync } from './helpers/cli.js'
 import { writeContext } from './helpers/build.js'
@@ -290,7 +292,7 @@ describe.skipIf(!isRoot)('build (needs root: RUN steps are containers)', () => {
     expect(existsSync(iid)).toBe(false)
   })
 
-  test('ADD: a local tar archive is extracted with its owners; a plain file belongs to root; a URL is refused', () => {
+  test('ADD: a local tar archive is extracted with its owners; a plain file belongs to root; a URL is refused', async () => {
     const ctx = newContext({ 'Dockerfile': [`FROM ${BUSYBOX}`, 'ADD bundle.tar.gz plain.txt /opt/'].join('\n'), 'plain.txt': 'plain\n', 'src/pkg/lib.txt': 'lib\n' })
     chownSync(join(ctx, 'plain.txt'), 1000, 1000)
     chownSync(join(ctx, 'src/pkg/lib.txt'), 4242, 4343)
@@ -313,6 +315,14 @@ describe.skipIf(!isRoot)('build (needs root: RUN steps are containers)', () => {
     const cut = build([broken])
     expect(cut.status).toBe(1)
     expect(cut.stderr).toMatch(/Dockerfile:2: ADD: c\.tar\.xz: xz -d: .*(Unexpected end of input|corrupt)/)
+    // an unpacker that refuses the archive midway ends the tool, which would block on a full pipe: the step fails at once
+    const hostile = newContext({ 'Dockerfile': `FROM ${BUSYBOX}\nADD h.tar.xz /h/` })
+    const tar = await layerTar([{ path: '../escape.txt', type: 'file', content: 'x' }, { path: 'big', type: 'file', content: randomBytes(8 << 20) }])
+    writeFileSync(join(hostile, 'h.tar.xz'), execFileSync('xz', ['-0', '-c'], { input: tar, maxBuffer: 64 << 20 }))
+    const refused = build([hostile], { timeout: 60_000 })
+    expect(refused.signal).toBeNull()
+    expect(refused.status).toBe(1)
+    expect(refused.stderr).toMatch(/\.\.\/escape\.txt/)
     const url = build([newContext({ Dockerfile: `FROM ${BUSYBOX}\nADD https://example.com/x.tar.gz /x/` })])
     expect(url.status).toBe(1)
     expect(url.stderr).toMatch(/Dockerfile:2: ADD: https:\/\/example\.com\/x\.tar\.gz: remote sources are not supported; download them in a RUN step/)

@@ -275,6 +275,11 @@ describe('which command line it is (cli/oci/detect.ts)', () => {
     expect(ociArgs(argv('--debug', '--log', '/b/log.json', 'start', 'x'), none)).toBeDefined()
     expect(ociArgs(argv('--debug', 'create', '--bundle', '/b', 'x'), none)).toBeDefined()
     expect(ociArgs(argv('--debug', 'kill', 'abc', '9'), (root, id) => root === '/run/mini-run-oci' && id === 'abc')).toBeDefined()
+    // runc --debug run ID of the bundle runc defaults to, the current directory: where a config.json is
+    expect(ociArgs(argv('--debug', 'run', 'x'), none, 'mini-run', () => true)).toEqual(['--debug', 'run', 'x'])
+    expect(ociArgs(argv('--debug', 'create', 'x'), none, 'mini-run', () => true)).toBeDefined()
+    expect(ociArgs(argv('--debug', 'run', 'x'), none, 'mini-run', () => false)).toBeUndefined()
+    expect(ociArgs(argv('run', 'x'), none, 'mini-run', () => true)).toBeUndefined()
   })
 
   it("reads runc's flags among the verb's own options only, not in the container's command", () => {

@@ -75,22 +75,29 @@ describe.skipIf(!isRoot)('run: namespaces (needs root: creates namespaces, mount
   // not with the host's network, whose parameters stay the host's
   it("lets any user bind a port below 1024 in a network of the container's own, as Docker's defaults do; not with --network host", () => {
     const read = 'cat /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/net/ipv4/ping_group_range'
-    const own = env.run(env.runArgs(['--network', 'none', '-u', '1000', BUSYBOX, 'sh', '-c', `${read}; nc -l -p 80 & sleep 0.3; kill $! && echo listened`]))
+    // listening: port 80 (0050) in state LISTEN (0A) in the kernel's tables (IPv4 or IPv6), while nc waits
+    const listening = "grep -qE ':0050 0+:0000 0A' /proc/net/tcp /proc/net/tcp6 && echo listened"
+    const own = env.run(env.runArgs(['--network', 'none', '-u', '1000', BUSYBOX, 'sh', '-c', `${read}; nc -l -p 80 & sleep 0.3; ${listening}; kill $!`]))
     expect(own).toMatchObject({ status: 0, stderr: '' })
     expect(own.stdout).toBe('0\n0\t2147483647\nlistened\n')
     const host = env.run(env.runArgs(['--network', 'host', BUSYBOX, 'sh', '-c', read]))
     expect(host.stdout).toBe(`${readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8')}${readFileSync('/proc/sys/net/ipv4/ping_group_range', 'utf8')}`)
     // the user's --sysctl wins; inspect shows only the user's
-    const id = env.run(['create', '--network', 'none', '--sysctl', 'net.ipv4.ip_unprivileged_port_start=80', BUSYBOX, 'cat', '/proc/sys/net/ipv4/ip_unprivileged_port_start']).stdout.trim()
+    const id = env.run(['create', '--network', 'none', '--sysctl', 'net.ipv4.ip_unprivileged_port_start=80', '--sysctl', 'net.ipv4.ping_group_range=0 2147483647', BUSYBOX, 'cat', '/proc/sys/net/ipv4/ip_unprivileged_port_start']).stdout.trim()
     try {
       expect(env.run(['start', '-a', id]).stdout).toBe('80\n')
-      expect(JSON.parse(env.run(['inspect', id]).stdout)[0].HostConfig.Sysctls).toEqual({ 'net.ipv4.ip_unprivileged_port_start': '80' })
+      // the user's as given, a value the defaults have too included
+      expect(JSON.parse(env.run(['inspect', id]).stdout)[0].HostConfig.Sysctls).toEqual({ 'net.ipv4.ip_unprivileged_port_start': '80', 'net.ipv4.ping_group_range': '0 2147483647' })
     } finally {
       env.run(['rm', '-f', id])
     }
     // ports published with the host's network are dropped, with Docker's warning
     const published = env.run(env.runArgs(['--network', 'host', '-p', '8080:80', BUSYBOX, 'echo', 'ran']))
     expect(published).toMatchObject({ status: 0, stdout: 'ran\n', stderr: 'mini-run: Published ports are discarded when using host network mode\n' })
+    // -P, and --network none, drop them without a word, as Docker's daemon does
+    for (const args of [['--network', 'host', '-P', '--expose', '80'], ['--network', 'none', '-p', '8080:80']]) {
+      expect(env.run(env.runArgs([...args, BUSYBOX, 'echo', 'ran']))).toMatchObject({ status: 0, stdout: 'ran\n', stderr: '' })
+    }
   })
 
   it('has only lo, and lo is up, with --network none', () => {

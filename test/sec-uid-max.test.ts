@@ -125,7 +125,7 @@ describe.skipIf(!isRoot)('run and exec with a user whose uid is (uid_t)-1 (needs
     const r = env.run(['exec', '-u', 'app', id, 'id', '-u'])
     expect(r.stdout).toBe('')
     expect(r.stderr).toBe('mini-run: /etc/passwd line 2: invalid uid "4294967295" for user app\n')
-    expect(r.status).toBe(1)
+    expect(r.status).toBe(126)
     expect(env.run(['exec', '-u', '0', id, 'id', '-u']).stdout).toBe('0\n')
     expect(env.run(['rm', '-f', id]).status).toBe(0)
   })

@@ -86,11 +86,17 @@ export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
           temporary.push(dir)
           await mkdir(dir, { mode: 0o700 })
           // xz and bzip2 through the tools of those names, as build - reads them (build-stdin.ts)
-          const input = kind === 'tar' ? { stream: createReadStream(item.host), done: Promise.resolve() } : decompressing(kind, item.host)
+          const input = kind === 'tar' ? { stream: createReadStream(item.host), done: Promise.resolve(), stop: () => undefined } : decompressing(kind, item.host)
           // the store's hardened unpacker: no "..", no writes through links
-          const [ingested, tool] = await Promise.allSettled([ingestLayer(input.stream, `${dir}/fs`, { rootless: run.store.rootless, limits: run.store.limits }), input.done])
-          if (tool.status === 'rejected') throw stepError(i, `${item.rel}: ${(tool.reason as Error).message}`)
+          const ingesting = ingestLayer(input.stream, `${dir}/fs`, { rootless: run.store.rootless, limits: run.store.limits })
+          // an unpacker that gave up reads no more: the tool, blocked on a full pipe, is ended (its words then are not the cause)
+          ingesting.catch(() => input.stop())
+          const [ingested, tool] = await Promise.allSettled([ingesting, input.done])
+          // the tool's own failure (a broken archive: it exits non-zero) is the cause, the unpacker's then only its echo;
+          // one ended by stop() is the unpacker's failure
+          if (tool.status === 'rejected' && !(tool.reason as { bySignal?: boolean }).bySignal) throw stepError(i, `${item.rel}: ${(tool.reason as Error).message}`)
           if (ingested.status === 'rejected') throw ingested.reason
+          if (tool.status === 'rejected') throw stepError(i, `${item.rel}: ${(tool.reason as Error).message}`)
           // rootless, the extraction could not chown: its files are all the user's, and root's in the image
           sources.push({ fs: new HostDirSourceFs(`${dir}/fs`), path: '', keepOwners: !run.store.rootless })
         } else sources.push({ fs, path: item.rel })
@@ -121,16 +127,20 @@ export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
   }
 }
 
-/** An archive decompressed by its tool (xz -dc, bzip2 -dc): its output, and whether the tool ended well. */
-function decompressing(tool: 'xz' | 'bzip2', archive: string): { stream: Readable; done: Promise<void> } {
+/** An archive decompressed by its tool (xz -dc, bzip2 -dc): its output, whether the tool ended well, and a way to end it. */
+function decompressing(tool: 'xz' | 'bzip2', archive: string): { stream: Readable; done: Promise<void>; stop: () => void } {
   const child = spawn(tool, ['-dc', '--', archive], { stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr.on('data', (d: Buffer) => void (stderr += d.toString()))
   const done = new Promise<void>((resolve, reject) => {
     child.on('error', (err: NodeJS.ErrnoException) => reject(new Error(err.code === 'ENOENT' ? `a ${tool}-compressed archive: ${tool} is not on PATH` : err.message)))
-    child.on('close', (code, signal) => (code === 0 ? resolve() : reject(new Error(`${tool} -d: ${stderr.trim() || `exit ${code ?? signal}`}`))))
+    child.on('close', (code, signal) => (code === 0 ? resolve() : reject(Object.assign(new Error(`${tool} -d: ${stderr.trim() || `exit ${code ?? signal}`}`), { bySignal: signal !== null }))))
   })
-  return { stream: child.stdout, done }
+  const stop = () => {
+    child.stdout.destroy()
+    child.kill('SIGKILL')
+  }
+  return { stream: child.stdout, done, stop }
 }
 
 /** A heredoc body's variables expanded, its quotes kept (BuildKit's SkipProcessQuotes; escapes are `\\`). */

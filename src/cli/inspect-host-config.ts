@@ -43,13 +43,20 @@ export function hostConfigJson(c: ContainerInfo): Record<string, unknown> {
     Ulimits: given?.ulimits ? parseUlimits(given.ulimits).map((r) => ({ Name: r.type.slice(7).toLowerCase(), Hard: limit(r.hard), Soft: limit(r.soft) })) : null,
     ...(c.startInput?.init ? { Init: true } : {}),
     // a Go map, left out when empty (omitempty)
-    ...sysctlsShown(spec?.linux.sysctl),
+    ...sysctlsShown(spec?.linux.sysctl, given?.sysctls),
   }
 }
 
-/** Sysctls: the user's, without the defaults mini-run sets as Docker's daemon does (sysctls.ts), which its inspect leaves out too. */
-function sysctlsShown(all: Record<string, string> | undefined): { Sysctls?: Record<string, string> } {
-  const own = Object.entries(all ?? {}).filter(([k, v]) => NETWORK_DEFAULTS[k] !== v)
+/**
+ * Sysctls: the user's, as given, without the defaults mini-run sets as
+ * Docker's daemon does (sysctls.ts), which its inspect leaves out too; a
+ * container recorded before they were kept: the spec's but for values the
+ * defaults have.
+ */
+function sysctlsShown(all: Record<string, string> | undefined, given: readonly string[] | undefined): { Sysctls?: Record<string, string> } {
+  const own = given
+    ? given.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as const)
+    : Object.entries(all ?? {}).filter(([k, v]) => NETWORK_DEFAULTS[k] !== v)
   return own.length ? { Sysctls: Object.fromEntries(own) } : {}
 }
 

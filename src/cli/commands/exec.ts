@@ -73,7 +73,10 @@ export function register(program: Command): void {
         const { execDetached } = await import('../../runtime/container/exec-container.js')
         const nul = openSync('/dev/null', 'r+')
         event('exec_start')
-        await execDetached(c, plan, { stdio: [nul, nul, nul] })
+        await execDetached(c, plan, { stdio: [nul, nul, nul] }).catch((err: unknown) => {
+          if (err instanceof StepError) Object.assign(err, { exitCode: 126 })
+          throw err
+        })
         return
       }
       const stdin = flags.interactive || tty ? 0 : openSync('/dev/null', 'r')

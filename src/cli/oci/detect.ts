@@ -11,7 +11,9 @@
  * 3. a global flag only runc has (--log, --log-format, --systemd-cgroup,
  *    --criu, --rootless) before the verb: containerd's shim always passes
  *    --log and --log-format. Not --debug, which Docker's CLI has too
- *    (`docker --debug run ...`): a line with it goes on to the rules below;
+ *    (`docker --debug run ...`): a line with it goes on to the rules below,
+ *    and is runc's also for create or run where a config.json is (runc's
+ *    default bundle is the current directory);
  * 4. a verb only runc has: spec, state, delete, features, list, resume,
  *    checkpoint, restore;
  * 5. a flag only runc's form of a shared verb has: create/run --bundle,
@@ -24,6 +26,7 @@
  *    `kill ID 15` with no flag at all.
  * Anything else is mini-run's own command line.
  */
+import { existsSync } from 'node:fs'
 import { defaultOciRoot, isOciContainer } from '../../oci/oci-state.js'
 import { invokedAsRunc } from '../run-line-parse.js'
 
@@ -83,11 +86,17 @@ export function normalizeDashes(args: readonly string[]): string[] {
  * without an `oci` prefix), or undefined when this is mini-run's own.
  * `exists(root, id)` tells whether the OCI root holds a container.
  */
-export function ociArgs(argv: readonly string[], exists: (root: string, id: string) => boolean = isOciContainer, argv0: string = process.argv0): string[] | undefined {
+export function ociArgs(
+  argv: readonly string[],
+  exists: (root: string, id: string) => boolean = isOciContainer,
+  argv0: string = process.argv0,
+  bundleHere: () => boolean = () => existsSync('config.json'),
+): string[] | undefined {
   const args = argv.slice(2)
   if (invokedAsRunc(argv, argv0)) return normalizeDashes(args)
   const norm = normalizeDashes(args)
   let runcGlobal = false
+  let debug = false
   let root: string | undefined
   let i = 0
   for (; i < norm.length; i++) {
@@ -95,6 +104,7 @@ export function ociArgs(argv: readonly string[], exists: (root: string, id: stri
     if (!a.startsWith('-')) break
     const name = a.split('=')[0]!
     if (RUNC_ONLY_GLOBALS.has(name)) runcGlobal = true
+    if (name === '--debug') debug = true
     if (VALUE_GLOBALS.has(name) && !a.includes('=')) {
       if (name === '--root') root = norm[i + 1]
       i++
@@ -110,6 +120,8 @@ export function ociArgs(argv: readonly string[], exists: (root: string, id: stri
   const rest = norm.slice(i + 1)
   const flags = RUNC_ONLY_FLAGS[verb] ?? []
   if (verbOptions(rest).some((a) => flags.includes(a.split('=')[0]!))) return norm
+  // runc's --debug with create or run of the bundle runc defaults to, the current directory's
+  if (debug && (verb === 'create' || verb === 'run') && bundleHere()) return norm
   const words = rest.filter((a) => !a.startsWith('-'))
   const ociRoot = root ?? defaultOciRoot()
   if (words.slice(0, 3).some((w) => exists(ociRoot, w))) return norm

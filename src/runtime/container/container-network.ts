@@ -87,7 +87,8 @@ export function networkOf(
   where: { root: boolean; storeRoot: string; stateRoot: string; networkOf?: JoinedContainer },
 ): NetworkPlan {
   const hostname = o.hostname || (hostNamespaces.includes('uts') || hostNamespaces.includes('network') ? osHostname() : id.slice(0, 12))
-  const flags = portsDiscarded(o) ? { ...o.networkFlags, publish: [], publishAll: false } : o.networkFlags
+  const drop = (o.network === 'host' || o.network === 'none') && (o.networkFlags?.publish?.length || o.networkFlags?.publishAll)
+  const flags = drop ? { ...o.networkFlags, publish: [], publishAll: false } : o.networkFlags
   return planNetwork({ ...flags, network: o.network }, {
     id,
     name,
@@ -105,11 +106,11 @@ export function networkOf(
 }
 
 /**
- * Docker's daemon on ports published with --network host (or none): not an
- * error, but dropped, with its warning (daemon/create.go), which scripts and
- * compose files copied between modes rely on. The warning, or undefined.
+ * Docker's daemon on ports published with --network host or none: not an
+ * error, but dropped (networkOf), which scripts and compose files copied
+ * between modes rely on; -p with host gets its warning (daemon/create.go),
+ * -P and none none. The warning, or undefined.
  */
 export function portsDiscarded(o: Pick<RunOptions, 'network' | 'networkFlags'>): string | undefined {
-  if ((o.network !== 'host' && o.network !== 'none') || !(o.networkFlags?.publish?.length || o.networkFlags?.publishAll)) return undefined
-  return `Published ports are discarded when using ${o.network === 'host' ? 'host network mode' : '--network none'}`
+  return o.network === 'host' && o.networkFlags?.publish?.length ? 'Published ports are discarded when using host network mode' : undefined
 }

@@ -185,7 +185,9 @@ export function startFailure<T>(fn: () => T): T {
   try {
     return fn()
   } catch (err) {
-    if (err instanceof Error && typeof (err as { exitCode?: unknown }).exitCode !== 'number') Object.assign(err, { exitCode: 126 })
+    // a container that stopped meanwhile is the verb's own error (1), as before the exec
+    const code = (err as { code?: unknown }).code
+    if (err instanceof Error && typeof (err as { exitCode?: unknown }).exitCode !== 'number' && code !== 'ENOTRUNNING' && code !== 'ENOCONTAINER') Object.assign(err, { exitCode: 126 })
     throw err
   }
 }

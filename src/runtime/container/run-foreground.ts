@@ -138,8 +138,8 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
 
 /**
  * A --rm container's writable layer, out of the way at once: renamed into
- * the store's tmp/ under this process's name and removed once the process
- * has exited, by its exit's helper (process-calls.ts removeAfterExit), off
+ * the store's tmp/ under this process's name and removed beside the
+ * process's exit by its exit's helper (process-calls.ts removeAfterExit), off
  * the user's path: its directories cost 0.2-0.5 ms each on an ext4 mounted
  * with discard. A store collects an entry of a process gone (store-tmp.ts),
  * should the removal never come. Root's only: a rootless layer may hold
@@ -156,7 +156,11 @@ function setLayerAside(p: PreparedContainer, res: Resources): Promise<void> | un
     return undefined
   }
   res.dirs.splice(0)
-  removeAfterExit(aside)
+  try {
+    removeAfterExit(aside)
+  } catch {
+    // a library without the call: the entry stays in tmp/ under this process's name, for the store to collect
+  }
   return Promise.resolve()
 }
 

@@ -50,6 +50,8 @@ export interface GivenFlags {
   volumesFrom?: string[]
   /** --ipc shareable: HostConfig.IpcMode (private, the default, is not kept) */
   ipc?: 'shareable'
+  /** --sysctl values as given: HostConfig.Sysctls, without the defaults mini-run adds (sysctls.ts) */
+  sysctls?: string[]
 }
 
 /** The run flags GivenFlags keeps. */
@@ -65,6 +67,7 @@ export interface GivenSource {
   privileged?: boolean
   volumes?: { volumes?: string[]; volumesFrom?: string[] }
   ipc?: string
+  sysctls?: string[]
 }
 
 const nonEmpty = (list: readonly string[] | undefined) => (list?.length ? [...list] : undefined)
@@ -90,6 +93,7 @@ export function givenFlags(o: GivenSource, image: { User?: string | null; Env?: 
     binds: nonEmpty(bindsAsGiven(o.volumes?.volumes ?? [], cwd)),
     volumesFrom: nonEmpty(o.volumes?.volumesFrom),
     ipc: o.ipc === 'shareable' ? 'shareable' : undefined,
+    sysctls: nonEmpty(o.sysctls),
   }
   return Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as GivenFlags
 }
