@@ -213,8 +213,8 @@ export function exitNow(code: number): never {
 
 /**
  * Remove this tree when this process exits, off the user's path where it
- * can: with exitNow, by its helper once the process is gone; with Node's
- * own exit, in it (mr_remove_at_exit, native/minirun.h). For a tree the
+ * can: with exitNow, by its helper beside the exit; with Node's own exit,
+ * in it (mr_remove_at_exit, native/minirun.h). For a tree the
  * caller moved out of sight first, in the store's tmp/ under this
  * process's name, which the store collects if the removal never comes.
  * Removed at once when the library cannot take it.

@@ -140,7 +140,7 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
  * A --rm container's writable layer, out of the way at once: renamed into
  * the store's tmp/ under this process's name and removed beside the
  * process's exit by its exit's helper (process-calls.ts removeAfterExit), off
- * the user's path: its directories cost 0.2-0.5 ms each on an ext4 mounted
+ * the user's path: its directories cost 0.2-0.9 ms each on an ext4 mounted
  * with discard. A store collects an entry of a process gone (store-tmp.ts),
  * should the removal never come. Root's only: a rootless layer may hold
  * files of the user's subordinate ids, which only its user namespace can
