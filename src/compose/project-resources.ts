@@ -25,20 +25,25 @@ export function checkBeforeMaking(ctx: ComposeContext, project: Project, service
   for (const key of new Set(services.flatMap((s) => Object.keys(s.networks)))) {
     const n = project.networks[key]
     if (n?.external && !listNetworks(ctx.storeRoot).some((d) => d.name === n.name)) {
-      throw new At(file, ['networks', key]).error(`network ${n.name} declared as external, but could not be found: create it first (mini-run network create ${n.name})`)
+      throw externalMissing(file, 'network', key, n.name)
     }
   }
   for (const s of services) {
     for (const v of s.volumes) {
       const def = v.type === 'volume' && v.source ? project.volumes[v.source] : undefined
       if (def?.external && !volumeExists(ctx, def.name)) {
-        throw new At(file, ['volumes', v.source!]).error(`volume ${def.name} declared as external, but could not be found: create it first (mini-run volume create ${def.name})`)
+        throw externalMissing(file, 'volume', v.source!, def.name)
       }
       if (v.type === 'bind' && !v.createHostPath && v.source && !existsSync(v.source)) {
         throw new At(project.serviceFiles[s.name] ?? file, ['services', s.name, 'volumes']).error(`bind source path does not exist: ${v.source}`)
       }
     }
   }
+}
+
+/** Docker Compose's words for an external network or volume that is not there, and mini-run's way to make it. */
+function externalMissing(file: string, kind: 'network' | 'volume', key: string, name: string): Error {
+  return new At(file, [`${kind}s`, key]).error(`${kind} ${name} declared as external, but could not be found: create it first (mini-run ${kind} create ${name})`)
 }
 
 function volumeExists(ctx: ComposeContext, name: string): boolean {
@@ -57,7 +62,7 @@ export function ensureNetworks(ctx: ComposeContext, project: Project, keys: Iter
     if (!n) continue
     const existing = listNetworks(ctx.storeRoot).find((d) => d.name === n.name)
     if (n.external) {
-      if (!existing) throw new At(file, ['networks', key]).error(`network ${n.name} declared as external, but could not be found: create it first (mini-run network create ${n.name})`)
+      if (!existing) throw externalMissing(file, 'network', key, n.name)
       continue
     }
     if (existing) {
@@ -98,7 +103,7 @@ export function ensureVolumes(ctx: ComposeContext, project: Project, keys: Itera
       exists = false
     }
     if (exists) continue
-    if (v.external) throw new At(file, ['volumes', key]).error(`volume ${v.name} declared as external, but could not be found: create it first (mini-run volume create ${v.name})`)
+    if (v.external) throw externalMissing(file, 'volume', key, v.name)
     emit(ctx, 'Volume', v.name, 'Creating')
     createVolume(ctx.storeRoot, { name: v.name, labels: v.labels, ...(v.driverOpts ? { options: v.driverOpts } : {}) })
     emit(ctx, 'Volume', v.name, 'Created')

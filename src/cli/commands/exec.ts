@@ -41,8 +41,7 @@ export function register(program: Command): void {
       if (ref === undefined || command.length === 0) throw new UsageError('"exec" requires a container and a command')
       if (!explain) refuseTtyWithoutTerminal(flags)
       const { findContainer } = await import('../../runtime/container/containers.js')
-      const { execInContainer, prepareExec } = await import('../../runtime/container/exec-container.js')
-      const { StepError } = await import('../../runtime/process/step-error.js')
+      const { execInContainer, prepareExec, stepFailedToStart } = await import('../../runtime/container/exec-container.js')
       const { readEnvFiles } = await import('../../runtime/spec/env-file.js')
       // Docker's ReadKVEnvStrings: the files first, then -e, the later winning
       const env = [...readEnvFiles(flags.envFile), ...flags.env]
@@ -73,19 +72,12 @@ export function register(program: Command): void {
         const { execDetached } = await import('../../runtime/container/exec-container.js')
         const nul = openSync('/dev/null', 'r+')
         event('exec_start')
-        await execDetached(c, plan, { stdio: [nul, nul, nul] }).catch((err: unknown) => {
-          if (err instanceof StepError) Object.assign(err, { exitCode: 126 })
-          throw err
-        })
+        await execDetached(c, plan, { stdio: [nul, nul, nul] }).catch(stepFailedToStart)
         return
       }
       const stdin = flags.interactive || tty ? 0 : openSync('/dev/null', 'r')
       event('exec_start')
-      // a step of the plan that fails (its working directory): 126, as a user that is not there (exec-container.ts)
-      process.exitCode = await execInContainer(c, plan, { stdio: [stdin, 1, 2], forwardSignals: true, interactive: flags.interactive === true }).catch((err: unknown) => {
-        if (err instanceof StepError) Object.assign(err, { exitCode: 126 })
-        throw err
-      })
+      process.exitCode = await execInContainer(c, plan, { stdio: [stdin, 1, 2], forwardSignals: true, interactive: flags.interactive === true }).catch(stepFailedToStart)
       event('exec_die', { exitCode: String(process.exitCode) })
     })
 }

@@ -191,3 +191,9 @@ export function startFailure<T>(fn: () => T): T {
     throw err
   }
 }
+
+/** A step of an exec's plan that failed (its working directory): the process did not start, 126 as above. */
+export function stepFailedToStart(err: unknown): never {
+  if (err instanceof StepError) Object.assign(err, { exitCode: 126 })
+  throw err
+}
