@@ -119,6 +119,15 @@ describe.skipIf(!isRoot)('volume ls, inspect and prune flags (needs root: contai
     ok(['volume', 'rm', 'used'])
   })
 
+  it('rm -f of a running --rm container removes its anonymous volume with it, and keeps its named one', () => {
+    const id = ok(['run', '-d', '--rm', '-v', '/scratch', '-v', 'kept:/k', BUSYBOX, 'sleep', '60']).trim()
+    const anon = names().find((n) => HEX64.test(n))!
+    expect(anon).toBeDefined()
+    ok(['rm', '-f', id])
+    expect(names()).toEqual(['kept'])
+    ok(['volume', 'rm', 'kept'])
+  })
+
   it('volume prune --filter: label=, label!= and all=, as the daemon reads them', () => {
     ok(['volume', 'create', '--label', 'keep=yes', 'lab-a'])
     ok(['volume', 'create', '--label', 'keep=no', 'lab-b'])

@@ -243,7 +243,8 @@ function exitWithoutTeardown(code: number, exitNow: (code: number) => never): vo
  * user) keeps the plain `<bundle>.cache`.
  */
 function runCacheName(flags: Record<string, unknown>): string | undefined {
-  const network = flags.network as string | undefined
+  // the first --network (repeatable): a name, or the long form's name= field
+  const network = (flags.network as string[] | undefined)?.[0]?.replace(/^(?=.*\w=\w).*?\bname=([^,]*).*$/s, '$1')
   const net = network === undefined || network === 'bridge' || network === 'default' ? undefined : network === 'none' || network === 'host' ? network : 'other'
   const parts = [net, flags.rootfs !== undefined ? 'rootfs' : undefined].filter((p) => p !== undefined)
   return parts.length ? parts.join('-') : undefined

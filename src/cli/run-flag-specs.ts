@@ -42,7 +42,7 @@ export function addRunFlags<C extends OptionSink>(cmd: C): C {
     .option('--privileged', 'every capability mini-run holds, no seccomp, no masked paths, /sys writable, the host\'s devices')
     .option('--device <host[:container][:rwm]>', 'a host device node in the container, guarded by the device cgroup (repeatable)', collect, [])
     .option('--device-cgroup-rule <rule>', 'allow a device in the device cgroup: "c 10:229 rwm" (repeatable)', collect, [])
-    .option('--network <mode>', 'bridge (the default: mini-run0, NAT, published ports), none (only lo), host (the host\'s stack and hostname), container:NAME (join a running container\'s network), or a network\'s name; rootless: pasta')
+    .option('--network <mode>', 'bridge (the default: mini-run0, NAT, published ports), none (only lo), host (the host\'s stack and hostname), container:NAME (join a running container\'s network), or a network\'s name; rootless: pasta. Repeat it to join more networks of your own; name=NET,alias=A,ip=IP,mac-address=MAC sets them per network', collect, [])
     .option('--network-alias <alias>', 'another name the container has on a user-defined network (repeatable)', collect, [])
     .option('-p, --publish <[ip:][hostPort:]containerPort[/proto]>', 'publish a container port on the host (ranges: 8000-8010:8000-8010; repeatable)', collect, [])
     .option('-P, --publish-all', 'publish every exposed port (the image\'s EXPOSE and --expose), each on a free host port')

@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs'
 import { parseDuration } from '../../duration.js'
 import { UsageError } from '../../errors.js'
+import { chooseNetworks } from '../../network/network-opt.js'
 import { parseExpose } from '../../network/port-spec.js'
 import { parseSize } from '../cgroup/cgroup-limits.js'
 import type { HealthConfig } from '../health/health-config.js'
@@ -58,7 +59,8 @@ export interface ContainerFlags {
   groupAdd: string[]
   stopSignal?: string
   stopTimeout?: string
-  network?: string
+  /** --network: the CLI's values, each a name or docker/cli's long form (network-opt.ts); a string is one name as it is (compose's). */
+  network?: string | string[]
   networkAlias: string[]
   publish: string[]
   publishAll?: boolean
@@ -198,6 +200,8 @@ export function runOptionsFromFlags(image: string | undefined, command: string[]
   const labels = readLabels(flags.label, flags.labelFile)
   const healthcheck = healthFlags(flags)
   const self = ctx.selfCommand
+  const legacy = { aliases: flags.networkAlias, ...(flags.ip !== undefined && { ip: flags.ip }), ...(flags.macAddress !== undefined && { macAddress: flags.macAddress }) }
+  const networks = typeof flags.network === 'string' ? { ...legacy, network: flags.network, moreNetworks: undefined } : chooseNetworks(flags.network ?? [], legacy)
   return {
     image,
     rootfs: flags.rootfs,
@@ -227,9 +231,9 @@ export function runOptionsFromFlags(image: string | undefined, command: string[]
     groupAdd: flags.groupAdd,
     stopSignal: flags.stopSignal,
     stopTimeout: flags.stopTimeout !== undefined ? stopTimeoutOf(flags.stopTimeout) : undefined,
-    network: flags.network,
+    network: networks.network,
     networkFlags: {
-      aliases: flags.networkAlias,
+      aliases: networks.aliases,
       publish: flags.publish,
       publishAll: flags.publishAll === true,
       expose: (flags.expose ?? []).flatMap(parseExpose),
@@ -237,8 +241,9 @@ export function runOptionsFromFlags(image: string | undefined, command: string[]
       dnsSearch: flags.dnsSearch,
       dnsOption: flags.dnsOption,
       addHost: flags.addHost,
-      macAddress: flags.macAddress,
-      ip: flags.ip,
+      macAddress: networks.macAddress,
+      ip: networks.ip,
+      ...(networks.moreNetworks && { moreNetworks: networks.moreNetworks }),
     },
     pid: flags.pid,
     ipc: flags.ipc,

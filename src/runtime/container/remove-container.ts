@@ -107,7 +107,8 @@ async function removeLocked(stateRoot: string, c: ContainerInfo, force: boolean,
   if (c.containerDir) removeOwnTree(c.containerDir)
   if (c.healthcheck) stopHealthRunner(stateRoot, c.id)
   crashPoint('rm:before-state')
-  if (options.storeRoot) releaseContainerVolumes(options.storeRoot, c.id, c.volumes, options.volumes === true, stateRoot)
+  // a --rm container's anonymous volumes go with it however it goes, rm -f too (Docker's docs on --rm)
+  if (options.storeRoot) releaseContainerVolumes(options.storeRoot, c.id, c.volumes, options.volumes === true || c.autoRemove === true, stateRoot)
   removeState(stateRoot, c)
   containerEvent(stateRoot, 'destroy', c)
 }
