@@ -231,6 +231,49 @@ ${sleeper('app', '    depends_on: {migrate: {condition: service_completed_succes
     expect(c(['down']).status).toBe(0)
   })
 
+  it('-p NAME without a compose file: the verbs act on the project its containers\' labels tell, in depends_on order', () => {
+    const c = project(`services:\n${sleeper('db')}${sleeper('web', '    depends_on: [db]\n    container_name: ${CN}\n')}`.replace('${CN}', `m${n + 1}-front`))
+    const p = c.projectName
+    expect(c(['up', '-d']).status).toBe(0)
+    // from a directory with no compose file, by name only
+    const away = join(env.dir, `${p}-away`)
+    mkdirSync(away, { recursive: true })
+    const byName = (more: string[]) => ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', p, ...more], { cwd: away, timeout: 120_000 })
+    const ok = (more: string[]) => {
+      const r = byName(more)
+      expect([more, r.status, r.stderr]).toEqual([more, 0, expect.not.stringMatching(/mini-run: /)])
+      return r.stdout
+    }
+    const states = () => ok(['ps', '-a', '--format', '{{.Name}} {{.State}}'])
+    expect(states()).toBe(`${p}-db-1 running\n${p}-front running\n`)
+    expect(ok(['ps', '--services'])).toBe('db\nweb\n')
+    expect(ok(['exec', '-T', 'web', 'echo', 'in web'])).toBe('in web\n')
+    expect(ok(['top', 'db'])).toMatch(new RegExp(`^${p}-db-1\\n`))
+    expect(ok(['images', '-q', 'web'])).toMatch(/^[0-9a-f]{64}\n$/)
+    // stop: the dependent first; start: the dependency first (their events say the order)
+    const stopped = byName(['stop'])
+    expect(stopped.status).toBe(0)
+    expect(stopped.stderr.indexOf(`${p}-front`)).toBeLessThan(stopped.stderr.indexOf(`${p}-db-1`))
+    expect(states()).toBe(`${p}-db-1 exited\n${p}-front exited\n`)
+    const started = byName(['start'])
+    expect(started.status).toBe(0)
+    expect(started.stderr.indexOf(`${p}-db-1`)).toBeLessThan(started.stderr.indexOf(`${p}-front`))
+    ok(['restart', 'web'])
+    ok(['kill', 'web'])
+    expect(states()).toBe(`${p}-db-1 running\n${p}-front exited\n`)
+    expect(ok(['rm', '-f', 'web'])).toBe(`Going to remove ${p}-front\n`)
+    // a service it does not have, and a project with no container: one line, as with a file
+    const nosuch = byName(['stop', 'cache'])
+    expect([nosuch.status, nosuch.stderr]).toEqual([1, expect.stringMatching(/^mini-run: .*cache.*\n$/)])
+    const empty = ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', 'nosuchproject', 'ps', '-a', '-q'], { cwd: away })
+    expect([empty.status, empty.stdout, empty.stderr]).toEqual([0, '', ''])
+    // up still needs the file
+    const up = byName(['up', '-d'])
+    expect([up.status, up.stderr]).toEqual([1, expect.stringMatching(/^mini-run: no configuration file provided: not found/)])
+    ok(['down'])
+    expect(states()).toBe('')
+  })
+
   it('leaves nothing behind once each project is down', () => {
     for (let i = 1; i <= n; i++) expect(ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', `m${i}`, 'down', '-v'], { cwd: join(env.dir, `m${i}`) }).status).toBe(0)
     expect(env.leftovers()).toEqual([])

@@ -32,9 +32,29 @@ export function printEvent(e: ComposeEvent): void {
   else process.stderr.write(` ${e.kind} ${e.name}  ${e.status}\n`)
 }
 
-export async function loadFor(cmd: Command, services?: string[]): Promise<Project> {
+/**
+ * The project of the compose files. `byName`: a verb that acts only on what
+ * exists (Docker Compose's projectOrName) takes, when no file is found and
+ * -p names the project, the project its containers' labels tell.
+ */
+export async function loadFor(cmd: Command, services?: string[], o: { byName?: boolean } = {}): Promise<Project> {
   const { loadProject } = await import('../../compose/load.js')
   const f = composeFlags(cmd)
+  if (o.byName && f.projectName && f.file.length === 0) {
+    try {
+      return load(loadProject, f, services)
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'ENOCOMPOSEFILE') throw err
+      const { projectFromLabels } = await import('../../compose/project-from-labels.js')
+      const { projectName } = await import('../../compose/project-name.js')
+      // -p checked as a file's project would check it
+      return projectFromLabels(globalOptions(cmd).state ?? defaultStateRoot(), projectName({ flag: f.projectName, dir: process.cwd() }))
+    }
+  }
+  return load(loadProject, f, services)
+}
+
+function load(loadProject: typeof import('../../compose/load.js').loadProject, f: ComposeFlags, services?: string[]): Project {
   const { project, warnings } = loadProject({
     ...(f.file.length ? { files: f.file } : {}),
     ...(f.projectName ? { projectName: f.projectName } : {}),

@@ -25,7 +25,7 @@ export async function cpCommand(srcArg: string, dstArg: string, flags: ComposeCp
     index = Number(flags.index)
     if (!/^\d+$/.test(flags.index) || index < 1) throw new UsageError(`invalid --index "${flags.index}": a number from 1`)
   }
-  const project = await loadFor(cmd, [(src.container ?? dst.container)!])
+  const project = await loadFor(cmd, [(src.container ?? dst.container)!], { byName: true })
   const ctx = await contextFor(cmd)
   const { copyWithService } = await import('../../compose/copy.js')
   const o = { archive: flags.archive === true, followLink: flags.followLink === true }

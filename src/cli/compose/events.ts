@@ -27,7 +27,7 @@ function jsonTime(timeNano: bigint, zoned: (timeNano: bigint) => string): string
 }
 
 export async function eventsCommand(services: string[], flags: { json?: boolean; since?: string; until?: string }, cmd: Command): Promise<void> {
-  const project = await loadFor(cmd, services)
+  const project = await loadFor(cmd, services, { byName: true })
   const ctx = await contextFor(cmd)
   const [{ servicesWithContainers }, { LABELS }, { readEvents }, { eventWindow }, { eventTime }, { writeStdout }] = await Promise.all([
     import('../../compose/service-scope.js'),

@@ -10,7 +10,7 @@ import { contextFor, loadFor } from './context.js'
 
 export async function imagesCommand(services: string[], flags: { quiet?: boolean; format?: string }, cmd: Command): Promise<void> {
   if (flags.format !== undefined && flags.format !== 'table' && flags.format !== 'json') throw new UsageError(`invalid --format "${flags.format}": table or json`)
-  const project = await loadFor(cmd, services)
+  const project = await loadFor(cmd, services, { byName: true })
   const ctx = await contextFor(cmd)
   const [{ projectImages }, { humanSize }, { alignTabs }] = await Promise.all([
     import('../../compose/project-images.js'),

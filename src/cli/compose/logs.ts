@@ -58,7 +58,7 @@ async function sayExit(stateRoot: string, c: ServiceContainer, name: string): Pr
 }
 
 export async function logsCommand(services: string[], flags: { follow?: boolean; tail?: string; timestamps?: boolean; prefix?: boolean; color?: boolean; since?: string; until?: string }, cmd: Command): Promise<void> {
-  const project = await loadFor(cmd, services)
+  const project = await loadFor(cmd, services, { byName: true })
   const { servicesWithContainers } = await import('../../compose/service-scope.js')
   servicesWithContainers(project, services)
   const ctx = await contextFor(cmd)

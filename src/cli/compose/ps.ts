@@ -69,7 +69,7 @@ export async function psCommand(services: string[], flags: ComposePsFlags, cmd: 
   const orphans = goBool(flags.orphans, '--orphans')
   const bad = statuses.find((s) => !STATES.includes(s))
   if (bad !== undefined) throw new UsageError(`invalid value for --status: ${JSON.stringify(bad)} (one of ${STATES.join(', ')})`)
-  const project = await loadFor(cmd, services)
+  const project = await loadFor(cmd, services, { byName: true })
   const ctx = await contextFor(cmd)
   const [{ projectContainers }, { servicesWithContainers }, { containerRow, CONTAINER_HEADERS }, { formatList }, { dockerStatus }] = await Promise.all([
     import('../../compose/project-containers.js'),

@@ -4,7 +4,7 @@ import { MiniRunError, UsageError } from '../../errors.js'
 import { contextFor, loadFor } from './context.js'
 
 export async function rmCommand(services: string[], flags: { force?: boolean; stop?: boolean; volumes?: boolean }, cmd: Command): Promise<void> {
-  const project = await loadFor(cmd, services)
+  const project = await loadFor(cmd, services, { byName: true })
   const ctx = await contextFor(cmd)
   const { removable, removeServices } = await import('../../compose/remove-kill.js')
   const containers = removable(ctx, project, services, { stop: flags.stop === true })
@@ -20,7 +20,7 @@ export async function rmCommand(services: string[], flags: { force?: boolean; st
 }
 
 export async function killCommand(services: string[], flags: { signal?: string }, cmd: Command): Promise<void> {
-  const project = await loadFor(cmd, services)
+  const project = await loadFor(cmd, services, { byName: true })
   const ctx = await contextFor(cmd)
   const [{ killServices }, { parseSignal }] = await Promise.all([import('../../compose/remove-kill.js'), import('../../runtime/spec/signals.js')])
   await killServices(ctx, project, services, parseSignal(flags.signal ?? 'SIGKILL'))
@@ -33,7 +33,7 @@ export async function portCommand(service: string, port: string, flags: { protoc
   if (!/^\d+$/.test(port)) throw new UsageError(`invalid port "${port}": a port number`)
   const index = Number(flags.index ?? '1')
   if (!Number.isInteger(index) || index < 1) throw new UsageError(`invalid --index "${flags.index}": a number from 1`)
-  const project = await loadFor(cmd, [service])
+  const project = await loadFor(cmd, [service], { byName: true })
   const ctx = await contextFor(cmd)
   const [{ projectContainers }, { servicesWithContainers }, { portLines }] = await Promise.all([
     import('../../compose/project-containers.js'),

@@ -3,7 +3,7 @@ import type { Command } from 'commander'
 import { contextFor, loadFor } from './context.js'
 
 export async function topCommand(services: string[], cmd: Command): Promise<void> {
-  const project = await loadFor(cmd, services)
+  const project = await loadFor(cmd, services, { byName: true })
   const ctx = await contextFor(cmd)
   const [{ projectContainers }, { servicesWithContainers }, { topContainer }, { alignTabs }] = await Promise.all([
     import('../../compose/project-containers.js'),

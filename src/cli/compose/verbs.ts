@@ -11,7 +11,7 @@ function seconds(text: string | undefined): number | undefined {
 }
 
 export async function lifecycleCommand(verb: 'start' | 'stop' | 'restart' | 'pause' | 'unpause', services: string[], flags: { timeout?: string }, cmd: Command): Promise<void> {
-  const project = await loadFor(cmd, services)
+  const project = await loadFor(cmd, services, { byName: true })
   const ctx = await contextFor(cmd)
   const lifecycle = await import('../../compose/lifecycle.js')
   const list = services.length ? services : undefined
@@ -75,7 +75,7 @@ export interface ExecFlags {
 export async function execCommand(args: string[], flags: ExecFlags, cmd: Command): Promise<void> {
   const [service, ...command] = args
   if (!service || command.length === 0) throw new UsageError('"compose exec" requires a service and a command')
-  const project = await loadFor(cmd, [service])
+  const project = await loadFor(cmd, [service], { byName: true })
   const ctx = await contextFor(cmd)
   const [{ projectContainers }, { servicesWithContainers }, { execDetached, execInContainer, prepareExec }] = await Promise.all([
     import('../../compose/project-containers.js'),

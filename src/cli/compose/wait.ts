@@ -3,7 +3,7 @@ import type { Command } from 'commander'
 import { contextFor, loadFor } from './context.js'
 
 export async function waitCommand(services: string[], flags: { downProject?: boolean }, cmd: Command): Promise<void> {
-  const project = await loadFor(cmd, services)
+  const project = await loadFor(cmd, services, { byName: true })
   const ctx = await contextFor(cmd)
   const { waitServices } = await import('../../compose/wait.js')
   process.exitCode = await waitServices(ctx, project, services, {
