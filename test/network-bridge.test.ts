@@ -93,6 +93,10 @@ describe.skipIf(!isRoot || !netavark)('network: bridge (needs root, netavark and
     expect(await fetchPage(info.IPAddress, 80)).toBe(`hello from ${id.slice(0, 12)}\n`)
     const ip = mr(['exec', id, 'ip', '-4', 'addr', 'show', 'eth0']).stdout
     expect(ip).toContain(`inet ${info.IPAddress}/16`)
+    // hairpin: the container reaches its own published port at the host's address, and so does another container
+    const viaHost = (args: string[]) => mr([...args, 'sh', '-c', `for i in 1 2 3; do out=$(${GET(info.Gateway, 8080)}); [ -n "$out" ] && echo "$out" && exit 0; sleep 0.3; done; exit 1`])
+    expect(viaHost(['exec', id]).stdout).toBe(`hello from ${id.slice(0, 12)}\n`)
+    expect(viaHost(['run', '--rm', '--cgroup-parent', env.cgroupParent, BUSYBOX]).stdout).toBe(`hello from ${id.slice(0, 12)}\n`)
   })
 
   it('-p 5001:5000/udp reaches a UDP server in the container, and its answer comes back', async () => {
@@ -517,5 +521,8 @@ describe.skipIf(!isRoot || !netavark)('network: bridge (needs root, netavark and
     expect(parent).toMatch(/mount --bind \/proc\/<pid>\/ns\/net .*\/netns/)
     expect(parent).toMatch(/netavark --config .* setup <netns pin> < NetworkOptions JSON \(bridge: bridge mini-run0, eth0, gateway 10\.91\.0\.1/)
     expect(parent.indexOf('netavark')).toBeLessThan(parent.indexOf('write one byte to the sync pipe'))
+    // after netavark, hairpin on its port: published ports only
+    expect(parent.indexOf('bridge link set dev <host end of eth0> hairpin on')).toBeGreaterThan(parent.indexOf('netavark --config'))
+    expect(run(['--explain', '--network', 'bridge', BUSYBOX, 'true']).stdout).not.toContain('hairpin')
   })
 })

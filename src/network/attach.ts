@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { getLogger } from '../log.js'
 import { interfaceIndex } from '../native/netlink-calls.js'
 import { hostsFile, resolvConfFile } from './etc-files.js'
-import { anchorBridge, anchorName, attachFast, deleteVeth, fastBridgeKind, readyBridge, vethName } from './fast-bridge.js'
+import { anchorBridge, anchorName, attachFast, deleteVeth, fastBridgeKind, hairpinPorts, readyBridge, vethName } from './fast-bridge.js'
 import { fenceInternal, unfenceAfterTeardown } from './internal-fence.js'
 import { macOf } from './ipv4.js'
 import { hostListeners } from './host-net.js'
@@ -152,6 +152,7 @@ export function attachNetwork(plan: NetworkPlan, ctx: AttachContext, pid: number
         const status = netavark('setup', ctx.stateRoot, pin, record.netavark)
         record.endpoints = endpointsOf(status, plan, lease.ips)
         ctx.save(record)
+        if (record.ports.length) hairpinPorts(pin, attachments.map((a) => a.interfaceName))
         for (const a of attachments) if (a.network.builtin) anchorBridge(ctx.stateRoot, a.network)
       }
       const own = record.endpoints?.[0]

@@ -25,7 +25,7 @@ import { formatIp, macOf, parseCidr } from './ipv4.js'
 import { keepIsolation } from './isolation.js'
 import { networkStateDir, readLeases, tidyWithoutLeases, withNetworkLock } from './leases.js'
 import { netavarkOptions, runNetavark } from './netavark.js'
-import { addAddress, addDefaultRoute, deleteLink, getLink, linkMaster, linkUp, newVeth } from './netlink.js'
+import { addAddress, addDefaultRoute, bridgePortHairpin, deleteLink, getLink, linkMaster, linkPeer, linkUp, newVeth } from './netlink.js'
 import { defaultNetwork, DEFAULT_NETWORK, type NetworkDef } from './networks.js'
 import { unpin } from './netns-pin.js'
 
@@ -129,6 +129,24 @@ export function attachFast(a: FastAttach): void {
       netlinkRequest(fd, addAddress(eth0, a.ip, a.prefix), `address ${a.ip}/${a.prefix} on eth0`)
       netlinkRequest(fd, linkUp(eth0), 'eth0 up')
       netlinkRequest(fd, addDefaultRoute(eth0, a.gateway), `default route via ${a.gateway}`)
+    })
+  } finally {
+    closeSync(netns)
+  }
+}
+
+/**
+ * Hairpin on the bridge ports of a container's interfaces (netavark's
+ * veths), found from inside: each interface's peer index. Published ports
+ * only: a container then reaches its own port at the host's address, as in
+ * Docker (which sets it on every port without its userland proxy).
+ */
+export function hairpinPorts(netnsPath: string, interfaces: readonly string[]): void {
+  const netns = openSync(netnsPath, 'r')
+  try {
+    const peers = withNetlink(netns, (fd) => interfaces.map((name) => linkPeer(netlinkLink(fd, getLink(name), `${name} in the container`))))
+    withNetlink(-1, (fd) => {
+      for (const peer of peers) if (peer !== undefined) netlinkRequest(fd, bridgePortHairpin(peer), `hairpin on the bridge port of index ${peer}`)
     })
   } finally {
     closeSync(netns)

@@ -15,6 +15,7 @@ import { parseIp } from './ipv4.js'
 const RTM_NEWLINK = 16
 const RTM_DELLINK = 17
 const RTM_GETLINK = 18
+const RTM_SETLINK = 19
 const RTM_NEWADDR = 20
 const RTM_NEWROUTE = 24
 
@@ -24,12 +25,17 @@ const NLM_F_EXCL = 0x200
 const NLM_F_CREATE = 0x400
 
 const AF_INET = 2
+const AF_BRIDGE = 7
 const IFF_UP = 0x1
 
 const IFLA_ADDRESS = 1
 const IFLA_IFNAME = 3
+const IFLA_LINK = 5
 const IFLA_MASTER = 10
+const IFLA_PROTINFO = 12
 const IFLA_LINKINFO = 18
+const NLA_F_NESTED = 0x8000
+const IFLA_BRPORT_MODE = 4
 const IFLA_NET_NS_FD = 28
 const IFLA_INFO_KIND = 1
 const IFLA_INFO_DATA = 2
@@ -93,8 +99,9 @@ class Request {
     for (const x of text.split(':')) this.u8(parseInt(x, 16))
     return this
   }
-  ifinfomsg(index = 0, up = false): this {
-    // family AF_UNSPEC (0) and type 0: the buffer is zeroed
+  ifinfomsg(index = 0, up = false, family = 0): this {
+    // family AF_UNSPEC (0) unless given, and type 0: the buffer is zeroed
+    this.view.setUint8(this.at, family)
     this.view.setInt32(this.at + 4, index, true)
     this.view.setUint32(this.at + 8, up ? IFF_UP : 0, true)
     this.view.setUint32(this.at + 12, up ? IFF_UP : 0, true)
@@ -175,13 +182,37 @@ export function addDefaultRoute(index: number, gateway: string): Buffer {
     .done()
 }
 
-/** The bridge a link is a port of (IFLA_MASTER), from getLink's answer: its ifinfomsg, then attributes. */
-export function linkMaster(payload: Buffer): number | undefined {
+/**
+ * `bridge link set dev INDEX hairpin on`: the bridge sends a frame back out
+ * of the port it came in by, which a container's packet to its own
+ * published port, NATed back to it, needs (br_netfilter NATs it on the
+ * bridge). As Docker sets it on its containers' ports (libnetwork's
+ * setHairpinMode).
+ */
+export function bridgePortHairpin(index: number): Buffer {
+  return new Request(RTM_SETLINK, 0)
+    .ifinfomsg(index, false, AF_BRIDGE)
+    .attr(IFLA_PROTINFO | NLA_F_NESTED, (r) => r.attr(IFLA_BRPORT_MODE, (m) => m.u8(1)))
+    .done()
+}
+
+/** A u32 attribute of getLink's answer (its ifinfomsg, then attributes). */
+function linkU32(payload: Buffer, type: number): number | undefined {
   for (let at = 16; at + 4 <= payload.length; ) {
     const len = payload.readUInt16LE(at)
     if (len < 4) return undefined
-    if (payload.readUInt16LE(at + 2) === IFLA_MASTER && len >= 8) return payload.readUInt32LE(at + 4)
+    if (payload.readUInt16LE(at + 2) === type && len >= 8) return payload.readUInt32LE(at + 4)
     at += (len + 3) & ~3
   }
   return undefined
+}
+
+/** The bridge a link is a port of (IFLA_MASTER), from getLink's answer. */
+export function linkMaster(payload: Buffer): number | undefined {
+  return linkU32(payload, IFLA_MASTER)
+}
+
+/** A veth's peer (IFLA_LINK): its index in the namespace the peer is in. */
+export function linkPeer(payload: Buffer): number | undefined {
+  return linkU32(payload, IFLA_LINK)
 }
