@@ -126,12 +126,73 @@ function bytesOf(size: string): number {
   return Number(m[1]) * 1024 ** ['B', 'KiB', 'MiB', 'GiB'].indexOf(m[2]!)
 }
 
-/** Directories left under the caller's v1 memory cgroup by this env's containers. */
-function v1Leftovers(parent: string): string[] {
-  if (!v1Memory) return []
-  const own = join(v1Memory.mount, ownCgroups().v1.get('memory') ?? '/', parent)
+/** Directories left under the caller's v1 cgroup of that controller by this env's containers. */
+function v1Leftovers(parent: string, controller = 'memory'): string[] {
+  const h = findV1Hierarchies().find((x) => x.controllers.includes(controller))
+  if (!h) return []
+  const own = join(h.mount, ownCgroups().v1.get(controller) ?? '/', parent)
   return existsSync(own) ? readdirSync(own, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(own, e.name)) : []
 }
+
+const v1Cpu = ['cpu', 'cpuset'].every((c) => findV1Hierarchies().some((h) => h.controllers.includes(c)))
+const v2HasCpu = (() => {
+  try {
+    return /\bcpu(set)?\b/.test(readFileSync('/sys/fs/cgroup/unified/cgroup.controllers', 'utf8'))
+  } catch {
+    return false
+  }
+})()
+
+describe.skipIf(!isRoot || !v1Memory || !v1Cpu || v2HasMemory || v2HasCpu)('--cpuset-cpus, --cpu-period, --cpu-quota, --memory-reservation on this hybrid host, through v1', () => {
+  it('pins the container to the CPU asked for, writes the CFS pair and the soft limit, shows them in inspect, and rm -f leaves no leaf', async () => {
+    const env = await makeTestEnv()
+    const controllers = ['memory', 'cpu', 'cpuset']
+    const before = controllers.map((c) => v1Leftovers(env.cgroupParent, c))
+    try {
+      const args = env.runArgs(['-d', '--cpuset-cpus', '1', '--cpu-period', '50000', '--cpu-quota', '20000', '--memory-reservation', '24m', 'localhost/test/busybox', 'sleep', '60']).filter((a) => a !== '--rm')
+      const run = env.run(args)
+      expect([run.status, run.stderr]).toEqual([0, ''])
+      const id = run.stdout.trim()
+      expect(env.run(['exec', id, 'grep', 'Cpus_allowed_list', '/proc/self/status']).stdout).toBe('Cpus_allowed_list:\t1\n')
+      const leaf = (controller: string) => v1Leftovers(env.cgroupParent, controller).find((d) => d.endsWith(id))!
+      const read = (controller: string, file: string) => readFileSync(join(leaf(controller), file), 'utf8').trim()
+      expect(read('cpuset', 'cpuset.cpus')).toBe('1')
+      expect([read('cpu', 'cpu.cfs_period_us'), read('cpu', 'cpu.cfs_quota_us')]).toEqual(['50000', '20000'])
+      expect(read('memory', 'memory.soft_limit_in_bytes')).toBe(String(24 << 20))
+      const host = JSON.parse(env.run(['inspect', id]).stdout)[0].HostConfig
+      expect([host.CpusetCpus, host.CpuPeriod, host.CpuQuota, host.NanoCpus, host.MemoryReservation]).toEqual(['1', 50000, 20000, 0, 24 << 20])
+      expect(env.run(['rm', '-f', id]).status).toBe(0)
+      expect(env.leftovers()).toEqual([])
+      expect(controllers.map((c) => v1Leftovers(env.cgroupParent, c))).toEqual(before)
+    } finally {
+      env.cleanup()
+    }
+  })
+
+  it('refuses what Docker\'s daemon refuses, in its words, before anything is made', async () => {
+    const env = await makeTestEnv()
+    try {
+      const refused: [string[], string][] = [
+        [['--cpuset-cpus', '64'], 'Requested CPUs are not available - requested 64, available: '],
+        [['--cpuset-cpus', '1-'], 'Invalid value 1- for cpuset cpus'],
+        [['--cpuset-mems', '9'], 'Requested memory nodes are not available - requested 9, available: '],
+        [['--cpus', '1', '--cpu-period', '50000'], 'Conflicting options: Nano CPUs and CPU Period cannot both be set'],
+        [['--cpu-quota', '500'], 'CPU cfs quota can not be less than 1ms (i.e. 1000)'],
+        [['--cpu-period', '100'], 'CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1 second (i.e. 1000000)'],
+        [['--memory-reservation', '1m'], 'Minimum memory reservation allowed is 6MB'],
+        [['-m', '16m', '--memory-reservation', '32m'], 'Minimum memory limit can not be less than memory reservation limit, see usage'],
+      ]
+      for (const [flags, message] of refused) {
+        const r = env.run(env.runArgs([...flags, 'localhost/test/busybox', 'true']))
+        expect([r.status, r.stderr]).toEqual([125, expect.stringContaining(`mini-run: ${message}`)])
+        expect(r.stderr.split('\n')).toHaveLength(2)
+      }
+      expect(env.run(['ps', '-a', '-q']).stdout).toBe('')
+    } finally {
+      env.cleanup()
+    }
+  })
+})
 
 describe.skipIf(!isRoot || !v1Memory || v2HasMemory)('--memory on this hybrid host, through the v1 memory controller', () => {
   it('runs under the limit, and a command that outgrows it is OOM-killed: 137, OOMKilled, nothing left', async () => {

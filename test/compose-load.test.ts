@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { At } from '../src/compose/compose-error.js'
 import { configHash } from '../src/compose/config-hash.js'
+import { configYaml } from '../src/compose/config-document.js'
 import { startWaves, withDependencies } from '../src/compose/dependency-order.js'
 import { parseDotenv } from '../src/compose/dotenv.js'
 import { interpolateString } from '../src/compose/interpolate.js'
@@ -444,8 +445,19 @@ describe('compose: loading as compose-go v2.1.4 does (a review\'s differences)',
     }
   })
 
-  it('deploy.resources.reservations is refused by its path, as other keys mini-run cannot honour', () => {
-    expect(fails({ 'compose.yaml': 'services:\n  web:\n    image: a\n    deploy: {resources: {reservations: {memory: 64m}}}\n' })).toBe('compose.yaml: services.web.deploy.resources.reservations: not supported by mini-run')
+  it('cpuset, cpu_period, cpu_quota, mem_reservation and deploy.resources.reservations.memory are run\'s flags; reserved devices are refused by their path', () => {
+    const flagsOf = (yaml: string) => {
+      const { project, warnings } = load({ 'compose.yaml': `services:\n  web:\n    image: a\n${yaml}` })
+      const { image, command, flags } = serviceRunFlags({ service: project.services.web!, containerName: 'p-web-1', networks: [], volumeNames: {}, labels: {}, detach: true })
+      return { flags, resources: runOptionsFromFlags(image, command, flags, {}).resources, warnings, project }
+    }
+    const { resources, project } = flagsOf('    cpuset: "0"\n    cpu_period: 50000\n    cpu_quota: 25000\n    mem_reservation: 64m\n')
+    expect(resources).toMatchObject({ cpusetCpus: '0', cpuPeriod: '50000', cpuQuota: '25000', memoryReservation: '64m' })
+    expect(configYaml(project)).toMatch(/    cpu_period: 50000\n    cpu_quota: 25000\n[\s\S]*    cpuset: "0"\n[\s\S]*    mem_reservation: "67108864"\n/)
+    const deploy = flagsOf('    deploy: {resources: {reservations: {memory: 32m, cpus: "0.5"}}}\n')
+    expect(deploy.resources?.memoryReservation).toBe('32m')
+    expect(deploy.warnings).toContain('compose.yaml: services.web.deploy.resources.reservations.cpus: ignored (a swarm setting)')
+    expect(fails({ 'compose.yaml': 'services:\n  web:\n    image: a\n    deploy: {resources: {reservations: {devices: [{capabilities: [gpu]}]}}}\n' })).toBe('compose.yaml: services.web.deploy.resources.reservations.devices: not supported by mini-run')
   })
 
   it('.env: ${A} is the caller\'s A before an earlier line\'s', () => {

@@ -39,7 +39,7 @@ export function hostConfigJson(c: ContainerInfo): Record<string, unknown> {
     SecurityOpt: given?.securityOpt ?? null,
     // --tmpfs: no mount point of Docker's, but this (omitted when empty)
     ...(c.tmpfs ? { Tmpfs: c.tmpfs } : {}),
-    ...resourceFields(spec?.linux.resources),
+    ...resourceFields(spec?.linux.resources, given?.cfs === true),
     Ulimits: given?.ulimits ? parseUlimits(given.ulimits).map((r) => ({ Name: r.type.slice(7).toLowerCase(), Hard: limit(r.hard), Soft: limit(r.soft) })) : null,
     ...(c.startInput?.init ? { Init: true } : {}),
     // a Go map, left out when empty (omitempty)
@@ -77,16 +77,20 @@ const limit = (v: number) => (v >= UNLIMITED ? -1 : v)
  * unless a positive limit: Docker's API takes 0 and -1 as "unlimited" and
  * keeps nil (api/server/router/container postContainersCreate).
  */
-function resourceFields(r: SpecResources | undefined): Record<string, unknown> {
+function resourceFields(r: SpecResources | undefined, cfs: boolean): Record<string, unknown> {
   const cpu = r?.cpu
   // --cpus is quota per period; Docker keeps it as billionths of a CPU
-  const nanoCpus = cpu?.quota !== undefined && cpu.quota > 0 && cpu.period ? Math.round((cpu.quota / cpu.period) * 1e9) : 0
+  const nanoCpus = !cfs && cpu?.quota !== undefined && cpu.quota > 0 && cpu.period ? Math.round((cpu.quota / cpu.period) * 1e9) : 0
   const pids = r?.pids?.limit
   return {
     CpuShares: cpu?.shares ?? 0,
     Memory: r?.memory?.limit ?? 0,
     NanoCpus: nanoCpus,
+    // --cpu-period and --cpu-quota as given (0: the kernel's)
+    CpuPeriod: cfs ? cpu?.period ?? 0 : 0,
+    CpuQuota: cfs ? cpu?.quota ?? 0 : 0,
     CpusetCpus: cpu?.cpus ?? '',
+    CpusetMems: cpu?.mems ?? '',
     MemoryReservation: r?.memory?.reservation ?? 0,
     // Docker's daemon sets twice Memory when only Memory is given, as resourcesFromFlags does
     MemorySwap: r?.memory?.swap ?? 0,

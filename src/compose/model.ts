@@ -157,6 +157,12 @@ export interface Service {
   memswapLimit?: string
   cpus?: string
   cpuShares?: string
+  /** cpuset: --cpuset-cpus */
+  cpuset?: string
+  cpuPeriod?: string
+  cpuQuota?: string
+  /** mem_reservation, or deploy.resources.reservations.memory: --memory-reservation */
+  memReservation?: string
   pidsLimit?: string
   /** As run's --shm-size (64m, bytes). */
   shmSize?: string

@@ -27,7 +27,7 @@ const SUPPORTED = new Set([
   'stop_signal', 'stop_grace_period', 'labels', 'profiles', 'scale', 'dns', 'dns_search', 'dns_opt', 'extra_hosts',
   'group_add', 'mac_address', 'ulimits', 'logging', 'pid', 'ipc', 'uts', 'tty', 'stdin_open', 'security_opt', 'platform',
   'pull_policy', 'cgroup_parent', 'userns_mode', 'privileged', 'devices', 'device_cgroup_rules', 'volumes_from',
-  'shm_size', 'domainname', 'sysctls',
+  'shm_size', 'domainname', 'sysctls', 'cpuset', 'cpu_period', 'cpu_quota', 'mem_reservation',
 ])
 
 export interface ServiceContext {
@@ -97,6 +97,10 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
     ...opt('memswapLimit', size(s.memswap_limit, at.at('memswap_limit'), true)),
     ...opt('cpus', s.cpus !== undefined ? cpus(s.cpus, at.at('cpus')) : deploy.cpus),
     ...opt('cpuShares', s.cpu_shares === undefined ? undefined : String(int(s.cpu_shares, at.at('cpu_shares')))),
+    ...opt('cpuset', text('cpuset')),
+    ...opt('cpuPeriod', s.cpu_period === undefined ? undefined : String(int(s.cpu_period, at.at('cpu_period')))),
+    ...opt('cpuQuota', s.cpu_quota === undefined ? undefined : String(int(s.cpu_quota, at.at('cpu_quota'), -1))),
+    ...opt('memReservation', size(s.mem_reservation, at.at('mem_reservation')) ?? deploy.memoryReservation),
     ...opt('shmSize', size(s.shm_size, at.at('shm_size'))),
     ...opt('pidsLimit', s.pids_limit !== undefined ? String(int(s.pids_limit, at.at('pids_limit'), -1)) : deploy.pids),
     ulimits: ulimitsOf(s.ulimits, at.at('ulimits')),

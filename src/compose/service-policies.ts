@@ -73,6 +73,8 @@ export interface Deploy {
   memory?: string
   cpus?: string
   pids?: string
+  /** resources.reservations.memory: --memory-reservation */
+  memoryReservation?: string
 }
 
 /** deploy: resources.limits, replicas and restart_policy; the swarm's placement and updates are not for one host. */
@@ -93,8 +95,17 @@ export function deployOf(v: unknown, at: At, warnings: string[]): Deploy {
     if (!name) throw here.at('condition').error('none, on-failure or any')
     out.restart = { name, maximumRetryCount: p.max_attempts !== undefined ? int(p.max_attempts, here.at('max_attempts')) : 0 }
   }
-  // reservations (memory, cpus, devices): mini-run's run has no flag for them, so they are refused, not dropped
-  if (isMap(v.resources)) for (const key of Object.keys(v.resources)) if (key !== 'limits' && !key.startsWith('x-')) throw at.at('resources', key).error('not supported by mini-run')
+  if (isMap(v.resources)) for (const key of Object.keys(v.resources)) if (key !== 'limits' && key !== 'reservations' && !key.startsWith('x-')) throw at.at('resources', key).error('not supported by mini-run')
+  // reservations: memory is --memory-reservation, as Docker Compose sets it; cpus is the swarm's (docker compose ignores it); devices (GPUs) are refused, not dropped
+  const reservations = isMap(v.resources) && isMap(v.resources.reservations) ? v.resources.reservations : undefined
+  if (reservations) {
+    const here = at.at('resources', 'reservations')
+    for (const key of Object.keys(reservations)) {
+      if (key === 'cpus') warnings.push(`${at.file}: ${here.at(key)}: ignored (a swarm setting)`)
+      else if (key !== 'memory' && !key.startsWith('x-')) throw here.at(key).error('not supported by mini-run')
+    }
+    if (reservations.memory !== undefined) out.memoryReservation = size(reservations.memory, here.at('memory'))
+  }
   const limits = isMap(v.resources) && isMap(v.resources.limits) ? v.resources.limits : undefined
   if (limits) {
     const here = at.at('resources', 'limits')

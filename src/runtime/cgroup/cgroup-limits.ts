@@ -60,6 +60,11 @@ export interface ResourceFlags {
   pidsLimit?: string
   cpus?: string
   cpuShares?: string
+  memoryReservation?: string
+  cpusetCpus?: string
+  cpusetMems?: string
+  cpuPeriod?: string
+  cpuQuota?: string
 }
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }
@@ -107,7 +112,65 @@ export function resourcesFromFlags(f: ResourceFlags): SpecResources | undefined 
     if (!Number.isInteger(shares) || shares < 2) throw new UsageError(`invalid --cpu-shares "${f.cpuShares}": an integer of at least 2`)
     r.cpu = { ...r.cpu, shares }
   }
+  moreResources(r, f)
   return Object.keys(r).length ? r : undefined
+}
+
+/** --memory-reservation, --cpu-period, --cpu-quota, --cpuset-cpus, --cpuset-mems: the daemon's checks and words (daemon/daemon_unix.go verifyPlatformContainerResources). */
+function moreResources(r: SpecResources, f: ResourceFlags): void {
+  if (f.memoryReservation !== undefined) {
+    const reservation = parseSize(f.memoryReservation, '--memory-reservation')
+    if (reservation > 0 && reservation < 6 * 1024 * 1024) throw new UsageError('Minimum memory reservation allowed is 6MB')
+    if (r.memory?.limit !== undefined && r.memory.limit < reservation) throw new UsageError('Minimum memory limit can not be less than memory reservation limit, see usage')
+    if (reservation > 0) r.memory = { ...r.memory, reservation }
+  }
+  const int = (text: string, flag: string) => {
+    if (!/^-?\d+$/.test(text)) throw new UsageError(`invalid ${flag} "${text}": an integer`)
+    return Number(text)
+  }
+  if (f.cpuPeriod !== undefined) {
+    if (f.cpus !== undefined) throw new UsageError('Conflicting options: Nano CPUs and CPU Period cannot both be set')
+    const period = int(f.cpuPeriod, '--cpu-period')
+    if (period !== 0 && (period < 1000 || period > 1_000_000)) throw new UsageError('CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1 second (i.e. 1000000)')
+    if (period !== 0) r.cpu = { ...r.cpu, period }
+  }
+  if (f.cpuQuota !== undefined) {
+    if (f.cpus !== undefined) throw new UsageError('Conflicting options: Nano CPUs and CPU Quota cannot both be set')
+    const quota = int(f.cpuQuota, '--cpu-quota')
+    if (quota > 0 && quota < 1000) throw new UsageError('CPU cfs quota can not be less than 1ms (i.e. 1000)')
+    if (quota !== 0) r.cpu = { ...r.cpu, quota }
+  }
+  if (f.cpusetCpus !== undefined && f.cpusetCpus !== '') r.cpu = { ...r.cpu, cpus: cpusetWithin(f.cpusetCpus, 'cpus', '/sys/devices/system/cpu/online') }
+  if (f.cpusetMems !== undefined && f.cpusetMems !== '') r.cpu = { ...r.cpu, mems: cpusetWithin(f.cpusetMems, 'mems', '/sys/devices/system/node/online') }
+}
+
+/** A cpuset list ("0-2,4") as a set of numbers; undefined if it is not one. */
+export function parseCpuList(text: string): Set<number> | undefined {
+  if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(text)) return undefined
+  const out = new Set<number>()
+  for (const part of text.split(',')) {
+    const [a, b = a] = part.split('-').map(Number) as [number, number?]
+    if (b! < a || b! - a > 65536) return undefined
+    for (let i = a; i <= b!; i++) out.add(i)
+  }
+  return out
+}
+
+/** The list, if the host has every CPU (or memory node) of it online: Docker's words otherwise (sysinfo IsCpusetCpusAvailable). */
+function cpusetWithin(text: string, what: 'cpus' | 'mems', onlineFile: string): string {
+  const asked = parseCpuList(text)
+  if (!asked) throw new UsageError(`Invalid value ${text} for cpuset ${what}`)
+  let online = '0'
+  try {
+    online = readFileSync(onlineFile, 'utf8').trim()
+  } catch {
+    // no NUMA nodes listed: node 0 alone
+  }
+  const have = parseCpuList(online) ?? new Set([0])
+  if ([...asked].some((n) => !have.has(n))) {
+    throw new UsageError(`Requested ${what === 'cpus' ? 'CPUs' : 'memory nodes'} are not available - requested ${text}, available: ${online}`)
+  }
+  return text
 }
 
 /** cgroup v1 shares (2..262144) to v2 cpu.weight (1..10000), as runc and crun convert them. */
@@ -156,7 +219,7 @@ export function limitFiles(r: SpecResources): LimitFile[] {
   return files
 }
 
-const FLAG_OF: Record<string, string> = { memory: '--memory', pids: '--pids-limit', cpu: '--cpus/--cpu-shares', cpuset: '--cpuset-cpus', io: '--blkio-weight', hugetlb: 'hugepage limits' }
+const FLAG_OF: Record<string, string> = { memory: '--memory', pids: '--pids-limit', cpu: '--cpus/--cpu-shares', cpuset: '--cpuset-cpus/--cpuset-mems', io: '--blkio-weight', hugetlb: 'hugepage limits' }
 
 /** The run flag that asks for a controller, for messages. */
 export function flagOfController(controller: string): string {

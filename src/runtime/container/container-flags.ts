@@ -45,6 +45,11 @@ export interface ContainerFlags {
   pidsLimit?: string
   cpus?: string
   cpuShares?: string
+  memoryReservation?: string
+  cpusetCpus?: string
+  cpusetMems?: string
+  cpuPeriod?: string
+  cpuQuota?: string
   volume: string[]
   mount: string[]
   tmpfs: string[]
@@ -250,7 +255,10 @@ export function runOptionsFromFlags(image: string | undefined, command: string[]
     uts: flags.uts,
     userns: flags.userns,
     cgroupParent: flags.cgroupParent,
-    resources: { memory: flags.memory, memorySwap: flags.memorySwap, pidsLimit: flags.pidsLimit, cpus: flags.cpus, cpuShares: flags.cpuShares },
+    resources: {
+      memory: flags.memory, memorySwap: flags.memorySwap, pidsLimit: flags.pidsLimit, cpus: flags.cpus, cpuShares: flags.cpuShares,
+      memoryReservation: flags.memoryReservation, cpusetCpus: flags.cpusetCpus, cpusetMems: flags.cpusetMems, cpuPeriod: flags.cpuPeriod, cpuQuota: flags.cpuQuota,
+    },
     storeRoot: ctx.storeRoot,
     stateRoot: ctx.stateRoot,
     consoleSize: tty ? ctx.consoleSize : undefined,

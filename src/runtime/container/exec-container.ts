@@ -87,6 +87,8 @@ export function prepareExec(c: ContainerInfo, o: ExecOptions): StartPlan {
     process: proc,
     setgroupsAllowed: setgroupsAllowed(c.pid),
     cgroupPath: c.cgroup && existsSync(c.cgroup) ? c.cgroup : undefined,
+    // its v1 leaves too (a hybrid host): under --memory or --cpuset-cpus as the container's own processes are, as runc exec joins every cgroup
+    ...(c.cgroupV1?.length && { cgroupV1: c.cgroupV1.filter((leaf) => existsSync(leaf.path)) }),
     ...(c.startInput?.joins?.pid && { pidOf: c.startInput.joins.pid }),
   })
 }

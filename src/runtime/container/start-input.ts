@@ -52,6 +52,8 @@ export interface GivenFlags {
   ipc?: 'shareable'
   /** --sysctl values as given: HostConfig.Sysctls, without the defaults mini-run adds (sysctls.ts) */
   sysctls?: string[]
+  /** --cpu-period or --cpu-quota, not --cpus: HostConfig.CpuPeriod and CpuQuota, not NanoCpus */
+  cfs?: true
 }
 
 /** The run flags GivenFlags keeps. */
@@ -68,6 +70,7 @@ export interface GivenSource {
   volumes?: { volumes?: string[]; volumesFrom?: string[] }
   ipc?: string
   sysctls?: string[]
+  resources?: { cpuPeriod?: string; cpuQuota?: string }
 }
 
 const nonEmpty = (list: readonly string[] | undefined) => (list?.length ? [...list] : undefined)
@@ -94,6 +97,7 @@ export function givenFlags(o: GivenSource, image: { User?: string | null; Env?: 
     volumesFrom: nonEmpty(o.volumes?.volumesFrom),
     ipc: o.ipc === 'shareable' ? 'shareable' : undefined,
     sysctls: nonEmpty(o.sysctls),
+    cfs: o.resources?.cpuPeriod !== undefined || o.resources?.cpuQuota !== undefined ? true : undefined,
   }
   return Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as GivenFlags
 }
