@@ -133,8 +133,19 @@ describe.skipIf(!isRoot)('lifecycle: run -d, ps, logs, exec, stop, kill, rm, ins
     expect(Date.now() - start).toBeLessThan(8000) // 1 s, then SIGKILL; not Docker's default 10
     expect(inspect(stubborn).State).toMatchObject({ Status: 'exited', ExitCode: 137 })
     const bad = env.run(['run', '-d', '--stop-timeout', 'soon', BUSYBOX, 'true'])
-    expect(bad.stderr).toBe('mini-run: invalid --stop-timeout "soon": a whole number of seconds\n')
+    expect(bad.stderr).toBe('mini-run: invalid --stop-timeout "soon": a whole number of seconds (-1: wait for ever)\n')
     expect(bad.status).toBe(125)
+  })
+
+  it('a negative timeout waits for ever, as Docker\'s: stop -t -1 and --stop-timeout -1 send no SIGKILL', () => {
+    // PID 1 ignores SIGTERM without a handler: it ends when its sleep does, with its own code, not 137
+    const slow = detached(['--stop-timeout', '-1', BUSYBOX, 'sh', '-c', 'sleep 2; exit 4'])
+    expect(inspect(slow).Config.StopTimeout).toBe(-1)
+    expect(env.run(['stop', slow]).status).toBe(0)
+    expect(inspect(slow).State).toMatchObject({ Status: 'exited', ExitCode: 4 })
+    const other = detached([BUSYBOX, 'sh', '-c', 'sleep 2; exit 6'])
+    expect(env.run(['stop', '-t', '-1', other]).status).toBe(0)
+    expect(inspect(other).State).toMatchObject({ Status: 'exited', ExitCode: 6 })
   })
 
   it('kill sends a signal; rm refuses a running container without -f; rm -f leaves nothing', () => {

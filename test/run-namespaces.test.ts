@@ -154,8 +154,27 @@ describe.skipIf(!isRoot)('run: namespaces (needs root: creates namespaces, mount
     }
   })
 
+  it('--cgroupns host shares the host\'s cgroup namespace: /proc/self/cgroup shows the whole path; private (the default) its own root', () => {
+    const cgroupLines = (args: string[]) => {
+      const r = env.run(env.runArgs([...args, BUSYBOX, 'sh', '-c', 'readlink /proc/self/ns/cgroup; grep "^0::" /proc/self/cgroup']))
+      expect([r.status, r.stderr]).toEqual([0, ''])
+      return r.stdout.split('\n')
+    }
+    const own = readlinkSync('/proc/self/ns/cgroup')
+    const host = cgroupLines(['--cgroupns', 'host'])
+    expect(host[0]).toBe(own)
+    // its leaf under the test's cgroup parent, as the host sees it
+    expect(host[1]).toMatch(new RegExp(`^0::/.*${env.cgroupParent}/[0-9a-f]{64}$`))
+    for (const args of [[], ['--cgroupns', 'private']]) expect(cgroupLines(args).slice(0, 2)).toEqual([expect.not.stringMatching(own), '0::/'])
+    const id = env.run(env.runArgs(['-d', '--cgroupns', 'host', BUSYBOX, 'true']).filter((a) => a !== '--rm')).stdout.trim()
+    expect(env.run(['inspect', '-f', '{{.HostConfig.CgroupnsMode}}', id]).stdout).toBe('host\n')
+    expect(env.run(['rm', '-f', id]).status).toBe(0)
+  })
+
   it('refuses what it cannot share: other network modes, --hostname in the host\'s UTS namespace, a user namespace', () => {
     const cases: [string[], string][] = [
+      [['--cgroupns', 'container:x'], 'mini-run: --cgroupns container:x is not supported: use private or host\n'],
+      [['--userns', 'auto', '--cgroupns', 'host'], "mini-run: --cgroupns host needs the host's user namespace: not with --userns=auto\n"],
       [['--network', 'slirp4netns'], "mini-run: --network slirp4netns is not supported: use bridge, none, host, container:NAME, or a network's name\n"],
       [['--network', 'container:x'], 'mini-run: no such container: x\n'],
       [['--uts', 'host', '--hostname', 'x'], 'mini-run: --hostname cannot be used with --uts host: it would rename the host\n'],

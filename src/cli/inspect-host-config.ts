@@ -33,6 +33,8 @@ export function hostConfigJson(c: ContainerInfo): Record<string, unknown> {
     ExtraHosts: given?.addHost ?? null,
     GroupAdd: given?.groupAdd ?? null,
     IpcMode: namespaceMode(c, 'ipc') ?? given?.ipc ?? 'private',
+    // Docker's default on a cgroup v2 host, and mini-run's everywhere
+    CgroupnsMode: c.spec && !c.spec.linux.namespaces.some((n) => n.type === 'cgroup') ? 'host' : 'private',
     PidMode: namespaceMode(c, 'pid') ?? '',
     Privileged: given?.privileged === true,
     ReadonlyRootfs: spec?.root.readonly ?? false,

@@ -8,11 +8,12 @@ export function register(program: Command): void {
     .command('stop')
     .description('stop containers: their StopSignal (or SIGTERM), then SIGKILL to the whole cgroup after the timeout')
     .argument('<container...>')
-    .option('-t, --time <seconds>', 'seconds to wait before killing (default: the container\'s --stop-timeout, or 10)')
+    .option('-t, --time <seconds>', 'seconds to wait before killing, -1 for ever (default: the container\'s --stop-timeout, or 10)')
     .option('-s, --signal <signal>', 'signal to send first (default: the container\'s StopSignal, or SIGTERM)')
     .action(async (refs: string[], flags: { time?: string; signal?: string }, cmd: Command) => {
       const timeout = flags.time === undefined ? undefined : Number(flags.time)
-      if (timeout !== undefined && !(timeout >= 0)) throw new FlagValueError(`invalid --time "${flags.time}"`)
+      // pflag's int: a whole number; negative waits for ever, as Docker's daemon does
+      if (timeout !== undefined && !/^-?\d+$/.test(flags.time!)) throw new FlagValueError(`invalid argument "${flags.time}" for "-t, --time" flag: strconv.ParseInt: parsing "${flags.time}": invalid syntax`)
       const { parseSignal } = await import('../../runtime/spec/signals.js')
       // refused before any container is touched, as Docker's daemon refuses it
       const signal = flags.signal === undefined ? undefined : parseSignal(flags.signal)

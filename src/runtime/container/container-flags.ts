@@ -79,6 +79,7 @@ export interface ContainerFlags {
   ip?: string
   pid?: string
   ipc?: string
+  cgroupns?: string
   uts?: string
   restart?: string
   /** -l, --label KEY=VALUE (KEY alone: an empty value) */
@@ -113,7 +114,8 @@ export interface FlagContext {
 }
 
 function stopTimeoutOf(text: string): number {
-  if (!/^\d+$/.test(text)) throw new UsageError(`invalid --stop-timeout "${text}": a whole number of seconds`)
+  // negative: stop waits as long as it takes, never SIGKILL (Docker's -1)
+  if (!/^-?\d+$/.test(text)) throw new UsageError(`invalid --stop-timeout "${text}": a whole number of seconds (-1: wait for ever)`)
   return Number(text)
 }
 
@@ -253,6 +255,7 @@ export function runOptionsFromFlags(image: string | undefined, command: string[]
     pid: flags.pid,
     ipc: flags.ipc,
     uts: flags.uts,
+    ...(flags.cgroupns !== undefined && { cgroupns: flags.cgroupns }),
     userns: flags.userns,
     cgroupParent: flags.cgroupParent,
     resources: {

@@ -83,14 +83,14 @@ function userNamespace(o: RunOptions, root: boolean): IdMaps | 'auto' | undefine
 function checkFlags(o: RunOptions, root: boolean, userns: boolean, denySetgroups: boolean, stateRoot: string) {
   if (o.name !== undefined && !NEW_CONTAINER_NAME.test(o.name)) throw new UsageError(invalidNameMessage(o.name))
   if (o.stopSignal !== undefined) parseSignal(o.stopSignal) // a bad name fails now, not at stop
-  if (o.stopTimeout !== undefined && !(Number.isInteger(o.stopTimeout) && o.stopTimeout >= 0)) {
-    throw new UsageError(`invalid --stop-timeout ${o.stopTimeout}: a whole number of seconds`)
+  if (o.stopTimeout !== undefined && !Number.isInteger(o.stopTimeout)) {
+    throw new UsageError(`invalid --stop-timeout ${o.stopTimeout}: a whole number of seconds (-1: wait for ever)`)
   }
   const hostNamespaces = sharedNamespaces(o)
   const needHostUserns = hostNamespaces.filter((ns) => ns !== 'uts')
   if (userns && needHostUserns.length) {
     // mounting /proc, /sys or /dev/mqueue takes owning the namespace they show
-    throw new UsageError(`--${needHostUserns[0]} host needs the host's user namespace: not ${root ? 'with --userns=auto' : 'in a rootless run'}`)
+    throw new UsageError(`--${needHostUserns[0] === 'cgroup' ? 'cgroupns' : needHostUserns[0]} host needs the host's user namespace: not ${root ? 'with --userns=auto' : 'in a rootless run'}`)
   }
   if (denySetgroups && o.groupAdd?.length) throw new UsageError('--group-add needs setgroups(2), which a rootless run may not use (user_namespaces(7))')
   const volumes = volumesFromFlags(o.volumes ?? {}, process.cwd(), inheritedVolumes(stateRoot, o.volumes?.volumesFrom))

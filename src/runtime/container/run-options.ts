@@ -45,6 +45,8 @@ export interface RunOptions {
   networkFlags?: Omit<NetworkFlags, 'network'>
   pid?: string
   ipc?: string
+  /** Docker's --cgroupns: private (the default) or host. */
+  cgroupns?: string
   uts?: string
   /** Docker's --group-add: supplementary groups, names from the image's /etc/group. */
   groupAdd?: string[]

@@ -93,7 +93,8 @@ export async function stopContainer(stateRoot: string, c: ContainerInfo, timeout
     // gone since we looked: there is nothing left to signal, and the rest applies
     const stopSignal = signal ?? parseSignal(c.stopSignal ?? 'SIGTERM')
     if (signalOwnProcess(c, stopSignal)) containerEvent(stateRoot, 'kill', c, { signal: signalNumber(stopSignal) })
-    if (!(await waitGone(c, timeoutSeconds * 1000))) {
+    // a negative timeout waits for ever, as Docker's daemon does (no SIGKILL)
+    if (!(await waitGone(c, timeoutSeconds < 0 ? Infinity : timeoutSeconds * 1000))) {
       killAll(c)
       containerEvent(stateRoot, 'kill', c, { signal: signalNumber('SIGKILL') })
       if (!(await waitGone(c, 10_000))) throw new MiniRunError(`container ${c.id.slice(0, 12)} did not stop after SIGKILL`)

@@ -96,7 +96,7 @@ export interface ContainerOptions {
 }
 
 /** The namespaces a container may share with the host. */
-export type HostNamespace = 'network' | 'pid' | 'ipc' | 'uts'
+export type HostNamespace = 'network' | 'pid' | 'ipc' | 'uts' | 'cgroup'
 
 /** The entrypoint a run gets: --entrypoint's ("" for none), else the image's. */
 export function entrypointOf(o: Pick<ContainerOptions, 'entrypoint'>, image: { Entrypoint?: string[] | null } | undefined): string[] {

@@ -10,6 +10,7 @@ export interface NamespaceFlags {
   pid?: string
   ipc?: string
   uts?: string
+  cgroupns?: string
 }
 
 export function sharedNamespaces(o: NamespaceFlags): HostNamespace[] {
@@ -20,12 +21,15 @@ export function sharedNamespaces(o: NamespaceFlags): HostNamespace[] {
     ['pid', o.pid, ['private']],
     ['ipc', o.ipc, ['private', 'shareable']],
     ['uts', o.uts, ['private']],
+    // Docker's --cgroupns: private (the default here, as on a cgroup v2 host) or host
+    ['cgroup', o.cgroupns, ['private']],
   ]
   for (const [ns, mode, own] of modes) {
     // container:X (pid, ipc): a namespace of X's, joined at each start (container/container-namespaces.ts)
-    if (mode === undefined || mode === '' || own.includes(mode) || (ns !== 'uts' && mode.startsWith('container:'))) continue
+    const flag = ns === 'cgroup' ? 'cgroupns' : ns
+    if (mode === undefined || mode === '' || own.includes(mode) || (ns !== 'uts' && ns !== 'cgroup' && mode.startsWith('container:'))) continue
     if (mode !== 'host') {
-      throw new UsageError(`--${ns} ${mode} is not supported: use ${[...own, 'host', ...(ns === 'uts' ? [] : ['container:NAME'])].join(' or ')}${ns === 'network' ? ' (a container has only lo, or the host\'s network)' : ''}`)
+      throw new UsageError(`--${flag} ${mode} is not supported: use ${[...own, 'host', ...(ns === 'uts' || ns === 'cgroup' ? [] : ['container:NAME'])].join(' or ')}${ns === 'network' ? ' (a container has only lo, or the host\'s network)' : ''}`)
     }
     shared.push(ns)
   }
