@@ -8,6 +8,8 @@
  * file's, taken as ids inside the container); a file copied out belongs to
  * whoever runs cp.
  */
+import { posix } from 'node:path'
+import { MiniRunError } from '../../../errors.js'
 import { hostId } from '../../spec/id-maps.js'
 import type { IdMapping } from '../../spec/spec.js'
 import type { ContainerInfo } from '../containers.js'
@@ -65,6 +67,9 @@ export async function copyFromContainer(c: ContainerInfo, src: string, dst: stri
 
 /** Host path, or a tar stream, -> container. Host ids taken as the container's with -a. */
 export async function copyToContainer(c: ContainerInfo, src: string | AsyncIterable<Buffer>, dst: string, o: CpOptions): Promise<void> {
+  // Docker's daemon refuses running or not: a stopped container's layer is not mounted read-only, so no EROFS says it (fs-view.ts)
+  const refused = c.status !== 'running' ? readOnlyReason(c, posix.resolve('/', dst)) : undefined
+  if (refused) throw new MiniRunError(`copy to ${c.name}:${dst}: ${refused}`, { code: 'EROFS' })
   await withContainerView(c, o.archive, async (view) => {
     if (typeof src === 'string') {
       // with -a a host file's ids are kept as numbers inside: hostView reports them as they are
