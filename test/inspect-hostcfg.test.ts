@@ -86,7 +86,7 @@ describe.skipIf(!isRoot)('inspect HostConfig/Config, exec HOME (needs root)', ()
 
   it('no flags: Docker\'s zero values (PortBindings {}, Binds and PidsLimit null); a container of an older mini-run, with no record of its flags, inspects too', () => {
     const id = ok(['create', '--name', 'z1', '--network', 'host', BUSYBOX, 'true']).trim()
-    const zero = { Memory: 0, MemorySwap: 0, MemoryReservation: 0, NanoCpus: 0, CpuShares: 0, CpusetCpus: '', PidsLimit: null, Privileged: false, ReadonlyRootfs: false, PortBindings: {}, Binds: null, NetworkMode: 'host', RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: false }
+    const zero = { Memory: 0, MemorySwap: 0, MemoryReservation: 0, NanoCpus: 0, CpuShares: 0, CpuPeriod: 0, CpuQuota: 0, CpusetCpus: '', CpusetMems: '', Devices: [], DeviceCgroupRules: null, CgroupnsMode: 'private', PidsLimit: null, Privileged: false, ReadonlyRootfs: false, PortBindings: {}, Binds: null, NetworkMode: 'host', RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: false }
     expect(JSON.parse(ok(['inspect', 'z1']))[0].HostConfig).toMatchObject(zero)
     expect(ok(['inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}} {{json .HostConfig.PortBindings}}', 'z1'])).toBe('0 <nil> {}\n')
     // as an older mini-run wrote it: no startInput.given (config.json holds startInput)
@@ -98,6 +98,21 @@ describe.skipIf(!isRoot)('inspect HostConfig/Config, exec HOME (needs root)', ()
     writeFileSync(file, JSON.stringify(config))
     expect(JSON.parse(ok(['inspect', 'old']))[0].HostConfig).toMatchObject({ Memory: 64 * 1024 ** 2, PortBindings: {}, Binds: null, Privileged: false, NetworkMode: 'bridge' })
     expect(id).toMatch(/^[0-9a-f]{64}$/)
+  })
+
+  it('the /etc files bound over the image\'s (ResolvConfPath, HostnamePath, HostsPath), and --device, --device-cgroup-rule as given', () => {
+    const id = ok(['create', '--name', 'files', '--network', 'none', '--device', '/dev/null:/dev/nothing:r', '--device', '/dev/zero', '--device-cgroup-rule', 'c 1:3 rw', BUSYBOX, 'true']).trim()
+    const c = JSON.parse(ok(['inspect', 'files']))[0]
+    for (const [key, file] of [['ResolvConfPath', 'resolv.conf'], ['HostnamePath', 'hostname'], ['HostsPath', 'hosts']]) {
+      expect(c[key]).toBe(join(cli.env.storeRoot, 'containers', id, file))
+    }
+    ok(['start', 'files'])
+    expect(readFileSync(c.HostnamePath, 'utf8')).toBe(`${id.slice(0, 12)}\n`)
+    expect(c.HostConfig.Devices).toEqual([
+      { PathOnHost: '/dev/null', PathInContainer: '/dev/nothing', CgroupPermissions: 'r' },
+      { PathOnHost: '/dev/zero', PathInContainer: '/dev/zero', CgroupPermissions: 'rwm' },
+    ])
+    expect(c.HostConfig.DeviceCgroupRules).toEqual(['c 1:3 rw'])
   })
 
   it('Config.Env has the image\'s and the user\'s variables; the process has HOME and HOSTNAME; exec -u takes HOME from passwd', () => {

@@ -32,6 +32,9 @@ export function hostConfigJson(c: ContainerInfo): Record<string, unknown> {
     DnsSearch: given?.dnsSearch ?? [],
     ExtraHosts: given?.addHost ?? null,
     GroupAdd: given?.groupAdd ?? null,
+    // --device as docker/cli's ParseDevice splits it: HOST[:CONTAINER][:PERMISSIONS]
+    Devices: (given?.devices ?? []).map(deviceMapping),
+    DeviceCgroupRules: given?.deviceCgroupRules ?? null,
     IpcMode: namespaceMode(c, 'ipc') ?? given?.ipc ?? 'private',
     // Docker's default on a cgroup v2 host, and mini-run's everywhere
     CgroupnsMode: c.spec && !c.spec.linux.namespaces.some((n) => n.type === 'cgroup') ? 'host' : 'private',
@@ -60,6 +63,13 @@ function sysctlsShown(all: Record<string, string> | undefined, given: readonly s
     ? given.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as const)
     : Object.entries(all ?? {}).filter(([k, v]) => NETWORK_DEFAULTS[k] !== v)
   return own.length ? { Sysctls: Object.fromEntries(own) } : {}
+}
+
+function deviceMapping(text: string): { PathOnHost: string; PathInContainer: string; CgroupPermissions: string } {
+  const [host = '', second, third] = text.split(':')
+  const permissions = third ?? (second !== undefined && /^[rwm]+$/.test(second) ? second : 'rwm')
+  const inside = second !== undefined && !/^[rwm]+$/.test(second) ? second : host
+  return { PathOnHost: host, PathInContainer: inside, CgroupPermissions: permissions }
 }
 
 /** Docker's PidMode/IpcMode of a shared namespace: container:<id> (--pid/--ipc container:X), host; undefined for one of its own. */

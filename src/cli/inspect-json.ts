@@ -38,6 +38,10 @@ export function inspectJson(c: ContainerInfo, o: { logPath?: string; size?: { rw
     // Docker's Image is the image's id; the name given is Config.Image
     Image: c.imageId ?? c.image ?? '',
     ImageLayers: c.chainIds ?? [],
+    // the files bound over the image's /etc/resolv.conf, /etc/hostname, /etc/hosts ("" when not bound: a --rootfs without them)
+    ResolvConfPath: c.startInput?.network?.files.resolvConf ?? '',
+    HostnamePath: c.startInput?.network?.files.hostname ?? '',
+    HostsPath: c.startInput?.network?.files.hosts ?? '',
     LogPath: c.logConfig ? (o.logPath ?? '') : '',
     Name: `/${c.name}`,
     RestartCount: c.restartCount ?? 0,

@@ -54,6 +54,9 @@ export interface GivenFlags {
   sysctls?: string[]
   /** --cpu-period or --cpu-quota, not --cpus: HostConfig.CpuPeriod and CpuQuota, not NanoCpus */
   cfs?: true
+  /** --device and --device-cgroup-rule values as given: HostConfig.Devices and DeviceCgroupRules */
+  devices?: string[]
+  deviceCgroupRules?: string[]
 }
 
 /** The run flags GivenFlags keeps. */
@@ -71,6 +74,8 @@ export interface GivenSource {
   ipc?: string
   sysctls?: string[]
   resources?: { cpuPeriod?: string; cpuQuota?: string }
+  devices?: string[]
+  deviceCgroupRules?: string[]
 }
 
 const nonEmpty = (list: readonly string[] | undefined) => (list?.length ? [...list] : undefined)
@@ -98,6 +103,8 @@ export function givenFlags(o: GivenSource, image: { User?: string | null; Env?: 
     ipc: o.ipc === 'shareable' ? 'shareable' : undefined,
     sysctls: nonEmpty(o.sysctls),
     cfs: o.resources?.cpuPeriod !== undefined || o.resources?.cpuQuota !== undefined ? true : undefined,
+    devices: nonEmpty(o.devices),
+    deviceCgroupRules: nonEmpty(o.deviceCgroupRules),
   }
   return Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as GivenFlags
 }
