@@ -356,12 +356,18 @@ describe.skipIf(!isRoot || !netavark)('network: bridge (needs root, netavark and
 
   it('refuses a busy port, a bad -p, an unknown network and an overlapping subnet with one line, leaving nothing', () => {
     const id = detached(['-p', '8081:80', BUSYBOX, 'sleep', '60'])
+    // one of the host's own addresses, the bridge's among them, is taken
+    const own = detached(['-p', '10.91.0.1:8084:80', '-p', '127.0.0.5:8085:80', BUSYBOX, 'sleep', '60'])
+    expect(mr(['port', own]).stdout).toBe('80/tcp -> 10.91.0.1:8084\n80/tcp -> 127.0.0.5:8085\n')
+    expect(mr(['rm', '-f', own]).status).toBe(0)
     const before = { ...ns.snapshot(), leases: leases(), dns: dnsEntries() }
     const cases: [string[], RegExp][] = [
       [['-p', '8081:80'], /^mini-run: Bind for 0\.0\.0\.0:8081 failed: port is already allocated\n$/],
       [['-p', '70000:80'], /^mini-run: invalid -p "70000:80": "70000" is not a port \(1-65535\)\n$/],
       [['-p', '80/sctp'], /^mini-run: invalid -p "80\/sctp": the protocol must be tcp or udp, not "sctp"\n$/],
       [['--network', 'nosuch'], /^mini-run: network nosuch not found\n$/],
+      // an address this namespace does not have (TEST-NET-3: never routed)
+      [['-p', '203.0.113.9:8083:80'], /^mini-run: Bind for 203\.0\.113\.9:8083 failed: cannot assign requested address \(203\.0\.113\.9 is not an address of this host\)\n$/],
     ]
     for (const [args, message] of cases) {
       const r = run(['--rm', ...args, BUSYBOX, 'true'])

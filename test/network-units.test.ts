@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { hostsFile, hostsNamesOf, parseAddHost, resolvConfFile } from '../src/network/etc-files.js'
-import { hostResolvConf, isLoopbackResolver, parseResolvConf, parseRoutes, parseSockets } from '../src/network/host-net.js'
+import { hostResolvConf, isLocalAddress, isLoopbackResolver, parseLocalAddresses, parseResolvConf, parseRoutes, parseSockets } from '../src/network/host-net.js'
 import { netavark } from '../src/network/attach.js'
 import { formatIp, parseCidr, parseIp } from '../src/network/ipv4.js'
 import { readLeases, releaseLease, takeLease } from '../src/network/leases.js'
@@ -16,6 +16,17 @@ import { pastaArgv } from '../src/network/pasta.js'
 import { renameDnsLines } from '../src/network/rename.js'
 import { planNetwork, PASTA_DNS } from '../src/network/plan-network.js'
 import { exposedKeys, exposedPorts, formatPorts, parseExpose, parsePublish, portLines } from '../src/network/port-spec.js'
+
+describe('the host\'s own addresses (/proc/net/fib_trie)', () => {
+  it('reads each "host LOCAL" leaf with its prefix, and nothing else', () => {
+    const trie = 'Main:\n  +-- 0.0.0.0/0 3 0 5\n     |-- 0.0.0.0\n        /0 universe UNICAST\n     +-- 127.0.0.0/8 2 0 2\n' +
+      '        +-- 127.0.0.0/31 1 0 0\n           |-- 127.0.0.0\n              /8 host LOCAL\n           |-- 127.0.0.1\n              /32 host LOCAL\n' +
+      '        |-- 127.255.255.255\n           /32 link BROADCAST\n     +-- 192.0.2.0/24 2 0 2\n           |-- 192.0.2.0\n              /24 link UNICAST\n' +
+      '           |-- 192.0.2.2\n              /32 host LOCAL\n'
+    expect(parseLocalAddresses(trie).map((c) => `${formatIp(c.network)}/${c.prefix}`)).toEqual(['127.0.0.0/8', '127.0.0.1/32', '192.0.2.2/32'])
+    expect(['127.3.4.5', '192.0.2.2', '192.0.2.3', '10.0.0.1'].map((ip) => isLocalAddress(ip, trie))).toEqual([true, true, false, false])
+  })
+})
 
 describe('-p and -P', () => {
   it('parses Docker\'s forms', () => {

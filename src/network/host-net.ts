@@ -4,7 +4,7 @@
  * The parsers are pure; the readers read /proc and /etc.
  */
 import { readFileSync } from 'node:fs'
-import { formatIp, type Cidr } from './ipv4.js'
+import { contains, formatIp, parseCidr, parseIp, type Cidr } from './ipv4.js'
 import type { Protocol } from './port-spec.js'
 
 export interface HostRoute {
@@ -61,6 +61,29 @@ export function parseSockets(text: string, protocol: Protocol): Listener[] {
     if (ip !== undefined) out.push({ protocol, ip, port: parseInt(portHex, 16) })
   }
   return out
+}
+
+/**
+ * The host's own addresses, as the kernel's local routing table has them
+ * (/proc/net/fib_trie, this network namespace's): each "host LOCAL" leaf,
+ * with its prefix (127.0.0.0/8 is one). A port published on another
+ * address could never be reached: Docker's bind fails there.
+ */
+export function parseLocalAddresses(text: string): Cidr[] {
+  const out: Cidr[] = []
+  let ip: string | undefined
+  for (const line of text.split('\n')) {
+    const leaf = /^\s*\|-- (\d+\.\d+\.\d+\.\d+)$/.exec(line)
+    if (leaf) ip = leaf[1]
+    const kind = /^\s*\/(\d+) host LOCAL$/.exec(line)
+    if (kind && ip !== undefined) out.push(parseCidr(`${ip}/${kind[1]}`))
+  }
+  return out
+}
+
+/** Whether ip is one of this host's own addresses (in this network namespace). */
+export function isLocalAddress(ip: string, text: string = readFileSync('/proc/net/fib_trie', 'utf8')): boolean {
+  return parseLocalAddresses(text).some((c) => contains(c, parseIp(ip)))
 }
 
 export function hostListeners(): Listener[] {
