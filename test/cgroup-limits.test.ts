@@ -30,6 +30,16 @@ describe('resourcesFromFlags and limitFiles', () => {
     ])
   })
 
+  it('maps --cpu-period, --cpu-quota, --cpuset-cpus, --cpuset-mems and --memory-reservation to their v2 files; 0 is the kernel\'s default, not a conflict with --cpus', () => {
+    const r = resourcesFromFlags({ cpuPeriod: '50000', cpuQuota: '25000', cpusetCpus: '0', cpusetMems: '0', memoryReservation: '64m' })!
+    expect(r).toEqual({ cpu: { period: 50_000, quota: 25_000, cpus: '0', mems: '0' }, memory: { reservation: 64 * 1024 ** 2 } })
+    expect(limitFiles(r).map((f) => `${f.file}=${f.value}`)).toEqual(['memory.low=67108864', 'cpu.max=25000 50000', 'cpuset.cpus=0', 'cpuset.mems=0'])
+    // a quota alone: the kernel's period, as runc writes it
+    expect(limitFiles(resourcesFromFlags({ cpuQuota: '30000' })!).map((f) => `${f.file}=${f.value}`)).toEqual(['cpu.max=30000 100000'])
+    expect(resourcesFromFlags({ cpus: '1', cpuPeriod: '0', cpuQuota: '0' })!.cpu).toEqual({ period: 100_000, quota: 100_000 })
+    expect(() => resourcesFromFlags({ cpus: '1', cpuQuota: '20000' })).toThrow('Conflicting options: Nano CPUs and CPU Quota cannot both be set')
+  })
+
   it('follows --memory-swap: equal to --memory means no swap, -1 unlimited', () => {
     expect(limitFiles(resourcesFromFlags({ memory: '64m', memorySwap: '64m' })!)[1]!.value).toBe('0')
     expect(limitFiles(resourcesFromFlags({ memory: '64m', memorySwap: '-1' })!)[1]!.value).toBe('max')

@@ -235,9 +235,10 @@ ${sleeper('app', '    depends_on: {migrate: {condition: service_completed_succes
     const c = project(`services:\n${sleeper('db')}${sleeper('web', '    depends_on: [db]\n    container_name: ${CN}\n')}`.replace('${CN}', `m${n + 1}-front`))
     const p = c.projectName
     expect(c(['up', '-d']).status).toBe(0)
-    // from a directory with no compose file, by name only
+    // from a directory whose compose file is another project's: -p without -f reads no file, as Docker Compose
     const away = join(env.dir, `${p}-away`)
     mkdirSync(away, { recursive: true })
+    writeFileSync(join(away, 'compose.yaml'), `services:\n${sleeper('other')}`)
     const byName = (more: string[]) => ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', p, ...more], { cwd: away, timeout: 120_000 })
     const ok = (more: string[]) => {
       const r = byName(more)
@@ -267,8 +268,13 @@ ${sleeper('app', '    depends_on: {migrate: {condition: service_completed_succes
     expect([nosuch.status, nosuch.stderr]).toEqual([1, expect.stringMatching(/^mini-run: .*cache.*\n$/)])
     const empty = ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', 'nosuchproject', 'ps', '-a', '-q'], { cwd: away })
     expect([empty.status, empty.stdout, empty.stderr]).toEqual([0, '', ''])
-    // up still needs the file
-    const up = byName(['up', '-d'])
+    // no -p, no file: COMPOSE_PROJECT_NAME names it
+    const bare = join(env.dir, `${p}-bare`)
+    mkdirSync(bare, { recursive: true })
+    const byEnv = ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', 'ps', '-a', '--format', '{{.Name}}'], { cwd: bare, env: { ...process.env, COMPOSE_PROJECT_NAME: p } })
+    expect([byEnv.status, byEnv.stdout]).toEqual([0, `${p}-db-1\n`])
+    // up still needs a file
+    const up = ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', p, 'up', '-d'], { cwd: bare })
     expect([up.status, up.stderr]).toEqual([1, expect.stringMatching(/^mini-run: no configuration file provided: not found/)])
     ok(['down'])
     expect(states()).toBe('')

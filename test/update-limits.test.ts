@@ -14,6 +14,12 @@ describe('updatedLimits', () => {
     expect(merged).toEqual({ memory: { limit: 32 * MiB, swap: 64 * MiB }, pids: { limit: 20 }, cpu: { shares: 512, period: 100_000, quota: 50_000 } })
   })
 
+  it('--cpus over a container run with --cpu-period or --cpu-quota is moby\'s conflict; over one run with --cpus it replaces them', () => {
+    expect(() => updatedLimits({ cpu: { period: 50_000, quota: 20_000 } }, { cpus: '1' }, { cfs: true })).toThrow(/^Conflicting options: Nano CPUs cannot be updated as CPU Period has already been set$/)
+    expect(() => updatedLimits({ cpu: { quota: 20_000 } }, { cpus: '1' }, { cfs: true })).toThrow(/^Conflicting options: Nano CPUs cannot be updated as CPU Quota has already been set$/)
+    expect(updatedLimits({ cpu: { period: 100_000, quota: 20_000 } }, { cpus: '1' }).merged.cpu).toEqual({ period: 100_000, quota: 100_000 })
+  })
+
   it('a memory limit alone keeps the swap limit it fits under; with none set, or -1, it is refused as the daemon refuses it', () => {
     expect(updatedLimits({ memory: { limit: 32 * MiB, swap: 64 * MiB } }, { memory: '48m' }).merged.memory).toEqual({ limit: 48 * MiB, swap: 64 * MiB })
     // moby compares with the stored MemorySwap as it is: 0 when unset, -1 when unlimited; no swap is made up

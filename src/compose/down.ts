@@ -58,8 +58,9 @@ async function removeImages(ctx: ComposeContext, project: Project, rmi: 'local' 
   const inUse = await layersInUse(ctx.stateRoot, (ref) => store.resolve(ref))
   const images = new Set<string>()
   for (const s of Object.values(project.services)) {
-    // "local": the images compose named itself (<project>-<service>), not one the file names
-    if (rmi === 'all' || (s.build && s.image === `${project.name}-${s.name}`)) images.add(s.image)
+    // "local": the images compose named itself (<project>-<service>), not one the file names; by name alone
+    // (no file read) the name tells it
+    if (rmi === 'all' || ((s.build || project.fromLabels) && s.image === `${project.name}-${s.name}`)) images.add(s.image)
   }
   for (const image of images) {
     emit(ctx, 'Image', image, 'Removing')

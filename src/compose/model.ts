@@ -27,6 +27,8 @@ export interface Project {
   mainFile: string
   /** The project's environment: the caller's variables over the .env file's (run -e VAR reads it). */
   environment: Record<string, string>
+  /** Made from its containers' labels, no file read (project-from-labels.ts): its services are those that have containers. */
+  fromLabels?: true
 }
 
 export interface ProjectNetwork {

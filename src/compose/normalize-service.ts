@@ -100,7 +100,8 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
     ...opt('cpuset', text('cpuset')),
     ...opt('cpuPeriod', s.cpu_period === undefined ? undefined : String(int(s.cpu_period, at.at('cpu_period')))),
     ...opt('cpuQuota', s.cpu_quota === undefined ? undefined : String(int(s.cpu_quota, at.at('cpu_quota'), -1))),
-    ...opt('memReservation', size(s.mem_reservation, at.at('mem_reservation')) ?? deploy.memoryReservation),
+    // docker compose sets deploy's reservation after mem_reservation: it wins
+    ...opt('memReservation', deploy.memoryReservation ?? size(s.mem_reservation, at.at('mem_reservation'))),
     ...opt('shmSize', size(s.shm_size, at.at('shm_size'))),
     ...opt('pidsLimit', s.pids_limit !== undefined ? String(int(s.pids_limit, at.at('pids_limit'), -1)) : deploy.pids),
     ulimits: ulimitsOf(s.ulimits, at.at('ulimits')),

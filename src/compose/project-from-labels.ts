@@ -56,5 +56,6 @@ export function projectFromLabels(stateRoot: string, name: string): Project {
     serviceFiles: Object.fromEntries(Object.keys(services).map((s) => [s, shown])),
     mainFile: shown,
     environment: {},
+    fromLabels: true,
   }
 }

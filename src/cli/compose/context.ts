@@ -34,24 +34,27 @@ export function printEvent(e: ComposeEvent): void {
 
 /**
  * The project of the compose files. `byName`: a verb that acts only on what
- * exists (Docker Compose's projectOrName) takes, when no file is found and
- * -p names the project, the project its containers' labels tell.
+ * exists takes the project its containers' labels tell, as Docker Compose's
+ * projectOrName does: with -p and no -f, no file is read at all; with
+ * neither, a file is looked for, and when there is none
+ * COMPOSE_PROJECT_NAME names the project.
  */
 export async function loadFor(cmd: Command, services?: string[], o: { byName?: boolean } = {}): Promise<Project> {
   const { loadProject } = await import('../../compose/load.js')
   const f = composeFlags(cmd)
-  if (o.byName && f.projectName && f.file.length === 0) {
+  if (!o.byName || f.file.length) return load(loadProject, f, services)
+  let name = f.projectName
+  if (name === undefined) {
     try {
       return load(loadProject, f, services)
     } catch (err) {
-      if ((err as { code?: unknown }).code !== 'ENOCOMPOSEFILE') throw err
-      const { projectFromLabels } = await import('../../compose/project-from-labels.js')
-      const { projectName } = await import('../../compose/project-name.js')
-      // -p checked as a file's project would check it
-      return projectFromLabels(globalOptions(cmd).state ?? defaultStateRoot(), projectName({ flag: f.projectName, dir: process.cwd() }))
+      name = process.env.COMPOSE_PROJECT_NAME || undefined
+      if ((err as { code?: unknown }).code !== 'ENOCOMPOSEFILE' || name === undefined) throw err
     }
   }
-  return load(loadProject, f, services)
+  const [{ projectFromLabels }, { checkProjectName }] = await Promise.all([import('../../compose/project-from-labels.js'), import('../../compose/project-name.js')])
+  const from = f.projectName !== undefined ? '-p' : 'COMPOSE_PROJECT_NAME'
+  return projectFromLabels(globalOptions(cmd).state ?? defaultStateRoot(), checkProjectName(name, from))
 }
 
 function load(loadProject: typeof import('../../compose/load.js').loadProject, f: ComposeFlags, services?: string[]): Project {

@@ -101,15 +101,25 @@ export async function downCommand(services: string[], flags: { volumes?: boolean
   if (flags.rmi !== undefined && flags.rmi !== 'local' && flags.rmi !== 'all') throw new UsageError(`invalid --rmi "${flags.rmi}": local or all`)
   const ctx = await contextFor(cmd)
   const { down } = await import('../../compose/down.js')
-  // without a compose file, -p names the project: its containers, networks and volumes are found by label
+  // -p without -f, or no file and COMPOSE_PROJECT_NAME: the project by name, its containers, networks
+  // and volumes found by label, no file read (Docker Compose's projectOrName, as loadFor's byName)
+  const f = composeFlags(cmd)
   let project
-  try {
-    project = await loadFor(cmd)
-  } catch (err) {
-    const name = composeFlags(cmd).projectName
-    if ((err as { code?: unknown }).code !== 'ENOCOMPOSEFILE' || !name) throw err
+  let byName = f.file.length === 0 ? f.projectName : undefined
+  if (byName === undefined) {
+    try {
+      project = await loadFor(cmd)
+    } catch (err) {
+      byName = process.env.COMPOSE_PROJECT_NAME || undefined
+      if ((err as { code?: unknown }).code !== 'ENOCOMPOSEFILE' || byName === undefined) throw err
+    }
   }
-  const name = project?.name ?? composeFlags(cmd).projectName!
+  if (!project) {
+    const [{ projectFromLabels }, { checkProjectName }] = await Promise.all([import('../../compose/project-from-labels.js'), import('../../compose/project-name.js')])
+    // its containers' depends_on order, and for --rmi the images they run
+    project = projectFromLabels(ctx.stateRoot, checkProjectName(byName!, f.projectName !== undefined ? '-p' : 'COMPOSE_PROJECT_NAME'))
+  }
+  const name = project.name
   const timeout = seconds(flags.timeout, '--timeout')
   await down(ctx, name, project, {
     volumes: flags.volumes === true,

@@ -128,15 +128,17 @@ function moreResources(r: SpecResources, f: ResourceFlags): void {
     if (!/^-?\d+$/.test(text)) throw new UsageError(`invalid ${flag} "${text}": an integer`)
     return Number(text)
   }
+  // the daemon's conflicts: --cpus with a period or quota other than 0 (0: the kernel's default)
+  const nano = f.cpus !== undefined && Number(f.cpus) !== 0
   if (f.cpuPeriod !== undefined) {
-    if (f.cpus !== undefined) throw new UsageError('Conflicting options: Nano CPUs and CPU Period cannot both be set')
     const period = int(f.cpuPeriod, '--cpu-period')
+    if (nano && period !== 0) throw new UsageError('Conflicting options: Nano CPUs and CPU Period cannot both be set')
     if (period !== 0 && (period < 1000 || period > 1_000_000)) throw new UsageError('CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1 second (i.e. 1000000)')
     if (period !== 0) r.cpu = { ...r.cpu, period }
   }
   if (f.cpuQuota !== undefined) {
-    if (f.cpus !== undefined) throw new UsageError('Conflicting options: Nano CPUs and CPU Quota cannot both be set')
     const quota = int(f.cpuQuota, '--cpu-quota')
+    if (nano && quota !== 0) throw new UsageError('Conflicting options: Nano CPUs and CPU Quota cannot both be set')
     if (quota > 0 && quota < 1000) throw new UsageError('CPU cfs quota can not be less than 1ms (i.e. 1000)')
     if (quota !== 0) r.cpu = { ...r.cpu, quota }
   }

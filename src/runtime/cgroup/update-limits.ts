@@ -23,9 +23,14 @@ import { parseSize, resourcesFromFlags, type ResourceFlags, type SpecResources }
 
 export type UpdateFlags = ResourceFlags
 
-export function updatedLimits(current: SpecResources | undefined, f: UpdateFlags): { changed: SpecResources; merged: SpecResources } {
+export function updatedLimits(current: SpecResources | undefined, f: UpdateFlags, made: { cfs?: boolean } = {}): { changed: SpecResources; merged: SpecResources } {
   const changed: SpecResources = {}
   const old = current ?? {}
+  // run with --cpu-period/--cpu-quota: moby's UpdateContainer keeps --cpus from replacing them
+  if (made.cfs && f.cpus !== undefined && Number(f.cpus) > 0) {
+    if ((old.cpu?.period ?? 0) > 0) throw new MiniRunError('Conflicting options: Nano CPUs cannot be updated as CPU Period has already been set', { code: 'ECONFLICT' })
+    if ((old.cpu?.quota ?? 0) > 0) throw new MiniRunError('Conflicting options: Nano CPUs cannot be updated as CPU Quota has already been set', { code: 'ECONFLICT' })
+  }
   if (f.memory !== undefined || f.memorySwap !== undefined) changed.memory = updatedMemory(old.memory, f)
   // Docker's --pids-limit 0 on update: not given (its CLI sends no limit)
   if (f.pidsLimit !== undefined && f.pidsLimit !== '0') changed.pids = resourcesFromFlags({ pidsLimit: f.pidsLimit })!.pids

@@ -76,7 +76,7 @@ function withLimits(stateRoot: string, state: ContainerState, flags: UpdateFlags
   if (!spec || !startInput) throw new MiniRunError(`Cannot update container ${short}: its state does not record its spec (made by an older mini-run)`, { code: 'ENOSTARTINPUT' })
   let limits: ReturnType<typeof updatedLimits>
   try {
-    limits = updatedLimits(spec.linux.resources, flags)
+    limits = updatedLimits(spec.linux.resources, flags, { cfs: startInput.given?.cfs === true })
   } catch (err) {
     // the daemon's words: "Cannot update container ID: ..."
     throw new MiniRunError(`Cannot update container ${state.id}: ${(err as Error).message}`, { code: (err as MiniRunError).code, cause: err })
