@@ -177,6 +177,21 @@ describe.skipIf(missing)(`rootless images with subordinate ids, as a user made w
     expect(readdirSync(join(user.runtimeDir, 'mini-run')).filter((e) => /^[0-9a-f]{64}$/.test(e))).toEqual([])
   })
 
+  it('cp into a created container and out of a stopped one: the view of its files maps the subordinate range through newuidmap', () => {
+    expect(user.run(['sh', '-c', 'echo config-in > in.txt']).status).toBe(0)
+    const id = as(['create', OWNERS, 'sh', '-c', 'cat /etc/app.conf; echo out > /tmp/result']).stdout.trim()
+    const into = as(['cp', `${user.home}/in.txt`, `${id}:/etc/app.conf`])
+    expect([into.status, into.stderr]).toEqual([0, ''])
+    expect(as(['start', '-a', id]).stdout).toBe('config-in\n')
+    const out = as(['cp', `${id}:/tmp/result`, `${user.home}/result.txt`])
+    expect([out.status, out.stderr]).toEqual([0, ''])
+    expect(readFileSync(join(user.home, 'result.txt'), 'utf8')).toBe('out\n')
+    expect(statSync(join(user.home, 'result.txt'))).toMatchObject({ uid: user.uid, gid: user.gid })
+    // the image's files of other owners show through the view with their ids (33: www-data)
+    expect(as(['cp', `${id}:/srv/www/index.html`, '-']).stdout.length).toBeGreaterThan(0)
+    expect(as(['rm', id]).status).toBe(0)
+  })
+
   it('-v ~/dir:/data reads and writes the user\'s files, which stay the user\'s on the host', () => {
     expect(user.run(['sh', '-c', 'mkdir dir && echo from-host > dir/h']).status).toBe(0)
     const r = as(['run', '--rm', '-v', `${user.home}/dir:/data`, OWNERS, 'sh', '-c', 'cat /data/h; echo from-container > /data/c; ls -ln /data/h | cut -c1-30'])

@@ -23,6 +23,8 @@ export interface ViewInput {
   pathKind: (hostPath: string) => PathKind
   /** Rootless: a user namespace mapping the caller to root, as the container had (setgroups denied). */
   userns?: boolean
+  /** Rootless with subordinate ids: the setuid helpers that write maps of more than the caller's own id, as a start's. */
+  idMapHelpers?: { newuidmap: string; newgidmap: string }
 }
 
 const SIGKILL = 9
@@ -41,7 +43,11 @@ export function planRootfsView(input: ViewInput): StartPlan {
       why: 'a mount namespace of its own: the container\'s mounts are made there and never on the host',
     },
   ]
-  if (input.userns) {
+  if (input.userns && input.idMapHelpers) {
+    // the range /etc/subuid grants: only newuidmap and newgidmap may write it (user_namespaces(7))
+    host.push({ kind: 'id_map_helper', program: input.idMapHelpers.newuidmap, file: 'uid_map', maps: spec.linux.uidMappings ?? [], section: 'handshake', why: 'the container\'s ids, as it had them: newuidmap, setuid root, maps the range /etc/subuid gives you' })
+    host.push({ kind: 'id_map_helper', program: input.idMapHelpers.newgidmap, file: 'gid_map', maps: spec.linux.gidMappings ?? [], section: 'handshake', why: 'the same for groups, from /etc/subgid' })
+  } else if (input.userns) {
     host.push({ kind: 'proc_write', file: 'setgroups', content: 'deny', section: 'handshake', why: 'an unprivileged user may map only its own ids, and only once setgroups(2) is disabled (user_namespaces(7))' })
     host.push({ kind: 'proc_write', file: 'uid_map', content: formatIdMap(spec.linux.uidMappings ?? [], '\n'), section: 'handshake', why: 'the container\'s ids, as it had them' })
     host.push({ kind: 'proc_write', file: 'gid_map', content: formatIdMap(spec.linux.gidMappings ?? [], '\n'), section: 'handshake', why: 'the container\'s ids, as it had them' })

@@ -12,6 +12,7 @@
 import { closeSync, constants, openSync } from 'node:fs'
 import { MiniRunError } from '../../../errors.js'
 import { isRoot } from '../../../paths.js'
+import { findProgram } from '../../../rootless/subordinate-ids.js'
 import { planRootfsView } from '../../plan/plan-view.js'
 import { openContainerProcess, openProcessRoot } from '../../process/container-process.js'
 import type { Host } from '../../process/host.js'
@@ -45,7 +46,14 @@ async function viewRoot(c: ContainerInfo, host: Host): Promise<ContainerRoot> {
   // the network's /etc files exist only while it is attached: the image's own show instead
   const networkFiles = new Set(Object.values(c.startInput.network?.files ?? {}))
   const spec = { ...c.spec, mounts: c.spec.mounts.filter((m) => !(m.source && networkFiles.has(m.source))) }
-  const plan = planRootfsView({ spec, rootfs: c.startInput.rootfs, pathKind: containerPathKind(c.startInput.network), userns: !isRoot() })
+  // maps of more than the caller's own ids (a subordinate range) are newuidmap's and newgidmap's to write, as at the start
+  const ranged = !isRoot() && ((spec.linux.uidMappings?.length ?? 0) > 1 || (spec.linux.gidMappings?.length ?? 0) > 1)
+  const newuidmap = ranged ? findProgram('newuidmap') : undefined
+  const newgidmap = ranged ? findProgram('newgidmap') : undefined
+  const plan = planRootfsView({
+    spec, rootfs: c.startInput.rootfs, pathKind: containerPathKind(c.startInput.network), userns: !isRoot(),
+    ...(newuidmap && newgidmap && { idMapHelpers: { newuidmap, newgidmap } }),
+  })
   const stdio: [number, number, number] = [openSync('/dev/null', 'r'), openSync('/dev/null', 'w'), openSync('/dev/null', 'w')]
   let launched: Awaited<ReturnType<typeof runHostSteps>>
   try {
