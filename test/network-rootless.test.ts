@@ -6,7 +6,7 @@
 // containers are a --rootfs copy owned by nobody (a --rootfs run asks for
 // its network with a flag); the plain run is of busybox, loaded by nobody.
 import { execFileSync } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openTempDir, stageCli, type StagedCli } from './helpers/as-user.js'
@@ -94,6 +94,22 @@ describe.skipIf(!isRoot || !pasta)('network: rootless with pasta (needs root to 
     const r = asNobody(ns, ['run', '--rm', 'localhost/mini-run/busybox:latest', 'sh', '-c', 'ls /sys/class/net; ip -4 -o addr show eth0 | grep -o "inet [0-9./]*"'])
     expect(r.stdout).toBe('eth0\nlo\ninet 198.51.100.2/24\n')
     expect(r.status).toBe(0)
+  })
+
+  it('names the container on pasta\'s address in /etc/hosts, and host-gateway is the gateway pasta maps to the host: a host server answers there', () => {
+    loadImage(ns)
+    const www = join(dir, 'www')
+    execFileSync('mkdir', ['-p', www])
+    writeFileSync(join(www, 'index.html'), 'from-host\n')
+    const server = ns.exec(['sh', '-c', `busybox httpd -f -p 9099 -h ${www} >/dev/null 2>&1 & echo $!`]).stdout.trim()
+    try {
+      const r = asNobody(ns, ['run', '--rm', '-h', 'myhost', '--add-host', 'gw:host-gateway', 'localhost/mini-run/busybox:latest', 'sh', '-c',
+        // this pasta (Debian 12's) leaves a connection to the mapped gateway open after the server closes it: the first line is the answer
+        'grep -E "myhost|gw" /etc/hosts; printf "GET / HTTP/1.0\\r\\n\\r\\n" | timeout 5 nc gw 9099 | head -n 1'])
+      expect(r.stdout.replace(/\r/g, '')).toBe('198.51.100.1\tgw\n198.51.100.2\tmyhost\nHTTP/1.1 200 OK\n')
+    } finally {
+      ns.exec(['kill', server])
+    }
   })
 
   it('without a way out (no /dev/net/tun here) a plain run keeps only lo, and -p says why in one line', () => {

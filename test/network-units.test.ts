@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { hostsFile, hostsNamesOf, parseAddHost, resolvConfFile } from '../src/network/etc-files.js'
-import { hostResolvConf, isLocalAddress, isLoopbackResolver, parseLocalAddresses, parseResolvConf, parseRoutes, parseSockets } from '../src/network/host-net.js'
+import { hostResolvConf, isLocalAddress, isLoopbackResolver, parseLocalAddresses, parseResolvConf, parseRoutes, parseSockets, pastaView } from '../src/network/host-net.js'
 import { netavark } from '../src/network/attach.js'
 import { formatIp, parseCidr, parseIp } from '../src/network/ipv4.js'
 import { readLeases, releaseLease, takeLease } from '../src/network/leases.js'
@@ -95,6 +95,11 @@ describe('the host, from /proc and /etc', () => {
     const routes = parseRoutes('Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n' +
       'eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\neth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n')
     expect(routes.map((r) => `${r.dev} ${formatIp(r.dest.network)}/${r.dest.prefix}`)).toEqual(['eth0 0.0.0.0/0', 'eth0 192.0.2.0/24'])
+    // pasta's view: the default route's interface address and its gateway
+    expect(routes.map((r) => r.gateway && formatIp(r.gateway))).toEqual(['192.0.2.1', undefined])
+    const eth0 = [{ family: 'IPv4', address: '192.0.2.7', internal: false }] as unknown as import('node:os').NetworkInterfaceInfo[]
+    expect(pastaView(routes, { eth0 })).toEqual({ address: '192.0.2.7', gateway: '192.0.2.1' })
+    expect(pastaView(routes.slice(1), { eth0 })).toEqual({})
     const tcp = parseSockets('  sl  local_address rem_address   st\n   0: 0100007F:1F90 00000000:0000 0A\n   1: 00000000:0050 00000000:0000 0A\n   2: 0100007F:1F91 0100007F:AAAA 01\n', 'tcp')
     expect(tcp).toEqual([{ protocol: 'tcp', ip: '127.0.0.1', port: 8080 }, { protocol: 'tcp', ip: '', port: 80 }])
     const v6 = parseSockets('  sl  local_address rem_address st\n 0: 00000000000000000000000000000000:0035 00000000000000000000000000000000:0000 07\n', 'udp')

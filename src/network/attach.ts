@@ -168,7 +168,7 @@ export function attachNetwork(plan: NetworkPlan, ctx: AttachContext, pid: number
         ...(plan.pastaDnsForward ? { dnsForward: plan.pastaDnsForward } : {}),
       })
       ctx.save(record)
-      writeFiles(plan, undefined)
+      writeFiles(plan, plan.pastaAddress)
     }
     // Docker's connect of each network the start joined (container_operations.go connectToNetwork); pasta's is no network
     if (plan.mode === 'bridge') for (const a of plan.attachments) containerNetworkEvent(ctx.stateRoot, 'connect', a.network, ctx.id)

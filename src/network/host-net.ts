@@ -4,12 +4,15 @@
  * The parsers are pure; the readers read /proc and /etc.
  */
 import { readFileSync } from 'node:fs'
+import { networkInterfaces } from 'node:os'
 import { contains, formatIp, parseCidr, parseIp, type Cidr } from './ipv4.js'
 import type { Protocol } from './port-spec.js'
 
 export interface HostRoute {
   dev: string
   dest: Cidr
+  /** The next hop, when the route has one (a default route's gateway). */
+  gateway?: number
 }
 
 /** /proc/net/route: addresses are hex in the kernel's (little-endian) byte order. */
@@ -21,9 +24,23 @@ export function parseRoutes(text: string): HostRoute[] {
     const dest = Buffer.from(f[1]!, 'hex').readUInt32LE(0)
     const mask = Buffer.from(f[7]!, 'hex').readUInt32LE(0)
     const prefix = mask.toString(2).replace(/0/g, '').length
-    routes.push({ dev: f[0]!, dest: { network: dest, prefix } })
+    const gateway = /^[0-9A-Fa-f]{8}$/.test(f[2]!) ? Buffer.from(f[2]!, 'hex').readUInt32LE(0) : 0
+    routes.push({ dev: f[0]!, dest: { network: dest, prefix }, ...(gateway !== 0 && { gateway }) })
   }
   return routes
+}
+
+/**
+ * What pasta gives a container (passt(1): it copies the host's): the
+ * address of the interface the default route leaves by, and that route's
+ * gateway, which pasta maps to the host itself. Undefined parts the host
+ * lacks.
+ */
+export function pastaView(routes: HostRoute[] = hostRoutes(), interfaces = networkInterfaces()): { address?: string; gateway?: string } {
+  const route = routes.find((r) => r.dest.prefix === 0)
+  if (!route) return {}
+  const address = interfaces[route.dev]?.find((a) => a.family === 'IPv4' && !a.internal)?.address
+  return { ...(address && { address }), ...(route.gateway !== undefined && { gateway: formatIp(route.gateway) }) }
 }
 
 export function hostRoutes(): HostRoute[] {

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { MiniRunError, UsageError } from '../errors.js'
 import { hostsNamesOf, parseAddHost, resolveHostGateway } from './etc-files.js'
 import { bindEtcFiles, hostEtcFiles, noneEtcFiles } from './plan-etc-files.js'
-import { hostResolvConf, hostRoutes, isLoopbackResolver } from './host-net.js'
+import { hostResolvConf, hostRoutes, isLoopbackResolver, pastaView } from './host-net.js'
 import { contains, isIp, parseCidr, parseIp } from './ipv4.js'
 import { checkSubnetFree, DEFAULT_NETWORK, defaultNetwork, findNetwork } from './networks.js'
 import { exposedKeys, exposedPorts, parsePublish } from './port-spec.js'
@@ -90,7 +90,8 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
     explain: [],
   }
   // Docker resolves host-gateway to the default bridge's address; a container on a bridge reaches the host at its own gateway
-  const gateway = () => plan.attachments[0]?.network.gateway ?? defaultNetwork(env).gateway
+  let pastaGateway: string | undefined
+  const gateway = () => plan.attachments[0]?.network.gateway ?? pastaGateway ?? defaultNetwork(env).gateway
   if (mode === 'host') {
     plan.hostsExtra = resolveHostGateway(hostsExtra, gateway)
     hostEtcFiles(plan, ctx)
@@ -150,6 +151,10 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
     if (flags.aliases?.length || flags.ip !== undefined || flags.macAddress !== undefined) {
       throw new UsageError('--network-alias, --ip and --mac-address need a bridge network, which a rootless container cannot have')
     }
+    // the container's own name on pasta's address, and host-gateway on the gateway pasta maps to the host, as podman writes them
+    const view = pastaView(ctx.host?.routes ?? hostRoutes())
+    if (view.address) plan.pastaAddress = view.address
+    if (view.gateway) pastaGateway = view.gateway
     if (flags.dns?.length) plan.resolv.nameservers = flags.dns
     else if (hostServers.length) plan.resolv.nameservers = hostServers
     else {
