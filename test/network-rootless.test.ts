@@ -73,6 +73,10 @@ describe.skipIf(!isRoot || !pasta)('network: rootless with pasta (needs root to 
     const busy = asNobody(ns, ['run', '--rm', '-p', '127.0.0.1:8080:80', '--rootfs', rootfs, 'true'])
     expect(busy.stderr).toMatch(/^mini-run: Bind for 127\.0\.0\.1:8080 failed: port is already (allocated|in use on the host.*)\n$/)
     expect(busy.status).toBe(125)
+    // a port below the namespace's ip_unprivileged_port_start: refused before pasta starts, in rootless Docker's words
+    const low = asNobody(ns, ['run', '--rm', '-p', '80:80', '--rootfs', rootfs, 'true'])
+    expect([low.status, low.stderr]).toEqual([125, "mini-run: cannot expose privileged port 80, you can add 'net.ipv4.ip_unprivileged_port_start=80' to /etc/sysctl.conf (currently 1024), or choose a larger port number (>= 1024)\n"])
+    expect(pastas()).toHaveLength(1)
     expect(asNobody(ns, ['rm', '-f', id]).status).toBe(0)
     await until('pasta to end', () => pastas().length === 0)
     const again = asNobody(ns, ['run', '--rm', '-p', '127.0.0.1:8080:80', '--rootfs', rootfs, 'true'])

@@ -43,6 +43,15 @@ export function pastaView(routes: HostRoute[] = hostRoutes(), interfaces = netwo
   return { ...(address && { address }), ...(route.gateway !== undefined && { gateway: formatIp(route.gateway) }) }
 }
 
+/** The lowest port an unprivileged process may bind (this network namespace's; 1024 when unreadable). */
+export function unprivilegedPortStart(): number {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').trim())
+  } catch {
+    return 1024
+  }
+}
+
 export function hostRoutes(): HostRoute[] {
   try {
     return parseRoutes(readFileSync('/proc/net/route', 'utf8'))

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { MiniRunError, UsageError } from '../errors.js'
 import { hostsNamesOf, parseAddHost, resolveHostGateway } from './etc-files.js'
 import { bindEtcFiles, hostEtcFiles, noneEtcFiles } from './plan-etc-files.js'
-import { hostResolvConf, hostRoutes, isLoopbackResolver, pastaView } from './host-net.js'
+import { hostResolvConf, hostRoutes, isLoopbackResolver, pastaView, unprivilegedPortStart } from './host-net.js'
 import { contains, isIp, parseCidr, parseIp } from './ipv4.js'
 import { checkSubnetFree, DEFAULT_NETWORK, defaultNetwork, findNetwork } from './networks.js'
 import { exposedKeys, exposedPorts, parsePublish } from './port-spec.js'
@@ -150,6 +150,12 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
     if (flags.moreNetworks?.length) throw new UsageError('a rootless container cannot join a bridge network (it needs root): it gets pasta\'s network')
     if (flags.aliases?.length || flags.ip !== undefined || flags.macAddress !== undefined) {
       throw new UsageError('--network-alias, --ip and --mac-address need a bridge network, which a rootless container cannot have')
+    }
+    // pasta binds the host ports as the user: below this the kernel refuses (rootless Docker's words, checked before anything starts)
+    const unprivileged = unprivilegedPortStart()
+    const low = plan.ports.find((p) => p.hostPort !== 0 && p.hostPort < unprivileged)
+    if (low) {
+      throw new UsageError(`cannot expose privileged port ${low.hostPort}, you can add 'net.ipv4.ip_unprivileged_port_start=${low.hostPort}' to /etc/sysctl.conf (currently ${unprivileged}), or choose a larger port number (>= ${unprivileged})`)
     }
     // the container's own name on pasta's address, and host-gateway on the gateway pasta maps to the host, as podman writes them
     const view = pastaView(ctx.host?.routes ?? hostRoutes())
