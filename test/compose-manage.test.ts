@@ -231,6 +231,15 @@ ${sleeper('app', '    depends_on: {migrate: {condition: service_completed_succes
     expect(c(['down']).status).toBe(0)
   })
 
+  it('logs -f goes on through a restart: a service its restart policy starts again is followed in its next run', () => {
+    const c = project(`services:\n  flaky:\n    image: ${BUSYBOX}\n    command: [sh, -c, "echo round; sleep 0.5; exit 1"]\n    restart: always\n    network_mode: none\n    cgroup_parent: \${CG}\n`)
+    expect(c(['up', '-d']).status).toBe(0)
+    // a follow that ended at the container's first exit would show one round
+    const followed = ns.exec(['timeout', '-s', 'INT', '5', 'mini-run', ...c.args(['logs', '-f', '--no-log-prefix', 'flaky'])], { cwd: c.dir })
+    expect(followed.stdout.split('\n').filter((l) => l === 'round').length).toBeGreaterThanOrEqual(3)
+    expect(c(['down']).status).toBe(0)
+  })
+
   it('-p NAME without a compose file: the verbs act on the project its containers\' labels tell, in depends_on order', () => {
     const c = project(`services:\n${sleeper('db')}${sleeper('web', '    depends_on: [db]\n    container_name: ${CN}\n')}`.replace('${CN}', `m${n + 1}-front`))
     const p = c.projectName

@@ -30,10 +30,13 @@ export async function projectLogs(stateRoot: string, containers: readonly Servic
         ...(o.until !== undefined ? { until: o.until } : {}),
         timestamps: o.timestamps === true,
         follow: o.follow === true,
+        // followed while it runs, and while its restart policy starts it again: the new run logs to the
+        // same file, and Docker Compose's logs -f goes on with it
         running: () => {
           try {
             const state = readState(stateRoot, c.info.id)
-            return inspectState(stateRoot, state).status === 'running' || monitorAlive(state)
+            const now = inspectState(stateRoot, state)
+            return now.status === 'running' || now.restarting || monitorAlive(state)
           } catch {
             return false
           }
