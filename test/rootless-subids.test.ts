@@ -190,6 +190,12 @@ describe.skipIf(missing)(`rootless images with subordinate ids, as a user made w
     // the image's files of other owners show through the view with their ids (33: www-data)
     expect(as(['cp', `${id}:/srv/www/index.html`, '-']).stdout.length).toBeGreaterThan(0)
     expect(as(['rm', id]).status).toBe(0)
+    // a file only another of the container's users may read: one line naming it as the user did, and why
+    const running = as(['run', '-d', '--name', 'secretive', OWNERS, 'sh', '-c', 'echo s > /tmp/secret; chown 1000 /tmp/secret; chmod 600 /tmp/secret; echo ready; exec sleep 60']).stdout.trim()
+    for (let i = 0; i < 100 && as(['logs', running]).stdout !== 'ready\n'; i++) execFileSync('sleep', ['0.05'])
+    const refused = as(['cp', 'secretive:/tmp/secret', '-'])
+    expect([refused.status, refused.stderr]).toEqual([1, "mini-run: copy from secretive:/tmp/secret: permission denied (an ordinary user's cp reads as that user: a file only another user of the container may read stays unread)\n"])
+    expect(as(['rm', '-f', running]).status).toBe(0)
   })
 
   it('-v ~/dir:/data reads and writes the user\'s files, which stay the user\'s on the host', () => {

@@ -16,7 +16,8 @@ import type { ContainerInfo } from '../containers.js'
 import { openContainerRoot } from './container-root.js'
 import { copyTree, type CopyOptions } from './copy-tree.js'
 import { tarFrom, tarInto } from './copy-tar.js'
-import { hostView, rootView, type FsView } from './fs-view.js'
+import { hostView, reasonOf, rootView, type FsView } from './fs-view.js'
+import { isRoot } from '../../../paths.js'
 
 export interface CpOptions extends CopyOptions {
   /** -a: keep the source's uid and gid. */
@@ -60,9 +61,25 @@ async function withContainerView<T>(c: ContainerInfo, archive: boolean, fn: (vie
 /** Container -> host path, or -> a tar stream when `write` is given. */
 export async function copyFromContainer(c: ContainerInfo, src: string, dst: string | { write: (chunk: Buffer) => Promise<void> | void }, o: CpOptions): Promise<void> {
   await withContainerView(c, o.archive, async (view) => {
-    if (typeof dst === 'string') copyTree({ view, path: src }, { view: hostView(), path: dst }, o)
-    else await tarFrom({ view, path: src }, o, dst.write)
+    try {
+      if (typeof dst === 'string') copyTree({ view, path: src }, { view: hostView(), path: dst }, o)
+      else await tarFrom({ view, path: src }, o, dst.write)
+    } catch (err) {
+      throw readError(c, src, err)
+    }
   })
+}
+
+/**
+ * A read the kernel refused, named as the user named it (not the fd path
+ * it went through); as an ordinary user, why: cp reads as that user, and a
+ * file of another of the container's users may not be readable to it.
+ */
+function readError(c: ContainerInfo, src: string, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException).code
+  if (err instanceof MiniRunError || !code) return err
+  const rootless = code === 'EACCES' && !isRoot() ? ' (an ordinary user\'s cp reads as that user: a file only another user of the container may read stays unread)' : ''
+  return new MiniRunError(`copy from ${c.name}:${posix.resolve('/', src)}: ${reasonOf(err)}${rootless}`, { code, cause: err })
 }
 
 /** Host path, or a tar stream, -> container. Host ids taken as the container's with -a. */
