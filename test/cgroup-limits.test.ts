@@ -37,6 +37,8 @@ describe('resourcesFromFlags and limitFiles', () => {
     // a quota alone: the kernel's period, as runc writes it
     expect(limitFiles(resourcesFromFlags({ cpuQuota: '30000' })!).map((f) => `${f.file}=${f.value}`)).toEqual(['cpu.max=30000 100000'])
     expect(resourcesFromFlags({ cpus: '1', cpuPeriod: '0', cpuQuota: '0' })!.cpu).toEqual({ period: 100_000, quota: 100_000 })
+    // -1 (unlimited) beside --cpus is no conflict (moby: only a quota above 0); --cpus decides
+    expect(resourcesFromFlags({ cpus: '1', cpuQuota: '-1' })!.cpu).toEqual({ period: 100_000, quota: 100_000 })
     expect(() => resourcesFromFlags({ cpus: '1', cpuQuota: '20000' })).toThrow('Conflicting options: Nano CPUs and CPU Quota cannot both be set')
   })
 

@@ -86,9 +86,12 @@ describe.skipIf(!isRoot)('cp through symlinks (needs root)', () => {
     expect(env.run(['stop', '-t', '0', 'l4']).status).toBe(0)
     const stopped = env.run(['cp', join(host, 'a'), 'l4:/x'])
     expect([stopped.status, stopped.stderr]).toEqual([1, 'mini-run: copy to l4:/x: container rootfs is marked read-only\n'])
-    const created = env.run(['create', '--name', 'l5', '--cgroup-parent', env.cgroupParent, '--read-only', '-v', `${vol}:/rw`, BUSYBOX, 'true'])
+    const created = env.run(['create', '--name', 'l5', '--cgroup-parent', env.cgroupParent, '--read-only', '--tmpfs', '/scratch', '-v', `${vol}:/rw`, BUSYBOX, 'true'])
     expect(created.status).toBe(0)
     expect(env.run(['cp', join(host, 'a'), 'l5:/etc/a']).stderr).toBe('mini-run: copy to l5:/etc/a: container rootfs is marked read-only\n')
+    // a tmpfs and the network's /etc files are not there while it does not run: the root's, as Docker's daemon counts only volumes
+    expect(env.run(['cp', join(host, 'a'), 'l5:/scratch/a']).stderr).toBe('mini-run: copy to l5:/scratch/a: container rootfs is marked read-only\n')
+    expect(env.run(['cp', join(host, 'a'), 'l5:/etc/hosts']).stderr).toBe('mini-run: copy to l5:/etc/hosts: container rootfs is marked read-only\n')
     ok(['cp', join(host, 'a'), 'l5:/rw/a'])
     expect(readdirSync(vol)).toEqual(['a'])
   })

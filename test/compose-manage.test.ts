@@ -272,6 +272,10 @@ ${sleeper('app', '    depends_on: {migrate: {condition: service_completed_succes
     ok(['kill', 'web'])
     expect(states()).toBe(`${p}-db-1 running\n${p}-front exited\n`)
     expect(ok(['rm', '-f', 'web'])).toBe(`Going to remove ${p}-front\n`)
+    // a service whose only container is a one-off (compose run) is the project's too
+    expect(c(['run', '--name', `${p}-once`, 'db', 'true']).status).toBe(0)
+    expect(ok(['ps', '-a', '--format', '{{.Name}}', 'db']).split('\n').filter(Boolean).sort()).toEqual([`${p}-db-1`, `${p}-once`])
+    expect(ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'rm', `${p}-once`]).status).toBe(0)
     // a service it does not have, and a project with no container: one line, as with a file
     const nosuch = byName(['stop', 'cache'])
     expect([nosuch.status, nosuch.stderr]).toEqual([1, expect.stringMatching(/^mini-run: .*cache.*\n$/)])

@@ -26,7 +26,9 @@ function dependsOnOf(label: string | undefined): Raw {
 }
 
 export function projectFromLabels(stateRoot: string, name: string): Project {
-  const containers = projectContainers(stateRoot, name).filter((c) => !c.oneoff)
+  // a service's own containers first: a one-off's (compose run) names only its service
+  const all = projectContainers(stateRoot, name)
+  const containers = [...all.filter((c) => !c.oneoff), ...all.filter((c) => c.oneoff)]
   const first = containers[0]?.info.labels ?? {}
   const workingDir = first[LABELS.workingDir] ?? process.cwd()
   const files = (first[LABELS.configFiles] ?? '').split(',').filter(Boolean)
@@ -38,7 +40,7 @@ export function projectFromLabels(stateRoot: string, name: string): Project {
     // the image as the service named it; the label holds its id
     const image = c.info.image ?? labels[LABELS.image] ?? `${name}-${c.service}`
     const own = `${name}-${c.service}-${c.number}`
-    raws.set(c.service, { image, depends_on: dependsOnOf(labels[LABELS.dependsOn]), ...(c.info.name !== own && { container_name: c.info.name }) })
+    raws.set(c.service, { image, depends_on: dependsOnOf(labels[LABELS.dependsOn]), ...(!c.oneoff && c.info.name !== own && { container_name: c.info.name }) })
   }
   const services: Project['services'] = {}
   const ctx = { projectName: name, projectDir: workingDir, lookup: () => undefined, volumes: new Set<string>(), networks: new Set(['default']), warnings: [] }

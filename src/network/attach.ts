@@ -11,11 +11,12 @@ import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { getLogger } from '../log.js'
 import { interfaceIndex } from '../native/netlink-calls.js'
-import { hostsFile, resolvConfFile } from './etc-files.js'
+import { HOST_GATEWAY, hostsFile, resolvConfFile } from './etc-files.js'
 import { anchorBridge, anchorName, attachFast, deleteVeth, fastBridgeKind, hairpinPorts, readyBridge, vethName } from './fast-bridge.js'
 import { fenceInternal, unfenceAfterTeardown } from './internal-fence.js'
 import { macOf } from './ipv4.js'
-import { hostListeners } from './host-net.js'
+import { hostListeners, mayBindAddress, pastaView } from './host-net.js'
+import { MiniRunError } from '../errors.js'
 import { keepIsolation } from './isolation.js'
 import { networkStateDir, readLeases, releaseLease, takeLease, withNetworkLock } from './leases.js'
 import { DEFAULT_BRIDGE, DEFAULT_NETWORK } from './networks.js'
@@ -119,6 +120,11 @@ export function attachNetwork(plan: NetworkPlan, ctx: AttachContext, pid: number
   // (a bridge's lease is found by the container's id without a record: its first save comes with netavark's input)
   if (plan.mode === 'pasta') ctx.save(record)
   try {
+    // Docker's bind on an address the host does not have fails: so does the start (not a connect's re-lease of what it had)
+    const foreign = ports.find((p) => p.hostIp !== '' && !mayBindAddress(p.hostIp))
+    if (foreign) {
+      throw new MiniRunError(`Bind for ${foreign.hostIp}:${foreign.hostPort || '<free port>'} failed: cannot assign requested address (${foreign.hostIp} is not an address of this host)`, { code: 'EADDRNOTAVAIL' })
+    }
     const lease = takeLease(
       ctx.stateRoot,
       ctx.id,
@@ -168,7 +174,11 @@ export function attachNetwork(plan: NetworkPlan, ctx: AttachContext, pid: number
         ...(plan.pastaDnsForward ? { dnsForward: plan.pastaDnsForward } : {}),
       })
       ctx.save(record)
-      writeFiles(plan, plan.pastaAddress)
+      // what pasta copied from the host at this start: the container's own name on its address, and
+      // host-gateway on the gateway pasta maps to the host, as podman writes them
+      const view = pastaView()
+      const hostsExtra = plan.hostsExtra.flatMap((h) => (h.ip !== HOST_GATEWAY ? [h] : view.gateway ? [{ ...h, ip: view.gateway }] : []))
+      writeFiles({ ...plan, hostsExtra }, view.address)
     }
     // Docker's connect of each network the start joined (container_operations.go connectToNetwork); pasta's is no network
     if (plan.mode === 'bridge') for (const a of plan.attachments) containerNetworkEvent(ctx.stateRoot, 'connect', a.network, ctx.id)

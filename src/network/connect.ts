@@ -13,6 +13,7 @@ import { netavark as lockedNetavark, type Endpoint } from './attach.js'
 import { connectStopped, disconnectStopped, planConnect, planDisconnect } from './connect-stopped.js'
 import { ensurePin } from './netns-pin.js'
 import { hairpinPorts } from './fast-bridge.js'
+import { getLogger } from '../log.js'
 import { hostListeners, hostRoutes } from './host-net.js'
 import { readLeases, takeLease } from './leases.js'
 import { netavarkOptions, type NetavarkOptions } from './netavark.js'
@@ -77,8 +78,15 @@ export function connectContainer(storeRoot: string, stateRoot: string, ref: stri
   const network = { ...record, networks: [...record.networks, def.name], netavark: merged, ...(published.length ? { ports: published } : {}) }
   updateState(stateRoot, c.id, (state) => ({ ...state, network }))
   const status = lockedNetavark('setup', stateRoot, pinned, one)
-  // as a start does (attach.ts): its own published ports reached at the host's address come back through this port
-  if (published.length) hairpinPorts(pinned, [interfaceName])
+  // as a start does (attach.ts): its own published ports reached at the host's address come back through this port.
+  // Best effort: the connect is made and recorded by now, and a refusal here must not leave it half done
+  if (published.length) {
+    try {
+      hairpinPorts(pinned, [interfaceName])
+    } catch (err) {
+      getLogger().warn({ err }, `hairpin on ${interfaceName}'s bridge port: the container will not reach its own published ports at the host's address`)
+    }
+  }
   const endpoint: Endpoint = {
     network: def.name, interfaceName, ip: attachment.ip, prefix: Number(def.subnet.split('/')[1]), gateway: def.gateway,
     mac: status[def.name]?.interfaces?.[interfaceName]?.mac_address ?? '', aliases: attachment.aliases,

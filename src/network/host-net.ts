@@ -112,6 +112,20 @@ export function isLocalAddress(ip: string, text: string = readFileSync('/proc/ne
   return parseLocalAddresses(text).some((c) => contains(c, parseIp(ip)))
 }
 
+/**
+ * Whether a socket may bind ip here, as Docker's bind would find: one of
+ * the host's addresses, or any with net.ipv4.ip_nonlocal_bind; true when
+ * the kernel's tables cannot be read (the bind would tell, not this).
+ */
+export function mayBindAddress(ip: string): boolean {
+  try {
+    if (readFileSync('/proc/sys/net/ipv4/ip_nonlocal_bind', 'utf8').trim() === '1') return true
+    return isLocalAddress(ip)
+  } catch {
+    return true
+  }
+}
+
 export function hostListeners(): Listener[] {
   const out: Listener[] = []
   for (const protocol of ['tcp', 'udp'] as const) {

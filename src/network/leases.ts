@@ -16,7 +16,7 @@ import { MiniRunError } from '../errors.js'
 import * as lockCalls from '../native/lock-calls.js'
 import { processStartTime } from '../proc-stat.js'
 import { contains, formatIp, isHostAddress, parseCidr, parseIp, size } from './ipv4.js'
-import { isLocalAddress, type Listener } from './host-net.js'
+import type { Listener } from './host-net.js'
 import type { PortMapping } from './port-spec.js'
 import { removeFile } from '../remove-file.js'
 
@@ -156,10 +156,6 @@ export function takeLease(
     const ports: PortMapping[] = []
     for (const p of request.ports) {
       const where = `${p.hostIp || '0.0.0.0'}:${p.hostPort}`
-      // Docker's bind on an address the host does not have fails: so does the start
-      if (p.hostIp !== '' && !isLocalAddress(p.hostIp)) {
-        throw new MiniRunError(`Bind for ${p.hostIp}:${p.hostPort || '<free port>'} failed: cannot assign requested address (${p.hostIp} is not an address of this host)`, { code: 'EADDRNOTAVAIL' })
-      }
       if (p.hostPort !== 0) {
         if ([...held, ...ports].some((h) => portsClash(h, p))) {
           throw new MiniRunError(`Bind for ${where} failed: port is already allocated`, { code: 'EPORTINUSE' })

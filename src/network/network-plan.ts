@@ -94,8 +94,6 @@ export interface NetworkPlan {
   resolv: ResolvConf
   /** pasta forwards DNS sent to this address to the host's resolver. */
   pastaDnsForward?: string
-  /** pasta's address for the container (the host's, copied): /etc/hosts names the container there. */
-  pastaAddress?: string
   hostsExtra: HostEntry[]
   hostsNames: string[]
   hostname: string

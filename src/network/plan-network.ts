@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { MiniRunError, UsageError } from '../errors.js'
 import { hostsNamesOf, parseAddHost, resolveHostGateway } from './etc-files.js'
 import { bindEtcFiles, hostEtcFiles, noneEtcFiles } from './plan-etc-files.js'
-import { hostResolvConf, hostRoutes, isLoopbackResolver, pastaView, unprivilegedPortStart } from './host-net.js'
+import { hostResolvConf, hostRoutes, isLoopbackResolver, unprivilegedPortStart } from './host-net.js'
 import { contains, isIp, parseCidr, parseIp } from './ipv4.js'
 import { checkSubnetFree, DEFAULT_NETWORK, defaultNetwork, findNetwork } from './networks.js'
 import { exposedKeys, exposedPorts, parsePublish } from './port-spec.js'
@@ -90,8 +90,7 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
     explain: [],
   }
   // Docker resolves host-gateway to the default bridge's address; a container on a bridge reaches the host at its own gateway
-  let pastaGateway: string | undefined
-  const gateway = () => plan.attachments[0]?.network.gateway ?? pastaGateway ?? defaultNetwork(env).gateway
+  const gateway = () => plan.attachments[0]?.network.gateway ?? defaultNetwork(env).gateway
   if (mode === 'host') {
     plan.hostsExtra = resolveHostGateway(hostsExtra, gateway)
     hostEtcFiles(plan, ctx)
@@ -157,10 +156,6 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
     if (low) {
       throw new UsageError(`cannot expose privileged port ${low.hostPort}, you can add 'net.ipv4.ip_unprivileged_port_start=${low.hostPort}' to /etc/sysctl.conf (currently ${unprivileged}), or choose a larger port number (>= ${unprivileged})`)
     }
-    // the container's own name on pasta's address, and host-gateway on the gateway pasta maps to the host, as podman writes them
-    const view = pastaView(ctx.host?.routes ?? hostRoutes())
-    if (view.address) plan.pastaAddress = view.address
-    if (view.gateway) pastaGateway = view.gateway
     if (flags.dns?.length) plan.resolv.nameservers = flags.dns
     else if (hostServers.length) plan.resolv.nameservers = hostServers
     else {
@@ -169,7 +164,8 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
     }
   }
 
-  plan.hostsExtra = resolveHostGateway(hostsExtra, gateway)
+  // pasta's host-gateway is the host's gateway at each start (attach.ts), as its address is
+  plan.hostsExtra = mode === 'pasta' ? hostsExtra : resolveHostGateway(hostsExtra, gateway)
   // /etc/hosts, /etc/resolv.conf, /etc/hostname, bound over the image's
   bindEtcFiles(plan, ctx)
   plan.explain = explainNetwork(plan, ctx)

@@ -37,7 +37,8 @@ export async function eventsCommand(services: string[], flags: { json?: boolean;
     import('../event-line.js'),
     import('../write-stdout.js'),
   ])
-  // by name only, as Docker Compose's events: a service whose containers are gone still has its past events
+  // by name alone, as Docker Compose's events (no project loaded, no service checked): a service whose
+  // containers are gone still has its past events
   const wanted = services.length ? (project.fromLabels ? new Set(services) : servicesWithContainers(project, services)) : undefined
   const window = eventWindow(flags)
   const print = (e: EventMessage) => {

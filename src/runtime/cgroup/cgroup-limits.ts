@@ -132,15 +132,16 @@ function moreResources(r: SpecResources, f: ResourceFlags): void {
   const nano = f.cpus !== undefined && Number(f.cpus) !== 0
   if (f.cpuPeriod !== undefined) {
     const period = int(f.cpuPeriod, '--cpu-period')
-    if (nano && period !== 0) throw new UsageError('Conflicting options: Nano CPUs and CPU Period cannot both be set')
+    if (nano && period > 0) throw new UsageError('Conflicting options: Nano CPUs and CPU Period cannot both be set')
     if (period !== 0 && (period < 1000 || period > 1_000_000)) throw new UsageError('CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1 second (i.e. 1000000)')
-    if (period !== 0) r.cpu = { ...r.cpu, period }
+    if (period !== 0 && !nano) r.cpu = { ...r.cpu, period }
   }
   if (f.cpuQuota !== undefined) {
     const quota = int(f.cpuQuota, '--cpu-quota')
-    if (nano && quota !== 0) throw new UsageError('Conflicting options: Nano CPUs and CPU Quota cannot both be set')
+    if (nano && quota > 0) throw new UsageError('Conflicting options: Nano CPUs and CPU Quota cannot both be set')
     if (quota > 0 && quota < 1000) throw new UsageError('CPU cfs quota can not be less than 1ms (i.e. 1000)')
-    if (quota !== 0) r.cpu = { ...r.cpu, quota }
+    // with --cpus, the daemon's quota and period are made from it (-1 then changes nothing)
+    if (quota !== 0 && !nano) r.cpu = { ...r.cpu, quota }
   }
   if (f.cpusetCpus !== undefined && f.cpusetCpus !== '') r.cpu = { ...r.cpu, cpus: cpusetWithin(f.cpusetCpus, 'cpus', '/sys/devices/system/cpu/online') }
   if (f.cpusetMems !== undefined && f.cpusetMems !== '') r.cpu = { ...r.cpu, mems: cpusetWithin(f.cpusetMems, 'mems', '/sys/devices/system/node/online') }

@@ -31,10 +31,19 @@ function insideId(maps: readonly IdMapping[] | undefined, id: number): number {
   return m ? m.containerID + (id - m.hostID) : 65534
 }
 
-/** Docker's words for a write refused at path: in a read-only volume, or on a read-only root. */
-function readOnlyReason(c: ContainerInfo, path: string): string | undefined {
+/**
+ * Docker's words for a write refused at path: in a read-only volume, or on
+ * a read-only root. `volumesOnly`: a container that does not run, whose
+ * view holds only its volumes and binds (plan-view.ts), not its tmpfs or
+ * the network's /etc files: a path under those is its root's, as Docker's
+ * daemon checks only the volumes (checkIfPathIsInAVolume).
+ */
+function readOnlyReason(c: ContainerInfo, path: string, volumesOnly = false): string | undefined {
   const within = (dest: string) => path === dest || path.startsWith(dest.endsWith('/') ? dest : `${dest}/`)
-  const mount = c.spec?.mounts.filter((m) => within(m.destination)).sort((a, b) => b.destination.length - a.destination.length)[0]
+  const networkFiles = new Set(Object.values(c.startInput?.network?.files ?? {}))
+  const bound = (m: NonNullable<ContainerInfo['spec']>['mounts'][number]) => m.type === 'bind' || m.options?.some((o) => o === 'bind' || o === 'rbind') === true
+  const counted = (m: NonNullable<ContainerInfo['spec']>['mounts'][number]) => !volumesOnly || (bound(m) && !(m.source && networkFiles.has(m.source)))
+  const mount = c.spec?.mounts.filter((m) => within(m.destination) && counted(m)).sort((a, b) => b.destination.length - a.destination.length)[0]
   if (mount) return mount.options?.includes('ro') ? 'mounted volume is marked read-only' : undefined
   return c.spec?.root.readonly ? 'container rootfs is marked read-only' : undefined
 }
@@ -85,7 +94,7 @@ function readError(c: ContainerInfo, src: string, err: unknown): unknown {
 /** Host path, or a tar stream, -> container. Host ids taken as the container's with -a. */
 export async function copyToContainer(c: ContainerInfo, src: string | AsyncIterable<Buffer>, dst: string, o: CpOptions): Promise<void> {
   // Docker's daemon refuses running or not: a stopped container's layer is not mounted read-only, so no EROFS says it (fs-view.ts)
-  const refused = c.status !== 'running' ? readOnlyReason(c, posix.resolve('/', dst)) : undefined
+  const refused = c.status !== 'running' ? readOnlyReason(c, posix.resolve('/', dst), true) : undefined
   if (refused) throw new MiniRunError(`copy to ${c.name}:${dst}: ${refused}`, { code: 'EROFS' })
   await withContainerView(c, o.archive, async (view) => {
     if (typeof src === 'string') {
