@@ -168,6 +168,10 @@ describe.skipIf(!isRoot)('run: namespaces (needs root: creates namespaces, mount
     for (const args of [[], ['--cgroupns', 'private']]) expect(cgroupLines(args).slice(0, 2)).toEqual([expect.not.stringMatching(own), '0::/'])
     const id = env.run(env.runArgs(['-d', '--cgroupns', 'host', BUSYBOX, 'true']).filter((a) => a !== '--rm')).stdout.trim()
     expect(env.run(['inspect', '-f', '{{.HostConfig.CgroupnsMode}}', id]).stdout).toBe('host\n')
+    // --explain says which tree /sys/fs/cgroup shows, and creates no cgroup namespace
+    const plan = env.run(env.runArgs(['--explain', '--cgroupns', 'host', BUSYBOX, 'true'])).stdout
+    expect(plan).toContain('with --cgroupns host it shows the whole tree')
+    expect(plan).not.toMatch(/CLONE_NEWCGROUP/)
     expect(env.run(['rm', '-f', id]).status).toBe(0)
   })
 

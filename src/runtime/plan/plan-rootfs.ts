@@ -234,6 +234,7 @@ function mountWhy(dest: string, spec: Spec): string | undefined {
   const own = (type: string) => spec.linux.namespaces.some((ns) => ns.type === type)
   if (dest === '/proc' && !own('pid')) return 'a fresh procfs: with --pid host it shows every process of the host'
   if (dest === '/sys' && !own('network')) return 'sysfs, read-only: with --network host or container: it shows the network devices of the namespace joined'
+  if (dest === '/sys/fs/cgroup' && !own('cgroup')) return 'cgroup2, read-only: with --cgroupns host it shows the whole tree, from the host\'s root'
   return MOUNT_WHY[dest]
 }
 
