@@ -10,7 +10,17 @@ import type { EtcFiles } from './plan-etc-files.js'
 import type { HostRoute, ResolvConf } from './host-net.js'
 import type { NetworkDef } from './networks.js'
 import type { PortMapping } from './port-spec.js'
-import type { JoinedContainer } from './plan-joined-network.js'
+
+/** X, as found when the container is made (runtime/container/container-network.ts). */
+export interface JoinedContainer {
+  id: string
+  /** As the user named it: Docker's errors repeat it. */
+  ref: string
+  /** X's hostname: the joiner's too, as in Docker. */
+  hostname: string
+  /** X's /etc files on the host (its network plan's). */
+  files: EtcFiles
+}
 
 /** Docker's network flags of `run`. */
 export interface NetworkFlags {

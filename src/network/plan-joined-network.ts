@@ -11,35 +11,13 @@ import { UsageError } from '../errors.js'
 import type { SpecMount } from '../runtime/spec/spec.js'
 import type { HostEntry } from './etc-files.js'
 import { joinedEtcFiles, type EtcFiles } from './plan-etc-files.js'
+import type { JoinedContainer, NetworkFlags } from './network-plan.js'
+
+export type { JoinedContainer } from './network-plan.js'
 
 export const CONTAINER_MODE = 'container:'
 
-/** X, as found when the container is made (runtime/container/network-container.ts). */
-export interface JoinedContainer {
-  id: string
-  /** As the user named it: Docker's errors repeat it. */
-  ref: string
-  /** X's hostname: the joiner's too, as in Docker. */
-  hostname: string
-  /** X's /etc files on the host (its network plan's). */
-  files: EtcFiles
-}
 
-/** What of plan-network.ts's NetworkFlags this reads (its own shape: plan-network.ts imports this file). */
-interface JoinedFlags {
-  network?: string
-  aliases?: string[]
-  publish?: string[]
-  publishAll?: boolean
-  expose?: string[]
-  dns?: string[]
-  dnsSearch?: string[]
-  dnsOption?: string[]
-  addHost?: string[]
-  macAddress?: string
-  ip?: string
-  moreNetworks?: unknown[]
-}
 
 /** A NetworkPlan (plan-network.ts) of mode container. */
 export interface JoinedPlan {
@@ -58,7 +36,7 @@ export interface JoinedPlan {
 }
 
 /** The flags Docker refuses with a container's network, in the order its daemon checks them. */
-export function checkJoinedFlags(flags: JoinedFlags): void {
+export function checkJoinedFlags(flags: NetworkFlags): void {
   const conflict = (what: string) => new UsageError(`conflicting options: ${what} and the network mode`)
   if (flags.dns?.length || flags.dnsSearch?.length || flags.dnsOption?.length) throw conflict('dns')
   if (flags.addHost?.length) throw conflict('custom host-to-IP mapping')
@@ -70,7 +48,7 @@ export function checkJoinedFlags(flags: JoinedFlags): void {
   if (flags.moreNetworks?.length) throw new UsageError('container sharing network namespace with another container or host cannot be connected to any other network')
 }
 
-export function planJoinedNetwork(flags: JoinedFlags, ctx: { stateRoot: string; rootfsDir?: string; networkOf?: JoinedContainer; readOnly?: boolean }): JoinedPlan {
+export function planJoinedNetwork(flags: NetworkFlags, ctx: { stateRoot: string; rootfsDir?: string; networkOf?: JoinedContainer; readOnly?: boolean }): JoinedPlan {
   checkJoinedFlags(flags)
   const x = ctx.networkOf
   if (x === undefined) throw new TypeError(`--network ${flags.network}: the container to join was not looked up (NetworkContext.networkOf)`)
