@@ -71,6 +71,23 @@ describe.skipIf(!isRoot)('update (needs root)', () => {
     check(pidOf('u1'))
   })
 
+  it('--cpuset-cpus, --cpu-period, --cpu-quota and --memory-reservation reach a running container at once; --cpus over them is moby\'s conflict', () => {
+    detached('u5')
+    const r = env.run(['update', '--cpuset-cpus', '1', '--cpu-period', '50000', '--cpu-quota', '20000', '--memory-reservation', '24m', 'u5'])
+    expect([r.status, r.stderr, r.stdout]).toEqual([0, '', 'u5\n'])
+    const pid = pidOf('u5')
+    expect(readFileSync(`/proc/${pid}/status`, 'utf8')).toMatch(/^Cpus_allowed_list:\t1$/m)
+    expect([limitOf(pid, 'cpu', 'cpu.cfs_quota_us', 'cpu.max')]).toContainEqual(expect.stringMatching(/^20000( 50000)?$/))
+    expect(limitOf(pid, 'memory', 'memory.soft_limit_in_bytes', 'memory.low')).toBe(String(24 * MiB))
+    const host = inspect('u5').HostConfig
+    expect([host.CpusetCpus, host.CpuPeriod, host.CpuQuota, host.NanoCpus, host.MemoryReservation]).toEqual(['1', 50000, 20000, 0, 24 * MiB])
+    const conflict = env.run(['update', '--cpus', '1', 'u5'])
+    expect([conflict.status, conflict.stderr]).toEqual([1, expect.stringContaining('Conflicting options: Nano CPUs cannot be updated as CPU Period has already been set')])
+    const bad = env.run(['update', '--cpuset-cpus', '64', 'u5'])
+    // the daemon's check, not the flag parser's: 1, as update's other refusals
+    expect([bad.status, bad.stderr]).toEqual([1, expect.stringMatching(/^mini-run: Requested CPUs are not available - requested 64, available: /)])
+  })
+
   it('changes a created container\'s stored limits only; its start applies them', () => {
     const created = env.run(['create', '--name', 'u2', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sleep', '60'])
     expect(created.status).toBe(0)

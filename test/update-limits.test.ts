@@ -18,6 +18,11 @@ describe('updatedLimits', () => {
     expect(() => updatedLimits({ cpu: { period: 50_000, quota: 20_000 } }, { cpus: '1' }, { cfs: true })).toThrow(/^Conflicting options: Nano CPUs cannot be updated as CPU Period has already been set$/)
     expect(() => updatedLimits({ cpu: { quota: 20_000 } }, { cpus: '1' }, { cfs: true })).toThrow(/^Conflicting options: Nano CPUs cannot be updated as CPU Quota has already been set$/)
     expect(updatedLimits({ cpu: { period: 100_000, quota: 20_000 } }, { cpus: '1' }).merged.cpu).toEqual({ period: 100_000, quota: 100_000 })
+    // the other way: a quota over --cpus, and the new flags merged into what is set
+    expect(() => updatedLimits({ cpu: { period: 100_000, quota: 50_000 } }, { cpuQuota: '30000' })).toThrow(/^Conflicting options: CPU Quota cannot be updated as NanoCPUs has already been set$/)
+    expect(updatedLimits({ cpu: { shares: 512 } }, { cpusetCpus: '0', cpuPeriod: '50000', cpuQuota: '25000' }).merged.cpu).toEqual({ shares: 512, cpus: '0', period: 50_000, quota: 25_000 })
+    expect(updatedLimits({ memory: { limit: 64 * MiB, swap: 128 * MiB } }, { memoryReservation: '32m' }).merged.memory).toEqual({ limit: 64 * MiB, swap: 128 * MiB, reservation: 32 * MiB })
+    expect(() => updatedLimits({ memory: { limit: 16 * MiB, swap: 32 * MiB } }, { memoryReservation: '32m' })).toThrow('Minimum memory limit can not be less than memory reservation limit, see usage')
   })
 
   it('a memory limit alone keeps the swap limit it fits under; with none set, or -1, it is refused as the daemon refuses it', () => {

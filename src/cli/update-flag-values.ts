@@ -16,6 +16,11 @@ export interface UpdateFlagValues {
   pidsLimit?: string
   cpus?: string
   cpuShares?: string
+  cpuPeriod?: string
+  cpuQuota?: string
+  cpusetCpus?: string
+  cpusetMems?: string
+  memoryReservation?: string
 }
 
 /** The values checked and normalized; throws FlagValueError at the first the CLI would refuse. */
@@ -26,6 +31,9 @@ export function parseUpdateFlagValues(f: UpdateFlagValues): UpdateFlagValues {
   if (f.pidsLimit !== undefined) out.pidsLimit = String(parseInt64(f.pidsLimit, '--pids-limit'))
   if (f.cpuShares !== undefined) out.cpuShares = String(parseInt64(f.cpuShares, '-c, --cpu-shares'))
   if (f.cpus !== undefined) out.cpus = String(Number(nanoCpus(f.cpus)) / 1e9)
+  if (f.cpuPeriod !== undefined) out.cpuPeriod = String(parseInt64(f.cpuPeriod, '--cpu-period'))
+  if (f.cpuQuota !== undefined) out.cpuQuota = String(parseInt64(f.cpuQuota, '--cpu-quota'))
+  if (f.memoryReservation !== undefined) out.memoryReservation = String(ramInBytes(f.memoryReservation, '--memory-reservation'))
   return out
 }
 

@@ -10,6 +10,11 @@ interface Flags {
   pidsLimit?: string
   cpus?: string
   cpuShares?: string
+  cpuPeriod?: string
+  cpuQuota?: string
+  cpusetCpus?: string
+  cpusetMems?: string
+  memoryReservation?: string
   restart?: string
 }
 
@@ -23,6 +28,11 @@ export function register(program: Command): void {
     .option('--pids-limit <n>', 'maximum number of tasks (-1 for unlimited)')
     .option('--cpus <n>', 'number of CPUs, e.g. 0.5')
     .option('-c, --cpu-shares <n>', 'relative CPU weight (1024 = default)')
+    .option('--cpu-period <us>', 'the CFS period in microseconds (1000-1000000)')
+    .option('--cpu-quota <us>', 'microseconds of CPU time per period (-1: unlimited)')
+    .option('--cpuset-cpus <list>', 'the CPUs it may run on, e.g. 0-2,4')
+    .option('--cpuset-mems <list>', 'the memory nodes it may use, e.g. 0')
+    .option('--memory-reservation <bytes>', 'a soft limit the kernel reclaims down to under memory pressure')
     .option('--restart <policy>', 'restart policy: no, on-failure[:max-retries], always, unless-stopped')
     .action(async (refs: string[], flags: Flags, cmd: Command) => {
       const { restart, ...given } = flags

@@ -34,8 +34,18 @@ export function updatedLimits(current: SpecResources | undefined, f: UpdateFlags
   if (f.memory !== undefined || f.memorySwap !== undefined) changed.memory = updatedMemory(old.memory, f)
   // Docker's --pids-limit 0 on update: not given (its CLI sends no limit)
   if (f.pidsLimit !== undefined && f.pidsLimit !== '0') changed.pids = resourcesFromFlags({ pidsLimit: f.pidsLimit })!.pids
-  const cpu = resourcesFromFlags({ cpus: f.cpus, cpuShares: f.cpuShares })?.cpu
+  // --cpu-period/--cpu-quota over --cpus: moby's words again
+  if (!made.cfs && (old.cpu?.quota ?? 0) > 0 && f.cpus === undefined) {
+    if (f.cpuPeriod !== undefined && Number(f.cpuPeriod) > 0) throw new MiniRunError('Conflicting options: CPU Period cannot be updated as NanoCPUs has already been set', { code: 'ECONFLICT' })
+    if (f.cpuQuota !== undefined && Number(f.cpuQuota) > 0) throw new MiniRunError('Conflicting options: CPU Quota cannot be updated as NanoCPUs has already been set', { code: 'ECONFLICT' })
+  }
+  const cpu = resourcesFromFlags({ cpus: f.cpus, cpuShares: f.cpuShares, cpuPeriod: f.cpuPeriod, cpuQuota: f.cpuQuota, cpusetCpus: f.cpusetCpus, cpusetMems: f.cpusetMems })?.cpu
   if (cpu) changed.cpu = { ...old.cpu, ...cpu }
+  if (f.memoryReservation !== undefined) {
+    const memory = changed.memory ?? old.memory
+    const reservation = resourcesFromFlags({ memoryReservation: f.memoryReservation, ...(memory?.limit !== undefined && memory.limit > 0 ? { memory: String(memory.limit) } : {}) })?.memory?.reservation
+    changed.memory = { ...memory, ...(reservation !== undefined ? { reservation } : {}) }
+  }
   return { changed, merged: { ...old, ...changed } }
 }
 

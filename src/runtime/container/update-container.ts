@@ -97,9 +97,12 @@ function withLimits(stateRoot: string, state: ContainerState, flags: UpdateFlags
     ? writeLiveLimits(limits.changed, { v2Leaf: state.cgroup, v2Mount: state.cgroupMount, v1: recorded, needed, pids: () => v1Procs(state.cgroup!) })
     : [...recorded, ...needed.filter((l) => !recorded.some((r) => r.controller === l.controller))]
   const cgroupV1 = leaves.length ? leaves : undefined
+  // inspect's CpuPeriod/CpuQuota or NanoCpus: whichever the last update of them gave
+  const cfs = flags.cpus !== undefined ? undefined : flags.cpuPeriod !== undefined || flags.cpuQuota !== undefined ? true : startInput.given?.cfs
+  const given = startInput.given ? { ...startInput.given, cfs } : undefined
   return {
     spec: { ...spec, linux: { ...spec.linux, resources: limits.merged } },
-    startInput: { ...startInput, cgroupV1 },
+    startInput: { ...startInput, cgroupV1, ...(given ? { given: Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) } : {}) },
     cgroupV1,
     limitsUpdates: (state.limitsUpdates ?? 0) + 1,
   }
