@@ -1,7 +1,7 @@
 /** `compose up` and `compose down`. */
 import type { Command } from 'commander'
 import { UsageError } from '../../errors.js'
-import { composeFlags, contextFor, loadFor } from './context.js'
+import { contextFor, loadFor } from './context.js'
 
 export interface UpFlags {
   detach?: boolean
@@ -101,24 +101,9 @@ export async function downCommand(services: string[], flags: { volumes?: boolean
   if (flags.rmi !== undefined && flags.rmi !== 'local' && flags.rmi !== 'all') throw new UsageError(`invalid --rmi "${flags.rmi}": local or all`)
   const ctx = await contextFor(cmd)
   const { down } = await import('../../compose/down.js')
-  // -p without -f, or no file and COMPOSE_PROJECT_NAME: the project by name, its containers, networks
-  // and volumes found by label, no file read (Docker Compose's projectOrName, as loadFor's byName)
-  const f = composeFlags(cmd)
-  let project
-  let byName = f.file.length === 0 ? f.projectName : undefined
-  if (byName === undefined) {
-    try {
-      project = await loadFor(cmd)
-    } catch (err) {
-      byName = process.env.COMPOSE_PROJECT_NAME || undefined
-      if ((err as { code?: unknown }).code !== 'ENOCOMPOSEFILE' || byName === undefined) throw err
-    }
-  }
-  if (!project) {
-    const [{ projectFromLabels }, { checkProjectName }] = await Promise.all([import('../../compose/project-from-labels.js'), import('../../compose/project-name.js')])
-    // its containers' depends_on order, and for --rmi the images they run
-    project = projectFromLabels(ctx.stateRoot, checkProjectName(byName!, f.projectName !== undefined ? '-p' : 'COMPOSE_PROJECT_NAME'))
-  }
+  // -p without -f, or no file and COMPOSE_PROJECT_NAME: the project by its containers' labels (their
+  // depends_on order, and for --rmi the images they run), no file read, as the other verbs on what exists
+  const project = await loadFor(cmd, undefined, { byName: true })
   const name = project.name
   const timeout = seconds(flags.timeout, '--timeout')
   await down(ctx, name, project, {

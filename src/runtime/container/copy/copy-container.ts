@@ -11,7 +11,7 @@
 import { posix } from 'node:path'
 import { MiniRunError } from '../../../errors.js'
 import { hostId } from '../../spec/id-maps.js'
-import type { IdMapping } from '../../spec/spec.js'
+import type { IdMapping, SpecMount } from '../../spec/spec.js'
 import type { ContainerInfo } from '../containers.js'
 import { openContainerRoot } from './container-root.js'
 import { copyTree, type CopyOptions } from './copy-tree.js'
@@ -41,8 +41,8 @@ function insideId(maps: readonly IdMapping[] | undefined, id: number): number {
 function readOnlyReason(c: ContainerInfo, path: string, volumesOnly = false): string | undefined {
   const within = (dest: string) => path === dest || path.startsWith(dest.endsWith('/') ? dest : `${dest}/`)
   const networkFiles = new Set(Object.values(c.startInput?.network?.files ?? {}))
-  const bound = (m: NonNullable<ContainerInfo['spec']>['mounts'][number]) => m.type === 'bind' || m.options?.some((o) => o === 'bind' || o === 'rbind') === true
-  const counted = (m: NonNullable<ContainerInfo['spec']>['mounts'][number]) => !volumesOnly || (bound(m) && !(m.source && networkFiles.has(m.source)))
+  const bound = (m: SpecMount) => m.type === 'bind' || m.options?.some((o) => o === 'bind' || o === 'rbind') === true
+  const counted = (m: SpecMount) => !volumesOnly || (bound(m) && !(m.source && networkFiles.has(m.source)))
   const mount = c.spec?.mounts.filter((m) => within(m.destination) && counted(m)).sort((a, b) => b.destination.length - a.destination.length)[0]
   if (mount) return mount.options?.includes('ro') ? 'mounted volume is marked read-only' : undefined
   return c.spec?.root.readonly ? 'container rootfs is marked read-only' : undefined
