@@ -87,6 +87,22 @@ describe.skipIf(!isRoot)('the flags in real containers', () => {
     expect(env.leftovers()).toEqual([])
   })
 
+  it.runIf(existsSync('/dev/fuse'))('a node made with mknod opens when the device cgroup allows it, as in Docker; without a device cgroup /dev is nodev', () => {
+    const script = 'mknod /dev/f c 10 229 && echo made; exec 3<>/dev/f && echo open-ok; true'
+    // the rule lets it open: /dev is not nodev under a device cgroup
+    const allowed = run(['--cap-add', 'MKNOD', '--device-cgroup-rule', 'c 10:229 rw'], script)
+    expect(allowed.stdout).toBe('made\nopen-ok\n')
+    // a device cgroup without that rule: made (mknod is allowed for all), not opened
+    const denied = run(['--cap-add', 'MKNOD', '--device-cgroup-rule', 'c 1:3 rwm'], script)
+    expect(denied.stdout).toBe('made\n')
+    expect(denied.stderr).toMatch(/\/dev\/f: Operation not permitted/)
+    // no device cgroup: nodev keeps the node shut
+    const plain = run(['--cap-add', 'MKNOD'], script)
+    expect(plain.stdout).toBe('made\n')
+    expect(plain.stderr).toMatch(/\/dev\/f: Permission denied/)
+    expect(env.leftovers()).toEqual([])
+  })
+
   it('--cap-add ALL gives the runtime\'s own bounding set, not capabilities it lacks', () => {
     const own = /^CapBnd:\s+(\w+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]
     const r = run(['--cap-add', 'ALL'], 'grep CapEff /proc/self/status')

@@ -8,14 +8,17 @@ import type { SpecDevice, SpecMount } from './spec.js'
 /** --ipc host: the host's /dev/shm, as Docker shares it (not a mount of the user's: inspect leaves it out). */
 export const HOST_SHM_MOUNT: Readonly<SpecMount> = { destination: '/dev/shm', type: 'bind', source: '/dev/shm', options: ['bind', 'rw', 'nosuid', 'nodev', 'noexec', 'rprivate'] }
 
-export function defaultMounts(options: { devptsGid5: boolean; cgroup2: boolean; privileged?: boolean }): SpecMount[] {
+export function defaultMounts(options: { devptsGid5: boolean; cgroup2: boolean; privileged?: boolean; deviceCgroup?: boolean }): SpecMount[] {
   // --privileged: /sys and the cgroup tree writable, as in Docker
   const ro = options.privileged ? [] : ['ro']
   const mounts: SpecMount[] = [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
-    // Docker's /dev tmpfs is not nodev; ours is, since mini-run has no device
-    // cgroup: the allowed nodes are bind mounts, which keep the host's flags.
-    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'strictatime', 'mode=755', 'size=65536k'] },
+    // Docker's /dev tmpfs is not nodev: its device cgroup decides which nodes
+    // open. Ours is nodev unless a device cgroup is in force (--device,
+    // --device-cgroup-rule, --privileged); without one the allowed nodes are
+    // bind mounts, which keep the host's flags, and a node made with mknod
+    // (CAP_MKNOD) must not open whatever device it names.
+    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', ...(options.deviceCgroup ? [] : ['nodev']), 'strictatime', 'mode=755', 'size=65536k'] },
     {
       destination: '/dev/pts', type: 'devpts', source: 'devpts',
       // gid=5 (tty) only when group 5 exists in the container's user namespace
