@@ -208,6 +208,14 @@ networks: {front: {}}
     expect(web.extraHosts).toEqual(['one:10.0.0.1', 'two:10.0.0.2', 'one:10.0.0.9', 'three:10.0.0.3'])
   })
 
+  it('extra_hosts as compose-go reads them: = before :, several addresses after a comma, brackets; one without an address is refused at load, by its path', () => {
+    const { project } = load({ 'compose.yaml': 'services:\n  web:\n    image: a\n    extra_hosts: ["h6=::1", "h7:::2", "two=10.0.0.1,10.0.0.2", "b=[fe80::1]", "gw:host-gateway"]\n' })
+    expect(project.services.web!.extraHosts).toEqual(['h6:::1', 'h7:::2', 'two:10.0.0.1', 'two:10.0.0.2', 'b:[fe80::1]', 'gw:host-gateway'])
+    // docker compose: "invalid additional host, missing IP: bad", before anything is made (up left its network behind)
+    expect(fails({ 'compose.yaml': 'services:\n  web:\n    image: a\n    extra_hosts: ["ok:10.0.0.1", "bad"]\n' })).toBe('compose.yaml: services.web.extra_hosts[1]: invalid additional host, missing IP: bad')
+    expect(fails({ 'compose.yaml': 'services:\n  web:\n    image: a\n    extra_hosts: {h: nowhere}\n' })).toMatch(/^compose.yaml: services.web.extra_hosts.h\[0\]: invalid additional host "h": "nowhere" is not an IP address/)
+  })
+
   it('profiles: a service with one runs only when it is active or named', () => {
     const files = { 'compose.yaml': 'services:\n  web: {image: a}\n  debug: {image: b, profiles: [dev]}\n' }
     expect(Object.keys(load(files).project.services)).toEqual(['web'])

@@ -6,6 +6,7 @@
  * asked for).
  */
 import { resolve } from 'node:path'
+import { parseAddHost } from '../network/etc-files.js'
 import { parseSignal } from '../runtime/spec/signals.js'
 import type { At } from './compose-error.js'
 import { parseDotenv } from './dotenv.js'
@@ -274,11 +275,34 @@ function loggingOf(v: unknown, at: At): string[] {
   return Object.entries(options).map(([key, value]) => `${key}=${str(value, at.at('options', key))}`)
 }
 
+/**
+ * extra_hosts as compose-go's HostsList reads it: HOST=IP or HOST:IP (`=`
+ * looked for first, so `h6=::1` and `h6:::1` are both ::1), several
+ * addresses after a comma, IPv6 ones bracketed or not. Each is checked
+ * here, as compose-go refuses one without an address when it loads the
+ * file, not when the container is made: after the networks, which would
+ * be left behind.
+ */
 function extraHosts(v: unknown, at: At): string[] {
-  if (isMap(v)) {
-    return Object.entries(v).flatMap(([host, ips]) => (Array.isArray(ips) ? ips : [ips]).map((ip, i) => `${host}:${str(ip, at.at(host, i))}`))
-  }
-  return strings(v, at).map((entry) => entry.replace('=', ':'))
+  const entries = isMap(v)
+    ? Object.entries(v).flatMap(([host, ips]) => (Array.isArray(ips) ? ips : [ips]).map((ip, i) => ({ host, ips: str(ip, at.at(host, i)), at: at.at(host, i) })))
+    : strings(v, at).map((entry, i) => {
+        const sep = entry.includes('=') ? '=' : ':'
+        const cut = entry.indexOf(sep)
+        if (cut < 0) throw at.at(i).error(`invalid additional host, missing IP: ${entry}`)
+        return { host: entry.slice(0, cut), ips: entry.slice(cut + 1), at: at.at(i) }
+      })
+  return entries.flatMap((e) =>
+    e.ips.split(',').map((ip) => {
+      const entry = `${e.host}:${ip}`
+      try {
+        parseAddHost(entry)
+      } catch (err) {
+        throw e.at.error(`invalid additional host "${e.host}": "${ip}" is not an IP address (IPv4, IPv6) or host-gateway`, err)
+      }
+      return entry
+    }),
+  )
 }
 
 /** sysctls: a mapping or KEY=VALUE list; a key without a value is an error (run's --sysctl needs one), none at all is as if absent (the config hash). */
