@@ -1,7 +1,7 @@
 /**
  * Load a compose project as compose-go does: find the files, parse each
  * (YAML), interpolate its values (${VAR} from the caller's environment and
- * the .env file), validate it against the Compose Specification's schema,
+ * the .env file), apply its services' extends, validate it against the Compose Specification's schema,
  * merge the files, then make the typed model (normalize-service.ts), with
  * its names, profiles and dependency order checked. Every error names the
  * file and the path in it. Nothing is created: `up` loads before it makes
@@ -13,7 +13,8 @@ import { At, ComposeError } from './compose-error.js'
 import { startWaves } from './dependency-order.js'
 import { parseDotenv } from './dotenv.js'
 import { findComposeFiles } from './find-files.js'
-import { interpolateTree, type Interpolation, type Lookup } from './interpolate.js'
+import { applyExtends, type ExtendsContext } from './extends.js'
+import { interpolateTree, type Lookup } from './interpolate.js'
 import { mergeFiles } from './merge.js'
 import type { Project, ProjectVolume, Service } from './model.js'
 import { normalizeService } from './normalize-service.js'
@@ -67,7 +68,7 @@ export function loadProject(o: LoadOptions = {}): Loaded {
   const lookup: Lookup = (name) => env[name] ?? dotenv.get(name)
 
   const unset = new Set<string>()
-  const read = found.files.map((file) => readComposeFile(file, shown(file), { lookup, unset }, warnings))
+  const read = found.files.map((file) => readComposeFile(file, shown(file), { interpolation: { lookup, unset }, shown, projectDir }, warnings))
   const raws = read.map((r) => r.raw)
   const merged = mergeFiles(raws, read.map((r) => r.resets))
   const mainFile = shown(found.files[0]!)
@@ -157,8 +158,8 @@ function readEnvFiles(files: readonly string[], env: NodeJS.ProcessEnv, shown: (
   return dotenv
 }
 
-/** One file: YAML, interpolation, the schema. */
-function readComposeFile(path: string, shown: string, ctx: Interpolation, warnings: string[]): { raw: Raw; resets: string[][] } {
+/** One file: YAML, interpolation, its services' extends (extends.ts), the schema. */
+function readComposeFile(path: string, shown: string, ctx: ExtendsContext & { projectDir: string }, warnings: string[]): { raw: Raw; resets: string[][] } {
   let text: string
   try {
     text = readFileSync(path === '-' ? 0 : path, 'utf8')
@@ -179,7 +180,9 @@ function readComposeFile(path: string, shown: string, ctx: Interpolation, warnin
   if (parsed === null || parsed === undefined) parsed = {}
   if (!isMap(parsed)) throw new ComposeError(shown, [], 'the top level must be a mapping (services:, volumes:, ...)')
   if (parsed.version !== undefined) warnings.push(`${shown}: the attribute \`version\` is obsolete, it will be ignored`)
-  const interpolated = interpolateTree(parsed, ctx, new At(shown)) as Raw
+  const interpolated = interpolateTree(parsed, ctx.interpolation, new At(shown)) as Raw
+  // the paths of the files given are relative to the project's directory, whichever directory each is in (compose-go's)
+  applyExtends(interpolated, shown, resets, ctx.projectDir, ctx)
   if (!validateCompose(interpolated)) throw schemaError(shown, validateCompose.errors ?? [], interpolated)
   return { raw: interpolated, resets }
 }

@@ -25,8 +25,13 @@ export function mergeFiles(files: readonly Raw[], resets: readonly (readonly str
   return files.reduce((base, next, i) => merge((resets[i] ?? []).reduce(without, base), next, []) as Raw, {})
 }
 
+/** One service merged over another (extends.ts): the rules of a second file's service over the first's. */
+export function mergeService(base: Raw, over: Raw, name: string): Raw {
+  return merge(base, over, ['services', name]) as Raw
+}
+
 /** A copy of v without the key at this path. */
-function without(v: Raw, path: readonly string[]): Raw {
+export function without(v: Raw, path: readonly string[]): Raw {
   const [key, ...rest] = path
   if (key === undefined || !(key in v)) return v
   const out: Raw = { ...v }
