@@ -468,6 +468,29 @@ describe('compose: loading as compose-go v2.1.4 does (a review\'s differences)',
     expect(fails({ 'compose.yaml': 'services:\n  web:\n    image: a\n    deploy: {resources: {reservations: {devices: [{capabilities: [gpu]}]}}}\n' })).toBe('compose.yaml: services.web.deploy.resources.reservations.devices: not supported by mini-run')
   })
 
+  it('config prints ports as compose-go makes them: a range one entry per port, mode ingress (its default), host_ip before target', () => {
+    const { project } = load({ 'compose.yaml': 'services:\n  web:\n    image: a\n    ports: ["127.0.0.1:8000-8001:80-81/udp", "90"]\n' })
+    expect(configYaml(project)).toContain(
+      [
+        '    ports:',
+        '      - mode: ingress',
+        '        host_ip: 127.0.0.1',
+        '        target: 80',
+        '        published: "8000"',
+        '        protocol: udp',
+        '      - mode: ingress',
+        '        host_ip: 127.0.0.1',
+        '        target: 81',
+        '        published: "8001"',
+        '        protocol: udp',
+        '      - mode: ingress',
+        '        target: 90',
+        '        protocol: tcp',
+        '',
+      ].join('\n'),
+    )
+  })
+
   it('.env: ${A} is the caller\'s A before an earlier line\'s', () => {
     expect(parseDotenv('A=file\nB=${A}\n', '.env', (n) => (n === 'A' ? 'shell' : undefined)).get('B')).toBe('shell')
   })

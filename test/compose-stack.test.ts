@@ -91,7 +91,7 @@ describe.skipIf(!isRoot || !netavark)('compose: a web + db + worker stack (needs
   it('config prints the project as loaded: interpolated, long syntax, names given', () => {
     const config = ok(['-p', 'p', 'config']).stdout
     expect(config).toMatch(/^name: p\nservices:\n {2}db:\n/)
-    expect(config).toContain(`      - target: 80\n        published: "${PORT}"\n        protocol: tcp\n        mode: host\n`)
+    expect(config).toContain(`      - mode: ingress\n        target: 80\n        published: "${PORT}"\n        protocol: tcp\n`)
     expect(config).toContain('volumes:\n  dbdata:\n    name: p_dbdata\n')
     expect(ok(['-p', 'p', 'config', '--services']).stdout).toBe('db\nweb\nworker\n')
     expect(JSON.parse(ok(['-p', 'p', 'config', '--format', 'json']).stdout).services.web.image).toBe('p-web')

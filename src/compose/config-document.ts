@@ -110,7 +110,7 @@ function serviceDocument(s: Service): Record<string, unknown> {
   put('pids_limit', s.pidsLimit !== undefined ? Number(s.pidsLimit) : undefined)
   put('platform', s.platform)
   put('shm_size', bytes(s.shmSize))
-  put('ports', s.ports.map(portDocument))
+  put('ports', s.ports.flatMap(portDocuments))
   put('privileged', s.privileged)
   put('profiles', s.profiles)
   put('pull_policy', s.pullPolicy === 'missing' ? undefined : s.pullPolicy)
@@ -152,16 +152,20 @@ function ulimitDocument(text: string): [string, unknown] {
   return [name, hard === undefined ? Number(soft) : { soft: Number(soft), hard: Number(hard) }]
 }
 
-function portDocument(spec: string): Record<string, unknown> {
+/**
+ * One port as compose-go's ParsePortConfig makes it (docker/go-connections'
+ * ParsePortSpec): a range is one entry per port, each `mode: ingress` (the
+ * default compose-go gives), keys in the order of its ServicePortConfig.
+ */
+function portDocuments(spec: string): Record<string, unknown>[] {
   const p = parsePublish(spec)
-  const range = (start: number) => (p.range > 1 ? `${start}-${start + p.range - 1}` : String(start))
-  return {
-    target: p.range > 1 ? range(p.containerPort) : p.containerPort,
-    ...(p.hostPort ? { published: range(p.hostPort) } : {}),
+  return Array.from({ length: p.range }, (_, i) => ({
+    mode: 'ingress',
     ...(p.hostIp ? { host_ip: p.hostIp } : {}),
+    target: p.containerPort + i,
+    ...(p.hostPort ? { published: String(p.hostPort + i) } : {}),
     protocol: p.protocol,
-    mode: 'host',
-  }
+  }))
 }
 
 function healthDocument(h: NonNullable<Service['healthcheck']>): Record<string, unknown> {
