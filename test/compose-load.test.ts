@@ -216,6 +216,16 @@ networks: {front: {}}
     expect(fails({ 'compose.yaml': 'services:\n  web:\n    image: a\n    extra_hosts: {h: nowhere}\n' })).toMatch(/^compose.yaml: services.web.extra_hosts.h\[0\]: invalid additional host "h": "nowhere" is not an IP address/)
   })
 
+  it('a port said twice, in either syntax or either file, is published once (compose-go\'s portIndexer); expose\'s 1000 and "1000" are one', () => {
+    const { project } = load({
+      'compose.yaml': 'services:\n  web:\n    image: a\n    ports: ["8080:80", "9000:90", "7000-7001:70-71"]\n    expose: ["1000"]\n',
+      'compose.override.yaml': 'services:\n  web:\n    ports:\n      - {target: 80, published: 8080}\n      - "0.0.0.0:9000:90/tcp"\n      - "7001:71"\n      - "127.0.0.1:8080:80"\n    expose: [1000]\n',
+    })
+    expect(project.services.web!.ports).toEqual(['8080:80', '9000:90', '7000-7001:70-71', '127.0.0.1:8080:80'])
+    expect(project.services.web!.expose).toEqual(['1000'])
+    expect(load({ 'compose.yaml': 'services:\n  web:\n    image: a\n    ports: ["8080:80", "8080:80/tcp"]\n' }).project.services.web!.ports).toEqual(['8080:80'])
+  })
+
   it('profiles: a service with one runs only when it is active or named', () => {
     const files = { 'compose.yaml': 'services:\n  web: {image: a}\n  debug: {image: b, profiles: [dev]}\n' }
     expect(Object.keys(load(files).project.services)).toEqual(['web'])

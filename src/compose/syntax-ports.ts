@@ -8,18 +8,30 @@ import { parseExpose, parsePublish } from '../network/port-spec.js'
 import type { At } from './compose-error.js'
 import { int, isMap, str } from './values.js'
 
+/**
+ * The ports, each once: as compose-go's EnforceUnicity (portIndexer) keeps
+ * one entry per host address, published port, target and protocol, whichever
+ * syntax or file gave it (`"8080:80"` in one file, `{target: 80, published:
+ * 8080}` in an override), so the same port said twice is not published twice.
+ */
 export function servicePorts(v: unknown, at: At): string[] {
   if (!Array.isArray(v)) return []
-  return v.map((item, i) => {
+  const seen = new Set<string>()
+  return v.flatMap((item, i) => {
     const here = at.at(i)
     const spec = isMap(item) ? longPort(item, here) : str(item, here)
     if (spec.startsWith('[') || /^[^/]*:[^/]*:[^/]*:/.test(spec)) throw here.error(`"${spec}": IPv6 host addresses are not supported`)
+    let p: ReturnType<typeof parsePublish>
     try {
-      parsePublish(spec)
+      p = parsePublish(spec)
     } catch (err) {
       throw here.error((err as Error).message.replace(/^invalid -p /, 'invalid port '), err)
     }
-    return spec
+    // a range is one entry per port to compose-go: one said already, port by port, is not said again
+    const keys = Array.from({ length: p.range }, (_, n) => `${p.hostIp || '0.0.0.0'}:${p.hostPort ? p.hostPort + n : ''}:${p.containerPort + n}/${p.protocol}`)
+    if (keys.every((k) => seen.has(k))) return []
+    for (const k of keys) seen.add(k)
+    return [spec]
   })
 }
 
@@ -34,10 +46,10 @@ function longPort(p: Record<string, unknown>, at: At): string {
   return `${host}${target}/${protocol}`
 }
 
-/** `expose:` ports, as given (the container's own: nothing is published), each checked by run's --expose parser. */
+/** `expose:` ports, as given (the container's own: nothing is published), each checked by run's --expose parser, each once (compose-go's exposeIndexer: 1000 and "1000" are one). */
 export function exposedPorts(v: unknown, at: At): string[] {
   if (!Array.isArray(v)) return []
-  return v.map((item, i) => {
+  const texts = v.map((item, i) => {
     const text = str(item, at.at(i))
     try {
       parseExpose(text)
@@ -46,4 +58,5 @@ export function exposedPorts(v: unknown, at: At): string[] {
     }
     return text
   })
+  return [...new Set(texts)]
 }
