@@ -1,6 +1,7 @@
 // compose's verbs on a project's running containers, as docker compose has
 // them: a service a profile keeps out, once a command named it; exec -d;
-// start waiting on depends_on's conditions; attached up's exits and Ctrl-C;
+// start waiting on depends_on's conditions, and starting what a named
+// service depends on; attached up's exits and Ctrl-C;
 // up --abort-on-container-exit and --exit-code-from; up --wait;
 // ps --format json's fields. As root, in a network namespace of the test's
 // own (helpers/netns.ts).
@@ -134,6 +135,22 @@ ${sleeper('db', '    volumes: ["./shared:/shared"]\n    healthcheck: {test: [CMD
       started.kill()
     }
     expect(await written()).toBe('after\n')
+    expect(c(['down']).status).toBe(0)
+  })
+
+  it('start web starts what web depends on first, as docker compose selects a named service with its dependencies; stop db stops db alone', () => {
+    const c = project(`services:\n${sleeper('db')}${sleeper('web', '    depends_on: [db]\n')}${sleeper('other')}`)
+    const p = c.projectName
+    const states = () => c(['ps', '-a', '--format', '{{.Service}} {{.State}}']).stdout
+    expect(c(['up', '-d']).status).toBe(0)
+    expect(c(['stop', 'db']).status).toBe(0)
+    expect(states()).toBe('db exited\nother running\nweb running\n')
+    expect(c(['stop']).status).toBe(0)
+    const r = c(['start', 'web'])
+    expect(r.status).toBe(0)
+    const lines = r.stderr.split('\n')
+    expect(lines.indexOf(` Container ${p}-web-1  Starting`)).toBeGreaterThan(lines.indexOf(` Container ${p}-db-1  Started`))
+    expect(states()).toBe('db running\nother exited\nweb running\n')
     expect(c(['down']).status).toBe(0)
   })
 

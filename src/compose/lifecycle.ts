@@ -8,7 +8,7 @@
  */
 import { emit, type ComposeContext } from './compose-context.js'
 import { startAgain, stopServiceContainer } from './container-ops.js'
-import { restartDependents, startWaves } from './dependency-order.js'
+import { restartDependents, startWaves, withDependencies } from './dependency-order.js'
 import { stopOrder } from './down.js'
 import type { Project } from './model.js'
 import { projectContainers, type ServiceContainer } from './project-containers.js'
@@ -25,9 +25,13 @@ export async function stop(ctx: ComposeContext, project: Project, services?: str
   }
 }
 
-/** With none named, the services the profiles enable, as docker compose's start. */
+/**
+ * With none named, the services the profiles enable, as docker compose's start; with some named,
+ * what they depend on too, first (docker compose selects them with their dependencies:
+ * compose-go's WithSelectedServices), so `start web` starts the db that `stop db` stopped.
+ */
 export async function start(ctx: ComposeContext, project: Project, services?: string[]): Promise<void> {
-  await startServices(ctx, project, services?.length ? servicesWithContainers(project, services) : new Set(Object.keys(project.services)))
+  await startServices(ctx, project, services?.length ? new Set([...servicesWithContainers(project, services), ...withDependencies(project.services, services)]) : new Set(Object.keys(project.services)))
 }
 
 async function startServices(ctx: ComposeContext, project: Project, names: ReadonlySet<string>): Promise<void> {
