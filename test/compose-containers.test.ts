@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 import { makeNetns, type Netns } from './helpers/netns.js'
+import { until } from './helpers/until.js'
 import { findHelper } from '../src/network/netavark.js'
 
 const netavark = findHelper('netavark') !== undefined
@@ -188,6 +189,24 @@ describe.skipIf(!isRoot || !netavark)('compose: create, images, wait, scale, cp 
       ['nosuch=2', 'no such service: nosuch'],
     ]) {
       const bad = c(['scale', arg!])
+      expect([bad.status, bad.stderr]).toEqual([1, `mini-run: ${message}\n`])
+    }
+    expect(c(['down']).status).toBe(0)
+  })
+
+  it('logs --index shows one replica\'s output; it needs one service and a number from 1', async () => {
+    const c = project(`services:\n${sleeper('web', '    scale: 2\n')}`.replace('command: [sleep, "1000"]', 'command: [sh, -c, "echo I am $$(hostname); exec sleep 1000"]'))
+    const p = c.projectName
+    expect(c(['up', '-d']).status).toBe(0)
+    const short = (name: string) => idOf(name)!.slice(0, 12)
+    await until('both lines', () => c(['logs', '--no-log-prefix', 'web']).stdout.split('\n').length === 3)
+    expect(c(['logs', '--index', '2', '--no-log-prefix', 'web']).stdout).toBe(`I am ${short(`${p}-web-2`)}\n`)
+    expect(c(['logs', '--index', '1', 'web']).stdout).toMatch(new RegExp(`^web-1 +\\| I am ${short(`${p}-web-1`)}\n$`))
+    for (const [args, message] of [
+      [['--index', '2'], '--index requires one service to be selected'],
+      [['--index', '0', 'web'], 'invalid --index "0": a number from 1'],
+    ] as const) {
+      const bad = c(['logs', ...args])
       expect([bad.status, bad.stderr]).toEqual([1, `mini-run: ${message}\n`])
     }
     expect(c(['down']).status).toBe(0)

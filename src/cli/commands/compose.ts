@@ -97,6 +97,7 @@ export function register(program: Command): void {
     .option('--until <time>', 'only lines logged before this time (the same forms)')
     .option('--no-log-prefix', 'no prefix')
     .option('--no-color', 'no colours in the prefixes')
+    .option('--index <n>', 'only the service\'s container of this number (its replicas count from 1)')
     .action(async (services: string[], flags: Record<string, unknown>, cmd: Command) => {
       const { logsCommand } = await import('../compose/logs.js')
       await logsCommand(services, { ...flags, prefix: flags.logPrefix !== false }, cmd)

@@ -21,12 +21,12 @@ export interface FollowOptions {
   onExit?: (c: ServiceContainer, code: number) => void
 }
 
-export async function followLogs(stateRoot: string, project: string, services: readonly string[], o: FollowOptions): Promise<void> {
+export async function followLogs(stateRoot: string, project: string, services: readonly string[], o: FollowOptions & { index?: number }): Promise<void> {
   const [{ projectContainers, shortName }, { projectLogs, LinePrefixer }] = await Promise.all([
     import('../../compose/project-containers.js'),
     import('../../compose/project-logs.js'),
   ])
-  const containers = projectContainers(stateRoot, project).filter((c) => !c.oneoff && (services.length === 0 || services.includes(c.service)))
+  const containers = projectContainers(stateRoot, project).filter((c) => !c.oneoff && (services.length === 0 || services.includes(c.service)) && (o.index === undefined || c.number === o.index))
   const names = new Map(containers.map((c) => [c.info.id, shortName(c, project)]))
   const prefixer = new LinePrefixer(Math.max(0, ...[...names.values()].map((n) => n.length)), process.stdout.isTTY === true && !process.env.NO_COLOR && o.noColor !== true)
   await projectLogs(stateRoot, containers, {
@@ -57,7 +57,11 @@ async function sayExit(stateRoot: string, c: ServiceContainer, name: string): Pr
   return code
 }
 
-export async function logsCommand(services: string[], flags: { follow?: boolean; tail?: string; timestamps?: boolean; prefix?: boolean; color?: boolean; since?: string; until?: string }, cmd: Command): Promise<void> {
+export async function logsCommand(services: string[], flags: { follow?: boolean; tail?: string; timestamps?: boolean; prefix?: boolean; color?: boolean; since?: string; until?: string; index?: string }, cmd: Command): Promise<void> {
+  // docker compose's --index: one replica of one service (cmd/compose/logs.go)
+  const index = flags.index === undefined ? undefined : Number(flags.index)
+  if (index !== undefined && !(/^\d+$/.test(flags.index!) && index >= 1)) throw new UsageError(`invalid --index "${flags.index}": a number from 1`)
+  if (index !== undefined && services.length !== 1) throw new UsageError('--index requires one service to be selected')
   const project = await loadFor(cmd, services, { byName: true })
   const { servicesWithContainers } = await import('../../compose/service-scope.js')
   servicesWithContainers(project, services)
@@ -77,5 +81,6 @@ export async function logsCommand(services: string[], flags: { follow?: boolean;
     timestamps: flags.timestamps === true,
     noPrefix: flags.prefix === false,
     noColor: flags.color === false,
+    ...(index !== undefined ? { index } : {}),
   })
 }
