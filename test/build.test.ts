@@ -226,6 +226,20 @@ describe.skipIf(!isRoot)('build (needs root: RUN steps are containers)', () => {
     expect(missing.stderr).toMatch(/Dockerfile:2: RUN \/no\/such\/program: the command could not start: exec "\/no\/such\/program": no such file or directory/)
   })
 
+  test('a COPY that cannot be planned says so in one line naming its Dockerfile line, exit 1', () => {
+    const fails = (lines: string[], message: RegExp) => {
+      const r = build([newContext({ 'Dockerfile': [`FROM ${BUSYBOX}`, ...lines].join('\n'), 'f': 'f\n', 'g': 'g\n' })])
+      expect(r.status).toBe(1)
+      expect(r.stderr).toMatch(message)
+      expect(r.stderr.split('\n').filter((l) => l.startsWith('mini-run:'))).toHaveLength(1)
+    }
+    fails(['RUN true', 'COPY missing.txt /x'], /^mini-run: Dockerfile:3: COPY: missing\.txt: not found in the build context/m)
+    fails(['ADD nope.tar.gz /x/'], /^mini-run: Dockerfile:2: ADD: nope\.tar\.gz: not found in the build context/m)
+    fails(['COPY f g /nodir'], /^mini-run: Dockerfile:2: COPY: when copying more than one source the destination must be a directory ending in "\/": \/nodir$/m)
+    fails(['COPY f /etc/passwd/x'], /^mini-run: Dockerfile:2: COPY: cannot copy into \/etc\/passwd: it is not a directory in the image$/m)
+    fails(['COPY d[1 /x/'], /^mini-run: Dockerfile:2: COPY: bad pattern "d\[1": unterminated \[$/m)
+  })
+
   test('Ctrl-C during a RUN kills and removes its container; the build exits 130', async () => {
     const ctx = newContext({ Dockerfile: `FROM ${BUSYBOX}\nRUN echo started; sleep 60; echo "finished-$((1+1))"` })
     const { child, done, output } = miniRunAsync(['--root', env.storeRoot, '--state', env.stateRoot, 'build', '--progress', 'plain', '--cgroup-parent', env.cgroupParent, ctx])

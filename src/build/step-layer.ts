@@ -17,8 +17,8 @@ export interface StepPlan {
   cleanup?: () => Promise<void>
 }
 
-export function stepError(i: Instruction, message: string): UsageError {
-  return new UsageError(`Dockerfile:${i.line}: ${i.keyword}: ${message}`, { code: 'EDOCKERFILE' })
+export function stepError(i: Instruction, message: string, cause?: unknown): UsageError {
+  return new UsageError(`Dockerfile:${i.line}: ${i.keyword}: ${message}`, { code: 'EDOCKERFILE', ...(cause !== undefined ? { cause } : {}) })
 }
 
 /** Make a layer of `files` on top of `state`, in the store. */
