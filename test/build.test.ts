@@ -226,7 +226,7 @@ describe.skipIf(!isRoot)('build (needs root: RUN steps are containers)', () => {
     expect(missing.stderr).toMatch(/Dockerfile:2: RUN \/no\/such\/program: the command could not start: exec "\/no\/such\/program": no such file or directory/)
   })
 
-  test('a COPY that cannot be planned says so in one line naming its Dockerfile line, exit 1', () => {
+  test('a COPY that cannot be planned, a RUN that cannot start: one line naming the Dockerfile line, exit 1', () => {
     const fails = (lines: string[], message: RegExp) => {
       const r = build([newContext({ 'Dockerfile': [`FROM ${BUSYBOX}`, ...lines].join('\n'), 'f': 'f\n', 'g': 'g\n' })])
       expect(r.status).toBe(1)
@@ -238,6 +238,8 @@ describe.skipIf(!isRoot)('build (needs root: RUN steps are containers)', () => {
     fails(['COPY f g /nodir'], /^mini-run: Dockerfile:2: COPY: when copying more than one source the destination must be a directory ending in "\/": \/nodir$/m)
     fails(['COPY f /etc/passwd/x'], /^mini-run: Dockerfile:2: COPY: cannot copy into \/etc\/passwd: it is not a directory in the image$/m)
     fails(['COPY d[1 /x/'], /^mini-run: Dockerfile:2: COPY: bad pattern "d\[1": unterminated \[$/m)
+    // a RUN whose USER the image does not have fails before it runs: its line still named
+    fails(['USER nosuch', 'RUN id'], /^mini-run: Dockerfile:3: RUN \/bin\/sh -c id: unable to find user nosuch: no matching entries in passwd file$/m)
   })
 
   test('Ctrl-C during a RUN kills and removes its container; the build exits 130', async () => {

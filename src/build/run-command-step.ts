@@ -104,6 +104,8 @@ export async function runCommandStep(s: StageRun, i: Instruction): Promise<StepP
           if (err instanceof RunFailedError) {
             throw new RunFailedError(`Dockerfile:${i.line}: RUN ${argv.join(' ')}: ${err.message}`, err.exitCode, err)
           }
+          // the container refused before it ran (USER not in the image's /etc/passwd): the line is still the RUN's
+          if (err instanceof UsageError && err.code !== 'EDOCKERFILE') throw new UsageError(`Dockerfile:${i.line}: RUN ${argv.join(' ')}: ${err.message}`, { code: 'EDOCKERFILE', cause: err })
           throw err
         })
         let layer
