@@ -170,3 +170,20 @@ test('humanSize reads like docker', () => {
   expect(humanSize(4_261_234)).toBe('4.26MB')
   expect(humanSize(123_456_789)).toBe('123MB')
 })
+
+test('images lists the newest first, as Docker does (images -q | head -1 is the last one built or pulled)', async () => {
+  const root = join(dir, 'store-order')
+  const day = 24 * 3600 * 1000
+  // names in the opposite order of their dates: the order must come from the dates
+  for (const [name, daysAgo] of [['localhost/a/old:1', 30], ['localhost/z/new:1', 1], ['localhost/m/mid:1', 7]] as const) {
+    const layoutDir = join(dir, `order-${daysAgo}`)
+    await writeOciLayout(layoutDir, {
+      name,
+      config: { created: new Date(Date.now() - daysAgo * day).toISOString(), config: { Cmd: [name] } },
+      layers: [[{ path: 'f', type: 'file', content: name }]],
+    })
+    expect(miniRun(['--root', root, 'load', '-i', layoutDir]).status).toBe(0)
+  }
+  const listed = miniRun(['--root', root, 'images', '--format', '{{.Repository}}'])
+  expect(listed.stdout).toBe('localhost/z/new\nlocalhost/m/mid\nlocalhost/a/old\n')
+})

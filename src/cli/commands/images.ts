@@ -128,6 +128,10 @@ export async function listImages(cmd: Command, repository: string | undefined, f
     }
   }
   images = images.filter(imageFilter(flags.filter ?? [], all, labelsOf))
+  // newest first, as Docker's daemon sorts them (byCreated, reversed): `images -q | head -1` is the
+  // image just built or pulled; an image's names stay together in the store's name order
+  const createdMs = (i: ImageSummary) => (i.created === undefined ? 0 : Date.parse(i.created) || 0)
+  images.sort((a, b) => createdMs(b) - createdMs(a))
   const id = (digest: string) => (flags.trunc ? digest.slice(7, 19) : digest)
   if (flags.quiet) {
     writeStdout([...new Set(images.map((i) => id(i.configDigest)))].map((l) => l + '\n').join(''))
