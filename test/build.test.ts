@@ -242,6 +242,22 @@ describe.skipIf(!isRoot)('build (needs root: RUN steps are containers)', () => {
     fails(['USER nosuch', 'RUN id'], /^mini-run: Dockerfile:3: RUN \/bin\/sh -c id: unable to find user nosuch: no matching entries in passwd file$/m)
   })
 
+  test('an instruction whose input is wrong (an expansion, a signal, a base name) is named by its line', () => {
+    const fails = (dockerfile: string[], message: RegExp) => {
+      const r = build(['-q', newContext({ Dockerfile: dockerfile.join('\n') })])
+      expect([r.status, r.stderr.split('\n').filter((l) => l.startsWith('mini-run:'))]).toEqual([1, [expect.stringMatching(message)]])
+    }
+    fails([`FROM ${BUSYBOX}`, 'STOPSIGNAL SIGFOO'], /^mini-run: Dockerfile:2: STOPSIGNAL: invalid signal: SIGFOO$/)
+    fails([`FROM ${BUSYBOX}`, 'WORKDIR ${A'], /^mini-run: Dockerfile:2: WORKDIR: failed to process "\$\{A": syntax error: missing '\}'$/)
+    fails([`FROM ${BUSYBOX}`, 'ARG X=${Y:?needed}'], /^mini-run: Dockerfile:2: ARG: failed to process "\$\{Y:\?needed\}": Y: needed$/)
+    fails(['ARG X=${Y:?needed}', `FROM ${BUSYBOX}`], /^mini-run: Dockerfile:1: ARG: failed to process/)
+    fails(['FROM ${A'], /^mini-run: Dockerfile:1: FROM: failed to process "\$\{A"/)
+    fails([`FROM ${BUSYBOX}`, 'RUN true', 'FROM Bad:x'], /^mini-run: Dockerfile:3: FROM: invalid reference format "Bad:x"/)
+    fails([`FROM ${BUSYBOX}`, 'COPY --from=${A f /x'], /^mini-run: Dockerfile:2: COPY: failed to process "\$\{A"/)
+    // one that names its line already is not named twice
+    fails([`FROM ${BUSYBOX}`, 'VOLUME ["", "/x"]'], /^mini-run: Dockerfile:2: VOLUME specified can not be an empty string$/)
+  })
+
   test('Ctrl-C during a RUN kills and removes its container; the build exits 130', async () => {
     const ctx = newContext({ Dockerfile: `FROM ${BUSYBOX}\nRUN echo started; sleep 60; echo "finished-$((1+1))"` })
     const { child, done, output } = miniRunAsync(['--root', env.storeRoot, '--state', env.stateRoot, 'build', '--progress', 'plain', '--cgroup-parent', env.cgroupParent, ctx])

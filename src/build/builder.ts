@@ -33,11 +33,12 @@ import { parseKeyValueFlags, readSecrets, type BuildEvent, type BuildOptions, ty
 import { rawKeyValues } from './config-steps.js'
 import { contextDockerfile } from './dockerfile-path.js'
 import { readDockerfile } from './read-dockerfile.js'
-import { parseDockerfile, parseTrigger, flagValue, flagValues, instructionText, type ParsedDockerfile, type Stage } from './dockerfile.js'
+import { parseDockerfile, parseTrigger, flagValue, flagValues, instructionText, type Instruction, type ParsedDockerfile, type Stage } from './dockerfile.js'
 import { commitState, scratchState, stateChainIds, stateFromImage, stateId, type BuildState } from './image-state.js'
 import { MergedTree } from './merged-tree.js'
 import { expand, type Lookup } from './shell-lex.js'
 import { StageRun } from './stage-run.js'
+import { atInstruction } from './step-layer.js'
 
 export interface StageResult {
   state: BuildState
@@ -193,12 +194,23 @@ function platformArgs(): Map<string, string> {
 function declareGlobalArgs(run: BuildRun): void {
   for (const [k, v] of platformArgs()) run.globalArgs.set(k, v)
   for (const i of run.df.globalArgs) {
-    for (const [name, raw] of rawKeyValues(i, run.df.escape, globalLookup(run), { bareNames: true })) {
-      const given = run.buildArgs.get(name)
-      if (given !== undefined) run.usedArgs.add(name)
-      const value = given ?? (raw === undefined ? undefined : expand(raw, globalLookup(run), run.df.escape).word)
-      if (value !== undefined || !run.globalArgs.has(name)) run.globalArgs.set(name, value)
-    }
+    atLine(i, () => {
+      for (const [name, raw] of rawKeyValues(i, run.df.escape, globalLookup(run), { bareNames: true })) {
+        const given = run.buildArgs.get(name)
+        if (given !== undefined) run.usedArgs.add(name)
+        const value = given ?? (raw === undefined ? undefined : expand(raw, globalLookup(run), run.df.escape).word)
+        if (value !== undefined || !run.globalArgs.has(name)) run.globalArgs.set(name, value)
+      }
+    })
+  }
+}
+
+/** `fn`, its input errors said with the line of `i` (step-layer.ts's atInstruction). */
+function atLine<T>(i: Instruction, fn: () => T): T {
+  try {
+    return fn()
+  } catch (err) {
+    throw atInstruction(i, err)
   }
 }
 
@@ -225,14 +237,14 @@ export function stagesNeeded(df: ParsedDockerfile, target: Stage, lookup: Lookup
   const visit = (stage: Stage) => {
     if (needed.has(stage.index)) return
     needed.add(stage.index)
-    const refs = [expand(stage.base, lookup, df.escape).word]
+    const refs = [atLine(stage.from, () => expand(stage.base, lookup, df.escape).word)]
     for (const i of stage.instructions) {
       const from = i.keyword === 'COPY' ? flagValue(i, 'from') : undefined
-      if (from !== undefined) refs.push(expand(from, lookup, df.escape).word)
+      if (from !== undefined) refs.push(atLine(i, () => expand(from, lookup, df.escape).word))
       if (i.keyword === 'RUN') {
         for (const m of flagValues(i, 'mount')) {
           const f = /(?:^|,)from=([^,]+)/.exec(m)
-          if (f) refs.push(expand(f[1]!, lookup, df.escape).word)
+          if (f) refs.push(atLine(i, () => expand(f[1]!, lookup, df.escape).word))
         }
       }
     }
@@ -260,19 +272,21 @@ async function buildStage(run: BuildRun, stage: Stage, stageNo: number, stages: 
   const announce = (text: string) => run.event({ type: 'step', stage: stageNo, stages, step: ++step, steps, text })
   announce(instructionText(stage.from))
   const platform = flagValue(stage.from, 'platform')
-  if (platform !== undefined) checkPlatform(expand(platform, globalLookup(run), run.df.escape).word, `FROM --platform`)
-  const base = expand(stage.base, globalLookup(run), run.df.escape).word
+  if (platform !== undefined) atLine(stage.from, () => checkPlatform(expand(platform, globalLookup(run), run.df.escape).word, `FROM --platform`))
+  const base = atLine(stage.from, () => expand(stage.base, globalLookup(run), run.df.escape).word)
   let start: StageResult
   const earlier = run.df.stages.find((s) => s.name === base.toLowerCase() && s.index < stage.index)
   if (base.toLowerCase() === 'scratch') {
     start = { state: scratchState(), key: stepKey('', ['FROM', 'scratch', ...epochKey(run)]) }
   } else if (earlier) {
     const result = run.results.get(earlier.index)
-    if (!result) throw new UsageError(`Dockerfile:${stage.from.line}: stage "${earlier.name}" was not built`)
+    if (!result) throw new UsageError(`Dockerfile:${stage.from.line}: stage "${earlier.name}" was not built`, { code: 'EDOCKERFILE' })
     start = result
   } else {
-    if (base === '') throw new UsageError(`Dockerfile:${stage.from.line}: FROM names no image (an ARG without a value?)`)
-    const image = await run.o.resolveImage(base, run.o.pull === true)
+    if (base === '') throw new UsageError(`Dockerfile:${stage.from.line}: FROM names no image (an ARG without a value?)`, { code: 'EDOCKERFILE' })
+    const image = await run.o.resolveImage(base, run.o.pull === true).catch((err: unknown) => {
+      throw atInstruction(stage.from, err)
+    })
     start = { state: stateFromImage(image), key: stepKey('', ['FROM', image.configDigest, ...epochKey(run)]) }
   }
   await run.holdLayers(stateChainIds(start.state), `Dockerfile:${stage.from.line}: FROM`)

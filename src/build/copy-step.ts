@@ -7,7 +7,6 @@ import { closeSync, createReadStream, openSync, readFileSync, readSync } from 'n
 import { mkdir } from 'node:fs/promises'
 import type { Readable } from 'node:stream'
 import { gunzipSync, constants as zlibConstants } from 'node:zlib'
-import { UsageError } from '../errors.js'
 import { ingestLayer } from '../image/ingest-layer.js'
 import { removeTree, tmpPath } from '../image/store-tmp.js'
 import { parseGroup, parsePasswd, resolveUser } from '../runtime/spec/resolve-user.js'
@@ -124,9 +123,6 @@ export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
     }
   } catch (err) {
     await cleanup()
-    // a source not there, a bad pattern, a destination that is a file: said with the
-    // instruction's line, as BuildKit points at the COPY that failed
-    if (err instanceof UsageError && err.code !== 'EDOCKERFILE') throw stepError(i, err.message, err)
     throw err
   }
 }

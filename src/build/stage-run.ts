@@ -22,7 +22,7 @@ import { flagValue, instructionText, type Instruction, type Stage } from './dock
 import { nextState, type BuildConfig, type BuildState } from './image-state.js'
 import { copyStep, workdirStep } from './copy-step.js'
 import { runCommandStep } from './run-command-step.js'
-import type { StepPlan } from './step-layer.js'
+import { atInstruction, type StepPlan } from './step-layer.js'
 import { expand, type Lookup } from './shell-lex.js'
 
 export class StageRun {
@@ -80,6 +80,14 @@ export class StageRun {
 
   /** Run one instruction; `cached` when its result came from the cache. */
   async step(i: Instruction): Promise<{ cached: boolean }> {
+    try {
+      return await this.dispatch(i)
+    } catch (err) {
+      throw atInstruction(i, err)
+    }
+  }
+
+  private async dispatch(i: Instruction): Promise<{ cached: boolean }> {
     switch (i.keyword) {
       case 'ARG':
         this.declareArgs(i)
@@ -157,7 +165,7 @@ export class StageRun {
       }
       case 'VOLUME': {
         const paths = i.json ? i.json.map((p) => this.expandWord(p)) : this.expandWords(i.args)
-        if (paths.some((p) => p === '')) throw new UsageError(`Dockerfile:${i.line}: VOLUME specified can not be an empty string`)
+        if (paths.some((p) => p === '')) throw new UsageError(`Dockerfile:${i.line}: VOLUME specified can not be an empty string`, { code: 'EDOCKERFILE' })
         createdBy = `VOLUME [${paths.join(' ')}]`
         change = (c) => {
           c.Volumes = { ...(c.Volumes ?? {}) }
@@ -230,7 +238,7 @@ export class StageRun {
         break
       }
       default:
-        throw new UsageError(`Dockerfile:${i.line}: ${i.keyword} is not supported`)
+        throw new UsageError(`Dockerfile:${i.line}: ${i.keyword} is not supported`, { code: 'EDOCKERFILE' })
     }
     const parts = [createdBy, author ?? null, i.keyword === 'ENTRYPOINT' ? !this.#cmdSet : null]
     return {

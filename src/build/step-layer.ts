@@ -21,6 +21,17 @@ export function stepError(i: Instruction, message: string, cause?: unknown): Usa
   return new UsageError(`Dockerfile:${i.line}: ${i.keyword}: ${message}`, { code: 'EDOCKERFILE', ...(cause !== undefined ? { cause } : {}) })
 }
 
+/**
+ * An error of the user's input met while doing `i` (a `${X:?}` unset, a
+ * bad signal, a COPY source not there), said with the instruction's line,
+ * as BuildKit points at the instruction that failed; one that names its
+ * line already, or is not the input's fault, passes as it is.
+ */
+export function atInstruction(i: Pick<Instruction, 'line' | 'keyword'>, err: unknown): unknown {
+  if (!(err instanceof UsageError) || err.code === 'EDOCKERFILE') return err
+  return new UsageError(`Dockerfile:${i.line}: ${i.keyword}: ${err.message}`, { code: 'EDOCKERFILE', cause: err })
+}
+
 /** Make a layer of `files` on top of `state`, in the store. */
 export async function makeLayer(run: BuildRun, state: BuildState, files: Iterable<LayerFile>): Promise<{ diffId: string; descriptor: Descriptor }> {
   const blob = await writeLayerBlob(run.store, files, run.o.sourceDateEpoch !== undefined ? { sourceDateEpoch: run.o.sourceDateEpoch } : {})
