@@ -94,6 +94,25 @@ describe('COPY: where things land', () => {
     expect(segmentRegex('[!a]?.t*').test('b1.txt')).toBe(true)
   })
 
+  test('a symlink a pattern matches is followed, as a named one is (fsutil Copy\'s RootPath); one on the way is not entered', () => {
+    write(join(dir, 'ctx/target.txt'), 'T')
+    write(join(dir, 'ctx/dir/f'), 'f')
+    symlinkSync('target.txt', join(dir, 'ctx/link'))
+    symlinkSync('dir', join(dir, 'ctx/linkdir'))
+    symlinkSync('nowhere', join(dir, 'ctx/lost'))
+    symlinkSync('../target.txt', join(dir, 'ctx/dir/inner'))
+    const context = new BuildContext(join(dir, 'ctx'), [])
+    const landed = (sources: string[]) => copy(context, sources, '/g/').map((e) => [e.path, e.type])
+    const named = landed(['link', 'linkdir'])
+    expect(named).toEqual([['g', 'dir'], ['g/f', 'file'], ['g/inner', 'symlink'], ['g/link', 'file']])
+    // the same through a pattern; the dangling link matches nothing
+    expect(landed(['l*'])).toEqual(named)
+    expect(copy(context, ['l*'], '/g/').find((e) => e.path === 'g/link')).toMatchObject({ size: 1 })
+    // a link inside a copied directory stays a link, and a pattern does not go through one
+    expect(landed(['d*'])).toEqual([['g', 'dir'], ['g/f', 'file'], ['g/inner', 'symlink']])
+    expect(resolveSource(context, 'l*/f')).toEqual([])
+  })
+
   test('a pattern matching nothing copies nothing (BuildKit\'s AllowEmptyWildcard), unless the directory before it is missing; a missing path fails', () => {
     write(join(dir, 'ctx/package.json'), '{}')
     const context = new BuildContext(join(dir, 'ctx'), [])

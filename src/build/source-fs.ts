@@ -118,7 +118,15 @@ function glob(fs: SourceFs, dir: SourceItem, segments: string[], add: (item: Sou
     return
   }
   const re = segmentRegex(segment)
-  for (const child of fs.list(dir)) if (re.test(posix.basename(child.rel))) glob(fs, child, rest, add)
+  for (const child of fs.list(dir)) {
+    if (!re.test(posix.basename(child.rel))) continue
+    // a whole match is a source as if named: its symlink followed (fsutil's Copy takes each
+    // match through RootPath), so `COPY l* /d/` copies link's target as d/link, and a linked
+    // directory's contents; a dangling one matches nothing. A link on the way is not entered
+    // (the matches come from a filepath.Walk, which does not follow links).
+    const followed = rest.length === 0 && child.stat.isSymbolicLink() ? fs.lookup(child.rel) : child
+    if (followed) glob(fs, followed, rest, add)
+  }
 }
 
 /** Everything below a directory item, sorted depth first (parents before children). */
