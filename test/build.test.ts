@@ -39,6 +39,10 @@ describe('a Dockerfile that is not there: one line naming the path, as BuildKit 
     fails(['build', '--check', '.'], missing(join(ctx, 'Dockerfile')))
     fails(['lint'], missing(join(ctx, 'Dockerfile')))
     fails(['build', '-q', join(env.dir, 'no-context')], `build context ${join(env.dir, 'no-context')}: no such directory`)
+    // a URL is a remote context for docker/cli, not a path under the working directory
+    const remote = (url: string) => `unable to prepare context: ${url}: a remote build context (git or http) is not supported: clone or download it, then build the directory`
+    fails(['build', '-q', 'https://github.com/docker/welcome.git'], remote('https://github.com/docker/welcome.git'))
+    fails(['build', '-q', 'git@github.com:docker/welcome.git'], remote('git@github.com:docker/welcome.git'))
   })
 })
 

@@ -7,7 +7,7 @@
  * entries inside that directory (no absolute paths, no "..").
  */
 import { spawnSync } from 'node:child_process'
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { isAbsolute, join } from 'node:path'
 import { x as extract } from 'tar'
@@ -58,6 +58,11 @@ function decompress(tool: 'xz' | 'bzip2', archive: string, out: string): void {
 }
 
 export async function buildInput(context: string, file: string | undefined): Promise<BuildInput> {
+  // docker/cli takes these for remote contexts (urlutil's IsGitURL, IsURL) unless a local directory
+  // has the name: as paths they would be "no such directory" of a mangled https:/host/...
+  if (/^(https?:\/\/|git:\/\/|git@|github\.com\/)/.test(context) && !existsSync(context)) {
+    throw new UsageError(`unable to prepare context: ${context}: a remote build context (git or http) is not supported: clone or download it, then build the directory`)
+  }
   if (context !== '-' && file !== '-') return { context, ...(file !== undefined && { file }), cleanup: () => undefined }
   // Docker's words
   if (context === '-' && file === '-') throw new UsageError("invalid argument: can't use stdin for both build context and dockerfile")
