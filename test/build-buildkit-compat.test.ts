@@ -131,6 +131,24 @@ describe.skipIf(!isRoot)('Dockerfile semantics as BuildKit has them', () => {
     expect(out).toMatch(/^\/by-name 1234:5678\n\/by-id 1234:1234\n\/with-group 1234:99$/m)
   })
 
+  test('WORKDIR makes its directory owned as --chown=USER would: a numeric USER is its own gid (BuildKit\'s Mkdir WithUser)', () => {
+    const out = built([
+      `FROM ${BUSYBOX}`,
+      "RUN echo 'tooling:x:1234:5678::/home/tooling:/bin/sh' >> /etc/passwd",
+      'USER tooling',
+      'WORKDIR /by-name',
+      'USER 1234',
+      'WORKDIR /by-id',
+      'USER 4242',
+      'WORKDIR /not-in-passwd',
+      'USER 4242:99',
+      'WORKDIR /with-group',
+      'USER root',
+      'RUN stat -c "%n %u:%g" /by-name /by-id /not-in-passwd /with-group',
+    ])
+    expect(out).toMatch(/^\/by-name 1234:5678\n\/by-id 1234:1234\n\/not-in-passwd 4242:4242\n\/with-group 4242:99$/m)
+  })
+
   test('COPY --chmod: symbolic modes (Dockerfile 1.14) change each file\'s own mode; a bad one names its line', () => {
     const out = built([`FROM ${BUSYBOX}`, 'COPY --chmod=+x f /x', 'COPY --chmod=u=rw,go= f /private', 'RUN stat -c "%n %a" /x /private'], { f: 'x\n' })
     expect(out).toMatch(/^\/x 755\n\/private 600$/m)

@@ -153,23 +153,23 @@ function expandBody(s: StageRun, i: Instruction, content: string): string {
 }
 
 /**
- * --chown=user[:group]: names from the image's own /etc/passwd and
- * /etc/group. A user alone: a name gives its passwd entry's group, a
- * number gives itself as gid too (BuildKit's readUser); WORKDIR's owner
- * (`primaryGroup`) is USER's, with its own group.
+ * --chown=user[:group], and WORKDIR's owner (the stage's USER, `what` in
+ * messages): names from the image's own /etc/passwd and /etc/group. A user
+ * alone: a name gives its passwd entry's group, a number gives itself as
+ * gid too, whatever passwd says (BuildKit's readUser, for both: its WORKDIR
+ * is a Mkdir with llb.WithUser(USER)).
  */
-function chownIds(tree: MergedTree, spec: string, i: Instruction, primaryGroup = false): { uid: number; gid: number } {
+function chownIds(tree: MergedTree, spec: string, i: Instruction, what = `--chown=${spec}`): { uid: number; gid: number } {
   const [user = '', group] = spec.split(':', 2)
-  primaryGroup ||= !/^\d+$/.test(user)
   const read = (path: string) => {
     const node = tree.lookup(path)
     return node?.stat.isFile() ? readFileSync(node.host, 'utf8') : ''
   }
   try {
     const resolved = resolveUser(spec, parsePasswd(read('/etc/passwd')), parseGroup(read('/etc/group')))
-    return { uid: resolved.uid, gid: group !== undefined || primaryGroup ? resolved.gid : resolved.uid }
+    return { uid: resolved.uid, gid: group !== undefined || !/^\d+$/.test(user) ? resolved.gid : resolved.uid }
   } catch (err) {
-    throw stepError(i, `--chown=${spec}: ${(err as Error).message}`)
+    throw stepError(i, `${what}: ${(err as Error).message}`)
   }
 }
 
@@ -217,7 +217,7 @@ export function workdirStep(s: StageRun, i: Instruction): StepPlan {
       let layer
       if (!tree.lookup(path)?.stat.isDirectory()) {
         // BuildKit creates it, owned by the USER of the stage
-        const owner = user ? chownIds(tree, user, i, true) : { uid: 0, gid: 0 }
+        const owner = user ? chownIds(tree, user, i, `USER ${user}`) : { uid: 0, gid: 0 }
         const entries = new Map<string, LayerFile>()
         const now = Math.floor(run.now().getTime() / 1000)
         ensureDirs(tree, path, entries, (p) => ({ path: p, type: 'dir', mode: 0o755, ...owner, mtime: now }))
