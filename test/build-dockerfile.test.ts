@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'vitest'
 import { commandOf, exposedPorts, healthcheckOf, heredocScript, parseDuration, parseKeyValues, rawKeyValues, setEnv, workdirOf } from '../src/build/config-steps.js'
-import { flagValue, heredocName, instructionText, parseDockerfile, type Instruction } from '../src/build/dockerfile.js'
+import { flagValue, heredocName, instructionText, parseDockerfile, parseTrigger, type Instruction } from '../src/build/dockerfile.js'
 import { lookupOf } from '../src/build/shell-lex.js'
 
 const none = lookupOf([])
@@ -82,6 +82,15 @@ describe('parseDockerfile', () => {
     expect(commandOf(plain, ['/bin/sh', '-c'])).toEqual(['/bin/sh', '-c', 'echo hi\n'])
     expect(heredocScript(plain)).toBeUndefined()
     expect(heredocScript(awk)).toEqual({ name: 'EOF', content: '#!/usr/bin/awk -f\nBEGIN { print 1 }\n' })
+  })
+
+  test('an ONBUILD trigger with a heredoc keeps its lines (BuildKit\'s expression), so the child parses the same RUN', () => {
+    const df = parseDockerfile(['FROM busybox', 'ONBUILD RUN <<EOF', 'echo one', 'echo two', 'EOF', 'ONBUILD RUN echo a \\', '  && echo b'].join('\n'))
+    const [heredoc, continued] = df.stages[0]!.instructions as [Instruction, Instruction]
+    expect(heredoc.args).toBe('RUN <<EOF\necho one\necho two\nEOF')
+    expect(continued.args).toBe('RUN echo a   && echo b')
+    const trigger = parseTrigger(heredoc.args, '\\', 2)
+    expect(commandOf(trigger, ['/bin/sh', '-c'])).toEqual(['/bin/sh', '-c', 'echo one\necho two\n'])
   })
 
   test.each([

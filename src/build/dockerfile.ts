@@ -136,6 +136,9 @@ function convert(ast: AstInstruction, lines: string[], escape: string): Instruct
   let args = ast.getArgumentsContent() ?? ''
   const heredocs = heredocsOf(ast, lines, args, keyword)
   if (heredocs.length > 0) args = args.slice(0, args.indexOf('\n') >>> 0)
+  // an ONBUILD trigger with a heredoc keeps its lines: it is parsed again where it runs
+  // (BuildKit's parseOnBuild keeps the bodies in the expression, each after a newline)
+  else if (keyword === 'ONBUILD' && triggerHasHeredoc(ast)) args = args.trim()
   else if (range.end.line > range.start.line) args = joinContinuations(ast.getRawArgumentsContent() ?? args, escape)
   if (args.trim() === '' && heredocs.length === 0) fail(line, `${keyword} requires at least one argument`)
   const json = heredocs.length === 0 ? jsonForm(args) : undefined
@@ -152,6 +155,11 @@ function flagsOf(ast: AstInstruction, keyword: string, line: number): Instructio
     const value = f.getValue()
     return { name, value: value ?? undefined }
   })
+}
+
+function triggerHasHeredoc(ast: AstInstruction): boolean {
+  const trigger = (ast as unknown as { getTriggerInstruction?: () => { getHeredocs?: () => Heredoc[] } | null }).getTriggerInstruction?.()
+  return (trigger?.getHeredocs?.().length ?? 0) > 0
 }
 
 /** A JSON array of strings, or undefined (then it is the shell form, as in Docker). */
