@@ -91,6 +91,9 @@ describe('parseDockerfile', () => {
     expect(continued.args).toBe('RUN echo a   && echo b')
     const trigger = parseTrigger(heredoc.args, '\\', 2)
     expect(commandOf(trigger, ['/bin/sh', '-c'])).toEqual(['/bin/sh', '-c', 'echo one\necho two\n'])
+    // an image's own triggers are checked where they run, at the FROM's line
+    expect(() => parseTrigger('FROM alpine', '\\', 7)).toThrow(/^Dockerfile:7: FROM isn't allowed as an ONBUILD trigger$/)
+    expect(() => parseTrigger('ONBUILD RUN x', '\\', 7)).toThrow(/^Dockerfile:7: Chaining ONBUILD/)
   })
 
   test.each([
@@ -101,6 +104,10 @@ describe('parseDockerfile', () => {
     ['FROM a\nCOPY --frm=x a b', /unknown flag for COPY: --frm/],
     ['FROM a\nWORKDIR', /Dockerfile:2: WORKDIR requires at least one argument/],
     ['# just a comment', /no FROM instruction/],
+    // where ONBUILD is written, as BuildKit's parseOnBuild (not only in the image built on it)
+    ['FROM a\nONBUILD FROM b', /Dockerfile:2: FROM isn't allowed as an ONBUILD trigger/],
+    ['FROM a\nONBUILD maintainer me', /Dockerfile:2: MAINTAINER isn't allowed as an ONBUILD trigger/],
+    ['FROM a\nONBUILD ONBUILD RUN x', /Dockerfile:2: Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed/],
   ])('%j is refused: %s', (text, message) => {
     expect(() => parseDockerfile(text)).toThrow(message)
   })

@@ -141,6 +141,7 @@ function convert(ast: AstInstruction, lines: string[], escape: string): Instruct
   else if (keyword === 'ONBUILD' && triggerHasHeredoc(ast)) args = args.trim()
   else if (range.end.line > range.start.line) args = joinContinuations(ast.getRawArgumentsContent() ?? args, escape)
   if (args.trim() === '' && heredocs.length === 0) fail(line, `${keyword} requires at least one argument`)
+  if (keyword === 'ONBUILD') checkTriggerKeyword(args, line)
   const json = heredocs.length === 0 ? jsonForm(args) : undefined
   return { keyword, line, endLine: range.end.line + 1, flags, args, ...(json ? { json } : {}), heredocs }
 }
@@ -203,16 +204,24 @@ export function heredocName(word: string): string | undefined {
   return quoted ? quoted[2] : name
 }
 
+/** BuildKit's parseOnBuild refuses these where ONBUILD is written, not only in the image built on it. */
+function checkTriggerKeyword(args: string, line: number): void {
+  const trigger = args.trim().split(/\s+/)[0]!.toUpperCase()
+  if (trigger === 'ONBUILD') fail(line, "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed")
+  if (trigger === 'FROM' || trigger === 'MAINTAINER') fail(line, `${trigger} isn't allowed as an ONBUILD trigger`)
+}
+
 /**
  * An ONBUILD trigger (`RUN make`) as the instruction it is, placed at
  * `line` (the FROM that runs it). ONBUILD, FROM and MAINTAINER cannot be
  * triggers (BuildKit's parser).
  */
 export function parseTrigger(text: string, escape: string, line: number): Instruction {
+  // an image's triggers may come from a builder that did not check them
+  checkTriggerKeyword(text, line)
   const parsed = parseDockerfile(`# escape=${escape}\nFROM scratch\n${text}`).stages[0]?.instructions ?? []
   const i = parsed[0]
   if (!i || parsed.length > 1) fail(line, `ONBUILD trigger ${JSON.stringify(text)} is not one instruction`)
-  if (['ONBUILD', 'FROM', 'MAINTAINER'].includes(i.keyword)) fail(line, `${i.keyword} isn't allowed as an ONBUILD trigger`)
   return { ...i, line, endLine: line }
 }
 
