@@ -161,6 +161,10 @@ describe('instruction arguments', () => {
     })
     expect(healthcheckOf(instr('HEALTHCHECK CMD ["true"]'))).toEqual({ Test: ['CMD', 'true'] })
     expect(healthcheckOf(instr('HEALTHCHECK NONE'))).toEqual({ Test: ['NONE'] })
+    // BuildKit's parseOptInterval: 0 is the default, anything else at least 1ms
+    expect(healthcheckOf(instr('HEALTHCHECK --timeout=1ms --interval=0s CMD true'))).toMatchObject({ Timeout: 1e6, Interval: 0 })
+    expect(() => healthcheckOf(instr('HEALTHCHECK --timeout=500us CMD true'))).toThrow(/HEALTHCHECK: Interval "timeout" cannot be less than 1ms$/)
+    expect(() => healthcheckOf(instr('HEALTHCHECK --start-interval=999us CMD true'))).toThrow(/Interval "start-interval" cannot be less than 1ms$/)
     expect(setEnv(['A=1', 'B=2'], 'A', '3')).toEqual(['A=3', 'B=2'])
     expect(setEnv(['A=1'], 'C', '3')).toEqual(['A=1', 'C=3'])
   })

@@ -139,11 +139,16 @@ export function healthcheckOf(i: Instruction): HealthConfig {
   const duration = (name: string, key: 'Interval' | 'Timeout' | 'StartPeriod' | 'StartInterval') => {
     const v = flagValue(i, name)
     if (v === undefined) return
+    let ns: number
     try {
-      health[key] = parseDuration(v)
+      ns = parseDuration(v)
     } catch (err) {
       fail(i, `--${name}: ${(err as Error).message}`)
     }
+    // BuildKit's parseOptInterval: 0 is the default, anything else at least 1ms (Docker's
+    // daemon would refuse the container of such an image: "cannot be less than 1ms")
+    if (ns > 0 && ns < 1_000_000) fail(i, `Interval "${name}" cannot be less than 1ms`)
+    health[key] = ns
   }
   duration('interval', 'Interval')
   duration('timeout', 'Timeout')
