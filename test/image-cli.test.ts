@@ -118,10 +118,15 @@ test('a name moved to another image (build -t again, tag) leaves the old one <no
   // tag moves a name the same way
   expect(mr('tag', 'same', 'kept').status).toBe(0)
   expect(dangling()).toEqual([`sha256:${first}`, `sha256:${second}`].sort())
+  // no name to untag: Docker says only what it deletes, by rmi as by prune
+  const removed = mr('rmi', first.slice(0, 12))
+  expect(removed.status).toBe(0)
+  expect(removed.stdout).not.toMatch(/Untagged/)
+  expect(removed.stdout).toMatch(new RegExp(`^Deleted: sha256:${first}$`, 'm'))
   const pruned = mr('image', 'prune', '-f')
   expect(pruned.status).toBe(0)
-  expect(pruned.stdout).toContain(`sha256:${first}`)
-  expect(pruned.stdout).toContain(`sha256:${second}`)
+  expect(pruned.stdout).not.toMatch(/untagged/)
+  expect(pruned.stdout).toContain(`deleted: sha256:${second}`)
   expect(rows()).toEqual([`kept:latest sha256:${third}`, `same:latest sha256:${third}`])
   expect(mr('inspect', first).status).not.toBe(0)
 })

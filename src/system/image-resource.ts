@@ -93,7 +93,8 @@ export async function pruneImages(ctx: SystemContext, opts: Pick<SystemPruneOpti
   return {
     heading: 'Deleted Images',
     removed: [
-      ...result.untagged.map((n) => `untagged: ${n}`),
+      // an untagged image's ref is named by its id: Docker lists only its deletion
+      ...result.untagged.filter((n) => !isDigest(n)).map((n) => `untagged: ${n}`),
       ...result.deletedLayers.map((d) => `deleted: ${d}`),
       ...result.deletedBlobs.map((d) => `deleted: ${d}`),
     ],

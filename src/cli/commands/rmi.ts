@@ -27,11 +27,12 @@ async function usedBy(cmd: Command, configDigest: string): Promise<string | unde
 
 export async function removeImages(cmd: Command, refs: string[], o: { force?: boolean } = {}): Promise<void> {
   const { root } = globalOptions(cmd)
-  const [{ ImageStore }, { removeImage }, { describeError, MiniRunError }, { familiarName }] = await Promise.all([
+  const [{ ImageStore }, { removeImage }, { describeError, MiniRunError }, { familiarName }, { isDigest }] = await Promise.all([
     import('../../image/store.js'),
     import('../../image/store-gc.js'),
     import('../../errors.js'),
     import('../../image/reference.js'),
+    import('../../image/digest.js'),
   ])
   const store = new ImageStore(root ? { root } : {})
   const { imageRemovalEvents } = await import('../../events/resource-events.js')
@@ -50,7 +51,8 @@ export async function removeImages(cmd: Command, refs: string[], o: { force?: bo
           { code: 'ECONFLICT', cause: err },
         )
       })
-      for (const name of result.untagged) process.stdout.write(`Untagged: ${familiarName(name)}\n`)
+      // an untagged image's ref is named by its id: no name to untag, Docker says only Deleted
+      for (const name of result.untagged) if (!isDigest(name)) process.stdout.write(`Untagged: ${familiarName(name)}\n`)
       for (const digest of result.deleted) process.stdout.write(`Deleted: ${digest}\n`)
       imageRemovalEvents(stateRootOf(cmd), result.untagged.map((name) => ({ name, configDigest: imageId ?? name })), result.deleted)
     } catch (err) {
