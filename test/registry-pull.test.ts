@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { writeOciLayout } from '../src/image/oci-layout.js'
 import { ImageStore } from '../src/image/store.js'
 import { PlatformNotFoundError } from '../src/registry/errors.js'
+import { imageDetails } from '../src/image/image-details.js'
 import { pullImage } from '../src/registry/pull.js'
 import { ensureImage } from '../src/registry/ensure-image.js'
 import type { PullEvent } from '../src/registry/progress.js'
@@ -137,6 +138,9 @@ describe.skipIf(unavailable)(`pull from a local registry${unavailable ? ` (skipp
     expect(host.indexDigest).toBe(multi.index.digest)
     expect(host.manifestDigest).toBe(amd64.manifest.digest)
     expect(host.platform).toEqual({ os: 'linux', architecture: 'amd64' })
+    // the registry holds the name under the index's digest: Docker's RepoDigests, and images --digests
+    expect((await imageDetails(store, `${registry.host}/test/multi:latest`)).repoDigests).toEqual([`${registry.host}/test/multi@${multi.index.digest}`])
+    expect((await store.list()).find((i) => i.tag === 'latest')?.repoDigest).toBe(multi.index.digest)
 
     const arm = await pullImage(`${registry.host}/test/multi:latest`, { store: await freshStore(), platform: 'linux/arm64' })
     expect(arm.manifestDigest).toBe(arm64.manifest.digest)

@@ -84,6 +84,7 @@ export async function listImages(store: StoreAccess): Promise<ImageSummary[]> {
       manifestDigest: ref.manifestDigest,
       configDigest: ref.configDigest,
       ...(image.config.created !== undefined && { created: image.config.created }),
+      ...(ref.repoDigest !== undefined && { repoDigest: ref.repoDigest }),
       size,
     }
     if (!isDigest(ref.name)) {

@@ -7,7 +7,7 @@
  */
 import { MiniRunError, UsageError } from '../errors.js'
 import { crashPoint } from '../crash-point.js'
-import { digestHex, isDigest } from './digest.js'
+import { digestHex, isDigest, sha256Digest } from './digest.js'
 import type { ImageManifest } from './oci.js'
 import { parseReference } from './reference.js'
 import { listRefs, readRef, refDigestConflict, writeRef } from './refs.js'
@@ -46,7 +46,9 @@ export async function setStoreRef(store: StoreAccess, name: string, manifestDige
         manifestDigest,
         configDigest: image.configDigest,
         updated: new Date().toISOString(),
-        repoDigest: opts.fromRegistry ? manifestDigest : null,
+        // through a multi-platform index, the registry holds the name under the index's digest:
+        // Docker's RepoDigests (and `pull repo@digest`) name that, not the platform's manifest
+        repoDigest: opts.fromRegistry ? (opts.index !== undefined ? sha256Digest(opts.index) : manifestDigest) : null,
       }
       crashPoint('ref:before-write')
       try {

@@ -113,6 +113,8 @@ export interface ImageSummary {
   tag?: string
   digest?: string
   manifestDigest: string
+  /** The digest a registry holds the name under (RefRecord.repoDigest). */
+  repoDigest?: string | null
   /** The image id. */
   configDigest: string
   created?: string

@@ -141,7 +141,8 @@ export async function listImages(cmd: Command, repository: string | undefined, f
     Containers: 'N/A',
     CreatedAt: i.created ? goTime(i.created) : '',
     CreatedSince: timeAgo(i.created),
-    Digest: i.digest ?? (i.repository ? i.manifestDigest : '<none>'),
+    // the registry's digest for the name (an index's, when pulled through one), as inspect's RepoDigests
+    Digest: i.digest ?? (i.repository ? (i.repoDigest ?? i.manifestDigest) : '<none>'),
     ID: id(i.configDigest),
     Repository: i.familiarRepository ?? '<none>',
     SharedSize: 'N/A',
