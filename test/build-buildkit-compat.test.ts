@@ -131,6 +131,21 @@ describe.skipIf(!isRoot)('Dockerfile semantics as BuildKit has them', () => {
     expect(out).toMatch(/^\/by-name 1234:5678\n\/by-id 1234:1234\n\/with-group 1234:99$/m)
   })
 
+  test('COPY --from names a stage of the file even when it comes later, or by a number: never an image of that name or id (BuildKit\'s toCommand)', () => {
+    const fails = (lines: string[], message: string) => {
+      const r = build(['-q', '--target', 'first', newContext({ Dockerfile: lines.join('\n') })])
+      expect([r.status, r.stderr]).toEqual([1, `mini-run: ${message}\n`])
+    }
+    const later = [`FROM ${BUSYBOX} AS later`, 'RUN true']
+    fails([`FROM ${BUSYBOX} AS first`, 'COPY --from=later /bin/busybox /x', ...later], 'Dockerfile:2: COPY: cannot copy from stage "later", it needs to be defined before current stage "first"')
+    fails([`FROM ${BUSYBOX} AS first`, 'COPY --from=first /bin/busybox /x'], 'Dockerfile:2: COPY: cannot copy from stage "first", it needs to be defined before current stage "first"')
+    // a number is a stage's index, however many image ids start with it
+    fails([`FROM ${BUSYBOX} AS first`, 'COPY --from=1 /bin/busybox /x', ...later], 'Dockerfile:2: COPY: cannot copy from stage "1", it needs to be defined before current stage "first"')
+    fails([`FROM ${BUSYBOX} AS first`, 'COPY --from=5 /bin/busybox /x'], 'Dockerfile:2: COPY: invalid stage index 5')
+    // an earlier one, by name or number, as before
+    expect(built([`FROM ${BUSYBOX} AS a`, 'RUN echo a > /a', `FROM ${BUSYBOX}`, 'COPY --from=0 /a /from-index', 'COPY --from=A /a /from-name', 'RUN cat /from-index /from-name'])).toMatch(/^a\na$/m)
+  })
+
   test('WORKDIR makes its directory owned as --chown=USER would: a numeric USER is its own gid (BuildKit\'s Mkdir WithUser)', () => {
     const out = built([
       `FROM ${BUSYBOX}`,

@@ -18,6 +18,7 @@ import { nextState } from './image-state.js'
 import type { LayerFile } from './layer-tar.js'
 import { MergedTree } from './merged-tree.js'
 import { HostDirSourceFs, resolveSource, TreeSourceFs, type SourceFs } from './source-fs.js'
+import type { StageResult } from './builder.js'
 import type { StageRun } from './stage-run.js'
 import { makeLayer, stepError, type StepPlan } from './step-layer.js'
 
@@ -54,7 +55,7 @@ export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
   try {
     let fs: SourceFs = run.context
     if (from !== undefined) {
-      const stage = run.stageResult(from)
+      const stage = fromStage(s, i, from)
       if (stage) fs = new TreeSourceFs(run.treeOf(stage.state), `stage ${from}`)
       else {
         const image = await run.o.resolveImage(from, false)
@@ -125,6 +126,26 @@ export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
     await cleanup()
     throw err
   }
+}
+
+/**
+ * The stage COPY --from names, if it names one of this Dockerfile's: by
+ * name, or by a number, which BuildKit never takes for an image. Only a
+ * stage before this one can be read; anything else is an image.
+ */
+function fromStage(s: StageRun, i: Instruction, from: string): StageResult | undefined {
+  const stages = s.run.df.stages
+  const numeric = /^\d+$/.test(from)
+  const named = numeric ? stages[Number(from)] : stages.find((st) => st.name === from.toLowerCase())
+  if (numeric && named === undefined) throw stepError(i, `invalid stage index ${from}`)
+  if (named === undefined) return undefined
+  if (named.index >= s.stage.index) {
+    throw stepError(i, `cannot copy from stage "${from}", it needs to be defined before current stage "${s.stage.name ?? s.stage.index}"`)
+  }
+  const result = s.run.stageResult(from)
+  // one its --from did not name until a stage ARG expanded it: never pulled as an image of that name
+  if (!result) throw stepError(i, `stage "${from}" was not built (--from is expanded with the global ARGs only to choose the stages to build)`)
+  return result
 }
 
 /** An archive decompressed by its tool (xz -dc, bzip2 -dc): its output, whether the tool ended well, and a way to end it. */
