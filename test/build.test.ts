@@ -288,9 +288,14 @@ describe.skipIf(!isRoot)('build (needs root: RUN steps are containers)', () => {
     const viaFile = build(['-t', 'localhost/test/stdin:1', '-f', '-', ctx], { input: dockerfile })
     expect(viaFile.stderr).not.toMatch(/mini-run: /)
     expect(viaFile.status).toBe(0)
+    // its warnings name it as the user did, never the temporary copy's path
+    expect(viaFile.stderr).toMatch(/^WARNING: -:1: .*\[root-user\]$/m)
+    expect(viaFile.stderr).not.toMatch(/mini-run-build-stdin/)
     expect(env.run(env.runArgs(['localhost/test/stdin:1'])).stdout).toBe('from the context\n')
     const alone = build(['-t', 'localhost/test/stdin:2', '-'], { input: `FROM ${BUSYBOX}\nCMD ["echo", "no context"]\n` })
     expect(alone.status).toBe(0)
+    expect(alone.stderr).toMatch(/^WARNING: Dockerfile:1: .*\[root-user\]$/m)
+    expect(alone.stderr).not.toMatch(/mini-run-build-stdin/)
     expect(env.run(env.runArgs(['localhost/test/stdin:2'])).stdout).toBe('no context\n')
     writeFileSync(join(ctx, 'Dockerfile'), dockerfile)
     const tarred = spawnSync('tar', ['-C', ctx, '-czf', '-', '.'], { maxBuffer: 1 << 24 }).stdout

@@ -16,6 +16,8 @@ import { UsageError } from '../errors.js'
 export interface BuildInput {
   context: string
   file?: string
+  /** The Dockerfile as the user named it, for messages: never the temporary copy's path. */
+  shownFile?: string
   cleanup(): void
 }
 
@@ -72,7 +74,7 @@ export async function buildInput(context: string, file: string | undefined): Pro
     const data = await readAll(process.stdin)
     if (file === '-') {
       writeFileSync(join(dir, 'Dockerfile'), data)
-      return { context, file: join(dir, 'Dockerfile'), cleanup }
+      return { context, file: join(dir, 'Dockerfile'), shownFile: '-', cleanup }
     }
     const root = join(dir, 'context')
     mkdirSync(root)
@@ -89,7 +91,7 @@ export async function buildInput(context: string, file: string | undefined): Pro
       writeFileSync(join(root, 'Dockerfile'), data)
     }
     // -f with a context on stdin names a file of that context
-    return { context: root, ...(file !== undefined && { file: isAbsolute(file) ? file : join(root, file) }), cleanup }
+    return { context: root, ...(file !== undefined && { file: isAbsolute(file) ? file : join(root, file) }), shownFile: file ?? 'Dockerfile', cleanup }
   } catch (err) {
     cleanup()
     throw err

@@ -54,20 +54,22 @@ export function register(program: Command): void {
       const { buildInput } = await import('../build-stdin.js')
       const input = await buildInput(context, flags.file)
       try {
-        process.exitCode = await buildCommand(input.context, { ...flags, ...(input.file !== undefined && { file: input.file }) }, cmd)
+        process.exitCode = await buildCommand(input.context, { ...flags, ...(input.file !== undefined && { file: input.file }) }, cmd, input.shownFile)
       } finally {
         input.cleanup()
       }
     })
 }
 
-async function buildCommand(context: string, flags: BuildFlags, cmd: Command): Promise<number> {
+async function buildCommand(context: string, flags: BuildFlags, cmd: Command, shownFile?: string): Promise<number> {
   const { root, state } = globalOptions(cmd)
   const named = flags.file ?? contextDockerfile(context)
+  // warnings name the Dockerfile as the user did: stdin's is `-`, not its temporary copy
+  const shown = shownFile ?? named
   const dockerfile = resolve(named)
   if (flags.check) {
     const { lintCommand } = await import('./lint.js')
-    return lintCommand(named, context, flags.target)
+    return lintCommand(named, context, flags.target, shown)
   }
   if (!['plain', 'tty', 'auto'].includes(flags.progress)) throw new UsageError(`--progress ${flags.progress}: plain, tty or auto`)
   const [{ build }, { BuildProgress }, { printLint }] = await Promise.all([
@@ -121,7 +123,7 @@ async function buildCommand(context: string, flags: BuildFlags, cmd: Command): P
       for (const name of result.names) process.stdout.write(`Successfully tagged ${name}\n`)
     }
     process.stdout.write(`${id}\n`)
-    if (mode !== 'quiet') await printLint(named, context, flags.target)
+    if (mode !== 'quiet') await printLint(named, context, flags.target, shown)
     return 0
   } catch (err) {
     progress.failed()

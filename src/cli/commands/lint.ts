@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import { dirname, resolve } from 'node:path'
 
 /** The warnings for a Dockerfile (and what its COPYs bring from the context), one line each, the file named as given. */
-async function lintLines(dockerfile: string, context: string, target?: string): Promise<string[]> {
+async function lintLines(dockerfile: string, context: string, target?: string, shown = dockerfile): Promise<string[]> {
   const [{ parseDockerfile }, { lintDockerfile, formatWarning }, { BuildContext }, { readDockerfile }] = await Promise.all([
     import('../../build/dockerfile.js'),
     import('../../build/lint.js'),
@@ -10,12 +10,12 @@ async function lintLines(dockerfile: string, context: string, target?: string): 
     import('../../build/read-dockerfile.js'),
   ])
   const df = parseDockerfile(readDockerfile(resolve(dockerfile)))
-  return lintDockerfile(df, BuildContext.open(context, resolve(dockerfile)), target).map((w) => formatWarning(dockerfile, w))
+  return lintDockerfile(df, BuildContext.open(context, resolve(dockerfile)), target).map((w) => formatWarning(shown, w))
 }
 
 /** `lint` and `build --check`: print the warnings; exit 1 when there are any. */
-export async function lintCommand(dockerfile: string, context: string, target?: string): Promise<number> {
-  const lines = await lintLines(dockerfile, context, target)
+export async function lintCommand(dockerfile: string, context: string, target?: string, shown = dockerfile): Promise<number> {
+  const lines = await lintLines(dockerfile, context, target, shown)
   if (lines.length === 0) {
     process.stdout.write('Check complete, no warnings found.\n')
     return 0
@@ -25,8 +25,8 @@ export async function lintCommand(dockerfile: string, context: string, target?: 
 }
 
 /** After a build: the same warnings, on stderr. */
-export async function printLint(dockerfile: string, context: string, target?: string): Promise<void> {
-  for (const line of await lintLines(dockerfile, context, target)) process.stderr.write(`WARNING: ${line}\n`)
+export async function printLint(dockerfile: string, context: string, target?: string, shown = dockerfile): Promise<void> {
+  for (const line of await lintLines(dockerfile, context, target, shown)) process.stderr.write(`WARNING: ${line}\n`)
 }
 
 export function register(program: Command): void {
