@@ -4,7 +4,7 @@
  * overlay whiteouts of a writable layer as OCI entries (overlay-diff.ts),
  * and deterministic tar bytes (layer-tar.ts).
  */
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
@@ -111,6 +111,22 @@ describe('COPY: where things land', () => {
     // a link inside a copied directory stays a link, and a pattern does not go through one
     expect(landed(['d*'])).toEqual([['g', 'dir'], ['g/f', 'file'], ['g/inner', 'symlink']])
     expect(resolveSource(context, 'l*/f')).toEqual([])
+  })
+
+  test('hard links inside a copied directory stay links (BuildKit\'s copier), not across sources; a link whose first name a later source replaces is a file again', () => {
+    write(join(dir, 'ctx/d/x'), 'shared')
+    mkdirSync(join(dir, 'ctx/d/sub'))
+    linkSync(join(dir, 'ctx/d/x'), join(dir, 'ctx/d/y'))
+    linkSync(join(dir, 'ctx/d/x'), join(dir, 'ctx/d/sub/z'))
+    write(join(dir, 'ctx/e/sub/z'), 'other')
+    const context = new BuildContext(join(dir, 'ctx'), [])
+    const shape = (sources: string[]) => copy(context, sources, '/m/').map((e) => [e.path, e.type, e.linkname ?? ''])
+    // the walk's first name holds the bytes, the others link to it
+    expect(shape(['d'])).toEqual([['m', 'dir', ''], ['m/sub', 'dir', ''], ['m/sub/z', 'file', ''], ['m/x', 'hardlink', 'm/sub/z'], ['m/y', 'hardlink', 'm/sub/z']])
+    // e's sub/z replaces that name: x and y keep d's bytes, still one file, x first
+    expect(shape(['d', 'e'])).toEqual([['m', 'dir', ''], ['m/sub', 'dir', ''], ['m/sub/z', 'file', ''], ['m/x', 'file', ''], ['m/y', 'hardlink', 'm/x']])
+    // two sources are two copies, as BuildKit's one Copy per source
+    expect(shape(['d/x', 'd/y'])).toEqual([['m', 'dir', ''], ['m/x', 'file', ''], ['m/y', 'file', '']])
   })
 
   test('a pattern matching nothing copies nothing (BuildKit\'s AllowEmptyWildcard), unless the directory before it is missing; a missing path fails', () => {

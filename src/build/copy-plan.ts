@@ -17,7 +17,7 @@
  * directory's metadata hides the lower one's, so leaving them out would
  * turn /tmp's 1777 into 0755.
  */
-import { closeSync, openSync, readlinkSync, readSync } from 'node:fs'
+import { closeSync, openSync, readlinkSync, readSync, statSync } from 'node:fs'
 import { posix } from 'node:path'
 import { createHash } from 'node:crypto'
 import { UsageError } from '../errors.js'
@@ -85,11 +85,22 @@ export function planCopy(sources: CopySource[], inline: InlineFile[], o: CopyOpt
   const dir = ensureDirs(o.tree, landing, entries, created)
 
   const owner = (item: SourceItem, keep: boolean) => o.chown ?? (keep ? { uid: item.stat.uid, gid: item.stat.gid } : { uid: 0, gid: 0 })
-  const add = (path: string, item: SourceItem, keep: boolean) => {
+  // hard links inside one copied directory stay links, as BuildKit's copier keeps them (its
+  // inode map lives for one source); each link's file, should a later source replace its target
+  const linked = new Map<string, LayerFile>()
+  const add = (path: string, item: SourceItem, keep: boolean, inodes?: Map<string, string>) => {
     const st = item.stat
     const base = { path, ...owner(item, keep), mode: modeOf(o.chmod, st.mode & 0o7777, st.isDirectory()), mtime: Math.floor(st.mtimeMs / 1000) }
-    if (st.isDirectory()) entries.set(path, { ...base, type: 'dir' })
-    else if (st.isFile()) entries.set(path, { ...base, type: 'file', size: st.size, source: item.host })
+    const file: LayerFile = { ...base, type: 'file', size: st.size, source: item.host }
+    const first = st.isFile() && st.nlink > 1 ? inodes?.get(`${st.dev}:${st.ino}`) : undefined
+    if (first !== undefined) {
+      entries.set(path, { ...base, type: 'hardlink', linkname: first })
+      linked.set(path, file)
+    } else if (st.isDirectory()) entries.set(path, { ...base, type: 'dir' })
+    else if (st.isFile()) {
+      if (st.nlink > 1) inodes?.set(`${st.dev}:${st.ino}`, path)
+      entries.set(path, file)
+    }
     else if (st.isSymbolicLink()) {
       entries.set(path, { ...base, mode: st.mode & 0o7777, type: 'symlink', linkname: readlinkSync(item.host) })
     }
@@ -104,10 +115,26 @@ export function planCopy(sources: CopySource[], inline: InlineFile[], o: CopyOpt
     }
     if (item!.stat.isDirectory()) {
       // the directory's contents, not the directory itself
-      for (const child of walkSource(fs!, item!)) add(join(dir, child.rel.slice(item!.rel === '' ? 0 : item!.rel.length + 1)), child, keep)
+      const inodes = new Map<string, string>()
+      for (const child of walkSource(fs!, item!)) add(join(dir, child.rel.slice(item!.rel === '' ? 0 : item!.rel.length + 1)), child, keep, inodes)
       continue
     }
     add(destIsDir ? join(dir, posix.basename(item!.rel)) : join(dir, posix.basename(absolute)), item!, keep)
+  }
+  // a later source took the first name of some links: the first of them holds the bytes
+  // again and the others link to it (walk order, which is the layer's order)
+  const moved = new Map<string, string>()
+  for (const [path, file] of linked) {
+    const entry = entries.get(path)
+    if (entry?.type !== 'hardlink') continue
+    const target = entries.get(entry.linkname!)
+    if (target?.type === 'file' && target.source !== undefined && sameFile(target.source, file.source!)) continue
+    const first = moved.get(entry.linkname!)
+    if (first !== undefined) entries.set(path, { ...entry, linkname: first })
+    else {
+      moved.set(entry.linkname!, path)
+      entries.set(path, file)
+    }
   }
   return sortEntries([...entries.values()])
 }
@@ -192,6 +219,11 @@ export function sourceDigest(fs: SourceFs, item: SourceItem): string {
       return { path: f.rel, type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: 0, size: st.isFile() ? st.size : 0, ...(st.isFile() ? { source: f.host } : {}), ...(linkname !== undefined ? { linkname } : {}) }
     }),
   )
+}
+
+function sameFile(a: string, b: string): boolean {
+  const [x, y] = [statSync(a), statSync(b)]
+  return x.dev === y.dev && x.ino === y.ino
 }
 
 function sha256(data: Buffer): string {
