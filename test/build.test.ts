@@ -274,6 +274,18 @@ describe.skipIf(!isRoot)('build (needs root: RUN steps are containers)', () => {
     expect(r.stdout).not.toMatch(/finished-2/)
   })
 
+  test('Ctrl-C during the last step (a long COPY) stops the build: exit 130, no image, no name', async () => {
+    const ctx = newContext({ Dockerfile: `FROM ${BUSYBOX}\nCOPY big /big\n` })
+    writeFileSync(join(ctx, 'big'), randomBytes(96 << 20))
+    const { child, done, output } = miniRunAsync(['--root', env.storeRoot, '--state', env.stateRoot, 'build', '--progress', 'plain', '-t', 'localhost/test/interrupted:1', ctx])
+    for (let i = 0; i < 400 && !output().includes('COPY big'); i++) await new Promise((r) => setTimeout(r, 5))
+    child.kill('SIGINT')
+    const r = await done
+    expect([r.status, r.stderr]).toEqual([130, 'mini-run: build interrupted\n'])
+    expect(r.stdout).not.toMatch(/Successfully tagged/)
+    expect(env.run(['images', '-q', 'localhost/test/interrupted']).stdout).toBe('')
+  })
+
   test('FROM scratch: COPY a static binary, then RUN it', () => {
     const ctx = newContext({ Dockerfile: [`FROM ${BUSYBOX} AS tools`, 'FROM scratch', 'COPY --from=tools /bin/busybox /bin/sh', 'RUN ["/bin/sh", "-c", "echo from scratch > /hello"]', 'CMD ["/bin/sh", "-c", "read x < /hello; echo $x"]'].join('\n') })
     const r = build(['-t', 'localhost/test/scratch:1', ctx])

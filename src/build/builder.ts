@@ -156,6 +156,8 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
       final = structuredClone(final)
       final.config.config.Labels = { ...(final.config.config.Labels ?? {}), ...Object.fromEntries(labels) }
     }
+    // a Ctrl-C during the last step (a long COPY) stops the build there too: no image, no name
+    o.signal?.throwIfAborted()
     run.event({ type: 'commit', names })
     const { id, manifestDigest } = await commitState(store, final, names, run.lease)
     return { id, manifestDigest, names }
