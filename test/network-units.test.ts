@@ -15,6 +15,7 @@ import { checkSubnetFree, createNetwork, defaultNetwork } from '../src/network/n
 import { pastaArgv } from '../src/network/pasta.js'
 import { renameDnsLines } from '../src/network/rename.js'
 import { planNetwork, PASTA_DNS } from '../src/network/plan-network.js'
+import { portBindings } from '../src/cli/inspect-host-config.js'
 import { exposedKeys, exposedPorts, formatPorts, parseExpose, parsePublish, portLines } from '../src/network/port-spec.js'
 
 describe('the host\'s own addresses (/proc/net/fib_trie)', () => {
@@ -35,13 +36,16 @@ describe('-p and -P', () => {
     expect(parsePublish('127.0.0.1:8080:80/udp')).toEqual({ hostIp: '127.0.0.1', hostPort: 8080, containerPort: 80, protocol: 'udp', range: 1 })
     expect(parsePublish('127.0.0.1::80')).toEqual({ hostIp: '127.0.0.1', hostPort: 0, containerPort: 80, protocol: 'tcp', range: 1 })
     expect(parsePublish('0.0.0.0:8000-8010:9000-9010')).toEqual({ hostIp: '', hostPort: 8000, containerPort: 9000, protocol: 'tcp', range: 11 })
+    // Docker's nat.ParsePortSpec: a host range for one container port is where the start picks a free one
+    expect(parsePublish('127.0.0.1:8000-8010:80')).toEqual({ hostIp: '127.0.0.1', hostPort: 8000, hostPortEnd: 8010, containerPort: 80, protocol: 'tcp', range: 1 })
+    expect(portBindings(['8000-8010:80/udp'])).toEqual({ '80/udp': [{ HostIp: '', HostPort: '8000-8010' }] })
   })
 
   it('refuses what is not a port mapping, in one line naming it', () => {
     const bad: [string, string][] = [
       ['80/sctp', 'invalid -p "80/sctp": the protocol must be tcp or udp, not "sctp"'],
       ['0:80', 'invalid -p "0:80": "0" is not a port (1-65535)'],
-      ['8000-8001:80', 'invalid -p "8000-8001:80": the host and container ranges differ in length'],
+      ['8000-8001:80-82', 'invalid -p "8000-8001:80-82": the host and container ranges differ in length'],
       ['1.2.3:80:80', 'invalid -p "1.2.3:80:80": "1.2.3" is not an IPv4 address'],
       ['[::1]:80:80', 'invalid -p "[::1]:80:80": IPv6 addresses are not supported (mini-run\'s networks are IPv4)'],
       ['a:b:c:d', 'invalid -p "a:b:c:d": use [IP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp]'],
@@ -174,6 +178,21 @@ describe('leases and networks in a state dir', () => {
     releaseLease(dir, B)
     // with the last lease the network state goes
     expect(existsSync(join(dir, 'network'))).toBe(false)
+  })
+
+  it('-p 8000-8002:80 takes the first host port of the range that nothing holds, and refuses a range all taken', () => {
+    dir = mkdtempSync(join(tmpdir(), 'mini-run-leases-'))
+    for (const id of [A, B]) mkdirSync(join(dir, id), { recursive: true })
+    expect(takeLease(dir, A, { networks: [], ports: [parsePublish('8000:80')] }, []).ports[0]!.hostPort).toBe(8000)
+    const listener = [{ protocol: 'tcp' as const, ip: '', port: 8001 }]
+    // 8000 is A's, 8001 a host socket's; the lease holds the port it took, without the range
+    expect(takeLease(dir, B, { networks: [], ports: [parsePublish('8000-8002:80'), parsePublish('8000-8003:81')] }, listener).ports).toEqual([
+      { hostIp: '', hostPort: 8002, containerPort: 80, protocol: 'tcp', range: 1 },
+      { hostIp: '', hostPort: 8003, containerPort: 81, protocol: 'tcp', range: 1 },
+    ])
+    releaseLease(dir, B)
+    expect(() => takeLease(dir, B, { networks: [], ports: [parsePublish('127.0.0.1:8000-8001:80')] }, listener)).toThrow('Bind for 127.0.0.1:8000-8001 failed: port is already allocated')
+    expect(Object.keys(readLeases(dir))).toEqual([A])
   })
 
   it('creates networks on the next free /24 with a bridge of their own, and refuses overlaps and reserved names', () => {

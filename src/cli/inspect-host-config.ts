@@ -123,7 +123,7 @@ export function portBindings(publish: readonly string[]): Record<string, { HostI
     // as given: Docker keeps "0.0.0.0" when it was written
     const hostIp = p.hostIp === '' && spec.startsWith('0.0.0.0:') ? '0.0.0.0' : p.hostIp
     for (let i = 0; i < p.range; i++) {
-      ;(bindings[`${p.containerPort + i}/${p.protocol}`] ??= []).push({ HostIp: hostIp, HostPort: p.hostPort ? String(p.hostPort + i) : '' })
+      ;(bindings[`${p.containerPort + i}/${p.protocol}`] ??= []).push({ HostIp: hostIp, HostPort: p.hostPortEnd !== undefined ? `${p.hostPort}-${p.hostPortEnd}` : p.hostPort ? String(p.hostPort + i) : '' })
     }
   }
   return Object.fromEntries(Object.keys(bindings).sort().map((k) => [k, bindings[k]!]))

@@ -163,7 +163,8 @@ function portDocuments(spec: string): Record<string, unknown>[] {
     mode: 'ingress',
     ...(p.hostIp ? { host_ip: p.hostIp } : {}),
     target: p.containerPort + i,
-    ...(p.hostPort ? { published: String(p.hostPort + i) } : {}),
+    // a host range for one container port stays a range: the start takes a free port of it
+    ...(p.hostPortEnd !== undefined ? { published: `${p.hostPort}-${p.hostPortEnd}` } : p.hostPort ? { published: String(p.hostPort + i) } : {}),
     protocol: p.protocol,
   }))
 }

@@ -23,7 +23,8 @@ export function checkHostPorts(stateRoot: string, project: Project, services: It
     if (internalOnly(project, name)) continue
     s.ports.forEach((spec, i) => {
       const p = parsePublish(spec)
-      if (p.hostPort === 0) return
+      // no host port, or a range a free one is picked from at the start
+      if (p.hostPort === 0 || p.hostPortEnd !== undefined) return
       const at = new At(project.serviceFiles[name] ?? project.mainFile, ['services', name, 'ports', i])
       const where = `${p.hostIp || '0.0.0.0'}:${p.hostPort}`
       const twice = claimed.find((c) => portsClash(c.port, p))

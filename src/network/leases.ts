@@ -96,6 +96,16 @@ function listenerClash(p: PortMapping, listeners: readonly Listener[]): Listener
   return listeners.find((l) => portsClash(p, { hostIp: l.ip, hostPort: l.port, range: 1, protocol: l.protocol }))
 }
 
+/** -p 8000-8010:80: the first host port of the range that nothing holds, as Docker's allocator takes it. */
+function portInRange(p: PortMapping, held: readonly PortMapping[], listeners: readonly Listener[]): PortMapping {
+  const { hostPortEnd = p.hostPort, ...mapping } = p
+  for (let port = p.hostPort; port <= hostPortEnd; port++) {
+    const candidate = { ...mapping, hostPort: port }
+    if (!held.some((h) => portsClash(h, candidate)) && !listenerClash(candidate, listeners)) return candidate
+  }
+  throw new MiniRunError(`Bind for ${p.hostIp || '0.0.0.0'}:${p.hostPort}-${hostPortEnd} failed: port is already allocated`, { code: 'EPORTINUSE' })
+}
+
 function localPortRange(): [number, number] {
   try {
     const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number)
@@ -155,6 +165,10 @@ export function takeLease(
     const held = Object.values(leases).flatMap((l) => l.ports)
     const ports: PortMapping[] = []
     for (const p of request.ports) {
+      if (p.hostPortEnd !== undefined) {
+        ports.push(portInRange(p, [...held, ...ports], listeners))
+        continue
+      }
       const where = `${p.hostIp || '0.0.0.0'}:${p.hostPort}`
       if (p.hostPort !== 0) {
         if ([...held, ...ports].some((h) => portsClash(h, p))) {

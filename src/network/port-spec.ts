@@ -17,6 +17,12 @@ export interface PortMapping {
   protocol: Protocol
   /** How many consecutive ports, from hostPort and containerPort on. */
   range: number
+  /**
+   * A host range for one container port (-p 8000-8010:80): the last host
+   * port of it. The start takes the first free one from hostPort on, as
+   * Docker's port allocator does; a lease holds the port it took, without this.
+   */
+  hostPortEnd?: number
 }
 
 function port(text: string, spec: string): number {
@@ -50,13 +56,16 @@ export function parsePublish(spec: string): PortMapping {
   if (ip !== '' && !isIp(ip!)) throw new UsageError(`invalid -p "${spec}": "${ip}" is not an IPv4 address`)
   const [containerPort, count] = portRange(container!, spec)
   let hostPort = 0
+  let hostPortEnd: number | undefined
   if (host !== '') {
     const [first, hostCount] = portRange(host!, spec)
-    if (hostCount !== count) throw new UsageError(`invalid -p "${spec}": the host and container ranges differ in length`)
+    // Docker's nat.ParsePortSpec: a host range for one container port is where a free one is picked
+    if (count === 1 && hostCount > 1) hostPortEnd = first + hostCount - 1
+    else if (hostCount !== count) throw new UsageError(`invalid -p "${spec}": the host and container ranges differ in length`)
     hostPort = first
   }
   if (containerPort + count - 1 > 65535 || hostPort + count - 1 > 65535) throw new UsageError(`invalid -p "${spec}": the range passes port 65535`)
-  return { hostIp: ip === '0.0.0.0' ? '' : ip!, hostPort, containerPort, protocol: proto, range: count }
+  return { hostIp: ip === '0.0.0.0' ? '' : ip!, hostPort, containerPort, protocol: proto, range: count, ...(hostPortEnd !== undefined ? { hostPortEnd } : {}) }
 }
 
 /**
