@@ -73,6 +73,23 @@ describe('network ls', () => {
     expect(env.run(['network', 'ls', '-f', 'name']).stderr).toBe('mini-run: bad format of filter (expected name=value)\n')
   })
 
+  it('network rm: each one in turn, a failure said and the rest removed (exit 1); host and none are pre-defined, as ls shows them', () => {
+    ok(['network', 'create', '--subnet', '10.93.30.0/24', 'gone1'])
+    ok(['network', 'create', '--subnet', '10.93.31.0/24', 'gone2'])
+    const r = env.run(['network', 'rm', 'nosuch', 'gone1', 'host', 'gone2', 'none', 'bridge'])
+    expect([r.status, r.stdout]).toEqual([1, 'gone1\ngone2\n'])
+    expect(r.stderr).toBe(
+      [
+        'mini-run: network nosuch not found',
+        'mini-run: host is a pre-defined network and cannot be removed',
+        'mini-run: none is a pre-defined network and cannot be removed',
+        'mini-run: bridge is a pre-defined network and cannot be removed',
+        '',
+      ].join('\n'),
+    )
+    expect(ok(['network', 'ls', '--format', '{{.Name}}', '-f', 'name=gone'])).toBe('')
+  })
+
   it('naturalOrder and parseNetworkFilters', () => {
     expect(['net10', 'net2', 'bridge', 'net02', 'a', 'none'].sort(naturalOrder)).toEqual(['a', 'bridge', 'net2', 'net02', 'net10', 'none'])
     expect([...parseNetworkFilters(['name=a', 'Name=b', 'label=x=y'])]).toEqual([['name', ['a', 'b']], ['label', ['x=y']]])

@@ -27,6 +27,8 @@ export function createUserNetwork(storeRoot: string, o: CreateNetworkOptions): N
 }
 
 export function removeUserNetwork(storeRoot: string, stateRoot: string, name: string): NetworkDef {
+  // network ls lists them beside bridge (network-list.ts): Docker refuses them by the same words
+  if (name === 'host' || name === 'none') throw new MiniRunError(`${name} is a pre-defined network and cannot be removed`, { code: 'EBUILTIN' })
   const def = findNetwork(storeRoot, name)
   if (def.builtin) throw new MiniRunError(`${def.name} is a pre-defined network and cannot be removed`, { code: 'EBUILTIN' })
   const users = listContainers(stateRoot).filter((c) => networksOf(c).includes(def.name))

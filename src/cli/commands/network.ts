@@ -115,12 +115,14 @@ export function register(program: Command): void {
     .action(async (names: string[], _flags: unknown, cmd: Command) => {
       const { removeUserNetwork } = await import('../../network/manage.js')
       const { networkEvent } = await import('../../events/resource-events.js')
+      const { eachContainer } = await import('../each-ref.js')
       const { store, state } = roots(cmd)
-      for (const n of names) {
+      // one that cannot go is said and the others still go, exit 1 (docker/cli network rm)
+      await eachContainer(names, async (n) => {
         const def = removeUserNetwork(store, state, n)
         process.stdout.write(`${n}\n`)
         networkEvent(state, 'destroy', def)
-      }
+      })
     })
 
   network
