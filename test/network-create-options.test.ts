@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { bridgeOptions, checkIpRange, parseDriverOptions } from '../src/network/create-options.js'
+import { bridgeOptions, checkIpRange, onlyOne, parseDriverOptions } from '../src/network/create-options.js'
 import { parseCidr } from '../src/network/ipv4.js'
 import { releaseLease, takeLease } from '../src/network/leases.js'
 import { netavarkOptions } from '../src/network/netavark.js'
@@ -27,6 +27,12 @@ describe('-o and --ip-range, checked', () => {
     expect(() => bridgeOptions({ 'com.docker.network.bridge.name': 'a-name-too-long-1' })).toThrow('invalid com.docker.network.bridge.name "a-name-too-long-1": an interface name of 1 to 15 characters [a-zA-Z0-9_.-]')
     expect(() => bridgeOptions({ 'com.docker.network.driver.mtu': '1x' })).toThrow('invalid com.docker.network.driver.mtu "1x": a number from 68 to 65535')
     expect(() => bridgeOptions({ 'com.docker.network.driver.mtu': '67' })).toThrow('a number from 68 to 65535')
+  })
+
+  it('--subnet, --gateway, --ip-range given twice: refused (Docker\'s several subnets), not the last taken', () => {
+    expect(onlyOne('--subnet', [])).toBeUndefined()
+    expect(onlyOne('--subnet', ['10.1.0.0/24'])).toBe('10.1.0.0/24')
+    expect(() => onlyOne('--subnet', ['10.1.0.0/24', '10.2.0.0/24'])).toThrow('--subnet given 2 times (10.1.0.0/24, 10.2.0.0/24): a mini-run network has one IPv4 subnet, with one gateway and one range')
   })
 
   it('--ip-range in Docker\'s words: inside the subnet, no bigger, no host bits', () => {

@@ -60,6 +60,16 @@ export function bridgeOptions(options: Record<string, string>): BridgeOptions {
 }
 
 /**
+ * --subnet, --gateway, --ip-range: Docker takes several (a network of
+ * several subnets, each with its gateway and range); a mini-run network has
+ * one subnet, so more than one is refused rather than all but the last dropped.
+ */
+export function onlyOne(flag: string, values: readonly string[]): string | undefined {
+  if (values.length > 1) throw new UsageError(`${flag} given ${values.length} times (${values.join(', ')}): a mini-run network has one IPv4 subnet, with one gateway and one range`)
+  return values[0]
+}
+
+/**
  * --ip-range: the part of the subnet containers' addresses are taken from
  * (a static --ip may still be anywhere in the subnet, as Docker allows).
  */

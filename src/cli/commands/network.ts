@@ -21,9 +21,9 @@ async function connectionEvent(cmd: Command, action: string, net: string, ref: s
 }
 
 interface CreateFlags {
-  subnet?: string
-  gateway?: string
-  ipRange?: string
+  subnet: string[]
+  gateway: string[]
+  ipRange: string[]
   internal?: boolean
   attachable?: boolean
   ipv6?: boolean
@@ -38,9 +38,10 @@ export function register(program: Command): void {
     .command('create')
     .description('create a bridge network: its containers reach each other by name and alias')
     .argument('<name>')
-    .option('--subnet <cidr>', 'its subnet (default: the first free /24 of 10.92.0.0/16)')
-    .option('--gateway <ip>', 'the bridge\'s address (default: the subnet\'s first)')
-    .option('--ip-range <cidr>', 'give containers addresses from this part of the subnet only')
+    // repeatable for Docker's several subnets, which are refused: taking the last would make another network than the one asked for
+    .option('--subnet <cidr>', 'its subnet (default: the first free /24 of 10.92.0.0/16)', (v: string, prev: string[]) => [...prev, v], [])
+    .option('--gateway <ip>', 'the bridge\'s address (default: the subnet\'s first)', (v: string, prev: string[]) => [...prev, v], [])
+    .option('--ip-range <cidr>', 'give containers addresses from this part of the subnet only', (v: string, prev: string[]) => [...prev, v], [])
     .option('--internal', 'no way out: no route, no NAT, no published ports; its containers reach each other only')
     .option('--attachable', 'accepted, as Docker does for a local bridge (any container may join it)')
     .option('--ipv6', 'refused: mini-run\'s networks are IPv4 only')
@@ -52,17 +53,20 @@ export function register(program: Command): void {
         const { UsageError } = await import('../../errors.js')
         throw new UsageError(`network driver "${flags.driver}" is not supported: only bridge`)
       }
-      const [{ createUserNetwork }, { readLabels }, { parseDriverOptions }] = await Promise.all([
+      const [{ createUserNetwork }, { readLabels }, { parseDriverOptions, onlyOne }] = await Promise.all([
         import('../../network/manage.js'),
         import('../../runtime/container/container-flags.js'),
         import('../../network/create-options.js'),
       ])
       const labels = readLabels(flags.label)
+      const subnet = onlyOne('--subnet', flags.subnet)
+      const gateway = onlyOne('--gateway', flags.gateway)
+      const ipRange = onlyOne('--ip-range', flags.ipRange)
       const def = createUserNetwork(roots(cmd).store, {
         name,
-        ...(flags.subnet ? { subnet: flags.subnet } : {}),
-        ...(flags.gateway ? { gateway: flags.gateway } : {}),
-        ...(flags.ipRange ? { ipRange: flags.ipRange } : {}),
+        ...(subnet ? { subnet } : {}),
+        ...(gateway ? { gateway } : {}),
+        ...(ipRange ? { ipRange } : {}),
         ...(labels ? { labels } : {}),
         ...(flags.internal ? { internal: true } : {}),
         ...(flags.attachable ? { attachable: true } : {}),
