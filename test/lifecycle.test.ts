@@ -219,6 +219,21 @@ describe.skipIf(!isRoot)('lifecycle: run -d, ps, logs, exec, stop, kill, rm, ins
     expect(env.run(['rm', orphan]).stderr).toContain('no such container')
   })
 
+  it('create --rm: the container waits, Created, for its start, and goes when that start\'s command exits, as Docker\'s AutoRemove', async () => {
+    const gone = () => env.run(['ps', '-a', '-q']).stdout === '' && env.leftovers().length === 0
+    const create = env.run(['create', '--rm', '--cgroup-parent', env.cgroupParent, '-v', '/anon', BUSYBOX, 'sh', '-c', 'echo ran; exit 3'])
+    expect([create.stderr, create.status]).toEqual(['', 0])
+    const id = create.stdout.trim()
+    expect(inspect(id).State.Status).toBe('created')
+    expect(inspect(id).HostConfig.AutoRemove).toBe(true)
+    const start = env.run(['start', '-a', id])
+    expect([start.stdout, start.status]).toEqual(['ran\n', 3])
+    await until('the exited container to remove itself', gone)
+    // and its anonymous volume with it, as run --rm
+    expect(env.run(['volume', 'ls', '-q']).stdout).toBe('')
+    expect(env.run(['create', '--rm', '--restart', 'always', BUSYBOX]).stderr).toBe('mini-run: Conflicting options: --restart and --rm\n')
+  })
+
   it('run -d --rm: restart restarts it, writable layer and all, as Docker does; its next stop removes it', async () => {
     const gone = () => env.run(['ps', '-a', '-q']).stdout === '' && env.leftovers().length === 0
     const id = detached(['--rm', BUSYBOX, 'sh', '-c', 'echo start >> /starts; exec sleep 60'])

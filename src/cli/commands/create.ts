@@ -9,7 +9,9 @@ export function register(program: Command): void {
       .command('create')
       .description('create a container (its writable layer and volumes) without starting it; start runs it')
       .usage('[options] IMAGE [COMMAND] [ARG...]')
-      .argument('[image-and-command...]'),
+      .argument('[image-and-command...]')
+      // docker create --rm: HostConfig.AutoRemove, the container goes when a later start's command exits
+      .option('--rm', 'remove the container when it exits (after start)'),
   )
     .passThroughOptions()
     .action(async (positional: string[], flags: RunFlags, cmd: Command) => {

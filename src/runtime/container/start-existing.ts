@@ -41,8 +41,9 @@ export interface StartOptions {
 /** Start it; resolves to its state once its command runs. A running container is left as it is. */
 export async function startExisting(stateRoot: string, c: ContainerInfo, o: StartOptions = {}): Promise<ContainerState> {
   if (c.status === 'running') return c
-  // its runtime or monitor is removing it (a stopped --rm container goes at once): its layer is half gone
-  if (c.autoRemove) throw new MiniRunError(`container ${c.id.slice(0, 12)} is marked for removal (run --rm) and cannot be started`, { code: 'EREMOVING' })
+  // its runtime or monitor is removing it (a stopped --rm container goes at once): its layer is half gone;
+  // one made by create --rm has never run, and goes after this start's exit
+  if (c.autoRemove && c.status !== 'created') throw new MiniRunError(`container ${c.id.slice(0, 12)} is marked for removal (run --rm) and cannot be started`, { code: 'EREMOVING' })
   if (!c.startInput || !c.spec) {
     throw new MiniRunError(`container ${c.id.slice(0, 12)} cannot be started again: its state does not record how (removed meanwhile, or made by an older mini-run)`, { code: 'ENOSTARTINPUT' })
   }
