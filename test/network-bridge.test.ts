@@ -326,6 +326,30 @@ describe.skipIf(!isRoot || !netavark)('network: bridge (needs root, netavark and
     expect(ns.exec(['iptables', '-t', 'filter', '-C', 'FORWARD', '-j', 'NETAVARK_ISOLATION_1']).status).toBe(0)
   })
 
+  it('a published port is reached at the host\'s address from another network too, as Docker\'s proxy takes it; the container\'s own address stays out of reach', async () => {
+    mr(['network', 'create', '--subnet', '10.93.20.0/24', 'pub-a'])
+    mr(['network', 'create', '--subnet', '10.93.21.0/24', 'pub-b'])
+    const server = detached(['--network', 'pub-a', '-p', '8090:80', BUSYBOX, ...HTTPD])
+    await fetchPage('127.0.0.1', 8090) // up
+    // a network whose first container comes after: netavark puts its isolation rule first, and ours goes back in front
+    const client = detached(['--network', 'pub-b', BUSYBOX, 'sleep', '60'])
+    const rules = ns.exec(['iptables', '-S', 'NETAVARK_ISOLATION_1']).stdout.split('\n').filter((l) => l.startsWith('-A '))
+    expect(rules[0]).toContain('--ctstate DNAT')
+    const try3 = (host: string, port: number) => `for i in 1 2 3; do out=$(${GET(host, port)}); [ -n "$out" ] && echo "$out" && exit 0; sleep 0.3; done; echo unreachable`
+    const hello = `hello from ${server.slice(0, 12)}\n`
+    // its network's gateway, as host-gateway names it, and the default bridge's
+    expect(mr(['exec', client, 'sh', '-c', try3('10.93.21.1', 8090)]).stdout).toBe(hello)
+    expect(run(['--rm', BUSYBOX, 'sh', '-c', try3('10.91.0.1', 8090)]).stdout).toBe(hello)
+    const ipServer = JSON.parse(mr(['inspect', server]).stdout)[0].NetworkSettings.IPAddress as string
+    expect(mr(['exec', client, 'sh', '-c', `test -n "$(${GET(ipServer)})" || echo unreachable`]).stdout).toBe('unreachable\n')
+    // with these networks' last containers their rules go; ours stays only in front of another network's
+    mr(['rm', '-f', server, client])
+    mr(['network', 'rm', 'pub-a', 'pub-b'])
+    const left = ns.exec(['iptables', '-S', 'NETAVARK_ISOLATION_1']).stdout.split('\n').filter((l) => l.startsWith('-A '))
+    if (left.length) expect(left.slice(1).every((l) => l.includes(' -j NETAVARK_ISOLATION_2'))).toBe(true)
+    expect(left.length).not.toBe(1)
+  })
+
   it('writes /etc/hosts, resolv.conf and hostname from --hostname, --dns, --dns-search, --add-host; takes --ip and --mac-address', () => {
     mr(['network', 'create', '--subnet', '10.94.0.0/24', 'fixed'])
     const r = run(['--rm', '--network', 'fixed', '--ip', '10.94.0.77', '--mac-address', '02:42:ac:11:00:77', '--hostname', 'box', '--name', 'named',

@@ -17,7 +17,7 @@ import { fenceInternal, unfenceAfterTeardown } from './internal-fence.js'
 import { macOf } from './ipv4.js'
 import { hostListeners, mayBindAddress, pastaView } from './host-net.js'
 import { MiniRunError } from '../errors.js'
-import { keepIsolation } from './isolation.js'
+import { keepIsolation, passPublishedPorts } from './isolation.js'
 import { networkStateDir, readLeases, releaseLease, takeLease, withNetworkLock } from './leases.js'
 import { DEFAULT_BRIDGE, DEFAULT_NETWORK } from './networks.js'
 import { netavarkOptions, runNetavark, type NetavarkOptions, type NetavarkStatus } from './netavark.js'
@@ -95,11 +95,14 @@ export interface AttachContext {
 export function netavark(action: 'setup' | 'teardown', stateRoot: string, pin: string, options: NetavarkOptions): NetavarkStatus {
   const internal = Object.values(options.network_info).filter((n) => n.internal).map((n) => ({ bridge: n.network_interface, subnet: n.subnets[0]!.subnet }))
   return withNetworkLock(stateRoot, () => {
-    if (internal.length === 0) return runNetavark(action, pin, networkStateDir(stateRoot), options)
     if (action === 'setup') {
       fenceInternal(internal)
-      return runNetavark(action, pin, networkStateDir(stateRoot), options)
+      const status = runNetavark(action, pin, networkStateDir(stateRoot), options)
+      // a new network's isolation rule went in front of it (isolation.ts)
+      passPublishedPorts()
+      return status
     }
+    if (internal.length === 0) return runNetavark(action, pin, networkStateDir(stateRoot), options)
     try {
       return runNetavark(action, pin, networkStateDir(stateRoot), options)
     } finally {

@@ -6,6 +6,7 @@
 import { join } from 'node:path'
 import { anchorName, fastBridgeKind } from './fast-bridge.js'
 import { fenceRules, FENCE_CHAIN } from './internal-fence.js'
+import { PASS_PUBLISHED } from './isolation.js'
 import type { ExplainLine, NetworkContext, NetworkPlan } from './network-plan.js'
 import { formatPorts, type PortMapping } from './port-spec.js'
 
@@ -62,6 +63,10 @@ export function explainNetwork(plan: NetworkPlan, ctx: NetworkContext): ExplainL
       why: (fast ? `the first container on the bridge, whose anchor (${anchorName(only.network.bridge)}, a veth pair on it) is added after: ` : '') + 'netavark (podman\'s network backend) makes the bridge if needed, a veth pair with eth0 in the container, its address and default route, iptables rules for masquerade, published ports (also from 127.0.0.1: route_localnet) and isolation from other networks' +
         (plan.attachments.some((x) => x.dns) ? ', and registers the container\'s names with aardvark-dns on the gateway' : '') +
         (plan.attachments.some((x) => x.network.internal) ? '; on an internal network none of its rules nor the route: the bridge\'s forwarding is turned off, its containers reach only each other' : ''),
+    })
+    out.push({
+      what: `${fast ? 'else: ' : ''}iptables -I NETAVARK_ISOLATION_1 1 ${PASS_PUBLISHED.join(' ')} (unless first there)`,
+      why: 'a published port is reached at the host\'s addresses from containers on other networks too, as Docker\'s docker-proxy takes them: netavark\'s DNAT sends such a connection across bridges, which its isolation would drop both ways; it inserts each new network\'s rule first, so this goes back in front after each setup',
     })
     if (published.length) {
       out.push({

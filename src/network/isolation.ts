@@ -3,22 +3,61 @@
  * last container of any isolated network, though other isolated networks
  * still rely on it: until the next setup, their containers could reach
  * each other. keepIsolation puts it back while another network is in use.
+ *
+ * Docker's published ports are reached at the host's addresses from a
+ * container on any network: with its default userland proxy, the DOCKER
+ * nat chain lets what comes from a bridge through undNATed (`-i br -j
+ * RETURN`), docker-proxy takes the connection on the host and connects to
+ * the container from there. netavark's DNAT takes such a connection
+ * straight across to the container's bridge, where its isolation drops it,
+ * both ways. So a connection that was DNATed (to a published port: the only
+ * DNAT mini-run's networks make) passes over the isolation: one rule at the
+ * head of NETAVARK_ISOLATION_1. netavark inserts each network's rule at that
+ * head (varktables/types.rs: position 1) with the network's first
+ * container, so after each setup ours is put back in front.
  */
 import { spawnSync } from 'node:child_process'
 import { readLeases } from './leases.js'
+
+const ISOLATION = 'NETAVARK_ISOLATION_1'
+const PASS_COMMENT = 'mini-run-published-ports'
+/** The rule, as `iptables -I NETAVARK_ISOLATION_1 1` takes it. */
+export const PASS_PUBLISHED = ['-m', 'conntrack', '--ctstate', 'DNAT', '-m', 'comment', '--comment', PASS_COMMENT, '-j', 'RETURN']
+
+function iptables(args: string[]): { ok: boolean; stdout: string } {
+  // a user's PATH on Debian lacks /usr/sbin (netavark.ts runs it so too)
+  const env = { ...process.env, PATH: `${process.env.PATH ?? '/usr/bin:/bin'}:/usr/sbin:/sbin` }
+  const r = spawnSync('iptables', ['-w', '-t', 'filter', ...args], { env, encoding: 'utf8' })
+  return { ok: !r.error && r.status === 0, stdout: r.stdout ?? '' }
+}
+
+/** The chain's rules, `-A NETAVARK_ISOLATION_1 ...` lines; undefined without the chain. */
+function isolationRules(): string[] | undefined {
+  const listed = iptables(['-S', ISOLATION])
+  return listed.ok ? listed.stdout.split('\n').filter((l) => l.startsWith(`-A ${ISOLATION} `)) : undefined
+}
+
+/** After a netavark setup, under the network lock: the pass for published ports first in the isolation chain (no chain: nothing isolated). */
+export function passPublishedPorts(): void {
+  const rules = isolationRules()
+  if (rules === undefined || rules[0]?.includes(PASS_COMMENT)) return
+  if (rules.some((l) => l.includes(PASS_COMMENT))) iptables(['-D', ISOLATION, ...PASS_PUBLISHED])
+  iptables(['-I', ISOLATION, '1', ...PASS_PUBLISHED])
+}
 
 /**
  * After netavark tore down these networks (name -> the address it held):
  * put the jump back if one of them has no lease left while another network
  * still does, or while `anchored` (the default bridge's rules stay up).
+ * With the last network's rule gone, the pass for published ports goes too.
  */
 export function keepIsolation(stateRoot: string, left: Record<string, string>, anchored: boolean): void {
   const leases = Object.values(readLeases(stateRoot))
   const emptied = Object.keys(left).filter((net) => !leases.some((l) => net in l.networks))
   if (emptied.length === 0) return
+  const rules = isolationRules()
+  if (rules?.length === 1 && rules[0]!.includes(PASS_COMMENT)) iptables(['-D', ISOLATION, ...PASS_PUBLISHED])
   if (!leases.some((l) => Object.keys(l.networks).length > 0) && !anchored) return
-  const env = { ...process.env, PATH: `${process.env.PATH ?? '/usr/bin:/bin'}:/usr/sbin:/sbin` }
-  const check = spawnSync('iptables', ['-w', '-t', 'filter', '-C', 'FORWARD', '-j', 'NETAVARK_ISOLATION_1'], { env, stdio: 'ignore' })
-  if (check.status === 0) return
-  spawnSync('iptables', ['-w', '-t', 'filter', '-I', 'FORWARD', '1', '-j', 'NETAVARK_ISOLATION_1'], { env, stdio: 'ignore' })
+  if (iptables(['-C', 'FORWARD', '-j', ISOLATION]).ok) return
+  iptables(['-I', 'FORWARD', '1', '-j', ISOLATION])
 }
