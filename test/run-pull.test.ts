@@ -43,6 +43,11 @@ describe.skipIf(!isRoot || unavailable !== undefined)(`run with pull (needs root
     expect(r.status).toBe(0)
   })
 
+  it('run -q pulls without a word on stderr (docker/cli sends the pull\'s output to io.Discard)', () => {
+    const r = env.run(env.runArgs(['-q', '--pull', 'always', image, 'cat', '/data/hardlink']))
+    expect([r.stderr, r.stdout, r.status]).toEqual(['', 'one inode, two names\n', 0])
+  })
+
   it('keeps the same view in a user namespace (--userns=auto), from the store without pulling again', () => {
     const r = env.run(env.runArgs(['--pull', 'never', '--userns=auto', image, 'sh', '-c', script]))
     expect(r.stderr).toBe('')

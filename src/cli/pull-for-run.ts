@@ -11,6 +11,7 @@
  * and the errors thrown back, which the run's error line and exit code read
  * by their properties (message, code, exitCode), not by their class.
  */
+import { Writable } from 'node:stream'
 import { UsageError } from '../errors.js'
 import { setLogLevel } from '../log.js'
 import { formatPlatform, hostPlatform, parsePlatform, platformMismatch } from '../image/platform.js'
@@ -23,17 +24,19 @@ export async function pullForRun(
   ref: string,
   storeRoot: string,
   policy: PullPolicy,
-  options: { platform?: string; insecureRegistries?: string[]; logLevel: string },
+  options: { platform?: string; insecureRegistries?: string[]; quiet?: boolean; logLevel: string },
 ): Promise<ResolvedImageLike> {
   setLogLevel(options.logLevel)
   const store = new ImageStore({ root: storeRoot })
-  const view = new PullProgressView(process.stderr)
+  // run -q: docker/cli's pull for a run writes to io.Discard, its "Unable to find image" line too
+  const out = options.quiet ? new Writable({ write: (_chunk, _enc, done) => done() }) : process.stderr
+  const view = new PullProgressView(out)
   try {
     const { image } = await ensureImage(ref, policy, {
       store,
       ...(options.platform !== undefined ? { platform: options.platform } : {}),
       insecureRegistries: options.insecureRegistries ?? [],
-      onMissing: (r) => process.stderr.write(`Unable to find image '${r}' locally\n`),
+      onMissing: (r) => out.write(`Unable to find image '${r}' locally\n`),
       progress: (e) => {
         if (e.type === 'warning') process.stderr.write(`WARNING: ${e.message}\n`)
         else view.update(e)

@@ -14,7 +14,7 @@ export async function resolveForRun(
   ref: string,
   storeRoot: string,
   policy: PullPolicy,
-  options: { platform?: string; insecureRegistries?: string[] } = {},
+  options: { platform?: string; insecureRegistries?: string[]; quiet?: boolean } = {},
 ): Promise<ResolvedImageLike> {
   const { ImageStore } = await import('../image/store.js')
   const store = new ImageStore({ root: storeRoot })

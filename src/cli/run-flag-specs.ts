@@ -76,6 +76,7 @@ export function addRunFlags<C extends OptionSink>(cmd: C): C {
     .option('--cgroup-parent <path>', 'parent cgroup, relative to the cgroup v2 root (default: mini-run)')
     .option('--pull <policy>', 'pull the image: missing, always or never', 'missing')
     .option('--platform <os/arch[/variant]>', 'platform of the image to pull (default: the host\'s)')
+    .option('-q, --quiet', 'suppress the pull output')
     .option('--insecure-registry <host>', 'allow plain HTTP to this registry (repeatable)', collect, [])
     .option('--restart <policy>', 'restart policy when the container exits: no, on-failure[:max-retries], always, unless-stopped')
     .option('-l, --label <key=value>', 'set a label on the container (repeatable)', collect, [])

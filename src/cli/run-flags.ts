@@ -18,6 +18,8 @@ export interface RunFlags extends ContainerFlags {
   explain?: string | boolean
   pull?: string
   platform?: string
+  /** -q: no pull output */
+  quiet?: boolean
   insecureRegistry: string[]
   cidfile?: string
   detachKeys?: string
@@ -48,6 +50,7 @@ export function runOptionsOf(positional: string[], flags: RunFlags, global: Glob
       const { resolveForRun } = await import('./resolve-image.js')
       return resolveForRun(ref, storeRoot, (flags.pull ?? 'missing') as 'missing' | 'always' | 'never', {
         ...(flags.platform !== undefined ? { platform: flags.platform } : {}),
+        ...(flags.quiet ? { quiet: true } : {}),
         insecureRegistries: flags.insecureRegistry,
       })
     },
