@@ -72,6 +72,9 @@ describe.skipIf(!isRoot)('file capabilities in a container (needs root)', () => 
           { path: 'capbin/', type: 'dir' },
           // a busybox copy with cap_net_raw+ep, as `setcap cap_net_raw+ep` leaves it
           { path: 'capbin/busybox', type: 'file', mode: 0o755, content: readFileSync(join(BUSYBOX_ROOTFS, 'bin/busybox')), xattrs: { 'security.capability': NET_RAW_EP } },
+          // root's alone: another user cannot reach what is in it
+          { path: 'private/', type: 'dir', mode: 0o700 },
+          { path: 'private/busybox', type: 'file', mode: 0o755, content: readFileSync(join(BUSYBOX_ROOTFS, 'bin/busybox')) },
         ],
       ],
     })
@@ -100,6 +103,16 @@ describe.skipIf(!isRoot)('file capabilities in a container (needs root)', () => 
     expect(child.stdout).toBe(caps('0000000000000000'))
     const plain = env.run(env.runArgs(['-u', '1000', IMAGE, ...PROBE]))
     expect(plain.stdout).toBe(caps('0000000000000000'))
+  })
+
+  it('a non-root user\'s command is found with the user\'s permissions, none effective before its execve, as Docker\'s', () => {
+    // the stage held CAP_DAC_OVERRIDE effective up to the execve: a directory of root's alone was searched for it
+    const r = env.run(env.runArgs(['-u', '1000', IMAGE, '/private/busybox', 'true']))
+    expect([r.stdout, r.stderr, r.status]).toEqual(['', 'mini-run: exec "/private/busybox": permission denied\n', 126])
+    expect(env.run(env.runArgs([IMAGE, '/private/busybox', 'true'])).status).toBe(0)
+    const spec = buildSpec({ id: 'abcdef0123456789', rootfsPath: '/c/rootfs', image: { Cmd: ['sh'] }, command: [], user: '1000', passwd: [], groups: [], cgroup2: true })
+    expect(spec.process.capabilities?.effective).toEqual([])
+    expect(spec.process.capabilities?.permitted).toContain('CAP_NET_RAW')
   })
 
   it('fails the execve with EPERM when the file capability is outside the bounding set', () => {

@@ -104,7 +104,8 @@ function privilegeSteps(spec: Spec, input: ProcessInput, privileges: Add): void 
     op: 'capset', effective: caps.effective ?? [], permitted: caps.permitted ?? [], inheritable: caps.inheritable ?? [],
     why: uid === 0
       ? 'the capability sets: root keeps them across execve'
-      : 'the capability sets, until execve: for a non-root user it clears them, but an executable with file capabilities (setcap) '
+      : 'the capability sets, until execve: none effective, so the command is found and opened with the user\'s own permissions, '
+        + 'as Docker gives such a user none; the permitted set is for execve: for a non-root user it clears them, but an executable with file capabilities (setcap) '
         + 'gets those of them in the bounding set, as in Docker (a file capability outside it, marked effective, makes execve fail with EPERM)',
   })
   privileges({ op: 'cap_ambient', caps: caps.ambient ?? [], why: 'ambient capabilities survive execve for a non-root user: none unless asked' })

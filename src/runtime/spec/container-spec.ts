@@ -161,7 +161,9 @@ export function buildSpec(o: ContainerOptions): Spec {
       cwd,
       capabilities: {
         bounding: caps,
-        effective: caps,
+        // none effective for a user other than root, as Docker's (moby oci.SetCapabilities): the command is
+        // looked up and opened without CAP_DAC_OVERRIDE, as the user; permitted kept for no_new_privs (plan-process.ts)
+        effective: user.uid === 0 ? caps : [],
         permitted: caps,
         inheritable: [],
         ambient: [],
