@@ -88,6 +88,11 @@ describe('network ls', () => {
       ].join('\n'),
     )
     expect(ok(['network', 'ls', '--format', '{{.Name}}', '-f', 'name=gone'])).toBe('')
+    // -f: one not there is passed over without a word (docker/cli's errdefs.IsNotFound)
+    ok(['network', 'create', '--subnet', '10.93.34.0/24', 'gone3'])
+    const forced = env.run(['network', 'rm', '-f', 'nosuch', 'gone3', 'host'])
+    expect([forced.status, forced.stdout, forced.stderr]).toEqual([1, 'gone3\n', 'mini-run: host is a pre-defined network and cannot be removed\n'])
+    expect([env.run(['network', 'rm', '--force', 'nosuch']).status, env.run(['network', 'rm', '--force', 'nosuch']).stderr]).toEqual([0, ''])
     // two subnets (Docker's multi-subnet network) are refused, not the last one taken
     const two = env.run(['network', 'create', '--subnet', '10.93.32.0/24', '--subnet', '10.93.33.0/24', 'two'])
     expect([two.status, two.stderr]).toEqual([1, 'mini-run: --subnet given 2 times (10.93.32.0/24, 10.93.33.0/24): a mini-run network has one IPv4 subnet, with one gateway and one range\n'])

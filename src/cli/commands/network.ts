@@ -116,14 +116,21 @@ export function register(program: Command): void {
     .alias('remove')
     .description('remove networks no container uses')
     .argument('<network...>')
-    .action(async (names: string[], _flags: unknown, cmd: Command) => {
+    .option('-f, --force', 'do not error if the network does not exist')
+    .action(async (names: string[], flags: { force?: boolean }, cmd: Command) => {
       const { removeUserNetwork } = await import('../../network/manage.js')
       const { networkEvent } = await import('../../events/resource-events.js')
       const { eachContainer } = await import('../each-ref.js')
       const { store, state } = roots(cmd)
-      // one that cannot go is said and the others still go, exit 1 (docker/cli network rm)
+      // one that cannot go is said and the others still go, exit 1 (docker/cli network rm); with -f one not there is passed over without a word
       await eachContainer(names, async (n) => {
-        const def = removeUserNetwork(store, state, n)
+        let def
+        try {
+          def = removeUserNetwork(store, state, n)
+        } catch (err) {
+          if (flags.force && (err as { code?: string }).code === 'ENONETWORK') return
+          throw err
+        }
         process.stdout.write(`${n}\n`)
         networkEvent(state, 'destroy', def)
       })
@@ -159,6 +166,8 @@ export function register(program: Command): void {
     .description('disconnect a container from a network (a stopped one: at its next start)')
     .argument('<network>')
     .argument('<container>')
+    // Docker's force is for an endpoint its daemon lost track of: a disconnect here always tears the network down
+    .option('-f, --force', 'force the container to disconnect from a network (as a plain disconnect does)')
     .action(async (net: string, ref: string, _flags: unknown, cmd: Command) => {
       const { disconnectContainer } = await import('../../network/connect.js')
       const { store, state } = roots(cmd)
