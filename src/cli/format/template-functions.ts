@@ -59,13 +59,27 @@ export function index(v: Value, ...keys: Value[]): Value {
       cur = Array.isArray(cur) ? cur[i] : cur.charCodeAt(i)
     } else if (cur !== null && typeof cur === 'object') {
       const record = cur as Record<string, unknown>
-      // a missing key of a map gives its zero value (nil for Docker's maps)
-      cur = Object.hasOwn(record, String(k)) ? record[String(k)] : undefined
+      cur = Object.hasOwn(record, String(k)) ? record[String(k)] : zeroOfElements(record)
     } else if (cur === null || cur === undefined || cur === NO_VALUE) {
       throw execError('index of untyped nil')
     } else throw execError(`can't index item of type ${typeof cur}`)
   }
   return cur
+}
+
+/**
+ * What Go's index gives for a key a map lacks: the zero value of its
+ * element type (a field's lookup gives <no value>, but index reflect.Zero).
+ * The JSON has no types, so it is guessed from the values there: a map of
+ * strings (Config.Labels, map[string]string in Docker, empty ones too) gives
+ * "", of lists (Ports) an empty list, of objects (Networks' pointers) nil;
+ * a mixed one nil, as an interface's zero.
+ */
+function zeroOfElements(record: Record<string, unknown>): Value {
+  const values = Object.values(record)
+  if (values.every((v) => typeof v === 'string')) return ''
+  if (values.every((v) => Array.isArray(v))) return []
+  return null
 }
 
 export function compare(op: string, a: Value, b: Value): boolean {
