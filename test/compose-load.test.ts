@@ -440,6 +440,13 @@ describe('compose: loading as compose-go v2.1.4 does (a review\'s differences)',
     expect(runOptionsFromFlags(image, command, flags, {}).shmSize).toBe(64 * 1024 * 1024)
   })
 
+  it('oom_score_adj is run\'s --oom-score-adj; out of the kernel\'s range it is refused by its path', () => {
+    const { project } = load({ 'compose.yaml': 'services:\n  web:\n    image: a\n    oom_score_adj: -200\n' })
+    const { image, command, flags } = serviceRunFlags({ service: project.services.web!, containerName: 'p-web-1', networks: [], volumeNames: {}, labels: {}, detach: true })
+    expect(runOptionsFromFlags(image, command, flags, {}).oomScoreAdj).toBe(-200)
+    expect(() => load({ 'compose.yaml': 'services:\n  web:\n    image: a\n    oom_score_adj: 2000\n' })).toThrow(/oom_score_adj/)
+  })
+
   it("sysctls (a mapping or a list) and domainname are run's --sysctl and --domainname; a service without them hashes as before", () => {
     for (const sysctls of ['{net.core.somaxconn: 1024, kernel.shmmni: "2048"}', '["net.core.somaxconn=1024", "kernel.shmmni=2048"]']) {
       const { project } = load({ 'compose.yaml': `services:\n  web:\n    image: a\n    domainname: example.org\n    sysctls: ${sysctls}\n` })

@@ -86,7 +86,7 @@ describe.skipIf(!isRoot)('inspect HostConfig/Config, exec HOME (needs root)', ()
 
   it('no flags: Docker\'s zero values (PortBindings {}, Binds and PidsLimit null); a container of an older mini-run, with no record of its flags, inspects too', () => {
     const id = ok(['create', '--name', 'z1', '--network', 'host', BUSYBOX, 'true']).trim()
-    const zero = { Memory: 0, MemorySwap: 0, MemoryReservation: 0, NanoCpus: 0, CpuShares: 0, CpuPeriod: 0, CpuQuota: 0, CpusetCpus: '', CpusetMems: '', Devices: [], DeviceCgroupRules: null, CgroupnsMode: 'private', PidsLimit: null, Privileged: false, ReadonlyRootfs: false, PortBindings: {}, Binds: null, NetworkMode: 'host', RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: false }
+    const zero = { OomScoreAdj: 0, Memory: 0, MemorySwap: 0, MemoryReservation: 0, NanoCpus: 0, CpuShares: 0, CpuPeriod: 0, CpuQuota: 0, CpusetCpus: '', CpusetMems: '', Devices: [], DeviceCgroupRules: null, CgroupnsMode: 'private', PidsLimit: null, Privileged: false, ReadonlyRootfs: false, PortBindings: {}, Binds: null, NetworkMode: 'host', RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: false }
     expect(JSON.parse(ok(['inspect', 'z1']))[0].HostConfig).toMatchObject(zero)
     expect(ok(['inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}} {{json .HostConfig.PortBindings}}', 'z1'])).toBe('0 <nil> {}\n')
     // as an older mini-run wrote it: no startInput.given (config.json holds startInput)
@@ -98,6 +98,18 @@ describe.skipIf(!isRoot)('inspect HostConfig/Config, exec HOME (needs root)', ()
     writeFileSync(file, JSON.stringify(config))
     expect(JSON.parse(ok(['inspect', 'old']))[0].HostConfig).toMatchObject({ Memory: 64 * 1024 ** 2, PortBindings: {}, Binds: null, Privileged: false, NetworkMode: 'bridge' })
     expect(id).toMatch(/^[0-9a-f]{64}$/)
+  })
+
+  it('--oom-score-adj: the container\'s processes get it, inspect shows it; a value out of the kernel\'s range is refused', () => {
+    expect(ok(['run', '--rm', '--network', 'none', '--oom-score-adj', '500', BUSYBOX, 'sh', '-c', 'cat /proc/self/oom_score_adj'])).toBe('500\n')
+    ok(['create', '--name', 'oom1', '--network', 'none', '--oom-score-adj', '300', BUSYBOX, 'true'])
+    expect(ok(['inspect', '-f', '{{.HostConfig.OomScoreAdj}}', 'oom1'])).toBe('300\n')
+    // kept for a later start: the spec holds it
+    expect(ok(['start', '-a', 'oom1'])).toBe('')
+    for (const [value, message] of [['1001', 'Invalid value 1001, range for oom score adj is [-1000, 1000]'], ['x', 'invalid argument "x" for "--oom-score-adj" flag: not an integer']]) {
+      const r = cli.env.run(['run', '--rm', '--oom-score-adj', value!, BUSYBOX, 'true'])
+      expect([r.status, r.stderr]).toEqual([125, `mini-run: ${message}\n`])
+    }
   })
 
   it('the /etc files bound over the image\'s (ResolvConfPath, HostnamePath, HostsPath), and --device, --device-cgroup-rule as given', () => {

@@ -38,6 +38,7 @@ export function hostConfigJson(c: ContainerInfo): Record<string, unknown> {
     IpcMode: namespaceMode(c, 'ipc') ?? given?.ipc ?? 'private',
     // Docker's default on a cgroup v2 host, and mini-run's everywhere
     CgroupnsMode: c.spec && !c.spec.linux.namespaces.some((n) => n.type === 'cgroup') ? 'host' : 'private',
+    OomScoreAdj: spec?.process.oomScoreAdj ?? 0,
     PidMode: namespaceMode(c, 'pid') ?? '',
     Privileged: given?.privileged === true,
     ReadonlyRootfs: spec?.root.readonly ?? false,

@@ -83,6 +83,7 @@ export function addRunFlags<C extends OptionSink>(cmd: C): C {
     .option('--label-file <file>', 'read labels from a file, one KEY=VALUE a line (repeatable)', collect, [])
     .option('--cidfile <file>', 'write the container id to this file')
     .option('--shm-size <bytes>', 'size of /dev/shm (default 64m)')
+    .option('--oom-score-adj <n>', 'the OOM killer\'s preference for the container\'s processes, -1000 to 1000 (below the caller\'s needs CAP_SYS_RESOURCE)')
     .option('--log-driver <driver>', 'json-file (the default) or none')
     .option('--detach-keys <keys>', 'the key sequence that detaches from the container (default ctrl-p,ctrl-q)')
     .option('--health-cmd <command>', 'a command to check the container\'s health (run by sh -c; 0 healthy, 1 unhealthy)')

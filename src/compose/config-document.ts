@@ -106,6 +106,7 @@ function serviceDocument(s: Service): Record<string, unknown> {
   put('memswap_limit', bytes(s.memswapLimit))
   put('network_mode', s.networkMode)
   put('networks', Object.fromEntries(Object.entries(s.networks).map(([k, n]) => [k, n.aliases.length || n.ipv4Address || n.macAddress ? { aliases: n.aliases.length ? n.aliases : undefined, ipv4_address: n.ipv4Address, mac_address: n.macAddress } : null])))
+  put('oom_score_adj', s.oomScoreAdj !== undefined ? Number(s.oomScoreAdj) : undefined)
   put('pid', s.pid)
   put('pids_limit', s.pidsLimit !== undefined ? Number(s.pidsLimit) : undefined)
   put('platform', s.platform)

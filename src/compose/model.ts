@@ -168,6 +168,8 @@ export interface Service {
   pidsLimit?: string
   /** As run's --shm-size (64m, bytes). */
   shmSize?: string
+  /** oom_score_adj: --oom-score-adj */
+  oomScoreAdj?: string
   ulimits: string[]
   /** logging.driver as given (json-file or local: both log as json-file here); not part of the config hash. */
   logDriver?: string

@@ -29,6 +29,7 @@ const SUPPORTED = new Set([
   'group_add', 'mac_address', 'ulimits', 'logging', 'pid', 'ipc', 'uts', 'tty', 'stdin_open', 'security_opt', 'platform',
   'pull_policy', 'cgroup_parent', 'userns_mode', 'privileged', 'devices', 'device_cgroup_rules', 'volumes_from',
   'shm_size', 'domainname', 'sysctls', 'cpuset', 'cpu_period', 'cpu_quota', 'mem_reservation',
+  'oom_score_adj',
 ])
 
 export interface ServiceContext {
@@ -104,6 +105,8 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
     // docker compose sets deploy's reservation after mem_reservation: it wins
     ...opt('memReservation', deploy.memoryReservation ?? size(s.mem_reservation, at.at('mem_reservation'))),
     ...opt('shmSize', size(s.shm_size, at.at('shm_size'))),
+    // the schema bounds it to the kernel's -1000..1000
+    ...opt('oomScoreAdj', s.oom_score_adj !== undefined ? String(int(s.oom_score_adj, at.at('oom_score_adj'), -1000)) : undefined),
     ...opt('pidsLimit', s.pids_limit !== undefined ? String(int(s.pids_limit, at.at('pids_limit'), -1)) : deploy.pids),
     ulimits: ulimitsOf(s.ulimits, at.at('ulimits')),
     ...opt('logDriver', isMap(s.logging) && s.logging.driver !== undefined ? str(s.logging.driver, at.at('logging', 'driver')) : undefined),

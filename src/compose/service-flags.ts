@@ -92,6 +92,7 @@ export function serviceRunFlags(input: ServiceRunInput): ServiceRun {
     memorySwap: s.memswapLimit,
     pidsLimit: s.pidsLimit,
     shmSize: s.shmSize,
+    oomScoreAdj: s.oomScoreAdj,
     cpus: s.cpus,
     cpuShares: s.cpuShares,
     cpusetCpus: s.cpuset,

@@ -86,6 +86,7 @@ export interface ContainerFlags {
   label: string[]
   labelFile: string[]
   shmSize?: string
+  oomScoreAdj?: string
   logDriver?: string
   healthCmd?: string
   healthInterval?: string
@@ -140,6 +141,14 @@ function shmSizeOf(text: string): number {
   const bytes = parseSize(text, '--shm-size')
   if (bytes <= 0) throw new UsageError(`invalid --shm-size "${text}": must be greater than 0`)
   return bytes
+}
+
+/** --oom-score-adj: an integer in the kernel's range, refused as Docker's daemon refuses it (daemon/daemon_unix.go). */
+function oomScoreAdjOf(text: string): number {
+  const n = Number(text)
+  if (!/^-?\d+$/.test(text.trim())) throw new UsageError(`invalid argument "${text}" for "--oom-score-adj" flag: not an integer`)
+  if (n < -1000 || n > 1000) throw new UsageError(`Invalid value ${n}, range for oom score adj is [-1000, 1000]`)
+  return n
 }
 
 function logDriverOf(text: string): 'json-file' | 'none' {
@@ -280,6 +289,7 @@ export function runOptionsFromFlags(image: string | undefined, command: string[]
       : undefined,
     ...(restart ? { restart } : {}),
     ...(flags.shmSize !== undefined ? { shmSize: shmSizeOf(flags.shmSize) } : {}),
+    ...(flags.oomScoreAdj !== undefined ? { oomScoreAdj: oomScoreAdjOf(flags.oomScoreAdj) } : {}),
     ...(flags.logDriver !== undefined ? { logDriver: logDriverOf(flags.logDriver) } : {}),
     labels,
     ...(healthcheck ? { healthcheck } : {}),

@@ -257,6 +257,7 @@ function specOf(
     cgroup2: cgroup.mount !== undefined,
     resources: cgroup.resources,
     ...(o.shmSize !== undefined ? { shmSize: o.shmSize } : {}),
+    ...(o.oomScoreAdj !== undefined ? { oomScoreAdj: o.oomScoreAdj } : {}),
     mounts: mounts.length ? mounts : undefined,
     passwd: parsePasswd(readImageFile(fs.layers, 'etc/passwd') ?? ''),
     groups: parseGroup(readImageFile(fs.layers, 'etc/group') ?? ''),

@@ -91,6 +91,8 @@ export interface RunOptions {
   restart?: RestartPolicy
   /** Docker's --shm-size, in bytes. */
   shmSize?: number
+  /** --oom-score-adj: the spec's process.oomScoreAdj, written into /proc/<pid>/oom_score_adj at the start. */
+  oomScoreAdj?: number
   /** Docker's --log-driver: json-file (the default) or none (the monitor keeps no log). */
   logDriver?: 'json-file' | 'none'
   /** --health-cmd, --health-interval...: over the image's HEALTHCHECK, field by field; Test ["NONE"]: --no-healthcheck. */

@@ -89,6 +89,8 @@ export interface ContainerOptions {
   resources?: SpecResources
   /** --shm-size in bytes: /dev/shm's size (Docker's default: 64 MiB). */
   shmSize?: number
+  /** --oom-score-adj: process.oomScoreAdj. */
+  oomScoreAdj?: number
   passwd: PasswdLine[]
   groups: GroupLine[]
   /** The caller's environment, for `-e KEY` without a value. */
@@ -169,6 +171,7 @@ export function buildSpec(o: ContainerOptions): Spec {
         ambient: [],
       },
       noNewPrivileges: o.noNewPrivileges ?? true,
+      ...(o.oomScoreAdj !== undefined ? { oomScoreAdj: o.oomScoreAdj } : {}),
       ...(o.rlimits?.length ? { rlimits: o.rlimits } : {}),
     },
     root: { path: o.rootfsPath, readonly: o.readOnly ?? false },
