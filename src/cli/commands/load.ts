@@ -40,7 +40,8 @@ export async function loadImages(cmd: Command, flags: LoadFlags): Promise<void> 
     })
     const [{ imageEvent }, { familiarName }] = await Promise.all([import('../../events/resource-events.js'), import('../../image/reference.js')])
     for (const image of loaded) {
-      process.stdout.write(image.name ? `Loaded image: ${image.name}\n` : `Loaded image ID: ${image.configDigest}\n`)
+      // the short name Docker prints (reference.FamiliarString): t3:latest for docker.io/library/t3:latest
+      process.stdout.write(image.name ? `Loaded image: ${familiarName(image.name)}\n` : `Loaded image ID: ${image.configDigest}\n`)
       imageEvent(stateRootOf(cmd), 'load', image.configDigest, image.name ? familiarName(image.name) : image.configDigest)
     }
   } finally {
