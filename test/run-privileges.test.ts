@@ -3,12 +3,14 @@
 // as the runtime's own bounding set, --security-opt no-new-privileges=false
 // and seccomp=FILE in Docker's profile format. Parsing without root; the
 // flags' effect in real containers as root.
+import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseCapBnd } from '../src/runtime/spec/host-capabilities.js'
 import { parseDeviceCgroupRule, parseDeviceFlag } from '../src/runtime/spec/device-flags.js'
 import { dockerSeccompProfile } from '../src/runtime/spec/docker-seccomp.js'
+import { cliEnv } from './helpers/cli.js'
 import { cgroupDirs } from './helpers/oci.js'
 import { isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 
@@ -100,6 +102,25 @@ describe.skipIf(!isRoot)('the flags in real containers', () => {
     const plain = run(['--cap-add', 'MKNOD'], script)
     expect(plain.stdout).toBe('made\n')
     expect(plain.stderr).toMatch(/\/dev\/f: Permission denied/)
+    expect(env.leftovers()).toEqual([])
+  })
+
+  // a hybrid host's two places a device cgroup can come from, which a test can hide
+  const hide = ['/sys/fs/cgroup/devices', '/sys/fs/cgroup/unified']
+  const hybrid = existsSync('/dev/fuse') && hide.every((m) => readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${m} `))
+  it.runIf(hybrid)('on a host with no device cgroup to use, /dev stays nodev with --device, and --device-cgroup-rule is refused (a hybrid host, /dev/fuse)', () => {
+    // the host as one without a v1 devices hierarchy or a cgroup v2 mount: both unmounted in a
+    // private mount namespace of this test's own (the host's mounts stay as they are)
+    const without = (flags: string[], script: string) => {
+      const argv = env.runArgs([...flags, 'localhost/test/busybox', 'sh', '-c', script])
+      const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `for m in ${hide.join(' ')}; do umount -l "$m" || exit 99; done; exec mini-run "$@"`, 'sh', ...argv], { encoding: 'utf8', env: cliEnv(), timeout: 60_000 })
+      return { status: r.status, stdout: r.stdout, stderr: r.stderr }
+    }
+    const made = without(['--device', '/dev/fuse', '--cap-add', 'MKNOD'], 'exec 3</dev/fuse && echo fuse-ok; mknod /dev/f c 10 229 && exec 4<>/dev/f && echo open-ok; true')
+    expect(made.stdout).toBe('fuse-ok\n')
+    expect(made.stderr).toMatch(/\/dev\/f: Permission denied/)
+    const rule = without(['--device-cgroup-rule', 'c 10:229 rw'], 'true')
+    expect([rule.status, rule.stderr]).toEqual([125, 'mini-run: --device-cgroup-rule needs a device cgroup: this host has neither a v1 devices hierarchy nor a cgroup v2 mount\n'])
     expect(env.leftovers()).toEqual([])
   })
 

@@ -56,7 +56,14 @@ export function cgroupOf(o: RunOptions, id: string, root: boolean, planOnly: boo
   }
   // cgroup v2 has no devices controller: the rules become a BPF program on the leaf
   const deviceFilter = Boolean(resources?.devices && mount && root && !v1.some((l) => l.controller === 'devices'))
-  return { mount: top, resources, v1, deviceFilter }
+  // what guards device nodes: a v1 devices leaf or the BPF program. Without either the rules are
+  // not enforced (no v1 devices hierarchy, no cgroup v2): /dev and the rootfs stay nodev, and a
+  // rule that would allow more than they let through is refused rather than silently nothing
+  const deviceCgroup = Boolean(resources?.devices) && (deviceFilter || v1.some((l) => l.controller === 'devices'))
+  if (!deviceCgroup && o.deviceCgroupRules?.length && root && !planOnly) {
+    throw new MiniRunError('--device-cgroup-rule needs a device cgroup: this host has neither a v1 devices hierarchy nor a cgroup v2 mount', { code: 'ENOCONTROLLER' })
+  }
+  return { mount: top, resources, v1, deviceFilter, deviceCgroup }
 }
 
 /** --device, --device-cgroup-rule and --privileged: the extra nodes, and the device cgroup's rules (none without those flags). */

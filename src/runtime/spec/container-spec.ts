@@ -89,6 +89,8 @@ export interface ContainerOptions {
   resources?: SpecResources
   /** --shm-size in bytes: /dev/shm's size (Docker's default: 64 MiB). */
   shmSize?: number
+  /** A device cgroup guards the nodes (a v1 devices leaf or the BPF program): /dev need not be nodev. */
+  deviceCgroup?: boolean
   /** --oom-score-adj: process.oomScoreAdj. */
   oomScoreAdj?: number
   passwd: PasswdLine[]
@@ -179,7 +181,7 @@ export function buildSpec(o: ContainerOptions): Spec {
     ...(shared.has('uts') ? {} : { hostname, ...(o.domainname ? { domainname: o.domainname } : {}) }),
     // a mount of the user's replaces the default one at the same place (-v over /dev/shm)
     mounts: [
-      ...defaultMounts({ devptsGid5: gid5Mapped, cgroup2: o.cgroup2 ?? false, privileged: o.privileged === true, deviceCgroup: o.resources?.devices !== undefined })
+      ...defaultMounts({ devptsGid5: gid5Mapped, cgroup2: o.cgroup2 ?? false, privileged: o.privileged === true, deviceCgroup: o.deviceCgroup === true })
         .filter((d) => !userMounts.some((m) => m.destination === d.destination))
         .map((d) => (d.destination === '/dev/shm' && o.shmSize !== undefined ? { ...d, options: (d.options ?? []).map((opt) => (opt.startsWith('size=') ? `size=${Math.floor(o.shmSize! / 1024)}k` : opt)) } : d)),
       ...userMounts,
