@@ -46,6 +46,8 @@ describe('Go templates', () => {
     // a key the map lacks: its elements' zero value, as Go's index gives it (a field's lookup: <no value>)
     expect(run('[{{index .Config.Labels "nope"}}]{{if eq (index .Config.Labels "nope") ""}} empty{{end}}', c)).toBe('[] empty')
     expect(run('[{{index .Empty "nope"}}] {{index .Ports "80/udp"}} {{index .Networks "nope"}} {{.Config.Labels.nope}}', { ...c, Empty: {}, Ports: { '80/tcp': [] }, Networks: { bridge: { IPAddress: '' } } })).toBe('[] [] <nil> <no value>')
+    // a nil map (null in the JSON) indexes to ""; a null value among lists says nothing of the type
+    expect(run('[{{index .Labels "x"}}] {{index .Ports "81/tcp"}}', { Labels: null, Ports: { '80/tcp': null, '90/tcp': [{ HostPort: '1' }] } })).toBe('[] []')
     expect(run('{{.Names | upper}}', c)).toBe('WEB')
     expect(run('{{lower "ABC"}} {{title "hello world"}}', c)).toBe('abc Hello World')
     expect(run('{{len .Config.Env}}', c)).toBe('2')

@@ -224,6 +224,8 @@ networks: {front: {}}
     expect(project.services.web!.ports).toEqual(['8080:80', '9000:90', '7000-7001:70-71', '127.0.0.1:8080:80'])
     expect(project.services.web!.expose).toEqual(['1000'])
     expect(load({ 'compose.yaml': 'services:\n  web:\n    image: a\n    ports: ["8080:80", "8080:80/tcp"]\n' }).project.services.web!.ports).toEqual(['8080:80'])
+    // a host range for one port is its own entry: published "8000-8010", not 8000
+    expect(load({ 'compose.yaml': 'services:\n  web:\n    image: a\n    ports: ["8000:80", "8000-8010:80"]\n', 'compose.override.yaml': 'services:\n  web:\n    ports: ["8000-8010:80"]\n' }).project.services.web!.ports).toEqual(['8000:80', '8000-8010:80'])
   })
 
   it('profiles: a service with one runs only when it is active or named', () => {

@@ -221,13 +221,18 @@ describe.skipIf(!isRoot)('lifecycle: run -d, ps, logs, exec, stop, kill, rm, ins
 
   it('create --rm: the container waits, Created, for its start, and goes when that start\'s command exits, as Docker\'s AutoRemove', async () => {
     const gone = () => env.run(['ps', '-a', '-q']).stdout === '' && env.leftovers().length === 0
-    const create = env.run(['create', '--rm', '--cgroup-parent', env.cgroupParent, '-v', '/anon', BUSYBOX, 'sh', '-c', 'echo ran; exit 3'])
+    const create = env.run(['create', '--rm', '--cgroup-parent', env.cgroupParent, '-v', '/anon', BUSYBOX, 'sh', '-c', 'echo ran $(cat /given); exit 3'])
     expect([create.stderr, create.status]).toEqual(['', 0])
     const id = create.stdout.trim()
     expect(inspect(id).State.Status).toBe('created')
     expect(inspect(id).HostConfig.AutoRemove).toBe(true)
+    // not run yet: cp fills it, as Docker's
+    const given = join(env.dir, 'given')
+    writeFileSync(given, 'by-cp\n')
+    const cp = env.run(['cp', given, `${id}:/given`])
+    expect([cp.stderr, cp.status]).toEqual(['', 0])
     const start = env.run(['start', '-a', id])
-    expect([start.stdout, start.status]).toEqual(['ran\n', 3])
+    expect([start.stdout, start.status]).toEqual(['ran by-cp\n', 3])
     await until('the exited container to remove itself', gone)
     // and its anonymous volume with it, as run --rm
     expect(env.run(['volume', 'ls', '-q']).stdout).toBe('')

@@ -28,7 +28,8 @@ export function servicePorts(v: unknown, at: At): string[] {
       throw here.error((err as Error).message.replace(/^invalid -p /, 'invalid port '), err)
     }
     // a range is one entry per port to compose-go: one said already, port by port, is not said again
-    const keys = Array.from({ length: p.range }, (_, n) => `${p.hostIp || '0.0.0.0'}:${p.hostPort ? p.hostPort + n : ''}:${p.containerPort + n}/${p.protocol}`)
+    const published = (n: number) => (p.hostPortEnd !== undefined ? `${p.hostPort}-${p.hostPortEnd}` : p.hostPort ? p.hostPort + n : '')
+    const keys = Array.from({ length: p.range }, (_, n) => `${p.hostIp || '0.0.0.0'}:${published(n)}:${p.containerPort + n}/${p.protocol}`)
     if (keys.every((k) => seen.has(k))) return []
     for (const k of keys) seen.add(k)
     return [spec]

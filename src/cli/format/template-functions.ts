@@ -60,6 +60,9 @@ export function index(v: Value, ...keys: Value[]): Value {
     } else if (cur !== null && typeof cur === 'object') {
       const record = cur as Record<string, unknown>
       cur = Object.hasOwn(record, String(k)) ? record[String(k)] : zeroOfElements(record)
+    } else if (cur === null && typeof k === 'string') {
+      // a nil map (Labels of an image without any: null in the JSON) gives its zero value too
+      cur = ''
     } else if (cur === null || cur === undefined || cur === NO_VALUE) {
       throw execError('index of untyped nil')
     } else throw execError(`can't index item of type ${typeof cur}`)
@@ -76,7 +79,8 @@ export function index(v: Value, ...keys: Value[]): Value {
  * a mixed one nil, as an interface's zero.
  */
 function zeroOfElements(record: Record<string, unknown>): Value {
-  const values = Object.values(record)
+  // a null among them (an exposed port not published) says nothing of the type
+  const values = Object.values(record).filter((v) => v !== null)
   if (values.every((v) => typeof v === 'string')) return ''
   if (values.every((v) => Array.isArray(v))) return []
   return null

@@ -41,7 +41,8 @@ async function runningRoot(c: ContainerInfo): Promise<ContainerRoot | undefined>
 }
 
 async function viewRoot(c: ContainerInfo, host: Host): Promise<ContainerRoot> {
-  if (c.autoRemove) throw new MiniRunError(`container ${c.id.slice(0, 12)} is marked for removal (run --rm): its files are being removed`, { code: 'EREMOVING' })
+  // a created one (create --rm) has not run: it goes after its start's exit, and cp may fill it first, as Docker's
+  if (c.autoRemove && c.status !== 'created') throw new MiniRunError(`container ${c.id.slice(0, 12)} is marked for removal (run --rm): its files are being removed`, { code: 'EREMOVING' })
   if (!c.spec || !c.startInput) throw new MiniRunError(`container ${c.id.slice(0, 12)} does not record its root filesystem (removed meanwhile, or made by an older mini-run)`)
   // the network's /etc files exist only while it is attached: the image's own show instead
   const networkFiles = new Set(Object.values(c.startInput.network?.files ?? {}))
