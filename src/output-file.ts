@@ -11,6 +11,7 @@ import { rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { openWriteStream } from './open-write-stream.js'
 import { randomHex } from './random.js'
 
 export async function writeOutputFile(dest: string, chunks: AsyncIterable<Buffer>): Promise<void> {
@@ -21,7 +22,7 @@ export async function writeOutputFile(dest: string, chunks: AsyncIterable<Buffer
   }
   const tmp = join(dirname(dest), `.${basename(dest)}.${process.pid}.${randomHex(4)}`)
   try {
-    await pipeline(Readable.from(chunks), createWriteStream(tmp, { flags: 'wx', mode: 0o644 }))
+    await pipeline(Readable.from(chunks), await openWriteStream(tmp, 'wx', 0o644))
     await rename(tmp, dest)
   } catch (err) {
     await rm(tmp, { force: true })

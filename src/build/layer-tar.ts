@@ -13,12 +13,13 @@
  * store's own hardened path (store.unpackLayer), like any pulled layer.
  */
 import { createHash } from 'node:crypto'
-import { createReadStream, createWriteStream } from 'node:fs'
+import { createReadStream } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createGzip } from 'node:zlib'
 import { MiniRunError } from '../errors.js'
+import { openWriteStream } from '../open-write-stream.js'
 import { chainIds } from '../image/digest.js'
 import { MediaType, type Descriptor } from '../image/oci.js'
 import type { ImageStore } from '../image/store.js'
@@ -148,7 +149,7 @@ export async function writeTarBlob(store: ImageStore, tar: AsyncIterable<Buffer>
     }
   }
   try {
-    await pipeline(Readable.from(hashRaw()), createGzip(), hashBlob, createWriteStream(path, { mode: 0o600 }))
+    await pipeline(Readable.from(hashRaw()), createGzip(), hashBlob, await openWriteStream(path, 'w', 0o600))
   } catch (err) {
     await rm(path, { force: true })
     throw err

@@ -8,10 +8,11 @@
  * removes it on any error.
  */
 import { createHash } from 'node:crypto'
-import { createWriteStream, type WriteStream } from 'node:fs'
+import type { WriteStream } from 'node:fs'
 import { once } from 'node:events'
 import type { Readable } from 'node:stream'
 import { MiniRunError } from '../errors.js'
+import { openWriteStream } from '../open-write-stream.js'
 import { decompress, type Compression } from './decompress.js'
 import { TarReader } from './tar-reader.js'
 import type { UnpackLimits } from './layer-entry-checks.js'
@@ -51,7 +52,7 @@ export async function ingestLayer(source: Readable, fsDir: string, opts: IngestO
   const label = opts.expectDigest ?? 'blob'
   const blobHash = createHash('sha256')
   let compressedSize = 0
-  const blobFile: WriteStream | undefined = opts.blobPath !== undefined ? createWriteStream(opts.blobPath, { flags: 'wx', mode: 0o600 }) : undefined
+  const blobFile: WriteStream | undefined = opts.blobPath !== undefined ? await openWriteStream(opts.blobPath, 'wx', 0o600) : undefined
   const blobFailed = blobFile ? once(blobFile, 'error').then(([err]) => Promise.reject(err as Error)) : undefined
   blobFailed?.catch(() => undefined)
 

@@ -10,13 +10,14 @@
  * written verbatim, "../" included.
  */
 import { createHash } from 'node:crypto'
-import { createReadStream, createWriteStream } from 'node:fs'
+import { createReadStream } from 'node:fs'
 import { lstat, mkdir, readFile, readdir, readlink, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createGzip } from 'node:zlib'
 import { MiniRunError } from '../errors.js'
+import { openWriteStream } from '../open-write-stream.js'
 import { sha256Digest } from './digest.js'
 import { MediaType, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest } from './oci.js'
 import { hostPlatform } from './platform.js'
@@ -210,9 +211,9 @@ async function writeLayer(blobsDir: string, spec: LayerSpec, compression: 'gzip'
   try {
     const raw = Readable.from(hashing(tarBytes(layerEntries(spec)), diffHash, compression === 'none'))
     if (compression === 'gzip') {
-      await pipeline(raw, createGzip(), (src: AsyncIterable<Buffer>) => hashing(src, blobHash, true), createWriteStream(tmp))
+      await pipeline(raw, createGzip(), (src: AsyncIterable<Buffer>) => hashing(src, blobHash, true), await openWriteStream(tmp))
     } else {
-      await pipeline(raw, createWriteStream(tmp))
+      await pipeline(raw, await openWriteStream(tmp))
     }
     const diffId = 'sha256:' + diffHash.digest('hex')
     const digest = compression === 'gzip' ? 'sha256:' + blobHash.digest('hex') : diffId

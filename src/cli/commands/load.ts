@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { createWriteStream, statSync } from 'node:fs'
+import { statSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { pipeline } from 'node:stream/promises'
 import { globalOptions } from '../global-options.js'
@@ -28,10 +28,13 @@ export async function loadImages(cmd: Command, flags: LoadFlags): Promise<void> 
     const { tmpPath } = await import('../../image/store-tmp.js')
     await store.init()
     spooled = tmpPath(store.tmpDir, 'stdin')
-    await pipeline(process.stdin, createWriteStream(spooled, { mode: 0o600 }))
     input = spooled
   }
   try {
+    if (spooled) {
+      const { openWriteStream } = await import('../../open-write-stream.js')
+      await pipeline(process.stdin, await openWriteStream(spooled, 'w', 0o600))
+    }
     // Docker's words, rather than the spool file's name in a format error
     if (spooled && statSync(spooled).size === 0) throw new UsageError('requested load from stdin, but stdin is empty')
     const loaded = await loadArchive(store, input, {
