@@ -21,7 +21,7 @@ import { listCacheEntries } from './build-cache-index.js'
 import { listRefs, refFileName } from './refs.js'
 import type { ImageStore } from './store.js'
 import { leasedDigests } from './store-lease.js'
-import { withGcLock } from './store-locks.js'
+import { removeRefLock, withGcLock } from './store-locks.js'
 import { cleanStaleTmp, removeTree, tmpPath } from './store-tmp.js'
 import type { PruneOptions, PruneResult, RemoveResult } from './store-types.js'
 
@@ -220,7 +220,9 @@ export async function moveToTrash(store: ImageStore, path: string, trash: string
 }
 
 async function unlinkRef(store: ImageStore, name: string, trash: string[]): Promise<boolean> {
-  return moveToTrash(store, join(store.refsDir, refFileName(name)), trash)
+  const moved = await moveToTrash(store, join(store.refsDir, refFileName(name)), trash)
+  if (moved) removeRefLock(store.root, name)
+  return moved
 }
 
 async function removeBlob(store: ImageStore, digest: string, trash: string[]): Promise<boolean> {

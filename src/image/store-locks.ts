@@ -25,9 +25,10 @@
  * collector sees it, or the collector came first and the writer sees what
  * it removed.
  */
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { ensurePrivateDir } from '../private-dir.js'
-import { lockFile, type FileLock, type LockMode, type LockWaitOptions } from '../file-lock.js'
+import { isRemoved, lockFile, tryLockFile, type FileLock, type LockMode, type LockWaitOptions } from '../file-lock.js'
 import { digestHex } from './digest.js'
 import { STORE_PRIVATE, storeRootDir } from './store-dirs.js'
 import { refFileName } from './refs.js'
@@ -78,7 +79,25 @@ export async function lockLayers(storeRoot: string, chainIds: Iterable<string>, 
   return locks
 }
 
-/** The lock of one name (normalized), held while it is pointed at an image. */
-export function lockRef(storeRoot: string, name: string, o: LockWaitOptions = {}): Promise<FileLock> {
-  return lockFile(lockPath(storeRoot, `ref-${refFileName(name)}.lock`), 'exclusive', o)
+/**
+ * The lock of one name (normalized), held while it is pointed at an image.
+ * Its file goes with the name (removeRefLock): a lock taken on a file that
+ * was removed meanwhile is taken again, on the file that is there now.
+ */
+export async function lockRef(storeRoot: string, name: string, o: LockWaitOptions = {}): Promise<FileLock> {
+  for (;;) {
+    const lock = await lockFile(lockPath(storeRoot, `ref-${refFileName(name)}.lock`), 'exclusive', o)
+    if (!isRemoved(lock)) return lock
+    lock.release()
+  }
+}
+
+/**
+ * After a name's removal (rmi, prune): its lock file too, so locks/ does not
+ * keep a file for every name ever tagged. Left when someone holds it: that
+ * process is pointing the name again.
+ */
+export function removeRefLock(storeRoot: string, name: string): void {
+  const path = join(locksDir(storeRoot), `ref-${refFileName(name)}.lock`)
+  if (existsSync(path)) tryLockFile(path, 'exclusive')?.releaseAndRemove()
 }
