@@ -120,6 +120,10 @@ describe.skipIf(!isRoot)('build (needs root: RUN steps are containers)', () => {
       Entrypoint: ['/bin/sh', '-c'],
       Cmd: ['cat /app/app; echo $GREETING; id -u'],
     })
+    // the maps in Go's key order, as Docker's builder writes them and its inspect prints them
+    expect([c.config.Labels, c.config.ExposedPorts].map((m) => Object.keys(m as object))).toEqual([['extra', 'org.example.team'], ['53/udp', '8080/tcp']])
+    const inspected = env.run(['image', 'inspect', '-f', '{{json .Config.Labels}} {{range $k, $v := .Config.ExposedPorts}}{{$k}} {{end}}', 'localhost/test/multi:1'])
+    expect(inspected.stdout).toBe('{"extra":"yes","org.example.team":"build"} 53/udp 8080/tcp \n')
     // a history entry per step of the final stage (on the base's), empty_layer where no layer was made
     const history = c.history!.slice(-11)
     expect(history.map((h) => [h.created_by?.split(' ')[0], h.empty_layer === true])).toEqual([

@@ -17,6 +17,7 @@ import type { StoreLease } from '../image/store-lease.js'
 import type { ResolvedImage } from '../image/store-types.js'
 import { DEFAULT_PATH } from '../runtime/spec/search-path.js'
 import type { HealthConfig } from '../runtime/health/health-config.js'
+import { configMapsInGoOrder } from '../text-order.js'
 
 export type { HealthConfig }
 
@@ -36,8 +37,9 @@ export function stateId(state: BuildState): string {
   return sha256Digest(configBlob(state.config))
 }
 
+/** The config as Docker's builder writes it: its maps (labels, ports, volumes) in Go's key order. */
 export function configBlob(config: ImageConfig): Buffer {
-  return Buffer.from(JSON.stringify(config))
+  return Buffer.from(JSON.stringify(config.config ? { ...config, config: configMapsInGoOrder(config.config) } : config))
 }
 
 export function stateChainIds(state: BuildState): string[] {

@@ -1,4 +1,5 @@
 import type { ImageDetails } from '../image/image-details.js'
+import { configMapsInGoOrder } from '../text-order.js'
 
 /** An image in the shape of `docker image inspect`, with mini-run's own fields after Docker's. */
 export function imageInspectJson(d: ImageDetails): Record<string, unknown> {
@@ -12,7 +13,7 @@ export function imageInspectJson(d: ImageDetails): Record<string, unknown> {
     Created: c.created ?? '',
     DockerVersion: '',
     Author: c.author ?? '',
-    Config: c.config ?? {},
+    Config: configMapsInGoOrder(c.config ?? {}),
     Architecture: c.architecture,
     ...(c.variant !== undefined && { Variant: c.variant }),
     Os: c.os,

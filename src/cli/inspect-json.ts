@@ -2,6 +2,7 @@ import type { ResolvedImage } from '../image/store-types.js'
 import type { ContainerInfo } from '../runtime/container/containers.js'
 import { dockerStatus } from '../runtime/container/filter-containers.js'
 import { configExposedPorts } from '../runtime/container/filter-ports.js'
+import { goMapOrder } from '../text-order.js'
 import { userMounts } from '../runtime/container/user-mounts.js'
 import { hostConfigJson } from './inspect-host-config.js'
 
@@ -77,7 +78,7 @@ export function inspectJson(c: ContainerInfo, o: { logPath?: string; size?: { rw
       WorkingDir: spec?.process.cwd ?? '',
       Entrypoint: orNull(c.command.slice(0, c.entrypointLength ?? 0)),
       // a Go map: json prints its keys sorted
-      Labels: Object.fromEntries(Object.entries(c.labels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+      Labels: goMapOrder(c.labels ?? {}),
       StopSignal: c.stopSignal ?? 'SIGTERM',
       ...(c.stopTimeout !== undefined ? { StopTimeout: c.stopTimeout } : {}),
       ...(c.healthcheck ? { Healthcheck: c.healthcheck } : {}),
