@@ -207,6 +207,8 @@ describe.skipIf(unavailable)(`pull from a local registry${unavailable ? ` (skipp
     const bad = miniRun(['--root', root, 'pull', `${registry.host}/test/nope:v1`])
     expect(bad.status).toBe(1)
     expect(bad.stderr).toMatch(/manifest for 127\.0\.0\.1:\d+\/test\/nope:v1 not found/)
+    // Docker's puller says "Pulling from" after the registry answered with a manifest, not before a 404
+    expect(bad.stdout).toBe('')
   })
 
   // The launcher's run bundle leaves the registry client and the layer
@@ -231,6 +233,14 @@ Module.prototype.require = function (id) { if (/mini-run-pull\\.cjs$/.test(id)) 
       const first = run('echo', 'pulled and ran')
       expect(first.stderr).toContain(`Unable to find image '${registry.host}/test/busybox:latest' locally\n`)
       expect(first.stderr).toContain('Pull complete')
+      // as Docker's run: the pull's heading and its last lines, on stderr, in pull's order
+      const said = first.stderr.split('\n').filter((l) => /^(Unable|latest: Pulling|Digest|Status)/.test(l))
+      expect(said).toEqual([
+        `Unable to find image '${registry.host}/test/busybox:latest' locally`,
+        'latest: Pulling from test/busybox',
+        expect.stringMatching(/^Digest: sha256:[0-9a-f]{64}$/),
+        `Status: Downloaded newer image for ${registry.host}/test/busybox:latest`,
+      ])
       expect(first.stdout).toBe('pulled and ran\n')
       expect(first.status).toBe(0)
       expect(first.required).toBe('./mini-run-pull.cjs\n')

@@ -15,10 +15,11 @@ import { Writable } from 'node:stream'
 import { UsageError } from '../errors.js'
 import { setLogLevel } from '../log.js'
 import { formatPlatform, hostPlatform, parsePlatform, platformMismatch } from '../image/platform.js'
+import { parseReference } from '../image/reference.js'
 import { ImageStore } from '../image/store.js'
 import { ensureImage, type PullPolicy } from '../registry/ensure-image.js'
 import type { ResolvedImageLike } from '../runtime/container/run-options.js'
-import { PullProgressView } from './pull-progress.js'
+import { PullProgressView, pullSummary } from './pull-progress.js'
 
 export async function pullForRun(
   ref: string,
@@ -30,9 +31,12 @@ export async function pullForRun(
   const store = new ImageStore({ root: storeRoot })
   // run -q: docker/cli's pull for a run writes to io.Discard, its "Unable to find image" line too
   const out = options.quiet ? new Writable({ write: (_chunk, _enc, done) => done() }) : process.stderr
-  const view = new PullProgressView(out)
+  const parsed = parseReference(ref)
+  const view = new PullProgressView(out, parsed)
+  // --pull always of a stored image: "up to date" when nothing new came
+  const before = policy === 'always' ? await store.getRef(parsed.name).catch(() => undefined) : undefined
   try {
-    const { image } = await ensureImage(ref, policy, {
+    const { image, pulled } = await ensureImage(ref, policy, {
       store,
       ...(options.platform !== undefined ? { platform: options.platform } : {}),
       insecureRegistries: options.insecureRegistries ?? [],
@@ -42,6 +46,8 @@ export async function pullForRun(
         else view.update(e)
       },
     })
+    // Docker's run ends its pull as `pull` does, on stderr
+    if (pulled) out.write(pullSummary(parsed, pulled, before))
     const wanted = options.platform !== undefined ? parsePlatform(options.platform) : hostPlatform()
     const mismatch = platformMismatch(image.config, wanted)
     if (mismatch) throw new UsageError(`image ${ref} is for ${mismatch}, not ${formatPlatform(wanted)}`, { code: 'EPLATFORM' })

@@ -1,20 +1,34 @@
+import { familiarRepository, type Reference } from '../image/reference.js'
 import type { LayerProgress, PullEvent } from '../registry/progress.js'
+import type { PullResult } from '../registry/pull.js'
 import { bar, formatBytes, LayerLines, type ProgressOut } from './layer-lines.js'
 
 /**
- * `docker pull`'s display (layer-lines.ts): bytes, bar and rate while a
- * layer downloads, its size and time once done on a log. Writes to `out`
+ * `docker pull`'s display (layer-lines.ts): "TAG: Pulling from REPO" once the
+ * registry has answered with a manifest (not before a 404, as Docker's
+ * puller says it after its manifest request), then bytes, bar and rate while
+ * a layer downloads, its size and time once done on a log. Writes to `out`
  * only: `run --pull` passes stderr.
  */
 export class PullProgressView {
   private readonly started = new Map<string, number>()
   private readonly lines: LayerLines<LayerProgress>
+  private heading: string | undefined
 
-  constructor(out: ProgressOut, tty = out.isTTY === true) {
+  constructor(
+    private readonly out: ProgressOut,
+    ref?: Reference,
+    tty = out.isTTY === true,
+  ) {
+    this.heading = ref && `${ref.digest ?? ref.tag}: Pulling from ${ref.path}\n`
     this.lines = new LayerLines(out, tty, (layer) => this.describe(layer), (layer) => layer.status === 'complete' || layer.status === 'exists')
   }
 
   update(event: PullEvent): void {
+    if (event.type === 'resolved' && this.heading !== undefined) {
+      this.out.write(this.heading)
+      this.heading = undefined
+    }
     if (event.type === 'resolved') this.lines.layers = event.layers
     const flowing = event.type === 'layer' && event.layer.status === 'downloading'
     if (flowing && !this.started.has(event.layer.digest)) this.started.set(event.layer.digest, Date.now())
@@ -42,4 +56,14 @@ export class PullProgressView {
         return `Pull complete (${formatBytes(layer.size)}${elapsed > 0 ? ` in ${elapsed.toFixed(1)}s, ${rate}` : ''})`
     }
   }
+}
+
+/**
+ * Docker's last lines of a pull: the digest the registry has the image by,
+ * and whether anything new came (`before`: the manifest the name had).
+ */
+export function pullSummary(ref: Reference, result: PullResult, before: string | undefined): string {
+  const upToDate = before === result.manifestDigest && result.layers.every((l) => l.existed)
+  const short = familiarRepository(ref.repository) + (ref.digest ? `@${ref.digest}` : `:${ref.tag}`)
+  return `Digest: ${result.indexDigest ?? result.manifestDigest}\nStatus: ${upToDate ? 'Image is up to date' : 'Downloaded newer image'} for ${short}\n`
 }

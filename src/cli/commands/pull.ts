@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import type { PullEvent } from '../../registry/progress.js'
-import { PullProgressView } from '../pull-progress.js'
+import { PullProgressView, pullSummary } from '../pull-progress.js'
 import { globalOptions } from '../global-options.js'
 import { stateRootOf } from '../state-root.js'
 
@@ -30,11 +30,8 @@ export function register(program: Command): void {
       const ref = parseReference(image)
       const store = new ImageStore(root ? { root } : {})
       const out = process.stdout
-      const view = flags.quiet ? undefined : new PullProgressView(out)
-      if (view) {
-        if (!ref.digest && !/:[^/]*$/.test(image)) out.write(`Using default tag: ${ref.tag}\n`)
-        out.write(`${ref.digest ?? ref.tag}: Pulling from ${ref.path}\n`)
-      }
+      const view = flags.quiet ? undefined : new PullProgressView(out, ref)
+      if (view && !ref.digest && !/:[^/]*$/.test(image)) out.write(`Using default tag: ${ref.tag}\n`)
       const before = await store.getRef(ref.name).catch(() => undefined)
       let result
       try {
@@ -50,12 +47,7 @@ export function register(program: Command): void {
       } finally {
         view?.finish()
       }
-      if (view) {
-        const upToDate = before === result.manifestDigest && result.layers.every((l) => l.existed)
-        const short = familiarRepository(ref.repository) + (ref.digest ? `@${ref.digest}` : `:${ref.tag}`)
-        out.write(`Digest: ${result.indexDigest ?? result.manifestDigest}\n`)
-        out.write(`Status: ${upToDate ? 'Image is up to date' : 'Downloaded newer image'} for ${short}\n`)
-      }
+      if (view) out.write(pullSummary(ref, result, before))
       out.write(`${result.name}\n`)
       const { imageEvent } = await import('../../events/resource-events.js')
       const { familiarName } = await import('../../image/reference.js')
