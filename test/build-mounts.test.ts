@@ -35,6 +35,10 @@ describe.skipIf(!isRoot)('RUN --mount (needs root: RUN steps are containers)', (
         'RUN --mount=type=secret,id=token cat /run/secrets/token | wc -c > /token-length && stat -c "%a %u" /run/secrets/token',
         'RUN --mount=type=secret,id=token,target=/etc/app/key,mode=0440,uid=1000 stat -c "%a %u %s" /etc/app/key',
         'RUN test ! -e /run/secrets/token && test ! -e /etc/app/key && echo "gone-$((1+1))"',
+        // BuildKit's env=: in the environment only, or there and at a target given too
+        'RUN --mount=type=secret,id=token,env=API_TOKEN echo "env-${#API_TOKEN}" && test ! -e /run/secrets/token && echo env-only',
+        'RUN --mount=type=secret,id=token,env=API_TOKEN,target=/key test "$API_TOKEN" = "$(cat /key)" && echo env-and-file',
+        'RUN echo "after-[${API_TOKEN:-unset}]"',
       ].join('\n'),
     })
     const r = build(['-t', 'localhost/test/secret:1', '--secret', `id=token,src=${secretFile}`, ctx])
@@ -43,6 +47,10 @@ describe.skipIf(!isRoot)('RUN --mount (needs root: RUN steps are containers)', (
     expect(r.stdout).toMatch(/^400 0$/m)
     expect(r.stdout).toMatch(new RegExp(`^440 1000 ${secret.length}$`, 'm'))
     expect(r.stdout).toMatch(/^gone-2$/m)
+    expect(r.stdout).toMatch(new RegExp(`^env-${secret.length}$`, 'm'))
+    expect(r.stdout).toMatch(/^env-only$/m)
+    expect(r.stdout).toMatch(/^env-and-file$/m)
+    expect(r.stdout).toMatch(/^after-\[unset\]$/m)
     expect(env.run(env.runArgs(['localhost/test/secret:1', 'cat', '/token-length'])).stdout.trim()).toBe(String(secret.length))
 
     // every layer of the image as a tar (and gzipped, as pushed), its config and history, every blob of the store
@@ -70,6 +78,8 @@ describe.skipIf(!isRoot)('RUN --mount (needs root: RUN steps are containers)', (
     const missing = build([writeContext(join(env.dir, 'secret-missing'), { Dockerfile: `FROM ${BUSYBOX}\nRUN --mount=type=secret,id=nope,required cat /run/secrets/nope` })])
     expect(missing.status).toBe(1)
     expect(missing.stderr).toMatch(/Dockerfile:2: RUN: secret nope is required: give it with --secret id=nope,src=FILE/)
+    const badEnv = build([writeContext(join(env.dir, 'secret-bad-env'), { Dockerfile: `FROM ${BUSYBOX}\nRUN --mount=type=secret,id=token,env=1X true` })])
+    expect([badEnv.status, badEnv.stderr]).toEqual([1, expect.stringMatching(/^mini-run: Dockerfile:2: .*env=1X is not a variable name\n$/)])
   })
 
   test('a cache mount survives between builds and is in no layer', async () => {

@@ -95,7 +95,7 @@ export async function runCommandStep(s: StageRun, i: Instruction): Promise<StepP
           image: await runnableImage(run, state),
           tree,
           argv,
-          env: args.all,
+          env: [...args.all, ...prepared.env],
           network,
           volumes: prepared.volumes,
           output: run.o.output,
@@ -148,9 +148,15 @@ async function writeScript(run: BuildRun, script: { name: string; content: strin
   return dir
 }
 
-function prepareMounts(s: StageRun, i: Instruction, mounts: RunMount[]): { volumes: Required<Pick<VolumeFlags, 'mounts' | 'tmpfs'>>; temporary: string[]; cleanup: () => Promise<void> } {
+function prepareMounts(
+  s: StageRun,
+  i: Instruction,
+  mounts: RunMount[],
+): { volumes: Required<Pick<VolumeFlags, 'mounts' | 'tmpfs'>>; env: string[]; temporary: string[]; cleanup: () => Promise<void> } {
   const run = s.run
   const volumes: Required<Pick<VolumeFlags, 'mounts' | 'tmpfs'>> = { mounts: [], tmpfs: [] }
+  // secrets given as env=: in the RUN's environment only, never in the config
+  const env: string[] = []
   const temporary: string[] = []
   const locks: number[] = []
   const cleanup = async () => {
@@ -186,6 +192,8 @@ function prepareMounts(s: StageRun, i: Instruction, mounts: RunMount[]): { volum
             if (m.required) throw stepError(i, `secret ${m.id} is required: give it with --secret id=${m.id},src=FILE`)
             break
           }
+          if (m.env !== undefined) env.push(`${m.env}=${content.toString('utf8')}`)
+          if (!m.asFile) break
           const path = tmpPath(run.store.tmpDir, 'secret')
           temporary.push(path)
           writeSecretFile(path, content, m)
@@ -213,7 +221,7 @@ function prepareMounts(s: StageRun, i: Instruction, mounts: RunMount[]): { volum
     void cleanup()
     throw err
   }
-  return { volumes, temporary, cleanup }
+  return { volumes, env, temporary, cleanup }
 }
 
 

@@ -7,7 +7,9 @@
  *                managers' downloads survive a changed requirements file
  *   type=secret  a private copy of the file given with `build --secret`,
  *                read-only at /run/secrets/<id> for this one RUN; neither
- *                its content nor its path reaches a layer or the history
+ *                its content nor its path reaches a layer or the history.
+ *                With env=NAME, in that variable of the RUN's environment
+ *                instead (and at target too, when one is given)
  *   type=bind    the build context (default) or a directory of another
  *                stage or image, read-only unless rw; a rw bind is a
  *                throw-away copy, so the context is never written
@@ -24,7 +26,7 @@ import type { SourceFs, SourceItem } from './source-fs.js'
 
 export type RunMount =
   | { type: 'cache'; target: string; id: string; sharing: 'shared' | 'private' | 'locked'; mode: number; uid: number; gid: number; readOnly: boolean; from?: string; source?: string }
-  | { type: 'secret'; target: string; id: string; required: boolean; mode: number; uid: number; gid: number }
+  | { type: 'secret'; target: string; id: string; required: boolean; mode: number; uid: number; gid: number; env?: string; asFile: boolean }
   | { type: 'bind'; target: string; source: string; from?: string; readWrite: boolean }
   | { type: 'tmpfs'; target: string; size?: string }
 
@@ -44,7 +46,7 @@ export function parseRunMount(spec: string, workdir: string): RunMount {
   const type = fields.get('type') ?? 'bind'
   const known: Record<string, string[]> = {
     cache: ['type', 'target', 'id', 'sharing', 'mode', 'uid', 'gid', 'readonly', 'from', 'source'],
-    secret: ['type', 'target', 'id', 'required', 'mode', 'uid', 'gid'],
+    secret: ['type', 'target', 'id', 'required', 'mode', 'uid', 'gid', 'env'],
     bind: ['type', 'target', 'source', 'from', 'readonly', 'readwrite'],
     tmpfs: ['type', 'target', 'size'],
   }
@@ -82,10 +84,15 @@ export function parseRunMount(spec: string, workdir: string): RunMount {
     case 'secret': {
       const id = fields.get('id') || (fields.get('target') ? posix.basename(fields.get('target')!) : '')
       if (!id) throw bad('id is required')
+      const env = fields.get('env')
+      if (env !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(env)) throw bad(`env=${env} is not a variable name`)
       return {
         type,
         id,
         target: targetOf(`/run/secrets/${id}`),
+        // BuildKit: with env= alone, the secret is only in the environment
+        asFile: env === undefined || !!fields.get('target'),
+        ...(env !== undefined ? { env } : {}),
         required: fields.has('required') && TRUE.has(fields.get('required')!),
         mode: number('mode', 0o400, 8),
         uid: number('uid', 0),
