@@ -30,13 +30,16 @@ beforeAll(async () => {
 })
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-test('load says a Docker Hub name as Docker does: t3:latest, user/app:1', async () => {
+test('load and image prune say a Docker Hub name as Docker does: t3:latest', async () => {
   const hub = join(dir, 'hub-layout')
   await writeOciLayout(hub, { name: 'docker.io/library/t3:latest', config: { config: { Cmd: ['sh'] } }, layers: [[{ path: 'h', type: 'file', content: 'h' }]] })
   const root = ['--root', join(dir, 'hub-store'), '--state', join(dir, 'hub-state')]
   const load = miniRun([...root, 'load', '-i', hub])
   expect([load.status, load.stderr, load.stdout]).toEqual([0, '', 'Loaded image: t3:latest\n'])
   expect(miniRun([...root, 'images', '--format', '{{.Repository}}:{{.Tag}}']).stdout).toBe('t3:latest\n')
+  // prune says the name as Docker's does too (reference.FamiliarString)
+  const pruned = miniRun([...root, 'image', 'prune', '-a', '-f'])
+  expect([pruned.status, pruned.stdout.split('\n')[0], pruned.stdout.split('\n')[1]]).toEqual([0, 'Deleted Images:', 'untagged: t3:latest'])
 })
 
 test('load -i, images, image inspect, rmi, image prune', () => {

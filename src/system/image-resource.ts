@@ -10,6 +10,7 @@
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isDigest } from '../image/digest.js'
+import { familiarName } from '../image/reference.js'
 import { listRefs } from '../image/refs.js'
 import type { ImageStore } from '../image/store.js'
 import { pruneStore } from '../image/store-gc.js'
@@ -93,8 +94,8 @@ export async function pruneImages(ctx: SystemContext, opts: Pick<SystemPruneOpti
   return {
     heading: 'Deleted Images',
     removed: [
-      // an untagged image's ref is named by its id: Docker lists only its deletion
-      ...result.untagged.filter((n) => !isDigest(n)).map((n) => `untagged: ${n}`),
+      // an untagged image's ref is named by its id: Docker lists only its deletion; a name as Docker says it (alpine:latest)
+      ...result.untagged.filter((n) => !isDigest(n)).map((n) => `untagged: ${familiarName(n)}`),
       ...result.deletedLayers.map((d) => `deleted: ${d}`),
       ...result.deletedBlobs.map((d) => `deleted: ${d}`),
     ],
