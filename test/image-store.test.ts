@@ -404,16 +404,32 @@ describe('refs, resolve, list, remove, prune', () => {
     const s = store()
     const img = await addImage(s, base)
     await s.setRef('localhost/x', img.manifestDigest)
-    const refused = await rejection(removeImage(s, 'localhost/x', { inUse: new Set(img.chainIds) }))
+    const stopped = [{ id: 'c'.repeat(64), imageId: img.configDigest, running: false }]
+    const refused = await rejection(removeImage(s, 'localhost/x', { inUse: new Set(img.chainIds), users: stopped }))
     expect(refused.code).toBe('ECONFLICT')
     expect(await s.getRef('localhost/x')).toBe(img.manifestDigest)
     // another name of it may go: the image keeps one
     await s.setRef('localhost/y', img.manifestDigest)
-    expect((await removeImage(s, 'localhost/y', { inUse: new Set(img.chainIds) })).untagged).toEqual(['localhost/y:latest'])
-    const r = await removeImage(s, 'localhost/x', { inUse: async () => new Set(img.chainIds), force: true })
+    expect((await removeImage(s, 'localhost/y', { inUse: new Set(img.chainIds), users: stopped })).untagged).toEqual(['localhost/y:latest'])
+    const r = await removeImage(s, 'localhost/x', { inUse: async () => new Set(img.chainIds), users: async () => stopped, force: true })
     expect(r.untagged).toEqual(['localhost/x:latest'])
+    // a stopped container's image goes (Docker's soft conflict), its layers stay
+    expect(r.deleted).toContain(img.configDigest)
     expect(r.deleted).not.toContain(img.chainIds[0])
     expect(await s.hasLayer(img.chainIds[0]!)).toBe(true)
+  })
+
+  test('a running container\'s image: forced by name it stays untagged; by id it is refused even forced', async () => {
+    const s = store()
+    const img = await addImage(s, base)
+    await s.setRef('localhost/x', img.manifestDigest)
+    const running = [{ id: 'r'.repeat(64), imageId: img.configDigest, running: true }]
+    const byId = await rejection(removeImage(s, img.configDigest.slice(7, 19), { users: running, force: true }))
+    expect(byId.message).toBe(`conflict: unable to delete ${img.configDigest.slice(7, 19)} (cannot be forced) - image is being used by running container rrrrrrrrrrrr`)
+    const r = await removeImage(s, 'localhost/x', { inUse: new Set(img.chainIds), users: running, force: true })
+    expect(r).toEqual({ untagged: ['localhost/x:latest'], deleted: [] })
+    expect((await s.findRefs(img.configDigest)).map((ref) => ref.name)).toEqual([img.configDigest])
+    expect((await s.resolve(img.configDigest)).configDigest).toBe(img.configDigest)
   })
 
   test('prune removes unreferenced layers and blobs and untagged images, not what is in use', async () => {

@@ -94,7 +94,7 @@ describe.skipIf(!isRoot)('rmi, names and rm -f with several commands at once (ne
 
   const detached = (args: string[]) => env.run(['run', '-d', '--cgroup-parent', env.cgroupParent, ...args])
 
-  it('rmi of an image a container uses is refused; rmi -f untags it and its layers stay until the container goes', () => {
+  it('rmi of an image a running container uses is refused; rmi -f untags it and it stays as <none> (Docker\'s quiet hard conflict)', () => {
     const id = detached([BUSYBOX, 'sleep', '30']).stdout.trim()
     const imageId = env.run(['image', 'inspect', '-f', '{{.Id}}', BUSYBOX]).stdout.trim()
     expect(env.run(['ps', '--format', '{{.Image}}']).stdout).toBe(`${BUSYBOX}\n`)
@@ -102,19 +102,44 @@ describe.skipIf(!isRoot)('rmi, names and rm -f with several commands at once (ne
     expect(refused.stderr).toMatch(new RegExp(`^mini-run: conflict: unable to remove repository reference "localhost/test/busybox:latest" \\(must force\\) - container ${id.slice(0, 12)} is using its referenced image [0-9a-f]{12}\n$`))
     expect(refused.status).toBe(1)
     expect(env.run(['images', '-q']).stdout).not.toBe('')
-    const forced = env.run(['rmi', '-f', BUSYBOX])
-    // the manifest and config go, the layer the container runs on stays
-    expect(forced.stdout.split('\n')[0]).toBe('Untagged: localhost/test/busybox:latest')
-    expect(forced.stdout.match(/^Deleted: /gm)).toHaveLength(2)
-    expect(env.run(['images', '-q']).stdout).toBe('')
+    // untagged, nothing deleted: the image is listed by its id alone
+    expect(env.run(['rmi', '-f', BUSYBOX])).toMatchObject({ status: 0, stdout: 'Untagged: localhost/test/busybox:latest\n', stderr: '' })
+    expect(env.run(['images', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}']).stdout).toBe(`<none>:<none> ${imageId.slice(7, 19)}\n`)
+    expect(env.run(['image', 'inspect', '-f', '{{.Id}}', imageId.slice(7, 19)]).stdout).toBe(`${imageId}\n`)
     // its name designates nothing now: ps shows the image's id, as Docker's
     expect(env.run(['ps', '--format', '{{.Image}}']).stdout).toBe(`${imageId.slice(7, 19)}\n`)
     expect(env.run(['ps', '--no-trunc', '--format', '{{.Image}}']).stdout).toBe(`${imageId}\n`)
     expect(env.run(['ps']).stdout.split('\n')[1]).toMatch(new RegExp(`^${id.slice(0, 12)}\\s+${imageId.slice(7, 19)}\\s+"sleep 30"`))
-    // the container runs on its layers
+    // by id, even forced: a hard conflict, said in Docker's words
+    for (const args of [['rmi', imageId.slice(7, 19)], ['rmi', '-f', imageId]]) {
+      expect(env.run(args)).toMatchObject({ status: 1, stdout: '', stderr: `mini-run: conflict: unable to delete ${imageId.slice(7, 19)} (cannot be forced) - image is being used by running container ${id.slice(0, 12)}\n` })
+    }
+    // the container runs on, and runs again after a stop
     expect(env.run(['exec', id, 'cat', '/etc/hostname']).status).toBe(0)
-    expect(readdirSync(join(env.storeRoot, 'layers'))).toHaveLength(1)
+    expect(env.run(['stop', '-t', '1', id]).status).toBe(0)
+    expect(env.run(['start', id]).status).toBe(0)
+    expect(env.run(['exec', id, 'true']).status).toBe(0)
     expect(env.run(['rm', '-f', id]).status).toBe(0)
+    // with no container left, the untagged image goes as any other
+    expect(env.run(['rmi', imageId.slice(7, 19)]).stdout).toMatch(/^Deleted: sha256:/)
+    expect(env.run(['images', '-q']).stdout).toBe('')
+    expect(readdirSync(join(env.storeRoot, 'layers'))).toHaveLength(0)
+  })
+
+  it('rmi of an image a stopped container uses: refused by id unless -f; -f deletes it and the container\'s layers stay, so it starts', () => {
+    const id = env.run(['create', BUSYBOX, 'cat', '/etc/hostname']).stdout.trim()
+    const imageId = env.run(['image', 'inspect', '-f', '{{.Id}}', BUSYBOX]).stdout.trim()
+    expect(env.run(['rmi', imageId.slice(7, 19)])).toMatchObject({
+      status: 1,
+      stderr: `mini-run: conflict: unable to delete ${imageId.slice(7, 19)} (must be forced) - image is being used by stopped container ${id.slice(0, 12)}\n`,
+    })
+    const forced = env.run(['rmi', '-f', BUSYBOX])
+    expect(forced.stdout.split('\n')[0]).toBe('Untagged: localhost/test/busybox:latest')
+    expect(forced.stdout).toContain(`Deleted: ${imageId}\n`)
+    expect(env.run(['images', '-aq']).stdout).toBe('')
+    expect(readdirSync(join(env.storeRoot, 'layers'))).toHaveLength(1)
+    expect(env.run(['start', '-a', id]).stdout).toBe(`${id.slice(0, 12)}\n`)
+    expect(env.run(['rm', id]).status).toBe(0)
     expect(env.run(['image', 'prune', '-f']).status).toBe(0)
     expect(readdirSync(join(env.storeRoot, 'layers'))).toHaveLength(0)
   })

@@ -7,6 +7,7 @@
 import { ImageStore } from '../image/store.js'
 import { removeImage } from '../image/store-gc.js'
 import { layersInUse } from '../runtime/container/containers.js'
+import { imageUsers } from '../runtime/container/image-users.js'
 import { emit, warn, type ComposeContext } from './compose-context.js'
 import { removeServiceContainer } from './container-ops.js'
 import { startWaves } from './dependency-order.js'
@@ -65,7 +66,7 @@ async function removeImages(ctx: ComposeContext, project: Project, rmi: 'local' 
   for (const image of images) {
     emit(ctx, 'Image', image, 'Removing')
     try {
-      await removeImage(store, image, { inUse })
+      await removeImage(store, image, { inUse, users: imageUsers(ctx.stateRoot) })
       emit(ctx, 'Image', image, 'Removed')
     } catch (err) {
       warn(ctx, (err as Error).message)

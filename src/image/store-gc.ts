@@ -14,16 +14,18 @@ import { rename, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { MiniRunError } from '../errors.js'
 import { getLogger } from '../log.js'
-import { chainIds as computeChainIds, digestHex, isDigest } from './digest.js'
+import { chainIds as computeChainIds, isDigest } from './digest.js'
+import { conflictError, deleteConflict, lastNameError } from './image-delete-conflict.js'
 import type { ImageConfig } from './oci.js'
 import { crashPoint } from '../crash-point.js'
 import { listCacheEntries } from './build-cache-index.js'
-import { listRefs, refFileName } from './refs.js'
+import { listRefs, refFileName, writeRef } from './refs.js'
+import { parseReference } from './reference.js'
 import type { ImageStore } from './store.js'
 import { leasedDigests } from './store-lease.js'
 import { removeRefLock, withGcLock } from './store-locks.js'
 import { cleanStaleTmp, removeTree, tmpPath } from './store-tmp.js'
-import type { PruneOptions, PruneResult, RemoveResult } from './store-types.js'
+import type { PruneOptions, PruneResult, RefRecord, RemoveOptions, RemoveResult } from './store-types.js'
 
 function isErrno(err: unknown, ...codes: string[]): boolean {
   return err instanceof Error && codes.includes((err as NodeJS.ErrnoException).code ?? '')
@@ -45,56 +47,56 @@ async function containersInUse(opts: PruneOptions): Promise<ReadonlySet<string>>
 }
 
 /**
- * Untag an image (`mini-run rmi`): by name, that name; by id, all its
- * names (of several, only with `force`, as Docker). Then delete the image's blobs and layers that no remaining image
- * uses, that no build cache entry needs, that no container uses (`inUse`) and that no running operation
- * holds. An image that containers were made from is refused (ECONFLICT,
- * as Docker's "image is being used by container") when this would take
- * its last name, unless `force`: then it loses its names and its layers
- * stay until no container uses them.
+ * `mini-run rmi`, as Docker's ImageDelete (image-delete-conflict.ts): by
+ * name, untag that name, then delete the image if that was its last name;
+ * by id, untag its names and delete it. Refused, as Docker refuses: the
+ * last name of an image a container was made from, without `force`; by id,
+ * an image a running container uses (even forced), or, unforced, one a
+ * stopped container uses or several names designate. The last name of an
+ * image a running container uses goes (with `force`), and the image stays
+ * untagged, `<none>:<none>`. Deleting removes the image's blobs and layers
+ * that no remaining image uses, that no build cache entry needs, that no
+ * container uses (`inUse`: a stopped container's layers stay after its
+ * image goes, as Docker's) and that no running operation holds.
  */
-export async function removeImage(store: ImageStore, ref: string, opts: PruneOptions & { force?: boolean } = {}): Promise<RemoveResult> {
+export async function removeImage(store: ImageStore, ref: string, opts: RemoveOptions = {}): Promise<RemoveResult> {
   await store.init()
   const trash: string[] = []
   try {
     return await withGcLock(store.root, 'exclusive', async () => {
       const refs = await store.findRefs(ref)
       if (refs.length === 0) throw new MiniRunError(`no such image: ${ref}`, { code: 'ENOIMAGE' })
-      const inUse = await containersInUse(opts)
+      const force = opts.force === true
+      const users = typeof opts.users === 'function' ? await opts.users() : (opts.users ?? [])
+      const configDigest = refs[0]!.configDigest
+      const ofImage = [...refs, ...(await listRefs(store.refsDir)).filter((r) => r.configDigest === configDigest && !refs.some((x) => x.name === r.name))]
+      // Docker's references: the names; the id an untagged image is listed by is none
+      const names = ofImage.filter((r) => !isDigest(r.name))
       const result: RemoveResult = { untagged: [], deleted: [] }
-      const candidates = { blobs: new Set<string>(), layers: new Set<string>() }
-      const images = new Map<string, string[]>()
-      for (const r of refs) {
-        try {
-          const image = await store.loadImage(r.name, r.manifestDigest)
-          candidates.blobs.add(image.manifestDigest).add(image.configDigest)
-          for (const c of image.chainIds) candidates.layers.add(c)
-          images.set(r.manifestDigest, image.chainIds)
-        } catch (err) {
-          getLogger().debug({ err, ref: r.name }, 'removing the ref of an incomplete image')
-          candidates.blobs.add(r.manifestDigest)
-        }
+      const untag = async (name: string) => {
+        if (await unlinkRef(store, name, trash)) result.untagged.push(name)
       }
-      // by id, an image of several names: Docker's daemon refuses to drop them all unasked
-      const tags = refs.filter((r) => !r.name.includes('@'))
-      if (!opts.force && tags.length > 1) {
-        throw new MiniRunError(`conflict: unable to delete ${digestHex(tags[0]!.configDigest).slice(0, 12)} (must be forced) - image is referenced in multiple repositories`, { code: 'EMULTIPLEREFS' })
+      if (!designatesId(ref, refs)) {
+        const name = refs[0]!.name
+        const user = users.find((u) => u.imageId === configDigest)
+        if (!force && isSingleReference(names) && user) throw lastNameError(ref, configDigest, user)
+        const others = names.filter((r) => r.name !== name)
+        // quiet, as Docker's delete after an untag: a conflict keeps the image, untagged, unreported
+        const keep = others.length === 0 && deleteConflict(configDigest, users, { force, names: 0 }) !== undefined
+        // its id first: a crash in between leaves it its name and its id, never unreachable
+        if (keep) await writeRef(store.tmpDir, store.refsDir, { name: configDigest, manifestDigest: refs[0]!.manifestDigest, configDigest, updated: new Date().toISOString() })
+        await untag(name)
+        if (others.length > 0 || keep) return result
+      } else if (isSingleReference(names)) {
+        const conflict = deleteConflict(configDigest, users, { force, names: 0 })
+        if (conflict) throw conflictError(configDigest, conflict)
+      } else {
+        const conflict = deleteConflict(configDigest, users, { force, names: names.length })
+        if (conflict) throw conflictError(configDigest, conflict)
       }
-      if (!opts.force) await refuseInUse(store, ref, refs, images, inUse)
-      for (const r of refs) {
-        if (await unlinkRef(store, r.name, trash)) result.untagged.push(r.name)
-      }
+      for (const r of ofImage) await untag(r.name)
       crashPoint('rmi:after-untag')
-      const live = await liveSet(store)
-      const leased = leasedDigests(store.root)
-      for (const digest of candidates.blobs) {
-        if (live.blobs.has(digest) || leased.has(digest)) continue
-        if (await removeBlob(store, digest, trash)) result.deleted.push(digest)
-      }
-      for (const chainId of candidates.layers) {
-        if (live.layers.has(chainId) || inUse.has(chainId) || leased.has(chainId)) continue
-        if ((await removeLayer(store, chainId, trash)) !== undefined) result.deleted.push(chainId)
-      }
+      await deleteUnused(store, ofImage, await containersInUse(opts), result, trash)
       return result
     })
   } finally {
@@ -102,30 +104,44 @@ export async function removeImage(store: ImageStore, ref: string, opts: PruneOpt
   }
 }
 
-/**
- * Docker's rule: removing a name that other names of the image keep is
- * always fine; taking an image's last name (or removing it by id) is
- * refused while a container, running or stopped, was made from it.
- */
-async function refuseInUse(
-  store: ImageStore,
-  ref: string,
-  refs: { name: string; manifestDigest: string }[],
-  images: Map<string, string[]>,
-  inUse: ReadonlySet<string>,
-): Promise<void> {
-  const all = await listRefs(store.refsDir)
+/** Docker's isSingleReference: one name, or names of one repository of which one at most is a tag. */
+function isSingleReference(names: readonly RefRecord[]): boolean {
+  const repositories = new Set(names.map((r) => parseReference(r.name).repository))
+  return names.length > 0 && repositories.size === 1 && names.filter((r) => !r.name.includes('@')).length <= 1
+}
+
+/** Whether the user gave the image's id (or a prefix of it), not a name: a name wins, as findStoreRefs decides. */
+function designatesId(ref: string, refs: readonly RefRecord[]): boolean {
+  if (refs.length !== 1 || isDigest(refs[0]!.name)) return true
+  try {
+    return parseReference(ref).name !== refs[0]!.name
+  } catch {
+    return true
+  }
+}
+
+/** After the refs went: the blobs and layers of `refs` that nothing else needs. */
+async function deleteUnused(store: ImageStore, refs: readonly RefRecord[], inUse: ReadonlySet<string>, result: RemoveResult, trash: string[]): Promise<void> {
+  const candidates = { blobs: new Set<string>(), layers: new Set<string>() }
   for (const r of refs) {
-    const chain = images.get(r.manifestDigest)
-    const top = chain?.at(-1)
-    if (top === undefined || !inUse.has(top)) continue
-    const removing = new Set(refs.map((x) => x.name))
-    const kept = all.some((o) => !removing.has(o.name) && o.manifestDigest === r.manifestDigest)
-    if (kept) continue
-    throw new MiniRunError(
-      `conflict: unable to remove image ${ref}: a container uses it (remove the container first, or use rmi -f to untag it; its layers stay while a container uses them)`,
-      { code: 'ECONFLICT' },
-    )
+    candidates.blobs.add(r.manifestDigest)
+    try {
+      const image = await store.loadImage(r.name, r.manifestDigest)
+      candidates.blobs.add(image.configDigest)
+      for (const c of image.chainIds) candidates.layers.add(c)
+    } catch (err) {
+      getLogger().debug({ err, ref: r.name }, 'removing the ref of an incomplete image')
+    }
+  }
+  const live = await liveSet(store)
+  const leased = leasedDigests(store.root)
+  for (const digest of candidates.blobs) {
+    if (live.blobs.has(digest) || leased.has(digest)) continue
+    if (await removeBlob(store, digest, trash)) result.deleted.push(digest)
+  }
+  for (const chainId of candidates.layers) {
+    if (live.layers.has(chainId) || inUse.has(chainId) || leased.has(chainId)) continue
+    if ((await removeLayer(store, chainId, trash)) !== undefined) result.deleted.push(chainId)
   }
 }
 

@@ -7,6 +7,7 @@ import type { ImageConfig, ImageManifest, Platform } from './oci.js'
 import type { RootlessIds } from '../rootless/subordinate-ids.js'
 import type { IdMapping } from '../runtime/spec/spec.js'
 import type { UnpackLimits } from './layer-entry-checks.js'
+import type { ImageUser } from './image-delete-conflict.js'
 
 /** Manifests, configs and indexes are small; a bigger one is hostile. */
 export const MAX_BLOB_SIZE = 4 * 1024 * 1024
@@ -146,6 +147,13 @@ export interface PruneOptions {
    * image counts as used when any of its layers is in `inUse`.
    */
   usedImages?: ReadonlySet<string> | (() => Promise<ReadonlySet<string>>)
+}
+
+export interface RemoveOptions extends PruneOptions {
+  /** Docker's -f: delete an image a stopped container uses, or several names designate; untag a running container's. */
+  force?: boolean
+  /** The containers and the images they were made from, read under the GC lock: Docker's conflicts (image-delete-conflict.ts). */
+  users?: readonly ImageUser[] | (() => Promise<readonly ImageUser[]>)
 }
 
 export interface PruneResult {

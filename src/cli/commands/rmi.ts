@@ -14,26 +14,18 @@ export async function layersInUse(cmd: Command): Promise<Set<string>> {
   return inUse(state ?? defaultStateRoot(), (ref) => store.resolve(ref))
 }
 
-/**
- * Docker's conflict: without -f, an image that a container (running or
- * not) was made from is not untagged. With -f it is; its layers stay as
- * long as a container uses them, whatever the flag (layersInUse).
- */
-async function usedBy(cmd: Command, configDigest: string): Promise<string | undefined> {
-  const { state } = globalOptions(cmd)
-  const [{ defaultStateRoot }, { listContainers }] = await Promise.all([import('../../paths.js'), import('../../runtime/container/containers.js')])
-  return listContainers(state ?? defaultStateRoot()).find((c) => c.imageId === configDigest)?.id
-}
-
 export async function removeImages(cmd: Command, refs: string[], o: { force?: boolean } = {}): Promise<void> {
   const { root } = globalOptions(cmd)
-  const [{ ImageStore }, { removeImage }, { describeError, MiniRunError }, { familiarName }, { isDigest }] = await Promise.all([
+  const [{ ImageStore }, { removeImage }, { describeError }, { familiarName }, { isDigest }, { imageUsers }, { defaultStateRoot }] = await Promise.all([
     import('../../image/store.js'),
     import('../../image/store-gc.js'),
     import('../../errors.js'),
     import('../../image/reference.js'),
     import('../../image/digest.js'),
+    import('../../runtime/container/image-users.js'),
+    import('../../paths.js'),
   ])
+  const stateRoot = globalOptions(cmd).state ?? defaultStateRoot()
   const store = new ImageStore(root ? { root } : {})
   const { imageRemovalEvents } = await import('../../events/resource-events.js')
   let failed = false
@@ -41,16 +33,7 @@ export async function removeImages(cmd: Command, refs: string[], o: { force?: bo
     try {
       const imageId = (await store.resolve(ref).catch(() => undefined))?.configDigest
       // the containers are read under the store's GC lock (store-gc.ts): one made meanwhile counts
-      const result = await removeImage(store, ref, { inUse: () => layersInUse(cmd), force: o.force === true }).catch(async (err: unknown) => {
-        if ((err as { code?: string }).code !== 'ECONFLICT') throw err
-        // Docker's words, naming the container
-        const image = await store.resolve(ref)
-        const user = (await usedBy(cmd, image.configDigest)) ?? '?'
-        throw new MiniRunError(
-          `conflict: unable to remove repository reference "${ref}" (must force) - container ${user.slice(0, 12)} is using its referenced image ${image.configDigest.slice(7, 19)}`,
-          { code: 'ECONFLICT', cause: err },
-        )
-      })
+      const result = await removeImage(store, ref, { inUse: () => layersInUse(cmd), users: async () => imageUsers(stateRoot), force: o.force === true })
       // an untagged image's ref is named by its id: no name to untag, Docker says only Deleted
       for (const name of result.untagged) if (!isDigest(name)) process.stdout.write(`Untagged: ${familiarName(name)}\n`)
       for (const digest of result.deleted) process.stdout.write(`Deleted: ${digest}\n`)
@@ -70,7 +53,7 @@ export function register(program: Command): void {
     .command('rmi')
     .description('remove images (untag them, then delete their unused layers)')
     .argument('<image...>', 'names, image ids or id prefixes')
-    .option('-f, --force', 'untag an image that containers were made from (their layers stay while they do)')
+    .option('-f, --force', "remove an image a stopped container uses, or several names designate; untag a running container's (it stays as <none>)")
     .option('--no-prune', 'accepted for Docker compatibility (untagged parents are removed by image prune)')
     .action((refs: string[], flags: { force?: boolean }, cmd: Command) => removeImages(cmd, refs, flags))
 }
