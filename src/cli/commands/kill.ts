@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { stateRootOf } from '../state-root.js'
-import { eachContainer } from '../each-ref.js'
+import { eachContainerAtOnce } from '../each-ref.js'
 
 export function register(program: Command): void {
   program
@@ -14,9 +14,8 @@ export function register(program: Command): void {
       const { killContainer } = await import('../../runtime/container/stop-container.js')
       const { parseSignal } = await import('../../runtime/spec/signals.js')
       const signal = parseSignal(flags.signal)
-      await eachContainer(refs, async (ref) => {
+      await eachContainerAtOnce(refs, async (ref) => {
         await killContainer(stateRoot, findContainer(stateRoot, ref), signal)
-        process.stdout.write(`${ref}\n`)
       })
     })
 }

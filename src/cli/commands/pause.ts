@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { eachContainer } from '../each-ref.js'
+import { eachContainerAtOnce } from '../each-ref.js'
 import { stateRootOf } from '../state-root.js'
 
 function verb(program: Command, name: 'pause' | 'unpause', description: string): void {
@@ -11,10 +11,9 @@ function verb(program: Command, name: 'pause' | 'unpause', description: string):
       const stateRoot = stateRootOf(cmd)
       const { findContainer } = await import('../../runtime/container/containers.js')
       const { pauseContainer, unpauseContainer } = await import('../../runtime/container/pause-container.js')
-      await eachContainer(refs, async (ref) => {
+      await eachContainerAtOnce(refs, async (ref) => {
         const c = findContainer(stateRoot, ref)
         await (name === 'pause' ? pauseContainer(c, stateRoot) : unpauseContainer(c, stateRoot))
-        process.stdout.write(`${ref}\n`)
       })
     })
 }

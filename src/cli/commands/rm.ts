@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import { defaultStoreRoot } from '../../paths.js'
 import { globalOptions } from '../global-options.js'
 import { stateRootOf } from '../state-root.js'
-import { eachContainer } from '../each-ref.js'
+import { eachContainerAtOnce } from '../each-ref.js'
 
 export function register(program: Command): void {
   program
@@ -16,9 +16,8 @@ export function register(program: Command): void {
       const storeRoot = globalOptions(cmd).root ?? defaultStoreRoot()
       const { findContainer } = await import('../../runtime/container/containers.js')
       const { removeContainer } = await import('../../runtime/container/remove-container.js')
-      await eachContainer(refs, async (ref) => {
+      await eachContainerAtOnce(refs, async (ref) => {
         await removeContainer(stateRoot, findContainer(stateRoot, ref), flags.force === true, { storeRoot, volumes: flags.volumes === true })
-        process.stdout.write(`${ref}\n`)
       }, { missingIsFine: flags.force === true })
     })
 }

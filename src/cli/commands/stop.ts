@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { eachContainer } from '../each-ref.js'
+import { eachContainerAtOnce } from '../each-ref.js'
 import { FlagValueError } from '../exit-codes.js'
 import { stateRootOf } from '../state-root.js'
 
@@ -20,9 +20,8 @@ export function register(program: Command): void {
       const stateRoot = stateRootOf(cmd)
       const { findContainer } = await import('../../runtime/container/containers.js')
       const { stopContainer } = await import('../../runtime/container/stop-container.js')
-      await eachContainer(refs, async (ref) => {
+      await eachContainerAtOnce(refs, async (ref) => {
         await stopContainer(stateRoot, findContainer(stateRoot, ref), timeout, signal)
-        process.stdout.write(`${ref}\n`)
       })
     })
 }

@@ -1,0 +1,83 @@
+// Verbs given several containers: stop, kill, rm, pause and unpause work on
+// them all at once, as Docker's CLI does (docker/cli container/utils.go,
+// parallelOperation): `stop -t 2 a b c` takes 2 seconds, not 6. The names
+// come out in the order given; each failure is one line after them, the
+// others are still done, and the exit status is 1. restart stays one after
+// the other, as Docker's restart.go.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+
+describe.skipIf(!isRoot)('several containers at once: stop, kill, rm, pause, unpause (needs root)', () => {
+  let env: TestEnv
+  const detached = (name: string, args: string[]) => {
+    const r = env.run(['run', '-d', '--name', name, '--cgroup-parent', env.cgroupParent, BUSYBOX, ...args])
+    expect(r.stderr).toBe('')
+    return r.stdout.trim()
+  }
+  const state = (ref: string) => env.run(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', ref]).stdout.trim()
+  beforeAll(async () => {
+    env = await makeTestEnv()
+  })
+  afterEach(() => {
+    const ids = env.run(['ps', '-a', '-q']).stdout.trim().split('\n').filter(Boolean)
+    if (ids.length) env.run(['rm', '-f', ...ids])
+    expect(env.leftovers()).toEqual([])
+  })
+  afterAll(() => env?.cleanup())
+
+  it('stop -t 2 of three containers that ignore SIGTERM takes about 2 s; names in order, a missing one a line of its own, exit 1', () => {
+    // PID 1 without a handler ignores SIGTERM: each waits for its timeout, then SIGKILL
+    for (const name of ['slow-a', 'slow-b', 'slow-c']) detached(name, ['sleep', '300'])
+    // one that stops at once, given last: it is still printed after the slow ones
+    detached('quick-d', ['sh', '-c', 'trap "exit 3" TERM; while :; do sleep 0.1; done'])
+    const start = Date.now()
+    const r = env.run(['stop', '-t', '2', 'slow-a', 'missing-x', 'slow-b', 'slow-c', 'quick-d'])
+    const took = Date.now() - start
+    expect(r.stdout).toBe('slow-a\nslow-b\nslow-c\nquick-d\n')
+    expect(r.stderr).toBe('mini-run: no such container: missing-x\n')
+    expect(r.status).toBe(1)
+    expect(took).toBeGreaterThanOrEqual(2000)
+    // one after the other would be 6 s and more
+    expect(took).toBeLessThan(5000)
+    expect(['slow-a', 'slow-b', 'slow-c'].map(state)).toEqual(['exited 137', 'exited 137', 'exited 137'])
+  })
+
+  it('pause and unpause several; kill several, a stopped one failing alone', () => {
+    for (const name of ['p-one', 'p-two']) detached(name, ['sleep', '300'])
+    expect(env.run(['pause', 'p-one', 'p-two'])).toMatchObject({ status: 0, stdout: 'p-one\np-two\n', stderr: '' })
+    expect(['p-one', 'p-two'].map(state)).toEqual(['paused 0', 'paused 0'])
+    expect(env.run(['unpause', 'p-two', 'p-one'])).toMatchObject({ status: 0, stdout: 'p-two\np-one\n', stderr: '' })
+    expect(['p-one', 'p-two'].map(state)).toEqual(['running 0', 'running 0'])
+    const exited = detached('k-exited', ['true'])
+    expect(env.run(['wait', exited]).stdout).toBe('0\n')
+    const r = env.run(['kill', 'p-one', 'k-exited', 'p-two'])
+    expect(r.stdout).toBe('p-one\np-two\n')
+    expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(1)
+    expect(r.stderr).toMatch(/^mini-run: .*is not running\n$/)
+    expect(r.status).toBe(1)
+    expect(['p-one', 'p-two'].map(state)).toEqual(['exited 137', 'exited 137'])
+  })
+
+  it('rm -f of several, one missing: said, not a failure; rm without -f removes the stopped ones and fails on the running one', () => {
+    for (const name of ['r-one', 'r-two']) detached(name, ['sleep', '300'])
+    const forced = env.run(['rm', '-f', 'r-one', 'missing-y', 'r-two'])
+    expect(forced).toMatchObject({ status: 0, stdout: 'r-one\nr-two\n', stderr: 'mini-run: no such container: missing-y\n' })
+    expect(env.run(['ps', '-a', '-q']).stdout).toBe('')
+    detached('r-running', ['sleep', '300'])
+    const stopped = detached('r-stopped', ['true'])
+    env.run(['wait', stopped])
+    const r = env.run(['rm', 'r-running', 'r-stopped'])
+    expect(r.stdout).toBe('r-stopped\n')
+    expect(r.stderr).toMatch(/^mini-run: cannot remove running container [0-9a-f]{12}: stop it first, or use rm -f\n$/)
+    expect(r.status).toBe(1)
+    expect(env.run(['ps', '-a', '--format', '{{.Names}}']).stdout).toBe('r-running\n')
+  })
+
+  it('the same name twice is acted on twice, one after the other', () => {
+    detached('twice', ['sleep', '300'])
+    const r = env.run(['rm', '-f', 'twice', 'twice'])
+    expect(r.stdout).toBe('twice\n')
+    expect(r.stderr).toBe('mini-run: no such container: twice\n')
+    expect(r.status).toBe(0)
+  })
+})
