@@ -128,6 +128,9 @@ describe('the launcher\'s thin parser for run', () => {
       // a false turns off a flag given in a group, as in pflag (found by the property below)
       ['run', '-it', '--tty=false', 'busybox', 'true'],
       ['run', '-tie', 'A=1', '--tty=0', '--interactive=false', 'busybox'],
+      // Docker's hidden --dns-opt adds to --dns-option's list, in order; --disable-content-trust[=false] is accepted
+      ['run', '--dns-opt', 'ndots:2', '--dns-option=a', '--dns-opt=b', '--disable-content-trust', 'busybox'],
+      ['run', '--disable-content-trust=false', 'busybox'],
       // commander takes it too; run's action says what is missing
       ['run'],
     ]) {
@@ -135,6 +138,16 @@ describe('the launcher\'s thin parser for run', () => {
       expect(thin, args.join(' ')).toBeDefined()
       expect(thin).toEqual(commanderParse(args))
     }
+  })
+
+  it('reads --dns-opt into --dns-option\'s list; the launcher\'s built tables are these', () => {
+    expect(thinParse(['run', '--dns-opt', 'ndots:2', '--dns-option=a', '--dns-opt=b', 'busybox'])?.flags.dnsOption).toEqual(['ndots:2', 'a', 'b'])
+    expect(commanderParse(['run', '--dns-opt', 'ndots:2', '--dns-option=a', '--dns-opt=b', 'busybox'])?.flags.dnsOption).toEqual(['ndots:2', 'a', 'b'])
+    // hidden from --help, as Docker's
+    expect(defineRun(new Command().enablePositionalOptions()).helpInformation()).not.toContain('--dns-opt ')
+    // scripts/bundle.mjs writes the tables into the launcher at build time: a build from older flags would differ
+    const built = /JSON\.parse\('(\{"global".*?)'\)/.exec(readFileSync('dist/mini-run.cjs', 'utf8'))?.[1]
+    expect(built && JSON.parse(built)).toEqual(JSON.parse(JSON.stringify(tables)))
   })
 
   it('leaves the rest to commander', () => {

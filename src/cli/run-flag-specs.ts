@@ -93,6 +93,20 @@ export function addRunFlags<C extends OptionSink>(cmd: C): C {
     .option('--health-start-period <duration>', 'time to start before failures count (default 0s)')
     .option('--health-start-interval <duration>', 'time between checks during the start period (default 5s)')
     .option('--no-healthcheck', 'disable the image\'s HEALTHCHECK')
+    .option('--disable-content-trust', DISABLE_CONTENT_TRUST)
+}
+
+/** Docker's --disable-content-trust (run, create, pull, push, build): true by default there, and mini-run checks no signatures either way. */
+export const DISABLE_CONTENT_TRUST = 'accepted for Docker: mini-run verifies and signs no images (Docker Content Trust)'
+
+/**
+ * Docker's hidden spellings of container flags (pflag's MarkHidden, docker/cli
+ * cli/command/container/opts.go): the same value under another name, not in
+ * --help. The launcher's tables (run-line-tables.ts) and commander
+ * (run-flags.ts addRunFlagAliases) both read them from here.
+ */
+export const HIDDEN_RUN_FLAG_ALIASES: Readonly<Record<string, string>> = {
+  '--dns-opt': '--dns-option',
 }
 
 

@@ -6,7 +6,8 @@
  * CLI as the command the monitor and the health runner run later.
  */
 import { UsageError } from '../errors.js'
-export { addRunFlags } from './run-flag-specs.js'
+import type { Command } from 'commander'
+import { addRunFlags as addRunFlagSpecs, HIDDEN_RUN_FLAG_ALIASES } from './run-flag-specs.js'
 import type { GlobalOptions } from './global-options.js'
 import * as pathDefaults from '../paths.js'
 import { runOptionsFromFlags, type ContainerFlags } from '../runtime/container/container-flags.js'
@@ -27,6 +28,22 @@ export interface RunFlags extends ContainerFlags {
   attach?: string[]
   /** commander's name for --no-healthcheck */
   healthcheck?: boolean
+}
+
+/** Every container flag of `run` and `create` as commander options, Docker's hidden spellings too. */
+export function addRunFlags(cmd: Command): Command {
+  addRunFlagSpecs(cmd)
+  for (const [alias, of] of Object.entries(HIDDEN_RUN_FLAG_ALIASES)) {
+    const target = cmd.options.find((o) => o.long === of)
+    if (!target) throw new TypeError(`${alias} is an alias of ${of}, which is no flag`)
+    const option = cmd.createOption(target.flags.replace(of, alias), target.description).hideHelp()
+    if (target.parseArg) option.argParser(target.parseArg)
+    // commander keeps a value under its option's attribute name: the alias's is its flag's, so
+    // --dns-opt and --dns-option add to one list in the order given, as pflag's one variable does
+    option.attributeName = () => target.attributeName()
+    cmd.addOption(option)
+  }
+  return cmd
 }
 
 /** Docker's flags as the runtime's RunOptions (container-flags.ts), with this CLI's image resolution and pull progress. */

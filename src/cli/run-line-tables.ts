@@ -5,7 +5,7 @@
  * once and writes them into the launcher (scripts/bundle.mjs), which then
  * neither loads nor runs the flag definitions at each start.
  */
-import { addGlobalFlags, addRunFlags, addRunVerbFlags, collect, type OptionSink } from './run-flag-specs.js'
+import { addGlobalFlags, addRunFlags, addRunVerbFlags, collect, HIDDEN_RUN_FLAG_ALIASES, type OptionSink } from './run-flag-specs.js'
 
 export interface FlagSpec {
   short?: string
@@ -50,6 +50,17 @@ class SpecRecorder implements OptionSink {
 export function flagTables(): FlagTables {
   return {
     global: addGlobalFlags(new SpecRecorder()).specs,
-    run: addRunFlags(addRunVerbFlags(new SpecRecorder())).specs,
+    run: withAliases(addRunFlags(addRunVerbFlags(new SpecRecorder())).specs),
   }
+}
+
+/** A hidden alias is its flag under another long name: the same key, no default of its own (the flag's is set once). */
+function withAliases(specs: FlagSpec[]): FlagSpec[] {
+  const aliases = Object.entries(HIDDEN_RUN_FLAG_ALIASES).map(([alias, of]) => {
+    const target = specs.find((s) => s.long === of)
+    if (!target) throw new TypeError(`run-line-tables: ${alias} is an alias of ${of}, which is no flag`)
+    const { short: _short, defaultValue: _default, ...rest } = target
+    return { ...rest, long: alias }
+  })
+  return [...specs, ...aliases]
 }

@@ -54,13 +54,14 @@ function unfence(stateRoot: string, def: NetworkDef): void {
  * containers on it (their leases are not in this user's state), which a
  * teardown could not touch anyway (unshare --net needs CAP_SYS_ADMIN).
  */
-export function pruneNetworks(storeRoot: string, stateRoot: string, root = isRoot()): string[] {
+export function pruneNetworks(storeRoot: string, stateRoot: string, o: { root?: boolean; only?: (def: NetworkDef) => boolean } = {}): string[] {
+  const root = o.root ?? isRoot()
   const containers = listContainers(stateRoot)
   const used = new Set(containers.flatMap(networksOf))
   if (root && !containers.some((c) => c.network?.networks.includes(DEFAULT_NETWORK))) takeDownDefaultBridge(stateRoot)
   const removed: string[] = []
   for (const def of listNetworks(storeRoot)) {
-    if (def.builtin || used.has(def.name)) continue
+    if (def.builtin || used.has(def.name) || (o.only && !o.only(def))) continue
     removeNetworkDef(storeRoot, def.name)
     if (def.internal && root) unfence(stateRoot, def)
     removed.push(def.name)

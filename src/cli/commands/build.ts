@@ -5,6 +5,7 @@ import { contextDockerfile } from '../../build/dockerfile-path.js'
 import { UsageError } from '../../errors.js'
 import type { ResolvedImage } from '../../image/store-types.js'
 import { globalOptions } from '../global-options.js'
+import { DISABLE_CONTENT_TRUST } from '../run-flag-specs.js'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
 
@@ -49,6 +50,7 @@ export function register(program: Command): void {
     // Docker's: RUN's containers are always removed, a failed step's too
     .option('--rm', 'accepted for Docker: intermediate containers are always removed')
     .option('--force-rm', 'accepted for Docker: intermediate containers are always removed')
+    .option('--disable-content-trust', DISABLE_CONTENT_TRUST)
     .action(async (context: string, flags: BuildFlags, cmd: Command) => {
       // `-f -` and a context of `-`: stdin (build-stdin.ts)
       const { buildInput } = await import('../build-stdin.js')

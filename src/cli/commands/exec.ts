@@ -17,6 +17,7 @@ interface ExecFlags {
   workdir?: string
   user?: string
   explain?: string | boolean
+  detachKeys?: string
 }
 
 export function register(program: Command): void {
@@ -33,6 +34,7 @@ export function register(program: Command): void {
     .option('--privileged', 'give the command every capability (the container\'s seccomp filter and mounts stay)')
     .option('-w, --workdir <dir>', 'working directory inside the container')
     .option('-u, --user <user[:group]>', 'user name or uid, resolved in the container\'s /etc/passwd')
+    .option('--detach-keys <keys>', 'accepted for Docker, checked as run\'s: an exec\'s input goes straight to its process, which no key sequence detaches from')
     .option('--explain [format]', 'print every step that would run, with its reason, and exit (--explain=json for tools)')
     .passThroughOptions()
     .action(async (positional: string[], flags: ExecFlags, cmd: Command) => {
@@ -40,6 +42,8 @@ export function register(program: Command): void {
       const [ref, ...command] = positional
       if (ref === undefined || command.length === 0) throw new UsageError('"exec" requires a container and a command')
       if (!explain) refuseTtyWithoutTerminal(flags)
+      // Docker's daemon refuses a sequence it cannot read, before the exec starts
+      if (flags.detachKeys !== undefined) (await import('../detach-keys.js')).parseDetachKeys(flags.detachKeys)
       const { findContainer } = await import('../../runtime/container/containers.js')
       const { execInContainer, prepareExec, stepFailedToStart } = await import('../../runtime/container/exec-container.js')
       const { readEnvFiles } = await import('../../runtime/spec/env-file.js')

@@ -105,6 +105,8 @@ export function register(program: Command): void {
     .description('print networks as JSON, with the running containers on them')
     .argument('<network...>')
     .option('-f, --format <template>', 'format the output with a Go template: {{.Name}}, {{json .IPAM}}...')
+    // the daemon's verbose adds a swarm network's Services; a local bridge has none, and Docker's omitempty drops the empty map
+    .option('-v, --verbose', 'verbose output for diagnostics: the same for a local bridge network, as in Docker')
     .action(async (names: string[], flags: { format?: string }, cmd: Command) => {
       const [{ inspectNetwork }, { inspectEach }] = await Promise.all([import('../../network/network-inspect.js'), import('../inspect-each.js')])
       const { store, state } = roots(cmd)
@@ -140,10 +142,12 @@ export function register(program: Command): void {
     .command('prune')
     .description('remove every user-defined network no container uses')
     .option('-f, --force', 'do not prompt (accepted for Docker compatibility)')
-    .action(async (_flags: unknown, cmd: Command) => {
-      const { pruneNetworks } = await import('../../network/manage.js')
+    .option('--filter <key=value>', 'only networks with: until=TIME (created before; a time or a duration before now), label=KEY[=VALUE], label!=KEY[=VALUE] (repeatable)', (v: string, p: string[]) => [...p, v], [])
+    .action(async (flags: { filter: string[] }, cmd: Command) => {
+      const [{ pruneNetworks }, { networkPruneSelection }] = await Promise.all([import('../../network/manage.js'), import('../network-prune-filter.js')])
       const { store, state } = roots(cmd)
-      const removed = pruneNetworks(store, state)
+      const only = networkPruneSelection(flags.filter)
+      const removed = pruneNetworks(store, state, only ? { only } : {})
       if (removed.length) process.stdout.write(`Deleted Networks:\n${removed.map((n) => `${n}\n`).join('')}`)
     })
 

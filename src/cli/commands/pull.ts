@@ -3,6 +3,7 @@ import type { PullEvent } from '../../registry/progress.js'
 import { PullProgressView, pullSummary } from '../pull-progress.js'
 import { globalOptions } from '../global-options.js'
 import { stateRootOf } from '../state-root.js'
+import { DISABLE_CONTENT_TRUST } from '../run-flag-specs.js'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
 
@@ -20,6 +21,7 @@ export function register(program: Command): void {
     .option('--platform <os/arch[/variant]>', 'the platform to pull from a multi-platform image (default: the host\'s)')
     .option('--insecure-registry <host[:port]>', 'allow plain HTTP and any TLS certificate for this registry (repeatable)', collect, [])
     .option('-q, --quiet', 'print only the image name')
+    .option('--disable-content-trust', DISABLE_CONTENT_TRUST)
     .action(async (image: string, flags: PullFlags, cmd: Command) => {
       const { root } = globalOptions(cmd)
       const [{ ImageStore }, { pullImage }, { parseReference, familiarRepository }] = await Promise.all([

@@ -3,6 +3,7 @@ import { stateRootOf } from '../state-root.js'
 import type { LayerPushProgress, PushEvent } from '../../registry/push.js'
 import { globalOptions } from '../global-options.js'
 import { bar, formatBytes, LayerLines, type ProgressOut } from '../layer-lines.js'
+import { DISABLE_CONTENT_TRUST } from '../run-flag-specs.js'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
 
@@ -62,6 +63,7 @@ export function register(program: Command): void {
     .option('-a, --all-tags', 'push every tag of the repository')
     .option('--insecure-registry <host[:port]>', 'allow plain HTTP and any TLS certificate for this registry (repeatable)', collect, [])
     .option('-q, --quiet', 'print only the pushed name')
+    .option('--disable-content-trust', DISABLE_CONTENT_TRUST)
     .action((image: string, flags: PushFlags, cmd: Command) => pushImages(cmd, image, flags))
 }
 

@@ -1,4 +1,4 @@
-import type { Command } from 'commander'
+import { Option, type Command } from 'commander'
 import { UsageError } from '../../errors.js'
 import { defaultStoreRoot } from '../../paths.js'
 import { globalOptions } from '../global-options.js'
@@ -52,7 +52,11 @@ export function register(program: Command): void {
     .option('--label <key=value>', 'a label (repeatable)', collect, [])
     .option('-d, --driver <name>', 'the volume driver: local, the only one', 'local')
     .option('-o, --opt <key=value>', 'a local driver option: type=, device=, o= as mount(8) takes them (tmpfs, or type=none o=bind device=/host/path; repeatable)', collect, [])
-    .action(async (name: string | undefined, flags: { label: string[]; driver: string; opt: string[] }, cmd: Command) => {
+    // docker/cli volume/create.go: the name as a flag too, hidden from --help
+    .addOption(new Option('--name <name>', 'the volume name').hideHelp())
+    .action(async (given: string | undefined, flags: { label: string[]; driver: string; opt: string[]; name?: string }, cmd: Command) => {
+      if (given !== undefined && flags.name !== undefined) throw new UsageError('conflicting options: cannot specify a volume-name through both --name and as a positional arg')
+      const name = given ?? flags.name
       const [{ createVolume }, { checkLocalOptions, checkVolumeDriver, parseOptionList }] = await Promise.all([
         import('../../runtime/container/volume-store.js'),
         import('../../runtime/spec/local-volume.js'),

@@ -10,24 +10,17 @@
  * volume all of whose values match stays) and `all` (as -a).
  */
 import { UsageError } from '../../errors.js'
+import { labelMatches, labelSelection, parseFilterFlags, type FilterFlags } from '../../filter-flags.js'
 import { volumeLabels, type VolumeInfo } from './volume-store.js'
 
-export type VolumeFilters = Map<string, string[]>
+export type VolumeFilters = FilterFlags
 
 const LIST_KEYS = ['dangling', 'driver', 'label', 'name']
 const PRUNE_KEYS = ['label', 'label!', 'all']
 
 /** `--filter key=value` flags, checked (docker/cli's FilterOpt, then the daemon's Validate); `volume prune`'s keys with prune. */
 export function parseVolumeFilters(flags: string[], o: { prune?: boolean } = {}): VolumeFilters {
-  const keys = o.prune ? PRUNE_KEYS : LIST_KEYS
-  const filters: VolumeFilters = new Map()
-  for (const flag of flags) {
-    const eq = flag.indexOf('=')
-    const key = flag.slice(0, eq).trim().toLowerCase()
-    if (eq < 0 || !key) throw new UsageError('bad format of filter (expected name=value)')
-    if (!keys.includes(key)) throw new UsageError(`invalid filter '${key}'`)
-    filters.set(key, [...(filters.get(key) ?? []), flag.slice(eq + 1).trim()])
-  }
+  const filters = parseFilterFlags(flags, o.prune ? PRUNE_KEYS : LIST_KEYS)
   const dangling = filters.get('dangling')
   if (dangling) {
     // GetBoolOrDefault: neither a true nor a false value, or both, is an error
@@ -50,13 +43,6 @@ function nameMatches(pattern: string, name: string): boolean {
   } catch {
     return false // Docker's Match skips a value that is no regular expression
   }
-}
-
-function labelMatches(wanted: string, labels: Record<string, string>): boolean {
-  const eq = wanted.indexOf('=')
-  const key = eq < 0 ? wanted : wanted.slice(0, eq)
-  if (!Object.hasOwn(labels, key)) return false
-  return eq < 0 || labels[key] === wanted.slice(eq + 1)
 }
 
 /** The volumes that pass every filter; inUse holds the names of those a container uses. */
@@ -85,14 +71,7 @@ export function pruneSelection(filters: VolumeFilters): { all: boolean; only?: (
   const [allValue] = allValues
   if (allValue !== undefined && !TRUE.includes(allValue) && !FALSE.includes(allValue)) throw new UsageError(`invalid filter 'all=${allValue}'`)
   const all = allValue !== undefined && TRUE.includes(allValue)
-  const wanted = filters.get('label') ?? []
-  const unwanted = filters.get('label!') ?? []
-  if (!wanted.length && !unwanted.length) return { all }
-  return {
-    all,
-    only: (v) => {
-      const labels = volumeLabels(v)
-      return wanted.every((l) => labelMatches(l, labels)) && !(unwanted.length && unwanted.every((l) => labelMatches(l, labels)))
-    },
-  }
+  const selected = labelSelection(filters)
+  if (!selected) return { all }
+  return { all, only: (v) => selected(volumeLabels(v)) }
 }
