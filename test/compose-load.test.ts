@@ -12,6 +12,7 @@ import { startWaves, withDependencies } from '../src/compose/dependency-order.js
 import { parseDotenv } from '../src/compose/dotenv.js'
 import { interpolateString } from '../src/compose/interpolate.js'
 import { loadProject } from '../src/compose/load.js'
+import type { Service } from '../src/compose/model.js'
 import { projectName, projectNameOfDir } from '../src/compose/project-name.js'
 import { serviceRunFlags } from '../src/compose/service-flags.js'
 import { runOptionsFromFlags } from '../src/runtime/container/container-flags.js'
@@ -214,6 +215,62 @@ networks: {front: {}}
     // docker compose: "invalid additional host, missing IP: bad", before anything is made (up left its network behind)
     expect(fails({ 'compose.yaml': 'services:\n  web:\n    image: a\n    extra_hosts: ["ok:10.0.0.1", "bad"]\n' })).toBe('compose.yaml: services.web.extra_hosts[1]: invalid additional host, missing IP: bad')
     expect(fails({ 'compose.yaml': 'services:\n  web:\n    image: a\n    extra_hosts: {h: nowhere}\n' })).toMatch(/^compose.yaml: services.web.extra_hosts.h\[0\]: invalid additional host "h": "nowhere" is not an IP address/)
+  })
+
+  it('a value run would refuse is refused at load, by run\'s own checks, naming the key (up would have made the networks first)', () => {
+    const web = (yaml: string) => fails({ 'compose.yaml': `services:\n  web:\n    image: a\n${yaml}` })
+    // [the service's lines, run's refusal as load words it: its path, then run's message]
+    const refused: [string, string | RegExp][] = [
+      ['    cap_add: [CHOWN, BOGUS]\n', 'compose.yaml: services.web.cap_add[1]: unknown capability: "BOGUS"'],
+      ['    cap_drop: [nope]\n', 'compose.yaml: services.web.cap_drop[0]: unknown capability: "nope"'],
+      ['    mac_address: zz\n', 'compose.yaml: services.web.mac_address: invalid --mac-address "zz"'],
+      ['    networks: {default: {mac_address: "02:42"}}\n', 'compose.yaml: services.web.networks.default.mac_address: invalid --mac-address "02:42"'],
+      ['    dns: [1.1.1.1, notanip]\n', 'compose.yaml: services.web.dns[1]: invalid --dns "notanip": an IPv4 or IPv6 address'],
+      ['    sysctls: {net.core.somaxconn: 1, foo.bar: 1}\n', /^compose.yaml: services.web.sysctls.foo.bar: --sysctl foo.bar: not a parameter of a namespace/],
+      ['    network_mode: host\n    sysctls: [net.ipv4.ip_forward=1]\n', /^compose.yaml: services.web.sysctls.net.ipv4.ip_forward: .*shares the host's network namespace/],
+      ['    ulimits: {nofile: 5, nofilex: 1}\n', /^compose.yaml: services.web.ulimits.nofilex: invalid --ulimit nofilex=1: expected NAME=SOFT\[:HARD\]/],
+      ['    ulimits: {nofile: {soft: 9, hard: 5}}\n', 'compose.yaml: services.web.ulimits.nofile: invalid --ulimit nofile=9:5: the soft limit is above the hard limit'],
+      ['    devices: ["/dev/null:/dev/n:rwx"]\n', 'compose.yaml: services.web.devices[0]: invalid --device /dev/null:/dev/n:rwx: permissions are made of r, w and m'],
+      ['    device_cgroup_rules: ["c 1:3 rwm", "x 1:1 r"]\n', /^compose.yaml: services.web.device_cgroup_rules\[1\]: invalid --device-cgroup-rule/],
+      ['    security_opt: [bogus]\n', /^compose.yaml: services.web.security_opt\[0\]: --security-opt bogus: not supported/],
+      ['    tmpfs: ["/x:bogus"]\n', 'compose.yaml: services.web.tmpfs[0]: --tmpfs /x:bogus: invalid mount option "bogus"'],
+      ['    tmpfs: [/proc]\n', /^compose.yaml: services.web.tmpfs\[0\]: invalid --tmpfs/],
+      ['    volumes: [/a:/b, "/c:/proc"]\n', /^compose.yaml: services.web.volumes\[1\]: invalid -v .*\/proc is mounted by mini-run/],
+      ['    shm_size: 0\n', 'compose.yaml: services.web.shm_size: invalid --shm-size "0": must be greater than 0'],
+      ['    mem_limit: 1k\n', 'compose.yaml: services.web.mem_limit: minimum memory limit allowed is 6MB'],
+      ['    deploy: {resources: {limits: {memory: 1k}}}\n', 'compose.yaml: services.web.deploy.resources.limits.memory: minimum memory limit allowed is 6MB'],
+      ['    memswap_limit: 1g\n', 'compose.yaml: services.web.memswap_limit: you should always set the memory limit when using the memory-swap limit'],
+      ['    mem_limit: 1g\n    mem_reservation: 2g\n', 'compose.yaml: services.web.mem_reservation: Minimum memory limit can not be less than memory reservation limit, see usage'],
+      ['    cpus: 0.5\n    cpu_period: 5000\n', 'compose.yaml: services.web.cpu_period: Conflicting options: Nano CPUs and CPU Period cannot both be set'],
+      ['    cpu_shares: 1\n', 'compose.yaml: services.web.cpu_shares: invalid --cpu-shares "1": an integer of at least 2'],
+      ['    cpuset: "1-0"\n', 'compose.yaml: services.web.cpuset: Invalid value 1-0 for cpuset cpus'],
+      ['    working_dir: rel\n', "compose.yaml: services.web.working_dir: the working directory 'rel' is invalid, it needs to be an absolute path"],
+      ['    user: "99999999999999"\n', 'compose.yaml: services.web.user: invalid user id: 99999999999999'],
+      ['    user: "0:99999999999999"\n', 'compose.yaml: services.web.user: invalid group id: 99999999999999'],
+      ['    uts: host\n    hostname: h\n', 'compose.yaml: services.web.hostname: --hostname cannot be used with --uts host: it would rename the host'],
+      ['    pid: bogus\n', /^compose.yaml: services.web.pid: --pid bogus is not supported/],
+      ['    ipc: bogus\n', /^compose.yaml: services.web.ipc: --ipc bogus is not supported/],
+      ['    logging: {options: {max-size: zz}}\n', 'compose.yaml: services.web.logging.options.max-size: invalid --log-opt max-size=zz: a positive size such as 10k, 1m or 20m'],
+      ['    stop_signal: SIGFOO\n', 'compose.yaml: services.web.stop_signal: invalid signal: SIGFOO'],
+    ]
+    for (const [yaml, error] of refused) {
+      if (typeof error === 'string') expect(web(yaml)).toBe(error)
+      else expect(web(yaml)).toMatch(error)
+    }
+    // what run takes, compose takes: service: joins as container: does
+    expect(load({ 'compose.yaml': 'services:\n  db: {image: a}\n  web:\n    image: a\n    pid: service:db\n    ipc: service:db\n    network_mode: service:db\n    sysctls: {net.core.somaxconn: 1}\n    cap_add: [net_admin, ALL]\n    working_dir: ""\n    user: "app:staff"\n    volumes: [vol:/v, /host:/h:ro]\n    tmpfs: [/run]\nvolumes: {vol: {}}\n' }).project.services.web!.capAdd).toEqual(['net_admin', 'ALL'])
+  })
+
+  it('against the host only for a verb that makes containers (onHost): a device node that is not there, more CPUs than it has', () => {
+    const cases: [string, keyof Service, unknown, RegExp][] = [
+      ['devices: [/dev/null, /nonexistent/dev]', 'devices', ['/dev/null', '/nonexistent/dev'], /^compose.yaml: services.web.devices\[1\]: --device \/nonexistent\/dev: \/nonexistent\/dev is not a device node on this host$/],
+      ['deploy: {resources: {limits: {cpus: "100000"}}}', 'cpus', '100000', /^compose.yaml: services.web.deploy.resources.limits.cpus: Range of CPUs is from 0.01 to \d+.00/],
+    ]
+    for (const [yaml, key, value, error] of cases) {
+      const files = { 'compose.yaml': `services:\n  web:\n    image: a\n    ${yaml}\n` }
+      expect(load(files).project.services.web![key]).toEqual(value)
+      expect(fails(files, { onHost: true })).toMatch(error)
+    }
   })
 
   it('a port said twice, in either syntax or either file, is published once (compose-go\'s portIndexer); expose\'s 1000 and "1000" are one', () => {

@@ -43,6 +43,12 @@ export interface LoadOptions {
   services?: string[]
   cwd?: string
   env?: NodeJS.ProcessEnv
+  /**
+   * The services' values checked against this host too (a device node is
+   * there, CPUs within its own): for a verb about to make containers, so
+   * that it makes nothing; not for one that only reads or removes.
+   */
+  onHost?: boolean
 }
 
 export interface Loaded {
@@ -98,6 +104,7 @@ export function loadProject(o: LoadOptions = {}): Loaded {
       volumes: new Set(Object.keys(volumes)),
       networks: new Set(Object.keys(networks)),
       warnings,
+      onHost: o.onHost === true,
     })
   }
   const active = o.profiles ?? (lookup('COMPOSE_PROFILES') ?? '').split(',').filter(Boolean)

@@ -7,11 +7,11 @@
  */
 import { resolve } from 'node:path'
 import { parseAddHost } from '../network/etc-files.js'
-import { parseSignal } from '../runtime/spec/signals.js'
 import type { At } from './compose-error.js'
 import { parseDotenv } from './dotenv.js'
 import type { Lookup } from './interpolate.js'
 import type { BuildConfig, Dependency, Service, ServiceNetwork } from './model.js'
+import { checkServiceValues } from './service-checks.js'
 import { cpus, deployOf, duration, healthcheckOf, restartOf, size } from './service-policies.js'
 import { exposedPorts, servicePorts } from './syntax-ports.js'
 import { serviceVolumes, serviceVolumesFrom } from './syntax-volumes.js'
@@ -40,6 +40,8 @@ export interface ServiceContext {
   volumes: ReadonlySet<string>
   networks: ReadonlySet<string>
   warnings: string[]
+  /** Its values checked against this host too (service-checks.ts): for the verbs that make containers. */
+  onHost?: boolean
 }
 
 export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceContext): Service {
@@ -126,13 +128,7 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
     labels: listOrDict(s.labels, at.at('labels')),
     profiles: strings(s.profiles, at.at('profiles')),
   }
-  if (service.stopSignal !== undefined) {
-    try {
-      parseSignal(service.stopSignal)
-    } catch (err) {
-      throw at.at('stop_signal').error((err as Error).message, err)
-    }
-  }
+  checkServiceValues(service, s, at, ctx.onHost === true)
   return service
 }
 

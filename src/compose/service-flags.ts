@@ -39,7 +39,7 @@ function entrypointAndCommand(s: Service): { entrypoint?: string; command: strin
   return { entrypoint: s.entrypoint[0]!, command: [...s.entrypoint.slice(1), ...(s.command ?? [])] }
 }
 
-function mountFlags(v: ServiceVolume, volumeNames: Record<string, string>, anonymous: Record<string, string>): { volume?: string; mount?: string } {
+export function mountFlags(v: ServiceVolume, volumeNames: Record<string, string>, anonymous: Record<string, string>): { volume?: string; mount?: string } {
   const ro = v.readOnly ? ':ro' : ''
   switch (v.type) {
     case 'bind':

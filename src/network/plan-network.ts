@@ -27,6 +27,16 @@ const MAC = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i
 /** pasta answers DNS on this link-local address and forwards it to the host's (loopback) resolver. */
 export const PASTA_DNS = '169.254.1.1'
 
+/** --dns: a name server is an address (Docker's opts.ValidateIPAddress). */
+export function checkDnsServer(d: string): void {
+  if (!isIp(d) && !isIPv6(d)) throw new UsageError(`invalid --dns "${d}": an IPv4 or IPv6 address`)
+}
+
+/** --mac-address: six colon-separated hex bytes. */
+export function checkMacAddress(mac: string): void {
+  if (!MAC.test(mac)) throw new UsageError(`invalid --mac-address "${mac}"`)
+}
+
 export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJS.ProcessEnv = process.env): NetworkPlan {
   const requested = flags.network ?? ''
   if (requested.startsWith(CONTAINER_MODE)) return planJoinedNetwork(flags, ctx)
@@ -72,8 +82,8 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
     if (mode !== 'none' && (flags.dns?.length || flags.dnsSearch?.length || flags.dnsOption?.length)) needOwn('--dns')
     if (flags.moreNetworks?.length) throw new UsageError(`joining more networks needs a network of the container's own: not with --network ${mode}`)
   }
-  for (const d of flags.dns ?? []) if (!isIp(d) && !isIPv6(d)) throw new UsageError(`invalid --dns "${d}": an IPv4 or IPv6 address`)
-  if (flags.macAddress !== undefined && !MAC.test(flags.macAddress)) throw new UsageError(`invalid --mac-address "${flags.macAddress}"`)
+  for (const d of flags.dns ?? []) checkDnsServer(d)
+  if (flags.macAddress !== undefined) checkMacAddress(flags.macAddress)
   const hostsExtra = (flags.addHost ?? []).map(parseAddHost)
   const plan: NetworkPlan = {
     mode,

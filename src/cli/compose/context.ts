@@ -39,10 +39,10 @@ export function printEvent(e: ComposeEvent): void {
  * neither, a file is looked for, and when there is none
  * COMPOSE_PROJECT_NAME names the project.
  */
-export async function loadFor(cmd: Command, services?: string[], o: { byName?: boolean } = {}): Promise<Project> {
+export async function loadFor(cmd: Command, services?: string[], o: { byName?: boolean; onHost?: boolean } = {}): Promise<Project> {
   const { loadProject } = await import('../../compose/load.js')
   const f = composeFlags(cmd)
-  if (!o.byName || f.file.length) return load(loadProject, f, services)
+  if (!o.byName || f.file.length) return load(loadProject, f, services, o.onHost)
   let name = f.projectName
   if (name === undefined) {
     try {
@@ -57,8 +57,9 @@ export async function loadFor(cmd: Command, services?: string[], o: { byName?: b
   return projectFromLabels(globalOptions(cmd).state ?? defaultStateRoot(), checkProjectName(name, from))
 }
 
-function load(loadProject: typeof import('../../compose/load.js').loadProject, f: ComposeFlags, services?: string[]): Project {
+function load(loadProject: typeof import('../../compose/load.js').loadProject, f: ComposeFlags, services?: string[], onHost?: boolean): Project {
   const { project, warnings } = loadProject({
+    ...(onHost ? { onHost } : {}),
     ...(f.file.length ? { files: f.file } : {}),
     ...(f.projectName ? { projectName: f.projectName } : {}),
     ...(f.projectDirectory ? { projectDirectory: f.projectDirectory } : {}),

@@ -7,7 +7,7 @@ export type CreateFlags = Pick<UpFlags, 'build' | 'noBuild' | 'forceRecreate' | 
 
 export async function createCommand(services: string[], flags: CreateFlags, cmd: Command): Promise<void> {
   const options = convergeOptions(services, flags)
-  const project = await loadFor(cmd, services)
+  const project = await loadFor(cmd, services, { onHost: true })
   const ctx = await contextFor(cmd)
   const { create } = await import('../../compose/create.js')
   await create(ctx, project, options)

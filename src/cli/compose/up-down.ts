@@ -59,7 +59,7 @@ export async function upCommand(services: string[], flags: UpFlags, cmd: Command
   if ((flags.detach || flags.wait) && (flags.abortOnContainerExit || flags.exitCodeFrom !== undefined)) throw new UsageError('--abort-on-container-exit and --detach are incompatible')
   const [{ up }, { parseScale, withReplicas }] = await Promise.all([import('../../compose/up.js'), import('../../compose/scale.js')])
   const replicas = Object.fromEntries((flags.scale ?? []).map(parseScale))
-  const loaded = await loadFor(cmd, services)
+  const loaded = await loadFor(cmd, services, { onHost: true })
   const project = Object.keys(replicas).length ? withReplicas(loaded, replicas) : loaded
   if (flags.exitCodeFrom !== undefined && !(flags.exitCodeFrom in project.services)) throw new UsageError(`no such service: ${flags.exitCodeFrom}`)
   const ctx = await contextFor(cmd)

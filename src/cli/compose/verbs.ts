@@ -125,7 +125,7 @@ export interface RunFlags {
 export async function runCommand(args: string[], flags: RunFlags, cmd: Command): Promise<void> {
   const [service, ...command] = args
   if (!service) throw new UsageError('"compose run" requires a service')
-  const project = await loadFor(cmd, [service])
+  const project = await loadFor(cmd, [service], { onHost: true })
   const ctx = await contextFor(cmd)
   const [{ runOneOff, startOneOff }, { shellWords }, { At }] = await Promise.all([import('../../compose/run-oneoff.js'), import('../../compose/values.js'), import('../../compose/compose-error.js')])
   const terminal = process.stdin.isTTY === true && process.stdout.isTTY === true

@@ -76,8 +76,12 @@ export function parseSize(text: string, flag: string): number {
   return Math.floor(Number(m[1]) * UNITS[m[2]!.toLowerCase()]!)
 }
 
-/** Docker's run flags as OCI resources; undefined when none is given. */
-export function resourcesFromFlags(f: ResourceFlags): SpecResources | undefined {
+/**
+ * Docker's run flags as OCI resources; undefined when none is given.
+ * onHost false: the values alone, not against this host's CPUs (what a
+ * compose file is checked for when it is loaded, by any verb).
+ */
+export function resourcesFromFlags(f: ResourceFlags, onHost = true): SpecResources | undefined {
   const r: SpecResources = {}
   if (f.memory !== undefined) {
     const limit = parseSize(f.memory, '--memory')
@@ -104,7 +108,7 @@ export function resourcesFromFlags(f: ResourceFlags): SpecResources | undefined 
     if (!(cpus > 0) || !Number.isFinite(cpus)) throw new UsageError(`invalid --cpus "${f.cpus}": a positive number of CPUs`)
     // Docker's daemon's range and words: a hundredth of a CPU to the CPUs this process may use
     const n = availableParallelism()
-    if (cpus < 0.01 || cpus > n) throw new UsageError(`Range of CPUs is from 0.01 to ${n}.00, as there are only ${n} CPUs available`)
+    if (cpus < 0.01 || (onHost && cpus > n)) throw new UsageError(`Range of CPUs is from 0.01 to ${n}.00, as there are only ${n} CPUs available`)
     r.cpu = { period: 100_000, quota: Math.round(cpus * 100_000) }
   }
   if (f.cpuShares !== undefined) {
@@ -112,12 +116,12 @@ export function resourcesFromFlags(f: ResourceFlags): SpecResources | undefined 
     if (!Number.isInteger(shares) || shares < 2) throw new UsageError(`invalid --cpu-shares "${f.cpuShares}": an integer of at least 2`)
     r.cpu = { ...r.cpu, shares }
   }
-  moreResources(r, f)
+  moreResources(r, f, onHost)
   return Object.keys(r).length ? r : undefined
 }
 
 /** --memory-reservation, --cpu-period, --cpu-quota, --cpuset-cpus, --cpuset-mems: the daemon's checks and words (daemon/daemon_unix.go verifyPlatformContainerResources). */
-function moreResources(r: SpecResources, f: ResourceFlags): void {
+function moreResources(r: SpecResources, f: ResourceFlags, onHost: boolean): void {
   if (f.memoryReservation !== undefined) {
     const reservation = parseSize(f.memoryReservation, '--memory-reservation')
     if (reservation > 0 && reservation < 6 * 1024 * 1024) throw new UsageError('Minimum memory reservation allowed is 6MB')
@@ -143,8 +147,8 @@ function moreResources(r: SpecResources, f: ResourceFlags): void {
     // with --cpus, the daemon's quota and period are made from it (-1 then changes nothing)
     if (quota !== 0 && !nano) r.cpu = { ...r.cpu, quota }
   }
-  if (f.cpusetCpus !== undefined && f.cpusetCpus !== '') r.cpu = { ...r.cpu, cpus: cpusetWithin(f.cpusetCpus, 'cpus', '/sys/devices/system/cpu/online') }
-  if (f.cpusetMems !== undefined && f.cpusetMems !== '') r.cpu = { ...r.cpu, mems: cpusetWithin(f.cpusetMems, 'mems', '/sys/devices/system/node/online') }
+  if (f.cpusetCpus !== undefined && f.cpusetCpus !== '') r.cpu = { ...r.cpu, cpus: cpusetWithin(f.cpusetCpus, 'cpus', onHost ? '/sys/devices/system/cpu/online' : undefined) }
+  if (f.cpusetMems !== undefined && f.cpusetMems !== '') r.cpu = { ...r.cpu, mems: cpusetWithin(f.cpusetMems, 'mems', onHost ? '/sys/devices/system/node/online' : undefined) }
 }
 
 /** A cpuset list ("0-2,4") as a set of numbers; undefined if it is not one. */
@@ -159,10 +163,11 @@ export function parseCpuList(text: string): Set<number> | undefined {
   return out
 }
 
-/** The list, if the host has every CPU (or memory node) of it online: Docker's words otherwise (sysinfo IsCpusetCpusAvailable). */
-function cpusetWithin(text: string, what: 'cpus' | 'mems', onlineFile: string): string {
+/** The list, if the host has every CPU (or memory node) of it online: Docker's words otherwise (sysinfo IsCpusetCpusAvailable). No file: the list's syntax only. */
+function cpusetWithin(text: string, what: 'cpus' | 'mems', onlineFile: string | undefined): string {
   const asked = parseCpuList(text)
   if (!asked) throw new UsageError(`Invalid value ${text} for cpuset ${what}`)
+  if (onlineFile === undefined) return text
   let online = '0'
   try {
     online = readFileSync(onlineFile, 'utf8').trim()

@@ -114,14 +114,14 @@ export interface FlagContext {
   waitAttach?: boolean
 }
 
-function stopTimeoutOf(text: string): number {
+export function stopTimeoutOf(text: string): number {
   // negative: stop waits as long as it takes, never SIGKILL (Docker's -1)
   if (!/^-?\d+$/.test(text)) throw new UsageError(`invalid --stop-timeout "${text}": a whole number of seconds (-1: wait for ever)`)
   return Number(text)
 }
 
 /** Docker's --security-opt values that mean something here. */
-function securityOptions(options: string[]): { seccomp?: false; seccompProfile?: string; noNewPrivileges?: boolean } {
+export function securityOptions(options: string[]): { seccomp?: false; seccompProfile?: string; noNewPrivileges?: boolean } {
   const out: { seccomp?: false; seccompProfile?: string; noNewPrivileges?: boolean } = {}
   for (const option of options) {
     const [key, value] = option.split(/[=:](.*)/s) as [string, string | undefined]
@@ -137,21 +137,21 @@ function securityOptions(options: string[]): { seccomp?: false; seccompProfile?:
 }
 
 /** --shm-size: Docker's sizes (64m, 1g, bytes); more than 0. */
-function shmSizeOf(text: string): number {
+export function shmSizeOf(text: string): number {
   const bytes = parseSize(text, '--shm-size')
   if (bytes <= 0) throw new UsageError(`invalid --shm-size "${text}": must be greater than 0`)
   return bytes
 }
 
 /** --oom-score-adj: an integer in the kernel's range, refused as Docker's daemon refuses it (daemon/daemon_unix.go). */
-function oomScoreAdjOf(text: string): number {
+export function oomScoreAdjOf(text: string): number {
   const n = Number(text)
   if (!/^-?\d+$/.test(text.trim())) throw new UsageError(`invalid argument "${text}" for "--oom-score-adj" flag: not an integer`)
   if (n < -1000 || n > 1000) throw new UsageError(`Invalid value ${n}, range for oom score adj is [-1000, 1000]`)
   return n
 }
 
-function logDriverOf(text: string): 'json-file' | 'none' {
+export function logDriverOf(text: string): 'json-file' | 'none' {
   if (text === 'json-file' || text === 'none') return text
   throw new UsageError(`--log-driver ${text}: not supported (json-file, none)`)
 }

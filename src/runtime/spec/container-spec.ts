@@ -107,6 +107,18 @@ export function entrypointOf(o: Pick<ContainerOptions, 'entrypoint'>, image: { E
   return o.entrypoint === undefined ? image?.Entrypoint ?? [] : o.entrypoint === '' ? [] : [o.entrypoint]
 }
 
+/** --hostname and --domainname name the container's UTS namespace: not the host's. */
+export function checkHostNames(o: { hostname?: string | undefined; domainname?: string | undefined }, shared: ReadonlySet<HostNamespace>): void {
+  for (const [flag, value] of [['hostname', o.hostname], ['domainname', o.domainname]] as const) {
+    if (shared.has('uts') && value !== undefined) throw new UsageError(`--${flag} cannot be used with --uts host: it would rename the host`)
+  }
+}
+
+/** The working directory, the flag's or the image's: absolute, as Docker's daemon requires. */
+export function checkWorkdir(cwd: string): void {
+  if (!cwd.startsWith('/')) throw new UsageError(`the working directory '${cwd}' is invalid, it needs to be an absolute path`)
+}
+
 export function buildSpec(o: ContainerOptions): Spec {
   const image = o.image ?? {}
   const entrypoint = entrypointOf(o, image)
@@ -122,9 +134,7 @@ export function buildSpec(o: ContainerOptions): Spec {
   const additionalGids = [...new Set([...user.additionalGids, ...groupAdd])]
 
   const shared = new Set(o.hostNamespaces ?? [])
-  for (const [flag, value] of [['hostname', o.hostname], ['domainname', o.domainname]] as const) {
-    if (shared.has('uts') && value !== undefined) throw new UsageError(`--${flag} cannot be used with --uts host: it would rename the host`)
-  }
+  checkHostNames(o, shared)
   const hostname = o.hostname ?? (shared.has('uts') || shared.has('network') ? o.hostHostname ?? '' : o.id.slice(0, 12))
   const env = mergeEnv(image.Env ?? [], o.env ?? [], o.callerEnv ?? {})
   setDefault(env, 'PATH', DEFAULT_PATH)
@@ -133,7 +143,7 @@ export function buildSpec(o: ContainerOptions): Spec {
   setDefault(env, 'HOME', user.home)
 
   const cwd = o.workdir || image.WorkingDir || '/'
-  if (!cwd.startsWith('/')) throw new UsageError(`the working directory '${cwd}' is invalid, it needs to be an absolute path`)
+  checkWorkdir(cwd)
 
   const all = o.hostCapabilities ?? [...CAPABILITIES]
   const caps = adjustCapabilities(o.privileged ? all : DOCKER_DEFAULT_CAPABILITIES, o.capAdd ?? [], o.capDrop ?? [], all)

@@ -109,12 +109,20 @@ export function resolveGroup(spec: string, groups: readonly GroupLine[]): number
   return group.gid
 }
 
+/** USER[:GROUP]'s parts, a numeric id checked: what is known of a user spec without the image's files. */
+export function userSpecParts(spec: string): { user: string; group?: string } {
+  const [user = '', group] = spec.split(':', 2)
+  if (ID.test(user)) parseId(user, 'user')
+  if (group !== undefined && ID.test(group)) parseId(group, 'group')
+  return group === undefined ? { user } : { user, group }
+}
+
 /**
  * Resolve a user spec ("" means root). Like runc's GetExecUser: a numeric uid
  * absent from passwd is allowed (gid 0, home "/"); a name must exist.
  */
 export function resolveUser(spec: string, passwd: readonly PasswdLine[], groups: readonly GroupLine[]): ResolvedUser {
-  const [userPart = '', groupPart] = spec.split(':', 2)
+  const { user: userPart, group: groupPart } = userSpecParts(spec)
   const entries = passwd.filter(isEntry)
   let user: PasswdEntry | undefined
   let uid: number
