@@ -11,9 +11,10 @@ import { startWaves, withDependencies } from './dependency-order.js'
 import { ensureImages } from './images.js'
 import type { Project } from './model.js'
 import { projectContainers } from './project-containers.js'
-import { checkBeforeMaking, ensureNetworks, ensureVolumes } from './project-resources.js'
+import { checkBeforeMaking } from './project-resources.js'
 import { checkRootlessNetworks } from './rootless-networks.js'
-import { converge, selectedServices, type UpOptions } from './up.js'
+import { nothingMade, undoMade } from './undo-made.js'
+import { converge, ensureServiceResources, selectedServices, type UpOptions } from './up.js'
 
 export type CreateOptions = Omit<UpOptions, 'noDeps'>
 
@@ -27,14 +28,19 @@ export async function create(ctx: ComposeContext, project: Project, o: CreateOpt
   checkRootlessNetworks(project, targets)
   checkBeforeMaking(ctx, project, Object.values(services), project.mainFile)
   const imageIds = await ensureImages(ctx, project, [...targets].sort(), o, fileOf)
-  ensureNetworks(ctx, project, new Set(Object.values(services).flatMap((s) => Object.keys(s.networks))), project.mainFile)
-  ensureVolumes(ctx, project, new Set(Object.values(services).flatMap((s) => s.volumes.flatMap((v) => (v.type === 'volume' && v.source ? [v.source] : [])))), project.mainFile)
-
+  // a failure removes what this create made, as up's does (undo-made.ts)
+  const made = nothingMade()
   const existing = projectContainers(ctx.stateRoot, project.name)
-  for (const wave of waves) {
-    for (const name of [...wave].sort()) {
-      await converge(ctx, project, services[name]!, imageIds[name]!, existing.filter((c) => c.service === name && !c.oneoff), { ...o, createOnly: true })
+  try {
+    ensureServiceResources(ctx, project, Object.values(services), made)
+    for (const wave of waves) {
+      for (const name of [...wave].sort()) {
+        await converge(ctx, project, services[name]!, imageIds[name]!, existing.filter((c) => c.service === name && !c.oneoff), { ...o, createOnly: true, made })
+      }
     }
+  } catch (err) {
+    await undoMade(ctx, project.name, made, o.timeout)
+    throw err
   }
 
   // Docker's isOrphaned: a service a profile disables is still known

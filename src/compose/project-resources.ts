@@ -13,6 +13,7 @@ import { At } from './compose-error.js'
 import { LABELS } from './labels.js'
 import { networkDifferences } from './project-networks.js'
 import type { Project, Service } from './model.js'
+import type { Made } from './undo-made.js'
 
 /**
  * What `up`, `create` and `run` check before they make anything, so that a
@@ -56,7 +57,8 @@ function volumeExists(ctx: ComposeContext, name: string): boolean {
   }
 }
 
-export function ensureNetworks(ctx: ComposeContext, project: Project, keys: Iterable<string>, file: string): void {
+/** made: where the names of the networks made are added (undo-made.ts). */
+export function ensureNetworks(ctx: ComposeContext, project: Project, keys: Iterable<string>, file: string, made?: Made): void {
   for (const key of keys) {
     const n = project.networks[key]
     if (!n) continue
@@ -86,11 +88,13 @@ export function ensureNetworks(ctx: ComposeContext, project: Project, keys: Iter
     } catch (err) {
       throw new At(file, ['networks', key]).error((err as Error).message, err)
     }
+    made?.networks.push(n.name)
     emit(ctx, 'Network', n.name, 'Created')
   }
 }
 
-export function ensureVolumes(ctx: ComposeContext, project: Project, keys: Iterable<string>, file: string): void {
+/** made: where the names of the volumes made are added (undo-made.ts). */
+export function ensureVolumes(ctx: ComposeContext, project: Project, keys: Iterable<string>, file: string, made?: Made): void {
   for (const key of keys) {
     const v = project.volumes[key]
     if (!v) continue
@@ -106,34 +110,29 @@ export function ensureVolumes(ctx: ComposeContext, project: Project, keys: Itera
     if (v.external) throw externalMissing(file, 'volume', key, v.name)
     emit(ctx, 'Volume', v.name, 'Creating')
     createVolume(ctx.storeRoot, { name: v.name, labels: v.labels, ...(v.driverOpts ? { options: v.driverOpts } : {}) })
+    made?.volumes.push(v.name)
     emit(ctx, 'Volume', v.name, 'Created')
   }
 }
 
 /** The project's own networks (by label), those no container uses any more. */
 export function removeNetworks(ctx: ComposeContext, projectName: string): void {
-  for (const def of listNetworks(ctx.storeRoot)) {
-    if (def.labels?.[LABELS.project] !== projectName) continue
-    emit(ctx, 'Network', def.name, 'Removing')
-    try {
-      removeUserNetwork(ctx.storeRoot, ctx.stateRoot, def.name)
-      emit(ctx, 'Network', def.name, 'Removed')
-    } catch (err) {
-      warn(ctx, (err as Error).message)
-    }
-  }
+  for (const def of listNetworks(ctx.storeRoot)) if (def.labels?.[LABELS.project] === projectName) removeProjectResource(ctx, 'Network', def.name)
 }
 
 /** down -v: the project's named volumes (by label), external ones never. */
 export function removeVolumes(ctx: ComposeContext, projectName: string): void {
-  for (const v of listVolumes(ctx.storeRoot)) {
-    if (v.labels[LABELS.project] !== projectName) continue
-    emit(ctx, 'Volume', v.name, 'Removing')
-    try {
-      removeVolume(ctx.storeRoot, v.name)
-      emit(ctx, 'Volume', v.name, 'Removed')
-    } catch (err) {
-      warn(ctx, (err as Error).message)
-    }
+  for (const v of listVolumes(ctx.storeRoot)) if (v.labels[LABELS.project] === projectName) removeProjectResource(ctx, 'Volume', v.name)
+}
+
+/** One network or volume removed, with its events; one that cannot be (a container still uses it) is a warning. */
+export function removeProjectResource(ctx: ComposeContext, kind: 'Network' | 'Volume', name: string): void {
+  emit(ctx, kind, name, 'Removing')
+  try {
+    if (kind === 'Network') removeUserNetwork(ctx.storeRoot, ctx.stateRoot, name)
+    else removeVolume(ctx.storeRoot, name)
+    emit(ctx, kind, name, 'Removed')
+  } catch (err) {
+    warn(ctx, (err as Error).message)
   }
 }

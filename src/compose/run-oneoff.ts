@@ -20,6 +20,7 @@ import type { Project, Service } from './model.js'
 import { checkBeforeMaking, ensureNetworks, ensureVolumes } from './project-resources.js'
 import { checkRootlessNetworks } from './rootless-networks.js'
 import { serviceVolumes } from './syntax-volumes.js'
+import { nothingMade, undoMade, type Made } from './undo-made.js'
 import { runOptionsOfPlan } from './service-container.js'
 import { containerPlan, selectedServices, up } from './up.js'
 import { waitDependency } from './wait-dependency.js'
@@ -48,62 +49,79 @@ export interface RunOneOffOptions {
 
 /** In the foreground: resolves to its exit code. */
 export async function runOneOff(ctx: ComposeContext, project: Project, serviceName: string, o: RunOneOffOptions): Promise<number> {
-  const { options, service } = await oneOffOptions(ctx, project, serviceName, o, false)
+  const { options, service, made } = await oneOffOptions(ctx, project, serviceName, o, false)
   if (o.consoleSize && service.tty) options.consoleSize = o.consoleSize
-  const prepared = await prepareContainer(options)
+  const prepared = await undoingOnFailure(ctx, project, made, () => prepareContainer(options))
   return runPrepared(prepared, { stdio: o.stdio, forwardSignals: true }, { remove: o.remove === true })
 }
 
 /** -d: started in the background; resolves to its name once its command runs. */
 export async function startOneOff(ctx: ComposeContext, project: Project, serviceName: string, o: Omit<RunOneOffOptions, 'stdio' | 'consoleSize'>): Promise<string> {
-  const { options, service } = await oneOffOptions(ctx, project, serviceName, o, true)
+  const { options, service, made } = await oneOffOptions(ctx, project, serviceName, o, true)
   if (o.remove && options.detach) {
     options.rm = true
     options.detach.autoRemove = true
   }
-  await startDetached(await prepareContainer(options))
+  await undoingOnFailure(ctx, project, made, async () => startDetached(await prepareContainer(options)))
   return service.containerName!
 }
 
-async function oneOffOptions(ctx: ComposeContext, project: Project, serviceName: string, o: Omit<RunOneOffOptions, 'stdio' | 'consoleSize'>, detach: boolean): Promise<{ options: RunOptions; service: Service }> {
+/**
+ * A one-off container refused when it is made (a user its image lacks...)
+ * leaves none of what was made for it: the networks, volumes and the
+ * dependencies' containers (undo-made.ts).
+ */
+async function undoingOnFailure<T>(ctx: ComposeContext, project: Project, made: Made, make: () => Promise<T>): Promise<T> {
+  try {
+    return await make()
+  } catch (err) {
+    await undoMade(ctx, project.name, made)
+    throw err
+  }
+}
+
+async function oneOffOptions(ctx: ComposeContext, project: Project, serviceName: string, o: Omit<RunOneOffOptions, 'stdio' | 'consoleSize'>, detach: boolean): Promise<{ options: RunOptions; service: Service; made: Made }> {
   selectedServices(project, [serviceName])
   const base = project.services[serviceName]!
   checkRootlessNetworks(project, [serviceName])
   checkBeforeMaking(ctx, project, [base], project.mainFile)
-  const deps = Object.keys(base.dependsOn)
   const fileOf = (n: string) => project.serviceFiles[n] ?? project.mainFile
-  if (deps.length && !o.noDeps) {
-    await up(ctx, project, { services: deps })
-    for (const [dep, d] of Object.entries(base.dependsOn)) await waitDependency(ctx, project.name, serviceName, dep, d, fileOf(serviceName))
-  }
-  const imageIds = await ensureImages(ctx, project, [serviceName], {}, fileOf)
-  ensureNetworks(ctx, project, Object.keys(base.networks), project.mainFile)
   // -v: the service's short syntax, replacing the service's volume at the same target
   const more = o.volumes?.length ? serviceVolumes(o.volumes, new At('--volume'), project.workingDir, new Set(Object.keys(project.volumes))) : []
   const volumes = [...base.volumes.filter((v) => !more.some((m) => m.target === v.target)), ...more]
-  ensureVolumes(ctx, project, volumes.flatMap((v) => (v.type === 'volume' && v.source ? [v.source] : [])), project.mainFile)
-  // -e VAR: the project's VAR (the caller's, then .env), left out when it has none, as compose-go resolves it
-  const env = Object.fromEntries((o.env ?? []).flatMap((e) => (e.includes('=') ? [[e.slice(0, e.indexOf('='))!, e.slice(e.indexOf('=') + 1)]] : project.environment[e] !== undefined ? [[e, project.environment[e]]] : [])))
-  const withoutCommand = { ...base }
-  // --entrypoint without a command: the service's command is dropped, as Docker's run drops it
-  if (o.entrypoint && !o.command?.length) delete withoutCommand.command
-  const service: Service = {
-    ...withoutCommand,
-    ...(o.command?.length ? { command: o.command } : {}),
-    ...(o.entrypoint ? { entrypoint: o.entrypoint } : {}),
-    ...(o.user !== undefined ? { user: o.user } : {}),
-    ...(o.workdir !== undefined ? { workingDir: o.workdir } : {}),
-    environment: { ...base.environment, ...env },
-    volumes,
-    ports: o.servicePorts ? base.ports : (o.publish ?? []),
-    containerName: o.name ?? `${project.name}-${serviceName}-run-${randomHex(6)}`,
-    restart: { name: 'no', maximumRetryCount: 0 },
-    tty: o.tty ?? base.tty,
-    stdinOpen: o.interactive ?? base.stdinOpen,
-  }
-  const options = runOptionsOfPlan(ctx, containerPlan(ctx, project, service, 1, imageIds[serviceName]!), detach, true)
-  if (!o.useAliases && options.networkFlags) {
-    options.networkFlags = { ...options.networkFlags, aliases: [], ...(options.networkFlags.moreNetworks ? { moreNetworks: options.networkFlags.moreNetworks.map((n) => ({ ...n, aliases: [] })) } : {}) }
-  }
-  return { options, service }
+  const made = nothingMade()
+  return undoingOnFailure(ctx, project, made, async () => {
+    const deps = Object.keys(base.dependsOn)
+    if (deps.length && !o.noDeps) {
+      await up(ctx, project, { services: deps, made })
+      for (const [dep, d] of Object.entries(base.dependsOn)) await waitDependency(ctx, project.name, serviceName, dep, d, fileOf(serviceName))
+    }
+    const imageIds = await ensureImages(ctx, project, [serviceName], {}, fileOf)
+    ensureNetworks(ctx, project, Object.keys(base.networks), project.mainFile, made)
+    ensureVolumes(ctx, project, volumes.flatMap((v) => (v.type === 'volume' && v.source ? [v.source] : [])), project.mainFile, made)
+    // -e VAR: the project's VAR (the caller's, then .env), left out when it has none, as compose-go resolves it
+    const env = Object.fromEntries((o.env ?? []).flatMap((e) => (e.includes('=') ? [[e.slice(0, e.indexOf('='))!, e.slice(e.indexOf('=') + 1)]] : project.environment[e] !== undefined ? [[e, project.environment[e]]] : [])))
+    const withoutCommand = { ...base }
+    // --entrypoint without a command: the service's command is dropped, as Docker's run drops it
+    if (o.entrypoint && !o.command?.length) delete withoutCommand.command
+    const service: Service = {
+      ...withoutCommand,
+      ...(o.command?.length ? { command: o.command } : {}),
+      ...(o.entrypoint ? { entrypoint: o.entrypoint } : {}),
+      ...(o.user !== undefined ? { user: o.user } : {}),
+      ...(o.workdir !== undefined ? { workingDir: o.workdir } : {}),
+      environment: { ...base.environment, ...env },
+      volumes,
+      ports: o.servicePorts ? base.ports : (o.publish ?? []),
+      containerName: o.name ?? `${project.name}-${serviceName}-run-${randomHex(6)}`,
+      restart: { name: 'no', maximumRetryCount: 0 },
+      tty: o.tty ?? base.tty,
+      stdinOpen: o.interactive ?? base.stdinOpen,
+    }
+    const options = runOptionsOfPlan(ctx, containerPlan(ctx, project, service, 1, imageIds[serviceName]!), detach, true)
+    if (!o.useAliases && options.networkFlags) {
+      options.networkFlags = { ...options.networkFlags, aliases: [], ...(options.networkFlags.moreNetworks ? { moreNetworks: options.networkFlags.moreNetworks.map((n) => ({ ...n, aliases: [] })) } : {}) }
+    }
+    return { options, service, made }
+  })
 }

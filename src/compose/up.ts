@@ -7,8 +7,9 @@
  *
  * Idempotent: a container whose config-hash label matches what the service
  * would make now is left as it is (started again if it stopped); another
- * one is replaced. A failure leaves what started running, as Docker Compose
- * does; `down` removes it.
+ * one is replaced. A failure removes what this up made: the networks,
+ * volumes and new containers (undo-made.ts), where Docker Compose leaves
+ * them for `down`.
  */
 import { UsageError } from '../errors.js'
 import { emit, warn, type ComposeContext } from './compose-context.js'
@@ -25,6 +26,7 @@ import { createServiceContainer, planHash, referencedServices, serviceReferences
 import type { JoinedNetwork } from './service-flags.js'
 import { waitDependency } from './wait-dependency.js'
 import { At } from './compose-error.js'
+import { nothingMade, undoMade, type Made } from './undo-made.js'
 
 export interface UpOptions extends ImageOptions {
   /** Only these services (and what they depend on, unless noDeps). */
@@ -37,6 +39,14 @@ export interface UpOptions extends ImageOptions {
   renewAnonVolumes?: boolean
   /** Seconds stop waits for a container being replaced. */
   timeout?: number
+  /** Where what up makes is noted, for a caller that undoes it itself when it fails later (compose run's dependencies); without it, up undoes what it made when it fails. */
+  made?: Made
+}
+
+/** The networks and named volumes these services use, made where missing (noted in made). */
+export function ensureServiceResources(ctx: ComposeContext, project: Project, services: readonly Service[], made: Made): void {
+  ensureNetworks(ctx, project, new Set(services.flatMap((s) => Object.keys(s.networks))), project.mainFile, made)
+  ensureVolumes(ctx, project, new Set(services.flatMap((s) => s.volumes.flatMap((v) => (v.type === 'volume' && v.source ? [v.source] : [])))), project.mainFile, made)
 }
 
 export function checkServiceNames(project: Project, names: readonly string[]): void {
@@ -115,8 +125,20 @@ export async function up(ctx: ComposeContext, project: Project, o: UpOptions = {
   checkHostPorts(ctx.stateRoot, project, targets)
   checkBeforeMaking(ctx, project, Object.values(services), project.mainFile)
   const imageIds = await ensureImages(ctx, project, [...targets].sort(), o, fileOf)
-  ensureNetworks(ctx, project, new Set(Object.values(services).flatMap((s) => Object.keys(s.networks))), project.mainFile)
-  ensureVolumes(ctx, project, new Set(Object.values(services).flatMap((s) => s.volumes.flatMap((v) => (v.type === 'volume' && v.source ? [v.source] : [])))), project.mainFile)
+  const made = o.made ?? nothingMade()
+  try {
+    await makeAndStart(ctx, project, services, imageIds, o, made)
+  } catch (err) {
+    if (!o.made) await undoMade(ctx, project.name, made, o.timeout)
+    throw err
+  }
+}
+
+/** up's networks, volumes and containers, each service's started once its dependencies meet their conditions; what it makes is noted in made. */
+async function makeAndStart(ctx: ComposeContext, project: Project, services: Record<string, Service>, imageIds: Record<string, string>, o: UpOptions, made: Made): Promise<void> {
+  const targets = new Set(Object.keys(services))
+  const fileOf = (n: string) => project.serviceFiles[n] ?? project.mainFile
+  ensureServiceResources(ctx, project, Object.values(services), made)
   // read after the pulls and builds, which may take minutes
   const existing = projectContainers(ctx.stateRoot, project.name)
 
@@ -146,7 +168,7 @@ export async function up(ctx: ComposeContext, project: Project, o: UpOptions = {
         )
         // one a dependency's replacement stopped is read again: it starts as a stopped one does
         const mine = (stoppedFor.has(name) ? projectContainers(ctx.stateRoot, project.name) : existing).filter((c) => c.service === name && !c.oneoff)
-        await converge(ctx, project, s, imageIds[name]!, mine, { ...o, beforeReplace: () => stopDependents(name) })
+        await converge(ctx, project, s, imageIds[name]!, mine, { ...o, made, beforeReplace: () => stopDependents(name) })
       })()
       started.set(name, p)
     }
@@ -171,7 +193,7 @@ export async function up(ctx: ComposeContext, project: Project, o: UpOptions = {
  * started: a new or replaced one is left Created, a kept one as it is.
  * beforeReplace runs before the first container is replaced.
  */
-export async function converge(ctx: ComposeContext, project: Project, s: Service, imageId: string, existing: ServiceContainer[], o: UpOptions & { createOnly?: boolean; beforeReplace?: () => Promise<void> }): Promise<void> {
+export async function converge(ctx: ComposeContext, project: Project, s: Service, imageId: string, existing: ServiceContainer[], o: UpOptions & { createOnly?: boolean; beforeReplace?: () => Promise<void>; made?: Made }): Promise<void> {
   const at = new At(project.serviceFiles[s.name] ?? project.mainFile, ['services', s.name])
   for (let n = 1; n <= s.replicas; n++) {
     let plan: ContainerPlan
@@ -208,7 +230,8 @@ export async function converge(ctx: ComposeContext, project: Project, s: Service
       await removeServiceContainer({ ...ctx, onEvent: undefined }, current, { timeout: o.timeout })
     } else emit(ctx, 'Container', containerName(project.name, s, n), 'Creating')
     try {
-      await (o.createOnly ? createServiceContainer(ctx, plan) : startServiceContainer(ctx, plan))
+      const id = await (o.createOnly ? createServiceContainer(ctx, plan) : startServiceContainer(ctx, plan))
+      if (!current) o.made?.containers.push(id)
     } catch (err) {
       throw at.error((err as Error).message, err)
     }

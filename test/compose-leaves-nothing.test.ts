@@ -1,0 +1,119 @@
+// compose as root, in a network namespace of the test's own: a file with a
+// value run would refuse fails `up` at load with one line naming the
+// service and key, and a container refused only when it is made (a user
+// its image lacks) makes `up`, `create` and `run` remove what they made.
+// Either way no network, volume, container, veth or firewall rule of the
+// project is left.
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { findHelper } from '../src/network/netavark.js'
+import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { makeNetns, type Netns } from './helpers/netns.js'
+
+const netavark = findHelper('netavark') !== undefined
+
+describe.skipIf(!isRoot || !netavark)('compose: a file with an error leaves nothing behind (needs root, netavark)', () => {
+  let env: TestEnv
+  let ns: Netns
+  let n = 0
+  let baseline: { links: string[]; rules: string[] }
+  const mr = (args: string[]) => ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, ...args], { timeout: 120_000 })
+  /** A project of its own: a and b, a named volume; b has these lines more. */
+  const project = (bLines: string) => {
+    const name = `bad${++n}`
+    const dir = join(env.dir, name)
+    mkdirSync(dir, { recursive: true })
+    const service = `    image: ${BUSYBOX}\n    command: [sleep, "100"]\n    init: true\n    cgroup_parent: \${CG}\n`
+    writeFileSync(join(dir, 'compose.yaml'), `services:\n  a:\n${service}    volumes: [data:/data]\n  b:\n${service}    depends_on: [a]\n${bLines}volumes:\n  data:\n`)
+    const compose = (args: string[]) => ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', name, ...args], { cwd: dir, env: { ...process.env, CG: env.cgroupParent }, timeout: 120_000 })
+    return { name, compose }
+  }
+  const names = (args: string[]) => mr(args).stdout.split('\n').filter(Boolean)
+  /** What is there of a project: its networks, volumes and containers. */
+  const leftOf = (name: string) => [
+    ...names(['network', 'ls', '--format', '{{.Name}}']).filter((x) => x.startsWith(`${name}_`)).map((x) => `network ${x}`),
+    ...names(['volume', 'ls', '-q']).filter((x) => x.startsWith(`${name}_`)).map((x) => `volume ${x}`),
+    ...names(['ps', '-a', '--format', '{{.Names}}']).filter((x) => x.startsWith(`${name}-`)).map((x) => `container ${x}`),
+  ]
+  const expectNothingLeft = (name: string) => {
+    expect(leftOf(name)).toEqual([])
+    expect(ns.snapshot()).toEqual(baseline)
+  }
+
+  beforeAll(async () => {
+    env = await makeTestEnv()
+    ns = makeNetns()
+    // netavark's own chains stay once it has run: the baseline is after one up and down
+    const warm = project('')
+    expect(warm.compose(['up', '-d']).status).toBe(0)
+    expect(warm.compose(['down', '-v', '-t', '1']).status).toBe(0)
+    baseline = ns.snapshot()
+  })
+  afterAll(() => {
+    for (let i = 1; i <= n; i++) ns?.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', `bad${i}`, 'down', '-v', '-t', '1'], { cwd: join(env.dir, `bad${i}`) })
+    ns?.close([env.stateRoot])
+    env?.cleanup()
+  })
+
+  // [b's line more, the key the one line names]
+  const badValues: [string, string][] = [
+    ['cap_add: [BOGUS]', 'cap_add[0]'],
+    ['mac_address: zz', 'mac_address'],
+    ['dns: [notanip]', 'dns[0]'],
+    ['sysctls: {foo.bar: 1}', 'sysctls.foo.bar'],
+    ['ulimits: {nofilex: 1}', 'ulimits.nofilex'],
+    ['devices: [/nonexistent/dev]', 'devices[0]'],
+    ['security_opt: [bogus]', 'security_opt[0]'],
+    ['tmpfs: ["/x:bogus"]', 'tmpfs[0]'],
+    ['shm_size: 0', 'shm_size'],
+    ['mem_limit: 1k', 'mem_limit'],
+    ['cpus: 100000', 'cpus'],
+    ['stop_signal: SIGFOO', 'stop_signal'],
+    ['user: "99999999999999"', 'user'],
+    ['working_dir: rel', 'working_dir'],
+    ['pid: bogus', 'pid'],
+    ['logging: {options: {max-size: zz}}', 'logging.options.max-size'],
+  ]
+  it.each(badValues)('%s: up fails at load, in one line naming services.b.%s, and makes nothing', (lines, key) => {
+    const p = project(`    ${lines}\n`)
+    const r = p.compose(['up', '-d'])
+    expect(r.status).toBe(1)
+    expect(r.stderr.split('\n')).toEqual([expect.stringMatching(new RegExp(`^mini-run: compose\\.yaml: services\\.b\\.${key.replace(/[.[\]]/g, '\\$&')}: \\S`)), ''])
+    expectNothingLeft(p.name)
+  })
+
+  it('a container refused only when it is made: up removes the networks, volumes and containers it made, and ends with the one line', () => {
+    const p = project('    user: nosuchuser\n')
+    const r = p.compose(['up', '-d', '-t', '1'])
+    expect(r.status).toBe(1)
+    expect(r.stderr).toMatch(/ Container bad\d+-a-1 {2}Started\n/)
+    expect(r.stderr).toMatch(/\nmini-run: compose\.yaml: services\.b: unable to find user nosuchuser: no matching entries in passwd file\n$/)
+    expectNothingLeft(p.name)
+    // create: the same
+    const c = p.compose(['create'])
+    expect(c.status).toBe(1)
+    expect(c.stderr).toMatch(/\nmini-run: compose\.yaml: services\.b: unable to find user nosuchuser/)
+    expectNothingLeft(p.name)
+    // run: the dependencies it started too
+    const one = p.compose(['run', '--rm', 'b', 'true'])
+    expect(one.status).toBe(1)
+    expect(one.stderr).toMatch(/ Container bad\d+-a-1 {2}Started\n/)
+    expect(one.stderr).toMatch(/\nmini-run: unable to find user nosuchuser/)
+    expectNothingLeft(p.name)
+  })
+
+  it('only what this up made goes: the network, volume and container an earlier up made stay', () => {
+    const p = project('    user: nosuchuser\n')
+    expect(p.compose(['up', '-d', 'a']).status).toBe(0)
+    const before = leftOf(p.name)
+    expect(before).toEqual([`network ${p.name}_default`, `volume ${p.name}_data`, `container ${p.name}-a-1`])
+    const r = p.compose(['up', '-d', '-t', '1'])
+    expect(r.status).toBe(1)
+    expect(r.stderr).toMatch(/services\.b: unable to find user nosuchuser/)
+    expect(leftOf(p.name)).toEqual(before)
+    expect(names(['ps', '--format', '{{.Names}}'])).toContain(`${p.name}-a-1`)
+    expect(p.compose(['down', '-v', '-t', '1']).status).toBe(0)
+    expectNothingLeft(p.name)
+  })
+})
