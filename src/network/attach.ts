@@ -17,7 +17,7 @@ import { fenceInternal, unfenceAfterTeardown } from './internal-fence.js'
 import { macOf } from './ipv4.js'
 import { hostListeners, mayBindAddress, pastaView } from './host-net.js'
 import { MiniRunError } from '../errors.js'
-import { keepIsolation, passPublishedPorts } from './isolation.js'
+import { keepIsolation, passPublishedPorts, withIsolationLock } from './isolation.js'
 import { networkStateDir, readLeases, releaseLease, takeLease, withNetworkLock } from './leases.js'
 import { DEFAULT_BRIDGE, DEFAULT_NETWORK } from './networks.js'
 import { netavarkOptions, runNetavark, type NetavarkOptions, type NetavarkStatus } from './netavark.js'
@@ -90,11 +90,13 @@ export interface AttachContext {
  * that removes a network's chains with its last container would race a
  * setup on the same network appending to them. An internal network's
  * drop rules (internal-fence.ts) come before its setup and go after the
- * teardown that took its bridge, under the same lock.
+ * teardown that took its bridge, under the same lock. The isolation chain
+ * is read and changed under the isolation lock (isolation.ts).
  */
 export function netavark(action: 'setup' | 'teardown', stateRoot: string, pin: string, options: NetavarkOptions): NetavarkStatus {
-  const internal = Object.values(options.network_info).filter((n) => n.internal).map((n) => ({ bridge: n.network_interface, subnet: n.subnets[0]!.subnet }))
-  return withNetworkLock(stateRoot, () => {
+  const networks = Object.values(options.network_info)
+  const internal = networks.filter((n) => n.internal).map((n) => ({ bridge: n.network_interface, subnet: n.subnets[0]!.subnet }))
+  return withNetworkLock(stateRoot, () => withIsolationLock(stateRoot, () => {
     if (action === 'setup') {
       fenceInternal(internal)
       const status = runNetavark(action, pin, networkStateDir(stateRoot), options)
@@ -108,9 +110,8 @@ export function netavark(action: 'setup' | 'teardown', stateRoot: string, pin: s
     } finally {
       unfenceAfterTeardown()
     }
-  })
+  }))
 }
-
 
 /**
  * Set up the container's network; on failure, undo what was done and

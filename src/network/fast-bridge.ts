@@ -22,7 +22,7 @@ import { getLogger } from '../log.js'
 import { interfaceIndex, netlinkLink, netlinkRequest, withNetlink } from '../native/netlink-calls.js'
 import { randomBytes } from '../random.js'
 import { formatIp, macOf, parseCidr } from './ipv4.js'
-import { keepIsolation } from './isolation.js'
+import { keepIsolation, withIsolationLock } from './isolation.js'
 import { networkStateDir, readLeases, tidyWithoutLeases, withNetworkLock } from './leases.js'
 import { netavarkOptions, runNetavark } from './netavark.js'
 import { addAddress, addDefaultRoute, bridgePortHairpin, deleteLink, getLink, linkMaster, linkPeer, linkUp, newVeth } from './netlink.js'
@@ -209,9 +209,11 @@ export function takeDownDefaultBridge(stateRoot: string): boolean {
         ports: [],
         dnsServers: [],
       })
-      runNetavark('teardown', pin, networkStateDir(stateRoot), options)
-      // netavark 1.4 dropped the FORWARD jump other isolated networks still need
-      keepIsolation(stateRoot, { [DEFAULT_NETWORK]: '' }, false)
+      withIsolationLock(stateRoot, () => {
+        runNetavark('teardown', pin, networkStateDir(stateRoot), options)
+        // netavark 1.4 dropped the FORWARD jump other isolated networks still need
+        keepIsolation(stateRoot, { [DEFAULT_NETWORK]: '' }, false)
+      })
       return true
     } finally {
       unpin(pin)

@@ -15,8 +15,17 @@
  * head of NETAVARK_ISOLATION_1. netavark inserts each network's rule at that
  * head (varktables/types.rs: position 1) with the network's first
  * container, so after each setup ours is put back in front.
+ *
+ * What these rules should be depends on the whole chain, read and then
+ * changed by several iptables processes: a teardown that read "the pass
+ * alone is left" must not delete it after a start put another network's
+ * rule behind it. Every read-then-change of the chain, netavark's setups
+ * and teardowns with it, holds the isolation lock (withIsolationLock).
  */
 import { spawnSync } from 'node:child_process'
+import { join } from 'node:path'
+import { pausePoint } from '../crash-point.js'
+import { isRemoved, lockFileSync } from '../file-lock.js'
 import { readLeases } from './leases.js'
 
 const ISOLATION = 'NETAVARK_ISOLATION_1'
@@ -37,7 +46,31 @@ function isolationRules(): string[] | undefined {
   return listed.ok ? listed.stdout.split('\n').filter((l) => l.startsWith(`-A ${ISOLATION} `)) : undefined
 }
 
-/** After a netavark setup, under the network lock: the pass for published ports first in the isolation chain (no chain: nothing isolated). */
+/**
+ * The isolation lock: <state>/isolation.lock, flock(2)ed. Not the network
+ * lock (leases.ts): a teardown keeps the isolation after it gave its lease
+ * back, and the network lock's directory goes with the last lease; taking
+ * it again would make the directory anew. The file goes with each release
+ * (no file is left beside the containers' directories); a holder that
+ * locked a file its predecessor had just removed takes the new one.
+ * Taken after the network lock where both are held, never before it.
+ */
+export function withIsolationLock<T>(stateRoot: string, fn: () => T): T {
+  for (;;) {
+    const lock = lockFileSync(join(stateRoot, 'isolation.lock'), 'exclusive')
+    if (isRemoved(lock)) {
+      lock.release()
+      continue
+    }
+    try {
+      return fn()
+    } finally {
+      lock.releaseAndRemove()
+    }
+  }
+}
+
+/** After a netavark setup, under the isolation lock: the pass for published ports first in the isolation chain (no chain: nothing isolated). */
 export function passPublishedPorts(): void {
   const rules = isolationRules()
   if (rules === undefined || rules[0]?.includes(PASS_COMMENT)) return
@@ -50,12 +83,19 @@ export function passPublishedPorts(): void {
  * put the jump back if one of them has no lease left while another network
  * still does, or while `anchored` (the default bridge's rules stay up).
  * With the last network's rule gone, the pass for published ports goes too.
+ * Under the isolation lock (a holder's own hold is counted: file-lock.ts).
  */
 export function keepIsolation(stateRoot: string, left: Record<string, string>, anchored: boolean): void {
+  withIsolationLock(stateRoot, () => keepIsolationLocked(stateRoot, left, anchored))
+}
+
+function keepIsolationLocked(stateRoot: string, left: Record<string, string>, anchored: boolean): void {
   const leases = Object.values(readLeases(stateRoot))
   const emptied = Object.keys(left).filter((net) => !leases.some((l) => net in l.networks))
   if (emptied.length === 0) return
   const rules = isolationRules()
+  // (a test holds the race open here: test/network-isolation-race.test.ts)
+  pausePoint('isolation:after-read')
   if (rules?.length === 1 && rules[0]!.includes(PASS_COMMENT)) iptables(['-D', ISOLATION, ...PASS_PUBLISHED])
   if (!leases.some((l) => Object.keys(l.networks).length > 0) && !anchored) return
   if (iptables(['-C', 'FORWARD', '-j', ISOLATION]).ok) return

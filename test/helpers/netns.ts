@@ -29,8 +29,8 @@ export interface Netns {
   exec(argv: string[], options?: SpawnSyncOptions): CliResult
   /** mini-run in the namespace (this checkout's, as test/helpers/cli.ts finds it). */
   miniRun(args: string[], options?: SpawnSyncOptions): CliResult
-  /** mini-run in the namespace, not waited for. */
-  miniRunAsync(args: string[]): { done: Promise<CliResult>; kill: () => void }
+  /** mini-run in the namespace, not waited for (env: the runner's own, if not given). */
+  miniRunAsync(args: string[], env?: NodeJS.ProcessEnv): { done: Promise<CliResult>; kill: () => void }
   /** Interfaces and firewall rules, to compare before and after. */
   snapshot(): { links: string[]; rules: string[] }
   /** Kill the holder and aardvark-dns (of any of these state dirs). */
@@ -82,8 +82,8 @@ export function makeNetns(options: NetnsOptions = {}): Netns {
     pid,
     exec,
     miniRun: (args, o) => exec(['mini-run', ...args], o),
-    miniRunAsync(args) {
-      const child = spawn('nsenter', [...enter, 'mini-run', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: cliEnv() })
+    miniRunAsync(args, env) {
+      const child = spawn('nsenter', [...enter, 'mini-run', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: cliEnv(env) })
       let stdout = ''
       let stderr = ''
       child.stdout.on('data', (d) => (stdout += d))
