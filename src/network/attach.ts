@@ -17,7 +17,7 @@ import { fenceInternal, unfenceAfterTeardown } from './internal-fence.js'
 import { macOf } from './ipv4.js'
 import { hostListeners, mayBindAddress, pastaView } from './host-net.js'
 import { MiniRunError } from '../errors.js'
-import { keepIsolation, passPublishedPorts, withIsolationLock } from './isolation.js'
+import { keepIsolation, makesBridge, passPublishedPorts, withIsolationLock } from './isolation.js'
 import { networkStateDir, readLeases, releaseLease, takeLease, withNetworkLock } from './leases.js'
 import { DEFAULT_BRIDGE, DEFAULT_NETWORK } from './networks.js'
 import { netavarkOptions, runNetavark, type NetavarkOptions, type NetavarkStatus } from './netavark.js'
@@ -98,10 +98,11 @@ export function netavark(action: 'setup' | 'teardown', stateRoot: string, pin: s
   const internal = networks.filter((n) => n.internal).map((n) => ({ bridge: n.network_interface, subnet: n.subnets[0]!.subnet }))
   return withNetworkLock(stateRoot, () => withIsolationLock(stateRoot, () => {
     if (action === 'setup') {
+      const newBridge = makesBridge(networks.map((n) => n.network_interface))
       fenceInternal(internal)
       const status = runNetavark(action, pin, networkStateDir(stateRoot), options)
       // a new network's isolation rule went in front of it (isolation.ts)
-      passPublishedPorts()
+      if (newBridge) passPublishedPorts()
       return status
     }
     if (internal.length === 0) return runNetavark(action, pin, networkStateDir(stateRoot), options)

@@ -65,8 +65,8 @@ export function explainNetwork(plan: NetworkPlan, ctx: NetworkContext): ExplainL
         (plan.attachments.some((x) => x.network.internal) ? '; on an internal network none of its rules nor the route: the bridge\'s forwarding is turned off, its containers reach only each other' : ''),
     })
     out.push({
-      what: `${fast ? 'else: ' : ''}iptables -I NETAVARK_ISOLATION_1 1 ${PASS_PUBLISHED.join(' ')} (unless first there)`,
-      why: 'a published port is reached at the host\'s addresses from containers on other networks too, as Docker\'s docker-proxy takes them: netavark\'s DNAT sends such a connection across bridges, which its isolation would drop both ways; it inserts each new network\'s rule first, so this goes back in front after each setup',
+      what: `${fast ? 'else: ' : ''}if netavark made a bridge: iptables -I NETAVARK_ISOLATION_1 1 ${PASS_PUBLISHED.join(' ')} (unless first there)`,
+      why: 'a published port is reached at the host\'s addresses from containers on other networks too, as Docker\'s docker-proxy takes them: netavark\'s DNAT sends such a connection across bridges, which its isolation would drop both ways; it inserts a network\'s rule first when it makes its bridge, so this goes back in front after such a setup',
     })
     if (published.length) {
       out.push({

@@ -14,7 +14,8 @@
  * DNAT mini-run's networks make) passes over the isolation: one rule at the
  * head of NETAVARK_ISOLATION_1. netavark inserts each network's rule at that
  * head (varktables/types.rs: position 1) with the network's first
- * container, so after each setup ours is put back in front.
+ * container, so after a setup that made a network's bridge ours is put
+ * back in front.
  *
  * What these rules should be depends on the whole chain, read and then
  * changed by several iptables processes: a teardown that read "the pass
@@ -26,6 +27,7 @@ import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { pausePoint } from '../crash-point.js'
 import { isRemoved, lockFileSync } from '../file-lock.js'
+import { interfaceIndex } from '../native/netlink-calls.js'
 import { readLeases } from './leases.js'
 
 const ISOLATION = 'NETAVARK_ISOLATION_1'
@@ -70,7 +72,21 @@ export function withIsolationLock<T>(stateRoot: string, fn: () => T): T {
   }
 }
 
-/** After a netavark setup, under the isolation lock: the pass for published ports first in the isolation chain (no chain: nothing isolated). */
+/**
+ * Whether a netavark setup on these bridges may put an isolation rule in
+ * front: only one that makes a bridge. netavark adds a network's rules
+ * with the bridge (and removes them with it), each only where it is not
+ * there already (varktables/types.rs add_rules: a rule with a position is
+ * inserted only if `iptables -C` does not find it), so a setup on a
+ * network already up leaves the chain as it was. Asked before the setup,
+ * under the isolation lock; an rtnetlink request a bridge, where listing
+ * the chain spawns iptables.
+ */
+export function makesBridge(bridges: readonly string[]): boolean {
+  return bridges.some((b) => interfaceIndex(b) === undefined)
+}
+
+/** After a netavark setup that made a bridge, under the isolation lock: the pass for published ports first in the isolation chain (no chain: nothing isolated). */
 export function passPublishedPorts(): void {
   const rules = isolationRules()
   if (rules === undefined || rules[0]?.includes(PASS_COMMENT)) return
