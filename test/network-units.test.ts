@@ -217,6 +217,15 @@ describe('leases and networks in a state dir', () => {
     expect(what[fence + 1]).toMatch(/^netavark --config /)
     expect(planNetwork({}, ctx).explain.some((l) => l.what.includes('MINI_RUN_INTERNAL'))).toBe(false)
   })
+
+  it('--explain names a host range of one container port whole (-p 8000-8002:80), and a port to be picked as free', () => {
+    dir = mkdtempSync(join(tmpdir(), 'mini-run-networks-'))
+    const ctx = { id: 'd'.repeat(64), name: 'n', hostname: 'h', storeRoot: dir, stateRoot: '/s', rootless: false, filesDir: '/f', host: { resolv: parseResolvConf(''), routes: [] } }
+    const what = planNetwork({ publish: ['8000-8002:80', '127.0.0.1::81/udp', '9000-9001:90-91'] }, ctx).explain.map((l) => l.what)
+    const ports = '0.0.0.0:<first free of 8000-8002>->80/tcp, 127.0.0.1:<free>->81/udp, 0.0.0.0:9000-9001->90-91/tcp'
+    expect(what.find((w) => w.startsWith('take a lease'))?.endsWith(`; host ports for ${ports}`)).toBe(true)
+    expect(what.find((w) => w.startsWith('netavark'))).toContain(`; port_mappings ${ports})`)
+  })
 })
 
 describe('netavark\'s teardown of an internal network, then the removal of its drop rules', () => {

@@ -8,7 +8,7 @@ import { anchorName, fastBridgeKind } from './fast-bridge.js'
 import { fenceRules, FENCE_CHAIN } from './internal-fence.js'
 import { PASS_PUBLISHED } from './isolation.js'
 import type { ExplainLine, NetworkContext, NetworkPlan } from './network-plan.js'
-import { formatPorts, type PortMapping } from './port-spec.js'
+import { formatPlannedPorts, type PortMapping } from './port-spec.js'
 
 /**
  * The ports a start publishes. Docker publishes through the network that is
@@ -25,7 +25,7 @@ export function publishedPorts(plan: Pick<NetworkPlan, 'mode' | 'attachments' | 
 export function explainNetwork(plan: NetworkPlan, ctx: NetworkContext): ExplainLine[] {
   const out: ExplainLine[] = []
   const published = publishedPorts(plan)
-  const ports = published.length ? `; host ports for ${formatPorts(published).replace(/(^|, )[\d.]+:0->/g, '$1<free>->')}` : plan.ports.length ? '; no host ports: -p publishes nothing on internal networks alone' : ''
+  const ports = published.length ? `; host ports for ${formatPlannedPorts(published)}` : plan.ports.length ? '; no host ports: -p publishes nothing on internal networks alone' : ''
   const leases = join(ctx.stateRoot, 'network', 'leases.json')
   if (plan.mode === 'bridge') {
     const nets = plan.attachments.map((a) => `${a.ip ?? 'a free address'} in ${a.network.name} (${a.network.subnet})`).join(', ')
@@ -59,7 +59,7 @@ export function explainNetwork(plan: NetworkPlan, ctx: NetworkContext): ExplainL
       })
     }
     out.push({
-      what: `${fast ? 'else: ' : ''}netavark --config ${join(ctx.stateRoot, 'network')} setup <netns pin> < NetworkOptions JSON (${a}${published.length ? `; port_mappings ${formatPorts(published)}` : ''})`,
+      what: `${fast ? 'else: ' : ''}netavark --config ${join(ctx.stateRoot, 'network')} setup <netns pin> < NetworkOptions JSON (${a}${published.length ? `; port_mappings ${formatPlannedPorts(published)}` : ''})`,
       why: (fast ? `the first container on the bridge, whose anchor (${anchorName(only.network.bridge)}, a veth pair on it) is added after: ` : '') + 'netavark (podman\'s network backend) makes the bridge if needed, a veth pair with eth0 in the container, its address and default route, iptables rules for masquerade, published ports (also from 127.0.0.1: route_localnet) and isolation from other networks' +
         (plan.attachments.some((x) => x.dns) ? ', and registers the container\'s names with aardvark-dns on the gateway' : '') +
         (plan.attachments.some((x) => x.network.internal) ? '; on an internal network none of its rules nor the route: the bridge\'s forwarding is turned off, its containers reach only each other' : ''),

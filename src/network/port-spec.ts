@@ -124,9 +124,22 @@ function span(first: number, range: number): string {
   return range > 1 ? `${first}-${first + range - 1}` : String(first)
 }
 
+function formatWith(ports: readonly PortMapping[], host: (p: PortMapping) => string): string {
+  return ports.map((p) => `${p.hostIp || '0.0.0.0'}:${host(p)}->${span(p.containerPort, p.range)}/${p.protocol}`).join(', ')
+}
+
 /** Docker's PORTS column: "0.0.0.0:8080->80/tcp, 127.0.0.1:5353->53/udp". */
 export function formatPorts(ports: readonly PortMapping[]): string {
-  return ports.map((p) => `${p.hostIp || '0.0.0.0'}:${span(p.hostPort, p.range)}->${span(p.containerPort, p.range)}/${p.protocol}`).join(', ')
+  return formatWith(ports, (p) => span(p.hostPort, p.range))
+}
+
+/**
+ * Ports as a start will publish them (--explain), before its lease took
+ * the host ports: "<free>" where none was given, "<first free of
+ * 8000-8002>" for a host range of one container port (-p 8000-8002:80).
+ */
+export function formatPlannedPorts(ports: readonly PortMapping[]): string {
+  return formatWith(ports, (p) => (p.hostPortEnd !== undefined ? `<first free of ${p.hostPort}-${p.hostPortEnd}>` : p.hostPort === 0 ? '<free>' : span(p.hostPort, p.range)))
 }
 
 /** `docker port`: one line per container port, "80/tcp -> 0.0.0.0:8080". */
