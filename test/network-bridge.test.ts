@@ -10,13 +10,10 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { BUSYBOX, BUSYBOX_ROOTFS, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
-import { makeNetns, until, type Netns } from './helpers/netns.js'
+import { GET, HTTPD, makeNetns, until, type Netns } from './helpers/netns.js'
 import { findHelper } from '../src/network/netavark.js'
 
 const netavark = findHelper('netavark') !== undefined
-const HTTPD = ['sh', '-c', 'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -p 80 -h /www']
-// Debian's busybox wget dies of SIGSEGV on its error path: nc speaks HTTP/1.0 here
-const GET = (host: string, port = 80) => `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${host} ${port} | tail -n 1`
 const UDP_ECHO = fileURLToPath(new URL('helpers/udp-echo.c', import.meta.url))
 
 /** Send a datagram from this namespace's side and wait for the answer (node's dgram, run in the namespace). */

@@ -10,15 +10,12 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
-import { makeNetns, until, type Netns } from './helpers/netns.js'
+import { GET, HTTPD, makeNetns, until, type Netns } from './helpers/netns.js'
 import { findHelper } from '../src/network/netavark.js'
 
 const netavark = findHelper('netavark') !== undefined
 const OUTSIDE = '203.0.113.7'
 const OUTSIDE_PORT = 8099
-const HTTPD = ['sh', '-c', 'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -p 80 -h /www']
-// Debian's busybox wget dies of SIGSEGV on its error path: nc speaks HTTP/1.0 here
-const GET = (host: string, port = 80) => `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${host} ${port} | tail -n 1`
 const UDP_PROBE = fileURLToPath(new URL('helpers/udp-probe.c', import.meta.url))
 
 describe.skipIf(!isRoot || !netavark)('network: internal networks, --ip-range, -o (needs root, netavark and aardvark-dns)', () => {

@@ -14,14 +14,12 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
-import { makeNetns, until, type Netns } from './helpers/netns.js'
+import { GET, HTTPD, makeNetns, until, type Netns } from './helpers/netns.js'
 import { findHelper } from '../src/network/netavark.js'
 
 const netavark = findHelper('netavark') !== undefined
-const HTTPD = ['sh', '-c', 'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -p 80 -h /www']
-/** A page from host:port, three tries (the server may still be starting), else "unreachable". */
-const GET3 = (host: string, port: number) =>
-  `for i in 1 2 3 4 5; do out=$(printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${host} ${port} | tail -n 1); [ -n "$out" ] && echo "$out" && exit 0; sleep 0.3; done; echo unreachable`
+/** A page from host:port, five tries (the server may still be starting), else "unreachable". */
+const GET5 = (host: string, port: number) => `for i in 1 2 3 4 5; do out=$(${GET(host, port)}); [ -n "$out" ] && echo "$out" && exit 0; sleep 0.3; done; echo unreachable`
 const PASS = '--comment mini-run-published-ports'
 
 describe.skipIf(!isRoot || !netavark)('network: the isolation chain under concurrent starts and stops (needs root, netavark)', () => {
@@ -74,7 +72,7 @@ describe.skipIf(!isRoot || !netavark)('network: the isolation chain under concur
     expect(rules.filter((l) => l.includes(PASS))).toHaveLength(1)
     const hello = `hello from ${started.stdout.trim().slice(0, 12)}\n`
     // at the host's address as race-c's gateway, across the isolation
-    expect(mr(['exec', waiting.stdout.trim(), 'sh', '-c', GET3('10.93.32.1', 8097)]).stdout).toBe(hello)
+    expect(mr(['exec', waiting.stdout.trim(), 'sh', '-c', GET5('10.93.32.1', 8097)]).stdout).toBe(hello)
     expect(existsSync(join(env.stateRoot, 'isolation.lock'))).toBe(false)
   }, 120_000)
 
@@ -104,7 +102,7 @@ describe.skipIf(!isRoot || !netavark)('network: the isolation chain under concur
     const rules = chain()
     expect(rules[0]).toContain(PASS)
     expect(rules.filter((l) => l.includes(PASS))).toHaveLength(1)
-    expect(mr(['exec', client.stdout.trim(), 'sh', '-c', GET3('10.93.34.1', 8098)]).stdout).toBe(`hello from ${server.stdout.trim().slice(0, 12)}\n`)
+    expect(mr(['exec', client.stdout.trim(), 'sh', '-c', GET5('10.93.34.1', 8098)]).stdout).toBe(`hello from ${server.stdout.trim().slice(0, 12)}\n`)
     expect(existsSync(join(env.stateRoot, 'isolation.lock'))).toBe(false)
   }, 180_000)
 })

@@ -120,6 +120,7 @@ export function netavark(action: 'setup' | 'teardown', stateRoot: string, pin: s
  */
 export function attachNetwork(plan: NetworkPlan, ctx: AttachContext, pid: number): NetworkRecord | undefined {
   if (plan.mode !== 'bridge' && plan.mode !== 'pasta') return undefined
+  if (plan.mode === 'bridge' && plan.attachments.length === 0) return attachNothing(plan, ctx)
   const ports = publishedPorts(plan)
   const record: NetworkRecord = { mode: plan.mode, networks: plan.attachments.map((a) => a.network.name), ports, ...(plan.exposed ? { exposed: plan.exposed } : {}) }
   // (a bridge's lease is found by the container's id without a record: its first save comes with netavark's input)
@@ -195,6 +196,27 @@ export function attachNetwork(plan: NetworkPlan, ctx: AttachContext, pid: number
   }
 }
 
+/**
+ * A bridge container disconnected from its last network (connect-stopped.ts):
+ * lo alone, as --network none, and no lease. The record keeps it a bridge
+ * container, with netavark's input for no network, so that `network
+ * connect` while it runs sets up the first one as it would another
+ * (connect.ts); its published ports come with that network.
+ */
+function attachNothing(plan: NetworkPlan, ctx: AttachContext): NetworkRecord {
+  const record: NetworkRecord = {
+    mode: 'bridge',
+    networks: [],
+    ports: [],
+    ...(plan.exposed ? { exposed: plan.exposed } : {}),
+    netavark: netavarkOptions({ id: ctx.id, name: ctx.name, attachments: [], ports: [], dnsServers: plan.dnsServers }),
+    endpoints: [],
+  }
+  ctx.save(record)
+  writeFiles(plan, undefined)
+  return record
+}
+
 function endpointsOf(status: NetavarkStatus, plan: NetworkPlan, ips: Record<string, string>): Endpoint[] {
   return plan.attachments.map((a) => {
     const iface = status[a.network.name]?.interfaces?.[a.interfaceName]
@@ -236,7 +258,8 @@ export function detachNetwork(stateRoot: string, id: string, record: NetworkReco
       // (fast-bridge.ts), so a next container that takes the address within
       // that window, or a neighbour entry the host kept, names the same MAC
       const options = record?.netavark && record.veth ? withoutDefault(record.netavark) : record?.netavark
-      if (options) {
+      // (none: it was disconnected from its last network, attachNothing)
+      if (options && Object.keys(options.networks).length) {
         try {
           netavark('teardown', stateRoot, pin, options)
         } catch (err) {
@@ -270,10 +293,15 @@ export function detachNetwork(stateRoot: string, id: string, record: NetworkReco
       // netavark tore down only the networks it had set up for this container
       const left = { ...before[id]?.networks }
       if (record.veth) delete left[DEFAULT_NETWORK]
-      // the default bridge's rules, isolation included, stay with its anchor (fast-bridge.ts)
-      if (Object.keys(left).length) keepIsolation(stateRoot, left, interfaceIndex(anchorName(DEFAULT_BRIDGE)) !== undefined)
+      keepIsolationAfter(stateRoot, left)
     }
   })
+}
+
+/** After netavark tore down these networks (name -> the address it held): keepIsolation (isolation.ts). */
+export function keepIsolationAfter(stateRoot: string, left: Record<string, string>): void {
+  // the default bridge's rules, isolation included, stay with its anchor (fast-bridge.ts)
+  if (Object.keys(left).length) keepIsolation(stateRoot, left, interfaceIndex(anchorName(DEFAULT_BRIDGE)) !== undefined)
 }
 
 function disconnectEvents(stateRoot: string, id: string, record: NetworkRecord, networks: string[]): void {

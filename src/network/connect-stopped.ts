@@ -5,7 +5,9 @@
  * (start-existing.ts replans nothing of the network), so the plan gains or
  * loses the attachment here, as `run --network A --network B` would have
  * planned it (plan-network.ts), and a record of a past start its network's
- * name (what `network rm` and `network prune` go by). Nothing is set up:
+ * name (what `network rm` and `network prune` go by); the last one goes
+ * too, and the container starts with lo alone until a connect, as in
+ * Docker (attach.ts: attachNothing). Nothing is set up:
  * the lease and interfaces come with the start. A running container's
  * connect and disconnect are kept in its plan the same way, so they
  * outlive a restart, as in Docker.
@@ -26,15 +28,22 @@ function bridgePlan(c: ContainerInfo, ref: string): NetworkPlan {
   return plan
 }
 
-/** The plan with these attachments: eth0, eth1... in order, and the resolvers the first one implies (planNetwork's rule). */
+/**
+ * The plan with these attachments: eth0, eth1... in order, and the resolvers the first one implies (planNetwork's rule).
+ * None: the container is left with lo alone, as --network none, until a connect (Docker's disconnect of the last network);
+ * its resolv.conf names the host's resolvers, as none's does.
+ */
 function withAttachments(plan: NetworkPlan, attachments: PlannedAttachment[], dnsFlags: readonly string[]): NetworkPlan {
   const renumbered = attachments.map((a, k) => ({ ...a, interfaceName: `eth${k}` }))
-  const first = renumbered[0]!
+  const first = renumbered[0]
+  const hostServers = () => hostResolvConf().nameservers.filter((ns) => !isLoopbackResolver(ns) && isIp(ns))
+  const ownResolvers = (servers: string[]) => ({ ...plan, attachments: renumbered, dnsServers: [], resolv: { ...plan.resolv, nameservers: dnsFlags.length ? [...dnsFlags] : servers } })
+  if (!first) return ownResolvers(hostServers())
   if (first.network.name !== plan.attachments[0]?.network.name && first.network.builtin) {
     // the default bridge first now: its DNS server only stands in for host resolvers a container cannot reach
-    const hostServers = hostResolvConf().nameservers.filter((ns) => !isLoopbackResolver(ns) && isIp(ns))
-    first.dns = dnsFlags.length === 0 && hostServers.length === 0
-    if (!first.dns) return { ...plan, attachments: renumbered, dnsServers: [], resolv: { ...plan.resolv, nameservers: dnsFlags.length ? [...dnsFlags] : hostServers } }
+    const servers = hostServers()
+    first.dns = dnsFlags.length === 0 && servers.length === 0
+    if (!first.dns) return ownResolvers(servers)
   }
   if (!first.dns) return { ...plan, attachments: renumbered }
   // each network's aardvark-dns answers for its own containers: every one is asked
@@ -47,8 +56,6 @@ function saveAttachments(stateRoot: string, id: string, change: (attachments: Pl
     const plan = state.startInput?.network
     if (plan?.mode !== 'bridge') return state
     const attachments = change(plan.attachments)
-    // (a running container disconnected from its last network starts again on it: a plan has one at least)
-    if (attachments.length === 0) return state
     const network = withAttachments(plan, attachments, state.startInput?.given?.dns ?? [])
     const next = { ...state, startInput: { ...state.startInput!, network } }
     // a running container's record is what it has now (connect.ts keeps it)
@@ -91,8 +98,5 @@ export function disconnectStopped(stateRoot: string, c: ContainerInfo, ref: stri
   const netName = name === 'default' ? DEFAULT_NETWORK : name
   const rest = plan.attachments.filter((a) => a.network.name !== netName)
   if (rest.length === plan.attachments.length) throw new MiniRunError(`container ${ref} is not connected to network ${name}`, { code: 'ENOTCONNECTED' })
-  if (rest.length === 0) {
-    throw new MiniRunError(`container ${ref} would have no network left: connect it to another one first`, { code: 'ELASTNETWORK' })
-  }
   planDisconnect(stateRoot, c.id, netName, true)
 }

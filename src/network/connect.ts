@@ -9,7 +9,7 @@
 import { MiniRunError, UsageError } from '../errors.js'
 import { findContainer, type ContainerInfo } from '../runtime/container/containers.js'
 import { updateState } from '../runtime/container/state.js'
-import { netavark as lockedNetavark, type Endpoint } from './attach.js'
+import { keepIsolationAfter, netavark as lockedNetavark, type Endpoint } from './attach.js'
 import { connectStopped, disconnectStopped, planConnect, planDisconnect } from './connect-stopped.js'
 import { ensurePin } from './netns-pin.js'
 import { hairpinPorts } from './fast-bridge.js'
@@ -122,8 +122,11 @@ export function disconnectContainer(storeRoot: string, stateRoot: string, ref: s
   if (netName === DEFAULT_NETWORK) delete network.veth
   updateState(stateRoot, c.id, (state) => ({ ...state, network }))
   planDisconnect(stateRoot, c.id, netName)
+  const left = readLeases(stateRoot)[c.id]?.networks[netName]
   takeLease(stateRoot, c.id, {
     networks: endpoints.map((e) => ({ name: e.network, subnet: rest.network_info[e.network]!.subnets[0]!.subnet, gateway: e.gateway, ip: e.ip })),
     ports,
   }, [])
+  // netavark 1.4 drops the isolation jump with any network's last container, as a stop's teardown does
+  if (left !== undefined) keepIsolationAfter(stateRoot, { [netName]: left })
 }

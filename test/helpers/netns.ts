@@ -116,3 +116,8 @@ export function makeNetns(options: NetnsOptions = {}): Netns {
 }
 
 export { until } from './until.js'
+
+/** A container's command: busybox httpd serving "hello from <hostname>" on port 80. */
+export const HTTPD = ['sh', '-c', 'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -p 80 -h /www']
+/** A shell command for the page at host:port: the last line of the answer. Debian's busybox wget dies of SIGSEGV on its error path: nc speaks HTTP/1.0 here. */
+export const GET = (host: string, port = 80) => `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${host} ${port} | tail -n 1`
