@@ -83,23 +83,64 @@ describe.skipIf(!isRoot || !netavark)('compose: a file with an error leaves noth
     expectNothingLeft(p.name)
   })
 
-  it('a container refused only when it is made: up removes the networks, volumes and containers it made, and ends with the one line', () => {
+  it('a container refused only when it is made: up removes the networks and containers it made, keeps a volume one of them ran with, and ends with the one line', () => {
     const p = project('    user: nosuchuser\n')
     const r = p.compose(['up', '-d', '-t', '1'])
     expect(r.status).toBe(1)
     expect(r.stderr).toMatch(/ Container bad\d+-a-1 {2}Started\n/)
     expect(r.stderr).toMatch(/\nmini-run: compose\.yaml: services\.b: unable to find user nosuchuser: no matching entries in passwd file\n$/)
+    // a ran with the volume, and may have written to it: it stays, said, for down -v (Docker Compose never removes a volume unasked)
+    expect(r.stderr).toContain(`volume ${p.name}_data is kept: a container ran with it (compose down -v removes it)`)
+    expect(leftOf(p.name)).toEqual([`volume ${p.name}_data`])
+    expect(p.compose(['down', '-v']).status).toBe(0)
     expectNothingLeft(p.name)
-    // create: the same
+    // create: nothing ran, nothing stays
     const c = p.compose(['create'])
     expect(c.status).toBe(1)
     expect(c.stderr).toMatch(/\nmini-run: compose\.yaml: services\.b: unable to find user nosuchuser/)
     expectNothingLeft(p.name)
-    // run: the dependencies it started too
+    // run: the dependencies it started go too, the volume they ran with stays
     const one = p.compose(['run', '--rm', 'b', 'true'])
     expect(one.status).toBe(1)
     expect(one.stderr).toMatch(/ Container bad\d+-a-1 {2}Started\n/)
     expect(one.stderr).toMatch(/\nmini-run: unable to find user nosuchuser/)
+    expect(leftOf(p.name)).toEqual([`volume ${p.name}_data`])
+    expect(p.compose(['down', '-v']).status).toBe(0)
+    expectNothingLeft(p.name)
+  })
+
+  it('a volume a started container wrote to survives the undo of a failed up', () => {
+    const p = project('')
+    // a writes to its volume, and is healthy once it has
+    writeFileSync(
+      join(env.dir, p.name, 'compose.yaml'),
+      `services:\n  a:\n    image: ${BUSYBOX}\n    command: [sh, -c, "echo imported > /data/dump; exec sleep 100"]\n    init: true\n    cgroup_parent: \${CG}\n    volumes: [data:/data]\n` +
+        `    healthcheck: {test: [CMD, test, -f, /data/dump], interval: 200ms, retries: 100}\n` +
+        `  b:\n    image: ${BUSYBOX}\n    command: [sleep, "100"]\n    user: nosuchuser\n    cgroup_parent: \${CG}\n    depends_on: {a: {condition: service_healthy}}\nvolumes:\n  data:\n`,
+    )
+    const r = p.compose(['up', '-d', '-t', '1'])
+    expect(r.status).toBe(1)
+    expect(r.stderr).toMatch(/services\.b: unable to find user nosuchuser/)
+    expect(leftOf(p.name)).toEqual([`volume ${p.name}_data`])
+    const read = mr(['run', '--rm', '--network', 'none', '--cgroup-parent', env.cgroupParent, '-v', `${p.name}_data:/data`, BUSYBOX, 'cat', '/data/dump'])
+    expect([read.status, read.stdout]).toEqual([0, 'imported\n'])
+    expect(p.compose(['down', '-v']).status).toBe(0)
+    expectNothingLeft(p.name)
+  })
+
+  it('a dependency that fails its condition keeps what started, as Docker Compose: its logs are what the user reads next', () => {
+    const p = project('')
+    writeFileSync(
+      join(env.dir, p.name, 'compose.yaml'),
+      `services:\n  a:\n    image: ${BUSYBOX}\n    command: [sh, -c, "echo migration failed; exit 3"]\n    cgroup_parent: \${CG}\n` +
+        `  b:\n    image: ${BUSYBOX}\n    command: [sleep, "100"]\n    init: true\n    cgroup_parent: \${CG}\n    depends_on: {a: {condition: service_completed_successfully}}\n`,
+    )
+    const r = p.compose(['up', '-d', '-t', '1'])
+    expect(r.status).toBe(1)
+    expect(r.stderr).toMatch(/\nmini-run: compose\.yaml: services\.b\.depends_on\.a: service "a" did not complete successfully: exit 3\n$/)
+    expect(leftOf(p.name)).toEqual([`network ${p.name}_default`, `container ${p.name}-a-1`])
+    expect(p.compose(['logs', 'a']).stdout).toContain('migration failed')
+    expect(p.compose(['down', '-t', '1']).status).toBe(0)
     expectNothingLeft(p.name)
   })
 

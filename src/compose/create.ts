@@ -13,7 +13,8 @@ import type { Project } from './model.js'
 import { projectContainers } from './project-containers.js'
 import { checkBeforeMaking } from './project-resources.js'
 import { checkRootlessNetworks } from './rootless-networks.js'
-import { nothingMade, undoMade } from './undo-made.js'
+import { nothingMade } from './made.js'
+import { undoMade } from './undo-made.js'
 import { converge, ensureServiceResources, selectedServices, type UpOptions } from './up.js'
 
 export type CreateOptions = Omit<UpOptions, 'noDeps'>

@@ -13,7 +13,7 @@ import { At } from './compose-error.js'
 import { LABELS } from './labels.js'
 import { networkDifferences } from './project-networks.js'
 import type { Project, Service } from './model.js'
-import type { Made } from './undo-made.js'
+import type { Made } from './made.js'
 
 /**
  * What `up`, `create` and `run` check before they make anything, so that a
@@ -109,8 +109,8 @@ export function ensureVolumes(ctx: ComposeContext, project: Project, keys: Itera
     if (exists) continue
     if (v.external) throw externalMissing(file, 'volume', key, v.name)
     emit(ctx, 'Volume', v.name, 'Creating')
-    createVolume(ctx.storeRoot, { name: v.name, labels: v.labels, ...(v.driverOpts ? { options: v.driverOpts } : {}) })
-    made?.volumes.push(v.name)
+    // noted as made only if this call made it: one another process made meanwhile is not this command's to undo
+    createVolume(ctx.storeRoot, { name: v.name, labels: v.labels, ...(v.driverOpts ? { options: v.driverOpts } : {}), onCreate: () => made?.volumes.push(v.name) })
     emit(ctx, 'Volume', v.name, 'Created')
   }
 }

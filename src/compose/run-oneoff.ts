@@ -20,7 +20,8 @@ import type { Project, Service } from './model.js'
 import { checkBeforeMaking, ensureNetworks, ensureVolumes } from './project-resources.js'
 import { checkRootlessNetworks } from './rootless-networks.js'
 import { serviceVolumes } from './syntax-volumes.js'
-import { nothingMade, undoMade, type Made } from './undo-made.js'
+import { nothingMade, type Made } from './made.js'
+import { undoesMade, undoMade } from './undo-made.js'
 import { runOptionsOfPlan } from './service-container.js'
 import { containerPlan, selectedServices, up } from './up.js'
 import { waitDependency } from './wait-dependency.js'
@@ -75,7 +76,7 @@ async function undoingOnFailure<T>(ctx: ComposeContext, project: Project, made: 
   try {
     return await make()
   } catch (err) {
-    await undoMade(ctx, project.name, made)
+    if (undoesMade(err)) await undoMade(ctx, project.name, made)
     throw err
   }
 }

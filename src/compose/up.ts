@@ -26,7 +26,8 @@ import { createServiceContainer, planHash, referencedServices, serviceReferences
 import type { JoinedNetwork } from './service-flags.js'
 import { waitDependency } from './wait-dependency.js'
 import { At } from './compose-error.js'
-import { nothingMade, undoMade, type Made } from './undo-made.js'
+import { nothingMade, type Made } from './made.js'
+import { undoesMade, undoMade } from './undo-made.js'
 
 export interface UpOptions extends ImageOptions {
   /** Only these services (and what they depend on, unless noDeps). */
@@ -129,7 +130,7 @@ export async function up(ctx: ComposeContext, project: Project, o: UpOptions = {
   try {
     await makeAndStart(ctx, project, services, imageIds, o, made)
   } catch (err) {
-    if (!o.made) await undoMade(ctx, project.name, made, o.timeout)
+    if (!o.made && undoesMade(err)) await undoMade(ctx, project.name, made, o.timeout)
     throw err
   }
 }

@@ -7,17 +7,24 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { emit, warn, type ComposeContext } from './compose-context.js'
-import { At } from './compose-error.js'
+import { At, ComposeError } from './compose-error.js'
 import type { Dependency } from './model.js'
 import { projectContainers } from './project-containers.js'
 
 const POLL_MS = 200
 
-/** Resolves once `dep`'s containers meet the condition; throws when they never will. */
+/**
+ * A dependency that never met its condition. What started stays, as Docker
+ * Compose leaves it: the failed container's logs and state are what the
+ * user reads next (undo-made.ts undoes only what was refused when made).
+ */
+export class DependencyFailed extends ComposeError {}
+
+/** Resolves once `dep`'s containers meet the condition; throws DependencyFailed when they never will. */
 export async function waitDependency(ctx: ComposeContext, project: string, service: string, dep: string, d: Dependency, file: string): Promise<void> {
   const at = new At(file, ['services', service, 'depends_on', dep])
   const fail = (message: string) => {
-    if (d.required) throw at.error(message)
+    if (d.required) throw new DependencyFailed(at.file, at.path, message)
     warn(ctx, `${message} (not required: ${service} starts anyway)`)
   }
   for (let announced = false; ; await sleep(POLL_MS)) {

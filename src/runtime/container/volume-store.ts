@@ -117,7 +117,7 @@ function infoOf(dir: string, record: VolumeRecord): VolumeInfo {
  * Create under the lock. Entries starting with "." are not volumes (a name
  * cannot start so): a creation or removal cut short, removed here.
  */
-function createLocked(dir: string, name: string, o: { labels?: Record<string, string>; anonymous: boolean; options?: Record<string, string> }): VolumeInfo {
+function createLocked(dir: string, name: string, o: { labels?: Record<string, string>; anonymous: boolean; options?: Record<string, string>; onCreate?: () => void }): VolumeInfo {
   const existing = readRecord(dir, name)
   if (existing) return infoOf(dir, existing)
   for (const entry of readdirSync(dir)) if (entry.startsWith('.')) removeOwnTree(join(dir, entry))
@@ -132,6 +132,7 @@ function createLocked(dir: string, name: string, o: { labels?: Record<string, st
   mkdirSync(join(tmp, '_data'), { mode: 0o755 })
   writeFileSync(join(tmp, 'volume.json'), JSON.stringify(record, null, 2) + '\n', { mode: 0o600 })
   renameSync(tmp, join(dir, name))
+  o.onCreate?.()
   return infoOf(dir, record)
 }
 
@@ -140,11 +141,15 @@ function createLocked(dir: string, name: string, o: { labels?: Record<string, st
  * it is no error; its options stay what they were). Options are the local
  * driver's, checked by the caller (spec/local-volume.ts checkLocalOptions).
  */
-export function createVolume(storeRoot: string, o: { name?: string; labels?: Record<string, string>; options?: Record<string, string> } = {}): VolumeInfo {
+export function createVolume(
+  storeRoot: string,
+  o: { name?: string; labels?: Record<string, string>; options?: Record<string, string>; onCreate?: () => void } = {},
+): VolumeInfo {
   const name = o.name ?? randomHex(32)
   checkVolumeName(name, 'volume create')
   const options = o.options && Object.keys(o.options).length ? o.options : undefined
-  return withVolumesLock(storeRoot, (dir) => createLocked(dir, name, { ...(o.labels ? { labels: o.labels } : {}), anonymous: false, ...(options ? { options } : {}) }))
+  // onCreate: called, under the volumes' lock, only when this call made it (not another process meanwhile)
+  return withVolumesLock(storeRoot, (dir) => createLocked(dir, name, { ...(o.labels ? { labels: o.labels } : {}), anonymous: false, ...(options ? { options } : {}), ...(o.onCreate ? { onCreate: o.onCreate } : {}) }))
 }
 
 export function listVolumes(storeRoot: string): VolumeInfo[] {
