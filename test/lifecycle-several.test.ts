@@ -77,11 +77,15 @@ describe.skipIf(!isRoot)('several containers at once: stop, kill, rm, pause, unp
     expect(env.run(['ps', '-a', '--format', '{{.Names}}']).stdout).toBe('r-running\n')
   })
 
-  it('the same name twice is acted on twice, one after the other', () => {
+  it('one container given twice, by its name or by name and id, is acted on twice, one after the other', () => {
     detached('twice', ['sleep', '300'])
     const r = env.run(['rm', '-f', 'twice', 'twice'])
     expect(r.stdout).toBe('twice\n')
     expect(r.stderr).toBe('mini-run: no such container: twice\n')
     expect(r.status).toBe(0)
+    // its name and its id are one container too: removed once, the second finds it gone
+    const id = detached('both', ['sleep', '300'])
+    const both = env.run(['rm', '-f', 'both', id.slice(0, 12)])
+    expect([both.status, both.stdout, both.stderr]).toEqual([0, 'both\n', `mini-run: no such container: ${id.slice(0, 12)}\n`])
   })
 })

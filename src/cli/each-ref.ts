@@ -25,20 +25,34 @@ const AT_ONCE = 50
  * once, so `stop -t 5 a b c` takes 5 seconds, not 15. Each name is printed
  * in the order given, once it and those before it are done; the failures
  * come after them all, one line each, and the exit status is 1 (stop.go
- * joins them into the error it returns). A name given twice is acted on
- * twice, one after the other: a process's own container lock does not keep
- * two of its promises apart (file-lock.ts counts a process's holds).
+ * joins them into the error it returns). One container given twice (a name
+ * twice, or its name and its id) is acted on twice, one after the other:
+ * a process's own container lock does not keep two of its promises apart
+ * (file-lock.ts counts a process's holds). `idOf`: the container a ref
+ * names, to know them (a ref it cannot resolve is its own key).
  */
-export async function eachContainerAtOnce(refs: string[], act: (ref: string) => Promise<void>, o: { missingIsFine?: boolean } = {}): Promise<void> {
+export async function eachContainerAtOnce(
+  refs: string[],
+  act: (ref: string) => Promise<void>,
+  o: { missingIsFine?: boolean; idOf: (ref: string) => string },
+): Promise<void> {
   const { errorLine } = await import('./error-line.js')
   const slot = slots(AT_ONCE)
   const previous = new Map<string, Promise<unknown>>()
+  const keyOf = (ref: string) => {
+    try {
+      return o.idOf(ref)
+    } catch {
+      return `ref:${ref}`
+    }
+  }
   const outcomes = refs.map((ref) => {
-    const done = (previous.get(ref) ?? Promise.resolve()).then(() => slot(() => act(ref))).then(
+    const key = keyOf(ref)
+    const done = (previous.get(key) ?? Promise.resolve()).then(() => slot(() => act(ref))).then(
       () => ({ ok: true as const }),
       (err: unknown) => ({ ok: false as const, err }),
     )
-    previous.set(ref, done)
+    previous.set(key, done)
     return done
   })
   const failures: unknown[] = []

@@ -16,6 +16,6 @@ export function register(program: Command): void {
       const signal = parseSignal(flags.signal)
       await eachContainerAtOnce(refs, async (ref) => {
         await killContainer(stateRoot, findContainer(stateRoot, ref), signal)
-      })
+      }, { idOf: (ref) => findContainer(stateRoot, ref).id })
     })
 }

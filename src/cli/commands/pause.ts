@@ -14,7 +14,7 @@ function verb(program: Command, name: 'pause' | 'unpause', description: string):
       await eachContainerAtOnce(refs, async (ref) => {
         const c = findContainer(stateRoot, ref)
         await (name === 'pause' ? pauseContainer(c, stateRoot) : unpauseContainer(c, stateRoot))
-      })
+      }, { idOf: (ref) => findContainer(stateRoot, ref).id })
     })
 }
 

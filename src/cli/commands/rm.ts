@@ -18,6 +18,6 @@ export function register(program: Command): void {
       const { removeContainer } = await import('../../runtime/container/remove-container.js')
       await eachContainerAtOnce(refs, async (ref) => {
         await removeContainer(stateRoot, findContainer(stateRoot, ref), flags.force === true, { storeRoot, volumes: flags.volumes === true })
-      }, { missingIsFine: flags.force === true })
+      }, { missingIsFine: flags.force === true, idOf: (ref) => findContainer(stateRoot, ref).id })
     })
 }

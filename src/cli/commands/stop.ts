@@ -22,6 +22,6 @@ export function register(program: Command): void {
       const { stopContainer } = await import('../../runtime/container/stop-container.js')
       await eachContainerAtOnce(refs, async (ref) => {
         await stopContainer(stateRoot, findContainer(stateRoot, ref), timeout, signal)
-      })
+      }, { idOf: (ref) => findContainer(stateRoot, ref).id })
     })
 }
