@@ -98,11 +98,13 @@ export function netavark(action: 'setup' | 'teardown', stateRoot: string, pin: s
   const internal = networks.filter((n) => n.internal).map((n) => ({ bridge: n.network_interface, subnet: n.subnets[0]!.subnet }))
   return withNetworkLock(stateRoot, () => withIsolationLock(stateRoot, () => {
     if (action === 'setup') {
-      const newBridge = makesBridge(networks.map((n) => n.network_interface))
+      // netavark puts a network's isolation rule first when it finds it missing: with a new bridge, and with a
+      // bridge whose rules are gone (a setup killed half-way, iptables -F), which only the network's first
+      // container can see; later ones leave the chain as it is, and skip the iptables -S (isolation.ts)
+      const maybeReordered = makesBridge(networks.map((n) => n.network_interface)) || firstOnNetworks(stateRoot, options.container_id, networks.map((n) => n.name))
       fenceInternal(internal)
       const status = runNetavark(action, pin, networkStateDir(stateRoot), options)
-      // a new network's isolation rule went in front of it (isolation.ts)
-      if (newBridge) passPublishedPorts()
+      if (maybeReordered) passPublishedPorts()
       return status
     }
     if (internal.length === 0) return runNetavark(action, pin, networkStateDir(stateRoot), options)
@@ -112,6 +114,12 @@ export function netavark(action: 'setup' | 'teardown', stateRoot: string, pin: s
       unfenceAfterTeardown()
     }
   }))
+}
+
+/** No other container holds a lease on any of these networks. */
+function firstOnNetworks(stateRoot: string, id: string, names: readonly string[]): boolean {
+  const leases = readLeases(stateRoot)
+  return names.some((name) => !Object.entries(leases).some(([holder, lease]) => holder !== id && name in lease.networks))
 }
 
 /**
