@@ -56,7 +56,8 @@ export async function down(ctx: ComposeContext, name: string, project: Project |
 
 async function removeImages(ctx: ComposeContext, project: Project, rmi: 'local' | 'all'): Promise<void> {
   const store = new ImageStore({ root: ctx.storeRoot })
-  const inUse = await layersInUse(ctx.stateRoot, (ref) => store.resolve(ref))
+  // read under the store's GC lock, as rmi's: a container another process makes meanwhile counts
+  const inUse = () => layersInUse(ctx.stateRoot, (ref) => store.resolve(ref))
   const images = new Set<string>()
   for (const s of Object.values(project.services)) {
     // "local": the images compose named itself (<project>-<service>), not one the file names; by name alone
@@ -66,7 +67,7 @@ async function removeImages(ctx: ComposeContext, project: Project, rmi: 'local' 
   for (const image of images) {
     emit(ctx, 'Image', image, 'Removing')
     try {
-      await removeImage(store, image, { inUse, users: imageUsers(ctx.stateRoot) })
+      await removeImage(store, image, { inUse, users: async () => imageUsers(ctx.stateRoot) })
       emit(ctx, 'Image', image, 'Removed')
     } catch (err) {
       warn(ctx, (err as Error).message)
