@@ -400,6 +400,21 @@ describe('refs, resolve, list, remove, prune', () => {
     expect((await rejection(removeImage(s, 'localhost/one'))).code).toBe('ENOIMAGE')
   })
 
+  test("rmi of a repository's last tag takes its digest names too, as moby's ImageDelete; with another tag of it they stay", async () => {
+    const s = store()
+    const img = await addImage(s, [[{ path: 'f', type: 'file', content: 'x' }]])
+    const pinned = `localhost/app@${img.manifestDigest}`
+    await s.setRef('localhost/app:1', img.manifestDigest)
+    await s.setRef('localhost/app:2', img.manifestDigest)
+    await s.setRef(pinned, img.manifestDigest)
+    await s.setRef('localhost/other:1', img.manifestDigest)
+    // another tag of the repository stays: the digest name stays with it
+    expect(await removeImage(s, 'localhost/app:1')).toEqual({ untagged: ['localhost/app:1'], deleted: [] })
+    // the repository's last tag: its digest name goes too, the other repository's name keeps the image
+    expect(await removeImage(s, 'localhost/app:2')).toEqual({ untagged: ['localhost/app:2', pinned], deleted: [] })
+    expect((await s.list()).map((i) => i.name)).toEqual(['localhost/other:1'])
+  })
+
   test('remove of an image containers use is refused; forced, it untags and keeps the layers', async () => {
     const s = store()
     const img = await addImage(s, base)

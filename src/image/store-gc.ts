@@ -80,12 +80,15 @@ export async function removeImage(store: ImageStore, ref: string, opts: RemoveOp
         const name = refs[0]!.name
         const user = users.find((u) => u.imageId === configDigest)
         if (!force && isSingleReference(names) && user) throw lastNameError(ref, configDigest, user)
-        const others = names.filter((r) => r.name !== name)
+        // a repository's last tag takes its digest names with it (moby ImageDelete): alpine@sha256:... goes with alpine:latest
+        const digestNames = sameRepositoryDigests(name, names)
+        const others = names.filter((r) => r.name !== name && !digestNames.includes(r))
         // quiet, as Docker's delete after an untag: a conflict keeps the image, untagged, unreported
         const keep = others.length === 0 && deleteConflict(configDigest, users, { force, names: 0 }) !== undefined
         // its id first: a crash in between leaves it its name and its id, never unreachable
         if (keep) await writeRef(store.tmpDir, store.refsDir, { name: configDigest, manifestDigest: refs[0]!.manifestDigest, configDigest, updated: new Date().toISOString() })
         await untag(name)
+        for (const r of digestNames) await untag(r.name)
         if (others.length > 0 || keep) return result
       } else if (isSingleReference(names)) {
         const conflict = deleteConflict(configDigest, users, { force, names: 0 })
@@ -102,6 +105,15 @@ export async function removeImage(store: ImageStore, ref: string, opts: RemoveOp
   } finally {
     for (const path of trash) await removeTree(path)
   }
+}
+
+/** The digest names (repo@sha256:...) of a tag's repository, when no other tag of that repository stays; none for a digest name. */
+function sameRepositoryDigests(name: string, names: readonly RefRecord[]): RefRecord[] {
+  const tag = parseReference(name)
+  if (tag.digest !== undefined) return []
+  const ofRepository = names.filter((r) => r.name !== name && parseReference(r.name).repository === tag.repository)
+  if (ofRepository.some((r) => !r.name.includes('@'))) return []
+  return ofRepository
 }
 
 /** Docker's isSingleReference: one name, or names of one repository of which one at most is a tag. */
