@@ -66,7 +66,12 @@ describe.skipIf(!isRoot)('Docker flags mini-run accepts (needs root)', () => {
     expect(bad.status).not.toBe(0)
     expect(env.run(['network', 'prune', '-f', '--filter', 'until=1h', '--filter', 'until=2h']).stderr).toBe('mini-run: more than one until filter specified\n')
     expect(names()).toEqual(['keep-a'])
-    expect(env.run(['network', 'prune', '-f']).stdout).toBe('Deleted Networks:\nkeep-a\n')
+    // without -f it asks first, as Docker's: no answer is a no, "y" goes on
+    const asked = env.run(['network', 'prune'], { input: '' })
+    expect([asked.status, asked.stdout]).toEqual([0, 'WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] \n'])
+    expect(names()).toEqual(['keep-a'])
+    expect(env.run(['network', 'prune'], { input: 'y\n' }).stdout).toBe('WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] Deleted Networks:\nkeep-a\n')
+    expect(names()).toEqual([])
   })
 
   it('exec --detach-keys is taken, and a sequence Docker cannot read is refused', () => {

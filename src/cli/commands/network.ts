@@ -141,12 +141,15 @@ export function register(program: Command): void {
   network
     .command('prune')
     .description('remove every user-defined network no container uses')
-    .option('-f, --force', 'do not prompt (accepted for Docker compatibility)')
+    .option('-f, --force', 'do not prompt for confirmation')
     .option('--filter <key=value>', 'only networks with: until=TIME (created before; a time or a duration before now), label=KEY[=VALUE], label!=KEY[=VALUE] (repeatable)', (v: string, p: string[]) => [...p, v], [])
-    .action(async (flags: { filter: string[] }, cmd: Command) => {
-      const [{ pruneNetworks }, { networkPruneSelection }] = await Promise.all([import('../../network/manage.js'), import('../network-prune-filter.js')])
+    .action(async (flags: { filter: string[]; force?: boolean }, cmd: Command) => {
+      const [{ pruneNetworks }, { networkPruneSelection }, { confirm }] = await Promise.all([import('../../network/manage.js'), import('../network-prune-filter.js'), import('../confirm.js')])
       const { store, state } = roots(cmd)
+      // a wrong filter is refused before the question, as Docker's CLI parses its flags first
       const only = networkPruneSelection(flags.filter)
+      // docker/cli's network prune question
+      if (!flags.force && !(await confirm('WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] '))) return
       const removed = pruneNetworks(store, state, only ? { only } : {})
       if (removed.length) process.stdout.write(`Deleted Networks:\n${removed.map((n) => `${n}\n`).join('')}`)
     })
