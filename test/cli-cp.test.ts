@@ -102,6 +102,28 @@ describe.skipIf(!isRoot)('cp (needs root)', () => {
     expect(sh('c4', 'ls /payload 2>&1 || true')).toContain('No such file')
   })
 
+  it('refuses a file named as a directory ("f/", "f/."), in a container as on the host, and overwrites nothing', () => {
+    running('c7')
+    sh('c7', 'echo keep > /tmp/keep')
+    // DEST: Docker's daemon lstats "/tmp/keep/" as given (ENOTDIR), so the file is no directory to copy into
+    const into = env.run(['cp', join(host, 'f'), 'c7:/tmp/keep/'])
+    expect([into.status, into.stderr]).toEqual([1, 'mini-run: destination /tmp/keep in container c7 must be a directory\n'])
+    expect(env.run(['cp', join(host, 'd'), 'c7:/tmp/keep/']).status).toBe(1)
+    expect(env.run(['cp', '-', 'c7:/tmp/keep/'], Buffer.alloc(1024)).status).toBe(1)
+    expect(sh('c7', 'cat /tmp/keep')).toBe('keep\n')
+    // SRC: as the host's "f/" is refused by its kernel
+    for (const [src, dst] of [['c7:/tmp/keep/', join(host, 'out')], ['c7:/tmp/keep/.', join(host, 'out')], [`${join(host, 'f')}/`, 'c7:/tmp/out']]) {
+      const out = env.run(['cp', src!, dst!])
+      expect(out.status, src).toBe(1)
+      expect(out.stderr, src).toMatch(/^mini-run: Could not find the file /)
+    }
+    expect(existsSync(join(host, 'out'))).toBe(false)
+    expect(sh('c7', 'ls /tmp')).toBe('keep\n')
+    writeFileSync(join(host, 'hostkeep'), 'hostkeep\n')
+    expect(env.run(['cp', 'c7:/tmp/keep', `${join(host, 'hostkeep')}/`]).status).toBe(1)
+    expect(readFileSync(join(host, 'hostkeep'), 'utf8')).toBe('hostkeep\n')
+  })
+
   it('copies to and from a stopped container and a created one, leaving no mount behind', () => {
     running('c5')
     sh('c5', 'echo before-stop > /root-file; true')

@@ -64,13 +64,25 @@ function missing(err: unknown): boolean {
  * the container's root; without them the link itself is copied).
  */
 export function followsTop(path: string, o: CopyOptions): boolean {
-  return o.followLink || path.endsWith('/') || /(^|\/)\.$/.test(path)
+  return o.followLink || namesDirectory(path)
 }
 
-/** lstat (or stat, following, when follow) of an item; undefined when there is none. */
+/** A path ending in "/" or "/.": only a directory answers to it (path_resolution(7)). */
+function namesDirectory(path: string): boolean {
+  return path.endsWith('/') || /(^|\/)\.$/.test(path)
+}
+
+/**
+ * lstat (or stat, following, when follow) of an item; undefined when there
+ * is none. A file named as a directory ("f/", "f/.") is none: the host's
+ * kernel says ENOTDIR, and a container's view, which normalizes its paths,
+ * must say the same, or `cp x C:/etc/passwd/` would overwrite the file
+ * (Docker's daemon lstats the path as given, and refuses).
+ */
 export function statItem(view: FsView, path: string, follow: boolean): Stats | undefined {
   try {
-    return follow ? using(view.resolved(path), (p) => statSync(p)) : using(view.at(path), (p) => lstatSync(p))
+    const st = follow ? using(view.resolved(path), (p) => statSync(p)) : using(view.at(path), (p) => lstatSync(p))
+    return follow && namesDirectory(path) && !st.isDirectory() ? undefined : st
   } catch (err) {
     if (missing(err)) return undefined
     throw err
