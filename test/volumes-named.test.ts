@@ -36,7 +36,8 @@ describe.skipIf(!isRoot)('volumes (needs root: image owners, idmapped mounts)', 
   beforeAll(async () => {
     env = await makeTestEnv()
     // busybox, and on top: /data (33:33 0750) holding a 0640 file of uid 33
-    // and a symlink; VOLUME /anon, which holds a seed file
+    // and a symlink; VOLUME /anon, which holds a seed file; /data-link and
+    // /links/up, symlinks to /data (the second through ".." above the root)
     const layout = mkdtempSync(join(env.dir, 'layout-'))
     await writeOciLayout(layout, {
       name: IMAGE,
@@ -49,6 +50,9 @@ describe.skipIf(!isRoot)('volumes (needs root: image owners, idmapped mounts)', 
           { path: 'data/link', type: 'symlink', linkname: '../etc/passwd' },
           { path: 'anon', type: 'dir' },
           { path: 'anon/seed', type: 'file', content: 'seed\n' },
+          { path: 'data-link', type: 'symlink', linkname: '/data' },
+          { path: 'links', type: 'dir' },
+          { path: 'links/up', type: 'symlink', linkname: '../../../data' },
         ],
       ],
     })
@@ -105,6 +109,17 @@ describe.skipIf(!isRoot)('volumes (needs root: image owners, idmapped mounts)', 
     ok(['run', '--rm', '-v', 'pop:/data', IMAGE, 'sh', '-c', 'rm /data/secret /data/link; echo mine > /data/mine'])
     expect(ok(['run', '--rm', '-v', 'pop:/data', IMAGE, 'ls', '-A', '/data'])).toBe('mine\n')
     ok(['volume', 'rm', 'pop'])
+  })
+
+  it('pre-populates a volume whose path is a symlink from the link\'s target, resolved inside the image\'s root, where it is mounted', () => {
+    for (const [name, path] of [['via-abs', '/data-link'], ['via-rel', '/links/up']]) {
+      expect(ok(['run', '--rm', '-v', `${name}:${path}`, IMAGE, 'cat', '/data/secret']), path).toBe('from the image\n')
+      const data = join(volumesDir(), name!, '_data')
+      expect(readdirSync(data).sort(), path).toEqual(['link', 'secret'])
+      const root = statSync(data)
+      expect([root.uid, root.gid, root.mode & 0o7777], path).toEqual([33, 33, 0o750])
+    }
+    ok(['volume', 'rm', 'via-abs', 'via-rel'])
   })
 
   it('does not pre-populate with volume-nocopy or :nocopy', () => {

@@ -59,15 +59,64 @@ interface Context extends CopyOptions {
  * the image has no directory there.
  */
 export function copyImageDir(layers: readonly string[], relPath: string, dest: string, o: CopyOptions): boolean {
-  let stack: string[] | undefined = [...layers]
-  for (const part of relPath.split('/').filter(Boolean)) {
-    stack = childStack(stack, part)
-    if (!stack) return false
-  }
+  const stack = dirStack(layers, relPath)
+  if (!stack) return false
   const ctx: Context = { ...o, links: new Map() }
   copyContents(stack, dest, ctx)
   applyMetadata({ path: stack[0]!, st: lstatSync(stack[0]!) }, dest, ctx)
   return true
+}
+
+// as the kernel's path walk gives up (ELOOP, path_resolution(7))
+const MAX_SYMLINKS = 40
+
+/**
+ * The layer directories that make up directory `relPath` of the merged
+ * `layers`, top first; undefined when it is missing or no directory. Its
+ * symlinks are followed inside the image's root (an absolute target from
+ * the root, ".." stopping there), as the volume's mount is placed (runc's
+ * securejoin) and as Docker's daemon finds what to copy (moby's
+ * CopyImagePathContent: GetResourcePath, FollowSymlinkInScope): a volume at
+ * /var/run, a link to /run, is filled from /run.
+ */
+function dirStack(layers: readonly string[], relPath: string): string[] | undefined {
+  const todo = relPath.split('/').filter(Boolean)
+  const done: string[] = []
+  let stack: string[] | undefined = [...layers]
+  for (let links = 0; todo.length; ) {
+    const part = todo.shift()!
+    if (part === '.') continue
+    if (part === '..') {
+      done.pop()
+      stack = done.reduce<string[] | undefined>((below, name) => below && childStack(below, name), [...layers])
+      continue
+    }
+    const top = topEntry(stack!, part)
+    if (top?.st.isSymbolicLink()) {
+      if (++links > MAX_SYMLINKS) return undefined
+      const target = readlinkSync(top.path)
+      todo.unshift(...target.split('/').filter(Boolean))
+      if (target.startsWith('/')) {
+        done.length = 0
+        stack = [...layers]
+      }
+      continue
+    }
+    stack = childStack(stack!, part)
+    if (!stack) return undefined
+    done.push(part)
+  }
+  return stack
+}
+
+/** The merged entry `name` of a directory made of `stack`: its topmost layer's, a whiteout included. */
+function topEntry(stack: readonly string[], name: string): Entry | undefined {
+  for (const dir of stack) {
+    const path = join(dir, name)
+    const st = lstatOrUndefined(path)
+    if (st) return { path, st }
+  }
+  return undefined
 }
 
 /**
