@@ -17,7 +17,7 @@ import { imageDetails } from '../src/image/image-details.js'
 import { pullImage } from '../src/registry/pull.js'
 import { ensureImage } from '../src/registry/ensure-image.js'
 import type { PullEvent } from '../src/registry/progress.js'
-import { LAUNCHER, miniRun } from './helpers/cli.js'
+import { LAUNCHER, miniRun, miniRunAsync } from './helpers/cli.js'
 import { buildImage, buildIndex, pushImage, pushIndex, type BuiltImage, type BuiltIndex } from './helpers/registry-images.js'
 import { BUSYBOX_OCI, isRoot, makeTestEnv } from './helpers/test-env.js'
 import { registryUnavailable, startProxy, startRegistry, type RegistryProxy, type RegistryServer } from './helpers/registry-server.js'
@@ -209,6 +209,40 @@ describe.skipIf(unavailable)(`pull from a local registry${unavailable ? ` (skipp
     expect(bad.stderr).toMatch(/manifest for 127\.0\.0\.1:\d+\/test\/nope:v1 not found/)
     // Docker's puller says "Pulling from" after the registry answered with a manifest, not before a 404
     expect(bad.stdout).toBe('')
+  })
+
+  it('mini-run pull --all-tags pulls each tag the registry lists, following its Link rel="next" pages; a tag with it is refused', async () => {
+    const second = await buildImage({ layers: [{ 'etc/motd': 'second tag\n' }] })
+    await pushImage(registry.url, 'test/tagged', 'v1', app)
+    await pushImage(registry.url, 'test/tagged', 'v2', second)
+    // one tag a page, as a registry that cuts the list short says where the rest is
+    proxy.handler = async (e) => {
+      const url = new URL(e.req.url ?? '/', 'http://x')
+      if (url.pathname !== '/v2/test/tagged/tags/list') return e.forward()
+      const last = url.searchParams.get('last')
+      const link = last === null ? { link: '</v2/test/tagged/tags/list?n=1&last=v1>; rel="next"' } : undefined
+      e.res.writeHead(200, { 'content-type': 'application/json', ...link }).end(JSON.stringify({ name: 'test/tagged', tags: [last === null ? 'v1' : 'v2'] }))
+    }
+    try {
+      const root = await mkdtemp(join(work, 'cli-all-'))
+      // the proxy answers in this process: the CLI runs alongside, not in a spawnSync that would block it
+      const cli = (args: string[]) => miniRunAsync(['--root', root, 'pull', ...args]).done
+      const r = await cli(['-a', `${proxy.host}/test/tagged`])
+      expect([r.stderr, r.status]).toEqual(['', 0])
+      const lines = r.stdout.trim().split('\n')
+      expect(lines.filter((l) => / Pulling from /.test(l))).toEqual(['v1: Pulling from test/tagged', 'v2: Pulling from test/tagged'])
+      expect(lines).toContain(`Digest: ${app.manifest.digest}`)
+      expect(lines).toContain(`Digest: ${second.manifest.digest}`)
+      expect(lines.at(-1)).toBe(`${proxy.host}/test/tagged`)
+      const store = new ImageStore({ root })
+      expect((await store.resolve(`${proxy.host}/test/tagged:v1`)).manifestDigest).toBe(app.manifest.digest)
+      expect((await store.resolve(`${proxy.host}/test/tagged:v2`)).manifestDigest).toBe(second.manifest.digest)
+      expect((await cli(['--all-tags', '-q', `${proxy.host}/test/tagged`])).stdout).toBe(`${proxy.host}/test/tagged\n`)
+      const tagged = await cli(['--all-tags', `${proxy.host}/test/tagged:v1`])
+      expect([tagged.stderr, tagged.stdout, tagged.status]).toEqual(["mini-run: tag can't be used with --all-tags/-a\n", '', 1])
+    } finally {
+      proxy.reset()
+    }
   })
 
   // The launcher's run bundle leaves the registry client and the layer

@@ -140,6 +140,7 @@ export function checkDescriptor(value: unknown, what: string): asserts value is 
   }
 }
 
-function headerValue(value: string | string[] | undefined): string | undefined {
+/** A header's first value (node gives a list for a repeated one). */
+export function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value
 }

@@ -29,8 +29,7 @@ import { StoreLease } from '../image/store-lease.js'
 import { lockLayers } from '../image/store-locks.js'
 import { getLogger } from '../log.js'
 import { readBlob } from './blob-stream.js'
-import { RegistryClient } from './client.js'
-import { dockerConfigDir, findCredentials } from './docker-config.js'
+import { clientFor } from './client-for.js'
 import { PlatformNotFoundError, UnsupportedManifestError } from './errors.js'
 import { fetchLayers } from './fetch-layers.js'
 import { DOCUMENT_LIMIT, fetchManifest, type FetchedManifest } from './manifest.js'
@@ -94,14 +93,7 @@ export async function pullImage(reference: string, options: PullOptions): Promis
   const lease = new StoreLease(store.root)
   let layerLocks: FileLock[] = []
   try {
-    const credentials = await findCredentials(ref.domain, options.dockerConfigDir ?? dockerConfigDir())
-    const client = new RegistryClient(ref.domain, {
-      ...(options.insecureRegistries && { insecureRegistries: options.insecureRegistries }),
-      ...(credentials && { credentials }),
-      ...(options.retry && { retry: options.retry }),
-      ...(options.idleTimeoutMs !== undefined && { idleTimeoutMs: options.idleTimeoutMs }),
-      signal,
-    })
+    const { client, credentials } = await clientFor(ref.domain, options, signal)
     const requestOptions = { ...(options.retry && { retry: options.retry }), signal }
     log.debug({ ref: ref.name, host: client.host, user: credentials?.username }, 'pulling')
 

@@ -18,8 +18,8 @@ import type { ImageStore } from '../image/store.js'
 import { recordRepoDigest } from '../image/store-refs.js'
 import { UsageError } from '../errors.js'
 import { getLogger } from '../log.js'
-import { RegistryClient } from './client.js'
-import { dockerConfigDir, findCredentials } from './docker-config.js'
+import type { RegistryClient } from './client.js'
+import { clientFor } from './client-for.js'
 import { RegistryError } from './errors.js'
 import { pushBlob, type BlobPushStatus } from './push-blob.js'
 import type { RetryOptions } from './retry.js'
@@ -103,14 +103,7 @@ export async function pushImage(reference: string, options: PushOptions): Promis
   options.signal?.addEventListener('abort', onOuterAbort, { once: true })
   const signal = controller.signal
   try {
-    const credentials = await findCredentials(ref.domain, options.dockerConfigDir ?? dockerConfigDir())
-    const client = new RegistryClient(ref.domain, {
-      ...(options.insecureRegistries && { insecureRegistries: options.insecureRegistries }),
-      ...(credentials && { credentials }),
-      ...(options.retry && { retry: options.retry }),
-      ...(options.idleTimeoutMs !== undefined && { idleTimeoutMs: options.idleTimeoutMs }),
-      signal,
-    })
+    const { client, credentials } = await clientFor(ref.domain, options, signal)
     getLogger().debug({ ref: ref.name, host: client.host, user: credentials?.username }, 'pushing')
     const blobOptions = {
       ...(options.retry && { retry: options.retry }),
