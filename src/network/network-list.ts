@@ -8,6 +8,7 @@
  * Docker's predefined networks).
  */
 import { UsageError } from '../errors.js'
+import { parseFilterFlags, type FilterFlags } from '../filter-flags.js'
 import { modeNetworks, type ModeNetwork } from './network-inspect.js'
 import { listNetworks } from './networks.js'
 
@@ -24,7 +25,7 @@ export interface NetworkListEntry {
   builtin: boolean
 }
 
-export type NetworkFilters = Map<string, string[]>
+export type NetworkFilters = FilterFlags
 
 const FILTER_KEYS = ['driver', 'id', 'label', 'name', 'scope', 'type']
 
@@ -59,14 +60,7 @@ export function listNetworkEntries(storeRoot: string): NetworkListEntry[] {
 
 /** `--filter key=value` flags, checked as docker/cli's FilterOpt, then the daemon, check them. */
 export function parseNetworkFilters(flags: readonly string[]): NetworkFilters {
-  const filters: NetworkFilters = new Map()
-  for (const flag of flags) {
-    const eq = flag.indexOf('=')
-    const key = flag.slice(0, eq).trim().toLowerCase()
-    if (eq < 0 || !key) throw new UsageError('bad format of filter (expected name=value)')
-    if (!FILTER_KEYS.includes(key)) throw new UsageError(`invalid filter '${key}'`)
-    filters.set(key, [...(filters.get(key) ?? []), flag.slice(eq + 1).trim()])
-  }
+  const filters = parseFilterFlags(flags, FILTER_KEYS)
   for (const type of filters.get('type') ?? []) {
     if (type !== 'custom' && type !== 'builtin') throw new UsageError(`invalid filter: 'type'='${type}'`)
   }
