@@ -119,6 +119,11 @@ const cliBundle = {
   banner: { js: BUNDLE_URL },
   plugins: [lazyBuiltins, vendors],
 }
+// A running mini-run maps the bundle it runs (native/map-file.c): a file
+// rewritten in place would change under it, or end before a page it has
+// yet to read (SIGBUS). Unlinked first, the old file lives on for it, and
+// esbuild and the steps below write a new one.
+for (const file of ['dist/mini-run-cli.cjs', 'dist/mini-run-run.cjs', 'dist/mini-run-list.cjs']) rmSync(file, { force: true })
 await build({ ...cliBundle, entryPoints: ['src/cli/main.ts'], outfile: 'dist/mini-run-cli.cjs' })
 // A foreground `run` whose flags the launcher could parse (src/cli/run-line.ts):
 // a third of the CLI's code, without commander and the other verbs.

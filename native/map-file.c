@@ -1,0 +1,128 @@
+/*
+ * map-file.c: build/mini-run-map.node, a Node-API addon of two functions
+ * that the CLI's launcher (src/cli/launcher.cts) loads with process.dlopen
+ * to read a bundle and its code cache without copying them.
+ *
+ * Why: reading a file into a fresh buffer faults in each of its pages, and
+ * making a V8 string of the bundle copies it again into fresh heap pages: a
+ * page fault each, ~10 us on this kind of VM, about 180 of them per run.
+ * A private read-only mapping of the file instead shares the page cache's
+ * pages, faulted in 16 at a time and only where they are read; and a V8
+ * string over the mapping (an external one-byte string) is never copied.
+ * With a code cache V8 reads little of the source: the functions it holds
+ * are deserialized, not parsed.
+ *
+ * It holds no policy and no state: each function maps the open file it is
+ * given (an fd the launcher opened and fstat'ed, so the size is the one
+ * its cache key names) and gives the mapping back to V8, which unmaps it
+ * when the value is collected. The file must not change under the mapping
+ * (a page not yet read would show the new bytes, or SIGBUS past a new end):
+ * the build unlinks a bundle before it writes a new one, and the caches are
+ * written to a temporary file and renamed, so a running mini-run keeps the
+ * inode it mapped.
+ *
+ * The Node-API declarations are written out here, not taken from
+ * <node_api.h>: Node-API is a stable ABI, and a machine with Node but not
+ * its headers (Debian's nodejs without libnode-dev) still builds this.
+ * node_api_create_external_string_latin1 came in Node 20.4 (Node-API 10):
+ * declared weak, so that on an older Node `text` gives undefined and the
+ * launcher reads the file as before.
+ */
+#define _GNU_SOURCE
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/mman.h>
+
+typedef struct napi_env__ *napi_env;
+typedef struct napi_value__ *napi_value;
+typedef struct napi_callback_info__ *napi_callback_info;
+typedef int napi_status; /* napi_ok is 0 */
+typedef napi_value (*napi_callback)(napi_env env, napi_callback_info info);
+typedef void (*napi_finalize)(napi_env env, void *data, void *hint);
+
+napi_status napi_get_cb_info(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv, napi_value *this_arg, void **data);
+napi_status napi_get_value_int64(napi_env env, napi_value value, int64_t *result);
+napi_status napi_get_undefined(napi_env env, napi_value *result);
+napi_status napi_create_external_buffer(napi_env env, size_t length, void *data, napi_finalize finalize, void *hint, napi_value *result);
+napi_status napi_create_function(napi_env env, const char *name, size_t length, napi_callback cb, void *data, napi_value *result);
+napi_status napi_set_named_property(napi_env env, napi_value object, const char *name, napi_value value);
+__attribute__((weak)) napi_status node_api_create_external_string_latin1(napi_env env, char *str, size_t length, napi_finalize finalize, void *hint, napi_value *result, bool *copied);
+
+#define EXPORT __attribute__((visibility("default")))
+
+static void unmap(napi_env env, void *data, void *hint)
+{
+    (void)env;
+    munmap(data, (size_t)(uintptr_t)hint);
+}
+
+/* The (fd, size) arguments mapped read-only and private, or NULL. */
+static void *map_arguments(napi_env env, napi_callback_info info, size_t *size)
+{
+    size_t argc = 2;
+    napi_value argv[2];
+    int64_t fd, length;
+    if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != 0 || argc < 2)
+        return NULL;
+    if (napi_get_value_int64(env, argv[0], &fd) != 0 || napi_get_value_int64(env, argv[1], &length) != 0)
+        return NULL;
+    if (fd < 0 || fd > INT32_MAX || length <= 0 || (uint64_t)length > SIZE_MAX)
+        return NULL;
+    void *p = mmap(NULL, (size_t)length, PROT_READ, MAP_PRIVATE, (int)fd, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    *size = (size_t)length;
+    return p;
+}
+
+/* text(fd, size): the file's first size bytes as a latin1 string over its mapping, or undefined */
+static napi_value text(napi_env env, napi_callback_info info)
+{
+    napi_value result;
+    napi_get_undefined(env, &result);
+    if (node_api_create_external_string_latin1 == NULL)
+        return result;
+    size_t size;
+    char *p = map_arguments(env, info, &size);
+    if (p == NULL)
+        return result;
+    bool copied = false;
+    /* when Node copied it (a short string), it has called unmap already */
+    if (node_api_create_external_string_latin1(env, p, size, unmap, (void *)(uintptr_t)size, &result, &copied) != 0) {
+        munmap(p, size);
+        napi_get_undefined(env, &result);
+    }
+    return result;
+}
+
+/* bytes(fd, size): a Buffer over the file's first size bytes, mapped, or undefined */
+static napi_value bytes(napi_env env, napi_callback_info info)
+{
+    napi_value result;
+    napi_get_undefined(env, &result);
+    size_t size;
+    void *p = map_arguments(env, info, &size);
+    if (p == NULL)
+        return result;
+    if (napi_create_external_buffer(env, size, p, unmap, (void *)(uintptr_t)size, &result) != 0) {
+        munmap(p, size);
+        napi_get_undefined(env, &result);
+    }
+    return result;
+}
+
+EXPORT int32_t node_api_module_get_api_version_v1(void)
+{
+    return 8;
+}
+
+EXPORT napi_value napi_register_module_v1(napi_env env, napi_value exports)
+{
+    napi_value f;
+    if (napi_create_function(env, "text", 4, text, NULL, &f) == 0)
+        napi_set_named_property(env, exports, "text", f);
+    if (napi_create_function(env, "bytes", 5, bytes, NULL, &f) == 0)
+        napi_set_named_property(env, exports, "bytes", f);
+    return exports;
+}
