@@ -239,13 +239,16 @@ async function shortNames(file) {
 for (const file of ['dist/mini-run-cli.cjs', 'dist/mini-run-run.cjs', 'dist/mini-run-list.cjs']) {
   toEsmOnce(file)
   requireBuiltinsOnce(file)
-  if (file !== 'dist/mini-run-cli.cjs') {
-    await shortNames(file)
-    // Module.wrap's wrapper, as the launcher (launcher.cts WRAP_HEAD) would
-    // add it: V8 compiles the file's text as it is, not a string of pieces
-    // that it copies into one first. The whole CLI stays a script of its own.
-    writeFileSync(file, `(function (exports, require, module, __filename, __dirname) {${readFileSync(file, 'latin1')}\n})\n`, 'latin1')
-  }
+  if (file !== 'dist/mini-run-cli.cjs') await shortNames(file)
+  // Module.wrap's wrapper, written in: the launcher compiles the file's text
+  // as it is, a string over the file's pages (native/map-file.c), where a
+  // wrapper added at run time made a string of pieces that V8 copied into
+  // one first (the whole CLI's 1.3 MB: 3-4 ms of every verb it runs). So a
+  // bundle is no script of its own: `node dist/mini-run-cli.cjs` defines a
+  // function and runs nothing; the launcher runs it. Its #! line becomes a
+  // comment, as the launcher made it.
+  writeFileSync(file, `(function (exports, require, module, __filename, __dirname) {${readFileSync(file, 'latin1').replace(/^#!/, '//')}\n})\n`, 'latin1')
+  chmodSync(file, 0o644)
   const bundled = readFileSync(file, 'latin1')
   const nonAscii = bundled.search(/[^\x00-\x7f]/)
   if (nonAscii >= 0) throw new Error(`${file}: non-ASCII text at offset ${nonAscii}: ${JSON.stringify(bundled.slice(nonAscii - 40, nonAscii + 10))}`)
