@@ -78,6 +78,24 @@ describe('the launcher maps its bundle and cache (native/map-file.c)', () => {
     }
   })
 
+  // preload(paths...) loads libraries on a thread of its own: the launcher
+  // has ffi-rs's addon and libminirun.so loaded ahead of the runtime
+  it('loads libraries ahead on a thread of its own, and passes over one that will not load', () => {
+    const script = `
+      const m = { exports: {} }
+      process.dlopen(m, ${JSON.stringify(join(PROJECT, 'native', 'build', ADDON))})
+      const lib = ${JSON.stringify(join(PROJECT, 'native', 'build', 'libminirun.so'))}
+      const loaded = () => require('fs').readFileSync('/proc/self/maps', 'utf8').includes(lib)
+      const before = loaded()
+      m.exports.preload('/no/such/library.so', lib)
+      const until = Date.now() + 5000
+      const wait = () => loaded() || Date.now() > until ? console.log(JSON.stringify({ before, after: loaded() })) : setTimeout(wait, 10)
+      wait()`
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' })
+    expect(r).toMatchObject({ status: 0, stderr: '' })
+    expect(JSON.parse(r.stdout)).toEqual({ before: false, after: true })
+  })
+
   it.skipIf(!isRoot)('runs a container with the run bundle mapped, or read without the addon (needs root: it starts containers)', async () => {
     const env = await makeTestEnv()
     try {

@@ -27,6 +27,7 @@ import vm = require('node:vm')
 const { lineVerb, parseRunLine } = require('./run-line-parse.js') as typeof import('./run-line-parse.js')
 const { isVerb } = require('./verbs.js') as typeof import('./verbs.js')
 const { stdioTerminalGone } = require('./terminal-gone.js') as typeof import('./terminal-gone.js')
+const { prebuiltAddon } = require('../native/addon-path.js') as typeof import('../native/addon-path.js')
 type RunLine = import('./run-line-parse.js').RunLine
 /**
  * The thin parser's flag tables (run-line-tables.ts) as JSON text, written
@@ -78,23 +79,32 @@ function readAll(fd: number, buffer: Buffer, size: number): number {
 interface FileMapper {
   text(fd: number, size: number): string | undefined
   bytes(fd: number, size: number): Buffer | undefined
+  preload(...paths: string[]): void
 }
 let mapper: FileMapper | null | undefined
 
 /**
  * The launcher's addon, native/build/mini-run-map.node beside dist/, loaded
  * once (0.1 ms): no addon (a build without a C compiler) or an addon that
- * will not load, and runBundle reads the files as before.
+ * will not load, and runBundle reads the files as before. Once loaded, it
+ * loads ffi-rs's addon and libminirun.so on a thread of its own, ahead of
+ * the runtime, which does it the usual way (src/native/lib.ts) and finds
+ * them loaded.
  */
 function fileMapper(): FileMapper | undefined {
   if (mapper === undefined) {
+    const native = path.join(__dirname, '..', 'native', 'build')
     try {
       const module_ = { exports: {} as FileMapper }
-      process.dlopen(module_, path.join(__dirname, '..', 'native', 'build', 'mini-run-map.node'))
+      process.dlopen(module_, path.join(native, 'mini-run-map.node'))
       mapper = module_.exports
     } catch {
       mapper = null
     }
+    // the addon lib.ts loads on these (on musl it is not installed, or fails to load here and there alike)
+    const glibcBuild = process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64')
+    const addon = mapper && glibcBuild ? prebuiltAddon(path.join(__dirname, '..'), process.arch) : undefined
+    if (addon !== undefined) mapper!.preload(addon, path.join(native, 'libminirun.so'))
   }
   return mapper ?? undefined
 }

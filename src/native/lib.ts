@@ -9,11 +9,12 @@
  */
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { dirname, join, resolve as resolvePath } from 'node:path'
+import { dirname, resolve as resolvePath } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { getSystemErrorName } from 'node:util'
 import { constants as osConstants } from 'node:os'
 import type * as FfiRs from 'ffi-rs'
+import { prebuiltAddon } from './addon-path.js'
 
 /**
  * ffi-rs's entry point tells glibc from musl with process.report.getReport(),
@@ -31,20 +32,6 @@ export const DataType = new Proxy({} as typeof FfiRs.DataType, {
   get: (_, key) => ffiRs().DataType[key as keyof typeof FfiRs.DataType],
 })
 
-/**
- * The glibc prebuilt addon's file, found the way Node's resolution would
- * find its package (node_modules of the package root, then of each directory
- * above it) but without reading package.json files on the way, which
- * require() does: 0.5 ms at each start. undefined when it is not there.
- */
-function prebuiltAddon(arch: string): string | undefined {
-  const file = `node_modules/@yuuang/ffi-rs-linux-${arch}-gnu/ffi-rs.linux-${arch}-gnu.node`
-  for (let dir = packageRoot(); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, file))) return join(dir, file)
-    if (dir === dirname(dir)) return undefined
-  }
-}
-
 /** Load an addon file as require() would, minus the resolution. */
 function loadAddon(path: string): unknown {
   const module = { exports: {} }
@@ -56,7 +43,7 @@ function loadFfi(): typeof FfiRs {
   const require = (id: string) => createRequire(import.meta.url)(id) as unknown
   if (process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64')) {
     try {
-      const addon = prebuiltAddon(process.arch)
+      const addon = prebuiltAddon(packageRoot(), process.arch)
       const binding = (addon !== undefined ? loadAddon(addon) : require(`@yuuang/ffi-rs-linux-${process.arch}-gnu`)) as typeof FfiRs & {
         FFITypeTag: Record<string, number>
       }
