@@ -25,6 +25,7 @@ export {
 } from './runtime/container/volume-store.js'
 export { build } from './build/builder.js'
 export type { BuildOptions, BuildEvent, BuildResult } from './build/build-options.js'
+export type { BuildOutput } from './build/export-output.js'
 export { parseDockerfile, type ParsedDockerfile } from './build/dockerfile.js'
 export { lintDockerfile, type LintWarning } from './build/lint.js'
 export { runOptionsFromFlags, type ContainerFlags, type FlagContext } from './runtime/container/container-flags.js'

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { UsageError } from '../errors.js'
 import type { ResolvedImage } from '../image/store-types.js'
+import type { BuildOutput } from './export-output.js'
 import type { RunOutput } from './run-step.js'
 
 export interface BuildOptions {
@@ -44,6 +45,12 @@ export interface BuildOptions {
   onEvent?: (event: BuildEvent) => void
   /** Aborting it stops the build (Ctrl-C): a running RUN's container is killed and removed. */
   signal?: AbortSignal
+  /**
+   * -o/--output: write the target's filesystem out (export-output.ts)
+   * instead of storing an image; the tags are then not used, as buildx
+   * gives them to image exporters only. None: an image of the store.
+   */
+  outputs?: BuildOutput[]
   /** Environment for --build-arg KEY and --secret env=; default process.env. */
   env?: Record<string, string | undefined>
 }
@@ -58,12 +65,15 @@ export type BuildEvent =
   | { type: 'warning'; message: string }
   /** The final image is being written under these names. */
   | { type: 'commit'; names: string[] }
+  /** The target's filesystem is being written out: a directory, a file, or "stdout". */
+  | { type: 'export'; output: 'local' | 'tar'; dest: string }
 
 export interface BuildResult {
-  /** The image id (its config digest). */
+  /** The image id (its config digest); with outputs, the id the image would have had. */
   id: string
-  manifestDigest: string
-  /** The names as stored (normalized). */
+  /** Absent with outputs: no image was stored. */
+  manifestDigest?: string
+  /** The names as stored (normalized); none with outputs. */
   names: string[]
 }
 

@@ -32,6 +32,7 @@ import { BuildContext } from './build-context.js'
 import { parseKeyValueFlags, readSecrets, type BuildEvent, type BuildOptions, type BuildResult } from './build-options.js'
 import { rawKeyValues } from './config-steps.js'
 import { contextDockerfile } from './dockerfile-path.js'
+import { exportOutput } from './export-output.js'
 import { readDockerfile } from './read-dockerfile.js'
 import { parseDockerfile, parseTrigger, flagValue, flagValues, instructionText, type Instruction, type ParsedDockerfile, type Stage } from './dockerfile.js'
 import { commitState, scratchState, stateChainIds, stateFromImage, stateId, type BuildState } from './image-state.js'
@@ -158,6 +159,14 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
     }
     // a Ctrl-C during the last step (a long COPY) stops the build there too: no image, no name
     o.signal?.throwIfAborted()
+    if (o.outputs?.length) {
+      // BuildKit's exporters instead of an image: the layers stay as the cache's, nothing is named
+      for (const out of o.outputs) {
+        if (out.type !== 'cacheonly') run.event({ type: 'export', output: out.type, dest: typeof out.dest === 'string' ? out.dest : 'stdout' })
+        await exportOutput(run.treeOf(final), out, o.signal)
+      }
+      return { id: stateId(final), names: [] }
+    }
     run.event({ type: 'commit', names })
     const { id, manifestDigest } = await commitState(store, final, names, run.lease)
     return { id, manifestDigest, names }

@@ -15,6 +15,9 @@
  * (and printed whole if it fails); the step line shows the time taken.
  * quiet (-q): nothing but the final id; RUN's output is kept, and printed
  * on failure only.
+ *
+ * With `-o -` stdout is the tar: the lines, and RUN's output, go to stderr
+ * (`out`), as buildx's progress always does.
  */
 import type { BuildEvent } from '../build/build-options.js'
 import type { RunOutput } from '../build/run-step.js'
@@ -39,7 +42,7 @@ export class BuildProgress {
 
   /** Where RUN's output goes in this mode. */
   get output(): RunOutput {
-    if (this.mode === 'plain') return { fds: [1, 2] }
+    if (this.mode === 'plain') return { fds: [this.#out === process.stderr ? 2 : 1, 2] }
     return { onData: (chunk) => this.#onData(chunk) }
   }
 
@@ -66,6 +69,9 @@ export class BuildProgress {
         break
       case 'commit':
         this.#line(`COMMIT${e.names.length ? ` ${e.names.join(' ')}` : ''}`)
+        break
+      case 'export':
+        this.#line(`EXPORT ${e.output} ${e.dest}`)
         break
     }
   }

@@ -25,6 +25,7 @@ interface BuildFlags {
   check?: boolean
   cgroupParent?: string
   iidfile?: string
+  output: string[]
 }
 
 export function register(program: Command): void {
@@ -47,6 +48,7 @@ export function register(program: Command): void {
     .option('--check', 'only check the Dockerfile for common mistakes, and print them')
     .option('--cgroup-parent <path>', 'the cgroup parent of RUN steps (default: mini-run)')
     .option('--iidfile <file>', 'write the image id (sha256:...) to this file')
+    .option('-o, --output <DIR|type=local,dest=DIR|type=tar,dest=FILE>', 'write the filesystem out instead of storing an image (- : a tar on stdout; repeatable)', collect, [])
     // Docker's: RUN's containers are always removed, a failed step's too
     .option('--rm', 'accepted for Docker: intermediate containers are always removed')
     .option('--force-rm', 'accepted for Docker: intermediate containers are always removed')
@@ -74,13 +76,18 @@ async function buildCommand(context: string, flags: BuildFlags, cmd: Command, sh
     return lintCommand(named, context, flags.target, shown)
   }
   if (!['plain', 'tty', 'auto'].includes(flags.progress)) throw new UsageError(`--progress ${flags.progress}: plain, tty or auto`)
-  const [{ build }, { BuildProgress }, { printLint }] = await Promise.all([
+  const [{ build }, { BuildProgress }, { printLint }, { parseOutputFlags }] = await Promise.all([
     import('../../build/builder.js'),
     import('../build-progress.js'),
     import('./lint.js'),
+    import('../../build/build-output.js'),
   ])
-  const mode = flags.quiet ? 'quiet' : flags.progress === 'tty' || (flags.progress === 'auto' && process.stdout.isTTY) ? 'tty' : 'plain'
-  const progress = new BuildProgress(mode)
+  const outputs = parseOutputFlags(flags.output, { stdoutIsTTY: process.stdout.isTTY === true, iidfile: flags.iidfile })
+  // -o -: stdout is the tar, and what a build says goes to stderr
+  const tarOnStdout = outputs.some((out) => out.type === 'tar' && out.dest === '-')
+  const progressOut = tarOnStdout ? process.stderr : process.stdout
+  const mode = flags.quiet ? 'quiet' : flags.progress === 'tty' || (flags.progress === 'auto' && progressOut.isTTY) ? 'tty' : 'plain'
+  const progress = new BuildProgress(mode, progressOut)
   // Ctrl-C: stop at the next step, killing and removing a running RUN's container
   const controller = new AbortController()
   const interrupt = () => controller.abort()
@@ -111,7 +118,13 @@ async function buildCommand(context: string, flags: BuildFlags, cmd: Command, sh
       output: progress.output,
       onEvent: (e) => progress.event(e),
       signal: controller.signal,
+      ...(outputs.length ? { outputs: outputs.map((out) => (out.type === 'tar' && out.dest === '-' ? { type: 'tar' as const, dest: process.stdout } : out)) } : {}),
     })
+    if (outputs.length) {
+      // written out, not stored: no image id to print, no name
+      if (mode !== 'quiet') await printLint(named, context, flags.target, shown)
+      return 0
+    }
     const id = result.id.slice(7)
     if (flags.iidfile !== undefined) {
       try {
