@@ -75,3 +75,15 @@ test('COPY . brings along what .dockerignore does not exclude', () => {
   ])
   expect(rules(text, new BuildContext(dir, parseDockerignore('.env\n*.pem\nkeys/*.pem\n')))).toEqual([])
 })
+
+test('nor what COPY --exclude leaves out (by the path below DEST, or a named file\'s own name)', () => {
+  dir = mkdtempSync(join(tmpdir(), 'mini-run-lint-'))
+  mkdirSync(join(dir, 'keys'))
+  for (const f of ['app.js', '.env', 'keys/server.pem', 'keys/readme']) writeFileSync(join(dir, f), 'x')
+  const lint = (copy: string) => rules(`FROM busybox:1.36\n${copy}\nUSER nobody`, new BuildContext(dir, []))
+  expect(lint('COPY --exclude=.env --exclude="**/*.pem" . /app')).toEqual([])
+  // `*.pem` is the top level's only, as in .dockerignore
+  expect(lint('COPY --exclude=.env --exclude=*.pem . /app')).toEqual(['2 secret-file'])
+  expect(lint('COPY --exclude=*.pem keys/server.pem /app/')).toEqual([])
+  expect(lint('COPY --exclude=*.pem keys /app/')).toEqual([])
+})

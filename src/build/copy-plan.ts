@@ -16,6 +16,12 @@
  * an unpacker makes a missing parent with default metadata, and an upper
  * directory's metadata hides the lower one's, so leaving them out would
  * turn /tmp's 1777 into 0755.
+ *
+ * --parents and --exclude (Dockerfile 1.20 and 1.19) narrow what a source
+ * gives (copy-select.ts): --parents keeps each source's path below the
+ * destination, which is then always a directory; --exclude leaves out
+ * what its patterns match, by the path an entry would have below the
+ * destination (a file the source names itself, by its own name).
  */
 import { closeSync, openSync, readlinkSync, readSync, statSync } from 'node:fs'
 import { posix } from 'node:path'
@@ -24,6 +30,8 @@ import { UsageError } from '../errors.js'
 import type { ModeChange } from './chmod-mode.js'
 import type { LayerFile } from './layer-tar.js'
 import type { MergedTree } from './merged-tree.js'
+import { resolveParents, selectBelow } from './copy-select.js'
+import type { PathPatterns } from './path-patterns.js'
 import { resolveSource, walkSource, type SourceFs, type SourceItem } from './source-fs.js'
 
 export interface CopySource {
@@ -51,6 +59,10 @@ export interface CopyOptions {
   chmod?: number | ModeChange
   /** mtime of heredoc files and of directories the copy creates. */
   now: number
+  /** --parents: each source's directories are kept below the destination. */
+  parents?: boolean
+  /** --exclude: what the sources would give that these match is left out (never a heredoc). */
+  exclude?: PathPatterns
 }
 
 function modeOf(chmod: CopyOptions['chmod'], mode: number, isDir: boolean): number {
@@ -59,15 +71,21 @@ function modeOf(chmod: CopyOptions['chmod'], mode: number, isDir: boolean): numb
 
 /** What a COPY makes: the layer's entries, in walk order. */
 export function planCopy(sources: CopySource[], inline: InlineFile[], o: CopyOptions): LayerFile[] {
-  const items: { fs?: SourceFs; item?: SourceItem; keep?: boolean; inline?: InlineFile }[] = []
-  for (const s of sources) for (const item of resolveSource(s.fs, s.path)) items.push({ fs: s.fs, item, keep: s.keepOwners === true })
+  // include: a --parents pattern, matched below the item
+  const items: { fs?: SourceFs; item?: SourceItem; keep?: boolean; include?: PathPatterns; inline?: InlineFile }[] = []
+  for (const s of sources) {
+    const keep = s.keepOwners === true
+    if (o.parents) for (const { item, include } of resolveParents(s.fs, s.path)) items.push({ fs: s.fs, item, keep, ...(include ? { include } : {}) })
+    else for (const item of resolveSource(s.fs, s.path)) items.push({ fs: s.fs, item, keep })
+  }
   for (const f of inline) items.push({ inline: f })
 
   const destText = o.dest
   const absolute = posix.normalize(destText.startsWith('/') ? destText : posix.join(o.workdir || '/', destText))
   const endsWithSlash = /\/\.?$/.test(destText) || destText === '.'
   const existing = o.tree.lookup(absolute)
-  const destIsDir = endsWithSlash || existing?.stat.isDirectory() === true || items.some((i) => i.item?.stat.isDirectory())
+  // --parents copies each source's root into the destination, as a directory's contents are
+  const destIsDir = o.parents === true || endsWithSlash || existing?.stat.isDirectory() === true || items.some((i) => i.item?.stat.isDirectory())
   if (items.length > 1 && !destIsDir) {
     throw new UsageError(`when copying more than one source the destination must be a directory ending in "/": ${destText}`)
   }
@@ -107,7 +125,7 @@ export function planCopy(sources: CopySource[], inline: InlineFile[], o: CopyOpt
     // sockets, fifos and devices are not copied, as in BuildKit
   }
   const join = (a: string, b: string) => (a === '' ? b : `${a}/${b}`)
-  for (const { fs, item, keep = false, inline: file } of items) {
+  for (const { fs, item, keep = false, include, inline: file } of items) {
     if (file) {
       const path = destIsDir ? join(dir, file.name) : join(dir, posix.basename(absolute))
       entries.set(path, { path, type: 'file', mode: modeOf(o.chmod, 0o644, false), uid: o.chown?.uid ?? 0, gid: o.chown?.gid ?? 0, mtime: o.now, size: file.content.length, content: file.content })
@@ -116,9 +134,11 @@ export function planCopy(sources: CopySource[], inline: InlineFile[], o: CopyOpt
     if (item!.stat.isDirectory()) {
       // the directory's contents, not the directory itself
       const inodes = new Map<string, string>()
-      for (const child of walkSource(fs!, item!)) add(join(dir, child.rel.slice(item!.rel === '' ? 0 : item!.rel.length + 1)), child, keep, inodes)
+      for (const { rel, item: child } of selectBelow(fs!, item!, include, o.exclude)) add(join(dir, rel), child, keep, inodes)
       continue
     }
+    // a --parents pattern below a file matches nothing
+    if (include || o.exclude?.matches(posix.basename(item!.rel))) continue
     add(destIsDir ? join(dir, posix.basename(item!.rel)) : join(dir, posix.basename(absolute)), item!, keep)
   }
   // a later source took the first name of some links: the first of them holds the bytes

@@ -12,7 +12,8 @@ import { removeTree, tmpPath } from '../image/store-tmp.js'
 import { parseGroup, parsePasswd, resolveUser } from '../runtime/spec/resolve-user.js'
 import { parseChmod } from './chmod-mode.js'
 import { contentDigest, ensureDirs, planCopy, sortEntries, type CopySource, type InlineFile } from './copy-plan.js'
-import { flagValue, heredocName, type Instruction } from './dockerfile.js'
+import { excludePatterns } from './copy-select.js'
+import { flagValue, heredocName, unquoteFlag, type Instruction } from './dockerfile.js'
 import { expand, splitRawWords } from './shell-lex.js'
 import { nextState } from './image-state.js'
 import type { LayerFile } from './layer-tar.js'
@@ -21,13 +22,14 @@ import { HostDirSourceFs, resolveSource, TreeSourceFs, type SourceFs } from './s
 import type { StageResult } from './builder.js'
 import type { StageRun } from './stage-run.js'
 import { makeLayer, stepError, type StepPlan } from './step-layer.js'
+import type { PathPatterns } from './path-patterns.js'
 
 const REMOTE = /^([a-z][a-z0-9+.-]*:\/\/|git@)/i
 
 export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
   const run = s.run
   const isAdd = i.keyword === 'ADD'
-  for (const flag of ['parents', 'exclude', 'checksum', 'keep-git-dir']) {
+  for (const flag of ['checksum', 'keep-git-dir']) {
     if (flagValue(i, flag) !== undefined) throw stepError(i, `--${flag} is not supported`)
   }
   // split first, then each word expanded (BuildKit): `COPY f $D/` with D="/my dir" is two words
@@ -35,6 +37,7 @@ export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
   const words = rawWords.map((w) => (heredocName(w) !== undefined && !i.json ? w : s.expandWord(w)))
   if (words.length < 2) throw stepError(i, 'requires at least two arguments: SOURCE... DEST')
   const dest = words.pop()!
+  const { parents, exclude, excludeText } = narrowingFlags(s, i, words)
   const from = s.flag(i, 'from')
   const chown = s.flag(i, 'chown')
   const chmodFlag = s.flag(i, 'chmod')
@@ -111,10 +114,17 @@ export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
       ...(owner ? { chown: owner } : {}),
       ...(chmod !== undefined ? { chmod } : {}),
       now: Math.floor(run.now().getTime() / 1000),
+      ...(parents ? { parents } : {}),
+      ...(exclude ? { exclude } : {}),
     })
-    const flags = i.flags.map((f) => (f.value === undefined ? ` --${f.name}` : ` --${f.name}=${s.expandWord(f.value)}`)).join('')
+    // --exclude as BuildKit reads it: unquoted, never expanded
+    let excluded = 0
+    const flagText = (f: Instruction['flags'][number]) => (f.name === 'exclude' ? excludeText[excluded++]! : s.expandWord(f.value!))
+    const flags = i.flags.map((f) => (f.value === undefined ? ` --${f.name}` : ` --${f.name}=${flagText(f)}`)).join('')
     const createdBy = `${i.keyword}${flags} ${[...words, dest].join(' ')}`
     return {
+      // the key holds every flag as given (createdBy) and what they selected (the digest): another
+      // --exclude or --parents is another step even when it copies the same bytes
       parts: [i.keyword, createdBy, contentDigest(entries)],
       run: async () => {
         const layer = entries.length ? await makeLayer(run, s.state, entries) : undefined
@@ -126,6 +136,36 @@ export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
     await cleanup()
     throw err
   }
+}
+
+/**
+ * --parents (a boolean flag, BuildKit's words for a bad value) and the
+ * --exclude patterns. Both narrow what source paths give, so a COPY with
+ * nothing but heredocs has no use for them: said, rather than ignored.
+ */
+function narrowingFlags(s: StageRun, i: Instruction, sources: string[]): { parents: boolean; exclude?: PathPatterns; excludeText: string[] } {
+  const parentsValue = flagValue(i, 'parents')
+  let parents = false
+  if (parentsValue !== undefined) {
+    const value = parentsValue.toLowerCase()
+    if (value === '') throw stepError(i, 'missing a value on flag: --parents')
+    if (value !== 'true' && value !== 'false') throw stepError(i, `expecting boolean value for flag --parents, not: ${parentsValue}`)
+    parents = value === 'true'
+  }
+  const written = i.flags.filter((f) => f.name === 'exclude')
+  if (written.some((f) => f.value === undefined)) throw stepError(i, 'missing a value on flag: --exclude')
+  const excludeText = written.map((f) => unquoteFlag(f.value!, s.escape))
+  let exclude: PathPatterns | undefined
+  try {
+    exclude = excludePatterns(excludeText)
+  } catch (err) {
+    throw stepError(i, (err as Error).message)
+  }
+  const onlyHeredocs = !i.json && sources.every((w) => heredocName(w) !== undefined)
+  for (const [flag, used] of [['--parents', parents], ['--exclude', exclude !== undefined]] as const) {
+    if (used && onlyHeredocs) throw stepError(i, `${flag} applies to source paths, and this ${i.keyword} has only heredocs`)
+  }
+  return { parents, ...(exclude ? { exclude } : {}), excludeText }
 }
 
 /**

@@ -237,6 +237,24 @@ export function flagValues(i: Instruction, name: string): string[] {
   return i.flags.filter((f) => f.name === name).map((f) => f.value ?? '')
 }
 
+/**
+ * A flag's value with its quotes and escapes taken out, as BuildKit's
+ * parser does to every flag word (extractBuilderFlags), for the flags it
+ * then does not expand (COPY --exclude): `--exclude="*.md"` is `*.md`.
+ */
+export function unquoteFlag(value: string, escape: string): string {
+  let out = ''
+  let quote = ''
+  for (let n = 0; n < value.length; n++) {
+    const ch = value[n]!
+    if (quote === '' && (ch === '"' || ch === "'")) quote = ch
+    else if (ch === quote) quote = ''
+    else if (ch === escape && n + 1 < value.length) out += value[++n]
+    else if (ch !== escape) out += ch
+  }
+  return out
+}
+
 /** The instruction as one line, for STEP lines and history. */
 export function instructionText(i: Instruction): string {
   const flags = i.flags.map((f) => (f.value === undefined ? `--${f.name}` : `--${f.name}=${f.value}`))

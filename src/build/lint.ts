@@ -14,9 +14,11 @@
  *                       /var/lib/apt/lists: the index stays in the layer
  *   add-instead-of-copy ADD of a plain local file: COPY says what it does
  */
-import { flagValue, flagValues, type Instruction, type ParsedDockerfile } from './dockerfile.js'
+import { excludePatterns, selectBelow } from './copy-select.js'
+import { flagValue, flagValues, unquoteFlag, type Instruction, type ParsedDockerfile } from './dockerfile.js'
+import type { PathPatterns } from './path-patterns.js'
 import { splitRawWords } from './shell-lex.js'
-import { resolveSource, walkSource, type SourceFs } from './source-fs.js'
+import { resolveSource, type SourceFs } from './source-fs.js'
 
 export interface LintWarning {
   rule: 'secret-env' | 'secret-file' | 'root-user' | 'latest-base' | 'apt-lists' | 'add-instead-of-copy'
@@ -107,14 +109,23 @@ function checkCopy(i: Instruction, df: ParsedDockerfile, context: SourceFs | und
     reported.add(path)
     warnings.push({ rule: 'secret-file', line: i.line, message: `${i.keyword} copies ${path}, which looks like a secret: it would be in the image for anyone to read; exclude it in .dockerignore or use RUN --mount=type=secret` })
   }
+  // what COPY --exclude leaves out is not copied either; a bad pattern is the build's to report
+  let exclude: PathPatterns | undefined
+  try {
+    exclude = excludePatterns(flagValues(i, 'exclude').map((v) => unquoteFlag(v, df.escape)))
+  } catch {
+    exclude = undefined
+  }
+  const excluded = (name: string) => exclude?.matches(name.slice(name.lastIndexOf('/') + 1)) === true
   for (const source of sources) {
-    if (SECRET_FILE.test(source)) secret(source)
+    if (SECRET_FILE.test(source) && !excluded(source)) secret(source)
     // what a directory or pattern brings along, looked up in the context (minus .dockerignore)
     if (fromContext && context && !source.includes('$')) {
       try {
         for (const item of resolveSource(context, source)) {
-          if (SECRET_FILE.test(item.rel)) secret(item.rel)
-          if (item.stat.isDirectory()) for (const child of walkSource(context, item)) if (SECRET_FILE.test(child.rel)) secret(child.rel)
+          if (SECRET_FILE.test(item.rel) && !excluded(item.rel)) secret(item.rel)
+          if (!item.stat.isDirectory()) continue
+          for (const { item: child } of selectBelow(context, item, undefined, exclude)) if (SECRET_FILE.test(child.rel)) secret(child.rel)
         }
       } catch {
         // a source the build itself will report
