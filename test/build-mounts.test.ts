@@ -4,12 +4,14 @@
  * survives from one build to the next and is in no layer either; a bind
  * shows another stage's files read-only.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { lstatSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { ImageStore } from '../src/image/store.js'
 import { layerTars, writeContext } from './helpers/build.js'
+import { miniRunAsync } from './helpers/cli.js'
+import { until } from './helpers/until.js'
 import { BUSYBOX, isRoot, makeTestEnv, settledStoreTmp, type TestEnv } from './helpers/test-env.js'
 
 describe.skipIf(!isRoot)('RUN --mount (needs root: RUN steps are containers)', () => {
@@ -82,6 +84,51 @@ describe.skipIf(!isRoot)('RUN --mount (needs root: RUN steps are containers)', (
     expect([badEnv.status, badEnv.stderr]).toEqual([1, expect.stringMatching(/^mini-run: Dockerfile:2: .*env=1X is not a variable name\n$/)])
   })
 
+  test('a secret given as env= is in no file of the state or the store, nor in inspect or ps, while its RUN runs', async () => {
+    const secret = 'env-s3cr3t-' + Math.random().toString(36).slice(2)
+    const secretFile = join(env.dir, 'env-token.txt')
+    writeFileSync(secretFile, secret)
+    // the RUN says it sees the value, then waits in a sleep the test ends once it has looked
+    const ctx = writeContext(join(env.dir, 'secret-env-ctx'), {
+      Dockerfile: [`FROM ${BUSYBOX}`, 'RUN --mount=type=secret,id=token,env=API_TOKEN echo "seen-${#API_TOKEN}" && echo held-here && sleep 600; echo released'].join('\n'),
+    })
+    const globals = ['--root', env.storeRoot, '--state', env.stateRoot]
+    const b = miniRunAsync([...globals, 'build', '--progress', 'plain', '--cgroup-parent', env.cgroupParent, '-t', 'localhost/test/secret-env:1', '--secret', `id=token,src=${secretFile}`, ctx])
+    try {
+      await until('the RUN to be running', () => /held-here/.test(b.output()))
+      expect(b.output()).toMatch(new RegExp(`seen-${secret.length}\\b`))
+      const needle = Buffer.from(secret)
+      const holding = filesUnder(env.stateRoot).concat(filesUnder(env.storeRoot)).filter((f) => readFileSync(f).includes(needle))
+      expect(holding).toEqual([])
+      const ps = env.run(['ps', '-a', '--no-trunc'])
+      expect(ps.stdout).not.toContain(secret)
+      const ids = env.run(['ps', '-a', '-q', '--no-trunc']).stdout.split('\n').filter(Boolean)
+      expect(ids).toHaveLength(1)
+      const inspect = env.run(['inspect', ids[0]!])
+      expect(inspect.status).toBe(0)
+      expect(inspect.stdout).toContain('API_TOKEN')
+      expect(inspect.stdout).not.toContain(secret)
+      // the process itself has it, as the RUN said
+      const pid = Number(env.run(['inspect', '-f', '{{.State.Pid}}', ids[0]!]).stdout)
+      const sleeper = childrenOf(pid).find((p) => readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'sleep')
+      expect(sleeper).toBeDefined()
+      expect(readFileSync(`/proc/${sleeper}/environ`).includes(Buffer.from(`API_TOKEN=${secret}`))).toBe(true)
+      process.kill(sleeper!, 'SIGTERM')
+    } catch (err) {
+      // the build ends as a user's ^C ends it, its RUN's container with it
+      b.child.kill('SIGINT')
+      await b.done
+      throw err
+    }
+    const r = await b.done
+    expect(r.stderr).not.toMatch(/mini-run: /)
+    expect(r.status).toBe(0)
+    expect(r.stdout).toMatch(/released/)
+    const image = await new ImageStore({ root: env.storeRoot }).resolve('localhost/test/secret-env:1')
+    expect(JSON.stringify(image.config)).not.toContain(secret)
+    expect(JSON.stringify(image.config)).toContain('API_TOKEN')
+  })
+
   test('a cache mount survives between builds and is in no layer', async () => {
     const ctx = writeContext(join(env.dir, 'cache-ctx'), {
       Dockerfile: [
@@ -129,3 +176,20 @@ describe('a secret spelled in the command line itself', () => {
       .toBe('RUN sh -c test "$(cat /run/secrets/tok)" = <secret> never-mounted')
   })
 })
+
+/** Every regular file under dir (mount points of a running container are empty directories here). */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => join(dir, f)).filter((f) => lstatSync(f, { throwIfNoEntry: false })?.isFile())
+}
+
+/** The pids whose parent is pid. */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).filter((p) => {
+    try {
+      // the ppid is the second field after the command's closing parenthesis
+      return Number(readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]) === pid
+    } catch {
+      return false
+    }
+  })
+}

@@ -95,7 +95,8 @@ export async function runCommandStep(s: StageRun, i: Instruction): Promise<StepP
           image: await runnableImage(run, state),
           tree,
           argv,
-          env: [...args.all, ...prepared.env],
+          env: args.all,
+          secretEnv: prepared.env,
           network,
           volumes: prepared.volumes,
           output: run.o.output,
@@ -155,7 +156,7 @@ function prepareMounts(
 ): { volumes: Required<Pick<VolumeFlags, 'mounts' | 'tmpfs'>>; env: string[]; temporary: string[]; cleanup: () => Promise<void> } {
   const run = s.run
   const volumes: Required<Pick<VolumeFlags, 'mounts' | 'tmpfs'>> = { mounts: [], tmpfs: [] }
-  // secrets given as env=: in the RUN's environment only, never in the config
+  // secrets given as env=: in the RUN's environment only, never in the config, the image's or the step container's
   const env: string[] = []
   const temporary: string[] = []
   const locks: number[] = []

@@ -40,6 +40,8 @@ export interface RunStepInput {
   argv: string[]
   /** Build arguments in scope, as environment (the image's Env comes with it). */
   env: string[]
+  /** Secrets given as env=: in the command's environment, never in the container's recorded spec (RunOptions.startEnv). */
+  secretEnv?: string[]
   user?: string
   workdir?: string
   network: string
@@ -83,6 +85,7 @@ export async function runStep(input: RunStepInput): Promise<RunStepResult> {
     command: input.argv,
     entrypoint: '',
     env: input.env,
+    ...(input.secretEnv?.length ? { startEnv: input.secretEnv } : {}),
     ...(input.user ? { user: input.user } : {}),
     ...(input.workdir ? { workdir: input.workdir } : {}),
     network: input.network,

@@ -21,7 +21,7 @@ import type { RootfsSource } from '../plan/plan-rootfs.js'
 import { kernelAtLeast } from '../kernel-version.js'
 import { sysctlsOf, withNetworkDefaults } from '../spec/sysctls.js'
 import type { CloneVia } from '../plan/steps.js'
-import { buildSpec, entrypointOf } from '../spec/container-spec.js'
+import { buildSpec, entrypointOf, withStartEnv } from '../spec/container-spec.js'
 import type { NetworkPlan } from '../../network/plan-network.js'
 import { networkContainerOf, networkOf, portsDiscarded } from './container-network.js'
 import { joinedNamespacesOf } from './container-namespaces.js'
@@ -100,6 +100,7 @@ function checkFlags(o: RunOptions, root: boolean, userns: boolean, denySetgroups
     if (!createSource) throw new UsageError(`bind source path does not exist: ${mount.source}`)
     checkBindSourceCreatable(mount.source!)
   }
+  if (o.startEnv?.length && o.detach) throw new TypeError('startEnv is for a foreground start: a detached container is started again from its state, which does not hold it')
   if (o.restart && o.restart.name !== 'no' && !o.detach) throw new UsageError('--restart needs a monitor to carry it out: use it with run -d, or create')
   return {
     hostNamespaces,
@@ -174,7 +175,8 @@ export async function prepareContainer(given: RunOptions, planOnly = false): Pro
         ? { storeRoot, stateRoot, container: id, volumes: resolved.volumes, layers: o.rootfs === undefined ? fs.layers : undefined }
         : undefined,
     }
-    const plan = planStart({ ...input, rootfs: firstMount(fs.source, o.rm === true), spec, pathKind: containerPathKind(network), bindSources: flags.missingSources, via: cloneVia(o, id, stateRoot, flags.logConfig) })
+    // startEnv is in the plan only (a memfd the child reads), never in the spec the state records
+    const plan = planStart({ ...input, rootfs: firstMount(fs.source, o.rm === true), spec: withStartEnv(spec, o.startEnv), pathKind: containerPathKind(network), bindSources: flags.missingSources, via: cloneVia(o, id, stateRoot, flags.logConfig) })
     const labels = { ...fs.imageLabels, ...o.labels }
     return {
       id,

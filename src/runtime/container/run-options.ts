@@ -24,6 +24,14 @@ export interface RunOptions {
   command: string[]
   entrypoint?: string
   env?: string[]
+  /**
+   * Variables for this one start's process, over the spec's (build's
+   * RUN --mount=type=secret,env=): planned into the exec step only, never
+   * in the spec, the state or the start input, so no file under the state
+   * root holds them and inspect does not show them. Foreground only: a
+   * later start, planned from the state, would not have them.
+   */
+  startEnv?: string[]
   workdir?: string
   user?: string
   hostname?: string

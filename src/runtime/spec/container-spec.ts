@@ -223,6 +223,14 @@ function seccompOf(o: ContainerOptions, caps: string[]): { seccomp?: SpecSeccomp
   return nativeArchitectures().length ? { seccomp: defaultSeccompProfile(caps) } : {}
 }
 
+/** The spec a start is planned from, with variables the recorded spec must not hold (RunOptions.startEnv): each replaces one of its name. */
+export function withStartEnv(spec: Spec, startEnv: readonly string[] | undefined): Spec {
+  if (!startEnv?.length) return spec
+  const names = new Set(startEnv.map((e) => e.slice(0, e.indexOf('='))))
+  const env = [...spec.process.env.filter((e) => !names.has(e.slice(0, e.indexOf('=')))), ...startEnv]
+  return { ...spec, process: { ...spec.process, env } }
+}
+
 function mergeEnv(imageEnv: string[], flags: string[], callerEnv: Record<string, string | undefined>): Map<string, string> {
   const env = new Map<string, string>()
   for (const entry of imageEnv) {
