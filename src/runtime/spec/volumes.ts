@@ -1,5 +1,5 @@
 /**
- * Docker's -v/--volume, --mount and --tmpfs as OCI mounts (pure).
+ * Docker's -v/--volume, --mount (mount-flag.ts) and --tmpfs as OCI mounts (pure).
  *
  * Bind mounts of host paths, tmpfs, and volumes of the store:
  * `-v NAME:/path` (Docker's rule: a source that is no host path, absolute
@@ -19,12 +19,14 @@
  * rprivate unless told otherwise. A missing host directory of -v is
  * created (Docker's old -v behaviour, kept for -v only); --mount refuses it.
  */
-import { isAbsolute, posix, resolve } from 'node:path'
+import { isAbsolute } from 'node:path'
 import { UsageError } from '../../errors.js'
-import { csvFields } from './csv-fields.js'
-import { checkLocalOptions, checkVolumeDriver, parseOptionList } from './local-volume.js'
+import { parseMount } from './mount-flag.js'
 import { isMountFlagOption } from './mount-options.js'
-import type { SpecMount } from './spec.js'
+import { bindOptions, checkVolumeName, containerPath, hostPath, PROPAGATIONS, TMPFS_DEFAULTS, volumeMount, type PlannedVolume } from './planned-volume.js'
+
+export { parseMount } from './mount-flag.js'
+export { bindOptions, checkVolumeName, volumeMount, VOLUME_NAME, type PlannedVolume, type VolumeRef } from './planned-volume.js'
 
 export interface VolumeFlags {
   /** -v/--volume HOST:CONTAINER[:OPTIONS], NAME:CONTAINER[:OPTIONS] or CONTAINER */
@@ -35,18 +37,6 @@ export interface VolumeFlags {
   tmpfs?: string[]
   /** --volumes-from CONTAINER[:ro|rw]: read from the containers' states (container/volumes-from.ts) */
   volumesFrom?: string[]
-}
-
-export interface PlannedVolume {
-  mount: SpecMount
-  /** -v of a host directory that does not exist: create it before the run. */
-  createSource?: boolean
-  /** A volume of the store: the mount's source is its _data directory, filled in later. */
-  volume?: VolumeRef
-  /** Docker's MountPoint.Mode (inspect's Mounts[].Mode): see dockerMountRecord. */
-  mode: string
-  /** --tmpfs: its options as given, Docker's HostConfig.Tmpfs value (no mount point of Docker's). */
-  tmpfsFlag?: string
 }
 
 /** What inspect and ps need of the mounts' flags, recorded in the container's state. */
@@ -71,32 +61,6 @@ export function dockerMountRecord(planned: readonly PlannedVolume[]): DockerMoun
   return { ...(planned.length ? { mountModes: Object.fromEntries(modes) } : {}), ...(tmpfs.length ? { tmpfs: Object.fromEntries(tmpfs) } : {}) }
 }
 
-export interface VolumeRef {
-  /** undefined: an anonymous volume, named when the container is made. */
-  name?: string
-  /** -v NAME:/p:nocopy, --mount volume-nocopy: never pre-populate it from the image. */
-  nocopy: boolean
-  /** --mount volume-opt=K=V: the local driver's options (local-volume.ts), used if the volume is made by this container. */
-  options?: Record<string, string>
-}
-
-/** Docker's volume names (moby's RestrictedNameChars, two characters at least). */
-export const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/
-
-/** Throws a one-line UsageError unless `name` is a valid volume name. */
-export function checkVolumeName(name: string, context: string): void {
-  if (!VOLUME_NAME.test(name)) {
-    throw new UsageError(
-      `${context}: "${name}" is not a valid volume name: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed, two characters at least (a host directory is an absolute or ./ path)`,
-    )
-  }
-}
-
-// their contents are made by the start steps: into a host directory, if bound there
-const RESERVED = new Set(['/proc', '/sys', '/dev', '/dev/pts'])
-const PROPAGATIONS = new Set(['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave'])
-// Docker's default for --tmpfs: noexec,nosuid,nodev (moby's DefaultTmpfsOptions idea)
-const TMPFS_DEFAULTS = ['nosuid', 'noexec']
 const VOLUME_MODES = new Set(['ro', 'rw', 'nocopy', 'z', 'Z'])
 // tmpfs(5)'s own options, as moby's ParseTmpfsOptions accepts them
 const TMPFS_DATA = new Set(['size', 'mode', 'uid', 'gid', 'nr_inodes', 'nr_blocks', 'mpol', 'huge'])
@@ -140,33 +104,6 @@ export function withImageVolumes(planned: PlannedVolume[], imagePaths: string[])
     added.push(volumeMount(destination, undefined, false, false, ''))
   }
   return added.length ? sortByDepth([...planned, ...added]) : planned
-}
-
-export function volumeMount(destination: string, name: string | undefined, readOnly: boolean, nocopy: boolean, mode: string, options?: Record<string, string>): PlannedVolume {
-  return {
-    mount: { destination, type: 'bind', source: '', options: bindOptions(readOnly, undefined) },
-    volume: { ...(name !== undefined ? { name } : {}), nocopy, ...(options ? { options } : {}) },
-    mode,
-  }
-}
-
-function containerPath(path: string, flag: string): string {
-  if (!path.startsWith('/')) throw new UsageError(`invalid ${flag}: the container path "${path}" is not absolute`)
-  const normal = posix.normalize(path).replace(/(.)\/$/, '$1')
-  if (normal === '/') throw new UsageError(`invalid ${flag}: cannot mount over the container's /`)
-  if (RESERVED.has(normal)) throw new UsageError(`invalid ${flag}: ${normal} is mounted by mini-run for every container`)
-  return normal
-}
-
-/** A host path: absolute, or relative to cwd when it starts with . or .. */
-function hostPath(path: string, cwd: string): string | undefined {
-  if (isAbsolute(path)) return posix.normalize(path)
-  if (path === '.' || path === '..' || path.startsWith('./') || path.startsWith('../')) return resolve(cwd, path)
-  return undefined
-}
-
-export function bindOptions(readOnly: boolean, propagation: string | undefined): string[] {
-  return ['bind', readOnly ? 'ro' : 'rw', 'nodev', propagation ?? 'rprivate']
 }
 
 /** One container path, with or without modes: Docker's anonymous volume (moby's linux parser). */
@@ -224,92 +161,6 @@ export function bindsAsGiven(volumes: readonly string[], cwd: string): string[] 
       const source = hostPath(src, cwd)
       return source !== undefined && !isAbsolute(src) ? source + spec.slice(colon) : spec
     })
-}
-
-const TRUE_FALSE = ['true', '1', 'false', '0']
-
-/**
- * --mount type=bind|volume|tmpfs,source=...,target=...,readonly,
- * bind-propagation=..., volume-nocopy, volume-driver=local,
- * volume-opt=K=V (repeatable), tmpfs-size=..., tmpfs-mode=...
- * (type=volume when no type is given, as in Docker; fields as CSV, so a
- * "quoted field" may hold commas: "volume-opt=o=size=10m,uid=1000")
- */
-export function parseMount(spec: string, cwd: string): PlannedVolume {
-  const flag = `--mount ${spec}`
-  const fields = new Map<string, string | undefined>()
-  const volumeOpts: string[] = []
-  for (const field of csvFields(spec, flag)) {
-    const eq = field.indexOf('=')
-    const key = (eq < 0 ? field : field.slice(0, eq)).trim().toLowerCase()
-    const value = eq < 0 ? undefined : field.slice(eq + 1)
-    const name = ({ src: 'source', dst: 'target', destination: 'target', ro: 'readonly' } as Record<string, string>)[key] ?? key
-    if (name === 'volume-opt') {
-      if (value === undefined) throw new UsageError(`invalid ${flag}: volume-opt needs KEY=VALUE`)
-      volumeOpts.push(value)
-      continue
-    }
-    if (fields.has(name)) throw new UsageError(`invalid ${flag}: "${name}" given twice`)
-    fields.set(name, value)
-  }
-  if (volumeOpts.length) fields.set('volume-opt', undefined)
-  const known = new Set(['type', 'source', 'target', 'readonly', 'bind-propagation', 'volume-nocopy', 'volume-driver', 'volume-opt', 'tmpfs-size', 'tmpfs-mode'])
-  for (const key of fields.keys()) if (!known.has(key)) throw new UsageError(`invalid ${flag}: unknown field "${key}"`)
-  const type = fields.get('type') ?? 'volume'
-  const target = fields.get('target')
-  if (!target) throw new UsageError(`invalid ${flag}: target is required`)
-  const destination = containerPath(target, flag)
-  const flagValue = (key: string): boolean => {
-    const value = fields.get(key)
-    if (value !== undefined && !TRUE_FALSE.includes(value)) throw new UsageError(`invalid ${flag}: ${key}=${value}`)
-    return fields.has(key) && (value === undefined || value === 'true' || value === '1')
-  }
-  const readOnly = flagValue('readonly')
-  for (const key of ['volume-nocopy', 'volume-driver', 'volume-opt']) {
-    // docker/cli opts/mount.go's words
-    if (type !== 'volume' && fields.has(key)) throw new UsageError(`invalid ${flag}: cannot mix 'volume-*' options with mount type '${type}'`)
-  }
-  if (type === 'volume') {
-    const src = fields.get('source')
-    if (src) checkVolumeName(src, `invalid ${flag}`)
-    for (const key of ['bind-propagation', 'tmpfs-size', 'tmpfs-mode']) {
-      if (fields.has(key)) throw new UsageError(`invalid ${flag}: ${key} is not for volumes`)
-    }
-    const driver = fields.get('volume-driver')
-    if (fields.has('volume-driver')) checkVolumeDriver(driver ?? '', `invalid ${flag}`)
-    const options = volumeOpts.length ? parseOptionList(volumeOpts, 'volume-opt') : undefined
-    if (options) checkLocalOptions(options, `invalid ${flag}`)
-    return volumeMount(destination, src || undefined, readOnly, flagValue('volume-nocopy'), 'z', options)
-  }
-  if (type === 'bind') {
-    const src = fields.get('source')
-    if (!src) throw new UsageError(`invalid ${flag}: source is required for a bind mount`)
-    const source = hostPath(src, cwd)
-    if (source === undefined) throw new UsageError(`invalid ${flag}: the source "${src}" is not a host path`)
-    const propagation = fields.get('bind-propagation')
-    if (propagation !== undefined && !PROPAGATIONS.has(propagation)) {
-      throw new UsageError(`invalid ${flag}: bind-propagation=${propagation}`)
-    }
-    for (const key of ['tmpfs-size', 'tmpfs-mode']) if (fields.has(key)) throw new UsageError(`invalid ${flag}: ${key} is for tmpfs`)
-    return { mount: { destination, type: 'bind', source, options: bindOptions(readOnly, propagation) }, mode: '' }
-  }
-  if (type === 'tmpfs') {
-    if (fields.has('source')) throw new UsageError(`invalid ${flag}: a tmpfs has no source`)
-    if (fields.has('bind-propagation')) throw new UsageError(`invalid ${flag}: bind-propagation is for bind mounts`)
-    const options = [...TMPFS_DEFAULTS, readOnly ? 'ro' : 'rw']
-    const size = fields.get('tmpfs-size')
-    if (size !== undefined) {
-      if (!/^\d+[kmg]?$/i.test(size)) throw new UsageError(`invalid ${flag}: tmpfs-size=${size}`)
-      options.push(`size=${size.toLowerCase()}`)
-    }
-    const mode = fields.get('tmpfs-mode')
-    if (mode !== undefined) {
-      if (!/^[0-7]{1,4}$/.test(mode)) throw new UsageError(`invalid ${flag}: tmpfs-mode=${mode} (octal)`)
-      options.push(`mode=${mode}`)
-    }
-    return { mount: { destination, type: 'tmpfs', source: 'tmpfs', options: [...options, 'nodev'] }, mode: '' }
-  }
-  throw new UsageError(`invalid ${flag}: type=${type} is not supported (bind, volume or tmpfs)`)
 }
 
 /** --tmpfs CONTAINER[:mount options] */
