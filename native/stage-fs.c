@@ -332,6 +332,58 @@ int op_write_file(const struct step *s)
     return err;
 }
 
+/*
+ * A directory below a volume's data, bound on target. The data is written
+ * by the volume's containers, so a component of subpath may be a symlink
+ * put there to reach the host ("x -> /"): resolving it as usual, as
+ * MR_OP_MOUNT resolves its source, would bind the host's root into the
+ * container. RESOLVE_BENEATH refuses any walk that leaves base, ".." and
+ * symlinks included (EXDEV), in the kernel, so nothing can swap a
+ * component between a check and the mount (moby's safepath does the same
+ * for Docker's volume-subpath); the bind is of the fd it resolved.
+ */
+int op_bind_beneath(const struct step *s)
+{
+    const char *base = s->arg[0].p, *sub = s->arg[1].p, *root = s->arg[2].p, *target = s->arg[3].p;
+    unsigned long flags = (unsigned long)arg_num(s, 4);
+    char from[32], where[32];
+    int basefd = open(base, O_DIR_PATH);
+    if (basefd < 0)
+        return errno;
+    struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
+    long sfd;
+    do
+        sfd = syscall(SYS_openat2, basefd, sub, &how, sizeof how);
+    while (sfd < 0 && errno == EINTR);
+    int err = sfd < 0 ? errno : 0;
+    close(basefd);
+    if (err)
+        return err;
+    int tfd = -1;
+    if (root[0]) {
+        int rootfd;
+        if (!(err = open_root(root, &rootfd))) {
+            tfd = open_in(rootfd, target, O_PATH | O_CLOEXEC, 0);
+            close_root(rootfd);
+            if (tfd < 0)
+                err = -tfd;
+        }
+    }
+    if (!err) {
+        fd_path(from, sizeof from, (int)sfd);
+        if (tfd >= 0) {
+            fd_path(where, sizeof where, tfd);
+            target = where;
+        }
+        if (mount(from, target, NULL, flags | MS_BIND, NULL) < 0)
+            err = errno;
+    }
+    if (tfd >= 0)
+        close(tfd);
+    close((int)sfd);
+    return err;
+}
+
 /* Attach a detached mount (open_tree(2), see userns.c) at target. */
 int op_move_mount(const struct step *s)
 {

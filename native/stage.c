@@ -88,6 +88,7 @@ static const struct op_def ops[] = {
     [MR_OP_SCHED] = { "nnnnnnn", op_sched, NULL },
     [MR_OP_SYNC_WAIT] = { "n", op_sync_wait, NULL },
     [MR_OP_FORK_RELAY] = { "", op_fork_relay, NULL },
+    [MR_OP_BIND_BENEATH] = { "ssssn", op_bind_beneath, NULL },
 };
 #define NOPS (sizeof ops / sizeof ops[0])
 

@@ -61,7 +61,7 @@ int report_reached(const struct step *s);
 typedef int op_fn(const struct step *s);
 
 /* stage-fs.c: paths and mounts */
-op_fn op_mount, op_mkdir, op_mkfile, op_symlink, op_write_file, op_move_mount;
+op_fn op_mount, op_mkdir, op_mkfile, op_symlink, op_write_file, op_move_mount, op_bind_beneath;
 op_fn op_chdir, op_pivot_root, op_umount;
 /* stage-ns.c: the new namespaces' own state, and joining others */
 op_fn op_sethostname, op_setdomainname, op_link_up, op_unshare, op_setns;

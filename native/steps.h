@@ -170,6 +170,14 @@ enum mr_op {
        process group alone (a SETSID follows; setsid(2) fails in a group
        leader). */
     MR_OP_FORK_RELAY = 38,
+    /* base, subpath, root, target, flags:u64 -- bind base/subpath on
+       target (resolved in root as MR_OP_MOUNT's). subpath is resolved
+       under base with openat2(RESOLVE_BENEATH|RESOLVE_NO_MAGICLINKS): a
+       ".." or a symlink (absolute, or climbing out) that would leave base
+       fails with EXDEV, and the bind is of exactly what was resolved
+       (/proc/self/fd/N). A volume's --mount volume-subpath: the volume's
+       containers write its content, symlinks included. */
+    MR_OP_BIND_BENEATH = 39,
 };
 
 #endif

@@ -10,6 +10,7 @@
  * alike in every container that mounts it, whatever range each one got,
  * and the volume's directory stays private to root.
  */
+import { UsageError } from '../../errors.js'
 import { containerVolumeEvent } from '../../events/resource-events.js'
 import { isRoot } from '../../paths.js'
 import { randomHex } from '../../random.js'
@@ -60,7 +61,11 @@ export function resolveVolumes(
     if (!volume) return mount
     const name = volume.name ?? randomHex(32)
     const options = volumeOptions(storeRoot, volume.name, volume.options)
-    volumes.push({ name, destination: mount.destination, anonymous: volume.name === undefined, nocopy: volume.nocopy, ...(options ? { options } : {}) })
+    if (volume.subpath !== undefined) checkSubpathMount(name, options, idmap !== undefined)
+    volumes.push({
+      name, destination: mount.destination, anonymous: volume.name === undefined, nocopy: volume.nocopy,
+      ...(options ? { options } : {}), ...(volume.labels ? { labels: volume.labels } : {}), ...(volume.subpath !== undefined ? { subpath: volume.subpath } : {}),
+    })
     if (hasMountOptions(options)) return localVolumeMount(options, mount.destination, mount.options?.includes('ro') ?? false)
     return {
       ...mount,
@@ -69,6 +74,18 @@ export function resolveVolumes(
     }
   })
   return { mounts, volumes }
+}
+
+/**
+ * volume-subpath is bound from _data by the child, resolved beneath it
+ * (plan-rootfs.ts). A volume mounted from its options has no _data to
+ * resolve in before the mount, and an idmapped volume is opened by the
+ * runtime on the host (open_tree), where no such resolution is made: both
+ * are refused rather than resolved unsafely.
+ */
+function checkSubpathMount(name: string, options: Record<string, string> | undefined, idmapped: boolean): void {
+  if (hasMountOptions(options)) throw new UsageError(`volume ${name}: volume-subpath is not supported for a volume mounted from its options (type, device, o)`)
+  if (idmapped) throw new UsageError(`volume ${name}: volume-subpath is not supported with --userns=auto`)
 }
 
 /**
@@ -85,6 +102,8 @@ export function claimContainerVolumes(o: VolumeClaims): void {
       name: v.name,
       anonymous: v.anonymous,
       ...(v.options ? { options: v.options } : {}),
+      ...(v.labels ? { labels: v.labels } : {}),
+      ...(v.subpath !== undefined ? { subpath: v.subpath } : {}),
       // a volume mounted from its options is filled by nothing: its _data is not what the container sees
       ...(layers && !v.nocopy && !hasMountOptions(v.options) ? { populate: (data: string) => populateVolume(layers, v.destination, data) } : {}),
     })),

@@ -27,6 +27,8 @@ export interface UserMount {
   mode: string
   /** A bind's propagation (rprivate unless given); "" for the others, as Docker says. */
   propagation: string
+  /** A volume's --mount volume-subpath: only that path of it is mounted. */
+  subpath?: string
 }
 
 const PROPAGATIONS = new Set(['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave'])
@@ -51,7 +53,10 @@ export function userMounts(c: Pick<ContainerState, 'spec' | 'volumes' | 'startIn
     // a state made before modes were recorded has no record (nor --tmpfs told apart)
     const mode = c.mountModes ? (c.mountModes[m.destination] ?? '') : readOnly ? 'ro' : ''
     const volume = c.volumes?.find((v) => v.destination === m.destination)
-    if (volume) mounts.push({ type: 'volume', name: volume.name, source: m.source ?? '', destination: m.destination, readOnly, mode, propagation: '' })
+    if (volume) {
+      const subpath = c.startInput?.volumes?.volumes.find((v) => v.destination === m.destination)?.subpath
+      mounts.push({ type: 'volume', name: volume.name, source: m.source ?? '', destination: m.destination, readOnly, mode, propagation: '', ...(subpath !== undefined ? { subpath } : {}) })
+    }
     else if (m.type === 'bind') {
       const propagation = m.options?.find((o) => PROPAGATIONS.has(o)) ?? 'rprivate'
       mounts.push({ type: 'bind', source: m.source ?? '', destination: m.destination, readOnly, mode, propagation })

@@ -24,7 +24,7 @@
  * flock(2) on volumes/, so `volume rm` never removes a volume that a
  * container is being started with.
  */
-import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
+import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { MiniRunError } from '../../errors.js'
 import * as lockCalls from '../../native/lock-calls.js'
@@ -237,6 +237,10 @@ export interface VolumeClaim {
   anonymous: boolean
   /** Create it with these local driver options if it does not exist (--mount volume-opt=). */
   options?: Record<string, string>
+  /** Create it with these labels if it does not exist (--mount volume-label=). */
+  labels?: Record<string, string>
+  /** Only this path of it is mounted (--mount volume-subpath): populate fills that, if it is an empty directory. */
+  subpath?: string
   /**
    * Fill the empty _data with the image's content (Docker's copy-up). Only
    * called when the volume is empty and no container has it mounted: a
@@ -259,12 +263,12 @@ export function claimVolumes(storeRoot: string, stateRoot: string, id: string, c
     try {
       for (const c of claims) {
         if (!readRecord(dir, c.name)) {
-          createLocked(dir, c.name, { anonymous: c.anonymous, ...(c.options ? { options: c.options } : {}) })
+          createLocked(dir, c.name, { anonymous: c.anonymous, ...(c.options ? { options: c.options } : {}), ...(c.labels ? { labels: c.labels } : {}) })
           created.push(c.name)
         }
-        const data = join(dir, c.name, '_data')
-        if (c.populate && readdirSync(data).length === 0 && !usersLocked(dir, c.name).some((u) => u.live && u.id !== id)) {
-          c.populate(data)
+        if (c.populate && !usersLocked(dir, c.name).some((u) => u.live && u.id !== id)) {
+          const data = populatedDir(join(dir, c.name, '_data'), c.subpath)
+          if (data !== undefined && readdirSync(data).length === 0) c.populate(data)
         }
         mkdirSync(join(dir, c.name, 'users'), { recursive: true, mode: 0o700 })
         const claim: Claim = { id, stateRoot, owner: ownerTag() }
@@ -278,6 +282,25 @@ export function claimVolumes(storeRoot: string, stateRoot: string, id: string, c
     }
     return created
   })
+}
+
+/**
+ * The directory a claim's populate fills: _data, or the directory its
+ * subpath names in it, as moby fills a volume-subpath (nothing when it
+ * does not exist or is no directory). Resolved here with symlinks and
+ * taken only inside _data: no container runs with the volume (the caller
+ * checked, under the lock), so nothing swaps a component meanwhile.
+ */
+function populatedDir(data: string, subpath: string | undefined): string | undefined {
+  if (subpath === undefined) return data
+  let real: string
+  try {
+    real = realpathSync(join(data, subpath))
+  } catch {
+    return undefined
+  }
+  const inside = real === realpathSync(data) || real.startsWith(`${realpathSync(data)}/`)
+  return inside && statSync(real).isDirectory() ? real : undefined
 }
 
 /**

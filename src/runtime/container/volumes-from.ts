@@ -8,7 +8,9 @@
  * Rules, Docker's: ro makes every mount read-only; rw (the default) keeps
  * each as the other container has it, a read-only one stays so. A
  * volume is never filled from the new container's image (CopyData false).
- * No propagation and no copy mode (nocopy) may be given. -v and --mount at
+ * No propagation and no copy mode (nocopy) may be given. A volume's
+ * volume-subpath comes with it (moby copies the mount's spec): the new
+ * container sees no more of it than the other. -v and --mount at
  * the same path win over an inherited mount (volumes.ts volumesFromFlags).
  */
 import { UsageError } from '../../errors.js'
@@ -41,7 +43,7 @@ export function inheritedVolumes(stateRoot: string, specs: readonly string[] | u
     const from = findContainer(stateRoot, ref)
     for (const m of userMounts(from)) {
       const ro = readOnly || m.readOnly
-      if (m.type === 'volume' && m.name !== undefined) byPath.set(m.destination, volumeMount(m.destination, m.name, ro, true, ''))
+      if (m.type === 'volume' && m.name !== undefined) byPath.set(m.destination, volumeMount(m.destination, m.name, ro, true, '', m.subpath !== undefined ? { subpath: m.subpath } : {}))
       else if (m.type === 'bind') {
         byPath.set(m.destination, { mount: { destination: m.destination, type: 'bind', source: m.source, options: bindOptions(ro, m.propagation || undefined) }, mode: '' })
       }

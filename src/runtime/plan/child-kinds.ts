@@ -27,6 +27,8 @@ interface Kind<S> {
   describe(step: S): string
   /** The slots whose fds the step uses: the child must inherit them. */
   slots?(step: S): SlotRef[]
+  /** The whole error line for an errno (by name) that says more than describe's words with strerror. */
+  failure?(step: S, code: string): string | undefined
 }
 
 type Table = { [K in ChildOp]: Kind<Extract<ChildStep, { op: K }>> }
@@ -62,6 +64,19 @@ export const CHILD_KINDS: Table = {
           // a volume mounted from its options: the kernel's refusal is of the options the user gave the volume
           ? `error while mounting volume '${s.volume}': mount ${s.source || 'none'} on ${inRoot(s.root, s.target)} (${[s.fstype || 'bind', s.data].filter(Boolean).join(', ')})`
           : `mount ${s.source || s.fstype || 'none'} on ${inRoot(s.root, s.target)}`,
+  },
+  bind_beneath: {
+    code: Op.BIND_BENEATH,
+    encode: (s) => ({ args: [s.base, s.subpath, s.root ?? '', s.target, s.flags] }),
+    explain: (s) => `openat2 ${s.subpath} beneath ${s.base} (RESOLVE_BENEATH), mount it ${inRoot(s.root, s.target)} -o ${mountFlagNames(s.flags | MS.BIND)}`,
+    describe: (s) => `mount volume ${s.volume}'s ${s.subpath} on ${inRoot(s.root, s.target)}`,
+    // Docker's words (moby's safepath): its resolution failed, not the mount
+    failure: (s, code) =>
+      code === 'EXDEV'
+        ? `path concatenation escapes the base directory, base: ${s.base}, subpath: ${s.subpath}`
+        : code === 'ENOENT' || code === 'ENOTDIR'
+          ? `cannot access path ${s.base}/${s.subpath}: ${code === 'ENOENT' ? 'No such file or directory' : 'Not a directory'}`
+          : undefined,
   },
   mkdir: {
     code: Op.MKDIR,
@@ -302,6 +317,11 @@ function kindOf<S extends ChildStep>(step: S): Kind<S> {
 /** The words an error uses for a step ("mount proc on /x/proc"). */
 export function describeStep(step: ChildStep): string {
   return kindOf(step).describe(step)
+}
+
+/** The error line of a step's failure with errno `code`, where its kind has words of its own for it. */
+export function describeFailure(step: ChildStep, code: string): string | undefined {
+  return kindOf(step).failure?.(step, code)
 }
 
 /** The line --explain prints for a step. */

@@ -202,9 +202,11 @@ function planMount(m: SpecMount, index: number, rootfs: string, input: RootfsInp
   const dest = m.destination
   const volume = input.volumes?.volumes.find((v) => v.destination === dest && hasMountOptions(v.options))?.name
   const named = volume !== undefined ? { volume } : {}
+  // --mount volume-subpath: only that path of the volume's _data, resolved beneath it by the child
+  const subpath = input.volumes?.volumes.find((v) => v.destination === dest && v.subpath !== undefined)
   if (isBind) {
     const source = m.source ?? ''
-    if (input.pathKind(source) === 'file') {
+    if (input.pathKind(subpath ? posix.join(source, subpath.subpath!) : source) === 'file') {
       // a file's mount point needs its directory (a scratch image has no /etc)
       if (posix.dirname(dest) !== '/') add({ op: 'mkdir', root: rootfs, path: posix.dirname(dest), mode: 0o755, why: `the directory of ${dest}'s mount point` })
       add({ op: 'mkfile', root: rootfs, path: dest, mode: 0o644, why: `a mount point for ${dest}` })
@@ -214,6 +216,11 @@ function planMount(m: SpecMount, index: number, rootfs: string, input: RootfsInp
       add({
         op: 'move_mount', fd: { slot: mountSlot(index) }, root: rootfs, target: dest,
         why: `attach ${source} at ${dest} through its idmapped mount: its files' owners show as the same ids inside the user namespace`,
+      })
+    } else if (subpath) {
+      add({
+        op: 'bind_beneath', base: source, subpath: subpath.subpath!, root: rootfs, target: dest, flags: (flags & MS.REC) | MS.BIND, volume: subpath.name,
+        why: `bind ${subpath.subpath} of volume ${subpath.name} at ${dest}: resolved beneath its data, so a symlink its containers left there cannot lead out of it`,
       })
     } else {
       add({ op: 'mount', source, root: rootfs, target: dest, flags: (flags & (MS.BIND | MS.REC)) | MS.BIND, ...named, why: `bind ${source} into the container at ${dest}${volume !== undefined ? ` (volume ${volume}: o=bind)` : ''}` })

@@ -53,5 +53,6 @@ export const Op = {
   SCHED: 36,
   SYNC_WAIT: 37,
   FORK_RELAY: 38,
+  BIND_BENEATH: 39,
 } as const
 

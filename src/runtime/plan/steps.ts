@@ -43,6 +43,8 @@ interface Explained {
 export type ChildStep = Explained &
   (
     | { op: 'mount'; source?: string; root?: string; target: string; fstype?: string; flags: number; data?: string; optional?: boolean; keepLocked?: boolean; volume?: string }
+    /** A volume's --mount volume-subpath: subpath resolved beneath base, never out of it (native/stage-fs.c). */
+    | { op: 'bind_beneath'; base: string; subpath: string; root?: string; target: string; flags: number; volume: string }
     | { op: 'mkdir'; root?: string; path: string; mode: number }
     | { op: 'mkfile'; root?: string; path: string; mode: number }
     | { op: 'symlink'; root?: string; path: string; target: string }
@@ -103,6 +105,10 @@ export interface VolumeUse {
    * the volume's own, or for one this container makes, --mount's volume-opt.
    */
   options?: Record<string, string>
+  /** --mount volume-label: its labels, if this container makes it. */
+  labels?: Record<string, string>
+  /** --mount volume-subpath: only this path of it is mounted (plan-rootfs.ts, a bind_beneath step). */
+  subpath?: string
 }
 
 /** The volumes a container claims before its clone (container/container-volumes.ts). */

@@ -4,7 +4,7 @@
  */
 import { MiniRunError } from '../../errors.js'
 import * as native from '../../native/lib.js'
-import { describeStep } from '../plan/child-kinds.js'
+import { describeFailure, describeStep } from '../plan/child-kinds.js'
 import { STEP_TRAMPOLINE } from '../plan/step-codes.js'
 import type { ChildStep } from '../plan/steps.js'
 
@@ -28,7 +28,8 @@ export class StepError extends MiniRunError {
   constructor(steps: readonly ChildStep[], index: number, errno: number) {
     const step = index === STEP_TRAMPOLINE ? undefined : steps[index]
     const where = step ? ` (step ${index + 1} of ${steps.length})` : ''
-    super(`${step ? userWords(step) : 'start the stage program'}: ${native.strerror(errno)}`, { code: native.errnoName(errno) })
+    const own = step && describeFailure(step, native.errnoName(errno))
+    super(own ?? `${step ? userWords(step) : 'start the stage program'}: ${native.strerror(errno)}`, { code: native.errnoName(errno) })
     this.detail = `${step ? describeStep(step) : 'start the stage program'}: ${native.strerror(errno)}${where}`
     this.step = step
     this.index = index

@@ -2,17 +2,49 @@
  * Docker's --mount as a planned mount (pure): its CSV fields, the checks
  * and words of docker/cli's opts/mount.go and moby's mount parser.
  */
+import { posix } from 'node:path'
 import { UsageError } from '../../errors.js'
 import { csvFields } from './csv-fields.js'
 import { checkLocalOptions, checkVolumeDriver, parseOptionList } from './local-volume.js'
 import { bindOptions, checkVolumeName, containerPath, hostPath, PROPAGATIONS, TMPFS_DEFAULTS, volumeMount, type PlannedVolume } from './planned-volume.js'
 
 const TRUE_FALSE = ['true', '1', 'false', '0']
+const VOLUME_FIELDS = ['volume-nocopy', 'volume-driver', 'volume-opt', 'volume-label', 'volume-subpath']
+
+/**
+ * volume-subpath, as moby checks it when the container is created: a path
+ * that stays in the volume by its words alone (Go's filepath.IsLocal), of
+ * a named volume. What it resolves to, symlinks included, is checked at
+ * each start, by the kernel (plan-rootfs.ts, native op_bind_beneath).
+ * Undefined for none or the volume's root.
+ */
+function volumeSubpath(given: string | undefined, source: string | undefined, flag: string): string | undefined {
+  if (given === undefined || given === '') return undefined
+  // moby's words (volume/mounts/parser.go)
+  if (!source) throw new UsageError(`invalid ${flag}: must not set Subpath when using anonymous volumes`)
+  const normal = posix.normalize(given).replace(/\/+$/, '')
+  if (given.startsWith('/') || normal === '..' || normal.startsWith('../') || given.includes('\0')) {
+    throw new UsageError(`invalid ${flag}: subpath must be a relative path within the volume`)
+  }
+  return normal === '.' ? undefined : normal
+}
+
+/** volume-label values, KEY=VALUE or KEY (an empty value), as docker/cli's setValueOnMap reads them. */
+function labelsOf(values: readonly string[]): Record<string, string> {
+  const labels: Record<string, string> = {}
+  for (const v of values) {
+    const eq = v.indexOf('=')
+    const key = eq < 0 ? v : v.slice(0, eq)
+    if (key !== '') labels[key] = eq < 0 ? '' : v.slice(eq + 1)
+  }
+  return labels
+}
 
 /**
  * --mount type=bind|volume|tmpfs,source=...,target=...,readonly,
  * bind-propagation=..., volume-nocopy, volume-driver=local,
- * volume-opt=K=V (repeatable), tmpfs-size=..., tmpfs-mode=...
+ * volume-opt=K=V and volume-label=K=V (repeatable), volume-subpath=...,
+ * tmpfs-size=..., tmpfs-mode=...
  * (type=volume when no type is given, as in Docker; fields as CSV, so a
  * "quoted field" may hold commas: "volume-opt=o=size=10m,uid=1000")
  */
@@ -20,21 +52,23 @@ export function parseMount(spec: string, cwd: string): PlannedVolume {
   const flag = `--mount ${spec}`
   const fields = new Map<string, string | undefined>()
   const volumeOpts: string[] = []
+  const volumeLabels: string[] = []
   for (const field of csvFields(spec, flag)) {
     const eq = field.indexOf('=')
     const key = (eq < 0 ? field : field.slice(0, eq)).trim().toLowerCase()
     const value = eq < 0 ? undefined : field.slice(eq + 1)
     const name = ({ src: 'source', dst: 'target', destination: 'target', ro: 'readonly' } as Record<string, string>)[key] ?? key
-    if (name === 'volume-opt') {
-      if (value === undefined) throw new UsageError(`invalid ${flag}: volume-opt needs KEY=VALUE`)
-      volumeOpts.push(value)
+    if (name === 'volume-opt' || name === 'volume-label') {
+      if (value === undefined) throw new UsageError(`invalid ${flag}: ${name} needs KEY=VALUE`)
+      ;(name === 'volume-opt' ? volumeOpts : volumeLabels).push(value)
       continue
     }
     if (fields.has(name)) throw new UsageError(`invalid ${flag}: "${name}" given twice`)
     fields.set(name, value)
   }
   if (volumeOpts.length) fields.set('volume-opt', undefined)
-  const known = new Set(['type', 'source', 'target', 'readonly', 'bind-propagation', 'volume-nocopy', 'volume-driver', 'volume-opt', 'tmpfs-size', 'tmpfs-mode'])
+  if (volumeLabels.length) fields.set('volume-label', undefined)
+  const known = new Set(['type', 'source', 'target', 'readonly', 'bind-propagation', 'tmpfs-size', 'tmpfs-mode', ...VOLUME_FIELDS])
   for (const key of fields.keys()) if (!known.has(key)) throw new UsageError(`invalid ${flag}: unknown field "${key}"`)
   const type = fields.get('type') ?? 'volume'
   const target = fields.get('target')
@@ -46,7 +80,7 @@ export function parseMount(spec: string, cwd: string): PlannedVolume {
     return fields.has(key) && (value === undefined || value === 'true' || value === '1')
   }
   const readOnly = flagValue('readonly')
-  for (const key of ['volume-nocopy', 'volume-driver', 'volume-opt']) {
+  for (const key of VOLUME_FIELDS) {
     // docker/cli opts/mount.go's words
     if (type !== 'volume' && fields.has(key)) throw new UsageError(`invalid ${flag}: cannot mix 'volume-*' options with mount type '${type}'`)
   }
@@ -60,7 +94,9 @@ export function parseMount(spec: string, cwd: string): PlannedVolume {
     if (fields.has('volume-driver')) checkVolumeDriver(driver ?? '', `invalid ${flag}`)
     const options = volumeOpts.length ? parseOptionList(volumeOpts, 'volume-opt') : undefined
     if (options) checkLocalOptions(options, `invalid ${flag}`)
-    return volumeMount(destination, src || undefined, readOnly, flagValue('volume-nocopy'), 'z', options)
+    const subpath = volumeSubpath(fields.get('volume-subpath'), src, flag)
+    const labels = volumeLabels.length ? labelsOf(volumeLabels) : undefined
+    return volumeMount(destination, src || undefined, readOnly, flagValue('volume-nocopy'), 'z', { ...(options && { options }), ...(labels && { labels }), ...(subpath && { subpath }) })
   }
   if (type === 'bind') {
     const src = fields.get('source')

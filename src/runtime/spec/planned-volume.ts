@@ -26,6 +26,10 @@ export interface VolumeRef {
   nocopy: boolean
   /** --mount volume-opt=K=V: the local driver's options (local-volume.ts), used if the volume is made by this container. */
   options?: Record<string, string>
+  /** --mount volume-label=K=V: the volume's labels, if it is made by this container. */
+  labels?: Record<string, string>
+  /** --mount volume-subpath: the directory (or file) of the volume mounted, relative and normalized; never out of it. */
+  subpath?: string
 }
 
 /** Docker's volume names (moby's RestrictedNameChars, two characters at least). */
@@ -46,10 +50,17 @@ export const PROPAGATIONS = new Set(['private', 'rprivate', 'shared', 'rshared',
 // Docker's default for --tmpfs: noexec,nosuid,nodev (moby's DefaultTmpfsOptions idea)
 export const TMPFS_DEFAULTS = ['nosuid', 'noexec']
 
-export function volumeMount(destination: string, name: string | undefined, readOnly: boolean, nocopy: boolean, mode: string, options?: Record<string, string>): PlannedVolume {
+export function volumeMount(
+  destination: string,
+  name: string | undefined,
+  readOnly: boolean,
+  nocopy: boolean,
+  mode: string,
+  more: Pick<VolumeRef, 'options' | 'labels' | 'subpath'> = {},
+): PlannedVolume {
   return {
     mount: { destination, type: 'bind', source: '', options: bindOptions(readOnly, undefined) },
-    volume: { ...(name !== undefined ? { name } : {}), nocopy, ...(options ? { options } : {}) },
+    volume: { ...(name !== undefined ? { name } : {}), nocopy, ...more },
     mode,
   }
 }
