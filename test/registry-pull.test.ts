@@ -231,12 +231,18 @@ describe.skipIf(unavailable)(`pull from a local registry${unavailable ? ` (skipp
       expect([r.stderr, r.status]).toEqual(['', 0])
       const lines = r.stdout.trim().split('\n')
       expect(lines.filter((l) => / Pulling from /.test(l))).toEqual(['v1: Pulling from test/tagged', 'v2: Pulling from test/tagged'])
-      expect(lines).toContain(`Digest: ${app.manifest.digest}`)
-      expect(lines).toContain(`Digest: ${second.manifest.digest}`)
+      // Docker's: a Digest line after each tag, one Status line for the repository, then its name
+      expect(lines.filter((l) => /^(Digest|Status): /.test(l))).toEqual([
+        `Digest: ${app.manifest.digest}`,
+        `Digest: ${second.manifest.digest}`,
+        `Status: Downloaded newer image for ${proxy.host}/test/tagged`,
+      ])
       expect(lines.at(-1)).toBe(`${proxy.host}/test/tagged`)
       const store = new ImageStore({ root })
       expect((await store.resolve(`${proxy.host}/test/tagged:v1`)).manifestDigest).toBe(app.manifest.digest)
       expect((await store.resolve(`${proxy.host}/test/tagged:v2`)).manifestDigest).toBe(second.manifest.digest)
+      const again = (await cli(['-a', `${proxy.host}/test/tagged`])).stdout.trim().split('\n')
+      expect(again.filter((l) => /^Status: /.test(l))).toEqual([`Status: Image is up to date for ${proxy.host}/test/tagged`])
       expect((await cli(['--all-tags', '-q', `${proxy.host}/test/tagged`])).stdout).toBe(`${proxy.host}/test/tagged\n`)
       const tagged = await cli(['--all-tags', `${proxy.host}/test/tagged:v1`])
       expect([tagged.stderr, tagged.stdout, tagged.status]).toEqual(["mini-run: tag can't be used with --all-tags/-a\n", '', 1])

@@ -63,7 +63,21 @@ export class PullProgressView {
  * and whether anything new came (`before`: the manifest the name had).
  */
 export function pullSummary(ref: Reference, result: PullResult, before: string | undefined): string {
-  const upToDate = before === result.manifestDigest && result.layers.every((l) => l.existed)
   const short = familiarRepository(ref.repository) + (ref.digest ? `@${ref.digest}` : `:${ref.tag}`)
-  return `Digest: ${result.indexDigest ?? result.manifestDigest}\nStatus: ${upToDate ? 'Image is up to date' : 'Downloaded newer image'} for ${short}\n`
+  return `${pullDigestLine(result)}${pullStatusLine(short, pulledNew(result, before))}`
+}
+
+/** The digest the registry has the image by: Docker's line after each image of a pull, each tag's of pull -a. */
+export function pullDigestLine(result: PullResult): string {
+  return `Digest: ${result.indexDigest ?? result.manifestDigest}\n`
+}
+
+/** Anything new came: a layer, or the name now names another manifest than `before`. */
+export function pulledNew(result: PullResult, before: string | undefined): boolean {
+  return before !== result.manifestDigest || !result.layers.every((l) => l.existed)
+}
+
+/** Docker's one Status line of a pull (moby's writeStatus): of the image, or of the repository after pull -a's tags. */
+export function pullStatusLine(name: string, downloaded: boolean): string {
+  return `Status: ${downloaded ? 'Downloaded newer image' : 'Image is up to date'} for ${name}\n`
 }

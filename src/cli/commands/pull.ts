@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import type { PullEvent } from '../../registry/progress.js'
-import { PullProgressView, pullSummary } from '../pull-progress.js'
+import { PullProgressView, pullDigestLine, pulledNew, pullStatusLine, pullSummary } from '../pull-progress.js'
 import { globalOptions } from '../global-options.js'
 import { stateRootOf } from '../state-root.js'
 import { DISABLE_CONTENT_TRUST } from '../run-flag-specs.js'
@@ -29,7 +29,7 @@ export function register(program: Command): void {
       const ref = parseReference(image)
       if (!flags.allTags) {
         if (!flags.quiet && !ref.digest && !/:[^/]*$/.test(image)) process.stdout.write(`Using default tag: ${ref.tag}\n`)
-        process.stdout.write(`${await pullOne(image, flags, cmd)}\n`)
+        process.stdout.write(`${(await pullOne(image, flags, cmd, 'image')).name}\n`)
         return
       }
       // docker/cli's runPull: a name only, then each tag the registry lists, one after another
@@ -37,13 +37,21 @@ export function register(program: Command): void {
       if (ref.digest || /:[^/]*$/.test(image)) throw new UsageError("tag can't be used with --all-tags/-a")
       const { listTags } = await import('../../registry/tags.js')
       const tags = await listTags(image, { insecureRegistries: flags.insecureRegistry })
-      for (const tag of tags) await pullOne(`${image}:${tag}`, flags, cmd)
+      // moby's pullRepository: a Digest line after each tag, one Status line for the repository, new if any tag was
+      let downloaded = false
+      for (const tag of tags) downloaded = (await pullOne(`${image}:${tag}`, flags, cmd, 'tag')).downloaded || downloaded
+      const { familiarRepository } = await import('../../image/reference.js')
+      if (!flags.quiet) process.stdout.write(pullStatusLine(familiarRepository(ref.repository), downloaded))
       process.stdout.write(`${ref.repository}\n`)
     })
 }
 
-/** One image: its progress and summary unless quiet, and its event; its name in the store. */
-async function pullOne(image: string, flags: PullFlags, cmd: Command): Promise<string> {
+/**
+ * One image: its progress and summary unless quiet (a tag of pull -a: its
+ * Digest line only), and its event; its name in the store, and whether
+ * anything new came.
+ */
+async function pullOne(image: string, flags: PullFlags, cmd: Command, summary: 'image' | 'tag'): Promise<{ name: string; downloaded: boolean }> {
   const { root } = globalOptions(cmd)
   const [{ ImageStore }, { pullImage }, { parseReference, familiarRepository, familiarName }] = await Promise.all([
     import('../../image/store.js'),
@@ -69,8 +77,8 @@ async function pullOne(image: string, flags: PullFlags, cmd: Command): Promise<s
   } finally {
     view?.finish()
   }
-  if (view) out.write(pullSummary(ref, result, before))
+  if (view) out.write(summary === 'image' ? pullSummary(ref, result, before) : pullDigestLine(result))
   const { imageEvent } = await import('../../events/resource-events.js')
   imageEvent(stateRootOf(cmd), 'pull', familiarName(result.name), familiarRepository(ref.repository))
-  return result.name
+  return { name: result.name, downloaded: pulledNew(result, before) }
 }
