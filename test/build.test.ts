@@ -17,6 +17,7 @@ import { ImageStore } from '../src/image/store.js'
 import { miniRunAsync } from './helpers/cli.js'
 import { writeContext } from './helpers/build.js'
 import { BUSYBOX, isRoot, makeTestEnv, settledStoreTmp, type TestEnv } from './helpers/test-env.js'
+import { registryUnavailable, startRegistry, type RegistryServer } from './helpers/registry-server.js'
 
 describe('a Dockerfile that is not there: one line naming the path, as BuildKit says it', () => {
   let env: TestEnv
@@ -43,6 +44,35 @@ describe('a Dockerfile that is not there: one line naming the path, as BuildKit 
     const remote = (url: string) => `unable to prepare context: ${url}: a remote build context (git or http) is not supported: clone or download it, then build the directory`
     fails(['build', '-q', 'https://github.com/docker/welcome.git'], remote('https://github.com/docker/welcome.git'))
     fails(['build', '-q', 'git@github.com:docker/welcome.git'], remote('git@github.com:docker/welcome.git'))
+  })
+})
+
+describe.skipIf(registryUnavailable() !== undefined)('an image a line names that cannot be pulled: one line naming the Dockerfile line, as a failed RUN', () => {
+  let env: TestEnv
+  let registry: RegistryServer
+  beforeAll(async () => {
+    env = await makeTestEnv({ loadBusybox: false })
+    registry = await startRegistry()
+  })
+  afterAll(async () => {
+    await registry?.stop()
+    env?.cleanup()
+  })
+
+  test('FROM (with --pull too) and COPY --from of an image the registry on 127.0.0.1 has not: its 404, with the line', () => {
+    const fails = (args: string[], dockerfile: string[], message: string) => {
+      const r = env.run(['build', '-q', ...args, writeContext(join(env.dir, `ctx-${randomBytes(4).toString('hex')}`), { Dockerfile: dockerfile.join('\n'), f: 'f\n' })])
+      const errors = r.stderr.split('\n').filter((l) => l.startsWith('mini-run:'))
+      expect([r.status, errors]).toEqual([1, [expect.stringMatching(new RegExp(`^mini-run: ${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`))]])
+      // the registry's own words follow
+      expect(errors[0]).toMatch(/ not found/)
+    }
+    const nope = `${registry.host}/test/nope:v1`
+    fails([], ['# the base', `FROM ${nope}`, 'COPY f /f'], `Dockerfile:2: FROM: manifest for ${nope} not found`)
+    fails(['--pull'], [`FROM ${nope}`], `Dockerfile:1: FROM: manifest for ${nope} not found`)
+    // a later stage's base, after a stage that built
+    fails([], ['FROM scratch AS first', 'COPY f /f', `FROM ${nope}`], `Dockerfile:3: FROM: manifest for ${nope} not found`)
+    fails([], ['FROM scratch', `COPY --from=${nope} /f /f`], `Dockerfile:2: COPY: manifest for ${nope} not found`)
   })
 })
 

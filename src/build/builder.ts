@@ -39,7 +39,7 @@ import { commitState, scratchState, stateChainIds, stateFromImage, stateId, type
 import { MergedTree } from './merged-tree.js'
 import { expand, type Lookup } from './shell-lex.js'
 import { StageRun } from './stage-run.js'
-import { atInstruction } from './step-layer.js'
+import { atInstruction, imageError } from './step-layer.js'
 
 export interface StageResult {
   state: BuildState
@@ -296,7 +296,7 @@ async function buildStage(run: BuildRun, stage: Stage, stageNo: number, stages: 
   } else {
     if (base === '') throw new UsageError(`Dockerfile:${stage.from.line}: FROM names no image (an ARG without a value?)`, { code: 'EDOCKERFILE' })
     const image = await run.o.resolveImage(base, run.o.pull === true).catch((err: unknown) => {
-      throw atInstruction(stage.from, err)
+      throw imageError(stage.from, err)
     })
     start = { state: stateFromImage(image), key: stepKey('', ['FROM', image.configDigest, ...epochKey(run)]) }
   }

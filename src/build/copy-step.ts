@@ -21,7 +21,7 @@ import { MergedTree } from './merged-tree.js'
 import { HostDirSourceFs, resolveSource, TreeSourceFs, type SourceFs } from './source-fs.js'
 import type { StageResult } from './builder.js'
 import type { StageRun } from './stage-run.js'
-import { makeLayer, stepError, type StepPlan } from './step-layer.js'
+import { imageError, makeLayer, stepError, type StepPlan } from './step-layer.js'
 import type { PathPatterns } from './path-patterns.js'
 
 const REMOTE = /^([a-z][a-z0-9+.-]*:\/\/|git@)/i
@@ -61,7 +61,9 @@ export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
       const stage = fromStage(s, i, from)
       if (stage) fs = new TreeSourceFs(run.treeOf(stage.state), `stage ${from}`)
       else {
-        const image = await run.o.resolveImage(from, false)
+        const image = await run.o.resolveImage(from, false).catch((err: unknown) => {
+          throw imageError(i, err)
+        })
         await run.holdLayers(image.chainIds ?? [], `COPY --from=${from}`)
         fs = new TreeSourceFs(new MergedTree([...image.layerDirs].reverse(), run.store.idMaps), `image ${from}`)
       }

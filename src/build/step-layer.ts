@@ -2,7 +2,7 @@
  * What the layer-making steps share: the plan a step hands to the cache
  * (StageRun.through), and making a layer of files in the store.
  */
-import { UsageError } from '../errors.js'
+import { describeError, MiniRunError, UsageError } from '../errors.js'
 import type { Descriptor } from '../image/oci.js'
 import type { BuildRun } from './builder.js'
 import type { Instruction } from './dockerfile.js'
@@ -30,6 +30,20 @@ export function stepError(i: Instruction, message: string, cause?: unknown): Usa
 export function atInstruction(i: Pick<Instruction, 'line' | 'keyword'>, err: unknown): unknown {
   if (!(err instanceof UsageError) || err.code === 'EDOCKERFILE') return err
   return new UsageError(`Dockerfile:${i.line}: ${i.keyword}: ${err.message}`, { code: 'EDOCKERFILE', cause: err })
+}
+
+/**
+ * An image a line names (FROM's base, COPY --from's) could not be had: not
+ * in the store, and not pulled (a registry's 404, a registry down, a name
+ * it refuses). Whatever failed, it was for that line: said with it, as a
+ * failed RUN is; the error keeps its code (ENOTFOUND, EAUTH...) and is the
+ * cause.
+ */
+export function imageError(i: Pick<Instruction, 'line' | 'keyword'>, err: unknown): unknown {
+  if (err instanceof UsageError) return atInstruction(i, err)
+  if (!(err instanceof Error) || /^Dockerfile:\d+: /.test(err.message)) return err
+  const code = err instanceof MiniRunError ? err.code : undefined
+  return new MiniRunError(`Dockerfile:${i.line}: ${i.keyword}: ${describeError(err)}`, { ...(code !== undefined ? { code } : {}), cause: err })
 }
 
 /** Make a layer of `files` on top of `state`, in the store. */
