@@ -131,6 +131,10 @@ describe('the launcher\'s thin parser for run', () => {
       // Docker's hidden --dns-opt adds to --dns-option's list, in order; --disable-content-trust[=false] is accepted
       ['run', '--dns-opt', 'ndots:2', '--dns-option=a', '--dns-opt=b', '--disable-content-trust', 'busybox'],
       ['run', '--disable-content-trust=false', 'busybox'],
+      // --sig-proxy and its negation: no default (undefined: on), false by either spelling
+      ['run', '--sig-proxy=false', 'busybox'],
+      ['run', '--no-sig-proxy', '--sig-proxy=true', 'busybox'],
+      ['run', '--sig-proxy', '--sig-proxy=0', 'busybox'],
       // commander takes it too; run's action says what is missing
       ['run'],
     ]) {
@@ -150,6 +154,15 @@ describe('the launcher\'s thin parser for run', () => {
     expect(built && JSON.parse(built)).toEqual(JSON.parse(JSON.stringify(tables)))
   })
 
+  it('reads --sig-proxy as commander does: unset by default, false with --sig-proxy=false or --no-sig-proxy', () => {
+    for (const [args, value] of [[[], undefined], [['--sig-proxy=false'], false], [['--no-sig-proxy'], false], [['--sig-proxy=false', '--sig-proxy'], true]] as const) {
+      const line = ['run', ...args, 'busybox']
+      expect(thinParse(line)?.flags.sigProxy, line.join(' ')).toBe(value)
+      expect(commanderParse(line)?.flags.sigProxy, line.join(' ')).toBe(value)
+    }
+    expect(commanderParse(['run', '--sig-proxy', '--no-sig-proxy', '--no-sig-proxy=false', 'busybox'])?.flags.sigProxy).toBe(true)
+  })
+
   it('leaves the rest to commander', () => {
     for (const args of [
       ['run', '-d', 'busybox'],
@@ -161,6 +174,8 @@ describe('the launcher\'s thin parser for run', () => {
       ['run', '--name'],
       ['run', '--rm=maybe', 'busybox'],
       ['run', '-d=false', 'busybox'],
+      // what --no-x=false leaves depends on the order of every --x and --no-x before it: commander's
+      ['run', '--sig-proxy', '--no-sig-proxy', '--no-sig-proxy=false', 'busybox'],
       ['-v'],
       ['ps', '-a'],
       ['help', 'run'],

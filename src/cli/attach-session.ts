@@ -13,8 +13,13 @@ export interface SessionOptions {
   /** Relay our stdin to the container. */
   stdin: boolean
   detachKeys?: string
-  /** Pass SIGINT, SIGTERM... on to the container (not with a pty: ^C is a byte then). */
-  sigProxy?: boolean
+  /**
+   * Pass SIGINT, SIGTERM... on to the container, as the caller decides:
+   * Docker's `run` does with a pty too (^C is a byte then, but a kill(1) of
+   * the CLI reaches the container: docker/cli#1841), its `attach` and
+   * `start -a` only without one.
+   */
+  sigProxy: boolean
   /**
    * `run -it`: when the caller's terminal goes away (SIGHUP), the container
    * goes too, as a foreground run's does: SIGHUP to it, then SIGKILL to
@@ -35,6 +40,7 @@ export interface SessionResult {
 }
 
 const PROXIED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2']
+const IGNORED_UNPROXIED: NodeJS.Signals[] = ['SIGUSR1', 'SIGUSR2']
 
 export async function attachSession(stateRoot: string, c: ContainerInfo, o: SessionOptions): Promise<SessionResult> {
   const keys = parseDetachKeys(o.detachKeys ?? DEFAULT_DETACH_KEYS)
@@ -51,6 +57,33 @@ export async function attachSession(stateRoot: string, c: ContainerInfo, o: Sess
   const raw = o.stdin && tty && stdin.isTTY === true
   let detached = false
   const cleanups: (() => void)[] = []
+  // before anything awaits: output may be shown meanwhile, and whoever saw it may signal us
+  if (o.sigProxy) {
+    const forward = (signal: NodeJS.Signals) => {
+      void (async () => {
+        const { findContainer } = await import('../runtime/container/containers.js')
+        const { signalContainer } = await import('../runtime/container/stop-container.js')
+        try {
+          signalContainer(findContainer(stateRoot, c.id), signal)
+        } catch {
+          // it exited meanwhile
+        }
+      })()
+    }
+    const proxied = PROXIED.filter((s) => !(o.endOnHangup && s === 'SIGHUP'))
+    for (const s of proxied) process.on(s, forward)
+    cleanups.push(() => {
+      for (const s of proxied) process.off(s, forward)
+    })
+  } else {
+    // kept, they do nothing, as in Docker's CLI (Go's runtime ignores them); a
+    // SIGUSR1 without a listener would open Node's inspector on port 9229
+    const ignore = () => undefined
+    for (const s of IGNORED_UNPROXIED) process.on(s, ignore)
+    cleanups.push(() => {
+      for (const s of IGNORED_UNPROXIED) process.off(s, ignore)
+    })
+  }
 
   if (raw) {
     stdin.setRawMode(true)
@@ -119,24 +152,6 @@ export async function attachSession(stateRoot: string, c: ContainerInfo, o: Sess
     process.on('SIGHUP', hangup)
     cleanups.push(() => process.off('SIGHUP', hangup))
   }
-  if (o.sigProxy !== false && !raw) {
-    const forward = (signal: NodeJS.Signals) => {
-      void (async () => {
-        const { findContainer } = await import('../runtime/container/containers.js')
-        const { signalContainer } = await import('../runtime/container/stop-container.js')
-        try {
-          signalContainer(findContainer(stateRoot, c.id), signal)
-        } catch {
-          // it exited meanwhile
-        }
-      })()
-    }
-    const proxied = PROXIED.filter((s) => !(o.endOnHangup && s === 'SIGHUP'))
-    for (const s of proxied) process.on(s, forward)
-    cleanups.push(() => {
-      for (const s of proxied) process.off(s, forward)
-    })
-  }
   try {
     const exitCode = await conn.done
     return { ...(exitCode !== undefined ? { exitCode } : {}), detached }
@@ -146,7 +161,7 @@ export async function attachSession(stateRoot: string, c: ContainerInfo, o: Sess
 }
 
 /** `start -a [-i]`: start it under a monitor that holds its output for us, then attach. */
-export async function startAttached(stateRoot: string, c: ContainerInfo, o: { stdin: boolean; detachKeys?: string }): Promise<number> {
+export async function startAttached(stateRoot: string, c: ContainerInfo, o: { stdin: boolean; sigProxy: boolean; detachKeys?: string }): Promise<number> {
   const { startExisting } = await import('../runtime/container/start-existing.js')
   let info = c
   if (c.status !== 'running') {

@@ -117,6 +117,10 @@ export function addRunVerbFlags<C extends OptionSink>(cmd: C): C {
     .option('-d, --detach', 'run in the background under a monitor and print the container id')
     .option('-a, --attach <stream>', 'show only these streams of a foreground run: STDIN, STDOUT or STDERR (repeatable; default STDOUT and STDERR, and STDIN with -i)', collect, [])
     .option('--explain [format]', 'print every step that would start the container, with its reason, and exit (--explain=json for tools)')
+    // the positive one first: --sig-proxy=false becomes --no-sig-proxy (bool-flag-values.ts), and
+    // commander then gives sigProxy no default (undefined: on), which run-line-tables.ts reads alike
+    .option('--sig-proxy', 'pass the signals the CLI receives on to the container (the default)')
+    .option('--no-sig-proxy', 'keep them: the CLI stays until the container exits (the third SIGINT or SIGTERM ends the CLI alone)')
 }
 
 /** The options before the verb (`mini-run --root X run ...`). */

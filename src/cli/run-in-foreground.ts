@@ -9,7 +9,7 @@ import { checkCidFile, writeCidFile } from './cid-file.js'
 import type { GlobalOptions } from './global-options.js'
 import { runOptionsOf, shownStreams, type RunFlags } from './run-flags.js'
 
-export type RunVerbFlags = RunFlags & { rm?: boolean; detach?: boolean; explain?: string | boolean }
+export type RunVerbFlags = RunFlags & { rm?: boolean; detach?: boolean; explain?: string | boolean; sigProxy?: boolean }
 
 export async function runInForeground(positional: string[], flags: RunVerbFlags, globals: GlobalOptions): Promise<number> {
   const shown = shownStreams(flags)
@@ -28,7 +28,9 @@ export async function runInForeground(positional: string[], flags: RunVerbFlags,
     let hidden: number | undefined
     const output = (fd: 1 | 2, show: boolean) => (show ? fd : (hidden ??= openSync('/dev/null', 'w')))
     const stdio: [number, number, number] = [stdin, output(1, shown.stdout), output(2, shown.stderr)]
-    return await runPrepared(prepared, { stdio, forwardSignals: true, interactive: flags.interactive === true, output: shown.stdout }, { remove: flags.rm === true, layerAfterExit: true })
+    // --sig-proxy=false: the CLI keeps its signals (kept-signals.ts)
+    const kept = flags.sigProxy === false ? { ownSignal: (await import('./kept-signals.js')).keptSignalCounter() } : {}
+    return await runPrepared(prepared, { stdio, forwardSignals: true, ...kept, interactive: flags.interactive === true, output: shown.stdout }, { remove: flags.rm === true, layerAfterExit: true })
   } catch (err) {
     // a start that fails leaves nothing, its id file included
     if (flags.cidfile) rmSync(flags.cidfile, { force: true })

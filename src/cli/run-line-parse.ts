@@ -130,6 +130,9 @@ function parseOptions(table: FlagSpec[], input: readonly string[], passThrough: 
         if (withValue && on !== undefined) {
           const negation = on || withValue.negate ? undefined : table.find((s) => s.negate && s.key === withValue.key)
           if (on || negation) set(negation ?? withValue, undefined)
+          // --no-x=false beside a --x: commander undoes the --no-x given before, and what it leaves
+          // depends on the order of all of them (bool-flag-values.ts): its to read
+          else if (table.some((s) => s.key === withValue.key && s !== withValue)) return undefined
           else {
             const fallback = table.find((s) => s.key === withValue.key && s.defaultValue !== undefined)?.defaultValue
             if (fallback === undefined) delete values[withValue.key]

@@ -40,8 +40,9 @@ class SpecRecorder implements OptionSink {
     const repeat = parseOrDefault === collect
     const spec: FlagSpec = { long, key, value, negate, repeat, ...(m[1] && { short: m[1] }) }
     const fallback = (repeat ? defaultValue : parseOrDefault) as FlagSpec['defaultValue']
-    // a --no-x alone defaults x to true (commander's addOption)
-    if (fallback !== undefined || negate) spec.defaultValue = fallback ?? true
+    // a --no-x defaults x to true, unless a --x came before it (commander's addOption)
+    const positiveFirst = negate && this.specs.some((s) => s.long === `--${long.slice(5)}`)
+    if (fallback !== undefined || (negate && !positiveFirst)) spec.defaultValue = fallback ?? true
     this.specs.push(spec)
     return this
   }

@@ -3,8 +3,11 @@
 # bytes; then wait for the command to exit (or report that it still runs).
 # Prints {"output", "status" (null if it did not exit), "steps" (how many ran)}.
 # usage: pty-script.py '[{"wait": "ready", "send": "\u0010\u0011"}, ...]' CMD ARG...
-# Used by test/cli-attach.test.ts.
-import json, os, pty, select, sys, time
+# A step's "kill" (a signal's name: "USR1") is sent to the command instead of
+# typing, and the step ends once the command has taken it (no longer
+# pending: two of a kind pending at once would be one).
+# Used by test/cli-attach.test.ts and test/sig-proxy.test.ts.
+import json, os, pty, select, signal, sys, time
 
 steps = json.loads(sys.argv[1])
 pid, master = pty.fork()
@@ -29,6 +32,13 @@ def pump(timeout):
         if p:
             status = os.waitstatus_to_exitcode(st)
 
+def pending(p):
+    try:
+        with open(f'/proc/{p}/status') as f:
+            return int(next(l for l in f if l.startswith('ShdPnd:')).split()[1], 16)
+    except (OSError, StopIteration):
+        return 0
+
 for step in steps:
     end = time.time() + 20
     while step.get('wait', '').encode() not in out and time.time() < end and status is None:
@@ -37,6 +47,11 @@ for step in steps:
         break
     if 'sleep' in step:
         time.sleep(step['sleep'])
+    if 'kill' in step:
+        number = signal.Signals['SIG' + step['kill']]
+        os.kill(pid, number)
+        while status is None and pending(pid) & (1 << (number - 1)):
+            pump(0.01)
     os.write(master, step.get('send', '').encode())
     done += 1
 while status is None and time.time() < deadline:

@@ -4,7 +4,8 @@ import { stateRootOf } from '../state-root.js'
 interface AttachFlags {
   stdin: boolean
   detachKeys?: string
-  sigProxy: boolean
+  /** undefined: on (--sig-proxy comes first, so commander sets no default) */
+  sigProxy?: boolean
 }
 
 export function register(program: Command): void {
@@ -14,6 +15,8 @@ export function register(program: Command): void {
     .argument('<container>')
     .option('--no-stdin', 'do not attach stdin')
     .option('--detach-keys <keys>', 'the key sequence that detaches (default ctrl-p,ctrl-q)')
+    // both spellings, for Docker's --sig-proxy=false (bool-flag-values.ts)
+    .option('--sig-proxy', 'pass the signals attach receives on to the container, unless it has a pty (the default)')
     .option('--no-sig-proxy', 'do not pass signals on to the container')
     .action(async (ref: string, flags: AttachFlags, cmd: Command) => {
       const stateRoot = stateRootOf(cmd)
@@ -22,7 +25,9 @@ export function register(program: Command): void {
       const c = findContainer(stateRoot, ref)
       // stdin goes to a container that has one to give it: a pty, or -i's pipe
       const stdin = flags.stdin && (c.spec?.process.terminal === true || c.startInput?.via.monitor.interactive === true)
-      const result = await attachSession(stateRoot, c, { stdin, sigProxy: flags.sigProxy, ...(flags.detachKeys !== undefined ? { detachKeys: flags.detachKeys } : {}) })
+      // Docker's attach passes none on to a container with a pty, whatever the flag
+      const sigProxy = flags.sigProxy !== false && c.spec?.process.terminal !== true
+      const result = await attachSession(stateRoot, c, { stdin, sigProxy, ...(flags.detachKeys !== undefined ? { detachKeys: flags.detachKeys } : {}) })
       process.exitCode = await finishSession(stateRoot, c, result, { reportDetach: true })
     })
 }

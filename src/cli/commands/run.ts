@@ -76,12 +76,19 @@ async function runAttached(prepared: PreparedContainer, flags: RunFlags, shown: 
   // a quick command may have exited already: its monitor holds the output
   // and the exit code for us (--wait-attach) until we connect
   const c = found.status !== 'running' && monitorAlive(found) ? { ...found, status: 'running' as const } : found
-  const result = await attachSession(prepared.stateRoot, c, { stdin: flags.interactive === true, streams: shown, endOnHangup: true, ...(flags.detachKeys !== undefined ? { detachKeys: flags.detachKeys } : {}) })
-  const code = await finishSession(prepared.stateRoot, c, result, { reportDetach: false })
-  // --rm: its monitor's exit command removes it; the command returns once that is done, as Docker's does
-  if (flags.rm && !result.detached) {
-    const end = Date.now() + 30_000
-    while (monitorAlive(c, { exitCommand: true }) && Date.now() < end) await sleep(10)
+  // Docker's run passes signals on with a pty too; --sig-proxy=false keeps them (kept-signals.ts)
+  const sigProxy = flags.sigProxy !== false
+  const stopKeeping = sigProxy ? undefined : (await import('../kept-signals.js')).keepSignals()
+  try {
+    const result = await attachSession(prepared.stateRoot, c, { stdin: flags.interactive === true, sigProxy, streams: shown, endOnHangup: true, ...(flags.detachKeys !== undefined ? { detachKeys: flags.detachKeys } : {}) })
+    const code = await finishSession(prepared.stateRoot, c, result, { reportDetach: false })
+    // --rm: its monitor's exit command removes it; the command returns once that is done, as Docker's does
+    if (flags.rm && !result.detached) {
+      const end = Date.now() + 30_000
+      while (monitorAlive(c, { exitCommand: true }) && Date.now() < end) await sleep(10)
+    }
+    return code
+  } finally {
+    stopKeeping?.()
   }
-  return code
 }

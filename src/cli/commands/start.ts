@@ -7,6 +7,8 @@ interface StartFlags {
   attach?: boolean
   interactive?: boolean
   detachKeys?: string
+  /** undefined: on */
+  sigProxy?: boolean
 }
 
 export function register(program: Command): void {
@@ -17,6 +19,9 @@ export function register(program: Command): void {
     .option('-a, --attach', 'attach to the container\'s output and exit with its exit code')
     .option('-i, --interactive', 'attach the container\'s stdin too')
     .option('--detach-keys <keys>', 'the key sequence that detaches (default ctrl-p,ctrl-q)')
+    // podman's: Docker's start has no such flag, and always passes them on with -a to a container without a pty
+    .option('--sig-proxy', 'with -a: pass the signals start receives on to the container, unless it has a pty (the default)')
+    .option('--no-sig-proxy', 'with -a: do not pass signals on to the container')
     .action(async (refs: string[], flags: StartFlags, cmd: Command) => {
       const stateRoot = stateRootOf(cmd)
       const { findContainer } = await import('../../runtime/container/containers.js')
@@ -24,7 +29,9 @@ export function register(program: Command): void {
       if (flags.attach || flags.interactive) {
         if (refs.length > 1) throw new UsageError('you cannot start and attach multiple containers at once')
         const { startAttached } = await import('../attach-session.js')
-        process.exitCode = await startAttached(stateRoot, findContainer(stateRoot, refs[0]!), { stdin: flags.interactive === true, ...(flags.detachKeys !== undefined ? { detachKeys: flags.detachKeys } : {}) })
+        const c = findContainer(stateRoot, refs[0]!)
+        const sigProxy = flags.sigProxy !== false && c.spec?.process.terminal !== true
+        process.exitCode = await startAttached(stateRoot, c, { stdin: flags.interactive === true, sigProxy, ...(flags.detachKeys !== undefined ? { detachKeys: flags.detachKeys } : {}) })
         return
       }
       await eachContainer(refs, async (ref) => {

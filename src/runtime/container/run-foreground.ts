@@ -31,6 +31,8 @@ export interface RunIo {
   stdio: [number, number, number]
   /** Forward the runtime's own signals to the container (the CLI does), and end it when the runtime's terminal hangs up. */
   forwardSignals?: boolean
+  /** With forwardSignals: the runtime's signals go here, not to the container (run --sig-proxy=false). */
+  ownSignal?: (signal: NodeJS.Signals) => void
   /** -t without -i: the container's terminal gets no input. Default true. */
   interactive?: boolean
   /** -t with run -a not naming stdout: the terminal's output is not shown (without -t, stdio says where output goes). Default true. */
@@ -67,6 +69,7 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
     exitCode = await superviseProcess(launched, host, {
       forwardSignals: io.forwardSignals === true,
       ...(held && { held }),
+      ...(io.ownSignal && { ownSignal: io.ownSignal }),
       input: io.interactive !== false,
       output: io.output !== false,
       // With --rm no reader needs the word: a live process is "running" by

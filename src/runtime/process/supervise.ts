@@ -31,7 +31,14 @@ const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIG
 export const HANGUP_GRACE_MS = 2000
 
 export interface SuperviseOptions {
+  /** The runtime is the process's foreground: its signals are caught (and forwarded), its outputs' hangup watched. */
   forwardSignals: boolean
+  /**
+   * With forwardSignals: the runtime keeps its signals, given here instead
+   * of to the process (run --sig-proxy=false). The hangup of its outputs
+   * still ends the session: the terminal the process writes to is gone.
+   */
+  ownSignal?: (signal: NodeJS.Signals) => void
   /** The signals held since before the process could run (holdSignals): forwarded first, in order. */
   held?: HeldSignals
   /** Called once the command runs (its final execve succeeded). */
@@ -173,7 +180,7 @@ export async function superviseProcess(launched: Launched, host: Host, o: Superv
   }
   const ignoresHangup = o.forwardSignals && (o.held ? o.held.ignoresHangup : hangupIgnored())
   const watchHangup = o.forwardSignals && !ignoresHangup
-  const relay = (signal: NodeJS.Signals) => (signal === 'SIGHUP' && terminal ? onHangup() : forward(signal))
+  const relay = (signal: NodeJS.Signals) => (o.ownSignal ? o.ownSignal(signal) : signal === 'SIGHUP' && terminal ? onHangup() : forward(signal))
   const signals = FORWARDED_SIGNALS.filter((s) => s !== 'SIGHUP' || !ignoresHangup)
   // The relay listens before the holder stops: a signal's last listener
   // going closes its handle, and a signal caught but not yet emitted is
