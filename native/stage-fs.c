@@ -387,8 +387,11 @@ int op_bind_beneath(const struct step *s)
 /* Attach a detached mount (open_tree(2), see userns.c) at target. */
 int op_move_mount(const struct step *s)
 {
-    int fd = arg_fd(s, 0);
-    const char *root = s->arg[1].p, *target = s->arg[2].p;
+    return attach_mount(arg_fd(s, 0), s->arg[1].p, s->arg[2].p);
+}
+
+int attach_mount(int fd, const char *root, const char *target)
+{
     int err = 0;
     if (!root[0]) {
         if (sys_move_mount(fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)

@@ -89,6 +89,7 @@ static const struct op_def ops[] = {
     [MR_OP_SYNC_WAIT] = { "n", op_sync_wait, NULL },
     [MR_OP_FORK_RELAY] = { "", op_fork_relay, NULL },
     [MR_OP_BIND_BENEATH] = { "ssssn", op_bind_beneath, NULL },
+    [MR_OP_BIND_FROM] = { "nsnss", op_bind_from, NULL },
 };
 #define NOPS (sizeof ops / sizeof ops[0])
 

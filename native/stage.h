@@ -26,6 +26,17 @@
 #ifndef MOVE_MOUNT_T_EMPTY_PATH
 #define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
 #endif
+/* open_tree(2) (5.2), for MR_OP_BIND_FROM: musl has no wrapper either. */
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef OPEN_TREE_CLOEXEC
+#define OPEN_TREE_CLOEXEC 02000000 /* O_CLOEXEC */
+#endif
+static inline int sys_open_tree(int dfd, const char *path, unsigned flags)
+{
+    return (int)syscall(SYS_open_tree, dfd, path, flags);
+}
 static inline int sys_close_range(unsigned first, unsigned last, unsigned flags)
 {
     return (int)syscall(SYS_close_range, first, last, flags);
@@ -63,8 +74,11 @@ typedef int op_fn(const struct step *s);
 /* stage-fs.c: paths and mounts */
 op_fn op_mount, op_mkdir, op_mkfile, op_symlink, op_write_file, op_move_mount, op_bind_beneath;
 op_fn op_chdir, op_pivot_root, op_umount;
+/* move_mount(2) of the detached mount fd to target, resolved in root
+   (see stage-fs.c); 0 or an errno value. */
+int attach_mount(int fd, const char *root, const char *target);
 /* stage-ns.c: the new namespaces' own state, and joining others */
-op_fn op_sethostname, op_setdomainname, op_link_up, op_unshare, op_setns;
+op_fn op_sethostname, op_setdomainname, op_link_up, op_unshare, op_setns, op_bind_from;
 /* stage-creds.c: ids, capabilities, seccomp */
 op_fn op_setgroups, op_setresgid, op_setresuid, op_keepcaps, op_cap_bounding;
 op_fn op_capset, op_cap_ambient, op_no_new_privs, op_seccomp;

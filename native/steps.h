@@ -178,6 +178,15 @@ enum mr_op {
        (/proc/self/fd/N). A volume's --mount volume-subpath: the volume's
        containers write its content, symlinks included. */
     MR_OP_BIND_BENEATH = 39,
+    /* pidfd:u64, source, fs_magic:u64, root, target -- bind a mount of
+       another process's mount namespace (--ipc container:X's /dev/shm):
+       setns(pidfd, CLONE_NEWNS), source resolved there without following
+       a symlink, refused with EMEDIUMTYPE unless on a filesystem of
+       fs_magic (statfs(2) f_type; 0: any), open_tree(OPEN_TREE_CLONE) of
+       it, setns back into the mount namespace the step began in, then
+       move_mount of the clone to target resolved in root, as
+       MR_OP_MOVE_MOUNT. */
+    MR_OP_BIND_FROM = 40,
 };
 
 #endif

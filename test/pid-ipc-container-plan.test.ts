@@ -3,11 +3,13 @@
 // setns steps first, the fork into a joined PID namespace before /proc is
 // mounted, no such namespace of its own in the clone), exec of a PID
 // joiner (X's namespace, not the relay's), what is refused before X is
-// looked up, and --pid/--ipc's modes.
+// looked up, and --pid/--ipc's modes; an IPC joiner's /dev/shm, X's.
 import { describe, expect, it } from 'vitest'
 import { buildSpec } from '../src/runtime/spec/container-spec.js'
 import { planStart, type PlanInput, type RootfsSource } from '../src/runtime/plan/plan-start.js'
-import { describeStep } from '../src/runtime/plan/child-kinds.js'
+import { describeStep, explainStep } from '../src/runtime/plan/child-kinds.js'
+import { encodeProgram } from '../src/runtime/plan/encode-program.js'
+import { Op } from '../src/runtime/plan/step-codes.js'
 import { explainHostStep } from '../src/runtime/plan/host-kinds.js'
 import { planExec } from '../src/runtime/plan/plan-exec.js'
 import { joinedNamespacesOf } from '../src/runtime/container/container-namespaces.js'
@@ -53,6 +55,30 @@ describe('planStart of a container that joins another\'s PID and IPC namespaces'
     const { plan } = joinedPlan({ joins: { ipc: { id: X, ref: 'web', stateRoot: '/state' } } })
     expect(plan.child.map(describeStep).filter((o) => o.startsWith('fork') || o.startsWith('setns'))).toEqual(['setns ipc-of'])
     expect(plan.host.find((s) => s.kind === 'clone')).toMatchObject({ flags: CLONE_NEWPID | 0x40000000 | 0x04000000 | 0x00020000 | 0x02000000 })
+  })
+
+  it('an IPC joiner binds X\'s /dev/shm, cloned from inside X\'s mount namespace through the same pidfd, in place of a tmpfs of its own', () => {
+    const shmSteps = (plan: ReturnType<typeof joinedPlan>['plan']) =>
+      plan.child.filter((s) => (s.op === 'mkdir' && s.path === '/dev/shm') || ((s.op === 'mount' || s.op === 'bind_from') && s.target === '/dev/shm'))
+    const { plan } = joinedPlan({ joins: { ipc: { id: X, ref: 'web', stateRoot: '/state' } } })
+    expect(shmSteps(plan)).toEqual([
+      expect.objectContaining({ op: 'mkdir', root: '/c/rootfs', path: '/dev/shm', section: 'mounts' }),
+      expect.objectContaining({ op: 'bind_from', pidfd: { slot: 'ipc-of' }, container: 'web', source: '/dev/shm', fstype: 'tmpfs', root: '/c/rootfs', target: '/dev/shm', section: 'mounts' }),
+    ])
+    const bind = shmSteps(plan)[1]!
+    expect(explainStep(bind)).toBe('setns <ipc-of> CLONE_NEWNS; open_tree /dev/shm OPEN_TREE_CLONE (no symlink followed, refused unless a tmpfs); setns back; move_mount the clone to /c/rootfs/dev/shm')
+    expect(describeStep({ ...bind, root: undefined } as typeof bind)).toBe('bind /dev/shm of container web on /dev/shm')
+    // encoded for native/stage-ns.c: the pidfd's number, the path, TMPFS_MAGIC, root, target
+    const program = encodeProgram([bind], new Map([['ipc-of', 7]]))
+    expect(program.readUInt16LE(8)).toBe(Op.BIND_FROM)
+    expect(program.includes(Buffer.from([0x94, 0x19, 0x02, 0x01, 0, 0, 0, 0]))).toBe(true)
+    // the clone keeps the pidfd for it (one fd: the setns step names it too)
+    expect(plan.host.find((s) => s.kind === 'clone')).toMatchObject({ keep: [{ slot: 'ipc-of' }] })
+    // without the join, or with a /dev/shm of the user's, a tmpfs of its own
+    expect(shmSteps(joinedPlan().plan).map((s) => s.op)).toEqual(['mkdir', 'mount'])
+    const spec = buildSpec({ id: 'a'.repeat(64), rootfsPath: '/c/rootfs', image: { Cmd: ['sh'] }, command: [], passwd: [], groups: [], mounts: [{ destination: '/dev/shm', type: 'tmpfs', source: 'tmpfs', options: ['nosuid'] }] })
+    const own = planStart({ spec, rootfs: overlay, setgroupsAllowed: true, pathKind: () => 'file', joins: { ipc: { id: X, ref: 'web', stateRoot: '/state' } } })
+    expect(shmSteps(own).map((s) => s.op)).toEqual(['mkdir', 'mount'])
   })
 
   it('keeps both namespaces in the spec (exec joins the container\'s); exec of a PID joiner joins X\'s PID namespace through X\'s pidfd', () => {

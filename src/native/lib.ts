@@ -113,8 +113,11 @@ export function errnoName(errno: number): string {
     errnoNames = new Map()
     for (const [name, num] of Object.entries(osConstants.errno)) if (!errnoNames.has(num)) errnoNames.set(num, name)
   }
-  return errnoNames.get(errno) ?? `E${errno}`
+  return errnoNames.get(errno) ?? LINUX_ONLY[errno] ?? `E${errno}`
 }
+
+/** Errors of Linux's libuv does not name, by their asm-generic/errno.h numbers (x86-64, arm64, riscv64). */
+const LINUX_ONLY: Record<number, string> = { 124: 'EMEDIUMTYPE' }
 
 /** A failed native call, shaped like Node's errno errors. */
 export class NativeError extends Error {
@@ -172,6 +175,7 @@ const STRERROR: Record<string, string> = {
   EOPNOTSUPP: 'Operation not supported',
   EUSERS: 'Too many users',
   ENOTEMPTY: 'Directory not empty',
+  EMEDIUMTYPE: 'Wrong medium type',
 }
 
 /**

@@ -16,6 +16,8 @@ import type { JoinedContainerRef } from '../plan/steps.js'
 import { CONTAINER_MODE } from '../../network/plan-joined-network.js'
 import { lookUp } from './container-network.js'
 import type { RunOptions } from './run-options.js'
+import { HOST_SHM_MOUNT } from '../spec/docker-defaults.js'
+import type { Spec } from '../spec/spec.js'
 
 /** The namespaces given as container:X, looked up now (X need not run yet: `create`, as Docker's daemon checks at the start). */
 export function joinedNamespacesOf(o: Pick<RunOptions, 'pid' | 'ipc' | 'userns'>, stateRoot: string, root: boolean): JoinedNamespaces | undefined {
@@ -34,7 +36,18 @@ function joinedOf(ns: 'pid' | 'ipc', o: Pick<RunOptions, 'pid' | 'ipc' | 'userns
   if (!root) throw new UsageError(`--${ns} ${mode}: a rootless container cannot join another's ${what} namespace: each has its own user namespace, which owns its ${what} namespace`)
   if (o.userns === 'auto') throw new UsageError(`--${ns} ${mode} needs the host's user namespace: not with --userns=auto`)
   const x = lookUp(stateRoot, ref)
+  // the joiner binds X's /dev/shm (plan-join.ts): Docker refuses a donor whose /dev/shm is a mount of the user's (moby's HasMountFor)
+  if (ns === 'ipc' && x.spec && !shmShareable(x.spec)) {
+    throw new UsageError(`failed to join IPC namespace: container ${ref}: non-shareable IPC (its /dev/shm is a mount of its own: -v, --mount or --tmpfs)`)
+  }
   // X joins another's PID namespace itself: its process stays outside it (plan-join.ts's fork_relay), so the joiner joins that other one's
   const through = ns === 'pid' ? x.startInput?.joins?.pid : undefined
   return { id: through?.id ?? x.id, ref, stateRoot }
+}
+
+/** /dev/shm is the default tmpfs (its own, or another's it joined), or the host's (--ipc host). */
+function shmShareable(spec: Spec): boolean {
+  const shm = spec.mounts.filter((m) => m.destination === '/dev/shm').pop()
+  if (!shm) return false
+  return (shm.type === 'tmpfs' && shm.source === 'shm') || (shm.type === HOST_SHM_MOUNT.type && shm.source === HOST_SHM_MOUNT.source)
 }

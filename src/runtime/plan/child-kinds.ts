@@ -42,6 +42,8 @@ const UNLIMITED = (1n << 64n) - 1n
 const rlimit = (v: bigint) => (v === UNLIMITED ? 'unlimited' : String(v))
 const capNames = (caps: readonly string[]) => (caps.length ? caps.map((c) => c.replace(/^CAP_/, '').toLowerCase()).join(' ') : 'none')
 const slot = (ref: SlotRef) => `<${ref.slot}>`
+/** statfs(2)'s f_type of a filesystem a step requires (linux/magic.h). */
+const FS_MAGIC = { tmpfs: 0x01021994 } as const
 
 export const CHILD_KINDS: Table = {
   mount: {
@@ -250,6 +252,14 @@ export const CHILD_KINDS: Table = {
     slots: (s) => [s.fd],
     explain: (s) => `move_mount ${slot(s.fd)} ${inRoot(s.root, s.target)}`,
     describe: (s) => `move_mount ${s.fd.slot} to ${inRoot(s.root, s.target)}`,
+  },
+  bind_from: {
+    code: Op.BIND_FROM,
+    slots: (s) => [s.pidfd],
+    encode: (s, fd) => ({ args: [fd(s.pidfd), s.source, s.fstype ? FS_MAGIC[s.fstype] : 0, s.root ?? '', s.target] }),
+    explain: (s) =>
+      `setns ${slot(s.pidfd)} CLONE_NEWNS; open_tree ${s.source} OPEN_TREE_CLONE (no symlink followed${s.fstype ? `, refused unless a ${s.fstype}` : ''}); setns back; move_mount the clone to ${inRoot(s.root, s.target)}`,
+    describe: (s) => `bind ${s.source} of container ${s.container} on ${inRoot(s.root, s.target)}`,
   },
   pdeathsig: {
     code: Op.PDEATHSIG,

@@ -13,7 +13,7 @@
 import type { NetworkPlan } from '../../network/plan-network.js'
 import type { Spec } from '../spec/spec.js'
 import { CLONE } from './namespaces.js'
-import type { ChildStep, HostStep, JoinableNamespace, JoinedContainerRef } from './steps.js'
+import type { ChildStep, HostStep, JoinableNamespace, JoinedContainerRef, SlotRef } from './steps.js'
 
 /** --pid/--ipc container:X: the containers whose namespaces each start joins. */
 export interface JoinedNamespaces {
@@ -76,6 +76,17 @@ const CHILD_WHY: Record<JoinableNamespace, (ref: string) => string> = {
 }
 
 const NSTYPE: Record<JoinableNamespace, number> = { network: CLONE.NEWNET, pid: CLONE.NEWPID, ipc: CLONE.NEWIPC }
+
+/**
+ * --ipc container:X: X's process, whose /dev/shm the joiner binds in place
+ * of a tmpfs of its own (plan-rootfs.ts). POSIX shared memory is files in
+ * that tmpfs, not the IPC namespace's: sharing the namespace alone shares
+ * System V IPC and message queues, and Docker binds the donor's /dev/shm
+ * too (moby's setupIPCDirs).
+ */
+export function sharedShmOf(joins: JoinedNamespaces | undefined): { pidfd: SlotRef; container: string } | undefined {
+  return joins?.ipc ? { pidfd: { slot: SLOTS.ipc }, container: joins.ipc.ref } : undefined
+}
 
 /** The child's half: the setns steps, and after a PID namespace's the fork that enters it. */
 export function joinChildSteps(input: JoinInput): ChildStep[] {

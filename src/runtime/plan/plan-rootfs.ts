@@ -11,6 +11,7 @@ import type { SectionName } from './sections.js'
 import type { ChildStep, VolumeUse } from './steps.js'
 import { hasMountOptions } from '../spec/local-volume.js'
 import { sysctlPath } from '../spec/sysctls.js'
+import { sharedShmOf, type JoinedNamespaces } from './plan-join.js'
 
 /** How the root filesystem is assembled in the child's mount namespace. */
 export type RootfsSource =
@@ -51,6 +52,8 @@ export interface RootfsInput {
   pathKind: (hostPath: string) => PathKind
   /** The container's volumes: one mounted from its options is named in the error of its mount step. */
   volumes?: { volumes: readonly VolumeUse[] }
+  /** --ipc container:X: X's /dev/shm instead of a tmpfs of its own (plan-join.ts). */
+  joins?: JoinedNamespaces
 }
 
 /** The slot of the idmapped mount of lower dir i (top layer first). */
@@ -197,6 +200,17 @@ function readOnlySteps(input: RootfsInput, add: Add): void {
 }
 
 function planMount(m: SpecMount, index: number, rootfs: string, input: RootfsInput, add: Add): void {
+  // the default /dev/shm (a user's -v or --tmpfs there is kept, as Docker keeps it)
+  const shm = m.destination === '/dev/shm' && m.type === 'tmpfs' && m.source === 'shm' ? sharedShmOf(input.joins) : undefined
+  if (shm) {
+    add({ op: 'mkdir', root: rootfs, path: m.destination, mode: 0o755, why: `a mount point for ${m.destination}` })
+    add({
+      op: 'bind_from', ...shm, source: '/dev/shm', fstype: 'tmpfs', root: rootfs, target: m.destination,
+      why: `--ipc container:${shm.container}: its /dev/shm, the tmpfs its POSIX shared memory (shm_open) is files of, as Docker shares it (--shm-size is that one's); `
+        + 'a bind takes its source from the caller\'s own mount namespace only, so the mount is cloned from inside that container\'s',
+    })
+    return
+  }
   const { flags, propagation, data } = parseMountOptions(m.options)
   const isBind = (flags & MS.BIND) !== 0 || m.type === 'bind'
   const dest = m.destination

@@ -54,5 +54,6 @@ export const Op = {
   SYNC_WAIT: 37,
   FORK_RELAY: 38,
   BIND_BENEATH: 39,
+  BIND_FROM: 40,
 } as const
 

@@ -74,6 +74,8 @@ export type ChildStep = Explained &
     | { op: 'write_file'; root?: string; path: string; content: string }
     | { op: 'unshare'; flags: number }
     | { op: 'move_mount'; fd: SlotRef; root?: string; target: string }
+    /** A mount of another container's mount namespace (through a pidfd of its process), cloned and attached here (native/stage-ns.c). */
+    | { op: 'bind_from'; pidfd: SlotRef; container: string; source: string; fstype?: 'tmpfs'; root?: string; target: string }
     | { op: 'pdeathsig'; signal: number }
     | { op: 'setns'; pidfd: SlotRef; nstype: number }
     | { op: 'find_exec'; path: string; file: string }
