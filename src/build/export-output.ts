@@ -16,8 +16,8 @@
  * through, so nothing lands outside DEST (BuildKit's receiver moved to
  * os.OpenRoot for the same reason). Symlinks are copied verbatim.
  *
- * Owners, modes and times are the image's (owners only as root: a user's
- * files are theirs). Device nodes are not made on the host, nor put in the
+ * Modes and times are the image's; the files are the caller's, root's as
+ * anyone's, as BuildKit's local exporter makes them. Device nodes are not made on the host, nor put in the
  * tar: a hostile image's /dev/sda-alike must not appear in a user's
  * directory; fifos and hard links are kept. A failed or interrupted
  * export removes the directory it made, so DEST is either whole or not
@@ -33,7 +33,6 @@ import { pipeline } from 'node:stream/promises'
 import { MiniRunError } from '../errors.js'
 import * as fileCalls from '../native/file-calls.js'
 import { writeOutputFile } from '../output-file.js'
-import { isRoot } from '../paths.js'
 import { statItem, TreeWriter } from '../runtime/container/copy/copy-tree.js'
 import { reasonOf, rootView, using, type FsView } from '../runtime/container/copy/fs-view.js'
 import { tarStream, type LayerFile } from './layer-tar.js'
@@ -109,7 +108,9 @@ function destView(rootFd: number, dest: string): FsView {
     rootFd,
     name: dest,
     ref: dest,
-    owner: (src) => (isRoot() ? { uid: src.uid, gid: src.gid } : undefined),
+    // BuildKit gives every exported file to the user who asked for the
+    // export (session/filesync diffcopy), root as anyone, not the image's owners
+    owner: () => undefined,
     inside: (id) => id,
   })
   return {

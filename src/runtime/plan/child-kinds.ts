@@ -257,8 +257,7 @@ export const CHILD_KINDS: Table = {
     code: Op.BIND_FROM,
     slots: (s) => [s.pidfd],
     encode: (s, fd) => ({ args: [fd(s.pidfd), s.source, s.fstype ? FS_MAGIC[s.fstype] : 0, s.root ?? '', s.target] }),
-    explain: (s) =>
-      `setns ${slot(s.pidfd)} CLONE_NEWNS; open_tree ${s.source} OPEN_TREE_CLONE (no symlink followed${s.fstype ? `, refused unless a ${s.fstype}` : ''}); setns back; move_mount the clone to ${inRoot(s.root, s.target)}`,
+    explain: (s) => `setns ${slot(s.pidfd)} CLONE_NEWNS; open_tree ${s.source} OPEN_TREE_CLONE (no symlink followed${s.fstype ? `, refused unless a ${s.fstype}` : ''}); setns back; move_mount the clone to ${inRoot(s.root, s.target)}`,
     describe: (s) => `bind ${s.source} of container ${s.container} on ${inRoot(s.root, s.target)}`,
   },
   pdeathsig: {
