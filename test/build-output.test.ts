@@ -76,7 +76,7 @@ describe('bad -o values: one line from buildx\'s checks, exit 1, before anything
   })
 })
 
-describe.skipIf(!isRoot)('build -o (needs root: RUN steps are containers, and a directory's owners are root's)', () => {
+describe.skipIf(!isRoot)('build -o (needs root: RUN steps are containers, and a directory\'s owners are root\'s)', () => {
   let env: TestEnv
   let n = 0
   const newContext = (files: Record<string, string>) => writeContext(join(env.dir, `ctx${++n}`), files)
