@@ -128,7 +128,15 @@ static napi_value bytes(napi_env env, napi_callback_info info)
 
 #define PRELOAD_MAX 4
 
-/* The paths to load, NULL-terminated, each malloc'ed with the array. */
+/*
+ * The paths to load, NULL-terminated, each malloc'ed with the array.
+ * The addon's Node-API registration must not depend on the thread that
+ * loads it: ffi-rs's (napi-rs) exports napi_register_module_v1, which Node
+ * calls on its own dlopen. One that registered from a static constructor
+ * (NODE_MODULE, napi_module_register) would record itself on this thread,
+ * and Node's load would then say it "did not self-register": every run
+ * loads ffi-rs's addon through here, so the tests would show it.
+ */
 static void *preload_thread(void *arg)
 {
     char **paths = arg;

@@ -352,9 +352,11 @@ int op_bind_beneath(const struct step *s)
         return errno;
     struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
     long sfd;
+    /* EAGAIN: a rename raced the walk's ".." check (RESOLVE_BENEATH); a few tries, as fs-view.ts makes */
+    int tries = 0;
     do
         sfd = syscall(SYS_openat2, basefd, sub, &how, sizeof how);
-    while (sfd < 0 && errno == EINTR);
+    while (sfd < 0 && (errno == EINTR || (errno == EAGAIN && ++tries < 10)));
     int err = sfd < 0 ? errno : 0;
     close(basefd);
     if (err)

@@ -39,12 +39,18 @@ export function keptSignalCounter(restore?: () => void): (signal: NodeJS.Signals
 
 const KEPT: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2']
 
+/**
+ * The caller's terminal as it was: attach-session.ts and terminal.ts make it
+ * raw (and clear its output post-processing), and exitNow skips Node's own
+ * putting it back. libuv restores the whole mode it saved.
+ */
+export function restoreTerminal(): void {
+  if (process.stdin.isTTY && process.stdin.isRaw) process.stdin.setRawMode(false)
+}
+
 /** keptSignalCounter for the CLI's own signals (run -it, whose session passes none on); returns a stop function. */
 export function keepSignals(): () => void {
-  // attach-session.ts makes the caller's terminal raw, and exitNow skips Node's own putting it back
-  const take = keptSignalCounter(() => {
-    if (process.stdin.isTTY && process.stdin.isRaw) process.stdin.setRawMode(false)
-  })
+  const take = keptSignalCounter(restoreTerminal)
   for (const s of KEPT) process.on(s, take)
   return () => {
     for (const s of KEPT) process.off(s, take)

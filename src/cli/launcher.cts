@@ -104,7 +104,8 @@ function fileMapper(): FileMapper | undefined {
     // the addon lib.ts loads on these (on musl it is not installed, or fails to load here and there alike)
     const glibcBuild = process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64')
     const addon = mapper && glibcBuild ? prebuiltAddon(path.join(__dirname, '..'), process.arch) : undefined
-    if (addon !== undefined) mapper!.preload(addon, path.join(native, 'libminirun.so'))
+    // an addon of an older build has no preload: the runtime loads them itself, as before
+    if (addon !== undefined && typeof mapper!.preload === 'function') mapper!.preload(addon, path.join(native, 'libminirun.so'))
   }
   return mapper ?? undefined
 }

@@ -29,7 +29,9 @@ export async function runInForeground(positional: string[], flags: RunVerbFlags,
     const output = (fd: 1 | 2, show: boolean) => (show ? fd : (hidden ??= openSync('/dev/null', 'w')))
     const stdio: [number, number, number] = [stdin, output(1, shown.stdout), output(2, shown.stderr)]
     // --sig-proxy=false: the CLI keeps its signals (kept-signals.ts)
-    const kept = flags.sigProxy === false ? { ownSignal: (await import('./kept-signals.js')).keptSignalCounter() } : {}
+    // (with -t the terminal is raw: put back before the forced exit's line)
+    const signals = flags.sigProxy === false ? await import('./kept-signals.js') : undefined
+    const kept = signals ? { ownSignal: signals.keptSignalCounter(signals.restoreTerminal) } : {}
     return await runPrepared(prepared, { stdio, forwardSignals: true, ...kept, interactive: flags.interactive === true, output: shown.stdout }, { remove: flags.rm === true, layerAfterExit: true })
   } catch (err) {
     // a start that fails leaves nothing, its id file included
