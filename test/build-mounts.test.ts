@@ -95,7 +95,8 @@ describe.skipIf(!isRoot)('RUN --mount (needs root: RUN steps are containers)', (
     const globals = ['--root', env.storeRoot, '--state', env.stateRoot]
     const b = miniRunAsync([...globals, 'build', '--progress', 'plain', '--cgroup-parent', env.cgroupParent, '-t', 'localhost/test/secret-env:1', '--secret', `id=token,src=${secretFile}`, ctx])
     try {
-      await until('the RUN to be running', () => /held-here/.test(b.output()))
+      // the line the RUN prints, not the step line that quotes it
+      await until('the RUN to be running', () => /^held-here$/m.test(b.output()))
       expect(b.output()).toMatch(new RegExp(`seen-${secret.length}\\b`))
       const needle = Buffer.from(secret)
       const holding = filesUnder(env.stateRoot).concat(filesUnder(env.storeRoot)).filter((f) => readFileSync(f).includes(needle))
@@ -110,8 +111,9 @@ describe.skipIf(!isRoot)('RUN --mount (needs root: RUN steps are containers)', (
       expect(inspect.stdout).not.toContain(secret)
       // the process itself has it, as the RUN said
       const pid = Number(env.run(['inspect', '-f', '{{.State.Pid}}', ids[0]!]).stdout)
-      const sleeper = childrenOf(pid).find((p) => readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'sleep')
-      expect(sleeper).toBeDefined()
+      const sleeping = () => childrenOf(pid).find((p) => readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'sleep')
+      await until('the RUN\'s sleep to start', () => sleeping() !== undefined)
+      const sleeper = sleeping()
       expect(readFileSync(`/proc/${sleeper}/environ`).includes(Buffer.from(`API_TOKEN=${secret}`))).toBe(true)
       process.kill(sleeper!, 'SIGTERM')
     } catch (err) {
