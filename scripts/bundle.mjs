@@ -9,7 +9,7 @@
 // library entry point.
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { appendFileSync, chmodSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { appendFileSync, chmodSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { resolve as resolvePath } from 'node:path'
 import { build, transform } from 'esbuild'
 import { lazyBuiltins, toEsmOnce } from './lazy-builtins.mjs'
@@ -121,10 +121,12 @@ const cliBundle = {
 }
 // A running mini-run maps the bundle it runs (native/map-file.c): a file
 // rewritten in place would change under it, or end before a page it has
-// yet to read (SIGBUS). Unlinked first, the old file lives on for it, and
-// esbuild and the steps below write a new one.
-for (const file of ['dist/mini-run-cli.cjs', 'dist/mini-run-run.cjs', 'dist/mini-run-list.cjs']) rmSync(file, { force: true })
-await build({ ...cliBundle, entryPoints: ['src/cli/main.ts'], outfile: 'dist/mini-run-cli.cjs' })
+// yet to read (SIGBUS), and one started mid-build would map a file the
+// steps below have yet to finish. So esbuild and those steps write
+// FILE.new, renamed over FILE when it is whole: the old file lives on for
+// whoever mapped it, and a start finds the old file or the new one.
+const staged = (file) => `${file}.new`
+await build({ ...cliBundle, entryPoints: ['src/cli/main.ts'], outfile: staged('dist/mini-run-cli.cjs') })
 // A foreground `run` whose flags the launcher could parse (src/cli/run-line.ts):
 // a third of the CLI's code, without commander and the other verbs.
 // In the run bundle the run path's import() calls are static imports. They
@@ -151,13 +153,13 @@ const runPathStatic = {
     })
   },
 }
-await build({ ...cliBundle, entryPoints: ['src/cli/run-line.ts'], outfile: 'dist/mini-run-run.cjs', plugins: [...cliBundle.plugins, pullPart, runPathStatic] })
+await build({ ...cliBundle, entryPoints: ['src/cli/run-line.ts'], outfile: staged('dist/mini-run-run.cjs'), plugins: [...cliBundle.plugins, pullPart, runPathStatic] })
 {
   // the plugin matched: the run path's modules are no longer loaded on demand
-  const lazy = readFileSync('dist/mini-run-run.cjs', 'latin1').match(/\(init_(prepare|run_foreground|resolve_image)\(\)/)
+  const lazy = readFileSync(staged('dist/mini-run-run.cjs'), 'latin1').match(/\(init_(prepare|run_foreground|resolve_image)\(\)/)
   if (lazy) throw new Error(`dist/mini-run-run.cjs: ${lazy[1]} is still loaded on demand: see runPathStatic`)
   // and the pull still is: its file is required only inside the import() stand-ins
-  const run = readFileSync('dist/mini-run-run.cjs', 'latin1')
+  const run = readFileSync(staged('dist/mini-run-run.cjs'), 'latin1')
   const pulls = run.split('require_mini_run_pull(').length - 1
   if (pulls === 0 || pulls !== run.split('Promise.resolve().then(()=>__toESM(require_mini_run_pull(').length - 1) {
     throw new Error('dist/mini-run-run.cjs: the pull bundle is no longer loaded on demand only: see runPathStatic')
@@ -166,7 +168,7 @@ await build({ ...cliBundle, entryPoints: ['src/cli/run-line.ts'], outfile: 'dist
 // What a `run` that pulls requires of it: the pull, and the layer ingest.
 await build({ ...cliBundle, entryPoints: ['src/cli/pull-part.ts'], outfile: 'dist/mini-run-pull.cjs' })
 // `ps`, `images` and `inspect` (src/cli/list-main.ts): commander and these verbs.
-await build({ ...cliBundle, entryPoints: ['src/cli/list-main.ts'], outfile: 'dist/mini-run-list.cjs' })
+await build({ ...cliBundle, entryPoints: ['src/cli/list-main.ts'], outfile: staged('dist/mini-run-list.cjs') })
 await build({
   ...common,
   entryPoints: ['src/build/vendor.ts'],
@@ -236,10 +238,11 @@ async function shortNames(file) {
 
 // The launcher reads each bundle as latin1 and runs it as a vm.Script, which
 // has no import(): both are checked here rather than found at run time.
-for (const file of ['dist/mini-run-cli.cjs', 'dist/mini-run-run.cjs', 'dist/mini-run-list.cjs']) {
+for (const final of ['dist/mini-run-cli.cjs', 'dist/mini-run-run.cjs', 'dist/mini-run-list.cjs']) {
+  const file = staged(final)
   toEsmOnce(file)
   requireBuiltinsOnce(file)
-  if (file !== 'dist/mini-run-cli.cjs') await shortNames(file)
+  if (final !== 'dist/mini-run-cli.cjs') await shortNames(file)
   // Module.wrap's wrapper, written in: the launcher compiles the file's text
   // as it is, a string over the file's pages (native/map-file.c), where a
   // wrapper added at run time made a string of pieces that V8 copied into
@@ -257,8 +260,9 @@ for (const file of ['dist/mini-run-cli.cjs', 'dist/mini-run-run.cjs', 'dist/mini
   // The build's id, for the launcher to tell its code cache from another bundle's
   appendFileSync(file, `//# mini-run-build ${createHash('sha256').update(bundled).digest('hex').slice(0, 32)}\n`)
   // every cache of the bundle: its own, one per verb or network path (launcher.cts)
-  const base = file.slice('dist/'.length)
+  const base = final.slice('dist/'.length)
   for (const cache of readdirSync('dist')) if (cache.startsWith(`${base}.`) && cache.endsWith('.cache')) rmSync(`dist/${cache}`, { force: true })
+  renameSync(file, final)
 }
 
 chmodSync('dist/mini-run.cjs', 0o755)

@@ -49,6 +49,14 @@ type RunLineResult = import('./run-line.js').RunLineResult
 // started with a script (NODE_REPL_EXTERNAL_MODULE only in a REPL).
 delete process.env.NODE_OPTIONS
 
+// SIGUSR1 without a listener opens Node's inspector on 127.0.0.1:9229, where
+// any local user may connect and run code as this process: root, for the
+// monitor of `run -d`, a `compose up`, a build. Node 20 has no
+// --disable-sigusr1, so every mini-run keeps a listener that does nothing
+// (as Docker's CLI ignores the signal); the verbs that pass it on to a
+// container add their own. A signal's handle does not hold the loop open.
+process.on('SIGUSR1', () => undefined)
+
 // NODE_EXTRA_CA_CERTS: the #! line (scripts/bundle.mjs) hid it from Node,
 // which would have parsed the file before this line (70 ms for a system
 // bundle), and passed its value here. It goes back into the environment of
