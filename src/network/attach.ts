@@ -14,6 +14,7 @@ import { interfaceIndex } from '../native/netlink-calls.js'
 import { HOST_GATEWAY, hostsFile, resolvConfFile } from './etc-files.js'
 import { anchorBridge, anchorName, attachFast, deleteVeth, fastBridgeKind, hairpinPorts, readyBridge, vethName } from './fast-bridge.js'
 import { fenceInternal, unfenceAfterTeardown } from './internal-fence.js'
+import { endIdleDns } from './idle-dns.js'
 import { macOf } from './ipv4.js'
 import { hostListeners, mayBindAddress, pastaView } from './host-net.js'
 import { MiniRunError } from '../errors.js'
@@ -103,6 +104,7 @@ export function netavark(action: 'setup' | 'teardown', stateRoot: string, pin: s
       // container can see; later ones leave the chain as it is, and skip the iptables -S (isolation.ts)
       const maybeReordered = makesBridge(networks.map((n) => n.network_interface)) || firstOnNetworks(stateRoot, options.container_id, networks.map((n) => n.name))
       fenceInternal(internal)
+      endIdleDns(networkStateDir(stateRoot))
       const status = runNetavark(action, pin, networkStateDir(stateRoot), options)
       if (maybeReordered) passPublishedPorts()
       return status

@@ -1,0 +1,60 @@
+/**
+ * aardvark-dns on its way out. netavark's teardown of a network's last
+ * container removes that network's file from <config>/aardvark-dns/ and
+ * sends the server SIGHUP; with no file left, the server exits and removes
+ * its pid file. A setup that comes before it has gone finds the pid of a
+ * live process, sends it SIGHUP in turn instead of starting a server, and
+ * the server exits all the same: the new container's names have no server
+ * until the next setup (the stop/start of a network's only container, on a
+ * loaded machine). The teardown waits a second for it (leases.ts, tidy);
+ * a setup does not rely on that: under the network lock, before netavark
+ * looks, it ends a server that has no network to serve, which could only
+ * be exiting, so that netavark starts a new one.
+ */
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { removeFile } from '../remove-file.js'
+
+const PID_FILE = 'aardvark.pid'
+
+/** End the aardvark-dns of configDir (netavark's --config) if it runs with no network file left. */
+export function endIdleDns(configDir: string): void {
+  const dir = join(configDir, 'aardvark-dns')
+  let entries: string[]
+  try {
+    entries = readdirSync(dir)
+  } catch {
+    return // no server was ever started here, or the teardown tidied it all
+  }
+  if (!entries.includes(PID_FILE) || entries.some((e) => e !== PID_FILE)) return
+  const pidFile = join(dir, PID_FILE)
+  const pid = Number.parseInt(readText(pidFile) ?? '', 10)
+  if (Number.isInteger(pid) && pid > 0 && isLiveAardvark(pid)) {
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err
+    }
+    // dead once a zombie: its sockets are closed, its port free for the next server
+    const wait = new Int32Array(new SharedArrayBuffer(4))
+    for (let waited = 0; isLiveAardvark(pid) && waited < 5000; waited += 5) Atomics.wait(wait, 0, 0, 5)
+  }
+  removeFile(pidFile)
+}
+
+/** pid is an aardvark-dns that has not exited (a pid file outliving its server may name another process now). */
+function isLiveAardvark(pid: number): boolean {
+  const stat = readText(`/proc/${pid}/stat`)
+  if (stat === undefined) return false
+  // "pid (comm) state ...": comm may hold spaces and parentheses, the state follows the last ")"
+  const close = stat.lastIndexOf(')')
+  return stat.slice(stat.indexOf('(') + 1, close).startsWith('aardvark') && stat[close + 2] !== 'Z'
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch {
+    return undefined
+  }
+}
