@@ -12,11 +12,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import type { ImageConfig } from '../src/image/oci.js'
+import { hostPlatform } from '../src/image/platform.js'
 import { layerTar } from '../src/image/oci-layout.js'
 import { ImageStore } from '../src/image/store.js'
 import { miniRunAsync } from './helpers/cli.js'
 import { writeContext } from './helpers/build.js'
 import { BUSYBOX, isRoot, makeTestEnv, settledStoreTmp, type TestEnv } from './helpers/test-env.js'
+import { buildImage, pushImage } from './helpers/registry-images.js'
 import { registryUnavailable, startRegistry, type RegistryServer } from './helpers/registry-server.js'
 
 describe('a Dockerfile that is not there: one line naming the path, as BuildKit says it', () => {
@@ -73,6 +75,29 @@ describe.skipIf(registryUnavailable() !== undefined)('an image a line names that
     // a later stage's base, after a stage that built
     fails([], ['FROM scratch AS first', 'COPY f /f', `FROM ${nope}`], `Dockerfile:3: FROM: manifest for ${nope} not found`)
     fails([], ['FROM scratch', `COPY --from=${nope} /f /f`], `Dockerfile:2: COPY: manifest for ${nope} not found`)
+  })
+
+  test('-q pulls a FROM and a COPY --from image the store lacks without a word: only the image id, as docker build -q', async () => {
+    const base = `${registry.host}/test/quiet-base:v1`
+    const other = `${registry.host}/test/quiet-other:v1`
+    // this host's platform: a build runs its base natively
+    const platform = hostPlatform()
+    await pushImage(registry.url, 'test/quiet-base', 'v1', await buildImage({ layers: [{ 'base.txt': 'base\n' }], ...platform }))
+    await pushImage(registry.url, 'test/quiet-other', 'v1', await buildImage({ layers: [{ 'other.txt': 'other\n' }], ...platform }))
+    const ctx = writeContext(join(env.dir, 'quiet-pull'), { Dockerfile: [`FROM ${base}`, `COPY --from=${other} /other.txt /`, 'COPY f /f'].join('\n'), f: 'f\n' })
+    const first = env.run(['build', '-q', '-t', 'localhost/test/quiet:1', ctx])
+    expect([first.stderr, first.status]).toEqual(['', 0])
+    expect(first.stdout).toMatch(/^[0-9a-f]{64}\n$/)
+    // they were pulled: the store has them now
+    const store = new ImageStore({ root: env.storeRoot })
+    for (const ref of [base, other]) expect((await store.resolve(ref)).manifest).toBeDefined()
+    // --pull pulls again, just as quietly, and gives the same image
+    const again = env.run(['build', '-q', '--pull', ctx])
+    expect([again.stderr, again.stdout, again.status]).toEqual(['', first.stdout, 0])
+    // without -q the pull is shown, as docker build shows it
+    const shown = env.run(['build', '--progress', 'plain', '--pull', ctx])
+    expect(shown.status).toBe(0)
+    expect(shown.stderr).toMatch(/^Status: .*quiet-base:v1$/m)
   })
 })
 

@@ -114,7 +114,7 @@ async function buildCommand(context: string, flags: BuildFlags, cmd: Command, sh
       ...(state ? { stateRoot: state } : {}),
       ...(flags.cgroupParent !== undefined ? { cgroupParent: flags.cgroupParent } : {}),
       ...(sourceDateEpoch !== undefined ? { sourceDateEpoch: Number(sourceDateEpoch) } : {}),
-      resolveImage: (ref, pull) => resolveBase(ref, pull, root),
+      resolveImage: (ref, pull) => resolveBase(ref, pull, root, mode === 'quiet'),
       output: progress.output,
       onEvent: (e) => progress.event(e),
       signal: controller.signal,
@@ -152,9 +152,10 @@ async function buildCommand(context: string, flags: BuildFlags, cmd: Command, sh
   }
 }
 
-async function resolveBase(ref: string, pull: boolean, root: string | undefined): Promise<ResolvedImage> {
+/** A FROM or COPY --from image, pulled if missing; -q: without a word of the pull, as docker build -q. */
+async function resolveBase(ref: string, pull: boolean, root: string | undefined, quiet: boolean): Promise<ResolvedImage> {
   const [{ resolveForRun }, { defaultStoreRoot }] = await Promise.all([import('../resolve-image.js'), import('../../paths.js')])
-  const image = await resolveForRun(ref, root ?? defaultStoreRoot(), pull ? 'always' : 'missing')
+  const image = await resolveForRun(ref, root ?? defaultStoreRoot(), pull ? 'always' : 'missing', { quiet })
   // the store's own image (run's resolver returns it under a narrower type)
   if (!('manifest' in image && 'configDigest' in image)) throw new Error(`${ref}: the store returned no manifest`)
   return image as ResolvedImage
