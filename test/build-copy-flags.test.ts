@@ -64,6 +64,16 @@ describe.skipIf(!isRoot)('COPY --exclude and --parents (needs root: the images a
     expect(tree('localhost/test/exclude:1', '/h', '/named')).toEqual([...under('/h', ['homer.go', 'inner.go']), ...under('/named', ['main.go'])])
   })
 
+  test('quoted flag values, a blank in one: --exclude="my notes.txt" and --chown="1000:1000" are whole values, their quotes taken out', () => {
+    const ctx = newContext({
+      'Dockerfile': [`FROM ${BUSYBOX}`, 'COPY --exclude="my notes.txt" --chown="1000:1000" notes /n/', "COPY --chown='7:8' --exclude='*.txt' notes /m/"].join('\n'),
+      'notes/my notes.txt': 'mine\n', 'notes/my': '', 'notes/other.txt': 'other\n',
+    })
+    built('localhost/test/quoted-flags:1', ctx)
+    const r = env.run(env.runArgs(['localhost/test/quoted-flags:1', 'sh', '-c', 'find /n /m | sort | while read -r p; do echo "$p $(stat -c %u:%g "$p")"; done']))
+    expect([r.stderr, r.stdout]).toEqual(['', ['/m 7:8', '/m/my 7:8', '/n 1000:1000', '/n/my 1000:1000', '/n/other.txt 1000:1000', ''].join('\n')])
+  })
+
   test('--exclude with --from (a stage\'s tree, its wildcards and symlinks) and on ADD, a directory and a tar archive\'s contents', () => {
     const ctx = newContext({
       'Dockerfile': [

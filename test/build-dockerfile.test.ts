@@ -54,6 +54,34 @@ describe('parseDockerfile', () => {
     expect(instructionText(copy)).toBe('COPY --from=build --chown=1:2 a b /dst/')
   })
 
+  test('a flag value quoted with a blank in it is one value, quotes taken out, as BuildKit\'s extractBuilderFlags reads it', () => {
+    const df = parseDockerfile(
+      [
+        'FROM --platform="linux/amd64" busybox',
+        'RUN --mount=type=secret,id=a,target="/run/my secret" cat "/run/my secret"',
+        'RUN --mount="type=bind,target=/a b" \\',
+        '    # a comment between',
+        "    --network='none' echo '--not-a-flag'",
+        'COPY --chown="1000:1000" --exclude="my notes.txt" --link a b',
+        'COPY --chown=a\\ b\\"c -- --odd-name /dst/',
+        'RUN --mount=type=secret,id=s,target="/x y" <<EOF',
+        'cat "/x y"',
+        'EOF',
+        'HEALTHCHECK --interval="5 s" CMD ["true"]',
+      ].join('\n'),
+    )
+    const [secret, bind, copy, odd, heredoc, health] = df.stages[0]!.instructions as Instruction[]
+    expect(flagValue(df.stages[0]!.from, 'platform')).toBe('linux/amd64')
+    expect([secret!.flags, secret!.args]).toEqual([[{ name: 'mount', value: 'type=secret,id=a,target=/run/my secret' }], 'cat "/run/my secret"'])
+    expect([bind!.flags, bind!.args.trim()]).toEqual([[{ name: 'mount', value: 'type=bind,target=/a b' }, { name: 'network', value: 'none' }], "echo '--not-a-flag'"])
+    expect([copy!.flags, copy!.args]).toEqual([[{ name: 'chown', value: '1000:1000' }, { name: 'exclude', value: 'my notes.txt' }, { name: 'link', value: undefined }], 'a b'])
+    // the escape character keeps the next character as it is; a lone -- ends the flags
+    expect([odd!.flags, odd!.args]).toEqual([[{ name: 'chown', value: 'a b"c' }], '--odd-name /dst/'])
+    expect([heredoc!.flags, heredoc!.args, heredoc!.heredocs]).toEqual([[{ name: 'mount', value: 'type=secret,id=s,target=/x y' }], '<<EOF', [{ name: 'EOF', content: 'cat "/x y"\n', expand: true }]])
+    expect([health!.flags, health!.json]).toEqual([[{ name: 'interval', value: '5 s' }], undefined])
+    expect(health!.args).toBe('CMD ["true"]')
+  })
+
   test('the escape directive makes ` the continuation character (Windows style)', () => {
     const df = parseDockerfile(['# escape=`', 'FROM busybox', 'RUN echo a `', '  b\\c'].join('\n'))
     expect(df.escape).toBe('`')

@@ -84,6 +84,18 @@ describe.skipIf(!isRoot)('RUN --mount (needs root: RUN steps are containers)', (
     expect([badEnv.status, badEnv.stderr]).toEqual([1, expect.stringMatching(/^mini-run: Dockerfile:2: .*env=1X is not a variable name\n$/)])
   })
 
+  test('a secret at a quoted target with a blank in it: one value, as BuildKit reads the flag', () => {
+    const secretFile = join(env.dir, 'quoted-token.txt')
+    writeFileSync(secretFile, 'quoted-value')
+    const ctx = writeContext(join(env.dir, 'secret-quoted-ctx'), {
+      Dockerfile: [`FROM ${BUSYBOX}`, 'RUN --mount=type=secret,id=token,target="/run/my secret" echo "read-[$(cat "/run/my secret")]" && stat -c "%a %F" "/run/my secret"'].join('\n'),
+    })
+    const r = build(['--secret', `id=token,src=${secretFile}`, ctx])
+    expect(r.stderr).not.toMatch(/mini-run: /)
+    expect(r.status).toBe(0)
+    expect(r.stdout).toMatch(/^read-\[quoted-value\]\n400 regular file$/m)
+  })
+
   test('a secret given as env= is in no file of the state or the store, nor in inspect or ps, while its RUN runs', async () => {
     const secret = 'env-s3cr3t-' + Math.random().toString(36).slice(2)
     const secretFile = join(env.dir, 'env-token.txt')

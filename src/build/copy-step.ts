@@ -13,7 +13,7 @@ import { parseGroup, parsePasswd, resolveUser } from '../runtime/spec/resolve-us
 import { parseChmod } from './chmod-mode.js'
 import { contentDigest, ensureDirs, planCopy, sortEntries, type CopySource, type InlineFile } from './copy-plan.js'
 import { excludePatterns } from './copy-select.js'
-import { flagValue, heredocName, unquoteFlag, type Instruction } from './dockerfile.js'
+import { flagValue, heredocName, type Instruction } from './dockerfile.js'
 import { expand, splitRawWords } from './shell-lex.js'
 import { nextState } from './image-state.js'
 import type { LayerFile } from './layer-tar.js'
@@ -37,7 +37,7 @@ export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
   const words = rawWords.map((w) => (heredocName(w) !== undefined && !i.json ? w : s.expandWord(w)))
   if (words.length < 2) throw stepError(i, 'requires at least two arguments: SOURCE... DEST')
   const dest = words.pop()!
-  const { parents, exclude, excludeText } = narrowingFlags(s, i, words)
+  const { parents, exclude, excludeText } = narrowingFlags(i, words)
   const from = s.flag(i, 'from')
   const chown = s.flag(i, 'chown')
   const chmodFlag = s.flag(i, 'chmod')
@@ -145,7 +145,7 @@ export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
  * --exclude patterns. Both narrow what source paths give, so a COPY with
  * nothing but heredocs has no use for them: said, rather than ignored.
  */
-function narrowingFlags(s: StageRun, i: Instruction, sources: string[]): { parents: boolean; exclude?: PathPatterns; excludeText: string[] } {
+function narrowingFlags(i: Instruction, sources: string[]): { parents: boolean; exclude?: PathPatterns; excludeText: string[] } {
   const parentsValue = flagValue(i, 'parents')
   let parents = false
   if (parentsValue !== undefined) {
@@ -156,7 +156,8 @@ function narrowingFlags(s: StageRun, i: Instruction, sources: string[]): { paren
   }
   const written = i.flags.filter((f) => f.name === 'exclude')
   if (written.some((f) => f.value === undefined)) throw stepError(i, 'missing a value on flag: --exclude')
-  const excludeText = written.map((f) => unquoteFlag(f.value!, s.escape))
+  // unquoted as BuildKit's parser does (dockerfile.ts splitFlags), and not expanded
+  const excludeText = written.map((f) => f.value!)
   let exclude: PathPatterns | undefined
   try {
     exclude = excludePatterns(excludeText)

@@ -109,6 +109,11 @@ export function parseDockerfile(text: string): ParsedDockerfile {
   return { escape, directives, globalArgs, stages }
 }
 
+/** A line that goes on on the next: the escape character, then blanks only. */
+function continuedLine(escape: string): RegExp {
+  return new RegExp(`${escape.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}[ \t]*$`)
+}
+
 /**
  * An instruction continued over several lines, joined as Docker's parser
  * joins it: the escape character (and trailing blanks) ending a line goes
@@ -116,7 +121,7 @@ export function parseDockerfile(text: string): ParsedDockerfile {
  * dropped, indented or not.
  */
 export function joinContinuations(raw: string, escape: string): string {
-  const continued = new RegExp(`${escape.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}[ \t]*$`)
+  const continued = continuedLine(escape)
   const lines = raw.split(/\r?\n/)
   let out = ''
   for (const [n, line] of lines.entries()) {
@@ -132,30 +137,90 @@ function convert(ast: AstInstruction, lines: string[], escape: string): Instruct
   const line = range.start.line + 1
   const keyword = ast.getKeyword().toUpperCase()
   if (!KEYWORDS.has(keyword)) fail(line, `unknown instruction: ${ast.getKeyword()}`)
-  const flags = flagsOf(ast, keyword, line)
-  let args = ast.getArgumentsContent() ?? ''
+  const { flags, rest } = flagsOf(ast, keyword, line, lines, escape)
+  let args = rest ?? ast.getArgumentsContent() ?? ''
   const heredocs = heredocsOf(ast, lines, args, keyword)
   if (heredocs.length > 0) args = args.slice(0, args.indexOf('\n') >>> 0)
   // an ONBUILD trigger with a heredoc keeps its lines: it is parsed again where it runs
   // (BuildKit's parseOnBuild keeps the bodies in the expression, each after a newline)
   else if (keyword === 'ONBUILD' && triggerHasHeredoc(ast)) args = args.trim()
-  else if (range.end.line > range.start.line) args = joinContinuations(ast.getRawArgumentsContent() ?? args, escape)
+  else if (rest === undefined && range.end.line > range.start.line) args = joinContinuations(ast.getRawArgumentsContent() ?? args, escape)
   if (args.trim() === '' && heredocs.length === 0) fail(line, `${keyword} requires at least one argument`)
   if (keyword === 'ONBUILD') checkTriggerKeyword(args, line)
   const json = heredocs.length === 0 ? jsonForm(args) : undefined
   return { keyword, line, endLine: range.end.line + 1, flags, args, ...(json ? { json } : {}), heredocs }
 }
 
-function flagsOf(ast: AstInstruction, keyword: string, line: number): InstructionFlag[] {
+/**
+ * The flags, and the arguments after them when there are any. dockerfile-ast
+ * ends a flag at any blank, quoted or not (`target="/run/my secret"` would
+ * end at `"/run/my`): where it finds a flag, the flags are read again from
+ * the instruction's text as BuildKit's parser reads them (splitFlags).
+ */
+function flagsOf(ast: AstInstruction, keyword: string, line: number, lines: string[], escape: string): { flags: InstructionFlag[]; rest?: string } {
   const getFlags = (ast as unknown as { getFlags?: () => Flag[] }).getFlags
-  if (typeof getFlags !== 'function') return []
+  if (typeof getFlags !== 'function' || getFlags.call(ast).length === 0) return { flags: [] }
   const allowed = FLAGS[keyword] ?? new Set<string>()
-  return getFlags.call(ast).map((f) => {
-    const name = f.getName()
+  const { words, rest } = splitFlags(logicalLine(ast, lines, escape), escape)
+  const flags = words.map((word) => {
+    const eq = word.indexOf('=')
+    const name = eq < 0 ? word.slice(2) : word.slice(2, eq)
     if (!allowed.has(name)) fail(line, `unknown flag for ${keyword}: --${name}`)
-    const value = f.getValue()
-    return { name, value: value ?? undefined }
+    return { name, value: eq < 0 ? undefined : word.slice(eq + 1) }
   })
+  return { flags, rest }
+}
+
+/**
+ * The instruction's text after its keyword, continuations joined; with
+ * heredocs, only the line that opens them (and the lines it continues on).
+ */
+function logicalLine(ast: AstInstruction, lines: string[], escape: string): string {
+  const start = ast.getInstructionRange().end
+  const end = ast.getRange().end
+  const heredoc = ((ast as unknown as { getHeredocs?: () => Heredoc[] }).getHeredocs?.().length ?? 0) > 0
+  const continued = continuedLine(escape)
+  const taken: string[] = []
+  for (let n = start.line; n <= end.line; n++) {
+    let text = lines[n] ?? ''
+    if (n === end.line) text = text.slice(0, end.character)
+    if (n === start.line) text = text.slice(start.character)
+    taken.push(text)
+    const between = n > start.line && (/^\s*#/.test(text) || text.trim() === '')
+    if (heredoc && !between && !continued.test(text)) break
+  }
+  return joinContinuations(taken.join('\n'), escape)
+}
+
+/**
+ * The flag words in front of an instruction's arguments, and the arguments,
+ * as BuildKit's parser splits them (extractBuilderFlags): words starting
+ * with "--", up to the first that does not or a lone "--". A word ends at a
+ * blank outside quotes; its quotes are taken out, and the escape character
+ * takes the next character as it is, in quotes too. Values are expanded
+ * later, where a step uses them, as BuildKit does.
+ */
+export function splitFlags(text: string, escape: string): { words: string[]; rest: string } {
+  const words: string[] = []
+  let n = 0
+  for (;;) {
+    while (n < text.length && /\s/.test(text[n]!)) n++
+    if (!text.startsWith('--', n)) return { words, rest: text.slice(n) }
+    let word = ''
+    let quote = ''
+    for (; n < text.length && (quote !== '' || !/\s/.test(text[n]!)); n++) {
+      const ch = text[n]!
+      if (ch === escape) {
+        if (n + 1 < text.length) word += text[++n]
+        else quote = ''
+      } else if (quote === '' && (ch === '"' || ch === "'")) {
+        quote = ch
+      } else if (ch === quote) quote = ''
+      else word += ch
+    }
+    if (word === '--') return { words, rest: text.slice(n).trimStart() }
+    words.push(word)
+  }
 }
 
 function triggerHasHeredoc(ast: AstInstruction): boolean {
@@ -235,24 +300,6 @@ export function flagValue(i: Instruction, name: string): string | undefined {
 
 export function flagValues(i: Instruction, name: string): string[] {
   return i.flags.filter((f) => f.name === name).map((f) => f.value ?? '')
-}
-
-/**
- * A flag's value with its quotes and escapes taken out, as BuildKit's
- * parser does to every flag word (extractBuilderFlags), for the flags it
- * then does not expand (COPY --exclude): `--exclude="*.md"` is `*.md`.
- */
-export function unquoteFlag(value: string, escape: string): string {
-  let out = ''
-  let quote = ''
-  for (let n = 0; n < value.length; n++) {
-    const ch = value[n]!
-    if (quote === '' && (ch === '"' || ch === "'")) quote = ch
-    else if (ch === quote) quote = ''
-    else if (ch === escape && n + 1 < value.length) out += value[++n]
-    else if (ch !== escape) out += ch
-  }
-  return out
 }
 
 /** The instruction as one line, for STEP lines and history. */

@@ -15,7 +15,7 @@
  *   add-instead-of-copy ADD of a plain local file: COPY says what it does
  */
 import { excludePatterns, selectBelow } from './copy-select.js'
-import { flagValue, flagValues, unquoteFlag, type Instruction, type ParsedDockerfile } from './dockerfile.js'
+import { flagValue, flagValues, type Instruction, type ParsedDockerfile } from './dockerfile.js'
 import type { PathPatterns } from './path-patterns.js'
 import { splitRawWords } from './shell-lex.js'
 import { resolveSource, type SourceFs } from './source-fs.js'
@@ -112,7 +112,7 @@ function checkCopy(i: Instruction, df: ParsedDockerfile, context: SourceFs | und
   // what COPY --exclude leaves out is not copied either; a bad pattern is the build's to report
   let exclude: PathPatterns | undefined
   try {
-    exclude = excludePatterns(flagValues(i, 'exclude').map((v) => unquoteFlag(v, df.escape)))
+    exclude = excludePatterns(flagValues(i, 'exclude'))
   } catch {
     exclude = undefined
   }
