@@ -547,6 +547,13 @@ int mr_bind_mount(const char *source, const char *target)
     return 0;
 }
 
+int mr_mount_tmpfs(const char *target, int32_t exec, const char *data)
+{
+    if (mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | (exec ? 0 : MS_NOEXEC), data) < 0)
+        return -errno;
+    return 0;
+}
+
 int mr_umount(const char *target, int32_t flags)
 {
     if (umount2(target, flags) < 0)

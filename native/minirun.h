@@ -188,6 +188,12 @@ int mr_read_regular(int32_t path_fd, uint8_t *buf, int32_t len);
 int mr_bind_mount(const char *source, const char *target);
 int mr_umount(const char *target, int32_t flags);
 
+/* mount -t tmpfs -o nosuid,nodev[,noexec unless exec],<data> tmpfs target,
+ * in the caller's mount namespace: a build secret's file lives on one for
+ * its RUN, so its bytes are in memory only (src/build/run-command-step.ts);
+ * a bind of the file keeps the mount's noexec. */
+int mr_mount_tmpfs(const char *target, int32_t exec, const char *data);
+
 /* unshare(flags) for the calling thread. CLONE_NEWNET only: it is allowed in
  * a multithreaded process and moves only the calling thread, so processes
  * that thread forks later are born in the new namespace (the test suite's

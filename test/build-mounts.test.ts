@@ -4,7 +4,8 @@
  * survives from one build to the next and is in no layer either; a bind
  * shows another stage's files read-only.
  */
-import { lstatSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statfsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
@@ -143,6 +144,72 @@ describe.skipIf(!isRoot)('RUN --mount (needs root: RUN steps are containers)', (
     expect(JSON.stringify(image.config)).toContain('API_TOKEN')
   })
 
+  test('a file secret is on a tmpfs of its own while its RUN runs, on no disk, and gone after it: interrupted, failed or killed', async () => {
+    const secret = 'file-s3cr3t-' + Math.random().toString(36).slice(2)
+    const secretFile = join(env.dir, 'file-token.txt')
+    writeFileSync(secretFile, secret)
+    const needle = Buffer.from(secret)
+    const holding = () => filesUnder(env.stateRoot).concat(filesUnder(env.storeRoot)).filter((f) => readFileSync(f).includes(needle))
+    const ctx = writeContext(join(env.dir, 'secret-tmpfs-ctx'), {
+      Dockerfile: [`FROM ${BUSYBOX}`, 'RUN --mount=type=secret,id=token test -s /run/secrets/token && echo held-here && sleep 600; echo released'].join('\n'),
+    })
+    const globals = ['--root', env.storeRoot, '--state', env.stateRoot]
+    const b = miniRunAsync([...globals, 'build', '--progress', 'plain', '--cgroup-parent', env.cgroupParent, '--secret', `id=token,src=${secretFile}`, ctx])
+    try {
+      // the line the RUN prints, not the step line that quotes it
+      await until('the RUN to be running', () => /^held-here$/m.test(b.output()))
+      const ids = env.run(['ps', '-a', '-q', '--no-trunc']).stdout.split('\n').filter(Boolean)
+      expect(ids).toHaveLength(1)
+      const pid = Number(env.run(['inspect', '-f', '{{.State.Pid}}', ids[0]!]).stdout)
+      const sleeping = () => childrenOf(pid).find((p) => readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'sleep')
+      await until('the RUN\'s sleep to start', () => sleeping() !== undefined)
+      // in the RUN: /run/secrets/token is a bind of a file of a tmpfs (mountinfo's file system type)
+      const inRun = mountsAt(`/proc/${sleeping()}/mountinfo`, (point) => point === '/run/secrets/token')
+      expect(inRun.map((m) => m.fsType)).toEqual(['tmpfs'])
+      // on the host: the one file that holds it is on a tmpfs mounted under the store, none on its disk
+      const files = holding()
+      expect(files).toHaveLength(1)
+      expect(statfsSync(files[0]!).type).toBe(TMPFS_MAGIC)
+      expect(mountsAt('/proc/self/mountinfo', (point) => point.startsWith(`${env.storeRoot}/`)).map((m) => m.fsType)).toEqual(['tmpfs'])
+    } finally {
+      // the build ends as a user's ^C ends it, its RUN's container with it
+      b.child.kill('SIGINT')
+      await b.done
+    }
+    const r = await b.done
+    expect(r.status).toBe(130)
+    expect(r.stdout).not.toMatch(/^released$/m)
+    expect(holding()).toEqual([])
+    expect(mountsAt('/proc/self/mountinfo', (point) => point.startsWith(`${env.dir}/`))).toEqual([])
+
+    // a secret whose mode lets it run runs from its tmpfs (noexec only for the others, as BuildKit's)
+    const script = join(env.dir, 'script-secret.sh')
+    writeFileSync(script, '#!/bin/sh\necho "ran-$((1+1))"\n')
+    const runs = writeContext(join(env.dir, 'secret-tmpfs-exec'), {
+      Dockerfile: `FROM ${BUSYBOX}\nRUN --mount=type=secret,id=script,mode=0755 /run/secrets/script`,
+    })
+    const ran = build(['--secret', `id=script,src=${script}`, runs])
+    expect(ran.stderr).not.toMatch(/mini-run: /)
+    expect(ran.status).toBe(0)
+    expect(ran.stdout).toMatch(/^ran-2$/m)
+
+    // a RUN that fails leaves nothing either
+    const failing = writeContext(join(env.dir, 'secret-tmpfs-fail'), { Dockerfile: `FROM ${BUSYBOX}\nRUN --mount=type=secret,id=token test -s /run/secrets/token && exit 3` })
+    expect(build(['--secret', `id=token,src=${secretFile}`, failing]).status).toBe(3)
+    expect(holding()).toEqual([])
+    expect(mountsAt('/proc/self/mountinfo', (point) => point.startsWith(`${env.dir}/`))).toEqual([])
+
+    // a killed build's tmpfs, still mounted on its tmp/ entry (pid 1 with another start time: its owner is gone),
+    // is unmounted by the store's next clean-up of tmp/ (any write, a tag here), and the entry removed
+    const stale = join(env.storeRoot, 'tmp', 'secret-1.1-0a0b0c')
+    mkdirSync(stale, { mode: 0o700 })
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4k', 'tmpfs', stale])
+    writeFileSync(join(stale, 'secret'), secret)
+    expect(env.run(['tag', BUSYBOX, 'localhost/test/after-kill:1']).status).toBe(0)
+    expect(mountsAt('/proc/self/mountinfo', (point) => point === stale)).toEqual([])
+    expect(existsSync(stale)).toBe(false)
+  })
+
   test('a cache mount survives between builds and is in no layer', async () => {
     const ctx = writeContext(join(env.dir, 'cache-ctx'), {
       Dockerfile: [
@@ -194,6 +261,17 @@ describe('a secret spelled in the command line itself', () => {
 /** Every regular file under dir (mount points of a running container are empty directories here). */
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => join(dir, f)).filter((f) => lstatSync(f, { throwIfNoEntry: false })?.isFile())
+}
+
+/** statfs(2)'s f_type of a tmpfs (linux/magic.h TMPFS_MAGIC). */
+const TMPFS_MAGIC = 0x01021994
+
+/** The mounts of a mountinfo file whose mount point matches, with their file system type (after " - "). */
+function mountsAt(mountinfo: string, match: (point: string) => boolean): { point: string; fsType: string }[] {
+  return readFileSync(mountinfo, 'utf8').split('\n').filter(Boolean).map((line) => {
+    const [before, after] = line.split(' - ')
+    return { point: before!.split(' ')[4]!, fsType: after!.split(' ')[0]! }
+  }).filter((m) => match(m.point))
 }
 
 /** The pids whose parent is pid. */

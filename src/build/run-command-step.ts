@@ -3,13 +3,14 @@
  * make the cache key; running it is a container (run-step.ts) whose
  * writable layer becomes the step's layer.
  */
-import { closeSync, fstatSync, openSync, statSync, utimesSync } from 'node:fs'
+import { closeSync, fstatSync, mkdirSync, openSync, statSync, utimesSync } from 'node:fs'
 import { chmod, mkdir, writeFile } from 'node:fs/promises'
 import { posix } from 'node:path'
 import { pausePoint } from '../crash-point.js'
 import { UsageError } from '../errors.js'
 import { buildCacheDirs } from '../image/build-cache-index.js'
 import { removeTree, tmpPath } from '../image/store-tmp.js'
+import * as isolationCalls from '../native/isolation-calls.js'
 import * as lockCalls from '../native/lock-calls.js'
 import type { ResolvedImageLike } from '../runtime/container/run-options.js'
 import type { VolumeFlags } from '../runtime/spec/volumes.js'
@@ -160,8 +161,11 @@ function prepareMounts(
   const env: string[] = []
   const temporary: string[] = []
   const locks: number[] = []
+  const tmpfsMounts: string[] = []
   const cleanup = async () => {
     for (const fd of locks.splice(0)) closeSync(fd)
+    // the RUN's container is gone: detached, a secret's tmpfs goes with its bytes
+    for (const dir of tmpfsMounts.splice(0)) isolationCalls.umount(dir, 2 /* MNT_DETACH */)
     for (const path of temporary.splice(0)) await removeTree(path)
   }
   // a file is mounted on a file the container creates, in a directory that
@@ -195,8 +199,7 @@ function prepareMounts(
           }
           if (m.env !== undefined) env.push(`${m.env}=${content.toString('utf8')}`)
           if (!m.asFile) break
-          const path = tmpPath(run.store.tmpDir, 'secret')
-          temporary.push(path)
+          const path = posix.join(secretTmpfs(run, content.length, (m.mode & 0o111) !== 0, temporary, tmpfsMounts), 'secret')
           writeSecretFile(path, content, m)
           fileTarget(m.target)
           volumes.mounts.push(`type=bind,source=${path},target=${m.target},readonly`)
@@ -225,6 +228,24 @@ function prepareMounts(
   return { volumes, env, temporary, cleanup }
 }
 
+/**
+ * A tmpfs of its own for a secret's file while its RUN runs, as BuildKit
+ * keeps secrets (solver/llbsolver/mounts/mount.go): its bytes are in memory
+ * only, never on the store's disk, and go when it is unmounted after the
+ * RUN, failed or interrupted too. A killed build's is unmounted by the
+ * store's next clean-up of tmp/ (store-tmp.ts). Root only, as RUN is. Its
+ * root is 0700; the mount is nosuid, nodev, as big as the secret, and
+ * noexec unless the secret's mode lets it run, as BuildKit's.
+ */
+function secretTmpfs(run: BuildRun, size: number, exec: boolean, temporary: string[], tmpfsMounts: string[]): string {
+  const dir = tmpPath(run.store.tmpDir, 'secret')
+  mkdirSync(dir, { mode: 0o700 })
+  temporary.push(dir)
+  // size=0 would be no limit; the kernel rounds up to a page
+  isolationCalls.mountTmpfs(dir, `mode=700,size=${Math.max(size, 1)},nr_inodes=4`, { exec })
+  tmpfsMounts.push(dir)
+  return dir
+}
 
 function touchDir(dir: string): void {
   try {

@@ -6,7 +6,8 @@
  *                one build to the next and never part of a layer: package
  *                managers' downloads survive a changed requirements file
  *   type=secret  a private copy of the file given with `build --secret`,
- *                read-only at /run/secrets/<id> for this one RUN; neither
+ *                on a tmpfs of its own (run-command-step.ts: in memory
+ *                only), read-only at /run/secrets/<id> for this one RUN; neither
  *                its content nor its path reaches a layer or the history.
  *                With env=NAME, in that variable of the RUN's environment
  *                instead (and at target too, when one is given)

@@ -12,6 +12,7 @@ import { constants } from 'node:fs'
 import { chmod, lstat, open, readdir, rename, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { getLogger } from '../log.js'
+import * as isolationCalls from '../native/isolation-calls.js'
 import { processStartTime } from '../proc-stat.js'
 import { removeInUserNamespace } from '../rootless/in-user-namespace.js'
 import { ownSubordinateIds } from '../rootless/subordinate-ids.js'
@@ -38,10 +39,22 @@ export async function cleanStaleTmp(tmpDir: string): Promise<string[]> {
   const removed: string[] = []
   for (const name of await staleTmpEntries(tmpDir)) {
     getLogger().debug({ path: join(tmpDir, name) }, 'removing stale store tmp entry')
+    await unmountSecretTmpfs(tmpDir, name)
     await removeTree(join(tmpDir, name))
     removed.push(name)
   }
   return removed
+}
+
+/**
+ * A killed build's secret: the tmpfs it had for one RUN (src/build/
+ * run-command-step.ts) is still mounted on its tmp/ entry, which no rmdir
+ * can remove (EBUSY). Detached, the tmpfs and the secret in it are gone.
+ */
+async function unmountSecretTmpfs(tmpDir: string, name: string): Promise<void> {
+  if (!name.startsWith('secret-')) return
+  const [entry, dir] = await Promise.all([lstat(join(tmpDir, name)).catch(() => undefined), lstat(tmpDir)])
+  if (entry?.isDirectory() && entry.dev !== dir.dev) isolationCalls.umount(join(tmpDir, name), 2 /* MNT_DETACH */)
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * The native calls that fence a container in from the parent's side: user
- * namespace fds and idmapped mounts, bind mounts and umount, unshare, and
+ * namespace fds and idmapped mounts, bind and tmpfs mounts and umount, unshare, and
  * the cgroup device filter (a BPF program).
  */
 import { call, check, DataType } from './lib.js'
@@ -27,6 +27,11 @@ export function idmappedTree(path: string, usernsFd: number, recursive: boolean)
 /** mount --bind source target (see mr_bind_mount). */
 export function bindMount(source: string, target: string): void {
   check('mount', call('mr_bind_mount', [DataType.String, DataType.String], [source, target]), `${source} on ${target}`)
+}
+
+/** mount -t tmpfs -o nosuid,nodev[,noexec],DATA tmpfs TARGET (see mr_mount_tmpfs). */
+export function mountTmpfs(target: string, data: string, options: { exec?: boolean } = {}): void {
+  check('mount', call('mr_mount_tmpfs', [DataType.String, DataType.I32, DataType.String], [target, options.exec ? 1 : 0, data]), `tmpfs on ${target}`)
 }
 
 /** umount2(2); flags 2 is MNT_DETACH. */
