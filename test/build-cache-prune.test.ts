@@ -187,20 +187,31 @@ describe.skipIf(!isRoot)('builder prune and system prune remove the build cache 
   })
 
   test('a cache mount a running RUN uses, and the steps a running build holds, stay', async () => {
+    // the RUN goes on until the test, done looking, puts a file in its cache mount
     const ctx = writeContext(join(env.dir, 'busy-ctx'), {
-      Dockerfile: [`FROM ${BUSYBOX}`, 'COPY a.txt /a.txt', 'RUN --mount=type=cache,target=/cache,sharing=shared echo "waiting-$((1+1))"; sleep 2'].join('\n'),
+      Dockerfile: [`FROM ${BUSYBOX}`, 'COPY a.txt /a.txt', 'RUN --mount=type=cache,target=/cache,sharing=shared echo "waiting-$((1+1))"; until [ -e /cache/go ]; do sleep 0.1; done; rm /cache/go'].join('\n'),
       'a.txt': 'a\n',
     })
     const running = miniRunAsync(['--root', env.storeRoot, '--state', env.stateRoot, 'build', '--progress', 'plain', '--cgroup-parent', env.cgroupParent, ctx])
-    for (let i = 0; i < 200 && !running.output().includes('waiting-2'); i++) await new Promise((r) => setTimeout(r, 50))
-    expect(running.output()).toContain('waiting-2')
-    const entries = dir('build-cache', 'steps')
-    expect(entries).toHaveLength(1)
-    const pruned = env.run(['builder', 'prune', '-a', '-f'])
-    expect(pruned.status).toBe(0)
-    expect(pruned.stdout).toBe('Total reclaimed space: 0B\n')
-    expect(dir('build-cache', 'mounts')).toHaveLength(1)
-    expect(dir('build-cache', 'steps')).toEqual(entries)
+    try {
+      await until('the RUN to print waiting-2', () => /^waiting-2$/m.test(running.output()))
+      const entries = dir('build-cache', 'steps')
+      expect(entries).toHaveLength(1)
+      const pruned = env.run(['builder', 'prune', '-a', '-f'])
+      expect(pruned.status).toBe(0)
+      expect(pruned.stdout).toBe('Total reclaimed space: 0B\n')
+      expect(dir('build-cache', 'mounts')).toHaveLength(1)
+      expect(dir('build-cache', 'steps')).toEqual(entries)
+    } catch (err) {
+      // the build ends as a user's ^C ends it, its RUN's container with it
+      running.child.kill('SIGINT')
+      await running.done
+      throw err
+    } finally {
+      // the RUN's cache mount, in the store: its release
+      const mounts = join(env.storeRoot, 'build-cache', 'mounts')
+      for (const m of existsSync(mounts) ? readdirSync(mounts) : []) writeFileSync(join(mounts, m, 'go'), '')
+    }
     expect((await running.done).status).toBe(0)
     // once it is done, they go
     expect(env.run(['builder', 'prune', '-a', '-f']).stdout).toMatch(/^Deleted build cache objects:\n/)

@@ -15,6 +15,7 @@ import { ImageStore } from '../src/image/store.js'
 import { humanSize4 } from '../src/cli/format/units.js'
 import { treeSize } from '../src/system/tree-size.js'
 import { miniRunAsync } from './helpers/cli.js'
+import { until } from './helpers/until.js'
 import { exportOciLayout, layerTars, writeContext } from './helpers/build.js'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 
@@ -104,22 +105,34 @@ describe.skipIf(!isRoot)('built images, from outside (needs root: RUN steps are 
   })
 
   test('a prune while a build runs leaves the layers the build still needs (its lease)', async () => {
+    // the RUN goes on until the test, its prune done, puts a file in the RUN's cache mount (a directory of the store's)
+    const mountsDir = join(env.storeRoot, 'build-cache', 'mounts')
+    const mounts = () => (existsSync(mountsDir) ? readdirSync(mountsDir) : [])
+    const mountsBefore = mounts()
     const ctx = writeContext(join(env.dir, 'lease-ctx'), {
       Dockerfile: [
         `FROM ${BUSYBOX} AS assets`,
         'COPY asset.txt /asset.txt',
         `FROM ${BUSYBOX}`,
-        'RUN echo "waiting-$((1+1))"; sleep 2',
+        'RUN --mount=type=cache,id=lease-release,target=/release echo "waiting-$((1+1))"; until [ -e /release/go ]; do sleep 0.1; done; rm /release/go',
         'COPY --from=assets /asset.txt /asset.txt',
       ].join('\n'),
       'asset.txt': `asset ${Math.random()}\n`,
     })
     const running = miniRunAsync(['--root', env.storeRoot, '--state', env.stateRoot, 'build', '--progress', 'plain', '--cgroup-parent', env.cgroupParent, '-t', 'localhost/test/lease:1', ctx])
-    for (let i = 0; i < 200 && !running.output().includes('waiting-2'); i++) await new Promise((r) => setTimeout(r, 50))
-    expect(running.output()).toContain('waiting-2')
-    // the assets stage's layer is in no image and no container now: only the lease keeps it
-    const prune = env.run(['image', 'prune', '-f'])
-    expect(prune.status).toBe(0)
+    try {
+      await until('the RUN to print waiting-2', () => /^waiting-2$/m.test(running.output()))
+      // the assets stage's layer is in no image and no container now: only the lease keeps it
+      const prune = env.run(['image', 'prune', '-f'])
+      expect(prune.status).toBe(0)
+    } catch (err) {
+      // the build ends as a user's ^C ends it, its RUN's container with it
+      running.child.kill('SIGINT')
+      await running.done
+      throw err
+    } finally {
+      for (const m of mounts().filter((m) => !mountsBefore.includes(m))) writeFileSync(join(mountsDir, m, 'go'), '')
+    }
     const r = await running.done
     expect(r.stderr).not.toMatch(/mini-run: /)
     expect(r.status).toBe(0)

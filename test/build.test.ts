@@ -16,6 +16,7 @@ import { hostPlatform } from '../src/image/platform.js'
 import { layerTar } from '../src/image/oci-layout.js'
 import { ImageStore } from '../src/image/store.js'
 import { miniRunAsync } from './helpers/cli.js'
+import { until } from './helpers/until.js'
 import { writeContext } from './helpers/build.js'
 import { BUSYBOX, isRoot, makeTestEnv, settledStoreTmp, type TestEnv } from './helpers/test-env.js'
 import { buildImage, pushImage } from './helpers/registry-images.js'
@@ -324,9 +325,12 @@ describe.skipIf(!isRoot)('build (needs root: RUN steps are containers)', () => {
   test('Ctrl-C during a RUN kills and removes its container; the build exits 130', async () => {
     const ctx = newContext({ Dockerfile: `FROM ${BUSYBOX}\nRUN echo started; sleep 60; echo "finished-$((1+1))"` })
     const { child, done, output } = miniRunAsync(['--root', env.storeRoot, '--state', env.stateRoot, 'build', '--progress', 'plain', '--cgroup-parent', env.cgroupParent, ctx])
-    for (let i = 0; i < 200 && !output().includes('started'); i++) await new Promise((r) => setTimeout(r, 50))
-    expect(output()).toContain('started')
-    child.kill('SIGINT')
+    try {
+      // the RUN's own line, not the step line that quotes it
+      await until('the RUN to print started', () => /^started$/m.test(output()))
+    } finally {
+      child.kill('SIGINT')
+    }
     const r = await done
     expect(r.status).toBe(130)
     expect(r.stderr).toMatch(/mini-run: build interrupted/)
@@ -337,8 +341,11 @@ describe.skipIf(!isRoot)('build (needs root: RUN steps are containers)', () => {
     const ctx = newContext({ Dockerfile: `FROM ${BUSYBOX}\nCOPY big /big\n` })
     writeFileSync(join(ctx, 'big'), randomBytes(96 << 20))
     const { child, done, output } = miniRunAsync(['--root', env.storeRoot, '--state', env.stateRoot, 'build', '--progress', 'plain', '-t', 'localhost/test/interrupted:1', ctx])
-    for (let i = 0; i < 400 && !output().includes('COPY big'); i++) await new Promise((r) => setTimeout(r, 5))
-    child.kill('SIGINT')
+    try {
+      await until('the COPY step to begin', () => /^STEP 2\/2: COPY big/m.test(output()), 20_000, 5)
+    } finally {
+      child.kill('SIGINT')
+    }
     const r = await done
     expect([r.status, r.stderr]).toEqual([130, 'mini-run: build interrupted\n'])
     expect(r.stdout).not.toMatch(/Successfully tagged/)
