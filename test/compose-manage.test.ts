@@ -248,12 +248,21 @@ ${sleeper('app', '    depends_on: {migrate: {condition: service_completed_succes
     expect(c(['down']).status).toBe(0)
   })
 
-  it('logs -f goes on through a restart: a service its restart policy starts again is followed in its next run', () => {
+  it('logs -f goes on through a restart: a service its restart policy starts again is followed in its next run', async () => {
     const c = project(`services:\n  flaky:\n    image: ${BUSYBOX}\n    command: [sh, -c, "echo round; sleep 0.5; exit 1"]\n    restart: always\n    network_mode: none\n    cgroup_parent: \${CG}\n`)
     expect(c(['up', '-d']).status).toBe(0)
-    // a follow that ended at the container's first exit would show one round
-    const followed = ns.exec(['timeout', '-s', 'INT', '5', 'mini-run', ...c.args(['logs', '-f', '--no-log-prefix', 'flaky'])], { cwd: c.dir })
-    expect(followed.stdout.split('\n').filter((l) => l === 'round').length).toBeGreaterThanOrEqual(3)
+    // a follow that ended at the container's first exit would show one round, and end by itself
+    const follow = ns.miniRunAsync(c.args(['logs', '-f', '--no-log-prefix', 'flaky']), undefined, c.dir)
+    const rounds = (out: string) => out.split('\n').filter((l) => l === 'round').length
+    let followed
+    try {
+      await until('three rounds followed', () => rounds(follow.output()) >= 3, 60_000)
+      follow.child.kill('SIGINT')
+      followed = await follow.done
+    } finally {
+      follow.kill()
+    }
+    expect(rounds(followed.stdout)).toBeGreaterThanOrEqual(3)
     expect(c(['down']).status).toBe(0)
   })
 

@@ -2,6 +2,8 @@
 // IPC namespaces (web starts first, debug's ps lists web's process and its
 // ls web's message queue), inspect and config say so, up --force-recreate
 // web recreates debug too, into the new web's namespaces; down leaves nothing.
+// web's start is no guarantee that its shell has made the queue and exec'd
+// its sleep yet: debug looks (for up to 20 s) until both are there, then lists.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -18,7 +20,7 @@ services:
     pid: service:web
     ipc: service:web
     network_mode: none
-    command: ${command('ps -o args; ls /dev/mqueue; echo listed; exec sleep 2000')}
+    command: ${command('for i in $(seq 200); do ps -o args | grep -qx "sleep 1000" && [ -e /dev/mqueue/webq ] && break; sleep 0.1; done; ps -o args; ls /dev/mqueue; echo listed; exec sleep 2000')}
     cgroup_parent: \${CG}
   web:
     image: ${BUSYBOX}
@@ -61,7 +63,8 @@ describe.skipIf(!isRoot)('compose: pid and ipc service: (needs root)', () => {
 
     const web = inspect('pi-web-1').Id
     expect(inspect('pi-debug-1').HostConfig).toMatchObject({ PidMode: `container:${web}`, IpcMode: `container:${web}` })
-    await until('debug\'s listing', () => logs().includes('listed'))
+    // its own line, not its shell's command line in the ps listing, which quotes it
+    await until('debug\'s listing', () => /^listed$/m.test(logs()))
     expect(seen()).toEqual(['COMMAND', 'sleep 1000', 'webq', 'listed', ''])
 
     const recreate = compose(['up', '-d', '--force-recreate', 'web'])
@@ -69,7 +72,7 @@ describe.skipIf(!isRoot)('compose: pid and ipc service: (needs root)', () => {
     const newWeb = inspect('pi-web-1').Id
     expect(newWeb).not.toBe(web)
     expect(inspect('pi-debug-1').HostConfig.PidMode).toBe(`container:${newWeb}`)
-    await until('the new debug\'s listing', () => logs().includes('listed'))
+    await until('the new debug\'s listing', () => /^listed$/m.test(logs()))
     expect(seen()).toEqual(['COMMAND', 'sleep 1000', 'webq', 'listed', ''])
 
     const down = compose(['down'])

@@ -120,7 +120,7 @@ describe.skipIf(!isRoot || !netavark)('compose: up recreates what joins a recrea
     expect(env.leftovers()).toEqual([])
   })
 
-  it('up replaces db (its environment changed): app, depends_on db with restart: true, is stopped before and started after it, the same container; other, without, and front, restart: true on app, which is not replaced, are left running', () => {
+  it('up replaces db (its environment changed): app, depends_on db with restart: true, is stopped before and started after it, the same container; other, without, and front, restart: true on app, which is not replaced, are left running', async () => {
     const file = (version: string) => `
 services:
   db:
@@ -168,8 +168,11 @@ services:
     expect(after.db.Id).not.toBe(before.db.Id)
     expect({ id: after.app.Id, running: after.app.State.Running }).toEqual({ id: before.app.Id, running: true })
     expect(after.app.State.StartedAt > after.db.State.StartedAt).toBe(true)
+    // its second run's line reaches the log once that run has printed it, maybe after up returned
+    await until('app\'s second start in its log', () => starts('app') >= 2)
     expect(starts('app')).toBe(2)
     expect(after.other).toEqual(before.other)
+    await until('other\'s start in its log', () => starts('other') >= 1)
     expect(starts('other')).toBe(1)
     // app was restarted, not replaced: its own restart: true dependent is left alone, as docker compose leaves it
     expect(after.front).toEqual(before.front)

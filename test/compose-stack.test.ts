@@ -135,10 +135,20 @@ describe.skipIf(!isRoot || !netavark)('compose: a web + db + worker stack (needs
     await until('the worker\'s line', () => /worker got [0-9a-f-]{36}/.test(compose(['-p', 'p', 'logs', 'worker']).stdout))
     expect(compose(['-p', 'p', 'logs']).stdout).toMatch(/^worker-1 \| worker got [0-9a-f-]{36}$/m)
     expect(compose(['-p', 'p', 'logs', '--no-log-prefix', 'worker']).stdout).toMatch(/^worker got /)
-    // -f follows a running container until it is stopped: here, until timeout's SIGINT
-    const follow = ns.exec(['timeout', '-s', 'INT', '2', 'mini-run', '--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', 'p', 'logs', '-f', 'worker'], { cwd: dir, env: { ...process.env, CG: env.cgroupParent, WEB_PORT: String(PORT) } })
-    expect(follow.status).toBe(124)
-    expect(follow.stdout).toMatch(/^worker-1 \| worker got [0-9a-f-]{36}\n$/)
+    // -f follows a running container until it is stopped: here, until a Ctrl-C once the line is out
+    const follow = ns.miniRunAsync(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', 'p', 'logs', '-f', 'worker'], { ...process.env, CG: env.cgroupParent, WEB_PORT: String(PORT) }, dir)
+    let followed
+    try {
+      await until('logs -f to print the worker\'s line', () => /^worker-1 \| worker got [0-9a-f-]{36}$/m.test(follow.output()))
+      expect([follow.child.exitCode, follow.child.signalCode]).toEqual([null, null])
+      follow.child.kill('SIGINT')
+      followed = await follow.done
+    } finally {
+      follow.kill()
+    }
+    // ended by the SIGINT, not of its own accord (that would be 0)
+    expect([followed.status, followed.signal]).toEqual([null, 'SIGINT'])
+    expect(followed.stdout).toMatch(/^worker-1 \| worker got [0-9a-f-]{36}\n$/)
     expect(ok(['-p', 'p', 'exec', '-T', 'web', 'cat', '/www/cgi-bin/db']).stdout).toContain('nc "$DB_HOST" 5000')
     const run = ok(['-p', 'p', 'run', '--rm', '--no-deps', '-T', 'worker', 'sh', '-c', 'echo "$MODE $(nc db 5000 </dev/null)"'])
     expect(run.stdout).toMatch(/^one [0-9a-f-]{36}\n$/)
@@ -267,12 +277,20 @@ describe.skipIf(!isRoot || !netavark)('compose: health, restart policies and err
     expect(c(['down']).status).toBe(0)
   })
 
-  it('up without -d attaches: prefixed output until Ctrl-C, which stops the services', () => {
-    // --foreground: one SIGINT, as a terminal's Ctrl-C sends; without it timeout signals mini-run and then
-    // its whole process group, and a second SIGINT is Docker Compose's "force" (exit 130 at once)
+  it('up without -d attaches: prefixed output until Ctrl-C, which stops the services', async () => {
     const c = project(`services:\n  talk:\n    image: ${BUSYBOX}\n    command: sh -c 'echo hello; exec sleep 1000'\n    init: true\n    cgroup_parent: \${CG}\n`)
-    const up = ns.exec(['timeout', '--foreground', '-s', 'INT', '3', 'mini-run', '--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', `q${n}`, 'up'], { cwd: join(env.dir, `q${n}`), env: { ...process.env, CG: env.cgroupParent } })
-    expect(up.status, up.stderr).toBe(124) // timeout's own code: it was interrupted, and ended by that
+    // one SIGINT to mini-run alone, as a terminal's Ctrl-C sends it, once the service has spoken
+    // (a second would be Docker Compose's "force": exit 130 at once, nothing stopped)
+    const attached = ns.miniRunAsync(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', `q${n}`, 'up'], { ...process.env, CG: env.cgroupParent }, join(env.dir, `q${n}`))
+    let up
+    try {
+      await until('talk to say hello', () => /^talk-1 \| hello$/m.test(attached.output()), 60_000)
+      attached.child.kill('SIGINT')
+      up = await attached.done
+    } finally {
+      attached.kill()
+    }
+    expect(up.status, up.stderr).toBe(130)
     expect(up.stdout).toMatch(/^Attaching to talk-1\ntalk-1 \| hello\ntalk-1 exited with code \d+\n$/)
     expect(up.stderr).toMatch(/Gracefully stopping\.\.\./)
     expect(up.stderr).toMatch(/Container q\d+-talk-1 {2}Stopped/)

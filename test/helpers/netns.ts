@@ -6,7 +6,7 @@
  * in it through `nsenter --net=/proc/<holder>/ns/net`. close() kills the
  * holder and whatever daemon was started in it (aardvark-dns), by pid.
  */
-import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncOptions } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { cliEnv, type CliResult } from './cli.js'
@@ -29,8 +29,11 @@ export interface Netns {
   exec(argv: string[], options?: SpawnSyncOptions): CliResult
   /** mini-run in the namespace (this checkout's, as test/helpers/cli.ts finds it). */
   miniRun(args: string[], options?: SpawnSyncOptions): CliResult
-  /** mini-run in the namespace, not waited for (env: the runner's own, if not given). */
-  miniRunAsync(args: string[], env?: NodeJS.ProcessEnv): { done: Promise<CliResult>; kill: () => void }
+  /**
+   * mini-run in the namespace, not waited for (env: the runner's own, if not given): its stdout so far,
+   * the process to signal (nsenter execs mini-run: the same pid), kill() for a finally (SIGKILL).
+   */
+  miniRunAsync(args: string[], env?: NodeJS.ProcessEnv, cwd?: string): { child: ChildProcess; done: Promise<CliResult>; output: () => string; kill: () => void }
   /** Interfaces and firewall rules, to compare before and after. */
   snapshot(): { links: string[]; rules: string[] }
   /** Kill the holder and aardvark-dns (of any of these state dirs). */
@@ -82,14 +85,14 @@ export function makeNetns(options: NetnsOptions = {}): Netns {
     pid,
     exec,
     miniRun: (args, o) => exec(['mini-run', ...args], o),
-    miniRunAsync(args, env) {
-      const child = spawn('nsenter', [...enter, 'mini-run', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: cliEnv(env) })
+    miniRunAsync(args, env, cwd) {
+      const child = spawn('nsenter', [...enter, 'mini-run', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: cliEnv(env), ...(cwd !== undefined && { cwd }) })
       let stdout = ''
       let stderr = ''
       child.stdout.on('data', (d) => (stdout += d))
       child.stderr.on('data', (d) => (stderr += d))
       const done = new Promise<CliResult>((resolve) => child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr })))
-      return { done, kill: () => child.kill('SIGKILL') }
+      return { child, done, output: () => stdout, kill: () => child.kill('SIGKILL') }
     },
     snapshot() {
       const links = exec(['ip', '-o', 'link', 'show']).stdout.split('\n').filter(Boolean).map((l) => l.split(':')[1]!.trim().replace(/@.*/, '')).sort()
