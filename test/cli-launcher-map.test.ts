@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { until } from './helpers/until.js'
 
 const PROJECT = new URL('..', import.meta.url).pathname
 const ADDON = 'mini-run-map.node'
@@ -50,9 +51,13 @@ async function mappedWhileRunning(launcher: string, env: TestEnv): Promise<{ map
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
   // the container echoes a line once it runs: the bundle is compiled by then
   child.stdin.write('up\n')
-  for (let i = 0; i < 200 && !stdout.includes('up\n'); i++) await new Promise((r) => setTimeout(r, 50))
-  const mapped = mappedDist(child.pid!, launcher)
-  child.stdin.end()
+  let mapped: string[]
+  try {
+    await until('the container to echo its line', () => /^up$/m.test(stdout))
+    mapped = mappedDist(child.pid!, launcher)
+  } finally {
+    child.stdin.end()
+  }
   return { mapped, status: await exited, stdout }
 }
 

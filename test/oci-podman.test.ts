@@ -11,6 +11,7 @@ import { defaultOciRoot } from '../src/oci/oci-state.js'
 import { binDir, cliEnv } from './helpers/cli.js'
 import { cgroupRoots } from './helpers/oci.js'
 import { BUSYBOX_ROOTFS, isRoot } from './helpers/test-env.js'
+import { until } from './helpers/until.js'
 
 const hasPodman = spawnSync('podman', ['--version']).status === 0 && spawnSync('conmon', ['--version']).status === 0
 
@@ -58,7 +59,7 @@ describe.skipIf(!isRoot || !hasPodman)('podman --runtime mini-run', () => {
     expect(r.status).toBe(3)
   })
 
-  it('run -d, exec, logs, stop, rm', () => {
+  it('run -d, exec, logs, stop, rm', async () => {
     const d = run(['-d'], ['/bin/sh', '-c', 'echo logged; sleep 60'])
     expect(d.status).toBe(0)
     const id = d.stdout.trim()
@@ -67,6 +68,8 @@ describe.skipIf(!isRoot || !hasPodman)('podman --runtime mini-run', () => {
     const exec = p(['exec', id, '/bin/sh', '-c', 'echo exec-ok; cat /proc/self/cgroup'])
     expect(exec.stdout).toMatch(/^exec-ok\n/)
     expect(exec.stdout).toContain(`${parent}/libpod-${id}`)
+    // run -d returns once the container runs, not once it has printed
+    await until('the container\'s line in its log', () => /^logged$/m.test(p(['logs', id]).stdout))
     expect(p(['logs', id]).stdout).toBe('logged\n')
     expect(p(['inspect', '--format', '{{.State.Status}}', id]).stdout.trim()).toBe('running')
     expect(p(['stop', '--time', '1', id]).status).toBe(0)

@@ -12,6 +12,7 @@ import { writeOciLayout } from '../src/image/oci-layout.js'
 import { openTempDir, stageCli, type StagedCli } from './helpers/as-user.js'
 import { createTestUser, subidsMissing, type TestUser } from './helpers/test-user.js'
 import { BUSYBOX_ROOTFS } from './helpers/test-env.js'
+import { until } from './helpers/until.js'
 
 const missing = subidsMissing()
 
@@ -55,11 +56,13 @@ describe.skipIf(missing)(`rootless images without subordinate ids, as a user mad
     expect(ls!.trim().split(/\s+/).slice(2, 4)).toEqual(['0', '0'])
   })
 
-  it('runs detached: exec, logs, rm -f', () => {
+  it('runs detached: exec, logs, rm -f', async () => {
     const run = as(['run', '-d', IMAGE, 'sh', '-c', 'echo single-log; exec sleep 60'])
     expect(run.stderr).toBe(WARNING(user.name))
     const id = run.stdout.trim()
     expect(as(['exec', id, 'sh', '-c', 'id -u']).stdout).toBe('0\n')
+    // run -d returns once the container runs, not once it has printed
+    await until('the container\'s line in its log', () => /^single-log$/m.test(as(['logs', id]).stdout))
     expect(as(['logs', id]).stdout).toBe('single-log\n')
     expect(as(['rm', '-f', id]).status).toBe(0)
     expect(readdirSync(join(user.home, '.local/share/mini-run/containers'))).toEqual([])

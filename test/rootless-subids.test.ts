@@ -20,6 +20,7 @@ import { openTempDir, stageCli, type StagedCli } from './helpers/as-user.js'
 import { miniRun } from './helpers/cli.js'
 import { createTestUser, subidsMissing, type TestUser } from './helpers/test-user.js'
 import { BUSYBOX_OCI, BUSYBOX_ROOTFS } from './helpers/test-env.js'
+import { until } from './helpers/until.js'
 
 const missing = subidsMissing()
 const PTY_RUN = fileURLToPath(new URL('./helpers/pty-run.py', import.meta.url))
@@ -142,13 +143,15 @@ describe.skipIf(missing)(`rootless images with subordinate ids, as a user made w
     expect(as(['rm', '-f', id]).status).toBe(0)
   })
 
-  it('run -d, exec (as root and -u 1000), logs, stop and rm; ps shows the true status', () => {
+  it('run -d, exec (as root and -u 1000), logs, stop and rm; ps shows the true status', async () => {
     const run = as(['run', '-d', OWNERS, 'sh', '-c', 'echo rootless-log; exec sleep 60'])
     expect(run.stderr).toBe('')
     const id = run.stdout.trim()
     expect(id).toMatch(/^[0-9a-f]{64}$/)
     expect(as(['exec', id, 'sh', '-c', 'id -u; ls -ln /srv/www/index.html']).stdout).toMatch(/^0\n.* 33 +33 /)
     expect(as(['exec', '-u', '1000', id, 'sh', '-c', 'id -u']).stdout).toBe('1000\n')
+    // run -d returns once the container runs, not once it has printed
+    await until('the container\'s line in its log', () => /^rootless-log$/m.test(as(['logs', id]).stdout))
     expect(as(['logs', id]).stdout).toBe('rootless-log\n')
     expect(as(['ps']).stdout).toMatch(new RegExp(`^${id.slice(0, 12)} .* Up `, 'm'))
     const stop = as(['stop', '-t', '1', id])

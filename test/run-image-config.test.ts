@@ -8,6 +8,7 @@ import { writeOciLayout } from '../src/image/oci-layout.js'
 import { ImageStore } from '../src/image/store.js'
 import { BUSYBOX_ROOTFS, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 import { loadArchive } from '../src/image/load-archive.js'
+import { until } from './helpers/until.js'
 
 const APP = 'localhost/test/app:1'
 const DEVICE = 'localhost/test/device:1'
@@ -99,12 +100,16 @@ describe.skipIf(!isRoot)('run: image config and overrides (needs root)', () => {
 
   it('refuses a second container with a name in use, and frees the name after --rm', async () => {
     const { miniRunAsync } = await import('./helpers/cli.js')
-    const first = miniRunAsync(env.runArgs(['--name', 'web', APP, 'echo ready; sleep 1']))
-    const end = Date.now() + 10_000
-    while (!first.output().includes('ready') && Date.now() < end) await new Promise((r) => setTimeout(r, 20))
-    const second = env.run(env.runArgs(['--name', 'web', APP, 'true']))
-    expect(second.status).toBe(125)
-    expect(second.stderr).toMatch(/^mini-run: Conflict\. The container name "\/web" is already in use by container "[0-9a-f]{64}"/)
+    // the first runs until the test, done with the second, ends it (run passes its SIGTERM on)
+    const first = miniRunAsync(env.runArgs(['--name', 'web', APP, 'trap "exit 0" TERM; echo ready; while :; do sleep 0.1; done']))
+    try {
+      await until('the first container to run', () => /^ready$/m.test(first.output()))
+      const second = env.run(env.runArgs(['--name', 'web', APP, 'true']))
+      expect(second.status).toBe(125)
+      expect(second.stderr).toMatch(/^mini-run: Conflict\. The container name "\/web" is already in use by container "[0-9a-f]{64}"/)
+    } finally {
+      first.child.kill('SIGTERM')
+    }
     expect((await first.done).status).toBe(0)
     expect(env.run(env.runArgs(['--name', 'web', APP, 'true'])).status).toBe(0)
   })

@@ -2,10 +2,10 @@
 // image's files still show their owners inside through idmapped mounts.
 import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { miniRunAsync } from './helpers/cli.js'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { until } from './helpers/until.js'
 
 describe.skipIf(!isRoot)('run --userns=auto (needs root: idmapped mounts)', () => {
   let env: TestEnv
@@ -30,12 +30,15 @@ describe.skipIf(!isRoot)('run --userns=auto (needs root: idmapped mounts)', () =
 
   it('writes the container\'s files as the mapped host uid, never as host root', async () => {
     const run = miniRunAsync(env.runArgs(['--init', '--userns=auto', BUSYBOX, 'sh', '-c', 'echo x > /owned; echo ready; exec sleep 30']))
-    const end = Date.now() + 10_000
-    while (!run.output().includes('ready') && Date.now() < end) await sleep(20)
-    const containers = join(env.storeRoot, 'containers')
-    const [id] = readdirSync(containers)
-    const st = statSync(join(containers, id!, 'upper', 'owned'))
-    run.child.kill('SIGTERM')
+    let st
+    try {
+      await until('the container to write its file', () => /^ready$/m.test(run.output()))
+      const containers = join(env.storeRoot, 'containers')
+      const [id] = readdirSync(containers)
+      st = statSync(join(containers, id!, 'upper', 'owned'))
+    } finally {
+      run.child.kill('SIGTERM')
+    }
     expect((await run.done).status).toBe(143)
     expect(st.uid).toBeGreaterThan(0)
     expect(st.gid).toBeGreaterThan(0)
