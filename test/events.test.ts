@@ -209,8 +209,8 @@ describe.skipIf(!isRoot)('events (needs root: runs containers)', () => {
 
   it('system events with an --until ahead follows until then, and exits by itself', async () => {
     const since = nowSeconds()
-    // 4 s ahead to the millisecond (a whole second + 3 left as little as 2 s): the run's destroy comes before it on a slow machine too
-    const follower = miniRunAsync([...globals(), 'system', 'events', '--since', since, '--until', (Date.now() / 1000 + 4).toFixed(3), '-f', 'event=destroy'])
+    // 10 s ahead to the millisecond (a whole second + n left as little as n - 1): the run's destroy comes before it on a busy machine too
+    const follower = miniRunAsync([...globals(), 'system', 'events', '--since', since, '--until', (Date.now() / 1000 + 10).toFixed(3), '-f', 'event=destroy'])
     children.push(follower)
     ok(cli.env.runArgs(['--name', 'su', BUSYBOX, 'true']))
     const done = await follower.done

@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { mkdtempSync } from 'node:fs'
 import { join } from 'node:path'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { trapped } from './helpers/trapped.js'
 
 describe.skipIf(!isRoot)('several containers at once: stop, kill, rm, pause, unpause (needs root)', () => {
   let env: TestEnv
@@ -27,7 +28,7 @@ describe.skipIf(!isRoot)('several containers at once: stop, kill, rm, pause, unp
   })
   afterAll(() => env?.cleanup())
 
-  it('stop of three containers signals them all before any is killed; names in order, a missing one a line of its own, exit 1', () => {
+  it('stop of three containers signals them all before any is killed; names in order, a missing one a line of its own, exit 1', async () => {
     // Each marks its SIGTERM in a shared directory, then waits for the other two marks and exits 0. Stopped
     // together, all three see the three marks and exit 0; one after the other, the first would wait for a
     // mark that comes only after its own SIGKILL at the timeout (exited 137): proof without a clock.
@@ -39,6 +40,8 @@ describe.skipIf(!isRoot)('several containers at once: stop, kill, rm, pause, unp
     detached('slow-c', ['sh', '-c', waiter('c', ['a', 'b'])], ['-v', `${shared}:/s`])
     // one that stops at once, given last: it is still printed after the others
     detached('quick-d', ['sh', '-c', 'trap "exit 3" TERM; while :; do sleep 0.1; done'])
+    // a SIGTERM before a shell's trap would be dropped (PID 1 has no default action): each has its trap first
+    for (const name of ['slow-a', 'slow-b', 'slow-c', 'quick-d']) await trapped(Number(env.run(['inspect', '-f', '{{.State.Pid}}', name]).stdout), 15)
     const r = env.run(['stop', '-t', '20', 'slow-a', 'missing-x', 'slow-b', 'slow-c', 'quick-d'])
     expect(r.stdout).toBe('slow-a\nslow-b\nslow-c\nquick-d\n')
     expect(r.stderr).toBe('mini-run: no such container: missing-x\n')

