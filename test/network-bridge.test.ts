@@ -200,7 +200,7 @@ describe.skipIf(!isRoot || !netavark)('network: bridge (needs root, netavark and
     }
     const all = (await Promise.all([0, 1, 2, 3].map(worker))).flat()
     expect(all.every((ip) => /^10\.91\./.test(ip))).toBe(true)
-    await until('the veth pairs to go', () => JSON.stringify(ns.snapshot()) === JSON.stringify({ links: before.links, rules: before.rules }), 10_000)
+    await until('the veth pairs to go', () => JSON.stringify(ns.snapshot()) === JSON.stringify({ links: before.links, rules: before.rules }), 30_000)
     expect(leases()).toEqual(before.leases)
   }, 120_000)
 
@@ -288,10 +288,10 @@ describe.skipIf(!isRoot || !netavark)('network: bridge (needs root, netavark and
     // started first, resolves one started after it
     const later = detached(['--name', 'later', '--network', 'front', BUSYBOX, ...HTTPD])
     let back = ''
-    // at once: "later" has the address "second" gave back, and the MAC that goes with it (Docker's
-    // 02:42 and the address), which first still has for it; with netavark's random MAC, first sent
-    // to the old one until its neighbour entry went stale, 8-12 s
-    await until('the later container to answer the first by name', () => (back = mr(['exec', first, 'sh', '-c', GET('later')]).stdout) !== '', 5_000)
+    // "later" has the address "second" gave back, and the MAC that goes with it (Docker's 02:42 and
+    // the address), which first still has for it; with netavark's random MAC, first sent to the old
+    // one until its neighbour entry went stale, 8-12 s. The MAC is asserted below, not the time
+    await until('the later container to answer the first by name', () => (back = mr(['exec', first, 'sh', '-c', GET('later')]).stdout) !== '', 15_000)
     expect(back).toBe(`hello from ${later.slice(0, 12)}\n`)
     const ipLater = JSON.parse(mr(['inspect', later]).stdout)[0].NetworkSettings.IPAddress as string
     const macLater = `02:42:${ipLater.split('.').map((b) => Number(b).toString(16).padStart(2, '0')).join(':')}`

@@ -64,12 +64,14 @@ describe.skipIf(!isRoot || !netavark)('network: internal networks, --ip-range, -
     env?.cleanup()
   })
 
-  it('--internal: its containers reach each other by name and address, not the outside, which a user network reaches; ls and inspect say Internal', () => {
+  it('--internal: its containers reach each other by name and address, not the outside, which a user network reaches; ls and inspect say Internal', async () => {
     create(['--internal', '--subnet', '10.93.1.0/24', 'inside'])
     create(['--subnet', '10.93.2.0/24', 'open'])
     const server = detached(['--name', 'srv', '--network', 'inside', BUSYBOX, ...HTTPD])
-    // by name (aardvark-dns on the internal network's bridge) and by address
-    expect(fetchFrom('inside', 'srv').stdout).toBe(`hello from ${server.slice(0, 12)}\n`)
+    // by name (aardvark-dns on the internal network's bridge) and by address, once httpd listens (run -d does not wait for it)
+    let page = ''
+    await until('srv\'s page by name', () => (page = fetchFrom('inside', 'srv').stdout).startsWith('hello from '), 15_000)
+    expect(page).toBe(`hello from ${server.slice(0, 12)}\n`)
     const ip = JSON.parse(mr(['inspect', server]).stdout)[0].NetworkSettings.Networks.inside.IPAddress as string
     expect(ip).toMatch(/^10\.93\.1\.\d+$/)
     expect(fetchFrom('inside', ip).stdout).toBe(`hello from ${server.slice(0, 12)}\n`)

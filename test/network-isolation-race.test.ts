@@ -9,9 +9,8 @@
 // network namespace of the test's own (helpers/netns.ts), with no container
 // on the default bridge: its anchor would keep a rule in the chain, and the
 // pass would never be alone.
-import { existsSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 import { GET, HTTPD, makeNetns, until, type Netns } from './helpers/netns.js'
@@ -31,6 +30,36 @@ describe.skipIf(!isRoot || !netavark)('network: the isolation chain under concur
   const runArgs = (args: string[]) => [...g(), 'run', '--cgroup-parent', env.cgroupParent, ...args]
   /** NETAVARK_ISOLATION_1's rules, in order. */
   const chain = () => ns.exec(['iptables', '-S', 'NETAVARK_ISOLATION_1']).stdout.split('\n').filter((l) => l.startsWith('-A '))
+  /**
+   * Whether process pid waits in flock(2) for the isolation lock (isolation.ts), held by the paused
+   * teardown: on its file, or on another lock whose holder does (a start can queue behind the other
+   * one). /proc/locks (proc(5)): each lock's holder, each blocked request ("->") its waiter, by pid,
+   * with the file as major:minor:inode (hex, hex, decimal).
+   */
+  const waitsForIsolationLock = (pid: number) => {
+    let lock: { dev: number; ino: number }
+    try {
+      lock = statSync(join(env.stateRoot, 'isolation.lock'))
+    } catch {
+      return false
+    }
+    const hex = (n: number) => n.toString(16).padStart(2, '0')
+    const isolation = `${hex((lock.dev >> 8) & 0xfff)}:${hex((lock.dev & 0xff) | ((lock.dev >> 12) & 0xfff00))}:${lock.ino}`
+    const waiting = new Map<number, string>()
+    const holder = new Map<string, number>()
+    for (const line of readFileSync('/proc/locks', 'utf8').split('\n')) {
+      const m = /^\d+:\s+(->\s+)?FLOCK\s+\S+\s+\S+\s+(\d+)\s+(\S+)\s/.exec(line)
+      if (m?.[1]) waiting.set(Number(m[2]), m[3]!)
+      else if (m) holder.set(m[3]!, Number(m[2]))
+    }
+    for (let p: number | undefined = pid, hops = 0; p !== undefined && hops < 8; hops++) {
+      const file = waiting.get(p)
+      if (file === undefined) return false
+      if (file === isolation) return true
+      p = holder.get(file)
+    }
+    return false
+  }
 
   beforeAll(async () => {
     env = await makeTestEnv()
@@ -62,8 +91,11 @@ describe.skipIf(!isRoot || !netavark)('network: the isolation chain under concur
     // first containers of two more networks: each setup puts its network's rule first, and the pass back in front
     const server = ns.miniRunAsync(runArgs(['-d', '--network', 'race-b', '-p', '8097:80', BUSYBOX, ...HTTPD]))
     const client = ns.miniRunAsync(runArgs(['-d', '--network', 'race-c', BUSYBOX, 'sleep', '120']))
-    // they wait for the paused teardown (the isolation lock); unlocked, they finish first: given 3 s to
-    await Promise.race([Promise.all([server.done, client.done]), sleep(3000)])
+    // they wait for the paused teardown (the isolation lock): until each is blocked on it, or behind the
+    // other; unlocked, they would finish first, and one that does counts as done waiting
+    const finished = new Set<unknown>()
+    for (const started of [server, client]) void started.done.then(() => finished.add(started))
+    await until('both starts to wait for the isolation lock (or to finish)', () => [server, client].every((s) => finished.has(s) || waitsForIsolationLock(s.child.pid!)), 60_000)
     writeFileSync(release, '')
     const [left, started, waiting] = await Promise.all([leaving.done, server.done, client.done])
     for (const r of [left, started, waiting]) expect([r.status, r.stderr]).toEqual([0, ''])

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeOciEnv, type OciEnv } from './helpers/oci.js'
 import { isRoot } from './helpers/test-env.js'
+import { until } from './helpers/until.js'
 
 const CONSOLE_RECEIVER = fileURLToPath(new URL('./helpers/console-socket.py', import.meta.url))
 
@@ -24,12 +25,6 @@ function cmdline(pid: number): string {
 function state(env: OciEnv, id: string): Record<string, unknown> | undefined {
   const r = env.oci(['state', id])
   return r.status === 0 ? (JSON.parse(r.stdout) as Record<string, unknown>) : undefined
-}
-
-async function until(check: () => boolean, ms = 5000): Promise<void> {
-  for (const end = Date.now() + ms; !check(); await new Promise((r) => setTimeout(r, 20))) {
-    if (Date.now() > end) throw new Error('timed out')
-  }
 }
 
 describe.skipIf(!isRoot)('OCI create and start', () => {
@@ -58,7 +53,7 @@ describe.skipIf(!isRoot)('OCI create and start', () => {
     expect(readFileSync(`/proc/${pid}/status`, 'utf8')).toMatch(/^PPid:\s+1$/m)
 
     expect(env.oci(['start', 'life']).status).toBe(0)
-    await until(() => cmdline(pid) === '/bin/sleep 30')
+    await until('the container to exec its process', () => cmdline(pid) === '/bin/sleep 30')
     expect(state(env, 'life')!.status).toBe('running')
     const again = env.oci(['start', 'life'])
     expect([again.status, again.stderr]).toEqual([1, expect.stringContaining('cannot start an already running container')])
@@ -69,7 +64,7 @@ describe.skipIf(!isRoot)('OCI create and start', () => {
     expect(state(env, 'life')!.status).toBe('running')
 
     expect(env.oci(['kill', 'life', 'KILL']).status).toBe(0)
-    await until(() => state(env, 'life')?.status === 'stopped')
+    await until('life to be stopped', () => state(env, 'life')?.status === 'stopped')
     expect(state(env, 'life')).toEqual({ ociVersion: '1.2.0', id: 'life', status: 'stopped', bundle })
     expect(env.oci(['kill', 'life']).stderr).toContain('container not running')
     expect(env.oci(['delete', 'life']).status).toBe(0)
@@ -100,7 +95,7 @@ describe.skipIf(!isRoot)('OCI create and start', () => {
     expect(env.ociDetached(['create', '--bundle', bundle, '--pid-file', join(env.dir, 'waiting.pid'), 'waiting']).status).toBe(0)
     const pid = Number(readFileSync(join(env.dir, 'waiting.pid'), 'utf8'))
     expect(env.oci(['delete', 'waiting']).status).toBe(0)
-    await until(() => cmdline(pid) === '')
+    await until('the waiting process to be gone', () => cmdline(pid) === '')
     expect(env.leftovers()).toEqual([])
   })
 
@@ -135,16 +130,16 @@ describe.skipIf(!isRoot)('OCI create and start', () => {
     receiver.stdout.on('data', (d) => (out += d))
     const exited = new Promise((r) => receiver.on('close', r))
     try {
-      await until(() => out.includes('listening'))
+      await until('the receiver to listen', () => /^listening$/m.test(out))
       const refused = env.ociDetached(['create', '--bundle', bundle, 'tty'])
       expect(refused.stderr).toContain('process.terminal needs --console-socket')
       expect(env.oci(['create', '--bundle', bundle, '--console-socket', socketPath, 'tty']).status).toBe(0)
-      await until(() => out.includes('received'))
+      await until('the receiver to get the pty master', () => /^received /m.test(out))
       expect(out).toContain('received tty')
       expect(env.oci(['start', 'tty']).status).toBe(0)
       await exited
       expect(out).toContain('got hello on /dev/pts/0')
-      await until(() => state(env, 'tty')?.status === 'stopped')
+      await until('tty to be stopped', () => state(env, 'tty')?.status === 'stopped')
       expect(env.oci(['delete', 'tty']).status).toBe(0)
     } finally {
       receiver.kill()
@@ -161,7 +156,7 @@ describe.skipIf(!isRoot)('OCI create and start', () => {
     })
     expect(env.ociDetached(['create', '--bundle', bundle, 'hooks']).status).toBe(0)
     expect(env.oci(['start', 'hooks']).status).toBe(0)
-    await until(() => state(env, 'hooks')?.status === 'stopped')
+    await until('hooks to be stopped', () => state(env, 'hooks')?.status === 'stopped')
     expect(env.oci(['delete', 'hooks']).status).toBe(0)
     const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => {
       const [name, json] = [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)]
@@ -186,7 +181,7 @@ describe.skipIf(!isRoot)('OCI create and start', () => {
   it('joins an existing network namespace by path', async () => {
     const holder = spawn('unshare', ['--net', 'sleep', '60'], { stdio: 'ignore' })
     try {
-      await until(() => readlinkSync(`/proc/${holder.pid}/ns/net`) !== readlinkSync('/proc/self/ns/net'))
+      await until('the holder\'s network namespace', () => readlinkSync(`/proc/${holder.pid}/ns/net`) !== readlinkSync('/proc/self/ns/net'))
       const nsPath = `/proc/${holder.pid}/ns/net`
       const bundle = env.bundle('netns', (c) => {
         c.linux.namespaces = c.linux.namespaces.map((ns: { type: string }) => (ns.type === 'network' ? { type: 'network', path: nsPath } : ns))
@@ -210,7 +205,7 @@ describe.skipIf(!isRoot)('OCI create and start', () => {
     const holder = spawn('unshare', ['--pid', '--fork', 'sleep', '61'], { stdio: 'ignore' })
     try {
       const childOf = () => Number(readFileSync(`/proc/${holder.pid}/task/${holder.pid}/children`, 'utf8').trim().split(' ')[0] || 0)
-      await until(() => childOf() > 0 && cmdline(childOf()) === 'sleep 61')
+      await until('the holder\'s PID 1 to run its sleep', () => childOf() > 0 && cmdline(childOf()) === 'sleep 61')
       const nsPath = `/proc/${childOf()}/ns/pid`
       const bundle = env.bundle('pidns', (c) => {
         c.linux.namespaces = c.linux.namespaces.map((ns: { type: string }) => (ns.type === 'pid' ? { type: 'pid', path: nsPath } : ns))
@@ -234,13 +229,13 @@ describe.skipIf(!isRoot)('OCI create and start', () => {
       expect(env.ociDetached(['create', '--bundle', running, 'pidns-live']).status).toBe(0)
       expect(env.oci(['start', 'pidns-live']).status).toBe(0)
       const sleepers = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p) && cmdline(Number(p)) === '/bin/sleep 47')
-      await until(() => sleepers().length === 1)
+      await until('the container\'s sleep', () => sleepers().length === 1)
       const exec = env.oci(['exec', 'pidns-live', '/bin/sh', '-c', 'readlink /proc/self/ns/pid'])
       expect(exec.status, exec.stderr).toBe(0)
       expect(exec.stdout.trim()).toBe(readlinkSync(nsPath))
       expect(env.oci(['kill', 'pidns-live', 'KILL']).status).toBe(0)
-      await until(() => sleepers().length === 0)
-      await until(() => state(env, 'pidns-live')?.status === 'stopped')
+      await until('the container\'s sleep to be killed', () => sleepers().length === 0)
+      await until('pidns-live to be stopped', () => state(env, 'pidns-live')?.status === 'stopped')
       expect(env.oci(['delete', 'pidns-live']).status).toBe(0)
     } finally {
       holder.kill()

@@ -9,14 +9,9 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeOciEnv, type OciEnv } from './helpers/oci.js'
 import { isRoot } from './helpers/test-env.js'
+import { until } from './helpers/until.js'
 
 const CONSOLE_RECEIVER = fileURLToPath(new URL('./helpers/console-socket.py', import.meta.url))
-
-async function until(check: () => boolean, ms = 5000): Promise<void> {
-  for (const end = Date.now() + ms; !check(); await new Promise((r) => setTimeout(r, 20))) {
-    if (Date.now() > end) throw new Error('timed out')
-  }
-}
 
 describe.skipIf(!isRoot)('OCI exec', () => {
   let env: OciEnv
@@ -69,7 +64,7 @@ describe.skipIf(!isRoot)('OCI exec', () => {
     receiver.stdout.on('data', (d) => (out += d))
     const exited = new Promise((r) => receiver.on('close', r))
     try {
-      await until(() => out.includes('listening'))
+      await until('the receiver to listen', () => /^listening$/m.test(out))
       const r = env.ociDetached(['exec', '--tty', '--console-socket', socketPath, '--detach', 'box', '/bin/sh', '-c', 'tty; stty size'])
       expect(r.stderr).toBe('')
       await exited

@@ -149,9 +149,10 @@ describe.skipIf(unavailable)(`registry faults${unavailable ? ` (skipped: ${unava
   })
 
   it('a connection that goes silent mid-blob is given up after the idle timeout and resumed', async () => {
+    // the stall lasts until the client leaves: longer than any timeout; 2 s, not less, for the requests that do answer on a busy machine
     proxy.handler = (e) => e.forward(e.req.url && isBlob(e.req.url, big.digest) && e.seen === 0 ? { stallAfter: 700_000 } : {})
     const s = await store()
-    await pullImage(ref(), { store: s, retry: fastRetry, idleTimeoutMs: 300 })
+    await pullImage(ref(), { store: s, retry: fastRetry, idleTimeoutMs: 2000 })
     await expectComplete(s)
     const gets = proxy.requests.filter((r) => isBlob(r.url, big.digest))
     expect(gets).toHaveLength(2)

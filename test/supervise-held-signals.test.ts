@@ -8,6 +8,7 @@
 import { closeSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import * as processCalls from '../src/native/process-calls.js'
+import { until } from './helpers/until.js'
 import { waitingChild } from './helpers/waiting-child.js'
 import type { Host } from '../src/runtime/process/host.js'
 import type { Launched } from '../src/runtime/process/run-host-steps.js'
@@ -22,9 +23,12 @@ async function supervisedWith(send: (held: ReturnType<typeof holdSignals>) => Pr
   try {
     await send(held)
     const done = superviseProcess(launched, host, { forwardSignals: true, held })
-    for (let i = 0; i < 200 && kills.length === 0; i++) await new Promise((r) => setTimeout(r, 5))
-    closeSync(child.syncWrite) // the child leaves: supervision ends
-    await done
+    try {
+      await until('the held signal to be forwarded', () => kills.length > 0, 20_000, 5)
+    } finally {
+      closeSync(child.syncWrite) // the child leaves: supervision ends
+      await done
+    }
   } finally {
     held.release()
   }
