@@ -49,12 +49,10 @@ type RunLineResult = import('./run-line.js').RunLineResult
 // started with a script (NODE_REPL_EXTERNAL_MODULE only in a REPL).
 delete process.env.NODE_OPTIONS
 
-// SIGUSR1 without a listener opens Node's inspector on 127.0.0.1:9229, where
-// any local user may connect and run code as this process: root, for the
-// monitor of `run -d`, a `compose up`, a build. Node 20 has no
-// --disable-sigusr1, so every mini-run keeps a listener that does nothing
-// (as Docker's CLI ignores the signal); the verbs that pass it on to a
-// container add their own. A signal's handle does not hold the loop open.
+// SIGUSR1 without a listener opens Node's inspector on 127.0.0.1:9229, for
+// any local user to run code as this process (root, for a monitor, a build).
+// Node 20 has no --disable-sigusr1: a listener that does nothing, as Docker's
+// CLI ignores it; verbs that pass it to a container add their own.
 process.on('SIGUSR1', () => undefined)
 
 // NODE_EXTRA_CA_CERTS: the #! line (scripts/bundle.mjs) hid it from Node,
