@@ -62,9 +62,8 @@ describe('readFileInRoot', () => {
 
   it('refuses a FIFO by its type, without opening it (which would block)', () => {
     execFileSync('mkfifo', [join(root, 'etc/passwd')])
-    const started = Date.now()
+    // opened, a FIFO with no writer would block this test until its timeout
     expect(() => read()).toThrow('/etc/passwd of container c is not a regular file')
-    expect(Date.now() - started).toBeLessThan(1000)
     mkdirSync(join(root, 'etc/group'))
     expect(() => read('etc/group')).toThrow(/is not a regular file/)
   })
