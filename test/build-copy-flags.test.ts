@@ -202,4 +202,17 @@ describe.skipIf(!isRoot)('COPY --exclude and --parents (needs root: the images a
     expect(fails(['COPY --parents --parents f /d/'])).toEqual(said('Dockerfile:3: --parents given more than once'))
     expect(fails(['ADD --parents f /d/'])).toEqual(said('Dockerfile:3: unknown flag for ADD: --parents'))
   })
+
+  test('.dockerignore is matched by the same rules: case counts, and `+ ( | {` are text, as in BuildKit (patternmatcher); a bad pattern is one line', () => {
+    const ctx = newContext({
+      'Dockerfile': [`FROM ${BUSYBOX}`, 'COPY . /ctx/'].join('\n'),
+      '.dockerignore': ['*.MD', 'c++', 'notes (old)', 'a|b', '{x}', 'Dockerfile', '.dockerignore'].join('\n'),
+      'README.md': '', 'CHANGES.MD': '', 'c++': '', 'c': '', 'notes (old)': '', 'notes old': '', 'a|b': '', 'ab': '', '{x}': '', 'x': '',
+    })
+    built('localhost/test/ignore-case:1', ctx)
+    expect(tree('localhost/test/ignore-case:1', '/ctx')).toEqual(under('/ctx', ['README.md', 'ab', 'c', 'notes old', 'x']))
+    const bad = newContext({ 'Dockerfile': `FROM ${BUSYBOX}\nCOPY . /ctx/`, '.dockerignore': 'ok\nsrc/[a-\n' })
+    const r = build(['-t', 'localhost/test/ignore-bad:1', bad])
+    expect([r.status, r.stderr]).toEqual([1, expect.stringMatching(/^mini-run: \.dockerignore: bad pattern "src\/\[a-": .*\n$/)])
+  })
 })

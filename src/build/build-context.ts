@@ -2,13 +2,16 @@
  * The build context: the directory a build may copy from, minus what its
  * .dockerignore excludes.
  *
- * .dockerignore is read with @balena/dockerignore, which implements
- * Docker's own rules (Go filepath.Match per path segment, "**", "!"
- * exceptions, the last matching line wins, a pattern naming a directory
- * excludes everything below it) rather than .gitignore's, which differ in
- * exactly the cases users notice (`*.log` does not match `sub/x.log` in
- * Docker). As BuildKit does, `<Dockerfile>.dockerignore` next to the
- * Dockerfile is preferred over the context's own.
+ * .dockerignore is matched as BuildKit matches it: moby/patternmatcher's
+ * rules (path-patterns.ts, which COPY --exclude uses too: Go filepath.Match
+ * per path segment, "**", "!" exceptions, the last matching line wins, a
+ * pattern naming a directory excludes everything below it), not
+ * .gitignore's, which differ in exactly the cases users notice (`*.log`
+ * does not match `sub/x.log` in Docker). @balena/dockerignore, used before,
+ * matched without regard to case (`*.MD` took README.md) and threw on a
+ * `+` or `(` that Go takes as text. As BuildKit does,
+ * `<Dockerfile>.dockerignore` next to the Dockerfile is preferred over the
+ * context's own.
  *
  * Nothing outside the context can be named: ".." is refused, and a symlink
  * is followed only when it is the source itself and leads inside the
@@ -18,21 +21,24 @@ import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, type St
 import { join, posix, relative } from 'node:path'
 import { UsageError } from '../errors.js'
 import type { SourceFs, SourceItem } from './source-fs.js'
-import { dockerignoreMatcher, type Ignore } from './vendor.js'
+import { PathPatterns, PatternError } from './path-patterns.js'
 
 export class BuildContext implements SourceFs {
   readonly label = 'build context'
   readonly dir: string
   /** The .dockerignore patterns, cleaned. */
   readonly patterns: string[]
-  readonly #ignore: Ignore
-  readonly #negations: boolean
+  readonly #ignore: PathPatterns
 
   constructor(dir: string, patterns: string[]) {
     this.dir = dir
     this.patterns = patterns
-    this.#ignore = dockerignoreMatcher().add(patterns)
-    this.#negations = patterns.some((p) => p.startsWith('!'))
+    try {
+      this.#ignore = new PathPatterns(patterns)
+    } catch (err) {
+      if (err instanceof PatternError) throw new UsageError(`.dockerignore: ${err.message}`)
+      throw err
+    }
   }
 
   /** Open a context directory and its .dockerignore (the Dockerfile's own first). */
@@ -53,7 +59,7 @@ export class BuildContext implements SourceFs {
 
   /** Excluded by .dockerignore? */
   excluded(rel: string): boolean {
-    return rel !== '' && this.#ignore.ignores(rel)
+    return rel !== '' && this.#ignore.matches(rel)
   }
 
   lookup(rel: string): SourceItem | undefined {
@@ -83,7 +89,7 @@ export class BuildContext implements SourceFs {
 
   /** Does an exception ("!" line) bring back something inside this excluded directory? */
   #reachedByException(dir: SourceItem): boolean {
-    if (!this.#negations) return false
+    if (!this.#ignore.hasExceptions) return false
     return this.list(dir).some((child) => !this.excluded(child.rel) || (child.stat.isDirectory() && this.#reachedByException(child)))
   }
 

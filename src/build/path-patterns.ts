@@ -6,9 +6,10 @@
  * segments, a pattern that matches a directory matching everything below
  * it, and `!` exceptions, the last matching pattern deciding (pure).
  *
- * Its own, not @balena/dockerignore (which reads .dockerignore): that one
- * matches without regard to case unless told, and passes `+`, `(`, `|`,
- * `{` through to the RegExp, so `c++` throws where Go matches it as text.
+ * .dockerignore is matched with it too (build-context.ts). Its own, not
+ * @balena/dockerignore: that one matches without regard to case unless
+ * told, and passes `+`, `(`, `|`, `{` through to the RegExp, so `c++`
+ * throws where Go matches it as text.
  * Where patternmatcher's translation is a plain slip (`^` outside a class
  * and `\d` become RegExp syntax), the character is taken as itself, as
  * filepath.Match takes it.
