@@ -122,11 +122,16 @@ const cliBundle = {
 // A running mini-run maps the bundle it runs (native/map-file.c): a file
 // rewritten in place would change under it, or end before a page it has
 // yet to read (SIGBUS), and one started mid-build would map a file the
-// steps below have yet to finish. So esbuild and those steps write
-// FILE.new, renamed over FILE when it is whole: the old file lives on for
-// whoever mapped it, and a start finds the old file or the new one.
+// steps below have yet to finish, or pair a new launcher with an old
+// bundle. So every file here is written as FILE.new and all are renamed
+// over their FILEs once the last check has passed, the launcher last: the
+// old files live on for whoever opened them, a start finds the old set or
+// the new one, and a build that fails leaves the old set as it was.
 const staged = (file) => `${file}.new`
-await build({ ...cliBundle, entryPoints: ['src/cli/main.ts'], outfile: staged('dist/mini-run-cli.cjs') })
+const outputs = []
+const stage = (file) => (outputs.push(file), staged(file))
+for (const name of readdirSync('dist')) if (name.endsWith('.cjs.new')) rmSync(`dist/${name}`, { force: true })
+await build({ ...cliBundle, entryPoints: ['src/cli/main.ts'], outfile: stage('dist/mini-run-cli.cjs') })
 // A foreground `run` whose flags the launcher could parse (src/cli/run-line.ts):
 // a third of the CLI's code, without commander and the other verbs.
 // In the run bundle the run path's import() calls are static imports. They
@@ -153,7 +158,7 @@ const runPathStatic = {
     })
   },
 }
-await build({ ...cliBundle, entryPoints: ['src/cli/run-line.ts'], outfile: staged('dist/mini-run-run.cjs'), plugins: [...cliBundle.plugins, pullPart, runPathStatic] })
+await build({ ...cliBundle, entryPoints: ['src/cli/run-line.ts'], outfile: stage('dist/mini-run-run.cjs'), plugins: [...cliBundle.plugins, pullPart, runPathStatic] })
 {
   // the plugin matched: the run path's modules are no longer loaded on demand
   const lazy = readFileSync(staged('dist/mini-run-run.cjs'), 'latin1').match(/\(init_(prepare|run_foreground|resolve_image)\(\)/)
@@ -166,13 +171,13 @@ await build({ ...cliBundle, entryPoints: ['src/cli/run-line.ts'], outfile: stage
   }
 }
 // What a `run` that pulls requires of it: the pull, and the layer ingest.
-await build({ ...cliBundle, entryPoints: ['src/cli/pull-part.ts'], outfile: 'dist/mini-run-pull.cjs' })
+await build({ ...cliBundle, entryPoints: ['src/cli/pull-part.ts'], outfile: stage('dist/mini-run-pull.cjs') })
 // `ps`, `images` and `inspect` (src/cli/list-main.ts): commander and these verbs.
-await build({ ...cliBundle, entryPoints: ['src/cli/list-main.ts'], outfile: staged('dist/mini-run-list.cjs') })
+await build({ ...cliBundle, entryPoints: ['src/cli/list-main.ts'], outfile: stage('dist/mini-run-list.cjs') })
 await build({
   ...common,
   entryPoints: ['src/build/vendor.ts'],
-  outfile: 'dist/mini-run-build-vendor.cjs',
+  outfile: stage('dist/mini-run-build-vendor.cjs'),
 })
 // What a rootless user with subordinate ids does as root of their user
 // namespace (unpack layers, fill volumes): a program of its own
@@ -180,7 +185,7 @@ await build({
 await build({
   ...common,
   entryPoints: ['src/rootless/userns-helper.ts'],
-  outfile: 'dist/mini-run-userns-helper.cjs',
+  outfile: stage('dist/mini-run-userns-helper.cjs'),
   external: ['ffi-rs', '@yuuang/*'],
   define: { 'import.meta.url': '__bundleUrl' },
   banner: { js: BUNDLE_URL },
@@ -188,13 +193,13 @@ await build({
 await build({
   ...common,
   entryPoints: ['src/compose/vendor.ts'],
-  outfile: 'dist/mini-run-compose-vendor.cjs',
+  outfile: stage('dist/mini-run-compose-vendor.cjs'),
   plugins: [standaloneValidator],
 })
 await build({
   ...common,
   entryPoints: ['src/cli/launcher.cts'],
-  outfile: 'dist/mini-run.cjs',
+  outfile: stage('dist/mini-run.cjs'),
   // run's flags as data for the thin parser (tsc has built dist/ before this
   // script runs): not the code that defines them, compiled at every start;
   // as JSON text in a string literal, parsed at use (launcher.cts)
@@ -262,10 +267,11 @@ for (const final of ['dist/mini-run-cli.cjs', 'dist/mini-run-run.cjs', 'dist/min
   // every cache of the bundle: its own, one per verb or network path (launcher.cts)
   const base = final.slice('dist/'.length)
   for (const cache of readdirSync('dist')) if (cache.startsWith(`${base}.`) && cache.endsWith('.cache')) rmSync(`dist/${cache}`, { force: true })
-  renameSync(file, final)
 }
 
-chmodSync('dist/mini-run.cjs', 0o755)
+chmodSync(staged('dist/mini-run.cjs'), 0o755)
+// the whole set, the launcher (which names the others) last
+for (const file of outputs.filter((f) => f !== 'dist/mini-run.cjs').concat('dist/mini-run.cjs')) renameSync(staged(file), file)
 
 // The whole CLI's cache for `run` lines it runs itself (-d, -it, --explain),
 // written at the exit of a run that compiles what `run` needs: --explain

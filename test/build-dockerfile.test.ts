@@ -131,6 +131,9 @@ describe('parseDockerfile', () => {
     ['FROM a\nFROBNICATE now', /Dockerfile:2: unknown instruction: FROBNICATE/],
     ['FROM a\nCOPY --frm=x a b', /unknown flag for COPY: --frm/],
     ['FROM a\nWORKDIR', /Dockerfile:2: WORKDIR requires at least one argument/],
+    // the escape at the file's end is taken out, as BuildKit trims it: no command `\`
+    ['FROM a\nRUN --mount=type=cache,target=/c \\', /Dockerfile:2: RUN requires at least one argument/],
+    ['FROM a\nRUN \\', /Dockerfile:2: RUN requires at least one argument/],
     ['# just a comment', /no FROM instruction/],
     // where ONBUILD is written, as BuildKit's parseOnBuild (not only in the image built on it)
     ['FROM a\nONBUILD FROM b', /Dockerfile:2: FROM isn't allowed as an ONBUILD trigger/],

@@ -127,7 +127,8 @@ export function joinContinuations(raw: string, escape: string): string {
   for (const [n, line] of lines.entries()) {
     if (n > 0 && (/^\s*#/.test(line) || line.trim() === '')) continue
     const m = continued.exec(line)
-    out += m && n < lines.length - 1 ? line.slice(0, m.index) : line
+    // the escape ends a line, the instruction's last too (a file's end after it), as BuildKit trims it
+    out += m ? line.slice(0, m.index) : line
   }
   return out
 }

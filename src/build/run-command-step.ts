@@ -9,6 +9,7 @@ import { posix } from 'node:path'
 import { pausePoint } from '../crash-point.js'
 import { UsageError } from '../errors.js'
 import { buildCacheDirs } from '../image/build-cache-index.js'
+import { getLogger } from '../log.js'
 import { removeTree, tmpPath } from '../image/store-tmp.js'
 import * as isolationCalls from '../native/isolation-calls.js'
 import * as lockCalls from '../native/lock-calls.js'
@@ -22,7 +23,7 @@ import { nextState, stateChainIds, stateId, type BuildState } from './image-stat
 import { commitLayerBlob, writeLayerBlob } from './layer-tar.js'
 import { overlayDiff } from './overlay-diff.js'
 import { cacheMountDir, materialize, mountKey, parseRunMount, writeSecretFile, type RunMount } from './run-mounts.js'
-import { RunFailedError, runStep } from './run-step.js'
+import { requireRootForRun, RunFailedError, runStep } from './run-step.js'
 import { cleanSourcePath, TreeSourceFs, type SourceFs } from './source-fs.js'
 import type { StageRun } from './stage-run.js'
 import { makeLayer, stepError, type StepPlan } from './step-layer.js'
@@ -162,11 +163,20 @@ function prepareMounts(
   const temporary: string[] = []
   const locks: number[] = []
   const tmpfsMounts: string[] = []
+  // each undone on its own: one that fails leaves the others to be undone (and logged, the store's
+  // clean-up of stale tmp/ entries finishes it)
+  const undo = async (what: string, step: () => unknown) => {
+    try {
+      await step()
+    } catch (err) {
+      getLogger().warn({ err }, `build: ${what}`)
+    }
+  }
   const cleanup = async () => {
-    for (const fd of locks.splice(0)) closeSync(fd)
+    for (const fd of locks.splice(0)) await undo('close a cache mount\'s lock', () => closeSync(fd))
     // the RUN's container is gone: detached, a secret's tmpfs goes with its bytes
-    for (const dir of tmpfsMounts.splice(0)) isolationCalls.umount(dir, 2 /* MNT_DETACH */)
-    for (const path of temporary.splice(0)) await removeTree(path)
+    for (const dir of tmpfsMounts.splice(0)) await undo(`unmount ${dir}`, () => isolationCalls.umount(dir, 2 /* MNT_DETACH */))
+    for (const path of temporary.splice(0)) await undo(`remove ${path}`, () => removeTree(path))
   }
   // a file is mounted on a file the container creates, in a directory that
   // must exist: where the image lacks it, an empty tmpfs (/run/secrets)
@@ -238,6 +248,7 @@ function prepareMounts(
  * noexec unless the secret's mode lets it run, as BuildKit's.
  */
 function secretTmpfs(run: BuildRun, size: number, exec: boolean, temporary: string[], tmpfsMounts: string[]): string {
+  requireRootForRun()
   const dir = tmpPath(run.store.tmpDir, 'secret')
   mkdirSync(dir, { mode: 0o700 })
   temporary.push(dir)

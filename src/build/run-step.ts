@@ -76,10 +76,14 @@ export interface RunStepResult {
   remove(): Promise<void>
 }
 
+/** A rootless RUN would need its layer taken from a user-namespace overlay (issue 12): not yet. */
+export function requireRootForRun(): void {
+  if (!isRoot()) throw new MiniRunError('RUN steps need root for now: run mini-run build as root', { code: 'EROOTLESS' })
+}
+
 export async function runStep(input: RunStepInput): Promise<RunStepResult> {
   input.signal?.throwIfAborted()
-  // a rootless RUN would need its layer taken from a user-namespace overlay (issue 12): not yet
-  if (!isRoot()) throw new MiniRunError('RUN steps need root for now: run mini-run build as root', { code: 'EROOTLESS' })
+  requireRootForRun()
   const prepared = await prepareContainer({
     image: input.image.name,
     command: input.argv,

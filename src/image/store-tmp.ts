@@ -54,7 +54,7 @@ export async function cleanStaleTmp(tmpDir: string): Promise<string[]> {
 async function unmountSecretTmpfs(tmpDir: string, name: string): Promise<void> {
   if (!name.startsWith('secret-')) return
   const [entry, dir] = await Promise.all([lstat(join(tmpDir, name)).catch(() => undefined), lstat(tmpDir)])
-  if (entry?.isDirectory() && entry.dev !== dir.dev) isolationCalls.umount(join(tmpDir, name), 2 /* MNT_DETACH */)
+  if (entry?.isDirectory() && entry.dev !== dir.dev) isolationCalls.umount(join(tmpDir, name), 2 | 8 /* MNT_DETACH | UMOUNT_NOFOLLOW */)
 }
 
 /**

@@ -13,6 +13,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { MiniRunError } from '../errors.js'
 import { removeFile } from '../remove-file.js'
 
 const PID_FILE = 'aardvark.pid'
@@ -29,7 +30,8 @@ export function endIdleDns(configDir: string): void {
   if (!entries.includes(PID_FILE) || entries.some((e) => e !== PID_FILE)) return
   const pidFile = join(dir, PID_FILE)
   const pid = Number.parseInt(readText(pidFile) ?? '', 10)
-  if (Number.isInteger(pid) && pid > 0 && isLiveAardvark(pid)) {
+  const ours = (p: number) => isLiveServerOf(p, dir)
+  if (Number.isInteger(pid) && pid > 0 && ours(pid)) {
     try {
       process.kill(pid, 'SIGKILL')
     } catch (err) {
@@ -37,18 +39,27 @@ export function endIdleDns(configDir: string): void {
     }
     // dead once a zombie: its sockets are closed, its port free for the next server
     const wait = new Int32Array(new SharedArrayBuffer(4))
-    for (let waited = 0; isLiveAardvark(pid) && waited < 5000; waited += 5) Atomics.wait(wait, 0, 0, 5)
+    for (let waited = 0; ours(pid) && waited < 5000; waited += 5) Atomics.wait(wait, 0, 0, 5)
+    if (ours(pid)) throw new MiniRunError(`aardvark-dns (pid ${pid}) has no network left to serve and does not exit`, { code: 'ENETAVARK' })
   }
   removeFile(pidFile)
 }
 
-/** pid is an aardvark-dns that has not exited (a pid file outliving its server may name another process now). */
-function isLiveAardvark(pid: number): boolean {
+/**
+ * pid is the aardvark-dns of this config dir, not exited. A pid file that
+ * outlived its server (a reboot, a kill) may name another process now,
+ * another state root's aardvark-dns or podman's: netavark starts each with
+ * `--config <dir>` (netavark's src/dns/aardvark.rs).
+ */
+function isLiveServerOf(pid: number, dir: string): boolean {
   const stat = readText(`/proc/${pid}/stat`)
   if (stat === undefined) return false
   // "pid (comm) state ...": comm may hold spaces and parentheses, the state follows the last ")"
   const close = stat.lastIndexOf(')')
-  return stat.slice(stat.indexOf('(') + 1, close).startsWith('aardvark') && stat[close + 2] !== 'Z'
+  if (!stat.slice(stat.indexOf('(') + 1, close).startsWith('aardvark') || stat[close + 2] === 'Z') return false
+  const argv = (readText(`/proc/${pid}/cmdline`) ?? '').split('\0')
+  const at = argv.indexOf('--config')
+  return at >= 0 && argv[at + 1] === dir
 }
 
 function readText(path: string): string | undefined {
