@@ -122,11 +122,11 @@ const cliBundle = {
 // A running mini-run maps the bundle it runs (native/map-file.c): a file
 // rewritten in place would change under it, or end before a page it has
 // yet to read (SIGBUS), and one started mid-build would map a file the
-// steps below have yet to finish, or pair a new launcher with an old
-// bundle. So every file here is written as FILE.new and all are renamed
-// over their FILEs once the last check has passed, the launcher last: the
-// old files live on for whoever opened them, a start finds the old set or
-// the new one, and a build that fails leaves the old set as it was.
+// steps below have yet to finish. So every file here is written as
+// FILE.new and all are renamed over their FILEs once the last check has
+// passed, the launcher last: the old files live on for whoever opened
+// them, every name always holds a whole file, and a build that fails
+// leaves the old set as it was.
 const staged = (file) => `${file}.new`
 const outputs = []
 const stage = (file) => (outputs.push(file), staged(file))
@@ -243,7 +243,8 @@ async function shortNames(file) {
 
 // The launcher reads each bundle as latin1 and runs it as a vm.Script, which
 // has no import(): both are checked here rather than found at run time.
-for (const final of ['dist/mini-run-cli.cjs', 'dist/mini-run-run.cjs', 'dist/mini-run-list.cjs']) {
+const LOADED_BY_LAUNCHER = ['dist/mini-run-cli.cjs', 'dist/mini-run-run.cjs', 'dist/mini-run-list.cjs']
+for (const final of LOADED_BY_LAUNCHER) {
   const file = staged(final)
   toEsmOnce(file)
   requireBuiltinsOnce(file)
@@ -269,9 +270,13 @@ for (const final of ['dist/mini-run-cli.cjs', 'dist/mini-run-run.cjs', 'dist/min
   for (const cache of readdirSync('dist')) if (cache.startsWith(`${base}.`) && cache.endsWith('.cache')) rmSync(`dist/${cache}`, { force: true })
 }
 
-chmodSync(staged('dist/mini-run.cjs'), 0o755)
-// the whole set, the launcher (which names the others) last
-for (const file of outputs.filter((f) => f !== 'dist/mini-run.cjs').concat('dist/mini-run.cjs')) renameSync(staged(file), file)
+// new files each (esbuild rewrote the old ones, keeping their mode): readable by all, as a rootless
+// user runs the userns helper and requires the pull and vendor files; the launcher executable
+for (const file of outputs) chmodSync(staged(file), file === 'dist/mini-run.cjs' ? 0o755 : 0o644)
+// what the bundles load first (pull, vendors, the helper), then the bundles, then the launcher that
+// names them: a start in between may pair a new file with an old one that loads it, never miss one
+const order = (file) => (file === 'dist/mini-run.cjs' ? 2 : LOADED_BY_LAUNCHER.includes(file) ? 1 : 0)
+for (const file of [...outputs].sort((a, b) => order(a) - order(b))) renameSync(staged(file), file)
 
 // The whole CLI's cache for `run` lines it runs itself (-d, -it, --explain),
 // written at the exit of a run that compiles what `run` needs: --explain

@@ -5,7 +5,7 @@
  * /run. Both must be private to their owner (src/private-dir.ts).
  */
 import { homedir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 
 export function isRoot(): boolean {
   return process.getuid?.() === 0
@@ -13,7 +13,8 @@ export function isRoot(): boolean {
 
 /** /run/mini-run as root, $XDG_RUNTIME_DIR/mini-run otherwise (or a per-user /tmp dir). */
 export function defaultStateRoot(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.MINI_RUN_STATE) return env.MINI_RUN_STATE
+  // absolute, as --state is made: netavark and aardvark-dns are given paths under it (network/idle-dns.ts)
+  if (env.MINI_RUN_STATE) return resolve(env.MINI_RUN_STATE)
   if (isRoot()) return '/run/mini-run'
   if (env.XDG_RUNTIME_DIR) return join(env.XDG_RUNTIME_DIR, 'mini-run')
   return join('/tmp', `mini-run-${process.getuid?.() ?? 'user'}`)
@@ -31,7 +32,7 @@ export function storeRootMode(): number {
 
 /** The image store root when none is given. */
 export function defaultStoreRoot(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.MINI_RUN_ROOT) return env.MINI_RUN_ROOT
+  if (env.MINI_RUN_ROOT) return resolve(env.MINI_RUN_ROOT)
   if (isRoot()) return '/var/lib/mini-run'
   return join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'mini-run')
 }

@@ -11,8 +11,8 @@
  * looks, it ends a server that has no network to serve, which could only
  * be exiting, so that netavark starts a new one.
  */
-import { readdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs'
+import { isAbsolute, join } from 'node:path'
 import { MiniRunError } from '../errors.js'
 import { removeFile } from '../remove-file.js'
 
@@ -59,7 +59,15 @@ function isLiveServerOf(pid: number, dir: string): boolean {
   if (!stat.slice(stat.indexOf('(') + 1, close).startsWith('aardvark') || stat[close + 2] === 'Z') return false
   const argv = (readText(`/proc/${pid}/cmdline`) ?? '').split('\0')
   const at = argv.indexOf('--config')
-  return at >= 0 && argv[at + 1] === dir
+  const given = at >= 0 ? argv[at + 1] : undefined
+  if (given === undefined) return false
+  // the same directory, however it was written (relative to the server's cwd, through a symlink)
+  try {
+    const [a, b] = [statSync(isAbsolute(given) ? given : join(readlinkSync(`/proc/${pid}/cwd`), given)), statSync(dir)]
+    return a.dev === b.dev && a.ino === b.ino
+  } catch {
+    return false
+  }
 }
 
 function readText(path: string): string | undefined {
