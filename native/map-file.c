@@ -30,6 +30,16 @@
  * launcher's; what fails to load here fails again where it is needed, and
  * says so there.
  *
+ * lateScavengeTask / defaultScavengeTask have V8 post its scavenge task
+ * at 90% of the young generation instead of 80%, and back: a foreground
+ * run that stays below that then ends without a scavenge (launcher.cts
+ * says when, and why back).
+ * Node-API has no call for V8's flags and node:v8's load costs more than
+ * the gain, so this calls V8's own v8::V8::SetFlagsFromString, which the
+ * node executable exports for addons: a C++ function with C arguments,
+ * named by its Itanium mangling, declared weak. A Node without it (another
+ * engine) keeps its flags, and the run its scavenge.
+ *
  * The Node-API declarations are written out here, not taken from
  * <node_api.h>: Node-API is a stable ABI, and a machine with Node but not
  * its headers (Debian's nodejs without libnode-dev) still builds this.
@@ -62,6 +72,9 @@ napi_status napi_create_external_buffer(napi_env env, size_t length, void *data,
 napi_status napi_create_function(napi_env env, const char *name, size_t length, napi_callback cb, void *data, napi_value *result);
 napi_status napi_set_named_property(napi_env env, napi_value object, const char *name, napi_value value);
 __attribute__((weak)) napi_status node_api_create_external_string_latin1(napi_env env, char *str, size_t length, napi_finalize finalize, void *hint, napi_value *result, bool *copied);
+
+/* v8::V8::SetFlagsFromString(const char *, size_t) */
+__attribute__((weak)) void _ZN2v82V818SetFlagsFromStringEPKcm(const char *flags, size_t length);
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -191,6 +204,30 @@ static napi_value preload(napi_env env, napi_callback_info info)
     return result;
 }
 
+/* One V8 flag, a literal: no string crosses from JavaScript. */
+static napi_value set_v8_flag(napi_env env, const char *flag)
+{
+    napi_value result;
+    napi_get_undefined(env, &result);
+    if (_ZN2v82V818SetFlagsFromStringEPKcm != NULL)
+        _ZN2v82V818SetFlagsFromStringEPKcm(flag, strlen(flag));
+    return result;
+}
+
+/* lateScavengeTask(): V8 posts its scavenge task at 90% of the young generation; undefined */
+static napi_value late_scavenge_task(napi_env env, napi_callback_info info)
+{
+    (void)info;
+    return set_v8_flag(env, "--minor-gc-task-trigger=90");
+}
+
+/* defaultScavengeTask(): V8 11's default (80%) back, and with it its flag hash; undefined */
+static napi_value default_scavenge_task(napi_env env, napi_callback_info info)
+{
+    (void)info;
+    return set_v8_flag(env, "--minor-gc-task-trigger=80");
+}
+
 EXPORT int32_t node_api_module_get_api_version_v1(void)
 {
     return 8;
@@ -205,5 +242,11 @@ EXPORT napi_value napi_register_module_v1(napi_env env, napi_value exports)
         napi_set_named_property(env, exports, "bytes", f);
     if (napi_create_function(env, "preload", 7, preload, NULL, &f) == 0)
         napi_set_named_property(env, exports, "preload", f);
+    if (_ZN2v82V818SetFlagsFromStringEPKcm != NULL) {
+        if (napi_create_function(env, "lateScavengeTask", 16, late_scavenge_task, NULL, &f) == 0)
+            napi_set_named_property(env, exports, "lateScavengeTask", f);
+        if (napi_create_function(env, "defaultScavengeTask", 19, default_scavenge_task, NULL, &f) == 0)
+            napi_set_named_property(env, exports, "defaultScavengeTask", f);
+    }
     return exports;
 }

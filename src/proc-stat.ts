@@ -24,10 +24,14 @@ export function parseProcStat(text: string): ProcStat | undefined {
   const open = text.indexOf('(')
   const close = text.lastIndexOf(')')
   if (open < 0 || close < open) return undefined
-  const fields = text.slice(close + 2).split(' ')
-  const state = fields[0]
-  const startTime = fields[19]
-  if (!state || !startTime || !/^\d+$/.test(startTime)) return undefined
+  // state is the first field after the name, starttime the 20th: found by
+  // their blanks, not a split into all fifty (a run reads its container's)
+  let at = close + 2
+  for (let field = 0; field < 19 && at > 0; field++) at = text.indexOf(' ', at) + 1
+  const state = text.slice(close + 2, text.indexOf(' ', close + 2))
+  const end = text.indexOf(' ', at)
+  const startTime = at > 0 ? text.slice(at, end < 0 ? text.trimEnd().length : end) : ''
+  if (!state || !/^\d+$/.test(startTime)) return undefined
   return { comm: text.slice(open + 1, close), state, startTime }
 }
 

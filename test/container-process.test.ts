@@ -19,6 +19,11 @@ describe('proc stat', () => {
     expect(parseProcStat(statLine('a) R 1 (b', 'S', 99))).toEqual({ comm: 'a) R 1 (b', state: 'S', startTime: '99' })
     expect(parseProcStat('garbage')).toBeUndefined()
     expect(parseProcStat('1 (x) S 1 2')).toBeUndefined()
+    // the start time as the line's last field, with and without its newline
+    const upToStart = statLine('x', 'R', 77).split(' ').slice(0, 22).join(' ')
+    expect(parseProcStat(upToStart)).toEqual({ comm: 'x', state: 'R', startTime: '77' })
+    expect(parseProcStat(`${upToStart}\n`)).toEqual({ comm: 'x', state: 'R', startTime: '77' })
+    expect(parseProcStat(upToStart.replace(/ 77$/, ' 7x7'))).toBeUndefined()
   })
 
   it('takes a process for the recorded one only with the same start time, and not as a zombie', () => {

@@ -13,15 +13,12 @@ import { MiniRunError } from '../../errors.js'
 
 /** Where the cgroup2 filesystem is mounted, from /proc/self/mountinfo; undefined if nowhere. */
 export function findCgroup2Mount(mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): string | undefined {
-  for (const line of mountinfo.split('\n')) {
-    // mountinfo(5): fields ... mount point is field 5; the fs type follows " - "
-    const [left, right] = line.split(' - ')
-    if (!left || !right) continue
-    if (right.split(' ')[0] !== 'cgroup2') continue
-    const mountPoint = left.split(' ')[4]
-    if (mountPoint) return mountPoint.replace(/\\040/g, ' ')
-  }
-  return undefined
+  // mountinfo(5): the mount point is field 5, the fs type the first after
+  // " - " (optional fields, each without a blank, may come before it). One
+  // search, not a split of each line and field: the strings of a host's
+  // whole mount table, on a run's path (launcher.cts, quietYoungGc)
+  const mountPoint = /^\S+ \S+ \S+ \S+ (\S+) [^\n]*? - cgroup2 /m.exec(mountinfo)?.[1]
+  return mountPoint?.replace(/\\040/g, ' ')
 }
 
 export const DEFAULT_CGROUP_PARENT = 'mini-run'
