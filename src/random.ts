@@ -24,7 +24,29 @@ export function randomInt(below: number): number {
   }
 }
 
+/**
+ * Bytes read ahead, each handed out once: a run draws five times (its id,
+ * its name's two words, tmp/ names), and an open, read and close of
+ * /dev/urandom each was 3 kB of the young-generation space a run should
+ * fit in (launcher.cts, lateScavenge), for 4-32 bytes.
+ */
+const pool: { bytes: Buffer; used: number } = { bytes: Buffer.alloc(0), used: 0 }
+const POOL_SIZE = 256
+
 export function randomBytes(bytes: number): Buffer {
+  if (bytes > POOL_SIZE) return readUrandom(bytes)
+  if (pool.used + bytes > pool.bytes.length) {
+    pool.bytes = readUrandom(POOL_SIZE)
+    pool.used = 0
+  }
+  const buf = Buffer.from(pool.bytes.subarray(pool.used, pool.used + bytes))
+  // what was handed out is not kept
+  pool.bytes.fill(0, pool.used, pool.used + bytes)
+  pool.used += bytes
+  return buf
+}
+
+function readUrandom(bytes: number): Buffer {
   const buf = Buffer.alloc(bytes)
   const fd = openSync('/dev/urandom', 'r')
   try {
