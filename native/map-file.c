@@ -33,7 +33,7 @@
  * lateScavengeTask / defaultScavengeTask have V8 post its scavenge task
  * at 90% of the young generation instead of 80%, and back: a foreground
  * run that stays below that then ends without a scavenge (launcher.cts
- * says when, and why back).
+ * says when, and why back: src/cli/late-scavenge.ts).
  * Node-API has no call for V8's flags and node:v8's load costs more than
  * the gain, so this calls V8's own v8::V8::SetFlagsFromString, which the
  * node executable exports for addons: a C++ function with C arguments,

@@ -28,7 +28,7 @@ export function randomInt(below: number): number {
  * Bytes read ahead, each handed out once: a run draws five times (its id,
  * its name's two words, tmp/ names), and an open, read and close of
  * /dev/urandom each was 3 kB of the young-generation space a run should
- * fit in (launcher.cts, lateScavenge), for 4-32 bytes.
+ * fit in (late-scavenge.ts), for 4-32 bytes.
  */
 const pool: { bytes: Buffer; used: number } = { bytes: Buffer.alloc(0), used: 0 }
 const POOL_SIZE = 256

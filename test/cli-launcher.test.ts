@@ -195,6 +195,40 @@ describe('the CLI launcher', () => {
     }
   })
 
+  // Once the run bundle's cache is written, a run moves V8's scavenge trigger
+  // (src/cli/late-scavenge.ts), a V8 flag that every code cache is checked
+  // against: it must be back before anything else compiles. A runc command
+  // line (--debug, a config.json where it runs) goes from the run bundle to
+  // the whole CLI, whose cache must still be accepted (not rewritten, then
+  // rejected by the next run); an error line (process.stderr made on the
+  // way) and a missing command still say what they must.
+  it.skipIf(!isRoot)("puts V8's flags back before another bundle, a cache or an error line (needs root: it starts containers)", async () => {
+    const env = await makeTestEnv()
+    const cwd = mkdtempSync(join(tmpdir(), 'mini-run-launcher-runc-'))
+    try {
+      const cliRunCache = join(dir, 'dist', 'mini-run-cli.cjs.run.cache')
+      const runLine = env.runArgs(['--network', 'none', '--rootfs', BUSYBOX_ROOTFS, 'true'])
+      const globals = runLine.slice(0, runLine.indexOf('run'))
+      // the whole CLI's run cache, written by a plan (--explain), then the run bundle's, after a whole run
+      execFileSync(process.execPath, [launcher, ...globals, 'run', '--explain', '--rootfs', '/', '/bin/true'], { stdio: 'ignore' })
+      for (let i = 0; i < 2; i++) execFileSync(process.execPath, [launcher, ...runLine], { stdio: 'ignore' })
+      expect(cacheMark(join(dir, 'dist', 'mini-run-run.cjs.none-rootfs.cache'))).toBe('run')
+      const ino = statSync(cliRunCache).ino
+      writeFileSync(join(cwd, 'config.json'), '{}')
+      const runc = spawnSync(process.execPath, [launcher, '--debug', ...runLine], { cwd, encoding: 'utf8' })
+      expect(runc.status).not.toBe(0)
+      expect(statSync(cliRunCache).ino).toBe(ino)
+      execFileSync(process.execPath, [launcher, ...globals, 'run', '--explain', '--rootfs', '/', '/bin/true'], { stdio: 'ignore' })
+      expect(statSync(cliRunCache).ino).toBe(ino)
+      const missing = spawnSync(process.execPath, [launcher, ...env.runArgs(['--network', 'none', '--rootfs', BUSYBOX_ROOTFS, '/no/such/command'])], { encoding: 'utf8' })
+      expect({ status: missing.status, stderr: missing.stderr }).toMatchObject({ status: 127, stderr: expect.stringMatching(/\/no\/such\/command/) })
+      expect(env.leftovers()).toEqual([])
+    } finally {
+      rmSync(cwd, { recursive: true, force: true })
+      env.cleanup()
+    }
+  })
+
   // The listing bundle holds ps, images and inspect: each verb leaves a cache
   // of its own, marked with it once it went the whole way, and reads only that.
   it('leaves one listing cache per verb', () => {

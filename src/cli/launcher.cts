@@ -28,6 +28,8 @@ const { lineVerb, parseRunLine } = require('./run-line-parse.js') as typeof impo
 const { isVerb } = require('./verbs.js') as typeof import('./verbs.js')
 const { stdioTerminalGone } = require('./terminal-gone.js') as typeof import('./terminal-gone.js')
 const { prebuiltAddon } = require('../native/addon-path.js') as typeof import('../native/addon-path.js')
+const { defaultScavengeTask, lateScavenge } = require('./late-scavenge.js') as typeof import('./late-scavenge.js')
+const { runCacheName } = require('./run-cache-name.js') as typeof import('./run-cache-name.js')
 type RunLine = import('./run-line-parse.js').RunLine
 /**
  * The thin parser's flag tables (run-line-tables.ts) as JSON text, written
@@ -47,6 +49,8 @@ type RunLineResult = import('./run-line.js').RunLineResult
 // `mini-run rm -f` (a Node, as root, after the caller is gone): none of them
 // asked for it. Other NODE_* variables are left: none runs code in a Node
 // started with a script (NODE_REPL_EXTERNAL_MODULE only in a REPL).
+// (V8 flags of the caller's own, there or in node's options: late-scavenge.ts leaves them alone)
+const callerFlags = process.execArgv.length > 0 || Boolean(process.env.NODE_OPTIONS)
 delete process.env.NODE_OPTIONS
 
 // SIGUSR1 without a listener opens Node's inspector on 127.0.0.1:9229, for
@@ -86,7 +90,7 @@ interface FileMapper {
   text(fd: number, size: number): string | undefined
   bytes(fd: number, size: number): Buffer | undefined
   preload(...paths: string[]): void
-  /** V8's scavenge task posted at 90% of the young generation, and at its default 80% again (absent: a Node without V8's flag call, or an addon of an older build). */
+  /** V8's scavenge task posted at 90% of the young generation, and at its default 80% again (late-scavenge.ts; absent: a Node without V8's flag call, or an addon of an older build). */
   lateScavengeTask?(): void
   defaultScavengeTask?(): void
 }
@@ -135,9 +139,11 @@ interface Bundle {
  * then reads a cache of its own functions only (ps's is a fifth smaller than
  * one for all three listings, 0.4 ms less to deserialize). With
  * lateScavengeVerb, a run of that verb whose cache is written already
- * moves V8's scavenge task later (lateScavenge).
+ * moves V8's scavenge task later (late-scavenge.ts).
  */
 function runBundle(name: string, cacheName?: string, lateScavengeVerb?: string): Bundle {
+  // a bundle handed on to this one (the run bundle's runc line): compiled with V8's flags as they were
+  defaultScavengeTask()
   const bundle = path.join(__dirname, name)
   const cacheFile = cacheName === undefined ? `${bundle}.cache` : `${bundle}.${cacheName}.cache`
 
@@ -196,6 +202,7 @@ function runBundle(name: string, cacheName?: string, lateScavengeVerb?: string):
   // at exit, so that the cache holds every function this run compiled
   process.once('exit', () => {
     if (!write) return
+    defaultScavengeTask()
     const tmp = `${cacheFile}.${process.pid}.tmp`
     try {
       fs.accessSync(__dirname, fs.constants.W_OK)
@@ -211,10 +218,10 @@ function runBundle(name: string, cacheName?: string, lateScavengeVerb?: string):
 
   const module_ = { exports: {} as Record<string, unknown> }
   const run = script.runInThisContext() as (...args: unknown[]) => void
-  const late = lateScavengeVerb !== undefined && !write && verbs.includes(lateScavengeVerb) ? lateScavenge(mapper) : undefined
+  const late = lateScavengeVerb !== undefined && !write && verbs.includes(lateScavengeVerb) ? lateScavenge(mapper, require, callerFlags) : undefined
   // this file's own require: the bundles are in its directory, so it resolves
   // what theirs would (createRequire's node:module costs 0.3 ms to load)
-  run.call(module_.exports, module_.exports, late?.require ?? require, module_, bundle, __dirname)
+  run.call(module_.exports, module_.exports, (late?.require as NodeJS.Require | undefined) ?? require, module_, bundle, __dirname)
   late?.start()
   return {
     exports: module_.exports,
@@ -222,57 +229,6 @@ function runBundle(name: string, cacheName?: string, lateScavengeVerb?: string):
       if (verbs.includes(verb)) return
       verbs = [...verbs, verb]
       write = true
-    },
-  }
-}
-
-/**
- * A foreground run without a scavenge. V8's young generation (a 1 MB
- * semi-space) takes what a run allocates, and once it is 80% full V8 posts
- * a scavenge as a task, which runs at the next turn of the event loop: for
- * a run with --network none, the wait for the container's exec. It takes
- * 2-3 ms of the JS thread, the bundle's closures, the spec and the plan
- * copied into fresh pages, and the child's work does not hide all of it.
- * Posted at 90% instead, it is never posted in such a run, which ends
- * first: 2.4 ms less, 95 page faults fewer (README, Start-up, twenty-sixth
- * round). A run that allocates more (the default bridge's) still passes
- * 90% before a wait and gets its scavenge there, as before; a trigger turned
- * off altogether would leave it to the moment the space is full, whatever
- * the run is doing then.
- *
- * Changing a V8 flag changes V8's flag hash, which every code cache is
- * checked against: Node's own, for its builtins, and the bundles'. So the
- * trigger moves only once the bundle is compiled and its top level has run
- * (it loaded the builtins it names), only when this run will write no code
- * cache (one written under the flag would be rejected by every later run),
- * and only on V8 11 (Node 20), whose default (80) is the one put back. It
- * goes back before the bundle requires anything it has not required yet: a
- * builtin loaded on demand (child_process for netavark, a pull's https)
- * compiles from Node's cache as before. A builtin Node loads for itself
- * meanwhile compiles from its source, a little slower: a run of the run
- * bundle has no terminal, which is what would make Node load tty.
- */
-function lateScavenge(mapper: FileMapper | undefined): { require: NodeJS.Require; start(): void } | undefined {
-  if (typeof mapper?.lateScavengeTask !== 'function' || typeof mapper.defaultScavengeTask !== 'function') return undefined
-  if (!process.versions.v8.startsWith('11.')) return undefined
-  const { lateScavengeTask, defaultScavengeTask } = mapper
-  const required = new Set<string>()
-  let late = false
-  const bundleRequire = ((id: string) => {
-    if (!required.has(id)) {
-      required.add(id)
-      if (late) {
-        late = false
-        defaultScavengeTask()
-      }
-    }
-    return require(id)
-  }) as NodeJS.Require
-  return {
-    require: Object.assign(bundleRequire, { resolve: require.resolve, cache: require.cache, main: require.main, extensions: require.extensions }),
-    start() {
-      late = true
-      lateScavengeTask()
     },
   }
 }
@@ -337,25 +293,6 @@ function exitWithoutTeardown(code: number, exitNow: (code: number) => never): vo
     }
   })
   process.exit(code)
-}
-
-/**
- * The run bundle's cache for the line's path: its network, and an image or
- * --rootfs. A run compiles the code of its own path only, and a cache
- * written after a run on another path leaves this one's functions to be
- * compiled at every start: on the default bridge with the cache of a
- * `--network none` run, 6 ms slower (40 paired rounds); an image's run with
- * a --rootfs run's cache, 1.1 ms. The other way, a cache that holds the
- * bridge's code too is 54 kB more to read at every start. The default (an
- * image, on the default network: a bridge as root, pasta for a rootless
- * user) keeps the plain `<bundle>.cache`.
- */
-function runCacheName(flags: Record<string, unknown>): string | undefined {
-  // the first --network (repeatable): a name, or the long form's name= field
-  const network = (flags.network as string[] | undefined)?.[0]?.replace(/^(?=.*\w=\w).*?\bname=([^,]*).*$/s, '$1')
-  const net = network === undefined || network === 'bridge' || network === 'default' ? undefined : network === 'none' || network === 'host' ? network : 'other'
-  const parts = [net, flags.rootfs !== undefined ? 'rootfs' : undefined].filter((p) => p !== undefined)
-  return parts.length ? parts.join('-') : undefined
 }
 
 /** The line's bundle, if one of the small ones can run it; returns whether it did. */

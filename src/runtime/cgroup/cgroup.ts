@@ -16,8 +16,8 @@ export function findCgroup2Mount(mountinfo = readFileSync('/proc/self/mountinfo'
   // mountinfo(5): the mount point is field 5, the fs type the first after
   // " - " (optional fields, each without a blank, may come before it). One
   // search, not a split of each line and field: the strings of a host's
-  // whole mount table, on a run's path (launcher.cts, quietYoungGc)
-  const mountPoint = /^\S+ \S+ \S+ \S+ (\S+) [^\n]*? - cgroup2 /m.exec(mountinfo)?.[1]
+  // whole mount table, on a run's path (late-scavenge.ts)
+  const mountPoint = /^[^ \n]+ [^ \n]+ [^ \n]+ [^ \n]+ ([^ \n]+) [^\n]*? - cgroup2 /m.exec(mountinfo)?.[1]
   return mountPoint?.replace(/\\040/g, ' ')
 }
 

@@ -338,7 +338,7 @@ export function containerPathKind(network: Pick<NetworkPlan, 'files'> | undefine
  * Node 20 makes a Stats of 14 numbers and four Dates for each, 1.5 kB of
  * young-generation space, and a run asks this of about fifteen paths
  * (Docker's masked and read-only paths, binds) where it should fit in that
- * space whole (launcher.cts, quietYoungGc). existsSync makes no error of a
+ * space whole (late-scavenge.ts). existsSync makes no error of a
  * missing path, as the one of half the masked paths on a usual host.
  */
 export function hostPathKind(path: string): PathKind {
