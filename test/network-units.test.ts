@@ -1,6 +1,7 @@
 // The pure parts of networking, without root: -p specs and Docker's PORTS
 // text, /proc parsers, subnets, netavark's input, pasta's arguments, the
 // /etc files, and the leases (IPAM and host ports) in a temp state dir.
+import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -13,6 +14,8 @@ import { readLeases, releaseLease, takeLease } from '../src/network/leases.js'
 import { netavarkOptions } from '../src/network/netavark.js'
 import { checkSubnetFree, createNetwork, defaultNetwork } from '../src/network/networks.js'
 import { pastaArgv } from '../src/network/pasta.js'
+import { waitsForLock } from './helpers/locks.js'
+import { until } from './helpers/until.js'
 import { renameDnsLines } from '../src/network/rename.js'
 import { planNetwork, PASTA_DNS } from '../src/network/plan-network.js'
 import { portBindings } from '../src/cli/inspect-host-config.js'
@@ -177,6 +180,50 @@ describe('leases and networks in a state dir', () => {
     expect(Object.keys(readLeases(dir))).toEqual([B])
     releaseLease(dir, B)
     // with the last lease the network state goes
+    expect(existsSync(join(dir, 'network'))).toBe(false)
+  })
+
+  // Two releases at once (rm -f and a container's own exit handling): the
+  // second waits for the network lock while the first gives back the last
+  // lease, whose network state (the lock's own directory) goes with it; the
+  // waiter then makes the directory again to lock it, finds nothing to give
+  // back, and must not leave it behind (a state root with an empty network/).
+  it('leaves no network state behind a release that waited while the last lease went', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mini-run-leases-'))
+    mkdirSync(join(dir, A))
+    takeLease(dir, A, { networks: [net], ports: [] }, [])
+    const leases = new URL('../dist/network/leases.js', import.meta.url).pathname
+    const go = join(dir, 'go')
+    // the holder: the lock, until told; then the last lease given back as its release would (inside the lock)
+    const holder = spawn(process.execPath, ['--input-type=module', '-e', `
+      import { existsSync, rmdirSync, unlinkSync } from 'node:fs'
+      const { withNetworkLock } = await import(${JSON.stringify(leases)})
+      withNetworkLock(${JSON.stringify(dir)}, () => {
+        console.log('held')
+        while (!existsSync(${JSON.stringify(go)})) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10)
+        unlinkSync(${JSON.stringify(join(dir, 'network', 'leases.json'))})
+        rmdirSync(${JSON.stringify(join(dir, 'network'))})
+      })`], { stdio: ['ignore', 'pipe', 'inherit'] })
+    let out = ''
+    holder.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    const waiter = spawn(process.execPath, ['--input-type=module', '-e', `
+      const { releaseLease } = await import(${JSON.stringify(leases)})
+      console.log(JSON.stringify(releaseLease(${JSON.stringify(dir)}, ${JSON.stringify(B)}) ?? null))`], { stdio: ['ignore', 'pipe', 'inherit'] })
+    let released = ''
+    waiter.stdout.on('data', (d: Buffer) => (released += d.toString()))
+    const exited = (p: ChildProcess) => new Promise<number | null>((resolve) => p.on('exit', resolve))
+    const [holderExit, waiterExit] = [exited(holder), exited(waiter)]
+    try {
+      await until('the holder to hold the lock', () => out.includes('held'))
+      await until('the release to wait for it', () => waitsForLock(waiter.pid!))
+      writeFileSync(go, '')
+      expect(await holderExit).toBe(0)
+      expect(await waiterExit).toBe(0)
+    } finally {
+      holder.kill('SIGKILL')
+      waiter.kill('SIGKILL')
+    }
+    expect(released.trim()).toBe('null')
     expect(existsSync(join(dir, 'network'))).toBe(false)
   })
 

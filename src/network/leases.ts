@@ -204,7 +204,13 @@ export function releaseLease(stateRoot: string, id: string): Lease | undefined {
   return withNetworkLock(stateRoot, () => {
     const leases = readLeases(stateRoot)
     const lease = leases[id]
-    if (!lease) return undefined
+    if (!lease) {
+      // none left: a release that waited for the lock while the last lease
+      // went (and the directory with it) made the directory again to lock
+      // it (withNetworkLock), and it goes again
+      if (Object.keys(leases).length === 0) tidy(stateRoot)
+      return undefined
+    }
     delete leases[id]
     if (Object.keys(leases).length) writeLeases(stateRoot, leases)
     else tidy(stateRoot)
