@@ -30,10 +30,9 @@
  * launcher's; what fails to load here fails again where it is needed, and
  * says so there.
  *
- * lateScavengeTask / defaultScavengeTask have V8 post its scavenge task
- * at 90% of the young generation instead of 80%, and back: a foreground
- * run that stays below that then ends without a scavenge (launcher.cts
- * says when, and why back: src/cli/late-scavenge.ts).
+ * v8Flag sets one V8 flag, as node:v8's setFlagsFromString would: the
+ * launcher moves V8's scavenge task for a foreground run, and back
+ * (src/cli/late-scavenge.ts says which flag, when, and why back).
  * Node-API has no call for V8's flags and node:v8's load costs more than
  * the gain, so this calls V8's own v8::V8::SetFlagsFromString, which the
  * node executable exports for addons: a C++ function with C arguments,
@@ -204,28 +203,22 @@ static napi_value preload(napi_env env, napi_callback_info info)
     return result;
 }
 
-/* One V8 flag, a literal: no string crosses from JavaScript. */
-static napi_value set_v8_flag(napi_env env, const char *flag)
+/* v8Flag(flag): one V8 flag (its text, under 256 bytes) given to V8; undefined */
+static napi_value v8_flag(napi_env env, napi_callback_info info)
 {
     napi_value result;
     napi_get_undefined(env, &result);
-    if (_ZN2v82V818SetFlagsFromStringEPKcm != NULL)
-        _ZN2v82V818SetFlagsFromStringEPKcm(flag, strlen(flag));
+    size_t argc = 1;
+    napi_value argv[1];
+    char flag[256];
+    size_t length;
+    if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != 0 || argc < 1)
+        return result;
+    /* a flag the buffer cut short is not given */
+    if (napi_get_value_string_utf8(env, argv[0], flag, sizeof flag, &length) != 0 || length >= sizeof flag - 1)
+        return result;
+    _ZN2v82V818SetFlagsFromStringEPKcm(flag, length);
     return result;
-}
-
-/* lateScavengeTask(): V8 posts its scavenge task at 90% of the young generation; undefined */
-static napi_value late_scavenge_task(napi_env env, napi_callback_info info)
-{
-    (void)info;
-    return set_v8_flag(env, "--minor-gc-task-trigger=90");
-}
-
-/* defaultScavengeTask(): V8 11's default (80%) back, and with it its flag hash; undefined */
-static napi_value default_scavenge_task(napi_env env, napi_callback_info info)
-{
-    (void)info;
-    return set_v8_flag(env, "--minor-gc-task-trigger=80");
 }
 
 EXPORT int32_t node_api_module_get_api_version_v1(void)
@@ -242,11 +235,8 @@ EXPORT napi_value napi_register_module_v1(napi_env env, napi_value exports)
         napi_set_named_property(env, exports, "bytes", f);
     if (napi_create_function(env, "preload", 7, preload, NULL, &f) == 0)
         napi_set_named_property(env, exports, "preload", f);
-    if (_ZN2v82V818SetFlagsFromStringEPKcm != NULL) {
-        if (napi_create_function(env, "lateScavengeTask", 16, late_scavenge_task, NULL, &f) == 0)
-            napi_set_named_property(env, exports, "lateScavengeTask", f);
-        if (napi_create_function(env, "defaultScavengeTask", 19, default_scavenge_task, NULL, &f) == 0)
-            napi_set_named_property(env, exports, "defaultScavengeTask", f);
-    }
+    /* absent on a Node without V8's call: the launcher then leaves V8's flags alone */
+    if (_ZN2v82V818SetFlagsFromStringEPKcm != NULL && napi_create_function(env, "v8Flag", 6, v8_flag, NULL, &f) == 0)
+        napi_set_named_property(env, exports, "v8Flag", f);
     return exports;
 }

@@ -101,7 +101,7 @@ describe('the launcher maps its bundle and cache (native/map-file.c)', () => {
     expect(JSON.parse(r.stdout)).toEqual({ before: false, after: true })
   })
 
-  // lateScavengeTask / defaultScavengeTask (launcher.cts, lateScavenge): a
+  // v8Flag, as src/cli/late-scavenge.ts sets V8's scavenge trigger: a
   // young generation filled to 85% gets no scavenge at the event loop's next
   // turns when the task is posted late (90%), and one with V8's default (80%);
   // V8's flag hash, which every code cache is checked against, changes with
@@ -114,7 +114,7 @@ describe('the launcher maps its bundle and cache (native/map-file.c)', () => {
       const late = process.argv[1] === 'late'
       const newSpace = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')
       const tag = v8.cachedDataVersionTag()
-      if (late) m.exports.lateScavengeTask()
+      if (late) m.exports.v8Flag('--minor-gc-task-trigger=90')
       const tagLate = v8.cachedDataVersionTag()
       const keep = []
       const capacity = newSpace().space_size
@@ -127,7 +127,7 @@ describe('the launcher maps its bundle and cache (native/map-file.c)', () => {
       const turn = () => (++turns < 3 ? setImmediate(turn) : done())
       function done() {
         const after = newSpace().space_used_size
-        if (late) m.exports.defaultScavengeTask()
+        if (late) m.exports.v8Flag('--minor-gc-task-trigger=80')
         console.log(JSON.stringify({ scavenged: after < full, hashChanged: tagLate !== tag, hashBack: v8.cachedDataVersionTag() === tag }))
       }
       setImmediate(turn)`

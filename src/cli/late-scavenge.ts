@@ -13,7 +13,7 @@
  * altogether it came when the space was full, whatever the run was doing.
  *
  * The trigger is a V8 flag (--minor-gc-task-trigger), set through the
- * launcher's addon (native/map-file.c, which calls V8's own
+ * launcher's addon (native/map-file.c's v8Flag, which calls V8's own
  * SetFlagsFromString). Any V8 flag is part of V8's flag hash, which every
  * code cache is checked against: Node's own, for its builtins, and the
  * bundles'. So the trigger moves only after the bundle is compiled and its
@@ -28,10 +28,14 @@
  */
 type Require = (id: string) => unknown
 
-export interface ScavengeFlags {
-  lateScavengeTask(): void
-  defaultScavengeTask(): void
+/** The addon's call for one V8 flag (native/map-file.c). */
+export interface V8Flags {
+  v8Flag(flag: string): void
 }
+
+const LATE = '--minor-gc-task-trigger=90'
+/** V8 11's default: the flag hash as it was */
+const DEFAULT = '--minor-gc-task-trigger=80'
 
 let putBack: (() => void) | undefined
 
@@ -49,9 +53,9 @@ export function defaultScavengeTask(): void {
  * flags of the caller's own (node's options or NODE_OPTIONS, given before
  * the launcher ran), which the default put back would overwrite.
  */
-export function lateScavenge(flags: Partial<ScavengeFlags> | undefined, require: Require, callerFlags: boolean): { require: Require; start(): void } | undefined {
-  const { lateScavengeTask, defaultScavengeTask: back } = flags ?? {}
-  if (typeof lateScavengeTask !== 'function' || typeof back !== 'function') return undefined
+export function lateScavenge(flags: Partial<V8Flags> | undefined, require: Require, callerFlags: boolean): { require: Require; start(): void } | undefined {
+  const v8Flag = flags?.v8Flag
+  if (typeof v8Flag !== 'function') return undefined
   if (!process.versions.v8.startsWith('11.') || callerFlags) return undefined
   const required = new Set<string>()
   const bundleRequire = (id: string) => {
@@ -64,8 +68,8 @@ export function lateScavenge(flags: Partial<ScavengeFlags> | undefined, require:
   return {
     require: bundleRequire,
     start() {
-      putBack = back
-      lateScavengeTask()
+      putBack = () => v8Flag(DEFAULT)
+      v8Flag(LATE)
       // Node makes these streams on first use, loading its stream modules
       for (const name of ['stdout', 'stderr'] as const) {
         const made = Object.getOwnPropertyDescriptor(process, name)

@@ -90,9 +90,8 @@ interface FileMapper {
   text(fd: number, size: number): string | undefined
   bytes(fd: number, size: number): Buffer | undefined
   preload(...paths: string[]): void
-  /** V8's scavenge task posted at 90% of the young generation, and at its default 80% again (late-scavenge.ts; absent: a Node without V8's flag call, or an addon of an older build). */
-  lateScavengeTask?(): void
-  defaultScavengeTask?(): void
+  /** One V8 flag set (late-scavenge.ts; absent: a Node without V8's flag call, or an addon of an older build). */
+  v8Flag?(flag: string): void
 }
 let mapper: FileMapper | null | undefined
 
