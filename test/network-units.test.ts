@@ -206,24 +206,27 @@ describe('leases and networks in a state dir', () => {
       })`], { stdio: ['ignore', 'pipe', 'inherit'] })
     let out = ''
     holder.stdout.on('data', (d: Buffer) => (out += d.toString()))
-    const waiter = spawn(process.execPath, ['--input-type=module', '-e', `
-      const { releaseLease } = await import(${JSON.stringify(leases)})
-      console.log(JSON.stringify(releaseLease(${JSON.stringify(dir)}, ${JSON.stringify(B)}) ?? null))`], { stdio: ['ignore', 'pipe', 'inherit'] })
-    let released = ''
-    waiter.stdout.on('data', (d: Buffer) => (released += d.toString()))
     const exited = (p: ChildProcess) => new Promise<number | null>((resolve) => p.on('exit', resolve))
-    const [holderExit, waiterExit] = [exited(holder), exited(waiter)]
+    const holderExit = exited(holder)
+    let waiter: ChildProcess | undefined
     try {
       await until('the holder to hold the lock', () => out.includes('held'))
-      await until('the release to wait for it', () => waitsForLock(waiter.pid!))
+      // only now: a release that came first would take the lock before the holder
+      waiter = spawn(process.execPath, ['--input-type=module', '-e', `
+        const { releaseLease } = await import(${JSON.stringify(leases)})
+        console.log(JSON.stringify(releaseLease(${JSON.stringify(dir)}, ${JSON.stringify(B)}) ?? null))`], { stdio: ['ignore', 'pipe', 'inherit'] })
+      let released = ''
+      waiter.stdout!.on('data', (d: Buffer) => (released += d.toString()))
+      const waiterExit = exited(waiter)
+      await until('the release to wait for the lock', () => waitsForLock(waiter!.pid!))
       writeFileSync(go, '')
       expect(await holderExit).toBe(0)
       expect(await waiterExit).toBe(0)
+      expect(released.trim()).toBe('null')
     } finally {
       holder.kill('SIGKILL')
-      waiter.kill('SIGKILL')
+      waiter?.kill('SIGKILL')
     }
-    expect(released.trim()).toBe('null')
     expect(existsSync(join(dir, 'network'))).toBe(false)
   })
 
