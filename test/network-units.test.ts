@@ -230,6 +230,18 @@ describe('leases and networks in a state dir', () => {
     expect(existsSync(join(dir, 'network'))).toBe(false)
   })
 
+  // a take refused (the port in use on the host) with no other lease: the
+  // directory its lock made goes too, as after the last release
+  it('leaves no network state behind a refused take', () => {
+    dir = mkdtempSync(join(tmpdir(), 'mini-run-leases-'))
+    mkdirSync(join(dir, A))
+    expect(() => takeLease(dir, A, { networks: [net], ports: [parsePublish('9090:80')] }, [{ protocol: 'tcp', ip: '', port: 9090 }])).toThrow('port is already in use on the host')
+    expect(existsSync(join(dir, 'network'))).toBe(false)
+    // and one that succeeds keeps it, with its lease
+    takeLease(dir, A, { networks: [net], ports: [] }, [])
+    expect(existsSync(join(dir, 'network', 'leases.json'))).toBe(true)
+  })
+
   it('-p 8000-8002:80 takes the first host port of the range that nothing holds, and refuses a range all taken', () => {
     dir = mkdtempSync(join(tmpdir(), 'mini-run-leases-'))
     for (const id of [A, B]) mkdirSync(join(dir, id), { recursive: true })

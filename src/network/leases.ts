@@ -58,7 +58,15 @@ export function withNetworkLock<T>(stateRoot: string, fn: () => T): T {
       lockCalls.flock(fd, 'exclusive')
       // the holder before us removed it (tidy below): lock the new one
       if (fstatSync(fd).nlink === 0) continue
-      return fn()
+      try {
+        return fn()
+      } finally {
+        // No lease left, and so no network state to keep: this lock made the
+        // directory to lock it (a take refused, a release or a rename that
+        // waited while the last lease went and found nothing), and it goes
+        // as with the last lease.
+        if (!existsSync(leasesFile(stateRoot))) tidy(stateRoot)
+      }
     } finally {
       closeSync(fd) // releases the lock
     }
@@ -204,13 +212,7 @@ export function releaseLease(stateRoot: string, id: string): Lease | undefined {
   return withNetworkLock(stateRoot, () => {
     const leases = readLeases(stateRoot)
     const lease = leases[id]
-    if (!lease) {
-      // none left: a release that waited for the lock while the last lease
-      // went (and the directory with it) made the directory again to lock
-      // it (withNetworkLock), and it goes again
-      if (Object.keys(leases).length === 0) tidy(stateRoot)
-      return undefined
-    }
+    if (!lease) return undefined
     delete leases[id]
     if (Object.keys(leases).length) writeLeases(stateRoot, leases)
     else tidy(stateRoot)
