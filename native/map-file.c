@@ -203,7 +203,7 @@ static napi_value preload(napi_env env, napi_callback_info info)
     return result;
 }
 
-/* v8Flag(flag): one V8 flag (its text, under 256 bytes) given to V8; undefined */
+/* v8Flag(flag): one V8 flag (its text, at most 255 bytes of UTF-8) given to V8; undefined */
 static napi_value v8_flag(napi_env env, napi_callback_info info)
 {
     napi_value result;
@@ -214,8 +214,10 @@ static napi_value v8_flag(napi_env env, napi_callback_info info)
     size_t length;
     if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != 0 || argc < 1)
         return result;
-    /* a flag the buffer cut short is not given */
-    if (napi_get_value_string_utf8(env, argv[0], flag, sizeof flag, &length) != 0 || length >= sizeof flag - 1)
+    /* its whole length first: a flag the buffer would cut short (at a character, maybe before its end) is not given */
+    if (napi_get_value_string_utf8(env, argv[0], NULL, 0, &length) != 0 || length >= sizeof flag)
+        return result;
+    if (napi_get_value_string_utf8(env, argv[0], flag, sizeof flag, &length) != 0)
         return result;
     _ZN2v82V818SetFlagsFromStringEPKcm(flag, length);
     return result;

@@ -2,9 +2,10 @@
  * Random names (container ids, tmp/ entries, default container names) from
  * the kernel's pool.
  *
- * Read straight from /dev/urandom, which never blocks once the pool is
- * initialised (random(4)); node:crypto would give the same bytes after a
- * 5 ms load on every `mini-run run`.
+ * Read from /dev/urandom (a pool of them read ahead: randomBytes), which
+ * never blocks once the kernel's pool is initialised (random(4));
+ * node:crypto would give the same bytes after a 5 ms load on every
+ * `mini-run run`.
  */
 import { closeSync, openSync, readSync } from 'node:fs'
 
@@ -34,6 +35,7 @@ const pool: { bytes: Buffer; used: number } = { bytes: Buffer.alloc(0), used: 0 
 const POOL_SIZE = 256
 
 export function randomBytes(bytes: number): Buffer {
+  if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`randomBytes: ${bytes} is not a number of bytes`)
   if (bytes > POOL_SIZE) return readUrandom(bytes)
   if (pool.used + bytes > pool.bytes.length) {
     pool.bytes = readUrandom(POOL_SIZE)

@@ -19,6 +19,9 @@ describe('random', () => {
     expect(big.some((b) => b !== 0)).toBe(true)
     // an odd size that straddles a refill
     expect(new Set(Array.from({ length: 100 }, () => randomHex(7))).size).toBe(100)
+    // no size that would move the pool back
+    for (const bad of [-1, 1.5, Number.NaN]) expect(() => randomBytes(bad)).toThrow(RangeError)
+    expect(randomBytes(0).length).toBe(0)
   })
 
   it('draws whole numbers below the bound, every value in reach', () => {
