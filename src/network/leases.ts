@@ -215,8 +215,7 @@ export function releaseLease(stateRoot: string, id: string): Lease | undefined {
     if (!lease) return undefined
     delete leases[id]
     if (Object.keys(leases).length) writeLeases(stateRoot, leases)
-    // the last one: the network state goes as the lock is given back (withNetworkLock)
-    else removeFile(leasesFile(stateRoot))
+    else tidy(stateRoot)
     return lease
   })
 }
@@ -224,9 +223,8 @@ export function releaseLease(stateRoot: string, id: string): Lease | undefined {
 /** With no lease left (a network taken down without a container), the network state goes as with the last one. */
 export function tidyWithoutLeases(stateRoot: string): void {
   if (!existsSync(networkStateDir(stateRoot))) return
-  // a leases file that holds none counts as none: the lock's own tidy then takes the state
   withNetworkLock(stateRoot, () => {
-    if (Object.keys(readLeases(stateRoot)).length === 0) removeFile(leasesFile(stateRoot))
+    if (Object.keys(readLeases(stateRoot)).length === 0) tidy(stateRoot)
   })
 }
 
