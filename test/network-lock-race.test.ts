@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { networkStateDir, withNetworkLock } from '../src/network/leases.js'
+import { until } from './helpers/until.js'
 
 describe('withNetworkLock', () => {
   const stateRoot = mkdtempSync('/var/tmp/mini-run-lock-race-')
@@ -15,10 +16,18 @@ describe('withNetworkLock', () => {
 
   it('takes the lock while another process keeps removing the directory (the tidy of a last lease)', async () => {
     const dir = networkStateDir(stateRoot)
-    // the remover runs until this side has taken the lock 2000 times once it runs (a count, not a time: a loaded machine takes longer)
-    const remover = spawn(process.execPath, ['-e', `const fs = require('fs'); process.stdout.write('removing\\n'); for (;;) { try { fs.rmdirSync(${JSON.stringify(dir)}) } catch {} }`])
+    // The remover counts the directories it removed and prints the count
+    // when told to stop: a run where it never removed one tested nothing.
+    // It pauses 20 us between tries: a remover spinning without a pause
+    // leaves a take hundreds of retries each (seconds for the lot, a minute
+    // on a loaded machine), and with the pause the race still comes about
+    // once in ten takes. Each take removes the directory itself too (the
+    // lock's tidy: no lease left), so each makes it again.
+    const remover = spawn(process.execPath, ['-e', `const fs = require('fs'); const pause = new Int32Array(new SharedArrayBuffer(4)); let removed = 0; process.on('SIGTERM', () => { process.stdout.write('removed ' + removed + '\\n', () => process.exit(0)) }); process.stdout.write('removing\\n'); const loop = () => { for (let i = 0; i < 1000; i++) { try { fs.rmdirSync(${JSON.stringify(dir)}); removed++ } catch {} Atomics.wait(pause, 0, 0, 0.02) } setImmediate(loop) }; loop()`])
+    let output = ''
+    remover.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
     const exited = new Promise((resolve) => remover.on('exit', resolve))
-    await new Promise((resolve) => remover.stdout.once('data', resolve))
+    await until('the remover runs', () => output.includes('removing\n'))
     let taken = 0
     const failures: string[] = []
     try {
@@ -30,11 +39,12 @@ describe('withNetworkLock', () => {
         }
       }
     } finally {
-      remover.kill('SIGKILL')
+      remover.kill('SIGTERM')
       await exited
     }
     expect(failures).toEqual([])
     expect(taken).toBe(2000)
+    expect(Number(/removed (\d+)/.exec(output)?.[1])).toBeGreaterThan(0)
     expect(join(dir, '..')).toBe(stateRoot)
   }, 60_000)
 })
