@@ -215,7 +215,8 @@ export function releaseLease(stateRoot: string, id: string): Lease | undefined {
     if (!lease) return undefined
     delete leases[id]
     if (Object.keys(leases).length) writeLeases(stateRoot, leases)
-    else tidy(stateRoot)
+    // the last one: the network state goes as the lock is given back (withNetworkLock)
+    else removeFile(leasesFile(stateRoot))
     return lease
   })
 }
@@ -223,8 +224,9 @@ export function releaseLease(stateRoot: string, id: string): Lease | undefined {
 /** With no lease left (a network taken down without a container), the network state goes as with the last one. */
 export function tidyWithoutLeases(stateRoot: string): void {
   if (!existsSync(networkStateDir(stateRoot))) return
+  // a leases file that holds none counts as none: the lock's own tidy then takes the state
   withNetworkLock(stateRoot, () => {
-    if (Object.keys(readLeases(stateRoot)).length === 0) tidy(stateRoot)
+    if (Object.keys(readLeases(stateRoot)).length === 0) removeFile(leasesFile(stateRoot))
   })
 }
 
