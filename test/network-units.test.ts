@@ -242,6 +242,25 @@ describe('leases and networks in a state dir', () => {
     expect(existsSync(join(dir, 'network', 'leases.json'))).toBe(true)
   })
 
+  // aardvark-dns not gone within the tidy's wait (its pid file and config
+  // stay): the network state stays for it, but the lease given back must
+  // not, or the next take finds its address and port held
+  it('the last release with aardvark-dns still there: the state stays, the lease does not', () => {
+    dir = mkdtempSync(join(tmpdir(), 'mini-run-leases-'))
+    mkdirSync(join(dir, A))
+    mkdirSync(join(dir, B))
+    takeLease(dir, A, { networks: [{ ...net, ip: '10.91.0.7' }], ports: [parsePublish('8080:80')] }, [])
+    const dns = join(dir, 'network', 'aardvark-dns')
+    mkdirSync(dns)
+    writeFileSync(join(dns, 'aardvark.pid'), `${process.pid}\n`)
+    writeFileSync(join(dns, 'bridge'), '10.91.0.1\n')
+    expect(releaseLease(dir, A)?.networks).toEqual({ bridge: '10.91.0.7' })
+    expect(existsSync(join(dns, 'aardvark.pid'))).toBe(true)
+    expect(readLeases(dir)).toEqual({})
+    // A's container and its taker (this process) are both still there: only a lease really given back frees these
+    expect(takeLease(dir, B, { networks: [{ ...net, ip: '10.91.0.7' }], ports: [parsePublish('8080:80')] }, []).ips).toEqual({ bridge: '10.91.0.7' })
+  })
+
   it('-p 8000-8002:80 takes the first host port of the range that nothing holds, and refuses a range all taken', () => {
     dir = mkdtempSync(join(tmpdir(), 'mini-run-leases-'))
     for (const id of [A, B]) mkdirSync(join(dir, id), { recursive: true })
