@@ -215,4 +215,21 @@ describe.skipIf(!isRoot)('COPY --exclude and --parents (needs root: the images a
     const r = build(['-t', 'localhost/test/ignore-bad:1', bad])
     expect([r.status, r.stderr]).toEqual([1, expect.stringMatching(/^mini-run: \.dockerignore: bad pattern "src\/\[a-": .*\n$/)])
   })
+
+  // moby/patternmatcher's ignorefile.ReadAll: only a line that starts with
+  // `#` is a comment, before the trim; a lone `!` is kept, and refused
+  test('.dockerignore: an indented `#` line is a pattern; a byte-order mark is not part of the first; a lone `!` is an error', () => {
+    const ctx = newContext({
+      'Dockerfile': [`FROM ${BUSYBOX}`, 'COPY . /ctx/'].join('\n'),
+      '.dockerignore': ['\uFEFFfirst', '# a comment', '  # notes', 'Dockerfile', '.dockerignore'].join('\n'),
+      'first': '', '# notes': '', '# a comment': '', 'kept': '',
+    })
+    built('localhost/test/ignore-comments:1', ctx)
+    expect(tree('localhost/test/ignore-comments:1', '/ctx')).toEqual(under('/ctx', ['# a comment', 'kept']))
+    for (const line of ['!', '! ']) {
+      const bad = newContext({ 'Dockerfile': `FROM ${BUSYBOX}\nCOPY . /ctx/`, '.dockerignore': `ok\n${line}\n` })
+      const r = build(['-t', 'localhost/test/ignore-bang:1', bad])
+      expect([r.status, r.stderr]).toEqual([1, 'mini-run: .dockerignore: illegal exclusion pattern: "!"\n'])
+    }
+  })
 })

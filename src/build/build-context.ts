@@ -107,17 +107,24 @@ export class BuildContext implements SourceFs {
   }
 }
 
-/** .dockerignore lines: comments and blank lines dropped, each pattern trimmed and cleaned as Docker does. */
+/**
+ * .dockerignore lines as moby/patternmatcher's ignorefile.ReadAll reads them
+ * (BuildKit's): a comment is a line that starts with `#` (an indented one is
+ * a pattern), a byte-order mark at the start is dropped, each pattern is
+ * trimmed and cleaned, and a lone `!` stays, for the matcher to refuse.
+ */
 export function parseDockerignore(text: string): string[] {
   const out: string[] = []
-  for (const raw of text.split(/\r?\n/)) {
+  for (const raw of text.replace(/^\uFEFF/, '').split(/\r?\n/)) {
+    if (raw.startsWith('#')) continue
     const line = raw.trim()
-    if (line === '' || line.startsWith('#')) continue
+    if (line === '') continue
     const negate = line.startsWith('!')
     let pattern = (negate ? line.slice(1) : line).trim()
-    if (pattern === '') continue
-    pattern = posix.normalize(pattern).replace(/^\/+/, '').replace(/\/+$/, '')
-    if (pattern === '.' || pattern === '') continue
+    if (pattern !== '') {
+      pattern = posix.normalize(pattern).replace(/^\/+/, '').replace(/\/+$/, '')
+      if (pattern === '.' || pattern === '') continue
+    }
     out.push(negate ? `!${pattern}` : pattern)
   }
   return out
