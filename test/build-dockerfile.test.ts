@@ -88,16 +88,6 @@ describe('parseDockerfile', () => {
     expect(df.stages[0]!.instructions[0]!.args.replace(/\s+/g, ' ')).toBe('echo a b\\c')
   })
 
-  // BuildKit's parser: a line ending in the escape (then blanks) is continued, and the
-  // escape goes, the file's last line's too, with or without a newline after it
-  test('a doubled escape ending the file\'s last line: one goes, as with the lines before it', () => {
-    const args = (text: string) => parseDockerfile(text).stages[0]!.instructions.map((i) => i.args)
-    expect(args('FROM busybox\nRUN echo hi \\\\')).toEqual(['echo hi \\'])
-    expect(args('FROM busybox\nRUN echo hi \\\\\n')).toEqual(['echo hi \\'])
-    expect(args('FROM busybox\nRUN echo hi \\\\\nRUN b')).toEqual(['echo hi \\RUN b'])
-    expect(args('# escape=`\nFROM busybox\nRUN echo a``')).toEqual(['echo a`'])
-  })
-
   test('heredocs: the bodies, <<- strips tabs, a quoted delimiter is not expanded', () => {
     const df = parseDockerfile(['FROM busybox', 'RUN <<EOF', 'echo one', 'echo two', 'EOF', 'COPY <<-"END" /x', '\tliteral $HOME', '\tEND', 'RUN echo after'].join('\n'))
     const [run, copy, after] = df.stages[0]!.instructions as [NonNullable<(typeof df.stages)[0]['instructions'][0]>, ReturnType<typeof Object>, ReturnType<typeof Object>]

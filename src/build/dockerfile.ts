@@ -145,11 +145,7 @@ function convert(ast: AstInstruction, lines: string[], escape: string): Instruct
   // an ONBUILD trigger with a heredoc keeps its lines: it is parsed again where it runs
   // (BuildKit's parseOnBuild keeps the bodies in the expression, each after a newline)
   else if (keyword === 'ONBUILD' && triggerHasHeredoc(ast)) args = args.trim()
-  // (a line that ends in the escape is continued; on one line, that is the file's last, whose escape BuildKit trims
-  // too: dockerfile-ast keeps both of a doubled one)
-  else if (rest === undefined && (range.end.line > range.start.line || continuedLine(escape).test(ast.getRawArgumentsContent() ?? ''))) {
-    args = joinContinuations(ast.getRawArgumentsContent() ?? args, escape)
-  }
+  else if (rest === undefined && range.end.line > range.start.line) args = joinContinuations(ast.getRawArgumentsContent() ?? args, escape)
   if (args.trim() === '' && heredocs.length === 0) fail(line, `${keyword} requires at least one argument`)
   if (keyword === 'ONBUILD') checkTriggerKeyword(args, line)
   const json = heredocs.length === 0 ? jsonForm(args) : undefined
