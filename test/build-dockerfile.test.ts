@@ -88,6 +88,25 @@ describe('parseDockerfile', () => {
     expect(df.stages[0]!.instructions[0]!.args.replace(/\s+/g, ' ')).toBe('echo a b\\c')
   })
 
+  // BuildKit's line continuation regex, ([^E])E[ \t]*$|^E[ \t]*$: an escape after another
+  // ends the line (its parser's testfiles/trailing-backslash, docker/for-win#5254)
+  test('a line that ends in two escapes is not continued; one alone on a line is', () => {
+    const args = (text: string) => parseDockerfile(text).stages[0]!.instructions.map((i) => i.args)
+    const buildkitCase = [
+      'FROM hello-world', '', 'ENV A path', 'ENV B another\\\\path', 'ENV C trailing\\\\backslash\\\\', 'ENV D This should not be appended to C',
+      'ENV E hello\\', '\\', 'world', 'ENV F hello\\', ' \\', 'world', 'ENV G hello \\', '\\', 'world',
+    ]
+    expect(args(buildkitCase.join('\n'))).toEqual(['A path', 'B another\\\\path', 'C trailing\\\\backslash\\\\', 'D This should not be appended to C', 'E helloworld', 'F hello world', 'G hello world'])
+    // CRLF, blanks after them, a flag, the backtick escape, the file's end: the same
+    expect(args('FROM x\r\nRUN --mount=type=cache,target=/c echo hi \\\\  \r\nRUN b\r\n').map((a) => a.trimEnd())).toEqual(['echo hi \\\\', 'b'])
+    expect(args('# escape=`\nFROM x\nRUN echo a``\nRUN b')).toEqual(['echo a``', 'b'])
+    expect(args('FROM x\nRUN echo hi \\\\')).toEqual(['echo hi \\\\'])
+    // one escape at the file's end goes, as any continuation's
+    expect(args('FROM x\nRUN echo hi\\')).toEqual(['echo hi'])
+    // a comment inside a continued instruction is dropped, whatever it ends in
+    expect(args('FROM x\nRUN echo a \\\n# c \\\\\n  b\nRUN z')).toEqual(['echo a   b', 'z'])
+  })
+
   test('heredocs: the bodies, <<- strips tabs, a quoted delimiter is not expanded', () => {
     const df = parseDockerfile(['FROM busybox', 'RUN <<EOF', 'echo one', 'echo two', 'EOF', 'COPY <<-"END" /x', '\tliteral $HOME', '\tEND', 'RUN echo after'].join('\n'))
     const [run, copy, after] = df.stages[0]!.instructions as [NonNullable<(typeof df.stages)[0]['instructions'][0]>, ReturnType<typeof Object>, ReturnType<typeof Object>]

@@ -77,7 +77,7 @@ function fail(line: number, message: string): never {
 }
 
 export function parseDockerfile(text: string): ParsedDockerfile {
-  const doc = DockerfileParser.parse(text)
+  const doc = parseTree(text)
   const lines = text.split(/\r?\n/)
   const escape = doc.getEscapeCharacter()
   const directives = new Map<string, string>()
@@ -109,9 +109,35 @@ export function parseDockerfile(text: string): ParsedDockerfile {
   return { escape, directives, globalArgs, stages }
 }
 
-/** A line that goes on on the next: the escape character, then blanks only. */
+function escapedForRegExp(escape: string): string {
+  return escape.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')
+}
+
+/**
+ * A line that goes on on the next: the escape character, then blanks only,
+ * as BuildKit's line continuation regex has it (`([^E])E[ \t]*$|^E[ \t]*$`):
+ * an escape after another (`C:\\`, docker/for-win#5254) ends the line.
+ */
 function continuedLine(escape: string): RegExp {
-  return new RegExp(`${escape.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}[ \t]*$`)
+  const e = escapedForRegExp(escape)
+  return new RegExp(`(?<!${e})${e}[ \t]*$`)
+}
+
+/**
+ * A mark for dockerfile-ast, taken out of every text read from its tree:
+ * dockerfile-ast continues a line that ends in two escapes, which BuildKit
+ * does not (continuedLine), and the instruction on the next line became
+ * part of this one. Put after them, the mark ends the line for it too.
+ */
+const LINE_ENDS = '\uE000'
+
+/** dockerfile-ast's tree of the text, a line that ends in two escapes (not a comment) marked as one that goes no further. */
+function parseTree(text: string): ReturnType<typeof DockerfileParser.parse> {
+  const doc = DockerfileParser.parse(text)
+  const e = escapedForRegExp(doc.getEscapeCharacter())
+  const doubled = new RegExp(`^(.*${e}${e})([ \t]*)$`, 'gm')
+  if (text.includes(LINE_ENDS) || !doubled.test(text)) return doc
+  return DockerfileParser.parse(text.replace(doubled, `$1${LINE_ENDS}$2`))
 }
 
 /**
@@ -139,13 +165,17 @@ function convert(ast: AstInstruction, lines: string[], escape: string): Instruct
   const keyword = ast.getKeyword().toUpperCase()
   if (!KEYWORDS.has(keyword)) fail(line, `unknown instruction: ${ast.getKeyword()}`)
   const { flags, rest } = flagsOf(ast, keyword, line, lines, escape)
-  let args = rest ?? ast.getArgumentsContent() ?? ''
+  let args = (rest ?? ast.getArgumentsContent() ?? '').replaceAll(LINE_ENDS, '')
   const heredocs = heredocsOf(ast, lines, args, keyword)
   if (heredocs.length > 0) args = args.slice(0, args.indexOf('\n') >>> 0)
   // an ONBUILD trigger with a heredoc keeps its lines: it is parsed again where it runs
   // (BuildKit's parseOnBuild keeps the bodies in the expression, each after a newline)
   else if (keyword === 'ONBUILD' && triggerHasHeredoc(ast)) args = args.trim()
-  else if (rest === undefined && range.end.line > range.start.line) args = joinContinuations(ast.getRawArgumentsContent() ?? args, escape)
+  // continued over lines, read from the file's own (dockerfile-ast's raw arguments lose the line after a
+  // comment that ends in two escapes); on one line, a file's last, whose final escape BuildKit trims too
+  else if (rest === undefined && (range.end.line > range.start.line || continuedLine(escape).test(args))) {
+    args = logicalLine(ast, lines, escape).replace(/^[ \t]+/, '')
+  }
   if (args.trim() === '' && heredocs.length === 0) fail(line, `${keyword} requires at least one argument`)
   if (keyword === 'ONBUILD') checkTriggerKeyword(args, line)
   const json = heredocs.length === 0 ? jsonForm(args) : undefined
