@@ -261,6 +261,20 @@ describe('leases and networks in a state dir', () => {
     expect(takeLease(dir, B, { networks: [{ ...net, ip: '10.91.0.7' }], ports: [parsePublish('8080:80')] }, []).ips).toEqual({ bridge: '10.91.0.7' })
   })
 
+  // a pid file whose server is gone (killed; or a pid that is no aardvark-dns of
+  // this directory now): nothing to wait for, and the network state goes whole
+  it('the last release with a stale aardvark-dns pid file: the file goes with the state', () => {
+    dir = mkdtempSync(join(tmpdir(), 'mini-run-leases-'))
+    mkdirSync(join(dir, A))
+    takeLease(dir, A, { networks: [net], ports: [] }, [])
+    const dns = join(dir, 'network', 'aardvark-dns')
+    mkdirSync(dns)
+    // this process is alive, and no aardvark-dns
+    writeFileSync(join(dns, 'aardvark.pid'), `${process.pid}\n`)
+    expect(releaseLease(dir, A)?.networks).toEqual({ bridge: '10.91.0.2' })
+    expect(existsSync(join(dir, 'network'))).toBe(false)
+  })
+
   it('-p 8000-8002:80 takes the first host port of the range that nothing holds, and refuses a range all taken', () => {
     dir = mkdtempSync(join(tmpdir(), 'mini-run-leases-'))
     for (const id of [A, B]) mkdirSync(join(dir, id), { recursive: true })

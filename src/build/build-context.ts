@@ -122,8 +122,13 @@ export function parseDockerignore(text: string): string[] {
     const negate = line.startsWith('!')
     let pattern = (negate ? line.slice(1) : line).trim()
     if (pattern !== '') {
-      pattern = posix.normalize(pattern).replace(/^\/+/, '').replace(/\/+$/, '')
-      if (pattern === '.' || pattern === '') continue
+      const cleaned = posix.normalize(pattern)
+      // `!/` is `!` to the matcher too (Go's filepath.Clean of "!/"), which it refuses
+      if (negate && /^\/+$/.test(cleaned)) pattern = ''
+      else {
+        pattern = cleaned.replace(/^\/+/, '').replace(/\/+$/, '')
+        if (pattern === '.' || pattern === '') continue
+      }
     }
     out.push(negate ? `!${pattern}` : pattern)
   }

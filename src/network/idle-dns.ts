@@ -21,17 +21,10 @@ const PID_FILE = 'aardvark.pid'
 /** End the aardvark-dns of configDir (netavark's --config) if it runs with no network file left. */
 export function endIdleDns(configDir: string): void {
   const dir = join(configDir, 'aardvark-dns')
-  let entries: string[]
-  try {
-    entries = readdirSync(dir)
-  } catch {
-    return // no server was ever started here, or the teardown tidied it all
-  }
-  if (!entries.includes(PID_FILE) || entries.some((e) => e !== PID_FILE)) return
-  const pidFile = join(dir, PID_FILE)
-  const pid = Number.parseInt(readText(pidFile) ?? '', 10)
+  const pid = idlePid(dir)
+  if (pid === undefined) return
   const ours = (p: number) => isLiveServerOf(p, dir)
-  if (Number.isInteger(pid) && pid > 0 && ours(pid)) {
+  if (ours(pid)) {
     try {
       process.kill(pid, 'SIGKILL')
     } catch (err) {
@@ -42,7 +35,42 @@ export function endIdleDns(configDir: string): void {
     for (let waited = 0; ours(pid) && waited < 5000; waited += 5) Atomics.wait(wait, 0, 0, 5)
     if (ours(pid)) throw new MiniRunError(`aardvark-dns (pid ${pid}) has no network left to serve and does not exit`, { code: 'ENETAVARK' })
   }
-  removeFile(pidFile)
+  removeFile(join(dir, PID_FILE))
+}
+
+/**
+ * For the tidy of a network state without leases (leases.ts): wait, up to
+ * ms, while the aardvark-dns of configDir is on its way out (alive, no
+ * network file left: netavark's teardown told it so, and it removes its pid
+ * file as it exits); then a pid file whose server is gone (killed, or never
+ * this directory's) is removed. A server that still has networks to serve
+ * is not waited for: it stays.
+ */
+export function settleIdleDns(configDir: string, ms: number): void {
+  const dir = join(configDir, 'aardvark-dns')
+  const wait = new Int32Array(new SharedArrayBuffer(4))
+  for (let waited = 0; ; waited += 10) {
+    const pid = idlePid(dir)
+    if (pid === undefined) return
+    if (!isLiveServerOf(pid, dir)) {
+      removeFile(join(dir, PID_FILE))
+      return
+    }
+    if (waited >= ms) return
+    Atomics.wait(wait, 0, 0, 10)
+  }
+}
+
+/** The pid its pid file names (NaN when unreadable) when the directory holds the pid file alone; undefined otherwise. */
+function idlePid(dir: string): number | undefined {
+  let entries: string[]
+  try {
+    entries = readdirSync(dir)
+  } catch {
+    return undefined // no server was ever started here, or the teardown tidied it all
+  }
+  if (!entries.includes(PID_FILE) || entries.some((e) => e !== PID_FILE)) return undefined
+  return Number.parseInt(readText(join(dir, PID_FILE)) ?? '', 10)
 }
 
 /**
@@ -52,6 +80,7 @@ export function endIdleDns(configDir: string): void {
  * `--config <dir>` (netavark's src/dns/aardvark.rs).
  */
 function isLiveServerOf(pid: number, dir: string): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false
   const stat = readText(`/proc/${pid}/stat`)
   if (stat === undefined) return false
   // "pid (comm) state ...": comm may hold spaces and parentheses, the state follows the last ")"

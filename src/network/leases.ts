@@ -19,6 +19,7 @@ import { contains, formatIp, isHostAddress, parseCidr, parseIp, size } from './i
 import type { Listener } from './host-net.js'
 import type { PortMapping } from './port-spec.js'
 import { removeFile } from '../remove-file.js'
+import { settleIdleDns } from './idle-dns.js'
 
 export interface Lease {
   /** "<pid>.<start time>" of the process that took it. */
@@ -238,9 +239,8 @@ export function tidyWithoutLeases(stateRoot: string): void {
 function tidy(stateRoot: string): void {
   const dir = networkStateDir(stateRoot)
   const dns = join(dir, 'aardvark-dns')
-  const pidFile = join(dns, 'aardvark.pid')
-  for (let waited = 0; existsSync(pidFile) && waited < 1000; waited += 10) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10)
   try {
+    settleIdleDns(dir, 1000)
     if (existsSync(dns) && readdirSync(dns).length) return
     removeFile(leasesFile(stateRoot))
     removeFile(join(dir, 'aardvark.lock'))
