@@ -131,7 +131,7 @@ function continuedLine(escape: string): RegExp {
  */
 const LINE_ENDS = '\uE000'
 
-/** dockerfile-ast's tree of the text, a line that ends in two escapes (not a comment) marked as one that goes no further. */
+/** dockerfile-ast's tree of the text, each line that ends in two escapes marked as one that goes no further (a comment's too: it is dropped anyway). */
 function parseTree(text: string): ReturnType<typeof DockerfileParser.parse> {
   const doc = DockerfileParser.parse(text)
   const e = escapedForRegExp(doc.getEscapeCharacter())
