@@ -11,7 +11,7 @@
  * looks, it ends a server that has no network to serve, which could only
  * be exiting, so that netavark starts a new one.
  */
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs'
 import { isAbsolute, join } from 'node:path'
 import { MiniRunError } from '../errors.js'
 import { removeFile } from '../remove-file.js'
@@ -63,6 +63,8 @@ export function settleIdleDns(configDir: string, ms: number): void {
 
 /** The pid its pid file names (NaN when unreadable) when the directory holds the pid file alone; undefined otherwise. */
 function idlePid(dir: string): number | undefined {
+  // the usual case (no DNS server was ever started here) without a thrown ENOENT: a --rm run's release waits for this
+  if (!existsSync(join(dir, PID_FILE))) return undefined
   let entries: string[]
   try {
     entries = readdirSync(dir)
