@@ -2,7 +2,7 @@
 // text, /proc parsers, subnets, netavark's input, pasta's arguments, the
 // /etc files, and the leases (IPAM and host ports) in a temp state dir.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -10,7 +10,7 @@ import { hostsFile, hostsNamesOf, parseAddHost, resolvConfFile } from '../src/ne
 import { hostResolvConf, isLocalAddress, isLoopbackResolver, parseLocalAddresses, parseResolvConf, parseRoutes, parseSockets, pastaView } from '../src/network/host-net.js'
 import { netavark } from '../src/network/attach.js'
 import { formatIp, parseCidr, parseIp } from '../src/network/ipv4.js'
-import { readLeases, releaseLease, takeLease } from '../src/network/leases.js'
+import { readLeases, releaseLease, takeLease, tidyWithoutLeases } from '../src/network/leases.js'
 import { netavarkOptions } from '../src/network/netavark.js'
 import { checkSubnetFree, createNetwork, defaultNetwork } from '../src/network/networks.js'
 import { pastaArgv } from '../src/network/pasta.js'
@@ -273,6 +273,28 @@ describe('leases and networks in a state dir', () => {
     writeFileSync(join(dns, 'aardvark.pid'), `${process.pid}\n`)
     expect(releaseLease(dir, A)?.networks).toEqual({ bridge: '10.91.0.2' })
     expect(existsSync(join(dir, 'network'))).toBe(false)
+  })
+
+  // read as none, a corrupt file would give the running containers' addresses
+  // and ports out again: a take refuses it, naming it; a release and a tidy
+  // (a stop, an rm -f) go on and leave it for the user
+  it('a corrupt leases file: a take refuses it in one line naming it; a release and a tidy leave it', () => {
+    dir = mkdtempSync(join(tmpdir(), 'mini-run-leases-'))
+    mkdirSync(join(dir, A))
+    takeLease(dir, A, { networks: [net], ports: [] }, [])
+    const file = join(dir, 'network', 'leases.json')
+    for (const [text, why] of [['', 'Unexpected end of JSON input'], ['{"' + A + '": {"owner"', "Expected ':' after property name in JSON at position 77"], ['[]', 'not a JSON object'], ['null', 'not a JSON object']] as const) {
+      writeFileSync(file, text)
+      const take = () => takeLease(dir, B, { networks: [net], ports: [] }, [])
+      expect(take).toThrow(`the network leases ${file} are corrupt (${why}): stop the containers on bridge networks, then remove the file`)
+      expect(() => readLeases(dir)).toThrow(expect.objectContaining({ code: 'ELEASESCORRUPT' }))
+      expect(releaseLease(dir, A)).toBeUndefined()
+      tidyWithoutLeases(dir)
+      expect(readFileSync(file, 'utf8')).toBe(text)
+    }
+    // removed, as the message says: the next take starts over
+    rmSync(file)
+    expect(takeLease(dir, B, { networks: [net], ports: [] }, []).ips).toEqual({ bridge: '10.91.0.2' })
   })
 
   it('-p 8000-8002:80 takes the first host port of the range that nothing holds, and refuses a range all taken', () => {

@@ -19,7 +19,7 @@ import { macOf } from './ipv4.js'
 import { hostListeners, mayBindAddress, pastaView } from './host-net.js'
 import { MiniRunError } from '../errors.js'
 import { keepIsolation, makesBridge, passPublishedPorts, withIsolationLock } from './isolation.js'
-import { networkStateDir, readLeases, releaseLease, takeLease, withNetworkLock } from './leases.js'
+import { leasesForTeardown, networkStateDir, readLeases, releaseLease, takeLease, withNetworkLock } from './leases.js'
 import { DEFAULT_BRIDGE, DEFAULT_NETWORK } from './networks.js'
 import { netavarkOptions, runNetavark, type NetavarkOptions, type NetavarkStatus } from './netavark.js'
 import { startPasta, stopPasta, type PastaProcess } from './pasta.js'
@@ -295,7 +295,7 @@ export function detachNetwork(stateRoot: string, id: string, record: NetworkReco
     if (record?.pasta) stopPasta(record.pasta)
     // what netavark set up besides the default bridge keeps its isolation below: nothing, on the fast path alone
     const fastOnly = record?.veth !== undefined && record.networks.length === 1
-    const before = record?.mode === 'bridge' && !fastOnly ? readLeases(stateRoot) : {}
+    const before = (record?.mode === 'bridge' && !fastOnly ? leasesForTeardown(stateRoot) : undefined) ?? {}
     const released = releaseLease(stateRoot, id)
     // Docker's disconnect of each network it left, said by whichever teardown gave its lease back (run's, the monitor's cleanup or rm -f's)
     if (released && record?.mode === 'bridge' && !o.quiet) disconnectEvents(stateRoot, id, record, Object.keys(released.networks))

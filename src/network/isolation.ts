@@ -28,7 +28,7 @@ import { join } from 'node:path'
 import { pausePoint } from '../crash-point.js'
 import { isRemoved, lockFileSync } from '../file-lock.js'
 import { interfaceIndex } from '../native/netlink-calls.js'
-import { readLeases } from './leases.js'
+import { leasesForTeardown } from './leases.js'
 
 const ISOLATION = 'NETAVARK_ISOLATION_1'
 const PASS_COMMENT = 'mini-run-published-ports'
@@ -106,7 +106,10 @@ export function keepIsolation(stateRoot: string, left: Record<string, string>, a
 }
 
 function keepIsolationLocked(stateRoot: string, left: Record<string, string>, anchored: boolean): void {
-  const leases = Object.values(readLeases(stateRoot))
+  // (a corrupt leases file: the rules stay as netavark's teardown left them)
+  const all = leasesForTeardown(stateRoot)
+  if (!all) return
+  const leases = Object.values(all)
   const emptied = Object.keys(left).filter((net) => !leases.some((l) => net in l.networks))
   if (emptied.length === 0) return
   const rules = isolationRules()

@@ -20,6 +20,7 @@ import type { Listener } from './host-net.js'
 import type { PortMapping } from './port-spec.js'
 import { removeFile } from '../remove-file.js'
 import { settleIdleDns } from './idle-dns.js'
+import { getLogger } from '../log.js'
 
 export interface Lease {
   /** "<pid>.<start time>" of the process that took it. */
@@ -74,11 +75,47 @@ export function withNetworkLock<T>(stateRoot: string, fn: () => T): T {
   }
 }
 
+/**
+ * The leases, none where the file is missing. A file that does not parse is
+ * refused, naming it: read as none, it would hand out again the addresses
+ * and ports of every running container (as podman's IPAM refuses a corrupt
+ * database rather than start over).
+ */
 export function readLeases(stateRoot: string): Record<string, Lease> {
+  const file = leasesFile(stateRoot)
+  let text: string
   try {
-    return JSON.parse(readFileSync(leasesFile(stateRoot), 'utf8')) as Record<string, Lease>
-  } catch {
-    return {}
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {}
+    throw new MiniRunError(`read the network leases ${file}: ${(err as Error).message}`, { cause: err })
+  }
+  let leases: unknown
+  try {
+    leases = JSON.parse(text)
+  } catch (err) {
+    throw corrupt(file, (err as Error).message, err)
+  }
+  if (typeof leases !== 'object' || leases === null || Array.isArray(leases)) throw corrupt(file, 'not a JSON object')
+  return leases as Record<string, Lease>
+}
+
+function corrupt(file: string, why: string, cause?: unknown): MiniRunError {
+  return new MiniRunError(`the network leases ${file} are corrupt (${why}): stop the containers on bridge networks, then remove the file`, { code: 'ELEASESCORRUPT', cause })
+}
+
+/**
+ * A teardown's reading: the leases, or undefined where the file is corrupt.
+ * A stop or an `rm -f` goes on without them (what it gives back is its
+ * devices and rules), and the file stays for the next take to refuse.
+ */
+export function leasesForTeardown(stateRoot: string): Record<string, Lease> | undefined {
+  try {
+    return readLeases(stateRoot)
+  } catch (err) {
+    if ((err as MiniRunError).code !== 'ELEASESCORRUPT') throw err
+    getLogger().debug({ err }, 'network leases unreadable: none given back')
+    return undefined
   }
 }
 
@@ -211,9 +248,9 @@ export function takeLease(
 export function releaseLease(stateRoot: string, id: string): Lease | undefined {
   if (!existsSync(leasesFile(stateRoot))) return undefined
   return withNetworkLock(stateRoot, () => {
-    const leases = readLeases(stateRoot)
-    const lease = leases[id]
-    if (!lease) return undefined
+    const leases = leasesForTeardown(stateRoot)
+    const lease = leases?.[id]
+    if (!leases || !lease) return undefined
     delete leases[id]
     if (Object.keys(leases).length) writeLeases(stateRoot, leases)
     // the last one: the network state goes as the lock is given back (withNetworkLock)
@@ -225,9 +262,10 @@ export function releaseLease(stateRoot: string, id: string): Lease | undefined {
 /** With no lease left (a network taken down without a container), the network state goes as with the last one. */
 export function tidyWithoutLeases(stateRoot: string): void {
   if (!existsSync(networkStateDir(stateRoot))) return
-  // a leases file that holds none counts as none: the lock's own tidy then takes the state
+  // a leases file that holds none counts as none: the lock's own tidy then takes the state (a corrupt one stays)
   withNetworkLock(stateRoot, () => {
-    if (Object.keys(readLeases(stateRoot)).length === 0) removeFile(leasesFile(stateRoot))
+    const leases = leasesForTeardown(stateRoot)
+    if (leases && Object.keys(leases).length === 0) removeFile(leasesFile(stateRoot))
   })
 }
 
