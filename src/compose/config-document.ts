@@ -53,7 +53,15 @@ export function configDocument(project: Project): Record<string, unknown> {
     services,
     ...(Object.keys(networks).length ? { networks } : {}),
     ...(Object.keys(volumes).length ? { volumes } : {}),
+    // compose-go's FileObjectConfig: a secret's value never printed, a config's inline content printed
+    ...(project.secrets ? { secrets: project.secrets } : {}),
+    ...(project.configs ? { configs: project.configs } : {}),
   }
+}
+
+/** A service's entries as compose-go's FileReferenceConfig prints them (a mode as octal text). */
+function referenceDocuments(refs: Service['secrets']): Record<string, unknown>[] | undefined {
+  return refs?.map((r) => ({ source: r.source, target: r.target, uid: r.uid, gid: r.gid, mode: r.mode !== undefined ? `0${r.mode.toString(8)}` : undefined }))
 }
 
 /** The labels the file gives (the project's own, which mini-run adds, left out). */
@@ -74,6 +82,7 @@ function serviceDocument(s: Service): Record<string, unknown> {
   put('cap_add', s.capAdd)
   put('cap_drop', s.capDrop)
   put('command', s.command)
+  put('configs', referenceDocuments(s.configs))
   put('container_name', s.containerName)
   put('cgroup_parent', s.cgroupParent)
   put('cpu_period', s.cpuPeriod !== undefined ? Number(s.cpuPeriod) : undefined)
@@ -118,6 +127,7 @@ function serviceDocument(s: Service): Record<string, unknown> {
   put('read_only', s.readOnly)
   put('restart', s.restart.name === 'no' ? undefined : formatRestartPolicy(s.restart))
   put('scale', s.replicas === 1 ? undefined : s.replicas)
+  put('secrets', referenceDocuments(s.secrets))
   put('security_opt', s.securityOpt)
   put('stdin_open', s.stdinOpen)
   put('stop_grace_period', s.stopTimeout !== undefined ? formatDuration(s.stopTimeout * 1e9) : undefined)

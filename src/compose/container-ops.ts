@@ -11,10 +11,17 @@ import { startExisting } from '../runtime/container/start-existing.js'
 import { markStoppedByUser, stopContainer } from '../runtime/container/stop-container.js'
 import { emit, type ComposeContext } from './compose-context.js'
 import type { ServiceContainer } from './project-containers.js'
+import { injectFiles, writesFiles } from './inject-files.js'
+import type { Project, Service } from './model.js'
 
-/** A stopped container of a service, started again: the same container (start-existing.ts). */
-export async function startAgain(ctx: ComposeContext, c: ServiceContainer): Promise<void> {
+/**
+ * A stopped container of a service, started again: the same container
+ * (start-existing.ts), its secrets and configs written again first from
+ * the service as loaded, as Docker Compose does before every start.
+ */
+export async function startAgain(ctx: ComposeContext, c: ServiceContainer, from?: { project: Pick<Project, 'environment'>; service: Service | undefined }): Promise<void> {
   emit(ctx, 'Container', c.info.name, 'Starting')
+  if (from?.service && writesFiles(from.service)) await injectFiles(from.project, from.service, c.info)
   await startExisting(ctx.stateRoot, c.info)
   emit(ctx, 'Container', c.info.name, 'Started')
 }

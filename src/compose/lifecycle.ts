@@ -49,7 +49,7 @@ async function startServices(ctx: ComposeContext, project: Project, names: Reado
         const s = project.services[name]
         const file = project.serviceFiles[name] ?? project.mainFile
         await Promise.all(Object.entries(s?.dependsOn ?? {}).map(([dep, d]) => waitDependency(ctx, project.name, name, dep, d, file)))
-        await Promise.all(stopped.map((c) => startAgain(ctx, c)))
+        await Promise.all(stopped.map((c) => startAgain(ctx, c, { project, service: s })))
       }),
     )
   }

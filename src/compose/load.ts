@@ -13,6 +13,7 @@ import { At, ComposeError } from './compose-error.js'
 import { startWaves } from './dependency-order.js'
 import { parseDotenv } from './dotenv.js'
 import { findComposeFiles } from './find-files.js'
+import { projectFileObjects } from './file-objects.js'
 import { applyExtends, type ExtendsContext } from './extends.js'
 import { interpolateTree, type Lookup } from './interpolate.js'
 import { mergeFiles } from './merge.js'
@@ -56,7 +57,7 @@ export interface Loaded {
   warnings: string[]
 }
 
-const UNSUPPORTED_TOP = ['include', 'secrets', 'configs', 'models']
+const UNSUPPORTED_TOP = ['include', 'models']
 
 export function loadProject(o: LoadOptions = {}): Loaded {
   const cwd = o.cwd ?? process.cwd()
@@ -93,6 +94,8 @@ export function loadProject(o: LoadOptions = {}): Loaded {
   }
   const networks = projectNetworks(merged.networks, name, (key) => new At(fileOf('networks', key), ['networks', key]))
   const volumes = projectVolumes(merged.volumes, name, projectDir, (key) => new At(fileOf('volumes', key), ['volumes', key]))
+  const secrets = projectFileObjects('secret', merged.secrets, name, projectDir, (key) => new At(fileOf('secrets', key), ['secrets', key]))
+  const configs = projectFileObjects('config', merged.configs, name, projectDir, (key) => new At(fileOf('configs', key), ['configs', key]))
 
   const all: Record<string, Service> = {}
   for (const [serviceName, raw] of Object.entries((merged.services ?? {}) as Raw)) {
@@ -103,6 +106,8 @@ export function loadProject(o: LoadOptions = {}): Loaded {
       lookup,
       volumes: new Set(Object.keys(volumes)),
       networks: new Set(Object.keys(networks)),
+      secrets,
+      configs,
       warnings,
       onHost: o.onHost === true,
     })
@@ -142,6 +147,8 @@ export function loadProject(o: LoadOptions = {}): Loaded {
       disabledServices: Object.keys(all).filter((n) => !services[n]),
       networks,
       volumes,
+      ...(Object.keys(secrets).length ? { secrets } : {}),
+      ...(Object.keys(configs).length ? { configs } : {}),
       serviceFiles: Object.fromEntries(Object.keys(all).map((n) => [n, fileOf('services', n)])),
       mainFile,
       environment: Object.fromEntries([...dotenv, ...Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)]),

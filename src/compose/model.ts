@@ -22,6 +22,9 @@ export interface Project {
   networks: Record<string, ProjectNetwork>
   /** Volumes by their key in the file. */
   volumes: Record<string, ProjectVolume>
+  /** Top-level secrets and configs by their key in the file; absent when the file has none. */
+  secrets?: Record<string, FileObject>
+  configs?: Record<string, FileObject>
   /** Which file errors about a service name (the last that defines it), as given; and the first file. */
   serviceFiles: Record<string, string>
   mainFile: string
@@ -53,6 +56,36 @@ export interface ProjectVolume {
   labels: Record<string, string>
   /** driver_opts: the local driver's (runtime/spec/local-volume.ts), a relative bind device made absolute. */
   driverOpts?: Record<string, string>
+}
+
+/**
+ * A top-level secret or config: where its content comes from. Without
+ * Swarm, as in Docker Compose, a file is bind-mounted read-only; an
+ * environment variable's value or a config's inline content is written
+ * into the container before it starts (inject-files.ts).
+ */
+export interface FileObject {
+  /** `<project>_<key>`, or `name:` (compose-go's). */
+  name: string
+  /** Absolute. */
+  file?: string
+  /** The variable, read from the project's environment when the file is written. */
+  environment?: string
+  /** configs only: inline. */
+  content?: string
+}
+
+/** A service's use of a secret or config (a short entry is its source alone). */
+export interface FileReference {
+  /** The key of a top-level secret or config. */
+  source: string
+  /** The path in the container, as the file gives it (secrets: compose-go's /run/secrets/<source> when none). */
+  target?: string
+  uid?: string
+  gid?: string
+  mode?: number
+  /** Where its content comes from: the top-level entry's, copied here so that a change to it is a change of the service (its config hash). */
+  from: { file: string } | { environment: string } | { content: string }
 }
 
 /** One entry of volumes_from: a service's first container, or a container by name. */
@@ -126,6 +159,9 @@ export interface Service {
   ports: string[]
   expose: string[]
   volumes: ServiceVolume[]
+  /** Absent when none, as in the config hash. */
+  secrets?: FileReference[]
+  configs?: FileReference[]
   volumesFrom: VolumesFrom[]
   tmpfs: string[]
   /** By the network's key; none with network_mode. */

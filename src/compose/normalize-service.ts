@@ -10,13 +10,14 @@ import { parseAddHost } from '../network/etc-files.js'
 import type { At } from './compose-error.js'
 import { parseDotenv } from './dotenv.js'
 import type { Lookup } from './interpolate.js'
-import type { BuildConfig, Dependency, Service, ServiceNetwork } from './model.js'
+import type { BuildConfig, Dependency, FileObject, Service, ServiceNetwork } from './model.js'
+import { fileReferenceWarnings, serviceFileReferences } from './file-objects.js'
 import { checkServiceValues } from './service-checks.js'
 import { cpus, deployOf, duration, healthcheckOf, restartOf, size } from './service-policies.js'
 import { exposedPorts, servicePorts } from './syntax-ports.js'
 import { serviceVolumes, serviceVolumesFrom } from './syntax-volumes.js'
 import { bool, command, int, isMap, listOrDict, str, strings, type Raw } from './values.js'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 
 /** Keys that mean nothing to a single-host runtime without a daemon, and change nothing it runs. */
 const IGNORED = new Set(['develop', 'attach'])
@@ -29,7 +30,7 @@ const SUPPORTED = new Set([
   'group_add', 'mac_address', 'ulimits', 'logging', 'pid', 'ipc', 'uts', 'tty', 'stdin_open', 'security_opt', 'platform',
   'pull_policy', 'cgroup_parent', 'userns_mode', 'privileged', 'devices', 'device_cgroup_rules', 'volumes_from',
   'shm_size', 'domainname', 'sysctls', 'cpuset', 'cpu_period', 'cpu_quota', 'mem_reservation',
-  'oom_score_adj',
+  'oom_score_adj', 'secrets', 'configs',
 ])
 
 export interface ServiceContext {
@@ -39,6 +40,9 @@ export interface ServiceContext {
   lookup: Lookup
   volumes: ReadonlySet<string>
   networks: ReadonlySet<string>
+  /** The top-level secrets and configs, by key. */
+  secrets: Readonly<Record<string, FileObject>>
+  configs: Readonly<Record<string, FileObject>>
   warnings: string[]
   /** Its values checked against this host too (service-checks.ts): for the verbs that make containers. */
   onHost?: boolean
@@ -72,6 +76,8 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
     ports: servicePorts(s.ports, at.at('ports')),
     expose: exposedPorts(s.expose, at.at('expose')),
     volumes: serviceVolumes(s.volumes, at.at('volumes'), ctx.projectDir, ctx.volumes),
+    ...opt('secrets', serviceFileReferences('secret', s.secrets, at.at('secrets'), ctx.secrets, name)),
+    ...opt('configs', serviceFileReferences('config', s.configs, at.at('configs'), ctx.configs, name)),
     volumesFrom: serviceVolumesFrom(s.volumes_from, at.at('volumes_from')),
     tmpfs: strings(s.tmpfs, at.at('tmpfs')),
     networks: networkMode ? {} : serviceNetworks(s.networks, at.at('networks'), ctx.networks),
@@ -129,6 +135,20 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
     profiles: strings(s.profiles, at.at('profiles')),
   }
   checkServiceValues(service, s, at, ctx.onHost === true)
+  for (const kind of ['secret', 'config'] as const) {
+    const refs = service[`${kind}s`]
+    // Docker Compose's words (secrets.go), by the entry's path here, before anything is made
+    const written = refs?.findIndex((r) => !('file' in r.from)) ?? -1
+    if (written >= 0 && service.readOnly) throw at.at(`${kind}s`, written).error(`cannot create ${kind} "${refs![written]!.source}" in read-only service ${name}: \`file\` is the sole supported option`)
+    if (!ctx.onHost) continue
+    ctx.warnings.push(...fileReferenceWarnings(kind, refs, existsSync))
+    // Docker Compose finds it unset only once the container is made (secrets.go): here, before anything is
+    const unset = refs?.findIndex((r) => 'environment' in r.from && ctx.lookup(r.from.environment) === undefined) ?? -1
+    if (unset >= 0) {
+      const r = refs![unset]!
+      throw at.at(`${kind}s`, unset).error(`environment variable "${(r.from as { environment: string }).environment}" required by ${kind} "${r.source}" is not set`)
+    }
+  }
   return service
 }
 

@@ -43,7 +43,7 @@ export function projectFromLabels(stateRoot: string, name: string): Project {
     raws.set(c.service, { image, depends_on: dependsOnOf(labels[LABELS.dependsOn]), ...(!c.oneoff && c.info.name !== own && { container_name: c.info.name }) })
   }
   const services: Project['services'] = {}
-  const ctx = { projectName: name, projectDir: workingDir, lookup: () => undefined, volumes: new Set<string>(), networks: new Set(['default']), warnings: [] }
+  const ctx = { projectName: name, projectDir: workingDir, lookup: () => undefined, volumes: new Set<string>(), networks: new Set(['default']), secrets: {}, configs: {}, warnings: [] }
   for (const [service, raw] of raws) services[service] = normalizeService(service, raw, new At(shown, ['services', service]), ctx)
   // a dependency with no container of its own is not this project's any more
   for (const s of Object.values(services)) for (const dep of Object.keys(s.dependsOn)) if (!services[dep]) delete s.dependsOn[dep]

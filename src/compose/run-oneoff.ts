@@ -22,7 +22,10 @@ import { checkRootlessNetworks } from './rootless-networks.js'
 import { serviceVolumes } from './syntax-volumes.js'
 import { nothingMade, type Made } from './made.js'
 import { undoesMade, undoMade } from './undo-made.js'
-import { runOptionsOfPlan } from './service-container.js'
+import { createWithFiles, runOptionsOfPlan } from './service-container.js'
+import { writesFiles } from './inject-files.js'
+import { startExisting } from '../runtime/container/start-existing.js'
+import type { ContainerInfo } from '../runtime/container/containers.js'
 import { containerPlan, selectedServices, up } from './up.js'
 import { waitDependency } from './wait-dependency.js'
 
@@ -57,13 +60,41 @@ export async function runOneOff(ctx: ComposeContext, project: Project, serviceNa
 }
 
 /** -d: started in the background; resolves to its name once its command runs. */
+/**
+ * A one-off container made, its secrets and configs written in, and left
+ * Created, for the CLI to start attached (`start -a`'s path), as docker
+ * compose run creates, copies in, then starts: a service with files to
+ * write (inject-files.ts), which the foreground start cannot write.
+ */
+export async function createOneOff(ctx: ComposeContext, project: Project, serviceName: string, o: Omit<RunOneOffOptions, 'stdio'>): Promise<ContainerInfo> {
+  const { options, made } = await oneOffOptions(ctx, project, serviceName, o, true)
+  if (o.remove && options.detach) {
+    options.rm = true
+    options.detach.autoRemove = true
+  }
+  if (o.consoleSize && options.tty) options.consoleSize = o.consoleSize
+  return undoingOnFailure(ctx, project, made, async () => createWithFiles(ctx, await prepareContainer(options), { project, service: project.services[serviceName]! }))
+}
+
+/** Whether the service's one-off container is made, written into, then started attached (createOneOff). */
+export function oneOffWritesFiles(project: Project, serviceName: string): boolean {
+  const s = project.services[serviceName]
+  return s !== undefined && writesFiles(s)
+}
+
 export async function startOneOff(ctx: ComposeContext, project: Project, serviceName: string, o: Omit<RunOneOffOptions, 'stdio' | 'consoleSize'>): Promise<string> {
   const { options, service, made } = await oneOffOptions(ctx, project, serviceName, o, true)
   if (o.remove && options.detach) {
     options.rm = true
     options.detach.autoRemove = true
   }
-  await undoingOnFailure(ctx, project, made, async () => startDetached(await prepareContainer(options)))
+  await undoingOnFailure(ctx, project, made, async () => {
+    const prepared = await prepareContainer(options)
+    if (!writesFiles(service)) return startDetached(prepared)
+    const c = await createWithFiles(ctx, prepared, { project, service })
+    await startExisting(ctx.stateRoot, c)
+    return c.id
+  })
   return service.containerName!
 }
 

@@ -11,7 +11,11 @@ import { ImageStore } from '../image/store.js'
 import { runOptionsFromFlags } from '../runtime/container/container-flags.js'
 import { createContainer } from '../runtime/container/create-container.js'
 import { prepareContainer } from '../runtime/container/prepare.js'
-import type { RunOptions } from '../runtime/container/run-options.js'
+import type { PreparedContainer, RunOptions } from '../runtime/container/run-options.js'
+import { findContainer, type ContainerInfo } from '../runtime/container/containers.js'
+import { removeContainer } from '../runtime/container/remove-container.js'
+import { startExisting } from '../runtime/container/start-existing.js'
+import { injectFiles, writesFiles } from './inject-files.js'
 import { startDetached } from '../runtime/container/start-detached.js'
 import type { ComposeContext } from './compose-context.js'
 import { configHash } from './config-hash.js'
@@ -22,7 +26,8 @@ import { serviceRunFlags, type JoinedNetwork } from './service-flags.js'
 
 /** Everything one container of a service is made from. */
 export interface ContainerPlan {
-  project: Pick<Project, 'name' | 'workingDir' | 'files'>
+  /** (its environment: for the secrets and configs written into the container, inject-files.ts) */
+  project: Pick<Project, 'name' | 'workingDir' | 'files' | 'environment'>
   service: Service
   number: number
   /** The image's id (config digest) when the plan was made. */
@@ -123,12 +128,38 @@ export function runOptionsOfPlan(ctx: ComposeContext, plan: ContainerPlan, detac
   return o
 }
 
-/** Make one container of a service and leave it Created (`compose create`); `compose start` starts it. */
+/**
+ * Make one container of a service and leave it Created (`compose create`);
+ * `compose start` starts it. Its secrets and configs that are no file are
+ * written into it once it is made (inject-files.ts); if that fails, it goes.
+ */
 export async function createServiceContainer(ctx: ComposeContext, plan: ContainerPlan): Promise<string> {
-  return (await createContainer(await prepareContainer(runOptionsOfPlan(ctx, plan, true)))).id
+  return (await createWithFiles(ctx, await prepareContainer(runOptionsOfPlan(ctx, plan, true)), plan)).id
 }
 
-/** Make and start one container of a service; resolves to its id once its command runs. */
+/**
+ * Make and start one container of a service; resolves to its id once its
+ * command runs. One with files to write is made, written into, then
+ * started, as Docker Compose does; the others start at once.
+ */
 export async function startServiceContainer(ctx: ComposeContext, plan: ContainerPlan): Promise<string> {
-  return startDetached(await prepareContainer(runOptionsOfPlan(ctx, plan, true)))
+  const prepared = await prepareContainer(runOptionsOfPlan(ctx, plan, true))
+  if (!writesFiles(plan.service)) return startDetached(prepared)
+  const c = await createWithFiles(ctx, prepared, plan)
+  await startExisting(ctx.stateRoot, c)
+  return c.id
+}
+
+/** createContainer, then the files written into it (when the service has any). */
+export async function createWithFiles(ctx: ComposeContext, prepared: PreparedContainer, from: { project: Pick<Project, 'environment'>; service: Service; anonymousVolumes?: Record<string, string> }): Promise<ContainerInfo> {
+  const c = findContainer(ctx.stateRoot, (await createContainer(prepared)).id)
+  if (!writesFiles(from.service)) return c
+  try {
+    await injectFiles(from.project, from.service, c)
+  } catch (err) {
+    // with the anonymous volumes made for it, not those kept from the container it replaces
+    await removeContainer(ctx.stateRoot, c, true, { storeRoot: ctx.storeRoot, volumes: !from.anonymousVolumes || Object.keys(from.anonymousVolumes).length === 0 })
+    throw err
+  }
+  return c
 }

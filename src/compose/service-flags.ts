@@ -8,6 +8,7 @@ import type { ContainerFlags } from '../runtime/container/container-flags.js'
 import { formatRestartPolicy } from '../runtime/container/restart-policy.js'
 import type { NetworkFlags } from '../network/plan-network.js'
 import type { Service, ServiceVolume } from './model.js'
+import { containerPath } from './file-objects.js'
 
 /** A network the container joins: its real name, and its names on it. */
 export interface JoinedNetwork {
@@ -55,6 +56,18 @@ export function mountFlags(v: ServiceVolume, volumeNames: Record<string, string>
   }
 }
 
+/** Secrets and configs from a file: read-only binds, as Docker Compose makes them (file-objects.ts). */
+function fileMounts(s: Service): string[] {
+  return (['secret', 'config'] as const).flatMap((kind) =>
+    (s[`${kind}s`] ?? []).flatMap((r) => ('file' in r.from ? [['type=bind', csvField(`source=${r.from.file}`), csvField(`target=${containerPath(kind, r)}`), 'readonly'].join(',')] : [])),
+  )
+}
+
+/** --mount's fields are read as CSV (csv-fields.ts): one with a comma or a quote is quoted. */
+function csvField(field: string): string {
+  return /[,"]/.test(field) ? `"${field.replaceAll('"', '""')}"` : field
+}
+
 /** What the service means in run's flags, and the networks no flag of run names. */
 export interface ServiceRun {
   image: string
@@ -100,7 +113,7 @@ export function serviceRunFlags(input: ServiceRunInput): ServiceRun {
     cpuQuota: s.cpuQuota,
     memoryReservation: s.memReservation,
     volume: mounts.flatMap((m) => (m.volume ? [m.volume] : [])),
-    mount: mounts.flatMap((m) => (m.mount ? [m.mount] : [])),
+    mount: [...mounts.flatMap((m) => (m.mount ? [m.mount] : [])), ...fileMounts(s)],
     tmpfs: s.tmpfs,
     volumesFrom: s.volumesFrom.map((v) => `${v.container ?? v.service}${v.readOnly ? ':ro' : ''}`),
     securityOpt: s.securityOpt,

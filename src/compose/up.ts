@@ -80,7 +80,7 @@ export function volumeNames(project: Project): Record<string, string> {
 export function containerPlan(ctx: ComposeContext, project: Project, s: Service, number: number, imageId: string): ContainerPlan {
   const references = serviceReferences(ctx, project.name, s)
   return {
-    project: { name: project.name, workingDir: project.workingDir, files: project.files },
+    project: { name: project.name, workingDir: project.workingDir, files: project.files, environment: project.environment },
     service: s,
     number,
     imageId,
@@ -217,7 +217,7 @@ export async function converge(ctx: ComposeContext, project: Project, s: Service
     if (current && same && !o.forceRecreate) {
       // stopped: the same container starts again, as Docker Compose starts it
       try {
-        if (!current.info.restarting) await startAgain(ctx, current)
+        if (!current.info.restarting) await startAgain(ctx, current, { project, service: s })
       } catch (err) {
         throw at.error((err as Error).message, err)
       }

@@ -127,7 +127,7 @@ export async function runCommand(args: string[], flags: RunFlags, cmd: Command):
   if (!service) throw new UsageError('"compose run" requires a service')
   const project = await loadFor(cmd, [service], { onHost: true })
   const ctx = await contextFor(cmd)
-  const [{ runOneOff, startOneOff }, { shellWords }, { At }] = await Promise.all([import('../../compose/run-oneoff.js'), import('../../compose/values.js'), import('../../compose/compose-error.js')])
+  const [{ createOneOff, oneOffWritesFiles, runOneOff, startOneOff }, { shellWords }, { At }] = await Promise.all([import('../../compose/run-oneoff.js'), import('../../compose/values.js'), import('../../compose/compose-error.js')])
   const terminal = process.stdin.isTTY === true && process.stdout.isTTY === true
   const tty = flags.tty !== false && terminal
   const interactive = flags.interactive !== false
@@ -147,6 +147,27 @@ export async function runCommand(args: string[], flags: RunFlags, cmd: Command):
   }
   // -d: the service's terminal (none with -T), and its name on stdout, as docker compose run -d prints it
   if (flags.detach) return void process.stdout.write(`${await startOneOff(ctx, project, service, { ...options, ...(flags.tty === false ? { tty: false } : {}), interactive })}\n`)
+  if (oneOffWritesFiles(project, service)) {
+    // its secrets and configs are written into it before it starts: made, written, then started attached, as docker compose run does
+    const c = await createOneOff(ctx, project, service, { ...options, tty, interactive, ...(tty ? { consoleSize: { height: process.stdout.rows, width: process.stdout.columns } } : {}) })
+    const { startAttached } = await import('../attach-session.js')
+    process.exitCode = await startAttached(ctx.stateRoot, c, { stdin: interactive, sigProxy: true })
+    // --rm: its monitor's exit command removes it; the command returns once that is done, as run -it --rm does
+    if (flags.rm) {
+      const { findContainer, monitorAlive } = await import('../../runtime/container/containers.js')
+      const { setTimeout: sleep } = await import('node:timers/promises')
+      for (const end = Date.now() + 30_000; Date.now() < end; await sleep(10)) {
+        let now
+        try {
+          now = findContainer(ctx.stateRoot, c.id)
+        } catch {
+          break // removed
+        }
+        if (!monitorAlive(now, { exitCommand: true })) break
+      }
+    }
+    return
+  }
   process.exitCode = await runOneOff(ctx, project, service, {
     ...options,
     tty,

@@ -8,13 +8,14 @@
  * file's, taken as ids inside the container); a file copied out belongs to
  * whoever runs cp.
  */
+import { closeSync, writeSync } from 'node:fs'
 import { posix } from 'node:path'
 import { MiniRunError } from '../../../errors.js'
 import { hostId } from '../../spec/id-maps.js'
 import type { IdMapping, SpecMount } from '../../spec/spec.js'
 import type { ContainerInfo } from '../containers.js'
 import { openContainerRoot } from './container-root.js'
-import { copyTree, type CopyOptions } from './copy-tree.js'
+import { copyTree, statItem, TreeWriter, type CopyOptions } from './copy-tree.js'
 import { tarFrom, tarInto } from './copy-tar.js'
 import { hostView, reasonOf, rootView, type FsView } from './fs-view.js'
 import { isRoot } from '../../../paths.js'
@@ -101,5 +102,37 @@ export async function copyToContainer(c: ContainerInfo, src: string | AsyncItera
       // with -a a host file's ids are kept as numbers inside: hostView reports them as they are
       copyTree({ view: hostView(), path: src }, { view, path: dst }, o)
     } else await tarInto({ view, path: dst }, src)
+  })
+}
+
+/**
+ * One file written into a container, running or not, as Docker's daemon
+ * unpacks an archive of that one entry (compose's secrets and configs,
+ * compose/inject-files.ts): missing parent directories made, 0755 and
+ * root's; what was there replaced; the file owned by uid:gid inside the
+ * container, with mode.
+ */
+export async function writeIntoContainer(c: ContainerInfo, path: string, content: Buffer, o: { uid: number; gid: number; mode: number }): Promise<void> {
+  const dst = posix.resolve('/', path)
+  const refused = c.status !== 'running' ? readOnlyReason(c, dst, true) : undefined
+  if (refused) throw new MiniRunError(`write ${c.name}:${dst}: ${refused}`, { code: 'EROFS' })
+  const now = new Date()
+  await withContainerView(c, true, (view) => {
+    const writer = new TreeWriter(view)
+    let dir = '/'
+    for (const part of posix.dirname(dst).split('/').filter(Boolean)) {
+      dir = posix.join(dir, part)
+      if (!statItem(view, dir, true)) writer.dir(dir, { mode: 0o755, uid: 0, gid: 0, mtime: now, atime: now })
+    }
+    const st = { mode: o.mode, uid: o.uid, gid: o.gid, mtime: now, atime: now }
+    const fd = writer.file(dst, { ...st, nlink: 1, dev: 0, ino: 0 })!
+    try {
+      for (let off = 0; off < content.length; ) off += writeSync(fd, content, off, content.length - off)
+    } catch (err) {
+      closeSync(fd)
+      throw view.writeError(dst, err)
+    }
+    writer.finishFile(fd, st)
+    writer.finish()
   })
 }
