@@ -54,9 +54,19 @@ export function configDocument(project: Project): Record<string, unknown> {
     ...(Object.keys(networks).length ? { networks } : {}),
     ...(Object.keys(volumes).length ? { volumes } : {}),
     // compose-go's FileObjectConfig: a secret's value never printed, a config's inline content printed
-    ...(project.secrets ? { secrets: project.secrets } : {}),
-    ...(project.configs ? { configs: project.configs } : {}),
+    ...(project.secrets ? { secrets: fileObjectDocuments(project.secrets) } : {}),
+    ...(project.configs ? { configs: fileObjectDocuments(project.configs) } : {}),
   }
+}
+
+/** Top-level secrets or configs in compose-go's FileObjectConfig order; a config's content not printed beside its environment (ConfigObjConfig's MarshalYAML). */
+function fileObjectDocuments(objects: NonNullable<Project['secrets']>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(objects).map(([key, o]) => [
+      key,
+      JSON.parse(JSON.stringify({ name: o.name, file: o.file, environment: o.environment, content: o.environment === undefined ? o.content : undefined, external: o.external, driver: o.driver, template_driver: o.templateDriver })),
+    ]),
+  )
 }
 
 /** A service's entries as compose-go's FileReferenceConfig prints them (a mode as octal text). */

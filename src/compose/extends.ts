@@ -92,7 +92,7 @@ function readExtendsFile(path: string, ctx: ExtendsContext, loaded: Map<string, 
 }
 
 /** compose-go's ResolveRelativePaths, for the paths a service may hold: against the directory of the file it comes from. */
-function absolutePaths(s: Raw, dir: string): void {
+export function absolutePaths(s: Raw, dir: string): void {
   const abs = (p: string) => (isAbsolute(p) || p.startsWith('~') ? p : resolve(dir, p))
   const remote = (p: string) => /^[a-z]+:\/\//.test(p) || p.startsWith('git@')
   if (typeof s.build === 'string' && !remote(s.build)) s.build = abs(s.build)

@@ -7,17 +7,21 @@
  *   its `uid`, `gid` and `mode` cannot apply to a bind and are ignored with
  *   Docker Compose's warning.
  * - An `environment:` variable's value, or a config's inline `content:`, is
- *   written into the container's own filesystem before each start, owned by
+ *   written into the container's own filesystem before it starts, owned by
  *   `uid`:`gid` (default root) with `mode` (default 0444): inject-files.ts.
+ *   A secret's `environment` wins over its `file`, a config's `environment`
+ *   over its `content` and `file`, as there.
  *
  * A secret's target defaults to /run/secrets/<source>, and a relative one
  * goes under /run/secrets; a config's defaults to /<source>. Swarm's
- * `external`, `driver` and `template_driver` are refused by their path.
+ * `external`, `driver` and `template_driver` are refused where a service
+ * uses them, as Docker Compose refuses them then.
  */
 import { resolve } from 'node:path'
-import type { At } from './compose-error.js'
-import type { FileObject, FileReference } from './model.js'
-import { isMap, str, type Raw } from './values.js'
+import { isRoot } from '../paths.js'
+import { At } from './compose-error.js'
+import type { FileObject, FileReference, Project, Service } from './model.js'
+import { bool, isMap, str, type Raw } from './values.js'
 
 export type FileKind = 'secret' | 'config'
 
@@ -27,16 +31,21 @@ export function projectFileObjects(kind: FileKind, v: unknown, project: string, 
   for (const [key, value] of Object.entries(isMap(v) ? v : {})) {
     const here = at(key)
     const n: Raw = isMap(value) ? value : {}
-    for (const refused of ['external', 'driver', 'driver_opts', 'template_driver']) {
-      if (n[refused] !== undefined) throw here.at(refused).error(`not supported by mini-run: a ${kind} of Swarm's (Docker Compose refuses it too without Swarm)`)
+    const external = n.external !== undefined && (isMap(n.external) || (typeof n.external === 'string' ? n.external === 'true' : bool(n.external, here.at('external'))))
+    const text = (k: string) => (n[k] !== undefined && n[k] !== null ? str(n[k], here.at(k)) : undefined)
+    const [file, environment, content] = [text('file'), text('environment'), kind === 'config' ? text('content') : undefined]
+    // compose-go's validate.go for secrets; a config with none would bind nothing
+    if (!external && file === undefined && environment === undefined && content === undefined) {
+      throw here.error(`${kind} "${key}" must declare ${kind === 'secret' ? 'either `file` or `environment`' : 'one of `file`, `environment` or `content`'}`)
     }
-    const sources = (['file', 'environment', 'content'] as const).filter((k) => n[k] !== undefined)
-    if (sources.length !== 1) throw here.error(`${kind} "${key}" must declare ${kind === 'secret' ? 'either `file` or `environment`' : 'one of `file`, `environment` or `content`'}`)
-    const source = sources[0]!
-    const text = str(n[source], here.at(source))
     out[key] = {
-      name: n.name !== undefined ? str(n.name, here.at('name')) : `${project}_${key}`,
-      ...(source === 'file' ? { file: resolve(projectDir, text) } : { [source]: text }),
+      name: text('name') ?? (external ? key : `${project}_${key}`),
+      ...(file !== undefined ? { file: resolve(projectDir, file) } : {}),
+      ...(environment !== undefined ? { environment } : {}),
+      ...(content !== undefined ? { content } : {}),
+      ...(external ? { external: true as const } : {}),
+      ...(text('driver') ? { driver: text('driver')! } : {}),
+      ...(text('template_driver') ? { templateDriver: text('template_driver')! } : {}),
     }
   }
   return out
@@ -46,28 +55,41 @@ export function projectFileObjects(kind: FileKind, v: unknown, project: string, 
 export function serviceFileReferences(kind: FileKind, v: unknown, at: At, defined: Readonly<Record<string, FileObject>>, service: string): FileReference[] | undefined {
   if (v === undefined || v === null) return undefined
   const list = Array.isArray(v) ? v : []
-  const byTarget = new Map<string, FileReference>()
+  const out: FileReference[] = []
+  const byTarget = new Map<string, number>()
   list.forEach((entry, i) => {
     const here = at.at(i)
     const e: Raw = isMap(entry) ? entry : { source: entry }
     const source = str(e.source, here.at('source'))
     const object = defined[source]
-    // compose-go's validate.go
+    // compose-go's validate.go; then Docker Compose's create.go for what only Swarm has
     if (!object) throw here.error(`service "${service}" refers to undefined ${kind} ${source}`)
+    if (object.external) throw here.error(`unsupported external ${kind} ${object.name} (Swarm's)`)
+    if (object.driver !== undefined) throw here.error(`${kind}s.*.driver is not supported without Swarm (${object.name})`)
+    if (object.templateDriver !== undefined) throw here.error(`${kind}s.*.template_driver is not supported without Swarm (${object.name})`)
     const ref: FileReference = {
       source,
+      name: object.name,
       // compose-go fills in a secret's (transform/secrets.go), not a config's
       ...(e.target !== undefined ? { target: str(e.target, here.at('target')) } : kind === 'secret' ? { target: `/run/secrets/${source}` } : {}),
       ...(e.uid !== undefined ? { uid: idText(e.uid, here.at('uid')) } : {}),
       ...(e.gid !== undefined ? { gid: idText(e.gid, here.at('gid')) } : {}),
       ...(e.mode !== undefined ? { mode: fileMode(e.mode, here.at('mode')) } : {}),
-      from: object.file !== undefined ? { file: object.file } : object.environment !== undefined ? { environment: object.environment } : { content: object.content ?? '' },
+      from: sourceOf(kind, object),
     }
-    // the same target twice: the later entry, as compose-go's mount indexer keeps one per target
-    byTarget.delete(containerPath(kind, ref))
-    byTarget.set(containerPath(kind, ref), ref)
+    // the same target twice: the later entry in the earlier one's place (compose-go's EnforceUnicity, by the target as written)
+    const key = ref.target ?? `/${source}`
+    const seen = byTarget.get(key)
+    if (seen === undefined) byTarget.set(key, out.push(ref) - 1)
+    else out[seen] = ref
   })
-  return byTarget.size ? [...byTarget.values()] : undefined
+  return out.length ? out : undefined
+}
+
+function sourceOf(kind: FileKind, o: FileObject): FileReference['from'] {
+  if (o.environment !== undefined) return { environment: o.environment }
+  if (kind === 'config' && o.content !== undefined) return { content: o.content }
+  return { file: o.file! }
 }
 
 /** Where it lands in the container, as Docker Compose resolves the target. */
@@ -91,13 +113,37 @@ function fileMode(v: unknown, at: At): number {
   return mode
 }
 
-/** The warnings Docker Compose gives for what it cannot do with a file-based one. */
-export function fileReferenceWarnings(kind: FileKind, refs: readonly FileReference[] | undefined, exists: (path: string) => boolean): string[] {
-  const out: string[] = []
-  for (const r of refs ?? []) {
-    if (!('file' in r.from)) continue
-    if (r.uid !== undefined || r.gid !== undefined || r.mode !== undefined) out.push(`${kind === 'secret' ? 'secrets' : 'config'} \`uid\`, \`gid\` and \`mode\` are not supported, they will be ignored`)
-    if (kind === 'secret' && !exists(r.from.file)) out.push(`secret file ${r.source} does not exist`)
+/** The content a written one gets: a config's inline text, or the variable's value in the project's environment (undefined: unset). */
+export function writtenContent(ref: FileReference, environment: Readonly<Record<string, string>>): string | undefined {
+  return 'content' in ref.from ? ref.from.content : 'environment' in ref.from ? environment[ref.from.environment] : undefined
+}
+
+/**
+ * Before a verb makes the containers of these services: what Docker
+ * Compose finds only once a container is made (secrets.go: an unset
+ * variable, a written one in a read-only service; a rootless uid or gid
+ * the runtime cannot give), refused by its path while nothing is made; and
+ * its warnings for a file's uid, gid and mode, and a missing secret file.
+ */
+export function checkFileReferences(project: Pick<Project, 'environment' | 'serviceFiles' | 'mainFile'>, services: readonly Service[], exists: (path: string) => boolean): string[] {
+  const warnings: string[] = []
+  for (const s of services) {
+    for (const kind of ['secret', 'config'] as const) {
+      ;(s[`${kind}s`] ?? []).forEach((r, i) => {
+        const at = new At(project.serviceFiles[s.name] ?? project.mainFile, ['services', s.name, `${kind}s`, i])
+        if ('file' in r.from) {
+          if (r.uid !== undefined || r.gid !== undefined || r.mode !== undefined) warnings.push(`${kind === 'secret' ? 'secrets' : 'config'} \`uid\`, \`gid\` and \`mode\` are not supported, they will be ignored`)
+          if (kind === 'secret' && !exists(r.from.file)) warnings.push(`secret file ${r.name} does not exist`)
+          return
+        }
+        const content = writtenContent(r, project.environment)
+        if (content === undefined) throw at.error(`environment variable "${(r.from as { environment: string }).environment}" required by ${kind} "${r.name}" is not set`)
+        // empty content is not written (secrets.go), so it is no write into a read-only root either
+        if (content === '') return
+        if (s.readOnly) throw at.error(`cannot create ${kind} "${r.name}" in read-only service ${s.name}: \`file\` is the sole supported option`)
+        if (!isRoot() && (Number(r.uid ?? 0) !== 0 || Number(r.gid ?? 0) !== 0)) throw at.error('a uid or gid other than 0 needs root: an ordinary user\'s mini-run cannot give a file another owner inside the container')
+      })
+    }
   }
-  return [...new Set(out)]
+  return [...new Set(warnings)]
 }

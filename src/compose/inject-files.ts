@@ -9,8 +9,8 @@
  */
 import { MiniRunError } from '../errors.js'
 import type { ContainerInfo } from '../runtime/container/containers.js'
-import { writeIntoContainer } from '../runtime/container/copy/copy-container.js'
-import { containerPath } from './file-objects.js'
+import { writeIntoContainer, type ContainerFile } from '../runtime/container/copy/copy-container.js'
+import { containerPath, writtenContent } from './file-objects.js'
 import type { Project, Service } from './model.js'
 
 /** Whether the service has any file to write (and so is made, then written into, then started). */
@@ -19,18 +19,15 @@ export function writesFiles(service: Service): boolean {
 }
 
 export async function injectFiles(project: Pick<Project, 'environment'>, service: Service, c: ContainerInfo): Promise<void> {
+  const files: ContainerFile[] = []
   for (const kind of ['secret', 'config'] as const) {
     for (const ref of service[`${kind}s`] ?? []) {
       if ('file' in ref.from) continue
-      let content: string
-      if ('content' in ref.from) content = ref.from.content
-      else {
-        const value = project.environment[ref.from.environment]
-        if (value === undefined) throw new MiniRunError(`environment variable "${ref.from.environment}" required by ${kind} "${ref.source}" is not set`, { code: 'ECOMPOSE' })
-        content = value
-      }
+      const content = writtenContent(ref, project.environment)
+      if (content === undefined) throw new MiniRunError(`environment variable "${(ref.from as { environment: string }).environment}" required by ${kind} "${ref.name}" is not set`, { code: 'ECOMPOSE' })
       if (content === '') continue
-      await writeIntoContainer(c, containerPath(kind, ref), Buffer.from(content), { uid: Number(ref.uid ?? 0), gid: Number(ref.gid ?? 0), mode: ref.mode ?? 0o444 })
+      files.push({ path: containerPath(kind, ref), content: Buffer.from(content), uid: Number(ref.uid ?? 0), gid: Number(ref.gid ?? 0), mode: ref.mode ?? 0o444 })
     }
   }
+  if (files.length) await writeIntoContainer(c, files)
 }

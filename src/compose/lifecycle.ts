@@ -34,7 +34,7 @@ export async function start(ctx: ComposeContext, project: Project, services?: st
   await startServices(ctx, project, services?.length ? new Set([...servicesWithContainers(project, services), ...withDependencies(project.services, services)]) : new Set(Object.keys(project.services)))
 }
 
-async function startServices(ctx: ComposeContext, project: Project, names: ReadonlySet<string>): Promise<void> {
+async function startServices(ctx: ComposeContext, project: Project, names: ReadonlySet<string>, o: { writeFiles?: boolean } = {}): Promise<void> {
   const containers = containersOf(ctx, project, names)
   const waves = startWaves(project.services, project.mainFile)
   const ordered = new Set(waves.flat())
@@ -49,7 +49,7 @@ async function startServices(ctx: ComposeContext, project: Project, names: Reado
         const s = project.services[name]
         const file = project.serviceFiles[name] ?? project.mainFile
         await Promise.all(Object.entries(s?.dependsOn ?? {}).map(([dep, d]) => waitDependency(ctx, project.name, name, dep, d, file)))
-        await Promise.all(stopped.map((c) => startAgain(ctx, c, { project, service: s })))
+        await Promise.all(stopped.map((c) => startAgain(ctx, c, o.writeFiles === false ? undefined : { project, service: s })))
       }),
     )
   }
@@ -61,7 +61,8 @@ export async function restart(ctx: ComposeContext, project: Project, services?: 
   // one joined to db's network namespace stays in the old one unless it starts again after db: depends_on's restart: true
   if (services?.length) for (const n of restartDependents(project.services, names)) names.add(n)
   await stop(ctx, project, [...names], timeout)
-  await startServices(ctx, project, names)
+  // docker compose's restart is the daemon's (restart.go): nothing written again
+  await startServices(ctx, project, names, { writeFiles: false })
 }
 
 /**

@@ -14,7 +14,8 @@ import { startWaves } from './dependency-order.js'
 import { parseDotenv } from './dotenv.js'
 import { findComposeFiles } from './find-files.js'
 import { projectFileObjects } from './file-objects.js'
-import { applyExtends, type ExtendsContext } from './extends.js'
+import { applyExtends } from './extends.js'
+import { applyIncludes, type IncludeContext } from './include.js'
 import { interpolateTree, type Lookup } from './interpolate.js'
 import { mergeFiles } from './merge.js'
 import type { Project, ProjectVolume, Service } from './model.js'
@@ -57,7 +58,7 @@ export interface Loaded {
   warnings: string[]
 }
 
-const UNSUPPORTED_TOP = ['include', 'models']
+const UNSUPPORTED_TOP = ['models']
 
 export function loadProject(o: LoadOptions = {}): Loaded {
   const cwd = o.cwd ?? process.cwd()
@@ -75,7 +76,17 @@ export function loadProject(o: LoadOptions = {}): Loaded {
   const lookup: Lookup = (name) => env[name] ?? dotenv.get(name)
 
   const unset = new Set<string>()
-  const read = found.files.map((file) => readComposeFile(file, shown(file), { interpolation: { lookup, unset }, shown, projectDir }, warnings))
+  const origins = new Map<string, string>()
+  const includeContext: IncludeContext = {
+    interpolation: { lookup, unset },
+    shown,
+    workingDir: projectDir,
+    chain: [],
+    origins,
+    readEnvFiles: (files, parent) => readEnvFiles(files, { get: parent }, shown),
+    readFile: (path, ctx) => readComposeFile(path, ctx, warnings),
+  }
+  const read = found.files.map((file) => readComposeFile(file, includeContext, warnings))
   const raws = read.map((r) => r.raw)
   const merged = mergeFiles(raws, read.map((r) => r.resets))
   const mainFile = shown(found.files[0]!)
@@ -88,7 +99,10 @@ export function loadProject(o: LoadOptions = {}): Loaded {
     file: typeof merged.name === 'string' ? merged.name : undefined,
     dir: projectDir,
   })
+  // which file errors about a resource name: one an include brought in, that file; else the last that defines it
   const fileOf = (section: string, key: string) => {
+    const included = origins.get(`${section}\0${key}`)
+    if (included) return included
     for (let i = raws.length - 1; i >= 0; i--) if (isMap(raws[i]![section]) && (raws[i]![section] as Raw)[key] !== undefined) return shown(found.files[i]!)
     return mainFile
   }
@@ -158,7 +172,8 @@ export function loadProject(o: LoadOptions = {}): Loaded {
 }
 
 /** The .env file (or --env-file's), read in order: a later file's variables over an earlier's. */
-function readEnvFiles(files: readonly string[], env: NodeJS.ProcessEnv, shown: (file: string) => string): Map<string, string> {
+function readEnvFiles(files: readonly string[], env: NodeJS.ProcessEnv | { get: Lookup }, shown: (file: string) => string): Map<string, string> {
+  const outer = (n: string) => (typeof env.get === 'function' ? (env.get as Lookup)(n) : (env as NodeJS.ProcessEnv)[n])
   const dotenv = new Map<string, string>()
   for (const file of files) {
     let text: string
@@ -167,13 +182,14 @@ function readEnvFiles(files: readonly string[], env: NodeJS.ProcessEnv, shown: (
     } catch (err) {
       throw new ComposeError(shown(file), [], `cannot read the env file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err })
     }
-    for (const [k, v] of parseDotenv(text, shown(file), (n) => env[n] ?? dotenv.get(n))) dotenv.set(k, v)
+    for (const [k, v] of parseDotenv(text, shown(file), (n) => outer(n) ?? dotenv.get(n))) dotenv.set(k, v)
   }
   return dotenv
 }
 
-/** One file: YAML, interpolation, its services' extends (extends.ts), the schema. */
-function readComposeFile(path: string, shown: string, ctx: ExtendsContext & { projectDir: string }, warnings: string[]): { raw: Raw; resets: string[][] } {
+/** One file: YAML, interpolation, its includes (include.ts), its services' extends (extends.ts), the schema. */
+function readComposeFile(path: string, ctx: IncludeContext, warnings: string[]): { raw: Raw; resets: string[][] } {
+  const shown = path === '-' ? '-' : ctx.shown(path)
   let text: string
   try {
     text = readFileSync(path === '-' ? 0 : path, 'utf8')
@@ -195,8 +211,9 @@ function readComposeFile(path: string, shown: string, ctx: ExtendsContext & { pr
   if (!isMap(parsed)) throw new ComposeError(shown, [], 'the top level must be a mapping (services:, volumes:, ...)')
   if (parsed.version !== undefined) warnings.push(`${shown}: the attribute \`version\` is obsolete, it will be ignored`)
   const interpolated = interpolateTree(parsed, ctx.interpolation, new At(shown)) as Raw
+  applyIncludes(interpolated, new At(shown), { ...ctx, chain: [...ctx.chain, resolve(ctx.workingDir, path)] })
   // the paths of the files given are relative to the project's directory, whichever directory each is in (compose-go's)
-  applyExtends(interpolated, shown, resets, ctx.projectDir, ctx)
+  applyExtends(interpolated, shown, resets, ctx.workingDir, ctx)
   if (!validateCompose(interpolated)) throw schemaError(shown, validateCompose.errors ?? [], interpolated)
   return { raw: interpolated, resets }
 }

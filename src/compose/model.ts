@@ -73,12 +73,18 @@ export interface FileObject {
   environment?: string
   /** configs only: inline. */
   content?: string
+  /** Swarm's: refused when a service uses it, as Docker Compose refuses it then. */
+  external?: true
+  driver?: string
+  templateDriver?: string
 }
 
 /** A service's use of a secret or config (a short entry is its source alone). */
 export interface FileReference {
   /** The key of a top-level secret or config. */
   source: string
+  /** The top-level one's name (`<project>_<key>`), as Docker Compose's messages name it. */
+  name: string
   /** The path in the container, as the file gives it (secrets: compose-go's /run/secrets/<source> when none). */
   target?: string
   uid?: string

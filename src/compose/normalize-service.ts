@@ -11,13 +11,13 @@ import type { At } from './compose-error.js'
 import { parseDotenv } from './dotenv.js'
 import type { Lookup } from './interpolate.js'
 import type { BuildConfig, Dependency, FileObject, Service, ServiceNetwork } from './model.js'
-import { fileReferenceWarnings, serviceFileReferences } from './file-objects.js'
+import { serviceFileReferences } from './file-objects.js'
 import { checkServiceValues } from './service-checks.js'
 import { cpus, deployOf, duration, healthcheckOf, restartOf, size } from './service-policies.js'
 import { exposedPorts, servicePorts } from './syntax-ports.js'
 import { serviceVolumes, serviceVolumesFrom } from './syntax-volumes.js'
 import { bool, command, int, isMap, listOrDict, str, strings, type Raw } from './values.js'
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 
 /** Keys that mean nothing to a single-host runtime without a daemon, and change nothing it runs. */
 const IGNORED = new Set(['develop', 'attach'])
@@ -135,20 +135,6 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
     profiles: strings(s.profiles, at.at('profiles')),
   }
   checkServiceValues(service, s, at, ctx.onHost === true)
-  for (const kind of ['secret', 'config'] as const) {
-    const refs = service[`${kind}s`]
-    // Docker Compose's words (secrets.go), by the entry's path here, before anything is made
-    const written = refs?.findIndex((r) => !('file' in r.from)) ?? -1
-    if (written >= 0 && service.readOnly) throw at.at(`${kind}s`, written).error(`cannot create ${kind} "${refs![written]!.source}" in read-only service ${name}: \`file\` is the sole supported option`)
-    if (!ctx.onHost) continue
-    ctx.warnings.push(...fileReferenceWarnings(kind, refs, existsSync))
-    // Docker Compose finds it unset only once the container is made (secrets.go): here, before anything is
-    const unset = refs?.findIndex((r) => 'environment' in r.from && ctx.lookup(r.from.environment) === undefined) ?? -1
-    if (unset >= 0) {
-      const r = refs![unset]!
-      throw at.at(`${kind}s`, unset).error(`environment variable "${(r.from as { environment: string }).environment}" required by ${kind} "${r.source}" is not set`)
-    }
-  }
   return service
 }
 

@@ -14,6 +14,7 @@ import { LABELS } from './labels.js'
 import { networkDifferences } from './project-networks.js'
 import type { Project, Service } from './model.js'
 import type { Made } from './made.js'
+import { checkFileReferences } from './file-objects.js'
 
 /**
  * What `up`, `create` and `run` check before they make anything, so that a
@@ -23,6 +24,7 @@ import type { Made } from './made.js'
  * one at a time, after making the rest.
  */
 export function checkBeforeMaking(ctx: ComposeContext, project: Project, services: readonly Service[], file: string): void {
+  for (const w of checkFileReferences(project, services, existsSync)) warn(ctx, w)
   for (const key of new Set(services.flatMap((s) => Object.keys(s.networks)))) {
     const n = project.networks[key]
     if (n?.external && !listNetworks(ctx.storeRoot).some((d) => d.name === n.name)) {

@@ -22,9 +22,8 @@ import { checkRootlessNetworks } from './rootless-networks.js'
 import { serviceVolumes } from './syntax-volumes.js'
 import { nothingMade, type Made } from './made.js'
 import { undoesMade, undoMade } from './undo-made.js'
-import { createWithFiles, runOptionsOfPlan } from './service-container.js'
+import { createWithFiles, discard, runOptionsOfPlan, startWithFiles } from './service-container.js'
 import { writesFiles } from './inject-files.js'
-import { startExisting } from '../runtime/container/start-existing.js'
 import type { ContainerInfo } from '../runtime/container/containers.js'
 import { containerPlan, selectedServices, up } from './up.js'
 import { waitDependency } from './wait-dependency.js'
@@ -59,21 +58,29 @@ export async function runOneOff(ctx: ComposeContext, project: Project, serviceNa
   return runPrepared(prepared, { stdio: o.stdio, forwardSignals: true }, { remove: o.remove === true })
 }
 
-/** -d: started in the background; resolves to its name once its command runs. */
 /**
  * A one-off container made, its secrets and configs written in, and left
- * Created, for the CLI to start attached (`start -a`'s path), as docker
+ * Created, for the CLI to start attached (as `run -it` is), as docker
  * compose run creates, copies in, then starts: a service with files to
  * write (inject-files.ts), which the foreground start cannot write.
+ * `discard` undoes it all (the container, and what it made for it) when
+ * the start fails, so that a one-off that never ran leaves nothing.
  */
-export async function createOneOff(ctx: ComposeContext, project: Project, serviceName: string, o: Omit<RunOneOffOptions, 'stdio'>): Promise<ContainerInfo> {
-  const { options, made } = await oneOffOptions(ctx, project, serviceName, o, true)
+export async function createOneOff(ctx: ComposeContext, project: Project, serviceName: string, o: Omit<RunOneOffOptions, 'stdio'>): Promise<{ container: ContainerInfo; discard: () => Promise<void> }> {
+  const { options, service, made } = await oneOffOptions(ctx, project, serviceName, o, true)
   if (o.remove && options.detach) {
     options.rm = true
     options.detach.autoRemove = true
   }
   if (o.consoleSize && options.tty) options.consoleSize = o.consoleSize
-  return undoingOnFailure(ctx, project, made, async () => createWithFiles(ctx, await prepareContainer(options), { project, service: project.services[serviceName]! }))
+  const container = await undoingOnFailure(ctx, project, made, async () => createWithFiles(ctx, await prepareContainer(options), { project, service }))
+  return {
+    container,
+    discard: async () => {
+      await discard(ctx, container, {})
+      await undoMade(ctx, project.name, made)
+    },
+  }
 }
 
 /** Whether the service's one-off container is made, written into, then started attached (createOneOff). */
@@ -82,6 +89,7 @@ export function oneOffWritesFiles(project: Project, serviceName: string): boolea
   return s !== undefined && writesFiles(s)
 }
 
+/** -d: started in the background; resolves to its name once its command runs. */
 export async function startOneOff(ctx: ComposeContext, project: Project, serviceName: string, o: Omit<RunOneOffOptions, 'stdio' | 'consoleSize'>): Promise<string> {
   const { options, service, made } = await oneOffOptions(ctx, project, serviceName, o, true)
   if (o.remove && options.detach) {
@@ -90,10 +98,7 @@ export async function startOneOff(ctx: ComposeContext, project: Project, service
   }
   await undoingOnFailure(ctx, project, made, async () => {
     const prepared = await prepareContainer(options)
-    if (!writesFiles(service)) return startDetached(prepared)
-    const c = await createWithFiles(ctx, prepared, { project, service })
-    await startExisting(ctx.stateRoot, c)
-    return c.id
+    return writesFiles(service) ? startWithFiles(ctx, prepared, { project, service }) : startDetached(prepared)
   })
   return service.containerName!
 }

@@ -144,22 +144,42 @@ export async function createServiceContainer(ctx: ComposeContext, plan: Containe
  */
 export async function startServiceContainer(ctx: ComposeContext, plan: ContainerPlan): Promise<string> {
   const prepared = await prepareContainer(runOptionsOfPlan(ctx, plan, true))
-  if (!writesFiles(plan.service)) return startDetached(prepared)
-  const c = await createWithFiles(ctx, prepared, plan)
-  await startExisting(ctx.stateRoot, c)
-  return c.id
+  return writesFiles(plan.service) ? startWithFiles(ctx, prepared, plan) : startDetached(prepared)
 }
 
-/** createContainer, then the files written into it (when the service has any). */
-export async function createWithFiles(ctx: ComposeContext, prepared: PreparedContainer, from: { project: Pick<Project, 'environment'>; service: Service; anonymousVolumes?: Record<string, string> }): Promise<ContainerInfo> {
+/** What createWithFiles writes from: the project's environment, the service, and the anonymous volumes it took over (kept if it goes). */
+export interface FilesFrom {
+  project: Pick<Project, 'environment'>
+  service: Service
+  anonymousVolumes?: Record<string, string>
+}
+
+/** createContainer, then the files written into it (when the service has any); if that fails, it goes. */
+export async function createWithFiles(ctx: ComposeContext, prepared: PreparedContainer, from: FilesFrom): Promise<ContainerInfo> {
   const c = findContainer(ctx.stateRoot, (await createContainer(prepared)).id)
   if (!writesFiles(from.service)) return c
   try {
     await injectFiles(from.project, from.service, c)
   } catch (err) {
-    // with the anonymous volumes made for it, not those kept from the container it replaces
-    await removeContainer(ctx.stateRoot, c, true, { storeRoot: ctx.storeRoot, volumes: !from.anonymousVolumes || Object.keys(from.anonymousVolumes).length === 0 })
+    await discard(ctx, c, from)
     throw err
   }
   return c
+}
+
+/** createWithFiles, then its start: a start that fails leaves nothing, as startDetached's does. */
+export async function startWithFiles(ctx: ComposeContext, prepared: PreparedContainer, from: FilesFrom): Promise<string> {
+  const c = await createWithFiles(ctx, prepared, from)
+  try {
+    await startExisting(ctx.stateRoot, c)
+  } catch (err) {
+    await discard(ctx, c, from)
+    throw err
+  }
+  return c.id
+}
+
+/** A container made for a start that failed: removed, with the anonymous volumes made for it, not those it took over from the one it replaces. */
+export async function discard(ctx: ComposeContext, c: ContainerInfo, from: Pick<FilesFrom, 'anonymousVolumes'>): Promise<void> {
+  await removeContainer(ctx.stateRoot, findContainer(ctx.stateRoot, c.id), true, { storeRoot: ctx.storeRoot, volumes: Object.keys(from.anonymousVolumes ?? {}).length === 0 })
 }

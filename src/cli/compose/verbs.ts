@@ -3,6 +3,8 @@ import type { Command } from 'commander'
 import { openSync } from 'node:fs'
 import { MiniRunError, UsageError } from '../../errors.js'
 import { contextFor, loadFor } from './context.js'
+import type { ComposeContext } from '../../compose/compose-context.js'
+import type { ContainerInfo } from '../../runtime/container/containers.js'
 
 function seconds(text: string | undefined): number | undefined {
   if (text === undefined) return undefined
@@ -148,24 +150,7 @@ export async function runCommand(args: string[], flags: RunFlags, cmd: Command):
   // -d: the service's terminal (none with -T), and its name on stdout, as docker compose run -d prints it
   if (flags.detach) return void process.stdout.write(`${await startOneOff(ctx, project, service, { ...options, ...(flags.tty === false ? { tty: false } : {}), interactive })}\n`)
   if (oneOffWritesFiles(project, service)) {
-    // its secrets and configs are written into it before it starts: made, written, then started attached, as docker compose run does
-    const c = await createOneOff(ctx, project, service, { ...options, tty, interactive, ...(tty ? { consoleSize: { height: process.stdout.rows, width: process.stdout.columns } } : {}) })
-    const { startAttached } = await import('../attach-session.js')
-    process.exitCode = await startAttached(ctx.stateRoot, c, { stdin: interactive, sigProxy: true })
-    // --rm: its monitor's exit command removes it; the command returns once that is done, as run -it --rm does
-    if (flags.rm) {
-      const { findContainer, monitorAlive } = await import('../../runtime/container/containers.js')
-      const { setTimeout: sleep } = await import('node:timers/promises')
-      for (const end = Date.now() + 30_000; Date.now() < end; await sleep(10)) {
-        let now
-        try {
-          now = findContainer(ctx.stateRoot, c.id)
-        } catch {
-          break // removed
-        }
-        if (!monitorAlive(now, { exitCommand: true })) break
-      }
-    }
+    process.exitCode = await runWithFiles(ctx, await createOneOff(ctx, project, service, { ...options, tty, interactive, ...(tty ? { consoleSize: { height: process.stdout.rows, width: process.stdout.columns } } : {}) }), { interactive, rm: flags.rm === true })
     return
   }
   process.exitCode = await runOneOff(ctx, project, service, {
@@ -175,4 +160,41 @@ export async function runCommand(args: string[], flags: RunFlags, cmd: Command):
     stdio: [interactive ? 0 : openSync('/dev/null', 'r'), 1, 2],
     ...(tty ? { consoleSize: { height: process.stdout.rows, width: process.stdout.columns } } : {}),
   })
+}
+
+/**
+ * compose run of a service with secrets or configs to write: its one-off
+ * container is made and written into (createOneOff), then started under its
+ * monitor and attached, as `run -it` is (cli/commands/run.ts runAttached):
+ * the detach keys leave it running, a hang-up ends it, --rm waits for its
+ * removal; a start that fails leaves nothing.
+ */
+async function runWithFiles(ctx: ComposeContext, made: { container: ContainerInfo; discard: () => Promise<void> }, o: { interactive: boolean; rm: boolean }): Promise<number> {
+  const [{ startExisting }, { findContainer, monitorAlive }, { attachSession, finishSession }, { setTimeout: sleep }] = await Promise.all([
+    import('../../runtime/container/start-existing.js'),
+    import('../../runtime/container/containers.js'),
+    import('../attach-session.js'),
+    import('node:timers/promises'),
+  ])
+  let c: ContainerInfo
+  try {
+    c = { ...made.container, ...(await startExisting(ctx.stateRoot, made.container, { monitor: { waitAttach: true } })), status: 'running', paused: false, restarting: false }
+  } catch (err) {
+    await made.discard()
+    throw err
+  }
+  const result = await attachSession(ctx.stateRoot, c, { stdin: o.interactive, sigProxy: true, endOnHangup: true })
+  const code = await finishSession(ctx.stateRoot, c, result, { reportDetach: false })
+  if (o.rm && !result.detached) {
+    for (const end = Date.now() + 30_000; Date.now() < end; await sleep(10)) {
+      let now
+      try {
+        now = findContainer(ctx.stateRoot, c.id)
+      } catch {
+        break // removed
+      }
+      if (!monitorAlive(now, { exitCommand: true })) break
+    }
+  }
+  return code
 }

@@ -105,34 +105,51 @@ export async function copyToContainer(c: ContainerInfo, src: string | AsyncItera
   })
 }
 
+/** A file for writeIntoContainer: its path inside, content, and owner and mode inside. */
+export interface ContainerFile {
+  path: string
+  content: Buffer
+  uid: number
+  gid: number
+  mode: number
+}
+
 /**
- * One file written into a container, running or not, as Docker's daemon
- * unpacks an archive of that one entry (compose's secrets and configs,
+ * Files written into a container, running or not, as Docker's daemon
+ * unpacks an archive of one entry each (compose's secrets and configs,
  * compose/inject-files.ts): missing parent directories made, 0755 and
- * root's; what was there replaced; the file owned by uid:gid inside the
- * container, with mode.
+ * root's; what was there replaced (a directory refused); each file owned
+ * by uid:gid inside the container, with mode. One view of its root for all.
  */
-export async function writeIntoContainer(c: ContainerInfo, path: string, content: Buffer, o: { uid: number; gid: number; mode: number }): Promise<void> {
-  const dst = posix.resolve('/', path)
-  const refused = c.status !== 'running' ? readOnlyReason(c, dst, true) : undefined
-  if (refused) throw new MiniRunError(`write ${c.name}:${dst}: ${refused}`, { code: 'EROFS' })
+export async function writeIntoContainer(c: ContainerInfo, files: readonly ContainerFile[]): Promise<void> {
+  for (const f of files) {
+    const refused = c.status !== 'running' ? readOnlyReason(c, posix.resolve('/', f.path), true) : undefined
+    if (refused) throw new MiniRunError(`write ${c.name}:${posix.resolve('/', f.path)}: ${refused}`, { code: 'EROFS' })
+  }
   const now = new Date()
   await withContainerView(c, true, (view) => {
     const writer = new TreeWriter(view)
-    let dir = '/'
-    for (const part of posix.dirname(dst).split('/').filter(Boolean)) {
-      dir = posix.join(dir, part)
-      if (!statItem(view, dir, true)) writer.dir(dir, { mode: 0o755, uid: 0, gid: 0, mtime: now, atime: now })
-    }
-    const st = { mode: o.mode, uid: o.uid, gid: o.gid, mtime: now, atime: now }
-    const fd = writer.file(dst, { ...st, nlink: 1, dev: 0, ino: 0 })!
     try {
-      for (let off = 0; off < content.length; ) off += writeSync(fd, content, off, content.length - off)
-    } catch (err) {
-      closeSync(fd)
-      throw view.writeError(dst, err)
+      for (const f of files) {
+        const dst = posix.resolve('/', f.path)
+        let dir = '/'
+        for (const part of posix.dirname(dst).split('/').filter(Boolean)) {
+          dir = posix.join(dir, part)
+          if (!statItem(view, dir, true)) writer.dir(dir, { mode: 0o755, uid: 0, gid: 0, mtime: now, atime: now })
+        }
+        const st = { mode: f.mode, uid: f.uid, gid: f.gid, mtime: now, atime: now }
+        const fd = writer.file(dst, { ...st, nlink: 1, dev: 0, ino: 0 })!
+        try {
+          for (let off = 0; off < f.content.length; ) off += writeSync(fd, f.content, off, f.content.length - off)
+        } catch (err) {
+          closeSync(fd)
+          throw view.writeError(dst, err)
+        }
+        writer.finishFile(fd, st)
+      }
+    } finally {
+      // the directories made get their mode and owner whatever happened after
+      writer.finish()
     }
-    writer.finishFile(fd, st)
-    writer.finish()
   })
 }
