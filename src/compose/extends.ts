@@ -97,6 +97,8 @@ export function absolutePaths(s: Raw, dir: string): void {
   const remote = (p: string) => /^[a-z]+:\/\//.test(p) || p.startsWith('git@')
   if (typeof s.build === 'string' && !remote(s.build)) s.build = abs(s.build)
   if (isMap(s.build) && typeof s.build.context === 'string' && !remote(s.build.context)) s.build.context = abs(s.build.context)
+  // none given: ".", this file's directory (compose-go's defaultBuildContext, set before the paths are resolved)
+  if (isMap(s.build) && s.build.context === undefined) s.build.context = dir
   if (typeof s.env_file === 'string') s.env_file = abs(s.env_file)
   if (Array.isArray(s.env_file)) s.env_file = s.env_file.map((e) => (typeof e === 'string' ? abs(e) : isMap(e) && typeof e.path === 'string' ? { ...e, path: abs(e.path) } : e))
   if (isMap(s.extends) && typeof s.extends.file === 'string') s.extends.file = abs(s.extends.file)

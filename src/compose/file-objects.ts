@@ -17,7 +17,8 @@
  * `external`, `driver` and `template_driver` are refused where a service
  * uses them, as Docker Compose refuses them then.
  */
-import { resolve } from 'node:path'
+import { INCLUDED_VALUE } from './include.js'
+import { hostPath } from './syntax-volumes.js'
 import { isRoot } from '../paths.js'
 import { At } from './compose-error.js'
 import type { FileObject, FileReference, Project, Service } from './model.js'
@@ -40,8 +41,9 @@ export function projectFileObjects(kind: FileKind, v: unknown, project: string, 
     }
     out[key] = {
       name: text('name') ?? (external ? key : `${project}_${key}`),
-      ...(file !== undefined ? { file: resolve(projectDir, file) } : {}),
+      ...(file !== undefined ? { file: hostPath(file, projectDir) } : {}),
       ...(environment !== undefined ? { environment } : {}),
+      ...(typeof n[INCLUDED_VALUE] === 'string' ? { value: n[INCLUDED_VALUE] } : {}),
       ...(content !== undefined ? { content } : {}),
       ...(external ? { external: true as const } : {}),
       ...(text('driver') ? { driver: text('driver')! } : {}),
@@ -87,7 +89,7 @@ export function serviceFileReferences(kind: FileKind, v: unknown, at: At, define
 }
 
 function sourceOf(kind: FileKind, o: FileObject): FileReference['from'] {
-  if (o.environment !== undefined) return { environment: o.environment }
+  if (o.environment !== undefined) return { environment: o.environment, ...(o.value !== undefined ? { value: o.value } : {}) }
   if (kind === 'config' && o.content !== undefined) return { content: o.content }
   return { file: o.file! }
 }
@@ -115,7 +117,7 @@ function fileMode(v: unknown, at: At): number {
 
 /** The content a written one gets: a config's inline text, or the variable's value in the project's environment (undefined: unset). */
 export function writtenContent(ref: FileReference, environment: Readonly<Record<string, string>>): string | undefined {
-  return 'content' in ref.from ? ref.from.content : 'environment' in ref.from ? environment[ref.from.environment] : undefined
+  return 'content' in ref.from ? ref.from.content : 'environment' in ref.from ? (ref.from.value ?? environment[ref.from.environment]) : undefined
 }
 
 /**

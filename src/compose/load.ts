@@ -76,7 +76,7 @@ export function loadProject(o: LoadOptions = {}): Loaded {
   const lookup: Lookup = (name) => env[name] ?? dotenv.get(name)
 
   const unset = new Set<string>()
-  const origins = new Map<string, string>()
+  const origins = new WeakMap<Raw, Map<string, string>>()
   const includeContext: IncludeContext = {
     interpolation: { lookup, unset },
     shown,
@@ -99,11 +99,11 @@ export function loadProject(o: LoadOptions = {}): Loaded {
     file: typeof merged.name === 'string' ? merged.name : undefined,
     dir: projectDir,
   })
-  // which file errors about a resource name: one an include brought in, that file; else the last that defines it
+  // which file errors about a resource name: the last that defines it, or the one its include brought it from
   const fileOf = (section: string, key: string) => {
-    const included = origins.get(`${section}\0${key}`)
-    if (included) return included
-    for (let i = raws.length - 1; i >= 0; i--) if (isMap(raws[i]![section]) && (raws[i]![section] as Raw)[key] !== undefined) return shown(found.files[i]!)
+    for (let i = raws.length - 1; i >= 0; i--) {
+      if (isMap(raws[i]![section]) && (raws[i]![section] as Raw)[key] !== undefined) return origins.get(raws[i]!)?.get(`${section}\0${key}`) ?? shown(found.files[i]!)
+    }
     return mainFile
   }
   const networks = projectNetworks(merged.networks, name, (key) => new At(fileOf('networks', key), ['networks', key]))
@@ -211,7 +211,7 @@ function readComposeFile(path: string, ctx: IncludeContext, warnings: string[]):
   if (!isMap(parsed)) throw new ComposeError(shown, [], 'the top level must be a mapping (services:, volumes:, ...)')
   if (parsed.version !== undefined) warnings.push(`${shown}: the attribute \`version\` is obsolete, it will be ignored`)
   const interpolated = interpolateTree(parsed, ctx.interpolation, new At(shown)) as Raw
-  applyIncludes(interpolated, new At(shown), { ...ctx, chain: [...ctx.chain, resolve(ctx.workingDir, path)] })
+  applyIncludes(interpolated, resets, new At(shown), { ...ctx, chain: [...ctx.chain, resolve(ctx.workingDir, path)] })
   // the paths of the files given are relative to the project's directory, whichever directory each is in (compose-go's)
   applyExtends(interpolated, shown, resets, ctx.workingDir, ctx)
   if (!validateCompose(interpolated)) throw schemaError(shown, validateCompose.errors ?? [], interpolated)

@@ -71,6 +71,8 @@ export interface FileObject {
   file?: string
   /** The variable, read from the project's environment when the file is written. */
   environment?: string
+  /** Its value where an included project's variables had it (include.ts): those are not the project's. */
+  value?: string
   /** configs only: inline. */
   content?: string
   /** Swarm's: refused when a service uses it, as Docker Compose refuses it then. */
@@ -91,7 +93,7 @@ export interface FileReference {
   gid?: string
   mode?: number
   /** Where its content comes from: the top-level entry's, copied here so that a change to it is a change of the service (its config hash). */
-  from: { file: string } | { environment: string } | { content: string }
+  from: { file: string } | { environment: string; value?: string } | { content: string }
 }
 
 /** One entry of volumes_from: a service's first container, or a container by name. */

@@ -33,7 +33,8 @@ export function serviceVolumes(v: unknown, at: At, projectDir: string, declared:
   return out
 }
 
-function hostPath(source: string, projectDir: string): string {
+/** A host path of the file: `~` the home directory, a relative one against the project directory. */
+export function hostPath(source: string, projectDir: string): string {
   if (source === '~' || source.startsWith('~/')) return resolve(homedir(), source.slice(2))
   return isAbsolute(source) ? resolve(source) : resolve(projectDir, source)
 }
