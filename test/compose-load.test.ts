@@ -571,3 +571,22 @@ describe('compose: loading as compose-go v2.1.4 does (a review\'s differences)',
     expect(parseDotenv('A=file\nB=${A}\n', '.env', (n) => (n === 'A' ? 'shell' : undefined)).get('B')).toBe('shell')
   })
 })
+
+describe('compose: label_file and cgroup', () => {
+  it('label_file: KEY=VALUE files, the later over the earlier, ${} their own labels, labels over both; cgroup is run\'s --cgroupns', () => {
+    const { project } = load({
+      'compose.yaml': 'services:\n  a:\n    image: busybox\n    label_file: [one.labels, ./sub/two.labels]\n    labels: {c: own}\n    cgroup: host\n',
+      'one.labels': 'a=1\nb=${a}-x\nc=one\nd=${HOME_NOT_A_LABEL}\n',
+      'sub/two.labels': '# a comment\nb=two\ne=${a}-two\n',
+    })
+    const a = project.services.a!
+    expect(a.labels).toEqual({ a: '1', b: 'two', c: 'own', d: '', e: '1-two' })
+    expect(a.cgroup).toBe('host')
+    const flags = serviceRunFlags({ service: a, containerName: 'x', networks: [], volumeNames: {}, labels: {}, detach: true }).flags
+    expect(flags.cgroupns).toBe('host')
+    expect(flags.label).toContain('e=1-two')
+    expect(configYaml(project)).toMatch(/\n {4}cgroup: host\n/)
+    expect(fails({ 'compose.yaml': 'services:\n  a:\n    image: busybox\n    label_file: nope.labels\n' })).toMatch(/^compose\.yaml: services\.a\.label_file: cannot read \/.*\/nope\.labels: ENOENT$/)
+    expect(fails({ 'compose.yaml': 'services:\n  a:\n    image: busybox\n    cgroup: shared\n' })).toMatch(/^compose\.yaml: services\.a\.cgroup/)
+  })
+})

@@ -94,6 +94,7 @@ function serviceDocument(s: Service): Record<string, unknown> {
   put('command', s.command)
   put('configs', referenceDocuments(s.configs))
   put('container_name', s.containerName)
+  put('cgroup', s.cgroup)
   put('cgroup_parent', s.cgroupParent)
   put('cpu_period', s.cpuPeriod !== undefined ? Number(s.cpuPeriod) : undefined)
   put('cpu_quota', s.cpuQuota !== undefined ? Number(s.cpuQuota) : undefined)

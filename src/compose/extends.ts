@@ -102,6 +102,8 @@ export function absolutePaths(s: Raw, dir: string): void {
   if (typeof s.env_file === 'string') s.env_file = abs(s.env_file)
   if (Array.isArray(s.env_file)) s.env_file = s.env_file.map((e) => (typeof e === 'string' ? abs(e) : isMap(e) && typeof e.path === 'string' ? { ...e, path: abs(e.path) } : e))
   if (isMap(s.extends) && typeof s.extends.file === 'string') s.extends.file = abs(s.extends.file)
+  if (typeof s.label_file === 'string') s.label_file = abs(s.label_file)
+  if (Array.isArray(s.label_file)) s.label_file = s.label_file.map((f) => (typeof f === 'string' ? abs(f) : f))
   if (Array.isArray(s.volumes)) {
     s.volumes = s.volumes.map((v) => {
       // SOURCE:TARGET[:MODE]: a relative source is a bind's (a name is a volume's); a lone path is the container's

@@ -17,7 +17,7 @@ import { isMap, type Raw } from './values.js'
 
 const REPLACED = new Set(['command', 'entrypoint', 'test'])
 const BY_NAME = new Set(['environment', 'labels', 'args', 'sysctls'])
-const SEQUENCE = new Set(['dns', 'dns_search', 'dns_opt', 'tmpfs', 'extra_hosts', 'env_file'])
+const SEQUENCE = new Set(['dns', 'dns_search', 'dns_opt', 'tmpfs', 'extra_hosts', 'env_file', 'label_file'])
 const AS_MAP = new Set(['networks', 'depends_on'])
 
 /** resets[i]: the paths file i marked !reset or !override (yaml-tags.ts), dropped from the earlier files' merge first. */

@@ -227,6 +227,8 @@ export interface Service {
   ipc?: string
   uts?: string
   cgroupParent?: string
+  /** cgroup: host or private, run's --cgroupns. */
+  cgroup?: 'host' | 'private'
   userns?: string
   stopSignal?: string
   /** Seconds (stop_grace_period, rounded up). */

@@ -30,7 +30,7 @@ const SUPPORTED = new Set([
   'group_add', 'mac_address', 'ulimits', 'logging', 'pid', 'ipc', 'uts', 'tty', 'stdin_open', 'security_opt', 'platform',
   'pull_policy', 'cgroup_parent', 'userns_mode', 'privileged', 'devices', 'device_cgroup_rules', 'volumes_from',
   'shm_size', 'domainname', 'sysctls', 'cpuset', 'cpu_period', 'cpu_quota', 'mem_reservation',
-  'oom_score_adj', 'secrets', 'configs',
+  'oom_score_adj', 'secrets', 'configs', 'label_file', 'cgroup',
 ])
 
 export interface ServiceContext {
@@ -128,10 +128,13 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
     ...opt('ipc', text('ipc')),
     ...opt('uts', text('uts')),
     ...opt('cgroupParent', text('cgroup_parent')),
+    // the schema allows host and private: run's --cgroupns
+    ...opt('cgroup', text('cgroup') as Service['cgroup']),
     ...opt('userns', text('userns_mode')),
     ...opt('stopSignal', text('stop_signal')),
     ...opt('stopTimeout', stopGrace === undefined ? undefined : Math.ceil(stopGrace / 1e9)),
-    labels: listOrDict(s.labels, at.at('labels')),
+    // label_file first, then labels over it (compose-go's WithServicesLabelsResolved)
+    labels: { ...labelFiles(s.label_file, at.at('label_file'), ctx), ...listOrDict(s.labels, at.at('labels')) },
     profiles: strings(s.profiles, at.at('profiles')),
   }
   checkServiceValues(service, s, at, ctx.onHost === true)
@@ -211,6 +214,28 @@ function envFiles(v: unknown, at: At, ctx: ServiceContext): Record<string, strin
       throw here.error(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, err)
     }
     for (const [key, value] of parseDotenv(text, path, ctx.lookup)) out[key] = value
+  })
+  return out
+}
+
+/**
+ * label_file: each a file of KEY=VALUE lines, as an env file is read, the
+ * later over the earlier; a ${VAR} in it is one of the labels read before
+ * (compose-go's loadLabelFile), not an environment variable.
+ */
+function labelFiles(v: unknown, at: At, ctx: ServiceContext): Record<string, string> {
+  if (v === undefined || v === null) return {}
+  const out: Record<string, string> = {}
+  ;(Array.isArray(v) ? v : [v]).forEach((item, i) => {
+    const here = Array.isArray(v) ? at.at(i) : at
+    const path = resolve(ctx.projectDir, str(item, here))
+    let text: string
+    try {
+      text = readFileSync(path, 'utf8')
+    } catch (err) {
+      throw here.error(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, err)
+    }
+    for (const [key, value] of parseDotenv(text, path, (name) => out[name])) out[key] = value
   })
   return out
 }

@@ -101,6 +101,7 @@ export function serviceRunFlags(input: ServiceRunInput): ServiceRun {
     capDrop: s.capDrop,
     userns: s.userns,
     cgroupParent: s.cgroupParent ?? input.cgroupParent,
+    ...(s.cgroup ? { cgroupns: s.cgroup } : {}),
     memory: s.memLimit,
     memorySwap: s.memswapLimit,
     pidsLimit: s.pidsLimit,
