@@ -590,3 +590,23 @@ describe('compose: label_file and cgroup', () => {
     expect(fails({ 'compose.yaml': 'services:\n  a:\n    image: busybox\n    cgroup: shared\n' })).toMatch(/^compose\.yaml: services\.a\.cgroup/)
   })
 })
+
+describe('compose: links', () => {
+  it('a link is a dependency (restarted with it) and its alias a name of the linked service on their networks; what one name cannot mean is refused', () => {
+    const { project } = load({
+      'compose.yaml': 'services:\n  web:\n    image: busybox\n    links: [db, "cache:kv"]\n    depends_on: {cache: {condition: service_healthy}}\n  db:\n    image: busybox\n  cache:\n    image: busybox\n    networks: [default, back]\nnetworks:\n  back: {}\n',
+    })
+    const web = project.services.web!
+    expect(web.links).toEqual([{ service: 'db', alias: 'db' }, { service: 'cache', alias: 'kv' }])
+    expect(web.dependsOn).toEqual({ cache: { condition: 'service_healthy', required: true, restart: false }, db: { condition: 'service_started', required: true, restart: true } })
+    // on the network both join only
+    expect(project.services.cache!.networks).toEqual({ default: { aliases: ['kv'] }, back: { aliases: [] } })
+    expect(project.services.db!.networks.default!.aliases).toEqual([])
+    expect(configYaml(project)).toMatch(/\n {4}links:\n {6}- db\n {6}- cache:kv\n/)
+    expect(fails({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n    links: [nope]\n' })).toBe('compose.yaml: services.web.depends_on.nope: service "web" depends on undefined service "nope"')
+    expect(fails({ 'compose.yaml': 'services:\n  a:\n    image: busybox\n    links: ["x:db"]\n  b:\n    image: busybox\n    links: ["y:db"]\n  x:\n    image: busybox\n  y:\n    image: busybox\n' })).toBe(
+      'compose.yaml: services.b.links[0]: the alias "db" names service y here and x in service a\'s links: mini-run gives a link\'s alias to the whole network, where it can name only one',
+    )
+    expect(fails({ 'compose.yaml': 'services:\n  a:\n    image: busybox\n    network_mode: none\n    links: [b]\n  b:\n    image: busybox\n' })).toMatch(/^compose\.yaml: services\.a\.links\[0\]: service "a" links to "b", and they share no project network/)
+  })
+})

@@ -3,7 +3,7 @@
 // Dockerfile (busybox httpd with a CGI script that asks db), reached through
 // its published port; the named volume across down/up and down -v; an
 // idempotent up, and a changed environment recreating only its service;
-// logs, ps with health, exec, run --rm, stop/start; a health check that
+// logs, ps with health, exec, run --rm, stop/start; a link's alias; a health check that
 // starts failing; restart: on-failure:2; a file with an error making nothing.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -39,7 +39,9 @@ services:
     cgroup_parent: \${CG}
   worker:
     image: ${BUSYBOX}
-    command: sh -c 'echo "worker got $$(nc db 5000 </dev/null)"; exec sleep 1000'
+    command: sh -c 'echo "worker got $$(nc database 5000 </dev/null)"; exec sleep 1000'
+    # a link's alias: a name of db's on the network (compose/load.ts linkAliases)
+    links: ["db:database"]
     environment: {MODE: one}
     volumes: ["/cache"]
     depends_on:

@@ -119,6 +119,7 @@ function serviceDocument(s: Service): Record<string, unknown> {
   put('init', s.init)
   put('ipc', s.ipc)
   put('labels', s.labels)
+  put('links', s.links?.map((l) => (l.alias === l.service ? l.service : `${l.service}:${l.alias}`)))
   put('logging', s.logDriver !== undefined || s.logOpts.length ? { driver: s.logDriver, options: s.logOpts.length ? Object.fromEntries(s.logOpts.map(splitPair)) : undefined } : undefined)
   put('mac_address', s.macAddress)
   put('mem_limit', bytes(s.memLimit))

@@ -177,6 +177,13 @@ export interface Service {
   /** service:NAME joins that service's (first) container's network, container:NAME a container's (run's --network container:). */
   networkMode?: 'none' | 'host' | 'bridge' | `service:${string}` | `container:${string}`
   dependsOn: Record<string, Dependency>
+  /**
+   * links: SERVICE[:ALIAS]. Each is a dependency, and its alias a name of
+   * that service's containers on the networks both join (load.ts
+   * linkAliases): the whole network resolves it, where Docker's daemon
+   * gives a link's alias to the linking container alone.
+   */
+  links?: { service: string; alias: string }[]
   healthcheck?: HealthConfig
   restart: RestartPolicy
   replicas: number

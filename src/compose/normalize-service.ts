@@ -30,7 +30,7 @@ const SUPPORTED = new Set([
   'group_add', 'mac_address', 'ulimits', 'logging', 'pid', 'ipc', 'uts', 'tty', 'stdin_open', 'security_opt', 'platform',
   'pull_policy', 'cgroup_parent', 'userns_mode', 'privileged', 'devices', 'device_cgroup_rules', 'volumes_from',
   'shm_size', 'domainname', 'sysctls', 'cpuset', 'cpu_period', 'cpu_quota', 'mem_reservation',
-  'oom_score_adj', 'secrets', 'configs', 'label_file', 'cgroup',
+  'oom_score_adj', 'secrets', 'configs', 'label_file', 'cgroup', 'links',
 ])
 
 export interface ServiceContext {
@@ -82,7 +82,8 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
     tmpfs: strings(s.tmpfs, at.at('tmpfs')),
     networks: networkMode ? {} : serviceNetworks(s.networks, at.at('networks'), ctx.networks),
     ...opt('networkMode', networkMode),
-    dependsOn: withSharedServices(dependsOn(s.depends_on, at.at('depends_on')), [networkMode, text('pid'), text('ipc')]),
+    dependsOn: withLinks(withSharedServices(dependsOn(s.depends_on, at.at('depends_on')), [networkMode, text('pid'), text('ipc')]), linksOf(s.links, at.at('links'))),
+    ...opt('links', linksOf(s.links, at.at('links'))),
     ...opt('healthcheck', s.healthcheck === undefined ? undefined : healthcheckOf(s.healthcheck, at.at('healthcheck'))),
     restart: s.restart !== undefined ? restartOf(s.restart, at.at('restart')) : deploy.restart ?? { name: 'no', maximumRetryCount: 0 },
     replicas,
@@ -188,6 +189,23 @@ function networkModeOf(v: unknown, at: At): Service['networkMode'] {
  * and restarts with it (a new container has new namespaces): an implied
  * depends_on with restart: true, as compose-go adds.
  */
+/** links: SERVICE[:ALIAS] (the alias the service's name when none). */
+function linksOf(v: unknown, at: At): { service: string; alias: string }[] | undefined {
+  const list = strings(v, at)
+  if (list.length === 0) return undefined
+  return list.map((l) => {
+    const colon = l.indexOf(':')
+    return colon < 0 ? { service: l, alias: l } : { service: l.slice(0, colon), alias: l.slice(colon + 1) }
+  })
+}
+
+/** A link is a dependency too, restarted with it (compose-go's normalize.go), unless depends_on says otherwise. */
+function withLinks(deps: Record<string, Dependency>, links: { service: string }[] | undefined): Record<string, Dependency> {
+  const out = { ...deps }
+  for (const l of links ?? []) out[l.service] ??= { condition: 'service_started', required: true, restart: true }
+  return out
+}
+
 function withSharedServices(deps: Record<string, Dependency>, modes: (string | undefined)[]): Record<string, Dependency> {
   const out = { ...deps }
   for (const mode of modes) {
