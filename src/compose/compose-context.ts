@@ -28,6 +28,8 @@ export type ResourceKind = 'Network' | 'Volume' | 'Container' | 'Image'
 export type ComposeEvent =
   | { kind: ResourceKind; name: string; status: string }
   | { kind: 'warning'; message: string }
+  /** A line a hook printed (hooks.ts), by the container it ran in. */
+  | { kind: 'hook'; name: string; line: string }
 
 export function emit(ctx: ComposeContext, kind: ResourceKind, name: string, status: string): void {
   ctx.onEvent?.({ kind, name, status })

@@ -133,6 +133,8 @@ function serviceDocument(s: Service): Record<string, unknown> {
   put('platform', s.platform)
   put('shm_size', bytes(s.shmSize))
   put('ports', s.ports.flatMap(portDocuments))
+  put('post_start', s.postStart?.map(hookDocument))
+  put('pre_stop', s.preStop?.map(hookDocument))
   put('privileged', s.privileged)
   put('profiles', s.profiles)
   put('pull_policy', s.pullPolicy === 'missing' ? undefined : s.pullPolicy)
@@ -155,6 +157,11 @@ function serviceDocument(s: Service): Record<string, unknown> {
   put('volumes', s.volumes.map((v) => ({ type: v.type, source: v.source, target: v.target, read_only: v.readOnly || undefined, ...(v.type === 'bind' && v.createHostPath ? { bind: { create_host_path: true } } : {}), ...(v.nocopy ? { volume: { nocopy: true } } : {}), ...(v.size !== undefined ? { tmpfs: { size: v.size } } : {}) })))
   put('working_dir', s.workingDir)
   return JSON.parse(JSON.stringify(out)) as Record<string, unknown> // undefined fields out
+}
+
+/** A hook as compose-go's ServiceHook prints it. */
+function hookDocument(h: NonNullable<Service['postStart']>[number]): Record<string, unknown> {
+  return JSON.parse(JSON.stringify({ command: h.command, user: h.user, privileged: h.privileged, working_dir: h.workingDir, environment: Object.keys(h.environment).length ? h.environment : undefined }))
 }
 
 /** A size as compose-go's UnitBytes prints it: its bytes, as a string; -1 (unlimited swap) as it is. */

@@ -12,6 +12,7 @@ import { markStoppedByUser, stopContainer } from '../runtime/container/stop-cont
 import { emit, type ComposeContext } from './compose-context.js'
 import type { ServiceContainer } from './project-containers.js'
 import { injectFiles, writesFiles } from './inject-files.js'
+import { runHooks } from './hooks.js'
 import type { Project, Service } from './model.js'
 
 /**
@@ -19,25 +20,28 @@ import type { Project, Service } from './model.js'
  * (start-existing.ts), its secrets and configs written again first from
  * the service as loaded, as Docker Compose does before every start.
  */
-export async function startAgain(ctx: ComposeContext, c: ServiceContainer, from?: { project: Pick<Project, 'environment'>; service: Service | undefined }): Promise<void> {
+export async function startAgain(ctx: ComposeContext, c: ServiceContainer, from?: { project: Pick<Project, 'environment'>; service: Service | undefined; writeFiles?: boolean }): Promise<void> {
   emit(ctx, 'Container', c.info.name, 'Starting')
-  if (from?.service && writesFiles(from.service)) await injectFiles(from.project, from.service, c.info)
+  if (from?.service && from.writeFiles !== false && writesFiles(from.service)) await injectFiles(from.project, from.service, c.info)
   await startExisting(ctx.stateRoot, c.info)
+  if (from?.service?.postStart) await runHooks(ctx, from.service, findContainer(ctx.stateRoot, c.info.id), from.service.postStart)
   emit(ctx, 'Container', c.info.name, 'Started')
 }
 
-export async function stopServiceContainer(ctx: ComposeContext, c: ServiceContainer, timeout?: number): Promise<void> {
+/** service: its pre_stop hooks run first (hooks.ts), when compose stops it as Docker Compose does (stop, down, restart, a recreate). */
+export async function stopServiceContainer(ctx: ComposeContext, c: ServiceContainer, timeout?: number, service?: Service): Promise<void> {
   if (c.info.status !== 'running') {
     markStoppedByUser(ctx.stateRoot, c.info)
     return
   }
   emit(ctx, 'Container', c.info.name, 'Stopping')
+  if (service?.preStop) await runHooks(ctx, service, c.info, service.preStop)
   await stopContainer(ctx.stateRoot, c.info, timeout)
   emit(ctx, 'Container', c.info.name, 'Stopped')
 }
 
-export async function removeServiceContainer(ctx: ComposeContext, c: ServiceContainer, o: { volumes?: boolean; timeout?: number } = {}): Promise<void> {
-  await stopServiceContainer(ctx, c, o.timeout)
+export async function removeServiceContainer(ctx: ComposeContext, c: ServiceContainer, o: { volumes?: boolean; timeout?: number; service?: Service } = {}): Promise<void> {
+  await stopServiceContainer(ctx, c, o.timeout, o.service)
   emit(ctx, 'Container', c.info.name, 'Removing')
   let info
   try {

@@ -45,7 +45,7 @@ export async function down(ctx: ComposeContext, name: string, project: Project |
   }
   // rm -f notes the stop as the user's first: a restart policy does not bring the container back
   for (const group of stopOrder(project, all.filter((c) => known(c) || o.removeOrphans))) {
-    await Promise.all(group.map((c) => removeServiceContainer(ctx, c, { volumes: o.volumes === true, timeout: o.timeout })))
+    await Promise.all(group.map((c) => removeServiceContainer(ctx, c, { volumes: o.volumes === true, timeout: o.timeout, service: project?.services[c.service] })))
   }
   // with services named, what the others still use stays (docker compose's down SERVICE)
   if (o.services && projectContainers(ctx.stateRoot, name).length) return

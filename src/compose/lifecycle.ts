@@ -21,7 +21,7 @@ function containersOf(ctx: ComposeContext, project: Project, names: ReadonlySet<
 
 export async function stop(ctx: ComposeContext, project: Project, services?: string[], timeout?: number): Promise<void> {
   for (const group of stopOrder(project, containersOf(ctx, project, servicesWithContainers(project, services)))) {
-    await Promise.all(group.map((c) => stopServiceContainer(ctx, c, timeout)))
+    await Promise.all(group.map((c) => stopServiceContainer(ctx, c, timeout, project.services[c.service])))
   }
 }
 
@@ -49,7 +49,7 @@ async function startServices(ctx: ComposeContext, project: Project, names: Reado
         const s = project.services[name]
         const file = project.serviceFiles[name] ?? project.mainFile
         await Promise.all(Object.entries(s?.dependsOn ?? {}).map(([dep, d]) => waitDependency(ctx, project.name, name, dep, d, file)))
-        await Promise.all(stopped.map((c) => startAgain(ctx, c, o.writeFiles === false ? undefined : { project, service: s })))
+        await Promise.all(stopped.map((c) => startAgain(ctx, c, { project, service: s, writeFiles: o.writeFiles !== false })))
       }),
     )
   }

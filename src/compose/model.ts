@@ -145,6 +145,15 @@ export interface ServiceVolume {
   size?: number
 }
 
+/** post_start or pre_stop: a command run in the container as `exec` runs it (hooks.ts). */
+export interface ServiceHook {
+  command: string[]
+  user?: string
+  privileged?: true
+  workingDir?: string
+  environment: Record<string, string>
+}
+
 export interface ServiceNetwork {
   aliases: string[]
   ipv4Address?: string
@@ -242,4 +251,7 @@ export interface Service {
   stopTimeout?: number
   labels: Record<string, string>
   profiles: string[]
+  /** Absent when none. */
+  postStart?: ServiceHook[]
+  preStop?: ServiceHook[]
 }

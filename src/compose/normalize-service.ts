@@ -12,6 +12,7 @@ import { parseDotenv } from './dotenv.js'
 import type { Lookup } from './interpolate.js'
 import type { BuildConfig, Dependency, FileObject, Service, ServiceNetwork } from './model.js'
 import { serviceFileReferences } from './file-objects.js'
+import { hooksOf } from './hooks.js'
 import { checkServiceValues } from './service-checks.js'
 import { cpus, deployOf, duration, healthcheckOf, restartOf, size } from './service-policies.js'
 import { exposedPorts, servicePorts } from './syntax-ports.js'
@@ -30,7 +31,7 @@ const SUPPORTED = new Set([
   'group_add', 'mac_address', 'ulimits', 'logging', 'pid', 'ipc', 'uts', 'tty', 'stdin_open', 'security_opt', 'platform',
   'pull_policy', 'cgroup_parent', 'userns_mode', 'privileged', 'devices', 'device_cgroup_rules', 'volumes_from',
   'shm_size', 'domainname', 'sysctls', 'cpuset', 'cpu_period', 'cpu_quota', 'mem_reservation',
-  'oom_score_adj', 'secrets', 'configs', 'label_file', 'cgroup', 'links',
+  'oom_score_adj', 'secrets', 'configs', 'label_file', 'cgroup', 'links', 'post_start', 'pre_stop',
 ])
 
 export interface ServiceContext {
@@ -137,6 +138,8 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
     // label_file first, then labels over it (compose-go's WithServicesLabelsResolved)
     labels: { ...labelFiles(s.label_file, at.at('label_file'), ctx), ...listOrDict(s.labels, at.at('labels')) },
     profiles: strings(s.profiles, at.at('profiles')),
+    ...opt('postStart', hooksOf(s.post_start, at.at('post_start'))),
+    ...opt('preStop', hooksOf(s.pre_stop, at.at('pre_stop'))),
   }
   checkServiceValues(service, s, at, ctx.onHost === true)
   return service

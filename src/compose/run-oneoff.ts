@@ -24,7 +24,8 @@ import { nothingMade, type Made } from './made.js'
 import { undoesMade, undoMade } from './undo-made.js'
 import { createWithFiles, discard, runOptionsOfPlan, startWithFiles } from './service-container.js'
 import { writesFiles } from './inject-files.js'
-import type { ContainerInfo } from '../runtime/container/containers.js'
+import { runHooks } from './hooks.js'
+import { findContainer, type ContainerInfo } from '../runtime/container/containers.js'
 import { containerPlan, selectedServices, up } from './up.js'
 import { waitDependency } from './wait-dependency.js'
 
@@ -64,9 +65,10 @@ export async function runOneOff(ctx: ComposeContext, project: Project, serviceNa
  * compose run creates, copies in, then starts: a service with files to
  * write (inject-files.ts), which the foreground start cannot write.
  * `discard` undoes it all (the container, and what it made for it) when
- * the start fails, so that a one-off that never ran leaves nothing.
+ * the start fails, so that a one-off that never ran leaves nothing;
+ * `remove` removes the container alone.
  */
-export async function createOneOff(ctx: ComposeContext, project: Project, serviceName: string, o: Omit<RunOneOffOptions, 'stdio'>): Promise<{ container: ContainerInfo; discard: () => Promise<void> }> {
+export async function createOneOff(ctx: ComposeContext, project: Project, serviceName: string, o: Omit<RunOneOffOptions, 'stdio'>): Promise<{ container: ContainerInfo; service: Service; discard: () => Promise<void>; remove: () => Promise<void> }> {
   const { options, service, made } = await oneOffOptions(ctx, project, serviceName, o, true)
   if (o.remove && options.detach) {
     options.rm = true
@@ -76,17 +78,24 @@ export async function createOneOff(ctx: ComposeContext, project: Project, servic
   const container = await undoingOnFailure(ctx, project, made, async () => createWithFiles(ctx, await prepareContainer(options), { project, service }))
   return {
     container,
+    service,
     discard: async () => {
       await discard(ctx, container, {})
       await undoMade(ctx, project.name, made)
     },
+    // (it ran: what it made for it stays, as after any run)
+    remove: () => discard(ctx, container, {}),
   }
 }
 
-/** Whether the service's one-off container is made, written into, then started attached (createOneOff). */
-export function oneOffWritesFiles(project: Project, serviceName: string): boolean {
+/**
+ * Whether the service's one-off container is made, written into, started,
+ * given its post_start hooks, then attached (createOneOff): the foreground
+ * start has no step between the filesystem and the command, nor after it.
+ */
+export function oneOffMadeFirst(project: Project, serviceName: string): boolean {
   const s = project.services[serviceName]
-  return s !== undefined && writesFiles(s)
+  return s !== undefined && (writesFiles(s) || s.postStart !== undefined)
 }
 
 /** -d: started in the background; resolves to its name once its command runs. */
@@ -98,7 +107,9 @@ export async function startOneOff(ctx: ComposeContext, project: Project, service
   }
   await undoingOnFailure(ctx, project, made, async () => {
     const prepared = await prepareContainer(options)
-    return writesFiles(service) ? startWithFiles(ctx, prepared, { project, service }) : startDetached(prepared)
+    const id = await (writesFiles(service) ? startWithFiles(ctx, prepared, { project, service }) : startDetached(prepared))
+    // Docker Compose's run runs them too (run.go)
+    await runHooks(ctx, service, findContainer(ctx.stateRoot, id), service.postStart)
   })
   return service.containerName!
 }

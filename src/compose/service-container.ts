@@ -16,6 +16,7 @@ import { findContainer, type ContainerInfo } from '../runtime/container/containe
 import { removeContainer } from '../runtime/container/remove-container.js'
 import { startExisting } from '../runtime/container/start-existing.js'
 import { injectFiles, writesFiles } from './inject-files.js'
+import { runHooks } from './hooks.js'
 import { startDetached } from '../runtime/container/start-detached.js'
 import type { ComposeContext } from './compose-context.js'
 import { configHash } from './config-hash.js'
@@ -139,12 +140,15 @@ export async function createServiceContainer(ctx: ComposeContext, plan: Containe
 
 /**
  * Make and start one container of a service; resolves to its id once its
- * command runs. One with files to write is made, written into, then
- * started, as Docker Compose does; the others start at once.
+ * command runs and its post_start hooks have (hooks.ts). One with files to
+ * write is made, written into, then started, as Docker Compose does; the
+ * others start at once.
  */
 export async function startServiceContainer(ctx: ComposeContext, plan: ContainerPlan): Promise<string> {
   const prepared = await prepareContainer(runOptionsOfPlan(ctx, plan, true))
-  return writesFiles(plan.service) ? startWithFiles(ctx, prepared, plan) : startDetached(prepared)
+  const id = await (writesFiles(plan.service) ? startWithFiles(ctx, prepared, plan) : startDetached(prepared))
+  await runHooks(ctx, plan.service, findContainer(ctx.stateRoot, id), plan.service.postStart)
+  return id
 }
 
 /** What createWithFiles writes from: the project's environment, the service, and the anonymous volumes it took over (kept if it goes). */

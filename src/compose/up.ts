@@ -228,7 +228,7 @@ export async function converge(ctx: ComposeContext, project: Project, s: Service
       await o.beforeReplace?.()
       emit(ctx, 'Container', current.info.name, 'Recreate')
       if (!o.renewAnonVolumes) plan.anonymousVolumes = Object.fromEntries((current.info.volumes ?? []).filter((v) => /^[0-9a-f]{64}$/.test(v.name)).map((v) => [v.destination, v.name]))
-      await removeServiceContainer({ ...ctx, onEvent: undefined }, current, { timeout: o.timeout })
+      await removeServiceContainer({ ...ctx, onEvent: undefined }, current, { timeout: o.timeout, service: s })
     } else emit(ctx, 'Container', containerName(project.name, s, n), 'Creating')
     try {
       const id = await (o.createOnly ? createServiceContainer(ctx, plan) : startServiceContainer(ctx, plan))

@@ -29,6 +29,7 @@ export function composeFlags(cmd: Command): ComposeFlags {
 
 export function printEvent(e: ComposeEvent): void {
   if (e.kind === 'warning') process.stderr.write(`WARNING: ${e.message}\n`)
+  else if (e.kind === 'hook') process.stderr.write(`${e.name} -> ${e.line}\n`)
   else process.stderr.write(` ${e.kind} ${e.name}  ${e.status}\n`)
 }
 

@@ -5,6 +5,7 @@ import { MiniRunError, UsageError } from '../../errors.js'
 import { contextFor, loadFor } from './context.js'
 import type { ComposeContext } from '../../compose/compose-context.js'
 import type { ContainerInfo } from '../../runtime/container/containers.js'
+import type { Service } from '../../compose/model.js'
 
 function seconds(text: string | undefined): number | undefined {
   if (text === undefined) return undefined
@@ -129,7 +130,7 @@ export async function runCommand(args: string[], flags: RunFlags, cmd: Command):
   if (!service) throw new UsageError('"compose run" requires a service')
   const project = await loadFor(cmd, [service], { onHost: true })
   const ctx = await contextFor(cmd)
-  const [{ createOneOff, oneOffWritesFiles, runOneOff, startOneOff }, { shellWords }, { At }] = await Promise.all([import('../../compose/run-oneoff.js'), import('../../compose/values.js'), import('../../compose/compose-error.js')])
+  const [{ createOneOff, oneOffMadeFirst, runOneOff, startOneOff }, { shellWords }, { At }] = await Promise.all([import('../../compose/run-oneoff.js'), import('../../compose/values.js'), import('../../compose/compose-error.js')])
   const terminal = process.stdin.isTTY === true && process.stdout.isTTY === true
   const tty = flags.tty !== false && terminal
   const interactive = flags.interactive !== false
@@ -149,7 +150,7 @@ export async function runCommand(args: string[], flags: RunFlags, cmd: Command):
   }
   // -d: the service's terminal (none with -T), and its name on stdout, as docker compose run -d prints it
   if (flags.detach) return void process.stdout.write(`${await startOneOff(ctx, project, service, { ...options, ...(flags.tty === false ? { tty: false } : {}), interactive })}\n`)
-  if (oneOffWritesFiles(project, service)) {
+  if (oneOffMadeFirst(project, service)) {
     process.exitCode = await runWithFiles(ctx, await createOneOff(ctx, project, service, { ...options, tty, interactive, ...(tty ? { consoleSize: { height: process.stdout.rows, width: process.stdout.columns } } : {}) }), { interactive, rm: flags.rm === true })
     return
   }
@@ -163,24 +164,32 @@ export async function runCommand(args: string[], flags: RunFlags, cmd: Command):
 }
 
 /**
- * compose run of a service with secrets or configs to write: its one-off
- * container is made and written into (createOneOff), then started under its
- * monitor and attached, as `run -it` is (cli/commands/run.ts runAttached):
+ * compose run of a service with secrets or configs to write, or post_start
+ * hooks: its one-off container is made and written into (createOneOff), then
+ * started under its monitor, given its hooks, and attached, as `run -it` is (cli/commands/run.ts runAttached):
  * the detach keys leave it running, a hang-up ends it, --rm waits for its
  * removal; a start that fails leaves nothing.
  */
-async function runWithFiles(ctx: ComposeContext, made: { container: ContainerInfo; discard: () => Promise<void> }, o: { interactive: boolean; rm: boolean }): Promise<number> {
-  const [{ startExisting }, { findContainer, monitorAlive }, { attachSession, finishSession }, { setTimeout: sleep }] = await Promise.all([
+async function runWithFiles(ctx: ComposeContext, made: { container: ContainerInfo; service: Service; discard: () => Promise<void>; remove: () => Promise<void> }, o: { interactive: boolean; rm: boolean }): Promise<number> {
+  const [{ startExisting }, { findContainer, monitorAlive }, { attachSession, finishSession }, { setTimeout: sleep }, { runHooks }] = await Promise.all([
     import('../../runtime/container/start-existing.js'),
     import('../../runtime/container/containers.js'),
     import('../attach-session.js'),
     import('node:timers/promises'),
+    import('../../compose/hooks.js'),
   ])
   let c: ContainerInfo
   try {
     c = { ...made.container, ...(await startExisting(ctx.stateRoot, made.container, { monitor: { waitAttach: true } })), status: 'running', paused: false, restarting: false }
   } catch (err) {
     await made.discard()
+    throw err
+  }
+  // its output waits in its monitor meanwhile (--wait-attach); a hook that fails fails the run, and with --rm the container goes
+  try {
+    await runHooks(ctx, made.service, c, made.service.postStart)
+  } catch (err) {
+    if (o.rm) await made.remove()
     throw err
   }
   const result = await attachSession(ctx.stateRoot, c, { stdin: o.interactive, sigProxy: true, endOnHangup: true })
