@@ -110,6 +110,8 @@ describe.skipIf(!isRoot || !netavark)('compose hooks in a running stack (needs r
     expect(up.status).toBe(1)
     expect(up.stderr).toContain('hk-bad-1 -> progress\n')
     expect(up.stderr.trim().split('\n').at(-1)).toBe('mini-run: compose.yaml: services.bad: bad hook exited with status 3: oops')
+    // what this up made goes with it: the container whose hook failed
+    expect(c(['--profile', 'bad', 'ps', '-a', '--format', '{{.Service}}']).stdout).toBe('app\n')
   })
 
   it('down runs pre_stop before it stops the container', () => {

@@ -576,9 +576,10 @@ describe('compose: label_file and cgroup', () => {
   it('label_file: KEY=VALUE files, the later over the earlier, ${} their own labels, labels over both; cgroup is run\'s --cgroupns', () => {
     const { project } = load({
       'compose.yaml': 'services:\n  a:\n    image: busybox\n    label_file: [one.labels, ./sub/two.labels]\n    labels: {c: own}\n    cgroup: host\n',
-      'one.labels': 'a=1\nb=${a}-x\nc=one\nd=${HOME_NOT_A_LABEL}\n',
+      // ${X}: a label read before, not the environment's X
+      'one.labels': 'a=1\nb=${a}-x\nc=one\nd=${X}\n',
       'sub/two.labels': '# a comment\nb=two\ne=${a}-two\n',
-    })
+    }, { env: { X: 'shell' } })
     const a = project.services.a!
     expect(a.labels).toEqual({ a: '1', b: 'two', c: 'own', d: '', e: '1-two' })
     expect(a.cgroup).toBe('host')
@@ -607,6 +608,11 @@ describe('compose: links', () => {
     expect(fails({ 'compose.yaml': 'services:\n  a:\n    image: busybox\n    links: ["x:db"]\n  b:\n    image: busybox\n    links: ["y:db"]\n  x:\n    image: busybox\n  y:\n    image: busybox\n' })).toBe(
       'compose.yaml: services.b.links[0]: the alias "db" names service y here and x in service a\'s links: mini-run gives a link\'s alias to the whole network, where it can name only one',
     )
+    expect(fails({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n    links: ["cache:db"]\n  db:\n    image: busybox\n  cache:\n    image: busybox\n' })).toBe(
+      'compose.yaml: services.web.links[0]: the alias "db" of service cache is a name of service db on their network: mini-run gives a link\'s alias to the whole network, where it can name only one',
+    )
+    // SERVICE:ALIAS has two parts; anything else names a service (none here)
+    expect(fails({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n    links: ["db:a:b"]\n  db:\n    image: busybox\n' })).toBe('compose.yaml: services.web.depends_on.db:a:b: service "web" depends on undefined service "db:a:b"')
     expect(fails({ 'compose.yaml': 'services:\n  a:\n    image: busybox\n    network_mode: none\n    links: [b]\n  b:\n    image: busybox\n' })).toMatch(/^compose\.yaml: services\.a\.links\[0\]: service "a" links to "b", and they share no project network/)
   })
 })

@@ -13,6 +13,7 @@ import { emit, type ComposeContext } from './compose-context.js'
 import type { ServiceContainer } from './project-containers.js'
 import { injectFiles, writesFiles } from './inject-files.js'
 import { runHooks } from './hooks.js'
+import type { MiniRunError } from '../errors.js'
 import type { Project, Service } from './model.js'
 
 /**
@@ -35,7 +36,14 @@ export async function stopServiceContainer(ctx: ComposeContext, c: ServiceContai
     return
   }
   emit(ctx, 'Container', c.info.name, 'Stopping')
-  if (service?.preStop) await runHooks(ctx, service, c.info, service.preStop)
+  // not in a paused one (stop thaws it to kill it), and one that exited since it was listed needs none (down.go ignores NotFound)
+  if (service?.preStop && !c.info.paused) {
+    try {
+      await runHooks(ctx, service, c.info, service.preStop)
+    } catch (err) {
+      if ((err as MiniRunError).code !== 'ENOTRUNNING') throw err
+    }
+  }
   await stopContainer(ctx.stateRoot, c.info, timeout)
   emit(ctx, 'Container', c.info.name, 'Stopped')
 }

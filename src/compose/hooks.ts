@@ -2,7 +2,8 @@
  * Lifecycle hooks, as Docker Compose runs them (pkg/compose/hook.go):
  * `post_start` commands run in a service's container, as `exec` runs
  * them, each time compose starts it (up, start, restart, run); `pre_stop`
- * commands before compose stops it (stop, down, restart, a recreate).
+ * commands before compose stops it (stop, down, restart; not a recreate,
+ * whose old container Docker Compose stops directly, nor a paused one).
  * Their output is shown line by line as `<container> -> line`; a hook that
  * exits non-zero fails the verb with its status and the last lines of its
  * output (stderr's, else stdout's). A restart the runtime does on its own
@@ -43,10 +44,14 @@ export async function runHooks(ctx: ComposeContext, service: Service, c: Contain
   for (const hook of hooks ?? []) {
     const dir = mkdtempSync(join(tmpdir(), 'mini-run-hook-'))
     try {
-      const [out, err] = [openSync(join(dir, 'out'), 'w+', 0o600), openSync(join(dir, 'err'), 'w+', 0o600)]
-      const nul = openSync('/dev/null', 'r')
+      const fds: number[] = []
+      const open = (path: string, flags: string) => {
+        fds.push(openSync(path, flags, 0o600))
+        return fds.at(-1)!
+      }
       let code: number
       try {
+        const [out, err, nul] = [open(join(dir, 'out'), 'w'), open(join(dir, 'err'), 'w'), open('/dev/null', 'r')]
         const plan = prepareExec(c, {
           command: hook.command,
           env: Object.entries(hook.environment).map(([k, v]) => `${k}=${v}`),
@@ -57,10 +62,10 @@ export async function runHooks(ctx: ComposeContext, service: Service, c: Contain
         })
         code = await execInContainer(c, plan, { stdio: [nul, out, err] })
       } finally {
-        for (const fd of [out, err, nul]) closeSync(fd)
+        for (const fd of fds) closeSync(fd)
       }
       const [stdout, stderr] = [readFileSync(join(dir, 'out'), 'utf8'), readFileSync(join(dir, 'err'), 'utf8')]
-      for (const line of lines(stdout + stderr)) ctx.onEvent?.({ kind: 'hook', name: c.name, line })
+      for (const line of [...lines(stdout), ...lines(stderr)]) ctx.onEvent?.({ kind: 'hook', name: c.name, line })
       if (code !== 0) {
         const tail = lines(stderr).slice(-TAIL_LINES).join('\n') || lines(stdout).slice(-TAIL_LINES).join('\n')
         throw new MiniRunError(`${service.name} hook exited with status ${code}${tail ? `: ${tail}` : ''}`, { code: 'EHOOK' })
@@ -71,6 +76,7 @@ export async function runHooks(ctx: ComposeContext, service: Service, c: Contain
   }
 }
 
+/** Its lines, blank ones dropped (hook.go's tail keeps none). */
 function lines(text: string): string[] {
-  return text.split('\n').filter((l, i, all) => l !== '' || i < all.length - 1)
+  return text.split('\n').filter((l) => l.trim() !== '')
 }

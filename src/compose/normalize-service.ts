@@ -197,8 +197,9 @@ function linksOf(v: unknown, at: At): { service: string; alias: string }[] | und
   const list = strings(v, at)
   if (list.length === 0) return undefined
   return list.map((l) => {
-    const colon = l.indexOf(':')
-    return colon < 0 ? { service: l, alias: l } : { service: l.slice(0, colon), alias: l.slice(colon + 1) }
+    // SERVICE:ALIAS when there are two parts (compose-go's normalize.go); anything else names a service, and is refused as none
+    const parts = l.split(':')
+    return parts.length === 2 ? { service: parts[0]!, alias: parts[1]! } : { service: l, alias: l }
   })
 }
 

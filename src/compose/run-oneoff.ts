@@ -65,10 +65,9 @@ export async function runOneOff(ctx: ComposeContext, project: Project, serviceNa
  * compose run creates, copies in, then starts: a service with files to
  * write (inject-files.ts), which the foreground start cannot write.
  * `discard` undoes it all (the container, and what it made for it) when
- * the start fails, so that a one-off that never ran leaves nothing;
- * `remove` removes the container alone.
+ * the start fails, so that a one-off that never ran leaves nothing.
  */
-export async function createOneOff(ctx: ComposeContext, project: Project, serviceName: string, o: Omit<RunOneOffOptions, 'stdio'>): Promise<{ container: ContainerInfo; service: Service; discard: () => Promise<void>; remove: () => Promise<void> }> {
+export async function createOneOff(ctx: ComposeContext, project: Project, serviceName: string, o: Omit<RunOneOffOptions, 'stdio'>): Promise<{ container: ContainerInfo; service: Service; discard: () => Promise<void> }> {
   const { options, service, made } = await oneOffOptions(ctx, project, serviceName, o, true)
   if (o.remove && options.detach) {
     options.rm = true
@@ -83,8 +82,6 @@ export async function createOneOff(ctx: ComposeContext, project: Project, servic
       await discard(ctx, container, {})
       await undoMade(ctx, project.name, made)
     },
-    // (it ran: what it made for it stays, as after any run)
-    remove: () => discard(ctx, container, {}),
   }
 }
 
@@ -108,7 +105,8 @@ export async function startOneOff(ctx: ComposeContext, project: Project, service
   await undoingOnFailure(ctx, project, made, async () => {
     const prepared = await prepareContainer(options)
     const id = await (writesFiles(service) ? startWithFiles(ctx, prepared, { project, service }) : startDetached(prepared))
-    // Docker Compose's run runs them too (run.go)
+    // Docker Compose's run runs them too (run.go); noted as made first, so that one that fails removes it
+    made.containers.push(id)
     await runHooks(ctx, service, findContainer(ctx.stateRoot, id), service.postStart)
   })
   return service.containerName!

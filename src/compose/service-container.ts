@@ -16,7 +16,6 @@ import { findContainer, type ContainerInfo } from '../runtime/container/containe
 import { removeContainer } from '../runtime/container/remove-container.js'
 import { startExisting } from '../runtime/container/start-existing.js'
 import { injectFiles, writesFiles } from './inject-files.js'
-import { runHooks } from './hooks.js'
 import { startDetached } from '../runtime/container/start-detached.js'
 import type { ComposeContext } from './compose-context.js'
 import { configHash } from './config-hash.js'
@@ -140,15 +139,13 @@ export async function createServiceContainer(ctx: ComposeContext, plan: Containe
 
 /**
  * Make and start one container of a service; resolves to its id once its
- * command runs and its post_start hooks have (hooks.ts). One with files to
- * write is made, written into, then started, as Docker Compose does; the
- * others start at once.
+ * command runs (the caller runs its post_start hooks, once it has noted the
+ * container as made: hooks.ts). One with files to write is made, written
+ * into, then started, as Docker Compose does; the others start at once.
  */
 export async function startServiceContainer(ctx: ComposeContext, plan: ContainerPlan): Promise<string> {
   const prepared = await prepareContainer(runOptionsOfPlan(ctx, plan, true))
-  const id = await (writesFiles(plan.service) ? startWithFiles(ctx, prepared, plan) : startDetached(prepared))
-  await runHooks(ctx, plan.service, findContainer(ctx.stateRoot, id), plan.service.postStart)
-  return id
+  return writesFiles(plan.service) ? startWithFiles(ctx, prepared, plan) : startDetached(prepared)
 }
 
 /** What createWithFiles writes from: the project's environment, the service, and the anonymous volumes it took over (kept if it goes). */

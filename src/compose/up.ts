@@ -25,6 +25,8 @@ import { checkRootlessNetworks } from './rootless-networks.js'
 import { createServiceContainer, planHash, referencedServices, serviceReferences, startServiceContainer, type ContainerPlan } from './service-container.js'
 import type { JoinedNetwork } from './service-flags.js'
 import { waitDependency } from './wait-dependency.js'
+import { runHooks } from './hooks.js'
+import { findContainer } from '../runtime/container/containers.js'
 import { At } from './compose-error.js'
 import { nothingMade, type Made } from './made.js'
 import { undoesMade, undoMade } from './undo-made.js'
@@ -228,11 +230,13 @@ export async function converge(ctx: ComposeContext, project: Project, s: Service
       await o.beforeReplace?.()
       emit(ctx, 'Container', current.info.name, 'Recreate')
       if (!o.renewAnonVolumes) plan.anonymousVolumes = Object.fromEntries((current.info.volumes ?? []).filter((v) => /^[0-9a-f]{64}$/.test(v.name)).map((v) => [v.destination, v.name]))
-      await removeServiceContainer({ ...ctx, onEvent: undefined }, current, { timeout: o.timeout, service: s })
+      await removeServiceContainer({ ...ctx, onEvent: undefined }, current, { timeout: o.timeout })
     } else emit(ctx, 'Container', containerName(project.name, s, n), 'Creating')
     try {
       const id = await (o.createOnly ? createServiceContainer(ctx, plan) : startServiceContainer(ctx, plan))
       if (!current) o.made?.containers.push(id)
+      // once noted as made: a hook that fails undoes it with the rest (undo-made.ts)
+      if (!o.createOnly) await runHooks(ctx, s, findContainer(ctx.stateRoot, id), s.postStart)
     } catch (err) {
       throw at.error((err as Error).message, err)
     }

@@ -170,7 +170,7 @@ export async function runCommand(args: string[], flags: RunFlags, cmd: Command):
  * the detach keys leave it running, a hang-up ends it, --rm waits for its
  * removal; a start that fails leaves nothing.
  */
-async function runWithFiles(ctx: ComposeContext, made: { container: ContainerInfo; service: Service; discard: () => Promise<void>; remove: () => Promise<void> }, o: { interactive: boolean; rm: boolean }): Promise<number> {
+async function runWithFiles(ctx: ComposeContext, made: { container: ContainerInfo; service: Service; discard: () => Promise<void> }, o: { interactive: boolean; rm: boolean }): Promise<number> {
   const [{ startExisting }, { findContainer, monitorAlive }, { attachSession, finishSession }, { setTimeout: sleep }, { runHooks }] = await Promise.all([
     import('../../runtime/container/start-existing.js'),
     import('../../runtime/container/containers.js'),
@@ -185,15 +185,14 @@ async function runWithFiles(ctx: ComposeContext, made: { container: ContainerInf
     await made.discard()
     throw err
   }
-  // its output waits in its monitor meanwhile (--wait-attach); a hook that fails fails the run, and with --rm the container goes
-  try {
-    await runHooks(ctx, made.service, c, made.service.postStart)
-  } catch (err) {
-    if (o.rm) await made.remove()
-    throw err
-  }
+  // alongside the attach, as docker compose run does (run.go): a hook's failure is the run's only when its command succeeded
+  const hooks = runHooks(ctx, made.service, c, made.service.postStart).then(
+    () => undefined,
+    (err: unknown) => err,
+  )
   const result = await attachSession(ctx.stateRoot, c, { stdin: o.interactive, sigProxy: true, endOnHangup: true })
   const code = await finishSession(ctx.stateRoot, c, result, { reportDetach: false })
+  const hookFailed = await hooks
   if (o.rm && !result.detached) {
     for (const end = Date.now() + 30_000; Date.now() < end; await sleep(10)) {
       let now
@@ -205,5 +204,6 @@ async function runWithFiles(ctx: ComposeContext, made: { container: ContainerInf
       if (!monitorAlive(now, { exitCommand: true })) break
     }
   }
+  if (hookFailed !== undefined && code === 0) throw hookFailed
   return code
 }
