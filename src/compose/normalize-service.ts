@@ -8,17 +8,17 @@
 import { resolve } from 'node:path'
 import { parseAddHost } from '../network/etc-files.js'
 import type { At } from './compose-error.js'
-import { parseDotenv } from './dotenv.js'
 import type { Lookup } from './interpolate.js'
 import type { BuildConfig, Dependency, FileObject, Service, ServiceNetwork } from './model.js'
 import { serviceFileReferences } from './file-objects.js'
+import { envFiles, labelFiles } from './key-value-files.js'
+import { linksOf, withLinks } from './links.js'
 import { hooksOf } from './hooks.js'
 import { checkServiceValues } from './service-checks.js'
 import { cpus, deployOf, duration, healthcheckOf, restartOf, size } from './service-policies.js'
 import { exposedPorts, servicePorts } from './syntax-ports.js'
 import { serviceVolumes, serviceVolumesFrom } from './syntax-volumes.js'
 import { bool, command, int, isMap, listOrDict, str, strings, type Raw } from './values.js'
-import { readFileSync } from 'node:fs'
 
 /** Keys that mean nothing to a single-host runtime without a daemon, and change nothing it runs. */
 const IGNORED = new Set(['develop', 'attach'])
@@ -192,73 +192,12 @@ function networkModeOf(v: unknown, at: At): Service['networkMode'] {
  * and restarts with it (a new container has new namespaces): an implied
  * depends_on with restart: true, as compose-go adds.
  */
-/** links: SERVICE[:ALIAS] (the alias the service's name when none). */
-function linksOf(v: unknown, at: At): { service: string; alias: string }[] | undefined {
-  const list = strings(v, at)
-  if (list.length === 0) return undefined
-  return list.map((l) => {
-    // SERVICE:ALIAS when there are two parts (compose-go's normalize.go); anything else names a service, and is refused as none
-    const parts = l.split(':')
-    return parts.length === 2 ? { service: parts[0]!, alias: parts[1]! } : { service: l, alias: l }
-  })
-}
-
-/** A link is a dependency too, restarted with it (compose-go's normalize.go), unless depends_on says otherwise. */
-function withLinks(deps: Record<string, Dependency>, links: { service: string }[] | undefined): Record<string, Dependency> {
-  const out = { ...deps }
-  for (const l of links ?? []) out[l.service] ??= { condition: 'service_started', required: true, restart: true }
-  return out
-}
-
 function withSharedServices(deps: Record<string, Dependency>, modes: (string | undefined)[]): Record<string, Dependency> {
   const out = { ...deps }
   for (const mode of modes) {
     const service = mode?.startsWith('service:') ? mode.slice('service:'.length) : undefined
     if (service !== undefined && !out[service]) out[service] = { condition: 'service_started', required: true, restart: true }
   }
-  return out
-}
-
-function envFiles(v: unknown, at: At, ctx: ServiceContext): Record<string, string> {
-  if (v === undefined || v === null) return {}
-  const list = Array.isArray(v) ? v : [v]
-  const out: Record<string, string> = {}
-  list.forEach((item, i) => {
-    const here = Array.isArray(v) ? at.at(i) : at
-    const entry: Raw = isMap(item) ? item : { path: item }
-    const path = resolve(ctx.projectDir, str(entry.path, here.at('path')))
-    const required = entry.required === undefined ? true : bool(entry.required, here.at('required'))
-    let text: string
-    try {
-      text = readFileSync(path, 'utf8')
-    } catch (err) {
-      if (!required && (err as NodeJS.ErrnoException).code === 'ENOENT') return
-      throw here.error(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, err)
-    }
-    for (const [key, value] of parseDotenv(text, path, ctx.lookup)) out[key] = value
-  })
-  return out
-}
-
-/**
- * label_file: each a file of KEY=VALUE lines, as an env file is read, the
- * later over the earlier; a ${VAR} in it is one of the labels read before
- * (compose-go's loadLabelFile), not an environment variable.
- */
-function labelFiles(v: unknown, at: At, ctx: ServiceContext): Record<string, string> {
-  if (v === undefined || v === null) return {}
-  const out: Record<string, string> = {}
-  ;(Array.isArray(v) ? v : [v]).forEach((item, i) => {
-    const here = Array.isArray(v) ? at.at(i) : at
-    const path = resolve(ctx.projectDir, str(item, here))
-    let text: string
-    try {
-      text = readFileSync(path, 'utf8')
-    } catch (err) {
-      throw here.error(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, err)
-    }
-    for (const [key, value] of parseDotenv(text, path, (name) => out[name])) out[key] = value
-  })
   return out
 }
 
