@@ -151,7 +151,7 @@ export async function runCommand(args: string[], flags: RunFlags, cmd: Command):
   // -d: the service's terminal (none with -T), and its name on stdout, as docker compose run -d prints it
   if (flags.detach) return void process.stdout.write(`${await startOneOff(ctx, project, service, { ...options, ...(flags.tty === false ? { tty: false } : {}), interactive })}\n`)
   if (oneOffMadeFirst(project, service)) {
-    process.exitCode = await runWithFiles(ctx, await createOneOff(ctx, project, service, { ...options, tty, interactive, ...(tty ? { consoleSize: { height: process.stdout.rows, width: process.stdout.columns } } : {}) }), { interactive, rm: flags.rm === true })
+    process.exitCode = await runCreatedThenAttached(ctx, await createOneOff(ctx, project, service, { ...options, tty, interactive, ...(tty ? { consoleSize: { height: process.stdout.rows, width: process.stdout.columns } } : {}) }), { interactive, rm: flags.rm === true })
     return
   }
   process.exitCode = await runOneOff(ctx, project, service, {
@@ -170,7 +170,7 @@ export async function runCommand(args: string[], flags: RunFlags, cmd: Command):
  * the detach keys leave it running, a hang-up ends it, --rm waits for its
  * removal; a start that fails leaves nothing.
  */
-async function runWithFiles(ctx: ComposeContext, made: { container: ContainerInfo; service: Service; discard: () => Promise<void> }, o: { interactive: boolean; rm: boolean }): Promise<number> {
+async function runCreatedThenAttached(ctx: ComposeContext, made: { container: ContainerInfo; service: Service; discard: () => Promise<void> }, o: { interactive: boolean; rm: boolean }): Promise<number> {
   const [{ startExisting }, { findContainer, monitorAlive }, { attachSession, finishSession }, { setTimeout: sleep }, { runHooks }] = await Promise.all([
     import('../../runtime/container/start-existing.js'),
     import('../../runtime/container/containers.js'),
