@@ -29,7 +29,7 @@ export async function startAgain(ctx: ComposeContext, c: ServiceContainer, from?
   emit(ctx, 'Container', c.info.name, 'Started')
 }
 
-/** service: its pre_stop hooks run first (hooks.ts), when compose stops it as Docker Compose does (stop, down, restart, a recreate). */
+/** service: its pre_stop hooks run first (hooks.ts), when compose stops it as Docker Compose does (stop, down, restart; a recreate passes none). */
 export async function stopServiceContainer(ctx: ComposeContext, c: ServiceContainer, timeout?: number, service?: Service): Promise<void> {
   if (c.info.status !== 'running') {
     markStoppedByUser(ctx.stateRoot, c.info)

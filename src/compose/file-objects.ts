@@ -120,6 +120,11 @@ export function writtenContent(ref: FileReference, environment: Readonly<Record<
   return 'content' in ref.from ? ref.from.content : 'environment' in ref.from ? (ref.from.value ?? environment[ref.from.environment]) : undefined
 }
 
+/** Docker Compose's words (secrets.go) for a written one whose variable the project's environment lacks. */
+export function unsetVariable(kind: FileKind, ref: FileReference): string {
+  return `environment variable "${'environment' in ref.from ? ref.from.environment : ''}" required by ${kind} "${ref.name}" is not set`
+}
+
 /**
  * Before a verb makes the containers of these services: what Docker
  * Compose finds only once a container is made (secrets.go: an unset
@@ -139,7 +144,7 @@ export function checkFileReferences(project: Pick<Project, 'environment' | 'serv
           return
         }
         const content = writtenContent(r, project.environment)
-        if (content === undefined) throw at.error(`environment variable "${(r.from as { environment: string }).environment}" required by ${kind} "${r.name}" is not set`)
+        if (content === undefined) throw at.error(unsetVariable(kind, r))
         // empty content is not written (secrets.go), so it is no write into a read-only root either
         if (content === '') return
         if (s.readOnly) throw at.error(`cannot create ${kind} "${r.name}" in read-only service ${s.name}: \`file\` is the sole supported option`)

@@ -10,7 +10,7 @@
 import { MiniRunError } from '../errors.js'
 import type { ContainerInfo } from '../runtime/container/containers.js'
 import { writeIntoContainer, type ContainerFile } from '../runtime/container/copy/copy-container.js'
-import { containerPath, writtenContent } from './file-objects.js'
+import { containerPath, unsetVariable, writtenContent } from './file-objects.js'
 import type { Project, Service } from './model.js'
 
 /** Whether the service has any file to write (and so is made, then written into, then started). */
@@ -24,7 +24,7 @@ export async function injectFiles(project: Pick<Project, 'environment'>, service
     for (const ref of service[`${kind}s`] ?? []) {
       if ('file' in ref.from) continue
       const content = writtenContent(ref, project.environment)
-      if (content === undefined) throw new MiniRunError(`environment variable "${(ref.from as { environment: string }).environment}" required by ${kind} "${ref.name}" is not set`, { code: 'ECOMPOSE' })
+      if (content === undefined) throw new MiniRunError(unsetVariable(kind, ref), { code: 'ECOMPOSE' })
       if (content === '') continue
       files.push({ path: containerPath(kind, ref), content: Buffer.from(content), uid: Number(ref.uid ?? 0), gid: Number(ref.gid ?? 0), mode: ref.mode ?? 0o444 })
     }
