@@ -88,7 +88,7 @@ function serviceDocument(s: Service): Record<string, unknown> {
     if (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0) return
     out[key] = value
   }
-  put('build', s.build && { context: s.build.context, dockerfile: s.build.dockerfile, args: s.build.args, target: s.build.target, labels: s.build.labels, network: s.build.network, no_cache: s.build.noCache || undefined, pull: s.build.pull || undefined })
+  put('build', s.build && { context: s.build.context, dockerfile: s.build.dockerfile, args: s.build.args, target: s.build.target, labels: s.build.labels, network: s.build.network, no_cache: s.build.noCache || undefined, pull: s.build.pull || undefined, tags: s.build.tags.length ? s.build.tags : undefined })
   put('cap_add', s.capAdd)
   put('cap_drop', s.capDrop)
   put('command', s.command)

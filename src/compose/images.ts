@@ -43,7 +43,7 @@ export async function buildService(ctx: ComposeContext, s: Service, at: At): Pro
     await build({
       context: b.context,
       dockerfile: b.dockerfile,
-      tags: [s.image],
+      tags: [s.image, ...b.tags],
       buildArgs: Object.entries(b.args).map(([k, v]) => `${k}=${v}`),
       ...(b.target !== undefined ? { target: b.target } : {}),
       noCache: b.noCache,

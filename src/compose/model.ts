@@ -125,6 +125,10 @@ export interface BuildConfig {
   network?: string
   noCache: boolean
   pull: boolean
+  /** More names the built image gets (build.tags), as given. */
+  tags: string[]
+  /** The service names its image (image:): `compose push` pushes only such builds, as Docker Compose does. */
+  namedImage: boolean
 }
 
 /** Docker's restart policy, as the runtime carries it out (runtime/container/restart-policy.ts). */

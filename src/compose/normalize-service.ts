@@ -18,6 +18,7 @@ import { checkServiceValues } from './service-checks.js'
 import { cpus, deployOf, duration, healthcheckOf, restartOf, size } from './service-policies.js'
 import { exposedPorts, servicePorts } from './syntax-ports.js'
 import { serviceVolumes, serviceVolumesFrom } from './syntax-volumes.js'
+import { parseReference } from '../image/reference.js'
 import { bool, command, int, isMap, listOrDict, str, strings, type Raw } from './values.js'
 
 /** Keys that mean nothing to a single-host runtime without a daemon, and change nothing it runs. */
@@ -54,7 +55,7 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
     if (key.startsWith('x-') || IGNORED.has(key)) continue
     if (!SUPPORTED.has(key)) throw at.at(key).error('not supported by mini-run')
   }
-  const build = s.build === undefined ? undefined : buildOf(s.build, at.at('build'), ctx)
+  const build = s.build === undefined ? undefined : buildOf(s.build, at.at('build'), ctx, s.image !== undefined)
   if (s.image === undefined && !build) throw at.error('neither an image nor a build context is given')
   const image = s.image !== undefined ? str(s.image, at.at('image')) : `${ctx.projectName}-${name}`
   const deploy = deployOf(s.deploy, at.at('deploy'), ctx.warnings)
@@ -148,9 +149,9 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
 
 
 
-function buildOf(v: unknown, at: At, ctx: ServiceContext): BuildConfig {
+function buildOf(v: unknown, at: At, ctx: ServiceContext, namedImage: boolean): BuildConfig {
   const b: Raw = typeof v === 'string' ? { context: v } : (v as Raw)
-  const allowed = ['context', 'dockerfile', 'args', 'target', 'labels', 'network', 'no_cache', 'pull']
+  const allowed = ['context', 'dockerfile', 'args', 'target', 'labels', 'network', 'no_cache', 'pull', 'tags']
   for (const key of Object.keys(b)) {
     if (!allowed.includes(key) && !key.startsWith('x-')) throw at.at(key).error('not supported by mini-run')
   }
@@ -168,7 +169,18 @@ function buildOf(v: unknown, at: At, ctx: ServiceContext): BuildConfig {
     ...(network !== undefined ? { network } : {}),
     noCache: b.no_cache === undefined ? false : bool(b.no_cache, at.at('no_cache')),
     pull: b.pull === undefined ? false : bool(b.pull, at.at('pull')),
+    tags: strings(b.tags, at.at('tags')).map((t, i) => checkedReference(t, at.at('tags').at(i))),
+    namedImage,
   }
+}
+
+function checkedReference(text: string, at: At): string {
+  try {
+    parseReference(text)
+  } catch (err) {
+    throw at.error((err as Error).message)
+  }
+  return text
 }
 
 function pullPolicyOf(v: unknown, at: At): Service['pullPolicy'] {

@@ -1,10 +1,11 @@
 import type { Command } from 'commander'
+import type { ContainerInfo } from '../../runtime/container/containers.js'
 import { defaultStoreRoot } from '../../paths.js'
 import { globalOptions } from '../global-options.js'
 import { stateRootOf } from '../state-root.js'
 import { writeStdout } from '../write-stdout.js'
 
-interface CommitFlags {
+export interface CommitFlags {
   message?: string
   author?: string
   change?: string[]
@@ -23,25 +24,28 @@ export function register(program: Command): void {
     .option('-p, --pause', 'pause a running container during the commit (the default)')
     .option('--no-pause', 'do not pause it (refused for a running container: its files could be swapped for links to the host while they are read)')
     .action(async (ref: string, target: string | undefined, flags: CommitFlags, cmd: Command) => {
-      const storeRoot = globalOptions(cmd).root ?? defaultStoreRoot()
       const stateRoot = stateRootOf(cmd)
-      const { parseReference } = await import('../../image/reference.js')
-      const names = target === undefined ? [] : [parseReference(target).name]
       const { findContainer } = await import('../../runtime/container/containers.js')
-      const { commitContainer } = await import('../../writable-layer/commit-container.js')
-      const c = findContainer(stateRoot, ref)
-      const { id } = await commitContainer(c, {
-        storeRoot,
-        stateRoot,
-        names,
-        changes: flags.change ?? [],
-        ...(flags.message !== undefined ? { message: flags.message } : {}),
-        ...(flags.author !== undefined ? { author: flags.author } : {}),
-        pause: flags.pause !== false,
-      })
-      const { containerEvent } = await import('../../events/container-events.js')
-      // Docker's commit event: the container's, naming the image made
-      containerEvent(stateRoot, 'commit', c, { comment: flags.message ?? '', imageID: id, ...(names[0] !== undefined ? { imageRef: names[0] } : {}) })
+      const id = await commitOne({ storeRoot: globalOptions(cmd).root ?? defaultStoreRoot(), stateRoot }, findContainer(stateRoot, ref), target, flags)
       writeStdout(`${id}\n`)
     })
+}
+
+/** commit of one container (compose commit's too), with Docker's commit event; the new image's id. */
+export async function commitOne(roots: { storeRoot: string; stateRoot: string }, c: ContainerInfo, target: string | undefined, flags: CommitFlags): Promise<string> {
+  const { parseReference } = await import('../../image/reference.js')
+  const names = target === undefined ? [] : [parseReference(target).name]
+  const { commitContainer } = await import('../../writable-layer/commit-container.js')
+  const { id } = await commitContainer(c, {
+    ...roots,
+    names,
+    changes: flags.change ?? [],
+    ...(flags.message !== undefined ? { message: flags.message } : {}),
+    ...(flags.author !== undefined ? { author: flags.author } : {}),
+    pause: flags.pause !== false,
+  })
+  const { containerEvent } = await import('../../events/container-events.js')
+  // Docker's commit event: the container's, naming the image made
+  containerEvent(roots.stateRoot, 'commit', c, { comment: flags.message ?? '', imageID: id, ...(names[0] !== undefined ? { imageRef: names[0] } : {}) })
+  return id
 }

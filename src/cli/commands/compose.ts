@@ -5,6 +5,7 @@
 import { Option, type Command } from 'commander'
 import type { ComposePsFlags } from '../compose/ps.js'
 import { registerContainerVerbs } from './compose-containers.js'
+import { registerServiceVerbs } from './compose-service-verbs.js'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
 
@@ -260,4 +261,5 @@ export function register(program: Command): void {
     })
 
   registerContainerVerbs(compose)
+  registerServiceVerbs(compose)
 }

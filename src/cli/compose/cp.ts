@@ -7,6 +7,7 @@ import { UsageError } from '../../errors.js'
 import { splitCpArg } from '../commands/cp.js'
 import { writeDrained } from '../write-stdout.js'
 import { contextFor, loadFor } from './context.js'
+import { indexFlag } from './service-verbs.js'
 
 export interface ComposeCpFlags {
   index?: string
@@ -20,11 +21,7 @@ export async function cpCommand(srcArg: string, dstArg: string, flags: ComposeCp
   const dst = splitCpArg(dstArg)
   if (src.container && dst.container) throw new UsageError('copying between services is not supported')
   if (!src.container && !dst.container) throw new UsageError('must specify at least one service source')
-  let index: number | undefined
-  if (flags.index !== undefined) {
-    index = Number(flags.index)
-    if (!/^\d+$/.test(flags.index) || index < 1) throw new UsageError(`invalid --index "${flags.index}": a number from 1`)
-  }
+  const index = indexFlag(flags.index)
   const project = await loadFor(cmd, [(src.container ?? dst.container)!], { byName: true })
   const ctx = await contextFor(cmd)
   const { copyWithService } = await import('../../compose/copy.js')

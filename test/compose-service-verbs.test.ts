@@ -1,0 +1,210 @@
+// compose's verbs on one service's running container (attach, commit,
+// export), stats over the project's containers, and push of the images the
+// services build (cli/commands/compose-service-verbs.ts): as root, in a
+// network namespace of the test's own (helpers/netns.ts); push talks to
+// Debian's docker-registry on 127.0.0.1.
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { spawnSync } from 'node:child_process'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { makeNetns, type Netns } from './helpers/netns.js'
+import { findHelper } from '../src/network/netavark.js'
+import { freePort, registryUnavailable, startRegistry, type RegistryServer } from './helpers/registry-server.js'
+import { miniRun } from './helpers/cli.js'
+
+const netavark = findHelper('netavark') !== undefined
+
+describe.skipIf(!isRoot || !netavark)('compose attach, commit, export, stats (needs root, netavark)', () => {
+  let env: TestEnv
+  let ns: Netns
+  let n = 0
+  const cli = (args: string[], o: Parameters<Netns['miniRun']>[1] = {}) => ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, ...args], { timeout: 120_000, ...o })
+  /** A project of its own in a new directory: `c(args)` runs compose on it. */
+  const project = (yaml: string) => {
+    const dir = join(env.dir, `v${++n}`)
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(join(dir, 'compose.yaml'), yaml.replaceAll('${CG}', env.cgroupParent))
+    const name = `v${n}`
+    return Object.assign((more: string[], o: Parameters<Netns['miniRun']>[1] = {}) => cli(['compose', '-p', name, '-f', join(dir, 'compose.yaml'), ...more], { cwd: dir, ...o }), { projectName: name, dir })
+  }
+  const service = (name: string, command: string, extra = '') =>
+    `  ${name}:\n    image: ${BUSYBOX}\n    command: [sh, -c, ${JSON.stringify(command)}]\n    init: true\n    cgroup_parent: \${CG}\n${extra}`
+
+  beforeAll(async () => {
+    env = await makeTestEnv()
+    ns = makeNetns()
+  })
+  afterAll(() => {
+    for (let i = 1; i <= n; i++) ns?.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', `v${i}`, 'down', '-v'], { cwd: join(env.dir, `v${i}`) })
+    ns?.close([env.stateRoot])
+    env?.cleanup()
+  })
+
+  it('attach joins the service\'s running container: its input and output, and its exit code; --index picks a replica', () => {
+    const c = project(`services:\n${service('echo', 'read l; echo "$$HOSTNAME got $$l"; exit 3', '    stdin_open: true\n    scale: 2\n')}`)
+    const up = c(['up', '-d'])
+    expect(up.status, up.stderr).toBe(0)
+    const first = c(['attach', 'echo'], { input: 'one\n' })
+    expect(first.status, first.stderr).toBe(3)
+    const host1 = JSON.parse(cli(['inspect', `${c.projectName}-echo-1`]).stdout)[0].Config.Hostname as string
+    expect(first.stdout).toBe(`${host1} got one\n`)
+    // #1 has exited: the first running one is #2 now, which --index names too
+    const host2 = JSON.parse(cli(['inspect', `${c.projectName}-echo-2`]).stdout)[0].Config.Hostname as string
+    expect(c(['attach', '--index', '1', 'echo']).stderr).toBe('mini-run: service "echo" is not running container #1\n')
+    const second = c(['attach', '--index', '2', 'echo'], { input: 'two\n' })
+    expect([second.status, second.stdout]).toEqual([3, `${host2} got two\n`])
+    const none = c(['attach', 'echo'])
+    expect([none.status, none.stderr]).toEqual([1, 'mini-run: service "echo" is not running\n'])
+    expect(c(['attach', 'nope']).stderr).toBe('mini-run: no such service: nope\n')
+    expect(c(['attach', '--index', 'x', 'echo']).stderr).toMatch(/invalid --index "x"/)
+  })
+
+  it('commit makes an image of the service\'s container, export writes its files; each picks by --index', () => {
+    const c = project(`services:\n${service('app', 'echo "$$HOSTNAME" > /mine; sleep 1000', '    scale: 2\n')}`)
+    expect(c(['up', '-d', '--wait']).status).toBe(0)
+    const hostOf = (i: number) => JSON.parse(cli(['inspect', `${c.projectName}-app-${i}`]).stdout)[0].Config.Hostname as string
+    const snap = `${c.projectName}-snap:2`
+    const committed = c(['commit', '--index', '2', '-m', 'the second', '-c', 'ENV MADE=by-compose', 'app', snap])
+    expect(committed.status, committed.stderr).toBe(0)
+    expect(committed.stdout).toBe('')
+    const image = JSON.parse(cli(['image', 'inspect', snap]).stdout)[0] as { Id: string; Config: { Env: string[] }; Comment?: string }
+    expect(committed.stderr.split('\n')).toEqual([` Container ${c.projectName}-app-2  Committing`, ` Container ${c.projectName}-app-2  Committed as ${image.Id}`, ''])
+    expect(image.Config.Env).toContain('MADE=by-compose')
+    const ran = cli(['run', '--rm', '--network', 'none', '--cgroup-parent', env.cgroupParent, snap, 'cat', '/mine'])
+    expect([ran.status, ran.stdout]).toEqual([0, `${hostOf(2)}\n`])
+
+    // export: to a file with -o, to a pipe without; the first running container unless --index
+    const out = join(c.dir, 'app.tar')
+    const exported = c(['export', '-o', out, 'app'])
+    expect(exported.status, exported.stderr).toBe(0)
+    expect(exported.stderr.split('\n')).toEqual([` Container ${c.projectName}-app-1  Exporting`, ` Container ${c.projectName}-app-1  Exported`, ''])
+    const fromFile = spawnSync('tar', ['-xOf', out, 'mine'], { encoding: 'utf8' })
+    expect(fromFile.stdout).toBe(`${hostOf(1)}\n`)
+    const compose = `mini-run --root ${env.storeRoot} --state ${env.stateRoot} compose -p ${c.projectName} -f ${join(c.dir, 'compose.yaml')}`
+    const piped = ns.exec(['bash', '-c', `set -o pipefail; ${compose} export --index 2 app | tar -xO mine`])
+    expect([piped.status, piped.stdout], piped.stderr).toEqual([0, `${hostOf(2)}\n`])
+
+    expect(c(['stop', 'app']).status).toBe(0)
+    expect(c(['export', '-o', out, 'app']).stderr).toBe('mini-run: service "app" is not running\n')
+    expect(c(['commit', 'app']).stderr).toBe('mini-run: service "app" is not running\n')
+    expect(cli(['rmi', snap]).status).toBe(0)
+  })
+
+  it('stats shows the project\'s running containers, a service\'s alone, and stopped ones with -a', () => {
+    const c = project(`services:\n${service('a', 'sleep 1000')}${service('b', 'sleep 1000')}${service('done', 'true', '    restart: "no"\n')}`)
+    const other = project(`services:\n${service('x', 'sleep 1000')}`)
+    expect(c(['up', '-d']).status).toBe(0)
+    expect(other(['up', '-d']).status).toBe(0)
+    // (its own exit, not compose wait's: that one waits for running containers)
+    expect(cli(['wait', `${c.projectName}-done-1`]).stdout).toBe('0\n')
+    const names = (more: string[]) => {
+      const r = c(['stats', '--no-stream', '--format', '{{.Name}} {{.PIDs}}', ...more])
+      expect(r.status, r.stderr).toBe(0)
+      return r.stdout.split('\n').filter(Boolean).sort()
+    }
+    // a running container has its init and sleep; another project's container is not shown
+    expect(names([])).toEqual([`${c.projectName}-a-1 2`, `${c.projectName}-b-1 2`])
+    expect(names(['b'])).toEqual([`${c.projectName}-b-1 2`])
+    expect(names(['-a'])).toEqual(['-- 0', `${c.projectName}-a-1 2`, `${c.projectName}-b-1 2`])
+    const table = c(['stats', '--no-stream', 'a'])
+    expect(table.stdout.split('\n')[0]).toMatch(/^CONTAINER ID +NAME +CPU % +MEM USAGE \/ LIMIT +MEM % +NET I\/O +BLOCK I\/O +PIDS$/)
+    expect(c(['stats', '--no-stream', 'nope']).stderr).toBe('mini-run: no such service: nope\n')
+  })
+})
+
+const noRegistry = registryUnavailable()
+
+describe.skipIf(!isRoot || noRegistry)(`compose push${noRegistry ? ` (skipped: ${noRegistry})` : ''}`, () => {
+  let env: TestEnv
+  let registry: RegistryServer
+  let dir: string
+
+  beforeAll(async () => {
+    env = await makeTestEnv()
+    registry = await startRegistry()
+    dir = join(env.dir, 'push')
+    mkdirSync(join(dir, 'app'), { recursive: true })
+    writeFileSync(join(dir, 'app', 'Dockerfile'), `FROM ${BUSYBOX}\nLABEL made=compose-push\n`)
+  })
+  afterAll(async () => {
+    await registry?.stop()
+    env?.cleanup()
+  })
+
+  const tags = async (repo: string): Promise<string[]> => {
+    const r = await fetch(`${registry.url}/v2/${repo}/tags/list`)
+    return r.status === 404 ? [] : (((await r.json()) as { tags: string[] | null }).tags ?? []).sort()
+  }
+  const compose = (yaml: string, args: string[]) => {
+    writeFileSync(join(dir, 'compose.yaml'), yaml)
+    return miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', 'push', ...args], { cwd: dir, timeout: 120_000 })
+  }
+
+  it('pushes each built and named image with its build.tags; a service without a named build is Skipped', async () => {
+    const yaml = [
+      'services:',
+      '  app:',
+      `    image: ${registry.host}/app:1`,
+      `    build: {context: ./app, tags: ["${registry.host}/app:extra"]}`,
+      '    depends_on: [dep]',
+      '  dep:',
+      `    image: ${registry.host}/dep:1`,
+      '    build: ./app',
+      '  unnamed:',
+      '    build: ./app',
+      '  plain:',
+      `    image: ${BUSYBOX}`,
+      '',
+    ].join('\n')
+    const built = compose(yaml, ['build'])
+    expect(built.status, built.stderr).toBe(0)
+    // the build gave the image its tags too
+    const id = (ref: string) => JSON.parse(miniRun(['--root', env.storeRoot, 'image', 'inspect', ref]).stdout)[0]?.Id as string | undefined
+    expect(id(`${registry.host}/app:extra`)).toBe(id(`${registry.host}/app:1`))
+
+    // app alone: not its dependency
+    const one = compose(yaml, ['push', 'app'])
+    expect(one.status, one.stderr).toBe(0)
+    expect(one.stderr.split('\n')).toEqual([
+      ` Image ${registry.host}/app:1  Pushing`,
+      ` Image ${registry.host}/app:1  Pushed`,
+      ` Image ${registry.host}/app:extra  Pushing`,
+      ` Image ${registry.host}/app:extra  Pushed`,
+      '',
+    ])
+    expect(await tags('app')).toEqual(['1', 'extra'])
+    expect(await tags('dep')).toEqual([])
+
+    const withDeps = compose(yaml, ['push', '--include-deps', '-q', 'app'])
+    expect([withDeps.status, withDeps.stderr]).toEqual([0, ''])
+    expect(await tags('dep')).toEqual(['1'])
+
+    const all = compose(yaml, ['push'])
+    expect(all.status, all.stderr).toBe(0)
+    expect(all.stderr).toContain(' Image plain  Skipped\n')
+    expect(all.stderr).toContain(' Image unnamed  Skipped\n')
+  })
+
+  it('a failed push fails the verb, or with --ignore-push-failures is a warning and the others are pushed', async () => {
+    const closed = `127.0.0.1:${await freePort()}`
+    const yaml = ['services:', '  a:', `    image: ${closed}/a:1`, '    build: ./app', '  b:', `    image: ${registry.host}/b:1`, '    build: ./app', ''].join('\n')
+    expect(compose(yaml, ['build']).status).toBe(0)
+    const failed = compose(yaml, ['push'])
+    expect(failed.status).not.toBe(0)
+    expect(failed.stderr).toMatch(new RegExp(`^mini-run: pushing ${closed}/a:1 \\(service a\\): .*$`, 'm'))
+    expect(await tags('b')).toEqual([])
+    const ignored = compose(yaml, ['push', '--ignore-push-failures'])
+    expect(ignored.status, ignored.stderr).toBe(0)
+    expect(ignored.stderr).toMatch(new RegExp(`^WARNING: pushing ${closed}/a:1: `, 'm'))
+    expect(await tags('b')).toEqual(['1'])
+  })
+
+  it('build.tags must be references, refused at their path', () => {
+    const bad = compose(['services:', '  a:', '    build: {context: ./app, tags: ["Not A Ref"]}', ''].join('\n'), ['config'])
+    expect(bad.status).not.toBe(0)
+    expect(bad.stderr).toMatch(/services\.a\.build\.tags\[0\]|services\.a\.build\.tags\.0/)
+    const shown = compose(['services:', '  a:', '    build: {context: ./app, tags: ["x/a:2"]}', ''].join('\n'), ['config'])
+    expect(shown.stdout).toMatch(/tags:\n\s+- x\/a:2/)
+  })
+})
