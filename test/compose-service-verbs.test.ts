@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 import { makeNetns, type Netns } from './helpers/netns.js'
 import { findHelper } from '../src/network/netavark.js'
+import { until } from './helpers/until.js'
 import { freePort, registryUnavailable, startRegistry, type RegistryServer } from './helpers/registry-server.js'
 import { miniRun } from './helpers/cli.js'
 
@@ -60,7 +61,7 @@ describe.skipIf(!isRoot || !netavark)('compose attach, commit, export, stats (ne
     expect(c(['attach', '--index', 'x', 'echo']).stderr).toMatch(/invalid --index "x"/)
   })
 
-  it('commit makes an image of the service\'s container, export writes its files; each picks by --index', () => {
+  it('commit makes an image of the service\'s container, export writes its files; each picks by --index', async () => {
     const c = project(`services:\n${service('app', 'echo "$$HOSTNAME" > /mine; sleep 1000', '    scale: 2\n')}`)
     expect(c(['up', '-d', '--wait']).status).toBe(0)
     const hostOf = (i: number) => JSON.parse(cli(['inspect', `${c.projectName}-app-${i}`]).stdout)[0].Config.Hostname as string
@@ -88,6 +89,14 @@ describe.skipIf(!isRoot || !netavark)('compose attach, commit, export, stats (ne
     expect(c(['stop', 'app']).status).toBe(0)
     expect(c(['export', '-o', out, 'app']).stderr).toBe('mini-run: service "app" is not running\n')
     expect(c(['commit', 'app']).stderr).toBe('mini-run: service "app" is not running\n')
+    // a running one-off container is picked when no replica runs, but --index names replicas only
+    const oneOff = c(['run', '-d', 'app'])
+    expect(oneOff.status, oneOff.stderr).toBe(0)
+    const oneOffHost = JSON.parse(cli(['inspect', oneOff.stdout.trim()]).stdout)[0].Config.Hostname as string
+    await until('the one-off container wrote its file', () => cli(['exec', oneOff.stdout.trim(), 'cat', '/mine']).stdout === `${oneOffHost}\n`)
+    expect(c(['export', '--index', '1', '-o', out, 'app']).stderr).toBe('mini-run: service "app" is not running container #1\n')
+    expect(c(['export', '--index', '0', '-o', out, 'app']).status).toBe(0)
+    expect(spawnSync('tar', ['-xOf', out, 'mine'], { encoding: 'utf8' }).stdout).toBe(`${oneOffHost}\n`)
     expect(cli(['rmi', snap]).status).toBe(0)
   })
 
@@ -109,7 +118,9 @@ describe.skipIf(!isRoot || !netavark)('compose attach, commit, export, stats (ne
     expect(names(['-a'])).toEqual(['-- 0', `${c.projectName}-a-1 2`, `${c.projectName}-b-1 2`])
     const table = c(['stats', '--no-stream', 'a'])
     expect(table.stdout.split('\n')[0]).toMatch(/^CONTAINER ID +NAME +CPU % +MEM USAGE \/ LIMIT +MEM % +NET I\/O +BLOCK I\/O +PIDS$/)
-    expect(c(['stats', '--no-stream', 'nope']).stderr).toBe('mini-run: no such service: nope\n')
+    // by the labels, as Docker Compose filters: a service without containers shows none
+    const none = c(['stats', '--no-stream', '--format', '{{.Name}}', 'nope'])
+    expect([none.status, none.stdout]).toEqual([0, ''])
   })
 })
 
@@ -155,12 +166,15 @@ describe.skipIf(!isRoot || noRegistry)(`compose push${noRegistry ? ` (skipped: $
       '    build: ./app',
       '  plain:',
       `    image: ${BUSYBOX}`,
+      '  tagsonly:',
+      `    build: {context: ./app, tags: ["${registry.host}/tagsonly:1"]}`,
       '',
     ].join('\n')
     const built = compose(yaml, ['build'])
     expect(built.status, built.stderr).toBe(0)
     // the build gave the image its tags too
     const id = (ref: string) => JSON.parse(miniRun(['--root', env.storeRoot, 'image', 'inspect', ref]).stdout)[0]?.Id as string | undefined
+    expect(id(`${registry.host}/app:1`)).toMatch(/^sha256:/)
     expect(id(`${registry.host}/app:extra`)).toBe(id(`${registry.host}/app:1`))
 
     // app alone: not its dependency
@@ -184,6 +198,9 @@ describe.skipIf(!isRoot || noRegistry)(`compose push${noRegistry ? ` (skipped: $
     expect(all.status, all.stderr).toBe(0)
     expect(all.stderr).toContain(' Image plain  Skipped\n')
     expect(all.stderr).toContain(' Image unnamed  Skipped\n')
+    // a build without image: is not pushed, whatever its tags
+    expect(all.stderr).toContain(' Image tagsonly  Skipped\n')
+    expect(await tags('tagsonly')).toEqual([])
   })
 
   it('a failed push fails the verb, or with --ignore-push-failures is a warning and the others are pushed', async () => {
@@ -193,18 +210,23 @@ describe.skipIf(!isRoot || noRegistry)(`compose push${noRegistry ? ` (skipped: $
     const failed = compose(yaml, ['push'])
     expect(failed.status).not.toBe(0)
     expect(failed.stderr).toMatch(new RegExp(`^mini-run: pushing ${closed}/a:1 \\(service a\\): .*$`, 'm'))
-    expect(await tags('b')).toEqual([])
     const ignored = compose(yaml, ['push', '--ignore-push-failures'])
     expect(ignored.status, ignored.stderr).toBe(0)
     expect(ignored.stderr).toMatch(new RegExp(`^WARNING: pushing ${closed}/a:1: `, 'm'))
     expect(await tags('b')).toEqual(['1'])
   })
 
-  it('build.tags must be references, refused at their path', () => {
-    const bad = compose(['services:', '  a:', '    build: {context: ./app, tags: ["Not A Ref"]}', ''].join('\n'), ['config'])
-    expect(bad.status).not.toBe(0)
-    expect(bad.stderr).toMatch(/services\.a\.build\.tags\[0\]|services\.a\.build\.tags\.0/)
-    const shown = compose(['services:', '  a:', '    build: {context: ./app, tags: ["x/a:2"]}', ''].join('\n'), ['config'])
-    expect(shown.stdout).toMatch(/tags:\n\s+- x\/a:2/)
+  it('build.tags are kept once each, and must be names, refused by build at their path', () => {
+    const shown = compose(['services:', '  a:', '    build: {context: ./app, tags: ["x/a:2", "x/a:2", "x/a:3"]}', ''].join('\n'), ['config'])
+    expect(shown.status, shown.stderr).toBe(0)
+    expect(shown.stdout).toMatch(/tags:\n\s+- x\/a:2\n\s+- x\/a:3\n/)
+    // any verb but build loads it: a tag is a name only when the image is made
+    const bad = ['services:', '  a:', '    build: {context: ./app, tags: ["x/a:2", "Not A Ref"]}', ''].join('\n')
+    expect(compose(bad, ['config']).status).toBe(0)
+    const refused = compose(bad, ['build'])
+    expect(refused.status).not.toBe(0)
+    expect(refused.stderr).toMatch(/^mini-run: compose\.yaml: services\.a\.build\.tags\[1\]: /m)
+    const digest = compose(['services:', '  a:', `    build: {context: ./app, tags: ["x/a@sha256:${'0'.repeat(64)}"]}`, ''].join('\n'), ['build'])
+    expect(digest.stderr).toMatch(/services\.a\.build\.tags\[0\]: .*cannot be a digest/)
   })
 })

@@ -8,7 +8,8 @@
 import type { ContainerInfo } from '../runtime/container/containers.js'
 import { networkMode } from '../runtime/container/filter-containers.js'
 import { parsePublish } from '../network/port-spec.js'
-import type { SpecResources } from '../runtime/cgroup/cgroup-limits.js'
+import type { SpecBlockIO, SpecResources, ThrottleDevice } from '../runtime/cgroup/cgroup-limits.js'
+import type { BlkioDeviceFlag, GivenFlags } from '../runtime/container/start-input.js'
 import { NETWORK_DEFAULTS } from '../runtime/spec/sysctls.js'
 import { parseUlimits, UNLIMITED } from '../runtime/spec/ulimits.js'
 
@@ -45,7 +46,7 @@ export function hostConfigJson(c: ContainerInfo): Record<string, unknown> {
     SecurityOpt: given?.securityOpt ?? null,
     // --tmpfs: no mount point of Docker's, but this (omitted when empty)
     ...(c.tmpfs ? { Tmpfs: c.tmpfs } : {}),
-    ...resourceFields(spec?.linux.resources, given?.cfs === true),
+    ...resourceFields(spec?.linux.resources, given?.cfs === true, given?.blkioDevices),
     Ulimits: given?.ulimits ? parseUlimits(given.ulimits).map((r) => ({ Name: r.type.slice(7).toLowerCase(), Hard: limit(r.hard), Soft: limit(r.soft) })) : null,
     ...(c.startInput?.init ? { Init: true } : {}),
     // a Go map, left out when empty (omitempty)
@@ -90,7 +91,7 @@ const limit = (v: number) => (v >= UNLIMITED ? -1 : v)
  * unless a positive limit: Docker's API takes 0 and -1 as "unlimited" and
  * keeps nil (api/server/router/container postContainersCreate).
  */
-function resourceFields(r: SpecResources | undefined, cfs: boolean): Record<string, unknown> {
+function resourceFields(r: SpecResources | undefined, cfs: boolean, blkioGiven: GivenFlags['blkioDevices']): Record<string, unknown> {
   const cpu = r?.cpu
   // --cpus is quota per period; Docker keeps it as billionths of a CPU
   const nanoCpus = !cfs && cpu?.quota !== undefined && cpu.quota > 0 && cpu.period ? Math.round((cpu.quota / cpu.period) * 1e9) : 0
@@ -99,6 +100,7 @@ function resourceFields(r: SpecResources | undefined, cfs: boolean): Record<stri
     CpuShares: cpu?.shares ?? 0,
     Memory: r?.memory?.limit ?? 0,
     NanoCpus: nanoCpus,
+    ...blkioFields(r?.blockIO, blkioGiven),
     // --cpu-period and --cpu-quota as given (0: the kernel's)
     CpuPeriod: cfs ? cpu?.period ?? 0 : 0,
     CpuQuota: cfs ? cpu?.quota ?? 0 : 0,
@@ -108,6 +110,23 @@ function resourceFields(r: SpecResources | undefined, cfs: boolean): Record<stri
     // Docker's daemon sets twice Memory when only Memory is given, as resourcesFromFlags does
     MemorySwap: r?.memory?.swap ?? 0,
     PidsLimit: pids !== undefined && pids > 0 ? pids : null,
+  }
+}
+
+/**
+ * Docker's Blkio fields: the weight, and each device as given (its path)
+ * with the weight or rate the spec has for it, in the same order.
+ */
+function blkioFields(io: SpecBlockIO | undefined, given: GivenFlags['blkioDevices']): Record<string, unknown> {
+  const path = (text: string) => text.slice(0, text.indexOf(':'))
+  const rates = (flag: BlkioDeviceFlag, list: readonly ThrottleDevice[] | undefined) => (given?.[flag] ?? []).map((text, i) => ({ Path: path(text), Rate: list?.[i]?.rate ?? 0 }))
+  return {
+    BlkioWeight: io?.weight ?? 0,
+    BlkioWeightDevice: (given?.blkioWeightDevice ?? []).map((text, i) => ({ Path: path(text), Weight: io?.weightDevice?.[i]?.weight ?? 0 })),
+    BlkioDeviceReadBps: rates('deviceReadBps', io?.throttleReadBpsDevice),
+    BlkioDeviceWriteBps: rates('deviceWriteBps', io?.throttleWriteBpsDevice),
+    BlkioDeviceReadIOps: rates('deviceReadIops', io?.throttleReadIOPSDevice),
+    BlkioDeviceWriteIOps: rates('deviceWriteIops', io?.throttleWriteIOPSDevice),
   }
 }
 

@@ -11,6 +11,7 @@ import { formatDuration } from '../duration.js'
 import { formatRestartPolicy } from '../runtime/container/restart-policy.js'
 import { parsePublish } from '../network/port-spec.js'
 import { parseSize } from '../runtime/cgroup/cgroup-limits.js'
+import { blkioDocument } from './blkio-config.js'
 import type { Project, Service } from './model.js'
 import { stringifyYaml } from './vendor.js'
 
@@ -100,6 +101,7 @@ function serviceDocument(s: Service): Record<string, unknown> {
   put('cpu_quota', s.cpuQuota !== undefined ? Number(s.cpuQuota) : undefined)
   put('cpu_shares', s.cpuShares !== undefined ? Number(s.cpuShares) : undefined)
   put('cpus', s.cpus !== undefined ? Number(s.cpus) : undefined)
+  put('blkio_config', s.blkio && blkioDocument(s.blkio))
   put('cpuset', s.cpuset)
   put('depends_on', Object.fromEntries(Object.entries(s.dependsOn).map(([n, d]) => [n, { condition: d.condition, required: d.required, restart: d.restart }])))
   put('device_cgroup_rules', s.deviceCgroupRules)

@@ -4,6 +4,7 @@
  * pulled (missing, or pull_policy: always), each once, before any
  * container is made; a missing image is an error naming the service.
  */
+import { parseReference } from '../image/reference.js'
 import { ImageStore } from '../image/store.js'
 import type { ResolvedImage } from '../image/store-types.js'
 import { emit, type ComposeContext } from './compose-context.js'
@@ -38,6 +39,16 @@ export async function buildService(ctx: ComposeContext, s: Service, at: At): Pro
   // the builder and the registry client load only when a build or a pull happens
   const [{ build }, { ensureImage }] = await Promise.all([import('../build/builder.js'), import('../registry/ensure-image.js')])
   const store = new ImageStore({ root: ctx.storeRoot })
+  // build.tags as Docker's builder takes them: names, not digests
+  b.tags.forEach((tag, i) => {
+    let digest: string | undefined
+    try {
+      digest = parseReference(tag).digest
+    } catch (err) {
+      throw at.at('build', 'tags', i).error((err as Error).message, err)
+    }
+    if (digest !== undefined) throw at.at('build', 'tags', i).error(`"${tag}": a build tag cannot be a digest`)
+  })
   emit(ctx, 'Image', s.image, 'Building')
   try {
     await build({

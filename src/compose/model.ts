@@ -114,6 +114,15 @@ export interface Dependency {
   restart: boolean
 }
 
+export interface BlkioConfig {
+  weight?: string
+  weightDevice: string[]
+  deviceReadBps: string[]
+  deviceWriteBps: string[]
+  deviceReadIops: string[]
+  deviceWriteIops: string[]
+}
+
 export interface BuildConfig {
   /** Absolute. */
   context: string
@@ -223,6 +232,8 @@ export interface Service {
   memswapLimit?: string
   cpus?: string
   cpuShares?: string
+  /** blkio_config: run's block I/O flags, "PATH:VALUE" each (blkio-config.ts); absent when not given */
+  blkio?: BlkioConfig
   /** cpuset: --cpuset-cpus */
   cpuset?: string
   cpuPeriod?: string

@@ -14,11 +14,11 @@ import { serviceFileReferences } from './file-objects.js'
 import { envFiles, labelFiles } from './key-value-files.js'
 import { linksOf, withLinks } from './links.js'
 import { hooksOf } from './hooks.js'
+import { blkioOf } from './blkio-config.js'
 import { checkServiceValues } from './service-checks.js'
 import { cpus, deployOf, duration, healthcheckOf, restartOf, size } from './service-policies.js'
 import { exposedPorts, servicePorts } from './syntax-ports.js'
 import { serviceVolumes, serviceVolumesFrom } from './syntax-volumes.js'
-import { parseReference } from '../image/reference.js'
 import { bool, command, int, isMap, listOrDict, str, strings, type Raw } from './values.js'
 
 /** Keys that mean nothing to a single-host runtime without a daemon, and change nothing it runs. */
@@ -32,7 +32,7 @@ const SUPPORTED = new Set([
   'group_add', 'mac_address', 'ulimits', 'logging', 'pid', 'ipc', 'uts', 'tty', 'stdin_open', 'security_opt', 'platform',
   'pull_policy', 'cgroup_parent', 'userns_mode', 'privileged', 'devices', 'device_cgroup_rules', 'volumes_from',
   'shm_size', 'domainname', 'sysctls', 'cpuset', 'cpu_period', 'cpu_quota', 'mem_reservation',
-  'oom_score_adj', 'secrets', 'configs', 'label_file', 'cgroup', 'links', 'post_start', 'pre_stop',
+  'oom_score_adj', 'secrets', 'configs', 'label_file', 'cgroup', 'links', 'post_start', 'pre_stop', 'blkio_config',
 ])
 
 export interface ServiceContext {
@@ -55,7 +55,7 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
     if (key.startsWith('x-') || IGNORED.has(key)) continue
     if (!SUPPORTED.has(key)) throw at.at(key).error('not supported by mini-run')
   }
-  const build = s.build === undefined ? undefined : buildOf(s.build, at.at('build'), ctx, s.image !== undefined)
+  const build = s.build === undefined ? undefined : buildOf(s.build, at.at('build'), ctx, s.image !== undefined && s.image !== null && s.image !== '')
   if (s.image === undefined && !build) throw at.error('neither an image nor a build context is given')
   const image = s.image !== undefined ? str(s.image, at.at('image')) : `${ctx.projectName}-${name}`
   const deploy = deployOf(s.deploy, at.at('deploy'), ctx.warnings)
@@ -111,6 +111,7 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
     ...opt('cpus', s.cpus !== undefined ? cpus(s.cpus, at.at('cpus')) : deploy.cpus),
     ...opt('cpuShares', s.cpu_shares === undefined ? undefined : String(int(s.cpu_shares, at.at('cpu_shares')))),
     ...opt('cpuset', text('cpuset')),
+    ...opt('blkio', blkioOf(s.blkio_config, at.at('blkio_config'))),
     ...opt('cpuPeriod', s.cpu_period === undefined ? undefined : String(int(s.cpu_period, at.at('cpu_period')))),
     ...opt('cpuQuota', s.cpu_quota === undefined ? undefined : String(int(s.cpu_quota, at.at('cpu_quota'), -1))),
     // docker compose sets deploy's reservation after mem_reservation: it wins
@@ -169,18 +170,10 @@ function buildOf(v: unknown, at: At, ctx: ServiceContext, namedImage: boolean): 
     ...(network !== undefined ? { network } : {}),
     noCache: b.no_cache === undefined ? false : bool(b.no_cache, at.at('no_cache')),
     pull: b.pull === undefined ? false : bool(b.pull, at.at('pull')),
-    tags: strings(b.tags, at.at('tags')).map((t, i) => checkedReference(t, at.at('tags').at(i))),
+    // once each, as compose-go's EnforceUnicity keeps them; checked as references when they are built (images.ts)
+    tags: [...new Set(strings(b.tags, at.at('tags')))],
     namedImage,
   }
-}
-
-function checkedReference(text: string, at: At): string {
-  try {
-    parseReference(text)
-  } catch (err) {
-    throw at.error((err as Error).message)
-  }
-  return text
 }
 
 function pullPolicyOf(v: unknown, at: At): Service['pullPolicy'] {

@@ -72,7 +72,15 @@ export function checkServiceValues(s: Service, raw: Raw, at: At, onHost: boolean
   }
 }
 
+/** The block I/O flags: blkio_config's keys, a list's item by its index. */
+const BLKIO: Partial<Record<keyof ContainerFlags, string>> = {
+  blkioWeight: 'weight', blkioWeightDevice: 'weight_device', deviceReadBps: 'device_read_bps', deviceWriteBps: 'device_write_bps',
+  deviceReadIops: 'device_read_iops', deviceWriteIops: 'device_write_iops',
+}
+
 function keyOf(err: FlagValueError, flags: ContainerFlags, s: Service, raw: Raw, at: At): At {
+  const blkio = BLKIO[err.flag]
+  if (blkio) return at.at('blkio_config', blkio, ...(err.index !== undefined ? [err.index] : []))
   const key = KEYS[err.flag]
   if (key === undefined) return at
   const deploy = DEPLOY[err.flag]

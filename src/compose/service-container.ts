@@ -17,7 +17,7 @@ import { removeContainer } from '../runtime/container/remove-container.js'
 import { startExisting } from '../runtime/container/start-existing.js'
 import { injectFiles, writesFiles } from './inject-files.js'
 import { startDetached } from '../runtime/container/start-detached.js'
-import type { ComposeContext } from './compose-context.js'
+import { warn, type ComposeContext } from './compose-context.js'
 import { configHash } from './config-hash.js'
 import { COMPOSE_VERSION, LABELS } from './labels.js'
 import type { Project, Service } from './model.js'
@@ -134,7 +134,14 @@ export function runOptionsOfPlan(ctx: ComposeContext, plan: ContainerPlan, detac
  * written into it once it is made (inject-files.ts); if that fails, it goes.
  */
 export async function createServiceContainer(ctx: ComposeContext, plan: ContainerPlan): Promise<string> {
-  return (await createWithFiles(ctx, await prepareContainer(runOptionsOfPlan(ctx, plan, true)), plan)).id
+  return (await createWithFiles(ctx, await preparedShowingWarnings(ctx, runOptionsOfPlan(ctx, plan, true)), plan)).id
+}
+
+/** prepareContainer, with its warnings (a discarded block I/O weight...) shown as Docker Compose shows the daemon's create warnings. */
+async function preparedShowingWarnings(ctx: ComposeContext, options: RunOptions): Promise<PreparedContainer> {
+  const prepared = await prepareContainer(options)
+  for (const w of prepared.warnings) warn(ctx, `${prepared.name}: ${w}`)
+  return prepared
 }
 
 /**
@@ -144,7 +151,7 @@ export async function createServiceContainer(ctx: ComposeContext, plan: Containe
  * into, then started, as Docker Compose does; the others start at once.
  */
 export async function startServiceContainer(ctx: ComposeContext, plan: ContainerPlan): Promise<string> {
-  const prepared = await prepareContainer(runOptionsOfPlan(ctx, plan, true))
+  const prepared = await preparedShowingWarnings(ctx, runOptionsOfPlan(ctx, plan, true))
   return writesFiles(plan.service) ? startWithFiles(ctx, prepared, plan) : startDetached(prepared)
 }
 

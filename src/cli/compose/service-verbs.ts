@@ -10,13 +10,14 @@ import { UsageError } from '../../errors.js'
 import type { AttachFlags } from '../commands/attach.js'
 import type { CommitFlags } from '../commands/commit.js'
 import type { StatsFlags } from '../commands/stats.js'
+import type { ServiceContainer } from '../../compose/project-containers.js'
 import { contextFor, loadFor } from './context.js'
 
-/** --index N: which container of the service, 1 first; 0 or none: the first running one. */
+/** --index N: which container of the service, 1 first; 0 or less, or none: the default, as Docker Compose's Index > 0. */
 export function indexFlag(text: string | undefined): number | undefined {
   if (text === undefined) return undefined
-  if (!/^\d+$/.test(text)) throw new UsageError(`invalid --index "${text}": a number from 1`)
-  return Number(text) || undefined
+  if (!/^-?\d+$/.test(text)) throw new UsageError(`invalid --index "${text}": an integer`)
+  return Number(text) > 0 ? Number(text) : undefined
 }
 
 async function pick(cmd: Command, service: string, index: string | undefined) {
@@ -42,9 +43,9 @@ export async function commitCommand(service: string, target: string | undefined,
 }
 
 export async function exportCommand(service: string, flags: { output?: string; index?: string }, cmd: Command): Promise<void> {
-  // before anything is read, as Docker Compose checks it
-  if (flags.output === undefined && process.stdout.isTTY) throw new UsageError('output option is required when exporting to terminal')
   const { ctx, picked } = await pick(cmd, service, flags.index)
+  // once the container is found, as Docker Compose checks it
+  if (flags.output === undefined && process.stdout.isTTY) throw new UsageError('output option is required when exporting to terminal')
   const [{ exportTo }, { emit }] = await Promise.all([import('../commands/export.js'), import('../../compose/compose-context.js')])
   emit(ctx, 'Container', picked.name, 'Exporting')
   await exportTo(ctx.storeRoot, picked, flags.output)
@@ -54,14 +55,10 @@ export async function exportCommand(service: string, flags: { output?: string; i
 export async function statsCommand(service: string | undefined, flags: StatsFlags, cmd: Command): Promise<void> {
   const project = await loadFor(cmd, service === undefined ? [] : [service], { byName: true })
   const ctx = await contextFor(cmd)
-  const [{ projectContainers }, { servicesWithContainers }, { showStats }] = await Promise.all([
-    import('../../compose/project-containers.js'),
-    import('../../compose/service-scope.js'),
-    import('../commands/stats.js'),
-  ])
-  const wanted = servicesWithContainers(project, service === undefined ? [] : [service])
-  const containers = () => projectContainers(ctx.stateRoot, project.name).filter((c) => wanted.has(c.service) && (flags.all || c.info.status === 'running')).map((c) => c.info)
-  await showStats(containers, (c) => c.id.slice(0, 12), flags)
+  const [{ projectContainers }, { showStats }] = await Promise.all([import('../../compose/project-containers.js'), import('../commands/stats.js')])
+  // by the labels alone, as Docker Compose filters them: orphans too, and a service without containers shows none
+  const shown = (c: ServiceContainer) => (service === undefined || c.service === service) && (flags.all || c.info.status === 'running' || c.info.restarting === true)
+  await showStats(() => projectContainers(ctx.stateRoot, project.name).filter(shown).map((c) => c.info), (c) => c.id.slice(0, 12), flags)
 }
 
 export async function pushCommand(services: string[], flags: { ignorePushFailures?: boolean; includeDeps?: boolean; quiet?: boolean }, cmd: Command): Promise<void> {

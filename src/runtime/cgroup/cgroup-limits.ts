@@ -6,6 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import { MiniRunError, UsageError } from '../../errors.js'
+import { blockIOFromFlags, type BlkioFlags } from './blkio-flags.js'
 
 /** The part of the OCI spec's linux.resources that mini-run sets (config-linux.md "Control groups"). */
 export interface SpecResources {
@@ -54,7 +55,7 @@ export interface LimitFile {
   value: string
 }
 
-export interface ResourceFlags {
+export interface ResourceFlags extends BlkioFlags {
   memory?: string
   memorySwap?: string
   pidsLimit?: string
@@ -117,6 +118,8 @@ export function resourcesFromFlags(f: ResourceFlags, onHost = true): SpecResourc
     r.cpu = { ...r.cpu, shares }
   }
   moreResources(r, f, onHost)
+  const blockIO = blockIOFromFlags(f, onHost)
+  if (blockIO) r.blockIO = blockIO
   return Object.keys(r).length ? r : undefined
 }
 
@@ -227,7 +230,7 @@ export function limitFiles(r: SpecResources): LimitFile[] {
   return files
 }
 
-const FLAG_OF: Record<string, string> = { memory: '--memory', pids: '--pids-limit', cpu: '--cpus/--cpu-shares', cpuset: '--cpuset-cpus/--cpuset-mems', io: '--blkio-weight', hugetlb: 'hugepage limits' }
+const FLAG_OF: Record<string, string> = { memory: '--memory', pids: '--pids-limit', cpu: '--cpus/--cpu-shares', cpuset: '--cpuset-cpus/--cpuset-mems', io: 'the block I/O flags (--blkio-weight, --device-read-bps...)', blkio: 'the block I/O flags (--blkio-weight, --device-read-bps...)', hugetlb: 'hugepage limits' }
 
 /** The run flag that asks for a controller, for messages. */
 export function flagOfController(controller: string): string {

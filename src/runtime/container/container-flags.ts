@@ -50,6 +50,13 @@ export interface ContainerFlags {
   cpusetMems?: string
   cpuPeriod?: string
   cpuQuota?: string
+  /** The block I/O flags (blkio-flags.ts); optional for callers that predate them. */
+  blkioWeight?: string
+  blkioWeightDevice?: string[]
+  deviceReadBps?: string[]
+  deviceWriteBps?: string[]
+  deviceReadIops?: string[]
+  deviceWriteIops?: string[]
   volume: string[]
   mount: string[]
   tmpfs: string[]
@@ -270,6 +277,8 @@ export function runOptionsFromFlags(image: string | undefined, command: string[]
     resources: {
       memory: flags.memory, memorySwap: flags.memorySwap, pidsLimit: flags.pidsLimit, cpus: flags.cpus, cpuShares: flags.cpuShares,
       memoryReservation: flags.memoryReservation, cpusetCpus: flags.cpusetCpus, cpusetMems: flags.cpusetMems, cpuPeriod: flags.cpuPeriod, cpuQuota: flags.cpuQuota,
+      blkioWeight: flags.blkioWeight, blkioWeightDevice: flags.blkioWeightDevice, deviceReadBps: flags.deviceReadBps, deviceWriteBps: flags.deviceWriteBps,
+      deviceReadIops: flags.deviceReadIops, deviceWriteIops: flags.deviceWriteIops,
     },
     storeRoot: ctx.storeRoot,
     stateRoot: ctx.stateRoot,

@@ -86,7 +86,10 @@ const ONE: Partial<Record<TextFlag, (value: string) => unknown>> = {
 }
 
 /** In the order run's resourcesFromFlags reads them: the first whose value, added to those before it, is refused is the one named. */
-const RESOURCES = ['memory', 'memorySwap', 'pidsLimit', 'cpus', 'cpuShares', 'memoryReservation', 'cpuPeriod', 'cpuQuota', 'cpusetCpus', 'cpusetMems'] as const satisfies readonly (keyof ResourceFlags & Flag)[]
+const RESOURCES = ['memory', 'memorySwap', 'pidsLimit', 'cpus', 'cpuShares', 'memoryReservation', 'cpuPeriod', 'cpuQuota', 'cpusetCpus', 'cpusetMems', 'blkioWeight'] as const satisfies readonly (keyof ResourceFlags & Flag)[]
+
+/** The block I/O lists: each value checked on its own (it names a device and a rate or weight). */
+const RESOURCE_LISTS = ['blkioWeightDevice', 'deviceReadBps', 'deviceWriteBps', 'deviceReadIops', 'deviceWriteIops'] as const satisfies readonly (keyof ResourceFlags & Flag)[]
 
 const NAMESPACES = ['network', 'pid', 'ipc', 'uts', 'cgroupns'] as const satisfies readonly (keyof NamespaceFlags & Flag)[]
 
@@ -123,6 +126,9 @@ export function checkFlagValues(f: ContainerFlags, o: FlagCheckOptions): void {
     if (f[flag] === undefined) continue
     resources[flag] = f[flag]
     blame(flag, undefined, () => resourcesFromFlags(resources, o.onHost))
+  }
+  for (const flag of RESOURCE_LISTS) {
+    ;(f[flag] ?? []).forEach((value, i) => blame(flag, i, () => resourcesFromFlags({ [flag]: [value] }, o.onHost)))
   }
   const namespaces: NamespaceFlags = {}
   for (const flag of NAMESPACES) {

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { MiniRunError, UsageError } from '../../errors.js'
 import { ALWAYS_ALLOWED_DEVICES } from '../cgroup/cgroup-devices.js'
+import { discardUnsupportedWeights } from '../cgroup/blkio-flags.js'
 import { checkControllers, flagOfController, resourcesFromFlags, type SpecDeviceRule } from '../cgroup/cgroup-limits.js'
 import { DEFAULT_CGROUP_PARENT, findCgroup2Mount } from '../cgroup/cgroup.js'
 import { readCgroupHost, v1LeavesFor } from '../cgroup/cgroup-placement.js'
@@ -32,10 +33,12 @@ export function cgroupOf(o: RunOptions, id: string, root: boolean, planOnly: boo
   const wanted = o.cgroupParent !== ''
   const limits = resourcesFromFlags(o.resources ?? {})
   // the device cgroup, as root (a rootless run has none: its nodes are bound, unguarded)
-  const resources = deviceRules && root ? { ...limits, devices: deviceRules } : limits
+  let resources = deviceRules && root ? { ...limits, devices: deviceRules } : limits
   // the controllers and the v1 hierarchies matter only to limits: without
   // any, the v2 mount is all there is to read (a run's 0.3 ms)
   const host = wanted && resources ? readCgroupHost() : undefined
+  let warnings: string[] = []
+  if (host && resources && root) ({ resources, warnings } = discardUnsupportedWeights(resources, host))
   const mount = host ? host.v2Mount : wanted ? findCgroup2Mount() : undefined
   let top = mount
   let why = wanted ? 'none is mounted' : '--cgroup-parent "" disables it'
@@ -63,7 +66,7 @@ export function cgroupOf(o: RunOptions, id: string, root: boolean, planOnly: boo
   if (!deviceCgroup && o.deviceCgroupRules?.length && root && !planOnly) {
     throw new MiniRunError('--device-cgroup-rule needs a device cgroup: this host has neither a v1 devices hierarchy nor a cgroup v2 mount', { code: 'ENOCONTROLLER' })
   }
-  return { mount: top, resources, v1, deviceFilter, deviceCgroup }
+  return { mount: top, resources, v1, deviceFilter, deviceCgroup, warnings }
 }
 
 /** --device, --device-cgroup-rule and --privileged: the extra nodes, and the device cgroup's rules (none without those flags). */

@@ -202,7 +202,7 @@ export async function prepareContainer(given: RunOptions, planOnly = false): Pro
       detached: o.detach !== undefined,
       autoRemove: o.detach?.autoRemove === true,
       network: network.mode === 'bridge' || network.mode === 'pasta' ? network : undefined,
-      warnings: [...warnings, ...(imageStop?.warning && o.stopSignal === undefined ? [imageStop.warning] : []), ...[portsDiscarded(o)].filter((w) => w !== undefined)],
+      warnings: [...warnings, ...cgroup.warnings, ...(imageStop?.warning && o.stopSignal === undefined ? [imageStop.warning] : []), ...[portsDiscarded(o)].filter((w) => w !== undefined)],
       labels: Object.keys(labels).length ? labels : undefined,
       imageId: fs.imageId,
       restartPolicy: o.restart && o.restart.name !== 'no' ? o.restart : undefined,

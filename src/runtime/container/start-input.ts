@@ -57,7 +57,12 @@ export interface GivenFlags {
   /** --device and --device-cgroup-rule values as given: HostConfig.Devices and DeviceCgroupRules */
   devices?: string[]
   deviceCgroupRules?: string[]
+  /** The block I/O device flags as given (their paths): HostConfig.BlkioWeightDevice, BlkioDeviceReadBps... */
+  blkioDevices?: Partial<Record<BlkioDeviceFlag, string[]>>
 }
+
+export type BlkioDeviceFlag = 'blkioWeightDevice' | 'deviceReadBps' | 'deviceWriteBps' | 'deviceReadIops' | 'deviceWriteIops'
+const BLKIO_DEVICE_FLAGS: readonly BlkioDeviceFlag[] = ['blkioWeightDevice', 'deviceReadBps', 'deviceWriteBps', 'deviceReadIops', 'deviceWriteIops']
 
 /** The run flags GivenFlags keeps. */
 export interface GivenSource {
@@ -73,7 +78,7 @@ export interface GivenSource {
   volumes?: { volumes?: string[]; volumesFrom?: string[] }
   ipc?: string
   sysctls?: string[]
-  resources?: { cpuPeriod?: string; cpuQuota?: string }
+  resources?: { cpuPeriod?: string; cpuQuota?: string } & Partial<Record<BlkioDeviceFlag, readonly string[]>>
   devices?: string[]
   deviceCgroupRules?: string[]
 }
@@ -105,8 +110,14 @@ export function givenFlags(o: GivenSource, image: { User?: string | null; Env?: 
     cfs: o.resources?.cpuPeriod !== undefined || o.resources?.cpuQuota !== undefined ? true : undefined,
     devices: nonEmpty(o.devices),
     deviceCgroupRules: nonEmpty(o.deviceCgroupRules),
+    blkioDevices: blkioDevicesGiven(o.resources),
   }
   return Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as GivenFlags
+}
+
+function blkioDevicesGiven(r: GivenSource['resources']): GivenFlags['blkioDevices'] {
+  const given = BLKIO_DEVICE_FLAGS.filter((k) => r?.[k]?.length).map((k) => [k, [...r![k]!]] as const)
+  return given.length ? Object.fromEntries(given) : undefined
 }
 
 /** The PlanInput of the next start, from what was recorded. */

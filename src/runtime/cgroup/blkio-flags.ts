@@ -1,0 +1,126 @@
+/**
+ * Docker's block I/O flags (--blkio-weight, --blkio-weight-device,
+ * --device-read-bps, --device-write-bps, --device-read-iops,
+ * --device-write-iops) as the OCI spec's linux.resources.blockIO: the
+ * values checked with docker/cli's words (opts/weightdevice.go,
+ * opts/throttledevice.go) and the daemon's, each device path turned into
+ * its major:minor as the daemon does (a stat of the node) when the run is
+ * on this host. cgroup-limits.ts writes them: io.weight and io.max on
+ * cgroup v2, blkio.* on a v1 blkio hierarchy.
+ */
+import { existsSync, statSync } from 'node:fs'
+import { UsageError } from '../../errors.js'
+import type { SpecBlockIO, ThrottleDevice } from './cgroup-limits.js'
+
+export interface BlkioFlags {
+  blkioWeight?: string
+  blkioWeightDevice?: readonly string[]
+  deviceReadBps?: readonly string[]
+  deviceWriteBps?: readonly string[]
+  deviceReadIops?: readonly string[]
+  deviceWriteIops?: readonly string[]
+}
+
+const BINARY: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 }
+
+/** go-units RAMInBytes: 10, 10k, 1.5mb, 2MiB, "1 g" (powers of 1024). */
+export function ramInBytes(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)*) ?([kmgtp])?i?b?$/i.exec(text)
+  if (!m) return undefined
+  return Math.floor(Number(m[1]) * BINARY[(m[2] ?? '').toLowerCase()]!)
+}
+
+/** A device path and what follows its first colon, as docker/cli cuts it. */
+function devicePart(text: string): { path: string; value: string } {
+  const at = text.indexOf(':')
+  if (at <= 0) throw new UsageError(`bad format: ${text}`)
+  const path = text.slice(0, at)
+  if (!path.startsWith('/dev/')) throw new UsageError(`bad format for device path: ${text}`)
+  return { path, value: text.slice(at + 1) }
+}
+
+/** 10..1000, or 0 for none (docker/cli's weight, the daemon's range). */
+function weightOf(text: string, bad: string): number {
+  if (!/^\d+$/.test(text)) throw new UsageError(bad)
+  const n = Number(text)
+  if (n > 0 && (n < 10 || n > 1000)) throw new UsageError(bad)
+  return n
+}
+
+/** A block device's major and minor numbers: the node's, as the daemon stats it; on this host only. */
+export function blockDeviceNumbers(path: string): { major: number; minor: number } {
+  let st
+  try {
+    st = statSync(path, { bigint: true })
+  } catch (err) {
+    throw new UsageError(`${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such device' : (err as Error).message}`)
+  }
+  if (!st.isBlockDevice()) throw new UsageError(`${path} is not a block device`)
+  // glibc's gnu_dev_major and gnu_dev_minor
+  const rdev = st.rdev
+  const major = Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn))
+  const minor = Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn))
+  return { major, minor }
+}
+
+/**
+ * The flags' blockIO, undefined when none is given. onHost false: the
+ * values alone (a compose file checked at load), each device 0:0.
+ */
+export function blockIOFromFlags(f: BlkioFlags, onHost = true): SpecBlockIO | undefined {
+  const io: SpecBlockIO = {}
+  const device = (path: string) => (onHost ? blockDeviceNumbers(path) : { major: 0, minor: 0 })
+  if (f.blkioWeight !== undefined) {
+    const weight = weightOf(f.blkioWeight, 'Range of blkio weight is from 10 to 1000')
+    if (weight > 0) io.weight = weight
+  }
+  const weights = (f.blkioWeightDevice ?? []).map((text) => {
+    const { path, value } = devicePart(text)
+    const weight = weightOf(value, `invalid weight for device: ${text}`)
+    return { ...device(path), ...(weight > 0 ? { weight } : {}) }
+  })
+  if (weights.length) io.weightDevice = weights
+  const throttle = (list: readonly string[] | undefined, parse: (value: string, text: string) => number): ThrottleDevice[] | undefined => {
+    const out = (list ?? []).map((text) => {
+      const { path, value } = devicePart(text)
+      return { ...device(path), rate: parse(value, text) }
+    })
+    return out.length ? out : undefined
+  }
+  const bps = (value: string, text: string) => {
+    const n = ramInBytes(value)
+    if (n === undefined) throw new UsageError(`invalid rate for device: ${text}. The correct format is <device-path>:<number>[<unit>]. Number must be a positive integer. Unit is optional and can be kb, mb, or gb`)
+    return n
+  }
+  const iops = (value: string, text: string) => {
+    if (!/^\d+$/.test(value)) throw new UsageError(`invalid rate for device: ${text}. The correct format is <device-path>:<number>. Number must be a positive integer`)
+    return Number(value)
+  }
+  const lists = {
+    throttleReadBpsDevice: throttle(f.deviceReadBps, bps),
+    throttleWriteBpsDevice: throttle(f.deviceWriteBps, bps),
+    throttleReadIOPSDevice: throttle(f.deviceReadIops, iops),
+    throttleWriteIOPSDevice: throttle(f.deviceWriteIops, iops),
+  }
+  for (const [key, list] of Object.entries(lists)) if (list) io[key as keyof typeof lists] = list
+  return Object.keys(io).length ? io : undefined
+}
+
+/**
+ * On a host whose block I/O controller is a v1 blkio hierarchy without
+ * blkio.weight (no CFQ or BFQ scheduler gives weights), the weights go with
+ * Docker's warnings and the rest of the limits stay, as its daemon discards
+ * them (daemon/daemon_unix.go verifyPlatformContainerResources).
+ */
+export function discardUnsupportedWeights<R extends { blockIO?: SpecBlockIO }>(r: R, host: { v2Controllers: string[]; v1: { mount: string; controllers: string[] }[] }): { resources: R | undefined; warnings: string[] } {
+  const io = r.blockIO
+  const blkio = host.v1.find((h) => h.controllers.includes('blkio'))
+  if (!io || (io.weight === undefined && !io.weightDevice) || host.v2Controllers.includes('io') || !blkio || existsSync(`${blkio.mount}/blkio.weight`)) return { resources: r, warnings: [] }
+  const warnings: string[] = []
+  const { weight, weightDevice, ...rest } = io
+  if (weight !== undefined) warnings.push('Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.')
+  if (weightDevice) warnings.push('Your kernel does not support Block I/O weight_device or the cgroup is not mounted. Weight-device discarded.')
+  const { blockIO: _, ...others } = r
+  const out = (Object.keys(rest).length ? { ...others, blockIO: rest } : others) as R
+  return { resources: Object.keys(out).length ? out : undefined, warnings }
+}

@@ -1,0 +1,210 @@
+// Docker's block I/O flags (--blkio-weight, --blkio-weight-device,
+// --device-{read,write}-{bps,iops}) and compose's blkio_config: parsing in
+// docker/cli's words, device paths made major:minor as the daemon does, the
+// weights discarded with Docker's warnings where the host has none, and on
+// this hybrid host (blkio bound to v1) the throttle files of the
+// container's v1 blkio leaf.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { blockDeviceNumbers, blockIOFromFlags, discardUnsupportedWeights, ramInBytes } from '../src/runtime/cgroup/blkio-flags.js'
+import { limitFiles } from '../src/runtime/cgroup/cgroup-limits.js'
+import { findV1Hierarchies, limitFilesV1, ownCgroups } from '../src/runtime/cgroup/cgroup-v1.js'
+import { configYaml } from '../src/compose/config-document.js'
+import { loadProject } from '../src/compose/load.js'
+import { serviceRunFlags } from '../src/compose/service-flags.js'
+import { isRoot, makeTestEnv } from './helpers/test-env.js'
+
+const dirs: string[] = []
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
+const tempDir = () => {
+  const d = mkdtempSync('/tmp/mini-run-blkio-')
+  dirs.push(d)
+  return d
+}
+
+/** A block device of this machine with its node in /dev, and its numbers from sysfs. */
+const blockDevice = (() => {
+  for (const name of existsSync('/sys/block') ? readdirSync('/sys/block') : []) {
+    const [major, minor] = readFileSync(`/sys/block/${name}/dev`, 'utf8').trim().split(':').map(Number)
+    if (existsSync(`/dev/${name}`)) return { path: `/dev/${name}`, major: major!, minor: minor! }
+  }
+  return undefined
+})()
+
+const refusal = (f: Parameters<typeof blockIOFromFlags>[0]) => {
+  try {
+    blockIOFromFlags(f, false)
+  } catch (err) {
+    return (err as Error).message
+  }
+  return 'accepted'
+}
+
+describe('the flags', () => {
+  it('read sizes as go-units RAMInBytes does (powers of 1024)', () => {
+    expect(['10', '1k', '1kb', '1KiB', '1.5m', '2 g', '1x', 'm', '-1'].map(ramInBytes)).toEqual([10, 1024, 1024, 1024, 1.5 * 1024 ** 2, 2 * 1024 ** 3, undefined, undefined, undefined])
+  })
+
+  it('become blockIO in order, weight 0 meaning none', () => {
+    expect(
+      blockIOFromFlags(
+        { blkioWeight: '300', blkioWeightDevice: ['/dev/a:20', '/dev/b:0'], deviceReadBps: ['/dev/a:1mb'], deviceWriteBps: ['/dev/a:512'], deviceReadIops: ['/dev/a:100'], deviceWriteIops: ['/dev/b:7'] },
+        false,
+      ),
+    ).toEqual({
+      weight: 300,
+      weightDevice: [{ major: 0, minor: 0, weight: 20 }, { major: 0, minor: 0 }],
+      throttleReadBpsDevice: [{ major: 0, minor: 0, rate: 1048576 }],
+      throttleWriteBpsDevice: [{ major: 0, minor: 0, rate: 512 }],
+      throttleReadIOPSDevice: [{ major: 0, minor: 0, rate: 100 }],
+      throttleWriteIOPSDevice: [{ major: 0, minor: 0, rate: 7 }],
+    })
+    expect(blockIOFromFlags({ blkioWeight: '0' }, false)).toBeUndefined()
+    expect(blockIOFromFlags({}, false)).toBeUndefined()
+  })
+
+  it('are refused in docker/cli\'s and the daemon\'s words', () => {
+    expect(refusal({ blkioWeight: '5' })).toBe('Range of blkio weight is from 10 to 1000')
+    expect(refusal({ blkioWeight: 'x' })).toBe('Range of blkio weight is from 10 to 1000')
+    expect(refusal({ blkioWeightDevice: ['/dev/a:2000'] })).toBe('invalid weight for device: /dev/a:2000')
+    expect(refusal({ deviceReadBps: ['/dev/a'] })).toBe('bad format: /dev/a')
+    expect(refusal({ deviceReadBps: [':1mb'] })).toBe('bad format: :1mb')
+    expect(refusal({ deviceWriteBps: ['sda:1mb'] })).toBe('bad format for device path: sda:1mb')
+    expect(refusal({ deviceReadBps: ['/dev/a:1x'] })).toBe(
+      'invalid rate for device: /dev/a:1x. The correct format is <device-path>:<number>[<unit>]. Number must be a positive integer. Unit is optional and can be kb, mb, or gb',
+    )
+    expect(refusal({ deviceReadIops: ['/dev/a:1k'] })).toBe('invalid rate for device: /dev/a:1k. The correct format is <device-path>:<number>. Number must be a positive integer')
+  })
+
+  it('name a device by its node on this host: its major and minor, a block device only', () => {
+    expect(() => blockDeviceNumbers('/dev/null')).toThrow('/dev/null is not a block device')
+    expect(() => blockDeviceNumbers('/dev/no-such-device')).toThrow('/dev/no-such-device: no such device')
+    if (blockDevice) expect(blockDeviceNumbers(blockDevice.path)).toEqual({ major: blockDevice.major, minor: blockDevice.minor })
+  })
+
+  it('are written as io.weight and io.max on cgroup v2, blkio files on v1 (the weight unconverted there)', () => {
+    const io = { weight: 500, weightDevice: [{ major: 8, minor: 0, weight: 10 }], throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1024 }], throttleWriteIOPSDevice: [{ major: 8, minor: 16, rate: 9 }] }
+    expect(limitFiles({ blockIO: io }).map((f) => `${f.file} ${f.value}`)).toEqual(['io.weight default 4950', 'io.weight 8:0 1', 'io.max 8:0 rbps=1024', 'io.max 8:16 wiops=9'])
+    expect(limitFilesV1({ blockIO: io }).map((f) => `${f.file} ${f.value}`)).toEqual([
+      'blkio.weight 500',
+      'blkio.weight_device 8:0 10',
+      'blkio.throttle.read_bps_device 8:0 1024',
+      'blkio.throttle.write_iops_device 8:16 9',
+    ])
+  })
+})
+
+describe('a host without weights', () => {
+  it('discards them with Docker\'s warnings where the v1 blkio hierarchy has no blkio.weight, and keeps the throttles', () => {
+    const mount = tempDir()
+    const host = { v2Controllers: ['hugetlb'], v1: [{ mount, controllers: ['blkio'] }] }
+    const throttle = { throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1 }] }
+    expect(discardUnsupportedWeights({ pids: { limit: 5 }, blockIO: { weight: 300, weightDevice: [{ major: 8, minor: 0, weight: 20 }], ...throttle } }, host)).toEqual({
+      resources: { pids: { limit: 5 }, blockIO: throttle },
+      warnings: [
+        'Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.',
+        'Your kernel does not support Block I/O weight_device or the cgroup is not mounted. Weight-device discarded.',
+      ],
+    })
+    // nothing left to limit: no limits at all
+    expect(discardUnsupportedWeights({ blockIO: { weight: 300 } }, host).resources).toBeUndefined()
+    // with the file, or with v2's io controller, they stay
+    writeFileSync(join(mount, 'blkio.weight'), '')
+    expect(discardUnsupportedWeights({ blockIO: { weight: 300 } }, host)).toEqual({ resources: { blockIO: { weight: 300 } }, warnings: [] })
+    expect(discardUnsupportedWeights({ blockIO: { weight: 300 } }, { v2Controllers: ['io'], v1: [] }).warnings).toEqual([])
+  })
+})
+
+describe('compose blkio_config', () => {
+  const load = (yaml: string) => {
+    const dir = tempDir()
+    writeFileSync(join(dir, 'compose.yaml'), yaml)
+    return loadProject({ cwd: dir, env: {} }).project
+  }
+  const service = (blkio: string) => `services:\n  a:\n    image: busybox\n    blkio_config:\n${blkio}`
+
+  it('becomes run\'s flags, a bps rate in bytes, and config prints it as compose-go does', () => {
+    const p = load(
+      service(
+        '      weight: 300\n      weight_device: [{path: /dev/sda, weight: 400}]\n      device_read_bps: [{path: /dev/sda, rate: 12mb}]\n      device_write_bps: [{path: /dev/sda, rate: 1024}]\n      device_read_iops: [{path: /dev/sda, rate: "120"}]\n      device_write_iops: [{path: /dev/sdb, rate: 30}]\n',
+      ),
+    )
+    const { flags } = serviceRunFlags({ service: p.services.a!, containerName: 'x', networks: [], volumeNames: {}, labels: {}, detach: true })
+    expect([flags.blkioWeight, flags.blkioWeightDevice, flags.deviceReadBps, flags.deviceWriteBps, flags.deviceReadIops, flags.deviceWriteIops]).toEqual([
+      '300', ['/dev/sda:400'], ['/dev/sda:12582912'], ['/dev/sda:1024'], ['/dev/sda:120'], ['/dev/sdb:30'],
+    ])
+    expect(configYaml(p)).toContain(
+      '    blkio_config:\n      weight: 300\n      weight_device:\n        - path: /dev/sda\n          weight: 400\n      device_read_bps:\n        - path: /dev/sda\n          rate: 12582912\n',
+    )
+    // none given: no key, so the services' hashes are as they were
+    expect('blkio' in load('services:\n  a:\n    image: busybox\n').services.a!).toBe(false)
+  })
+
+  it('refuses a bad value at its path', () => {
+    const fails = (blkio: string) => {
+      try {
+        load(service(blkio))
+      } catch (err) {
+        return (err as Error).message
+      }
+      return 'loaded'
+    }
+    expect(fails('      weight: 5\n')).toMatch(/services\.a\.blkio_config\.weight: Range of blkio weight is from 10 to 1000$/)
+    expect(fails('      device_read_bps: [{path: /dev/sda, rate: 12xb}]\n')).toMatch(/services\.a\.blkio_config\.device_read_bps\[0\]\.rate: invalid rate "12xb"/)
+    expect(fails('      device_write_iops: [{path: /dev/sda, rate: 1}, {path: sdb, rate: 2}]\n')).toMatch(/services\.a\.blkio_config\.device_write_iops\[1\]: bad format for device path: sdb:2$/)
+    expect(fails('      weight_device: [{path: /dev/sda}]\n')).toMatch(/services\.a\.blkio_config\.weight_device\[0\]/)
+  })
+})
+
+const blkioV1 = findV1Hierarchies().find((h) => h.controllers.includes('blkio'))
+const v2HasIo = (() => {
+  try {
+    return /\bio\b/.test(readFileSync('/sys/fs/cgroup/unified/cgroup.controllers', 'utf8'))
+  } catch {
+    return false
+  }
+})()
+
+describe.skipIf(!isRoot || !blkioV1 || v2HasIo || !blockDevice)('on this hybrid host, through the v1 blkio controller (needs root, a v1 blkio hierarchy, a block device)', () => {
+  it('writes the throttles to the container\'s leaf, shows them in inspect, warns of a weight it cannot set, and rm -f leaves no leaf', async () => {
+    const env = await makeTestEnv()
+    const leaves = () => {
+      const own = join(blkioV1!.mount, ownCgroups().v1.get('blkio') ?? '/', env.cgroupParent)
+      return existsSync(own) ? readdirSync(own) : []
+    }
+    const dev = blockDevice!
+    try {
+      const run = env.run(env.runArgs(['-d', '--device-read-bps', `${dev.path}:1mb`, '--device-write-iops', `${dev.path}:100`, '--blkio-weight-device', `${dev.path}:200`, 'localhost/test/busybox', 'sleep', '60']).filter((a) => a !== '--rm'))
+      expect(run.status, run.stderr).toBe(0)
+      const weights = existsSync(join(blkioV1!.mount, 'blkio.weight'))
+      expect(run.stderr).toBe(weights ? '' : 'mini-run: Your kernel does not support Block I/O weight_device or the cgroup is not mounted. Weight-device discarded.\n')
+      const id = run.stdout.trim()
+      const leaf = join(blkioV1!.mount, ownCgroups().v1.get('blkio') ?? '/', env.cgroupParent, id)
+      const read = (file: string) => readFileSync(join(leaf, file), 'utf8').trim()
+      expect(read('blkio.throttle.read_bps_device')).toBe(`${dev.major}:${dev.minor} 1048576`)
+      expect(read('blkio.throttle.write_iops_device')).toBe(`${dev.major}:${dev.minor} 100`)
+      // the container's process is in it
+      expect(read('cgroup.procs').split('\n').length).toBeGreaterThan(0)
+      const host = JSON.parse(env.run(['inspect', id]).stdout)[0].HostConfig
+      expect([host.BlkioWeight, host.BlkioDeviceReadBps, host.BlkioDeviceWriteIOps, host.BlkioDeviceWriteBps]).toEqual([0, [{ Path: dev.path, Rate: 1048576 }], [{ Path: dev.path, Rate: 100 }], []])
+      expect(host.BlkioWeightDevice).toEqual(weights ? [{ Path: dev.path, Weight: 200 }] : [{ Path: dev.path, Weight: 0 }])
+      expect(env.run(['rm', '-f', id]).status).toBe(0)
+      expect(leaves()).toEqual([])
+      expect(env.leftovers()).toEqual([])
+
+      const refused: [string[], string][] = [
+        [['--device-read-bps', '/dev/null:1mb'], '/dev/null is not a block device'],
+        [['--device-read-iops', '/dev/no-such-device:5'], '/dev/no-such-device: no such device'],
+        [['--blkio-weight', '1'], 'Range of blkio weight is from 10 to 1000'],
+      ]
+      for (const [flags, message] of refused) {
+        const r = env.run(env.runArgs([...flags, 'localhost/test/busybox', 'true']))
+        expect([r.status, r.stderr]).toEqual([125, `mini-run: ${message}\n`])
+      }
+      expect(env.run(['ps', '-a', '-q']).stdout).toBe('')
+    } finally {
+      env.cleanup()
+    }
+  })
+})
