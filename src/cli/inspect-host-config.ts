@@ -109,6 +109,9 @@ function resourceFields(r: SpecResources | undefined, cfs: boolean, blkioGiven: 
     MemoryReservation: r?.memory?.reservation ?? 0,
     // Docker's daemon sets twice Memory when only Memory is given, as resourcesFromFlags does
     MemorySwap: r?.memory?.swap ?? 0,
+    // null: the host's (none given, or discarded on cgroup v2, as Docker's daemon keeps it)
+    MemorySwappiness: r?.memory?.swappiness ?? null,
+    OomKillDisable: r?.memory?.disableOOMKiller === true,
     PidsLimit: pids !== undefined && pids > 0 ? pids : null,
   }
 }

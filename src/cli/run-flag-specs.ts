@@ -72,6 +72,8 @@ export function addRunFlags<C extends OptionSink>(cmd: C): C {
     .option('--cpu-quota <us>', 'microseconds of CPU time per period (-1: unlimited): cpu.max')
     .option('--cpuset-cpus <list>', 'the CPUs it may run on, e.g. 0-2,4: cpuset.cpus')
     .option('--cpuset-mems <list>', 'the memory nodes it may use (NUMA), e.g. 0: cpuset.mems')
+    .option('--memory-swappiness <n>', 'how readily the kernel swaps the container\'s anonymous pages, 0 to 100 (-1: the host\'s): cgroup v1 only')
+    .option('--oom-kill-disable', 'do not let the OOM killer kill the container\'s processes at its memory limit: cgroup v1 only')
     .option('--blkio-weight <n>', 'relative block I/O weight, 10 to 1000 (0: none): io.weight')
     .option('--blkio-weight-device <dev:weight>', 'a block device\'s weight, e.g. /dev/sda:200: io.weight (repeatable)', collect, [])
     .option('--device-read-bps <dev:rate>', 'read at most this many bytes a second from a device, e.g. /dev/sda:1mb: io.max (repeatable)', collect, [])

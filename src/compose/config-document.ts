@@ -102,6 +102,8 @@ function serviceDocument(s: Service): Record<string, unknown> {
   put('cpu_shares', s.cpuShares !== undefined ? Number(s.cpuShares) : undefined)
   put('cpus', s.cpus !== undefined ? Number(s.cpus) : undefined)
   put('blkio_config', s.blkio && blkioDocument(s.blkio))
+  put('mem_swappiness', s.memSwappiness !== undefined ? Number(s.memSwappiness) : undefined)
+  put('oom_kill_disable', s.oomKillDisable)
   put('cpuset', s.cpuset)
   put('depends_on', Object.fromEntries(Object.entries(s.dependsOn).map(([n, d]) => [n, { condition: d.condition, required: d.required, restart: d.restart }])))
   put('device_cgroup_rules', s.deviceCgroupRules)

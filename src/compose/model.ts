@@ -232,6 +232,9 @@ export interface Service {
   memswapLimit?: string
   cpus?: string
   cpuShares?: string
+  /** mem_swappiness and oom_kill_disable: run's --memory-swappiness and --oom-kill-disable; absent when not given */
+  memSwappiness?: string
+  oomKillDisable?: boolean
   /** blkio_config: run's block I/O flags, "PATH:VALUE" each (blkio-config.ts); absent when not given */
   blkio?: BlkioConfig
   /** cpuset: --cpuset-cpus */

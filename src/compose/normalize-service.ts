@@ -32,7 +32,7 @@ const SUPPORTED = new Set([
   'group_add', 'mac_address', 'ulimits', 'logging', 'pid', 'ipc', 'uts', 'tty', 'stdin_open', 'security_opt', 'platform',
   'pull_policy', 'cgroup_parent', 'userns_mode', 'privileged', 'devices', 'device_cgroup_rules', 'volumes_from',
   'shm_size', 'domainname', 'sysctls', 'cpuset', 'cpu_period', 'cpu_quota', 'mem_reservation',
-  'oom_score_adj', 'secrets', 'configs', 'label_file', 'cgroup', 'links', 'post_start', 'pre_stop', 'blkio_config',
+  'oom_score_adj', 'secrets', 'configs', 'label_file', 'cgroup', 'links', 'post_start', 'pre_stop', 'blkio_config', 'mem_swappiness', 'oom_kill_disable',
 ])
 
 export interface ServiceContext {
@@ -112,6 +112,8 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
     ...opt('cpuShares', s.cpu_shares === undefined ? undefined : String(int(s.cpu_shares, at.at('cpu_shares')))),
     ...opt('cpuset', text('cpuset')),
     ...opt('blkio', blkioOf(s.blkio_config, at.at('blkio_config'))),
+    ...opt('memSwappiness', s.mem_swappiness === undefined ? undefined : String(int(s.mem_swappiness, at.at('mem_swappiness'), -1))),
+    ...opt('oomKillDisable', s.oom_kill_disable === undefined ? undefined : bool(s.oom_kill_disable, at.at('oom_kill_disable'))),
     ...opt('cpuPeriod', s.cpu_period === undefined ? undefined : String(int(s.cpu_period, at.at('cpu_period')))),
     ...opt('cpuQuota', s.cpu_quota === undefined ? undefined : String(int(s.cpu_quota, at.at('cpu_quota'), -1))),
     // docker compose sets deploy's reservation after mem_reservation: it wins

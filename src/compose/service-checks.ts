@@ -22,7 +22,7 @@ const KEYS: Partial<Record<keyof ContainerFlags, string>> = {
   volume: 'volumes', mount: 'volumes', tmpfs: 'tmpfs', securityOpt: 'security_opt', logOpt: 'logging', label: 'labels',
   macAddress: 'mac_address', workdir: 'working_dir', user: 'user', hostname: 'hostname', domainname: 'domainname',
   shmSize: 'shm_size', oomScoreAdj: 'oom_score_adj', stopSignal: 'stop_signal', stopTimeout: 'stop_grace_period', restart: 'restart',
-  memory: 'mem_limit', memorySwap: 'memswap_limit', memoryReservation: 'mem_reservation', pidsLimit: 'pids_limit',
+  memory: 'mem_limit', memorySwap: 'memswap_limit', memoryReservation: 'mem_reservation', pidsLimit: 'pids_limit', memorySwappiness: 'mem_swappiness',
   cpus: 'cpus', cpuShares: 'cpu_shares', cpuPeriod: 'cpu_period', cpuQuota: 'cpu_quota', cpusetCpus: 'cpuset',
   network: 'network_mode', pid: 'pid', ipc: 'ipc', uts: 'uts', userns: 'userns_mode', groupAdd: 'group_add',
 }

@@ -110,6 +110,8 @@ export function serviceRunFlags(input: ServiceRunInput): ServiceRun {
     cpus: s.cpus,
     cpuShares: s.cpuShares,
     cpusetCpus: s.cpuset,
+    memorySwappiness: s.memSwappiness,
+    oomKillDisable: s.oomKillDisable,
     ...(s.blkio && {
       blkioWeight: s.blkio.weight,
       blkioWeightDevice: s.blkio.weightDevice,

@@ -8,7 +8,7 @@
  * on this host. cgroup-limits.ts writes them: io.weight and io.max on
  * cgroup v2, blkio.* on a v1 blkio hierarchy.
  */
-import { existsSync, statSync } from 'node:fs'
+import { statSync } from 'node:fs'
 import { UsageError } from '../../errors.js'
 import type { SpecBlockIO, ThrottleDevice } from './cgroup-limits.js'
 
@@ -104,23 +104,4 @@ export function blockIOFromFlags(f: BlkioFlags, onHost = true): SpecBlockIO | un
   }
   for (const [key, list] of Object.entries(lists)) if (list) io[key as keyof typeof lists] = list
   return Object.keys(io).length ? io : undefined
-}
-
-/**
- * On a host whose block I/O controller is a v1 blkio hierarchy without
- * blkio.weight (no CFQ or BFQ scheduler gives weights), the weights go with
- * Docker's warnings and the rest of the limits stay, as its daemon discards
- * them (daemon/daemon_unix.go verifyPlatformContainerResources).
- */
-export function discardUnsupportedWeights<R extends { blockIO?: SpecBlockIO }>(r: R, host: { v2Controllers: string[]; v1: { mount: string; controllers: string[] }[] }): { resources: R | undefined; warnings: string[] } {
-  const io = r.blockIO
-  const blkio = host.v1.find((h) => h.controllers.includes('blkio'))
-  if (!io || (io.weight === undefined && !io.weightDevice) || host.v2Controllers.includes('io') || !blkio || existsSync(`${blkio.mount}/blkio.weight`)) return { resources: r, warnings: [] }
-  const warnings: string[] = []
-  const { weight, weightDevice, ...rest } = io
-  if (weight !== undefined) warnings.push('Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.')
-  if (weightDevice) warnings.push('Your kernel does not support Block I/O weight_device or the cgroup is not mounted. Weight-device discarded.')
-  const { blockIO: _, ...others } = r
-  const out = (Object.keys(rest).length ? { ...others, blockIO: rest } : others) as R
-  return { resources: Object.keys(out).length ? out : undefined, warnings }
 }

@@ -66,6 +66,10 @@ export interface ResourceFlags extends BlkioFlags {
   cpusetMems?: string
   cpuPeriod?: string
   cpuQuota?: string
+  /** 0..100, -1 none (Docker's default): v1's memory.swappiness; cgroup v2 has none (memory-flags.ts). */
+  memorySwappiness?: string
+  /** v1's memory.oom_control; cgroup v2 has none. */
+  oomKillDisable?: boolean
 }
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }
@@ -125,6 +129,13 @@ export function resourcesFromFlags(f: ResourceFlags, onHost = true): SpecResourc
 
 /** --memory-reservation, --cpu-period, --cpu-quota, --cpuset-cpus, --cpuset-mems: the daemon's checks and words (daemon/daemon_unix.go verifyPlatformContainerResources). */
 function moreResources(r: SpecResources, f: ResourceFlags, onHost: boolean): void {
+  if (f.memorySwappiness !== undefined && f.memorySwappiness !== '-1') {
+    if (!/^-?\d+$/.test(f.memorySwappiness)) throw new UsageError(`invalid --memory-swappiness "${f.memorySwappiness}": an integer`)
+    const swappiness = Number(f.memorySwappiness)
+    if (swappiness < 0 || swappiness > 100) throw new UsageError(`Invalid value: ${swappiness}, valid memory swappiness range is 0-100`)
+    r.memory = { ...r.memory, swappiness }
+  }
+  if (f.oomKillDisable) r.memory = { ...r.memory, disableOOMKiller: true }
   if (f.memoryReservation !== undefined) {
     const reservation = parseSize(f.memoryReservation, '--memory-reservation')
     if (reservation > 0 && reservation < 6 * 1024 * 1024) throw new UsageError('Minimum memory reservation allowed is 6MB')

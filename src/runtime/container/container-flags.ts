@@ -50,6 +50,9 @@ export interface ContainerFlags {
   cpusetMems?: string
   cpuPeriod?: string
   cpuQuota?: string
+  /** cgroup v1's memory knobs (discarded with a warning on v2, as Docker does). */
+  memorySwappiness?: string
+  oomKillDisable?: boolean
   /** The block I/O flags (blkio-flags.ts); optional for callers that predate them. */
   blkioWeight?: string
   blkioWeightDevice?: string[]
@@ -277,6 +280,7 @@ export function runOptionsFromFlags(image: string | undefined, command: string[]
     resources: {
       memory: flags.memory, memorySwap: flags.memorySwap, pidsLimit: flags.pidsLimit, cpus: flags.cpus, cpuShares: flags.cpuShares,
       memoryReservation: flags.memoryReservation, cpusetCpus: flags.cpusetCpus, cpusetMems: flags.cpusetMems, cpuPeriod: flags.cpuPeriod, cpuQuota: flags.cpuQuota,
+      memorySwappiness: flags.memorySwappiness, oomKillDisable: flags.oomKillDisable,
       blkioWeight: flags.blkioWeight, blkioWeightDevice: flags.blkioWeightDevice, deviceReadBps: flags.deviceReadBps, deviceWriteBps: flags.deviceWriteBps,
       deviceReadIops: flags.deviceReadIops, deviceWriteIops: flags.deviceWriteIops,
     },

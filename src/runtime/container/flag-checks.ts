@@ -86,7 +86,7 @@ const ONE: Partial<Record<TextFlag, (value: string) => unknown>> = {
 }
 
 /** In the order run's resourcesFromFlags reads them: the first whose value, added to those before it, is refused is the one named. */
-const RESOURCES = ['memory', 'memorySwap', 'pidsLimit', 'cpus', 'cpuShares', 'memoryReservation', 'cpuPeriod', 'cpuQuota', 'cpusetCpus', 'cpusetMems', 'blkioWeight'] as const satisfies readonly (keyof ResourceFlags & Flag)[]
+const RESOURCES = ['memory', 'memorySwap', 'pidsLimit', 'cpus', 'cpuShares', 'memoryReservation', 'cpuPeriod', 'cpuQuota', 'cpusetCpus', 'cpusetMems', 'memorySwappiness', 'blkioWeight'] as const satisfies readonly (keyof ResourceFlags & Flag)[]
 
 /** The block I/O lists: each value checked on its own (it names a device and a rate or weight). */
 const RESOURCE_LISTS = ['blkioWeightDevice', 'deviceReadBps', 'deviceWriteBps', 'deviceReadIops', 'deviceWriteIops'] as const satisfies readonly (keyof ResourceFlags & Flag)[]

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { MiniRunError, UsageError } from '../../errors.js'
 import { ALWAYS_ALLOWED_DEVICES } from '../cgroup/cgroup-devices.js'
-import { discardUnsupportedWeights } from '../cgroup/blkio-flags.js'
+import { discardUnsupportedWeights, discardV1MemoryKnobs } from '../cgroup/unsupported-limits.js'
 import { checkControllers, flagOfController, resourcesFromFlags, type SpecDeviceRule } from '../cgroup/cgroup-limits.js'
 import { DEFAULT_CGROUP_PARENT, findCgroup2Mount } from '../cgroup/cgroup.js'
 import { readCgroupHost, v1LeavesFor } from '../cgroup/cgroup-placement.js'
@@ -37,8 +37,14 @@ export function cgroupOf(o: RunOptions, id: string, root: boolean, planOnly: boo
   // the controllers and the v1 hierarchies matter only to limits: without
   // any, the v2 mount is all there is to read (a run's 0.3 ms)
   const host = wanted && resources ? readCgroupHost() : undefined
-  let warnings: string[] = []
-  if (host && resources && root) ({ resources, warnings } = discardUnsupportedWeights(resources, host))
+  const warnings: string[] = []
+  if (host && resources) {
+    // what this host cannot set goes, with Docker's warnings (its daemon's verifyPlatformContainerResources)
+    const weights = root ? discardUnsupportedWeights(resources, host) : { resources, warnings: [] }
+    const memory = weights.resources ? discardV1MemoryKnobs(weights.resources, host, root) : { resources: undefined, warnings: [] }
+    resources = memory.resources
+    warnings.push(...weights.warnings, ...memory.warnings)
+  }
   const mount = host ? host.v2Mount : wanted ? findCgroup2Mount() : undefined
   let top = mount
   let why = wanted ? 'none is mounted' : '--cgroup-parent "" disables it'

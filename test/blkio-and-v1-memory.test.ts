@@ -1,14 +1,16 @@
 // Docker's block I/O flags (--blkio-weight, --blkio-weight-device,
-// --device-{read,write}-{bps,iops}) and compose's blkio_config: parsing in
+// --device-{read,write}-{bps,iops}) and compose's blkio_config, and cgroup
+// v1's memory knobs (--memory-swappiness, --oom-kill-disable): parsing in
 // docker/cli's words, device paths made major:minor as the daemon does, the
 // weights discarded with Docker's warnings where the host has none, and on
-// this hybrid host (blkio bound to v1) the throttle files of the
-// container's v1 blkio leaf.
+// this hybrid host (blkio and memory bound to v1) the files of the
+// container's v1 leaves.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { blockDeviceNumbers, blockIOFromFlags, discardUnsupportedWeights, ramInBytes } from '../src/runtime/cgroup/blkio-flags.js'
-import { limitFiles } from '../src/runtime/cgroup/cgroup-limits.js'
+import { blockDeviceNumbers, blockIOFromFlags, ramInBytes } from '../src/runtime/cgroup/blkio-flags.js'
+import { discardUnsupportedWeights, discardV1MemoryKnobs } from '../src/runtime/cgroup/unsupported-limits.js'
+import { limitFiles, resourcesFromFlags } from '../src/runtime/cgroup/cgroup-limits.js'
 import { findV1Hierarchies, limitFilesV1, ownCgroups } from '../src/runtime/cgroup/cgroup-v1.js'
 import { configYaml } from '../src/compose/config-document.js'
 import { loadProject } from '../src/compose/load.js'
@@ -116,6 +118,36 @@ describe('a host without weights', () => {
   })
 })
 
+describe('cgroup v1\'s memory knobs', () => {
+  it('are read as Docker reads them: -1 for none, 0 to 100', () => {
+    expect(resourcesFromFlags({ memorySwappiness: '10', oomKillDisable: true }, false)).toEqual({ memory: { swappiness: 10, disableOOMKiller: true } })
+    expect(resourcesFromFlags({ memorySwappiness: '-1' }, false)).toBeUndefined()
+    expect(() => resourcesFromFlags({ memorySwappiness: '200' }, false)).toThrow('Invalid value: 200, valid memory swappiness range is 0-100')
+    expect(() => resourcesFromFlags({ memorySwappiness: 'x' }, false)).toThrow('invalid --memory-swappiness "x": an integer')
+  })
+
+  it('are kept where memory goes to a v1 hierarchy as root, and discarded with Docker\'s warnings where it goes to cgroup v2', () => {
+    const hybrid = { v2Controllers: ['hugetlb'], v1: [{ mount: '/sys/fs/cgroup/memory', controllers: ['memory'] }] }
+    const pureV2 = { v2Controllers: ['memory', 'io'], v1: [] }
+    const knobs = { memory: { limit: 64 << 20, swappiness: 10, disableOOMKiller: true } }
+    expect(discardV1MemoryKnobs(knobs, hybrid, true)).toEqual({ resources: knobs, warnings: [] })
+    expect(discardV1MemoryKnobs({ memory: { disableOOMKiller: true } }, hybrid, true).warnings).toEqual([
+      'OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources.',
+    ])
+    const dropped = {
+      resources: { memory: { limit: 64 << 20 } },
+      warnings: [
+        'Your kernel does not support memory swappiness capabilities or the cgroup is not mounted. Memory swappiness discarded.',
+        'Your kernel does not support OomKillDisable. OomKillDisable discarded.',
+      ],
+    }
+    expect(discardV1MemoryKnobs(knobs, pureV2, true)).toEqual(dropped)
+    // a rootless run has no v1 leaves
+    expect(discardV1MemoryKnobs(knobs, hybrid, false)).toEqual(dropped)
+    expect(discardV1MemoryKnobs({ memory: { swappiness: 0 } }, pureV2, true).resources).toBeUndefined()
+  })
+})
+
 describe('compose blkio_config', () => {
   const load = (yaml: string) => {
     const dir = tempDir()
@@ -137,6 +169,11 @@ describe('compose blkio_config', () => {
     expect(configYaml(p)).toContain(
       '    blkio_config:\n      weight: 300\n      weight_device:\n        - path: /dev/sda\n          weight: 400\n      device_read_bps:\n        - path: /dev/sda\n          rate: 12582912\n',
     )
+    // mem_swappiness and oom_kill_disable are run's flags too
+    const knobs = load('services:\n  a:\n    image: busybox\n    mem_swappiness: 0\n    oom_kill_disable: true\n')
+    const knobFlags = serviceRunFlags({ service: knobs.services.a!, containerName: 'x', networks: [], volumeNames: {}, labels: {}, detach: true }).flags
+    expect([knobFlags.memorySwappiness, knobFlags.oomKillDisable]).toEqual(['0', true])
+    expect(configYaml(knobs)).toMatch(/mem_swappiness: 0\n[\s\S]*oom_kill_disable: true\n/)
     // none given: no key, so the services' hashes are as they were
     expect('blkio' in load('services:\n  a:\n    image: busybox\n').services.a!).toBe(false)
   })
@@ -154,6 +191,15 @@ describe('compose blkio_config', () => {
     expect(fails('      device_read_bps: [{path: /dev/sda, rate: 12xb}]\n')).toMatch(/services\.a\.blkio_config\.device_read_bps\[0\]\.rate: invalid rate "12xb"/)
     expect(fails('      device_write_iops: [{path: /dev/sda, rate: 1}, {path: sdb, rate: 2}]\n')).toMatch(/services\.a\.blkio_config\.device_write_iops\[1\]: bad format for device path: sdb:2$/)
     expect(fails('      weight_device: [{path: /dev/sda}]\n')).toMatch(/services\.a\.blkio_config\.weight_device\[0\]/)
+    const swappiness = (() => {
+      try {
+        load('services:\n  a:\n    image: busybox\n    mem_swappiness: 101\n')
+      } catch (err) {
+        return (err as Error).message
+      }
+      return 'loaded'
+    })()
+    expect(swappiness).toMatch(/services\.a\.mem_swappiness: Invalid value: 101, valid memory swappiness range is 0-100$/)
   })
 })
 
@@ -203,6 +249,40 @@ describe.skipIf(!isRoot || !blkioV1 || v2HasIo || !blockDevice)('on this hybrid 
         expect([r.status, r.stderr]).toEqual([125, `mini-run: ${message}\n`])
       }
       expect(env.run(['ps', '-a', '-q']).stdout).toBe('')
+    } finally {
+      env.cleanup()
+    }
+  })
+})
+
+const memoryV1 = findV1Hierarchies().find((h) => h.controllers.includes('memory'))
+const v2HasMemory = (() => {
+  try {
+    return /\bmemory\b/.test(readFileSync('/sys/fs/cgroup/unified/cgroup.controllers', 'utf8'))
+  } catch {
+    return false
+  }
+})()
+
+describe.skipIf(!isRoot || !memoryV1 || v2HasMemory)('--memory-swappiness and --oom-kill-disable on this hybrid host, through the v1 memory controller (needs root, a v1 memory hierarchy)', () => {
+  it('writes memory.swappiness and memory.oom_control in the container\'s leaf and shows them in inspect', async () => {
+    const env = await makeTestEnv()
+    try {
+      const run = env.run(env.runArgs(['-d', '-m', '32m', '--memory-swappiness', '10', '--oom-kill-disable', 'localhost/test/busybox', 'sleep', '60']).filter((a) => a !== '--rm'))
+      expect([run.status, run.stderr]).toEqual([0, ''])
+      const id = run.stdout.trim()
+      const leaf = join(memoryV1!.mount, ownCgroups().v1.get('memory') ?? '/', env.cgroupParent, id)
+      expect(readFileSync(join(leaf, 'memory.swappiness'), 'utf8').trim()).toBe('10')
+      expect(readFileSync(join(leaf, 'memory.oom_control'), 'utf8')).toMatch(/^oom_kill_disable 1$/m)
+      const host = JSON.parse(env.run(['inspect', id]).stdout)[0].HostConfig
+      expect([host.MemorySwappiness, host.OomKillDisable]).toEqual([10, true])
+      expect(env.run(['rm', '-f', id]).status).toBe(0)
+      // none given: Docker's null and false
+      const plain = env.run(env.runArgs(['-d', 'localhost/test/busybox', 'sleep', '60']).filter((a) => a !== '--rm'))
+      const shown = JSON.parse(env.run(['inspect', plain.stdout.trim()]).stdout)[0].HostConfig
+      expect([shown.MemorySwappiness, shown.OomKillDisable]).toEqual([null, false])
+      expect(env.run(['rm', '-f', plain.stdout.trim()]).status).toBe(0)
+      expect(env.leftovers()).toEqual([])
     } finally {
       env.cleanup()
     }
