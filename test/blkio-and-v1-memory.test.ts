@@ -8,7 +8,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { blockDeviceNumbers, blockIOFromFlags, ramInBytes } from '../src/runtime/cgroup/blkio-flags.js'
+import { blockDeviceNumbers, blockIOAgain, blockIOFromFlags, ramInBytes } from '../src/runtime/cgroup/blkio-flags.js'
 import { discardUnsupportedWeights, discardV1MemoryKnobs } from '../src/runtime/cgroup/unsupported-limits.js'
 import { limitFiles, resourcesFromFlags } from '../src/runtime/cgroup/cgroup-limits.js'
 import { findV1Hierarchies, limitFilesV1, ownCgroups } from '../src/runtime/cgroup/cgroup-v1.js'
@@ -45,7 +45,7 @@ const refusal = (f: Parameters<typeof blockIOFromFlags>[0]) => {
 
 describe('the flags', () => {
   it('read sizes as go-units RAMInBytes does (powers of 1024)', () => {
-    expect(['10', '1k', '1kb', '1KiB', '1.5m', '2 g', '1x', 'm', '-1'].map(ramInBytes)).toEqual([10, 1024, 1024, 1024, 1.5 * 1024 ** 2, 2 * 1024 ** 3, undefined, undefined, undefined])
+    expect(['10', '1k', '1kb', '1KiB', '1.5m', '2 g', '1x', 'm', '-1', '1.2.3'].map(ramInBytes)).toEqual([10, 1024, 1024, 1024, 1.5 * 1024 ** 2, 2 * 1024 ** 3, undefined, undefined, undefined, undefined])
   })
 
   it('become blockIO in order, weight 0 meaning none', () => {
@@ -63,6 +63,8 @@ describe('the flags', () => {
       throttleWriteIOPSDevice: [{ major: 0, minor: 0, rate: 7 }],
     })
     expect(blockIOFromFlags({ blkioWeight: '0' }, false)).toBeUndefined()
+    // a path with colons in it is one path: the value never has one
+    expect(blockIOFromFlags({ deviceReadIops: ['/dev/disk/by-path/pci-0000:00:1f.2-ata-1:5'] }, false)).toEqual({ throttleReadIOPSDevice: [{ major: 0, minor: 0, rate: 5 }] })
     expect(blockIOFromFlags({}, false)).toBeUndefined()
   })
 
@@ -81,8 +83,18 @@ describe('the flags', () => {
 
   it('name a device by its node on this host: its major and minor, a block device only', () => {
     expect(() => blockDeviceNumbers('/dev/null')).toThrow('/dev/null is not a block device')
-    expect(() => blockDeviceNumbers('/dev/no-such-device')).toThrow('/dev/no-such-device: no such device')
-    if (blockDevice) expect(blockDeviceNumbers(blockDevice.path)).toEqual({ major: blockDevice.major, minor: blockDevice.minor })
+    expect(() => blockDeviceNumbers('/dev/no-such-device')).toThrow('stat /dev/no-such-device: no such file or directory')
+    if (blockDevice) {
+      expect(blockDeviceNumbers(blockDevice.path)).toEqual({ major: blockDevice.major, minor: blockDevice.minor })
+      // a later start finds each device again by its path, as Docker's daemon does at every start
+      const recorded = { weight: 300, throttleReadBpsDevice: [{ major: 0, minor: 0, rate: 5 }], throttleWriteIOPSDevice: [{ major: 9, minor: 9, rate: 7 }] }
+      expect(blockIOAgain(recorded, { deviceReadBps: [`${blockDevice.path}:5`], deviceWriteIops: [`${blockDevice.path}:7`] })).toEqual({
+        weight: 300,
+        throttleReadBpsDevice: [{ major: blockDevice.major, minor: blockDevice.minor, rate: 5 }],
+        throttleWriteIOPSDevice: [{ major: blockDevice.major, minor: blockDevice.minor, rate: 7 }],
+      })
+      expect(() => blockIOAgain(recorded, { deviceReadBps: ['/dev/gone-since:5'] })).toThrow('stat /dev/gone-since: no such file or directory')
+    }
   })
 
   it('are written as io.weight and io.max on cgroup v2, blkio files on v1 (the weight unconverted there)', () => {
@@ -159,15 +171,15 @@ describe('compose blkio_config', () => {
   it('becomes run\'s flags, a bps rate in bytes, and config prints it as compose-go does', () => {
     const p = load(
       service(
-        '      weight: 300\n      weight_device: [{path: /dev/sda, weight: 400}]\n      device_read_bps: [{path: /dev/sda, rate: 12mb}]\n      device_write_bps: [{path: /dev/sda, rate: 1024}]\n      device_read_iops: [{path: /dev/sda, rate: "120"}]\n      device_write_iops: [{path: /dev/sdb, rate: 30}]\n',
+        '      weight: 300\n      weight_device: [{path: /dev/sda, weight: 400}]\n      device_read_bps: [{path: /dev/sda, rate: 12mb}]\n      device_write_bps: [{path: /dev/sda, rate: 1024}]\n      device_read_iops: [{path: /dev/sda, rate: "120"}]\n      device_write_iops: [{path: /dev/sdb, rate: 1k}]\n',
       ),
     )
     const { flags } = serviceRunFlags({ service: p.services.a!, containerName: 'x', networks: [], volumeNames: {}, labels: {}, detach: true })
     expect([flags.blkioWeight, flags.blkioWeightDevice, flags.deviceReadBps, flags.deviceWriteBps, flags.deviceReadIops, flags.deviceWriteIops]).toEqual([
-      '300', ['/dev/sda:400'], ['/dev/sda:12582912'], ['/dev/sda:1024'], ['/dev/sda:120'], ['/dev/sdb:30'],
+      '300', ['/dev/sda:400'], ['/dev/sda:12582912'], ['/dev/sda:1024'], ['/dev/sda:120'], ['/dev/sdb:1024'],
     ])
     expect(configYaml(p)).toContain(
-      '    blkio_config:\n      weight: 300\n      weight_device:\n        - path: /dev/sda\n          weight: 400\n      device_read_bps:\n        - path: /dev/sda\n          rate: 12582912\n',
+      '    blkio_config:\n      weight: 300\n      weight_device:\n        - path: /dev/sda\n          weight: 400\n      device_read_bps:\n        - path: /dev/sda\n          rate: "12582912"\n      device_read_iops:\n        - path: /dev/sda\n          rate: "120"\n      device_write_bps:\n',
     )
     // mem_swappiness and oom_kill_disable are run's flags too
     const knobs = load('services:\n  a:\n    image: busybox\n    mem_swappiness: 0\n    oom_kill_disable: true\n')
@@ -231,17 +243,24 @@ describe.skipIf(!isRoot || !blkioV1 || v2HasIo || !blockDevice)('on this hybrid 
       expect(read('blkio.throttle.read_bps_device')).toBe(`${dev.major}:${dev.minor} 1048576`)
       expect(read('blkio.throttle.write_iops_device')).toBe(`${dev.major}:${dev.minor} 100`)
       // the container's process is in it
-      expect(read('cgroup.procs').split('\n').length).toBeGreaterThan(0)
+      expect(read('cgroup.procs')).toMatch(/^\d+$/m)
       const host = JSON.parse(env.run(['inspect', id]).stdout)[0].HostConfig
       expect([host.BlkioWeight, host.BlkioDeviceReadBps, host.BlkioDeviceWriteIOps, host.BlkioDeviceWriteBps]).toEqual([0, [{ Path: dev.path, Rate: 1048576 }], [{ Path: dev.path, Rate: 100 }], []])
-      expect(host.BlkioWeightDevice).toEqual(weights ? [{ Path: dev.path, Weight: 200 }] : [{ Path: dev.path, Weight: 0 }])
+      // stopped and started again: its devices found again by their paths, the leaf made anew
+      expect(env.run(['stop', '-t', '0', id]).status).toBe(0)
+      expect(existsSync(leaf)).toBe(false)
+      const started = env.run(['start', id])
+      expect(started.status, started.stderr).toBe(0)
+      expect(read('blkio.throttle.read_bps_device')).toBe(`${dev.major}:${dev.minor} 1048576`)
+      // discarded: none, as Docker's daemon empties the list
+      expect(host.BlkioWeightDevice).toEqual(weights ? [{ Path: dev.path, Weight: 200 }] : [])
       expect(env.run(['rm', '-f', id]).status).toBe(0)
       expect(leaves()).toEqual([])
       expect(env.leftovers()).toEqual([])
 
       const refused: [string[], string][] = [
         [['--device-read-bps', '/dev/null:1mb'], '/dev/null is not a block device'],
-        [['--device-read-iops', '/dev/no-such-device:5'], '/dev/no-such-device: no such device'],
+        [['--device-read-iops', '/dev/no-such-device:5'], 'stat /dev/no-such-device: no such file or directory'],
         [['--blkio-weight', '1'], 'Range of blkio weight is from 10 to 1000'],
       ]
       for (const [flags, message] of refused) {

@@ -10,6 +10,7 @@ import { networkMode } from '../runtime/container/filter-containers.js'
 import { parsePublish } from '../network/port-spec.js'
 import type { SpecBlockIO, SpecResources, ThrottleDevice } from '../runtime/cgroup/cgroup-limits.js'
 import type { BlkioDeviceFlag, GivenFlags } from '../runtime/container/start-input.js'
+import { devicePart } from '../runtime/cgroup/blkio-flags.js'
 import { NETWORK_DEFAULTS } from '../runtime/spec/sysctls.js'
 import { parseUlimits, UNLIMITED } from '../runtime/spec/ulimits.js'
 
@@ -121,11 +122,12 @@ function resourceFields(r: SpecResources | undefined, cfs: boolean, blkioGiven: 
  * with the weight or rate the spec has for it, in the same order.
  */
 function blkioFields(io: SpecBlockIO | undefined, given: GivenFlags['blkioDevices']): Record<string, unknown> {
-  const path = (text: string) => text.slice(0, text.indexOf(':'))
+  const path = (text: string) => devicePart(text).path
   const rates = (flag: BlkioDeviceFlag, list: readonly ThrottleDevice[] | undefined) => (given?.[flag] ?? []).map((text, i) => ({ Path: path(text), Rate: list?.[i]?.rate ?? 0 }))
   return {
     BlkioWeight: io?.weight ?? 0,
-    BlkioWeightDevice: (given?.blkioWeightDevice ?? []).map((text, i) => ({ Path: path(text), Weight: io?.weightDevice?.[i]?.weight ?? 0 })),
+    // none where the host's weights were discarded, as Docker's daemon empties the list
+    BlkioWeightDevice: (io?.weightDevice ? given?.blkioWeightDevice ?? [] : []).map((text, i) => ({ Path: path(text), Weight: io?.weightDevice?.[i]?.weight ?? 0 })),
     BlkioDeviceReadBps: rates('deviceReadBps', io?.throttleReadBpsDevice),
     BlkioDeviceWriteBps: rates('deviceWriteBps', io?.throttleWriteBpsDevice),
     BlkioDeviceReadIOps: rates('deviceReadIops', io?.throttleReadIOPSDevice),

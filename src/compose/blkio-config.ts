@@ -2,10 +2,11 @@
  * A service's blkio_config (the Compose Specification's weight,
  * weight_device, device_read_bps, device_write_bps, device_read_iops,
  * device_write_iops) as run's block I/O flags, "PATH:VALUE" each
- * (runtime/cgroup/blkio-flags.ts checks them as run does). A bps rate is
- * bytes or a size (12mb), kept as bytes, as compose-go reads it.
+ * (runtime/cgroup/blkio-flags.ts checks them as run does). A rate is
+ * bytes or a size (12mb), kept as a number, as compose-go reads it
+ * (UnitBytes, for IOPS too).
  */
-import { ramInBytes } from '../runtime/cgroup/blkio-flags.js'
+import { devicePart, ramInBytes } from '../runtime/cgroup/blkio-flags.js'
 import type { At } from './compose-error.js'
 import type { BlkioConfig } from './model.js'
 import { int, isMap, str, type Raw } from './values.js'
@@ -40,20 +41,28 @@ export function blkioOf(v: unknown, at: At): BlkioConfig | undefined {
     weightDevice: list('weight_device', whole),
     deviceReadBps: list('device_read_bps', bytes),
     deviceWriteBps: list('device_write_bps', bytes),
-    deviceReadIops: list('device_read_iops', whole),
-    deviceWriteIops: list('device_write_iops', whole),
+    // compose-go reads every rate as UnitBytes: an IOPS of 1k is 1024
+    deviceReadIops: list('device_read_iops', bytes),
+    deviceWriteIops: list('device_write_iops', bytes),
   }
 }
 
-/** config's blkio_config, as compose-go prints it: numbers, lists left out when empty. */
-export function blkioDocument(b: BlkioConfig): Record<string, unknown> {
-  const split = (text: string, key: 'weight' | 'rate') => ({ path: text.slice(0, text.indexOf(':')), [key]: Number(text.slice(text.indexOf(':') + 1)) })
+/**
+ * config's blkio_config, as compose-go prints it: its fields' order, rates
+ * as its UnitBytes marshals them (quoted numbers), a weight of 0 and empty
+ * lists left out.
+ */
+export function blkioDocument(b: BlkioConfig): Record<string, unknown> | undefined {
+  const split = (text: string, key: 'weight' | 'rate') => {
+    const { path, value } = devicePart(text)
+    return { path, [key]: key === 'weight' ? Number(value) : value }
+  }
   const out: Record<string, unknown> = {}
-  if (b.weight !== undefined) out.weight = Number(b.weight)
+  if (b.weight !== undefined && b.weight !== '0') out.weight = Number(b.weight)
   const lists: [string, string[], 'weight' | 'rate'][] = [
-    ['weight_device', b.weightDevice, 'weight'], ['device_read_bps', b.deviceReadBps, 'rate'], ['device_write_bps', b.deviceWriteBps, 'rate'],
-    ['device_read_iops', b.deviceReadIops, 'rate'], ['device_write_iops', b.deviceWriteIops, 'rate'],
+    ['weight_device', b.weightDevice, 'weight'], ['device_read_bps', b.deviceReadBps, 'rate'], ['device_read_iops', b.deviceReadIops, 'rate'],
+    ['device_write_bps', b.deviceWriteBps, 'rate'], ['device_write_iops', b.deviceWriteIops, 'rate'],
   ]
   for (const [key, list, field] of lists) if (list.length) out[key] = list.map((t) => split(t, field))
-  return out
+  return Object.keys(out).length ? out : undefined
 }

@@ -90,6 +90,7 @@ function serviceDocument(s: Service): Record<string, unknown> {
     out[key] = value
   }
   put('build', s.build && { context: s.build.context, dockerfile: s.build.dockerfile, args: s.build.args, target: s.build.target, labels: s.build.labels, network: s.build.network, no_cache: s.build.noCache || undefined, pull: s.build.pull || undefined, tags: s.build.tags.length ? s.build.tags : undefined })
+  put('blkio_config', s.blkio && blkioDocument(s.blkio))
   put('cap_add', s.capAdd)
   put('cap_drop', s.capDrop)
   put('command', s.command)
@@ -101,7 +102,6 @@ function serviceDocument(s: Service): Record<string, unknown> {
   put('cpu_quota', s.cpuQuota !== undefined ? Number(s.cpuQuota) : undefined)
   put('cpu_shares', s.cpuShares !== undefined ? Number(s.cpuShares) : undefined)
   put('cpus', s.cpus !== undefined ? Number(s.cpus) : undefined)
-  put('blkio_config', s.blkio && blkioDocument(s.blkio))
   put('mem_swappiness', s.memSwappiness !== undefined ? Number(s.memSwappiness) : undefined)
   put('oom_kill_disable', s.oomKillDisable)
   put('cpuset', s.cpuset)

@@ -10,8 +10,9 @@ out=$(realpath -m "$2")
 here=$(dirname "$(realpath "$0")")
 
 # virtio_pci finds the devices, 9pnet_virtio and 9p mount the shares (they
-# need netfs and fscache), overlay puts the tmpfs on top.
-modules=(virtio_pci 9pnet_virtio 9p overlay)
+# need netfs and fscache), overlay puts the tmpfs on top, virtio_blk gives
+# the guest its disk (run-vm.sh's empty /dev/vda, for the block I/O limits).
+modules=(virtio_pci 9pnet_virtio 9p overlay virtio_blk)
 
 busybox=$(command -v busybox || true)
 # the initramfs has no shared libraries: busybox must have no ELF interpreter

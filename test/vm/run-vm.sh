@@ -97,6 +97,9 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 mkdir "$work/job"
+# A small empty disk, the guest's /dev/vda: a block device for the block I/O
+# limits (io.max names a device by its major:minor). Sparse: no space used.
+truncate -s 64M "$work/disk.img"
 "$here/extract-vmlinux.sh" "$kernel" "$work/vmlinux"
 "$here/build-initramfs.sh" "$version" "$work/initramfs.cpio"
 
@@ -130,6 +133,7 @@ timeout -k 10 "${MINI_RUN_VM_TIMEOUT:-1200}" \
   -kernel "$work/vmlinux" -initrd "$work/initramfs.cpio" -append "$append" \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
   -virtfs "local,path=$work/job,mount_tag=job,security_model=none,multidevs=remap" \
+  -drive "file=$work/disk.img,if=virtio,format=raw" \
   </dev/null >&"$console" &
 qemu_pid=$!
 qemu_status=0

@@ -26,13 +26,19 @@ const BINARY: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 *
 /** go-units RAMInBytes: 10, 10k, 1.5mb, 2MiB, "1 g" (powers of 1024). */
 export function ramInBytes(text: string): number | undefined {
   const m = /^(\d+(?:\.\d+)*) ?([kmgtp])?i?b?$/i.exec(text)
-  if (!m) return undefined
+  // "1.2.3" matches go-units' pattern, and its ParseFloat refuses it
+  if (!m || !Number.isFinite(Number(m[1]))) return undefined
   return Math.floor(Number(m[1]) * BINARY[(m[2] ?? '').toLowerCase()]!)
 }
 
-/** A device path and what follows its first colon, as docker/cli cuts it. */
-function devicePart(text: string): { path: string; value: string } {
-  const at = text.indexOf(':')
+/**
+ * A device path and the value after it. docker/cli cuts at the first colon;
+ * the last one here, so that a path with colons in it (/dev/disk/by-path/
+ * pci-0000:00:1f.2-ata-1, which a compose file may name) is one path: the
+ * value never has one.
+ */
+export function devicePart(text: string): { path: string; value: string } {
+  const at = text.lastIndexOf(':')
   if (at <= 0) throw new UsageError(`bad format: ${text}`)
   const path = text.slice(0, at)
   if (!path.startsWith('/dev/')) throw new UsageError(`bad format for device path: ${text}`)
@@ -53,7 +59,8 @@ export function blockDeviceNumbers(path: string): { major: number; minor: number
   try {
     st = statSync(path, { bigint: true })
   } catch (err) {
-    throw new UsageError(`${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such device' : (err as Error).message}`)
+    // the daemon's words: its os.PathError
+    throw new UsageError(`stat ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`)
   }
   if (!st.isBlockDevice()) throw new UsageError(`${path} is not a block device`)
   // glibc's gnu_dev_major and gnu_dev_minor
@@ -104,4 +111,28 @@ export function blockIOFromFlags(f: BlkioFlags, onHost = true): SpecBlockIO | un
   }
   for (const [key, list] of Object.entries(lists)) if (list) io[key as keyof typeof lists] = list
   return Object.keys(io).length ? io : undefined
+}
+
+/** The spec's lists and the flags they come from, in the same order. */
+const GIVEN_LISTS = [
+  ['weightDevice', 'blkioWeightDevice'], ['throttleReadBpsDevice', 'deviceReadBps'], ['throttleWriteBpsDevice', 'deviceWriteBps'],
+  ['throttleReadIOPSDevice', 'deviceReadIops'], ['throttleWriteIOPSDevice', 'deviceWriteIops'],
+] as const
+
+/**
+ * The block devices of a recorded spec found again by their paths (the
+ * flags as given), as Docker's daemon stats them at every start: a
+ * device's numbers can change across reboots or a re-attach, and a device
+ * gone fails the start in the daemon's words.
+ */
+export function blockIOAgain(io: SpecBlockIO | undefined, given: Partial<Record<(typeof GIVEN_LISTS)[number][1], readonly string[]>> | undefined): SpecBlockIO | undefined {
+  if (!io || !given) return io
+  const out: SpecBlockIO = { ...io }
+  for (const [key, flag] of GIVEN_LISTS) {
+    const list = io[key]
+    const paths = given[flag]
+    if (!list || !paths || paths.length !== list.length) continue
+    ;(out as Record<string, unknown>)[key] = list.map((d, i) => ({ ...d, ...blockDeviceNumbers(devicePart(paths[i]!).path) }))
+  }
+  return out
 }

@@ -24,7 +24,8 @@ import { exitFile, waitExitCommand, type ContainerInfo } from './containers.js'
 import { containerPathKind } from './prepare.js'
 import { realHost } from './real-host.js'
 import { networkContext } from './start.js'
-import { replanInput, type MonitorVia } from './start-input.js'
+import { replanInput, type GivenFlags, type MonitorVia } from './start-input.js'
+import { blockIOAgain } from '../cgroup/blkio-flags.js'
 import { applyUpdatesMeanwhile } from './limits-meanwhile.js'
 import { readState, updateState, type ContainerState } from './state.js'
 import { releaseCgroup } from './stop-container.js'
@@ -65,7 +66,7 @@ export async function startExisting(stateRoot: string, c: ContainerInfo, o: Star
     if (c.exitCode !== undefined) updateState(stateRoot, c.id, (now) => ({ ...now, exitCode: c.exitCode, ...(c.finishedAt !== undefined && { finishedAt: c.finishedAt }) }))
     rmSync(exitPath, { force: true })
   }
-  const plan = planStart(replanInput(c.startInput, c.spec, containerPathKind(c.startInput.network), o.monitor))
+  const plan = planStart(replanInput(c.startInput, specWithDevicesAgain(c.spec, c.startInput.given), containerPathKind(c.startInput.network), o.monitor))
   // the network it had was given back when it exited: it attaches anew
   const before = readState(stateRoot, c.id)
   pausePoint('start:before-host-steps')
@@ -125,4 +126,11 @@ export async function startExisting(stateRoot: string, c: ContainerInfo, o: Star
   containerEvent(stateRoot, 'start', state)
   startHealthRunner(stateRoot, state)
   return state
+}
+
+/** The spec with its block devices' numbers found again by their paths (blkio-flags.ts blockIOAgain). */
+function specWithDevicesAgain(spec: NonNullable<ContainerInfo['spec']>, given: GivenFlags | undefined): NonNullable<ContainerInfo['spec']> {
+  const resources = spec.linux.resources
+  if (!resources?.blockIO || !given?.blkioDevices) return spec
+  return { ...spec, linux: { ...spec.linux, resources: { ...resources, blockIO: blockIOAgain(resources.blockIO, given.blkioDevices) } } }
 }
