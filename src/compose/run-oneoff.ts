@@ -9,7 +9,6 @@
  * removed by its monitor at its exit with --rm.
  */
 import { randomHex } from '../random.js'
-import { prepareContainer } from '../runtime/container/prepare.js'
 import { runPrepared } from '../runtime/container/run-foreground.js'
 import type { RunOptions } from '../runtime/container/run-options.js'
 import { startDetached } from '../runtime/container/start-detached.js'
@@ -22,7 +21,7 @@ import { checkRootlessNetworks } from './rootless-networks.js'
 import { serviceVolumes } from './syntax-volumes.js'
 import { nothingMade, type Made } from './made.js'
 import { undoesMade, undoMade } from './undo-made.js'
-import { createWithFiles, discard, runOptionsOfPlan, startWithFiles } from './service-container.js'
+import { createWithFiles, discard, preparedShowingWarnings, runOptionsOfPlan, startWithFiles } from './service-container.js'
 import { writesFiles } from './inject-files.js'
 import { runHooks } from './hooks.js'
 import { findContainer, type ContainerInfo } from '../runtime/container/containers.js'
@@ -55,7 +54,7 @@ export interface RunOneOffOptions {
 export async function runOneOff(ctx: ComposeContext, project: Project, serviceName: string, o: RunOneOffOptions): Promise<number> {
   const { options, service, made } = await oneOffOptions(ctx, project, serviceName, o, false)
   if (o.consoleSize && service.tty) options.consoleSize = o.consoleSize
-  const prepared = await undoingOnFailure(ctx, project, made, () => prepareContainer(options))
+  const prepared = await undoingOnFailure(ctx, project, made, () => preparedShowingWarnings(ctx, options))
   return runPrepared(prepared, { stdio: o.stdio, forwardSignals: true }, { remove: o.remove === true })
 }
 
@@ -74,7 +73,7 @@ export async function createOneOff(ctx: ComposeContext, project: Project, servic
     options.detach.autoRemove = true
   }
   if (o.consoleSize && options.tty) options.consoleSize = o.consoleSize
-  const container = await undoingOnFailure(ctx, project, made, async () => createWithFiles(ctx, await prepareContainer(options), { project, service }))
+  const container = await undoingOnFailure(ctx, project, made, async () => createWithFiles(ctx, await preparedShowingWarnings(ctx, options), { project, service }))
   return {
     container,
     service,
@@ -103,7 +102,7 @@ export async function startOneOff(ctx: ComposeContext, project: Project, service
     options.detach.autoRemove = true
   }
   await undoingOnFailure(ctx, project, made, async () => {
-    const prepared = await prepareContainer(options)
+    const prepared = await preparedShowingWarnings(ctx, options)
     const id = await (writesFiles(service) ? startWithFiles(ctx, prepared, { project, service }) : startDetached(prepared))
     // Docker Compose's run runs them too (run.go); noted as made first, so that one that fails removes it
     made.containers.push(id)

@@ -138,7 +138,7 @@ export async function createServiceContainer(ctx: ComposeContext, plan: Containe
 }
 
 /** prepareContainer, with its warnings (a discarded block I/O weight...) shown as Docker Compose shows the daemon's create warnings. */
-async function preparedShowingWarnings(ctx: ComposeContext, options: RunOptions): Promise<PreparedContainer> {
+export async function preparedShowingWarnings(ctx: ComposeContext, options: RunOptions): Promise<PreparedContainer> {
   const prepared = await prepareContainer(options)
   for (const w of prepared.warnings) warn(ctx, `${prepared.name}: ${w}`)
   return prepared
