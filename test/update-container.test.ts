@@ -172,9 +172,29 @@ describe.skipIf(!isRoot)('update (needs root)', () => {
     flagError(['--cpus', '0.0000000001'], 'invalid argument "0.0000000001" for "--cpus" flag: value is too precise')
     flagError(['--pids-limit', 'q'], 'invalid argument "q" for "--pids-limit" flag: strconv.ParseInt: parsing "q": invalid syntax')
     flagError(['-c', '1.5'], 'invalid argument "1.5" for "-c, --cpu-shares" flag: strconv.ParseInt: parsing "1.5": invalid syntax')
+    flagError(['--blkio-weight', 'x'], 'invalid argument "x" for "--blkio-weight" flag: strconv.ParseUint: parsing "x": invalid syntax')
+    flagError(['--blkio-weight', '70000'], 'invalid argument "70000" for "--blkio-weight" flag: strconv.ParseUint: parsing "70000": value out of range')
     // the restart policy is the daemon's to refuse (docker/cli sends it as given): exit 1, its words
     const r = env.run(['update', '--restart', 'sometimes', 'nosuch'])
     expect([r.status, r.stdout, r.stderr]).toEqual([1, '', "mini-run: invalid restart policy: unknown policy 'sometimes'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'\n"])
+  })
+
+  it('--blkio-weight reaches a running container\'s io.weight (blkio.weight on v1), or where the host has no weights goes with Docker\'s warning', () => {
+    const id = detached('ub')
+    const pid = pidOf('ub')
+    const v1 = findV1Hierarchies().find((h) => h.controllers.includes('blkio'))
+    const v2Io = cgroup2 !== undefined && readFileSync(join(cgroup2, 'cgroup.controllers'), 'utf8').split(/\s+/).includes('io')
+    const weights = v2Io || (v1 !== undefined && existsSync(join(v1.mount, 'blkio.weight')))
+    const r = env.run(['update', '--blkio-weight', '300', 'ub'])
+    expect([r.status, r.stdout]).toEqual([0, 'ub\n'])
+    if (weights) {
+      expect(r.stderr).toBe('')
+      expect(limitOf(pid, 'blkio', 'blkio.weight', 'io.weight')).toMatch(v2Io ? /^default 2930$/m : /^300$/)
+      expect(inspect(id).HostConfig.BlkioWeight).toBe(300)
+    } else {
+      expect(r.stderr).toBe('mini-run: Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.\n')
+      expect(inspect(id).HostConfig.BlkioWeight).toBe(0)
+    }
   })
 
   it('a memory limit alone, on a container run without one, is refused as the daemon refuses it; with --memory-swap -1 swap stays unlimited', () => {

@@ -63,6 +63,14 @@ describe('updatedLimits', () => {
     expect(() => updatedLimits(undefined, { pidsLimit: 'x' })).toThrow(/invalid --pids-limit/)
     // Docker's CLI sends no pids limit for 0
     expect(updatedLimits(undefined, { pidsLimit: '0' }).changed).toEqual({})
+    // --blkio-weight: 10 to 1000, 0 unchanged; the throttles a container has stay
+    const throttled = { blockIO: { throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1 }] } }
+    expect(updatedLimits(throttled, { blkioWeight: '300' })).toEqual({
+      changed: { blockIO: { weight: 300, throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1 }] } },
+      merged: { blockIO: { weight: 300, throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1 }] } },
+    })
+    expect(updatedLimits(throttled, { blkioWeight: '0' }).changed).toEqual({})
+    expect(() => updatedLimits(undefined, { blkioWeight: '5' })).toThrow('Range of blkio weight is from 10 to 1000')
   })
 
   it('checks the flags before any container: --memory-swap alone passes, a bad size or a pair that does not fit does not', () => {

@@ -21,6 +21,7 @@ export interface UpdateFlagValues {
   cpusetCpus?: string
   cpusetMems?: string
   memoryReservation?: string
+  blkioWeight?: string
 }
 
 /** The values checked and normalized; throws FlagValueError at the first the CLI would refuse. */
@@ -34,6 +35,7 @@ export function parseUpdateFlagValues(f: UpdateFlagValues): UpdateFlagValues {
   if (f.cpuPeriod !== undefined) out.cpuPeriod = String(parseInt64(f.cpuPeriod, '--cpu-period'))
   if (f.cpuQuota !== undefined) out.cpuQuota = String(parseInt64(f.cpuQuota, '--cpu-quota'))
   if (f.memoryReservation !== undefined) out.memoryReservation = String(ramInBytes(f.memoryReservation, '--memory-reservation'))
+  if (f.blkioWeight !== undefined) out.blkioWeight = String(parseUint16(f.blkioWeight, '--blkio-weight'))
   return out
 }
 
@@ -62,6 +64,13 @@ function parseInt64(text: string, flag: string): bigint {
   const value = BigInt(digits) * (m[1] === '-' ? -1n : 1n)
   if (value > 2n ** 63n - 1n || value < -(2n ** 63n)) throw refused(text, flag, `strconv.ParseInt: parsing "${text}": value out of range`)
   return value
+}
+
+/** pflag's Uint16: strconv.ParseUint(s, 0, 16), decimal here. */
+function parseUint16(text: string, flag: string): number {
+  if (!/^\d+$/.test(text)) throw refused(text, flag, `strconv.ParseUint: parsing "${text}": invalid syntax`)
+  if (Number(text) > 65535) throw refused(text, flag, `strconv.ParseUint: parsing "${text}": value out of range`)
+  return Number(text)
 }
 
 /** opts.ParseCPUs: big.Rat's SetString (a fraction a/b, or a decimal with an exponent), times 1e9, which must be whole. */

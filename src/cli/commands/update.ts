@@ -15,6 +15,7 @@ interface Flags {
   cpusetCpus?: string
   cpusetMems?: string
   memoryReservation?: string
+  blkioWeight?: string
   restart?: string
 }
 
@@ -33,6 +34,7 @@ export function register(program: Command): void {
     .option('--cpuset-cpus <list>', 'the CPUs it may run on, e.g. 0-2,4')
     .option('--cpuset-mems <list>', 'the memory nodes it may use, e.g. 0')
     .option('--memory-reservation <bytes>', 'a soft limit the kernel reclaims down to under memory pressure')
+    .option('--blkio-weight <n>', 'relative block I/O weight, 10 to 1000 (0: unchanged)')
     .option('--restart <policy>', 'restart policy: no, on-failure[:max-retries], always, unless-stopped')
     .action(async (refs: string[], flags: Flags, cmd: Command) => {
       const { restart, ...given } = flags
@@ -52,7 +54,9 @@ export function register(program: Command): void {
       const { findContainer } = await import('../../runtime/container/containers.js')
       const { updateContainer } = await import('../../runtime/container/update-container.js')
       await eachContainer(refs, async (ref) => {
-        updateContainer(stateRoot, findContainer(stateRoot, ref), { resources, ...(policy ? { restart: policy } : {}) })
+        const warnings = updateContainer(stateRoot, findContainer(stateRoot, ref), { resources, ...(policy ? { restart: policy } : {}) })
+        // the daemon's warnings first, as docker update prints them
+        for (const w of warnings) process.stderr.write(`mini-run: ${w}\n`)
         process.stdout.write(`${ref}\n`)
       })
     })

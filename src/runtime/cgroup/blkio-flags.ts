@@ -10,7 +10,23 @@
  */
 import { statSync } from 'node:fs'
 import { UsageError } from '../../errors.js'
-import type { SpecBlockIO, ThrottleDevice } from './cgroup-limits.js'
+
+/** linux.resources.blockIO of the OCI spec (config-linux.md "Block IO"), as cgroup-limits.ts writes it. */
+export interface SpecBlockIO {
+  /** 10..1000 */
+  weight?: number
+  weightDevice?: { major: number; minor: number; weight?: number }[]
+  throttleReadBpsDevice?: ThrottleDevice[]
+  throttleWriteBpsDevice?: ThrottleDevice[]
+  throttleReadIOPSDevice?: ThrottleDevice[]
+  throttleWriteIOPSDevice?: ThrottleDevice[]
+}
+
+export interface ThrottleDevice {
+  major: number
+  minor: number
+  rate: number
+}
 
 export interface BlkioFlags {
   blkioWeight?: string

@@ -6,7 +6,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import { MiniRunError, UsageError } from '../../errors.js'
-import { blockIOFromFlags, type BlkioFlags } from './blkio-flags.js'
+import { blockIOFromFlags, type BlkioFlags, type SpecBlockIO, type ThrottleDevice } from './blkio-flags.js'
+
+export type { SpecBlockIO, ThrottleDevice } from './blkio-flags.js'
 
 /** The part of the OCI spec's linux.resources that mini-run sets (config-linux.md "Control groups"). */
 export interface SpecResources {
@@ -21,22 +23,6 @@ export interface SpecResources {
   unified?: Record<string, string>
   /** The device cgroup: rules in order, the last that matches decides (cgroup-devices.ts). */
   devices?: SpecDeviceRule[]
-}
-
-export interface SpecBlockIO {
-  /** 10..1000 */
-  weight?: number
-  weightDevice?: { major: number; minor: number; weight?: number }[]
-  throttleReadBpsDevice?: ThrottleDevice[]
-  throttleWriteBpsDevice?: ThrottleDevice[]
-  throttleReadIOPSDevice?: ThrottleDevice[]
-  throttleWriteIOPSDevice?: ThrottleDevice[]
-}
-
-export interface ThrottleDevice {
-  major: number
-  minor: number
-  rate: number
 }
 
 /** linux.resources.devices[]: type a (all), c or b; major/minor absent (or -1) for any; access a subset of "rwm". */

@@ -46,6 +46,8 @@ export function updatedLimits(current: SpecResources | undefined, f: UpdateFlags
     const reservation = resourcesFromFlags({ memoryReservation: f.memoryReservation, ...(memory?.limit !== undefined && memory.limit > 0 ? { memory: String(memory.limit) } : {}) })?.memory?.reservation
     changed.memory = { ...memory, ...(reservation !== undefined ? { reservation } : {}) }
   }
+  // Docker's --blkio-weight 0 on update: not given
+  if (f.blkioWeight !== undefined && f.blkioWeight !== '0') changed.blockIO = { ...old.blockIO, ...resourcesFromFlags({ blkioWeight: f.blkioWeight })!.blockIO }
   return { changed, merged: { ...old, ...changed } }
 }
 
@@ -56,7 +58,7 @@ export function updatedLimits(current: SpecResources | undefined, f: UpdateFlags
  */
 export function checkUpdateFlags(f: UpdateFlags): void {
   // both given: the pair too, as the daemon checks it before it looks at the container
-  resourcesFromFlags({ ...f, memorySwap: f.memory !== undefined ? f.memorySwap : undefined, pidsLimit: f.pidsLimit === '0' ? undefined : f.pidsLimit })
+  resourcesFromFlags({ ...f, memorySwap: f.memory !== undefined ? f.memorySwap : undefined, pidsLimit: f.pidsLimit === '0' ? undefined : f.pidsLimit, blkioWeight: f.blkioWeight === '0' ? undefined : f.blkioWeight })
   if (f.memory === undefined && f.memorySwap !== undefined && f.memorySwap !== '-1') parseSize(f.memorySwap, '--memory-swap')
 }
 

@@ -28,6 +28,7 @@ import { readCgroupHost, v1LeavesFor } from '../cgroup/cgroup-placement.js'
 import { cgroupPathIn, v1Procs, type V1Leaf } from '../cgroup/cgroup-v1.js'
 import { LiveLimitsError, writeLiveLimits } from '../cgroup/live-limits.js'
 import { updatedLimits, type UpdateFlags } from '../cgroup/update-limits.js'
+import { discardUnsupportedWeights } from '../cgroup/unsupported-limits.js'
 import { inspectState, type ContainerInfo } from './containers.js'
 import type { RestartPolicy } from './restart-policy.js'
 import { updateState, type ContainerState } from './state.js'
@@ -38,8 +39,10 @@ export interface ContainerUpdate {
   restart?: RestartPolicy
 }
 
-export function updateContainer(stateRoot: string, c: Pick<ContainerInfo, 'id'>, u: ContainerUpdate): void {
+/** Returns Docker's warnings (a weight the host cannot set, discarded). */
+export function updateContainer(stateRoot: string, c: Pick<ContainerInfo, 'id'>, u: ContainerUpdate): string[] {
   let failed: Error | undefined
+  const warnings: string[] = []
   updateState(stateRoot, c.id, (state) => {
     const next: ContainerState = { ...state }
     if (u.restart) {
@@ -49,7 +52,7 @@ export function updateContainer(stateRoot: string, c: Pick<ContainerInfo, 'id'>,
     }
     if (u.resources && Object.values(u.resources).some((v) => v !== undefined)) {
       try {
-        Object.assign(next, withLimits(stateRoot, state, u.resources))
+        Object.assign(next, withLimits(stateRoot, state, u.resources, warnings))
       } catch (err) {
         if (!(err instanceof LiveLimitsError)) throw err
         // the limits stay as they were; the leaves it has now are recorded, nothing else
@@ -61,6 +64,7 @@ export function updateContainer(stateRoot: string, c: Pick<ContainerInfo, 'id'>,
     return next
   })
   if (failed) throw failed
+  return warnings
 }
 
 /** The state's fields for the v1 leaves a container has. */
@@ -70,7 +74,7 @@ function recordedLeaves(state: ContainerState, leaves: V1Leaf[]): Partial<Contai
 }
 
 /** The fields of the state the new limits change; the cgroups written if it runs. */
-function withLimits(stateRoot: string, state: ContainerState, flags: UpdateFlags): Partial<ContainerState> {
+function withLimits(stateRoot: string, state: ContainerState, flags: UpdateFlags, warnings: string[]): Partial<ContainerState> {
   const { spec, startInput } = state
   const short = state.id.slice(0, 12)
   if (!spec || !startInput) throw new MiniRunError(`Cannot update container ${short}: its state does not record its spec (made by an older mini-run)`, { code: 'ENOSTARTINPUT' })
@@ -86,8 +90,16 @@ function withLimits(stateRoot: string, state: ContainerState, flags: UpdateFlags
   if (!leaf || !mount) throw new MiniRunError(`Cannot update container ${short}: it has no cgroup of its own (--cgroup-parent "", or no cgroup hierarchy mini-run may write)`, { code: 'ENOCONTROLLER' })
   let needed: V1Leaf[] = []
   if (process.getuid?.() === 0) {
+    // a weight the host cannot set goes, with Docker's warning, as a run's does (unsupported-limits.ts)
+    const host = readCgroupHost()
+    const kept = discardUnsupportedWeights(limits.changed, host)
+    if (kept.warnings.length) {
+      warnings.push(...kept.warnings)
+      const { blockIO: _, ...rest } = limits.changed
+      limits = { changed: kept.resources ?? rest, merged: { ...(spec.linux.resources ?? {}), ...(kept.resources ?? rest) } }
+    }
     // where a start puts them (prepare-host.ts): under the caller's own cgroup in each v1 hierarchy, at the v2 leaf's path
-    needed = v1LeavesFor(limits.changed, readCgroupHost(), (m, own) => cgroupPathIn(m, own, relative(mount, leaf)), flagOfController, { removeParents: true })
+    needed = v1LeavesFor(limits.changed, host, (m, own) => cgroupPathIn(m, own, relative(mount, leaf)), flagOfController, { removeParents: true })
   } else {
     checkControllers(mount, limits.changed)
   }
