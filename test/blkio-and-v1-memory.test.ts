@@ -81,20 +81,19 @@ describe('the flags', () => {
     expect(refusal({ deviceReadIops: ['/dev/a:1k'] })).toBe('invalid rate for device: /dev/a:1k. The correct format is <device-path>:<number>. Number must be a positive integer')
   })
 
-  it('name a device by its node on this host: its major and minor, a block device only', () => {
+  it.skipIf(!blockDevice)('name a device by its node on this host: its major and minor, a block device only (needs a block device)', () => {
     expect(() => blockDeviceNumbers('/dev/null')).toThrow('/dev/null is not a block device')
     expect(() => blockDeviceNumbers('/dev/no-such-device')).toThrow('stat /dev/no-such-device: no such file or directory')
-    if (blockDevice) {
-      expect(blockDeviceNumbers(blockDevice.path)).toEqual({ major: blockDevice.major, minor: blockDevice.minor })
-      // a later start finds each device again by its path, as Docker's daemon does at every start
-      const recorded = { weight: 300, throttleReadBpsDevice: [{ major: 0, minor: 0, rate: 5 }], throttleWriteIOPSDevice: [{ major: 9, minor: 9, rate: 7 }] }
-      expect(blockIOAgain(recorded, { deviceReadBps: [`${blockDevice.path}:5`], deviceWriteIops: [`${blockDevice.path}:7`] })).toEqual({
-        weight: 300,
-        throttleReadBpsDevice: [{ major: blockDevice.major, minor: blockDevice.minor, rate: 5 }],
-        throttleWriteIOPSDevice: [{ major: blockDevice.major, minor: blockDevice.minor, rate: 7 }],
-      })
-      expect(() => blockIOAgain(recorded, { deviceReadBps: ['/dev/gone-since:5'] })).toThrow('stat /dev/gone-since: no such file or directory')
-    }
+    const dev = blockDevice!
+    expect(blockDeviceNumbers(dev.path)).toEqual({ major: dev.major, minor: dev.minor })
+    // a later start finds each device again by its path, as Docker's daemon does at every start
+    const recorded = { weight: 300, throttleReadBpsDevice: [{ major: 0, minor: 0, rate: 5 }], throttleWriteIOPSDevice: [{ major: 9, minor: 9, rate: 7 }] }
+    expect(blockIOAgain(recorded, { deviceReadBps: [`${dev.path}:5`], deviceWriteIops: [`${dev.path}:7`] })).toEqual({
+      weight: 300,
+      throttleReadBpsDevice: [{ major: dev.major, minor: dev.minor, rate: 5 }],
+      throttleWriteIOPSDevice: [{ major: dev.major, minor: dev.minor, rate: 7 }],
+    })
+    expect(() => blockIOAgain(recorded, { deviceReadBps: ['/dev/gone-since:5'] })).toThrow('stat /dev/gone-since: no such file or directory')
   })
 
   it('are written as io.weight and io.max on cgroup v2, blkio files on v1 (the weight unconverted there)', () => {
@@ -134,7 +133,7 @@ describe('cgroup v1\'s memory knobs', () => {
   it('are read as Docker reads them: -1 for none, 0 to 100', () => {
     expect(resourcesFromFlags({ memorySwappiness: '10', oomKillDisable: true }, false)).toEqual({ memory: { swappiness: 10, disableOOMKiller: true } })
     expect(resourcesFromFlags({ memorySwappiness: '-1' }, false)).toBeUndefined()
-    expect(() => resourcesFromFlags({ memorySwappiness: '200' }, false)).toThrow('Invalid value: 200, valid memory swappiness range is 0-100')
+    expect(() => resourcesFromFlags({ memorySwappiness: '200' }, false)).toThrow('invalid value: 200. Valid memory swappiness range is 0-100')
     expect(() => resourcesFromFlags({ memorySwappiness: 'x' }, false)).toThrow('invalid --memory-swappiness "x": an integer')
   })
 
@@ -182,10 +181,13 @@ describe('compose blkio_config', () => {
       '    blkio_config:\n      weight: 300\n      weight_device:\n        - path: /dev/sda\n          weight: 400\n      device_read_bps:\n        - path: /dev/sda\n          rate: "12582912"\n      device_read_iops:\n        - path: /dev/sda\n          rate: "120"\n      device_write_bps:\n',
     )
     // mem_swappiness and oom_kill_disable are run's flags too
-    const knobs = load('services:\n  a:\n    image: busybox\n    mem_swappiness: 0\n    oom_kill_disable: true\n')
+    const knobs = load('services:\n  a:\n    image: busybox\n    mem_swappiness: 10\n    oom_kill_disable: true\n')
     const knobFlags = serviceRunFlags({ service: knobs.services.a!, containerName: 'x', networks: [], volumeNames: {}, labels: {}, detach: true }).flags
-    expect([knobFlags.memorySwappiness, knobFlags.oomKillDisable]).toEqual(['0', true])
-    expect(configYaml(knobs)).toMatch(/mem_swappiness: 0\n[\s\S]*oom_kill_disable: true\n/)
+    expect([knobFlags.memorySwappiness, knobFlags.oomKillDisable]).toEqual(['10', true])
+    // compose-go's order and its UnitBytes' quoted number
+    expect(configYaml(knobs)).toMatch(/mem_swappiness: "10"\n[\s\S]*networks:[\s\S]*oom_kill_disable: true\n/)
+    // 0 is none, as Docker Compose sends none for it
+    expect('memSwappiness' in load('services:\n  a:\n    image: busybox\n    mem_swappiness: 0\n').services.a!).toBe(false)
     // none given: no key, so the services' hashes are as they were
     expect('blkio' in load('services:\n  a:\n    image: busybox\n').services.a!).toBe(false)
   })
@@ -211,7 +213,7 @@ describe('compose blkio_config', () => {
       }
       return 'loaded'
     })()
-    expect(swappiness).toMatch(/services\.a\.mem_swappiness: Invalid value: 101, valid memory swappiness range is 0-100$/)
+    expect(swappiness).toMatch(/services\.a\.mem_swappiness: invalid value: 101\. Valid memory swappiness range is 0-100$/)
   })
 })
 
@@ -246,9 +248,14 @@ describe.skipIf(!isRoot || !blkioV1 || v2HasIo || !blockDevice)('on this hybrid 
       expect(read('cgroup.procs')).toMatch(/^\d+$/m)
       const host = JSON.parse(env.run(['inspect', id]).stdout)[0].HostConfig
       expect([host.BlkioWeight, host.BlkioDeviceReadBps, host.BlkioDeviceWriteIOps, host.BlkioDeviceWriteBps]).toEqual([0, [{ Path: dev.path, Rate: 1048576 }], [{ Path: dev.path, Rate: 100 }], []])
-      // stopped and started again: its devices found again by their paths, the leaf made anew
+      // stopped and started again: its devices found again by their paths, the leaf made anew. The
+      // recorded numbers made wrong first (as after a reboot that renumbered the disk): the start stats again
       expect(env.run(['stop', '-t', '0', id]).status).toBe(0)
       expect(existsSync(leaf)).toBe(false)
+      const configFile = join(env.stateRoot, id, 'config.json')
+      const config = JSON.parse(readFileSync(configFile, 'utf8'))
+      config.spec.linux.resources.blockIO.throttleReadBpsDevice[0] = { major: 1, minor: 3, rate: 1048576 }
+      writeFileSync(configFile, JSON.stringify(config))
       const started = env.run(['start', id])
       expect(started.status, started.stderr).toBe(0)
       expect(read('blkio.throttle.read_bps_device')).toBe(`${dev.major}:${dev.minor} 1048576`)

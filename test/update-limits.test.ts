@@ -65,8 +65,9 @@ describe('updatedLimits', () => {
     expect(updatedLimits(undefined, { pidsLimit: '0' }).changed).toEqual({})
     // --blkio-weight: 10 to 1000, 0 unchanged; the throttles a container has stay
     const throttled = { blockIO: { throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1 }] } }
+    // written: the weight alone (the throttles' numbers are a start's to find again); kept: all of it
     expect(updatedLimits(throttled, { blkioWeight: '300' })).toEqual({
-      changed: { blockIO: { weight: 300, throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1 }] } },
+      changed: { blockIO: { weight: 300 } },
       merged: { blockIO: { weight: 300, throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1 }] } },
     })
     expect(updatedLimits(throttled, { blkioWeight: '0' }).changed).toEqual({})

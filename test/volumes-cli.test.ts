@@ -43,7 +43,7 @@ describe.skipIf(!isRoot)('volume ls, inspect and prune flags (needs root: contai
     expect(names(['--filter', 'dangling=true'])).toEqual(['db-data', 'web-data'])
     expect(names(['-f', 'dangling=0']).sort()).toEqual([anon, 'used'].sort())
     expect(names(['--filter', 'name=-data$'])).toEqual(['db-data', 'web-data'])
-    expect(names(['--filter', 'name=^db', '--filter', 'name=used'])).toEqual(['db-data', 'used'])
+    expect(names(['--filter', 'name=^db-', '--filter', 'name=used'])).toEqual(['db-data', 'used'])
     expect(names(['--filter', 'driver=local'])).toHaveLength(4)
     expect(names(['--filter', 'driver=nfs'])).toEqual([])
     expect(names(['--filter', 'label=tier'])).toEqual(['db-data', 'web-data'])

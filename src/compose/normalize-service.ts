@@ -112,7 +112,7 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
     ...opt('cpuShares', s.cpu_shares === undefined ? undefined : String(int(s.cpu_shares, at.at('cpu_shares')))),
     ...opt('cpuset', text('cpuset')),
     ...opt('blkio', blkioOf(s.blkio_config, at.at('blkio_config'))),
-    ...opt('memSwappiness', s.mem_swappiness === undefined ? undefined : String(int(s.mem_swappiness, at.at('mem_swappiness'), -1))),
+    ...opt('memSwappiness', memSwappiness(s.mem_swappiness, at.at('mem_swappiness'))),
     ...opt('oomKillDisable', s.oom_kill_disable === undefined ? undefined : bool(s.oom_kill_disable, at.at('oom_kill_disable'))),
     ...opt('cpuPeriod', s.cpu_period === undefined ? undefined : String(int(s.cpu_period, at.at('cpu_period')))),
     ...opt('cpuQuota', s.cpu_quota === undefined ? undefined : String(int(s.cpu_quota, at.at('cpu_quota'), -1))),
@@ -176,6 +176,13 @@ function buildOf(v: unknown, at: At, ctx: ServiceContext, namedImage: boolean): 
     tags: [...new Set(strings(b.tags, at.at('tags')))],
     namedImage,
   }
+}
+
+/** mem_swappiness: 0 is none, as Docker Compose sends none for it (create.go); a swappiness of 0 cannot be asked for there either. */
+function memSwappiness(v: unknown, at: At): string | undefined {
+  if (v === undefined || v === null) return undefined
+  const n = int(v, at, -1)
+  return n === 0 ? undefined : String(n)
 }
 
 function pullPolicyOf(v: unknown, at: At): Service['pullPolicy'] {

@@ -2,7 +2,8 @@
 // named by its node (the VM's disk, /dev/vda) becomes its major:minor in
 // io.max, the weight io.weight's default (runc's conversion of a blkio
 // weight), and the container's reads of the device are counted in its
-// io.stat, under the rate asked for.
+// io.stat, under the rate asked for; update changes the weight at once.
+// And cgroup v1's memory knobs, which v2 has not, go with Docker's warnings.
 import { readFileSync } from 'node:fs'
 import { expect, it } from 'vitest'
 import { BUSYBOX, describeOnKernel, parseKeyed } from './kernel-test-env.js'
@@ -29,6 +30,30 @@ describeOnKernel('--device-read-bps, --device-write-iops, --blkio-weight on a pu
     expect(counted.rbytes).toBeGreaterThanOrEqual(3 * 1024 * 1024)
     // the throttle's effect: at 1 MiB/s, no less than two seconds for 3 MiB (a first slice may pass at once)
     expect(seconds).toBeGreaterThan(1.5)
+  })
+
+  it('update --blkio-weight writes a running container\'s io.weight at once and leaves its io.max', () => {
+    const dev = readFileSync('/sys/block/vda/dev', 'utf8').trim()
+    const id = env.detached(['--device-write-bps', `${disk}:2mb`, BUSYBOX, 'sleep', '600'])
+    const r = env.run(['update', '--blkio-weight', '500', id])
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, `${id}\n`, ''])
+    // 1 + (500 - 10) * 9999 / 990
+    expect(env.cgroupFile(id, 'io.weight')).toMatch(/^default 4950$/m)
+    expect(env.cgroupFile(id, 'io.max')).toBe(`${dev} rbps=max wbps=2097152 riops=max wiops=max`)
+    expect(env.inspect(id).HostConfig.BlkioWeight).toBe(500)
+  })
+
+  it('--memory-swappiness and --oom-kill-disable, cgroup v1\'s alone, go with Docker\'s warnings and the run goes on', () => {
+    const r = env.run(['run', '-d', '--network', 'none', '--cgroup-parent', env.cgroupParent, '-m', '32m', '--memory-swappiness', '10', '--oom-kill-disable', BUSYBOX, 'sleep', '600'])
+    expect(r.status, r.stderr).toBe(0)
+    expect(r.stderr).toBe(
+      'mini-run: Your kernel does not support memory swappiness capabilities or the cgroup is not mounted. Memory swappiness discarded.\n' +
+        'mini-run: Your kernel does not support OomKillDisable. OomKillDisable discarded.\n',
+    )
+    const id = r.stdout.trim()
+    expect(env.cgroupFile(id, 'memory.max')).toBe(String(32 * 1024 * 1024))
+    const host = env.inspect(id).HostConfig
+    expect([host.MemorySwappiness, host.OomKillDisable, host.Memory]).toEqual([null, false, 32 * 1024 * 1024])
   })
 
   it('refuses a node that is no block device, before anything is made', () => {

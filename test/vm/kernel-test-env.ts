@@ -43,6 +43,7 @@ export interface ContainerJson {
   Id: string
   CgroupPath: string
   State: { Status: string; Running: boolean; OOMKilled: boolean; Pid: number; ExitCode: number }
+  HostConfig: Record<string, unknown>
 }
 
 export async function makeKernelTestEnv(): Promise<KernelTestEnv> {

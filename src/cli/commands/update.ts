@@ -53,11 +53,15 @@ export function register(program: Command): void {
       const stateRoot = stateRootOf(cmd)
       const { findContainer } = await import('../../runtime/container/containers.js')
       const { updateContainer } = await import('../../runtime/container/update-container.js')
-      await eachContainer(refs, async (ref) => {
-        const warnings = updateContainer(stateRoot, findContainer(stateRoot, ref), { resources, ...(policy ? { restart: policy } : {}) })
-        // the daemon's warnings first, as docker update prints them
-        for (const w of warnings) process.stderr.write(`mini-run: ${w}\n`)
-        process.stdout.write(`${ref}\n`)
-      })
+      const warnings: string[] = []
+      try {
+        await eachContainer(refs, async (ref) => {
+          warnings.push(...updateContainer(stateRoot, findContainer(stateRoot, ref), { resources, ...(policy ? { restart: policy } : {}) }))
+          process.stdout.write(`${ref}\n`)
+        })
+      } finally {
+        // the daemon's warnings after the names, on stdout, as docker/cli's update prints them
+        if (warnings.length) process.stdout.write(`${warnings.join('\n')}\n`)
+      }
     })
 }

@@ -118,7 +118,8 @@ function moreResources(r: SpecResources, f: ResourceFlags, onHost: boolean): voi
   if (f.memorySwappiness !== undefined && f.memorySwappiness !== '-1') {
     if (!/^-?\d+$/.test(f.memorySwappiness)) throw new UsageError(`invalid --memory-swappiness "${f.memorySwappiness}": an integer`)
     const swappiness = Number(f.memorySwappiness)
-    if (swappiness < 0 || swappiness > 100) throw new UsageError(`Invalid value: ${swappiness}, valid memory swappiness range is 0-100`)
+    // docker/cli's check, before the daemon's
+    if (swappiness < 0 || swappiness > 100) throw new UsageError(`invalid value: ${swappiness}. Valid memory swappiness range is 0-100`)
     r.memory = { ...r.memory, swappiness }
   }
   if (f.oomKillDisable) r.memory = { ...r.memory, disableOOMKiller: true }

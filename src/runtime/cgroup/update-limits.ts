@@ -46,9 +46,11 @@ export function updatedLimits(current: SpecResources | undefined, f: UpdateFlags
     const reservation = resourcesFromFlags({ memoryReservation: f.memoryReservation, ...(memory?.limit !== undefined && memory.limit > 0 ? { memory: String(memory.limit) } : {}) })?.memory?.reservation
     changed.memory = { ...memory, ...(reservation !== undefined ? { reservation } : {}) }
   }
-  // Docker's --blkio-weight 0 on update: not given
-  if (f.blkioWeight !== undefined && f.blkioWeight !== '0') changed.blockIO = { ...old.blockIO, ...resourcesFromFlags({ blkioWeight: f.blkioWeight })!.blockIO }
-  return { changed, merged: { ...old, ...changed } }
+  // Docker's --blkio-weight 0 on update: not given. What is written is the weight alone (the
+  // throttles' device numbers are a start's to find again, blkio-flags.ts); what is kept, all of it
+  const weight = f.blkioWeight !== undefined && f.blkioWeight !== '0' ? resourcesFromFlags({ blkioWeight: f.blkioWeight })!.blockIO : undefined
+  if (weight) changed.blockIO = weight
+  return { changed, merged: { ...old, ...changed, ...(weight && { blockIO: { ...old.blockIO, ...weight } }) } }
 }
 
 /**

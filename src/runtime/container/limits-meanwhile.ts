@@ -42,8 +42,12 @@ export function writeKeepingUpdates(stateRoot: string, state: ContainerState): C
 export function applyUpdatesMeanwhile(now: ContainerState, planned: { limitsUpdates?: number; cgroupV1?: V1Leaf[] }): Pick<ContainerState, 'cgroupV1'> | undefined {
   if ((now.limitsUpdates ?? 0) === (planned.limitsUpdates ?? 0)) return undefined
   const stored = now.spec?.linux.resources ?? {}
-  // the sections update changes; the rest (devices, block I/O) is the start's and was written by it
-  const r: SpecResources = { ...(stored.memory && { memory: stored.memory }), ...(stored.pids && { pids: stored.pids }), ...(stored.cpu && { cpu: stored.cpu }) }
+  // the sections update changes, and the block I/O weight; the rest (devices, the throttles) is the start's and was written by it
+  const weight = stored.blockIO?.weight
+  const r: SpecResources = {
+    ...(stored.memory && { memory: stored.memory }), ...(stored.pids && { pids: stored.pids }), ...(stored.cpu && { cpu: stored.cpu }),
+    ...(weight !== undefined && { blockIO: { weight } }),
+  }
   // the update recorded the leaves its limits need (state.cgroupV1): those the start did not make are made now
   const leaves = writeLiveLimits(r, {
     v2Leaf: now.cgroup,
