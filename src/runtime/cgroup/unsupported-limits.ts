@@ -25,12 +25,9 @@ export function discardUnsupportedWeights<R extends { blockIO?: SpecBlockIO }>(r
   const blkio = host.v1.find((h) => h.controllers.includes('blkio'))
   if (!io || (io.weight === undefined && !io.weightDevice) || host.v2Controllers.includes('io') || !blkio || existsSync(`${blkio.mount}/blkio.weight`)) return { resources: r, warnings: [] }
   const warnings: string[] = []
-  const { weight, weightDevice, ...rest } = io
-  if (weight !== undefined) warnings.push('Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.')
-  if (weightDevice) warnings.push('Your kernel does not support Block I/O weight_device or the cgroup is not mounted. Weight-device discarded.')
-  const { blockIO: _, ...others } = r
-  const out = (Object.keys(rest).length ? { ...others, blockIO: rest } : others) as R
-  return { resources: Object.keys(out).length ? out : undefined, warnings }
+  if (io.weight !== undefined) warnings.push('Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.')
+  if (io.weightDevice) warnings.push('Your kernel does not support Block I/O weight_device or the cgroup is not mounted. Weight-device discarded.')
+  return { resources: without(r, 'blockIO', ['weight', 'weightDevice']), warnings }
 }
 
 /**
@@ -48,8 +45,13 @@ export function discardV1MemoryKnobs<R extends { memory?: { limit?: number; swap
   const warnings: string[] = []
   if (mem.swappiness !== undefined) warnings.push('Your kernel does not support memory swappiness capabilities or the cgroup is not mounted. Memory swappiness discarded.')
   if (mem.disableOOMKiller) warnings.push('Your kernel does not support OomKillDisable. OomKillDisable discarded.')
-  const { swappiness: _s, disableOOMKiller: _o, ...rest } = mem
-  const { memory: _, ...others } = r
-  const out = (Object.keys(rest).length ? { ...others, memory: rest } : others) as R
-  return { resources: Object.keys(out).length ? out : undefined, warnings }
+  return { resources: without(r, 'memory', ['swappiness', 'disableOOMKiller']), warnings }
+}
+
+/** The resources without these fields of one section: the section gone if nothing is left of it, undefined if nothing is left at all. */
+function without<R extends object, K extends keyof R & string>(r: R, section: K, fields: readonly string[]): R | undefined {
+  const kept = Object.fromEntries(Object.entries(r[section] as object).filter(([k]) => !fields.includes(k)))
+  const { [section]: _, ...others } = r
+  const out = (Object.keys(kept).length ? { ...others, [section]: kept } : others) as R
+  return Object.keys(out).length ? out : undefined
 }

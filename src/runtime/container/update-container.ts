@@ -95,8 +95,8 @@ function withLimits(stateRoot: string, state: ContainerState, flags: UpdateFlags
     const kept = discardUnsupportedWeights(limits.changed, host)
     if (kept.warnings.length) {
       warnings.push(...kept.warnings)
-      const { blockIO: _, ...rest } = limits.changed
-      limits = { changed: kept.resources ?? rest, merged: { ...(spec.linux.resources ?? {}), ...(kept.resources ?? rest) } }
+      const changed = kept.resources ?? {}
+      limits = { changed, merged: { ...spec.linux.resources, ...changed } }
     }
     // where a start puts them (prepare-host.ts): under the caller's own cgroup in each v1 hierarchy, at the v2 leaf's path
     needed = v1LeavesFor(limits.changed, host, (m, own) => cgroupPathIn(m, own, relative(mount, leaf)), flagOfController, { removeParents: true })
