@@ -104,6 +104,7 @@ function serviceDocument(s: Service): Record<string, unknown> {
   put('cpus', s.cpus !== undefined ? Number(s.cpus) : undefined)
   put('cpuset', s.cpuset)
   put('depends_on', Object.fromEntries(Object.entries(s.dependsOn).map(([n, d]) => [n, { condition: d.condition, required: d.required, restart: d.restart }])))
+  put('develop', s.develop && { watch: s.develop.watch.map((t) => ({ path: t.path, action: t.action, target: t.target, exec: t.exec && hookDocument(t.exec), include: t.include.length ? t.include : undefined, ignore: t.ignore.length ? t.ignore : undefined, initial_sync: t.initialSync || undefined })) })
   put('device_cgroup_rules', s.deviceCgroupRules)
   put('devices', s.devices)
   put('dns', s.dns)

@@ -5,7 +5,9 @@
  * com.docker.compose.config-hash label. The same hash: the container is
  * left as it is; another one: it is recreated. The number of replicas,
  * the pull policy and how the image is built are not part of it (they
- * change what `up` does, not what a container is), as in Docker Compose.
+ * change what `up` does, not what a container is), as in Docker Compose;
+ * nor are develop's watch triggers (Docker Compose's hash has them: a
+ * changed ignore pattern would recreate a container that is the same).
  */
 import { createHash } from 'node:crypto'
 import type { Service } from './model.js'
@@ -24,6 +26,6 @@ export function canonicalJson(value: unknown): string {
 /** references: the containers it joins (service -> id), left out when none, so that other services' hashes stay as they were. */
 export function configHash(service: Service, imageId: string, networks: JoinedNetwork[], volumeNames: Record<string, string>, references?: Record<string, string>): string {
   // the log driver's name changes nothing either: json-file and local both log as json-file
-  const { replicas: _replicas, pullPolicy: _pull, build: _build, profiles: _profiles, logDriver: _logDriver, ...rest } = service
+  const { replicas: _replicas, pullPolicy: _pull, build: _build, profiles: _profiles, logDriver: _logDriver, develop: _develop, ...rest } = service
   return createHash('sha256').update(canonicalJson({ service: rest, imageId, networks, volumeNames, references })).digest('hex')
 }

@@ -10,7 +10,8 @@
  * fragment, and only the result is. F is relative to the directory the
  * extending file's paths are relative to (the project's, for the files
  * given with -f), and the paths of a service taken from F (build context,
- * env_file, bind sources, a further extends' file) to F's own directory.
+ * env_file, bind sources, develop.watch paths, a further extends' file) to
+ * F's own directory.
  */
 import { readFileSync } from 'node:fs'
 import { dirname, isAbsolute, resolve } from 'node:path'
@@ -104,6 +105,8 @@ export function absolutePaths(s: Raw, dir: string): void {
   if (isMap(s.extends) && typeof s.extends.file === 'string') s.extends.file = abs(s.extends.file)
   if (typeof s.label_file === 'string') s.label_file = abs(s.label_file)
   if (Array.isArray(s.label_file)) s.label_file = s.label_file.map((f) => (typeof f === 'string' ? abs(f) : f))
+  // compose-go resolves develop.watch's paths with the rest
+  if (isMap(s.develop) && Array.isArray(s.develop.watch)) s.develop = { ...s.develop, watch: s.develop.watch.map((t) => (isMap(t) && typeof t.path === 'string' ? { ...t, path: abs(t.path) } : t)) }
   if (Array.isArray(s.volumes)) {
     s.volumes = s.volumes.map((v) => {
       // SOURCE:TARGET[:MODE]: a relative source is a bind's (a name is a volume's); a lone path is the container's

@@ -7,6 +7,7 @@
  */
 import type { HealthConfig } from '../runtime/health/health-config.js'
 import type { RestartPolicy } from '../runtime/container/state.js'
+import type { Develop } from './develop.js'
 
 export interface Project {
   name: string
@@ -272,4 +273,6 @@ export interface Service {
   /** Absent when none. */
   postStart?: ServiceHook[]
   preStop?: ServiceHook[]
+  /** develop.watch's triggers, for `compose watch` (develop.ts); absent when none. */
+  develop?: Develop
 }

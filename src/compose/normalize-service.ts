@@ -15,6 +15,7 @@ import { envFiles, labelFiles } from './key-value-files.js'
 import { linksOf, withLinks } from './links.js'
 import { hooksOf } from './hooks.js'
 import { blkioOf } from './blkio-config.js'
+import { developOf } from './develop.js'
 import { checkServiceValues } from './service-checks.js'
 import { cpus, deployOf, duration, healthcheckOf, restartOf, size } from './service-policies.js'
 import { exposedPorts, servicePorts } from './syntax-ports.js'
@@ -22,7 +23,7 @@ import { serviceVolumes, serviceVolumesFrom } from './syntax-volumes.js'
 import { bool, command, int, isMap, listOrDict, str, strings, type Raw } from './values.js'
 
 /** Keys that mean nothing to a single-host runtime without a daemon, and change nothing it runs. */
-const IGNORED = new Set(['develop', 'attach'])
+const IGNORED = new Set(['attach'])
 
 const SUPPORTED = new Set([
   'image', 'build', 'command', 'entrypoint', 'environment', 'env_file', 'ports', 'expose', 'volumes', 'networks',
@@ -33,6 +34,7 @@ const SUPPORTED = new Set([
   'pull_policy', 'cgroup_parent', 'userns_mode', 'privileged', 'devices', 'device_cgroup_rules', 'volumes_from',
   'shm_size', 'domainname', 'sysctls', 'cpuset', 'cpu_period', 'cpu_quota', 'mem_reservation',
   'oom_score_adj', 'secrets', 'configs', 'label_file', 'cgroup', 'links', 'post_start', 'pre_stop', 'blkio_config', 'mem_swappiness', 'oom_kill_disable',
+  'develop',
 ])
 
 export interface ServiceContext {
@@ -144,6 +146,7 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
     profiles: strings(s.profiles, at.at('profiles')),
     ...opt('postStart', hooksOf(s.post_start, at.at('post_start'))),
     ...opt('preStop', hooksOf(s.pre_stop, at.at('pre_stop'))),
+    ...opt('develop', developOf(s.develop, at.at('develop'), ctx.projectDir)),
   }
   checkServiceValues(service, s, at, ctx.onHost === true)
   return service

@@ -8,3 +8,5 @@
 export { isPair, isScalar, isSeq, parseDocument, stringify as stringifyYaml, visit, YAMLParseError } from 'yaml'
 export { validateCompose } from './schema-validator.js'
 export type { ErrorObject } from 'ajv'
+// compose watch's file watcher: one inotify watch per directory, directories made later watched too
+export { watch as watchPaths } from 'chokidar'

@@ -59,6 +59,20 @@ export function register(program: Command): void {
     })
 
   compose
+    .command('watch')
+    .description('bring the services up, then act on changes to their develop.watch paths: sync, restart, rebuild (until Ctrl-C)')
+    .argument('[service...]')
+    .option('--no-up', 'do not build and start the services before watching')
+    // both spellings, for Docker's --prune=false (bool-flag-values.ts)
+    .option('--prune', 'remove the image a rebuild replaced, when nothing else names or uses it (the default)')
+    .option('--no-prune', 'keep the images rebuilds replace')
+    .option('--quiet', 'hide the builds\' output')
+    .action(async (services: string[], flags: Record<string, unknown>, cmd: Command) => {
+      const { watchCommand } = await import('../compose/watch.js')
+      await watchCommand(services, flags, cmd)
+    })
+
+  compose
     .command('down')
     .description('stop and remove the containers and networks (and volumes with -v)')
     .argument('[service...]')

@@ -49,7 +49,7 @@ function readOnlyReason(c: ContainerInfo, path: string, volumesOnly = false): st
   return c.spec?.root.readonly ? 'container rootfs is marked read-only' : undefined
 }
 
-async function withContainerView<T>(c: ContainerInfo, archive: boolean, fn: (view: FsView) => Promise<T> | T): Promise<T> {
+export async function withContainerView<T>(c: ContainerInfo, archive: boolean, fn: (view: FsView) => Promise<T> | T): Promise<T> {
   const root = await openContainerRoot(c)
   const uidMap = c.spec?.linux.uidMappings
   const gidMap = c.spec?.linux.gidMappings

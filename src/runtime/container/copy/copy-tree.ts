@@ -239,7 +239,7 @@ export class TreeWriter {
   }
 }
 
-function copyContent(from: number, to: number): void {
+export function copyContent(from: number, to: number): void {
   const buf = Buffer.allocUnsafe(CHUNK)
   for (;;) {
     const n = readSync(from, buf, 0, CHUNK, null)

@@ -1,0 +1,47 @@
+/**
+ * `compose watch`: the services brought up (built where they build, as
+ * Docker Compose does, whose pull_policy it makes `build` for services
+ * with a develop section), then their develop.watch paths watched until
+ * Ctrl-C (compose/watch.ts). The containers are left running; the exit
+ * status is 130, as Docker Compose's.
+ */
+import type { Command } from 'commander'
+import { contextFor, loadFor, printEvent } from './context.js'
+
+export interface WatchFlags {
+  /** --no-up: false. */
+  up?: boolean
+  /** --prune (the default) / --no-prune, --prune=false. */
+  prune?: boolean
+  quiet?: boolean
+}
+
+export async function watchCommand(services: string[], flags: WatchFlags, cmd: Command): Promise<void> {
+  const project = await loadFor(cmd, services, { onHost: true })
+  const ctx = await contextFor(cmd)
+  // --quiet: the builds' output hidden, the containers' progress still shown
+  if (flags.quiet) ctx.build = { output: { onData: () => undefined } }
+  const [{ watchRules, watchProject }, { up }] = await Promise.all([import('../../compose/watch.js'), import('../../compose/up.js')])
+  // checked before anything starts: nothing to watch, or a trigger that cannot work, starts nothing
+  watchRules(project, services, () => undefined)
+  if (flags.up !== false) {
+    const built = Object.fromEntries(Object.entries(project.services).map(([n, s]) => [n, s.build && s.develop ? { ...s, pullPolicy: 'build' as const } : s]))
+    await up(ctx, { ...project, services: built }, { ...(services.length ? { services } : {}) })
+  }
+  const stop = new AbortController()
+  const onSignal = () => stop.abort()
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  try {
+    await watchProject(
+      ctx,
+      project,
+      { ...(services.length ? { services } : {}), prune: flags.prune !== false, signal: stop.signal, warn: (message) => printEvent({ kind: 'warning', message }) },
+      { line: (text) => void process.stdout.write(`${text}\n`), fds: [1, 2] },
+    )
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+  process.exitCode = 130
+}

@@ -1,0 +1,166 @@
+// compose watch's rules without containers: develop.watch as loaded and
+// printed, which trigger a changed path sets off (include, ignore, the
+// editors' files, .git, the build context's .dockerignore), where it goes
+// in the container, and what one batch asks for.
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { At } from '../src/compose/compose-error.js'
+import { configYaml } from '../src/compose/config-document.js'
+import { configHash } from '../src/compose/config-hash.js'
+import { loadProject } from '../src/compose/load.js'
+import { filesToSync, planBatch, quotedList } from '../src/compose/watch-actions.js'
+import { serviceRules } from '../src/compose/watch-rules.js'
+import { watchRules } from '../src/compose/watch.js'
+
+const dirs: string[] = []
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
+
+function project(yaml: string, files: Record<string, string> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'mini-run-watch-rules-'))
+  dirs.push(dir)
+  for (const [rel, text] of Object.entries(files)) {
+    mkdirSync(join(dir, rel, '..'), { recursive: true })
+    writeFileSync(join(dir, rel), text)
+  }
+  writeFileSync(join(dir, 'compose.yaml'), yaml)
+  return { dir, ...loadProject({ cwd: dir, env: {} }).project }
+}
+
+const WEB = `services:
+  web:
+    build: ./app
+    develop:
+      watch:
+        - path: ./app/src
+          action: sync
+          target: srv/app
+          ignore: ["*.log", "node_modules/", "!keep.log"]
+        - path: ./app
+          action: rebuild
+        - path: ./app/conf
+          action: sync+restart
+          target: /etc/app
+          include: ["*.conf"]
+          initial_sync: true
+        - path: ./app/hooks
+          action: sync+exec
+          target: /hooks
+          exec: {command: ["sh", "-c", "true"], user: nobody, environment: {A: b}}
+`
+
+describe('develop.watch, loaded', () => {
+  it('paths from the project directory, targets from the container root, the exec hook as post_start is read', () => {
+    const p = project(WEB, { 'app/Dockerfile': 'FROM x\n' })
+    const watch = p.services.web!.develop!.watch
+    expect(watch.map((t) => [t.path.slice(p.workingDir.length), t.action, t.target])).toEqual([
+      ['/app/src', 'sync', '/srv/app'],
+      ['/app', 'rebuild', undefined],
+      ['/app/conf', 'sync+restart', '/etc/app'],
+      ['/app/hooks', 'sync+exec', '/hooks'],
+    ])
+    expect(watch[2]!.initialSync).toBe(true)
+    expect(watch[3]!.exec).toEqual({ command: ['sh', '-c', 'true'], user: 'nobody', environment: { A: 'b' } })
+  })
+
+  it('config prints it as compose-go does, and it changes no container: the config hash stays', () => {
+    const p = project(WEB, { 'app/Dockerfile': 'FROM x\n' })
+    const yaml = configYaml({ ...p, name: 'p' })
+    expect(yaml).toContain(`    develop:\n      watch:\n        - path: ${p.workingDir}/app/src\n          action: sync\n          target: /srv/app\n          ignore:\n            - "*.log"\n`)
+    expect(yaml).toContain('          initial_sync: true\n')
+    const s = p.services.web!
+    const { develop: _d, ...without } = s
+    expect(configHash(s, 'sha256:x', [], {})).toBe(configHash(without, 'sha256:x', [], {}))
+  })
+
+  it('a service extended from another file watches paths from that file\'s directory', () => {
+    const p = project(`services:\n  a:\n    extends: {file: base/common.yaml, service: a}\n`, { 'base/common.yaml': 'services:\n  a:\n    image: x\n    develop:\n      watch:\n        - {path: ./src, action: restart}\n' })
+    expect(p.services.a!.develop!.watch[0]!.path).toBe(join(p.workingDir, 'base', 'src'))
+  })
+
+  it('a watched path through a symlink is the real one', () => {
+    const p = project(`services:\n  a:\n    image: x\n    develop:\n      watch:\n        - {path: ./link/sub, action: sync, target: /t}\n`, { 'real/f': '' })
+    symlinkSync(join(p.workingDir, 'real'), join(p.workingDir, 'link'))
+    const again = loadProject({ cwd: p.workingDir, env: {} }).project
+    expect(again.services.a!.develop!.watch[0]!.path).toBe(join(p.workingDir, 'real', 'sub'))
+  })
+})
+
+describe('which trigger a change sets off', () => {
+  const p = project(WEB, {
+    'app/Dockerfile': 'FROM x\n',
+    'app/.dockerignore': 'dist\n*.md\n',
+    'app/src/index.js': '',
+    'app/src/keep.log': '',
+    'app/src/x.log': '',
+    'app/src/sub/y.log': '',
+    'app/src/node_modules/m/i.js': '',
+    'app/conf/a.conf': '',
+    'app/conf/sub/b.conf': '',
+    'app/conf/c.txt': '',
+  })
+  const rules = serviceRules(p.services.web!, new At('compose.yaml', ['services', 'web']))
+  const hits = (rel: string) => rules.filter((r) => r.matches(join(p.workingDir, rel))).map((r) => r.trigger.action)
+
+  it('a path under several triggers sets off each of them', () => {
+    expect(hits('app/src/index.js')).toEqual(['sync', 'rebuild'])
+    expect(hits('app/Dockerfile')).toEqual(['rebuild'])
+    expect(hits('other/file')).toEqual([])
+  })
+
+  it('ignore is rooted at the trigger\'s path, a directory pattern takes what is below it, "!" brings one back', () => {
+    expect(hits('app/src/x.log')).toEqual(['rebuild'])
+    expect(hits('app/src/keep.log')).toEqual(['sync', 'rebuild'])
+    expect(hits('app/src/sub/y.log')).toEqual(['sync', 'rebuild'])
+    expect(hits('app/src/node_modules/m/i.js')).toEqual(['rebuild'])
+  })
+
+  it('include takes only what it names; editors\' files and .git never; the build context\'s .dockerignore for every trigger of the service', () => {
+    expect(hits('app/conf/a.conf')).toContain('sync+restart')
+    expect(hits('app/conf/c.txt')).not.toContain('sync+restart')
+    for (const f of ['app/src/.index.js.swp', 'app/src/index.js~', 'app/src/4913', 'app/src/.git/HEAD', 'app/.git/config', 'app/src/.idea/x']) expect(hits(f)).toEqual([])
+    expect(hits('app/dist/bundle.js')).toEqual([])
+    expect(hits('app/README.md')).toEqual([])
+    expect(hits('app/src/README.md')).toEqual(['sync', 'rebuild'])
+  })
+
+  it('a path goes to the target, below it as below the trigger\'s path', () => {
+    const sync = rules[0]!
+    expect(sync.containerPath(join(p.workingDir, 'app/src'))).toBe('/srv/app')
+    expect(sync.containerPath(join(p.workingDir, 'app/src/sub/y.log'))).toBe('/srv/app/sub/y.log')
+  })
+
+  it('initial_sync takes the files the trigger takes, and reads no ignored directory', () => {
+    expect(filesToSync(rules[2]!).map((i) => i.container)).toEqual(['/etc/app/a.conf'])
+    expect(filesToSync(rules[0]!).map((i) => i.container).sort()).toEqual(['/srv/app/index.js', '/srv/app/keep.log', '/srv/app/sub/y.log'])
+  })
+
+  it('a batch: services to rebuild and restart, each container path once, each sync+exec trigger once', () => {
+    const plan = planBatch(['app/src/index.js', 'app/src/index.js', 'app/conf/a.conf', 'app/hooks/h', 'app/hooks/i'].map((r) => join(p.workingDir, r)), rules)
+    expect([...plan.rebuild]).toEqual(['web'])
+    expect([...plan.restart]).toEqual(['web'])
+    expect([...plan.sync.get('web')!.keys()]).toEqual(['/srv/app/index.js', '/etc/app/a.conf', '/hooks/h', '/hooks/i'])
+    expect(plan.exec.map((r) => r.index)).toEqual([3])
+    expect(quotedList(['b', 'a'])).toBe('["a" "b"]')
+  })
+})
+
+describe('watch\'s own checks', () => {
+  it('a sync under a bind mount\'s source is not watched, with Docker Compose\'s warning; none left is an error', () => {
+    const p = project(`services:\n  a:\n    image: x\n    volumes: ["./src:/app"]\n    develop:\n      watch:\n        - {path: ./src/lib, action: sync, target: /app/lib}\n`)
+    const warnings: string[] = []
+    expect(() => watchRules(p, [], (w) => warnings.push(w))).toThrow('none of the selected services is configured for watch')
+    expect(warnings).toEqual([`path '${p.workingDir}/src/lib' also declared by a bind mount volume, this path won't be monitored!`])
+  })
+
+  it('the services named and what they depend on', () => {
+    const p = project(`services:
+  a: {image: x, depends_on: [b], develop: {watch: [{path: ./a, action: restart}]}}
+  b: {image: x, develop: {watch: [{path: ./b, action: restart}]}}
+  c: {image: x, develop: {watch: [{path: ./c, action: restart}]}}
+`)
+    expect(watchRules(p, ['a'], () => undefined).map((r) => r.service)).toEqual(['a', 'b'])
+    expect(watchRules(p, [], () => undefined).map((r) => r.service)).toEqual(['a', 'b', 'c'])
+  })
+})

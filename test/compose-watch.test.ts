@@ -1,0 +1,179 @@
+// compose watch, as a user runs it: a web service built from a Dockerfile
+// (busybox httpd) behind a published port, with develop.watch triggers of
+// each action; `compose watch` in the background, files changed on the
+// host, and the page fetched through the port until it shows the change.
+// Then its Ctrl-C (status 130, containers left running), and what it
+// refuses before starting anything.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { makeNetns, until, type Netns } from './helpers/netns.js'
+import { findHelper } from '../src/network/netavark.js'
+import { miniRun } from './helpers/cli.js'
+
+const netavark = findHelper('netavark') !== undefined
+const PORT = 18282
+
+const STACK = `
+services:
+  web:
+    build: ./web
+    ports: ["\${WEB_PORT}:80"]
+    init: true
+    cgroup_parent: \${CG}
+    develop:
+      watch:
+        - path: ./site
+          action: sync
+          target: /www
+          initial_sync: true
+          ignore: ["*.tmp"]
+        - path: ./web
+          action: rebuild
+        - path: ./conf
+          action: sync+restart
+          target: /etc/app
+        - path: ./hooks
+          action: sync+exec
+          target: /hooks
+          exec:
+            command: ["sh", "-c", "cat /hooks/* > /www/hooked.txt"]
+  db:
+    image: ${BUSYBOX}
+    command: ["sleep", "1000"]
+    init: true
+    cgroup_parent: \${CG}
+`
+
+describe.skipIf(!isRoot || !netavark)('compose watch: sync, sync+restart, sync+exec and rebuild, seen through the published port (needs root, netavark)', () => {
+  let env: TestEnv
+  let ns: Netns
+  let dir: string
+  let watch: ReturnType<Netns['miniRunAsync']> | undefined
+  const composeEnv = () => ({ ...process.env, CG: env.cgroupParent, WEB_PORT: String(PORT) })
+  const compose = (args: string[]) => ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', 'w', ...args], { cwd: dir, env: composeEnv(), timeout: 120_000 })
+  const get = (path: string) => ns.exec(['curl', '-s', '--max-time', '2', '-o', '-', '-w', ' %{http_code}', `http://127.0.0.1:${PORT}/${path}`]).stdout
+  const until200 = (path: string, body: string) => until(`${path} to read ${JSON.stringify(body)}`, () => get(path) === `${body} 200`, 30_000)
+  const write = (rel: string, text: string) => {
+    mkdirSync(join(dir, rel, '..'), { recursive: true })
+    writeFileSync(join(dir, rel), text)
+  }
+
+  beforeAll(async () => {
+    env = await makeTestEnv()
+    ns = makeNetns()
+    dir = join(env.dir, 'w')
+    write('web/Dockerfile', `FROM ${BUSYBOX}\nCOPY version /www/version\nCMD ["sh", "-c", "date +%s%N >> /www/starts; exec httpd -f -p 80 -h /www"]\n`)
+    write('web/version', 'v1')
+    write('site/index.html', 'one')
+    write('site/old.txt', 'old')
+    write('site/skip.tmp', 'not synced')
+    mkdirSync(join(dir, 'conf'))
+    mkdirSync(join(dir, 'hooks'))
+    writeFileSync(join(dir, 'compose.yaml'), STACK)
+  })
+  afterAll(async () => {
+    watch?.kill()
+    await watch?.done
+    if (ns && env) compose(['down', '--rmi', 'local'])
+    ns?.close([env.stateRoot])
+    env?.cleanup()
+  })
+
+  it('brings the services up, copies the site in (initial_sync, ignores kept) and says Watch enabled', async () => {
+    watch = ns.miniRunAsync(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', 'w', 'watch'], composeEnv(), dir)
+    await until('Watch enabled', () => watch!.output().includes('Watch enabled\n'), 120_000)
+    expect(get('index.html')).toBe('one 200')
+    expect(get('old.txt')).toBe('old 200')
+    expect(get('version')).toBe('v1 200')
+    expect(get('skip.tmp')).toMatch(/ 404$/)
+    expect(compose(['ps', '--format', '{{.Service}} {{.State}}']).stdout.split('\n').filter(Boolean).sort()).toEqual(['db running', 'web running'])
+  })
+
+  it('sync: a changed file, a new directory with a file in it, and a removed file reach the container; ignored files do not', async () => {
+    write('site/index.html', 'two')
+    await until200('index.html', 'two')
+    expect(watch!.output()).toContain('Syncing service "web" after 1 changes were detected\n')
+    write('site/new.tmp', 'ignored')
+    write('site/sub/deep/page.txt', 'deep')
+    await until200('sub/deep/page.txt', 'deep')
+    expect(get('new.tmp')).toMatch(/ 404$/)
+    rmSync(join(dir, 'site', 'old.txt'))
+    await until('old.txt to be removed', () => / 404$/.test(get('old.txt')), 30_000)
+    rmSync(join(dir, 'site', 'sub'), { recursive: true })
+    await until('sub/ to be removed', () => compose(['exec', '-T', 'web', 'ls', '/www']).stdout.split('\n').every((l) => l !== 'sub'), 30_000)
+  })
+
+  it('sync+restart copies the file and restarts the service; sync+exec runs its command in the running container', async () => {
+    const starts = () => get('starts').replace(/ 200$/, '').trim().split('\n').length
+    expect(starts()).toBe(1)
+    write('conf/app.conf', 'answer=42\n')
+    await until('the restart', () => watch!.output().includes('service(s) ["web"] restarted\n'), 30_000)
+    expect(compose(['exec', '-T', 'web', 'cat', '/etc/app/app.conf']).stdout).toBe('answer=42\n')
+    await until('httpd to serve again', () => get('starts').endsWith(' 200'))
+    expect(starts()).toBe(2)
+    write('hooks/h1', 'hooked')
+    await until200('hooked.txt', 'hooked')
+  })
+
+  it('rebuild: a change in the build context builds the image again and replaces the container; the old image is pruned', async () => {
+    const imageId = () => JSON.parse(ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'inspect', 'w-web-1']).stdout)[0].Image as string
+    const before = imageId()
+    write('web/version', 'v2')
+    await until200('version', 'v2')
+    const out = watch!.output()
+    expect(out).toContain('Rebuilding service(s) ["web"] after changes were detected...\n')
+    expect(out).toContain('service(s) ["web"] successfully built\n')
+    expect(imageId()).not.toBe(before)
+    const all = ns.miniRun(['--root', env.storeRoot, 'images', '-a', '-q', '--no-trunc']).stdout
+    expect(all).not.toContain(before)
+  })
+
+  it('Ctrl-C ends watch with status 130 and leaves the containers running', async () => {
+    watch!.child.kill('SIGINT')
+    const r = await watch!.done
+    expect(r.stderr).not.toMatch(/mini-run: |Error handling/)
+    expect(r.status).toBe(130)
+    expect(compose(['ps', '--format', '{{.Service}} {{.State}}']).stdout.split('\n').filter(Boolean).sort()).toEqual(['db running', 'web running'])
+    watch = undefined
+  })
+})
+
+describe('compose watch refuses, before it starts anything', () => {
+  let env: TestEnv
+  beforeAll(async () => {
+    env = await makeTestEnv()
+  })
+  afterAll(() => env?.cleanup())
+  const run = (yaml: string, args: string[] = []) => {
+    const dir = join(env.dir, `p${Math.random().toString(36).slice(2, 8)}`)
+    mkdirSync(join(dir, 'src'), { recursive: true })
+    writeFileSync(join(dir, 'compose.yaml'), yaml)
+    const r = miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', 'r', 'watch', ...args], { cwd: dir })
+    const ps = miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'ps', '-a', '-q'], { cwd: dir })
+    expect(ps.stdout).toBe('')
+    return r
+  }
+
+  it('a project without a develop section', () => {
+    const r = run(`services:\n  a:\n    image: ${BUSYBOX}\n`)
+    expect(r.status).not.toBe(0)
+    expect(r.stderr).toBe('mini-run: none of the selected services is configured for watch, consider setting a \'develop\' section\n')
+  })
+
+  it('a sync trigger without a target, and a rebuild of a service that is not built, named by their place in the file', () => {
+    const noTarget = run(`services:\n  a:\n    image: ${BUSYBOX}\n    develop:\n      watch:\n        - path: ./src\n          action: sync\n`)
+    expect(noTarget.status).not.toBe(0)
+    expect(noTarget.stderr).toMatch(/compose\.yaml: services\.a\.develop\.watch\[0\]: target is required for action sync\n$/)
+    const noBuild = run(`services:\n  a:\n    image: ${BUSYBOX}\n    develop:\n      watch:\n        - path: ./src\n          action: rebuild\n`)
+    expect(noBuild.status).not.toBe(0)
+    expect(noBuild.stderr).toMatch(/services\.a\.develop\.watch\[0\]: can't watch service "a" with action rebuild without a build context\n$/)
+  })
+
+  it('a bad action, by the schema', () => {
+    const r = run(`services:\n  a:\n    image: ${BUSYBOX}\n    develop:\n      watch:\n        - path: ./src\n          action: copy\n`)
+    expect(r.status).not.toBe(0)
+    expect(r.stderr).toMatch(/services\.a\.develop\.watch\[0\]\.action/)
+  })
+})
