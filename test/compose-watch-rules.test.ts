@@ -12,7 +12,8 @@ import { configHash } from '../src/compose/config-hash.js'
 import { loadProject } from '../src/compose/load.js'
 import { filesToSync, planBatch, quotedList } from '../src/compose/watch-actions.js'
 import { serviceRules } from '../src/compose/watch-rules.js'
-import { watchRules } from '../src/compose/watch.js'
+import { watchProject, watchRules } from '../src/compose/watch.js'
+import { until } from './helpers/until.js'
 
 const dirs: string[] = []
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
@@ -146,6 +147,15 @@ describe('which trigger a change sets off', () => {
   })
 })
 
+describe('an allow-list .dockerignore', () => {
+  it('holding `*`, it ignores nothing for watch, as in Docker Compose (else the Dockerfile would never rebuild)', () => {
+    const p = project(`services:\n  a:\n    build: .\n    develop:\n      watch:\n        - {path: ., action: rebuild}\n`, { Dockerfile: 'FROM x\n', '.dockerignore': '*\n!src\n' })
+    const [rule] = serviceRules(p.services.a!, new At('compose.yaml', ['services', 'a']))
+    expect(rule!.matches(join(p.workingDir, 'Dockerfile'))).toBe(true)
+    expect(rule!.matches(join(p.workingDir, 'src', 'x'))).toBe(true)
+  })
+})
+
 describe('watch\'s own checks', () => {
   it('a sync under a bind mount\'s source is not watched, with Docker Compose\'s warning; none left is an error', () => {
     const p = project(`services:\n  a:\n    image: x\n    volumes: ["./src:/app"]\n    develop:\n      watch:\n        - {path: ./src/lib, action: sync, target: /app/lib}\n`)
@@ -162,5 +172,58 @@ describe('watch\'s own checks', () => {
 `)
     expect(watchRules(p, ['a'], () => undefined).map((r) => r.service)).toEqual(['a', 'b'])
     expect(watchRules(p, [], () => undefined).map((r) => r.service)).toEqual(['a', 'b', 'c'])
+  })
+})
+
+describe('the watcher, without containers (a sync with none to write to says its line and does nothing else)', () => {
+  const watching = async (p: ReturnType<typeof project>) => {
+    const state = mkdtempSync(join(tmpdir(), 'mini-run-watch-state-'))
+    dirs.push(state)
+    const lines: string[] = []
+    const warnings: string[] = []
+    const stop = new AbortController()
+    let ready!: () => void
+    const started = new Promise<void>((r) => (ready = r))
+    const done = watchProject(
+      { storeRoot: state, stateRoot: state, selfCommand: [] },
+      p,
+      { prune: false, signal: stop.signal, warn: (w) => warnings.push(w), onReady: ready },
+      { line: (l) => lines.push(l), fds: [1, 2] },
+    )
+    await started
+    return { lines, warnings, stop: async () => (stop.abort(), done) }
+  }
+  const syncs = (lines: string[]) => lines.filter((l) => l.startsWith('Syncing'))
+
+  it('changes close together are one batch, each path once; a path made after the start is watched from its parent', async () => {
+    const p = project(`services:\n  a:\n    image: x\n    develop:\n      watch:\n        - {path: ./src, action: sync, target: /a}\n        - {path: ./later/deep, action: sync, target: /l}\n`, { 'src/one': '' })
+    const w = await watching(p)
+    try {
+      for (const f of ['one', 'two', 'three', 'one']) writeFileSync(join(p.workingDir, 'src', f), f)
+      await until('the batch', () => syncs(w.lines).length === 1)
+      expect(w.lines).toEqual(['Watch enabled', 'Syncing service "a" after 3 changes were detected'])
+      mkdirSync(join(p.workingDir, 'later', 'deep'), { recursive: true })
+      writeFileSync(join(p.workingDir, 'later', 'deep', 'f'), '')
+      await until('the later path\'s batch', () => syncs(w.lines).length === 2)
+    } finally {
+      await w.stop()
+    }
+    expect(w.warnings).toEqual([])
+  })
+
+  it('a trigger below a directory another one ignores is still watched, even when it does not exist yet', async () => {
+    const p = project(`services:
+  a: {image: x, develop: {watch: [{path: ., action: sync, target: /a, ignore: [src/]}]}}
+  b: {image: x, develop: {watch: [{path: ./src/web, action: sync, target: /b}]}}
+`, { 'src/other': '' })
+    const w = await watching(p)
+    try {
+      mkdirSync(join(p.workingDir, 'src', 'web'))
+      writeFileSync(join(p.workingDir, 'src', 'web', 'f'), '')
+      await until('b\'s batch', () => syncs(w.lines).some((l) => l.includes('"b"')))
+      expect(syncs(w.lines).some((l) => l.includes('"a"'))).toBe(false)
+    } finally {
+      await w.stop()
+    }
   })
 })

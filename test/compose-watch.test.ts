@@ -39,11 +39,20 @@ services:
           target: /hooks
           exec:
             command: ["sh", "-c", "cat /hooks/* > /www/hooked.txt"]
+        # written through the image's symlink /linked -> /www, which stays a link
+        - path: ./links
+          action: sync
+          target: /linked/links
+        # one file, watched across its removal and a new one
+        - path: ./restart-me
+          action: restart
   db:
     image: ${BUSYBOX}
     command: ["sleep", "1000"]
     init: true
     cgroup_parent: \${CG}
+    depends_on:
+      web: {condition: service_started, restart: true}
 `
 
 describe.skipIf(!isRoot || !netavark)('compose watch: sync, sync+restart, sync+exec and rebuild, seen through the published port (needs root, netavark)', () => {
@@ -64,13 +73,15 @@ describe.skipIf(!isRoot || !netavark)('compose watch: sync, sync+restart, sync+e
     env = await makeTestEnv()
     ns = makeNetns()
     dir = join(env.dir, 'w')
-    write('web/Dockerfile', `FROM ${BUSYBOX}\nCOPY version /www/version\nCMD ["sh", "-c", "date +%s%N >> /www/starts; exec httpd -f -p 80 -h /www"]\n`)
+    write('web/Dockerfile', `FROM ${BUSYBOX}\nCOPY version /www/version\nRUN ln -s /www /linked\nCMD ["sh", "-c", "date +%s%N >> /www/starts; exec httpd -f -p 80 -h /www"]\n`)
     write('web/version', 'v1')
     write('site/index.html', 'one')
     write('site/old.txt', 'old')
     write('site/skip.tmp', 'not synced')
     mkdirSync(join(dir, 'conf'))
     mkdirSync(join(dir, 'hooks'))
+    mkdirSync(join(dir, 'links'))
+    write('restart-me', '1')
     writeFileSync(join(dir, 'compose.yaml'), STACK)
   })
   afterAll(async () => {
@@ -94,7 +105,7 @@ describe.skipIf(!isRoot || !netavark)('compose watch: sync, sync+restart, sync+e
   it('sync: a changed file, a new directory with a file in it, and a removed file reach the container; ignored files do not', async () => {
     write('site/index.html', 'two')
     await until200('index.html', 'two')
-    expect(watch!.output()).toContain('Syncing service "web" after 1 changes were detected\n')
+    await until('the sync\'s line', () => watch!.output().includes('Syncing service "web" after 1 changes were detected\n'))
     write('site/new.tmp', 'ignored')
     write('site/sub/deep/page.txt', 'deep')
     await until200('sub/deep/page.txt', 'deep')
@@ -117,17 +128,38 @@ describe.skipIf(!isRoot || !netavark)('compose watch: sync, sync+restart, sync+e
     await until200('hooked.txt', 'hooked')
   })
 
-  it('rebuild: a change in the build context builds the image again and replaces the container; the old image is pruned', async () => {
+  it('sync writes through a symlinked directory of the image, and keeps the link', async () => {
+    write('links/f', 'through the link')
+    await until200('links/f', 'through the link')
+    expect(compose(['exec', '-T', 'web', 'readlink', '/linked']).stdout).toBe('/www\n')
+  })
+
+  it('a file trigger is still watched after the file is removed and written again', async () => {
+    const restarts = () => watch!.output().split('\n').filter((l) => l === 'service(s) ["web"] restarted').length
+    const before = restarts()
+    rmSync(join(dir, 'restart-me'))
+    await until('a restart for the removal', () => restarts() === before + 1, 30_000)
+    write('restart-me', '2')
+    await until('a restart for the new file', () => restarts() === before + 2, 30_000)
+  })
+
+  it('rebuild: a change in the build context builds the image again and replaces the container, restarts its restart: true dependents, and prunes the old image', async () => {
     const imageId = () => JSON.parse(ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'inspect', 'w-web-1']).stdout)[0].Image as string
     const before = imageId()
+    const dbStarted = () => JSON.parse(ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'inspect', 'w-db-1']).stdout)[0].State.StartedAt as string
+    const dbBefore = dbStarted()
     write('web/version', 'v2')
     await until200('version', 'v2')
-    const out = watch!.output()
-    expect(out).toContain('Rebuilding service(s) ["web"] after changes were detected...\n')
-    expect(out).toContain('service(s) ["web"] successfully built\n')
-    expect(imageId()).not.toBe(before)
-    const all = ns.miniRun(['--root', env.storeRoot, 'images', '-a', '-q', '--no-trunc']).stdout
-    expect(all).not.toContain(before)
+    await until('the build\'s lines', () => watch!.output().includes('service(s) ["web"] successfully built\n'))
+    expect(watch!.output()).toContain('Rebuilding service(s) ["web"] after changes were detected...\n')
+    const after = imageId()
+    expect(after).not.toBe(before)
+    const all = ns.miniRun(['--root', env.storeRoot, 'images', '-a', '-q', '--no-trunc'])
+    expect(all.status).toBe(0)
+    expect(all.stdout).toContain(after)
+    expect(all.stdout).not.toContain(before)
+    // db depends on web with restart: true: started again after web's new container
+    await until('db to start again', () => dbStarted() !== dbBefore, 30_000)
   })
 
   it('Ctrl-C ends watch with status 130 and leaves the containers running', async () => {

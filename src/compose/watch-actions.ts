@@ -14,6 +14,7 @@ import { execInContainer, prepareExec } from '../runtime/container/exec-containe
 import { syncIntoContainer, type SyncItem } from '../runtime/container/copy/sync-container.js'
 import { At } from './compose-error.js'
 import type { ComposeContext } from './compose-context.js'
+import { restartDependents } from './dependency-order.js'
 import { buildService } from './images.js'
 import { restart } from './lifecycle.js'
 import type { Project } from './model.js'
@@ -31,6 +32,8 @@ export interface WatchOutput {
 export interface WatchBatchOptions {
   /** Remove the image a rebuild replaced, when nothing else names or uses it. */
   prune: boolean
+  /** Aborted: the batch's next step is not begun. */
+  signal?: AbortSignal
 }
 
 /** Go's %q of a sorted []string, as Docker Compose prints service lists: ["a" "b"]. */
@@ -89,16 +92,18 @@ export function filesToSync(rule: TriggerRule): SyncItem[] {
   return out
 }
 
-/** Items synced into every container of the service (stopped ones too, as Docker Compose copies into them); one-off containers are left. */
+/** Items synced into every container of the service (stopped ones too, as Docker Compose copies into them); one-off containers are left. Each container is tried; the failures are thrown together. */
 export async function syncService(ctx: ComposeContext, project: Project, service: string, items: readonly SyncItem[]): Promise<void> {
   const containers = projectContainers(ctx.stateRoot, project.name).filter((c) => c.service === service && !c.oneoff)
+  const failures: string[] = []
   for (const c of containers) {
     try {
       await syncIntoContainer(c.info, items)
     } catch (err) {
-      throw new MiniRunError(`copying files to ${c.info.name}: ${(err as Error).message}`, { cause: err })
+      failures.push(`copying files to ${c.info.name}: ${(err as Error).message}`)
     }
   }
+  if (failures.length) throw new MiniRunError(failures.join('; '))
 }
 
 /** A sync+exec command in each running container of its service, all at once, its output on out's fds. */
@@ -106,7 +111,8 @@ async function runExecs(ctx: ComposeContext, project: Project, rules: readonly T
   const running = projectContainers(ctx.stateRoot, project.name).filter((c) => !c.oneoff && c.info.status === 'running')
   const nul = openSync('/dev/null', 'r')
   try {
-    await Promise.all(
+    // every one waited for, as Docker Compose's errgroup does, before the first failure is said
+    const results = await Promise.allSettled(
       rules.flatMap((rule) =>
         running
           .filter((c) => c.service === rule.service)
@@ -125,6 +131,8 @@ async function runExecs(ctx: ComposeContext, project: Project, rules: readonly T
           }),
       ),
     )
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+    if (failed) throw failed.reason
   } finally {
     closeSync(nul)
   }
@@ -176,6 +184,10 @@ async function rebuild(ctx: ComposeContext, project: Project, services: Set<stri
     out.line(`Failed to recreate services after update. Error: ${(err as Error).message}`)
     return false
   }
+  // the services that depend on these with restart: true start again after them, as Docker Compose's
+  // recreate stops them and its start includes the dependents
+  const dependents = restartDependents(project.services, services).filter((n) => !services.has(n))
+  if (dependents.length) await restart(ctx, project, dependents)
   if (o.prune) await pruneReplaced(ctx, before, await imageIds(ctx, project, services))
   return true
 }
@@ -183,14 +195,19 @@ async function rebuild(ctx: ComposeContext, project: Project, services: Set<stri
 /** One batch of changed paths acted on; an error ends it (the caller says so and goes on watching). */
 export async function handleBatch(ctx: ComposeContext, project: Project, rules: readonly TriggerRule[], paths: readonly string[], o: WatchBatchOptions, out: WatchOutput): Promise<void> {
   const plan = planBatch(paths, rules)
+  const stopped = () => o.signal?.aborted === true
   if (plan.rebuild.size && !(await rebuild(ctx, project, plan.rebuild, o, out))) return
+  const failures: string[] = []
   for (const [service, items] of [...plan.sync].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (stopped()) return
     out.line(`Syncing service "${service}" after ${items.size} changes were detected`)
-    await syncService(ctx, project, service, [...items.values()])
+    // one service's failure does not keep the others' files out
+    await syncService(ctx, project, service, [...items.values()]).catch((err: Error) => failures.push(err.message))
   }
-  if (plan.restart.size) {
+  if (failures.length) throw new MiniRunError(failures.join('; '))
+  if (plan.restart.size && !stopped()) {
     await restart(ctx, project, [...plan.restart])
     out.line(`service(s) ${quotedList(plan.restart)} restarted`)
   }
-  if (plan.exec.length) await runExecs(ctx, project, plan.exec, out)
+  if (plan.exec.length && !stopped()) await runExecs(ctx, project, plan.exec, out)
 }

@@ -5,7 +5,9 @@
  * matches none of the ignores: the trigger's `ignore`, the service's
  * .dockerignore when it builds (rooted at its build context), editors'
  * temporary files, and `.git` (at any depth: Docker Compose meant that,
- * but its pattern matches only a `.git` at the filesystem's root). The
+ * but its pattern matches only a `.git` at the filesystem's root). A
+ * .dockerignore holding `*` (an allow-list) ignores nothing here, as in
+ * Docker Compose. The
  * patterns are .dockerignore's (build/path-patterns.ts), rooted at the
  * trigger's path: `*.log` is the path's own, `**\/*.log` any below it.
  */
@@ -58,8 +60,10 @@ export function serviceRules(s: Service, at: At): TriggerRule[] {
     const ignore = patterns(trigger.ignore, here.at('ignore'))
     // a file watched alone is matched by its name
     const relOf = (p: string) => below(trigger.path, p) || posix.basename(p)
+    // an allow-list .dockerignore (`*`, then `!src`) would keep the watch from everything else it names
+    // (the Dockerfile itself): Docker Compose drops its patterns but the exceptions, which then match nothing
     const contextExcluded = (p: string) => {
-      const inContext = context && below(context.dir, p)
+      const inContext = context && !context.patterns.includes('*') && below(context.dir, p)
       return inContext ? context.excluded(inContext) : false
     }
     const contextExceptions = context?.patterns.some((p) => p.startsWith('!')) === true

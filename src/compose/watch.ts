@@ -15,7 +15,7 @@
  *    one inotify watch per directory);
  *  - until the signal aborts; the containers are left running.
  */
-import { existsSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { MiniRunError } from '../errors.js'
 import { At } from './compose-error.js'
@@ -61,6 +61,15 @@ export function watchRules(project: Project, services: readonly string[] | undef
   return rules
 }
 
+/** Is there a directory at path (a symlink to one followed)? */
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory()
+  } catch {
+    return false
+  }
+}
+
 /** The nearest existing directory at or above path. */
 function existingAncestor(path: string): string {
   let p = path
@@ -76,11 +85,15 @@ export async function watchProject(ctx: ComposeContext, project: Project, o: Wat
     await syncService(ctx, project, rule.service, filesToSync(rule))
   }
   const targets = [...new Set(rules.map((r) => r.trigger.path))]
-  const roots = [...new Set(targets.map(existingAncestor))]
-  // below a trigger's path, or on the way to one that does not exist yet
+  // a file is watched from its directory, as Docker Compose's watcher does: a file watched itself is
+  // lost once it is deleted or replaced (git checkout, an editor's rename), and never seen again
+  const roots = [...new Set(targets.map((t) => (isDirectory(t) ? t : existingAncestor(dirname(t)))))]
+  // below a trigger's path, or on the way to one (its directory, or a path that does not exist yet)
   const wanted = (p: string) => targets.some((t) => below(t, p) !== undefined || below(p, t) !== undefined)
-  // not read at all: what every trigger over it ignores as a whole (.git, node_modules in an ignore)
+  // not read at all: what every trigger over it ignores as a whole (.git, node_modules in an ignore),
+  // unless another trigger's path lies below it
   const skipped = (p: string) => {
+    if (targets.some((t) => t !== p && below(p, t) !== undefined)) return false
     const over = rules.filter((r) => below(r.trigger.path, p) !== undefined)
     return over.length > 0 && over.every((r) => r.skipsDirectory(p))
   }
@@ -90,10 +103,11 @@ export async function watchProject(ctx: ComposeContext, project: Project, o: Wat
   let working: Promise<void> = Promise.resolve()
   const flush = () => {
     timer = undefined
-    const paths = [...pending]
-    pending.clear()
     working = working.then(async () => {
-      if (o.signal.aborted) return
+      // what came while the last batch ran is one batch, not one per quiet moment
+      const paths = [...pending]
+      pending.clear()
+      if (o.signal.aborted || paths.length === 0) return
       try {
         await handleBatch(ctx, project, rules, paths, o, out)
       } catch (err) {
@@ -117,6 +131,7 @@ export async function watchProject(ctx: ComposeContext, project: Project, o: Wat
   o.onReady?.()
   await stopped
   if (timer) clearTimeout(timer)
+  pending.clear()
   await watcher.close()
   await working
 }

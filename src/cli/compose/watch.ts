@@ -3,7 +3,8 @@
  * Docker Compose does, whose pull_policy it makes `build` for services
  * with a develop section), then their develop.watch paths watched until
  * Ctrl-C (compose/watch.ts). The containers are left running; the exit
- * status is 130, as Docker Compose's.
+ * status is 130, as Docker Compose's. A batch of changes being acted on
+ * (a build, a restart) is finished first; a second Ctrl-C does not wait.
  */
 import type { Command } from 'commander'
 import { contextFor, loadFor, printEvent } from './context.js'
@@ -29,9 +30,14 @@ export async function watchCommand(services: string[], flags: WatchFlags, cmd: C
     await up(ctx, { ...project, services: built }, { ...(services.length ? { services } : {}) })
   }
   const stop = new AbortController()
-  const onSignal = () => stop.abort()
-  process.once('SIGINT', onSignal)
-  process.once('SIGTERM', onSignal)
+  // the first Ctrl-C ends the watch once the changes being acted on are (a build, a restart); a
+  // second one does not wait
+  const onSignal = () => {
+    if (stop.signal.aborted) process.exit(130)
+    stop.abort()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
   try {
     await watchProject(
       ctx,

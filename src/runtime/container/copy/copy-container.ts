@@ -39,7 +39,7 @@ function insideId(maps: readonly IdMapping[] | undefined, id: number): number {
  * the network's /etc files: a path under those is its root's, as Docker's
  * daemon checks only the volumes (checkIfPathIsInAVolume).
  */
-function readOnlyReason(c: ContainerInfo, path: string, volumesOnly = false): string | undefined {
+export function readOnlyReason(c: ContainerInfo, path: string, volumesOnly = false): string | undefined {
   const within = (dest: string) => path === dest || path.startsWith(dest.endsWith('/') ? dest : `${dest}/`)
   const networkFiles = new Set(Object.values(c.startInput?.network?.files ?? {}))
   const bound = (m: SpecMount) => m.type === 'bind' || m.options?.some((o) => o === 'bind' || o === 'rbind') === true

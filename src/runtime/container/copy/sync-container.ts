@@ -1,21 +1,38 @@
 /**
  * `compose watch`'s sync: host paths written into a container, running or
  * not, each at exactly its path there, as Docker Compose's tar of them
- * lands (internal/sync/tar.go): missing parent directories made (0755,
- * the container root's), what was there replaced (a directory by a file,
- * or a file by a directory, removed first), a file's content, mode and
- * times copied and its ids kept as ids inside the container; a symlink
- * copied as a link; a directory made, not filled (the files in it come as
- * paths of their own, each one matched against the trigger's patterns).
- * A path the host no longer has is removed from the container, with what
- * is below it: each removal resolved in the container's root (fs-view.ts),
- * where Docker Compose execs `rm -rf` in the container (and so fails in a
- * stopped one, or an image without rm).
+ * lands (internal/sync/tar.go):
+ *
+ *  - missing parent directories made (0755, the container root's); a
+ *    parent that is a symlink to a directory in the container is written
+ *    through, as the engine resolves it (Debian's /lib -> usr/lib, an
+ *    image's /app -> /srv/app), never replaced;
+ *  - what was at the path replaced: a file by a directory or the other way
+ *    round removed first, a symlink replaced by a file or link (a
+ *    directory over a symlink to a directory goes through it);
+ *  - a file's content, mode and times copied; its ids kept as ids inside
+ *    the container as root (CopyUIDGID), the container root's as an
+ *    ordinary user (who cannot give a file to another id);
+ *  - a symlink copied as a link; a directory made, not filled (its files
+ *    come as paths of their own, each matched against the trigger's
+ *    patterns);
+ *  - a path the host no longer has removed from the container, with what
+ *    is below it, by mr_remove_tree: no symlink followed below the path's
+ *    parent, which is resolved in the container's root (fs-view.ts).
+ *    Docker Compose execs `rm -rf` in the container instead (and so fails
+ *    in a stopped one, or an image without rm).
+ *
+ * A host path that changed while it was read (gone, or made another kind)
+ * is skipped: the watcher's next event brings it. One item's failure does
+ * not stop the others; the failures are thrown together at the end.
  */
-import { closeSync, readdirSync, readlinkSync, rmdirSync, unlinkSync, type Stats } from 'node:fs'
+import { closeSync, readlinkSync, type Stats } from 'node:fs'
 import { posix } from 'node:path'
+import { MiniRunError } from '../../../errors.js'
+import * as fileCalls from '../../../native/file-calls.js'
+import { isRoot } from '../../../paths.js'
 import type { ContainerInfo } from '../containers.js'
-import { withContainerView } from './copy-container.js'
+import { readOnlyReason, withContainerView } from './copy-container.js'
 import { copyContent, openSourceFile, statItem, TreeWriter } from './copy-tree.js'
 import { hostView, using, type FsView } from './fs-view.js'
 
@@ -28,38 +45,38 @@ export interface SyncItem {
 
 /** What is at path in the view, and everything below it, removed; nothing there is no error. */
 export function removeInView(view: FsView, path: string): void {
-  const st = statItem(view, path, false)
-  if (!st) return
-  if (st.isDirectory()) {
-    for (const name of using(view.resolved(path), (p) => readdirSync(p))) removeInView(view, posix.join(path, name))
-    using(view.at(path), (p) => rmdirSync(p))
-  } else using(view.at(path), (p) => unlinkSync(p))
+  try {
+    using(view.at(path), (p) => fileCalls.removeTreeHere(p))
+  } catch (err) {
+    throw view.writeError(path, err)
+  }
 }
 
+/** The parents of path made where missing: through symlinks to directories, a non-directory in the way removed. */
 function makeParents(view: FsView, writer: TreeWriter, path: string, now: Date): void {
   let dir = '/'
   for (const part of posix.dirname(path).split('/').filter(Boolean)) {
     dir = posix.join(dir, part)
-    const st = statItem(view, dir, false)
-    if (st?.isDirectory()) continue
-    if (st) removeInView(view, dir)
+    if (statItem(view, dir, true)?.isDirectory()) continue
+    if (statItem(view, dir, false)) removeInView(view, dir)
     writer.dir(dir, { mode: 0o40755, uid: 0, gid: 0, mtime: now, atime: now })
   }
 }
 
-function kind(st: Stats): 'dir' | 'link' | 'other' {
-  return st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'link' : 'other'
+/** A host item changed between its stat and its read: the next event says what it is now. */
+function changedMeanwhile(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code
+  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP' || (err instanceof MiniRunError && /is no longer a regular file/.test(err.message))
 }
 
-/** A host file's content at dst; false when the file went from the host meanwhile (what was written is removed). */
-function copyFile(view: FsView, writer: TreeWriter, from: string, dst: string, st: Stats): boolean {
+/** A host file's content at dst; false when it changed on the host meanwhile. */
+function copyFile(writer: TreeWriter, from: string, dst: string, st: Stats): boolean {
   let input: number
   try {
     input = openSourceFile(hostView(), from, false)
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-    removeInView(view, dst)
-    return false
+    if (changedMeanwhile(err)) return false
+    throw err
   }
   try {
     const out = writer.file(dst, st)!
@@ -77,39 +94,70 @@ function copyFile(view: FsView, writer: TreeWriter, from: string, dst: string, s
   return true
 }
 
-/** Each item copied in, or removed where the host has none; returns how many were written and removed. */
-export async function syncIntoContainer(c: ContainerInfo, items: readonly SyncItem[]): Promise<{ written: number; removed: number }> {
-  const host = hostView()
+/** One item into the view; false when there was nothing to do. readOnly: why a path may not be written, if it may not. */
+function syncItem(view: FsView, writer: TreeWriter, item: SyncItem, now: Date, readOnly: (path: string) => string | undefined): boolean {
+  const dst = posix.resolve('/', item.container)
+  const refused = readOnly(dst)
+  if (refused) throw new MiniRunError(`copy to ${view.describe(dst)}: ${refused}`, { code: 'EROFS' })
+  const st = statItem(hostView(), item.host, false)
+  if (!st) {
+    if (dst === '/' || !statItem(view, dst, false)) return false
+    removeInView(view, dst)
+    return true
+  }
+  // devices, fifos and sockets are not copied, as cp copies none
+  if (!st.isDirectory() && !st.isSymbolicLink() && !st.isFile()) return false
+  if (dst === '/') return false
+  makeParents(view, writer, dst, now)
+  const there = statItem(view, dst, false)
+  if (st.isDirectory()) {
+    if (there?.isSymbolicLink() && statItem(view, dst, true)?.isDirectory()) return false
+    if (there && !there.isDirectory()) removeInView(view, dst)
+    writer.dir(dst, st)
+    return true
+  }
+  if (there?.isDirectory()) removeInView(view, dst)
+  if (st.isSymbolicLink()) {
+    let target: string
+    try {
+      target = readlinkSync(item.host)
+    } catch (err) {
+      if (changedMeanwhile(err)) return false
+      throw err
+    }
+    writer.symlink(dst, target, st)
+    return true
+  }
+  return copyFile(writer, item.host, dst, st)
+}
+
+/** Each item written into the view, or removed where the host has none; returns how many were, and each failure's message (the others still done). */
+export function syncIntoView(view: FsView, items: readonly SyncItem[], readOnly: (path: string) => string | undefined = () => undefined): { written: number; failures: string[] } {
   const now = new Date()
   let written = 0
-  let removed = 0
-  await withContainerView(c, true, (view) => {
-    const writer = new TreeWriter(view)
+  const failures: string[] = []
+  const writer = new TreeWriter(view)
+  for (const item of items) {
     try {
-      for (const item of items) {
-        const dst = posix.resolve('/', item.container)
-        const st = statItem(host, item.host, false)
-        if (!st) {
-          if (dst !== '/' && statItem(view, dst, false)) {
-            removeInView(view, dst)
-            removed++
-          }
-          continue
-        }
-        // devices, fifos and sockets are not copied, as cp copies none
-        if (!st.isDirectory() && !st.isSymbolicLink() && !st.isFile()) continue
-        if (dst === '/' && !st.isDirectory()) continue
-        makeParents(view, writer, dst, now)
-        const there = statItem(view, dst, false)
-        if (there && (kind(there) !== kind(st) || there.isSymbolicLink())) removeInView(view, dst)
-        if (st.isDirectory()) writer.dir(dst, st)
-        else if (st.isSymbolicLink()) writer.symlink(dst, readlinkSync(item.host), st)
-        else if (!copyFile(view, writer, item.host, dst, st)) continue
-        written++
-      }
-    } finally {
-      writer.finish()
+      if (syncItem(view, writer, item, now, readOnly)) written++
+    } catch (err) {
+      failures.push((err as Error).message)
     }
-  })
-  return { written, removed }
+  }
+  try {
+    writer.finish()
+  } catch (err) {
+    failures.push((err as Error).message)
+  }
+  return { written, failures }
+}
+
+/** syncIntoView into a container, running or not; the items that failed are thrown together, after the rest. */
+export async function syncIntoContainer(c: ContainerInfo, items: readonly SyncItem[]): Promise<{ written: number }> {
+  // a stopped container's view does not mount its root read-only: what a running one refuses is refused here
+  const readOnly = (dst: string) => (c.status !== 'running' ? readOnlyReason(c, dst, true) : undefined)
+  // as root the host's ids, taken as the container's; an ordinary user can give a file only its own id
+  const { written, failures } = await withContainerView(c, isRoot(), (view) => syncIntoView(view, items, readOnly))
+  if (failures.length) throw new MiniRunError(failures.join('; '))
+  return { written }
 }
