@@ -73,7 +73,7 @@ describe.skipIf(!isRoot || !netavark)('compose watch: sync, sync+restart, sync+e
     env = await makeTestEnv()
     ns = makeNetns()
     dir = join(env.dir, 'w')
-    write('web/Dockerfile', `FROM ${BUSYBOX}\nCOPY version /www/version\nRUN ln -s /www /linked\nCMD ["sh", "-c", "date +%s%N >> /www/starts; exec httpd -f -p 80 -h /www"]\n`)
+    write('web/Dockerfile', `FROM ${BUSYBOX}\nCOPY version /www/version\nRUN ln -s /www /linked\nCMD ["sh", "-c", "echo started $(cat /www/version); date +%s%N >> /www/starts; exec httpd -f -p 80 -h /www"]\n`)
     write('web/version', 'v1')
     write('site/index.html', 'one')
     write('site/old.txt', 'old')
@@ -170,6 +170,25 @@ describe.skipIf(!isRoot || !netavark)('compose watch: sync, sync+restart, sync+e
     expect(compose(['ps', '--format', '{{.Service}} {{.State}}']).stdout.split('\n').filter(Boolean).sort()).toEqual(['db running', 'web running'])
     watch = undefined
   })
+
+  it('up --watch: the services\' output and the watch together; a rebuilt container\'s output is followed on; Ctrl-C stops the services', async () => {
+    expect(compose(['down']).status).toBe(0)
+    watch = ns.miniRunAsync(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', 'w', 'up', '--watch'], composeEnv(), dir)
+    await until('Watch enabled', () => watch!.output().includes('Watch enabled\n'), 120_000)
+    await until('web\'s first line', () => /^web-1 +\| started v2$/m.test(watch!.output()))
+    write('web/version', 'v3')
+    await until200('version', 'v3')
+    await until('the new container\'s line, in the same attached output', () => /^web-1 +\| started v3$/m.test(watch!.output()))
+    expect(watch!.child.exitCode).toBe(null)
+    write('site/index.html', 'three')
+    await until200('index.html', 'three')
+    watch!.child.kill('SIGINT')
+    const r = await watch!.done
+    expect(r.stderr).not.toMatch(/mini-run: |Error handling|Watch disabled/)
+    expect(r.status).toBe(130)
+    expect(compose(['ps', '-a', '--format', '{{.Service}} {{.State}}']).stdout.split('\n').filter(Boolean).sort()).toEqual(['db exited', 'web exited'])
+    watch = undefined
+  })
 })
 
 describe('compose watch refuses, before it starts anything', () => {
@@ -201,6 +220,19 @@ describe('compose watch refuses, before it starts anything', () => {
     const noBuild = run(`services:\n  a:\n    image: ${BUSYBOX}\n    develop:\n      watch:\n        - path: ./src\n          action: rebuild\n`)
     expect(noBuild.status).not.toBe(0)
     expect(noBuild.stderr).toMatch(/services\.a\.develop\.watch\[0\]: can't watch service "a" with action rebuild without a build context\n$/)
+  })
+
+  it('up --watch refuses -d and --no-build, and a project with nothing to watch', () => {
+    const dir = join(env.dir, 'flags')
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(join(dir, 'compose.yaml'), `services:\n  a:\n    image: ${BUSYBOX}\n`)
+    const up = (args: string[]) => miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', 'f', 'up', ...args], { cwd: dir })
+    expect(up(['-d', '--watch']).stderr).toBe('mini-run: --detach cannot be combined with --watch\n')
+    expect(up(['--no-build', '--watch']).stderr).toBe('mini-run: --no-build and --watch are incompatible\n')
+    const none = up(['--watch'])
+    expect(none.status).not.toBe(0)
+    expect(none.stderr).toContain('none of the selected services is configured for watch')
+    expect(miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'ps', '-a', '-q']).stdout).toBe('')
   })
 
   it('a bad action, by the schema', () => {

@@ -21,31 +21,74 @@ export interface ProjectLogsOptions {
   onEnd?: (c: ServiceContainer) => void | Promise<void>
 }
 
-export async function projectLogs(stateRoot: string, containers: readonly ServiceContainer[], o: ProjectLogsOptions): Promise<void> {
-  await Promise.all(
-    containers.map(async (c) => {
-      await readLogs(logFile(stateRoot, c.info.id), {
-        ...(o.tail !== undefined ? { tail: o.tail } : {}),
-        ...(o.since !== undefined ? { since: o.since } : {}),
-        ...(o.until !== undefined ? { until: o.until } : {}),
-        timestamps: o.timestamps === true,
-        follow: o.follow === true,
-        // followed while it runs, and while its restart policy starts it again: the new run logs to the
-        // same file, and Docker Compose's logs -f goes on with it
-        running: () => {
-          try {
-            const state = readState(stateRoot, c.info.id)
-            const now = inspectState(stateRoot, state)
-            return now.status === 'running' || now.restarting || monitorAlive(state)
-          } catch {
-            return false
-          }
-        },
-        write: (stream, text) => o.write(c, stream, text),
-      })
-      if (o.follow) await o.onEnd?.(c)
-    }),
-  )
+/**
+ * Following, more containers to follow (`up --watch`: those a rebuild
+ * made), each from its own time on; and a hold, while which no follower
+ * ends (a container a restart stops for a moment, or a rebuild replaces),
+ * released by the function it returns.
+ */
+export interface LogFollowing {
+  add(c: ServiceContainer, since: string): void
+  hold(): () => void
+}
+
+export async function projectLogs(stateRoot: string, containers: readonly ServiceContainer[], o: ProjectLogsOptions & { onFollowing?: (f: LogFollowing) => void }): Promise<void> {
+  let active = 0
+  let held = 0
+  const failures: unknown[] = []
+  let allDone!: () => void
+  const done = new Promise<void>((resolve) => (allDone = resolve))
+  const settle = () => {
+    if (--active === 0) allDone()
+  }
+  const followOne = async (c: ServiceContainer, since: string | undefined) => {
+    await readLogs(logFile(stateRoot, c.info.id), {
+      ...(o.tail !== undefined ? { tail: o.tail } : {}),
+      ...(since !== undefined ? { since } : {}),
+      ...(o.until !== undefined ? { until: o.until } : {}),
+      timestamps: o.timestamps === true,
+      follow: o.follow === true,
+      // followed while it runs, and while its restart policy starts it again: the new run logs to the
+      // same file, and Docker Compose's logs -f goes on with it
+      running: () => {
+        if (held > 0) return true
+        try {
+          const state = readState(stateRoot, c.info.id)
+          const now = inspectState(stateRoot, state)
+          return now.status === 'running' || now.restarting || monitorAlive(state)
+        } catch {
+          return false
+        }
+      },
+      write: (stream, text) => o.write(c, stream, text),
+    })
+    if (o.follow) await o.onEnd?.(c)
+  }
+  const start = (c: ServiceContainer, since: string | undefined) => {
+    active++
+    followOne(c, since)
+      .catch((err: unknown) => void failures.push(err))
+      .finally(settle)
+  }
+  for (const c of containers) start(c, o.since)
+  if (o.follow && o.onFollowing) {
+    o.onFollowing({
+      add: (c, since) => start(c, since),
+      hold: () => {
+        active++
+        held++
+        let released = false
+        return () => {
+          if (released) return
+          released = true
+          held--
+          settle()
+        }
+      },
+    })
+  }
+  if (active > 0) await done
+  if (failures.length) throw failures[0]
 }
 
 /**

@@ -10,6 +10,7 @@ import { closeSync, openSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { MiniRunError } from '../errors.js'
 import { ImageStore } from '../image/store.js'
+import { logTime } from '../runtime/container/container-logs.js'
 import { execInContainer, prepareExec } from '../runtime/container/exec-container.js'
 import { syncIntoContainer, type SyncItem } from '../runtime/container/copy/sync-container.js'
 import { At } from './compose-error.js'
@@ -21,6 +22,7 @@ import type { Project } from './model.js'
 import { projectContainers } from './project-containers.js'
 import { up } from './up.js'
 import type { TriggerRule } from './watch-rules.js'
+import type { LogFollowing } from './project-logs.js'
 
 export interface WatchOutput {
   /** A line of watch's own, on stdout. */
@@ -34,6 +36,8 @@ export interface WatchBatchOptions {
   prune: boolean
   /** Aborted: the batch's next step is not begun. */
   signal?: AbortSignal
+  /** up --watch: the attached logs, to follow the containers a rebuild makes. */
+  following?: { current?: LogFollowing }
 }
 
 /** Go's %q of a sorted []string, as Docker Compose prints service lists: ["a" "b"]. */
@@ -178,12 +182,16 @@ async function rebuild(ctx: ComposeContext, project: Project, services: Set<stri
     return false
   }
   out.line(`service(s) ${quotedList(services)} successfully built`)
+  const since = logTime(Date.now())
   try {
     await up(ctx, project, { services: [...services], noDeps: true, forceRecreate: true, noBuild: true })
   } catch (err) {
     out.line(`Failed to recreate services after update. Error: ${(err as Error).message}`)
     return false
   }
+  // up --watch: the new containers' output follows the old ones'
+  const following = o.following?.current
+  if (following) for (const c of projectContainers(ctx.stateRoot, project.name)) if (services.has(c.service) && !c.oneoff) following.add(c, since)
   // the services that depend on these with restart: true start again after them, as Docker Compose's
   // recreate stops them and its start includes the dependents
   const dependents = restartDependents(project.services, services).filter((n) => !services.has(n))
@@ -194,6 +202,16 @@ async function rebuild(ctx: ComposeContext, project: Project, services: Set<stri
 
 /** One batch of changed paths acted on; an error ends it (the caller says so and goes on watching). */
 export async function handleBatch(ctx: ComposeContext, project: Project, rules: readonly TriggerRule[], paths: readonly string[], o: WatchBatchOptions, out: WatchOutput): Promise<void> {
+  // up --watch: no container's log ends while it is restarted or replaced
+  const release = o.following?.current?.hold()
+  try {
+    await actOn(ctx, project, rules, paths, o, out)
+  } finally {
+    release?.()
+  }
+}
+
+async function actOn(ctx: ComposeContext, project: Project, rules: readonly TriggerRule[], paths: readonly string[], o: WatchBatchOptions, out: WatchOutput): Promise<void> {
   const plan = planBatch(paths, rules)
   const stopped = () => o.signal?.aborted === true
   if (plan.rebuild.size && !(await rebuild(ctx, project, plan.rebuild, o, out))) return

@@ -52,6 +52,7 @@ export function register(program: Command): void {
     .option('--no-log-prefix', 'no prefix on the output\'s lines')
     .option('--no-color', 'no colours in the prefixes')
     .option('--quiet-pull', 'pull without progress (mini-run prints none: only the Pulling/Pulled lines)')
+    .option('-w, --watch', 'watch the services\' develop.watch paths while attached, as compose watch does')
     .action(async (services: string[], flags: Record<string, unknown>, cmd: Command) => {
       const { upCommand } = await import('../compose/up-down.js')
       // commander's names for the --no-* flags

@@ -3,6 +3,7 @@ import type { Command } from 'commander'
 import { once } from 'node:events'
 import { UsageError } from '../../errors.js'
 import type { ServiceContainer } from '../../compose/project-containers.js'
+import type { LogFollowing } from '../../compose/project-logs.js'
 import { contextFor, loadFor } from './context.js'
 
 export interface FollowOptions {
@@ -19,6 +20,8 @@ export interface FollowOptions {
   sayExits?: boolean
   /** With sayExits: a container's exit, once said, with its code. */
   onExit?: (c: ServiceContainer, code: number) => void
+  /** Following: how to follow more containers (up --watch's rebuilds), and hold the followers meanwhile. */
+  onFollowing?: (f: LogFollowing) => void
 }
 
 export async function followLogs(stateRoot: string, project: string, services: readonly string[], o: FollowOptions & { index?: number }): Promise<void> {
@@ -36,6 +39,7 @@ export async function followLogs(stateRoot: string, project: string, services: r
       const line = o.noPrefix ? text : prefixer.format(`${c.info.id}:${stream}`, names.get(c.info.id)!, text)
       if (!out.write(line)) return once(out, 'drain').then(() => undefined)
     },
+    ...(o.onFollowing ? { onFollowing: (f: LogFollowing) => o.onFollowing!({ hold: f.hold, add: (c, since) => (names.set(c.info.id, shortName(c, project)), f.add(c, since)) }) } : {}),
     ...(o.sayExits ? { onEnd: async (c: ServiceContainer) => {
       const code = await sayExit(stateRoot, c, names.get(c.info.id)!)
       if (code !== undefined) o.onExit?.(c, code)

@@ -6,6 +6,7 @@
  */
 import type { ComposeContext } from '../../compose/compose-context.js'
 import type { Project } from '../../compose/model.js'
+import type { LogFollowing } from '../../compose/project-logs.js'
 import { followLogs } from './logs.js'
 
 export interface AttachOptions {
@@ -21,6 +22,8 @@ export interface AttachOptions {
   attach?: string[]
   noPrefix?: boolean
   noColor?: boolean
+  /** How to follow more containers, and hold the followers (up --watch). */
+  onFollowing?: (f: LogFollowing) => void
 }
 
 export async function attachUp(ctx: ComposeContext, project: Project, o: AttachOptions): Promise<void> {
@@ -53,7 +56,7 @@ export async function attachUp(ctx: ComposeContext, project: Project, o: AttachO
   process.stdout.write(`Attaching to ${attached.map((c) => shortName(c, project.name)).join(', ')}\n`)
   try {
     const { logTime } = await import('../../runtime/container/container-logs.js')
-    await followLogs(ctx.stateRoot, project.name, shown, { follow: true, sayExits: true, onExit, ...(o.since !== undefined ? { since: logTime(o.since) } : {}), noPrefix: o.noPrefix === true, noColor: o.noColor === true })
+    await followLogs(ctx.stateRoot, project.name, shown, { follow: true, sayExits: true, onExit, ...(o.since !== undefined ? { since: logTime(o.since) } : {}), noPrefix: o.noPrefix === true, noColor: o.noColor === true, ...(o.onFollowing ? { onFollowing: o.onFollowing } : {}) })
     await stopping
     if (interrupted) process.exitCode = 130
     else if (exitCode !== undefined) process.exitCode = exitCode

@@ -2,6 +2,9 @@
 import type { Command } from 'commander'
 import { UsageError } from '../../errors.js'
 import { contextFor, loadFor } from './context.js'
+import type { ComposeContext } from '../../compose/compose-context.js'
+import type { Project } from '../../compose/model.js'
+import type { LogFollowing } from '../../compose/project-logs.js'
 
 export interface UpFlags {
   detach?: boolean
@@ -30,6 +33,8 @@ export interface UpFlags {
   noAttach?: string[]
   noLogPrefix?: boolean
   noColor?: boolean
+  /** -w: watch the develop.watch paths while attached (compose/watch.ts). */
+  watch?: boolean
 }
 
 function seconds(text: string | undefined, flag: string): number | undefined {
@@ -57,6 +62,9 @@ export function convergeOptions(services: string[], flags: Pick<UpFlags, 'build'
 export async function upCommand(services: string[], flags: UpFlags, cmd: Command): Promise<void> {
   const options = convergeOptions(services, flags)
   if ((flags.detach || flags.wait) && (flags.abortOnContainerExit || flags.exitCodeFrom !== undefined)) throw new UsageError('--abort-on-container-exit and --detach are incompatible')
+  if (flags.watch && (flags.detach || flags.wait)) throw new UsageError(`${flags.wait ? '--wait' : '--detach'} cannot be combined with --watch`)
+  if (flags.watch && flags.noBuild) throw new UsageError('--no-build and --watch are incompatible')
+  if (flags.watch && flags.noStart) throw new UsageError('--no-start and --watch are incompatible')
   const [{ up }, { parseScale, withReplicas }] = await Promise.all([import('../../compose/up.js'), import('../../compose/scale.js')])
   const replicas = Object.fromEntries((flags.scale ?? []).map(parseScale))
   const loaded = await loadFor(cmd, services, { onHost: true })
@@ -69,6 +77,9 @@ export async function upCommand(services: string[], flags: UpFlags, cmd: Command
     const { create } = await import('../../compose/create.js')
     return create(ctx, project, { ...options, renewAnonVolumes: flags.renewAnonVolumes === true, ...(timeout !== undefined ? { timeout } : {}) })
   }
+  // checked before anything starts, as compose watch checks
+  const watchRules = flags.watch ? (await import('../../compose/watch.js')).watchRules : undefined
+  watchRules?.(project, services, () => undefined)
   // attached, what the containers logged from now on: docker compose attaches without their earlier logs
   const startedAt = Date.now()
   await up(ctx, project, {
@@ -85,7 +96,9 @@ export async function upCommand(services: string[], flags: UpFlags, cmd: Command
   }
   if (flags.detach) return
   const { attachUp } = await import('./up-attached.js')
+  const watching = flags.watch ? await startWatch(ctx, project, services) : undefined
   await attachUp(ctx, project, {
+    ...(watching ? { onFollowing: (f: LogFollowing) => (watching.following.current = f) } : {}),
     services,
     since: startedAt,
     ...(timeout !== undefined ? { timeout } : {}),
@@ -95,6 +108,33 @@ export async function upCommand(services: string[], flags: UpFlags, cmd: Command
     noPrefix: flags.noLogPrefix === true,
     noColor: flags.noColor === true,
   })
+  // the services stopped (Ctrl-C, or they all exited): the watch ends with them
+  await watching?.end()
+}
+
+/** up --watch's watch, beside the attached logs: ended by end(), or by Ctrl-C once the batch it is in is done. */
+async function startWatch(ctx: ComposeContext, project: Project, services: string[]) {
+  const [{ watchProject }, { printEvent }] = await Promise.all([import('../../compose/watch.js'), import('./context.js')])
+  const stop = new AbortController()
+  const following: { current?: LogFollowing } = {}
+  const onSignal = () => stop.abort()
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  const running = watchProject(
+    ctx,
+    project,
+    { ...(services.length ? { services } : {}), prune: false, signal: stop.signal, following, warn: (message) => printEvent({ kind: 'warning', message }) },
+    { line: (text) => void process.stdout.write(`${text}\n`), fds: [1, 2] },
+  ).catch((err: Error) => printEvent({ kind: 'warning', message: `Watch disabled with errors: ${err.message}` }))
+  return {
+    following,
+    end: async () => {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+      stop.abort()
+      await running
+    },
+  }
 }
 
 export async function downCommand(services: string[], flags: { volumes?: boolean; rmi?: string; removeOrphans?: boolean; timeout?: string }, cmd: Command): Promise<void> {
