@@ -73,8 +73,9 @@ describe.skipIf(!isRoot || !netavark)('compose watch: sync, sync+restart, sync+e
     env = await makeTestEnv()
     ns = makeNetns()
     dir = join(env.dir, 'w')
-    write('web/Dockerfile', `FROM ${BUSYBOX}\nCOPY version /www/version\nRUN ln -s /www /linked\nCMD ["sh", "-c", "echo started $(cat /www/version); date +%s%N >> /www/starts; exec httpd -f -p 80 -h /www"]\n`)
+    write('web/Dockerfile', `FROM ${BUSYBOX}\nCOPY version /www/version\nCOPY slow /slow\nRUN sleep $(cat /slow)\nRUN ln -s /www /linked\nCMD ["sh", "-c", "echo started $(cat /www/version); date +%s%N >> /www/starts; exec httpd -f -p 80 -h /www"]\n`)
     write('web/version', 'v1')
+    write('web/slow', '0')
     write('site/index.html', 'one')
     write('site/old.txt', 'old')
     write('site/skip.tmp', 'not synced')
@@ -154,10 +155,12 @@ describe.skipIf(!isRoot || !netavark)('compose watch: sync, sync+restart, sync+e
     expect(watch!.output()).toContain('Rebuilding service(s) ["web"] after changes were detected...\n')
     const after = imageId()
     expect(after).not.toBe(before)
-    const all = ns.miniRun(['--root', env.storeRoot, 'images', '-a', '-q', '--no-trunc'])
+    const images = () => ns.miniRun(['--root', env.storeRoot, 'images', '-a', '-q', '--no-trunc'])
+    // the prune comes last in the batch, after the dependents' restart
+    await until('the old image pruned', () => !images().stdout.includes(before), 30_000)
+    const all = images()
     expect(all.status).toBe(0)
     expect(all.stdout).toContain(after)
-    expect(all.stdout).not.toContain(before)
     // db depends on web with restart: true: started again after web's new container
     await until('db to start again', () => dbStarted() !== dbBefore, 30_000)
   })
@@ -171,9 +174,10 @@ describe.skipIf(!isRoot || !netavark)('compose watch: sync, sync+restart, sync+e
     watch = undefined
   })
 
-  it('up --watch: the services\' output and the watch together; a rebuilt container\'s output is followed on; Ctrl-C stops the services', async () => {
+  it('up --watch: the service\'s output and the watch together; a rebuilt container\'s output is followed on', async () => {
     expect(compose(['down']).status).toBe(0)
-    watch = ns.miniRunAsync(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', 'w', 'up', '--watch'], composeEnv(), dir)
+    // only web attached: nothing but the batch's hold keeps up attached while its container is replaced
+    watch = ns.miniRunAsync(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', 'w', 'up', '--watch', '--attach', 'web'], composeEnv(), dir)
     await until('Watch enabled', () => watch!.output().includes('Watch enabled\n'), 120_000)
     await until('web\'s first line', () => /^web-1 +\| started v2$/m.test(watch!.output()))
     write('web/version', 'v3')
@@ -182,11 +186,23 @@ describe.skipIf(!isRoot || !netavark)('compose watch: sync, sync+restart, sync+e
     expect(watch!.child.exitCode).toBe(null)
     write('site/index.html', 'three')
     await until200('index.html', 'three')
+  })
+
+  it('up --watch: Ctrl-C during a rebuild stops the services once the build is done, replacing nothing, and exits 130', async () => {
+    const imageOf = () => JSON.parse(ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'inspect', 'w-web-1']).stdout)[0].Image as string
+    const image = imageOf()
+    const rebuilds = () => watch!.output().split('\n').filter((l) => l.startsWith('Rebuilding service(s)')).length
+    const before = rebuilds()
+    // a build that takes three seconds (RUN sleep $(cat /slow))
+    write('web/slow', '3')
+    await until('the rebuild to begin', () => rebuilds() === before + 1)
     watch!.child.kill('SIGINT')
+    await until('up to end', () => watch!.child.exitCode !== null, 60_000)
     const r = await watch!.done
-    expect(r.stderr).not.toMatch(/mini-run: |Error handling|Watch disabled/)
     expect(r.status).toBe(130)
+    expect(r.stderr).not.toMatch(/mini-run: |Error handling|Watch disabled/)
     expect(compose(['ps', '-a', '--format', '{{.Service}} {{.State}}']).stdout.split('\n').filter(Boolean).sort()).toEqual(['db exited', 'web exited'])
+    expect(imageOf()).toBe(image)
     watch = undefined
   })
 })

@@ -23,7 +23,7 @@ export interface ProjectLogsOptions {
 
 /**
  * Following, more containers to follow (`up --watch`: those a rebuild
- * made), each from its own time on; and a hold, while which no follower
+ * made; one already followed is left), each from its own time on; and a hold, while which no follower
  * ends (a container a restart stops for a moment, or a rebuild replaces),
  * released by the function it returns.
  */
@@ -64,7 +64,11 @@ export async function projectLogs(stateRoot: string, containers: readonly Servic
     })
     if (o.follow) await o.onEnd?.(c)
   }
+  const followed = new Set<string>()
   const start = (c: ServiceContainer, since: string | undefined) => {
+    // one follower per container: a second would print every line twice
+    if (followed.has(c.info.id)) return
+    followed.add(c.info.id)
     active++
     followOne(c, since)
       .catch((err: unknown) => void failures.push(err))

@@ -182,6 +182,8 @@ async function rebuild(ctx: ComposeContext, project: Project, services: Set<stri
     return false
   }
   out.line(`service(s) ${quotedList(services)} successfully built`)
+  // Ctrl-C during the build: nothing is replaced
+  if (o.signal?.aborted) return false
   const since = logTime(Date.now())
   try {
     await up(ctx, project, { services: [...services], noDeps: true, forceRecreate: true, noBuild: true })
@@ -189,13 +191,14 @@ async function rebuild(ctx: ComposeContext, project: Project, services: Set<stri
     out.line(`Failed to recreate services after update. Error: ${(err as Error).message}`)
     return false
   }
-  // up --watch: the new containers' output follows the old ones'
+  // up --watch: the new containers' output follows the old ones' (those it recreated alongside, a
+  // network_mode: service: sidecar, too; the attached logs keep to their services and skip the followed)
   const following = o.following?.current
-  if (following) for (const c of projectContainers(ctx.stateRoot, project.name)) if (services.has(c.service) && !c.oneoff) following.add(c, since)
+  if (following) for (const c of projectContainers(ctx.stateRoot, project.name)) following.add(c, since)
   // the services that depend on these with restart: true start again after them, as Docker Compose's
   // recreate stops them and its start includes the dependents
   const dependents = restartDependents(project.services, services).filter((n) => !services.has(n))
-  if (dependents.length) await restart(ctx, project, dependents)
+  if (dependents.length && !o.signal?.aborted) await restart(ctx, project, dependents)
   if (o.prune) await pruneReplaced(ctx, before, await imageIds(ctx, project, services))
   return true
 }

@@ -39,7 +39,7 @@ export async function followLogs(stateRoot: string, project: string, services: r
       const line = o.noPrefix ? text : prefixer.format(`${c.info.id}:${stream}`, names.get(c.info.id)!, text)
       if (!out.write(line)) return once(out, 'drain').then(() => undefined)
     },
-    ...(o.onFollowing ? { onFollowing: (f: LogFollowing) => o.onFollowing!({ hold: f.hold, add: (c, since) => (names.set(c.info.id, shortName(c, project)), f.add(c, since)) }) } : {}),
+    ...(o.onFollowing ? { onFollowing: (f: LogFollowing) => o.onFollowing!({ hold: f.hold, add: (c, since) => { if (!c.oneoff && (services.length === 0 || services.includes(c.service))) { names.set(c.info.id, shortName(c, project)); f.add(c, since) } } }) } : {}),
     ...(o.sayExits ? { onEnd: async (c: ServiceContainer) => {
       const code = await sayExit(stateRoot, c, names.get(c.info.id)!)
       if (code !== undefined) o.onExit?.(c, code)

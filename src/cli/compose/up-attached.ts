@@ -24,6 +24,8 @@ export interface AttachOptions {
   noColor?: boolean
   /** How to follow more containers, and hold the followers (up --watch). */
   onFollowing?: (f: LogFollowing) => void
+  /** Before the services are stopped (Ctrl-C, or an exit with abortOnExit): up --watch's watch ended, its batch done. */
+  beforeStop?: () => Promise<void>
 }
 
 export async function attachUp(ctx: ComposeContext, project: Project, o: AttachOptions): Promise<void> {
@@ -31,12 +33,17 @@ export async function attachUp(ctx: ComposeContext, project: Project, o: AttachO
   const { stop } = await import('../../compose/lifecycle.js')
   let stopping: Promise<void> | undefined
   let interrupted = false
+  // a watch's batch that restarts or replaces containers ends before they are stopped, not after
+  const stopAll = async (names: string[] | undefined) => {
+    await o.beforeStop?.()
+    await stop(ctx, project, names, timeout)
+  }
   const interrupt = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(130)
     process.stderr.write('Gracefully stopping... (press Ctrl+C again to force)\n')
     // Ctrl-C ends docker compose's up with 130 (128 + SIGINT) once the services have stopped
     interrupted = signal === 'SIGINT'
-    stopping = stop(ctx, project, services.length ? services : undefined, timeout)
+    stopping = stopAll(services.length ? services : undefined)
   }
   let codeFrom = o.exitCodeFrom
   let exitCode: number | undefined
@@ -46,7 +53,7 @@ export async function attachUp(ctx: ComposeContext, project: Project, o: AttachO
     if (c.service === codeFrom && exitCode === undefined) exitCode = code
     if (stopping) return
     process.stdout.write('Aborting on container exit...\n')
-    stopping = stop(ctx, project, undefined, timeout)
+    stopping = stopAll(undefined)
   }
   process.on('SIGINT', interrupt)
   process.on('SIGTERM', interrupt)

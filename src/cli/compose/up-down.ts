@@ -97,29 +97,29 @@ export async function upCommand(services: string[], flags: UpFlags, cmd: Command
   if (flags.detach) return
   const { attachUp } = await import('./up-attached.js')
   const watching = flags.watch ? await startWatch(ctx, project, services) : undefined
-  await attachUp(ctx, project, {
-    ...(watching ? { onFollowing: (f: LogFollowing) => (watching.following.current = f) } : {}),
-    services,
-    since: startedAt,
-    ...(timeout !== undefined ? { timeout } : {}),
-    abortOnExit: flags.abortOnContainerExit === true || flags.exitCodeFrom !== undefined,
-    ...(flags.exitCodeFrom !== undefined ? { exitCodeFrom: flags.exitCodeFrom } : {}),
-    ...(flags.attach?.length || flags.noAttach?.length ? { attach: (flags.attach?.length ? flags.attach : services.length ? services : Object.keys(project.services)).filter((s) => !flags.noAttach?.includes(s)) } : {}),
-    noPrefix: flags.noLogPrefix === true,
-    noColor: flags.noColor === true,
-  })
-  // the services stopped (Ctrl-C, or they all exited): the watch ends with them
-  await watching?.end()
+  try {
+    await attachUp(ctx, project, {
+      ...(watching ? { onFollowing: (f: LogFollowing) => (watching.following.current = f), beforeStop: watching.end } : {}),
+      services,
+      since: startedAt,
+      ...(timeout !== undefined ? { timeout } : {}),
+      abortOnExit: flags.abortOnContainerExit === true || flags.exitCodeFrom !== undefined,
+      ...(flags.exitCodeFrom !== undefined ? { exitCodeFrom: flags.exitCodeFrom } : {}),
+      ...(flags.attach?.length || flags.noAttach?.length ? { attach: (flags.attach?.length ? flags.attach : services.length ? services : Object.keys(project.services)).filter((s) => !flags.noAttach?.includes(s)) } : {}),
+      noPrefix: flags.noLogPrefix === true,
+      noColor: flags.noColor === true,
+    })
+  } finally {
+    // the services stopped (Ctrl-C, or they all exited), or the attach failed: the watch ends with them
+    await watching?.end()
+  }
 }
 
-/** up --watch's watch, beside the attached logs: ended by end(), or by Ctrl-C once the batch it is in is done. */
+/** up --watch's watch, beside the attached logs: end() stops it once the step of its batch being taken is done (attached up's Ctrl-C calls it before it stops the services). */
 async function startWatch(ctx: ComposeContext, project: Project, services: string[]) {
   const [{ watchProject }, { printEvent }] = await Promise.all([import('../../compose/watch.js'), import('./context.js')])
   const stop = new AbortController()
   const following: { current?: LogFollowing } = {}
-  const onSignal = () => stop.abort()
-  process.once('SIGINT', onSignal)
-  process.once('SIGTERM', onSignal)
   const running = watchProject(
     ctx,
     project,
@@ -129,8 +129,6 @@ async function startWatch(ctx: ComposeContext, project: Project, services: strin
   return {
     following,
     end: async () => {
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
       stop.abort()
       await running
     },
