@@ -13,27 +13,8 @@ import { existsSync, realpathSync } from 'node:fs'
 import { basename, dirname, join, posix, resolve } from 'node:path'
 import type { At } from './compose-error.js'
 import { hooksOf } from './hooks.js'
-import type { ServiceHook } from './model.js'
+import type { Develop, WatchAction, WatchTrigger } from './model.js'
 import { bool, isMap, str, strings, type Raw } from './values.js'
-
-export type WatchAction = 'sync' | 'rebuild' | 'restart' | 'sync+restart' | 'sync+exec'
-
-export interface WatchTrigger {
-  /** Absolute, on the host. */
-  path: string
-  action: WatchAction
-  /** Absolute, in the container: for the sync actions. */
-  target?: string
-  ignore: string[]
-  include: string[]
-  initialSync: boolean
-  /** sync+exec's command. */
-  exec?: ServiceHook
-}
-
-export interface Develop {
-  watch: WatchTrigger[]
-}
 
 /** The actions that copy files into the container, and so need a target. */
 export const SYNCING: ReadonlySet<WatchAction> = new Set(['sync', 'sync+restart', 'sync+exec'])

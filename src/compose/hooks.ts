@@ -36,6 +36,19 @@ export function hooksOf(v: unknown, at: At): ServiceHook[] | undefined {
   })
 }
 
+/** A hook's command run in the (running) container, as `exec` without a terminal runs it, on these fds; its exit code. */
+export function execHook(c: ContainerInfo, hook: ServiceHook, stdio: [number, number, number]): Promise<number> {
+  const plan = prepareExec(c, {
+    command: hook.command,
+    env: Object.entries(hook.environment).map(([k, v]) => `${k}=${v}`),
+    privileged: hook.privileged === true,
+    workdir: hook.workingDir,
+    user: hook.user,
+    tty: false,
+  })
+  return execInContainer(c, plan, { stdio })
+}
+
 /** The lines kept of a failing hook's output, as hook.go keeps them. */
 const TAIL_LINES = 10
 
@@ -52,15 +65,7 @@ export async function runHooks(ctx: ComposeContext, service: Service, c: Contain
       let code: number
       try {
         const [out, err, nul] = [open(join(dir, 'out'), 'w'), open(join(dir, 'err'), 'w'), open('/dev/null', 'r')]
-        const plan = prepareExec(c, {
-          command: hook.command,
-          env: Object.entries(hook.environment).map(([k, v]) => `${k}=${v}`),
-          privileged: hook.privileged === true,
-          workdir: hook.workingDir,
-          user: hook.user,
-          tty: false,
-        })
-        code = await execInContainer(c, plan, { stdio: [nul, out, err] })
+        code = await execHook(c, hook, [nul, out, err])
       } finally {
         for (const fd of fds) closeSync(fd)
       }

@@ -7,7 +7,6 @@
  */
 import type { HealthConfig } from '../runtime/health/health-config.js'
 import type { RestartPolicy } from '../runtime/container/state.js'
-import type { Develop } from './develop.js'
 
 export interface Project {
   name: string
@@ -275,4 +274,24 @@ export interface Service {
   preStop?: ServiceHook[]
   /** develop.watch's triggers, for `compose watch` (develop.ts); absent when none. */
   develop?: Develop
+}
+
+/** compose watch's triggers (develop.ts loads them, watch.ts acts on them). */
+export type WatchAction = 'sync' | 'rebuild' | 'restart' | 'sync+restart' | 'sync+exec'
+
+export interface WatchTrigger {
+  /** Absolute, on the host. */
+  path: string
+  action: WatchAction
+  /** Absolute, in the container: for the sync actions. */
+  target?: string
+  ignore: string[]
+  include: string[]
+  initialSync: boolean
+  /** sync+exec's command. */
+  exec?: ServiceHook
+}
+
+export interface Develop {
+  watch: WatchTrigger[]
 }

@@ -11,11 +11,11 @@ import { join } from 'node:path'
 import { MiniRunError } from '../errors.js'
 import { ImageStore } from '../image/store.js'
 import { logTime } from '../runtime/container/container-logs.js'
-import { execInContainer, prepareExec } from '../runtime/container/exec-container.js'
 import { syncIntoContainer, type SyncItem } from '../runtime/container/copy/sync-container.js'
 import { At } from './compose-error.js'
 import type { ComposeContext } from './compose-context.js'
 import { restartDependents } from './dependency-order.js'
+import { execHook } from './hooks.js'
 import { buildService } from './images.js'
 import { restart } from './lifecycle.js'
 import type { Project } from './model.js'
@@ -122,15 +122,7 @@ async function runExecs(ctx: ComposeContext, project: Project, rules: readonly T
           .filter((c) => c.service === rule.service)
           .map(async (c) => {
             const hook = rule.trigger.exec!
-            const plan = prepareExec(c.info, {
-              command: hook.command,
-              env: Object.entries(hook.environment).map(([k, v]) => `${k}=${v}`),
-              privileged: hook.privileged === true,
-              workdir: hook.workingDir,
-              user: hook.user,
-              tty: false,
-            })
-            const code = await execInContainer(c.info, plan, { stdio: [nul, out.fds[0], out.fds[1]] })
+            const code = await execHook(c.info, hook, [nul, out.fds[0], out.fds[1]])
             if (code !== 0) throw new MiniRunError(`${hook.command.join(' ')} in ${c.info.name}: exit code ${code}`)
           }),
       ),

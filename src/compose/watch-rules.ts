@@ -15,8 +15,7 @@ import { posix, relative } from 'node:path'
 import { BuildContext } from '../build/build-context.js'
 import { PathPatterns, PatternError } from '../build/path-patterns.js'
 import type { At } from './compose-error.js'
-import type { WatchTrigger } from './develop.js'
-import type { Service } from './model.js'
+import type { Service, WatchTrigger } from './model.js'
 
 /** Editors' and tools' temporary files (pkg/watch/ephemeral.go), and .git. */
 const ALWAYS_IGNORED = new PathPatterns(
