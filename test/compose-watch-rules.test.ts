@@ -2,7 +2,7 @@
 // printed, which trigger a changed path sets off (include, ignore, the
 // editors' files, .git, the build context's .dockerignore), where it goes
 // in the container, and what one batch asks for.
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -13,6 +13,7 @@ import { loadProject } from '../src/compose/load.js'
 import { filesToSync, planBatch, quotedList } from '../src/compose/watch-actions.js'
 import { serviceRules } from '../src/compose/watch-rules.js'
 import { watchProject, watchRules } from '../src/compose/watch.js'
+import { lockWatch } from '../src/compose/watch-lock.js'
 import { until } from './helpers/until.js'
 
 const dirs: string[] = []
@@ -225,5 +226,25 @@ describe('the watcher, without containers (a sync with none to write to says its
     } finally {
       await w.stop()
     }
+  })
+})
+
+describe('one watch per project', () => {
+  it('a second lock of the project is refused while the first is held; a lock left by a process that ended is taken over; a release removes it', () => {
+    const state = mkdtempSync(join(tmpdir(), 'mini-run-watch-lock-'))
+    dirs.push(state)
+    const file = join(state, 'compose-watch', 'p.pid')
+    const release = lockWatch(state, 'p')
+    expect(() => lockWatch(state, 'p')).toThrow(`cannot take exclusive lock for project "p": process with PID ${process.pid} is still running`)
+    const other = lockWatch(state, 'q')
+    other()
+    release()
+    expect(existsSync(file)).toBe(false)
+    // this pid, but another start time: a process that has ended, its pid reused
+    writeFileSync(file, `${process.pid} 1\n`)
+    const again = lockWatch(state, 'p')
+    expect(readFileSync(file, 'utf8')).not.toBe(`${process.pid} 1\n`)
+    again()
+    expect(existsSync(file)).toBe(false)
   })
 })

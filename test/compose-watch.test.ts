@@ -4,7 +4,7 @@
 // host, and the page fetched through the port until it shows the change.
 // Then its Ctrl-C (status 130, containers left running), and what it
 // refuses before starting anything.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
@@ -103,6 +103,12 @@ describe.skipIf(!isRoot || !netavark)('compose watch: sync, sync+restart, sync+e
     expect(compose(['ps', '--format', '{{.Service}} {{.State}}']).stdout.split('\n').filter(Boolean).sort()).toEqual(['db running', 'web running'])
   })
 
+  it('a second watch of the project is refused while the first runs, and starts nothing', () => {
+    const second = compose(['watch', '--no-up'])
+    expect(second.status).not.toBe(0)
+    expect(second.stderr).toBe(`mini-run: cannot take exclusive lock for project "w": process with PID ${watch!.child.pid} is still running\n`)
+  })
+
   it('sync: a changed file, a new directory with a file in it, and a removed file reach the container; ignored files do not', async () => {
     write('site/index.html', 'two')
     await until200('index.html', 'two')
@@ -171,6 +177,7 @@ describe.skipIf(!isRoot || !netavark)('compose watch: sync, sync+restart, sync+e
     expect(r.stderr).not.toMatch(/mini-run: |Error handling/)
     expect(r.status).toBe(130)
     expect(compose(['ps', '--format', '{{.Service}} {{.State}}']).stdout.split('\n').filter(Boolean).sort()).toEqual(['db running', 'web running'])
+    expect(existsSync(join(env.stateRoot, 'compose-watch', 'w.pid'))).toBe(false)
     watch = undefined
   })
 

@@ -65,7 +65,7 @@ export async function upCommand(services: string[], flags: UpFlags, cmd: Command
   if (flags.watch && (flags.detach || flags.wait)) throw new UsageError(`${flags.wait ? '--wait' : '--detach'} cannot be combined with --watch`)
   if (flags.watch && flags.noBuild) throw new UsageError('--no-build and --watch are incompatible')
   if (flags.watch && flags.noStart) throw new UsageError('--no-start and --watch are incompatible')
-  const [{ up }, { parseScale, withReplicas }] = await Promise.all([import('../../compose/up.js'), import('../../compose/scale.js')])
+  const { parseScale, withReplicas } = await import('../../compose/scale.js')
   const replicas = Object.fromEntries((flags.scale ?? []).map(parseScale))
   const loaded = await loadFor(cmd, services, { onHost: true })
   const project = Object.keys(replicas).length ? withReplicas(loaded, replicas) : loaded
@@ -80,6 +80,17 @@ export async function upCommand(services: string[], flags: UpFlags, cmd: Command
   // checked before anything starts, as compose watch checks
   const watchRules = flags.watch ? (await import('../../compose/watch.js')).watchRules : undefined
   watchRules?.(project, services, () => undefined)
+  // one watch per project, compose watch's or up --watch's
+  const release = flags.watch ? (await import('../../compose/watch-lock.js')).lockWatch(ctx.stateRoot, project.name) : undefined
+  try {
+    await upAndAttach(ctx, project, services, flags, options, timeout)
+  } finally {
+    release?.()
+  }
+}
+
+async function upAndAttach(ctx: ComposeContext, project: Project, services: string[], flags: UpFlags, options: ReturnType<typeof convergeOptions>, timeout: number | undefined): Promise<void> {
+  const { up } = await import('../../compose/up.js')
   // attached, what the containers logged from now on: docker compose attaches without their earlier logs
   const startedAt = Date.now()
   await up(ctx, project, {

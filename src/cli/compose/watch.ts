@@ -8,6 +8,8 @@
  */
 import type { Command } from 'commander'
 import { contextFor, loadFor, printEvent } from './context.js'
+import type { ComposeContext } from '../../compose/compose-context.js'
+import type { Project } from '../../compose/model.js'
 
 export interface WatchFlags {
   /** --no-up: false. */
@@ -22,9 +24,20 @@ export async function watchCommand(services: string[], flags: WatchFlags, cmd: C
   const ctx = await contextFor(cmd)
   // --quiet: the builds' output hidden, the containers' progress still shown
   if (flags.quiet) ctx.build = { output: { onData: () => undefined } }
-  const [{ watchRules, watchProject }, { up }] = await Promise.all([import('../../compose/watch.js'), import('../../compose/up.js')])
+  const { watchRules } = await import('../../compose/watch.js')
   // checked before anything starts: nothing to watch, or a trigger that cannot work, starts nothing
   watchRules(project, services, () => undefined)
+  const release = (await import('../../compose/watch-lock.js')).lockWatch(ctx.stateRoot, project.name)
+  try {
+    await upAndWatch(ctx, project, services, flags)
+  } finally {
+    release()
+  }
+  process.exitCode = 130
+}
+
+async function upAndWatch(ctx: ComposeContext, project: Project, services: string[], flags: WatchFlags): Promise<void> {
+  const [{ watchProject }, { up }] = await Promise.all([import('../../compose/watch.js'), import('../../compose/up.js')])
   if (flags.up !== false) {
     const built = Object.fromEntries(Object.entries(project.services).map(([n, s]) => [n, s.build && s.develop ? { ...s, pullPolicy: 'build' as const } : s]))
     await up(ctx, { ...project, services: built }, { ...(services.length ? { services } : {}) })
@@ -49,5 +62,4 @@ export async function watchCommand(services: string[], flags: WatchFlags, cmd: C
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
   }
-  process.exitCode = 130
 }
