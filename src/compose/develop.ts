@@ -17,7 +17,7 @@ import type { Develop, WatchAction, WatchTrigger } from './model.js'
 import { bool, isMap, str, strings, type Raw } from './values.js'
 
 /** The actions that copy files into the container, and so need a target. */
-export const SYNCING: ReadonlySet<WatchAction> = new Set(['sync', 'sync+restart', 'sync+exec'])
+const SYNCING: ReadonlySet<WatchAction> = new Set(['sync', 'sync+restart', 'sync+exec'])
 
 /** path with the symlinks of its longest existing prefix resolved (compose-go's absSymbolicLink resolves its first). */
 function realPrefix(path: string): string {

@@ -35,6 +35,8 @@ export interface WatchOptions extends WatchBatchOptions {
   signal: AbortSignal
   /** Warnings, as the other verbs print them. */
   warn(message: string): void
+  /** The triggers, as watchRules gave them to a caller that checked them before the services came up (read here otherwise). */
+  rules?: TriggerRule[]
   /** Once watching has begun (tests). */
   onReady?: () => void
 }
@@ -79,7 +81,7 @@ function existingAncestor(path: string): string {
 
 /** Watch until o.signal aborts: the caller has brought the services up. */
 export async function watchProject(ctx: ComposeContext, project: Project, o: WatchOptions, out: WatchOutput): Promise<void> {
-  const rules = watchRules(project, o.services, o.warn)
+  const rules = o.rules ?? watchRules(project, o.services, o.warn)
   for (const rule of rules) {
     if (!rule.trigger.initialSync || !(rule.trigger.action === 'sync' || rule.trigger.action === 'sync+restart')) continue
     await syncService(ctx, project, rule.service, filesToSync(rule))

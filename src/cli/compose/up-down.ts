@@ -5,6 +5,7 @@ import { contextFor, loadFor } from './context.js'
 import type { ComposeContext } from '../../compose/compose-context.js'
 import type { Project } from '../../compose/model.js'
 import type { LogFollowing } from '../../compose/project-logs.js'
+import type { TriggerRule } from '../../compose/watch-rules.js'
 
 export interface UpFlags {
   detach?: boolean
@@ -78,18 +79,18 @@ export async function upCommand(services: string[], flags: UpFlags, cmd: Command
     return create(ctx, project, { ...options, renewAnonVolumes: flags.renewAnonVolumes === true, ...(timeout !== undefined ? { timeout } : {}) })
   }
   // checked before anything starts, as compose watch checks
-  const watchRules = flags.watch ? (await import('../../compose/watch.js')).watchRules : undefined
-  watchRules?.(project, services, () => undefined)
+  const { printEvent } = await import('./context.js')
+  const rules = flags.watch ? (await import('../../compose/watch.js')).watchRules(project, services, (message) => printEvent({ kind: 'warning', message })) : undefined
   // one watch per project, compose watch's or up --watch's
   const release = flags.watch ? (await import('../../compose/watch-lock.js')).lockWatch(ctx.stateRoot, project.name) : undefined
   try {
-    await upAndAttach(ctx, project, services, flags, options, timeout)
+    await upAndAttach(ctx, project, services, flags, options, timeout, rules)
   } finally {
     release?.()
   }
 }
 
-async function upAndAttach(ctx: ComposeContext, project: Project, services: string[], flags: UpFlags, options: ReturnType<typeof convergeOptions>, timeout: number | undefined): Promise<void> {
+async function upAndAttach(ctx: ComposeContext, project: Project, services: string[], flags: UpFlags, options: ReturnType<typeof convergeOptions>, timeout: number | undefined, rules: TriggerRule[] | undefined): Promise<void> {
   const { up } = await import('../../compose/up.js')
   // attached, what the containers logged from now on: docker compose attaches without their earlier logs
   const startedAt = Date.now()
@@ -107,7 +108,7 @@ async function upAndAttach(ctx: ComposeContext, project: Project, services: stri
   }
   if (flags.detach) return
   const { attachUp } = await import('./up-attached.js')
-  const watching = flags.watch ? await startWatch(ctx, project, services) : undefined
+  const watching = rules ? await startWatch(ctx, project, rules) : undefined
   try {
     await attachUp(ctx, project, {
       ...(watching ? { onFollowing: (f: LogFollowing) => (watching.following.current = f), beforeStop: watching.end } : {}),
@@ -127,14 +128,14 @@ async function upAndAttach(ctx: ComposeContext, project: Project, services: stri
 }
 
 /** up --watch's watch, beside the attached logs: end() stops it once the step of its batch being taken is done (attached up's Ctrl-C calls it before it stops the services). */
-async function startWatch(ctx: ComposeContext, project: Project, services: string[]) {
+async function startWatch(ctx: ComposeContext, project: Project, rules: TriggerRule[]) {
   const [{ watchProject }, { printEvent }] = await Promise.all([import('../../compose/watch.js'), import('./context.js')])
   const stop = new AbortController()
   const following: { current?: LogFollowing } = {}
   const running = watchProject(
     ctx,
     project,
-    { ...(services.length ? { services } : {}), prune: false, signal: stop.signal, following, warn: (message) => printEvent({ kind: 'warning', message }) },
+    { rules, prune: false, signal: stop.signal, following, warn: (message) => printEvent({ kind: 'warning', message }) },
     { line: (text) => void process.stdout.write(`${text}\n`), fds: [1, 2] },
   ).catch((err: Error) => printEvent({ kind: 'warning', message: `Watch disabled with errors: ${err.message}` }))
   return {

@@ -10,6 +10,7 @@ import type { Command } from 'commander'
 import { contextFor, loadFor, printEvent } from './context.js'
 import type { ComposeContext } from '../../compose/compose-context.js'
 import type { Project } from '../../compose/model.js'
+import type { TriggerRule } from '../../compose/watch-rules.js'
 
 export interface WatchFlags {
   /** --no-up: false. */
@@ -26,17 +27,17 @@ export async function watchCommand(services: string[], flags: WatchFlags, cmd: C
   if (flags.quiet) ctx.build = { output: { onData: () => undefined } }
   const { watchRules } = await import('../../compose/watch.js')
   // checked before anything starts: nothing to watch, or a trigger that cannot work, starts nothing
-  watchRules(project, services, () => undefined)
+  const rules = watchRules(project, services, (message) => printEvent({ kind: 'warning', message }))
   const release = (await import('../../compose/watch-lock.js')).lockWatch(ctx.stateRoot, project.name)
   try {
-    await upAndWatch(ctx, project, services, flags)
+    await upAndWatch(ctx, project, services, flags, rules)
   } finally {
     release()
   }
   process.exitCode = 130
 }
 
-async function upAndWatch(ctx: ComposeContext, project: Project, services: string[], flags: WatchFlags): Promise<void> {
+async function upAndWatch(ctx: ComposeContext, project: Project, services: string[], flags: WatchFlags, rules: TriggerRule[]): Promise<void> {
   const [{ watchProject }, { up }] = await Promise.all([import('../../compose/watch.js'), import('../../compose/up.js')])
   if (flags.up !== false) {
     const built = Object.fromEntries(Object.entries(project.services).map(([n, s]) => [n, s.build && s.develop ? { ...s, pullPolicy: 'build' as const } : s]))
@@ -55,7 +56,7 @@ async function upAndWatch(ctx: ComposeContext, project: Project, services: strin
     await watchProject(
       ctx,
       project,
-      { ...(services.length ? { services } : {}), prune: flags.prune !== false, signal: stop.signal, warn: (message) => printEvent({ kind: 'warning', message }) },
+      { rules, prune: flags.prune !== false, signal: stop.signal, warn: (message) => printEvent({ kind: 'warning', message }) },
       { line: (text) => void process.stdout.write(`${text}\n`), fds: [1, 2] },
     )
   } finally {

@@ -44,7 +44,7 @@ export interface SyncItem {
 }
 
 /** What is at path in the view, and everything below it, removed; nothing there is no error. */
-export function removeInView(view: FsView, path: string): void {
+function removeInView(view: FsView, path: string): void {
   try {
     using(view.at(path), (p) => fileCalls.removeTreeHere(p))
   } catch (err) {
@@ -153,11 +153,10 @@ export function syncIntoView(view: FsView, items: readonly SyncItem[], readOnly:
 }
 
 /** syncIntoView into a container, running or not; the items that failed are thrown together, after the rest. */
-export async function syncIntoContainer(c: ContainerInfo, items: readonly SyncItem[]): Promise<{ written: number }> {
+export async function syncIntoContainer(c: ContainerInfo, items: readonly SyncItem[]): Promise<void> {
   // a stopped container's view does not mount its root read-only: what a running one refuses is refused here
   const readOnly = (dst: string) => (c.status !== 'running' ? readOnlyReason(c, dst, true) : undefined)
   // as root the host's ids, taken as the container's; an ordinary user can give a file only its own id
-  const { written, failures } = await withContainerView(c, isRoot(), (view) => syncIntoView(view, items, readOnly))
+  const { failures } = await withContainerView(c, isRoot(), (view) => syncIntoView(view, items, readOnly))
   if (failures.length) throw new MiniRunError(failures.join('; '))
-  return { written }
 }
