@@ -7,6 +7,7 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statfsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { release } from 'node:os'
 import { gzipSync } from 'node:zlib'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { ImageStore } from '../src/image/store.js'
@@ -167,6 +168,9 @@ describe.skipIf(!isRoot)('RUN --mount (needs root: RUN steps are containers)', (
       // in the RUN: /run/secrets/token is a bind of a file of a tmpfs (mountinfo's file system type)
       const inRun = mountsAt(`/proc/${sleeping()}/mountinfo`, (point) => point === '/run/secrets/token')
       expect(inRun.map((m) => m.fsType)).toEqual(['tmpfs'])
+      // kept out of swap too, on a kernel with tmpfs's noswap (6.4 on)
+      const [major, minor] = release().split('.').map(Number)
+      expect(inRun[0]!.superOptions.split(',').includes('noswap')).toBe(major! > 6 || (major === 6 && minor! >= 4))
       // on the host: the one file that holds it is on a tmpfs mounted under the store, none on its disk
       const files = holding()
       expect(files).toHaveLength(1)
@@ -268,10 +272,11 @@ function filesUnder(dir: string): string[] {
 const TMPFS_MAGIC = 0x01021994
 
 /** The mounts of a mountinfo file whose mount point matches, with their file system type (after " - "). */
-function mountsAt(mountinfo: string, match: (point: string) => boolean): { point: string; fsType: string }[] {
+function mountsAt(mountinfo: string, match: (point: string) => boolean): { point: string; fsType: string; superOptions: string }[] {
   return readFileSync(mountinfo, 'utf8').split('\n').filter(Boolean).map((line) => {
     const [before, after] = line.split(' - ')
-    return { point: before!.split(' ')[4]!, fsType: after!.split(' ')[0]! }
+    const [fsType, , superOptions] = after!.split(' ')
+    return { point: before!.split(' ')[4]!, fsType: fsType!, superOptions: superOptions ?? '' }
   }).filter((m) => match(m.point))
 }
 

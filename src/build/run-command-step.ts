@@ -245,7 +245,9 @@ function prepareMounts(
  * RUN, failed or interrupted too. A killed build's is unmounted by the
  * store's next clean-up of tmp/ (store-tmp.ts). Root only, as RUN is. Its
  * root is 0700; the mount is nosuid, nodev, as big as the secret, and
- * noexec unless the secret's mode lets it run, as BuildKit's.
+ * noexec unless the secret's mode lets it run, as BuildKit's; and noswap,
+ * where the kernel knows it (6.4 on), so its pages never reach a swap
+ * device either.
  */
 function secretTmpfs(run: BuildRun, size: number, exec: boolean, temporary: string[], tmpfsMounts: string[]): string {
   requireRootForRun()
@@ -253,7 +255,14 @@ function secretTmpfs(run: BuildRun, size: number, exec: boolean, temporary: stri
   mkdirSync(dir, { mode: 0o700 })
   temporary.push(dir)
   // size=0 would be no limit; the kernel rounds up to a page
-  isolationCalls.mountTmpfs(dir, `mode=700,size=${Math.max(size, 1)},nr_inodes=4`, { exec })
+  const data = `mode=700,size=${Math.max(size, 1)},nr_inodes=4`
+  try {
+    // never written to swap either (Linux 6.4's noswap), where the kernel has it
+    isolationCalls.mountTmpfs(dir, `${data},noswap`, { exec })
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 'EINVAL') throw err
+    isolationCalls.mountTmpfs(dir, data, { exec })
+  }
   tmpfsMounts.push(dir)
   return dir
 }
