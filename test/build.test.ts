@@ -88,7 +88,7 @@ describe.skipIf(registryUnavailable() !== undefined)('an image a line names that
     const ctx = writeContext(join(env.dir, 'quiet-pull'), { Dockerfile: [`FROM ${base}`, `COPY --from=${other} /other.txt /`, 'COPY f /f'].join('\n'), f: 'f\n' })
     const first = env.run(['build', '-q', '-t', 'localhost/test/quiet:1', ctx])
     expect([first.stderr, first.status]).toEqual(['', 0])
-    expect(first.stdout).toMatch(/^[0-9a-f]{64}\n$/)
+    expect(first.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/)
     // they were pulled: the store has them now
     const store = new ImageStore({ root: env.storeRoot })
     for (const ref of [base, other]) expect((await store.resolve(ref)).manifest).toBeDefined()
@@ -248,7 +248,7 @@ describe.skipIf(!isRoot)('build (needs root: RUN steps are containers)', () => {
     expect(unused.stderr).toMatch(/WARNING: one or more build-args \[NOBODY\] were not consumed/)
     // -q: the image id alone
     const quiet = build(['-q', ctx])
-    expect(quiet.stdout).toMatch(/^[0-9a-f]{64}\n$/)
+    expect(quiet.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/)
   })
 
   test('RUN rm of a lower file and of a whole directory: whiteouts hide them in the final image', async () => {
@@ -402,7 +402,7 @@ describe.skipIf(!isRoot)('build (needs root: RUN steps are containers)', () => {
     const r = build(['-q', '--rm', '--force-rm', '--iidfile', iid, ctx])
     expect(r.stderr).not.toMatch(/mini-run: /)
     expect(r.status).toBe(0)
-    expect(readFileSync(iid, 'utf8')).toBe(`sha256:${r.stdout.trim()}`)
+    expect([readFileSync(iid, 'utf8'), r.stdout]).toEqual([expect.stringMatching(/^sha256:[0-9a-f]{64}$/), `${readFileSync(iid, 'utf8')}\n`])
     const bad = build(['-q', '--iidfile', join(env.dir, 'no-such-dir', 'iid'), ctx])
     expect([bad.status, bad.stderr]).toEqual([1, expect.stringMatching(/^mini-run: --iidfile .*no-such-dir\/iid: ENOENT/)])
     // a failed build leaves no id behind, not the last build's (docker/cli removes the file first)

@@ -137,7 +137,8 @@ async function buildCommand(context: string, flags: BuildFlags, cmd: Command, sh
       process.stdout.write(`--> ${id.slice(0, 12)}\n`)
       for (const name of result.names) process.stdout.write(`Successfully tagged ${name}\n`)
     }
-    process.stdout.write(`${id}\n`)
+    // -q: docker build -q's line, the id with its algorithm (as images -q --no-trunc shows it); podman's bare hex otherwise
+    process.stdout.write(mode === 'quiet' ? `${result.id}\n` : `${id}\n`)
     if (mode !== 'quiet') await printLint(named, context, flags.target, shown)
     return 0
   } catch (err) {
