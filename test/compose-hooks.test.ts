@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { configYaml } from '../src/compose/config-document.js'
 import { loadProject } from '../src/compose/load.js'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
-import { makeNetns, type Netns } from './helpers/netns.js'
+import { makeNetns, until, type Netns } from './helpers/netns.js'
 import { findHelper } from '../src/network/netavark.js'
 
 describe('compose hooks: loading', () => {
@@ -68,12 +68,20 @@ describe.skipIf(!isRoot || !netavark)('compose hooks in a running stack (needs r
         '    profiles: [bad]',
         '    post_start:',
         '      - command: sh -c \'echo progress; echo oops >&2; exit 3\'',
+        '  slow:',
+        ...common,
+        '    profiles: [slow]',
+        '    post_start:',
+        // a line, then a wait the test ends once it has seen that line; the last line has no newline
+        '      - command: sh -c \'echo waiting; while [ ! -e /shared/go ]; do sleep 0.1; done; printf done\'',
+        // a child left in the background holds the hook's output open for good
+        '      - command: sh -c \'sleep 1000 & echo left a child\'',
         '',
       ].join('\n'),
     )
   })
   afterAll(() => {
-    ns?.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', 'hk', '-f', join(dir, 'compose.yaml'), '--profile', 'bad', 'down'], { cwd: dir })
+    ns?.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', 'hk', '-f', join(dir, 'compose.yaml'), '--profile', 'bad', '--profile', 'slow', 'down'], { cwd: dir })
     ns?.close([env.stateRoot])
     env?.cleanup()
   })
@@ -114,9 +122,25 @@ describe.skipIf(!isRoot || !netavark)('compose hooks in a running stack (needs r
     expect(c(['--profile', 'bad', 'ps', '-a', '--format', '{{.Service}}']).stdout).toBe('app\n')
   })
 
+  it('a hook\'s lines are shown as they come, not when it ends; a child it leaves holding its output does not hold the verb', async () => {
+    const up = ns.miniRunAsync(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', 'hk', '-f', join(dir, 'compose.yaml'), '--profile', 'slow', 'up', '-d', 'slow'], undefined, dir)
+    try {
+      await until('the hook\'s first line, while it runs', () => up.errors().includes('hk-slow-1 -> waiting\n'), 60_000)
+      expect(up.child.exitCode).toBe(null)
+      expect(up.errors()).not.toContain('-> done')
+      writeFileSync(join(dir, 'shared', 'go'), '')
+      const done = await up.done
+      expect(done.status, done.stderr).toBe(0)
+      expect(done.stderr).toContain('hk-slow-1 -> done\n')
+      expect(done.stderr).toContain('hk-slow-1 -> left a child\n')
+    } finally {
+      up.kill()
+    }
+  })
+
   it('down runs pre_stop before it stops the container', () => {
     writeFileSync(join(dir, 'shared', 'log'), '')
-    expect(c(['--profile', 'bad', 'down']).status).toBe(0)
+    expect(c(['--profile', 'bad', '--profile', 'slow', 'down']).status).toBe(0)
     expect(log()).toBe('stop\n')
   })
 })

@@ -4,19 +4,20 @@
  * them, each time compose starts it (up, start, restart, run); `pre_stop`
  * commands before compose stops it (stop, down, restart; not a recreate,
  * whose old container Docker Compose stops directly, nor a paused one).
- * Their output is shown line by line as `<container> -> line`; a hook that
+ * Their output is shown line by line as it comes, as `<container> -> line`; a hook that
  * exits non-zero fails the verb with its status and the last lines of its
  * output (stderr's, else stdout's). A restart the runtime does on its own
  * (a restart policy) runs none, as Docker's daemon knows of none.
  */
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { closeSync, openSync } from 'node:fs'
+import { Socket } from 'node:net'
 import { MiniRunError } from '../errors.js'
+import * as processCalls from '../native/process-calls.js'
 import type { ContainerInfo } from '../runtime/container/containers.js'
 import { execInContainer, prepareExec } from '../runtime/container/exec-container.js'
 import type { At } from './compose-error.js'
 import type { ComposeContext } from './compose-context.js'
+import { HookStream } from './hook-output.js'
 import type { Service, ServiceHook } from './model.js'
 import { bool, command, isMap, listOrDict, str, type Raw } from './values.js'
 
@@ -49,39 +50,47 @@ export function execHook(c: ContainerInfo, hook: ServiceHook, stdio: [number, nu
   return execInContainer(c, plan, { stdio })
 }
 
-/** The lines kept of a failing hook's output, as hook.go keeps them. */
-const TAIL_LINES = 10
-
-/** Run the hooks in the (running) container, one after the other; the first that fails throws. */
+/** Run the hooks in the (running) container, one after the other, their lines shown as they come; the first that fails throws. */
 export async function runHooks(ctx: ComposeContext, service: Service, c: ContainerInfo, hooks: readonly ServiceHook[] | undefined): Promise<void> {
   for (const hook of hooks ?? []) {
-    const dir = mkdtempSync(join(tmpdir(), 'mini-run-hook-'))
+    const show = (line: string) => ctx.onEvent?.({ kind: 'hook', name: c.name, line })
+    const streams = [new HookStream(show), new HookStream(show)] as const
+    const nul = openSync('/dev/null', 'r')
+    const readers: ReturnType<typeof readPipe>[] = []
+    let code: number
     try {
-      const fds: number[] = []
-      const open = (path: string, flags: string) => {
-        fds.push(openSync(path, flags, 0o600))
-        return fds.at(-1)!
-      }
-      let code: number
-      try {
-        const [out, err, nul] = [open(join(dir, 'out'), 'w'), open(join(dir, 'err'), 'w'), open('/dev/null', 'r')]
-        code = await execHook(c, hook, [nul, out, err])
-      } finally {
-        for (const fd of fds) closeSync(fd)
-      }
-      const [stdout, stderr] = [readFileSync(join(dir, 'out'), 'utf8'), readFileSync(join(dir, 'err'), 'utf8')]
-      for (const line of [...lines(stdout), ...lines(stderr)]) ctx.onEvent?.({ kind: 'hook', name: c.name, line })
-      if (code !== 0) {
-        const tail = lines(stderr).slice(-TAIL_LINES).join('\n') || lines(stdout).slice(-TAIL_LINES).join('\n')
-        throw new MiniRunError(`${service.name} hook exited with status ${code}${tail ? `: ${tail}` : ''}`, { code: 'EHOOK' })
-      }
+      for (const stream of streams) readers.push(readPipe(stream))
+      code = await execHook(c, hook, [nul, readers[0]!.writeEnd, readers[1]!.writeEnd])
     } finally {
-      rmSync(dir, { recursive: true, force: true })
+      closeSync(nul)
+      // the hook is done: its write ends closed, each reader sees its end (or is cut off after a grace)
+      await Promise.all(readers.map((r) => r.finish()))
+    }
+    if (code !== 0) {
+      const tail = streams[1].tail.toString() || streams[0].tail.toString()
+      throw new MiniRunError(`${service.name} hook exited with status ${code}${tail ? `: ${tail}` : ''}`, { code: 'EHOOK' })
     }
   }
 }
 
-/** Its lines, blank ones dropped (hook.go's tail keeps none). */
-function lines(text: string): string[] {
-  return text.split('\n').filter((l) => l.trim() !== '')
+/** How long, after the hook's exit, its output is still read: a child it left in the background may hold the pipe. */
+const DRAIN_MS = 500
+
+/** A pipe whose read end feeds the stream; `finish` closes the write end and waits for the end of file. */
+function readPipe(stream: HookStream): { writeEnd: number; finish: () => Promise<void> } {
+  const [readEnd, writeEnd] = processCalls.pipe()
+  const socket = new Socket({ fd: readEnd, readable: true, writable: false })
+  socket.on('data', (chunk: Buffer) => stream.write(chunk))
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()))
+  socket.on('error', () => socket.destroy())
+  return {
+    writeEnd,
+    finish: async () => {
+      closeSync(writeEnd)
+      const grace = setTimeout(() => socket.destroy(), DRAIN_MS)
+      await closed
+      clearTimeout(grace)
+      stream.end()
+    },
+  }
 }

@@ -33,7 +33,7 @@ export interface Netns {
    * mini-run in the namespace, not waited for (env: the runner's own, if not given): its stdout so far,
    * the process to signal (nsenter execs mini-run: the same pid), kill() for a finally (SIGKILL).
    */
-  miniRunAsync(args: string[], env?: NodeJS.ProcessEnv, cwd?: string): { child: ChildProcess; done: Promise<CliResult>; output: () => string; kill: () => void }
+  miniRunAsync(args: string[], env?: NodeJS.ProcessEnv, cwd?: string): { child: ChildProcess; done: Promise<CliResult>; output: () => string; errors: () => string; kill: () => void }
   /** Interfaces and firewall rules, to compare before and after. */
   snapshot(): { links: string[]; rules: string[] }
   /** Kill the holder and aardvark-dns (of any of these state dirs). */
@@ -92,7 +92,7 @@ export function makeNetns(options: NetnsOptions = {}): Netns {
       child.stdout.on('data', (d) => (stdout += d))
       child.stderr.on('data', (d) => (stderr += d))
       const done = new Promise<CliResult>((resolve) => child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr })))
-      return { child, done, output: () => stdout, kill: () => child.kill('SIGKILL') }
+      return { child, done, output: () => stdout, errors: () => stderr, kill: () => child.kill('SIGKILL') }
     },
     snapshot() {
       const links = exec(['ip', '-o', 'link', 'show']).stdout.split('\n').filter(Boolean).map((l) => l.split(':')[1]!.trim().replace(/@.*/, '')).sort()
