@@ -50,6 +50,10 @@ test('a bad pattern is refused, saying why, as Go\'s filepath.Match refuses it',
   expect(why('[a-]')).toBe('bad pattern "[a-]": bad character class')
   expect(why('a\\')).toBe('bad pattern "a\\\\": trailing \\')
   expect(why('!')).toBe('illegal exclusion pattern: "!"')
+  // Go's filepath.Clean makes "!/" the lone "!"; "!." stays a pattern, one that matches nothing
+  expect(why('!/')).toBe('illegal exclusion pattern: "!/"')
+  expect(why('!.')).toBe('accepted')
+  expect(new PathPatterns(['*', '!.', '!./']).matches('a')).toBe(true)
   expect(why('[]a]')).toBe('bad pattern "[]a]": bad character class')
   expect(why('[\\]]')).toBe('accepted')
 })

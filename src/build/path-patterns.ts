@@ -37,8 +37,11 @@ export class PathPatterns {
       if (p === '') continue
       const exclusion = p.startsWith('!')
       if (exclusion) {
-        p = cleanPattern(p.slice(1).trim())
-        if (p === '') throw new PatternError(`illegal exclusion pattern: ${JSON.stringify(written)}`)
+        const rest = p.slice(1).trim()
+        if (rest === '') throw new PatternError(`illegal exclusion pattern: ${JSON.stringify(written)}`)
+        // `!.` and `!/` are patterns, as in patternmatcher, that match nothing
+        p = cleanPattern(rest)
+        if (p === '') continue
       }
       checkSyntax(p)
       const segments = p.split('/')
