@@ -4,7 +4,8 @@
  * registries, retries and idle timeout, and one abort signal for all its
  * requests.
  */
-import { RegistryClient } from './client.js'
+import { registryApiHost } from '../image/reference.js'
+import { mayUseHttp, RegistryClient } from './client.js'
 import { dockerConfigDir, findCredentials, type Credentials } from './docker-config.js'
 import type { RetryOptions } from './retry.js'
 
@@ -25,11 +26,23 @@ export async function clientFor(
 ): Promise<{ client: RegistryClient; credentials: Credentials | undefined }> {
   const credentials = await findCredentials(registry, options.dockerConfigDir ?? dockerConfigDir())
   const client = new RegistryClient(registry, {
-    ...(options.insecureRegistries && { insecureRegistries: options.insecureRegistries }),
+    insecureRegistries: await insecureFor(registry, options.insecureRegistries ?? []),
     ...(credentials && { credentials }),
     ...(options.retry && { retry: options.retry }),
     ...(options.idleTimeoutMs !== undefined && { idleTimeoutMs: options.idleTimeoutMs }),
     ...(signal && { signal }),
   })
   return { client, credentials }
+}
+
+/**
+ * The registries that may use plain HTTP or any certificate: the caller's,
+ * and those containers-registries.conf(5) marks insecure, read when the
+ * registry is not already among them (podman's users' configuration works
+ * for every verb, compose's too, which has no flag for it).
+ */
+export async function insecureFor(registry: string, listed: readonly string[]): Promise<readonly string[]> {
+  if (mayUseHttp(registryApiHost(registry), listed) || mayUseHttp(registry, listed)) return listed
+  const { insecureFromRegistriesConf } = await import('./registries-conf.js')
+  return [...listed, ...(await insecureFromRegistriesConf())]
 }

@@ -177,6 +177,14 @@ export class RegistryClient {
         // nothing listens there and nothing ever did (a wrong port, a registry
         // not started): said at once, as Docker does, not after the retries
         const refusedOutright = (err as NodeJS.ErrnoException).code === 'ECONNREFUSED' && !this.answered && target.host === this.host
+        // a registry that speaks plain HTTP, asked in TLS: no retry makes it speak TLS
+        const plainHttp = target.protocol === 'https:' && isPlainHttpAnswer(err)
+        if (plainHttp) {
+          throw new RegistryError(
+            `${what}: ${target.origin}: server gave HTTP response to HTTPS client (a registry without TLS: --insecure-registry ${this.registry}, or insecure = true in registries.conf)`,
+            { cause: err },
+          )
+        }
         if (isNetworkError(err) && backoff.canRetry && !refusedOutright) {
           log.debug({ err, url: target.href }, 'request failed, retrying')
           await backoff.wait(signal)
@@ -215,10 +223,16 @@ function firstHeader(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value
 }
 
+/** OpenSSL's error for a TLS handshake answered in plain text: an HTTP server's "HTTP/1.1 400". */
+function isPlainHttpAnswer(err: unknown): boolean {
+  const e = err as NodeJS.ErrnoException & { reason?: string }
+  return e.code === 'EPROTO' && /wrong version number|packet length too long|http request/i.test(`${e.reason ?? ''} ${e.message}`)
+}
+
 /**
  * Whether `host` (host[:port]) may be spoken to over plain HTTP: the loopback
  * addresses, as Docker allows them by default, and the registries the user
- * listed as insecure.
+ * listed as insecure (`host`, `host:port`, or registries.conf's `*.domain`).
  */
 export function mayUseHttp(host: string, insecureRegistries: readonly string[]): boolean {
   const hostname = stripPort(host)
@@ -226,6 +240,8 @@ export function mayUseHttp(host: string, insecureRegistries: readonly string[]):
   if (isIP(hostname) === 4 && hostname.startsWith('127.')) return true
   return insecureRegistries.some((entry) => {
     const e = entry.replace(/^[a-z]+:\/\//i, '').replace(/\/+$/, '').toLowerCase()
+    // "*.lan" (registries.conf's wildcard prefix): any host below lan, on any port
+    if (e.startsWith('*.')) return hostname.endsWith(e.slice(1))
     return e === host.toLowerCase() || e === hostname
   })
 }

@@ -6,6 +6,7 @@
 import { UsageError } from '../errors.js'
 import { DEFAULT_DOMAIN } from '../image/reference.js'
 import { RegistryClient } from './client.js'
+import { insecureFor } from './client-for.js'
 import { dockerConfigDir, removeCredentials, storeCredentials, type Credentials, type StoredCredentials } from './docker-config.js'
 import { RegistryAuthError } from './errors.js'
 
@@ -39,7 +40,7 @@ export async function login(server: string | undefined, credentials: Credentials
   if (credentials.password === '') throw new UsageError('login: a password is required', { code: 'EUSAGE' })
   const client = new RegistryClient(registry, {
     credentials,
-    ...(options.insecureRegistries && { insecureRegistries: options.insecureRegistries }),
+    insecureRegistries: await insecureFor(registry, options.insecureRegistries ?? []),
     ...(options.signal && { signal: options.signal }),
   })
   const what = `login to ${registry}`

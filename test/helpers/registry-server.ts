@@ -6,7 +6,7 @@
  * request, can answer for the registry (errors, auth challenges, odd
  * manifests) and can cut or slow a response. Traffic stays on 127.0.0.1.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { accessSync, constants } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -33,7 +33,7 @@ export function registryUnavailable(): string | undefined {
 }
 
 export interface RegistryServer {
-  /** "127.0.0.1:PORT", as in references. */
+  /** "127.0.0.1:PORT" (or the netns's address:5000), as in references. */
   host: string
   url: string
   storageDir: string
@@ -51,12 +51,19 @@ export async function freePort(): Promise<number> {
   return port
 }
 
-export async function startRegistry(): Promise<RegistryServer> {
+/**
+ * `inNetns`: the registry listens on `address` inside the network namespace
+ * of that pid (a test's own), on port 5000, and is asked whether it is up
+ * from there; otherwise on 127.0.0.1 and a free port here.
+ */
+export async function startRegistry(inNetns?: { pid: number; address: string }): Promise<RegistryServer> {
   const dir = await mkdtemp(join(tmpdir(), 'mini-run-registry-'))
   let child: ChildProcess | undefined
   let exited: Promise<unknown> = Promise.resolve()
   try {
-    const port = await freePort()
+    const port = inNetns ? 5000 : await freePort()
+    const address = inNetns?.address ?? '127.0.0.1'
+    const enter = inNetns ? [`--net=/proc/${inNetns.pid}/ns/net`] : []
     const storageDir = join(dir, 'storage')
     const configPath = join(dir, 'config.yml')
     await writeFile(
@@ -76,14 +83,17 @@ export async function startRegistry(): Promise<RegistryServer> {
         '    uploadpurging:',
         '      enabled: false',
         'http:',
-        `  addr: 127.0.0.1:${port}`,
+        `  addr: ${address}:${port}`,
         `  secret: ${randomBytes(16).toString('hex')}`,
         '',
       ].join('\n'),
     )
     // REGISTRY_* variables override the config file: keep none of the caller's.
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('REGISTRY_')))
-    const started = spawn(REGISTRY_BINARY, ['serve', configPath], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+    // nsenter execs the registry: the child's pid is the registry's
+    const started = inNetns
+      ? spawn('nsenter', [...enter, REGISTRY_BINARY, 'serve', configPath], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+      : spawn(REGISTRY_BINARY, ['serve', configPath], { env, stdio: ['ignore', 'ignore', 'pipe'] })
     child = started
     let stderr = ''
     started.stderr?.on('data', (d: Buffer) => {
@@ -94,18 +104,20 @@ export async function startRegistry(): Promise<RegistryServer> {
       started.once('error', (err) => resolve(`${err.message} (apt-get install -y docker-registry)`))
     })
     exited = childExit
-    const url = `http://127.0.0.1:${port}`
+    const url = `http://${address}:${port}`
     const deadline = Date.now() + 15_000
     for (;;) {
       const code = await Promise.race([childExit, sleep(50).then(() => 'running' as const)])
       if (code !== 'running') throw new Error(`docker-registry exited with ${code}: ${stderr}`)
-      const ok = await fetch(`${url}/v2/`).then((r) => r.status === 200, () => false)
+      const ok = inNetns
+        ? spawnSync('nsenter', [...enter, 'curl', '-sf', '-o', '/dev/null', `${url}/v2/`]).status === 0
+        : await fetch(`${url}/v2/`).then((r) => r.status === 200, () => false)
       if (ok) break
       if (Date.now() > deadline) throw new Error(`docker-registry did not answer on ${url} within 15 s: ${stderr}`)
     }
     const pid = started.pid!
     return {
-      host: `127.0.0.1:${port}`,
+      host: `${address}:${port}`,
       url,
       storageDir,
       pid,
