@@ -293,6 +293,20 @@ networks: {front: {}}
     expect(Object.keys(load(files, { env: { COMPOSE_PROFILES: 'dev' } }).project.services)).toEqual(['web', 'debug'])
     expect(Object.keys(load(files, { services: ['debug'] }).project.services)).toEqual(['web', 'debug'])
   })
+
+  it('a disabled service\'s env_file and label_file are not read, nor its values checked against the host, as compose-go resolves only enabled services', () => {
+    const files = {
+      'compose.yaml': 'services:\n  web: {image: a}\n  debug:\n    image: b\n    profiles: [dev]\n    env_file: missing.env\n    label_file: missing.labels\n    devices: [/nonexistent/dev]\n',
+      'there.env': 'A=1\n',
+    }
+    expect(Object.keys(load(files, { onHost: true }).project.services)).toEqual(['web'])
+    // enabled by its profile, or by its name: read, checked, and refused
+    expect(fails(files, { profiles: ['dev'] })).toMatch(/^compose.yaml: services.debug.env_file: cannot read \/\S+\/missing.env: ENOENT$/)
+    expect(fails(files, { services: ['debug'] })).toMatch(/^compose.yaml: services.debug.env_file: cannot read /)
+    const fixed = { ...files, 'compose.yaml': files['compose.yaml'].replace('missing.env', 'there.env').replace('    label_file: missing.labels\n', '') }
+    expect(fails(fixed, { profiles: ['dev'], onHost: true })).toMatch(/^compose.yaml: services.debug.devices\[0\]: --device \/nonexistent\/dev: /)
+    expect(load(fixed, { profiles: ['dev'] }).project.services.debug!.environment).toEqual({ A: '1' })
+  })
 })
 
 describe('compose: errors name the file and the path', () => {

@@ -25,7 +25,7 @@ import { projectNetworks } from './project-networks.js'
 import { volumeDriverOpts } from './syntax-volumes.js'
 import { projectName } from './project-name.js'
 import { schemaError } from './schema-errors.js'
-import { bool, isMap, listOrDict, str, type Raw } from './values.js'
+import { bool, isMap, listOrDict, str, strings, type Raw } from './values.js'
 import { validateCompose, YAMLParseError } from './vendor.js'
 import { parseComposeYaml } from './yaml-tags.js'
 import { LABELS } from './labels.js'
@@ -112,10 +112,18 @@ export function loadProject(o: LoadOptions = {}): Loaded {
   const secrets = projectFileObjects('secret', merged.secrets, name, projectDir, (key) => new At(fileOf('secrets', key), ['secrets', key]))
   const configs = projectFileObjects('config', merged.configs, name, projectDir, (key) => new At(fileOf('configs', key), ['configs', key]))
 
+  const rawServices = (merged.services ?? {}) as Raw
+  const serviceAt = (n: string) => new At(fileOf('services', n), ['services', n])
+  const profilesOf = new Map(Object.entries(rawServices).map(([n, raw]) => [n, strings(isMap(raw) ? raw.profiles : undefined, serviceAt(n).at('profiles'))]))
+  const active = o.profiles ?? (lookup('COMPOSE_PROFILES') ?? '').split(',').filter(Boolean)
+  const activeProfile = (n: string) => profilesOf.get(n)!.length === 0 || profilesOf.get(n)!.some((p) => active.includes(p) || p === '*') || active.includes('*')
+  // compose-go's WithServicesEnabled: a service named on the command line enables its profiles, so the services of those profiles it depends on start too
+  const profiles = [...active, ...(o.services ?? []).flatMap((n) => (profilesOf.has(n) && !activeProfile(n) ? profilesOf.get(n)! : []))]
+  const enabled = (n: string) => profilesOf.get(n)!.length === 0 || profilesOf.get(n)!.some((p) => profiles.includes(p) || p === '*') || profiles.includes('*') || o.services?.includes(n) === true
+
   const all: Record<string, Service> = {}
-  for (const [serviceName, raw] of Object.entries((merged.services ?? {}) as Raw)) {
-    const at = new At(fileOf('services', serviceName), ['services', serviceName])
-    all[serviceName] = normalizeService(serviceName, (raw ?? {}) as Raw, at, {
+  for (const [serviceName, raw] of Object.entries(rawServices)) {
+    all[serviceName] = normalizeService(serviceName, (raw ?? {}) as Raw, serviceAt(serviceName), {
       projectName: name,
       projectDir,
       lookup,
@@ -124,16 +132,13 @@ export function loadProject(o: LoadOptions = {}): Loaded {
       secrets,
       configs,
       warnings,
+      // a disabled service's env_file and label_file are not read, nor its values checked against the host, as compose-go resolves only enabled ones
+      enabled: enabled(serviceName),
       onHost: o.onHost === true,
     })
   }
-  const active = o.profiles ?? (lookup('COMPOSE_PROFILES') ?? '').split(',').filter(Boolean)
-  const activeProfile = (s: Service) => s.profiles.length === 0 || s.profiles.some((p) => active.includes(p) || p === '*') || active.includes('*')
-  // compose-go's WithServicesEnabled: a service named on the command line enables its profiles, so the services of those profiles it depends on start too
-  const profiles = [...active, ...(o.services ?? []).flatMap((n) => (all[n] && !activeProfile(all[n]) ? all[n].profiles : []))]
-  const enabled = (s: Service) => s.profiles.length === 0 || s.profiles.some((p) => profiles.includes(p) || p === '*') || profiles.includes('*') || o.services?.includes(s.name)
   const services: Record<string, Service> = {}
-  for (const s of Object.values(all)) if (enabled(s)) services[s.name] = s
+  for (const s of Object.values(all)) if (enabled(s.name)) services[s.name] = s
   for (const s of Object.values(services)) volumesFromServices(s, all, name, new At(fileOf('services', s.name), ['services', s.name, 'volumes_from']))
   for (const s of Object.values(services)) {
     for (const [dep, d] of Object.entries(s.dependsOn)) {

@@ -50,6 +50,8 @@ export interface ServiceContext {
   warnings: string[]
   /** Its values checked against this host too (service-checks.ts): for the verbs that make containers. */
   onHost?: boolean
+  /** Enabled by the active profiles (or named): only then are its env_file and label_file read, and its values checked against the host. */
+  enabled?: boolean
 }
 
 export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceContext): Service {
@@ -76,7 +78,7 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
     ...opt('platform', text('platform')),
     ...opt('command', command(s.command, at.at('command'))),
     ...opt('entrypoint', command(s.entrypoint, at.at('entrypoint'))),
-    environment: { ...envFiles(s.env_file, at.at('env_file'), ctx), ...listOrDict(s.environment, at.at('environment'), ctx.lookup) },
+    environment: { ...(ctx.enabled === false ? {} : envFiles(s.env_file, at.at('env_file'), ctx)), ...listOrDict(s.environment, at.at('environment'), ctx.lookup) },
     ports: servicePorts(s.ports, at.at('ports')),
     expose: exposedPorts(s.expose, at.at('expose')),
     volumes: serviceVolumes(s.volumes, at.at('volumes'), ctx.projectDir, ctx.volumes),
@@ -142,13 +144,13 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
     ...opt('stopSignal', text('stop_signal')),
     ...opt('stopTimeout', stopGrace === undefined ? undefined : Math.ceil(stopGrace / 1e9)),
     // label_file first, then labels over it (compose-go's WithServicesLabelsResolved)
-    labels: { ...labelFiles(s.label_file, at.at('label_file'), ctx), ...listOrDict(s.labels, at.at('labels')) },
+    labels: { ...(ctx.enabled === false ? {} : labelFiles(s.label_file, at.at('label_file'), ctx)), ...listOrDict(s.labels, at.at('labels')) },
     profiles: strings(s.profiles, at.at('profiles')),
     ...opt('postStart', hooksOf(s.post_start, at.at('post_start'))),
     ...opt('preStop', hooksOf(s.pre_stop, at.at('pre_stop'))),
     ...opt('develop', developOf(s.develop, at.at('develop'), ctx.projectDir)),
   }
-  checkServiceValues(service, s, at, ctx.onHost === true)
+  checkServiceValues(service, s, at, ctx.onHost === true && ctx.enabled !== false)
   return service
 }
 
