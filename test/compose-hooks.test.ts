@@ -1,7 +1,8 @@
 // Compose's lifecycle hooks (src/compose/hooks.ts): post_start and
 // pre_stop run in the service's container as Docker Compose runs them;
 // loading without root, a stack as root in a network namespace of its own.
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { configYaml } from '../src/compose/config-document.js'
@@ -39,6 +40,7 @@ describe.skipIf(!isRoot || !netavark)('compose hooks in a running stack (needs r
   let dir: string
   const c = (more: string[]) => ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', 'hk', '-f', join(dir, 'compose.yaml'), ...more], { cwd: dir, timeout: 120_000 })
   const log = () => readFileSync(join(dir, 'shared', 'log'), 'utf8')
+  const drains = () => spawnSync('pgrep', ['-f', '^mini-run-hook-drain$']).status === 0
 
   beforeAll(async () => {
     env = await makeTestEnv()
@@ -74,8 +76,8 @@ describe.skipIf(!isRoot || !netavark)('compose hooks in a running stack (needs r
         '    post_start:',
         // a line, then a wait the test ends once it has seen that line; the last line has no newline
         '      - command: sh -c \'echo waiting; while [ ! -e /shared/go ]; do sleep 0.1; done; printf done\'',
-        // a child left in the background holds the hook's output open for good
-        '      - command: sh -c \'sleep 1000 & echo left a child\'',
+        // children left in the background hold the hook's output open: one for good, one that writes to it after the verb has ended
+        '      - command: sh -c \'sleep 1000 & (sleep 4; echo late && touch /shared/alive) & echo left a child\'',
         '',
       ].join('\n'),
     )
@@ -133,14 +135,20 @@ describe.skipIf(!isRoot || !netavark)('compose hooks in a running stack (needs r
       expect(done.status, done.stderr).toBe(0)
       expect(done.stderr).toContain('hk-slow-1 -> done\n')
       expect(done.stderr).toContain('hk-slow-1 -> left a child\n')
+      // what the child writes later goes to a drain: no SIGPIPE ends it
+      await until('the child to write after the verb ended, and live on', () => existsSync(join(dir, 'shared', 'alive')), 15_000)
+      expect(done.stderr).not.toContain('late')
+      expect(drains()).toBe(true)
     } finally {
       up.kill()
     }
   })
 
-  it('down runs pre_stop before it stops the container', () => {
+  it('down runs pre_stop before it stops the container', async () => {
     writeFileSync(join(dir, 'shared', 'log'), '')
     expect(c(['--profile', 'bad', '--profile', 'slow', 'down']).status).toBe(0)
     expect(log()).toBe('stop\n')
+    // the drain ends with the last writer: the container's processes are gone
+    await until('the hook\'s drain to end with the container', () => !drains(), 10_000)
   })
 })

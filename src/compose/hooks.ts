@@ -8,7 +8,10 @@
  * exits non-zero fails the verb with its status and the last lines of its
  * output (stderr's, else stdout's). A restart the runtime does on its own
  * (a restart policy) runs none, as Docker's daemon knows of none.
+ * A child a hook leaves holding its output is shown for 2 s after the hook
+ * ends, then its output goes to a drain.
  */
+import { spawn } from 'node:child_process'
 import { closeSync, openSync } from 'node:fs'
 import { Socket } from 'node:net'
 import { MiniRunError } from '../errors.js'
@@ -73,12 +76,19 @@ export async function runHooks(ctx: ComposeContext, service: Service, c: Contain
   }
 }
 
-/** How long, after the hook's exit, its output is still read: a child it left in the background may hold the pipe. */
-const DRAIN_MS = 500
+/** How long, after the hook's exit, its output is still shown: a child it left in the background may hold the pipe (Docker's exec streams wait 2 s too). */
+const DRAIN_MS = 2000
 
-/** A pipe whose read end feeds the stream; `finish` closes the write end and waits for the end of file. */
+/**
+ * A pipe whose read end feeds the stream; `finish` closes the write end and
+ * waits for the end of file, or the grace. A child the hook left holding the
+ * pipe then writes to a drain, not into a closed pipe whose SIGPIPE would
+ * end it (a post_start `agent &` that logs lives on, as under Docker).
+ */
 function readPipe(stream: HookStream): { writeEnd: number; finish: () => Promise<void> } {
   const [readEnd, writeEnd] = processCalls.pipe()
+  // a second read end for the drain (our write end is open: the open does not wait for a writer)
+  const spare = openSync(`/proc/self/fd/${readEnd}`, 'r')
   const socket = new Socket({ fd: readEnd, readable: true, writable: false })
   socket.on('data', (chunk: Buffer) => stream.write(chunk))
   const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()))
@@ -87,10 +97,27 @@ function readPipe(stream: HookStream): { writeEnd: number; finish: () => Promise
     writeEnd,
     finish: async () => {
       closeSync(writeEnd)
-      const grace = setTimeout(() => socket.destroy(), DRAIN_MS)
+      let handedOff = false
+      const grace = setTimeout(() => {
+        handedOff = true
+        drain(spare)
+        socket.destroy()
+      }, DRAIN_MS)
       await closed
       clearTimeout(grace)
+      if (!handedOff) closeSync(spare)
       stream.end()
     },
+  }
+}
+
+/** `cat > /dev/null` on the pipe, detached (named mini-run-hook-drain): it ends with the pipe's last writer, at the latest with its container. */
+function drain(fd: number): void {
+  try {
+    spawn('cat', [], { argv0: 'mini-run-hook-drain', stdio: [fd, 'ignore', 'ignore'], detached: true })
+      .on('error', () => undefined)
+      .unref()
+  } finally {
+    closeSync(fd)
   }
 }
