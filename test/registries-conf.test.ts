@@ -5,8 +5,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { mayUseHttp } from '../src/registry/client.js'
-import { insecureFromRegistriesConf } from '../src/registry/registries-conf.js'
+import { insecureInRegistriesConf } from '../src/registry/registries-conf.js'
 import { makeNetns, type Netns } from './helpers/netns.js'
 import { registryUnavailable, startRegistry, type RegistryServer } from './helpers/registry-server.js'
 import { isRoot } from './helpers/test-env.js'
@@ -22,25 +21,35 @@ describe('registries.conf: which registries are insecure', () => {
     writeFileSync(join(home, rel), text)
     return join(home, rel)
   }
+  const insecure = async (hosts: string[], env: NodeJS.ProcessEnv, at = home) => {
+    const out: string[] = []
+    for (const h of hosts) if (await insecureInRegistriesConf(h, env, at)) out.push(h)
+    return out
+  }
 
-  it('reads v2 [[registry]] tables and v1 [registries.insecure]; a drop-in replaces an entry of the same prefix', async () => {
+  it('reads v2 [[registry]] tables and v1 [registries.insecure]; the longest prefix decides; a drop-in replaces an entry of the same prefix', async () => {
     const main = put(
       'main.conf',
       [
         '[registries.insecure]',
         'registries = ["v1.lan:5000"]',
         '[[registry]]',
-        'location = "reg.lan:5000/"',
+        'location = "Reg.lan:5000/"',
         'insecure = true',
+        // the first of a prefix in one file stands, as in containers/image
+        '[[registry]]',
+        'location = "reg.lan:5000"',
+        'insecure = false',
         '[[registry]]',
         'location = "later.lan"',
         'insecure = true',
         '[[registry]]',
-        'location = "secure.lan"',
-        '[[registry]]',
         'prefix = "*.dev.lan"',
         'insecure = true',
-        // one namespace of a registry, and a registry remapped to another: not a whole registry's connection
+        // more specific, and secure: it wins over the wildcard
+        '[[registry]]',
+        'location = "prod.dev.lan"',
+        // one namespace of a registry, a registry remapped to another, a wildcard remapped: not a registry's own connection
         '[[registry]]',
         'location = "ns.lan/team"',
         'insecure = true',
@@ -48,24 +57,28 @@ describe('registries.conf: which registries are insecure', () => {
         'prefix = "remapped.lan"',
         'location = "mirror.lan"',
         'insecure = true',
+        '[[registry]]',
+        'prefix = "*.elsewhere.lan"',
+        'location = "mirror.lan"',
+        'insecure = true',
         '',
       ].join('\n'),
     )
-    // a drop-in of the user's: with the override, the system's and the user's drop-ins are read
+    // with the override, the system's and the user's drop-ins are read, in name order
     put('.config/containers/registries.conf.d/10-later.conf', '[[registry]]\nlocation = "later.lan"\ninsecure = false\n')
     put('.config/containers/registries.conf.d/20-more.conf', '[[registry]]\nlocation = "more.lan"\ninsecure = true\n')
     put('.config/containers/registries.conf.d/ignored.txt', '[[registry]]\nlocation = "txt.lan"\ninsecure = true\n')
-    const found = await insecureFromRegistriesConf({ CONTAINERS_REGISTRIES_CONF: main }, home)
-    expect(found.sort()).toEqual(['*.dev.lan', 'more.lan', 'reg.lan:5000', 'v1.lan:5000'])
-    expect(['a.dev.lan:5000', 'dev.lan', 'reg.lan:5000', 'reg.lan', 'more.lan:443'].filter((h) => mayUseHttp(h, found))).toEqual(['a.dev.lan:5000', 'reg.lan:5000', 'more.lan:443'])
+    const hosts = ['v1.lan:5000', 'reg.lan:5000', 'reg.lan', 'later.lan', 'a.dev.lan', 'a.b.dev.lan:5000', 'dev.lan', 'x.dev.lan.evil', 'prod.dev.lan', 'ns.lan', 'remapped.lan', 'mirror.lan', 'a.elsewhere.lan', 'more.lan', 'txt.lan']
+    expect(await insecure(hosts, { CONTAINERS_REGISTRIES_CONF: main })).toEqual(['v1.lan:5000', 'reg.lan:5000', 'a.dev.lan', 'a.b.dev.lan:5000', 'more.lan'])
   })
 
-  it('prefers the user\'s own registries.conf, with only the user\'s drop-ins; a broken file is named in the error', async () => {
+  it('prefers the user\'s own registries.conf, with only the user\'s drop-ins; a broken file is left out, making nothing insecure', async () => {
     put('.config/containers/registries.conf', '[[registry]]\nlocation = "mine.lan"\ninsecure = true\n')
-    expect((await insecureFromRegistriesConf({}, home)).sort()).toEqual(['mine.lan', 'more.lan'])
-    const bad = put('bad.conf', '[[registry]\nlocation = "x"\n')
-    await expect(insecureFromRegistriesConf({ CONTAINERS_REGISTRIES_CONF: bad }, home)).rejects.toThrow(new RegExp(`^${bad}: `))
-    expect(await insecureFromRegistriesConf({ CONTAINERS_REGISTRIES_CONF: join(home, 'missing.conf') }, join(home, 'nohome'))).toEqual(expect.any(Array))
+    // set but empty is unset
+    expect(await insecure(['mine.lan', 'more.lan', 'v1.lan:5000'], { CONTAINERS_REGISTRIES_CONF: '' })).toEqual(['mine.lan', 'more.lan'])
+    const bad = put('bad.conf', '[[registry]\nlocation = "x"\ninsecure = true\n')
+    expect(await insecure(['x', 'more.lan'], { CONTAINERS_REGISTRIES_CONF: bad })).toEqual(['more.lan'])
+    expect(await insecure(['mine.lan'], { CONTAINERS_REGISTRIES_CONF: join(home, 'missing.conf') }, join(home, 'nohome'))).toEqual([])
   })
 })
 

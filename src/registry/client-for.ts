@@ -43,6 +43,6 @@ export async function clientFor(
  */
 export async function insecureFor(registry: string, listed: readonly string[]): Promise<readonly string[]> {
   if (mayUseHttp(registryApiHost(registry), listed) || mayUseHttp(registry, listed)) return listed
-  const { insecureFromRegistriesConf } = await import('./registries-conf.js')
-  return [...listed, ...(await insecureFromRegistriesConf())]
+  const { insecureInRegistriesConf } = await import('./registries-conf.js')
+  return (await insecureInRegistriesConf(registry)) ? [...listed, registry] : listed
 }

@@ -232,7 +232,7 @@ function isPlainHttpAnswer(err: unknown): boolean {
 /**
  * Whether `host` (host[:port]) may be spoken to over plain HTTP: the loopback
  * addresses, as Docker allows them by default, and the registries the user
- * listed as insecure (`host`, `host:port`, or registries.conf's `*.domain`).
+ * listed as insecure (`host` or `host:port`).
  */
 export function mayUseHttp(host: string, insecureRegistries: readonly string[]): boolean {
   const hostname = stripPort(host)
@@ -240,8 +240,6 @@ export function mayUseHttp(host: string, insecureRegistries: readonly string[]):
   if (isIP(hostname) === 4 && hostname.startsWith('127.')) return true
   return insecureRegistries.some((entry) => {
     const e = entry.replace(/^[a-z]+:\/\//i, '').replace(/\/+$/, '').toLowerCase()
-    // "*.lan" (registries.conf's wildcard prefix): any host below lan, on any port
-    if (e.startsWith('*.')) return hostname.endsWith(e.slice(1))
     return e === host.toLowerCase() || e === hostname
   })
 }

@@ -7,47 +7,77 @@
  * user's own main file was read, then the user's), a later `[[registry]]`
  * of the same prefix replacing an earlier one.
  *
- * Only what decides a connection to a registry is taken: an entry whose
- * location is a whole registry (`host[:port]`, no namespace) and is not
- * remapped elsewhere, a `*.domain` prefix, and v1's `[registries.insecure]`.
- * mini-run pulls from the registry a reference names, so mirrors and
- * remapping prefixes are not acted on, nor an entry for one namespace.
- * TOML by smol-toml (TOML 1.0, no dependencies).
+ * Only what decides a connection to a registry is taken: the entry of the
+ * longest prefix that matches the registry, a whole registry (`host[:port]`,
+ * or a `*.domain` prefix) pulled from itself, v1's `[registries.insecure]`
+ * too. mini-run pulls from the registry a reference names, so mirrors and
+ * remapping prefixes are not acted on, nor an entry for one namespace. A
+ * file that cannot be read or parsed is left out with a warning, which
+ * makes nothing insecure. TOML by smol-toml (TOML 1.0, no dependencies).
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { MiniRunError } from '../errors.js'
+import { getLogger } from '../log.js'
 
 interface Entry {
+  /** Where it is pulled from; "" for a `*.domain` prefix, which pulls from the host itself. */
   location: string
   insecure: boolean
 }
 
-/** The `host[:port]` and `*.domain` entries marked insecure, from the files as podman finds them. */
-export async function insecureFromRegistriesConf(env: NodeJS.ProcessEnv = process.env, home = homedir()): Promise<string[]> {
+/**
+ * Does registries.conf make this registry (`host[:port]`, as references name
+ * it) insecure? The entry of the longest prefix that matches it decides, as
+ * in containers/image: `prod.corp` over `*.corp`. It must be a whole
+ * registry pulled from itself (not remapped to another location).
+ */
+export async function insecureInRegistriesConf(registry: string, env: NodeJS.ProcessEnv = process.env, home = homedir()): Promise<boolean> {
+  const entries = await readEntries(env, home)
+  const host = registry.toLowerCase()
+  let best: [string, Entry] | undefined
+  for (const [prefix, entry] of entries) {
+    const matches = prefix.startsWith('*.') ? subdomainMatch(host, prefix) : prefix === host
+    if (matches && (!best || prefix.length > best[0].length)) best = [prefix, entry]
+  }
+  if (!best) return false
+  const [prefix, entry] = best
+  return entry.insecure && (prefix.startsWith('*.') ? entry.location === '' : entry.location === prefix)
+}
+
+/** containers/image's refMatchingSubdomainPrefix for a registry: "*.lan" takes "a.lan" and "a.b.lan:5000", not "lan" nor "a.lan.evil". */
+function subdomainMatch(host: string, prefix: string): boolean {
+  const hostname = host.replace(/:\d+$/, '')
+  return hostname.endsWith(prefix.slice(1)) && hostname.length > prefix.length - 1
+}
+
+/** The entries by prefix, from the files as podman finds them. */
+async function readEntries(env: NodeJS.ProcessEnv, home: string): Promise<Map<string, Entry>> {
   const { parse } = await import('smol-toml')
   const byPrefix = new Map<string, Entry>()
+  // a file that cannot be read or parsed is left out, with a warning: leaving it out makes nothing insecure
   const read = (path: string, main: boolean) => {
     let text: string
     try {
       text = readFileSync(path, 'utf8')
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false
-      throw new MiniRunError(`${path}: ${(err as Error).message}`)
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') getLogger().warn({ err, file: path }, 'ignoring unreadable registries.conf')
+      return false
     }
-    let doc: Record<string, unknown>
     try {
-      doc = parse(text) as Record<string, unknown>
+      // within one file the first of a prefix stands (containers/image's postProcessRegistries); a later file replaces it
+      const own = new Map<string, Entry>()
+      for (const [prefix, entry] of entriesOf(parse(text) as Record<string, unknown>, main)) if (!own.has(prefix)) own.set(prefix, entry)
+      for (const [prefix, entry] of own) byPrefix.set(prefix, entry)
     } catch (err) {
-      throw new MiniRunError(`${path}: ${(err as Error).message.split('\n')[0]}`)
+      getLogger().warn({ err, file: path }, 'ignoring registries.conf that is not TOML')
     }
-    for (const [prefix, entry] of entriesOf(doc, main)) byPrefix.set(prefix, entry)
     return true
   }
   const userMain = join(home, '.config/containers/registries.conf')
   const userDir = join(home, '.config/containers/registries.conf.d')
-  const override = env.CONTAINERS_REGISTRIES_CONF ?? env.REGISTRIES_CONFIG_PATH
+  // set but empty is unset, as containers/image reads it
+  const override = env.CONTAINERS_REGISTRIES_CONF || env.REGISTRIES_CONFIG_PATH || undefined
   let dirs: string[]
   if (override !== undefined) {
     read(override, true)
@@ -58,7 +88,7 @@ export async function insecureFromRegistriesConf(env: NodeJS.ProcessEnv = proces
     dirs = ['/etc/containers/registries.conf.d', userDir]
   }
   for (const dir of dirs) for (const name of confFiles(dir)) read(join(dir, name), false)
-  return [...byPrefix].filter(([prefix, e]) => e.insecure && (prefix.startsWith('*.') || (prefix === e.location && !prefix.includes('/')))).map(([prefix]) => prefix)
+  return byPrefix
 }
 
 /** A directory's `.conf` files in name order; none when it is missing. */
@@ -92,5 +122,5 @@ function entriesOf(doc: Record<string, unknown>, main: boolean): [string, Entry]
 
 /** containers/image's parseLocation: a trailing "/" dropped; a scheme is an error there, taken off here. */
 function clean(location: string): string {
-  return location.trim().replace(/^[a-z]+:\/\//i, '').replace(/\/+$/, '')
+  return location.trim().toLowerCase().replace(/^[a-z]+:\/\//, '').replace(/\/+$/, '')
 }
