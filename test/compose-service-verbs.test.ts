@@ -3,7 +3,7 @@
 // services build (cli/commands/compose-service-verbs.ts): as root, in a
 // network namespace of the test's own (helpers/netns.ts); push talks to
 // Debian's docker-registry on 127.0.0.1.
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { spawnSync } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -98,6 +98,26 @@ describe.skipIf(!isRoot || !netavark)('compose attach, commit, export, stats (ne
     expect(c(['export', '--index', '0', '-o', out, 'app']).status).toBe(0)
     expect(spawnSync('tar', ['-xOf', out, 'mine'], { encoding: 'utf8' }).stdout).toBe(`${oneOffHost}\n`)
     expect(cli(['rmi', snap]).status).toBe(0)
+  })
+
+  it('Ctrl-C during a compose build\'s RUN stops it: exit 130, its container killed and removed, nothing mounted', async () => {
+    const c = project('services:\n  app:\n    build: ./app\n')
+    mkdirSync(join(c.dir, 'app'))
+    writeFileSync(join(c.dir, 'app', 'Dockerfile'), `FROM ${BUSYBOX}\nRUN sleep 4321\n`)
+    const mounts = () => readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.includes(env.dir)).length
+    const before = mounts()
+    const running = () => spawnSync('pgrep', ['-f', '^sleep 4321$']).status === 0
+    const b = ns.miniRunAsync(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', c.projectName, '-f', join(c.dir, 'compose.yaml'), 'build'], undefined, c.dir)
+    try {
+      await until('the RUN to be running', running, 60_000)
+    } finally {
+      b.child.kill('SIGINT')
+    }
+    const r = await b.done
+    expect([r.status, r.stderr.split('\n').filter((l) => l.startsWith('mini-run:'))]).toEqual([130, ['mini-run: build interrupted']])
+    expect(running()).toBe(false)
+    expect(cli(['ps', '-a', '--no-trunc', '--format', '{{.Command}}']).stdout).not.toContain('sleep 4321')
+    expect(mounts()).toBe(before)
   })
 
   it('stats shows the project\'s running containers, a service\'s alone, and stopped ones with -a', () => {

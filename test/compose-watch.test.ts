@@ -4,6 +4,7 @@
 // host, and the page fetched through the port until it shows the change.
 // Then its Ctrl-C (status 130, containers left running), and what it
 // refuses before starting anything.
+import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -195,14 +196,13 @@ describe.skipIf(!isRoot || !netavark)('compose watch: sync, sync+restart, sync+e
     await until200('index.html', 'three')
   })
 
-  it('up --watch: Ctrl-C during a rebuild stops the services once the build is done, replacing nothing, and exits 130', async () => {
+  it('up --watch: Ctrl-C during a rebuild stops the build at once and replaces nothing, then stops the services, and exits 130', async () => {
     const imageOf = () => JSON.parse(ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'inspect', 'w-web-1']).stdout)[0].Image as string
     const image = imageOf()
-    const rebuilds = () => watch!.output().split('\n').filter((l) => l.startsWith('Rebuilding service(s)')).length
-    const before = rebuilds()
-    // a build that takes three seconds (RUN sleep $(cat /slow))
-    write('web/slow', '3')
-    await until('the rebuild to begin', () => rebuilds() === before + 1)
+    // a build that would take ten minutes (RUN sleep $(cat /slow)): the test's own time is one
+    write('web/slow', '600')
+    const building = () => spawnSync('pgrep', ['-f', '^sleep 600$']).status === 0
+    await until('the rebuild\'s RUN to be running', building, 60_000)
     watch!.child.kill('SIGINT')
     await until('up to end', () => watch!.child.exitCode !== null, 60_000)
     const r = await watch!.done
@@ -210,6 +210,7 @@ describe.skipIf(!isRoot || !netavark)('compose watch: sync, sync+restart, sync+e
     expect(r.stderr).not.toMatch(/mini-run: |Error handling|Watch disabled/)
     expect(compose(['ps', '-a', '--format', '{{.Service}} {{.State}}']).stdout.split('\n').filter(Boolean).sort()).toEqual(['db exited', 'web exited'])
     expect(imageOf()).toBe(image)
+    expect(building()).toBe(false)
     watch = undefined
   })
 })

@@ -34,10 +34,20 @@ async function resolveOrUndefined(store: ImageStore, ref: string): Promise<Resol
   }
 }
 
-export async function buildService(ctx: ComposeContext, s: Service, at: At): Promise<ResolvedImage> {
+/**
+ * The service's image built. Ctrl-C stops it at once, a RUN's container
+ * removed (BuildInterruptedError, exit 130), as `build`'s own; a caller that
+ * listens for it already (a watch) hands its own signal.
+ */
+export async function buildService(ctx: ComposeContext, s: Service, at: At, signal?: AbortSignal): Promise<ResolvedImage> {
   const b = s.build!
   // the builder and the registry client load only when a build or a pull happens
-  const [{ build }, { ensureImage }] = await Promise.all([import('../build/builder.js'), import('../registry/ensure-image.js')])
+  const [{ build }, { ensureImage }, { interruptOnSignals }, { BuildInterruptedError }] = await Promise.all([
+    import('../build/builder.js'),
+    import('../registry/ensure-image.js'),
+    import('../build/interrupt.js'),
+    import('../build/run-step.js'),
+  ])
   const store = new ImageStore({ root: ctx.storeRoot })
   // build.tags as Docker's builder takes them: names, not digests
   b.tags.forEach((tag, i) => {
@@ -50,6 +60,8 @@ export async function buildService(ctx: ComposeContext, s: Service, at: At): Pro
     if (digest !== undefined) throw at.at('build', 'tags', i).error(`"${tag}": a build tag cannot be a digest`)
   })
   emit(ctx, 'Image', s.image, 'Building')
+  const own = signal ? undefined : interruptOnSignals()
+  const stop = signal ?? own!.signal
   try {
     await build({
       context: b.context,
@@ -67,9 +79,13 @@ export async function buildService(ctx: ComposeContext, s: Service, at: At): Pro
       resolveImage: async (ref, pull) => (await ensureImage(ref, pull ? 'always' : 'missing', { store, insecureRegistries: ctx.insecureRegistries ?? [] })).image,
       output: ctx.build?.output ?? { onData: () => undefined },
       onEvent: (e) => ctx.build?.onEvent?.(s.name, e),
+      signal: stop,
     })
   } catch (err) {
+    if (stop.aborted) throw new BuildInterruptedError()
     throw at.at('build').error(`building ${s.image}: ${(err as Error).message}`, err)
+  } finally {
+    own?.dispose()
   }
   emit(ctx, 'Image', s.image, 'Built')
   return store.resolve(s.image)

@@ -168,13 +168,14 @@ async function rebuild(ctx: ComposeContext, project: Project, services: Set<stri
   out.line(`Rebuilding service(s) ${quotedList(services)} after changes were detected...`)
   const before = o.prune ? await imageIds(ctx, project, services) : new Set<string>()
   try {
-    for (const name of [...services].sort()) await buildService(ctx, project.services[name]!, new At(project.serviceFiles[name] ?? project.mainFile, ['services', name]))
+    for (const name of [...services].sort()) await buildService(ctx, project.services[name]!, new At(project.serviceFiles[name] ?? project.mainFile, ['services', name]), o.signal)
   } catch (err) {
-    out.line(`Build failed. Error: ${(err as Error).message}`)
+    // Ctrl-C stopped the build: nothing to say, the watch is ending
+    if (!o.signal?.aborted) out.line(`Build failed. Error: ${(err as Error).message}`)
     return false
   }
   out.line(`service(s) ${quotedList(services)} successfully built`)
-  // Ctrl-C during the build: nothing is replaced
+  // Ctrl-C just after the build: nothing is replaced
   if (o.signal?.aborted) return false
   const since = logTime(Date.now())
   try {

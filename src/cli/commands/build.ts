@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import { rmSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { contextDockerfile } from '../../build/dockerfile-path.js'
+import { interruptOnSignals } from '../../build/interrupt.js'
 import { UsageError } from '../../errors.js'
 import type { ResolvedImage } from '../../image/store-types.js'
 import { globalOptions } from '../global-options.js'
@@ -89,10 +90,7 @@ async function buildCommand(context: string, flags: BuildFlags, cmd: Command, sh
   const mode = flags.quiet ? 'quiet' : flags.progress === 'tty' || (flags.progress === 'auto' && progressOut.isTTY) ? 'tty' : 'plain'
   const progress = new BuildProgress(mode, progressOut)
   // Ctrl-C: stop at the next step, killing and removing a running RUN's container
-  const controller = new AbortController()
-  const interrupt = () => controller.abort()
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
-  for (const s of signals) process.on(s, interrupt)
+  const interrupt = interruptOnSignals()
   const sourceDateEpoch = process.env.SOURCE_DATE_EPOCH
   if (sourceDateEpoch !== undefined && !/^\d+$/.test(sourceDateEpoch)) throw new UsageError(`SOURCE_DATE_EPOCH=${sourceDateEpoch}: seconds since the epoch`)
   // docker/cli removes it first: a failed build must not leave the last build's id for a script to read
@@ -117,7 +115,7 @@ async function buildCommand(context: string, flags: BuildFlags, cmd: Command, sh
       resolveImage: (ref, pull) => resolveBase(ref, pull, root, mode === 'quiet'),
       output: progress.output,
       onEvent: (e) => progress.event(e),
-      signal: controller.signal,
+      signal: interrupt.signal,
       ...(outputs.length ? { outputs: outputs.map((out) => (out.type === 'tar' && out.dest === '-' ? { type: 'tar' as const, dest: process.stdout } : out)) } : {}),
     })
     if (outputs.length) {
@@ -143,13 +141,13 @@ async function buildCommand(context: string, flags: BuildFlags, cmd: Command, sh
     return 0
   } catch (err) {
     progress.failed()
-    if (controller.signal.aborted) {
+    if (interrupt.signal.aborted) {
       const { BuildInterruptedError } = await import('../../build/run-step.js')
       throw new BuildInterruptedError()
     }
     throw err
   } finally {
-    for (const s of signals) process.off(s, interrupt)
+    interrupt.dispose()
   }
 }
 
