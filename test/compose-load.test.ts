@@ -307,6 +307,20 @@ networks: {front: {}}
     expect(fails(fixed, { profiles: ['dev'], onHost: true })).toMatch(/^compose.yaml: services.debug.devices\[0\]: --device \/nonexistent\/dev: /)
     expect(load(fixed, { profiles: ['dev'] }).project.services.debug!.environment).toEqual({ A: '1' })
   })
+
+  it('with services named, only they and their dependencies have their env_file read, as compose-go\'s WithSelectedServices leaves the rest', () => {
+    const files = {
+      'compose.yaml': 'services:\n  web: {image: a, depends_on: [db], env_file: web.env, environment: {B: own}}\n  db: {image: b, env_file: db.env, label_file: db.labels}\n  other: {image: c, env_file: missing.env}\n',
+      'web.env': 'A=web\nB=file\n',
+      'db.env': 'A=db\n',
+      'db.labels': 'x=1\n',
+    }
+    const { project } = load(files, { services: ['web'] })
+    expect(project.services.web!.environment).toEqual({ A: 'web', B: 'own' })
+    expect([project.services.db!.environment, project.services.db!.labels]).toEqual([{ A: 'db' }, { x: '1' }])
+    expect(fails(files)).toMatch(/^compose.yaml: services.other.env_file: cannot read /)
+    expect(fails(files, { services: ['other'] })).toMatch(/^compose.yaml: services.other.env_file: cannot read /)
+  })
 })
 
 describe('compose: errors name the file and the path', () => {

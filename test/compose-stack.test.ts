@@ -96,6 +96,11 @@ describe.skipIf(!isRoot || !netavark)('compose: a web + db + worker stack (needs
     expect(config).toContain(`      - mode: ingress\n        target: 80\n        published: "${PORT}"\n        protocol: tcp\n`)
     expect(config).toContain('volumes:\n  dbdata:\n    name: p_dbdata\n')
     expect(ok(['-p', 'p', 'config', '--services']).stdout).toBe('db\nweb\nworker\n')
+    // services named: those and their dependencies, as docker compose config SERVICE... prints them
+    expect(ok(['-p', 'p', 'config', '--services', 'web']).stdout).toBe('db\nweb\n')
+    expect(Object.keys(JSON.parse(ok(['-p', 'p', 'config', '--format', 'json', 'db']).stdout).services)).toEqual(['db'])
+    const unknown = compose(['-p', 'p', 'config', 'nope'])
+    expect([unknown.status, unknown.stderr]).toEqual([1, 'mini-run: no such service: nope\n'])
     expect(JSON.parse(ok(['-p', 'p', 'config', '--format', 'json']).stdout).services.web.image).toBe('p-web')
   })
 

@@ -19,7 +19,7 @@ import { applyIncludes, type IncludeContext } from './include.js'
 import { interpolateTree, type Lookup } from './interpolate.js'
 import { mergeFiles } from './merge.js'
 import type { Project, ProjectVolume, Service } from './model.js'
-import { normalizeService } from './normalize-service.js'
+import { completeService, normalizeService } from './normalize-service.js'
 import { containerName } from './project-containers.js'
 import { projectNetworks } from './project-networks.js'
 import { volumeDriverOpts } from './syntax-volumes.js'
@@ -121,22 +121,19 @@ export function loadProject(o: LoadOptions = {}): Loaded {
   const profiles = [...active, ...(o.services ?? []).flatMap((n) => (profilesOf.has(n) && !activeProfile(n) ? profilesOf.get(n)! : []))]
   const enabled = (n: string) => profilesOf.get(n)!.length === 0 || profilesOf.get(n)!.some((p) => profiles.includes(p) || p === '*') || profiles.includes('*') || o.services?.includes(n) === true
 
-  const all: Record<string, Service> = {}
-  for (const [serviceName, raw] of Object.entries(rawServices)) {
-    all[serviceName] = normalizeService(serviceName, (raw ?? {}) as Raw, serviceAt(serviceName), {
-      projectName: name,
-      projectDir,
-      lookup,
-      volumes: new Set(Object.keys(volumes)),
-      networks: new Set(Object.keys(networks)),
-      secrets,
-      configs,
-      warnings,
-      // a disabled service's env_file and label_file are not read, nor its values checked against the host, as compose-go resolves only enabled ones
-      enabled: enabled(serviceName),
-      onHost: o.onHost === true,
-    })
+  const serviceCtx = {
+    projectName: name,
+    projectDir,
+    lookup,
+    volumes: new Set(Object.keys(volumes)),
+    networks: new Set(Object.keys(networks)),
+    secrets,
+    configs,
+    warnings,
+    onHost: o.onHost === true,
   }
+  const all: Record<string, Service> = {}
+  for (const [serviceName, raw] of Object.entries(rawServices)) all[serviceName] = normalizeService(serviceName, (raw ?? {}) as Raw, serviceAt(serviceName), serviceCtx)
   const services: Record<string, Service> = {}
   for (const s of Object.values(all)) if (enabled(s.name)) services[s.name] = s
   for (const s of Object.values(services)) volumesFromServices(s, all, name, new At(fileOf('services', s.name), ['services', s.name, 'volumes_from']))
@@ -150,6 +147,10 @@ export function loadProject(o: LoadOptions = {}): Loaded {
       }
     }
   }
+  // env_file and label_file read, and the host checked, only for the services the command acts on: the
+  // enabled ones, or those named and their dependencies (compose-go's WithSelectedServices, then the
+  // resolution), so a missing env file of a service not started fails nothing
+  for (const n of inScope(services, o.services)) completeService(services[n]!, (rawServices[n] ?? {}) as Raw, serviceAt(n), serviceCtx)
   linkAliases(services, (n) => new At(fileOf('services', n), ['services', n, 'links']))
   startWaves(services, mainFile)
   const names = new Map<string, string>()
@@ -254,4 +255,18 @@ function projectVolumes(v: unknown, project: string, projectDir: string, at: (ke
     out[key] = { name, external, labels: { ...listOrDict(n.labels, here.at('labels')), [LABELS.project]: project, [LABELS.volume]: key }, ...(driverOpts ? { driverOpts } : {}) }
   }
   return out
+}
+
+/** The enabled services a command names, and what they depend on; all of them when it names none. */
+export function inScope(services: Record<string, Service>, named: readonly string[] | undefined): string[] {
+  const known = (named ?? []).filter((n) => services[n])
+  if (known.length === 0) return Object.keys(services)
+  const seen = new Set<string>()
+  const visit = (n: string) => {
+    if (seen.has(n) || !services[n]) return
+    seen.add(n)
+    for (const dep of Object.keys(services[n].dependsOn)) visit(dep)
+  }
+  for (const n of known) visit(n)
+  return [...seen]
 }

@@ -50,8 +50,6 @@ export interface ServiceContext {
   warnings: string[]
   /** Its values checked against this host too (service-checks.ts): for the verbs that make containers. */
   onHost?: boolean
-  /** Enabled by the active profiles (or named): only then are its env_file and label_file read, and its values checked against the host. */
-  enabled?: boolean
 }
 
 export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceContext): Service {
@@ -78,7 +76,8 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
     ...opt('platform', text('platform')),
     ...opt('command', command(s.command, at.at('command'))),
     ...opt('entrypoint', command(s.entrypoint, at.at('entrypoint'))),
-    environment: { ...(ctx.enabled === false ? {} : envFiles(s.env_file, at.at('env_file'), ctx)), ...listOrDict(s.environment, at.at('environment'), ctx.lookup) },
+    // env_file's variables go under these in completeService
+    environment: listOrDict(s.environment, at.at('environment'), ctx.lookup),
     ports: servicePorts(s.ports, at.at('ports')),
     expose: exposedPorts(s.expose, at.at('expose')),
     volumes: serviceVolumes(s.volumes, at.at('volumes'), ctx.projectDir, ctx.volumes),
@@ -143,15 +142,28 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
     ...opt('userns', text('userns_mode')),
     ...opt('stopSignal', text('stop_signal')),
     ...opt('stopTimeout', stopGrace === undefined ? undefined : Math.ceil(stopGrace / 1e9)),
-    // label_file first, then labels over it (compose-go's WithServicesLabelsResolved)
-    labels: { ...(ctx.enabled === false ? {} : labelFiles(s.label_file, at.at('label_file'), ctx)), ...listOrDict(s.labels, at.at('labels')) },
+    // label_file's labels go under these in completeService
+    labels: listOrDict(s.labels, at.at('labels')),
     profiles: strings(s.profiles, at.at('profiles')),
     ...opt('postStart', hooksOf(s.post_start, at.at('post_start'))),
     ...opt('preStop', hooksOf(s.pre_stop, at.at('pre_stop'))),
     ...opt('develop', developOf(s.develop, at.at('develop'), ctx.projectDir)),
   }
-  checkServiceValues(service, s, at, ctx.onHost === true && ctx.enabled !== false)
+  checkServiceValues(service, s, at, false)
   return service
+}
+
+/**
+ * What only a service the command acts on needs, as compose-go resolves it
+ * only for the enabled and selected services: its env_file's variables
+ * under its environment, its label_file's labels under its labels
+ * (compose-go's WithServicesLabelsResolved), and with onHost its values
+ * checked against this host.
+ */
+export function completeService(service: Service, s: Raw, at: At, ctx: ServiceContext): void {
+  service.environment = { ...envFiles(s.env_file, at.at('env_file'), ctx), ...service.environment }
+  service.labels = { ...labelFiles(s.label_file, at.at('label_file'), ctx), ...service.labels }
+  if (ctx.onHost === true) checkServiceValues(service, s, at, true)
 }
 
 

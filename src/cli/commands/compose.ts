@@ -220,14 +220,15 @@ export function register(program: Command): void {
 
   compose
     .command('config')
-    .description('check the compose file and print the project it describes')
+    .description('check the compose file and print the project it describes (with SERVICEs: those and their dependencies)')
+    .argument('[service...]')
     .option('-q, --quiet', 'only check')
     .option('--services', 'only the service names')
     .option('--volumes', 'only the volume names')
     .option('--format <format>', 'yaml (the default) or json')
-    .action(async (flags: Record<string, unknown>, cmd: Command) => {
+    .action(async (services: string[], flags: Record<string, unknown>, cmd: Command) => {
       const { configCommand } = await import('../compose/verbs.js')
-      await configCommand(flags, cmd)
+      await configCommand(services, flags, cmd)
     })
 
   compose

@@ -55,8 +55,14 @@ export async function pullCommand(services: string[], flags: { ignorePullFailure
   }
 }
 
-export async function configCommand(flags: { quiet?: boolean; services?: boolean; volumes?: boolean; format?: string }, cmd: Command): Promise<void> {
-  const project = await loadFor(cmd)
+export async function configCommand(services: string[], flags: { quiet?: boolean; services?: boolean; volumes?: boolean; format?: string }, cmd: Command): Promise<void> {
+  const loaded = await loadFor(cmd, services)
+  const unknown = services.find((s) => !loaded.services[s])
+  if (unknown !== undefined) throw new UsageError(`no such service: ${unknown}`)
+  // the services named and their dependencies, as compose-go's WithSelectedServices keeps them
+  const { inScope } = await import('../../compose/load.js')
+  const kept = new Set(inScope(loaded.services, services))
+  const project = { ...loaded, services: Object.fromEntries(Object.entries(loaded.services).filter(([n]) => kept.has(n))) }
   if (flags.quiet) return
   if (flags.services) return void process.stdout.write(Object.keys(project.services).sort().map((s) => `${s}\n`).join(''))
   if (flags.volumes) return void process.stdout.write(Object.keys(project.volumes).map((v) => `${v}\n`).join(''))
