@@ -129,6 +129,13 @@ describe.skipIf(!isRoot || !netavark)('compose: a web + db + worker stack (needs
     expect(ok(['ls']).stdout).toMatch(new RegExp(`^NAME\\s+STATUS\\s+CONFIG FILES\\np\\s+running\\(3\\)\\s+${dir}/compose\\.yaml\\n$`))
     // port: where the service's container publishes one of its ports
     expect(ok(['-p', 'p', 'port', 'web', '80']).stdout).toBe(`0.0.0.0:${PORT}\n`)
+    // volumes: the project's, as docker volume ls shows them; with a service, those its containers mount
+    // (worker's anonymous /cache is the engine's, unlabelled, as under Docker Compose)
+    expect(ok(['-p', 'p', 'volumes']).stdout).toMatch(/^DRIVER\s+VOLUME NAME\nlocal\s+p_dbdata\n$/)
+    expect(ok(['-p', 'p', 'volumes', '-q', 'db']).stdout).toBe('p_dbdata\n')
+    expect(ok(['-p', 'p', 'volumes', '--format', '{{.Name}} {{.Driver}}', 'worker', 'web']).stdout).toBe('')
+    const noService = compose(['-p', 'p', 'volumes', 'nope'])
+    expect([noService.status, noService.stderr]).toEqual([1, 'mini-run: no such service: nope\n'])
     const unpublished = compose(['-p', 'p', 'port', 'web', '81'])
     expect([unpublished.status, unpublished.stdout]).toEqual([1, ''])
     expect(unpublished.stderr).toMatch(/no port 81\/tcp for container p-web-1/)

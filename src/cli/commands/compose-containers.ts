@@ -35,6 +35,17 @@ export function registerContainerVerbs(compose: Command): void {
     })
 
   compose
+    .command('volumes')
+    .description('the project\'s volumes (with SERVICEs: those their containers mount)')
+    .argument('[service...]')
+    .option('-q, --quiet', 'only the volume names')
+    .option('--format <template>', 'table, table TEMPLATE, json, or a Go template: {{.Name}} {{.Driver}}...')
+    .action(async (services: string[], flags: { quiet?: boolean; format?: string }, cmd: Command) => {
+      const { volumesCommand } = await import('../compose/volumes.js')
+      await volumesCommand(services, flags, cmd)
+    })
+
+  compose
     .command('wait')
     .description('block until the services\' running containers stop; exit with the last one\'s code')
     .argument('<service...>')
