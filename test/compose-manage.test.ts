@@ -157,7 +157,7 @@ ${sleeper('db', '    volumes: ["./shared:/shared"]\n    healthcheck: {test: [CMD
   it('attached up says each container\'s exit with its code; Ctrl-C stops the services and ends it with 130', async () => {
     const job = project(`services:\n  job:\n    image: ${BUSYBOX}\n    command: sh -c 'echo working; exit 3'\n    cgroup_parent: \${CG}\n`)
     const ended = job(['up'])
-    expect([ended.status, ended.stdout]).toEqual([0, 'Attaching to job-1\njob-1 | working\njob-1 exited with code 3\n'])
+    expect([ended.status, ended.stdout]).toEqual([0, 'Attaching to job-1\njob-1  | working\njob-1 exited with code 3\n'])
 
     const talk = project(`services:\n  talk:\n    image: ${BUSYBOX}\n    command: sh -c 'echo hello; exec sleep 1000'\n    init: true\n    cgroup_parent: \${CG}\n`)
     // one SIGINT to mini-run alone, as a terminal's Ctrl-C sends it, once the service has spoken
@@ -168,13 +168,13 @@ ${sleeper('db', '    volumes: ["./shared:/shared"]\n    healthcheck: {test: [CMD
     up.stderr.on('data', (d) => (stderr += d))
     const closed = new Promise<number | null>((resolve) => up.on('close', (status) => resolve(status)))
     try {
-      await until('talk to say hello', () => stdout.includes('talk-1 | hello\n'), 60_000)
+      await until('talk to say hello', () => stdout.includes('talk-1  | hello\n'), 60_000)
       up.kill('SIGINT')
       expect(await closed, stderr).toBe(130)
     } finally {
       up.kill('SIGKILL')
     }
-    expect(stdout).toMatch(/^Attaching to talk-1\ntalk-1 \| hello\ntalk-1 exited with code \d+\n$/)
+    expect(stdout).toMatch(/^Attaching to talk-1\ntalk-1  \| hello\ntalk-1 exited with code \d+\n$/)
     expect(stderr).toMatch(new RegExp(`Gracefully stopping\\.\\.\\.[^]*Container ${talk.projectName}-talk-1 {2}Stopped`))
     expect(talk(['ps', '-a', '--format', '{{.State}}']).stdout).toBe('exited\n')
     expect(job(['down']).status).toBe(0)
@@ -188,7 +188,7 @@ ${sleeper('db', '    volumes: ["./shared:/shared"]\n    healthcheck: {test: [CMD
     expect(c(['up', '--exit-code-from', 'nope']).stderr).toContain('no such service: nope')
     const up = c(['up', '--abort-on-container-exit', '--exit-code-from', 'test'])
     expect([up.status, up.stderr]).toEqual([3, expect.not.stringMatching(/mini-run: /)])
-    expect(up.stdout).toContain('test-1 | testing\ntest-1 exited with code 3\nAborting on container exit...\n')
+    expect(up.stdout).toContain('test-1  | testing\ntest-1 exited with code 3\nAborting on container exit...\n')
     expect(up.stdout).toMatch(/\ndb-1 exited with code \d+\n/)
     expect(c(['ps', '-a', '--format', '{{.Service}} {{.State}}']).stdout).toBe('db exited\ntest exited\n')
     // without --exit-code-from: the code of the first container to exit

@@ -212,7 +212,7 @@ describe.skipIf(!isRoot || !netavark)('compose: run -d, up --no-start and -V, ps
     expect([noB.status, noB.stdout]).toEqual([0, 'Attaching to a-1\na-out\na-1 exited with code 0\n'])
     const onlyB = c(['up', '--attach', 'b', 'a', 'b'])
     // b ran again: its first run's line, kept in its log, is not shown again (docker compose attaches without the logs); a's lines are not shown
-    expect([onlyB.status, onlyB.stdout]).toEqual([0, 'Attaching to b-1\nb-1 | b-out\nb-1 exited with code 0\n'])
+    expect([onlyB.status, onlyB.stdout]).toEqual([0, 'Attaching to b-1\nb-1  | b-out\nb-1 exited with code 0\n'])
     expect(c(['up', '-d', 'web', 'db']).status).toBe(0)
     expect(c(['down', 'web', 'a', 'b']).status).toBe(0)
     expect(c(['ps', '-a', '--format', '{{.Service}} {{.State}}']).stdout).toBe('db running\n')

@@ -147,13 +147,13 @@ describe.skipIf(!isRoot || !netavark)('compose: a web + db + worker stack (needs
 
   it('logs prefix each line with its container; exec and run --rm reach the services', async () => {
     await until('the worker\'s line', () => /worker got [0-9a-f-]{36}/.test(compose(['-p', 'p', 'logs', 'worker']).stdout))
-    expect(compose(['-p', 'p', 'logs']).stdout).toMatch(/^worker-1 \| worker got [0-9a-f-]{36}$/m)
+    expect(compose(['-p', 'p', 'logs']).stdout).toMatch(/^worker-1  \| worker got [0-9a-f-]{36}$/m)
     expect(compose(['-p', 'p', 'logs', '--no-log-prefix', 'worker']).stdout).toMatch(/^worker got /)
     // -f follows a running container until it is stopped: here, until a Ctrl-C once the line is out
     const follow = ns.miniRunAsync(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', 'p', 'logs', '-f', 'worker'], { ...process.env, CG: env.cgroupParent, WEB_PORT: String(PORT) }, dir)
     let followed
     try {
-      await until('logs -f to print the worker\'s line', () => /^worker-1 \| worker got [0-9a-f-]{36}$/m.test(follow.output()))
+      await until('logs -f to print the worker\'s line', () => /^worker-1  \| worker got [0-9a-f-]{36}$/m.test(follow.output()))
       expect([follow.child.exitCode, follow.child.signalCode]).toEqual([null, null])
       follow.child.kill('SIGINT')
       followed = await follow.done
@@ -162,7 +162,7 @@ describe.skipIf(!isRoot || !netavark)('compose: a web + db + worker stack (needs
     }
     // ended by the SIGINT, not of its own accord (that would be 0)
     expect([followed.status, followed.signal]).toEqual([null, 'SIGINT'])
-    expect(followed.stdout).toMatch(/^worker-1 \| worker got [0-9a-f-]{36}\n$/)
+    expect(followed.stdout).toMatch(/^worker-1  \| worker got [0-9a-f-]{36}\n$/)
     expect(ok(['-p', 'p', 'exec', '-T', 'web', 'cat', '/www/cgi-bin/db']).stdout).toContain('nc "$DB_HOST" 5000')
     const run = ok(['-p', 'p', 'run', '--rm', '--no-deps', '-T', 'worker', 'sh', '-c', 'echo "$MODE $(nc db 5000 </dev/null)"'])
     expect(run.stdout).toMatch(/^one [0-9a-f-]{36}\n$/)
@@ -298,14 +298,14 @@ describe.skipIf(!isRoot || !netavark)('compose: health, restart policies and err
     const attached = ns.miniRunAsync(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', `q${n}`, 'up'], { ...process.env, CG: env.cgroupParent }, join(env.dir, `q${n}`))
     let up
     try {
-      await until('talk to say hello', () => /^talk-1 \| hello$/m.test(attached.output()), 60_000)
+      await until('talk to say hello', () => /^talk-1  \| hello$/m.test(attached.output()), 60_000)
       attached.child.kill('SIGINT')
       up = await attached.done
     } finally {
       attached.kill()
     }
     expect(up.status, up.stderr).toBe(130)
-    expect(up.stdout).toMatch(/^Attaching to talk-1\ntalk-1 \| hello\ntalk-1 exited with code \d+\n$/)
+    expect(up.stdout).toMatch(/^Attaching to talk-1\ntalk-1  \| hello\ntalk-1 exited with code \d+\n$/)
     expect(up.stderr).toMatch(/Gracefully stopping\.\.\./)
     expect(up.stderr).toMatch(/Container q\d+-talk-1 {2}Stopped/)
     expect(c(['ps', '-a']).stdout).toMatch(/talk-1 .*Exited/)

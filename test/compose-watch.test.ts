@@ -187,10 +187,13 @@ describe.skipIf(!isRoot || !netavark)('compose watch: sync, sync+restart, sync+e
     // only web attached: nothing but the batch's hold keeps up attached while its container is replaced
     watch = ns.miniRunAsync(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', 'w', 'up', '--watch', '--attach', 'web'], composeEnv(), dir)
     await until('Watch enabled', () => watch!.output().includes('Watch enabled\n'), 120_000)
-    await until('web\'s first line', () => /^web-1 +\| started v2$/m.test(watch!.output()))
+    // Docker Compose's prefixes: the width of the longest name, its watch logger's "#watch" among them, and one
+    await until('web\'s first line', () => /^web-1 {3}\| started v2$/m.test(watch!.output()))
     write('web/version', 'v3')
     await until200('version', 'v3')
-    await until('the new container\'s line, in the same attached output', () => /^web-1 +\| started v3$/m.test(watch!.output()))
+    await until('the new container\'s line, in the same attached output', () => /^web-1 {3}\| started v3$/m.test(watch!.output()))
+    // the watch's own lines: ` ⦿ ` after that width
+    expect(watch!.output()).toMatch(/^ {8}⦿ Rebuilding service\(s\) \["web"\] after changes were detected\.\.\.$/m)
     expect(watch!.child.exitCode).toBe(null)
     write('site/index.html', 'three')
     await until200('index.html', 'three')

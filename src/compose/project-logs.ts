@@ -97,8 +97,10 @@ export async function projectLogs(stateRoot: string, containers: readonly Servic
 
 /**
  * Lines prefixed with their container's name, padded to a common width
- * (`web-1  | `), coloured on a terminal as Docker Compose colours them; a
- * line cut between two chunks gets its prefix once.
+ * (`web-1  | `: Docker Compose's is the longest name's length and one),
+ * coloured on a terminal as Docker Compose colours them; a line cut between
+ * two chunks gets its prefix once. up --watch's own lines are `⦿ ` after
+ * that width, in bright green (Docker Compose's "#watch" logger).
  */
 export class LinePrefixer {
   private readonly atLineStart = new Map<string, boolean>()
@@ -119,6 +121,12 @@ export class LinePrefixer {
       this.colours.set(name, c)
     }
     return `\x1b[${c}m${padded}\x1b[0m`
+  }
+
+  /** A line of up --watch's own. */
+  watch(text: string): string {
+    const prefix = `${' '.repeat(this.width)} ⦿ `
+    return `${this.colour ? `\x1b[92m${prefix}\x1b[0m` : prefix}${text}`
   }
 
   /** `key` tells apart the streams whose lines may be cut (a container's stdout and stderr). */

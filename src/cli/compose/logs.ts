@@ -18,6 +18,8 @@ export interface FollowOptions {
   noColor?: boolean
   /** Following: say each container's exit, as attached `up` does (`web-1 exited with code 0`). */
   sayExits?: boolean
+  /** up --watch: its lines, formatted as the logs' prefixes are once they are known (its name counts in their width). */
+  watchLine?: { format: (text: string) => string }
   /** With sayExits: a container's exit, once said, with its code. */
   onExit?: (c: ServiceContainer, code: number) => void
   /** Following: how to follow more containers (up --watch's rebuilds), and hold the followers meanwhile. */
@@ -31,7 +33,10 @@ export async function followLogs(stateRoot: string, project: string, services: r
   ])
   const containers = projectContainers(stateRoot, project).filter((c) => !c.oneoff && (services.length === 0 || services.includes(c.service)) && (o.index === undefined || c.number === o.index))
   const names = new Map(containers.map((c) => [c.info.id, shortName(c, project)]))
-  const prefixer = new LinePrefixer(Math.max(0, ...[...names.values()].map((n) => n.length)), process.stdout.isTTY === true && !process.env.NO_COLOR && o.noColor !== true)
+  // Docker Compose's width: the longest name's length (its watch logger's "#watch" too) and one
+  const widest = Math.max(0, ...[...names.values()].map((n) => n.length), ...(o.watchLine ? ['#watch'.length] : []))
+  const prefixer = new LinePrefixer(widest + 1, process.stdout.isTTY === true && !process.env.NO_COLOR && o.noColor !== true)
+  if (o.watchLine && !o.noPrefix) o.watchLine.format = (text) => prefixer.watch(text)
   await projectLogs(stateRoot, containers, {
     ...o,
     write: (c, stream, text) => {

@@ -26,6 +26,8 @@ export interface AttachOptions {
   onFollowing?: (f: LogFollowing) => void
   /** Before the services are stopped (Ctrl-C, or an exit with abortOnExit): up --watch's watch ended, its batch done. */
   beforeStop?: () => Promise<void>
+  /** up --watch: how its lines are prefixed, set once the logs' prefixes are known. */
+  watchLine?: { format: (text: string) => string }
 }
 
 export async function attachUp(ctx: ComposeContext, project: Project, o: AttachOptions): Promise<void> {
@@ -63,7 +65,7 @@ export async function attachUp(ctx: ComposeContext, project: Project, o: AttachO
   process.stdout.write(`Attaching to ${attached.map((c) => shortName(c, project.name)).join(', ')}\n`)
   try {
     const { logTime } = await import('../../runtime/container/container-logs.js')
-    await followLogs(ctx.stateRoot, project.name, shown, { follow: true, sayExits: true, onExit, ...(o.since !== undefined ? { since: logTime(o.since) } : {}), noPrefix: o.noPrefix === true, noColor: o.noColor === true, ...(o.onFollowing ? { onFollowing: o.onFollowing } : {}) })
+    await followLogs(ctx.stateRoot, project.name, shown, { follow: true, sayExits: true, onExit, ...(o.since !== undefined ? { since: logTime(o.since) } : {}), noPrefix: o.noPrefix === true, noColor: o.noColor === true, ...(o.onFollowing ? { onFollowing: o.onFollowing } : {}), ...(o.watchLine ? { watchLine: o.watchLine } : {}) })
     await stopping
     if (interrupted) process.exitCode = 130
     else if (exitCode !== undefined) process.exitCode = exitCode

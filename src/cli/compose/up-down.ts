@@ -108,10 +108,12 @@ async function upAndAttach(ctx: ComposeContext, project: Project, services: stri
   }
   if (flags.detach) return
   const { attachUp } = await import('./up-attached.js')
-  const watching = rules ? await startWatch(ctx, project, rules) : undefined
+  // the watch's lines, ` ⦿ `-prefixed beside the logs' once attachUp knows their width
+  const watchLine = { format: (text: string) => text }
+  const watching = rules ? await startWatch(ctx, project, rules, watchLine) : undefined
   try {
     await attachUp(ctx, project, {
-      ...(watching ? { onFollowing: (f: LogFollowing) => (watching.following.current = f), beforeStop: watching.end } : {}),
+      ...(watching ? { onFollowing: (f: LogFollowing) => (watching.following.current = f), beforeStop: watching.end, watchLine } : {}),
       services,
       since: startedAt,
       ...(timeout !== undefined ? { timeout } : {}),
@@ -128,7 +130,7 @@ async function upAndAttach(ctx: ComposeContext, project: Project, services: stri
 }
 
 /** up --watch's watch, beside the attached logs: end() stops it once the step of its batch being taken is done (attached up's Ctrl-C calls it before it stops the services). */
-async function startWatch(ctx: ComposeContext, project: Project, rules: TriggerRule[]) {
+async function startWatch(ctx: ComposeContext, project: Project, rules: TriggerRule[], watchLine: { format: (text: string) => string }) {
   const [{ watchProject }, { printEvent }] = await Promise.all([import('../../compose/watch.js'), import('./context.js')])
   const stop = new AbortController()
   const following: { current?: LogFollowing } = {}
@@ -136,7 +138,7 @@ async function startWatch(ctx: ComposeContext, project: Project, rules: TriggerR
     ctx,
     project,
     { rules, prune: false, signal: stop.signal, following, warn: (message) => printEvent({ kind: 'warning', message }) },
-    { line: (text) => void process.stdout.write(`${text}\n`), fds: [1, 2] },
+    { line: (text) => void process.stdout.write(`${watchLine.format(text)}\n`), fds: [1, 2] },
   ).catch((err: Error) => printEvent({ kind: 'warning', message: `Watch disabled with errors: ${err.message}` }))
   return {
     following,
