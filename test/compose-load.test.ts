@@ -320,6 +320,9 @@ networks: {front: {}}
     expect([project.services.db!.environment, project.services.db!.labels]).toEqual([{ A: 'db' }, { x: '1' }])
     expect(fails(files)).toMatch(/^compose.yaml: services.other.env_file: cannot read /)
     expect(fails(files, { services: ['other'] })).toMatch(/^compose.yaml: services.other.env_file: cannot read /)
+    // a service that joins one in scope (network_mode: service:, volumes_from) is recreated with it by up: read too
+    const joined = { ...files, 'compose.yaml': `${files['compose.yaml']}  sidecar: {image: d, network_mode: "service:db", env_file: side.env}\n`, 'side.env': 'S=1\n' }
+    expect(load(joined, { services: ['web'] }).project.services.sidecar!.environment).toEqual({ S: '1' })
   })
 })
 

@@ -20,6 +20,7 @@ import { interpolateTree, type Lookup } from './interpolate.js'
 import { mergeFiles } from './merge.js'
 import type { Project, ProjectVolume, Service } from './model.js'
 import { completeService, normalizeService } from './normalize-service.js'
+import { referencedServices } from './referenced-services.js'
 import { containerName } from './project-containers.js'
 import { projectNetworks } from './project-networks.js'
 import { volumeDriverOpts } from './syntax-volumes.js'
@@ -149,8 +150,9 @@ export function loadProject(o: LoadOptions = {}): Loaded {
   }
   // env_file and label_file read, and the host checked, only for the services the command acts on: the
   // enabled ones, or those named and their dependencies (compose-go's WithSelectedServices, then the
-  // resolution), so a missing env file of a service not started fails nothing
-  for (const n of inScope(services, o.services)) completeService(services[n]!, (rawServices[n] ?? {}) as Raw, serviceAt(n), serviceCtx)
+  // resolution), and those joining them, which up recreates along; a missing env file of a service
+  // not started fails nothing
+  for (const n of inScope(services, o.services, { joining: true })) completeService(services[n]!, (rawServices[n] ?? {}) as Raw, serviceAt(n), serviceCtx)
   linkAliases(services, (n) => new At(fileOf('services', n), ['services', n, 'links']))
   startWaves(services, mainFile)
   const names = new Map<string, string>()
@@ -257,8 +259,13 @@ function projectVolumes(v: unknown, project: string, projectDir: string, at: (ke
   return out
 }
 
-/** The enabled services a command names, and what they depend on; all of them when it names none. */
-export function inScope(services: Record<string, Service>, named: readonly string[] | undefined): string[] {
+/**
+ * The enabled services a command names and what they depend on; with
+ * joining, the services that join one of those too (network_mode, pid, ipc
+ * service:, or volumes_from: up recreates them with it) with their own
+ * dependencies. All of them when it names none.
+ */
+export function inScope(services: Record<string, Service>, named: readonly string[] | undefined, o: { joining?: boolean } = {}): string[] {
   const known = (named ?? []).filter((n) => services[n])
   if (known.length === 0) return Object.keys(services)
   const seen = new Set<string>()
@@ -268,5 +275,13 @@ export function inScope(services: Record<string, Service>, named: readonly strin
     for (const dep of Object.keys(services[n].dependsOn)) visit(dep)
   }
   for (const n of known) visit(n)
+  for (let grew = o.joining === true; grew; ) {
+    grew = false
+    for (const s of Object.values(services)) {
+      if (seen.has(s.name) || !referencedServices(s).some((r) => seen.has(r))) continue
+      visit(s.name)
+      grew = true
+    }
+  }
   return [...seen]
 }

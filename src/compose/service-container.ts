@@ -21,6 +21,7 @@ import { warn, type ComposeContext } from './compose-context.js'
 import { configHash } from './config-hash.js'
 import { COMPOSE_VERSION, LABELS } from './labels.js'
 import type { Project, Service } from './model.js'
+import { referencedServices, sharedService } from './referenced-services.js'
 import { containerName, projectContainers } from './project-containers.js'
 import { serviceRunFlags, type JoinedNetwork } from './service-flags.js'
 
@@ -71,17 +72,6 @@ export function serviceReferences(ctx: ComposeContext, project: string, service:
 }
 
 /** The services whose first container this one is made from (network_mode, pid and ipc service:, volumes_from). */
-export function referencedServices(service: Service): string[] {
-  const shared = (['network_mode', 'pid', 'ipc'] as const).flatMap((key) => sharedService(service, key) ?? [])
-  return [...new Set([...shared, ...service.volumesFrom.flatMap((v) => (v.service !== undefined ? [v.service] : []))])]
-}
-
-/** network_mode, pid or ipc: service:NAME, NAME. */
-function sharedService(service: Service, key: 'network_mode' | 'pid' | 'ipc'): string | undefined {
-  const mode = key === 'network_mode' ? service.networkMode : service[key]
-  return mode?.startsWith('service:') ? mode.slice('service:'.length) : undefined
-}
-
 export function runOptionsOfPlan(ctx: ComposeContext, plan: ContainerPlan, detach: boolean, oneoff = false): RunOptions {
   const { service, project } = plan
   const name = containerName(project.name, service, plan.number)
