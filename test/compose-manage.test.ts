@@ -197,6 +197,60 @@ ${sleeper('db', '    volumes: ["./shared:/shared"]\n    healthcheck: {test: [CMD
     expect(c(['down']).status).toBe(0)
   })
 
+  it('up --abort-on-container-failure: a clean exit stops nothing, a failing one stops them all with its code; --attach-dependencies, --timestamps', () => {
+    const job = (name: string, line: string, code: number, extra = '') => `  ${name}:\n    image: ${BUSYBOX}\n    command: sh -c 'echo ${line}; exit ${code}'\n    cgroup_parent: \${CG}\n${extra}`
+    // bad starts once ok has exited cleanly: the order is the file's, not a race
+    const c = project(`services:\n${sleeper('db')}${job('ok', 'fine', 0)}${job('bad', 'failing; sleep 2', 4, '    depends_on:\n      ok: {condition: service_completed_successfully}\n')}`)
+    const refused = c(['up', '-d', '--abort-on-container-failure'])
+    expect([refused.status, refused.stderr]).toEqual([1, 'mini-run: --detach cannot be combined with --abort-on-container-exit, --abort-on-container-failure, --attach, --attach-dependencies or --watch\n'])
+    expect(c(['up', '--abort-on-container-failure', '--abort-on-container-exit']).stderr).toBe('mini-run: --abort-on-container-failure cannot be combined with --abort-on-container-exit\n')
+    expect(c(['up', '--attach', 'db', '--attach-dependencies']).stderr).toBe('mini-run: cannot combine --attach and --attach-dependencies\n')
+    const up = c(['up', '--abort-on-container-failure'])
+    expect([up.status, up.stderr]).toEqual([4, expect.not.stringMatching(/mini-run: /)])
+    // ok's clean exit, seen first, stopped nothing: bad's failure did, and its code is up's
+    expect(up.stdout).toContain('ok-1 exited with code 0\n')
+    expect(up.stdout).toContain('bad-1 exited with code 4\n')
+    expect(up.stdout).toContain('Aborting on container exit...\n')
+    expect(c(['ps', '-a', '--format', '{{.Service}} {{.State}}']).stdout).toBe('bad exited\ndb exited\nok exited\n')
+    // bad alone: its own output; with --attach-dependencies, ok's (and db's) too; --timestamps before each line
+    const alone = c(['up', '--abort-on-container-failure', 'bad'])
+    expect([alone.status, alone.stdout.includes('| fine')]).toEqual([4, false])
+    const withDeps = c(['up', '--abort-on-container-failure', '--attach-dependencies', '--timestamps', 'bad'])
+    expect(withDeps.status).toBe(4)
+    expect(withDeps.stdout).toMatch(/^ok-1 {3}\| \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z fine$/m)
+    expect(withDeps.stdout).toMatch(/^bad-1 {2}\| \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z failing$/m)
+    expect(c(['down']).status).toBe(0)
+  })
+
+  it('up --force-recreate replaces the services named, --always-recreate-deps their dependencies too', () => {
+    const c = project(`services:\n${sleeper('db')}${sleeper('web', '    depends_on: [db]\n')}`)
+    expect(c(['up', '-d']).status).toBe(0)
+    const idOf = (service: string) => JSON.parse(ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'inspect', `${c.projectName}-${service}-1`]).stdout)[0].Id as string
+    const [db, web] = [idOf('db'), idOf('web')]
+    expect(c(['up', '-d', '--force-recreate', 'web']).status).toBe(0)
+    expect([idOf('db') === db, idOf('web') === web]).toEqual([true, false])
+    const web2 = idOf('web')
+    expect(c(['up', '-d', '--always-recreate-deps', 'web']).status).toBe(0)
+    expect([idOf('db') === db, idOf('web') === web2]).toEqual([false, true])
+    expect(c(['up', '-d', '--always-recreate-deps', '--no-recreate']).stderr).toBe('mini-run: --always-recreate-deps and --no-recreate are incompatible\n')
+    expect(c(['down']).status).toBe(0)
+  })
+
+  it('up --quiet-build hides the build\'s output; -y and --menu=false are taken, as docker compose takes them', () => {
+    const c = project(`services:\n  app:\n    build: ./app\n    command: [sleep, "1000"]\n    init: true\n    cgroup_parent: \${CG}\n`)
+    mkdirSync(join(c.dir, 'app'))
+    writeFileSync(join(c.dir, 'app', 'Dockerfile'), `FROM ${BUSYBOX}\nRUN echo built-here\n`)
+    const loud = c(['up', '-d', '--build'])
+    expect(loud.status, loud.stderr).toBe(0)
+    expect(loud.stdout + loud.stderr).toContain('built-here')
+    // a changed step, built again: its RUN runs, quietly
+    writeFileSync(join(c.dir, 'app', 'Dockerfile'), `FROM ${BUSYBOX}\nRUN echo built-here again\n`)
+    const quiet = c(['up', '-d', '--build', '--quiet-build', '-y', '--menu=false'])
+    expect(quiet.status, quiet.stderr).toBe(0)
+    expect(quiet.stdout + quiet.stderr).not.toMatch(/built-here|STEP/)
+    expect(c(['down', '--rmi', 'local']).status).toBe(0)
+  })
+
   it('up --wait returns once the services run and pass their health checks; one that exits or turns unhealthy fails it', () => {
     const c = project(`services:
 ${sleeper('web', '    healthcheck: {test: [CMD, "true"], interval: 300ms}\n')}${sleeper('plain')}${sleeper('sick', '    healthcheck: {test: [CMD, "false"], interval: 300ms, retries: 1}\n')}  quits:

@@ -36,7 +36,10 @@ export interface UpOptions extends ImageOptions {
   /** Only these services (and what they depend on, unless noDeps). */
   services?: string[]
   noDeps?: boolean
+  /** The services named (all when none is) are replaced even when unchanged. */
   forceRecreate?: boolean
+  /** --always-recreate-deps: so are the others this up converges, their dependencies. */
+  recreateDeps?: boolean
   noRecreate?: boolean
   removeOrphans?: boolean
   /** -V: a replaced container's anonymous volumes are not handed to its successor, which gets new ones (the old are left, as Docker leaves them). */
@@ -199,6 +202,9 @@ async function makeAndStart(ctx: ComposeContext, project: Project, services: Rec
  */
 export async function converge(ctx: ComposeContext, project: Project, s: Service, imageId: string, existing: ServiceContainer[], o: UpOptions & { createOnly?: boolean; beforeReplace?: () => Promise<void>; made?: Made }): Promise<void> {
   const at = new At(project.serviceFiles[s.name] ?? project.mainFile, ['services', s.name])
+  // Docker Compose's strategies: --force-recreate for the services named, --always-recreate-deps for the
+  // dependencies, --no-recreate (below) for both
+  const force = !o.services?.length || o.services.includes(s.name) ? o.forceRecreate === true : o.recreateDeps === true
   for (let n = 1; n <= s.replicas; n++) {
     let plan: ContainerPlan
     try {
@@ -208,16 +214,16 @@ export async function converge(ctx: ComposeContext, project: Project, s: Service
     }
     const current = existing.find((c) => c.number === n)
     const same = current !== undefined && (current.info.labels?.[LABELS.configHash] === planHash(plan) || o.noRecreate === true)
-    if (current && same && !o.forceRecreate && current.info.status === 'running') {
+    if (current && same && !force && current.info.status === 'running') {
       emit(ctx, 'Container', current.info.name, 'Running')
       continue
     }
-    if (current && same && !o.forceRecreate && o.createOnly) {
+    if (current && same && !force && o.createOnly) {
       // docker compose's convergence says Created of an exited one it keeps, nothing of a Created one
       if (current.info.status !== 'created') emit(ctx, 'Container', current.info.name, 'Created')
       continue
     }
-    if (current && same && !o.forceRecreate) {
+    if (current && same && !force) {
       // stopped: the same container starts again, as Docker Compose starts it
       try {
         if (!current.info.restarting) await startAgain(ctx, current, { project, service: s })

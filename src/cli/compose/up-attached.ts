@@ -16,6 +16,10 @@ export interface AttachOptions {
   timeout?: number
   /** Stop every container of the project once one exits. */
   abortOnExit?: boolean
+  /** Stop every container of the project once one exits with a failure (non-zero). */
+  abortOnFailure?: boolean
+  /** A timestamp before each line. */
+  timestamps?: boolean
   /** With abortOnExit: up's exit code is this service's container's; without, the first to exit's. */
   exitCodeFrom?: string
   /** --attach / --no-attach: the services whose output is shown (default: services, or all). */
@@ -47,12 +51,19 @@ export async function attachUp(ctx: ComposeContext, project: Project, o: AttachO
     interrupted = signal === 'SIGINT'
     stopping = stopAll(services.length ? services : undefined)
   }
-  let codeFrom = o.exitCodeFrom
   let exitCode: number | undefined
+  let fromSeen = false
   const onExit = (c: { service: string }, code: number) => {
-    if (!o.abortOnExit) return
-    codeFrom ??= c.service
-    if (c.service === codeFrom && exitCode === undefined) exitCode = code
+    if (!o.abortOnExit && !o.abortOnFailure) return
+    // --exit-code-from: that service's first exit is up's code
+    if (o.exitCodeFrom !== undefined && c.service === o.exitCodeFrom && !fromSeen) {
+      fromSeen = true
+      exitCode = code
+    }
+    // --abort-on-container-failure: an exit with 0 stops nothing (docker compose's stopOnFirstExit)
+    if (o.abortOnFailure && code === 0) return
+    // without --exit-code-from, the first exit that stops them is up's code
+    if (o.exitCodeFrom === undefined && exitCode === undefined) exitCode = code
     if (stopping) return
     process.stdout.write('Aborting on container exit...\n')
     stopping = stopAll(undefined)
@@ -65,7 +76,7 @@ export async function attachUp(ctx: ComposeContext, project: Project, o: AttachO
   process.stdout.write(`Attaching to ${attached.map((c) => shortName(c, project.name)).join(', ')}\n`)
   try {
     const { logTime } = await import('../../runtime/container/container-logs.js')
-    await followLogs(ctx.stateRoot, project.name, shown, { follow: true, sayExits: true, onExit, ...(o.since !== undefined ? { since: logTime(o.since) } : {}), noPrefix: o.noPrefix === true, noColor: o.noColor === true, ...(o.onFollowing ? { onFollowing: o.onFollowing } : {}), ...(o.watchLine ? { watchLine: o.watchLine } : {}) })
+    await followLogs(ctx.stateRoot, project.name, shown, { follow: true, sayExits: true, onExit, ...(o.since !== undefined ? { since: logTime(o.since) } : {}), noPrefix: o.noPrefix === true, noColor: o.noColor === true, timestamps: o.timestamps === true, ...(o.onFollowing ? { onFollowing: o.onFollowing } : {}), ...(o.watchLine ? { watchLine: o.watchLine } : {}) })
     await stopping
     if (interrupted) process.exitCode = 130
     else if (exitCode !== undefined) process.exitCode = exitCode

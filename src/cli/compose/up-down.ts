@@ -20,8 +20,16 @@ export interface UpFlags {
   /** --scale SERVICE=N, repeatable. */
   scale?: string[]
   abortOnContainerExit?: boolean
+  /** Stop them all once one exits with a failure; that one's code is up's. */
+  abortOnContainerFailure?: boolean
   /** The service whose container's exit code is up's; implies abortOnContainerExit. */
   exitCodeFrom?: string
+  /** Recreate the dependencies too. */
+  alwaysRecreateDeps?: boolean
+  /** Attach the named services' dependencies too. */
+  attachDependencies?: boolean
+  timestamps?: boolean
+  quietBuild?: boolean
   /** Detached, and return once the services run (healthy where checked). */
   wait?: boolean
   waitTimeout?: string
@@ -61,7 +69,14 @@ export function convergeOptions(services: string[], flags: Pick<UpFlags, 'build'
 }
 
 export async function upCommand(services: string[], flags: UpFlags, cmd: Command): Promise<void> {
-  const options = convergeOptions(services, flags)
+  const options = { ...convergeOptions(services, flags), recreateDeps: flags.alwaysRecreateDeps === true }
+  // docker compose's validateFlags, in its words
+  if (flags.abortOnContainerFailure && flags.abortOnContainerExit) throw new UsageError('--abort-on-container-failure cannot be combined with --abort-on-container-exit')
+  if (flags.alwaysRecreateDeps && flags.noRecreate) throw new UsageError('--always-recreate-deps and --no-recreate are incompatible')
+  if (flags.attach?.length && flags.attachDependencies) throw new UsageError('cannot combine --attach and --attach-dependencies')
+  if ((flags.detach || flags.wait) && (flags.abortOnContainerFailure || flags.attachDependencies)) {
+    throw new UsageError(`${flags.wait ? '--wait' : '--detach'} cannot be combined with --abort-on-container-exit, --abort-on-container-failure, --attach, --attach-dependencies or --watch`)
+  }
   if ((flags.detach || flags.wait) && (flags.abortOnContainerExit || flags.exitCodeFrom !== undefined)) throw new UsageError('--abort-on-container-exit and --detach are incompatible')
   if (flags.watch && (flags.detach || flags.wait)) throw new UsageError(`${flags.wait ? '--wait' : '--detach'} cannot be combined with --watch`)
   if (flags.watch && flags.noBuild) throw new UsageError('--no-build and --watch are incompatible')
@@ -90,8 +105,9 @@ export async function upCommand(services: string[], flags: UpFlags, cmd: Command
   }
 }
 
-async function upAndAttach(ctx: ComposeContext, project: Project, services: string[], flags: UpFlags, options: ReturnType<typeof convergeOptions>, timeout: number | undefined, rules: TriggerRule[] | undefined): Promise<void> {
+async function upAndAttach(ctx: ComposeContext, project: Project, services: string[], flags: UpFlags, options: ReturnType<typeof convergeOptions> & { recreateDeps: boolean }, timeout: number | undefined, rules: TriggerRule[] | undefined): Promise<void> {
   const { up } = await import('../../compose/up.js')
+  if (flags.quietBuild) ctx.build = { output: { onData: () => undefined } }
   // attached, what the containers logged from now on: docker compose attaches without their earlier logs
   const startedAt = Date.now()
   await up(ctx, project, {
@@ -117,16 +133,27 @@ async function upAndAttach(ctx: ComposeContext, project: Project, services: stri
       services,
       since: startedAt,
       ...(timeout !== undefined ? { timeout } : {}),
-      abortOnExit: flags.abortOnContainerExit === true || flags.exitCodeFrom !== undefined,
+      // --exit-code-from implies --abort-on-container-exit, unless --abort-on-container-failure is given (docker compose's validateFlags)
+      abortOnExit: !flags.abortOnContainerFailure && (flags.abortOnContainerExit === true || flags.exitCodeFrom !== undefined),
+      abortOnFailure: flags.abortOnContainerFailure === true,
       ...(flags.exitCodeFrom !== undefined ? { exitCodeFrom: flags.exitCodeFrom } : {}),
-      ...(flags.attach?.length || flags.noAttach?.length ? { attach: (flags.attach?.length ? flags.attach : services.length ? services : Object.keys(project.services)).filter((s) => !flags.noAttach?.includes(s)) } : {}),
+      ...(await attachedServices(project, services, flags)),
       noPrefix: flags.noLogPrefix === true,
       noColor: flags.noColor === true,
+      timestamps: flags.timestamps === true,
     })
   } finally {
     // the services stopped (Ctrl-C, or they all exited), or the attach failed: the watch ends with them
     await watching?.end()
   }
+}
+
+/** --attach, --no-attach and --attach-dependencies: the services whose output attached up shows, when not those named (or all). */
+async function attachedServices(project: Project, services: string[], flags: UpFlags): Promise<{ attach?: string[] }> {
+  if (!flags.attach?.length && !flags.noAttach?.length && !(flags.attachDependencies && services.length)) return {}
+  const { inScope } = await import('../../compose/load.js')
+  const shown = flags.attach?.length ? flags.attach : flags.attachDependencies ? inScope(project.services, services) : services.length ? services : Object.keys(project.services)
+  return { attach: shown.filter((s) => !flags.noAttach?.includes(s)) }
 }
 
 /** up --watch's watch, beside the attached logs: end() stops it once the step of its batch being taken is done (attached up's Ctrl-C calls it before it stops the services). */
