@@ -236,6 +236,39 @@ describe.skipIf(!isRoot || noRegistry)(`compose push${noRegistry ? ` (skipped: $
     expect(await tags('b')).toEqual(['1'])
   })
 
+  it('compose build --build-arg (KEY=VALUE, or KEY from the environment) over the file\'s args; -q says nothing; --with-dependencies; --push', async () => {
+    mkdirSync(join(dir, 'argapp'), { recursive: true })
+    writeFileSync(join(dir, 'argapp', 'Dockerfile'), `FROM ${BUSYBOX}\nARG X\nARG Y=default\nRUN echo "$X $Y" > /args\n`)
+    const yaml = [
+      'services:',
+      '  web:',
+      `    image: ${registry.host}/argweb:1`,
+      '    build: {context: ./argapp, args: {X: file}}',
+      '    depends_on: [lib]',
+      '  lib:',
+      `    image: ${registry.host}/arglib:1`,
+      '    build: ./argapp',
+      '',
+    ].join('\n')
+    const argsOf = (ref: string) => miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'run', '--rm', '--network', 'none', ref, 'cat', '/args']).stdout
+    const imageOf = (ref: string) => miniRun(['--root', env.storeRoot, 'images', '-q', ref]).stdout
+    expect(compose(yaml, ['build', '-q', 'web'])).toMatchObject({ status: 0, stdout: '', stderr: '' })
+    expect(argsOf(`${registry.host}/argweb:1`)).toBe('file default\n')
+    // web alone: lib is not built
+    expect(imageOf(`${registry.host}/arglib:1`)).toBe('')
+    writeFileSync(join(dir, 'compose.yaml'), yaml)
+    const withArgs = miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', 'push', 'build', '--build-arg', 'X=cli', '--build-arg', 'Y', '--build-arg', 'UNSET', '--with-dependencies', '--push', 'web'], {
+      cwd: dir,
+      timeout: 120_000,
+      env: { ...process.env, Y: 'from-env', UNSET: undefined },
+    })
+    expect(withArgs.status, withArgs.stderr).toBe(0)
+    expect(argsOf(`${registry.host}/argweb:1`)).toBe('cli from-env\n')
+    expect(argsOf(`${registry.host}/arglib:1`)).toBe('cli from-env\n')
+    expect([await tags('argweb'), await tags('arglib')]).toEqual([['1'], ['1']])
+    expect(compose(yaml, ['build', '--progress', 'fancy']).stderr).toBe('mini-run: invalid --progress "fancy": auto, tty, plain or quiet\n')
+  })
+
   it('build.tags are kept once each, and must be names, refused by build at their path', () => {
     const shown = compose(['services:', '  a:', '    build: {context: ./app, tags: ["x/a:2", "x/a:2", "x/a:3"]}', ''].join('\n'), ['config'])
     expect(shown.status, shown.stderr).toBe(0)

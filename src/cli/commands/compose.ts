@@ -209,9 +209,14 @@ export function register(program: Command): void {
     .argument('[service...]')
     .option('--no-cache', 'do not use the build cache')
     .option('--pull', 'pull base images again')
-    .action(async (services: string[], flags: { cache?: boolean; pull?: boolean }, cmd: Command) => {
+    .option('--build-arg <KEY[=VALUE]>', 'a build argument for every service built (KEY alone: the project\'s environment\'s; repeatable)', collect, [])
+    .option('-q, --quiet', 'say nothing of the builds')
+    .option('--progress <type>', 'auto, tty, plain or quiet (as -q)')
+    .option('--push', 'push the images built, as compose push does')
+    .option('--with-dependencies', 'build the services\' dependencies too')
+    .action(async (services: string[], flags: { cache?: boolean; pull?: boolean; buildArg: string[]; quiet?: boolean; progress?: string; push?: boolean; withDependencies?: boolean }, cmd: Command) => {
       const { buildCommand } = await import('../compose/verbs.js')
-      await buildCommand(services, { noCache: flags.cache === false, pull: flags.pull === true }, cmd)
+      await buildCommand(services, { ...flags, noCache: flags.cache === false, pull: flags.pull === true }, cmd)
     })
 
   compose

@@ -24,15 +24,53 @@ export async function lifecycleCommand(verb: 'start' | 'stop' | 'restart' | 'pau
   else await lifecycle.pause(ctx, project, list, verb === 'pause')
 }
 
-export async function buildCommand(services: string[], flags: { noCache?: boolean; pull?: boolean }, cmd: Command): Promise<void> {
+export interface ComposeBuildFlags {
+  noCache?: boolean
+  pull?: boolean
+  /** --build-arg KEY=VALUE, or KEY for the project's environment's value (repeatable). */
+  buildArg?: string[]
+  quiet?: boolean
+  progress?: string
+  push?: boolean
+  withDependencies?: boolean
+}
+
+export async function buildCommand(services: string[], flags: ComposeBuildFlags, cmd: Command): Promise<void> {
+  const progress = flags.progress
+  if (progress !== undefined && !['auto', 'tty', 'plain', 'quiet'].includes(progress)) throw new UsageError(`invalid --progress "${progress}": auto, tty, plain or quiet`)
+  const quiet = flags.quiet === true || progress === 'quiet'
   const project = await loadFor(cmd, services)
-  const ctx = await contextFor(cmd)
-  const [{ buildService }, { selectedServices }, { At }] = await Promise.all([import('../../compose/images.js'), import('../../compose/up.js'), import('../../compose/compose-error.js')])
-  for (const name of selectedServices(project, services)) {
+  const ctx = await contextFor(cmd, { quiet })
+  // -q: nothing of the builds said, as docker compose build -q
+  if (quiet) ctx.build = { output: { onData: () => undefined } }
+  const [{ buildService }, { selectedServices }, { withDependencies }, { At }] = await Promise.all([
+    import('../../compose/images.js'),
+    import('../../compose/up.js'),
+    import('../../compose/dependency-order.js'),
+    import('../../compose/compose-error.js'),
+  ])
+  const named = selectedServices(project, services)
+  const chosen = flags.withDependencies ? withDependencies(project.services, named) : new Set(named)
+  const built = Object.keys(project.services).filter((n) => chosen.has(n) && project.services[n]!.build)
+  // --build-arg over the file's args, a bare KEY from the project's environment (dropped when it has none), as docker compose's
+  const args = Object.fromEntries(
+    (flags.buildArg ?? []).flatMap((a) => {
+      const eq = a.indexOf('=')
+      if (eq >= 0) return [[a.slice(0, eq), a.slice(eq + 1)]]
+      const value = project.environment[a]
+      return value === undefined ? [] : [[a, value]]
+    }),
+  )
+  for (const name of built) {
     const s = project.services[name]!
-    if (!s.build) continue
-    const built = { ...s, build: { ...s.build, noCache: s.build.noCache || flags.noCache === true, pull: s.build.pull || flags.pull === true } }
-    await buildService(ctx, built, new At(project.serviceFiles[name] ?? project.mainFile, ['services', name]))
+    const b = s.build!
+    const service = { ...s, build: { ...b, args: { ...b.args, ...args }, noCache: b.noCache || flags.noCache === true, pull: b.pull || flags.pull === true } }
+    await buildService(ctx, service, new At(project.serviceFiles[name] ?? project.mainFile, ['services', name]))
+  }
+  // --push: what was built and named, pushed as compose push pushes it
+  if (flags.push && built.length) {
+    const { pushServices } = await import('../../compose/push.js')
+    await pushServices(ctx, project, { services: built, ignoreFailures: false })
   }
 }
 
