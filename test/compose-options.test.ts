@@ -204,6 +204,39 @@ describe.skipIf(!isRoot || !netavark)('compose: run -d, up --no-start and -V, ps
     expect(c(['down']).status).toBe(0)
   })
 
+  it('run --cap-add/--cap-drop, -l, --env-from-file, --build, --pull; exec --privileged: as docker compose run and exec take them', () => {
+    const c = project(`services:\n  app:\n    build: ./app\n    command: [sleep, "1000"]\n    init: true\n    cgroup_parent: \${CG}\n    labels: {kept: file, over: file}\n`)
+    mkdirSync(join(c.dir, 'app'))
+    writeFileSync(join(c.dir, 'app', 'Dockerfile'), `FROM ${BUSYBOX}\nRUN echo one > /version\n`)
+    writeFileSync(join(c.dir, 'vars.env'), 'A=from-file\nB=from-file\n')
+    // the effective capability set, as the kernel reports it: NET_RAW (bit 13) dropped, SYS_TIME (bit 25) added
+    const capEff = (more: string[]) => {
+      const r = c(['run', '--rm', '--no-deps', ...more, 'app', 'sh', '-c', 'grep CapEff /proc/self/status'])
+      expect(r.status, r.stderr).toBe(0)
+      return BigInt(`0x${r.stdout.trim().split(/\s+/)[1]}`)
+    }
+    const plain = capEff([])
+    const changed = capEff(['--cap-add', 'SYS_TIME', '--cap-drop', 'NET_RAW'])
+    expect([(plain >> 13n) & 1n, (plain >> 25n) & 1n]).toEqual([1n, 0n])
+    expect([(changed >> 13n) & 1n, (changed >> 25n) & 1n]).toEqual([0n, 1n])
+    // -l over the service's labels; --env-from-file under -e
+    const name = c(['run', '-d', '-l', 'over=cli', '-l', 'added=yes', '--env-from-file', 'vars.env', '-e', 'B=from-e', 'app']).stdout.trim()
+    const info = inspect(name)!
+    expect(info.Config.Labels).toMatchObject({ kept: 'file', over: 'cli', added: 'yes' })
+    expect(info.Config.Env).toEqual(expect.arrayContaining(['A=from-file', 'B=from-e']))
+    expect(c(['run', '--rm', '--env-from-file', 'missing.env', 'app', 'true']).stderr).toBe('mini-run: --env-from-file missing.env: ENOENT\n')
+    // --build builds again, what changed; --pull takes a policy
+    writeFileSync(join(c.dir, 'app', 'Dockerfile'), `FROM ${BUSYBOX}\nRUN echo two > /version\n`)
+    expect(c(['run', '--rm', 'app', 'cat', '/version'])).toMatchObject({ status: 0, stdout: 'one\n' })
+    expect(c(['run', '--rm', '--build', '-q', 'app', 'cat', '/version'])).toMatchObject({ status: 0, stdout: 'two\n', stderr: '' })
+    expect(c(['run', '--rm', '--pull', 'sometimes', 'app', 'true']).stderr).toBe('mini-run: invalid --pull "sometimes": always, missing or never\n')
+    // exec --privileged: every capability, SYS_ADMIN (bit 21) among them
+    const execCaps = (more: string[]) => BigInt(`0x${c(['exec', '-T', ...more, 'app', 'sh', '-c', 'grep CapEff /proc/self/status']).stdout.trim().split(/\s+/)[1]}`)
+    expect(c(['up', '-d']).status).toBe(0)
+    expect([(execCaps([]) >> 21n) & 1n, (execCaps(['--privileged']) >> 21n) & 1n]).toEqual([0n, 1n])
+    expect(c(['down', '--rmi', 'local']).status).toBe(0)
+  })
+
   it('up --attach/--no-attach with --no-log-prefix and --no-color; down SERVICE leaves the others and the network', () => {
     const echo = (service: string) => `  ${service}:\n    image: ${BUSYBOX}\n    command: echo ${service}-out\n    cgroup_parent: \${CG}\n`
     const c = project(`services:\n${echo('a')}${echo('b')}${sleeper('web')}${sleeper('db')}`)

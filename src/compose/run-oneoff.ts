@@ -43,6 +43,16 @@ export interface RunOneOffOptions {
   useAliases?: boolean
   /** -v: more volumes, in the service's short syntax. */
   volumes?: string[]
+  /** --cap-add, --cap-drop: over the service's. */
+  capAdd?: string[]
+  capDrop?: string[]
+  /** -l KEY=VALUE: over the service's labels. */
+  labels?: Record<string, string>
+  /** --build, --pull: the service's image built first, or pulled by this policy. */
+  build?: boolean
+  pull?: 'always' | 'missing' | 'never'
+  /** --remove-orphans: when its dependencies are brought up. */
+  removeOrphans?: boolean
   remove?: boolean
   tty?: boolean
   interactive?: boolean
@@ -138,10 +148,10 @@ async function oneOffOptions(ctx: ComposeContext, project: Project, serviceName:
   return undoingOnFailure(ctx, project, made, async () => {
     const deps = Object.keys(base.dependsOn)
     if (deps.length && !o.noDeps) {
-      await up(ctx, project, { services: deps, made })
+      await up(ctx, project, { services: deps, made, ...(o.removeOrphans ? { removeOrphans: true } : {}) })
       for (const [dep, d] of Object.entries(base.dependsOn)) await waitDependency(ctx, project.name, serviceName, dep, d, fileOf(serviceName))
     }
-    const imageIds = await ensureImages(ctx, project, [serviceName], {}, fileOf)
+    const imageIds = await ensureImages(ctx, project, [serviceName], { ...(o.build ? { build: true } : {}), ...(o.pull ? { pull: o.pull } : {}) }, fileOf)
     ensureNetworks(ctx, project, Object.keys(base.networks), project.mainFile, made)
     ensureVolumes(ctx, project, volumes.flatMap((v) => (v.type === 'volume' && v.source ? [v.source] : [])), project.mainFile, made)
     // -e VAR: the project's VAR (the caller's, then .env), left out when it has none, as compose-go resolves it
@@ -156,6 +166,9 @@ async function oneOffOptions(ctx: ComposeContext, project: Project, serviceName:
       ...(o.user !== undefined ? { user: o.user } : {}),
       ...(o.workdir !== undefined ? { workingDir: o.workdir } : {}),
       environment: { ...base.environment, ...env },
+      capAdd: [...base.capAdd, ...(o.capAdd ?? [])],
+      capDrop: [...base.capDrop, ...(o.capDrop ?? [])],
+      labels: { ...base.labels, ...o.labels },
       volumes,
       ports: o.servicePorts ? base.ports : (o.publish ?? []),
       containerName: o.name ?? `${project.name}-${serviceName}-run-${randomHex(6)}`,

@@ -1,6 +1,6 @@
 /** `compose start|stop|restart|build|pull|config|exec|run`: each loads the project and calls the library. */
 import type { Command } from 'commander'
-import { openSync } from 'node:fs'
+import { openSync, readFileSync } from 'node:fs'
 import { MiniRunError, UsageError } from '../../errors.js'
 import { contextFor, loadFor } from './context.js'
 import type { ComposeContext } from '../../compose/compose-context.js'
@@ -117,6 +117,7 @@ export interface ExecFlags {
   workdir?: string
   user?: string
   index: string
+  privileged?: boolean
 }
 
 export async function execCommand(args: string[], flags: ExecFlags, cmd: Command): Promise<void> {
@@ -138,6 +139,7 @@ export async function execCommand(args: string[], flags: ExecFlags, cmd: Command
   const tty = flags.detach !== true && flags.tty !== false && process.stdin.isTTY === true && process.stdout.isTTY === true
   const plan = prepareExec(c.info, {
     command,
+    privileged: flags.privileged === true,
     env: flags.env,
     workdir: flags.workdir,
     user: flags.user,
@@ -167,21 +169,48 @@ export interface RunFlags {
   deps?: boolean
   tty?: boolean
   interactive?: boolean
+  capAdd?: string[]
+  capDrop?: string[]
+  label?: string[]
+  envFromFile?: string[]
+  build?: boolean
+  pull?: string
+  removeOrphans?: boolean
+  quiet?: boolean
+  quietBuild?: boolean
+  quietPull?: boolean
 }
 
 export async function runCommand(args: string[], flags: RunFlags, cmd: Command): Promise<void> {
   const [service, ...command] = args
   if (!service) throw new UsageError('"compose run" requires a service')
+  if (flags.pull !== undefined && !['always', 'missing', 'never'].includes(flags.pull)) throw new UsageError(`invalid --pull "${flags.pull}": always, missing or never`)
   const project = await loadFor(cmd, [service], { onHost: true })
-  const ctx = await contextFor(cmd)
-  const [{ createOneOff, oneOffMadeFirst, runOneOff, startOneOff }, { shellWords }, { At }] = await Promise.all([import('../../compose/run-oneoff.js'), import('../../compose/values.js'), import('../../compose/compose-error.js')])
+  const ctx = await contextFor(cmd, { quiet: flags.quiet === true || flags.quietPull === true })
+  if (flags.quiet || flags.quietBuild) ctx.build = { output: { onData: () => undefined } }
+  const [{ createOneOff, oneOffMadeFirst, runOneOff, startOneOff }, { shellWords }, { At }, { parseDotenv }] = await Promise.all([
+    import('../../compose/run-oneoff.js'),
+    import('../../compose/values.js'),
+    import('../../compose/compose-error.js'),
+    import('../../compose/dotenv.js'),
+  ])
+  // --env-from-file: each file's variables (${} from the project's environment), then -e over them
+  const fromFiles = (flags.envFromFile ?? []).flatMap((file) => {
+    let text: string
+    try {
+      text = readFileSync(file, 'utf8')
+    } catch (err) {
+      throw new UsageError(`--env-from-file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+    }
+    return [...parseDotenv(text, file, (k) => project.environment[k])].map(([k, v]) => `${k}=${v}`)
+  })
   const terminal = process.stdin.isTTY === true && process.stdout.isTTY === true
   const tty = flags.tty !== false && terminal
   const interactive = flags.interactive !== false
   const options = {
     ...(command.length ? { command } : {}),
     ...(flags.entrypoint !== undefined ? { entrypoint: shellWords(flags.entrypoint, new At('--entrypoint')) } : {}),
-    env: flags.env,
+    env: [...fromFiles, ...flags.env],
     ...(flags.user !== undefined ? { user: flags.user } : {}),
     ...(flags.workdir !== undefined ? { workdir: flags.workdir } : {}),
     ...(flags.name !== undefined ? { name: flags.name } : {}),
@@ -191,6 +220,12 @@ export async function runCommand(args: string[], flags: RunFlags, cmd: Command):
     useAliases: flags.useAliases === true,
     noDeps: flags.deps === false,
     remove: flags.rm === true,
+    capAdd: flags.capAdd ?? [],
+    capDrop: flags.capDrop ?? [],
+    labels: Object.fromEntries((flags.label ?? []).map((l) => (l.includes('=') ? [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] : [l, '']))),
+    build: flags.build === true,
+    ...(flags.pull !== undefined ? { pull: flags.pull as 'always' | 'missing' | 'never' } : {}),
+    removeOrphans: flags.removeOrphans === true,
   }
   // -d: the service's terminal (none with -T), and its name on stdout, as docker compose run -d prints it
   if (flags.detach) return void process.stdout.write(`${await startOneOff(ctx, project, service, { ...options, ...(flags.tty === false ? { tty: false } : {}), interactive })}\n`)
