@@ -323,6 +323,9 @@ networks: {front: {}}
     // a service that joins one in scope (network_mode: service:, volumes_from) is recreated with it by up: read too
     const joined = { ...files, 'compose.yaml': `${files['compose.yaml']}  sidecar: {image: d, network_mode: "service:db", env_file: side.env}\n`, 'side.env': 'S=1\n' }
     expect(load(joined, { services: ['web'] }).project.services.sidecar!.environment).toEqual({ S: '1' })
+    // a verb on what exists (down, ps, logs) reads no env_file, as docker compose's projectOrName; label_file still
+    const byName = load(files, { skipEnvFiles: true }).project
+    expect([byName.services.other!.environment, byName.services.db!.environment, byName.services.db!.labels]).toEqual([{}, {}, { x: '1' }])
   })
 })
 

@@ -133,6 +133,8 @@ describe.skipIf(!isRoot || !netavark)('compose: a web + db + worker stack (needs
     // (worker's anonymous /cache is the engine's, unlabelled, as under Docker Compose)
     expect(ok(['-p', 'p', 'volumes']).stdout).toMatch(/^DRIVER\s+VOLUME NAME\nlocal\s+p_dbdata\n$/)
     expect(ok(['-p', 'p', 'volumes', '-q', 'db']).stdout).toBe('p_dbdata\n')
+    // -q wins over --format, as in docker compose volumes
+    expect(ok(['-p', 'p', 'volumes', '-q', '--format', '{{.Driver}}', 'db']).stdout).toBe('p_dbdata\n')
     expect(ok(['-p', 'p', 'volumes', '--format', '{{.Name}} {{.Driver}}', 'worker', 'web']).stdout).toBe('')
     const noService = compose(['-p', 'p', 'volumes', 'nope'])
     expect([noService.status, noService.stderr]).toEqual([1, 'mini-run: no such service: nope\n'])

@@ -68,8 +68,9 @@ describe('registries.conf: which registries are insecure', () => {
     put('.config/containers/registries.conf.d/10-later.conf', '[[registry]]\nlocation = "later.lan"\ninsecure = false\n')
     put('.config/containers/registries.conf.d/20-more.conf', '[[registry]]\nlocation = "more.lan"\ninsecure = true\n')
     put('.config/containers/registries.conf.d/ignored.txt', '[[registry]]\nlocation = "txt.lan"\ninsecure = true\n')
-    const hosts = ['v1.lan:5000', 'reg.lan:5000', 'reg.lan', 'later.lan', 'a.dev.lan', 'a.b.dev.lan:5000', 'dev.lan', 'x.dev.lan.evil', 'prod.dev.lan', 'ns.lan', 'remapped.lan', 'mirror.lan', 'a.elsewhere.lan', 'more.lan', 'txt.lan']
-    expect(await insecure(hosts, { CONTAINERS_REGISTRIES_CONF: main })).toEqual(['v1.lan:5000', 'reg.lan:5000', 'a.dev.lan', 'a.b.dev.lan:5000', 'more.lan'])
+    const hosts = ['v1.lan:5000', 'reg.lan:5000', 'reg.lan', 'later.lan', 'a.dev.lan', 'a.b.dev.lan:5000', 'dev.lan', 'x.dev.lan.evil', 'prod.dev.lan', 'prod.dev.lan:5000', 'ns.lan', 'remapped.lan', 'mirror.lan', 'a.elsewhere.lan', 'more.lan', 'more.lan:8443', 'txt.lan']
+    // an entry without a port takes the host on any port (more.lan:8443), and so a secure one wins there over a wildcard (prod.dev.lan:5000)
+    expect(await insecure(hosts, { CONTAINERS_REGISTRIES_CONF: main })).toEqual(['v1.lan:5000', 'reg.lan:5000', 'a.dev.lan', 'a.b.dev.lan:5000', 'more.lan', 'more.lan:8443'])
   })
 
   it('prefers the user\'s own registries.conf, with only the user\'s drop-ins; a broken file is left out, making nothing insecure', async () => {

@@ -9,7 +9,8 @@
  * output (stderr's, else stdout's). A restart the runtime does on its own
  * (a restart policy) runs none, as Docker's daemon knows of none.
  * A child a hook leaves holding its output is shown for 2 s after the hook
- * ends, then its output goes to a drain.
+ * ends, then its output goes to a drain (Docker's closed exec streams end
+ * such a child at its next write; mini-run lets it live).
  */
 import { spawn } from 'node:child_process'
 import { closeSync, openSync } from 'node:fs'
@@ -83,12 +84,18 @@ const DRAIN_MS = 2000
  * A pipe whose read end feeds the stream; `finish` closes the write end and
  * waits for the end of file, or the grace. A child the hook left holding the
  * pipe then writes to a drain, not into a closed pipe whose SIGPIPE would
- * end it (a post_start `agent &` that logs lives on, as under Docker).
+ * end it (a post_start `agent &` that logs lives on).
  */
 function readPipe(stream: HookStream): { writeEnd: number; finish: () => Promise<void> } {
   const [readEnd, writeEnd] = processCalls.pipe()
-  // a second read end for the drain (our write end is open: the open does not wait for a writer)
-  const spare = openSync(`/proc/self/fd/${readEnd}`, 'r')
+  // a second read end for the drain (our write end is open: the open does not wait for a writer);
+  // without /proc, none: such a child is cut off
+  let spare: number | undefined
+  try {
+    spare = openSync(`/proc/self/fd/${readEnd}`, 'r')
+  } catch {
+    spare = undefined
+  }
   const socket = new Socket({ fd: readEnd, readable: true, writable: false })
   socket.on('data', (chunk: Buffer) => stream.write(chunk))
   const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()))
@@ -100,23 +107,29 @@ function readPipe(stream: HookStream): { writeEnd: number; finish: () => Promise
       let handedOff = false
       const grace = setTimeout(() => {
         handedOff = true
-        drain(spare)
+        if (spare !== undefined) drain(spare)
         socket.destroy()
       }, DRAIN_MS)
       await closed
       clearTimeout(grace)
-      if (!handedOff) closeSync(spare)
+      if (!handedOff && spare !== undefined) closeSync(spare)
       stream.end()
     },
   }
 }
 
-/** `cat > /dev/null` on the pipe, detached (named mini-run-hook-drain): it ends with the pipe's last writer, at the latest with its container. */
+/**
+ * `cat > /dev/null` on the pipe, detached (named mini-run-hook-drain, in /,
+ * with no environment): it ends with the pipe's last writer, at the latest
+ * with its container. One that cannot start leaves the child cut off.
+ */
 function drain(fd: number): void {
   try {
-    spawn('cat', [], { argv0: 'mini-run-hook-drain', stdio: [fd, 'ignore', 'ignore'], detached: true })
+    spawn('cat', [], { argv0: 'mini-run-hook-drain', stdio: [fd, 'ignore', 'ignore'], detached: true, cwd: '/', env: {} })
       .on('error', () => undefined)
       .unref()
+  } catch {
+    // no drain: the child's next write ends it, as under Docker
   } finally {
     closeSync(fd)
   }

@@ -76,7 +76,8 @@ export async function buildService(ctx: ComposeContext, s: Service, at: At, sign
       storeRoot: ctx.storeRoot,
       stateRoot: ctx.stateRoot,
       ...(ctx.cgroupParent !== undefined ? { cgroupParent: ctx.cgroupParent } : {}),
-      resolveImage: async (ref, pull) => (await ensureImage(ref, pull ? 'always' : 'missing', { store, insecureRegistries: ctx.insecureRegistries ?? [] })).image,
+      // a base image's pull stops on Ctrl-C too
+      resolveImage: async (ref, pull) => (await ensureImage(ref, pull ? 'always' : 'missing', { store, insecureRegistries: ctx.insecureRegistries ?? [], signal: stop })).image,
       output: ctx.build?.output ?? { onData: () => undefined },
       onEvent: (e) => ctx.build?.onEvent?.(s.name, e),
       signal: stop,

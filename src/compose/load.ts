@@ -53,6 +53,12 @@ export interface LoadOptions {
    * that it makes nothing; not for one that only reads or removes.
    */
   onHost?: boolean
+  /**
+   * env_file is not read: for a verb that acts on what exists (down, ps,
+   * logs...), as docker compose's projectOrName loads WithoutEnvironmentResolution,
+   * so a deleted env file does not stop its `down`.
+   */
+  skipEnvFiles?: boolean
 }
 
 export interface Loaded {
@@ -132,6 +138,7 @@ export function loadProject(o: LoadOptions = {}): Loaded {
     configs,
     warnings,
     onHost: o.onHost === true,
+    skipEnvFiles: o.skipEnvFiles === true,
   }
   const all: Record<string, Service> = {}
   for (const [serviceName, raw] of Object.entries(rawServices)) all[serviceName] = normalizeService(serviceName, (raw ?? {}) as Raw, serviceAt(serviceName), serviceCtx)

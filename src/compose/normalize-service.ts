@@ -50,6 +50,8 @@ export interface ServiceContext {
   warnings: string[]
   /** Its values checked against this host too (service-checks.ts): for the verbs that make containers. */
   onHost?: boolean
+  /** env_file not read (load.ts skipEnvFiles). */
+  skipEnvFiles?: boolean
 }
 
 export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceContext): Service {
@@ -161,7 +163,7 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
  * checked against this host.
  */
 export function completeService(service: Service, s: Raw, at: At, ctx: ServiceContext): void {
-  service.environment = { ...envFiles(s.env_file, at.at('env_file'), ctx), ...service.environment }
+  if (!ctx.skipEnvFiles) service.environment = { ...envFiles(s.env_file, at.at('env_file'), ctx), ...service.environment }
   service.labels = { ...labelFiles(s.label_file, at.at('label_file'), ctx), ...service.labels }
   if (ctx.onHost === true) checkServiceValues(service, s, at, true)
 }

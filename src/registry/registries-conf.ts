@@ -37,7 +37,8 @@ export async function insecureInRegistriesConf(registry: string, env: NodeJS.Pro
   const host = registry.toLowerCase()
   let best: [string, Entry] | undefined
   for (const [prefix, entry] of entries) {
-    const matches = prefix.startsWith('*.') ? subdomainMatch(host, prefix) : prefix === host
+    // "reg.lan" takes "reg.lan:5000" too, as containers/image's refMatchingPrefix does
+    const matches = prefix.startsWith('*.') ? subdomainMatch(host, prefix) : prefix === host || host.startsWith(`${prefix}:`)
     if (matches && (!best || prefix.length > best[0].length)) best = [prefix, entry]
   }
   if (!best) return false
@@ -47,12 +48,28 @@ export async function insecureInRegistriesConf(registry: string, env: NodeJS.Pro
 
 /** containers/image's refMatchingSubdomainPrefix for a registry: "*.lan" takes "a.lan" and "a.b.lan:5000", not "lan" nor "a.lan.evil". */
 function subdomainMatch(host: string, prefix: string): boolean {
-  const hostname = host.replace(/:\d+$/, '')
+  const hostname = host.replace(/:[^:\]]*$/, '')
   return hostname.endsWith(prefix.slice(1)) && hostname.length > prefix.length - 1
 }
 
+/** Read once a process, whatever the number of registries it speaks to. */
+const readOnce = new Map<string, Promise<Map<string, Entry>>>()
+
+function readEntries(env: NodeJS.ProcessEnv, home: string): Promise<Map<string, Entry>> {
+  const key = JSON.stringify([env.CONTAINERS_REGISTRIES_CONF, env.REGISTRIES_CONFIG_PATH, home])
+  let entries = readOnce.get(key)
+  if (!entries) readOnce.set(key, (entries = readFiles(env, home)))
+  return entries
+}
+
+/** A file left out, said once on stderr as the CLI's warnings are. */
+function leftOut(path: string, why: string): void {
+  getLogger().debug({ file: path, why }, 'registries.conf left out')
+  process.stderr.write(`WARNING: ignoring ${path}: ${why}\n`)
+}
+
 /** The entries by prefix, from the files as podman finds them. */
-async function readEntries(env: NodeJS.ProcessEnv, home: string): Promise<Map<string, Entry>> {
+async function readFiles(env: NodeJS.ProcessEnv, home: string): Promise<Map<string, Entry>> {
   const { parse } = await import('smol-toml')
   const byPrefix = new Map<string, Entry>()
   // a file that cannot be read or parsed is left out, with a warning: leaving it out makes nothing insecure
@@ -61,7 +78,7 @@ async function readEntries(env: NodeJS.ProcessEnv, home: string): Promise<Map<st
     try {
       text = readFileSync(path, 'utf8')
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') getLogger().warn({ err, file: path }, 'ignoring unreadable registries.conf')
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') leftOut(path, (err as NodeJS.ErrnoException).code ?? (err as Error).message)
       return false
     }
     try {
@@ -70,7 +87,7 @@ async function readEntries(env: NodeJS.ProcessEnv, home: string): Promise<Map<st
       for (const [prefix, entry] of entriesOf(parse(text) as Record<string, unknown>, main)) if (!own.has(prefix)) own.set(prefix, entry)
       for (const [prefix, entry] of own) byPrefix.set(prefix, entry)
     } catch (err) {
-      getLogger().warn({ err, file: path }, 'ignoring registries.conf that is not TOML')
+      leftOut(path, (err as Error).message.split('\n')[0]!)
     }
     return true
   }

@@ -43,11 +43,12 @@ export function printEvent(e: ComposeEvent): void {
 export async function loadFor(cmd: Command, services?: string[], o: { byName?: boolean; onHost?: boolean } = {}): Promise<Project> {
   const { loadProject } = await import('../../compose/load.js')
   const f = composeFlags(cmd)
-  if (!o.byName || f.file.length) return load(loadProject, f, services, o.onHost)
+  // a verb on what exists reads no env_file (docker compose's projectOrName)
+  if (!o.byName || f.file.length) return load(loadProject, f, services, { onHost: o.onHost === true, skipEnvFiles: o.byName === true })
   let name = f.projectName
   if (name === undefined) {
     try {
-      return load(loadProject, f, services)
+      return load(loadProject, f, services, { skipEnvFiles: true })
     } catch (err) {
       name = process.env.COMPOSE_PROJECT_NAME || undefined
       if ((err as { code?: unknown }).code !== 'ENOCOMPOSEFILE' || name === undefined) throw err
@@ -58,9 +59,10 @@ export async function loadFor(cmd: Command, services?: string[], o: { byName?: b
   return projectFromLabels(globalOptions(cmd).state ?? defaultStateRoot(), checkProjectName(name, from))
 }
 
-function load(loadProject: typeof import('../../compose/load.js').loadProject, f: ComposeFlags, services?: string[], onHost?: boolean): Project {
+function load(loadProject: typeof import('../../compose/load.js').loadProject, f: ComposeFlags, services?: string[], o: { onHost?: boolean; skipEnvFiles?: boolean } = {}): Project {
   const { project, warnings } = loadProject({
-    ...(onHost ? { onHost } : {}),
+    ...(o.onHost ? { onHost: true } : {}),
+    ...(o.skipEnvFiles ? { skipEnvFiles: true } : {}),
     ...(f.file.length ? { files: f.file } : {}),
     ...(f.projectName ? { projectName: f.projectName } : {}),
     ...(f.projectDirectory ? { projectDirectory: f.projectDirectory } : {}),

@@ -1,7 +1,7 @@
 /**
  * `compose volumes [SERVICE...]`: the project's volumes (those labelled
  * with its name), as docker compose volumes lists them: with services
- * named, only the volumes their containers mount. `docker volume ls`'s
+ * named, only the volumes their running containers mount. `docker volume ls`'s
  * table, -q and --format.
  */
 import type { Command } from 'commander'
@@ -14,7 +14,7 @@ export async function volumesCommand(services: string[], flags: { quiet?: boolea
   const unknown = services.find((s) => !project.services[s])
   if (unknown !== undefined) throw new UsageError(`no such service: ${unknown}`)
   const ctx = await contextFor(cmd)
-  const [{ listVolumes }, { volumeRow, VOLUME_HEADERS, VOLUMES_QUIET, VOLUMES_TABLE }, { formatList }, { projectContainers }, { readState }, { LABELS }] = await Promise.all([
+  const [{ listVolumes }, { volumeRow, VOLUME_HEADERS, VOLUMES_TABLE }, { formatList }, { projectContainers }, { readState }, { LABELS }] = await Promise.all([
     import('../../runtime/container/volume-store.js'),
     import('../format/volume-row.js'),
     import('../format/format-list.js'),
@@ -25,13 +25,20 @@ export async function volumesCommand(services: string[], flags: { quiet?: boolea
   let volumes = listVolumes(ctx.storeRoot).filter((v) => v.labels[LABELS.project] === project.name)
   if (services.length) {
     const mounted = new Set(
+      // the running ones, as docker compose's ContainerList without All; one removed meanwhile mounts nothing
       projectContainers(ctx.stateRoot, project.name)
-        .filter((c) => services.includes(c.service))
-        .flatMap((c) => readState(ctx.stateRoot, c.info.id).volumes?.map((v) => v.name) ?? []),
+        .filter((c) => services.includes(c.service) && c.info.status === 'running')
+        .flatMap((c) => {
+          try {
+            return readState(ctx.stateRoot, c.info.id).volumes?.map((v) => v.name) ?? []
+          } catch {
+            return []
+          }
+        }),
     )
     volumes = volumes.filter((v) => mounted.has(v.name))
   }
-  // -q is the names, unless a format of its own is given (docker/cli NewVolumeFormat)
-  const quiet = flags.quiet === true && (flags.format === undefined || flags.format === '' || flags.format === 'table')
-  writeStdout(formatList(quiet ? VOLUMES_QUIET : flags.format, volumes.map(volumeRow), { defaultTable: VOLUMES_TABLE, headers: VOLUME_HEADERS }))
+  // -q: the names, whatever --format says (docker compose volumes prints them before any format)
+  if (flags.quiet) return writeStdout(volumes.map((v) => `${v.name}\n`).join(''))
+  writeStdout(formatList(flags.format, volumes.map(volumeRow), { defaultTable: VOLUMES_TABLE, headers: VOLUME_HEADERS }))
 }
