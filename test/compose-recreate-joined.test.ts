@@ -113,6 +113,9 @@ describe.skipIf(!isRoot || !netavark)('compose: up recreates what joins a recrea
     const logs = () => compose(['logs', '--no-log-prefix', 'web']).stdout
     await until('web\'s second answer', () => logs().split('web got').length === 3)
     expect(logs()).toBe(answer + answer)
+    // restart --no-deps db: db alone, web left as it was (as docker compose's restart --no-deps)
+    const alone = compose(['restart', '--no-deps', 'db'])
+    expect([alone.status, alone.stderr.includes('rj-web-1')]).toEqual([0, false])
 
     const down = compose(['down', '-v'])
     expect(down.status).toBe(0)

@@ -269,6 +269,39 @@ describe.skipIf(!isRoot || noRegistry)(`compose push${noRegistry ? ` (skipped: $
     expect(compose(yaml, ['build', '--progress', 'fancy']).stderr).toBe('mini-run: invalid --progress "fancy": auto, tty, plain or quiet\n')
   })
 
+  it('compose pull --include-deps, --ignore-buildable, --policy missing|always', () => {
+    // the images the build-arg test pushed, pulled into a store of its own
+    const yaml = [
+      'services:',
+      '  web:',
+      `    image: ${registry.host}/argweb:1`,
+      '    depends_on: [lib]',
+      '  lib:',
+      `    image: ${registry.host}/arglib:1`,
+      // built, and never pushed: its pull (policy always) fails unless --ignore-buildable leaves it out
+      '  made:',
+      `    image: ${registry.host}/madeonly:1`,
+      '    build: ./argapp',
+      '    pull_policy: always',
+      '',
+    ].join('\n')
+    writeFileSync(join(dir, 'compose.yaml'), yaml)
+    const root = join(dir, 'pulled')
+    const pull = (args: string[]) => miniRun(['--root', root, '--state', env.stateRoot, 'compose', '-p', 'push', 'pull', ...args], { cwd: dir, timeout: 120_000 })
+    const images = () => miniRun(['--root', root, 'images', '--format', '{{.Repository}}']).stdout.split('\n').filter(Boolean).sort()
+    expect(pull(['web']).status).toBe(0)
+    expect(images()).toEqual([`${registry.host}/argweb`])
+    expect(pull(['made']).status).not.toBe(0)
+    const deps = pull(['--include-deps', '--ignore-buildable', 'web', 'made'])
+    expect([deps.status, deps.stderr.includes('madeonly')]).toEqual([0, false])
+    expect(images()).toEqual([`${registry.host}/arglib`, `${registry.host}/argweb`])
+    // missing: what the store has is Skipped, not pulled again
+    const missing = pull(['--policy', 'missing', 'web', 'lib'])
+    expect(missing.stderr).toBe(` Image ${registry.host}/arglib:1  Skipped\n Image ${registry.host}/argweb:1  Skipped\n`)
+    expect(pull(['--policy', 'always', 'web']).stderr).toContain(` Image ${registry.host}/argweb:1  Pulled\n`)
+    expect(pull(['--policy', 'sometimes']).stderr).toBe('mini-run: invalid --policy "sometimes": missing or always\n')
+  })
+
   it('build.tags are kept once each, and must be names, refused by build at their path', () => {
     const shown = compose(['services:', '  a:', '    build: {context: ./app, tags: ["x/a:2", "x/a:2", "x/a:3"]}', ''].join('\n'), ['config'])
     expect(shown.status, shown.stderr).toBe(0)

@@ -56,10 +56,11 @@ async function startServices(ctx: ComposeContext, project: Project, names: Reado
 }
 
 /** The containers stop stopped, started again: those of every service with none named, whatever its profile; with some named, their restart: true dependents too. */
-export async function restart(ctx: ComposeContext, project: Project, services?: string[], timeout?: number): Promise<void> {
+export async function restart(ctx: ComposeContext, project: Project, services?: string[], timeout?: number, o: { noDeps?: boolean } = {}): Promise<void> {
   const names = servicesWithContainers(project, services)
-  // one joined to db's network namespace stays in the old one unless it starts again after db: depends_on's restart: true
-  if (services?.length) for (const n of restartDependents(project.services, names)) names.add(n)
+  // one joined to db's network namespace stays in the old one unless it starts again after db: depends_on's
+  // restart: true (not with --no-deps, as docker compose's restart)
+  if (services?.length && !o.noDeps) for (const n of restartDependents(project.services, names)) names.add(n)
   await stop(ctx, project, [...names], timeout)
   // docker compose's restart is the daemon's (restart.go): nothing written again
   await startServices(ctx, project, names, { writeFiles: false })

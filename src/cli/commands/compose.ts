@@ -197,7 +197,8 @@ export function register(program: Command): void {
   for (const verb of Object.keys(lifecycleVerbs) as (keyof typeof lifecycleVerbs)[]) {
     const c = compose.command(verb).description(lifecycleVerbs[verb]).argument('[service...]')
     if (verb === 'stop' || verb === 'restart') c.option('-t, --timeout <seconds>', 'how long stop waits before SIGKILL')
-    c.action(async (services: string[], flags: { timeout?: string }, cmd: Command) => {
+    if (verb === 'restart') c.option('--no-deps', 'do not restart the services that depend on these with restart: true')
+    c.action(async (services: string[], flags: { timeout?: string; deps?: boolean }, cmd: Command) => {
       const { lifecycleCommand } = await import('../compose/verbs.js')
       await lifecycleCommand(verb, services, flags, cmd)
     })
@@ -225,7 +226,10 @@ export function register(program: Command): void {
     .argument('[service...]')
     .option('--ignore-pull-failures', 'go on when an image cannot be pulled')
     .option('-q, --quiet', 'no progress lines')
-    .action(async (services: string[], flags: { ignorePullFailures?: boolean; quiet?: boolean }, cmd: Command) => {
+    .option('--include-deps', 'pull the services\' dependencies too')
+    .option('--ignore-buildable', 'skip the services that build their image')
+    .option('--policy <policy>', 'missing (an image the store has is kept, unless tagged latest) or always')
+    .action(async (services: string[], flags: { ignorePullFailures?: boolean; quiet?: boolean; includeDeps?: boolean; ignoreBuildable?: boolean; policy?: string }, cmd: Command) => {
       const { pullCommand } = await import('../compose/verbs.js')
       await pullCommand(services, flags, cmd)
     })

@@ -13,14 +13,14 @@ function seconds(text: string | undefined): number | undefined {
   return Number(text)
 }
 
-export async function lifecycleCommand(verb: 'start' | 'stop' | 'restart' | 'pause' | 'unpause', services: string[], flags: { timeout?: string }, cmd: Command): Promise<void> {
+export async function lifecycleCommand(verb: 'start' | 'stop' | 'restart' | 'pause' | 'unpause', services: string[], flags: { timeout?: string; deps?: boolean }, cmd: Command): Promise<void> {
   const project = await loadFor(cmd, services, { byName: true })
   const ctx = await contextFor(cmd)
   const lifecycle = await import('../../compose/lifecycle.js')
   const list = services.length ? services : undefined
   if (verb === 'start') await lifecycle.start(ctx, project, list)
   else if (verb === 'stop') await lifecycle.stop(ctx, project, list, seconds(flags.timeout))
-  else if (verb === 'restart') await lifecycle.restart(ctx, project, list, seconds(flags.timeout))
+  else if (verb === 'restart') await lifecycle.restart(ctx, project, list, seconds(flags.timeout), { noDeps: flags.deps === false })
   else await lifecycle.pause(ctx, project, list, verb === 'pause')
 }
 
@@ -74,16 +74,47 @@ export async function buildCommand(services: string[], flags: ComposeBuildFlags,
   }
 }
 
-export async function pullCommand(services: string[], flags: { ignorePullFailures?: boolean; quiet?: boolean }, cmd: Command): Promise<void> {
+export interface ComposePullFlags {
+  ignorePullFailures?: boolean
+  quiet?: boolean
+  /** The services' dependencies too. */
+  includeDeps?: boolean
+  /** No service that is built. */
+  ignoreBuildable?: boolean
+  /** missing or always, over each service's pull_policy. */
+  policy?: string
+}
+
+export async function pullCommand(services: string[], flags: ComposePullFlags, cmd: Command): Promise<void> {
+  if (flags.policy !== undefined && flags.policy !== 'missing' && flags.policy !== 'always') throw new UsageError(`invalid --policy "${flags.policy}": missing or always`)
   const project = await loadFor(cmd, services)
   const ctx = await contextFor(cmd, { quiet: flags.quiet === true })
-  const [{ pullService }, { selectedServices }, { At }] = await Promise.all([import('../../compose/images.js'), import('../../compose/up.js'), import('../../compose/compose-error.js')])
+  const [{ pullService }, { selectedServices }, { withDependencies }, { At }, { ImageStore }, { emit }, { parseReference }] = await Promise.all([
+    import('../../compose/images.js'),
+    import('../../compose/up.js'),
+    import('../../compose/dependency-order.js'),
+    import('../../compose/compose-error.js'),
+    import('../../image/store.js'),
+    import('../../compose/compose-context.js'),
+    import('../../image/reference.js'),
+  ])
+  const named = selectedServices(project, services)
+  const chosen = flags.includeDeps ? withDependencies(project.services, named) : new Set(named)
+  const store = new ImageStore({ root: ctx.storeRoot })
   const done = new Set<string>()
-  for (const name of selectedServices(project, services)) {
+  for (const name of Object.keys(project.services).filter((n) => chosen.has(n)).sort()) {
     const s = project.services[name]!
-    // a service that is built has nothing to pull, unless it also names a pull policy
-    if ((s.build && s.pullPolicy !== 'always') || done.has(s.image)) continue
+    const policy = flags.policy ?? s.pullPolicy
+    // a service that is built has nothing to pull, unless its policy is always (and not with --ignore-buildable)
+    if ((s.build && (policy !== 'always' || flags.ignoreBuildable)) || done.has(s.image)) continue
     done.add(s.image)
+    // --policy missing: an image the store has is not pulled again, unless its tag is latest (docker compose's shouldPullImage)
+    const ref = parseReference(s.image)
+    const latest = ref.digest === undefined && (ref.tag ?? 'latest') === 'latest'
+    if (flags.policy === 'missing' && !latest && (await store.resolve(s.image).then(() => true, () => false))) {
+      emit(ctx, 'Image', s.image, 'Skipped')
+      continue
+    }
     try {
       await pullService(ctx, s, new At(project.serviceFiles[name] ?? project.mainFile, ['services', name]))
     } catch (err) {
