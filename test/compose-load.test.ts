@@ -292,6 +292,8 @@ networks: {front: {}}
     expect(Object.keys(load(files, { profiles: ['dev'] }).project.services)).toEqual(['web', 'debug'])
     expect(Object.keys(load(files, { env: { COMPOSE_PROFILES: 'dev' } }).project.services)).toEqual(['web', 'debug'])
     expect(Object.keys(load(files, { services: ['debug'] }).project.services)).toEqual(['web', 'debug'])
+    // every profile the file names, enabled or not (config --profiles)
+    expect(load({ 'compose.yaml': 'services:\n  a: {image: a, profiles: [z, dev]}\n  b: {image: b, profiles: [dev, ops]}\n' }).project.profiles).toEqual(['dev', 'ops', 'z'])
   })
 
   it('a disabled service\'s env_file and label_file are not read, nor its values checked against the host, as compose-go resolves only enabled services', () => {

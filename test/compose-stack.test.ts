@@ -96,6 +96,13 @@ describe.skipIf(!isRoot || !netavark)('compose: a web + db + worker stack (needs
     expect(config).toContain(`      - mode: ingress\n        target: 80\n        published: "${PORT}"\n        protocol: tcp\n`)
     expect(config).toContain('volumes:\n  dbdata:\n    name: p_dbdata\n')
     expect(ok(['-p', 'p', 'config', '--services']).stdout).toBe('db\nweb\nworker\n')
+    // the other listings of docker compose config, and -o
+    expect(ok(['-p', 'p', 'config', '--networks']).stdout).toBe('default\n')
+    expect(ok(['-p', 'p', 'config', '--images']).stdout).toBe(`${BUSYBOX}\np-web\n`)
+    expect(ok(['-p', 'p', 'config', '--profiles']).stdout).toBe('')
+    expect(ok(['-p', 'p', 'config', '--environment']).stdout).toMatch(new RegExp(`^WEB_PORT=${PORT}$`, 'm'))
+    expect(ok(['-p', 'p', 'config', '-o', join(dir, 'out.yaml')]).stdout).toBe('')
+    expect(readFileSync(join(dir, 'out.yaml'), 'utf8')).toBe(config)
     // services named: those and their dependencies, as docker compose config SERVICE... prints them
     expect(ok(['-p', 'p', 'config', '--services', 'web']).stdout).toBe('db\nweb\n')
     expect(Object.keys(JSON.parse(ok(['-p', 'p', 'config', '--format', 'json', 'db']).stdout).services)).toEqual(['db'])

@@ -176,6 +176,7 @@ export function loadProject(o: LoadOptions = {}): Loaded {
       files: found.files,
       services,
       disabledServices: Object.keys(all).filter((n) => !services[n]),
+      profiles: [...new Set([...profilesOf.values()].flat())].sort(),
       networks,
       volumes,
       ...(Object.keys(secrets).length ? { secrets } : {}),

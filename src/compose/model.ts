@@ -18,6 +18,8 @@ export interface Project {
   services: Record<string, Service>
   /** Services that no active profile enables (by name): not started, but down removes their containers. */
   disabledServices: string[]
+  /** Every profile a service of the file names, enabled or not (config --profiles). */
+  profiles?: string[]
   /** Networks by their key in the file. */
   networks: Record<string, ProjectNetwork>
   /** Volumes by their key in the file. */

@@ -241,7 +241,12 @@ export function register(program: Command): void {
     .option('-q, --quiet', 'only check')
     .option('--services', 'only the service names')
     .option('--volumes', 'only the volume names')
+    .option('--networks', 'only the network names')
+    .option('--images', 'only the images the services run')
+    .option('--profiles', 'only the profiles the services name')
+    .option('--environment', 'only the variables interpolation reads (the shell\'s, then .env)')
     .option('--format <format>', 'yaml (the default) or json')
+    .option('-o, --output <file>', 'write it to this file rather than stdout')
     .action(async (services: string[], flags: Record<string, unknown>, cmd: Command) => {
       const { configCommand } = await import('../compose/verbs.js')
       await configCommand(services, flags, cmd)

@@ -1,6 +1,6 @@
 /** `compose start|stop|restart|build|pull|config|exec|run`: each loads the project and calls the library. */
 import type { Command } from 'commander'
-import { openSync, readFileSync } from 'node:fs'
+import { openSync, readFileSync, writeFileSync } from 'node:fs'
 import { MiniRunError, UsageError } from '../../errors.js'
 import { contextFor, loadFor } from './context.js'
 import type { ComposeContext } from '../../compose/compose-context.js'
@@ -124,7 +124,19 @@ export async function pullCommand(services: string[], flags: ComposePullFlags, c
   }
 }
 
-export async function configCommand(services: string[], flags: { quiet?: boolean; services?: boolean; volumes?: boolean; format?: string }, cmd: Command): Promise<void> {
+export interface ConfigFlags {
+  quiet?: boolean
+  services?: boolean
+  volumes?: boolean
+  networks?: boolean
+  images?: boolean
+  profiles?: boolean
+  environment?: boolean
+  format?: string
+  output?: string
+}
+
+export async function configCommand(services: string[], flags: ConfigFlags, cmd: Command): Promise<void> {
   const loaded = await loadFor(cmd, services)
   const unknown = services.find((s) => !loaded.services[s])
   if (unknown !== undefined) throw new UsageError(`no such service: ${unknown}`)
@@ -133,12 +145,25 @@ export async function configCommand(services: string[], flags: { quiet?: boolean
   const kept = new Set(inScope(loaded.services, services))
   const project = { ...loaded, services: Object.fromEntries(Object.entries(loaded.services).filter(([n]) => kept.has(n))) }
   if (flags.quiet) return
-  if (flags.services) return void process.stdout.write(Object.keys(project.services).sort().map((s) => `${s}\n`).join(''))
-  if (flags.volumes) return void process.stdout.write(Object.keys(project.volumes).map((v) => `${v}\n`).join(''))
+  const lines = (list: Iterable<string>) => void process.stdout.write([...list].map((l) => `${l}\n`).join(''))
+  if (flags.services) return lines(Object.keys(project.services).sort())
+  if (flags.volumes) return lines(Object.keys(project.volumes))
+  if (flags.networks) return lines(Object.keys(project.networks))
+  // each image once, in the services' order (docker compose config --images)
+  if (flags.images) return lines(new Set(Object.keys(project.services).sort().map((n) => project.services[n]!.image)))
+  if (flags.profiles) return lines(project.profiles ?? [])
+  if (flags.environment) return lines(Object.entries(project.environment).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${v}`))
   const { configJson, configYaml } = await import('../../compose/config-document.js')
-  if (flags.format === 'json') process.stdout.write(configJson(project))
-  else if (flags.format === undefined || flags.format === 'yaml') process.stdout.write(configYaml(project))
+  let text: string
+  if (flags.format === 'json') text = configJson(project)
+  else if (flags.format === undefined || flags.format === 'yaml') text = configYaml(project)
   else throw new UsageError(`invalid --format "${flags.format}": yaml or json`)
+  if (flags.output === undefined) return void process.stdout.write(text)
+  try {
+    writeFileSync(flags.output, text)
+  } catch (err) {
+    throw new UsageError(`--output ${flags.output}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+  }
 }
 
 export interface ExecFlags {
