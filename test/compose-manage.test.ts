@@ -267,6 +267,15 @@ ${sleeper('web', '    healthcheck: {test: [CMD, "true"], interval: 300ms}\n')}${
     expect([quits.status, quits.stderr]).toEqual([1, expect.stringContaining(`container ${p}-quits-1 exited (3)`)])
     const sick = c(['up', '--wait', 'sick'])
     expect([sick.status, sick.stderr]).toEqual([1, expect.stringContaining(`container ${p}-sick-1 is unhealthy`)])
+    // start --wait: the same wait after a start; ps --no-trunc: the command whole
+    expect(c(['stop', 'web']).status).toBe(0)
+    const started = c(['start', '--wait', '--wait-timeout', '60', 'web'])
+    expect([started.status, started.stderr]).toEqual([0, expect.stringContaining(`Container ${p}-web-1  Healthy`)])
+    expect(c(['start', '--wait', 'sick']).status).toBe(1)
+    expect(c(['start', '--wait-timeout', 'soon', 'web']).stderr).toBe('mini-run: invalid --wait-timeout "soon": a whole number of seconds\n')
+    expect(c(['ps', '--format', '{{.Command}}', 'quits']).stdout).toBe('')
+    expect(c(['ps', '-a', '--format', '{{.Command}}', 'quits']).stdout).toBe('"sh -c sleep 1; exit…"\n')
+    expect(c(['ps', '-a', '--no-trunc', '--format', '{{.Command}}', 'quits']).stdout).toBe('"sh -c sleep 1; exit 3"\n')
     expect(c(['down']).status).toBe(0)
   })
 

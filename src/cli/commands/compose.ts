@@ -104,7 +104,9 @@ export function register(program: Command): void {
     .option('--status <state>', 'only containers in this state (repeatable): paused, restarting, removing, running, dead, created, exited', collect, [])
     .option('--filter <status=state>', 'only containers in this state (the one filter: status)')
     .option('--orphans [bool]', 'list the containers of services the file no longer has (default true; --orphans=false: only the services the file enables)')
-    .action(async (services: string[], flags: ComposePsFlags, cmd: Command) => {
+    .option('--no-trunc', 'the command and ids whole')
+    .action(async (services: string[], flags: ComposePsFlags & { trunc?: boolean }, cmd: Command) => {
+      flags.noTrunc = flags.trunc === false
       const { psCommand } = await import('../compose/ps.js')
       await psCommand(services, flags, cmd)
     })
@@ -198,7 +200,8 @@ export function register(program: Command): void {
     const c = compose.command(verb).description(lifecycleVerbs[verb]).argument('[service...]')
     if (verb === 'stop' || verb === 'restart') c.option('-t, --timeout <seconds>', 'how long stop waits before SIGKILL')
     if (verb === 'restart') c.option('--no-deps', 'do not restart the services that depend on these with restart: true')
-    c.action(async (services: string[], flags: { timeout?: string; deps?: boolean }, cmd: Command) => {
+    if (verb === 'start') c.option('--wait', 'return once the services run, healthy where they have a health check').option('--wait-timeout <seconds>', 'how long --wait waits')
+    c.action(async (services: string[], flags: { timeout?: string; deps?: boolean; wait?: boolean; waitTimeout?: string }, cmd: Command) => {
       const { lifecycleCommand } = await import('../compose/verbs.js')
       await lifecycleCommand(verb, services, flags, cmd)
     })

@@ -27,6 +27,8 @@ export interface ComposePsFlags {
   filter?: string
   /** --orphans[=BOOL], as given: default true. */
   orphans?: string | boolean
+  /** The command and ids whole. */
+  noTrunc?: boolean
 }
 
 /** A Go bool flag's value (strconv.ParseBool). */
@@ -96,7 +98,7 @@ export async function psCommand(services: string[], flags: ComposePsFlags, cmd: 
     return
   }
   const rows = containers.map(({ info, service }) => {
-    const row = containerRow(info, { trunc: true })
+    const row = containerRow(info, { trunc: flags.noTrunc !== true })
     return Object.assign(row, {
       ExitCode: info.exitCode ?? 0,
       Health: info.health?.Status ?? '',

@@ -7,18 +7,27 @@ import type { ComposeContext } from '../../compose/compose-context.js'
 import type { ContainerInfo } from '../../runtime/container/containers.js'
 import type { Service } from '../../compose/model.js'
 
-function seconds(text: string | undefined): number | undefined {
+function seconds(text: string | undefined, flag = '--timeout'): number | undefined {
   if (text === undefined) return undefined
-  if (!/^\d+$/.test(text)) throw new UsageError(`invalid --timeout "${text}": a whole number of seconds`)
+  if (!/^\d+$/.test(text)) throw new UsageError(`invalid ${flag} "${text}": a whole number of seconds`)
   return Number(text)
 }
 
-export async function lifecycleCommand(verb: 'start' | 'stop' | 'restart' | 'pause' | 'unpause', services: string[], flags: { timeout?: string; deps?: boolean }, cmd: Command): Promise<void> {
+export async function lifecycleCommand(verb: 'start' | 'stop' | 'restart' | 'pause' | 'unpause', services: string[], flags: { timeout?: string; deps?: boolean; wait?: boolean; waitTimeout?: string }, cmd: Command): Promise<void> {
+  const waitTimeout = seconds(flags.waitTimeout, '--wait-timeout')
   const project = await loadFor(cmd, services, { byName: true })
   const ctx = await contextFor(cmd)
   const lifecycle = await import('../../compose/lifecycle.js')
   const list = services.length ? services : undefined
-  if (verb === 'start') await lifecycle.start(ctx, project, list)
+  if (verb === 'start') {
+    await lifecycle.start(ctx, project, list)
+    // --wait: as up --wait, until they run (healthy where checked)
+    if (flags.wait) {
+      const { waitRunning } = await import('../../compose/wait-running.js')
+      const completing = new Set(Object.values(project.services).flatMap((s) => Object.entries(s.dependsOn).filter(([, d]) => d.condition === 'service_completed_successfully').map(([n]) => n)))
+      await waitRunning(ctx, project.name, new Set(list ?? Object.keys(project.services)), waitTimeout === undefined ? undefined : waitTimeout * 1000, completing)
+    }
+  }
   else if (verb === 'stop') await lifecycle.stop(ctx, project, list, seconds(flags.timeout))
   else if (verb === 'restart') await lifecycle.restart(ctx, project, list, seconds(flags.timeout), { noDeps: flags.deps === false })
   else await lifecycle.pause(ctx, project, list, verb === 'pause')
