@@ -78,6 +78,11 @@ describe.skipIf(!isRoot || !netavark)('compose: create, images, wait, scale, cp 
     expect(idOf(`${c.projectName}-b-1`)).not.toBe(ids[1])
     expect(c(['ps', '-a', '--format', '{{.Service}} {{.State}}']).stdout).toBe('a running\nb created\n')
     expect(c(['create', '--force-recreate', '--no-recreate']).status).toBe(1)
+    // --scale: more containers of the service, made and not started; -y and --quiet-pull are taken
+    expect(c(['create', '--scale', 'b=2', '-y', '--quiet-pull', 'b']).status).toBe(0)
+    expect(c(['ps', '-a', '--format', '{{.Name}} {{.State}}', 'b']).stdout).toBe(`${c.projectName}-b-1 created\n${c.projectName}-b-2 created\n`)
+    expect(c(['create', 'b']).status).toBe(0)
+    expect(c(['ps', '-a', '--format', '{{.Name}}', 'b']).stdout).toBe(`${c.projectName}-b-1\n`)
 
     // a changed service: --no-recreate keeps its container, create alone replaces it (still not started)
     const yaml = readFileSync(join(c.dir, 'compose.yaml'), 'utf8')

@@ -17,6 +17,9 @@ export function registerContainerVerbs(compose: Command): void {
     .option('--no-recreate', 'keep existing containers even if their configuration changed')
     .option('--remove-orphans', 'remove containers of services no longer in the file')
     .option('--pull <policy>', 'pull images: always, missing or never')
+    .option('--scale <service=n>', 'make n containers of the service, whatever its file says (repeatable)', (v: string, p: string[]) => [...p, v], [])
+    .option('--quiet-pull', 'pull without progress (mini-run prints none: only the Pulling/Pulled lines)')
+    .option('-y, --yes', 'assume yes to prompts (mini-run asks none)')
     .action(async (services: string[], flags: Record<string, unknown>, cmd: Command) => {
       const { createCommand } = await import('../compose/create.js')
       // commander's names for the --no-* flags
