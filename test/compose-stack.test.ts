@@ -134,6 +134,9 @@ describe.skipIf(!isRoot || !netavark)('compose: a web + db + worker stack (needs
     expect(top.join('\n')).toMatch(/sleep 1000/)
     // ls: the projects here, from their containers' labels
     expect(ok(['ls']).stdout).toMatch(new RegExp(`^NAME\\s+STATUS\\s+CONFIG FILES\\np\\s+running\\(3\\)\\s+${dir}/compose\\.yaml\\n$`))
+    // --filter name=: the name, or a regular expression it matches
+    expect([ok(['ls', '-q', '--filter', 'name=^p$']).stdout, ok(['ls', '-q', '--filter', 'name=nomatch']).stdout]).toEqual(['p\n', ''])
+    expect(compose(['ls', '--filter', 'status=running']).stderr).toBe("mini-run: invalid filter 'status'\n")
     // port: where the service's container publishes one of its ports
     expect(ok(['-p', 'p', 'port', 'web', '80']).stdout).toBe(`0.0.0.0:${PORT}\n`)
     // volumes: the project's, as docker volume ls shows them; with a service, those its containers mount

@@ -134,7 +134,8 @@ export function register(program: Command): void {
     .option('-a, --all', 'projects with only stopped containers too')
     .option('-q, --quiet', 'only names')
     .option('--format <format>', 'table (default) or json')
-    .action(async (flags: { all?: boolean; quiet?: boolean; format?: string }, cmd: Command) => {
+    .option('--filter <name=REGEXP>', 'only the projects whose name matches (repeatable: any of them)', collect, [])
+    .action(async (flags: { all?: boolean; quiet?: boolean; format?: string; filter: string[] }, cmd: Command) => {
       const { lsCommand } = await import('../compose/ls.js')
       await lsCommand(flags, cmd)
     })

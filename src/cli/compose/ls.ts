@@ -14,8 +14,24 @@ interface ProjectRow {
   ConfigFiles: string
 }
 
-export async function lsCommand(flags: { all?: boolean; quiet?: boolean; format?: string }, cmd: Command): Promise<void> {
+export async function lsCommand(flags: { all?: boolean; quiet?: boolean; format?: string; filter?: string[] }, cmd: Command): Promise<void> {
   if (flags.format !== undefined && flags.format !== 'table' && flags.format !== 'json') throw new UsageError(`invalid --format "${flags.format}": table or json`)
+  // --filter name=X: the name itself, or a regular expression it matches (docker compose ls's one filter)
+  const names = (flags.filter ?? []).map((f) => {
+    const eq = f.indexOf('=')
+    if (eq < 0 || f.slice(0, eq) !== 'name') throw new UsageError(`invalid filter '${eq < 0 ? f : f.slice(0, eq)}'`)
+    return f.slice(eq + 1)
+  })
+  const wanted = (name: string) =>
+    names.length === 0 ||
+    names.some((n) => {
+      if (n === name) return true
+      try {
+        return new RegExp(n).test(name)
+      } catch {
+        return false
+      }
+    })
   const ctx = await contextFor(cmd)
   const [{ listContainers }, { dockerStatus }, { LABELS }, { alignTabs }] = await Promise.all([
     import('../../runtime/container/containers.js'),
@@ -33,7 +49,7 @@ export async function lsCommand(flags: { all?: boolean; quiet?: boolean; format?
     projects.set(name, p)
   }
   const rows: ProjectRow[] = [...projects]
-    .filter(([, p]) => flags.all || p.states.has('running'))
+    .filter(([name, p]) => (flags.all || p.states.has('running')) && wanted(name))
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, p]) => ({
       Name: name,
