@@ -5,7 +5,7 @@
  * with SIGKILL mid-layer, and two pulls of one image at once.
  */
 import { existsSync } from 'node:fs'
-import { mkdtemp, open, readdir, readFile, rm, stat } from 'node:fs/promises'
+import { mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -191,6 +191,40 @@ describe.skipIf(unavailable)(`registry faults${unavailable ? ` (skipped: ${unava
     const pull = pullImage(ref(), { store: await store() })
     await expect(pull).rejects.toThrow(UnsupportedManifestError)
     await expect(pull).rejects.toThrow(/schema 1 .* not supported: push the image again/)
+  })
+
+  it('Ctrl-C during a build\'s FROM pull: compose build stops it at once (exit 130); build stops at a second one', async () => {
+    // the big layer stalls: the pull cannot end by itself
+    let stalled = false
+    proxy.handler = (e) => {
+      if (!e.req.url || !isBlob(e.req.url, big.digest)) return e.forward()
+      stalled = true
+      return e.forward({ stallAfter: 1000 })
+    }
+    const dir = await mkdtemp(join(work, 'ctx-'))
+    await writeFile(join(dir, 'Dockerfile'), `FROM ${ref()}\nRUN true\n`)
+    await writeFile(join(dir, 'compose.yaml'), 'services:\n  app:\n    build: .\n')
+    const s = await store()
+    const started = async (r: ReturnType<typeof miniRunAsync>) => {
+      const deadline = Date.now() + 30_000
+      while (!stalled && r.child.exitCode === null && Date.now() < deadline) await sleep(20)
+      expect([stalled, r.child.exitCode]).toEqual([true, null])
+    }
+    const composeBuild = miniRunAsync(['--root', s.root, '--state', join(s.root, 'state'), 'compose', '-p', 'ctrlc', '-f', join(dir, 'compose.yaml'), 'build'])
+    await started(composeBuild)
+    composeBuild.child.kill('SIGINT')
+    const c = await composeBuild.done
+    expect([c.status, c.stderr.split('\n').filter((l) => l.startsWith('mini-run:'))]).toEqual([130, ['mini-run: build interrupted']])
+    // build's own FROM pull does not listen: the first Ctrl-C waits, a second one is not waited on
+    stalled = false
+    const build = miniRunAsync(['--root', s.root, '--state', join(s.root, 'state'), 'build', '--progress', 'plain', dir])
+    await started(build)
+    build.child.kill('SIGINT')
+    await sleep(300)
+    expect(build.child.exitCode).toBeNull()
+    build.child.kill('SIGINT')
+    expect((await build.done).signal).toBe('SIGINT')
+    expect(await visible(s)).toEqual([])
   })
 
   it('a pull killed with SIGKILL mid-layer leaves nothing visible, and the next pull succeeds', async () => {
