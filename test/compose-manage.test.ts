@@ -83,6 +83,18 @@ describe.skipIf(!isRoot || !netavark)('compose: managing the project\'s containe
     ok(['down'])
   })
 
+  it('kill --remove-orphans signals the containers of services the file no longer has too', () => {
+    const c = project(`services:\n${sleeper('web')}${sleeper('old')}`)
+    expect(c(['up', '-d']).status).toBe(0)
+    writeFileSync(join(c.dir, 'compose.yaml'), `services:\n${sleeper('web')}`.replaceAll('${CG}', env.cgroupParent))
+    const states = () => c(['ps', '-a', '--format', '{{.Service}} {{.State}}']).stdout
+    expect(c(['kill']).status).toBe(0)
+    expect(states()).toBe('old running\nweb exited\n')
+    expect(c(['kill', '--remove-orphans']).status).toBe(0)
+    expect(states()).toBe('old exited\nweb exited\n')
+    expect(c(['down', '--remove-orphans']).status).toBe(0)
+  })
+
   it('exec -d starts the command and returns, leaving it running in the container', async () => {
     const c = project(`services:\n${sleeper('web')}`)
     expect(c(['up', '-d']).status).toBe(0)

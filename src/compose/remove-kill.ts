@@ -26,9 +26,11 @@ export async function removeServices(ctx: ComposeContext, containers: readonly S
   await Promise.all(containers.map((c) => removeServiceContainer(ctx, c, { volumes: o.volumes === true })))
 }
 
-export async function killServices(ctx: ComposeContext, project: Project, services: readonly string[], signal: NodeJS.Signals | number): Promise<void> {
+/** removeOrphans: the containers of services the file no longer has are signalled too (docker compose kill --remove-orphans, when no service is named). */
+export async function killServices(ctx: ComposeContext, project: Project, services: readonly string[], signal: NodeJS.Signals | number, o: { removeOrphans?: boolean } = {}): Promise<void> {
+  const orphans = o.removeOrphans && services.length === 0 ? projectContainers(ctx.stateRoot, project.name).filter((c) => !c.oneoff && !project.services[c.service] && !project.disabledServices.includes(c.service)) : []
   await Promise.all(
-    ofServices(ctx, project, services)
+    [...ofServices(ctx, project, services), ...orphans]
       .filter((c) => c.info.status === 'running')
       .map(async (c) => {
         emit(ctx, 'Container', c.info.name, 'Killing')

@@ -174,7 +174,8 @@ export function register(program: Command): void {
     .description('signal the services\' running containers (SIGKILL unless -s)')
     .argument('[service...]')
     .option('-s, --signal <signal>', 'the signal to send', 'SIGKILL')
-    .action(async (services: string[], flags: { signal?: string }, cmd: Command) => {
+    .option('--remove-orphans', 'signal the containers of services the file no longer has too (as docker compose kill does)')
+    .action(async (services: string[], flags: { signal?: string; removeOrphans?: boolean }, cmd: Command) => {
       const { killCommand } = await import('../compose/remove-kill.js')
       await killCommand(services, flags, cmd)
     })

@@ -19,11 +19,11 @@ export async function rmCommand(services: string[], flags: { force?: boolean; st
   await removeServices(ctx, containers, { volumes: flags.volumes === true })
 }
 
-export async function killCommand(services: string[], flags: { signal?: string }, cmd: Command): Promise<void> {
+export async function killCommand(services: string[], flags: { signal?: string; removeOrphans?: boolean }, cmd: Command): Promise<void> {
   const project = await loadFor(cmd, services, { byName: true })
   const ctx = await contextFor(cmd)
   const [{ killServices }, { parseSignal }] = await Promise.all([import('../../compose/remove-kill.js'), import('../../runtime/spec/signals.js')])
-  await killServices(ctx, project, services, parseSignal(flags.signal ?? 'SIGKILL'))
+  await killServices(ctx, project, services, parseSignal(flags.signal ?? 'SIGKILL'), { removeOrphans: flags.removeOrphans === true })
 }
 
 /** `compose port SERVICE PORT`: where the service's container (--index, 1 first) publishes it. */
