@@ -298,7 +298,7 @@ describe.skipIf(!isRoot || noRegistry)(`compose push${noRegistry ? ` (skipped: $
     // missing: what the store has is Skipped, not pulled again
     const missing = pull(['--policy', 'missing', 'web', 'lib'])
     expect(missing.stderr).toBe(` Image ${registry.host}/arglib:1  Skipped\n Image ${registry.host}/argweb:1  Skipped\n`)
-    expect(pull(['--policy', 'always', 'web']).stderr).toContain(` Image ${registry.host}/argweb:1  Pulled\n`)
+    expect(pull(['--policy', 'always', '--no-parallel', 'web']).stderr).toContain(` Image ${registry.host}/argweb:1  Pulled\n`)
     expect(pull(['--policy', 'sometimes']).stderr).toBe('mini-run: invalid --policy "sometimes": missing or always\n')
   })
 

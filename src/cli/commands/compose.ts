@@ -234,6 +234,8 @@ export function register(program: Command): void {
     .option('--include-deps', 'pull the services\' dependencies too')
     .option('--ignore-buildable', 'skip the services that build their image')
     .option('--policy <policy>', 'missing (an image the store has is kept, unless tagged latest) or always')
+    .option('--parallel', 'taken, as docker compose\'s deprecated flag (mini-run pulls one image at a time)')
+    .option('--no-parallel', 'taken, as docker compose\'s deprecated flag')
     .action(async (services: string[], flags: { ignorePullFailures?: boolean; quiet?: boolean; includeDeps?: boolean; ignoreBuildable?: boolean; policy?: string }, cmd: Command) => {
       const { pullCommand } = await import('../compose/verbs.js')
       await pullCommand(services, flags, cmd)
