@@ -247,7 +247,10 @@ export async function converge(ctx: ComposeContext, project: Project, s: Service
     } catch (err) {
       throw at.error((err as Error).message, err)
     }
-    emit(ctx, 'Container', containerName(project.name, s, n), current ? 'Recreated' : o.createOnly ? 'Created' : 'Started')
+    // docker compose's lines: Created or Recreated, then, when it is started, Starting and Started
+    const name = containerName(project.name, s, n)
+    emit(ctx, 'Container', name, current ? 'Recreated' : 'Created')
+    if (!o.createOnly) for (const status of ['Starting', 'Started']) emit(ctx, 'Container', name, status)
   }
   for (const extra of existing.filter((c) => c.number > s.replicas)) await removeServiceContainer(ctx, extra, { timeout: o.timeout })
 }
