@@ -196,7 +196,11 @@ ${sleeper('db', '    volumes: ["./shared:/shared"]\n    healthcheck: {test: [CMD
   it('up --abort-on-container-exit --exit-code-from: the first exit stops every container, and up ends with that service\'s code', () => {
     const c = project(`services:\n${sleeper('db')}  test:\n    image: ${BUSYBOX}\n    command: sh -c 'echo testing; exit 3'\n    cgroup_parent: \${CG}\n`)
     const refused = c(['up', '-d', '--exit-code-from', 'test'])
-    expect([refused.status, refused.stderr]).toEqual([1, expect.stringContaining('--abort-on-container-exit and --detach are incompatible')])
+    expect([refused.status, refused.stderr]).toEqual([1, 'mini-run: --detach cannot be combined with --abort-on-container-exit, --abort-on-container-failure, --attach, --attach-dependencies or --watch\n'])
+    // docker compose's other refusals, in its words
+    expect(c(['up', '--wait', '--attach', 'db']).stderr).toBe('mini-run: --wait cannot be combined with --abort-on-container-exit, --attach or --attach-dependencies\n')
+    expect(c(['up', '-d', '--attach', 'db']).stderr).toBe('mini-run: --detach cannot be combined with --abort-on-container-exit, --abort-on-container-failure, --attach, --attach-dependencies or --watch\n')
+    expect(c(['up', '--no-recreate', '-V']).stderr).toBe('mini-run: --no-recreate and --renew-anon-volumes are incompatible\n')
     expect(c(['up', '--exit-code-from', 'nope']).stderr).toContain('no such service: nope')
     const up = c(['up', '--abort-on-container-exit', '--exit-code-from', 'test'])
     expect([up.status, up.stderr]).toEqual([3, expect.not.stringMatching(/mini-run: /)])
@@ -227,6 +231,9 @@ ${sleeper('db', '    volumes: ["./shared:/shared"]\n    healthcheck: {test: [CMD
     // bad alone: its own output; with --attach-dependencies, ok's (and db's) too; --timestamps before each line
     const alone = c(['up', '--abort-on-container-failure', 'bad'])
     expect([alone.status, alone.stdout.includes('| fine')]).toEqual([4, false])
+    // a dependency's exit, shown by --attach-dependencies, stops nothing: only the services named are watched
+    const cascade = c(['up', '--abort-on-container-exit', '--attach-dependencies', 'bad'])
+    expect([cascade.status, cascade.stdout]).toEqual([4, expect.stringContaining('ok-1 exited with code 0\n')])
     const withDeps = c(['up', '--abort-on-container-failure', '--attach-dependencies', '--timestamps', 'bad'])
     expect(withDeps.status).toBe(4)
     expect(withDeps.stdout).toMatch(/^ok-1 {3}\| \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z fine$/m)

@@ -254,7 +254,7 @@ describe('compose watch refuses, before it starts anything', () => {
     mkdirSync(dir, { recursive: true })
     writeFileSync(join(dir, 'compose.yaml'), `services:\n  a:\n    image: ${BUSYBOX}\n`)
     const up = (args: string[]) => miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', 'f', 'up', ...args], { cwd: dir })
-    expect(up(['-d', '--watch']).stderr).toBe('mini-run: --detach cannot be combined with --watch\n')
+    expect(up(['-d', '--watch']).stderr).toBe('mini-run: --detach cannot be combined with --abort-on-container-exit, --abort-on-container-failure, --attach, --attach-dependencies or --watch\n')
     expect(up(['--no-build', '--watch']).stderr).toBe('mini-run: --no-build and --watch are incompatible\n')
     const none = up(['--watch'])
     expect(none.status).not.toBe(0)

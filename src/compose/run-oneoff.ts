@@ -148,7 +148,7 @@ async function oneOffOptions(ctx: ComposeContext, project: Project, serviceName:
   return undoingOnFailure(ctx, project, made, async () => {
     const deps = Object.keys(base.dependsOn)
     if (deps.length && !o.noDeps) {
-      await up(ctx, project, { services: deps, made, ...(o.removeOrphans ? { removeOrphans: true } : {}) })
+      await up(ctx, project, { services: deps, made, ...(o.removeOrphans ? { removeOrphans: true } : {}), ...(o.build ? { build: true } : {}), ...(o.pull ? { pull: o.pull } : {}) })
       for (const [dep, d] of Object.entries(base.dependsOn)) await waitDependency(ctx, project.name, serviceName, dep, d, fileOf(serviceName))
     }
     const imageIds = await ensureImages(ctx, project, [serviceName], { ...(o.build ? { build: true } : {}), ...(o.pull ? { pull: o.pull } : {}) }, fileOf)
@@ -166,8 +166,9 @@ async function oneOffOptions(ctx: ComposeContext, project: Project, serviceName:
       ...(o.user !== undefined ? { user: o.user } : {}),
       ...(o.workdir !== undefined ? { workingDir: o.workdir } : {}),
       environment: { ...base.environment, ...env },
-      capAdd: [...base.capAdd, ...(o.capAdd ?? [])],
-      capDrop: [...base.capDrop, ...(o.capDrop ?? [])],
+      // --cap-drop X takes X out of the service's cap_add, --cap-add out of its cap_drop (docker compose's run)
+      capAdd: [...base.capAdd.filter((c) => !sameCap(o.capDrop, c)), ...(o.capAdd ?? [])],
+      capDrop: [...base.capDrop.filter((c) => !sameCap(o.capAdd, c)), ...(o.capDrop ?? [])],
       labels: { ...base.labels, ...o.labels },
       volumes,
       ports: o.servicePorts ? base.ports : (o.publish ?? []),
@@ -182,4 +183,10 @@ async function oneOffOptions(ctx: ComposeContext, project: Project, serviceName:
     }
     return { options, service, made }
   })
+}
+
+/** Is this capability among those given, with or without CAP_, in any case? */
+function sameCap(list: readonly string[] | undefined, cap: string): boolean {
+  const bare = (c: string) => c.toUpperCase().replace(/^CAP_/, '')
+  return (list ?? []).some((c) => bare(c) === bare(cap))
 }

@@ -53,8 +53,12 @@ export async function attachUp(ctx: ComposeContext, project: Project, o: AttachO
   }
   let exitCode: number | undefined
   let fromSeen = false
+  // the exits that may stop them all: the services named, else those attached (docker compose watches
+  // the named ones, not the dependencies --attach-dependencies shows)
+  const watched = services.length ? services : (o.attach ?? [])
   const onExit = (c: { service: string }, code: number) => {
     if (!o.abortOnExit && !o.abortOnFailure) return
+    if (watched.length && !watched.includes(c.service)) return
     // --exit-code-from: that service's first exit is up's code
     if (o.exitCodeFrom !== undefined && c.service === o.exitCodeFrom && !fromSeen) {
       fromSeen = true

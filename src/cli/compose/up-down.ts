@@ -54,8 +54,8 @@ function seconds(text: string | undefined, flag: string): number | undefined {
 
 /** The flags `up` and `create` share, checked, as the options of the convergence they run (compose/up.ts). */
 export function convergeOptions(services: string[], flags: Pick<UpFlags, 'build' | 'noBuild' | 'forceRecreate' | 'noRecreate' | 'removeOrphans' | 'pull'>) {
-  if (flags.build && flags.noBuild) throw new UsageError('--build and --no-build are exclusive')
-  if (flags.forceRecreate && flags.noRecreate) throw new UsageError('--force-recreate and --no-recreate are exclusive')
+  if (flags.build && flags.noBuild) throw new UsageError('--build and --no-build are incompatible')
+  if (flags.forceRecreate && flags.noRecreate) throw new UsageError('--force-recreate and --no-recreate are incompatible')
   if (flags.pull !== undefined && !['always', 'missing', 'never'].includes(flags.pull)) throw new UsageError(`invalid --pull "${flags.pull}": always, missing or never`)
   return {
     services,
@@ -69,17 +69,20 @@ export function convergeOptions(services: string[], flags: Pick<UpFlags, 'build'
 }
 
 export async function upCommand(services: string[], flags: UpFlags, cmd: Command): Promise<void> {
-  const options = { ...convergeOptions(services, flags), recreateDeps: flags.alwaysRecreateDeps === true }
-  // docker compose's validateFlags, in its words
-  if (flags.abortOnContainerFailure && flags.abortOnContainerExit) throw new UsageError('--abort-on-container-failure cannot be combined with --abort-on-container-exit')
-  if (flags.alwaysRecreateDeps && flags.noRecreate) throw new UsageError('--always-recreate-deps and --no-recreate are incompatible')
-  if (flags.attach?.length && flags.attachDependencies) throw new UsageError('cannot combine --attach and --attach-dependencies')
-  if ((flags.detach || flags.wait) && (flags.abortOnContainerFailure || flags.attachDependencies)) {
+  // docker compose's validateFlags, in its order and words
+  // (--exit-code-from implies --abort-on-container-exit, unless --abort-on-container-failure is given)
+  const cascadeStop = flags.abortOnContainerExit === true || (flags.exitCodeFrom !== undefined && !flags.abortOnContainerFailure)
+  const attaching = (flags.attach?.length ?? 0) > 0
+  if (cascadeStop && flags.abortOnContainerFailure) throw new UsageError('--abort-on-container-failure cannot be combined with --abort-on-container-exit')
+  if (flags.wait && (flags.attachDependencies || cascadeStop || attaching)) throw new UsageError('--wait cannot be combined with --abort-on-container-exit, --attach or --attach-dependencies')
+  if ((flags.detach || flags.wait) && (flags.attachDependencies || cascadeStop || flags.abortOnContainerFailure || attaching || flags.watch)) {
     throw new UsageError(`${flags.wait ? '--wait' : '--detach'} cannot be combined with --abort-on-container-exit, --abort-on-container-failure, --attach, --attach-dependencies or --watch`)
   }
-  if ((flags.detach || flags.wait) && (flags.abortOnContainerExit || flags.exitCodeFrom !== undefined)) throw new UsageError('--abort-on-container-exit and --detach are incompatible')
-  if (flags.watch && (flags.detach || flags.wait)) throw new UsageError(`${flags.wait ? '--wait' : '--detach'} cannot be combined with --watch`)
+  if (flags.renewAnonVolumes && flags.noRecreate) throw new UsageError('--no-recreate and --renew-anon-volumes are incompatible')
+  const options = { ...convergeOptions(services, flags), recreateDeps: flags.alwaysRecreateDeps === true }
+  if (flags.alwaysRecreateDeps && flags.noRecreate) throw new UsageError('--always-recreate-deps and --no-recreate are incompatible')
   if (flags.watch && flags.noBuild) throw new UsageError('--no-build and --watch are incompatible')
+  if (flags.attach?.length && flags.attachDependencies) throw new UsageError('cannot combine --attach and --attach-dependencies')
   if (flags.watch && flags.noStart) throw new UsageError('--no-start and --watch are incompatible')
   const { parseScale, withReplicas } = await import('../../compose/scale.js')
   const replicas = Object.fromEntries((flags.scale ?? []).map(parseScale))

@@ -111,10 +111,14 @@ export async function pullCommand(services: string[], flags: ComposePullFlags, c
   const chosen = flags.includeDeps ? withDependencies(project.services, named) : new Set(named)
   const store = new ImageStore({ root: ctx.storeRoot })
   const done = new Set<string>()
+  const mustBuild: string[] = []
   for (const name of Object.keys(project.services).filter((n) => chosen.has(n)).sort()) {
     const s = project.services[name]!
     const policy = flags.policy ?? s.pullPolicy
-    // a service that is built has nothing to pull, unless its policy is always (and not with --ignore-buildable)
+    // a build without an image: of its own has nothing to pull; never and build pull nothing (docker compose's
+    // shouldPullImage); a service that is built, unless its policy is always (and not with --ignore-buildable)
+    if (s.build && !s.build.namedImage) continue
+    if (policy === 'never' || policy === 'build') continue
     if ((s.build && (policy !== 'always' || flags.ignoreBuildable)) || done.has(s.image)) continue
     done.add(s.image)
     // --policy missing: an image the store has is not pulled again, unless its tag is latest (docker compose's shouldPullImage)
@@ -127,10 +131,13 @@ export async function pullCommand(services: string[], flags: ComposePullFlags, c
     try {
       await pullService(ctx, s, new At(project.serviceFiles[name] ?? project.mainFile, ['services', name]))
     } catch (err) {
-      if (!flags.ignorePullFailures) throw err
+      // one that can be built is built instead: no failure (docker compose's mustBuild)
+      if (s.build) mustBuild.push(name)
+      else if (!flags.ignorePullFailures) throw err
       process.stderr.write(`WARNING: ${(err as Error).message}\n`)
     }
   }
+  if (mustBuild.length) process.stderr.write(`WARNING: Some service image(s) must be built from source by running:\n    mini-run compose build ${mustBuild.join(' ')}\n`)
 }
 
 export interface ConfigFlags {
@@ -287,7 +294,12 @@ export async function runCommand(args: string[], flags: RunFlags, cmd: Command):
     remove: flags.rm === true,
     capAdd: flags.capAdd ?? [],
     capDrop: flags.capDrop ?? [],
-    labels: Object.fromEntries((flags.label ?? []).map((l) => (l.includes('=') ? [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] : [l, '']))),
+    labels: Object.fromEntries(
+      (flags.label ?? []).map((l) => {
+        if (!l.includes('=')) throw new UsageError('label must be set as KEY=VALUE')
+        return [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]
+      }),
+    ),
     build: flags.build === true,
     ...(flags.pull !== undefined ? { pull: flags.pull as 'always' | 'missing' | 'never' } : {}),
     removeOrphans: flags.removeOrphans === true,
