@@ -221,7 +221,7 @@ export function register(program: Command): void {
     .option('--push', 'push the images built, as compose push does')
     .option('--with-dependencies', 'build the services\' dependencies too')
     .action(async (services: string[], flags: { cache?: boolean; pull?: boolean; buildArg: string[]; quiet?: boolean; progress?: string; push?: boolean; withDependencies?: boolean }, cmd: Command) => {
-      const { buildCommand } = await import('../compose/verbs.js')
+      const { buildCommand } = await import('../compose/build-pull.js')
       await buildCommand(services, { ...flags, noCache: flags.cache === false, pull: flags.pull === true }, cmd)
     })
 
@@ -237,7 +237,7 @@ export function register(program: Command): void {
     .option('--parallel', 'taken, as docker compose\'s deprecated flag (mini-run pulls one image at a time)')
     .option('--no-parallel', 'taken, as docker compose\'s deprecated flag')
     .action(async (services: string[], flags: { ignorePullFailures?: boolean; quiet?: boolean; includeDeps?: boolean; ignoreBuildable?: boolean; policy?: string }, cmd: Command) => {
-      const { pullCommand } = await import('../compose/verbs.js')
+      const { pullCommand } = await import('../compose/build-pull.js')
       await pullCommand(services, flags, cmd)
     })
 

@@ -1,0 +1,114 @@
+/**
+ * `compose build` and `compose pull`: the services' images built, or pulled,
+ * with docker compose's flags for each.
+ */
+import type { Command } from 'commander'
+import { UsageError } from '../../errors.js'
+import { contextFor, loadFor } from './context.js'
+
+export interface ComposeBuildFlags {
+  noCache?: boolean
+  pull?: boolean
+  /** --build-arg KEY=VALUE, or KEY for the project's environment's value (repeatable). */
+  buildArg?: string[]
+  quiet?: boolean
+  progress?: string
+  push?: boolean
+  withDependencies?: boolean
+}
+
+export async function buildCommand(services: string[], flags: ComposeBuildFlags, cmd: Command): Promise<void> {
+  const progress = flags.progress
+  if (progress !== undefined && !['auto', 'tty', 'plain', 'quiet'].includes(progress)) throw new UsageError(`invalid --progress "${progress}": auto, tty, plain or quiet`)
+  const quiet = flags.quiet === true || progress === 'quiet'
+  const project = await loadFor(cmd, services)
+  const ctx = await contextFor(cmd, { quiet })
+  // -q: nothing of the builds said, as docker compose build -q
+  if (quiet) ctx.build = { output: { onData: () => undefined } }
+  const [{ buildService }, { selectedServices }, { withDependencies }, { At }] = await Promise.all([
+    import('../../compose/images.js'),
+    import('../../compose/up.js'),
+    import('../../compose/dependency-order.js'),
+    import('../../compose/compose-error.js'),
+  ])
+  const named = selectedServices(project, services)
+  const chosen = flags.withDependencies ? withDependencies(project.services, named) : new Set(named)
+  const built = Object.keys(project.services).filter((n) => chosen.has(n) && project.services[n]!.build)
+  // --build-arg over the file's args, a bare KEY from the project's environment (dropped when it has none), as docker compose's
+  const args = Object.fromEntries(
+    (flags.buildArg ?? []).flatMap((a) => {
+      const eq = a.indexOf('=')
+      if (eq >= 0) return [[a.slice(0, eq), a.slice(eq + 1)]]
+      const value = project.environment[a]
+      return value === undefined ? [] : [[a, value]]
+    }),
+  )
+  for (const name of built) {
+    const s = project.services[name]!
+    const b = s.build!
+    const service = { ...s, build: { ...b, args: { ...b.args, ...args }, noCache: b.noCache || flags.noCache === true, pull: b.pull || flags.pull === true } }
+    await buildService(ctx, service, new At(project.serviceFiles[name] ?? project.mainFile, ['services', name]))
+  }
+  // --push: what was built and named, pushed as compose push pushes it
+  if (flags.push && built.length) {
+    const { pushServices } = await import('../../compose/push.js')
+    await pushServices(ctx, project, { services: built, ignoreFailures: false })
+  }
+}
+
+export interface ComposePullFlags {
+  ignorePullFailures?: boolean
+  quiet?: boolean
+  /** The services' dependencies too. */
+  includeDeps?: boolean
+  /** No service that is built. */
+  ignoreBuildable?: boolean
+  /** missing or always, over each service's pull_policy. */
+  policy?: string
+}
+
+export async function pullCommand(services: string[], flags: ComposePullFlags, cmd: Command): Promise<void> {
+  if (flags.policy !== undefined && flags.policy !== 'missing' && flags.policy !== 'always') throw new UsageError(`invalid --policy "${flags.policy}": missing or always`)
+  const project = await loadFor(cmd, services)
+  const ctx = await contextFor(cmd, { quiet: flags.quiet === true })
+  const [{ pullService }, { selectedServices }, { withDependencies }, { At }, { ImageStore }, { emit }, { parseReference }] = await Promise.all([
+    import('../../compose/images.js'),
+    import('../../compose/up.js'),
+    import('../../compose/dependency-order.js'),
+    import('../../compose/compose-error.js'),
+    import('../../image/store.js'),
+    import('../../compose/compose-context.js'),
+    import('../../image/reference.js'),
+  ])
+  const named = selectedServices(project, services)
+  const chosen = flags.includeDeps ? withDependencies(project.services, named) : new Set(named)
+  const store = new ImageStore({ root: ctx.storeRoot })
+  const done = new Set<string>()
+  const mustBuild: string[] = []
+  for (const name of Object.keys(project.services).filter((n) => chosen.has(n)).sort()) {
+    const s = project.services[name]!
+    const policy = flags.policy ?? s.pullPolicy
+    // a build without an image: of its own has nothing to pull; never and build pull nothing (docker compose's
+    // shouldPullImage); a service that is built, unless its policy is always (and not with --ignore-buildable)
+    if (s.build && !s.build.namedImage) continue
+    if (policy === 'never' || policy === 'build') continue
+    if ((s.build && (policy !== 'always' || flags.ignoreBuildable)) || done.has(s.image)) continue
+    done.add(s.image)
+    // --policy missing: an image the store has is not pulled again, unless its tag is latest (docker compose's shouldPullImage)
+    const ref = parseReference(s.image)
+    const latest = ref.digest === undefined && (ref.tag ?? 'latest') === 'latest'
+    if (flags.policy === 'missing' && !latest && (await store.resolve(s.image).then(() => true, () => false))) {
+      emit(ctx, 'Image', s.image, 'Skipped')
+      continue
+    }
+    try {
+      await pullService(ctx, s, new At(project.serviceFiles[name] ?? project.mainFile, ['services', name]))
+    } catch (err) {
+      // one that can be built is built instead: no failure (docker compose's mustBuild)
+      if (s.build) mustBuild.push(name)
+      else if (!flags.ignorePullFailures) throw err
+      process.stderr.write(`WARNING: ${(err as Error).message}\n`)
+    }
+  }
+  if (mustBuild.length) process.stderr.write(`WARNING: Some service image(s) must be built from source by running:\n    mini-run compose build ${mustBuild.join(' ')}\n`)
+}
