@@ -10,7 +10,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, relative, resolve } from 'node:path'
 import { At, ComposeError } from './compose-error.js'
-import { startWaves } from './dependency-order.js'
+import { startWaves, withDependencies } from './dependency-order.js'
 import { parseDotenv } from './dotenv.js'
 import { findComposeFiles } from './find-files.js'
 import { projectFileObjects } from './file-objects.js'
@@ -276,18 +276,12 @@ function projectVolumes(v: unknown, project: string, projectDir: string, at: (ke
 export function inScope(services: Record<string, Service>, named: readonly string[] | undefined, o: { joining?: boolean } = {}): string[] {
   const known = (named ?? []).filter((n) => services[n])
   if (known.length === 0) return Object.keys(services)
-  const seen = new Set<string>()
-  const visit = (n: string) => {
-    if (seen.has(n) || !services[n]) return
-    seen.add(n)
-    for (const dep of Object.keys(services[n].dependsOn)) visit(dep)
-  }
-  for (const n of known) visit(n)
+  const seen = withDependencies(services, known)
   for (let grew = o.joining === true; grew; ) {
     grew = false
     for (const s of Object.values(services)) {
       if (seen.has(s.name) || !referencedServices(s).some((r) => seen.has(r))) continue
-      visit(s.name)
+      for (const n of withDependencies(services, [s.name])) seen.add(n)
       grew = true
     }
   }
