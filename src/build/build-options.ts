@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs'
 import { UsageError } from '../errors.js'
 import type { ResolvedImage } from '../image/store-types.js'
+import { parseAddHost } from '../network/etc-files.js'
+import { parseUlimit } from '../runtime/spec/ulimits.js'
 import type { BuildOutput } from './export-output.js'
 import type { RunOutput } from './run-step.js'
 
@@ -32,6 +34,14 @@ export interface BuildOptions {
   secrets?: string[]
   /** RUN's network: "none" (default) or "host". */
   network?: string
+  /** --add-host NAME:IP: lines in RUN's /etc/hosts. */
+  addHosts?: string[]
+  /** --shm-size: the size of RUN's /dev/shm, in bytes (default 64 MiB). */
+  shmSize?: number
+  /** --ulimit NAME=SOFT[:HARD]: RUN's resource limits, as run's. */
+  ulimits?: string[]
+  /** The Dockerfile's text, given rather than read (compose's dockerfile_inline); `dockerfile` still names it. */
+  dockerfileText?: string
   storeRoot?: string
   stateRoot?: string
   /** The cgroup parent of RUN's containers (relative to the v2 root). */
@@ -75,6 +85,13 @@ export interface BuildResult {
   manifestDigest?: string
   /** The names as stored (normalized); none with outputs. */
   names: string[]
+}
+
+/** RUN's --add-host, --shm-size and --ulimit values checked before the first step, not at the first RUN. */
+export function checkRunOptions(o: Pick<BuildOptions, 'addHosts' | 'shmSize' | 'ulimits'>): void {
+  for (const h of o.addHosts ?? []) parseAddHost(h)
+  for (const u of o.ulimits ?? []) parseUlimit(u)
+  if (o.shmSize !== undefined && !(Number.isSafeInteger(o.shmSize) && o.shmSize > 0)) throw new UsageError(`invalid --shm-size ${o.shmSize}: must be greater than 0`)
 }
 
 /** KEY=VALUE lists (--build-arg, --label); a bare KEY takes `env`'s value, or is left out. */

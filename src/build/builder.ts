@@ -29,7 +29,7 @@ import { parseReference } from '../image/reference.js'
 import { ImageStore } from '../image/store.js'
 import { defaultStateRoot, defaultStoreRoot } from '../paths.js'
 import { BuildContext } from './build-context.js'
-import { parseKeyValueFlags, readSecrets, type BuildEvent, type BuildOptions, type BuildResult } from './build-options.js'
+import { checkRunOptions, parseKeyValueFlags, readSecrets, type BuildEvent, type BuildOptions, type BuildResult } from './build-options.js'
 import { rawKeyValues } from './config-steps.js'
 import { contextDockerfile } from './dockerfile-path.js'
 import { exportOutput } from './export-output.js'
@@ -85,8 +85,9 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   const dockerfilePath = resolve(o.dockerfile ?? contextDockerfile(contextDir))
   // the context first, as Docker checks it: a missing one is named as such, not by its Dockerfile
   const context = BuildContext.open(contextDir, dockerfilePath)
-  const text = readDockerfile(dockerfilePath)
+  const text = o.dockerfileText ?? readDockerfile(dockerfilePath)
   if (o.platform !== undefined) checkPlatform(o.platform, '--platform')
+  checkRunOptions(o)
   if (o.network !== undefined && !['none', 'host', 'default'].includes(o.network)) {
     throw new UsageError(`--network ${o.network}: use none or host`)
   }

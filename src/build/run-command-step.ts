@@ -16,6 +16,7 @@ import * as lockCalls from '../native/lock-calls.js'
 import type { ResolvedImageLike } from '../runtime/container/run-options.js'
 import type { VolumeFlags } from '../runtime/spec/volumes.js'
 import type { BuildRun } from './builder.js'
+import type { BuildOptions } from './build-options.js'
 import { commandOf, DEFAULT_SHELL, heredocScript } from './config-steps.js'
 import { sourceDigest } from './copy-plan.js'
 import { flagValues, type Instruction } from './dockerfile.js'
@@ -60,6 +61,14 @@ export function withoutSecrets(text: string, mounts: readonly RunMount[], secret
   return out
 }
 
+/** What of the build's options a RUN's cache key carries: nothing when none is set. */
+function runEnvironmentKey(o: Pick<BuildOptions, 'addHosts' | 'shmSize' | 'ulimits'>): unknown[] {
+  const hosts = o.addHosts ?? []
+  const ulimits = o.ulimits ?? []
+  if (!hosts.length && o.shmSize === undefined && !ulimits.length) return []
+  return [{ hosts, shm: o.shmSize ?? null, ulimits }]
+}
+
 export async function runCommandStep(s: StageRun, i: Instruction): Promise<StepPlan> {
   const run = s.run
   const shell = s.config.Shell ?? DEFAULT_SHELL
@@ -83,7 +92,8 @@ export async function runCommandStep(s: StageRun, i: Instruction): Promise<StepP
   const prefix = args.keyed.length ? `|${args.keyed.length} ${args.keyed.join(' ')} ` : ''
   const createdBy = withoutSecrets(`RUN ${prefix}${argv.join(' ')}`, mounts, run.secrets)
   return {
-    parts: ['RUN', argv, args.keyed, mounts.map(mountKey), network, bindDigests, ...(script ? [script.content] : [])],
+    // the build's hosts, /dev/shm size and limits are part of what a RUN ran in, as BuildKit's ExecOp has them (left out when unset: earlier keys stay)
+    parts: ['RUN', argv, args.keyed, mounts.map(mountKey), network, bindDigests, ...(script ? [script.content] : []), ...runEnvironmentKey(run.o)],
     run: async () => {
       const state = s.state
       const tree = run.treeOf(state)
@@ -100,6 +110,9 @@ export async function runCommandStep(s: StageRun, i: Instruction): Promise<StepP
           env: args.all,
           secretEnv: prepared.env,
           network,
+          ...(run.o.addHosts?.length ? { addHosts: run.o.addHosts } : {}),
+          ...(run.o.shmSize !== undefined ? { shmSize: run.o.shmSize } : {}),
+          ...(run.o.ulimits?.length ? { ulimits: run.o.ulimits } : {}),
           volumes: prepared.volumes,
           output: run.o.output,
           ...(run.o.signal ? { signal: run.o.signal } : {}),

@@ -45,6 +45,10 @@ export interface RunStepInput {
   user?: string
   workdir?: string
   network: string
+  /** --add-host NAME:IP, --shm-size (bytes), --ulimit NAME=SOFT[:HARD]: the build's, for every RUN. */
+  addHosts?: string[]
+  shmSize?: number
+  ulimits?: string[]
   volumes: VolumeFlags
   output: RunOutput
   signal?: AbortSignal
@@ -93,6 +97,9 @@ export async function runStep(input: RunStepInput): Promise<RunStepResult> {
     ...(input.user ? { user: input.user } : {}),
     ...(input.workdir ? { workdir: input.workdir } : {}),
     network: input.network,
+    ...(input.addHosts?.length ? { networkFlags: { addHost: input.addHosts } } : {}),
+    ...(input.shmSize !== undefined ? { shmSize: input.shmSize } : {}),
+    ...(input.ulimits?.length ? { ulimits: input.ulimits } : {}),
     volumes: input.volumes,
     storeRoot: input.storeRoot,
     stateRoot: input.stateRoot,

@@ -12,7 +12,7 @@ import { formatRestartPolicy } from '../runtime/container/restart-policy.js'
 import { parsePublish } from '../network/port-spec.js'
 import { parseSize } from '../runtime/cgroup/cgroup-limits.js'
 import { blkioDocument } from './blkio-config.js'
-import type { Project, Service } from './model.js'
+import type { BuildConfig, Project, Service } from './model.js'
 import { stringifyYaml } from './vendor.js'
 
 /** The document as YAML, as `docker compose config` prints it. */
@@ -89,7 +89,7 @@ function serviceDocument(s: Service): Record<string, unknown> {
     if (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0) return
     out[key] = value
   }
-  put('build', s.build && { context: s.build.context, dockerfile: s.build.dockerfile, args: s.build.args, target: s.build.target, labels: s.build.labels, network: s.build.network, no_cache: s.build.noCache || undefined, pull: s.build.pull || undefined, tags: s.build.tags.length ? s.build.tags : undefined })
+  put('build', s.build && buildDocument(s.build))
   put('blkio_config', s.blkio && blkioDocument(s.blkio))
   put('cap_add', s.capAdd)
   put('cap_drop', s.capDrop)
@@ -182,6 +182,25 @@ function splitPair(text: string): [string, string] {
 }
 
 /** `nofile=1024:2048` as `nofile: {soft: 1024, hard: 2048}`, `nproc=64` as `nproc: 64`, as compose-go's UlimitsConfig. */
+function buildDocument(b: BuildConfig): Record<string, unknown> {
+  return {
+    context: b.context,
+    ...(b.dockerfileInline !== undefined ? { dockerfile_inline: b.dockerfileInline } : { dockerfile: b.dockerfile }),
+    args: b.args,
+    target: b.target,
+    labels: b.labels,
+    network: b.network,
+    no_cache: b.noCache || undefined,
+    pull: b.pull || undefined,
+    tags: b.tags.length ? b.tags : undefined,
+    secrets: b.secrets?.map((x) => ({ source: x.source, ...(x.id !== x.source ? { target: x.id } : {}) })),
+    extra_hosts: b.extraHosts,
+    shm_size: bytes(b.shmSize),
+    ulimits: b.ulimits && Object.fromEntries(b.ulimits.map(ulimitDocument)),
+    platforms: b.platforms,
+  }
+}
+
 function ulimitDocument(text: string): [string, unknown] {
   const [name, value] = splitPair(text)
   const [soft, hard] = value.split(':')

@@ -34,20 +34,31 @@ async function resolveOrUndefined(store: ImageStore, ref: string): Promise<Resol
   }
 }
 
+export interface BuildServiceOptions {
+  /** The project's environment: build secrets of `environment:` read it. */
+  environment: Readonly<Record<string, string>>
+  /** A caller's own (a watch's): else Ctrl-C is listened for here. */
+  signal?: AbortSignal
+}
+
 /**
  * The service's image built. Ctrl-C stops it at once, a RUN's container
  * removed (BuildInterruptedError, exit 130), as `build`'s own; a caller that
  * listens for it already (a watch) hands its own signal.
  */
-export async function buildService(ctx: ComposeContext, s: Service, at: At, signal?: AbortSignal): Promise<ResolvedImage> {
+export async function buildService(ctx: ComposeContext, s: Service, at: At, o: BuildServiceOptions): Promise<ResolvedImage> {
   const b = s.build!
+  const signal = o.signal
   // the builder and the registry client load only when a build or a pull happens
-  const [{ build }, { ensureImage }, { interruptOnSignals }, { BuildInterruptedError }] = await Promise.all([
+  const [{ build }, { ensureImage }, { interruptOnSignals }, { BuildInterruptedError }, { builderSecrets }, { shmSizeOf }] = await Promise.all([
     import('../build/builder.js'),
     import('../registry/ensure-image.js'),
     import('../build/interrupt.js'),
     import('../build/run-step.js'),
+    import('./build-config.js'),
+    import('../runtime/container/container-flags.js'),
   ])
+  const secrets = builderSecrets(b.secrets ?? [], o.environment)
   const store = new ImageStore({ root: ctx.storeRoot })
   // build.tags as Docker's builder takes them: names, not digests
   b.tags.forEach((tag, i) => {
@@ -73,6 +84,13 @@ export async function buildService(ctx: ComposeContext, s: Service, at: At, sign
       pull: b.pull,
       labels: Object.entries(b.labels).map(([k, v]) => `${k}=${v}`),
       ...(b.network !== undefined ? { network: b.network } : {}),
+      ...(b.dockerfileInline !== undefined ? { dockerfileText: b.dockerfileInline } : {}),
+      ...(b.platforms?.length ? { platform: b.platforms[0]! } : {}),
+      secrets: secrets.secrets,
+      env: secrets.env,
+      addHosts: b.extraHosts ?? [],
+      ...(b.shmSize !== undefined ? { shmSize: shmSizeOf(b.shmSize) } : {}),
+      ulimits: b.ulimits ?? [],
       storeRoot: ctx.storeRoot,
       stateRoot: ctx.stateRoot,
       ...(ctx.cgroupParent !== undefined ? { cgroupParent: ctx.cgroupParent } : {}),
@@ -122,7 +140,7 @@ export async function ensureImages(ctx: ComposeContext, project: Project, servic
     if (!image) {
       const local = await resolveOrUndefined(store, s.image)
       const policy = o.pull ?? (s.pullPolicy === 'build' ? 'missing' : s.pullPolicy)
-      if (s.build && !o.noBuild && (o.build || s.pullPolicy === 'build' || !local)) image = await buildService(ctx, s, at)
+      if (s.build && !o.noBuild && (o.build || s.pullPolicy === 'build' || !local)) image = await buildService(ctx, s, at, { environment: project.environment })
       else if (policy === 'always' && !s.build) image = await pullService(ctx, s, at)
       else if (local) image = local
       else if (policy === 'never' || o.noBuild) throw at.at('image').error(`no such image: ${s.image} (pull_policy: never)`)

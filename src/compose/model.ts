@@ -140,7 +140,19 @@ export interface BuildConfig {
   tags: string[]
   /** The service names its image (image:): `compose push` pushes only such builds, as Docker Compose does. */
   namedImage: boolean
+  /** dockerfile_inline: the Dockerfile's text (then `dockerfile` is the context's Dockerfile, for its ignore file). */
+  dockerfileInline?: string
+  /** For RUN --mount=type=secret: by id, from a file or the project's environment (build-config.ts). */
+  secrets?: BuildSecret[]
+  /** RUN's /etc/hosts lines (NAME:IP), /dev/shm size and limits, as the service's own are written. */
+  extraHosts?: string[]
+  shmSize?: string
+  ulimits?: string[]
+  /** At most one: this machine's. */
+  platforms?: string[]
 }
+
+export type BuildSecret = { source: string; id: string } & ({ file: string } | { environment: string; value?: string })
 
 /** Docker's restart policy, as the runtime carries it out (runtime/container/restart-policy.ts). */
 export type { RestartPolicy }

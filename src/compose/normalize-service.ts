@@ -6,11 +6,12 @@
  * asked for).
  */
 import { resolve } from 'node:path'
-import { parseAddHost } from '../network/etc-files.js'
 import type { At } from './compose-error.js'
 import type { Lookup } from './interpolate.js'
 import type { BuildConfig, Dependency, FileObject, Service, ServiceNetwork } from './model.js'
 import { serviceFileReferences } from './file-objects.js'
+import { buildOf } from './build-config.js'
+import { extraHosts, ulimitsOf } from './service-values.js'
 import { envFiles, labelFiles } from './key-value-files.js'
 import { linksOf, withLinks } from './links.js'
 import { hooksOf } from './hooks.js'
@@ -59,7 +60,7 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
     if (key.startsWith('x-') || IGNORED.has(key)) continue
     if (!SUPPORTED.has(key)) throw at.at(key).error('not supported by mini-run')
   }
-  const build = s.build === undefined ? undefined : buildOf(s.build, at.at('build'), ctx, s.image !== undefined && s.image !== null && s.image !== '')
+  const build = s.build === undefined ? undefined : buildOf(s.build, at.at('build'), ctx, s.image !== undefined && s.image !== null && s.image !== '', name)
   if (s.image === undefined && !build) throw at.error('neither an image nor a build context is given')
   const image = s.image !== undefined ? str(s.image, at.at('image')) : `${ctx.projectName}-${name}`
   const deploy = deployOf(s.deploy, at.at('deploy'), ctx.warnings)
@@ -169,34 +170,6 @@ export function completeService(service: Service, s: Raw, at: At, ctx: ServiceCo
 }
 
 
-
-
-function buildOf(v: unknown, at: At, ctx: ServiceContext, namedImage: boolean): BuildConfig {
-  const b: Raw = typeof v === 'string' ? { context: v } : (v as Raw)
-  const allowed = ['context', 'dockerfile', 'args', 'target', 'labels', 'network', 'no_cache', 'pull', 'tags']
-  for (const key of Object.keys(b)) {
-    if (!allowed.includes(key) && !key.startsWith('x-')) throw at.at(key).error('not supported by mini-run')
-  }
-  const contextText = b.context === undefined ? '.' : str(b.context, at.at('context'))
-  if (/^[a-z]+:\/\//.test(contextText) || contextText.startsWith('git@')) throw at.at('context').error('a remote build context is not supported: use a directory')
-  const context = resolve(ctx.projectDir, contextText)
-  const network = b.network === undefined ? undefined : str(b.network, at.at('network'))
-  if (network !== undefined && !['none', 'host', 'default'].includes(network)) throw at.at('network').error('none, host or default')
-  return {
-    context,
-    dockerfile: resolve(context, b.dockerfile === undefined ? 'Dockerfile' : str(b.dockerfile, at.at('dockerfile'))),
-    args: listOrDict(b.args, at.at('args'), ctx.lookup),
-    ...(b.target !== undefined ? { target: str(b.target, at.at('target')) } : {}),
-    labels: listOrDict(b.labels, at.at('labels')),
-    ...(network !== undefined ? { network } : {}),
-    noCache: b.no_cache === undefined ? false : bool(b.no_cache, at.at('no_cache')),
-    pull: b.pull === undefined ? false : bool(b.pull, at.at('pull')),
-    // once each, as compose-go's EnforceUnicity keeps them; checked as references when they are built (images.ts)
-    tags: [...new Set(strings(b.tags, at.at('tags')))],
-    namedImage,
-  }
-}
-
 /** mem_swappiness: 0 is none, as Docker Compose sends none for it (create.go); a swappiness of 0 cannot be asked for there either. */
 function memSwappiness(v: unknown, at: At): string | undefined {
   if (v === undefined || v === null) return undefined
@@ -283,14 +256,6 @@ function dependsOn(v: unknown, at: At): Record<string, Dependency> {
   return out
 }
 
-function ulimitsOf(v: unknown, at: At): string[] {
-  if (!isMap(v)) return []
-  return Object.entries(v).map(([name, value]) => {
-    if (isMap(value)) return `${name}=${int(value.soft, at.at(name, 'soft'), -1)}:${int(value.hard, at.at(name, 'hard'), -1)}`
-    return `${name}=${int(value, at.at(name), -1)}`
-  })
-}
-
 function loggingOf(v: unknown, at: At): string[] {
   if (!isMap(v)) return []
   const driver = v.driver === undefined ? 'json-file' : str(v.driver, at.at('driver'))
@@ -299,35 +264,6 @@ function loggingOf(v: unknown, at: At): string[] {
   return Object.entries(options).map(([key, value]) => `${key}=${str(value, at.at('options', key))}`)
 }
 
-/**
- * extra_hosts as compose-go's HostsList reads it: HOST=IP or HOST:IP (`=`
- * looked for first, so `h6=::1` and `h6:::1` are both ::1), several
- * addresses after a comma, IPv6 ones bracketed or not. Each is checked
- * here, as compose-go refuses one without an address when it loads the
- * file, not when the container is made: after the networks, which would
- * be left behind.
- */
-function extraHosts(v: unknown, at: At): string[] {
-  const entries = isMap(v)
-    ? Object.entries(v).flatMap(([host, ips]) => (Array.isArray(ips) ? ips : [ips]).map((ip, i) => ({ host, ips: str(ip, at.at(host, i)), at: at.at(host, i) })))
-    : strings(v, at).map((entry, i) => {
-        const sep = entry.includes('=') ? '=' : ':'
-        const cut = entry.indexOf(sep)
-        if (cut < 0) throw at.at(i).error(`invalid additional host, missing IP: ${entry}`)
-        return { host: entry.slice(0, cut), ips: entry.slice(cut + 1), at: at.at(i) }
-      })
-  return entries.flatMap((e) =>
-    e.ips.split(',').map((ip) => {
-      const entry = `${e.host}:${ip}`
-      try {
-        parseAddHost(entry)
-      } catch (err) {
-        throw e.at.error(`invalid additional host "${e.host}": "${ip}" is not an IP address (IPv4, IPv6) or host-gateway`, err)
-      }
-      return entry
-    }),
-  )
-}
 
 /** sysctls: a mapping or KEY=VALUE list; a key without a value is an error (run's --sysctl needs one), none at all is as if absent (the config hash). */
 function serviceSysctls(v: unknown, at: At): Record<string, string> | undefined {

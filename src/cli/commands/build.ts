@@ -23,6 +23,9 @@ interface BuildFlags {
   progress: string
   secret: string[]
   network?: string
+  addHost: string[]
+  shmSize?: string
+  ulimit: string[]
   check?: boolean
   cgroupParent?: string
   iidfile?: string
@@ -46,6 +49,9 @@ export function register(program: Command): void {
     .option('--progress <plain|tty|auto>', 'how to show the steps: plain lines, or a live view on a terminal', 'auto')
     .option('--secret <id=ID,src=FILE>', 'a secret for RUN --mount=type=secret (repeatable; or id=ID,env=VAR)', collect, [])
     .option('--network <none|host>', 'the network of RUN steps (default none)')
+    .option('--add-host <name:ip>', 'a line for RUN steps\' /etc/hosts (repeatable)', collect, [])
+    .option('--shm-size <bytes>', 'size of RUN steps\' /dev/shm (default 64m)')
+    .option('--ulimit <name=soft[:hard]>', 'a resource limit of RUN steps, e.g. nofile=1024:2048 (repeatable)', collect, [])
     .option('--check', 'only check the Dockerfile for common mistakes, and print them')
     .option('--cgroup-parent <path>', 'the cgroup parent of RUN steps (default: mini-run)')
     .option('--iidfile <file>', 'write the image id (sha256:...) to this file')
@@ -77,11 +83,12 @@ async function buildCommand(context: string, flags: BuildFlags, cmd: Command, sh
     return lintCommand(named, context, flags.target, shown)
   }
   if (!['plain', 'tty', 'auto'].includes(flags.progress)) throw new UsageError(`--progress ${flags.progress}: plain, tty or auto`)
-  const [{ build }, { BuildProgress }, { printLint }, { parseOutputFlags }] = await Promise.all([
+  const [{ build }, { BuildProgress }, { printLint }, { parseOutputFlags }, { shmSizeOf }] = await Promise.all([
     import('../../build/builder.js'),
     import('../build-progress.js'),
     import('./lint.js'),
     import('../../build/build-output.js'),
+    import('../../runtime/container/container-flags.js'),
   ])
   const outputs = parseOutputFlags(flags.output, { stdoutIsTTY: process.stdout.isTTY === true, iidfile: flags.iidfile })
   // -o -: stdout is the tar, and what a build says goes to stderr
@@ -108,6 +115,9 @@ async function buildCommand(context: string, flags: BuildFlags, cmd: Command, sh
       labels: flags.label,
       secrets: flags.secret,
       ...(flags.network !== undefined ? { network: flags.network } : {}),
+      addHosts: flags.addHost,
+      ...(flags.shmSize !== undefined ? { shmSize: shmSizeOf(flags.shmSize) } : {}),
+      ulimits: flags.ulimit,
       ...(root ? { storeRoot: root } : {}),
       ...(state ? { stateRoot: state } : {}),
       ...(flags.cgroupParent !== undefined ? { cgroupParent: flags.cgroupParent } : {}),

@@ -47,7 +47,7 @@ export async function buildCommand(services: string[], flags: ComposeBuildFlags,
     const s = project.services[name]!
     const b = s.build!
     const service = { ...s, build: { ...b, args: { ...b.args, ...args }, noCache: b.noCache || flags.noCache === true, pull: b.pull || flags.pull === true } }
-    await buildService(ctx, service, new At(project.serviceFiles[name] ?? project.mainFile, ['services', name]))
+    await buildService(ctx, service, new At(project.serviceFiles[name] ?? project.mainFile, ['services', name]), { environment: project.environment })
   }
   // --push: what was built and named, pushed as compose push pushes it
   if (flags.push && built.length) {

@@ -1,0 +1,142 @@
+/**
+ * A service's build section beyond context and args (src/compose/build-config.ts):
+ * dockerfile_inline, secrets, extra_hosts, shm_size, ulimits and platforms,
+ * built by `compose build` and seen from inside the RUN steps; `compose
+ * config` writes them back; what mini-run cannot do is refused by its path.
+ * And `mini-run build`'s own --add-host, --shm-size and --ulimit, which the
+ * compose keys go through.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { writeContext } from './helpers/build.js'
+import { BUSYBOX, isRoot, makeTestEnv, settledStoreTmp, type TestEnv } from './helpers/test-env.js'
+
+const PLATFORM = `linux/${process.arch === 'x64' ? 'amd64' : process.arch}`
+
+describe.skipIf(!isRoot)('compose build keys and build\'s RUN options (needs root: RUN steps are containers)', () => {
+  let env: TestEnv
+  let n = 0
+  /** A project in a directory of its own; `c(args)` runs compose on it. */
+  const project = (yaml: string, files: Record<string, string> = {}) => {
+    const dir = join(env.dir, `p${++n}`)
+    writeContext(dir, { 'compose.yaml': yaml, ...files })
+    return (args: string[], extraEnv: Record<string, string> = {}) =>
+      env.run(['compose', '-p', `p${n}`, ...args], { cwd: dir, timeout: 120_000, env: { ...process.env, ...extraEnv } })
+  }
+  /** A file of the image, read by running it. */
+  const cat = (image: string, path: string) => env.run(env.runArgs(['--network', 'none', image, 'cat', path]))
+
+  beforeAll(async () => {
+    env = await makeTestEnv()
+  })
+  afterEach(() => {
+    expect(env.leftovers()).toEqual([])
+    expect(settledStoreTmp(env.storeRoot)).toEqual([])
+  })
+  afterAll(() => env?.cleanup())
+
+  it('builds from dockerfile_inline with secrets, extra_hosts, shm_size, ulimits and this platform, as the RUN steps see them', () => {
+    const c = project(
+      [
+        'secrets:',
+        '  token: {file: ./token.txt}',
+        '  apikey: {environment: API_KEY}',
+        'services:',
+        '  app:',
+        '    image: localhost/test/keys:1',
+        '    build:',
+        '      context: .',
+        '      dockerfile_inline: |',
+        `        FROM ${BUSYBOX}`,
+        '        RUN --mount=type=secret,id=token cat /run/secrets/token > /token-copy',
+        '        RUN --mount=type=secret,id=key wc -c < /run/secrets/key > /key-length',
+        '        RUN grep -E "^(10.1.2.3|fd00::7)[[:space:]]" /etc/hosts > /hosts',
+        '        RUN df -k /dev/shm | tail -1 | awk \'{print $2}\' > /shm',
+        '        RUN ulimit -n > /nofile && ulimit -Hn >> /nofile',
+        '      secrets: [token, {source: apikey, target: key}]',
+        '      extra_hosts: ["db.internal=10.1.2.3", "v6.internal=fd00::7"]',
+        '      shm_size: 8m',
+        '      ulimits: {nofile: {soft: 512, hard: 600}}',
+        `      platforms: [${PLATFORM}]`,
+        '',
+      ].join('\n'),
+      { 'token.txt': 'tok-123' },
+    )
+    const built = c(['build'], { API_KEY: 'twelve-chars' })
+    expect(built.stderr).not.toMatch(/mini-run: /)
+    expect(built.status).toBe(0)
+    expect(cat('localhost/test/keys:1', '/token-copy').stdout).toBe('tok-123')
+    expect(cat('localhost/test/keys:1', '/key-length').stdout.trim()).toBe('12')
+    expect(cat('localhost/test/keys:1', '/hosts').stdout.split('\n').map((l) => l.split(/\s+/).slice(0, 2).join(' '))).toEqual(['10.1.2.3 db.internal', 'fd00::7 v6.internal', ''])
+    expect(cat('localhost/test/keys:1', '/shm').stdout.trim()).toBe('8192')
+    expect(cat('localhost/test/keys:1', '/nofile').stdout).toBe('512\n600\n')
+
+    // an unset variable is an empty secret, as Docker Compose hands the builder VAR=
+    const again = c(['build', '--no-cache'], {})
+    expect(again.status, again.stderr).toBe(0)
+    expect(cat('localhost/test/keys:1', '/key-length').stdout.trim()).toBe('0')
+
+    // compose config writes the keys back, and that loads again as the same build
+    const config = c(['config'])
+    expect(config.status, config.stderr).toBe(0)
+    for (const line of [
+      '      dockerfile_inline: |',
+      '        - source: token',
+      '        - source: apikey',
+      '          target: key',
+      '        - db.internal:10.1.2.3',
+      '      shm_size: "8388608"',
+      '          soft: 512',
+      '          hard: 600',
+      `        - ${PLATFORM}`,
+    ]) expect(config.stdout.split('\n')).toContain(line)
+    expect(config.stdout).not.toMatch(/^ {6}dockerfile: /m)
+  })
+
+  it('refuses, by its path, what it cannot build: both Dockerfiles, two platforms, an undefined secret, cache_from', () => {
+    const service = (build: string[]) => ['secrets:', '  s: {file: ./s.txt}', 'services:', '  app:', '    build:', '      context: .', ...build.map((l) => `      ${l}`), ''].join('\n')
+    const refused = (build: string[]) => {
+      const r = project(service(build), { 's.txt': 'x' })(['build'])
+      expect(r.status).not.toBe(0)
+      expect(r.stderr.split('\n').length, r.stderr).toBe(2)
+      return r.stderr
+    }
+    expect(refused(['dockerfile: Dockerfile', 'dockerfile_inline: FROM scratch'])).toMatch(/compose\.yaml: services\.app\.build: dockerfile and dockerfile_inline cannot be set at the same time\n$/)
+    expect(refused([`platforms: [${PLATFORM}, linux/s390x]`])).toMatch(/services\.app\.build\.platforms: the classic builder doesn't support multi-arch build/)
+    expect(refused(['secrets: [nope]'])).toMatch(/services\.app\.build\.secrets\[0\]: service "app" refers to undefined build secret nope\n$/)
+    expect(refused(['cache_from: [x/y:1]'])).toMatch(/services\.app\.build\.cache_from: not supported by mini-run\n$/)
+    // one platform, not this machine's: the builder's own refusal
+    const other = project(service(['platforms: [linux/s390x]', `dockerfile_inline: "FROM ${BUSYBOX}"`]), { 's.txt': 'x' })(['build'])
+    expect(other.status).not.toBe(0)
+    expect(other.stderr).toMatch(/linux\/s390x/)
+  })
+
+  it('mini-run build --add-host, --shm-size and --ulimit reach every RUN, are part of its cache key, and a bad value is one line, exit 1 as docker build\'s', () => {
+    const ctx = join(env.dir, 'flags-ctx')
+    mkdirSync(ctx, { recursive: true })
+    writeFileSync(join(ctx, 'Dockerfile'), `FROM ${BUSYBOX}\nRUN (grep -w cache.host /etc/hosts | cut -f1; df -k /dev/shm | tail -1 | awk '{print $2}'; ulimit -n) > /seen\n`)
+    const build = (args: string[]) => env.run(['build', '--progress', 'plain', '--cgroup-parent', env.cgroupParent, ...args, ctx], { timeout: 120_000 })
+    const first = build(['-t', 'localhost/test/flags:1', '--add-host', 'cache.host:10.9.8.7', '--shm-size', '4m', '--ulimit', 'nofile=256:300'])
+    expect(first.status, first.stderr).toBe(0)
+    expect(cat('localhost/test/flags:1', '/seen').stdout).toBe('10.9.8.7\n4096\n256\n')
+    // other values: the RUN again, not the cached one
+    const second = build(['-t', 'localhost/test/flags:2', '--add-host', 'cache.host:10.9.8.6', '--shm-size', '4m', '--ulimit', 'nofile=256:300'])
+    expect(second.status, second.stderr).toBe(0)
+    expect(second.stdout).not.toMatch(/CACHED|Using cache/)
+    expect(cat('localhost/test/flags:2', '/seen').stdout).toBe('10.9.8.6\n4096\n256\n')
+    // the same values: cached
+    const third = build(['-t', 'localhost/test/flags:3', '--add-host', 'cache.host:10.9.8.6', '--shm-size', '4m', '--ulimit', 'nofile=256:300'])
+    expect(third.status, third.stderr).toBe(0)
+    expect(third.stdout).toMatch(/Using cache|CACHED/)
+
+    for (const [flag, value, message] of [
+      ['--add-host', 'nohost', 'mini-run: invalid --add-host "nohost": use NAME:IP (IPv4 or IPv6) or NAME:host-gateway\n'],
+      ['--ulimit', 'bogus=1', expect.stringMatching(/^mini-run: invalid --ulimit bogus=1: expected NAME=SOFT\[:HARD\], NAME one of .*\n$/)],
+      ['--shm-size', '-3', expect.stringMatching(/^mini-run: invalid --shm-size "-3"/)],
+    ] as const) {
+      const r = build([flag, value])
+      expect([r.status, r.stderr]).toEqual([1, message])
+    }
+  })
+})
