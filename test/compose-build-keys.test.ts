@@ -94,6 +94,37 @@ describe.skipIf(!isRoot)('compose build keys and build\'s RUN options (needs roo
     expect(config.stdout).not.toMatch(/^ {6}dockerfile: /m)
   })
 
+  it('builds in dependency order, as Docker Compose does: a service\'s image is another\'s FROM', () => {
+    const yaml = [
+      'services:',
+      // first in the file, built second
+      '  app:',
+      '    image: localhost/test/order-app:1',
+      '    build: {context: ./app}',
+      '    depends_on: [base]',
+      '    network_mode: none',
+      `    cgroup_parent: ${env.cgroupParent}`,
+      '  base:',
+      '    image: localhost/test/order-base:1',
+      '    build: {context: ./base}',
+      '    network_mode: none',
+      `    cgroup_parent: ${env.cgroupParent}`,
+      '',
+    ].join('\n')
+    const c = project(yaml, {
+      'base/Dockerfile': `FROM ${BUSYBOX}\nRUN echo base > /layer\n`,
+      'app/Dockerfile': 'FROM localhost/test/order-base:1\nRUN echo app >> /layer\n',
+    })
+    // create builds what is missing (ensureImages), then build rebuilds both
+    const created = c(['create'])
+    expect(created.status, created.stderr).toBe(0)
+    expect(cat('localhost/test/order-app:1', '/layer').stdout).toBe('base\napp\n')
+    const built = c(['build', '--no-cache'])
+    expect(built.status, built.stderr).toBe(0)
+    expect(built.stderr.indexOf('Image localhost/test/order-base:1  Built')).toBeLessThan(built.stderr.indexOf('Image localhost/test/order-app:1  Building'))
+    expect(c(['down']).status).toBe(0)
+  })
+
   it('refuses, by its path, what it cannot build: both Dockerfiles, two platforms, an undefined secret, cache_from', () => {
     const service = (build: string[]) => ['secrets:', '  s: {file: ./s.txt}', 'services:', '  app:', '    build:', '      context: .', ...build.map((l) => `      ${l}`), ''].join('\n')
     const refused = (build: string[]) => {

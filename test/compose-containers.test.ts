@@ -78,6 +78,11 @@ describe.skipIf(!isRoot || !netavark)('compose: create, images, wait, scale, cp 
     expect(idOf(`${c.projectName}-b-1`)).not.toBe(ids[1])
     expect(c(['ps', '-a', '--format', '{{.Service}} {{.State}}']).stdout).toBe('a running\nb created\n')
     expect(c(['create', '--force-recreate', '--no-recreate']).status).toBe(1)
+    // both spellings of one flag, as docker compose's two flags: refused, not the last one kept
+    expect(c(['create', '--build', '--no-build']).stderr).toBe('mini-run: --build and --no-build are incompatible\n')
+    expect(c(['create', '--no-build', '--build']).stderr).toBe('mini-run: --build and --no-build are incompatible\n')
+    // a service neither named nor a dependency is out of the project: scaling it is refused
+    expect(c(['create', '--scale', 'a=2', 'b']).stderr).toBe('mini-run: no such service: a: disabled\n')
     // --scale: more containers of the service, made and not started; -y and --quiet-pull are taken
     expect(c(['create', '--scale', 'b=2', '-y', '--quiet-pull', 'b']).status).toBe(0)
     expect(c(['ps', '-a', '--format', '{{.Name}} {{.State}}', 'b']).stdout).toBe(`${c.projectName}-b-1 created\n${c.projectName}-b-2 created\n`)
@@ -184,7 +189,11 @@ describe.skipIf(!isRoot || !netavark)('compose: create, images, wait, scale, cp 
     expect(c(['stop', 'db']).status).toBe(0)
     expect(c(['scale', '--no-deps', 'web=2', 'other=0']).status).toBe(0)
     expect(states()).toBe(`${p}-db-1 exited\n${p}-web-1 running\n${p}-web-2 running\n`)
-    // up --scale: the same, on up's services
+    // up --scale: the same, on up's services; a dependency of a service named may be scaled, another not
+    expect(c(['up', '-d', '--scale', 'other=2', 'web']).stderr).toBe('mini-run: no such service: other: disabled\n')
+    expect(states()).toBe(`${p}-db-1 exited\n${p}-web-1 running\n${p}-web-2 running\n`)
+    const dependency = c(['up', '-d', '--scale', 'db=1', 'web'])
+    expect(dependency.status, dependency.stderr).toBe(0)
     expect(c(['up', '-d', '--scale', 'web=1', '--scale', 'other=2']).status).toBe(0)
     expect(states()).toBe(`${p}-db-1 running\n${p}-other-1 running\n${p}-other-2 running\n${p}-web-1 running\n`)
 

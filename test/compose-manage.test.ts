@@ -201,6 +201,7 @@ ${sleeper('db', '    volumes: ["./shared:/shared"]\n    healthcheck: {test: [CMD
     expect(c(['up', '--wait', '--attach', 'db']).stderr).toBe('mini-run: --wait cannot be combined with --abort-on-container-exit, --attach or --attach-dependencies\n')
     expect(c(['up', '-d', '--attach', 'db']).stderr).toBe('mini-run: --detach cannot be combined with --abort-on-container-exit, --abort-on-container-failure, --attach, --attach-dependencies or --watch\n')
     expect(c(['up', '--no-recreate', '-V']).stderr).toBe('mini-run: --no-recreate and --renew-anon-volumes are incompatible\n')
+    expect(c(['up', '--build', '--no-build']).stderr).toBe('mini-run: --build and --no-build are incompatible\n')
     expect(c(['up', '--exit-code-from', 'nope']).stderr).toContain('no such service: nope')
     const up = c(['up', '--abort-on-container-exit', '--exit-code-from', 'test'])
     expect([up.status, up.stderr]).toEqual([3, expect.not.stringMatching(/mini-run: /)])

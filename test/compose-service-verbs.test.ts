@@ -266,6 +266,10 @@ describe.skipIf(!isRoot || noRegistry)(`compose push${noRegistry ? ` (skipped: $
     expect(argsOf(`${registry.host}/argweb:1`)).toBe('cli from-env\n')
     expect(argsOf(`${registry.host}/arglib:1`)).toBe('cli from-env\n')
     expect([await tags('argweb'), await tags('arglib')]).toEqual([['1'], ['1']])
+    // a bare KEY the environment lacks takes the file's value away: the Dockerfile's default applies (none for X)
+    const dropped = miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', 'push', 'build', '--build-arg', 'X', 'web'], { cwd: dir, timeout: 120_000, env: { ...process.env, X: undefined } })
+    expect(dropped.status, dropped.stderr).toBe(0)
+    expect(argsOf(`${registry.host}/argweb:1`)).toBe(' default\n')
     expect(compose(yaml, ['build', '--progress', 'fancy']).stderr).toBe('mini-run: invalid --progress "fancy": auto, tty, plain or quiet\n')
   })
 

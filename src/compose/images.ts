@@ -9,6 +9,7 @@ import { ImageStore } from '../image/store.js'
 import type { ResolvedImage } from '../image/store-types.js'
 import { emit, type ComposeContext } from './compose-context.js'
 import { At } from './compose-error.js'
+import { startWaves } from './dependency-order.js'
 import type { Project, Service } from './model.js'
 
 export interface ImageOptions {
@@ -128,12 +129,16 @@ export async function pullService(ctx: ComposeContext, s: Service, at: At): Prom
   return store.resolve(s.image)
 }
 
-/** The image id of each service, built or pulled as needed, in service order. */
+/**
+ * The image id of each service, built or pulled as needed, in dependency
+ * order (as Docker Compose builds): a service's image may be another's FROM.
+ */
 export async function ensureImages(ctx: ComposeContext, project: Project, services: readonly string[], o: ImageOptions, fileOf: (service: string) => string): Promise<Record<string, string>> {
   const store = new ImageStore({ root: ctx.storeRoot })
   const done = new Map<string, ResolvedImage>()
   const ids: Record<string, string> = {}
-  for (const name of services) {
+  const wanted = new Set(services)
+  for (const name of startWaves(project.services, project.mainFile).flat().filter((n) => wanted.has(n))) {
     const s = project.services[name]!
     const at = new At(fileOf(name), ['services', name])
     let image = done.get(s.image)

@@ -9,6 +9,7 @@
  */
 import { UsageError } from '../errors.js'
 import type { ComposeContext } from './compose-context.js'
+import { withDependencies } from './dependency-order.js'
 import type { Project } from './model.js'
 import { checkServiceNames, up, type UpOptions } from './up.js'
 
@@ -22,9 +23,18 @@ export function parseScale(arg: string): [string, number] {
   return [service, Number(value)]
 }
 
-/** The project with these services' replicas; the rest of it as it was. */
-export function withReplicas(project: Project, replicas: Readonly<Record<string, number>>): Project {
+/**
+ * The project with these services' replicas; the rest of it as it was.
+ * With services named (`up web --scale db=2`), a service neither named
+ * nor a dependency of one is out of the project, as compose-go's
+ * ForServices leaves it, and scaling it is Docker Compose's error.
+ */
+export function withReplicas(project: Project, replicas: Readonly<Record<string, number>>, named: readonly string[] = []): Project {
   checkServiceNames(project, Object.keys(replicas))
+  if (named.length) {
+    const scope = withDependencies(project.services, named)
+    for (const name of Object.keys(replicas)) if (!scope.has(name)) throw new UsageError(`no such service: ${name}: disabled`)
+  }
   const services = { ...project.services }
   for (const [name, n] of Object.entries(replicas)) {
     const s = services[name]!

@@ -5,9 +5,10 @@
  */
 import type { Command } from 'commander'
 import type { ComposeCpFlags } from '../compose/cp.js'
+import { bothGiven } from './dual-flags.js'
 
 export function registerContainerVerbs(compose: Command): void {
-  compose
+  const create = compose
     .command('create')
     .description('create the services\' containers, networks and volumes without starting them (start starts them)')
     .argument('[service...]')
@@ -23,8 +24,9 @@ export function registerContainerVerbs(compose: Command): void {
     .action(async (services: string[], flags: Record<string, unknown>, cmd: Command) => {
       const { createCommand } = await import('../compose/create.js')
       // commander's names for the --no-* flags
-      await createCommand(services, { ...flags, noBuild: flags.build === false, build: flags.build === true, noRecreate: flags.recreate === false }, cmd)
+      await createCommand(services, { ...flags, noBuild: flags.build === false || bothBuild(), build: flags.build === true || bothBuild(), noRecreate: flags.recreate === false }, cmd)
     })
+  const bothBuild = bothGiven(create, 'build')
 
   compose
     .command('images')

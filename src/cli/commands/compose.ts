@@ -6,6 +6,7 @@ import { Option, type Command } from 'commander'
 import type { ComposePsFlags } from '../compose/ps.js'
 import { registerContainerVerbs } from './compose-containers.js'
 import { registerServiceVerbs } from './compose-service-verbs.js'
+import { bothGiven } from './dual-flags.js'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
 
@@ -27,7 +28,7 @@ export function register(program: Command): void {
     .option('--profile <profile>', 'enable the services of a profile (repeatable; default: COMPOSE_PROFILES)', collect, [])
     .enablePositionalOptions()
 
-  compose
+  const up = compose
     .command('up')
     .description('create and start the services\' containers, networks and volumes (idempotent)')
     .argument('[service...]')
@@ -63,8 +64,9 @@ export function register(program: Command): void {
     .action(async (services: string[], flags: Record<string, unknown>, cmd: Command) => {
       const { upCommand } = await import('../compose/up-down.js')
       // commander's names for the --no-* flags
-      await upCommand(services, { ...flags, noBuild: flags.build === false, build: flags.build === true, noRecreate: flags.recreate === false, noDeps: flags.deps === false, noStart: flags.start === false, noLogPrefix: flags.logPrefix === false, noColor: flags.color === false }, cmd)
+      await upCommand(services, { ...flags, noBuild: flags.build === false || bothBuild(), build: flags.build === true || bothBuild(), noRecreate: flags.recreate === false, noDeps: flags.deps === false, noStart: flags.start === false, noLogPrefix: flags.logPrefix === false, noColor: flags.color === false }, cmd)
     })
+  const bothBuild = bothGiven(up, 'build')
 
   compose
     .command('watch')

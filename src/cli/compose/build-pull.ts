@@ -25,7 +25,7 @@ export async function buildCommand(services: string[], flags: ComposeBuildFlags,
   const ctx = await contextFor(cmd, { quiet })
   // -q: nothing of the builds said, as docker compose build -q
   if (quiet) ctx.build = { output: { onData: () => undefined } }
-  const [{ buildService }, { selectedServices }, { withDependencies }, { At }] = await Promise.all([
+  const [{ buildService }, { selectedServices }, { startWaves, withDependencies }, { At }] = await Promise.all([
     import('../../compose/images.js'),
     import('../../compose/up.js'),
     import('../../compose/dependency-order.js'),
@@ -33,20 +33,28 @@ export async function buildCommand(services: string[], flags: ComposeBuildFlags,
   ])
   const named = selectedServices(project, services)
   const chosen = flags.withDependencies ? withDependencies(project.services, named) : new Set(named)
-  const built = Object.keys(project.services).filter((n) => chosen.has(n) && project.services[n]!.build)
-  // --build-arg over the file's args, a bare KEY from the project's environment (dropped when it has none), as docker compose's
-  const args = Object.fromEntries(
-    (flags.buildArg ?? []).flatMap((a) => {
+  // in dependency order, as Docker Compose's classic builder goes (InDependencyOrder): a service's image may be another's FROM
+  const built = startWaves(project.services, project.mainFile).flat().filter((n) => chosen.has(n) && project.services[n]!.build)
+  // --build-arg over the file's args, a bare KEY from the project's environment, as docker compose's
+  // resolveAndMergeBuildArgs; a bare KEY it has not takes the file's value away too: the Dockerfile's default applies
+  const args = new Map<string, string | undefined>(
+    (flags.buildArg ?? []).map((a) => {
       const eq = a.indexOf('=')
-      if (eq >= 0) return [[a.slice(0, eq), a.slice(eq + 1)]]
-      const value = project.environment[a]
-      return value === undefined ? [] : [[a, value]]
+      return eq >= 0 ? [a.slice(0, eq), a.slice(eq + 1)] : [a, project.environment[a]]
     }),
   )
+  const withArgs = (fileArgs: Record<string, string>) => {
+    const out = { ...fileArgs }
+    for (const [k, v] of args) {
+      if (v === undefined) delete out[k]
+      else out[k] = v
+    }
+    return out
+  }
   for (const name of built) {
     const s = project.services[name]!
     const b = s.build!
-    const service = { ...s, build: { ...b, args: { ...b.args, ...args }, noCache: b.noCache || flags.noCache === true, pull: b.pull || flags.pull === true } }
+    const service = { ...s, build: { ...b, args: withArgs(b.args), noCache: b.noCache || flags.noCache === true, pull: b.pull || flags.pull === true } }
     await buildService(ctx, service, new At(project.serviceFiles[name] ?? project.mainFile, ['services', name]), { environment: project.environment })
   }
   // --push: what was built and named, pushed as compose push pushes it

@@ -11,7 +11,7 @@ export async function createCommand(services: string[], flags: CreateFlags, cmd:
   const replicas = Object.fromEntries((flags.scale ?? []).map(parseScale))
   const loaded = await loadFor(cmd, services, { onHost: true })
   // --scale SERVICE=N, as up's
-  const project = Object.keys(replicas).length ? withReplicas(loaded, replicas) : loaded
+  const project = Object.keys(replicas).length ? withReplicas(loaded, replicas, services) : loaded
   const ctx = await contextFor(cmd)
   const { create } = await import('../../compose/create.js')
   await create(ctx, project, options)

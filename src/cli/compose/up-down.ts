@@ -87,7 +87,7 @@ export async function upCommand(services: string[], flags: UpFlags, cmd: Command
   const { parseScale, withReplicas } = await import('../../compose/scale.js')
   const replicas = Object.fromEntries((flags.scale ?? []).map(parseScale))
   const loaded = await loadFor(cmd, services, { onHost: true })
-  const project = Object.keys(replicas).length ? withReplicas(loaded, replicas) : loaded
+  const project = Object.keys(replicas).length ? withReplicas(loaded, replicas, services) : loaded
   if (flags.exitCodeFrom !== undefined && !(flags.exitCodeFrom in project.services)) throw new UsageError(`no such service: ${flags.exitCodeFrom}`)
   const ctx = await contextFor(cmd)
   const timeout = seconds(flags.timeout, '--timeout')
