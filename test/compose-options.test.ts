@@ -208,7 +208,8 @@ describe.skipIf(!isRoot || !netavark)('compose: run -d, up --no-start and -V, ps
     const c = project(`services:\n  app:\n    build: ./app\n    command: [sleep, "1000"]\n    init: true\n    cgroup_parent: \${CG}\n    labels: {kept: file, over: file}\n    cap_add: [SYS_NICE]\n`)
     mkdirSync(join(c.dir, 'app'))
     writeFileSync(join(c.dir, 'app', 'Dockerfile'), `FROM ${BUSYBOX}\nRUN echo one > /version\n`)
-    writeFileSync(join(c.dir, 'vars.env'), 'A=from-file\nB=from-file\n')
+    writeFileSync(join(c.dir, 'vars.env'), 'A=from-file\nB=from-file\nC=${B}-and-${A}\n')
+    writeFileSync(join(c.dir, 'more.env'), 'A=second-file\nD=second-file\n')
     // the effective capability set, as the kernel reports it: NET_RAW (bit 13) dropped, SYS_TIME (bit 25) added
     const capEff = (more: string[]) => {
       const r = c(['run', '--rm', '--no-deps', ...more, 'app', 'sh', '-c', 'grep CapEff /proc/self/status'])
@@ -221,11 +222,11 @@ describe.skipIf(!isRoot || !netavark)('compose: run -d, up --no-start and -V, ps
     expect([(plain >> 13n) & 1n, (plain >> 25n) & 1n, (plain >> 23n) & 1n]).toEqual([1n, 0n, 1n])
     expect([(changed >> 13n) & 1n, (changed >> 25n) & 1n, (changed >> 23n) & 1n]).toEqual([0n, 1n, 0n])
     expect(c(['run', '--rm', '-l', 'nokey', 'app', 'true']).stderr).toBe('mini-run: label must be set as KEY=VALUE\n')
-    // -l over the service's labels; --env-from-file under -e
-    const name = c(['run', '-d', '-l', 'over=cli', '-l', 'added=yes', '--env-from-file', 'vars.env', '-e', 'B=from-e', 'app']).stdout.trim()
+    // -l over the service's labels; --env-from-file under -e, the first file over the second, ${} from -e and the earlier lines
+    const name = c(['run', '-d', '-l', 'over=cli', '-l', 'added=yes', '--env-from-file', 'vars.env', '--env-from-file', 'more.env', '-e', 'B=from-e', 'app']).stdout.trim()
     const info = inspect(name)!
     expect(info.Config.Labels).toMatchObject({ kept: 'file', over: 'cli', added: 'yes' })
-    expect(info.Config.Env).toEqual(expect.arrayContaining(['A=from-file', 'B=from-e']))
+    expect(info.Config.Env).toEqual(expect.arrayContaining(['A=from-file', 'B=from-e', 'C=from-e-and-from-file', 'D=second-file']))
     expect(c(['run', '--rm', '--env-from-file', 'missing.env', 'app', 'true']).stderr).toBe('mini-run: --env-from-file missing.env: ENOENT\n')
     // --build builds again, what changed; --pull takes a policy
     writeFileSync(join(c.dir, 'app', 'Dockerfile'), `FROM ${BUSYBOX}\nRUN echo two > /version\n`)

@@ -159,16 +159,28 @@ export async function runCommand(args: string[], flags: RunFlags, cmd: Command):
     import('../../compose/compose-error.js'),
     import('../../compose/dotenv.js'),
   ])
-  // --env-from-file: each file's variables (${} from the project's environment), then -e over them
-  const fromFiles = (flags.envFromFile ?? []).flatMap((file) => {
+  // --env-from-file, as docker compose's getEnvironment: -e first (KEY alone from the project's environment), then
+  // each file's variables that are not set yet, so the first file wins; a file's ${} reads -e's and the earlier files'
+  const environment = new Map<string, string>()
+  for (const e of flags.env) {
+    const eq = e.indexOf('=')
+    const value = eq < 0 ? project.environment[e] : e.slice(eq + 1)
+    if (value !== undefined) environment.set(eq < 0 ? e : e.slice(0, eq), value)
+  }
+  const fromFiles: string[] = []
+  for (const file of flags.envFromFile ?? []) {
     let text: string
     try {
       text = readFileSync(file, 'utf8')
     } catch (err) {
       throw new UsageError(`--env-from-file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
     }
-    return [...parseDotenv(text, file, (k) => project.environment[k])].map(([k, v]) => `${k}=${v}`)
-  })
+    for (const [k, v] of parseDotenv(text, file, (k) => environment.get(k))) {
+      if (environment.has(k)) continue
+      environment.set(k, v)
+      fromFiles.push(`${k}=${v}`)
+    }
+  }
   const terminal = process.stdin.isTTY === true && process.stdout.isTTY === true
   const tty = flags.tty !== false && terminal
   const interactive = flags.interactive !== false
