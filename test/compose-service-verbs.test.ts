@@ -273,7 +273,7 @@ describe.skipIf(!isRoot || noRegistry)(`compose push${noRegistry ? ` (skipped: $
     expect(compose(yaml, ['build', '--progress', 'fancy']).stderr).toBe('mini-run: invalid --progress "fancy": auto, tty, plain or quiet\n')
   })
 
-  it('compose pull --include-deps, --ignore-buildable, --policy missing|always', () => {
+  it('compose pull --include-deps, --ignore-buildable, --policy missing|always|never|build', () => {
     // the images the build-arg test pushed, pulled into a store of its own
     const yaml = [
       'services:',
@@ -310,7 +310,11 @@ describe.skipIf(!isRoot || noRegistry)(`compose push${noRegistry ? ` (skipped: $
     const missing = pull(['--policy', 'missing', 'web', 'lib'])
     expect(missing.stderr).toBe(` Image ${registry.host}/arglib:1  Skipped\n Image ${registry.host}/argweb:1  Skipped\n`)
     expect(pull(['--policy', 'always', '--no-parallel', 'web']).stderr).toContain(` Image ${registry.host}/argweb:1  Pulled\n`)
-    expect(pull(['--policy', 'sometimes']).stderr).toBe('mini-run: invalid --policy "sometimes": missing or always\n')
+    // if_not_present is missing; never and build pull nothing, as docker compose sets them as every service's pull_policy
+    expect(pull(['--policy', 'if_not_present', 'web']).stderr).toBe(` Image ${registry.host}/argweb:1  Skipped\n`)
+    expect(pull(['--policy', 'never', 'web', 'lib'])).toMatchObject({ status: 0, stderr: '' })
+    expect(pull(['--policy', 'build', 'web'])).toMatchObject({ status: 0, stderr: '' })
+    expect(pull(['--policy', 'sometimes']).stderr).toBe('mini-run: invalid --policy "sometimes": missing, always, never or build\n')
   })
 
   it('build.tags are kept once each, and must be names, refused by build at their path', () => {

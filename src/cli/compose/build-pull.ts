@@ -76,7 +76,9 @@ export interface ComposePullFlags {
 }
 
 export async function pullCommand(services: string[], flags: ComposePullFlags, cmd: Command): Promise<void> {
-  if (flags.policy !== undefined && flags.policy !== 'missing' && flags.policy !== 'always') throw new UsageError(`invalid --policy "${flags.policy}": missing or always`)
+  // the pull_policy values docker compose sets every service's to; if_not_present is missing's other name
+  if (flags.policy !== undefined && !['missing', 'if_not_present', 'always', 'never', 'build'].includes(flags.policy)) throw new UsageError(`invalid --policy "${flags.policy}": missing, always, never or build`)
+  const policyFlag = flags.policy === 'if_not_present' ? 'missing' : flags.policy
   const project = await loadFor(cmd, services)
   const ctx = await contextFor(cmd, { quiet: flags.quiet === true })
   const [{ pullService }, { selectedServices }, { withDependencies }, { At }, { ImageStore }, { emit }, { parseReference }] = await Promise.all([
@@ -95,7 +97,7 @@ export async function pullCommand(services: string[], flags: ComposePullFlags, c
   const mustBuild: string[] = []
   for (const name of Object.keys(project.services).filter((n) => chosen.has(n)).sort()) {
     const s = project.services[name]!
-    const policy = flags.policy ?? s.pullPolicy
+    const policy = policyFlag ?? s.pullPolicy
     // a build without an image: of its own has nothing to pull; never and build pull nothing (docker compose's
     // shouldPullImage); a service that is built, unless its policy is always (and not with --ignore-buildable)
     if (s.build && !s.build.namedImage) continue
@@ -105,7 +107,7 @@ export async function pullCommand(services: string[], flags: ComposePullFlags, c
     // --policy missing: an image the store has is not pulled again, unless its tag is latest (docker compose's shouldPullImage)
     const ref = parseReference(s.image)
     const latest = ref.digest === undefined && (ref.tag ?? 'latest') === 'latest'
-    if (flags.policy === 'missing' && !latest && (await store.resolve(s.image).then(() => true, () => false))) {
+    if (policyFlag === 'missing' && !latest && (await store.resolve(s.image).then(() => true, () => false))) {
       emit(ctx, 'Image', s.image, 'Skipped')
       continue
     }
