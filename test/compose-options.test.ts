@@ -52,9 +52,10 @@ describe.skipIf(!isRoot || !netavark)('compose: run -d, up --no-start and -V, ps
     expect([first.State.Running, first.Config.Labels['com.docker.compose.oneoff']]).toEqual([true, 'True'])
     expect(c(['ps', '-a', '-q', 'db']).stdout).toBe('')
 
-    // the dependency started first, as up starts it; the name and the environment given
-    const named = c(['run', '-d', '--name', `${p}-one`, '-e', 'A=given', '-e', 'B=2', 'web', 'sh', '-c', 'echo "$A $B"; exec sleep 1000'])
+    // the dependency started first, as up starts it; the name and the environment given; --quiet-pull hides no container's line
+    const named = c(['run', '-d', '--quiet-pull', '--name', `${p}-one`, '-e', 'A=given', '-e', 'B=2', 'web', 'sh', '-c', 'echo "$A $B"; exec sleep 1000'])
     expect([named.status, named.stdout]).toEqual([0, `${p}-one\n`])
+    expect(named.stderr).toContain(` Container ${p}-db-1  Started\n`)
     expect(c(['ps', '--format', '{{.Service}} {{.State}}', 'db']).stdout).toBe('db running\n')
     await until('the one-off\'s line', () => mini(['logs', `${p}-one`]).stdout === 'given 2\n', 20_000)
     expect(inspect(`${p}-one`)!.State.Running).toBe(true)

@@ -307,7 +307,7 @@ export function register(program: Command): void {
     .option('--remove-orphans', 'remove containers of services no longer in the file')
     .option('-q, --quiet', 'say nothing of pulls and builds')
     .option('--quiet-build', 'hide the build\'s output')
-    .option('--quiet-pull', 'pull without progress')
+    .option('--quiet-pull', 'pull without progress (mini-run prints none: only the Pulling/Pulled lines)')
     .option('-T, --no-tty', 'no pseudo-terminal')
     .option('-t, --tty', 'a pseudo-terminal when there is one (the default)')
     .option('-i, --interactive', 'keep stdin attached (the default)')

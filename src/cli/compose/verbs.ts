@@ -151,7 +151,8 @@ export async function runCommand(args: string[], flags: RunFlags, cmd: Command):
   if (!service) throw new UsageError('"compose run" requires a service')
   if (flags.pull !== undefined && !['always', 'missing', 'never'].includes(flags.pull)) throw new UsageError(`invalid --pull "${flags.pull}": always, missing or never`)
   const project = await loadFor(cmd, [service], { onHost: true })
-  const ctx = await contextFor(cmd, { quiet: flags.quiet === true || flags.quietPull === true })
+  // --quiet-pull: the pull's progress, which mini-run does not print (only the Pulling and Pulled lines, which docker compose keeps too)
+  const ctx = await contextFor(cmd, { quiet: flags.quiet === true })
   if (flags.quiet || flags.quietBuild) ctx.build = { output: { onData: () => undefined } }
   const [{ createOneOff, oneOffMadeFirst, runOneOff, startOneOff }, { shellWords }, { At }, { parseDotenv }] = await Promise.all([
     import('../../compose/run-oneoff.js'),
