@@ -125,6 +125,56 @@ describe.skipIf(!isRoot)('compose build keys and build\'s RUN options (needs roo
     expect(c(['down']).status).toBe(0)
   })
 
+  it('additional_contexts: a directory, another service\'s image (built first, even when not named) and docker-image://, for FROM and COPY --from', () => {
+    const yaml = [
+      'services:',
+      '  app:',
+      '    image: localhost/test/ctx-app:1',
+      '    build:',
+      '      context: ./app',
+      '      additional_contexts:',
+      '        shared: ./shared',
+      '        base: service:base',
+      `        tools: docker-image://${BUSYBOX}`,
+      '  base:',
+      '    image: localhost/test/ctx-base:1',
+      '    build: ./base',
+      '',
+    ].join('\n')
+    const c = project(yaml, {
+      'base/Dockerfile': `FROM ${BUSYBOX}\nRUN echo from-base > /base.txt\n`,
+      // "base" is a stage of this Dockerfile too: the named context overrides it, as BuildKit's does
+      'app/Dockerfile': ['FROM scratch AS base', 'FROM base', 'COPY --from=shared lib.txt /lib.txt', 'COPY --from=tools /bin/busybox /tools-busybox', ''].join('\n'),
+      'shared/lib.txt': 'shared-lib\n',
+      'shared/ignored.txt': 'no\n',
+      'shared/.dockerignore': 'ignored.txt\n',
+    })
+    // app alone: base is built first, as Docker Compose's addBuildDependencies adds it
+    const built = c(['build', 'app'])
+    expect(built.status, built.stderr).toBe(0)
+    expect(cat('localhost/test/ctx-app:1', '/base.txt').stdout).toBe('from-base\n')
+    expect(cat('localhost/test/ctx-app:1', '/lib.txt').stdout).toBe('shared-lib\n')
+    expect(env.run(env.runArgs(['--network', 'none', 'localhost/test/ctx-app:1', 'cmp', '/bin/busybox', '/tools-busybox'])).status).toBe(0)
+    expect(c(['config']).stdout).toContain(`        shared: ${join(env.dir, `p${n}`, 'shared')}\n        base: service:base\n`)
+    // the named directory keeps its own .dockerignore
+    writeFileSync(join(env.dir, `p${n}`, 'app', 'Dockerfile'), 'FROM base\nCOPY --from=shared ignored.txt /\n')
+    const ignored = c(['build', 'app'])
+    expect(ignored.status).not.toBe(0)
+    expect(ignored.stderr).toMatch(/ignored\.txt: not found in the build context "shared" \(or excluded by \.dockerignore\)/)
+    // FROM a directory, a remote context and a service that is not there: one line each
+    const bad = (contexts: string[], dockerfile = 'FROM shared\n') => {
+      const p = project(['services:', '  x:', '    build:', '      context: .', '      additional_contexts:', ...contexts.map((l) => `        ${l}`), ''].join('\n'), { Dockerfile: dockerfile, 'd/f': 'f' })(['build'])
+      expect(p.status).not.toBe(0)
+      // the build's progress, then one line of error
+      const errors = p.stderr.split('\n').filter((l) => l.startsWith('mini-run: '))
+      expect(errors.length, p.stderr).toBe(1)
+      return errors[0]!
+    }
+    expect(bad(['shared: ./d'])).toMatch(/Dockerfile:1: FROM shared: the build context "shared" is a directory, and FROM takes an image \(docker-image:\/\/REF\)/)
+    expect(bad(['r: https://example.invalid/ctx.git'])).toMatch(/services\.x\.build\.additional_contexts\.r: "https:\/\/example\.invalid\/ctx\.git": only a directory, docker-image:\/\/REF or service:NAME is supported/)
+    expect(bad(['s: service:nope'])).toMatch(/services\.x\.build\.additional_contexts\.s: "service:nope": no such service/)
+  })
+
   it('refuses, by its path, what it cannot build: both Dockerfiles, two platforms, an undefined secret, cache_from', () => {
     const service = (build: string[]) => ['secrets:', '  s: {file: ./s.txt}', 'services:', '  app:', '    build:', '      context: .', ...build.map((l) => `      ${l}`), ''].join('\n')
     const refused = (build: string[]) => {
@@ -160,6 +210,18 @@ describe.skipIf(!isRoot)('compose build keys and build\'s RUN options (needs roo
     const third = build(['-t', 'localhost/test/flags:3', '--add-host', 'cache.host:10.9.8.6', '--shm-size', '4m', '--ulimit', 'nofile=256:300'])
     expect(third.status, third.stderr).toBe(0)
     expect(third.stdout).toMatch(/Using cache|CACHED/)
+
+    // --build-context: a directory and an image by name
+    writeFileSync(join(env.dir, 'named.txt'), 'named\n')
+    const named = env.run(['build', '--progress', 'plain', '--cgroup-parent', env.cgroupParent, '-t', 'localhost/test/named:1', '--build-context', `extra=${env.dir}`, '--build-context', `img=docker-image://localhost/test/flags:1`, '-f', '-', ctx], {
+      timeout: 120_000,
+      input: 'FROM img\nCOPY --from=extra named.txt /named.txt\n',
+    })
+    expect(named.status, named.stderr).toBe(0)
+    expect(cat('localhost/test/named:1', '/named.txt').stdout).toBe('named\n')
+    expect(cat('localhost/test/named:1', '/seen').stdout).toBe('10.9.8.7\n4096\n256\n')
+    expect(build(['--build-context', 'x=git@example.invalid:r.git']).stderr).toBe('mini-run: --build-context x=git@example.invalid:r.git: only a directory or docker-image://REF is supported\n')
+    expect(build(['--build-context', 'x']).stderr).toBe('mini-run: invalid --build-context "x": expected NAME=DIRECTORY or NAME=docker-image://REF\n')
 
     for (const [flag, value, message] of [
       ['--add-host', 'nohost', 'mini-run: invalid --add-host "nohost": use NAME:IP (IPv4 or IPv6) or NAME:host-gateway\n'],

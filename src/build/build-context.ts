@@ -24,15 +24,16 @@ import type { SourceFs, SourceItem } from './source-fs.js'
 import { PathPatterns, PatternError } from './path-patterns.js'
 
 export class BuildContext implements SourceFs {
-  readonly label = 'build context'
+  readonly label: string
   readonly dir: string
   /** The .dockerignore patterns, cleaned. */
   readonly patterns: string[]
   readonly #ignore: PathPatterns
 
-  constructor(dir: string, patterns: string[]) {
+  constructor(dir: string, patterns: string[], label = 'build context') {
     this.dir = dir
     this.patterns = patterns
+    this.label = label
     try {
       this.#ignore = new PathPatterns(patterns)
     } catch (err) {
@@ -42,7 +43,7 @@ export class BuildContext implements SourceFs {
   }
 
   /** Open a context directory and its .dockerignore (the Dockerfile's own first). */
-  static open(dir: string, dockerfile?: string): BuildContext {
+  static open(dir: string, dockerfile?: string, label?: string): BuildContext {
     let st: Stats
     try {
       st = lstatSync(dir)
@@ -54,7 +55,7 @@ export class BuildContext implements SourceFs {
     const root = realpathSync(dir)
     const candidates = [...(dockerfile ? [`${dockerfile}.dockerignore`] : []), join(root, '.dockerignore')]
     const file = candidates.find((f) => existsSync(f))
-    return new BuildContext(root, file ? parseDockerignore(readFileSync(file, 'utf8')) : [])
+    return new BuildContext(root, file ? parseDockerignore(readFileSync(file, 'utf8')) : [], label)
   }
 
   /** Excluded by .dockerignore? */

@@ -40,6 +40,8 @@ export interface BuildOptions {
   shmSize?: number
   /** --ulimit NAME=SOFT[:HARD]: RUN's resource limits, as run's. */
   ulimits?: string[]
+  /** --build-context NAME=DIRECTORY|docker-image://REF: for FROM NAME, COPY --from=NAME, RUN --mount from=NAME. */
+  buildContexts?: string[]
   /** The Dockerfile's text, given rather than read (compose's dockerfile_inline); `dockerfile` still names it. */
   dockerfileText?: string
   storeRoot?: string

@@ -37,6 +37,7 @@ import { readDockerfile } from './read-dockerfile.js'
 import { parseDockerfile, parseTrigger, flagValue, flagValues, instructionText, type Instruction, type ParsedDockerfile, type Stage } from './dockerfile.js'
 import { commitState, scratchState, stateChainIds, stateFromImage, stateId, type BuildState } from './image-state.js'
 import { MergedTree } from './merged-tree.js'
+import { parseNamedContexts, type NamedContext } from './named-contexts.js'
 import { expand, type Lookup } from './shell-lex.js'
 import { StageRun } from './stage-run.js'
 import { atInstruction, imageError } from './step-layer.js'
@@ -75,6 +76,8 @@ export interface BuildRun {
   cached(key: string, run: () => Promise<BuildState>): Promise<{ state: BuildState; cached: boolean }>
   /** A stage (by name or index) built earlier in this build, or undefined. */
   stageResult(nameOrIndex: string): StageResult | undefined
+  /** --build-context's, by name (named-contexts.ts). */
+  named: Map<string, NamedContext>
 }
 
 export async function build(o: BuildOptions): Promise<BuildResult> {
@@ -108,6 +111,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
     usedArgs: new Set(),
     globalArgs: new Map(),
     secrets: readSecrets(o.secrets ?? [], env),
+    named: parseNamedContexts(o.buildContexts ?? []),
     lease: new StoreLease(storeRoot),
     async holdLayers(chainIds, what) {
       await run.lease.hold(chainIds)
@@ -287,8 +291,17 @@ async function buildStage(run: BuildRun, stage: Stage, stageNo: number, stages: 
   if (platform !== undefined) atLine(stage.from, () => checkPlatform(expand(platform, globalLookup(run), run.df.escape).word, `FROM --platform`))
   const base = atLine(stage.from, () => expand(stage.base, globalLookup(run), run.df.escape).word)
   let start: StageResult
+  const named = run.named.get(base)
   const earlier = run.df.stages.find((s) => s.name === base.toLowerCase() && s.index < stage.index)
-  if (base.toLowerCase() === 'scratch') {
+  if (named?.kind === 'dir') {
+    throw new UsageError(`Dockerfile:${stage.from.line}: FROM ${base}: the build context "${base}" is a directory, and FROM takes an image (docker-image://REF)`, { code: 'EDOCKERFILE' })
+  } else if (named) {
+    // a named context is the image, in a stage's or an image's place (BuildKit's)
+    const image = await run.o.resolveImage(named.ref, run.o.pull === true).catch((err: unknown) => {
+      throw imageError(stage.from, err)
+    })
+    start = { state: stateFromImage(image), key: stepKey('', ['FROM', image.configDigest, ...epochKey(run)]) }
+  } else if (base.toLowerCase() === 'scratch') {
     start = { state: scratchState(), key: stepKey('', ['FROM', 'scratch', ...epochKey(run)]) }
   } else if (earlier) {
     const result = run.results.get(earlier.index)

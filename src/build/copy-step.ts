@@ -58,10 +58,13 @@ export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
   try {
     let fs: SourceFs = run.context
     if (from !== undefined) {
-      const stage = fromStage(s, i, from)
-      if (stage) fs = new TreeSourceFs(run.treeOf(stage.state), `stage ${from}`)
+      const named = run.named.get(from)
+      const stage = named ? undefined : fromStage(s, i, from)
+      if (named?.kind === 'dir') fs = named.fs
+      else if (stage) fs = new TreeSourceFs(run.treeOf(stage.state), `stage ${from}`)
       else {
-        const image = await run.o.resolveImage(from, false).catch((err: unknown) => {
+        const ref = named?.ref ?? from
+        const image = await run.o.resolveImage(ref, false).catch((err: unknown) => {
           throw imageError(i, err)
         })
         await run.holdLayers(image.chainIds ?? [], `COPY --from=${from}`)

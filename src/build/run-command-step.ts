@@ -143,6 +143,9 @@ export async function runCommandStep(s: StageRun, i: Instruction): Promise<StepP
 /** Where a bind mount or COPY --from reads: a stage of this build, an image, or the context. */
 function mountSource(s: StageRun, from: string | undefined): { fs: SourceFs; label: string } {
   if (from === undefined) return { fs: s.run.context, label: 'build context' }
+  const named = s.run.named.get(from)
+  if (named?.kind === 'dir') return { fs: named.fs, label: named.fs.label }
+  if (named) throw new UsageError(`--mount from=${from}: the build context "${from}" is an image, which a mount cannot read yet: COPY --from=${from} in a stage, and mount that stage`)
   const stage = s.run.stageResult(from)
   if (stage) return { fs: new TreeSourceFs(s.run.treeOf(stage.state), `stage ${from}`), label: `stage ${from}` }
   throw new UsageError(`--mount from=${from}: no stage of that name before this one`)

@@ -13,12 +13,17 @@
  * - `platforms`: one, this machine's, as Docker Compose's classic builder
  *   takes no more than one.
  *
- * The rest (additional_contexts, cache_from/cache_to, ssh, privileged,
- * entitlements, isolation) is refused by its path rather than dropped.
+ * - `additional_contexts`: named contexts (a directory, `docker-image://`,
+ *   or `service:NAME`, another service's image, built before), as `mini-run
+ *   build --build-context`.
+ *
+ * The rest (cache_from/cache_to, ssh, privileged, entitlements, isolation)
+ * is refused by its path rather than dropped.
  */
 import { resolve } from 'node:path'
 import type { At } from './compose-error.js'
-import type { BuildConfig, BuildSecret, FileObject } from './model.js'
+import type { BuildConfig, BuildSecret, FileObject, Service } from './model.js'
+import { startWaves } from './dependency-order.js'
 import type { Lookup } from './interpolate.js'
 import { extraHosts, ulimitsOf } from './service-values.js'
 import { size } from './service-policies.js'
@@ -30,7 +35,7 @@ export interface BuildContextInput {
   secrets: Readonly<Record<string, FileObject>>
 }
 
-const ALLOWED = ['context', 'dockerfile', 'dockerfile_inline', 'args', 'target', 'labels', 'network', 'no_cache', 'pull', 'tags', 'secrets', 'extra_hosts', 'shm_size', 'ulimits', 'platforms']
+const ALLOWED = ['context', 'dockerfile', 'dockerfile_inline', 'additional_contexts', 'args', 'target', 'labels', 'network', 'no_cache', 'pull', 'tags', 'secrets', 'extra_hosts', 'shm_size', 'ulimits', 'platforms']
 
 export function buildOf(v: unknown, at: At, ctx: BuildContextInput, namedImage: boolean, service: string): BuildConfig {
   const b: Raw = typeof v === 'string' ? { context: v } : (v as Raw)
@@ -52,6 +57,7 @@ export function buildOf(v: unknown, at: At, ctx: BuildContextInput, namedImage: 
   const secrets = buildSecrets(b.secrets, at.at('secrets'), ctx.secrets, service)
   const hosts = extraHosts(b.extra_hosts, at.at('extra_hosts'))
   const ulimits = ulimitsOf(b.ulimits, at.at('ulimits'))
+  const contexts = additionalContexts(b.additional_contexts, at.at('additional_contexts'), ctx.projectDir)
   return {
     context,
     dockerfile: resolve(context, b.dockerfile === undefined ? 'Dockerfile' : str(b.dockerfile, at.at('dockerfile'))),
@@ -70,7 +76,50 @@ export function buildOf(v: unknown, at: At, ctx: BuildContextInput, namedImage: 
     ...(shmSize !== undefined ? { shmSize } : {}),
     ...(ulimits.length ? { ulimits } : {}),
     ...(platforms.length ? { platforms } : {}),
+    ...(Object.keys(contexts).length ? { additionalContexts: contexts } : {}),
   }
+}
+
+/**
+ * additional_contexts: NAME to a directory (from the project directory, as
+ * compose-go's absContextPath), `docker-image://REF`, or `service:NAME`,
+ * the image another service builds (built first).
+ */
+function additionalContexts(v: unknown, at: At, projectDir: string): Record<string, string> {
+  const raw = listOrDict(v, at)
+  for (const [name, value] of Object.entries(raw)) {
+    if (value.startsWith('docker-image://') || value.startsWith('service:')) continue
+    if (value.includes('://') || value.startsWith('git@') || value.startsWith('github.com/')) throw at.at(name).error(`"${value}": only a directory, docker-image://REF or service:NAME is supported`)
+    raw[name] = resolve(projectDir, value)
+  }
+  return raw
+}
+
+/** The services whose images a build section reads (additional_contexts' service:NAME). */
+export function contextServices(b: BuildConfig | undefined): string[] {
+  return Object.values(b?.additionalContexts ?? {}).flatMap((v) => (v.startsWith('service:') ? [v.slice(8)] : []))
+}
+
+/** The builder's --build-context values, service:NAME as that service's image. */
+export function builderContexts(b: BuildConfig, imageOf: (service: string) => string | undefined, at: At): string[] {
+  return Object.entries(b.additionalContexts ?? {}).map(([name, value]) => {
+    if (!value.startsWith('service:')) return `${name}=${value}`
+    const image = imageOf(value.slice(8))
+    if (image === undefined) throw at.at('build', 'additional_contexts', name).error(`"${value}": no such service`)
+    return `${name}=docker-image://${image}`
+  })
+}
+
+/**
+ * Services in the order their images are built: after the services they
+ * depend on, and after those whose image they read (service:NAME), as
+ * Docker Compose's classic builder orders them.
+ */
+export function buildOrder(services: Readonly<Record<string, Pick<Service, 'dependsOn' | 'build'>>>, file: string): string[] {
+  const withContexts = Object.fromEntries(
+    Object.entries(services).map(([name, s]) => [name, { dependsOn: { ...s.dependsOn, ...Object.fromEntries(contextServices(s.build).map((c) => [c, 'build'])) } }]),
+  )
+  return startWaves(withContexts, file).flat()
 }
 
 /** build.secrets: short (the source) or long (source, target) entries of the top-level secrets. */

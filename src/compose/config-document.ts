@@ -186,6 +186,7 @@ function buildDocument(b: BuildConfig): Record<string, unknown> {
   return {
     context: b.context,
     ...(b.dockerfileInline !== undefined ? { dockerfile_inline: b.dockerfileInline } : { dockerfile: b.dockerfile }),
+    additional_contexts: b.additionalContexts,
     args: b.args,
     target: b.target,
     labels: b.labels,

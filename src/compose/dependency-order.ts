@@ -8,7 +8,7 @@ import { ComposeError } from './compose-error.js'
 import type { Service } from './model.js'
 
 /** Waves, first to start first; each wave's services depend only on earlier waves. */
-export function startWaves(services: Record<string, Pick<Service, 'dependsOn'>>, file = 'compose file'): string[][] {
+export function startWaves(services: Readonly<Record<string, { dependsOn?: Readonly<Record<string, unknown>> }>>, file = 'compose file'): string[][] {
   const names = Object.keys(services).sort()
   const level = new Map<string, number>()
   const visiting: string[] = []

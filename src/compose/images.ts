@@ -9,7 +9,7 @@ import { ImageStore } from '../image/store.js'
 import type { ResolvedImage } from '../image/store-types.js'
 import { emit, type ComposeContext } from './compose-context.js'
 import { At } from './compose-error.js'
-import { startWaves } from './dependency-order.js'
+import { buildOrder, contextServices } from './build-config.js'
 import type { Project, Service } from './model.js'
 
 export interface ImageOptions {
@@ -36,8 +36,8 @@ async function resolveOrUndefined(store: ImageStore, ref: string): Promise<Resol
 }
 
 export interface BuildServiceOptions {
-  /** The project's environment: build secrets of `environment:` read it. */
-  environment: Readonly<Record<string, string>>
+  /** Its environment (build secrets of `environment:` read it) and services (additional_contexts' service:NAME). */
+  project: Pick<Project, 'environment' | 'services'>
   /** A caller's own (a watch's): else Ctrl-C is listened for here. */
   signal?: AbortSignal
 }
@@ -51,7 +51,7 @@ export async function buildService(ctx: ComposeContext, s: Service, at: At, o: B
   const b = s.build!
   const signal = o.signal
   // the builder and the registry client load only when a build or a pull happens
-  const [{ build }, { ensureImage }, { interruptOnSignals }, { BuildInterruptedError }, { builderSecrets }, { shmSizeOf }] = await Promise.all([
+  const [{ build }, { ensureImage }, { interruptOnSignals }, { BuildInterruptedError }, { builderContexts, builderSecrets }, { shmSizeOf }] = await Promise.all([
     import('../build/builder.js'),
     import('../registry/ensure-image.js'),
     import('../build/interrupt.js'),
@@ -59,7 +59,8 @@ export async function buildService(ctx: ComposeContext, s: Service, at: At, o: B
     import('./build-config.js'),
     import('../runtime/container/container-flags.js'),
   ])
-  const secrets = builderSecrets(b.secrets ?? [], o.environment)
+  const secrets = builderSecrets(b.secrets ?? [], o.project.environment)
+  const contexts = builderContexts(b, (name) => o.project.services[name]?.image, at)
   const store = new ImageStore({ root: ctx.storeRoot })
   // build.tags as Docker's builder takes them: names, not digests
   b.tags.forEach((tag, i) => {
@@ -88,6 +89,7 @@ export async function buildService(ctx: ComposeContext, s: Service, at: At, o: B
       ...(b.dockerfileInline !== undefined ? { dockerfileText: b.dockerfileInline } : {}),
       ...(b.platforms?.length ? { platform: b.platforms[0]! } : {}),
       secrets: secrets.secrets,
+      buildContexts: contexts,
       env: secrets.env,
       addHosts: b.extraHosts ?? [],
       ...(b.shmSize !== undefined ? { shmSize: shmSizeOf(b.shmSize) } : {}),
@@ -137,15 +139,17 @@ export async function ensureImages(ctx: ComposeContext, project: Project, servic
   const store = new ImageStore({ root: ctx.storeRoot })
   const done = new Map<string, ResolvedImage>()
   const ids: Record<string, string> = {}
+  // and the services whose images their builds read (additional_contexts' service:NAME), first
   const wanted = new Set(services)
-  for (const name of startWaves(project.services, project.mainFile).flat().filter((n) => wanted.has(n))) {
+  for (const name of wanted) for (const c of contextServices(project.services[name]?.build)) if (project.services[c]) wanted.add(c)
+  for (const name of buildOrder(project.services, project.mainFile).filter((n) => wanted.has(n))) {
     const s = project.services[name]!
     const at = new At(fileOf(name), ['services', name])
     let image = done.get(s.image)
     if (!image) {
       const local = await resolveOrUndefined(store, s.image)
       const policy = o.pull ?? (s.pullPolicy === 'build' ? 'missing' : s.pullPolicy)
-      if (s.build && !o.noBuild && (o.build || s.pullPolicy === 'build' || !local)) image = await buildService(ctx, s, at, { environment: project.environment })
+      if (s.build && !o.noBuild && (o.build || s.pullPolicy === 'build' || !local)) image = await buildService(ctx, s, at, { project })
       else if (policy === 'always' && !s.build) image = await pullService(ctx, s, at)
       else if (local) image = local
       else if (policy === 'never' || o.noBuild) throw at.at('image').error(`no such image: ${s.image} (pull_policy: never)`)

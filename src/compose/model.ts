@@ -150,6 +150,8 @@ export interface BuildConfig {
   ulimits?: string[]
   /** At most one: this machine's. */
   platforms?: string[]
+  /** NAME to an absolute directory, docker-image://REF or service:NAME (build-config.ts). */
+  additionalContexts?: Record<string, string>
 }
 
 export type BuildSecret = { source: string; id: string } & ({ file: string } | { environment: string; value?: string })

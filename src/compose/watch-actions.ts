@@ -168,7 +168,7 @@ async function rebuild(ctx: ComposeContext, project: Project, services: Set<stri
   out.line(`Rebuilding service(s) ${quotedList(services)} after changes were detected...`)
   const before = o.prune ? await imageIds(ctx, project, services) : new Set<string>()
   try {
-    for (const name of [...services].sort()) await buildService(ctx, project.services[name]!, new At(project.serviceFiles[name] ?? project.mainFile, ['services', name]), { environment: project.environment, ...(o.signal ? { signal: o.signal } : {}) })
+    for (const name of [...services].sort()) await buildService(ctx, project.services[name]!, new At(project.serviceFiles[name] ?? project.mainFile, ['services', name]), { project, ...(o.signal ? { signal: o.signal } : {}) })
   } catch (err) {
     // Ctrl-C stopped the build: nothing to say, the watch is ending
     if (!o.signal?.aborted) out.line(`Build failed. Error: ${(err as Error).message}`)

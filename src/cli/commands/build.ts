@@ -24,6 +24,7 @@ interface BuildFlags {
   secret: string[]
   network?: string
   addHost: string[]
+  buildContext: string[]
   shmSize?: string
   ulimit: string[]
   check?: boolean
@@ -49,6 +50,7 @@ export function register(program: Command): void {
     .option('--progress <plain|tty|auto>', 'how to show the steps: plain lines, or a live view on a terminal', 'auto')
     .option('--secret <id=ID,src=FILE>', 'a secret for RUN --mount=type=secret (repeatable; or id=ID,env=VAR)', collect, [])
     .option('--network <none|host>', 'the network of RUN steps (default none)')
+    .option('--build-context <name=dir|docker-image://ref>', 'a named context for FROM NAME, COPY --from=NAME, RUN --mount from=NAME (repeatable)', collect, [])
     .option('--add-host <name:ip>', 'a line for RUN steps\' /etc/hosts (repeatable)', collect, [])
     .option('--shm-size <bytes>', 'size of RUN steps\' /dev/shm (default 64m)')
     .option('--ulimit <name=soft[:hard]>', 'a resource limit of RUN steps, e.g. nofile=1024:2048 (repeatable)', collect, [])
@@ -116,6 +118,7 @@ async function buildCommand(context: string, flags: BuildFlags, cmd: Command, sh
       secrets: flags.secret,
       ...(flags.network !== undefined ? { network: flags.network } : {}),
       addHosts: flags.addHost,
+      buildContexts: flags.buildContext,
       ...(flags.shmSize !== undefined ? { shmSize: shmSizeOf(flags.shmSize) } : {}),
       ulimits: flags.ulimit,
       ...(root ? { storeRoot: root } : {}),

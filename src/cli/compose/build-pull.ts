@@ -25,16 +25,19 @@ export async function buildCommand(services: string[], flags: ComposeBuildFlags,
   const ctx = await contextFor(cmd, { quiet })
   // -q: nothing of the builds said, as docker compose build -q
   if (quiet) ctx.build = { output: { onData: () => undefined } }
-  const [{ buildService }, { selectedServices }, { startWaves, withDependencies }, { At }] = await Promise.all([
+  const [{ buildService }, { selectedServices }, { withDependencies }, { At }, { buildOrder, contextServices }] = await Promise.all([
     import('../../compose/images.js'),
     import('../../compose/up.js'),
     import('../../compose/dependency-order.js'),
     import('../../compose/compose-error.js'),
+    import('../../compose/build-config.js'),
   ])
   const named = selectedServices(project, services)
   const chosen = flags.withDependencies ? withDependencies(project.services, named) : new Set(named)
+  // and the services whose images their builds read (additional_contexts' service:NAME), as addBuildDependencies adds them
+  for (const name of chosen) for (const c of contextServices(project.services[name]?.build)) if (project.services[c]) chosen.add(c)
   // in dependency order, as Docker Compose's classic builder goes (InDependencyOrder): a service's image may be another's FROM
-  const built = startWaves(project.services, project.mainFile).flat().filter((n) => chosen.has(n) && project.services[n]!.build)
+  const built = buildOrder(project.services, project.mainFile).filter((n) => chosen.has(n) && project.services[n]!.build)
   // --build-arg over the file's args, a bare KEY from the project's environment, as docker compose's
   // resolveAndMergeBuildArgs; a bare KEY it has not takes the file's value away too: the Dockerfile's default applies
   const args = new Map<string, string | undefined>(
@@ -55,7 +58,7 @@ export async function buildCommand(services: string[], flags: ComposeBuildFlags,
     const s = project.services[name]!
     const b = s.build!
     const service = { ...s, build: { ...b, args: withArgs(b.args), noCache: b.noCache || flags.noCache === true, pull: b.pull || flags.pull === true } }
-    await buildService(ctx, service, new At(project.serviceFiles[name] ?? project.mainFile, ['services', name]), { environment: project.environment })
+    await buildService(ctx, service, new At(project.serviceFiles[name] ?? project.mainFile, ['services', name]), { project })
   }
   // --push: what was built and named, pushed as compose push pushes it
   if (flags.push && built.length) {

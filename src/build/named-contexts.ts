@@ -1,0 +1,47 @@
+/**
+ * Named build contexts (`--build-context NAME=VALUE`, compose's
+ * additional_contexts), as BuildKit takes them: `FROM NAME`, `COPY
+ * --from=NAME` and `RUN --mount=from=NAME` read the named context instead
+ * of the image or stage of that name (a stage of the Dockerfile with that
+ * name is overridden).
+ *
+ * - a directory: a context of its own, with its own .dockerignore, for COPY
+ *   and mounts; FROM needs an image, so FROM of a directory is refused;
+ * - `docker-image://REF`: that image, from the store or pulled.
+ *
+ * BuildKit's other sources (URLs, git, `oci-layout://`, `target:`) are
+ * refused by name.
+ */
+import { resolve } from 'node:path'
+import { UsageError } from '../errors.js'
+import { BuildContext } from './build-context.js'
+
+export type NamedContext = { kind: 'dir'; fs: BuildContext } | { kind: 'image'; ref: string }
+
+const IMAGE = 'docker-image://'
+
+/** NAME=VALUE values, by name; a relative directory from `base`. */
+export function parseNamedContexts(values: readonly string[], base = process.cwd()): Map<string, NamedContext> {
+  const out = new Map<string, NamedContext>()
+  for (const v of values) {
+    const eq = v.indexOf('=')
+    const name = eq < 0 ? '' : v.slice(0, eq)
+    const value = eq < 0 ? '' : v.slice(eq + 1)
+    if (!name || !value) throw new UsageError(`invalid --build-context "${v}": expected NAME=DIRECTORY or NAME=docker-image://REF`)
+    if (value.startsWith(IMAGE)) {
+      const ref = value.slice(IMAGE.length)
+      if (!ref) throw new UsageError(`invalid --build-context "${v}": docker-image:// names no image`)
+      out.set(name, { kind: 'image', ref })
+      continue
+    }
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) || value.startsWith('git@') || value.startsWith('target:')) {
+      throw new UsageError(`--build-context ${name}=${value}: only a directory or docker-image://REF is supported`)
+    }
+    try {
+      out.set(name, { kind: 'dir', fs: BuildContext.open(resolve(base, value), undefined, `build context "${name}"`) })
+    } catch (err) {
+      throw new UsageError(`--build-context ${name}: ${(err as Error).message}`, { cause: err })
+    }
+  }
+  return out
+}
