@@ -96,7 +96,7 @@ describe.skipIf(!isRoot || !netavark)('compose: network_mode service: and contai
   it('network_mode service: with ports is refused in Docker\'s words; up removes what it made (undo-made.ts)', () => {
     const bad = join(env.dir, 'bad')
     mkdirSync(bad, { recursive: true })
-    writeFileSync(join(bad, 'compose.yaml'), `services:\n  db:\n    image: ${BUSYBOX}\n    command: ${command(SERVER)}\n    cgroup_parent: \${CG}\n  web:\n    image: ${BUSYBOX}\n    network_mode: service:db\n    ports: ["8080:80"]\n    command: sleep 1000\n    cgroup_parent: \${CG}\n`)
+    writeFileSync(join(bad, 'compose.yaml'), `services:\n  db:\n    image: ${BUSYBOX}\n    command: ${command(SERVER)}\n    init: true\n    cgroup_parent: \${CG}\n  web:\n    image: ${BUSYBOX}\n    network_mode: service:db\n    ports: ["8080:80"]\n    command: sleep 1000\n    cgroup_parent: \${CG}\n`)
     const r = ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', 'bad', 'up', '-d'], { cwd: bad, env: { ...process.env, CG: env.cgroupParent }, timeout: 120_000 })
     expect(r.status).toBe(1)
     expect(r.stderr).toMatch(/ Container bad-db-1 {2}Removed\n Network bad_default {2}Removing\n Network bad_default {2}Removed\nmini-run: .*conflicting options: port publishing and the container type network mode/)

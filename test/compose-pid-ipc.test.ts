@@ -27,6 +27,8 @@ services:
     network_mode: none
     command: ${command('touch /dev/mqueue/webq && exec sleep 1000')}
     cgroup_parent: \${CG}
+    # its sleep is PID 1, which SIGTERM does not end: killed after 1 s rather than Docker's 10
+    stop_grace_period: 1s
 `
 
 describe.skipIf(!isRoot)('compose: pid and ipc service: (needs root)', () => {

@@ -195,11 +195,13 @@ services:
     image: ${BUSYBOX}
     command: ${JSON.stringify(HTTPD)}
     networks: [back]
+    init: true
     cgroup_parent: \${CG}
   app:
     image: ${BUSYBOX}
     command: ["sleep", "1000"]
     networks: [back]
+    init: true
     cgroup_parent: \${CG}
 networks:
   back:
@@ -234,7 +236,7 @@ networks:
       const net = JSON.parse(mr(['network', 'inspect', 'intl_back']).stdout)[0]
       expect([net.Internal, net.IPAM.Config[0].IPRange, net.IPAM.Config[0].Gateway]).toEqual([true, '10.93.7.16/28', '10.93.7.254'])
       // the file changed to a network that is not internal: the one made stays, and up says so
-      writeFileSync(join(dir, 'compose.yaml'), `services:\n  app:\n    image: ${BUSYBOX}\n    command: ["sleep", "1000"]\n    networks: [back]\n    cgroup_parent: \${CG}\nnetworks:\n  back: {}\n`)
+      writeFileSync(join(dir, 'compose.yaml'), `services:\n  app:\n    image: ${BUSYBOX}\n    command: ["sleep", "1000"]\n    networks: [back]\n    init: true\n    cgroup_parent: \${CG}\nnetworks:\n  back: {}\n`)
       const again = compose(['up', '-d', '--remove-orphans'])
       expect(again.status, again.stderr).toBe(0)
       expect(again.stderr).toContain('network intl_back exists with other settings than the file\'s (internal false in the file, true on the network; ip_range unset in the file, 10.93.7.16/28 on the network; mtu unset in the file, 1450 on the network): using it as it is')
