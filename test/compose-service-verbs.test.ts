@@ -310,6 +310,10 @@ describe.skipIf(!isRoot || noRegistry)(`compose push${noRegistry ? ` (skipped: $
     const missing = pull(['--policy', 'missing', 'web', 'lib'])
     expect(missing.stderr).toBe(` Image ${registry.host}/arglib:1  Skipped\n Image ${registry.host}/argweb:1  Skipped\n`)
     expect(pull(['--policy', 'always', '--no-parallel', 'web']).stderr).toContain(` Image ${registry.host}/argweb:1  Pulled\n`)
+    // the file's own pull_policy: missing skips what the store has, where a service without one is pulled
+    writeFileSync(join(dir, 'compose.yaml'), yaml.replace(`    image: ${registry.host}/argweb:1\n`, `    image: ${registry.host}/argweb:1\n    pull_policy: missing\n`))
+    expect(pull(['web', 'lib']).stderr).toBe(` Image ${registry.host}/arglib:1  Pulling\n Image ${registry.host}/arglib:1  Pulled\n Image ${registry.host}/argweb:1  Skipped\n`)
+    writeFileSync(join(dir, 'compose.yaml'), yaml)
     // if_not_present is missing; never and build pull nothing, as docker compose sets them as every service's pull_policy
     expect(pull(['--policy', 'if_not_present', 'web']).stderr).toBe(` Image ${registry.host}/argweb:1  Skipped\n`)
     expect(pull(['--policy', 'never', 'web', 'lib'])).toMatchObject({ status: 0, stderr: '' })

@@ -195,6 +195,8 @@ export interface Service {
   image: string
   build?: BuildConfig
   pullPolicy: 'missing' | 'always' | 'never' | 'build'
+  /** pull_policy was in the file: `compose pull` then skips a missing policy's image the store has (docker compose's shouldPullImage). */
+  pullPolicyGiven?: true
   platform?: string
   command?: string[]
   /** [] clears the image's. */

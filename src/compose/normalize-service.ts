@@ -76,6 +76,7 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
     image,
     ...opt('build', build),
     pullPolicy: pullPolicyOf(s.pull_policy, at.at('pull_policy')),
+    ...(s.pull_policy !== undefined && s.pull_policy !== null ? { pullPolicyGiven: true as const } : {}),
     ...opt('platform', text('platform')),
     ...opt('command', command(s.command, at.at('command'))),
     ...opt('entrypoint', command(s.entrypoint, at.at('entrypoint'))),

@@ -107,10 +107,11 @@ export async function pullCommand(services: string[], flags: ComposePullFlags, c
     if (policy === 'never' || policy === 'build') continue
     if ((s.build && (policy !== 'always' || flags.ignoreBuildable)) || done.has(s.image)) continue
     done.add(s.image)
-    // --policy missing: an image the store has is not pulled again, unless its tag is latest (docker compose's shouldPullImage)
+    // --policy missing, or the file's own pull_policy: missing: an image the store has is not pulled again, unless
+    // its tag is latest (docker compose's shouldPullImage; a service without pull_policy is always pulled)
     const ref = parseReference(s.image)
     const latest = ref.digest === undefined && (ref.tag ?? 'latest') === 'latest'
-    if (policyFlag === 'missing' && !latest && (await store.resolve(s.image).then(() => true, () => false))) {
+    if (policy === 'missing' && (policyFlag !== undefined || s.pullPolicyGiven) && !latest && (await store.resolve(s.image).then(() => true, () => false))) {
       emit(ctx, 'Image', s.image, 'Skipped')
       continue
     }
