@@ -6,7 +6,7 @@
  * And `mini-run build`'s own --add-host, --shm-size and --ulimit, which the
  * compose keys go through.
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { chownSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { writeContext } from './helpers/build.js'
@@ -92,6 +92,12 @@ describe.skipIf(!isRoot)('compose build keys and build\'s RUN options (needs roo
       `        - ${PLATFORM}`,
     ]) expect(config.stdout.split('\n')).toContain(line)
     expect(config.stdout).not.toMatch(/^ {6}dockerfile: /m)
+    // the secrets' values are in no output, config or history
+    const history = env.run(['history', '--no-trunc', 'localhost/test/keys:1'])
+    for (const text of [built.stdout, built.stderr, again.stdout, again.stderr, config.stdout, history.stdout]) {
+      expect(text).not.toContain('tok-123')
+      expect(text).not.toContain('twelve-chars')
+    }
   })
 
   it('builds in dependency order, as Docker Compose does: a service\'s image is another\'s FROM', () => {
@@ -121,7 +127,9 @@ describe.skipIf(!isRoot)('compose build keys and build\'s RUN options (needs roo
     expect(cat('localhost/test/order-app:1', '/layer').stdout).toBe('base\napp\n')
     const built = c(['build', '--no-cache'])
     expect(built.status, built.stderr).toBe(0)
-    expect(built.stderr.indexOf('Image localhost/test/order-base:1  Built')).toBeLessThan(built.stderr.indexOf('Image localhost/test/order-app:1  Building'))
+    const [baseBuilt, appBuilding] = [built.stderr.indexOf(' Image localhost/test/order-base:1  Built\n'), built.stderr.indexOf(' Image localhost/test/order-app:1  Building\n')]
+    expect(baseBuilt, built.stderr).toBeGreaterThanOrEqual(0)
+    expect(appBuilding, built.stderr).toBeGreaterThan(baseBuilt)
     expect(c(['down']).status).toBe(0)
   })
 
@@ -132,6 +140,8 @@ describe.skipIf(!isRoot)('compose build keys and build\'s RUN options (needs roo
       '    image: localhost/test/ctx-app:1',
       '    build:',
       '      context: ./app',
+      // never pulls base's image, just built: a service's context is the store's (a pull of localhost/... would fail)
+      '      pull: true',
       '      additional_contexts:',
       '        shared: ./shared',
       '        base: service:base',
@@ -144,16 +154,25 @@ describe.skipIf(!isRoot)('compose build keys and build\'s RUN options (needs roo
     const c = project(yaml, {
       'base/Dockerfile': `FROM ${BUSYBOX}\nRUN echo from-base > /base.txt\n`,
       // "base" is a stage of this Dockerfile too: the named context overrides it, as BuildKit's does
-      'app/Dockerfile': ['FROM scratch AS base', 'FROM base', 'COPY --from=shared lib.txt /lib.txt', 'COPY --from=tools /bin/busybox /tools-busybox', ''].join('\n'),
+      // its steps would fail: the overridden stage is not built
+      'app/Dockerfile': [`FROM ${BUSYBOX} AS base`, 'RUN exit 1', 'FROM base', 'COPY --from=shared lib.txt /lib.txt', 'COPY --from=tools /bin/busybox /tools-busybox', ''].join('\n'),
       'shared/lib.txt': 'shared-lib\n',
       'shared/ignored.txt': 'no\n',
       'shared/.dockerignore': 'ignored.txt\n',
     })
+    // a local directory's files are root's in the image, whoever owns them here, as BuildKit's
+    const shared = join(env.dir, `p${n}`, 'shared')
+    chownSync(join(shared, 'lib.txt'), 1234, 1234)
     // app alone: base is built first, as Docker Compose's addBuildDependencies adds it
     const built = c(['build', 'app'])
     expect(built.status, built.stderr).toBe(0)
     expect(cat('localhost/test/ctx-app:1', '/base.txt').stdout).toBe('from-base\n')
     expect(cat('localhost/test/ctx-app:1', '/lib.txt').stdout).toBe('shared-lib\n')
+    expect(env.run(env.runArgs(['--network', 'none', 'localhost/test/ctx-app:1', 'stat', '-c', '%u:%g', '/lib.txt'])).stdout).toBe('0:0\n')
+    // the directory's content is what COPY --from copies: changed, the step runs again
+    writeFileSync(join(shared, 'lib.txt'), 'shared-lib-2\n')
+    expect(c(['build', 'app']).status).toBe(0)
+    expect(cat('localhost/test/ctx-app:1', '/lib.txt').stdout).toBe('shared-lib-2\n')
     expect(env.run(env.runArgs(['--network', 'none', 'localhost/test/ctx-app:1', 'cmp', '/bin/busybox', '/tools-busybox'])).status).toBe(0)
     expect(c(['config']).stdout).toContain(`        shared: ${join(env.dir, `p${n}`, 'shared')}\n        base: service:base\n`)
     // the named directory keeps its own .dockerignore
@@ -186,6 +205,7 @@ describe.skipIf(!isRoot)('compose build keys and build\'s RUN options (needs roo
     expect(refused(['dockerfile: Dockerfile', 'dockerfile_inline: FROM scratch'])).toMatch(/compose\.yaml: services\.app\.build: dockerfile and dockerfile_inline cannot be set at the same time\n$/)
     expect(refused([`platforms: [${PLATFORM}, linux/s390x]`])).toMatch(/services\.app\.build\.platforms: the classic builder doesn't support multi-arch build/)
     expect(refused(['secrets: [nope]'])).toMatch(/services\.app\.build\.secrets\[0\]: service "app" refers to undefined build secret nope\n$/)
+    expect(refused(['shm_size: 0'])).toMatch(/services\.app\.build\.shm_size: must be greater than 0\n$/)
     expect(refused(['cache_from: [x/y:1]'])).toMatch(/services\.app\.build\.cache_from: not supported by mini-run\n$/)
     // one platform, not this machine's: the builder's own refusal
     const other = project(service(['platforms: [linux/s390x]', `dockerfile_inline: "FROM ${BUSYBOX}"`]), { 's.txt': 'x' })(['build'])

@@ -42,6 +42,8 @@ export interface BuildOptions {
   ulimits?: string[]
   /** --build-context NAME=DIRECTORY|docker-image://REF: for FROM NAME, COPY --from=NAME, RUN --mount from=NAME. */
   buildContexts?: string[]
+  /** Names of buildContexts whose image comes from the store alone, never pulled (compose's service:NAME, just built). */
+  storeOnlyContexts?: string[]
   /** The Dockerfile's text, given rather than read (compose's dockerfile_inline); `dockerfile` still names it. */
   dockerfileText?: string
   storeRoot?: string
@@ -113,12 +115,44 @@ export function parseKeyValueFlags(values: readonly string[], flag: string, env?
   return out
 }
 
+/**
+ * A flag's fields as Go's encoding/csv reads them (docker's --secret and
+ * --mount): split at commas, a field in double quotes may hold commas,
+ * and "" in it is a quote.
+ */
+export function csvFields(text: string): string[] {
+  const out: string[] = []
+  let i = 0
+  while (i <= text.length) {
+    if (text[i] === '"') {
+      let field = ''
+      i++
+      while (i < text.length) {
+        if (text[i] === '"' && text[i + 1] === '"') (field += '"'), (i += 2)
+        else if (text[i] === '"') break
+        else field += text[i++]
+      }
+      if (i >= text.length) throw new UsageError(`invalid value "${text}": a quote is not closed`)
+      i++
+      if (i < text.length && text[i] !== ',') throw new UsageError(`invalid value "${text}": text after a closing quote`)
+      out.push(field)
+      i++
+      continue
+    }
+    const end = text.indexOf(',', i)
+    out.push(text.slice(i, end < 0 ? text.length : end))
+    if (end < 0) break
+    i = end + 1
+  }
+  return out
+}
+
 /** --secret id=ID[,src=FILE|,env=VAR][,type=file|env]: the secrets' contents by id. */
 export function readSecrets(values: readonly string[], env: Record<string, string | undefined>): Map<string, Buffer> {
   const out = new Map<string, Buffer>()
   for (const value of values) {
     const fields = new Map<string, string>()
-    for (const part of value.split(',')) {
+    for (const part of csvFields(value)) {
       const eq = part.indexOf('=')
       if (eq <= 0) throw new UsageError(`invalid --secret "${value}": expected id=ID,src=FILE or id=ID,env=VAR`)
       const key = part.slice(0, eq).toLowerCase()

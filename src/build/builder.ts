@@ -37,7 +37,7 @@ import { readDockerfile } from './read-dockerfile.js'
 import { parseDockerfile, parseTrigger, flagValue, flagValues, instructionText, type Instruction, type ParsedDockerfile, type Stage } from './dockerfile.js'
 import { commitState, scratchState, stateChainIds, stateFromImage, stateId, type BuildState } from './image-state.js'
 import { MergedTree } from './merged-tree.js'
-import { parseNamedContexts, type NamedContext } from './named-contexts.js'
+import { namedContext, parseNamedContexts, type NamedContext } from './named-contexts.js'
 import { expand, type Lookup } from './shell-lex.js'
 import { StageRun } from './stage-run.js'
 import { atInstruction, imageError } from './step-layer.js'
@@ -111,7 +111,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
     usedArgs: new Set(),
     globalArgs: new Map(),
     secrets: readSecrets(o.secrets ?? [], env),
-    named: parseNamedContexts(o.buildContexts ?? []),
+    named: parseNamedContexts(o.buildContexts ?? [], process.cwd(), new Set(o.storeOnlyContexts ?? [])),
     lease: new StoreLease(storeRoot),
     async holdLayers(chainIds, what) {
       await run.lease.hold(chainIds)
@@ -149,7 +149,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   try {
     declareGlobalArgs(run)
     const target = targetStage(df, o.target)
-    const order = stagesNeeded(df, target, globalLookup(run))
+    const order = stagesNeeded(df, target, globalLookup(run), (ref) => namedContext(run.named, ref) !== undefined)
     for (const [n, stage] of order.entries()) {
       o.signal?.throwIfAborted()
       run.results.set(stage.index, await buildStage(run, stage, n + 1, order.length))
@@ -241,9 +241,11 @@ function targetStage(df: ParsedDockerfile, target: string | undefined): Stage {
   return found
 }
 
-/** The stages `target` depends on (FROM, COPY --from, RUN --mount from=), itself last, in file order. */
-export function stagesNeeded(df: ParsedDockerfile, target: Stage, lookup: Lookup): Stage[] {
+/** The stages `target` depends on (FROM, COPY --from, RUN --mount from=), itself last, in file order; none a named context overrides. */
+export function stagesNeeded(df: ParsedDockerfile, target: Stage, lookup: Lookup, overridden: (ref: string) => boolean = () => false): Stage[] {
   const byRef = (ref: string, before: number): Stage | undefined => {
+    // a named context of that name stands in for the stage, which is then not built (BuildKit's)
+    if (overridden(ref)) return undefined
     const lower = ref.toLowerCase()
     const named = df.stages.find((s) => s.name === lower && s.index < before)
     if (named) return named
@@ -291,13 +293,13 @@ async function buildStage(run: BuildRun, stage: Stage, stageNo: number, stages: 
   if (platform !== undefined) atLine(stage.from, () => checkPlatform(expand(platform, globalLookup(run), run.df.escape).word, `FROM --platform`))
   const base = atLine(stage.from, () => expand(stage.base, globalLookup(run), run.df.escape).word)
   let start: StageResult
-  const named = run.named.get(base)
+  const named = namedContext(run.named, base)
   const earlier = run.df.stages.find((s) => s.name === base.toLowerCase() && s.index < stage.index)
   if (named?.kind === 'dir') {
     throw new UsageError(`Dockerfile:${stage.from.line}: FROM ${base}: the build context "${base}" is a directory, and FROM takes an image (docker-image://REF)`, { code: 'EDOCKERFILE' })
   } else if (named) {
     // a named context is the image, in a stage's or an image's place (BuildKit's)
-    const image = await run.o.resolveImage(named.ref, run.o.pull === true).catch((err: unknown) => {
+    const image = await run.o.resolveImage(named.ref, run.o.pull === true && !named.storeOnly).catch((err: unknown) => {
       throw imageError(stage.from, err)
     })
     start = { state: stateFromImage(image), key: stepKey('', ['FROM', image.configDigest, ...epochKey(run)]) }

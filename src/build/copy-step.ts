@@ -19,6 +19,8 @@ import { nextState } from './image-state.js'
 import type { LayerFile } from './layer-tar.js'
 import { MergedTree } from './merged-tree.js'
 import { HostDirSourceFs, resolveSource, TreeSourceFs, type SourceFs } from './source-fs.js'
+import { namedContext } from './named-contexts.js'
+import { BuildContext } from './build-context.js'
 import type { StageResult } from './builder.js'
 import type { StageRun } from './stage-run.js'
 import { imageError, makeLayer, stepError, type StepPlan } from './step-layer.js'
@@ -58,7 +60,7 @@ export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
   try {
     let fs: SourceFs = run.context
     if (from !== undefined) {
-      const named = run.named.get(from)
+      const named = namedContext(run.named, from)
       const stage = named ? undefined : fromStage(s, i, from)
       if (named?.kind === 'dir') fs = named.fs
       else if (stage) fs = new TreeSourceFs(run.treeOf(stage.state), `stage ${from}`)
@@ -84,7 +86,8 @@ export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
         throw stepError(i, `${word}: COPY takes paths in the build context`)
       }
       if (!isAdd || from !== undefined) {
-        sources.push({ fs, path: word, keepOwners: from !== undefined })
+        // a stage's or an image's files keep their owners; a local directory's (the context, a named one) are root's, as BuildKit's
+        sources.push({ fs, path: word, keepOwners: from !== undefined && !(fs instanceof BuildContext) })
         continue
       }
       // ADD: a local tar archive is extracted into the destination

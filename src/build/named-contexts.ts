@@ -14,31 +14,57 @@
  */
 import { resolve } from 'node:path'
 import { UsageError } from '../errors.js'
+import { familiarName, parseReference } from '../image/reference.js'
 import { BuildContext } from './build-context.js'
 
-export type NamedContext = { kind: 'dir'; fs: BuildContext } | { kind: 'image'; ref: string }
+/** An image's `storeOnly`: another service's image, just built, never pulled (compose's service:NAME). */
+export type NamedContext = { kind: 'dir'; fs: BuildContext } | { kind: 'image'; ref: string; storeOnly?: boolean }
 
 const IMAGE = 'docker-image://'
 
-/** NAME=VALUE values, by name; a relative directory from `base`. */
-export function parseNamedContexts(values: readonly string[], base = process.cwd()): Map<string, NamedContext> {
+/**
+ * The key a name is found by, as BuildKit's NamedContext: the reference's
+ * familiar form without `:latest`, so `FROM alpine`, `FROM alpine:latest`
+ * and `FROM docker.io/library/alpine` all find a context named alpine.
+ * Undefined when it is no reference at all (an upper-case name).
+ */
+export function contextKey(name: string): string | undefined {
+  try {
+    parseReference(name)
+  } catch {
+    return undefined
+  }
+  return familiarName(name).replace(/:latest$/, '')
+}
+
+/** The named context for a FROM or --from reference, if there is one. */
+export function namedContext(contexts: ReadonlyMap<string, NamedContext>, ref: string): NamedContext | undefined {
+  if (contexts.size === 0) return undefined
+  const key = contextKey(ref)
+  return key === undefined ? undefined : contexts.get(key)
+}
+
+/** NAME=VALUE values, by name; a relative directory from `base`; `storeOnly` names images from the store alone. */
+export function parseNamedContexts(values: readonly string[], base = process.cwd(), storeOnly: ReadonlySet<string> = new Set()): Map<string, NamedContext> {
   const out = new Map<string, NamedContext>()
   for (const v of values) {
     const eq = v.indexOf('=')
     const name = eq < 0 ? '' : v.slice(0, eq)
     const value = eq < 0 ? '' : v.slice(eq + 1)
     if (!name || !value) throw new UsageError(`invalid --build-context "${v}": expected NAME=DIRECTORY or NAME=docker-image://REF`)
+    const key = contextKey(name)
+    if (key === undefined) throw new UsageError(`invalid --build-context "${v}": the name must be a valid image or stage name (lower case)`)
     if (value.startsWith(IMAGE)) {
       const ref = value.slice(IMAGE.length)
       if (!ref) throw new UsageError(`invalid --build-context "${v}": docker-image:// names no image`)
-      out.set(name, { kind: 'image', ref })
+      out.set(key, { kind: 'image', ref, ...(storeOnly.has(name) ? { storeOnly: true } : {}) })
       continue
     }
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) || value.startsWith('git@') || value.startsWith('target:')) {
       throw new UsageError(`--build-context ${name}=${value}: only a directory or docker-image://REF is supported`)
     }
     try {
-      out.set(name, { kind: 'dir', fs: BuildContext.open(resolve(base, value), undefined, `build context "${name}"`) })
+      out.set(key, { kind: 'dir', fs: BuildContext.open(resolve(base, value), undefined, `build context "${name}"`) })
     } catch (err) {
       throw new UsageError(`--build-context ${name}: ${(err as Error).message}`, { cause: err })
     }

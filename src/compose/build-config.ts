@@ -24,9 +24,11 @@ import { resolve } from 'node:path'
 import type { At } from './compose-error.js'
 import type { BuildConfig, BuildSecret, FileObject, Service } from './model.js'
 import { startWaves } from './dependency-order.js'
+import { contextKey } from '../build/named-contexts.js'
 import type { Lookup } from './interpolate.js'
 import { extraHosts, ulimitsOf } from './service-values.js'
 import { size } from './service-policies.js'
+import { parseSize } from '../runtime/cgroup/cgroup-limits.js'
 import { bool, isMap, listOrDict, str, strings, type Raw } from './values.js'
 
 export interface BuildContextInput {
@@ -51,6 +53,7 @@ export function buildOf(v: unknown, at: At, ctx: BuildContextInput, namedImage: 
   if (b.dockerfile !== undefined && b.dockerfile_inline !== undefined) throw at.error('dockerfile and dockerfile_inline cannot be set at the same time')
   const inline = b.dockerfile_inline === undefined ? undefined : str(b.dockerfile_inline, at.at('dockerfile_inline'))
   const shmSize = b.shm_size === undefined ? undefined : size(b.shm_size, at.at('shm_size'))
+  if (shmSize !== undefined && parseSize(shmSize, 'shm_size') <= 0) throw at.at('shm_size').error('must be greater than 0')
   const platforms = strings(b.platforms, at.at('platforms'))
   // Docker Compose's classic builder's words (build_classic.go)
   if (platforms.length > 1) throw at.at('platforms').error('the classic builder doesn\'t support multi-arch build: mini-run builds for one platform, this machine\'s')
@@ -88,6 +91,8 @@ export function buildOf(v: unknown, at: At, ctx: BuildContextInput, namedImage: 
 function additionalContexts(v: unknown, at: At, projectDir: string): Record<string, string> {
   const raw = listOrDict(v, at)
   for (const [name, value] of Object.entries(raw)) {
+    // a name FROM and --from can give: a lower-case image or stage name (BuildKit's NamedContext parses it so)
+    if (contextKey(name) === undefined) throw at.at(name).error(`"${name}" is not a valid context name: an image or stage name, in lower case`)
     if (value.startsWith('docker-image://') || value.startsWith('service:')) continue
     if (value.includes('://') || value.startsWith('git@') || value.startsWith('github.com/')) throw at.at(name).error(`"${value}": only a directory, docker-image://REF or service:NAME is supported`)
     raw[name] = resolve(projectDir, value)
@@ -100,14 +105,17 @@ export function contextServices(b: BuildConfig | undefined): string[] {
   return Object.values(b?.additionalContexts ?? {}).flatMap((v) => (v.startsWith('service:') ? [v.slice(8)] : []))
 }
 
-/** The builder's --build-context values, service:NAME as that service's image. */
-export function builderContexts(b: BuildConfig, imageOf: (service: string) => string | undefined, at: At): string[] {
-  return Object.entries(b.additionalContexts ?? {}).map(([name, value]) => {
+/** The builder's --build-context values, service:NAME as that service's image, from the store alone (just built, never pulled). */
+export function builderContexts(b: BuildConfig, imageOf: (service: string) => string | undefined, at: At): { values: string[]; storeOnly: string[] } {
+  const storeOnly: string[] = []
+  const values = Object.entries(b.additionalContexts ?? {}).map(([name, value]) => {
     if (!value.startsWith('service:')) return `${name}=${value}`
     const image = imageOf(value.slice(8))
     if (image === undefined) throw at.at('build', 'additional_contexts', name).error(`"${value}": no such service`)
+    storeOnly.push(name)
     return `${name}=docker-image://${image}`
   })
+  return { values, storeOnly }
 }
 
 /**
@@ -143,12 +151,14 @@ function buildSecrets(v: unknown, at: At, defined: Readonly<Record<string, FileO
 export function builderSecrets(secrets: readonly BuildSecret[], environment: Readonly<Record<string, string>>): { secrets: string[]; env: Record<string, string> } {
   const env: Record<string, string> = {}
   const out = secrets.map((s, i) => {
-    if ('file' in s) return `id=${s.id},src=${s.file}`
+    // quoted as CSV (csvFields): a path or an id may hold a comma
+    const q = (field: string) => `"${field.replaceAll('"', '""')}"`
+    if ('file' in s) return `${q(`id=${s.id}`)},${q(`src=${s.file}`)}`
     // its own name, so a secret of an included project (its value) and the project's variable cannot clash
     const name = `MINI_RUN_BUILD_SECRET_${i}`
     // unset: empty, as Docker Compose hands the builder VAR= then
     env[name] = s.value ?? environment[s.environment] ?? ''
-    return `id=${s.id},env=${name}`
+    return `${q(`id=${s.id}`)},env=${name}`
   })
   return { secrets: out, env }
 }

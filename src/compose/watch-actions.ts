@@ -17,6 +17,7 @@ import type { ComposeContext } from './compose-context.js'
 import { restartDependents } from './dependency-order.js'
 import { execHook } from './hooks.js'
 import { buildService } from './images.js'
+import { buildOrder } from './build-config.js'
 import { restart } from './lifecycle.js'
 import type { Project } from './model.js'
 import { projectContainers } from './project-containers.js'
@@ -168,7 +169,8 @@ async function rebuild(ctx: ComposeContext, project: Project, services: Set<stri
   out.line(`Rebuilding service(s) ${quotedList(services)} after changes were detected...`)
   const before = o.prune ? await imageIds(ctx, project, services) : new Set<string>()
   try {
-    for (const name of [...services].sort()) await buildService(ctx, project.services[name]!, new At(project.serviceFiles[name] ?? project.mainFile, ['services', name]), { project, ...(o.signal ? { signal: o.signal } : {}) })
+    // in build order: one may be another's FROM or named context
+    for (const name of buildOrder(project.services, project.mainFile).filter((n) => services.has(n))) await buildService(ctx, project.services[name]!, new At(project.serviceFiles[name] ?? project.mainFile, ['services', name]), { project, ...(o.signal ? { signal: o.signal } : {}) })
   } catch (err) {
     // Ctrl-C stopped the build: nothing to say, the watch is ending
     if (!o.signal?.aborted) out.line(`Build failed. Error: ${(err as Error).message}`)
