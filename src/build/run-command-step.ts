@@ -7,6 +7,7 @@ import { closeSync, fstatSync, mkdirSync, openSync, statSync, utimesSync } from 
 import { chmod, mkdir, writeFile } from 'node:fs/promises'
 import { posix } from 'node:path'
 import { pausePoint } from '../crash-point.js'
+import { isRoot } from '../paths.js'
 import { UsageError } from '../errors.js'
 import { buildCacheDirs } from '../image/build-cache-index.js'
 import { getLogger } from '../log.js'
@@ -22,13 +23,12 @@ import { sourceDigest } from './copy-plan.js'
 import { flagValues, type Instruction } from './dockerfile.js'
 import { nextState, stateChainIds, stateId, type BuildState } from './image-state.js'
 import { commitLayerBlob, writeLayerBlob } from './layer-tar.js'
-import { overlayDiff } from './overlay-diff.js'
 import { namedContext } from './named-contexts.js'
 import { cacheMountDir, materialize, mountKey, parseRunMount, writeSecretFile, type RunMount } from './run-mounts.js'
 import { requireRootForRun, RunFailedError, runStep } from './run-step.js'
 import { cleanSourcePath, TreeSourceFs, type SourceFs } from './source-fs.js'
 import type { StageRun } from './stage-run.js'
-import { makeLayer, stepError, type StepPlan } from './step-layer.js'
+import { stepError, upperLayer, type StepPlan } from './step-layer.js'
 
 /** An image with no layer (FROM scratch) still needs a lower directory to run in: an empty layer's. */
 async function runnableImage(run: BuildRun, state: BuildState): Promise<ResolvedImageLike> {
@@ -127,9 +127,8 @@ export async function runCommandStep(s: StageRun, i: Instruction): Promise<StepP
         })
         let layer
         try {
-          const files = [...overlayDiff(result.upperDir)]
           // a RUN that changed nothing makes no layer, as in BuildKit
-          if (files.length) layer = await makeLayer(run, state, files)
+          layer = await upperLayer(run, state, result.upperDir)
         } finally {
           await result.remove()
         }
@@ -271,6 +270,8 @@ function secretTmpfs(run: BuildRun, size: number, exec: boolean, temporary: stri
   const dir = tmpPath(run.store.tmpDir, 'secret')
   mkdirSync(dir, { mode: 0o700 })
   temporary.push(dir)
+  // an ordinary user may mount no tmpfs here: the secret is a file in the store's 0700 tmp/, removed after its RUN (as rootless podman's)
+  if (!isRoot()) return dir
   // size=0 would be no limit; the kernel rounds up to a page
   const data = `mode=700,size=${Math.max(size, 1)},nr_inodes=4`
   try {

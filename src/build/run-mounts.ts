@@ -23,6 +23,7 @@ import { chmodSync, chownSync, constants as fsConstants, copyFileSync, lchownSyn
 import { join, posix } from 'node:path'
 import { sha256Digest } from '../image/digest.js'
 import { UsageError } from '../errors.js'
+import { isRoot } from '../paths.js'
 import type { SourceFs, SourceItem } from './source-fs.js'
 
 export type RunMount =
@@ -136,7 +137,9 @@ export function cacheMountDir(mountsDir: string, m: Extract<RunMount, { type: 'c
 /** A private copy of a secret for one RUN, with the mode and owner the mount asks for. */
 export function writeSecretFile(path: string, content: Buffer, m: Extract<RunMount, { type: 'secret' }>): void {
   writeFileSync(path, content, { mode: 0o600, flag: 'wx' })
-  chownSync(path, m.uid, m.gid)
+  // an ordinary user's file is root's inside their RUN's namespace; another owner would need a chown only the namespace can make
+  if (isRoot()) chownSync(path, m.uid, m.gid)
+  else if (m.uid !== 0 || m.gid !== 0) throw new UsageError(`--mount=type=secret,id=${m.id}: an ordinary user's build gives a secret to root (uid=0,gid=0) only`)
   chmodSync(path, m.mode)
 }
 
@@ -157,7 +160,12 @@ export function materialize(fs: SourceFs, item: SourceItem, dest: string): void 
   } else if (st.isFile()) {
     copyFileSync(item.host, dest, fsConstants.COPYFILE_FICLONE)
   } else return
-  lchownSync(dest, st.uid, st.gid)
+  try {
+    lchownSync(dest, st.uid, st.gid)
+  } catch (err) {
+    // an ordinary user cannot give a copy to another's (subordinate) id: it stays theirs, root inside, in a mount thrown away after the RUN
+    if (isRoot() || (err as NodeJS.ErrnoException).code !== 'EPERM') throw err
+  }
   if (!st.isSymbolicLink()) chmodSync(dest, st.mode & 0o7777)
   lutimesSync(dest, st.atime, st.mtime)
 }

@@ -16,6 +16,7 @@ import { Socket } from 'node:net'
 import { join, posix } from 'node:path'
 import { MiniRunError } from '../errors.js'
 import { isRoot } from '../paths.js'
+import { ownSubordinateIds } from '../rootless/subordinate-ids.js'
 import * as processCalls from '../native/process-calls.js'
 import { prepareContainer } from '../runtime/container/prepare.js'
 import type { PreparedContainer, ResolvedImageLike } from '../runtime/container/run-options.js'
@@ -80,9 +81,15 @@ export interface RunStepResult {
   remove(): Promise<void>
 }
 
-/** A rootless RUN would need its layer taken from a user-namespace overlay (issue 12): not yet. */
+/**
+ * A RUN runs as root, or as an ordinary user with subordinate ids: its
+ * container is a rootless one, and its layer is made in the user's
+ * namespace (upper-blob.ts), as podman's builds. With the user's own id
+ * alone, the command's chown and its other users could not be kept.
+ */
 export function requireRootForRun(): void {
-  if (!isRoot()) throw new MiniRunError('RUN steps need root for now: run mini-run build as root', { code: 'EROOTLESS' })
+  if (isRoot() || ownSubordinateIds()) return
+  throw new MiniRunError('RUN steps as an ordinary user need subordinate ids: a range in /etc/subuid and /etc/subgid (usermod --add-subuids, as podman needs), or run mini-run build as root', { code: 'EROOTLESS' })
 }
 
 export async function runStep(input: RunStepInput): Promise<RunStepResult> {

@@ -7,7 +7,11 @@ import type { Descriptor } from '../image/oci.js'
 import type { BuildRun } from './builder.js'
 import type { Instruction } from './dockerfile.js'
 import type { BuildState } from './image-state.js'
-import { commitLayerBlob, writeLayerBlob, type LayerFile } from './layer-tar.js'
+import { rm } from 'node:fs/promises'
+import { runHelper } from '../rootless/helper-process.js'
+import { ownSubordinateIds } from '../rootless/subordinate-ids.js'
+import { commitLayerBlob, writeLayerBlob, type LayerBlob, type LayerFile } from './layer-tar.js'
+import { writeUpperBlob } from './upper-blob.js'
 
 export interface StepPlan {
   /** What the cache key is made of (with the parent's key). */
@@ -44,6 +48,25 @@ export function imageError(i: Pick<Instruction, 'line' | 'keyword'>, err: unknow
   if (!(err instanceof Error) || /^Dockerfile:\d+: /.test(err.message)) return err
   const code = err instanceof MiniRunError ? err.code : undefined
   return new MiniRunError(`Dockerfile:${i.line}: ${i.keyword}: ${describeError(err)}`, { ...(code !== undefined ? { code } : {}), cause: err })
+}
+
+/**
+ * A RUN's writable layer as a layer on top of `state`, or undefined when the
+ * command changed nothing (no layer, as BuildKit). In a rootless store with
+ * subordinate ids its blob is written in the user's namespace (upper-blob.ts).
+ */
+export async function upperLayer(run: BuildRun, state: BuildState, upperDir: string): Promise<{ diffId: string; descriptor: Descriptor } | undefined> {
+  const epoch = run.o.sourceDateEpoch
+  const ids = run.store.rootless ? ownSubordinateIds() : undefined
+  const blob = ids
+    ? ((await runHelper(ids, { op: 'layer-blob', storeRoot: run.storeRoot, upperDir, ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}) }, 'make the layer of a RUN')) as LayerBlob)
+    : await writeUpperBlob(run.storeRoot, upperDir, epoch)
+  if (blob.entries === 0) {
+    await rm(blob.path, { force: true })
+    return undefined
+  }
+  const { descriptor } = await commitLayerBlob(run.store, blob, state.config.rootfs.diff_ids, run.lease)
+  return { diffId: blob.diffId, descriptor }
 }
 
 /** Make a layer of `files` on top of `state`, in the store. */

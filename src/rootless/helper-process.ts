@@ -2,7 +2,7 @@
  * Starting userns-helper.ts as root of the user's user namespace, and
  * reading its one line of reply.
  */
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { MiniRunError } from '../errors.js'
@@ -24,6 +24,8 @@ export type HelperRequest =
       maxId: number
     }
   | { op: 'copy-image-dir'; layers: string[]; relPath: string; dest: string }
+  /** A build's RUN: the container's writable layer as a layer blob in the store's tmp/ (build/rootless-layer.ts). */
+  | { op: 'layer-blob'; storeRoot: string; upperDir: string; sourceDateEpoch?: number }
 
 export type HelperReply = { result: unknown } | { error: { message: string; code?: string } }
 
@@ -68,4 +70,24 @@ export function runHelperSync(ids: SubordinateIds, request: HelperRequest, what:
   const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
   if (r.error) throw unshareFailure(what, '', r.error)
   return parseReply(what, r.status, r.stdout, r.stderr)
+}
+
+/** Run a request that needs no input, without blocking the event loop. */
+export function runHelper(ids: SubordinateIds, request: HelperRequest, what: string): Promise<unknown> {
+  const argv = helperArgv(ids, request)
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s))
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s))
+    child.on('error', (err) => reject(unshareFailure(what, '', err)))
+    child.on('close', (status) => {
+      try {
+        resolve(parseReply(what, status, stdout, stderr))
+      } catch (err) {
+        reject(err)
+      }
+    })
+  })
 }

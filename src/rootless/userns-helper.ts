@@ -9,13 +9,16 @@
  *   stdin    unpack: the layer blob, as it arrives
  *   stdout   one line of JSON: { result } or { error: { message, code } }
  *
- * Two requests: unpack a layer (image/ingest-in-userns.ts), and copy an
+ * Three requests: unpack a layer (image/ingest-in-userns.ts), copy an
  * image directory into an empty volume with its owners (Docker's
- * pre-population, runtime/container/container-volumes.ts).
+ * pre-population, runtime/container/container-volumes.ts), and make a
+ * build's layer of a RUN's writable layer (build/upper-blob.ts), whose
+ * files the user may not read and whose owners only the namespace shows.
  */
 import { describeError } from '../errors.js'
 import { ingestLayer } from '../image/ingest-layer.js'
 import { copyImageDir } from '../runtime/container/copy-image-dir.js'
+import { writeUpperBlob } from '../build/upper-blob.js'
 import type { HelperReply, HelperRequest } from './helper-process.js'
 
 function reply(r: HelperReply): void {
@@ -24,6 +27,7 @@ function reply(r: HelperReply): void {
 
 async function serve(request: HelperRequest): Promise<unknown> {
   if (request.op === 'copy-image-dir') return copyImageDir(request.layers, request.relPath, request.dest, { chown: true })
+  if (request.op === 'layer-blob') return writeUpperBlob(request.storeRoot, request.upperDir, request.sourceDateEpoch)
   return ingestLayer(process.stdin, request.fsDir, {
     ...(request.expectDigest !== undefined ? { expectDigest: request.expectDigest } : {}),
     ...(request.expectSize !== undefined ? { expectSize: request.expectSize } : {}),

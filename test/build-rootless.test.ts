@@ -1,0 +1,107 @@
+/**
+ * `mini-run build` as an ordinary user with subordinate ids, as `podman
+ * build` works rootless: RUN steps are rootless containers, and each RUN's
+ * layer is made in the user's namespace (src/build/upper-blob.ts), so the
+ * files its command gave to other users, even ones the user cannot read,
+ * are in the image with their container owners and modes; a removal is a
+ * whiteout; a secret reaches its RUN; nothing is left behind. A user
+ * without subordinate ids is told what RUN needs.
+ */
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openTempDir, stageCli, type StagedCli } from './helpers/as-user.js'
+import { createTestUser, subidsMissing, type TestUser } from './helpers/test-user.js'
+import { BUSYBOX_OCI } from './helpers/test-env.js'
+
+const missing = subidsMissing()
+const BASE = 'localhost/mini-run/busybox:latest'
+
+describe.skipIf(missing)(`build as an ordinary user${missing ? ` (skipped: ${missing})` : ''}`, () => {
+  let tmp: string
+  let user: TestUser
+  let single: TestUser
+  let staged: StagedCli
+  const as = (u: TestUser, args: string[]) => u.run([staged.cli, ...args], 120_000)
+
+  beforeAll(() => {
+    tmp = openTempDir('mini-run-build-rootless-')
+    user = createTestUser({ subids: true, tmpDir: tmp })
+    single = createTestUser({ subids: false, tmpDir: tmp })
+    staged = stageCli(tmp)
+    execFileSync('cp', ['-a', BUSYBOX_OCI, join(tmp, 'busybox-oci')])
+    execFileSync('chmod', ['-R', 'a+rX', join(tmp, 'busybox-oci')])
+    for (const u of [user, single]) expect(as(u, ['load', '-i', join(tmp, 'busybox-oci')]).status).toBe(0)
+  })
+  afterAll(() => {
+    for (const u of [user, single]) u?.remove()
+    rmSync(tmp, { recursive: true, force: true })
+  })
+
+  it('RUN steps make layers with their users\' files, owners and modes, even ones the user cannot read; a removal is a whiteout', () => {
+    const ctx = join(user.home, 'ctx')
+    mkdirSync(ctx)
+    writeFileSync(join(ctx, 'Dockerfile'), [
+      `FROM ${BASE}`,
+      'COPY gone.txt kept.txt /',
+      // a user of the image, a 0700 directory of theirs and a 0600 file in it: unreadable to the host user on disk
+      'RUN echo app:x:1000:1000::/home/app:/bin/sh >> /etc/passwd && echo app:x:1000: >> /etc/group && mkdir -p /home/app/private && echo hidden > /home/app/private/notes && chown -R app:app /home/app && chmod 700 /home/app/private && chmod 600 /home/app/private/notes && rm /gone.txt',
+      'RUN --mount=type=secret,id=token cp /run/secrets/token /token-copy',
+      'USER app',
+      'RUN echo mine > /home/app/mine',
+      '',
+    ].join('\n'))
+    writeFileSync(join(ctx, 'gone.txt'), 'gone\n')
+    writeFileSync(join(ctx, 'kept.txt'), 'kept\n')
+    writeFileSync(join(user.home, 'token'), 'tok-rootless\n')
+    execFileSync('chown', ['-R', `${user.uid}:${user.gid}`, ctx, join(user.home, 'token')])
+    const built = as(user, ['build', '--progress', 'plain', '-t', 'localhost/test/rootless-build:1', '--secret', `id=token,src=${join(user.home, 'token')}`, ctx])
+    expect(built.stderr).not.toMatch(/mini-run: /)
+    expect(built.status).toBe(0)
+
+    const look = as(user, ['run', '--rm', '-u', '0', 'localhost/test/rootless-build:1', 'sh', '-c',
+      'stat -c "%n %u:%g %a" /home/app/private /home/app/private/notes /home/app/mine; cat /home/app/private/notes /kept.txt /token-copy; ls /gone.txt 2>&1 || true'])
+    expect(look.stderr).toBe('')
+    expect(look.stdout.split('\n')).toEqual([
+      '/home/app/private 1000:1000 700',
+      '/home/app/private/notes 1000:1000 600',
+      '/home/app/mine 1000:1000 644',
+      'hidden',
+      'kept',
+      'tok-rootless',
+      'ls: /gone.txt: No such file or directory',
+      '',
+    ])
+    // the image's default user, and its own file read as that user
+    expect(as(user, ['run', '--rm', 'localhost/test/rootless-build:1', 'sh', '-c', 'id -u; cat /home/app/private/notes']).stdout).toBe('1000\nhidden\n')
+    // the build cache: the same build again runs no step
+    const again = as(user, ['build', '--progress', 'plain', '-t', 'localhost/test/rootless-build:2', '--secret', `id=token,src=${join(user.home, 'token')}`, ctx])
+    expect(again.status, again.stderr).toBe(0)
+    expect(again.stdout).not.toMatch(/^(hidden|mine)$/m)
+    expect((again.stdout.match(/Using cache/g) ?? []).length).toBe(5)
+
+    // nothing left: no container, no mount, an empty tmp/ in the user's store
+    expect(as(user, ['ps', '-a', '-q']).stdout).toBe('')
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(user.home)
+    const store = join(user.home, '.local/share/mini-run')
+    expect(readdirSync(join(store, 'tmp')).filter((n) => !n.startsWith('.'))).toEqual([])
+  })
+
+  it('a user without subordinate ids is told what RUN needs; COPY alone still builds', () => {
+    const ctx = join(single.home, 'ctx')
+    mkdirSync(ctx)
+    writeFileSync(join(ctx, 'f'), 'f\n')
+    writeFileSync(join(ctx, 'Dockerfile'), `FROM ${BASE}\nCOPY f /f\nRUN true\n`)
+    execFileSync('chown', ['-R', `${single.uid}:${single.gid}`, ctx])
+    const refused = as(single, ['build', '--progress', 'plain', ctx])
+    expect(refused.status).toBe(1)
+    expect(refused.stderr.split('\n').filter((l) => l.startsWith('mini-run: '))).toEqual([
+      'mini-run: RUN steps as an ordinary user need subordinate ids: a range in /etc/subuid and /etc/subgid (usermod --add-subuids, as podman needs), or run mini-run build as root',
+    ])
+    writeFileSync(join(ctx, 'Dockerfile'), `FROM ${BASE}\nCOPY f /f\n`)
+    const copied = as(single, ['build', '--progress', 'plain', '-t', 'localhost/test/copy-only:1', ctx])
+    expect(copied.status, copied.stderr).toBe(0)
+    expect(as(single, ['run', '--rm', 'localhost/test/copy-only:1', 'cat', '/f']).stdout).toBe('f\n')
+  })
+})
