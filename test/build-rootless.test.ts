@@ -81,6 +81,13 @@ describe.skipIf(missing)(`build as an ordinary user${missing ? ` (skipped: ${mis
     expect(again.stdout).not.toMatch(/^(hidden|mine)$/m)
     expect((again.stdout.match(/Using cache/g) ?? []).length).toBe(5)
 
+    // compose build, as the user, through the same builder (a build secret from the project's file)
+    writeFileSync(join(ctx, 'compose.yaml'), 'secrets:\n  token: {file: ../token}\nservices:\n  app:\n    image: localhost/test/rootless-compose:1\n    build: {context: ., secrets: [token]}\n')
+    execFileSync('chown', [`${user.uid}:${user.gid}`, join(ctx, 'compose.yaml')])
+    const composed = user.run(['/bin/sh', '-c', `cd ${ctx} && exec "$@"`, 'sh', staged.cli, 'compose', 'build'], 120_000)
+    expect(composed.status, composed.stderr).toBe(0)
+    expect(as(user, ['run', '--rm', '-u', '0', 'localhost/test/rootless-compose:1', 'cat', '/token-copy']).stdout).toBe('tok-rootless\n')
+
     // nothing left: no container, no mount, an empty tmp/ in the user's store
     expect(as(user, ['ps', '-a', '-q']).stdout).toBe('')
     expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(user.home)
