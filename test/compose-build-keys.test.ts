@@ -194,7 +194,7 @@ describe.skipIf(!isRoot)('compose build keys and build\'s RUN options (needs roo
     expect(bad(['s: service:nope'])).toMatch(/services\.x\.build\.additional_contexts\.s: "service:nope": no such service/)
   })
 
-  it('refuses, by its path, what it cannot build: both Dockerfiles, two platforms, an undefined secret, cache_from', () => {
+  it('refuses, by its path, what it cannot build: both Dockerfiles, two platforms, an undefined secret, ssh; cache_from is said unused', () => {
     const service = (build: string[]) => ['secrets:', '  s: {file: ./s.txt}', 'services:', '  app:', '    build:', '      context: .', ...build.map((l) => `      ${l}`), ''].join('\n')
     const refused = (build: string[]) => {
       const r = project(service(build), { 's.txt': 'x' })(['build'])
@@ -206,7 +206,12 @@ describe.skipIf(!isRoot)('compose build keys and build\'s RUN options (needs roo
     expect(refused([`platforms: [${PLATFORM}, linux/s390x]`])).toMatch(/services\.app\.build\.platforms: the classic builder doesn't support multi-arch build/)
     expect(refused(['secrets: [nope]'])).toMatch(/services\.app\.build\.secrets\[0\]: service "app" refers to undefined build secret nope\n$/)
     expect(refused(['shm_size: 0'])).toMatch(/services\.app\.build\.shm_size: must be greater than 0\n$/)
-    expect(refused(['cache_from: [x/y:1]'])).toMatch(/services\.app\.build\.cache_from: not supported by mini-run\n$/)
+    expect(refused(['ssh: [default]'])).toMatch(/services\.app\.build\.ssh: not supported by mini-run\n$/)
+    // an external cache is taken and said unused, as BuildKit builds without a cache it cannot read
+    const cached = project(service(['cache_from: [x/y:1, "type=registry,ref=x/y:cache"]', 'cache_to: ["type=inline"]', `dockerfile_inline: "FROM ${BUSYBOX}"`]), { 's.txt': 'x' })(['build'])
+    expect(cached.status, cached.stderr).toBe(0)
+    expect(cached.stderr).toContain('WARNING: service "app": build.cache_from (x/y:1, type=registry,ref=x/y:cache) is not used: mini-run\'s builder caches in its store alone\n')
+    expect(cached.stderr).toContain('WARNING: service "app": build.cache_to (type=inline) is not used: mini-run\'s builder caches in its store alone\n')
     // one platform, not this machine's: the builder's own refusal
     const other = project(service(['platforms: [linux/s390x]', `dockerfile_inline: "FROM ${BUSYBOX}"`]), { 's.txt': 'x' })(['build'])
     expect(other.status).not.toBe(0)
@@ -241,6 +246,9 @@ describe.skipIf(!isRoot)('compose build keys and build\'s RUN options (needs roo
     expect(cat('localhost/test/named:1', '/named.txt').stdout).toBe('named\n')
     expect(cat('localhost/test/named:1', '/seen').stdout).toBe('10.9.8.7\n4096\n256\n')
     expect(build(['--build-context', 'x=git@example.invalid:r.git']).stderr).toBe('mini-run: --build-context x=git@example.invalid:r.git: only a directory or docker-image://REF is supported\n')
+    const cacheFlags = build(['-t', 'localhost/test/flags:4', '--cache-from', 'x/y:1', '--cache-to', 'type=inline', '--add-host', 'cache.host:10.9.8.6', '--shm-size', '4m', '--ulimit', 'nofile=256:300'])
+    expect(cacheFlags.status, cacheFlags.stderr).toBe(0)
+    expect(cacheFlags.stderr).toMatch(/^WARNING: --cache-from x\/y:1 is not used: mini-run's builder caches in its store alone\nWARNING: --cache-to type=inline is not used: mini-run's builder caches in its store alone\n/)
     expect(build(['--build-context', 'x']).stderr).toBe('mini-run: invalid --build-context "x": expected NAME=DIRECTORY or NAME=docker-image://REF\n')
 
     for (const [flag, value, message] of [

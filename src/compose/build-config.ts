@@ -17,8 +17,13 @@
  *   or `service:NAME`, another service's image, built before), as `mini-run
  *   build --build-context`.
  *
- * The rest (cache_from/cache_to, ssh, privileged, entitlements, isolation)
- * is refused by its path rather than dropped.
+ * - `cache_from`/`cache_to`: BuildKit's external caches, which mini-run's
+ *   builder has not (its cache is the store's own): each build says so in a
+ *   WARNING line and builds without them, as BuildKit builds when a cache
+ *   source cannot be read.
+ *
+ * The rest (ssh, privileged, entitlements, isolation) is refused by its
+ * path rather than dropped.
  */
 import { resolve } from 'node:path'
 import type { At } from './compose-error.js'
@@ -37,7 +42,7 @@ export interface BuildContextInput {
   secrets: Readonly<Record<string, FileObject>>
 }
 
-const ALLOWED = ['context', 'dockerfile', 'dockerfile_inline', 'additional_contexts', 'args', 'target', 'labels', 'network', 'no_cache', 'pull', 'tags', 'secrets', 'extra_hosts', 'shm_size', 'ulimits', 'platforms']
+const ALLOWED = ['context', 'dockerfile', 'dockerfile_inline', 'additional_contexts', 'cache_from', 'cache_to', 'args', 'target', 'labels', 'network', 'no_cache', 'pull', 'tags', 'secrets', 'extra_hosts', 'shm_size', 'ulimits', 'platforms']
 
 export function buildOf(v: unknown, at: At, ctx: BuildContextInput, namedImage: boolean, service: string): BuildConfig {
   const b: Raw = typeof v === 'string' ? { context: v } : (v as Raw)
@@ -61,6 +66,9 @@ export function buildOf(v: unknown, at: At, ctx: BuildContextInput, namedImage: 
   const hosts = extraHosts(b.extra_hosts, at.at('extra_hosts'))
   const ulimits = ulimitsOf(b.ulimits, at.at('ulimits'))
   const contexts = additionalContexts(b.additional_contexts, at.at('additional_contexts'), ctx.projectDir)
+  // kept as given, and said unused when a build runs (images.ts): mini-run's cache is its store's own
+  const cacheFrom = strings(b.cache_from, at.at('cache_from'))
+  const cacheTo = strings(b.cache_to, at.at('cache_to'))
   return {
     context,
     dockerfile: resolve(context, b.dockerfile === undefined ? 'Dockerfile' : str(b.dockerfile, at.at('dockerfile'))),
@@ -80,6 +88,8 @@ export function buildOf(v: unknown, at: At, ctx: BuildContextInput, namedImage: 
     ...(ulimits.length ? { ulimits } : {}),
     ...(platforms.length ? { platforms } : {}),
     ...(Object.keys(contexts).length ? { additionalContexts: contexts } : {}),
+    ...(cacheFrom.length ? { cacheFrom } : {}),
+    ...(cacheTo.length ? { cacheTo } : {}),
   }
 }
 

@@ -187,6 +187,8 @@ function buildDocument(b: BuildConfig): Record<string, unknown> {
     context: b.context,
     ...(b.dockerfileInline !== undefined ? { dockerfile_inline: b.dockerfileInline } : { dockerfile: b.dockerfile }),
     additional_contexts: b.additionalContexts,
+    cache_from: b.cacheFrom,
+    cache_to: b.cacheTo,
     args: b.args,
     target: b.target,
     labels: b.labels,

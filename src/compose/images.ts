@@ -7,7 +7,7 @@
 import { parseReference } from '../image/reference.js'
 import { ImageStore } from '../image/store.js'
 import type { ResolvedImage } from '../image/store-types.js'
-import { emit, type ComposeContext } from './compose-context.js'
+import { emit, warn, type ComposeContext } from './compose-context.js'
 import { At } from './compose-error.js'
 import { buildOrder, contextServices } from './build-config.js'
 import type { Project, Service } from './model.js'
@@ -72,6 +72,9 @@ export async function buildService(ctx: ComposeContext, s: Service, at: At, o: B
     }
     if (digest !== undefined) throw at.at('build', 'tags', i).error(`"${tag}": a build tag cannot be a digest`)
   })
+  for (const [key, values] of [['cache_from', b.cacheFrom], ['cache_to', b.cacheTo]] as const) {
+    if (values?.length) warn(ctx, `service "${s.name}": build.${key} (${values.join(', ')}) is not used: mini-run's builder caches in its store alone`)
+  }
   emit(ctx, 'Image', s.image, 'Building')
   const own = signal ? undefined : interruptOnSignals()
   const stop = signal ?? own!.signal

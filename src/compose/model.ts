@@ -152,6 +152,9 @@ export interface BuildConfig {
   platforms?: string[]
   /** NAME to an absolute directory, docker-image://REF or service:NAME (build-config.ts). */
   additionalContexts?: Record<string, string>
+  /** BuildKit's external caches, as given: not used (the store's cache is), and said so when built. */
+  cacheFrom?: string[]
+  cacheTo?: string[]
 }
 
 export type BuildSecret = { source: string; id: string } & ({ file: string } | { environment: string; value?: string })

@@ -25,6 +25,8 @@ interface BuildFlags {
   network?: string
   addHost: string[]
   buildContext: string[]
+  cacheFrom: string[]
+  cacheTo: string[]
   shmSize?: string
   ulimit: string[]
   check?: boolean
@@ -51,6 +53,8 @@ export function register(program: Command): void {
     .option('--secret <id=ID,src=FILE>', 'a secret for RUN --mount=type=secret (repeatable; or id=ID,env=VAR)', collect, [])
     .option('--network <none|host>', 'the network of RUN steps (default none)')
     .option('--build-context <name=dir|docker-image://ref>', 'a named context for FROM NAME, COPY --from=NAME, RUN --mount from=NAME (repeatable)', collect, [])
+    .option('--cache-from <ref>', 'taken, as docker build\'s: an external cache is not used, mini-run caches in its store (a warning says so)', collect, [])
+    .option('--cache-to <ref>', 'taken, as docker build\'s: no external cache is written (a warning says so)', collect, [])
     .option('--add-host <name:ip>', 'a line for RUN steps\' /etc/hosts (repeatable)', collect, [])
     .option('--shm-size <bytes>', 'size of RUN steps\' /dev/shm (default 64m)')
     .option('--ulimit <name=soft[:hard]>', 'a resource limit of RUN steps, e.g. nofile=1024:2048 (repeatable)', collect, [])
@@ -98,6 +102,9 @@ async function buildCommand(context: string, flags: BuildFlags, cmd: Command, sh
   const progressOut = tarOnStdout ? process.stderr : process.stdout
   const mode = flags.quiet ? 'quiet' : flags.progress === 'tty' || (flags.progress === 'auto' && progressOut.isTTY) ? 'tty' : 'plain'
   const progress = new BuildProgress(mode, progressOut)
+  for (const [flag, values] of [['--cache-from', flags.cacheFrom], ['--cache-to', flags.cacheTo]] as const) {
+    if (values.length) process.stderr.write(`WARNING: ${flag} ${values.join(', ')} is not used: mini-run's builder caches in its store alone\n`)
+  }
   // Ctrl-C: stop at the next step, killing and removing a running RUN's container
   const interrupt = interruptOnSignals()
   const sourceDateEpoch = process.env.SOURCE_DATE_EPOCH
