@@ -41,11 +41,13 @@ export interface ConfigFlags {
   images?: boolean
   profiles?: boolean
   environment?: boolean
+  variables?: boolean
   format?: string
   output?: string
 }
 
 export async function configCommand(services: string[], flags: ConfigFlags, cmd: Command): Promise<void> {
+  if (flags.variables) return (await import('./config-variables.js')).configVariables(services, flags.format, cmd)
   const loaded = await loadFor(cmd, services)
   const unknown = services.find((s) => !loaded.services[s])
   if (unknown !== undefined) throw new UsageError(`no such service: ${unknown}`)
