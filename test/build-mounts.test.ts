@@ -235,6 +235,20 @@ describe.skipIf(!isRoot)('RUN --mount (needs root: RUN steps are containers)', (
     expect(env.run(env.runArgs(['localhost/test/cache-mount:1', 'sh', '-c', 'test -e /root/.cache || echo absent'])).stdout).toBe('absent\n')
   })
 
+  test('a RUN that turns a mount point\'s parent into a symbolic link cannot make the builder remove a host directory', () => {
+    // the host's own directory, empty, as a mount point's stub would be
+    const bait = join(env.dir, 'bait')
+    mkdirSync(join(bait, 'probe'), { recursive: true })
+    const ctx = writeContext(join(env.dir, 'trap-ctx'), {
+      Dockerfile: [`FROM ${BUSYBOX}`, `RUN --mount=type=cache,target=/x/probe mv /x /x2 && ln -s ${bait} /x`].join('\n'),
+    })
+    const r = build(['-t', 'localhost/test/trap:1', ctx])
+    expect(r.status, r.stderr).toBe(0)
+    expect(existsSync(join(bait, 'probe'))).toBe(true)
+    // the layer keeps what the command made: the link, as it is
+    expect(env.run(env.runArgs(['localhost/test/trap:1', 'readlink', '/x'])).stdout).toBe(`${bait}\n`)
+  })
+
   test('a bind mount from another stage is read-only and leaves nothing', () => {
     const ctx = writeContext(join(env.dir, 'bind-ctx'), {
       Dockerfile: [

@@ -111,6 +111,12 @@ export interface LayerBlob {
 
 /** Write the entries as a gzipped tar into the store's tmp/, hashing both. */
 export async function writeLayerBlob(store: ImageStore, files: Iterable<LayerFile> | AsyncIterable<LayerFile>, o: LayerTarOptions = {}): Promise<LayerBlob> {
+  await store.init()
+  return writeLayerBlobAt(files, tmpPath(store.tmpDir, 'blob'), o)
+}
+
+/** The same at a path the caller chose (a build's RUN, whose blob the user's namespace may write: upper-blob.ts). */
+export async function writeLayerBlobAt(files: Iterable<LayerFile> | AsyncIterable<LayerFile>, path: string, o: LayerTarOptions = {}): Promise<LayerBlob> {
   let entries = 0
   async function* counted(): AsyncGenerator<LayerFile> {
     for await (const f of files) {
@@ -118,7 +124,7 @@ export async function writeLayerBlob(store: ImageStore, files: Iterable<LayerFil
       yield f
     }
   }
-  const blob = await writeTarBlob(store, tarStream(counted(), o), 'blob')
+  const blob = await writeTarBlobAt(tarStream(counted(), o), path)
   return { ...blob, entries }
 }
 
@@ -129,7 +135,10 @@ export async function writeLayerBlob(store: ImageStore, files: Iterable<LayerFil
  */
 export async function writeTarBlob(store: ImageStore, tar: AsyncIterable<Buffer>, kind: string): Promise<LayerBlob & { tarSize: number }> {
   await store.init()
-  const path = tmpPath(store.tmpDir, kind)
+  return writeTarBlobAt(tar, tmpPath(store.tmpDir, kind))
+}
+
+async function writeTarBlobAt(tar: AsyncIterable<Buffer>, path: string): Promise<LayerBlob & { tarSize: number }> {
   const diffHash = createHash('sha256')
   const blobHash = createHash('sha256')
   let size = 0

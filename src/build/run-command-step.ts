@@ -97,7 +97,6 @@ export async function runCommandStep(s: StageRun, i: Instruction): Promise<StepP
     parts: ['RUN', argv, args.keyed, mounts.map(mountKey), network, bindDigests, ...(script ? [script.content] : []), ...runEnvironmentKey(run.o)],
     run: async () => {
       const state = s.state
-      const tree = run.treeOf(state)
       const prepared = prepareMounts(s, i, mounts)
       try {
         if (script) prepared.volumes.mounts.push(`type=bind,source=${await writeScript(run, script, prepared.temporary)},target=${SCRIPT_DIR},readonly`)
@@ -106,7 +105,6 @@ export async function runCommandStep(s: StageRun, i: Instruction): Promise<StepP
           stateRoot: run.stateRoot,
           ...(run.o.cgroupParent !== undefined ? { cgroupParent: run.o.cgroupParent } : {}),
           image: await runnableImage(run, state),
-          tree,
           argv,
           env: args.all,
           secretEnv: prepared.env,
@@ -128,7 +126,7 @@ export async function runCommandStep(s: StageRun, i: Instruction): Promise<StepP
         let layer
         try {
           // a RUN that changed nothing makes no layer, as in BuildKit
-          layer = await upperLayer(run, state, result.upperDir)
+          layer = await upperLayer(run, state, result)
         } finally {
           await result.remove()
         }

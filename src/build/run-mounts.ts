@@ -24,6 +24,8 @@ import { join, posix } from 'node:path'
 import { sha256Digest } from '../image/digest.js'
 import { UsageError } from '../errors.js'
 import { isRoot } from '../paths.js'
+import { runHelperSync } from '../rootless/helper-process.js'
+import { ownSubordinateIds } from '../rootless/subordinate-ids.js'
 import type { SourceFs, SourceItem } from './source-fs.js'
 
 export type RunMount =
@@ -127,7 +129,9 @@ export function cacheMountDir(mountsDir: string, m: Extract<RunMount, { type: 'c
   try {
     mkdirSync(dir, { mode: m.mode })
     chmodSync(dir, m.mode)
-    chownSync(dir, m.uid, m.gid)
+    // an ordinary user's directory is root's inside their RUN; another container user's it becomes in their namespace
+    if (isRoot()) chownSync(dir, m.uid, m.gid)
+    else if (m.uid !== 0 || m.gid !== 0) chownInUserNamespace(dir, m.uid, m.gid)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
   }
@@ -136,10 +140,10 @@ export function cacheMountDir(mountsDir: string, m: Extract<RunMount, { type: 'c
 
 /** A private copy of a secret for one RUN, with the mode and owner the mount asks for. */
 export function writeSecretFile(path: string, content: Buffer, m: Extract<RunMount, { type: 'secret' }>): void {
-  writeFileSync(path, content, { mode: 0o600, flag: 'wx' })
   // an ordinary user's file is root's inside their RUN's namespace; another owner would need a chown only the namespace can make
+  if (!isRoot() && (m.uid !== 0 || m.gid !== 0)) throw new UsageError(`--mount=type=secret,id=${m.id}: an ordinary user's build gives a secret to root (uid=0,gid=0) only`)
+  writeFileSync(path, content, { mode: 0o600, flag: 'wx' })
   if (isRoot()) chownSync(path, m.uid, m.gid)
-  else if (m.uid !== 0 || m.gid !== 0) throw new UsageError(`--mount=type=secret,id=${m.id}: an ordinary user's build gives a secret to root (uid=0,gid=0) only`)
   chmodSync(path, m.mode)
 }
 
@@ -160,12 +164,22 @@ export function materialize(fs: SourceFs, item: SourceItem, dest: string): void 
   } else if (st.isFile()) {
     copyFileSync(item.host, dest, fsConstants.COPYFILE_FICLONE)
   } else return
+  let mode = st.mode & 0o7777
   try {
     lchownSync(dest, st.uid, st.gid)
   } catch (err) {
-    // an ordinary user cannot give a copy to another's (subordinate) id: it stays theirs, root inside, in a mount thrown away after the RUN
+    // an ordinary user cannot give a copy to another's (subordinate) id: it stays theirs, root inside, in a mount thrown
+    // away after the RUN; without its setuid and setgid bits, which would make it root's
     if (isRoot() || (err as NodeJS.ErrnoException).code !== 'EPERM') throw err
+    mode &= ~0o6000
   }
-  if (!st.isSymbolicLink()) chmodSync(dest, st.mode & 0o7777)
+  if (!st.isSymbolicLink()) chmodSync(dest, mode)
   lutimesSync(dest, st.atime, st.mtime)
+}
+
+/** chown as root of the user's namespace, where the container users are (rootless/userns-helper.ts). */
+function chownInUserNamespace(path: string, uid: number, gid: number): void {
+  const ids = ownSubordinateIds()
+  if (!ids) throw new UsageError(`a cache owned by ${uid}:${gid} needs subordinate ids`)
+  runHelperSync(ids, { op: 'chown', path, uid, gid }, `give ${path} to ${uid}:${gid}`)
 }

@@ -11,12 +11,12 @@
  * whole PID namespace) all leave nothing behind: the container, its
  * writable layer, its cgroup and its state go in every case.
  */
-import { closeSync, lstatSync, openSync, readdirSync, rmdirSync, statfsSync, unlinkSync } from 'node:fs'
+import { closeSync, openSync, statfsSync } from 'node:fs'
 import { Socket } from 'node:net'
-import { join, posix } from 'node:path'
+import { join } from 'node:path'
 import { MiniRunError } from '../errors.js'
 import { isRoot } from '../paths.js'
-import { ownSubordinateIds } from '../rootless/subordinate-ids.js'
+import { currentRootlessIds } from '../rootless/subordinate-ids.js'
 import * as processCalls from '../native/process-calls.js'
 import { prepareContainer } from '../runtime/container/prepare.js'
 import type { PreparedContainer, ResolvedImageLike } from '../runtime/container/run-options.js'
@@ -25,7 +25,6 @@ import { removeContainer } from '../runtime/container/remove-container.js'
 import { readState } from '../runtime/container/state.js'
 import { runPrepared } from '../runtime/container/run-foreground.js'
 import type { VolumeFlags } from '../runtime/spec/volumes.js'
-import type { MergedTree } from './merged-tree.js'
 
 /** Where a RUN's output goes: inherited fds, or a callback (for a progress display or -q). */
 export type RunOutput = { fds: [number, number] } | { onData: (chunk: Buffer) => void }
@@ -36,8 +35,6 @@ export interface RunStepInput {
   cgroupParent?: string
   /** The image to run in: its id (a label), config and layers. */
   image: ResolvedImageLike
-  /** The image's root as a tree: which mount points the container had to create. */
-  tree: MergedTree
   argv: string[]
   /** Build arguments in scope, as environment (the image's Env comes with it). */
   env: string[]
@@ -75,8 +72,9 @@ export class BuildInterruptedError extends MiniRunError {
 }
 
 export interface RunStepResult {
-  /** The container's writable layer, mount points removed. */
+  /** The container's writable layer, with the mount points it made (upper-blob.ts takes them out). */
   upperDir: string
+  mountTargets: string[]
   /** Remove the container (always call it, once the layer is taken). */
   remove(): Promise<void>
 }
@@ -88,8 +86,10 @@ export interface RunStepResult {
  * alone, the command's chown and its other users could not be kept.
  */
 export function requireRootForRun(): void {
-  if (isRoot() || ownSubordinateIds()) return
-  throw new MiniRunError('RUN steps as an ordinary user need subordinate ids: a range in /etc/subuid and /etc/subgid (usermod --add-subuids, as podman needs), or run mini-run build as root', { code: 'EROOTLESS' })
+  if (isRoot()) return
+  const ids = currentRootlessIds()
+  if (ids.kind === 'subordinate') return
+  throw new MiniRunError(`RUN steps as an ordinary user need subordinate ids, as podman's builds do (${ids.why}; usermod --add-subuids and --add-subgids give a range), or run mini-run build as root`, { code: 'EROOTLESS' })
 }
 
 export async function runStep(input: RunStepInput): Promise<RunStepResult> {
@@ -134,14 +134,8 @@ export async function runStep(input: RunStepInput): Promise<RunStepResult> {
     await remove()
     throw new RunFailedError(`the command exited with code ${exitCode}${full ? `; no space left on the device of ${input.storeRoot}` : ''}`, exitCode)
   }
-  const upperDir = join(prepared.containerDir!, 'upper')
-  try {
-    removeMountPoints(upperDir, prepared.spec.mounts.map((m) => m.destination), input.tree)
-  } catch (err) {
-    await remove()
-    throw err
-  }
-  return { upperDir, remove }
+  // the mount points the container made are taken out when the layer is made (upper-blob.ts)
+  return { upperDir: join(prepared.containerDir!, 'upper'), mountTargets: prepared.spec.mounts.map((m) => m.destination), remove }
 }
 
 async function runWithOutput(prepared: PreparedContainer, output: RunOutput, signal: AbortSignal | undefined): Promise<number> {
@@ -193,39 +187,6 @@ async function removeBuildContainer(stateRoot: string, prepared: PreparedContain
     return
   }
   await removeContainer(stateRoot, inspectState(stateRoot, state), true)
-}
-
-/**
- * The container made a mount point (an empty directory or file) for each
- * mount the image lacked a place for: /proc, /sys, /dev, /run/secrets/<id>,
- * a cache target. They are not the command's doing and must not become
- * part of the layer, nor must the parents made for them, nor a parent
- * overlayfs only copied up to hold them (same owner and mode as below).
- */
-export function removeMountPoints(upperDir: string, targets: readonly string[], tree: MergedTree): void {
-  const sorted = [...new Set(targets)].sort((a, b) => b.split('/').length - a.split('/').length)
-  for (const target of sorted) {
-    if (tree.lookup(target, false)) continue
-    let path = posix.normalize(target)
-    // the stub itself, then its parents while they are empty and were made for it
-    for (let first = true; path !== '/' && path !== '.'; first = false, path = posix.dirname(path)) {
-      const host = join(upperDir, path)
-      let st
-      try {
-        st = lstatSync(host)
-      } catch {
-        break
-      }
-      const below = tree.lookup(path, false)
-      if (st.isDirectory()) {
-        if (readdirSync(host).length > 0) break
-        if (below && !(below.stat.isDirectory() && below.stat.mode === st.mode && below.stat.uid === st.uid && below.stat.gid === st.gid)) break
-        rmdirSync(host)
-      } else if (first && st.isFile() && st.size === 0 && !below) {
-        unlinkSync(host)
-      } else break
-    }
-  }
 }
 
 /** No block left for an unprivileged write on the store's file system. */

@@ -11,7 +11,9 @@ import { rm } from 'node:fs/promises'
 import { runHelper } from '../rootless/helper-process.js'
 import { ownSubordinateIds } from '../rootless/subordinate-ids.js'
 import { commitLayerBlob, writeLayerBlob, type LayerBlob, type LayerFile } from './layer-tar.js'
-import { writeUpperBlob } from './upper-blob.js'
+import { writeUpperBlob, type UpperBlobRequest } from './upper-blob.js'
+import { tmpPath } from '../image/tmp-name.js'
+import { stateChainIds } from './image-state.js'
 
 export interface StepPlan {
   /** What the cache key is made of (with the parent's key). */
@@ -52,21 +54,47 @@ export function imageError(i: Pick<Instruction, 'line' | 'keyword'>, err: unknow
 
 /**
  * A RUN's writable layer as a layer on top of `state`, or undefined when the
- * command changed nothing (no layer, as BuildKit). In a rootless store with
- * subordinate ids its blob is written in the user's namespace (upper-blob.ts).
+ * command changed nothing (no layer, as BuildKit). Its blob goes to a path
+ * of the store's tmp/ named for this process, which no sweep of another
+ * takes; in a rootless store with subordinate ids it is written in the
+ * user's namespace (upper-blob.ts), and Ctrl-C kills that writer.
  */
-export async function upperLayer(run: BuildRun, state: BuildState, upperDir: string): Promise<{ diffId: string; descriptor: Descriptor } | undefined> {
+export async function upperLayer(run: BuildRun, state: BuildState, upper: { upperDir: string; mountTargets: string[] }): Promise<{ diffId: string; descriptor: Descriptor } | undefined> {
+  await run.store.init()
   const epoch = run.o.sourceDateEpoch
   const ids = run.store.rootless ? ownSubordinateIds() : undefined
-  const blob = ids
-    ? ((await runHelper(ids, { op: 'layer-blob', storeRoot: run.storeRoot, upperDir, ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}) }, 'make the layer of a RUN')) as LayerBlob)
-    : await writeUpperBlob(run.storeRoot, upperDir, epoch)
+  const request: UpperBlobRequest = {
+    upperDir: upper.upperDir,
+    blobPath: tmpPath(run.store.tmpDir, 'blob'),
+    mountTargets: upper.mountTargets,
+    lowerDirs: stateChainIds(state).map((c) => run.store.layerFsPath(c)).reverse(),
+    // in the namespace a file shows the image's ids: no maps there
+    ...(!ids && run.store.idMaps ? { idMaps: run.store.idMaps } : {}),
+    ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),
+  }
+  let blob: LayerBlob
+  try {
+    blob = ids ? checkedBlob(await runHelper(ids, { op: 'layer-blob', ...request }, 'make the layer of a RUN', run.o.signal), request.blobPath) : await writeUpperBlob(request)
+  } catch (err) {
+    await rm(request.blobPath, { force: true })
+    throw err
+  }
   if (blob.entries === 0) {
     await rm(blob.path, { force: true })
     return undefined
   }
   const { descriptor } = await commitLayerBlob(run.store, blob, state.config.rootfs.diff_ids, run.lease)
   return { diffId: blob.diffId, descriptor }
+}
+
+/** The helper's reply, taken only as the blob at the path asked for, with digests of the right form. */
+function checkedBlob(reply: unknown, path: string): LayerBlob {
+  const b = reply as Partial<LayerBlob> | null
+  const digest = /^sha256:[0-9a-f]{64}$/
+  if (!b || b.path !== path || !digest.test(String(b.digest)) || !digest.test(String(b.diffId)) || !Number.isSafeInteger(b.size) || !Number.isSafeInteger(b.entries)) {
+    throw new MiniRunError('the user namespace helper answered with something other than the layer asked for', { code: 'EHELPER' })
+  }
+  return b as LayerBlob
 }
 
 /** Make a layer of `files` on top of `state`, in the store. */

@@ -9,6 +9,7 @@ import { MiniRunError } from '../errors.js'
 import type { UnpackLimits } from '../image/layer-entry-checks.js'
 import { inUserNamespace, unshareFailure } from './in-user-namespace.js'
 import type { RootlessIds } from './subordinate-ids.js'
+import type { UpperBlobRequest } from '../build/upper-blob.js'
 
 export type SubordinateIds = Extract<RootlessIds, { kind: 'subordinate' }>
 
@@ -24,8 +25,10 @@ export type HelperRequest =
       maxId: number
     }
   | { op: 'copy-image-dir'; layers: string[]; relPath: string; dest: string }
-  /** A build's RUN: the container's writable layer as a layer blob in the store's tmp/ (build/rootless-layer.ts). */
-  | { op: 'layer-blob'; storeRoot: string; upperDir: string; sourceDateEpoch?: number }
+  /** A build's RUN: the container's writable layer as a layer blob at a path of the store's tmp/ (build/upper-blob.ts). */
+  | ({ op: 'layer-blob' } & UpperBlobRequest)
+  /** A build's new cache mount directory, given to a container user (build/run-mounts.ts). */
+  | { op: 'chown'; path: string; uid: number; gid: number }
 
 export type HelperReply = { result: unknown } | { error: { message: string; code?: string } }
 
@@ -72,17 +75,18 @@ export function runHelperSync(ids: SubordinateIds, request: HelperRequest, what:
   return parseReply(what, r.status, r.stdout, r.stderr)
 }
 
-/** Run a request that needs no input, without blocking the event loop. */
-export function runHelper(ids: SubordinateIds, request: HelperRequest, what: string): Promise<unknown> {
+/** Run a request that needs no input, without blocking the event loop; an abort kills it. */
+export function runHelper(ids: SubordinateIds, request: HelperRequest, what: string, signal?: AbortSignal): Promise<unknown> {
   const argv = helperArgv(ids, request)
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], ...(signal ? { signal, killSignal: 'SIGKILL' as const } : {}) })
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s))
     child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s))
-    child.on('error', (err) => reject(unshareFailure(what, '', err)))
+    child.on('error', (err) => reject(signal?.aborted ? signal.reason : unshareFailure(what, '', err)))
     child.on('close', (status) => {
+      if (signal?.aborted) return reject(signal.reason)
       try {
         resolve(parseReply(what, status, stdout, stderr))
       } catch (err) {

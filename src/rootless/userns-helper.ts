@@ -9,12 +9,14 @@
  *   stdin    unpack: the layer blob, as it arrives
  *   stdout   one line of JSON: { result } or { error: { message, code } }
  *
- * Three requests: unpack a layer (image/ingest-in-userns.ts), copy an
+ * Four requests: unpack a layer (image/ingest-in-userns.ts), copy an
  * image directory into an empty volume with its owners (Docker's
- * pre-population, runtime/container/container-volumes.ts), and make a
- * build's layer of a RUN's writable layer (build/upper-blob.ts), whose
- * files the user may not read and whose owners only the namespace shows.
+ * pre-population, runtime/container/container-volumes.ts), make a build's
+ * layer of a RUN's writable layer (build/upper-blob.ts), whose files the
+ * user may not read and whose owners only the namespace shows, and give a
+ * build's new cache directory to a container user (build/run-mounts.ts).
  */
+import { lchownSync } from 'node:fs'
 import { describeError } from '../errors.js'
 import { ingestLayer } from '../image/ingest-layer.js'
 import { copyImageDir } from '../runtime/container/copy-image-dir.js'
@@ -27,7 +29,14 @@ function reply(r: HelperReply): void {
 
 async function serve(request: HelperRequest): Promise<unknown> {
   if (request.op === 'copy-image-dir') return copyImageDir(request.layers, request.relPath, request.dest, { chown: true })
-  if (request.op === 'layer-blob') return writeUpperBlob(request.storeRoot, request.upperDir, request.sourceDateEpoch)
+  if (request.op === 'layer-blob') {
+    const { op: _op, ...blob } = request
+    return writeUpperBlob(blob)
+  }
+  if (request.op === 'chown') {
+    lchownSync(request.path, request.uid, request.gid)
+    return true
+  }
   return ingestLayer(process.stdin, request.fsDir, {
     ...(request.expectDigest !== undefined ? { expectDigest: request.expectDigest } : {}),
     ...(request.expectSize !== undefined ? { expectSize: request.expectSize } : {}),
