@@ -14,28 +14,15 @@
  */
 import { resolve } from 'node:path'
 import { UsageError } from '../errors.js'
-import { familiarName, parseReference } from '../image/reference.js'
+import { contextKey } from './context-key.js'
 import { BuildContext } from './build-context.js'
 
 /** An image's `storeOnly`: another service's image, just built, never pulled (compose's service:NAME). */
+export { contextKey }
+
 export type NamedContext = { kind: 'dir'; fs: BuildContext } | { kind: 'image'; ref: string; storeOnly?: boolean }
 
 const IMAGE = 'docker-image://'
-
-/**
- * The key a name is found by, as BuildKit's NamedContext: the reference's
- * familiar form without `:latest`, so `FROM alpine`, `FROM alpine:latest`
- * and `FROM docker.io/library/alpine` all find a context named alpine.
- * Undefined when it is no reference at all (an upper-case name).
- */
-export function contextKey(name: string): string | undefined {
-  try {
-    parseReference(name)
-  } catch {
-    return undefined
-  }
-  return familiarName(name).replace(/:latest$/, '')
-}
 
 /** The named context for a FROM or --from reference, if there is one. */
 export function namedContext(contexts: ReadonlyMap<string, NamedContext>, ref: string): NamedContext | undefined {
