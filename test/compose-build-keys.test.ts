@@ -191,6 +191,7 @@ describe.skipIf(!isRoot)('compose build keys and build\'s RUN options (needs roo
     }
     expect(bad(['shared: ./d'])).toMatch(/Dockerfile:1: FROM shared: the build context "shared" is a directory, and FROM takes an image \(docker-image:\/\/REF\)/)
     expect(bad(['r: https://example.invalid/ctx.git'])).toMatch(/services\.x\.build\.additional_contexts\.r: "https:\/\/example\.invalid\/ctx\.git": only a directory, docker-image:\/\/REF or service:NAME is supported/)
+    expect(bad(['self: service:x'])).toMatch(/services\.x\.build\.additional_contexts\.self: "service:x": a service's build cannot read its own image/)
     expect(bad(['s: service:nope'])).toMatch(/services\.x\.build\.additional_contexts\.s: "service:nope": no such service/)
   })
 
@@ -205,6 +206,10 @@ describe.skipIf(!isRoot)('compose build keys and build\'s RUN options (needs roo
     expect(refused(['dockerfile: Dockerfile', 'dockerfile_inline: FROM scratch'])).toMatch(/compose\.yaml: services\.app\.build: dockerfile and dockerfile_inline cannot be set at the same time\n$/)
     expect(refused([`platforms: [${PLATFORM}, linux/s390x]`])).toMatch(/services\.app\.build\.platforms: the classic builder doesn't support multi-arch build/)
     expect(refused(['secrets: [nope]'])).toMatch(/services\.app\.build\.secrets\[0\]: service "app" refers to undefined build secret nope\n$/)
+    // an empty dockerfile_inline is none: the dockerfile beside it is used
+    writeFileSync(join(env.dir, 'inline-empty.Dockerfile'), `FROM ${BUSYBOX}\n`)
+    const empty = project(service([`dockerfile: ${join(env.dir, 'inline-empty.Dockerfile')}`, 'dockerfile_inline: ""']), { 's.txt': 'x' })(['build'])
+    expect(empty.status, empty.stderr).toBe(0)
     expect(refused(['shm_size: 0'])).toMatch(/services\.app\.build\.shm_size: must be greater than 0\n$/)
     expect(refused(['ssh: [default]'])).toMatch(/services\.app\.build\.ssh: not supported by mini-run\n$/)
     // an external cache is taken and said unused, as BuildKit builds without a cache it cannot read

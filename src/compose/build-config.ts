@@ -55,8 +55,9 @@ export function buildOf(v: unknown, at: At, ctx: BuildContextInput, namedImage: 
   const network = b.network === undefined ? undefined : str(b.network, at.at('network'))
   if (network !== undefined && !['none', 'host', 'default'].includes(network)) throw at.at('network').error('none, host or default')
   // compose-go's validation: one or the other
-  if (b.dockerfile !== undefined && b.dockerfile_inline !== undefined) throw at.error('dockerfile and dockerfile_inline cannot be set at the same time')
-  const inline = b.dockerfile_inline === undefined ? undefined : str(b.dockerfile_inline, at.at('dockerfile_inline'))
+  if (b.dockerfile !== undefined && b.dockerfile_inline !== undefined && b.dockerfile_inline !== '') throw at.error('dockerfile and dockerfile_inline cannot be set at the same time')
+  // an empty one is none, as compose-go reads it
+  const inline = b.dockerfile_inline === undefined || b.dockerfile_inline === '' ? undefined : str(b.dockerfile_inline, at.at('dockerfile_inline'))
   const shmSize = b.shm_size === undefined ? undefined : size(b.shm_size, at.at('shm_size'))
   if (shmSize !== undefined && parseSize(shmSize, 'shm_size') <= 0) throw at.at('shm_size').error('must be greater than 0')
   const platforms = strings(b.platforms, at.at('platforms'))
@@ -65,7 +66,7 @@ export function buildOf(v: unknown, at: At, ctx: BuildContextInput, namedImage: 
   const secrets = buildSecrets(b.secrets, at.at('secrets'), ctx.secrets, service)
   const hosts = extraHosts(b.extra_hosts, at.at('extra_hosts'))
   const ulimits = ulimitsOf(b.ulimits, at.at('ulimits'))
-  const contexts = additionalContexts(b.additional_contexts, at.at('additional_contexts'), ctx.projectDir)
+  const contexts = additionalContexts(b.additional_contexts, at.at('additional_contexts'), ctx.projectDir, service)
   // kept as given, and said unused when a build runs (images.ts): mini-run's cache is its store's own
   const cacheFrom = strings(b.cache_from, at.at('cache_from'))
   const cacheTo = strings(b.cache_to, at.at('cache_to'))
@@ -98,9 +99,10 @@ export function buildOf(v: unknown, at: At, ctx: BuildContextInput, namedImage: 
  * compose-go's absContextPath), `docker-image://REF`, or `service:NAME`,
  * the image another service builds (built first).
  */
-function additionalContexts(v: unknown, at: At, projectDir: string): Record<string, string> {
+function additionalContexts(v: unknown, at: At, projectDir: string, service: string): Record<string, string> {
   const raw = listOrDict(v, at)
   for (const [name, value] of Object.entries(raw)) {
+    if (value === `service:${service}`) throw at.at(name).error(`"${value}": a service's build cannot read its own image`)
     // a name FROM and --from can give: a lower-case image or stage name (BuildKit's NamedContext parses it so)
     if (contextKey(name) === undefined) throw at.at(name).error(`"${name}" is not a valid context name: an image or stage name, in lower case`)
     if (value.startsWith('docker-image://') || value.startsWith('service:')) continue
