@@ -205,19 +205,16 @@ function readEnvFiles(files: readonly string[], env: NodeJS.ProcessEnv | { get: 
   return dotenv
 }
 
-/** One file: YAML, interpolation, its includes (include.ts), its services' extends (extends.ts), the schema. */
-function readComposeFile(path: string, ctx: IncludeContext, warnings: string[]): { raw: Raw; resets: string[][] } {
-  const shown = path === '-' ? '-' : ctx.shown(path)
+/** A compose file's YAML as written (`-` is stdin), or one line naming the file and where its YAML breaks. */
+export function readComposeYaml(path: string, shown: string): { value: unknown; resets: string[][] } {
   let text: string
   try {
     text = readFileSync(path === '-' ? 0 : path, 'utf8')
   } catch (err) {
     throw new ComposeError(shown, [], `cannot read it: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err })
   }
-  let parsed: unknown
-  let resets: string[][]
   try {
-    ;({ value: parsed, resets } = parseComposeYaml(text))
+    return parseComposeYaml(text)
   } catch (err) {
     if (err instanceof YAMLParseError) {
       const line = err.linePos?.[0]
@@ -225,6 +222,12 @@ function readComposeFile(path: string, ctx: IncludeContext, warnings: string[]):
     }
     throw err
   }
+}
+
+/** One file: YAML, interpolation, its includes (include.ts), its services' extends (extends.ts), the schema. */
+function readComposeFile(path: string, ctx: IncludeContext, warnings: string[]): { raw: Raw; resets: string[][] } {
+  const shown = path === '-' ? '-' : ctx.shown(path)
+  let { value: parsed, resets } = readComposeYaml(path, shown)
   if (parsed === null || parsed === undefined) parsed = {}
   if (!isMap(parsed)) throw new ComposeError(shown, [], 'the top level must be a mapping (services:, volumes:, ...)')
   if (parsed.version !== undefined) warnings.push(`${shown}: the attribute \`version\` is obsolete, it will be ignored`)

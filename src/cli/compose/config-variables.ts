@@ -5,7 +5,6 @@
  * interpolated nor validated, every service's whatever SERVICEs are named.
  */
 import type { Command } from 'commander'
-import { readFileSync } from 'node:fs'
 import { UsageError } from '../../errors.js'
 import { stringifyYaml } from '../../compose/vendor.js'
 import { composeFlags } from './context.js'
@@ -13,29 +12,14 @@ import { composeFlags } from './context.js'
 export async function configVariables(services: string[], format: string | undefined, cmd: Command): Promise<void> {
   if (format !== undefined && !['table', 'json', 'yaml'].includes(format)) throw new UsageError(`invalid --format "${format}": table, json or yaml`)
   if (services.length) process.stderr.write('WARNING: service filtering is not applied when --variables is set, variables from the full model will be rendered\n')
-  const [{ findComposeFiles }, { parseComposeYaml }, { extractVariables }, { ComposeError }] = await Promise.all([
+  const [{ findComposeFiles }, { readComposeYaml }, { extractVariables }] = await Promise.all([
     import('../../compose/find-files.js'),
-    import('../../compose/yaml-tags.js'),
+    import('../../compose/load.js'),
     import('../../compose/variables.js'),
-    import('../../compose/compose-error.js'),
   ])
   const { files } = findComposeFiles(composeFlags(cmd).file, process.cwd(), process.env)
   const variables = new Map<string, import('../../compose/variables.js').Variable>()
-  for (const file of files) {
-    let text: string
-    try {
-      text = readFileSync(file === '-' ? 0 : file, 'utf8')
-    } catch (err) {
-      throw new ComposeError(file, [], `cannot read it: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err })
-    }
-    let value: unknown
-    try {
-      value = parseComposeYaml(text).value
-    } catch (err) {
-      throw new ComposeError(file, [], (err as Error).message.split('\n')[0]!, { cause: err })
-    }
-    extractVariables(value, variables)
-  }
+  for (const file of files) extractVariables(readComposeYaml(file, file).value, variables)
   const sorted = [...variables.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   if (format === 'json') {
     const json = Object.fromEntries(sorted.map((v) => [v.name, { Name: v.name, DefaultValue: v.defaultValue, PresenceValue: v.presenceValue, Required: v.required }]))
