@@ -6,7 +6,7 @@
  * And `mini-run build`'s own --add-host, --shm-size and --ulimit, which the
  * compose keys go through.
  */
-import { chownSync, mkdirSync, writeFileSync } from 'node:fs'
+import { chownSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { writeContext } from './helpers/build.js'
@@ -250,6 +250,29 @@ describe.skipIf(!isRoot)('compose build keys and build\'s RUN options (needs roo
     expect(named.status, named.stderr).toBe(0)
     expect(cat('localhost/test/named:1', '/named.txt').stdout).toBe('named\n')
     expect(cat('localhost/test/named:1', '/seen').stdout).toBe('10.9.8.7\n4096\n256\n')
+    // --target naming a stage a context overrides: the context is the result, the stage's steps never run
+    const overridden = (context: string, tag: string) =>
+      env.run(['build', '--progress', 'plain', '--cgroup-parent', env.cgroupParent, '-t', tag, '--target', 'dep', '--build-context', context, '-f', '-', ctx], {
+        timeout: 120_000,
+        input: `FROM ${BUSYBOX} AS dep\nRUN exit 3\nFROM dep\nRUN touch /final\n`,
+      })
+    const asImage = overridden('dep=docker-image://localhost/test/flags:1', 'localhost/test/over-img:1')
+    expect(asImage.status, asImage.stderr).toBe(0)
+    expect(cat('localhost/test/over-img:1', '/seen').stdout).toBe('10.9.8.7\n4096\n256\n')
+    expect(env.run(env.runArgs(['--network', 'none', 'localhost/test/over-img:1', 'ls', '/final'])).status).not.toBe(0)
+    mkdirSync(join(env.dir, 'dep-dir', 'etc'), { recursive: true })
+    writeFileSync(join(env.dir, 'dep-dir', 'etc', 'dep.txt'), 'from-dir\n')
+    const asDir = overridden(`dep=${join(env.dir, 'dep-dir')}`, 'localhost/test/over-dir:1')
+    expect(asDir.status, asDir.stderr).toBe(0)
+    const dirImage = JSON.parse(env.run(['image', 'inspect', 'localhost/test/over-dir:1']).stdout)[0]
+    expect(dirImage.RootFS.Layers).toHaveLength(1)
+    const exported = env.run(['build', '--cgroup-parent', env.cgroupParent, '--target', 'dep', '--build-context', `dep=${join(env.dir, 'dep-dir')}`, '-o', join(env.dir, 'dep-out'), '-f', '-', ctx], {
+      timeout: 120_000,
+      input: `FROM ${BUSYBOX} AS dep\nRUN exit 3\n`,
+    })
+    expect(exported.status, exported.stderr).toBe(0)
+    expect(readFileSync(join(env.dir, 'dep-out', 'etc', 'dep.txt'), 'utf8')).toBe('from-dir\n')
+    expect(readdirSync(join(env.dir, 'dep-out'))).toEqual(['etc'])
     expect(build(['--build-context', 'x=git@example.invalid:r.git']).stderr).toBe('mini-run: --build-context x=git@example.invalid:r.git: only a directory or docker-image://REF is supported\n')
     const cacheFlags = build(['-t', 'localhost/test/flags:4', '--cache-from', 'x/y:1', '--cache-to', 'type=inline', '--add-host', 'cache.host:10.9.8.6', '--shm-size', '4m', '--ulimit', 'nofile=256:300'])
     expect(cacheFlags.status, cacheFlags.stderr).toBe(0)

@@ -34,13 +34,14 @@ import { rawKeyValues } from './config-steps.js'
 import { contextDockerfile } from './dockerfile-path.js'
 import { exportOutput } from './export-output.js'
 import { readDockerfile } from './read-dockerfile.js'
-import { parseDockerfile, parseTrigger, flagValue, flagValues, instructionText, type Instruction, type ParsedDockerfile, type Stage } from './dockerfile.js'
+import { parseDockerfile, parseTrigger, flagValue, instructionText, type ParsedDockerfile, type Stage } from './dockerfile.js'
 import { commitState, scratchState, stateChainIds, stateFromImage, stateId, type BuildState } from './image-state.js'
 import { MergedTree } from './merged-tree.js'
 import { namedContext, parseNamedContexts, type NamedContext } from './named-contexts.js'
 import { expand, type Lookup } from './shell-lex.js'
 import { StageRun } from './stage-run.js'
-import { atInstruction, imageError } from './step-layer.js'
+import { atLine, imageError } from './step-layer.js'
+import { overriddenTarget, stagesNeeded, targetStage } from './stage-order.js'
 
 export interface StageResult {
   state: BuildState
@@ -148,7 +149,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   }
   try {
     declareGlobalArgs(run)
-    const target = targetStage(df, o.target)
+    const target = overriddenTarget(run, targetStage(df, o.target))
     const order = stagesNeeded(df, target, globalLookup(run), (ref) => namedContext(run.named, ref) !== undefined)
     for (const [n, stage] of order.entries()) {
       o.signal?.throwIfAborted()
@@ -221,58 +222,8 @@ function declareGlobalArgs(run: BuildRun): void {
   }
 }
 
-/** `fn`, its input errors said with the line of `i` (step-layer.ts's atInstruction). */
-function atLine<T>(i: Instruction, fn: () => T): T {
-  try {
-    return fn()
-  } catch (err) {
-    throw atInstruction(i, err)
-  }
-}
-
 export function globalLookup(run: BuildRun): Lookup {
   return (name) => run.globalArgs.get(name) ?? (PROXY_ARGS.has(name) ? run.buildArgs.get(name) : undefined)
-}
-
-function targetStage(df: ParsedDockerfile, target: string | undefined): Stage {
-  if (target === undefined) return df.stages.at(-1)!
-  const found = df.stages.find((s) => s.name === target.toLowerCase())
-  if (!found) throw new UsageError(`target stage "${target}" could not be found`)
-  return found
-}
-
-/** The stages `target` depends on (FROM, COPY --from, RUN --mount from=), itself last, in file order; none a named context overrides. */
-export function stagesNeeded(df: ParsedDockerfile, target: Stage, lookup: Lookup, overridden: (ref: string) => boolean = () => false): Stage[] {
-  const byRef = (ref: string, before: number): Stage | undefined => {
-    // a named context of that name stands in for the stage, which is then not built (BuildKit's)
-    if (overridden(ref)) return undefined
-    const lower = ref.toLowerCase()
-    const named = df.stages.find((s) => s.name === lower && s.index < before)
-    if (named) return named
-    return /^\d+$/.test(ref) && Number(ref) < before ? df.stages[Number(ref)] : undefined
-  }
-  const needed = new Set<number>()
-  const visit = (stage: Stage) => {
-    if (needed.has(stage.index)) return
-    needed.add(stage.index)
-    const refs = [atLine(stage.from, () => expand(stage.base, lookup, df.escape).word)]
-    for (const i of stage.instructions) {
-      const from = i.keyword === 'COPY' ? flagValue(i, 'from') : undefined
-      if (from !== undefined) refs.push(atLine(i, () => expand(from, lookup, df.escape).word))
-      if (i.keyword === 'RUN') {
-        for (const m of flagValues(i, 'mount')) {
-          const f = /(?:^|,)from=([^,]+)/.exec(m)
-          if (f) refs.push(atLine(i, () => expand(f[1]!, lookup, df.escape).word))
-        }
-      }
-    }
-    for (const ref of refs) {
-      const dep = byRef(ref, stage.index)
-      if (dep) visit(dep)
-    }
-  }
-  visit(target)
-  return df.stages.filter((s) => needed.has(s.index))
 }
 
 /**

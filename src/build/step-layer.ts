@@ -38,6 +38,15 @@ export function atInstruction(i: Pick<Instruction, 'line' | 'keyword'>, err: unk
   return new UsageError(`Dockerfile:${i.line}: ${i.keyword}: ${err.message}`, { code: 'EDOCKERFILE', cause: err })
 }
 
+/** `fn`, its input errors said with the line of `i` (atInstruction's). */
+export function atLine<T>(i: Instruction, fn: () => T): T {
+  try {
+    return fn()
+  } catch (err) {
+    throw atInstruction(i, err)
+  }
+}
+
 /**
  * An image a line names (FROM's base, COPY --from's) could not be had: not
  * in the store, and not pulled (a registry's 404, a registry down, a name
