@@ -99,6 +99,46 @@ describe.skipIf(missing)(`build as an ordinary user${missing ? ` (skipped: ${mis
     expect(readdirSync(join(store, 'tmp')).filter((n) => !n.startsWith('.'))).toEqual([])
   })
 
+  it('RUN --mount=type=bind,from=STAGE shows the stage\'s files with their owners and modes, ones the user cannot read too', () => {
+    const ctx = join(user.home, 'bind-ctx')
+    mkdirSync(ctx)
+    const dockerfile = (last: string) => [
+      `FROM ${BASE} AS made`,
+      'RUN mkdir -p /home/app/private && echo hidden > /home/app/private/notes && echo "#!/bin/sh" > /home/app/tool && chown -R 1000:1000 /home/app && chmod 700 /home/app/private && chmod 600 /home/app/private/notes && chmod 4755 /home/app/tool',
+      `FROM ${BASE}`,
+      'RUN echo app:x:1000:1000::/home/app:/bin/sh >> /etc/passwd',
+      'USER app',
+      // app reads its own 0600 file, through its 0700 directory and as a file mount
+      'RUN --mount=type=bind,from=made,source=/home/app/private,target=/m cat /m/notes > /tmp/seen',
+      'RUN --mount=type=bind,from=made,source=/home/app/private/notes,target=/n cat /n >> /tmp/seen',
+      'USER root',
+      last,
+      '',
+    ].join('\n')
+    writeFileSync(join(ctx, 'Dockerfile'), dockerfile('RUN --mount=type=bind,from=made,source=/home/app,target=/m stat -c "%n %u:%g %a" /m/private /m/private/notes /m/tool > /owners'))
+    execFileSync('chown', ['-R', `${user.uid}:${user.gid}`, ctx])
+    const built = as(user, ['build', '--progress', 'plain', '-t', 'localhost/test/rootless-bind:1', ctx])
+    expect(built.stderr).not.toMatch(/mini-run: /)
+    expect(built.status).toBe(0)
+    expect(as(user, ['run', '--rm', 'localhost/test/rootless-bind:1', 'cat', '/tmp/seen', '/owners']).stdout.split('\n')).toEqual([
+      'hidden',
+      'hidden',
+      '/m/private 1000:1000 700',
+      '/m/private/notes 1000:1000 600',
+      '/m/tool 1000:1000 4755',
+      '',
+    ])
+    // a source the stage lacks: the step's line; nothing left in the store's tmp/ either way
+    writeFileSync(join(ctx, 'Dockerfile'), dockerfile('RUN --mount=type=bind,from=made,source=/home/app/nope,target=/m true'))
+    const missing = as(user, ['build', '--progress', 'plain', ctx])
+    expect(missing.status).toBe(1)
+    expect(missing.stderr.split('\n').filter((l) => l.startsWith('mini-run: '))).toEqual([
+      'mini-run: Dockerfile:9: RUN: --mount source /home/app/nope not found in the stage made',
+    ])
+    const store = join(user.home, '.local/share/mini-run')
+    expect(readdirSync(join(store, 'tmp')).filter((n) => !n.startsWith('.'))).toEqual([])
+  })
+
   it('a user without subordinate ids is told what RUN needs; COPY alone still builds', () => {
     const ctx = join(single.home, 'ctx')
     mkdirSync(ctx)

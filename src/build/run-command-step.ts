@@ -24,7 +24,7 @@ import { flagValues, type Instruction } from './dockerfile.js'
 import { nextState, stateChainIds, stateId, type BuildState } from './image-state.js'
 import { commitLayerBlob, writeLayerBlob } from './layer-tar.js'
 import { namedContext } from './named-contexts.js'
-import { cacheMountDir, materialize, mountKey, parseRunMount, writeSecretFile, type RunMount } from './run-mounts.js'
+import { cacheMountDir, copyBindSource, mountKey, parseRunMount, writeSecretFile, type RunMount } from './run-mounts.js'
 import { requireRootForRun, RunFailedError, runStep } from './run-step.js'
 import { cleanSourcePath, TreeSourceFs, type SourceFs } from './source-fs.js'
 import type { StageRun } from './stage-run.js'
@@ -85,7 +85,9 @@ export async function runCommandStep(s: StageRun, i: Instruction): Promise<StepP
   // a bind mount's content decides the result like a COPY's does
   const binds = mounts.filter((m): m is Extract<RunMount, { type: 'bind' }> => m.type === 'bind')
   const bindDigests = binds.map((m) => {
-    const { fs, label } = mountSource(s, m.from)
+    const { fs, label, stage } = mountSource(s, m.from)
+    // an ordinary user may not read a stage's files (another container user's 0600 file): its layers' ids stand for them
+    if (stage && !isRoot()) return `${stateChainIds(stage).at(-1) ?? 'scratch'}:${cleanSourcePath(m.source)}`
     const item = fs.lookup(cleanSourcePath(m.source))
     if (!item) throw stepError(i, `--mount source ${m.source} not found in the ${label}`)
     return sourceDigest(fs, item)
@@ -97,7 +99,7 @@ export async function runCommandStep(s: StageRun, i: Instruction): Promise<StepP
     parts: ['RUN', argv, args.keyed, mounts.map(mountKey), network, bindDigests, ...(script ? [script.content] : []), ...runEnvironmentKey(run.o)],
     run: async () => {
       const state = s.state
-      const prepared = prepareMounts(s, i, mounts)
+      const prepared = await prepareMounts(s, i, mounts)
       try {
         if (script) prepared.volumes.mounts.push(`type=bind,source=${await writeScript(run, script, prepared.temporary)},target=${SCRIPT_DIR},readonly`)
         const result = await runStep({
@@ -139,13 +141,13 @@ export async function runCommandStep(s: StageRun, i: Instruction): Promise<StepP
 }
 
 /** Where a bind mount or COPY --from reads: a stage of this build, an image, or the context. */
-function mountSource(s: StageRun, from: string | undefined): { fs: SourceFs; label: string } {
+function mountSource(s: StageRun, from: string | undefined): { fs: SourceFs; label: string; stage?: BuildState } {
   if (from === undefined) return { fs: s.run.context, label: 'build context' }
   const named = namedContext(s.run.named, from)
   if (named?.kind === 'dir') return { fs: named.fs, label: named.fs.label }
   if (named) throw new UsageError(`--mount from=${from}: the build context "${from}" is an image, which a mount cannot read yet: COPY --from=${from} in a stage, and mount that stage`)
   const stage = s.run.stageResult(from)
-  if (stage) return { fs: new TreeSourceFs(s.run.treeOf(stage.state), `stage ${from}`), label: `stage ${from}` }
+  if (stage) return { fs: new TreeSourceFs(s.run.treeOf(stage.state), `stage ${from}`), label: `stage ${from}`, stage: stage.state }
   throw new UsageError(`--mount from=${from}: no stage of that name before this one`)
 }
 
@@ -165,11 +167,11 @@ async function writeScript(run: BuildRun, script: { name: string; content: strin
   return dir
 }
 
-function prepareMounts(
+async function prepareMounts(
   s: StageRun,
   i: Instruction,
   mounts: RunMount[],
-): { volumes: Required<Pick<VolumeFlags, 'mounts' | 'tmpfs'>>; env: string[]; temporary: string[]; cleanup: () => Promise<void> } {
+): Promise<{ volumes: Required<Pick<VolumeFlags, 'mounts' | 'tmpfs'>>; env: string[]; temporary: string[]; cleanup: () => Promise<void> }> {
   const run = s.run
   const volumes: Required<Pick<VolumeFlags, 'mounts' | 'tmpfs'>> = { mounts: [], tmpfs: [] }
   // secrets given as env=: in the RUN's environment only, never in the config, the image's or the step container's
@@ -231,12 +233,11 @@ function prepareMounts(
         }
         case 'bind': {
           const { fs, label } = mountSource(s, m.from)
-          const item = fs.lookup(cleanSourcePath(m.source))
-          if (!item) throw stepError(i, `--mount source ${m.source} not found in the ${label}`)
           const path = tmpPath(run.store.tmpDir, 'bind')
           temporary.push(path)
-          materialize(fs, item, path)
-          if (!item.stat.isDirectory()) fileTarget(m.target)
+          const copy = await copyBindSource(fs, cleanSourcePath(m.source), path, run.o.signal)
+          if (!copy) throw stepError(i, `--mount source ${m.source} not found in the ${label}`)
+          if (!copy.directory) fileTarget(m.target)
           volumes.mounts.push(`type=bind,source=${path},target=${m.target}${m.readWrite ? '' : ',readonly'}`)
           break
         }

@@ -24,9 +24,10 @@ import { join, posix } from 'node:path'
 import { sha256Digest } from '../image/digest.js'
 import { UsageError } from '../errors.js'
 import { isRoot } from '../paths.js'
-import { runHelperSync } from '../rootless/helper-process.js'
+import { runHelper, runHelperSync } from '../rootless/helper-process.js'
 import { ownSubordinateIds } from '../rootless/subordinate-ids.js'
-import type { SourceFs, SourceItem } from './source-fs.js'
+import { MergedTree } from './merged-tree.js'
+import { TreeSourceFs, type SourceFs, type SourceItem } from './source-fs.js'
 
 export type RunMount =
   | { type: 'cache'; target: string; id: string; sharing: 'shared' | 'private' | 'locked'; mode: number; uid: number; gid: number; readOnly: boolean; from?: string; source?: string }
@@ -175,6 +176,36 @@ export function materialize(fs: SourceFs, item: SourceItem, dest: string): void 
   }
   if (!st.isSymbolicLink()) chmodSync(dest, mode)
   lutimesSync(dest, st.atime, st.mtime)
+}
+
+/** What a bind's copy was made of: a directory or not. */
+export interface BindCopy {
+  directory: boolean
+}
+
+/**
+ * Copy `source` of `fs` to `dest` (materialize); undefined when `fs` has no
+ * such path. An ordinary user's copy of a stage is made as root of their
+ * namespace (rootless/userns-helper.ts), where the stage's files have their
+ * container owners: a 0600 file or a 0700 directory of another container
+ * user is read there, and the copy is theirs again, as the RUN's users
+ * expect. The context's files are the user's own, and copied as the user.
+ */
+export async function copyBindSource(fs: SourceFs, source: string, dest: string, signal?: AbortSignal): Promise<BindCopy | undefined> {
+  const ids = isRoot() ? undefined : ownSubordinateIds()
+  if (ids && fs instanceof TreeSourceFs) {
+    const request = { op: 'bind-copy' as const, layers: [...fs.tree.layers], source, dest }
+    return (await runHelper(ids, request, `copy ${source} of the ${fs.label}`, signal)) as BindCopy | undefined
+  }
+  const item = fs.lookup(source)
+  if (!item) return undefined
+  materialize(fs, item, dest)
+  return { directory: item.stat.isDirectory() }
+}
+
+/** The helper's side of copyBindSource: the stage's layers seen from inside the namespace, owners as the container's. */
+export function copyStageInUserNamespace(layers: readonly string[], source: string, dest: string): Promise<BindCopy | undefined> {
+  return copyBindSource(new TreeSourceFs(new MergedTree(layers), 'stage'), source, dest)
 }
 
 /** chown as root of the user's namespace, where the container users are (rootless/userns-helper.ts). */

@@ -29,6 +29,8 @@ export type HelperRequest =
   | ({ op: 'layer-blob' } & UpperBlobRequest)
   /** A build's new cache mount directory, given to a container user (build/run-mounts.ts). */
   | { op: 'chown'; path: string; uid: number; gid: number }
+  /** A build's RUN --mount=type=bind,from=STAGE: a copy of the stage's `source`, owners kept (build/run-mounts.ts). */
+  | { op: 'bind-copy'; layers: string[]; source: string; dest: string }
 
 export type HelperReply = { result: unknown } | { error: { message: string; code?: string } }
 

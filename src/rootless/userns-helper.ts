@@ -9,18 +9,20 @@
  *   stdin    unpack: the layer blob, as it arrives
  *   stdout   one line of JSON: { result } or { error: { message, code } }
  *
- * Four requests: unpack a layer (image/ingest-in-userns.ts), copy an
+ * Five requests: unpack a layer (image/ingest-in-userns.ts), copy an
  * image directory into an empty volume with its owners (Docker's
  * pre-population, runtime/container/container-volumes.ts), make a build's
  * layer of a RUN's writable layer (build/upper-blob.ts), whose files the
- * user may not read and whose owners only the namespace shows, and give a
- * build's new cache directory to a container user (build/run-mounts.ts).
+ * user may not read and whose owners only the namespace shows, give a
+ * build's new cache directory to a container user, and copy what a RUN
+ * mounts from a stage with its owners (both build/run-mounts.ts).
  */
 import { lchownSync } from 'node:fs'
 import { describeError } from '../errors.js'
 import { ingestLayer } from '../image/ingest-layer.js'
 import { copyImageDir } from '../runtime/container/copy-image-dir.js'
 import { writeUpperBlob } from '../build/upper-blob.js'
+import { copyStageInUserNamespace } from '../build/run-mounts.js'
 import type { HelperReply, HelperRequest } from './helper-process.js'
 
 function reply(r: HelperReply): void {
@@ -33,6 +35,7 @@ async function serve(request: HelperRequest): Promise<unknown> {
     const { op: _op, ...blob } = request
     return writeUpperBlob(blob)
   }
+  if (request.op === 'bind-copy') return (await copyStageInUserNamespace(request.layers, request.source, request.dest)) ?? null
   if (request.op === 'chown') {
     lchownSync(request.path, request.uid, request.gid)
     return true

@@ -7,7 +7,7 @@
 import { accessSync, constants, readFileSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { MiniRunError, UsageError } from '../../errors.js'
-import { isMapped, sameMaps, type RootlessIds } from '../../rootless/subordinate-ids.js'
+import { currentRootlessIds, isMapped, sameMaps, type RootlessIds } from '../../rootless/subordinate-ids.js'
 import type { IdMapping, Spec } from '../spec/spec.js'
 
 interface LayerIds {
@@ -79,7 +79,9 @@ export function checkUserMapped(spec: Spec, ids: RootlessIds, flag: string | und
 /**
  * A -v source must be the user's to reach: the container's root is the
  * user, and a bind mount of what they cannot read fails inside, or worse,
- * mounts an empty directory that mini-run made in its place.
+ * mounts an empty directory that mini-run made in its place. One of the
+ * user's subordinate ids (a build's copy of a stage's 0700 directory) is
+ * a container user's, which the container's root reaches in its namespace.
  */
 export function checkBindSource(source: string): 'exists' | 'missing' {
   const uid = process.getuid!()
@@ -94,7 +96,15 @@ export function checkBindSource(source: string): 'exists' | 'missing' {
   try {
     accessSync(source, st.isDirectory() ? constants.R_OK | constants.X_OK : constants.R_OK)
   } catch (err) {
+    if (ownedInNamespace(st.uid, st.gid)) return 'exists'
     throw new UsageError(`bind source ${source} belongs to ${st.uid === 0 ? 'root' : `uid ${st.uid}`} and you (uid ${uid}) cannot read it: a rootless container sees only what you may`, { cause: err })
   }
   return 'exists'
+}
+
+/** Owner and group both host ids the user's namespace maps: its root may read them there (capabilities(7), CAP_DAC_OVERRIDE). */
+function ownedInNamespace(uid: number, gid: number): boolean {
+  const ids = currentRootlessIds()
+  const hostMapped = (maps: IdMapping[], id: number) => maps.some((m) => id >= m.hostID && id < m.hostID + m.size)
+  return ids.kind === 'subordinate' && hostMapped(ids.uid, uid) && hostMapped(ids.gid, gid)
 }
