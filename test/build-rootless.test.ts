@@ -139,6 +139,31 @@ describe.skipIf(missing)(`build as an ordinary user${missing ? ` (skipped: ${mis
     expect(readdirSync(join(store, 'tmp')).filter((n) => !n.startsWith('.'))).toEqual([])
   })
 
+  it('a secret is in memory when the user\'s runtime directory is a tmpfs (as logind mounts /run/user/UID), and gone after its RUN', () => {
+    const ctx = join(user.home, 'secret-ctx')
+    mkdirSync(ctx)
+    // the file system the secret's file is on, as its RUN sees it, and the secret itself
+    writeFileSync(join(ctx, 'Dockerfile'), `FROM ${BASE}\nRUN --mount=type=secret,id=s stat -f -c %T /run/secrets/s > /fs && cat /run/secrets/s > /copy\n`)
+    writeFileSync(join(user.home, 's.txt'), 'in-memory\n')
+    execFileSync('chown', ['-R', `${user.uid}:${user.gid}`, ctx, join(user.home, 's.txt')])
+    const runtime = join(tmp, 'run-user')
+    mkdirSync(runtime)
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `mode=700,uid=${user.uid},gid=${user.gid},size=4m`, 'tmpfs', runtime])
+    try {
+      const built = user.run(['/bin/sh', '-c', `XDG_RUNTIME_DIR=${runtime} exec "$@"`, 'sh', staged.cli, 'build', '--progress', 'plain', '--no-cache', '-t', 'localhost/test/rootless-secret:1', '--secret', `id=s,src=${join(user.home, 's.txt')}`, ctx], 120_000)
+      expect(built.status, built.stderr).toBe(0)
+      expect(as(user, ['run', '--rm', 'localhost/test/rootless-secret:1', 'cat', '/fs', '/copy']).stdout).toBe('tmpfs\nin-memory\n')
+      expect(readdirSync(join(runtime, 'mini-run', 'build-secrets'))).toEqual([])
+    } finally {
+      execFileSync('umount', [runtime])
+    }
+    // a runtime directory on disk: the store's tmp/ holds it for its RUN, and nothing after
+    const onDisk = as(user, ['build', '--progress', 'plain', '--no-cache', '-t', 'localhost/test/rootless-secret:2', '--secret', `id=s,src=${join(user.home, 's.txt')}`, ctx])
+    expect(onDisk.status, onDisk.stderr).toBe(0)
+    expect(as(user, ['run', '--rm', 'localhost/test/rootless-secret:2', 'cat', '/fs', '/copy']).stdout).not.toMatch(/^tmpfs\n/)
+    expect(readdirSync(join(user.home, '.local/share/mini-run/tmp')).filter((n) => !n.startsWith('.'))).toEqual([])
+  })
+
   it('a user without subordinate ids is told what RUN needs; COPY alone still builds', () => {
     const ctx = join(single.home, 'ctx')
     mkdirSync(ctx)

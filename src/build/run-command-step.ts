@@ -24,7 +24,7 @@ import { flagValues, type Instruction } from './dockerfile.js'
 import { nextState, stateChainIds, stateId, type BuildState } from './image-state.js'
 import { commitLayerBlob, writeLayerBlob } from './layer-tar.js'
 import { namedContext } from './named-contexts.js'
-import { cacheMountDir, copyBindSource, mountKey, parseRunMount, writeSecretFile, type RunMount } from './run-mounts.js'
+import { cacheMountDir, copyBindSource, mountKey, parseRunMount, userSecretParent, writeSecretFile, type RunMount } from './run-mounts.js'
 import { requireRootForRun, RunFailedError, runStep } from './run-step.js'
 import { cleanSourcePath, TreeSourceFs, type SourceFs } from './source-fs.js'
 import type { StageRun } from './stage-run.js'
@@ -225,7 +225,7 @@ async function prepareMounts(
           }
           if (m.env !== undefined) env.push(`${m.env}=${content.toString('utf8')}`)
           if (!m.asFile) break
-          const path = posix.join(secretTmpfs(run, content.length, (m.mode & 0o111) !== 0, temporary, tmpfsMounts), 'secret')
+          const path = posix.join(await secretTmpfs(run, content.length, (m.mode & 0o111) !== 0, temporary, tmpfsMounts), 'secret')
           writeSecretFile(path, content, m)
           fileTarget(m.target)
           volumes.mounts.push(`type=bind,source=${path},target=${m.target},readonly`)
@@ -264,12 +264,12 @@ async function prepareMounts(
  * where the kernel knows it (6.4 on), so its pages never reach a swap
  * device either.
  */
-function secretTmpfs(run: BuildRun, size: number, exec: boolean, temporary: string[], tmpfsMounts: string[]): string {
+async function secretTmpfs(run: BuildRun, size: number, exec: boolean, temporary: string[], tmpfsMounts: string[]): Promise<string> {
   requireRootForRun()
-  const dir = tmpPath(run.store.tmpDir, 'secret')
+  // an ordinary user may mount no tmpfs: their runtime directory's, or the store's 0700 tmp/ (userSecretParent)
+  const dir = tmpPath(isRoot() ? run.store.tmpDir : await userSecretParent(run.stateRoot, run.store.tmpDir), 'secret')
   mkdirSync(dir, { mode: 0o700 })
   temporary.push(dir)
-  // an ordinary user may mount no tmpfs here: the secret is a file in the store's 0700 tmp/, removed after its RUN (as rootless podman's)
   if (!isRoot()) return dir
   // size=0 would be no limit; the kernel rounds up to a page
   const data = `mode=700,size=${Math.max(size, 1)},nr_inodes=4`

@@ -19,8 +19,9 @@
  * Every mount point the container had to create is removed from its
  * writable layer before the layer is taken (run-step.ts), as buildah does.
  */
-import { chmodSync, chownSync, constants as fsConstants, copyFileSync, lchownSync, lutimesSync, mkdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs'
-import { join, posix } from 'node:path'
+import { chmodSync, chownSync, constants as fsConstants, copyFileSync, lchownSync, lutimesSync, mkdirSync, readlinkSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs'
+import { dirname, join, posix } from 'node:path'
+import { cleanStaleTmp } from '../image/store-tmp.js'
 import { sha256Digest } from '../image/digest.js'
 import { UsageError } from '../errors.js'
 import { isRoot } from '../paths.js'
@@ -136,6 +137,30 @@ export function cacheMountDir(mountsDir: string, m: Extract<RunMount, { type: 'c
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
   }
+  return dir
+}
+
+const TMPFS_MAGIC = 0x01021994
+
+/**
+ * Where an ordinary user's secret is written for one RUN: in memory, as
+ * root's tmpfs keeps it, when the state root is on a tmpfs (logind mounts
+ * one on $XDG_RUNTIME_DIR, where it is): its build-secrets/, whose entries
+ * a killed build left are removed here, as tmp/'s are. Otherwise the
+ * store's 0700 tmp/, the file removed after its RUN (as rootless podman's).
+ */
+export async function userSecretParent(stateRoot: string, storeTmp: string): Promise<string> {
+  const fsType = (dir: string) => {
+    try {
+      return statfsSync(dir).type
+    } catch {
+      return undefined // not made yet: its parent's
+    }
+  }
+  if ((fsType(stateRoot) ?? fsType(dirname(stateRoot))) !== TMPFS_MAGIC) return storeTmp
+  const dir = join(stateRoot, 'build-secrets')
+  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  await cleanStaleTmp(dir)
   return dir
 }
 
