@@ -13,6 +13,7 @@ import { findHelper } from '../src/network/netavark.js'
 import { until } from './helpers/until.js'
 import { freePort, registryUnavailable, startRegistry, type RegistryServer } from './helpers/registry-server.js'
 import { miniRun } from './helpers/cli.js'
+import { refFileName } from '../src/image/refs.js'
 
 const netavark = findHelper('netavark') !== undefined
 
@@ -319,6 +320,49 @@ describe.skipIf(!isRoot || noRegistry)(`compose push${noRegistry ? ` (skipped: $
     expect(pull(['--policy', 'never', 'web', 'lib'])).toMatchObject({ status: 0, stderr: '' })
     expect(pull(['--policy', 'build', 'web'])).toMatchObject({ status: 0, stderr: '' })
     expect(pull(['--policy', 'sometimes']).stderr).toBe('mini-run: invalid --policy "sometimes": missing, always, never or build\n')
+  })
+
+  it('pull_policy daily, weekly and every_<duration> pull again once the last pull is that old; compose pull pulls now', () => {
+    const root = join(dir, 'refresh')
+    const withPolicy = (policy: string) => `services:\n  web:\n    image: ${registry.host}/argweb:1\n    network_mode: none\n    pull_policy: ${policy}\n`
+    const run = (policy: string, args: string[]) => {
+      writeFileSync(join(dir, 'compose.yaml'), withPolicy(policy))
+      return miniRun(['--root', root, '--state', env.stateRoot, 'compose', '-p', 'refresh', ...args], { cwd: dir, timeout: 120_000 })
+    }
+    // the name's last pull, moved back in time as a day passing would
+    const age = (hours: number) => {
+      const file = join(root, 'refs', refFileName(`${registry.host}/argweb:1`))
+      const ref = JSON.parse(readFileSync(file, 'utf8'))
+      writeFileSync(file, JSON.stringify({ ...ref, updated: new Date(Date.now() - hours * 3_600_000).toISOString() }))
+    }
+    const pulled = (r: { stderr: string }) => r.stderr.includes(` Image ${registry.host}/argweb:1  Pulled\n`)
+    try {
+      // missing from the store: pulled
+      const first = run('daily', ['create', '--no-recreate'])
+      expect([first.status, pulled(first)], first.stderr).toEqual([0, true])
+      // pulled a moment ago: not again
+      const fresh = run('daily', ['create', '--force-recreate'])
+      expect([fresh.status, pulled(fresh)], fresh.stderr).toEqual([0, false])
+      age(25)
+      const stale = run('daily', ['create', '--force-recreate'])
+      expect([stale.status, pulled(stale)], stale.stderr).toEqual([0, true])
+      // every_1w2d: 25 hours is not old enough; 10 days is
+      age(25)
+      expect(pulled(run('every_1w2d', ['create', '--force-recreate']))).toBe(false)
+      age(240)
+      expect(pulled(run('every_1w2d', ['create', '--force-recreate']))).toBe(true)
+      age(25)
+      expect(pulled(run('weekly', ['create', '--force-recreate']))).toBe(false)
+      // an explicit pull is due now, whatever the window
+      expect(pulled(run('weekly', ['pull']))).toBe(true)
+      expect(run('every_12h', ['config']).stdout).toContain('    pull_policy: every_12h\n')
+      // the schema's pattern first, then the whole value
+      expect(run('every_soon', ['config']).stderr).toBe('mini-run: compose.yaml: services.web.pull_policy: does not match always|never|build|if_not_present|missing|refresh|daily|weekly|every_([0-9]+[wdhms])+\n')
+      const bad = run('weekly-ish', ['config'])
+      expect([bad.status, bad.stderr]).toEqual([1, 'mini-run: compose.yaml: services.web.pull_policy: "weekly-ish": always, never, missing, build, daily, weekly or every_<duration> (every_12h, every_1w2d)\n'])
+    } finally {
+      run('daily', ['down'])
+    }
   })
 
   it('build.tags are kept once each, and must be names, refused by build at their path', () => {

@@ -5,6 +5,7 @@
  * container is made; a missing image is an error naming the service.
  */
 import { parseReference } from '../image/reference.js'
+import { readRef } from '../image/refs.js'
 import { ImageStore } from '../image/store.js'
 import type { ResolvedImage } from '../image/store-types.js'
 import { emit, warn, type ComposeContext } from './compose-context.js'
@@ -155,6 +156,7 @@ export async function ensureImages(ctx: ComposeContext, project: Project, servic
       const policy = o.pull ?? (s.pullPolicy === 'build' ? 'missing' : s.pullPolicy)
       if (s.build && !o.noBuild && (o.build || s.pullPolicy === 'build' || !local)) image = await buildService(ctx, s, at, { project })
       else if (policy === 'always' && !s.build) image = await pullService(ctx, s, at)
+      else if (policy === 'refresh' && !s.build && local && (await pulledBefore(store, s.image, Date.now() - s.pullRefresh!.ms))) image = await pullService(ctx, s, at)
       else if (local) image = local
       else if (policy === 'never' || o.noBuild) throw at.at('image').error(`no such image: ${s.image} (pull_policy: never)`)
       else image = await pullService(ctx, s, at)
@@ -163,4 +165,10 @@ export async function ensureImages(ctx: ComposeContext, project: Project, servic
     ids[name] = image.configDigest
   }
   return ids
+}
+
+/** The name was last pulled (or tagged) before `time` (ms), as Docker Compose reads an image's LastTagTime for daily, weekly and every_. */
+async function pulledBefore(store: ImageStore, image: string, time: number): Promise<boolean> {
+  const updated = (await readRef(store.refsDir, parseReference(image).name))?.updated
+  return !updated || Date.parse(updated) < time
 }

@@ -197,7 +197,9 @@ export interface Service {
   /** The image to run (or to name the built one); for a build without one, `<project>-<service>`. */
   image: string
   build?: BuildConfig
-  pullPolicy: 'missing' | 'always' | 'never' | 'build'
+  pullPolicy: 'missing' | 'always' | 'never' | 'build' | 'refresh'
+  /** refresh: pull_policy as written (daily, weekly, every_<duration>), and how long ago a pull may be, in ms. */
+  pullRefresh?: { text: string; ms: number }
   /** pull_policy was in the file: `compose pull` then skips a missing policy's image the store has (docker compose's shouldPullImage). */
   pullPolicyGiven?: true
   platform?: string

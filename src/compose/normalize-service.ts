@@ -75,7 +75,7 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
     name,
     image,
     ...opt('build', build),
-    pullPolicy: pullPolicyOf(s.pull_policy, at.at('pull_policy')),
+    ...pullPolicyOf(s.pull_policy, at.at('pull_policy')),
     ...(s.pull_policy !== undefined && s.pull_policy !== null ? { pullPolicyGiven: true as const } : {}),
     ...opt('platform', text('platform')),
     ...opt('command', command(s.command, at.at('command'))),
@@ -178,12 +178,25 @@ function memSwappiness(v: unknown, at: At): string | undefined {
   return n === 0 ? undefined : String(n)
 }
 
-function pullPolicyOf(v: unknown, at: At): Service['pullPolicy'] {
-  if (v === undefined) return 'missing'
+const PULL_UNITS: Record<string, number> = { w: 604_800_000, d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 }
+
+/**
+ * pull_policy, as compose-go's GetPullPolicy reads it: daily, weekly and
+ * every_<duration> (every_12h, every_1w2d) pull again once the image's
+ * last pull is that old; refresh and if_not_present are missing.
+ */
+function pullPolicyOf(v: unknown, at: At): Pick<Service, 'pullPolicy' | 'pullRefresh'> {
+  if (v === undefined) return { pullPolicy: 'missing' }
   const text = str(v, at)
-  if (text === 'if_not_present' || text === 'missing') return 'missing'
-  if (text === 'always' || text === 'never' || text === 'build') return text
-  throw at.error(`"${text}": always, never, missing or build`)
+  if (text === 'if_not_present' || text === 'missing' || text === 'refresh') return { pullPolicy: 'missing' }
+  if (text === 'always' || text === 'never' || text === 'build') return { pullPolicy: text }
+  const every = text === 'daily' ? '1d' : text === 'weekly' ? '1w' : text.startsWith('every_') ? text.slice(6) : undefined
+  if (every !== undefined && /^(\d+[wdhms])+$/.test(every)) {
+    let ms = 0
+    for (const [, n, unit] of every.matchAll(/(\d+)([wdhms])/g)) ms += Number(n) * PULL_UNITS[unit!]!
+    return { pullPolicy: 'refresh', pullRefresh: { text, ms } }
+  }
+  throw at.error(`"${text}": always, never, missing, build, daily, weekly or every_<duration> (every_12h, every_1w2d)`)
 }
 
 function networkModeOf(v: unknown, at: At): Service['networkMode'] {
