@@ -193,11 +193,24 @@ describe.skipIf(missing)(`rootless images with subordinate ids, as a user made w
     // the image's files of other owners show through the view with their ids (33: www-data)
     expect(as(['cp', `${id}:/srv/www/index.html`, '-']).stdout.length).toBeGreaterThan(0)
     expect(as(['rm', id]).status).toBe(0)
-    // a file only another of the container's users may read: one line naming it as the user did, and why
-    const running = as(['run', '-d', '--name', 'secretive', OWNERS, 'sh', '-c', 'echo s > /tmp/secret; chown 1000 /tmp/secret; chmod 600 /tmp/secret; echo ready; exec sleep 60']).stdout.trim()
+    // a file only another of the container's users may read, in their 0700 directory: cp works as root of the
+    // container's namespace, as rootless podman's does, out (to a file and as a tar) and in (-a keeps the tar's ids)
+    const running = as(['run', '-d', '--name', 'secretive', OWNERS, 'sh', '-c', 'mkdir -m 700 /tmp/own; echo s > /tmp/own/secret; chown -R 1000:1000 /tmp/own; chmod 600 /tmp/own/secret; echo ready; exec sleep 60']).stdout.trim()
     for (let i = 0; i < 100 && as(['logs', running]).stdout !== 'ready\n'; i++) execFileSync('sleep', ['0.05'])
-    const refused = as(['cp', 'secretive:/tmp/secret', '-'])
-    expect([refused.status, refused.stderr]).toEqual([1, "mini-run: copy from secretive:/tmp/secret: permission denied (an ordinary user's cp reads as that user: a file only another user of the container may read stays unread)\n"])
+    const secret = as(['cp', 'secretive:/tmp/own/secret', `${user.home}/secret.txt`])
+    expect([secret.status, secret.stderr]).toEqual([0, ''])
+    expect(readFileSync(join(user.home, 'secret.txt'), 'utf8')).toBe('s\n')
+    expect(statSync(join(user.home, 'secret.txt'))).toMatchObject({ uid: user.uid, gid: user.gid })
+    const tar = user.run(['sh', '-c', `${staged.cli} cp secretive:/tmp/own - | tar -tvf -`])
+    expect([tar.status, tar.stderr]).toEqual([0, ''])
+    expect(tar.stdout).toMatch(/^drwx------ 1000\/1000 .* own\/\n-rw------- 1000\/1000 .* own\/secret\n$/)
+    // into the 0700 directory, as a tar of uid 1000's file (-a is a tar's own ids), and from the host as root's
+    const into2 = user.run(['sh', '-c', `mkdir -p t && echo back > t/back && tar --owner=1000 --group=1000 -C t -cf - back | ${staged.cli} cp -a - secretive:/tmp/own`])
+    expect([into2.status, into2.stderr]).toEqual([0, ''])
+    expect(as(['cp', `${user.home}/in.txt`, 'secretive:/tmp/own/in.txt']).status).toBe(0)
+    expect(as(['exec', '-u', '1000', 'secretive', 'sh', '-c', 'cat /tmp/own/back; stat -c "%n %u:%g" /tmp/own/back /tmp/own/in.txt']).stdout).toBe('back\n/tmp/own/back 1000:1000\n/tmp/own/in.txt 0:0\n')
+    const missing = as(['cp', 'secretive:/tmp/own/nope', '-'])
+    expect([missing.status, missing.stderr]).toEqual([1, 'mini-run: Could not find the file /tmp/own/nope in container secretive\n'])
     expect(as(['rm', '-f', running]).status).toBe(0)
   })
 

@@ -9,7 +9,9 @@
  *   stdin    unpack: the layer blob, as it arrives
  *   stdout   one line of JSON: { result } or { error: { message, code } }
  *
- * Five requests: unpack a layer (image/ingest-in-userns.ts), copy an
+ * Six requests: `cp` in a rootless container's own namespace, which
+ * nsenter(1) starts it in (runtime/container/copy/copy-in-userns.ts); and,
+ * under unshare(1): unpack a layer (image/ingest-in-userns.ts), copy an
  * image directory into an empty volume with its owners (Docker's
  * pre-population, runtime/container/container-volumes.ts), make a build's
  * layer of a RUN's writable layer (build/upper-blob.ts), whose files the
@@ -23,6 +25,7 @@ import { ingestLayer } from '../image/ingest-layer.js'
 import { copyImageDir } from '../runtime/container/copy-image-dir.js'
 import { writeUpperBlob } from '../build/upper-blob.js'
 import { copyStageInUserNamespace } from '../build/run-mounts.js'
+import { serveCopy } from '../runtime/container/copy/copy-in-userns.js'
 import type { HelperReply, HelperRequest } from './helper-process.js'
 
 function reply(r: HelperReply): void {
@@ -35,6 +38,7 @@ async function serve(request: HelperRequest): Promise<unknown> {
     const { op: _op, ...blob } = request
     return writeUpperBlob(blob)
   }
+  if (request.op === 'cp') return serveCopy(request)
   if (request.op === 'bind-copy') return (await copyStageInUserNamespace(request.layers, request.source, request.dest)) ?? null
   if (request.op === 'chown') {
     lchownSync(request.path, request.uid, request.gid)

@@ -26,6 +26,8 @@ const O_PATH = 0o10000000
 
 export interface ContainerRoot {
   fd: number
+  /** A process whose namespaces hold the root: the container's own, or the view's. */
+  pid: number
   release(): Promise<void>
 }
 
@@ -34,7 +36,7 @@ async function runningRoot(c: ContainerInfo): Promise<ContainerRoot | undefined>
   if (pidfd === undefined) return undefined
   try {
     const fd = openProcessRoot(pidfd, c.pid!)
-    return fd === undefined ? undefined : { fd, release: async () => closeSync(fd) }
+    return fd === undefined ? undefined : { fd, pid: c.pid!, release: async () => closeSync(fd) }
   } finally {
     closeSync(pidfd)
   }
@@ -87,6 +89,7 @@ async function viewRoot(c: ContainerInfo, host: Host): Promise<ContainerRoot> {
   }
   return {
     fd,
+    pid: launched.pid,
     release: async () => {
       closeSync(fd)
       await kill()

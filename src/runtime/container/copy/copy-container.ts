@@ -17,36 +17,18 @@ import type { ContainerInfo } from '../containers.js'
 import { openContainerRoot } from './container-root.js'
 import { copyTree, statItem, TreeWriter, type CopyOptions } from './copy-tree.js'
 import { tarFrom, tarInto } from './copy-tar.js'
-import { hostView, reasonOf, rootView, type FsView } from './fs-view.js'
-import { isRoot } from '../../../paths.js'
+import { hostView, rootView, type FsView } from './fs-view.js'
+import { copiesInUserNamespace, copyInUserNamespace } from './copy-in-userns.js'
+import { readError, readOnlyReason, type CpOptions } from './copy-policy.js'
 
-export interface CpOptions extends CopyOptions {
-  /** -a: keep the source's uid and gid. */
-  archive: boolean
-}
+export { readOnlyReason, type CpOptions }
+import { isRoot } from '../../../paths.js'
 
 /** The container id a host id shows as (the inverse of hostId); unmapped: the overflow id. */
 function insideId(maps: readonly IdMapping[] | undefined, id: number): number {
   if (!maps) return id
   const m = maps.find((e) => id >= e.hostID && id < e.hostID + e.size)
   return m ? m.containerID + (id - m.hostID) : 65534
-}
-
-/**
- * Docker's words for a write refused at path: in a read-only volume, or on
- * a read-only root. `volumesOnly`: a container that does not run, whose
- * view holds only its volumes and binds (plan-view.ts), not its tmpfs or
- * the network's /etc files: a path under those is its root's, as Docker's
- * daemon checks only the volumes (checkIfPathIsInAVolume).
- */
-export function readOnlyReason(c: ContainerInfo, path: string, volumesOnly = false): string | undefined {
-  const within = (dest: string) => path === dest || path.startsWith(dest.endsWith('/') ? dest : `${dest}/`)
-  const networkFiles = new Set(Object.values(c.startInput?.network?.files ?? {}))
-  const bound = (m: SpecMount) => m.type === 'bind' || m.options?.some((o) => o === 'bind' || o === 'rbind') === true
-  const counted = (m: SpecMount) => !volumesOnly || (bound(m) && !(m.source && networkFiles.has(m.source)))
-  const mount = c.spec?.mounts.filter((m) => within(m.destination) && counted(m)).sort((a, b) => b.destination.length - a.destination.length)[0]
-  if (mount) return mount.options?.includes('ro') ? 'mounted volume is marked read-only' : undefined
-  return c.spec?.root.readonly ? 'container rootfs is marked read-only' : undefined
 }
 
 export async function withContainerView<T>(c: ContainerInfo, archive: boolean, fn: (view: FsView) => Promise<T> | T): Promise<T> {
@@ -70,6 +52,10 @@ export async function withContainerView<T>(c: ContainerInfo, archive: boolean, f
 
 /** Container -> host path, or -> a tar stream when `write` is given. */
 export async function copyFromContainer(c: ContainerInfo, src: string, dst: string | { write: (chunk: Buffer) => Promise<void> | void }, o: CpOptions): Promise<void> {
+  if (copiesInUserNamespace(c, isRoot())) {
+    const request = { direction: 'out' as const, src, ...(typeof dst === 'string' ? { dst } : {}), ...o }
+    return copyInUserNamespace(c, request, typeof dst === 'string' ? {} : { output: dst.write })
+  }
   await withContainerView(c, o.archive, async (view) => {
     try {
       if (typeof dst === 'string') copyTree({ view, path: src }, { view: hostView(), path: dst }, o)
@@ -80,23 +66,14 @@ export async function copyFromContainer(c: ContainerInfo, src: string, dst: stri
   })
 }
 
-/**
- * A read the kernel refused, named as the user named it (not the fd path
- * it went through); as an ordinary user, why: cp reads as that user, and a
- * file of another of the container's users may not be readable to it.
- */
-function readError(c: ContainerInfo, src: string, err: unknown): unknown {
-  const code = (err as NodeJS.ErrnoException).code
-  if (err instanceof MiniRunError || !code) return err
-  const rootless = code === 'EACCES' && !isRoot() ? ' (an ordinary user\'s cp reads as that user: a file only another user of the container may read stays unread)' : ''
-  return new MiniRunError(`copy from ${c.name}:${posix.resolve('/', src)}: ${reasonOf(err)}${rootless}`, { code, cause: err })
-}
-
 /** Host path, or a tar stream, -> container. Host ids taken as the container's with -a. */
 export async function copyToContainer(c: ContainerInfo, src: string | AsyncIterable<Buffer>, dst: string, o: CpOptions): Promise<void> {
   // Docker's daemon refuses running or not: a stopped container's layer is not mounted read-only, so no EROFS says it (fs-view.ts)
   const refused = c.status !== 'running' ? readOnlyReason(c, posix.resolve('/', dst), true) : undefined
   if (refused) throw new MiniRunError(`copy to ${c.name}:${dst}: ${refused}`, { code: 'EROFS' })
+  if (copiesInUserNamespace(c, isRoot())) {
+    return copyInUserNamespace(c, { direction: 'in', dst, ...(typeof src === 'string' ? { src } : {}), ...o }, typeof src === 'string' ? {} : { input: src })
+  }
   await withContainerView(c, o.archive, async (view) => {
     if (typeof src === 'string') {
       // with -a a host file's ids are kept as numbers inside: hostView reports them as they are

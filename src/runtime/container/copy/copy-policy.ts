@@ -1,0 +1,46 @@
+/**
+ * What `cp` says of a path, wherever it copies from (copy-container.ts, or
+ * copy-in-userns.ts in a rootless container's user namespace): why a write
+ * is refused, and a refused read named as the user named it.
+ */
+import { posix } from 'node:path'
+import { MiniRunError } from '../../../errors.js'
+import { isRoot } from '../../../paths.js'
+import type { SpecMount } from '../../spec/spec.js'
+import type { ContainerInfo } from '../containers.js'
+import type { CopyOptions } from './copy-tree.js'
+import { reasonOf } from './fs-view.js'
+
+export interface CpOptions extends CopyOptions {
+  /** -a: keep the source's uid and gid. */
+  archive: boolean
+}
+
+/**
+ * Docker's words for a write refused at path: in a read-only volume, or on
+ * a read-only root. `volumesOnly`: a container that does not run, whose
+ * view holds only its volumes and binds (plan-view.ts), not its tmpfs or
+ * the network's /etc files: a path under those is its root's, as Docker's
+ * daemon checks only the volumes (checkIfPathIsInAVolume).
+ */
+export function readOnlyReason(c: Pick<ContainerInfo, 'spec' | 'startInput'>, path: string, volumesOnly = false): string | undefined {
+  const within = (dest: string) => path === dest || path.startsWith(dest.endsWith('/') ? dest : `${dest}/`)
+  const networkFiles = new Set(Object.values(c.startInput?.network?.files ?? {}))
+  const bound = (m: SpecMount) => m.type === 'bind' || m.options?.some((o) => o === 'bind' || o === 'rbind') === true
+  const counted = (m: SpecMount) => !volumesOnly || (bound(m) && !(m.source && networkFiles.has(m.source)))
+  const mount = c.spec?.mounts.filter((m) => within(m.destination) && counted(m)).sort((a, b) => b.destination.length - a.destination.length)[0]
+  if (mount) return mount.options?.includes('ro') ? 'mounted volume is marked read-only' : undefined
+  return c.spec?.root.readonly ? 'container rootfs is marked read-only' : undefined
+}
+
+/**
+ * A read the kernel refused, named as the user named it (not the fd path
+ * it went through); as an ordinary user, why: cp reads as that user, and a
+ * file of another of the container's users may not be readable to it.
+ */
+export function readError(c: Pick<ContainerInfo, 'name'>, src: string, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException).code
+  if (err instanceof MiniRunError || !code) return err
+  const rootless = code === 'EACCES' && !isRoot() ? ' (an ordinary user\'s cp reads as that user: a file only another user of the container may read stays unread)' : ''
+  return new MiniRunError(`copy from ${c.name}:${posix.resolve('/', src)}: ${reasonOf(err)}${rootless}`, { code, cause: err })
+}
