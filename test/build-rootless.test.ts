@@ -103,6 +103,7 @@ describe.skipIf(missing)(`build as an ordinary user${missing ? ` (skipped: ${mis
     const ctx = join(user.home, 'bind-ctx')
     mkdirSync(ctx)
     const dockerfile = (last: string) => [
+      'FROM scratch AS empty',
       `FROM ${BASE} AS made`,
       'RUN mkdir -p /home/app/private && echo hidden > /home/app/private/notes && echo "#!/bin/sh" > /home/app/tool && chown -R 1000:1000 /home/app && chmod 700 /home/app/private && chmod 600 /home/app/private/notes && chmod 4755 /home/app/tool',
       `FROM ${BASE}`,
@@ -112,6 +113,8 @@ describe.skipIf(missing)(`build as an ordinary user${missing ? ` (skipped: ${mis
       'RUN --mount=type=bind,from=made,source=/home/app/private,target=/m cat /m/notes > /tmp/seen',
       'RUN --mount=type=bind,from=made,source=/home/app/private/notes,target=/n cat /n >> /tmp/seen',
       'USER root',
+      // a stage of no layers: an empty root, root's
+      'RUN --mount=type=bind,from=empty,target=/e stat -c "%u:%g %a" /e >> /tmp/seen',
       last,
       '',
     ].join('\n')
@@ -123,6 +126,7 @@ describe.skipIf(missing)(`build as an ordinary user${missing ? ` (skipped: ${mis
     expect(as(user, ['run', '--rm', 'localhost/test/rootless-bind:1', 'cat', '/tmp/seen', '/owners']).stdout.split('\n')).toEqual([
       'hidden',
       'hidden',
+      '0:0 755',
       '/m/private 1000:1000 700',
       '/m/private/notes 1000:1000 600',
       '/m/tool 1000:1000 4755',
@@ -133,7 +137,7 @@ describe.skipIf(missing)(`build as an ordinary user${missing ? ` (skipped: ${mis
     const missing = as(user, ['build', '--progress', 'plain', ctx])
     expect(missing.status).toBe(1)
     expect(missing.stderr.split('\n').filter((l) => l.startsWith('mini-run: '))).toEqual([
-      'mini-run: Dockerfile:9: RUN: --mount source /home/app/nope not found in the stage made',
+      'mini-run: Dockerfile:11: RUN: --mount source /home/app/nope not found in the stage made',
     ])
     const store = join(user.home, '.local/share/mini-run')
     expect(readdirSync(join(store, 'tmp')).filter((n) => !n.startsWith('.'))).toEqual([])

@@ -351,6 +351,9 @@ describe.skipIf(!isRoot || noRegistry)(`compose push${noRegistry ? ` (skipped: $
       expect(pulled(run('every_1w2d', ['create', '--force-recreate']))).toBe(false)
       age(240)
       expect(pulled(run('every_1w2d', ['create', '--force-recreate']))).toBe(true)
+      // Go's durations too, as compose-go's str2duration reads them
+      age(2)
+      expect(pulled(run('every_1h0.5m', ['create', '--force-recreate']))).toBe(true)
       age(25)
       expect(pulled(run('weekly', ['create', '--force-recreate']))).toBe(false)
       // an explicit pull is due now, whatever the window

@@ -34,7 +34,7 @@ import { rawKeyValues } from './config-steps.js'
 import { contextDockerfile } from './dockerfile-path.js'
 import { exportOutput } from './export-output.js'
 import { readDockerfile } from './read-dockerfile.js'
-import { parseDockerfile, parseTrigger, flagValue, instructionText, type ParsedDockerfile, type Stage } from './dockerfile.js'
+import { parseDockerfile, parseTrigger, flagValue, instructionText, type Instruction, type ParsedDockerfile, type Stage } from './dockerfile.js'
 import { commitState, scratchState, stateChainIds, stateFromImage, stateId, type BuildState } from './image-state.js'
 import { MergedTree } from './merged-tree.js'
 import { namedContext, parseNamedContexts, type NamedContext } from './named-contexts.js'
@@ -235,6 +235,18 @@ function epochKey(run: BuildRun): string[] {
   return run.o.sourceDateEpoch !== undefined ? [`SOURCE_DATE_EPOCH=${run.o.sourceDateEpoch}`] : []
 }
 
+/**
+ * FROM a directory context, as BuildKit takes a local named context for a
+ * stage's base: its files on scratch (one layer, root's), an empty config.
+ */
+async function dirContextStart(run: BuildRun, name: string, stage: Stage): Promise<StageResult> {
+  const at = (i: Instruction): Instruction => ({ ...i, line: stage.from.line, endLine: stage.from.line })
+  const copy = at(parseDockerfile(`# escape=${run.df.escape}\nFROM scratch\nCOPY --from=${name} / /\n`).stages[0]!.instructions[0]!)
+  const files = new StageRun(run, { ...stage, instructions: [copy] }, { state: scratchState(), key: stepKey('', ['FROM', 'scratch', ...epochKey(run)]) })
+  await files.step(copy)
+  return { state: files.state, key: files.key, args: files.args }
+}
+
 async function buildStage(run: BuildRun, stage: Stage, stageNo: number, stages: number): Promise<StageResult> {
   let steps = 1 + stage.instructions.length
   let step = 0
@@ -247,7 +259,7 @@ async function buildStage(run: BuildRun, stage: Stage, stageNo: number, stages: 
   const named = namedContext(run.named, base)
   const earlier = run.df.stages.find((s) => s.name === base.toLowerCase() && s.index < stage.index)
   if (named?.kind === 'dir') {
-    throw new UsageError(`Dockerfile:${stage.from.line}: FROM ${base}: the build context "${base}" is a directory, and FROM takes an image (docker-image://REF)`, { code: 'EDOCKERFILE' })
+    start = await dirContextStart(run, base, stage)
   } else if (named) {
     // a named context is the image, in a stage's or an image's place (BuildKit's)
     const image = await run.o.resolveImage(named.ref, run.o.pull === true && !named.storeOnly).catch((err: unknown) => {

@@ -6,7 +6,7 @@
  * name is overridden).
  *
  * - a directory: a context of its own, with its own .dockerignore, for COPY
- *   and mounts; FROM needs an image, so FROM of a directory is refused;
+ *   and mounts; FROM of it is its files on scratch (one layer, root's), as BuildKit takes it;
  * - `docker-image://REF`: that image, from the store or pulled.
  *
  * BuildKit's other sources (URLs, git, `oci-layout://`, `target:`) are

@@ -19,9 +19,11 @@
  * Every mount point the container had to create is removed from its
  * writable layer before the layer is taken (run-step.ts), as buildah does.
  */
-import { chmodSync, chownSync, constants as fsConstants, copyFileSync, lchownSync, lutimesSync, mkdirSync, readlinkSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, chownSync, closeSync, constants as fsConstants, copyFileSync, fchmodSync, fchownSync, openSync, lchownSync, lutimesSync, mkdirSync, readlinkSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join, posix } from 'node:path'
 import { cleanStaleTmp } from '../image/store-tmp.js'
+import { ensurePrivateDir } from '../private-dir.js'
+import { ensureStateRoot } from '../runtime/container/state.js'
 import { sha256Digest } from '../image/digest.js'
 import { UsageError } from '../errors.js'
 import { isRoot } from '../paths.js'
@@ -158,8 +160,10 @@ export async function userSecretParent(stateRoot: string, storeTmp: string): Pro
     }
   }
   if ((fsType(stateRoot) ?? fsType(dirname(stateRoot))) !== TMPFS_MAGIC) return storeTmp
+  // the user's own and no one else's, both, before a secret goes in (a /tmp/mini-run-UID another made first is refused)
+  ensureStateRoot(stateRoot)
   const dir = join(stateRoot, 'build-secrets')
-  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  ensurePrivateDir(dir, { mode: 0o700, what: 'build secrets directory' })
   await cleanStaleTmp(dir)
   return dir
 }
@@ -168,9 +172,15 @@ export async function userSecretParent(stateRoot: string, storeTmp: string): Pro
 export function writeSecretFile(path: string, content: Buffer, m: Extract<RunMount, { type: 'secret' }>): void {
   // an ordinary user's file is root's inside their RUN's namespace; another owner would need a chown only the namespace can make
   if (!isRoot() && (m.uid !== 0 || m.gid !== 0)) throw new UsageError(`--mount=type=secret,id=${m.id}: an ordinary user's build gives a secret to root (uid=0,gid=0) only`)
-  writeFileSync(path, content, { mode: 0o600, flag: 'wx' })
-  if (isRoot()) chownSync(path, m.uid, m.gid)
-  chmodSync(path, m.mode)
+  // owner and mode set on the file written, never through its path again
+  const fd = openSync(path, 'wx', 0o600)
+  try {
+    writeFileSync(fd, content)
+    if (isRoot()) fchownSync(fd, m.uid, m.gid)
+    fchmodSync(fd, m.mode)
+  } finally {
+    closeSync(fd)
+  }
 }
 
 /**
@@ -218,7 +228,8 @@ export interface BindCopy {
  */
 export async function copyBindSource(fs: SourceFs, source: string, dest: string, signal?: AbortSignal): Promise<BindCopy | undefined> {
   const ids = isRoot() ? undefined : ownSubordinateIds()
-  if (ids && fs instanceof TreeSourceFs) {
+  // (a stage of no layers is an empty root: the user's own, as root's is root's)
+  if (ids && fs instanceof TreeSourceFs && fs.tree.layers.length > 0) {
     const request = { op: 'bind-copy' as const, layers: [...fs.tree.layers], source, dest }
     return (await runHelper(ids, request, `copy ${source} of the ${fs.label}`, signal)) as BindCopy | undefined
   }

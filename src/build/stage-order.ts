@@ -7,7 +7,7 @@ import { UsageError } from '../errors.js'
 import type { BuildRun } from './builder.js'
 import { expand, type Lookup } from './shell-lex.js'
 import { atLine } from './step-layer.js'
-import { flagValue, flagValues, parseDockerfile, type Instruction, type ParsedDockerfile, type Stage } from './dockerfile.js'
+import { flagValue, flagValues, parseDockerfile, type ParsedDockerfile, type Stage } from './dockerfile.js'
 import { namedContext } from './named-contexts.js'
 
 export function targetStage(df: ParsedDockerfile, target: string | undefined): Stage {
@@ -19,16 +19,14 @@ export function targetStage(df: ParsedDockerfile, target: string | undefined): S
 
 /**
  * The target stage, or what a named context of its name makes of it, as
- * BuildKit's dispatch does for every stage: an image as it is, a
- * directory as its files on scratch (one layer, root's).
+ * BuildKit's dispatch does for every stage: `FROM NAME` alone, which reads
+ * the context (an image as it is, a directory as its files on scratch).
  */
 export function overriddenTarget(run: BuildRun, target: Stage): Stage {
   const named = target.name === undefined ? undefined : namedContext(run.named, target.name)
   if (!named) return target
-  const text = named.kind === 'image' ? `FROM ${target.name}` : `FROM scratch\nCOPY --from=${target.name} / /`
-  const stage = parseDockerfile(`# escape=${run.df.escape}\n${text}\n`).stages[0]!
-  const at = (i: Instruction): Instruction => ({ ...i, line: target.from.line, endLine: target.from.line })
-  return { ...stage, index: target.index, name: target.name, from: at(stage.from), instructions: stage.instructions.map(at) }
+  const from = parseDockerfile(`# escape=${run.df.escape}\nFROM ${target.name}\n`).stages[0]!.from
+  return { index: target.index, name: target.name, base: target.name!, from: { ...from, line: target.from.line, endLine: target.from.line }, instructions: [] }
 }
 
 /** The stages `target` depends on (FROM, COPY --from, RUN --mount from=), itself last, in file order; none a named context overrides. */

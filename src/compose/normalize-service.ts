@@ -178,7 +178,8 @@ function memSwappiness(v: unknown, at: At): string | undefined {
   return n === 0 ? undefined : String(n)
 }
 
-const PULL_UNITS: Record<string, number> = { w: 604_800_000, d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 }
+const PULL_UNITS: Record<string, number> = { w: 604_800_000, d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 1e-3, µs: 1e-3, ns: 1e-6 }
+const PULL_PART = '(\\d+(?:\\.\\d*)?|\\.\\d+)(ns|us|µs|ms|s|m|h|d|w)'
 
 /**
  * pull_policy, as compose-go's GetPullPolicy reads it: daily, weekly and
@@ -191,9 +192,10 @@ function pullPolicyOf(v: unknown, at: At): Pick<Service, 'pullPolicy' | 'pullRef
   if (text === 'if_not_present' || text === 'missing' || text === 'refresh') return { pullPolicy: 'missing' }
   if (text === 'always' || text === 'never' || text === 'build') return { pullPolicy: text }
   const every = text === 'daily' ? '1d' : text === 'weekly' ? '1w' : text.startsWith('every_') ? text.slice(6) : undefined
-  if (every !== undefined && /^(\d+[wdhms])+$/.test(every)) {
+  // str2duration's syntax: Go's durations (1h0.5m, 500ms) with days and weeks
+  if (every !== undefined && new RegExp(`^(${PULL_PART})+$`).test(every)) {
     let ms = 0
-    for (const [, n, unit] of every.matchAll(/(\d+)([wdhms])/g)) ms += Number(n) * PULL_UNITS[unit!]!
+    for (const [, n, unit] of every.matchAll(new RegExp(PULL_PART, 'g'))) ms += Number(n) * PULL_UNITS[unit!]!
     return { pullPolicy: 'refresh', pullRefresh: { text, ms } }
   }
   throw at.error(`"${text}": always, never, missing, build, daily, weekly or every_<duration> (every_12h, every_1w2d)`)
