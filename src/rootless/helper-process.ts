@@ -10,7 +10,6 @@ import type { UnpackLimits } from '../image/layer-entry-checks.js'
 import { inUserNamespace, unshareFailure } from './in-user-namespace.js'
 import type { RootlessIds } from './subordinate-ids.js'
 import type { UpperBlobRequest } from '../build/upper-blob.js'
-import type { CpRequest } from '../runtime/container/copy/copy-in-userns.js'
 
 export type SubordinateIds = Extract<RootlessIds, { kind: 'subordinate' }>
 
@@ -32,8 +31,6 @@ export type HelperRequest =
   | { op: 'chown'; path: string; uid: number; gid: number }
   /** A build's RUN --mount=type=bind,from=STAGE: a copy of the stage's `source`, owners kept (build/run-mounts.ts). */
   | { op: 'bind-copy'; layers: string[]; source: string; dest: string }
-  /** cp, in the container's own user namespace (runtime/container/copy/copy-in-userns.ts). */
-  | CpRequest
 
 export type HelperReply = { result: unknown } | { error: { message: string; code?: string } }
 

@@ -25,7 +25,7 @@ import { ingestLayer } from '../image/ingest-layer.js'
 import { copyImageDir } from '../runtime/container/copy-image-dir.js'
 import { writeUpperBlob } from '../build/upper-blob.js'
 import { copyStageInUserNamespace } from '../build/run-mounts.js'
-import { serveCopy } from '../runtime/container/copy/copy-in-userns.js'
+import { serveCopy, type CpRequest } from '../runtime/container/copy/copy-in-userns.js'
 import type { HelperReply, HelperRequest } from './helper-process.js'
 
 function reply(r: HelperReply): void {
@@ -38,7 +38,6 @@ async function serve(request: HelperRequest): Promise<unknown> {
     const { op: _op, ...blob } = request
     return writeUpperBlob(blob)
   }
-  if (request.op === 'cp') return serveCopy(request)
   if (request.op === 'bind-copy') return (await copyStageInUserNamespace(request.layers, request.source, request.dest)) ?? null
   if (request.op === 'chown') {
     lchownSync(request.path, request.uid, request.gid)
@@ -55,7 +54,9 @@ async function serve(request: HelperRequest): Promise<unknown> {
   })
 }
 
-serve(JSON.parse(process.argv[2] ?? '{}') as HelperRequest).then(
+const request = JSON.parse(process.argv[2] ?? '{}') as HelperRequest | CpRequest
+// cp's request is its module's own: copy-in-userns.ts starts the helper itself, under nsenter(1)
+;(request.op === 'cp' ? serveCopy(request) : serve(request)).then(
   (result) => reply({ result }),
   (err: unknown) => {
     const code = (err as { code?: unknown }).code
