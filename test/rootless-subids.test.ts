@@ -7,7 +7,7 @@
 // shifted into the range, newuidmap maps 1..65536 to it, and the whole
 // lifecycle works as that user.
 import { execFileSync } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -209,9 +209,59 @@ describe.skipIf(missing)(`rootless images with subordinate ids, as a user made w
     expect([into2.status, into2.stderr]).toEqual([0, ''])
     expect(as(['cp', `${user.home}/in.txt`, 'secretive:/tmp/own/in.txt']).status).toBe(0)
     expect(as(['exec', '-u', '1000', 'secretive', 'sh', '-c', 'cat /tmp/own/back; stat -c "%n %u:%g" /tmp/own/back /tmp/own/in.txt']).stdout).toBe('back\n/tmp/own/back 1000:1000\n/tmp/own/in.txt 0:0\n')
+    // a directory to a new host path and into an existing one: written on the host as the user, Docker's naming
+    expect(as(['cp', 'secretive:/tmp/own', `${user.home}/owncopy`]).status).toBe(0)
+    expect(user.run(['mkdir', 'existing']).status).toBe(0)
+    expect(as(['cp', 'secretive:/tmp/own/.', `${user.home}/existing`]).status).toBe(0)
+    for (const f of ['owncopy/secret', 'existing/secret']) {
+      expect(readFileSync(join(user.home, f), 'utf8')).toBe('s\n')
+      expect(statSync(join(user.home, f))).toMatchObject({ uid: user.uid, gid: user.gid, mode: 0o100600 })
+    }
+    expect(statSync(join(user.home, 'owncopy')).mode & 0o777).toBe(0o700)
+    // a tar into a directory the container lacks: one line, and its endless input is not read on
+    const refusedTar = user.run(['sh', '-c', `cat /dev/zero | ${staged.cli} cp - secretive:/nope/dir`], 30_000)
+    expect([refusedTar.status, refusedTar.stderr]).toEqual([1, 'mini-run: no such directory: /nope/dir in container secretive\n'])
     const missing = as(['cp', 'secretive:/tmp/own/nope', '-'])
     expect([missing.status, missing.stderr]).toEqual([1, 'mini-run: Could not find the file /tmp/own/nope in container secretive\n'])
     expect(as(['rm', '-f', running]).status).toBe(0)
+  })
+
+  it('compose as the user: a secret given to uid 1000, and compose watch\'s sync into www-data\'s directory', () => {
+    const project = join(user.home, 'files')
+    mkdirSync(join(project, 'site'), { recursive: true })
+    writeFileSync(join(project, 'site', 'index.html'), 'synced\n')
+    writeFileSync(join(project, 'compose.yaml'), [
+      'secrets:',
+      // from the environment: written into the container (a file's is a bind mount), given to uid 1000
+      '  token: {environment: TOKEN}',
+      'services:',
+      '  app:',
+      `    image: ${OWNERS}`,
+      '    network_mode: none',
+      '    init: true',
+      '    command: ["sleep", "60"]',
+      '    secrets: [{source: token, uid: "1000", gid: "1000", mode: 0400}]',
+      '    develop:',
+      '      watch:',
+      '        - {path: ./site, action: sync, target: /srv/www, initial_sync: true}',
+      '',
+    ].join('\n'))
+    execFileSync('chown', ['-R', `${user.uid}:${user.gid}`, project])
+    const c = (args: string[], shell = '"$@"') => user.run(['/bin/sh', '-c', `cd ${project} && export TOKEN=tok && ${shell}`, 'sh', staged.cli, 'compose', '-p', 'files', ...args], 120_000)
+    try {
+      const up = c(['up', '-d'])
+      expect(up.status, up.stderr).toBe(0)
+      const secret = c(['exec', '-T', '-u', '1000', 'app', 'sh', '-c', 'cat /run/secrets/token; stat -c "%u:%g %a" /run/secrets/token'])
+      expect([secret.stdout, secret.stderr]).toEqual(['tok1000:1000 400\n', ''])
+      // the initial sync writes into /srv/www, www-data's 0755 directory (on disk a subordinate id's), then Ctrl-C
+      const watched = c(['watch'], 'timeout --preserve-status -s INT 6 "$@"; echo "rc $?"')
+      expect(watched.stdout, watched.stderr).toMatch(/rc 130\n$/)
+      expect(watched.stderr).not.toMatch(/permission denied|EACCES/i)
+      const synced = c(['exec', '-T', 'app', 'sh', '-c', 'cat /srv/www/index.html; stat -c "%u:%g" /srv/www /srv/www/index.html'])
+      expect(synced.stdout).toBe('synced\n33:33\n0:0\n')
+    } finally {
+      c(['down', '-t', '0'])
+    }
   })
 
   it('-v ~/dir:/data reads and writes the user\'s files, which stay the user\'s on the host', () => {

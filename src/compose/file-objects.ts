@@ -20,6 +20,7 @@
 import { INCLUDED_VALUE } from './include.js'
 import { hostPath } from './syntax-volumes.js'
 import { isRoot } from '../paths.js'
+import { ownSubordinateIds } from '../rootless/subordinate-ids.js'
 import { At } from './compose-error.js'
 import type { FileObject, FileReference, Project, Service } from './model.js'
 import { bool, isMap, str, type Raw } from './values.js'
@@ -148,7 +149,10 @@ export function checkFileReferences(project: Pick<Project, 'environment' | 'serv
         // empty content is not written (secrets.go), so it is no write into a read-only root either
         if (content === '') return
         if (s.readOnly) throw at.error(`cannot create ${kind} "${r.name}" in read-only service ${s.name}: \`file\` is the sole supported option`)
-        if (!isRoot() && (Number(r.uid ?? 0) !== 0 || Number(r.gid ?? 0) !== 0)) throw at.error('a uid or gid other than 0 needs root: an ordinary user\'s mini-run cannot give a file another owner inside the container')
+        // an ordinary user's container of subordinate ids is written in its namespace, where any of its users may own it
+        if (!isRoot() && (Number(r.uid ?? 0) !== 0 || Number(r.gid ?? 0) !== 0) && !ownSubordinateIds()) {
+          throw at.error('a uid or gid other than 0 needs subordinate ids (/etc/subuid, /etc/subgid) or root: a container of your own id alone has no other owner')
+        }
       })
     }
   }

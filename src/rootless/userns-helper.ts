@@ -5,7 +5,7 @@
  * and the kernel writes the user's subordinate ids to disk. Bundled as
  * dist/mini-run-userns-helper.cjs; helper-process.ts starts it.
  *
- *   argv[2]  the request, as JSON (HelperRequest)
+ *   argv[2]  the request, as JSON (HelperRequest), or "@N": on fd N (cp's)
  *   stdin    unpack: the layer blob, as it arrives
  *   stdout   one line of JSON: { result } or { error: { message, code } }
  *
@@ -19,13 +19,14 @@
  * build's new cache directory to a container user, and copy what a RUN
  * mounts from a stage with its owners (both build/run-mounts.ts).
  */
-import { lchownSync } from 'node:fs'
+import { lchownSync, readFileSync } from 'node:fs'
 import { describeError } from '../errors.js'
 import { ingestLayer } from '../image/ingest-layer.js'
 import { copyImageDir } from '../runtime/container/copy-image-dir.js'
 import { writeUpperBlob } from '../build/upper-blob.js'
 import { copyStageInUserNamespace } from '../build/run-mounts.js'
-import { serveCopy, type CpRequest } from '../runtime/container/copy/copy-in-userns.js'
+import type { CpRequest } from '../runtime/container/copy/copy-in-userns.js'
+import { serveCopy } from '../runtime/container/copy/copy-in-userns-serve.js'
 import type { HelperReply, HelperRequest } from './helper-process.js'
 
 function reply(r: HelperReply): void {
@@ -54,7 +55,9 @@ async function serve(request: HelperRequest): Promise<unknown> {
   })
 }
 
-const request = JSON.parse(process.argv[2] ?? '{}') as HelperRequest | CpRequest
+// "@N": the request is on fd N (cp's, which may hold a secret's content: argv is every user's to read)
+const arg = process.argv[2] ?? '{}'
+const request = JSON.parse(arg.startsWith('@') ? readFileSync(Number(arg.slice(1)), 'utf8') : arg) as HelperRequest | CpRequest
 // cp's request is its module's own: copy-in-userns.ts starts the helper itself, under nsenter(1)
 ;(request.op === 'cp' ? serveCopy(request) : serve(request)).then(
   (result) => reply({ result }),

@@ -14,7 +14,7 @@ import { MiniRunError } from '../../../errors.js'
 import { isRoot } from '../../../paths.js'
 import { findProgram } from '../../../rootless/subordinate-ids.js'
 import { planRootfsView } from '../../plan/plan-view.js'
-import { openContainerProcess, openProcessRoot } from '../../process/container-process.js'
+import { openContainerProcess, openProcessRoot, signalProcess } from '../../process/container-process.js'
 import type { Host } from '../../process/host.js'
 import { runHostSteps } from '../../process/run-host-steps.js'
 import type { ContainerInfo } from '../containers.js'
@@ -26,23 +26,53 @@ const O_PATH = 0o10000000
 
 export interface ContainerRoot {
   fd: number
-  /** A process whose namespaces hold the root: the container's own, or the view's. */
-  pid: number
+  /** With { userns: true }: the user namespace the root is seen from (the container's own, or the view's). */
+  userns?: number
   release(): Promise<void>
 }
 
-async function runningRoot(c: ContainerInfo): Promise<ContainerRoot | undefined> {
+export interface RootOptions {
+  /** Open the user namespace too (copy-in-userns.ts joins it). */
+  userns?: boolean
+}
+
+/** /proc/PID/ns/user of a process known to be alive. */
+function openUserns(pid: number): number {
+  return openSync(`/proc/${pid}/ns/user`, 'r')
+}
+
+async function runningRoot(c: ContainerInfo, o: RootOptions): Promise<ContainerRoot | undefined> {
   const pidfd = openContainerProcess(c)
   if (pidfd === undefined) return undefined
   try {
     const fd = openProcessRoot(pidfd, c.pid!)
-    return fd === undefined ? undefined : { fd, pid: c.pid!, release: async () => closeSync(fd) }
+    if (fd === undefined) return undefined
+    let userns: number | undefined
+    try {
+      userns = o.userns ? openUserns(c.pid!) : undefined
+    } catch {
+      userns = undefined
+    }
+    // both opened while the pidfd says the process lives: the pid was not another's meanwhile
+    if (o.userns && (userns === undefined || !signalProcess(pidfd, 0))) {
+      closeSync(fd)
+      if (userns !== undefined) closeSync(userns)
+      return undefined
+    }
+    return {
+      fd,
+      ...(userns !== undefined && { userns }),
+      release: async () => {
+        closeSync(fd)
+        if (userns !== undefined) closeSync(userns)
+      },
+    }
   } finally {
     closeSync(pidfd)
   }
 }
 
-async function viewRoot(c: ContainerInfo, host: Host): Promise<ContainerRoot> {
+async function viewRoot(c: ContainerInfo, host: Host, o: RootOptions): Promise<ContainerRoot> {
   // a created one (create --rm) has not run: it goes after its start's exit, and cp may fill it first, as Docker's
   if (c.autoRemove && c.status !== 'created') throw new MiniRunError(`container ${c.id.slice(0, 12)} is marked for removal (run --rm): its files are being removed`, { code: 'EREMOVING' })
   if (!c.spec || !c.startInput) throw new MiniRunError(`container ${c.id.slice(0, 12)} does not record its root filesystem (removed meanwhile, or made by an older mini-run)`)
@@ -87,22 +117,31 @@ async function viewRoot(c: ContainerInfo, host: Host): Promise<ContainerRoot> {
     await kill()
     throw err
   }
+  let userns: number | undefined
+  try {
+    userns = o.userns ? openUserns(launched.pid) : undefined
+  } catch (err) {
+    closeSync(fd)
+    await kill()
+    throw err
+  }
   return {
     fd,
-    pid: launched.pid,
+    ...(userns !== undefined && { userns }),
     release: async () => {
       closeSync(fd)
+      if (userns !== undefined) closeSync(userns)
       await kill()
     },
   }
 }
 
 /** The container's root, running or not. Release it when done. */
-export async function openContainerRoot(c: ContainerInfo, host: Host = realHost): Promise<ContainerRoot> {
+export async function openContainerRoot(c: ContainerInfo, o: RootOptions = {}, host: Host = realHost): Promise<ContainerRoot> {
   if (c.status === 'running') {
-    const root = await runningRoot(c)
+    const root = await runningRoot(c, o)
     if (root) return root
     // it exited since we looked: its files are where they were
   }
-  return viewRoot(c, host)
+  return viewRoot(c, host, o)
 }

@@ -16,12 +16,12 @@ import type { IdMapping, SpecMount } from '../../spec/spec.js'
 import type { ContainerInfo } from '../containers.js'
 import { openContainerRoot } from './container-root.js'
 import { copyTree, statItem, TreeWriter, type CopyOptions } from './copy-tree.js'
-import { tarFrom, tarInto } from './copy-tar.js'
+import { tarFrom, tarInto, tarOnto } from './copy-tar.js'
 import { hostView, rootView, type FsView } from './fs-view.js'
 import { copiesInUserNamespace, copyInUserNamespace } from './copy-in-userns.js'
-import { readError, readOnlyReason, type CpOptions } from './copy-policy.js'
+import { readError, readOnlyReason, type ContainerFile, type CpOptions } from './copy-policy.js'
 
-export { readOnlyReason, type CpOptions }
+export { readOnlyReason, type ContainerFile, type CpOptions }
 import { isRoot } from '../../../paths.js'
 
 /** The container id a host id shows as (the inverse of hostId); unmapped: the overflow id. */
@@ -53,8 +53,13 @@ export async function withContainerView<T>(c: ContainerInfo, archive: boolean, f
 /** Container -> host path, or -> a tar stream when `write` is given. */
 export async function copyFromContainer(c: ContainerInfo, src: string, dst: string | { write: (chunk: Buffer) => Promise<void> | void }, o: CpOptions): Promise<void> {
   if (copiesInUserNamespace(c, isRoot())) {
-    const request = { direction: 'out' as const, src, ...(typeof dst === 'string' ? { dst } : {}), ...o }
-    return copyInUserNamespace(c, request, typeof dst === 'string' ? {} : { output: dst.write })
+    // read in its namespace, as a tar; written here as the user: on the host path, or to stdout
+    const output = async (tar: AsyncIterable<Buffer>) => {
+      if (typeof dst === 'string') await tarOnto(src, { view: hostView(), path: dst }, tar)
+      else for await (const chunk of tar) await dst.write(chunk)
+    }
+    await copyInUserNamespace(c, { direction: 'out', src, ...o }, { output })
+    return
   }
   await withContainerView(c, o.archive, async (view) => {
     try {
@@ -72,7 +77,8 @@ export async function copyToContainer(c: ContainerInfo, src: string | AsyncItera
   const refused = c.status !== 'running' ? readOnlyReason(c, posix.resolve('/', dst), true) : undefined
   if (refused) throw new MiniRunError(`copy to ${c.name}:${dst}: ${refused}`, { code: 'EROFS' })
   if (copiesInUserNamespace(c, isRoot())) {
-    return copyInUserNamespace(c, { direction: 'in', dst, ...(typeof src === 'string' ? { src } : {}), ...o }, typeof src === 'string' ? {} : { input: src })
+    await copyInUserNamespace(c, { direction: 'in', dst, ...(typeof src === 'string' ? { src } : {}), ...o }, typeof src === 'string' ? {} : { input: src })
+    return
   }
   await withContainerView(c, o.archive, async (view) => {
     if (typeof src === 'string') {
@@ -80,15 +86,6 @@ export async function copyToContainer(c: ContainerInfo, src: string | AsyncItera
       copyTree({ view: hostView(), path: src }, { view, path: dst }, o)
     } else await tarInto({ view, path: dst }, src)
   })
-}
-
-/** A file for writeIntoContainer: its path inside, content, and owner and mode inside. */
-export interface ContainerFile {
-  path: string
-  content: Buffer
-  uid: number
-  gid: number
-  mode: number
 }
 
 /**
@@ -103,30 +100,38 @@ export async function writeIntoContainer(c: ContainerInfo, files: readonly Conta
     const refused = c.status !== 'running' ? readOnlyReason(c, posix.resolve('/', f.path), true) : undefined
     if (refused) throw new MiniRunError(`write ${c.name}:${posix.resolve('/', f.path)}: ${refused}`, { code: 'EROFS' })
   }
+  // an ordinary user's container of other users: written as its root, who may give them their files
+  if (copiesInUserNamespace(c, isRoot())) {
+    await copyInUserNamespace(c, { direction: 'write', files: files.map((f) => ({ ...f, content: f.content.toString('base64') })) })
+    return
+  }
+  await withContainerView(c, true, (view) => writeIntoView(view, files))
+}
+
+/** writeIntoContainer's files, in a view of the container's root. */
+export function writeIntoView(view: FsView, files: readonly ContainerFile[]): void {
   const now = new Date()
-  await withContainerView(c, true, (view) => {
-    const writer = new TreeWriter(view)
-    try {
-      for (const f of files) {
-        const dst = posix.resolve('/', f.path)
-        let dir = '/'
-        for (const part of posix.dirname(dst).split('/').filter(Boolean)) {
-          dir = posix.join(dir, part)
-          if (!statItem(view, dir, true)) writer.dir(dir, { mode: 0o755, uid: 0, gid: 0, mtime: now, atime: now })
-        }
-        const st = { mode: f.mode, uid: f.uid, gid: f.gid, mtime: now, atime: now }
-        const fd = writer.file(dst, { ...st, nlink: 1, dev: 0, ino: 0 })!
-        try {
-          for (let off = 0; off < f.content.length; ) off += writeSync(fd, f.content, off, f.content.length - off)
-        } catch (err) {
-          closeSync(fd)
-          throw view.writeError(dst, err)
-        }
-        writer.finishFile(fd, st)
+  const writer = new TreeWriter(view)
+  try {
+    for (const f of files) {
+      const dst = posix.resolve('/', f.path)
+      let dir = '/'
+      for (const part of posix.dirname(dst).split('/').filter(Boolean)) {
+        dir = posix.join(dir, part)
+        if (!statItem(view, dir, true)) writer.dir(dir, { mode: 0o755, uid: 0, gid: 0, mtime: now, atime: now })
       }
-    } finally {
-      // the directories made get their mode and owner whatever happened after
-      writer.finish()
+      const st = { mode: f.mode, uid: f.uid, gid: f.gid, mtime: now, atime: now }
+      const fd = writer.file(dst, { ...st, nlink: 1, dev: 0, ino: 0 })!
+      try {
+        for (let off = 0; off < f.content.length; ) off += writeSync(fd, f.content, off, f.content.length - off)
+      } catch (err) {
+        closeSync(fd)
+        throw view.writeError(dst, err)
+      }
+      writer.finishFile(fd, st)
     }
-  })
+  } finally {
+    // the directories made get their mode and owner whatever happened after
+    writer.finish()
+  }
 }

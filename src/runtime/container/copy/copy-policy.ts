@@ -6,6 +6,7 @@
 import { posix } from 'node:path'
 import { MiniRunError } from '../../../errors.js'
 import { isRoot } from '../../../paths.js'
+import type { EtcFiles } from '../../../network/plan-etc-files.js'
 import type { SpecMount } from '../../spec/spec.js'
 import type { ContainerInfo } from '../containers.js'
 import type { CopyOptions } from './copy-tree.js'
@@ -16,6 +17,12 @@ export interface CpOptions extends CopyOptions {
   archive: boolean
 }
 
+/** What readOnlyReason reads of a container: its mounts, its root and the network's /etc files; not its environment. */
+export interface MountsOf {
+  spec?: { mounts: SpecMount[]; root: { readonly?: boolean } }
+  startInput?: { network?: { files?: EtcFiles } }
+}
+
 /**
  * Docker's words for a write refused at path: in a read-only volume, or on
  * a read-only root. `volumesOnly`: a container that does not run, whose
@@ -23,7 +30,7 @@ export interface CpOptions extends CopyOptions {
  * the network's /etc files: a path under those is its root's, as Docker's
  * daemon checks only the volumes (checkIfPathIsInAVolume).
  */
-export function readOnlyReason(c: Pick<ContainerInfo, 'spec' | 'startInput'>, path: string, volumesOnly = false): string | undefined {
+export function readOnlyReason(c: MountsOf, path: string, volumesOnly = false): string | undefined {
   const within = (dest: string) => path === dest || path.startsWith(dest.endsWith('/') ? dest : `${dest}/`)
   const networkFiles = new Set(Object.values(c.startInput?.network?.files ?? {}))
   const bound = (m: SpecMount) => m.type === 'bind' || m.options?.some((o) => o === 'bind' || o === 'rbind') === true
@@ -41,6 +48,15 @@ export function readOnlyReason(c: Pick<ContainerInfo, 'spec' | 'startInput'>, pa
 export function readError(c: Pick<ContainerInfo, 'name'>, src: string, err: unknown): unknown {
   const code = (err as NodeJS.ErrnoException).code
   if (err instanceof MiniRunError || !code) return err
-  const rootless = code === 'EACCES' && !isRoot() ? ' (an ordinary user\'s cp reads as that user: a file only another user of the container may read stays unread)' : ''
+  const rootless = code === 'EACCES' && !isRoot() ? " (copied as you, outside the container's user namespace: a file you may not read stays unread)" : ''
   return new MiniRunError(`copy from ${c.name}:${posix.resolve('/', src)}: ${reasonOf(err)}${rootless}`, { code, cause: err })
+}
+
+/** A file for writeIntoContainer: its path inside, content, and owner and mode inside. */
+export interface ContainerFile {
+  path: string
+  content: Buffer
+  uid: number
+  gid: number
+  mode: number
 }

@@ -6,12 +6,12 @@
  * A tar read is unpacked inside the destination: an entry whose path would
  * leave it ("../x") is refused, an absolute one is taken as relative.
  */
-import { closeSync, readSync, writeSync } from 'node:fs'
+import { closeSync, readSync, writeSync, type Stats } from 'node:fs'
 import { posix } from 'node:path'
 import { MiniRunError, UsageError } from '../../../errors.js'
 import { TarReader, type TarEntry } from '../../../image/tar-reader.js'
 import { encodeHeader, END_OF_ARCHIVE, padding, type TarWriteEntry } from '../../../image/tar-writer.js'
-import { followsTop, notFound, openSourceFile, statItem, TreeWriter, walk, type CopyEnd, type CopyOptions } from './copy-tree.js'
+import { copyTarget, followsTop, notFound, openSourceFile, statItem, TreeWriter, walk, type CopyEnd, type CopyOptions } from './copy-tree.js'
 
 const CHUNK = 1024 * 1024
 
@@ -75,16 +75,42 @@ export async function tarInto(dst: CopyEnd, input: AsyncIterable<Buffer>): Promi
   const dstStat = statItem(dst.view, dst.path, true)
   if (!dstStat) throw new MiniRunError(`no such directory: ${dst.view.describe(dst.path)}`, { code: 'ENOENT' })
   if (!dstStat.isDirectory()) throw new UsageError(`destination ${dst.view.describe(dst.path)} must be a directory`)
+  await unpack(dst, input, (name) => entryPath(dst.path, name))
+}
+
+/**
+ * tarFrom's stream of SRC written at DEST as copyTree writes SRC there (a
+ * directory DEST gets it inside, else it becomes DEST, by Docker's rules):
+ * a rootless container's files read in its namespace (copy-in-userns.ts),
+ * written on the host as the user.
+ */
+export async function tarOnto(srcPath: string, dst: CopyEnd, input: AsyncIterable<Buffer>): Promise<void> {
+  let top: { name: string; to: string } | undefined
+  await unpack(dst, input, (name, e) => {
+    if (!top) {
+      // the first entry is SRC itself: its kind decides where it lands
+      const isDir = e?.type === 'dir'
+      top = { name: name.replace(/\/+$/, ''), to: copyTarget(srcPath, { isDirectory: () => isDir } as Stats, dst) }
+    }
+    const clean = name.replace(/\/+$/, '')
+    if (clean === top.name) return top.to
+    if (!clean.startsWith(`${top.name}/`)) throw new MiniRunError(`tar entry ${JSON.stringify(name)} is not under ${JSON.stringify(top.name)}`, { code: 'EBREAKOUT' })
+    return entryPath(top.to, clean.slice(top.name.length + 1))
+  })
+}
+
+/** Write each entry where place() puts it; hard links are placed by the same rule. */
+async function unpack(dst: CopyEnd, input: AsyncIterable<Buffer>, place: (name: string, e?: TarEntry) => string): Promise<void> {
   const writer = new TreeWriter(dst.view)
   let out: { fd: number; entry: TarEntry } | undefined
   const times = (e: TarEntry) => ({ mode: e.mode, uid: e.uid, gid: e.gid, mtime: new Date(e.mtime * 1000), atime: new Date(e.mtime * 1000) })
   const reader = new TarReader({
     entry(e) {
-      const path = entryPath(dst.path, e.path)
+      const path = place(e.path, e)
       if (e.type === 'dir') writer.dir(path, times(e))
       else if (e.type === 'symlink') writer.symlink(path, e.linkpath, times(e))
       else if (e.type === 'hardlink') {
-        const from = entryPath(dst.path, e.linkpath)
+        const from = place(e.linkpath)
         const fd = writer.file(path, { ...times(e), nlink: 2, dev: 0, ino: 0 }, `tar:${from}`)
         if (fd !== undefined) {
           // the first name of it was not in this archive: nothing to link to

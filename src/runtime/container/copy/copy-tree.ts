@@ -264,12 +264,12 @@ function followDest(dst: CopyEnd): CopyEnd {
   return { ...dst, path }
 }
 
-/** Where SRC lands in DEST, by Docker's rules (the top of this file). */
-function target(src: CopyEnd, srcStat: Stats, given: CopyEnd): string {
+/** Where SRC (at srcPath, of srcStat's kind) lands in DEST, by Docker's rules (the top of this file). */
+export function copyTarget(srcPath: string, srcStat: Pick<Stats, 'isDirectory'>, given: CopyEnd): string {
   const dst = followDest(given)
   const dstStat = statItem(dst.view, dst.path, true)
-  const contentsOnly = /(^|\/)\.$/.test(src.path)
-  const base = posix.basename(posix.resolve('/', src.path))
+  const contentsOnly = /(^|\/)\.$/.test(srcPath)
+  const base = posix.basename(posix.resolve('/', srcPath))
   if (dstStat?.isDirectory()) return contentsOnly && srcStat.isDirectory() ? dst.path : posix.join(dst.path, base === '' ? '.' : base)
   if (dstStat) {
     if (srcStat.isDirectory()) throw new UsageError(`cannot copy a directory to a file: ${dst.view.describe(dst.path)}`)
@@ -286,7 +286,7 @@ export function copyTree(src: CopyEnd, dst: CopyEnd, o: CopyOptions): void {
   const follow = followsTop(src.path, o)
   const srcStat = statItem(src.view, src.path, follow)
   if (!srcStat) throw notFound(src.view, src.path)
-  const to = target(src, srcStat, dst)
+  const to = copyTarget(src.path, srcStat, dst)
   const writer = new TreeWriter(dst.view)
   // -L: the top item is what the link points to; below it, links stay links
   const top = follow ? srcStat : statItem(src.view, src.path, false)!

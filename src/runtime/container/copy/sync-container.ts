@@ -32,7 +32,9 @@ import { MiniRunError } from '../../../errors.js'
 import * as fileCalls from '../../../native/file-calls.js'
 import { isRoot } from '../../../paths.js'
 import type { ContainerInfo } from '../containers.js'
-import { readOnlyReason, withContainerView } from './copy-container.js'
+import { withContainerView } from './copy-container.js'
+import { copiesInUserNamespace, copyInUserNamespace } from './copy-in-userns.js'
+import { readOnlyReason } from './copy-policy.js'
 import { copyContent, openSourceFile, statItem, TreeWriter } from './copy-tree.js'
 import { hostView, using, type FsView } from './fs-view.js'
 
@@ -156,6 +158,12 @@ export function syncIntoView(view: FsView, items: readonly SyncItem[], readOnly:
 export async function syncIntoContainer(c: ContainerInfo, items: readonly SyncItem[]): Promise<void> {
   // a stopped container's view does not mount its root read-only: what a running one refuses is refused here
   const readOnly = (dst: string) => (c.status !== 'running' ? readOnlyReason(c, dst, true) : undefined)
+  // an ordinary user's container of other users: written as its root, where their directories are writable
+  if (copiesInUserNamespace(c, isRoot())) {
+    const failures = (await copyInUserNamespace(c, { direction: 'sync', items: [...items] })) as string[]
+    if (failures.length) throw new MiniRunError(failures.join('; '))
+    return
+  }
   // as root the host's ids, taken as the container's; an ordinary user can give a file only its own id
   const { failures } = await withContainerView(c, isRoot(), (view) => syncIntoView(view, items, readOnly))
   if (failures.length) throw new MiniRunError(failures.join('; '))
