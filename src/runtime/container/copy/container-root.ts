@@ -59,14 +59,7 @@ async function runningRoot(c: ContainerInfo, o: RootOptions): Promise<ContainerR
       if (userns !== undefined) closeSync(userns)
       return undefined
     }
-    return {
-      fd,
-      ...(userns !== undefined && { userns }),
-      release: async () => {
-        closeSync(fd)
-        if (userns !== undefined) closeSync(userns)
-      },
-    }
+    return rootOf(fd, userns, async () => undefined)
   } finally {
     closeSync(pidfd)
   }
@@ -125,13 +118,18 @@ async function viewRoot(c: ContainerInfo, host: Host, o: RootOptions): Promise<C
     await kill()
     throw err
   }
+  return rootOf(fd, userns, kill)
+}
+
+/** The root and its namespace's fds, closed on release, then `after` (the view's end). */
+function rootOf(fd: number, userns: number | undefined, after: () => Promise<void>): ContainerRoot {
   return {
     fd,
     ...(userns !== undefined && { userns }),
     release: async () => {
       closeSync(fd)
       if (userns !== undefined) closeSync(userns)
-      await kill()
+      await after()
     },
   }
 }

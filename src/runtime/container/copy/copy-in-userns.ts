@@ -27,8 +27,7 @@ import { helperPath, parseReply } from '../../../rootless/helper-process.js'
 import { findProgram } from '../../../rootless/subordinate-ids.js'
 import type { ContainerInfo } from '../containers.js'
 import { openContainerRoot } from './container-root.js'
-import type { ContainerFile, MountsOf } from './copy-policy.js'
-import type { SyncItem } from './sync-container.js'
+import type { ContainerFile, MountsOf, SyncItem } from './copy-policy.js'
 
 const USERNS_FD = 4
 const TAR_FD = 5

@@ -60,3 +60,11 @@ export interface ContainerFile {
   gid: number
   mode: number
 }
+
+/** A path of compose watch's sync (sync-container.ts). */
+export interface SyncItem {
+  /** On the host. */
+  host: string
+  /** In the container, absolute. */
+  container: string
+}

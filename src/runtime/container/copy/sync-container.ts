@@ -34,16 +34,12 @@ import { isRoot } from '../../../paths.js'
 import type { ContainerInfo } from '../containers.js'
 import { withContainerView } from './copy-container.js'
 import { copiesInUserNamespace, copyInUserNamespace } from './copy-in-userns.js'
-import { readOnlyReason } from './copy-policy.js'
+import { readOnlyReason, type SyncItem } from './copy-policy.js'
+
+export type { SyncItem }
 import { copyContent, openSourceFile, statItem, TreeWriter } from './copy-tree.js'
 import { hostView, using, type FsView } from './fs-view.js'
 
-export interface SyncItem {
-  /** On the host. */
-  host: string
-  /** In the container, absolute. */
-  container: string
-}
 
 /** What is at path in the view, and everything below it, removed; nothing there is no error. */
 function removeInView(view: FsView, path: string): void {
