@@ -62,4 +62,3 @@ export function stagesNeeded(df: ParsedDockerfile, target: Stage, lookup: Lookup
   visit(target)
   return df.stages.filter((s) => needed.has(s.index)).map((s) => (s.index === target.index ? target : s))
 }
-

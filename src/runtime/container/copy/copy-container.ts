@@ -11,8 +11,7 @@
 import { closeSync, writeSync } from 'node:fs'
 import { posix } from 'node:path'
 import { MiniRunError } from '../../../errors.js'
-import { hostId } from '../../spec/id-maps.js'
-import type { IdMapping, SpecMount } from '../../spec/spec.js'
+import { containerId, hostId } from '../../spec/id-maps.js'
 import type { ContainerInfo } from '../containers.js'
 import { openContainerRoot } from './container-root.js'
 import { copyTree, statItem, TreeWriter, type CopyOptions } from './copy-tree.js'
@@ -24,13 +23,6 @@ import { readError, readOnlyReason, type ContainerFile, type CpOptions } from '.
 export { readOnlyReason, type ContainerFile, type CpOptions }
 import { isRoot } from '../../../paths.js'
 
-/** The container id a host id shows as (the inverse of hostId); unmapped: the overflow id. */
-function insideId(maps: readonly IdMapping[] | undefined, id: number): number {
-  if (!maps) return id
-  const m = maps.find((e) => id >= e.hostID && id < e.hostID + e.size)
-  return m ? m.containerID + (id - m.hostID) : 65534
-}
-
 export async function withContainerView<T>(c: ContainerInfo, archive: boolean, fn: (view: FsView) => Promise<T> | T): Promise<T> {
   const root = await openContainerRoot(c)
   const uidMap = c.spec?.linux.uidMappings
@@ -41,7 +33,7 @@ export async function withContainerView<T>(c: ContainerInfo, archive: boolean, f
     ref: c.name,
     readOnly: (path) => readOnlyReason(c, path),
     owner: (src) => (archive ? { uid: hostId(uidMap, src.uid), gid: hostId(gidMap, src.gid) } : { uid: hostId(uidMap, 0), gid: hostId(gidMap, 0) }),
-    inside: (id) => ({ uid: insideId(uidMap, id.uid), gid: insideId(gidMap, id.gid) }),
+    inside: (id) => ({ uid: containerId(uidMap, id.uid), gid: containerId(gidMap, id.gid) }),
   })
   try {
     return await fn(view)
