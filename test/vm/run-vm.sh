@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run-vm.sh [--check] [COMMAND [ARG...]]
+# run-vm.sh [--check] [--status-to FILE] [COMMAND [ARG...]]
 #
 # Run COMMAND (default: the kernel-feature tests, test/vm/*.vmtest.ts) in a
 # throwaway VM booted from Debian's kernel (linux-image-amd64) with a pure
@@ -11,6 +11,15 @@
 #
 # --check only tells whether this machine can run the VM: it prints what is
 # missing, one line each, and exits 3 if anything is.
+#
+# --status-to FILE: when the harness ends, for any reason, it writes its exit
+# status to FILE (whole, by a rename): how .ci/run's test suite learns the
+# result of a VM it started beside the suite (test/vm-kernel.test.ts).
+#
+# The guest runs this build of mini-run as it was when the harness started:
+# dist/ and native/build/ are copied into the job directory and mounted over
+# the project's, so a rebuild on the host while the VM runs (the suite's
+# global setup makes one) never reaches it half-written.
 #
 # Exit status: COMMAND's own; 3 when something is missing; 124 when the VM
 # ran out of time (MINI_RUN_VM_TIMEOUT seconds, default 1200); 125 when the
@@ -30,6 +39,15 @@ if [ "${1:-}" = --check ]; then
   check_only=1
   shift
 fi
+status_to=
+if [ "${1:-}" = --status-to ]; then
+  status_to=${2:?run-vm: --status-to needs a file}
+  shift 2
+fi
+write_status() {
+  [ -z "$status_to" ] || { echo "$1" >"$status_to.part" && mv "$status_to.part" "$status_to"; }
+}
+trap 'write_status $?' EXIT
 
 # The newest Debian kernel whose modules are installed: linux-image-amd64
 # puts both in place without touching the running kernel or the boot config.
@@ -82,6 +100,7 @@ fi
 work=$(mktemp -d /var/tmp/mini-run-vm.XXXXXX)
 qemu_pid=
 cleanup() {
+  local status=$?
   if [ -n "$qemu_pid" ] && kill -0 "$qemu_pid" 2>/dev/null; then
     kill "$qemu_pid" 2>/dev/null || true
     wait "$qemu_pid" 2>/dev/null || true
@@ -91,12 +110,16 @@ cleanup() {
   else
     rm -rf "$work"
   fi
+  write_status "$status"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
 mkdir "$work/job"
+mkdir "$work/job/build"
+cp -a "$project/dist" "$work/job/build/dist"
+cp -a "$project/native/build" "$work/job/build/native"
 # A small empty disk, the guest's /dev/vda: a block device for the block I/O
 # limits (io.max names a device by its major:minor). Sparse: no space used.
 truncate -s 64M "$work/disk.img"
