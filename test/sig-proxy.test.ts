@@ -53,8 +53,10 @@ async function signalTaken(pid: number, signal: NodeJS.Signals): Promise<void> {
 interface Cli {
   pid: number
   stdout: () => string
+  /** Its stderr so far: read after its exit, it may not have come yet (the container holds the pipe open). */
+  stderr: () => string
   /** The CLI's own exit. */
-  exited: Promise<{ status: number | null; signal: NodeJS.Signals | null; stderr: string }>
+  exited: Promise<{ status: number | null; signal: NodeJS.Signals | null }>
   /** Its outputs closed: the container, which shares them, has exited too. */
   closed: Promise<void>
 }
@@ -70,7 +72,8 @@ function startCli(args: string[], via: 'launcher' | 'commander' = 'launcher'): C
   return {
     pid: child.pid!,
     stdout: () => stdout,
-    exited: new Promise((resolve) => child.on('exit', (status, signal) => resolve({ status, signal, stderr }))),
+    stderr: () => stderr,
+    exited: new Promise((resolve) => child.on('exit', (status, signal) => resolve({ status, signal }))),
     closed: new Promise((resolve) => child.on('close', () => resolve())),
   }
 }
@@ -90,7 +93,9 @@ describe.skipIf(!isRoot)('run --sig-proxy (needs root)', () => {
       await until(`got-${signal.slice(3)}`, () => run.stdout().includes(`got-${signal.slice(3)}`))
     }
     process.kill(run.pid, 'SIGUSR2')
-    expect(await run.exited).toEqual({ status: 0, signal: null, stderr: '' })
+    expect(await run.exited).toEqual({ status: 0, signal: null })
+    await run.closed
+    expect(run.stderr()).toBe('')
     expect(run.stdout()).toBe('ready\ngot-USR1\ngot-TERM\ngot-INT\ngot-HUP\nmarker\n')
   })
 
@@ -103,7 +108,10 @@ describe.skipIf(!isRoot)('run --sig-proxy (needs root)', () => {
       // two of three taken: it stays; the third ends it
       expect(status(name)).toBe('running')
       await signalTaken(run.pid, 'SIGTERM')
-      expect(await run.exited).toEqual({ status: 1, signal: null, stderr: 'got 3 SIGTERM/SIGINTs, forcefully exiting\n' })
+      expect(await run.exited).toEqual({ status: 1, signal: null })
+      // written before the exit, but read from the pipe after it, maybe
+      await until('its last line', () => run.stderr().endsWith('\n'))
+      expect(run.stderr()).toBe('got 3 SIGTERM/SIGINTs, forcefully exiting\n')
       expect(status(name)).toBe('running')
       // the container got none of them: only the marker, sent to it directly
       cli.ok(['kill', '-s', 'USR2', name])
