@@ -359,12 +359,41 @@ describe.skipIf(!isRoot || noRegistry)(`compose push${noRegistry ? ` (skipped: $
       // an explicit pull is due now, whatever the window
       expect(pulled(run('weekly', ['pull']))).toBe(true)
       expect(run('every_12h', ['config']).stdout).toContain('    pull_policy: every_12h\n')
+      // refresh is written back as it is and pulls as missing does; if_not_present is written as missing (compose-go's normalization)
+      expect(run('refresh', ['config']).stdout).toContain('    pull_policy: refresh\n')
+      expect(run('refresh', ['pull']).stderr).toBe(` Image ${registry.host}/argweb:1  Skipped\n`)
+      expect(run('if_not_present', ['config']).stdout).toContain('    pull_policy: missing\n')
       // the schema's pattern first, then the whole value
       expect(run('every_soon', ['config']).stderr).toBe('mini-run: compose.yaml: services.web.pull_policy: does not match always|never|build|if_not_present|missing|refresh|daily|weekly|every_([0-9]+[wdhms])+\n')
       const bad = run('weekly-ish', ['config'])
       expect([bad.status, bad.stderr]).toEqual([1, 'mini-run: compose.yaml: services.web.pull_policy: "weekly-ish": always, never, missing, build, daily, weekly or every_<duration> (every_12h, every_1w2d)\n'])
     } finally {
       run('daily', ['down'])
+    }
+  })
+
+  it('a built service with an image: name and pull_policy always is pulled first, and not built; a failed pull is a warning, then it is built', () => {
+    // the store where argweb:1 is this file's build of X unset (" default"), and busybox is
+    const root = env.storeRoot
+    const up = (image: string, args: string[]) => {
+      writeFileSync(join(dir, 'compose.yaml'), `services:\n  web:\n    image: ${image}\n    build: {context: ./argapp, args: {X: here}}\n    network_mode: none\n    pull_policy: always\n`)
+      return miniRun(['--root', root, '--state', env.stateRoot, 'compose', '-p', 'first', ...args], { cwd: dir, timeout: 120_000 })
+    }
+    const argsOf = (ref: string) => miniRun(['--root', root, '--state', env.stateRoot, 'run', '--rm', '--network', 'none', ref, 'cat', '/args']).stdout
+    try {
+      expect(argsOf(`${registry.host}/argweb:1`)).toBe(' default\n')
+      // the registry's argweb:1 (pushed with X=cli, Y=from-env above), not a build of X=here
+      const pulled = up(`${registry.host}/argweb:1`, ['create'])
+      expect(pulled.status, pulled.stderr).toBe(0)
+      expect(pulled.stderr).toContain(` Image ${registry.host}/argweb:1  Pulled\n`)
+      expect(argsOf(`${registry.host}/argweb:1`)).toBe('cli from-env\n')
+      // a name the registry lacks: the pull's failure is a warning, and the build follows
+      const built = up(`${registry.host}/unpushed:1`, ['create'])
+      expect(built.status, built.stderr).toBe(0)
+      expect(built.stderr).toMatch(new RegExp(`^WARNING: .*pulling ${registry.host}/unpushed:1: `, 'm'))
+      expect(argsOf(`${registry.host}/unpushed:1`)).toBe('here default\n')
+    } finally {
+      up(`${registry.host}/unpushed:1`, ['down'])
     }
   })
 

@@ -143,7 +143,7 @@ function serviceDocument(s: Service): Record<string, unknown> {
   put('pre_stop', s.preStop?.map(hookDocument))
   put('privileged', s.privileged)
   put('profiles', s.profiles)
-  put('pull_policy', s.pullPolicy === 'missing' && !s.pullPolicyGiven ? undefined : (s.pullRefresh?.text ?? s.pullPolicy))
+  put('pull_policy', s.pullPolicyText)
   put('read_only', s.readOnly)
   put('restart', s.restart.name === 'no' ? undefined : formatRestartPolicy(s.restart))
   put('scale', s.replicas === 1 ? undefined : s.replicas)

@@ -26,6 +26,6 @@ export function canonicalJson(value: unknown): string {
 /** references: the containers it joins (service -> id), left out when none, so that other services' hashes stay as they were. */
 export function configHash(service: Service, imageId: string, networks: JoinedNetwork[], volumeNames: Record<string, string>, references?: Record<string, string>): string {
   // the log driver's name changes nothing either: json-file and local both log as json-file
-  const { replicas: _replicas, pullPolicy: _pull, pullPolicyGiven: _given, pullRefresh: _refresh, build: _build, profiles: _profiles, logDriver: _logDriver, develop: _develop, ...rest } = service
+  const { replicas: _replicas, pullPolicy: _pull, pullPolicyText: _text, pullRefresh: _refresh, build: _build, profiles: _profiles, logDriver: _logDriver, develop: _develop, ...rest } = service
   return createHash('sha256').update(canonicalJson({ service: rest, imageId, networks, volumeNames, references })).digest('hex')
 }

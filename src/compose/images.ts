@@ -152,11 +152,14 @@ export async function ensureImages(ctx: ComposeContext, project: Project, servic
     const at = new At(fileOf(name), ['services', name])
     let image = done.get(s.image)
     if (!image) {
-      const local = await resolveOrUndefined(store, s.image)
+      let local = await resolveOrUndefined(store, s.image)
       const policy = o.pull ?? (s.pullPolicy === 'build' ? 'missing' : s.pullPolicy)
+      const due = policy === 'always' || (policy === 'refresh' && local !== undefined && (await pulledBefore(store, s.image, Date.now() - s.pullRefresh!.ms)))
+      // a service both built and named (image:) whose policy asks for a pull is pulled first, as docker compose's
+      // pullRequiredImages does; the build can stand in for a pull that fails, so that is a warning
+      if (due && s.build?.namedImage) local = await pullService(ctx, s, at).catch((err: Error) => (warn(ctx, err.message), local))
       if (s.build && !o.noBuild && (o.build || s.pullPolicy === 'build' || !local)) image = await buildService(ctx, s, at, { project })
-      else if (policy === 'always' && !s.build) image = await pullService(ctx, s, at)
-      else if (policy === 'refresh' && !s.build && local && (await pulledBefore(store, s.image, Date.now() - s.pullRefresh!.ms))) image = await pullService(ctx, s, at)
+      else if (due && !s.build) image = await pullService(ctx, s, at)
       else if (local) image = local
       else if (policy === 'never' || o.noBuild) throw at.at('image').error(`no such image: ${s.image} (pull_policy: never)`)
       else image = await pullService(ctx, s, at)

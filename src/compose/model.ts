@@ -198,10 +198,14 @@ export interface Service {
   image: string
   build?: BuildConfig
   pullPolicy: 'missing' | 'always' | 'never' | 'build' | 'refresh'
-  /** refresh: pull_policy as written (daily, weekly, every_<duration>), and how long ago a pull may be, in ms. */
-  pullRefresh?: { text: string; ms: number }
-  /** pull_policy was in the file: `compose pull` then skips a missing policy's image the store has (docker compose's shouldPullImage). */
-  pullPolicyGiven?: true
+  /** refresh (daily, weekly, every_<duration>): how long ago a pull may be, in ms. */
+  pullRefresh?: { ms: number }
+  /**
+   * pull_policy as the file has it, which `config` writes back (if_not_present
+   * as compose-go's normalization does: missing). When given, `compose pull`
+   * skips a missing policy's image the store has (docker compose's shouldPullImage).
+   */
+  pullPolicyText?: string
   platform?: string
   command?: string[]
   /** [] clears the image's. */

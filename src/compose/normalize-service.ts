@@ -76,7 +76,6 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
     image,
     ...opt('build', build),
     ...pullPolicyOf(s.pull_policy, at.at('pull_policy')),
-    ...(s.pull_policy !== undefined && s.pull_policy !== null ? { pullPolicyGiven: true as const } : {}),
     ...opt('platform', text('platform')),
     ...opt('command', command(s.command, at.at('command'))),
     ...opt('entrypoint', command(s.entrypoint, at.at('entrypoint'))),
@@ -186,17 +185,18 @@ const PULL_PART = '(\\d+(?:\\.\\d*)?|\\.\\d+)(ns|us|µs|ms|s|m|h|d|w)'
  * every_<duration> (every_12h, every_1w2d) pull again once the image's
  * last pull is that old; refresh and if_not_present are missing.
  */
-function pullPolicyOf(v: unknown, at: At): Pick<Service, 'pullPolicy' | 'pullRefresh'> {
-  if (v === undefined) return { pullPolicy: 'missing' }
+function pullPolicyOf(v: unknown, at: At): Pick<Service, 'pullPolicy' | 'pullRefresh' | 'pullPolicyText'> {
+  if (v === undefined || v === null) return { pullPolicy: 'missing' }
   const text = str(v, at)
-  if (text === 'if_not_present' || text === 'missing' || text === 'refresh') return { pullPolicy: 'missing' }
-  if (text === 'always' || text === 'never' || text === 'build') return { pullPolicy: text }
+  if (text === 'if_not_present' || text === 'missing') return { pullPolicy: 'missing', pullPolicyText: 'missing' }
+  if (text === 'refresh') return { pullPolicy: 'missing', pullPolicyText: text }
+  if (text === 'always' || text === 'never' || text === 'build') return { pullPolicy: text, pullPolicyText: text }
   const every = text === 'daily' ? '1d' : text === 'weekly' ? '1w' : text.startsWith('every_') ? text.slice(6) : undefined
   // str2duration's syntax: Go's durations (1h0.5m, 500ms) with days and weeks
   if (every !== undefined && new RegExp(`^(${PULL_PART})+$`).test(every)) {
     let ms = 0
     for (const [, n, unit] of every.matchAll(new RegExp(PULL_PART, 'g'))) ms += Number(n) * PULL_UNITS[unit!]!
-    return { pullPolicy: 'refresh', pullRefresh: { text, ms } }
+    return { pullPolicy: 'refresh', pullRefresh: { ms }, pullPolicyText: text }
   }
   throw at.error(`"${text}": always, never, missing, build, daily, weekly or every_<duration> (every_12h, every_1w2d)`)
 }

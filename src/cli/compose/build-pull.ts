@@ -111,7 +111,7 @@ export async function pullCommand(services: string[], flags: ComposePullFlags, c
     // its tag is latest (docker compose's shouldPullImage; a service without pull_policy is always pulled)
     const ref = parseReference(s.image)
     const latest = ref.digest === undefined && (ref.tag ?? 'latest') === 'latest'
-    if (policy === 'missing' && (policyFlag !== undefined || s.pullPolicyGiven) && !latest && (await store.resolve(s.image).then(() => true, () => false))) {
+    if (policy === 'missing' && (policyFlag !== undefined || s.pullPolicyText !== undefined) && !latest && (await store.resolve(s.image).then(() => true, () => false))) {
       emit(ctx, 'Image', s.image, 'Skipped')
       continue
     }
