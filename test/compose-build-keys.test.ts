@@ -268,17 +268,19 @@ describe.skipIf(!isRoot)('compose build keys and build\'s RUN options (needs roo
     // a later FROM of the overridden stage, and FROM of a directory context by its own name: its files, root's
     const fromDir = env.run(['build', '--progress', 'plain', '--cgroup-parent', env.cgroupParent, '-t', 'localhost/test/from-dir:1', '--build-context', `dep=${join(env.dir, 'dep-dir')}`, '--build-context', `more=${join(env.dir, 'dep-dir', 'etc')}`, '-f', '-', ctx], {
       timeout: 120_000,
-      input: `FROM ${BUSYBOX} AS dep\nRUN exit 3\nFROM more AS other\nFROM dep\nCOPY --from=other dep.txt /other.txt\nLABEL from=dir\n`,
+      // COPY --from=0 names the overridden stage by its number: the context too, as BuildKit's dispatch
+      input: `FROM ${BUSYBOX} AS dep\nRUN exit 3\nFROM more AS other\nFROM dep\nCOPY --from=other dep.txt /other.txt\nCOPY --from=0 etc/dep.txt /zero.txt\nLABEL from=dir\n`,
     })
     expect(fromDir.status, fromDir.stderr).toBe(0)
     const fromDirImage = JSON.parse(env.run(['image', 'inspect', 'localhost/test/from-dir:1']).stdout)[0]
-    expect([fromDirImage.RootFS.Layers.length, fromDirImage.Config.Labels]).toEqual([2, { from: 'dir' }])
+    expect([fromDirImage.RootFS.Layers.length, fromDirImage.Config.Labels]).toEqual([3, { from: 'dir' }])
     env.run(['build', '--cgroup-parent', env.cgroupParent, '-o', join(env.dir, 'from-dir-out'), '--build-context', `dep=${join(env.dir, 'dep-dir')}`, '--build-context', `more=${join(env.dir, 'dep-dir', 'etc')}`, '-f', '-', ctx], {
       timeout: 120_000,
-      input: `FROM ${BUSYBOX} AS dep\nRUN exit 3\nFROM more AS other\nFROM dep\nCOPY --from=other dep.txt /other.txt\n`,
+      input: `FROM ${BUSYBOX} AS dep\nRUN exit 3\nFROM more AS other\nFROM dep\nCOPY --from=other dep.txt /other.txt\nCOPY --from=0 etc/dep.txt /zero.txt\n`,
     })
-    expect(readdirSync(join(env.dir, 'from-dir-out')).sort()).toEqual(['etc', 'other.txt'])
+    expect(readdirSync(join(env.dir, 'from-dir-out')).sort()).toEqual(['etc', 'other.txt', 'zero.txt'])
     expect(readFileSync(join(env.dir, 'from-dir-out', 'other.txt'), 'utf8')).toBe('from-dir\n')
+    expect(readFileSync(join(env.dir, 'from-dir-out', 'zero.txt'), 'utf8')).toBe('from-dir\n')
     const exported = env.run(['build', '--cgroup-parent', env.cgroupParent, '--target', 'dep', '--build-context', `dep=${join(env.dir, 'dep-dir')}`, '-o', join(env.dir, 'dep-out'), '-f', '-', ctx], {
       timeout: 120_000,
       input: `FROM ${BUSYBOX} AS dep\nRUN exit 3\n`,

@@ -37,7 +37,7 @@ import { readDockerfile } from './read-dockerfile.js'
 import { parseDockerfile, parseTrigger, flagValue, instructionText, type Instruction, type ParsedDockerfile, type Stage } from './dockerfile.js'
 import { commitState, scratchState, stateChainIds, stateFromImage, stateId, type BuildState } from './image-state.js'
 import { MergedTree } from './merged-tree.js'
-import { namedContext, parseNamedContexts, type NamedContext } from './named-contexts.js'
+import { fromContext, namedContext, parseNamedContexts, type NamedContext } from './named-contexts.js'
 import { expand, type Lookup } from './shell-lex.js'
 import { StageRun } from './stage-run.js'
 import { atLine, imageError } from './step-layer.js'
@@ -150,7 +150,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   try {
     declareGlobalArgs(run)
     const target = overriddenTarget(run, targetStage(df, o.target))
-    const order = stagesNeeded(df, target, globalLookup(run), (ref) => namedContext(run.named, ref) !== undefined)
+    const order = stagesNeeded(df, target, globalLookup(run), (ref) => fromContext(run.named, df.stages, ref) !== undefined)
     for (const [n, stage] of order.entries()) {
       o.signal?.throwIfAborted()
       run.results.set(stage.index, await buildStage(run, stage, n + 1, order.length))

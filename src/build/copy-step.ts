@@ -19,7 +19,7 @@ import { nextState } from './image-state.js'
 import type { LayerFile } from './layer-tar.js'
 import { MergedTree } from './merged-tree.js'
 import { HostDirSourceFs, resolveSource, TreeSourceFs, type SourceFs } from './source-fs.js'
-import { namedContext } from './named-contexts.js'
+import { fromContext } from './named-contexts.js'
 import { BuildContext } from './build-context.js'
 import type { StageResult } from './builder.js'
 import type { StageRun } from './stage-run.js'
@@ -60,7 +60,7 @@ export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
   try {
     let fs: SourceFs = run.context
     if (from !== undefined) {
-      const named = namedContext(run.named, from)
+      const named = fromContext(run.named, run.df.stages, from)
       const stage = named ? undefined : fromStage(s, i, from)
       if (named?.kind === 'dir') fs = named.fs
       else if (stage) fs = new TreeSourceFs(run.treeOf(stage.state), `stage ${from}`)

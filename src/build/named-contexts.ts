@@ -16,6 +16,19 @@ import { resolve } from 'node:path'
 import { UsageError } from '../errors.js'
 import { contextKey } from './context-key.js'
 import { BuildContext } from './build-context.js'
+import type { Stage } from './dockerfile.js'
+
+/**
+ * The named context a `--from` reference reaches: its name's, or for a
+ * stage's number, that stage's name's: a named context replaces the whole
+ * stage, whichever way it is named (BuildKit's dispatch).
+ */
+export function fromContext(contexts: ReadonlyMap<string, NamedContext>, stages: readonly Pick<Stage, 'name'>[], ref: string): NamedContext | undefined {
+  const direct = namedContext(contexts, ref)
+  if (direct || !/^\d+$/.test(ref)) return direct
+  const name = stages[Number(ref)]?.name
+  return name === undefined ? undefined : namedContext(contexts, name)
+}
 
 /** An image's `storeOnly`: another service's image, just built, never pulled (compose's service:NAME). */
 export { contextKey }
