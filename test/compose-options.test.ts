@@ -258,6 +258,40 @@ describe.skipIf(!isRoot || !netavark)('compose: run -d, up --no-start and -V, ps
     expect(mini(['network', 'ls', '--format', '{{.Name}}']).stdout).not.toContain(`${p}_default`)
   })
 
+  it('--progress json|quiet and --ansi, docker compose\'s global flags: events as JSON lines, warnings as logrus\'s, the error as {"error":true}; build output hidden', () => {
+    const c = project(`version: "3"\nservices:\n${sleeper('web')}  talk:\n    build: {context: ., dockerfile_inline: "FROM ${BUSYBOX}\\nRUN echo from-the-build"}\n    command: sh -c 'echo hello; exec sleep 1000'\n    init: true\n    cgroup_parent: \${CG}\n`)
+    const p = c.projectName
+    const up = c(['--progress', 'json', 'up', '-d'])
+    expect(up.status, up.stderr).toBe(0)
+    const lines = up.stderr.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, string>)
+    expect(lines).toContainEqual({ level: 'warning', msg: expect.stringMatching(/the attribute `version` is obsolete/), time: expect.any(String) })
+    expect(lines).toContainEqual({ id: `Network ${p}_default`, status: 'Working', text: 'Creating' })
+    expect(lines).toContainEqual({ id: `Container ${p}-web-1`, status: 'Done', text: 'Started' })
+    expect(lines).toContainEqual({ id: 'Service talk', status: 'Working', text: 'Building', details: 'STEP 2/2: RUN echo from-the-build' })
+    // the RUN's own output would break the stream: hidden, as with --quiet-build
+    expect(up.stderr).not.toContain('from-the-build\n')
+    const failed = c(['--progress', 'json', 'up', '-d', 'nope'])
+    expect([failed.status, failed.stderr]).toEqual([1, expect.stringMatching(/^\{"level":"warning",[^\n]*\n\{"error":true,"message":"no such service: nope"\}\n$/)])
+    // quiet: the warning alone; COMPOSE_PROGRESS as the flag
+    expect(c(['--progress', 'quiet', 'stop', 'web']).stderr).toMatch(/^WARNING: .*`version` is obsolete.*\n$/)
+    const byEnv = ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', p, 'start', 'web'], { cwd: c.dir, env: { ...process.env, COMPOSE_PROGRESS: 'quiet' } })
+    // (-p without -f reads no file: no warning; plain would say Starting and Started)
+    expect([byEnv.status, byEnv.stderr]).toEqual([0, ''])
+    // colours in the log prefixes: none to a pipe, unless --ansi always; never with NO_COLOR
+    const logs = (more: string[], extra: Record<string, string> = {}) => ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', p, ...more, 'logs', 'talk'], { cwd: c.dir, env: { ...process.env, NO_COLOR: '', ...extra } }).stdout
+    expect(logs([])).toBe(`talk-1  | hello\n`)
+    expect(logs(['--ansi', 'always'])).toMatch(/^\x1b\[[0-9;]+mtalk-1  \| \x1b\[0mhello\n$/)
+    expect(logs(['--ansi', 'always'], { NO_COLOR: '1' })).toBe(`talk-1  | hello\n`)
+    expect(logs(['--ansi', 'never'], { COMPOSE_ANSI: 'always' })).toBe(`talk-1  | hello\n`)
+    // docker compose's refusals, before anything is done
+    expect(c(['--progress', 'tty', '--ansi', 'never', 'ps']).stderr).toBe("mini-run: can't use --progress tty while ANSI support is disabled\n")
+    expect(c(['--progress', 'plain', '--ansi', 'always', 'ps']).stderr).toBe("mini-run: can't use --progress plain while ANSI support is forced\n")
+    expect(c(['--progress', 'fancy', 'ps']).stderr).toBe('mini-run: unsupported --progress value "fancy" (auto, tty, plain, json or quiet)\n')
+    expect(c(['--ansi', 'sometimes', 'ps']).stderr).toBe('mini-run: invalid --ansi "sometimes": never, always or auto\n')
+    expect(c(['--parallel', 'x', 'ps']).stderr).toBe('mini-run: invalid --parallel "x": a number, -1 for no limit\n')
+    expect(c(['--parallel', '2', '--progress', 'plain', 'ps', '-q', 'web'])).toMatchObject({ status: 0, stdout: expect.stringMatching(/^[0-9a-f]{64}\n$/) })
+  })
+
   it('leaves nothing behind once each project is down', () => {
     for (let i = 1; i <= n; i++) expect(ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', `o${i}`, 'down', '-v'], { cwd: join(env.dir, `o${i}`) }).status).toBe(0)
     expect(env.leftovers()).toEqual([])

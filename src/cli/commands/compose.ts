@@ -26,7 +26,12 @@ export function register(program: Command): void {
     .option('--project-directory <dir>', 'the directory relative paths start from (default: the first file\'s)')
     .option('--env-file <file>', 'a file of variables for interpolation (default: .env in the project directory; repeatable)', collect, [])
     .option('--profile <profile>', 'enable the services of a profile (repeatable; default: COMPOSE_PROFILES)', collect, [])
+    .option('--progress <type>', 'auto, tty, plain, json or quiet: how progress is shown on stderr (default: COMPOSE_PROGRESS, or auto; mini-run draws no bars: auto and tty are plain)')
+    .option('--ansi <when>', 'never, always or auto: colours in the services\' log prefixes (default: COMPOSE_ANSI, or auto)')
+    .option('--parallel <n>', 'taken, as docker compose\'s limit on parallel pulls and builds (mini-run does them one at a time)')
     .enablePositionalOptions()
+    // every verb: the display the flags ask for, checked before anything is done
+    .hook('preAction', async (self) => (await import('../compose/display.js')).setDisplay(self.opts()))
 
   const up = compose
     .command('up')

@@ -5,6 +5,7 @@
 import type { Command } from 'commander'
 import { UsageError } from '../../errors.js'
 import { contextFor, loadFor } from './context.js'
+import { printEvent } from './display.js'
 
 export interface ComposeBuildFlags {
   noCache?: boolean
@@ -121,8 +122,8 @@ export async function pullCommand(services: string[], flags: ComposePullFlags, c
       // one that can be built is built instead: no failure (docker compose's mustBuild)
       if (s.build) mustBuild.push(name)
       else if (!flags.ignorePullFailures) throw err
-      process.stderr.write(`WARNING: ${(err as Error).message}\n`)
+      printEvent({ kind: 'warning', message: (err as Error).message })
     }
   }
-  if (mustBuild.length) process.stderr.write(`WARNING: Some service image(s) must be built from source by running:\n    mini-run compose build ${mustBuild.join(' ')}\n`)
+  if (mustBuild.length) printEvent({ kind: 'warning', message: `Some service image(s) must be built from source by running:\n    mini-run compose build ${mustBuild.join(' ')}` })
 }

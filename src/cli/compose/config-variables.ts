@@ -8,10 +8,11 @@ import type { Command } from 'commander'
 import { UsageError } from '../../errors.js'
 import { stringifyYaml } from '../../compose/vendor.js'
 import { composeFlags } from './context.js'
+import { printEvent } from './display.js'
 
 export async function configVariables(services: string[], format: string | undefined, cmd: Command): Promise<void> {
   if (format !== undefined && !['table', 'json', 'yaml'].includes(format)) throw new UsageError(`invalid --format "${format}": table, json or yaml`)
-  if (services.length) process.stderr.write('WARNING: service filtering is not applied when --variables is set, variables from the full model will be rendered\n')
+  if (services.length) printEvent({ kind: 'warning', message: 'service filtering is not applied when --variables is set, variables from the full model will be rendered' })
   const [{ findComposeFiles }, { readComposeYaml }, { extractVariables }] = await Promise.all([
     import('../../compose/find-files.js'),
     import('../../compose/load.js'),

@@ -3,14 +3,15 @@
  * --project-directory, --env-file, --profile), loading the project (its
  * warnings on stderr), the library's context (store, state, this CLI as
  * the command the monitor and the health runner run later), and Docker
- * Compose's progress lines on stderr.
+ * Compose's progress lines on stderr (display.ts).
  */
 import type { Command } from 'commander'
-import type { ComposeContext, ComposeEvent } from '../../compose/compose-context.js'
+import type { ComposeContext } from '../../compose/compose-context.js'
 import type { Project } from '../../compose/model.js'
 import { defaultStateRoot, defaultStoreRoot } from '../../paths.js'
 import { globalOptions } from '../global-options.js'
 import { selfCommand } from '../run-flags.js'
+import { buildOutputHidden, printBuildLine, printEvent } from './display.js'
 
 export interface ComposeFlags {
   file: string[]
@@ -18,6 +19,10 @@ export interface ComposeFlags {
   projectDirectory?: string
   envFile: string[]
   profile: string[]
+  /** display.ts's */
+  progress?: string
+  ansi?: string
+  parallel?: string
 }
 
 /** The `compose` command's own options, from any of its verbs. */
@@ -25,12 +30,6 @@ export function composeFlags(cmd: Command): ComposeFlags {
   let c: Command | null = cmd
   while (c && c.name() !== 'compose') c = c.parent
   return (c ?? cmd).opts<ComposeFlags>()
-}
-
-export function printEvent(e: ComposeEvent): void {
-  if (e.kind === 'warning') process.stderr.write(`WARNING: ${e.message}\n`)
-  else if (e.kind === 'hook') process.stderr.write(`${e.name} -> ${e.line}\n`)
-  else process.stderr.write(` ${e.kind} ${e.name}  ${e.status}\n`)
 }
 
 /**
@@ -70,7 +69,7 @@ function load(loadProject: typeof import('../../compose/load.js').loadProject, f
     ...(f.profile.length ? { profiles: f.profile } : {}),
     ...(services?.length ? { services } : {}),
   })
-  for (const w of warnings) process.stderr.write(`WARNING: ${w}\n`)
+  for (const message of warnings) printEvent({ kind: 'warning', message })
   return project
 }
 
@@ -83,7 +82,15 @@ export async function contextFor(cmd: Command, o: { quiet?: boolean } = {}): Pro
     stateRoot: global.state ?? defaultStateRoot(),
     selfCommand: selfCommand(global),
     onEvent: o.quiet ? (e) => e.kind === 'warning' && printEvent(e) : printEvent,
-    // a build's steps and its RUN output go to stderr with the rest of the progress
-    build: { output: { fds: [2, 2] }, onEvent: (_service, e) => progress.event(e) },
+    // a build's steps and its RUN output go to stderr with the rest of the progress; json and quiet show its steps as events, or nothing
+    build: buildOutputHidden()
+      ? {
+          output: { onData: () => undefined },
+          onEvent: (service, e) => {
+            if (e.type === 'step') printBuildLine(service, `STEP ${e.step}/${e.steps}: ${e.text}`)
+            else if (e.type === 'warning') printEvent({ kind: 'warning', message: e.message })
+          },
+        }
+      : { output: { fds: [2, 2] }, onEvent: (_service, e) => progress.event(e) },
   }
 }

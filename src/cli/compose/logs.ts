@@ -5,6 +5,7 @@ import { UsageError } from '../../errors.js'
 import type { ServiceContainer } from '../../compose/project-containers.js'
 import type { LogFollowing } from '../../compose/project-logs.js'
 import { contextFor, loadFor } from './context.js'
+import { prefixColors } from './display.js'
 
 export interface FollowOptions {
   follow?: boolean
@@ -35,7 +36,7 @@ export async function followLogs(stateRoot: string, project: string, services: r
   const names = new Map(containers.map((c) => [c.info.id, shortName(c, project)]))
   // Docker Compose's width: the longest name's length (its watch logger's "#watch" too) and one
   const widest = Math.max(0, ...[...names.values()].map((n) => n.length), ...(o.watchLine ? ['#watch'.length] : []))
-  const prefixer = new LinePrefixer(widest + 1, process.stdout.isTTY === true && !process.env.NO_COLOR && o.noColor !== true)
+  const prefixer = new LinePrefixer(widest + 1, prefixColors(o.noColor))
   if (o.watchLine && !o.noPrefix) o.watchLine.format = (text) => prefixer.watch(text)
   await projectLogs(stateRoot, containers, {
     ...o,

@@ -97,7 +97,7 @@ export async function upCommand(services: string[], flags: UpFlags, cmd: Command
     return create(ctx, project, { ...options, renewAnonVolumes: flags.renewAnonVolumes === true, ...(timeout !== undefined ? { timeout } : {}) })
   }
   // checked before anything starts, as compose watch checks
-  const { printEvent } = await import('./context.js')
+  const { printEvent } = await import('./display.js')
   const rules = flags.watch ? (await import('../../compose/watch.js')).watchRules(project, services, (message) => printEvent({ kind: 'warning', message })) : undefined
   // one watch per project, compose watch's or up --watch's
   const release = flags.watch ? (await import('../../compose/watch-lock.js')).lockWatch(ctx.stateRoot, project.name) : undefined
@@ -161,7 +161,7 @@ async function attachedServices(project: Project, services: string[], flags: UpF
 
 /** up --watch's watch, beside the attached logs: end() stops it once the step of its batch being taken is done (attached up's Ctrl-C calls it before it stops the services). */
 async function startWatch(ctx: ComposeContext, project: Project, rules: TriggerRule[], watchLine: { format: (text: string) => string }) {
-  const [{ watchProject }, { printEvent }] = await Promise.all([import('../../compose/watch.js'), import('./context.js')])
+  const [{ watchProject }, { printEvent }] = await Promise.all([import('../../compose/watch.js'), import('./display.js')])
   const stop = new AbortController()
   const following: { current?: LogFollowing } = {}
   const running = watchProject(

@@ -7,7 +7,8 @@
  * (a build, a restart) is finished first; a second Ctrl-C does not wait.
  */
 import type { Command } from 'commander'
-import { contextFor, loadFor, printEvent } from './context.js'
+import { contextFor, loadFor } from './context.js'
+import { printEvent } from './display.js'
 import type { ComposeContext } from '../../compose/compose-context.js'
 import type { Project } from '../../compose/model.js'
 import type { TriggerRule } from '../../compose/watch-rules.js'
