@@ -271,7 +271,10 @@ describe.skipIf(!isRoot || noRegistry)(`compose push${noRegistry ? ` (skipped: $
     const dropped = miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', 'push', 'build', '--build-arg', 'X', 'web'], { cwd: dir, timeout: 120_000, env: { ...process.env, X: undefined } })
     expect(dropped.status, dropped.stderr).toBe(0)
     expect(argsOf(`${registry.host}/argweb:1`)).toBe(' default\n')
-    expect(compose(yaml, ['build', '--progress', 'fancy']).stderr).toBe('mini-run: invalid --progress "fancy": auto, tty, plain or quiet\n')
+    expect(compose(yaml, ['build', '--progress', 'fancy']).stderr).toBe('mini-run: unsupported --progress value "fancy" (auto, tty, plain, json or quiet)\n')
+    // build's --progress is compose's, given after the verb (docker compose keeps it): json, and the last one given wins
+    const json = compose(yaml, ['--progress', 'plain', 'build', '--progress', 'json', 'lib'])
+    expect([json.status, json.stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l).id)]).toEqual([0, expect.arrayContaining([`Image ${registry.host}/arglib:1`])])
   })
 
   it('compose pull --include-deps, --ignore-buildable, --policy missing|always|never|build', () => {
@@ -390,8 +393,18 @@ describe.skipIf(!isRoot || noRegistry)(`compose push${noRegistry ? ` (skipped: $
       // a name the registry lacks: the pull's failure is a warning, and the build follows
       const built = up(`${registry.host}/unpushed:1`, ['create'])
       expect(built.status, built.stderr).toBe(0)
-      expect(built.stderr).toMatch(new RegExp(`^WARNING: .*pulling ${registry.host}/unpushed:1: `, 'm'))
+      // the image's event says why, as docker compose's pullServiceImage does
+      expect(built.stderr).toMatch(new RegExp(`^ Image ${registry.host}/unpushed:1  pulling ${registry.host}/unpushed:1: manifest .*\\n Image ${registry.host}/unpushed:1  Building\\n`, 'm'))
+      // --build: built, never pulled first (docker compose makes its policy build)
+      const rebuilt = up(`${registry.host}/argweb:1`, ['create', '--build'])
+      expect([rebuilt.status, rebuilt.stderr.includes('Pulling')], rebuilt.stderr).toEqual([0, false])
+      expect(argsOf(`${registry.host}/argweb:1`)).toBe('here default\n')
       expect(argsOf(`${registry.host}/unpushed:1`)).toBe('here default\n')
+      // --no-build keeps a service from its build, not another from its pull
+      writeFileSync(join(dir, 'compose.yaml'), `services:\n  lib:\n    image: ${registry.host}/arglib:1\n    network_mode: none\n`)
+      const noBuild = miniRun(['--root', join(dir, 'no-build'), '--state', env.stateRoot, 'compose', '-p', 'nobuild', 'create', '--no-build'], { cwd: dir, timeout: 120_000 })
+      expect([noBuild.status, noBuild.stderr.includes(` Image ${registry.host}/arglib:1  Pulled\n`)], noBuild.stderr).toEqual([0, true])
+      miniRun(['--root', join(dir, 'no-build'), '--state', env.stateRoot, 'compose', '-p', 'nobuild', 'down'], { cwd: dir })
     } finally {
       up(`${registry.host}/unpushed:1`, ['down'])
     }

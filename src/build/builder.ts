@@ -150,7 +150,7 @@ export async function build(o: BuildOptions): Promise<BuildResult> {
   try {
     declareGlobalArgs(run)
     const target = overriddenTarget(run, targetStage(df, o.target))
-    const order = stagesNeeded(df, target, globalLookup(run), (ref) => fromContext(run.named, df.stages, ref) !== undefined)
+    const order = stagesNeeded(df, target, globalLookup(run), (ref, mount) => (mount ? namedContext(run.named, ref) : fromContext(run.named, df.stages, ref)) !== undefined)
     for (const [n, stage] of order.entries()) {
       o.signal?.throwIfAborted()
       run.results.set(stage.index, await buildStage(run, stage, n + 1, order.length))

@@ -19,14 +19,14 @@ import { BuildContext } from './build-context.js'
 import type { Stage } from './dockerfile.js'
 
 /**
- * The named context a `--from` reference reaches: its name's, or for a
- * stage's number, that stage's name's: a named context replaces the whole
- * stage, whichever way it is named (BuildKit's dispatch).
+ * The named context `COPY --from=REF` reaches: its name's, or for a stage's
+ * number, that stage's name's (a named context replaces the whole stage,
+ * whichever way it is named: BuildKit's dispatch), never a context named
+ * by the number itself.
  */
 export function fromContext(contexts: ReadonlyMap<string, NamedContext>, stages: readonly Pick<Stage, 'name'>[], ref: string): NamedContext | undefined {
-  const direct = namedContext(contexts, ref)
-  if (direct || !/^\d+$/.test(ref)) return direct
-  const name = stages[Number(ref)]?.name
+  if (!/^\d+$/.test(ref) || stages[Number(ref)] === undefined) return namedContext(contexts, ref)
+  const name = stages[Number(ref)]!.name
   return name === undefined ? undefined : namedContext(contexts, name)
 }
 

@@ -23,7 +23,7 @@ import { sourceDigest } from './copy-plan.js'
 import { flagValues, type Instruction } from './dockerfile.js'
 import { nextState, stateChainIds, stateId, type BuildState } from './image-state.js'
 import { commitLayerBlob, writeLayerBlob } from './layer-tar.js'
-import { fromContext } from './named-contexts.js'
+import { namedContext } from './named-contexts.js'
 import { cacheMountDir, copyBindSource, mountKey, parseRunMount, userSecretParent, writeSecretFile, type RunMount } from './run-mounts.js'
 import { requireRootForRun, RunFailedError, runStep } from './run-step.js'
 import { cleanSourcePath, TreeSourceFs, type SourceFs } from './source-fs.js'
@@ -143,7 +143,7 @@ export async function runCommandStep(s: StageRun, i: Instruction): Promise<StepP
 /** Where a bind mount or COPY --from reads: a stage of this build, an image, or the context. */
 function mountSource(s: StageRun, from: string | undefined): { fs: SourceFs; label: string; stage?: BuildState } {
   if (from === undefined) return { fs: s.run.context, label: 'build context' }
-  const named = fromContext(s.run.named, s.run.df.stages, from)
+  const named = namedContext(s.run.named, from)
   if (named?.kind === 'dir') return { fs: named.fs, label: named.fs.label }
   if (named) throw new UsageError(`--mount from=${from}: the build context "${from}" is an image, which a mount cannot read yet: COPY --from=${from} in a stage, and mount that stage`)
   const stage = s.run.stageResult(from)

@@ -29,11 +29,14 @@ export function overriddenTarget(run: BuildRun, target: Stage): Stage {
   return { index: target.index, name: target.name, base: target.name!, from: { ...from, line: target.from.line, endLine: target.from.line }, instructions: [] }
 }
 
-/** The stages `target` depends on (FROM, COPY --from, RUN --mount from=), itself last, in file order; none a named context overrides. */
-export function stagesNeeded(df: ParsedDockerfile, target: Stage, lookup: Lookup, overridden: (ref: string) => boolean = () => false): Stage[] {
-  const byRef = (ref: string, before: number): Stage | undefined => {
+/**
+ * The stages `target` depends on (FROM, COPY --from, RUN --mount from=), itself last, in file order; none a named
+ * context overrides (`overridden`: for a mount's reference, `mount` is true: a number there is no stage's to BuildKit).
+ */
+export function stagesNeeded(df: ParsedDockerfile, target: Stage, lookup: Lookup, overridden: (ref: string, mount: boolean) => boolean = () => false): Stage[] {
+  const byRef = ({ ref, mount }: { ref: string; mount: boolean }, before: number): Stage | undefined => {
     // a named context of that name stands in for the stage, which is then not built (BuildKit's)
-    if (overridden(ref)) return undefined
+    if (overridden(ref, mount)) return undefined
     const lower = ref.toLowerCase()
     const named = df.stages.find((s) => s.name === lower && s.index < before)
     if (named) return named
@@ -43,14 +46,14 @@ export function stagesNeeded(df: ParsedDockerfile, target: Stage, lookup: Lookup
   const visit = (stage: Stage) => {
     if (needed.has(stage.index)) return
     needed.add(stage.index)
-    const refs = [atLine(stage.from, () => expand(stage.base, lookup, df.escape).word)]
+    const refs = [{ ref: atLine(stage.from, () => expand(stage.base, lookup, df.escape).word), mount: false }]
     for (const i of stage.instructions) {
       const from = i.keyword === 'COPY' ? flagValue(i, 'from') : undefined
-      if (from !== undefined) refs.push(atLine(i, () => expand(from, lookup, df.escape).word))
+      if (from !== undefined) refs.push({ ref: atLine(i, () => expand(from, lookup, df.escape).word), mount: false })
       if (i.keyword === 'RUN') {
         for (const m of flagValues(i, 'mount')) {
           const f = /(?:^|,)from=([^,]+)/.exec(m)
-          if (f) refs.push(atLine(i, () => expand(f[1]!, lookup, df.escape).word))
+          if (f) refs.push({ ref: atLine(i, () => expand(f[1]!, lookup, df.escape).word), mount: true })
         }
       }
     }

@@ -16,7 +16,8 @@ export interface ComposeContext {
   /** Progress: one event per thing made, started, stopped or removed. */
   onEvent?: (e: ComposeEvent) => void
   /** Where a build's RUN output goes, and its steps. */
-  build?: { output: RunOutput; onEvent?: (service: string, e: BuildEvent) => void }
+  /** onEvent: a build's events, by the image it makes. */
+  build?: { output: RunOutput; onEvent?: (image: string, e: BuildEvent) => void }
   onPull?: (image: string, e: PullEvent) => void
   /** The cgroup parent of the project's containers (tests keep theirs apart). */
   cgroupParent?: string
@@ -26,13 +27,14 @@ export interface ComposeContext {
 export type ResourceKind = 'Network' | 'Volume' | 'Container' | 'Image'
 
 export type ComposeEvent =
-  | { kind: ResourceKind; name: string; status: string }
+  /** level: a status that is a warning or an error's words (a failed pull's reason), as docker compose's events have them. */
+  | { kind: ResourceKind; name: string; status: string; level?: 'Warning' | 'Error' }
   | { kind: 'warning'; message: string }
   /** A line a hook printed (hooks.ts), by the container it ran in. */
   | { kind: 'hook'; name: string; line: string }
 
-export function emit(ctx: ComposeContext, kind: ResourceKind, name: string, status: string): void {
-  ctx.onEvent?.({ kind, name, status })
+export function emit(ctx: ComposeContext, kind: ResourceKind, name: string, status: string, level?: 'Warning' | 'Error'): void {
+  ctx.onEvent?.({ kind, name, status, ...(level !== undefined ? { level } : {}) })
 }
 
 export function warn(ctx: ComposeContext, message: string): void {

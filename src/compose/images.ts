@@ -18,7 +18,7 @@ export interface ImageOptions {
   build?: boolean
   /** up --no-build: never build. */
   noBuild?: boolean
-  /** up --pull / compose pull: the policy for services without a build section. */
+  /** up --pull: the policy of every service, in place of its file's (a built service's build included, as docker compose's). */
   pull?: 'always' | 'missing' | 'never'
 }
 
@@ -105,7 +105,7 @@ export async function buildService(ctx: ComposeContext, s: Service, at: At, o: B
       // a base image's pull stops on Ctrl-C too
       resolveImage: async (ref, pull) => (await ensureImage(ref, pull ? 'always' : 'missing', { store, insecureRegistries: ctx.insecureRegistries ?? [], signal: stop })).image,
       output: ctx.build?.output ?? { onData: () => undefined },
-      onEvent: (e) => ctx.build?.onEvent?.(s.name, e),
+      onEvent: (e) => ctx.build?.onEvent?.(s.image, e),
       signal: stop,
     })
   } catch (err) {
@@ -153,21 +153,36 @@ export async function ensureImages(ctx: ComposeContext, project: Project, servic
     let image = done.get(s.image)
     if (!image) {
       let local = await resolveOrUndefined(store, s.image)
+      // --pull replaces the file's policy, build included
+      const buildPolicy = o.pull === undefined && s.pullPolicy === 'build'
       const policy = o.pull ?? (s.pullPolicy === 'build' ? 'missing' : s.pullPolicy)
-      const due = policy === 'always' || (policy === 'refresh' && local !== undefined && (await pulledBefore(store, s.image, Date.now() - s.pullRefresh!.ms)))
+      // --build makes a buildable service's policy build: never pulled first (docker compose's createOptions.Apply)
+      const due =
+        !(o.build && s.build) && (policy === 'always' || (policy === 'refresh' && (local === undefined || (await pulledBefore(store, s.image, Date.now() - s.pullRefresh!.ms)))))
       // a service both built and named (image:) whose policy asks for a pull is pulled first, as docker compose's
-      // pullRequiredImages does; the build can stand in for a pull that fails, so that is a warning
-      if (due && s.build?.namedImage) local = await pullService(ctx, s, at).catch((err: Error) => (warn(ctx, err.message), local))
-      if (s.build && !o.noBuild && (o.build || s.pullPolicy === 'build' || !local)) image = await buildService(ctx, s, at, { project })
+      // pullRequiredImages does; the build can stand in for a pull that fails: its image's Warning, with the reason
+      if (due && s.build?.namedImage) local = await pullService(ctx, s, at).catch((err: Error) => (pullFailed(ctx, s.image, err, 'Warning'), local))
+      if (s.build && !o.noBuild && (o.build || buildPolicy || !local)) image = await buildService(ctx, s, at, { project })
       else if (due && !s.build) image = await pullService(ctx, s, at)
       else if (local) image = local
-      else if (policy === 'never' || o.noBuild) throw at.at('image').error(`no such image: ${s.image} (pull_policy: never)`)
+      // --no-build keeps a buildable service from its build, not another from its pull
+      else if (policy === 'never' || (o.noBuild && s.build)) throw at.at('image').error(`no such image: ${s.image} (${policy === 'never' ? 'pull_policy: never' : '--no-build'})`)
       else image = await pullService(ctx, s, at)
       done.set(s.image, image)
     }
     ids[name] = image.configDigest
   }
   return ids
+}
+
+/**
+ * A pull that failed where a build stands in for it (Warning) or that is let
+ * go (Error): the image's event, the reason its words, as docker compose's
+ * pullServiceImage says it: " Image app:1  pulling app:1: manifest unknown".
+ */
+export function pullFailed(ctx: ComposeContext, image: string, err: Error, level: 'Warning' | 'Error'): void {
+  const detail = (err as { detail?: unknown }).detail
+  emit(ctx, 'Image', image, typeof detail === 'string' ? detail : err.message, level)
 }
 
 /** The name was last pulled (or tagged) before `time` (ms), as Docker Compose reads an image's LastTagTime for daily, weekly and every_. */

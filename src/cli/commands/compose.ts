@@ -224,7 +224,7 @@ export function register(program: Command): void {
     .option('--pull', 'pull base images again')
     .option('--build-arg <KEY[=VALUE]>', 'a build argument for every service built (KEY alone: the project\'s environment\'s; repeatable)', collect, [])
     .option('-q, --quiet', 'say nothing of the builds')
-    .option('--progress <type>', 'auto, tty, plain or quiet (as -q)')
+    .option('--progress <type>', 'compose\'s --progress, given after the verb (auto, tty, plain, json or quiet)')
     .option('--push', 'push the images built, as compose push does')
     .option('--with-dependencies', 'build the services\' dependencies too')
     .action(async (services: string[], flags: { cache?: boolean; pull?: boolean; buildArg: string[]; quiet?: boolean; progress?: string; push?: boolean; withDependencies?: boolean }, cmd: Command) => {

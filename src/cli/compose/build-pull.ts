@@ -4,8 +4,8 @@
  */
 import type { Command } from 'commander'
 import { UsageError } from '../../errors.js'
-import { contextFor, loadFor } from './context.js'
-import { printEvent } from './display.js'
+import { composeFlags, contextFor, loadFor } from './context.js'
+import { printEvent, setDisplay } from './display.js'
 
 export interface ComposeBuildFlags {
   noCache?: boolean
@@ -19,9 +19,9 @@ export interface ComposeBuildFlags {
 }
 
 export async function buildCommand(services: string[], flags: ComposeBuildFlags, cmd: Command): Promise<void> {
-  const progress = flags.progress
-  if (progress !== undefined && !['auto', 'tty', 'plain', 'quiet'].includes(progress)) throw new UsageError(`invalid --progress "${progress}": auto, tty, plain or quiet`)
-  const quiet = flags.quiet === true || progress === 'quiet'
+  // build's own --progress is compose's, given after the verb (docker compose keeps it so)
+  if (flags.progress !== undefined) setDisplay({ ...composeFlags(cmd), progress: flags.progress })
+  const quiet = flags.quiet === true
   const project = await loadFor(cmd, services)
   const ctx = await contextFor(cmd, { quiet })
   // -q: nothing of the builds said, as docker compose build -q
@@ -85,7 +85,7 @@ export async function pullCommand(services: string[], flags: ComposePullFlags, c
   const policyFlag = flags.policy === 'if_not_present' ? 'missing' : flags.policy
   const project = await loadFor(cmd, services)
   const ctx = await contextFor(cmd, { quiet: flags.quiet === true })
-  const [{ pullService }, { selectedServices }, { withDependencies }, { At }, { ImageStore }, { emit }, { parseReference }] = await Promise.all([
+  const [{ pullService, pullFailed }, { selectedServices }, { withDependencies }, { At }, { ImageStore }, { emit }, { parseReference }] = await Promise.all([
     import('../../compose/images.js'),
     import('../../compose/up.js'),
     import('../../compose/dependency-order.js'),
@@ -122,7 +122,7 @@ export async function pullCommand(services: string[], flags: ComposePullFlags, c
       // one that can be built is built instead: no failure (docker compose's mustBuild)
       if (s.build) mustBuild.push(name)
       else if (!flags.ignorePullFailures) throw err
-      printEvent({ kind: 'warning', message: (err as Error).message })
+      pullFailed(ctx, s.image, err as Error, s.build ? 'Warning' : 'Error')
     }
   }
   if (mustBuild.length) printEvent({ kind: 'warning', message: `Some service image(s) must be built from source by running:\n    mini-run compose build ${mustBuild.join(' ')}` })

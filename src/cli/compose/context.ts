@@ -86,11 +86,11 @@ export async function contextFor(cmd: Command, o: { quiet?: boolean } = {}): Pro
     build: buildOutputHidden()
       ? {
           output: { onData: () => undefined },
-          onEvent: (service, e) => {
-            if (e.type === 'step') printBuildLine(service, `STEP ${e.step}/${e.steps}: ${e.text}`)
+          onEvent: (image, e) => {
+            if (e.type === 'step') printBuildLine(image, `STEP ${e.step}/${e.steps}: ${e.text}`)
             else if (e.type === 'warning') printEvent({ kind: 'warning', message: e.message })
           },
         }
-      : { output: { fds: [2, 2] }, onEvent: (_service, e) => progress.event(e) },
+      : { output: { fds: [2, 2] }, onEvent: (_image, e) => progress.event(e) },
   }
 }

@@ -16,6 +16,7 @@ import { UsageError } from '../../errors.js'
 import { errorsAsJson } from '../error-line.js'
 
 type Progress = 'plain' | 'json' | 'quiet'
+/** docker compose takes any --ansi value: what is neither never nor always is auto. */
 type Ansi = 'never' | 'always' | 'auto'
 
 let progress: Progress = 'plain'
@@ -23,9 +24,9 @@ let ansi: Ansi = 'auto'
 
 /** The global flags' values (undefined: not given), checked as docker compose's selectEventProcessor does. */
 export function setDisplay(flags: { progress?: string; ansi?: string; parallel?: string }): void {
-  const a = flags.ansi ?? process.env.COMPOSE_ANSI ?? 'auto'
-  if (a !== 'never' && a !== 'always' && a !== 'auto') throw new UsageError(`invalid --ansi "${a}": never, always or auto`)
-  if (flags.parallel !== undefined && !/^(-1|\d+)$/.test(flags.parallel)) throw new UsageError(`invalid --parallel "${flags.parallel}": a number, -1 for no limit`)
+  const given = flags.ansi ?? process.env.COMPOSE_ANSI
+  const a: Ansi = given === 'never' || given === 'always' ? given : 'auto'
+  if (flags.parallel !== undefined && !/^-?\d+$/.test(flags.parallel)) throw new UsageError(`invalid --parallel "${flags.parallel}": a number, -1 for no limit`)
   const p = flags.progress ?? process.env.COMPOSE_PROGRESS ?? ''
   if (p === 'tty' && a === 'never') throw new UsageError("can't use --progress tty while ANSI support is disabled")
   if (p === 'plain' && a === 'always') throw new UsageError("can't use --progress plain while ANSI support is forced")
@@ -42,9 +43,15 @@ export function buildOutputHidden(): boolean {
   return progress !== 'plain'
 }
 
-/** A line of a build, in json mode: an event of the service (docker compose runs it as a bake, whose JSON is BuildKit's). */
-export function printBuildLine(service: string, line: string): void {
-  if (progress === 'json') writeJson({ id: `Service ${service}`, status: 'Working', text: 'Building', details: line })
+/** A line of a build, in json mode: an event of its image, which Building and Built lines frame (docker compose's build is a bake, whose JSON is BuildKit's). */
+export function printBuildLine(image: string, line: string): void {
+  if (progress === 'json') writeJson({ id: `Image ${image}`, status: 'Working', text: 'Building', details: line })
+}
+
+/** Attached up's first Ctrl-C: the services are being stopped (docker compose's up.go says it as an event of Compose's). */
+export function printStopping(): void {
+  if (progress === 'json') writeJson({ id: 'Compose', status: 'Working', text: 'Stopping', details: 'Gracefully Stopping... press Ctrl+C again to force' })
+  else if (progress === 'plain') process.stderr.write('Gracefully stopping... (press Ctrl+C again to force)\n')
 }
 
 /** docker compose's api.Resource status: Working while it goes on, else Done, Warning or Error. */
@@ -55,7 +62,7 @@ function statusOf(text: string): string {
 
 export function printEvent(e: ComposeEvent): void {
   if (e.kind === 'warning') {
-    if (progress === 'json') writeJson({ level: 'warning', msg: e.message, time: new Date().toISOString() })
+    if (progress === 'json') writeJson({ level: 'warning', msg: e.message, time: localTime(new Date()) })
     else process.stderr.write(`WARNING: ${e.message}\n`)
   } else if (progress === 'quiet') {
     // warnings alone
@@ -63,7 +70,7 @@ export function printEvent(e: ComposeEvent): void {
     if (progress === 'json') writeJson({ id: `Container ${e.name}`, status: 'Working', text: 'Hook', details: e.line })
     else process.stderr.write(`${e.name} -> ${e.line}\n`)
   } else if (progress === 'json') {
-    writeJson({ id: `${e.kind} ${e.name}`, status: statusOf(e.status), text: e.status })
+    writeJson({ id: `${e.kind} ${e.name}`, status: e.level ?? statusOf(e.status), text: e.status })
   } else process.stderr.write(` ${e.kind} ${e.name}  ${e.status}\n`)
 }
 
@@ -72,6 +79,14 @@ export function prefixColors(noColor: boolean | undefined): boolean {
   // NO_COLOR wins over --ansi always, as docker compose's applyAnsiMode has it
   if (noColor === true || ansi === 'never' || process.env.NO_COLOR) return false
   return ansi === 'always' || process.stdout.isTTY === true
+}
+
+/** RFC 3339 in local time, to the second: logrus's JSON formatter's time. */
+function localTime(d: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0')
+  const off = -d.getTimezoneOffset()
+  const zone = off === 0 ? 'Z' : `${off > 0 ? '+' : '-'}${pad(Math.floor(Math.abs(off) / 60))}:${pad(Math.abs(off) % 60)}`
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}${zone}`
 }
 
 function writeJson(value: Record<string, string>): void {

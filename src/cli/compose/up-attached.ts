@@ -8,6 +8,7 @@ import type { ComposeContext } from '../../compose/compose-context.js'
 import type { Project } from '../../compose/model.js'
 import type { LogFollowing } from '../../compose/project-logs.js'
 import { followLogs } from './logs.js'
+import { printStopping } from './display.js'
 
 export interface AttachOptions {
   services: string[]
@@ -46,7 +47,7 @@ export async function attachUp(ctx: ComposeContext, project: Project, o: AttachO
   }
   const interrupt = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(130)
-    process.stderr.write('Gracefully stopping... (press Ctrl+C again to force)\n')
+    printStopping()
     // Ctrl-C ends docker compose's up with 130 (128 + SIGINT) once the services have stopped
     interrupted = signal === 'SIGINT'
     stopping = stopAll(services.length ? services : undefined)
