@@ -9,15 +9,10 @@ import { UsageError } from '../errors.js'
 import { eventJson, templateData, type EventMessage } from '../events/event-message.js'
 import { unescapeFormat } from './format/format-list.js'
 import { compileTemplate, TemplateError } from './format/template-exec.js'
-
-const pad = (n: number, width = 2) => String(n).padStart(width, '0')
+import { localRfc3339 } from './local-time.js'
 
 export function eventTime(timeNano: bigint): string {
-  const d = new Date(Number(timeNano / 1_000_000n))
-  const offset = -d.getTimezoneOffset()
-  const zone = offset === 0 ? 'Z' : `${offset < 0 ? '-' : '+'}${pad(Math.floor(Math.abs(offset) / 60))}:${pad(Math.abs(offset) % 60)}`
-  const fraction = pad(Number(timeNano % 1_000_000_000n), 9)
-  return `${pad(d.getFullYear(), 4)}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${fraction}${zone}`
+  return localRfc3339(new Date(Number(timeNano / 1_000_000n)), String(timeNano % 1_000_000_000n).padStart(9, '0'))
 }
 
 export function prettyEvent(e: EventMessage): string {

@@ -3,6 +3,7 @@ import { globalOptions } from '../global-options.js'
 import { timeAgo } from './images.js'
 import { humanSize } from '../format/units.js'
 import { writeStdout } from '../write-stdout.js'
+import { localRfc3339 } from '../local-time.js'
 
 interface HistoryFlags {
   human: boolean
@@ -36,11 +37,7 @@ function ellipsis(text: string, max: number): string {
  */
 function rfc3339(iso: string | undefined): string {
   const d = new Date(iso ?? NaN)
-  if (Number.isNaN(d.getTime())) return ''
-  const p = (n: number) => String(n).padStart(2, '0')
-  const offset = -d.getTimezoneOffset()
-  const zone = offset === 0 ? 'Z' : `${offset < 0 ? '-' : '+'}${p(Math.floor(Math.abs(offset) / 60))}:${p(Math.abs(offset) % 60)}`
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}${zone}`
+  return Number.isNaN(d.getTime()) ? '' : localRfc3339(d)
 }
 
 /**

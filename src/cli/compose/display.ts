@@ -14,6 +14,7 @@
 import type { ComposeEvent } from '../../compose/compose-context.js'
 import { UsageError } from '../../errors.js'
 import { errorsAsJson } from '../error-line.js'
+import { localRfc3339 } from '../local-time.js'
 
 type Progress = 'plain' | 'json' | 'quiet'
 /** docker compose takes any --ansi value: what is neither never nor always is auto. */
@@ -62,7 +63,7 @@ function statusOf(text: string): string {
 
 export function printEvent(e: ComposeEvent): void {
   if (e.kind === 'warning') {
-    if (progress === 'json') writeJson({ level: 'warning', msg: e.message, time: localTime(new Date()) })
+    if (progress === 'json') writeJson({ level: 'warning', msg: e.message, time: localRfc3339(new Date()) })
     else process.stderr.write(`WARNING: ${e.message}\n`)
   } else if (progress === 'quiet') {
     // warnings alone
@@ -79,14 +80,6 @@ export function prefixColors(noColor: boolean | undefined): boolean {
   // NO_COLOR wins over --ansi always, as docker compose's applyAnsiMode has it
   if (noColor === true || ansi === 'never' || process.env.NO_COLOR) return false
   return ansi === 'always' || process.stdout.isTTY === true
-}
-
-/** RFC 3339 in local time, to the second: logrus's JSON formatter's time. */
-function localTime(d: Date): string {
-  const pad = (n: number) => String(n).padStart(2, '0')
-  const off = -d.getTimezoneOffset()
-  const zone = off === 0 ? 'Z' : `${off > 0 ? '+' : '-'}${pad(Math.floor(Math.abs(off) / 60))}:${pad(Math.abs(off) % 60)}`
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}${zone}`
 }
 
 function writeJson(value: Record<string, string>): void {
