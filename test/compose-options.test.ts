@@ -233,7 +233,7 @@ describe.skipIf(!isRoot || !netavark)('compose: run -d, up --no-start and -V, ps
     writeFileSync(join(c.dir, 'app', 'Dockerfile'), `FROM ${BUSYBOX}\nRUN echo two > /version\n`)
     expect(c(['run', '--rm', 'app', 'cat', '/version'])).toMatchObject({ status: 0, stdout: 'one\n' })
     expect(c(['run', '--rm', '--build', '-q', 'app', 'cat', '/version'])).toMatchObject({ status: 0, stdout: 'two\n', stderr: '' })
-    expect(c(['run', '--rm', '--pull', 'sometimes', 'app', 'true']).stderr).toBe('mini-run: invalid --pull "sometimes": always, missing or never\n')
+    expect(c(['run', '--rm', '--pull', 'sometimes', 'app', 'true']).stderr).toBe('mini-run: invalid --pull "sometimes": always, missing, never or build\n')
     // exec --privileged: every capability, SYS_ADMIN (bit 21) among them
     const execCaps = (more: string[]) => BigInt(`0x${c(['exec', '-T', ...more, 'app', 'sh', '-c', 'grep CapEff /proc/self/status']).stdout.trim().split(/\s+/)[1]}`)
     expect(c(['up', '-d']).status).toBe(0)

@@ -400,6 +400,21 @@ describe.skipIf(!isRoot || noRegistry)(`compose push${noRegistry ? ` (skipped: $
       expect([rebuilt.status, rebuilt.stderr.includes('Pulling')], rebuilt.stderr).toEqual([0, false])
       expect(argsOf(`${registry.host}/argweb:1`)).toBe('here default\n')
       expect(argsOf(`${registry.host}/unpushed:1`)).toBe('here default\n')
+      // --pull build replaces the file's always: built, not pulled; if_not_present is missing
+      const byFlag = up(`${registry.host}/argweb:1`, ['create', '--pull', 'build'])
+      expect([byFlag.status, byFlag.stderr.includes('Pulling'), byFlag.stderr.includes('Building')], byFlag.stderr).toEqual([0, false, true])
+      expect(up(`${registry.host}/argweb:1`, ['create', '--pull', 'if_not_present']).status).toBe(0)
+      // an image one service names and another builds: the first one's failed pull is a warning, the other's build makes it
+      writeFileSync(join(dir, 'compose.yaml'), [
+        'services:',
+        `  a-user:\n    image: ${registry.host}/shared-made:1\n    pull_policy: always\n    network_mode: none`,
+        `  b-maker:\n    image: ${registry.host}/shared-made:1\n    build: ./argapp\n    network_mode: none`,
+        '',
+      ].join('\n'))
+      const shared = miniRun(['--root', root, '--state', env.stateRoot, 'compose', '-p', 'shared', 'create'], { cwd: dir, timeout: 120_000 })
+      expect(shared.status, shared.stderr).toBe(0)
+      expect(shared.stderr).toMatch(new RegExp(`^ Image ${registry.host}/shared-made:1  pulling .*\\n Image ${registry.host}/shared-made:1  Building\\n`, 'm'))
+      miniRun(['--root', root, '--state', env.stateRoot, 'compose', '-p', 'shared', 'down'], { cwd: dir })
       // --no-build keeps a service from its build, not another from its pull
       writeFileSync(join(dir, 'compose.yaml'), `services:\n  lib:\n    image: ${registry.host}/arglib:1\n    network_mode: none\n`)
       const noBuild = miniRun(['--root', join(dir, 'no-build'), '--state', env.stateRoot, 'compose', '-p', 'nobuild', 'create', '--no-build'], { cwd: dir, timeout: 120_000 })

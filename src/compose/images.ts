@@ -19,7 +19,7 @@ export interface ImageOptions {
   /** up --no-build: never build. */
   noBuild?: boolean
   /** up --pull: the policy of every service, in place of its file's (a built service's build included, as docker compose's). */
-  pull?: 'always' | 'missing' | 'never'
+  pull?: 'always' | 'missing' | 'never' | 'build'
 }
 
 function isMissing(err: unknown): boolean {
@@ -152,21 +152,24 @@ export async function ensureImages(ctx: ComposeContext, project: Project, servic
     const at = new At(fileOf(name), ['services', name])
     let image = done.get(s.image)
     if (!image) {
+      // its own build, or that of another service making the same image (docker compose's isServiceImageToBuild)
+      const builder = s.build ? s : [...wanted].map((n) => project.services[n]!).find((b) => b.build?.namedImage && b.image === s.image)
+      const build = () => buildService(ctx, builder!, builder === s ? at : new At(fileOf(builder!.name), ['services', builder!.name]), { project })
       let local = await resolveOrUndefined(store, s.image)
       // --pull replaces the file's policy, build included
-      const buildPolicy = o.pull === undefined && s.pullPolicy === 'build'
-      const policy = o.pull ?? (s.pullPolicy === 'build' ? 'missing' : s.pullPolicy)
+      const effective = o.pull ?? s.pullPolicy
+      const policy = effective === 'build' ? 'missing' : effective
       // --build makes a buildable service's policy build: never pulled first (docker compose's createOptions.Apply)
       const due =
-        !(o.build && s.build) && (policy === 'always' || (policy === 'refresh' && (local === undefined || (await pulledBefore(store, s.image, Date.now() - s.pullRefresh!.ms)))))
-      // a service both built and named (image:) whose policy asks for a pull is pulled first, as docker compose's
-      // pullRequiredImages does; the build can stand in for a pull that fails: its image's Warning, with the reason
-      if (due && s.build?.namedImage) local = await pullService(ctx, s, at).catch((err: Error) => (pullFailed(ctx, s.image, err, 'Warning'), local))
-      if (s.build && !o.noBuild && (o.build || buildPolicy || !local)) image = await buildService(ctx, s, at, { project })
-      else if (due && !s.build) image = await pullService(ctx, s, at)
+        !(o.build && builder) && (policy === 'always' || (policy === 'refresh' && (local === undefined || (await pulledBefore(store, s.image, Date.now() - s.pullRefresh!.ms)))))
+      // a named image that can be built is pulled first when its policy asks, as docker compose's pullRequiredImages
+      // does; the build stands in for a pull that fails: its image's Warning, with the reason
+      if (due && builder?.build?.namedImage) local = await pullService(ctx, s, at).catch((err: Error) => (pullFailed(ctx, s.image, err, 'Warning'), local))
+      if (builder && !o.noBuild && (o.build || effective === 'build' || !local)) image = await build()
+      else if (due && !builder) image = await pullService(ctx, s, at)
       else if (local) image = local
       // --no-build keeps a buildable service from its build, not another from its pull
-      else if (policy === 'never' || (o.noBuild && s.build)) throw at.at('image').error(`no such image: ${s.image} (${policy === 'never' ? 'pull_policy: never' : '--no-build'})`)
+      else if (policy === 'never' || (o.noBuild && builder)) throw at.at('image').error(`no such image: ${s.image} (${policy === 'never' ? 'pull_policy: never' : '--no-build'})`)
       else image = await pullService(ctx, s, at)
       done.set(s.image, image)
     }

@@ -50,7 +50,7 @@ export interface RunOneOffOptions {
   labels?: Record<string, string>
   /** --build, --pull: the service's image built first, or pulled by this policy. */
   build?: boolean
-  pull?: 'always' | 'missing' | 'never'
+  pull?: 'always' | 'missing' | 'never' | 'build'
   /** --remove-orphans: when its dependencies are brought up. */
   removeOrphans?: boolean
   remove?: boolean

@@ -17,7 +17,7 @@ export function registerContainerVerbs(compose: Command): void {
     .option('--force-recreate', 'recreate containers even if nothing changed')
     .option('--no-recreate', 'keep existing containers even if their configuration changed')
     .option('--remove-orphans', 'remove containers of services no longer in the file')
-    .option('--pull <policy>', 'pull images: always, missing or never')
+    .option('--pull <policy>', 'every service\'s pull_policy, in place of its file\'s: always, missing (or if_not_present), never or build')
     .option('--scale <service=n>', 'make n containers of the service, whatever its file says (repeatable)', (v: string, p: string[]) => [...p, v], [])
     .option('--quiet-pull', 'pull without progress (mini-run prints none: only the Pulling/Pulled lines)')
     .option('-y, --yes', 'assume yes to prompts (mini-run asks none)')

@@ -2,6 +2,7 @@
 import type { Command } from 'commander'
 import { UsageError } from '../../errors.js'
 import { contextFor, loadFor } from './context.js'
+import { PULL_FLAG, pullFlag } from './pull-flag.js'
 import type { ComposeContext } from '../../compose/compose-context.js'
 import type { Project } from '../../compose/model.js'
 import type { LogFollowing } from '../../compose/project-logs.js'
@@ -56,7 +57,7 @@ function seconds(text: string | undefined, flag: string): number | undefined {
 export function convergeOptions(services: string[], flags: Pick<UpFlags, 'build' | 'noBuild' | 'forceRecreate' | 'noRecreate' | 'removeOrphans' | 'pull'>) {
   if (flags.build && flags.noBuild) throw new UsageError('--build and --no-build are incompatible')
   if (flags.forceRecreate && flags.noRecreate) throw new UsageError('--force-recreate and --no-recreate are incompatible')
-  if (flags.pull !== undefined && !['always', 'missing', 'never'].includes(flags.pull)) throw new UsageError(`invalid --pull "${flags.pull}": always, missing or never`)
+  if (flags.pull !== undefined && !PULL_FLAG.includes(flags.pull)) throw new UsageError(`invalid --pull "${flags.pull}": always, missing, never or build`)
   return {
     services,
     build: flags.build === true,
@@ -64,7 +65,7 @@ export function convergeOptions(services: string[], flags: Pick<UpFlags, 'build'
     forceRecreate: flags.forceRecreate === true,
     noRecreate: flags.noRecreate === true,
     removeOrphans: flags.removeOrphans === true,
-    ...(flags.pull ? { pull: flags.pull as 'always' | 'missing' | 'never' } : {}),
+    ...(flags.pull ? { pull: pullFlag(flags.pull) } : {}),
   }
 }
 

@@ -3,6 +3,7 @@ import type { Command } from 'commander'
 import { openSync, readFileSync, writeFileSync } from 'node:fs'
 import { MiniRunError, UsageError } from '../../errors.js'
 import { contextFor, loadFor } from './context.js'
+import { PULL_FLAG, pullFlag } from './pull-flag.js'
 import type { ComposeContext } from '../../compose/compose-context.js'
 import type { ContainerInfo } from '../../runtime/container/containers.js'
 import type { Service } from '../../compose/model.js'
@@ -151,7 +152,7 @@ export interface RunFlags {
 export async function runCommand(args: string[], flags: RunFlags, cmd: Command): Promise<void> {
   const [service, ...command] = args
   if (!service) throw new UsageError('"compose run" requires a service')
-  if (flags.pull !== undefined && !['always', 'missing', 'never'].includes(flags.pull)) throw new UsageError(`invalid --pull "${flags.pull}": always, missing or never`)
+  if (flags.pull !== undefined && !PULL_FLAG.includes(flags.pull)) throw new UsageError(`invalid --pull "${flags.pull}": always, missing, never or build`)
   const project = await loadFor(cmd, [service], { onHost: true })
   // --quiet-pull: the pull's progress, which mini-run does not print (only the Pulling and Pulled lines, which docker compose keeps too)
   const ctx = await contextFor(cmd, { quiet: flags.quiet === true })
@@ -209,7 +210,7 @@ export async function runCommand(args: string[], flags: RunFlags, cmd: Command):
       }),
     ),
     build: flags.build === true,
-    ...(flags.pull !== undefined ? { pull: flags.pull as 'always' | 'missing' | 'never' } : {}),
+    ...(flags.pull !== undefined ? { pull: pullFlag(flags.pull) } : {}),
     removeOrphans: flags.removeOrphans === true,
   }
   // -d: the service's terminal (none with -T), and its name on stdout, as docker compose run -d prints it
