@@ -10,8 +10,10 @@ import { BUSYBOX, cgroupProcs, describeOnKernel, parseKeyed, processExists } fro
 
 describeOnKernel('--pids-limit on a pure cgroup v2 kernel', (env) => {
   it('contains a fork bomb: pids.current never above 64, forks refused, the machine still forks', async () => {
-    // the bomb runs in the background of PID 1, which stays (exec sleep): its end would end them all
-    const id = env.detached(['--pids-limit', '64', BUSYBOX, 'sh', '-c', 'bomb() { bomb | bomb & }; bomb; exec sleep 600'])
+    // the bomb runs in the background of PID 1, which stays (exec sleep): its end would end them all. PID 1
+    // forks once, before the bomb exists: had it run the bomb itself, its second fork (the pipeline's other
+    // side) could meet the limit the first side's children reached meanwhile, and sh exits at a failed fork
+    const id = env.detached(['--pids-limit', '64', BUSYBOX, 'sh', '-c', 'bomb() { bomb | bomb & }; (bomb) & exec sleep 600'])
     expect(env.cgroupFile(id, 'pids.max')).toBe('64')
 
     let highest = 0
