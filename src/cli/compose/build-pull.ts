@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander'
 import { UsageError } from '../../errors.js'
-import { composeFlags, contextFor, loadFor } from './context.js'
+import { composeFlags, contextFor, hideBuildOutput, loadFor } from './context.js'
 import { printEvent, setDisplay } from './display.js'
 
 export interface ComposeBuildFlags {
@@ -25,7 +25,7 @@ export async function buildCommand(services: string[], flags: ComposeBuildFlags,
   const project = await loadFor(cmd, services)
   const ctx = await contextFor(cmd, { quiet })
   // -q: nothing of the builds said, as docker compose build -q
-  if (quiet) ctx.build = { output: { onData: () => undefined } }
+  if (quiet) hideBuildOutput(ctx)
   const [{ buildService }, { selectedServices }, { withDependencies }, { At }, { buildOrder, contextServices }] = await Promise.all([
     import('../../compose/images.js'),
     import('../../compose/up.js'),

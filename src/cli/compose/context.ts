@@ -85,7 +85,7 @@ export async function contextFor(cmd: Command, o: { quiet?: boolean } = {}): Pro
     // a build's steps and its RUN output go to stderr with the rest of the progress; json and quiet show its steps as events, or nothing
     build: buildOutputHidden()
       ? {
-          output: { onData: () => undefined },
+          output: discard,
           onEvent: (image, e) => {
             if (e.type === 'step') printBuildLine(image, `STEP ${e.step}/${e.steps}: ${e.text}`)
             else if (e.type === 'warning') printEvent({ kind: 'warning', message: e.message })
@@ -93,4 +93,11 @@ export async function contextFor(cmd: Command, o: { quiet?: boolean } = {}): Pro
         }
       : { output: { fds: [2, 2] }, onEvent: (_image, e) => progress.event(e) },
   }
+}
+
+const discard = { onData: (): void => undefined }
+
+/** Builds said nothing of (up --quiet-build, run -q, build -q, watch --quiet): neither their steps nor their RUN output; their warnings still are. */
+export function hideBuildOutput(ctx: ComposeContext): void {
+  ctx.build = { output: discard, onEvent: (_image, e) => e.type === 'warning' && printEvent({ kind: 'warning', message: e.message }) }
 }

@@ -1,7 +1,7 @@
 /** `compose up` and `compose down`. */
 import type { Command } from 'commander'
 import { UsageError } from '../../errors.js'
-import { contextFor, loadFor } from './context.js'
+import { contextFor, hideBuildOutput, loadFor } from './context.js'
 import { PULL_FLAG, pullFlag } from './pull-flag.js'
 import type { ComposeContext } from '../../compose/compose-context.js'
 import type { Project } from '../../compose/model.js'
@@ -111,7 +111,7 @@ export async function upCommand(services: string[], flags: UpFlags, cmd: Command
 
 async function upAndAttach(ctx: ComposeContext, project: Project, services: string[], flags: UpFlags, options: ReturnType<typeof convergeOptions> & { recreateDeps: boolean }, timeout: number | undefined, rules: TriggerRule[] | undefined): Promise<void> {
   const { up } = await import('../../compose/up.js')
-  if (flags.quietBuild) ctx.build = { output: { onData: () => undefined } }
+  if (flags.quietBuild) hideBuildOutput(ctx)
   // attached, what the containers logged from now on: docker compose attaches without their earlier logs
   const startedAt = Date.now()
   await up(ctx, project, {

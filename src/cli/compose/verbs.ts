@@ -2,7 +2,7 @@
 import type { Command } from 'commander'
 import { openSync, readFileSync, writeFileSync } from 'node:fs'
 import { MiniRunError, UsageError } from '../../errors.js'
-import { contextFor, loadFor } from './context.js'
+import { contextFor, hideBuildOutput, loadFor } from './context.js'
 import { PULL_FLAG, pullFlag } from './pull-flag.js'
 import type { ComposeContext } from '../../compose/compose-context.js'
 import type { ContainerInfo } from '../../runtime/container/containers.js'
@@ -156,7 +156,7 @@ export async function runCommand(args: string[], flags: RunFlags, cmd: Command):
   const project = await loadFor(cmd, [service], { onHost: true })
   // --quiet-pull: the pull's progress, which mini-run does not print (only the Pulling and Pulled lines, which docker compose keeps too)
   const ctx = await contextFor(cmd, { quiet: flags.quiet === true })
-  if (flags.quiet || flags.quietBuild) ctx.build = { output: { onData: () => undefined } }
+  if (flags.quiet || flags.quietBuild) hideBuildOutput(ctx)
   const [{ createOneOff, oneOffMadeFirst, runOneOff, startOneOff }, { shellWords }, { At }, { parseDotenv }] = await Promise.all([
     import('../../compose/run-oneoff.js'),
     import('../../compose/values.js'),

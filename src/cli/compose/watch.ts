@@ -7,7 +7,7 @@
  * (a build, a restart) is finished first; a second Ctrl-C does not wait.
  */
 import type { Command } from 'commander'
-import { contextFor, loadFor } from './context.js'
+import { contextFor, hideBuildOutput, loadFor } from './context.js'
 import { printEvent } from './display.js'
 import type { ComposeContext } from '../../compose/compose-context.js'
 import type { Project } from '../../compose/model.js'
@@ -25,7 +25,7 @@ export async function watchCommand(services: string[], flags: WatchFlags, cmd: C
   const project = await loadFor(cmd, services, { onHost: true })
   const ctx = await contextFor(cmd)
   // --quiet: the builds' output hidden, the containers' progress still shown
-  if (flags.quiet) ctx.build = { output: { onData: () => undefined } }
+  if (flags.quiet) hideBuildOutput(ctx)
   const { watchRules } = await import('../../compose/watch.js')
   // checked before anything starts: nothing to watch, or a trigger that cannot work, starts nothing
   const rules = watchRules(project, services, (message) => printEvent({ kind: 'warning', message }))
