@@ -3,7 +3,7 @@
 // and pull (which have no --insecure-registry) reaching a plain-HTTP registry
 // on a non-loopback address, inside the test's own network namespace.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { insecureInRegistriesConf } from '../src/registry/registries-conf.js'
 import { makeNetns, type Netns } from './helpers/netns.js'
@@ -137,5 +137,17 @@ describe.skipIf(unavailable)(`compose push and pull to a plain-HTTP registry reg
     expect(pulled.status, pulled.stderr).toBe(0)
     const listed = ns.miniRun(['--root', join(work, 'target'), 'images', '--format', '{{.Repository}}:{{.Tag}}'])
     expect(listed.stdout).toBe(`${image}\n`)
+  })
+
+  it('says a broken file is left out in the form compose --progress json prints: every stderr line JSON', () => {
+    const conf = join(work, 'broken-user/.config/containers/registries.conf')
+    mkdirSync(dirname(conf), { recursive: true })
+    writeFileSync(conf, `[[registry]\nlocation = "${ADDRESS}:5000"\ninsecure = true\n`)
+    const r = compose('broken', 'broken-user', ['--progress', 'json', 'pull', 'use'])
+    expect(r.status).not.toBe(0)
+    const lines = r.stderr.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
+    expect(lines).toContainEqual({ level: 'warning', msg: expect.stringMatching(new RegExp(`^ignoring ${conf}: `)), time: expect.any(String) })
+    // left out, it makes nothing insecure: the pull is refused as without the file
+    expect(lines.at(-1)).toEqual({ error: true, message: expect.stringContaining('server gave HTTP response to HTTPS client') })
   })
 })

@@ -21,6 +21,7 @@
  */
 import { readFileSync } from 'node:fs'
 import tls from 'node:tls'
+import { printWarning } from '../warning-line.js'
 
 /** On globalThis, set by the launcher to the file's name when Node did not read it at start. */
 export const DEFERRED = Symbol.for('mini-run.deferred-extra-ca-certs')
@@ -36,7 +37,7 @@ export function deferredExtraCaCerts(): string | undefined {
  * context with the roots and the deferred file's certificates, or nothing
  * (Node's own defaults, which hold the file when Node read it at start).
  */
-export function trustOptions(warn: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): { secureContext?: tls.SecureContext } {
+export function trustOptions(): { secureContext?: tls.SecureContext } {
   const file = deferredExtraCaCerts()
   if (file === undefined) return {}
   try {
@@ -46,7 +47,7 @@ export function trustOptions(warn: (line: string) => void = (line) => process.st
     return { secureContext }
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err)
-    warn(`mini-run: warning: ignoring extra certs from NODE_EXTRA_CA_CERTS=${file}, load failed: ${reason}`)
+    printWarning(`ignoring extra certs from NODE_EXTRA_CA_CERTS=${file}, load failed: ${reason}`)
     return {}
   }
 }

@@ -19,6 +19,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { getLogger } from '../log.js'
+import { printWarning } from '../warning-line.js'
 
 interface Entry {
   /** Where it is pulled from; "" for a `*.domain` prefix, which pulls from the host itself. */
@@ -65,7 +66,7 @@ function readEntries(env: NodeJS.ProcessEnv, home: string): Promise<Map<string, 
 /** A file left out, said once on stderr as the CLI's warnings are. */
 function leftOut(path: string, why: string): void {
   getLogger().debug({ file: path, why }, 'registries.conf left out')
-  process.stderr.write(`WARNING: ignoring ${path}: ${why}\n`)
+  printWarning(`ignoring ${path}: ${why}`)
 }
 
 /** The entries by prefix, from the files as podman finds them. */

@@ -15,6 +15,7 @@ import type { ComposeEvent } from '../../compose/compose-context.js'
 import { UsageError } from '../../errors.js'
 import { errorsAsJson } from '../error-line.js'
 import { localRfc3339 } from '../local-time.js'
+import { setWarningSink } from '../../warning-line.js'
 
 type Progress = 'plain' | 'json' | 'quiet'
 /** docker compose takes any --ansi value: what is neither never nor always is auto. */
@@ -36,7 +37,10 @@ export function setDisplay(flags: { progress?: string; ansi?: string; parallel?:
   else if (p === 'json') progress = 'json'
   else throw new UsageError(`unsupported --progress value "${p}" (auto, tty, plain, json or quiet)`)
   ansi = a
-  if (progress === 'json') errorsAsJson()
+  if (progress === 'json') {
+    errorsAsJson()
+    setWarningSink((message) => printEvent({ kind: 'warning', message }))
+  }
 }
 
 /** --progress quiet or json: a build's own lines and its RUN output are not shown. */
