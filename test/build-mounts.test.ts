@@ -264,6 +264,27 @@ describe.skipIf(!isRoot)('RUN --mount (needs root: RUN steps are containers)', (
     expect(r.stdout).toMatch(/^data\nread-only-2$/m)
     expect(r.stdout).toMatch(/^unmounted-2$/m)
   })
+
+  test("a bind mount from an image, by name or through a named context; from=0 is no stage's number, as in BuildKit", () => {
+    const marker = writeContext(join(env.dir, 'marker-ctx'), { Dockerfile: `FROM ${BUSYBOX}\nRUN echo "marked-$((1+1))" > /marker` })
+    expect(build(['-t', 'localhost/test/marker:1', marker]).status).toBe(0)
+    const ctx = writeContext(join(env.dir, 'image-bind-ctx'), {
+      Dockerfile: [
+        `FROM ${BUSYBOX}`,
+        'RUN --mount=type=bind,from=localhost/test/marker:1,source=/marker,target=/m/marker cat /m/marker',
+        'RUN --mount=type=bind,from=named,target=/n sed s/marked/named/ /n/marker',
+      ].join('\n'),
+    })
+    const r = build(['--build-context', 'named=docker-image://localhost/test/marker:1', ctx])
+    expect(r.stderr).not.toMatch(/mini-run: /)
+    expect(r.stdout).toMatch(/^marked-2$/m)
+    expect(r.stdout).toMatch(/^named-2$/m)
+    const numbered = writeContext(join(env.dir, 'numbered-ctx'), {
+      Dockerfile: [`FROM ${BUSYBOX}`, 'RUN echo data > /file', `FROM ${BUSYBOX}`, 'RUN --mount=type=bind,from=0,target=/m cat /m/file'].join('\n'),
+    })
+    const refused = build([numbered])
+    expect([refused.status, refused.stderr.trim().split('\n').at(-1)]).toEqual([1, "mini-run: Dockerfile:4: RUN: --mount from=0: a mount's from= names a stage (FROM ... AS NAME) or an image, never a stage's number, as in BuildKit"])
+  })
 })
 
 describe('a secret spelled in the command line itself', () => {

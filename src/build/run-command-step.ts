@@ -23,12 +23,13 @@ import { sourceDigest } from './copy-plan.js'
 import { flagValues, type Instruction } from './dockerfile.js'
 import { nextState, stateChainIds, stateId, type BuildState } from './image-state.js'
 import { commitLayerBlob, writeLayerBlob } from './layer-tar.js'
+import { MergedTree } from './merged-tree.js'
 import { namedContext } from './named-contexts.js'
 import { cacheMountDir, copyBindSource, mountKey, parseRunMount, userSecretParent, writeSecretFile, type RunMount } from './run-mounts.js'
 import { requireRootForRun, RunFailedError, runStep } from './run-step.js'
 import { cleanSourcePath, TreeSourceFs, type SourceFs } from './source-fs.js'
 import type { StageRun } from './stage-run.js'
-import { stepError, upperLayer, type StepPlan } from './step-layer.js'
+import { imageError, stepError, upperLayer, type StepPlan } from './step-layer.js'
 
 /** An image with no layer (FROM scratch) still needs a lower directory to run in: an empty layer's. */
 async function runnableImage(run: BuildRun, state: BuildState): Promise<ResolvedImageLike> {
@@ -84,14 +85,18 @@ export async function runCommandStep(s: StageRun, i: Instruction): Promise<StepP
   const args = s.argEnv()
   // a bind mount's content decides the result like a COPY's does
   const binds = mounts.filter((m): m is Extract<RunMount, { type: 'bind' }> => m.type === 'bind')
-  const bindDigests = binds.map((m) => {
-    const { fs, label, stage } = mountSource(s, m.from)
-    // an ordinary user may not read a stage's files (another container user's 0600 file): its layers' ids stand for them
-    if (stage && !isRoot()) return `${stateChainIds(stage).at(-1) ?? 'scratch'}:${cleanSourcePath(m.source)}`
+  const bindDigests: unknown[] = []
+  for (const m of binds) {
+    const { fs, label, key } = await mountSource(s, i, m.from)
+    // an ordinary user may not read a stage's or an image's files (another container user's 0600 file): its layers' ids stand for them
+    if (key !== undefined && !isRoot()) {
+      bindDigests.push(`${key}:${cleanSourcePath(m.source)}`)
+      continue
+    }
     const item = fs.lookup(cleanSourcePath(m.source))
     if (!item) throw stepError(i, `--mount source ${m.source} not found in the ${label}`)
-    return sourceDigest(fs, item)
-  })
+    bindDigests.push(sourceDigest(fs, item))
+  }
   const prefix = args.keyed.length ? `|${args.keyed.length} ${args.keyed.join(' ')} ` : ''
   const createdBy = withoutSecrets(`RUN ${prefix}${argv.join(' ')}`, mounts, run.secrets)
   return {
@@ -140,15 +145,32 @@ export async function runCommandStep(s: StageRun, i: Instruction): Promise<StepP
   }
 }
 
-/** Where a bind mount or COPY --from reads: a stage of this build, an image, or the context. */
-function mountSource(s: StageRun, from: string | undefined): { fs: SourceFs; label: string; stage?: BuildState } {
+/**
+ * Where a bind mount reads: the context, a named context, a stage before
+ * this one by its name, or an image (pulled when the store lacks it), as
+ * BuildKit's detectRunMount finds it: by name alone, so a number is an
+ * image's name there, never a stage's (COPY --from=0 is the stage). `key`:
+ * what stands for the source's files where an ordinary user may not read
+ * them (another container user's 0600 file): its layers' last chain id.
+ */
+async function mountSource(s: StageRun, i: Instruction, from: string | undefined): Promise<{ fs: SourceFs; label: string; key?: string }> {
   if (from === undefined) return { fs: s.run.context, label: 'build context' }
   const named = namedContext(s.run.named, from)
   if (named?.kind === 'dir') return { fs: named.fs, label: named.fs.label }
-  if (named) throw new UsageError(`--mount from=${from}: the build context "${from}" is an image, which a mount cannot read yet: COPY --from=${from} in a stage, and mount that stage`)
-  const stage = s.run.stageResult(from)
-  if (stage) return { fs: new TreeSourceFs(s.run.treeOf(stage.state), `stage ${from}`), label: `stage ${from}`, stage: stage.state }
-  throw new UsageError(`--mount from=${from}: no stage of that name before this one`)
+  if (!named) {
+    const stage = s.run.df.stages.find((st) => st.name === from.toLowerCase())
+    const result = stage && stage.index < s.stage.index ? s.run.stageResult(from) : undefined
+    if (result) return { fs: new TreeSourceFs(s.run.treeOf(result.state), `stage ${from}`), label: `stage ${from}`, key: stateChainIds(result.state).at(-1) ?? 'scratch' }
+    if (stage) throw stepError(i, `--mount from=${from}: the stage of that name must come before this one`)
+    if (/^\d+$/.test(from)) throw stepError(i, `--mount from=${from}: a mount's from= names a stage (FROM ... AS NAME) or an image, never a stage's number, as in BuildKit`)
+  }
+  const ref = named?.ref ?? from
+  const image = await s.run.o.resolveImage(ref, false).catch((err: unknown) => {
+    throw imageError(i, err)
+  })
+  await s.run.holdLayers(image.chainIds, `RUN --mount from=${from}`)
+  const label = `image ${from}`
+  return { fs: new TreeSourceFs(new MergedTree([...image.layerDirs].reverse(), s.run.store.idMaps), label), label, key: image.chainIds.at(-1) ?? 'scratch' }
 }
 
 /** Where a "#!" heredoc's file is mounted, as BuildKit does. */
@@ -232,7 +254,7 @@ async function prepareMounts(
           break
         }
         case 'bind': {
-          const { fs, label } = mountSource(s, m.from)
+          const { fs, label } = await mountSource(s, i, m.from)
           const path = tmpPath(run.store.tmpDir, 'bind')
           temporary.push(path)
           const copy = await copyBindSource(fs, cleanSourcePath(m.source), path, run.o.signal)

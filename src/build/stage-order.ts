@@ -40,7 +40,8 @@ export function stagesNeeded(df: ParsedDockerfile, target: Stage, lookup: Lookup
     const lower = ref.toLowerCase()
     const named = df.stages.find((s) => s.name === lower && s.index < before)
     if (named) return named
-    return /^\d+$/.test(ref) && Number(ref) < before ? df.stages[Number(ref)] : undefined
+    // a mount's from= finds stages by name alone (BuildKit's detectRunMount)
+    return !mount && /^\d+$/.test(ref) && Number(ref) < before ? df.stages[Number(ref)] : undefined
   }
   const needed = new Set<number>()
   const visit = (stage: Stage) => {
