@@ -7,6 +7,7 @@
  */
 import type { ContainerInfo } from '../runtime/container/containers.js'
 import { networkMode } from '../runtime/container/filter-containers.js'
+import { inspectLinks } from '../network/links.js'
 import { parsePublish } from '../network/port-spec.js'
 import type { SpecBlockIO, SpecResources, ThrottleDevice } from '../runtime/cgroup/cgroup-limits.js'
 import type { BlkioDeviceFlag, GivenFlags } from '../runtime/container/start-input.js'
@@ -40,6 +41,7 @@ export function hostConfigJson(c: ContainerInfo): Record<string, unknown> {
     IpcMode: namespaceMode(c, 'ipc') ?? given?.ipc ?? 'private',
     // Docker's default on a cgroup v2 host, and mini-run's everywhere
     CgroupnsMode: c.spec && !c.spec.linux.namespaces.some((n) => n.type === 'cgroup') ? 'host' : 'private',
+    Links: inspectLinks(c.startInput?.network, c.name),
     OomScoreAdj: spec?.process.oomScoreAdj ?? 0,
     PidMode: namespaceMode(c, 'pid') ?? '',
     Privileged: given?.privileged === true,

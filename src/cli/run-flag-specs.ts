@@ -51,6 +51,7 @@ export function addRunFlags<C extends OptionSink>(cmd: C): C {
     .option('--dns-search <domain>', 'a DNS search domain (repeatable)', collect, [])
     .option('--dns-option <option>', 'a resolv.conf option, e.g. ndots:2 (repeatable)', collect, [])
     .option('--add-host <name:ip>', 'a line for the container\'s /etc/hosts (repeatable)', collect, [])
+    .option('--link <name[:alias]>', 'reach a running container by alias, name and hostname (/etc/hosts); on the default bridge, also Docker\'s ALIAS_PORT_* and ALIAS_ENV_* variables (repeatable; legacy: a network of your own has DNS)', collect, [])
     .option('--mac-address <mac>', 'the MAC address of the container\'s eth0')
     .option('--ip <address>', 'the container\'s address on its network (default: the next free one)')
     .option('--pid <mode>', 'host: see and signal the host\'s processes (no PID namespace); container:NAME: another container\'s')

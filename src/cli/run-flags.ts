@@ -55,7 +55,7 @@ export function runOptionsOf(positional: string[], flags: RunFlags, global: Glob
   const image = flags.rootfs === undefined ? positional[0] : undefined
   const command = flags.rootfs === undefined ? positional.slice(1) : positional
   const detach = flags.detach || verb === 'create' || attached
-  return runOptionsFromFlags(image, command, { ...flags, detach, noHealthcheck: flags.healthcheck === false }, {
+  const options = runOptionsFromFlags(image, command, { ...flags, detach, noHealthcheck: flags.healthcheck === false }, {
     storeRoot: global.root,
     stateRoot: global.state,
     selfCommand: selfCommand(global),
@@ -72,6 +72,7 @@ export function runOptionsOf(positional: string[], flags: RunFlags, global: Glob
       })
     },
   })
+  return verb === 'create' ? { ...options, createOnly: true } : options
 }
 
 /**

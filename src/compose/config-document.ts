@@ -114,6 +114,7 @@ function serviceDocument(s: Service): Record<string, unknown> {
   put('entrypoint', s.entrypoint)
   put('environment', s.environment)
   put('expose', s.expose)
+  put('external_links', s.externalLinks)
   put('extra_hosts', s.extraHosts)
   put('group_add', s.groupAdd)
   put('healthcheck', s.healthcheck && healthDocument(s.healthcheck))

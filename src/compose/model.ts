@@ -233,6 +233,8 @@ export interface Service {
    * gives a link's alias to the linking container alone.
    */
   links?: { service: string; alias: string }[]
+  /** external_links: CONTAINER[:ALIAS], run's --link (runtime/container/container-links.ts): /etc/hosts lines of containers outside the project. */
+  externalLinks?: string[]
   healthcheck?: HealthConfig
   restart: RestartPolicy
   replicas: number

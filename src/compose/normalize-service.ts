@@ -34,7 +34,7 @@ const SUPPORTED = new Set([
   'group_add', 'mac_address', 'ulimits', 'logging', 'pid', 'ipc', 'uts', 'tty', 'stdin_open', 'security_opt', 'platform',
   'pull_policy', 'cgroup_parent', 'userns_mode', 'privileged', 'devices', 'device_cgroup_rules', 'volumes_from',
   'shm_size', 'domainname', 'sysctls', 'cpuset', 'cpu_period', 'cpu_quota', 'mem_reservation',
-  'oom_score_adj', 'secrets', 'configs', 'label_file', 'cgroup', 'links', 'post_start', 'pre_stop', 'blkio_config', 'mem_swappiness', 'oom_kill_disable',
+  'oom_score_adj', 'secrets', 'configs', 'label_file', 'cgroup', 'links', 'external_links', 'post_start', 'pre_stop', 'blkio_config', 'mem_swappiness', 'oom_kill_disable',
   'develop',
 ])
 
@@ -92,6 +92,8 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
     ...opt('networkMode', networkMode),
     dependsOn: withLinks(withSharedServices(dependsOn(s.depends_on, at.at('depends_on')), [networkMode, text('pid'), text('ipc')]), linksOf(s.links, at.at('links'))),
     ...opt('links', linksOf(s.links, at.at('links'))),
+    // run's --link CONTAINER[:ALIAS] of a container outside the project, as docker compose's getLinks passes them
+    ...(s.external_links !== undefined && opt('externalLinks', strings(s.external_links, at.at('external_links')))),
     ...opt('healthcheck', s.healthcheck === undefined ? undefined : healthcheckOf(s.healthcheck, at.at('healthcheck'))),
     restart: s.restart !== undefined ? restartOf(s.restart, at.at('restart')) : deploy.restart ?? { name: 'no', maximumRetryCount: 0 },
     replicas,

@@ -124,7 +124,8 @@ export function runOptionsOfPlan(ctx: ComposeContext, plan: ContainerPlan, detac
  * written into it once it is made (inject-files.ts); if that fails, it goes.
  */
 export async function createServiceContainer(ctx: ComposeContext, plan: ContainerPlan): Promise<string> {
-  return (await createWithFiles(ctx, await preparedShowingWarnings(ctx, runOptionsOfPlan(ctx, plan, true)), plan)).id
+  // its links (external_links) are looked up by the start
+  return (await createWithFiles(ctx, await preparedShowingWarnings(ctx, { ...runOptionsOfPlan(ctx, plan, true), createOnly: true }), plan)).id
 }
 
 /** prepareContainer, with its warnings (a discarded block I/O weight...) shown as Docker Compose shows the daemon's create warnings. */

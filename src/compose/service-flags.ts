@@ -145,6 +145,7 @@ export function serviceRunFlags(input: ServiceRunInput): ServiceRun {
     dnsSearch: s.dnsSearch,
     dnsOption: s.dnsOpt,
     addHost: s.extraHosts,
+    ...(s.externalLinks?.length && { link: s.externalLinks }),
     macAddress: s.macAddress ?? first?.mac,
     ip: first?.ip,
     pid: s.pid,

@@ -6,6 +6,7 @@
  */
 import type { SpecMount } from '../runtime/spec/spec.js'
 import type { HostEntry } from './etc-files.js'
+import type { LinkRef } from './links.js'
 import type { EtcFiles } from './plan-etc-files.js'
 import type { HostRoute, ResolvConf } from './host-net.js'
 import type { NetworkDef } from './networks.js'
@@ -39,6 +40,8 @@ export interface NetworkFlags {
   dnsOption?: string[]
   /** --add-host NAME:IP */
   addHost?: string[]
+  /** --link NAME[:ALIAS] (links.ts) */
+  links?: string[]
   macAddress?: string
   ip?: string
   /**
@@ -107,6 +110,8 @@ export interface NetworkPlan {
   hostsExtra: HostEntry[]
   hostsNames: string[]
   hostname: string
+  /** --link's: looked up at each start, which adds their /etc/hosts lines and variables (runtime/container/container-links.ts). */
+  links?: LinkRef[]
   /** Per-container files: host path -> container path. */
   files: EtcFiles
   /** --network none and host: the files' texts, written before the clone (no network step writes them). */

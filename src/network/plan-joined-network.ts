@@ -46,6 +46,7 @@ export function checkJoinedFlags(flags: NetworkFlags): void {
   if (flags.ip !== undefined) throw new UsageError('user specified IP address is supported on user defined networks only')
   if (flags.aliases?.length) throw new UsageError('network-scoped alias is supported only for containers in user defined networks')
   if (flags.moreNetworks?.length) throw new UsageError('container sharing network namespace with another container or host cannot be connected to any other network')
+  if (flags.links?.length) throw new UsageError("conflicting options: container type network can't be used with links. This would result in undefined behavior")
 }
 
 export function planJoinedNetwork(flags: NetworkFlags, ctx: { stateRoot: string; rootfsDir?: string; networkOf?: JoinedContainer; readOnly?: boolean }): JoinedPlan {

@@ -17,6 +17,7 @@ import { exposedKeys, exposedPorts, parsePublish } from './port-spec.js'
 import { pastaUnusable } from './pasta.js'
 import { findHelper } from './netavark.js'
 import { explainNetwork } from './explain-network.js'
+import { parseLink } from './links.js'
 import { CONTAINER_MODE, planJoinedNetwork } from './plan-joined-network.js'
 import type { NetworkContext, NetworkFlags, NetworkPlan, PlannedAttachment } from './network-plan.js'
 
@@ -101,6 +102,12 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
   }
   // Docker resolves host-gateway to the default bridge's address; a container on a bridge reaches the host at its own gateway
   const gateway = () => plan.attachments[0]?.network.gateway ?? defaultNetwork(env).gateway
+  if (flags.links?.length) {
+    if (mode === 'host') throw new UsageError("conflicting options: host type networking can't be used with links. This would result in undefined behavior")
+    if (mode === 'pasta') throw new UsageError('--link needs a bridge network: a rootless container\'s (pasta) reaches no other container')
+    // with none, Docker keeps them and they do nothing
+    plan.links = flags.links.map(parseLink)
+  }
   if (mode === 'host') {
     plan.hostsExtra = resolveHostGateway(hostsExtra, gateway)
     hostEtcFiles(plan, ctx)

@@ -85,6 +85,8 @@ export interface ContainerFlags {
   dnsSearch: string[]
   dnsOption: string[]
   addHost: string[]
+  /** --link NAME[:ALIAS] (repeatable); optional for callers that predate it. */
+  link?: string[]
   macAddress?: string
   ip?: string
   pid?: string
@@ -267,6 +269,7 @@ export function runOptionsFromFlags(image: string | undefined, command: string[]
       dnsSearch: flags.dnsSearch,
       dnsOption: flags.dnsOption,
       addHost: flags.addHost,
+      ...(flags.link?.length && { links: flags.link }),
       macAddress: networks.macAddress,
       ip: networks.ip,
       ...(networks.moreNetworks && { moreNetworks: networks.moreNetworks }),

@@ -24,6 +24,7 @@ import type { CloneVia } from '../plan/steps.js'
 import { buildSpec, entrypointOf, withStartEnv } from '../spec/container-spec.js'
 import type { NetworkPlan } from '../../network/plan-network.js'
 import { networkContainerOf, networkOf, portsDiscarded } from './container-network.js'
+import { recordLinks, withLinks } from './container-links.js'
 import { joinedNamespacesOf } from './container-namespaces.js'
 import { sharedNamespaces } from '../spec/host-namespaces.js'
 import { hostId } from '../spec/id-maps.js'
@@ -140,7 +141,7 @@ export async function prepareContainer(given: RunOptions, planOnly = false): Pro
   const healthcheck = effectiveHealthcheck(fs.image?.Healthcheck, o.healthcheck)
   // Docker's readable default: adjective_surname (taken already: start.ts picks another)
   const name = o.name ?? randomName()
-  const network = networkOf(o, id, name, fs, flags.hostNamespaces, { root, storeRoot, stateRoot, ...(joined ? { networkOf: joined } : {}) })
+  const network = recordLinks(networkOf(o, id, name, fs, flags.hostNamespaces, { root, storeRoot, stateRoot, ...(joined ? { networkOf: joined } : {}) }), stateRoot)
 
   // last, once nothing else can fail: the id range of --userns=auto
   let idMaps = userns === 'auto' ? undefined : userns
@@ -176,7 +177,9 @@ export async function prepareContainer(given: RunOptions, planOnly = false): Pro
         : undefined,
     }
     // startEnv is in the plan only (a memfd the child reads), never in the spec the state records
-    const plan = planStart({ ...input, rootfs: firstMount(fs.source, o.rm === true), spec: withStartEnv(spec, o.startEnv), pathKind: containerPathKind(network), bindSources: flags.missingSources, via: cloneVia(o, id, stateRoot, flags.logConfig) })
+    const first = { ...input, rootfs: firstMount(fs.source, o.rm === true), spec: withStartEnv(spec, o.startEnv), pathKind: containerPathKind(network), bindSources: flags.missingSources, via: cloneVia(o, id, stateRoot, flags.logConfig) }
+    // create's plan only makes the filesystem: its links are looked up by each start (start-existing.ts)
+    const plan = planStart(o.createOnly ? first : withLinks(first, stateRoot, name))
     const labels = { ...fs.imageLabels, ...o.labels }
     return {
       id,

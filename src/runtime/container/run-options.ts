@@ -32,6 +32,8 @@ export interface RunOptions {
    * later start, planned from the state, would not have them.
    */
   startEnv?: string[]
+  /** create: this plan only makes the filesystem, and no start's lookups (--link's) are made for it. */
+  createOnly?: boolean
   workdir?: string
   user?: string
   hostname?: string

@@ -21,6 +21,7 @@ import type { Host } from '../process/host.js'
 import { runHostSteps } from '../process/run-host-steps.js'
 import { StepError } from '../process/step-error.js'
 import { exitFile, waitExitCommand, type ContainerInfo } from './containers.js'
+import { withLinks } from './container-links.js'
 import { containerPathKind } from './prepare.js'
 import { realHost } from './real-host.js'
 import { networkContext } from './start.js'
@@ -66,7 +67,7 @@ export async function startExisting(stateRoot: string, c: ContainerInfo, o: Star
     if (c.exitCode !== undefined) updateState(stateRoot, c.id, (now) => ({ ...now, exitCode: c.exitCode, ...(c.finishedAt !== undefined && { finishedAt: c.finishedAt }) }))
     rmSync(exitPath, { force: true })
   }
-  const plan = planStart(replanInput(c.startInput, specWithDevicesAgain(c.spec, c.startInput.given), containerPathKind(c.startInput.network), o.monitor))
+  const plan = planStart(withLinks(replanInput(c.startInput, specWithDevicesAgain(c.spec, c.startInput.given), containerPathKind(c.startInput.network), o.monitor), stateRoot, c.name))
   // the network it had was given back when it exited: it attaches anew
   const before = readState(stateRoot, c.id)
   pausePoint('start:before-host-steps')

@@ -1,0 +1,155 @@
+// run --link NAME[:ALIAS], Docker's legacy links, as root: a web container
+// reaches its database by alias, name and hostname on the default bridge,
+// which has no DNS of its own, and gets Docker's DB_PORT_* and DB_ENV_*
+// variables; on a network of the user's own the /etc/hosts line alone. The
+// other container must exist at create and run at each start. Everything
+// runs in a network namespace of the test's own (helpers/netns.ts).
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { makeNetns, until, type Netns } from './helpers/netns.js'
+import { findHelper } from '../src/network/netavark.js'
+
+const netavark = findHelper('netavark') !== undefined
+
+describe.skipIf(!isRoot || !netavark)('run --link (needs root, netavark)', () => {
+  let env: TestEnv
+  let ns: Netns
+  let mr: (args: string[]) => ReturnType<Netns['miniRun']>
+  /** A busybox httpd on 8080 that answers `text`, with a variable of its own. */
+  const server = (name: string, text: string, more: string[] = []) => {
+    const r = mr(['run', '-d', '--cgroup-parent', env.cgroupParent, '--name', name, '-e', 'DB_USER=app', '--expose', '8080', '--expose', '8081', ...more, BUSYBOX,
+      'sh', '-c', `mkdir -p /www && echo ${text} > /www/index.html && exec httpd -f -p 8080 -h /www`])
+    expect(r.stderr).toBe('')
+    return r.stdout.trim()
+  }
+  const ipOf = (name: string, network: string) => mr(['inspect', '-f', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, name]).stdout.trim()
+  const run = (args: string[]) => mr(['run', '--rm', '--cgroup-parent', env.cgroupParent, ...args])
+
+  beforeAll(async () => {
+    env = await makeTestEnv()
+    ns = makeNetns()
+    mr = (args) => ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, ...args])
+  })
+  afterEach(() => {
+    const ids = mr(['ps', '-a', '-q']).stdout.trim().split('\n').filter(Boolean)
+    if (ids.length) mr(['rm', '-f', ...ids])
+    for (const n of mr(['network', 'ls', '-q', '--filter', 'name=ln-']).stdout.split('\n').filter(Boolean)) mr(['network', 'rm', n])
+  })
+  afterAll(() => {
+    ns?.close([env.stateRoot])
+    env?.cleanup()
+  })
+
+  it('on the default bridge: the linked server answers by alias, name and hostname; Docker\'s variables say where it listens', async () => {
+    const id = server('db', 'hello-from-db')
+    const ip = ipOf('db', 'bridge')
+    expect(ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/)
+    const get = (host: string) => `wget -qO- http://${host}:8080/`
+    await until('db listens', () => run(['--link', 'db:database', BUSYBOX, 'sh', '-c', get('database')]).stdout === 'hello-from-db\n', 15_000)
+    const r = run(['--name', 'web', '--link', 'db:database', '-e', 'DATABASE_ENV_DB_USER=mine', BUSYBOX, 'sh', '-c',
+      `${get('database')} && ${get('db')} && ${get(id.slice(0, 12))} && grep database /etc/hosts && env | grep ^DATABASE_ | sort`])
+    expect(r.stderr).toBe('')
+    expect(r.status).toBe(0)
+    const [a, b, c, hostsLine, ...vars] = r.stdout.trimEnd().split('\n')
+    expect([a, b, c]).toEqual(['hello-from-db', 'hello-from-db', 'hello-from-db'])
+    // alias, hostname, name (Docker's buildSandboxOptions)
+    expect(hostsLine).toBe(`${ip}\tdatabase ${id.slice(0, 12)} db`)
+    expect(vars).toEqual([
+      // the container's own -e wins over the link's
+      'DATABASE_ENV_DB_USER=mine',
+      'DATABASE_NAME=/web/database',
+      `DATABASE_PORT=tcp://${ip}:8080`,
+      `DATABASE_PORT_8080_TCP=tcp://${ip}:8080`,
+      `DATABASE_PORT_8080_TCP_ADDR=${ip}`,
+      `DATABASE_PORT_8080_TCP_END=tcp://${ip}:8081`,
+      'DATABASE_PORT_8080_TCP_PORT=8080',
+      'DATABASE_PORT_8080_TCP_PORT_END=8081',
+      'DATABASE_PORT_8080_TCP_PORT_START=8080',
+      'DATABASE_PORT_8080_TCP_PROTO=tcp',
+      `DATABASE_PORT_8080_TCP_START=tcp://${ip}:8080`,
+      `DATABASE_PORT_8081_TCP=tcp://${ip}:8081`,
+      `DATABASE_PORT_8081_TCP_ADDR=${ip}`,
+      'DATABASE_PORT_8081_TCP_PORT=8081',
+      'DATABASE_PORT_8081_TCP_PROTO=tcp',
+    ])
+    // NAME alone: the alias is the name; HOME and PATH, and what mini-run set itself, are not the other's variables
+    const plain = run(['--link', 'db', BUSYBOX, 'sh', '-c', 'grep -w db /etc/hosts; env | grep ^DB_ENV_ | sort'])
+    expect(plain.stdout).toBe(`${ip}\tdb ${id.slice(0, 12)}\nDB_ENV_DB_USER=app\n`)
+  })
+
+  it('is kept by create and inspect; each start looks it up: a stopped server fails the start, which a later one makes once it runs', async () => {
+    server('db', 'up')
+    const made = mr(['create', '--cgroup-parent', env.cgroupParent, '--name', 'web', '--link', 'db:store', BUSYBOX, 'sh', '-c', 'grep -w store /etc/hosts; sleep 600'])
+    expect(made.status, made.stderr).toBe(0)
+    expect(JSON.parse(mr(['inspect', '-f', '{{json .HostConfig.Links}}', 'web']).stdout)).toEqual(['/db:/web/store'])
+    expect(mr(['stop', '-t', '0', 'db']).status).toBe(0)
+    const refused = mr(['start', 'web'])
+    expect([refused.status, refused.stderr]).toEqual([1, 'mini-run: cannot link to a non running container: /db AS /web/store\n'])
+    expect(mr(['inspect', '-f', '{{.State.Status}}', 'web']).stdout).toBe('created\n')
+    // a rename of the server keeps the link: it is recorded by id
+    expect(mr(['rename', 'db', 'db2']).status).toBe(0)
+    expect(mr(['start', 'db2']).status).toBe(0)
+    const started = mr(['start', 'web'])
+    expect(started.status, started.stderr).toBe(0)
+    const ip = ipOf('db2', 'bridge')
+    await until('web has written its hosts line', () => mr(['logs', 'web']).stdout !== '', 10_000)
+    expect(mr(['logs', 'web']).stdout).toMatch(new RegExp(`^${ip.replaceAll('.', '\\.')}\\tstore [0-9a-f]{12} db2\\n$`))
+  })
+
+  it('on a network of the user\'s own: the hosts line alone; a server on none of its networks, or none there, is refused', async () => {
+    expect(mr(['network', 'create', 'ln-a']).status).toBe(0)
+    server('api', 'hello-from-api', ['--network', 'ln-a'])
+    await until('api listens', () => run(['--network', 'ln-a', BUSYBOX, 'wget', '-qO-', 'http://api:8080/']).stdout === 'hello-from-api\n', 15_000)
+    const r = run(['--network', 'ln-a', '--link', 'api:backend', BUSYBOX, 'sh', '-c', 'wget -qO- http://backend:8080/; env | grep -c ^BACKEND_ || true'])
+    expect(r.stdout).toBe('hello-from-api\n0\n')
+    server('db', 'on-the-bridge')
+    const elsewhere = run(['--network', 'ln-a', '--link', 'db', BUSYBOX, 'true'])
+    expect([elsewhere.status, elsewhere.stderr]).toEqual([125, "mini-run: cannot link to /db, it is on none of this container's networks (ln-a)\n"])
+    const fromBridge = run(['--link', 'api', BUSYBOX, 'true'])
+    expect([fromBridge.status, fromBridge.stderr]).toEqual([125, 'mini-run: cannot link to /api, as it does not belong to the default network\n'])
+  })
+
+  it("compose's external_links: a service reaches a container outside the project by the link's alias", async () => {
+    expect(mr(['network', 'create', 'ln-shared']).status).toBe(0)
+    server('legacy-db', 'hello-from-outside', ['--network', 'ln-shared'])
+    const dir = join(env.dir, 'ext-links')
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(join(dir, 'compose.yaml'), [
+      'services:',
+      '  web:',
+      `    image: ${BUSYBOX}`,
+      `    cgroup_parent: ${env.cgroupParent}`,
+      '    external_links: [legacy-db:olddb]',
+      'networks:',
+      '  default:',
+      '    name: ln-shared',
+      '    external: true',
+      '',
+    ].join('\n'))
+    const compose = (args: string[]) => ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', 'lk', ...args], { cwd: dir, timeout: 60_000 })
+    expect(JSON.parse(compose(['config', '--format', 'json']).stdout).services.web.external_links).toEqual(['legacy-db:olddb'])
+    await until('legacy-db listens', () => compose(['run', '--rm', 'web', 'wget', '-qO-', 'http://olddb:8080/']).stdout === 'hello-from-outside\n', 15_000)
+    expect(compose(['down']).status).toBe(0)
+  })
+
+  it('refuses what Docker refuses, before anything is made', () => {
+    server('db', 'x')
+    const cases: [string[], string][] = [
+      [['--link', 'nosuch'], 'mini-run: no such container: nosuch\n'],
+      [['--network', 'host', '--link', 'db'], "mini-run: conflicting options: host type networking can't be used with links. This would result in undefined behavior\n"],
+      [['--network', 'container:db', '--link', 'db'], "mini-run: conflicting options: container type network can't be used with links. This would result in undefined behavior\n"],
+      [['--link', 'a:b:c'], 'mini-run: invalid argument "a:b:c" for "--link" flag: bad format for links: a:b:c\n'],
+      [['--link', 'db:-x'], 'mini-run: invalid alias name "-x" in --link db:-x: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed\n'],
+    ]
+    for (const [flags, said] of cases) expect([flags, run([...flags, BUSYBOX, 'true'])]).toEqual([flags, expect.objectContaining({ status: 125, stderr: said })])
+    // none: kept and doing nothing, as in Docker
+    expect(run(['--network', 'none', '--link', 'db', BUSYBOX, 'sh', '-c', 'grep -c db /etc/hosts || true']).stdout).toBe('0\n')
+    expect(mr(['ps', '-a', '-q']).stdout.trim().split('\n')).toHaveLength(1)
+  })
+
+  it('leaves nothing behind', () => {
+    expect(env.leftovers()).toEqual([])
+  })
+})
