@@ -277,8 +277,16 @@ describe.skipIf(!isRoot)('RUN --mount (needs root: RUN steps are containers)', (
     })
     const r = build(['--build-context', 'named=docker-image://localhost/test/marker:1', ctx])
     expect(r.stderr).not.toMatch(/mini-run: /)
+    expect(r.status).toBe(0)
     expect(r.stdout).toMatch(/^marked-2$/m)
     expect(r.stdout).toMatch(/^named-2$/m)
+    // the tag moved to other content: the steps that mount it run again (the key is the image's layers)
+    const remarked = writeContext(join(env.dir, 'remarker-ctx'), { Dockerfile: `FROM ${BUSYBOX}\nRUN echo "remarked-$((1+1))" > /marker` })
+    expect(build(['-t', 'localhost/test/marker:1', remarked]).status).toBe(0)
+    const again = build(['--build-context', 'named=docker-image://localhost/test/marker:1', ctx])
+    expect(again.status).toBe(0)
+    expect(again.stdout).toMatch(/^remarked-2$/m)
+    expect(again.stdout).toMatch(/^renamed-2$/m)
     const numbered = writeContext(join(env.dir, 'numbered-ctx'), {
       Dockerfile: [`FROM ${BUSYBOX}`, 'RUN echo data > /file', `FROM ${BUSYBOX}`, 'RUN --mount=type=bind,from=0,target=/m cat /m/file'].join('\n'),
     })

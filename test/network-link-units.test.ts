@@ -2,11 +2,12 @@
 // opts.ParseLink and daemon/links ToEnv make them; the containers' side is
 // network-link.test.ts's.
 import { describe, expect, it } from 'vitest'
-import { inspectLinks, linkEnv, linkHostNames, parseLink } from '../src/network/links.js'
+import { inspectLinks, keepLinkEnv, legacyLinks, linkEnv, linkHostNames, parseLink } from '../src/network/links.js'
 
 describe('--link', () => {
-  it('takes NAME, NAME:ALIAS and inspect\'s /NAME:/PARENT/ALIAS; refuses more parts, an empty value and an alias Docker would', () => {
+  it('takes NAME, /NAME, NAME:ALIAS and inspect\'s /NAME:/PARENT/ALIAS; refuses more parts and an empty value, as Docker, and an alias that is no word of /etc/hosts', () => {
     expect(parseLink('db')).toEqual({ name: 'db', alias: 'db' })
+    expect(parseLink('/db')).toEqual({ name: 'db', alias: 'db' })
     expect(parseLink('db:store')).toEqual({ name: 'db', alias: 'store' })
     expect(parseLink('/db:/web/store')).toEqual({ name: 'db', alias: 'store' })
     expect(() => parseLink('')).toThrow('empty string specified for links')
@@ -39,7 +40,16 @@ describe('--link', () => {
   it('names the other in /etc/hosts by alias, hostname, and its name unless that is the alias; inspect shows /NAME:/PARENT/ALIAS', () => {
     expect(linkHostNames('store', 'abc123', 'db')).toBe('store abc123 db')
     expect(linkHostNames('db', 'abc123', 'db')).toBe('db abc123')
-    expect(inspectLinks({ links: [{ name: 'db', alias: 'store', id: 'x' }] }, 'web')).toEqual(['/db:/web/store'])
+    expect(inspectLinks({ mode: 'bridge', attachments: [{ network: { builtin: true } }], links: [{ name: 'db', alias: 'store', id: 'x' }] }, 'web')).toEqual(['/db:/web/store'])
     expect(inspectLinks(undefined, 'web')).toBeNull()
+    // a user network's links are its endpoint's in Docker, not HostConfig's
+    expect(inspectLinks({ mode: 'bridge', attachments: [{ network: {} }], links: [{ name: 'db', alias: 'db' }] }, 'web')).toBeNull()
+  })
+
+  it("Docker 29's escape hatch asks for the variables; the default bridge and none have legacy links", () => {
+    expect([keepLinkEnv({}), keepLinkEnv({ DOCKER_KEEP_DEPRECATED_LEGACY_LINKS_ENV_VARS: '1' }), keepLinkEnv({ DOCKER_KEEP_DEPRECATED_LEGACY_LINKS_ENV_VARS: '0' })]).toEqual([false, true, false])
+    expect(legacyLinks({ mode: 'bridge', attachments: [{ network: { builtin: true } }] })).toBe(true)
+    expect(legacyLinks({ mode: 'none', attachments: [] })).toBe(true)
+    expect(legacyLinks({ mode: 'bridge', attachments: [{ network: { builtin: false } }] })).toBe(false)
   })
 })

@@ -26,6 +26,9 @@ describe.skipIf(!isRoot || !netavark)('run --link (needs root, netavark)', () =>
   }
   const ipOf = (name: string, network: string) => mr(['inspect', '-f', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, name]).stdout.trim()
   const run = (args: string[]) => mr(['run', '--rm', '--cgroup-parent', env.cgroupParent, ...args])
+  /** Docker 29's escape hatch: its daemon sets the link variables only with this in its environment (mini-run: the command's) */
+  const KEEP = { ...process.env, DOCKER_KEEP_DEPRECATED_LEGACY_LINKS_ENV_VARS: '1' }
+  const keep = (args: string[]) => ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, ...args], { env: KEEP })
 
   beforeAll(async () => {
     env = await makeTestEnv()
@@ -42,13 +45,13 @@ describe.skipIf(!isRoot || !netavark)('run --link (needs root, netavark)', () =>
     env?.cleanup()
   })
 
-  it('on the default bridge: the linked server answers by alias, name and hostname; Docker\'s variables say where it listens', async () => {
+  it('on the default bridge: the linked server answers by alias, name and hostname; Docker\'s variables, when asked as Docker 29 is, say where it listens', async () => {
     const id = server('db', 'hello-from-db')
     const ip = ipOf('db', 'bridge')
     expect(ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/)
     const get = (host: string) => `wget -qO- http://${host}:8080/`
     await until('db listens', () => run(['--link', 'db:database', BUSYBOX, 'sh', '-c', get('database')]).stdout === 'hello-from-db\n', 15_000)
-    const r = run(['--name', 'web', '--link', 'db:database', '-e', 'DATABASE_ENV_DB_USER=mine', BUSYBOX, 'sh', '-c',
+    const r = keep(['run', '--rm', '--cgroup-parent', env.cgroupParent, '--name', 'web', '--link', 'db:database', '-e', 'DATABASE_ENV_DB_USER=mine', BUSYBOX, 'sh', '-c',
       `${get('database')} && ${get('db')} && ${get(id.slice(0, 12))} && grep database /etc/hosts && env | grep ^DATABASE_ | sort`])
     expect(r.stderr).toBe('')
     expect(r.status).toBe(0)
@@ -75,8 +78,17 @@ describe.skipIf(!isRoot || !netavark)('run --link (needs root, netavark)', () =>
       'DATABASE_PORT_8081_TCP_PROTO=tcp',
     ])
     // NAME alone: the alias is the name; HOME and PATH, and what mini-run set itself, are not the other's variables
-    const plain = run(['--link', 'db', BUSYBOX, 'sh', '-c', 'grep -w db /etc/hosts; env | grep ^DB_ENV_ | sort'])
+    const plain = keep(['run', '--rm', '--cgroup-parent', env.cgroupParent, '--link', 'db', BUSYBOX, 'sh', '-c', 'grep -w db /etc/hosts; env | grep ^DB_ENV_ | sort'])
     expect(plain.stdout).toBe(`${ip}\tdb ${id.slice(0, 12)}\nDB_ENV_DB_USER=app\n`)
+    // exec gets them too, as Docker's does, under its own -e; once the server stopped, the exec runs without them
+    expect(mr(['run', '-d', '--cgroup-parent', env.cgroupParent, '--name', 'shell', '--link', 'db:database', BUSYBOX, 'sleep', '600']).status).toBe(0)
+    expect(keep(['exec', 'shell', 'sh', '-c', 'echo $DATABASE_PORT $DATABASE_ENV_DB_USER'])).toMatchObject({ stdout: `tcp://${ip}:8080 app\n`, stderr: '' })
+    expect(keep(['exec', '-e', 'DATABASE_PORT=mine', 'shell', 'sh', '-c', 'echo $DATABASE_PORT']).stdout).toBe('mine\n')
+    // without it, as Docker 29: the hosts line alone
+    expect(mr(['exec', 'shell', 'sh', '-c', 'env | grep -c ^DATABASE_ || true']).stdout).toBe('0\n')
+    expect(run(['--link', 'db', BUSYBOX, 'sh', '-c', 'grep -c -w db /etc/hosts; env | grep -c ^DB_ || true']).stdout).toBe('1\n0\n')
+    expect(mr(['stop', '-t', '0', 'db']).status).toBe(0)
+    expect(keep(['exec', 'shell', 'sh', '-c', 'env | grep -c ^DATABASE_ || true'])).toMatchObject({ status: 0, stdout: '0\n' })
   })
 
   it('is kept by create and inspect; each start looks it up: a stopped server fails the start, which a later one makes once it runs', async () => {
@@ -86,7 +98,7 @@ describe.skipIf(!isRoot || !netavark)('run --link (needs root, netavark)', () =>
     expect(JSON.parse(mr(['inspect', '-f', '{{json .HostConfig.Links}}', 'web']).stdout)).toEqual(['/db:/web/store'])
     expect(mr(['stop', '-t', '0', 'db']).status).toBe(0)
     const refused = mr(['start', 'web'])
-    expect([refused.status, refused.stderr]).toEqual([1, 'mini-run: cannot link to a non running container: /db AS /web/store\n'])
+    expect([refused.status, refused.stderr]).toEqual([1, 'mini-run: Cannot link to a non running container: /db AS /web/store\n'])
     expect(mr(['inspect', '-f', '{{.State.Status}}', 'web']).stdout).toBe('created\n')
     // a rename of the server keeps the link: it is recorded by id
     expect(mr(['rename', 'db', 'db2']).status).toBe(0)
@@ -96,19 +108,32 @@ describe.skipIf(!isRoot || !netavark)('run --link (needs root, netavark)', () =>
     const ip = ipOf('db2', 'bridge')
     await until('web has written its hosts line', () => mr(['logs', 'web']).stdout !== '', 10_000)
     expect(mr(['logs', 'web']).stdout).toMatch(new RegExp(`^${ip.replaceAll('.', '\\.')}\\tstore [0-9a-f]{12} db2\\n$`))
+    // db2 starts again at another address (a container took its old one meanwhile): web's line follows, as Docker's updateParentsHosts does it
+    expect(mr(['stop', '-t', '0', 'db2']).status).toBe(0)
+    expect(mr(['run', '-d', '--cgroup-parent', env.cgroupParent, '--name', 'filler', BUSYBOX, 'sleep', '600']).status).toBe(0)
+    expect(ipOf('filler', 'bridge')).toBe(ip)
+    expect(mr(['start', 'db2']).status).toBe(0)
+    const moved = ipOf('db2', 'bridge')
+    expect(moved).not.toBe(ip)
+    expect(mr(['exec', 'web', 'grep', '-w', 'store', '/etc/hosts']).stdout).toMatch(new RegExp(`^${moved.replaceAll('.', '\\.')}\\tstore [0-9a-f]{12} db2\\n$`))
   })
 
-  it('on a network of the user\'s own: the hosts line alone; a server on none of its networks, or none there, is refused', async () => {
+  it('on a network of the user\'s own: the hosts line alone, of a container that runs there, else nothing, as Docker\'s DNS alias; the default bridge refuses another network\'s', async () => {
     expect(mr(['network', 'create', 'ln-a']).status).toBe(0)
     server('api', 'hello-from-api', ['--network', 'ln-a'])
     await until('api listens', () => run(['--network', 'ln-a', BUSYBOX, 'wget', '-qO-', 'http://api:8080/']).stdout === 'hello-from-api\n', 15_000)
-    const r = run(['--network', 'ln-a', '--link', 'api:backend', BUSYBOX, 'sh', '-c', 'wget -qO- http://backend:8080/; env | grep -c ^BACKEND_ || true'])
+    const r = keep(['run', '--rm', '--cgroup-parent', env.cgroupParent, '--network', 'ln-a', '--link', 'api:backend', BUSYBOX, 'sh', '-c', 'wget -qO- http://backend:8080/; env | grep -c ^BACKEND_ || true'])
     expect(r.stdout).toBe('hello-from-api\n0\n')
     server('db', 'on-the-bridge')
-    const elsewhere = run(['--network', 'ln-a', '--link', 'db', BUSYBOX, 'true'])
-    expect([elsewhere.status, elsewhere.stderr]).toEqual([125, "mini-run: cannot link to /db, it is on none of this container's networks (ln-a)\n"])
+    // a container on another network, and none at all: no line, no error (Docker's link there is a name its DNS may not know)
+    const elsewhere = run(['--network', 'ln-a', '--link', 'db', '--link', 'nosuch:x', BUSYBOX, 'sh', '-c', 'grep -c -w "db\\|x" /etc/hosts || true'])
+    expect([elsewhere.status, elsewhere.stderr, elsewhere.stdout]).toEqual([0, '', '0\n'])
+    const made = mr(['create', '--network', 'ln-a', '--link', 'api:backend', BUSYBOX, 'true'])
+    expect(made.status).toBe(0)
+    // Docker keeps a user network's links in its endpoint, not in HostConfig
+    expect(mr(['inspect', '-f', '{{json .HostConfig.Links}}', made.stdout.trim()]).stdout).toBe('null\n')
     const fromBridge = run(['--link', 'api', BUSYBOX, 'true'])
-    expect([fromBridge.status, fromBridge.stderr]).toEqual([125, 'mini-run: cannot link to /api, as it does not belong to the default network\n'])
+    expect([fromBridge.status, fromBridge.stderr]).toEqual([125, 'mini-run: Cannot link to /api, as it does not belong to the default network\n'])
   })
 
   it("compose's external_links: a service reaches a container outside the project by the link's alias", async () => {

@@ -23,13 +23,12 @@ import { sourceDigest } from './copy-plan.js'
 import { flagValues, type Instruction } from './dockerfile.js'
 import { nextState, stateChainIds, stateId, type BuildState } from './image-state.js'
 import { commitLayerBlob, writeLayerBlob } from './layer-tar.js'
-import { MergedTree } from './merged-tree.js'
-import { namedContext } from './named-contexts.js'
+import { mountSource, type MountSource } from './mount-source.js'
 import { cacheMountDir, copyBindSource, mountKey, parseRunMount, userSecretParent, writeSecretFile, type RunMount } from './run-mounts.js'
 import { requireRootForRun, RunFailedError, runStep } from './run-step.js'
-import { cleanSourcePath, TreeSourceFs, type SourceFs } from './source-fs.js'
+import { cleanSourcePath } from './source-fs.js'
 import type { StageRun } from './stage-run.js'
-import { imageError, stepError, upperLayer, type StepPlan } from './step-layer.js'
+import { stepError, upperLayer, type StepPlan } from './step-layer.js'
 
 /** An image with no layer (FROM scratch) still needs a lower directory to run in: an empty layer's. */
 async function runnableImage(run: BuildRun, state: BuildState): Promise<ResolvedImageLike> {
@@ -86,10 +85,15 @@ export async function runCommandStep(s: StageRun, i: Instruction): Promise<StepP
   // a bind mount's content decides the result like a COPY's does
   const binds = mounts.filter((m): m is Extract<RunMount, { type: 'bind' }> => m.type === 'bind')
   const bindDigests: unknown[] = []
+  // each source found once: the step runs on what its key was made of (a tag moved meanwhile changes neither)
+  const sources = new Map<RunMount, MountSource>()
   for (const m of binds) {
-    const { fs, label, key } = await mountSource(s, i, m.from)
-    // an ordinary user may not read a stage's or an image's files (another container user's 0600 file): its layers' ids stand for them
-    if (key !== undefined && !isRoot()) {
+    const source = await mountSource(s, i, m.from)
+    sources.set(m, source)
+    const { fs, label, key, image } = source
+    // an ordinary user may not read a stage's or an image's files (another container user's 0600 file): its layers' ids
+    // stand for them; an image's are its content's, exactly, for root too (nothing to hash at each build)
+    if (key !== undefined && (image || !isRoot())) {
       bindDigests.push(`${key}:${cleanSourcePath(m.source)}`)
       continue
     }
@@ -104,7 +108,7 @@ export async function runCommandStep(s: StageRun, i: Instruction): Promise<StepP
     parts: ['RUN', argv, args.keyed, mounts.map(mountKey), network, bindDigests, ...(script ? [script.content] : []), ...runEnvironmentKey(run.o)],
     run: async () => {
       const state = s.state
-      const prepared = await prepareMounts(s, i, mounts)
+      const prepared = await prepareMounts(s, i, mounts, sources)
       try {
         if (script) prepared.volumes.mounts.push(`type=bind,source=${await writeScript(run, script, prepared.temporary)},target=${SCRIPT_DIR},readonly`)
         const result = await runStep({
@@ -145,34 +149,6 @@ export async function runCommandStep(s: StageRun, i: Instruction): Promise<StepP
   }
 }
 
-/**
- * Where a bind mount reads: the context, a named context, a stage before
- * this one by its name, or an image (pulled when the store lacks it), as
- * BuildKit's detectRunMount finds it: by name alone, so a number is an
- * image's name there, never a stage's (COPY --from=0 is the stage). `key`:
- * what stands for the source's files where an ordinary user may not read
- * them (another container user's 0600 file): its layers' last chain id.
- */
-async function mountSource(s: StageRun, i: Instruction, from: string | undefined): Promise<{ fs: SourceFs; label: string; key?: string }> {
-  if (from === undefined) return { fs: s.run.context, label: 'build context' }
-  const named = namedContext(s.run.named, from)
-  if (named?.kind === 'dir') return { fs: named.fs, label: named.fs.label }
-  if (!named) {
-    const stage = s.run.df.stages.find((st) => st.name === from.toLowerCase())
-    const result = stage && stage.index < s.stage.index ? s.run.stageResult(from) : undefined
-    if (result) return { fs: new TreeSourceFs(s.run.treeOf(result.state), `stage ${from}`), label: `stage ${from}`, key: stateChainIds(result.state).at(-1) ?? 'scratch' }
-    if (stage) throw stepError(i, `--mount from=${from}: the stage of that name must come before this one`)
-    if (/^\d+$/.test(from)) throw stepError(i, `--mount from=${from}: a mount's from= names a stage (FROM ... AS NAME) or an image, never a stage's number, as in BuildKit`)
-  }
-  const ref = named?.ref ?? from
-  const image = await s.run.o.resolveImage(ref, false).catch((err: unknown) => {
-    throw imageError(i, err)
-  })
-  await s.run.holdLayers(image.chainIds, `RUN --mount from=${from}`)
-  const label = `image ${from}`
-  return { fs: new TreeSourceFs(new MergedTree([...image.layerDirs].reverse(), s.run.store.idMaps), label), label, key: image.chainIds.at(-1) ?? 'scratch' }
-}
-
 /** Where a "#!" heredoc's file is mounted, as BuildKit does. */
 const SCRIPT_DIR = '/dev/pipes'
 
@@ -193,6 +169,7 @@ async function prepareMounts(
   s: StageRun,
   i: Instruction,
   mounts: RunMount[],
+  sources: ReadonlyMap<RunMount, MountSource>,
 ): Promise<{ volumes: Required<Pick<VolumeFlags, 'mounts' | 'tmpfs'>>; env: string[]; temporary: string[]; cleanup: () => Promise<void> }> {
   const run = s.run
   const volumes: Required<Pick<VolumeFlags, 'mounts' | 'tmpfs'>> = { mounts: [], tmpfs: [] }
@@ -254,7 +231,7 @@ async function prepareMounts(
           break
         }
         case 'bind': {
-          const { fs, label } = await mountSource(s, i, m.from)
+          const { fs, label } = sources.get(m) ?? (await mountSource(s, i, m.from))
           const path = tmpPath(run.store.tmpDir, 'bind')
           temporary.push(path)
           const copy = await copyBindSource(fs, cleanSourcePath(m.source), path, run.o.signal)

@@ -2,8 +2,9 @@
  * Docker's legacy links (`run --link NAME[:ALIAS]`): the container reaches
  * another, running one by ALIAS, its name and its hostname, through lines
  * of its /etc/hosts; on the default bridge, which has no DNS of its own,
- * it also gets Docker's variables that say where the other listens
- * (DB_PORT_5432_TCP_ADDR...) and what environment it has (DB_ENV_...).
+ * it may also get Docker's variables that say where the other listens
+ * (DB_PORT_5432_TCP_ADDR...) and what environment it has (DB_ENV_...),
+ * which Docker 29 sets only when asked (keepLinkEnv).
  * The words and variables are Docker's (opts.ParseLink, daemon/links).
  * This file holds what needs no container's state; the lookups are
  * runtime/container/container-links.ts's.
@@ -17,7 +18,7 @@ export interface LinkRef {
   id?: string
 }
 
-/** Docker's validContainerNamePattern, which an alias must match too. */
+/** A container name's characters (Docker's validContainerNamePattern): an alias is a word of /etc/hosts. */
 const ALIAS = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/
 
 /** NAME[:ALIAS], ALIAS NAME when none; "/NAME:/PARENT/ALIAS" as inspect shows a link is taken too (opts.ParseLink). */
@@ -26,15 +27,33 @@ export function parseLink(value: string): LinkRef {
   const parts = value.split(':')
   if (parts.length > 2) throw new UsageError(`invalid argument "${value}" for "--link" flag: bad format for links: ${value}`)
   const [first, second] = parts as [string, string | undefined]
-  const name = first.startsWith('/') && second !== undefined ? first.slice(1) : first
-  const alias = second === undefined ? first : first.startsWith('/') ? second.slice(second.lastIndexOf('/') + 1) : second
+  // a leading / is a container's full name (/db), as Docker's daemon takes it
+  const name = first.startsWith('/') ? first.slice(1) : first
+  const alias = second === undefined ? name : first.startsWith('/') ? second.slice(second.lastIndexOf('/') + 1) : second
   if (!ALIAS.test(alias)) throw new UsageError(`invalid alias name "${alias}" in --link ${value}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`)
   return { name, alias }
 }
 
-/** inspect's HostConfig.Links: "/NAME:/PARENT/ALIAS", as Docker shows them; null without any. */
-export function inspectLinks(network: { links?: LinkRef[] } | undefined, ownName: string): string[] | null {
-  return network?.links?.length ? network.links.map((l) => `/${l.name}:/${ownName}/${l.alias}`) : null
+/**
+ * Whether the links are Docker's legacy ones (the default bridge, or none):
+ * each names a container that must exist when this one is made and run at
+ * each start. On a network of the user's, Docker's link is a name its DNS
+ * gives this container alone, which needs neither (mini-run writes the
+ * /etc/hosts line of a linked container that runs there, and else none).
+ */
+export function legacyLinks(network: { mode: string; attachments: readonly { network: { builtin?: boolean } }[] }): boolean {
+  return network.mode === 'none' || (network.mode === 'bridge' && network.attachments[0]?.network.builtin === true)
+}
+
+/** inspect's HostConfig.Links: "/NAME:/PARENT/ALIAS" of legacy links, as Docker shows them; null without any (a user network's are its endpoint's). */
+export function inspectLinks(network: Parameters<typeof legacyLinks>[0] & { links?: LinkRef[] } | undefined, ownName: string): string[] | null {
+  return network?.links?.length && legacyLinks(network) ? network.links.map((l) => `/${l.name}:/${ownName}/${l.alias}`) : null
+}
+
+/** Docker 29 sets the link variables only when its daemon runs with this set (moby#50719); mini-run reads its own environment. */
+export function keepLinkEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  const v = env.DOCKER_KEEP_DEPRECATED_LEGACY_LINKS_ENV_VARS?.toLowerCase()
+  return v === '1' || v === 'true' || v === 't'
 }
 
 /** A line of the linking container's /etc/hosts: the alias, the other's hostname, and its name unless that is the alias (Docker's buildSandboxOptions). */

@@ -49,7 +49,8 @@ export function register(program: Command): void {
       const { readEnvFiles } = await import('../../runtime/spec/env-file.js')
       // Docker's ReadKVEnvStrings: the files first, then -e, the later winning
       const env = [...readEnvFiles(flags.envFile), ...flags.env]
-      const c = findContainer(stateRootOf(cmd), ref)
+      const stateRoot = stateRootOf(cmd)
+      const c = findContainer(stateRoot, ref)
       const tty = flags.tty === true
       const plan = prepareExec(c, {
         command,
@@ -59,6 +60,7 @@ export function register(program: Command): void {
         user: flags.user,
         tty,
         consoleSize: tty && process.stdout.isTTY ? { height: process.stdout.rows, width: process.stdout.columns } : undefined,
+        stateRoot,
       })
       if (explain) {
         const { formatPlan, planJson } = await import('../../runtime/plan/explain.js')

@@ -113,6 +113,7 @@ export async function execCommand(args: string[], flags: ExecFlags, cmd: Command
     user: flags.user,
     tty,
     consoleSize: tty ? { height: process.stdout.rows, width: process.stdout.columns } : undefined,
+    stateRoot: ctx.stateRoot,
   })
   if (flags.detach) {
     // started and left running in the container, as `exec -d` leaves it (cli/commands/exec.ts)

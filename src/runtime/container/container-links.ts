@@ -1,24 +1,31 @@
 /**
- * --link (network/links.ts) against the other containers' states. Each
- * linked container must exist when this one is made: its id is recorded,
- * so that a rename keeps the link, as Docker's link graph does. At each
- * start it must run on a network this one joins: the start then adds its
- * /etc/hosts line and, on the default bridge, Docker's link variables, as
- * Docker's daemon works them out at each start (setupLinkedContainers).
- * Neither is recorded: the next start, after the other's restart moved
- * it, works them out again.
+ * --link (network/links.ts) against the other containers' states, as
+ * Docker's daemon has it. A legacy link (the default bridge; none) names a
+ * container that must exist when this one is made (registerLinks): its id
+ * is recorded, so a rename keeps the link. At each start it must run, or
+ * be restarting, on the default bridge (setupLinkedContainers): the start
+ * adds its /etc/hosts line (buildSandboxOptions), and Docker's variables
+ * when DOCKER_KEEP_DEPRECATED_LEGACY_LINKS_ENV_VARS asks for them (Docker
+ * 29 sets them no more). On a network of the user's, Docker's link is a
+ * name its DNS gives this container alone, needing neither: mini-run looks
+ * the name up at each start and writes the line of a container that runs
+ * on a network both join, and otherwise nothing. None of this is recorded:
+ * the next start works it out again.
  */
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { MiniRunError } from '../../errors.js'
 import type { HostEntry } from '../../network/etc-files.js'
-import { linkEnv, linkHostNames } from '../../network/links.js'
+import { keepLinkEnv, legacyLinks, linkEnv, linkHostNames, type LinkRef } from '../../network/links.js'
 import type { NetworkPlan } from '../../network/plan-network.js'
 import type { PlanInput } from '../plan/plan-start.js'
 import { lookUp } from './container-network.js'
+import type { ContainerInfo } from './containers.js'
 import { configExposedPorts } from './filter-ports.js'
 
-/** Each link's container, looked up now (`no such container` when there is none): the plan records its id and name. */
+/** A legacy link's container, looked up now (`no such container` when there is none): the plan records its id and name. */
 export function recordLinks(network: NetworkPlan, stateRoot: string): NetworkPlan {
-  if (!network.links?.length) return network
+  if (!network.links?.length || !legacyLinks(network)) return network
   return {
     ...network,
     links: network.links.map((l) => {
@@ -28,41 +35,128 @@ export function recordLinks(network: NetworkPlan, stateRoot: string): NetworkPla
   }
 }
 
+interface Resolved {
+  hosts: HostEntry[]
+  env: string[]
+  explain: NetworkPlan['explain']
+}
+
+/** Each link's /etc/hosts line and variables; `lenient`: a link that does not resolve is left out rather than refused (exec's, and a user network's). */
+function resolveLinks(network: NetworkPlan, stateRoot: string, ownName: string, lenient: boolean): Resolved {
+  const out: Resolved = { hosts: [], env: [], explain: [] }
+  const ours = new Map(network.attachments.map((a) => [a.network.name, a.network.builtin === true]))
+  for (const link of network.links ?? []) {
+    try {
+      resolveLink(link, ours, stateRoot, ownName, out)
+    } catch (err) {
+      if (!lenient) throw err
+    }
+  }
+  return out
+}
+
+function resolveLink(link: LinkRef, ours: Map<string, boolean>, stateRoot: string, ownName: string, out: Resolved): void {
+  const x = lookUp(stateRoot, link.name, link.id ?? link.name)
+  const linkName = `/${ownName}/${link.alias}`
+  // a container its restart policy is starting again counts as running (Docker's SetRestarting): its last address
+  if (x.status !== 'running' && !x.restarting) throw new MiniRunError(`Cannot link to a non running container: /${x.name} AS ${linkName}`, { code: 'ENOTRUNNING' })
+  const endpoint = x.network?.endpoints?.find((e) => ours.has(e.network))
+  if (!endpoint) throw new MiniRunError(`Cannot link to /${x.name}, as it does not belong to the default network`, { code: 'ENOTLINKABLE' })
+  const names = linkHostNames(link.alias, x.spec?.hostname ?? x.id.slice(0, 12), x.name)
+  out.hosts.push({ ip: endpoint.ip, name: names })
+  let why = `--link ${link.name}:${link.alias}: /etc/hosts says where the container ${x.name} is, by alias, hostname and name`
+  // Docker's variables, on the default bridge and when asked: its Config.Env, without what mini-run set itself (inspect's)
+  if (ours.get(endpoint.network) && keepLinkEnv()) {
+    const defaulted = new Set(x.startInput?.given?.envDefaults ?? [])
+    const childEnv = (x.spec?.process.env ?? []).filter((e) => !defaulted.has(e.slice(0, e.indexOf('='))))
+    out.env.push(...linkEnv(linkName, endpoint.ip, childEnv, configExposedPorts(x.network)))
+    why += `, and DOCKER_KEEP_DEPRECATED_LEGACY_LINKS_ENV_VARS asks for ${link.alias.toUpperCase().replaceAll('-', '_')}_* variables of where it listens`
+  }
+  out.explain.push({ what: `the /etc/hosts line "${endpoint.ip} ${names}"`, why })
+}
+
+/** The variables not among `env`'s names: the container's own win over the links' (Docker's ReplaceOrAppendEnvValues). */
+function notIn(env: readonly string[], linked: readonly string[]): string[] {
+  const own = new Set(env.map((e) => e.slice(0, e.indexOf('='))))
+  return linked.filter((e) => !own.has(e.slice(0, e.indexOf('='))))
+}
+
 /** The input of this start with its links' /etc/hosts lines and variables; the same input without links. */
 export function withLinks(input: PlanInput, stateRoot: string, ownName: string): PlanInput {
   const network = input.network
   if (!network?.links?.length || network.mode !== 'bridge') return input
-  const hosts: HostEntry[] = []
-  const env: string[] = []
-  const explain: NetworkPlan['explain'] = []
-  const ours = new Map(network.attachments.map((a) => [a.network.name, a.network.builtin === true]))
-  for (const link of network.links) {
-    const x = lookUp(stateRoot, link.name, link.id ?? link.name)
-    const linkName = `/${ownName}/${link.alias}`
-    if (x.status !== 'running') throw new MiniRunError(`cannot link to a non running container: /${x.name} AS ${linkName}`, { code: 'ENOTRUNNING' })
-    const endpoint = x.network?.detached ? undefined : x.network?.endpoints?.find((e) => ours.has(e.network))
-    if (!endpoint) {
-      const why = [...ours.values()].some(Boolean) ? 'as it does not belong to the default network' : `it is on none of this container's networks (${[...ours.keys()].join(', ')})`
-      throw new MiniRunError(`cannot link to /${x.name}, ${why}`, { code: 'ENOTLINKABLE' })
-    }
-    const names = linkHostNames(link.alias, x.spec?.hostname ?? x.id.slice(0, 12), x.name)
-    hosts.push({ ip: endpoint.ip, name: names })
-    let why = `--link ${link.name}:${link.alias}: /etc/hosts says where the running container ${x.name} is, by alias, hostname and name`
-    // Docker's variables, on the default bridge alone: its Config.Env, without what mini-run set itself (inspect's)
-    if (ours.get(endpoint.network)) {
-      const defaulted = new Set(x.startInput?.given?.envDefaults ?? [])
-      const childEnv = (x.spec?.process.env ?? []).filter((e) => !defaulted.has(e.slice(0, e.indexOf('='))))
-      env.push(...linkEnv(linkName, endpoint.ip, childEnv, configExposedPorts(x.network)))
-      why += `, and ${link.alias.toUpperCase().replaceAll('-', '_')}_* variables where it listens (the default bridge has no DNS)`
-    }
-    explain.push({ what: `the /etc/hosts line "${endpoint.ip} ${names}"`, why })
-  }
-  // the container's own variables win over the links' (Docker's ReplaceOrAppendEnvValues)
-  const own = new Set(input.spec.process.env.map((e) => e.slice(0, e.indexOf('='))))
-  const linked = env.filter((e) => !own.has(e.slice(0, e.indexOf('='))))
+  const { hosts, env, explain } = resolveLinks(network, stateRoot, ownName, !legacyLinks(network))
+  const linked = notIn(input.spec.process.env, env)
   return {
     ...input,
     network: { ...network, hostsExtra: [...network.hostsExtra, ...hosts], explain: [...network.explain, ...explain] },
     spec: linked.length ? { ...input.spec, process: { ...input.spec.process, env: [...linked, ...input.spec.process.env] } } : input.spec,
+  }
+}
+
+/**
+ * An exec's link variables, as Docker's exec and health checks get them
+ * (its daemon works them out for each, as for each start): those of the
+ * links that resolve now, under `env`'s own; a linked container stopped
+ * since leaves its variables out rather than failing the exec.
+ */
+export function execLinkEnv(c: ContainerInfo, stateRoot: string, env: readonly string[]): string[] {
+  const network = c.startInput?.network
+  if (!network?.links?.length || network.mode !== 'bridge' || !keepLinkEnv()) return []
+  return notIn(env, resolveLinks(network, stateRoot, c.name, true).env)
+}
+
+/**
+ * After a start: each container this one legacy-links notes it (a file of
+ * its state directory's linked-by/), so that the next start of that
+ * container rewrites this one's /etc/hosts line (updateLinkers).
+ */
+export function noteLinks(stateRoot: string, id: string, network: NetworkPlan | undefined): void {
+  if (!network?.links?.length || !legacyLinks(network)) return
+  for (const l of network.links) {
+    if (l.id === undefined) continue
+    try {
+      mkdirSync(join(stateRoot, l.id, LINKED_BY), { recursive: true, mode: 0o700 })
+      writeFileSync(join(stateRoot, l.id, LINKED_BY, id), '')
+    } catch {
+      // removed meanwhile: nothing links to it any more
+    }
+  }
+}
+
+const LINKED_BY = 'linked-by'
+
+/**
+ * After x started again (start, restart, its restart policy), at an address
+ * that may be another: the /etc/hosts line of each running container that
+ * legacy-links to it says the new one, as Docker's updateParentsHosts
+ * rewrites its parents' entries. The file is rewritten in place, as it is
+ * bound into the running container.
+ */
+export function updateLinkers(stateRoot: string, x: Pick<ContainerInfo, 'id' | 'name' | 'network' | 'spec'>): void {
+  let parents: string[]
+  try {
+    parents = readdirSync(join(stateRoot, x.id, LINKED_BY))
+  } catch {
+    return
+  }
+  for (const id of parents) {
+    try {
+      const p = lookUp(stateRoot, id)
+      const network = p.startInput?.network
+      const hosts = network?.files.hosts
+      const links = network?.links?.filter((l) => l.id === x.id) ?? []
+      const endpoint = x.network?.endpoints?.find((e) => network?.attachments.some((a) => a.network.name === e.network))
+      if (p.status !== 'running' || hosts === undefined || links.length === 0 || endpoint === undefined) continue
+      const hostname = x.spec?.hostname ?? x.id.slice(0, 12)
+      const lines = readFileSync(hosts, 'utf8').split('\n').map((line) => {
+        const names = line.split(/\s+/).slice(1)
+        const link = links.find((l) => names[0] === l.alias && names[1] === hostname)
+        return link ? `${endpoint.ip}\t${linkHostNames(link.alias, hostname, x.name)}` : line
+      })
+      writeFileSync(hosts, lines.join('\n'))
+    } catch {
+      // gone meanwhile, or its files: its next start writes them anew
+    }
   }
 }

@@ -21,6 +21,7 @@ import { hostCapabilities } from '../spec/host-capabilities.js'
 import { parseGroup, parsePasswd, resolveUser } from '../spec/resolve-user.js'
 import type { SpecProcess } from '../spec/spec.js'
 import { readFileInRoot } from './container-files.js'
+import { execLinkEnv } from './container-links.js'
 import type { ContainerInfo } from './containers.js'
 import { realHost } from './real-host.js'
 
@@ -38,6 +39,8 @@ export interface ExecOptions {
    * and mounts are its own (runc's setns init applies the config's filter).
    */
   privileged?: boolean
+  /** Its state root: a container with --link gets the links' variables too, as Docker's exec does (container-links.ts). */
+  stateRoot?: string
 }
 
 export interface ExecIo {
@@ -69,12 +72,14 @@ export function prepareExec(c: ContainerInfo, o: ExecOptions): StartPlan {
     else if (process.env[e] !== undefined) env.set(e, process.env[e]!)
   }
   if (o.tty) env.set('TERM', env.get('TERM') ?? 'xterm')
+  const entries = [...env].map(([k, v]) => `${k}=${v}`)
+  const linked = o.stateRoot !== undefined ? execLinkEnv(c, o.stateRoot, entries) : []
   const proc: SpecProcess = {
     ...base,
     terminal: o.tty ?? false,
     consoleSize: o.consoleSize,
     args: o.command,
-    env: [...env].map(([k, v]) => `${k}=${v}`),
+    env: [...linked, ...entries],
     cwd: o.workdir ?? base.cwd,
     user: user ? { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids } : base.user,
     ...(o.privileged && { capabilities: allCapabilities() }),

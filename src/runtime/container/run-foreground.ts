@@ -9,6 +9,7 @@
 import { containerOomKilled } from './container-cgroups.js'
 import type { Host } from '../process/host.js'
 import { HANGUP_WATCH_AFTER_MS, holdSignals, superviseProcess, type HeldSignals } from '../process/supervise.js'
+import { noteLinks } from './container-links.js'
 import { realHost } from './real-host.js'
 import type { PreparedContainer } from './run-options.js'
 import { abandonStart, startContainer } from './start.js'
@@ -85,6 +86,7 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
         }
         volumeMountEvents(p.stateRoot, state)
         containerEvent(p.stateRoot, 'start', state)
+        noteLinks(p.stateRoot, p.id, p.startInput.network)
       },
     })
   } catch (err) {

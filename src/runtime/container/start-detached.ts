@@ -15,6 +15,7 @@ import { volumeMountEvents } from './container-volumes.js'
 import { execErrorOf } from '../process/exit-status.js'
 import type { Host } from '../process/host.js'
 import { StepError } from '../process/step-error.js'
+import { noteLinks } from './container-links.js'
 import { realHost } from './real-host.js'
 import type { PreparedContainer } from './run-options.js'
 import { abandonStart, startContainer } from './start.js'
@@ -49,6 +50,7 @@ export async function startDetached(p: PreparedContainer, host: Host = realHost)
   }
   volumeMountEvents(p.stateRoot, state)
   containerEvent(p.stateRoot, 'start', state)
+  noteLinks(p.stateRoot, p.id, p.startInput.network)
   startHealthRunner(p.stateRoot, state)
   return p.id
 }

@@ -21,7 +21,7 @@ import type { Host } from '../process/host.js'
 import { runHostSteps } from '../process/run-host-steps.js'
 import { StepError } from '../process/step-error.js'
 import { exitFile, waitExitCommand, type ContainerInfo } from './containers.js'
-import { withLinks } from './container-links.js'
+import { noteLinks, updateLinkers, withLinks } from './container-links.js'
 import { containerPathKind } from './prepare.js'
 import { realHost } from './real-host.js'
 import { networkContext } from './start.js'
@@ -125,6 +125,9 @@ export async function startExisting(stateRoot: string, c: ContainerInfo, o: Star
   // the one place every later start passes: start, restart, a restart policy, compose
   volumeMountEvents(stateRoot, state)
   containerEvent(stateRoot, 'start', state)
+  // its links noted, and the /etc/hosts of those linking to it told its address (container-links.ts)
+  noteLinks(stateRoot, c.id, c.startInput.network)
+  updateLinkers(stateRoot, { id: c.id, name: state.name, network: state.network, spec: c.spec })
   startHealthRunner(stateRoot, state)
   return state
 }

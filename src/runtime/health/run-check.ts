@@ -26,7 +26,7 @@ export async function runHealthCheck(stateRoot: string, c: ContainerInfo, schedu
   try {
     let launched
     try {
-      const plan = prepareExec(c, { command: schedule.command })
+      const plan = prepareExec(c, { command: schedule.command, stateRoot })
       launched = await runHostSteps(plan, realHost, { stdio: [stdin, out, out] })
     } catch (err) {
       return done(-1, describeError(err))
