@@ -4,7 +4,7 @@
  * docker compose's table, json and yaml; a required variable that is unset
  * is listed, not an error.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { extractVariables } from '../src/compose/variables.js'
@@ -52,5 +52,27 @@ describe('compose config --variables', () => {
     expect(run(['--format', 'xml']).stderr).toBe('mini-run: invalid --format "xml": table, json or yaml\n')
     // without --variables, the same file is an error for the unset required variable
     expect(miniRun(['compose', 'config', '-q'], { cwd: dir, env: { ...process.env, DB_HOST: undefined } }).stderr).toMatch(/required variable DB_HOST is missing a value/)
+  })
+})
+
+describe('compose config --hash', () => {
+  it('prints "NAME HASH" of the services named, or of all with *, by name; a changed service changes its own alone', () => {
+    const project = join(dir, 'hash')
+    mkdirSync(project, { recursive: true })
+    const write = (webEnv: string) => writeFileSync(join(project, 'compose.yaml'), `services:\n  web:\n    image: busybox\n    environment: {MODE: ${webEnv}}\n  db:\n    image: busybox\n`)
+    const hash = (which: string) => miniRun(['compose', 'config', '--hash', which], { cwd: project })
+    write('one')
+    const all = hash('*')
+    expect([all.status, all.stderr]).toEqual([0, ''])
+    const lines = all.stdout.split('\n').filter(Boolean)
+    expect(lines.map((l) => l.split(' ')[0])).toEqual(['db', 'web'])
+    for (const l of lines) expect(l).toMatch(/^[a-z]+ [0-9a-f]{64}$/)
+    expect(hash('web,db').stdout).toBe(all.stdout)
+    expect(hash('web').stdout).toBe(`${lines[1]}\n`)
+    write('two')
+    const after = hash('*').stdout.split('\n').filter(Boolean)
+    expect(after[0]).toBe(lines[0])
+    expect(after[1]).not.toBe(lines[1])
+    expect(hash('nope')).toMatchObject({ status: 1, stderr: 'mini-run: no such service: nope\n' })
   })
 })

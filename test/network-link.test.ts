@@ -116,6 +116,11 @@ describe.skipIf(!isRoot || !netavark)('run --link (needs root, netavark)', () =>
     const moved = ipOf('db2', 'bridge')
     expect(moved).not.toBe(ip)
     expect(mr(['exec', 'web', 'grep', '-w', 'store', '/etc/hosts']).stdout).toMatch(new RegExp(`^${moved.replaceAll('.', '\\.')}\\tstore [0-9a-f]{12} db2\\n$`))
+    // db2 removed: the link goes with it, and web starts without the line (Docker's link graph drops it)
+    expect(mr(['rm', '-f', 'db2', 'web']).status).toBe(0)
+    expect(mr(['create', '--cgroup-parent', env.cgroupParent, '--name', 'web2', '--link', 'filler:store', BUSYBOX, 'sh', '-c', 'grep -c -w store /etc/hosts; true']).status).toBe(0)
+    expect(mr(['rm', '-f', 'filler']).status).toBe(0)
+    expect(mr(['start', '-a', 'web2'])).toMatchObject({ status: 0, stdout: '0\n' })
   })
 
   it('on a network of the user\'s own: the hosts line alone, of a container that runs there, else nothing, as Docker\'s DNS alias; the default bridge refuses another network\'s', async () => {
@@ -156,6 +161,26 @@ describe.skipIf(!isRoot || !netavark)('run --link (needs root, netavark)', () =>
     const compose = (args: string[]) => ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', 'lk', ...args], { cwd: dir, timeout: 60_000 })
     expect(JSON.parse(compose(['config', '--format', 'json']).stdout).services.web.external_links).toEqual(['legacy-db:olddb'])
     await until('legacy-db listens', () => compose(['run', '--rm', 'web', 'wget', '-qO-', 'http://olddb:8080/']).stdout === 'hello-from-outside\n', 15_000)
+    expect(compose(['down']).status).toBe(0)
+  })
+
+  it("compose links between services on the default bridge (network_mode: bridge): an /etc/hosts line by the link's alias", async () => {
+    const dir = join(env.dir, 'bridge-links')
+    mkdirSync(dir, { recursive: true })
+    const service = (extra: string[]) => [`    image: ${BUSYBOX}`, `    cgroup_parent: ${env.cgroupParent}`, '    network_mode: bridge', ...extra]
+    writeFileSync(join(dir, 'compose.yaml'), [
+      'services:',
+      '  db:',
+      ...service(['    command: sh -c "mkdir -p /www && echo hello-from-db > /www/index.html && exec httpd -f -p 8080 -h /www"']),
+      '  web:',
+      ...service(['    links: [db:database]']),
+      '',
+    ].join('\n'))
+    const compose = (args: string[]) => ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', 'bl', ...args], { cwd: dir, timeout: 60_000 })
+    expect(compose(['up', '-d', 'db']).status).toBe(0)
+    await until('db listens', () => compose(['run', '--rm', 'web', 'wget', '-qO-', 'http://database:8080/']).stdout === 'hello-from-db\n', 15_000)
+    const hosts = compose(['run', '--rm', 'web', 'grep', '-w', 'database', '/etc/hosts']).stdout
+    expect(hosts).toMatch(new RegExp(`^${ipOf('bl-db-1', 'bridge').replaceAll('.', '\\.')}\\tdatabase [0-9a-f]{12} bl-db-1\\n$`))
     expect(compose(['down']).status).toBe(0)
   })
 

@@ -25,7 +25,22 @@ export function canonicalJson(value: unknown): string {
 
 /** references: the containers it joins (service -> id), left out when none, so that other services' hashes stay as they were. */
 export function configHash(service: Service, imageId: string, networks: JoinedNetwork[], volumeNames: Record<string, string>, references?: Record<string, string>): string {
+  return createHash('sha256').update(canonicalJson({ service: hashed(service), imageId, networks, volumeNames, references })).digest('hex')
+}
+
+/**
+ * `config --hash`: the hash of the service's configuration alone, as the
+ * file says it (docker compose's ServiceHash): it changes when the service
+ * does. The containers' label also holds what the file resolves to (the
+ * image's id, the networks' and volumes' real names), so the two differ.
+ */
+export function serviceHash(service: Service): string {
+  return createHash('sha256').update(canonicalJson(hashed(service))).digest('hex')
+}
+
+/** What of a service makes its containers what they are. */
+function hashed(service: Service): Partial<Service> {
   // the log driver's name changes nothing either: json-file and local both log as json-file
   const { replicas: _replicas, pullPolicy: _pull, pullPolicyText: _text, pullRefresh: _refresh, build: _build, profiles: _profiles, logDriver: _logDriver, develop: _develop, ...rest } = service
-  return createHash('sha256').update(canonicalJson({ service: rest, imageId, networks, volumeNames, references })).digest('hex')
+  return rest
 }

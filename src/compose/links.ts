@@ -33,7 +33,9 @@ export function withLinks(deps: Record<string, Dependency>, links: { service: st
  * Docker's daemon scopes a link's alias to the linking container; one
  * network-wide name cannot say two things, so two services that give one
  * alias to different services are refused, as are links without a shared
- * project network (network_mode), which Docker's /etc/hosts links served.
+ * project network (network_mode), but between two services on the default
+ * bridge (network_mode: bridge), where a link is run's --link, an
+ * /etc/hosts line of the linking container's own.
  */
 export function linkAliases(services: Record<string, Service>, at: (service: string) => At): void {
   const meaning = new Map<string, { target: string; by: string }>()
@@ -43,7 +45,9 @@ export function linkAliases(services: Record<string, Service>, at: (service: str
       // an undefined or disabled service: depends_on's check names it
       if (!target) return
       const shared = Object.keys(s.networks).filter((k) => k in target.networks)
-      if (shared.length === 0) throw at(s.name).at(i).error(`service "${s.name}" links to "${l.service}", and they share no project network: mini-run gives a link's alias as a DNS name on their network`)
+      // both on the default bridge, which has no DNS: run's --link (service-container.ts bridgeLinks)
+      if (shared.length === 0 && s.networkMode === 'bridge' && target.networkMode === 'bridge') return
+      if (shared.length === 0) throw at(s.name).at(i).error(`service "${s.name}" links to "${l.service}", and they share no project network: mini-run gives a link's alias as a DNS name on their network, or, with network_mode: bridge on both, an /etc/hosts line`)
       const other = meaning.get(l.alias)
       if (other && other.target !== l.service) throw at(s.name).at(i).error(`the alias "${l.alias}" names service ${l.service} here and ${other.target} in service ${other.by}'s links: mini-run gives a link's alias to the whole network, where it can name only one`)
       // nor a name another service already answers to there: its name, an alias, its container's name
@@ -55,3 +59,4 @@ export function linkAliases(services: Record<string, Service>, at: (service: str
     })
   }
 }
+

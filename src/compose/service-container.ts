@@ -97,7 +97,9 @@ export function runOptionsOfPlan(ctx: ComposeContext, plan: ContainerPlan, detac
     cgroupParent: plan.cgroupParent,
     detach,
   })
-  const o = runOptionsFromFlags(image, command, flags, {
+  // links between services on the default bridge: run's --link
+  const links = bridgeLinks(ctx, project.name, service)
+  const o = runOptionsFromFlags(image, command, links.length ? { ...flags, link: [...(flags.link ?? []), ...links] } : flags, {
     storeRoot: ctx.storeRoot,
     stateRoot: ctx.stateRoot,
     selfCommand: ctx.selfCommand,
@@ -116,6 +118,18 @@ export function runOptionsOfPlan(ctx: ComposeContext, plan: ContainerPlan, detac
   if (ipc !== undefined) o.ipc = `container:${refs()[ipc]}`
   if (service.healthcheck) o.healthcheck = service.healthcheck
   return o
+}
+
+/**
+ * network_mode: bridge on both sides (load.ts allows no other link without
+ * a shared network): each link is run's --link to each container of the
+ * linked service, an /etc/hosts line by the link's alias, as docker
+ * compose's getLinks gives the daemon a link per container.
+ */
+function bridgeLinks(ctx: ComposeContext, projectName: string, service: Service): string[] {
+  if (service.networkMode !== 'bridge' || !service.links?.length) return []
+  const all = projectContainers(ctx.stateRoot, projectName).filter((c) => !c.oneoff)
+  return service.links.flatMap((l) => all.filter((c) => c.service === l.service).map((c) => `${c.info.name}:${l.alias}`))
 }
 
 /**

@@ -260,6 +260,7 @@ export function register(program: Command): void {
     .option('--profiles', 'only the profiles the services name')
     .option('--environment', 'only the variables interpolation reads (the shell\'s, then .env)')
     .option('--variables', 'the variables the files read: required, default and alternate values (--format table, json or yaml)')
+    .option('--hash <services>', 'the hash of each service\'s configuration, "NAME HASH" a line: SERVICE[,SERVICE...] or "*" for all')
     .option('--format <format>', 'yaml (the default) or json')
     .option('-o, --output <file>', 'write it to this file rather than stdout')
     .action(async (services: string[], flags: Record<string, unknown>, cmd: Command) => {

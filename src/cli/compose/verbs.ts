@@ -45,10 +45,12 @@ export interface ConfigFlags {
   variables?: boolean
   format?: string
   output?: string
+  hash?: string
 }
 
 export async function configCommand(services: string[], flags: ConfigFlags, cmd: Command): Promise<void> {
   if (flags.variables) return (await import('./config-variables.js')).configVariables(services, flags.format, cmd)
+  if (typeof flags.hash === 'string') return configHashes(flags.hash, cmd)
   const loaded = await loadFor(cmd, services)
   const unknown = services.find((s) => !loaded.services[s])
   if (unknown !== undefined) throw new UsageError(`no such service: ${unknown}`)
@@ -76,6 +78,17 @@ export async function configCommand(services: string[], flags: ConfigFlags, cmd:
   } catch (err) {
     throw new UsageError(`--output ${flags.output}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
   }
+}
+
+/** config --hash SERVICE[,SERVICE...] or '*': "NAME HASH" a line, by name (docker compose's runHash). */
+async function configHashes(list: string, cmd: Command): Promise<void> {
+  const names = list === '*' ? [] : list.split(',')
+  const project = await loadFor(cmd, names)
+  const unknown = names.find((s) => !project.services[s])
+  if (unknown !== undefined) throw new UsageError(`no such service: ${unknown}`)
+  const { serviceHash } = await import('../../compose/config-hash.js')
+  const chosen = (names.length ? names : Object.keys(project.services)).sort()
+  process.stdout.write(chosen.map((n) => `${n} ${serviceHash(project.services[n]!)}\n`).join(''))
 }
 
 export interface ExecFlags {

@@ -49,7 +49,8 @@ function resolveLinks(network: NetworkPlan, stateRoot: string, ownName: string, 
     try {
       resolveLink(link, ours, stateRoot, ownName, out)
     } catch (err) {
-      if (!lenient) throw err
+      // a linked container removed since takes its link with it (Docker's link graph)
+      if (!lenient && (err as MiniRunError).code !== 'ENOCONTAINER') throw err
     }
   }
   return out
@@ -115,9 +116,15 @@ export function noteLinks(stateRoot: string, id: string, network: NetworkPlan | 
   if (!network?.links?.length || !legacyLinks(network)) return
   for (const l of network.links) {
     if (l.id === undefined) continue
+    // never its state directory itself: one removed meanwhile is not made again
+    const dir = join(stateRoot, l.id, LINKED_BY)
     try {
-      mkdirSync(join(stateRoot, l.id, LINKED_BY), { recursive: true, mode: 0o700 })
-      writeFileSync(join(stateRoot, l.id, LINKED_BY, id), '')
+      mkdirSync(dir, { mode: 0o700 })
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') continue
+    }
+    try {
+      writeFileSync(join(dir, id), '')
     } catch {
       // removed meanwhile: nothing links to it any more
     }
