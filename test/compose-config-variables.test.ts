@@ -59,7 +59,8 @@ describe('compose config --hash', () => {
   it('prints "NAME HASH" of the services named, or of all with *, by name; a changed service changes its own alone', () => {
     const project = join(dir, 'hash')
     mkdirSync(project, { recursive: true })
-    const write = (webEnv: string) => writeFileSync(join(project, 'compose.yaml'), `services:\n  web:\n    image: busybox\n    environment: {MODE: ${webEnv}}\n  db:\n    image: busybox\n`)
+    const write = (webEnv: string, dependsOn = '') =>
+      writeFileSync(join(project, 'compose.yaml'), `services:\n  web:\n    image: busybox\n    environment: {MODE: ${webEnv}}\n${dependsOn}  db:\n    image: busybox\n  debug:\n    image: busybox\n    profiles: [debug]\n`)
     const hash = (which: string) => miniRun(['compose', 'config', '--hash', which], { cwd: project })
     write('one')
     const all = hash('*')
@@ -74,5 +75,10 @@ describe('compose config --hash', () => {
     expect(after[0]).toBe(lines[0])
     expect(after[1]).not.toBe(lines[1])
     expect(hash('nope')).toMatchObject({ status: 1, stderr: 'mini-run: no such service: nope\n' })
+    // a service its profile disables is none, as docker compose's; a name twice is one line; depends_on is not part of it (ServiceHash)
+    expect(hash('debug')).toMatchObject({ status: 1, stderr: 'mini-run: no such service: debug\n' })
+    expect(hash('web,web').stdout).toBe(`${after[1]}\n`)
+    write('two', '    depends_on: [db]\n')
+    expect(hash('web').stdout).toBe(`${after[1]}\n`)
   })
 })

@@ -127,7 +127,7 @@ describe.skipIf(!isRoot)('inspect HostConfig/Config, exec HOME (needs root)', ()
     expect(c.HostConfig.DeviceCgroupRules).toEqual(['c 1:3 rw'])
   })
 
-  it('Config.Env has the image\'s and the user\'s variables; the process has HOME and HOSTNAME; exec -u takes HOME from passwd', () => {
+  it('Config.Env has the image\'s and the user\'s variables; the process has HOME, HOSTNAME and -t\'s TERM; exec -u takes HOME from passwd', () => {
     ok(['run', '-d', '--name', 'e1', '--cgroup-parent', cli.env.cgroupParent, '-h', 'hh', '-e', 'A=1', BUSYBOX, 'sleep', '60'])
     const envOf = (name: string) => JSON.parse(ok(['inspect', '-f', '{{json .Config.Env}}', name])) as string[]
     expect(envOf('e1').filter((e) => /^(HOME|HOSTNAME)=/.test(e))).toEqual([])
@@ -140,6 +140,11 @@ describe.skipIf(!isRoot)('inspect HostConfig/Config, exec HOME (needs root)', ()
     ok(['run', '-d', '--name', 'e2', '--cgroup-parent', cli.env.cgroupParent, '-e', 'HOME=/given', BUSYBOX, 'sleep', '60'])
     expect(envOf('e2')).toContain('HOME=/given')
     expect(ok(['exec', '-u', 'nobody', 'e2', 'sh', '-c', 'echo $HOME'])).toBe('/given\n')
+    // -t's TERM is the process's, as Docker's daemon environment: not in Config.Env; -e TERM is
+    ok(['create', '-t', '--name', 'e3', BUSYBOX, 'true'])
+    expect(envOf('e3').filter((e) => e.startsWith('TERM='))).toEqual([])
+    ok(['create', '-t', '--name', 'e4', '-e', 'TERM=vt100', BUSYBOX, 'true'])
+    expect(envOf('e4')).toContain('TERM=vt100')
   })
 
   it('--security-opt apparmor=unconfined, label=disable and label:disable are accepted; an unknown one is refused', () => {

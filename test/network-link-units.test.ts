@@ -47,7 +47,9 @@ describe('--link', () => {
   })
 
   it("Docker 29's escape hatch asks for the variables; the default bridge and none have legacy links", () => {
-    expect([keepLinkEnv({}), keepLinkEnv({ DOCKER_KEEP_DEPRECATED_LEGACY_LINKS_ENV_VARS: '1' }), keepLinkEnv({ DOCKER_KEEP_DEPRECATED_LEGACY_LINKS_ENV_VARS: '0' })]).toEqual([false, true, false])
+    // "1" alone, as Docker's daemon compares it
+    expect(['', '1', '0', 'true'].map((v) => keepLinkEnv({ DOCKER_KEEP_DEPRECATED_LEGACY_LINKS_ENV_VARS: v }))).toEqual([false, true, false, false])
+    expect(keepLinkEnv({})).toBe(false)
     expect(legacyLinks({ mode: 'bridge', attachments: [{ network: { builtin: true } }] })).toBe(true)
     expect(legacyLinks({ mode: 'none', attachments: [] })).toBe(true)
     expect(legacyLinks({ mode: 'bridge', attachments: [{ network: { builtin: false } }] })).toBe(false)

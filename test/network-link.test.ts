@@ -80,6 +80,9 @@ describe.skipIf(!isRoot || !netavark)('run --link (needs root, netavark)', () =>
     // NAME alone: the alias is the name; HOME and PATH, and what mini-run set itself, are not the other's variables
     const plain = keep(['run', '--rm', '--cgroup-parent', env.cgroupParent, '--link', 'db', BUSYBOX, 'sh', '-c', 'grep -w db /etc/hosts; env | grep ^DB_ENV_ | sort'])
     expect(plain.stdout).toBe(`${ip}\tdb ${id.slice(0, 12)}\nDB_ENV_DB_USER=app\n`)
+    // a link to a container that joins db's network is db's (Docker's registerLinks follows it)
+    expect(mr(['run', '-d', '--cgroup-parent', env.cgroupParent, '--name', 'side', '--network', 'container:db', BUSYBOX, 'sleep', '600']).status).toBe(0)
+    expect(run(['--link', 'side:x', BUSYBOX, 'grep', '-w', 'x', '/etc/hosts']).stdout).toBe(`${ip}\tx ${id.slice(0, 12)} db\n`)
     // exec gets them too, as Docker's does, under its own -e; once the server stopped, the exec runs without them
     expect(mr(['run', '-d', '--cgroup-parent', env.cgroupParent, '--name', 'shell', '--link', 'db:database', BUSYBOX, 'sleep', '600']).status).toBe(0)
     expect(keep(['exec', 'shell', 'sh', '-c', 'echo $DATABASE_PORT $DATABASE_ENV_DB_USER'])).toMatchObject({ stdout: `tcp://${ip}:8080 app\n`, stderr: '' })
@@ -102,6 +105,7 @@ describe.skipIf(!isRoot || !netavark)('run --link (needs root, netavark)', () =>
     expect(mr(['inspect', '-f', '{{.State.Status}}', 'web']).stdout).toBe('created\n')
     // a rename of the server keeps the link: it is recorded by id
     expect(mr(['rename', 'db', 'db2']).status).toBe(0)
+    expect(JSON.parse(mr(['inspect', '-f', '{{json .HostConfig.Links}}', 'web']).stdout)).toEqual(['/db2:/web/store'])
     expect(mr(['start', 'db2']).status).toBe(0)
     const started = mr(['start', 'web'])
     expect(started.status, started.stderr).toBe(0)
@@ -116,11 +120,14 @@ describe.skipIf(!isRoot || !netavark)('run --link (needs root, netavark)', () =>
     const moved = ipOf('db2', 'bridge')
     expect(moved).not.toBe(ip)
     expect(mr(['exec', 'web', 'grep', '-w', 'store', '/etc/hosts']).stdout).toMatch(new RegExp(`^${moved.replaceAll('.', '\\.')}\\tstore [0-9a-f]{12} db2\\n$`))
-    // db2 removed: the link goes with it, and web starts without the line (Docker's link graph drops it)
+    // the linked container removed: Docker (1.10 on) keeps the link, and the start fails; one made again under its name is linked to
     expect(mr(['rm', '-f', 'db2', 'web']).status).toBe(0)
-    expect(mr(['create', '--cgroup-parent', env.cgroupParent, '--name', 'web2', '--link', 'filler:store', BUSYBOX, 'sh', '-c', 'grep -c -w store /etc/hosts; true']).status).toBe(0)
+    expect(mr(['create', '--cgroup-parent', env.cgroupParent, '--name', 'web2', '--link', 'filler:store', BUSYBOX, 'sh', '-c', 'grep -w store /etc/hosts; true']).status).toBe(0)
     expect(mr(['rm', '-f', 'filler']).status).toBe(0)
-    expect(mr(['start', '-a', 'web2'])).toMatchObject({ status: 0, stdout: '0\n' })
+    expect(mr(['start', '-a', 'web2'])).toMatchObject({ status: 1, stderr: 'mini-run: Cannot link to a non running container: /filler AS /web2/store\n' })
+    expect(JSON.parse(mr(['inspect', '-f', '{{json .HostConfig.Links}}', 'web2']).stdout)).toEqual(['/filler:/web2/store'])
+    const again = server('filler', 'made-again')
+    expect(mr(['start', '-a', 'web2'])).toMatchObject({ status: 0, stdout: `${ipOf('filler', 'bridge')}\tstore ${again.slice(0, 12)} filler\n` })
   })
 
   it('on a network of the user\'s own: the hosts line alone, of a container that runs there, else nothing, as Docker\'s DNS alias; the default bridge refuses another network\'s', async () => {
@@ -131,8 +138,10 @@ describe.skipIf(!isRoot || !netavark)('run --link (needs root, netavark)', () =>
     expect(r.stdout).toBe('hello-from-api\n0\n')
     server('db', 'on-the-bridge')
     // a container on another network, and none at all: no line, no error (Docker's link there is a name its DNS may not know)
-    const elsewhere = run(['--network', 'ln-a', '--link', 'db', '--link', 'nosuch:x', BUSYBOX, 'sh', '-c', 'grep -c -w "db\\|x" /etc/hosts || true'])
+    const elsewhere = run(['--network', 'ln-a', '--link', 'db', '--link', 'nosuch:x', BUSYBOX, 'sh', '-c', 'grep -c -w -e db -e x /etc/hosts || true'])
     expect([elsewhere.status, elsewhere.stderr, elsewhere.stdout]).toEqual([0, '', '0\n'])
+    // the alias alone, and nothing for a link by the name itself: the network's DNS answers the name and hostname, at their address now
+    expect(run(['--network', 'ln-a', '--link', 'api:backend', '--link', 'api', BUSYBOX, 'sh', '-c', 'grep -w -e backend -e api /etc/hosts']).stdout).toMatch(/^\d+\.\d+\.\d+\.\d+\tbackend\n$/)
     const made = mr(['create', '--network', 'ln-a', '--link', 'api:backend', BUSYBOX, 'true'])
     expect(made.status).toBe(0)
     // Docker keeps a user network's links in its endpoint, not in HostConfig
@@ -193,10 +202,13 @@ describe.skipIf(!isRoot || !netavark)('run --link (needs root, netavark)', () =>
       [['--link', 'a:b:c'], 'mini-run: invalid argument "a:b:c" for "--link" flag: bad format for links: a:b:c\n'],
       [['--link', 'db:-x'], 'mini-run: invalid alias name "-x" in --link db:-x: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed\n'],
     ]
+    // a link to a container on the host's network: Docker's registerLinks refuses it
+    expect(mr(['create', '--name', 'hostnet', '--network', 'host', BUSYBOX, 'true']).status).toBe(0)
+    cases.push([['--link', 'hostnet'], "mini-run: conflicting options: host type networking can't be used with links. This would result in undefined behavior\n"])
     for (const [flags, said] of cases) expect([flags, run([...flags, BUSYBOX, 'true'])]).toEqual([flags, expect.objectContaining({ status: 125, stderr: said })])
     // none: kept and doing nothing, as in Docker
     expect(run(['--network', 'none', '--link', 'db', BUSYBOX, 'sh', '-c', 'grep -c db /etc/hosts || true']).stdout).toBe('0\n')
-    expect(mr(['ps', '-a', '-q']).stdout.trim().split('\n')).toHaveLength(1)
+    expect(mr(['ps', '-a', '-q']).stdout.trim().split('\n')).toHaveLength(2)
   })
 
   it('leaves nothing behind', () => {

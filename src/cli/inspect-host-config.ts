@@ -15,7 +15,7 @@ import { devicePart } from '../runtime/cgroup/blkio-flags.js'
 import { NETWORK_DEFAULTS } from '../runtime/spec/sysctls.js'
 import { parseUlimits, UNLIMITED } from '../runtime/spec/ulimits.js'
 
-export function hostConfigJson(c: ContainerInfo): Record<string, unknown> {
+export function hostConfigJson(c: ContainerInfo, links?: string[] | null): Record<string, unknown> {
   const spec = c.spec
   const given = c.startInput?.given
   return {
@@ -41,7 +41,7 @@ export function hostConfigJson(c: ContainerInfo): Record<string, unknown> {
     IpcMode: namespaceMode(c, 'ipc') ?? given?.ipc ?? 'private',
     // Docker's default on a cgroup v2 host, and mini-run's everywhere
     CgroupnsMode: c.spec && !c.spec.linux.namespaces.some((n) => n.type === 'cgroup') ? 'host' : 'private',
-    Links: inspectLinks(c.startInput?.network, c.name),
+    Links: links !== undefined ? links : inspectLinks(c.startInput?.network, c.name),
     OomScoreAdj: spec?.process.oomScoreAdj ?? 0,
     PidMode: namespaceMode(c, 'pid') ?? '',
     Privileged: given?.privileged === true,

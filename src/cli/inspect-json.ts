@@ -9,7 +9,7 @@ import { hostConfigJson } from './inspect-host-config.js'
 const ZERO_TIME = '0001-01-01T00:00:00Z'
 
 /** The container in the shape of `docker inspect` (its keys in Docker's order), for the fields mini-run has. */
-export function inspectJson(c: ContainerInfo, o: { logPath?: string; size?: { rw: number; rootFs: number } } = {}): Record<string, unknown> {
+export function inspectJson(c: ContainerInfo, o: { logPath?: string; size?: { rw: number; rootFs: number }; links?: string[] | null } = {}): Record<string, unknown> {
   const spec = c.spec
   // as planned (the start input): a container that is not running has its ports too
   const exposedPorts = configExposedPorts(c.startInput?.network)
@@ -84,7 +84,7 @@ export function inspectJson(c: ContainerInfo, o: { logPath?: string; size?: { rw
       ...(c.healthcheck ? { Healthcheck: c.healthcheck } : {}),
     },
     NetworkSettings: networkSettings(c, exposedPorts),
-    HostConfig: hostConfigJson(c),
+    HostConfig: hostConfigJson(c, o.links),
   }
 }
 

@@ -35,7 +35,9 @@ export function configHash(service: Service, imageId: string, networks: JoinedNe
  * image's id, the networks' and volumes' real names), so the two differ.
  */
 export function serviceHash(service: Service): string {
-  return createHash('sha256').update(canonicalJson(hashed(service))).digest('hex')
+  // nor its dependencies, as docker compose's ServiceHash leaves out depends_on
+  const { dependsOn: _dependsOn, ...rest } = hashed(service)
+  return createHash('sha256').update(canonicalJson(rest)).digest('hex')
 }
 
 /** What of a service makes its containers what they are. */

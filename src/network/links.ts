@@ -52,8 +52,7 @@ export function inspectLinks(network: Parameters<typeof legacyLinks>[0] & { link
 
 /** Docker 29 sets the link variables only when its daemon runs with this set (moby#50719); mini-run reads its own environment. */
 export function keepLinkEnv(env: NodeJS.ProcessEnv = process.env): boolean {
-  const v = env.DOCKER_KEEP_DEPRECATED_LEGACY_LINKS_ENV_VARS?.toLowerCase()
-  return v === '1' || v === 'true' || v === 't'
+  return env.DOCKER_KEEP_DEPRECATED_LEGACY_LINKS_ENV_VARS === '1'
 }
 
 /** A line of the linking container's /etc/hosts: the alias, the other's hostname, and its name unless that is the alias (Docker's buildSandboxOptions). */

@@ -26,7 +26,9 @@ async function findObject(cmd: Command, ref: string, types: ObjectType[], size: 
         const stateRoot = stateRootOf(cmd)
         const c = findContainer(stateRoot, ref)
         const { containerSize } = await import('../../runtime/container/container-size.js')
-        return inspectJson(c, { logPath: logFile(stateRoot, c.id), ...(size ? { size: containerSize(c, storeRoot) } : {}) })
+        // links by the linked containers' names now, as Docker's link graph gives them
+        const links = c.startInput?.network?.links?.length ? (await import('../../runtime/container/container-links.js')).inspectedLinks(stateRoot, c) : undefined
+        return inspectJson(c, { logPath: logFile(stateRoot, c.id), ...(size ? { size: containerSize(c, storeRoot) } : {}), ...(links !== undefined ? { links } : {}) })
       }
       if (type === 'image') {
         const [{ ImageStore }, { imageDetails }, { imageInspectJson }] = await Promise.all([

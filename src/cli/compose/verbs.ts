@@ -50,7 +50,7 @@ export interface ConfigFlags {
 
 export async function configCommand(services: string[], flags: ConfigFlags, cmd: Command): Promise<void> {
   if (flags.variables) return (await import('./config-variables.js')).configVariables(services, flags.format, cmd)
-  if (typeof flags.hash === 'string') return configHashes(flags.hash, cmd)
+  if (flags.hash) return configHashes(flags.hash, cmd)
   const loaded = await loadFor(cmd, services)
   const unknown = services.find((s) => !loaded.services[s])
   if (unknown !== undefined) throw new UsageError(`no such service: ${unknown}`)
@@ -82,8 +82,9 @@ export async function configCommand(services: string[], flags: ConfigFlags, cmd:
 
 /** config --hash SERVICE[,SERVICE...] or '*': "NAME HASH" a line, by name (docker compose's runHash). */
 async function configHashes(list: string, cmd: Command): Promise<void> {
-  const names = list === '*' ? [] : list.split(',')
-  const project = await loadFor(cmd, names)
+  const names = list === '*' ? [] : [...new Set(list.split(','))]
+  // the services the profiles enable: one a profile disables is no such service (docker compose's ForServices)
+  const project = await loadFor(cmd, [])
   const unknown = names.find((s) => !project.services[s])
   if (unknown !== undefined) throw new UsageError(`no such service: ${unknown}`)
   const { serviceHash } = await import('../../compose/config-hash.js')

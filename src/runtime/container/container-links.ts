@@ -12,9 +12,9 @@
  * on a network both join, and otherwise nothing. None of this is recorded:
  * the next start works it out again.
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { MiniRunError } from '../../errors.js'
+import { MiniRunError, UsageError } from '../../errors.js'
 import type { HostEntry } from '../../network/etc-files.js'
 import { keepLinkEnv, legacyLinks, linkEnv, linkHostNames, type LinkRef } from '../../network/links.js'
 import type { NetworkPlan } from '../../network/plan-network.js'
@@ -29,7 +29,10 @@ export function recordLinks(network: NetworkPlan, stateRoot: string): NetworkPla
   return {
     ...network,
     links: network.links.map((l) => {
-      const x = lookUp(stateRoot, l.name)
+      let x = lookUp(stateRoot, l.name)
+      // one that joins another's network stands for that one, whose network it is (registerLinks)
+      for (let hops = 0; x.networkContainer !== undefined && hops < 8; hops++) x = lookUp(stateRoot, x.networkContainer)
+      if (x.hostNetwork) throw new UsageError("conflicting options: host type networking can't be used with links. This would result in undefined behavior")
       return { ...l, id: x.id, name: x.name }
     }),
   }
@@ -49,25 +52,47 @@ function resolveLinks(network: NetworkPlan, stateRoot: string, ownName: string, 
     try {
       resolveLink(link, ours, stateRoot, ownName, out)
     } catch (err) {
-      // a linked container removed since takes its link with it (Docker's link graph)
-      if (!lenient && (err as MiniRunError).code !== 'ENOCONTAINER') throw err
+      if (!lenient) throw err
     }
   }
   return out
 }
 
+/**
+ * The linked container: by the id recorded at create, else (removed since)
+ * by its name then, as compose's up makes it again under the same name;
+ * none: Docker keeps the link and the start fails (Docker 1.10 on).
+ */
+function linked(stateRoot: string, link: LinkRef, linkName: string): ContainerInfo {
+  const by = (ref: string) => {
+    try {
+      return lookUp(stateRoot, ref)
+    } catch (err) {
+      if ((err as MiniRunError).code !== 'ENOCONTAINER') throw err
+      return undefined
+    }
+  }
+  const x = (link.id !== undefined ? by(link.id) : undefined) ?? by(link.name)
+  if (!x) throw new MiniRunError(`Cannot link to a non running container: /${link.name} AS ${linkName}`, { code: 'ENOTRUNNING' })
+  return x
+}
+
 function resolveLink(link: LinkRef, ours: Map<string, boolean>, stateRoot: string, ownName: string, out: Resolved): void {
-  const x = lookUp(stateRoot, link.name, link.id ?? link.name)
   const linkName = `/${ownName}/${link.alias}`
-  // a container its restart policy is starting again counts as running (Docker's SetRestarting): its last address
+  const x = linked(stateRoot, link, linkName)
+  // a container its restart policy is starting again counts as running (Docker's SetRestarting), with no address meanwhile
   if (x.status !== 'running' && !x.restarting) throw new MiniRunError(`Cannot link to a non running container: /${x.name} AS ${linkName}`, { code: 'ENOTRUNNING' })
+  if (x.status !== 'running' && x.network?.detached) return
   const endpoint = x.network?.endpoints?.find((e) => ours.has(e.network))
   if (!endpoint) throw new MiniRunError(`Cannot link to /${x.name}, as it does not belong to the default network`, { code: 'ENOTLINKABLE' })
-  const names = linkHostNames(link.alias, x.spec?.hostname ?? x.id.slice(0, 12), x.name)
+  const legacy = ours.get(endpoint.network) === true
+  // on a network of the user's, the alias alone: its DNS answers the name and hostname, at their address now
+  if (!legacy && link.alias === x.name) return
+  const names = legacy ? linkHostNames(link.alias, x.spec?.hostname ?? x.id.slice(0, 12), x.name) : link.alias
   out.hosts.push({ ip: endpoint.ip, name: names })
-  let why = `--link ${link.name}:${link.alias}: /etc/hosts says where the container ${x.name} is, by alias, hostname and name`
+  let why = legacy ? `--link ${link.name}:${link.alias}: /etc/hosts says where the container ${x.name} is, by alias, hostname and name` : `--link ${link.name}:${link.alias}: the alias, which Docker's DNS gives this container alone`
   // Docker's variables, on the default bridge and when asked: its Config.Env, without what mini-run set itself (inspect's)
-  if (ours.get(endpoint.network) && keepLinkEnv()) {
+  if (legacy && keepLinkEnv()) {
     const defaulted = new Set(x.startInput?.given?.envDefaults ?? [])
     const childEnv = (x.spec?.process.env ?? []).filter((e) => !defaulted.has(e.slice(0, e.indexOf('='))))
     out.env.push(...linkEnv(linkName, endpoint.ip, childEnv, configExposedPorts(x.network)))
@@ -95,6 +120,23 @@ export function withLinks(input: PlanInput, stateRoot: string, ownName: string):
   }
 }
 
+/** inspect's HostConfig.Links by the linked containers' names now (Docker builds them from its link graph); null without any. */
+export function inspectedLinks(stateRoot: string, c: Pick<ContainerInfo, 'name' | 'startInput'>): string[] | null {
+  const network = c.startInput?.network
+  if (!network?.links?.length || !legacyLinks(network)) return null
+  const out: string[] = []
+  for (const l of network.links) {
+    let name = l.name
+    try {
+      name = lookUp(stateRoot, l.id ?? l.name).name
+    } catch {
+      // removed: Docker keeps the link (and the start fails), under the name it had
+    }
+    out.push(`/${name}:/${c.name}/${l.alias}`)
+  }
+  return out.length ? out : null
+}
+
 /**
  * An exec's link variables, as Docker's exec and health checks get them
  * (its daemon works them out for each, as for each start): those of the
@@ -112,12 +154,18 @@ export function execLinkEnv(c: ContainerInfo, stateRoot: string, env: readonly s
  * its state directory's linked-by/), so that the next start of that
  * container rewrites this one's /etc/hosts line (updateLinkers).
  */
-export function noteLinks(stateRoot: string, id: string, network: NetworkPlan | undefined): void {
+export function noteLinks(stateRoot: string, id: string, ownName: string, network: NetworkPlan | undefined): void {
   if (!network?.links?.length || !legacyLinks(network)) return
   for (const l of network.links) {
-    if (l.id === undefined) continue
+    let target: string
+    try {
+      // the container this start linked to: the one recorded, or the one of its name since
+      target = linked(stateRoot, l, `/${ownName}/${l.alias}`).id
+    } catch {
+      continue
+    }
     // never its state directory itself: one removed meanwhile is not made again
-    const dir = join(stateRoot, l.id, LINKED_BY)
+    const dir = join(stateRoot, target, LINKED_BY)
     try {
       mkdirSync(dir, { mode: 0o700 })
     } catch (err) {
@@ -148,22 +196,30 @@ export function updateLinkers(stateRoot: string, x: Pick<ContainerInfo, 'id' | '
     return
   }
   for (const id of parents) {
+    let p: ContainerInfo
     try {
-      const p = lookUp(stateRoot, id)
+      p = lookUp(stateRoot, id)
+    } catch {
+      // gone: its note goes too
+      rmSync(join(stateRoot, x.id, LINKED_BY, id), { force: true })
+      continue
+    }
+    try {
       const network = p.startInput?.network
       const hosts = network?.files.hosts
-      const links = network?.links?.filter((l) => l.id === x.id) ?? []
+      const links = network?.links?.filter((l) => l.id === x.id || l.name === x.name) ?? []
       const endpoint = x.network?.endpoints?.find((e) => network?.attachments.some((a) => a.network.name === e.network))
       if (p.status !== 'running' || hosts === undefined || links.length === 0 || endpoint === undefined) continue
       const hostname = x.spec?.hostname ?? x.id.slice(0, 12)
+      // its own line alone: the alias, its hostname and its name (another container of one hostname keeps its own)
       const lines = readFileSync(hosts, 'utf8').split('\n').map((line) => {
-        const names = line.split(/\s+/).slice(1)
-        const link = links.find((l) => names[0] === l.alias && names[1] === hostname)
-        return link ? `${endpoint.ip}\t${linkHostNames(link.alias, hostname, x.name)}` : line
+        const names = line.split(/\s+/).slice(1).join(' ')
+        const link = links.find((l) => names === linkHostNames(l.alias, hostname, x.name))
+        return link ? `${endpoint.ip}\t${names}` : line
       })
       writeFileSync(hosts, lines.join('\n'))
     } catch {
-      // gone meanwhile, or its files: its next start writes them anew
+      // its files gone meanwhile: its next start writes them anew
     }
   }
 }

@@ -86,7 +86,7 @@ export async function runPrepared(p: PreparedContainer, io: RunIo, options: { re
         }
         volumeMountEvents(p.stateRoot, state)
         containerEvent(p.stateRoot, 'start', state)
-        noteLinks(p.stateRoot, p.id, p.startInput.network)
+        noteLinks(p.stateRoot, p.id, p.name, p.startInput.network)
       },
     })
   } catch (err) {

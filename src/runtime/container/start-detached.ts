@@ -50,7 +50,7 @@ export async function startDetached(p: PreparedContainer, host: Host = realHost)
   }
   volumeMountEvents(p.stateRoot, state)
   containerEvent(p.stateRoot, 'start', state)
-  noteLinks(p.stateRoot, p.id, p.startInput.network)
+  noteLinks(p.stateRoot, p.id, p.name, p.startInput.network)
   startHealthRunner(p.stateRoot, state)
   return p.id
 }

@@ -126,7 +126,7 @@ export async function startExisting(stateRoot: string, c: ContainerInfo, o: Star
   volumeMountEvents(stateRoot, state)
   containerEvent(stateRoot, 'start', state)
   // its links noted, and the /etc/hosts of those linking to it told its address (container-links.ts)
-  noteLinks(stateRoot, c.id, c.startInput.network)
+  noteLinks(stateRoot, c.id, state.name, c.startInput.network)
   updateLinkers(stateRoot, { id: c.id, name: state.name, network: state.network, spec: c.spec })
   startHealthRunner(stateRoot, state)
   return state

@@ -38,7 +38,7 @@ export interface GivenFlags {
   securityOpt?: string[]
   /** -u (or the image's USER), as given: Config.User */
   user?: string
-  /** HOME and HOSTNAME set by mini-run, not by the image or -e: in the process env, not in Config.Env */
+  /** HOME, HOSTNAME and (-t) TERM set by mini-run, not by the image or -e: in the process env, not in Config.Env (Docker's daemon environment) */
   envDefaults?: string[]
   /** --privileged: HostConfig.Privileged */
   privileged?: true
@@ -74,6 +74,7 @@ export interface GivenSource {
   securityOpt?: string[]
   user?: string
   env?: string[]
+  tty?: boolean
   privileged?: boolean
   volumes?: { volumes?: string[]; volumesFrom?: string[] }
   ipc?: string
@@ -100,7 +101,7 @@ export function givenFlags(o: GivenSource, image: { User?: string | null; Env?: 
     groupAdd: nonEmpty(o.groupAdd),
     securityOpt: nonEmpty(o.securityOpt),
     user: o.user ?? (image?.User || undefined),
-    envDefaults: nonEmpty(['HOSTNAME', 'HOME'].filter((k) => !env.some(named(k)))),
+    envDefaults: nonEmpty(['HOSTNAME', ...(o.tty ? ['TERM'] : []), 'HOME'].filter((k) => !env.some(named(k)))),
     privileged: o.privileged === true ? true : undefined,
     publish: nonEmpty(o.networkFlags?.publish),
     binds: nonEmpty(bindsAsGiven(o.volumes?.volumes ?? [], cwd)),
