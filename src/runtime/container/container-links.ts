@@ -16,7 +16,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path'
 import { MiniRunError, UsageError } from '../../errors.js'
 import type { HostEntry } from '../../network/etc-files.js'
-import { keepLinkEnv, legacyLinks, linkEnv, linkHostNames, type LinkRef } from '../../network/links.js'
+import { inspectLinks, keepLinkEnv, legacyLinks, linkEnv, linkHostNames, type LinkRef } from '../../network/links.js'
 import type { NetworkPlan } from '../../network/plan-network.js'
 import type { PlanInput } from '../plan/plan-start.js'
 import { lookUp } from './container-network.js'
@@ -123,18 +123,16 @@ export function withLinks(input: PlanInput, stateRoot: string, ownName: string):
 /** inspect's HostConfig.Links by the linked containers' names now (Docker builds them from its link graph); null without any. */
 export function inspectedLinks(stateRoot: string, c: Pick<ContainerInfo, 'name' | 'startInput'>): string[] | null {
   const network = c.startInput?.network
-  if (!network?.links?.length || !legacyLinks(network)) return null
-  const out: string[] = []
-  for (const l of network.links) {
-    let name = l.name
+  if (!network?.links) return null
+  const now = (l: LinkRef) => {
     try {
-      name = lookUp(stateRoot, l.id ?? l.name).name
+      return lookUp(stateRoot, l.id ?? l.name).name
     } catch {
       // removed: Docker keeps the link (and the start fails), under the name it had
+      return l.name
     }
-    out.push(`/${name}:/${c.name}/${l.alias}`)
   }
-  return out.length ? out : null
+  return inspectLinks({ ...network, links: network.links.map((l) => ({ ...l, name: now(l) })) }, c.name)
 }
 
 /**
