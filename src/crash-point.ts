@@ -40,10 +40,10 @@ export function crashPoint(name: CrashPoint): void {
  * MINI_RUN_PAUSE_AT=<point> and MINI_RUN_PAUSE_FILE=<file>, mini-run writes
  * its pid to <file>.paused when it reaches the point, then waits until
  * <file> exists (test/restart-race.test.ts, test/remove-race.test.ts, test/build-cache-prune.test.ts, test/update-container.test.ts,
- * test/network-isolation-race.test.ts), a minute at most: a point may
+ * test/network-isolation-race.test.ts, test/network-link.test.ts), a minute at most: a point may
  * hold a lock others wait for.
  */
-export const PAUSE_POINTS = ['restart:before-write', 'run:removing', 'build:cache-mount-opened', 'update:before-write', 'run:before-host-steps', 'start:before-host-steps', 'isolation:after-read'] as const
+export const PAUSE_POINTS = ['restart:before-write', 'run:removing', 'build:cache-mount-opened', 'update:before-write', 'run:before-host-steps', 'start:before-host-steps', 'isolation:after-read', 'links:before-note'] as const
 
 export function pausePoint(name: (typeof PAUSE_POINTS)[number]): void {
   const file = process.env.MINI_RUN_PAUSE_FILE

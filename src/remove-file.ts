@@ -20,9 +20,12 @@ export function removeFile(path: string): void {
  * A directory of files, removed: each entry unlinked, then the directory
  * (a subdirectory, rare in what this is for, by rmSync's walk). Gone
  * already is no error; a symlink or a file where the directory was is
- * unlinked itself, as rmSync would (never what a symlink points to).
+ * unlinked itself, as rmSync would (never what a symlink points to). What
+ * another process made in it meanwhile (a container's linked-by/ note, as
+ * the container it links to is removed) is removed on a second walk
+ * rather than failing with ENOTEMPTY; a third is the writer's own race.
  */
-export function removeFlatDir(dir: string): void {
+export function removeFlatDir(dir: string, walks = 3): void {
   const st = lstatSync(dir, { throwIfNoEntry: false })
   if (st === undefined) return
   if (!st.isDirectory()) return removeFile(dir)
@@ -34,12 +37,19 @@ export function removeFlatDir(dir: string): void {
     throw err
   }
   for (const e of entries) {
-    if (e.isDirectory()) rmSync(`${dir}/${e.name}`, { recursive: true, force: true })
-    else removeFile(`${dir}/${e.name}`)
+    try {
+      if (e.isDirectory()) rmSync(`${dir}/${e.name}`, { recursive: true, force: true })
+      else removeFile(`${dir}/${e.name}`)
+    } catch (err) {
+      // filled meanwhile: this directory's rmdir fails too, and the next walk takes it
+      if ((err as NodeJS.ErrnoException).code !== 'ENOTEMPTY') throw err
+    }
   }
   try {
     rmdirSync(dir)
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOTEMPTY' && walks > 1) return removeFlatDir(dir, walks - 1)
+    if (code !== 'ENOENT') throw err
   }
 }

@@ -4,7 +4,7 @@
 // variables; on a network of the user's own the /etc/hosts line alone. The
 // other container must exist at create and run at each start. Everything
 // runs in a network namespace of the test's own (helpers/netns.ts).
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
@@ -128,6 +128,39 @@ describe.skipIf(!isRoot || !netavark)('run --link (needs root, netavark)', () =>
     expect(JSON.parse(mr(['inspect', '-f', '{{json .HostConfig.Links}}', 'web2']).stdout)).toEqual(['/filler:/web2/store'])
     const again = server('filler', 'made-again')
     expect(mr(['start', '-a', 'web2'])).toMatchObject({ status: 0, stdout: `${ipOf('filler', 'bridge')}\tstore ${again.slice(0, 12)} filler\n` })
+  })
+
+  it('a server that starts again at another address while a linker is starting: the linker\'s line follows, whichever of the two notes it first', async () => {
+    server('db', 'up')
+    const ip = ipOf('db', 'bridge')
+    expect(mr(['create', '--cgroup-parent', env.cgroupParent, '--name', 'web', '--link', 'db:store', BUSYBOX, 'sleep', '600']).status).toBe(0)
+    // web's start looks db up, runs, then stops before its linked-by/ note: db's restart cannot know of it
+    const release = join(env.stateRoot, '..', `link-note-${process.pid}`)
+    const start = ns.miniRunAsync(['--root', env.storeRoot, '--state', env.stateRoot, 'start', 'web'], { ...process.env, MINI_RUN_PAUSE_AT: 'links:before-note', MINI_RUN_PAUSE_FILE: release })
+    try {
+      await until('web\'s start to pause before its note', () => existsSync(`${release}.paused`), 20_000, 20)
+      expect(mr(['exec', 'web', 'grep', '-w', 'store', '/etc/hosts']).stdout).toMatch(new RegExp(`^${ip.replaceAll('.', '\\.')}\\t`))
+      expect(mr(['stop', '-t', '0', 'db']).status).toBe(0)
+      expect(mr(['run', '-d', '--cgroup-parent', env.cgroupParent, '--name', 'filler', BUSYBOX, 'sleep', '600']).status).toBe(0)
+      expect(mr(['start', 'db']).status).toBe(0)
+      const moved = ipOf('db', 'bridge')
+      expect(moved).not.toBe(ip)
+      writeFileSync(release, '')
+      expect((await start.done).status, start.errors()).toBe(0)
+      expect(mr(['exec', 'web', 'grep', '-w', 'store', '/etc/hosts']).stdout).toMatch(new RegExp(`^${moved.replaceAll('.', '\\.')}\\tstore [0-9a-f]{12} db\\n$`))
+      // and the note is there now: db's next move reaches web through it
+      expect(mr(['stop', '-t', '0', 'db']).status).toBe(0)
+      expect(mr(['run', '-d', '--cgroup-parent', env.cgroupParent, '--name', 'filler2', BUSYBOX, 'sleep', '600']).status).toBe(0)
+      expect(mr(['start', 'db']).status).toBe(0)
+      const third = ipOf('db', 'bridge')
+      expect(third).not.toBe(moved)
+      expect(mr(['exec', 'web', 'grep', '-w', 'store', '/etc/hosts']).stdout).toMatch(new RegExp(`^${third.replaceAll('.', '\\.')}\\tstore [0-9a-f]{12} db\\n$`))
+    } finally {
+      writeFileSync(release, '')
+      await start.done
+      rmSync(release, { force: true })
+      rmSync(`${release}.paused`, { force: true })
+    }
   })
 
   it('on a network of the user\'s own: the hosts line alone, of a container that runs there, else nothing, as Docker\'s DNS alias; the default bridge refuses another network\'s', async () => {

@@ -3,8 +3,25 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { removeFile, removeFlatDir } from '../src/remove-file.js'
+
+// A writer racing the removal, made certain: while `racer` is set, each
+// rmdir of that directory is preceded by what it does (another process's
+// file, made between the walk and the rmdir).
+const race = vi.hoisted(() => ({ dir: '', racer: undefined as undefined | ((times: number) => void), times: 0 }))
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs')>()
+  const rmdirSync = (path: import('node:fs').PathLike, ...rest: unknown[]) => {
+    if (race.racer && String(path) === race.dir) race.racer(++race.times)
+    return (fs.rmdirSync as (...a: unknown[]) => void)(path, ...rest)
+  }
+  return { ...fs, default: { ...fs, rmdirSync }, rmdirSync }
+})
+afterEach(() => {
+  race.racer = undefined
+  race.times = 0
+})
 
 let dir: string
 beforeEach(() => {
@@ -50,5 +67,35 @@ describe('removeFlatDir', () => {
     removeFlatDir(join(dir, 'state'))
     expect(existsSync(join(dir, 'state'))).toBe(false)
     expect(existsSync(join(target, 'keep'))).toBe(true)
+  })
+
+  it('walks again when another process fills it meanwhile (a linked-by/ note), rather than failing with ENOTEMPTY', () => {
+    const d = join(dir, 'state')
+    mkdirSync(d)
+    writeFileSync(join(d, 'state.json'), '{}')
+    race.dir = d
+    // the first two rmdirs find a note made after the walk, in a directory of its own and then beside it
+    race.racer = (times) => {
+      if (times === 1) {
+        mkdirSync(join(d, 'linked-by'))
+        writeFileSync(join(d, 'linked-by', 'abc'), '')
+      }
+      if (times === 2) writeFileSync(join(d, 'late'), '')
+    }
+    removeFlatDir(d)
+    expect(race.times).toBe(3)
+    expect(existsSync(d)).toBe(false)
+  })
+
+  it('gives up with ENOTEMPTY when the writer keeps filling it, leaving the directory for the next removal', () => {
+    const d = join(dir, 'state')
+    mkdirSync(d)
+    race.dir = d
+    race.racer = (times) => writeFileSync(join(d, `note-${times}`), '')
+    expect(() => removeFlatDir(d)).toThrow(/ENOTEMPTY/)
+    expect(race.times).toBe(3)
+    race.racer = undefined
+    removeFlatDir(d)
+    expect(existsSync(d)).toBe(false)
   })
 })

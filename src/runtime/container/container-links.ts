@@ -14,12 +14,14 @@
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { pausePoint } from '../../crash-point.js'
 import { MiniRunError, UsageError } from '../../errors.js'
 import type { HostEntry } from '../../network/etc-files.js'
 import { inspectLinks, keepLinkEnv, legacyLinks, linkEnv, linkHostNames, type LinkRef } from '../../network/links.js'
 import type { NetworkPlan } from '../../network/plan-network.js'
 import type { PlanInput } from '../plan/plan-start.js'
 import { lookUp } from './container-network.js'
+import { withNamesLock } from './state.js'
 import type { ContainerInfo } from './containers.js'
 import { configExposedPorts } from './filter-ports.js'
 
@@ -150,20 +152,26 @@ export function execLinkEnv(c: ContainerInfo, stateRoot: string, env: readonly s
 /**
  * After a start: each container this one legacy-links notes it (a file of
  * its state directory's linked-by/), so that the next start of that
- * container rewrites this one's /etc/hosts line (updateLinkers).
+ * container rewrites this one's /etc/hosts line (updateLinkers). Then this
+ * one's lines are checked against where each is now: one that started
+ * again between this start's look-up and its note told the linkers it had
+ * noted then, not this one. Its note is written first, so either its
+ * updateLinkers sees the note or this check sees its new address.
  */
 export function noteLinks(stateRoot: string, id: string, ownName: string, network: NetworkPlan | undefined): void {
   if (!network?.links?.length || !legacyLinks(network)) return
+  pausePoint('links:before-note')
+  const targets: ContainerInfo[] = []
   for (const l of network.links) {
-    let target: string
+    let target: ContainerInfo
     try {
       // the container this start linked to: the one recorded, or the one of its name since
-      target = linked(stateRoot, l, `/${ownName}/${l.alias}`).id
+      target = linked(stateRoot, l, `/${ownName}/${l.alias}`)
     } catch {
       continue
     }
     // never its state directory itself: one removed meanwhile is not made again
-    const dir = join(stateRoot, target, LINKED_BY)
+    const dir = join(stateRoot, target.id, LINKED_BY)
     try {
       mkdirSync(dir, { mode: 0o700 })
     } catch (err) {
@@ -171,10 +179,12 @@ export function noteLinks(stateRoot: string, id: string, ownName: string, networ
     }
     try {
       writeFileSync(join(dir, id), '')
+      targets.push(target)
     } catch {
       // removed meanwhile: nothing links to it any more
     }
   }
+  for (const x of targets) relink(stateRoot, id, x.id)
 }
 
 const LINKED_BY = 'linked-by'
@@ -183,10 +193,9 @@ const LINKED_BY = 'linked-by'
  * After x started again (start, restart, its restart policy), at an address
  * that may be another: the /etc/hosts line of each running container that
  * legacy-links to it says the new one, as Docker's updateParentsHosts
- * rewrites its parents' entries. The file is rewritten in place, as it is
- * bound into the running container.
+ * rewrites its parents' entries.
  */
-export function updateLinkers(stateRoot: string, x: Pick<ContainerInfo, 'id' | 'name' | 'network' | 'spec'>): void {
+export function updateLinkers(stateRoot: string, x: Pick<ContainerInfo, 'id'>): void {
   let parents: string[]
   try {
     parents = readdirSync(join(stateRoot, x.id, LINKED_BY))
@@ -194,30 +203,48 @@ export function updateLinkers(stateRoot: string, x: Pick<ContainerInfo, 'id' | '
     return
   }
   for (const id of parents) {
+    // gone: its note goes too
+    if (!relink(stateRoot, id, x.id)) rmSync(join(stateRoot, x.id, LINKED_BY, id), { force: true })
+  }
+}
+
+/**
+ * The lines of the container `parentId`'s /etc/hosts that name the linked
+ * container `targetId` say where it is now, if the parent runs. Both are
+ * read under the names lock, which every state write takes (updateState),
+ * and the file is rewritten under it: two of these (two linked containers
+ * started at once, a start and its linker's check) never write one file
+ * from two readings. In place, as it is bound into the running container.
+ * False when the parent is gone.
+ */
+function relink(stateRoot: string, parentId: string, targetId: string): boolean {
+  return withNamesLock(stateRoot, () => {
     let p: ContainerInfo
+    let x: ContainerInfo
     try {
-      p = lookUp(stateRoot, id)
+      p = lookUp(stateRoot, parentId)
     } catch {
-      // gone: its note goes too
-      rmSync(join(stateRoot, x.id, LINKED_BY, id), { force: true })
-      continue
+      return false
     }
     try {
+      x = lookUp(stateRoot, targetId)
       const network = p.startInput?.network
       const hosts = network?.files.hosts
       const links = network?.links?.filter((l) => l.id === x.id || l.name === x.name) ?? []
       const endpoint = x.network?.endpoints?.find((e) => network?.attachments.some((a) => a.network.name === e.network))
-      if (p.status !== 'running' || hosts === undefined || links.length === 0 || endpoint === undefined) continue
+      if (p.status !== 'running' || hosts === undefined || links.length === 0 || endpoint === undefined) return true
       const hostname = x.spec?.hostname ?? x.id.slice(0, 12)
       // its own line alone: the alias, its hostname and its name (another container of one hostname keeps its own)
-      const lines = readFileSync(hosts, 'utf8').split('\n').map((line) => {
+      const text = readFileSync(hosts, 'utf8')
+      const lines = text.split('\n').map((line) => {
         const names = line.split(/\s+/).slice(1).join(' ')
         const link = links.find((l) => names === linkHostNames(l.alias, hostname, x.name))
         return link ? `${endpoint.ip}\t${names}` : line
       })
-      writeFileSync(hosts, lines.join('\n'))
+      if (lines.join('\n') !== text) writeFileSync(hosts, lines.join('\n'))
     } catch {
-      // its files gone meanwhile: its next start writes them anew
+      // either's files gone meanwhile: the parent's next start writes them anew
     }
-  }
+    return true
+  })
 }

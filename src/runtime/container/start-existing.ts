@@ -127,7 +127,7 @@ export async function startExisting(stateRoot: string, c: ContainerInfo, o: Star
   containerEvent(stateRoot, 'start', state)
   // its links noted, and the /etc/hosts of those linking to it told its address (container-links.ts)
   noteLinks(stateRoot, c.id, state.name, c.startInput.network)
-  updateLinkers(stateRoot, { id: c.id, name: state.name, network: state.network, spec: c.spec })
+  updateLinkers(stateRoot, { id: c.id })
   startHealthRunner(stateRoot, state)
   return state
 }
