@@ -163,6 +163,34 @@ describe.skipIf(!isRoot || !netavark)('run --link (needs root, netavark)', () =>
     }
   })
 
+  it('rm --link /web/alias: the link goes, both containers stay; its /etc/hosts line goes now, and the next start needs the other no more', () => {
+    const db = server('db', 'up')
+    const web = mr(['run', '-d', '--cgroup-parent', env.cgroupParent, '--name', 'web', '--link', 'db:store', '--link', 'db:other', BUSYBOX, 'sleep', '600'])
+    expect(web.status, web.stderr).toBe(0)
+    const webId = web.stdout.trim()
+    expect(mr(['exec', 'web', 'grep', '-c', 'db$', '/etc/hosts']).stdout).toBe('2\n')
+    expect(mr(['rm', '--link', '/web/store'])).toMatchObject({ status: 0, stdout: '/web/store\n', stderr: '' })
+    expect(JSON.parse(mr(['inspect', '-f', '{{json .HostConfig.Links}}', 'web']).stdout)).toEqual(['/db:/web/other'])
+    expect(mr(['exec', 'web', 'cut', '-f2', '/etc/hosts']).stdout).not.toMatch(/^store /m)
+    expect(mr(['exec', 'web', 'grep', '-c', '^[0-9.]*\tother ', '/etc/hosts']).stdout).toBe('1\n')
+    // db's note of web stays while web's other link names it, and goes with the last
+    expect(existsSync(join(env.stateRoot, db, 'linked-by', webId))).toBe(true)
+    expect(mr(['rm', '-l', 'web/other'])).toMatchObject({ status: 0, stdout: 'web/other\n' })
+    expect(existsSync(join(env.stateRoot, db, 'linked-by', webId))).toBe(false)
+    expect(mr(['inspect', '-f', '{{json .HostConfig.Links}}', 'web']).stdout).toBe('null\n')
+    expect(mr(['ps', '-q']).stdout.trim().split('\n')).toHaveLength(2)
+    // without its links, web starts with db stopped
+    expect(mr(['stop', '-t', '0', 'db', 'web']).status).toBe(0)
+    const again = mr(['start', 'web'])
+    expect(again.status, again.stderr).toBe(0)
+    expect(mr(['exec', 'web', 'cat', '/etc/hosts']).stdout).not.toMatch(/\sdb$/m)
+    // Docker's errors: a container's own name, a link that is none, a container that is none
+    expect(mr(['rm', '--link', 'web'])).toMatchObject({ status: 1, stdout: '', stderr: 'mini-run: Conflict, cannot remove the default link name of the container\n' })
+    expect(mr(['rm', '--link', '/web/store'])).toMatchObject({ status: 1, stderr: 'mini-run: no such container: /web/store\n' })
+    expect(mr(['rm', '--link', '/nope/store', 'nope'])).toMatchObject({ status: 1, stderr: 'mini-run: no such container: /nope/store\nmini-run: no such container: nope\n' })
+    expect(mr(['ps', '-a', '-q']).stdout.trim().split('\n')).toHaveLength(2)
+  })
+
   it('on a network of the user\'s own: the hosts line alone, of a container that runs there, else nothing, as Docker\'s DNS alias; the default bridge refuses another network\'s', async () => {
     expect(mr(['network', 'create', 'ln-a']).status).toBe(0)
     server('api', 'hello-from-api', ['--network', 'ln-a'])
@@ -175,10 +203,11 @@ describe.skipIf(!isRoot || !netavark)('run --link (needs root, netavark)', () =>
     expect([elsewhere.status, elsewhere.stderr, elsewhere.stdout]).toEqual([0, '', '0\n'])
     // the alias alone, and nothing for a link by the name itself: the network's DNS answers the name and hostname, at their address now
     expect(run(['--network', 'ln-a', '--link', 'api:backend', '--link', 'api', BUSYBOX, 'sh', '-c', 'grep -w -e backend -e api /etc/hosts']).stdout).toMatch(/^\d+\.\d+\.\d+\.\d+\tbackend\n$/)
-    const made = mr(['create', '--network', 'ln-a', '--link', 'api:backend', BUSYBOX, 'true'])
+    const made = mr(['create', '--network', 'ln-a', '--name', 'client', '--link', 'api:backend', BUSYBOX, 'true'])
     expect(made.status).toBe(0)
-    // Docker keeps a user network's links in its endpoint, not in HostConfig
+    // Docker keeps a user network's links in its endpoint, not in HostConfig, nor among the names its rm --link finds
     expect(mr(['inspect', '-f', '{{json .HostConfig.Links}}', made.stdout.trim()]).stdout).toBe('null\n')
+    expect(mr(['rm', '--link', '/client/backend'])).toMatchObject({ status: 1, stderr: 'mini-run: no such container: /client/backend\n' })
     const fromBridge = run(['--link', 'api', BUSYBOX, 'true'])
     expect([fromBridge.status, fromBridge.stderr]).toEqual([125, 'mini-run: Cannot link to /api, as it does not belong to the default network\n'])
   })

@@ -11,10 +11,17 @@ export function register(program: Command): void {
     .argument('<container...>')
     .option('-f, --force', 'kill a running container first')
     .option('-v, --volumes', 'remove its anonymous volumes too')
-    .action(async (refs: string[], flags: { force?: boolean; volumes?: boolean }, cmd: Command) => {
+    .option('-l, --link', 'remove the legacy link each argument names (/CONTAINER/ALIAS), not a container')
+    .action(async (refs: string[], flags: { force?: boolean; volumes?: boolean; link?: boolean }, cmd: Command) => {
       const stateRoot = stateRootOf(cmd)
       const storeRoot = globalOptions(cmd).root ?? defaultStoreRoot()
       const { findContainer } = await import('../../runtime/container/containers.js')
+      if (flags.link) {
+        // Docker's rm returns before removing anything when asked for links (containerRm): -f and -v do nothing
+        const { removeLink } = await import('../../runtime/container/remove-link.js')
+        const parentOf = (ref: string) => findContainer(stateRoot, ref.replace(/^\//, '').split('/')[0]!).id
+        return eachContainerAtOnce(refs, async (ref) => removeLink(stateRoot, ref), { idOf: parentOf })
+      }
       const { removeContainer } = await import('../../runtime/container/remove-container.js')
       await eachContainerAtOnce(refs, async (ref) => {
         await removeContainer(stateRoot, findContainer(stateRoot, ref), flags.force === true, { storeRoot, volumes: flags.volumes === true })
