@@ -47,6 +47,7 @@ export const VERB_NAMES = [
   'tag',
   'save',
   'history',
+  'manifest',
   'login',
   'logout',
   'system',
@@ -73,7 +74,7 @@ export function isVerb(word: string): boolean {
  */
 const DOCKER_ONLY_VERBS: ReadonlySet<string> = new Set([
   'buildx', 'checkpoint', 'config', 'context',
-  'manifest', 'node', 'plugin', 'search', 'secret', 'service', 'stack', 'swarm', 'trust',
+  'node', 'plugin', 'search', 'secret', 'service', 'stack', 'swarm', 'trust',
 ])
 
 export function isDockerOnlyVerb(word: string): boolean {

@@ -27,6 +27,7 @@ import { register as registerLogout } from './logout.js'
 import { register as registerTag } from './tag.js'
 import { register as registerSave } from './save.js'
 import { register as registerHistory } from './history.js'
+import { register as registerManifest } from './manifest.js'
 import { register as registerSystem } from './system.js'
 import { register as registerInternal } from './internal.js'
 import { register as registerNetwork } from './network.js'
@@ -94,6 +95,7 @@ const VERBS: Record<VerbName, (program: Command) => void> = {
   tag: registerTag,
   save: registerSave,
   history: registerHistory,
+  manifest: registerManifest,
   login: registerLogin,
   logout: registerLogout,
   // df and prune, then check (system-check.ts)
