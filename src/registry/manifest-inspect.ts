@@ -18,7 +18,7 @@
  */
 import { MediaType } from '../image/oci.js'
 import { parseReference, type Reference } from '../image/reference.js'
-import { goEscapeHtml, goIndent } from '../format/go-json.js'
+import { goEscapeHtml, goIndent } from '../go-json.js'
 import { readBlob } from './blob-stream.js'
 import { clientFor, type ClientForOptions } from './client-for.js'
 import type { RegistryClient } from './client.js'

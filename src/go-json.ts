@@ -10,7 +10,8 @@
  * Go's json.Indent(dst, src, prefix, indent) of a valid JSON text: each
  * element on a line of its own, after `prefix` and one `indent` per level;
  * `"key": value`; an empty object or array stays `{}` or `[]`. Strings are
- * copied as they are.
+ * copied as they are, and so is the space after the text (a manifest's last
+ * newline), as Go's does.
  */
 export function goIndent(json: string, prefix: string, indent: string): string {
   let out = ''
@@ -43,7 +44,7 @@ export function goIndent(json: string, prefix: string, indent: string): string {
     else if (c === ':') out += ': '
     else out += c
   }
-  return out
+  return out + (/[ \t\r\n]*$/.exec(json)?.[0] ?? '')
 }
 
 /** What Go's json.Marshal escapes in a string that JSON.stringify does not (its default HTML escaping). */
