@@ -244,14 +244,22 @@ describe.skipIf(!isRoot || !netavark)('run --link (needs root, netavark)', () =>
       '  db:',
       ...service(['    command: sh -c "mkdir -p /www && echo hello-from-db > /www/index.html && exec httpd -f -p 8080 -h /www"']),
       '  web:',
-      ...service(['    links: [db:database]']),
+      ...service(['    links: [db:database]', '    command: sleep 600']),
       '',
     ].join('\n'))
     const compose = (args: string[]) => ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'compose', '-p', 'bl', ...args], { cwd: dir, timeout: 60_000 })
     expect(compose(['up', '-d', 'db']).status).toBe(0)
     await until('db listens', () => compose(['run', '--rm', 'web', 'wget', '-qO-', 'http://database:8080/']).stdout === 'hello-from-db\n', 15_000)
-    const hosts = compose(['run', '--rm', 'web', 'grep', '-w', 'database', '/etc/hosts']).stdout
-    expect(hosts).toMatch(new RegExp(`^${ipOf('bl-db-1', 'bridge').replaceAll('.', '\\.')}\\tdatabase [0-9a-f]{12} bl-db-1\\n$`))
+    const ip = ipOf('bl-db-1', 'bridge').replaceAll('.', '\\.')
+    // docker compose's getLinks: the alias, SERVICE-N and PROJECT-SERVICE-N, N the number of the container made (-1 for a one-off)
+    const namesOf = (hosts: string) => hosts.split('\n').filter((l) => l.includes('bl-db-1')).map((l) => l.replace(new RegExp(`^${ip}\\t`), '').replace(/ [0-9a-f]{12}( |$)/, ' ID$1'))
+    expect(compose(['up', '-d', 'web']).status).toBe(0)
+    expect(namesOf(compose(['exec', 'web', 'cat', '/etc/hosts']).stdout)).toEqual(['database ID bl-db-1', 'db-1 ID bl-db-1', 'bl-db-1 ID'])
+    // a one-off links to its own service's containers too: by the service's name, the container's without the project, and its own
+    const oneoff = compose(['run', '--rm', 'web', 'cat', '/etc/hosts']).stdout
+    expect(namesOf(oneoff)).toEqual(['database ID bl-db-1', 'db--1 ID bl-db-1', 'bl-db--1 ID bl-db-1'])
+    const webIp = ipOf('bl-web-1', 'bridge').replaceAll('.', '\\.')
+    expect(oneoff).toMatch(new RegExp(`^${webIp}\\tweb [0-9a-f]{12} bl-web-1\\n${webIp}\\tweb-1 [0-9a-f]{12} bl-web-1\\n${webIp}\\tbl-web-1 [0-9a-f]{12}$`, 'm'))
     expect(compose(['down']).status).toBe(0)
   })
 

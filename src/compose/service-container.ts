@@ -98,7 +98,7 @@ export function runOptionsOfPlan(ctx: ComposeContext, plan: ContainerPlan, detac
     detach,
   })
   // links between services on the default bridge: run's --link
-  const links = bridgeLinks(ctx, project.name, service)
+  const links = bridgeLinks(ctx, project.name, service, plan.number, oneoff)
   const o = runOptionsFromFlags(image, command, links.length ? { ...flags, link: [...(flags.link ?? []), ...links] } : flags, {
     storeRoot: ctx.storeRoot,
     stateRoot: ctx.stateRoot,
@@ -123,13 +123,27 @@ export function runOptionsOfPlan(ctx: ComposeContext, plan: ContainerPlan, detac
 /**
  * network_mode: bridge on both sides (load.ts allows no other link without
  * a shared network): each link is run's --link to each container of the
- * linked service, an /etc/hosts line by the link's alias, as docker
- * compose's getLinks gives the daemon a link per container.
+ * linked service, as docker compose's getLinks gives the daemon a link per
+ * container, by three names: the link's alias, SERVICE-N and
+ * PROJECT-SERVICE-N, where N is the number of the container being made (not
+ * the linked one's: getLinks's quirk, kept), -1 for a one-off. A one-off
+ * (`compose run`) also links to its own service's containers, by the
+ * service's name, the container's name without the project, and its name.
  */
-function bridgeLinks(ctx: ComposeContext, projectName: string, service: Service): string[] {
-  if (service.networkMode !== 'bridge' || !service.links?.length) return []
+function bridgeLinks(ctx: ComposeContext, projectName: string, service: Service, number: number, oneoff: boolean): string[] {
+  if (service.networkMode !== 'bridge' || (!service.links?.length && !oneoff)) return []
   const all = projectContainers(ctx.stateRoot, projectName).filter((c) => !c.oneoff)
-  return service.links.flatMap((l) => all.filter((c) => c.service === l.service).map((c) => `${c.info.name}:${l.alias}`))
+  const n = oneoff ? -1 : number
+  const links = (service.links ?? []).flatMap((l) =>
+    all.filter((c) => c.service === l.service).flatMap((c) => [`${c.info.name}:${l.alias}`, `${c.info.name}:${l.service}-${n}`, `${c.info.name}:${projectName}-${l.service}-${n}`]),
+  )
+  if (oneoff) {
+    for (const c of all.filter((x) => x.service === service.name)) {
+      const name = c.info.name
+      links.push(`${name}:${service.name}`, `${name}:${name.startsWith(`${projectName}-`) ? name.slice(projectName.length + 1) : name}`, `${name}:${name}`)
+    }
+  }
+  return links
 }
 
 /**
