@@ -37,6 +37,12 @@ describe.skipIf(unavailable)(`manifest inspect${unavailable ? ` (skipped: ${unav
     await pushIndex(registry.url, 'test/multi', 'latest', multi)
     docker = await buildImage({ layers: [{ 'x': 'x\n' }], docker: true, architecture: 'arm', variant: 'v7' })
     await pushImage(registry.url, 'test/docker', '1', docker)
+    await pushIndex(registry.url, 'test/dockerlist', '1', buildIndex([docker], { docker: true }))
+    // the same manifest with a last newline, as some tools write one
+    await pushManifest(registry.url, 'test/app', 'nl', { ...blobOf(Buffer.from(`${app.manifest.bytes.toString()}\n`)), mediaType: 'application/vnd.oci.image.manifest.v1+json' })
+    const list = (manifests: unknown[]) => ({ ...blobOf(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }))), mediaType: 'application/vnd.oci.image.index.v1+json' })
+    await pushManifest(registry.url, 'test/empty', '1', list([]))
+
   })
   afterAll(async () => {
     await registry?.stop()
@@ -92,13 +98,13 @@ describe.skipIf(unavailable)(`manifest inspect${unavailable ? ` (skipped: ${unav
     expect((v2.Descriptor as { platform: unknown }).platform).toEqual({ architecture: 'arm', os: 'linux', variant: 'v7' })
   })
 
-  it('a list (an OCI index here): a Docker manifest list of what it names, three spaces, as the Docker CLI prints it; -v a record of each', () => {
+  it('a list: an OCI index of what it names when the first is an OCI manifest (a Docker list otherwise), three spaces, as the Docker CLI prints it; -v a record of each', () => {
     const [amd64, arm64] = multi.images
     const r = inspect(`${registry.host}/test/multi`)
     expect(r.stderr).toBe('')
     expect(r.stdout).toBe(`{
    "schemaVersion": 2,
-   "mediaType": "application/vnd.docker.distribution.manifest.list.v2+json",
+   "mediaType": "application/vnd.oci.image.index.v1+json",
    "manifests": [
       {
          "mediaType": "application/vnd.oci.image.manifest.v1+json",
@@ -129,12 +135,30 @@ describe.skipIf(unavailable)(`manifest inspect${unavailable ? ` (skipped: ${unav
     expect(records[1]!.Descriptor).toMatchObject({ digest: arm64!.manifest.digest, platform: { architecture: 'arm64', os: 'linux', variant: 'v8' } })
     expect(Buffer.from(records[0]!.Raw, 'base64').equals(amd64!.manifest.bytes)).toBe(true)
     expect(v.stdout.startsWith('[\n\t{\n\t\t"Ref": ')).toBe(true)
+    // by the list's digest: each record's Ref has the manifest's digest in its place (reference.WithDigest)
+    const byDigest = JSON.parse(inspect('-v', `${registry.host}/test/multi@${multi.index.digest}`).stdout) as { Ref: string }[]
+    expect(byDigest.map((x) => x.Ref)).toEqual(multi.images.map((i) => `${registry.host}/test/multi@${i.manifest.digest}`))
+    // a Docker list of Docker manifests stays one
+    const listed = JSON.parse(inspect(`${registry.host}/test/dockerlist:1`).stdout) as { mediaType: string; manifests: { mediaType: string; platform: unknown }[] }
+    expect(listed.mediaType).toBe('application/vnd.docker.distribution.manifest.list.v2+json')
+    expect(listed.manifests).toEqual([expect.objectContaining({ mediaType: 'application/vnd.docker.distribution.manifest.v2+json', platform: { architecture: 'arm', os: 'linux', variant: 'v7' } })])
+  })
+
+  it('-v of a manifest that ends with a newline: none inside the record (MarshalIndent compacts it), and the plain output keeps it as json.Indent does', () => {
+    const r = inspect('-v', `${registry.host}/test/app:nl`)
+    expect(r.status, r.stderr).toBe(0)
+    expect(r.stdout.endsWith('\n\t\t]\n\t}\n}\n')).toBe(true)
+    expect(r.stdout).not.toMatch(/\n\s*\n/)
+    expect(inspect(`${registry.host}/test/app:nl`).stdout.endsWith('\n\t]\n}\n\n')).toBe(true)
   })
 
   it("Docker's errors: no such manifest (by its full name, :latest when none is given), a local list, a bad reference", () => {
     expect(inspect(`${registry.host}/test/app`)).toMatchObject({ status: 1, stdout: '', stderr: `mini-run: no such manifest: ${registry.host}/test/app:latest\n` })
     expect(inspect(`${registry.host}/test/nothing:2`)).toMatchObject({ status: 1, stderr: `mini-run: no such manifest: ${registry.host}/test/nothing:2\n` })
-    expect(inspect('mylist', `${registry.host}/test/app:v1`)).toMatchObject({ status: 1, stderr: 'mini-run: No such manifest: docker.io/library/mylist:latest\n' })
+    // a manifest of a local list (docker manifest create's), which there is none of: Docker names the manifest
+    expect(inspect('mylist', `${registry.host}/test/app:v1`)).toMatchObject({ status: 1, stderr: `mini-run: No such manifest: ${registry.host}/test/app:v1\n` })
+    // an empty list is none found (GetManifestList's)
+    expect(inspect(`${registry.host}/test/empty:1`)).toMatchObject({ status: 1, stderr: `mini-run: no such manifest: ${registry.host}/test/empty:1\n` })
     const bad = inspect('Bad:Ref:x')
     expect(bad.status).not.toBe(0)
     expect(bad.stderr).toMatch(/^mini-run: invalid reference format "Bad:Ref:x"/)

@@ -7,14 +7,18 @@
  *   - an image manifest: the registry's document, re-indented with tabs
  *     (json.Indent: its keys and strings as they are);
  *   - a list (an OCI index too): each manifest it names fetched and
- *     checked, then a Docker manifest list of their descriptors and
- *     platforms, indented with three spaces (distribution's
- *     manifestlist.FromDescriptors, which names every list a Docker list);
+ *     checked, then a list of their descriptors and platforms, indented
+ *     with three spaces (distribution's manifestlist.FromDescriptors: an
+ *     OCI index if the first manifest is an OCI one, else a Docker list);
  *   - with -v, the record Docker keeps of each: Ref, Descriptor (with the
  *     platform the image's config says, or, in a list, the list's entry
  *     says), Raw (base64), and the manifest (SchemaV2Manifest or
  *     OCIManifest); for a list, an array of them.
- * Nothing is stored.
+ * Nothing is stored. Two deliberate differences: a registry on a loopback
+ * address, or one registries.conf marks insecure, may use plain HTTP
+ * without --insecure, as for mini-run's pull (Docker's manifest inspect
+ * then finds no manifest); and a registry's 401 says what mini-run's pull
+ * says of it, where Docker says `no such manifest`.
  */
 import { MediaType } from '../image/oci.js'
 import { parseReference, type Reference } from '../image/reference.js'
@@ -49,8 +53,7 @@ interface Fetched {
 export async function inspectManifest(image: string, o: InspectManifestOptions = {}): Promise<string> {
   const ref = parseReference(image)
   const { client } = await clientFor(ref.domain, o, o.signal)
-  // docker/cli's normalizeReference: a name without tag or digest is :latest
-  const name = ref.name
+  const { tagged, name } = dockerName(ref)
   const top = await fetch(client, ref, ref.digest ?? ref.tag!, name, undefined, o.signal)
   if (top.parsed.kind === 'image') {
     const one = { ref: name, manifest: top, platform: platformOf(await configOf(client, ref, top, o.signal)) }
@@ -58,23 +61,32 @@ export async function inspectManifest(image: string, o: InspectManifestOptions =
     return `${record(one, '')}\n`
   }
   const entries = top.parsed.index.manifests
+  // GetManifestList counts an empty list as none found
+  if (entries.length === 0) throw new ManifestNotFoundError(`no such manifest: ${name}`, { status: 404 })
   const list: Fetched[] = []
   for (const entry of entries) {
-    const child = await fetch(client, ref, entry.digest, `${name}@${entry.digest}`, entry, o.signal)
-    if (child.parsed.kind !== 'image') throw new RegistryError(`unsupported manifest type: ${child.mediaType} in the list ${name}`)
+    if (entry.platform !== undefined && (typeof entry.platform !== 'object' || entry.platform === null || Array.isArray(entry.platform))) {
+      throw new RegistryError(`the list ${name} gives ${entry.digest} a platform that is no object`)
+    }
+    // a manifest of the list missing: Docker's registry client tries its next endpoint, and then has found none by the list's name
+    const child = await fetch(client, ref, entry.digest, name, entry, o.signal)
+    if (child.parsed.kind !== 'image') throw new RegistryError('unsupported manifest type: *manifestlist.DeserializedManifestList')
     // Docker reads each config (and checks it) though the list's entry gives the platform it shows
     await configOf(client, ref, child, o.signal)
-    // the list's platform replaces the config's (types.OCIPlatform: a list entry's features are dropped)
-    list.push({ ref: `${name}@${entry.digest}`, manifest: child, platform: platformOf((entry.platform ?? {}) as Record<string, unknown>) })
+    // reference.WithDigest: the list's digest replaced by the manifest's, a tag kept; the list's platform, its features dropped (types.OCIPlatform)
+    list.push({ ref: `${tagged}@${entry.digest}`, manifest: child, platform: platformOf((entry.platform ?? {}) as Record<string, unknown>) })
   }
   if (o.verbose) return `[\n${list.map((f) => `\t${record(f, '\t')}`).join(',\n')}\n]\n`
-  const manifests = list.map((f) => ({
-    mediaType: f.manifest.mediaType,
-    size: f.manifest.bytes.length,
-    digest: f.manifest.digest,
-    platform: f.platform,
-  }))
-  return `${goEscapeHtml(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.DOCKER_MANIFEST_LIST, manifests }, null, '   '))}\n`
+  const manifests = list.map((f) => ({ mediaType: f.manifest.mediaType, size: f.manifest.bytes.length, digest: f.manifest.digest, platform: f.platform }))
+  // manifestlist.FromDescriptors: an OCI index when the first manifest is an OCI one, else a Docker list, whatever the registry's list was
+  const mediaType = list[0]!.manifest.mediaType === MediaType.OCI_MANIFEST ? MediaType.OCI_INDEX : MediaType.DOCKER_MANIFEST_LIST
+  return `${goEscapeHtml(JSON.stringify({ schemaVersion: 2, mediaType, manifests }, null, '   '))}\n`
+}
+
+/** The reference as Docker's String() prints it: a tag kept beside a digest; :latest when there is neither (normalizeReference). */
+export function dockerName(ref: Reference): { tagged: string; name: string } {
+  const tagged = ref.tag === undefined ? ref.repository : `${ref.repository}:${ref.tag}`
+  return { tagged, name: ref.digest === undefined ? tagged : `${tagged}@${ref.digest}` }
 }
 
 async function fetch(client: RegistryClient, ref: Reference, reference: string, name: string, expected: { digest: string; size: number } | undefined, signal?: AbortSignal): Promise<FetchedManifest> {
@@ -93,12 +105,14 @@ async function configOf(client: RegistryClient, ref: Reference, m: FetchedManife
   const config = m.parsed.manifest.config
   if (config.size > DOCUMENT_LIMIT) throw new RegistryError(`the config of ${ref.name} is larger than ${DOCUMENT_LIMIT} bytes: refused`)
   const bytes = await readBlob(client, ref.path, config, signal ? { signal } : {})
+  let doc: unknown
   try {
-    const doc = JSON.parse(bytes.toString('utf8')) as unknown
-    return typeof doc === 'object' && doc !== null && !Array.isArray(doc) ? (doc as Record<string, unknown>) : {}
+    doc = JSON.parse(bytes.toString('utf8'))
   } catch {
     throw new RegistryError(`the config of ${ref.name} is not valid JSON`)
   }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new RegistryError(`the config of ${ref.name} is no JSON object`)
+  return doc as Record<string, unknown>
 }
 
 /**
@@ -136,7 +150,7 @@ function record(f: Fetched, prefix: string): string {
     null,
     '\t',
   )
-  // the manifest itself: its own text (its MarshalJSON), indented in place
-  const own = goIndent(f.manifest.bytes.toString('utf8'), '\t', '\t')
+  // the manifest itself: its own text (its MarshalJSON), compacted (no space after it) and indented in place
+  const own = goIndent(f.manifest.bytes.toString('utf8').trimEnd(), '\t', '\t')
   return goEscapeHtml(text.replace(JSON.stringify(RAW), () => own)).replaceAll('\n', `\n${prefix}`)
 }

@@ -29,8 +29,11 @@ export function register(program: Command): void {
       if (refs.length > 2) throw new UsageError('"manifest inspect" requires at least 1 and at most 2 arguments')
       if (refs.length === 2) {
         const { MiniRunError } = await import('../../errors.js')
-        // a list of the local manifest store (docker manifest create), which mini-run has not
-        throw new MiniRunError(`No such manifest: ${parseReference(refs[0]!).name}`, { code: 'ENOMANIFEST' })
+        // a manifest of a list of the local manifest store (docker manifest create), which mini-run has not: Docker names the manifest
+        const manifest = parseReference(refs[1]!)
+        parseReference(refs[0]!)
+        const { dockerName } = await import('../../registry/manifest-inspect.js')
+        throw new MiniRunError(`No such manifest: ${dockerName(manifest).name}`, { code: 'ENOMANIFEST' })
       }
       const ref = refs[0]!
       const insecureRegistries = flags.insecure ? [...flags.insecureRegistry, parseReference(ref).domain] : flags.insecureRegistry
