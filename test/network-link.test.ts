@@ -163,32 +163,50 @@ describe.skipIf(!isRoot || !netavark)('run --link (needs root, netavark)', () =>
     }
   })
 
-  it('rm --link /web/alias: the link goes, both containers stay; its /etc/hosts line goes now, and the next start needs the other no more', () => {
+  it('rm --link /web/alias: the link goes, both containers stay; its /etc/hosts line alone goes now, and the next start needs the other no more', () => {
     const db = server('db', 'up')
-    const web = mr(['run', '-d', '--cgroup-parent', env.cgroupParent, '--name', 'web', '--link', 'db:store', '--link', 'db:other', BUSYBOX, 'sleep', '600'])
+    // a hostname of two names and an --add-host of the alias: lines of two names starting with it that are no link's
+    const web = mr(['run', '-d', '--cgroup-parent', env.cgroupParent, '--name', 'web', '-h', 'store.example', '--add-host', 'store:10.9.9.9', '--link', 'db:store', '--link', 'db:other', BUSYBOX, 'sleep', '600'])
     expect(web.status, web.stderr).toBe(0)
     const webId = web.stdout.trim()
-    expect(mr(['exec', 'web', 'grep', '-c', 'db$', '/etc/hosts']).stdout).toBe('2\n')
+    const hostsOfWeb = () => {
+      const r = mr(['exec', 'web', 'cat', '/etc/hosts'])
+      expect(r.status, r.stderr).toBe(0)
+      return r.stdout
+    }
+    const before = hostsOfWeb()
+    const storeLine = before.split('\n').find((l) => /^[0-9.]+\tstore [0-9a-f]{12} db$/.test(l))
+    expect(storeLine).toBeDefined()
+    expect(before).toMatch(/^10\.9\.9\.9\tstore$/m)
+    expect(before).toMatch(/\tstore\.example store$/m)
     expect(mr(['rm', '--link', '/web/store'])).toMatchObject({ status: 0, stdout: '/web/store\n', stderr: '' })
     expect(JSON.parse(mr(['inspect', '-f', '{{json .HostConfig.Links}}', 'web']).stdout)).toEqual(['/db:/web/other'])
-    expect(mr(['exec', 'web', 'cut', '-f2', '/etc/hosts']).stdout).not.toMatch(/^store /m)
-    expect(mr(['exec', 'web', 'grep', '-c', '^[0-9.]*\tother ', '/etc/hosts']).stdout).toBe('1\n')
-    // db's note of web stays while web's other link names it, and goes with the last
+    // that line alone: the container's own, localhost's, the --add-host and the other link's stay
+    expect(hostsOfWeb()).toBe(before.replace(`${storeLine}\n`, ''))
+    // db's note of web stays while web's other link names it, and goes with the last (slashes around the name are Docker's CLI's to trim)
     expect(existsSync(join(env.stateRoot, db, 'linked-by', webId))).toBe(true)
-    expect(mr(['rm', '-l', 'web/other'])).toMatchObject({ status: 0, stdout: 'web/other\n' })
+    expect(mr(['rm', '-l', 'web/other/'])).toMatchObject({ status: 0, stdout: 'web/other/\n' })
     expect(existsSync(join(env.stateRoot, db, 'linked-by', webId))).toBe(false)
     expect(mr(['inspect', '-f', '{{json .HostConfig.Links}}', 'web']).stdout).toBe('null\n')
     expect(mr(['ps', '-q']).stdout.trim().split('\n')).toHaveLength(2)
-    // without its links, web starts with db stopped
+    // without its links, web starts with db stopped, and has no line of it
     expect(mr(['stop', '-t', '0', 'db', 'web']).status).toBe(0)
     const again = mr(['start', 'web'])
     expect(again.status, again.stderr).toBe(0)
-    expect(mr(['exec', 'web', 'cat', '/etc/hosts']).stdout).not.toMatch(/\sdb$/m)
-    // Docker's errors: a container's own name, a link that is none, a container that is none
+    expect(hostsOfWeb()).not.toMatch(/\sdb$/m)
+    // a stopped container's link: forgotten, no file touched
+    expect(mr(['run', '-d', '--cgroup-parent', env.cgroupParent, '--name', 'db2', BUSYBOX, 'sleep', '600']).status).toBe(0)
+    expect(mr(['create', '--cgroup-parent', env.cgroupParent, '--name', 'client', '--link', 'db2:x', BUSYBOX, 'sh', '-c', 'grep -c db2 /etc/hosts || true']).status).toBe(0)
+    expect(mr(['rm', '--link', 'client/x'])).toMatchObject({ status: 0, stdout: 'client/x\n' })
+    expect(mr(['start', '-a', 'client'])).toMatchObject({ status: 0, stdout: '0\n' })
+    // Docker's errors: a container's own name, a link that is none (-f lets it be), a container that is none, by the name trimmed
     expect(mr(['rm', '--link', 'web'])).toMatchObject({ status: 1, stdout: '', stderr: 'mini-run: Conflict, cannot remove the default link name of the container\n' })
-    expect(mr(['rm', '--link', '/web/store'])).toMatchObject({ status: 1, stderr: 'mini-run: no such container: /web/store\n' })
-    expect(mr(['rm', '--link', '/nope/store', 'nope'])).toMatchObject({ status: 1, stderr: 'mini-run: no such container: /nope/store\nmini-run: no such container: nope\n' })
-    expect(mr(['ps', '-a', '-q']).stdout.trim().split('\n')).toHaveLength(2)
+    expect(mr(['rm', '--link', '/web/store'])).toMatchObject({ status: 1, stdout: '', stderr: 'mini-run: no such container: web/store\n' })
+    expect(mr(['rm', '-f', '--link', '/web/store'])).toMatchObject({ status: 0, stdout: '' })
+    expect(mr(['rm', '--link', '/nope/store', 'nope'])).toMatchObject({ status: 1, stdout: '', stderr: 'mini-run: no such container: nope/store\nmini-run: no such container: nope\n' })
+    expect(mr(['rm', '--link', `/${webId}/other`])).toMatchObject({ status: 1, stderr: `mini-run: no such container: ${webId}/other\n` })
+    expect(mr(['rm', '--link', '/'])).toMatchObject({ status: 1, stderr: 'mini-run: container name cannot be empty\n' })
+    expect(mr(['ps', '-a', '-q']).stdout.trim().split('\n')).toHaveLength(4)
   })
 
   it('on a network of the user\'s own: the hosts line alone, of a container that runs there, else nothing, as Docker\'s DNS alias; the default bridge refuses another network\'s', async () => {
@@ -207,7 +225,7 @@ describe.skipIf(!isRoot || !netavark)('run --link (needs root, netavark)', () =>
     expect(made.status).toBe(0)
     // Docker keeps a user network's links in its endpoint, not in HostConfig, nor among the names its rm --link finds
     expect(mr(['inspect', '-f', '{{json .HostConfig.Links}}', made.stdout.trim()]).stdout).toBe('null\n')
-    expect(mr(['rm', '--link', '/client/backend'])).toMatchObject({ status: 1, stderr: 'mini-run: no such container: /client/backend\n' })
+    expect(mr(['rm', '--link', '/client/backend'])).toMatchObject({ status: 1, stderr: 'mini-run: no such container: client/backend\n' })
     const fromBridge = run(['--link', 'api', BUSYBOX, 'true'])
     expect([fromBridge.status, fromBridge.stderr]).toEqual([125, 'mini-run: Cannot link to /api, as it does not belong to the default network\n'])
   })

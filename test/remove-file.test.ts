@@ -9,17 +9,23 @@ import { removeFile, removeFlatDir } from '../src/remove-file.js'
 // A writer racing the removal, made certain: while `racer` is set, each
 // rmdir of that directory is preceded by what it does (another process's
 // file, made between the walk and the rmdir).
-const race = vi.hoisted(() => ({ dir: '', racer: undefined as undefined | ((times: number) => void), times: 0 }))
+const race = vi.hoisted(() => ({ dir: '', racer: undefined as undefined | ((times: number) => void), times: 0, subRacer: undefined as undefined | ((path: string) => void) }))
 vi.mock('node:fs', async (importOriginal) => {
   const fs = await importOriginal<typeof import('node:fs')>()
   const rmdirSync = (path: import('node:fs').PathLike, ...rest: unknown[]) => {
     if (race.racer && String(path) === race.dir) race.racer(++race.times)
     return (fs.rmdirSync as (...a: unknown[]) => void)(path, ...rest)
   }
-  return { ...fs, default: { ...fs, rmdirSync }, rmdirSync }
+  // a subdirectory's recursive removal, which the writer's note can also fill meanwhile
+  const rmSync = (path: import('node:fs').PathLike, ...rest: unknown[]) => {
+    race.subRacer?.(String(path))
+    return (fs.rmSync as (...a: unknown[]) => void)(path, ...rest)
+  }
+  return { ...fs, default: { ...fs, rmdirSync, rmSync }, rmdirSync, rmSync }
 })
 afterEach(() => {
   race.racer = undefined
+  race.subRacer = undefined
   race.times = 0
 })
 
@@ -96,6 +102,19 @@ describe('removeFlatDir', () => {
     expect(race.times).toBe(3)
     race.racer = undefined
     removeFlatDir(d)
+    expect(existsSync(d)).toBe(false)
+  })
+
+  it("a subdirectory's removal failing with ENOTEMPTY (filled during its walk) is left to the next walk", () => {
+    const d = join(dir, 'state')
+    mkdirSync(join(d, 'linked-by'), { recursive: true })
+    writeFileSync(join(d, 'linked-by', 'a'), '')
+    let failed = 0
+    race.subRacer = (path) => {
+      if (path === join(d, 'linked-by') && failed++ === 0) throw Object.assign(new Error('ENOTEMPTY: directory not empty'), { code: 'ENOTEMPTY' })
+    }
+    removeFlatDir(d)
+    expect(failed).toBe(2)
     expect(existsSync(d)).toBe(false)
   })
 })

@@ -113,6 +113,22 @@ describe('collectStateDir', () => {
     expect(readdirSync(join(root, 'names'))).toEqual(['odd'])
   })
 
+  it('collects one left with the linked-by/ notes of the containers linking to it (a removal killed, or filled meanwhile), but not one with anything more in them', () => {
+    const root = stateRoot()
+    const linked = state(9, 'linked')
+    withoutStateJson(root, linked)
+    mkdirSync(join(stateDir(root, linked.id), 'linked-by'))
+    writeFileSync(join(stateDir(root, linked.id), 'linked-by', 'a'.repeat(64)), '')
+    writeFileSync(join(stateDir(root, linked.id), 'hosts'), '127.0.0.1\tlocalhost\n')
+    expect(collectStateDir(root, linked.id)).toBe(true)
+    expect(existsSync(stateDir(root, linked.id))).toBe(false)
+    const deeper = state(10, 'deeper')
+    withoutStateJson(root, deeper)
+    mkdirSync(join(stateDir(root, deeper.id), 'linked-by', 'sub'), { recursive: true })
+    expect(collectStateDir(root, deeper.id)).toBe(false)
+    expect(readdirSync(join(stateDir(root, deeper.id), 'linked-by'))).toEqual(['sub'])
+  })
+
   it("collects an empty names/ when it finds no container (a start killed between making it and linking its name), and only then", () => {
     const root = stateRoot()
     mkdirSync(join(root, 'names'), { recursive: true, mode: 0o700 })

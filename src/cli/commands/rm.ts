@@ -17,10 +17,10 @@ export function register(program: Command): void {
       const storeRoot = globalOptions(cmd).root ?? defaultStoreRoot()
       const { findContainer } = await import('../../runtime/container/containers.js')
       if (flags.link) {
-        // Docker's rm returns before removing anything when asked for links (containerRm): -f and -v do nothing
+        // Docker's daemon returns before removing anything when asked for links (containerRm); its CLI's -f lets a missing one be
         const { removeLink } = await import('../../runtime/container/remove-link.js')
-        const parentOf = (ref: string) => findContainer(stateRoot, ref.replace(/^\//, '').split('/')[0]!).id
-        return eachContainerAtOnce(refs, async (ref) => removeLink(stateRoot, ref), { idOf: parentOf })
+        const parentOf = (ref: string) => findContainer(stateRoot, ref.replace(/^\/+/, '').split('/')[0]!).id
+        return eachContainerAtOnce(refs, async (ref) => removeLink(stateRoot, ref), { idOf: parentOf, missingIsFine: flags.force === true })
       }
       const { removeContainer } = await import('../../runtime/container/remove-container.js')
       await eachContainerAtOnce(refs, async (ref) => {

@@ -12,7 +12,7 @@
  * on a network both join, and otherwise nothing. None of this is recorded:
  * the next start works it out again.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { pausePoint } from '../../crash-point.js'
 import { MiniRunError, UsageError } from '../../errors.js'
@@ -21,8 +21,8 @@ import { inspectLinks, keepLinkEnv, legacyLinks, linkEnv, linkHostNames, type Li
 import type { NetworkPlan } from '../../network/plan-network.js'
 import type { PlanInput } from '../plan/plan-start.js'
 import { lookUp } from './container-network.js'
-import { withNamesLock } from './state.js'
-import type { ContainerInfo } from './containers.js'
+import { readState, withNamesLock } from './state.js'
+import { inspectState, type ContainerInfo } from './containers.js'
 import { configExposedPorts } from './filter-ports.js'
 
 /** A legacy link's container, looked up now (`no such container` when there is none): the plan records its id and name. */
@@ -210,29 +210,27 @@ export function updateLinkers(stateRoot: string, x: Pick<ContainerInfo, 'id'>): 
 
 /**
  * The lines of the container `parentId`'s /etc/hosts that name the linked
- * container `targetId` say where it is now, if the parent runs. Both are
- * read under the names lock, which every state write takes (updateState),
- * and the file is rewritten under it: two of these (two linked containers
- * started at once, a start and its linker's check) never write one file
- * from two readings. In place, as it is bound into the running container.
- * False when the parent is gone.
+ * container `targetId` say where it is now, if the parent runs. Both states
+ * are read as they are, without a look-up's settling (which may tear a
+ * network down), under the names lock, which every state write takes
+ * (updateState), and the file is rewritten under it: two of these (two
+ * linked containers started at once, a start and its linker's check) never
+ * write one file from two readings. False when the parent is gone or links
+ * to it no more (its note is then stale).
  */
 function relink(stateRoot: string, parentId: string, targetId: string): boolean {
   return withNamesLock(stateRoot, () => {
-    let p: ContainerInfo
-    let x: ContainerInfo
+    const p = stateNow(stateRoot, parentId)
+    if (!p) return false
+    const x = stateNow(stateRoot, targetId)
+    if (!x) return true
     try {
-      p = lookUp(stateRoot, parentId)
-    } catch {
-      return false
-    }
-    try {
-      x = lookUp(stateRoot, targetId)
       const network = p.startInput?.network
       const hosts = network?.files.hosts
       const links = network?.links?.filter((l) => l.id === x.id || l.name === x.name) ?? []
+      if (links.length === 0) return false
       const endpoint = x.network?.endpoints?.find((e) => network?.attachments.some((a) => a.network.name === e.network))
-      if (p.status !== 'running' || hosts === undefined || links.length === 0 || endpoint === undefined) return true
+      if (p.status !== 'running' || hosts === undefined || endpoint === undefined) return true
       const hostname = x.spec?.hostname ?? x.id.slice(0, 12)
       // its own line alone: the alias, its hostname and its name (another container of one hostname keeps its own)
       const text = readFileSync(hosts, 'utf8')
@@ -241,10 +239,35 @@ function relink(stateRoot: string, parentId: string, targetId: string): boolean 
         const link = links.find((l) => names === linkHostNames(l.alias, hostname, x.name))
         return link ? `${endpoint.ip}\t${names}` : line
       })
-      if (lines.join('\n') !== text) writeFileSync(hosts, lines.join('\n'))
+      if (lines.join('\n') !== text) rewriteInPlace(hosts, lines.join('\n'))
     } catch {
       // either's files gone meanwhile: the parent's next start writes them anew
     }
     return true
   })
+}
+
+/** A container's state as its files say now (status from its pid), or undefined when it is gone: no look-up, nothing settled. */
+export function stateNow(stateRoot: string, id: string): ContainerInfo | undefined {
+  try {
+    return inspectState(stateRoot, readState(stateRoot, id))
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * A file bound into a running container, rewritten in place (the bind
+ * holds its inode): opened without O_CREAT, so one its container's
+ * removal unlinked meanwhile is not made again in a directory being
+ * removed (ENOENT, for the caller to let be).
+ */
+export function rewriteInPlace(path: string, text: string): void {
+  const fd = openSync(path, 'r+')
+  try {
+    ftruncateSync(fd, 0)
+    writeSync(fd, text, 0)
+  } finally {
+    closeSync(fd)
+  }
 }

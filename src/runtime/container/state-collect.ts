@@ -5,7 +5,7 @@
  * and no `rm` can name it, so the next listing that meets it removes it,
  * with the names that still point to it.
  */
-import { existsSync, lstatSync, readdirSync, readlinkSync, rmdirSync, unlinkSync } from 'node:fs'
+import { existsSync, lstatSync, readdirSync, readlinkSync, rmdirSync, type Stats, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { getLogger } from '../../log.js'
 import { stateDir, tryLockContainer, withNamesLock } from './state.js'
@@ -26,12 +26,18 @@ export function collectStateDir(stateRoot: string, id: string): boolean {
     return withNamesLock(stateRoot, (names) => {
       const dir = stateDir(stateRoot, id)
       if (existsSync(join(dir, 'state.json'))) return false
-      // files and sockets of this filesystem only: a directory, or a mount point (another
-      // st_dev), and nothing is removed
+      // files and sockets of this filesystem only, and the linked-by/ notes (container-links.ts) of
+      // the containers linking to it: another directory, or a mount point (another st_dev), and
+      // nothing is removed
       const dev = lstatSync(dir).dev
-      const entries = readdirSync(dir).map((name) => ({ path: join(dir, name), st: lstatSync(join(dir, name)) }))
-      if (!entries.every(({ st }) => (st.isFile() || st.isSocket()) && st.dev === dev)) return false
-      for (const { path } of entries) unlinkSync(path)
+      const flat = (d: string) => readdirSync(d).map((name) => ({ path: join(d, name), st: lstatSync(join(d, name)) }))
+      const plain = (st: Stats) => (st.isFile() || st.isSocket()) && st.dev === dev
+      const entries = flat(dir)
+      const notes = entries.find(({ path, st }) => path === join(dir, 'linked-by') && st.isDirectory() && st.dev === dev)
+      const noteFiles = notes ? flat(notes.path) : []
+      if (!entries.every((e) => e === notes || plain(e.st)) || !noteFiles.every(({ st }) => plain(st))) return false
+      for (const { path } of noteFiles) unlinkSync(path)
+      for (const e of entries) e === notes ? rmdirSync(e.path) : unlinkSync(e.path)
       rmdirSync(dir)
       for (const name of readdirSync(names)) {
         try {

@@ -24,6 +24,9 @@ import { releaseAutoRange } from './userns-ranges.js'
 import { stateProblem } from './state-check.js'
 import { readConfigOnUse, withoutConfig } from './state-config.js'
 import { removeFlatDir } from '../../remove-file.js'
+import { withNamesLock } from './names-lock.js'
+
+export { withNamesLock }
 
 export interface ContainerState {
   id: string
@@ -135,31 +138,6 @@ export function checkStateRoot(stateRoot: string): boolean {
 /** Make the state directory, or check the one there is (see private-dir.ts). */
 export function ensureStateRoot(stateRoot: string): void {
   ensurePrivateDir(stateRoot, STATE_ROOT)
-}
-
-/**
- * Run fn holding the lock of names/ (made if missing). Every holder keeps it
- * for a few system calls, so it is waited for blocking. names/ is removed
- * when its last name goes: a lock taken on a removed names/ is taken again.
- */
-export function withNamesLock<T>(stateRoot: string, fn: (names: string) => T): T {
-  const names = join(stateRoot, 'names')
-  for (;;) {
-    let lock: FileLock
-    try {
-      // ENOENT from either: names/ went with its last name meanwhile (even between the mkdir's EEXIST and its check)
-      mkdirSync(names, { recursive: true, mode: 0o700 })
-      lock = lockFileSync(dirLockPath(names), 'exclusive')
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue
-      throw err
-    }
-    try {
-      if (!isRemoved(lock)) return fn(names)
-    } finally {
-      lock.release()
-    }
-  }
 }
 
 /**
