@@ -66,14 +66,14 @@ echo "image pushed as $REF: $(du -sh "$WORK/registry" | cut -f1) in the registry
 
 hyperfine --runs "$RUNS" --warmup 1 --export-json "$WORK/hyperfine.json" \
   --prepare "rm -rf $WORK/store $WORK/oci $WORK/bundle" \
-  -n mini-run "node $CLI --root $WORK/store pull -q $REF" \
+  -n mini-run "node $CLI --root $WORK/store --state $WORK/state pull -q $REF" \
   -n skopeo+umoci "skopeo copy --quiet --src-tls-verify=false docker://$REF oci:$WORK/oci:v1 && umoci unpack --image $WORK/oci:v1 $WORK/bundle >/dev/null"
 
 jq -r '.results as $r | ($r[] | select(.command=="mini-run") | .mean) as $m
   | $r[] | "\(.command): mean \(.mean*1000|floor) ms ± \(.stddev*1000|floor) ms, \(.mean/$m*100|floor/100)x mini-run"' "$WORK/hyperfine.json"
 
 rm -rf "$WORK/store"
-/usr/bin/time -v node "$CLI" --root "$WORK/store" pull -q "$REF" 2>"$WORK/time.txt" >/dev/null
+/usr/bin/time -v node "$CLI" --root "$WORK/store" --state "$WORK/state" pull -q "$REF" 2>"$WORK/time.txt" >/dev/null
 echo "mini-run pull peak RSS: $(awk '/Maximum resident/ {printf "%.1f MB", $NF/1024}' "$WORK/time.txt")"
 rm -rf "$WORK/oci" "$WORK/bundle"
 /usr/bin/time -v sh -c "skopeo copy --quiet --src-tls-verify=false docker://$REF oci:$WORK/oci:v1 && umoci unpack --image $WORK/oci:v1 $WORK/bundle >/dev/null" 2>"$WORK/time2.txt"

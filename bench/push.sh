@@ -74,12 +74,12 @@ for i in $(seq "$LAYERS"); do
   rm -rf "$WORK/build/layer$i" "$WORK/build/layer$i.tar"
 done
 REF="$HOST/bench/app:v1"
-ID=$("$CLI" --root "$WORK/store" load -i "$WORK/src" | sed -n 's/^Loaded image ID: //p')
-"$CLI" --root "$WORK/store" tag "$ID" "$REF"
+ID=$("$CLI" --root "$WORK/store" --state "$WORK/state" load -i "$WORK/src" | sed -n 's/^Loaded image ID: //p')
+"$CLI" --root "$WORK/store" --state "$WORK/state" tag "$ID" "$REF"
 echo "image: $(du -sh "$WORK/src/blobs" | cut -f1) of blobs; pushing it to $REF" >&2
 
 now_ms() { date +%s%N | cut -c1-13; }
-push_mini_run() { "$CLI" --root "$WORK/store" push -q "$REF" >/dev/null; }
+push_mini_run() { "$CLI" --root "$WORK/store" --state "$WORK/state" push -q "$REF" >/dev/null; }
 push_skopeo() { skopeo copy --quiet --dest-tls-verify=false "oci:$WORK/src:v1" "docker://$REF"; }
 
 # Sets LAST to the milliseconds one push to an empty registry took (not in

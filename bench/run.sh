@@ -46,7 +46,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-dist/mini-run.cjs --root "$dir/store" load -i rootfs-fixtures/out/busybox-oci >/dev/null
+dist/mini-run.cjs --root "$dir/store" --state "$dir/state" load -i rootfs-fixtures/out/busybox-oci >/dev/null
 image=localhost/mini-run/busybox:latest
 # podman gets the same OCI image, in a storage of its own under $dir
 id=$("${pm[@]}" pull -q oci:rootfs-fixtures/out/busybox-oci)

@@ -50,7 +50,7 @@ v8.startupSnapshot.setDeserializeMainFunction(() => {
 EOF
 node --snapshot-blob "$dir/empty.blob" --build-snapshot "$dir/empty.js"
 BUNDLE=$bundle node --snapshot-blob "$dir/run.blob" --build-snapshot "$dir/run-bundle.js"
-dist/mini-run.cjs --root "$dir/store" load -i rootfs-fixtures/out/busybox-oci >/dev/null
+dist/mini-run.cjs --root "$dir/store" --state "$dir/state" load -i rootfs-fixtures/out/busybox-oci >/dev/null
 
 DIR=$dir node -e '
 const d = process.env.DIR

@@ -13,8 +13,8 @@ rounds=${ROUNDS:-40}
 dir=$(mktemp -d /var/tmp/mini-run-bench-XXXXXX)
 chmod 755 "$dir"
 trap 'rm -rf "$dir"' EXIT
-dist/mini-run.cjs --root "$dir/new" load -i rootfs-fixtures/out/busybox-oci >/dev/null
-"$old/dist/mini-run.cjs" --root "$dir/old" load -i rootfs-fixtures/out/busybox-oci >/dev/null
+dist/mini-run.cjs --root "$dir/new" --state "$dir/new-state" load -i rootfs-fixtures/out/busybox-oci >/dev/null
+"$old/dist/mini-run.cjs" --root "$dir/old" --state "$dir/old-state" load -i rootfs-fixtures/out/busybox-oci >/dev/null
 python3 - "$rounds" "node -e 0" \
   "$old/dist/mini-run.cjs --root $dir/old --state $dir/old-state run --rm --network none localhost/mini-run/busybox /bin/true" \
   "dist/mini-run.cjs --root $dir/new --state $dir/new-state run --rm --network none localhost/mini-run/busybox /bin/true" <<'PY'

@@ -25,7 +25,7 @@ rootfs=$(pwd)/rootfs-fixtures/out/busybox-rootfs
 dir=$(mktemp -d /var/tmp/mini-run-bench-sys-XXXXXX)
 chmod 755 "$dir"
 trap 'rm -rf "$dir"' EXIT
-dist/mini-run.cjs --root "$dir/store" load -i rootfs-fixtures/out/busybox-oci >/dev/null
+dist/mini-run.cjs --root "$dir/store" --state "$dir/state" load -i rootfs-fixtures/out/busybox-oci >/dev/null
 image=localhost/mini-run/busybox:latest
 bundle=$dir/bundle
 . bench/lib/oci-bundle.sh

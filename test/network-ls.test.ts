@@ -3,7 +3,8 @@
 // template), --filter (name, id, driver, scope, type, label) and --no-trunc.
 // Networks are made in a private store only: no bridge comes up.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { naturalOrder, parseNetworkFilters } from '../src/network/network-list.js'
+import { naturalOrder } from '../src/natural-order.js'
+import { parseNetworkFilters } from '../src/network/network-list.js'
 import { makeTestEnv, type TestEnv } from './helpers/test-env.js'
 
 const BRIDGE_ID = '9e1f0c5b7a2d4e6f8a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f'

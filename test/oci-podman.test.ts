@@ -7,7 +7,6 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { defaultOciRoot } from '../src/oci/oci-state.js'
 import { binDir, cliEnv } from './helpers/cli.js'
 import { cgroupRoots } from './helpers/oci.js'
 import { BUSYBOX_ROOTFS, isRoot } from './helpers/test-env.js'
@@ -20,6 +19,8 @@ describe.skipIf(!isRoot || !hasPodman)('podman --runtime mini-run', () => {
   let podman: string[]
   const parent = `/mini-run-podman-test-${process.pid}`
   const runtime = () => join(binDir(), 'mini-run')
+  /** mini-run's --root, which podman passes with each call (--runtime-flag) */
+  const ociRoot = () => join(dir, 'oci-root')
   const created: string[] = []
   // podman puts conmon under libpod_parent: it goes too, unless it was there before
   const hadLibpodParent = cgroupRoots().some((d) => existsSync(join(d, 'libpod_parent')))
@@ -37,6 +38,8 @@ describe.skipIf(!isRoot || !hasPodman)('podman --runtime mini-run', () => {
     // installed (podman Recommends them), and podman warns about that on stderr at every command
     podman = [
       ...['--runtime', runtime(), '--cgroup-manager', 'cgroupfs', '--events-backend', 'none'],
+      // the runtime's state under the test's dir (mini-run's --root), not the default /run/mini-run-oci, which would outlive the test
+      ...['--runtime-flag', `root=${ociRoot()}`],
       ...['--root', join(dir, 'root'), '--runroot', join(dir, 'run'), '--tmpdir', join(dir, 'tmp'), '--network-config-dir', join(dir, 'net')],
     ]
   })
@@ -64,7 +67,7 @@ describe.skipIf(!isRoot || !hasPodman)('podman --runtime mini-run', () => {
     expect(d.status).toBe(0)
     const id = d.stdout.trim()
     created.push(id)
-    expect(existsSync(join(defaultOciRoot(), id))).toBe(true)
+    expect(existsSync(join(ociRoot(), id))).toBe(true)
     const exec = p(['exec', id, '/bin/sh', '-c', 'echo exec-ok; cat /proc/self/cgroup'])
     expect(exec.stdout).toMatch(/^exec-ok\n/)
     expect(exec.stdout).toContain(`${parent}/libpod-${id}`)
@@ -75,7 +78,7 @@ describe.skipIf(!isRoot || !hasPodman)('podman --runtime mini-run', () => {
     expect(p(['stop', '--time', '1', id]).status).toBe(0)
     expect(p(['inspect', '--format', '{{.State.Status}}', id]).stdout.trim()).toBe('exited')
     expect(p(['rm', id]).status).toBe(0)
-    expect(existsSync(join(defaultOciRoot(), id))).toBe(false)
+    expect(existsSync(join(ociRoot(), id))).toBe(false)
     expect(cgroupRoots().map((r) => join(r, parent, `libpod-${id}`)).filter((c) => existsSync(c))).toEqual([])
   })
 
@@ -105,7 +108,7 @@ describe.skipIf(!isRoot || !hasPodman)('podman --runtime mini-run', () => {
   })
 
   it('leaves nothing of its containers in mini-run\'s state', () => {
-    const left = existsSync(defaultOciRoot()) ? readdirSync(defaultOciRoot()).filter((e) => created.includes(e)) : []
+    const left = existsSync(ociRoot()) ? readdirSync(ociRoot()).filter((e) => created.includes(e)) : []
     expect(left).toEqual([])
   })
 })

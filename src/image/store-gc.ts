@@ -175,11 +175,14 @@ export async function pruneStore(store: ImageStore, opts: PruneOptions = {}): Pr
         if (!opts.all && !isDigest(ref.name)) continue
         let used = false
         try {
-          const chain = (await store.loadImage(ref.name, ref.manifestDigest)).chainIds
+          const image = await store.loadImage(ref.name, ref.manifestDigest)
+          const chain = image.chainIds
           const top = chain.at(-1)
           used = usedImages ? top !== undefined && usedImages.has(top) : chain.some((c) => inUse.has(c))
+          // not chosen by the caller's filter: kept as if used
+          if (opts.select && !opts.select(image)) used = true
         } catch {
-          used = false
+          used = opts.select !== undefined
         }
         if (!used && (await unlinkRef(store, ref.name, trash))) {
           result.untagged.push(ref.name)

@@ -147,6 +147,11 @@ export interface PruneOptions {
    * image counts as used when any of its layers is in `inUse`.
    */
   usedImages?: ReadonlySet<string> | (() => Promise<ReadonlySet<string>>)
+  /**
+   * prune only: the images it may untag (image prune --filter until, label);
+   * one that does not load is spared. Default: every one.
+   */
+  select?: (image: ResolvedImage) => boolean
 }
 
 export interface RemoveOptions extends PruneOptions {

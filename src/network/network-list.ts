@@ -7,8 +7,9 @@
  * and `scope` exact; `type` custom or builtin (bridge, host and none are
  * Docker's predefined networks).
  */
+import { naturalOrder } from '../natural-order.js'
 import { UsageError } from '../errors.js'
-import { parseFilterFlags, type FilterFlags } from '../filter-flags.js'
+import { labelMatches, parseFilterFlags, type FilterFlags } from '../filter-flags.js'
 import { modeNetworks, type ModeNetwork } from './network-inspect.js'
 import { listNetworks } from './networks.js'
 
@@ -92,31 +93,4 @@ function matches(pattern: string, value: string): boolean {
   } catch {
     return false
   }
-}
-
-function labelMatches(wanted: string, labels: Record<string, string>): boolean {
-  const eq = wanted.indexOf('=')
-  const key = eq < 0 ? wanted : wanted.slice(0, eq)
-  if (!Object.hasOwn(labels, key)) return false
-  return eq < 0 || labels[key] === wanted.slice(eq + 1)
-}
-
-/** sortorder.NaturalLess (docker/cli's network ls): runs of digits compare by value ("net2" before "net10"). */
-export function naturalOrder(a: string, b: string): number {
-  const chunks = (s: string) => s.match(/\d+|\D+/g) ?? []
-  const x = chunks(a)
-  const y = chunks(b)
-  for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    const p = x[i]!
-    const q = y[i]!
-    if (p === q) continue
-    if (/^\d/.test(p) && /^\d/.test(q)) {
-      const d = Number(p) - Number(q)
-      if (d !== 0) return d
-      // equal values: the shorter (fewer leading zeros) first
-      return p.length - q.length
-    }
-    return p < q ? -1 : 1
-  }
-  return x.length - y.length
 }

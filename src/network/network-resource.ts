@@ -4,8 +4,9 @@
  * container is on it (manage.ts). Not a row of `system df`: Docker's has
  * none, and a network holds no bytes of its own.
  */
-import type { ResourcePruneResult, ResourceUsage, SystemContext, SystemResource } from '../system/resources.js'
-import { listNetworks } from './networks.js'
+import type { ResourcePruneResult, ResourceUsage, SystemContext, SystemPruneOptions, SystemResource } from '../system/resources.js'
+import { pruneSelects } from '../prune-filter.js'
+import { listNetworks, type NetworkDef } from './networks.js'
 import { pruneNetworks } from './manage.js'
 import { networkUsers } from './network-inspect.js'
 
@@ -18,7 +19,8 @@ export const networkResource: SystemResource = {
     const active = user.filter((n) => networkUsers(ctx.stateRoot, n.name).length > 0).length
     return Promise.resolve({ type: 'Networks', total: user.length, active, size: 0, reclaimable: 0 })
   },
-  prune(ctx: SystemContext): Promise<ResourcePruneResult> {
-    return Promise.resolve({ heading: 'Deleted Networks', removed: pruneNetworks(ctx.store.root, ctx.stateRoot), reclaimedBytes: 0 })
+  prune(ctx: SystemContext, opts: SystemPruneOptions): Promise<ResourcePruneResult> {
+    const only = opts.filter && ((def: NetworkDef) => pruneSelects(opts.filter, def.created, def.labels))
+    return Promise.resolve({ heading: 'Deleted Networks', removed: pruneNetworks(ctx.store.root, ctx.stateRoot, only ? { only } : {}), reclaimedBytes: 0 })
   },
 }

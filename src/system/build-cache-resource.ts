@@ -100,9 +100,15 @@ export async function buildCacheUsage(ctx: SystemContext): Promise<ResourceUsage
   return usage
 }
 
-/** system prune's step: as Docker's, what `builder prune` removes, all of it with -a. */
+/**
+ * system prune's step: as Docker's, what `builder prune` removes, all of it
+ * with -a; with --filter until, only what was last used before then (its
+ * label filters select nothing here: Docker's builder takes and ignores them).
+ */
 async function pruneCache(ctx: SystemContext, opts: SystemPruneOptions): Promise<ResourcePruneResult> {
-  const { removed, reclaimedBytes } = await pruneBuildCache(ctx, { all: opts.all })
+  const now = Date.now()
+  const until = opts.filter?.until
+  const { removed, reclaimedBytes } = await pruneBuildCache(ctx, { all: opts.all, now, ...(until !== undefined && { unusedForMs: Math.max(0, now - until) }) })
   return { heading: 'Deleted build cache objects', removed, reclaimedBytes }
 }
 

@@ -3,19 +3,24 @@ import { listContainers, type ContainerInfo } from '../runtime/container/contain
 import { containerSize as sizes } from '../runtime/container/container-size.js'
 import { removeContainer } from '../runtime/container/remove-container.js'
 import { pruneEvent } from '../events/resource-events.js'
-import type { ResourcePruneResult, SystemContext, SystemResource, ResourceUsage } from './resources.js'
+import type { ResourcePruneResult, SystemContext, SystemPruneOptions, SystemResource, ResourceUsage } from './resources.js'
+import { pruneSelects, type PruneFilter } from '../prune-filter.js'
 
 /** Bytes a container wrote: its overlay's upper directory (Docker's SizeRw). */
 export async function containerSize(c: ContainerInfo): Promise<number> {
   return sizes(c, '').rw
 }
 
-/** Remove every container that is neither running nor waiting to restart (`container prune`, `system prune`); Docker's prune event last. */
-export async function pruneContainers(stateRoot: string, storeRoot?: string): Promise<{ removed: string[]; reclaimedBytes: number }> {
+/**
+ * Remove every container that is neither running nor waiting to restart
+ * (`container prune`, `system prune`), of those `filter` selects (created
+ * before its until, its labels); Docker's prune event last.
+ */
+export async function pruneContainers(stateRoot: string, storeRoot?: string, filter?: PruneFilter): Promise<{ removed: string[]; reclaimedBytes: number }> {
   const removed: string[] = []
   let reclaimedBytes = 0
   for (const c of listContainers(stateRoot)) {
-    if (c.status === 'running' || c.restarting) continue
+    if (c.status === 'running' || c.restarting || !pruneSelects(filter, c.created, c.labels)) continue
     const size = await containerSize(c)
     await removeContainer(stateRoot, c, false, storeRoot !== undefined ? { storeRoot } : {})
     removed.push(c.id)
@@ -40,8 +45,8 @@ export const containerResource: SystemResource = {
     }
     return usage
   },
-  async prune(ctx: SystemContext): Promise<ResourcePruneResult> {
-    const { removed, reclaimedBytes } = await pruneContainers(ctx.stateRoot)
+  async prune(ctx: SystemContext, opts: SystemPruneOptions): Promise<ResourcePruneResult> {
+    const { removed, reclaimedBytes } = await pruneContainers(ctx.stateRoot, undefined, opts.filter)
     return { heading: 'Deleted Containers', removed, reclaimedBytes }
   },
 }

@@ -13,6 +13,8 @@ import { isDigest } from '../image/digest.js'
 import { familiarName } from '../image/reference.js'
 import { listRefs } from '../image/refs.js'
 import type { ImageStore } from '../image/store.js'
+import type { ResolvedImage } from '../image/store-types.js'
+import { imageSelects } from '../prune-filter.js'
 import { pruneStore } from '../image/store-gc.js'
 import { staleTmpEntries } from '../image/store-tmp.js'
 import { layersInUse, listContainers } from '../runtime/container/containers.js'
@@ -80,7 +82,7 @@ export async function imageUsage(ctx: SystemContext): Promise<ResourceUsage> {
   }
 }
 
-export async function pruneImages(ctx: SystemContext, opts: Pick<SystemPruneOptions, 'all'>): Promise<ResourcePruneResult> {
+export async function pruneImages(ctx: SystemContext, opts: Pick<SystemPruneOptions, 'all' | 'filter'>): Promise<ResourcePruneResult> {
   const store = ctx.store
   // what killed processes left in tmp/ goes too (store.init removes it): count it first
   const stale = await staleTmpEntries(store.tmpDir)
@@ -88,7 +90,10 @@ export async function pruneImages(ctx: SystemContext, opts: Pick<SystemPruneOpti
   for (const name of stale) tmpBytes += await treeSize(join(store.tmpDir, name))
   // read under the store's GC lock: a container made meanwhile counts (store-gc.ts)
   const inUse = () => layersInUse(ctx.stateRoot, (ref) => store.resolve(ref))
-  const result = await pruneStore(store, { inUse, all: opts.all, usedImages: () => imagesInUse(ctx) })
+  const filter = opts.filter
+  // images of the filter's time and labels alone (one without a config's labels has none: label= spares it)
+  const select = filter && ((image: ResolvedImage) => imageSelects(filter, image.config.created, image.config.config?.Labels))
+  const result = await pruneStore(store, { inUse, all: opts.all, usedImages: () => imagesInUse(ctx), ...(select && { select }) })
   imageRemovalEvents(ctx.stateRoot, result.untaggedImages, result.deletedBlobs)
   pruneEvent(ctx.stateRoot, 'image', result.reclaimedBytes + tmpBytes)
   return {

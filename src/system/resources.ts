@@ -5,6 +5,7 @@
  * A resource reports its usage as numbers (the CLI formats them) and prunes
  * what nothing uses, reporting what it removed and the bytes that freed.
  */
+import type { PruneFilter } from '../prune-filter.js'
 import type { ImageStore } from '../image/store.js'
 
 export interface SystemContext {
@@ -30,6 +31,8 @@ export interface SystemPruneOptions {
   all: boolean
   /** --volumes: unused volumes too. */
   volumes: boolean
+  /** --filter: until, label, label! (prune-filter.ts), for each resource that has them. */
+  filter?: PruneFilter
 }
 
 export interface ResourcePruneResult {

@@ -30,8 +30,10 @@ export async function pruneVolumesMeasured(
   return { removed, reclaimedBytes }
 }
 
-export async function pruneUnusedVolumes(ctx: SystemContext): Promise<ResourcePruneResult> {
-  return { heading: 'Deleted Volumes', ...(await pruneVolumesMeasured(ctx.store.root, ctx.stateRoot, { all: false })) }
+/** system prune --volumes: the unused anonymous volumes, of --filter's labels (its until is refused before: Docker's volume prune has none). */
+export async function pruneUnusedVolumes(ctx: SystemContext, opts: Pick<SystemPruneOptions, 'filter'> = {}): Promise<ResourcePruneResult> {
+  const labels = opts.filter?.labels
+  return { heading: 'Deleted Volumes', ...(await pruneVolumesMeasured(ctx.store.root, ctx.stateRoot, { all: false, ...(labels && { only: (v: VolumeInfo) => labels(v.labels ?? {}) }) })) }
 }
 
 /**

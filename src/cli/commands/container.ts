@@ -26,9 +26,11 @@ import { register as registerUpdate } from './update.js'
 import { register as registerWait } from './wait.js'
 
 /** Docker's `container prune`: asks first unless -f, and says what it reclaimed. */
-async function pruneContainers(flags: { force?: boolean }, cmd: Command): Promise<void> {
+async function pruneContainers(flags: { force?: boolean; filter: string[] }, cmd: Command): Promise<void> {
   const stateRoot = stateRootOf(cmd)
   const storeRoot = globalOptions(cmd).root ?? defaultStoreRoot()
+  // a wrong filter is refused before the question (Docker's daemon refuses it after: nothing is asked for in vain)
+  const filter = (await import('../prune-filter-flags.js')).parsePruneFilter(flags.filter)
   const { listContainers } = await import('../../runtime/container/containers.js')
   // a state directory that cannot be trusted is refused before anything is asked
   listContainers(stateRoot)
@@ -36,7 +38,7 @@ async function pruneContainers(flags: { force?: boolean }, cmd: Command): Promis
   if (!flags.force && !(await confirm('WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] '))) return
   const { pruneContainers: prune } = await import('../../system/container-resource.js')
   const { humanSize4 } = await import('../format/units.js')
-  const { removed, reclaimedBytes } = await prune(stateRoot, storeRoot)
+  const { removed, reclaimedBytes } = await prune(stateRoot, storeRoot, filter)
   if (removed.length) process.stdout.write(`Deleted Containers:\n${removed.map((id) => `${id}\n`).join('')}\n`)
   process.stdout.write(`Total reclaimed space: ${humanSize4(reclaimedBytes)}\n`)
 }
@@ -56,5 +58,6 @@ export function register(program: Command): void {
     .command('prune')
     .description('remove all stopped containers')
     .option('-f, --force', 'do not prompt for confirmation')
+    .option('--filter <key=value>', 'only containers with: until=TIME (created before; a time or a duration before now), label=KEY[=VALUE], label!=KEY[=VALUE] (repeatable)', (v: string, p: string[]) => [...p, v], [])
     .action(pruneContainers)
 }

@@ -13,15 +13,18 @@ import { pushImages } from './push.js'
 import { saveImages } from './save.js'
 import { tagImage } from './tag.js'
 
-async function pruneImages(cmd: Command, flags: { all?: boolean }): Promise<void> {
+async function pruneImages(cmd: Command, flags: { all?: boolean; filter: string[] }): Promise<void> {
   const { root, state } = globalOptions(cmd)
+  const { parsePruneFilter, pruneAllImages } = await import('../prune-filter-flags.js')
+  const filter = parsePruneFilter(flags.filter, ['until', 'label', 'label!', 'dangling'])
+  const all = pruneAllImages(flags.all === true, filter)
   const [{ ImageStore }, { pruneImages: prune }, { defaultStateRoot }] = await Promise.all([
     import('../../image/store.js'),
     import('../../system/image-resource.js'),
     import('../../paths.js'),
   ])
   const store = new ImageStore(root ? { root } : {})
-  const result = await prune({ store, stateRoot: state ?? defaultStateRoot() }, { all: flags.all === true })
+  const result = await prune({ store, stateRoot: state ?? defaultStateRoot() }, { all, ...(filter && { filter }) })
   if (result.removed.length > 0) process.stdout.write(`Deleted Images:\n${result.removed.join('\n')}\n\n`)
   process.stdout.write(`Total reclaimed space: ${humanSize(result.reclaimedBytes)}\n`)
 }
@@ -46,7 +49,8 @@ export function register(program: Command): void {
     .description('remove untagged images, and layers and blobs that no image, container or build cache step uses (builder prune removes the cache)')
     .option('-a, --all', 'remove every image no container uses, not only untagged ones')
     .option('-f, --force', 'do not prompt (there is no prompt: accepted for docker compatibility)')
-    .action((flags: { all?: boolean }, cmd: Command) => pruneImages(cmd, flags))
+    .option('--filter <key=value>', 'only images with: until=TIME (created before; a time or a duration before now), label=KEY[=VALUE], label!=KEY[=VALUE] (repeatable)', (v: string, p: string[]) => [...p, v], [])
+    .action((flags: { all?: boolean; filter: string[] }, cmd: Command) => pruneImages(cmd, flags))
   image
     .command('load')
     .description('load images from a docker save tar or an OCI layout')

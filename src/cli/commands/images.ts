@@ -2,6 +2,8 @@ import type { Command } from 'commander'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { UsageError } from '../../errors.js'
+import { labelMatches } from '../../filter-flags.js'
+import { parseLogTime } from '../time-text.js'
 import type { ImageSummary } from '../../image/store-types.js'
 import { goTime, humanSize } from '../format/units.js'
 import { globalOptions } from '../global-options.js'
@@ -64,7 +66,13 @@ export const IMAGE_HEADERS: Record<string, string> = {
   UniqueSize: 'UNIQUE SIZE',
 }
 
-/** Docker's `images` filters: dangling, reference (a glob on the name), before, since, label. */
+/**
+ * Docker's `images` filters (moby daemon/containerd/image_list.go, its
+ * default image store's): dangling, reference (a glob on the name), before,
+ * since, until (made before a time, or a duration before now), label (each
+ * one present, with its value if given) and label! (each one absent, or of
+ * another value).
+ */
 function imageFilter(flags: string[], images: ImageSummary[], labelsOf: (i: ImageSummary) => Record<string, string>): (i: ImageSummary) => boolean {
   const tests: ((i: ImageSummary) => boolean)[] = []
   const byRef = (ref: string) => images.find((i) => i.name === ref || `${i.familiarRepository}:${i.tag}` === ref || i.familiarRepository === ref || i.configDigest.replace(/^sha256:/, '').startsWith(ref.replace(/^sha256:/, '')))
@@ -75,7 +83,7 @@ function imageFilter(flags: string[], images: ImageSummary[], labelsOf: (i: Imag
     const eq = f.indexOf('=')
     if (eq <= 0) throw new UsageError('bad format of filter (expected name=value)')
     const key = f.slice(0, eq)
-    if (!['dangling', 'reference', 'before', 'since', 'label'].includes(key)) throw new UsageError(`invalid filter '${key}'`)
+    if (!['dangling', 'reference', 'before', 'since', 'until', 'label', 'label!'].includes(key)) throw new UsageError(`invalid filter '${key}'`)
     groups.set(key, [...(groups.get(key) ?? []), f.slice(eq + 1)])
   }
   for (const [key, values] of groups) {
@@ -94,14 +102,16 @@ function imageFilter(flags: string[], images: ImageSummary[], labelsOf: (i: Imag
         return a
       })
       tests.push((i) => anchors.every((a) => (key === 'before' ? (i.created ?? '') < (a.created ?? '') : (i.created ?? '') > (a.created ?? ''))))
+    } else if (key === 'until') {
+      const cutoffs = values.map((v) => parseLogTime(v, 'until'))
+      tests.push((i) => i.created !== undefined && cutoffs.every((c) => Date.parse(i.created!) < c))
     } else {
-      tests.push((i) =>
-        values.some((v) => {
-          const labels = labelsOf(i)
-          const e = v.indexOf('=')
-          return e < 0 ? Object.hasOwn(labels, v) : labels[v.slice(0, e)] === v.slice(e + 1)
-        }),
-      )
+      // every label= must hold, and every label!= (setupLabelFilter's checks)
+      const negate = key === 'label!'
+      tests.push((i) => {
+        const labels = labelsOf(i)
+        return values.every((v) => labelMatches(v, labels) !== negate)
+      })
     }
   }
   return (i) => tests.every((t) => t(i))

@@ -47,6 +47,7 @@ interface PruneFlags {
   all?: boolean
   volumes?: boolean
   force?: boolean
+  filter: string[]
 }
 
 async function confirm(question: string): Promise<boolean> {
@@ -65,10 +66,15 @@ async function confirm(question: string): Promise<boolean> {
 
 async function prune(cmd: Command, flags: PruneFlags): Promise<void> {
   const { systemPrune, systemPruneWarnings } = await import('../../system/prune.js')
-  const opts = { all: flags.all === true, volumes: flags.volumes === true }
+  // until with --volumes refused before the question, as docker/cli's dryRun refuses it (and, earlier than Docker's daemon, any other wrong filter)
+  const filter = (await import('../prune-filter-flags.js')).parsePruneFilter(flags.filter)
+  if (filter?.until !== undefined && flags.volumes) throw new (await import('../../errors.js')).UsageError('ERROR: The "until" filter is not supported with "--volumes"')
+  const opts = { all: flags.all === true, volumes: flags.volumes === true, ...(filter && { filter }) }
   if (!flags.force) {
     const warnings = await systemPruneWarnings(opts)
-    process.stdout.write(`WARNING! This will remove:\n${warnings.map((w) => `  - ${w}\n`).join('')}\n`)
+    // docker/cli's confirmationTemplate
+    const filtered = filter ? `  Items to be pruned will be filtered with:\n${filter.given.map((f) => `  - ${f}\n`).join('')}\n` : ''
+    process.stdout.write(`WARNING! This will remove:\n${warnings.map((w) => `  - ${w}\n`).join('')}\n${filtered}`)
     if (!(await confirm('Are you sure you want to continue? [y/N] '))) return
   }
   const result = await systemPrune(await context(cmd), opts)
@@ -92,5 +98,6 @@ export function register(program: Command): void {
     .option('-a, --all', 'remove every image no container uses, not only untagged ones')
     .option('--volumes', 'remove anonymous volumes no container uses too (named ones: volume prune -a)')
     .option('-f, --force', 'do not ask for confirmation')
+    .option('--filter <key=value>', 'only what was created before until=TIME (a time or a duration before now; the build cache: last used before), with label=KEY[=VALUE], label!=KEY[=VALUE] (repeatable)', (v: string, p: string[]) => [...p, v], [])
     .action((flags: PruneFlags, cmd: Command) => prune(cmd, flags))
 }

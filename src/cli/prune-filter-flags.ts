@@ -1,0 +1,47 @@
+/**
+ * The --filter flags of the prune verbs, read into a PruneFilter
+ * (prune-filter.ts). A value given twice is one, as in Docker's
+ * filters.Args. A key the verb does not take, a second until or a time
+ * that is none are refused before the confirmation question, where
+ * Docker's daemon refuses them after it: nothing is asked for in vain.
+ */
+import { UsageError } from '../errors.js'
+import { labelSelection, parseFilterFlags } from '../filter-flags.js'
+import { naturalOrder } from '../natural-order.js'
+import type { PruneFilter } from '../prune-filter.js'
+import { parseLogTime } from './time-text.js'
+
+export const PRUNE_KEYS = ['until', 'label', 'label!']
+
+/** The filters of `flags` (keys: those the verb takes), or undefined when none is given. */
+export function parsePruneFilter(flags: readonly string[], keys: readonly string[] = PRUNE_KEYS, now = Date.now()): PruneFilter | undefined {
+  if (flags.length === 0) return undefined
+  const filters = new Map([...parseFilterFlags(flags, keys)].map(([k, vs]) => [k, [...new Set(vs)]]))
+  const until = filters.get('until') ?? []
+  if (until.length > 1) throw new UsageError('more than one until filter specified')
+  const labels = labelSelection(filters)
+  const filter: PruneFilter = {
+    // docker/cli lists these three, sorted as sortorder does
+    given: [...filters].filter(([k]) => PRUNE_KEYS.includes(k)).flatMap(([k, vs]) => vs.map((v) => `${k}=${v}`)).sort(naturalOrder),
+    wanted: filters.get('label') ?? [],
+    unwanted: filters.get('label!') ?? [],
+  }
+  if (until[0] !== undefined) filter.until = parseLogTime(until[0], 'until', now)
+  if (labels) filter.labels = labels
+  if (filters.has('dangling')) filter.dangling = filters.get('dangling')!
+  return filter
+}
+
+/**
+ * image prune's dangling as its daemon reads it: docker/cli adds
+ * dangling=!all to the user's values, and filters.Args.GetBoolOrDefault
+ * takes 1/true or 0/false from them (other values ignored), refusing both
+ * or neither. Whether every unused image goes (dangling false).
+ */
+export function pruneAllImages(all: boolean, filter: PruneFilter | undefined): boolean {
+  const values = [...new Set([...(filter?.dangling ?? []), String(!all)])]
+  const isTrue = values.includes('1') || values.includes('true')
+  const isFalse = values.includes('0') || values.includes('false')
+  if (isTrue === isFalse) throw new UsageError(`invalid filter 'dangling=[${values.join(' ')}]'`)
+  return isFalse
+}
