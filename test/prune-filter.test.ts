@@ -7,9 +7,11 @@
  * times. The units first, then the verbs on real containers and images
  * (root).
  */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { parsePruneFilter, pruneAllImages } from '../src/cli/prune-filter-flags.js'
+import { parsePruneFilter, pruneAllImages, withConfigPruneFilters } from '../src/cli/prune-filter-flags.js'
 import { writeOciLayout } from '../src/image/oci-layout.js'
 import { pruneSelects } from '../src/prune-filter.js'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
@@ -61,6 +63,22 @@ describe('parsePruneFilter and pruneSelects', () => {
   })
 })
 
+describe("config.json's pruneFilters (docker/cli's command.PruneFilters)", () => {
+  it('adds them to the flags; a label= the flags name as label!= (or the reverse) left out; entries without = skipped; no file, the flags alone', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mini-run-prune-config-'))
+    try {
+      expect(withConfigPruneFilters(['until=1h'], dir)).toEqual(['until=1h'])
+      writeFileSync(join(dir, 'config.json'), JSON.stringify({ auths: {}, pruneFilters: ['label!=keep', 'label=tier', 'until=24h', 'bogus', 7] }))
+      expect(withConfigPruneFilters([], dir)).toEqual(['label!=keep', 'label=tier', 'until=24h'])
+      expect(withConfigPruneFilters(['label=keep', 'label!=tier'], dir)).toEqual(['label=keep', 'label!=tier', 'until=24h'])
+      writeFileSync(join(dir, 'config.json'), '{ not json')
+      expect(withConfigPruneFilters(['label=a'], dir)).toEqual(['label=a'])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+
 describe.skipIf(!isRoot)('prune --filter (needs root: real containers)', () => {
   let env: TestEnv
   const ids = (args: string[]) => env.run(args).stdout.split('\n').filter(Boolean)
@@ -108,6 +126,16 @@ describe.skipIf(!isRoot)('prune --filter (needs root: real containers)', () => {
     expect(ids(['ps', '-a', '-q', '--no-trunc'])).toEqual([running])
     // a wrong filter is refused before anything is asked or removed
     expect(env.run(['container', 'prune', '--filter', 'name=x'])).toMatchObject({ status: 1, stderr: "mini-run: invalid filter 'name'\n", stdout: '' })
+
+    // the client's configuration adds its own to every prune
+    const config = join(env.dir, 'docker-config')
+    mkdirSync(config, { recursive: true })
+    writeFileSync(join(config, 'config.json'), JSON.stringify({ pruneFilters: ['label=tier=web'] }))
+    const web2 = make(['tier=web'])
+    const db2 = make(['tier=db'])
+    r = env.run(['container', 'prune', '-f'], { env: { ...process.env, DOCKER_CONFIG: config } })
+    expect(deleted(r.stdout, 'Deleted Containers')).toEqual([web2])
+    expect(ids(['ps', '-a', '-q', '--no-trunc']).sort()).toEqual([db2, running].sort())
   })
 
   it("image prune --filter: until by the image's creation, label and label!; dangling as -a sets it", () => {

@@ -5,8 +5,11 @@
  * that is none are refused before the confirmation question, where
  * Docker's daemon refuses them after it: nothing is asked for in vain.
  */
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { UsageError } from '../errors.js'
 import { labelSelection, parseFilterFlags } from '../filter-flags.js'
+import { dockerConfigDir } from '../registry/docker-config.js'
 import { naturalOrder } from '../natural-order.js'
 import type { PruneFilter } from '../prune-filter.js'
 import { parseLogTime } from './time-text.js'
@@ -44,4 +47,31 @@ export function pruneAllImages(all: boolean, filter: PruneFilter | undefined): b
   const isFalse = values.includes('0') || values.includes('false')
   if (isTrue === isFalse) throw new UsageError(`invalid filter 'dangling=[${values.join(' ')}]'`)
   return isFalse
+}
+
+/**
+ * The filters given, and those Docker's client configuration adds to every
+ * prune (`"pruneFilters": ["label!=keep", "until=24h"]` in
+ * $DOCKER_CONFIG/config.json, docker/cli's command.PruneFilters): a
+ * label= left out when label!= names it already, or the reverse; one
+ * without `=` skipped. No file, or one that is no JSON: the flags alone.
+ */
+export function withConfigPruneFilters(flags: readonly string[], configDir = dockerConfigDir()): string[] {
+  let config: { pruneFilters?: unknown }
+  try {
+    config = JSON.parse(readFileSync(join(configDir, 'config.json'), 'utf8')) as { pruneFilters?: unknown }
+  } catch {
+    return [...flags]
+  }
+  const out = [...flags]
+  if (!Array.isArray(config?.pruneFilters)) return out
+  const has = (key: string, value: string) => out.some((f) => f === `${key}=${value}`)
+  for (const f of config.pruneFilters) {
+    if (typeof f !== 'string' || !f.includes('=')) continue
+    const key = f.slice(0, f.indexOf('='))
+    const value = f.slice(key.length + 1)
+    if ((key === 'label' && has('label!', value)) || (key === 'label!' && has('label', value))) continue
+    out.push(f)
+  }
+  return out
 }

@@ -30,7 +30,8 @@ async function pruneContainers(flags: { force?: boolean; filter: string[] }, cmd
   const stateRoot = stateRootOf(cmd)
   const storeRoot = globalOptions(cmd).root ?? defaultStoreRoot()
   // a wrong filter is refused before the question (Docker's daemon refuses it after: nothing is asked for in vain)
-  const filter = (await import('../prune-filter-flags.js')).parsePruneFilter(flags.filter)
+  const { parsePruneFilter, withConfigPruneFilters } = await import('../prune-filter-flags.js')
+  const filter = parsePruneFilter(withConfigPruneFilters(flags.filter))
   const { listContainers } = await import('../../runtime/container/containers.js')
   // a state directory that cannot be trusted is refused before anything is asked
   listContainers(stateRoot)

@@ -15,8 +15,8 @@ import { tagImage } from './tag.js'
 
 async function pruneImages(cmd: Command, flags: { all?: boolean; filter: string[] }): Promise<void> {
   const { root, state } = globalOptions(cmd)
-  const { parsePruneFilter, pruneAllImages } = await import('../prune-filter-flags.js')
-  const filter = parsePruneFilter(flags.filter, ['until', 'label', 'label!', 'dangling'])
+  const { parsePruneFilter, pruneAllImages, withConfigPruneFilters } = await import('../prune-filter-flags.js')
+  const filter = parsePruneFilter(withConfigPruneFilters(flags.filter), ['until', 'label', 'label!', 'dangling'])
   const all = pruneAllImages(flags.all === true, filter)
   const [{ ImageStore }, { pruneImages: prune }, { defaultStateRoot }] = await Promise.all([
     import('../../image/store.js'),

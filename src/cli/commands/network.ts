@@ -147,7 +147,7 @@ export function register(program: Command): void {
       const [{ pruneNetworks }, { networkPruneSelection }, { confirm }] = await Promise.all([import('../../network/manage.js'), import('../network-prune-filter.js'), import('../confirm.js')])
       const { store, state } = roots(cmd)
       // a wrong filter is refused before the question, as Docker's CLI parses its flags first
-      const only = networkPruneSelection(flags.filter)
+      const only = networkPruneSelection((await import('../prune-filter-flags.js')).withConfigPruneFilters(flags.filter))
       // docker/cli's network prune question
       if (!flags.force && !(await confirm('WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] '))) return
       const removed = pruneNetworks(store, state, only ? { only } : {})

@@ -67,7 +67,8 @@ async function confirm(question: string): Promise<boolean> {
 async function prune(cmd: Command, flags: PruneFlags): Promise<void> {
   const { systemPrune, systemPruneWarnings } = await import('../../system/prune.js')
   // until with --volumes refused before the question, as docker/cli's dryRun refuses it (and, earlier than Docker's daemon, any other wrong filter)
-  const filter = (await import('../prune-filter-flags.js')).parsePruneFilter(flags.filter)
+  const { parsePruneFilter, withConfigPruneFilters } = await import('../prune-filter-flags.js')
+  const filter = parsePruneFilter(withConfigPruneFilters(flags.filter))
   if (filter?.until !== undefined && flags.volumes) throw new (await import('../../errors.js')).UsageError('ERROR: The "until" filter is not supported with "--volumes"')
   const opts = { all: flags.all === true, volumes: flags.volumes === true, ...(filter && { filter }) }
   if (!flags.force) {

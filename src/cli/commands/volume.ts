@@ -31,7 +31,7 @@ const PRUNE_ALL_WARNING = 'WARNING! This will remove all local volumes not used 
 /** Docker's `volume prune`: asks first unless -f; reports the volumes removed and the bytes they held. */
 async function pruneVolumes(flags: { all?: boolean; filter: string[]; force?: boolean }, cmd: Command): Promise<void> {
   const { parseVolumeFilters, pruneSelection } = await import('../../runtime/container/volume-filter.js')
-  const filters = parseVolumeFilters(flags.filter, { prune: true })
+  const filters = parseVolumeFilters((await import('../prune-filter-flags.js')).withConfigPruneFilters(flags.filter), { prune: true })
   if (flags.all && filters.has('all')) throw new UsageError('conflicting options: cannot specify both --all and --filter all=1')
   const selection = pruneSelection(filters)
   const all = flags.all === true || selection.all
