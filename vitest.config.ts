@@ -19,9 +19,9 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/helpers/global-setup.ts'],
     exclude: ['test/vm/**'],
-    // Integration tests start real containers and share the host's kernel
-    // state (cgroup parents, the store): run files one at a time.
-    fileParallelism: false,
+    setupFiles: ['test/helpers/file-netns.ts'],
+    fileParallelism: true,
+    maxWorkers: 2,
     sequence: { sequencer: KernelTestsLast },
     testTimeout: 60_000,
     hookTimeout: 120_000,

@@ -278,7 +278,7 @@ describe.skipIf(!isRoot || !netavark)('run --link (needs root, netavark)', () =>
     expect(namesOf(oneoff)).toEqual(['database ID bl-db-1', 'db--1 ID bl-db-1', 'bl-db--1 ID bl-db-1'])
     const webIp = ipOf('bl-web-1', 'bridge').replaceAll('.', '\\.')
     expect(oneoff).toMatch(new RegExp(`^${webIp}\\tweb [0-9a-f]{12} bl-web-1\\n${webIp}\\tweb-1 [0-9a-f]{12} bl-web-1\\n${webIp}\\tbl-web-1 [0-9a-f]{12}$`, 'm'))
-    expect(compose(['down']).status).toBe(0)
+    expect(compose(['down', '-t', '0']).status).toBe(0)
   })
 
   it('refuses what Docker refuses, before anything is made', () => {

@@ -6,7 +6,7 @@
  * a failure: the user's processes (by pid), home, entries and state dir.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { chownSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { findProgram } from '../../src/rootless/subordinate-ids.js'
 import { runAs, type AsUserResult } from './as-user.js'
@@ -35,7 +35,55 @@ export function subidsMissing(): string | undefined {
   return undefined
 }
 
+/**
+ * fn with /etc/subuid and /etc/subgid locked as shadow's own tools lock them
+ * (commonio: FILE.lock, a hard link of a file holding the locker's pid, taken
+ * from a dead locker): test files run two at a time, and useradd, userdel
+ * and the other file's edits must not interleave with a read and rewrite.
+ */
+function withSubidLocks<T>(fn: () => T): T {
+  const taken: string[] = []
+  try {
+    for (const file of ['/etc/subuid', '/etc/subgid']) {
+      const own = `${file}.${process.pid}`
+      writeFileSync(own, String(process.pid))
+      try {
+        for (let tries = 0; ; tries++) {
+          try {
+            linkSync(own, `${file}.lock`)
+            break
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || tries > 1500) throw err
+            const holder = Number(readFileSync(`${file}.lock`, 'utf8').trim() || 'NaN')
+            if (Number.isInteger(holder) && !alive(holder)) rmSync(`${file}.lock`, { force: true })
+            else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20)
+          }
+        }
+        taken.push(`${file}.lock`)
+      } finally {
+        rmSync(own, { force: true })
+      }
+    }
+    return fn()
+  } finally {
+    for (const lock of taken.reverse()) rmSync(lock, { force: true })
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
 function dropSubids(name: string): void {
+  withSubidLocks(() => dropSubidsLocked(name))
+}
+
+function dropSubidsLocked(name: string): void {
   for (const file of ['/etc/subuid', '/etc/subgid']) {
     if (!existsSync(file)) continue
     const lines = readFileSync(file, 'utf8').split('\n')
@@ -94,8 +142,11 @@ export function createTestUser(o: { subids: boolean; tmpDir: string }): TestUser
     dropSubids(name)
     let subids: { start: number; size: number } | undefined
     if (o.subids) {
-      subids = freeRange()
-      for (const file of ['/etc/subuid', '/etc/subgid']) writeFileSync(file, `${name}:${subids.start}:${subids.size}\n`, { flag: 'a' })
+      subids = withSubidLocks(() => {
+        const range = freeRange()
+        for (const file of ['/etc/subuid', '/etc/subgid']) writeFileSync(file, `${name}:${range.start}:${range.size}\n`, { flag: 'a' })
+        return range
+      })
     }
     mkdirSync(runtimeDir, { mode: 0o700 })
     chownSync(runtimeDir, uid, gid)
