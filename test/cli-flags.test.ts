@@ -28,6 +28,14 @@ describe('log times (unit)', () => {
     expect(parseLogTime('0s', '--since', now)).toBe(now)
     expect(parseLogTime('2024-05-06T07:08:09Z', '--until')).toBe(now)
     expect(parseLogTime('2024-05-06T09:08:09+02:00', '--until')).toBe(now)
+    // moby's timestamp.Parse: the hour alone (local, or with a zone), and a date with a zone
+    expect(parseLogTime('2024-05-06T07Z', '--until')).toBe(Date.parse('2024-05-06T07:00:00Z'))
+    expect(parseLogTime('2024-05-06T09+02:00', '--until')).toBe(Date.parse('2024-05-06T07:00:00Z'))
+    expect(parseLogTime('2024-05-06T07', '--until')).toBe(new Date(2024, 4, 6, 7).getTime())
+    expect(parseLogTime('2024-05-06Z', '--until')).toBe(Date.parse('2024-05-06T00:00:00Z'))
+    expect(parseLogTime('2024-05-06-03:00', '--until')).toBe(Date.parse('2024-05-06T03:00:00Z'))
+    expect(parseLogTime('2024-05-06', '--until')).toBe(new Date(2024, 4, 6).getTime())
+    expect(() => parseLogTime('2024-05-06T7', '--until')).toThrow('invalid value for "--until"')
     expect(() => parseLogTime('yesterday', '--since')).toThrow('invalid value for "--since": "yesterday" is neither a time (RFC 3339, Unix timestamp) nor a duration (10m, 1h30m)')
   })
 

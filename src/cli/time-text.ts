@@ -1,7 +1,7 @@
 /**
  * `logs --since/--until` as Docker reads them (docker/cli opts
  * GetTimestamp): an RFC 3339 date or time (2013-01-02T13:23:37Z, with or
- * without a zone or seconds, or a date alone), a Unix timestamp
+ * without a zone, seconds or minutes, or a date alone, with or without a zone), a Unix timestamp
  * (1136073600, 1136073600.000000001), or a duration before now (10m, 1h30m,
  * 1.5h; Go's time.ParseDuration units). Times without a zone are local, as
  * in Docker. "0" is Go's one duration without a unit, but GetTimestamp
@@ -30,10 +30,11 @@ export function parseLogTime(text: string, flag: string, now = Date.now()): numb
   if (duration !== undefined) return now - duration
   if (/^\d+(\.\d{1,9})?$/.test(text)) return Number(text) * 1000
   // RFC 3339 and the shorter forms Docker accepts; no zone: local time
-  const m = /^(\d{4}-\d{2}-\d{2})(?:T(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:\d{2})?)?$/.exec(text)
+  // (moby's timestamp.Parse: the hour alone, 2006-01-02T15, and a date with a zone, 2006-01-02Z07:00, too)
+  const m = /^(\d{4}-\d{2}-\d{2})(?:T(\d{2}(?::\d{2}(?::\d{2}(?:\.\d+)?)?)?))?(Z|[+-]\d{2}:\d{2})?$/.exec(text)
   if (m) {
     const time = m[2] ?? '00:00:00'
-    const t = Date.parse(`${m[1]}T${time.length === 5 ? `${time}:00` : time}${m[3] ?? ''}`)
+    const t = Date.parse(`${m[1]}T${time.length === 2 ? `${time}:00:00` : time.length === 5 ? `${time}:00` : time}${m[3] ?? ''}`)
     if (!Number.isNaN(t)) return t
   }
   throw new UsageError(`invalid value for "${flag}": "${text}" is neither a time (RFC 3339, Unix timestamp) nor a duration (10m, 1h30m)`)

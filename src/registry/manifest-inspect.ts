@@ -14,7 +14,7 @@
  *     platform the image's config says, or, in a list, the list's entry
  *     says), Raw (base64), and the manifest (SchemaV2Manifest or
  *     OCIManifest); for a list, an array of them.
- * Nothing is stored. Two deliberate differences: a registry on a loopback
+ * Nothing is stored here (a local list: manifest-lists.ts). Two deliberate differences: a registry on a loopback
  * address, or one registries.conf marks insecure, may use plain HTTP
  * without --insecure, as for mini-run's pull (Docker's manifest inspect
  * then finds no manifest); and a registry's 401 says what mini-run's pull
@@ -22,7 +22,7 @@
  */
 import { MediaType } from '../image/oci.js'
 import { parseReference, type Reference } from '../image/reference.js'
-import { goEscapeHtml, goIndent } from '../go-json.js'
+import { goCompact, goEscapeHtml, goIndent } from '../go-json.js'
 import { readBlob } from './blob-stream.js'
 import { clientFor, type ClientForOptions } from './client-for.js'
 import type { RegistryClient } from './client.js'
@@ -35,7 +35,7 @@ export interface InspectManifestOptions extends ClientForOptions {
 }
 
 /** OCI's platform, in its fields' order (ocispec.Platform); os and architecture always there. */
-interface Platform {
+export interface Platform {
   architecture: string
   os: string
   'os.version'?: string
@@ -43,11 +43,18 @@ interface Platform {
   variant?: string
 }
 
-interface Fetched {
+/** One of Docker's types.ImageManifest: what -v prints and what a local list (manifest-lists.ts) keeps. */
+export interface ManifestRecord {
   ref: string
-  manifest: FetchedManifest
-  platform: Platform
+  mediaType: string
+  digest: string
+  /** The manifest as the registry has it (Raw). */
+  bytes: Buffer
+  /** Absent only in a record of Docker's without one. */
+  platform?: Platform
 }
+
+const asRecord = (ref: string, m: FetchedManifest, platform: Platform): ManifestRecord => ({ ref, mediaType: m.mediaType, digest: m.digest, bytes: m.bytes, platform })
 
 /** The text `docker manifest inspect` prints for `ref`, its last newline included. */
 export async function inspectManifest(image: string, o: InspectManifestOptions = {}): Promise<string> {
@@ -56,14 +63,13 @@ export async function inspectManifest(image: string, o: InspectManifestOptions =
   const { tagged, name } = dockerName(ref)
   const top = await fetch(client, ref, ref.digest ?? ref.tag!, name, undefined, o.signal)
   if (top.parsed.kind === 'image') {
-    const one = { ref: name, manifest: top, platform: platformOf(await configOf(client, ref, top, o.signal)) }
-    if (!o.verbose) return `${goIndent(top.bytes.toString('utf8'), '', '\t')}\n`
-    return `${record(one, '')}\n`
+    const one = asRecord(name, top, platformOf(await configOf(client, ref, top, o.signal)))
+    return o.verbose ? `${recordText(one, '')}\n` : manifestText(one)
   }
   const entries = top.parsed.index.manifests
   // GetManifestList counts an empty list as none found
   if (entries.length === 0) throw new ManifestNotFoundError(`no such manifest: ${name}`, { status: 404 })
-  const list: Fetched[] = []
+  const list: ManifestRecord[] = []
   for (const entry of entries) {
     if (entry.platform !== undefined && (typeof entry.platform !== 'object' || entry.platform === null || Array.isArray(entry.platform))) {
       throw new RegistryError(`the list ${name} gives ${entry.digest} a platform that is no object`)
@@ -74,13 +80,44 @@ export async function inspectManifest(image: string, o: InspectManifestOptions =
     // Docker reads each config (and checks it) though the list's entry gives the platform it shows
     await configOf(client, ref, child, o.signal)
     // reference.WithDigest: the list's digest replaced by the manifest's, a tag kept; the list's platform, its features dropped (types.OCIPlatform)
-    list.push({ ref: `${tagged}@${entry.digest}`, manifest: child, platform: platformOf((entry.platform ?? {}) as Record<string, unknown>) })
+    list.push(asRecord(`${tagged}@${entry.digest}`, child, platformOf((entry.platform ?? {}) as Record<string, unknown>)))
   }
-  if (o.verbose) return `[\n${list.map((f) => `\t${record(f, '\t')}`).join(',\n')}\n]\n`
-  const manifests = list.map((f) => ({ mediaType: f.manifest.mediaType, size: f.manifest.bytes.length, digest: f.manifest.digest, platform: f.platform }))
-  // manifestlist.FromDescriptors: an OCI index when the first manifest is an OCI one, else a Docker list, whatever the registry's list was
-  const mediaType = list[0]!.manifest.mediaType === MediaType.OCI_MANIFEST ? MediaType.OCI_INDEX : MediaType.DOCKER_MANIFEST_LIST
-  return `${goEscapeHtml(JSON.stringify({ schemaVersion: 2, mediaType, manifests }, null, '   '))}\n`
+  return o.verbose ? recordsText(list) : `${listDocument(list)}\n`
+}
+
+/** A single manifest as inspect prints it: its own text, re-indented with tabs. */
+export function manifestText(r: ManifestRecord): string {
+  return `${goIndent(r.bytes.toString('utf8'), '', '\t')}\n`
+}
+
+/** Records as -v prints those of a list: json.MarshalIndent of the array. */
+export function recordsText(list: readonly ManifestRecord[]): string {
+  return `[\n${list.map((f) => `\t${recordText(f, '\t')}`).join(',\n')}\n]\n`
+}
+
+/**
+ * distribution's manifestlist.FromDescriptors of the records, as its
+ * MarshalJSON writes it (three spaces): an OCI index when the first manifest
+ * is an OCI one, else a Docker list, whatever the registry's list was.
+ */
+export function listDocument(list: readonly ManifestRecord[]): string {
+  const manifests = list.map((f) => ({ mediaType: f.mediaType, size: f.bytes.length, digest: f.digest, ...(f.platform ? { platform: f.platform } : { platform: { architecture: '', os: '' } }) }))
+  const mediaType = list[0]?.mediaType === MediaType.OCI_MANIFEST ? MediaType.OCI_INDEX : MediaType.DOCKER_MANIFEST_LIST
+  return goEscapeHtml(JSON.stringify({ schemaVersion: 2, mediaType, manifests }, null, '   '))
+}
+
+/**
+ * The record of one image manifest, fetched with its config (Docker's
+ * registry client GetManifest, for `manifest create`): a list is refused
+ * in Docker's words.
+ */
+export async function fetchManifestRecord(image: string, o: InspectManifestOptions = {}): Promise<ManifestRecord> {
+  const ref = parseReference(image)
+  const { client } = await clientFor(ref.domain, o, o.signal)
+  const { name } = dockerName(ref)
+  const top = await fetch(client, ref, ref.digest ?? ref.tag!, name, undefined, o.signal)
+  if (top.parsed.kind !== 'image') throw new RegistryError(`${name} is a manifest list`)
+  return asRecord(name, top, platformOf(await configOf(client, ref, top, o.signal)))
 }
 
 /** The reference as Docker's String() prints it: a tag kept beside a digest; :latest when there is neither (normalizeReference). */
@@ -136,21 +173,24 @@ function platformOf(config: Record<string, unknown>): Platform {
   }
 }
 
-/** One types.ImageManifest, as json.MarshalIndent(_, "", "\t") writes it at `prefix`. */
-function record(f: Fetched, prefix: string): string {
-  const key = f.manifest.mediaType === MediaType.DOCKER_MANIFEST ? 'SchemaV2Manifest' : 'OCIManifest'
+/**
+ * One types.ImageManifest, as json.MarshalIndent(_, "", "\t") writes it at
+ * `prefix`, or, with indent false, as json.Marshal does (a local list's file).
+ */
+export function recordText(f: ManifestRecord, prefix: string, indent = true): string {
+  const key = f.mediaType === MediaType.DOCKER_MANIFEST ? 'SchemaV2Manifest' : 'OCIManifest'
   const RAW = '\u0000manifest\u0000'
   const text = JSON.stringify(
     {
       Ref: f.ref,
-      Descriptor: { mediaType: f.manifest.mediaType, digest: f.manifest.digest, size: f.manifest.bytes.length, platform: f.platform },
-      Raw: f.manifest.bytes.toString('base64'),
+      Descriptor: { mediaType: f.mediaType, digest: f.digest, size: f.bytes.length, ...(f.platform && { platform: f.platform }) },
+      Raw: f.bytes.toString('base64'),
       [key]: RAW,
     },
     null,
-    '\t',
+    indent ? '\t' : undefined,
   )
   // the manifest itself: its own text (its MarshalJSON), compacted (no space after it) and indented in place
-  const own = goIndent(f.manifest.bytes.toString('utf8').trimEnd(), '\t', '\t')
+  const own = indent ? goIndent(f.bytes.toString('utf8').trimEnd(), '\t', '\t') : goCompact(f.bytes.toString('utf8'))
   return goEscapeHtml(text.replace(JSON.stringify(RAW), () => own)).replaceAll('\n', `\n${prefix}`)
 }

@@ -151,7 +151,7 @@ async function pushOnce(client: RegistryClient, repository: string, blob: BlobTo
   return { status: 'pushed' }
 }
 
-function uploadLocation(res: HttpResponse, what: string): URL {
+export function uploadLocation(res: HttpResponse, what: string): URL {
   const location = res.headers.location
   if (!location) {
     res.body.resume()
@@ -167,7 +167,7 @@ function withDigest(location: URL, digest: string): URL {
   return url
 }
 
-async function cancelUpload(client: RegistryClient, repository: string, location: URL, what: string): Promise<void> {
+export async function cancelUpload(client: RegistryClient, repository: string, location: URL, what: string): Promise<void> {
   const res = await client.request({ repository, actions: 'pull,push', method: 'DELETE', path: location, what: `cancel of ${what}` })
   res.body.resume() // a registry that keeps the session lets it expire
 }

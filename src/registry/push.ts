@@ -197,7 +197,7 @@ export async function pushImage(reference: string, options: PushOptions): Promis
   }
 }
 
-async function putManifest(
+export async function putManifest(
   client: RegistryClient,
   repository: string,
   tag: string,
