@@ -99,7 +99,18 @@ function readRecord(path: string): ManifestRecord {
   const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`
   if (digest !== d.digest) throw bad(`image manifest digest mismatch (${d.digest} != ${digest})`)
   const p = d.platform as Partial<Platform> | undefined
-  return { ref: doc.Ref, mediaType: d.mediaType, digest, bytes, ...(p && typeof p === 'object' && { platform: { architecture: p.architecture ?? '', os: p.os ?? '', ...(p['os.version'] && { 'os.version': p['os.version'] }), ...(p['os.features']?.length && { 'os.features': p['os.features'] }), ...(p.variant && { variant: p.variant }) } }) }
+  return { ref: doc.Ref, mediaType: d.mediaType, digest, bytes, ...(p && typeof p === 'object' && { platform: ociPlatform(p) }) }
+}
+
+/** A platform as ocispec.Platform marshals it: its fields in order, the empty optional ones left out. */
+function ociPlatform(p: Partial<Platform>): Platform {
+  return {
+    architecture: p.architecture ?? '',
+    os: p.os ?? '',
+    ...(p['os.version'] && { 'os.version': p['os.version'] }),
+    ...(p['os.features']?.length && { 'os.features': p['os.features'] }),
+    ...(p.variant && { variant: p.variant }),
+  }
 }
 
 /** `manifest create [--amend] LIST MANIFEST...`: the list's name as Docker prints it. */
@@ -160,9 +171,7 @@ export function annotate(list: string, manifest: string, a: Annotation, store = 
   if (a.osVersion) p['os.version'] = a.osVersion
   // Docker's text names the flags, not the record (empty when the record kept its own)
   if (!VALID_OS_ARCH.has(`${p.os}/${p.architecture}`)) throw new UsageError(`manifest entry for image has unsupported os/arch combination: ${a.os ?? ''}/${a.arch ?? ''}`)
-  // the fields in ocispec.Platform's order
-  const ordered: Platform = { architecture: p.architecture, os: p.os, ...(p['os.version'] && { 'os.version': p['os.version'] }), ...(p['os.features'] && { 'os.features': p['os.features'] }), ...(p.variant && { variant: p.variant }) }
-  store.save(target, name, { ...record, platform: ordered })
+  store.save(target, name, { ...record, platform: ociPlatform(p) })
 }
 
 /** `manifest rm LIST...`: each that exists goes; the others are named, Docker's errors joined. */
