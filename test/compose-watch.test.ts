@@ -202,9 +202,10 @@ describe.skipIf(!isRoot || !netavark)('compose watch: sync, sync+restart, sync+e
   it('up --watch: Ctrl-C during a rebuild stops the build at once and replaces nothing, then stops the services, and exits 130', async () => {
     const imageOf = () => JSON.parse(ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, 'inspect', 'w-web-1']).stdout)[0].Image as string
     const image = imageOf()
-    // a build that would take ten minutes (RUN sleep $(cat /slow)): the test's own time is one
-    write('web/slow', '600')
-    const building = () => spawnSync('pgrep', ['-f', '^sleep 600$']).status === 0
+    // a build that would take ten minutes (RUN sleep $(cat /slow)): the test's own time is one; 613 s
+    // is a time no other test file sleeps (pgrep sees the files running beside this one too)
+    write('web/slow', '613')
+    const building = () => spawnSync('pgrep', ['-f', '^sleep 613$']).status === 0
     await until('the rebuild\'s RUN to be running', building, 60_000)
     watch!.child.kill('SIGINT')
     await until('up to end', () => watch!.child.exitCode !== null, 60_000)
