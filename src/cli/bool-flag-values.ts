@@ -10,14 +10,9 @@
  * spellings, or leave the line to commander.
  */
 import type { Command, Option } from 'commander'
+import { parseBoolValue } from '../go-bool.js'
 
-const TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True'])
-const FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False'])
-
-/** strconv.ParseBool: true, false, or undefined for anything else. */
-export function parseBoolValue(text: string): boolean | undefined {
-  return TRUE.has(text) ? true : FALSE.has(text) ? false : undefined
-}
+export { parseBoolValue }
 
 /** Let every command of the tree take `--flag=true|false` for its boolean flags. */
 export function acceptBoolValues(cmd: Command): void {

@@ -12,7 +12,7 @@ import { emit, warn, type ComposeContext } from './compose-context.js'
 import { removeServiceContainer } from './container-ops.js'
 import { startWaves } from './dependency-order.js'
 import type { Project } from './model.js'
-import { projectContainers, type ServiceContainer } from './project-containers.js'
+import { projectContainers, separatorOf, type ServiceContainer } from './project-containers.js'
 import { removeNetworks, removeVolumes } from './project-resources.js'
 
 export interface DownOptions {
@@ -62,7 +62,7 @@ async function removeImages(ctx: ComposeContext, project: Project, rmi: 'local' 
   for (const s of Object.values(project.services)) {
     // "local": the images compose named itself (<project>-<service>), not one the file names; by name alone
     // (no file read) the name tells it
-    if (rmi === 'all' || ((s.build || project.fromLabels) && s.image === `${project.name}-${s.name}`)) images.add(s.image)
+    if (rmi === 'all' || ((s.build || project.fromLabels) && s.image === project.name + separatorOf(project) + s.name)) images.add(s.image)
   }
   for (const image of images) {
     emit(ctx, 'Image', image, 'Removing')

@@ -21,7 +21,8 @@ import { mergeFiles } from './merge.js'
 import type { Project, ProjectVolume, Service } from './model.js'
 import { completeService, normalizeService } from './normalize-service.js'
 import { referencedServices } from './referenced-services.js'
-import { containerName } from './project-containers.js'
+import { containerName, separatorOf, type Naming } from './project-containers.js'
+import { parseBoolValue } from '../go-bool.js'
 import { projectNetworks } from './project-networks.js'
 import { volumeDriverOpts } from './syntax-volumes.js'
 import { projectName } from './project-name.js'
@@ -59,6 +60,8 @@ export interface LoadOptions {
    * so a deleted env file does not stop its `down`.
    */
   skipEnvFiles?: boolean
+  /** --compatibility; else COMPOSE_COMPATIBILITY of the shell or .env (Project.compatibility). */
+  compatibility?: boolean
 }
 
 export interface Loaded {
@@ -128,8 +131,10 @@ export function loadProject(o: LoadOptions = {}): Loaded {
   const profiles = [...active, ...(o.services ?? []).flatMap((n) => (profilesOf.has(n) && !activeProfile(n) ? profilesOf.get(n)! : []))]
   const enabled = (n: string) => profilesOf.get(n)!.length === 0 || profilesOf.get(n)!.some((p) => profiles.includes(p) || p === '*') || profiles.includes('*') || o.services?.includes(n) === true
 
+  const naming = { name, ...((o.compatibility || parseBoolValue(lookup('COMPOSE_COMPATIBILITY') ?? '')) && { compatibility: true as const }) }
   const serviceCtx = {
     projectName: name,
+    separator: separatorOf(naming),
     projectDir,
     lookup,
     volumes: new Set(Object.keys(volumes)),
@@ -144,7 +149,7 @@ export function loadProject(o: LoadOptions = {}): Loaded {
   for (const [serviceName, raw] of Object.entries(rawServices)) all[serviceName] = normalizeService(serviceName, (raw ?? {}) as Raw, serviceAt(serviceName), serviceCtx)
   const services: Record<string, Service> = {}
   for (const s of Object.values(all)) if (enabled(s.name)) services[s.name] = s
-  for (const s of Object.values(services)) volumesFromServices(s, all, name, new At(fileOf('services', s.name), ['services', s.name, 'volumes_from']))
+  for (const s of Object.values(services)) volumesFromServices(s, all, naming, new At(fileOf('services', s.name), ['services', s.name, 'volumes_from']))
   for (const s of Object.values(services)) {
     for (const [dep, d] of Object.entries(s.dependsOn)) {
       const at = new At(fileOf('services', s.name), ['services', s.name, 'depends_on', dep])
@@ -184,6 +189,7 @@ export function loadProject(o: LoadOptions = {}): Loaded {
       serviceFiles: Object.fromEntries(Object.keys(all).map((n) => [n, fileOf('services', n)])),
       mainFile,
       environment: Object.fromEntries([...dotenv, ...Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)]),
+      ...(naming.compatibility && { compatibility: true }),
     },
     warnings: [...[...unset].map((v) => `The "${v}" variable is not set. Defaulting to a blank string.`), ...warnings],
   }
@@ -243,7 +249,7 @@ function readComposeFile(path: string, ctx: IncludeContext, warnings: string[]):
  * volumes_from's services: each names its first container, and is a
  * dependency the service starts after (compose-go adds it to depends_on).
  */
-function volumesFromServices(s: Service, all: Record<string, Service>, project: string, at: At): void {
+function volumesFromServices(s: Service, all: Record<string, Service>, project: Naming, at: At): void {
   s.volumesFrom.forEach((v, i) => {
     if (v.service === undefined) return
     const from = all[v.service]

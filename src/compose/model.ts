@@ -34,6 +34,8 @@ export interface Project {
   environment: Record<string, string>
   /** Made from its containers' labels, no file read (project-from-labels.ts): its services are those that have containers. */
   fromLabels?: true
+  /** --compatibility (or COMPOSE_COMPATIBILITY): Docker Compose v1's `_` in the names compose makes (`p_web_1`, `p_web`) in place of `-`. */
+  compatibility?: true
 }
 
 export interface ProjectNetwork {

@@ -40,6 +40,8 @@ const SUPPORTED = new Set([
 
 export interface ServiceContext {
   projectName: string
+  /** Between the project's name and the service's in an image compose names (`p-web`; `_` under --compatibility). */
+  separator: '-' | '_'
   projectDir: string
   /** The interpolation environment (the caller's, then .env): env_file and KEY-only entries read it. */
   lookup: Lookup
@@ -62,7 +64,7 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
   }
   const build = s.build === undefined ? undefined : buildOf(s.build, at.at('build'), ctx, s.image !== undefined && s.image !== null && s.image !== '', name)
   if (s.image === undefined && !build) throw at.error('neither an image nor a build context is given')
-  const image = s.image !== undefined ? str(s.image, at.at('image')) : `${ctx.projectName}-${name}`
+  const image = s.image !== undefined ? str(s.image, at.at('image')) : ctx.projectName + ctx.separator + name
   const deploy = deployOf(s.deploy, at.at('deploy'), ctx.warnings)
   const networkMode = s.network_mode === undefined ? undefined : networkModeOf(s.network_mode, at.at('network_mode'))
   if (networkMode && s.networks !== undefined) throw at.at('network_mode').error('network_mode and networks cannot be combined')

@@ -4,7 +4,7 @@
  */
 import { listContainers, type ContainerInfo } from '../runtime/container/containers.js'
 import { LABELS } from './labels.js'
-import type { Service } from './model.js'
+import type { Project, Service } from './model.js'
 import { textOrder } from '../text-order.js'
 
 export interface ServiceContainer {
@@ -29,12 +29,25 @@ export function projectContainers(stateRoot: string, project: string): ServiceCo
   return out.sort((a, b) => textOrder(a.service, b.service) || a.number - b.number)
 }
 
-/** Docker Compose v2's name: `<project>-<service>-<n>`, or container_name. */
-export function containerName(project: string, service: Pick<Service, 'name' | 'containerName'>, number: number): string {
-  return service.containerName ?? `${project}-${service.name}-${number}`
+/** What the names compose makes are made of: the project's name, and the separator its compatibility mode gives. */
+export type Naming = Pick<Project, 'name' | 'compatibility'>
+
+/** Docker Compose's api.Separator: `-`, or v1's `_` under --compatibility. */
+export function separatorOf(project: { compatibility?: boolean }): '-' | '_' {
+  return project.compatibility ? '_' : '-'
 }
 
-/** What compose shows for a container: its name without the project's prefix when it has it (`web-1`). */
+/** Docker Compose's name: `<project>-<service>-<n>` (`_` under --compatibility), or container_name. */
+export function containerName(project: Naming, service: Pick<Service, 'name' | 'containerName'>, number: number): string {
+  return service.containerName ?? [project.name, service.name, number].join(separatorOf(project))
+}
+
+/**
+ * What compose shows for a container (getContainerNameWithoutProject): the
+ * name without the project when it is the name compose made (`web-1`), in
+ * either separator, else the whole name (a container_name).
+ */
 export function shortName(c: ServiceContainer, project: string): string {
-  return c.info.name.startsWith(`${project}-`) ? c.info.name.slice(project.length + 1) : c.info.name
+  const made = ['-', '_'].some((sep) => c.info.name === [project, c.service, c.number].join(sep))
+  return made ? c.info.name.slice(project.length + 1) : c.info.name
 }

@@ -11,7 +11,7 @@ import { At } from './compose-error.js'
 import { LABELS } from './labels.js'
 import type { Project } from './model.js'
 import { normalizeService } from './normalize-service.js'
-import { projectContainers } from './project-containers.js'
+import { projectContainers, separatorOf } from './project-containers.js'
 import { projectNetworks } from './project-networks.js'
 import type { Raw } from './values.js'
 
@@ -25,7 +25,8 @@ function dependsOnOf(label: string | undefined): Raw {
   return out
 }
 
-export function projectFromLabels(stateRoot: string, name: string): Project {
+export function projectFromLabels(stateRoot: string, name: string, o: { compatibility?: boolean } = {}): Project {
+  const separator = separatorOf(o)
   // a service's own containers first: a one-off's (compose run) names only its service
   const all = projectContainers(stateRoot, name)
   const containers = [...all.filter((c) => !c.oneoff), ...all.filter((c) => c.oneoff)]
@@ -38,12 +39,12 @@ export function projectFromLabels(stateRoot: string, name: string): Project {
     if (raws.has(c.service)) continue
     const labels = c.info.labels ?? {}
     // the image as the service named it; the label holds its id
-    const image = c.info.image ?? labels[LABELS.image] ?? `${name}-${c.service}`
-    const own = `${name}-${c.service}-${c.number}`
+    const image = c.info.image ?? labels[LABELS.image] ?? name + separator + c.service
+    const own = [name, c.service, c.number].join(separator)
     raws.set(c.service, { image, depends_on: dependsOnOf(labels[LABELS.dependsOn]), ...(!c.oneoff && c.info.name !== own && { container_name: c.info.name }) })
   }
   const services: Project['services'] = {}
-  const ctx = { projectName: name, projectDir: workingDir, lookup: () => undefined, volumes: new Set<string>(), networks: new Set(['default']), secrets: {}, configs: {}, warnings: [] }
+  const ctx = { projectName: name, separator, projectDir: workingDir, lookup: () => undefined, volumes: new Set<string>(), networks: new Set(['default']), secrets: {}, configs: {}, warnings: [] }
   for (const [service, raw] of raws) services[service] = normalizeService(service, raw, new At(shown, ['services', service]), ctx)
   // a dependency with no container of its own is not this project's any more
   for (const s of Object.values(services)) for (const dep of Object.keys(s.dependsOn)) if (!services[dep]) delete s.dependsOn[dep]
@@ -59,5 +60,6 @@ export function projectFromLabels(stateRoot: string, name: string): Project {
     mainFile: shown,
     environment: {},
     fromLabels: true,
+    ...(o.compatibility && { compatibility: true }),
   }
 }

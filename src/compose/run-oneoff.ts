@@ -1,7 +1,7 @@
 /**
  * `compose run SERVICE CMD`: a one-off container of a service, in the
  * foreground, as `mini-run run` runs one: the service's configuration with
- * the command line's changes, named `<project>-<service>-run-<id>`,
+ * the command line's changes, named `<project>-<service>-run-<id>` (`_` under --compatibility),
  * labelled one-off (so `up` leaves it alone and `down` removes it), its
  * ports published only with --service-ports or -p, no restart policy; the
  * services it depends on are started first, as `up` would. With -d it is
@@ -19,6 +19,7 @@ import type { Project, Service } from './model.js'
 import { checkBeforeMaking, ensureNetworks, ensureVolumes } from './project-resources.js'
 import { checkRootlessNetworks } from './rootless-networks.js'
 import { serviceVolumes } from './syntax-volumes.js'
+import { separatorOf } from './project-containers.js'
 import { nothingMade, type Made } from './made.js'
 import { undoesMade, undoMade } from './undo-made.js'
 import { createWithFiles, discard, preparedShowingWarnings, runOptionsOfPlan, startWithFiles } from './service-container.js'
@@ -172,7 +173,7 @@ async function oneOffOptions(ctx: ComposeContext, project: Project, serviceName:
       labels: { ...base.labels, ...o.labels },
       volumes,
       ports: o.servicePorts ? base.ports : (o.publish ?? []),
-      containerName: o.name ?? `${project.name}-${serviceName}-run-${randomHex(6)}`,
+      containerName: o.name ?? [project.name, serviceName, 'run', randomHex(6)].join(separatorOf(project)),
       restart: { name: 'no', maximumRetryCount: 0 },
       tty: o.tty ?? base.tty,
       stdinOpen: o.interactive ?? base.stdinOpen,

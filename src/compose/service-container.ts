@@ -22,13 +22,13 @@ import { configHash } from './config-hash.js'
 import { COMPOSE_VERSION, LABELS } from './labels.js'
 import type { Project, Service } from './model.js'
 import { referencedServices, sharedService } from './referenced-services.js'
-import { containerName, projectContainers } from './project-containers.js'
+import { containerName, projectContainers, separatorOf, type Naming } from './project-containers.js'
 import { serviceRunFlags, type JoinedNetwork } from './service-flags.js'
 
 /** Everything one container of a service is made from. */
 export interface ContainerPlan {
   /** (its environment: for the secrets and configs written into the container, inject-files.ts) */
-  project: Pick<Project, 'name' | 'workingDir' | 'files' | 'environment'>
+  project: Pick<Project, 'name' | 'compatibility' | 'workingDir' | 'files' | 'environment'>
   service: Service
   number: number
   /** The image's id (config digest) when the plan was made. */
@@ -74,7 +74,7 @@ export function serviceReferences(ctx: ComposeContext, project: string, service:
 /** The services whose first container this one is made from (network_mode, pid and ipc service:, volumes_from). */
 export function runOptionsOfPlan(ctx: ComposeContext, plan: ContainerPlan, detach: boolean, oneoff = false): RunOptions {
   const { service, project } = plan
-  const name = containerName(project.name, service, plan.number)
+  const name = containerName(project, service, plan.number)
   const labels: Record<string, string> = {
     [LABELS.project]: project.name,
     [LABELS.service]: service.name,
@@ -98,7 +98,7 @@ export function runOptionsOfPlan(ctx: ComposeContext, plan: ContainerPlan, detac
     detach,
   })
   // links between services on the default bridge: run's --link
-  const links = bridgeLinks(ctx, project.name, service, plan.number, oneoff)
+  const links = bridgeLinks(ctx, project, service, plan.number, oneoff)
   const o = runOptionsFromFlags(image, command, links.length ? { ...flags, link: [...(flags.link ?? []), ...links] } : flags, {
     storeRoot: ctx.storeRoot,
     stateRoot: ctx.stateRoot,
@@ -130,17 +130,17 @@ export function runOptionsOfPlan(ctx: ComposeContext, plan: ContainerPlan, detac
  * (`compose run`) also links to its own service's containers, by the
  * service's name, the container's name without the project, and its name.
  */
-function bridgeLinks(ctx: ComposeContext, projectName: string, service: Service, number: number, oneoff: boolean): string[] {
+function bridgeLinks(ctx: ComposeContext, project: Naming, service: Service, number: number, oneoff: boolean): string[] {
   if (service.networkMode !== 'bridge' || (!service.links?.length && !oneoff)) return []
-  const all = projectContainers(ctx.stateRoot, projectName).filter((c) => !c.oneoff)
-  const n = oneoff ? -1 : number
+  const all = projectContainers(ctx.stateRoot, project.name).filter((c) => !c.oneoff)
+  const [n, sep] = [oneoff ? -1 : number, separatorOf(project)]
   const links = (service.links ?? []).flatMap((l) =>
-    all.filter((c) => c.service === l.service).flatMap((c) => [`${c.info.name}:${l.alias}`, `${c.info.name}:${l.service}-${n}`, `${c.info.name}:${projectName}-${l.service}-${n}`]),
+    all.filter((c) => c.service === l.service).flatMap((c) => [`${c.info.name}:${l.alias}`, `${c.info.name}:${l.service}${sep}${n}`, `${c.info.name}:${[project.name, l.service, n].join(sep)}`]),
   )
   if (oneoff) {
     for (const c of all.filter((x) => x.service === service.name)) {
       const name = c.info.name
-      links.push(`${name}:${service.name}`, `${name}:${name.startsWith(`${projectName}-`) ? name.slice(projectName.length + 1) : name}`, `${name}:${name}`)
+      links.push(`${name}:${service.name}`, `${name}:${name.startsWith(project.name + sep) ? name.slice(project.name.length + 1) : name}`, `${name}:${name}`)
     }
   }
   return links

@@ -86,7 +86,7 @@ export function volumeNames(project: Project): Record<string, string> {
 export function containerPlan(ctx: ComposeContext, project: Project, s: Service, number: number, imageId: string): ContainerPlan {
   const references = serviceReferences(ctx, project.name, s)
   return {
-    project: { name: project.name, workingDir: project.workingDir, files: project.files, environment: project.environment },
+    project: { name: project.name, workingDir: project.workingDir, files: project.files, environment: project.environment, ...(project.compatibility && { compatibility: true }) },
     service: s,
     number,
     imageId,
@@ -238,7 +238,7 @@ export async function converge(ctx: ComposeContext, project: Project, s: Service
       emit(ctx, 'Container', current.info.name, 'Recreate')
       if (!o.renewAnonVolumes) plan.anonymousVolumes = Object.fromEntries((current.info.volumes ?? []).filter((v) => /^[0-9a-f]{64}$/.test(v.name)).map((v) => [v.destination, v.name]))
       await removeServiceContainer({ ...ctx, onEvent: undefined }, current, { timeout: o.timeout })
-    } else emit(ctx, 'Container', containerName(project.name, s, n), 'Creating')
+    } else emit(ctx, 'Container', containerName(project, s, n), 'Creating')
     try {
       const id = await (o.createOnly ? createServiceContainer(ctx, plan) : startServiceContainer(ctx, plan))
       if (!current) o.made?.containers.push(id)
@@ -248,7 +248,7 @@ export async function converge(ctx: ComposeContext, project: Project, s: Service
       throw at.error((err as Error).message, err)
     }
     // docker compose's lines: Created or Recreated, then, when it is started, Starting and Started
-    const name = containerName(project.name, s, n)
+    const name = containerName(project, s, n)
     emit(ctx, 'Container', name, current ? 'Recreated' : 'Created')
     if (!o.createOnly) for (const status of ['Starting', 'Started']) emit(ctx, 'Container', name, status)
   }

@@ -28,6 +28,7 @@ export function register(program: Command): void {
     .option('--profile <profile>', 'enable the services of a profile (repeatable; default: COMPOSE_PROFILES)', collect, [])
     .option('--progress <type>', 'auto, tty, plain, json or quiet: how progress is shown on stderr (default: COMPOSE_PROGRESS, or auto; mini-run draws no bars: auto and tty are plain)')
     .option('--ansi <when>', 'never, always or auto: colours in the services\' log prefixes (default: COMPOSE_ANSI, or auto)')
+    .option('--compatibility', 'Docker Compose v1\'s names: `_` in those of the containers and images compose makes (p_web_1), in place of `-` (default: COMPOSE_COMPATIBILITY)')
     .option('--parallel <n>', 'taken, as docker compose\'s limit on parallel pulls and builds (mini-run does them one at a time)')
     .enablePositionalOptions()
     // every verb: the display the flags ask for, checked before anything is done

@@ -8,6 +8,7 @@
 import type { Command } from 'commander'
 import type { ComposeContext } from '../../compose/compose-context.js'
 import type { Project } from '../../compose/model.js'
+import { parseBoolValue } from '../../go-bool.js'
 import { defaultStateRoot, defaultStoreRoot } from '../../paths.js'
 import { globalOptions } from '../global-options.js'
 import { selfCommand } from '../run-flags.js'
@@ -23,6 +24,7 @@ export interface ComposeFlags {
   progress?: string
   ansi?: string
   parallel?: string
+  compatibility?: boolean
 }
 
 /** The `compose` command's own options, from any of its verbs. */
@@ -55,7 +57,8 @@ export async function loadFor(cmd: Command, services?: string[], o: { byName?: b
   }
   const [{ projectFromLabels }, { checkProjectName }] = await Promise.all([import('../../compose/project-from-labels.js'), import('../../compose/project-name.js')])
   const from = f.projectName !== undefined ? '-p' : 'COMPOSE_PROJECT_NAME'
-  return projectFromLabels(globalOptions(cmd).state ?? defaultStateRoot(), checkProjectName(name, from))
+  const compatibility = f.compatibility === true || parseBoolValue(process.env.COMPOSE_COMPATIBILITY ?? '') === true
+  return projectFromLabels(globalOptions(cmd).state ?? defaultStateRoot(), checkProjectName(name, from), { compatibility })
 }
 
 function load(loadProject: typeof import('../../compose/load.js').loadProject, f: ComposeFlags, services?: string[], o: { onHost?: boolean; skipEnvFiles?: boolean } = {}): Project {
@@ -67,6 +70,7 @@ function load(loadProject: typeof import('../../compose/load.js').loadProject, f
     ...(f.projectDirectory ? { projectDirectory: f.projectDirectory } : {}),
     ...(f.envFile.length ? { envFiles: f.envFile } : {}),
     ...(f.profile.length ? { profiles: f.profile } : {}),
+    ...(f.compatibility ? { compatibility: true } : {}),
     ...(services?.length ? { services } : {}),
   })
   for (const message of warnings) printEvent({ kind: 'warning', message })

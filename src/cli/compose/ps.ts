@@ -11,6 +11,7 @@
  */
 import type { Command } from 'commander'
 import { UsageError } from '../../errors.js'
+import { parseBoolValue } from '../../go-bool.js'
 import type { ContainerInfo } from '../../runtime/container/containers.js'
 import { contextFor, loadFor } from './context.js'
 
@@ -34,8 +35,8 @@ export interface ComposePsFlags {
 /** A Go bool flag's value (strconv.ParseBool). */
 function goBool(value: string | boolean | undefined, flag: string): boolean {
   if (value === undefined || value === true) return true
-  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(value as string)) return true
-  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(value as string)) return false
+  const parsed = parseBoolValue(String(value))
+  if (parsed !== undefined) return parsed
   throw new UsageError(`invalid argument "${String(value)}" for "${flag}" flag: strconv.ParseBool: parsing "${String(value)}": invalid syntax`)
 }
 

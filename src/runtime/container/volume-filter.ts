@@ -10,6 +10,7 @@
  * volume all of whose values match stays) and `all` (as -a).
  */
 import { UsageError } from '../../errors.js'
+import { parseBoolValue } from '../../go-bool.js'
 import { labelMatches, labelSelection, parseFilterFlags, type FilterFlags } from '../../filter-flags.js'
 import { volumeLabels, type VolumeInfo } from './volume-store.js'
 
@@ -60,17 +61,14 @@ export function filterVolumes(volumes: VolumeInfo[], filters: VolumeFilters, inU
   })
 }
 
-// strconv.ParseBool, which the daemon reads all= with
-const TRUE = ['1', 't', 'T', 'TRUE', 'true', 'True']
-const FALSE = ['0', 'f', 'F', 'FALSE', 'false', 'False']
-
 /** What `volume prune --filter` asks (moby withPrune, byLabelFilter): named ones too (all=), and which labels. */
 export function pruneSelection(filters: VolumeFilters): { all: boolean; only?: (v: VolumeInfo) => boolean } {
   const allValues = filters.get('all') ?? []
   if (allValues.length > 1) throw new UsageError(`invalid filter 'all=${allValues.join(',')}': only one value is expected`)
   const [allValue] = allValues
-  if (allValue !== undefined && !TRUE.includes(allValue) && !FALSE.includes(allValue)) throw new UsageError(`invalid filter 'all=${allValue}'`)
-  const all = allValue !== undefined && TRUE.includes(allValue)
+  // strconv.ParseBool, which the daemon reads all= with
+  const all = allValue === undefined ? false : parseBoolValue(allValue)
+  if (all === undefined) throw new UsageError(`invalid filter 'all=${allValue}'`)
   const selected = labelSelection(filters)
   if (!selected) return { all }
   return { all, only: (v) => selected(volumeLabels(v)) }

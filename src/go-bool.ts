@@ -1,0 +1,8 @@
+/** Go's strconv.ParseBool, which Docker's flags, filters and environment variables are read with. */
+const TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True'])
+const FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False'])
+
+/** true, false, or undefined for anything else (ParseBool's error). */
+export function parseBoolValue(text: string): boolean | undefined {
+  return TRUE.has(text) ? true : FALSE.has(text) ? false : undefined
+}
