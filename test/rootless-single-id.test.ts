@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { writeOciLayout } from '../src/image/oci-layout.js'
 import { openTempDir, stageCli, type StagedCli } from './helpers/as-user.js'
-import { createTestUser, subidsMissing, type TestUser } from './helpers/test-user.js'
+import { createTestUser, subidsMissing, withSubidLocks, type TestUser } from './helpers/test-user.js'
 import { BUSYBOX_ROOTFS } from './helpers/test-env.js'
 import { until } from './helpers/until.js'
 
@@ -90,7 +90,8 @@ describe.skipIf(missing)(`rootless images without subordinate ids, as a user mad
   it('runs layers unpacked before the user had subordinate ids, saying that their owners are lost', () => {
     // the administrator gives the user a range after the image was loaded
     const range = `${user.name}:1400000000:65536\n`
-    for (const file of ['/etc/subuid', '/etc/subgid']) writeFileSync(file, range, { flag: 'a' })
+    // under shadow's locks: another file's useradd or userdel rewrites these files meanwhile
+    withSubidLocks(() => { for (const file of ['/etc/subuid', '/etc/subgid']) writeFileSync(file, range, { flag: 'a' }) })
     try {
       const r = as(['run', '--rm', IMAGE, 'sh', '-c', 'cat /proc/self/uid_map | wc -l; ls -ln /srv/f'])
       expect(r.stderr).toBe(`mini-run: image ${IMAGE} was unpacked before you had subordinate ids: its files all belong to root inside; rmi it and pull or load it again to keep their owners\n`)
@@ -98,7 +99,7 @@ describe.skipIf(missing)(`rootless images without subordinate ids, as a user mad
       expect(maps!.trim()).toBe('2')
       expect(ls!.trim().split(/\s+/).slice(2, 4)).toEqual(['0', '0'])
     } finally {
-      for (const file of ['/etc/subuid', '/etc/subgid']) writeFileSync(file, readFileSync(file, 'utf8').replace(range, ''))
+      withSubidLocks(() => { for (const file of ['/etc/subuid', '/etc/subgid']) writeFileSync(file, readFileSync(file, 'utf8').replace(range, '')) })
     }
   })
 

@@ -18,7 +18,7 @@ import { registryUnavailable, startRegistry } from './helpers/registry-server.js
 import { readProcStat } from '../src/proc-stat.js'
 import { openTempDir, stageCli, type StagedCli } from './helpers/as-user.js'
 import { miniRun } from './helpers/cli.js'
-import { createTestUser, subidsMissing, type TestUser } from './helpers/test-user.js'
+import { createTestUser, subidsMissing, withSubidLocks, type TestUser } from './helpers/test-user.js'
 import { BUSYBOX_OCI, BUSYBOX_ROOTFS } from './helpers/test-env.js'
 import { until } from './helpers/until.js'
 
@@ -322,12 +322,13 @@ describe.skipIf(missing)(`rootless images with subordinate ids, as a user made w
 
   it('refuses, in one line, an image unpacked for subordinate ids the user no longer has', () => {
     const moved = user.subids!.start + 65536 * 7
-    const setRange = (start: number) => {
+    // under shadow's locks: another file's useradd or userdel rewrites these files meanwhile
+    const setRange = (start: number) => withSubidLocks(() => {
       for (const file of ['/etc/subuid', '/etc/subgid']) {
         const lines = readFileSync(file, 'utf8').split('\n').map((l) => (l.startsWith(`${user.name}:`) ? `${user.name}:${start}:65536` : l))
         writeFileSync(file, lines.join('\n'))
       }
-    }
+    })
     setRange(moved)
     try {
       const r = as(['run', '--rm', OWNERS, 'true'])

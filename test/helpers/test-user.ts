@@ -41,7 +41,7 @@ export function subidsMissing(): string | undefined {
  * from a dead locker): test files run two at a time, and useradd, userdel
  * and the other file's edits must not interleave with a read and rewrite.
  */
-function withSubidLocks<T>(fn: () => T): T {
+export function withSubidLocks<T>(fn: () => T): T {
   const taken: string[] = []
   try {
     for (const file of ['/etc/subuid', '/etc/subgid']) {
@@ -119,7 +119,10 @@ function processesOf(uid: number): number[] {
 
 export function createTestUser(o: { subids: boolean; tmpDir: string }): TestUser {
   const name = `mrt${process.pid % 100000}${Math.random().toString(36).slice(2, 6)}`
-  execFileSync('useradd', ['-m', '-s', '/bin/sh', name], { stdio: 'ignore' })
+  // ids above what useradd hands out by default (1000...): remove() kills the user's processes by
+  // uid, and the files running beside this one run containers as uid 1000 without a user namespace
+  const ids = ['UID', 'GID'].flatMap((k) => ['-K', `${k}_MIN=52000`, '-K', `${k}_MAX=59999`])
+  execFileSync('useradd', ['-m', '-s', '/bin/sh', ...ids, name], { stdio: 'ignore' })
   let uid = -1
   const remove = () => {
     if (uid >= 0) for (const pid of processesOf(uid)) {
