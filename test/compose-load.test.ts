@@ -542,6 +542,22 @@ describe('compose: loading as compose-go v2.1.4 does (a review\'s differences)',
     expect(() => load({ 'compose.yaml': 'services:\n  web:\n    image: a\n    oom_score_adj: 2000\n' })).toThrow(/oom_score_adj/)
   })
 
+  it("annotations (a mapping or a list) are run's --annotation, printed by config; none, or an empty one, hashes as before", () => {
+    for (const annotations of ['{org.example.a: x, org.example.b: "2"}', '["org.example.a=x", "org.example.b=2"]']) {
+      const { project } = load({ 'compose.yaml': `services:\n  web:\n    image: a\n    annotations: ${annotations}\n` })
+      const { image, command, flags } = serviceRunFlags({ service: project.services.web!, containerName: 'p-web-1', networks: [], volumeNames: {}, labels: {}, detach: true })
+      expect(runOptionsFromFlags(image, command, flags, {}).annotations).toEqual({ 'org.example.a': 'x', 'org.example.b': '2' })
+      // compose-go's order: annotations before build
+      expect(configYaml(project)).toContain('  web:\n    annotations:\n      org.example.a: x\n      org.example.b: "2"\n    image: a\n')
+    }
+    const { project } = load({ 'compose.yaml': 'services:\n  web:\n    image: a\n' })
+    const hash = (service: typeof project.services.web) => configHash(service!, 'sha256:1', [], {})
+    for (const empty of ['    annotations: {}\n', '    annotations: []\n']) {
+      const { project: p } = load({ 'compose.yaml': `services:\n  web:\n    image: a\n${empty}` })
+      expect(hash(p.services.web!)).toBe(hash(project.services.web!))
+    }
+  })
+
   it("sysctls (a mapping or a list) and domainname are run's --sysctl and --domainname; a service without them hashes as before", () => {
     for (const sysctls of ['{net.core.somaxconn: 1024, kernel.shmmni: "2048"}', '["net.core.somaxconn=1024", "kernel.shmmni=2048"]']) {
       const { project } = load({ 'compose.yaml': `services:\n  web:\n    image: a\n    domainname: example.org\n    sysctls: ${sysctls}\n` })

@@ -154,14 +154,15 @@ describe.skipIf(!isRoot || !netavark)('compose: run -d, up --no-start and -V, ps
     expect(c(['down']).status).toBe(0)
   })
 
-  it('inspect of a service\'s container shows its dns_search, dns_opt, security_opt, group_add and stdin_open', () => {
-    const c = project(`services:\n${sleeper('web', '    dns_search: [example.com]\n    dns_opt: [ndots:2]\n    security_opt: [no-new-privileges]\n    group_add: ["100"]\n    stdin_open: true\n')}${sleeper('plain')}`)
+  it('inspect of a service\'s container shows its dns_search, dns_opt, security_opt, group_add, stdin_open and annotations', () => {
+    const c = project(`services:\n${sleeper('web', '    dns_search: [example.com]\n    dns_opt: [ndots:2]\n    security_opt: [no-new-privileges]\n    group_add: ["100"]\n    stdin_open: true\n    annotations: [org.example.team=web]\n')}${sleeper('plain')}`)
     expect(c(['up', '-d']).status).toBe(0)
     const web = inspect(`${c.projectName}-web-1`)!
-    expect(web.HostConfig).toMatchObject({ DnsSearch: ['example.com'], DnsOptions: ['ndots:2'], SecurityOpt: ['no-new-privileges'], GroupAdd: ['100'] })
+    expect(web.HostConfig).toMatchObject({ DnsSearch: ['example.com'], DnsOptions: ['ndots:2'], SecurityOpt: ['no-new-privileges'], GroupAdd: ['100'], Annotations: { 'org.example.team': 'web' } })
     expect(web.Config.OpenStdin).toBe(true)
     const plain = inspect(`${c.projectName}-plain-1`)!
     expect(plain.HostConfig).toMatchObject({ DnsSearch: [], DnsOptions: [], SecurityOpt: null, GroupAdd: null })
+    expect(plain.HostConfig.Annotations).toBeUndefined()
     expect(plain.Config.OpenStdin).toBe(false)
     expect(c(['down']).status).toBe(0)
   })

@@ -30,6 +30,19 @@ describe.skipIf(!isRoot)('inspect HostConfig/Config, exec HOME (needs root)', ()
     expect(k.Config.User).toBe('')
   })
 
+  it('--annotation: in the container\'s spec, shown as HostConfig.Annotations (a Go map: keys in order, left out when none); an empty key refused as Docker\'s daemon refuses it', () => {
+    ok(['create', '--name', 'a1', '--annotation', 'org.example.z=last', '--annotation', 'org.example.a=first', '--annotation', 'bare', '--annotation', 'eq=a=b', BUSYBOX, 'true'])
+    const text = ok(['inspect', 'a1'])
+    const annotations = { 'bare': '', 'eq': 'a=b', 'org.example.a': 'first', 'org.example.z': 'last' }
+    expect(JSON.parse(text)[0].HostConfig.Annotations).toEqual(annotations)
+    // after VolumesFrom, as the Go struct has it, and in its key order
+    expect(text).toContain(`"VolumesFrom": null,\n            "Annotations": {\n                "bare": "",\n                "eq": "a=b",\n                "org.example.a": "first",\n                "org.example.z": "last"\n            },\n`)
+    ok(['create', '--name', 'a2', BUSYBOX, 'true'])
+    expect(Object.keys(JSON.parse(ok(['inspect', 'a2']))[0].HostConfig)).not.toContain('Annotations')
+    const bad = cli.env.run(['run', '--rm', '--annotation', '=v', BUSYBOX, 'true'])
+    expect([bad.status, bad.stderr]).toEqual([125, 'mini-run: invalid Annotations: the empty string is not permitted as an annotation key\n'])
+  })
+
   it('splits the process\'s words into Config.Entrypoint and Config.Cmd, as Docker shows them', () => {
     const words = (name: string) => {
       const j = JSON.parse(ok(['inspect', name]))[0]

@@ -27,6 +27,8 @@ export function hostConfigJson(c: ContainerInfo, links?: string[] | null): Recor
     RestartPolicy: { Name: c.restartPolicy?.name ?? 'no', MaximumRetryCount: c.restartPolicy?.maximumRetryCount ?? 0 },
     AutoRemove: c.autoRemove === true,
     VolumesFrom: given?.volumesFrom ?? null,
+    // a Go map: its keys in order, left out when empty (omitempty)
+    ...(spec?.annotations && { Annotations: Object.fromEntries(Object.entries(spec.annotations).sort(([a], [b]) => (a < b ? -1 : 1))) }),
     // only what the user added or dropped, as given (null when nothing)
     CapAdd: given ? given.capAdd ?? null : spec?.process.capabilities?.bounding ?? [],
     CapDrop: given?.capDrop ?? null,

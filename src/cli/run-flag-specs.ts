@@ -90,6 +90,7 @@ export function addRunFlags<C extends OptionSink>(cmd: C): C {
     .option('--restart <policy>', 'restart policy when the container exits: no, on-failure[:max-retries], always, unless-stopped')
     .option('-l, --label <key=value>', 'set a label on the container (repeatable)', collect, [])
     .option('--label-file <file>', 'read labels from a file, one KEY=VALUE a line (repeatable)', collect, [])
+    .option('--annotation <key=value>', 'an annotation in the container\'s OCI spec, metadata for the runtime, as Docker passes it (inspect: HostConfig.Annotations; repeatable)', collect, [])
     .option('--cidfile <file>', 'write the container id to this file')
     .option('--shm-size <bytes>', 'size of /dev/shm (default 64m)')
     .option('--oom-score-adj <n>', 'the OOM killer\'s preference for the container\'s processes, -1000 to 1000 (below the caller\'s needs CAP_SYS_RESOURCE)')

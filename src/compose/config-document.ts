@@ -89,6 +89,7 @@ function serviceDocument(s: Service): Record<string, unknown> {
     if (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0) return
     out[key] = value
   }
+  put('annotations', s.annotations)
   put('build', s.build && buildDocument(s.build))
   put('blkio_config', s.blkio && blkioDocument(s.blkio))
   put('cap_add', s.capAdd)

@@ -246,6 +246,8 @@ export interface Service {
   domainname?: string
   /** Kernel parameters of the container's own namespaces (run's --sysctl); absent when none, as in the config hash. */
   sysctls?: Record<string, string>
+  /** The container's OCI annotations (run's --annotation); absent when none. */
+  annotations?: Record<string, string>
   containerName?: string
   init: boolean
   readOnly: boolean

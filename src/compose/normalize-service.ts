@@ -35,7 +35,7 @@ const SUPPORTED = new Set([
   'pull_policy', 'cgroup_parent', 'userns_mode', 'privileged', 'devices', 'device_cgroup_rules', 'volumes_from',
   'shm_size', 'domainname', 'sysctls', 'cpuset', 'cpu_period', 'cpu_quota', 'mem_reservation',
   'oom_score_adj', 'secrets', 'configs', 'label_file', 'cgroup', 'links', 'external_links', 'post_start', 'pre_stop', 'blkio_config', 'mem_swappiness', 'oom_kill_disable',
-  'develop',
+  'develop', 'annotations',
 ])
 
 export interface ServiceContext {
@@ -151,6 +151,7 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
     ...opt('stopTimeout', stopGrace === undefined ? undefined : Math.ceil(stopGrace / 1e9)),
     // label_file's labels go under these in completeService
     labels: listOrDict(s.labels, at.at('labels')),
+    ...opt('annotations', nonEmpty(s.annotations === undefined || s.annotations === null ? {} : listOrDict(s.annotations, at.at('annotations')))),
     profiles: strings(s.profiles, at.at('profiles')),
     ...opt('postStart', hooksOf(s.post_start, at.at('post_start'))),
     ...opt('preStop', hooksOf(s.pre_stop, at.at('pre_stop'))),
@@ -284,12 +285,15 @@ function loggingOf(v: unknown, at: At): string[] {
   return Object.entries(options).map(([key, value]) => `${key}=${str(value, at.at('options', key))}`)
 }
 
-
 /** sysctls: a mapping or KEY=VALUE list; a key without a value is an error (run's --sysctl needs one), none at all is as if absent (the config hash). */
 function serviceSysctls(v: unknown, at: At): Record<string, string> | undefined {
   if (v === undefined || v === null) return undefined
   const items = Array.isArray(v) ? v.map((item, i) => [i, typeof item !== 'string' || item.includes('=')] as const) : isMap(v) ? Object.entries(v).map(([k, value]) => [k, value !== null] as const) : []
   for (const [key, hasValue] of items) if (!hasValue) throw at.at(key).error('a kernel parameter needs a value: KEY=VALUE, or KEY: VALUE')
-  const map = listOrDict(v, at)
+  return nonEmpty(listOrDict(v, at))
+}
+
+/** A mapping, or undefined when it has no key: as if absent (the config hash). */
+function nonEmpty(map: Record<string, string>): Record<string, string> | undefined {
   return Object.keys(map).length ? map : undefined
 }

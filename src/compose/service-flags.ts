@@ -91,6 +91,7 @@ export function serviceRunFlags(input: ServiceRunInput): ServiceRun {
     hostname: s.hostname,
     ...(s.domainname ? { domainname: s.domainname } : {}),
     sysctl: Object.entries(s.sysctls ?? {}).map(([k, v]) => `${k}=${v}`),
+    ...(s.annotations && { annotation: Object.entries(s.annotations).map(([k, v]) => `${k}=${v}`) }),
     name: input.containerName,
     readOnly: s.readOnly,
     entrypoint,

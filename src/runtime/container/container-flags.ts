@@ -97,6 +97,8 @@ export interface ContainerFlags {
   /** -l, --label KEY=VALUE (KEY alone: an empty value) */
   label: string[]
   labelFile: string[]
+  /** --annotation KEY=VALUE (KEY alone: an empty value) */
+  annotation?: string[]
   shmSize?: string
   oomScoreAdj?: string
   logDriver?: string
@@ -182,6 +184,14 @@ export function readLabels(labels: readonly string[], files: readonly string[] =
   return out
 }
 
+/** --annotation as docker/cli's MapOpts reads it (KEY alone: ""), and the empty key refused as Docker's daemon refuses it. */
+function annotationsOf(entries: readonly string[]): Record<string, string> | undefined {
+  if (entries.length === 0) return undefined
+  const pairs = entries.map((e) => (e.includes('=') ? [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)] : [e, '']))
+  if (pairs.some(([key]) => key === '')) throw new UsageError('invalid Annotations: the empty string is not permitted as an annotation key')
+  return Object.fromEntries(pairs)
+}
+
 function readLabelFile(file: string): string[] {
   let text: string
   try {
@@ -226,6 +236,7 @@ export function runOptionsFromFlags(image: string | undefined, command: string[]
   if (restart && restart.name !== 'no' && flags.rm) throw new UsageError('Conflicting options: --restart and --rm')
   const tty = flags.tty === true
   const labels = readLabels(flags.label, flags.labelFile)
+  const annotations = annotationsOf(flags.annotation ?? [])
   const healthcheck = healthFlags(flags)
   const self = ctx.selfCommand
   const legacy = { aliases: flags.networkAlias, ...(flags.ip !== undefined && { ip: flags.ip }), ...(flags.macAddress !== undefined && { macAddress: flags.macAddress }) }
@@ -241,6 +252,7 @@ export function runOptionsFromFlags(image: string | undefined, command: string[]
     hostname: flags.hostname,
     ...(flags.domainname ? { domainname: flags.domainname } : {}),
     ...(flags.sysctl?.length ? { sysctls: flags.sysctl } : {}),
+    ...(annotations && { annotations }),
     name: flags.name,
     readOnly: flags.readOnly === true,
     rm: flags.rm === true,

@@ -97,6 +97,8 @@ export interface RunOptions {
   resolveImage?: (ref: string, storeRoot: string) => Promise<ResolvedImageLike>
   /** Docker's --label (after the image's labels, which they override). */
   labels?: Record<string, string>
+  /** Docker's --annotation: the spec's annotations, metadata for the runtime (mini-run's own acts on none). */
+  annotations?: Record<string, string>
   /** Docker's --restart (restart-policy.ts): needs a monitor, so run -d (or create). */
   restart?: RestartPolicy
   /** Docker's --shm-size, in bytes. */

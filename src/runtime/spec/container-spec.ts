@@ -54,6 +54,8 @@ export interface ContainerOptions {
   domainname?: string
   /** --sysctl, checked (sysctls.ts): linux.sysctl. */
   sysctls?: Record<string, string>
+  /** --annotation: the spec's annotations. */
+  annotations?: Record<string, string>
   readOnly?: boolean
   tty?: boolean
   consoleSize?: { height: number; width: number }
@@ -166,6 +168,7 @@ export function buildSpec(o: ContainerOptions): Spec {
 
   return {
     ociVersion: '1.2.0',
+    ...(o.annotations && { annotations: o.annotations }),
     process: {
       terminal: o.tty ?? false,
       ...(o.consoleSize ? { consoleSize: o.consoleSize } : {}),
