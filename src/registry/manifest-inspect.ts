@@ -120,6 +120,13 @@ export async function fetchManifestRecord(image: string, o: InspectManifestOptio
   return asRecord(name, top, platformOf(await configOf(client, ref, top, o.signal)))
 }
 
+/** The digest the registry gives what a reference names (an index's for a multi-platform image): Docker's DistributionInspect. */
+export async function registryDigest(image: string, o: InspectManifestOptions = {}): Promise<string> {
+  const ref = parseReference(image)
+  const { client } = await clientFor(ref.domain, o, o.signal)
+  return (await fetch(client, ref, ref.digest ?? ref.tag!, dockerName(ref).name, undefined, o.signal)).digest
+}
+
 /** The reference as Docker's String() prints it: a tag kept beside a digest; :latest when there is neither (normalizeReference). */
 export function dockerName(ref: Reference): { tagged: string; name: string } {
   const tagged = ref.tag === undefined ? ref.repository : `${ref.repository}:${ref.tag}`

@@ -264,6 +264,7 @@ export function register(program: Command): void {
     .option('--hash <services>', 'the hash of each service\'s configuration, "NAME HASH" a line: SERVICE[,SERVICE...] or "*" for all')
     .option('--format <format>', 'yaml (the default) or json')
     .option('-o, --output <file>', 'write it to this file rather than stdout')
+    .option('--resolve-image-digests', 'pin each image the file names to the digest its registry gives it now (a multi-platform image\'s index): NAME:TAG@DIGEST')
     .action(async (services: string[], flags: Record<string, unknown>, cmd: Command) => {
       const { configCommand } = await import('../compose/verbs.js')
       await configCommand(services, flags, cmd)

@@ -46,6 +46,7 @@ export interface ConfigFlags {
   format?: string
   output?: string
   hash?: string
+  resolveImageDigests?: boolean
 }
 
 export async function configCommand(services: string[], flags: ConfigFlags, cmd: Command): Promise<void> {
@@ -57,7 +58,13 @@ export async function configCommand(services: string[], flags: ConfigFlags, cmd:
   // the services named and their dependencies, as compose-go's WithSelectedServices keeps them
   const { inScope } = await import('../../compose/load.js')
   const kept = new Set(inScope(loaded.services, services))
-  const project = { ...loaded, services: Object.fromEntries(Object.entries(loaded.services).filter(([n]) => kept.has(n))) }
+  let project = { ...loaded, services: Object.fromEntries(Object.entries(loaded.services).filter(([n]) => kept.has(n))) }
+  // the document's images, and -q's check of them; not the lists (docker compose's runConfigImages reads the project as it is)
+  const listing = flags.services || flags.volumes || flags.networks || flags.images || flags.profiles || flags.environment
+  if (flags.resolveImageDigests && !listing) {
+    const [{ withImagesResolved }, { registryDigest }] = await Promise.all([import('../../compose/image-digests.js'), import('../../registry/manifest-inspect.js')])
+    project = await withImagesResolved(project, (ref) => registryDigest(ref))
+  }
   if (flags.quiet) return
   const lines = (list: Iterable<string>) => void process.stdout.write([...list].map((l) => `${l}\n`).join(''))
   if (flags.services) return lines(Object.keys(project.services).sort())

@@ -1,0 +1,41 @@
+/**
+ * `compose config --resolve-image-digests`: each image a service names,
+ * pinned to the digest its registry gives it now, as docker compose's
+ * ImageDigestResolver asks its daemon (DistributionInspect: the descriptor
+ * of what the tag names, a multi-platform image's index, so the file stays
+ * deployable on any platform), written as compose-go's WithImagesResolved
+ * writes it: the name in full, its tag kept, `@digest` after. A reference
+ * with a digest already is kept as ParseDockerRef gives it (the tag beside
+ * the digest dropped). The image compose names itself for a build-only
+ * service is left alone: docker compose resolves only the file's `image:`.
+ */
+import { parseReference } from '../image/reference.js'
+import { MiniRunError } from '../errors.js'
+import type { Project } from './model.js'
+import { separatorOf } from './project-containers.js'
+
+/** The digest a registry gives a reference's manifest (or index) now. */
+export type DigestOf = (ref: string) => Promise<string>
+
+export async function withImagesResolved(project: Project, digestOf: DigestOf): Promise<Project> {
+  const resolved = new Map<string, Promise<string>>()
+  const pin = (image: string) => {
+    const ref = parseReference(image)
+    if (ref.digest !== undefined) return Promise.resolve(ref.name)
+    return digestOf(ref.name).then(
+      (digest) => `${ref.name}@${digest}`,
+      (err: Error) => Promise.reject(new MiniRunError(`failed to resolve digest for ${ref.name}: ${err.message}`, { cause: err })),
+    )
+  }
+  const services: Project['services'] = {}
+  for (const [name, s] of Object.entries(project.services)) {
+    const named = !s.build || s.image !== project.name + separatorOf(project) + name
+    if (!named) {
+      services[name] = s
+      continue
+    }
+    if (!resolved.has(s.image)) resolved.set(s.image, pin(s.image))
+    services[name] = { ...s, image: await resolved.get(s.image)! }
+  }
+  return { ...project, services }
+}
