@@ -1,6 +1,6 @@
 // attach, start -a -i and run -it through the monitor's attach socket, and
 // the detach keys (Ctrl-P Ctrl-Q, --detach-keys), typed on a real pty.
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { cliEnv } from './helpers/cli.js'
@@ -54,6 +54,28 @@ describe.skipIf(!isRoot)('attach and detach keys (needs root)', () => {
     const custom = onPty([{ send: 'echo x-$((3*3))\r' }, { wait: 'x-9\r\n', send: '\u0001x' }], ['attach', '--detach-keys', 'ctrl-a,x', 'a2'])
     expect(custom.status).toBe(1)
     expect(status('a2')).toBe('running')
+  })
+
+  it('exec -it detaches with Ctrl-P Ctrl-Q ("read escape sequence", exit 1, as Docker\'s): the command runs on, its terminal held and read until it ends', async () => {
+    expect(env.run(['run', '-d', '--name', 'x1', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sleep', '1000']).status).toBe(0)
+    const r = onPty([{ wait: '# ', send: 'echo $$ > /shell.pid; echo e-$((4+4))\r' }, { wait: 'e-8\r\n', send: CTRL_P_Q }], ['exec', '-it', 'x1', 'sh'])
+    expect(r.steps).toBe(2)
+    expect(r.status).toBe(1)
+    expect(r.output).toContain('read escape sequence')
+    const alive = () => env.run(['exec', 'x1', 'sh', '-c', 'kill -0 $(cat /shell.pid) && echo alive']).stdout
+    expect(alive()).toBe('alive\n')
+    // mini-run-exec-drain holds the shell's pty: no other test file detaches an exec
+    const drains = () => execFileSync('pgrep', ['-c', '-f', '^mini-run-exec-drain$'], { encoding: 'utf8' }).trim()
+    expect(drains()).toBe('1')
+    // --detach-keys: other keys; ctrl-p alone then reaches the command
+    const custom = onPty([{ wait: '# ', send: 'echo k-$((2*3))\r' }, { wait: 'k-6\r\n', send: '\u0001x' }], ['exec', '-it', '--detach-keys', 'ctrl-a,x', 'x1', 'sh'])
+    expect([custom.status, custom.output.includes('read escape sequence')]).toEqual([1, true])
+    // the shells end (the kernel hangs their terminals up when the last reader goes), and so do their drains
+    expect(env.run(['exec', 'x1', 'sh', '-c', 'kill -9 $(cat /shell.pid)']).status).toBe(0)
+    expect(env.run(['rm', '-f', 'x1']).status).toBe(0)
+    const end = Date.now() + 10_000
+    while (Date.now() < end && spawnSync('pgrep', ['-f', '^mini-run-exec-drain$']).status === 0) await new Promise((res) => setTimeout(res, 50))
+    expect(spawnSync('pgrep', ['-f', '^mini-run-exec-drain$']).status).toBe(1)
   })
 
   it('a key that breaks the sequence goes through with what was held', () => {

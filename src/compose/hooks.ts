@@ -12,9 +12,9 @@
  * ends, then its output goes to a drain (Docker's closed exec streams end
  * such a child at its next write; mini-run lets it live).
  */
-import { spawn } from 'node:child_process'
 import { closeSync, openSync } from 'node:fs'
 import { Socket } from 'node:net'
+import { drainInBackground } from '../drain-fd.js'
 import { MiniRunError } from '../errors.js'
 import * as processCalls from '../native/process-calls.js'
 import type { ContainerInfo } from '../runtime/container/containers.js'
@@ -118,19 +118,8 @@ function readPipe(stream: HookStream): { writeEnd: number; finish: () => Promise
   }
 }
 
-/**
- * `cat > /dev/null` on the pipe, detached (named mini-run-hook-drain, in /,
- * with no environment): it ends with the pipe's last writer, at the latest
- * with its container. One that cannot start leaves the child cut off.
- */
+/** The pipe drained (drain-fd.ts) by mini-run-hook-drain: it ends with the pipe's last writer, at the latest with its container. */
 function drain(fd: number): void {
-  try {
-    spawn('cat', [], { argv0: 'mini-run-hook-drain', stdio: [fd, 'ignore', 'ignore'], detached: true, cwd: '/', env: {} })
-      .on('error', () => undefined)
-      .unref()
-  } catch {
-    // no drain: the child's next write ends it, as under Docker
-  } finally {
-    closeSync(fd)
-  }
+  drainInBackground(fd, 'mini-run-hook-drain')
+  closeSync(fd)
 }

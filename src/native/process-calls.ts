@@ -124,13 +124,7 @@ export function exitStatus(pid: number): Promise<number> {
   let settle: { resolve: (status: number) => void; reject: (err: unknown) => void } | undefined
   const exit = new Promise<number>((resolve, reject) => (settle = { resolve, reject }))
   const out = Buffer.alloc(4)
-  const done = () => {
-    waiting.delete(pid)
-    if (waiting.size > 0) return
-    process.off('SIGCHLD', lookAll)
-    clearInterval(keepAlive)
-    keepAlive = undefined
-  }
+  const done = () => forgetExit(pid)
   const look = () => {
     let r: number
     try {
@@ -152,6 +146,15 @@ export function exitStatus(pid: number): Promise<number> {
   waiting.set(pid, { exit, look })
   look()
   return exit
+}
+
+/** Wait for pid's exit no more (an exec left running: once the runtime exits, its PID namespace's reaper has it); the last one lets Node's loop end. */
+export function forgetExit(pid: number): void {
+  waiting.delete(pid)
+  if (waiting.size > 0 || keepAlive === undefined) return
+  process.off('SIGCHLD', lookAll)
+  clearInterval(keepAlive)
+  keepAlive = undefined
 }
 
 /** Receive one fd sent with SCM_RIGHTS. */

@@ -34,7 +34,7 @@ export function register(program: Command): void {
     .option('--privileged', 'give the command every capability (the container\'s seccomp filter and mounts stay)')
     .option('-w, --workdir <dir>', 'working directory inside the container')
     .option('-u, --user <user[:group]>', 'user name or uid, resolved in the container\'s /etc/passwd')
-    .option('--detach-keys <keys>', 'accepted for Docker, checked as run\'s: an exec\'s input goes straight to its process, which no key sequence detaches from')
+    .option('--detach-keys <keys>', 'with -it, the key sequence that detaches, leaving the command running (default ctrl-p,ctrl-q)')
     .option('--explain [format]', 'print every step that would run, with its reason, and exit (--explain=json for tools)')
     .passThroughOptions()
     .action(async (positional: string[], flags: ExecFlags, cmd: Command) => {
@@ -42,8 +42,9 @@ export function register(program: Command): void {
       const [ref, ...command] = positional
       if (ref === undefined || command.length === 0) throw new UsageError('"exec" requires a container and a command')
       if (!explain) refuseTtyWithoutTerminal(flags)
-      // Docker's daemon refuses a sequence it cannot read, before the exec starts
-      if (flags.detachKeys !== undefined) (await import('../detach-keys.js')).parseDetachKeys(flags.detachKeys)
+      // Docker's daemon refuses a sequence it cannot read, before the exec starts; with -it its CLI watches for it
+      const keys = flags.detachKeys !== undefined || (flags.interactive && flags.tty) ? await import('../detach-keys.js') : undefined
+      const detachKeys = keys?.parseDetachKeys(flags.detachKeys ?? keys.DEFAULT_DETACH_KEYS)
       const { findContainer } = await import('../../runtime/container/containers.js')
       const { execInContainer, prepareExec, stepFailedToStart } = await import('../../runtime/container/exec-container.js')
       const { readEnvFiles } = await import('../../runtime/spec/env-file.js')
@@ -83,7 +84,15 @@ export function register(program: Command): void {
       }
       const stdin = flags.interactive || tty ? 0 : openSync('/dev/null', 'r')
       event('exec_start')
-      process.exitCode = await execInContainer(c, plan, { stdio: [stdin, 1, 2], forwardSignals: true, interactive: flags.interactive === true }).catch(stepFailedToStart)
+      const watcher = detachKeys && flags.interactive && tty ? new keys!.DetachWatcher(detachKeys) : undefined
+      const result = await execInContainer(c, plan, { stdio: [stdin, 1, 2], forwardSignals: true, interactive: flags.interactive === true, detachFilter: watcher && ((chunk) => watcher.filter(chunk)) }).catch(stepFailedToStart)
+      // detached: the command runs on (its exit is the container's PID 1's to reap), and Docker's CLI says so, exit 1
+      if (result === 'detached') {
+        process.stderr.write('read escape sequence\n')
+        process.exitCode = 1
+        return
+      }
+      process.exitCode = result
       event('exec_die', { exitCode: String(process.exitCode) })
     })
 }

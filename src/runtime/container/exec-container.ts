@@ -15,7 +15,7 @@ import { notRunning, openContainerProcess, openProcessRoot } from '../process/co
 import type { Host } from '../process/host.js'
 import { runHostSteps, type Launched } from '../process/run-host-steps.js'
 import { StepError } from '../process/step-error.js'
-import { execErrorOf, holdSignals, superviseProcess } from '../process/supervise.js'
+import { execErrorOf, holdSignals, superviseProcess, type SuperviseOptions } from '../process/supervise.js'
 import { CAPABILITIES } from '../spec/capabilities.js'
 import { hostCapabilities } from '../spec/host-capabilities.js'
 import { parseGroup, parsePasswd, resolveUser } from '../spec/resolve-user.js'
@@ -49,6 +49,8 @@ export interface ExecIo {
   /** -t without -i: the command's terminal gets no input. Default true. */
   interactive?: boolean
   host?: Host
+  /** -it's detach keys (the caller's): once typed, the command is left running with its terminal, and 'detached' returned. */
+  detachFilter?: SuperviseOptions['detachFilter']
 }
 
 /** The plan of an exec (what `exec --explain` prints). */
@@ -98,7 +100,9 @@ export function prepareExec(c: ContainerInfo, o: ExecOptions): StartPlan {
   })
 }
 
-export async function execInContainer(c: ContainerInfo, plan: StartPlan, io: ExecIo): Promise<number> {
+export async function execInContainer(c: ContainerInfo, plan: StartPlan, io: ExecIo & { detachFilter: ExecIo['detachFilter'] }): Promise<number | 'detached'>
+export async function execInContainer(c: ContainerInfo, plan: StartPlan, io: ExecIo): Promise<number>
+export async function execInContainer(c: ContainerInfo, plan: StartPlan, io: ExecIo): Promise<number | 'detached'> {
   const host = io.host ?? realHost
   // held until supervised: the process may run before superviseProcess listens (supervise.ts)
   const held = io.forwardSignals ? holdSignals() : undefined
@@ -110,7 +114,7 @@ export async function execInContainer(c: ContainerInfo, plan: StartPlan, io: Exe
     throw err
   }
   try {
-    return await superviseProcess(launched, host, { forwardSignals: io.forwardSignals ?? false, input: io.interactive !== false, ...(held && { held }) })
+    return await superviseProcess(launched, host, { forwardSignals: io.forwardSignals ?? false, input: io.interactive !== false, ...(held && { held }), detachFilter: io.detachFilter })
   } catch (err) {
     // it exited after the check: the pidfd names it still, and setns says it is gone
     if (err instanceof StepError && err.step?.op === 'setns' && err.code === 'ESRCH') throw notRunning(c.id, err)

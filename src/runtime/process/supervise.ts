@@ -21,7 +21,8 @@ import * as processCalls from '../../native/process-calls.js'
 import { execErrorOf, exitCodeOf } from './exit-status.js'
 import type { Host } from './host.js'
 import type { Launched } from './run-host-steps.js'
-import { attachTerminal } from './terminal.js'
+import { drainInBackground } from '../../drain-fd.js'
+import { attachTerminal, type DetachInput } from './terminal.js'
 
 export { execErrorOf, exitCodeOf, ExecError } from './exit-status.js'
 
@@ -47,6 +48,8 @@ export interface SuperviseOptions {
   input?: boolean
   /** -t with run -a not naming stdout: its terminal's output is not shown. Default true. */
   output?: boolean
+  /** exec -it's detach keys: what of the input goes on, and whether they were typed (then the process is left running: 'detached'). */
+  detachFilter?: DetachInput['filter']
 }
 
 /**
@@ -156,7 +159,9 @@ function watchOutputs(onHangup: () => void): () => void {
  * Call it right after runHostSteps, before anything else awaits: the
  * child's exit is waited for from the start.
  */
-export async function superviseProcess(launched: Launched, host: Host, o: SuperviseOptions): Promise<number> {
+export async function superviseProcess(launched: Launched, host: Host, o: SuperviseOptions & { detachFilter: SuperviseOptions['detachFilter'] }): Promise<number | 'detached'>
+export async function superviseProcess(launched: Launched, host: Host, o: SuperviseOptions): Promise<number>
+export async function superviseProcess(launched: Launched, host: Host, o: SuperviseOptions): Promise<number | 'detached'> {
   const exited = processCalls.exitStatus(launched.pid)
   let ended = false
   void exited.then(() => (ended = true), () => (ended = true))
@@ -189,6 +194,15 @@ export async function superviseProcess(launched: Launched, host: Host, o: Superv
   const early = o.held?.release() ?? []
   if (o.forwardSignals) for (const s of early) relay(s)
   let stopWatching = () => undefined as void
+  // the detach keys: the process keeps its terminal, which a drain holds and reads once the runtime is gone
+  let detach = (): void => undefined
+  const detached = new Promise<'detached'>((resolve) => (detach = () => resolve('detached')))
+  const leave = (master: number) => {
+    drainInBackground(master, 'mini-run-exec-drain')
+    terminal?.close()
+    processCalls.forgetExit(launched.pid)
+    detach()
+  }
   try {
     const receiver = launched.resources.fds.get('pty-receiver')
     if (receiver !== undefined) {
@@ -196,7 +210,7 @@ export async function superviseProcess(launched: Launched, host: Host, o: Superv
       // the master arrives before the final execve, or the socket closes on failure
       const master = await processCalls.recvFd(receiver).catch(() => undefined)
       host.close(receiver)
-      if (master !== undefined) terminal = attachTerminal(master, { input: o.input !== false, output: o.output !== false, ...(watchHangup && { onHangup }) })
+      if (master !== undefined) terminal = attachTerminal(master, { input: o.input !== false, output: o.output !== false, ...(watchHangup && { onHangup }), ...(o.detachFilter && { detachInput: { filter: o.detachFilter, onDetach: () => leave(master) } }) })
     }
     const failure = await launched.started
     if (failure) {
@@ -206,7 +220,8 @@ export async function superviseProcess(launched: Launched, host: Host, o: Superv
     }
     o.onRunning?.()
     if (watchHangup) stopWatching = watchOutputsSoon(onHangup)
-    const status = await exited
+    const status = await Promise.race([exited, detached])
+    if (status === 'detached') return status
     await terminal?.finished()
     return exitCodeOf(status)
   } finally {

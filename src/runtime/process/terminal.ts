@@ -32,6 +32,13 @@ export interface TerminalOptions {
   onHangup?: () => void
   /** run -a without stdout: the container's output is still read (it would block on a full pty), and dropped. Default true. */
   output?: boolean
+  /** The detach keys (exec -it): what of the input goes on, and whether the sequence was typed; then onDetach, and no more input. */
+  detachInput?: DetachInput
+}
+
+export interface DetachInput {
+  filter(chunk: Buffer): { pass: Buffer; detach: boolean }
+  onDetach(): void
 }
 
 export function attachTerminal(master: number, o: TerminalOptions = {}): AttachedTerminal {
@@ -75,8 +82,10 @@ export function attachTerminal(master: number, o: TerminalOptions = {}): Attache
     }
   }
   const onInput = (chunk: Buffer) => {
-    pending.push(chunk)
+    const { pass, detach } = o.detachInput ? o.detachInput.filter(chunk) : { pass: chunk, detach: false }
+    if (pass.length > 0) pending.push(pass)
     if (flushing === undefined) flush()
+    if (detach) o.detachInput!.onDetach()
   }
   const hangup = () => o.onHangup?.()
   if (input) {
