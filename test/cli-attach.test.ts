@@ -1,6 +1,9 @@
 // attach, start -a -i and run -it through the monitor's attach socket, and
-// the detach keys (Ctrl-P Ctrl-Q, --detach-keys), typed on a real pty.
+// the detach keys (Ctrl-P Ctrl-Q, --detach-keys), typed on a real pty; the
+// same keys on exec -it's and compose exec's terminal leave the command running.
 import { execFileSync, spawnSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { cliEnv } from './helpers/cli.js'
@@ -76,6 +79,18 @@ describe.skipIf(!isRoot)('attach and detach keys (needs root)', () => {
     const end = Date.now() + 10_000
     while (Date.now() < end && spawnSync('pgrep', ['-f', '^mini-run-exec-drain$']).status === 0) await new Promise((res) => setTimeout(res, 50))
     expect(spawnSync('pgrep', ['-f', '^mini-run-exec-drain$']).status).toBe(1)
+  })
+
+  it('compose exec on a terminal detaches the same way, as docker compose\'s (Docker\'s CLI) does', () => {
+    const file = join(env.dir, 'compose.yaml')
+    writeFileSync(file, `services:\n  s:\n    image: ${BUSYBOX}\n    command: sleep 1000\n    network_mode: none\n    cgroup_parent: ${env.cgroupParent}\n`)
+    const compose = ['compose', '-f', file, '-p', 'cp']
+    expect(env.run([...compose, 'up', '-d']).status).toBe(0)
+    const r = onPty([{ wait: '# ', send: 'echo $$ > /shell.pid; echo c-$((5+5))\r' }, { wait: 'c-10\r\n', send: CTRL_P_Q }], [...compose, 'exec', 's', 'sh'])
+    expect([r.steps, r.status]).toEqual([2, 1])
+    expect(r.output).toContain('read escape sequence')
+    expect(env.run([...compose, 'exec', '-T', 's', 'sh', '-c', 'kill -0 $(cat /shell.pid) && echo alive']).stdout).toBe('alive\n')
+    expect(env.run([...compose, 'down', '-t', '0']).status).toBe(0)
   })
 
   it('a key that breaks the sequence goes through with what was held', () => {

@@ -141,7 +141,12 @@ export async function execCommand(args: string[], flags: ExecFlags, cmd: Command
     const nul = openSync('/dev/null', 'r+')
     return void (await execDetached(c.info, plan, { stdio: [nul, nul, nul] }))
   }
-  process.exitCode = await execInContainer(c.info, plan, { stdio: [0, 1, 2], forwardSignals: true })
+  // with a terminal, Docker's CLI under docker compose watches for its detach keys too (ctrl-p ctrl-q)
+  const keys = tty ? await import('../detach-keys.js') : undefined
+  const watcher = keys && new keys.DetachWatcher(keys.parseDetachKeys(keys.DEFAULT_DETACH_KEYS))
+  const result = await execInContainer(c.info, plan, { stdio: [0, 1, 2], forwardSignals: true, detachFilter: watcher && ((chunk) => watcher.filter(chunk)) })
+  if (result === 'detached') process.stderr.write('read escape sequence\n')
+  process.exitCode = result === 'detached' ? 1 : result
 }
 
 export interface RunFlags {
