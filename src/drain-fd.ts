@@ -5,17 +5,19 @@
  * A hook's output pipe (compose/hooks.ts) and an exec's pty master after a
  * detach (runtime/process/supervise.ts) are kept open so, and drained: the
  * process writing there is neither blocked nor hung up. The caller's fd is
- * left open; the drain holds a copy. One that cannot start is ignored: the
- * writer's next write then fails, as it would have anyway.
+ * left open; the drain holds a copy, blocking (libuv makes a child's stdio
+ * blocking, a flag of the open file the caller shares: it closes its own
+ * fd next). False when it could not be started.
  */
 import { spawn } from 'node:child_process'
 
-export function drainInBackground(fd: number, argv0: string): void {
+export function drainInBackground(fd: number, argv0: string): boolean {
   try {
     spawn('cat', [], { argv0, stdio: [fd, 'ignore', 'ignore'], detached: true, cwd: '/', env: {} })
       .on('error', () => undefined)
       .unref()
+    return true
   } catch {
-    // no drain
+    return false
   }
 }

@@ -4,6 +4,7 @@
 import { Command } from 'commander'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { acceptBoolValues, boolValuesAsFlags, parseBoolValue } from '../src/cli/bool-flag-values.js'
+import { stringToBool } from '../src/go-bool.js'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 
 describe('boolean flag values (unit)', () => {
@@ -11,6 +12,11 @@ describe('boolean flag values (unit)', () => {
     for (const t of ['1', 't', 'T', 'TRUE', 'true', 'True']) expect(parseBoolValue(t)).toBe(true)
     for (const f of ['0', 'f', 'F', 'FALSE', 'false', 'False']) expect(parseBoolValue(f)).toBe(false)
     for (const x of ['', 'yes', 'no', 'tRUE', 'on', '2']) expect(parseBoolValue(x)).toBeUndefined()
+  })
+
+  it('reads COMPOSE_* variables as docker compose\'s StringToBool: trimmed, in any case, y too; anything else is false', () => {
+    for (const t of ['1', 'true', ' tRuE ', 'T', 'y', 'Y']) expect(stringToBool(t)).toBe(true)
+    for (const f of ['', '0', 'false', 'yes', 'n', 'on', 'x']) expect(stringToBool(f)).toBe(false)
   })
 
   const command = () => {

@@ -61,27 +61,34 @@ describe.skipIf(!isRoot)('attach and detach keys (needs root)', () => {
 
   it('exec -it detaches with Ctrl-P Ctrl-Q ("read escape sequence", exit 1, as Docker\'s): the command runs on, its terminal held and read until it ends', async () => {
     expect(env.run(['run', '-d', '--name', 'x1', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sleep', '1000']).status).toBe(0)
+    // mini-run-exec-drain holds a detached shell's pty (pgrep sees the whole host: counted before and after)
+    const drains = () => Number(spawnSync('pgrep', ['-c', '-f', '^mini-run-exec-drain$'], { encoding: 'utf8' }).stdout.trim())
+    const before = drains()
     const r = onPty([{ wait: '# ', send: 'echo $$ > /shell.pid; echo e-$((4+4))\r' }, { wait: 'e-8\r\n', send: CTRL_P_Q }], ['exec', '-it', 'x1', 'sh'])
     expect(r.steps).toBe(2)
     expect(r.status).toBe(1)
     expect(r.output).toContain('read escape sequence')
     const alive = () => env.run(['exec', 'x1', 'sh', '-c', 'kill -0 $(cat /shell.pid) && echo alive']).stdout
     expect(alive()).toBe('alive\n')
-    // mini-run-exec-drain holds the shell's pty: no other test file detaches an exec
-    const drains = () => execFileSync('pgrep', ['-c', '-f', '^mini-run-exec-drain$'], { encoding: 'utf8' }).trim()
-    expect(drains()).toBe('1')
-    // --detach-keys: other keys; ctrl-p alone then reaches the command
-    const custom = onPty([{ wait: '# ', send: 'echo k-$((2*3))\r' }, { wait: 'k-6\r\n', send: '\u0001x' }], ['exec', '-it', '--detach-keys', 'ctrl-a,x', 'x1', 'sh'])
-    expect([custom.status, custom.output.includes('read escape sequence')]).toEqual([1, true])
-    // the shells end (the kernel hangs their terminals up when the last reader goes), and so do their drains
-    expect(env.run(['exec', 'x1', 'sh', '-c', 'kill -9 $(cat /shell.pid)']).status).toBe(0)
+    expect(drains()).toBe(before + 1)
+    // --detach-keys: other keys; ctrl-p alone then reaches the command (cat echoes it back)
+    const custom = onPty([{ send: '\u0010w\r' }, { wait: '\u0010w\r\n', send: '\u0001x' }], ['exec', '-it', '--detach-keys', 'ctrl-a,x', 'x1', 'cat'])
+    expect([custom.steps, custom.status, custom.output.includes('read escape sequence')]).toEqual([2, 1, true])
+    // typed ahead, before the command runs: detached once it runs; a command that cannot start says so, as without
+    // them (ctrl-a,x: typed before mini-run's raw mode, ctrl-q would be the terminal's flow control, IXON's START)
+    const ahead = ['exec', '-it', '--detach-keys', 'ctrl-a,x', 'x1']
+    expect(onPty([{ send: '\u0001x' }], [...ahead, 'sleep', '300'])).toMatchObject({ status: 1, output: expect.stringContaining('read escape sequence') })
+    const missing = onPty([{ send: '\u0001x' }], [...ahead, 'no-such-command'])
+    expect(missing.status).toBe(127)
+    expect(missing.output).not.toContain('read escape sequence')
+    // the commands end (the kernel hangs their terminals up once the last reader goes), and so do their drains
     expect(env.run(['rm', '-f', 'x1']).status).toBe(0)
     const end = Date.now() + 10_000
-    while (Date.now() < end && spawnSync('pgrep', ['-f', '^mini-run-exec-drain$']).status === 0) await new Promise((res) => setTimeout(res, 50))
-    expect(spawnSync('pgrep', ['-f', '^mini-run-exec-drain$']).status).toBe(1)
+    while (Date.now() < end && drains() > before) await new Promise((res) => setTimeout(res, 50))
+    expect(drains()).toBe(before)
   })
 
-  it('compose exec on a terminal detaches the same way, as docker compose\'s (Docker\'s CLI) does', () => {
+  it('compose exec on a terminal detaches the same way, as docker compose\'s (Docker\'s CLI) does', async () => {
     const file = join(env.dir, 'compose.yaml')
     writeFileSync(file, `services:\n  s:\n    image: ${BUSYBOX}\n    command: sleep 1000\n    network_mode: none\n    cgroup_parent: ${env.cgroupParent}\n`)
     const compose = ['compose', '-f', file, '-p', 'cp']
@@ -91,6 +98,9 @@ describe.skipIf(!isRoot)('attach and detach keys (needs root)', () => {
     expect(r.output).toContain('read escape sequence')
     expect(env.run([...compose, 'exec', '-T', 's', 'sh', '-c', 'kill -0 $(cat /shell.pid) && echo alive']).stdout).toBe('alive\n')
     expect(env.run([...compose, 'down', '-t', '0']).status).toBe(0)
+    const end = Date.now() + 10_000
+    while (Date.now() < end && spawnSync('pgrep', ['-f', `^mini-run-exec-drain$`]).status === 0) await new Promise((res) => setTimeout(res, 50))
+    expect(spawnSync('pgrep', ['-f', '^mini-run-exec-drain$']).status).toBe(1)
   })
 
   it('a key that breaks the sequence goes through with what was held', () => {

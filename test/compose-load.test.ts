@@ -550,6 +550,10 @@ describe('compose: loading as compose-go v2.1.4 does (a review\'s differences)',
       // compose-go's order: annotations before build
       expect(configYaml(project)).toContain('  web:\n    annotations:\n      org.example.a: x\n      org.example.b: "2"\n    image: a\n')
     }
+    // a key without a value is an annotation with an empty one (compose-go's Mapping)
+    for (const bare of ['[org.example.flag]', '{org.example.flag: null}']) {
+      expect(load({ 'compose.yaml': `services:\n  web:\n    image: a\n    annotations: ${bare}\n` }).project.services.web!.annotations).toEqual({ 'org.example.flag': '' })
+    }
     const { project } = load({ 'compose.yaml': 'services:\n  web:\n    image: a\n' })
     const hash = (service: typeof project.services.web) => configHash(service!, 'sha256:1', [], {})
     for (const empty of ['    annotations: {}\n', '    annotations: []\n']) {

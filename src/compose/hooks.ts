@@ -118,7 +118,7 @@ function readPipe(stream: HookStream): { writeEnd: number; finish: () => Promise
   }
 }
 
-/** The pipe drained (drain-fd.ts) by mini-run-hook-drain: it ends with the pipe's last writer, at the latest with its container. */
+/** The pipe drained (drain-fd.ts) by mini-run-hook-drain: it ends with the pipe's last writer, at the latest with its container; without one, the child's next write ends it, as under Docker. */
 function drain(fd: number): void {
   drainInBackground(fd, 'mini-run-hook-drain')
   closeSync(fd)

@@ -7,7 +7,9 @@
  * writes it: the name in full, its tag kept, `@digest` after. A reference
  * with a digest already is kept as ParseDockerRef gives it (the tag beside
  * the digest dropped). The image compose names itself for a build-only
- * service is left alone: docker compose resolves only the file's `image:`.
+ * service is left alone, as an empty one is: docker compose resolves only
+ * the file's `image:` (one that names the build's own name is taken for
+ * that name here, and left alone too).
  */
 import { parseReference } from '../image/reference.js'
 import { MiniRunError } from '../errors.js'
@@ -29,7 +31,7 @@ export async function withImagesResolved(project: Project, digestOf: DigestOf): 
   }
   const services: Project['services'] = {}
   for (const [name, s] of Object.entries(project.services)) {
-    const named = !s.build || s.image !== project.name + separatorOf(project) + name
+    const named = s.image !== '' && (!s.build || s.image !== project.name + separatorOf(project) + name)
     if (!named) {
       services[name] = s
       continue

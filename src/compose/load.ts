@@ -22,7 +22,7 @@ import type { Project, ProjectVolume, Service } from './model.js'
 import { completeService, normalizeService } from './normalize-service.js'
 import { referencedServices } from './referenced-services.js'
 import { containerName, separatorOf, type Naming } from './project-containers.js'
-import { parseBoolValue } from '../go-bool.js'
+import { stringToBool } from '../go-bool.js'
 import { projectNetworks } from './project-networks.js'
 import { volumeDriverOpts } from './syntax-volumes.js'
 import { projectName } from './project-name.js'
@@ -131,7 +131,7 @@ export function loadProject(o: LoadOptions = {}): Loaded {
   const profiles = [...active, ...(o.services ?? []).flatMap((n) => (profilesOf.has(n) && !activeProfile(n) ? profilesOf.get(n)! : []))]
   const enabled = (n: string) => profilesOf.get(n)!.length === 0 || profilesOf.get(n)!.some((p) => profiles.includes(p) || p === '*') || profiles.includes('*') || o.services?.includes(n) === true
 
-  const naming = { name, ...((o.compatibility || parseBoolValue(lookup('COMPOSE_COMPATIBILITY') ?? '')) && { compatibility: true as const }) }
+  const naming = { name, ...((o.compatibility || stringToBool(lookup('COMPOSE_COMPATIBILITY') ?? '')) && { compatibility: true as const }) }
   const serviceCtx = {
     projectName: name,
     separator: separatorOf(naming),

@@ -151,7 +151,7 @@ export function normalizeService(name: string, s: Raw, at: At, ctx: ServiceConte
     ...opt('stopTimeout', stopGrace === undefined ? undefined : Math.ceil(stopGrace / 1e9)),
     // label_file's labels go under these in completeService
     labels: listOrDict(s.labels, at.at('labels')),
-    ...opt('annotations', nonEmpty(s.annotations === undefined || s.annotations === null ? {} : listOrDict(s.annotations, at.at('annotations')))),
+    ...opt('annotations', nonEmpty(s.annotations === undefined || s.annotations === null ? {} : listOrDict(s.annotations, at.at('annotations'), () => ''))),
     profiles: strings(s.profiles, at.at('profiles')),
     ...opt('postStart', hooksOf(s.post_start, at.at('post_start'))),
     ...opt('preStop', hooksOf(s.pre_stop, at.at('pre_stop'))),

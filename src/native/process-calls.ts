@@ -148,7 +148,7 @@ export function exitStatus(pid: number): Promise<number> {
   return exit
 }
 
-/** Wait for pid's exit no more (an exec left running: once the runtime exits, its PID namespace's reaper has it); the last one lets Node's loop end. */
+/** Wait for pid's exit no more (an exec left running: once the runtime exits, the reaper of the runtime's PID namespace, or its subreaper, has it); the last one lets Node's loop end. */
 export function forgetExit(pid: number): void {
   waiting.delete(pid)
   if (waiting.size > 0 || keepAlive === undefined) return

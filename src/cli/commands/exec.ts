@@ -86,7 +86,7 @@ export function register(program: Command): void {
       event('exec_start')
       const watcher = detachKeys && flags.interactive && tty ? new keys!.DetachWatcher(detachKeys) : undefined
       const result = await execInContainer(c, plan, { stdio: [stdin, 1, 2], forwardSignals: true, interactive: flags.interactive === true, detachFilter: watcher && ((chunk) => watcher.filter(chunk)) }).catch(stepFailedToStart)
-      // detached: the command runs on (its exit is the container's PID 1's to reap), and Docker's CLI says so, exit 1
+      // detached: the command runs on (once this process exits, the host's reaper has it), and Docker's CLI says so, exit 1
       if (result === 'detached') {
         process.stderr.write('read escape sequence\n')
         process.exitCode = 1

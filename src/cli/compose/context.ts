@@ -8,7 +8,7 @@
 import type { Command } from 'commander'
 import type { ComposeContext } from '../../compose/compose-context.js'
 import type { Project } from '../../compose/model.js'
-import { parseBoolValue } from '../../go-bool.js'
+import { stringToBool } from '../../go-bool.js'
 import { defaultStateRoot, defaultStoreRoot } from '../../paths.js'
 import { globalOptions } from '../global-options.js'
 import { selfCommand } from '../run-flags.js'
@@ -57,7 +57,7 @@ export async function loadFor(cmd: Command, services?: string[], o: { byName?: b
   }
   const [{ projectFromLabels }, { checkProjectName }] = await Promise.all([import('../../compose/project-from-labels.js'), import('../../compose/project-name.js')])
   const from = f.projectName !== undefined ? '-p' : 'COMPOSE_PROJECT_NAME'
-  const compatibility = f.compatibility === true || parseBoolValue(process.env.COMPOSE_COMPATIBILITY ?? '') === true
+  const compatibility = f.compatibility === true || stringToBool(process.env.COMPOSE_COMPATIBILITY ?? '')
   return projectFromLabels(globalOptions(cmd).state ?? defaultStateRoot(), checkProjectName(name, from), { compatibility })
 }
 

@@ -152,7 +152,8 @@ function setgroupsAllowed(pid: number): boolean {
 /**
  * `exec -d`: start the command and leave it running. Resolves once it runs
  * (its execve succeeded); when the caller exits, the kernel gives it to the
- * container's PID 1, the reaper of the PID namespace it joined.
+ * reaper of the caller's PID namespace (or the caller's subreaper), not to
+ * the container's PID 1: it was forked from outside (find_new_reaper).
  */
 export async function execDetached(c: ContainerInfo, plan: StartPlan, io: ExecIo): Promise<void> {
   const host = io.host ?? realHost

@@ -194,14 +194,21 @@ export async function superviseProcess(launched: Launched, host: Host, o: Superv
   const early = o.held?.release() ?? []
   if (o.forwardSignals) for (const s of early) relay(s)
   let stopWatching = () => undefined as void
-  // the detach keys: the process keeps its terminal, which a drain holds and reads once the runtime is gone
+  // The detach keys (exec -it), once the command runs and until it has exited: the runtime leaves it its
+  // terminal, which a drain holds and reads, puts the caller's back, and waits for the exit no more. Typed
+  // ahead of the start, they take effect once it runs; a start that fails is reported as ever.
+  let running = false
+  let typedAhead: number | undefined
   let detach = (): void => undefined
   const detached = new Promise<'detached'>((resolve) => (detach = () => resolve('detached')))
   const leave = (master: number) => {
-    drainInBackground(master, 'mini-run-exec-drain')
-    terminal?.close()
-    processCalls.forgetExit(launched.pid)
-    detach()
+    if (!running) typedAhead = master
+    // no drain: staying attached is better than a command hung up
+    else if (!ended && drainInBackground(master, 'mini-run-exec-drain')) {
+      terminal?.close()
+      processCalls.forgetExit(launched.pid)
+      detach()
+    }
   }
   try {
     const receiver = launched.resources.fds.get('pty-receiver')
@@ -219,6 +226,8 @@ export async function superviseProcess(launched: Launched, host: Host, o: Superv
       throw execErrorOf(failure) ?? failure
     }
     o.onRunning?.()
+    running = true
+    if (typedAhead !== undefined) leave(typedAhead)
     if (watchHangup) stopWatching = watchOutputsSoon(onHangup)
     const status = await Promise.race([exited, detached])
     if (status === 'detached') return status

@@ -81,11 +81,18 @@ export function attachTerminal(master: number, o: TerminalOptions = {}): Attache
       }
     }
   }
+  // once the detach keys are typed, nothing more goes in; what came before them is written first (input the
+  // pty cannot take yet, waiting on EAGAIN, is dropped when the caller then closes: only past its 4 KiB queue)
+  let keysTyped = false
   const onInput = (chunk: Buffer) => {
+    if (keysTyped) return
     const { pass, detach } = o.detachInput ? o.detachInput.filter(chunk) : { pass: chunk, detach: false }
     if (pass.length > 0) pending.push(pass)
     if (flushing === undefined) flush()
-    if (detach) o.detachInput!.onDetach()
+    if (detach) {
+      keysTyped = true
+      o.detachInput!.onDetach()
+    }
   }
   const hangup = () => o.onHangup?.()
   if (input) {
