@@ -93,6 +93,26 @@ describe.skipIf(missing)(`build as an ordinary user${missing ? ` (skipped: ${mis
     expect(composed.status, composed.stderr).toBe(0)
     expect(as(user, ['run', '--rm', '-u', '0', 'localhost/test/rootless-compose:1', 'cat', '/token-copy']).stdout).toBe('tok-rootless\n')
 
+    // an image of the user's store as a source: COPY --from keeps its owners, RUN --mount=type=bind,from= shows
+    // its files with theirs, one the user cannot read on disk too (COPY --from of such a one: not yet, EACCES)
+    const from = join(user.home, 'ctx-from')
+    mkdirSync(from)
+    writeFileSync(join(from, 'Dockerfile'), [
+      `FROM ${BASE}`,
+      'COPY --from=localhost/test/rootless-build:1 /home/app/mine /copied-mine',
+      'RUN --mount=type=bind,from=localhost/test/rootless-build:1,source=/home/app/private,target=/m stat -c "%n %u:%g %a" /m/notes > /seen && cat /m/notes >> /seen',
+      '',
+    ].join('\n'))
+    execFileSync('chown', ['-R', `${user.uid}:${user.gid}`, from])
+    const fromImage = as(user, ['build', '-q', '-t', 'localhost/test/rootless-from:1', from])
+    expect(fromImage.status, fromImage.stderr).toBe(0)
+    expect(as(user, ['run', '--rm', '-u', '0', 'localhost/test/rootless-from:1', 'sh', '-c', 'stat -c "%n %u:%g %a" /copied-mine; cat /seen']).stdout.split('\n')).toEqual([
+      '/copied-mine 1000:1000 644',
+      '/m/notes 1000:1000 600',
+      'hidden',
+      '',
+    ])
+
     // nothing left: no container, an empty tmp/ in the user's store (the RUNs' mounts were in their own namespaces)
     expect(as(user, ['ps', '-a', '-q']).stdout).toBe('')
     const store = join(user.home, '.local/share/mini-run')
