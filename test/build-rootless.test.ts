@@ -93,21 +93,36 @@ describe.skipIf(missing)(`build as an ordinary user${missing ? ` (skipped: ${mis
     expect(composed.status, composed.stderr).toBe(0)
     expect(as(user, ['run', '--rm', '-u', '0', 'localhost/test/rootless-compose:1', 'cat', '/token-copy']).stdout).toBe('tok-rootless\n')
 
-    // an image of the user's store as a source: COPY --from keeps its owners, RUN --mount=type=bind,from= shows
-    // its files with theirs, one the user cannot read on disk too (COPY --from of such a one: not yet, EACCES)
+    // an image of the user's store as a source: COPY --from and RUN --mount=type=bind,from= take its files with
+    // their owners and modes, ones the user cannot read on disk too (copied in the user's namespace); a stage too,
+    // --parents keeping the directories above, a pattern's matches
     const from = join(user.home, 'ctx-from')
     mkdirSync(from)
     writeFileSync(join(from, 'Dockerfile'), [
+      'FROM localhost/test/rootless-build:1 AS made',
+      'USER root',
+      'RUN mkdir -p /srv && mkdir -m 0750 /srv/deep && chown 33:33 /srv/deep && echo d > /srv/deep/one.txt && echo e > /srv/deep/two.txt && chmod 0640 /srv/deep/*.txt',
       `FROM ${BASE}`,
-      'COPY --from=localhost/test/rootless-build:1 /home/app/mine /copied-mine',
+      'COPY --from=localhost/test/rootless-build:1 /home/app /copied',
+      'COPY --from=made --parents /srv/deep/one.txt /p/',
+      'COPY --from=made /srv/deep/*.txt /glob/',
       'RUN --mount=type=bind,from=localhost/test/rootless-build:1,source=/home/app/private,target=/m stat -c "%n %u:%g %a" /m/notes > /seen && cat /m/notes >> /seen',
       '',
     ].join('\n'))
     execFileSync('chown', ['-R', `${user.uid}:${user.gid}`, from])
     const fromImage = as(user, ['build', '-q', '-t', 'localhost/test/rootless-from:1', from])
     expect(fromImage.status, fromImage.stderr).toBe(0)
-    expect(as(user, ['run', '--rm', '-u', '0', 'localhost/test/rootless-from:1', 'sh', '-c', 'stat -c "%n %u:%g %a" /copied-mine; cat /seen']).stdout.split('\n')).toEqual([
-      '/copied-mine 1000:1000 644',
+    const copied = as(user, ['run', '--rm', '-u', '0', 'localhost/test/rootless-from:1', 'sh', '-c',
+      'stat -c "%n %u:%g %a" /copied/private /copied/private/notes /copied/mine /p/srv/deep /p/srv/deep/one.txt /glob/one.txt /glob/two.txt; cat /copied/private/notes /seen'])
+    expect(copied.stdout.split('\n')).toEqual([
+      '/copied/private 1000:1000 700',
+      '/copied/private/notes 1000:1000 600',
+      '/copied/mine 1000:1000 644',
+      '/p/srv/deep 33:33 750',
+      '/p/srv/deep/one.txt 0:0 640',
+      '/glob/one.txt 0:0 640',
+      '/glob/two.txt 0:0 640',
+      'hidden',
       '/m/notes 1000:1000 600',
       'hidden',
       '',

@@ -18,6 +18,9 @@ import { expand, splitRawWords } from './shell-lex.js'
 import { nextState } from './image-state.js'
 import type { LayerFile } from './layer-tar.js'
 import { MergedTree } from './merged-tree.js'
+import { isRoot } from '../paths.js'
+import { ownSubordinateIds } from '../rootless/subordinate-ids.js'
+import { readableTree } from './readable-tree.js'
 import { HostDirSourceFs, resolveSource, TreeSourceFs, type SourceFs } from './source-fs.js'
 import { fromContext } from './named-contexts.js'
 import { BuildContext } from './build-context.js'
@@ -71,6 +74,13 @@ export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
         })
         await run.holdLayers(image.chainIds ?? [], `COPY --from=${from}`)
         fs = new TreeSourceFs(new MergedTree([...image.layerDirs].reverse(), run.store.idMaps), `image ${from}`)
+      }
+      // an ordinary user's: the sources copied where they can read them, in their namespace (readable-tree.ts)
+      const ids = fs instanceof TreeSourceFs && fs.tree.layers.length > 0 && !isRoot() ? ownSubordinateIds() : undefined
+      if (ids) {
+        const dir = tmpPath(run.store.tmpDir, 'copy-from')
+        temporary.push(dir)
+        fs = await readableTree(fs as TreeSourceFs, words.filter((w) => i.json || heredocName(w) === undefined), dir, ids, run.o.signal)
       }
     }
     for (const word of words) {

@@ -9,15 +9,16 @@
  *   stdin    unpack: the layer blob, as it arrives
  *   stdout   one line of JSON: { result } or { error: { message, code } }
  *
- * Six requests: `cp` in a rootless container's own namespace, which
+ * Seven requests: `cp` in a rootless container's own namespace, which
  * nsenter(1) starts it in (runtime/container/copy/copy-in-userns.ts); and,
  * under unshare(1): unpack a layer (image/ingest-in-userns.ts), copy an
  * image directory into an empty volume with its owners (Docker's
  * pre-population, runtime/container/container-volumes.ts), make a build's
  * layer of a RUN's writable layer (build/upper-blob.ts), whose files the
  * user may not read and whose owners only the namespace shows, give a
- * build's new cache directory to a container user, and copy what a RUN
- * mounts from a stage with its owners (both build/run-mounts.ts).
+ * build's new cache directory to a container user, copy what a RUN
+ * mounts from a stage with its owners (both build/run-mounts.ts), and copy
+ * a COPY --from's sources where the user can read them (readable-tree.ts).
  */
 import { lchownSync, readFileSync } from 'node:fs'
 import { describeError } from '../errors.js'
@@ -25,6 +26,7 @@ import { ingestLayer } from '../image/ingest-layer.js'
 import { copyImageDir } from '../runtime/container/copy-image-dir.js'
 import { writeUpperBlob } from '../build/upper-blob.js'
 import { copyStageInUserNamespace } from '../build/run-mounts.js'
+import { mirrorInUserNamespace } from '../build/readable-tree.js'
 import type { CpRequest } from '../runtime/container/copy/copy-in-userns.js'
 import { serveCopy } from '../runtime/container/copy/copy-in-userns-serve.js'
 import type { HelperReply, HelperRequest } from './helper-process.js'
@@ -40,6 +42,7 @@ async function serve(request: HelperRequest): Promise<unknown> {
     return writeUpperBlob(blob)
   }
   if (request.op === 'bind-copy') return (await copyStageInUserNamespace(request.layers, request.source, request.dest)) ?? null
+  if (request.op === 'mirror-copy') return mirrorInUserNamespace(request.layers, request.sources, request.dest)
   if (request.op === 'chown') {
     lchownSync(request.path, request.uid, request.gid)
     return true
