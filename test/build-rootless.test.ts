@@ -95,13 +95,13 @@ describe.skipIf(missing)(`build as an ordinary user${missing ? ` (skipped: ${mis
 
     // an image of the user's store as a source: COPY --from and RUN --mount=type=bind,from= take its files with
     // their owners and modes, ones the user cannot read on disk too (copied in the user's namespace); a stage too,
-    // --parents keeping the directories above, a pattern's matches
+    // --parents keeping the directories above, a pattern's matches (one a symlink)
     const from = join(user.home, 'ctx-from')
     mkdirSync(from)
     writeFileSync(join(from, 'Dockerfile'), [
       'FROM localhost/test/rootless-build:1 AS made',
       'USER root',
-      'RUN mkdir -p /srv && mkdir -m 0750 /srv/deep && chown 33:33 /srv/deep && echo d > /srv/deep/one.txt && echo e > /srv/deep/two.txt && chmod 0640 /srv/deep/*.txt',
+      'RUN mkdir -p /srv && mkdir -m 0750 /srv/deep && chown 33:33 /srv/deep && echo d > /srv/deep/one.txt && echo e > /srv/deep/two.txt && chmod 0640 /srv/deep/*.txt && ln -s one.txt /srv/deep/three.txt',
       `FROM ${BASE}`,
       'COPY --from=localhost/test/rootless-build:1 /home/app /copied',
       'COPY --from=made --parents /srv/deep/one.txt /p/',
@@ -113,7 +113,7 @@ describe.skipIf(missing)(`build as an ordinary user${missing ? ` (skipped: ${mis
     const fromImage = as(user, ['build', '-q', '-t', 'localhost/test/rootless-from:1', from])
     expect(fromImage.status, fromImage.stderr).toBe(0)
     const copied = as(user, ['run', '--rm', '-u', '0', 'localhost/test/rootless-from:1', 'sh', '-c',
-      'stat -c "%n %u:%g %a" /copied/private /copied/private/notes /copied/mine /p/srv/deep /p/srv/deep/one.txt /glob/one.txt /glob/two.txt; cat /copied/private/notes /seen'])
+      'stat -c "%n %u:%g %a" /copied/private /copied/private/notes /copied/mine /p/srv/deep /p/srv/deep/one.txt /glob/one.txt /glob/two.txt /glob/three.txt; cat /copied/private/notes /glob/three.txt /seen'])
     expect(copied.stdout.split('\n')).toEqual([
       '/copied/private 1000:1000 700',
       '/copied/private/notes 1000:1000 600',
@@ -122,7 +122,10 @@ describe.skipIf(missing)(`build as an ordinary user${missing ? ` (skipped: ${mis
       '/p/srv/deep/one.txt 0:0 640',
       '/glob/one.txt 0:0 640',
       '/glob/two.txt 0:0 640',
+      // a pattern's match that is a symlink is followed, as BuildKit's copier follows it
+      '/glob/three.txt 0:0 640',
       'hidden',
+      'd',
       '/m/notes 1000:1000 600',
       'hidden',
       '',

@@ -80,7 +80,7 @@ export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
       if (ids) {
         const dir = tmpPath(run.store.tmpDir, 'copy-from')
         temporary.push(dir)
-        fs = await readableTree(fs as TreeSourceFs, words.filter((w) => i.json || heredocName(w) === undefined), dir, ids, run.o.signal)
+        fs = await readableTree(fs as TreeSourceFs, words.filter((w) => i.json || heredocName(w) === undefined), parents === true, dir, ids, run.o.signal)
       }
     }
     for (const word of words) {

@@ -190,11 +190,11 @@ export function writeSecretFile(path: string, content: Buffer, m: Extract<RunMou
  * directory. The copy is thrown away after the RUN, so a rw bind writes
  * nothing back.
  */
-export function materialize(fs: SourceFs, item: SourceItem, dest: string, noted?: [string, number, number, number][]): void {
+export function materialize(fs: SourceFs, item: SourceItem, dest: string): void {
   const st = item.stat
   if (st.isDirectory()) {
     mkdirSync(dest, { mode: 0o700 })
-    for (const child of fs.list(item)) materialize(fs, child, join(dest, posix.basename(child.rel)), noted)
+    for (const child of fs.list(item)) materialize(fs, child, join(dest, posix.basename(child.rel)))
   } else if (st.isSymbolicLink()) {
     symlinkSync(readlinkSync(item.host), dest)
   } else if (st.isFile()) {
@@ -202,17 +202,14 @@ export function materialize(fs: SourceFs, item: SourceItem, dest: string, noted?
   } else return
   let mode = st.mode & 0o7777
   try {
-    // noted, not given: the copy stays the caller's to read (readable-tree.ts)
-    if (noted) noted.push([dest, st.uid, st.gid, mode])
-    else lchownSync(dest, st.uid, st.gid)
+    lchownSync(dest, st.uid, st.gid)
   } catch (err) {
     // an ordinary user cannot give a copy to another's (subordinate) id: it stays theirs, root inside, in a mount thrown
     // away after the RUN; without its setuid and setgid bits, which would make it root's
     if (isRoot() || (err as NodeJS.ErrnoException).code !== 'EPERM') throw err
     mode &= ~0o6000
   }
-  // a noted copy is readable by its owner, the caller, whatever its mode (noted with the rest)
-  if (!st.isSymbolicLink()) chmodSync(dest, noted ? mode | (st.isDirectory() ? 0o700 : 0o400) : mode)
+  if (!st.isSymbolicLink()) chmodSync(dest, mode)
   lutimesSync(dest, st.atime, st.mtime)
 }
 

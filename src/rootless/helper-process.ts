@@ -31,8 +31,8 @@ export type HelperRequest =
   | { op: 'chown'; path: string; uid: number; gid: number }
   /** A build's RUN --mount=type=bind,from=STAGE: a copy of the stage's `source`, owners kept (build/run-mounts.ts). */
   | { op: 'bind-copy'; layers: string[]; source: string; dest: string }
-  /** A build's COPY --from=STAGE or IMAGE: its sources copied into a mirror the user reads, owners noted (build/readable-tree.ts). */
-  | { op: 'mirror-copy'; layers: string[]; sources: string[]; dest: string }
+  /** A build's COPY --from=STAGE or IMAGE: its sources resolved and recorded, their bytes copied where the user reads them (build/readable-tree.ts). */
+  | { op: 'mirror-copy'; layers: string[]; sources: string[]; parents: boolean; dest: string }
 
 export type HelperReply = { result: unknown } | { error: { message: string; code?: string } }
 

@@ -17,8 +17,8 @@
  * layer of a RUN's writable layer (build/upper-blob.ts), whose files the
  * user may not read and whose owners only the namespace shows, give a
  * build's new cache directory to a container user, copy what a RUN
- * mounts from a stage with its owners (both build/run-mounts.ts), and copy
- * a COPY --from's sources where the user can read them (readable-tree.ts).
+ * mounts from a stage with its owners (both build/run-mounts.ts), and read
+ * a COPY --from's sources for the user (readable-tree.ts).
  */
 import { lchownSync, readFileSync } from 'node:fs'
 import { describeError } from '../errors.js'
@@ -26,7 +26,7 @@ import { ingestLayer } from '../image/ingest-layer.js'
 import { copyImageDir } from '../runtime/container/copy-image-dir.js'
 import { writeUpperBlob } from '../build/upper-blob.js'
 import { copyStageInUserNamespace } from '../build/run-mounts.js'
-import { mirrorInUserNamespace } from '../build/readable-tree.js'
+import { recordInUserNamespace } from '../build/readable-tree.js'
 import type { CpRequest } from '../runtime/container/copy/copy-in-userns.js'
 import { serveCopy } from '../runtime/container/copy/copy-in-userns-serve.js'
 import type { HelperReply, HelperRequest } from './helper-process.js'
@@ -42,7 +42,7 @@ async function serve(request: HelperRequest): Promise<unknown> {
     return writeUpperBlob(blob)
   }
   if (request.op === 'bind-copy') return (await copyStageInUserNamespace(request.layers, request.source, request.dest)) ?? null
-  if (request.op === 'mirror-copy') return mirrorInUserNamespace(request.layers, request.sources, request.dest)
+  if (request.op === 'mirror-copy') return recordInUserNamespace(request.layers, request.sources, request.parents, request.dest)
   if (request.op === 'chown') {
     lchownSync(request.path, request.uid, request.gid)
     return true
