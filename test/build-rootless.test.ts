@@ -106,6 +106,7 @@ describe.skipIf(missing)(`build as an ordinary user${missing ? ` (skipped: ${mis
       'COPY --from=localhost/test/rootless-build:1 /home/app /copied',
       'COPY --from=made --parents /srv/deep/one.txt /p/',
       'COPY --from=made /srv/deep/*.txt /glob/',
+      'COPY --from=made --exclude=two.txt /srv/deep /ex/',
       'RUN --mount=type=bind,from=localhost/test/rootless-build:1,source=/home/app/private,target=/m stat -c "%n %u:%g %a" /m/notes > /seen && cat /m/notes >> /seen',
       '',
     ].join('\n'))
@@ -113,7 +114,7 @@ describe.skipIf(missing)(`build as an ordinary user${missing ? ` (skipped: ${mis
     const fromImage = as(user, ['build', '-q', '-t', 'localhost/test/rootless-from:1', from])
     expect(fromImage.status, fromImage.stderr).toBe(0)
     const copied = as(user, ['run', '--rm', '-u', '0', 'localhost/test/rootless-from:1', 'sh', '-c',
-      'stat -c "%n %u:%g %a" /copied/private /copied/private/notes /copied/mine /p/srv/deep /p/srv/deep/one.txt /glob/one.txt /glob/two.txt /glob/three.txt; cat /copied/private/notes /glob/three.txt /seen'])
+      'stat -c "%n %u:%g %a" /copied/private /copied/private/notes /copied/mine /p/srv/deep /p/srv/deep/one.txt /glob/one.txt /glob/two.txt /glob/three.txt; ls /ex; cat /copied/private/notes /glob/three.txt /seen'])
     expect(copied.stdout.split('\n')).toEqual([
       '/copied/private 1000:1000 700',
       '/copied/private/notes 1000:1000 600',
@@ -124,6 +125,9 @@ describe.skipIf(missing)(`build as an ordinary user${missing ? ` (skipped: ${mis
       '/glob/two.txt 0:0 640',
       // a pattern's match that is a symlink is followed, as BuildKit's copier follows it
       '/glob/three.txt 0:0 640',
+      // --exclude, as a root build's: the directory's other entries, the link as a link
+      'one.txt',
+      'three.txt',
       'hidden',
       'd',
       '/m/notes 1000:1000 600',

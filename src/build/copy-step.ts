@@ -80,7 +80,8 @@ export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
       if (ids) {
         const dir = tmpPath(run.store.tmpDir, 'copy-from')
         temporary.push(dir)
-        fs = await readableTree(fs as TreeSourceFs, words.filter((w) => i.json || heredocName(w) === undefined), parents === true, dir, ids, run.o.signal)
+        const sources = words.filter((w) => i.json || heredocName(w) === undefined)
+        fs = await readableTree(fs as TreeSourceFs, { sources, parents: parents === true, exclude: excludeText }, dir, ids, run.o.signal)
       }
     }
     for (const word of words) {

@@ -5,23 +5,24 @@
  * the user's own process, such a COPY failed with EACCES. So the sources
  * are resolved in the user's namespace instead (rootless/userns-helper.ts),
  * where they are readable and stat shows the container's ids: each source
- * word as the COPY resolves it (resolveSource, resolveParents), each
- * directory found walked whole, every answer of the tree recorded; a
- * regular file's bytes copied into a directory of the user's (one copy per
- * inode), a symlink made there with its target. The COPY then reads that
+ * word resolved and selected as the COPY does it, every answer of the tree
+ * recorded; the bytes of each regular file selected copied into a
+ * directory of the user's (one copy per inode), each symlink selected made
+ * there with its target. The COPY then reads that
  * record (RecordedFs), the same answers in the same order, so its layer
  * and cache key are what a root build makes; nothing is looked up on the
  * host, where the image's symlinks would lead out of it.
  */
 import { constants as fsConstants, chmodSync, copyFileSync, mkdirSync, readlinkSync, symlinkSync, type Stats } from 'node:fs'
 import { join } from 'node:path'
-import { MiniRunError } from '../errors.js'
+import { MiniRunError, UsageError } from '../errors.js'
 import { runHelper, type SubordinateIds } from '../rootless/helper-process.js'
-import { resolveParents } from './copy-select.js'
+import { excludePatterns, resolveParents, selectBelow } from './copy-select.js'
+import type { PathPatterns } from './path-patterns.js'
 import { MergedTree } from './merged-tree.js'
 import { resolveSource, TreeSourceFs, type SourceFs, type SourceItem } from './source-fs.js'
 
-/** What the tree said of a path: its stat's fields, and where the user reads its bytes or link. */
+/** What the tree said of a path: its stat's fields, and the name of its bytes' (or link's) copy, when the COPY takes it. */
 interface Answer {
   rel: string
   kind: 'dir' | 'file' | 'symlink' | 'other'
@@ -33,7 +34,7 @@ interface Answer {
   nlink: number
   dev: number
   ino: number
-  host: string
+  copy?: string
 }
 
 /** The tree's answers: lookups by path (null: none there), listings by directory. */
@@ -42,60 +43,83 @@ export interface TreeRecord {
   lists: [string, Answer[]][]
 }
 
-/** The tree's sources as a SourceFs the user can read: its record, the bytes under dir (which the caller removes). */
-export async function readableTree(fs: TreeSourceFs, sources: readonly string[], parents: boolean, dir: string, ids: SubordinateIds, signal?: AbortSignal): Promise<SourceFs> {
-  mkdirSync(dir, { mode: 0o700 })
-  const request = { op: 'mirror-copy' as const, layers: [...fs.tree.layers], sources: [...sources], parents, dest: dir }
-  return new RecordedFs((await runHelper(ids, request, `read the sources of the ${fs.label}`, signal)) as TreeRecord, fs.label)
+/** What a COPY selects of its sources: the words, --parents, --exclude as written. */
+export interface CopySelection {
+  sources: string[]
+  parents: boolean
+  exclude: string[]
 }
 
-/** The helper's side: the sources resolved as the COPY resolves them, every answer recorded, bytes copied to dest. */
-export function recordInUserNamespace(layers: readonly string[], sources: readonly string[], parents: boolean, dest: string): TreeRecord {
+/** The tree's sources as a SourceFs the user can read: its record, the bytes under dir (which the caller removes). */
+export async function readableTree(fs: TreeSourceFs, selection: CopySelection, dir: string, ids: SubordinateIds, signal?: AbortSignal): Promise<SourceFs> {
+  mkdirSync(dir, { mode: 0o700 })
+  const request = { op: 'mirror-copy' as const, layers: [...fs.tree.layers], ...selection, dest: dir }
+  return new RecordedFs((await runHelper(ids, request, `read the sources of the ${fs.label}`, signal)) as TreeRecord, fs.label, dir)
+}
+
+/**
+ * The helper's side: the sources resolved and selected as the COPY does it
+ * (resolveSource or resolveParents, then selectBelow with its patterns),
+ * every answer recorded; the bytes of what is selected copied to dest.
+ */
+export function recordInUserNamespace(layers: readonly string[], selection: CopySelection, dest: string): TreeRecord {
   const tree = new TreeSourceFs(new MergedTree(layers), 'stage')
-  const record: TreeRecord = { lookups: [], lists: [] }
-  const copies = new Map<string, string>()
+  const lookups = new Map<string, Answer | null>()
+  const lists = new Map<string, Answer[]>()
+  const answers = new Map<SourceItem, Answer>()
   const answer = (item: SourceItem): Answer => {
     const st = item.stat
     const kind = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : 'other'
-    const inode = `${st.dev}:${st.ino}`
-    let host = copies.get(inode) ?? ''
-    if (!host && (kind === 'file' || kind === 'symlink')) {
-      host = join(dest, String(copies.size))
-      if (kind === 'file') {
-        copyFileSync(item.host, host, fsConstants.COPYFILE_FICLONE)
-        chmodSync(host, 0o600)
-      } else symlinkSync(readlinkSync(item.host), host)
-      copies.set(inode, host)
-    }
-    return { rel: item.rel, kind, mode: st.mode, uid: st.uid, gid: st.gid, mtimeMs: st.mtimeMs, size: st.size, nlink: st.nlink, dev: st.dev, ino: st.ino, host }
+    const a: Answer = { rel: item.rel, kind, mode: st.mode, uid: st.uid, gid: st.gid, mtimeMs: st.mtimeMs, size: st.size, nlink: st.nlink, dev: st.dev, ino: st.ino }
+    answers.set(item, a)
+    return a
   }
-  const listed = new Set<string>()
   const recording: SourceFs = {
     label: tree.label,
     lookup(rel) {
       const item = tree.lookup(rel)
-      record.lookups.push([rel, item ? answer(item) : null])
+      if (!lookups.has(rel)) lookups.set(rel, item ? answer(item) : null)
       return item
     },
     list(dir) {
       const items = tree.list(dir)
-      if (!listed.has(dir.rel)) record.lists.push([dir.rel, items.map(answer)])
-      listed.add(dir.rel)
+      if (!lists.has(dir.rel)) lists.set(dir.rel, items.map(answer))
       return items
     },
   }
-  const walk = (item: SourceItem): void => {
-    if (item.stat.isDirectory()) for (const child of recording.list(item)) walk(child)
+  // a file's bytes, or a link's target, copied once per inode for what the COPY takes
+  const copies = new Map<string, string>()
+  const take = (item: SourceItem) => {
+    const a = answers.get(item)
+    if (!a || (a.kind !== 'file' && a.kind !== 'symlink')) return
+    const inode = `${a.dev}:${a.ino}`
+    let name = copies.get(inode)
+    if (name === undefined) {
+      name = String(copies.size)
+      if (a.kind === 'file') {
+        copyFileSync(item.host, join(dest, name), fsConstants.COPYFILE_FICLONE)
+        chmodSync(join(dest, name), 0o600)
+      } else symlinkSync(readlinkSync(item.host), join(dest, name))
+      copies.set(inode, name)
+    }
+    a.copy = name
   }
-  for (const source of sources) {
+  const exclude = excludePatterns(selection.exclude)
+  for (const source of selection.sources) {
+    let roots: { item: SourceItem; include?: PathPatterns }[]
     try {
-      // a source's directories are walked whole: what --exclude or a --parents pattern keeps of them is the COPY's choice
-      for (const item of parents ? resolveParents(recording, source).map((r) => r.item) : resolveSource(recording, source)) walk(item)
-    } catch {
-      // not found: the COPY says so, from the record
+      roots = selection.parents ? resolveParents(recording, source) : resolveSource(recording, source).map((item) => ({ item }))
+    } catch (err) {
+      // not found, a bad pattern: the COPY says so, from the record; anything else is the helper's failure
+      if (err instanceof UsageError) continue
+      throw err
+    }
+    for (const { item, include } of roots) {
+      if (!item.stat.isDirectory()) take(item)
+      else for (const { item: child } of selectBelow(recording, item, include, exclude)) take(child)
     }
   }
-  return record
+  return { lookups: [...lookups], lists: [...lists] }
 }
 
 /** A stat of the record: the fields and tests a COPY reads. */
@@ -109,8 +133,8 @@ class RecordedFs implements SourceFs {
   private readonly lookups: Map<string, SourceItem | undefined>
   private readonly lists: Map<string, SourceItem[]>
 
-  constructor(record: TreeRecord, readonly label: string) {
-    const item = (a: Answer): SourceItem => ({ rel: a.rel, host: a.host, stat: statOf(a) })
+  constructor(record: TreeRecord, readonly label: string, dir: string) {
+    const item = (a: Answer): SourceItem => ({ rel: a.rel, host: a.copy === undefined ? '' : join(dir, a.copy), stat: statOf(a) })
     this.lookups = new Map(record.lookups.map(([rel, a]) => [rel, a ? item(a) : undefined]))
     this.lists = new Map(record.lists.map(([rel, list]) => [rel, list.map(item)]))
   }

@@ -10,6 +10,7 @@ import type { UnpackLimits } from '../image/layer-entry-checks.js'
 import { inUserNamespace, unshareFailure } from './in-user-namespace.js'
 import type { RootlessIds } from './subordinate-ids.js'
 import type { UpperBlobRequest } from '../build/upper-blob.js'
+import type { CopySelection } from '../build/readable-tree.js'
 
 export type SubordinateIds = Extract<RootlessIds, { kind: 'subordinate' }>
 
@@ -32,7 +33,7 @@ export type HelperRequest =
   /** A build's RUN --mount=type=bind,from=STAGE: a copy of the stage's `source`, owners kept (build/run-mounts.ts). */
   | { op: 'bind-copy'; layers: string[]; source: string; dest: string }
   /** A build's COPY --from=STAGE or IMAGE: its sources resolved and recorded, their bytes copied where the user reads them (build/readable-tree.ts). */
-  | { op: 'mirror-copy'; layers: string[]; sources: string[]; parents: boolean; dest: string }
+  | ({ op: 'mirror-copy'; layers: string[]; dest: string } & CopySelection)
 
 export type HelperReply = { result: unknown } | { error: { message: string; code?: string } }
 

@@ -42,7 +42,7 @@ async function serve(request: HelperRequest): Promise<unknown> {
     return writeUpperBlob(blob)
   }
   if (request.op === 'bind-copy') return (await copyStageInUserNamespace(request.layers, request.source, request.dest)) ?? null
-  if (request.op === 'mirror-copy') return recordInUserNamespace(request.layers, request.sources, request.parents, request.dest)
+  if (request.op === 'mirror-copy') return recordInUserNamespace(request.layers, request, request.dest)
   if (request.op === 'chown') {
     lchownSync(request.path, request.uid, request.gid)
     return true
