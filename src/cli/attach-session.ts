@@ -7,7 +7,7 @@
  */
 import type { AttachConnection } from '../runtime/container/attach-container.js'
 import type { ContainerInfo } from '../runtime/container/containers.js'
-import { DEFAULT_DETACH_KEYS, DetachWatcher, parseDetachKeys } from './detach-keys.js'
+import { DEFAULT_DETACH_KEYS, DetachWatcher, parseDetachKeys, reportDetached } from './detach-keys.js'
 
 export interface SessionOptions {
   /** Relay our stdin to the container. */
@@ -177,11 +177,7 @@ export async function startAttached(stateRoot: string, c: ContainerInfo, o: { st
  * `attach` Docker's "read escape sequence" with 1.
  */
 export async function finishSession(stateRoot: string, c: ContainerInfo, r: SessionResult, o: { reportDetach: boolean }): Promise<number> {
-  if (r.detached) {
-    if (!o.reportDetach) return 0
-    process.stderr.write('read escape sequence\n')
-    return 1
-  }
+  if (r.detached) return o.reportDetach ? reportDetached() : 0
   if (r.exitCode !== undefined) return r.exitCode
   // the connection ended without an exit code: its monitor is gone, or it was replaced (a restart)
   const { waitContainer } = await import('../runtime/container/wait-container.js')

@@ -55,3 +55,15 @@ export class DetachWatcher {
     return { pass: Buffer.from(out), detach: false }
   }
 }
+
+/** An exec terminal's input filter (Docker's CLI escape proxy): the sequence given, or ctrl-p,ctrl-q. */
+export function detachFilter(keys?: string): (chunk: Buffer) => { pass: Buffer; detach: boolean } {
+  const watcher = new DetachWatcher(parseDetachKeys(keys ?? DEFAULT_DETACH_KEYS))
+  return (chunk) => watcher.filter(chunk)
+}
+
+/** What Docker's CLI does with the escape it read (attach, exec): says so, exit 1. */
+export function reportDetached(): number {
+  process.stderr.write('read escape sequence\n')
+  return 1
+}

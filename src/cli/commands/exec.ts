@@ -44,7 +44,8 @@ export function register(program: Command): void {
       if (!explain) refuseTtyWithoutTerminal(flags)
       // Docker's daemon refuses a sequence it cannot read, before the exec starts; with -it its CLI watches for it
       const keys = flags.detachKeys !== undefined || (flags.interactive && flags.tty) ? await import('../detach-keys.js') : undefined
-      const detachKeys = keys?.parseDetachKeys(flags.detachKeys ?? keys.DEFAULT_DETACH_KEYS)
+      if (flags.detachKeys !== undefined) keys!.parseDetachKeys(flags.detachKeys)
+      const detachFilter = flags.interactive && flags.tty ? keys!.detachFilter(flags.detachKeys) : undefined
       const { findContainer } = await import('../../runtime/container/containers.js')
       const { execInContainer, prepareExec, stepFailedToStart } = await import('../../runtime/container/exec-container.js')
       const { readEnvFiles } = await import('../../runtime/spec/env-file.js')
@@ -84,14 +85,9 @@ export function register(program: Command): void {
       }
       const stdin = flags.interactive || tty ? 0 : openSync('/dev/null', 'r')
       event('exec_start')
-      const watcher = detachKeys && flags.interactive && tty ? new keys!.DetachWatcher(detachKeys) : undefined
-      const result = await execInContainer(c, plan, { stdio: [stdin, 1, 2], forwardSignals: true, interactive: flags.interactive === true, detachFilter: watcher && ((chunk) => watcher.filter(chunk)) }).catch(stepFailedToStart)
-      // detached: the command runs on (once this process exits, the host's reaper has it), and Docker's CLI says so, exit 1
-      if (result === 'detached') {
-        process.stderr.write('read escape sequence\n')
-        process.exitCode = 1
-        return
-      }
+      const result = await execInContainer(c, plan, { stdio: [stdin, 1, 2], forwardSignals: true, interactive: flags.interactive === true, detachFilter }).catch(stepFailedToStart)
+      // detached: the command runs on (once this process exits, the host's reaper has it), and Docker's CLI says so
+      if (result === 'detached') return void (process.exitCode = keys!.reportDetached())
       process.exitCode = result
       event('exec_die', { exitCode: String(process.exitCode) })
     })

@@ -143,10 +143,8 @@ export async function execCommand(args: string[], flags: ExecFlags, cmd: Command
   }
   // with a terminal, Docker's CLI under docker compose watches for its detach keys too (ctrl-p ctrl-q)
   const keys = tty ? await import('../detach-keys.js') : undefined
-  const watcher = keys && new keys.DetachWatcher(keys.parseDetachKeys(keys.DEFAULT_DETACH_KEYS))
-  const result = await execInContainer(c.info, plan, { stdio: [0, 1, 2], forwardSignals: true, detachFilter: watcher && ((chunk) => watcher.filter(chunk)) })
-  if (result === 'detached') process.stderr.write('read escape sequence\n')
-  process.exitCode = result === 'detached' ? 1 : result
+  const result = await execInContainer(c.info, plan, { stdio: [0, 1, 2], forwardSignals: true, detachFilter: keys?.detachFilter() })
+  process.exitCode = result === 'detached' ? keys!.reportDetached() : result
 }
 
 export interface RunFlags {
