@@ -140,7 +140,7 @@ export function inspectState(stateRoot: string, state: ContainerState, o: { own?
     status: 'exited' as const,
     exitCode,
     finishedAt,
-    oomKilled: state.oomKilled ?? containerOomKilled(state),
+    oomKilled: oomKilledOf(stateRoot, state),
     // its monitor has become the restart handler (restart-policy.ts), which waits out the back-off
     restarting: state.restartPolicy !== undefined && state.restartPolicy.name !== 'no' && !state.stoppedByUser && monitorAlive(state, { exitCommand: true }),
     paused: false,
@@ -170,6 +170,23 @@ function isFrozen(state: ContainerState): boolean {
   if (!state.cgroup) return false
   try {
     return /^frozen 1$/m.test(readFileSync(join(state.cgroup, 'cgroup.events'), 'utf8'))
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Whether the OOM killer ran in an exited container: its record, else its
+ * cgroup's memory.events. Its cleanup records it before it removes the
+ * leaf (releaseCgroup), so a leaf found gone after a state read without the
+ * record means that record is there now: the state is read again.
+ */
+function oomKilledOf(stateRoot: string, state: ContainerState): boolean {
+  if (state.oomKilled !== undefined) return state.oomKilled
+  if (containerOomKilled(state)) return true
+  if (!state.cgroup && !state.cgroupV1?.length) return false
+  try {
+    return readState(stateRoot, state.id).oomKilled === true
   } catch {
     return false
   }
