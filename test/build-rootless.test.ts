@@ -141,6 +141,48 @@ describe.skipIf(missing)(`build as an ordinary user${missing ? ` (skipped: ${mis
     expect(readdirSync(join(store, 'tmp')).filter((n) => !n.startsWith('.'))).toEqual([])
   })
 
+  it('COPY and WORKDIR below a directory the user cannot search keep the image\'s directories as they are', () => {
+    const ctx = join(user.home, 'dest-ctx')
+    mkdirSync(ctx)
+    writeFileSync(join(ctx, 'Dockerfile'), [
+      `FROM ${BASE}`,
+      // a container user's 0700 directory: on disk, the host user can search neither it nor anything below
+      'RUN mkdir -p /data/keep/inner && chown -R 33:33 /data && chmod 0700 /data && chmod 0750 /data/keep',
+      'COPY f.txt /data/keep/inner/',
+      // an existing directory without a trailing slash: the file goes into it
+      'COPY g.txt /data/keep',
+      // a file mounted in an existing directory: not a tmpfs over it
+      'RUN --mount=type=bind,source=g.txt,target=/data/keep/inner/bound.txt ls /data/keep/inner > /listing',
+      // an existing directory: no layer; a new one below it: a layer of it alone
+      'WORKDIR /data/keep/inner',
+      'WORKDIR /data/keep/made',
+      '',
+    ].join('\n'))
+    writeFileSync(join(ctx, 'f.txt'), 'f\n')
+    writeFileSync(join(ctx, 'g.txt'), 'g\n')
+    execFileSync('chown', ['-R', `${user.uid}:${user.gid}`, ctx])
+    const built = as(user, ['build', '-q', '-t', 'localhost/test/rootless-dest:1', ctx])
+    expect(built.status, built.stderr).toBe(0)
+    const look = as(user, ['run', '--rm', '-u', '0', 'localhost/test/rootless-dest:1', 'sh', '-c',
+      'pwd; cat /listing; ls /data/keep/inner; stat -c "%n %u:%g %a" /data /data/keep /data/keep/inner /data/keep/inner/f.txt /data/keep/g.txt /data/keep/made'])
+    expect(look.stdout.split('\n')).toEqual([
+      '/data/keep/made',
+      'bound.txt',
+      'f.txt',
+      'f.txt',
+      '/data 33:33 700',
+      '/data/keep 33:33 750',
+      '/data/keep/inner 33:33 755',
+      '/data/keep/inner/f.txt 0:0 644',
+      '/data/keep/g.txt 0:0 644',
+      '/data/keep/made 0:0 755',
+      '',
+    ])
+    const layers = (ref: string) => as(user, ['image', 'inspect', '--format', '{{len .RootFS.Layers}}', ref]).stdout.trim()
+    // two RUNs, two COPYs and the new directory's WORKDIR
+    expect(Number(layers('localhost/test/rootless-dest:1'))).toBe(Number(layers(BASE)) + 5)
+  })
+
   it('RUN --mount=type=bind,from=STAGE shows the stage\'s files with their owners and modes, ones the user cannot read too', () => {
     const ctx = join(user.home, 'bind-ctx')
     mkdirSync(ctx)

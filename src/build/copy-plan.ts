@@ -23,13 +23,12 @@
  * what its patterns match, by the path an entry would have below the
  * destination (a file the source names itself, by its own name).
  */
-import { closeSync, openSync, readlinkSync, readSync, statSync } from 'node:fs'
+import { closeSync, openSync, readlinkSync, readSync, statSync, type Stats } from 'node:fs'
 import { posix } from 'node:path'
 import { createHash } from 'node:crypto'
 import { UsageError } from '../errors.js'
 import type { ModeChange } from './chmod-mode.js'
 import type { LayerFile } from './layer-tar.js'
-import type { MergedTree } from './merged-tree.js'
 import { resolveParents, selectBelow } from './copy-select.js'
 import type { PathPatterns } from './path-patterns.js'
 import { resolveSource, walkSource, type SourceFs, type SourceItem } from './source-fs.js'
@@ -52,8 +51,8 @@ export interface CopyOptions {
   /** The destination as written (after expansion). */
   dest: string
   workdir: string
-  /** The image so far: where the destination's parents already exist. */
-  tree: MergedTree
+  /** The image so far: where the destination's parents already exist (its lookups of copyWalks at least). */
+  tree: PathLookups
   chown?: { uid: number; gid: number }
   /** --chmod: a mode, or a change of each entry's own (chmod-mode.ts). */
   chmod?: number | ModeChange
@@ -69,6 +68,28 @@ function modeOf(chmod: CopyOptions['chmod'], mode: number, isDir: boolean): numb
   return chmod === undefined ? mode : typeof chmod === 'number' ? chmod : chmod(mode, isDir)
 }
 
+/** What a step asks of the image: a node (canonical path and stat) by path, symlinks followed (the last one if followLast). */
+export interface PathLookups {
+  lookup(path: string, followLast?: boolean): { path: string; stat: Stats } | undefined
+}
+
+/** The lookups a step makes: `lookups` as given (the last link followed), and ensureDirs' below `ensure` (dest-lookups.ts). */
+export interface Walks {
+  lookups: string[]
+  ensure: string[]
+}
+
+/** The destination, absolute: a relative one is relative to WORKDIR. */
+function absoluteDest(dest: string, workdir: string): string {
+  return posix.normalize(dest.startsWith('/') ? dest : posix.join(workdir || '/', dest))
+}
+
+/** What planCopy looks up in the image: the destination, and the directories above it or above its parent. */
+export function copyWalks(dest: string, workdir: string): Walks {
+  const absolute = absoluteDest(dest, workdir)
+  return { lookups: [absolute], ensure: [absolute, posix.dirname(absolute)] }
+}
+
 /** What a COPY makes: the layer's entries, in walk order. */
 export function planCopy(sources: CopySource[], inline: InlineFile[], o: CopyOptions): LayerFile[] {
   // include: a --parents pattern, matched below the item
@@ -81,7 +102,7 @@ export function planCopy(sources: CopySource[], inline: InlineFile[], o: CopyOpt
   for (const f of inline) items.push({ inline: f })
 
   const destText = o.dest
-  const absolute = posix.normalize(destText.startsWith('/') ? destText : posix.join(o.workdir || '/', destText))
+  const absolute = absoluteDest(destText, o.workdir)
   const endsWithSlash = /\/\.?$/.test(destText) || destText === '.'
   const existing = o.tree.lookup(absolute)
   // --parents copies each source's root into the destination, as a directory's contents are
@@ -165,7 +186,7 @@ export function planCopy(sources: CopySource[], inline: InlineFile[], o: CopyOpt
  * Returns the directory's canonical path (symlinks of the image followed),
  * relative to the root.
  */
-export function ensureDirs(tree: MergedTree, path: string, entries: Map<string, LayerFile>, created: (path: string) => LayerFile): string {
+export function ensureDirs(tree: PathLookups, path: string, entries: Map<string, LayerFile>, created: (path: string) => LayerFile): string {
   const parts = path.split('/').filter((p) => p !== '' && p !== '.')
   let canonical = ''
   let missing = false

@@ -11,7 +11,8 @@ import { ingestLayer } from '../image/ingest-layer.js'
 import { removeTree, tmpPath } from '../image/store-tmp.js'
 import { parseGroup, parsePasswd, resolveUser } from '../runtime/spec/resolve-user.js'
 import { parseChmod } from './chmod-mode.js'
-import { contentDigest, ensureDirs, planCopy, sortEntries, type CopySource, type InlineFile } from './copy-plan.js'
+import { contentDigest, copyWalks, ensureDirs, planCopy, sortEntries, type CopySource, type InlineFile } from './copy-plan.js'
+import { destinationLookups } from './dest-lookups.js'
 import { excludePatterns } from './copy-select.js'
 import { flagValue, heredocName, type Instruction } from './dockerfile.js'
 import { expand, splitRawWords } from './shell-lex.js'
@@ -129,7 +130,7 @@ export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
     const entries = planCopy(sources, inline, {
       dest,
       workdir: s.workdir,
-      tree,
+      tree: await destinationLookups(tree, copyWalks(dest, s.workdir), run.o.signal),
       ...(owner ? { chown: owner } : {}),
       ...(chmod !== undefined ? { chmod } : {}),
       now: Math.floor(run.now().getTime() / 1000),
@@ -295,13 +296,14 @@ export function workdirStep(s: StageRun, i: Instruction): StepPlan {
     run: async () => {
       const state = s.state
       const tree = run.treeOf(state)
+      const lookups = await destinationLookups(tree, { lookups: [path], ensure: [path] }, run.o.signal)
       let layer
-      if (!tree.lookup(path)?.stat.isDirectory()) {
+      if (!lookups.lookup(path)?.stat.isDirectory()) {
         // BuildKit creates it, owned by the USER of the stage
         const owner = user ? chownIds(tree, user, i, `USER ${user}`) : { uid: 0, gid: 0 }
         const entries = new Map<string, LayerFile>()
         const now = Math.floor(run.now().getTime() / 1000)
-        ensureDirs(tree, path, entries, (p) => ({ path: p, type: 'dir', mode: 0o755, ...owner, mtime: now }))
+        ensureDirs(lookups, path, entries, (p) => ({ path: p, type: 'dir', mode: 0o755, ...owner, mtime: now }))
         layer = await makeLayer(run, state, sortEntries([...entries.values()]))
       }
       return nextState(state, {

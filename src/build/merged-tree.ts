@@ -30,6 +30,17 @@ export interface TreeNode {
 
 const MAX_SYMLINKS = 40
 
+/** lstat; undefined when nothing is there, any other failure thrown. */
+function lstatIfThere(path: string): Stats | undefined {
+  try {
+    return lstatSync(path)
+  } catch (err) {
+    const code = (err as { code?: unknown }).code
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined
+    throw err
+  }
+}
+
 type IdMaps = { uid: IdMapping[]; gid: IdMapping[] }
 
 export class MergedTree {
@@ -37,6 +48,7 @@ export class MergedTree {
   readonly #idMaps: IdMaps | undefined
   /** The top layer's own maps, when its owners differ from the others' (a container's writable layer). */
   readonly #top: { dir: string; idMaps: IdMaps | undefined } | undefined
+  readonly #strict: boolean
 
   /**
    * `layers`: the layers' fs/ directories, top first (none: an empty root).
@@ -45,14 +57,18 @@ export class MergedTree {
    * `topIdMaps`: the top layer's, when they are not `idMaps`: a container's
    * writable layer is owned by the container's host ids (--userns=auto),
    * its image's layers by the store's.
+   * `strict`: a name that cannot be read (EACCES: a directory of another
+   * user's, as an ordinary user's layers hold) throws, rather than reading
+   * as absent (dest-lookups.ts).
    */
-  constructor(readonly layers: readonly string[], idMaps?: IdMaps, options: { topIdMaps?: IdMaps } = {}) {
+  constructor(readonly layers: readonly string[], idMaps?: IdMaps, options: { topIdMaps?: IdMaps; strict?: boolean } = {}) {
     this.#idMaps = idMaps
+    this.#strict = options.strict === true
     this.#top = 'topIdMaps' in options && layers[0] !== undefined ? { dir: layers[0], idMaps: options.topIdMaps } : undefined
     const dirs: string[] = []
     for (const layer of layers) {
       dirs.push(layer)
-      if (isOpaqueDir(layer)) break
+      if (isOpaqueDir(layer, this.#strict)) break
     }
     const top = layers[0]
     this.root = {
@@ -77,7 +93,7 @@ export class MergedTree {
     let found: TreeNode | undefined
     for (const base of dir.dirs) {
       const host = join(base, name)
-      const st = lstatOrUndefined(host)
+      const st = this.#strict ? lstatIfThere(host) : lstatOrUndefined(host)
       if (!st) continue
       if (found === undefined) {
         if (isWhiteout(st)) return undefined
@@ -89,7 +105,7 @@ export class MergedTree {
         if (!st.isDirectory()) break
         found.dirs.push(host)
       }
-      if (isOpaqueDir(host)) break
+      if (isOpaqueDir(host, this.#strict)) break
     }
     return found
   }
@@ -140,6 +156,12 @@ export class MergedTree {
       }
     }
     return names.sort()
+  }
+
+  /** The same tree, strict (see the constructor). */
+  strict(): MergedTree {
+    const top = this.#top
+    return new MergedTree(this.layers, this.#idMaps, { ...(top ? { topIdMaps: top.idMaps } : {}), strict: true })
   }
 
   /** Does `path` exist (symlinks followed)? */

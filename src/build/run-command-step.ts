@@ -3,6 +3,7 @@
  * make the cache key; running it is a container (run-step.ts) whose
  * writable layer becomes the step's layer.
  */
+import { destinationLookups } from './dest-lookups.js'
 import { closeSync, fstatSync, mkdirSync, openSync, statSync, utimesSync } from 'node:fs'
 import { chmod, mkdir, writeFile } from 'node:fs/promises'
 import { posix } from 'node:path'
@@ -195,7 +196,9 @@ async function prepareMounts(
   }
   // a file is mounted on a file the container creates, in a directory that
   // must exist: where the image lacks it, an empty tmpfs (/run/secrets)
-  const tree = s.run.treeOf(s.state)
+  // (looked up as an ordinary user can: dest-lookups.ts)
+  const parents = [...new Set(mounts.filter((m) => m.target).map((m) => posix.dirname(m.target)))].filter((p) => p !== '/')
+  const tree = await destinationLookups(s.run.treeOf(s.state), { lookups: parents, ensure: [] }, run.o.signal)
   const fileParents = new Set<string>()
   const fileTarget = (target: string) => {
     const parent = posix.dirname(target)

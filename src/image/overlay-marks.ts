@@ -34,14 +34,16 @@ export function isWhiteout(st: Stats): boolean {
   return st.isCharacterDevice() && st.rdev === 0
 }
 
-export function isOpaqueDir(path: string): boolean {
+/** `strict`: a directory the caller may not read (EACCES on user.*) throws rather than reading as not opaque. */
+export function isOpaqueDir(path: string, strict = false): boolean {
   for (const name of ['trusted.overlay.opaque', 'user.overlay.opaque']) {
     try {
       // overlayfs takes exactly "y" (ovl_is_opaquedir): a longer value is
       // ERANGE here and not opaque, without a 64 KiB buffer per call
       if (fileCalls.lgetxattr(path, name, 1)?.toString() === 'y') return true
-    } catch {
+    } catch (err) {
       // not readable here (trusted.* when not root), or no xattrs on this file system
+      if (strict && (err as { code?: unknown }).code === 'EACCES') throw err
     }
   }
   return false

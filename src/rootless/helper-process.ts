@@ -11,6 +11,7 @@ import { inUserNamespace, unshareFailure } from './in-user-namespace.js'
 import type { RootlessIds } from './subordinate-ids.js'
 import type { UpperBlobRequest } from '../build/upper-blob.js'
 import type { CopySelection } from '../build/readable-tree.js'
+import type { Walks } from '../build/copy-plan.js'
 
 export type SubordinateIds = Extract<RootlessIds, { kind: 'subordinate' }>
 
@@ -34,6 +35,8 @@ export type HelperRequest =
   | { op: 'bind-copy'; layers: string[]; source: string; dest: string }
   /** A build's COPY --from=STAGE or IMAGE: its sources resolved and recorded, their bytes copied where the user reads them (build/readable-tree.ts). */
   | ({ op: 'mirror-copy'; layers: string[]; dest: string } & CopySelection)
+  /** A build's COPY, ADD or WORKDIR: where it writes looked up in the image (build/dest-lookups.ts). */
+  | { op: 'dest-lookups'; layers: string[]; walks: Walks }
 
 export type HelperReply = { result: unknown } | { error: { message: string; code?: string } }
 

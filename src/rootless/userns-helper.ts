@@ -9,7 +9,7 @@
  *   stdin    unpack: the layer blob, as it arrives
  *   stdout   one line of JSON: { result } or { error: { message, code } }
  *
- * Seven requests: `cp` in a rootless container's own namespace, which
+ * Eight requests: `cp` in a rootless container's own namespace, which
  * nsenter(1) starts it in (runtime/container/copy/copy-in-userns.ts); and,
  * under unshare(1): unpack a layer (image/ingest-in-userns.ts), copy an
  * image directory into an empty volume with its owners (Docker's
@@ -17,8 +17,9 @@
  * layer of a RUN's writable layer (build/upper-blob.ts), whose files the
  * user may not read and whose owners only the namespace shows, give a
  * build's new cache directory to a container user, copy what a RUN
- * mounts from a stage with its owners (both build/run-mounts.ts), and read
- * a COPY --from's sources for the user (readable-tree.ts).
+ * mounts from a stage with its owners (both build/run-mounts.ts), read
+ * a COPY --from's sources for the user (readable-tree.ts), and look up
+ * where a COPY or WORKDIR writes (dest-lookups.ts).
  */
 import { lchownSync, readFileSync } from 'node:fs'
 import { describeError } from '../errors.js'
@@ -27,6 +28,7 @@ import { copyImageDir } from '../runtime/container/copy-image-dir.js'
 import { writeUpperBlob } from '../build/upper-blob.js'
 import { copyStageInUserNamespace } from '../build/run-mounts.js'
 import { recordInUserNamespace } from '../build/readable-tree.js'
+import { lookupsInUserNamespace } from '../build/dest-lookups.js'
 import type { CpRequest } from '../runtime/container/copy/copy-in-userns.js'
 import { serveCopy } from '../runtime/container/copy/copy-in-userns-serve.js'
 import type { HelperReply, HelperRequest } from './helper-process.js'
@@ -43,6 +45,7 @@ async function serve(request: HelperRequest): Promise<unknown> {
   }
   if (request.op === 'bind-copy') return (await copyStageInUserNamespace(request.layers, request.source, request.dest)) ?? null
   if (request.op === 'mirror-copy') return recordInUserNamespace(request.layers, request, request.dest)
+  if (request.op === 'dest-lookups') return lookupsInUserNamespace(request.layers, request.walks)
   if (request.op === 'chown') {
     lchownSync(request.path, request.uid, request.gid)
     return true
