@@ -94,7 +94,7 @@ export interface AttachContext {
  * teardown that took its bridge, under the same lock. The isolation chain
  * is read and changed under the isolation lock (isolation.ts).
  */
-export function netavark(action: 'setup' | 'teardown', stateRoot: string, pin: string, options: NetavarkOptions): NetavarkStatus {
+export function netavark(action: 'setup' | 'teardown', stateRoot: string, pin: string, options: NetavarkOptions, o: { reordered?: boolean } = {}): NetavarkStatus {
   const networks = Object.values(options.network_info)
   const internal = networks.filter((n) => n.internal).map((n) => ({ bridge: n.network_interface, subnet: n.subnets[0]!.subnet }))
   return withNetworkLock(stateRoot, () => withIsolationLock(stateRoot, () => {
@@ -102,7 +102,8 @@ export function netavark(action: 'setup' | 'teardown', stateRoot: string, pin: s
       // netavark puts a network's isolation rule first when it finds it missing: with a new bridge, and with a
       // bridge whose rules are gone (a setup killed half-way, iptables -F), which only the network's first
       // container can see; later ones leave the chain as it is, and skip the iptables -S (isolation.ts)
-      const maybeReordered = makesBridge(networks.map((n) => n.network_interface)) || firstOnNetworks(stateRoot, options.container_id, networks.map((n) => n.name))
+      // (`reordered`: a network reload's, after a flush took the rules of networks whose bridges stayed)
+      const maybeReordered = o.reordered === true || makesBridge(networks.map((n) => n.network_interface)) || firstOnNetworks(stateRoot, options.container_id, networks.map((n) => n.name))
       fenceInternal(internal)
       endIdleDns(networkStateDir(stateRoot))
       const status = runNetavark(action, pin, networkStateDir(stateRoot), options)

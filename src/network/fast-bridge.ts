@@ -64,8 +64,8 @@ export function fastBridgeKind(plan: { mode: string; ports: readonly unknown[]; 
 /**
  * The bridge's index, when it and its anchor are up (netavark's rules with
  * them) and the host forwards; else undefined, and netavark sets it up again.
- * A firewall flushed by hand is not seen here: `network prune` and the next
- * container restore it.
+ * A firewall flushed by hand is not seen here: `network reload` restores
+ * it (reload.ts), as do `network prune` and the next container.
  */
 export function readyBridge(def: Pick<NetworkDef, 'bridge'>): number | undefined {
   const bridge = interfaceIndex(def.bridge)

@@ -155,6 +155,39 @@ export function register(program: Command): void {
     })
 
   network
+    .command('reload')
+    .description('set up the networks of running containers again, after the host\'s firewall lost their rules (iptables -F, firewall-cmd --reload): podman\'s')
+    .argument('[container...]')
+    .option('-a, --all', 'every running container')
+    .option('-l, --latest', 'the latest created container')
+    .action(async (refs: string[], flags: { all?: boolean; latest?: boolean }, cmd: Command) => {
+      const [{ reloadNetwork, NOT_RELOADABLE }, { listContainers }, { eachContainer }, { UsageError }] = await Promise.all([
+        import('../../network/reload.js'),
+        import('../../runtime/container/containers.js'),
+        import('../each-ref.js'),
+        import('../../errors.js'),
+      ])
+      // podman's checks (validate.CheckAllLatestAndIDFile)
+      if ([flags.all, flags.latest, refs.length > 0].filter(Boolean).length > 1) throw new UsageError('--all, --latest and containers cannot be used together')
+      if (!flags.all && !flags.latest && refs.length === 0) throw new UsageError('you must provide at least one name or id')
+      const { state } = roots(cmd)
+      const listed = flags.all || flags.latest ? listContainers(state) : []
+      const chosen = flags.all ? listed.filter((c) => c.status === 'running').map((c) => c.id) : flags.latest ? listed.slice(0, 1).map((c) => c.id) : refs
+      if (flags.latest && chosen.length === 0) throw new UsageError('no containers to reload')
+      // each id on its own line once reloaded; one that cannot be is said and the others still are, exit 1
+      await eachContainer(chosen, async (ref) => {
+        try {
+          process.stdout.write(`${reloadNetwork(state, ref)}\n`)
+        } catch (err) {
+          // --all passes over what has nothing to reload (not running any more, another's network, host, none), as podman's
+          const code = (err as { code?: string }).code ?? ''
+          if (flags.all && (NOT_RELOADABLE.has(code) || code === 'ENOCONTAINER')) return
+          throw err
+        }
+      })
+    })
+
+  network
     .command('connect')
     .description('connect a container to a network (eth1, eth2...; a running one at once, names included; a stopped one at its next start)')
     .argument('<network>')
