@@ -1,5 +1,5 @@
 // Docker's flags that scripts use and mini-run had not taken: run/create's
-// hidden --dns-opt, --disable-content-trust (run, create, pull, push,
+// hidden --dns-opt, --net and --net-alias, --disable-content-trust (run, create, pull, push,
 // build), volume create's hidden --name, network inspect -v, network prune
 // --filter (until=, label=, label!=), exec --detach-keys. Typed as a user
 // types them, checked by what they do.
@@ -28,6 +28,17 @@ describe.skipIf(!isRoot)('Docker flags mini-run accepts (needs root)', () => {
     expect(env.run(['pull', '--disable-content-trust', BUSYBOX]).stderr).not.toMatch(/unknown option/)
     expect(env.run(['push', '--disable-content-trust', '--help']).stdout).toContain('--disable-content-trust')
     expect(env.run(['build', '--disable-content-trust', '--help']).stdout).toContain('--disable-content-trust')
+  })
+
+  it('--net and --net-alias, the old spellings of --network and --network-alias', () => {
+    const r = env.run(['run', '--rm', '--net=none', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sh', '-c', 'ls /sys/class/net'])
+    expect([r.status, r.stderr, r.stdout]).toEqual([0, '', 'lo\n'])
+    const id = env.run(['create', '--net', 'host', BUSYBOX, 'true']).stdout.trim()
+    expect(env.run(['inspect', '-f', '{{.HostConfig.NetworkMode}}', id]).stdout).toBe('host\n')
+    // an alias is --network-alias's, checked as that one is
+    const alias = env.run(['create', '--net', 'host', '--net-alias', 'old', BUSYBOX, 'true'])
+    expect([alias.status, alias.stderr]).toEqual([125, 'mini-run: --network-alias needs a network of the container\'s own: not with --network host\n'])
+    expect(env.run(['rm', id]).status).toBe(0)
   })
 
   it('volume create --name NAME, as the positional name; both at once is refused with Docker\'s words', () => {

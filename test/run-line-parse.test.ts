@@ -131,6 +131,9 @@ describe('the launcher\'s thin parser for run', () => {
       // Docker's hidden --dns-opt adds to --dns-option's list, in order; --disable-content-trust[=false] is accepted
       ['run', '--dns-opt', 'ndots:2', '--dns-option=a', '--dns-opt=b', '--disable-content-trust', 'busybox'],
       ['run', '--disable-content-trust=false', 'busybox'],
+      // the old --net and --net-alias: --network's and --network-alias's lists, in order
+      ['run', '--net=host', 'busybox'],
+      ['run', '--net', 'a', '--network', 'b', '--net-alias', 'x', '--network-alias=y', 'busybox'],
       // --sig-proxy and its negation: no default (undefined: on), false by either spelling
       ['run', '--sig-proxy=false', 'busybox'],
       ['run', '--no-sig-proxy', '--sig-proxy=true', 'busybox'],
@@ -147,8 +150,12 @@ describe('the launcher\'s thin parser for run', () => {
   it('reads --dns-opt into --dns-option\'s list; the launcher\'s built tables are these', () => {
     expect(thinParse(['run', '--dns-opt', 'ndots:2', '--dns-option=a', '--dns-opt=b', 'busybox'])?.flags.dnsOption).toEqual(['ndots:2', 'a', 'b'])
     expect(commanderParse(['run', '--dns-opt', 'ndots:2', '--dns-option=a', '--dns-opt=b', 'busybox'])?.flags.dnsOption).toEqual(['ndots:2', 'a', 'b'])
+    for (const parse of [thinParse, commanderParse]) {
+      const flags = parse(['run', '--net', 'a', '--network=b', '--net=c', '--net-alias', 'x', '--network-alias=y', 'busybox'])?.flags
+      expect([flags?.network, flags?.networkAlias]).toEqual([['a', 'b', 'c'], ['x', 'y']])
+    }
     // hidden from --help, as Docker's
-    expect(defineRun(new Command().enablePositionalOptions()).helpInformation()).not.toContain('--dns-opt ')
+    for (const hidden of ['--dns-opt ', '--net ', '--net-alias ']) expect(defineRun(new Command().enablePositionalOptions()).helpInformation()).not.toContain(hidden)
     // scripts/bundle.mjs writes the tables into the launcher at build time: a build from older flags would differ
     const built = /JSON\.parse\('(\{"global".*?)'\)/.exec(readFileSync('dist/mini-run.cjs', 'utf8'))?.[1]
     expect(built && JSON.parse(built)).toEqual(JSON.parse(JSON.stringify(tables)))

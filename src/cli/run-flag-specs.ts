@@ -117,6 +117,9 @@ export const DISABLE_CONTENT_TRUST = 'accepted for Docker: mini-run verifies and
  */
 export const HIDDEN_RUN_FLAG_ALIASES: Readonly<Record<string, string>> = {
   '--dns-opt': '--dns-option',
+  // the old spellings, still in many scripts (`--net=host`)
+  '--net': '--network',
+  '--net-alias': '--network-alias',
 }
 
 
