@@ -41,6 +41,7 @@ export const VERB_NAMES = [
   'import',
   'image',
   'build',
+  'buildx',
   'builder',
   'lint',
   'push',
@@ -73,7 +74,7 @@ export function isVerb(word: string): boolean {
  * image of such a name still runs with `mini-run run NAME`).
  */
 const DOCKER_ONLY_VERBS: ReadonlySet<string> = new Set([
-  'buildx', 'checkpoint', 'config', 'context',
+  'checkpoint', 'config', 'context',
   'node', 'plugin', 'search', 'secret', 'service', 'stack', 'swarm', 'trust',
 ])
 

@@ -33,11 +33,24 @@ interface BuildFlags {
   cgroupParent?: string
   iidfile?: string
   output: string[]
+  push?: boolean
+  load?: boolean
+  metadataFile?: string
+  provenance?: string
+  sbom?: string
 }
 
 export function register(program: Command): void {
-  program
-    .command('build')
+  defineBuild(program.command('build'))
+}
+
+/** `docker buildx build`, as scripts written for buildx type it (podman's buildx build is its build too). */
+export function registerBuildx(program: Command): void {
+  defineBuild(program.command('buildx').description('docker buildx\'s build: the same builder as build').command('build'))
+}
+
+function defineBuild(command: Command): void {
+  command
     .description('build an image from a Dockerfile')
     .argument('<context>', 'the build context directory, or - for stdin (a tar of it, or a Dockerfile alone)')
     .option('-t, --tag <name[:tag]>', 'name the image (repeatable)', collect, [])
@@ -62,6 +75,11 @@ export function register(program: Command): void {
     .option('--cgroup-parent <path>', 'the cgroup parent of RUN steps (default: mini-run)')
     .option('--iidfile <file>', 'write the image id (sha256:...) to this file')
     .option('-o, --output <DIR|type=local,dest=DIR|type=tar,dest=FILE>', 'write the filesystem out instead of storing an image (- : a tar on stdout; repeatable)', collect, [])
+    .option('--push', 'push the image to its registry once built and stored, each -t name (buildx\'s shorthand for --output type=registry)')
+    .option('--load', 'accepted for buildx: the image is stored, as it always is without --output')
+    .option('--metadata-file <file>', 'write the result as JSON in buildx\'s keys: containerimage.digest (the pushed one with --push), containerimage.config.digest, image.name...')
+    .option('--provenance <value>', 'accepted for buildx: mini-run\'s builder makes no attestations (a warning says so, unless false)')
+    .option('--sbom <value>', 'accepted for buildx: mini-run\'s builder makes no attestations (a warning says so, unless false)')
     // Docker's: RUN's containers are always removed, a failed step's too
     .option('--rm', 'accepted for Docker: intermediate containers are always removed')
     .option('--force-rm', 'accepted for Docker: intermediate containers are always removed')
@@ -97,6 +115,9 @@ async function buildCommand(context: string, flags: BuildFlags, cmd: Command, sh
     import('../../runtime/container/container-flags.js'),
   ])
   const outputs = parseOutputFlags(flags.output, { stdoutIsTTY: process.stdout.isTTY === true, iidfile: flags.iidfile })
+  const { checkExportFlags, attestationWarnings, exportBuilt, writeMetadata } = await import('../build-export.js')
+  checkExportFlags(flags, outputs.length)
+  attestationWarnings(flags, (line) => process.stderr.write(line))
   // -o -: stdout is the tar, and what a build says goes to stderr
   const tarOnStdout = outputs.some((out) => out.type === 'tar' && out.dest === '-')
   const progressOut = tarOnStdout ? process.stderr : process.stdout
@@ -139,7 +160,8 @@ async function buildCommand(context: string, flags: BuildFlags, cmd: Command, sh
       ...(outputs.length ? { outputs: outputs.map((out) => (out.type === 'tar' && out.dest === '-' ? { type: 'tar' as const, dest: process.stdout } : out)) } : {}),
     })
     if (outputs.length) {
-      // written out, not stored: no image id to print, no name
+      // written out, not stored: no image id to print, no name (and no image in the metadata, as buildx's local export)
+      if (flags.metadataFile !== undefined) writeMetadata(flags.metadataFile, {})
       if (mode !== 'quiet') await printLint(named, context, flags.target, shown)
       return 0
     }
@@ -155,6 +177,7 @@ async function buildCommand(context: string, flags: BuildFlags, cmd: Command, sh
       process.stdout.write(`--> ${id.slice(0, 12)}\n`)
       for (const name of result.names) process.stdout.write(`Successfully tagged ${name}\n`)
     }
+    await exportBuilt(cmd, result, flags, { ...(root ? { root } : {}), quiet: mode === 'quiet' })
     // -q: docker build -q's line, the id with its algorithm (as images -q --no-trunc shows it); podman's bare hex otherwise
     process.stdout.write(mode === 'quiet' ? `${result.id}\n` : `${id}\n`)
     if (mode !== 'quiet') await printLint(named, context, flags.target, shown)

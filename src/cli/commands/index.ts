@@ -17,7 +17,7 @@ import { register as registerRm } from './rm.js'
 import { register as registerInspect } from './inspect.js'
 import { register as registerContainer } from './container.js'
 import { register as registerVolume } from './volume.js'
-import { register as registerBuild } from './build.js'
+import { register as registerBuild, registerBuildx } from './build.js'
 import { register as registerBuilder } from './builder.js'
 import { register as registerLint } from './lint.js'
 import { register as registerSystemCheck } from './system-check.js'
@@ -89,6 +89,7 @@ const VERBS: Record<VerbName, (program: Command) => void> = {
   import: registerImport,
   image: registerImage,
   build: registerBuild,
+  buildx: registerBuildx,
   builder: registerBuilder,
   lint: registerLint,
   push: registerPush,

@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { stateRootOf } from '../state-root.js'
-import type { LayerPushProgress, PushEvent } from '../../registry/push.js'
+import type { LayerPushProgress, PushEvent, PushResult } from '../../registry/push.js'
+import type { ImageStore } from '../../image/store.js'
 import { globalOptions } from '../global-options.js'
 import { bar, formatBytes, LayerLines, type ProgressOut } from '../layer-lines.js'
 import { DISABLE_CONTENT_TRUST } from '../run-flag-specs.js'
@@ -15,11 +16,7 @@ interface PushFlags {
 
 export async function pushImages(cmd: Command, image: string, flags: PushFlags): Promise<void> {
   const { root } = globalOptions(cmd)
-  const [{ ImageStore }, { pushImage }, { parseReference }] = await Promise.all([
-    import('../../image/store.js'),
-    import('../../registry/push.js'),
-    import('../../image/reference.js'),
-  ])
+  const [{ ImageStore }, { parseReference }] = await Promise.all([import('../../image/store.js'), import('../../image/reference.js')])
   const store = new ImageStore(root ? { root } : {})
   const ref = parseReference(image)
   let names = [ref.name]
@@ -31,28 +28,35 @@ export async function pushImages(cmd: Command, image: string, flags: PushFlags):
   } else if (!flags.quiet && !/:[^/]*$/.test(image) && !ref.digest) {
     process.stdout.write(`Using default tag: ${ref.tag}\n`)
   }
-  const out = process.stdout
-  if (!flags.quiet) out.write(`The push refers to repository [${ref.repository}]\n`)
+  if (!flags.quiet) process.stdout.write(`The push refers to repository [${ref.repository}]\n`)
   for (const name of names) {
-    const view = flags.quiet ? undefined : new PushProgressView(out)
-    let result
-    try {
-      result = await pushImage(name, {
-        store,
-        insecureRegistries: flags.insecureRegistry,
-        ...(view && { progress: (e: PushEvent) => view.update(e) }),
-      })
-    } finally {
-      view?.finish()
-    }
-    if (flags.quiet) out.write(`${result.name}\n`)
-    else {
-      if (result.rewritten) process.stderr.write(`mini-run: note: pushed a new manifest naming the layer blobs this store holds; the image id is unchanged\n`)
-      out.write(`${result.tag}: digest: ${result.manifestDigest} size: ${result.size}\n`)
-    }
-    const [{ imageEvent }, { familiarName, familiarRepository }] = await Promise.all([import('../../events/resource-events.js'), import('../../image/reference.js')])
-    imageEvent(stateRootOf(cmd), 'push', familiarName(name), familiarRepository(ref.repository))
+    const result = await pushNamed(cmd, store, name, { insecureRegistries: flags.insecureRegistry, show: !flags.quiet })
+    if (flags.quiet) process.stdout.write(`${result.name}\n`)
   }
+}
+
+/** One name pushed, its layers and its digest line shown (`show`), its event said (push, and build --push). */
+export async function pushNamed(cmd: Command, store: ImageStore, name: string, o: { insecureRegistries: string[]; show: boolean }): Promise<PushResult> {
+  const out = process.stdout
+  const view = o.show ? new PushProgressView(out) : undefined
+  const { pushImage } = await import('../../registry/push.js')
+  let result
+  try {
+    result = await pushImage(name, {
+      store,
+      insecureRegistries: o.insecureRegistries,
+      ...(view && { progress: (e: PushEvent) => view.update(e) }),
+    })
+  } finally {
+    view?.finish()
+  }
+  if (o.show) {
+    if (result.rewritten) process.stderr.write(`mini-run: note: pushed a new manifest naming the layer blobs this store holds; the image id is unchanged\n`)
+    out.write(`${result.tag}: digest: ${result.manifestDigest} size: ${result.size}\n`)
+  }
+  const [{ imageEvent }, { familiarName, familiarRepository, parseReference }] = await Promise.all([import('../../events/resource-events.js'), import('../../image/reference.js')])
+  imageEvent(stateRootOf(cmd), 'push', familiarName(name), familiarRepository(parseReference(name).repository))
+  return result
 }
 
 export function register(program: Command): void {
