@@ -1,6 +1,6 @@
 /**
- * `compose config --resolve-image-digests`, as a user pins a compose file
- * before publishing it: each image the file names gets the digest its
+ * `compose config --resolve-image-digests` and `--lock-image-digests`, as a
+ * user pins a compose file before publishing it: each image the file names gets the digest its
  * registry (Debian's docker-registry on 127.0.0.1) gives it now, a
  * multi-platform image its index's; an image with a digest already, and the
  * image compose names for a build, are left as they are; a tag the registry
@@ -65,9 +65,42 @@ describe.skipIf(unavailable)(`compose config --resolve-image-digests${unavailabl
     expect(config(yaml, ['--resolve-image-digests', '--images']).stdout.split('\n')).toContain(`${registry.host}/test/multi:2`)
   })
 
+  it('--lock-image-digests: an override file of the pinned images alone, which merged after the file pins the project', () => {
+    const yaml = [
+      'services:',
+      `  single:\n    image: ${registry.host}/test/single:1\n    environment: {A: "1"}\n    ports: ["8080:80"]`,
+      `  multi:\n    image: ${registry.host}/test/multi:2`,
+      '  built:\n    build: .',
+      '',
+    ].join('\n')
+    writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\n')
+    const r = config(yaml, ['--lock-image-digests'])
+    expect(r.stderr).toBe('')
+    expect(r.stdout).toBe([
+      'services:',
+      '  built: {}',
+      '  multi:',
+      `    image: ${registry.host}/test/multi:2@${multi.index.digest}`,
+      '  single:',
+      `    image: ${registry.host}/test/single:1@${single.manifest.digest}`,
+      '',
+    ].join('\n'))
+    expect(JSON.parse(config(yaml, ['--lock-image-digests', '--format', 'json']).stdout)).toEqual({
+      services: { built: {}, multi: { image: `${registry.host}/test/multi:2@${multi.index.digest}` }, single: { image: `${registry.host}/test/single:1@${single.manifest.digest}` } },
+    })
+    // the lock file as an override: the project with its images pinned, the rest as the file says
+    writeFileSync(join(dir, 'lock.yaml'), r.stdout)
+    const merged = miniRun(['--root', join(dir, 'store'), '--state', join(dir, 'state'), 'compose', '-p', 'pin', '-f', 'compose.yaml', '-f', 'lock.yaml', 'config', '--format', 'json'], { cwd: dir })
+    expect(merged.status, merged.stderr).toBe(0)
+    const project = JSON.parse(merged.stdout)
+    expect(project.services.single.image).toBe(`${registry.host}/test/single:1@${single.manifest.digest}`)
+    expect(project.services.single.environment).toEqual({ A: '1' })
+    expect(project.services.built.image).toBe('pin-built')
+  })
+
   it('a tag the registry lacks: one line naming it, exit 1, with -q too; nothing printed', () => {
     const yaml = `services:\n  web:\n    image: ${registry.host}/test/single:nope\n`
-    for (const args of [['--resolve-image-digests'], ['-q', '--resolve-image-digests']]) {
+    for (const args of [['--resolve-image-digests'], ['-q', '--resolve-image-digests'], ['--lock-image-digests']]) {
       const r = config(yaml, args)
       expect(r.status).toBe(1)
       expect(r.stdout).toBe('')

@@ -17,12 +17,17 @@ import { stringifyYaml } from './vendor.js'
 
 /** The document as YAML, as `docker compose config` prints it. */
 export function configYaml(project: Project): string {
-  return escapeDollars(stringifyYaml(configDocument(project)))
+  return documentText(configDocument(project), 'yaml')
 }
 
 /** The document as JSON (`config --format json`). */
 export function configJson(project: Project): string {
-  return escapeDollars(JSON.stringify(configDocument(project), null, 2)) + '\n'
+  return documentText(configDocument(project), 'json')
+}
+
+/** A document of config's as YAML or JSON, its dollars doubled. */
+export function documentText(doc: Record<string, unknown>, format: 'yaml' | 'json'): string {
+  return escapeDollars(format === 'json' ? JSON.stringify(doc, null, 2) + '\n' : stringifyYaml(doc))
 }
 
 /** A `$` of a value is a literal one: doubled, it stays one when the output is loaded again. */

@@ -19,6 +19,25 @@ import { separatorOf } from './project-containers.js'
 /** The digest a registry gives a reference's manifest (or index) now. */
 export type DigestOf = (ref: string) => Promise<string>
 
+/** Whether a service's image is one the file names (not compose's name for a build-only service's). */
+function namesImage(project: Project, name: string): boolean {
+  const s = project.services[name]!
+  return s.image !== '' && (!s.build || s.image !== project.name + separatorOf(project) + name)
+}
+
+/**
+ * `config --lock-image-digests`: an override file of the images alone (docker
+ * compose's imagesOnly: every other attribute dropped), each service by
+ * name, with the image the file names, resolved; a build-only service is
+ * there without one. Merged after the project's files (`-f compose.yaml -f
+ * lock.yaml`), it pins every image.
+ */
+export function lockDocument(project: Project): Record<string, unknown> {
+  const services: Record<string, unknown> = {}
+  for (const name of Object.keys(project.services).sort()) services[name] = namesImage(project, name) ? { image: project.services[name]!.image } : {}
+  return { services }
+}
+
 export async function withImagesResolved(project: Project, digestOf: DigestOf): Promise<Project> {
   const resolved = new Map<string, Promise<string>>()
   const pin = (image: string) => {
@@ -31,8 +50,7 @@ export async function withImagesResolved(project: Project, digestOf: DigestOf): 
   }
   const services: Project['services'] = {}
   for (const [name, s] of Object.entries(project.services)) {
-    const named = s.image !== '' && (!s.build || s.image !== project.name + separatorOf(project) + name)
-    if (!named) {
+    if (!namesImage(project, name)) {
       services[name] = s
       continue
     }

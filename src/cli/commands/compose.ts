@@ -265,6 +265,7 @@ export function register(program: Command): void {
     .option('--format <format>', 'yaml (the default) or json')
     .option('-o, --output <file>', 'write it to this file rather than stdout')
     .option('--resolve-image-digests', 'pin each image the file names to the digest its registry gives it now (a multi-platform image\'s index): NAME:TAG@DIGEST')
+    .option('--lock-image-digests', 'print an override file of the services\' images alone, each pinned as --resolve-image-digests pins it (-f FILE -f LOCK then runs those)')
     .action(async (services: string[], flags: Record<string, unknown>, cmd: Command) => {
       const { configCommand } = await import('../compose/verbs.js')
       await configCommand(services, flags, cmd)

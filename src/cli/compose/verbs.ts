@@ -47,6 +47,7 @@ export interface ConfigFlags {
   output?: string
   hash?: string
   resolveImageDigests?: boolean
+  lockImageDigests?: boolean
 }
 
 export async function configCommand(services: string[], flags: ConfigFlags, cmd: Command): Promise<void> {
@@ -61,7 +62,8 @@ export async function configCommand(services: string[], flags: ConfigFlags, cmd:
   let project = { ...loaded, services: Object.fromEntries(Object.entries(loaded.services).filter(([n]) => kept.has(n))) }
   // the document's images, and -q's check of them; not the lists (docker compose's runConfigImages reads the project as it is)
   const listing = flags.services || flags.volumes || flags.networks || flags.images || flags.profiles || flags.environment
-  if (flags.resolveImageDigests && !listing) {
+  // --lock-image-digests resolves them too (docker compose's PreRunE)
+  if ((flags.resolveImageDigests || flags.lockImageDigests) && !listing) {
     const [{ withImagesResolved }, { registryDigest }] = await Promise.all([import('../../compose/image-digests.js'), import('../../registry/manifest-inspect.js')])
     project = await withImagesResolved(project, (ref) => registryDigest(ref))
   }
@@ -74,11 +76,9 @@ export async function configCommand(services: string[], flags: ConfigFlags, cmd:
   if (flags.images) return lines(new Set(Object.keys(project.services).sort().map((n) => project.services[n]!.image)))
   if (flags.profiles) return lines(project.profiles ?? [])
   if (flags.environment) return lines(Object.entries(project.environment).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${v}`))
-  const { configJson, configYaml } = await import('../../compose/config-document.js')
-  let text: string
-  if (flags.format === 'json') text = configJson(project)
-  else if (flags.format === undefined || flags.format === 'yaml') text = configYaml(project)
-  else throw new UsageError(`invalid --format "${flags.format}": yaml or json`)
+  const [{ configDocument, documentText }, { lockDocument }] = await Promise.all([import('../../compose/config-document.js'), import('../../compose/image-digests.js')])
+  if (flags.format !== undefined && flags.format !== 'yaml' && flags.format !== 'json') throw new UsageError(`invalid --format "${flags.format}": yaml or json`)
+  const text = documentText(flags.lockImageDigests ? lockDocument(project) : configDocument(project), flags.format ?? 'yaml')
   if (flags.output === undefined) return void process.stdout.write(text)
   try {
     writeFileSync(flags.output, text)
