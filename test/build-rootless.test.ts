@@ -147,8 +147,11 @@ describe.skipIf(missing)(`build as an ordinary user${missing ? ` (skipped: ${mis
     writeFileSync(join(ctx, 'Dockerfile'), [
       `FROM ${BASE}`,
       // a container user's 0700 directory: on disk, the host user can search neither it nor anything below
-      'RUN mkdir -p /data/keep/inner && chown -R 33:33 /data && chmod 0700 /data && chmod 0750 /data/keep',
+      'RUN mkdir -p /data/keep/inner && echo old > /data/keep/file && ln -s keep /data/link && chown -R 33:33 /data && chmod 0700 /data && chmod 0750 /data/keep',
       'COPY f.txt /data/keep/inner/',
+      // through the image's own symlink in it; onto a file in it
+      'COPY f.txt /data/link/via-link.txt',
+      'COPY g.txt /data/keep/file',
       // an existing directory without a trailing slash: the file goes into it
       'COPY g.txt /data/keep',
       // a file mounted in an existing directory: not a tmpfs over it
@@ -164,12 +167,14 @@ describe.skipIf(missing)(`build as an ordinary user${missing ? ` (skipped: ${mis
     const built = as(user, ['build', '-q', '-t', 'localhost/test/rootless-dest:1', ctx])
     expect(built.status, built.stderr).toBe(0)
     const look = as(user, ['run', '--rm', '-u', '0', 'localhost/test/rootless-dest:1', 'sh', '-c',
-      'pwd; cat /listing; ls /data/keep/inner; stat -c "%n %u:%g %a" /data /data/keep /data/keep/inner /data/keep/inner/f.txt /data/keep/g.txt /data/keep/made'])
+      'pwd; cat /listing; ls /data/keep/inner; cat /data/keep/file /data/keep/via-link.txt; stat -c "%n %u:%g %a" /data /data/keep /data/keep/inner /data/keep/inner/f.txt /data/keep/g.txt /data/keep/made'])
     expect(look.stdout.split('\n')).toEqual([
       '/data/keep/made',
       'bound.txt',
       'f.txt',
       'f.txt',
+      'g',
+      'f',
       '/data 33:33 700',
       '/data/keep 33:33 750',
       '/data/keep/inner 33:33 755',
@@ -179,8 +184,13 @@ describe.skipIf(missing)(`build as an ordinary user${missing ? ` (skipped: ${mis
       '',
     ])
     const layers = (ref: string) => as(user, ['image', 'inspect', '--format', '{{len .RootFS.Layers}}', ref]).stdout.trim()
-    // two RUNs, two COPYs and the new directory's WORKDIR
-    expect(Number(layers('localhost/test/rootless-dest:1'))).toBe(Number(layers(BASE)) + 5)
+    // two RUNs, four COPYs and the new directory's WORKDIR
+    expect(Number(layers('localhost/test/rootless-dest:1'))).toBe(Number(layers(BASE)) + 7)
+    // a file on the way to the destination, read in the namespace: said as a root build says it
+    writeFileSync(join(ctx, 'Dockerfile'), 'FROM localhost/test/rootless-dest:1\nCOPY f.txt /data/keep/file/sub/\n')
+    const refused = as(user, ['build', '-q', ctx])
+    expect(refused.status).toBe(1)
+    expect(refused.stderr).toMatch(/cannot copy into \/data\/keep\/file: it is not a directory in the image/)
   })
 
   it('RUN --mount=type=bind,from=STAGE shows the stage\'s files with their owners and modes, ones the user cannot read too', () => {

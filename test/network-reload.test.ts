@@ -24,7 +24,7 @@ describe.skipIf(!isRoot || !netavark)('network reload (needs root, netavark and 
   }
   const page = (port: number) => ns.exec(['sh', '-c', GET('127.0.0.1', port).replace(/nc /, 'busybox nc ')]).stdout
   // what firewall-cmd --reload does to rules it did not make: every rule and chain of both tables gone
-  const flush = () => expect(ns.exec(['sh', '-ec', 'for t in nat filter; do iptables -t $t -F; iptables -t $t -X; done']).status).toBe(0)
+  const flush = () => expect(ns.exec(['sh', '-ec', 'for t in nat filter mangle raw; do iptables -t $t -F; iptables -t $t -X; done']).status).toBe(0)
   const resolves = (net: string, name: string) => run(['--rm', '--network', net, BUSYBOX, 'sh', '-c', `nslookup ${name} >/dev/null 2>&1 && echo found || echo unknown`]).stdout
 
   beforeAll(async () => {
@@ -44,10 +44,14 @@ describe.skipIf(!isRoot || !netavark)('network reload (needs root, netavark and 
 
   it('after a flush: the published port, the names and every rule come back, for the containers named or --all', async () => {
     expect(mr(['network', 'create', 'back']).status).toBe(0)
+    expect(mr(['network', 'create', '--internal', 'inner']).status).toBe(0)
     const web = detached(['-p', '8081:80', BUSYBOX, ...HTTPD])
-    // on mini-run's own veth of the default bridge (no port), and on a network with names
+    // on mini-run's own veth of the default bridge (no port); on a network with names, and an internal one besides
     const quiet = detached([BUSYBOX, 'sleep', '600'])
     const db = detached(['--name', 'db', '--network', 'back', '-p', '8082:80', BUSYBOX, ...HTTPD])
+    expect(mr(['network', 'connect', 'inner', db]).status).toBe(0)
+    const guard = detached(['--network', 'inner', BUSYBOX, 'sleep', '600'])
+    const webIp = mr(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', web]).stdout.trim()
     const stopped = mr(['create', BUSYBOX, 'true']).stdout.trim()
     const none = detached(['--network', 'none', BUSYBOX, 'sleep', '600'])
     await until('the page through 8081', () => page(8081) !== '', 15_000)
@@ -78,17 +82,21 @@ describe.skipIf(!isRoot || !netavark)('network reload (needs root, netavark and 
     const all = mr(['network', 'reload', '--all'])
     expect(all.stderr).toBe('')
     expect(all.status).toBe(0)
-    expect(all.stdout.trim().split('\n').sort()).toEqual([web, quiet, db].sort())
+    expect(all.stdout.trim().split('\n').sort()).toEqual([web, quiet, db, guard].sort())
     await until('the page through 8082 again', () => page(8082) !== '', 15_000)
     expect(page(8081)).toBe(`hello from ${web.slice(0, 12)}\n`)
     expect(resolves('back', 'db')).toBe('found\n')
-    // the rules as they were before the flush, the default bridge's masquerade and isolation among them
+    expect(resolves('inner', 'db')).toBe('found\n')
+    // the fast path's container, on netavark's interface now: the same address, the bridge reached
+    expect(mr(['exec', quiet, 'sh', '-c', GET(webIp, 80)]).stdout).toBe(`hello from ${web.slice(0, 12)}\n`)
+    // the rules as they were before the flush: the default bridge's masquerade, the isolation, the internal network's fence
     expect(ns.snapshot().rules).toEqual(before)
     expect(isolation()).toBe(isolationBefore)
     expect(before.some((r) => r.includes('MASQUERADE'))).toBe(true)
+    expect(before.some((r) => r.startsWith('-A MINI_RUN_INTERNAL'))).toBe(true)
 
     // what the reload set up goes with the containers: the published ports' rules too
-    expect(mr(['rm', '-f', web, quiet, db, stopped, none]).status).toBe(0)
+    expect(mr(['rm', '-f', web, quiet, db, guard, stopped, none]).status).toBe(0)
     expect(ns.snapshot().rules.filter((r) => /808[12]/.test(r))).toEqual([])
   })
 

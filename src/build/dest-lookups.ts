@@ -43,8 +43,11 @@ export function recordLookups(tree: PathLookups, walks: Walks): LookupRecord {
         const kind = !st ? 'other' : st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : 'other'
         answers.set(key, node && st ? { path: node.path, kind, mode: st.mode, uid: st.uid, gid: st.gid, mtimeMs: st.mtimeMs } : null)
         return node
-      } catch (err) {
-        if (!isAccessError(err)) answers.set(key, { error: describeError(err), ...(typeof (err as { code?: unknown }).code === 'string' ? { code: (err as { code: string }).code } : {}) })
+      } catch (thrown) {
+        // a store path's error (lstat's, lgetxattr's) named by the image's path
+        const code = (thrown as { code?: unknown }).code
+        const err = thrown instanceof MiniRunError ? thrown : new MiniRunError(`${path} in the image: ${typeof code === 'string' ? code : describeError(thrown)}`, { ...(typeof code === 'string' ? { code } : {}), cause: thrown })
+        if (!isAccessError(err)) answers.set(key, { error: err.message, ...(err.code !== undefined ? { code: err.code } : {}) })
         throw err
       }
     },
@@ -93,6 +96,7 @@ export async function destinationLookups(tree: MergedTree, walks: Walks, signal?
     return new RecordedLookups(recordLookups(tree.strict(), walks))
   } catch (err) {
     const ids = isAccessError(err) && !isRoot() ? ownSubordinateIds() : undefined
+    if (!ids && isAccessError(err)) throw new MiniRunError(`${(err as Error).message}: a directory on the way is not this user's to search, and there are no subordinate ids to read it with`, { code: 'EACCES', cause: err })
     if (!ids) throw err
     const record = await runHelper(ids, { op: 'dest-lookups', layers: [...tree.layers], walks }, 'read the image where the step writes', signal)
     return new RecordedLookups(record as LookupRecord)

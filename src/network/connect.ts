@@ -11,7 +11,7 @@ import { findContainer, type ContainerInfo } from '../runtime/container/containe
 import { updateState } from '../runtime/container/state.js'
 import { keepIsolationAfter, netavark as lockedNetavark, type Endpoint } from './attach.js'
 import { connectStopped, disconnectStopped, planConnect, planDisconnect } from './connect-stopped.js'
-import { ensurePin } from './netns-pin.js'
+import { ensurePinLocked, withContainerNetworkLock } from './netns-pin.js'
 import { hairpinPorts } from './fast-bridge.js'
 import { getLogger } from '../log.js'
 import { hostListeners, hostRoutes } from './host-net.js'
@@ -27,7 +27,8 @@ function runningOnBridge(stateRoot: string, ref: string, c: ContainerInfo) {
   }
   // netavark finds the namespace by a path: a container that joined only the
   // default bridge by mini-run's own veth (fast-bridge.ts) has no pin until it needs one
-  const pin = () => ensurePin(stateRoot, { id: c.id, pid, ...(c.pidStartTime !== undefined ? { pidStartTime: c.pidStartTime } : {}) })
+  // (the caller holds the container's network lock)
+  const pin = () => ensurePinLocked(stateRoot, { id: c.id, pid, ...(c.pidStartTime !== undefined ? { pidStartTime: c.pidStartTime } : {}) })
   return { c, record, netavark: record.netavark, pin }
 }
 
@@ -36,6 +37,11 @@ export function connectContainer(storeRoot: string, stateRoot: string, ref: stri
   // --network container:X: its network is X's (Docker's ErrConflictSharedNetwork)
   if (found.networkContainer) throw new MiniRunError('container sharing network namespace with another container or host cannot be connected to any other network', { code: 'ENOTCONNECTABLE' })
   if (found.status !== 'running') return connectStopped(storeRoot, stateRoot, found, ref, name, o)
+  // under the container's network lock, as its teardown and a reload: one at a time reads, changes and writes the record
+  withContainerNetworkLock(stateRoot, found.id, () => connectRunning(storeRoot, stateRoot, ref, findContainer(stateRoot, found.id), name, o))
+}
+
+function connectRunning(storeRoot: string, stateRoot: string, ref: string, found: ContainerInfo, name: string, o: { aliases: string[]; ip?: string }): void {
   const { c, record, netavark, pin } = runningOnBridge(stateRoot, ref, found)
   const def = findNetwork(storeRoot, name)
   if (record.networks.includes(def.name)) throw new MiniRunError(`container ${ref} is already connected to network ${def.name}`, { code: 'EALREADYCONNECTED' })
@@ -98,6 +104,10 @@ export function connectContainer(storeRoot: string, stateRoot: string, ref: stri
 export function disconnectContainer(storeRoot: string, stateRoot: string, ref: string, name: string): void {
   const found = findContainer(stateRoot, ref)
   if (found.status !== 'running') return disconnectStopped(stateRoot, found, ref, name)
+  withContainerNetworkLock(stateRoot, found.id, () => disconnectRunning(storeRoot, stateRoot, ref, findContainer(stateRoot, found.id), name))
+}
+
+function disconnectRunning(storeRoot: string, stateRoot: string, ref: string, found: ContainerInfo, name: string): void {
   const { c, record, netavark, pin } = runningOnBridge(stateRoot, ref, found)
   const netName = name === 'default' ? 'bridge' : name
   if (!record.networks.includes(netName)) throw new MiniRunError(`container ${ref} is not connected to network ${name}`, { code: 'ENOTCONNECTED' })

@@ -63,25 +63,24 @@ export function withContainerNetworkLock<T>(stateRoot: string, id: string, fn: (
 
 /**
  * The pin of a running container's namespace, made now if there is none
- * (network connect), under the lock the teardown takes. A pin that is not
- * the process's namespace (an empty file a killed connect left) is made
- * again; a pid that is no longer the container's process is refused.
+ * (network connect, disconnect, reload), by a caller that holds the lock
+ * the teardown takes (withContainerNetworkLock). A pin that is not the
+ * process's namespace (an empty file a killed connect left) is made again;
+ * a pid that is no longer the container's process is refused.
  */
-export function ensurePin(stateRoot: string, c: { id: string; pid: number; pidStartTime?: string }): string {
+export function ensurePinLocked(stateRoot: string, c: { id: string; pid: number; pidStartTime?: string }): string {
   const notRunning = () => new MiniRunError(`container ${c.id.slice(0, 12)} is not running`, { code: 'ENOTCONNECTABLE' })
-  return withContainerNetworkLock(stateRoot, c.id, () => {
-    const pin = netnsPin(stateRoot, c.id)
-    const ns = statSync(`/proc/${c.pid}/ns/net`, { throwIfNoEntry: false })
-    if (ns === undefined || processStartTime(c.pid) !== c.pidStartTime) throw notRunning()
-    const pinned = statSync(pin, { throwIfNoEntry: false })
-    if (pinned?.dev === ns.dev && pinned.ino === ns.ino) return pin
+  const pin = netnsPin(stateRoot, c.id)
+  const ns = statSync(`/proc/${c.pid}/ns/net`, { throwIfNoEntry: false })
+  if (ns === undefined || processStartTime(c.pid) !== c.pidStartTime) throw notRunning()
+  const pinned = statSync(pin, { throwIfNoEntry: false })
+  if (pinned?.dev === ns.dev && pinned.ino === ns.ino) return pin
+  unpin(pin)
+  pinNamespace(stateRoot, c.id, c.pid)
+  // the pid was the container's a moment ago: still, if it ended and was reused meanwhile, this is not its namespace
+  if (processStartTime(c.pid) !== c.pidStartTime) {
     unpin(pin)
-    pinNamespace(stateRoot, c.id, c.pid)
-    // the pid was the container's a moment ago: still, if it ended and was reused meanwhile, this is not its namespace
-    if (processStartTime(c.pid) !== c.pidStartTime) {
-      unpin(pin)
-      throw notRunning()
-    }
-    return pin
-  })
+    throw notRunning()
+  }
+  return pin
 }

@@ -20,12 +20,12 @@
  */
 import { MiniRunError } from '../errors.js'
 import { getLogger } from '../log.js'
-import { findContainer, type ContainerInfo } from '../runtime/container/containers.js'
+import { findContainer } from '../runtime/container/containers.js'
 import { updateState } from '../runtime/container/state.js'
 import { networkMode } from '../runtime/container/filter-containers.js'
 import { netavark, type NetworkRecord } from './attach.js'
 import { anchorBridge, hairpinPorts } from './fast-bridge.js'
-import { ensurePin, withContainerNetworkLock } from './netns-pin.js'
+import { ensurePinLocked, withContainerNetworkLock } from './netns-pin.js'
 import { DEFAULT_NETWORK, defaultNetwork } from './networks.js'
 
 /** Why a container has nothing to reload: --all passes over these, as podman's does. */
@@ -37,7 +37,15 @@ function notRunning(ref: string): MiniRunError {
 
 /** Reload the network of the container `ref` names; returns its id. */
 export function reloadNetwork(stateRoot: string, ref: string): string {
-  const c = findContainer(stateRoot, ref)
+  const id = findContainer(stateRoot, ref).id
+  // under the lock the container's teardown, connect and disconnect take: each waits for this, and reads what it made
+  withContainerNetworkLock(stateRoot, id, () => reloadLocked(stateRoot, ref, id))
+  return id
+}
+
+function reloadLocked(stateRoot: string, ref: string, id: string): void {
+  // as it is now (stopped, started again, connected since the lookup: each seen here)
+  const c = findContainer(stateRoot, id)
   if (c.status !== 'running' || c.pid === undefined || c.network?.detached) throw notRunning(ref)
   const mode = networkMode(c)
   if (c.networkContainer !== undefined || (c.network === undefined && (mode === 'host' || mode === 'none'))) {
@@ -45,19 +53,15 @@ export function reloadNetwork(stateRoot: string, ref: string): string {
   }
   const record = c.network
   // pasta: no firewall rules of its own; a bridge container disconnected from every network: none at all
-  if (record?.mode !== 'bridge' || !record.netavark || Object.keys(record.netavark.networks).length === 0) return c.id
-  // netavark finds the namespace by a path (one on the fast veth has none until it needs one)
-  const pin = ensurePin(stateRoot, { id: c.id, pid: c.pid, ...(c.pidStartTime !== undefined ? { pidStartTime: c.pidStartTime } : {}) })
-  // under the lock the container's teardown takes: it waits for this, and then undoes what this made
-  withContainerNetworkLock(stateRoot, c.id, () => reloadLocked(stateRoot, ref, c, pin))
-  return c.id
-}
-
-function reloadLocked(stateRoot: string, ref: string, before: ContainerInfo, pin: string): void {
-  // what it is now: it may have stopped, or been connected, since it was read
-  const c = findContainer(stateRoot, before.id)
-  const record = c.network
-  if (c.status !== 'running' || record?.mode !== 'bridge' || !record.netavark || record.detached) throw notRunning(ref)
+  if (record?.mode !== 'bridge' || !record.netavark || Object.keys(record.netavark.networks).length === 0) return
+  let pin: string
+  try {
+    // netavark finds the namespace by a path (one on the fast veth has none until it needs one): of this process
+    pin = ensurePinLocked(stateRoot, { id: c.id, pid: c.pid, ...(c.pidStartTime !== undefined ? { pidStartTime: c.pidStartTime } : {}) })
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOTCONNECTABLE') throw notRunning(ref)
+    throw err
+  }
   const options = record.netavark
   try {
     netavark('teardown', stateRoot, pin, options)
@@ -66,10 +70,21 @@ function reloadLocked(stateRoot: string, ref: string, before: ContainerInfo, pin
     getLogger().debug({ err, id: c.id }, 'network reload: netavark teardown')
   }
   // recorded before the setup: from here a crash leaves the teardown to netavark, for every network
-  const network: NetworkRecord = { ...record }
-  delete network.veth
-  updateState(stateRoot, c.id, (state) => ({ ...state, network }))
+  updateState(stateRoot, c.id, (state) => {
+    if (!state.network) return state
+    const network: NetworkRecord = { ...state.network }
+    delete network.veth
+    return { ...state, network }
+  })
   netavark('setup', stateRoot, pin, options, { reordered: true })
-  if (record.ports.length) hairpinPorts(pin, Object.values(options.networks).map((n) => n.interface_name))
+  // as a start does (attach.ts): its published ports reached at the host's address come back through its own port;
+  // best effort, as connect's: the networks are back by now
+  if (record.ports.length) {
+    try {
+      hairpinPorts(pin, Object.values(options.networks).map((n) => n.interface_name))
+    } catch (err) {
+      getLogger().warn({ err }, `hairpin of ${c.id.slice(0, 12)}'s bridge ports: the container will not reach its own published ports at the host's address`)
+    }
+  }
   if (DEFAULT_NETWORK in options.networks) anchorBridge(stateRoot, defaultNetwork())
 }
