@@ -145,7 +145,11 @@ describe.skipIf(missing)(`build as an ordinary user${missing ? ` (skipped: ${mis
     const ctx = join(user.home, 'dest-ctx')
     mkdirSync(ctx)
     writeFileSync(join(ctx, 'Dockerfile'), [
+      // files of a container user that the host user can read: copied from the host's view, no namespace needed
+      `FROM ${BASE} AS pub`,
+      'RUN mkdir -p /pub/sub && echo pub > /pub/sub/a.txt && chown -R 33:33 /pub && chmod 0755 /pub /pub/sub && chmod 0644 /pub/sub/a.txt',
       `FROM ${BASE}`,
+      'COPY --from=pub /pub /pub-copy',
       // a container user's 0700 directory: on disk, the host user can search neither it nor anything below
       'RUN mkdir -p /data/keep/inner && echo old > /data/keep/file && ln -s keep /data/link && chown -R 33:33 /data && chmod 0700 /data && chmod 0750 /data/keep',
       'COPY f.txt /data/keep/inner/',
@@ -167,7 +171,7 @@ describe.skipIf(missing)(`build as an ordinary user${missing ? ` (skipped: ${mis
     const built = as(user, ['build', '-q', '-t', 'localhost/test/rootless-dest:1', ctx])
     expect(built.status, built.stderr).toBe(0)
     const look = as(user, ['run', '--rm', '-u', '0', 'localhost/test/rootless-dest:1', 'sh', '-c',
-      'pwd; cat /listing; ls /data/keep/inner; cat /data/keep/file /data/keep/via-link.txt; stat -c "%n %u:%g %a" /data /data/keep /data/keep/inner /data/keep/inner/f.txt /data/keep/g.txt /data/keep/made'])
+      'pwd; cat /listing; ls /data/keep/inner; cat /data/keep/file /data/keep/via-link.txt /pub-copy/sub/a.txt; stat -c "%n %u:%g %a" /pub-copy/sub /pub-copy/sub/a.txt /data /data/keep /data/keep/inner /data/keep/inner/f.txt /data/keep/g.txt /data/keep/made'])
     expect(look.stdout.split('\n')).toEqual([
       '/data/keep/made',
       'bound.txt',
@@ -175,6 +179,9 @@ describe.skipIf(missing)(`build as an ordinary user${missing ? ` (skipped: ${mis
       'f.txt',
       'g',
       'f',
+      'pub',
+      '/pub-copy/sub 33:33 755',
+      '/pub-copy/sub/a.txt 33:33 644',
       '/data 33:33 700',
       '/data/keep 33:33 750',
       '/data/keep/inner 33:33 755',
@@ -184,8 +191,8 @@ describe.skipIf(missing)(`build as an ordinary user${missing ? ` (skipped: ${mis
       '',
     ])
     const layers = (ref: string) => as(user, ['image', 'inspect', '--format', '{{len .RootFS.Layers}}', ref]).stdout.trim()
-    // two RUNs, four COPYs and the new directory's WORKDIR
-    expect(Number(layers('localhost/test/rootless-dest:1'))).toBe(Number(layers(BASE)) + 7)
+    // two RUNs, five COPYs and the new directory's WORKDIR
+    expect(Number(layers('localhost/test/rootless-dest:1'))).toBe(Number(layers(BASE)) + 8)
     // a file on the way to the destination, read in the namespace: said as a root build says it
     writeFileSync(join(ctx, 'Dockerfile'), 'FROM localhost/test/rootless-dest:1\nCOPY f.txt /data/keep/file/sub/\n')
     const refused = as(user, ['build', '-q', ctx])

@@ -63,6 +63,7 @@ export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
   }
   try {
     let fs: SourceFs = run.context
+    let inNamespace: (() => Promise<SourceFs>) | undefined
     if (from !== undefined) {
       const named = fromContext(run.named, run.df.stages, from)
       const stage = named ? undefined : fromStage(s, i, from)
@@ -76,13 +77,18 @@ export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
         await run.holdLayers(image.chainIds ?? [], `COPY --from=${from}`)
         fs = new TreeSourceFs(new MergedTree([...image.layerDirs].reverse(), run.store.idMaps), `image ${from}`)
       }
-      // an ordinary user's: the sources copied where they can read them, in their namespace (readable-tree.ts)
+      // an ordinary user's: read on the host where the user may (a strict tree: a name it may not read
+      // throws EACCES rather than reading as absent), else in their namespace (readable-tree.ts)
       const ids = fs instanceof TreeSourceFs && fs.tree.layers.length > 0 && !isRoot() ? ownSubordinateIds() : undefined
       if (ids) {
-        const dir = tmpPath(run.store.tmpDir, 'copy-from')
-        temporary.push(dir)
-        const sources = words.filter((w) => i.json || heredocName(w) === undefined)
-        fs = await readableTree(fs as TreeSourceFs, { sources, parents: parents === true, exclude: excludeText }, dir, ids, run.o.signal)
+        const onDisk = fs as TreeSourceFs
+        fs = new TreeSourceFs(onDisk.tree.strict(), onDisk.label)
+        inNamespace = async () => {
+          const dir = tmpPath(run.store.tmpDir, 'copy-from')
+          temporary.push(dir)
+          const sources = words.filter((w) => i.json || heredocName(w) === undefined)
+          return readableTree(onDisk, { sources, parents: parents === true, exclude: excludeText }, dir, ids, run.o.signal)
+        }
       }
     }
     for (const word of words) {
@@ -127,7 +133,7 @@ export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
       }
     }
     const owner = chown !== undefined ? chownIds(tree, chown, i) : undefined
-    const entries = planCopy(sources, inline, {
+    const options = {
       dest,
       workdir: s.workdir,
       tree: await destinationLookups(tree, copyWalks(dest, s.workdir), run.o.signal),
@@ -136,7 +142,17 @@ export async function copyStep(s: StageRun, i: Instruction): Promise<StepPlan> {
       now: Math.floor(run.now().getTime() / 1000),
       ...(parents ? { parents } : {}),
       ...(exclude ? { exclude } : {}),
-    })
+    }
+    let entries
+    try {
+      // (planning reads every byte it takes: the content digest)
+      entries = planCopy(sources, inline, options)
+    } catch (err) {
+      if (!inNamespace || (err as { code?: unknown }).code !== 'EACCES') throw err
+      const readable = await inNamespace()
+      for (const source of sources) if (source.fs === fs) source.fs = readable
+      entries = planCopy(sources, inline, options)
+    }
     // --exclude as BuildKit reads it: unquoted, never expanded
     let excluded = 0
     const flagText = (f: Instruction['flags'][number]) => (f.name === 'exclude' ? excludeText[excluded++]! : s.expandWord(f.value!))

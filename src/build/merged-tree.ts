@@ -151,7 +151,7 @@ export class MergedTree {
       for (const name of readdirSync(base)) {
         if (seen.has(name)) continue
         seen.add(name)
-        const st = lstatOrUndefined(join(base, name))
+        const st = this.#strict ? lstatIfThere(join(base, name)) : lstatOrUndefined(join(base, name))
         if (st && !isWhiteout(st)) names.push(name)
       }
     }

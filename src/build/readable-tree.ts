@@ -2,8 +2,10 @@
  * COPY --from a stage or an image as an ordinary user. The layers on disk
  * hold files of the user's subordinate ids, which the user may not read (a
  * 0700 directory, a 0600 file of a container user): planned and packed by
- * the user's own process, such a COPY failed with EACCES. So the sources
- * are resolved in the user's namespace instead (rootless/userns-helper.ts),
+ * the user's own process, such a COPY failed with EACCES. The COPY plans on
+ * disk first, on a strict tree (where a name it may not read throws EACCES
+ * rather than reading as absent; copy-step.ts); on EACCES the sources are
+ * resolved in the user's namespace instead (rootless/userns-helper.ts),
  * where they are readable and stat shows the container's ids: each source
  * word resolved and selected as the COPY does it, every answer of the tree
  * recorded; the bytes of each regular file selected copied into a
