@@ -1,5 +1,5 @@
 // Docker's flags that scripts use and mini-run had not taken: run/create's
-// hidden --dns-opt, --net and --net-alias, --disable-content-trust (run, create, pull, push,
+// hidden --dns-opt, --net and --net-alias, stop and restart's --timeout, --disable-content-trust (run, create, pull, push,
 // build), volume create's hidden --name, network inspect -v, network prune
 // --filter (until=, label=, label!=), exec --detach-keys. Typed as a user
 // types them, checked by what they do.
@@ -38,6 +38,21 @@ describe.skipIf(!isRoot)('Docker flags mini-run accepts (needs root)', () => {
     // an alias is --network-alias's, checked as that one is
     const alias = env.run(['create', '--net', 'host', '--net-alias', 'old', BUSYBOX, 'true'])
     expect([alias.status, alias.stderr]).toEqual([125, 'mini-run: --network-alias needs a network of the container\'s own: not with --network host\n'])
+    expect(env.run(['rm', id]).status).toBe(0)
+  })
+
+  it('stop and restart take -t, --timeout (docker/cli\'s name now); --time, the old one, still counts, with pflag\'s deprecation line', () => {
+    // TERM runs a trap that exits 5 after a while: a stop that waits sees 5, one that does not kills (137)
+    const trapped = ['sh', '-c', 'trap "sleep 2; exit 5" TERM; while :; do sleep 1; done']
+    const id = env.run(['run', '-d', '--network', 'none', '--cgroup-parent', env.cgroupParent, BUSYBOX, ...trapped]).stdout.trim()
+    const exitCode = () => env.run(['inspect', '-f', '{{.State.ExitCode}}', id]).stdout
+    expect(env.run(['stop', '--timeout', '0', id])).toMatchObject({ status: 0, stderr: '' })
+    expect(exitCode()).toBe('137\n')
+    expect(env.run(['restart', '-t', '0', id])).toMatchObject({ status: 0, stderr: '' })
+    expect(env.run(['stop', '--time', '60', id])).toMatchObject({ status: 0, stderr: 'Flag --time has been deprecated, use --timeout instead\n' })
+    expect(exitCode()).toBe('5\n')
+    expect(env.run(['stop', '--help']).stdout).not.toContain('--time ')
+    expect(env.run(['stop', '--timeout', 'x', id])).toMatchObject({ status: 125, stderr: 'mini-run: invalid argument "x" for "-t, --timeout" flag: strconv.ParseInt: parsing "x": invalid syntax\n' })
     expect(env.run(['rm', id]).status).toBe(0)
   })
 
