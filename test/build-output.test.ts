@@ -59,7 +59,7 @@ describe('bad -o values: one line from buildx\'s checks, exit 1, before anything
     fails(['type=local,dest="out'], 'invalid --output type=local,dest="out: bare " in non-quoted-field')
     fails(['type=image'], '--output type=image: mini-run build exports no images (only local, tar or cacheonly): build without --output stores the image (-t NAME names it)')
     fails(['type=oci,dest=x.tar'], '--output type=oci,dest=x.tar: mini-run build exports no images (only local, tar or cacheonly): build with -t NAME, then mini-run save -o FILE NAME (its archive is an OCI layout too)')
-    fails(['type=registry'], '--output type=registry: mini-run build exports no images (only local, tar or cacheonly): build with -t NAME, then mini-run push NAME')
+    fails(['type=registry'], '--output type=registry: mini-run build exports no images (only local, tar or cacheonly): build with -t NAME --push (without --output)')
     fails(['-', 'type=tar'], 'multiple outputs configured to write to stdout')
     fails([file], `destination directory ${file} is a file`)
     fails([`type=tar,dest=${dir}`], `destination file ${dir} is a directory`)

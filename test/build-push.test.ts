@@ -93,6 +93,20 @@ describe.skipIf(unavailable)(`build --push${unavailable ? ` (skipped: ${unavaila
     expect(readFileSync(out, 'utf8')).toBe('{}')
   })
 
+  it('a push that fails: the build\'s image is stored, the error is the push\'s one line, and no --iidfile is left', async () => {
+    const { freePort } = await import('./helpers/registry-server.js')
+    const nowhere = `127.0.0.1:${await freePort()}`
+    const iid = join(work, 'iid')
+    const r = mr(['build', '-q', '--push', '--iidfile', iid, '--attest', 'type=provenance,mode=max', '--attest', 'type=sbom,disabled=true', '-t', `${nowhere}/app:1`, ctx])
+    expect(r.status).toBe(1)
+    expect(r.stdout).toBe('')
+    const lines = r.stderr.split('\n')
+    expect(lines[0]).toBe("WARNING: --attest=type=provenance,mode=max: mini-run's builder makes no attestations, and the image has none")
+    expect(lines.slice(1)).toEqual([expect.stringMatching(new RegExp(`^mini-run: .*${nowhere.replaceAll('.', '\\.')}`)), ''])
+    expect(existsSync(iid)).toBe(false)
+    expect(mr(['image', 'inspect', '-f', '{{.Id}}', `${nowhere}/app:1`]).stdout).toMatch(/^sha256:/)
+  })
+
   it('refused before anything is built: --push without a name (buildx\'s words), --push or --load with --output', () => {
     for (const [args, line] of [
       [['--push'], 'tag is needed when pushing to registry'],

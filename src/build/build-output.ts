@@ -38,7 +38,7 @@ const IMAGE_EXPORTERS: Record<string, string> = {
   image: 'build without --output stores the image (-t NAME names it)',
   docker: 'build with -t NAME, then mini-run save -o FILE NAME',
   oci: 'build with -t NAME, then mini-run save -o FILE NAME (its archive is an OCI layout too)',
-  registry: 'build with -t NAME, then mini-run push NAME',
+  registry: 'build with -t NAME --push (without --output)',
 }
 
 /** One -o value as buildx reads it (ExportEntry.UnmarshalText), its keys checked. */

@@ -6,8 +6,8 @@
  * then pushed), `--load` is the store mini-run always writes, and
  * `--metadata-file` writes the result in buildx's keys (what
  * docker/build-push-action and scripts read the digest from).
- * `--provenance` and `--sbom` are taken: mini-run's builder makes no
- * attestations, which a warning says unless they were turned off.
+ * `--provenance`, `--sbom` and `--attest` are taken: mini-run's builder
+ * makes no attestations, which a warning says unless they were turned off.
  */
 import { renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import type { Command } from 'commander'
@@ -23,6 +23,7 @@ export interface ExportFlags {
   metadataFile?: string
   provenance?: string
   sbom?: string
+  attest?: string[]
 }
 
 /** Refusals before anything is built: buildx's words where it has them. */
@@ -39,6 +40,10 @@ export function attestationWarnings(flags: ExportFlags, write: (line: string) =>
   for (const [flag, value] of [['--provenance', flags.provenance], ['--sbom', flags.sbom]] as const) {
     if (value !== undefined && parseBoolValue(value) !== false) write(`WARNING: ${flag}=${value}: mini-run's builder makes no attestations, and the image has none\n`)
   }
+  // --attest type=provenance,mode=max (docker/build-push-action's); one with disabled=true asks for none
+  for (const value of flags.attest ?? []) {
+    if (!value.split(',').some((field) => /^disabled=(true|1)$/i.test(field.trim()))) write(`WARNING: --attest=${value}: mini-run's builder makes no attestations, and the image has none\n`)
+  }
 }
 
 /** After a stored build: the push of each name, then the metadata file (the pushed digest, when pushed). */
@@ -51,7 +56,8 @@ export async function exportBuilt(cmd: Command, result: BuildResult, flags: Expo
     const { pushNamed } = await import('./commands/push.js')
     for (const name of result.names) {
       const r = await pushNamed(cmd, store, name, { insecureRegistries: [], show: !o.quiet })
-      pushed = { digest: r.manifestDigest, size: r.size }
+      // the first name's, as buildx's metadata has it
+      pushed ??= { digest: r.manifestDigest, size: r.size }
     }
   }
   if (flags.metadataFile !== undefined) writeMetadata(flags.metadataFile, metadataOf(result, store, pushed))

@@ -22,11 +22,12 @@ import { keepIsolation, makesBridge, passPublishedPorts, withIsolationLock } fro
 import { leasesForTeardown, networkStateDir, readLeases, releaseLease, takeLease, withNetworkLock } from './leases.js'
 import { DEFAULT_BRIDGE, DEFAULT_NETWORK } from './networks.js'
 import { netavarkOptions, runNetavark, type NetavarkOptions, type NetavarkStatus } from './netavark.js'
-import { startPasta, stopPasta, type PastaProcess } from './pasta.js'
-import type { PortMapping } from './port-spec.js'
+import { startPasta, stopPasta } from './pasta.js'
 import { publishedPorts, type NetworkPlan } from './plan-network.js'
 import { netnsPin, pinNamespace, unpin, withContainerNetworkLock } from './netns-pin.js'
 import { removeFile } from '../remove-file.js'
+import { readState } from '../runtime/container/state.js'
+import type { Endpoint, NetworkRecord } from './network-record.js'
 import { containerNetworkEvent } from '../events/resource-events.js'
 
 /**
@@ -38,39 +39,7 @@ export function joinedMarker(stateRoot: string, id: string): string {
   return join(stateRoot, id, 'network-joined')
 }
 
-/** In the container's state: what was made, for inspect, ps, port and the teardown. */
-export interface NetworkRecord {
-  mode: 'bridge' | 'pasta'
-  /** The networks it joins, by name. */
-  networks: string[]
-  /** With host ports filled in once the lease is taken. */
-  ports: PortMapping[]
-  /** The image's ExposedPorts keys (plan-network.ts): for ps --filter expose=. */
-  exposed?: string[]
-  /** netavark's input, recorded before setup: the teardown passes the same. */
-  netavark?: NetavarkOptions
-  /**
-   * The host end of a veth pair mini-run made itself on the default bridge
-   * (fast-bridge.ts): the default network is not netavark's to tear down
-   * for this container; the other networks in netavark's input are.
-   */
-  veth?: string
-  /** What setup reported, per network. */
-  endpoints?: Endpoint[]
-  pasta?: PastaProcess
-  /** Torn down once the container exited; kept for inspect. */
-  detached?: boolean
-}
-
-export interface Endpoint {
-  network: string
-  interfaceName: string
-  ip: string
-  prefix: number
-  gateway: string
-  mac: string
-  aliases: string[]
-}
+export type { Endpoint, NetworkRecord } from './network-record.js'
 
 export interface AttachContext {
   stateRoot: string
@@ -257,10 +226,14 @@ function writeFiles(plan: NetworkPlan, ip: string | undefined): void {
  * container's state directory orders them). Without a record (a crash before the first
  * save) only the lease can exist, and it is released by the container's id.
  */
-export function detachNetwork(stateRoot: string, id: string, record: NetworkRecord | undefined, o: { quiet?: boolean } = {}): void {
-  if (record?.detached) return
+export function detachNetwork(stateRoot: string, id: string, given: NetworkRecord | undefined, o: { quiet?: boolean } = {}): void {
+  if (given?.detached) return
   const log = getLogger()
   withContainerNetworkLock(stateRoot, id, () => {
+    // the record as the state has it now: a connect, disconnect or reload that held the lock
+    // while the caller read its copy changed it, and what they made is what is undone
+    const record = recordedNow(stateRoot, id) ?? given
+    if (record?.detached) return
     const pin = netnsPin(stateRoot, id)
     if (existsSync(pin)) {
       // (netavark's path, or a connect's.) mini-run's own veth goes with the
@@ -307,6 +280,16 @@ export function detachNetwork(stateRoot: string, id: string, record: NetworkReco
       keepIsolationAfter(stateRoot, left)
     }
   })
+}
+
+/** The network record of the container's state, if it has a state with one. */
+function recordedNow(stateRoot: string, id: string): NetworkRecord | undefined {
+  try {
+    return readState(stateRoot, id).network
+  } catch {
+    // removed, or never written (a start that failed before its first save)
+    return undefined
+  }
 }
 
 /** After netavark tore down these networks (name -> the address it held): keepIsolation (isolation.ts). */

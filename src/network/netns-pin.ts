@@ -41,12 +41,28 @@ export function unpin(pin: string): void {
   removeFile(pin)
 }
 
+/** The containers' network locks this process holds, by state directory: a count of nested holds. */
+const heldNetworkLocks = new Map<string, number>()
+
 /**
  * The container's network lock (a file of its own in its state directory:
  * the directory's flock is the container's lock, which rm holds meanwhile),
- * held while fn runs; without a state directory, fn runs unlocked.
+ * held while fn runs; without a state directory, fn runs unlocked. A hold
+ * inside a hold of the same process's is counted, not taken again.
  */
 export function withContainerNetworkLock<T>(stateRoot: string, id: string, fn: () => T): T {
+  // held already by this process (a reload's lookup settling a container that died, whose
+  // leftover teardown takes it again): flock(2) on a second open file would wait for itself
+  const key = join(stateRoot, id)
+  const held = heldNetworkLocks.get(key) ?? 0
+  if (held > 0) {
+    heldNetworkLocks.set(key, held + 1)
+    try {
+      return fn()
+    } finally {
+      heldNetworkLocks.set(key, heldNetworkLocks.get(key)! - 1)
+    }
+  }
   let lockFd: number | undefined
   try {
     lockFd = openSync(join(stateRoot, id, 'network.lock'), constants.O_RDWR | constants.O_CREAT, 0o600)
@@ -54,12 +70,15 @@ export function withContainerNetworkLock<T>(stateRoot: string, id: string, fn: (
   } catch {
     // no state directory: nothing of ours can be pinned there
   }
+  heldNetworkLocks.set(key, 1)
   try {
     return fn()
   } finally {
+    heldNetworkLocks.delete(key)
     if (lockFd !== undefined) closeSync(lockFd)
   }
 }
+
 
 /**
  * The pin of a running container's namespace, made now if there is none

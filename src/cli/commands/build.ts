@@ -38,6 +38,7 @@ interface BuildFlags {
   metadataFile?: string
   provenance?: string
   sbom?: string
+  attest: string[]
 }
 
 export function register(program: Command): void {
@@ -80,6 +81,7 @@ function defineBuild(command: Command): void {
     .option('--metadata-file <file>', 'write the result as JSON in buildx\'s keys: containerimage.digest (the pushed one with --push), containerimage.config.digest, image.name...')
     .option('--provenance <value>', 'accepted for buildx: mini-run\'s builder makes no attestations (a warning says so, unless false)')
     .option('--sbom <value>', 'accepted for buildx: mini-run\'s builder makes no attestations (a warning says so, unless false)')
+    .option('--attest <type=...>', 'accepted for buildx: mini-run\'s builder makes no attestations (a warning says so, unless disabled=true; repeatable)', collect, [])
     // Docker's: RUN's containers are always removed, a failed step's too
     .option('--rm', 'accepted for Docker: intermediate containers are always removed')
     .option('--force-rm', 'accepted for Docker: intermediate containers are always removed')
@@ -132,8 +134,9 @@ async function buildCommand(context: string, flags: BuildFlags, cmd: Command, sh
   if (sourceDateEpoch !== undefined && !/^\d+$/.test(sourceDateEpoch)) throw new UsageError(`SOURCE_DATE_EPOCH=${sourceDateEpoch}: seconds since the epoch`)
   // docker/cli removes it first: a failed build must not leave the last build's id for a script to read
   if (flags.iidfile !== undefined) rmSync(flags.iidfile, { force: true })
+  let result
   try {
-    const result = await build({
+    result = await build({
       context,
       dockerfile,
       tags: flags.tag,
@@ -159,29 +162,6 @@ async function buildCommand(context: string, flags: BuildFlags, cmd: Command, sh
       signal: interrupt.signal,
       ...(outputs.length ? { outputs: outputs.map((out) => (out.type === 'tar' && out.dest === '-' ? { type: 'tar' as const, dest: process.stdout } : out)) } : {}),
     })
-    if (outputs.length) {
-      // written out, not stored: no image id to print, no name (and no image in the metadata, as buildx's local export)
-      if (flags.metadataFile !== undefined) writeMetadata(flags.metadataFile, {})
-      if (mode !== 'quiet') await printLint(named, context, flags.target, shown)
-      return 0
-    }
-    const id = result.id.slice(7)
-    if (flags.iidfile !== undefined) {
-      try {
-        writeFileSync(flags.iidfile, result.id)
-      } catch (err) {
-        throw new UsageError(`--iidfile ${flags.iidfile}: ${(err as Error).message}`, { cause: err })
-      }
-    }
-    if (mode !== 'quiet') {
-      process.stdout.write(`--> ${id.slice(0, 12)}\n`)
-      for (const name of result.names) process.stdout.write(`Successfully tagged ${name}\n`)
-    }
-    await exportBuilt(cmd, result, flags, { ...(root ? { root } : {}), quiet: mode === 'quiet' })
-    // -q: docker build -q's line, the id with its algorithm (as images -q --no-trunc shows it); podman's bare hex otherwise
-    process.stdout.write(mode === 'quiet' ? `${result.id}\n` : `${id}\n`)
-    if (mode !== 'quiet') await printLint(named, context, flags.target, shown)
-    return 0
   } catch (err) {
     progress.failed()
     if (interrupt.signal.aborted) {
@@ -190,8 +170,33 @@ async function buildCommand(context: string, flags: BuildFlags, cmd: Command, sh
     }
     throw err
   } finally {
+    // built: a push after it is Ctrl-C'd as push is, and its failure is not the build's
     interrupt.dispose()
   }
+  if (outputs.length) {
+    // written out, not stored: no image id to print, no name (and no image in the metadata, as buildx's local export)
+    if (flags.metadataFile !== undefined) writeMetadata(flags.metadataFile, {})
+    if (mode !== 'quiet') await printLint(named, context, flags.target, shown)
+    return 0
+  }
+  const id = result.id.slice(7)
+  if (mode !== 'quiet') {
+    process.stdout.write(`--> ${id.slice(0, 12)}\n`)
+    for (const name of result.names) process.stdout.write(`Successfully tagged ${name}\n`)
+  }
+  // --push's pushes, then --metadata-file; the id file once they are done, as buildx writes it after its exporters
+  await exportBuilt(cmd, result, flags, { ...(root ? { root } : {}), quiet: mode === 'quiet' })
+  if (flags.iidfile !== undefined) {
+    try {
+      writeFileSync(flags.iidfile, result.id)
+    } catch (err) {
+      throw new UsageError(`--iidfile ${flags.iidfile}: ${(err as Error).message}`, { cause: err })
+    }
+  }
+  // -q: docker build -q's line, the id with its algorithm (as images -q --no-trunc shows it); podman's bare hex otherwise
+  process.stdout.write(mode === 'quiet' ? `${result.id}\n` : `${id}\n`)
+  if (mode !== 'quiet') await printLint(named, context, flags.target, shown)
+  return 0
 }
 
 /** A FROM or COPY --from image, pulled if missing; -q: without a word of the pull, as docker build -q. */

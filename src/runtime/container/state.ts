@@ -16,7 +16,7 @@ import { dirLockPath, isRemoved, lockFile, lockFileSync, tryLockFile, type FileL
 import { checkPrivateDir, ensurePrivateDir } from '../../private-dir.js'
 import { crashPoint } from '../../crash-point.js'
 import type { Spec } from '../spec/spec.js'
-import type { NetworkRecord } from '../../network/attach.js'
+import type { NetworkRecord } from '../../network/network-record.js'
 import type { StartInput } from './start-input.js'
 import type { HealthConfig } from '../health/health-config.js'
 import type { V1Leaf } from '../cgroup/cgroup-v1.js'
