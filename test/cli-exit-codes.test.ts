@@ -29,7 +29,7 @@ describe.skipIf(!isRoot)('exit codes as Docker\'s CLI gives them (needs root)', 
     expect(outcome(['logs', 'stopped', '--tail'])).toEqual([125, "flag needs an argument: 'n' in -n"])
     // int flags in Docker's CLI, which its flag library refuses
     expect(outcome(['ps', '-n', 'abc'])).toEqual([125, 'mini-run: invalid argument "abc" for "-n, --last" flag: not a number'])
-    expect(outcome(['stop', '-t', 'abc', 'running'])).toEqual([125, 'mini-run: invalid argument "abc" for "-t, --time" flag: strconv.ParseInt: parsing "abc": invalid syntax'])
+    expect(outcome(['stop', '-t', 'abc', 'running'])).toEqual([125, 'mini-run: invalid argument "abc" for "-t, --timeout" flag: strconv.ParseInt: parsing "abc": invalid syntax'])
     expect(outcome(['compose', '--bogus'])).toEqual([1, 'unknown flag: --bogus'])
   })
 
