@@ -1,12 +1,12 @@
-// network create's options without root: --internal, --ip-range, --attachable,
-// --ipv6 and -o as the network definition keeps them, what netavark is given
+// network create's options without root: --internal, --ip-range, --aux-address,
+// --attachable, --ipv6 and -o as the network definition keeps them, what netavark is given
 // for them, the addresses a lease takes from a range, and -p on internal
 // networks alone (publishes nothing, as Docker).
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { bridgeOptions, checkIpRange, onlyOne, parseDriverOptions } from '../src/network/create-options.js'
+import { bridgeOptions, checkIpRange, onlyOne, parseAuxAddresses, parseDriverOptions } from '../src/network/create-options.js'
 import { parseCidr } from '../src/network/ipv4.js'
 import { releaseLease, takeLease } from '../src/network/leases.js'
 import { netavarkOptions } from '../src/network/netavark.js'
@@ -62,6 +62,32 @@ describe('network create with them', () => {
     // the next automatic bridge name skips one taken by a name given
     expect(createNetwork(dir, { name: 'named', options: { 'com.docker.network.bridge.name': 'mini-run2' } }, []).bridge).toBe('mini-run2')
     expect(createNetwork(dir, { name: 'next' }, []).bridge).toBe('mini-run3')
+  })
+
+  it('--aux-address: NAME=IP in the subnet, kept; refused without a subnet, outside it, on the gateway, in docker/cli\'s words', () => {
+    dir = mkdtempSync(join(tmpdir(), 'mini-run-networks-'))
+    expect(parseAuxAddresses(['router=10.96.0.2', 'printer=10.96.0.3', 'router=10.96.0.4'])).toEqual({ router: '10.96.0.4', printer: '10.96.0.3' })
+    expect(() => parseAuxAddresses(['10.96.0.2'])).toThrow('invalid --aux-address "10.96.0.2": use NAME=IP')
+    const def = createNetwork(dir, { name: 'aux', subnet: '10.96.0.0/24', auxAddresses: { router: '10.96.0.2' } }, [])
+    expect(def.auxAddresses).toEqual({ router: '10.96.0.2' })
+    expect(createNetwork(dir, { name: 'none-given', auxAddresses: {} }, []).auxAddresses).toBeUndefined()
+    expect(() => createNetwork(dir, { name: 'x', auxAddresses: { r: '10.97.0.2' } }, [])).toThrow('no matching subnet for aux-address 10.97.0.2')
+    expect(() => createNetwork(dir, { name: 'x', subnet: '10.97.0.0/24', auxAddresses: { r: '10.98.0.2' } }, [])).toThrow('no matching subnet for aux-address 10.98.0.2')
+    expect(() => createNetwork(dir, { name: 'x', subnet: '10.97.0.0/24', auxAddresses: { r: '10.97.0.1' } }, [])).toThrow("aux-address r=10.97.0.1 is the network's gateway")
+    expect(() => createNetwork(dir, { name: 'x', subnet: '10.97.0.0/24', auxAddresses: { r: 'ten' } }, [])).toThrow(/aux-address/)
+  })
+
+  it('a lease never takes an --aux-address one: passed over when free, refused when asked for', () => {
+    dir = mkdtempSync(join(tmpdir(), 'mini-run-leases-'))
+    const net = { name: 'aux', subnet: '10.96.0.0/29', gateway: '10.96.0.1', reserved: { router: '10.96.0.2', printer: '10.96.0.4' } }
+    const ids = ['a', 'b', 'c', 'd'].map((c) => c.repeat(64))
+    for (const id of ids) mkdirSync(join(dir, id))
+    expect(takeLease(dir, ids[0]!, { networks: [net], ports: [] }, []).ips).toEqual({ aux: '10.96.0.3' })
+    expect(takeLease(dir, ids[1]!, { networks: [net], ports: [] }, []).ips).toEqual({ aux: '10.96.0.5' })
+    expect(() => takeLease(dir, ids[2]!, { networks: [{ ...net, ip: '10.96.0.2' }], ports: [] }, [])).toThrow('address 10.96.0.2 on network aux is already in use: the network reserves it (aux-address router)')
+    expect(takeLease(dir, ids[2]!, { networks: [net], ports: [] }, []).ips).toEqual({ aux: '10.96.0.6' })
+    expect(() => takeLease(dir, ids[3]!, { networks: [net], ports: [] }, [])).toThrow('network aux (10.96.0.0/29) has no free address left')
+    for (const id of ids) releaseLease(dir, id)
   })
 
   it('a lease takes free addresses from the range only; a static one anywhere in the subnet', () => {

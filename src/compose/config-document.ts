@@ -45,7 +45,7 @@ export function configDocument(project: Project): Record<string, unknown> {
     networks[key] = {
       name: n.name,
       ...(n.driverOpts ? { driver_opts: n.driverOpts } : {}),
-      ...(n.subnet ? { ipam: { config: [{ subnet: n.subnet, ...(n.gateway ? { gateway: n.gateway } : {}), ...(n.ipRange ? { ip_range: n.ipRange } : {}) }] } } : {}),
+      ...(n.subnet ? { ipam: { config: [{ subnet: n.subnet, ...(n.gateway ? { gateway: n.gateway } : {}), ...(n.ipRange ? { ip_range: n.ipRange } : {}), ...(n.auxAddresses ? { aux_addresses: n.auxAddresses } : {}) }] } } : {}),
       ...(n.external ? { external: true } : {}),
       ...(n.internal ? { internal: true } : {}),
       ...(n.attachable ? { attachable: true } : {}),

@@ -45,6 +45,8 @@ export interface ProjectNetwork {
   subnet?: string
   /** ipam.config[0].ip_range */
   ipRange?: string
+  /** ipam.config[0].aux_addresses: NAME -> IP, never given to a container */
+  auxAddresses?: Record<string, string>
   gateway?: string
   internal?: boolean
   attachable?: boolean

@@ -5,8 +5,8 @@
  * honours, attachable), checked here so that an error names the path in
  * the file before `up` makes anything.
  */
-import { bridgeOptions, checkIpRange } from '../network/create-options.js'
-import { parseCidr } from '../network/ipv4.js'
+import { bridgeOptions, checkAuxAddresses, checkIpRange } from '../network/create-options.js'
+import { parseCidr, parseIp } from '../network/ipv4.js'
 import type { NetworkDef } from '../network/networks.js'
 import type { At } from './compose-error.js'
 import { LABELS } from './labels.js'
@@ -28,6 +28,10 @@ export function projectNetworks(v: unknown, project: string, at: (key: string) =
     if (n.enable_ipv6 !== undefined && bool(n.enable_ipv6, here.at('enable_ipv6'))) throw here.at('enable_ipv6').error('not supported by mini-run: its networks are IPv4 only')
     const external = n.external === undefined ? false : isMap(n.external) ? true : bool(n.external, here.at('external'))
     const ipam = isMap(n.ipam) ? n.ipam : undefined
+    // the daemon's words for a driver it cannot find (docker compose passes it on)
+    if (ipam?.driver !== undefined && str(ipam.driver, here.at('ipam', 'driver')) !== 'default') {
+      throw here.at('ipam', 'driver').error(`could not find plugin ${String(ipam.driver)} in v1 plugin registry: plugin not found`)
+    }
     const configs = Array.isArray(ipam?.config) ? ipam.config : []
     if (configs.length > 1) throw here.at('ipam', 'config').error('one subnet per network (IPv4 only)')
     const c = (configs[0] ?? {}) as Raw
@@ -42,6 +46,17 @@ export function projectNetworks(v: unknown, project: string, at: (key: string) =
         throw cfg.at('ip_range').error((err as Error).message, err)
       }
     }
+    let auxAddresses: Record<string, string> | undefined
+    if (c.aux_addresses !== undefined) {
+      const at = cfg.at('aux_addresses')
+      auxAddresses = Object.fromEntries(Object.entries(isMap(c.aux_addresses) ? c.aux_addresses : {}).map(([k, v]) => [k, str(v, at.at(k))]))
+      try {
+        const parsed = subnet !== undefined ? parseCidr(subnet) : undefined
+        checkAuxAddresses(auxAddresses, parsed, c.gateway !== undefined ? parseIp(str(c.gateway, cfg.at('gateway')), 'gateway') : parsed && parsed.network + 1)
+      } catch (err) {
+        throw at.error((err as Error).message, err)
+      }
+    }
     const driverOpts = n.driver_opts === undefined ? undefined : driverOptions(n.driver_opts, here.at('driver_opts'))
     const name = n.name !== undefined ? str(n.name, here.at('name')) : isMap(n.external) && n.external.name !== undefined ? str(n.external.name, here.at('external', 'name')) : external ? key : `${project}_${key}`
     out[key] = {
@@ -49,6 +64,7 @@ export function projectNetworks(v: unknown, project: string, at: (key: string) =
       external,
       ...(subnet !== undefined ? { subnet } : {}),
       ...(ipRange !== undefined ? { ipRange } : {}),
+      ...(auxAddresses !== undefined && Object.keys(auxAddresses).length ? { auxAddresses } : {}),
       ...(c.gateway !== undefined ? { gateway: str(c.gateway, cfg.at('gateway')) } : {}),
       ...(n.internal !== undefined && bool(n.internal, here.at('internal')) ? { internal: true } : {}),
       ...(n.attachable !== undefined && bool(n.attachable, here.at('attachable')) ? { attachable: true } : {}),
@@ -86,6 +102,8 @@ export function networkDifferences(def: NetworkDef, n: ProjectNetwork): string[]
   if (n.subnet !== undefined) differ('subnet', n.subnet, def.subnet)
   if (n.gateway !== undefined) differ('gateway', n.gateway, def.gateway)
   differ('ip_range', n.ipRange, def.ipRange)
+  const aux = (a: Record<string, string> | undefined) => (a && Object.keys(a).length ? Object.entries(a).sort().map(([k, v]) => `${k}=${v}`).join(',') : undefined)
+  differ('aux_addresses', aux(n.auxAddresses), aux(def.auxAddresses))
   if (opts.bridge !== undefined) differ('bridge name', opts.bridge, def.bridge)
   differ('mtu', opts.mtu, def.mtu)
   return out

@@ -83,6 +83,7 @@ export function ensureNetworks(ctx: ComposeContext, project: Project, keys: Iter
         ...(n.subnet ? { subnet: n.subnet } : {}),
         ...(n.gateway ? { gateway: n.gateway } : {}),
         ...(n.ipRange ? { ipRange: n.ipRange } : {}),
+        ...(n.auxAddresses ? { auxAddresses: n.auxAddresses } : {}),
         ...(n.internal ? { internal: true } : {}),
         ...(n.attachable ? { attachable: true } : {}),
         ...(n.driverOpts ? { options: n.driverOpts } : {}),

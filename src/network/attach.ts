@@ -115,7 +115,14 @@ export function attachNetwork(plan: NetworkPlan, ctx: AttachContext, pid: number
       ctx.stateRoot,
       ctx.id,
       {
-        networks: plan.attachments.map((a) => ({ name: a.network.name, subnet: a.network.subnet, gateway: a.network.gateway, ...(a.ip ? { ip: a.ip } : {}), ...(a.network.ipRange ? { ipRange: a.network.ipRange } : {}) })),
+        networks: plan.attachments.map((a) => ({
+          name: a.network.name,
+          subnet: a.network.subnet,
+          gateway: a.network.gateway,
+          ...(a.ip ? { ip: a.ip } : {}),
+          ...(a.network.ipRange ? { ipRange: a.network.ipRange } : {}),
+          ...(a.network.auxAddresses ? { reserved: a.network.auxAddresses } : {}),
+        })),
         ports,
       },
       // the host's sockets matter only to ports (reading them: ~8 ms)

@@ -62,7 +62,7 @@ function connectRunning(storeRoot: string, stateRoot: string, ref: string, found
   const lease = takeLease(stateRoot, c.id, {
     networks: [
       ...endpoints.map((e) => ({ name: e.network, subnet: netavark.network_info[e.network]!.subnets[0]!.subnet, gateway: e.gateway, ip: e.ip })),
-      { name: def.name, subnet: def.subnet, gateway: def.gateway, ...(o.ip ? { ip: o.ip } : {}), ...(def.ipRange ? { ipRange: def.ipRange } : {}) },
+      { name: def.name, subnet: def.subnet, gateway: def.gateway, ...(o.ip ? { ip: o.ip } : {}), ...(def.ipRange ? { ipRange: def.ipRange } : {}), ...(def.auxAddresses ? { reserved: def.auxAddresses } : {}) },
     ],
     ports: heldBack.length ? heldBack : held?.ports ?? record.ports,
   }, hostListeners())

@@ -11,7 +11,7 @@
  * become, and are refused rather than ignored.
  */
 import { UsageError } from '../errors.js'
-import { formatCidr, overlaps, parseCidr, type Cidr } from './ipv4.js'
+import { contains, formatCidr, isHostAddress, overlaps, parseCidr, parseIp, type Cidr } from './ipv4.js'
 
 export const BRIDGE_NAME_OPTION = 'com.docker.network.bridge.name'
 export const MTU_OPTION = 'com.docker.network.driver.mtu'
@@ -67,6 +67,31 @@ export function bridgeOptions(options: Record<string, string>): BridgeOptions {
 export function onlyOne(flag: string, values: readonly string[]): string | undefined {
   if (values.length > 1) throw new UsageError(`${flag} given ${values.length} times (${values.join(', ')}): a mini-run network has one IPv4 subnet, with one gateway and one range`)
   return values[0]
+}
+
+/**
+ * --aux-address NAME=IP (docker/cli's consolidateIpam, libnetwork's IPAM):
+ * addresses of the subnet reserved for devices of the user's, never given
+ * to a container. Each must be in the subnet (docker/cli's words when it
+ * is not, or when no subnet is given), and not its gateway.
+ */
+export function checkAuxAddresses(aux: Record<string, string>, subnet: Cidr | undefined, gateway: number | undefined): void {
+  for (const [name, text] of Object.entries(aux)) {
+    const ip = parseIp(text, 'aux-address')
+    if (subnet === undefined || !contains(subnet, ip) || !isHostAddress(subnet, ip)) throw new UsageError(`no matching subnet for aux-address ${text}`)
+    if (ip === gateway) throw new UsageError(`aux-address ${name}=${text} is the network's gateway`)
+  }
+}
+
+/** --aux-address values (docker/cli's MapOpts): NAME=IP each, the last of a name counting. */
+export function parseAuxAddresses(flags: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const flag of flags) {
+    const eq = flag.indexOf('=')
+    if (eq <= 0) throw new UsageError(`invalid --aux-address "${flag}": use NAME=IP`)
+    out[flag.slice(0, eq)] = flag.slice(eq + 1)
+  }
+  return out
 }
 
 /**

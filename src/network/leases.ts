@@ -31,8 +31,11 @@ export interface Lease {
 }
 
 export interface LeaseRequest {
-  /** ipRange: a free address is taken from there only (network create --ip-range); a static ip may be anywhere in the subnet. */
-  networks: { name: string; subnet: string; gateway: string; ip?: string; ipRange?: string }[]
+  /**
+   * ipRange: a free address is taken from there only (network create --ip-range); a static ip may be anywhere in the subnet.
+   * reserved: the network's --aux-address ones, never taken.
+   */
+  networks: { name: string; subnet: string; gateway: string; ip?: string; ipRange?: string; reserved?: Record<string, string> }[]
   ports: PortMapping[]
 }
 
@@ -193,10 +196,13 @@ export function takeLease(
         }
         const holder = taken.get(ip)
         if (holder) throw new MiniRunError(`address ${net.ip} on network ${net.name} is already in use by container ${holder.slice(0, 12)}`, { code: 'EADDRINUSE' })
+        const aux = Object.entries(net.reserved ?? {}).find(([, text]) => parseIp(text) === ip)
+        if (aux) throw new MiniRunError(`address ${net.ip} on network ${net.name} is already in use: the network reserves it (aux-address ${aux[0]})`, { code: 'EADDRINUSE' })
         ips[net.name] = net.ip
         continue
       }
       const range = net.ipRange !== undefined ? parseCidr(net.ipRange) : subnet
+      for (const text of Object.values(net.reserved ?? {})) taken.set(parseIp(text), 'aux-address')
       let found: number | undefined
       for (let ip = Math.max(range.network, subnet.network + 1); ip < range.network + size(range) && ip < subnet.network + size(subnet) - 1; ip++) {
         if (ip !== gateway && !taken.has(ip)) {

@@ -71,7 +71,8 @@ export function inspectNetwork(storeRoot: string, stateRoot: string, name: strin
     Scope: 'local',
     Driver: def.driver,
     EnableIPv6: false,
-    IPAM: { Driver: 'default', Config: [{ Subnet: def.subnet, ...(def.ipRange ? { IPRange: def.ipRange } : {}), Gateway: def.gateway }] },
+    // moby's IPAMConfig order, AuxiliaryAddresses left out when none
+    IPAM: { Driver: 'default', Config: [{ Subnet: def.subnet, ...(def.ipRange ? { IPRange: def.ipRange } : {}), Gateway: def.gateway, ...(def.auxAddresses ? { AuxiliaryAddresses: def.auxAddresses } : {}) }] },
     Internal: def.internal === true,
     Attachable: def.attachable === true,
     Containers: containers,

@@ -10,7 +10,7 @@ import { MiniRunError, UsageError } from '../errors.js'
 import * as lockCalls from '../native/lock-calls.js'
 import { isRoot } from '../paths.js'
 import { randomHex } from '../random.js'
-import { bridgeOptions, checkIpRange } from './create-options.js'
+import { bridgeOptions, checkAuxAddresses, checkIpRange } from './create-options.js'
 import { formatCidr, formatIp, isHostAddress, overlaps, parseCidr, parseIp, type Cidr } from './ipv4.js'
 import type { HostRoute } from './host-net.js'
 
@@ -35,6 +35,8 @@ export interface NetworkDef {
   attachable?: boolean
   /** --ip-range: containers' addresses come from this part of the subnet. */
   ipRange?: string
+  /** --aux-address NAME=IP: addresses of the subnet never given to a container. */
+  auxAddresses?: Record<string, string>
   /** -o com.docker.network.driver.mtu: the veths' MTU (netavark's `mtu`). */
   mtu?: number
 }
@@ -145,6 +147,7 @@ export interface CreateNetworkOptions {
   subnet?: string
   gateway?: string
   ipRange?: string
+  auxAddresses?: Record<string, string>
   labels?: Record<string, string>
   internal?: boolean
   attachable?: boolean
@@ -161,6 +164,8 @@ export function createNetwork(storeRoot: string, o: CreateNetworkOptions, routes
   if (o.gateway !== undefined && o.subnet === undefined) throw new UsageError('--gateway needs --subnet')
   // docker/cli's consolidateIpam: a range belongs to the subnet given with it
   if (o.ipRange !== undefined && o.subnet === undefined) throw new UsageError(`no matching subnet for range ${o.ipRange}`)
+  const firstAux = Object.values(o.auxAddresses ?? {})[0]
+  if (firstAux !== undefined && o.subnet === undefined) throw new UsageError(`no matching subnet for aux-address ${firstAux}`)
   if (o.ipv6) throw new UsageError('--ipv6 is not supported: mini-run\'s networks are IPv4 only')
   const bridgeOpts = bridgeOptions(o.options ?? {})
   return withNetworksLock(storeRoot, () => {
@@ -184,6 +189,7 @@ export function createNetwork(storeRoot: string, o: CreateNetworkOptions, routes
       gateway = parseIp(o.gateway, 'gateway')
       if (!isHostAddress(subnet, gateway)) throw new UsageError(`gateway ${o.gateway} is not a host address of ${formatCidr(subnet)}`)
     }
+    if (o.auxAddresses !== undefined) checkAuxAddresses(o.auxAddresses, subnet, gateway)
     const bridges = new Set(existing.map((n) => n.bridge))
     const same = existing.find((n) => n.bridge === bridgeOpts.bridge)
     // moby's bridge driver: two networks on one bridge would share its rules and addresses
@@ -203,6 +209,7 @@ export function createNetwork(storeRoot: string, o: CreateNetworkOptions, routes
       ...(o.internal ? { internal: true } : {}),
       ...(o.attachable ? { attachable: true } : {}),
       ...(o.ipRange !== undefined ? { ipRange: o.ipRange } : {}),
+      ...(o.auxAddresses !== undefined && Object.keys(o.auxAddresses).length ? { auxAddresses: o.auxAddresses } : {}),
       ...(bridgeOpts.mtu !== undefined ? { mtu: bridgeOpts.mtu } : {}),
     }
     checkSubnetFree(def, routes)

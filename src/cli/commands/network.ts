@@ -24,6 +24,8 @@ interface CreateFlags {
   subnet: string[]
   gateway: string[]
   ipRange: string[]
+  auxAddress: string[]
+  ipamDriver: string
   internal?: boolean
   attachable?: boolean
   ipv6?: boolean
@@ -42,6 +44,8 @@ export function register(program: Command): void {
     .option('--subnet <cidr>', 'its subnet (default: the first free /24 of 10.92.0.0/16)', (v: string, prev: string[]) => [...prev, v], [])
     .option('--gateway <ip>', 'the bridge\'s address (default: the subnet\'s first)', (v: string, prev: string[]) => [...prev, v], [])
     .option('--ip-range <cidr>', 'give containers addresses from this part of the subnet only', (v: string, prev: string[]) => [...prev, v], [])
+    .option('--aux-address <name=ip>', 'reserve an address of the subnet for a device of yours: no container gets it (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
+    .option('--ipam-driver <driver>', 'default (the only one)', 'default')
     .option('--internal', 'no way out: no route, no NAT, no published ports; its containers reach each other only')
     .option('--attachable', 'accepted, as Docker does for a local bridge (any container may join it)')
     .option('--ipv6', 'refused: mini-run\'s networks are IPv4 only')
@@ -53,7 +57,12 @@ export function register(program: Command): void {
         const { UsageError } = await import('../../errors.js')
         throw new UsageError(`network driver "${flags.driver}" is not supported: only bridge`)
       }
-      const [{ createUserNetwork }, { readLabels }, { parseDriverOptions, onlyOne }] = await Promise.all([
+      if (flags.ipamDriver !== 'default') {
+        // the daemon's words for a plugin it cannot find
+        const { MiniRunError } = await import('../../errors.js')
+        throw new MiniRunError(`could not find plugin ${flags.ipamDriver} in v1 plugin registry: plugin not found`, { code: 'ENOPLUGIN' })
+      }
+      const [{ createUserNetwork }, { readLabels }, { parseDriverOptions, parseAuxAddresses, onlyOne }] = await Promise.all([
         import('../../network/manage.js'),
         import('../../runtime/container/container-flags.js'),
         import('../../network/create-options.js'),
@@ -67,6 +76,7 @@ export function register(program: Command): void {
         ...(subnet ? { subnet } : {}),
         ...(gateway ? { gateway } : {}),
         ...(ipRange ? { ipRange } : {}),
+        ...(flags.auxAddress.length ? { auxAddresses: parseAuxAddresses(flags.auxAddress) } : {}),
         ...(labels ? { labels } : {}),
         ...(flags.internal ? { internal: true } : {}),
         ...(flags.attachable ? { attachable: true } : {}),
