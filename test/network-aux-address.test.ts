@@ -39,10 +39,18 @@ describe.skipIf(!isRoot || !netavark)('network --aux-address (needs root, netava
   it('network create --aux-address: inspect shows it, a container is given the next free address, one asking for it is refused', () => {
     const created = mr(['network', 'create', '--subnet', '10.77.0.0/29', '--aux-address', 'router=10.77.0.2', '--aux-address', 'nas=10.77.0.3', '--ipam-driver', 'default', 'aux'])
     expect([created.status, created.stderr]).toEqual([0, ''])
-    expect(mr(['network', 'inspect', '-f', '{{json .IPAM.Config}}', 'aux']).stdout).toBe('[{"Subnet":"10.77.0.0/29","Gateway":"10.77.0.1","AuxiliaryAddresses":{"router":"10.77.0.2","nas":"10.77.0.3"}}]\n')
+    // by name, as Go prints a map
+    expect(mr(['network', 'inspect', '-f', '{{json .IPAM.Config}}', 'aux']).stdout).toBe('[{"Subnet":"10.77.0.0/29","Gateway":"10.77.0.1","AuxiliaryAddresses":{"nas":"10.77.0.3","router":"10.77.0.2"}}]\n')
     expect(address(['--network', 'aux']).stdout).toBe('10.77.0.4/29\n')
     const asked = address(['--network', 'aux', '--ip', '10.77.0.3'])
     expect([asked.status, asked.stderr]).toEqual([125, 'mini-run: address 10.77.0.3 on network aux is already in use: the network reserves it (aux-address nas)\n'])
+    // a running container connected to it: the same
+    const bridged = mr(['run', '-d', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sleep', '600']).stdout.trim()
+    const reserved = mr(['network', 'connect', '--ip', '10.77.0.2', 'aux', bridged])
+    expect([reserved.status, reserved.stderr]).toEqual([1, 'mini-run: address 10.77.0.2 on network aux is already in use: the network reserves it (aux-address router)\n'])
+    expect(mr(['network', 'connect', 'aux', bridged]).status).toBe(0)
+    expect(mr(['inspect', '-f', '{{.NetworkSettings.Networks.aux.IPAddress}}', bridged]).stdout).toBe('10.77.0.4\n')
+    expect(mr(['rm', '-f', bridged]).status).toBe(0)
     // refused before anything is made, in docker/cli's and the daemon's words
     for (const [args, line] of [
       [['--aux-address', 'r=10.78.0.2', 'x'], 'no matching subnet for aux-address 10.78.0.2'],
@@ -62,7 +70,7 @@ describe.skipIf(!isRoot || !netavark)('network --aux-address (needs root, netava
     const file = (driver: string) => `services:\n  web:\n    image: ${BUSYBOX}\n    command: sleep 600\n    networks: [lan]\nnetworks:\n  lan:\n    ipam:\n      driver: ${driver}\n      config:\n        - subnet: 10.88.0.0/29\n          aux_addresses:\n            router: 10.88.0.2\n`
     writeFileSync(join(project, 'compose.yaml'), file('default'))
     const config = mr(['compose', 'config'], project)
-    expect(config.stdout).toContain('      config:\n        - subnet: 10.88.0.0/29\n          aux_addresses:\n            router: 10.88.0.2\n')
+    expect(config.stdout).toContain('    ipam:\n      driver: default\n      config:\n        - subnet: 10.88.0.0/29\n          aux_addresses:\n            router: 10.88.0.2\n')
     const up = mr(['compose', 'up', '-d'], project)
     expect(up.status, up.stderr).toBe(0)
     expect(mr(['network', 'inspect', '-f', '{{json .IPAM.Config}}', 'p_lan']).stdout).toContain('"AuxiliaryAddresses":{"router":"10.88.0.2"}')

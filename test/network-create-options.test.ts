@@ -66,14 +66,18 @@ describe('network create with them', () => {
 
   it('--aux-address: NAME=IP in the subnet, kept; refused without a subnet, outside it, on the gateway, in docker/cli\'s words', () => {
     dir = mkdtempSync(join(tmpdir(), 'mini-run-networks-'))
-    expect(parseAuxAddresses(['router=10.96.0.2', 'printer=10.96.0.3', 'router=10.96.0.4'])).toEqual({ router: '10.96.0.4', printer: '10.96.0.3' })
+    // the last of a name counts, one without an address is passed over (docker/cli's consolidateIpam), by name as moby prints them
+    expect(Object.entries(parseAuxAddresses(['router=10.96.0.2', 'printer=10.96.0.3', 'router=10.96.0.4', 'nas=']))).toEqual([['printer', '10.96.0.3'], ['router', '10.96.0.4']])
     expect(() => parseAuxAddresses(['10.96.0.2'])).toThrow('invalid --aux-address "10.96.0.2": use NAME=IP')
     const def = createNetwork(dir, { name: 'aux', subnet: '10.96.0.0/24', auxAddresses: { router: '10.96.0.2' } }, [])
     expect(def.auxAddresses).toEqual({ router: '10.96.0.2' })
     expect(createNetwork(dir, { name: 'none-given', auxAddresses: {} }, []).auxAddresses).toBeUndefined()
     expect(() => createNetwork(dir, { name: 'x', auxAddresses: { r: '10.97.0.2' } }, [])).toThrow('no matching subnet for aux-address 10.97.0.2')
     expect(() => createNetwork(dir, { name: 'x', subnet: '10.97.0.0/24', auxAddresses: { r: '10.98.0.2' } }, [])).toThrow('no matching subnet for aux-address 10.98.0.2')
-    expect(() => createNetwork(dir, { name: 'x', subnet: '10.97.0.0/24', auxAddresses: { r: '10.97.0.1' } }, [])).toThrow("aux-address r=10.97.0.1 is the network's gateway")
+    // in the subnet, but not a free address of its pool: moby's IPAM's failure
+    expect(() => createNetwork(dir, { name: 'x', subnet: '10.97.0.0/24', auxAddresses: { r: '10.97.0.1' } }, [])).toThrow("failed to allocate secondary ip address (r:10.97.0.1): the network's gateway")
+    expect(() => createNetwork(dir, { name: 'x', subnet: '10.97.0.0/24', auxAddresses: { r: '10.97.0.255' } }, [])).toThrow('failed to allocate secondary ip address (r:10.97.0.255): not a host address of 10.97.0.0/24')
+    expect(() => createNetwork(dir, { name: 'x', subnet: '10.97.0.0/24', auxAddresses: { a: '10.97.0.9', b: '10.97.0.9' } }, [])).toThrow('failed to allocate secondary ip address (b:10.97.0.9): reserved already (a)')
     expect(() => createNetwork(dir, { name: 'x', subnet: '10.97.0.0/24', auxAddresses: { r: 'ten' } }, [])).toThrow(/aux-address/)
   })
 

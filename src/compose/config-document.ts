@@ -45,7 +45,7 @@ export function configDocument(project: Project): Record<string, unknown> {
     networks[key] = {
       name: n.name,
       ...(n.driverOpts ? { driver_opts: n.driverOpts } : {}),
-      ...(n.subnet ? { ipam: { config: [{ subnet: n.subnet, ...(n.gateway ? { gateway: n.gateway } : {}), ...(n.ipRange ? { ip_range: n.ipRange } : {}), ...(n.auxAddresses ? { aux_addresses: n.auxAddresses } : {}) }] } } : {}),
+      ...(n.subnet || n.ipamDriver ? { ipam: ipamDocument(n) } : {}),
       ...(n.external ? { external: true } : {}),
       ...(n.internal ? { internal: true } : {}),
       ...(n.attachable ? { attachable: true } : {}),
@@ -63,6 +63,12 @@ export function configDocument(project: Project): Record<string, unknown> {
     ...(project.secrets ? { secrets: fileObjectDocuments(project.secrets) } : {}),
     ...(project.configs ? { configs: fileObjectDocuments(project.configs) } : {}),
   }
+}
+
+/** A network's ipam as compose-go's IPAMConfig prints it: its driver, then its one pool (IPAMPool's order). */
+function ipamDocument(n: Project['networks'][string]): Record<string, unknown> {
+  const pool = n.subnet ? [{ subnet: n.subnet, ...(n.gateway ? { gateway: n.gateway } : {}), ...(n.ipRange ? { ip_range: n.ipRange } : {}), ...(n.auxAddresses ? { aux_addresses: n.auxAddresses } : {}) }] : undefined
+  return { ...(n.ipamDriver ? { driver: n.ipamDriver } : {}), ...(pool ? { config: pool } : {}) }
 }
 
 /** Top-level secrets or configs in compose-go's FileObjectConfig order; a config's content not printed beside its environment (ConfigObjConfig's MarshalYAML). */

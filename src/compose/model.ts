@@ -47,6 +47,8 @@ export interface ProjectNetwork {
   ipRange?: string
   /** ipam.config[0].aux_addresses: NAME -> IP, never given to a container */
   auxAddresses?: Record<string, string>
+  /** ipam.driver as written (only `default` is taken), for config to print */
+  ipamDriver?: string
   gateway?: string
   internal?: boolean
   attachable?: boolean

@@ -5,7 +5,7 @@
  * honours, attachable), checked here so that an error names the path in
  * the file before `up` makes anything.
  */
-import { bridgeOptions, checkAuxAddresses, checkIpRange } from '../network/create-options.js'
+import { bridgeOptions, checkAuxAddresses, checkIpRange, sortedByName } from '../network/create-options.js'
 import { parseCidr, parseIp } from '../network/ipv4.js'
 import type { NetworkDef } from '../network/networks.js'
 import type { At } from './compose-error.js'
@@ -29,8 +29,10 @@ export function projectNetworks(v: unknown, project: string, at: (key: string) =
     const external = n.external === undefined ? false : isMap(n.external) ? true : bool(n.external, here.at('external'))
     const ipam = isMap(n.ipam) ? n.ipam : undefined
     // the daemon's words for a driver it cannot find (docker compose passes it on)
-    if (ipam?.driver !== undefined && str(ipam.driver, here.at('ipam', 'driver')) !== 'default') {
-      throw here.at('ipam', 'driver').error(`could not find plugin ${String(ipam.driver)} in v1 plugin registry: plugin not found`)
+    // (empty: the default, as moby's NetworkOptionIpam takes it)
+    const ipamDriver = ipam?.driver !== undefined ? str(ipam.driver, here.at('ipam', 'driver')) : undefined
+    if (ipamDriver !== undefined && ipamDriver !== '' && ipamDriver !== 'default') {
+      throw here.at('ipam', 'driver').error(`could not find plugin ${ipamDriver} in v1 plugin registry: plugin not found`)
     }
     const configs = Array.isArray(ipam?.config) ? ipam.config : []
     if (configs.length > 1) throw here.at('ipam', 'config').error('one subnet per network (IPv4 only)')
@@ -49,7 +51,7 @@ export function projectNetworks(v: unknown, project: string, at: (key: string) =
     let auxAddresses: Record<string, string> | undefined
     if (c.aux_addresses !== undefined) {
       const at = cfg.at('aux_addresses')
-      auxAddresses = Object.fromEntries(Object.entries(isMap(c.aux_addresses) ? c.aux_addresses : {}).map(([k, v]) => [k, str(v, at.at(k))]))
+      auxAddresses = sortedByName(Object.fromEntries(Object.entries(isMap(c.aux_addresses) ? c.aux_addresses : {}).map(([k, v]) => [k, str(v, at.at(k))])))
       try {
         const parsed = subnet !== undefined ? parseCidr(subnet) : undefined
         checkAuxAddresses(auxAddresses, parsed, c.gateway !== undefined ? parseIp(str(c.gateway, cfg.at('gateway')), 'gateway') : parsed && parsed.network + 1)
@@ -65,6 +67,7 @@ export function projectNetworks(v: unknown, project: string, at: (key: string) =
       ...(subnet !== undefined ? { subnet } : {}),
       ...(ipRange !== undefined ? { ipRange } : {}),
       ...(auxAddresses !== undefined && Object.keys(auxAddresses).length ? { auxAddresses } : {}),
+      ...(ipamDriver ? { ipamDriver } : {}),
       ...(c.gateway !== undefined ? { gateway: str(c.gateway, cfg.at('gateway')) } : {}),
       ...(n.internal !== undefined && bool(n.internal, here.at('internal')) ? { internal: true } : {}),
       ...(n.attachable !== undefined && bool(n.attachable, here.at('attachable')) ? { attachable: true } : {}),

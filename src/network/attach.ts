@@ -178,7 +178,8 @@ export function attachNetwork(plan: NetworkPlan, ctx: AttachContext, pid: number
     return record
   } catch (err) {
     // joined nothing: nothing to say it left
-    detachNetwork(ctx.stateRoot, ctx.id, record, { quiet: true })
+    // its own record: the state may still hold the last run's, already detached, before this one's first save
+    detachNetwork(ctx.stateRoot, ctx.id, record, { quiet: true, own: true })
     throw err
   }
 }
@@ -233,13 +234,14 @@ function writeFiles(plan: NetworkPlan, ip: string | undefined): void {
  * container's state directory orders them). Without a record (a crash before the first
  * save) only the lease can exist, and it is released by the container's id.
  */
-export function detachNetwork(stateRoot: string, id: string, given: NetworkRecord | undefined, o: { quiet?: boolean } = {}): void {
+export function detachNetwork(stateRoot: string, id: string, given: NetworkRecord | undefined, o: { quiet?: boolean; own?: boolean } = {}): void {
   if (given?.detached) return
   const log = getLogger()
   withContainerNetworkLock(stateRoot, id, () => {
     // the record as the state has it now: a connect, disconnect or reload that held the lock
     // while the caller read its copy changed it, and what they made is what is undone
-    const record = recordedNow(stateRoot, id) ?? given
+    // (`own`: an attach undoing what it made itself, which it holds)
+    const record = (o.own ? undefined : recordedNow(stateRoot, id)) ?? given
     if (record?.detached) return
     const pin = netnsPin(stateRoot, id)
     if (existsSync(pin)) {

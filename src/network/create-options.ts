@@ -76,22 +76,35 @@ export function onlyOne(flag: string, values: readonly string[]): string | undef
  * is not, or when no subnet is given), and not its gateway.
  */
 export function checkAuxAddresses(aux: Record<string, string>, subnet: Cidr | undefined, gateway: number | undefined): void {
+  const seen = new Map<number, string>()
   for (const [name, text] of Object.entries(aux)) {
     const ip = parseIp(text, 'aux-address')
-    if (subnet === undefined || !contains(subnet, ip) || !isHostAddress(subnet, ip)) throw new UsageError(`no matching subnet for aux-address ${text}`)
-    if (ip === gateway) throw new UsageError(`aux-address ${name}=${text} is the network's gateway`)
+    if (subnet === undefined || !contains(subnet, ip)) throw new UsageError(`no matching subnet for aux-address ${text}`)
+    // libnetwork's IPAM takes each as an address of the pool: the network's and broadcast ones, the gateway's, one taken twice are not free
+    const taken = !isHostAddress(subnet, ip) ? `not a host address of ${formatCidr(subnet)}` : ip === gateway ? 'the network\'s gateway' : seen.has(ip) ? `reserved already (${seen.get(ip)!})` : undefined
+    if (taken !== undefined) throw new UsageError(`failed to allocate secondary ip address (${name}:${text}): ${taken}`)
+    seen.set(ip, name)
   }
 }
 
-/** --aux-address values (docker/cli's MapOpts): NAME=IP each, the last of a name counting. */
+/**
+ * --aux-address values (docker/cli's MapOpts): NAME=IP each, the last of a
+ * name counting, one with no address passed over (consolidateIpam); kept in
+ * the order of their names, as moby's map is printed.
+ */
 export function parseAuxAddresses(flags: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {}
   for (const flag of flags) {
     const eq = flag.indexOf('=')
     if (eq <= 0) throw new UsageError(`invalid --aux-address "${flag}": use NAME=IP`)
-    out[flag.slice(0, eq)] = flag.slice(eq + 1)
+    if (flag.slice(eq + 1) !== '') out[flag.slice(0, eq)] = flag.slice(eq + 1)
   }
-  return out
+  return sortedByName(out)
+}
+
+/** A map's entries in the order of their keys (Go's encoders print maps so). */
+export function sortedByName(map: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
 }
 
 /**

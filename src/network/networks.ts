@@ -10,7 +10,7 @@ import { MiniRunError, UsageError } from '../errors.js'
 import * as lockCalls from '../native/lock-calls.js'
 import { isRoot } from '../paths.js'
 import { randomHex } from '../random.js'
-import { bridgeOptions, checkAuxAddresses, checkIpRange } from './create-options.js'
+import { bridgeOptions, checkAuxAddresses, checkIpRange, sortedByName } from './create-options.js'
 import { formatCidr, formatIp, isHostAddress, overlaps, parseCidr, parseIp, type Cidr } from './ipv4.js'
 import type { HostRoute } from './host-net.js'
 
@@ -209,7 +209,7 @@ export function createNetwork(storeRoot: string, o: CreateNetworkOptions, routes
       ...(o.internal ? { internal: true } : {}),
       ...(o.attachable ? { attachable: true } : {}),
       ...(o.ipRange !== undefined ? { ipRange: o.ipRange } : {}),
-      ...(o.auxAddresses !== undefined && Object.keys(o.auxAddresses).length ? { auxAddresses: o.auxAddresses } : {}),
+      ...(o.auxAddresses !== undefined && Object.keys(o.auxAddresses).length ? { auxAddresses: sortedByName(o.auxAddresses) } : {}),
       ...(bridgeOpts.mtu !== undefined ? { mtu: bridgeOpts.mtu } : {}),
     }
     checkSubnetFree(def, routes)

@@ -57,7 +57,8 @@ export function register(program: Command): void {
         const { UsageError } = await import('../../errors.js')
         throw new UsageError(`network driver "${flags.driver}" is not supported: only bridge`)
       }
-      if (flags.ipamDriver !== 'default') {
+      // (empty: the default, as moby's NetworkOptionIpam takes it)
+      if (flags.ipamDriver !== 'default' && flags.ipamDriver !== '') {
         // the daemon's words for a plugin it cannot find
         const { MiniRunError } = await import('../../errors.js')
         throw new MiniRunError(`could not find plugin ${flags.ipamDriver} in v1 plugin registry: plugin not found`, { code: 'ENOPLUGIN' })
