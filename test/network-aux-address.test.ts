@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
-import { makeNetns, type Netns } from './helpers/netns.js'
+import { makeNetns, removeContainersAndNetworks, type Netns } from './helpers/netns.js'
 import { findHelper } from '../src/network/netavark.js'
 
 const netavark = findHelper('netavark') !== undefined
@@ -25,11 +25,7 @@ describe.skipIf(!isRoot || !netavark)('network --aux-address (needs root, netava
     dir = mkdtempSync('/var/tmp/mini-run-aux-')
     mr = (args, cwd) => ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, ...args], cwd !== undefined ? { cwd } : {})
   })
-  afterEach(() => {
-    const ids = mr(['ps', '-a', '-q']).stdout.trim().split('\n').filter(Boolean)
-    if (ids.length) mr(['rm', '-f', ...ids])
-    mr(['network', 'prune', '-f'])
-  })
+  afterEach(() => removeContainersAndNetworks(mr))
   afterAll(() => {
     ns?.close([env.stateRoot])
     env?.cleanup()

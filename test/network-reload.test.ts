@@ -5,7 +5,7 @@
 // (helpers/netns.ts): its iptables are the ones flushed.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
-import { GET, HTTPD, makeNetns, until, type Netns } from './helpers/netns.js'
+import { GET, HTTPD, makeNetns, removeContainersAndNetworks, until, type Netns } from './helpers/netns.js'
 import { findHelper } from '../src/network/netavark.js'
 
 const netavark = findHelper('netavark') !== undefined
@@ -32,11 +32,7 @@ describe.skipIf(!isRoot || !netavark)('network reload (needs root, netavark and 
     ns = makeNetns()
     mr = (args) => ns.miniRun([...g(), ...args])
   })
-  afterEach(() => {
-    const ids = mr(['ps', '-a', '-q']).stdout.trim().split('\n').filter(Boolean)
-    if (ids.length) mr(['rm', '-f', ...ids])
-    mr(['network', 'prune', '-f'])
-  })
+  afterEach(() => removeContainersAndNetworks(mr))
   afterAll(() => {
     ns?.close([env.stateRoot])
     env?.cleanup()

@@ -118,6 +118,13 @@ export function makeNetns(options: NetnsOptions = {}): Netns {
   }
 }
 
+/** A file's afterEach: every container of its state removed, then the networks none uses (its own `mini-run` with --root/--state). */
+export function removeContainersAndNetworks(mr: (args: string[]) => CliResult): void {
+  const ids = mr(['ps', '-a', '-q']).stdout.trim().split('\n').filter(Boolean)
+  if (ids.length) mr(['rm', '-f', ...ids])
+  mr(['network', 'prune', '-f'])
+}
+
 export { until } from './until.js'
 
 /** A container's command: busybox httpd serving "hello from <hostname>" on port 80. */
