@@ -55,7 +55,11 @@ describe('compose: a network\'s internal, ipam, driver_opts, attachable', () => 
     expect(fails('  back:\n    ipam: {config: [{subnet: 10.93.0.0/24, ip_range: 10.94.0.0/26}]}\n')).toBe("compose.yaml: networks.back.ipam.config[0].ip_range: invalid ip-range 10.94.0.0/26: parent subnet 10.93.0.0/24 doesn't contain ip-range")
     expect(fails('  back:\n    ipam: {config: [{ip_range: 10.94.0.0/26}]}\n')).toBe('compose.yaml: networks.back.ipam.config[0].ip_range: no matching subnet for range 10.94.0.0/26')
     expect(fails('  back:\n    driver_opts: {com.docker.network.bridge.enable_icc: "false"}\n')).toMatch(/^compose\.yaml: networks\.back\.driver_opts: network option "com\.docker\.network\.bridge\.enable_icc" is not supported: only /)
-    expect(fails('  back:\n    enable_ipv6: true\n')).toBe('compose.yaml: networks.back.enable_ipv6: not supported by mini-run: its networks are IPv4 only')
+    expect(fails('  back:\n    ipam: {config: [{subnet: "fd00:1::/64"}]}\n')).toBe('compose.yaml: networks.back.ipam.config[0].subnet: an IPv6 subnet needs enable_ipv6: true')
+    expect(fails('  back:\n    enable_ipv6: true\n    ipam: {config: [{subnet: "fd00:1::/64", ip_range: "fd00:1::/80"}]}\n')).toBe('compose.yaml: networks.back.ipam.config[0].ip_range: not supported by mini-run on an IPv6 pool (its subnet and gateway are)')
+    expect(fails('  back:\n    enable_ipv6: true\n    ipam: {config: [{subnet: "fd00:1::/64", gateway: "fd00:2::1"}]}\n')).toBe('compose.yaml: networks.back.ipam.config[0]: gateway fd00:2::1 is not a host address of fd00:1::/64')
+    // both families, one pool each, in either order; the IPv6 one in RFC 5952's form
+    expect(load('  back:\n    enable_ipv6: true\n    ipam: {config: [{subnet: "fd00:1:0::/64"}, {subnet: 10.93.0.0/24}]}\n').networks.back).toMatchObject({ ipv6: true, subnet: '10.93.0.0/24', subnet6: 'fd00:1::/64' })
   })
 
   it('an existing network that differs from the file: each difference in the file\'s terms', () => {

@@ -10,7 +10,7 @@ import { bridgeOptions, checkIpRange, onlyOne, parseAuxAddresses, parseDriverOpt
 import { parseCidr } from '../src/network/ipv4.js'
 import { releaseLease, takeLease } from '../src/network/leases.js'
 import { netavarkOptions } from '../src/network/netavark.js'
-import { createNetwork, type NetworkDef } from '../src/network/networks.js'
+import { createNetwork, removeNetworkDef, type NetworkDef } from '../src/network/networks.js'
 import { publishedPorts } from '../src/network/plan-network.js'
 import { parsePublish } from '../src/network/port-spec.js'
 
@@ -32,7 +32,7 @@ describe('-o and --ip-range, checked', () => {
   it('--subnet, --gateway, --ip-range given twice: refused (Docker\'s several subnets), not the last taken', () => {
     expect(onlyOne('--subnet', [])).toBeUndefined()
     expect(onlyOne('--subnet', ['10.1.0.0/24'])).toBe('10.1.0.0/24')
-    expect(() => onlyOne('--subnet', ['10.1.0.0/24', '10.2.0.0/24'])).toThrow('--subnet given 2 times (10.1.0.0/24, 10.2.0.0/24): a mini-run network has one IPv4 subnet, with one gateway and one range')
+    expect(() => onlyOne('--subnet', ['10.1.0.0/24', '10.2.0.0/24'])).toThrow('--subnet given 2 times (10.1.0.0/24, 10.2.0.0/24): a mini-run network has one IPv4 subnet and one IPv6 subnet, each with one gateway; one range, IPv4')
   })
 
   it('--ip-range in Docker\'s words: inside the subnet, no bigger, no host bits', () => {
@@ -47,14 +47,21 @@ describe('network create with them', () => {
   let dir: string
   afterEach(() => rmSync(dir, { recursive: true, force: true }))
 
-  it('keeps internal, attachable, the range, the bridge\'s name and MTU; refuses --ipv6, a range without a subnet, a bridge name taken', () => {
+  it('keeps internal, attachable, the range, the bridge\'s name and MTU; an IPv6 subnet with --ipv6 alone; refuses a range without a subnet, a bridge name taken', () => {
     dir = mkdtempSync(join(tmpdir(), 'mini-run-networks-'))
     const def = createNetwork(dir, { name: 'db', subnet: '10.93.0.0/24', ipRange: '10.93.0.32/27', internal: true, attachable: true, options: { 'com.docker.network.bridge.name': 'br-db', 'com.docker.network.driver.mtu': '1400' } }, [])
     expect(def).toMatchObject({ bridge: 'br-db', subnet: '10.93.0.0/24', gateway: '10.93.0.1', ipRange: '10.93.0.32/27', internal: true, attachable: true, mtu: 1400 })
     // none of it unless asked
     const plain = createNetwork(dir, { name: 'plain' }, [])
     expect(Object.keys(plain).filter((k) => ['internal', 'attachable', 'ipRange', 'mtu'].includes(k))).toEqual([])
-    expect(() => createNetwork(dir, { name: 'v6', ipv6: true }, [])).toThrow('--ipv6 is not supported: mini-run\'s networks are IPv4 only')
+    // --ipv6 alone: a unique local /64 of its own beside the IPv4 subnet, never one another network has
+    const v6 = createNetwork(dir, { name: 'v6', ipv6: true }, [])
+    expect(v6.subnet6).toMatch(/^fd[0-9a-f]{2}(:[0-9a-f]{1,4}){1,2}::\/64$/)
+    expect(v6.gateway6).toBe(v6.subnet6!.replace('/64', '1'))
+    expect(v6.subnet).toMatch(/^10\.92\.\d+\.0\/24$/)
+    expect(() => createNetwork(dir, { name: 'v6b', subnet6: v6.subnet6! }, [])).toThrow(`subnet ${v6.subnet6} overlaps network v6 (${v6.subnet6})`)
+    expect(Object.keys(plain)).not.toContain('subnet6')
+    removeNetworkDef(dir, 'v6')
     expect(() => createNetwork(dir, { name: 'r', ipRange: '10.94.0.0/25' }, [])).toThrow('no matching subnet for range 10.94.0.0/25')
     expect(() => createNetwork(dir, { name: 'r', subnet: '10.94.0.0/24', ipRange: '10.95.0.0/25' }, [])).toThrow("invalid ip-range 10.95.0.0/25: parent subnet 10.94.0.0/24 doesn't contain ip-range")
     expect(() => createNetwork(dir, { name: 'same', options: { 'com.docker.network.bridge.name': 'br-db' } }, [])).toThrow('cannot create network same: conflicts with network db (br-db): networks have same bridge name')

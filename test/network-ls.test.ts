@@ -96,7 +96,7 @@ describe('network ls', () => {
     expect([env.run(['network', 'rm', '--force', 'nosuch']).status, env.run(['network', 'rm', '--force', 'nosuch']).stderr]).toEqual([0, ''])
     // two subnets (Docker's multi-subnet network) are refused, not the last one taken
     const two = env.run(['network', 'create', '--subnet', '10.93.32.0/24', '--subnet', '10.93.33.0/24', 'two'])
-    expect([two.status, two.stderr]).toEqual([1, 'mini-run: --subnet given 2 times (10.93.32.0/24, 10.93.33.0/24): a mini-run network has one IPv4 subnet, with one gateway and one range\n'])
+    expect([two.status, two.stderr]).toEqual([1, 'mini-run: --subnet given 2 times (10.93.32.0/24, 10.93.33.0/24): a mini-run network has one IPv4 subnet and one IPv6 subnet, each with one gateway; one range, IPv4\n'])
   })
 
   it('naturalOrder and parseNetworkFilters', () => {

@@ -21,7 +21,8 @@ describe('--network values, as docker/cli reads them', () => {
     })
     expect(() => parseNetworkOpt('alias=a')).toThrow('invalid --network "alias=a": network name/id is not specified')
     expect(() => parseNetworkOpt('name=web,colour=red')).toThrow('invalid --network "name=web,colour=red": invalid field key colour')
-    expect(() => parseNetworkOpt('name=web,ip6=fd00::5')).toThrow(/ip6 is not supported/)
+    expect(parseNetworkOpt('name=web,ip6=fd00::5')).toEqual({ name: 'web', aliases: [], ip6: 'fd00::5' })
+    expect(() => parseNetworkOpt('name=web,link-local-ip=169.254.0.5')).toThrow(/link-local-ip is not supported/)
   })
 
   it('gives the first network --network-alias, --ip and --mac-address, and the others their own', () => {
@@ -33,9 +34,10 @@ describe('--network values, as docker/cli reads them', () => {
   })
 
   it('refuses what docker/cli refuses, in its words', () => {
-    const refused: [string[], { aliases: string[]; ip?: string; macAddress?: string }, string][] = [
+    const refused: [string[], { aliases: string[]; ip?: string; ip6?: string; macAddress?: string }, string][] = [
       [['name=a,alias=x'], { aliases: ['y'] }, 'conflicting options: cannot specify both --network-alias and per-network alias'],
       [['name=a,ip=10.1.0.2'], { aliases: [], ip: '10.1.0.3' }, 'conflicting options: cannot specify both --ip and per-network IPv4 address'],
+      [['name=a,ip6=fd00::2'], { aliases: [], ip6: 'fd00::3' }, 'conflicting options: cannot specify both --ip6 and per-network IPv6 address'],
       [['name=a,mac-address=02:00:00:00:00:01'], { aliases: [], macAddress: '02:00:00:00:00:02' }, 'conflicting options: cannot specify both --mac-address and per-network MAC address'],
       [['a', 'name=a,alias=x'], { aliases: [] }, 'network "a" is specified multiple times'],
       [['bridge', 'a'], { aliases: [] }, 'conflicting options: cannot attach both user-defined and non-user-defined network-modes'],

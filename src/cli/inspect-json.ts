@@ -104,7 +104,11 @@ function networkSettings(c: ContainerInfo, exposedPorts: readonly string[]): Rec
   const ports = Object.fromEntries(Object.keys(bindings).sort().map((k) => [k, bindings[k]]))
   const networks: Record<string, unknown> = {}
   for (const e of record?.endpoints ?? []) {
-    networks[e.network] = { Aliases: e.aliases, IPAddress: e.ip, IPPrefixLen: e.prefix, Gateway: e.gateway, MacAddress: e.mac }
+    networks[e.network] = {
+      Aliases: e.aliases, IPAddress: e.ip, IPPrefixLen: e.prefix, Gateway: e.gateway, MacAddress: e.mac,
+      // Docker's EndpointSettings has them on every network, empty without IPv6
+      IPv6Gateway: e.gateway6 ?? '', GlobalIPv6Address: e.ip6 ?? '', GlobalIPv6PrefixLen: e.prefix6 ?? 0,
+    }
   }
   const first = record?.endpoints?.[0]
   return {
@@ -113,6 +117,9 @@ function networkSettings(c: ContainerInfo, exposedPorts: readonly string[]): Rec
     IPPrefixLen: first?.prefix ?? 0,
     Gateway: first?.gateway ?? '',
     MacAddress: first?.mac ?? '',
+    GlobalIPv6Address: first?.ip6 ?? '',
+    GlobalIPv6PrefixLen: first?.prefix6 ?? 0,
+    IPv6Gateway: first?.gateway6 ?? '',
     Networks: networks,
     ...(c.network ? { Mode: c.network.mode } : {}),
   }

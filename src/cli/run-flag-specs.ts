@@ -54,6 +54,7 @@ export function addRunFlags<C extends OptionSink>(cmd: C): C {
     .option('--link <name[:alias]>', 'reach a running container by alias, name and hostname (/etc/hosts); on the default bridge, also Docker\'s ALIAS_PORT_* and ALIAS_ENV_* variables (repeatable; legacy: a network of your own has DNS)', collect, [])
     .option('--mac-address <mac>', 'the MAC address of the container\'s eth0')
     .option('--ip <address>', 'the container\'s address on its network (default: the next free one)')
+    .option('--ip6 <address>', 'its IPv6 address, on a network with IPv6 (network create --ipv6; default: the next free one)')
     .option('--pid <mode>', 'host: see and signal the host\'s processes (no PID namespace); container:NAME: another container\'s')
     .option('--ipc <mode>', 'host: the host\'s System V IPC and POSIX message queues; container:NAME: another container\'s; private, shareable')
     .option('--uts <mode>', 'host: the host\'s hostname (no UTS namespace)')

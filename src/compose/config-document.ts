@@ -45,11 +45,12 @@ export function configDocument(project: Project): Record<string, unknown> {
     networks[key] = {
       name: n.name,
       ...(n.driverOpts ? { driver_opts: n.driverOpts } : {}),
-      ...(n.subnet || n.ipamDriver ? { ipam: ipamDocument(n) } : {}),
+      ...(n.subnet || n.subnet6 || n.ipamDriver ? { ipam: ipamDocument(n) } : {}),
       ...(n.external ? { external: true } : {}),
       ...(n.internal ? { internal: true } : {}),
       ...(n.attachable ? { attachable: true } : {}),
       ...ownLabels(n.labels),
+      ...(n.ipv6 ? { enable_ipv6: true } : {}),
     }
   }
   const volumes: Record<string, unknown> = {}
@@ -67,8 +68,11 @@ export function configDocument(project: Project): Record<string, unknown> {
 
 /** A network's ipam as compose-go's IPAMConfig prints it: its driver, then its one pool (IPAMPool's order). */
 function ipamDocument(n: Project['networks'][string]): Record<string, unknown> {
-  const pool = n.subnet ? [{ subnet: n.subnet, ...(n.gateway ? { gateway: n.gateway } : {}), ...(n.ipRange ? { ip_range: n.ipRange } : {}), ...(n.auxAddresses ? { aux_addresses: n.auxAddresses } : {}) }] : undefined
-  return { ...(n.ipamDriver ? { driver: n.ipamDriver } : {}), ...(pool ? { config: pool } : {}) }
+  const pool = [
+    ...(n.subnet ? [{ subnet: n.subnet, ...(n.gateway ? { gateway: n.gateway } : {}), ...(n.ipRange ? { ip_range: n.ipRange } : {}), ...(n.auxAddresses ? { aux_addresses: n.auxAddresses } : {}) }] : []),
+    ...(n.subnet6 ? [{ subnet: n.subnet6, ...(n.gateway6 ? { gateway: n.gateway6 } : {}) }] : []),
+  ]
+  return { ...(n.ipamDriver ? { driver: n.ipamDriver } : {}), ...(pool.length ? { config: pool } : {}) }
 }
 
 /** Top-level secrets or configs in compose-go's FileObjectConfig order; a config's content not printed beside its environment (ConfigObjConfig's MarshalYAML). */
@@ -144,7 +148,7 @@ function serviceDocument(s: Service): Record<string, unknown> {
   // compose-go's UnitBytes: a quoted number
   put('mem_swappiness', s.memSwappiness)
   put('network_mode', s.networkMode)
-  put('networks', Object.fromEntries(Object.entries(s.networks).map(([k, n]) => [k, n.aliases.length || n.ipv4Address || n.macAddress ? { aliases: n.aliases.length ? n.aliases : undefined, ipv4_address: n.ipv4Address, mac_address: n.macAddress } : null])))
+  put('networks', Object.fromEntries(Object.entries(s.networks).map(([k, n]) => [k, n.aliases.length || n.ipv4Address || n.ipv6Address || n.macAddress ? { aliases: n.aliases.length ? n.aliases : undefined, ipv4_address: n.ipv4Address, ipv6_address: n.ipv6Address, mac_address: n.macAddress } : null])))
   put('oom_kill_disable', s.oomKillDisable)
   put('oom_score_adj', s.oomScoreAdj !== undefined ? Number(s.oomScoreAdj) : undefined)
   put('pid', s.pid)

@@ -50,6 +50,10 @@ export interface ProjectNetwork {
   /** ipam.driver as written (only `default` is taken), for config to print */
   ipamDriver?: string
   gateway?: string
+  /** enable_ipv6, and an IPv6 ipam.config entry's subnet and gateway (network create --ipv6's). */
+  ipv6?: true
+  subnet6?: string
+  gateway6?: string
   internal?: boolean
   attachable?: boolean
   /** The bridge options netavark has (network/create-options.ts), as written. */
@@ -195,6 +199,7 @@ export interface ServiceHook {
 export interface ServiceNetwork {
   aliases: string[]
   ipv4Address?: string
+  ipv6Address?: string
   macAddress?: string
 }
 

@@ -247,11 +247,12 @@ function serviceNetworks(v: unknown, at: At, declared: ReadonlySet<string>): Rec
     check(key, here)
     const n: Raw = isMap(value) ? value : {}
     for (const k of Object.keys(n)) {
-      if (!['aliases', 'ipv4_address', 'mac_address', 'priority'].includes(k) && !k.startsWith('x-')) throw here.at(k).error('not supported by mini-run')
+      if (!['aliases', 'ipv4_address', 'ipv6_address', 'mac_address', 'priority'].includes(k) && !k.startsWith('x-')) throw here.at(k).error('not supported by mini-run')
     }
     out[key] = {
       aliases: strings(n.aliases, here.at('aliases')),
       ...(n.ipv4_address !== undefined ? { ipv4Address: str(n.ipv4_address, here.at('ipv4_address')) } : {}),
+      ...(n.ipv6_address !== undefined ? { ipv6Address: str(n.ipv6_address, here.at('ipv6_address')) } : {}),
       ...(n.mac_address !== undefined ? { macAddress: str(n.mac_address, here.at('mac_address')) } : {}),
     }
   }

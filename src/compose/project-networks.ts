@@ -1,12 +1,13 @@
 /**
  * A compose file's top-level `networks:` as mini-run makes them: a bridge
  * network each (`network create`'s options: internal, ipam's one IPv4
- * subnet with its ip_range and gateway, the bridge driver_opts netavark
+ * subnet with its ip_range and gateway, enable_ipv6 with an IPv6 one, the bridge driver_opts netavark
  * honours, attachable), checked here so that an error names the path in
  * the file before `up` makes anything.
  */
 import { bridgeOptions, checkAuxAddresses, checkIpRange, sortedByName } from '../network/create-options.js'
 import { parseCidr, parseIp } from '../network/ipv4.js'
+import { ipv6Subnet } from '../network/ipv6-subnet.js'
 import type { NetworkDef } from '../network/networks.js'
 import type { At } from './compose-error.js'
 import { LABELS } from './labels.js'
@@ -25,7 +26,7 @@ export function projectNetworks(v: unknown, project: string, at: (key: string) =
       if (!KEYS.includes(k) && !k.startsWith('x-')) throw here.at(k).error('not supported by mini-run')
     }
     if (n.driver !== undefined && str(n.driver, here.at('driver')) !== 'bridge') throw here.at('driver').error(`the ${String(n.driver)} driver is not supported by mini-run (bridge)`)
-    if (n.enable_ipv6 !== undefined && bool(n.enable_ipv6, here.at('enable_ipv6'))) throw here.at('enable_ipv6').error('not supported by mini-run: its networks are IPv4 only')
+    const ipv6 = n.enable_ipv6 !== undefined && bool(n.enable_ipv6, here.at('enable_ipv6'))
     const external = n.external === undefined ? false : isMap(n.external) ? true : bool(n.external, here.at('external'))
     const ipam = isMap(n.ipam) ? n.ipam : undefined
     // the daemon's words for a driver it cannot find (docker compose passes it on)
@@ -34,10 +35,11 @@ export function projectNetworks(v: unknown, project: string, at: (key: string) =
     if (ipamDriver !== undefined && ipamDriver !== '' && ipamDriver !== 'default') {
       throw here.at('ipam', 'driver').error(`could not find plugin ${ipamDriver} in v1 plugin registry: plugin not found`)
     }
-    const configs = Array.isArray(ipam?.config) ? ipam.config : []
-    if (configs.length > 1) throw here.at('ipam', 'config').error('one subnet per network (IPv4 only)')
-    const c = (configs[0] ?? {}) as Raw
-    const cfg = here.at('ipam', 'config', 0)
+    const pools = ipamPools(Array.isArray(ipam?.config) ? ipam.config : [], here.at('ipam', 'config'))
+    const v6 = pools.v6 ? ipv6Pool(pools.v6.raw, pools.v6.at, ipv6) : {}
+    if (ipv6 && n.internal !== undefined && bool(n.internal, here.at('internal'))) throw here.at('enable_ipv6').error('not supported by mini-run on an internal network: its fence is IPv4 rules only')
+    const c = pools.v4?.raw ?? {}
+    const cfg = pools.v4?.at ?? here.at('ipam', 'config', 0)
     const subnet = c.subnet !== undefined ? str(c.subnet, cfg.at('subnet')) : undefined
     const ipRange = c.ip_range !== undefined ? str(c.ip_range, cfg.at('ip_range')) : undefined
     if (ipRange !== undefined) {
@@ -69,6 +71,8 @@ export function projectNetworks(v: unknown, project: string, at: (key: string) =
       ...(auxAddresses !== undefined && Object.keys(auxAddresses).length ? { auxAddresses } : {}),
       ...(ipamDriver ? { ipamDriver } : {}),
       ...(c.gateway !== undefined ? { gateway: str(c.gateway, cfg.at('gateway')) } : {}),
+      ...(ipv6 ? { ipv6: true } : {}),
+      ...v6,
       ...(n.internal !== undefined && bool(n.internal, here.at('internal')) ? { internal: true } : {}),
       ...(n.attachable !== undefined && bool(n.attachable, here.at('attachable')) ? { attachable: true } : {}),
       ...(driverOpts ? { driverOpts } : {}),
@@ -76,6 +80,37 @@ export function projectNetworks(v: unknown, project: string, at: (key: string) =
     }
   }
   return out
+}
+
+/**
+ * ipam.config: one pool of each family at most (a mini-run network has one
+ * IPv4 subnet and, with enable_ipv6, one IPv6 subnet); a pool's family is
+ * its subnet's (a pool without one is IPv4's, as its gateway or range says).
+ */
+function ipamPools(configs: unknown[], at: At): { v4?: { raw: Raw; at: At }; v6?: { raw: Raw; at: At } } {
+  const out: { v4?: { raw: Raw; at: At }; v6?: { raw: Raw; at: At } } = {}
+  configs.forEach((value, i) => {
+    const raw: Raw = isMap(value) ? value : {}
+    const family = typeof raw.subnet === 'string' && raw.subnet.includes(':') ? 'v6' : 'v4'
+    if (out[family]) throw at.at(i).error(`one ${family === 'v6' ? 'IPv6' : 'IPv4'} subnet per network`)
+    out[family] = { raw, at: at.at(i) }
+  })
+  return out
+}
+
+/** The IPv6 pool: its subnet and gateway (network create --ipv6's), only with enable_ipv6, as Docker needs it. */
+function ipv6Pool(raw: Raw, at: At, ipv6: boolean): { subnet6?: string; gateway6?: string } {
+  if (!ipv6) throw at.at('subnet').error('an IPv6 subnet needs enable_ipv6: true')
+  for (const k of Object.keys(raw)) if (k !== 'subnet' && k !== 'gateway' && !k.startsWith('x-')) throw at.at(k).error('not supported by mini-run on an IPv6 pool (its subnet and gateway are)')
+  const subnet6 = str(raw.subnet, at.at('subnet'))
+  const gateway6 = raw.gateway !== undefined ? str(raw.gateway, at.at('gateway')) : undefined
+  try {
+    // as the network will have them, in RFC 5952's form (so that up compares like with like)
+    const made = ipv6Subnet({ subnet6, ...(gateway6 !== undefined ? { gateway6 } : {}) }, [])
+    return { subnet6: made.subnet, ...(gateway6 !== undefined ? { gateway6: made.gateway } : {}) }
+  } catch (err) {
+    throw at.error((err as Error).message, err)
+  }
 }
 
 /** driver_opts: strings (a number as its text), only the bridge options netavark has. */
@@ -105,6 +140,9 @@ export function networkDifferences(def: NetworkDef, n: ProjectNetwork): string[]
   if (n.subnet !== undefined) differ('subnet', n.subnet, def.subnet)
   if (n.gateway !== undefined) differ('gateway', n.gateway, def.gateway)
   differ('ip_range', n.ipRange, def.ipRange)
+  differ('enable_ipv6', n.ipv6 === true, def.subnet6 !== undefined)
+  if (n.subnet6 !== undefined) differ('IPv6 subnet', n.subnet6, def.subnet6)
+  if (n.gateway6 !== undefined) differ('IPv6 gateway', n.gateway6, def.gateway6)
   const aux = (a: Record<string, string> | undefined) => (a && Object.keys(a).length ? Object.entries(a).sort().map(([k, v]) => `${k}=${v}`).join(',') : undefined)
   differ('aux_addresses', aux(n.auxAddresses), aux(def.auxAddresses))
   if (opts.bridge !== undefined) differ('bridge name', opts.bridge, def.bridge)

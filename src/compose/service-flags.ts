@@ -16,6 +16,7 @@ export interface JoinedNetwork {
   name: string
   aliases: string[]
   ip?: string
+  ip6?: string
   mac?: string
 }
 
@@ -149,6 +150,7 @@ export function serviceRunFlags(input: ServiceRunInput): ServiceRun {
     ...(s.externalLinks?.length && { link: s.externalLinks }),
     macAddress: s.macAddress ?? first?.mac,
     ip: first?.ip,
+    ...(first?.ip6 ? { ip6: first.ip6 } : {}),
     pid: s.pid,
     ipc: s.ipc,
     uts: s.uts,
@@ -158,6 +160,6 @@ export function serviceRunFlags(input: ServiceRunInput): ServiceRun {
     labelFile: [],
   }
   // its service name on every network, as on the first
-  const moreNetworks = input.networks.slice(1).map((n) => ({ name: n.name, aliases: [...new Set([s.name, ...n.aliases])], ...(n.ip ? { ip: n.ip } : {}), ...(n.mac ? { mac: n.mac } : {}) }))
+  const moreNetworks = input.networks.slice(1).map((n) => ({ name: n.name, aliases: [...new Set([s.name, ...n.aliases])], ...(n.ip ? { ip: n.ip } : {}), ...(n.ip6 ? { ip6: n.ip6 } : {}), ...(n.mac ? { mac: n.mac } : {}) }))
   return { image: s.image, command, flags, moreNetworks }
 }

@@ -75,6 +75,7 @@ export function joinedNetworks(project: Project, s: Service): JoinedNetwork[] {
     name: project.networks[key]!.name,
     aliases: n.aliases,
     ...(n.ipv4Address ? { ip: n.ipv4Address } : {}),
+    ...(n.ipv6Address ? { ip6: n.ipv6Address } : {}),
     ...(n.macAddress ? { mac: n.macAddress } : {}),
   }))
 }

@@ -19,7 +19,8 @@ import { macOf } from './ipv4.js'
 import { hostListeners, mayBindAddress, pastaView } from './host-net.js'
 import { MiniRunError } from '../errors.js'
 import { keepIsolation, makesBridge, passPublishedPorts, withIsolationLock } from './isolation.js'
-import { leasesForTeardown, networkStateDir, readLeases, releaseLease, takeLease, withNetworkLock } from './leases.js'
+import { leasesForTeardown, networkRequest, networkStateDir, readLeases, releaseLease, takeLease, withNetworkLock } from './leases.js'
+import { endpoint6 } from './ipv6-subnet.js'
 import { DEFAULT_BRIDGE, DEFAULT_NETWORK } from './networks.js'
 import { netavarkOptions, runNetavark, type NetavarkOptions, type NetavarkStatus } from './netavark.js'
 import { startPasta, stopPasta } from './pasta.js'
@@ -115,14 +116,7 @@ export function attachNetwork(plan: NetworkPlan, ctx: AttachContext, pid: number
       ctx.stateRoot,
       ctx.id,
       {
-        networks: plan.attachments.map((a) => ({
-          name: a.network.name,
-          subnet: a.network.subnet,
-          gateway: a.network.gateway,
-          ...(a.ip ? { ip: a.ip } : {}),
-          ...(a.network.ipRange ? { ipRange: a.network.ipRange } : {}),
-          ...(a.network.auxAddresses ? { reserved: a.network.auxAddresses } : {}),
-        })),
+        networks: plan.attachments.map((a) => networkRequest(a.network, a)),
         ports,
       },
       // the host's sockets matter only to ports (reading them: ~8 ms)
@@ -130,7 +124,10 @@ export function attachNetwork(plan: NetworkPlan, ctx: AttachContext, pid: number
     )
     record.ports = lease.ports
     if (plan.mode === 'bridge') {
-      const attachments = plan.attachments.map((a) => ({ ...a, ip: lease.ips[a.network.name]! }))
+      const attachments = plan.attachments.map((a) => {
+        const ip6 = lease.ips6[a.network.name]
+        return { ...a, ip: lease.ips[a.network.name]!, ...(ip6 !== undefined ? { ip6 } : {}) }
+      })
       record.netavark = netavarkOptions({ id: ctx.id, name: ctx.name, attachments, ports: lease.ports, dnsServers: plan.dnsServers })
       const only = attachments[0]!
       const bridgeIndex = fastBridgeKind(plan) ? readyBridge(only.network) : undefined
@@ -149,13 +146,13 @@ export function attachNetwork(plan: NetworkPlan, ctx: AttachContext, pid: number
         ctx.save(record)
         const pin = pinNamespace(ctx.stateRoot, ctx.id, pid)
         const status = netavark('setup', ctx.stateRoot, pin, record.netavark)
-        record.endpoints = endpointsOf(status, plan, lease.ips)
+        record.endpoints = endpointsOf(status, plan, lease.ips, lease.ips6)
         ctx.save(record)
         if (record.ports.length) hairpinPorts(pin, attachments.map((a) => a.interfaceName))
         for (const a of attachments) if (a.network.builtin) anchorBridge(ctx.stateRoot, a.network)
       }
       const own = record.endpoints?.[0]
-      writeFiles(plan, own?.ip)
+      writeFiles(plan, own?.ip, own?.ip6)
     } else {
       ctx.save(record)
       const dir = join(ctx.stateRoot, ctx.id)
@@ -205,7 +202,7 @@ function attachNothing(plan: NetworkPlan, ctx: AttachContext): NetworkRecord {
   return record
 }
 
-function endpointsOf(status: NetavarkStatus, plan: NetworkPlan, ips: Record<string, string>): Endpoint[] {
+function endpointsOf(status: NetavarkStatus, plan: NetworkPlan, ips: Record<string, string>, ips6: Record<string, string>): Endpoint[] {
   return plan.attachments.map((a) => {
     const iface = status[a.network.name]?.interfaces?.[a.interfaceName]
     const prefix = Number(a.network.subnet.split('/')[1])
@@ -215,15 +212,16 @@ function endpointsOf(status: NetavarkStatus, plan: NetworkPlan, ips: Record<stri
       ip: ips[a.network.name]!,
       prefix,
       gateway: a.network.gateway,
+      ...endpoint6(a.network, ips6[a.network.name]),
       mac: iface?.mac_address ?? '',
       aliases: a.aliases,
     }
   })
 }
 
-function writeFiles(plan: NetworkPlan, ip: string | undefined): void {
+function writeFiles(plan: NetworkPlan, ip: string | undefined, ip6?: string): void {
   const { hosts, resolvConf, hostname } = plan.files
-  if (hosts) writeFileSync(hosts, hostsFile({ ...(ip ? { ip } : {}), names: plan.hostsNames, extra: plan.hostsExtra }), { mode: 0o644 })
+  if (hosts) writeFileSync(hosts, hostsFile({ ...(ip ? { ip } : {}), ...(ip6 ? { ip6 } : {}), names: plan.hostsNames, extra: plan.hostsExtra }), { mode: 0o644 })
   if (resolvConf) writeFileSync(resolvConf, resolvConfFile(plan.resolv), { mode: 0o644 })
   if (hostname) writeFileSync(hostname, `${plan.hostname}\n`, { mode: 0o644 })
 }

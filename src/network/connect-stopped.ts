@@ -16,6 +16,7 @@ import { MiniRunError, UsageError } from '../errors.js'
 import type { ContainerInfo } from '../runtime/container/containers.js'
 import { updateState } from '../runtime/container/state.js'
 import { contains, isIp, parseCidr, parseIp } from './ipv4.js'
+import { checkIp6 } from './ipv6-subnet.js'
 import { hostResolvConf, hostRoutes, isLoopbackResolver } from './host-net.js'
 import { checkSubnetFree, DEFAULT_NETWORK, findNetwork } from './networks.js'
 import type { NetworkPlan, PlannedAttachment } from './plan-network.js'
@@ -74,7 +75,7 @@ export function planDisconnect(stateRoot: string, id: string, name: string, stop
   saveAttachments(stateRoot, id, (attachments) => attachments.filter((a) => a.network.name !== name), stopped)
 }
 
-export function connectStopped(storeRoot: string, stateRoot: string, c: ContainerInfo, ref: string, name: string, o: { aliases: string[]; ip?: string }): void {
+export function connectStopped(storeRoot: string, stateRoot: string, c: ContainerInfo, ref: string, name: string, o: { aliases: string[]; ip?: string; ip6?: string }): void {
   const plan = bridgePlan(c, ref)
   const def = findNetwork(storeRoot, name)
   if (plan.attachments.some((a) => a.network.name === def.name)) throw new MiniRunError(`container ${ref} is already connected to network ${def.name}`, { code: 'EALREADYCONNECTED' })
@@ -82,6 +83,7 @@ export function connectStopped(storeRoot: string, stateRoot: string, c: Containe
   if (o.ip !== undefined && !(isIp(o.ip) && contains(parseCidr(def.subnet), parseIp(o.ip)))) {
     throw new UsageError(`invalid address "${o.ip}": not an address of network ${def.name} (${def.subnet})`)
   }
+  checkIp6(def, o.ip6)
   checkSubnetFree(def, hostRoutes())
   const attachment: PlannedAttachment = {
     network: def,
@@ -89,6 +91,7 @@ export function connectStopped(storeRoot: string, stateRoot: string, c: Containe
     interfaceName: `eth${plan.attachments.length}`,
     aliases: def.dns ? [...new Set([...o.aliases, c.id.slice(0, 12)])] : [],
     ...(o.ip !== undefined ? { ip: o.ip } : {}),
+    ...(o.ip6 !== undefined ? { ip6: o.ip6 } : {}),
   }
   planConnect(stateRoot, c.id, attachment, true)
 }

@@ -15,7 +15,8 @@ import { ensurePinLocked, withContainerNetworkLock } from './netns-pin.js'
 import { hairpinPorts } from './fast-bridge.js'
 import { getLogger } from '../log.js'
 import { hostListeners, hostRoutes } from './host-net.js'
-import { readLeases, takeLease } from './leases.js'
+import { heldRequest, networkRequest, readLeases, takeLease } from './leases.js'
+import { checkIp6, endpoint6 } from './ipv6-subnet.js'
 import { netavarkOptions, type NetavarkOptions } from './netavark.js'
 import { checkSubnetFree, DEFAULT_NETWORK, findNetwork } from './networks.js'
 
@@ -32,7 +33,7 @@ function runningOnBridge(stateRoot: string, ref: string, c: ContainerInfo) {
   return { c, record, netavark: record.netavark, pin }
 }
 
-export function connectContainer(storeRoot: string, stateRoot: string, ref: string, name: string, o: { aliases: string[]; ip?: string }): void {
+export function connectContainer(storeRoot: string, stateRoot: string, ref: string, name: string, o: { aliases: string[]; ip?: string; ip6?: string }): void {
   const found = findContainer(stateRoot, ref)
   // --network container:X: its network is X's (Docker's ErrConflictSharedNetwork)
   if (found.networkContainer) throw new MiniRunError('container sharing network namespace with another container or host cannot be connected to any other network', { code: 'ENOTCONNECTABLE' })
@@ -41,11 +42,12 @@ export function connectContainer(storeRoot: string, stateRoot: string, ref: stri
   withContainerNetworkLock(stateRoot, found.id, () => connectRunning(storeRoot, stateRoot, ref, findContainer(stateRoot, found.id), name, o))
 }
 
-function connectRunning(storeRoot: string, stateRoot: string, ref: string, found: ContainerInfo, name: string, o: { aliases: string[]; ip?: string }): void {
+function connectRunning(storeRoot: string, stateRoot: string, ref: string, found: ContainerInfo, name: string, o: { aliases: string[]; ip?: string; ip6?: string }): void {
   const { c, record, netavark, pin } = runningOnBridge(stateRoot, ref, found)
   const def = findNetwork(storeRoot, name)
   if (record.networks.includes(def.name)) throw new MiniRunError(`container ${ref} is already connected to network ${def.name}`, { code: 'EALREADYCONNECTED' })
   if (o.aliases.length && def.builtin) throw new UsageError('--alias needs a user-defined network')
+  checkIp6(def, o.ip6)
   checkSubnetFree(def, hostRoutes())
   const endpoints = record.endpoints ?? []
   let k = 0
@@ -61,8 +63,8 @@ function connectRunning(storeRoot: string, stateRoot: string, ref: string, found
   const heldBack = !def.internal && record.ports.length === 0 && record.networks.every((n) => netavark.network_info[n]?.internal === true) ? wanted : []
   const lease = takeLease(stateRoot, c.id, {
     networks: [
-      ...endpoints.map((e) => ({ name: e.network, subnet: netavark.network_info[e.network]!.subnets[0]!.subnet, gateway: e.gateway, ip: e.ip })),
-      { name: def.name, subnet: def.subnet, gateway: def.gateway, ...(o.ip ? { ip: o.ip } : {}), ...(def.ipRange ? { ipRange: def.ipRange } : {}), ...(def.auxAddresses ? { reserved: def.auxAddresses } : {}) },
+      ...endpoints.map((e) => heldRequest(e, netavark.network_info[e.network]!)),
+      networkRequest(def, o),
     ],
     ports: heldBack.length ? heldBack : held?.ports ?? record.ports,
   }, hostListeners())
@@ -72,7 +74,8 @@ function connectRunning(storeRoot: string, stateRoot: string, ref: string, found
   // moves the mappings to the endpoint that remains its way out. netavark 1.4 cannot add
   // them to a network once it is set up (its setup makes the interface): now or never
   const published = def.internal ? [] : lease.ports
-  const attachment = { network: def, dns: def.dns, ip: lease.ips[def.name]!, interfaceName, aliases: def.dns ? [...new Set([...o.aliases, c.id.slice(0, 12)])] : [] }
+  const ip6 = lease.ips6[def.name]
+  const attachment = { network: def, dns: def.dns, ip: lease.ips[def.name]!, ...(ip6 !== undefined ? { ip6 } : {}), interfaceName, aliases: def.dns ? [...new Set([...o.aliases, c.id.slice(0, 12)])] : [] }
   const one = netavarkOptions({ id: c.id, name: c.name, attachments: [attachment], ports: published, dnsServers: netavark.dns_servers ?? [] })
   const merged: NetavarkOptions = {
     ...netavark,
@@ -94,11 +97,11 @@ function connectRunning(storeRoot: string, stateRoot: string, ref: string, found
     }
   }
   const endpoint: Endpoint = {
-    network: def.name, interfaceName, ip: attachment.ip, prefix: Number(def.subnet.split('/')[1]), gateway: def.gateway,
+    network: def.name, interfaceName, ip: attachment.ip, prefix: Number(def.subnet.split('/')[1]), gateway: def.gateway, ...endpoint6(def, ip6),
     mac: status[def.name]?.interfaces?.[interfaceName]?.mac_address ?? '', aliases: attachment.aliases,
   }
   updateState(stateRoot, c.id, (state) => ({ ...state, network: { ...network, endpoints: [...endpoints, endpoint] } }))
-  planConnect(stateRoot, c.id, { network: def, dns: def.dns, interfaceName, aliases: attachment.aliases, ...(o.ip ? { ip: o.ip } : {}) })
+  planConnect(stateRoot, c.id, { network: def, dns: def.dns, interfaceName, aliases: attachment.aliases, ...(o.ip ? { ip: o.ip } : {}), ...(o.ip6 ? { ip6: o.ip6 } : {}) })
 }
 
 export function disconnectContainer(storeRoot: string, stateRoot: string, ref: string, name: string): void {
@@ -134,7 +137,7 @@ function disconnectRunning(storeRoot: string, stateRoot: string, ref: string, fo
   planDisconnect(stateRoot, c.id, netName)
   const left = readLeases(stateRoot)[c.id]?.networks[netName]
   takeLease(stateRoot, c.id, {
-    networks: endpoints.map((e) => ({ name: e.network, subnet: rest.network_info[e.network]!.subnets[0]!.subnet, gateway: e.gateway, ip: e.ip })),
+    networks: endpoints.map((e) => heldRequest(e, rest.network_info[e.network]!)),
     ports,
   }, [])
   // netavark 1.4 drops the isolation jump with any network's last container, as a stop's teardown does

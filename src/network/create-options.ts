@@ -62,11 +62,19 @@ export function bridgeOptions(options: Record<string, string>): BridgeOptions {
 /**
  * --subnet, --gateway, --ip-range: Docker takes several (a network of
  * several subnets, each with its gateway and range); a mini-run network has
- * one subnet, so more than one is refused rather than all but the last dropped.
+ * one IPv4 subnet and, with --ipv6, one IPv6 subnet, so more than one of a
+ * family is refused rather than all but the last dropped.
  */
 export function onlyOne(flag: string, values: readonly string[]): string | undefined {
-  if (values.length > 1) throw new UsageError(`${flag} given ${values.length} times (${values.join(', ')}): a mini-run network has one IPv4 subnet, with one gateway and one range`)
+  if (values.length > 1) throw new UsageError(`${flag} given ${values.length} times (${values.join(', ')}): a mini-run network has one IPv4 subnet and one IPv6 subnet, each with one gateway; one range, IPv4`)
   return values[0]
+}
+
+/** A flag's values split by family (an IPv6 address has a ':'), at most one of each (onlyOne). */
+export function byFamily(flag: string, values: readonly string[]): { v4?: string; v6?: string } {
+  const v4 = onlyOne(flag, values.filter((v) => !v.includes(':')))
+  const v6 = onlyOne(flag, values.filter((v) => v.includes(':')))
+  return { ...(v4 !== undefined ? { v4 } : {}), ...(v6 !== undefined ? { v6 } : {}) }
 }
 
 /**

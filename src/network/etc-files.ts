@@ -55,10 +55,12 @@ export function hostsNamesOf(hostname: string, domainname?: string): string[] {
  * own address (libnetwork writes the file with the first two and adds the
  * endpoint's line when it joins).
  */
-export function hostsFile(o: { ip?: string; names: string[]; extra: HostEntry[] }): string {
+export function hostsFile(o: { ip?: string; ip6?: string; names: string[]; extra: HostEntry[] }): string {
   const lines = [...DEFAULT_HOSTS]
   for (const h of o.extra) lines.push(`${h.ip}\t${h.name}`)
   if (o.ip) lines.push(`${o.ip}\t${[...new Set(o.names)].join(' ')}`)
+  // Docker's, on a network with IPv6: the name on that address too
+  if (o.ip6) lines.push(`${o.ip6}\t${[...new Set(o.names)].join(' ')}`)
   return lines.join('\n') + '\n'
 }
 

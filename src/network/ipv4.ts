@@ -1,7 +1,6 @@
 /**
- * IPv4 addresses and subnets as numbers (pure). mini-run's networks are
- * IPv4 only: netavark could do IPv6 too, but the rest (IPAM, -p, the hosts
- * file) would double for a feature no test here can reach.
+ * IPv4 addresses and subnets as numbers (pure). Every network has an IPv4
+ * subnet; one made with --ipv6 has an IPv6 subnet besides (ipv6.ts).
  */
 import { UsageError } from '../errors.js'
 

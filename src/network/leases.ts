@@ -16,8 +16,12 @@ import { MiniRunError } from '../errors.js'
 import * as lockCalls from '../native/lock-calls.js'
 import { processStartTime } from '../proc-stat.js'
 import { contains, formatIp, isHostAddress, parseCidr, parseIp, size } from './ipv4.js'
+import { pickIp6 } from './ipv6-subnet.js'
 import type { Listener } from './host-net.js'
 import type { PortMapping } from './port-spec.js'
+import type { NetavarkOptions } from './netavark.js'
+import type { Endpoint } from './network-record.js'
+import type { NetworkDef } from './networks.js'
 import { removeFile } from '../remove-file.js'
 import { settleIdleDns } from './idle-dns.js'
 import { getLogger } from '../log.js'
@@ -27,6 +31,8 @@ export interface Lease {
   owner: string
   /** Network name -> the container's address on it. */
   networks: Record<string, string>
+  /** Network name -> its IPv6 address there, on networks with an IPv6 subnet (ipv6-subnet.ts). */
+  networks6?: Record<string, string>
   ports: PortMapping[]
 }
 
@@ -35,8 +41,27 @@ export interface LeaseRequest {
    * ipRange: a free address is taken from there only (network create --ip-range); a static ip may be anywhere in the subnet.
    * reserved: the network's --aux-address ones, never taken.
    */
-  networks: { name: string; subnet: string; gateway: string; ip?: string; ipRange?: string; reserved?: Record<string, string> }[]
+  networks: { name: string; subnet: string; gateway: string; ip?: string; ipRange?: string; reserved?: Record<string, string>; subnet6?: string; gateway6?: string; ip6?: string }[]
   ports: PortMapping[]
+}
+
+/** What a network asks of the IPAM for a container: its subnets, and the addresses --ip and --ip6 name. */
+export function networkRequest(def: NetworkDef, o: { ip?: string; ip6?: string }): LeaseRequest['networks'][number] {
+  return {
+    name: def.name,
+    subnet: def.subnet,
+    gateway: def.gateway,
+    ...(o.ip ? { ip: o.ip } : {}),
+    ...(def.ipRange ? { ipRange: def.ipRange } : {}),
+    ...(def.auxAddresses ? { reserved: def.auxAddresses } : {}),
+    ...(def.subnet6 !== undefined && def.gateway6 !== undefined ? { subnet6: def.subnet6, gateway6: def.gateway6, ...(o.ip6 ? { ip6: o.ip6 } : {}) } : {}),
+  }
+}
+
+/** An endpoint's request on a lease taken again (connect, disconnect): the addresses it holds, kept. */
+export function heldRequest(e: Endpoint, info: NetavarkOptions['network_info'][string]): LeaseRequest['networks'][number] {
+  const v6 = info.subnets[1]
+  return { name: e.network, subnet: info.subnets[0]!.subnet, gateway: e.gateway, ip: e.ip, ...(v6 && e.ip6 ? { subnet6: v6.subnet, gateway6: v6.gateway, ip6: e.ip6 } : {}) }
 }
 
 export function networkStateDir(stateRoot: string): string {
@@ -176,12 +201,17 @@ export function takeLease(
   id: string,
   request: LeaseRequest,
   listeners: readonly Listener[],
-): { ips: Record<string, string>; ports: PortMapping[] } {
+): { ips: Record<string, string>; ips6: Record<string, string>; ports: PortMapping[] } {
   return withNetworkLock(stateRoot, () => {
     const leases = readLeases(stateRoot)
     for (const [other, lease] of Object.entries(leases)) if (other === id || isStale(stateRoot, other, lease)) delete leases[other]
     const ips: Record<string, string> = {}
+    const ips6: Record<string, string> = {}
     for (const net of request.networks) {
+      if (net.subnet6 !== undefined && net.gateway6 !== undefined) {
+        const taken6 = new Map(Object.entries(leases).flatMap(([other, lease]) => (lease.networks6?.[net.name] ? [[lease.networks6[net.name]!, other] as const] : [])))
+        ips6[net.name] = pickIp6({ ...net, subnet6: net.subnet6, gateway6: net.gateway6 }, taken6)
+      }
       const subnet = parseCidr(net.subnet)
       const gateway = parseIp(net.gateway)
       const taken = new Map<number, string>()
@@ -244,9 +274,9 @@ export function takeLease(
       if (!picked) throw new MiniRunError(`no free host port in ${lo}-${hi} for ${p.containerPort}/${p.protocol}`, { code: 'EPORTINUSE' })
       ports.push(picked)
     }
-    leases[id] = { owner: `${process.pid}.${processStartTime(process.pid) ?? '0'}`, networks: ips, ports }
+    leases[id] = { owner: `${process.pid}.${processStartTime(process.pid) ?? '0'}`, networks: ips, ...(Object.keys(ips6).length ? { networks6: ips6 } : {}), ports }
     writeLeases(stateRoot, leases)
-    return { ips, ports }
+    return { ips, ips6, ports }
   })
 }
 

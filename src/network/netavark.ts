@@ -56,6 +56,8 @@ export interface Attachment {
   /** The network's DNS answers for this container too (set per container for `bridge`). */
   dns: boolean
   ip: string
+  /** Its IPv6 address, on a network with an IPv6 subnet. */
+  ip6?: string
   interfaceName: string
   aliases: string[]
   mac?: string
@@ -73,7 +75,7 @@ export function netavarkOptions(o: {
   for (const a of o.attachments) {
     networks[a.network.name] = {
       interface_name: a.interfaceName,
-      static_ips: [a.ip],
+      static_ips: [a.ip, ...(a.ip6 !== undefined ? [a.ip6] : [])],
       aliases: a.aliases,
       // Docker's MAC for the address, not netavark's random one (ipv4.ts macOf says why)
       static_mac: a.mac ?? macOf(a.ip),
@@ -83,8 +85,11 @@ export function netavarkOptions(o: {
       id: a.network.id,
       driver: 'bridge',
       network_interface: a.network.bridge,
-      subnets: [{ subnet: a.network.subnet, gateway: a.network.gateway }],
-      ipv6_enabled: false,
+      subnets: [
+        { subnet: a.network.subnet, gateway: a.network.gateway },
+        ...(a.network.subnet6 !== undefined && a.network.gateway6 !== undefined ? [{ subnet: a.network.subnet6, gateway: a.network.gateway6 }] : []),
+      ],
+      ipv6_enabled: a.network.subnet6 !== undefined,
       // netavark 1.4 (bridge.rs): no default route in the container, the
       // bridge's forwarding sysctl 0, and no firewall rules at all (no
       // masquerade, no port forwarding): reachable only on the bridge

@@ -36,7 +36,7 @@ export function modeNetworks(root = isRoot()): ModeNetwork[] {
 function modeNetwork(stateRoot: string, mode: ModeNetwork): Record<string, unknown> {
   const containers: Record<string, unknown> = {}
   for (const c of listContainers(stateRoot)) {
-    if (c.status === 'running' && networkMode(c) === mode.name) containers[c.id] = { Name: c.name, MacAddress: '', IPv4Address: '' }
+    if (c.status === 'running' && networkMode(c) === mode.name) containers[c.id] = { Name: c.name, MacAddress: '', IPv4Address: '', IPv6Address: '' }
   }
   return {
     Name: mode.name,
@@ -62,7 +62,7 @@ export function inspectNetwork(storeRoot: string, stateRoot: string, name: strin
   for (const c of networkUsers(stateRoot, def.name)) {
     if (c.status !== 'running') continue
     const e = c.network?.endpoints?.find((x) => x.network === def.name)
-    containers[c.id] = { Name: c.name, MacAddress: e?.mac ?? '', IPv4Address: e ? `${e.ip}/${e.prefix}` : '' }
+    containers[c.id] = { Name: c.name, MacAddress: e?.mac ?? '', IPv4Address: e ? `${e.ip}/${e.prefix}` : '', IPv6Address: e?.ip6 ? `${e.ip6}/${e.prefix6}` : '' }
   }
   return {
     Name: def.name,
@@ -70,9 +70,15 @@ export function inspectNetwork(storeRoot: string, stateRoot: string, name: strin
     Created: def.created,
     Scope: 'local',
     Driver: def.driver,
-    EnableIPv6: false,
-    // moby's IPAMConfig order, AuxiliaryAddresses left out when none
-    IPAM: { Driver: 'default', Config: [{ Subnet: def.subnet, ...(def.ipRange ? { IPRange: def.ipRange } : {}), Gateway: def.gateway, ...(def.auxAddresses ? { AuxiliaryAddresses: def.auxAddresses } : {}) }] },
+    EnableIPv6: def.subnet6 !== undefined,
+    // moby's IPAMConfig order, AuxiliaryAddresses left out when none; the IPv6 subnet second, as Docker lists it
+    IPAM: {
+      Driver: 'default',
+      Config: [
+        { Subnet: def.subnet, ...(def.ipRange ? { IPRange: def.ipRange } : {}), Gateway: def.gateway, ...(def.auxAddresses ? { AuxiliaryAddresses: def.auxAddresses } : {}) },
+        ...(def.subnet6 !== undefined ? [{ Subnet: def.subnet6, Gateway: def.gateway6 }] : []),
+      ],
+    },
     Internal: def.internal === true,
     Attachable: def.attachable === true,
     Containers: containers,

@@ -50,7 +50,7 @@ export function listNetworkEntries(storeRoot: string): NetworkListEntry[] {
     driver: d.driver,
     scope: 'local',
     internal: d.internal === true,
-    ipv6: false,
+    ipv6: d.subnet6 !== undefined,
     labels: d.labels ?? {},
     created: d.created,
     builtin: d.builtin === true,

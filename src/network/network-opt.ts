@@ -1,9 +1,9 @@
 /**
  * `--network`, repeatable since Docker 25, in both of docker/cli's forms
  * (opts/network.go): a name alone (`--network web`), or the long form's
- * comma-separated fields (`--network name=web,alias=api,ip=10.89.0.9`).
+ * comma-separated fields (`--network name=web,alias=api,ip=10.89.0.9,ip6=fd00::9`).
  * The first network is what a lone --network always was: --network-alias,
- * --ip and --mac-address apply to it, and a per-network value beside one of
+ * --ip, --ip6 and --mac-address apply to it, and a per-network value beside one of
  * those is Docker's conflict; the others are joined as eth1, eth2... (the
  * plan's moreNetworks, as a compose service's networks are).
  */
@@ -15,6 +15,7 @@ interface Attachment {
   name: string
   aliases: string[]
   ip?: string
+  ip6?: string
   mac?: string
 }
 
@@ -33,9 +34,10 @@ export function parseNetworkOpt(value: string): Attachment {
     if (key === 'name') out.name = v
     else if (key === 'alias') out.aliases.push(v)
     else if (key === 'ip') out.ip = v
+    else if (key === 'ip6') out.ip6 = v
     else if (key === 'mac-address') out.mac = v
-    else if (key === 'ip6' || key === 'link-local-ip' || key === 'driver-opt' || key === 'gw-priority') {
-      throw new UsageError(`invalid --network "${value}": ${key} is not supported (mini-run's networks are IPv4, with netavark's bridge driver and its defaults)`)
+    else if (key === 'link-local-ip' || key === 'driver-opt' || key === 'gw-priority') {
+      throw new UsageError(`invalid --network "${value}": ${key} is not supported (mini-run's networks have netavark's bridge driver and its defaults)`)
     } else throw new UsageError(`invalid --network "${value}": invalid field key ${key}`)
   }
   if (out.name === '') throw new UsageError(`invalid --network "${value}": network name/id is not specified`)
@@ -51,17 +53,19 @@ export interface NetworkChoice {
   network?: string
   aliases: string[]
   ip?: string
+  ip6?: string
   macAddress?: string
   moreNetworks?: NonNullable<NetworkFlags['moreNetworks']>
 }
 
 /** Every --network given, with the flags that apply to the first one (docker/cli parseNetworkOpts). */
-export function chooseNetworks(values: readonly string[], legacy: { aliases: string[]; ip?: string; macAddress?: string }): NetworkChoice {
+export function chooseNetworks(values: readonly string[], legacy: { aliases: string[]; ip?: string; ip6?: string; macAddress?: string }): NetworkChoice {
   const all = values.map(parseNetworkOpt)
   const [first, ...rest] = all
-  if (!first) return { aliases: legacy.aliases, ...(legacy.ip !== undefined && { ip: legacy.ip }), ...(legacy.macAddress !== undefined && { macAddress: legacy.macAddress }) }
+  if (!first) return { aliases: legacy.aliases, ...(legacy.ip !== undefined && { ip: legacy.ip }), ...(legacy.ip6 !== undefined && { ip6: legacy.ip6 }), ...(legacy.macAddress !== undefined && { macAddress: legacy.macAddress }) }
   if (first.aliases.length && legacy.aliases.length) throw new UsageError('conflicting options: cannot specify both --network-alias and per-network alias')
   if (first.ip !== undefined && legacy.ip !== undefined) throw new UsageError('conflicting options: cannot specify both --ip and per-network IPv4 address')
+  if (first.ip6 !== undefined && legacy.ip6 !== undefined) throw new UsageError('conflicting options: cannot specify both --ip6 and per-network IPv6 address')
   if (first.mac !== undefined && legacy.macAddress !== undefined) throw new UsageError('conflicting options: cannot specify both --mac-address and per-network MAC address')
   const seen = new Set<string>()
   for (const a of all) {
@@ -75,12 +79,14 @@ export function chooseNetworks(values: readonly string[], legacy: { aliases: str
     throw new UsageError(`conflicting options: only one of ${all.map((a) => a.name).join(', ')}: a container joins several networks only of the user's own (mini-run network create NAME)`)
   }
   const ip = first.ip ?? legacy.ip
+  const ip6 = first.ip6 ?? legacy.ip6
   const macAddress = first.mac ?? legacy.macAddress
   return {
     network: first.name,
     aliases: first.aliases.length ? first.aliases : legacy.aliases,
     ...(ip !== undefined && { ip }),
+    ...(ip6 !== undefined && { ip6 }),
     ...(macAddress !== undefined && { macAddress }),
-    ...(rest.length && { moreNetworks: rest.map((a) => ({ name: a.name, ...(a.aliases.length && { aliases: a.aliases }), ...(a.ip !== undefined && { ip: a.ip }), ...(a.mac !== undefined && { mac: a.mac }) })) }),
+    ...(rest.length && { moreNetworks: rest.map((a) => ({ name: a.name, ...(a.aliases.length && { aliases: a.aliases }), ...(a.ip !== undefined && { ip: a.ip }), ...(a.ip6 !== undefined && { ip6: a.ip6 }), ...(a.mac !== undefined && { mac: a.mac }) })) }),
   }
 }

@@ -44,12 +44,14 @@ export interface NetworkFlags {
   links?: string[]
   macAddress?: string
   ip?: string
+  /** --ip6: the container's IPv6 address, on a network with an IPv6 subnet. */
+  ip6?: string
   /**
    * Networks joined at the start besides --network's (eth1, eth2...): a
    * compose service's other networks, as Docker 25's repeated --network.
    * Joined at every start, as the first is.
    */
-  moreNetworks?: { name: string; aliases?: string[]; ip?: string; mac?: string }[]
+  moreNetworks?: { name: string; aliases?: string[]; ip?: string; ip6?: string; mac?: string }[]
 }
 
 export interface NetworkContext {
@@ -80,6 +82,7 @@ export interface PlannedAttachment {
   interfaceName: string
   aliases: string[]
   ip?: string
+  ip6?: string
   mac?: string
 }
 

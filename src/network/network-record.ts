@@ -38,6 +38,10 @@ export interface Endpoint {
   ip: string
   prefix: number
   gateway: string
+  /** On a network with an IPv6 subnet: the container's IPv6 address, its prefix and gateway. */
+  ip6?: string
+  prefix6?: number
+  gateway6?: string
   mac: string
   aliases: string[]
 }

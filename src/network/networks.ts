@@ -12,6 +12,7 @@ import { isRoot } from '../paths.js'
 import { randomHex } from '../random.js'
 import { bridgeOptions, checkAuxAddresses, checkIpRange, sortedByName } from './create-options.js'
 import { formatCidr, formatIp, isHostAddress, overlaps, parseCidr, parseIp, type Cidr } from './ipv4.js'
+import { ipv6Subnet } from './ipv6-subnet.js'
 import type { HostRoute } from './host-net.js'
 
 export interface NetworkDef {
@@ -39,6 +40,10 @@ export interface NetworkDef {
   auxAddresses?: Record<string, string>
   /** -o com.docker.network.driver.mtu: the veths' MTU (netavark's `mtu`). */
   mtu?: number
+  /** --ipv6: a second subnet, IPv6 (ipv6.ts), beside the IPv4 one; containers get an address on each. */
+  subnet6?: string
+  /** The bridge's IPv6 address: the IPv6 subnet's first unless --gateway gave one. */
+  gateway6?: string
 }
 
 export const DEFAULT_NETWORK = 'bridge'
@@ -151,8 +156,10 @@ export interface CreateNetworkOptions {
   labels?: Record<string, string>
   internal?: boolean
   attachable?: boolean
-  /** Refused: mini-run's networks are IPv4 only (ipv4.ts). */
+  /** --ipv6: an IPv6 subnet too, subnet6 or a random unique local /64 (ipv6-subnet.ts). */
   ipv6?: boolean
+  subnet6?: string
+  gateway6?: string
   /** -o KEY=VALUE: the bridge driver's options (create-options.ts). */
   options?: Record<string, string>
 }
@@ -166,7 +173,7 @@ export function createNetwork(storeRoot: string, o: CreateNetworkOptions, routes
   if (o.ipRange !== undefined && o.subnet === undefined) throw new UsageError(`no matching subnet for range ${o.ipRange}`)
   const firstAux = Object.values(o.auxAddresses ?? {})[0]
   if (firstAux !== undefined && o.subnet === undefined) throw new UsageError(`no matching subnet for aux-address ${firstAux}`)
-  if (o.ipv6) throw new UsageError('--ipv6 is not supported: mini-run\'s networks are IPv4 only')
+  if (o.gateway6 !== undefined && o.subnet6 === undefined) throw new UsageError(`no matching subnet for gateway ${o.gateway6}`)
   const bridgeOpts = bridgeOptions(o.options ?? {})
   return withNetworksLock(storeRoot, () => {
     const existing = listNetworks(storeRoot)
@@ -190,6 +197,7 @@ export function createNetwork(storeRoot: string, o: CreateNetworkOptions, routes
       if (!isHostAddress(subnet, gateway)) throw new UsageError(`gateway ${o.gateway} is not a host address of ${formatCidr(subnet)}`)
     }
     if (o.auxAddresses !== undefined) checkAuxAddresses(o.auxAddresses, subnet, gateway)
+    const v6 = o.ipv6 || o.subnet6 !== undefined ? ipv6Subnet(o, existing) : undefined
     const bridges = new Set(existing.map((n) => n.bridge))
     const same = existing.find((n) => n.bridge === bridgeOpts.bridge)
     // moby's bridge driver: two networks on one bridge would share its rules and addresses
@@ -211,6 +219,7 @@ export function createNetwork(storeRoot: string, o: CreateNetworkOptions, routes
       ...(o.ipRange !== undefined ? { ipRange: o.ipRange } : {}),
       ...(o.auxAddresses !== undefined && Object.keys(o.auxAddresses).length ? { auxAddresses: sortedByName(o.auxAddresses) } : {}),
       ...(bridgeOpts.mtu !== undefined ? { mtu: bridgeOpts.mtu } : {}),
+      ...(v6 ? { subnet6: v6.subnet, gateway6: v6.gateway } : {}),
     }
     checkSubnetFree(def, routes)
     const file = join(networksDir(storeRoot), `${def.name}.json`)

@@ -17,6 +17,7 @@ import { exposedKeys, exposedPorts, parsePublish } from './port-spec.js'
 import { pastaUnusable } from './pasta.js'
 import { findHelper } from './netavark.js'
 import { explainNetwork } from './explain-network.js'
+import { checkIp6 } from './ipv6-subnet.js'
 import { parseLink } from './links.js'
 import { CONTAINER_MODE, planJoinedNetwork } from './plan-joined-network.js'
 import type { NetworkContext, NetworkFlags, NetworkPlan, PlannedAttachment } from './network-plan.js'
@@ -78,6 +79,7 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
     if (flags.publish?.length) needOwn('-p')
     if (flags.aliases?.length) needOwn('--network-alias')
     if (flags.ip !== undefined) needOwn('--ip')
+    if (flags.ip6 !== undefined) needOwn('--ip6')
     if (flags.macAddress !== undefined) needOwn('--mac-address')
     // Docker takes --dns with none (only host and container: conflict), for the resolv.conf it still writes
     if (mode !== 'none' && (flags.dns?.length || flags.dnsSearch?.length || flags.dnsOption?.length)) needOwn('--dns')
@@ -136,6 +138,7 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
     }
     // Docker: "user specified IP address is supported on user defined networks only"
     if (flags.ip !== undefined && def.builtin) throw new UsageError('--ip needs a user-defined network (mini-run network create NAME): the default bridge gives its addresses itself')
+    checkIp6(def, flags.ip6)
     if (flags.ip !== undefined) {
       const subnet = parseCidr(def.subnet)
       if (!isIp(flags.ip) || !contains(subnet, parseIp(flags.ip))) throw new UsageError(`invalid --ip "${flags.ip}": not an address of network ${def.name} (${def.subnet})`)
@@ -152,6 +155,7 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
       interfaceName: 'eth0',
       aliases: def.dns ? [...new Set([...(flags.aliases ?? []), ctx.id.slice(0, 12)])] : [],
       ...(flags.ip !== undefined ? { ip: flags.ip } : {}),
+      ...(flags.ip6 !== undefined ? { ip6: flags.ip6 } : {}),
       ...(flags.macAddress !== undefined ? { mac: flags.macAddress.toLowerCase() } : {}),
     })
     for (const more of flags.moreNetworks ?? []) plan.attachments.push(moreAttachment(more, plan.attachments, ctx))
@@ -164,8 +168,8 @@ export function planNetwork(flags: NetworkFlags, ctx: NetworkContext, env: NodeJ
     }
   } else {
     if (flags.moreNetworks?.length) throw new UsageError('a rootless container cannot join a bridge network (it needs root): it gets pasta\'s network')
-    if (flags.aliases?.length || flags.ip !== undefined || flags.macAddress !== undefined) {
-      throw new UsageError('--network-alias, --ip and --mac-address need a bridge network, which a rootless container cannot have')
+    if (flags.aliases?.length || flags.ip !== undefined || flags.ip6 !== undefined || flags.macAddress !== undefined) {
+      throw new UsageError('--network-alias, --ip, --ip6 and --mac-address need a bridge network, which a rootless container cannot have')
     }
     // pasta binds the host ports as the user: below this the kernel refuses (rootless Docker's words, checked before anything starts)
     const unprivileged = unprivilegedPortStart()
@@ -199,6 +203,7 @@ function moreAttachment(more: NonNullable<NetworkFlags['moreNetworks']>[number],
   if (more.ip !== undefined && !(isIp(more.ip) && contains(parseCidr(def.subnet), parseIp(more.ip)))) {
     throw new UsageError(`invalid address "${more.ip}": not an address of network ${def.name} (${def.subnet})`)
   }
+  checkIp6(def, more.ip6, 'ip6')
   if (more.mac !== undefined && !MAC.test(more.mac)) throw new UsageError(`invalid MAC address "${more.mac}"`)
   return {
     network: def,
@@ -206,6 +211,7 @@ function moreAttachment(more: NonNullable<NetworkFlags['moreNetworks']>[number],
     interfaceName: `eth${taken.length}`,
     aliases: def.dns ? [...new Set([...(more.aliases ?? []), ctx.id.slice(0, 12)])] : [],
     ...(more.ip !== undefined ? { ip: more.ip } : {}),
+    ...(more.ip6 !== undefined ? { ip6: more.ip6 } : {}),
     ...(more.mac !== undefined ? { mac: more.mac.toLowerCase() } : {}),
   }
 }

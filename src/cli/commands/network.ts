@@ -48,7 +48,7 @@ export function register(program: Command): void {
     .option('--ipam-driver <driver>', 'default (the only one)', 'default')
     .option('--internal', 'no way out: no route, no NAT, no published ports; its containers reach each other only')
     .option('--attachable', 'accepted, as Docker does for a local bridge (any container may join it)')
-    .option('--ipv6', 'refused: mini-run\'s networks are IPv4 only')
+    .option('--ipv6', 'an IPv6 subnet too (an IPv6 --subnet, else a random unique local /64): containers get an address on each')
     .option('-o, --opt <KEY=VALUE>', 'a bridge option: com.docker.network.bridge.name, com.docker.network.driver.mtu (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
     .option('-d, --driver <driver>', 'bridge (the only one)', 'bridge')
     .option('--label <KEY=VALUE>', 'a label on the network (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
@@ -63,19 +63,23 @@ export function register(program: Command): void {
         const { MiniRunError } = await import('../../errors.js')
         throw new MiniRunError(`could not find plugin ${flags.ipamDriver} in v1 plugin registry: plugin not found`, { code: 'ENOPLUGIN' })
       }
-      const [{ createUserNetwork }, { readLabels }, { parseDriverOptions, parseAuxAddresses, onlyOne }] = await Promise.all([
+      const [{ createUserNetwork }, { readLabels }, { parseDriverOptions, parseAuxAddresses, onlyOne, byFamily }] = await Promise.all([
         import('../../network/manage.js'),
         import('../../runtime/container/container-flags.js'),
         import('../../network/create-options.js'),
       ])
       const labels = readLabels(flags.label)
-      const subnet = onlyOne('--subnet', flags.subnet)
-      const gateway = onlyOne('--gateway', flags.gateway)
+      // one of each family: an IPv6 --subnet or --gateway is the --ipv6 subnet's
+      const { v4: subnet, v6: subnet6 } = byFamily('--subnet', flags.subnet)
+      const { v4: gateway, v6: gateway6 } = byFamily('--gateway', flags.gateway)
       const ipRange = onlyOne('--ip-range', flags.ipRange)
+      if (ipRange?.includes(':')) throw new (await import('../../errors.js')).UsageError(`--ip-range ${ipRange}: an IPv6 range is not supported (containers take the IPv6 subnet's lowest free addresses)`)
       const def = createUserNetwork(roots(cmd).store, {
         name,
         ...(subnet ? { subnet } : {}),
         ...(gateway ? { gateway } : {}),
+        ...(subnet6 ? { subnet6 } : {}),
+        ...(gateway6 ? { gateway6 } : {}),
         ...(ipRange ? { ipRange } : {}),
         ...(flags.auxAddress.length ? { auxAddresses: parseAuxAddresses(flags.auxAddress) } : {}),
         ...(labels ? { labels } : {}),
@@ -205,10 +209,11 @@ export function register(program: Command): void {
     .argument('<container>')
     .option('--alias <alias>', 'another name on that network (repeatable)', (v: string, p: string[]) => [...p, v], [])
     .option('--ip <address>', 'its address there')
-    .action(async (net: string, ref: string, flags: { alias: string[]; ip?: string }, cmd: Command) => {
+    .option('--ip6 <address>', 'its IPv6 address there, on a network with IPv6')
+    .action(async (net: string, ref: string, flags: { alias: string[]; ip?: string; ip6?: string }, cmd: Command) => {
       const { connectContainer } = await import('../../network/connect.js')
       const { store, state } = roots(cmd)
-      connectContainer(store, state, ref, net, { aliases: flags.alias, ...(flags.ip ? { ip: flags.ip } : {}) })
+      connectContainer(store, state, ref, net, { aliases: flags.alias, ...(flags.ip ? { ip: flags.ip } : {}), ...(flags.ip6 ? { ip6: flags.ip6 } : {}) })
       await connectionEvent(cmd, 'connect', net, ref)
     })
 

@@ -89,6 +89,7 @@ export interface ContainerFlags {
   link?: string[]
   macAddress?: string
   ip?: string
+  ip6?: string
   pid?: string
   ipc?: string
   cgroupns?: string
@@ -239,7 +240,7 @@ export function runOptionsFromFlags(image: string | undefined, command: string[]
   const annotations = annotationsOf(flags.annotation ?? [])
   const healthcheck = healthFlags(flags)
   const self = ctx.selfCommand
-  const legacy = { aliases: flags.networkAlias, ...(flags.ip !== undefined && { ip: flags.ip }), ...(flags.macAddress !== undefined && { macAddress: flags.macAddress }) }
+  const legacy = { aliases: flags.networkAlias, ...(flags.ip !== undefined && { ip: flags.ip }), ...(flags.ip6 !== undefined && { ip6: flags.ip6 }), ...(flags.macAddress !== undefined && { macAddress: flags.macAddress }) }
   const networks = typeof flags.network === 'string' ? { ...legacy, network: flags.network, moreNetworks: undefined } : chooseNetworks(flags.network ?? [], legacy)
   return {
     image,
@@ -284,6 +285,7 @@ export function runOptionsFromFlags(image: string | undefined, command: string[]
       ...(flags.link?.length && { links: flags.link }),
       macAddress: networks.macAddress,
       ip: networks.ip,
+      ...(networks.ip6 !== undefined && { ip6: networks.ip6 }),
       ...(networks.moreNetworks && { moreNetworks: networks.moreNetworks }),
     },
     pid: flags.pid,
