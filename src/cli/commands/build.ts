@@ -7,6 +7,7 @@ import { UsageError } from '../../errors.js'
 import type { ResolvedImage } from '../../image/store-types.js'
 import { globalOptions } from '../global-options.js'
 import { DISABLE_CONTENT_TRUST } from '../run-flag-specs.js'
+import { registerBuilderVerbs, withBuilderFlag } from './buildx.js'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
 
@@ -45,9 +46,15 @@ export function register(program: Command): void {
   defineBuild(program.command('build'))
 }
 
-/** `docker buildx build`, as scripts written for buildx type it (podman's buildx build is its build too). */
+/**
+ * `docker buildx build`, as scripts written for buildx type it (podman's
+ * buildx build is its build too), with buildx's --builder; and buildx's
+ * builder-instance verbs, names for the same builder (buildx.ts).
+ */
 export function registerBuildx(program: Command): void {
-  defineBuild(program.command('buildx').description('docker buildx\'s build: the same builder as build').command('build'))
+  const buildx = program.command('buildx').description('docker buildx: build (the same builder as build), and builder instances, names for it')
+  defineBuild(withBuilderFlag(buildx.command('build')))
+  registerBuilderVerbs(buildx)
 }
 
 function defineBuild(command: Command): void {
