@@ -85,7 +85,11 @@ describe.skipIf(unavailable)(`compose config --resolve-image-digests${unavailabl
       `    image: ${registry.host}/test/single:1@${single.manifest.digest}`,
       '',
     ].join('\n'))
-    expect(JSON.parse(config(yaml, ['--lock-image-digests', '--format', 'json']).stdout)).toEqual({
+    // compose-go's JSON writes the project's name, empty in the override, first as Go sorts a map's keys
+    const json = config(yaml, ['--lock-image-digests', '--format', 'json']).stdout
+    expect(json.startsWith('{\n  "name": "",\n  "services": {')).toBe(true)
+    expect(JSON.parse(json)).toEqual({
+      name: '',
       services: { built: {}, multi: { image: `${registry.host}/test/multi:2@${multi.index.digest}` }, single: { image: `${registry.host}/test/single:1@${single.manifest.digest}` } },
     })
     // the lock file as an override: the project with its images pinned, the rest as the file says
@@ -96,6 +100,11 @@ describe.skipIf(unavailable)(`compose config --resolve-image-digests${unavailabl
     expect(project.services.single.image).toBe(`${registry.host}/test/single:1@${single.manifest.digest}`)
     expect(project.services.single.environment).toEqual({ A: '1' })
     expect(project.services.built.image).toBe('pin-built')
+    // the JSON lock file's empty name overrides none: the file's own stays the project's
+    writeFileSync(join(dir, 'lock.json'), json)
+    writeFileSync(join(dir, 'named.yaml'), `name: shop\n${yaml}`)
+    const named = miniRun(['--root', join(dir, 'store'), '--state', join(dir, 'state'), 'compose', '-f', 'named.yaml', '-f', 'lock.json', 'config', '--format', 'json'], { cwd: dir })
+    expect([named.status, JSON.parse(named.stdout).name, JSON.parse(named.stdout).services.single.image]).toEqual([0, 'shop', `${registry.host}/test/single:1@${single.manifest.digest}`])
   })
 
   it('a tag the registry lacks: one line naming it, exit 1, with -q too; nothing printed', () => {

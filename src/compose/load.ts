@@ -107,7 +107,8 @@ export function loadProject(o: LoadOptions = {}): Loaded {
   const name = projectName({
     flag: o.projectName,
     env: lookup('COMPOSE_PROJECT_NAME'),
-    file: typeof merged.name === 'string' ? merged.name : undefined,
+    // the last file's that names one: an empty name (a lock file's, config --lock-image-digests --format json) overrides none, as in compose-go's merge
+    file: raws.map((r) => r.name).filter((n): n is string => typeof n === 'string' && n !== '').pop(),
     dir: projectDir,
   })
   // which file errors about a resource name: the last that defines it, or the one its include brought it from

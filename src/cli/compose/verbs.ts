@@ -78,7 +78,9 @@ export async function configCommand(services: string[], flags: ConfigFlags, cmd:
   if (flags.environment) return lines(Object.entries(project.environment).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${v}`))
   const [{ configDocument, documentText }, { lockDocument }] = await Promise.all([import('../../compose/config-document.js'), import('../../compose/image-digests.js')])
   if (flags.format !== undefined && flags.format !== 'yaml' && flags.format !== 'json') throw new UsageError(`invalid --format "${flags.format}": yaml or json`)
-  const text = documentText(flags.lockImageDigests ? lockDocument(project) : configDocument(project), flags.format ?? 'yaml')
+  // compose-go's Project.MarshalJSON writes its name always, its YAML not when empty: the lock file's is
+  const lock = () => (flags.format === 'json' ? { name: '', ...lockDocument(project) } : lockDocument(project))
+  const text = documentText(flags.lockImageDigests ? lock() : configDocument(project), flags.format ?? 'yaml')
   if (flags.output === undefined) return void process.stdout.write(text)
   try {
     writeFileSync(flags.output, text)
