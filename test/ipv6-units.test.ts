@@ -3,7 +3,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { contains6, formatCidr6, formatIp6, isHostAddress6, overlaps6, parseCidr6, parseIp6, randomUla } from '../src/network/ipv6.js'
-import { pickIp6 } from '../src/network/ipv6-subnet.js'
+import { checkSubnet6Free, parseRoutes6, pickIp6 } from '../src/network/ipv6-subnet.js'
 
 describe('IPv6 addresses', () => {
   it('prints RFC 5952\'s form: lower case, no leading zeros, the longest run of zero groups (the first of equals, never one alone) as ::', () => {
@@ -55,5 +55,17 @@ describe('IPv6 addresses', () => {
     expect(pickIp6({ ...net, ip6: 'fd00:1:0::3' }, new Map())).toBe('fd00:1::3')
     expect(() => pickIp6({ ...net, ip6: 'fd00:1::2' }, new Map([['fd00:1::2', 'c'.repeat(64)]]))).toThrow(`address fd00:1::2 on network n is already in use by container ${'c'.repeat(12)}`)
     expect(() => pickIp6({ ...net, ip6: 'fd00:1::' }, new Map())).toThrow('--ip6 fd00:1:: is not a free host address of network n (fd00:1::/126, gateway fd00:1::1)')
+  })
+
+  it('reads /proc/net/ipv6_route, and a subnet the host routes elsewhere is refused (its own bridge\'s route and the default route say nothing)', () => {
+    const routes = parseRoutes6([
+      'fd000000000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001     eth0',
+      'fd000001000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001 mini-run3',
+      '00000000000000000000000000000000 00 00000000000000000000000000000000 00 fd000000000000000000000000000001 00000400 00000003 00000000 00000003     eth0',
+    ].join('\n'))
+    expect(routes.map((r) => `${formatCidr6(r.dest)} ${r.dev}`)).toEqual(['fd00::/64 eth0', 'fd00:1::/64 mini-run3', '::/0 eth0'])
+    expect(() => checkSubnet6Free({ name: 'n', subnet6: 'fd00::/64', bridge: 'mini-run3' }, routes)).toThrow('network n: subnet fd00::/64 overlaps the host\'s route to fd00::/64 on eth0: choose another --subnet')
+    expect(() => checkSubnet6Free({ name: 'n', subnet6: 'fd00:1::/64', bridge: 'mini-run3' }, routes)).not.toThrow()
+    expect(() => checkSubnet6Free({ name: 'n', subnet6: 'fd00:2::/64', bridge: 'mini-run4' }, routes)).not.toThrow()
   })
 })

@@ -58,6 +58,7 @@ describe.skipIf(!isRoot || !netavark)('IPv6 networks (needs root, netavark)', ()
       [['--network', 'v6a', '--ip6', 'fd00:61::fe'], 125, '--ip6 fd00:61::fe is not a free host address of network v6a (fd00:61::/64, gateway fd00:61::fe)'],
       [['--network', 'bridge', '--ip6', 'fd00:61::6'], 125, '--ip6 fd00:61::6: network bridge has no IPv6 subnet (network create --ipv6)'],
       [['--network', 'none', '--ip6', 'fd00:61::6'], 125, '--ip6 needs a network of the container\'s own: not with --network none'],
+      [['--network', `container:${held}`, '--ip6', 'fd00:61::6'], 125, 'user specified IP address is supported on user defined networks only'],
     ] as const) {
       const r = run([...args], 'true')
       expect([r.status, r.stderr]).toEqual([status, `mini-run: ${line}\n`])
@@ -110,6 +111,11 @@ describe.skipIf(!isRoot || !netavark)('IPv6 networks (needs root, netavark)', ()
       [['--ipv6', '--subnet', 'fd00:64::/64', '--subnet', 'fd00:65::/64', 'x'], '--subnet given 2 times (fd00:64::/64, fd00:65::/64): a mini-run network has one IPv4 subnet and one IPv6 subnet, each with one gateway; one range, IPv4'],
       [['--ipv6', '--internal', 'x'], '--internal with --ipv6 is not supported: mini-run fences an internal network with IPv4 rules only'],
       [['--ipv6', '--subnet', 'fd00:64::/64', '--ip-range', 'fd00:64::/80', 'x'], '--ip-range fd00:64::/80: an IPv6 range is not supported (containers take the IPv6 subnet\'s lowest free addresses)'],
+      // Docker would pass over the pool and make a network without IPv6
+      [['--subnet', 'fd00:64::/64', 'x'], 'an IPv6 --subnet (fd00:64::/64) needs --ipv6'],
+      [['--ipv6', '--subnet', '2000::/3', 'x'], 'invalid subnet "2000::/3": an IPv6 subnet of a network is a /48 or longer prefix (a shorter one would take routes of a share of the Internet\'s addresses)'],
+      [['--ipv6', '--subnet', 'fe80::/64', 'x'], 'invalid subnet "fe80::/64": it overlaps fe80::/10, addresses no network may have (unspecified, loopback and IPv4-mapped, link-local, multicast)'],
+      [['--ipv6', '-o', 'com.docker.network.driver.mtu=1000', 'x'], 'invalid com.docker.network.driver.mtu "1000": a network with IPv6 needs 1280 or more (IPv6\'s minimum MTU)'],
     ] as const) {
       const r = mr(['network', 'create', ...args])
       expect([r.status, r.stderr]).toEqual([1, `mini-run: ${line}\n`])
@@ -118,6 +124,42 @@ describe.skipIf(!isRoot || !netavark)('IPv6 networks (needs root, netavark)', ()
     const clash = mr(['network', 'create', '--ipv6', '--subnet', 'fd00:64::/56', 'second'])
     expect([clash.status, clash.stderr]).toEqual([1, 'mini-run: subnet fd00:64::/56 overlaps network first (fd00:64::/64)\n'])
     expect(mr(['network', 'ls', '-q', '--filter', 'name=^(x|second)$']).stdout).toBe('')
+    // a subnet the host routes elsewhere: refused at create, and at a start if the route came later
+    try {
+      // (a veth pair: this kernel has no dummy links)
+      ns.exec(['sh', '-ec', 'ip link add mr6-dummy type veth peer name mr6-peer; ip -6 addr add fd00:99::1/64 dev mr6-dummy; ip link set mr6-peer up; ip link set mr6-dummy up'])
+      const routed = mr(['network', 'create', '--ipv6', '--subnet', 'fd00:99::/64', 'third'])
+      expect([routed.status, routed.stderr]).toEqual([1, 'mini-run: network third: subnet fd00:99::/64 overlaps the host\'s route to fd00:99::/64 on mr6-dummy: choose another --subnet\n'])
+      ns.exec(['ip', '-6', 'route', 'add', 'fd00:64::/80', 'dev', 'mr6-dummy'])
+      const start = run(['--network', 'first'], 'true')
+      expect([start.status, start.stderr]).toEqual([125, 'mini-run: network first: subnet fd00:64::/64 overlaps the host\'s route to fd00:64::/80 on mr6-dummy: choose another --subnet\n'])
+    } finally {
+      ns.exec(['ip', 'link', 'del', 'mr6-dummy'])
+    }
+  })
+
+  it('networks stay apart over IPv6 as over IPv4, after another network\'s last container went too; a published port is reached from another network at the host\'s IPv6 address', async () => {
+    for (const [n, k] of [['iso1', 81], ['iso2', 82], ['iso3', 83]] as const) expect(mr(['network', 'create', '--ipv6', '--subnet', `10.${k}.0.0/24`, '--subnet', `fd00:${k}::/64`, n]).status).toBe(0)
+    const detached = (net: string, args: string[], cmd: readonly string[]) => mr(['run', '-d', '--cgroup-parent', env.cgroupParent, '--network', net, ...args, BUSYBOX, ...cmd])
+    const a = detached('iso1', [], ['sleep', '600']).stdout.trim()
+    const b = detached('iso2', ['-p', '8097:80'], HTTPD)
+    expect(b.status, b.stderr).toBe(0)
+    const c = detached('iso3', [], ['sleep', '600']).stdout.trim()
+    // (this busybox's wget -T crashes: timeout(1) bounds it)
+    const reach = (url: string) => mr(['exec', a, 'sh', '-c', `timeout 3 wget -qO- ${url} || echo unreachable`]).stdout
+    const hello = `hello from ${b.stdout.trim().slice(0, 12)}\n`
+    await until('the web server up', () => ns.exec(['curl', '-s', '--max-time', '3', 'http://127.0.0.1:8097/']).stdout === hello)
+    const check = () => {
+      expect(reach('http://[fd00:82::2]/')).toBe('unreachable\n')
+      expect(reach('http://10.82.0.2/')).toBe('unreachable\n')
+      // Docker's proxy takes a published port at any of the host's addresses, from any network (isolation.ts)
+      expect(reach('http://[fd00:81::1]:8097/')).toBe(hello)
+      expect(reach('http://10.81.0.1:8097/')).toBe(hello)
+    }
+    check()
+    // netavark drops the FORWARD jump to its isolation chain with any network's last container, in ip6tables too
+    expect(mr(['rm', '-f', c]).status).toBe(0)
+    check()
   })
 
   it('compose: enable_ipv6 with an IPv6 pool and a service\'s ipv6_address, in config, on the network and the container; the stack is reached over IPv6; refusals name their path', () => {

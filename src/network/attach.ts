@@ -77,7 +77,7 @@ export function netavark(action: 'setup' | 'teardown', stateRoot: string, pin: s
       fenceInternal(internal)
       endIdleDns(networkStateDir(stateRoot))
       const status = runNetavark(action, pin, networkStateDir(stateRoot), options)
-      if (maybeReordered) passPublishedPorts()
+      if (maybeReordered) passPublishedPorts(networks.some((n) => n.ipv6_enabled))
       return status
     }
     if (internal.length === 0) return runNetavark(action, pin, networkStateDir(stateRoot), options)
@@ -284,7 +284,7 @@ export function detachNetwork(stateRoot: string, id: string, given: NetworkRecor
       // netavark tore down only the networks it had set up for this container
       const left = { ...before[id]?.networks }
       if (record.veth) delete left[DEFAULT_NETWORK]
-      keepIsolationAfter(stateRoot, left)
+      keepIsolationAfter(stateRoot, left, before[id]?.networks6)
     }
   })
 }
@@ -300,9 +300,9 @@ function recordedNow(stateRoot: string, id: string): NetworkRecord | undefined {
 }
 
 /** After netavark tore down these networks (name -> the address it held): keepIsolation (isolation.ts). */
-export function keepIsolationAfter(stateRoot: string, left: Record<string, string>): void {
+export function keepIsolationAfter(stateRoot: string, left: Record<string, string>, left6: Record<string, string> = {}): void {
   // the default bridge's rules, isolation included, stay with its anchor (fast-bridge.ts)
-  if (Object.keys(left).length) keepIsolation(stateRoot, left, interfaceIndex(anchorName(DEFAULT_BRIDGE)) !== undefined)
+  if (Object.keys(left).length) keepIsolation(stateRoot, left, interfaceIndex(anchorName(DEFAULT_BRIDGE)) !== undefined, left6)
 }
 
 function disconnectEvents(stateRoot: string, id: string, record: NetworkRecord, networks: string[]): void {

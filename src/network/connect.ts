@@ -135,11 +135,13 @@ function disconnectRunning(storeRoot: string, stateRoot: string, ref: string, fo
   if (netName === DEFAULT_NETWORK) delete network.veth
   updateState(stateRoot, c.id, (state) => ({ ...state, network }))
   planDisconnect(stateRoot, c.id, netName)
-  const left = readLeases(stateRoot)[c.id]?.networks[netName]
+  const held = readLeases(stateRoot)[c.id]
+  const left = held?.networks[netName]
+  const left6 = held?.networks6?.[netName]
   takeLease(stateRoot, c.id, {
     networks: endpoints.map((e) => heldRequest(e, rest.network_info[e.network]!)),
     ports,
   }, [])
   // netavark 1.4 drops the isolation jump with any network's last container, as a stop's teardown does
-  if (left !== undefined) keepIsolationAfter(stateRoot, { [netName]: left })
+  if (left !== undefined) keepIsolationAfter(stateRoot, { [netName]: left }, left6 !== undefined ? { [netName]: left6 } : {})
 }

@@ -6,6 +6,7 @@
  * IPv6 subnets; netavark adds the address to the bridge and the
  * container's, its default route and the ip6tables rules.
  */
+import { readFileSync } from 'node:fs'
 import { MiniRunError, UsageError } from '../errors.js'
 import { randomBytes } from '../random.js'
 import { contains6, formatCidr6, formatIp6, isHostAddress6, isIp6, overlaps6, parseCidr6, parseIp6, randomUla, size6, type Cidr6 } from './ipv6.js'
@@ -23,6 +24,7 @@ export function ipv6Subnet(o: Ipv6Request, existing: readonly { name: string; su
   let subnet: Cidr6
   if (o.subnet6 !== undefined) {
     subnet = parseCidr6(o.subnet6)
+    checkUsable(o.subnet6, subnet)
     if (subnet.prefix > 126) throw new UsageError(`invalid subnet "${o.subnet6}": a /126 or larger is needed for a gateway and containers`)
     const other = taken.find((t) => overlaps6(t.cidr, subnet))
     if (other) throw new MiniRunError(`subnet ${o.subnet6} overlaps network ${other.name} (${formatCidr6(other.cidr)})`, { code: 'ESUBNETCLASH' })
@@ -73,4 +75,57 @@ export function checkIp6(def: { name: string; subnet6?: string }, ip6: string | 
   if (ip6 === undefined) return
   if (def.subnet6 === undefined) throw new UsageError(`${flag} ${ip6}: network ${def.name} has no IPv6 subnet (network create --ipv6)`)
   if (!isIp6(ip6) || !contains6(parseCidr6(def.subnet6), parseIp6(ip6))) throw new UsageError(`invalid ${flag} "${ip6}": not an address of network ${def.name} (${def.subnet6})`)
+}
+
+/** A route of the host's IPv6 table: /proc/net/ipv6_route's destination, prefix and device. */
+export interface HostRoute6 {
+  dest: Cidr6
+  dev: string
+}
+
+/** /proc/net/ipv6_route: 32 hex digits of destination, its prefix in hex, ..., the device last. */
+export function parseRoutes6(text: string): HostRoute6[] {
+  return text.split('\n').flatMap((line) => {
+    const f = line.trim().split(/\s+/)
+    if (f.length < 10 || !/^[0-9a-f]{32}$/.test(f[0]!)) return []
+    return [{ dest: { network: BigInt(`0x${f[0]}`), prefix: parseInt(f[1]!, 16) }, dev: f[9]! }]
+  })
+}
+
+function hostRoutes6(): HostRoute6[] {
+  try {
+    return parseRoutes6(readFileSync('/proc/net/ipv6_route', 'utf8'))
+  } catch {
+    return []
+  }
+}
+
+/**
+ * Throws if the network's IPv6 subnet overlaps a route of the host's that
+ * is not its own bridge's (the default route says nothing): the bridge's
+ * address would take the host's traffic to those addresses, as with IPv4
+ * (networks.ts checkSubnetFree).
+ */
+export function checkSubnet6Free(def: { name: string; subnet6?: string; bridge: string }, routes?: readonly HostRoute6[]): void {
+  // (read only for a network with IPv6: a run on another reads nothing more)
+  if (def.subnet6 === undefined) return
+  const subnet = parseCidr6(def.subnet6)
+  const clash = (routes ?? hostRoutes6()).find((r) => r.dest.prefix > 0 && r.dev !== def.bridge && overlaps6(r.dest, subnet))
+  if (clash) {
+    throw new MiniRunError(`network ${def.name}: subnet ${def.subnet6} overlaps the host's route to ${formatCidr6(clash.dest)} on ${clash.dev}: choose another --subnet`, { code: 'ESUBNETCLASH' })
+  }
+}
+
+/**
+ * Addresses no bridge's subnet may take: ::/8 (unspecified, loopback,
+ * IPv4-mapped), link-local fe80::/10 (every interface's own), multicast
+ * ff00::/8; and a prefix shorter than /48, which would route a share of
+ * the Internet's addresses (2000::/3 is all of them) into the bridge.
+ */
+const SPECIAL = ['::/8', 'fe80::/10', 'ff00::/8'].map((c) => parseCidr6(c))
+
+function checkUsable(text: string, subnet: Cidr6): void {
+  if (subnet.prefix < 48) throw new UsageError(`invalid subnet "${text}": an IPv6 subnet of a network is a /48 or longer prefix (a shorter one would take routes of a share of the Internet's addresses)`)
+  const special = SPECIAL.find((s) => overlaps6(s, subnet))
+  if (special) throw new UsageError(`invalid subnet "${text}": it overlaps ${formatCidr6(special)}, addresses no network may have (unspecified, loopback and IPv4-mapped, link-local, multicast)`)
 }

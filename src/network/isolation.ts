@@ -35,16 +35,24 @@ const PASS_COMMENT = 'mini-run-published-ports'
 /** The rule, as `iptables -I NETAVARK_ISOLATION_1 1` takes it. */
 export const PASS_PUBLISHED = ['-m', 'conntrack', '--ctstate', 'DNAT', '-m', 'comment', '--comment', PASS_COMMENT, '-j', 'RETURN']
 
-function iptables(args: string[]): { ok: boolean; stdout: string } {
+/**
+ * netavark keeps the same chains in ip6tables for the networks with an
+ * IPv6 subnet (ipv6-subnet.ts), and drops that jump with their last
+ * container too: what is done here for iptables is done for ip6tables
+ * after a setup or teardown that had IPv6.
+ */
+type Tables = 'iptables' | 'ip6tables'
+
+function iptables(args: string[], bin: Tables = 'iptables'): { ok: boolean; stdout: string } {
   // a user's PATH on Debian lacks /usr/sbin (netavark.ts runs it so too)
   const env = { ...process.env, PATH: `${process.env.PATH ?? '/usr/bin:/bin'}:/usr/sbin:/sbin` }
-  const r = spawnSync('iptables', ['-w', '-t', 'filter', ...args], { env, encoding: 'utf8' })
+  const r = spawnSync(bin, ['-w', '-t', 'filter', ...args], { env, encoding: 'utf8' })
   return { ok: !r.error && r.status === 0, stdout: r.stdout ?? '' }
 }
 
 /** The chain's rules, `-A NETAVARK_ISOLATION_1 ...` lines; undefined without the chain. */
-function isolationRules(): string[] | undefined {
-  const listed = iptables(['-S', ISOLATION])
+function isolationRules(bin: Tables = 'iptables'): string[] | undefined {
+  const listed = iptables(['-S', ISOLATION], bin)
   return listed.ok ? listed.stdout.split('\n').filter((l) => l.startsWith(`-A ${ISOLATION} `)) : undefined
 }
 
@@ -86,12 +94,18 @@ export function makesBridge(bridges: readonly string[]): boolean {
   return bridges.some((b) => interfaceIndex(b) === undefined)
 }
 
-/** After a netavark setup that made a bridge, under the isolation lock: the pass for published ports first in the isolation chain (no chain: nothing isolated). */
-export function passPublishedPorts(): void {
-  const rules = isolationRules()
-  if (rules === undefined || rules[0]?.includes(PASS_COMMENT)) return
-  if (rules.some((l) => l.includes(PASS_COMMENT))) iptables(['-D', ISOLATION, ...PASS_PUBLISHED])
-  iptables(['-I', ISOLATION, '1', ...PASS_PUBLISHED])
+/**
+ * After a netavark setup that made a bridge, under the isolation lock: the
+ * pass for published ports first in the isolation chain (no chain: nothing
+ * isolated); in ip6tables's too after a setup on a network with IPv6.
+ */
+export function passPublishedPorts(ipv6 = false): void {
+  for (const bin of ipv6 ? (['iptables', 'ip6tables'] as const) : (['iptables'] as const)) {
+    const rules = isolationRules(bin)
+    if (rules === undefined || rules[0]?.includes(PASS_COMMENT)) continue
+    if (rules.some((l) => l.includes(PASS_COMMENT))) iptables(['-D', ISOLATION, ...PASS_PUBLISHED], bin)
+    iptables(['-I', ISOLATION, '1', ...PASS_PUBLISHED], bin)
+  }
 }
 
 /**
@@ -101,22 +115,26 @@ export function passPublishedPorts(): void {
  * With the last network's rule gone, the pass for published ports goes too.
  * Under the isolation lock (a holder's own hold is counted: file-lock.ts).
  */
-export function keepIsolation(stateRoot: string, left: Record<string, string>, anchored: boolean): void {
-  withIsolationLock(stateRoot, () => keepIsolationLocked(stateRoot, left, anchored))
+export function keepIsolation(stateRoot: string, left: Record<string, string>, anchored: boolean, left6: Record<string, string> = {}): void {
+  withIsolationLock(stateRoot, () => {
+    // (a corrupt leases file: the rules stay as netavark's teardown left them)
+    const all = leasesForTeardown(stateRoot)
+    if (!all) return
+    const leases = Object.values(all)
+    keepIsolationLocked('iptables', Object.keys(left), leases.map((l) => l.networks), anchored)
+    // the default bridge, whose rules the anchor keeps, has no IPv6
+    if (Object.keys(left6).length) keepIsolationLocked('ip6tables', Object.keys(left6), leases.map((l) => l.networks6 ?? {}), false)
+  })
 }
 
-function keepIsolationLocked(stateRoot: string, left: Record<string, string>, anchored: boolean): void {
-  // (a corrupt leases file: the rules stay as netavark's teardown left them)
-  const all = leasesForTeardown(stateRoot)
-  if (!all) return
-  const leases = Object.values(all)
-  const emptied = Object.keys(left).filter((net) => !leases.some((l) => net in l.networks))
+function keepIsolationLocked(bin: Tables, left: string[], held: Record<string, string>[], anchored: boolean): void {
+  const emptied = left.filter((net) => !held.some((networks) => net in networks))
   if (emptied.length === 0) return
-  const rules = isolationRules()
+  const rules = isolationRules(bin)
   // (a test holds the race open here: test/network-isolation-race.test.ts)
   pausePoint('isolation:after-read')
-  if (rules?.length === 1 && rules[0]!.includes(PASS_COMMENT)) iptables(['-D', ISOLATION, ...PASS_PUBLISHED])
-  if (!leases.some((l) => Object.keys(l.networks).length > 0) && !anchored) return
-  if (iptables(['-C', 'FORWARD', '-j', ISOLATION]).ok) return
-  iptables(['-I', 'FORWARD', '1', '-j', ISOLATION])
+  if (rules?.length === 1 && rules[0]!.includes(PASS_COMMENT)) iptables(['-D', ISOLATION, ...PASS_PUBLISHED], bin)
+  if (!held.some((networks) => Object.keys(networks).length > 0) && !anchored) return
+  if (iptables(['-C', 'FORWARD', '-j', ISOLATION], bin).ok) return
+  iptables(['-I', 'FORWARD', '1', '-j', ISOLATION], bin)
 }

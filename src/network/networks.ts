@@ -10,9 +10,9 @@ import { MiniRunError, UsageError } from '../errors.js'
 import * as lockCalls from '../native/lock-calls.js'
 import { isRoot } from '../paths.js'
 import { randomHex } from '../random.js'
-import { bridgeOptions, checkAuxAddresses, checkIpRange, sortedByName } from './create-options.js'
+import { bridgeOptions, checkAuxAddresses, checkIpRange, MTU_OPTION, sortedByName } from './create-options.js'
 import { formatCidr, formatIp, isHostAddress, overlaps, parseCidr, parseIp, type Cidr } from './ipv4.js'
-import { ipv6Subnet } from './ipv6-subnet.js'
+import { checkSubnet6Free, ipv6Subnet } from './ipv6-subnet.js'
 import type { HostRoute } from './host-net.js'
 
 export interface NetworkDef {
@@ -122,7 +122,8 @@ function only<T>(list: T[]): T | undefined {
 }
 
 /** Throws if the subnet overlaps a route of the host that is not the network's own bridge. */
-export function checkSubnetFree(def: Pick<NetworkDef, 'name' | 'subnet' | 'bridge'>, routes: readonly HostRoute[]): void {
+export function checkSubnetFree(def: Pick<NetworkDef, 'name' | 'subnet' | 'bridge' | 'subnet6'>, routes: readonly HostRoute[]): void {
+  checkSubnet6Free(def)
   const subnet = parseCidr(def.subnet)
   // the default route (prefix 0) overlaps everything and says nothing
   const clash = routes.find((r) => r.dest.prefix > 0 && r.dev !== def.bridge && overlaps(r.dest, subnet))
@@ -174,6 +175,8 @@ export function createNetwork(storeRoot: string, o: CreateNetworkOptions, routes
   const firstAux = Object.values(o.auxAddresses ?? {})[0]
   if (firstAux !== undefined && o.subnet === undefined) throw new UsageError(`no matching subnet for aux-address ${firstAux}`)
   if (o.gateway6 !== undefined && o.subnet6 === undefined) throw new UsageError(`no matching subnet for gateway ${o.gateway6}`)
+  // Docker passes over an IPv6 pool of a network without IPv6: said, not dropped
+  if (o.subnet6 !== undefined && !o.ipv6) throw new UsageError(`an IPv6 --subnet (${o.subnet6}) needs --ipv6`)
   const bridgeOpts = bridgeOptions(o.options ?? {})
   return withNetworksLock(storeRoot, () => {
     const existing = listNetworks(storeRoot)
@@ -197,7 +200,9 @@ export function createNetwork(storeRoot: string, o: CreateNetworkOptions, routes
       if (!isHostAddress(subnet, gateway)) throw new UsageError(`gateway ${o.gateway} is not a host address of ${formatCidr(subnet)}`)
     }
     if (o.auxAddresses !== undefined) checkAuxAddresses(o.auxAddresses, subnet, gateway)
-    const v6 = o.ipv6 || o.subnet6 !== undefined ? ipv6Subnet(o, existing) : undefined
+    const v6 = o.ipv6 ? ipv6Subnet(o, existing) : undefined
+    // the kernel has no IPv6 on a link below IPv6's minimum MTU (ipv6_add_dev)
+    if (v6 && bridgeOpts.mtu !== undefined && bridgeOpts.mtu < 1280) throw new UsageError(`invalid ${MTU_OPTION} "${bridgeOpts.mtu}": a network with IPv6 needs 1280 or more (IPv6's minimum MTU)`)
     const bridges = new Set(existing.map((n) => n.bridge))
     const same = existing.find((n) => n.bridge === bridgeOpts.bridge)
     // moby's bridge driver: two networks on one bridge would share its rules and addresses

@@ -43,7 +43,7 @@ export function checkJoinedFlags(flags: NetworkFlags): void {
   if (flags.macAddress !== undefined) throw conflict('mac-address')
   if (flags.publish?.length || flags.publishAll) throw new UsageError('conflicting options: port publishing and the container type network mode')
   if (flags.expose?.length) throw new UsageError('conflicting options: port exposing and the container type network mode')
-  if (flags.ip !== undefined) throw new UsageError('user specified IP address is supported on user defined networks only')
+  if (flags.ip !== undefined || flags.ip6 !== undefined) throw new UsageError('user specified IP address is supported on user defined networks only')
   if (flags.aliases?.length) throw new UsageError('network-scoped alias is supported only for containers in user defined networks')
   if (flags.moreNetworks?.length) throw new UsageError('container sharing network namespace with another container or host cannot be connected to any other network')
   if (flags.links?.length) throw new UsageError("conflicting options: container type network can't be used with links. This would result in undefined behavior")
