@@ -5,7 +5,7 @@
  * `default` is always there, and the texts are buildx's (commands/ls.go,
  * inspect.go, rm.go; builder/builder.go's errors). Literal expected text.
  */
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hostPlatformText } from '../src/build/builder-settings.js'
@@ -170,5 +170,20 @@ describe.skipIf(!isRoot)('buildx builder instances (needs root)', () => {
     expect(bx(['rm', '--all-inactive', '--force']).stderr).toBe('')
     expect(bx(['rm', name]).stderr).toBe(`${name} removed\n`)
   })
-})
 
+  it('rm --all-inactive removes the inactive and stopped instances, not a running one; a file edited by hand into nonsense is passed over, not fatal; Default is default\'s name in any case', () => {
+    for (const n of ['idle', 'halted', 'busy']) ok(['create', '--name', n])
+    ok(['inspect', '--bootstrap', 'halted'])
+    expect(ok(['stop', 'halted'])).toBe('')
+    ok(['inspect', '--bootstrap', 'busy'])
+    // one instance's file with a wrong type in it, one named against the rules: ls, json included, and rm go on
+    writeFileSync(join(env.storeRoot, 'buildx', 'instances', 'broken.json'), JSON.stringify({ name: 'broken', driver: 'docker-container', status: 'inactive', nodes: [{ name: 'broken0', endpoint: 'default', platforms: [], flags: [], driverOpts: {}, files: { 'buildkitd.toml': null } }] }))
+    writeFileSync(join(env.storeRoot, 'buildx', 'instances', 'a b.json'), JSON.stringify({ name: 'a b', driver: 'docker-container', status: 'inactive', nodes: [{ name: 'x', endpoint: 'default', platforms: [], flags: [], driverOpts: {}, files: {} }] }))
+    expect(ok(['ls', '--format', 'json']).split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { Name: string }).Name).sort()).toEqual(['busy', 'default', 'halted', 'idle'])
+    const removed = bx(['rm', '--all-inactive', '--force'])
+    expect([removed.status, removed.stderr]).toEqual([0, 'halted removed\nidle removed\n'])
+    expect(ok(['ls', '--format', 'json']).split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { Name: string }).Name).sort()).toEqual(['busy', 'default'])
+    expect(fails(['create', '--name', 'Default'])).toEqual([1, 'mini-run: default is a reserved name and cannot be used to identify builder instance\n'])
+    expect(bx(['rm', 'busy']).stderr).toBe('busy removed\n')
+  })
+})

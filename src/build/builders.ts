@@ -106,8 +106,11 @@ function readInstance(storeRoot: string, key: string): BuilderInstance | undefin
   if (text === undefined) return undefined
   try {
     const b = JSON.parse(text) as BuilderInstance
-    if (typeof b.name !== 'string' || b.name.toLowerCase() !== key || typeof b.driver !== 'string' || !Array.isArray(b.nodes)) return undefined
-    if (!b.nodes.every((n) => typeof n?.name === 'string' && Array.isArray(n.platforms) && Array.isArray(n.flags) && n.driverOpts && n.files)) return undefined
+    // every field as the verbs use it: one file edited by hand must not break `ls` or `rm --all-inactive` for the others
+    if (typeof b.name !== 'string' || !NAME.test(b.name) || b.name.toLowerCase() !== key || typeof b.driver !== 'string' || !Array.isArray(b.nodes)) return undefined
+    const strings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string')
+    const stringMap = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string')
+    if (!b.nodes.every((n) => typeof n?.name === 'string' && typeof n.endpoint === 'string' && strings(n.platforms) && strings(n.flags) && stringMap(n.driverOpts) && stringMap(n.files))) return undefined
     if (!STATUSES.includes(b.status)) b.status = 'inactive'
     const activity = lastActivity(storeRoot, key)
     return { ...b, ...(activity !== undefined && { lastActivity: activity }) }
@@ -222,7 +225,8 @@ function generateName(storeRoot: string): string {
  * builder.Create's and NodeGroup.Update's.
  */
 export function createBuilder(storeRoot: string, o: CreateBuilderOptions): BuilderInstance {
-  if (o.name === DEFAULT_BUILDER) throw new UsageError('default is a reserved name and cannot be used to identify builder instance')
+  // any case: its file would be the default builder's (instances are keyed lowercased, as buildx's)
+  if (o.name?.toLowerCase() === DEFAULT_BUILDER) throw new UsageError('default is a reserved name and cannot be used to identify builder instance')
   return withBuildersLock(storeRoot, () => {
     const name = o.name || generateName(storeRoot)
     const existing = readInstance(storeRoot, builderKey(name))
@@ -303,9 +307,17 @@ export function removeBuilder(storeRoot: string, name: string): BuilderInstance 
   })
 }
 
-/** The instances `rm --all-inactive` removes: every one not running (never `default`). */
-export function inactiveBuilders(storeRoot: string): string[] {
-  return listBuilders(storeRoot).filter((b) => b.name !== DEFAULT_BUILDER && b.status !== 'running').map((b) => b.name)
+/**
+ * `rm --all-inactive`: every instance not running (never `default`),
+ * found and removed under one hold of the lock, as buildx's one
+ * transaction: a build that starts one meanwhile, or an rm of one, waits.
+ */
+export function removeInactiveBuilders(storeRoot: string): string[] {
+  return withBuildersLock(storeRoot, () => {
+    const names = listBuilders(storeRoot).filter((b) => b.name !== DEFAULT_BUILDER && b.status !== 'running').map((b) => b.name)
+    for (const name of names) removeBuilder(storeRoot, name)
+    return names
+  })
 }
 
 /**

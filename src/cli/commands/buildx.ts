@@ -115,15 +115,12 @@ interface RmFlags {
 async function remove(names: string[], flags: RmFlags, cmd: Command): Promise<void> {
   if (flags.allInactive && names.length > 0) throw new UsageError('cannot specify builder name when --all-inactive is set')
   await checkTimeout(flags.timeout)
-  const { currentBuilderName, inactiveBuilders, removeBuilder } = await import('../../build/builders.js')
+  const { currentBuilderName, removeInactiveBuilders, removeBuilder } = await import('../../build/builders.js')
   const root = storeRoot(cmd)
   if (flags.allInactive) {
     const { confirm } = await import('../confirm.js')
     if (!flags.force && !(await confirm(`${RM_INACTIVE_WARNING} [y/N] `))) return
-    for (const name of inactiveBuilders(root)) {
-      removeBuilder(root, name)
-      process.stderr.write(`${name} removed\n`)
-    }
+    for (const name of removeInactiveBuilders(root)) process.stderr.write(`${name} removed\n`)
     return
   }
   let failed = false
