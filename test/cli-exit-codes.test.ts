@@ -33,6 +33,14 @@ describe.skipIf(!isRoot)('exit codes as Docker\'s CLI gives them (needs root)', 
     expect(outcome(['compose', '--bogus'])).toEqual([1, 'unknown flag: --bogus'])
   })
 
+  it('a command group named alone shows its help on stderr and exits 0, as docker/cli\'s ShowHelp; an unknown command of a group exits 1', () => {
+    for (const group of ['network', 'volume', 'image', 'container', 'system', 'compose', 'manifest']) {
+      const r = env.run([group])
+      expect([group, r.status, r.stdout, r.stderr.split('\n')[0]]).toEqual([group, 0, '', `Usage: mini-run ${group} [options] [command]`])
+    }
+    expect(outcome(['network', 'nosuch'])).toEqual([1, 'unknown command: nosuch'])
+  })
+
   it('every verb but run and create: 1 for its errors, its arguments\' too', () => {
     const dup = env.run(['network', 'create', 'dup'])
     expect(dup.status).toBe(0)

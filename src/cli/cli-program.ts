@@ -62,8 +62,10 @@ export async function cliMain(argv: string[], registerCommands: RegisterVerbs): 
     return exitCodeOrReaderGone(typeof process.exitCode === 'number' ? process.exitCode : 0)
   } catch (err) {
     if (err instanceof CommanderError) {
-      // --help and --version exit 0; a flag commander could not parse 125, as Docker's
-      return err.exitCode === 0 ? 0 : usageErrorExitCode(err.code, verbWord === undefined ? [] : [verbWord])
+      // --help and --version exit 0; a flag commander could not parse 125, as Docker's.
+      // A group named alone (`mini-run network`: commander's help, as an error) shows its help on stderr
+      // and exits 0, as docker/cli's ShowHelp and docker compose's root do
+      return err.exitCode === 0 || err.code === 'commander.help' ? 0 : usageErrorExitCode(err.code, verbWord === undefined ? [] : [verbWord])
     }
     return reportError(err, action ? commandWords(action) : verbWord === undefined ? [] : [verbWord])
   }
