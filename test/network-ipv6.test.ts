@@ -77,6 +77,15 @@ describe.skipIf(!isRoot || !netavark)('IPv6 networks (needs root, netavark)', ()
     const body = `hello from ${web.stdout.trim().slice(0, 12)}\n`
     await until('the published port over IPv6', () => ns.exec(['curl', '-sg', '--max-time', '5', 'http://[fd00:63::1]:8096/']).stdout === body, 10_000)
     expect(ns.exec(['curl', '-s', '--max-time', '5', 'http://127.0.0.1:8096/']).stdout).toBe(body)
+    // a firewall reload takes ip6tables's rules too: network reload puts them back
+    expect(ns.exec(['ip6tables', '-t', 'nat', '-F']).status).toBe(0)
+    expect(ns.exec(['curl', '-sg', '--max-time', '2', 'http://[fd00:63::1]:8096/']).stdout).toBe('')
+    expect(mr(['network', 'reload', 'web6']).status).toBe(0)
+    await until('the published port over IPv6 after network reload', () => ns.exec(['curl', '-sg', '--max-time', '5', 'http://[fd00:63::1]:8096/']).stdout === body, 10_000)
+    // a restart keeps its addresses (the lowest free ones again) and its name's AAAA
+    expect(mr(['restart', '-t', '1', 'web6']).status).toBe(0)
+    expect(mr(['inspect', '-f', '{{.NetworkSettings.Networks.v6w.GlobalIPv6Address}}', 'web6']).stdout).toBe(`${address}\n`)
+    expect(run(['--network', 'v6w'], `wget -qO- http://[${address}]/`).stdout).toBe(body)
     expect(mr(['rm', '-f', 'web6']).status).toBe(0)
     // its rules went with it: nothing of the subnet or the port is left in ip6tables
     expect(ns.exec(['ip6tables-save']).stdout).not.toMatch(/fd00:63|8096/)
@@ -178,6 +187,11 @@ describe.skipIf(!isRoot || !netavark)('IPv6 networks (needs root, netavark)', ()
     expect(mr(['inspect', '-f', '{{.NetworkSettings.Networks.p6_lan.GlobalIPv6Address}}', 'p6-web-1']).stdout).toBe('fd00:66::10\n')
     const client = run(['--network', 'p6_lan'], 'nslookup -type=AAAA web | grep "^Address: "; wget -qO- http://[fd00:66::10]/i')
     expect(client.stdout).toBe('Address: fd00:66::10\nsix\n')
+    // up again: the network as the file says, the container as it was (nothing recreated)
+    const again = mr(['compose', 'up', '-d'], project)
+    expect(again.status).toBe(0)
+    expect(again.stderr).toContain('Container p6-web-1  Running')
+    expect(again.stderr).not.toMatch(/other settings|Recreat/)
     expect(mr(['compose', 'down'], project).status).toBe(0)
     for (const [network, line] of [
       ['    ipam:\n      config:\n        - subnet: fd00:67::/64\n', /networks\.lan\.ipam\.config\[0\]\.subnet.*an IPv6 subnet needs enable_ipv6: true/],

@@ -122,10 +122,11 @@ export function checkSubnet6Free(def: { name: string; subnet6?: string; bridge: 
  * ff00::/8; and a prefix shorter than /48, which would route a share of
  * the Internet's addresses (2000::/3 is all of them) into the bridge.
  */
-const SPECIAL = ['::/8', 'fe80::/10', 'ff00::/8'].map((c) => parseCidr6(c))
+const SPECIAL = ['::/8', 'fe80::/10', 'ff00::/8']
 
 function checkUsable(text: string, subnet: Cidr6): void {
   if (subnet.prefix < 48) throw new UsageError(`invalid subnet "${text}": an IPv6 subnet of a network is a /48 or longer prefix (a shorter one would take routes of a share of the Internet's addresses)`)
-  const special = SPECIAL.find((s) => overlaps6(s, subnet))
+  // parsed here, not at load: parseIp6's isIPv6 loads node:net, which a run's bundle loads only when it needs it (+20 ms a start)
+  const special = SPECIAL.map((c) => parseCidr6(c)).find((s) => overlaps6(s, subnet))
   if (special) throw new UsageError(`invalid subnet "${text}": it overlaps ${formatCidr6(special)}, addresses no network may have (unspecified, loopback and IPv4-mapped, link-local, multicast)`)
 }
