@@ -65,7 +65,7 @@ describe.skipIf(!isRoot || !netavark)('IPv6 networks (needs root, netavark)', ()
     }
   })
 
-  it('names resolve to both addresses; a web server is reached over IPv6 by name and address, and through its published port at the gateway\'s IPv6 address and at 127.0.0.1', async () => {
+  it('names resolve to both addresses; a web server is reached over IPv6 by name and address, and through its published port at the gateway\'s IPv6 address and at 127.0.0.1; network reload puts ip6tables\'s rules back, a restart keeps the address', async () => {
     expect(mr(['network', 'create', '--ipv6', '--subnet', 'fd00:63::/64', 'v6w']).status).toBe(0)
     const web = mr(['run', '-d', '--cgroup-parent', env.cgroupParent, '--name', 'web6', '--network', 'v6w', '-p', '8096:80', BUSYBOX, ...HTTPD])
     expect(web.status, web.stderr).toBe(0)
