@@ -3,34 +3,19 @@
 // container gets (Docker's IPAM reserves them), shown by inspect; an IPAM
 // driver other than the default is the daemon's "plugin not found". In a
 // network namespace of the test's own (helpers/netns.ts).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
-import { makeNetns, removeContainersAndNetworks, type Netns } from './helpers/netns.js'
+import { describe, expect, it } from 'vitest'
+import { BUSYBOX, isRoot } from './helpers/test-env.js'
+import { netnsFile } from './helpers/netns-file.js'
 import { findHelper } from '../src/network/netavark.js'
 
 const netavark = findHelper('netavark') !== undefined
 
 describe.skipIf(!isRoot || !netavark)('network --aux-address (needs root, netavark)', () => {
-  let env: TestEnv
-  let ns: Netns
-  let dir: string
-  let mr: (args: string[], cwd?: string) => ReturnType<Netns['miniRun']>
-  const address = (args: string[]) => mr(['run', '--rm', '--cgroup-parent', env.cgroupParent, ...args, BUSYBOX, 'sh', '-c', 'ip -4 -o addr show eth0 | awk \'{print $4}\''])
-
-  beforeAll(async () => {
-    env = await makeTestEnv()
-    ns = makeNetns()
-    dir = mkdtempSync('/var/tmp/mini-run-aux-')
-    mr = (args, cwd) => ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, ...args], cwd !== undefined ? { cwd } : {})
-  })
-  afterEach(() => removeContainersAndNetworks(mr))
-  afterAll(() => {
-    ns?.close([env.stateRoot])
-    env?.cleanup()
-    if (dir) rmSync(dir, { recursive: true, force: true })
-  })
+  const f = netnsFile('mini-run-aux-')
+  const mr = (args: string[], cwd?: string) => f.mr(args, cwd)
+  const address = (args: string[]) => mr(['run', '--rm', '--cgroup-parent', f.env.cgroupParent, ...args, BUSYBOX, 'sh', '-c', 'ip -4 -o addr show eth0 | awk \'{print $4}\''])
 
   it('network create --aux-address: inspect shows it, a container is given the next free address, one asking for it is refused', () => {
     const created = mr(['network', 'create', '--subnet', '10.77.0.0/29', '--aux-address', 'router=10.77.0.2', '--aux-address', 'nas=10.77.0.3', '--ipam-driver', 'default', 'aux'])
@@ -41,7 +26,7 @@ describe.skipIf(!isRoot || !netavark)('network --aux-address (needs root, netava
     const asked = address(['--network', 'aux', '--ip', '10.77.0.3'])
     expect([asked.status, asked.stderr]).toEqual([125, 'mini-run: address 10.77.0.3 on network aux is already in use: the network reserves it (aux-address nas)\n'])
     // a running container connected to it: the same
-    const bridged = mr(['run', '-d', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sleep', '600']).stdout.trim()
+    const bridged = mr(['run', '-d', '--cgroup-parent', f.env.cgroupParent, BUSYBOX, 'sleep', '600']).stdout.trim()
     const reserved = mr(['network', 'connect', '--ip', '10.77.0.2', 'aux', bridged])
     expect([reserved.status, reserved.stderr]).toEqual([1, 'mini-run: address 10.77.0.2 on network aux is already in use: the network reserves it (aux-address router)\n'])
     expect(mr(['network', 'connect', 'aux', bridged]).status).toBe(0)
@@ -60,7 +45,7 @@ describe.skipIf(!isRoot || !netavark)('network --aux-address (needs root, netava
   })
 
   it('compose ipam aux_addresses: in config, on the network up makes, never a service\'s address; an unknown ipam driver is refused at its path', () => {
-    const project = join(dir, 'p')
+    const project = join(f.dir, 'p')
     rmSync(project, { recursive: true, force: true })
     mkdirSync(project)
     const file = (driver: string) => `services:\n  web:\n    image: ${BUSYBOX}\n    command: sleep 600\n    networks: [lan]\nnetworks:\n  lan:\n    ipam:\n      driver: ${driver}\n      config:\n        - subnet: 10.88.0.0/29\n          aux_addresses:\n            router: 10.88.0.2\n`

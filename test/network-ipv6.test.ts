@@ -4,35 +4,21 @@
 // a web server reached over IPv6 by address and through a published port,
 // inspect's fields, compose's enable_ipv6 and ipv6_address, and nothing of
 // it left behind. In a network namespace of the test's own (helpers/netns.ts).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
-import { HTTPD, makeNetns, removeContainersAndNetworks, until, type Netns } from './helpers/netns.js'
+import { describe, expect, it } from 'vitest'
+import { BUSYBOX, isRoot } from './helpers/test-env.js'
+import { HTTPD, until } from './helpers/netns.js'
+import { netnsFile } from './helpers/netns-file.js'
 import { findHelper } from '../src/network/netavark.js'
 
 const netavark = findHelper('netavark') !== undefined
 
 describe.skipIf(!isRoot || !netavark)('IPv6 networks (needs root, netavark)', () => {
-  let env: TestEnv
-  let ns: Netns
-  let dir: string
-  let mr: (args: string[], cwd?: string) => ReturnType<Netns['miniRun']>
-  const run = (args: string[], script: string) => mr(['run', '--rm', '--cgroup-parent', env.cgroupParent, ...args, BUSYBOX, 'sh', '-c', script])
+  const f = netnsFile('mini-run-ipv6-')
+  const mr = (args: string[], cwd?: string) => f.mr(args, cwd)
+  const run = (args: string[], script: string) => mr(['run', '--rm', '--cgroup-parent', f.env.cgroupParent, ...args, BUSYBOX, 'sh', '-c', script])
   const v6Of = (args: string[]) => run(args, 'ip -6 -o addr show eth0 scope global | awk \'{print $4}\'; ip -6 route show default | awk \'{print $3}\'')
-
-  beforeAll(async () => {
-    env = await makeTestEnv()
-    ns = makeNetns()
-    dir = mkdtempSync('/var/tmp/mini-run-ipv6-')
-    mr = (args, cwd) => ns.miniRun(['--root', env.storeRoot, '--state', env.stateRoot, ...args], cwd !== undefined ? { cwd } : {})
-  })
-  afterEach(() => removeContainersAndNetworks(mr))
-  afterAll(() => {
-    ns?.close([env.stateRoot])
-    env?.cleanup()
-    if (dir) rmSync(dir, { recursive: true, force: true })
-  })
 
   it('network create --ipv6 --subnet --gateway: both subnets in inspect and ls; containers get the lowest free IPv6 address, --ip6 and ip6= theirs, and /etc/hosts names it', () => {
     const created = mr(['network', 'create', '--ipv6', '--subnet', '10.61.0.0/24', '--subnet', 'fd00:61:0::/64', '--gateway', 'fd00:61::fe', 'v6a'])
@@ -48,7 +34,7 @@ describe.skipIf(!isRoot || !netavark)('IPv6 networks (needs root, netavark)', ()
     const hosts = run(['--network', 'v6a', '--hostname', 'six', '--ip', '10.61.0.7', '--ip6', 'fd00:61::7'], 'tail -n 2 /etc/hosts')
     expect(hosts.stdout).toBe('10.61.0.7\tsix\nfd00:61::7\tsix\n')
 
-    const held = mr(['run', '-d', '--cgroup-parent', env.cgroupParent, '--network', 'v6a', '--ip6', 'fd00:61::5', BUSYBOX, 'sleep', '600']).stdout.trim()
+    const held = mr(['run', '-d', '--cgroup-parent', f.env.cgroupParent, '--network', 'v6a', '--ip6', 'fd00:61::5', BUSYBOX, 'sleep', '600']).stdout.trim()
     expect(mr(['inspect', '-f', '{{.NetworkSettings.GlobalIPv6Address}}/{{.NetworkSettings.GlobalIPv6PrefixLen}} {{.NetworkSettings.IPv6Gateway}} {{.NetworkSettings.Networks.v6a.GlobalIPv6Address}}', held]).stdout)
       .toBe('fd00:61::5/64 fd00:61::fe fd00:61::5\n')
     expect(mr(['network', 'inspect', '-f', '{{range .Containers}}{{.IPv4Address}} {{.IPv6Address}}{{end}}', 'v6a']).stdout).toBe('10.61.0.2/24 fd00:61::5/64\n')
@@ -67,7 +53,7 @@ describe.skipIf(!isRoot || !netavark)('IPv6 networks (needs root, netavark)', ()
 
   it('names resolve to both addresses; a web server is reached over IPv6 by name and address, and through its published port at the gateway\'s IPv6 address and at 127.0.0.1; network reload puts ip6tables\'s rules back, a restart keeps the address', async () => {
     expect(mr(['network', 'create', '--ipv6', '--subnet', 'fd00:63::/64', 'v6w']).status).toBe(0)
-    const web = mr(['run', '-d', '--cgroup-parent', env.cgroupParent, '--name', 'web6', '--network', 'v6w', '-p', '8096:80', BUSYBOX, ...HTTPD])
+    const web = mr(['run', '-d', '--cgroup-parent', f.env.cgroupParent, '--name', 'web6', '--network', 'v6w', '-p', '8096:80', BUSYBOX, ...HTTPD])
     expect(web.status, web.stderr).toBe(0)
     const address = mr(['inspect', '-f', '{{.NetworkSettings.Networks.v6w.GlobalIPv6Address}}', 'web6']).stdout.trim()
     expect(address).toBe('fd00:63::2')
@@ -75,20 +61,20 @@ describe.skipIf(!isRoot || !netavark)('IPv6 networks (needs root, netavark)', ()
     expect([client.status, client.stdout]).toEqual([0, `Address: ${address}\nhello from ${web.stdout.trim().slice(0, 12)}\n`])
     // the published port: netavark's ip6tables DNAT for an address of the host's (the bridge's), and IPv4's as ever
     const body = `hello from ${web.stdout.trim().slice(0, 12)}\n`
-    await until('the published port over IPv6', () => ns.exec(['curl', '-sg', '--max-time', '5', 'http://[fd00:63::1]:8096/']).stdout === body, 10_000)
-    expect(ns.exec(['curl', '-s', '--max-time', '5', 'http://127.0.0.1:8096/']).stdout).toBe(body)
+    await until('the published port over IPv6', () => f.ns.exec(['curl', '-sg', '--max-time', '5', 'http://[fd00:63::1]:8096/']).stdout === body, 10_000)
+    expect(f.ns.exec(['curl', '-s', '--max-time', '5', 'http://127.0.0.1:8096/']).stdout).toBe(body)
     // a firewall reload takes ip6tables's rules too: network reload puts them back
-    expect(ns.exec(['ip6tables', '-t', 'nat', '-F']).status).toBe(0)
-    expect(ns.exec(['curl', '-sg', '--max-time', '2', 'http://[fd00:63::1]:8096/']).stdout).toBe('')
+    expect(f.ns.exec(['ip6tables', '-t', 'nat', '-F']).status).toBe(0)
+    expect(f.ns.exec(['curl', '-sg', '--max-time', '2', 'http://[fd00:63::1]:8096/']).stdout).toBe('')
     expect(mr(['network', 'reload', 'web6']).status).toBe(0)
-    await until('the published port over IPv6 after network reload', () => ns.exec(['curl', '-sg', '--max-time', '5', 'http://[fd00:63::1]:8096/']).stdout === body, 10_000)
+    await until('the published port over IPv6 after network reload', () => f.ns.exec(['curl', '-sg', '--max-time', '5', 'http://[fd00:63::1]:8096/']).stdout === body, 10_000)
     // a restart keeps its addresses (the lowest free ones again) and its name's AAAA
     expect(mr(['restart', '-t', '1', 'web6']).status).toBe(0)
     expect(mr(['inspect', '-f', '{{.NetworkSettings.Networks.v6w.GlobalIPv6Address}}', 'web6']).stdout).toBe(`${address}\n`)
     expect(run(['--network', 'v6w'], `wget -qO- http://[${address}]/`).stdout).toBe(body)
     expect(mr(['rm', '-f', 'web6']).status).toBe(0)
     // its rules went with it: nothing of the subnet or the port is left in ip6tables
-    expect(ns.exec(['ip6tables-save']).stdout).not.toMatch(/fd00:63|8096/)
+    expect(f.ns.exec(['ip6tables-save']).stdout).not.toMatch(/fd00:63|8096/)
   })
 
   it('--ipv6 without an IPv6 subnet: a random unique local /64, its first address the gateway; connect --ip6 a running container, disconnect gives the address back', () => {
@@ -100,7 +86,7 @@ describe.skipIf(!isRoot || !netavark)('IPv6 networks (needs root, netavark)', ()
     expect(subnet[1]).toBe(`${prefix}::1`)
     // on a network of IPv4 only first, then connected while it runs
     expect(mr(['network', 'create', 'v4only']).status).toBe(0)
-    const box = mr(['run', '-d', '--cgroup-parent', env.cgroupParent, '--network', 'v4only', BUSYBOX, 'sleep', '600']).stdout.trim()
+    const box = mr(['run', '-d', '--cgroup-parent', f.env.cgroupParent, '--network', 'v4only', BUSYBOX, 'sleep', '600']).stdout.trim()
     const refused = mr(['network', 'connect', '--ip6', `${prefix}::9`, 'v4only', box])
     expect(refused.status).toBe(1)
     expect(mr(['network', 'connect', '--ip6', `${prefix}::9`, 'v6r', box]).status).toBe(0)
@@ -136,20 +122,20 @@ describe.skipIf(!isRoot || !netavark)('IPv6 networks (needs root, netavark)', ()
     // a subnet the host routes elsewhere: refused at create, and at a start if the route came later
     try {
       // (a veth pair: this kernel has no dummy links)
-      ns.exec(['sh', '-ec', 'ip link add mr6-dummy type veth peer name mr6-peer; ip -6 addr add fd00:99::1/64 dev mr6-dummy; ip link set mr6-peer up; ip link set mr6-dummy up'])
+      f.ns.exec(['sh', '-ec', 'ip link add mr6-dummy type veth peer name mr6-peer; ip -6 addr add fd00:99::1/64 dev mr6-dummy; ip link set mr6-peer up; ip link set mr6-dummy up'])
       const routed = mr(['network', 'create', '--ipv6', '--subnet', 'fd00:99::/64', 'third'])
       expect([routed.status, routed.stderr]).toEqual([1, 'mini-run: network third: subnet fd00:99::/64 overlaps the host\'s route to fd00:99::/64 on mr6-dummy: choose another --subnet\n'])
-      ns.exec(['ip', '-6', 'route', 'add', 'fd00:64::/80', 'dev', 'mr6-dummy'])
+      f.ns.exec(['ip', '-6', 'route', 'add', 'fd00:64::/80', 'dev', 'mr6-dummy'])
       const start = run(['--network', 'first'], 'true')
       expect([start.status, start.stderr]).toEqual([125, 'mini-run: network first: subnet fd00:64::/64 overlaps the host\'s route to fd00:64::/80 on mr6-dummy: choose another --subnet\n'])
     } finally {
-      ns.exec(['ip', 'link', 'del', 'mr6-dummy'])
+      f.ns.exec(['ip', 'link', 'del', 'mr6-dummy'])
     }
   })
 
   it('networks stay apart over IPv6 as over IPv4, after another network\'s last container went too; a published port is reached from another network at the host\'s IPv6 address', async () => {
     for (const [n, k] of [['iso1', 81], ['iso2', 82], ['iso3', 83]] as const) expect(mr(['network', 'create', '--ipv6', '--subnet', `10.${k}.0.0/24`, '--subnet', `fd00:${k}::/64`, n]).status).toBe(0)
-    const detached = (net: string, args: string[], cmd: readonly string[]) => mr(['run', '-d', '--cgroup-parent', env.cgroupParent, '--network', net, ...args, BUSYBOX, ...cmd])
+    const detached = (net: string, args: string[], cmd: readonly string[]) => mr(['run', '-d', '--cgroup-parent', f.env.cgroupParent, '--network', net, ...args, BUSYBOX, ...cmd])
     const a = detached('iso1', [], ['sleep', '600']).stdout.trim()
     const b = detached('iso2', ['-p', '8097:80'], HTTPD)
     expect(b.status, b.stderr).toBe(0)
@@ -157,7 +143,7 @@ describe.skipIf(!isRoot || !netavark)('IPv6 networks (needs root, netavark)', ()
     // (this busybox's wget -T crashes: timeout(1) bounds it)
     const reach = (url: string) => mr(['exec', a, 'sh', '-c', `timeout 3 wget -qO- ${url} || echo unreachable`]).stdout
     const hello = `hello from ${b.stdout.trim().slice(0, 12)}\n`
-    await until('the web server up', () => ns.exec(['curl', '-s', '--max-time', '3', 'http://127.0.0.1:8097/']).stdout === hello)
+    await until('the web server up', () => f.ns.exec(['curl', '-s', '--max-time', '3', 'http://127.0.0.1:8097/']).stdout === hello)
     const check = () => {
       expect(reach('http://[fd00:82::2]/')).toBe('unreachable\n')
       expect(reach('http://10.82.0.2/')).toBe('unreachable\n')
@@ -172,7 +158,7 @@ describe.skipIf(!isRoot || !netavark)('IPv6 networks (needs root, netavark)', ()
   })
 
   it('compose: enable_ipv6 with an IPv6 pool and a service\'s ipv6_address, in config, on the network and the container; the stack is reached over IPv6; refusals name their path', () => {
-    const project = join(dir, 'p6')
+    const project = join(f.dir, 'p6')
     rmSync(project, { recursive: true, force: true })
     mkdirSync(project)
     const file = (network: string) => `services:\n  web:\n    image: ${BUSYBOX}\n    command: ["sh", "-c", "echo six > /tmp/i && exec httpd -f -p 80 -h /tmp"]\n    networks:\n      lan:\n        ipv6_address: fd00:66::10\nnetworks:\n  lan:\n${network}`
