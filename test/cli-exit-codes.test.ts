@@ -39,6 +39,9 @@ describe.skipIf(!isRoot)('exit codes as Docker\'s CLI gives them (needs root)', 
       expect([group, r.status, r.stdout, r.stderr.split('\n')[0]]).toEqual([group, 0, '', `Usage: mini-run ${group} [options] [command]`])
     }
     expect(outcome(['network', 'nosuch'])).toEqual([1, 'unknown command: nosuch'])
+    // help of a topic there is none of: Docker's `unknown help topic`, exit 1
+    expect(env.run(['help', 'nosuch']).status).toBe(1)
+    expect(env.run(['network', 'help', 'nosuch']).status).toBe(1)
   })
 
   it('every verb but run and create: 1 for its errors, its arguments\' too', () => {

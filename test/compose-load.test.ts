@@ -371,6 +371,13 @@ describe('compose: order and names', () => {
     const { project } = load({ 'compose.yaml': 'name: fromfile\nservices: {web: {image: a}}\n' })
     expect(project.name).toBe('fromfile')
     expect(project.networks.default!.name).toBe('fromfile_default')
+    // several files: the last that names one as written (compose-go's projectName); an empty name names none,
+    // one that interpolates to nothing leaves the directory's
+    const files = { 'base.yaml': 'name: shop\nservices: {web: {image: a}}\n', 'empty.yaml': 'name: ""\n', 'ci.yaml': 'name: ${PROJECT}\n' }
+    expect(load(files, { files: ['base.yaml', 'empty.yaml'] }).project.name).toBe('shop')
+    const unset = load(files, { files: ['base.yaml', 'ci.yaml'] })
+    expect(unset.project.name).toBe(projectNameOfDir(unset.dir))
+    expect(load(files, { files: ['base.yaml', 'ci.yaml'], env: { PROJECT: 'ci' } }).project.name).toBe('ci')
   })
   it('shell words as compose-go splits a command string', () => {
     expect(shellWords(`sh -c "echo \\"a b\\"" 'c d' e\\ f`, new At('f'))).toEqual(['sh', '-c', 'echo "a b"', 'c d', 'e f'])

@@ -64,8 +64,10 @@ export async function cliMain(argv: string[], registerCommands: RegisterVerbs): 
     if (err instanceof CommanderError) {
       // --help and --version exit 0; a flag commander could not parse 125, as Docker's.
       // A group named alone (`mini-run network`: commander's help, as an error) shows its help on stderr
-      // and exits 0, as docker/cli's ShowHelp and docker compose's root do
-      return err.exitCode === 0 || err.code === 'commander.help' ? 0 : usageErrorExitCode(err.code, verbWord === undefined ? [] : [verbWord])
+      // and exits 0, as docker/cli's ShowHelp and docker compose's root do; `help nosuch` (the same
+      // code from commander's help command) stays an error, as Docker's `unknown help topic`
+      const groupAlone = err.code === 'commander.help' && !argv.slice(2).includes('help')
+      return err.exitCode === 0 || groupAlone ? 0 : usageErrorExitCode(err.code, verbWord === undefined ? [] : [verbWord])
     }
     return reportError(err, action ? commandWords(action) : verbWord === undefined ? [] : [verbWord])
   }

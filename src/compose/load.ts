@@ -107,8 +107,9 @@ export function loadProject(o: LoadOptions = {}): Loaded {
   const name = projectName({
     flag: o.projectName,
     env: lookup('COMPOSE_PROJECT_NAME'),
-    // the last file's that names one: an empty name (a lock file's, config --lock-image-digests --format json) overrides none, as in compose-go's merge
-    file: raws.map((r) => r.name).filter((n): n is string => typeof n === 'string' && n !== '').pop(),
+    // the last file's that names one, as written: an empty name (a lock file's, config --lock-image-digests --format json)
+    // overrides none; one that interpolates to nothing leaves the directory's, as compose-go's projectName
+    file: fileProjectName(read),
     dir: projectDir,
   })
   // which file errors about a resource name: the last that defines it, or the one its include brought it from
@@ -232,7 +233,13 @@ export function readComposeYaml(path: string, shown: string): { value: unknown; 
 }
 
 /** One file: YAML, interpolation, its includes (include.ts), its services' extends (extends.ts), the schema. */
-function readComposeFile(path: string, ctx: IncludeContext, warnings: string[]): { raw: Raw; resets: string[][] } {
+function fileProjectName(read: readonly { raw: Raw; named: boolean }[]): string | undefined {
+  const last = read.filter((r) => r.named).pop()?.raw.name
+  return typeof last === 'string' && last !== '' ? last : undefined
+}
+
+/** named: the file gives a top-level name, non-empty as written (compose-go's projectName reads it so, before interpolation). */
+function readComposeFile(path: string, ctx: IncludeContext, warnings: string[]): { raw: Raw; resets: string[][]; named: boolean } {
   const shown = path === '-' ? '-' : ctx.shown(path)
   let { value: parsed, resets } = readComposeYaml(path, shown)
   if (parsed === null || parsed === undefined) parsed = {}
@@ -243,7 +250,7 @@ function readComposeFile(path: string, ctx: IncludeContext, warnings: string[]):
   // the paths of the files given are relative to the project's directory, whichever directory each is in (compose-go's)
   applyExtends(interpolated, shown, resets, ctx.workingDir, ctx)
   if (!validateCompose(interpolated)) throw schemaError(shown, validateCompose.errors ?? [], interpolated)
-  return { raw: interpolated, resets }
+  return { raw: interpolated, resets, named: typeof parsed.name === 'string' && parsed.name !== '' }
 }
 
 /**
