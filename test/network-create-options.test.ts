@@ -59,8 +59,10 @@ describe('network create with them', () => {
     expect(v6.subnet6).toMatch(/^fd[0-9a-f]{2}(:[0-9a-f]{1,4}){1,2}::\/64$/)
     expect(v6.gateway6).toBe(v6.subnet6!.replace('/64', '1'))
     expect(v6.subnet).toMatch(/^10\.92\.\d+\.0\/24$/)
-    expect(() => createNetwork(dir, { name: 'v6b', subnet6: v6.subnet6! }, [])).toThrow(`subnet ${v6.subnet6} overlaps network v6 (${v6.subnet6})`)
+    expect(() => createNetwork(dir, { name: 'v6b', ipv6: true, subnet6: v6.subnet6! }, [])).toThrow(`subnet ${v6.subnet6} overlaps network v6 (${v6.subnet6})`)
     expect(Object.keys(plain)).not.toContain('subnet6')
+    // an IPv6 subnet without --ipv6: Docker would pass over it; said here
+    expect(() => createNetwork(dir, { name: 'v6c', subnet6: 'fd00:5::/64' }, [])).toThrow('an IPv6 --subnet (fd00:5::/64) needs --ipv6')
     removeNetworkDef(dir, 'v6')
     expect(() => createNetwork(dir, { name: 'r', ipRange: '10.94.0.0/25' }, [])).toThrow('no matching subnet for range 10.94.0.0/25')
     expect(() => createNetwork(dir, { name: 'r', subnet: '10.94.0.0/24', ipRange: '10.95.0.0/25' }, [])).toThrow("invalid ip-range 10.95.0.0/25: parent subnet 10.94.0.0/24 doesn't contain ip-range")
