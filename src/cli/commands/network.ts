@@ -41,8 +41,8 @@ export function register(program: Command): void {
     .description('create a bridge network: its containers reach each other by name and alias')
     .argument('<name>')
     // repeatable for Docker's several subnets, which are refused: taking the last would make another network than the one asked for
-    .option('--subnet <cidr>', 'its subnet (default: the first free /24 of 10.92.0.0/16)', (v: string, prev: string[]) => [...prev, v], [])
-    .option('--gateway <ip>', 'the bridge\'s address (default: the subnet\'s first)', (v: string, prev: string[]) => [...prev, v], [])
+    .option('--subnet <cidr>', 'its subnet (default: the first free /24 of 10.92.0.0/16); with --ipv6, an IPv6 one too', (v: string, prev: string[]) => [...prev, v], [])
+    .option('--gateway <ip>', 'the bridge\'s address (default: the subnet\'s first); one of each family', (v: string, prev: string[]) => [...prev, v], [])
     .option('--ip-range <cidr>', 'give containers addresses from this part of the subnet only', (v: string, prev: string[]) => [...prev, v], [])
     .option('--aux-address <name=ip>', 'reserve an address of the subnet for a device of yours: no container gets it (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
     .option('--ipam-driver <driver>', 'default (the only one)', 'default')
