@@ -69,6 +69,9 @@ describe.skipIf(!isRoot)('Docker\'s everyday verbs (needs root)', () => {
     expect(ok(['ps', '-q', '--filter', 'name=fa'])).toBe(`${a.slice(0, 12)}\n`)
     expect(ok(['ps', '--no-trunc', '-q', '--filter', 'label=tier=back'])).toBe(`${b}\n`)
     expect(ok(['ps', '--filter', 'label=solo', '--format', '{{.Names}} {{.Labels}} {{.Label "tier"}}'])).toBe('fb solo=,tier=back back\n')
+    // labels narrow, each one given must be there (Docker's MatchKVList); statuses widen
+    expect(ok(['ps', '-q', '--no-trunc', '--filter', 'label=tier=back', '--filter', 'label=solo'])).toBe(`${b}\n`)
+    expect(ok(['ps', '-q', '--filter', 'label=tier=front', '--filter', 'label=solo'])).toBe('')
     expect(ok(['ps', '--filter', 'status=exited', '--format', '{{.Names}} {{.Status}}'])).toMatch(/^fd Exited \(0\) .* ago\n$/)
     expect(ok(['ps', '-a', '--filter', 'exited=0', '-q', '--no-trunc'])).toBe(`${c}\n`)
     expect(ok(['ps', '-a', '--filter', 'status=created', '--filter', 'status=exited', '--format', '{{.Names}}'])).toBe('fd\nfc\n')

@@ -124,6 +124,8 @@ export function filterContainers(list: ContainerInfo[], filters: ContainerFilter
     const values = filters.get(key)
     return values === undefined || values.some(test)
   }
+  // labels narrow: each one given must be there (Docker's MatchKVList), as docker-compose 1.x's one-off filter needs
+  const every = (key: string, test: (value: string) => boolean) => filters.get(key)?.every(test) ?? true
   const published = new Set(filters.get('publish')?.flatMap((v) => parsePortFilter('publish', v)))
   const exposed = new Set(filters.get('expose')?.flatMap((v) => parsePortFilter('expose', v)))
   // Docker keeps a container that has one port of either: the two together widen, not narrow
@@ -137,7 +139,7 @@ export function filterContainers(list: ContainerInfo[], filters: ContainerFilter
       any('id', (v) => regexMatch(v, c.id)) &&
       any('name', (v) => regexMatch(v, `/${c.name}`)) &&
       any('status', (v) => v === dockerStatus(c)) &&
-      any('label', (v) => {
+      every('label', (v) => {
         const eq = v.indexOf('=')
         const labels = c.labels ?? {}
         return eq < 0 ? Object.hasOwn(labels, v) : labels[v.slice(0, eq)] === v.slice(eq + 1)
