@@ -231,6 +231,23 @@ describe.skipIf(!isRoot)('lifecycle: run -d, ps, logs, exec, stop, kill, rm, ins
     expect(env.run(['create', '--rm', '--restart', 'always', BUSYBOX]).stderr).toBe('mini-run: Conflicting options: --restart and --rm\n')
   })
 
+  it('create --rm: a start that fails removes it, its anonymous volume too, as Docker\'s daemon does (start and start -a)', () => {
+    for (const start of [['start'], ['start', '-a']]) {
+      const id = env.run(['create', '--rm', '--cgroup-parent', env.cgroupParent, '-v', '/anon', BUSYBOX, 'no-such-command']).stdout.trim()
+      const r = env.run([...start, id])
+      expect(r.stderr).toBe('mini-run: exec "no-such-command": executable file not found in $PATH\n')
+      expect(r.status).not.toBe(0)
+      expect(env.run(['ps', '-a', '-q']).stdout).toBe('')
+      expect(env.run(['volume', 'ls', '-q']).stdout).toBe('')
+      expect(env.leftovers()).toEqual([])
+    }
+    // without --rm it stays, Created, for another try
+    const kept = env.run(['create', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'no-such-command']).stdout.trim()
+    expect(env.run(['start', kept]).status).toBe(1)
+    expect(inspect(kept).State.Status).toBe('created')
+    env.run(['rm', kept])
+  })
+
   it('run -d --rm: restart restarts it, writable layer and all, as Docker does; its next stop removes it', async () => {
     const gone = () => env.run(['ps', '-a', '-q']).stdout === '' && env.leftovers().length === 0
     const id = detached(['--rm', BUSYBOX, 'sh', '-c', 'echo start >> /starts; exec sleep 60'])

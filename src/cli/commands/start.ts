@@ -2,6 +2,9 @@ import type { Command } from 'commander'
 import { UsageError } from '../../errors.js'
 import { eachContainer } from '../each-ref.js'
 import { stateRootOf } from '../state-root.js'
+import { globalOptions } from '../global-options.js'
+import { defaultStoreRoot } from '../../paths.js'
+import type { ContainerInfo } from '../../runtime/container/containers.js'
 
 interface StartFlags {
   attach?: boolean
@@ -9,6 +12,24 @@ interface StartFlags {
   detachKeys?: string
   /** undefined: on */
   sigProxy?: boolean
+}
+
+/**
+ * A container made with `create --rm` whose start fails goes, its anonymous
+ * volumes with it, as Docker's daemon removes it (daemon/start.go: AutoRemove
+ * after the failed start's cleanup): `docker run --rm` through the API
+ * (system service) leaves nothing, as `run --rm` does.
+ */
+async function removedIfStartFails<T>(cmd: Command, c: ContainerInfo, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start()
+  } catch (err) {
+    if (c.autoRemove && c.status === 'created') {
+      const { removeContainer } = await import('../../runtime/container/remove-container.js')
+      await removeContainer(stateRootOf(cmd), c, true, { storeRoot: globalOptions(cmd).root ?? defaultStoreRoot(), volumes: true }).catch(() => {})
+    }
+    throw err
+  }
 }
 
 export function register(program: Command): void {
@@ -31,11 +52,12 @@ export function register(program: Command): void {
         const { startAttached } = await import('../attach-session.js')
         const c = findContainer(stateRoot, refs[0]!)
         const sigProxy = flags.sigProxy !== false && c.spec?.process.terminal !== true
-        process.exitCode = await startAttached(stateRoot, c, { stdin: flags.interactive === true, sigProxy, ...(flags.detachKeys !== undefined ? { detachKeys: flags.detachKeys } : {}) })
+        process.exitCode = await removedIfStartFails(cmd, c, () => startAttached(stateRoot, c, { stdin: flags.interactive === true, sigProxy, ...(flags.detachKeys !== undefined ? { detachKeys: flags.detachKeys } : {}) }))
         return
       }
       await eachContainer(refs, async (ref) => {
-        await startExisting(stateRoot, findContainer(stateRoot, ref))
+        const c = findContainer(stateRoot, ref)
+        await removedIfStartFails(cmd, c, () => startExisting(stateRoot, c))
         process.stdout.write(`${ref}\n`)
       })
     })
