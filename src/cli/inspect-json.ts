@@ -110,6 +110,8 @@ function networkSettings(c: ContainerInfo, exposedPorts: readonly string[]): Rec
       IPv6Gateway: e.gateway6 ?? '', GlobalIPv6Address: e.ip6 ?? '', GlobalIPv6PrefixLen: e.prefix6 ?? 0,
     }
   }
+  // not running: the networks it will join, with no address yet, as Docker shows a created or exited container's
+  if (!record) for (const n of configuredNetworks(c)) networks[n.name] = { Aliases: n.aliases?.length ? n.aliases : null, IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0 }
   const first = record?.endpoints?.[0]
   return {
     Ports: ports,
@@ -123,6 +125,13 @@ function networkSettings(c: ContainerInfo, exposedPorts: readonly string[]): Rec
     Networks: networks,
     ...(c.network ? { Mode: c.network.mode } : {}),
   }
+}
+
+/** The networks a container joins at its start: its plan's bridge attachments, the default bridge among them. */
+function configuredNetworks(c: ContainerInfo): { name: string; aliases: string[] }[] {
+  const plan = c.startInput?.network
+  if (plan?.mode !== 'bridge') return []
+  return plan.attachments.map((a) => ({ name: a.network.name, aliases: a.aliases }))
 }
 
 const orNull = (words: string[]): string[] | null => (words.length ? words : null)
