@@ -21,6 +21,7 @@ import { register as registerBuild, registerBuildx } from './build.js'
 import { register as registerBuilder } from './builder.js'
 import { register as registerLint } from './lint.js'
 import { register as registerSystemCheck } from './system-check.js'
+import { register as registerSystemService } from './system-service.js'
 import { register as registerPush } from './push.js'
 import { register as registerLogin } from './login.js'
 import { register as registerLogout } from './logout.js'
@@ -104,6 +105,7 @@ const VERBS: Record<VerbName, (program: Command) => void> = {
     registerSystem(program)
     registerSystemCheck(program)
     registerEventsOn(program.commands.find((c) => c.name() === 'system')!)
+    registerSystemService(program.commands.find((c) => c.name() === 'system')!)
   },
   version: registerVersion,
   info: registerInfo,

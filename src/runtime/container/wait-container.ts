@@ -16,9 +16,11 @@ const POLL_MS = 20
 /** How long an exited container may go without an exit code before we say we cannot know it. */
 const RECORD_GRACE_MS = 3000
 
-export async function waitContainer(stateRoot: string, c: ContainerInfo): Promise<number> {
+/** signal: stop waiting (the API's client went away), with its reason thrown. */
+export async function waitContainer(stateRoot: string, c: ContainerInfo, signal?: AbortSignal): Promise<number> {
   let exitedSince: number | undefined
   for (;;) {
+    signal?.throwIfAborted()
     let now: ContainerInfo
     try {
       now = inspectState(stateRoot, readState(stateRoot, c.id))

@@ -1,0 +1,182 @@
+/**
+ * attach and exec: the endpoints that turn a request into a stream of a
+ * process's input and output (api-stream.ts).
+ *
+ * `docker run` attaches before it starts the container: an attach to a
+ * container that does not run yet is kept, and the start is made through it
+ * (startAttached), so nothing the container writes first is lost and its
+ * input, with stdin, goes in from the start. An attach to a running container is
+ * `mini-run attach`, input and output. An exec is `mini-run exec`; with a
+ * terminal, on a pty script(1) makes (cli-call.ts spawnCliOnPty).
+ */
+import type { ChildProcess } from 'node:child_process'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { ApiError, errorLine, spawnCli, spawnCliOnPty, statusOf } from './cli-call.js'
+import { containerOf } from './container-ref.js'
+import { parseJson, queryBool, readJson, sendJson } from './api-http.js'
+import { pipeOutput } from './api-stream.js'
+import { streamLog } from './api-logs.js'
+import { track, type Call, type ExecRecord, type PendingAttach, type Service, type StreamCall, type StreamTarget } from './service.js'
+import { currentInfo, type ContainerInfo } from '../runtime/container/containers.js'
+import { randomHex } from '../random.js'
+
+const isTty = (c: ContainerInfo) => c.spec?.process.terminal === true
+
+/** The client's input into a child's stdin, its end closing the child's. */
+function feedInput(target: StreamTarget, child: ChildProcess): void {
+  if (!target.input || !child.stdin) return
+  target.input.pipe(child.stdin)
+  child.stdin.on('error', () => {})
+}
+
+async function stream(svc: Service, target: StreamTarget, args: string[], o: { raw: boolean; stdin: boolean; stdout: boolean; stderr: boolean; pty?: boolean }): Promise<number> {
+  const child = track(svc, o.pty ? spawnCliOnPty(svc.global, args) : spawnCli(svc.global, args, o.stdin ? 'pipe' : 'ignore'))
+  // on a pty without the client's input, stdin stays open (its end would be the terminal's ^D) until the command ends
+  if (o.stdin) feedInput(target, child)
+  else target.input?.resume() // nothing is read from it, but its end
+  const code = await pipeOutput(child, target.out, o)
+  target.out.end()
+  return code
+}
+
+export async function attachRoute({ svc, params, query, target }: StreamCall): Promise<void> {
+  const c = containerOf(svc, params[0]!)
+  const want: PendingAttach = { target, stdin: queryBool(query, 'stdin'), stdout: queryBool(query, 'stdout'), stderr: queryBool(query, 'stderr') }
+  target.begin()
+  if (c.status === 'running') {
+    await stream(svc, target, ['attach', ...(want.stdin ? [] : ['--no-stdin']), '--no-sig-proxy', c.id], { raw: isTty(c), ...want })
+    return
+  }
+  const list = svc.pendingAttach.get(c.id) ?? []
+  svc.pendingAttach.set(c.id, [...list, want])
+  target.out.once('close', () => {
+    const left = (svc.pendingAttach.get(c.id) ?? []).filter((p) => p !== want)
+    if (left.length) svc.pendingAttach.set(c.id, left)
+    else svc.pendingAttach.delete(c.id)
+  })
+}
+
+/**
+ * Start a container that has attach connections waiting: the first one's
+ * through `mini-run start --attach [--interactive]`, attached before the
+ * container runs, so its first output (a shell's prompt) is there and its
+ * input goes in; any other gets the log from the start. Resolves once the
+ * container runs (or has run); a start that fails before is an ApiError.
+ */
+export async function startAttached(svc: Service, c: ContainerInfo, pending: PendingAttach[]): Promise<void> {
+  svc.pendingAttach.delete(c.id)
+  const [first, ...rest] = pending as [PendingAttach, ...PendingAttach[]]
+  const child = track(svc, spawnCli(svc.global, ['start', '--attach', ...(first.stdin ? ['--interactive'] : []), c.id], first.stdin ? 'pipe' : 'ignore'))
+  // its error, if it fails before the container runs: the last of stderr until then
+  let stderr = ''
+  const keep = (b: Buffer) => (stderr = (stderr + b.toString()).slice(-4096))
+  child.stderr!.on('data', keep)
+  if (first.stdin) feedInput(first.target, child)
+  else first.target.input?.resume()
+  let started!: (ok: boolean) => void
+  const holdStderr = new Promise<boolean>((resolve) => (started = resolve))
+  void pipeOutput(child, first.target.out, { raw: isTty(c), stdout: first.stdout, stderr: first.stderr, holdStderr }).then(() => first.target.out.end())
+  // started: its state says so, or `start -a` has ended (the container ran and exited, or it failed)
+  let ended: number | undefined
+  const closed = new Promise<number>((resolve) => child.once('close', (code) => resolve((ended = code ?? 128))))
+  while (ended === undefined && currentInfo(svc.stateRoot, c.id)?.status === 'created') await sleep(20)
+  let now = currentInfo(svc.stateRoot, c.id)
+  // gone, or still not started: a failed start removing it (create --rm), or its end under way
+  if (ended === undefined && (now === undefined || now.status === 'created')) {
+    await closed
+    now = currentInfo(svc.stateRoot, c.id)
+  }
+  child.stderr!.off('data', keep)
+  if (ended !== undefined && ended !== 0 && (now === undefined || now.status === 'created' || now.startedAt === c.startedAt)) {
+    started(false)
+    throw new ApiError(statusOf(errorLine(stderr)), errorLine(stderr) || `start exited with ${ended}`)
+  }
+  started(true)
+  for (const p of rest) {
+    void streamLog(svc, c, p.target.out, { stdout: p.stdout, stderr: p.stderr, follow: true })
+      .catch(() => {})
+      .finally(() => p.target.out.end())
+  }
+}
+
+export async function execCreateRoute({ svc, req, res, params }: Call): Promise<void> {
+  const c = containerOf(svc, params[0]!)
+  const config = await readJson(req)
+  if (c.status !== 'running') throw new ApiError(409, `Container ${c.id} is not running`)
+  const cmd = config.Cmd
+  if (!Array.isArray(cmd) || cmd.length === 0 || !cmd.every((s) => typeof s === 'string')) throw new ApiError(400, 'No exec command specified')
+  const id = randomHex(32)
+  forgetOldExecs(svc)
+  svc.execs.set(id, { id, containerId: c.id, config, running: false, exitCode: null, pid: 0, created: Date.now() })
+  sendJson(res, 201, { Id: id })
+}
+
+/** Exec records a client can no longer want: ended 10 minutes ago, or never started in an hour (Docker keeps them with the container). */
+function forgetOldExecs(svc: Service): void {
+  const now = Date.now()
+  for (const [id, e] of svc.execs) {
+    if ((e.endedAt !== undefined && now - e.endedAt > 600_000) || (!e.running && e.exitCode === null && now - e.created > 3_600_000)) svc.execs.delete(id)
+  }
+}
+
+function execOf(svc: Service, id: string): ExecRecord {
+  const e = svc.execs.get(id)
+  if (!e) throw new ApiError(404, `No such exec instance: ${id}`)
+  return e
+}
+
+function execArgs(e: ExecRecord, detach: boolean, tty: boolean): string[] {
+  const c = e.config as { AttachStdin?: boolean; Tty?: boolean; Env?: string[]; WorkingDir?: string; User?: string; Privileged?: boolean; Cmd: string[] }
+  return [
+    'exec',
+    ...(detach ? ['--detach'] : []),
+    // on script(1)'s pty, -i too: mini-run then puts that terminal in raw mode, so the container's own pty alone turns \n into \r\n
+    ...((c.AttachStdin && !detach) || tty ? ['--interactive'] : []),
+    ...(tty ? ['--tty'] : []),
+    ...(c.Env ?? []).flatMap((v) => ['--env', v]),
+    ...(c.WorkingDir ? ['--workdir', c.WorkingDir] : []),
+    ...(c.User ? ['--user', c.User] : []),
+    ...(c.Privileged ? ['--privileged'] : []),
+    e.containerId,
+    ...c.Cmd,
+  ]
+}
+
+export async function execStartRoute({ svc, req, params, target, body: upgradeBody }: StreamCall): Promise<void> {
+  const e = execOf(svc, params[0]!)
+  const body = upgradeBody !== undefined ? parseJson(upgradeBody) : await readJson(req)
+  if (e.running || e.exitCode !== null) throw new ApiError(409, `exec instance ${e.id} has already been started`)
+  const config = e.config as { AttachStdin?: boolean; AttachStdout?: boolean; AttachStderr?: boolean; Tty?: boolean }
+  const detach = body.Detach === true
+  const tty = config.Tty === true && !detach
+  e.running = true
+  target.begin()
+  const code = await stream(svc, target, execArgs(e, detach, tty), {
+    raw: tty,
+    pty: tty,
+    stdin: config.AttachStdin === true && !detach,
+    stdout: config.AttachStdout !== false,
+    stderr: config.AttachStderr !== false,
+  })
+  e.running = false
+  e.exitCode = code
+  e.endedAt = Date.now()
+}
+
+export async function execInspectRoute({ svc, res, params }: Call): Promise<void> {
+  const e = execOf(svc, params[0]!)
+  const c = e.config as { Tty?: boolean; Cmd: string[]; Privileged?: boolean; User?: string; AttachStdin?: boolean; AttachStdout?: boolean; AttachStderr?: boolean }
+  sendJson(res, 200, {
+    ID: e.id,
+    Running: e.running,
+    ExitCode: e.exitCode,
+    ProcessConfig: { tty: c.Tty === true, entrypoint: c.Cmd[0], arguments: c.Cmd.slice(1), privileged: c.Privileged === true, user: c.User ?? '' },
+    OpenStdin: c.AttachStdin === true,
+    OpenStderr: c.AttachStderr !== false,
+    OpenStdout: c.AttachStdout !== false,
+    CanRemove: false,
+    ContainerID: e.containerId,
+    DetachKeys: '',
+    Pid: e.pid,
+  })
+}

@@ -1,0 +1,200 @@
+/**
+ * /_ping, /version, /info and /images/...: the Engine API's system and
+ * image endpoints. The store is read in-process, as `images` and
+ * `image inspect` read it; pull, tag, rmi, load and save are the verbs.
+ */
+import { arch, release } from 'node:os'
+import { ApiError, errorLine, runCli, spawnCli } from './cli-call.js'
+import { API_VERSION, MIN_API_VERSION, apiHeaders, queryBool, queryFilters, sendJson } from './api-http.js'
+import { imageSummaries } from './container-summary.js'
+import { track, type Call } from './service.js'
+import { ImageStore } from '../image/store.js'
+import { imageDetails } from '../image/image-details.js'
+import { imageInspectJson } from '../cli/image-inspect-json.js'
+import { listContainers } from '../runtime/container/containers.js'
+import { miniRunVersion } from '../version.js'
+
+const goArch = (): string => ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' })[arch()] ?? arch()
+
+export async function pingRoute({ req, res }: Call): Promise<void> {
+  res.writeHead(200, { ...apiHeaders(), 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-cache, no-store, must-revalidate', Pragma: 'no-cache', 'Builder-Version': '1' })
+  res.end(req.method === 'HEAD' ? undefined : 'OK')
+}
+
+export async function versionRoute({ res }: Call): Promise<void> {
+  const version = miniRunVersion()
+  const engine = { Version: version, ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: goArch(), KernelVersion: release(), GitCommit: '', GoVersion: `node ${process.version}` }
+  sendJson(res, 200, {
+    Platform: { Name: 'mini-run' },
+    Components: [{ Name: 'Engine', Version: version, Details: { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: goArch(), KernelVersion: release() } }],
+    ...engine,
+    BuildTime: '',
+  })
+}
+
+export async function infoRoute({ svc, res }: Call): Promise<void> {
+  const containers = listContainers(svc.stateRoot)
+  const paused = containers.filter((c) => c.paused === true).length
+  const runningCount = containers.filter((c) => c.status === 'running').length - paused
+  const images = new Set((await new ImageStore({ root: svc.storeRoot }).list()).map((i) => i.configDigest)).size
+  sendJson(res, 200, {
+    ID: '',
+    Name: 'mini-run',
+    Containers: containers.length,
+    ContainersRunning: runningCount,
+    ContainersPaused: paused,
+    ContainersStopped: containers.length - runningCount - paused,
+    Images: images,
+    Driver: 'overlay2',
+    DockerRootDir: svc.storeRoot,
+    OperatingSystem: 'Linux',
+    OSType: 'linux',
+    Architecture: goArch(),
+    KernelVersion: release(),
+    ServerVersion: miniRunVersion(),
+    DefaultRuntime: 'mini-run',
+    Runtimes: { 'mini-run': { path: 'mini-run' } },
+    CgroupDriver: 'cgroupfs',
+    SecurityOptions: ['name=seccomp,profile=default'],
+    Labels: [],
+    Warnings: [],
+  })
+}
+
+function store(svc: Call['svc']): ImageStore {
+  return new ImageStore({ root: svc.storeRoot })
+}
+
+export async function imagesRoute({ svc, res, query }: Call): Promise<void> {
+  const filters = queryFilters(query)
+  let list = await store(svc).list()
+  if (filters.length) {
+    // the filters as `images --filter` reads them: one meaning for both
+    const { stdout } = await runCli(svc.global, ['images', '--quiet', '--no-trunc', ...filters.flatMap((f) => ['--filter', f])])
+    const ids = new Set(stdout.split('\n').filter(Boolean))
+    list = list.filter((i) => ids.has(i.configDigest))
+  }
+  const labels = new Map<string, Record<string, unknown> | undefined>()
+  for (const i of list) {
+    if (labels.has(i.configDigest)) continue
+    labels.set(i.configDigest, (await imageDetails(store(svc), i.configDigest)).config.config?.Labels ?? undefined)
+  }
+  sendJson(res, 200, imageSummaries(list, (id) => labels.get(id)))
+}
+
+export async function imageInspectRoute({ svc, res, params }: Call): Promise<void> {
+  try {
+    sendJson(res, 200, imageInspectJson(await imageDetails(store(svc), params[0]!)))
+  } catch (err) {
+    const code = (err as { code?: string }).code
+    if (code === 'ENOIMAGE' || code === 'EBADREF') throw new ApiError(404, `No such image: ${params[0]}`)
+    throw err
+  }
+}
+
+/**
+ * POST /images/create?fromImage=&tag=: a pull, its progress as Docker's
+ * JSON lines ({"status": ...}), and a failure as the last line's
+ * {"error": ..., "errorDetail": {"message": ...}}: the answer's status was
+ * 200 before the pull began, as Docker's.
+ */
+export async function pullRoute({ svc, res, query }: Call): Promise<void> {
+  const from = query.get('fromImage')
+  if (!from) throw new ApiError(400, query.get('fromSrc') ? 'importing through the API is not supported: use `mini-run import`' : 'fromImage is required')
+  const tag = query.get('tag')
+  const ref = tag ? (tag.startsWith('sha256:') ? `${from}@${tag}` : `${from}:${tag}`) : from
+  const platform = query.get('platform')
+  res.writeHead(200, { ...apiHeaders(), 'Content-Type': 'application/json' })
+  const line = (o: unknown) => res.write(`${JSON.stringify(o)}\n`)
+  line({ status: `Pulling from ${from}`, id: tag || 'latest' })
+  const child = track(svc, spawnCli(svc.global, ['pull', ...(platform ? ['--platform', platform] : []), '--', ref]))
+  // a client gone: the pull stops (what it stored so far is whole, blob by blob)
+  res.once('close', () => {
+    if (child.exitCode === null) child.kill('SIGTERM')
+  })
+  let stderr = ''
+  child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()))
+  child.stdout!.on('data', (b: Buffer) => {
+    for (const text of b.toString().split(/[\r\n]+/)) if (text.trim()) line({ status: text.trim() })
+  })
+  const code = await new Promise<number>((resolve) => {
+    child.once('error', (err) => {
+      stderr += `${err.message}\n`
+      resolve(1)
+    })
+    child.once('close', (c) => resolve(c ?? 1))
+  })
+  if (code !== 0) {
+    const message = errorLine(stderr) || `pull exited with ${code}`
+    line({ errorDetail: { message }, error: message })
+  }
+  res.end()
+}
+
+export async function removeImageRoute({ svc, res, params, query }: Call): Promise<void> {
+  const { stdout } = await runCli(svc.global, ['rmi', ...(queryBool(query, 'force') ? ['--force'] : []), ...(queryBool(query, 'noprune') ? ['--no-prune'] : []), '--', params[0]!])
+  const items = stdout
+    .split('\n')
+    .map((l) => /^(Untagged|Deleted): (.+)$/.exec(l))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ [m[1]!]: m[2]! }))
+  sendJson(res, 200, items)
+}
+
+export async function tagRoute({ svc, res, params, query }: Call): Promise<void> {
+  const repo = query.get('repo')
+  if (!repo) throw new ApiError(400, 'repo is required')
+  const tag = query.get('tag')
+  await runCli(svc.global, ['tag', '--', params[0]!, tag ? `${repo}:${tag}` : repo])
+  res.writeHead(201, apiHeaders())
+  res.end()
+}
+
+/** POST /images/load: the request's body is `load`'s input; its lines come back as {"stream": ...}. */
+export async function loadRoute({ svc, req, res }: Call): Promise<void> {
+  const child = track(svc, spawnCli(svc.global, ['load'], 'pipe'))
+  req.pipe(child.stdin!)
+  child.stdin!.on('error', () => {})
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()))
+  child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()))
+  const code = await new Promise<number>((resolve) => child.once('close', (c) => resolve(c ?? 1)))
+  if (code !== 0) throw new ApiError(400, errorLine(stderr) || `load exited with ${code}`)
+  res.writeHead(200, { ...apiHeaders(), 'Content-Type': 'application/json' })
+  for (const l of stdout.split('\n').filter(Boolean)) res.write(`${JSON.stringify({ stream: `${l}\n` })}\n`)
+  res.end()
+}
+
+/** GET /images/get?names=a&names=b and /images/{name}/get: `save`'s tar as the body. */
+export async function saveRoute({ svc, res, params, query }: Call): Promise<void> {
+  const names = params[0] !== undefined ? [params[0]] : query.getAll('names')
+  if (names.length === 0) throw new ApiError(400, 'names is required')
+  // each name checked first: a missing one is a 404 before the tar begins
+  for (const n of names) await imageDetails(store(svc), n).catch(() => Promise.reject(new ApiError(404, `No such image: ${n}`)))
+  const child = track(svc, spawnCli(svc.global, ['save', '--', ...names]))
+  res.writeHead(200, { ...apiHeaders(), 'Content-Type': 'application/x-tar' })
+  child.stdout!.pipe(res)
+  res.once('close', () => child.kill('SIGTERM'))
+  await new Promise((resolve) => child.once('close', resolve))
+}
+
+/** GET /events: `mini-run events`' JSON lines (Docker's events.Message, as the events log holds them), as they come. */
+export async function eventsRoute({ svc, res, query }: Call): Promise<void> {
+  const args = ['events', '--format', 'json', ...queryFilters(query).flatMap((f) => ['--filter', f])]
+  for (const key of ['since', 'until']) {
+    const v = query.get(key)
+    if (v) args.push(`--${key}`, v)
+  }
+  const child = track(svc, spawnCli(svc.global, args))
+  res.writeHead(200, { ...apiHeaders(), 'Content-Type': 'application/json' })
+  res.flushHeaders()
+  res.once('close', () => {
+    if (child.exitCode === null) child.kill('SIGTERM')
+  })
+  child.stdout!.pipe(res)
+  await new Promise((resolve) => {
+    child.once('error', resolve)
+    child.once('close', resolve)
+  })
+}

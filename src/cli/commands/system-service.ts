@@ -1,0 +1,47 @@
+import type { Command } from 'commander'
+import { join } from 'node:path'
+import { UsageError } from '../../errors.js'
+import { defaultStoreRoot } from '../../paths.js'
+import { globalOptions } from '../global-options.js'
+import { stateRootOf } from '../state-root.js'
+
+interface ServiceFlags {
+  time: string
+}
+
+async function service(uri: string | undefined, flags: ServiceFlags, cmd: Command): Promise<void> {
+  const seconds = Number(flags.time)
+  if (!/^\d+$/.test(flags.time) || !Number.isSafeInteger(seconds)) throw new UsageError(`invalid argument "${flags.time}" for "-t, --time" flag: not a whole number of seconds`)
+  const global = globalOptions(cmd)
+  const stateRoot = stateRootOf(cmd)
+  const [{ socketPath, prepareSocket, removeSocket }, { startService }] = await Promise.all([import('../../api/service-socket.js'), import('../../api/api-server.js')])
+  const path = socketPath(uri ?? `unix://${join(stateRoot, 'docker.sock')}`)
+  await prepareSocket(path)
+  const svc = { global, stateRoot, storeRoot: global.root ?? defaultStoreRoot(), pendingAttach: new Map(), execs: new Map(), children: new Set<never>() }
+  // only its owner may connect: the socket runs containers as the service's user
+  const umask = process.umask(0o177)
+  let running
+  try {
+    running = await startService(svc, path, seconds * 1000)
+  } finally {
+    process.umask(umask)
+  }
+  process.stderr.write(`mini-run: serving the Docker Engine API on unix://${path} (DOCKER_HOST=unix://${path}); ${seconds > 0 ? `ends after ${seconds} s without a connection` : 'Ctrl-C ends it'}\n`)
+  const stop = () => running.close()
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+  await running.closed
+  process.off('SIGINT', stop)
+  process.off('SIGTERM', stop)
+  removeSocket(path)
+}
+
+/** `system service`, podman's: the Docker Engine API on a unix socket, in the foreground. */
+export function register(system: Command): void {
+  system
+    .command('service')
+    .description("serve Docker's Engine API (1.41) on a unix socket, for docker with DOCKER_HOST, the Docker SDKs and docker-compose 1.x (default unix://STATE/docker.sock)")
+    .argument('[uri]', 'unix:///path/to/socket')
+    .option('-t, --time <seconds>', 'end after this many seconds without a connection; 0 never (podman\'s default, 5)', '5')
+    .action((uri: string | undefined, flags: ServiceFlags, cmd: Command) => service(uri, flags, cmd))
+}

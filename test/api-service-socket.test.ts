@@ -1,0 +1,89 @@
+// The service itself, over raw HTTP on its socket: who may connect, what a
+// second service or a stale socket meets, the idle time, and Docker's
+// answers for bad requests (a JSON message, the status a client acts on).
+import { connect } from 'node:net'
+import { existsSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { api, startService, type RunningService } from './helpers/api-service.js'
+import { until } from './helpers/until.js'
+
+describe.skipIf(!isRoot)('system service: the socket and the answers (needs root)', () => {
+  let env: TestEnv
+  let service: RunningService
+  beforeAll(async () => {
+    env = await makeTestEnv()
+    service = await startService(env, ['-t', '0'])
+  })
+  afterAll(async () => {
+    await service?.stop()
+    env?.cleanup()
+  })
+
+  it("the socket is its owner's alone; a second service on it is refused in one line, and the first goes on", async () => {
+    expect(statSync(service.socket).mode & 0o777).toBe(0o600)
+    const second = env.run(['system', 'service', '-t', '0', `unix://${service.socket}`])
+    expect(second.status).toBe(1)
+    expect(second.stderr).toBe(`mini-run: ${service.socket}: a service is already listening there\n`)
+    const ping = await api(service.socket, 'GET', '/_ping')
+    expect(ping).toMatchObject({ status: 200, body: 'OK' })
+    expect(ping.headers['api-version']).toBe('1.41')
+  })
+
+  it('Docker\'s answers: 404 with a message for what does not exist, 400 for a client too new or a field refused, 405 for a wrong method', async () => {
+    const answer = async (method: string, path: string, body?: unknown) => {
+      const r = await api(service.socket, method, path, body)
+      return `${r.status} ${JSON.parse(r.body).message}`
+    }
+    expect(await answer('GET', '/v1.41/containers/nosuch/json')).toBe('404 No such container: nosuch')
+    expect(await answer('GET', '/v1.41/images/nosuch:1/json')).toBe('404 No such image: nosuch:1')
+    expect(await answer('GET', '/v1.41/nothing')).toBe('404 page not found: /nothing')
+    expect(await answer('GET', '/v1.99/_ping')).toBe('400 client version 1.99 is too new. Maximum supported API version is 1.41')
+    expect(await answer('PUT', '/containers/json')).toBe('405 PUT is not allowed on /containers/json')
+    expect(await answer('POST', '/containers/create', { Image: BUSYBOX, HostConfig: { VolumeDriver: 'flocker' } })).toBe("400 HostConfig.VolumeDriver: mini-run's API does not take this field")
+    expect(await answer('POST', '/containers/create', { Image: 'nosuch:1' })).toBe('404 No such image: nosuch:1')
+    expect(await answer('POST', '/containers/create', '{not json')).toMatch(/^400 invalid JSON body/)
+    // nothing was made by the refusals
+    expect(env.run(['ps', '-a', '-q']).stdout).toBe('')
+  })
+
+  it('create, start, wait and delete over raw HTTP; the list and inspect say what mini-run says', async () => {
+    const made = await api(service.socket, 'POST', '/v1.41/containers/create?name=raw', { Image: BUSYBOX, Cmd: ['sh', '-c', 'exit 6'], HostConfig: { NetworkMode: 'none' } })
+    expect(made.status).toBe(201)
+    const { Id } = JSON.parse(made.body) as { Id: string }
+    expect(env.run(['ps', '-a', '-q', '--no-trunc']).stdout.trim()).toBe(Id)
+    const listed = JSON.parse((await api(service.socket, 'GET', '/containers/json?all=1')).body)
+    expect(listed).toMatchObject([{ Id, Names: ['/raw'], Image: BUSYBOX, Command: 'sh -c exit 6', State: 'created', Status: 'Created' }])
+    expect((await api(service.socket, 'POST', `/containers/${Id}/start`)).status).toBe(204)
+    expect(JSON.parse((await api(service.socket, 'POST', `/containers/raw/wait`)).body)).toEqual({ StatusCode: 6, Error: null })
+    expect((await api(service.socket, 'POST', `/containers/raw/stop`)).status).toBe(304)
+    const inspect = JSON.parse((await api(service.socket, 'GET', '/containers/raw/json')).body)
+    expect(inspect).toEqual(JSON.parse(env.run(['inspect', 'raw']).stdout)[0])
+    // a value is a value: a new name like a flag is refused as a name, not read as --help
+    const renamed = await api(service.socket, 'POST', '/containers/raw/rename?name=--help')
+    expect(renamed.status).toBe(400)
+    expect(JSON.parse(renamed.body).message).toMatch(/^invalid .*--help/i)
+    expect(env.run(['ps', '-a', '--format', '{{.Names}}']).stdout).toBe('raw\n')
+    expect((await api(service.socket, 'DELETE', '/containers/raw')).status).toBe(204)
+    expect(env.run(['ps', '-a', '-q']).stdout).toBe('')
+  })
+
+  it('a stale socket is replaced; --time ends an idle service and removes its socket; tcp:// is refused', async () => {
+    const path = join(env.dir, 'stale.sock')
+    // a socket nobody answers on: what a killed service leaves
+    const holder = await startService(env, ['-t', '0'], path)
+    process.kill(holder.pid, 'SIGKILL')
+    await holder.stop()
+    expect(existsSync(path)).toBe(true)
+    const idle = await startService(env, ['--time', '1'], path)
+    expect((await api(path, 'GET', '/_ping')).status).toBe(200)
+    // its keep-alive connections closed (5 s, Node's server), then 1 s idle
+    await until('the idle service to end', () => !existsSync(path), 15_000)
+    expect((await idle.ended).status).toBe(0)
+    await expect(new Promise((resolve, reject) => connect(path).once('connect', resolve).once('error', reject))).rejects.toThrow(/ENOENT/)
+    const tcp = env.run(['system', 'service', 'tcp://127.0.0.1:2375'])
+    expect(tcp.status).toBe(1)
+    expect(tcp.stderr).toBe('mini-run: tcp://127.0.0.1:2375: mini-run serves its API on a unix socket only (a TCP socket would give anyone who reaches it root)\n')
+  })
+})

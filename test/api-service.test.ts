@@ -1,0 +1,230 @@
+// `mini-run system service`: Docker's Engine API on a unix socket, used by
+// its real clients as their users type them: the docker CLI (Debian's
+// docker.io client, unpacked by .ci/deps) with DOCKER_HOST, the Docker SDK
+// for Python, and docker-compose 1.x bringing up a stack that is then
+// fetched through its published port. The file runs in a network namespace
+// of its own (helpers/file-netns.ts): the bridge, its rules and the ports
+// on 127.0.0.1 are the test's alone.
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process'
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { DOCKER_CLI, hasDockerCli, startService, type RunningService } from './helpers/api-service.js'
+import { findHelper } from '../src/network/netavark.js'
+import { until } from './helpers/until.js'
+
+const netavark = findHelper('netavark') !== undefined
+const PYTHON = '/usr/bin/python3'
+const PTY_SCRIPT = fileURLToPath(new URL('./helpers/pty-script.py', import.meta.url))
+const hasPythonSdk = spawnSync(PYTHON, ['-c', 'import docker'], { stdio: 'ignore' }).status === 0
+const hasCompose = spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status === 0
+
+describe.skipIf(!isRoot || !netavark || !hasDockerCli)('system service: the docker CLI through DOCKER_HOST (needs root, netavark, and the docker CLI .ci/deps --test unpacks)', () => {
+  let env: TestEnv
+  let service: RunningService
+  let clientEnv: NodeJS.ProcessEnv
+  const docker = (args: string[], o: SpawnSyncOptions = {}) => {
+    const r = spawnSync(DOCKER_CLI, args, { encoding: 'utf8', timeout: 60_000, ...o, env: clientEnv })
+    return { status: r.status, stdout: String(r.stdout), stderr: String(r.stderr) }
+  }
+  const page = async (port: number) => {
+    let text = ''
+    await until(`a page on 127.0.0.1:${port}`, async () => {
+      text = await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text(), () => '')
+      return text !== ''
+    }, 15_000)
+    return text
+  }
+
+  beforeAll(async () => {
+    env = await makeTestEnv()
+    service = await startService(env, ['--time', '0'])
+    clientEnv = { PATH: process.env.PATH, HOME: env.dir, DOCKER_HOST: `unix://${service.socket}`, DOCKER_CONFIG: join(env.dir, 'docker-config') }
+  })
+  afterEach(() => {
+    const ids = env.run(['ps', '-a', '-q']).stdout.split('\n').filter(Boolean)
+    if (ids.length) env.run(['rm', '-f', ...ids])
+  })
+  afterAll(async () => {
+    await service?.stop()
+    env?.cleanup()
+  })
+
+  it('version names the server; run gives the output, the streams apart and the exit code, and takes stdin', () => {
+    const v = docker(['version', '--format', '{{.Server.Platform.Name}} {{.Server.APIVersion}}'])
+    expect(v.stderr).toBe('')
+    expect(v.stdout.trim()).toBe('mini-run 1.41')
+    const r = docker(['run', '--rm', '--network', 'none', BUSYBOX, 'sh', '-c', 'echo out; echo err >&2; exit 3'])
+    expect(r).toMatchObject({ status: 3, stdout: 'out\n', stderr: 'err\n' })
+    const cat = docker(['run', '-i', '--rm', '--network', 'none', BUSYBOX, 'sh', '-c', 'tr a-z A-Z; echo done'], { input: 'piped in\n' })
+    expect(cat).toMatchObject({ status: 0, stdout: 'PIPED IN\ndone\n' })
+    // --rm: nothing left
+    expect(env.run(['ps', '-a', '-q']).stdout).toBe('')
+  })
+
+  it('run -d, ps, exec, logs, inspect, stop and rm act on the container mini-run itself lists', () => {
+    const id = docker(['run', '-d', '--name', 'api-web', '--network', 'none', '-e', 'GREETING=hi', '--label', 'tier=web', BUSYBOX, 'sh', '-c', 'echo started; exec sleep 60']).stdout.trim()
+    expect(id).toMatch(/^[0-9a-f]{64}$/)
+    expect(env.run(['ps', '-q', '--no-trunc']).stdout.trim()).toBe(id)
+    expect(docker(['ps', '--filter', 'label=tier=web', '--format', '{{.Names}} {{.Status}}']).stdout).toMatch(/^api-web Up /)
+    const exec = docker(['exec', 'api-web', 'sh', '-c', 'echo "$GREETING from exec"; exit 4'])
+    expect(exec).toMatchObject({ status: 4, stdout: 'hi from exec\n' })
+    expect(docker(['logs', 'api-web']).stdout).toBe('started\n')
+    expect(docker(['inspect', '-f', '{{.State.Status}} {{.Config.Labels.tier}}', 'api-web']).stdout.trim()).toBe('running web')
+    expect(docker(['stop', '-t', '0', 'api-web']).status).toBe(0)
+    expect(JSON.parse(env.run(['inspect', id]).stdout)[0].State.ExitCode).toBe(137)
+    expect(docker(['rm', 'api-web']).status).toBe(0)
+    expect(env.run(['ps', '-a', '-q']).stdout).toBe('')
+    const gone = docker(['rm', 'api-web'])
+    expect(gone.status).toBe(1)
+    expect(gone.stderr.trim()).toBe('Error: No such container: api-web')
+  })
+
+  it('run -d -p -v: a page served from a bind-mounted directory, fetched through the published port', async () => {
+    const www = join(env.dir, 'www')
+    mkdirSync(www)
+    writeFileSync(join(www, 'index.html'), 'served through the API\n')
+    const r = docker(['run', '-d', '-p', '127.0.0.1:18080:80', '-v', `${www}:/www:ro`, BUSYBOX, 'httpd', '-f', '-p', '80', '-h', '/www'])
+    expect(r.stderr).toBe('')
+    expect(await page(18080)).toBe('served through the API\n')
+    expect(docker(['port', r.stdout.trim()]).stdout).toBe('80/tcp -> 127.0.0.1:18080\n')
+  })
+
+  it('a terminal: docker run -it and docker exec -it, typed into on a pty, show the prompt and give the exit code', () => {
+    const typed = (args: string[], line: string) => {
+      const r = spawnSync(PYTHON, [PTY_SCRIPT, JSON.stringify([{ wait: '# ', send: `${line}\r` }]), DOCKER_CLI, ...args], { encoding: 'utf8', timeout: 60_000, env: clientEnv })
+      return JSON.parse(r.stdout) as { output: string; status: number | null; steps: number }
+    }
+    const run = typed(['run', '-it', '--rm', '--network', 'none', BUSYBOX, 'sh'], 'echo $((6*7)); tty; exit 5')
+    expect(run).toMatchObject({ status: 5, steps: 1 })
+    expect(run.output).toMatch(/\/ # .*\r\n42\r\n\/dev\/pts\/0\r\n/s)
+    const id = docker(['run', '-d', '--network', 'none', BUSYBOX, 'sleep', '60']).stdout.trim()
+    const exec = typed(['exec', '-it', id, 'sh'], 'echo $((6*8)); tty; exit 6')
+    expect(exec).toMatchObject({ status: 6, steps: 1 })
+    expect(exec.output).toMatch(/\r\n48\r\n\/dev\/pts\/\d+\r\n/)
+    // -t without -i: the command's terminal, its output raw
+    expect(docker(['exec', '-t', id, 'sh', '-c', 'tty; exit 2'])).toMatchObject({ status: 2, stdout: expect.stringMatching(/^\/dev\/pts\/\d+\r\n$/) })
+  })
+
+  it('docker start -a of a stopped container: its next run\'s output, not the last one\'s again, and its exit code; docker events saw it', () => {
+    const since = Math.floor(Date.now() / 1000)
+    const id = docker(['create', '--network', 'none', BUSYBOX, 'sh', '-c', 'echo run $(cat /n 2>/dev/null || echo 1); echo 2 > /n; exit 4']).stdout.trim()
+    expect(docker(['start', '-a', id])).toMatchObject({ status: 4, stdout: 'run 1\n' })
+    expect(docker(['start', '-a', id])).toMatchObject({ status: 4, stdout: 'run 2\n' })
+    const events = docker(['events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', `container=${id}`, '--format', '{{.Action}}'])
+    expect(events.stdout.split('\n').filter(Boolean)).toEqual(['create', 'start', 'die', 'start', 'die'])
+  })
+
+  it('a command the image does not have: Docker\'s message and 127; --rm leaves nothing', () => {
+    const r = docker(['run', '--rm', '--network', 'none', BUSYBOX, 'no-such-command'])
+    expect(r.status).toBe(127)
+    expect(r.stderr).toContain('docker: Error response from daemon: exec "no-such-command": executable file not found in $PATH.')
+    expect(env.run(['ps', '-a', '-q']).stdout).toBe('')
+  })
+
+  it('an image the store does not have: the pull is tried, and its failure is one line, exit 125', () => {
+    const r = docker(['run', '--rm', '127.0.0.1:1/nothing-here', 'true'])
+    expect(r.status).toBe(125)
+    expect(r.stderr).toContain("Unable to find image '127.0.0.1:1/nothing-here:latest' locally")
+    expect(r.stderr).toMatch(/docker: .*127\.0\.0\.1:1.*ECONNREFUSED/)
+    expect(env.run(['ps', '-a', '-q']).stdout).toBe('')
+  })
+
+  it.skipIf(!hasPythonSdk)('the Docker SDK for Python (python3-docker): run, detach, exec, list by label, wait, NotFound', () => {
+    const script = `
+import docker, json
+c = docker.DockerClient(base_url=${JSON.stringify(`unix://${service.socket}`)})
+out = {}
+out['ping'] = c.ping()
+out['run'] = c.containers.run(${JSON.stringify(BUSYBOX)}, ['sh', '-c', 'echo from-sdk; echo e >&2'], network_mode='none', remove=True, stderr=True).decode()
+ct = c.containers.run(${JSON.stringify(BUSYBOX)}, ['sleep', '60'], detach=True, name='sdk1', network_mode='none', labels={'app': 'sdk'}, environment={'A': 'b'})
+out['exec'] = list(ct.exec_run(['sh', '-c', 'echo $A; exit 5']))
+out['exec'][1] = out['exec'][1].decode()
+out['listed'] = [x.name for x in c.containers.list(filters={'label': 'app=sdk'})]
+out['none'] = [x.name for x in c.containers.list(filters={'label': ['app=sdk', 'other=1']})]
+ct.kill()
+out['wait'] = ct.wait()
+ct.remove()
+try:
+    c.containers.get('sdk1')
+except docker.errors.NotFound:
+    out['gone'] = True
+try:
+    c.containers.run(${JSON.stringify(BUSYBOX)}, ['sh', '-c', 'exit 7'], network_mode='none', remove=True)
+except docker.errors.ContainerError as e:
+    out['failed'] = e.exit_status
+try:
+    c.containers.run('127.0.0.1:1/nothing-here', ['true'])
+except docker.errors.ImageNotFound:
+    out['pulled, then not found'] = True
+print(json.dumps(out))
+`
+    const r = spawnSync(PYTHON, ['-c', script], { encoding: 'utf8', timeout: 120_000, env: clientEnv })
+    expect(r.stderr).toBe('')
+    expect(JSON.parse(r.stdout)).toEqual({
+      ping: true,
+      run: 'from-sdk\ne\n',
+      exec: [5, 'b\n'],
+      listed: ['sdk1'],
+      none: [],
+      wait: { StatusCode: 137, Error: null },
+      gone: true,
+      failed: 7,
+      'pulled, then not found': true,
+    })
+    expect(env.run(['ps', '-a', '-q']).stdout).toBe('')
+  })
+
+  it.skipIf(!hasCompose)('docker-compose 1.x: a stack with a network and a volume, fetched through its port; down leaves nothing', async () => {
+    const project = join(env.dir, 'shop')
+    mkdirSync(project)
+    writeFileSync(
+      join(project, 'docker-compose.yml'),
+      [
+        'version: "3"',
+        'services:',
+        '  web:',
+        `    image: ${BUSYBOX}`,
+        '    command: sh -c \'until wget -q -O /www/index.html http://writer/; do sleep 0.2; done; exec httpd -f -p 80 -h /www\'',
+        '    ports: ["127.0.0.1:18081:80"]',
+        '    volumes: ["pages:/www"]',
+        '  writer:',
+        `    image: ${BUSYBOX}`,
+        '    command: sh -c \'mkdir -p /srv && echo "page from writer, by name" > /srv/index.html && exec httpd -f -p 80 -h /srv\'',
+        'volumes:',
+        '  pages: {}',
+        '',
+      ].join('\n'),
+    )
+    const compose = (args: string[]) => {
+      const r = spawnSync('docker-compose', args, { cwd: project, encoding: 'utf8', timeout: 120_000, env: clientEnv })
+      return { status: r.status, stdout: String(r.stdout), stderr: String(r.stderr) }
+    }
+    const up = compose(['up', '-d'])
+    expect(up.stderr).toMatch(/Creating network "shop_default"/)
+    expect(up.status, up.stderr).toBe(0)
+    // web reached writer by its service name on the project's network, and serves its page from the volume
+    expect(await page(18081)).toBe('page from writer, by name\n')
+    const ps = compose(['ps', '--services', '--filter', 'status=running'])
+    expect(ps.stdout.split('\n').filter(Boolean).sort()).toEqual(['web', 'writer'])
+    const listed = compose(['ps'])
+    expect(listed.stdout.match(/shop_web_1/g)).toHaveLength(1)
+    const down = compose(['down', '-v'])
+    expect(down.status, down.stderr).toBe(0)
+    expect(env.run(['ps', '-a', '-q']).stdout).toBe('')
+    expect(env.run(['network', 'ls', '--format', '{{.Name}}']).stdout.split('\n').filter(Boolean).sort()).toEqual(['bridge', 'host', 'none'])
+    expect(env.run(['volume', 'ls', '-q']).stdout).toBe('')
+  })
+
+  it('the service ends on SIGTERM, with its socket gone, and what it started lives on', async () => {
+    const id = docker(['run', '-d', '--network', 'none', BUSYBOX, 'sleep', '60']).stdout.trim()
+    const r = await service.stop()
+    expect(r.status).toBe(0)
+    expect(readdirSync(env.dir)).not.toContain('docker.sock')
+    expect(JSON.parse(env.run(['inspect', id]).stdout)[0].State.Status).toBe('running')
+    service = await startService(env, ['--time', '0'])
+    expect(docker(['rm', '-f', id]).status).toBe(0)
+  })
+})
