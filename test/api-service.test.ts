@@ -117,6 +117,23 @@ describe.skipIf(!isRoot || !netavark || !hasDockerCli)('system service: the dock
     expect(events.stdout.split('\n').filter(Boolean)).toEqual(['create', 'start', 'die', 'start', 'die'])
   })
 
+  it('docker build (the classic builder\'s POST /build): a context with -f and --build-arg, the image run; -q prints its id; a failing step is one error, exit 1', () => {
+    const ctx = join(env.dir, 'ctx')
+    mkdirSync(join(ctx, 'sub'), { recursive: true })
+    writeFileSync(join(ctx, 'msg'), 'from the context\n')
+    writeFileSync(join(ctx, 'sub', 'Dockerfile.api'), `FROM ${BUSYBOX}\nARG WHO=nobody\nCOPY msg /msg\nRUN echo "built for $WHO" >> /msg\nCMD ["cat", "/msg"]\n`)
+    const build = docker(['build', '-t', 'api-built:1', '-f', join(ctx, 'sub', 'Dockerfile.api'), '--build-arg', 'WHO=api', ctx])
+    expect(build.status, build.stderr).toBe(0)
+    expect(build.stdout).toMatch(/STEP 4\/5: RUN echo "built for \$WHO" >> \/msg\n.*Successfully built [0-9a-f]{12}\nSuccessfully tagged api-built:1\n$/s)
+    expect(docker(['run', '--rm', '--network', 'none', 'api-built:1'])).toMatchObject({ status: 0, stdout: 'from the context\nbuilt for api\n' })
+    const quiet = docker(['build', '-q', '-f', join(ctx, 'sub', 'Dockerfile.api'), '--build-arg', 'WHO=api', ctx])
+    expect(quiet.stdout.trim()).toBe(JSON.parse(env.run(['image', 'inspect', 'api-built:1']).stdout)[0].Id)
+    const failing = docker(['build', '-'], { input: `FROM ${BUSYBOX}\nRUN exit 3\n` })
+    expect(failing.status).toBe(1)
+    expect(failing.stderr.trim().split('\n').filter((l) => l.includes('exited with code 3'))).toEqual(['Dockerfile:2: RUN /bin/sh -c exit 3: the command exited with code 3'])
+    expect(docker(['rmi', 'api-built:1']).status).toBe(0)
+  })
+
   it('a command the image does not have: Docker\'s message and 127; --rm leaves nothing', () => {
     const r = docker(['run', '--rm', '--network', 'none', BUSYBOX, 'no-such-command'])
     expect(r.status).toBe(127)
@@ -177,7 +194,7 @@ print(json.dumps(out))
     expect(env.run(['ps', '-a', '-q']).stdout).toBe('')
   })
 
-  it.skipIf(!hasCompose)('docker-compose 1.x: a stack with a network and a volume, fetched through its port; down leaves nothing', async () => {
+  it.skipIf(!hasCompose)('docker-compose 1.x: a stack with a built image, a network and a volume, fetched through its port; down leaves nothing', async () => {
     const project = join(env.dir, 'shop')
     mkdirSync(project)
     writeFileSync(
@@ -191,19 +208,22 @@ print(json.dumps(out))
         '    ports: ["127.0.0.1:18081:80"]',
         '    volumes: ["pages:/www"]',
         '  writer:',
-        `    image: ${BUSYBOX}`,
-        '    command: sh -c \'mkdir -p /srv && echo "page from writer, by name" > /srv/index.html && exec httpd -f -p 80 -h /srv\'',
+        '    build: ./writer',
+        '    command: httpd -f -p 80 -h /srv',
         'volumes:',
         '  pages: {}',
         '',
       ].join('\n'),
     )
+    mkdirSync(join(project, 'writer'))
+    writeFileSync(join(project, 'writer', 'Dockerfile'), `FROM ${BUSYBOX}\nRUN mkdir -p /srv && echo "page from writer, by name" > /srv/index.html\n`)
     const compose = (args: string[]) => {
       const r = spawnSync('docker-compose', args, { cwd: project, encoding: 'utf8', timeout: 120_000, env: clientEnv })
       return { status: r.status, stdout: String(r.stdout), stderr: String(r.stderr) }
     }
     const up = compose(['up', '-d'])
     expect(up.stderr).toMatch(/Creating network "shop_default"/)
+    expect(up.stderr).toMatch(/Building writer/)
     expect(up.status, up.stderr).toBe(0)
     // web reached writer by its service name on the project's network, and serves its page from the volume
     expect(await page(18081)).toBe('page from writer, by name\n')
@@ -216,6 +236,7 @@ print(json.dumps(out))
     expect(env.run(['ps', '-a', '-q']).stdout).toBe('')
     expect(env.run(['network', 'ls', '--format', '{{.Name}}']).stdout.split('\n').filter(Boolean).sort()).toEqual(['bridge', 'host', 'none'])
     expect(env.run(['volume', 'ls', '-q']).stdout).toBe('')
+    expect(env.run(['rmi', 'shop_writer']).status).toBe(0)
   })
 
   it('the service ends on SIGTERM, with its socket gone, and what it started lives on', async () => {

@@ -18,6 +18,7 @@ import { pipeOutput } from './api-stream.js'
 import { streamLog } from './api-logs.js'
 import { track, type Call, type ExecRecord, type PendingAttach, type Service, type StreamCall, type StreamTarget } from './service.js'
 import { currentInfo, type ContainerInfo } from '../runtime/container/containers.js'
+import { startedSince } from './container-ref.js'
 import { randomHex } from '../random.js'
 
 const isTty = (c: ContainerInfo) => c.spec?.process.terminal === true
@@ -49,11 +50,23 @@ export async function attachRoute({ svc, params, query, target }: StreamCall): P
   }
   const list = svc.pendingAttach.get(c.id) ?? []
   svc.pendingAttach.set(c.id, [...list, want])
-  target.out.once('close', () => {
+  const leave = () => {
     const left = (svc.pendingAttach.get(c.id) ?? []).filter((p) => p !== want)
     if (left.length) svc.pendingAttach.set(c.id, left)
     else svc.pendingAttach.delete(c.id)
-  })
+  }
+  target.out.once('close', leave)
+  // started by someone else (a shell's `mini-run start`), or removed: not waited for forever
+  const watch = setInterval(() => {
+    if (!svc.pendingAttach.get(c.id)?.includes(want)) return clearInterval(watch)
+    const now = currentInfo(svc.stateRoot, c.id)
+    if (now !== undefined && now.status !== 'running' && now.startedAt === c.startedAt) return
+    clearInterval(watch)
+    leave()
+    if (now?.status === 'running') void stream(svc, target, ['attach', ...(want.stdin ? [] : ['--no-stdin']), '--no-sig-proxy', c.id], { raw: isTty(c), ...want })
+    else target.out.end()
+  }, 1000)
+  target.out.once('close', () => clearInterval(watch))
 }
 
 /**
@@ -66,7 +79,9 @@ export async function attachRoute({ svc, params, query, target }: StreamCall): P
 export async function startAttached(svc: Service, c: ContainerInfo, pending: PendingAttach[]): Promise<void> {
   svc.pendingAttach.delete(c.id)
   const [first, ...rest] = pending as [PendingAttach, ...PendingAttach[]]
-  const child = track(svc, spawnCli(svc.global, ['start', '--attach', ...(first.stdin ? ['--interactive'] : []), c.id], first.stdin ? 'pipe' : 'ignore'))
+  const since = Date.now()
+  // --no-sig-proxy: a client gone (the SIGTERM its child gets) leaves the container running, as a plain start does
+  const child = track(svc, spawnCli(svc.global, ['start', '--attach', '--no-sig-proxy', ...(first.stdin ? ['--interactive'] : []), c.id], first.stdin ? 'pipe' : 'ignore'))
   // its error, if it fails before the container runs: the last of stderr until then
   let stderr = ''
   const keep = (b: Buffer) => (stderr = (stderr + b.toString()).slice(-4096))
@@ -76,23 +91,27 @@ export async function startAttached(svc: Service, c: ContainerInfo, pending: Pen
   let started!: (ok: boolean) => void
   const holdStderr = new Promise<boolean>((resolve) => (started = resolve))
   void pipeOutput(child, first.target.out, { raw: isTty(c), stdout: first.stdout, stderr: first.stderr, holdStderr }).then(() => first.target.out.end())
-  // started: its state says so, or `start -a` has ended (the container ran and exited, or it failed)
   let ended: number | undefined
   const closed = new Promise<number>((resolve) => child.once('close', (code) => resolve((ended = code ?? 128))))
-  while (ended === undefined && currentInfo(svc.stateRoot, c.id)?.status === 'created') await sleep(20)
-  let now = currentInfo(svc.stateRoot, c.id)
-  // gone, or still not started: a failed start removing it (create --rm), or its end under way
-  if (ended === undefined && (now === undefined || now.status === 'created')) {
-    await closed
-    now = currentInfo(svc.stateRoot, c.id)
+  // started: a start since this one's (its state's start time, or its start event once a --rm one is gone), or `start -a` ended
+  const startedNow = () => {
+    const now = currentInfo(svc.stateRoot, c.id)
+    return now !== undefined ? now.startedAt !== c.startedAt || now.status === 'running' : startedSince(svc.stateRoot, c.id, since)
   }
+  while (ended === undefined && !startedNow()) await sleep(20)
   child.stderr!.off('data', keep)
-  if (ended !== undefined && ended !== 0 && (now === undefined || now.status === 'created' || now.startedAt === c.startedAt)) {
-    started(false)
-    throw new ApiError(statusOf(errorLine(stderr)), errorLine(stderr) || `start exited with ${ended}`)
+  if (!startedNow()) {
+    await closed
+    if (!startedNow()) {
+      started(false)
+      const message = errorLine(stderr) || `start exited with ${ended}`
+      for (const p of rest) p.target.fail(new ApiError(statusOf(message), message))
+      throw new ApiError(statusOf(message), message)
+    }
   }
   started(true)
   for (const p of rest) {
+    p.target.input?.resume()
     void streamLog(svc, c, p.target.out, { stdout: p.stdout, stderr: p.stderr, follow: true })
       .catch(() => {})
       .finally(() => p.target.out.end())
@@ -105,6 +124,8 @@ export async function execCreateRoute({ svc, req, res, params }: Call): Promise<
   if (c.status !== 'running') throw new ApiError(409, `Container ${c.id} is not running`)
   const cmd = config.Cmd
   if (!Array.isArray(cmd) || cmd.length === 0 || !cmd.every((s) => typeof s === 'string')) throw new ApiError(400, 'No exec command specified')
+  const words = [...cmd, ...((config.Env ?? []) as unknown[]), config.User ?? '', config.WorkingDir ?? '']
+  if (!Array.isArray(config.Env ?? []) || !words.every((w) => typeof w === 'string' && !w.includes('\0'))) throw new ApiError(400, 'exec: Cmd, Env, User and WorkingDir must be strings without NUL')
   const id = randomHex(32)
   forgetOldExecs(svc)
   svc.execs.set(id, { id, containerId: c.id, config, running: false, exitCode: null, pid: 0, created: Date.now() })
@@ -150,17 +171,21 @@ export async function execStartRoute({ svc, req, params, target, body: upgradeBo
   const detach = body.Detach === true
   const tty = config.Tty === true && !detach
   e.running = true
-  target.begin()
-  const code = await stream(svc, target, execArgs(e, detach, tty), {
-    raw: tty,
-    pty: tty,
-    stdin: config.AttachStdin === true && !detach,
-    stdout: config.AttachStdout !== false,
-    stderr: config.AttachStderr !== false,
-  })
-  e.running = false
-  e.exitCode = code
-  e.endedAt = Date.now()
+  let code = 126
+  try {
+    target.begin()
+    code = await stream(svc, target, execArgs(e, detach, tty), {
+      raw: tty,
+      pty: tty,
+      stdin: config.AttachStdin === true && !detach,
+      stdout: config.AttachStdout !== false,
+      stderr: config.AttachStderr !== false,
+    })
+  } finally {
+    e.running = false
+    e.exitCode = code
+    e.endedAt = Date.now()
+  }
 }
 
 export async function execInspectRoute({ svc, res, params }: Call): Promise<void> {

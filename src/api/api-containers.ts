@@ -3,16 +3,14 @@
  * inspect, wait) look at the states in-process, as `ps` and `inspect` do;
  * changes run the `mini-run` verb a user would type (cli-call.ts).
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { eventLogPath } from '../events/event-log.js'
 import { ApiError, runCli } from './cli-call.js'
 import { createArgs } from './create-args.js'
 import { containerSummary } from './container-summary.js'
 import { apiHeaders, queryBool, queryFilters, readJson, sendEmpty, sendJson } from './api-http.js'
 import { logBounds, logPathOf, streamLog } from './api-logs.js'
 import type { Call } from './service.js'
-import { containerOf, running } from './container-ref.js'
+import { containerOf, exitFromEvents, running } from './container-ref.js'
 import { startAttached } from './api-attach.js'
 import { currentInfo, listContainers, logFile } from '../runtime/container/containers.js'
 import { inspectJson } from '../cli/inspect-json.js'
@@ -149,35 +147,6 @@ export async function waitRoute({ svc, res, params, query }: Call): Promise<void
     error = logged === undefined ? { Message: (err as Error).message } : null
   }
   res.end(JSON.stringify({ StatusCode: code, Error: error }))
-}
-
-/** The exit code of a container's last die event, from the end of the events log (src/events/event-log.ts). */
-export function exitFromEvents(stateRoot: string, id: string): number | undefined {
-  let text: string
-  try {
-    const fd = openSync(eventLogPath(stateRoot), 'r')
-    try {
-      const size = fstatSync(fd).size
-      const length = Math.min(size, 256 * 1024)
-      const buffer = Buffer.alloc(length)
-      readSync(fd, buffer, 0, length, size - length)
-      text = buffer.toString()
-    } finally {
-      closeSync(fd)
-    }
-  } catch {
-    return undefined
-  }
-  for (const line of text.split('\n').reverse()) {
-    if (!line.includes(id) || !line.includes('"die"')) continue
-    try {
-      const e = JSON.parse(line) as { Action?: string; Actor?: { ID?: string; Attributes?: { exitCode?: string } } }
-      if (e.Action === 'die' && e.Actor?.ID === id && e.Actor.Attributes?.exitCode !== undefined) return Number(e.Actor.Attributes.exitCode)
-    } catch {
-      // the first line, cut by the read
-    }
-  }
-  return undefined
 }
 
 /** logs: the container's log, stdout and stderr framed apart (raw for a terminal's), to its end or, with follow, its exit. */

@@ -155,11 +155,21 @@ export async function loadRoute({ svc, req, res }: Call): Promise<void> {
   const child = track(svc, spawnCli(svc.global, ['load'], 'pipe'))
   req.pipe(child.stdin!)
   child.stdin!.on('error', () => {})
+  // an upload cut short: load would wait for the rest
+  req.once('close', () => {
+    if (!req.complete && child.exitCode === null) child.kill('SIGTERM')
+  })
   let stdout = ''
   let stderr = ''
   child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()))
   child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()))
-  const code = await new Promise<number>((resolve) => child.once('close', (c) => resolve(c ?? 1)))
+  const code = await new Promise<number>((resolve) => {
+    child.once('error', (err) => {
+      stderr += `${err.message}\n`
+      resolve(1)
+    })
+    child.once('close', (c) => resolve(c ?? 1))
+  })
   if (code !== 0) throw new ApiError(400, errorLine(stderr) || `load exited with ${code}`)
   res.writeHead(200, { ...apiHeaders(), 'Content-Type': 'application/json' })
   for (const l of stdout.split('\n').filter(Boolean)) res.write(`${JSON.stringify({ stream: `${l}\n` })}\n`)
@@ -173,10 +183,19 @@ export async function saveRoute({ svc, res, params, query }: Call): Promise<void
   // each name checked first: a missing one is a 404 before the tar begins
   for (const n of names) await imageDetails(store(svc), n).catch(() => Promise.reject(new ApiError(404, `No such image: ${n}`)))
   const child = track(svc, spawnCli(svc.global, ['save', '--', ...names]))
+  child.stderr!.resume()
   res.writeHead(200, { ...apiHeaders(), 'Content-Type': 'application/x-tar' })
-  child.stdout!.pipe(res)
-  res.once('close', () => child.kill('SIGTERM'))
-  await new Promise((resolve) => child.once('close', resolve))
+  child.stdout!.pipe(res, { end: false })
+  res.once('close', () => {
+    if (child.exitCode === null) child.kill('SIGTERM')
+  })
+  const code = await new Promise<number>((resolve) => {
+    child.once('error', () => resolve(1))
+    child.once('close', (c) => resolve(c ?? 1))
+  })
+  // a tar cut short must not look whole: the connection goes without its end
+  if (code === 0) res.end()
+  else res.destroy()
 }
 
 /** GET /events: `mini-run events`' JSON lines (Docker's events.Message, as the events log holds them), as they come. */
@@ -187,6 +206,7 @@ export async function eventsRoute({ svc, res, query }: Call): Promise<void> {
     if (v) args.push(`--${key}`, v)
   }
   const child = track(svc, spawnCli(svc.global, args))
+  child.stderr!.resume()
   res.writeHead(200, { ...apiHeaders(), 'Content-Type': 'application/json' })
   res.flushHeaders()
   res.once('close', () => {

@@ -73,8 +73,13 @@ export async function streamLog(svc: Service, c: ContainerInfo, out: Writable, o
       const payload = Buffer.from(text)
       if (out.write(raw ? payload : frame(stream === 'stdout' ? 1 : 2, payload))) return
       return new Promise<void>((resolve) => {
-        out.once('drain', resolve)
-        out.once('close', resolve)
+        const done = () => {
+          out.off('drain', done)
+          out.off('close', done)
+          resolve()
+        }
+        out.once('drain', done)
+        out.once('close', done)
       })
     },
   })

@@ -11,12 +11,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { ApiError } from './cli-call.js'
+import { getLogger } from '../log.js'
 import { apiHeaders, checkVersion, sendError, splitVersion } from './api-http.js'
 import { upgradeHead } from './api-stream.js'
 import * as containers from './api-containers.js'
 import * as images from './api-images.js'
 import * as attach from './api-attach.js'
 import * as resources from './api-resources.js'
+import { buildRoute } from './api-build.js'
 import type { Call, Handler, Service, StreamCall, StreamHandler, StreamTarget } from './service.js'
 
 interface Route {
@@ -60,6 +62,7 @@ const ROUTES: Route[] = [
   route('GET', `/exec/${NAME}/json`, attach.execInspectRoute),
   route('POST', `/exec/${NAME}/resize`, async ({ res }) => void res.writeHead(201, apiHeaders()).end()),
   route('GET', '/images/json', images.imagesRoute),
+  route('POST', '/build', buildRoute),
   route('POST', '/images/create', images.pullRoute),
   route('POST', '/images/load', images.loadRoute),
   route('GET', '/images/get', images.saveRoute),
@@ -234,6 +237,8 @@ export async function startService(svc: Service, path: string, idleMs: number): 
     server.once('error', reject)
     server.listen(path, () => {
       server.off('error', reject)
+      // an accept that fails (EMFILE) is that connection's loss, not the service's end
+      server.on('error', (err) => getLogger().warn({ err }, 'system service: %s', err.message))
       resolve()
     })
   })

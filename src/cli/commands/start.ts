@@ -25,8 +25,9 @@ async function removedIfStartFails<T>(cmd: Command, c: ContainerInfo, start: () 
     return await start()
   } catch (err) {
     if (c.autoRemove && c.status === 'created') {
+      // not forced: one that runs after all (started by another process meanwhile, or a failure after its start) stays
       const { removeContainer } = await import('../../runtime/container/remove-container.js')
-      await removeContainer(stateRootOf(cmd), c, true, { storeRoot: globalOptions(cmd).root ?? defaultStoreRoot(), volumes: true }).catch(() => {})
+      await removeContainer(stateRootOf(cmd), c, false, { storeRoot: globalOptions(cmd).root ?? defaultStoreRoot(), volumes: true }).catch(() => {})
     }
     throw err
   }
