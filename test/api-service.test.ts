@@ -6,7 +6,7 @@
 // of its own (helpers/file-netns.ts): the bridge, its rules and the ports
 // on 127.0.0.1 are the test's alone.
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process'
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -80,6 +80,30 @@ describe.skipIf(!isRoot || !netavark || !hasDockerCli)('system service: the dock
     const gone = docker(['rm', 'api-web'])
     expect(gone.status).toBe(1)
     expect(gone.stderr.trim()).toBe('Error: No such container: api-web')
+  })
+
+  it('docker cp both ways, diff, commit and export: the container\'s files through the archive endpoints', () => {
+    docker(['run', '-d', '--network', 'none', '--name', 'files', BUSYBOX, 'sh', '-c', 'mkdir -p /data/sub && echo one > /data/sub/f && exec sleep 60'])
+    const out = join(env.dir, 'cp-out')
+    mkdirSync(out)
+    // the directory appears once the shell made it: the copy is the test's poll
+    let from = docker(['cp', 'files:/data', out])
+    for (let i = 0; i < 50 && from.status !== 0; i++) from = docker(['cp', 'files:/data', out])
+    expect(from.status, from.stderr).toBe(0)
+    expect(readFileSync(join(out, 'data', 'sub', 'f'), 'utf8')).toBe('one\n')
+    expect(docker(['cp', 'files:/data/sub/f', join(out, 'g')]).status).toBe(0)
+    expect(readFileSync(join(out, 'g'), 'utf8')).toBe('one\n')
+    writeFileSync(join(out, 'h'), 'two\n')
+    expect(docker(['cp', join(out, 'h'), 'files:/data/']).status).toBe(0)
+    expect(docker(['exec', 'files', 'cat', '/data/h']).stdout).toBe('two\n')
+    expect(docker(['cp', 'files:/nope', out])).toMatchObject({ status: 1, stderr: 'Error response from daemon: Could not find the file /nope in container files\n' })
+    expect(docker(['diff', 'files']).stdout).toBe('A /data\nA /data/h\nA /data/sub\nA /data/sub/f\n')
+    expect(docker(['commit', '-c', 'CMD ["cat", "/data/h"]', 'files', 'api-snap:1']).stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/)
+    expect(docker(['run', '--rm', '--network', 'none', 'api-snap:1']).stdout).toBe('two\n')
+    const tar = spawnSync(DOCKER_CLI, ['export', 'files'], { env: clientEnv, maxBuffer: 64 << 20 })
+    expect(tar.status).toBe(0)
+    expect(spawnSync('tar', ['-t'], { input: tar.stdout, encoding: 'utf8' }).stdout.split('\n')).toContain('data/h')
+    expect(docker(['rmi', 'api-snap:1']).status).toBe(0)
   })
 
   it('run -d -p -v: a page served from a bind-mounted directory, fetched through the published port', async () => {

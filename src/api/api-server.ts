@@ -19,6 +19,7 @@ import * as images from './api-images.js'
 import * as attach from './api-attach.js'
 import * as resources from './api-resources.js'
 import { buildRoute } from './api-build.js'
+import * as archive from './api-archive.js'
 import type { Call, Handler, Service, StreamCall, StreamHandler, StreamTarget } from './service.js'
 
 interface Route {
@@ -54,6 +55,12 @@ const ROUTES: Route[] = [
   route('GET', `/containers/${NAME}/logs`, containers.logsRoute),
   route('GET', `/containers/${NAME}/top`, containers.topRoute),
   route('DELETE', `/containers/${NAME}`, containers.removeRoute),
+  route('GET', `/containers/${NAME}/archive`, archive.archiveRoute),
+  route('HEAD', `/containers/${NAME}/archive`, archive.archiveRoute),
+  route('PUT', `/containers/${NAME}/archive`, archive.putArchiveRoute),
+  route('GET', `/containers/${NAME}/export`, archive.exportRoute),
+  route('GET', `/containers/${NAME}/changes`, archive.changesRoute),
+  route('POST', '/commit', archive.commitRoute),
   // a terminal's size: mini-run's API gives no terminal (api-attach.ts), so there is none to resize
   route('POST', `/containers/${NAME}/resize`, async ({ res }) => void res.writeHead(200, apiHeaders()).end()),
   streamRoute('POST', `/containers/${NAME}/attach`, attach.attachRoute),
