@@ -132,13 +132,15 @@ describe.skipIf(!isRoot || !netavark || !hasDockerCli)('system service: the dock
     expect(docker(['exec', '-t', id, 'sh', '-c', 'tty; exit 2'])).toMatchObject({ status: 2, stdout: expect.stringMatching(/^\/dev\/pts\/\d+\r\n$/) })
   })
 
-  it('docker start -a of a stopped container: its next run\'s output, not the last one\'s again, and its exit code; docker events saw it', () => {
+  it('docker start -a of a stopped container: its next run\'s output, not the last one\'s again, and its exit code; docker events saw it', async () => {
     const since = Math.floor(Date.now() / 1000)
     const id = docker(['create', '--network', 'none', BUSYBOX, 'sh', '-c', 'echo run $(cat /n 2>/dev/null || echo 1); echo 2 > /n; exit 4']).stdout.trim()
     expect(docker(['start', '-a', id])).toMatchObject({ status: 4, stdout: 'run 1\n' })
     expect(docker(['start', '-a', id])).toMatchObject({ status: 4, stdout: 'run 2\n' })
-    const events = docker(['events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', `container=${id}`, '--format', '{{.Action}}'])
-    expect(events.stdout.split('\n').filter(Boolean)).toEqual(['create', 'start', 'die', 'start', 'die'])
+    // the monitor logs its die a moment after the exit code is read: asked again until it is there
+    const actions = () => docker(['events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000)), '--filter', `container=${id}`, '--format', '{{.Action}}']).stdout.split('\n').filter(Boolean)
+    await until('the second die event', () => actions().length >= 5, 10_000, 250)
+    expect(actions()).toEqual(['create', 'start', 'die', 'start', 'die'])
   })
 
   it('docker build (the classic builder\'s POST /build): a context with -f and --build-arg, the image run; -q prints its id; a failing step is one error, exit 1', () => {
