@@ -80,6 +80,6 @@ require("fs").writeFileSync(`${e.DIR}/commands.json`, JSON.stringify(commands))'
 ROUNDS=${ROUNDS:-20} node bench/interleave.mjs "$dir/commands.json" "$out/api.json"
 node -e '
 const m = Object.fromEntries(Object.entries(JSON.parse(require("fs").readFileSync(process.argv[1]))).map(([k, v]) => [k, v.median]))
-for (const what of ["run", "ps", "images"]) console.log(`docker ${what} through mini-run's service / through podman's: ${(m[`mini-run API ${what}`] / m[`podman API ${what}`]).toFixed(2)}x (${m[`mini-run API ${what}`].toFixed(1)} ms against ${m[`podman API ${what}`].toFixed(1)} ms)`)
-console.log(`docker run through mini-run's service / mini-run run itself: ${(m["mini-run API run"] / m["mini-run CLI run"]).toFixed(2)}x`)
+for (const what of ["run", "ps", "images"]) console.log(`docker ${what} through the mini-run service / through the podman one: ${(m[`mini-run API ${what}`] / m[`podman API ${what}`]).toFixed(2)}x (${m[`mini-run API ${what}`].toFixed(1)} ms against ${m[`podman API ${what}`].toFixed(1)} ms)`)
+console.log(`docker run through the mini-run service / mini-run run itself: ${(m["mini-run API run"] / m["mini-run CLI run"]).toFixed(2)}x`)
 ' "$out/api.json"
