@@ -6,52 +6,83 @@
  * GET /archive answers with the path's stat in X-Docker-Container-Path-Stat
  * (base64 JSON: name, size, mode as Go's os.FileMode, mtime, linkTarget),
  * which the docker CLI reads to know what it receives: taken here from the
- * tar's first header, the path itself, which `mini-run cp ID:PATH -` writes
- * first.
+ * tar's first entry, the path itself, which `mini-run cp ID:PATH -` writes
+ * first (node-tar's parser reads it, a pax header before it included).
  */
 import type { ChildProcess } from 'node:child_process'
+import { Parser, type ReadEntry } from 'tar'
 import { ApiError, errorLine, runCli, spawnCli } from './cli-call.js'
 import { apiHeaders, queryBool, sendJson } from './api-http.js'
 import { containerOf } from './container-ref.js'
 import { track, type Call } from './service.js'
 
-/** Go's os.FileMode type bits for a tar entry's type flag. */
-const GO_MODE_TYPE: Record<string, number> = { '5': 0x80000000, '2': 0x08000000, '3': 0x04000000 | 0x00200000, '4': 0x04000000, '6': 0x02000000 }
+/** Go's os.FileMode bits for a tar entry's type (node-tar's names) and for the special permission bits. */
+const GO_MODE_TYPE: Record<string, number> = { Directory: 0x80000000, SymbolicLink: 0x08000000, CharacterDevice: 0x04000000 | 0x00200000, BlockDevice: 0x04000000, FIFO: 0x02000000 }
+const GO_SPECIAL: [number, number][] = [
+  [0o4000, 0x00800000], // setuid
+  [0o2000, 0x00400000], // setgid
+  [0o1000, 0x00100000], // sticky
+]
 
-const octal = (header: Buffer, at: number, length: number) => parseInt(header.toString('latin1', at, at + length).replace(/\0.*$/s, '').trim() || '0', 8)
-const text = (header: Buffer, at: number, length: number) => header.toString('utf8', at, at + length).replace(/\0.*$/s, '')
+export interface PathStat {
+  name: string
+  size: number
+  mode: number
+  mtime: string
+  linkTarget: string
+}
 
-/** The stat Docker puts in X-Docker-Container-Path-Stat, from a ustar header. */
-export function pathStat(header: Buffer): { name: string; size: number; mode: number; mtime: string; linkTarget: string } {
-  const type = String.fromCharCode(header[156] ?? 48)
-  const name = text(header, 0, 100).replace(/\/$/, '')
+/** The stat Docker puts in X-Docker-Container-Path-Stat, from a tar entry's header (pax and GNU long names read by node-tar). */
+export function pathStat(entry: Pick<ReadEntry, 'path' | 'type' | 'mode' | 'size' | 'mtime' | 'linkpath'>): PathStat {
+  const name = entry.path.replace(/\/$/, '')
+  const perm = entry.mode ?? 0
+  const special = GO_SPECIAL.reduce((bits, [unix, go]) => (perm & unix ? bits + go : bits), 0)
   return {
     name: name.split('/').pop() ?? name,
-    size: octal(header, 124, 12),
-    mode: (octal(header, 100, 8) & 0o7777) + (GO_MODE_TYPE[type] ?? 0),
-    mtime: new Date(octal(header, 136, 12) * 1000).toISOString(),
-    linkTarget: type === '2' ? text(header, 157, 100) : '',
+    size: entry.size ?? 0,
+    mode: (perm & 0o777) + special + (GO_MODE_TYPE[entry.type] ?? 0),
+    mtime: (entry.mtime ?? new Date(0)).toISOString(),
+    linkTarget: entry.type === 'SymbolicLink' ? (entry.linkpath ?? '') : '',
   }
 }
 
-/** The child's first 512 bytes (the tar's first header), or its error once it ends without them. */
-function firstHeader(child: ChildProcess): Promise<{ header: Buffer; rest: Buffer }> {
+/** Where Docker's message says the path is missing (404), or names no directory to unpack into (400). */
+function cpStatus(message: string): number {
+  if (/no such file|not found|could not find|no such directory/i.test(message)) return 404
+  if (/must be a directory|not a directory/i.test(message)) return 400
+  return 500
+}
+
+/**
+ * The child's output up to its first entry's header, and that entry's stat
+ * (node-tar's parser reads the headers, a pax one before it included); or
+ * its error once it ends without one. The bytes are kept to be sent as they are.
+ */
+function firstEntry(child: ChildProcess): Promise<{ stat: PathStat; bytes: Buffer[] }> {
   return new Promise((resolve, reject) => {
-    let got = Buffer.alloc(0)
+    const bytes: Buffer[] = []
     let stderr = ''
+    let found = false
     child.stderr!.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-4096)))
-    const more = (chunk: Buffer) => {
-      got = Buffer.concat([got, chunk])
-      if (got.length < 512) return
+    const parser = new Parser()
+    parser.on('entry', (entry: ReadEntry) => {
+      entry.resume()
+      if (found) return
+      found = true
       child.stdout!.off('data', more)
       child.stdout!.pause()
-      resolve({ header: got.subarray(0, 512), rest: got.subarray(512) })
+      resolve({ stat: pathStat(entry), bytes })
+    })
+    parser.on('error', () => {})
+    const more = (chunk: Buffer) => {
+      bytes.push(chunk)
+      parser.write(chunk)
     }
     child.stdout!.on('data', more)
     child.once('error', reject)
     child.once('close', (code) => {
-      const message = errorLine(stderr) || `cp exited with ${code}`
-      reject(new ApiError(/no such file|not found/i.test(message) ? 404 : 500, message))
+      const message = errorLine(stderr) || `mini-run exited with ${code}`
+      reject(new ApiError(cpStatus(message), message))
     })
   })
 }
@@ -65,8 +96,8 @@ export async function archiveRoute({ svc, req, res, params, query }: Call): Prom
   res.once('close', () => {
     if (child.exitCode === null) child.kill('SIGTERM')
   })
-  const { header, rest } = await firstHeader(child)
-  const stat = Buffer.from(JSON.stringify(pathStat(header))).toString('base64')
+  const first = await firstEntry(child)
+  const stat = Buffer.from(JSON.stringify(first.stat)).toString('base64')
   const head = { ...apiHeaders(), 'Content-Type': 'application/x-tar', 'X-Docker-Container-Path-Stat': stat }
   if (req.method === 'HEAD') {
     child.kill('SIGTERM')
@@ -74,8 +105,7 @@ export async function archiveRoute({ svc, req, res, params, query }: Call): Prom
     return void res.end()
   }
   res.writeHead(200, head)
-  res.write(header)
-  res.write(rest)
+  for (const chunk of first.bytes) res.write(chunk)
   child.stdout!.pipe(res, { end: false })
   child.stdout!.resume()
   const code = await new Promise<number>((resolve) => child.once('close', (code) => resolve(code ?? 1)))
@@ -88,6 +118,9 @@ export async function putArchiveRoute({ svc, req, res, params, query }: Call): P
   const c = containerOf(svc, params[0]!)
   const path = query.get('path')
   if (!path) throw new ApiError(400, 'path is required')
+  // copyUIDGID (docker cp -a): Docker's daemon gives the files to the container's Config.User; mini-run's
+  // cp --archive keeps the tar's owners instead, so neither is done in the other's name
+  if (queryBool(query, 'copyUIDGID')) throw new ApiError(400, "copyUIDGID (docker cp -a): the container's user as the files' owner is not supported by mini-run; copy without -a (owned by the container's root), or use mini-run cp --archive (the owners as they are)")
   const child = track(svc, spawnCli(svc.global, ['cp', '--', '-', `${c.id}:${path}`], 'pipe'))
   req.pipe(child.stdin!)
   child.stdin!.on('error', () => {})
@@ -103,7 +136,7 @@ export async function putArchiveRoute({ svc, req, res, params, query }: Call): P
   })
   if (code !== 0) {
     const message = errorLine(stderr) || `cp exited with ${code}`
-    throw new ApiError(/no such file|not found/i.test(message) ? 404 : /not a directory/i.test(message) ? 400 : 500, message)
+    throw new ApiError(cpStatus(message), message)
   }
   res.writeHead(200, apiHeaders())
   res.end()
@@ -113,12 +146,15 @@ export async function putArchiveRoute({ svc, req, res, params, query }: Call): P
 export async function exportRoute({ svc, res, params }: Call): Promise<void> {
   const c = containerOf(svc, params[0]!)
   const child = track(svc, spawnCli(svc.global, ['export', '--', c.id]))
-  child.stderr!.resume()
-  res.writeHead(200, { ...apiHeaders(), 'Content-Type': 'application/x-tar' })
   res.once('close', () => {
     if (child.exitCode === null) child.kill('SIGTERM')
   })
+  // its first entry before the answer's head: a failure before it is the error, not a cut tar
+  const first = await firstEntry(child)
+  res.writeHead(200, { ...apiHeaders(), 'Content-Type': 'application/x-tar' })
+  for (const chunk of first.bytes) res.write(chunk)
   child.stdout!.pipe(res, { end: false })
+  child.stdout!.resume()
   const code = await new Promise<number>((resolve) => {
     child.once('error', () => resolve(1))
     child.once('close', (code) => resolve(code ?? 1))

@@ -46,13 +46,16 @@ export function buildArgs(query: URLSearchParams): string[] {
   for (const [k, v] of Object.entries((jsonQuery(query, 'labels') ?? {}) as Json)) args.push('--label', `${k}=${String(v)}`)
   for (const ref of (jsonQuery(query, 'cachefrom') ?? []) as string[]) args.push('--cache-from', ref)
   for (const u of (jsonQuery(query, 'ulimits') ?? []) as { Name: string; Soft: number; Hard: number }[]) args.push('--ulimit', `${u.Name}=${u.Soft}:${u.Hard}`)
-  for (const host of (query.get('extrahosts') ?? '').split(',').filter(Boolean)) args.push('--add-host', host)
+  // one parameter per host, as moby's client and docker-py send them
+  for (const host of query.getAll('extrahosts').flatMap((h) => h.split(',')).filter(Boolean)) args.push('--add-host', host)
   const target = query.get('target')
   if (target) args.push('--target', target)
   if (queryBool(query, 'nocache')) args.push('--no-cache')
   if (queryBool(query, 'pull')) args.push('--pull')
-  const network = query.get('networkmode')
-  if (network && network !== 'default') args.push('--network', network)
+  // Docker's classic builder gives RUN a network (its bridge); mini-run's builder has none or the host's:
+  // the host's, as BuildKit's default is, or `RUN apk add` of a Dockerfile written for Docker fails
+  const network = query.get('networkmode') || 'default'
+  args.push('--network', ['default', 'bridge'].includes(network) ? 'host' : network)
   const platform = query.get('platform')
   if (platform) args.push('--platform', platform)
   const shm = query.get('shmsize')
@@ -69,13 +72,20 @@ export async function buildRoute({ svc, req, res, query }: Call): Promise<void> 
     req.pipe(child.stdin!)
     child.stdin!.on('error', () => {})
     res.writeHead(200, { ...apiHeaders(), 'Content-Type': 'application/json' })
+    // a client gone: an upload cut short is the end of the context (the build fails on it and cleans up);
+    // a build under way stops on SIGTERM (build/interrupt.ts)
     res.once('close', () => {
-      if (child.exitCode === null) child.kill('SIGTERM')
+      if (child.exitCode !== null) return
+      if (!req.complete) child.stdin!.end()
+      else child.kill('SIGTERM')
     })
     const line = (o: unknown) => res.write(`${JSON.stringify(o)}\n`)
-    // q: the steps unsaid, the id alone at the end (moby's build router)
+    // q: the steps held back, and said only if the build fails; the id alone at the end (moby's build router)
     const quiet = queryBool(query, 'q')
-    const stream = (text: string) => quiet || line({ stream: text })
+    const kept: string[] = []
+    const stream = (text: string) => (quiet ? kept.push(text) : line({ stream: text }))
+    // what the child says of its result (the id, its own tags) the service says in Docker's words below
+    const said = (l: string) => /^[0-9a-f]{64}$/.test(l) || l.startsWith('Successfully tagged ')
     // lines as they come; one of mini-run's own ("mini-run: ...") is held until the next: the last, at a failure, is the error
     let stderr = ''
     let held: string | undefined
@@ -89,7 +99,7 @@ export async function buildRoute({ svc, req, res, query }: Call): Promise<void> 
         if (held !== undefined) stream(`${held}\n`)
         held = undefined
         if (l.startsWith('mini-run: ')) held = l
-        else stream(`${l}\n`)
+        else if (!said(l)) stream(`${l}\n`)
       }
     }
     child.stdout!.on('data', lines('stdout'))
@@ -104,12 +114,13 @@ export async function buildRoute({ svc, req, res, query }: Call): Promise<void> 
     for (const rest of [partial.stdout, partial.stderr]) if (rest) stream(rest)
     if (code === 0 && held !== undefined) stream(`${held}\n`)
     if (code !== 0) {
+      for (const text of kept) line({ stream: text })
       const message = errorLine(stderr) || `build exited with ${code}`
       line({ errorDetail: { message }, error: message })
     } else {
       const id = readFileSync(iidfile, 'utf8').trim()
-      line({ aux: { ID: id } })
       if (quiet) line({ stream: `${id}\n` })
+      else line({ aux: { ID: id } })
       stream(`Successfully built ${id.replace(/^sha256:/, '').slice(0, 12)}\n`)
       for (const t of query.getAll('t')) stream(`Successfully tagged ${/:[^/]*$/.test(t) ? t : `${t}:latest`}\n`)
     }

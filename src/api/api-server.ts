@@ -214,7 +214,8 @@ export interface ServiceServer {
  * --time) closes it after that long without a connection; 0 never.
  */
 export async function startService(svc: Service, path: string, idleMs: number): Promise<ServiceServer> {
-  const server = createServer((req, res) => void serveRequest(svc, req, res))
+  // no request timeout (Node's 300 s would cut a long `docker cp` or build upload)
+  const server = createServer({ requestTimeout: 0 }, (req, res) => void serveRequest(svc, req, res))
   // hijacked connections are the server's no longer: closed by hand at the end
   const hijacked = new Set<Duplex>()
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
