@@ -23,18 +23,15 @@ mkdir -p "$out"
 dir=$(mktemp -d /var/tmp/mini-run-bench-api-XXXXXX)
 chmod 755 "$dir"
 mr=(native/build/mini-run --root "$dir/store" --state "$dir/state")
-pm=(podman --root "$dir/podman" --runroot "$dir/podman-run" --network-config-dir "$dir/podman-net" --cgroup-manager cgroupfs --events-backend none --runtime crun)
-had_libpod=$(find /sys/fs/cgroup -maxdepth 2 -type d -name libpod_parent 2>/dev/null | head -1)
+. bench/lib/podman-bench.sh
+podman_bench_init "$dir"
+pm+=(--runtime crun)
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   "${mr[@]}" rm -f $("${mr[@]}" ps -aq 2>/dev/null) >/dev/null 2>&1 || true
-  "${pm[@]}" rm -a -f -t 0 >/dev/null 2>&1 || true
-  "${pm[@]}" system reset -f >/dev/null 2>&1 || true
-  if [ -z "$had_libpod" ]; then
-    find /sys/fs/cgroup -maxdepth 3 -depth -type d -path '*/libpod_parent*' -exec rmdir {} \; 2>/dev/null || true
-  fi
+  podman_bench_cleanup
   rm -rf "$dir"
 }
 trap cleanup EXIT

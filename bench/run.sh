@@ -32,16 +32,12 @@ rootfs=$(pwd)/rootfs-fixtures/out/busybox-rootfs
 dir=$(mktemp -d /var/tmp/mini-run-bench-XXXXXX)
 chmod 755 "$dir"
 bundle=$dir/bundle
-# a network config dir of its own: the host's CNI files (without their plugins) would make podman warn at every command
-pm=(podman --root "$dir/podman" --runroot "$dir/podman-run" --network-config-dir "$dir/podman-net" --cgroup-manager cgroupfs --events-backend none)
-# podman's cgroupfs manager leaves its conmon cgroups under libpod_parent in every hierarchy: they go too, unless they were there before
-had_libpod=$(find /sys/fs/cgroup -maxdepth 2 -type d -name libpod_parent 2>/dev/null | head -1)
+# podman in a storage of its own (a network config dir of its own too: the host's CNI files, without
+# their plugins, would make podman warn at every command)
+. bench/lib/podman-bench.sh
+podman_bench_init "$dir"
 cleanup() {
-  "${pm[@]}" rm -a -f -t 0 >/dev/null 2>&1 || true
-  "${pm[@]}" system reset -f >/dev/null 2>&1 || true
-  if [ -z "$had_libpod" ]; then
-    find /sys/fs/cgroup -maxdepth 3 -depth -type d -path '*/libpod_parent*' -exec rmdir {} \; 2>/dev/null || true
-  fi
+  podman_bench_cleanup
   rm -rf "$dir"
 }
 trap cleanup EXIT

@@ -162,6 +162,12 @@ describe.skipIf(!isRoot || !netavark || !hasDockerCli)('system service: the dock
     const failing = docker(['build', '-'], { input: `FROM ${BUSYBOX}\nRUN exit 3\n` })
     expect(failing.status).toBe(1)
     expect(failing.stderr.trim().split('\n').filter((l) => l.includes('exited with code 3'))).toEqual(['Dockerfile:2: RUN /bin/sh -c exit 3: the command exited with code 3'])
+    // save and load through the API: the tar out, the image back after its removal
+    const saved = spawnSync(DOCKER_CLI, ['save', 'api-built:1'], { env: clientEnv, maxBuffer: 64 << 20 })
+    expect(saved.status, String(saved.stderr)).toBe(0)
+    expect(docker(['rmi', 'api-built:1']).status).toBe(0)
+    expect(docker(['load'], { input: saved.stdout })).toMatchObject({ status: 0, stdout: 'Loaded image: api-built:1\n' })
+    expect(docker(['run', '--rm', '--network', 'none', 'api-built:1']).stdout).toBe('from the context\nbuilt for api\n')
     expect(docker(['rmi', 'api-built:1']).status).toBe(0)
   })
 

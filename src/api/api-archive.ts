@@ -142,14 +142,16 @@ export async function putArchiveRoute({ svc, req, res, params, query }: Call): P
   res.end()
 }
 
-/** GET /containers/{id}/export: `mini-run export`'s tar. */
-export async function exportRoute({ svc, res, params }: Call): Promise<void> {
-  const c = containerOf(svc, params[0]!)
-  const child = track(svc, spawnCli(svc.global, ['export', '--', c.id]))
+/**
+ * A mini-run verb's tar on stdout (export, save) as the answer's body. Its
+ * first entry comes before the answer's head, so a failure before it is the
+ * error; a failure after it cuts the connection, never a tar that looks whole.
+ */
+export async function sendTar(svc: Call['svc'], res: Call['res'], args: string[]): Promise<void> {
+  const child = track(svc, spawnCli(svc.global, args))
   res.once('close', () => {
     if (child.exitCode === null) child.kill('SIGTERM')
   })
-  // its first entry before the answer's head: a failure before it is the error, not a cut tar
   const first = await firstEntry(child)
   res.writeHead(200, { ...apiHeaders(), 'Content-Type': 'application/x-tar' })
   for (const chunk of first.bytes) res.write(chunk)
@@ -161,6 +163,11 @@ export async function exportRoute({ svc, res, params }: Call): Promise<void> {
   })
   if (code === 0) res.end()
   else res.destroy()
+}
+
+/** GET /containers/{id}/export: `mini-run export`'s tar. */
+export async function exportRoute({ svc, res, params }: Call): Promise<void> {
+  await sendTar(svc, res, ['export', '--', containerOf(svc, params[0]!).id])
 }
 
 /** GET /containers/{id}/changes: `mini-run diff`'s lines as Docker's {Path, Kind: 0 changed, 1 added, 2 deleted}. */

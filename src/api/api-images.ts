@@ -8,6 +8,7 @@ import { ApiError, errorLine, runCli, spawnCli } from './cli-call.js'
 import { API_VERSION, MIN_API_VERSION, apiHeaders, queryBool, queryFilters, sendJson } from './api-http.js'
 import { imageSummaries } from './container-summary.js'
 import { track, type Call } from './service.js'
+import { sendTar } from './api-archive.js'
 import { ImageStore } from '../image/store.js'
 import { imageDetails } from '../image/image-details.js'
 import { imageInspectJson } from '../cli/image-inspect-json.js'
@@ -182,20 +183,7 @@ export async function saveRoute({ svc, res, params, query }: Call): Promise<void
   if (names.length === 0) throw new ApiError(400, 'names is required')
   // each name checked first: a missing one is a 404 before the tar begins
   for (const n of names) await imageDetails(store(svc), n).catch(() => Promise.reject(new ApiError(404, `No such image: ${n}`)))
-  const child = track(svc, spawnCli(svc.global, ['save', '--', ...names]))
-  child.stderr!.resume()
-  res.writeHead(200, { ...apiHeaders(), 'Content-Type': 'application/x-tar' })
-  child.stdout!.pipe(res, { end: false })
-  res.once('close', () => {
-    if (child.exitCode === null) child.kill('SIGTERM')
-  })
-  const code = await new Promise<number>((resolve) => {
-    child.once('error', () => resolve(1))
-    child.once('close', (c) => resolve(c ?? 1))
-  })
-  // a tar cut short must not look whole: the connection goes without its end
-  if (code === 0) res.end()
-  else res.destroy()
+  await sendTar(svc, res, ['save', '--', ...names])
 }
 
 /** GET /events: `mini-run events`' JSON lines (Docker's events.Message, as the events log holds them), as they come. */
