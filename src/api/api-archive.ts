@@ -11,7 +11,7 @@
  */
 import type { ChildProcess } from 'node:child_process'
 import { Parser, type ReadEntry } from 'tar'
-import { ApiError, errorLine, runCli, spawnCli } from './cli-call.js'
+import { ApiError, childEnd, endWith, errorLine, feedRequest, runCli, spawnCli } from './cli-call.js'
 import { apiHeaders, queryBool, sendJson } from './api-http.js'
 import { containerOf } from './container-ref.js'
 import { track, type Call } from './service.js'
@@ -93,9 +93,8 @@ export async function archiveRoute({ svc, req, res, params, query }: Call): Prom
   const path = query.get('path')
   if (!path) throw new ApiError(400, 'path is required')
   const child = track(svc, spawnCli(svc.global, ['cp', '--', `${c.id}:${path}`, '-']))
-  res.once('close', () => {
-    if (child.exitCode === null) child.kill('SIGTERM')
-  })
+  endWith(res, child)
+  const end = childEnd(child)
   const first = await firstEntry(child)
   const stat = Buffer.from(JSON.stringify(first.stat)).toString('base64')
   const head = { ...apiHeaders(), 'Content-Type': 'application/x-tar', 'X-Docker-Container-Path-Stat': stat }
@@ -108,8 +107,7 @@ export async function archiveRoute({ svc, req, res, params, query }: Call): Prom
   for (const chunk of first.bytes) res.write(chunk)
   child.stdout!.pipe(res, { end: false })
   child.stdout!.resume()
-  const code = await new Promise<number>((resolve) => child.once('close', (code) => resolve(code ?? 1)))
-  if (code === 0) res.end()
+  if ((await end).code === 0) res.end()
   else res.destroy()
 }
 
@@ -122,18 +120,9 @@ export async function putArchiveRoute({ svc, req, res, params, query }: Call): P
   // cp --archive keeps the tar's owners instead, so neither is done in the other's name
   if (queryBool(query, 'copyUIDGID')) throw new ApiError(400, "copyUIDGID (docker cp -a): the container's user as the files' owner is not supported by mini-run; copy without -a (owned by the container's root), or use mini-run cp --archive (the owners as they are)")
   const child = track(svc, spawnCli(svc.global, ['cp', '--', '-', `${c.id}:${path}`], 'pipe'))
-  req.pipe(child.stdin!)
-  child.stdin!.on('error', () => {})
-  req.once('close', () => {
-    if (!req.complete && child.exitCode === null) child.kill('SIGTERM')
-  })
-  let stderr = ''
-  child.stderr!.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-4096)))
+  feedRequest(req, child)
   child.stdout!.resume()
-  const code = await new Promise<number>((resolve) => {
-    child.once('error', () => resolve(1))
-    child.once('close', (code) => resolve(code ?? 1))
-  })
+  const { code, stderr } = await childEnd(child)
   if (code !== 0) {
     const message = errorLine(stderr) || `cp exited with ${code}`
     throw new ApiError(cpStatus(message), message)
@@ -149,19 +138,14 @@ export async function putArchiveRoute({ svc, req, res, params, query }: Call): P
  */
 export async function sendTar(svc: Call['svc'], res: Call['res'], args: string[]): Promise<void> {
   const child = track(svc, spawnCli(svc.global, args))
-  res.once('close', () => {
-    if (child.exitCode === null) child.kill('SIGTERM')
-  })
+  endWith(res, child)
+  const end = childEnd(child)
   const first = await firstEntry(child)
   res.writeHead(200, { ...apiHeaders(), 'Content-Type': 'application/x-tar' })
   for (const chunk of first.bytes) res.write(chunk)
   child.stdout!.pipe(res, { end: false })
   child.stdout!.resume()
-  const code = await new Promise<number>((resolve) => {
-    child.once('error', () => resolve(1))
-    child.once('close', (code) => resolve(code ?? 1))
-  })
-  if (code === 0) res.end()
+  if ((await end).code === 0) res.end()
   else res.destroy()
 }
 

@@ -10,7 +10,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { isAbsolute, join } from 'node:path'
-import { ApiError, errorLine, spawnCli } from './cli-call.js'
+import { ApiError, childEnd, errorLine, spawnCli } from './cli-call.js'
 import { apiHeaders, queryBool } from './api-http.js'
 import { track, type Call } from './service.js'
 
@@ -87,12 +87,11 @@ export async function buildRoute({ svc, req, res, query }: Call): Promise<void> 
     // what the child says of its result (the id, its own tags) the service says in Docker's words below
     const said = (l: string) => /^[0-9a-f]{64}$/.test(l) || l.startsWith('Successfully tagged ')
     // lines as they come; one of mini-run's own ("mini-run: ...") is held until the next: the last, at a failure, is the error
-    let stderr = ''
+    const end = childEnd(child)
     let held: string | undefined
     const partial = { stdout: '', stderr: '' }
     const lines = (from: 'stdout' | 'stderr') => (b: Buffer) => {
       const text = partial[from] + b.toString()
-      if (from === 'stderr') stderr = (stderr + b.toString()).slice(-4096)
       const parts = text.split('\n')
       partial[from] = parts.pop()!
       for (const l of parts) {
@@ -104,13 +103,7 @@ export async function buildRoute({ svc, req, res, query }: Call): Promise<void> 
     }
     child.stdout!.on('data', lines('stdout'))
     child.stderr!.on('data', lines('stderr'))
-    const code = await new Promise<number>((resolve) => {
-      child.once('error', (err) => {
-        stderr += `${err.message}\n`
-        resolve(1)
-      })
-      child.once('close', (c) => resolve(c ?? 1))
-    })
+    const { code, stderr } = await end
     for (const rest of [partial.stdout, partial.stderr]) if (rest) stream(rest)
     if (code === 0 && held !== undefined) stream(`${held}\n`)
     if (code !== 0) {

@@ -4,7 +4,7 @@
  * `image inspect` read it; pull, tag, rmi, load and save are the verbs.
  */
 import { arch, release } from 'node:os'
-import { ApiError, errorLine, runCli, spawnCli } from './cli-call.js'
+import { ApiError, childEnd, endWith, errorLine, feedRequest, runCli, spawnCli } from './cli-call.js'
 import { API_VERSION, MIN_API_VERSION, apiHeaders, queryBool, queryFilters, sendJson } from './api-http.js'
 import { imageSummaries } from './container-summary.js'
 import { track, type Call } from './service.js'
@@ -110,21 +110,12 @@ export async function pullRoute({ svc, res, query }: Call): Promise<void> {
   line({ status: `Pulling from ${from}`, id: tag || 'latest' })
   const child = track(svc, spawnCli(svc.global, ['pull', ...(platform ? ['--platform', platform] : []), '--', ref]))
   // a client gone: the pull stops (what it stored so far is whole, blob by blob)
-  res.once('close', () => {
-    if (child.exitCode === null) child.kill('SIGTERM')
-  })
-  let stderr = ''
-  child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()))
+  endWith(res, child)
+  const end = childEnd(child)
   child.stdout!.on('data', (b: Buffer) => {
     for (const text of b.toString().split(/[\r\n]+/)) if (text.trim()) line({ status: text.trim() })
   })
-  const code = await new Promise<number>((resolve) => {
-    child.once('error', (err) => {
-      stderr += `${err.message}\n`
-      resolve(1)
-    })
-    child.once('close', (c) => resolve(c ?? 1))
-  })
+  const { code, stderr } = await end
   if (code !== 0) {
     const message = errorLine(stderr) || `pull exited with ${code}`
     line({ errorDetail: { message }, error: message })
@@ -154,23 +145,11 @@ export async function tagRoute({ svc, res, params, query }: Call): Promise<void>
 /** POST /images/load: the request's body is `load`'s input; its lines come back as {"stream": ...}. */
 export async function loadRoute({ svc, req, res }: Call): Promise<void> {
   const child = track(svc, spawnCli(svc.global, ['load'], 'pipe'))
-  req.pipe(child.stdin!)
-  child.stdin!.on('error', () => {})
-  // an upload cut short: load would wait for the rest
-  req.once('close', () => {
-    if (!req.complete && child.exitCode === null) child.kill('SIGTERM')
-  })
+  feedRequest(req, child)
+  const end = childEnd(child)
   let stdout = ''
-  let stderr = ''
   child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()))
-  child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()))
-  const code = await new Promise<number>((resolve) => {
-    child.once('error', (err) => {
-      stderr += `${err.message}\n`
-      resolve(1)
-    })
-    child.once('close', (c) => resolve(c ?? 1))
-  })
+  const { code, stderr } = await end
   if (code !== 0) throw new ApiError(400, errorLine(stderr) || `load exited with ${code}`)
   res.writeHead(200, { ...apiHeaders(), 'Content-Type': 'application/json' })
   for (const l of stdout.split('\n').filter(Boolean)) res.write(`${JSON.stringify({ stream: `${l}\n` })}\n`)
@@ -197,9 +176,7 @@ export async function eventsRoute({ svc, res, query }: Call): Promise<void> {
   child.stderr!.resume()
   res.writeHead(200, { ...apiHeaders(), 'Content-Type': 'application/json' })
   res.flushHeaders()
-  res.once('close', () => {
-    if (child.exitCode === null) child.kill('SIGTERM')
-  })
+  endWith(res, child)
   child.stdout!.pipe(res)
   await new Promise((resolve) => {
     child.once('error', resolve)

@@ -179,11 +179,11 @@ function readUpgradeBody(req: IncomingMessage, socket: Duplex, head: Buffer): Pr
   })
 }
 
-async function serveStream(svc: Service, req: IncomingMessage, target: StreamTarget, socket?: Duplex, body?: Buffer): Promise<void> {
+async function serveStream(svc: Service, req: IncomingMessage, target: StreamTarget, body?: Buffer): Promise<void> {
   try {
     const { path, query } = parse(req)
     const { route: r, params } = match(req.method ?? 'GET', path)
-    const call: StreamCall = { svc, req, params, query, target, ...(socket && { socket }), ...(body && { body }) }
+    const call: StreamCall = { svc, req, params, query, target, ...(body && { body }) }
     if (r.stream) return await r.stream(call)
     throw new ApiError(400, `${path} cannot be upgraded`)
   } catch (err) {
@@ -222,7 +222,7 @@ export async function startService(svc: Service, path: string, idleMs: number): 
     hijacked.add(socket)
     socket.once('close', () => hijacked.delete(socket))
     void readUpgradeBody(req, socket, head).then(
-      (body) => serveStream(svc, req, socketTarget(socket), socket, body),
+      (body) => serveStream(svc, req, socketTarget(socket), body),
       () => socket.destroy(),
     )
   })

@@ -8,6 +8,7 @@
  * daemon would answer: 404 for a missing object, 409 for a conflict.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { selfCommand } from '../cli/run-flags.js'
 import type { GlobalOptions } from '../cli/global-options.js'
 import { getLogger } from '../log.js'
@@ -55,6 +56,35 @@ export function spawnCliOnPty(global: GlobalOptions, args: string[]): ChildProce
   getLogger().debug({ args }, 'mini-run %s (on a pty)', args.join(' '))
   const command = cliArgv(global, args).map(shellQuote).join(' ')
   return spawn('script', ['--quiet', '--return', '--command', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, SHELL: '/bin/sh' } })
+}
+
+/** A child's end: its exit code (1 when it could not run) and the last 4 kB of its stderr. Called right after the spawn. */
+export function childEnd(child: ChildProcess): Promise<{ code: number; stderr: string }> {
+  let stderr = ''
+  child.stderr?.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-4096)))
+  return new Promise((resolve) => {
+    child.once('error', (err) => {
+      stderr += `${err.message}\n`
+      resolve({ code: 1, stderr })
+    })
+    child.once('close', (code) => resolve({ code: code ?? 1, stderr }))
+  })
+}
+
+/** The request's body as the child's stdin; an upload cut short ends the child, which would wait for the rest. */
+export function feedRequest(req: IncomingMessage, child: ChildProcess): void {
+  req.pipe(child.stdin!)
+  child.stdin!.on('error', () => {})
+  req.once('close', () => {
+    if (!req.complete && child.exitCode === null) child.kill('SIGTERM')
+  })
+}
+
+/** The child ends with the answer's connection (a client gone). */
+export function endWith(res: ServerResponse, child: ChildProcess): void {
+  res.once('close', () => {
+    if (child.exitCode === null) child.kill('SIGTERM')
+  })
 }
 
 /** Run mini-run to its end; a non-zero exit is an ApiError with the status its message means. */

@@ -7,7 +7,7 @@
  */
 import type { ChildProcess } from 'node:child_process'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Duplex, Readable, Writable } from 'node:stream'
+import type { Readable, Writable } from 'node:stream'
 import type { GlobalOptions } from '../cli/global-options.js'
 
 /** An output stream opened by attach or exec start: a hijacked socket, or a plain answer's body. */
@@ -60,7 +60,6 @@ export interface Call {
 
 export interface StreamCall extends Omit<Call, 'res'> {
   target: StreamTarget
-  socket?: Duplex
   /** A hijacked request's body, read off the socket before it became the stream (exec start's {"Detach", "Tty"}). */
   body?: Buffer
 }
