@@ -5,7 +5,7 @@
 // without a check has none; every later start (start, restart, a restart
 // policy) has a runner again. A stopped container is unhealthy, as in
 // Docker, its streak and log kept.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { miniRunAsync } from './helpers/cli.js'
@@ -173,6 +173,34 @@ describe.skipIf(!isRoot)('health checks of run -d (needs root)', () => {
     expect(again.Status).toMatch(/^(starting|healthy)$/)
     expect(again.FailingStreak).toBe(0)
     expect(again.Log.some((e: { Start: string }) => before.includes(e.Start))).toBe(true)
+  })
+
+  it('a check killed with its container says nothing of its health (Docker drops a probe that ends after the exit); one killed on its own while the container runs is a failure, 137', async () => {
+    // the check runs when the container is stopped: the stop's cgroup.kill takes it too. Its monitor is held
+    // meanwhile, so the container's process stays a zombie, not reaped: "gone" all the same
+    const ctl = control('inflight')
+    const id = detached([...ctl.bind, '--name', 'inflight', '--health-cmd', 'touch /ctl/checking; sleep 60', '--health-interval', '100ms', '--health-timeout', '2m', BUSYBOX, 'sleep', '100'])
+    await until('a check running', () => existsSync(join(env.dir, 'inflight-ctl', 'checking')))
+    const monitor = inspect(id).MonitorPid as number
+    process.kill(monitor, 'SIGSTOP')
+    let stop: ReturnType<typeof miniRunAsync> | undefined
+    try {
+      stop = miniRunAsync(['--root', env.storeRoot, '--state', env.stateRoot, 'stop', '-t', '0', 'inflight'])
+      await until('the container\'s process killed', () => readProcStat(inspect(id).State.Pid)?.state === 'Z' || readProcStat(inspect(id).State.Pid) === undefined)
+      // the runner sees its check's end, 137, and then a zombie
+      await new Promise((r) => setTimeout(r, 500))
+    } finally {
+      process.kill(monitor, 'SIGCONT')
+    }
+    expect((await stop!.done).status).toBe(0)
+    await until('the runner gone', () => !running(runner(id)))
+    expect(inspect(id).State.Health).toMatchObject({ Status: 'unhealthy', FailingStreak: 0, Log: [] })
+
+    // `kill -9 $$`: the check's own shell killed, the container running on
+    const self = detached(['--name', 'selfkill', '--health-cmd', 'kill -9 $$', '--health-interval', '200ms', BUSYBOX, 'sleep', '100'])
+    await until('a check killed by SIGKILL, recorded', () => (inspect(self).State.Health.Log as { ExitCode: number }[]).some((e) => e.ExitCode === 137), 15_000)
+    expect(inspect(self).State).toMatchObject({ Running: true, Health: { Status: 'starting' } })
+    expect(inspect(self).State.Health.FailingStreak).toBeGreaterThanOrEqual(1)
   })
 
   it('every later start has a runner of its own again: start after stop, restart, and a restart policy', async () => {

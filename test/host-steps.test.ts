@@ -128,6 +128,30 @@ describe('runHostSteps, through a recording Host', () => {
     expect(host.calls.find((c) => c.call === 'kill')?.args).toEqual([4242, 'SIGKILL'])
   })
 
+  it('says a child gone before its sync byte, without a report, was killed, by which signal, with 128+N', async () => {
+    const epipe = () => Object.assign(new Error('EPIPE: broken pipe, write'), { code: 'EPIPE' })
+    // SIGKILL (a cgroup.kill, the OOM killer): the wait status is the signal's number
+    const killed = recordingHost({ exitStatus: 9 })
+    killed.failOn('write', epipe())
+    const launched = await runHostSteps(plan(), killed, { stdio: [0, 1, 2] })
+    const err = await launched.started.then(() => undefined, (e: unknown) => e as { message: string; exitCode: number; signal: number })
+    expect(err?.message).toBe('sync with the child: the child was killed by SIGKILL before its first step (runtime step P8 of 8)')
+    expect(err).toMatchObject({ exitCode: 137, signal: 9 })
+    // EPIPE is the child's doing: it is not killed again, and its status is read once
+    expect(killed.calls.some((c) => c.call === 'kill')).toBe(false)
+    expect(killed.calls.filter((c) => c.call === 'exitStatus').map((c) => c.args)).toEqual([[4242]])
+    // an exit of its own (no signal): the pipe's error as it was
+    const exited = recordingHost({ exitStatus: 125 << 8 })
+    exited.failOn('write', epipe())
+    await expect((await runHostSteps(plan(), exited, { stdio: [0, 1, 2] })).started).rejects.toThrow('sync with the child: Broken pipe (runtime step P8 of 8)')
+    // a monitor's child is not ours to wait for
+    const monitored = recordingHost({ exitStatus: 9 })
+    monitored.failOn('write', epipe())
+    const monitor = { log: '/s/c0ffee/container.log', exitFile: '/s/c0ffee/exit.json', logMaxSize: 20_000_000, logMaxFile: 5, interactive: false }
+    await expect((await runHostSteps(plan({}, { via: { monitor } }), monitored, { stdio: [0, 1, 2] })).started).rejects.toThrow('sync with the child: Broken pipe')
+    expect(monitored.calls.some((c) => c.call === 'exitStatus')).toBe(false)
+  })
+
   it('hands the sync pipe to the stage when its program waits itself (a bridge network): the trampoline does not wait', async () => {
     const mounts = [{ destination: '/etc/hosts', type: 'bind', source: `${C}/hosts`, options: ['bind', 'rw'] }]
     const network = {

@@ -168,6 +168,7 @@ const STRERROR: Record<string, string> = {
   EMFILE: 'Too many open files',
   ENOSPC: 'No space left on device',
   EROFS: 'Read-only file system',
+  EPIPE: 'Broken pipe',
   ENAMETOOLONG: 'File name too long',
   ENOSYS: 'Function not implemented',
   ELOOP: 'Too many levels of symbolic links',

@@ -19,7 +19,7 @@ export interface RecordingHost extends Host {
   open(): number[]
 }
 
-export function recordingHost(options: { report?: { step: number; errno: number } | null } = {}): RecordingHost {
+export function recordingHost(options: { report?: { step: number; errno: number } | null; exitStatus?: number } = {}): RecordingHost {
   const calls: Call[] = []
   const failures = new Map<keyof Host, Error>()
   const openFds = new Set<number>()
@@ -78,6 +78,7 @@ export function recordingHost(options: { report?: { step: number; errno: number 
     close: (...a) => record('close', a, () => void openFds.delete(a[0])),
     kill: (...a) => record('kill', a, () => undefined),
     readReport: (...a) => record('readReport', a, () => Promise.resolve(options.report ?? null)),
+    exitStatus: (...a) => record('exitStatus', a, () => Promise.resolve(options.exitStatus ?? 0)),
   }
   return host
 }

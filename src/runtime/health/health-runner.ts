@@ -20,7 +20,7 @@
 import { closeSync, existsSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { processStartTime } from '../../proc-stat.js'
-import { inspectState } from '../container/containers.js'
+import { inspectState, isAlive } from '../container/containers.js'
 import { readState, stateDir } from '../container/state.js'
 import { openContainerProcess, signalProcess } from '../process/container-process.js'
 import { healthSchedule } from './health-config.js'
@@ -31,6 +31,10 @@ import { runHealthCheck } from './run-check.js'
 /** How often the runner looks whether its container still runs. */
 const WATCH_MS = 500
 
+/** A check's code when SIGKILL ended it (128+9), and how long its container then has to end too before the result counts. */
+const KILLED = 137
+const KILLED_SETTLE_MS = 2000
+
 /** Run the container's checks until it is gone. Resolves when it is. */
 export async function runHealthMonitor(stateRoot: string, id: string): Promise<void> {
   const state = readState(stateRoot, id)
@@ -38,7 +42,8 @@ export async function runHealthMonitor(stateRoot: string, id: string): Promise<v
   const schedule = healthSchedule(state.healthcheck)
   const pidfd = openContainerProcess(state)
   if (pidfd === undefined) return
-  const alive = () => existsSync(stateDir(stateRoot, id)) && signalProcess(pidfd, 0)
+  // a zombie is gone: its monitor has not reaped it yet, and its checks are being killed
+  const alive = () => existsSync(stateDir(stateRoot, id)) && signalProcess(pidfd, 0) && isAlive(state)
   try {
     const startTime = processStartTime(process.pid)
     if (startTime) updateHealth(stateRoot, id, (h) => ({ ...h, runner: { pid: process.pid, startTime } }))
@@ -58,6 +63,9 @@ export async function runHealthMonitor(stateRoot: string, id: string): Promise<v
       // paused: no check, as Docker's monitor is closed then (pause-container.ts)
       if (c.paused) continue
       const result = await runHealthCheck(stateRoot, c, schedule)
+      // a check killed with its container (a stop's cgroup.kill, or the kernel at its clone:
+      // run-host-steps.ts) ends a moment before the container's own process does
+      if (result.ExitCode === KILLED && (await endsWithin(alive, KILLED_SETTLE_MS))) continue
       // a check that failed because the container was going away, or was paused meanwhile, says nothing of its health
       if (!alive() || inspectState(stateRoot, readState(stateRoot, id)).paused) continue
       recordResult(stateRoot, c, (h) => applyResult(h, result, schedule, startedAt))
@@ -69,6 +77,12 @@ export async function runHealthMonitor(stateRoot: string, id: string): Promise<v
   } finally {
     closeSync(pidfd)
   }
+}
+
+/** Whether alive() turns false within ms. */
+async function endsWithin(alive: () => boolean, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(20)) if (!alive()) return true
+  return !alive()
 }
 
 /** `healthcheck run`: one check now, recorded as the runner records one. */

@@ -29,6 +29,16 @@ export class ExecError extends MiniRunError {
   }
 }
 
+/** The process was killed by signal N before it ran a step of its own: 128+N, as Docker reports a command killed by N. */
+export class KilledError extends MiniRunError {
+  override name = 'KilledError'
+  readonly exitCode: number
+  constructor(message: string, readonly signal: number, cause?: unknown) {
+    super(message, { cause, code: 'EKILLED' })
+    this.exitCode = EXIT_SIGNAL_BASE + signal
+  }
+}
+
 /** The ExecError a failed exec step means, or undefined for any other step. */
 export function execErrorOf(err: StepError): ExecError | undefined {
   if (err.step?.op !== 'exec') return undefined

@@ -94,4 +94,6 @@ export interface Host {
   kill(pid: number, signal: NodeJS.Signals): void
   /** The child's failure report, or null once its final execve succeeded. */
   readReport(fd: number): Promise<StepReport | null>
+  /** The raw wait(2) status of a child of this process, once it has exited. */
+  exitStatus(pid: number): Promise<number>
 }
