@@ -89,8 +89,9 @@ export async function runHostSteps(plan: StartPlan, host: Host, o: RunHostOption
   }
   const { pid, syncWrite, reportRead } = launched
   let setupError: unknown
-  // a child of ours gone before it read its sync byte, without a word on the report pipe
-  let vanished: HostStep | undefined
+  // a child of ours gone before it read its sync byte, and its wait status: asked for at once,
+  // so that a caller's wait for the same child shares it (process-calls.ts exitStatus)
+  let vanished: { step: HostStep; status: Promise<number> } | undefined
   try {
     for (step of plan.host.slice(cloneAt + 1)) {
       if (step.kind === 'proc_write') host.writeFile(`/proc/${pid}/${step.file}`, step.content)
@@ -106,7 +107,10 @@ export async function runHostSteps(plan: StartPlan, host: Host, o: RunHostOption
     // the report pipe; anything else is ours, and the child must go.
     setupError = failed(plan, step!, err, pid)
     if ((err as NodeJS.ErrnoException).code === 'EPIPE') {
-      if (!('monitor' in clone.via)) vanished = step
+      if (!('monitor' in clone.via)) {
+        vanished = { step: step!, status: host.exitStatus(pid) }
+        vanished.status.catch(() => undefined) // read below, unless the report pipe fails first
+      }
     } else {
       try {
         host.kill(pid, 'SIGKILL')
@@ -121,7 +125,7 @@ export async function runHostSteps(plan: StartPlan, host: Host, o: RunHostOption
       host.close(reportRead)
       // errno 0: not a failure, the child reached its wait_start (steps.h)
       if (report && report.errno !== 0) return new StepError(plan.child, report.step, report.errno)
-      if (vanished) throw killedBeforeItsSteps(plan, vanished, await host.exitStatus(pid), setupError)
+      if (vanished) throw killedBeforeItsSteps(plan, vanished.step, await vanished.status, setupError)
       if (setupError) throw setupError
       return null
     },
