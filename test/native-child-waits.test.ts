@@ -39,6 +39,9 @@ describe('exitStatus: a child waited for at its SIGCHLD', () => {
     expect(processCalls.exitStatus(child.pid)).toBe(first)
     closeSync(child.syncWrite)
     await expect(first).resolves.toEqual(expect.any(Number))
+    // and a wait after the child was reaped: not a waitpid of a pid that is no longer ours (ECHILD)
+    const status = await first
+    await expect(processCalls.exitStatus(child.pid)).resolves.toBe(status)
   })
 
   it('rejects for a process that is not its child (ECHILD), and leaves no listener behind', async () => {

@@ -50,6 +50,12 @@ export interface SpawnFds {
 
 /** clone3 + trampoline: see mr_spawn in native/minirun.h. Returns the pid. */
 export function spawn(cloneFlags: number, fds: SpawnFds): number {
+  const pid = spawnChild(cloneFlags, fds)
+  reaped.delete(pid) // a new child: an earlier one's exit on this pid is not its
+  return pid
+}
+
+function spawnChild(cloneFlags: number, fds: SpawnFds): number {
   const stdio = Buffer.alloc(12)
   fds.stdio.forEach((fd, i) => stdio.writeInt32LE(fd, i * 4))
   const keep = Buffer.alloc(Math.max(4, fds.keep.length * 4))
@@ -103,6 +109,9 @@ export async function waitStatus(pid: number): Promise<number> {
 
 /** The children exitStatus waits for: each one's exit, and its look (waitpid WNOHANG). */
 const waiting = new Map<number, { exit: Promise<number>; look: () => void }>()
+/** The last exits found, for a wait that comes after (the pid is ours until spawn gives it out again). */
+const reaped = new Map<number, Promise<number>>()
+const REAPED_KEPT = 64
 let keepAlive: NodeJS.Timeout | undefined
 const lookAll = (): void => {
   for (const { look } of [...waiting.values()]) look()
@@ -116,11 +125,11 @@ const lookAll = (): void => {
  * not), and it finds the exit where no SIGCHLD comes (a worker thread gets
  * no signals: there, up to a second late). waitStatus's thread started
  * libuv's pool (readReport says what that costs). libuv reaps only its own children, by pid, and
- * so does this. A second wait for the same pid gets the first one's exit.
+ * so does this. A second wait for the same pid gets the first one's exit, also once it was reaped.
  */
 export function exitStatus(pid: number): Promise<number> {
-  const pending = waiting.get(pid)
-  if (pending) return pending.exit
+  const known = waiting.get(pid)?.exit ?? reaped.get(pid)
+  if (known) return known
   let settle: { resolve: (status: number) => void; reject: (err: unknown) => void } | undefined
   const exit = new Promise<number>((resolve, reject) => (settle = { resolve, reject }))
   const out = Buffer.alloc(4)
@@ -136,6 +145,8 @@ export function exitStatus(pid: number): Promise<number> {
     }
     if (r === 0) return
     done()
+    reaped.set(pid, exit)
+    if (reaped.size > REAPED_KEPT) reaped.delete(reaped.keys().next().value!)
     settle!.resolve(out.readInt32LE(0))
   }
   if (waiting.size === 0) {
