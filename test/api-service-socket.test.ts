@@ -69,6 +69,26 @@ describe.skipIf(!isRoot)('system service: the socket and the answers (needs root
     expect(env.run(['ps', '-a', '-q']).stdout).toBe('')
   })
 
+  it('exec create: 409 for a paused or stopped container, in Docker\'s words; 201 once it runs again', async () => {
+    const run = env.run(['run', '-d', '--name', 'held', '--network', 'none', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sleep', '100'])
+    expect(run.status).toBe(0)
+    const id = run.stdout.trim()
+    try {
+      const exec = async () => {
+        const r = await api(service.socket, 'POST', '/v1.41/containers/held/exec', { Cmd: ['true'] })
+        return r.status === 201 ? 201 : `${r.status} ${JSON.parse(r.body).message}`
+      }
+      expect(env.run(['pause', 'held']).status).toBe(0)
+      expect(await exec()).toBe(`409 Container ${id} is paused, unpause the container before exec`)
+      expect(env.run(['unpause', 'held']).status).toBe(0)
+      expect(await exec()).toBe(201)
+      expect(env.run(['stop', '-t', '0', 'held']).status).toBe(0)
+      expect(await exec()).toBe(`409 Container ${id} is not running`)
+    } finally {
+      env.run(['rm', '-f', 'held'])
+    }
+  })
+
   it('a stale socket is replaced; --time ends an idle service and removes its socket; tcp:// is refused', async () => {
     const path = join(env.dir, 'stale.sock')
     // a socket nobody answers on: what a killed service leaves

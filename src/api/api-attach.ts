@@ -121,7 +121,10 @@ export async function startAttached(svc: Service, c: ContainerInfo, pending: Pen
 export async function execCreateRoute({ svc, req, res, params }: Call): Promise<void> {
   const c = containerOf(svc, params[0]!)
   const config = await readJson(req)
+  // Docker's order (daemon/exec.go getActiveContainer): a restarting container counts as running there
+  if (c.restarting) throw new ApiError(409, `Container ${c.id} is restarting, wait until the container is running`)
   if (c.status !== 'running') throw new ApiError(409, `Container ${c.id} is not running`)
+  if (c.paused) throw new ApiError(409, `Container ${c.id} is paused, unpause the container before exec`)
   const cmd = config.Cmd
   if (!Array.isArray(cmd) || cmd.length === 0 || !cmd.every((s) => typeof s === 'string')) throw new ApiError(400, 'No exec command specified')
   const words = [...cmd, ...((config.Env ?? []) as unknown[]), config.User ?? '', config.WorkingDir ?? '']
