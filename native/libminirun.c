@@ -313,6 +313,30 @@ int mr_wait_nohang(int32_t pid, int32_t *status)
     return r;
 }
 
+int mr_wait_peek(int32_t pid, int32_t *status, int32_t timeout_ms)
+{
+    for (int32_t waited = 0;; waited++) {
+        siginfo_t si = { 0 };
+        if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT | WNOHANG) < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (si.si_pid == pid) {
+            /* as waitpid(2) would encode it */
+            if (si.si_code == CLD_EXITED)
+                *status = (si.si_status & 0xff) << 8;
+            else
+                *status = (si.si_status & 0x7f) | (si.si_code == CLD_DUMPED ? 0x80 : 0);
+            return 1;
+        }
+        if (waited >= timeout_ms)
+            return 0;
+        struct timespec ms = { 0, 1000000 };
+        nanosleep(&ms, NULL);
+    }
+}
+
 int mr_set_winsize(int32_t fd, int32_t rows, int32_t cols)
 {
     if (rows < 0 || rows > 0xffff || cols < 0 || cols > 0xffff)

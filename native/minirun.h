@@ -85,6 +85,12 @@ int mr_wait(int32_t pid, int32_t *status);
  * *status gets the raw status), 0 while it runs, or -errno. */
 int mr_wait_nohang(int32_t pid, int32_t *status);
 
+/* The exit of child pid without reaping it (waitid WNOWAIT): a zombie keeps
+ * its pid from reuse until its own waiter reaps it. Looks every ms for up to
+ * timeout_ms: 1 and *status (waitpid's encoding) once it has exited, 0 if
+ * it has not by then, or -errno (ECHILD: reaped already). */
+int mr_wait_peek(int32_t pid, int32_t *status, int32_t timeout_ms);
+
 /* Receive one fd sent with SCM_RIGHTS on sock. Returns it (close-on-exec) or
  * -errno; -EPIPE on end of file. Call it off the JS thread. */
 int mr_recv_fd(int32_t sock);

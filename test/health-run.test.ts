@@ -196,6 +196,14 @@ describe.skipIf(!isRoot)('health checks of run -d (needs root)', () => {
     await until('the runner gone', () => !running(runner(id)))
     expect(inspect(id).State.Health).toMatchObject({ Status: 'unhealthy', FailingStreak: 0, Log: [] })
 
+    // killed while the container's process still runs, which ends a moment later (its TERM trap waits for
+    // its sleep): the SIGKILL was its end's, not a verdict on its health
+    const ends = detached(['--name', 'ends', '--health-cmd', 'kill -TERM 1; kill -9 $$', '--health-interval', '200ms', BUSYBOX,
+      'sh', '-c', 'trap "exit 3" TERM; while :; do sleep 0.5; done'])
+    await until('the container ended by its check', () => inspect(ends).State.Status === 'exited', 15_000)
+    await until('its runner gone', () => !running(runner(ends)))
+    expect(inspect(ends).State).toMatchObject({ ExitCode: 3, Health: { Status: 'unhealthy', FailingStreak: 0, Log: [] } })
+
     // `kill -9 $$`: the check's own shell killed, the container running on
     const self = detached(['--name', 'selfkill', '--health-cmd', 'kill -9 $$', '--health-interval', '200ms', BUSYBOX, 'sleep', '100'])
     await until('a check killed by SIGKILL, recorded', () => (inspect(self).State.Health.Log as { ExitCode: number }[]).some((e) => e.ExitCode === 137), 15_000)

@@ -128,28 +128,37 @@ describe('runHostSteps, through a recording Host', () => {
     expect(host.calls.find((c) => c.call === 'kill')?.args).toEqual([4242, 'SIGKILL'])
   })
 
-  it('says a child gone before its sync byte, without a report, was killed, by which signal, with 128+N', async () => {
+  it('says a child gone before its sync byte, without a report, was killed, and by which signal; it is not reaped here', async () => {
     const epipe = () => Object.assign(new Error('EPIPE: broken pipe, write'), { code: 'EPIPE' })
+    const started = async (host: ReturnType<typeof recordingHost>, input: Partial<PlanInput> = {}) =>
+      (await runHostSteps(plan({}, input), host, { stdio: [0, 1, 2] })).started.then((failure) => failure ?? undefined, (e: unknown) => e as { message: string; exitCode?: number; signal?: number })
     // SIGKILL (a cgroup.kill, the OOM killer): the wait status is the signal's number
     const killed = recordingHost({ exitStatus: 9 })
     killed.failOn('write', epipe())
-    const launched = await runHostSteps(plan(), killed, { stdio: [0, 1, 2] })
-    const err = await launched.started.then(() => undefined, (e: unknown) => e as { message: string; exitCode: number; signal: number })
-    expect(err?.message).toBe('sync with the child: the child was killed by SIGKILL before its first step (runtime step P8 of 8)')
-    expect(err).toMatchObject({ exitCode: 137, signal: 9 })
-    // EPIPE is the child's doing: it is not killed again, and its status is read once
+    const err = await started(killed)
+    expect(err?.message).toBe('sync with the child: the child was killed by SIGKILL (runtime step P8 of 8)')
+    // a start that failed, as any other (125), its signal for whoever asks
+    expect(err).toMatchObject({ signal: 9 })
+    expect(err?.exitCode).toBeUndefined()
+    // EPIPE is the child's doing: it is not killed again; its status is looked at, once, not reaped
     expect(killed.calls.some((c) => c.call === 'kill')).toBe(false)
-    expect(killed.calls.filter((c) => c.call === 'exitStatus').map((c) => c.args)).toEqual([[4242]])
-    // an exit of its own (no signal): the pipe's error as it was
-    const exited = recordingHost({ exitStatus: 125 << 8 })
-    exited.failOn('write', epipe())
-    await expect((await runHostSteps(plan(), exited, { stdio: [0, 1, 2] })).started).rejects.toThrow('sync with the child: Broken pipe (runtime step P8 of 8)')
-    // a monitor's child is not ours to wait for
+    expect(killed.calls.filter((c) => c.call === 'peekExitStatus').map((c) => c.args)).toEqual([[4242]])
+    // an exit of its own (no signal), or no status to see: the pipe's error as it was
+    for (const exitStatus of [125 << 8, undefined]) {
+      const host = recordingHost({ exitStatus })
+      host.failOn('write', epipe())
+      expect((await started(host))?.message).toBe('sync with the child: Broken pipe (runtime step P8 of 8)')
+    }
+    // its own report says why: that is the failure (a StepError the caller throws), whatever its status
+    const reported = recordingHost({ exitStatus: 125 << 8, report: { step: 0, errno: 20 } })
+    reported.failOn('write', epipe())
+    expect((await started(reported))?.message).toMatch(/Not a directory/)
+    // a monitor's child is not ours to look at
     const monitored = recordingHost({ exitStatus: 9 })
     monitored.failOn('write', epipe())
     const monitor = { log: '/s/c0ffee/container.log', exitFile: '/s/c0ffee/exit.json', logMaxSize: 20_000_000, logMaxFile: 5, interactive: false }
-    await expect((await runHostSteps(plan({}, { via: { monitor } }), monitored, { stdio: [0, 1, 2] })).started).rejects.toThrow('sync with the child: Broken pipe')
-    expect(monitored.calls.some((c) => c.call === 'exitStatus')).toBe(false)
+    expect((await started(monitored, { via: { monitor } }))?.message).toBe('sync with the child: Broken pipe (runtime step P8 of 8)')
+    expect(monitored.calls.some((c) => c.call === 'peekExitStatus')).toBe(false)
   })
 
   it('hands the sync pipe to the stage when its program waits itself (a bridge network): the trampoline does not wait', async () => {

@@ -3,7 +3,7 @@
 // (exitStatus), and its start report, read on the JS thread for a while
 // before a thread takes over (readReport). Each against the threaded wait
 // it stands in for.
-import { closeSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, readFileSync, writeSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import * as processCalls from '../src/native/process-calls.js'
 import { waitingChild } from './helpers/waiting-child.js'
@@ -42,6 +42,21 @@ describe('exitStatus: a child waited for at its SIGCHLD', () => {
     // and a wait after the child was reaped: not a waitpid of a pid that is no longer ours (ECHILD)
     const status = await first
     await expect(processCalls.exitStatus(child.pid)).resolves.toBe(status)
+  })
+
+  it('peekExitStatus: an exited child\'s status without reaping it (its pid stays taken), then the wait that reaps it', async () => {
+    const child = waitingChild()
+    // still running: nothing to see by the timeout
+    expect(await processCalls.peekExitStatus(child.pid, 20)).toBeUndefined()
+    closeSync(child.syncWrite)
+    const seen = await processCalls.peekExitStatus(child.pid, 2000)
+    expect(seen).toEqual(expect.any(Number))
+    // a zombie still: the pid is not given out again meanwhile
+    expect(readFileSync(`/proc/${child.pid}/stat`, 'utf8')).toMatch(/^\d+ \(.*\) Z /)
+    await expect(processCalls.exitStatus(child.pid)).resolves.toBe(seen)
+    expect(existsSync(`/proc/${child.pid}`)).toBe(false)
+    // not a child of ours
+    expect(await processCalls.peekExitStatus(1, 20)).toBeUndefined()
   })
 
   it('rejects for a process that is not its child (ECHILD), and leaves no listener behind', async () => {

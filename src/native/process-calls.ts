@@ -109,7 +109,11 @@ export async function waitStatus(pid: number): Promise<number> {
 
 /** The children exitStatus waits for: each one's exit, and its look (waitpid WNOHANG). */
 const waiting = new Map<number, { exit: Promise<number>; look: () => void }>()
-/** The last exits found, for a wait that comes after (the pid is ours until spawn gives it out again). */
+/**
+ * The last exits found, for a wait that comes after: only of pids spawn gave
+ * (every caller's), and forgotten when spawn gives one out again. Another
+ * child (node:child_process) may get a pid once reaped: never asked here.
+ */
 const reaped = new Map<number, Promise<number>>()
 const REAPED_KEPT = 64
 let keepAlive: NodeJS.Timeout | undefined
@@ -157,6 +161,21 @@ export function exitStatus(pid: number): Promise<number> {
   waiting.set(pid, { exit, look })
   look()
   return exit
+}
+
+/**
+ * The wait status of a child of ours that has exited, without reaping it (a
+ * zombie keeps its pid from reuse until its own waiter reaps it): what a
+ * wait of exitStatus found or will find, else waitid WNOWAIT, looked at for
+ * up to timeoutMs. undefined when it has not exited by then, or was reaped
+ * by another wait.
+ */
+export async function peekExitStatus(pid: number, timeoutMs = 200): Promise<number | undefined> {
+  const known = waiting.get(pid)?.exit ?? reaped.get(pid)
+  if (known) return known
+  const out = Buffer.alloc(4)
+  const r = call('mr_wait_peek', [DataType.I32, DataType.U8Array, DataType.I32], [pid, out, timeoutMs])
+  return r === 1 ? out.readInt32LE(0) : undefined
 }
 
 /** Wait for pid's exit no more (an exec left running: once the runtime exits, the reaper of the runtime's PID namespace, or its subreaper, has it); the last one lets Node's loop end. */

@@ -78,7 +78,7 @@ export function recordingHost(options: { report?: { step: number; errno: number 
     close: (...a) => record('close', a, () => void openFds.delete(a[0])),
     kill: (...a) => record('kill', a, () => undefined),
     readReport: (...a) => record('readReport', a, () => Promise.resolve(options.report ?? null)),
-    exitStatus: (...a) => record('exitStatus', a, () => Promise.resolve(options.exitStatus ?? 0)),
+    peekExitStatus: (...a) => record('peekExitStatus', a, () => Promise.resolve(options.exitStatus)),
   }
   return host
 }

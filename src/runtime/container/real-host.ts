@@ -105,7 +105,7 @@ export const realHost: Host = {
   close: closeSync,
   kill: (pid, signal) => process.kill(pid, signal),
   readReport: processCalls.readReport,
-  exitStatus: processCalls.exitStatus,
+  peekExitStatus: (pid) => processCalls.peekExitStatus(pid),
 }
 
 /**

@@ -13,6 +13,7 @@ import { prepareExec } from '../container/exec-container.js'
 import { realHost } from '../container/real-host.js'
 import { runHostSteps } from '../process/run-host-steps.js'
 import { superviseProcess } from '../process/supervise.js'
+import { EXIT_SIGNAL_BASE, KilledError } from '../process/exit-status.js'
 import { formatDuration } from '../../duration.js'
 import type { HealthSchedule } from './health-config.js'
 import { MAX_OUTPUT, type HealthLogEntry } from './health-state.js'
@@ -45,7 +46,9 @@ export async function runHealthCheck(stateRoot: string, c: ContainerInfo, schedu
       if (timedOut) return done(-1, `Health check exceeded timeout (${formatDuration(schedule.timeoutMs * 1e6)})`)
       return done(code, readOutput(out))
     } catch (err) {
-      // the command could not be executed (126, 127): that is the check's result
+      // the command could not be executed (126, 127): that is the check's result; killed
+      // before it could start, 128+N, as a check killed later (health-runner.ts waits then)
+      if (err instanceof KilledError) return done(EXIT_SIGNAL_BASE + err.signal, describeError(err))
       const code = (err as { exitCode?: unknown }).exitCode
       return done(typeof code === 'number' ? code : -1, describeError(err))
     } finally {

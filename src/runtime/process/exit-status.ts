@@ -29,13 +29,11 @@ export class ExecError extends MiniRunError {
   }
 }
 
-/** The process was killed by signal N before it ran a step of its own: 128+N, as Docker reports a command killed by N. */
+/** The child was killed by a signal before it could start: the start failed (125, as any other), and this says why. */
 export class KilledError extends MiniRunError {
   override name = 'KilledError'
-  readonly exitCode: number
   constructor(message: string, readonly signal: number, cause?: unknown) {
     super(message, { cause, code: 'EKILLED' })
-    this.exitCode = EXIT_SIGNAL_BASE + signal
   }
 }
 

@@ -94,6 +94,6 @@ export interface Host {
   kill(pid: number, signal: NodeJS.Signals): void
   /** The child's failure report, or null once its final execve succeeded. */
   readReport(fd: number): Promise<StepReport | null>
-  /** The raw wait(2) status of a child of this process, once it has exited. */
-  exitStatus(pid: number): Promise<number>
+  /** The raw wait(2) status of a child of this process that has exited, not reaped (its waiter does that); undefined if it is not there to see. */
+  peekExitStatus(pid: number): Promise<number | undefined>
 }

@@ -89,9 +89,8 @@ export async function runHostSteps(plan: StartPlan, host: Host, o: RunHostOption
   }
   const { pid, syncWrite, reportRead } = launched
   let setupError: unknown
-  // a child of ours gone before it read its sync byte, and its wait status: asked for at once,
-  // so that a caller's wait for the same child shares it (process-calls.ts exitStatus)
-  let vanished: { step: HostStep; status: Promise<number> } | undefined
+  // a child of ours gone before it read its sync byte
+  let vanished: HostStep | undefined
   try {
     for (step of plan.host.slice(cloneAt + 1)) {
       if (step.kind === 'proc_write') host.writeFile(`/proc/${pid}/${step.file}`, step.content)
@@ -107,10 +106,7 @@ export async function runHostSteps(plan: StartPlan, host: Host, o: RunHostOption
     // the report pipe; anything else is ours, and the child must go.
     setupError = failed(plan, step!, err, pid)
     if ((err as NodeJS.ErrnoException).code === 'EPIPE') {
-      if (!('monitor' in clone.via)) {
-        vanished = { step: step!, status: host.exitStatus(pid) }
-        vanished.status.catch(() => undefined) // read below, unless the report pipe fails first
-      }
+      if (!('monitor' in clone.via)) vanished = step
     } else {
       try {
         host.kill(pid, 'SIGKILL')
@@ -125,7 +121,8 @@ export async function runHostSteps(plan: StartPlan, host: Host, o: RunHostOption
       host.close(reportRead)
       // errno 0: not a failure, the child reached its wait_start (steps.h)
       if (report && report.errno !== 0) return new StepError(plan.child, report.step, report.errno)
-      if (vanished) throw killedBeforeItsSteps(plan, vanished.step, await vanished.status, setupError)
+      // not reaped: its caller's wait does that, and its kill must not reach a pid given out again
+      if (vanished) throw killedBeforeSync(plan, vanished, await host.peekExitStatus(pid).catch(() => undefined), setupError)
       if (setupError) throw setupError
       return null
     },
@@ -138,21 +135,20 @@ export async function runHostSteps(plan: StartPlan, host: Host, o: RunHostOption
 }
 
 /**
- * The child ended before its first step and said nothing: only a signal
- * does that (the trampoline reports every failure of its own). SIGKILL is
+ * The child ended before the sync byte and said nothing: only a signal
+ * does that (the trampoline and the stage report every failure of their own). SIGKILL is
  * the usual one: the OOM killer, or a cgroup.kill of the container it was
  * cloned into. The kernel's fix of cgroup.kill racing fork (its kill_seq,
  * Linux 6.14 and stable backports) compares the target cgroup's count with
  * the caller's own cgroup's for a CLONE_INTO_CGROUP child: on 6.18, once a
  * cgroup was killed, every child cloned into it is killed at birth, so an
  * exec or a health check into a container being stopped dies this way.
- * Its code is 128+N, as for a command killed by signal N.
  */
-function killedBeforeItsSteps(plan: StartPlan, step: HostStep, status: number, setupError: unknown): unknown {
-  const signal = status & 0x7f
+function killedBeforeSync(plan: StartPlan, step: HostStep, status: number | undefined, setupError: unknown): unknown {
+  const signal = status === undefined ? 0 : status & 0x7f
   if (signal === 0 || signal === 0x7f) return setupError
   const name = parseSignal(String(signal))
-  return new KilledError(`${describeHostStep(step)}: the child was killed by ${typeof name === 'number' ? `signal ${name}` : name} before its first step (runtime step P${plan.host.indexOf(step) + 1} of ${plan.host.length})`, signal, setupError)
+  return new KilledError(`${describeHostStep(step)}: the child was killed by ${typeof name === 'number' ? `signal ${name}` : name} (runtime step P${plan.host.indexOf(step) + 1} of ${plan.host.length})`, signal, setupError)
 }
 
 function attach(step: Extract<HostStep, { kind: 'network' }>, host: Host, res: Resources, pid: number, o: RunHostOptions): void {
