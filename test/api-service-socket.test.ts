@@ -89,6 +89,29 @@ describe.skipIf(!isRoot)('system service: the socket and the answers (needs root
     }
   })
 
+  it('resize sets the size of a container\'s terminal, which its processes see; a bad size is a 400, a stopped container a 409', async () => {
+    const run = env.run(['run', '-d', '-t', '--name', 'term', '--network', 'none', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sleep', '100'])
+    expect(run.status).toBe(0)
+    try {
+      const size = () => env.run(['exec', 'term', 'sh', '-c', 'stty size < /proc/1/fd/0']).stdout
+      for (const [h, w] of [[33, 77], [50, 140]]) {
+        expect((await api(service.socket, 'POST', `/v1.41/containers/term/resize?h=${h}&w=${w}`)).status).toBe(200)
+        await until(`the terminal at ${h}x${w}`, () => size() === `${h} ${w}\n`)
+      }
+      const answer = async (path: string) => {
+        const r = await api(service.socket, 'POST', path)
+        return `${r.status} ${JSON.parse(r.body).message}`
+      }
+      expect(await answer('/containers/term/resize?h=x&w=80')).toBe('400 invalid terminal size: h=x')
+      expect(await answer('/containers/term/resize?h=24&w=70000')).toBe('400 invalid terminal size: w=70000')
+      expect(size()).toBe('50 140\n')
+      expect(env.run(['stop', '-t', '0', 'term']).status).toBe(0)
+      expect(await answer('/containers/term/resize?h=24&w=80')).toMatch(/^409 Container [0-9a-f]{64} is not running$/)
+    } finally {
+      env.run(['rm', '-f', 'term'])
+    }
+  })
+
   it('a stale socket is replaced; --time ends an idle service and removes its socket; tcp:// is refused', async () => {
     const path = join(env.dir, 'stale.sock')
     // a socket nobody answers on: what a killed service leaves

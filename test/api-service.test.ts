@@ -122,12 +122,14 @@ describe.skipIf(!isRoot || !netavark || !hasDockerCli)('system service: the dock
 
   it('a terminal: docker run -it and docker exec -it, typed into on a pty, show the prompt and give the exit code', () => {
     const typed = (args: string[], line: string) => {
-      const r = spawnSync(PYTHON, [PTY_SCRIPT, JSON.stringify([{ wait: '# ', send: `${line}\r` }]), DOCKER_CLI, ...args], { encoding: 'utf8', timeout: 60_000, env: clientEnv })
+      const r = spawnSync(PYTHON, [PTY_SCRIPT, JSON.stringify([{ wait: '# ', send: `${line}\r` }]), DOCKER_CLI, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...clientEnv, PTY_SIZE: '33,77' } })
       return JSON.parse(r.stdout) as { output: string; status: number | null; steps: number }
     }
-    const run = typed(['run', '-it', '--rm', '--network', 'none', BUSYBOX, 'sh'], 'echo $((6*7)); tty; exit 5')
+    // the client's terminal size reaches the container's (POST /containers/ID/resize, which docker sends once it runs)
+    const sized = 'for i in 1 2 3 4 5 6 7 8 9 10; do [ "$(stty size)" = "33 77" ] \x26\x26 break; sleep 0.3; done'
+    const run = typed(['run', '-it', '--rm', '--network', 'none', BUSYBOX, 'sh'], `echo $((6*7)); tty; ${sized}; echo "size $(stty size)"; exit 5`)
     expect(run).toMatchObject({ status: 5, steps: 1 })
-    expect(run.output).toMatch(/\/ # .*\r\n42\r\n\/dev\/pts\/0\r\n/s)
+    expect(run.output).toMatch(/\/ # .*\r\n42\r\n\/dev\/pts\/0\r\nsize 33 77\r\n/s)
     const id = docker(['run', '-d', '--network', 'none', BUSYBOX, 'sleep', '60']).stdout.trim()
     const exec = typed(['exec', '-it', id, 'sh'], 'echo $((6*8)); tty; exit 6')
     expect(exec).toMatchObject({ status: 6, steps: 1 })

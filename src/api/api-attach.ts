@@ -13,13 +13,15 @@ import type { ChildProcess } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ApiError, errorLine, spawnCli, spawnCliOnPty, statusOf } from './cli-call.js'
 import { containerOf } from './container-ref.js'
-import { parseJson, queryBool, readJson, sendJson } from './api-http.js'
+import { apiHeaders, parseJson, queryBool, readJson, sendJson } from './api-http.js'
 import { pipeOutput } from './api-stream.js'
 import { streamLog } from './api-logs.js'
 import { track, type Call, type ExecRecord, type PendingAttach, type Service, type StreamCall, type StreamTarget } from './service.js'
 import { currentInfo, type ContainerInfo } from '../runtime/container/containers.js'
+import { attachContainer } from '../runtime/container/attach-container.js'
 import { startedSince } from './container-ref.js'
 import { randomHex } from '../random.js'
+import { describeError } from '../errors.js'
 
 const isTty = (c: ContainerInfo) => c.spec?.process.terminal === true
 
@@ -116,6 +118,33 @@ export async function startAttached(svc: Service, c: ContainerInfo, pending: Pen
       .catch(() => {})
       .finally(() => p.target.out.end())
   }
+}
+
+/**
+ * resize: a terminal's new size, given to the container's pty through its
+ * monitor (an attach of a moment, as `mini-run attach` sends one at each
+ * SIGWINCH). A container without a terminal has none to resize.
+ */
+export async function resizeRoute({ svc, res, params, query }: Call): Promise<void> {
+  const c = containerOf(svc, params[0]!)
+  const size = (name: string) => {
+    const v = query.get(name) ?? ''
+    if (!/^\d{1,5}$/.test(v) || Number(v) > 0xffff) throw new ApiError(400, `invalid terminal size: ${name}=${v}`)
+    return Number(v)
+  }
+  const [rows, cols] = [size('h'), size('w')]
+  if (c.status !== 'running') throw new ApiError(409, `Container ${c.id} is not running`)
+  if (isTty(c)) {
+    let conn
+    try {
+      conn = await attachContainer(svc.stateRoot, c, { output: () => undefined })
+    } catch (err) {
+      throw new ApiError(409, describeError(err))
+    }
+    conn.resize(rows, cols)
+    conn.end()
+  }
+  res.writeHead(200, apiHeaders()).end()
 }
 
 export async function execCreateRoute({ svc, req, res, params }: Call): Promise<void> {

@@ -61,12 +61,12 @@ const ROUTES: Route[] = [
   route('GET', `/containers/${NAME}/export`, archive.exportRoute),
   route('GET', `/containers/${NAME}/changes`, archive.changesRoute),
   route('POST', '/commit', archive.commitRoute),
-  // a terminal's size: mini-run's API gives no terminal (api-attach.ts), so there is none to resize
-  route('POST', `/containers/${NAME}/resize`, async ({ res }) => void res.writeHead(200, apiHeaders()).end()),
+  route('POST', `/containers/${NAME}/resize`, attach.resizeRoute),
   streamRoute('POST', `/containers/${NAME}/attach`, attach.attachRoute),
   route('POST', `/containers/${NAME}/exec`, attach.execCreateRoute),
   streamRoute('POST', `/exec/${NAME}/start`, attach.execStartRoute),
   route('GET', `/exec/${NAME}/json`, attach.execInspectRoute),
+  // an exec's terminal is script(1)'s pty (cli-call.ts spawnCliOnPty), not one the service holds: it keeps its first size
   route('POST', `/exec/${NAME}/resize`, async ({ res }) => void res.writeHead(201, apiHeaders()).end()),
   route('GET', '/images/json', images.imagesRoute),
   route('POST', '/build', buildRoute),

@@ -7,11 +7,15 @@
 # typing, and the step ends once the command has taken it (no longer
 # pending: two of a kind pending at once would be one).
 # Used by test/cli-attach.test.ts and test/sig-proxy.test.ts.
-import json, os, pty, select, signal, sys, time
+# PTY_SIZE=ROWS,COLS in the environment: the terminal's size (else 0x0).
+import fcntl, json, os, pty, select, signal, struct, sys, termios, time
 
 steps = json.loads(sys.argv[1])
 pid, master = pty.fork()
 if pid == 0:
+    if os.environ.get('PTY_SIZE'):
+        rows, cols = (int(n) for n in os.environ.pop('PTY_SIZE').split(','))
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack('HHHH', rows, cols, 0, 0))
     os.execvp(sys.argv[2], sys.argv[2:])
 out = b''
 status = None
