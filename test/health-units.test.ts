@@ -6,9 +6,20 @@ import { effectiveHealthcheck, healthCommand, healthSchedule } from '../src/runt
 import { applyResult, initialHealth, nextDelay, type HealthLogEntry } from '../src/runtime/health/health-state.js'
 import { healthFlags } from '../src/runtime/container/container-flags.js'
 import { formatDuration, parseDuration } from '../src/duration.js'
+import { failedCheck } from '../src/runtime/health/run-check.js'
+import { KilledError } from '../src/runtime/process/exit-status.js'
 
 const at = (ms: number, code: number): HealthLogEntry => ({ Start: new Date(ms).toISOString(), End: new Date(ms + 5).toISOString(), ExitCode: code, Output: '' })
 const flags = (f: Record<string, unknown>) => ({ env: [], envFile: [], capAdd: [], capDrop: [], volume: [], mount: [], tmpfs: [], securityOpt: [], ulimit: [], logOpt: [], groupAdd: [], networkAlias: [], publish: [], dns: [], dnsSearch: [], dnsOption: [], addHost: [], ...f })
+
+describe('health: a check that did not run to its own exit', () => {
+  it('killed before it could start is 128+N, as one killed later; not executable 126/127; anything else -1; the reason its output', () => {
+    const killed = new KilledError('sync with the child: the child was killed by SIGKILL (runtime step P4 of 4)', 9)
+    expect(failedCheck(killed)).toEqual([137, 'sync with the child: the child was killed by SIGKILL (runtime step P4 of 4)'])
+    expect(failedCheck(Object.assign(new Error('exec "nope": executable file not found in $PATH'), { exitCode: 127 }))).toEqual([127, 'exec "nope": executable file not found in $PATH'])
+    expect(failedCheck(new Error('container abc is not running'))).toEqual([-1, 'container abc is not running'])
+  })
+})
 
 describe('health: results', () => {
   const schedule = { retries: 3, startPeriodMs: 0 }

@@ -57,6 +57,12 @@ describe('exitStatus: a child waited for at its SIGCHLD', () => {
     expect(existsSync(`/proc/${child.pid}`)).toBe(false)
     // not a child of ours
     expect(await processCalls.peekExitStatus(1, 20)).toBeUndefined()
+    // killed by a signal: waitpid's encoding of it, the signal's number
+    const killed = waitingChild()
+    process.kill(killed.pid, 'SIGKILL')
+    expect(await processCalls.peekExitStatus(killed.pid, 2000)).toBe(9)
+    await expect(processCalls.exitStatus(killed.pid)).resolves.toBe(9)
+    closeSync(killed.syncWrite)
   })
 
   it('rejects for a process that is not its child (ECHILD), and leaves no listener behind', async () => {

@@ -18,10 +18,9 @@ import { pipeOutput } from './api-stream.js'
 import { streamLog } from './api-logs.js'
 import { track, type Call, type ExecRecord, type PendingAttach, type Service, type StreamCall, type StreamTarget } from './service.js'
 import { currentInfo, type ContainerInfo } from '../runtime/container/containers.js'
-import { attachContainer } from '../runtime/container/attach-container.js'
+import { resizeContainerTerminal } from '../runtime/container/terminal-size.js'
 import { startedSince } from './container-ref.js'
 import { randomHex } from '../random.js'
-import { describeError } from '../errors.js'
 
 const isTty = (c: ContainerInfo) => c.spec?.process.terminal === true
 
@@ -121,9 +120,9 @@ export async function startAttached(svc: Service, c: ContainerInfo, pending: Pen
 }
 
 /**
- * resize: a terminal's new size, given to the container's pty through its
- * monitor (an attach of a moment, as `mini-run attach` sends one at each
- * SIGWINCH). A container without a terminal has none to resize.
+ * resize: a terminal's new size for the container's pty (terminal-size.ts).
+ * A container without a terminal has none to resize, as containerd
+ * ignores it then.
  */
 export async function resizeRoute({ svc, res, params, query }: Call): Promise<void> {
   const c = containerOf(svc, params[0]!)
@@ -134,16 +133,7 @@ export async function resizeRoute({ svc, res, params, query }: Call): Promise<vo
   }
   const [rows, cols] = [size('h'), size('w')]
   if (c.status !== 'running') throw new ApiError(409, `Container ${c.id} is not running`)
-  if (isTty(c)) {
-    let conn
-    try {
-      conn = await attachContainer(svc.stateRoot, c, { output: () => undefined })
-    } catch (err) {
-      throw new ApiError(409, describeError(err))
-    }
-    conn.resize(rows, cols)
-    conn.end()
-  }
+  if (isTty(c)) resizeContainerTerminal(c, rows, cols)
   res.writeHead(200, apiHeaders()).end()
 }
 

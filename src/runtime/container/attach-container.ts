@@ -33,8 +33,6 @@ export interface AttachConnection {
   done: Promise<number | undefined>
   /** Detach: the container goes on. */
   close(): void
-  /** Detach once what was sent has gone out (a resize alone, sent by the API). */
-  end(): void
 }
 
 export interface AttachHandlers {
@@ -87,6 +85,5 @@ export async function attachContainer(stateRoot: string, c: Pick<ContainerInfo, 
     resize: (rows, cols) => send(resizeFrame(rows, cols)),
     done,
     close: () => socket.destroy(),
-    end: () => void socket.end(),
   }
 }

@@ -46,11 +46,7 @@ export async function runHealthCheck(stateRoot: string, c: ContainerInfo, schedu
       if (timedOut) return done(-1, `Health check exceeded timeout (${formatDuration(schedule.timeoutMs * 1e6)})`)
       return done(code, readOutput(out))
     } catch (err) {
-      // the command could not be executed (126, 127): that is the check's result; killed
-      // before it could start, 128+N, as a check killed later (health-runner.ts waits then)
-      if (err instanceof KilledError) return done(EXIT_SIGNAL_BASE + err.signal, describeError(err))
-      const code = (err as { exitCode?: unknown }).exitCode
-      return done(typeof code === 'number' ? code : -1, describeError(err))
+      return done(...failedCheck(err))
     } finally {
       clearTimeout(timer)
       launched.resources.closeFds()
@@ -59,6 +55,18 @@ export async function runHealthCheck(stateRoot: string, c: ContainerInfo, schedu
     closeSync(out)
     closeSync(stdin)
   }
+}
+
+/**
+ * A check that did not run to its own exit, as its code and output: the
+ * command could not be executed (126, 127); killed before it could start,
+ * 128+N, as a check killed later (health-runner.ts waits for its container
+ * then); anything else -1, the reason its output.
+ */
+export function failedCheck(err: unknown): [number, string] {
+  if (err instanceof KilledError) return [EXIT_SIGNAL_BASE + err.signal, describeError(err)]
+  const code = (err as { exitCode?: unknown }).exitCode
+  return [typeof code === 'number' ? code : -1, describeError(err)]
 }
 
 function readOutput(fd: number): string {
