@@ -12,9 +12,15 @@ export const EXIT_NOT_FOUND = 127
 /** 128 + N when the process was killed by signal N. */
 export const EXIT_SIGNAL_BASE = 128
 
+/** The signal that ended a process (a wait(2) status), or 0 when it exited by itself (or only stopped). */
+export function signalOf(status: number): number {
+  const signal = status & 0x7f
+  return signal === 0x7f ? 0 : signal
+}
+
 /** 128+N for a signal, the exit code otherwise (a wait(2) status). */
 export function exitCodeOf(status: number): number {
-  const signal = status & 0x7f
+  const signal = signalOf(status)
   if (signal === 0) return (status >> 8) & 0xff
   return EXIT_SIGNAL_BASE + signal
 }

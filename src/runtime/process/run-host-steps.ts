@@ -29,7 +29,7 @@ import { notRunning } from './container-process.js'
 import type { Host, NetworkContext } from './host.js'
 import { Resources } from './resources.js'
 import { StepError } from './step-error.js'
-import { KilledError } from './exit-status.js'
+import { KilledError, signalOf } from './exit-status.js'
 import { parseSignal } from '../spec/signals.js'
 
 export { Resources }
@@ -145,8 +145,8 @@ export async function runHostSteps(plan: StartPlan, host: Host, o: RunHostOption
  * exec or a health check into a container being stopped dies this way.
  */
 function killedBeforeSync(plan: StartPlan, step: HostStep, status: number | undefined, setupError: unknown): unknown {
-  const signal = status === undefined ? 0 : status & 0x7f
-  if (signal === 0 || signal === 0x7f) return setupError
+  const signal = status === undefined ? 0 : signalOf(status)
+  if (signal === 0) return setupError
   const name = parseSignal(String(signal))
   return new KilledError(`${describeHostStep(step)}: the child was killed by ${typeof name === 'number' ? `signal ${name}` : name} (runtime step P${plan.host.indexOf(step) + 1} of ${plan.host.length})`, signal, setupError)
 }
