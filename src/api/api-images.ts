@@ -6,11 +6,12 @@
 import { arch, release } from 'node:os'
 import { ApiError, childEnd, endWith, errorLine, feedRequest, runCli, spawnCli } from './cli-call.js'
 import { API_VERSION, MIN_API_VERSION, apiHeaders, queryBool, queryFilters, sendJson } from './api-http.js'
-import { imageSummaries } from './container-summary.js'
+import { imageSummaries, unixSeconds } from './container-summary.js'
 import { track, type Call } from './service.js'
 import { sendTar } from './api-archive.js'
 import { ImageStore } from '../image/store.js'
 import { imageDetails } from '../image/image-details.js'
+import { imageHistory } from '../image/image-history.js'
 import { imageInspectJson } from '../cli/image-inspect-json.js'
 import { listContainers } from '../runtime/container/containers.js'
 import { miniRunVersion } from '../version.js'
@@ -154,6 +155,24 @@ export async function loadRoute({ svc, req, res }: Call): Promise<void> {
   res.writeHead(200, { ...apiHeaders(), 'Content-Type': 'application/json' })
   for (const l of stdout.split('\n').filter(Boolean)) res.write(`${JSON.stringify({ stream: `${l}\n` })}\n`)
   res.end()
+}
+
+/** GET /images/{name}/history: `history`'s rows (image-history.ts), newest first, as Docker's HistoryResponseItem; the newest has the image's tags. */
+export async function historyRoute({ svc, res, params }: Call): Promise<void> {
+  const details = await imageDetails(store(svc), params[0]!).catch(() => Promise.reject(new ApiError(404, `No such image: ${params[0]}`)))
+  const rows = await imageHistory(store(svc), params[0]!)
+  sendJson(
+    res,
+    200,
+    rows.map((r, i) => ({
+      Id: r.id ?? '<missing>',
+      Created: unixSeconds(r.created),
+      CreatedBy: r.createdBy,
+      Tags: i === 0 && details.repoTags.length ? details.repoTags : null,
+      Size: r.size,
+      Comment: r.comment,
+    })),
+  )
 }
 
 /** GET /images/get?names=a&names=b and /images/{name}/get: `save`'s tar as the body. */

@@ -20,6 +20,8 @@ import * as attach from './api-attach.js'
 import * as resources from './api-resources.js'
 import { buildRoute } from './api-build.js'
 import * as archive from './api-archive.js'
+import * as system from './api-system.js'
+import { statsRoute } from './api-stats.js'
 import type { Call, Handler, Service, StreamCall, StreamHandler, StreamTarget } from './service.js'
 
 interface Route {
@@ -54,6 +56,8 @@ const ROUTES: Route[] = [
   route('POST', `/containers/${NAME}/wait`, containers.waitRoute),
   route('GET', `/containers/${NAME}/logs`, containers.logsRoute),
   route('GET', `/containers/${NAME}/top`, containers.topRoute),
+  route('GET', `/containers/${NAME}/stats`, statsRoute),
+  route('POST', '/containers/prune', system.containersPruneRoute),
   route('DELETE', `/containers/${NAME}`, containers.removeRoute),
   route('GET', `/containers/${NAME}/archive`, archive.archiveRoute),
   route('HEAD', `/containers/${NAME}/archive`, archive.archiveRoute),
@@ -73,10 +77,16 @@ const ROUTES: Route[] = [
   route('POST', '/images/create', images.pullRoute),
   route('POST', '/images/load', images.loadRoute),
   route('GET', '/images/get', images.saveRoute),
+  route('POST', '/images/prune', system.imagesPruneRoute),
   route('GET', `/images/${IMAGE}/json`, images.imageInspectRoute),
+  route('GET', `/images/${IMAGE}/history`, images.historyRoute),
   route('GET', `/images/${IMAGE}/get`, images.saveRoute),
   route('POST', `/images/${IMAGE}/tag`, images.tagRoute),
   route('DELETE', `/images/${IMAGE}`, images.removeImageRoute),
+  route('POST', '/volumes/prune', system.volumesPruneRoute),
+  route('POST', '/networks/prune', system.networksPruneRoute),
+  route('POST', '/build/prune', system.buildPruneRoute),
+  route('GET', '/system/df', system.dfRoute),
   route('GET', '/volumes', resources.volumesRoute),
   route('POST', '/volumes/create', resources.volumeCreateRoute),
   route('GET', `/volumes/${NAME}`, resources.volumeRoute),

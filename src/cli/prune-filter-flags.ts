@@ -42,7 +42,13 @@ export function parsePruneFilter(flags: readonly string[], keys: readonly string
  * or neither. Whether every unused image goes (dangling false).
  */
 export function pruneAllImages(all: boolean, filter: PruneFilter | undefined): boolean {
-  const values = [...new Set([...(filter?.dangling ?? []), String(!all)])]
+  return danglingFalse([...(filter?.dangling ?? []), String(!all)])
+}
+
+/** dangling's values as the daemon reads them (GetBoolOrDefault, default true): whether they say false. */
+export function danglingFalse(given: readonly string[]): boolean {
+  if (given.length === 0) return false
+  const values = [...new Set(given)]
   const isTrue = values.includes('1') || values.includes('true')
   const isFalse = values.includes('0') || values.includes('false')
   if (isTrue === isFalse) throw new UsageError(`invalid filter 'dangling=[${values.join(' ')}]'`)

@@ -48,7 +48,9 @@ export interface ApiAnswer {
 export function api(socket: string, method: string, path: string, body?: unknown): Promise<ApiAnswer> {
   return new Promise((resolve, reject) => {
     const text = body === undefined ? undefined : JSON.stringify(body)
-    const req = request({ socketPath: socket, method, path, headers: text ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) } : {} }, (res) => {
+    // a connection of its own (agent: false): a kept-alive one the service closed while a spawnSync held
+    // the test's event loop would still be in the pool, and the next request's write would meet EPIPE
+    const req = request({ socketPath: socket, method, path, agent: false, headers: text ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) } : {} }, (res) => {
       let data = ''
       res.on('data', (d: Buffer) => (data += d.toString()))
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: data }))

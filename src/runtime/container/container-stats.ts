@@ -97,18 +97,45 @@ function procIo(pids: number[]): { read: number; write: number } {
   return { read: r, write: w }
 }
 
+/** An interface's counters in /proc/<pid>/net/dev: received, then transmitted. */
+export interface NetDevCounters {
+  rxBytes: number
+  rxPackets: number
+  rxErrors: number
+  rxDropped: number
+  txBytes: number
+  txPackets: number
+  txErrors: number
+  txDropped: number
+}
+
+/** /proc/<pid>/net/dev: each interface's counters but lo's. */
+export function parseNetDevInterfaces(text: string): Map<string, NetDevCounters> {
+  const out = new Map<string, NetDevCounters>()
+  for (const line of text.split('\n').slice(2)) {
+    const colon = line.indexOf(':')
+    const name = line.slice(0, colon).trim()
+    if (colon === -1 || name === 'lo') continue
+    const f = line.slice(colon + 1).trim().split(/\s+/).map((v) => Number(v) || 0)
+    out.set(name, { rxBytes: f[0] ?? 0, rxPackets: f[1] ?? 0, rxErrors: f[2] ?? 0, rxDropped: f[3] ?? 0, txBytes: f[8] ?? 0, txPackets: f[9] ?? 0, txErrors: f[10] ?? 0, txDropped: f[11] ?? 0 })
+  }
+  return out
+}
+
 /** /proc/<pid>/net/dev: bytes received and sent on every interface but lo. */
 export function parseNetDev(text: string): { rx: number; tx: number } {
   let rx = 0
   let tx = 0
-  for (const line of text.split('\n').slice(2)) {
-    const [name, rest] = line.split(':')
-    if (!rest || name!.trim() === 'lo') continue
-    const f = rest.trim().split(/\s+/)
-    rx += Number(f[0] ?? 0)
-    tx += Number(f[8] ?? 0)
+  for (const c of parseNetDevInterfaces(text).values()) {
+    rx += c.rxBytes
+    tx += c.txBytes
   }
   return { rx, tx }
+}
+
+/** A running container's interfaces (none with --network host, whose are the host's). */
+export function containerInterfaces(c: ContainerInfo): Map<string, NetDevCounters> {
+  return c.status === 'running' && c.pid && networkMode(c) !== 'host' ? parseNetDevInterfaces(read(`/proc/${c.pid}/net/dev`) ?? '') : new Map()
 }
 
 export function sampleStats(c: ContainerInfo, now: () => number = () => performance.now()): StatsSample {
@@ -126,7 +153,8 @@ export function sampleStats(c: ContainerInfo, now: () => number = () => performa
   const blkioV1Leaf = ioV2 === undefined ? v1Leaf('blkio') : undefined
   const ioCgroup = ioV2 ?? (blkioV1Leaf ? v1Blkio(blkioV1Leaf) : undefined)
   const io = ioCgroup ?? procIo(pids)
-  const net = c.status === 'running' && c.pid && networkMode(c) !== 'host' ? parseNetDev(read(`/proc/${c.pid}/net/dev`) ?? '') : { rx: 0, tx: 0 }
+  let net = { rx: 0, tx: 0 }
+  for (const i of containerInterfaces(c).values()) net = { rx: net.rx + i.rxBytes, tx: net.tx + i.txBytes }
   return {
     at: now(),
     cpuUsec: cgroupCpu ?? procCpuUsec(pids),
