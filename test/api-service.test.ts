@@ -120,7 +120,7 @@ describe.skipIf(!isRoot || !netavark || !hasDockerCli)('system service: the dock
     expect(docker(['port', r.stdout.trim()]).stdout).toBe('80/tcp -> 127.0.0.1:18080\n')
   })
 
-  it('a terminal: docker run -it and docker exec -it, typed into on a pty, show the prompt and give the exit code', () => {
+  it('a terminal: docker run -it and docker exec -it, typed into on a pty, show the prompt, take the client\'s size and give the exit code', () => {
     const typed = (args: string[], line: string) => {
       const r = spawnSync(PYTHON, [PTY_SCRIPT, JSON.stringify([{ wait: '# ', send: `${line}\r` }]), DOCKER_CLI, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...clientEnv, PTY_SIZE: '33,77' } })
       return JSON.parse(r.stdout) as { output: string; status: number | null; steps: number }
@@ -131,9 +131,10 @@ describe.skipIf(!isRoot || !netavark || !hasDockerCli)('system service: the dock
     expect(run).toMatchObject({ status: 5, steps: 1 })
     expect(run.output).toMatch(/\/ # .*\r\n42\r\n\/dev\/pts\/0\r\nsize 33 77\r\n/s)
     const id = docker(['run', '-d', '--network', 'none', BUSYBOX, 'sleep', '60']).stdout.trim()
-    const exec = typed(['exec', '-it', id, 'sh'], 'echo $((6*8)); tty; exit 6')
+    // and an exec's (POST /exec/ID/resize onto script(1)'s pty, which mini-run exec -it follows)
+    const exec = typed(['exec', '-it', id, 'sh'], `echo $((6*8)); tty; ${sized}; echo "size $(stty size)"; exit 6`)
     expect(exec).toMatchObject({ status: 6, steps: 1 })
-    expect(exec.output).toMatch(/\r\n48\r\n\/dev\/pts\/\d+\r\n/)
+    expect(exec.output).toMatch(/\r\n48\r\n\/dev\/pts\/\d+\r\nsize 33 77\r\n/)
     // -t without -i: the command's terminal, its output raw
     expect(docker(['exec', '-t', id, 'sh', '-c', 'tty; exit 2'])).toMatchObject({ status: 2, stdout: expect.stringMatching(/^\/dev\/pts\/\d+\r\n$/) })
   })

@@ -10,6 +10,7 @@
  * terminal, on a pty script(1) makes (cli-call.ts spawnCliOnPty).
  */
 import type { ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ApiError, errorLine, spawnCli, spawnCliOnPty, statusOf } from './cli-call.js'
 import { containerOf } from './container-ref.js'
@@ -21,6 +22,7 @@ import { currentInfo, type ContainerInfo } from '../runtime/container/containers
 import { resizeContainerTerminal } from '../runtime/container/terminal-size.js'
 import { startedSince } from './container-ref.js'
 import { randomHex } from '../random.js'
+import { readProcStat } from '../proc-stat.js'
 
 const isTty = (c: ContainerInfo) => c.spec?.process.terminal === true
 
@@ -31,8 +33,14 @@ function feedInput(target: StreamTarget, child: ChildProcess): void {
   child.stdin.on('error', () => {})
 }
 
-async function stream(svc: Service, target: StreamTarget, args: string[], o: { raw: boolean; stdin: boolean; stdout: boolean; stderr: boolean; pty?: boolean }): Promise<number> {
+async function stream(
+  svc: Service,
+  target: StreamTarget,
+  args: string[],
+  o: { raw: boolean; stdin: boolean; stdout: boolean; stderr: boolean; pty?: boolean; spawned?: (child: ChildProcess) => void },
+): Promise<number> {
   const child = track(svc, o.pty ? spawnCliOnPty(svc.global, args) : spawnCli(svc.global, args, o.stdin ? 'pipe' : 'ignore'))
+  o.spawned?.(child)
   // on a pty without the client's input, stdin stays open (its end would be the terminal's ^D) until the command ends
   if (o.stdin) feedInput(target, child)
   else target.input?.resume() // nothing is read from it, but its end
@@ -126,15 +134,58 @@ export async function startAttached(svc: Service, c: ContainerInfo, pending: Pen
  */
 export async function resizeRoute({ svc, res, params, query }: Call): Promise<void> {
   const c = containerOf(svc, params[0]!)
+  const [rows, cols] = terminalSize(query)
+  if (c.status !== 'running') throw new ApiError(409, `Container ${c.id} is not running`)
+  if (isTty(c)) resizeContainerTerminal(c, rows, cols)
+  res.writeHead(200, apiHeaders()).end()
+}
+
+/** ?h=ROWS&w=COLUMNS, each 0-65535 (a winsize's unsigned shorts). */
+function terminalSize(query: URLSearchParams): [number, number] {
   const size = (name: string) => {
     const v = query.get(name) ?? ''
     if (!/^\d{1,5}$/.test(v) || Number(v) > 0xffff) throw new ApiError(400, `invalid terminal size: ${name}=${v}`)
     return Number(v)
   }
-  const [rows, cols] = [size('h'), size('w')]
-  if (c.status !== 'running') throw new ApiError(409, `Container ${c.id} is not running`)
-  if (isTty(c)) resizeContainerTerminal(c, rows, cols)
-  res.writeHead(200, apiHeaders()).end()
+  return [size('h'), size('w')]
+}
+
+/** How long an exec's resize waits for its terminal, as Docker's daemon waits for the exec to start (daemon/resize.go). */
+const EXEC_RESIZE_WAIT_MS = 10_000
+
+/**
+ * POST /exec/ID/resize: `docker exec -it`'s window size. The exec runs as
+ * `mini-run exec -it` on script(1)'s pty (spawnCliOnPty), and follows that
+ * terminal's size onto the container's pty at each SIGWINCH (terminal.ts):
+ * so the size is set on script's pty, through the stdin of the process
+ * script runs (terminal-size.ts), once there is one. An exec without a
+ * terminal has none to resize.
+ */
+export async function execResizeRoute({ svc, res, params, query }: Call): Promise<void> {
+  const e = execOf(svc, params[0]!)
+  const [rows, cols] = terminalSize(query)
+  if ((e.config as { Tty?: boolean }).Tty === true) {
+    const deadline = Date.now() + EXEC_RESIZE_WAIT_MS
+    for (;;) {
+      const pid = e.terminalPid === undefined ? undefined : onlyChild(e.terminalPid)
+      const stat = pid === undefined ? undefined : readProcStat(pid)
+      if (pid !== undefined && stat && resizeContainerTerminal({ pid, pidStartTime: stat.startTime }, rows, cols)) break
+      if (e.exitCode !== null) throw new ApiError(409, `exec ${e.id} is not running`)
+      if (Date.now() > deadline) throw new ApiError(500, 'timeout waiting for exec session ready')
+      await sleep(20)
+    }
+  }
+  res.writeHead(201, apiHeaders()).end()
+}
+
+/** The one child of a process (/proc/PID/task/PID/children), or undefined. */
+function onlyChild(pid: number): number | undefined {
+  try {
+    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ').filter(Boolean)
+    return kids.length === 1 ? Number(kids[0]) : undefined
+  } catch {
+    return undefined
+  }
 }
 
 export async function execCreateRoute({ svc, req, res, params }: Call): Promise<void> {
@@ -202,8 +253,10 @@ export async function execStartRoute({ svc, req, params, target, body: upgradeBo
       stdin: config.AttachStdin === true && !detach,
       stdout: config.AttachStdout !== false,
       stderr: config.AttachStderr !== false,
+      ...(tty && { spawned: (child: ChildProcess) => (e.terminalPid = child.pid) }),
     })
   } finally {
+    delete e.terminalPid
     e.running = false
     e.exitCode = code
     e.endedAt = Date.now()

@@ -71,7 +71,7 @@ const ROUTES: Route[] = [
   streamRoute('POST', `/exec/${NAME}/start`, attach.execStartRoute),
   route('GET', `/exec/${NAME}/json`, attach.execInspectRoute),
   // an exec's terminal is script(1)'s pty (cli-call.ts spawnCliOnPty), not one the service holds: it keeps its first size
-  route('POST', `/exec/${NAME}/resize`, async ({ res }) => void res.writeHead(201, apiHeaders()).end()),
+  route('POST', `/exec/${NAME}/resize`, attach.execResizeRoute),
   route('GET', '/images/json', images.imagesRoute),
   route('POST', '/build', buildRoute),
   route('POST', '/images/create', images.pullRoute),

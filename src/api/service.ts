@@ -35,6 +35,8 @@ export interface ExecRecord {
   running: boolean
   exitCode: number | null
   pid: number
+  /** A running exec's script(1), whose pty is its terminal (api-attach.ts execResizeRoute). */
+  terminalPid?: number
   created: number
   endedAt?: number
 }
