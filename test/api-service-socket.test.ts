@@ -112,6 +112,31 @@ describe.skipIf(!isRoot)('system service: the socket and the answers (needs root
     }
   })
 
+  it('attach with logs=1: what the container wrote so far (and no more with stream=0); with stream=1 and no input, the log followed to its exit', async () => {
+    const run = env.run(['run', '-d', '--name', 'talk', '--network', 'none', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sh', '-c', 'echo one; echo err >&2; sleep 2; echo two'])
+    expect(run.status).toBe(0)
+    try {
+      // Docker's multiplexed frames: [stream, 0, 0, 0, size (big-endian)], then the bytes
+      const demux = (body: string) => {
+        const bytes = Buffer.from(body)
+        const out: Record<number, string> = { 1: '', 2: '' }
+        for (let at = 0; at + 8 <= bytes.length; at += 8 + bytes.readUInt32BE(at + 4)) out[bytes[at]!] += bytes.subarray(at + 8, at + 8 + bytes.readUInt32BE(at + 4)).toString()
+        return out
+      }
+      await until('the first lines in the log', () => env.run(['logs', 'talk']).stdout === 'one\n')
+      const sofar = await api(service.socket, 'POST', '/v1.41/containers/talk/attach?logs=1&stream=0&stdout=1&stderr=1')
+      expect(sofar.status).toBe(200)
+      expect(demux(sofar.body)).toEqual({ 1: 'one\n', 2: 'err\n' })
+      expect(env.run(['inspect', '-f', '{{.State.Running}}', 'talk']).stdout).toBe('true\n')
+      expect((await api(service.socket, 'POST', '/v1.41/containers/talk/attach?stdout=1&stderr=1')).body).toBe('')
+      const followed = await api(service.socket, 'POST', '/v1.41/containers/talk/attach?logs=1&stream=1&stdout=1')
+      expect(demux(followed.body)).toEqual({ 1: 'one\ntwo\n', 2: '' })
+      expect(env.run(['inspect', '-f', '{{.State.Running}}', 'talk']).stdout).toBe('false\n')
+    } finally {
+      env.run(['rm', '-f', 'talk'])
+    }
+  })
+
   it('a stale socket is replaced; --time ends an idle service and removes its socket; tcp:// is refused', async () => {
     const path = join(env.dir, 'stale.sock')
     // a socket nobody answers on: what a killed service leaves

@@ -16,7 +16,7 @@ import { ApiError, errorLine, spawnCli, spawnCliOnPty, statusOf } from './cli-ca
 import { containerOf } from './container-ref.js'
 import { apiHeaders, parseJson, queryBool, readJson, sendJson } from './api-http.js'
 import { pipeOutput } from './api-stream.js'
-import { streamLog } from './api-logs.js'
+import { logPathOf, streamLog } from './api-logs.js'
 import { track, type Call, type ExecRecord, type PendingAttach, type Service, type StreamCall, type StreamTarget } from './service.js'
 import { currentInfo, type ContainerInfo } from '../runtime/container/containers.js'
 import { resizeContainerTerminal } from '../runtime/container/terminal-size.js'
@@ -49,10 +49,28 @@ async function stream(
   return code
 }
 
+/**
+ * POST /containers/ID/attach. Docker's logs= and stream= (each false unless
+ * given): logs sends what the container has written so far, stream what it
+ * writes from now on (and takes input). Both without input is the log
+ * followed, with neither a gap nor a line twice between the two; with
+ * input, the log, then `mini-run attach`.
+ */
 export async function attachRoute({ svc, params, query, target }: StreamCall): Promise<void> {
   const c = containerOf(svc, params[0]!)
   const want: PendingAttach = { target, stdin: queryBool(query, 'stdin'), stdout: queryBool(query, 'stdout'), stderr: queryBool(query, 'stderr') }
+  const logs = queryBool(query, 'logs')
+  const live = queryBool(query, 'stream')
+  // a container that keeps no log: the error before the answer's head
+  if (logs) logPathOf(svc, c)
   target.begin()
+  if (!live || (logs && !want.stdin && c.status === 'running')) {
+    target.input?.resume()
+    if (logs) await streamLog(svc, c, target.out, { stdout: want.stdout, stderr: want.stderr, follow: live }).catch(() => {})
+    target.out.end()
+    return
+  }
+  if (logs) await streamLog(svc, c, target.out, { stdout: want.stdout, stderr: want.stderr, follow: false }).catch(() => {})
   if (c.status === 'running') {
     await stream(svc, target, ['attach', ...(want.stdin ? [] : ['--no-stdin']), '--no-sig-proxy', c.id], { raw: isTty(c), ...want })
     return
