@@ -8,13 +8,15 @@
  * read of the file describes one process. Read only, no native code: `ps`
  * calls this for every container.
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 
 export interface ProcStat {
   /** Field 2, the command name (15 bytes at most, may hold spaces and parens). */
   comm: string
   /** Field 3: R, S, D, T... Z is a zombie: exited, only its status is left. */
   state: string
+  /** Field 4: the parent's pid. */
+  ppid: number
   /** Field 22, as written (a decimal count of clock ticks since boot). */
   startTime: string
 }
@@ -28,11 +30,13 @@ export function parseProcStat(text: string): ProcStat | undefined {
   // their blanks, not a split into all fifty (a run reads its container's)
   let at = close + 2
   for (let field = 0; field < 19 && at > 0; field++) at = text.indexOf(' ', at) + 1
-  const state = text.slice(close + 2, text.indexOf(' ', close + 2))
+  const afterState = text.indexOf(' ', close + 2)
+  const state = text.slice(close + 2, afterState)
+  const ppid = Number(text.slice(afterState + 1, text.indexOf(' ', afterState + 1)))
   const end = text.indexOf(' ', at)
   const startTime = at > 0 ? text.slice(at, end < 0 ? text.trimEnd().length : end) : ''
   if (!state || !/^\d+$/.test(startTime)) return undefined
-  return { comm: text.slice(open + 1, close), state, startTime }
+  return { comm: text.slice(open + 1, close), state, ppid, startTime }
 }
 
 export function readProcStat(pid: number): ProcStat | undefined {
@@ -60,4 +64,20 @@ export function startedAfter(a: string, b: string): boolean {
 /** Field 22 of /proc/<pid>/stat, or undefined if there is no such process. */
 export function processStartTime(pid: number): string | undefined {
   return readProcStat(pid)?.startTime
+}
+
+/**
+ * A process's children: /proc/PID/task/PID/children (its main thread's,
+ * which are the ones it made unless other threads fork), or, on a kernel
+ * without CONFIG_PROC_CHILDREN, every process whose parent it is.
+ */
+export function childPids(pid: number, listed = existsSync(`/proc/${pid}/task/${pid}/children`)): number[] {
+  if (listed) {
+    try {
+      return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ').filter(Boolean).map(Number)
+    } catch {
+      return []
+    }
+  }
+  return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number).filter((n) => readProcStat(n)?.ppid === pid)
 }

@@ -2,6 +2,7 @@
 // second service or a stale socket meets, the idle time, and Docker's
 // answers for bad requests (a JSON message, the status a client acts on).
 import { connect } from 'node:net'
+import { request } from 'node:http'
 import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -113,7 +114,8 @@ describe.skipIf(!isRoot)('system service: the socket and the answers (needs root
   })
 
   it('attach with logs=1: what the container wrote so far (and no more with stream=0); with stream=1 and no input, the log followed to its exit', async () => {
-    const run = env.run(['run', '-d', '--name', 'talk', '--network', 'none', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sh', '-c', 'echo one; echo err >&2; sleep 2; echo two'])
+    // the second line waits for the test's word (/go), so the first checks see a container that runs
+    const run = env.run(['run', '-d', '--name', 'talk', '--network', 'none', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sh', '-c', 'echo one; echo err >&2; until [ -e /go ]; do sleep 0.1; done; echo two'])
     expect(run.status).toBe(0)
     try {
       // Docker's multiplexed frames: [stream, 0, 0, 0, size (big-endian)], then the bytes
@@ -123,14 +125,28 @@ describe.skipIf(!isRoot)('system service: the socket and the answers (needs root
         for (let at = 0; at + 8 <= bytes.length; at += 8 + bytes.readUInt32BE(at + 4)) out[bytes[at]!] += bytes.subarray(at + 8, at + 8 + bytes.readUInt32BE(at + 4)).toString()
         return out
       }
-      await until('the first lines in the log', () => env.run(['logs', 'talk']).stdout === 'one\n')
+      await until('the first lines in the log', () => {
+        const logs = env.run(['logs', 'talk'])
+        return logs.stdout === 'one\n' && logs.stderr === 'err\n'
+      })
       const sofar = await api(service.socket, 'POST', '/v1.41/containers/talk/attach?logs=1&stream=0&stdout=1&stderr=1')
       expect(sofar.status).toBe(200)
       expect(demux(sofar.body)).toEqual({ 1: 'one\n', 2: 'err\n' })
       expect(env.run(['inspect', '-f', '{{.State.Running}}', 'talk']).stdout).toBe('true\n')
       expect((await api(service.socket, 'POST', '/v1.41/containers/talk/attach?stdout=1&stderr=1')).body).toBe('')
-      const followed = await api(service.socket, 'POST', '/v1.41/containers/talk/attach?logs=1&stream=1&stdout=1')
-      expect(demux(followed.body)).toEqual({ 1: 'one\ntwo\n', 2: '' })
+      // the word once the answer has begun (the attach is there), then the rest to the exit
+      let body = ''
+      const followed = new Promise<void>((resolve, reject) => {
+        const req = request({ socketPath: service.socket, method: 'POST', path: '/v1.41/containers/talk/attach?logs=1&stream=1&stdout=1', agent: false }, (res) => {
+          expect(env.run(['exec', 'talk', 'touch', '/go']).status).toBe(0)
+          res.on('data', (d: Buffer) => (body += d.toString()))
+          res.on('end', resolve)
+        })
+        req.on('error', reject)
+        req.end()
+      })
+      await followed
+      expect(demux(body)).toEqual({ 1: 'one\ntwo\n', 2: '' })
       expect(env.run(['inspect', '-f', '{{.State.Running}}', 'talk']).stdout).toBe('false\n')
     } finally {
       env.run(['rm', '-f', 'talk'])

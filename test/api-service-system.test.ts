@@ -161,7 +161,7 @@ describe.skipIf(!isRoot || !netavark || !hasDockerCli)('system service: stats, h
     expect(lines(volumes.stdout).slice(1, 3).sort()).toEqual([anon, 'unused-named'].sort())
     expect(volumes.stdout).toMatch(/^Deleted Volumes:\n.*\n.*\n\nTotal reclaimed space: 3kB\n$/)
     expect(lines(env.run(['volume', 'ls', '-q']).stdout)).toEqual(['inuse'])
-    // all=false (what Docker 23's client sends without --all): the anonymous ones alone
+    // all=false, which API 1.41 never sends (mini-run's extension, as Docker 23's default): the anonymous ones alone
     docker(['volume', 'create', 'named-again'])
     expect(JSON.parse((await api(service.socket, 'POST', '/volumes/prune?filters=' + encodeURIComponent('{"all":["false"]}'))).body)).toEqual({ VolumesDeleted: null, SpaceReclaimed: 0 })
     expect(lines(env.run(['volume', 'ls', '-q']).stdout).sort()).toEqual(['inuse', 'named-again'])

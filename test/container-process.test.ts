@@ -4,26 +4,42 @@
 import { spawn } from 'node:child_process'
 import { closeSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
+import { until } from './helpers/until.js'
 import { openContainerProcess, signalProcess, type ProcessTable } from '../src/runtime/process/container-process.js'
 import { isAlive, monitorAlive } from '../src/runtime/container/containers.js'
 import { NativeError } from '../src/native/lib.js'
-import { isRecordedProcess, parseProcStat, readProcStat, type ProcStat } from '../src/proc-stat.js'
+import { childPids, isRecordedProcess, parseProcStat, readProcStat, type ProcStat } from '../src/proc-stat.js'
 
 // proc(5): pid (comm) state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime priority nice num_threads itrealvalue starttime ...
-const statLine = (comm: string, state: string, start: number) =>
-  `4321 (${comm}) ${state} 1 4321 4321 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 ${start} 2367488 200 18446744073709551615\n`
+const statLine = (comm: string, state: string, start: number, ppid = 1) =>
+  `4321 (${comm}) ${state} ${ppid} 4321 4321 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 ${start} 2367488 200 18446744073709551615\n`
 
 describe('proc stat', () => {
   it('reads the state and start time after the last paren, whatever the name holds', () => {
-    expect(parseProcStat(statLine('sleep', 'S', 1234))).toEqual({ comm: 'sleep', state: 'S', startTime: '1234' })
-    expect(parseProcStat(statLine('a) R 1 (b', 'S', 99))).toEqual({ comm: 'a) R 1 (b', state: 'S', startTime: '99' })
+    expect(parseProcStat(statLine('sleep', 'S', 1234))).toEqual({ comm: 'sleep', state: 'S', ppid: 1, startTime: '1234' })
+    expect(parseProcStat(statLine('a) R 1 (b', 'S', 99, 4000))).toEqual({ comm: 'a) R 1 (b', state: 'S', ppid: 4000, startTime: '99' })
     expect(parseProcStat('garbage')).toBeUndefined()
     expect(parseProcStat('1 (x) S 1 2')).toBeUndefined()
     // the start time as the line's last field, with and without its newline
     const upToStart = statLine('x', 'R', 77).split(' ').slice(0, 22).join(' ')
-    expect(parseProcStat(upToStart)).toEqual({ comm: 'x', state: 'R', startTime: '77' })
-    expect(parseProcStat(`${upToStart}\n`)).toEqual({ comm: 'x', state: 'R', startTime: '77' })
+    expect(parseProcStat(upToStart)).toEqual({ comm: 'x', state: 'R', ppid: 1, startTime: '77' })
+    expect(parseProcStat(`${upToStart}\n`)).toEqual({ comm: 'x', state: 'R', ppid: 1, startTime: '77' })
     expect(parseProcStat(upToStart.replace(/ 77$/, ' 7x7'))).toBeUndefined()
+  })
+
+  it('a process\'s children, from its children file and, as on a kernel without one, by their parent pid', async () => {
+    // sh waits on its sleep (the `; :` keeps it from exec'ing it)
+    const sh = spawn('sh', ['-c', 'sleep 30; :'], { stdio: 'ignore' })
+    let kids: number[] = []
+    try {
+      await until('the shell\'s sleep', () => (kids = childPids(sh.pid!, false)).length === 1)
+      expect(readProcStat(kids[0]!)?.comm).toBe('sleep')
+      expect(childPids(sh.pid!, true)).toEqual(kids)
+      expect(childPids(kids[0]!, false)).toEqual([])
+    } finally {
+      for (const pid of kids) process.kill(pid, 'SIGKILL')
+      sh.kill('SIGKILL')
+    }
   })
 
   it('takes a process for the recorded one only with the same start time, and not as a zombie', () => {

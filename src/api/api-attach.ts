@@ -10,7 +10,6 @@
  * terminal, on a pty script(1) makes (cli-call.ts spawnCliOnPty).
  */
 import type { ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ApiError, errorLine, spawnCli, spawnCliOnPty, statusOf } from './cli-call.js'
 import { containerOf } from './container-ref.js'
@@ -22,9 +21,18 @@ import { currentInfo, type ContainerInfo } from '../runtime/container/containers
 import { resizeContainerTerminal } from '../runtime/container/terminal-size.js'
 import { startedSince } from './container-ref.js'
 import { randomHex } from '../random.js'
-import { readProcStat } from '../proc-stat.js'
+import { childPids, readProcStat } from '../proc-stat.js'
 
 const isTty = (c: ContainerInfo) => c.spec?.process.terminal === true
+
+function keepsLog(svc: Service, c: ContainerInfo): boolean {
+  try {
+    logPathOf(svc, c)
+    return true
+  } catch {
+    return false
+  }
+}
 
 /** The client's input into a child's stdin, its end closing the child's. */
 function feedInput(target: StreamTarget, child: ChildProcess): void {
@@ -59,10 +67,9 @@ async function stream(
 export async function attachRoute({ svc, params, query, target }: StreamCall): Promise<void> {
   const c = containerOf(svc, params[0]!)
   const want: PendingAttach = { target, stdin: queryBool(query, 'stdin'), stdout: queryBool(query, 'stdout'), stderr: queryBool(query, 'stderr') }
-  const logs = queryBool(query, 'logs')
   const live = queryBool(query, 'stream')
-  // a container that keeps no log: the error before the answer's head
-  if (logs) logPathOf(svc, c)
+  // a container that keeps no log (--log-driver none) has none to send: the attach goes on without
+  const logs = queryBool(query, 'logs') && keepsLog(svc, c)
   target.begin()
   if (!live || (logs && !want.stdin && c.status === 'running')) {
     target.input?.resume()
@@ -182,7 +189,8 @@ const EXEC_RESIZE_WAIT_MS = 10_000
 export async function execResizeRoute({ svc, res, params, query }: Call): Promise<void> {
   const e = execOf(svc, params[0]!)
   const [rows, cols] = terminalSize(query)
-  if ((e.config as { Tty?: boolean }).Tty === true) {
+  // a detached exec runs without a terminal (execArgs): none to resize
+  if ((e.config as { Tty?: boolean }).Tty === true && !e.detached) {
     const deadline = Date.now() + EXEC_RESIZE_WAIT_MS
     for (;;) {
       const pid = e.terminalPid === undefined ? undefined : onlyChild(e.terminalPid)
@@ -196,14 +204,10 @@ export async function execResizeRoute({ svc, res, params, query }: Call): Promis
   res.writeHead(201, apiHeaders()).end()
 }
 
-/** The one child of a process (/proc/PID/task/PID/children), or undefined. */
+/** The one child of a process (proc-stat.ts childPids), or undefined. */
 function onlyChild(pid: number): number | undefined {
-  try {
-    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ').filter(Boolean)
-    return kids.length === 1 ? Number(kids[0]) : undefined
-  } catch {
-    return undefined
-  }
+  const kids = childPids(pid)
+  return kids.length === 1 ? kids[0] : undefined
 }
 
 export async function execCreateRoute({ svc, req, res, params }: Call): Promise<void> {
@@ -262,6 +266,7 @@ export async function execStartRoute({ svc, req, params, target, body: upgradeBo
   const detach = body.Detach === true
   const tty = config.Tty === true && !detach
   e.running = true
+  e.detached = detach
   let code = 126
   try {
     target.begin()
@@ -271,7 +276,8 @@ export async function execStartRoute({ svc, req, params, target, body: upgradeBo
       stdin: config.AttachStdin === true && !detach,
       stdout: config.AttachStdout !== false,
       stderr: config.AttachStderr !== false,
-      ...(tty && { spawned: (child: ChildProcess) => (e.terminalPid = child.pid) }),
+      // forgotten at its exit: the exit event comes with the reap, before the pid can be anyone's again
+      ...(tty && { spawned: (child: ChildProcess) => ((e.terminalPid = child.pid), child.once('exit', () => delete e.terminalPid)) }),
     })
   } finally {
     delete e.terminalPid

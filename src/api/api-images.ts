@@ -159,7 +159,10 @@ export async function loadRoute({ svc, req, res }: Call): Promise<void> {
 
 /** GET /images/{name}/history: `history`'s rows (image-history.ts), newest first, as Docker's HistoryResponseItem; the newest has the image's tags. */
 export async function historyRoute({ svc, res, params }: Call): Promise<void> {
-  const details = await imageDetails(store(svc), params[0]!).catch(() => Promise.reject(new ApiError(404, `No such image: ${params[0]}`)))
+  const details = await imageDetails(store(svc), params[0]!).catch((err: unknown) => {
+    const code = (err as { code?: string }).code
+    throw code === 'ENOIMAGE' || code === 'EBADREF' ? new ApiError(404, `No such image: ${params[0]}`) : err
+  })
   const rows = await imageHistory(store(svc), params[0]!)
   sendJson(
     res,

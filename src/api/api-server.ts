@@ -70,7 +70,6 @@ const ROUTES: Route[] = [
   route('POST', `/containers/${NAME}/exec`, attach.execCreateRoute),
   streamRoute('POST', `/exec/${NAME}/start`, attach.execStartRoute),
   route('GET', `/exec/${NAME}/json`, attach.execInspectRoute),
-  // an exec's terminal is script(1)'s pty (cli-call.ts spawnCliOnPty), not one the service holds: it keeps its first size
   route('POST', `/exec/${NAME}/resize`, attach.execResizeRoute),
   route('GET', '/images/json', images.imagesRoute),
   route('POST', '/build', buildRoute),

@@ -148,8 +148,10 @@ export async function buildPruneRoute({ svc, res, query }: Call): Promise<void> 
   for (const f of queryFilters(query)) {
     const [key, value] = [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)]
     if (key === 'label' || key === 'label!') labelled ||= key === 'label'
-    else if (key === 'until' || key === 'unused-for') unusedForMs = await badInput(() => parseDuration(value) / 1e6)
-    else throw new ApiError(400, `invalid filter '${f}': the build cache takes until=DURATION`)
+    else if (key !== 'until' && key !== 'unused-for') throw new ApiError(400, `invalid filter '${f}': the build cache takes until=DURATION`)
+    // moby's builder refuses a second age (toBuildkitPruneInfo)
+    else if (unusedForMs !== undefined) throw new ApiError(400, 'conflicting filters: only one of until or unused-for can be given')
+    else unusedForMs = await badInput(() => parseDuration(value) / 1e6)
   }
   if (labelled) return sendJson(res, 200, { CachesDeleted: [], SpaceReclaimed: 0 })
   const keep = query.get('keep-storage')

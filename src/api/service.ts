@@ -37,6 +37,8 @@ export interface ExecRecord {
   pid: number
   /** A running exec's script(1), whose pty is its terminal (api-attach.ts execResizeRoute). */
   terminalPid?: number
+  /** Started with Detach: it runs without a terminal. */
+  detached?: boolean
   created: number
   endedAt?: number
 }
