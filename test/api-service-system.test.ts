@@ -187,6 +187,21 @@ describe.skipIf(!isRoot || !netavark || !hasDockerCli)('system service: stats, h
     expect(lines(env.run(['ps', '-a', '--format', '{{.Names}}']).stdout)).toEqual(['running'])
   })
 
+  it('docker update: the restart policy, CPU shares and pids limit, as mini-run update sets them; a field it cannot change is refused by name', () => {
+    docker(['run', '-d', '--name', 'upd', '--network', 'none', BUSYBOX, 'sleep', '60'])
+    const shown = () => env.run(['inspect', '-f', '{{.HostConfig.CpuShares}} {{.HostConfig.PidsLimit}} {{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}', 'upd']).stdout
+    expect(docker(['update', '--restart', 'on-failure:3', '--cpu-shares', '512', '--pids-limit', '50', 'upd'])).toMatchObject({ status: 0, stdout: 'upd\n', stderr: '' })
+    expect(shown()).toBe('512 50 on-failure:3\n')
+    const bad = docker(['update', '--kernel-memory', '10m', 'upd'])
+    expect(bad.status).toBe(1)
+    expect(bad.stderr).toBe("Error response from daemon: KernelMemory: mini-run's API does not take this field\n")
+    expect(docker(['update', '--restart', 'no', 'upd']).status).toBe(0)
+    expect(shown()).toBe('512 50 no:0\n')
+    const missing = docker(['update', '--cpu-shares', '256', 'nosuch'])
+    expect(missing.status).toBe(1)
+    expect(missing.stderr).toMatch(/No such container: nosuch/)
+  })
+
   it('docker system prune: stopped containers, unused networks, dangling images and the build cache, in one answer', () => {
     docker(['run', '--name', 'done', '--network', 'none', BUSYBOX, 'true'])
     docker(['network', 'create', 'idle-net'])

@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ApiError, runCli } from './cli-call.js'
-import { createArgs } from './create-args.js'
+import { createArgs, updateFlags } from './create-args.js'
 import { containerSummary } from './container-summary.js'
 import { apiHeaders, queryBool, queryFilters, readJson, sendEmpty, sendJson } from './api-http.js'
 import { logBounds, logPathOf, streamLog } from './api-logs.js'
@@ -39,6 +39,14 @@ export async function listRoute({ svc, res, query }: Call): Promise<void> {
 export async function inspectRoute({ svc, res, params }: Call): Promise<void> {
   const c = containerOf(svc, params[0]!)
   sendJson(res, 200, inspectJson(c, { logPath: logFile(svc.stateRoot, c.id) }))
+}
+
+/** POST /containers/ID/update: `mini-run update` with the body's fields; a body that changes nothing changes nothing, as Docker's daemon. */
+export async function updateRoute({ svc, req, res, params }: Call): Promise<void> {
+  const c = containerOf(svc, params[0]!)
+  const flags = updateFlags(await readJson(req))
+  if (flags.length) await runCli(svc.global, ['update', ...flags, '--', c.id])
+  sendJson(res, 200, { Warnings: [] })
 }
 
 export async function createRoute({ svc, req, res, query }: Call): Promise<void> {

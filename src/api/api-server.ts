@@ -53,6 +53,7 @@ const ROUTES: Route[] = [
   route('POST', `/containers/${NAME}/pause`, containers.plainRoute('pause')),
   route('POST', `/containers/${NAME}/unpause`, containers.plainRoute('unpause')),
   route('POST', `/containers/${NAME}/rename`, containers.renameRoute),
+  route('POST', `/containers/${NAME}/update`, containers.updateRoute),
   route('POST', `/containers/${NAME}/wait`, containers.waitRoute),
   route('GET', `/containers/${NAME}/logs`, containers.logsRoute),
   route('GET', `/containers/${NAME}/top`, containers.topRoute),

@@ -263,3 +263,29 @@ export function createArgs(body: Json, query: { name?: string; platform?: string
   args.push('--', body.Image, ...(entrypoint?.slice(1) ?? []), ...cmd)
   return args
 }
+
+/** POST /containers/ID/update's body (the Engine API's UpdateConfig): the resources `update` changes, and the restart policy. */
+const UPDATE: Record<string, Mapper> = {
+  Memory: flag('--memory'),
+  MemoryReservation: flag('--memory-reservation'),
+  MemorySwap: flag('--memory-swap'),
+  NanoCpus: HOST_CONFIG.NanoCpus!,
+  CpuShares: flag('--cpu-shares'),
+  CpuPeriod: flag('--cpu-period'),
+  CpuQuota: flag('--cpu-quota'),
+  CpusetCpus: flag('--cpuset-cpus'),
+  CpusetMems: flag('--cpuset-mems'),
+  PidsLimit: flag('--pids-limit'),
+  BlkioWeight: flag('--blkio-weight'),
+  // "" leaves the policy; "no" sets it back to none (create's mapper reads no as nothing to set)
+  RestartPolicy: (v) => {
+    const p = v as { Name?: string; MaximumRetryCount?: number }
+    if (!p.Name) return []
+    return ['--restart', p.Name === 'on-failure' && p.MaximumRetryCount ? `on-failure:${p.MaximumRetryCount}` : p.Name]
+  },
+}
+
+/** `update`'s flags for a body; none when it changes nothing. */
+export function updateFlags(body: Json): string[] {
+  return mapFields(body, UPDATE, '')
+}
