@@ -9,6 +9,7 @@ import { API_VERSION, MIN_API_VERSION, apiHeaders, queryBool, queryFilters, send
 import { imageSummaries, unixSeconds } from './container-summary.js'
 import { track, type Call } from './service.js'
 import { sendTar } from './api-archive.js'
+import { withRegistryAuth } from './api-registry.js'
 import { ImageStore } from '../image/store.js'
 import { imageDetails } from '../image/image-details.js'
 import { imageHistory } from '../image/image-history.js'
@@ -100,28 +101,31 @@ export async function imageInspectRoute({ svc, res, params }: Call): Promise<voi
  * {"error": ..., "errorDetail": {"message": ...}}: the answer's status was
  * 200 before the pull began, as Docker's.
  */
-export async function pullRoute({ svc, res, query }: Call): Promise<void> {
+export async function pullRoute({ svc, req, res, query }: Call): Promise<void> {
   const from = query.get('fromImage')
   if (!from) throw new ApiError(400, query.get('fromSrc') ? 'importing through the API is not supported: use `mini-run import`' : 'fromImage is required')
   const tag = query.get('tag')
   const ref = tag ? (tag.startsWith('sha256:') ? `${from}@${tag}` : `${from}:${tag}`) : from
   const platform = query.get('platform')
-  res.writeHead(200, { ...apiHeaders(), 'Content-Type': 'application/json' })
-  const line = (o: unknown) => res.write(`${JSON.stringify(o)}\n`)
-  line({ status: `Pulling from ${from}`, id: tag || 'latest' })
-  const child = track(svc, spawnCli(svc.global, ['pull', ...(platform ? ['--platform', platform] : []), '--', ref]))
-  // a client gone: the pull stops (what it stored so far is whole, blob by blob)
-  endWith(res, child)
-  const end = childEnd(child)
-  child.stdout!.on('data', (b: Buffer) => {
-    for (const text of b.toString().split(/[\r\n]+/)) if (text.trim()) line({ status: text.trim() })
+  // the client's credentials for the registry, if it sent some (api-registry.ts)
+  await withRegistryAuth(req, ref, async (env) => {
+    res.writeHead(200, { ...apiHeaders(), 'Content-Type': 'application/json' })
+    const line = (o: unknown) => res.write(`${JSON.stringify(o)}\n`)
+    line({ status: `Pulling from ${from}`, id: tag || 'latest' })
+    const child = track(svc, spawnCli(svc.global, ['pull', ...(platform ? ['--platform', platform] : []), '--', ref], 'ignore', env))
+    // a client gone: the pull stops (what it stored so far is whole, blob by blob)
+    endWith(res, child)
+    const end = childEnd(child)
+    child.stdout!.on('data', (b: Buffer) => {
+      for (const text of b.toString().split(/[\r\n]+/)) if (text.trim()) line({ status: text.trim() })
+    })
+    const { code, stderr } = await end
+    if (code !== 0) {
+      const message = errorLine(stderr) || `pull exited with ${code}`
+      line({ errorDetail: { message }, error: message })
+    }
+    res.end()
   })
-  const { code, stderr } = await end
-  if (code !== 0) {
-    const message = errorLine(stderr) || `pull exited with ${code}`
-    line({ errorDetail: { message }, error: message })
-  }
-  res.end()
 }
 
 export async function removeImageRoute({ svc, res, params, query }: Call): Promise<void> {

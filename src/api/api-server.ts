@@ -21,6 +21,7 @@ import * as resources from './api-resources.js'
 import { buildRoute } from './api-build.js'
 import * as archive from './api-archive.js'
 import * as system from './api-system.js'
+import * as registry from './api-registry.js'
 import { statsRoute } from './api-stats.js'
 import type { Call, Handler, Service, StreamCall, StreamHandler, StreamTarget } from './service.js'
 
@@ -78,6 +79,8 @@ const ROUTES: Route[] = [
   route('POST', '/images/load', images.loadRoute),
   route('GET', '/images/get', images.saveRoute),
   route('POST', '/images/prune', system.imagesPruneRoute),
+  route('POST', `/images/${IMAGE}/push`, registry.pushRoute),
+  route('POST', '/auth', registry.authRoute),
   route('GET', `/images/${IMAGE}/json`, images.imageInspectRoute),
   route('GET', `/images/${IMAGE}/history`, images.historyRoute),
   route('GET', `/images/${IMAGE}/get`, images.saveRoute),

@@ -34,10 +34,11 @@ export function cliArgv(global: GlobalOptions, args: string[]): string[] {
   return [...selfCommand(global), ...args]
 }
 
-export function spawnCli(global: GlobalOptions, args: string[], stdin: 'ignore' | 'pipe' = 'ignore'): ChildProcess {
+/** env: variables to set for this child beside the service's own (a request's DOCKER_CONFIG). */
+export function spawnCli(global: GlobalOptions, args: string[], stdin: 'ignore' | 'pipe' = 'ignore', env?: NodeJS.ProcessEnv): ChildProcess {
   const [file, ...rest] = cliArgv(global, args)
   getLogger().debug({ args }, 'mini-run %s', args.join(' '))
-  return spawn(file!, rest, { stdio: [stdin, 'pipe', 'pipe'] })
+  return spawn(file!, rest, { stdio: [stdin, 'pipe', 'pipe'], ...(env && { env: { ...process.env, ...env } }) })
 }
 
 /** A word as sh reads it back: bare when it has nothing sh would read apart, else in single quotes. */

@@ -1,0 +1,95 @@
+// `docker login`, `docker push` and `docker pull` of a registry that wants
+// credentials, through `mini-run system service`: Debian's docker-registry
+// on 127.0.0.1 behind the tests' proxy, which answers Bearer challenges and
+// hands out tokens only to alice. As with Docker's daemon, the service keeps
+// nobody's credentials: /auth checks them, the client stores them, and each
+// pull and push brings them in X-Registry-Auth. The file runs in a network
+// namespace of its own (helpers/file-netns.ts).
+import { spawn } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { DOCKER_CLI, hasDockerCli, startService, type RunningService } from './helpers/api-service.js'
+import { registryUnavailable, startProxy, startRegistry, type RegistryProxy, type RegistryServer } from './helpers/registry-server.js'
+
+const unavailable = registryUnavailable() ?? (hasDockerCli ? undefined : 'the docker CLI .ci/deps --test unpacks is missing')
+const alice = { username: 'alice', password: 's3cret:with:colons' }
+
+describe.skipIf(!isRoot || unavailable)(`system service: docker login, push and pull with credentials (needs root${unavailable ? `; skipped: ${unavailable}` : ''})`, () => {
+  let env: TestEnv
+  let service: RunningService
+  let registry: RegistryServer
+  let proxy: RegistryProxy
+  let clientEnv: NodeJS.ProcessEnv
+  // asynchronous: the registry's proxy answers from this process, so its event loop must run meanwhile
+  const docker = (args: string[], input?: string) =>
+    new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(DOCKER_CLI, args, { env: clientEnv, timeout: 60_000 })
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+      child.on('error', reject)
+      child.on('close', (status) => resolve({ status, stdout, stderr }))
+      child.stdin.end(input)
+    })
+  const scratchDirs = () => readdirSync(tmpdir()).filter((n) => n.startsWith('mini-run-api-auth-'))
+
+  beforeAll(async () => {
+    env = await makeTestEnv()
+    registry = await startRegistry()
+    proxy = await startProxy(registry)
+    proxy.auth = { kind: 'bearer', credentials: alice }
+    service = await startService(env, ['--time', '0'])
+    clientEnv = { PATH: process.env.PATH, HOME: env.dir, DOCKER_HOST: `unix://${service.socket}`, DOCKER_CONFIG: join(env.dir, 'docker-config') }
+  })
+  afterAll(async () => {
+    await service?.stop()
+    await proxy?.stop()
+    await registry?.stop()
+    env?.cleanup()
+  })
+
+  it('login checks the credentials through the service and the client keeps them; a wrong password is refused in one line', async () => {
+    const wrong = await docker(['login', '-u', alice.username, '--password-stdin', proxy.host], 'wrong\n')
+    expect(wrong.status).toBe(1)
+    expect(wrong.stderr).toBe(`Error response from daemon: ${proxy.host}: credentials of alice refused by http://${proxy.host}: {"details":"incorrect username or password"}\n`)
+    const ok = await docker(['login', '-u', alice.username, '--password-stdin', proxy.host], `${alice.password}\n`)
+    expect(ok.stderr).toMatch(/^WARNING! Your password will be stored unencrypted/)
+    expect(ok).toMatchObject({ status: 0, stdout: 'Login Succeeded\n' })
+    const stored = JSON.parse(readFileSync(join(env.dir, 'docker-config', 'config.json'), 'utf8')) as { auths: Record<string, { auth: string }> }
+    expect(Buffer.from(stored.auths[proxy.host]!.auth, 'base64').toString()).toBe(`${alice.username}:${alice.password}`)
+    // the service's side kept nothing: its scratch configuration is gone
+    expect(scratchDirs()).toEqual([])
+  })
+
+  it('push and pull carry the client\'s credentials; after logout the registry refuses the pull, and nothing of them stays with the service', async () => {
+    const ref = `${proxy.host}/private/app:1`
+    expect((await docker(['tag', BUSYBOX, ref])).status).toBe(0)
+    proxy.reset()
+    proxy.auth = { kind: 'bearer', credentials: alice }
+    const pushed = await docker(['push', ref])
+    expect(pushed.stderr).toBe('')
+    expect(pushed.status).toBe(0)
+    expect(pushed.stdout).toMatch(new RegExp(`^The push refers to repository \\[${proxy.host}/private/app\\]\\n`, 'm'))
+    expect(pushed.stdout).toMatch(/^1: digest: sha256:[0-9a-f]{64} size: \d+$/m)
+    // alice's token, from her Basic credentials at the token endpoint
+    expect(proxy.tokenRequests.some((r) => r.headers.authorization === `Basic ${Buffer.from(`${alice.username}:${alice.password}`).toString('base64')}`)).toBe(true)
+    expect((await docker(['rmi', ref])).status).toBe(0)
+    const pulled = await docker(['pull', ref])
+    expect(pulled.stderr).toBe('')
+    expect(pulled.status).toBe(0)
+    expect(env.run(['images', '--format', '{{.Repository}}:{{.Tag}}', `${proxy.host}/private/app`]).stdout).toBe(`${ref}\n`)
+    expect((await docker(['rmi', ref])).status).toBe(0)
+    expect((await docker(['logout', proxy.host])).status).toBe(0)
+    const refused = await docker(['pull', ref])
+    expect(refused.status).toBe(1)
+    // the pull's answer began before the registry refused: its last line's error, which the client prints
+    expect(refused.stderr).toBe(`${proxy.host}: anonymous access refused by http://${proxy.host}: {"details":"incorrect username or password"}\n`)
+    expect(env.run(['images', '-q', `${proxy.host}/private/app`]).stdout).toBe('')
+    expect(scratchDirs()).toEqual([])
+    expect(existsSync(join(env.dir, 'docker-config', 'config.json'))).toBe(true)
+  })
+})
