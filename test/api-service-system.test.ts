@@ -4,10 +4,12 @@
 // them with the docker CLI .ci/deps unpacks, and checked against what
 // mini-run itself says of the same store. The file runs in a network
 // namespace of its own (helpers/file-netns.ts).
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process'
+import { execFileSync, spawnSync, type SpawnSyncOptions } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { request } from 'node:http'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
+import { BUSYBOX, BUSYBOX_ROOTFS, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 import { DOCKER_CLI, api, hasDockerCli, startService, type RunningService } from './helpers/api-service.js'
 import { findHelper } from '../src/network/netavark.js'
 
@@ -200,6 +202,23 @@ describe.skipIf(!isRoot || !netavark || !hasDockerCli)('system service: stats, h
     const missing = docker(['update', '--cpu-shares', '256', 'nosuch'])
     expect(missing.status).toBe(1)
     expect(missing.stderr).toMatch(/No such container: nosuch/)
+  })
+
+  it('docker import: a root filesystem\'s tarball from stdin with -c and -m becomes an image that runs; a tarball that is none is one error', () => {
+    const tarball = join(env.dir, 'rootfs.tar')
+    execFileSync('tar', ['-C', BUSYBOX_ROOTFS, '-cf', tarball, '.'])
+    const made = docker(['import', '-c', 'CMD ["sh", "-c", "echo imported"]', '-m', 'from the test', '-', 'localhost/test/imported:1'], { input: readFileSync(tarball) })
+    expect(made.stderr).toBe('')
+    expect(made.status).toBe(0)
+    expect(made.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/)
+    expect(env.run(['images', '-q', '--no-trunc', 'localhost/test/imported:1']).stdout).toBe(made.stdout)
+    expect(docker(['run', '--rm', '--network', 'none', 'localhost/test/imported:1'])).toMatchObject({ status: 0, stdout: 'imported\n' })
+    expect(docker(['history', '--format', '{{.Comment}}', 'localhost/test/imported:1']).stdout).toBe('from the test\n')
+    const bad = docker(['import', '-', 'localhost/test/bad:1'], { input: 'not a tarball' })
+    expect(bad.status).toBe(1)
+    expect(bad.stderr).toBe('Error response from daemon: not a root filesystem archive the store takes: layer tar is truncated at byte 13\n')
+    expect(env.run(['images', '-q', 'localhost/test/bad:1']).stdout).toBe('')
+    env.run(['rmi', 'localhost/test/imported:1'])
   })
 
   it('docker system prune: stopped containers, unused networks, dangling images and the build cache, in one answer', () => {

@@ -4,7 +4,7 @@
  * `image inspect` read it; pull, tag, rmi, load and save are the verbs.
  */
 import { arch, release } from 'node:os'
-import { ApiError, childEnd, endWith, errorLine, feedRequest, runCli, spawnCli } from './cli-call.js'
+import { ApiError, childEnd, endWith, errorLine, feedRequest, runCli, spawnCli, statusOf } from './cli-call.js'
 import { API_VERSION, MIN_API_VERSION, apiHeaders, queryBool, queryFilters, sendJson } from './api-http.js'
 import { imageSummaries, unixSeconds } from './container-summary.js'
 import { track, type Call } from './service.js'
@@ -103,7 +103,9 @@ export async function imageInspectRoute({ svc, res, params }: Call): Promise<voi
  */
 export async function pullRoute({ svc, req, res, query }: Call): Promise<void> {
   const from = query.get('fromImage')
-  if (!from) throw new ApiError(400, query.get('fromSrc') ? 'importing through the API is not supported: use `mini-run import`' : 'fromImage is required')
+  const source = query.get('fromSrc')
+  if (!from && source) return importImage({ svc, req, res, query }, source)
+  if (!from) throw new ApiError(400, 'fromImage or fromSrc is required')
   const tag = query.get('tag')
   const ref = tag ? (tag.startsWith('sha256:') ? `${from}@${tag}` : `${from}:${tag}`) : from
   const platform = query.get('platform')
@@ -126,6 +128,43 @@ export async function pullRoute({ svc, req, res, query }: Call): Promise<void> {
     }
     res.end()
   })
+}
+
+/**
+ * POST /images/create?fromSrc=-|URL&repo=&tag=&message=&changes=...:
+ * `docker import`, which is `mini-run import` (the request's body as its
+ * stdin for -), its lines (the new image's id) as {"status"} lines.
+ */
+async function importImage({ svc, req, res, query }: Pick<Call, 'svc' | 'req' | 'res' | 'query'>, source: string): Promise<void> {
+  const repo = query.get('repo')
+  const tag = query.get('tag')
+  const platform = query.get('platform')
+  const message = query.get('message')
+  const args = [
+    'import',
+    ...query.getAll('changes').flatMap((c) => ['--change', c]),
+    ...(message ? ['--message', message] : []),
+    ...(platform ? ['--platform', platform] : []),
+    '--',
+    source,
+    ...(repo ? [tag ? `${repo}:${tag}` : repo] : []),
+  ]
+  const child = track(svc, spawnCli(svc.global, args, source === '-' ? 'pipe' : 'ignore'))
+  if (source === '-') feedRequest(req, child)
+  else req.resume()
+  endWith(res, child)
+  const end = childEnd(child)
+  let stdout = ''
+  child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()))
+  const { code, stderr } = await end
+  // nothing was sent before the end: a failure is the answer's own status, as Docker's daemon answers one before its stream
+  if (code !== 0) {
+    const message = errorLine(stderr) || `import exited with ${code}`
+    throw new ApiError(statusOf(message), message)
+  }
+  res.writeHead(200, { ...apiHeaders(), 'Content-Type': 'application/json' })
+  for (const l of stdout.split('\n').filter(Boolean)) res.write(`${JSON.stringify({ status: l })}\n`)
+  res.end()
 }
 
 export async function removeImageRoute({ svc, res, params, query }: Call): Promise<void> {
