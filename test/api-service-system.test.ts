@@ -189,6 +189,18 @@ describe.skipIf(!isRoot || !netavark || !hasDockerCli)('system service: stats, h
     expect(lines(env.run(['ps', '-a', '--format', '{{.Names}}']).stdout)).toEqual(['running'])
   })
 
+  it('docker ps -s and inspect -s: the writable layer\'s size and the image\'s, as mini-run ps -s and inspect -s show them', () => {
+    docker(['run', '--name', 'sized', '--network', 'none', BUSYBOX, 'sh', '-c', 'head -c 70000 /dev/zero > /f'])
+    const format = '{{.Names}} {{.Size}}'
+    const theirs = docker(['ps', '-a', '-s', '--format', format])
+    expect(theirs.stderr).toBe('')
+    expect(theirs.stdout).toMatch(/^sized 7\d(\.\d+)?kB \(virtual [\d.]+MB\)\n$/)
+    expect(theirs.stdout).toBe(env.run(['ps', '-a', '-s', '--format', format]).stdout)
+    const inspect = '{{.SizeRw}} {{.SizeRootFs}}'
+    expect(docker(['inspect', '-s', '-f', inspect, 'sized']).stdout).toBe(env.run(['inspect', '-s', '-f', inspect, 'sized']).stdout)
+    expect(docker(['inspect', '-s', '-f', '{{.SizeRw}}', 'sized']).stdout).toMatch(/^7\d{4}\n$/)
+  })
+
   it('docker update: the restart policy, CPU shares and pids limit, as mini-run update sets them; a field it cannot change is refused by name', () => {
     docker(['run', '-d', '--name', 'upd', '--network', 'none', BUSYBOX, 'sleep', '60'])
     const shown = () => env.run(['inspect', '-f', '{{.HostConfig.CpuShares}} {{.HostConfig.PidsLimit}} {{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}', 'upd']).stdout

@@ -18,6 +18,7 @@ import { dockerStatus, filterContainers, parseFilters } from '../runtime/contain
 import { statusText } from '../cli/format-status.js'
 import { getLogger } from '../log.js'
 import { waitContainer } from '../runtime/container/wait-container.js'
+import { containerSize } from '../runtime/container/container-size.js'
 
 
 export async function listRoute({ svc, res, query }: Call): Promise<void> {
@@ -29,16 +30,24 @@ export async function listRoute({ svc, res, query }: Call): Promise<void> {
   let shown = filterContainers(everyone.filter((c) => all || running(c)), filters, everyone)
   if (limit > 0) shown = shown.slice(0, limit)
   const now = Date.now()
+  // size=1 (`docker ps -s`): the writable layer, and with the image's (ps -s's sizes)
+  const sized = queryBool(query, 'size')
   sendJson(
     res,
     200,
-    shown.map((c) => containerSummary(inspectJson(c), { text: statusText(c, now), state: dockerStatus(c) })),
+    shown.map((c) => {
+      const summary = containerSummary(inspectJson(c), { text: statusText(c, now), state: dockerStatus(c) })
+      if (!sized) return summary
+      const size = containerSize(c, svc.storeRoot)
+      return { ...summary, SizeRw: size.rw, SizeRootFs: size.rootFs }
+    }),
   )
 }
 
-export async function inspectRoute({ svc, res, params }: Call): Promise<void> {
+export async function inspectRoute({ svc, res, params, query }: Call): Promise<void> {
   const c = containerOf(svc, params[0]!)
-  sendJson(res, 200, inspectJson(c, { logPath: logFile(svc.stateRoot, c.id) }))
+  // size=1: `docker inspect -s`
+  sendJson(res, 200, inspectJson(c, { logPath: logFile(svc.stateRoot, c.id), ...(queryBool(query, 'size') && { size: containerSize(c, svc.storeRoot) }) }))
 }
 
 /** POST /containers/ID/update: `mini-run update` with the body's fields; a body that changes nothing changes nothing, as Docker's daemon. */
