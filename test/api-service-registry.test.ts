@@ -7,7 +7,7 @@
 // namespace of its own (helpers/file-netns.ts).
 import { spawn } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { request } from 'node:http'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
@@ -35,7 +35,20 @@ describe.skipIf(!isRoot || unavailable)(`system service: docker login, push and 
       child.on('close', (status) => resolve({ status, stdout, stderr }))
       child.stdin.end(input)
     })
-  const scratchDirs = () => readdirSync(tmpdir()).filter((n) => n.startsWith('mini-run-api-auth-'))
+  // the requests' configurations, under the state root (api-registry.ts): none outlives its request
+  const scratchDirs = () => (existsSync(join(env.stateRoot, 'api-auth')) ? readdirSync(join(env.stateRoot, 'api-auth')) : [])
+  const header = (auth: object) => Buffer.from(JSON.stringify(auth)).toString('base64url')
+  /** A raw request with X-Registry-Auth: the status and the JSON lines of the answer. */
+  const withAuth = (method: string, path: string, auth: string) =>
+    new Promise<{ status: number; lines: Array<Record<string, any>> }>((resolve, reject) => {
+      const req = request({ socketPath: service.socket, method, path, agent: false, headers: { 'X-Registry-Auth': auth } }, (res) => {
+        let body = ''
+        res.on('data', (d: Buffer) => (body += d.toString()))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, lines: body.split('\n').filter(Boolean).map((l) => JSON.parse(l)) }))
+      })
+      req.on('error', reject)
+      req.end()
+    })
 
   beforeAll(async () => {
     env = await makeTestEnv()
@@ -91,5 +104,31 @@ describe.skipIf(!isRoot || unavailable)(`system service: docker login, push and 
     expect(env.run(['images', '-q', `${proxy.host}/private/app`]).stdout).toBe('')
     expect(scratchDirs()).toEqual([])
     expect(existsSync(join(env.dir, 'docker-config', 'config.json'))).toBe(true)
+  })
+
+  it('the API itself: a name with its tag pushes that tag, with the digest as {"aux"}; a wrong password, a token alone and a header that is no JSON, each as Docker answers', async () => {
+    const ref = `${proxy.host}/private/raw:2`
+    expect((await docker(['tag', BUSYBOX, ref])).status).toBe(0)
+    const good = header({ username: alice.username, password: alice.password, serveraddress: proxy.host })
+    const pushed = await withAuth('POST', `/v1.41/images/${ref}/push`, good)
+    expect(pushed.status).toBe(200)
+    expect(pushed.lines.find((l) => l.error)).toBeUndefined()
+    const aux = pushed.lines.find((l) => l.aux)?.aux
+    expect(aux).toMatchObject({ Tag: '2', Digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/), Size: expect.any(Number) })
+    expect(pushed.lines.some((l) => l.status === `2: digest: ${aux.Digest} size: ${aux.Size}`)).toBe(true)
+    // credentials named for another registry are not sent to this one: anonymous, refused
+    const elsewhere = await withAuth('POST', `/v1.41/images/${ref}/push`, header({ username: alice.username, password: alice.password, serveraddress: 'registry.example' }))
+    expect(elsewhere.lines.at(-1)?.error).toMatch(/anonymous access refused/)
+    const wrong = await withAuth('POST', `/v1.41/images/create?fromImage=${encodeURIComponent(`${proxy.host}/private/raw`)}&tag=2`, header({ username: alice.username, password: 'wrong' }))
+    expect(wrong.status).toBe(200)
+    expect(wrong.lines.at(-1)?.error).toMatch(/credentials of alice refused/)
+    const token = await withAuth('POST', `/v1.41/images/${ref}/push`, header({ identitytoken: 'abc' }))
+    expect(token).toMatchObject({ status: 400, lines: [{ message: 'X-Registry-Auth: identity and registry tokens are not supported: log in with a username and password' }] })
+    // no JSON: no credentials, as moby reads it
+    const garbled = await withAuth('POST', `/v1.41/images/${ref}/push`, 'not-json')
+    expect(garbled.status).toBe(200)
+    expect(garbled.lines.at(-1)?.error).toMatch(/anonymous access refused/)
+    expect(scratchDirs()).toEqual([])
+    expect((await docker(['rmi', ref])).status).toBe(0)
   })
 })

@@ -201,7 +201,7 @@ describe.skipIf(!isRoot || !netavark || !hasDockerCli)('system service: stats, h
     expect(docker(['inspect', '-s', '-f', '{{.SizeRw}}', 'sized']).stdout).toMatch(/^7\d{4}\n$/)
   })
 
-  it('docker update: the restart policy, CPU shares and pids limit, as mini-run update sets them; a field it cannot change is refused by name', () => {
+  it('docker update: the restart policy, CPU shares and pids limit, as mini-run update sets them; a field it cannot change is refused by name', async () => {
     docker(['run', '-d', '--name', 'upd', '--network', 'none', BUSYBOX, 'sleep', '60'])
     const shown = () => env.run(['inspect', '-f', '{{.HostConfig.CpuShares}} {{.HostConfig.PidsLimit}} {{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}', 'upd']).stdout
     expect(docker(['update', '--restart', 'on-failure:3', '--cpu-shares', '512', '--pids-limit', '50', 'upd'])).toMatchObject({ status: 0, stdout: 'upd\n', stderr: '' })
@@ -211,6 +211,22 @@ describe.skipIf(!isRoot || !netavark || !hasDockerCli)('system service: stats, h
     expect(bad.stderr).toBe("Error response from daemon: KernelMemory: mini-run's API does not take this field\n")
     expect(docker(['update', '--restart', 'no', 'upd']).status).toBe(0)
     expect(shown()).toBe('512 50 no:0\n')
+    // over the API: a PidsLimit of 0 sent is unlimited, as moby reads it (Debian's docker sends none for
+    // --pids-limit 0, which mini-run update also reads as not given); a retry count only with on-failure;
+    // a body that changes nothing changes nothing
+    const answer = async (body: unknown) => {
+      const r = await api(service.socket, 'POST', '/v1.41/containers/upd/update', body)
+      return `${r.status} ${r.body}`
+    }
+    env.run(['update', '--pids-limit', '-1', 'upd'])
+    const unlimited = shown()
+    env.run(['update', '--pids-limit', '50', 'upd'])
+    expect(shown()).not.toBe(unlimited)
+    expect(await answer({ PidsLimit: 0 })).toBe('200 {"Warnings":[]}')
+    expect(shown()).toBe(unlimited)
+    expect(await answer({ RestartPolicy: { Name: 'always', MaximumRetryCount: 3 } })).toBe(`400 {"message":"maximum retry count cannot be used with restart policy 'always'"}`)
+    expect(await answer({ CpuShares: 0, Memory: 0, RestartPolicy: { Name: '' } })).toBe('200 {"Warnings":[]}')
+    expect(shown()).toBe(unlimited)
     const missing = docker(['update', '--cpu-shares', '256', 'nosuch'])
     expect(missing.status).toBe(1)
     expect(missing.stderr).toMatch(/No such container: nosuch/)

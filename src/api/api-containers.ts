@@ -54,8 +54,13 @@ export async function inspectRoute({ svc, res, params, query }: Call): Promise<v
 export async function updateRoute({ svc, req, res, params }: Call): Promise<void> {
   const c = containerOf(svc, params[0]!)
   const flags = updateFlags(await readJson(req))
-  if (flags.length) await runCli(svc.global, ['update', ...flags, '--', c.id])
-  sendJson(res, 200, { Warnings: [] })
+  if (!flags.length) return sendJson(res, 200, { Warnings: [] })
+  const { stdout } = await runCli(svc.global, ['update', ...flags, '--', c.id]).catch((err: unknown) => {
+    // what update refuses is the request's fault (moby's InvalidParameter), but for a container gone or in the way
+    throw err instanceof ApiError && err.status === 500 ? new ApiError(400, err.message) : err
+  })
+  // update prints the container, then what it warns of
+  sendJson(res, 200, { Warnings: stdout.split('\n').filter((l) => l.trim() !== '' && l !== c.id) })
 }
 
 export async function createRoute({ svc, req, res, query }: Call): Promise<void> {

@@ -9,7 +9,7 @@ import { API_VERSION, MIN_API_VERSION, apiHeaders, queryBool, queryFilters, send
 import { imageSummaries, unixSeconds } from './container-summary.js'
 import { track, type Call } from './service.js'
 import { sendTar } from './api-archive.js'
-import { withRegistryAuth } from './api-registry.js'
+import { lineReader, withRegistryAuth } from './api-registry.js'
 import { ImageStore } from '../image/store.js'
 import { imageDetails } from '../image/image-details.js'
 import { imageHistory } from '../image/image-history.js'
@@ -58,6 +58,8 @@ export async function infoRoute({ svc, res }: Call): Promise<void> {
     DefaultRuntime: 'mini-run',
     Runtimes: { 'mini-run': { path: 'mini-run' } },
     CgroupDriver: 'cgroupfs',
+    // what `docker login` with no server logs in to (docker/cli reads it from here)
+    IndexServerAddress: 'https://index.docker.io/v1/',
     SecurityOptions: ['name=seccomp,profile=default'],
     Labels: [],
     Warnings: [],
@@ -110,7 +112,7 @@ export async function pullRoute({ svc, req, res, query }: Call): Promise<void> {
   const ref = tag ? (tag.startsWith('sha256:') ? `${from}@${tag}` : `${from}:${tag}`) : from
   const platform = query.get('platform')
   // the client's credentials for the registry, if it sent some (api-registry.ts)
-  await withRegistryAuth(req, ref, async (env) => {
+  await withRegistryAuth(svc, req, ref, async (env) => {
     res.writeHead(200, { ...apiHeaders(), 'Content-Type': 'application/json' })
     const line = (o: unknown) => res.write(`${JSON.stringify(o)}\n`)
     line({ status: `Pulling from ${from}`, id: tag || 'latest' })
@@ -118,9 +120,9 @@ export async function pullRoute({ svc, req, res, query }: Call): Promise<void> {
     // a client gone: the pull stops (what it stored so far is whole, blob by blob)
     endWith(res, child)
     const end = childEnd(child)
-    child.stdout!.on('data', (b: Buffer) => {
-      for (const text of b.toString().split(/[\r\n]+/)) if (text.trim()) line({ status: text.trim() })
-    })
+    const lines = lineReader((text) => text.trim() && line({ status: text.trim() }))
+    child.stdout!.on('data', (b: Buffer) => lines.push(b))
+    child.stdout!.once('end', () => lines.end())
     const { code, stderr } = await end
     if (code !== 0) {
       const message = errorLine(stderr) || `pull exited with ${code}`

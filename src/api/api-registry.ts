@@ -12,13 +12,12 @@
  * own (a 0700 temp dir, removed with the request); without them, mini-run
  * uses the service user's own config, as at the shell.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { IncomingMessage } from 'node:http'
 import { ApiError, childEnd, endWith, errorLine, spawnCli } from './cli-call.js'
 import { apiHeaders, readJson, sendJson } from './api-http.js'
-import { track, type Call } from './service.js'
+import { track, type Call, type Service } from './service.js'
 import { UsageError } from '../errors.js'
 import { parseReference } from '../image/reference.js'
 import { configKey } from '../registry/docker-config.js'
@@ -28,33 +27,64 @@ interface RegistryAuth {
   username?: string
   password?: string
   serveraddress?: string
+  identitytoken?: string
+  registrytoken?: string
 }
 
-/** A private temp dir for one request's Docker configuration; removed by the returned function. */
-function privateConfigDir(): { dir: string; remove: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), 'mini-run-api-auth-'))
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) }
+/** Where a request's DOCKER_CONFIG is made: the state root's, 0700, never a shared /tmp. */
+const authRoot = (svc: Service) => join(svc.stateRoot, 'api-auth')
+
+/**
+ * What a killed service left there: its requests' configurations (named
+ * request-PID-...), removed when another service starts and that PID is
+ * no process's; a live service's are its own.
+ */
+export function sweepRequestConfigs(svc: Service): void {
+  let names: string[]
+  try {
+    names = readdirSync(authRoot(svc))
+  } catch {
+    return
+  }
+  for (const name of names) {
+    const pid = Number(/^request-(\d+)-/.exec(name)?.[1] ?? NaN)
+    if (Number.isInteger(pid) && processGone(pid)) rmSync(join(authRoot(svc), name), { recursive: true, force: true })
+  }
+}
+
+function processGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return false
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH'
+  }
 }
 
 /** POST /auth: the credentials checked against the registry, kept nowhere; {"Status": "Login Succeeded"}. */
 export async function authRoute({ req, res }: Call): Promise<void> {
   const body = (await readJson(req)) as RegistryAuth
-  if (typeof body.username !== 'string' || typeof body.password !== 'string') throw new ApiError(400, 'username and password are required')
-  const { login } = await import('../registry/login.js')
-  const scratch = privateConfigDir()
+  if (typeof body.username !== 'string' || typeof body.password !== 'string') throw new ApiError(400, 'username and password are required (identity tokens are not supported)')
+  const { checkLogin } = await import('../registry/login.js')
+  const cancel = new AbortController()
+  res.once('close', () => cancel.abort())
   try {
-    await login(body.serveraddress || undefined, { username: body.username, password: body.password }, { dockerConfigDir: scratch.dir })
+    await checkLogin(body.serveraddress || undefined, { username: body.username, password: body.password }, { signal: cancel.signal })
   } catch (err) {
     if (err instanceof RegistryAuthError) throw new ApiError(401, err.message)
     if (err instanceof UsageError) throw new ApiError(400, err.message)
     throw err
-  } finally {
-    scratch.remove()
   }
   sendJson(res, 200, { Status: 'Login Succeeded', IdentityToken: '' })
 }
 
-/** X-Registry-Auth's credentials, when it has a username and a password. */
+/**
+ * X-Registry-Auth's credentials, when it has a username and a password. A
+ * header that is no base64url JSON is none, as moby reads it ("to increase
+ * compatibility"); one with only an identity or registry token is refused:
+ * mini-run has no use for one, and the service user's own credentials must
+ * not stand in for it.
+ */
 export function registryAuth(req: IncomingMessage): RegistryAuth | undefined {
   const header = req.headers['x-registry-auth']
   if (typeof header !== 'string' || header === '') return undefined
@@ -62,16 +92,22 @@ export function registryAuth(req: IncomingMessage): RegistryAuth | undefined {
   try {
     auth = JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as RegistryAuth
   } catch {
-    throw new ApiError(400, 'X-Registry-Auth: not base64url JSON')
+    return undefined
   }
-  return typeof auth?.username === 'string' && auth.username !== '' && typeof auth.password === 'string' ? auth : undefined
+  if (typeof auth !== 'object' || auth === null) return undefined
+  if (typeof auth.username === 'string' && auth.username !== '' && typeof auth.password === 'string') return auth
+  if (auth.identitytoken || auth.registrytoken) throw new ApiError(400, 'X-Registry-Auth: identity and registry tokens are not supported: log in with a username and password')
+  return undefined
 }
 
 /**
  * Run `work` with the environment its mini-run needs for ref's registry:
- * DOCKER_CONFIG of this request's credentials, or nothing to add.
+ * DOCKER_CONFIG of this request's credentials (under the state root, 0700,
+ * removed with the request; a killed service's are removed by the next
+ * one), or nothing to add. Credentials named for another registry
+ * (serveraddress) are not sent to this one.
  */
-export async function withRegistryAuth<T>(req: IncomingMessage, ref: string, work: (env?: NodeJS.ProcessEnv) => Promise<T>): Promise<T> {
+export async function withRegistryAuth<T>(svc: Service, req: IncomingMessage, ref: string, work: (env?: NodeJS.ProcessEnv) => Promise<T>): Promise<T> {
   const auth = registryAuth(req)
   if (!auth) return work()
   let domain: string
@@ -80,13 +116,42 @@ export async function withRegistryAuth<T>(req: IncomingMessage, ref: string, wor
   } catch (err) {
     throw new ApiError(400, (err as Error).message)
   }
-  const scratch = privateConfigDir()
+  if (auth.serveraddress) {
+    const { normalizeRegistry } = await import('../registry/login.js')
+    const named = (() => {
+      try {
+        return normalizeRegistry(auth.serveraddress)
+      } catch {
+        return undefined
+      }
+    })()
+    if (named !== domain) return work()
+  }
+  mkdirSync(authRoot(svc), { recursive: true, mode: 0o700 })
+  const dir = mkdtempSync(join(authRoot(svc), `request-${process.pid}-`))
   try {
-    const config = { auths: { [configKey(domain)]: { auth: Buffer.from(`${auth.username}:${auth.password}`).toString('base64') } } }
-    writeFileSync(join(scratch.dir, 'config.json'), JSON.stringify(config), { mode: 0o600 })
-    return await work({ DOCKER_CONFIG: scratch.dir })
+    // username and password as they are: a username with ":" would not survive auth's "user:password"
+    const config = { auths: { [configKey(domain)]: { username: auth.username, password: auth.password } } }
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(config), { mode: 0o600 })
+    return await work({ DOCKER_CONFIG: dir })
   } finally {
-    scratch.remove()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** Calls onLine with each whole line of a stream's chunks (a line cut between two chunks is one). */
+export function lineReader(onLine: (line: string) => void): { push(chunk: Buffer): void; end(): void } {
+  let rest = ''
+  return {
+    push(chunk) {
+      const lines = (rest + chunk.toString()).split(/\r\n|[\r\n]/)
+      rest = lines.pop() ?? ''
+      for (const l of lines) onLine(l)
+    },
+    end() {
+      if (rest !== '') onLine(rest)
+      rest = ''
+    },
   }
 }
 
@@ -99,22 +164,34 @@ export async function withRegistryAuth<T>(req: IncomingMessage, ref: string, wor
 export async function pushRoute({ svc, req, res, params, query }: Call): Promise<void> {
   const name = params[0]!
   const tag = query.get('tag')
-  const ref = tag ? `${name}:${tag}` : name
-  const args = ['push', ...(tag ? [] : ['--all-tags']), '--', ref]
-  await withRegistryAuth(req, ref, async (env) => {
+  // docker/distribution's tag grammar: anything else would be read as more of the name (foo + 5000/x)
+  if (tag && !/^[\w][\w.-]{0,127}$/.test(tag)) throw new ApiError(400, `invalid tag: ${tag}`)
+  // a name with its own tag (or digest) is that one, as moby parses the path's name; a bare repository without tag= is every tag of it
+  const own = (() => {
+    try {
+      const r = parseReference(name)
+      return r.digest !== undefined || /:[^/]*$/.test(name)
+    } catch (err) {
+      throw new ApiError(400, (err as Error).message)
+    }
+  })()
+  const ref = tag && !own ? `${name}:${tag}` : name
+  const args = ['push', ...(tag || own ? [] : ['--all-tags']), '--', ref]
+  await withRegistryAuth(svc, req, ref, async (env) => {
     res.writeHead(200, { ...apiHeaders(), 'Content-Type': 'application/json' })
     const line = (o: unknown) => res.write(`${JSON.stringify(o)}\n`)
     const child = track(svc, spawnCli(svc.global, args, 'ignore', env))
     endWith(res, child)
     const end = childEnd(child)
-    child.stdout!.on('data', (b: Buffer) => {
-      for (const text of b.toString().split(/[\r\n]+/).map((t) => t.trim())) {
-        if (!text) continue
-        line({ status: text })
-        const pushed = /^(\S+): digest: (sha256:[0-9a-f]{64}) size: (\d+)$/.exec(text)
-        if (pushed) line({ progressDetail: {}, aux: { Tag: pushed[1], Digest: pushed[2], Size: Number(pushed[3]) } })
-      }
+    const lines = lineReader((raw) => {
+      const text = raw.trim()
+      if (!text) return
+      line({ status: text })
+      const pushed = /^(\S+): digest: (sha256:[0-9a-f]{64}) size: (\d+)$/.exec(text)
+      if (pushed) line({ progressDetail: {}, aux: { Tag: pushed[1], Digest: pushed[2], Size: Number(pushed[3]) } })
     })
+    child.stdout!.on('data', (b: Buffer) => lines.push(b))
+    child.stdout!.once('end', () => lines.end())
     const { code, stderr } = await end
     if (code !== 0) {
       const message = errorLine(stderr) || `push exited with ${code}`

@@ -287,5 +287,12 @@ const UPDATE: Record<string, Mapper> = {
 
 /** `update`'s flags for a body; none when it changes nothing. */
 export function updateFlags(body: Json): string[] {
-  return mapFields(body, UPDATE, '')
+  const policy = body.RestartPolicy
+  if (policy !== undefined && policy !== null && (typeof policy !== 'object' || Array.isArray(policy))) throw new ApiError(400, 'RestartPolicy: an object is expected')
+  const p = (policy ?? {}) as { Name?: string; MaximumRetryCount?: number }
+  // moby's validation of a policy
+  if (p.MaximumRetryCount && p.Name && p.Name !== 'on-failure') throw new ApiError(400, `maximum retry count cannot be used with restart policy '${p.Name}'`)
+  // a PidsLimit of 0 is sent only when given (a pointer in docker/cli), and moby reads 0 or less as unlimited
+  const pids = body.PidsLimit === 0 ? ['--pids-limit', '-1'] : []
+  return [...mapFields(body, UPDATE, ''), ...pids]
 }

@@ -35,6 +35,13 @@ export function normalizeRegistry(server: string | undefined): string {
  * only then are they stored. Throws RegistryAuthError when refused.
  */
 export async function login(server: string | undefined, credentials: Credentials, options: LoginOptions = {}): Promise<StoredCredentials & { registry: string }> {
+  const registry = await checkLogin(server, credentials, options)
+  const stored = await storeCredentials(registry, credentials, options.dockerConfigDir ?? dockerConfigDir())
+  return { ...stored, registry }
+}
+
+/** login's check alone, storing nothing (the API's /auth): the registry, as references name it. */
+export async function checkLogin(server: string | undefined, credentials: Credentials, options: Omit<LoginOptions, 'dockerConfigDir'> = {}): Promise<string> {
   const registry = normalizeRegistry(server)
   if (credentials.username === '') throw new UsageError('login: a username is required', { code: 'EUSAGE' })
   if (credentials.password === '') throw new UsageError('login: a password is required', { code: 'EUSAGE' })
@@ -51,8 +58,7 @@ export async function login(server: string | undefined, credentials: Credentials
   }
   if (res.status !== 200) throw await client.failure(res, what)
   res.body.resume()
-  const stored = await storeCredentials(registry, credentials, options.dockerConfigDir ?? dockerConfigDir())
-  return { ...stored, registry }
+  return registry
 }
 
 /** Log out: forget the stored credentials. False when there were none. */

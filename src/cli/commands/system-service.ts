@@ -14,10 +14,16 @@ async function service(uri: string | undefined, flags: ServiceFlags, cmd: Comman
   if (!/^\d+$/.test(flags.time) || !Number.isSafeInteger(seconds)) throw new UsageError(`invalid argument "${flags.time}" for "-t, --time" flag: not a whole number of seconds`)
   const global = globalOptions(cmd)
   const stateRoot = stateRootOf(cmd)
-  const [{ socketPath, prepareSocket, removeSocket }, { startService }] = await Promise.all([import('../../api/service-socket.js'), import('../../api/api-server.js')])
+  const [{ socketPath, prepareSocket, removeSocket }, { startService }, { sweepRequestConfigs }] = await Promise.all([
+    import('../../api/service-socket.js'),
+    import('../../api/api-server.js'),
+    import('../../api/api-registry.js'),
+  ])
   const path = socketPath(uri ?? `unix://${join(stateRoot, 'docker.sock')}`)
   await prepareSocket(path)
   const svc = { global, stateRoot, storeRoot: global.root ?? defaultStoreRoot(), pendingAttach: new Map(), execs: new Map(), children: new Set<never>() }
+  // the clients' credentials a killed service left on disk
+  sweepRequestConfigs(svc)
   // only its owner may connect: the socket runs containers as the service's user
   const umask = process.umask(0o177)
   let running
@@ -27,9 +33,16 @@ async function service(uri: string | undefined, flags: ServiceFlags, cmd: Comman
     process.umask(umask)
   }
   process.stderr.write(`mini-run: serving the Docker Engine API on unix://${path} (DOCKER_HOST=unix://${path}); ${seconds > 0 ? `ends after ${seconds} s without a connection` : 'Ctrl-C ends it'}\n`)
-  const stop = () => running.close()
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
+  // a second signal while it closes is the same request, not the default action's death (which would
+  // leave a pull's or push's credentials behind: api-registry.ts)
+  let stopping = false
+  const stop = () => {
+    if (stopping) return
+    stopping = true
+    running.close()
+  }
+  process.on('SIGINT', stop)
+  process.on('SIGTERM', stop)
   await running.closed
   process.off('SIGINT', stop)
   process.off('SIGTERM', stop)
