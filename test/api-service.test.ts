@@ -234,6 +234,47 @@ print(json.dumps(out))
     expect(env.run(['ps', '-a', '-q']).stdout).toBe('')
   })
 
+  it.skipIf(!hasPythonSdk)('the Docker SDK for Python: stats, attach with logs, update, history, df and the prunes, as its users call them', () => {
+    const script = `
+import docker, json
+c = docker.DockerClient(base_url=${JSON.stringify(`unix://${service.socket}`)})
+out = {}
+ct = c.containers.run(${JSON.stringify(BUSYBOX)}, ['sh', '-c', 'echo hello; while [ ! -e /go ]; do sleep 0.1; done; echo bye'], detach=True, name='sdk2', network_mode='none')
+s = ct.stats(stream=False)
+out['stats'] = [s['name'], s['pids_stats']['current'] >= 1, s['precpu_stats']['cpu_usage']['total_usage'] > 0, s['memory_stats']['usage'] > 0]
+ct.update(restart_policy={'Name': 'on-failure', 'MaximumRetryCount': 2})
+ct.reload()
+out['policy'] = ct.attrs['HostConfig']['RestartPolicy']
+# logs=1&stream=0 (this SDK sends stream as asked): what it wrote so far, at once, while it runs
+out['attach'] = ct.attach(logs=True, stream=False).decode()
+ct.exec_run(['touch', '/go'])
+out['exit'] = ct.wait()['StatusCode']
+out['logs'] = ct.logs().decode()
+out['history'] = [h['Id'] for h in c.images.get(${JSON.stringify(BUSYBOX)}).history()][:1]
+df = c.df()
+out['df'] = [len(df['Images']), [x['Names'] for x in df['Containers']], 'LayersSize' in df]
+out['pruned'] = c.containers.prune()['ContainersDeleted']
+out['networks'] = c.networks.prune()
+out['images'] = c.images.prune()
+out['volumes'] = c.volumes.prune()
+print(json.dumps(out))
+`
+    const r = spawnSync(PYTHON, ['-c', script], { encoding: 'utf8', timeout: 120_000, env: clientEnv })
+    expect(r.stderr).toBe('')
+    const id = JSON.parse(env.run(['images', '--no-trunc', '--format', '{{json .}}', BUSYBOX]).stdout).ID as string
+    const got = JSON.parse(r.stdout)
+    expect(got.stats).toEqual(['/sdk2', true, true, true])
+    expect(got.policy).toEqual({ Name: 'on-failure', MaximumRetryCount: 2 })
+    expect([got.attach, got.logs, got.exit]).toEqual(['hello\n', 'hello\nbye\n', 0])
+    expect(got.history).toEqual([id])
+    expect(got.df).toEqual([1, [['/sdk2']], true])
+    expect(got.pruned).toHaveLength(1)
+    expect(got.networks).toEqual({ NetworksDeleted: null })
+    expect(got.images).toEqual({ ImagesDeleted: null, SpaceReclaimed: 0 })
+    expect(got.volumes).toEqual({ VolumesDeleted: null, SpaceReclaimed: 0 })
+    expect(env.run(['ps', '-a', '-q']).stdout).toBe('')
+  })
+
   it.skipIf(!hasCompose)('docker-compose 1.x: a stack with a built image, a network and a volume, fetched through its port; down leaves nothing', async () => {
     const project = join(env.dir, 'shop')
     mkdirSync(project)

@@ -29,6 +29,7 @@ import { collectStateDir } from './state-collect.js'
 import { checkStateRoot, collectEmptyNames, CONTAINER_ID, CONTAINER_NAME, readState, stateDir, stateWith as copyStateWith, tryLockContainer, updateState, type ContainerState } from './state.js'
 import { readHealth, type HealthState } from '../health/health-state.js'
 import { textOrder } from '../../text-order.js'
+import { decideRestart } from './restart-policy.js'
 
 export type Status = 'created' | 'running' | 'exited'
 
@@ -141,8 +142,12 @@ export function inspectState(stateRoot: string, state: ContainerState, o: { own?
     exitCode,
     finishedAt,
     oomKilled: oomKilledOf(stateRoot, state),
-    // its monitor has become the restart handler (restart-policy.ts), which waits out the back-off
-    restarting: state.restartPolicy !== undefined && state.restartPolicy.name !== 'no' && !state.stoppedByUser && monitorAlive(state, { exitCommand: true }),
+    // its monitor has become the restart handler (restart-policy.ts), which waits out the back-off;
+    // an exit its policy does not restart (on-failure's 0, its retries spent) is no restart while it ends
+    restarting:
+      exitCode !== undefined &&
+      decideRestart(state.restartPolicy, { exitCode, ranMs: 0, restartCount: state.restartCount ?? 0, stoppedByUser: state.stoppedByUser === true }).restart &&
+      monitorAlive(state, { exitCommand: true }),
     paused: false,
     ...healthOf(stateRoot, state, false),
   })
