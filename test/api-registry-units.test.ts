@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { lineReader, sweepRequestConfigs } from '../src/api/api-registry.js'
 import type { Service } from '../src/api/service.js'
+import { processStartTime } from '../src/proc-stat.js'
 
 describe('the API\'s registry side', () => {
   it('a service sweeps the request configurations of services that are gone, not those of one that runs', () => {
@@ -17,12 +18,14 @@ describe('the API\'s registry side', () => {
       const gone = spawnSync('true').pid!
       const dir = join(stateRoot, 'api-auth')
       mkdirSync(dir, { mode: 0o700 })
-      for (const name of [`request-${gone}-abc`, `request-${process.pid}-def`, 'other']) {
+      const started = processStartTime(process.pid)!
+      // a service gone; this one; a PID of a gone service that another process has now (its start time differs)
+      for (const name of [`request-${gone}-123-abc`, `request-${process.pid}-${started}-def`, `request-${process.pid}-1-ghi`, 'other']) {
         mkdirSync(join(dir, name))
         writeFileSync(join(dir, name, 'config.json'), '{"auths":{}}')
       }
       sweepRequestConfigs({ stateRoot } as Service)
-      expect(readdirSync(dir).sort()).toEqual(['other', `request-${process.pid}-def`])
+      expect(readdirSync(dir).sort()).toEqual(['other', `request-${process.pid}-${started}-def`])
       // no directory yet: nothing to do
       sweepRequestConfigs({ stateRoot: join(stateRoot, 'none') } as Service)
     } finally {
@@ -38,5 +41,12 @@ describe('the API\'s registry side', () => {
     expect(got).toEqual(['1: digest: sha256:abcd size: 5', 'next'])
     r.end()
     expect(got).toEqual(['1: digest: sha256:abcd size: 5', 'next', 'last'])
+    // a character of two bytes cut between chunks
+    const bytes = Buffer.from('größe\n')
+    const whole: string[] = []
+    const split = lineReader((l) => whole.push(l))
+    split.push(bytes.subarray(0, 4))
+    split.push(bytes.subarray(4))
+    expect(whole).toEqual(['größe'])
   })
 })

@@ -70,9 +70,11 @@ describe.skipIf(missing)(`system service as an ordinary user${missing ? ` (skipp
     expect(as([staged.cli, 'ps', '-a', '-q']).stdout).toBe('')
   })
 
-  it('run -d, exec, logs, stats, a named volume written as another id, stop, rm and prune, each as the user\'s mini-run sees it', () => {
-    const id = dockerAs(['run', '-d', '--name', 'svc', '--network', 'none', '-v', 'data:/data', IMAGE, 'sh', '-c', 'echo up; chown 1234:1234 /data; exec sleep 60']).stdout.trim()
+  it('run -d, exec, logs, stats, a named volume written as another id, stop, rm and prune, each as the user\'s mini-run sees it', async () => {
+    const id = dockerAs(['run', '-d', '--name', 'svc', '--network', 'none', '-v', 'data:/data', IMAGE, 'sh', '-c', 'chown 1234:1234 /data; echo up; exec sleep 60']).stdout.trim()
     expect(id).toMatch(/^[0-9a-f]{64}$/)
+    // the chown done: it says so after it
+    await until('the container\'s chown', () => dockerAs(['logs', 'svc']).stdout === 'up\n', 20_000, 100)
     expect(as([staged.cli, 'ps', '-q', '--no-trunc']).stdout.trim()).toBe(id)
     expect(dockerAs(['exec', '-u', '1234', 'svc', 'sh', '-c', 'id -u > /data/who; cat /data/who'])).toMatchObject({ status: 0, stdout: '1234\n' })
     expect(dockerAs(['logs', 'svc']).stdout).toBe('up\n')

@@ -232,7 +232,7 @@ describe.skipIf(!isRoot || !netavark || !hasDockerCli)('system service: stats, h
     expect(missing.stderr).toMatch(/No such container: nosuch/)
   })
 
-  it('docker import: a root filesystem\'s tarball from stdin with -c and -m becomes an image that runs; a tarball that is none is one error', () => {
+  it('docker import: a root filesystem\'s tarball from stdin with -c and -m becomes an image that runs; a tarball that is none is one error', async () => {
     const tarball = join(env.dir, 'rootfs.tar')
     execFileSync('tar', ['-C', BUSYBOX_ROOTFS, '-cf', tarball, '.'])
     const made = docker(['import', '-c', 'CMD ["sh", "-c", "echo imported"]', '-m', 'from the test', '-', 'localhost/test/imported:1'], { input: readFileSync(tarball) })
@@ -246,6 +246,10 @@ describe.skipIf(!isRoot || !netavark || !hasDockerCli)('system service: stats, h
     expect(bad.status).toBe(1)
     expect(bad.stderr).toBe('Error response from daemon: not a root filesystem archive the store takes: layer tar is truncated at byte 13\n')
     expect(env.run(['images', '-q', 'localhost/test/bad:1']).stdout).toBe('')
+    // a source is the body or a URL, as Docker's: a path is read as a host's name, never as a file of the service's
+    const path = await api(service.socket, 'POST', `/v1.41/images/create?fromSrc=${encodeURIComponent(tarball)}&repo=localhost/test/bypath&tag=1`)
+    expect(path.status).not.toBe(200)
+    expect(env.run(['images', '-q', 'localhost/test/bypath:1']).stdout).toBe('')
     env.run(['rmi', 'localhost/test/imported:1'])
   })
 

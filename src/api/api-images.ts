@@ -137,7 +137,10 @@ export async function pullRoute({ svc, req, res, query }: Call): Promise<void> {
  * `docker import`, which is `mini-run import` (the request's body as its
  * stdin for -), its lines (the new image's id) as {"status"} lines.
  */
-async function importImage({ svc, req, res, query }: Pick<Call, 'svc' | 'req' | 'res' | 'query'>, source: string): Promise<void> {
+async function importImage({ svc, req, res, query }: Pick<Call, 'svc' | 'req' | 'res' | 'query'>, given: string): Promise<void> {
+  // the body or a URL, as moby's ImportImage takes it (http:// before what has no scheme): never a file of the service's host
+  const source = given === '-' ? '-' : given.includes('://') ? given : `http://${given}`
+  if (source !== '-' && !/^https?:\/\//i.test(source)) throw new ApiError(400, `fromSrc: ${given}: only - (the body) or an http(s) URL`)
   const repo = query.get('repo')
   const tag = query.get('tag')
   const platform = query.get('platform')

@@ -15,6 +15,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { IncomingMessage } from 'node:http'
+import { StringDecoder } from 'node:string_decoder'
 import { ApiError, childEnd, endWith, errorLine, spawnCli } from './cli-call.js'
 import { apiHeaders, readJson, sendJson } from './api-http.js'
 import { track, type Call, type Service } from './service.js'
@@ -22,6 +23,7 @@ import { UsageError } from '../errors.js'
 import { parseReference } from '../image/reference.js'
 import { configKey } from '../registry/docker-config.js'
 import { RegistryAuthError } from '../registry/errors.js'
+import { processStartTime } from '../proc-stat.js'
 
 interface RegistryAuth {
   username?: string
@@ -36,8 +38,8 @@ const authRoot = (svc: Service) => join(svc.stateRoot, 'api-auth')
 
 /**
  * What a killed service left there: its requests' configurations (named
- * request-PID-...), removed when another service starts and that PID is
- * no process's; a live service's are its own.
+ * request-PID-STARTTIME-...), removed when another service starts and that
+ * PID is no longer the process that started then; a live service's are its own.
  */
 export function sweepRequestConfigs(svc: Service): void {
   let names: string[]
@@ -47,17 +49,8 @@ export function sweepRequestConfigs(svc: Service): void {
     return
   }
   for (const name of names) {
-    const pid = Number(/^request-(\d+)-/.exec(name)?.[1] ?? NaN)
-    if (Number.isInteger(pid) && processGone(pid)) rmSync(join(authRoot(svc), name), { recursive: true, force: true })
-  }
-}
-
-function processGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return false
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH'
+    const m = /^request-(\d+)-(\d+)-/.exec(name)
+    if (m && processStartTime(Number(m[1])) !== m[2]) rmSync(join(authRoot(svc), name), { recursive: true, force: true })
   }
 }
 
@@ -125,13 +118,18 @@ export async function withRegistryAuth<T>(svc: Service, req: IncomingMessage, re
         return undefined
       }
     })()
-    if (named !== domain) return work()
+    // named for another registry: none for this one, and not the service user's own either
+    if (named !== domain) return withConfig(svc, { auths: {} }, work)
   }
+  // username and password as they are: a username with ":" would not survive auth's "user:password"
+  return withConfig(svc, { auths: { [configKey(domain)]: { username: auth.username, password: auth.password } } }, work)
+}
+
+/** work in a DOCKER_CONFIG of its own holding config (0700 under the state root, removed after). */
+async function withConfig<T>(svc: Service, config: object, work: (env?: NodeJS.ProcessEnv) => Promise<T>): Promise<T> {
   mkdirSync(authRoot(svc), { recursive: true, mode: 0o700 })
-  const dir = mkdtempSync(join(authRoot(svc), `request-${process.pid}-`))
+  const dir = mkdtempSync(join(authRoot(svc), `request-${process.pid}-${processStartTime(process.pid) ?? 0}-`))
   try {
-    // username and password as they are: a username with ":" would not survive auth's "user:password"
-    const config = { auths: { [configKey(domain)]: { username: auth.username, password: auth.password } } }
     writeFileSync(join(dir, 'config.json'), JSON.stringify(config), { mode: 0o600 })
     return await work({ DOCKER_CONFIG: dir })
   } finally {
@@ -142,13 +140,16 @@ export async function withRegistryAuth<T>(svc: Service, req: IncomingMessage, re
 /** Calls onLine with each whole line of a stream's chunks (a line cut between two chunks is one). */
 export function lineReader(onLine: (line: string) => void): { push(chunk: Buffer): void; end(): void } {
   let rest = ''
+  // a character cut between two chunks is whole in the first line that has it
+  const text = new StringDecoder('utf8')
   return {
     push(chunk) {
-      const lines = (rest + chunk.toString()).split(/\r\n|[\r\n]/)
+      const lines = (rest + text.write(chunk)).split(/\r\n|[\r\n]/)
       rest = lines.pop() ?? ''
       for (const l of lines) onLine(l)
     },
     end() {
+      rest += text.end()
       if (rest !== '') onLine(rest)
       rest = ''
     },

@@ -43,9 +43,8 @@ async function service(uri: string | undefined, flags: ServiceFlags, cmd: Comman
   }
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)
+  // the handlers stay until the process ends: its pulls and pushes, told to end, remove their credentials as they go
   await running.closed
-  process.off('SIGINT', stop)
-  process.off('SIGTERM', stop)
   removeSocket(path)
 }
 

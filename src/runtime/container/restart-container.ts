@@ -46,7 +46,10 @@ export async function restartAfterExit(stateRoot: string, id: string): Promise<R
   const now = currentInfo(stateRoot, id)
   if (!now) return 'gone'
   if (now.status === 'running') return 'not restarted'
-  if (now.stoppedByUser) {
+  // decided again on the state as it is now: a stop meanwhile, or an update of the policy
+  // (update --restart no), which inspect already shows as no restart (containers.ts)
+  const again = decideRestart(now.restartPolicy, { exitCode: now.exitCode ?? 255, ranMs, restartCount: now.restartCount ?? 0, stoppedByUser: now.stoppedByUser === true })
+  if (!again.restart) {
     await releaseCgroup(stateRoot, { ...now, restarting: false })
     return 'not restarted'
   }
