@@ -95,6 +95,21 @@ describe.skipIf(!isRoot)('restart policies, carried out (needs root)', () => {
     expect(inspect('r2').State.Status).toBe('running')
   })
 
+  it('an update of the policy during the back-off is what the restart handler does: update --restart no, and it stays down', async () => {
+    expect(env.run(['run', '-d', '--restart', 'always', '--name', 'r3', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sh', '-c', 'exit 1']).status).toBe(0)
+    // five quick failures: the back-off has doubled to 3.2 s (100 ms, then twice as long each time)
+    await until('five restarts', () => inspect('r3').RestartCount >= 5, 30_000)
+    await until('the back-off', () => inspect('r3').State.Status !== 'running')
+    expect(env.run(['update', '--restart', 'no', 'r3']).status).toBe(0)
+    const count = inspect('r3').RestartCount
+    expect(inspect('r3').State.Restarting).toBe(false)
+    // past the longest back-off it could be in (6.4 s after the sixth failure)
+    await sleep(7000)
+    const i = inspect('r3')
+    expect(i.RestartCount).toBe(count)
+    expect(i.State.Status).toBe('exited')
+  })
+
   it('--restart and --rm exclude each other, as in Docker', () => {
     const r = env.run(['run', '--rm', '--restart', 'always', BUSYBOX, 'true'])
     expect(r.status).toBe(125)
