@@ -32,7 +32,9 @@ describe.skipIf(!isRoot)('run -t (needs root)', () => {
     const script = 'stty size; echo ready; read -s -n1 key; echo "key=$key"; trap "stty size; exit 0" WINCH; echo armed; while sleep 0.05; do :; done'
     const out = execFileSync('python3', [PTY_RUN, 'mini-run', ...env.runArgs(['-it', BUSYBOX, 'sh', '-c', script])], { encoding: 'utf8', env: cliEnv() })
     const result = JSON.parse(out) as { output: string; status: number; modeRestored: boolean; rawBefore: boolean }
-    const lines = result.output.replace(/\r/g, '').split('\n').filter((l) => /^\d+ \d+$|^key=/.test(l))
+    // a key typed before read -s turned the echo off (a loaded machine) is echoed by the line discipline
+    // before the key= line, as it would be at a terminal: "qkey=q"
+    const lines = result.output.replace(/\r/g, '').split('\n').filter((l) => /^\d+ \d+$|^q?key=/.test(l)).map((l) => l.replace(/^q(?=key=)/, ''))
     // the caller's size at start, the key typed through the relay, the new size on SIGWINCH
     expect(lines).toEqual(['30 100', 'key=q', '50 132'])
     expect(result.status).toBe(0)
