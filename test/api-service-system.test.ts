@@ -4,13 +4,13 @@
 // them with the docker CLI .ci/deps unpacks, and checked against what
 // mini-run itself says of the same store. The file runs in a network
 // namespace of its own (helpers/file-netns.ts).
-import { execFileSync, spawnSync, type SpawnSyncOptions } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { request } from 'node:http'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { BUSYBOX, BUSYBOX_ROOTFS, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
-import { DOCKER_CLI, api, hasDockerCli, startService, type RunningService } from './helpers/api-service.js'
+import { api, dockerClient, hasDockerCli, startService, type DockerRun, type RunningService } from './helpers/api-service.js'
 import { findHelper } from '../src/network/netavark.js'
 
 const netavark = findHelper('netavark') !== undefined
@@ -19,16 +19,13 @@ describe.skipIf(!isRoot || !netavark || !hasDockerCli)('system service: stats, h
   let env: TestEnv
   let service: RunningService
   let clientEnv: NodeJS.ProcessEnv
-  const docker = (args: string[], o: SpawnSyncOptions = {}) => {
-    const r = spawnSync(DOCKER_CLI, args, { encoding: 'utf8', timeout: 60_000, ...o, env: clientEnv })
-    return { status: r.status, stdout: String(r.stdout), stderr: String(r.stderr) }
-  }
+  let docker: DockerRun
   const lines = (text: string) => text.split('\n').filter(Boolean)
 
   beforeAll(async () => {
     env = await makeTestEnv()
     service = await startService(env, ['--time', '0'])
-    clientEnv = { PATH: process.env.PATH, HOME: env.dir, DOCKER_HOST: `unix://${service.socket}`, DOCKER_CONFIG: `${env.dir}/docker-config` }
+    ;({ env: clientEnv, run: docker } = dockerClient(env, service))
   })
   afterEach(() => {
     const ids = lines(env.run(['ps', '-a', '-q']).stdout)

@@ -9,7 +9,7 @@ import { API_VERSION, MIN_API_VERSION, apiHeaders, queryBool, queryFilters, send
 import { imageSummaries, unixSeconds } from './container-summary.js'
 import { track, type Call } from './service.js'
 import { sendTar } from './api-archive.js'
-import { lineReader, withRegistryAuth } from './api-registry.js'
+import { streamStatus, withRegistryAuth } from './api-registry.js'
 import { ImageStore } from '../image/store.js'
 import { imageDetails } from '../image/image-details.js'
 import { imageHistory } from '../image/image-history.js'
@@ -112,24 +112,8 @@ export async function pullRoute({ svc, req, res, query }: Call): Promise<void> {
   const ref = tag ? (tag.startsWith('sha256:') ? `${from}@${tag}` : `${from}:${tag}`) : from
   const platform = query.get('platform')
   // the client's credentials for the registry, if it sent some (api-registry.ts)
-  await withRegistryAuth(svc, req, ref, async (env) => {
-    res.writeHead(200, { ...apiHeaders(), 'Content-Type': 'application/json' })
-    const line = (o: unknown) => res.write(`${JSON.stringify(o)}\n`)
-    line({ status: `Pulling from ${from}`, id: tag || 'latest' })
-    const child = track(svc, spawnCli(svc.global, ['pull', ...(platform ? ['--platform', platform] : []), '--', ref], 'ignore', env))
-    // a client gone: the pull stops (what it stored so far is whole, blob by blob)
-    endWith(res, child)
-    const end = childEnd(child)
-    const lines = lineReader((text) => text.trim() && line({ status: text.trim() }))
-    child.stdout!.on('data', (b: Buffer) => lines.push(b))
-    child.stdout!.once('end', () => lines.end())
-    const { code, stderr } = await end
-    if (code !== 0) {
-      const message = errorLine(stderr) || `pull exited with ${code}`
-      line({ errorDetail: { message }, error: message })
-    }
-    res.end()
-  })
+  const args = ['pull', ...(platform ? ['--platform', platform] : []), '--', ref]
+  await withRegistryAuth(svc, req, ref, (env) => streamStatus(svc, res, args, env, { first: [{ status: `Pulling from ${from}`, id: tag || 'latest' }] }))
 }
 
 /**

@@ -14,7 +14,7 @@
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { IncomingMessage } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { StringDecoder } from 'node:string_decoder'
 import { ApiError, childEnd, endWith, errorLine, spawnCli } from './cli-call.js'
 import { apiHeaders, readJson, sendJson } from './api-http.js'
@@ -178,26 +178,48 @@ export async function pushRoute({ svc, req, res, params, query }: Call): Promise
   })()
   const ref = tag && !own ? `${name}:${tag}` : name
   const args = ['push', ...(tag || own ? [] : ['--all-tags']), '--', ref]
-  await withRegistryAuth(svc, req, ref, async (env) => {
-    res.writeHead(200, { ...apiHeaders(), 'Content-Type': 'application/json' })
-    const line = (o: unknown) => res.write(`${JSON.stringify(o)}\n`)
-    const child = track(svc, spawnCli(svc.global, args, 'ignore', env))
-    endWith(res, child)
-    const end = childEnd(child)
-    const lines = lineReader((raw) => {
-      const text = raw.trim()
-      if (!text) return
-      line({ status: text })
-      const pushed = /^(\S+): digest: (sha256:[0-9a-f]{64}) size: (\d+)$/.exec(text)
-      if (pushed) line({ progressDetail: {}, aux: { Tag: pushed[1], Digest: pushed[2], Size: Number(pushed[3]) } })
-    })
-    child.stdout!.on('data', (b: Buffer) => lines.push(b))
-    child.stdout!.once('end', () => lines.end())
-    const { code, stderr } = await end
-    if (code !== 0) {
-      const message = errorLine(stderr) || `push exited with ${code}`
-      line({ errorDetail: { message }, error: message })
-    }
-    res.end()
+  await withRegistryAuth(svc, req, ref, (env) =>
+    streamStatus(svc, res, args, env, {
+      after: (text) => {
+        const pushed = /^(\S+): digest: (sha256:[0-9a-f]{64}) size: (\d+)$/.exec(text)
+        return pushed ? { progressDetail: {}, aux: { Tag: pushed[1], Digest: pushed[2], Size: Number(pushed[3]) } } : undefined
+      },
+    }),
+  )
+}
+
+/**
+ * A pull's or push's answer, as Docker's daemon streams one: 200 at once
+ * (`first`'s lines), each line mini-run prints as a {"status"} line (and
+ * what `after` adds for it), a failure as the last line's {"error"}. A
+ * client gone ends the verb (what it stored so far is whole, blob by blob).
+ */
+export async function streamStatus(
+  svc: Service,
+  res: ServerResponse,
+  args: string[],
+  env: NodeJS.ProcessEnv | undefined,
+  o: { first?: object[]; after?: (text: string) => object | undefined } = {},
+): Promise<void> {
+  res.writeHead(200, { ...apiHeaders(), 'Content-Type': 'application/json' })
+  const line = (x: unknown) => res.write(`${JSON.stringify(x)}\n`)
+  for (const x of o.first ?? []) line(x)
+  const child = track(svc, spawnCli(svc.global, args, 'ignore', env))
+  endWith(res, child)
+  const end = childEnd(child)
+  const lines = lineReader((raw) => {
+    const text = raw.trim()
+    if (!text) return
+    line({ status: text })
+    const extra = o.after?.(text)
+    if (extra) line(extra)
   })
+  child.stdout!.on('data', (b: Buffer) => lines.push(b))
+  child.stdout!.once('end', () => lines.end())
+  const { code, stderr } = await end
+  if (code !== 0) {
+    const message = errorLine(stderr) || `${args[0]} exited with ${code}`
+    line({ errorDetail: { message }, error: message })
+  }
+  res.end()
 }

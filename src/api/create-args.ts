@@ -266,16 +266,10 @@ export function createArgs(body: Json, query: { name?: string; platform?: string
 
 /** POST /containers/ID/update's body (the Engine API's UpdateConfig): the resources `update` changes, and the restart policy. */
 const UPDATE: Record<string, Mapper> = {
-  Memory: flag('--memory'),
-  MemoryReservation: flag('--memory-reservation'),
-  MemorySwap: flag('--memory-swap'),
-  NanoCpus: HOST_CONFIG.NanoCpus!,
-  CpuShares: flag('--cpu-shares'),
-  CpuPeriod: flag('--cpu-period'),
-  CpuQuota: flag('--cpu-quota'),
-  CpusetCpus: flag('--cpuset-cpus'),
-  CpusetMems: flag('--cpuset-mems'),
-  PidsLimit: flag('--pids-limit'),
+  // the resources as create reads them
+  ...Object.fromEntries(
+    ['Memory', 'MemoryReservation', 'MemorySwap', 'NanoCpus', 'CpuShares', 'CpuPeriod', 'CpuQuota', 'CpusetCpus', 'CpusetMems', 'PidsLimit'].map((k) => [k, HOST_CONFIG[k]!]),
+  ),
   BlkioWeight: flag('--blkio-weight'),
   // "" leaves the policy; "no" sets it back to none (create's mapper reads no as nothing to set)
   RestartPolicy: (v) => {

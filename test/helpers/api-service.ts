@@ -1,5 +1,6 @@
 // `mini-run system service` for a test: started on a socket in the test's
 // env, stopped by its PID, and requests to it over the socket.
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { request } from 'node:http'
 import { join } from 'node:path'
@@ -58,4 +59,18 @@ export function api(socket: string, method: string, path: string, body?: unknown
     req.on('error', reject)
     req.end(text)
   })
+}
+
+export type DockerRun = (args: string[], o?: SpawnSyncOptions) => { status: number | null; stdout: string; stderr: string }
+
+/** The docker CLI against a service, as a user with HOME and DOCKER_CONFIG of the test's own: its environment, and a run of it. */
+export function dockerClient(env: TestEnv, service: RunningService): { env: NodeJS.ProcessEnv; run: DockerRun } {
+  const clientEnv = { PATH: process.env.PATH, HOME: env.dir, DOCKER_HOST: `unix://${service.socket}`, DOCKER_CONFIG: join(env.dir, 'docker-config') }
+  return {
+    env: clientEnv,
+    run: (args, o = {}) => {
+      const r = spawnSync(DOCKER_CLI, args, { encoding: 'utf8', timeout: 60_000, ...o, env: clientEnv })
+      return { status: r.status, stdout: String(r.stdout), stderr: String(r.stderr) }
+    },
+  }
 }
