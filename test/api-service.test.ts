@@ -233,7 +233,7 @@ print(json.dumps(out))
 
   it.skipIf(!hasPythonSdk)('the Docker SDK for Python: stats, attach with logs, update, history, df and the prunes, as its users call them', () => {
     const script = `
-import docker, json
+import docker, json, time
 c = docker.DockerClient(base_url=${JSON.stringify(`unix://${service.socket}`)})
 out = {}
 ct = c.containers.run(${JSON.stringify(BUSYBOX)}, ['sh', '-c', 'echo hello; while [ ! -e /go ]; do sleep 0.1; done; echo bye'], detach=True, name='sdk2', network_mode='none')
@@ -242,7 +242,12 @@ out['stats'] = [s['name'], s['pids_stats']['current'] >= 1, s['precpu_stats']['c
 ct.update(restart_policy={'Name': 'on-failure', 'MaximumRetryCount': 2})
 ct.reload()
 out['policy'] = ct.attrs['HostConfig']['RestartPolicy']
-# logs=1&stream=0 (this SDK sends stream as asked): what it wrote so far, at once, while it runs
+# logs=1&stream=0 (this SDK sends stream as asked): what it wrote so far, at once, while it runs;
+# once its first line is in the log (a loaded machine's monitor may be behind)
+for _ in range(200):
+    if ct.logs() == b'hello\\n':
+        break
+    time.sleep(0.05)
 out['attach'] = ct.attach(logs=True, stream=False).decode()
 ct.exec_run(['touch', '/go'])
 out['exit'] = ct.wait()['StatusCode']
