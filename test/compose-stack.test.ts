@@ -176,7 +176,8 @@ describe.skipIf(!isRoot || !netavark)('compose: a web + db + worker stack (needs
     expect([followed.status, followed.signal]).toEqual([null, 'SIGINT'])
     expect(followed.stdout).toMatch(/^worker-1  \| worker got [0-9a-f-]{36}\n$/)
     expect(ok(['-p', 'p', 'exec', '-T', 'web', 'cat', '/www/cgi-bin/db']).stdout).toContain('nc "$DB_HOST" 5000')
-    const run = ok(['-p', 'p', 'run', '--rm', '--no-deps', '-T', 'worker', 'sh', '-c', 'echo "$MODE $(nc db 5000 </dev/null)"'])
+    // db's nc listens again a moment after each answer (its loop): the one-off asks again until it is there
+    const run = ok(['-p', 'p', 'run', '--rm', '--no-deps', '-T', 'worker', 'sh', '-c', 'for i in 1 2 3 4 5 6 7 8 9 10; do v=$(nc db 5000 </dev/null); [ -n "$v" ] && break; sleep 0.2; done; echo "$MODE $v"'])
     expect(run.stdout).toMatch(/^one [0-9a-f-]{36}\n$/)
     // the one-off container is gone again
     expect(ok(['-p', 'p', 'ps', '-a', '--services']).stdout.split('\n').filter(Boolean).sort()).toEqual(['db', 'web', 'worker'])
