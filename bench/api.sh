@@ -4,7 +4,8 @@
 # unpacks into test/.tools/): `docker run --rm IMAGE true`, `docker ps -a`
 # and `docker images` through each socket, in interleaved rounds
 # (bench/interleave.mjs), with mini-run's own CLI (`mini-run run --rm`) as
-# the no-service line. Needs root, podman and test/.tools/docker; prints
+# the no-service line, and the same service without the children it starts
+# ahead (MINI_RUN_SERVICE_WARM=0). Needs root, podman and test/.tools/docker; prints
 # medians and ratios. ROUNDS (default 20) sets the rounds.
 #
 # Every container runs with --network none. The script re-enters itself in
@@ -49,9 +50,12 @@ if grep -q ' /sys/fs/cgroup/unified ' /proc/self/mountinfo; then
 fi
 "${mr[@]}" system service --time 0 "unix://$dir/mini-run.sock" 2>/dev/null &
 pids+=($!)
+# the same service without children started ahead (src/api/warm-cli.ts): what they save
+MINI_RUN_SERVICE_WARM=0 "${mr[@]}" system service --time 0 "unix://$dir/mini-run-cold.sock" 2>/dev/null &
+pids+=($!)
 "${in_v2_view[@]}" "${pm[@]}" system service --time 0 "unix://$dir/podman.sock" 2>/dev/null &
 pids+=($!)
-for sock in mini-run podman; do
+for sock in mini-run mini-run-cold podman; do
   for _ in $(seq 100); do DOCKER_HOST=unix://$dir/$sock.sock "$docker" version >/dev/null 2>&1 && break; sleep 0.1; done
 done
 # 20 stopped containers for the listings
@@ -67,6 +71,7 @@ const run = ["run", "--rm", "--network", "none", "--ulimit", "nofile=1024:1024",
 const commands = [
   { name: "mini-run CLI run", argv: ["native/build/mini-run", "--root", `${e.DIR}/store`, "--state", `${e.DIR}/state`, ...run] },
   { name: "mini-run API run", ...via("mini-run", run) },
+  { name: "mini-run API run, none started ahead", ...via("mini-run-cold", run) },
   { name: "podman API run", ...via("podman", run) },
   { name: "mini-run API ps", ...via("mini-run", ["ps", "-a"]) },
   { name: "podman API ps", ...via("podman", ["ps", "-a"]) },
@@ -79,4 +84,6 @@ node -e '
 const m = Object.fromEntries(Object.entries(JSON.parse(require("fs").readFileSync(process.argv[1]))).map(([k, v]) => [k, v.median]))
 for (const what of ["run", "ps", "images"]) console.log(`docker ${what} through the mini-run service / through the podman one: ${(m[`mini-run API ${what}`] / m[`podman API ${what}`]).toFixed(2)}x (${m[`mini-run API ${what}`].toFixed(1)} ms against ${m[`podman API ${what}`].toFixed(1)} ms)`)
 console.log(`docker run through the mini-run service / mini-run run itself: ${(m["mini-run API run"] / m["mini-run CLI run"]).toFixed(2)}x`)
+const cold = m["mini-run API run, none started ahead"]
+console.log(`docker run through the mini-run service, children started ahead / none (MINI_RUN_SERVICE_WARM=0): ${(m["mini-run API run"] / cold).toFixed(2)}x (${cold.toFixed(1)} ms without)`)
 ' "$out/api.json"

@@ -58,6 +58,15 @@ async function stream(
 }
 
 /**
+ * How long a hijacked attach waits between its 101 head and the log it
+ * replays. The Docker SDK for Python reads the head through a buffered
+ * file, then reads the raw socket beneath it: what came in with the head,
+ * in the same read, is lost (docker/api/client.py _get_raw_response_socket).
+ * A log read at once is there before a loaded client wakes.
+ */
+const UPGRADE_SETTLE_MS = 100
+
+/**
  * POST /containers/ID/attach. Docker's logs= and stream= (each false unless
  * given): logs sends what the container has written so far, stream what it
  * writes from now on (and takes input). Both without input is the log
@@ -71,6 +80,7 @@ export async function attachRoute({ svc, params, query, target }: StreamCall): P
   // a container that keeps no log (--log-driver none) has none to send: the attach goes on without
   const logs = queryBool(query, 'logs') && keepsLog(svc, c)
   target.begin()
+  if (logs && target.input) await sleep(UPGRADE_SETTLE_MS)
   if (!live || (logs && !want.stdin && c.status === 'running')) {
     target.input?.resume()
     if (logs) await streamLog(svc, c, target.out, { stdout: want.stdout, stderr: want.stderr, follow: live }).catch(() => {})

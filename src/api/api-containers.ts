@@ -159,7 +159,7 @@ export async function waitRoute({ svc, res, params, query }: Call): Promise<void
     }
     code = condition === 'not-running' && !running(c) ? (c.exitCode ?? 0) : await waitContainer(svc.stateRoot, c, gone.signal)
     if (condition === 'removed') {
-      while (currentInfo(svc.stateRoot, c.id) !== undefined && !gone.signal.aborted) await sleep(50)
+      while (currentInfo(svc.stateRoot, c.id) !== undefined && !gone.signal.aborted) await sleep(20)
     }
   } catch (err) {
     if (gone.signal.aborted) return

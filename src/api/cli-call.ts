@@ -12,6 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { selfCommand } from '../cli/run-flags.js'
 import type { GlobalOptions } from '../cli/global-options.js'
 import { getLogger } from '../log.js'
+import { warmSpawn } from './warm-cli.js'
 
 export interface CliResult {
   code: number
@@ -36,8 +37,11 @@ export function cliArgv(global: GlobalOptions, args: string[]): string[] {
 
 /** env: variables to set for this child beside the service's own (a request's DOCKER_CONFIG). */
 export function spawnCli(global: GlobalOptions, args: string[], stdin: 'ignore' | 'pipe' = 'ignore', env?: NodeJS.ProcessEnv): ChildProcess {
-  const [file, ...rest] = cliArgv(global, args)
   getLogger().debug({ args }, 'mini-run %s', args.join(' '))
+  // one started ahead, when the service keeps some (warm-cli.ts)
+  const warm = warmSpawn(cliArgv(global, []), args, env, stdin === 'pipe')
+  if (warm) return warm
+  const [file, ...rest] = cliArgv(global, args)
   return spawn(file!, rest, { stdio: [stdin, 'pipe', 'pipe'], ...(env && { env: { ...process.env, ...env } }) })
 }
 

@@ -30,6 +30,7 @@ const { stdioTerminalGone } = require('./terminal-gone.js') as typeof import('./
 const { prebuiltAddon } = require('../native/addon-path.js') as typeof import('../native/addon-path.js')
 const { defaultScavengeTask, lateScavenge } = require('./late-scavenge.js') as typeof import('./late-scavenge.js')
 const { runCacheName } = require('./run-cache-name.js') as typeof import('./run-cache-name.js')
+const { runWarm } = require('./warm-line.js') as typeof import('./warm-line.js')
 type RunLine = import('./run-line-parse.js').RunLine
 /**
  * The thin parser's flag tables (run-line-tables.ts) as JSON text, written
@@ -332,12 +333,18 @@ function runSmallBundle(): boolean {
 // Every other line: the whole CLI, which runs itself (main.ts), through a
 // code cache of its verb's own, as the listings have. Each verb compiles
 // its own code, and a cache another verb's run wrote left this one's to be
-// compiled at every start: `container ls -a` with the cache `--help` wrote,
-// 2.4 ms slower than with its own (30 paired rounds). Written after the
-// verb's first run that exits 0 (this listener comes before the writer's).
-if (!runSmallBundle()) {
-  const verb = lineVerb(process.argv, tables())
-  const own = verb !== undefined && verb !== 'help' && isVerb(verb) ? verb : undefined
+// compiled at every start (`container ls -a` with `--help`'s: 2.4 ms slower).
+// Written after the verb's first run that exits 0 (this listener comes before
+// the writer's). A child `system service` starts ahead loads it first (warm-line.ts).
+const warmFd = process.env.MINI_RUN_WARM_FD
+delete process.env.MINI_RUN_WARM_FD
+function ownVerb(argv: string[]): string | undefined {
+  const verb = lineVerb(argv, tables())
+  return verb !== undefined && verb !== 'help' && isVerb(verb) ? verb : undefined
+}
+if (warmFd !== undefined) runWarm(Number(warmFd), (cacheName) => runBundle('mini-run-cli.cjs', cacheName), ownVerb)
+else if (!runSmallBundle()) {
+  const own = ownVerb(process.argv)
   let cli: Bundle | undefined
   if (own !== undefined) process.once('exit', (code) => code === 0 && cli?.cacheAfter(own))
   cli = runBundle('mini-run-cli.cjs', own)

@@ -18,7 +18,13 @@ export async function main(argv: string[]): Promise<number> {
   return cliMain(argv, registerCommands)
 }
 
-main(process.argv).then(
+/**
+ * Run the command line and set the process's exit code. The bundle runs it
+ * at once, unless the launcher loaded it ahead of its line (a pre-started
+ * child of `system service`: warm-line.ts), which then calls it.
+ */
+function runMain(argv: string[]): void {
+  main(argv).then(
   (code) => {
     process.exitCode = code
     // a terminal hung up meanwhile (run -it in a window that was closed): Node's teardown would abort on it
@@ -36,4 +42,10 @@ main(process.argv).then(
     process.stderr.write(`mini-run: ${describeError(err)}\n`)
     process.exitCode = EXIT_RUNTIME_ERROR
   },
-)
+  )
+}
+
+const deferred = Symbol.for('mini-run.deferred-main')
+const launcher = globalThis as Record<symbol, unknown>
+if (launcher[deferred] === true) launcher[deferred] = runMain
+else runMain(process.argv)

@@ -1,0 +1,62 @@
+import { closeSync, readSync } from 'node:fs'
+
+/** What the launcher's runBundle gives back (launcher.cts): the cache written after a verb's run. */
+interface LoadedBundle {
+  cacheAfter(verb: string): void
+}
+
+/**
+ * A pre-started child of `system service` (src/api/warm-cli.ts). Node has
+ * started and the launcher has loaded the whole CLI's bundle, through a
+ * code cache of its own ('warm', written after each verb's first run, so
+ * it holds the verbs the service runs); main.ts has left its command line
+ * to this function, which waits for it (awaitLine), then runs it as a
+ * fresh `mini-run` would. Node's start and the bundle's load are most of a
+ * short verb's time (README, Start-up), and a `docker run` is two or three
+ * verbs. ownVerb: the line's verb when its run should leave a cache.
+ */
+export function runWarm(fd: number, loadCli: (cacheName: string) => LoadedBundle, ownVerb: (argv: string[]) => string | undefined): void {
+  const hook = Symbol.for('mini-run.deferred-main')
+  const shared = globalThis as Record<symbol, unknown>
+  let verb: string | undefined
+  let cli: LoadedBundle | undefined
+  // before the bundle's own listener, the cache's writer
+  process.once('exit', (code) => code === 0 && verb !== undefined && cli?.cacheAfter(verb))
+  shared[hook] = true
+  cli = loadCli('warm')
+  const runMain = shared[hook]
+  delete shared[hook]
+  awaitLine(fd)
+  verb = ownVerb(process.argv)
+  if (typeof runMain === 'function') runMain(process.argv)
+}
+
+/**
+ * The line, on the fd MINI_RUN_WARM_FD names: the verb's words and the
+ * variables to add, one JSON document, then the end of the pipe. The end
+ * without a line (the service done with the child, or gone) is its silent
+ * exit.
+ */
+function awaitLine(fd: number): void {
+  const chunks: Buffer[] = []
+  const buffer = Buffer.allocUnsafe(64 * 1024)
+  for (;;) {
+    let n: number
+    try {
+      n = readSync(fd, buffer, 0, buffer.length, null)
+    } catch (err) {
+      // a pipe made non-blocking: wait for it rather than spin
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5)
+      continue
+    }
+    if (n === 0) break
+    chunks.push(Buffer.from(buffer.subarray(0, n)))
+  }
+  closeSync(fd)
+  if (chunks.length === 0) process.exit(0)
+  const line = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { args: string[]; env: Record<string, string> }
+  process.argv.push(...line.args)
+  Object.assign(process.env, line.env)
+}
+
