@@ -35,6 +35,42 @@ describe.skipIf(!isRoot || unavailable)(`system service: docker login, push and 
       child.on('close', (status) => resolve({ status, stdout, stderr }))
       child.stdin.end(input)
     })
+  // a command on a pty of its own, answering each prompt as it comes (python3's pty), asynchronously as docker()
+  const onTerminal = (argv: string[], answers: Array<[string, string]>) =>
+    new Promise<{ status: number | null; output: string }>((resolve, reject) => {
+      const script = `
+import json, os, pty, select, sys, time
+answers = json.loads(sys.argv[1])
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+out = b''
+deadline = time.time() + 20
+while time.time() < deadline:
+    if select.select([fd], [], [], 0.1)[0]:
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        out += data
+        if answers and out.decode(errors='replace').rstrip().endswith(answers[0][0].rstrip()):
+            os.write(fd, (answers.pop(0)[1] + '\\n').encode())
+sys.stdout.write(out.decode(errors='replace'))
+done, status = os.waitpid(pid, os.WNOHANG)
+if done == 0:
+    os.kill(pid, 9)
+    status = os.waitpid(pid, 0)[1]
+sys.exit(os.waitstatus_to_exitcode(status))
+`
+      const child = spawn('python3', ['-c', script, JSON.stringify(answers), ...argv], { env: clientEnv, timeout: 90_000 })
+      let output = ''
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()))
+      child.stderr.on('data', (d: Buffer) => (output += d.toString()))
+      child.on('error', reject)
+      child.on('close', (status) => resolve({ status, output }))
+    })
   // the requests' configurations, under the state root (api-registry.ts): none outlives its request
   const scratchDirs = () => (existsSync(join(env.stateRoot, 'api-auth')) ? readdirSync(join(env.stateRoot, 'api-auth')) : [])
   const header = (auth: object) => Buffer.from(JSON.stringify(auth)).toString('base64url')
@@ -97,11 +133,21 @@ describe.skipIf(!isRoot || unavailable)(`system service: docker login, push and 
     expect(env.run(['images', '--format', '{{.Repository}}:{{.Tag}}', `${proxy.host}/private/app`]).stdout).toBe(`${ref}\n`)
     expect((await docker(['rmi', ref])).status).toBe(0)
     expect((await docker(['logout', proxy.host])).status).toBe(0)
+    // refused before a line of the pull: a 401, on which docker asks for a login (none without a terminal)
     const refused = await docker(['pull', ref])
     expect(refused.status).toBe(1)
-    // the pull's answer began before the registry refused: its last line's error, which the client prints
-    expect(refused.stderr).toBe(`${proxy.host}: anonymous access refused by http://${proxy.host}: {"details":"incorrect username or password"}\n`)
+    expect(refused.stdout).toMatch(/Please login prior to pull:/)
+    expect(refused.stderr).toBe('Error: Cannot perform an interactive login from a non TTY device\n')
     expect(env.run(['images', '-q', `${proxy.host}/private/app`]).stdout).toBe('')
+    // on a terminal, the login it asks for is sent with the pull again, which then goes through
+    const prompted = await onTerminal([DOCKER_CLI, 'pull', ref], [['Username: ', alice.username], ['Password: ', alice.password]])
+    expect(prompted.output).toMatch(/Please login prior to pull:/)
+    expect(prompted.output).toMatch(new RegExp(`Downloaded newer image for ${proxy.host}/private/app:1`))
+    expect(prompted.status).toBe(0)
+    // the pull's heading once, in Docker's form ({"status": "Pulling from REPO", "id": TAG})
+    expect(prompted.output.match(/Pulling from/g)).toHaveLength(1)
+    expect(env.run(['images', '--format', '{{.Repository}}:{{.Tag}}', `${proxy.host}/private/app`]).stdout).toBe(`${ref}\n`)
+    expect((await docker(['rmi', ref])).status).toBe(0)
     expect(scratchDirs()).toEqual([])
     expect(existsSync(join(env.dir, 'docker-config', 'config.json'))).toBe(true)
   })
@@ -119,9 +165,13 @@ describe.skipIf(!isRoot || unavailable)(`system service: docker login, push and 
     // credentials named for another registry are not sent to this one: anonymous, refused
     const elsewhere = await withAuth('POST', `/v1.41/images/${ref}/push`, header({ username: alice.username, password: alice.password, serveraddress: 'registry.example' }))
     expect(elsewhere.lines.at(-1)?.error).toMatch(/anonymous access refused/)
+    // a pull refused before its first line: the answer's status, as moby's
     const wrong = await withAuth('POST', `/v1.41/images/create?fromImage=${encodeURIComponent(`${proxy.host}/private/raw`)}&tag=2`, header({ username: alice.username, password: 'wrong' }))
-    expect(wrong.status).toBe(200)
-    expect(wrong.lines.at(-1)?.error).toMatch(/credentials of alice refused/)
+    expect(wrong.status).toBe(401)
+    expect(wrong.lines).toEqual([{ message: expect.stringMatching(/credentials of alice refused/) }])
+    const missing = await withAuth('POST', `/v1.41/images/create?fromImage=${encodeURIComponent(`${proxy.host}/private/raw`)}&tag=nosuch`, good)
+    expect(missing.status).toBe(404)
+    expect(missing.lines).toEqual([{ message: expect.stringMatching(/nosuch/) }])
     const token = await withAuth('POST', `/v1.41/images/${ref}/push`, header({ identitytoken: 'abc' }))
     expect(token).toMatchObject({ status: 400, lines: [{ message: 'X-Registry-Auth: identity and registry tokens are not supported: log in with a username and password' }] })
     // no JSON: no credentials, as moby reads it

@@ -129,6 +129,23 @@ describe('the service', () => {
     await until('the waiting children to exit', () => pids.every(processGone))
   })
 
+  it("runs a request's verb in a child that was waiting, and starts another in its place", async () => {
+    const service = await startService(env)
+    try {
+      let before: number[] = []
+      await until('two children waiting', () => (before = waitingChildren(service.pid)).length === 2)
+      expect((await api(service.socket, 'POST', '/volumes/create', { Name: 'through-a-waiting-one' })).status).toBe(201)
+      expect(env.run(['volume', 'ls', '-q']).stdout).toBe('through-a-waiting-one\n')
+      // a waiting child ends only with its line or the service: one of them ran the create
+      await until('one used and replaced', () => {
+        const now = waitingChildren(service.pid)
+        return now.length === 2 && before.filter((pid) => now.includes(pid)).length === 1
+      })
+    } finally {
+      await service.stop()
+    }
+  })
+
   it('killed outright, leaves none waiting: their pipe ends with it', async () => {
     const service = await startService(env)
     let pids: number[] = []

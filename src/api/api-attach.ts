@@ -80,7 +80,8 @@ export async function attachRoute({ svc, params, query, target }: StreamCall): P
   // a container that keeps no log (--log-driver none) has none to send: the attach goes on without
   const logs = queryBool(query, 'logs') && keepsLog(svc, c)
   target.begin()
-  if (logs && target.input) await sleep(UPGRADE_SETTLE_MS)
+  // not before an attach that waits for the start (below): a start meanwhile would find none waiting
+  if (logs && target.input && (!live || c.status === 'running')) await sleep(UPGRADE_SETTLE_MS)
   if (!live || (logs && !want.stdin && c.status === 'running')) {
     target.input?.resume()
     if (logs) await streamLog(svc, c, target.out, { stdout: want.stdout, stderr: want.stderr, follow: live }).catch(() => {})

@@ -100,9 +100,12 @@ export async function imageInspectRoute({ svc, res, params }: Call): Promise<voi
 /**
  * POST /images/create?fromImage=&tag=: a pull, its progress as Docker's
  * JSON lines ({"status": ...}), and a failure as the last line's
- * {"error": ..., "errorDetail": {"message": ...}}: the answer's status was
- * 200 before the pull began, as Docker's.
+ * {"error": ..., "errorDetail": {"message": ...}}; a manifest refused or
+ * missing before any line is the answer's 401 or 404 (streamStatus).
  */
+/** `mini-run pull`'s own "TAG: Pulling from REPO" (pull-progress.ts), which the answer's first line says in Docker's form. */
+const PULL_HEADING = /^\S+: Pulling from \S+$/
+
 export async function pullRoute({ svc, req, res, query }: Call): Promise<void> {
   const from = query.get('fromImage')
   const source = query.get('fromSrc')
@@ -113,7 +116,7 @@ export async function pullRoute({ svc, req, res, query }: Call): Promise<void> {
   const platform = query.get('platform')
   // the client's credentials for the registry, if it sent some (api-registry.ts)
   const args = ['pull', ...(platform ? ['--platform', platform] : []), '--', ref]
-  await withRegistryAuth(svc, req, ref, (env) => streamStatus(svc, res, args, env, { first: [{ status: `Pulling from ${from}`, id: tag || 'latest' }] }))
+  await withRegistryAuth(svc, req, ref, (env) => streamStatus(svc, res, args, env, { first: [{ status: `Pulling from ${from}`, id: tag || 'latest' }], drop: PULL_HEADING }))
 }
 
 /**

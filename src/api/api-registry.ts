@@ -16,7 +16,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { StringDecoder } from 'node:string_decoder'
-import { ApiError, childEnd, endWith, errorLine, spawnCli } from './cli-call.js'
+import { ApiError, childEnd, endWith, errorLine, spawnCli, statusOf } from './cli-call.js'
 import { apiHeaders, readJson, sendJson } from './api-http.js'
 import { track, type Call, type Service } from './service.js'
 import { UsageError } from '../errors.js'
@@ -189,27 +189,37 @@ export async function pushRoute({ svc, req, res, params, query }: Call): Promise
 }
 
 /**
- * A pull's or push's answer, as Docker's daemon streams one: 200 at once
- * (`first`'s lines), each line mini-run prints as a {"status"} line (and
- * what `after` adds for it), a failure as the last line's {"error"}. A
- * client gone ends the verb (what it stored so far is whole, blob by blob).
+ * A pull's or push's answer, as Docker's daemon streams one: 200 with the
+ * verb's first line (`first`'s lines before it), each line mini-run prints
+ * (but those `drop` matches) as a {"status"} line (and what `after` adds for it), a failure as the
+ * last line's {"error"}. A failure before any line (a pull's manifest
+ * refused or missing: `mini-run pull` says "Pulling from" once it has one)
+ * is the answer's status instead, as moby answers what it has not begun to
+ * stream: 401 for credentials refused, on which docker's CLI asks for a
+ * login and tries again; 404 for what is not there. A client gone ends the
+ * verb (what it stored so far is whole, blob by blob).
  */
 export async function streamStatus(
   svc: Service,
   res: ServerResponse,
   args: string[],
   env: NodeJS.ProcessEnv | undefined,
-  o: { first?: object[]; after?: (text: string) => object | undefined } = {},
+  o: { first?: object[]; drop?: RegExp; after?: (text: string) => object | undefined } = {},
 ): Promise<void> {
-  res.writeHead(200, { ...apiHeaders(), 'Content-Type': 'application/json' })
   const line = (x: unknown) => res.write(`${JSON.stringify(x)}\n`)
-  for (const x of o.first ?? []) line(x)
+  const begin = () => {
+    if (res.headersSent) return
+    res.writeHead(200, { ...apiHeaders(), 'Content-Type': 'application/json' })
+    for (const x of o.first ?? []) line(x)
+  }
   const child = track(svc, spawnCli(svc.global, args, 'ignore', env))
   endWith(res, child)
   const end = childEnd(child)
   const lines = lineReader((raw) => {
     const text = raw.trim()
     if (!text) return
+    begin()
+    if (o.drop?.test(text)) return
     line({ status: text })
     const extra = o.after?.(text)
     if (extra) line(extra)
@@ -219,7 +229,12 @@ export async function streamStatus(
   const { code, stderr } = await end
   if (code !== 0) {
     const message = errorLine(stderr) || `${args[0]} exited with ${code}`
+    if (!res.headersSent) throw new ApiError(REFUSED.test(message) ? 401 : statusOf(message), message)
     line({ errorDetail: { message }, error: message })
   }
+  begin()
   res.end()
 }
+
+/** A registry's refusal of the credentials sent, or of none (registry/auth.ts). */
+const REFUSED = /\b(anonymous access|credentials of \S+) refused by\b|\bunauthorized\b/i

@@ -55,42 +55,64 @@ export function stopWarmPool(): void {
  */
 export function warmSpawn(command: string[], args: string[], env: NodeJS.ProcessEnv | undefined, keepStdin: boolean): ChildProcess | undefined {
   const p = pool
-  if (!p || !sameCommand(p.command, command)) return undefined
-  const child = p.waiting.shift()
-  refill(p)
+  if (!p || !sameCommand(p.command, command) || !lineFits(args, env)) return undefined
+  // one killed while it waited (a Ctrl-C reaches the service's whole group) may not be reaped yet
+  let child = p.waiting.shift()
+  while (child && (child.exitCode !== null || child.signalCode !== null)) child = p.waiting.shift()
+  // the replacement after this request's line, not before it
+  setImmediate(() => refill(p))
   if (!child) return undefined
-  hold(child, true)
-  const line = JSON.stringify({ args, env: env ?? {} })
-  ;(child.stdio[LINE_FD] as Writable).end(line)
+  setHeld(child, true)
+  ;(child.stdio[LINE_FD] as Writable).end(JSON.stringify({ args, env: env ?? {} }))
   if (!keepStdin) child.stdin!.end()
   return child
+}
+
+/**
+ * Whether a line means the same to a waiting child as to a fresh one: no
+ * NUL (which spawn refuses), no variable unset (which JSON drops), and none
+ * that Node or the launcher read at their start, before the line came
+ * (NODE_OPTIONS, NODE_EXTRA_CA_CERTS, MINI_RUN_LOG_LEVEL...). The service
+ * sends DOCKER_CONFIG only; anything else gets a fresh child.
+ */
+function lineFits(args: string[], env: NodeJS.ProcessEnv | undefined): boolean {
+  const entries = Object.entries(env ?? {})
+  return ![...args, ...entries.flat()].some((w) => w === undefined || w.includes('\0')) && !entries.some(([k]) => /^(NODE_|MINI_RUN_)/.test(k))
 }
 
 function refill(p: Pool): void {
   while (pool === p && p.waiting.length < p.size) {
     const [file, ...rest] = p.command
-    const child = spawn(file!, rest, { stdio: ['pipe', 'pipe', 'pipe', 'pipe'], env: { ...process.env, MINI_RUN_WARM_FD: String(LINE_FD) } })
-    // a child that could not start, or ended while it waited, is no longer one to hand out
-    const drop = () => (p.waiting = p.waiting.filter((c) => c !== child))
-    child.once('error', drop)
-    child.once('exit', drop)
+    let child: ChildProcess
+    try {
+      child = spawn(file!, rest, { stdio: ['pipe', 'pipe', 'pipe', 'pipe'], env: { ...process.env, MINI_RUN_WARM_FD: String(LINE_FD) } })
+    } catch {
+      // out of memory or of processes: the next verb starts a child of its own, as without a pool
+      return
+    }
+    // no pipes (EMFILE, ENFILE: spawn returns before it makes them) or no process: none to hand out
+    if (child.pid === undefined || !child.stdio[LINE_FD]) {
+      child.once('error', () => {})
+      return
+    }
+    // one that ended while it waited is no longer one to hand out
+    child.once('exit', () => (p.waiting = p.waiting.filter((c) => c !== child)))
+    child.once('error', () => {})
     ;(child.stdio[LINE_FD] as Writable).on('error', () => {})
     child.stdin!.on('error', () => {})
     // a waiting child keeps nothing of the service running (its pipes and its exit are the caller's once taken)
-    hold(child, false)
+    setHeld(child, false)
     p.waiting.push(child)
-    // a spawn that fails at once (no such file) would refill forever: one try per take
-    if (child.pid === undefined) break
   }
 }
 
 /** Whether the child and its pipes keep the service's event loop alive. */
-function hold(child: ChildProcess, yes: boolean): void {
-  if (yes) child.ref()
+function setHeld(child: ChildProcess, held: boolean): void {
+  if (held) child.ref()
   else child.unref()
   for (const stream of child.stdio) {
-    const handle = stream as (Readable | Writable) & { ref?: () => void; unref?: () => void }
-    if (yes) handle?.ref?.()
+    const handle = stream as (Readable | Writable) & { ref?: () => void; unref?: () => void } | null
+    if (held) handle?.ref?.()
     else handle?.unref?.()
   }
 }

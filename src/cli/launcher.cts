@@ -330,12 +330,10 @@ function runSmallBundle(): boolean {
   return false
 }
 
-// Every other line: the whole CLI, which runs itself (main.ts), through a
-// code cache of its verb's own, as the listings have. Each verb compiles
-// its own code, and a cache another verb's run wrote left this one's to be
-// compiled at every start (`container ls -a` with `--help`'s: 2.4 ms slower).
-// Written after the verb's first run that exits 0 (this listener comes before
-// the writer's). A child `system service` starts ahead loads it first (warm-line.ts).
+// Every other line: the whole CLI, which runs itself (main.ts), through a code cache of its verb's
+// own, as the listings have: with another verb's, this one's code is compiled at every start
+// (`container ls -a` with `--help`'s: 2.4 ms slower). Written after the verb's first run that exits
+// 0 (this listener comes before the writer's). A child `system service` starts ahead loads it first.
 const warmFd = process.env.MINI_RUN_WARM_FD
 delete process.env.MINI_RUN_WARM_FD
 function ownVerb(argv: string[]): string | undefined {

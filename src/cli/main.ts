@@ -25,23 +25,23 @@ export async function main(argv: string[]): Promise<number> {
  */
 function runMain(argv: string[]): void {
   main(argv).then(
-  (code) => {
-    process.exitCode = code
-    // a terminal hung up meanwhile (run -it in a window that was closed): Node's teardown would abort on it
-    if (stdioTerminalGone()) {
-      process.once('exit', () => {
-        try {
-          exitNow(code)
-        } catch {
-          // no native library after all: Node's own exit goes on
-        }
-      })
-    }
-  },
-  (err: unknown) => {
-    process.stderr.write(`mini-run: ${describeError(err)}\n`)
-    process.exitCode = EXIT_RUNTIME_ERROR
-  },
+    (code) => {
+      process.exitCode = code
+      // a terminal hung up meanwhile (run -it in a window that was closed): Node's teardown would abort on it
+      if (stdioTerminalGone()) {
+        process.once('exit', () => {
+          try {
+            exitNow(code)
+          } catch {
+            // no native library after all: Node's own exit goes on
+          }
+        })
+      }
+    },
+    (err: unknown) => {
+      process.stderr.write(`mini-run: ${describeError(err)}\n`)
+      process.exitCode = EXIT_RUNTIME_ERROR
+    },
   )
 }
 

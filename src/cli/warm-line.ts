@@ -28,7 +28,10 @@ export function runWarm(fd: number, loadCli: (cacheName: string) => LoadedBundle
   delete shared[hook]
   awaitLine(fd)
   verb = ownVerb(process.argv)
-  if (typeof runMain === 'function') runMain(process.argv)
+  if (typeof runMain === 'function') return void runMain(process.argv)
+  // a bundle of another build, which ran nothing: not a silent success the service would believe
+  process.stderr.write('mini-run: the CLI bundle did not hand its command line to the launcher (a build of another version?)\n')
+  process.exitCode = 125
 }
 
 /**

@@ -44,6 +44,7 @@ async function service(uri: string | undefined, flags: ServiceFlags, cmd: Comman
   const stop = () => {
     if (stopping) return
     stopping = true
+    stopWarmPool()
     running.close()
   }
   process.on('SIGINT', stop)
