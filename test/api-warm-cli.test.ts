@@ -39,8 +39,9 @@ function ended(child: ReturnType<typeof spawn>): Promise<{ code: number | null; 
 /** The same line through a child started ahead and through a fresh one. */
 async function bothWays(args: string[]) {
   startWarmPool(command)
-  const waiting = warmPids()
-  expect(waiting).toHaveLength(2)
+  // the one the last line took is replaced once the pool has been quiet a moment
+  let waiting: number[] = []
+  await until('two children waiting', () => (waiting = warmPids()).length === 2)
   const child = warmSpawn(command, args, undefined, false)!
   // one of those started ahead, not one started for it
   expect(waiting).toContain(child.pid)
@@ -96,7 +97,11 @@ describe('a child started ahead', () => {
     const first = warmSpawn(command, ['version'], undefined, false)!
     const second = warmSpawn(command, ['version'], undefined, false)!
     expect(first.pid).not.toBe(second.pid)
+    // none left to hand out, and no replacement while lines are still coming
+    expect(warmPids()).toEqual([])
+    expect(warmSpawn(command, ['version'], undefined, false)).toBeUndefined()
     await Promise.all([ended(first), ended(second)])
+    await until('the two replaced once quiet', () => warmPids().length === 2)
     expect(warmSpawn([...command.slice(0, -1), join(env.dir, 'other-state')], ['version'], undefined, false)).toBeUndefined()
   })
 

@@ -19,6 +19,8 @@ import type { Readable, Writable } from 'node:stream'
 
 /** How many wait by default: a `docker run`'s create and start come one after the other, each starting the next one's replacement. */
 export const DEFAULT_WAITING = 2
+/** How long after the last child handed out its replacements start. */
+const REFILL_AFTER_MS = 300
 /** The pipe a waiting child reads its line from. */
 const LINE_FD = 3
 
@@ -27,6 +29,7 @@ interface Pool {
   command: string[]
   size: number
   waiting: ChildProcess[]
+  refillTimer?: NodeJS.Timeout
 }
 
 let pool: Pool | undefined
@@ -44,14 +47,16 @@ export function startWarmPool(command: string[], size = DEFAULT_WAITING): void {
 export function stopWarmPool(): void {
   const p = pool
   pool = undefined
+  clearTimeout(p?.refillTimer)
   for (const child of p?.waiting ?? []) (child.stdio[LINE_FD] as Writable).end()
 }
 
 /**
  * A waiting child of this command running args, its stdin ended unless the
  * caller writes it (keepStdin); undefined when none waits (the pool is
- * stopped, empty, or started for other global options). A replacement
- * starts at once.
+ * stopped, empty, or started for other global options, or the line is one
+ * a waiting child would read otherwise: lineFits). Replacements start once
+ * no line has come for REFILL_AFTER_MS.
  */
 export function warmSpawn(command: string[], args: string[], env: NodeJS.ProcessEnv | undefined, keepStdin: boolean): ChildProcess | undefined {
   const p = pool
@@ -59,8 +64,11 @@ export function warmSpawn(command: string[], args: string[], env: NodeJS.Process
   // one killed while it waited (a Ctrl-C reaches the service's whole group) may not be reaped yet
   let child = p.waiting.shift()
   while (child && (child.exitCode !== null || child.signalCode !== null)) child = p.waiting.shift()
-  // the replacement after this request's line, not before it
-  setImmediate(() => refill(p))
+  // the replacements once the service has been quiet a moment: started at once, on a machine of
+  // two cores, they took the CPU from this verb and the next (a `docker run`'s start comes ~70 ms
+  // after its create, and the container's exit command after that)
+  clearTimeout(p.refillTimer)
+  p.refillTimer = setTimeout(() => refill(p), REFILL_AFTER_MS).unref()
   if (!child) return undefined
   setHeld(child, true)
   ;(child.stdio[LINE_FD] as Writable).end(JSON.stringify({ args, env: env ?? {} }))

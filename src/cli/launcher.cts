@@ -340,7 +340,7 @@ function ownVerb(argv: string[]): string | undefined {
   const verb = lineVerb(argv, tables())
   return verb !== undefined && verb !== 'help' && isVerb(verb) ? verb : undefined
 }
-if (warmFd !== undefined) runWarm(Number(warmFd), (cacheName) => runBundle('mini-run-cli.cjs', cacheName), ownVerb)
+if (warmFd !== undefined) runWarm(Number(warmFd), (cacheName) => runBundle('mini-run-cli.cjs', cacheName), ownVerb, require)
 else if (!runSmallBundle()) {
   const own = ownVerb(process.argv)
   let cli: Bundle | undefined
