@@ -5,7 +5,7 @@
 // not, its exit code and error line), and none may outlive the service,
 // however it ends.
 import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { startWarmPool, stopWarmPool, warmPids, warmSpawn } from '../src/api/warm-cli.js'
@@ -15,6 +15,7 @@ import { LAUNCHER, miniRunAsync } from './helpers/cli.js'
 import { BUSYBOX_OCI, makeTestEnv, type TestEnv } from './helpers/test-env.js'
 import { until } from './helpers/until.js'
 
+const PROJECT = new URL('..', import.meta.url).pathname
 let env: TestEnv
 let command: string[]
 
@@ -103,6 +104,36 @@ describe('a child started ahead', () => {
     await Promise.all([ended(first), ended(second)])
     await until('the two replaced once quiet', () => warmPids().length === 2)
     expect(warmSpawn([...command.slice(0, -1), join(env.dir, 'other-state')], ['version'], undefined, false)).toBeUndefined()
+  })
+
+  it("keeps the code cache V8 accepts: a second run of a verb leaves it as the first wrote it", async () => {
+    // a copy of the install, whose dist/ no other test writes
+    const copy = join(env.dir, 'install')
+    mkdirSync(join(copy, 'dist'), { recursive: true })
+    mkdirSync(join(copy, 'native'))
+    for (const f of ['mini-run.cjs', 'mini-run-cli.cjs', 'mini-run-run.cjs', 'mini-run-list.cjs']) copyFileSync(join(PROJECT, 'dist', f), join(copy, 'dist', f))
+    symlinkSync(join(PROJECT, 'node_modules'), join(copy, 'node_modules'))
+    symlinkSync(join(PROJECT, 'native', 'build'), join(copy, 'native', 'build'))
+    const own = [process.execPath, '--', join(copy, 'dist', 'mini-run.cjs'), ...command.slice(3)]
+    const cache = join(copy, 'dist', 'mini-run-cli.cjs.warm.cache')
+    // a pool's life: one run of volume ls, then the pool stopped and its children gone
+    const session = async () => {
+      startWarmPool(own)
+      let pids: number[] = []
+      await until('two children waiting', () => (pids = warmPids()).length === 2)
+      expect(await ended(warmSpawn(own, ['volume', 'ls'], undefined, false)!)).toMatchObject({ code: 0 })
+      stopWarmPool()
+      await until('the children gone', () => pids.every(processGone))
+    }
+    // the first writes the cache; the second's children loaded it, and one adds its verb
+    await session()
+    await session()
+    expect(readFileSync(cache, 'latin1').split('\n')[1]!.trim()).toBe('volume')
+    const written = statSync(cache)
+    // the third's children find it whole: none writes it again (with V8's flags left changed, each would)
+    await session()
+    expect(statSync(cache).ino).toBe(written.ino)
+    expect(statSync(cache).mtimeMs).toBe(written.mtimeMs)
   })
 
   it('ends, unused, when the pool stops', async () => {

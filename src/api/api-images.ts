@@ -97,14 +97,17 @@ export async function imageInspectRoute({ svc, res, params }: Call): Promise<voi
   }
 }
 
+/** `mini-run pull`'s own "TAG: Pulling from REPO" (pull-progress.ts), which the answer's first line says in Docker's form. */
+const PULL_HEADING = /^\S+: Pulling from \S+$/
+
 /**
  * POST /images/create?fromImage=&tag=: a pull, its progress as Docker's
  * JSON lines ({"status": ...}), and a failure as the last line's
  * {"error": ..., "errorDetail": {"message": ...}}; a manifest refused or
- * missing before any line is the answer's 401 or 404 (streamStatus).
+ * missing before any line is the answer's 401 or 404 (streamStatus). No
+ * tag is latest, named, so that the first line `mini-run pull` prints is
+ * its heading ("Using default tag" would come before the manifest).
  */
-/** `mini-run pull`'s own "TAG: Pulling from REPO" (pull-progress.ts), which the answer's first line says in Docker's form. */
-const PULL_HEADING = /^\S+: Pulling from \S+$/
 
 export async function pullRoute({ svc, req, res, query }: Call): Promise<void> {
   const from = query.get('fromImage')
@@ -112,7 +115,8 @@ export async function pullRoute({ svc, req, res, query }: Call): Promise<void> {
   if (!from && source) return importImage({ svc, req, res, query }, source)
   if (!from) throw new ApiError(400, 'fromImage or fromSrc is required')
   const tag = query.get('tag')
-  const ref = tag ? (tag.startsWith('sha256:') ? `${from}@${tag}` : `${from}:${tag}`) : from
+  const named = /@|:[^/]*$/.test(from)
+  const ref = tag ? (tag.startsWith('sha256:') ? `${from}@${tag}` : `${from}:${tag}`) : named ? from : `${from}:latest`
   const platform = query.get('platform')
   // the client's credentials for the registry, if it sent some (api-registry.ts)
   const args = ['pull', ...(platform ? ['--platform', platform] : []), '--', ref]

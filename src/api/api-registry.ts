@@ -196,7 +196,7 @@ export async function pushRoute({ svc, req, res, params, query }: Call): Promise
  * refused or missing: `mini-run pull` says "Pulling from" once it has one)
  * is the answer's status instead, as moby answers what it has not begun to
  * stream: 401 for credentials refused, on which docker's CLI asks for a
- * login and tries again; 404 for what is not there. A client gone ends the
+ * login and tries again; 404 for what is not there or not shown. A client gone ends the
  * verb (what it stored so far is whole, blob by blob).
  */
 export async function streamStatus(
@@ -229,7 +229,7 @@ export async function streamStatus(
   const { code, stderr } = await end
   if (code !== 0) {
     const message = errorLine(stderr) || `${args[0]} exited with ${code}`
-    if (!res.headersSent) throw new ApiError(REFUSED.test(message) ? 401 : statusOf(message), message)
+    if (!res.headersSent) throw new ApiError(REFUSED.test(message) ? 401 : DENIED.test(message) ? 404 : statusOf(message), message)
     line({ errorDetail: { message }, error: message })
   }
   begin()
@@ -238,3 +238,9 @@ export async function streamStatus(
 
 /** A registry's refusal of the credentials sent, or of none (registry/auth.ts). */
 const REFUSED = /\b(anonymous access|credentials of \S+) refused by\b|\bunauthorized\b/i
+/**
+ * A repository the registry would not show, after it gave a token
+ * (registry/client.ts failure): moby's "pull access denied ... repository
+ * does not exist", a 404, on which docker asks for no login.
+ */
+const DENIED = /; the repository may not exist\b|; the credentials of \S+ do not give access to it$/

@@ -17,10 +17,11 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import type { Readable, Writable } from 'node:stream'
 
-/** How many wait by default: a `docker run`'s create and start come one after the other, each starting the next one's replacement. */
+/** How many wait by default: a `docker run`'s create and start, one after the other. */
 export const DEFAULT_WAITING = 2
-/** How long after the last child handed out its replacements start. */
+/** How long after the last child handed out its replacements start; under lines that keep coming, at most REFILL_WITHIN_MS after the first. */
 const REFILL_AFTER_MS = 300
+const REFILL_WITHIN_MS = 1000
 /** The pipe a waiting child reads its line from. */
 const LINE_FD = 3
 
@@ -30,6 +31,8 @@ interface Pool {
   size: number
   waiting: ChildProcess[]
   refillTimer?: NodeJS.Timeout
+  /** When the pending refill must run at the latest (Date.now() ms). */
+  refillDue?: number
 }
 
 let pool: Pool | undefined
@@ -67,8 +70,7 @@ export function warmSpawn(command: string[], args: string[], env: NodeJS.Process
   // the replacements once the service has been quiet a moment: started at once, on a machine of
   // two cores, they took the CPU from this verb and the next (a `docker run`'s start comes ~70 ms
   // after its create, and the container's exit command after that)
-  clearTimeout(p.refillTimer)
-  p.refillTimer = setTimeout(() => refill(p), REFILL_AFTER_MS).unref()
+  scheduleRefill(p)
   if (!child) return undefined
   setHeld(child, true)
   ;(child.stdio[LINE_FD] as Writable).end(JSON.stringify({ args, env: env ?? {} }))
@@ -88,7 +90,15 @@ function lineFits(args: string[], env: NodeJS.ProcessEnv | undefined): boolean {
   return ![...args, ...entries.flat()].some((w) => w === undefined || w.includes('\0')) && !entries.some(([k]) => /^(NODE_|MINI_RUN_)/.test(k))
 }
 
+function scheduleRefill(p: Pool): void {
+  const now = Date.now()
+  p.refillDue ??= now + REFILL_WITHIN_MS
+  clearTimeout(p.refillTimer)
+  p.refillTimer = setTimeout(() => refill(p), Math.min(REFILL_AFTER_MS, Math.max(0, p.refillDue - now))).unref()
+}
+
 function refill(p: Pool): void {
+  delete p.refillDue
   while (pool === p && p.waiting.length < p.size) {
     const [file, ...rest] = p.command
     let child: ChildProcess
@@ -103,8 +113,12 @@ function refill(p: Pool): void {
       child.once('error', () => {})
       return
     }
-    // one that ended while it waited is no longer one to hand out
-    child.once('exit', () => (p.waiting = p.waiting.filter((c) => c !== child)))
+    // one that ended while it waited is no longer one to hand out, and is replaced
+    child.once('exit', () => {
+      if (pool !== p || !p.waiting.includes(child)) return
+      p.waiting = p.waiting.filter((c) => c !== child)
+      scheduleRefill(p)
+    })
     child.once('error', () => {})
     ;(child.stdio[LINE_FD] as Writable).on('error', () => {})
     child.stdin!.on('error', () => {})

@@ -15,7 +15,7 @@ interface LoadedBundle {
  * short verb's time (README, Start-up), and a `docker run` is two or three
  * verbs. ownVerb: the line's verb when its run should leave a cache.
  */
-export function runWarm(fd: number, loadCli: (cacheName: string) => LoadedBundle, ownVerb: (argv: string[]) => string | undefined, require: NodeJS.Require): void {
+export function runWarm(fd: number, loadCli: (cacheName: string) => LoadedBundle, ownVerb: (argv: string[]) => string | undefined, nodeRequire: NodeJS.Require): void {
   const hook = Symbol.for('mini-run.deferred-main')
   const shared = globalThis as Record<symbol, unknown>
   let verb: string | undefined
@@ -31,10 +31,15 @@ export function runWarm(fd: number, loadCli: (cacheName: string) => LoadedBundle
   // finds little to keep (its young generation would be full of the load's objects). In 20
   // interleaved rounds: create 72.8 -> 61.0 ms, start 122.2 -> 109.2, rm -f 52.6 -> 36.3
   // (a gc exposed in a context of its own: the verb's global has none)
-  require('node:child_process')
-  require('node:net')
-  require('node:v8').setFlagsFromString('--expose-gc')
-  ;(require('node:vm').runInNewContext('gc') as () => void)()
+  nodeRequire('node:child_process')
+  nodeRequire('node:net')
+  const v8 = nodeRequire('node:v8')
+  v8.setFlagsFromString('--expose-gc')
+  const gc = nodeRequire('node:vm').runInNewContext('gc') as () => void
+  // and back: V8 checks a code cache against its flags, and would refuse the 'warm' one (and
+  // Node's own, for the built-ins the verb loads) made with another set, and write it again
+  v8.setFlagsFromString('--no-expose-gc')
+  gc()
   awaitLine(fd)
   verb = ownVerb(process.argv)
   if (typeof runMain === 'function') return void runMain(process.argv)
