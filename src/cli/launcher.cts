@@ -335,7 +335,7 @@ function runSmallBundle(): boolean {
 // (`container ls -a` with `--help`'s: 2.4 ms slower). Written after the verb's first run that exits
 // 0 (this listener comes before the writer's). A child `system service` starts ahead loads it first.
 const warmFd = process.env.MINI_RUN_WARM_FD
-delete process.env.MINI_RUN_WARM_FD
+if (warmFd !== undefined) delete process.env.MINI_RUN_WARM_FD
 function ownVerb(argv: string[]): string | undefined {
   const verb = lineVerb(argv, tables())
   return verb !== undefined && verb !== 'help' && isVerb(verb) ? verb : undefined
