@@ -1,4 +1,4 @@
-// Bundle the CLI into dist/mini-run-cli.cjs, behind the launcher
+// Bundle the CLI into dist/mini-run-cli.cjs and one bundle per verb, behind the launcher
 // dist/mini-run.cjs (src/cli/launcher.cts), and write its V8 code cache.
 //
 // Why: a container runtime's start-up is its hot path. Node's ESM loader
@@ -174,6 +174,17 @@ await build({ ...cliBundle, entryPoints: ['src/cli/run-line.ts'], outfile: stage
 await build({ ...cliBundle, entryPoints: ['src/cli/pull-part.ts'], outfile: stage('dist/mini-run-pull.cjs') })
 // `ps`, `images` and `inspect` (src/cli/list-main.ts): commander and these verbs.
 await build({ ...cliBundle, entryPoints: ['src/cli/list-main.ts'], outfile: stage('dist/mini-run-list.cjs') })
+// Every other verb of mini-run's own command line, one bundle each (src/cli/verb-main.ts): commander, the
+// verb's commands module and what that imports. The whole CLI stays for runc's command line, help, an
+// image named as the verb (`mini-run alpine`) and a pre-started child of `system service`.
+const { VERB_MODULES } = await import('../dist/cli/commands/verb-modules.js')
+const VERB_BUNDLES = Object.keys(VERB_MODULES).filter((verb) => !['ps', 'images', 'inspect'].includes(verb)).map((verb) => `dist/mini-run-verb-${verb}.cjs`)
+await Promise.all(Object.entries(VERB_MODULES).map(([verb, [module, name]]) => {
+  const file = `dist/mini-run-verb-${verb}.cjs`
+  if (!VERB_BUNDLES.includes(file)) return undefined
+  const contents = `import { ${name} as register } from './commands/${module}.js'\nimport { verbMain } from './verb-main.js'\nexport const main = (argv) => verbMain(argv, ${JSON.stringify(verb)}, register)\n`
+  return build({ ...cliBundle, stdin: { contents, resolveDir: 'src/cli', sourcefile: `verb-${verb}.ts`, loader: 'ts' }, outfile: stage(file) })
+}))
 await build({
   ...common,
   entryPoints: ['src/build/vendor.ts'],
@@ -243,7 +254,7 @@ async function shortNames(file) {
 
 // The launcher reads each bundle as latin1 and runs it as a vm.Script, which
 // has no import(): both are checked here rather than found at run time.
-const LOADED_BY_LAUNCHER = ['dist/mini-run-cli.cjs', 'dist/mini-run-run.cjs', 'dist/mini-run-list.cjs']
+const LOADED_BY_LAUNCHER = ['dist/mini-run-cli.cjs', 'dist/mini-run-run.cjs', 'dist/mini-run-list.cjs', ...VERB_BUNDLES]
 for (const final of LOADED_BY_LAUNCHER) {
   const file = staged(final)
   toEsmOnce(file)
@@ -278,10 +289,10 @@ for (const file of outputs) chmodSync(staged(file), file === 'dist/mini-run.cjs'
 const order = (file) => (file === 'dist/mini-run.cjs' ? 2 : LOADED_BY_LAUNCHER.includes(file) ? 1 : 0)
 for (const file of [...outputs].sort((a, b) => order(a) - order(b))) renameSync(staged(file), file)
 
-// The whole CLI's cache for `run` lines it runs itself (-d, -it, --explain),
-// written at the exit of a run that compiles what `run` needs: --explain
-// plans a container and starts nothing. (Without it the first such run
-// writes one; this only makes it a good one.)
+// The run verb's bundle's cache, for the `run` lines the run bundle leaves
+// to it (-d, -it, --explain), written at the exit of a run that compiles
+// what `run` needs: --explain plans a container and starts nothing.
+// (Without it the first such run writes one; this only makes it a good one.)
 // The run and listing bundles' caches are written by the first run of each
 // of their verbs that goes the whole way (the launcher's cacheAfter).
 try {

@@ -248,21 +248,30 @@ describe('the CLI launcher', () => {
     })
   })
 
-  // Every other verb runs the whole CLI through a cache of its own, written
-  // at its first run and again, once, after its first run that exits 0.
-  it("leaves the whole CLI's cache per verb, marked after a run that exits 0", () => {
-    const verbCache = join(dir, 'dist', 'mini-run-cli.cjs.volume.cache')
+  // Every other verb runs from a bundle of its own (verb-main.ts), through a cache written at its first
+  // run and again, once, after its first run that exits 0; without that bundle (a copy of a few of
+  // dist/'s files, an older install), from the whole CLI, through a cache of the verb's own
+  it("leaves a verb's bundle its cache, marked after a run that exits 0, and runs the verb without one", () => {
+    const verbBundle = join(dir, 'dist', 'mini-run-verb-volume.cjs')
+    const verbCache = `${verbBundle}.cache`
+    const wholeCache = join(dir, 'dist', 'mini-run-cli.cjs.volume.cache')
     const mark = () => cacheMark(verbCache)
     withTempRoots((roots) => {
-      rmSync(verbCache, { force: true })
+      copyFileSync(join(PROJECT, 'dist', 'mini-run-verb-volume.cjs'), verbBundle)
+      for (const f of [verbCache, wholeCache]) rmSync(f, { force: true })
       const failed = spawnSync(process.execPath, [launcher, ...roots, 'volume', 'rm', 'no-such-volume'], { encoding: 'utf8' })
-      expect(failed.status).not.toBe(0)
+      expect({ status: failed.status, stderr: failed.stderr }).toEqual({ status: 1, stderr: 'mini-run: no such volume: no-such-volume\n' })
       expect(mark()).toBe('')
       expect(runCli(...roots, 'volume', 'ls')).toMatch(/^DRIVER/)
       expect(mark()).toBe('volume')
+      expect(cacheDataOffset(verbCache) % 8).toBe(0)
       const ino = statSync(verbCache).ino
       runCli(...roots, 'volume', 'ls')
       expect(statSync(verbCache).ino).toBe(ino)
+      expect(existsSync(wholeCache)).toBe(false)
+      rmSync(verbBundle)
+      expect(runCli(...roots, 'volume', 'ls')).toMatch(/^DRIVER/)
+      expect(cacheMark(wholeCache)).toBe('volume')
       // --help has no verb: the plain cache
       expect(existsSync(join(dir, 'dist', 'mini-run-cli.cjs.--help.cache'))).toBe(false)
     })

@@ -211,7 +211,7 @@ describe('the launcher', () => {
     writeFileSync(
       probe,
       `const fs = require('fs'); const open = fs.openSync;
-fs.openSync = function (p, ...rest) { if (/mini-run-(cli|run|list)\\.cjs$/.test(String(p))) fs.appendFileSync(${JSON.stringify(log)}, String(p).split('/').pop() + '\\n'); return open.call(this, p, ...rest) }`,
+fs.openSync = function (p, ...rest) { if (/mini-run-(cli|run|list|verb-[a-z]+)\\.cjs$/.test(String(p))) fs.appendFileSync(${JSON.stringify(log)}, String(p).split('/').pop() + '\\n'); return open.call(this, p, ...rest) }`,
     )
     try {
       execFileSync(process.execPath, ['--require', probe, 'dist/mini-run.cjs', ...args], { stdio: 'ignore' })
@@ -221,14 +221,22 @@ fs.openSync = function (p, ...rest) { if (/mini-run-(cli|run|list)\\.cjs$/.test(
     return readFileSync(log, 'utf8').split('\n').filter(Boolean)
   }
 
-  it('runs a foreground run from the run bundle, and anything else from the CLI bundle', () => {
+  it("runs a foreground run from the run bundle, a listing from the listings', another verb from its own, and the rest from the whole CLI", () => {
     // the store does not exist: the run fails, after the launcher chose
     const store = ['--root', join(dir, 'store'), '--state', join(dir, 'state')]
     expect(bundlesOpened([...store, 'run', '--rm', '--pull', 'never', 'busybox', 'true'])).toEqual(['mini-run-run.cjs'])
-    expect(bundlesOpened([...store, 'run', '-d', '--pull', 'never', 'busybox', 'true'])).toEqual(['mini-run-cli.cjs'])
+    expect(bundlesOpened([...store, 'run', '-d', '--pull', 'never', 'busybox', 'true'])).toEqual(['mini-run-verb-run.cjs'])
     expect(bundlesOpened([...store, 'ps'])).toEqual(['mini-run-list.cjs'])
     expect(bundlesOpened([...store, 'inspect', 'x'])).toEqual(['mini-run-list.cjs'])
-    expect(bundlesOpened([...store, 'rm', 'x'])).toEqual(['mini-run-cli.cjs'])
+    expect(bundlesOpened([...store, 'rm', 'x'])).toEqual(['mini-run-verb-rm.cjs'])
+    expect(bundlesOpened([...store, 'container', 'ls'])).toEqual(['mini-run-verb-container.cjs'])
+    expect(bundlesOpened([...store, '--log-level', 'debug', 'volume', 'ls'])).toEqual(['mini-run-verb-volume.cjs'])
+    // help, a line of no verb, and runc's: a runc-only global flag, then a runc-only flag of a shared verb,
+    // which the verb's bundle hands on (oci/detect.ts)
+    expect(bundlesOpened(['--help'])).toEqual(['mini-run-cli.cjs'])
+    expect(bundlesOpened(['help', 'rm'])).toEqual(['mini-run-cli.cjs'])
+    expect(bundlesOpened(['--log', join(dir, 'log'), 'kill', 'x'])).toEqual(['mini-run-cli.cjs'])
+    expect(bundlesOpened(['--root', join(dir, 'oci'), 'create', '--bundle', join(dir, 'none'), 'x'])).toEqual(['mini-run-verb-create.cjs', 'mini-run-cli.cjs'])
   })
 
   it('gives the listings\' output, errors and exit codes as the whole CLI does', () => {

@@ -1,6 +1,7 @@
 /**
- * The `mini-run` executable (dist/mini-run.cjs). It runs the bundled CLI,
- * dist/mini-run-cli.cjs, through V8's code cache.
+ * The `mini-run` executable (dist/mini-run.cjs). It runs the bundled CLI
+ * through V8's code cache: a foreground run's bundle, the listings', one
+ * bundle per other verb, or the whole CLI (dist/mini-run-cli.cjs).
  *
  * Why: a container runtime's start-up is its hot path, and most of Node's
  * part of it is parsing and compiling half a megabyte of JavaScript before
@@ -31,6 +32,7 @@ const { prebuiltAddon } = require('../native/addon-path.js') as typeof import('.
 const { defaultScavengeTask, lateScavenge } = require('./late-scavenge.js') as typeof import('./late-scavenge.js')
 const { runCacheName } = require('./run-cache-name.js') as typeof import('./run-cache-name.js')
 const { runWarm } = require('./warm-line.js') as typeof import('./warm-line.js')
+const { loopIsIdle, mayBeTerminal, recording } = require('./launcher-checks.js') as typeof import('./launcher-checks.js')
 type RunLine = import('./run-line-parse.js').RunLine
 /**
  * The thin parser's flag tables (run-line-tables.ts) as JSON text, written
@@ -234,42 +236,6 @@ function runBundle(name: string, cacheName?: string, lateScavengeVerb?: string):
 }
 
 /**
- * Whether fd may be a terminal, without node:tty (which loads Node's net and
- * stream modules, 2.5 ms): a character device other than the memory ones
- * (major 1: /dev/null, /dev/zero). A "maybe" only sends the shorthand to
- * the whole CLI, which asks isatty.
- */
-function mayBeTerminal(fd: number): boolean {
-  try {
-    const st = fs.fstatSync(fd)
-    return st.isCharacterDevice() && Math.floor(st.rdev / 256) % 4096 !== 1
-  } catch {
-    return false
-  }
-}
-
-/**
- * Whether Node's event loop has nothing left to do but end: no request under
- * way (a write to a pipe that was full: WriteWrap; a file operation), no
- * timer, no handle but idle ones of stdin/stdout/stderr (PipeWrap, TTYWrap:
- * they hold the loop only while they read or write, and a write shows as
- * its request). Anything else, and the process ends the usual way, when the
- * loop has done it.
- */
-function loopIsIdle(): boolean {
-  return process.getActiveResourcesInfo().every((r) => r === 'PipeWrap' || r === 'TTYWrap')
-}
-
-/**
- * Node writes what it was asked to record (--cpu-prof, --heap-prof, --prof,
- * NODE_V8_COVERAGE: c8, vitest's coverage) in its teardown: then the run
- * ends the usual way.
- */
-function recording(): boolean {
-  return process.env.NODE_V8_COVERAGE !== undefined || process.execArgv.some((a) => /^--(cpu-prof|heap-prof|prof)\b/.test(a))
-}
-
-/**
  * End the process as process.exit(code) would, then skip Node's teardown
  * (its environment, V8's heap, the platform's threads: 0.8 ms of a run)
  * with _exit(2) (mr_exit, native/minirun.h), which also leaves the
@@ -330,10 +296,12 @@ function runSmallBundle(): boolean {
   return false
 }
 
-// Every other line: the whole CLI, which runs itself (main.ts), through a code cache of its verb's
-// own, as the listings have: with another verb's, this one's code is compiled at every start
-// (`container ls -a` with `--help`'s: 2.4 ms slower). Written after the verb's first run that exits
-// 0 (this listener comes before the writer's). A child `system service` starts ahead loads it first.
+// Every other line goes to its verb's own bundle (runVerbBundle); what none takes (runc's command
+// line, help, an image named as the verb) to the whole CLI, which runs itself (main.ts), through a
+// code cache of its verb's own, as the listings have: with another verb's, this one's code is
+// compiled at every start (`container ls -a` with `--help`'s: 2.4 ms slower). Written after the
+// verb's first run that exits 0 (this listener comes before the writer's). A child `system service`
+// starts ahead loads the whole CLI first.
 const warmFd = process.env.MINI_RUN_WARM_FD
 if (warmFd !== undefined) delete process.env.MINI_RUN_WARM_FD
 function ownVerb(argv: string[]): string | undefined {
@@ -341,9 +309,24 @@ function ownVerb(argv: string[]): string | undefined {
   return verb !== undefined && verb !== 'help' && isVerb(verb) ? verb : undefined
 }
 if (warmFd !== undefined) runWarm(Number(warmFd), (cacheName) => runBundle('mini-run-cli.cjs', cacheName), ownVerb, require)
-else if (!runSmallBundle()) {
+else if (!runSmallBundle() && !runVerbBundle()) {
   const own = ownVerb(process.argv)
   let cli: Bundle | undefined
   if (own !== undefined) process.once('exit', (code) => code === 0 && cli?.cacheAfter(own))
   cli = runBundle('mini-run-cli.cjs', own)
+}
+
+/** The line's verb's own bundle (verb-main.ts), unless the line is runc's: returns whether it runs the line. */
+function runVerbBundle(): boolean {
+  const own = ownVerb(process.argv)
+  if (own === undefined || own === 'ps' || own === 'images' || own === 'inspect') return false
+  const name = `mini-run-verb-${own}.cjs`
+  // an install of an older build, or a copy of a few of dist/'s files: the whole CLI runs it
+  if (!fs.existsSync(path.join(__dirname, name))) return false
+  let ran = false
+  // before the bundle's cache writer, as the whole CLI's below
+  process.once('exit', (code) => ran && code === 0 && bundle.cacheAfter(own))
+  const bundle = runBundle(name)
+  ran = (bundle.exports.main as (argv: string[]) => boolean)(process.argv)
+  return ran
 }

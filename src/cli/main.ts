@@ -3,13 +3,10 @@
  * mini-run's command line. One file per verb under commands/; this file only
  * wires them up: runc's command line or mini-run's own (cli-program.ts).
  */
-import { describeError } from '../errors.js'
 import { cliMain } from './cli-program.js'
 import { registerCommands } from './commands/index.js'
-import { EXIT_RUNTIME_ERROR } from './exit-codes.js'
+import { settleMain } from './main-exit.js'
 import { ociArgs } from './oci/detect.js'
-import { stdioTerminalGone } from './terminal-gone.js'
-import { exitNow } from '../native/process-calls.js'
 
 export async function main(argv: string[]): Promise<number> {
   // runc's command line (podman, containerd): its own program (oci/detect.ts)
@@ -24,25 +21,7 @@ export async function main(argv: string[]): Promise<number> {
  * child of `system service`: warm-line.ts), which then calls it.
  */
 function runMain(argv: string[]): void {
-  main(argv).then(
-    (code) => {
-      process.exitCode = code
-      // a terminal hung up meanwhile (run -it in a window that was closed): Node's teardown would abort on it
-      if (stdioTerminalGone()) {
-        process.once('exit', () => {
-          try {
-            exitNow(code)
-          } catch {
-            // no native library after all: Node's own exit goes on
-          }
-        })
-      }
-    },
-    (err: unknown) => {
-      process.stderr.write(`mini-run: ${describeError(err)}\n`)
-      process.exitCode = EXIT_RUNTIME_ERROR
-    },
-  )
+  settleMain(main(argv))
 }
 
 const deferred = Symbol.for('mini-run.deferred-main')

@@ -20,8 +20,6 @@ import { register as registerVolume } from './volume.js'
 import { register as registerBuild, registerBuildx } from './build.js'
 import { register as registerBuilder } from './builder.js'
 import { register as registerLint } from './lint.js'
-import { register as registerSystemCheck } from './system-check.js'
-import { register as registerSystemService } from './system-service.js'
 import { register as registerPush } from './push.js'
 import { register as registerLogin } from './login.js'
 import { register as registerLogout } from './logout.js'
@@ -29,7 +27,7 @@ import { register as registerTag } from './tag.js'
 import { register as registerSave } from './save.js'
 import { register as registerHistory } from './history.js'
 import { register as registerManifest } from './manifest.js'
-import { register as registerSystem } from './system.js'
+import { register as registerSystem } from './system-group.js'
 import { register as registerInternal } from './internal.js'
 import { register as registerNetwork } from './network.js'
 import { register as registerPort } from './port.js'
@@ -50,7 +48,7 @@ import { register as registerVersion } from './version.js'
 import { register as registerInfo } from './info.js'
 import { register as registerHealthcheck } from './healthcheck.js'
 import { register as registerCompose } from './compose.js'
-import { register as registerEvents, registerOn as registerEventsOn } from './events.js'
+import { register as registerEvents } from './events.js'
 
 /** Every verb (verbs.ts), in the order `mini-run --help` lists them. */
 const VERBS: Record<VerbName, (program: Command) => void> = {
@@ -101,12 +99,7 @@ const VERBS: Record<VerbName, (program: Command) => void> = {
   login: registerLogin,
   logout: registerLogout,
   // df and prune, then check (system-check.ts)
-  system: (program) => {
-    registerSystem(program)
-    registerSystemCheck(program)
-    registerEventsOn(program.commands.find((c) => c.name() === 'system')!)
-    registerSystemService(program.commands.find((c) => c.name() === 'system')!)
-  },
+  system: registerSystem,
   version: registerVersion,
   info: registerInfo,
   events: registerEvents,

@@ -1,0 +1,62 @@
+/**
+ * The commands module (commands/NAME.ts) that registers each verb, and the
+ * function it exports for that. The build makes one bundle per verb from
+ * this table (scripts/bundle.mjs, verb-main.ts); index.ts registers the same
+ * functions for the whole CLI (test/cli-verb-bundles.test.ts holds the two
+ * equal). Data only: the build reads it without loading any verb.
+ */
+import type { VerbName } from '../verbs.js'
+
+export const VERB_MODULES: Readonly<Record<VerbName, readonly [module: string, name: string]>> = {
+  run: ['run', 'register'],
+  create: ['create', 'register'],
+  start: ['start', 'register'],
+  restart: ['restart', 'register'],
+  attach: ['attach', 'register'],
+  ps: ['ps', 'register'],
+  logs: ['logs', 'register'],
+  exec: ['exec', 'register'],
+  stop: ['stop', 'register'],
+  kill: ['kill', 'register'],
+  wait: ['wait', 'register'],
+  rm: ['rm', 'register'],
+  inspect: ['inspect', 'register'],
+  cp: ['cp', 'register'],
+  diff: ['diff', 'register'],
+  export: ['export', 'register'],
+  commit: ['commit', 'register'],
+  top: ['top', 'register'],
+  stats: ['stats', 'register'],
+  rename: ['rename', 'register'],
+  pause: ['pause', 'register'],
+  unpause: ['pause', 'registerUnpause'],
+  update: ['update', 'register'],
+  container: ['container', 'register'],
+  volume: ['volume', 'register'],
+  port: ['port', 'register'],
+  healthcheck: ['healthcheck', 'register'],
+  compose: ['compose', 'register'],
+  network: ['network', 'register'],
+  pull: ['pull', 'register'],
+  images: ['images', 'register'],
+  rmi: ['rmi', 'register'],
+  load: ['load', 'register'],
+  import: ['import', 'register'],
+  image: ['image', 'register'],
+  build: ['build', 'register'],
+  buildx: ['build', 'registerBuildx'],
+  builder: ['builder', 'register'],
+  lint: ['lint', 'register'],
+  push: ['push', 'register'],
+  tag: ['tag', 'register'],
+  save: ['save', 'register'],
+  history: ['history', 'register'],
+  manifest: ['manifest', 'register'],
+  login: ['login', 'register'],
+  logout: ['logout', 'register'],
+  system: ['system-group', 'register'],
+  version: ['version', 'register'],
+  info: ['info', 'register'],
+  events: ['events', 'register'],
+  internal: ['internal', 'register'],
+}
