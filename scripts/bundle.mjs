@@ -177,8 +177,18 @@ await build({ ...cliBundle, entryPoints: ['src/cli/list-main.ts'], outfile: stag
 // Every other verb of mini-run's own command line, one bundle each (src/cli/verb-main.ts): commander, the
 // verb's commands module and what that imports. The whole CLI stays for runc's command line, help, an
 // image named as the verb (`mini-run alpine`) and a pre-started child of `system service`.
+if (statSync('src/cli/commands/verb-modules.ts').mtimeMs > statSync('dist/cli/commands/verb-modules.js').mtimeMs) {
+  throw new Error('dist/cli/commands/verb-modules.js is older than its source: run tsc (npm run build) first')
+}
 const { VERB_MODULES } = await import('../dist/cli/commands/verb-modules.js')
-const VERB_BUNDLES = Object.keys(VERB_MODULES).filter((verb) => !['ps', 'images', 'inspect'].includes(verb)).map((verb) => `dist/mini-run-verb-${verb}.cjs`)
+const { LIST_VERB_NAMES } = await import('../dist/cli/list-line.js')
+const VERB_BUNDLES = Object.keys(VERB_MODULES).filter((verb) => !LIST_VERB_NAMES.includes(verb)).map((verb) => `dist/mini-run-verb-${verb}.cjs`)
+// the launcher runs the bundle of a line's verb if there is one: none is left of a verb this build
+// does not bundle (one removed, or left to the whole CLI), nor its caches
+for (const name of readdirSync('dist')) {
+  const verbFile = /^(mini-run-verb-[\w-]+\.cjs)(\..*)?$/.exec(name)
+  if (verbFile && !VERB_BUNDLES.includes(`dist/${verbFile[1]}`)) rmSync(`dist/${name}`, { force: true })
+}
 await Promise.all(Object.entries(VERB_MODULES).map(([verb, [module, name]]) => {
   const file = `dist/mini-run-verb-${verb}.cjs`
   if (!VERB_BUNDLES.includes(file)) return undefined
@@ -241,9 +251,9 @@ function requireBuiltinsOnce(file) {
 // inspect) get short local names once the steps above have found esbuild's
 // own: 23-29% fewer bytes to read and turn into a string at every start
 // (run 361 -> 277 kB, list 277 -> 198 kB) and a code cache 2.5% smaller,
-// about 2 ms of a run (40 interleaved rounds, paired). Their stack traces
-// show the short names; the other verbs' bundle, the library in dist/ and
-// src/ keep theirs. No code compares a function's or a class's name (errors
+// about 2 ms of a run (40 interleaved rounds, paired); the verbs' own bundles
+// too. Their stack traces show the short names; the whole CLI's bundle (runc's
+// command line, help), the library in dist/ and src/ keep theirs. No code compares a function's or a class's name (errors
 // are told apart by instanceof and code), and mini-run's errors carry theirs
 // as literals, for logs (commander's, in the list bundle, are short). format cjs: the bundle's top level
 // is a function's body (the launcher's wrapper), so its names are local too.

@@ -50,7 +50,7 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'mini-run-launcher-'))
   mkdirSync(join(dir, 'dist'))
   mkdirSync(join(dir, 'native'))
-  for (const f of ['mini-run.cjs', 'mini-run-cli.cjs', 'mini-run-run.cjs', 'mini-run-list.cjs']) copyFileSync(join(PROJECT, 'dist', f), join(dir, 'dist', f))
+  for (const f of ['mini-run.cjs', 'mini-run-cli.cjs', 'mini-run-run.cjs', 'mini-run-list.cjs', 'mini-run-verb-run.cjs']) copyFileSync(join(PROJECT, 'dist', f), join(dir, 'dist', f))
   symlinkSync(join(PROJECT, 'node_modules'), join(dir, 'node_modules'))
   symlinkSync(join(PROJECT, 'native', 'build'), join(dir, 'native', 'build'))
   launcher = join(dir, 'dist', 'mini-run.cjs')
@@ -199,27 +199,35 @@ describe('the CLI launcher', () => {
   // (src/cli/late-scavenge.ts), a V8 flag that every code cache is checked
   // against: it must be back before anything else compiles. A runc command
   // line (--debug, a config.json where it runs) goes from the run bundle to
-  // the whole CLI, whose cache must still be accepted (not rewritten, then
-  // rejected by the next run); an error line (process.stderr made on the
-  // way) and a missing command still say what they must.
+  // the run verb's own and on to the whole CLI, whose caches must still be
+  // accepted (not rewritten, then rejected by the next run); an error line
+  // (process.stderr made on the way) and a missing command still say what
+  // they must.
   it.skipIf(!isRoot)("puts V8's flags back before another bundle, a cache or an error line (needs root: it starts containers)", async () => {
     const env = await makeTestEnv()
     const cwd = mkdtempSync(join(tmpdir(), 'mini-run-launcher-runc-'))
     try {
+      const verbRunCache = join(dir, 'dist', 'mini-run-verb-run.cjs.cache')
       const cliRunCache = join(dir, 'dist', 'mini-run-cli.cjs.run.cache')
+      for (const f of [verbRunCache, cliRunCache]) rmSync(f, { force: true })
       const runLine = env.runArgs(['--network', 'none', '--rootfs', BUSYBOX_ROOTFS, 'true'])
       const globals = runLine.slice(0, runLine.indexOf('run'))
-      // the whole CLI's run cache, written by a plan (--explain), then the run bundle's, after a whole run
+      // the run verb's cache, written by a plan (--explain), then the run bundle's, after a whole run
       execFileSync(process.execPath, [launcher, ...globals, 'run', '--explain', '--rootfs', '/', '/bin/true'], { stdio: 'ignore' })
+      expect(cacheMark(verbRunCache)).toBe('run')
       for (let i = 0; i < 2; i++) execFileSync(process.execPath, [launcher, ...runLine], { stdio: 'ignore' })
       expect(cacheMark(join(dir, 'dist', 'mini-run-run.cjs.none-rootfs.cache'))).toBe('run')
-      const ino = statSync(cliRunCache).ino
+      const ino = statSync(verbRunCache).ino
       writeFileSync(join(cwd, 'config.json'), '{}')
-      const runc = spawnSync(process.execPath, [launcher, '--debug', ...runLine], { cwd, encoding: 'utf8' })
-      expect(runc.status).not.toBe(0)
-      expect(statSync(cliRunCache).ino).toBe(ino)
+      const runc = () => spawnSync(process.execPath, [launcher, '--debug', ...runLine], { cwd, encoding: 'utf8' })
+      expect(runc().status).not.toBe(0)
+      expect(statSync(verbRunCache).ino).toBe(ino)
+      // the whole CLI's cache of the line, written by its first run, and accepted by the next
+      const cliIno = statSync(cliRunCache).ino
+      expect(runc().status).not.toBe(0)
+      expect(statSync(cliRunCache).ino).toBe(cliIno)
       execFileSync(process.execPath, [launcher, ...globals, 'run', '--explain', '--rootfs', '/', '/bin/true'], { stdio: 'ignore' })
-      expect(statSync(cliRunCache).ino).toBe(ino)
+      expect(statSync(verbRunCache).ino).toBe(ino)
       const missing = spawnSync(process.execPath, [launcher, ...env.runArgs(['--network', 'none', '--rootfs', BUSYBOX_ROOTFS, '/no/such/command'])], { encoding: 'utf8' })
       expect({ status: missing.status, stderr: missing.stderr }).toMatchObject({ status: 127, stderr: expect.stringMatching(/\/no\/such\/command/) })
       expect(env.leftovers()).toEqual([])

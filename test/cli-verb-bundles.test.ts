@@ -3,7 +3,7 @@
 // scripts/bundle.mjs): each must register the verb the whole CLI registers
 // for it, and print, say and exit as the whole CLI does.
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Command } from 'commander'
@@ -16,11 +16,9 @@ const LAUNCHER = join(PROJECT, 'dist', 'mini-run.cjs')
 const WHOLE_CLI = [join(PROJECT, 'test', 'helpers', 'whole-cli.cjs'), join(PROJECT, 'dist', 'mini-run-cli.cjs')]
 const LISTINGS = ['ps', 'images', 'inspect']
 let dir = ''
-let roots: string[] = []
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'mini-run-verb-bundles-'))
-  roots = ['--root', join(dir, 'store'), '--state', join(dir, 'state')]
 })
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
@@ -33,9 +31,11 @@ function shape(cmd: Command): unknown {
   }
 }
 
-function run(entry: string[], args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+/** One line, with a store, state and Docker config of its own (two lines run at once). */
+function run(entry: string[], args: string[], at: string, env: Record<string, string> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const roots = ['--root', join(at, 'store'), '--state', join(at, 'state')]
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...entry, ...roots, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [...entry, ...roots, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DOCKER_CONFIG: join(at, 'docker'), ...env } })
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s))
@@ -45,12 +45,29 @@ function run(entry: string[], args: string[]): Promise<{ status: number | null; 
   })
 }
 
-/** Each line through the launcher and through the whole CLI, two lines at a time (this machine's two cores). */
-async function bothWays(lines: string[][]): Promise<Array<{ line: string[]; launcher: unknown; whole: unknown }>> {
-  const results: Array<{ line: string[]; launcher: unknown; whole: unknown }> = []
-  for (let i = 0; i < lines.length; i += 2) {
-    results.push(...(await Promise.all(lines.slice(i, i + 2).map(async (line) => ({ line, launcher: await run([LAUNCHER], line), whole: await run(WHOLE_CLI, line) })))))
+/**
+ * Each line through the launcher, with the bundles it opened (a --require probe records them), and
+ * through the whole CLI; two lines at a time (this machine's two cores).
+ */
+async function bothWays(lines: string[][]): Promise<Array<{ line: string[]; opened: string[]; launcher: unknown; whole: unknown }>> {
+  const probe = join(dir, 'probe.cjs')
+  writeFileSync(
+    probe,
+    `const fs = require('fs'); const open = fs.openSync;
+fs.openSync = function (p, ...rest) { if (/mini-run-[\\w-]+\\.cjs$/.test(String(p))) fs.appendFileSync(process.env.BUNDLE_LOG, String(p).split('/').pop() + '\\n'); return open.call(this, p, ...rest) }`,
+  )
+  // the same paths for both (a message may name them), emptied between the two
+  const one = async (line: string[], i: number) => {
+    const at = join(dir, String(i))
+    const log = join(dir, `${i}.opened`)
+    writeFileSync(log, '')
+    const launcher = await run(['--require', probe, LAUNCHER], line, at, { BUNDLE_LOG: log })
+    rmSync(at, { recursive: true, force: true })
+    const whole = await run(WHOLE_CLI, line, at)
+    return { line, opened: readFileSync(log, 'utf8').split('\n').filter(Boolean), launcher, whole }
   }
+  const results: Array<{ line: string[]; opened: string[]; launcher: unknown; whole: unknown }> = []
+  for (let i = 0; i < lines.length; i += 2) results.push(...(await Promise.all(lines.slice(i, i + 2).map((line, j) => one(line, i + j)))))
   return results
 }
 
@@ -89,7 +106,8 @@ describe('the verb bundles', () => {
   // a flag each verb's line does not have (the usage error, before any action), then the lines above
   it('print, say and exit as the whole CLI does', async () => {
     const verbs = Object.keys(VERB_MODULES).filter((v) => !LISTINGS.includes(v))
-    for (const { line, launcher, whole } of await bothWays([...verbs.map((verb) => [verb, '--no-such-flag']), ...ACTIONS])) {
+    for (const { line, opened, launcher, whole } of await bothWays([...verbs.map((verb) => [verb, '--no-such-flag']), ...ACTIONS])) {
+      expect({ line, opened }).toEqual({ line, opened: [`mini-run-verb-${line[0]}.cjs`] })
       expect({ line, ...(launcher as object) }).toEqual({ line, ...(whole as object) })
     }
   }, 240_000)

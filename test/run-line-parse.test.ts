@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { defineRun } from '../src/cli/commands/run.js'
 import { acceptBoolValues } from '../src/cli/bool-flag-values.js'
 import { addGlobalFlags } from '../src/cli/run-flag-specs.js'
-import { parseRunLine } from '../src/cli/run-line-parse.js'
+import { lineVerb, parseRunLine } from '../src/cli/run-line-parse.js'
+import { lineVerbOf } from '../src/cli/cli-program.js'
 import { flagTables } from '../src/cli/run-line-tables.js'
 import { isVerb } from '../src/cli/verbs.js'
 
@@ -106,6 +107,28 @@ describe('the launcher\'s thin parser for run', () => {
     )
     // the comparison above ran on a good share of the lines
     expect(accepted).toBeGreaterThan(RUNS / 10)
+  })
+
+  // The launcher runs a verb's own bundle (verb-main.ts) for the verb it finds here; that bundle
+  // registers only that verb, so commander's program must find the same one in the line
+  it("finds a line's verb where commander's program finds it (fast-check)", () => {
+    const globals = fc.array(
+      fc.constantFrom(['--root', '/r'], ['--root=/r2'], ['--state', '/s'], ['--state=/s'], ['--log-level', 'debug'], ['--log-level=info'], ['--debug'], ['-D'], ['-DD'], ['--'], ['-'], ['--nope'], ['-Z'], ['--root'], ['-v'], ['--help'], ['-Dv']),
+      { maxLength: 3 },
+    )
+    const word = fc.constantFrom('rm', 'exec', 'volume', 'container', 'system', 'busybox', 'help', 'ps', '-', 'run', '--root', 'debug')
+    let found = 0
+    fc.assert(
+      fc.property(globals, word, fc.array(fc.constantFrom('x', '-f', '--root', '/r', 'rm'), { maxLength: 2 }), (g, w, rest) => {
+        const argv = ['node', 'mini-run', ...g.flat(), w, ...rest]
+        const verb = lineVerb(argv, tables)
+        if (verb === undefined || verb === 'help' || !isVerb(verb)) return
+        found++
+        expect(lineVerbOf(argv), argv.join(' ')).toBe(verb)
+      }),
+      { numRuns: RUNS },
+    )
+    expect(found).toBeGreaterThan(RUNS / 10)
   })
 
   it('takes the lines users type', () => {
@@ -235,7 +258,7 @@ fs.openSync = function (p, ...rest) { if (/mini-run-(cli|run|list|verb-[a-z]+)\\
     // which the verb's bundle hands on (oci/detect.ts)
     expect(bundlesOpened(['--help'])).toEqual(['mini-run-cli.cjs'])
     expect(bundlesOpened(['help', 'rm'])).toEqual(['mini-run-cli.cjs'])
-    expect(bundlesOpened(['--log', join(dir, 'log'), 'kill', 'x'])).toEqual(['mini-run-cli.cjs'])
+    expect(bundlesOpened(['--log', join(dir, 'log'), '--root', join(dir, 'oci'), 'kill', 'x'])).toEqual(['mini-run-cli.cjs'])
     expect(bundlesOpened(['--root', join(dir, 'oci'), 'create', '--bundle', join(dir, 'none'), 'x'])).toEqual(['mini-run-verb-create.cjs', 'mini-run-cli.cjs'])
   })
 

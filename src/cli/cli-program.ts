@@ -53,7 +53,7 @@ export async function cliMain(argv: string[], registerCommands: RegisterVerbs): 
     argv = [...argv.slice(0, verb.index), 'run', '--rm', ...terminal, ...argv.slice(verb.index)]
   }
   program.option('-v, --version', 'print the version and exit')
-  const verbWord = verb && isVerb(verb.word) ? verb.word : verb ? 'run' : undefined
+  const verbWord = registeredVerb(verb)
   registerCommands(program, verbWord)
   dockerErrors(program)
   acceptBoolValues(program)
@@ -71,6 +71,16 @@ export async function cliMain(argv: string[], registerCommands: RegisterVerbs): 
     }
     return reportError(err, action ? commandWords(action) : verbWord === undefined ? [] : [verbWord])
   }
+}
+
+/** The verb cliMain registers for a line's first word: the word if it is a verb, else run (`mini-run IMAGE`). */
+function registeredVerb(verb: { word: string } | undefined): string | undefined {
+  return verb && isVerb(verb.word) ? verb.word : verb ? 'run' : undefined
+}
+
+/** The verb cliMain would register for argv (a verb's own bundle runs only its own: verb-main.ts). */
+export function lineVerbOf(argv: string[]): string | undefined {
+  return registeredVerb(verbOf(addGlobalFlags(new Command('mini-run')), argv))
 }
 
 /** "mini-run container ls" */

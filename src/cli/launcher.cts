@@ -319,10 +319,10 @@ else if (!runSmallBundle() && !runVerbBundle()) {
 /** The line's verb's own bundle (verb-main.ts), unless the line is runc's: returns whether it runs the line. */
 function runVerbBundle(): boolean {
   const own = ownVerb(process.argv)
-  if (own === undefined || own === 'ps' || own === 'images' || own === 'inspect') return false
   const name = `mini-run-verb-${own}.cjs`
-  // an install of an older build, or a copy of a few of dist/'s files: the whole CLI runs it
-  if (!fs.existsSync(path.join(__dirname, name))) return false
+  // none for the listings (a runc line of theirs), nor in an install of an older build or a copy of
+  // a few of dist/'s files: the whole CLI runs the line
+  if (own === undefined || !fs.existsSync(path.join(__dirname, name))) return false
   let ran = false
   // before the bundle's cache writer, as the whole CLI's below
   process.once('exit', (code) => ran && code === 0 && bundle.cacheAfter(own))

@@ -13,6 +13,8 @@
  * gives the verb exactly the flags and arguments commander gives it.
  */
 export type ListVerb = 'ps' | 'images' | 'inspect'
+/** The listing bundle's verbs (list-main.ts); the build makes no bundle of their own for them (scripts/bundle.mjs). */
+export const LIST_VERB_NAMES: readonly ListVerb[] = ['ps', 'images', 'inspect']
 
 export interface ListLine {
   verb: ListVerb
@@ -59,7 +61,7 @@ const GRAMMAR: Record<ListVerb, VerbGrammar> = {
 const GLOBALS: Record<string, 'root' | 'state'> = { '--root': 'root', '--state': 'state' }
 
 function isVerb(word: string | undefined): word is ListVerb {
-  return word === 'ps' || word === 'images' || word === 'inspect'
+  return (LIST_VERB_NAMES as readonly (string | undefined)[]).includes(word)
 }
 
 /** A value as commander takes it without a doubt: present, and not an option's look. */

@@ -11,18 +11,18 @@
  * run it (cli-program.ts), with this verb registered the same way.
  */
 import type { Command } from 'commander'
-import { cliMain } from './cli-program.js'
+import { cliMain, lineVerbOf } from './cli-program.js'
 import { settleMain } from './main-exit.js'
 import { ociArgs } from './oci/detect.js'
 
-/** Runs the line and sets the exit code; false, having done nothing, when the line is runc's. */
+/**
+ * Runs the line and sets the exit code; false, having done nothing, when the
+ * line is runc's, or commander's parse would find another verb in it than
+ * the launcher's (run-line-parse.ts lineVerb; test/run-line-parse.test.ts
+ * holds the two equal over generated lines).
+ */
 export function verbMain(argv: string[], verb: string, register: (program: Command) => void): boolean {
-  if (ociArgs(argv)) return false
-  settleMain(
-    cliMain(argv, (program, only) => {
-      if (only !== verb) throw new TypeError(`the bundle of ${verb} was given a line of ${only ?? 'no verb'}`)
-      register(program)
-    }),
-  )
+  if (ociArgs(argv) || lineVerbOf(argv) !== verb) return false
+  settleMain(cliMain(argv, (program) => register(program)))
   return true
 }
