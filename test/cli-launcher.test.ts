@@ -267,6 +267,11 @@ describe('the CLI launcher', () => {
     withTempRoots((roots) => {
       copyFileSync(join(PROJECT, 'dist', 'mini-run-verb-volume.cjs'), verbBundle)
       for (const f of [verbCache, wholeCache]) rmSync(f, { force: true })
+      // help, and the group named alone, exit 0 without the verb's action: no whole run
+      expect(runCli(...roots, 'volume', '--help')).toMatch(/^Usage: mini-run volume/)
+      expect(mark()).toBe('')
+      expect(spawnSync(process.execPath, [launcher, ...roots, 'volume'], { encoding: 'utf8' }).status).toBe(0)
+      expect(mark()).toBe('')
       const failed = spawnSync(process.execPath, [launcher, ...roots, 'volume', 'rm', 'no-such-volume'], { encoding: 'utf8' })
       expect({ status: failed.status, stderr: failed.stderr }).toEqual({ status: 1, stderr: 'mini-run: no such volume: no-such-volume\n' })
       expect(mark()).toBe('')

@@ -67,10 +67,22 @@ export async function cliMain(argv: string[], registerCommands: RegisterVerbs): 
       // and exits 0, as docker/cli's ShowHelp and docker compose's root do; `help nosuch` (the same
       // code from commander's help command) stays an error, as Docker's `unknown help topic`
       const groupAlone = err.code === 'commander.help' && !argv.slice(2).includes('help')
-      return err.exitCode === 0 || groupAlone ? 0 : usageErrorExitCode(err.code, verbWord === undefined ? [] : [verbWord])
+      helpOnly = err.exitCode === 0 || groupAlone
+      return helpOnly ? 0 : usageErrorExitCode(err.code, verbWord === undefined ? [] : [verbWord])
     }
     return reportError(err, action ? commandWords(action) : verbWord === undefined ? [] : [verbWord])
   }
+}
+
+let helpOnly = false
+
+/**
+ * Whether the line ended in help or a version that commander printed, which
+ * exits 0 without the verb's action: such a run marks no code cache as one
+ * of the verb's whole runs (launcher.cts).
+ */
+export function shownHelpOnly(): boolean {
+  return helpOnly
 }
 
 /** The verb cliMain registers for a line's first word: the word if it is a verb, else run (`mini-run IMAGE`). */

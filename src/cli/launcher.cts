@@ -325,7 +325,7 @@ function runVerbBundle(): boolean {
   if (own === undefined || !fs.existsSync(path.join(__dirname, name))) return false
   let ran = false
   // before the bundle's cache writer, as the whole CLI's below
-  process.once('exit', (code) => ran && code === 0 && bundle.cacheAfter(own))
+  process.once('exit', (code) => ran && code === 0 && !(bundle.exports.shownHelpOnly as () => boolean)() && bundle.cacheAfter(own))
   const bundle = runBundle(name)
   ran = (bundle.exports.main as (argv: string[]) => boolean)(process.argv)
   return ran

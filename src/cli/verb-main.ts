@@ -12,6 +12,8 @@
  */
 import type { Command } from 'commander'
 import { cliMain, lineVerbOf } from './cli-program.js'
+
+export { shownHelpOnly } from './cli-program.js'
 import { settleMain } from './main-exit.js'
 import { ociArgs } from './oci/detect.js'
 
