@@ -6,7 +6,8 @@
 # set to another checkout's directory (built), that build's rows too, for a
 # before and after in one run. Also `internal cleanup`, what a detached
 # container's monitor runs once it has exited (of no container: its start
-# and its load). Needs root and podman; prints medians and ratios.
+# and its load), and a detached container's whole life: `run -d IMAGE true`
+# then `rm -f` (which waits for that exit command). Needs root and podman; prints medians and ratios.
 # ROUNDS (default 40) sets the rounds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,6 +56,11 @@ for (const [name, args] of Object.entries(verbs)) {
   if (e.OLD) rows.push({ name: `old ${name}`, argv: [`${e.OLD}/native/build/mini-run`, ...roots, ...args] })
   rows.push({ name: `podman ${name}`, argv: [...e.PODMAN.split(" "), ...args] })
 }
+// a detached container started and removed: run -d (the monitor, the container) and rm -f (which waits for its exit command)
+const cycle = (bin, extra) => ["sh", "-c", `id=$(${bin} run -d ${extra}--network none localhost/mini-run/busybox:latest true) && ${bin} rm -f "$id" >/dev/null`]
+rows.push({ name: "mini-run run -d + rm -f", argv: cycle(["native/build/mini-run", ...roots].join(" "), "") })
+if (e.OLD) rows.push({ name: "old run -d + rm -f", argv: cycle([`${e.OLD}/native/build/mini-run`, ...roots].join(" "), "") })
+rows.push({ name: "podman run -d + rm -f", argv: cycle(`${e.PODMAN} --runtime runc`, "--ulimit nofile=1024:1024 --ulimit nproc=4096:4096 ") })
 rows.push({ name: "mini-run internal cleanup", argv: ["native/build/mini-run", ...roots, "internal", "cleanup", "0123456789ab"] })
 if (e.OLD) rows.push({ name: "old internal cleanup", argv: [`${e.OLD}/native/build/mini-run`, ...roots, "internal", "cleanup", "0123456789ab"] })
 require("fs").writeFileSync(`${e.DIR}/commands.json`, JSON.stringify(rows))

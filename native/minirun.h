@@ -60,6 +60,16 @@ int mr_spawn(int64_t clone_flags, int32_t cgroup_fd, int32_t stage_fd,
              int32_t program_fd, int32_t sync_fd, int32_t report_fd,
              const int32_t *stdio, const int32_t *keep, int32_t nkeep);
 
+/* Start the program at path (spawn-program.c) in a session of its own,
+ * with argc arguments (argv[0] first), each ending in NUL, in args; the
+ * caller's fds[0..nfds) as its 3, 4, 5...; /dev/null as 0, 1 and 2; every
+ * signal at its default and none blocked; the caller's environment. Returns
+ * the pid (a child of the caller, which reaps it), or -errno: what
+ * posix_spawn(3) reports, the program's exec failure among them (ENOENT,
+ * EACCES). At most 64 fds (EINVAL). */
+int mr_spawn_program(const char *path, const uint8_t *args, int32_t args_len, int32_t argc,
+                     const int32_t *fds, int32_t nfds);
+
 /* Load a BPF_PROG_TYPE_CGROUP_DEVICE program (len bytes of struct
  * bpf_insn) and attach it to the cgroup v2 directory cgroup_fd
  * (BPF_F_ALLOW_MULTI). Returns 0. */

@@ -120,6 +120,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "default-signals.h"
 #include "fd-io.h"
 #include "minirun.h"
 #include "monitor-attach.h"
@@ -253,6 +254,9 @@ int main(int argc, char **argv)
      * there is no PID namespace to collect them, and not init
      * (PR_SET_CHILD_SUBREAPER, prctl(2)): it reaps them and moves on. */
     prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    /* glibc's posix_spawn (mr_spawn_program) left its internal signals ignored: passed on to the
+     * container and the exit command otherwise */
+    default_signals();
     signal(SIGPIPE, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
     /* SIGCHLD is read from a signalfd in the poll loop; it must be blocked

@@ -27,6 +27,7 @@
 
 #include "stage.h"
 #include "steps.h"
+#include "default-signals.h"
 
 #define PROGRAM_MAX (4u << 20)
 /* The smallest encodings: a step header, an empty argument (len + NUL). */
@@ -278,16 +279,14 @@ int report_reached(const struct step *s)
  * The stage starts with every signal blocked (mr_spawn keeps them blocked
  * from the clone to this exec: spawn.c says why). Give the container
  * default dispositions and an empty mask: execve reset the handlers, but an
- * ignored signal stays ignored across it (Node ignores SIGPIPE). glibc
- * refuses its two internal signals with EINVAL, which is fine.
+ * ignored signal stays ignored across it (Node ignores SIGPIPE; a monitor
+ * that posix_spawn started has glibc's internal 32 and 33 ignored, which
+ * sigaction(2) will not touch: default-signals.h asks the kernel).
  */
 static void reset_signals(void)
 {
-    struct sigaction dfl = { .sa_handler = SIG_DFL };
     sigset_t none;
-    for (int sig = 1; sig < NSIG; sig++)
-        if (sig != SIGKILL && sig != SIGSTOP)
-            sigaction(sig, &dfl, NULL);
+    default_signals();
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
 }

@@ -24,9 +24,23 @@ describe.skipIf(!isRoot)('run: process (needs root)', () => {
   afterEach(() => expect(env.leftovers()).toEqual([]))
   afterAll(() => env?.cleanup())
 
-  it('starts the command with no signal blocked or ignored (Node ignores SIGPIPE; the clone blocks all)', () => {
+  // detached too: its monitor, started by posix_spawn, got glibc's two internal signals ignored
+  it('starts the command with no signal blocked or ignored (Node ignores SIGPIPE; the clone blocks all), detached too', () => {
     const r = env.run(env.runArgs([BUSYBOX, 'grep', '-E', '^Sig(Blk|Ign):', '/proc/self/status']))
     expect(r.stdout).toBe('SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n')
+    const id = env.run(['run', '-d', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'grep', '-E', '^Sig(Blk|Ign):', '/proc/self/status']).stdout.trim()
+    expect(env.run(['wait', id]).stdout).toBe('0\n')
+    expect(env.run(['logs', id]).stdout).toBe('SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n')
+    expect(env.run(['rm', id]).status).toBe(0)
+    // and the monitor itself (its exit command is Node): SIGHUP and SIGPIPE, which it ignores, and no other
+    const sleeper = env.run(['run', '-d', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sleep', '60']).stdout.trim()
+    try {
+      const pid = env.run(['inspect', '-f', '{{.State.Pid}}', sleeper]).stdout.trim()
+      const monitor = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[1]
+      expect(readFileSync(`/proc/${monitor}/status`, 'utf8')).toMatch(/\nSigIgn:\t0000000000001001\n/)
+    } finally {
+      env.run(['rm', '-f', sleeper])
+    }
   })
 
   it('exits with the container\'s status: 0 and 42', () => {

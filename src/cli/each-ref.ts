@@ -3,6 +3,8 @@
  * each in turn, report each failure on its own line, go on, and exit 1 if
  * any failed.
  */
+import { writeStdout } from './write-stdout.js'
+
 export async function eachContainer(refs: string[], act: (ref: string) => Promise<void>, o: { missingIsFine?: boolean } = {}): Promise<void> {
   const { errorLine } = await import('./error-line.js')
   for (const ref of refs) {
@@ -58,7 +60,7 @@ export async function eachContainerAtOnce(
   const failures: unknown[] = []
   for (const [i, outcome] of outcomes.entries()) {
     const result = await outcome
-    if (result.ok) process.stdout.write(`${refs[i]}\n`)
+    if (result.ok) writeStdout(`${refs[i]}\n`)
     // `rm -f` of one that is not there: said at its turn, no failure (docker/cli rm.go)
     else if (o.missingIsFine && (result.err as { code?: string }).code === 'ENOCONTAINER') process.stderr.write(errorLine(result.err))
     else failures.push(result.err)

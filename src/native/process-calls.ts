@@ -187,6 +187,42 @@ export function forgetExit(pid: number): void {
   keepAlive = undefined
 }
 
+/**
+ * A program started in a session of its own with fds as its 3, 4, 5...
+ * and /dev/null as 0, 1 and 2 (mr_spawn_program: posix_spawn): what
+ * child_process.spawn(path, args, { detached: true, stdio: ['ignore',
+ * 'ignore', 'ignore', ...fds] }) and unref() did, without loading
+ * node:child_process and node:net, or a fork of Node's memory. Its exit is
+ * reaped when it comes, as libuv reaped it; nothing keeps Node's loop alive
+ * for it. Returns the pid.
+ */
+export function spawnProgram(path: string, args: readonly string[], fds: readonly number[]): number {
+  const argv = [path, ...args]
+  if (argv.some((a) => a.includes('\0'))) throw new TypeError(`${path}: an argument holds a NUL byte`)
+  const text = Buffer.from(argv.map((a) => `${a}\0`).join(''))
+  const fdList = Buffer.alloc(4 * Math.max(1, fds.length))
+  fds.forEach((fd, i) => fdList.writeInt32LE(fd, i * 4))
+  // watched before the start, so that no SIGCHLD of it comes before its listener
+  if (unheld.size === 0) process.on('SIGCHLD', reapUnheld)
+  let pid: number
+  try {
+    pid = check('posix_spawn', call('mr_spawn_program', [DataType.String, DataType.U8Array, DataType.I32, DataType.I32, DataType.U8Array, DataType.I32], [path, text, text.length, argv.length, fdList, fds.length]), path)
+  } catch (err) {
+    if (unheld.size === 0) process.off('SIGCHLD', reapUnheld)
+    throw err
+  }
+  unheld.add(pid)
+  return pid
+}
+
+/** The programs spawnProgram started that have not exited yet: each reaped at a SIGCHLD after its exit. */
+const unheld = new Set<number>()
+const reapUnheld = (): void => {
+  const status = Buffer.alloc(4)
+  for (const pid of unheld) if (call('mr_wait_nohang', [DataType.I32, DataType.U8Array], [pid, status]) !== 0) unheld.delete(pid)
+  if (unheld.size === 0) process.off('SIGCHLD', reapUnheld)
+}
+
 /** Receive one fd sent with SCM_RIGHTS. */
 export async function recvFd(sock: number): Promise<number> {
   return check('recvmsg', await callInThread('mr_recv_fd', [DataType.I32], [sock]))

@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import { globalOptions } from '../global-options.js'
 import { addRunFlags, runOptionsOf, type RunFlags } from '../run-flags.js'
 import { checkCidFile, writeCidFile } from '../cid-file.js'
+import { writeStdout } from '../write-stdout.js'
 
 export function register(program: Command): void {
   addRunFlags(
@@ -22,6 +23,6 @@ export function register(program: Command): void {
       for (const warning of prepared.warnings) process.stderr.write(`mini-run: ${warning}\n`)
       await createContainer(prepared)
       if (flags.cidfile) writeCidFile(flags.cidfile, prepared.id)
-      process.stdout.write(`${prepared.id}\n`)
+      writeStdout(`${prepared.id}\n`)
     })
 }

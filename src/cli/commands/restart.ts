@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import { eachContainer } from '../each-ref.js'
 import { stateRootOf } from '../state-root.js'
 import { readStopFlags, stopOptions, type StopFlags } from '../stop-flags.js'
+import { writeStdout } from '../write-stdout.js'
 
 export function register(program: Command): void {
   stopOptions(
@@ -17,7 +18,7 @@ export function register(program: Command): void {
     const { restartByUser } = await import('../../runtime/container/restart-by-user.js')
     await eachContainer(refs, async (ref) => {
       await restartByUser(stateRoot, findContainer(stateRoot, ref), timeout, signal)
-      process.stdout.write(`${ref}\n`)
+      writeStdout(`${ref}\n`)
     })
   })
 }

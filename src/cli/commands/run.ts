@@ -9,6 +9,7 @@ import { globalOptions } from '../global-options.js'
 import { addRunFlags, attachedRun, runOptionsOf, shownStreams, type ShownStreams } from '../run-flags.js'
 import { addRunVerbFlags } from '../run-flag-specs.js'
 import { runInForeground, type RunVerbFlags as RunFlags } from '../run-in-foreground.js'
+import { writeStdout } from '../write-stdout.js'
 
 export function register(program: Command): void {
   defineRun(program).action(async (positional: string[], flags: RunFlags, cmd: Command) => {
@@ -54,10 +55,10 @@ async function runCommand(positional: string[], flags: RunFlags, cmd: Command): 
   try {
     if (flags.detach) {
       const { startDetached } = await import('../../runtime/container/start-detached.js')
-      process.stdout.write(`${await startDetached(prepared)}\n`)
+      writeStdout(`${await startDetached(prepared)}\n`)
       return 0
     }
-    if (!shown.stdout && !shown.stderr) process.stdout.write(`${prepared.id}\n`)
+    if (!shown.stdout && !shown.stderr) writeStdout(`${prepared.id}\n`)
     return await runAttached(prepared, flags, shown)
   } catch (err) {
     // a start that fails leaves nothing, its id file included

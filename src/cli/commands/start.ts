@@ -5,6 +5,7 @@ import { stateRootOf } from '../state-root.js'
 import { globalOptions } from '../global-options.js'
 import { defaultStoreRoot } from '../../paths.js'
 import type { ContainerInfo } from '../../runtime/container/containers.js'
+import { writeStdout } from '../write-stdout.js'
 
 interface StartFlags {
   attach?: boolean
@@ -59,7 +60,7 @@ export function register(program: Command): void {
       await eachContainer(refs, async (ref) => {
         const c = findContainer(stateRoot, ref)
         await removedIfStartFails(cmd, c, () => startExisting(stateRoot, c))
-        process.stdout.write(`${ref}\n`)
+        writeStdout(`${ref}\n`)
       })
     })
 }

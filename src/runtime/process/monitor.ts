@@ -4,7 +4,6 @@
  * foreground run and stays to reap it, log its output and record its exit.
  * Its interface is documented at the top of monitor.c.
  */
-import { spawn } from 'node:child_process'
 import { closeSync, readSync } from 'node:fs'
 import { MiniRunError } from '../../errors.js'
 import * as native from '../../native/lib.js'
@@ -43,20 +42,26 @@ export function spawnMonitor(o: MonitorOptions, cloneFlags: number, fds: process
     ...(o.attachSocket !== undefined ? ['--attach-socket', o.attachSocket, ...(o.waitAttach ? ['--wait-attach'] : [])] : []),
     ...(o.exitCommand ?? []).flatMap((arg, i) => [i === 0 ? '--exit-command' : '--exit-command-arg', arg]),
   ]
-  const child = spawn(native.monitorPath(), args, { detached: true, stdio: ['ignore', 'ignore', 'ignore', ...passed] })
-  child.unref()
-  closeSync(pidWrite)
+  let monitorPid: number
+  try {
+    monitorPid = processCalls.spawnProgram(native.monitorPath(), args, passed)
+  } catch (err) {
+    closeSync(pidRead)
+    throw err
+  } finally {
+    closeSync(pidWrite)
+  }
   try {
     const buf = Buffer.alloc(4)
     let got = 0
     while (got < 4) {
       const n = readSync(pidRead, buf, got, 4 - got, null)
-      if (n === 0) throw new MiniRunError(`mini-run-monitor (pid ${child.pid}) exited before starting the container`)
+      if (n === 0) throw new MiniRunError(`mini-run-monitor (pid ${monitorPid}) exited before starting the container`)
       got += n
     }
     const pid = buf.readInt32LE(0)
     if (pid < 0) throw new native.NativeError('start mini-run-monitor', -pid)
-    return { pid, monitorPid: child.pid! }
+    return { pid, monitorPid }
   } finally {
     closeSync(pidRead)
   }
