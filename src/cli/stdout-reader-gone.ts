@@ -28,6 +28,11 @@ export function readerWentAway(): void {
   gone = true
 }
 
+/** Whether process.stdout, once made, holds output it has yet to write (write-stdout.ts queues behind it). */
+export function stdoutStreamHoldsOutput(): boolean {
+  return (stdout?.writableLength ?? 0) > 0
+}
+
 /** Whether a write to stdout found its reader gone. */
 export function stdoutReaderGone(): boolean {
   return gone || readerGone(stdout?.errored)

@@ -5,25 +5,39 @@
  * process.stdout is made on first use, and making it loads Node's streams
  * (a SyncWriteStream for a file or /dev/null, a net.Socket for a pipe, a
  * tty.WriteStream for a terminal): 2 to 3 ms of a `ps` that takes 25 ms
- * above Node's own start. Node writes to all three synchronously on Linux,
- * so output written here and through process.stdout stays in order. If the
- * descriptor refuses a plain write (O_NONBLOCK set by whoever shares it:
- * EAGAIN), the rest goes through process.stdout, which knows how to wait
- * and how to report. EPIPE ends the output (stdout-reader-gone.ts).
+ * above Node's own start. Node writes to all three synchronously on Linux
+ * while they can, so output written here and through process.stdout stays
+ * in order. If the descriptor refuses a plain write (O_NONBLOCK set by
+ * whoever shares it, a full pipe: EAGAIN), the rest goes through
+ * process.stdout, which knows how to wait and how to report, and so does
+ * all that follows, in line behind what it holds (`rm -f` of a thousand
+ * containers, a name each, into a slow reader: a later name written here
+ * would pass one it has queued). EPIPE ends the output
+ * (stdout-reader-gone.ts).
  */
 import { once } from 'node:events'
 import { writeSync } from 'node:fs'
 import type { Writable } from 'node:stream'
-import { readerGone, readerWentAway } from './stdout-reader-gone.js'
+import { readerGone, readerWentAway, stdoutStreamHoldsOutput } from './stdout-reader-gone.js'
+
+let throughStream = false
 
 export function writeStdout(text: string): void {
+  if (throughStream || stdoutStreamHoldsOutput()) {
+    throughStream = true
+    process.stdout.write(text)
+    return
+  }
   const bytes = Buffer.from(text)
   let done = 0
   try {
     while (done < bytes.length) done += writeSync(1, bytes, done)
   } catch (err) {
     if (readerGone(err)) readerWentAway()
-    else process.stdout.write(bytes.subarray(done))
+    else {
+      throughStream = true
+      process.stdout.write(bytes.subarray(done))
+    }
   }
 }
 

@@ -212,6 +212,7 @@ export function spawnProgram(path: string, args: readonly string[], fds: readonl
     throw err
   }
   unheld.add(pid)
+  reaped.delete(pid) // a new child: an earlier one's exit on this pid is not its
   return pid
 }
 
