@@ -29,7 +29,7 @@
  *                    [--attach-socket PATH [--wait-attach]]
  *                    [--exit-command PATH [--exit-command-arg ARG]...]
  *
- * Every fd is one the monitor inherited (child_process.spawn's stdio array:
+ * Every fd is one the monitor inherited (spawnProgram's list, mr_spawn_program:
  * fds 3, 4, 5...); all are passed on to mr_spawn as in minirun.h:
  *   --clone-flags  clone3 flags, decimal or 0x hex (SIGCHLD is added)
  *   --cgroup-fd    an O_DIRECTORY fd of the container's cgroup, for
