@@ -12,11 +12,7 @@
 # a network namespace of its own, as bench/run.sh does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ "${MINI_RUN_BENCH_NETNS:-}" != 1 ]; then
-  exec env MINI_RUN_BENCH_NETNS=1 unshare --net --mount --propagation private "$0" "$@"
-fi
-ip link set lo up
-unset NODE_EXTRA_CA_CERTS
+. bench/lib/own-netns.sh
 docker=$(pwd)/test/.tools/docker
 [ -x "$docker" ] || { echo "bench/api.sh: no $docker: run bash .ci/deps --test" >&2; exit 1; }
 out=bench/out

@@ -12,12 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # the containers get no network, and run in a network namespace of the script's own all the same
-if [ "${MINI_RUN_BENCH_NETNS:-}" != 1 ]; then
-  exec env MINI_RUN_BENCH_NETNS=1 unshare --net --mount --propagation private "$0" "$@"
-fi
-ip link set lo up
-# as on a host without NODE_EXTRA_CA_CERTS, which Node would parse at every start (bench/run.sh)
-unset NODE_EXTRA_CA_CERTS
+. bench/lib/own-netns.sh
 out=bench/out
 mkdir -p "$out"
 dir=$(mktemp -d /var/tmp/mini-run-bench-XXXXXX)
