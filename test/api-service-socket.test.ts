@@ -3,7 +3,7 @@
 // answers for bad requests (a JSON message, the status a client acts on).
 import { connect } from 'node:net'
 import { request } from 'node:http'
-import { existsSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BUSYBOX, isRoot, makeTestEnv, type TestEnv } from './helpers/test-env.js'
@@ -87,6 +87,32 @@ describe.skipIf(!isRoot)('system service: the socket and the answers (needs root
       expect(await exec()).toBe(`409 Container ${id} is not running`)
     } finally {
       env.run(['rm', '-f', 'held'])
+    }
+  })
+
+  it('a detached exec: Running with its pid while its command runs, then its exit code; started twice, a 409; its events carry its Id', async () => {
+    const run = env.run(['run', '-d', '--name', 'bg', '--network', 'none', '--cgroup-parent', env.cgroupParent, BUSYBOX, 'sleep', '100'])
+    expect(run.status).toBe(0)
+    try {
+      const made = await api(service.socket, 'POST', '/v1.41/containers/bg/exec', { Cmd: ['sh', '-c', 'until [ -e /tmp/go ]; do sleep 0.05; done; exit 7'] })
+      expect(made.status).toBe(201)
+      const { Id } = JSON.parse(made.body) as { Id: string }
+      const inspect = async () => JSON.parse((await api(service.socket, 'GET', `/v1.41/exec/${Id}/json`)).body) as { Running: boolean; ExitCode: number | null; Pid: number }
+      expect(await inspect()).toMatchObject({ Running: false, ExitCode: null })
+      expect((await api(service.socket, 'POST', `/v1.41/exec/${Id}/start`, { Detach: true })).status).toBe(200)
+      // it waits for the test's mark: running, with the pid of its process on the host
+      const running = await inspect()
+      expect(running).toMatchObject({ Running: true, ExitCode: null })
+      expect(readFileSync(`/proc/${running.Pid}/cgroup`, 'utf8')).toContain(run.stdout.trim())
+      const again = await api(service.socket, 'POST', `/v1.41/exec/${Id}/start`, { Detach: true })
+      expect(`${again.status} ${JSON.parse(again.body).message}`).toBe(`409 exec instance ${Id} has already been started`)
+      expect(env.run(['exec', 'bg', 'touch', '/tmp/go']).status).toBe(0)
+      await until('the detached exec ended', async () => (await inspect()).Running === false)
+      expect(await inspect()).toMatchObject({ Running: false, ExitCode: 7, Pid: running.Pid })
+      const events = env.run(['events', '--since', '0', '--until', (Date.now() / 1000 + 0.5).toFixed(3), '--filter', 'event=exec_start', '--format', '{{.Actor.Attributes.execID}}'])
+      expect(events.stdout.split('\n')).toContain(Id)
+    } finally {
+      env.run(['rm', '-f', 'bg'])
     }
   })
 

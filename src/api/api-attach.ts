@@ -22,6 +22,7 @@ import { resizeContainerTerminal } from '../runtime/container/terminal-size.js'
 import { startedSince } from './container-ref.js'
 import { randomHex } from '../random.js'
 import { childPids, readProcStat } from '../proc-stat.js'
+import { readExecStatus, removeExecRecord } from '../runtime/container/exec-records.js'
 
 const isTty = (c: ContainerInfo) => c.spec?.process.terminal === true
 
@@ -242,7 +243,11 @@ export async function execCreateRoute({ svc, req, res, params }: Call): Promise<
 function forgetOldExecs(svc: Service): void {
   const now = Date.now()
   for (const [id, e] of svc.execs) {
-    if ((e.endedAt !== undefined && now - e.endedAt > 600_000) || (!e.running && e.exitCode === null && now - e.created > 3_600_000)) svc.execs.delete(id)
+    execNow(svc, e)
+    if ((e.endedAt !== undefined && now - e.endedAt > 600_000) || (!e.running && e.exitCode === null && now - e.created > 3_600_000)) {
+      svc.execs.delete(id)
+      if (e.detached) removeExecRecord(svc.stateRoot, e.containerId, id)
+    }
   }
 }
 
@@ -256,6 +261,9 @@ function execArgs(e: ExecRecord, detach: boolean, tty: boolean): string[] {
   const c = e.config as { AttachStdin?: boolean; Tty?: boolean; Env?: string[]; WorkingDir?: string; User?: string; Privileged?: boolean; Cmd: string[] }
   return [
     'exec',
+    // its events carry this exec's id, and a detached one's record is found by it (exec-records.ts)
+    '--exec-id',
+    e.id,
     ...(detach ? ['--detach'] : []),
     // on script(1)'s pty, -i too: mini-run then puts that terminal in raw mode, so the container's own pty alone turns \n into \r\n
     ...((c.AttachStdin && !detach) || tty ? ['--interactive'] : []),
@@ -272,7 +280,7 @@ function execArgs(e: ExecRecord, detach: boolean, tty: boolean): string[] {
 export async function execStartRoute({ svc, req, params, target, body: upgradeBody }: StreamCall): Promise<void> {
   const e = execOf(svc, params[0]!)
   const body = upgradeBody !== undefined ? parseJson(upgradeBody) : await readJson(req)
-  if (e.running || e.exitCode !== null) throw new ApiError(409, `exec instance ${e.id} has already been started`)
+  if (e.running || e.endedAt !== undefined) throw new ApiError(409, `exec instance ${e.id} has already been started`)
   const config = e.config as { AttachStdin?: boolean; AttachStdout?: boolean; AttachStderr?: boolean; Tty?: boolean }
   const detach = body.Detach === true
   const tty = config.Tty === true && !detach
@@ -281,7 +289,8 @@ export async function execStartRoute({ svc, req, params, target, body: upgradeBo
   let code = 126
   try {
     target.begin()
-    code = await stream(svc, target, execArgs(e, detach, tty), {
+    // detached with Tty: the terminal is the monitor's, which holds it (no script(1) pty here)
+    code = await stream(svc, target, execArgs(e, detach, tty || (detach && config.Tty === true)), {
       raw: tty,
       pty: tty,
       stdin: config.AttachStdin === true && !detach,
@@ -292,14 +301,30 @@ export async function execStartRoute({ svc, req, params, target, body: upgradeBo
     })
   } finally {
     delete e.terminalPid
-    e.running = false
-    e.exitCode = code
-    e.endedAt = Date.now()
+    // detached and started: it runs on under its monitor, asked how it is when inspected (execNow)
+    if (detach && code === 0) e.pid = readExecStatus(svc.stateRoot, e.containerId, e.id)?.pid ?? 0
+    else ended(e, code)
   }
 }
 
+function ended(e: ExecRecord, code: number | null): void {
+  e.running = false
+  e.exitCode = code
+  e.endedAt = Date.now()
+}
+
+/** A detached exec as it is now: running while its monitor lives, then its exit code (exec-records.ts). */
+function execNow(svc: Service, e: ExecRecord): ExecRecord {
+  if (!e.detached || !e.running || e.exitCode !== null) return e
+  const now = readExecStatus(svc.stateRoot, e.containerId, e.id)
+  // no record: gone with its container
+  if (!now) ended(e, null)
+  else if (!now.running) ended(e, now.exitCode)
+  return e
+}
+
 export async function execInspectRoute({ svc, res, params }: Call): Promise<void> {
-  const e = execOf(svc, params[0]!)
+  const e = execNow(svc, execOf(svc, params[0]!))
   const c = e.config as { Tty?: boolean; Cmd: string[]; Privileged?: boolean; User?: string; AttachStdin?: boolean; AttachStdout?: boolean; AttachStderr?: boolean }
   sendJson(res, 200, {
     ID: e.id,

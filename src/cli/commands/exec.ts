@@ -1,4 +1,4 @@
-import type { Command } from 'commander'
+import { Option, type Command } from 'commander'
 import { openSync } from 'node:fs'
 import { UsageError } from '../../errors.js'
 import { stateRootOf } from '../state-root.js'
@@ -18,6 +18,7 @@ interface ExecFlags {
   user?: string
   explain?: string | boolean
   detachKeys?: string
+  execId?: string
 }
 
 export function register(program: Command): void {
@@ -36,12 +37,15 @@ export function register(program: Command): void {
     .option('-u, --user <user[:group]>', 'user name or uid, resolved in the container\'s /etc/passwd')
     .option('--detach-keys <keys>', 'with -it, the key sequence that detaches, leaving the command running (default ctrl-p,ctrl-q)')
     .option('--explain [format]', 'print every step that would run, with its reason, and exit (--explain=json for tools)')
+    // the service's: the Docker API's exec id, for the exec's events and its record (exec-records.ts)
+    .addOption(new Option('--exec-id <id>').hideHelp())
     .passThroughOptions()
     .action(async (positional: string[], flags: ExecFlags, cmd: Command) => {
       const explain = explainFormat(flags.explain, positional)
       const [ref, ...command] = positional
       if (ref === undefined || command.length === 0) throw new UsageError('"exec" requires a container and a command')
-      if (!explain) refuseTtyWithoutTerminal(flags)
+      // -d takes no input: a terminal as stdin is not needed (docker/cli checks it only for an attached exec)
+      if (!explain && !flags.detach) refuseTtyWithoutTerminal(flags)
       // Docker's daemon refuses a sequence it cannot read, before the exec starts; with -it its CLI watches for it
       const keys = flags.detachKeys !== undefined || (flags.interactive && flags.tty) ? await import('../detach-keys.js') : undefined
       if (flags.detachKeys !== undefined) keys!.parseDetachKeys(flags.detachKeys)
@@ -54,6 +58,10 @@ export function register(program: Command): void {
       const stateRoot = stateRootOf(cmd)
       const c = findContainer(stateRoot, ref)
       const tty = flags.tty === true
+      const { EXEC_ID, execExitFile } = await import('../../runtime/container/exec-records.js')
+      if (flags.execId !== undefined && !EXEC_ID.test(flags.execId)) throw new UsageError(`invalid exec id: ${flags.execId}`)
+      const { randomHex } = await import('../../random.js')
+      const execID = flags.execId ?? randomHex(32)
       const plan = prepareExec(c, {
         command,
         env,
@@ -63,6 +71,7 @@ export function register(program: Command): void {
         tty,
         consoleSize: tty && process.stdout.isTTY ? { height: process.stdout.rows, width: process.stdout.columns } : undefined,
         stateRoot,
+        ...(flags.detach && { detached: { exitFile: execExitFile(stateRoot, c.id, execID) } }),
       })
       if (explain) {
         const { formatPlan, planJson } = await import('../../runtime/plan/explain.js')
@@ -71,16 +80,13 @@ export function register(program: Command): void {
       }
       // Docker's exec events: the command in the action, the exec's id as an attribute
       const { containerEvent } = await import('../../events/container-events.js')
-      const { randomHex } = await import('../../random.js')
-      const execID = randomHex(32)
       const event = (action: string, extra: Record<string, string> = {}) =>
         containerEvent(stateRootOf(cmd), action === 'exec_die' ? action : `${action}: ${command.join(' ')}`, c, { execID, ...extra })
       event('exec_create')
       if (flags.detach) {
-        const { execDetached } = await import('../../runtime/container/exec-container.js')
-        const nul = openSync('/dev/null', 'r+')
+        const { execDetached } = await import('../../runtime/container/exec-detached.js')
         event('exec_start')
-        await execDetached(c, plan, { stdio: [nul, nul, nul] }).catch(stepFailedToStart)
+        await execDetached(stateRoot, c, plan, execID).catch(stepFailedToStart)
         return
       }
       const stdin = flags.interactive || tty ? 0 : openSync('/dev/null', 'r')

@@ -116,10 +116,12 @@ export async function execCommand(args: string[], flags: ExecFlags, cmd: Command
   if (!service || command.length === 0) throw new UsageError('"compose exec" requires a service and a command')
   const project = await loadFor(cmd, [service], { byName: true })
   const ctx = await contextFor(cmd)
-  const [{ projectContainers }, { servicesWithContainers }, { execDetached, execInContainer, prepareExec }] = await Promise.all([
+  const [{ projectContainers }, { servicesWithContainers }, { execInContainer, prepareExec }, { execExitFile }, { randomHex }] = await Promise.all([
     import('../../compose/project-containers.js'),
     import('../../compose/service-scope.js'),
     import('../../runtime/container/exec-container.js'),
+    import('../../runtime/container/exec-records.js'),
+    import('../../random.js'),
   ])
   servicesWithContainers(project, [service])
   const index = Number(flags.index)
@@ -128,6 +130,7 @@ export async function execCommand(args: string[], flags: ExecFlags, cmd: Command
   // a terminal when there is one, as Docker Compose does; -T says none
   // -d: no terminal, as docker compose's exec -d has none
   const tty = flags.detach !== true && flags.tty !== false && process.stdin.isTTY === true && process.stdout.isTTY === true
+  const execId = randomHex(32)
   const plan = prepareExec(c.info, {
     command,
     privileged: flags.privileged === true,
@@ -137,11 +140,12 @@ export async function execCommand(args: string[], flags: ExecFlags, cmd: Command
     tty,
     consoleSize: tty ? { height: process.stdout.rows, width: process.stdout.columns } : undefined,
     stateRoot: ctx.stateRoot,
+    ...(flags.detach && { detached: { exitFile: execExitFile(ctx.stateRoot, c.info.id, execId) } }),
   })
   if (flags.detach) {
-    // started and left running in the container, as `exec -d` leaves it (cli/commands/exec.ts)
-    const nul = openSync('/dev/null', 'r+')
-    return void (await execDetached(c.info, plan, { stdio: [nul, nul, nul] }))
+    // started and left running in the container under a monitor of its own, as `exec -d` leaves it (cli/commands/exec.ts)
+    const { execDetached } = await import('../../runtime/container/exec-detached.js')
+    return void (await execDetached(ctx.stateRoot, c.info, plan, execId))
   }
   // with a terminal, Docker's CLI under docker compose watches for its detach keys too (ctrl-p ctrl-q)
   const keys = tty ? await import('../detach-keys.js') : undefined

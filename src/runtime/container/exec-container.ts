@@ -41,6 +41,8 @@ export interface ExecOptions {
   privileged?: boolean
   /** Its state root: a container with --link gets the links' variables too, as Docker's exec does (container-links.ts). */
   stateRoot?: string
+  /** exec -d: cloned by a mini-run-monitor of its own, which writes its exit code here (exec-records.ts). */
+  detached?: { exitFile: string }
 }
 
 export interface ExecIo {
@@ -97,6 +99,8 @@ export function prepareExec(c: ContainerInfo, o: ExecOptions): StartPlan {
     // its v1 leaves too (a hybrid host): under --memory or --cpuset-cpus as the container's own processes are, as runc exec joins every cgroup
     ...(c.cgroupV1?.length && { cgroupV1: c.cgroupV1.filter((leaf) => existsSync(leaf.path)) }),
     ...(c.startInput?.joins?.pid && { pidOf: c.startInput.joins.pid }),
+    // no output kept (Docker's detached exec keeps none), no exit command: the monitor reaps it and records its exit
+    ...(o.detached && { via: { monitor: { log: '/dev/null', logMaxSize: 0, logMaxFile: 1, exitFile: o.detached.exitFile, interactive: false } } }),
   })
 }
 
@@ -146,26 +150,6 @@ function setgroupsAllowed(pid: number): boolean {
     return readFileSync(`/proc/${pid}/setgroups`, 'utf8').trim() === 'allow'
   } catch {
     return false
-  }
-}
-
-/**
- * `exec -d`: start the command and leave it running. Resolves once it runs
- * (its execve succeeded); when the caller exits, the kernel gives it to the
- * reaper of the caller's PID namespace (or the caller's subreaper), not to
- * the container's PID 1: it was forked from outside (find_new_reaper).
- */
-export async function execDetached(c: ContainerInfo, plan: StartPlan, io: ExecIo): Promise<void> {
-  const host = io.host ?? realHost
-  const launched = await runHostSteps(plan, host, { stdio: io.stdio })
-  try {
-    const failure = await launched.started
-    if (failure) {
-      if (failure.step?.op === 'setns' && failure.code === 'ESRCH') throw notRunning(c.id, failure)
-      throw execErrorOf(failure) ?? failure
-    }
-  } finally {
-    launched.resources.closeFds()
   }
 }
 

@@ -74,7 +74,7 @@ export const HOST_KINDS: Table = {
   },
   clone: {
     explain: (s) =>
-      `${'monitor' in s.via ? 'mini-run-monitor (stays the container\'s parent) calls ' : ''}clone3 ${namespaceNames(s.flags)}${s.cgroup ? ` CLONE_INTO_CGROUP <${s.cgroup.slot}>` : ''}${
+      `${'monitor' in s.via ? 'mini-run-monitor (stays the child\'s parent) calls ' : ''}clone3 ${namespaceNames(s.flags)}${s.cgroup ? ` CLONE_INTO_CGROUP <${s.cgroup.slot}>` : ''}${
         s.keep.length ? `; the child keeps ${s.keep.map((k) => `<${k.slot}>`).join(' ')}` : ''
       }; then it execs the sealed stage program${'monitor' in s.via ? monitorText(s.via.monitor) : ''}`,
     describe: () => 'clone3',
@@ -127,7 +127,8 @@ export const HOST_KINDS: Table = {
 
 /** What the monitor does once the child runs: log its output, record its exit, run the exit command. */
 function monitorText(m: Extract<CloneVia, { monitor: unknown }>['monitor']): string {
-  return `\nthe monitor logs the output to ${m.log} (rotated past ${m.logMaxSize} bytes, ${m.logMaxFile} files), writes ${m.exitFile} at the exit${
+  const log = m.logMaxSize > 0 ? `logs the output to ${m.log} (rotated past ${m.logMaxSize} bytes, ${m.logMaxFile} files)` : `sends the output to ${m.log}`
+  return `\nthe monitor ${log}, writes ${m.exitFile} at the exit${
     m.exitCommand ? `, then execs mini-run ${exitArgs(m.exitCommand).join(' ')}` : ''
   }`
 }

@@ -12,7 +12,7 @@ import type { Spec, SpecProcess } from '../spec/spec.js'
 import { NAMESPACE_FLAGS } from './namespaces.js'
 import { processSteps } from './plan-process.js'
 import { childSlots } from './child-kinds.js'
-import { type ChildStep, type HostStep, type JoinedContainerRef, type StartPlan } from './steps.js'
+import { type ChildStep, type CloneVia, type HostStep, type JoinedContainerRef, type StartPlan } from './steps.js'
 
 export interface ExecInput {
   /** The container's spec, as recorded at its start. */
@@ -34,6 +34,8 @@ export interface ExecInput {
    * stays in the host's PID namespace; the command joins X's, through X's.
    */
   pidOf?: JoinedContainerRef
+  /** exec -d: cloned by a mini-run-monitor that stays its parent and records its exit (exec-records.ts). */
+  via?: CloneVia
 }
 
 export function planExec(input: ExecInput): StartPlan {
@@ -87,7 +89,7 @@ export function planExec(input: ExecInput): StartPlan {
   host.push(
     {
       kind: 'clone', flags: 0, cgroup: input.cgroupPath ? { slot: 'cgroup' } : undefined, keep: childSlots(child).map((slot) => ({ slot })),
-      peer: input.process.terminal && !input.consoleSocket ? { slot: 'pty-receiver' } : undefined, via: { runtime: true }, section: 'clone',
+      peer: input.process.terminal && !input.consoleSocket ? { slot: 'pty-receiver' } : undefined, via: input.via ?? { runtime: true }, section: 'clone',
       why: 'a new process, no new namespaces: it joins the container\'s',
     },
     ...(input.cgroupV1 ?? []).map((leaf): HostStep => ({
