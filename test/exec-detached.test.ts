@@ -37,14 +37,23 @@ describe('exec records (unit)', () => {
     try {
       const dir = join(root, 'c'.repeat(64))
       mkdirSync(dir)
-      const [old, recent, running] = ['a', 'b', 'e'].map((c) => c.repeat(64))
-      for (const id of [old, recent, running]) writeFileSync(join(dir, `exec-${id}.json`), '{"pid":1,"monitorPid":1}\n')
+      const [old, recent, running, killed, young] = ['a', 'b', 'e', 'f', '0'].map((c) => c.repeat(64))
+      const self = readProcStat(process.pid)!.startTime
+      // running: its monitor is this process, alive; killed: its monitor is gone without an exit file
+      writeFileSync(join(dir, `exec-${running}.json`), JSON.stringify({ pid: 1, monitorPid: process.pid, monitorStartTime: self }))
+      for (const id of [old, recent, killed, young]) writeFileSync(join(dir, `exec-${id}.json`), JSON.stringify({ pid: 1, monitorPid: process.pid, monitorStartTime: '1' }))
       for (const id of [old, recent]) writeFileSync(join(dir, `exec-${id}.exit`), '{"exitCode":0}\n')
-      const now = Date.now()
-      utimesSync(join(dir, `exec-${old}.exit`), (now - 601_000) / 1000, (now - 601_000) / 1000)
+      writeFileSync(join(dir, `exec-${old}.json.12.tmp`), '{')
       writeFileSync(join(dir, 'state.json'), '{}\n')
+      const now = Date.now()
+      const age = (now - 601_000) / 1000
+      for (const f of [`exec-${old}.exit`, `exec-${running}.json`, `exec-${killed}.json`, `exec-${old}.json.12.tmp`]) utimesSync(join(dir, f), age, age)
       sweepExecRecords(root, 'c'.repeat(64), now)
-      expect(readdirSync(dir).sort()).toEqual([`exec-${recent}.exit`, `exec-${recent}.json`, `exec-${running}.json`, 'state.json'].sort())
+      expect(readdirSync(dir).sort()).toEqual([`exec-${recent}.exit`, `exec-${recent}.json`, `exec-${running}.json`, `exec-${young}.json`, 'state.json'].sort())
+      // the same record read: running while its monitor lives, ended (no code) once it is gone unrecorded, its code once written
+      expect(readExecStatus(root, 'c'.repeat(64), running)).toEqual({ running: true, exitCode: null, pid: 1 })
+      expect(readExecStatus(root, 'c'.repeat(64), young)).toEqual({ running: false, exitCode: null, pid: 1 })
+      expect(readExecStatus(root, 'c'.repeat(64), recent)).toEqual({ running: false, exitCode: 0, pid: 1 })
     } finally {
       rmSync(root, { recursive: true, force: true })
     }
@@ -80,6 +89,8 @@ describe.skipIf(!isRoot)('exec -d under a monitor of its own (needs root)', () =
     expect(missing.status).toBe(127)
     expect(readdirSync(dir).filter((f) => f.includes(OTHER_ID))).toEqual([])
     expect(cli.env.run(['exec', '-d', '--exec-id', 'nothex', 'xd', 'true'])).toMatchObject({ status: 1, stderr: 'mini-run: invalid exec id: nothex\n' })
+    // an id whose files are there is another exec's: refused before anything starts
+    expect(cli.env.run(['exec', '-d', '--exec-id', EXEC_ID, 'xd', 'true'])).toMatchObject({ status: 1, stderr: `mini-run: exec id ${EXEC_ID} is already in use in container ${id.slice(0, 12)}\n` })
     // its events carry the id it was given
     const events = ok(['events', '--since', '0', '--until', (Date.now() / 1000 + 0.5).toFixed(3), '--filter', 'event=exec_start', '--format', '{{.Actor.Attributes.execID}}'])
     expect(events.split('\n')).toContain(EXEC_ID)

@@ -201,7 +201,7 @@ const EXEC_RESIZE_WAIT_MS = 10_000
 export async function execResizeRoute({ svc, res, params, query }: Call): Promise<void> {
   const e = execOf(svc, params[0]!)
   const [rows, cols] = terminalSize(query)
-  // a detached exec runs without a terminal (execArgs): none to resize
+  // a detached exec's terminal, if any, is its monitor's (execArgs): not resized
   if ((e.config as { Tty?: boolean }).Tty === true && !e.detached) {
     const deadline = Date.now() + EXEC_RESIZE_WAIT_MS
     for (;;) {
@@ -286,6 +286,8 @@ export async function execStartRoute({ svc, req, params, target, body: upgradeBo
   const tty = config.Tty === true && !detach
   e.running = true
   e.detached = detach
+  // until `mini-run exec -d` has written its record, there is none to read (execNow)
+  e.starting = true
   let code = 126
   try {
     target.begin()
@@ -301,6 +303,7 @@ export async function execStartRoute({ svc, req, params, target, body: upgradeBo
     })
   } finally {
     delete e.terminalPid
+    delete e.starting
     // detached and started: it runs on under its monitor, asked how it is when inspected (execNow)
     if (detach && code === 0) e.pid = readExecStatus(svc.stateRoot, e.containerId, e.id)?.pid ?? 0
     else ended(e, code)
@@ -315,7 +318,7 @@ function ended(e: ExecRecord, code: number | null): void {
 
 /** A detached exec as it is now: running while its monitor lives, then its exit code (exec-records.ts). */
 function execNow(svc: Service, e: ExecRecord): ExecRecord {
-  if (!e.detached || !e.running || e.exitCode !== null) return e
+  if (!e.detached || !e.running || e.starting || e.exitCode !== null) return e
   const now = readExecStatus(svc.stateRoot, e.containerId, e.id)
   // no record: gone with its container
   if (!now) ended(e, null)

@@ -37,8 +37,10 @@ export interface ExecRecord {
   pid: number
   /** A running exec's script(1), whose pty is its terminal (api-attach.ts execResizeRoute). */
   terminalPid?: number
-  /** Started with Detach: it runs without a terminal. */
+  /** Started with Detach: under a monitor of its own, which holds its terminal if it has one (exec-records.ts). */
   detached?: boolean
+  /** Detached, and `mini-run exec -d` not done yet: no record to read. */
+  starting?: boolean
   created: number
   endedAt?: number
 }

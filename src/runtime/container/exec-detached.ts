@@ -14,7 +14,7 @@ import type { Host } from '../process/host.js'
 import { runHostSteps } from '../process/run-host-steps.js'
 import { execErrorOf } from '../process/supervise.js'
 import type { ContainerInfo } from './containers.js'
-import { sweepExecRecords, writeExecRecord } from './exec-records.js'
+import { refuseUsedExecId, sweepExecRecords, writeExecRecord } from './exec-records.js'
 import { realHost } from './real-host.js'
 
 /** How long a failed start waits for its monitor to write the exit file it then removes. */
@@ -23,7 +23,9 @@ const MONITOR_END_MS = 5000
 export async function execDetached(stateRoot: string, c: ContainerInfo, plan: StartPlan, execId: string, host: Host = realHost): Promise<void> {
   const clone = plan.host.find((s) => s.kind === 'clone')
   if (clone?.kind !== 'clone' || !('monitor' in clone.via)) throw new TypeError('execDetached needs a plan prepared with detached')
+  const exitFile = clone.via.monitor.exitFile
   sweepExecRecords(stateRoot, c.id)
+  refuseUsedExecId(stateRoot, c.id, execId)
   const nul = openSync('/dev/null', 'r+')
   let launched
   try {
@@ -31,20 +33,27 @@ export async function execDetached(stateRoot: string, c: ContainerInfo, plan: St
   } finally {
     closeSync(nul)
   }
+  // the stage exits at a failure and the monitor records that: its file goes once it is written
+  const undo = async () => {
+    if (launched.monitorPid !== undefined) await monitorEnded(launched.monitorPid)
+    try {
+      unlinkSync(exitFile)
+    } catch {
+      // not written (the monitor died), or gone with the container
+    }
+  }
   let failure
   try {
     failure = await launched.started
+  } catch (err) {
+    // a step of the runtime's own after the clone (its v1 cgroups): the child was killed
+    await undo()
+    throw err
   } finally {
     launched.resources.closeFds()
   }
   if (failure) {
-    // the stage exits at its failure and the monitor records that: its file goes once it is written
-    if (launched.monitorPid !== undefined) await monitorEnded(launched.monitorPid)
-    try {
-      unlinkSync(clone.via.monitor.exitFile)
-    } catch {
-      // not written (the monitor died), or gone with the container
-    }
+    await undo()
     if (failure.step?.op === 'setns' && failure.code === 'ESRCH') throw notRunning(c.id, failure)
     throw execErrorOf(failure) ?? failure
   }

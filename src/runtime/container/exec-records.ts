@@ -13,10 +13,10 @@
  * the monitor lives, the exit code once it wrote it. ID is the API's exec
  * id when the service started the exec, so its events and inspect agree.
  */
-import { readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { processStartTime } from '../../proc-stat.js'
-import { monitorAlive } from './containers.js'
+import { MiniRunError } from '../../errors.js'
+import { processStartTime, readProcStat } from '../../proc-stat.js'
 import { stateDir } from './state.js'
 
 /** An exec's id: Docker's are 64 hex digits; the service's are its own (api-attach.ts execCreateRoute). */
@@ -27,8 +27,9 @@ const KEEP_ENDED_MS = 600_000
 
 export interface ExecRecord {
   pid: number
-  pidStartTime?: string
   monitorPid: number
+  /** The monitor's start time (/proc/PID/stat field 22): its pid is no one else's while it lives. Unset: gone when the record was written. */
+  monitorStartTime?: string
 }
 
 export interface ExecStatus {
@@ -46,10 +47,17 @@ function recordFile(stateRoot: string, containerId: string, execId: string): str
   return join(stateDir(stateRoot, containerId), `exec-${execId}.json`)
 }
 
+/** Before a start: an id a record or exit file already has is refused (the service's ids are new; a caller's may not be). */
+export function refuseUsedExecId(stateRoot: string, containerId: string, execId: string): void {
+  if (existsSync(recordFile(stateRoot, containerId, execId)) || existsSync(execExitFile(stateRoot, containerId, execId))) {
+    throw new MiniRunError(`exec id ${execId} is already in use in container ${containerId.slice(0, 12)}`)
+  }
+}
+
 /** Once the command runs: its pid and its monitor's. */
 export function writeExecRecord(stateRoot: string, containerId: string, execId: string, launched: { pid: number; monitorPid: number }): void {
   const file = recordFile(stateRoot, containerId, execId)
-  const record: ExecRecord = { pid: launched.pid, pidStartTime: processStartTime(launched.pid), monitorPid: launched.monitorPid }
+  const record: ExecRecord = { pid: launched.pid, monitorPid: launched.monitorPid, monitorStartTime: processStartTime(launched.monitorPid) }
   const tmp = `${file}.${process.pid}.tmp`
   writeFileSync(tmp, JSON.stringify(record) + '\n', { mode: 0o600 })
   renameSync(tmp, file)
@@ -63,14 +71,25 @@ export function readExecStatus(stateRoot: string, containerId: string, execId: s
   } catch {
     return undefined
   }
+  // the monitor first: it writes the exit file before it exits, so a monitor gone means a file there (or a monitor killed)
+  const lives = monitorLives(record)
+  const exit = readExit(stateRoot, containerId, execId)
+  if (exit !== undefined) return { running: false, exitCode: exit, pid: record.pid }
+  return { running: lives, exitCode: null, pid: record.pid }
+}
+
+function readExit(stateRoot: string, containerId: string, execId: string): number | undefined {
   try {
-    const exit = JSON.parse(readFileSync(execExitFile(stateRoot, containerId, execId), 'utf8')) as { exitCode: number }
-    return { running: false, exitCode: exit.exitCode, pid: record.pid }
+    return (JSON.parse(readFileSync(execExitFile(stateRoot, containerId, execId), 'utf8')) as { exitCode: number }).exitCode
   } catch {
-    // not written yet: it runs while its monitor lives (the monitor started before the command)
+    return undefined
   }
-  const running = monitorAlive({ monitorPid: record.monitorPid, pidStartTime: record.pidStartTime })
-  return { running, exitCode: null, pid: record.pid }
+}
+
+function monitorLives(r: ExecRecord): boolean {
+  if (r.monitorStartTime === undefined) return false
+  const stat = readProcStat(r.monitorPid)
+  return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X' && stat.startTime === r.monitorStartTime
 }
 
 /** Forget one exec's files (the service forgets the exec). */
@@ -87,7 +106,9 @@ export function removeExecRecord(stateRoot: string, containerId: string, execId:
 /**
  * The files of execs that ended long ago, removed at each `exec -d`: a
  * container that runs for months and gets a detached exec a minute keeps
- * the last few, not all of them.
+ * the last few, not all of them. Ended: its exit file is that old, or its
+ * record is and its monitor is gone without writing one (killed); a killed
+ * writer's tmp file that old goes too.
  */
 export function sweepExecRecords(stateRoot: string, containerId: string, now = Date.now()): void {
   const dir = stateDir(stateRoot, containerId)
@@ -97,13 +118,22 @@ export function sweepExecRecords(stateRoot: string, containerId: string, now = D
   } catch {
     return
   }
+  const old = (name: string) => now - statSync(join(dir, name)).mtimeMs > KEEP_ENDED_MS
   for (const name of names) {
-    const m = /^exec-([0-9a-f]{64})\.exit$/.exec(name)
+    const m = /^exec-([0-9a-f]{64})\.(exit|json)(\.\d+\.tmp|\.tmp)?$/.exec(name)
     if (!m) continue
+    const id = m[1]!
     try {
-      if (now - statSync(join(dir, name)).mtimeMs > KEEP_ENDED_MS) removeExecRecord(stateRoot, containerId, m[1]!)
+      if (m[3] !== undefined) {
+        if (old(name)) unlinkSync(join(dir, name))
+      } else if (m[2] === 'exit') {
+        if (old(name)) removeExecRecord(stateRoot, containerId, id)
+      } else if (!names.includes(`exec-${id}.exit`) && old(name)) {
+        const record = JSON.parse(readFileSync(join(dir, name), 'utf8')) as ExecRecord
+        if (!monitorLives(record)) removeExecRecord(stateRoot, containerId, id)
+      }
     } catch {
-      // removed meanwhile
+      // removed meanwhile, or a record cut short: left for the container's removal
     }
   }
 }
