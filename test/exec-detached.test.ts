@@ -71,7 +71,8 @@ describe.skipIf(!isRoot)('exec -d under a monitor of its own (needs root)', () =
     // the plan says so, and where the exit goes
     const plan = ok(['exec', '-d', '--explain', '--exec-id', EXEC_ID, 'xd', 'true'])
     expect(plan).toContain(`mini-run-monitor (stays the child's parent) calls clone3 no new namespace`)
-    expect(plan).toContain(`then the monitor sends the output to /dev/null, writes ${join(dir, `exec-${EXEC_ID}.exit`)} at the exit`)
+    expect(plan).toContain(`then the monitor sends the output to /dev/null, writes ${join(dir, `exec-${EXEC_ID}.exit`)} at the exit, then execs mini-run `)
+    expect(plan).toContain(` internal exec-exit ${id} ${EXEC_ID}\n`)
     // it waits for the test's mark, so it is seen running (no sleep a busy machine could outlast)
     expect(ok(['exec', '-d', '--exec-id', EXEC_ID, 'xd', 'sh', '-c', 'until [ -e /tmp/go ]; do sleep 0.05; done; exit 3'])).toBe('')
     const running = readExecStatus(cli.env.stateRoot, id, EXEC_ID)
@@ -84,6 +85,9 @@ describe.skipIf(!isRoot)('exec -d under a monitor of its own (needs root)', () =
     await until('the exec\'s exit recorded', () => readExecStatus(cli.env.stateRoot, id, EXEC_ID)?.running === false)
     expect(readExecStatus(cli.env.stateRoot, id, EXEC_ID)).toEqual({ running: false, exitCode: 3, pid: running!.pid })
     await until('its monitor gone', () => monitorsOf(EXEC_ID).every((pid) => ['Z', 'X', undefined].includes(readProcStat(pid)?.state)))
+    // its exit command said so, as Docker's exec_die, with the code
+    const died = () => cli.env.run(['events', '--since', '0', '--until', (Date.now() / 1000 + 0.5).toFixed(3), '--filter', 'event=exec_die', '--format', '{{.Actor.Attributes.execID}} {{.Actor.Attributes.exitCode}}']).stdout
+    await until('its exec_die event', () => died().includes(`${EXEC_ID} 3\n`))
     // a command that is not there: 127 as for an attached exec, and neither a record nor an exit file
     const missing = cli.env.run(['exec', '-d', '--exec-id', OTHER_ID, 'xd', '/nonexistent'])
     expect(missing.status).toBe(127)

@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander'
 import { openSync } from 'node:fs'
 import { UsageError } from '../../errors.js'
 import { stateRootOf } from '../state-root.js'
+import { globalOptions } from '../global-options.js'
 import { explainFormat } from '../explain-format.js'
 import { refuseTtyWithoutTerminal } from '../tty-check.js'
 
@@ -62,6 +63,7 @@ export function register(program: Command): void {
       if (flags.execId !== undefined && !EXEC_ID.test(flags.execId)) throw new UsageError(`invalid exec id: ${flags.execId}`)
       const { randomHex } = await import('../../random.js')
       const execID = flags.execId ?? randomHex(32)
+      const { selfCommand } = await import('../run-flags.js')
       const plan = prepareExec(c, {
         command,
         env,
@@ -71,7 +73,8 @@ export function register(program: Command): void {
         tty,
         consoleSize: tty && process.stdout.isTTY ? { height: process.stdout.rows, width: process.stdout.columns } : undefined,
         stateRoot,
-        ...(flags.detach && { detached: { exitFile: execExitFile(stateRoot, c.id, execID) } }),
+        // its exit command says exec_die, with the code the monitor wrote
+        ...(flags.detach && { detached: { exitFile: execExitFile(stateRoot, c.id, execID), exitCommand: [...selfCommand(globalOptions(cmd)), 'internal', 'exec-exit', c.id, execID] } }),
       })
       if (explain) {
         const { formatPlan, planJson } = await import('../../runtime/plan/explain.js')

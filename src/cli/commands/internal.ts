@@ -4,8 +4,9 @@ import { stateRootOf } from '../state-root.js'
 
 /**
  * Verbs mini-run runs itself, not people (hidden from --help): `internal
- * cleanup ID` is a detached container's exit command, `internal health ID`
- * the health runner of one with a health check.
+ * cleanup ID` is a detached container's exit command, `internal exec-exit
+ * ID EXEC` a detached exec's, `internal health ID` the health runner of one
+ * with a health check.
  */
 export function register(program: Command): void {
   const internal = program.command('internal', { hidden: true }).description('commands mini-run runs itself')
@@ -17,6 +18,15 @@ export function register(program: Command): void {
       const { cleanupContainer } = await import('../../runtime/container/cleanup-container.js')
       const { defaultStoreRoot } = await import('../../paths.js')
       await cleanupContainer(stateRootOf(cmd), id, globalOptions(cmd).root ?? defaultStoreRoot())
+    })
+  internal
+    .command('exec-exit')
+    .description('after a detached exec ends: its exec_die event, with the exit code its monitor wrote (exec-records.ts)')
+    .argument('<container>')
+    .argument('<exec-id>')
+    .action(async (container: string, execId: string) => {
+      const { execDied } = await import('../../runtime/container/exec-records.js')
+      execDied(stateRootOf(internal), container, execId)
     })
   internal
     .command('health')

@@ -140,7 +140,7 @@ export async function execCommand(args: string[], flags: ExecFlags, cmd: Command
     tty,
     consoleSize: tty ? { height: process.stdout.rows, width: process.stdout.columns } : undefined,
     stateRoot: ctx.stateRoot,
-    ...(flags.detach && { detached: { exitFile: execExitFile(ctx.stateRoot, c.info.id, execId) } }),
+    ...(flags.detach && { detached: { exitFile: execExitFile(ctx.stateRoot, c.info.id, execId), exitCommand: [...ctx.selfCommand, 'internal', 'exec-exit', c.info.id, execId] } }),
   })
   if (flags.detach) {
     // started and left running in the container under a monitor of its own, as `exec -d` leaves it (cli/commands/exec.ts)

@@ -42,7 +42,7 @@ export interface ExecOptions {
   /** Its state root: a container with --link gets the links' variables too, as Docker's exec does (container-links.ts). */
   stateRoot?: string
   /** exec -d: cloned by a mini-run-monitor of its own, which writes its exit code here (exec-records.ts). */
-  detached?: { exitFile: string }
+  detached?: { exitFile: string; exitCommand?: string[] }
 }
 
 export interface ExecIo {
@@ -99,8 +99,8 @@ export function prepareExec(c: ContainerInfo, o: ExecOptions): StartPlan {
     // its v1 leaves too (a hybrid host): under --memory or --cpuset-cpus as the container's own processes are, as runc exec joins every cgroup
     ...(c.cgroupV1?.length && { cgroupV1: c.cgroupV1.filter((leaf) => existsSync(leaf.path)) }),
     ...(c.startInput?.joins?.pid && { pidOf: c.startInput.joins.pid }),
-    // no output kept (Docker's detached exec keeps none), no exit command: the monitor reaps it and records its exit
-    ...(o.detached && { via: { monitor: { log: '/dev/null', logMaxSize: 0, logMaxFile: 1, exitFile: o.detached.exitFile, interactive: false } } }),
+    // no output kept (Docker's detached exec keeps none): the monitor reaps it, records its exit, then execs the exit command (its event)
+    ...(o.detached && { via: { monitor: { log: '/dev/null', logMaxSize: 0, logMaxFile: 1, exitFile: o.detached.exitFile, interactive: false, ...(o.detached.exitCommand && { exitCommand: o.detached.exitCommand }) } } }),
   })
 }
 

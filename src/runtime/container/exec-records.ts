@@ -17,7 +17,8 @@ import { existsSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync
 import { join } from 'node:path'
 import { MiniRunError } from '../../errors.js'
 import { processStartTime, readProcStat } from '../../proc-stat.js'
-import { stateDir } from './state.js'
+import { containerEvent } from '../../events/container-events.js'
+import { readState, stateDir } from './state.js'
 
 /** An exec's id: Docker's are 64 hex digits; the service's are its own (api-attach.ts execCreateRoute). */
 export const EXEC_ID = /^[0-9a-f]{64}$/
@@ -90,6 +91,23 @@ function monitorLives(r: ExecRecord): boolean {
   if (r.monitorStartTime === undefined) return false
   const stat = readProcStat(r.monitorPid)
   return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X' && stat.startTime === r.monitorStartTime
+}
+
+/**
+ * The monitor's exit command (`internal exec-exit`): Docker's exec_die event
+ * for a detached exec, its exit code as recorded. None once the container is
+ * gone (removed with it, as Docker's execs are).
+ */
+export function execDied(stateRoot: string, containerId: string, execId: string): void {
+  if (!EXEC_ID.test(execId) || !/^[0-9a-f]{64}$/.test(containerId)) return
+  const exitCode = readExit(stateRoot, containerId, execId)
+  let state
+  try {
+    state = readState(stateRoot, containerId)
+  } catch {
+    return
+  }
+  if (exitCode !== undefined) containerEvent(stateRoot, 'exec_die', state, { execID: execId, exitCode: String(exitCode) })
 }
 
 /** Forget one exec's files (the service forgets the exec). */
