@@ -6,7 +6,7 @@
  */
 import { readLogs } from '../runtime/container/container-logs.js'
 import { inspectState, logFile, monitorAlive } from '../runtime/container/containers.js'
-import { readState } from '../runtime/container/state.js'
+import { readState, type ContainerState } from '../runtime/container/state.js'
 import type { ServiceContainer } from './project-containers.js'
 
 export interface ProjectLogsOptions {
@@ -53,9 +53,7 @@ export async function projectLogs(stateRoot: string, containers: readonly Servic
       running: () => {
         if (held > 0) return true
         try {
-          const state = readState(stateRoot, c.info.id)
-          const now = inspectState(stateRoot, state)
-          return now.status === 'running' || now.restarting || monitorAlive(state)
+          return stillFollowed(stateRoot, () => readState(stateRoot, c.info.id))
         } catch {
           return false
         }
@@ -93,6 +91,24 @@ export async function projectLogs(stateRoot: string, containers: readonly Servic
   }
   if (active > 0) await done
   if (failures.length) throw failures[0]
+}
+
+/**
+ * Whether a follower of a container's log goes on: the container runs, its
+ * restart policy is restarting it, or its monitor lives, as the exit command
+ * it execs too (`internal cleanup`, which restarts it). By its name alone, a
+ * monitor seen just after it wrote exit.json and exec'd, by a reader that
+ * looked for exit.json just before, was gone, and the follower ended in the
+ * middle of a restart. The restart writes the new run's pid and monitor
+ * before its command exits: a state that changed since the first read is
+ * that run, followed on. `read` reads the state (twice at most).
+ */
+export function stillFollowed(stateRoot: string, read: () => ContainerState): boolean {
+  const state = read()
+  const now = inspectState(stateRoot, state)
+  if (now.status === 'running' || now.restarting || monitorAlive(state, { exitCommand: true })) return true
+  const again = read()
+  return again.pid !== state.pid || again.monitorPid !== state.monitorPid
 }
 
 /**
