@@ -42,7 +42,13 @@ export async function makeTestEnv(options: { loadBusybox?: boolean } = {}): Prom
   const cgroupParent = `mini-run-test-${process.pid}`
   if (options.loadBusybox !== false) {
     const { ImageStore } = await import('../../src/image/store.js')
-    await loadArchive(new ImageStore({ root: storeRoot }), BUSYBOX_OCI, { name: BUSYBOX })
+    try {
+      await loadArchive(new ImageStore({ root: storeRoot }), BUSYBOX_OCI, { name: BUSYBOX })
+    } catch (err) {
+      // no env is returned, so no cleanup() would take the directory (the fixture not built, say)
+      rmSync(dir, { recursive: true, force: true })
+      throw err
+    }
   }
   const globals = ['--root', storeRoot, '--state', stateRoot]
   const env: TestEnv = {
