@@ -59,11 +59,10 @@ export function register(program: Command): void {
       const stateRoot = stateRootOf(cmd)
       const c = findContainer(stateRoot, ref)
       const tty = flags.tty === true
-      const { EXEC_ID, execExitFile } = await import('../../runtime/container/exec-records.js')
+      const { EXEC_ID, detachedExec } = await import('../../runtime/container/exec-records.js')
       if (flags.execId !== undefined && !EXEC_ID.test(flags.execId)) throw new UsageError(`invalid exec id: ${flags.execId}`)
       const { randomHex } = await import('../../random.js')
       const execID = flags.execId ?? randomHex(32)
-      const { selfCommand } = await import('../run-flags.js')
       const plan = prepareExec(c, {
         command,
         env,
@@ -74,7 +73,7 @@ export function register(program: Command): void {
         consoleSize: tty && process.stdout.isTTY ? { height: process.stdout.rows, width: process.stdout.columns } : undefined,
         stateRoot,
         // its exit command says exec_die, with the code the monitor wrote
-        ...(flags.detach && { detached: { exitFile: execExitFile(stateRoot, c.id, execID), exitCommand: [...selfCommand(globalOptions(cmd)), 'internal', 'exec-exit', c.id, execID] } }),
+        ...(flags.detach && { detached: detachedExec(stateRoot, c.id, execID, (await import('../run-flags.js')).selfCommand(globalOptions(cmd))) }),
       })
       if (explain) {
         const { formatPlan, planJson } = await import('../../runtime/plan/explain.js')

@@ -116,7 +116,7 @@ export async function execCommand(args: string[], flags: ExecFlags, cmd: Command
   if (!service || command.length === 0) throw new UsageError('"compose exec" requires a service and a command')
   const project = await loadFor(cmd, [service], { byName: true })
   const ctx = await contextFor(cmd)
-  const [{ projectContainers }, { servicesWithContainers }, { execInContainer, prepareExec }, { execExitFile }, { randomHex }] = await Promise.all([
+  const [{ projectContainers }, { servicesWithContainers }, { execInContainer, prepareExec }, { detachedExec }, { randomHex }] = await Promise.all([
     import('../../compose/project-containers.js'),
     import('../../compose/service-scope.js'),
     import('../../runtime/container/exec-container.js'),
@@ -140,7 +140,7 @@ export async function execCommand(args: string[], flags: ExecFlags, cmd: Command
     tty,
     consoleSize: tty ? { height: process.stdout.rows, width: process.stdout.columns } : undefined,
     stateRoot: ctx.stateRoot,
-    ...(flags.detach && { detached: { exitFile: execExitFile(ctx.stateRoot, c.info.id, execId), exitCommand: [...ctx.selfCommand, 'internal', 'exec-exit', c.info.id, execId] } }),
+    ...(flags.detach && { detached: detachedExec(ctx.stateRoot, c.info.id, execId, ctx.selfCommand) }),
   })
   if (flags.detach) {
     // started and left running in the container under a monitor of its own, as `exec -d` leaves it (cli/commands/exec.ts)

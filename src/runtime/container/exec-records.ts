@@ -18,7 +18,7 @@ import { join } from 'node:path'
 import { MiniRunError } from '../../errors.js'
 import { processStartTime, readProcStat } from '../../proc-stat.js'
 import { containerEvent } from '../../events/container-events.js'
-import { readState, stateDir } from './state.js'
+import { CONTAINER_ID, readState, stateDir } from './state.js'
 
 /** An exec's id: Docker's are 64 hex digits; the service's are its own (api-attach.ts execCreateRoute). */
 export const EXEC_ID = /^[0-9a-f]{64}$/
@@ -46,6 +46,15 @@ export function execExitFile(stateRoot: string, containerId: string, execId: str
 
 function recordFile(stateRoot: string, containerId: string, execId: string): string {
   return join(stateDir(stateRoot, containerId), `exec-${execId}.json`)
+}
+
+/**
+ * prepareExec's `detached` for an exec -d: where its monitor writes the exit
+ * code, and the exit command it execs then (`internal exec-exit`: its
+ * exec_die event). `self` is mini-run's own command line (run-flags.ts selfCommand).
+ */
+export function detachedExec(stateRoot: string, containerId: string, execId: string, self: string[]): { exitFile: string; exitCommand: string[] } {
+  return { exitFile: execExitFile(stateRoot, containerId, execId), exitCommand: [...self, 'internal', 'exec-exit', containerId, execId] }
 }
 
 /** Before a start: an id a record or exit file already has is refused (the service's ids are new; a caller's may not be). */
@@ -99,7 +108,7 @@ function monitorLives(r: ExecRecord): boolean {
  * gone (removed with it, as Docker's execs are).
  */
 export function execDied(stateRoot: string, containerId: string, execId: string): void {
-  if (!EXEC_ID.test(execId) || !/^[0-9a-f]{64}$/.test(containerId)) return
+  if (!EXEC_ID.test(execId) || !CONTAINER_ID.test(containerId)) return
   const exitCode = readExit(stateRoot, containerId, execId)
   let state
   try {
